@@ -1,0 +1,811 @@
+/*
+ * cli.c: the command line of both modes.  Every option is documented in
+ * mcpbridge.1; the defaults are the named constants in cli.h and upstream.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "client.h"
+#include "xmalloc.h"
+
+enum {
+	OPT_LOG_LEVEL = 256,
+	OPT_LOG_FORMAT,
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_ENV,
+	OPT_CWD,
+	OPT_CONNECT,
+	OPT_MAX_MESSAGE_SIZE,
+	OPT_KILL_TIMEOUT,
+	OPT_RESTART,
+	OPT_ISOLATION,
+	OPT_SERVER_REQUESTS,
+	OPT_MAX_CHILDREN,
+	OPT_CLIENT_CAPABILITIES,
+	OPT_INIT_TIMEOUT,
+	OPT_HOST,
+	OPT_PORT,
+	OPT_PRINT_URL,
+	OPT_BASE_PATH,
+	OPT_SSE_PATH,
+	OPT_MESSAGE_PATH,
+	OPT_PATH,
+	OPT_KEEPALIVE,
+	OPT_MAX_QUEUE,
+	OPT_MAX_BODY,
+	OPT_REPLAY_BUFFER,
+	OPT_TRANSPORT,
+	OPT_HEADER,
+	OPT_BEARER_TOKEN_ENV,
+	OPT_CACERT,
+	OPT_INSECURE,
+	OPT_ALLOW_HTTP,
+	OPT_CONNECT_TIMEOUT,
+	OPT_REQUEST_TIMEOUT,
+	OPT_ONESHOT,
+};
+
+static const struct option cli_common_options[] = {
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help",		no_argument,	   NULL, OPT_HELP },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option cli_serve_options[] = {
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help",		no_argument,	   NULL, OPT_HELP },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ "env",		required_argument, NULL, OPT_ENV },
+	{ "cwd",		required_argument, NULL, OPT_CWD },
+	{ "connect",		required_argument, NULL, OPT_CONNECT },
+	{ "max-message-size",	required_argument, NULL, OPT_MAX_MESSAGE_SIZE },
+	{ "kill-timeout",	required_argument, NULL, OPT_KILL_TIMEOUT },
+	{ "restart",		required_argument, NULL, OPT_RESTART },
+	{ "isolation",		required_argument, NULL, OPT_ISOLATION },
+	{ "server-requests",	required_argument, NULL, OPT_SERVER_REQUESTS },
+	{ "max-children",	required_argument, NULL, OPT_MAX_CHILDREN },
+	{ "client-capabilities", required_argument, NULL, OPT_CLIENT_CAPABILITIES },
+	{ "init-timeout",	required_argument, NULL, OPT_INIT_TIMEOUT },
+	{ "host",		required_argument, NULL, OPT_HOST },
+	{ "port",		required_argument, NULL, OPT_PORT },
+	{ "print-url",		no_argument,	   NULL, OPT_PRINT_URL },
+	{ "base-path",		required_argument, NULL, OPT_BASE_PATH },
+	{ "sse-path",		required_argument, NULL, OPT_SSE_PATH },
+	{ "message-path",	required_argument, NULL, OPT_MESSAGE_PATH },
+	{ "path",		required_argument, NULL, OPT_PATH },
+	{ "keepalive",		required_argument, NULL, OPT_KEEPALIVE },
+	{ "max-queue",		required_argument, NULL, OPT_MAX_QUEUE },
+	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
+	{ "replay-buffer",	required_argument, NULL, OPT_REPLAY_BUFFER },
+	{ NULL, 0, NULL, 0 }
+};
+
+static const struct option cli_client_options[] = {
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help",		no_argument,	   NULL, OPT_HELP },
+	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ "transport",		required_argument, NULL, OPT_TRANSPORT },
+	{ "header",		required_argument, NULL, OPT_HEADER },
+	{ "bearer-token-env",	required_argument, NULL, OPT_BEARER_TOKEN_ENV },
+	{ "cacert",		required_argument, NULL, OPT_CACERT },
+	{ "insecure",		no_argument,	   NULL, OPT_INSECURE },
+	{ "allow-http",		no_argument,	   NULL, OPT_ALLOW_HTTP },
+	{ "connect-timeout",	required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "request-timeout",	required_argument, NULL, OPT_REQUEST_TIMEOUT },
+	{ "max-message-size",	required_argument, NULL, OPT_MAX_MESSAGE_SIZE },
+	{ "oneshot",		no_argument,	   NULL, OPT_ONESHOT },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+config_init(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->log_level = LOG_LEVEL_INFO;
+	c->log_format = LOG_FORMAT_TEXT;
+	c->max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
+	c->kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
+	c->restart = UPSTREAM_RESTART_ON_FAILURE;
+	c->isolation = MUX_ISOLATION_SHARED;
+	c->server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	c->init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
+	c->host = xstrdup(CLI_DEFAULT_HOST);
+	c->port = CLI_DEFAULT_PORT;
+	c->base_path = xstrdup("");
+	c->sse_path = xstrdup(CLI_DEFAULT_SSE_PATH);
+	c->message_path = xstrdup(CLI_DEFAULT_MESSAGE_PATH);
+	c->mcp_path = xstrdup(CLI_DEFAULT_MCP_PATH);
+	c->keepalive_ms = CLI_DEFAULT_KEEPALIVE_MS;
+	c->max_queue = CLI_DEFAULT_MAX_QUEUE;
+	c->max_body = CLI_DEFAULT_MAX_BODY;
+	c->replay_messages = CLI_DEFAULT_REPLAY_MESSAGES;
+	c->replay_bytes = CLI_DEFAULT_REPLAY_BYTES;
+}
+
+static void
+cli_free_vector(char **v)
+{
+	char	**p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+void
+config_free(struct config *c)
+{
+	cli_free_vector(c->command);
+	cli_free_vector(c->env);
+	free(c->cwd);
+	free(c->connect);
+	free(c->client_capabilities);
+	free(c->host);
+	free(c->base_path);
+	free(c->sse_path);
+	free(c->message_path);
+	free(c->mcp_path);
+	free(c->url);
+	cli_free_vector(c->headers);
+	free(c->bearer_token_env);
+	free(c->cacert);
+	memset(c, 0, sizeof *c);
+}
+
+int
+cli_parse_size(const char *s, size_t *out)
+{
+	char			*end;
+	unsigned long long	 v, mult = 1;
+
+	if (*s == '\0' || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1024ULL;
+		end++;
+		break;
+	case 'm': case 'M':
+		mult = 1024ULL * 1024;
+		end++;
+		break;
+	case 'g': case 'G':
+		mult = 1024ULL * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end == 'i' || *end == 'I')	/* KiB, MiB */
+		end++;
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end != '\0')
+		return -1;
+	if (v > SIZE_MAX / mult)
+		return -1;
+	*out = (size_t)(v * mult);
+	return 0;
+}
+
+int
+cli_parse_duration(const char *s, uint64_t *out)
+{
+	char			*end;
+	unsigned long long	 v, mult;
+
+	if (*s == '\0' || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "m") == 0)
+		mult = 60 * 1000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600 * 1000;
+	else
+		return -1;
+	if (v > UINT64_MAX / mult / 2)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
+static int
+cli_parse_int(const char *s, long min, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static char **
+cli_copy_vector(int argc, char **argv)
+{
+	char	**v;
+	int	  i;
+
+	v = xcalloc((size_t)argc + 1, sizeof *v);
+	for (i = 0; i < argc; i++)
+		v[i] = xstrdup(argv[i]);
+	return v;
+}
+
+/* A path option: must start with '/'; the base path loses a trailing '/'. */
+static int
+cli_set_path(char **dst, const char *s, int is_base, char **err)
+{
+	size_t	len = strlen(s);
+
+	if (is_base && len == 0) {
+		free(*dst);
+		*dst = xstrdup("");
+		return 0;
+	}
+	if (s[0] != '/' || strpbrk(s, "?# \t") != NULL) {
+		xasprintf(err, "invalid path '%s': must start with '/' and "
+		    "contain no '?', '#' or blanks", s);
+		return -1;
+	}
+	if (is_base)
+		while (len > 0 && s[len - 1] == '/')
+			len--;
+	free(*dst);
+	*dst = xstrndup(s, len);
+	return 0;
+}
+
+static int
+cli_add_env(struct config *c, const char *s, char **err)
+{
+	const char	*eq = strchr(s, '=');
+
+	if (eq == NULL || eq == s) {
+		xasprintf(err, "--env wants KEY=VALUE, not '%s'", s);
+		return -1;
+	}
+	c->env = xreallocarray(c->env, c->nenv + 2, sizeof *c->env);
+	c->env[c->nenv++] = xstrdup(s);
+	c->env[c->nenv] = NULL;
+	return 0;
+}
+
+static int
+cli_check_connect(const char *s, char **err)
+{
+	const char	*colon;
+
+	if (strncmp(s, "unix:", 5) == 0 && s[5] != '\0')
+		return 0;
+	if (strncmp(s, "tcp:", 4) == 0) {
+		colon = strrchr(s + 4, ':');
+		if (colon != NULL && colon != s + 4 && colon[1] != '\0')
+			return 0;
+	}
+	xasprintf(err, "--connect wants unix:PATH or tcp:HOST:PORT, not '%s'", s);
+	return -1;
+}
+
+/* Options every mode shares; 1 if handled, 0 if not ours, -1 on error. */
+static int
+cli_common(struct config *c, int ch, const char *arg, char **err,
+    enum cli_result *res)
+{
+	switch (ch) {
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &c->log_level) == -1) {
+			xasprintf(err, "--log-level wants error, warn, info "
+			    "or debug, not '%s'", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_LOG_FORMAT:
+		if (log_format_parse(arg, &c->log_format) == -1) {
+			xasprintf(err, "--log-format wants text or json, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		return 1;
+	case OPT_HELP:
+		*res = CLI_HELP;
+		return 1;
+	case OPT_VERSION:
+		*res = CLI_VERSION;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+cli_serve_option(struct config *c, int ch, const char *arg, char **err)
+{
+	long		 n;
+	uint64_t	 ms;
+	size_t		 size;
+	const char	*comma;
+	json_object	*caps;
+
+	switch (ch) {
+	case OPT_ENV:
+		return cli_add_env(c, arg, err);
+	case OPT_CWD:
+		free(c->cwd);
+		c->cwd = xstrdup(arg);
+		return 0;
+	case OPT_CONNECT:
+		if (cli_check_connect(arg, err) == -1)
+			return -1;
+		free(c->connect);
+		c->connect = xstrdup(arg);
+		return 0;
+	case OPT_MAX_MESSAGE_SIZE:
+		if (cli_parse_size(arg, &size) == -1 || size < 1024) {
+			xasprintf(err, "--max-message-size wants a size of at "
+			    "least 1K, not '%s'", arg);
+			return -1;
+		}
+		c->max_message_size = size;
+		return 0;
+	case OPT_KILL_TIMEOUT:
+		if (cli_parse_duration(arg, &ms) == -1 || ms > INT_MAX) {
+			xasprintf(err, "--kill-timeout wants a duration, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->kill_timeout_ms = (int)ms;
+		return 0;
+	case OPT_RESTART:
+		if (strcmp(arg, "no") == 0)
+			c->restart = UPSTREAM_RESTART_NO;
+		else if (strcmp(arg, "on-failure") == 0)
+			c->restart = UPSTREAM_RESTART_ON_FAILURE;
+		else if (strcmp(arg, "always") == 0)
+			c->restart = UPSTREAM_RESTART_ALWAYS;
+		else {
+			xasprintf(err, "--restart wants no, on-failure or "
+			    "always, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_ISOLATION:
+		if (strcmp(arg, "shared") == 0)
+			c->isolation = MUX_ISOLATION_SHARED;
+		else if (strcmp(arg, "session") == 0)
+			c->isolation = MUX_ISOLATION_SESSION;
+		else {
+			xasprintf(err, "--isolation wants shared or session, "
+			    "not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_SERVER_REQUESTS:
+		if (strcmp(arg, "unambiguous") == 0)
+			c->server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+		else if (strcmp(arg, "latest") == 0)
+			c->server_requests = MUX_SERVER_REQUESTS_LATEST;
+		else {
+			xasprintf(err, "--server-requests wants unambiguous or "
+			    "latest, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_CHILDREN:
+		if (cli_parse_int(arg, 0, 1000000, &n) == -1) {
+			xasprintf(err, "--max-children wants a number, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->max_children = (size_t)n;
+		return 0;
+	case OPT_CLIENT_CAPABILITIES:
+		if ((caps = json_tokener_parse(arg)) == NULL ||
+		    !json_object_is_type(caps, json_type_object)) {
+			if (caps != NULL)
+				json_object_put(caps);
+			xasprintf(err, "--client-capabilities wants a JSON "
+			    "object, not '%s'", arg);
+			return -1;
+		}
+		json_object_put(caps);
+		free(c->client_capabilities);
+		c->client_capabilities = xstrdup(arg);
+		return 0;
+	case OPT_INIT_TIMEOUT:
+		if (cli_parse_duration(arg, &ms) == -1 || ms == 0) {
+			xasprintf(err, "--init-timeout wants a duration, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->init_timeout_ms = ms;
+		return 0;
+	case OPT_HOST:
+		if (*arg == '\0') {
+			xasprintf(err, "--host wants an address");
+			return -1;
+		}
+		free(c->host);
+		c->host = xstrdup(arg);
+		return 0;
+	case OPT_PORT:
+		if (cli_parse_int(arg, 0, 65535, &n) == -1) {
+			xasprintf(err, "--port wants 0 to 65535, not '%s'", arg);
+			return -1;
+		}
+		c->port = (int)n;
+		return 0;
+	case OPT_PRINT_URL:
+		c->print_url = 1;
+		return 0;
+	case OPT_BASE_PATH:
+		return cli_set_path(&c->base_path, arg, 1, err);
+	case OPT_SSE_PATH:
+		return cli_set_path(&c->sse_path, arg, 0, err);
+	case OPT_MESSAGE_PATH:
+		return cli_set_path(&c->message_path, arg, 0, err);
+	case OPT_PATH:
+		return cli_set_path(&c->mcp_path, arg, 0, err);
+	case OPT_KEEPALIVE:
+		if (cli_parse_duration(arg, &ms) == -1 || ms == 0 ||
+		    ms > INT_MAX) {
+			xasprintf(err, "--keepalive wants a duration, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->keepalive_ms = (int)ms;
+		return 0;
+	case OPT_MAX_QUEUE:
+		if (cli_parse_size(arg, &size) == -1 || size < 4096) {
+			xasprintf(err, "--max-queue wants a size of at least "
+			    "4K, not '%s'", arg);
+			return -1;
+		}
+		c->max_queue = size;
+		return 0;
+	case OPT_MAX_BODY:
+		if (cli_parse_size(arg, &size) == -1 || size < 1024) {
+			xasprintf(err, "--max-body wants a size of at least "
+			    "1K, not '%s'", arg);
+			return -1;
+		}
+		c->max_body = size;
+		return 0;
+	case OPT_REPLAY_BUFFER:
+		/* MESSAGES[,BYTES] */
+		if (cli_parse_int(arg, 0, 10000000, &n) == 0) {
+			c->replay_messages = (size_t)n;
+			return 0;
+		}
+		comma = strchr(arg, ',');
+		if (comma != NULL) {
+			char *first = xstrndup(arg, (size_t)(comma - arg));
+			int ok = cli_parse_int(first, 0, 10000000, &n) == 0 &&
+			    cli_parse_size(comma + 1, &size) == 0;
+			free(first);
+			if (ok) {
+				c->replay_messages = (size_t)n;
+				c->replay_bytes = size;
+				return 0;
+			}
+		}
+		xasprintf(err, "--replay-buffer wants MESSAGES[,BYTES], not "
+		    "'%s'", arg);
+		return -1;
+	}
+	xasprintf(err, "internal: unhandled option %d", ch);
+	return -1;
+}
+
+static int
+cli_client_option(struct config *c, int ch, const char *arg, char **err)
+{
+	uint64_t	 ms;
+	size_t		 size;
+
+	switch (ch) {
+	case OPT_TRANSPORT:
+		if (strcmp(arg, "auto") == 0)
+			c->transport = CLI_TRANSPORT_AUTO;
+		else if (strcmp(arg, "streamable") == 0 ||
+		    strcmp(arg, "streamable-http") == 0)
+			c->transport = CLI_TRANSPORT_STREAMABLE;
+		else if (strcmp(arg, "sse") == 0)
+			c->transport = CLI_TRANSPORT_SSE;
+		else {
+			xasprintf(err, "--transport wants auto, streamable or "
+			    "sse, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_HEADER:
+		if (client_header_check(arg, err) == -1)
+			return -1;
+		c->headers = xreallocarray(c->headers, c->nheaders + 2,
+		    sizeof *c->headers);
+		c->headers[c->nheaders++] = xstrdup(arg);
+		c->headers[c->nheaders] = NULL;
+		return 0;
+	case OPT_BEARER_TOKEN_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL) {
+			xasprintf(err, "--bearer-token-env wants the name of "
+			    "an environment variable, not '%s'", arg);
+			return -1;
+		}
+		free(c->bearer_token_env);
+		c->bearer_token_env = xstrdup(arg);
+		return 0;
+	case OPT_CACERT:
+		free(c->cacert);
+		c->cacert = xstrdup(arg);
+		return 0;
+	case OPT_INSECURE:
+		c->insecure = 1;
+		return 0;
+	case OPT_ALLOW_HTTP:
+		c->allow_http = 1;
+		return 0;
+	case OPT_CONNECT_TIMEOUT:
+	case OPT_REQUEST_TIMEOUT:
+		if (cli_parse_duration(arg, &ms) == -1 || ms == 0 ||
+		    ms > INT32_MAX) {
+			xasprintf(err, "%s wants a duration, not '%s'",
+			    ch == OPT_CONNECT_TIMEOUT ? "--connect-timeout" :
+			    "--request-timeout", arg);
+			return -1;
+		}
+		if (ch == OPT_CONNECT_TIMEOUT)
+			c->connect_timeout_ms = ms;
+		else
+			c->request_timeout_ms = ms;
+		return 0;
+	case OPT_MAX_MESSAGE_SIZE:
+		if (cli_parse_size(arg, &size) == -1 || size < 1024) {
+			xasprintf(err, "--max-message-size wants a size of at "
+			    "least 1K, not '%s'", arg);
+			return -1;
+		}
+		c->max_message_size = size;
+		return 0;
+	case OPT_ONESHOT:
+		c->oneshot = 1;
+		return 0;
+	}
+	xasprintf(err, "internal: unhandled option %d", ch);
+	return -1;
+}
+
+static enum cli_result
+cli_parse_mode(int argc, char **argv, struct config *c,
+    const struct option *longopts, char **err)
+{
+	enum cli_result	res = CLI_OK;
+	int		ch, r;
+
+	/* '+': stop at the first non-option (the command), ':': report a
+	 * missing argument as ':' so the message can say so. */
+	optind = 0;	/* glibc: a full re-initialisation for each argv */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
+		if (ch == 'h')
+			ch = OPT_HELP;
+		else if (ch == 'V')
+			ch = OPT_VERSION;
+		if (ch == '?') {
+			if (optopt != 0)
+				xasprintf(err, "unknown option '-%c'", optopt);
+			else
+				xasprintf(err, "unknown option '%s'",
+				    argv[optind - 1]);
+			return CLI_ERROR;
+		}
+		if (ch == ':') {
+			xasprintf(err, "option '%s' needs a value",
+			    argv[optind - 1]);
+			return CLI_ERROR;
+		}
+		r = cli_common(c, ch, optarg, err, &res);
+		if (r == -1)
+			return CLI_ERROR;
+		if (r == 1)
+			continue;
+		if (c->mode == CLI_MODE_SERVE &&
+		    cli_serve_option(c, ch, optarg, err) == -1)
+			return CLI_ERROR;
+		if (c->mode == CLI_MODE_CLIENT &&
+		    cli_client_option(c, ch, optarg, err) == -1)
+			return CLI_ERROR;
+	}
+	if (res != CLI_OK || c->mode == CLI_MODE_NONE)
+		return res;
+
+	argc -= optind;
+	argv += optind;
+	if (c->mode == CLI_MODE_SERVE) {
+		if (c->connect != NULL && argc > 0) {
+			xasprintf(err, "give either --connect or a command, "
+			    "not both");
+			return CLI_ERROR;
+		}
+		if (c->connect == NULL && argc == 0) {
+			xasprintf(err, "serve needs a command (after --) or "
+			    "--connect");
+			return CLI_ERROR;
+		}
+		if (c->connect != NULL && (c->env != NULL || c->cwd != NULL)) {
+			xasprintf(err, "--env and --cwd apply to a command, "
+			    "not to --connect");
+			return CLI_ERROR;
+		}
+		if (argc > 0)
+			c->command = cli_copy_vector(argc, argv);
+	} else if (c->mode == CLI_MODE_CLIENT) {
+		if (argc != 1) {
+			xasprintf(err, argc == 0 ? "client needs a URL" :
+			    "client takes one URL, got %d arguments", argc);
+			return CLI_ERROR;
+		}
+		if (client_check_url(argv[0], c->allow_http, err) == -1)
+			return CLI_ERROR;
+		c->url = xstrdup(argv[0]);
+	}
+	return CLI_OK;
+}
+
+enum cli_result
+cli_parse(int argc, char **argv, struct config *c, char **err)
+{
+	enum cli_result	 res;
+	int		 i;
+
+	*err = NULL;
+	/* Global options may come before the mode word; parsing stops at the
+	 * first word that is not an option, which names the mode. */
+	c->mode = CLI_MODE_NONE;
+	res = cli_parse_mode(argc, argv, c, cli_common_options, err);
+	if (res != CLI_OK)
+		return res;
+	i = optind;
+	if (i >= argc) {
+		xasprintf(err, "a mode is needed: serve or client");
+		return CLI_ERROR;
+	}
+	if (strcmp(argv[i], "serve") == 0)
+		c->mode = CLI_MODE_SERVE;
+	else if (strcmp(argv[i], "client") == 0)
+		c->mode = CLI_MODE_CLIENT;
+	else {
+		xasprintf(err, "unknown mode '%s': serve or client", argv[i]);
+		return CLI_ERROR;
+	}
+	return cli_parse_mode(argc - i, argv + i, c, c->mode == CLI_MODE_SERVE ?
+	    cli_serve_options : cli_client_options, err);
+}
+
+static const char cli_usage_main[] =
+"usage: mcpbridge [--log-level LEVEL] [--log-format text|json] MODE ...\n"
+"       mcpbridge serve [options] -- COMMAND [ARGS...]\n"
+"       mcpbridge serve [options] --connect unix:PATH|tcp:HOST:PORT\n"
+"       mcpbridge client [options] URL\n"
+"       mcpbridge --help | --version\n"
+"\n"
+"Modes:\n"
+"  serve   run a stdio MCP server (or attach to one on a socket) and serve it\n"
+"          over HTTP to many clients: Streamable HTTP on /mcp and the legacy\n"
+"          HTTP+SSE transport on /sse and /message, on one port\n"
+"  client  speak stdio to a local MCP client and HTTP to a remote MCP server\n"
+"\n"
+"'mcpbridge serve --help' and 'mcpbridge client --help' list each mode's\n"
+"options; mcpbridge(1) explains them all.\n";
+
+static const char cli_usage_serve[] =
+"usage: mcpbridge serve [options] -- COMMAND [ARGS...]\n"
+"       mcpbridge serve [options] --connect unix:PATH|tcp:HOST:PORT\n"
+"\n"
+"Upstream (the stdio MCP server):\n"
+"  --env KEY=VALUE          add to the command's environment (repeatable)\n"
+"  --cwd DIR                run the command in DIR\n"
+"  --connect ADDR           attach to unix:PATH or tcp:HOST:PORT instead\n"
+"  --max-message-size SIZE  longest line accepted from it (default 16M)\n"
+"  --kill-timeout DURATION  grace before SIGTERM, then SIGKILL (default 5s)\n"
+"  --restart POLICY         no, on-failure or always (default on-failure)\n"
+"\n"
+"Sharing:\n"
+"  --isolation MODE         shared (one child for all, default) or session\n"
+"  --max-children N         with --isolation=session: most children (0: no limit)\n"
+"  --server-requests POLICY unambiguous (default) or latest\n"
+"  --client-capabilities JSON  capabilities declared to the shared child\n"
+"  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"
+"\n"
+"HTTP:\n"
+"  --host ADDR              address to listen on (default 127.0.0.1)\n"
+"  --port PORT              port (default 8000; 0 picks a free one)\n"
+"  --print-url              print the base URL on stdout once listening\n"
+"  --base-path PATH         prefix for every route (for reverse proxies)\n"
+"  --path PATH              Streamable HTTP endpoint (default /mcp)\n"
+"  --sse-path PATH          legacy SSE endpoint (default /sse)\n"
+"  --message-path PATH      legacy POST endpoint (default /message)\n"
+"  --keepalive DURATION     SSE comment interval (default 15s)\n"
+"  --max-queue SIZE         output queued per session before it is dropped (8M)\n"
+"  --max-body SIZE          largest request body (default 4M)\n"
+"  --replay-buffer N[,SIZE] events kept per session for resumption (1000,1M)\n"
+"\n"
+"Common:\n"
+"  --log-level LEVEL        error, warn, info (default) or debug\n"
+"  --log-format FORMAT      text (default) or json\n"
+"  -h, --help               this text\n"
+"  -V, --version            print the version\n";
+
+static const char cli_usage_client[] =
+"usage: mcpbridge client [options] URL\n"
+"\n"
+"Speaks newline-delimited JSON-RPC on stdin/stdout to a local MCP client and\n"
+"Streamable HTTP or legacy HTTP+SSE to the remote server at URL.\n"
+"\n"
+"Client:\n"
+"  --transport MODE         auto (default), streamable or sse\n"
+"  --header 'NAME: VALUE'   send with every request; ${VAR} is expanded\n"
+"                           from the environment (repeatable)\n"
+"  --bearer-token-env VAR   send 'Authorization: Bearer' and VAR's value\n"
+"  --cacert FILE            trust the CA certificates in FILE\n"
+"  --insecure               do not verify the server's certificate\n"
+"  --allow-http             allow plain http:// to hosts other than loopback\n"
+"  --connect-timeout DURATION  for each connection (default 10s)\n"
+"  --request-timeout DURATION  for each request's answer (default 5m)\n"
+"  --max-message-size SIZE  largest message from the server (default 16M)\n"
+"  --oneshot                initialize by itself if stdin does not start\n"
+"                           with initialize (for scripts)\n"
+"\n"
+"Common:\n"
+"  --log-level LEVEL        error, warn, info (default) or debug\n"
+"  --log-format FORMAT      text (default) or json\n"
+"  -h, --help               this text\n"
+"  -V, --version            print the version\n";
+
+void
+cli_usage(FILE *f, enum cli_mode mode)
+{
+	switch (mode) {
+	case CLI_MODE_SERVE:
+		fputs(cli_usage_serve, f);
+		break;
+	case CLI_MODE_CLIENT:
+		fputs(cli_usage_client, f);
+		break;
+	default:
+		fputs(cli_usage_main, f);
+		break;
+	}
+}

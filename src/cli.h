@@ -1,0 +1,119 @@
+/*
+ * cli.h: the command line.  cli_parse fills a struct config; nothing else
+ * reads argv.
+ */
+#ifndef MCPBRIDGE_CLI_H
+#define MCPBRIDGE_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "mux.h"
+#include "upstream.h"
+
+/* Exit statuses (sysexits.h values), listed in the man page. */
+#define EXIT_USAGE	64	/* bad command line */
+#define EXIT_UNAVAILABLE 69	/* the upstream could not be started or reached */
+#define EXIT_SOFTWARE	70	/* internal error (fatal) */
+#define EXIT_OSERR	71	/* the system refused: bind, fork, ... */
+#define EXIT_TEMPFAIL	75	/* client: a request timed out */
+#define EXIT_PROTOCOL	76	/* client: the server answered with an HTTP error */
+#define EXIT_NOPERM	77	/* client: the server refused the credentials */
+
+enum cli_mode {
+	CLI_MODE_NONE = 0,
+	CLI_MODE_SERVE,
+	CLI_MODE_CLIENT,
+};
+
+/* Client mode: how to reach the server. */
+enum cli_transport {
+	CLI_TRANSPORT_AUTO = 0,		/* Streamable HTTP, else legacy SSE */
+	CLI_TRANSPORT_STREAMABLE,
+	CLI_TRANSPORT_SSE,
+};
+
+/* Defaults, each named and documented in mcpbridge.1. */
+#define CLI_DEFAULT_HOST		"127.0.0.1"
+#define CLI_DEFAULT_PORT		8000
+#define CLI_DEFAULT_SSE_PATH		"/sse"
+#define CLI_DEFAULT_MESSAGE_PATH	"/message"
+#define CLI_DEFAULT_MCP_PATH		"/mcp"
+#define CLI_DEFAULT_KEEPALIVE_MS	15000
+#define CLI_DEFAULT_MAX_QUEUE		(8u * 1024 * 1024)	/* per session, bytes */
+#define CLI_DEFAULT_MAX_BODY		(4u * 1024 * 1024)
+#define CLI_DEFAULT_REPLAY_MESSAGES	1000
+#define CLI_DEFAULT_REPLAY_BYTES	(1u * 1024 * 1024)
+#define CLI_DEFAULT_CONNECT_TIMEOUT_MS	10000
+#define CLI_DEFAULT_REQUEST_TIMEOUT_MS	300000
+
+struct config {
+	enum cli_mode		 mode;
+	enum log_level		 log_level;
+	enum log_format		 log_format;
+
+	/* serve: the upstream */
+	char			**command;	/* NULL-terminated; NULL with connect */
+	char			**env;		/* NULL-terminated KEY=VALUE list */
+	size_t			 nenv;
+	char			*cwd;
+	char			*connect;
+	size_t			 max_message_size;
+	int			 kill_timeout_ms;
+	enum upstream_restart	 restart;
+
+	/* serve: the multiplexer */
+	enum mux_isolation	 isolation;
+	enum mux_server_requests server_requests;
+	size_t			 max_children;
+	char			*client_capabilities;	/* JSON text or NULL */
+	uint64_t		 init_timeout_ms;
+
+	/* serve: HTTP */
+	char			*host;
+	int			 port;
+	int			 print_url;
+	char			*base_path;	/* "" or "/prefix" without a trailing slash */
+	char			*sse_path;
+	char			*message_path;
+	char			*mcp_path;
+	int			 keepalive_ms;
+	size_t			 max_queue;
+	size_t			 max_body;
+	size_t			 replay_messages;
+	size_t			 replay_bytes;
+
+	/* client */
+	char			*url;
+	enum cli_transport	 transport;
+	char			**headers;	/* "Name: value", ${VAR} unexpanded */
+	size_t			 nheaders;
+	char			*bearer_token_env;
+	char			*cacert;
+	int			 insecure;
+	int			 allow_http;
+	uint64_t		 connect_timeout_ms;	/* 0: the default */
+	uint64_t		 request_timeout_ms;	/* 0: the default */
+	int			 oneshot;
+};
+
+enum cli_result {
+	CLI_OK = 0,
+	CLI_HELP,	/* usage printed on stdout; exit 0 */
+	CLI_VERSION,	/* version printed on stdout; exit 0 */
+	CLI_ERROR,	/* *err says why; print it with the usage, exit 64 */
+};
+
+void		 config_init(struct config *);
+void		 config_free(struct config *);
+/* On CLI_ERROR, *err is a one-line reason (caller frees). */
+enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
+void		 cli_usage(FILE *, enum cli_mode);
+/* "16M" -> 16777216; -1 on garbage or overflow. */
+int		 cli_parse_size(const char *, size_t *);
+/* "5", "5s", "250ms", "2m" -> milliseconds; -1 on garbage. */
+int		 cli_parse_duration(const char *, uint64_t *);
+
+#endif

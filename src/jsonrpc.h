@@ -1,0 +1,71 @@
+/*
+ * jsonrpc.h: JSON-RPC 2.0 classification and construction over json-c, and
+ * the MCP protocol versions the bridge knows.  No I/O.
+ */
+#ifndef MCPBRIDGE_JSONRPC_H
+#define MCPBRIDGE_JSONRPC_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+/* JSON-RPC error codes. */
+#define JSONRPC_PARSE_ERROR		-32700
+#define JSONRPC_INVALID_REQUEST		-32600
+#define JSONRPC_METHOD_NOT_FOUND	-32601
+#define JSONRPC_INVALID_PARAMS		-32602
+#define JSONRPC_INTERNAL_ERROR		-32603
+/* Implementation-defined server errors used by the bridge (-32000..-32099). */
+#define JSONRPC_SERVER_ERROR		-32000	/* upstream unavailable, gone, timeout */
+#define JSONRPC_SESSION_NOT_FOUND	-32001	/* as the TypeScript SDK answers */
+/* MCP 2026-07-28 errors. */
+#define MCP_ERROR_HEADER_MISMATCH	-32020
+#define MCP_ERROR_MISSING_CAPABILITY	-32021
+#define MCP_ERROR_UNSUPPORTED_VERSION	-32022
+
+enum jsonrpc_kind {
+	JSONRPC_INVALID = 0,
+	JSONRPC_REQUEST,	/* method + id */
+	JSONRPC_NOTIFICATION,	/* method, no id */
+	JSONRPC_RESPONSE,	/* result or error + id */
+	JSONRPC_BATCH,		/* a non-empty array */
+};
+
+/* Looks only at the shape: "jsonrpc":"2.0", method string, id string or
+ * integer (never null for requests), result xor error. */
+enum jsonrpc_kind jsonrpc_classify(json_object *);
+/* Borrowed pointers into msg, or NULL. */
+const char	*jsonrpc_method(json_object *);
+json_object	*jsonrpc_id(json_object *);
+json_object	*jsonrpc_params(json_object *);
+/* params._meta.progressToken, borrowed, or NULL. */
+json_object	*jsonrpc_progress_token(json_object *);
+
+/* Ids keep their exact JSON type: "1" and 1 differ. */
+int		 jsonrpc_id_equal(json_object *, json_object *);
+json_object	*jsonrpc_id_copy(json_object *);	/* new reference-free copy */
+
+/* Constructors return new objects.  id is copied (NULL gives "id": null);
+ * data and result are consumed. */
+json_object	*jsonrpc_error_new(json_object *id, int code, const char *message,
+		    json_object *data);
+json_object	*jsonrpc_result_new(json_object *id, json_object *result);
+json_object	*jsonrpc_request_new(int64_t id, const char *method, json_object *params);
+json_object	*jsonrpc_notification_new(const char *method, json_object *params);
+
+/* MCP revisions the bridge speaks, oldest first. */
+#define MCP_VERSION_2024_11_05	"2024-11-05"
+#define MCP_VERSION_2025_03_26	"2025-03-26"
+#define MCP_VERSION_2025_06_18	"2025-06-18"
+#define MCP_VERSION_2025_11_25	"2025-11-25"
+#define MCP_VERSION_2026_07_28	"2026-07-28"
+#define MCP_VERSION_LATEST_LEGACY MCP_VERSION_2025_11_25
+
+/* 1 if the bridge speaks this legacy (initialize-era) revision. */
+int		 jsonrpc_version_supported(const char *);
+/* strcmp order works for these dates; helpers for readability. */
+int		 jsonrpc_version_cmp(const char *, const char *);
+/* A JSON array of the supported legacy versions (new object). */
+json_object	*jsonrpc_versions_array(void);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * log.c: leveled logging to stderr, as text or as one JSON object a line.
+ * libevent's own messages are routed through here too.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "log.h"
+
+static enum log_level	 log_level = LOG_LEVEL_INFO;
+static enum log_format	 log_format = LOG_FORMAT_TEXT;
+static const char	*log_progname = "mcpbridge";
+
+static const char *const log_level_names[] = {
+	[LOG_LEVEL_ERROR] = "error",
+	[LOG_LEVEL_WARN] = "warn",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+static void
+log_libevent(int severity, const char *msg)
+{
+	enum log_level	level;
+
+	switch (severity) {
+	case EVENT_LOG_DEBUG:
+		level = LOG_LEVEL_DEBUG;
+		break;
+	case EVENT_LOG_MSG:
+		level = LOG_LEVEL_INFO;
+		break;
+	case EVENT_LOG_WARN:
+		level = LOG_LEVEL_WARN;
+		break;
+	default:
+		level = LOG_LEVEL_ERROR;
+		break;
+	}
+	log_relay(level, "libevent", msg, strlen(msg));
+}
+
+void
+log_init(enum log_level level, enum log_format format, const char *progname)
+{
+	log_level = level;
+	log_format = format;
+	if (progname != NULL)
+		log_progname = progname;
+	event_set_log_callback(log_libevent);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof log_level_names / sizeof log_level_names[0]; i++) {
+		if (strcmp(s, log_level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+log_format_parse(const char *s, enum log_format *out)
+{
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FORMAT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = LOG_FORMAT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+/* Writes s as the inside of a JSON string. */
+static void
+log_json_string(FILE *f, const char *s, size_t len)
+{
+	size_t		 i;
+	unsigned char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* Text form keeps control characters out of the operator's terminal. */
+static void
+log_text_string(FILE *f, const char *s, size_t len)
+{
+	size_t		 i;
+	unsigned char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			fputc(c, f);
+	}
+}
+
+static void
+log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
+{
+	struct timeval	 tv;
+	struct tm	 tm;
+	char		 stamp[64];
+	FILE		*f = stderr;
+
+	if (level > log_level)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+
+	flockfile(f);
+	if (log_format == LOG_FORMAT_JSON) {
+		fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",", stamp,
+		    log_level_names[level]);
+		if (tag != NULL) {
+			fputs("\"source\":\"", f);
+			log_json_string(f, tag, strlen(tag));
+			fputs("\",", f);
+		}
+		fputs("\"msg\":\"", f);
+		log_json_string(f, msg, len);
+		fputs("\"}\n", f);
+	} else {
+		fprintf(f, "%s %s[%ld]: %s: ", stamp, log_progname,
+		    (long)getpid(), log_level_names[level]);
+		if (tag != NULL)
+			fprintf(f, "[%s] ", tag);
+		log_text_string(f, msg, len);
+		fputc('\n', f);
+	}
+	fflush(f);
+	funlockfile(f);
+}
+
+void
+log_vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
+{
+	char	buf[4096];
+	int	n, saved = errno;
+
+	if (level > log_level)
+		return;
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	if (with_errno && (size_t)n < sizeof buf - 1)
+		n += snprintf(buf + n, sizeof buf - n, ": %s", strerror(saved));
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	log_emit(level, NULL, buf, (size_t)n);
+	errno = saved;
+}
+
+void
+log_relay(enum log_level level, const char *tag, const char *line, size_t len)
+{
+	log_emit(level, tag, line, len);
+}
+
+#define LOG_FN(name, level, with_errno)				\
+void								\
+name(const char *fmt, ...)					\
+{								\
+	va_list	ap;						\
+								\
+	va_start(ap, fmt);					\
+	log_vlog(level, with_errno, fmt, ap);			\
+	va_end(ap);						\
+}
+
+LOG_FN(log_warn, LOG_LEVEL_WARN, 1)
+LOG_FN(log_warnx, LOG_LEVEL_WARN, 0)
+LOG_FN(log_error, LOG_LEVEL_ERROR, 0)
+LOG_FN(log_info, LOG_LEVEL_INFO, 0)
+LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_ERROR, 1, fmt, ap);
+	va_end(ap);
+	exit(70);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vlog(LOG_LEVEL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(70);
+}

@@ -1,0 +1,43 @@
+/*
+ * log.h: the one place messages for the operator go.  Always stderr: in
+ * client mode stdout belongs to the protocol.
+ */
+#ifndef MCPBRIDGE_LOG_H
+#define MCPBRIDGE_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+	LOG_LEVEL_ERROR = 0,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+};
+
+enum log_format {
+	LOG_FORMAT_TEXT = 0,
+	LOG_FORMAT_JSON,
+};
+
+void	 log_init(enum log_level, enum log_format, const char *progname);
+void	 log_set_level(enum log_level);
+enum log_level log_get_level(void);
+int	 log_level_parse(const char *, enum log_level *);
+int	 log_format_parse(const char *, enum log_format *);
+
+/* log_warn adds strerror(errno); log_warnx does not. */
+void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_vlog(enum log_level, int with_errno, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
+/* A line relayed from somewhere else (the child's stderr), tagged. */
+void	 log_relay(enum log_level, const char *tag, const char *line, size_t len);
+__attribute__((noreturn)) void fatal(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+__attribute__((noreturn)) void fatalx(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+#endif

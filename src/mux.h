@@ -1,0 +1,152 @@
+/*
+ * mux.h: the multiplexer.  Many client sessions share one stdio child (or,
+ * with isolation=session, each gets its own), and no client ever sees
+ * another's traffic.
+ *
+ * The multiplexer does no I/O.  Events go in (a message from a session, a
+ * message from a child, a child up or down, time passing); what must be sent
+ * comes out as a queue of struct mux_out that the caller drains with mux_next
+ * after every call.  That keeps it re-entrancy free and lets Check tests drive
+ * every interleaving without sockets or processes.
+ *
+ * Ownership: every json_object passed in is consumed; every mux_out.msg is a
+ * reference the caller must json_object_put (the same object may be shared
+ * by several outs, e.g. a broadcast, so it must not be modified).
+ *
+ * Streams: the transport names the stream a client message arrived on with a
+ * non-zero number of its own (Streamable HTTP: one per POST); 0 is the
+ * session's general stream (the legacy SSE stream, or the Streamable HTTP GET
+ * stream).  Outs to a session carry the stream they belong on: the response
+ * and the messages related to a request go on that request's stream, the
+ * rest on stream 0.
+ */
+#ifndef MCPBRIDGE_MUX_H
+#define MCPBRIDGE_MUX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+struct mux;
+struct mux_session;
+
+enum mux_isolation {
+	MUX_ISOLATION_SHARED = 0,	/* one child for every session */
+	MUX_ISOLATION_SESSION,		/* one child per session */
+};
+
+enum mux_server_requests {
+	/* Route a child's request to the one session that can have caused it;
+	 * if none or several qualify, answer the child with an error. */
+	MUX_SERVER_REQUESTS_UNAMBIGUOUS = 0,
+	/* Route to the most recent qualifying session. */
+	MUX_SERVER_REQUESTS_LATEST,
+};
+
+enum mux_transport {
+	MUX_TRANSPORT_SSE = 0,		/* legacy HTTP+SSE (2024-11-05) */
+	MUX_TRANSPORT_STREAMABLE,	/* Streamable HTTP (2025-03-26 .. 2025-11-25) */
+	MUX_TRANSPORT_STATELESS,	/* 2026-07-28 requests (no session) */
+};
+
+#define MUX_DEFAULT_INIT_TIMEOUT_MS	30000
+
+struct mux_config {
+	enum mux_isolation	 isolation;
+	enum mux_server_requests server_requests;
+	/* Capabilities the bridge declares to the shared child; NULL means
+	 * those it can route: sampling, elicitation, roots.  Borrowed. */
+	json_object		*client_capabilities;
+	const char		*client_name;		/* clientInfo.name */
+	const char		*client_version;	/* clientInfo.version */
+	/* How long client traffic waits for the child's handshake before it
+	 * is answered with an error; 0 means MUX_DEFAULT_INIT_TIMEOUT_MS. */
+	uint64_t		 init_timeout_ms;
+	/* A request the child has not answered in this time gets an error and
+	 * the child a cancellation; 0 means no limit. */
+	uint64_t		 request_timeout_ms;
+	/* isolation=session: most children at once; 0 means no limit. */
+	size_t			 max_children;
+};
+
+enum mux_out_kind {
+	/* msg for a child: session NULL is the shared child, otherwise the
+	 * session's own child (isolation=session). */
+	MUX_OUT_CHILD = 0,
+	/* msg for session, on stream; final marks the response that completes
+	 * the request(s) that arrived on that stream. */
+	MUX_OUT_SESSION,
+	/* The mux ended the session (its child went away): the transport
+	 * closes its streams, answers 404 for its id from now on and calls
+	 * mux_session_close. */
+	MUX_OUT_SESSION_END,
+	/* isolation=session: start (stop) the child of session. */
+	MUX_OUT_CHILD_START,
+	MUX_OUT_CHILD_STOP,
+};
+
+struct mux_out {
+	enum mux_out_kind	 kind;
+	struct mux_session	*session;
+	uint64_t		 stream;
+	int			 final;
+	json_object		*msg;	/* NULL for SESSION_END and CHILD_* */
+};
+
+enum mux_recv {
+	MUX_RECV_ACCEPTED = 0,	/* only notifications/responses: 202, nothing follows */
+	MUX_RECV_REPLY,		/* a final out will come on the stream */
+	MUX_RECV_INVALID,	/* not acceptable (bad shape, foreign response): 400;
+				   an error reply (no id) is queued as final */
+	MUX_RECV_BUSY,		/* over max_children: 503; the error reply is queued as final */
+};
+
+struct mux_stats {
+	size_t		sessions;
+	size_t		in_flight;	/* client requests waiting for the child */
+	uint64_t	requests;	/* client requests forwarded */
+	uint64_t	dropped_responses;	/* unknown or late ids from the child */
+	uint64_t	server_requests_refused;
+};
+
+struct mux	*mux_new(const struct mux_config *);
+void		 mux_free(struct mux *);
+/* Fills out and returns 1, or returns 0 when nothing is queued. */
+int		 mux_next(struct mux *, struct mux_out *out);
+/* Advances the clock and expires what waited too long. */
+void		 mux_tick(struct mux *, uint64_t now_ms);
+
+/* Child events; session is NULL for the shared child.  With isolation=session
+ * events for NULL, or for a session already closed, are ignored. */
+void		 mux_child_up(struct mux *, struct mux_session *);
+void		 mux_child_down(struct mux *, struct mux_session *, const char *cause);
+void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
+/* The shared child completed its handshake and accepts traffic. */
+int		 mux_ready(const struct mux *);
+/* The shared child's initialize result (borrowed), NULL until ready. */
+json_object	*mux_child_info(const struct mux *);
+
+/* Sessions.  data is the transport's own pointer, returned by
+ * mux_session_data. */
+struct mux_session *mux_session_new(struct mux *, enum mux_transport, void *data);
+void		*mux_session_data(const struct mux_session *);
+enum mux_transport mux_session_transport(const struct mux_session *);
+/* The session's client completed initialize (its result was sent). */
+int		 mux_session_initialized(const struct mux_session *);
+/* Negotiated protocol version, NULL before initialize. */
+const char	*mux_session_version(const struct mux_session *);
+enum mux_recv	 mux_session_recv(struct mux *, struct mux_session *, json_object *msg,
+		    uint64_t stream);
+/* The client is gone (legacy stream closed, DELETE, expiry, or after
+ * MUX_OUT_SESSION_END): the child is told to cancel the session's requests
+ * in flight, their late answers are dropped, subscriptions are released, and
+ * the session is freed.  No out queued afterwards refers to it; outs already
+ * queued for it are discarded.  The one exception, with isolation=session:
+ * a MUX_OUT_CHILD_STOP naming it is queued; the pointer stays allocated (use
+ * it only as a key) until the mux_next call after the one that returned it. */
+void		 mux_session_close(struct mux *, struct mux_session *);
+
+void		 mux_stats(const struct mux *, struct mux_stats *);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * serve.c: `mcpbridge serve`.
+ *
+ * Owns the event base, the shared upstream (or, with --isolation=session,
+ * one upstream per session), the multiplexer and the HTTP side, and moves
+ * messages between them: every event ends in serve_pump, which drains the
+ * multiplexer's outbox.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "http.h"
+#include "log.h"
+#include "mux.h"
+#include "serve.h"
+#include "upstream.h"
+#include "xmalloc.h"
+
+/* How often the multiplexer's clock advances (timeouts, expiries). */
+#define SERVE_TICK_MS	100
+
+struct serve;
+
+/* One upstream: the shared child (session NULL) or a session's own. */
+struct serve_child {
+	struct serve		*serve;
+	struct mux_session	*session;
+	struct upstream		*upstream;
+	int			 stopping;
+	LIST_ENTRY(serve_child)	 entry;
+};
+
+struct serve {
+	const struct config	*cfg;
+	struct event_base	*base;
+	struct mux		*mux;
+	struct http		*http;
+	struct serve_child	*shared;
+	LIST_HEAD(, serve_child) children;	/* per-session children */
+	struct event		*tick;
+	struct event		*sigterm;
+	struct event		*sigint;
+	struct event		*sighup;
+	int			 pumping;
+	int			 stopping;
+	int			 exit_status;
+	json_object		*capabilities;
+};
+
+static void	serve_pump(void *);
+
+static uint64_t
+serve_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+serve_child_message(void *arg, json_object *msg)
+{
+	struct serve_child	*child = arg;
+	struct serve		*s = child->serve;
+
+	mux_child_recv(s->mux, child->session, msg);
+	serve_pump(s);
+}
+
+static void
+serve_child_up(void *arg)
+{
+	struct serve_child	*child = arg;
+	struct serve		*s = child->serve;
+
+	log_info("%s is up (pid %ld)", child->session == NULL ? "child" :
+	    "session child", (long)upstream_pid(child->upstream));
+	mux_child_up(s->mux, child->session);
+	serve_pump(s);
+}
+
+static void
+serve_child_down(void *arg, const char *cause, int will_restart)
+{
+	struct serve_child	*child = arg;
+	struct serve		*s = child->serve;
+
+	if (!s->stopping)
+		log_warnx("%s %s%s", child->session == NULL ? "child" :
+		    "session child", cause, will_restart ?
+		    "; restarting" : "");
+	mux_child_down(s->mux, child->session, cause);
+	serve_pump(s);
+	if (child->session == NULL && !will_restart && !s->stopping) {
+		/* The shared child is gone for good: nothing left to serve. */
+		log_warnx("child will not be restarted; exiting");
+		s->exit_status = EXIT_UNAVAILABLE;
+		s->stopping = 1;
+		upstream_stop(child->upstream);
+	}
+}
+
+/* Frees a child on a later loop turn: we may be inside its callback. */
+static void
+serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
+{
+	struct serve_child	*child = arg;
+
+	upstream_free(child->upstream);
+	free(child);
+}
+
+static void
+serve_child_stopped(void *arg)
+{
+	struct serve_child	*child = arg;
+	struct serve		*s = child->serve;
+
+	if (child == s->shared) {
+		s->shared = NULL;
+		event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late,
+		    child, NULL);
+		/* The shared child was the last thing running. */
+		event_base_loopexit(s->base, NULL);
+		return;
+	}
+	LIST_REMOVE(child, entry);
+	event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late, child,
+	    NULL);
+	if (s->stopping && LIST_EMPTY(&s->children) && s->shared == NULL)
+		event_base_loopexit(s->base, NULL);
+}
+
+static const struct upstream_ops serve_child_ops = {
+	.on_message = serve_child_message,
+	.on_up = serve_child_up,
+	.on_down = serve_child_down,
+	.on_stopped = serve_child_stopped,
+};
+
+static struct serve_child *
+serve_child_new(struct serve *s, struct mux_session *session)
+{
+	const struct config	*cfg = s->cfg;
+	struct upstream_config	 uc;
+	struct serve_child	*child;
+
+	memset(&uc, 0, sizeof uc);
+	uc.argv = cfg->command;
+	uc.env = cfg->env;
+	uc.cwd = cfg->cwd;
+	uc.connect = cfg->connect;
+	uc.max_message = cfg->max_message_size;
+	uc.max_output = UPSTREAM_DEFAULT_MAX_OUTPUT;
+	uc.kill_timeout_ms = cfg->kill_timeout_ms;
+	/* A session's own child lives and dies with the session. */
+	uc.restart = session == NULL ? cfg->restart : UPSTREAM_RESTART_NO;
+	uc.tag = "child";
+
+	child = xcalloc(1, sizeof *child);
+	child->serve = s;
+	child->session = session;
+	child->upstream = upstream_new(s->base, &uc, &serve_child_ops, child);
+	return child;
+}
+
+static struct serve_child *
+serve_find_child(struct serve *s, struct mux_session *session)
+{
+	struct serve_child	*child;
+
+	if (session == NULL)
+		return s->shared;
+	LIST_FOREACH(child, &s->children, entry) {
+		if (child->session == session)
+			return child;
+	}
+	return NULL;
+}
+
+static void
+serve_start_session_child(struct serve *s, struct mux_session *session)
+{
+	struct serve_child	*child;
+
+	child = serve_child_new(s, session);
+	LIST_INSERT_HEAD(&s->children, child, entry);
+	if (upstream_start(child->upstream) == -1) {
+		/* Told to the mux like any other exit; the session ends. */
+		mux_child_down(s->mux, session, "could not be started");
+	}
+}
+
+static void
+serve_stop_child(struct serve_child *child)
+{
+	if (child->stopping)
+		return;
+	child->stopping = 1;
+	/* The mux forgot the session: nothing may reach it any more. */
+	child->session = NULL;
+	upstream_stop(child->upstream);
+}
+
+/*
+ * Drains the multiplexer.  Re-entrant calls (an HTTP delivery that closes a
+ * session, say) return at once: the outer loop picks up what they queued.
+ */
+static void
+serve_pump(void *arg)
+{
+	struct serve		*s = arg;
+	struct serve_child	*child;
+	struct mux_out		 out;
+
+	if (s->pumping)
+		return;
+	s->pumping = 1;
+	while (mux_next(s->mux, &out)) {
+		switch (out.kind) {
+		case MUX_OUT_CHILD:
+			child = serve_find_child(s, out.session);
+			if (child == NULL || child->stopping ||
+			    upstream_send(child->upstream, out.msg) == -1)
+				log_debug("message for a child that is not "
+				    "there dropped");
+			json_object_put(out.msg);
+			break;
+		case MUX_OUT_SESSION:
+		case MUX_OUT_SESSION_END:
+			if (s->http != NULL)
+				http_deliver(s->http, &out);
+			else if (out.msg != NULL)
+				json_object_put(out.msg);
+			break;
+		case MUX_OUT_CHILD_START:
+			serve_start_session_child(s, out.session);
+			break;
+		case MUX_OUT_CHILD_STOP:
+			if ((child = serve_find_child(s, out.session)) != NULL)
+				serve_stop_child(child);
+			break;
+		}
+	}
+	s->pumping = 0;
+}
+
+static void
+serve_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct serve	*s = arg;
+
+	mux_tick(s->mux, serve_now_ms());
+	serve_pump(s);
+}
+
+static void
+serve_stop(struct serve *s)
+{
+	struct serve_child	*child, *next;
+
+	s->stopping = 1;
+	if (s->http != NULL)
+		http_drain(s->http);
+	for (child = LIST_FIRST(&s->children); child != NULL; child = next) {
+		next = LIST_NEXT(child, entry);
+		serve_stop_child(child);
+	}
+	if (s->shared != NULL)
+		upstream_stop(s->shared->upstream);
+	else if (LIST_EMPTY(&s->children))
+		event_base_loopexit(s->base, NULL);
+}
+
+static void
+serve_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct serve	*s = arg;
+
+	if (s->stopping) {
+		log_warnx("second signal: exiting now");
+		event_base_loopbreak(s->base);
+		return;
+	}
+	log_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	serve_stop(s);
+}
+
+static void
+serve_sighup(evutil_socket_t sig, short ev, void *arg)
+{
+	log_info("SIGHUP ignored");
+}
+
+int
+serve_run(const struct config *cfg)
+{
+	struct serve		 s;
+	struct mux_config	 mc;
+	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
+	struct serve_child	*child;
+
+	memset(&s, 0, sizeof s);
+	s.cfg = cfg;
+	s.exit_status = 0;
+	LIST_INIT(&s.children);
+	if ((s.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+
+	if (cfg->client_capabilities != NULL) {
+		s.capabilities = json_tokener_parse(cfg->client_capabilities);
+		/* cli.c checked it already; this only keeps the pair honest. */
+		if (s.capabilities == NULL)
+			fatalx("--client-capabilities is not JSON");
+	}
+	memset(&mc, 0, sizeof mc);
+	mc.isolation = cfg->isolation;
+	mc.server_requests = cfg->server_requests;
+	mc.client_capabilities = s.capabilities;
+	mc.client_name = PACKAGE_NAME;
+	mc.client_version = PACKAGE_VERSION;
+	mc.init_timeout_ms = cfg->init_timeout_ms;
+	mc.max_children = cfg->max_children;
+	s.mux = mux_new(&mc);
+	mux_tick(s.mux, serve_now_ms());
+
+	s.http = http_new(s.base, cfg, s.mux, serve_pump, &s);
+	if (http_listen(s.http) == -1) {
+		s.exit_status = EXIT_OSERR;
+		goto out;
+	}
+
+	if (cfg->isolation == MUX_ISOLATION_SHARED) {
+		s.shared = serve_child_new(&s, NULL);
+		if (upstream_start(s.shared->upstream) == -1) {
+			s.exit_status = EXIT_UNAVAILABLE;
+			goto out;
+		}
+	}
+
+	s.tick = event_new(s.base, -1, EV_PERSIST, serve_tick, &s);
+	event_add(s.tick, &tv);
+	s.sigterm = evsignal_new(s.base, SIGTERM, serve_signal, &s);
+	s.sigint = evsignal_new(s.base, SIGINT, serve_signal, &s);
+	s.sighup = evsignal_new(s.base, SIGHUP, serve_sighup, &s);
+	evsignal_add(s.sigterm, NULL);
+	evsignal_add(s.sigint, NULL);
+	evsignal_add(s.sighup, NULL);
+
+	event_base_dispatch(s.base);
+	log_info("stopped");
+
+out:
+	if (s.tick != NULL)
+		event_free(s.tick);
+	if (s.sigterm != NULL)
+		event_free(s.sigterm);
+	if (s.sigint != NULL)
+		event_free(s.sigint);
+	if (s.sighup != NULL)
+		event_free(s.sighup);
+	if (s.http != NULL)
+		http_free(s.http);
+	s.http = NULL;
+	while ((child = LIST_FIRST(&s.children)) != NULL) {
+		LIST_REMOVE(child, entry);
+		upstream_free(child->upstream);
+		free(child);
+	}
+	if (s.shared != NULL) {
+		upstream_free(s.shared->upstream);
+		free(s.shared);
+	}
+	mux_free(s.mux);
+	if (s.capabilities != NULL)
+		json_object_put(s.capabilities);
+	/* Runs the late frees still queued, then frees the base. */
+	event_base_loop(s.base, EVLOOP_NONBLOCK);
+	event_base_free(s.base);
+	return s.exit_status;
+}

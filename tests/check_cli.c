@@ -1,0 +1,269 @@
+/*
+ * check_cli.c: command-line parsing, as a user types it.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define ARGV_MAX	64
+
+/* Parses a NULL-terminated list of words; *err is freed by the caller. */
+static enum cli_result
+parse(struct config *c, char **err, ...)
+{
+	char		*argv[ARGV_MAX];
+	int		 argc = 0;
+	va_list		 ap;
+	char		*w;
+
+	argv[argc++] = (char *)"mcpbridge";
+	va_start(ap, err);
+	while ((w = va_arg(ap, char *)) != NULL && argc < ARGV_MAX - 1)
+		argv[argc++] = w;
+	va_end(ap);
+	argv[argc] = NULL;
+	config_init(c);
+	return cli_parse(argc, argv, c, err);
+}
+
+START_TEST(test_serve_defaults)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--", "server", "-x", "y",
+	    NULL), CLI_OK);
+	ck_assert_int_eq(c.mode, CLI_MODE_SERVE);
+	ck_assert_str_eq(c.command[0], "server");
+	ck_assert_str_eq(c.command[1], "-x");
+	ck_assert_str_eq(c.command[2], "y");
+	ck_assert_ptr_null(c.command[3]);
+	ck_assert_str_eq(c.host, "127.0.0.1");
+	ck_assert_int_eq(c.port, 8000);
+	ck_assert_str_eq(c.mcp_path, "/mcp");
+	ck_assert_str_eq(c.sse_path, "/sse");
+	ck_assert_str_eq(c.message_path, "/message");
+	ck_assert_str_eq(c.base_path, "");
+	ck_assert_uint_eq(c.max_message_size, 16u * 1024 * 1024);
+	ck_assert_int_eq(c.kill_timeout_ms, 5000);
+	ck_assert_int_eq(c.restart, UPSTREAM_RESTART_ON_FAILURE);
+	ck_assert_int_eq(c.isolation, MUX_ISOLATION_SHARED);
+	ck_assert_int_eq(c.server_requests, MUX_SERVER_REQUESTS_UNAMBIGUOUS);
+	ck_assert_int_eq(c.keepalive_ms, 15000);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_serve_command_without_dashes)
+{
+	struct config	c;
+	char		*err;
+
+	/* The first word that is not an option starts the command, so the
+	 * command's own options are not taken for ours. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--port", "0", "node",
+	    "srv.js", "--port", "9", NULL), CLI_OK);
+	ck_assert_int_eq(c.port, 0);
+	ck_assert_str_eq(c.command[0], "node");
+	ck_assert_str_eq(c.command[2], "--port");
+	ck_assert_str_eq(c.command[3], "9");
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_serve_options)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--env", "A=1", "--env",
+	    "B=x=y", "--cwd", "/tmp", "--max-message-size", "1M",
+	    "--kill-timeout", "250ms", "--restart", "always", "--isolation=session",
+	    "--max-children", "4", "--server-requests", "latest",
+	    "--base-path", "/api/", "--path", "/m", "--keepalive", "2s",
+	    "--max-queue", "64K", "--replay-buffer", "10,2K", "--print-url",
+	    "--log-level", "debug", "--log-format", "json", "--", "srv", NULL),
+	    CLI_OK);
+	ck_assert_uint_eq(c.nenv, 2);
+	ck_assert_str_eq(c.env[0], "A=1");
+	ck_assert_str_eq(c.env[1], "B=x=y");
+	ck_assert_ptr_null(c.env[2]);
+	ck_assert_str_eq(c.cwd, "/tmp");
+	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
+	ck_assert_int_eq(c.kill_timeout_ms, 250);
+	ck_assert_int_eq(c.restart, UPSTREAM_RESTART_ALWAYS);
+	ck_assert_int_eq(c.isolation, MUX_ISOLATION_SESSION);
+	ck_assert_uint_eq(c.max_children, 4);
+	ck_assert_int_eq(c.server_requests, MUX_SERVER_REQUESTS_LATEST);
+	ck_assert_str_eq(c.base_path, "/api");
+	ck_assert_str_eq(c.mcp_path, "/m");
+	ck_assert_int_eq(c.keepalive_ms, 2000);
+	ck_assert_uint_eq(c.max_queue, 64 * 1024);
+	ck_assert_uint_eq(c.replay_messages, 10);
+	ck_assert_uint_eq(c.replay_bytes, 2048);
+	ck_assert_int_eq(c.print_url, 1);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_DEBUG);
+	ck_assert_int_eq(c.log_format, LOG_FORMAT_JSON);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_connect)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--connect",
+	    "unix:/run/x.sock", NULL), CLI_OK);
+	ck_assert_str_eq(c.connect, "unix:/run/x.sock");
+	ck_assert_ptr_null(c.command);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--connect",
+	    "tcp:127.0.0.1:9000", NULL), CLI_OK);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--connect", "tcp:host",
+	    NULL), CLI_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "tcp:HOST:PORT"));
+	free(err);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--connect",
+	    "unix:/x", "--", "srv", NULL), CLI_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "not both"));
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
+/* Each bad command line gives CLI_ERROR with a reason naming the problem. */
+START_TEST(test_errors)
+{
+	static const struct {
+		const char	*words[6];
+		const char	*reason;
+	} cases[] = {
+		{ { NULL }, "mode" },
+		{ { "frobnicate", NULL }, "unknown mode" },
+		{ { "serve", NULL }, "needs a command" },
+		{ { "serve", "--bogus", "--", "x", NULL }, "unknown option" },
+		{ { "serve", "--port", NULL }, "needs a value" },
+		{ { "serve", "--port", "70000", "--", "x", NULL }, "--port" },
+		{ { "serve", "--port", "12ab", "--", "x", NULL }, "--port" },
+		{ { "serve", "--restart", "sometimes", "--", "x", NULL }, "--restart" },
+		{ { "serve", "--isolation", "none", "--", "x", NULL }, "--isolation" },
+		{ { "serve", "--env", "NOEQUALS", "--", "x", NULL }, "KEY=VALUE" },
+		{ { "serve", "--max-message-size", "-5", "--", "x", NULL }, "--max-message-size" },
+		{ { "serve", "--kill-timeout", "5 parsecs", "--", "x", NULL }, "--kill-timeout" },
+		{ { "serve", "--path", "mcp", "--", "x", NULL }, "must start with" },
+		{ { "serve", "--client-capabilities", "[1]", "--", "x", NULL }, "JSON object" },
+		{ { "serve", "--log-level", "loud", "--", "x", NULL }, "--log-level" },
+		{ { "client", NULL }, "needs a URL" },
+		{ { "client", "a", "b", NULL }, "one URL" },
+	};
+	struct config	 c;
+	char		*argv[8], *err;
+	size_t		 i;
+	int		 argc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		argc = 0;
+		argv[argc++] = (char *)"mcpbridge";
+		while (cases[i].words[argc - 1] != NULL)
+			argv[argc] = (char *)cases[i].words[argc - 1], argc++;
+		argv[argc] = NULL;
+		config_init(&c);
+		err = NULL;
+		ck_assert_msg(cli_parse(argc, argv, &c, &err) == CLI_ERROR,
+		    "case %zu accepted", i);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err, cases[i].reason) != NULL,
+		    "case %zu: '%s' lacks '%s'", i, err, cases[i].reason);
+		free(err);
+		config_free(&c);
+	}
+}
+END_TEST
+
+START_TEST(test_help_version)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "--help", NULL), CLI_HELP);
+	ck_assert_int_eq(c.mode, CLI_MODE_NONE);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "--version", NULL), CLI_VERSION);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--help", NULL), CLI_HELP);
+	ck_assert_int_eq(c.mode, CLI_MODE_SERVE);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "-h", NULL), CLI_HELP);
+	ck_assert_int_eq(c.mode, CLI_MODE_CLIENT);
+	config_free(&c);
+	/* A global option before the mode. */
+	ck_assert_int_eq(parse(&c, &err, "--log-level", "warn", "serve", "--",
+	    "x", NULL), CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_WARN);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_sizes_durations)
+{
+	size_t		sz;
+	uint64_t	ms;
+
+	ck_assert_int_eq(cli_parse_size("0", &sz), 0);
+	ck_assert_uint_eq(sz, 0);
+	ck_assert_int_eq(cli_parse_size("16M", &sz), 0);
+	ck_assert_uint_eq(sz, 16u << 20);
+	ck_assert_int_eq(cli_parse_size("2KiB", &sz), 0);
+	ck_assert_uint_eq(sz, 2048);
+	ck_assert_int_eq(cli_parse_size("1G", &sz), 0);
+	ck_assert_uint_eq(sz, 1u << 30);
+	ck_assert_int_eq(cli_parse_size("", &sz), -1);
+	ck_assert_int_eq(cli_parse_size("M", &sz), -1);
+	ck_assert_int_eq(cli_parse_size("5X", &sz), -1);
+	ck_assert_int_eq(cli_parse_size("99999999999999999999", &sz), -1);
+	ck_assert_int_eq(cli_parse_duration("5", &ms), 0);
+	ck_assert_uint_eq(ms, 5000);
+	ck_assert_int_eq(cli_parse_duration("250ms", &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(cli_parse_duration("2m", &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(cli_parse_duration("1h", &ms), 0);
+	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(cli_parse_duration("-1", &ms), -1);
+	ck_assert_int_eq(cli_parse_duration("1d", &ms), -1);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("cli");
+	TCase	*tc = tcase_create("parse");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_serve_defaults);
+	tcase_add_test(tc, test_serve_command_without_dashes);
+	tcase_add_test(tc, test_serve_options);
+	tcase_add_test(tc, test_connect);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_help_version);
+	tcase_add_test(tc, test_sizes_durations);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

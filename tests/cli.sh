@@ -1,0 +1,73 @@
+#!/bin/sh
+# The command line as a user meets it: help, version, usage errors and their
+# exit status, and a bridge that starts its child, relays the child's stderr
+# and stops cleanly on SIGTERM.
+set -u
+bin="$top_builddir/src/mcpbridge"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+check() {	# check DESCRIPTION CONDITION...
+	desc=$1
+	shift
+	if "$@"; then
+		echo "ok - $desc"
+	else
+		echo "not ok - $desc"
+		fails=$((fails + 1))
+	fi
+}
+
+"$bin" --help >"$tmp/out" 2>"$tmp/err"
+check "--help exits 0" test $? -eq 0
+check "--help prints the usage on stdout" grep -q "usage: mcpbridge" "$tmp/out"
+"$bin" serve --help >"$tmp/out" 2>&1
+check "serve --help lists --restart" grep -q -- "--restart" "$tmp/out"
+"$bin" --version >"$tmp/out" 2>&1
+check "--version prints the version" grep -q "^mcpbridge [0-9]" "$tmp/out"
+
+"$bin" serve --no-such-flag -- true >"$tmp/out" 2>"$tmp/err"
+check "an unknown option exits 64" test $? -eq 64
+check "an unknown option is named" grep -q "unknown option '--no-such-flag'" "$tmp/err"
+check "the usage follows on stderr" grep -q "usage: mcpbridge serve" "$tmp/err"
+check "nothing on stdout" test ! -s "$tmp/out"
+"$bin" >/dev/null 2>"$tmp/err"
+check "no mode exits 64" test $? -eq 64
+"$bin" serve >/dev/null 2>"$tmp/err"
+check "serve without a command exits 64" test $? -eq 64
+check "and says why" grep -q "needs a command" "$tmp/err"
+
+# A command that cannot run, with no restarts: the bridge gives up (69).
+timeout 20 "$bin" serve --port 0 --restart no -- "$tmp/does-not-exist" \
+    >/dev/null 2>"$tmp/err"
+check "a child that cannot start and is not restarted exits 69" test $? -eq 69
+
+# The child's stderr reaches the log, tagged; SIGTERM stops everything.
+cat >"$tmp/child.sh" <<'EOS'
+#!/bin/sh
+echo "hello from the child" >&2
+exec cat
+EOS
+chmod +x "$tmp/child.sh"
+"$bin" serve --port 0 --kill-timeout 1 -- "$tmp/child.sh" \
+    >/dev/null 2>"$tmp/log" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q "hello from the child" "$tmp/log"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "the child's stderr is relayed, tagged" grep -q "\[child\] hello from the child" "$tmp/log"
+kill -TERM $pid
+i=0
+while [ $i -lt 100 ] && kill -0 $pid 2>/dev/null; do
+	sleep 0.1
+	i=$((i + 1))
+done
+check "SIGTERM stops the bridge" sh -c "! kill -0 $pid 2>/dev/null"
+wait $pid
+check "and it exits 0" test $? -eq 0
+
+echo "$fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,68 @@
+# lib.sh: shared by the integration scripts.  Starts the real bridge on a free
+# port and cleans up whatever a test started, whatever way it ends.
+
+bin="$top_builddir/src/mcpbridge"
+example="$top_builddir/src/mcpbridge-example-server"
+tmp=$(mktemp -d)
+pids=""
+fails=0
+trap 'for p in $pids; do kill -TERM "$p" 2>/dev/null; done; sleep 0.2; for p in $pids; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+check() {	# check DESCRIPTION COMMAND...
+	desc=$1
+	shift
+	if "$@"; then
+		echo "ok - $desc"
+	else
+		echo "not ok - $desc"
+		fails=$((fails + 1))
+	fi
+}
+
+# bridge_start NAME [serve options] -- COMMAND...: sets $url (base URL) and
+# $bridge_pid; the bridge's log is $tmp/NAME.log.
+bridge_start() {
+	name=$1
+	shift
+	"$bin" serve --port 0 --print-url "$@" >"$tmp/$name.url" \
+	    2>"$tmp/$name.log" &
+	bridge_pid=$!
+	pids="$pids $bridge_pid"
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$tmp/$name.url" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	url=$(head -n 1 "$tmp/$name.url")
+	if [ -z "$url" ]; then
+		echo "bridge $name did not start:"
+		cat "$tmp/$name.log"
+		exit 1
+	fi
+	# Ready means the child finished its handshake.
+	i=0
+	while [ $i -lt 100 ] && ! curl -sf "$url/readyz" >/dev/null 2>&1; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+# node_deps: the folder with the npm peers, or skip (77) unless required.
+node_deps() {
+	deps=${MCPBRIDGE_NODE_DEPS:-$top_srcdir/tests/node}
+	if [ ! -d "$deps/node_modules/@modelcontextprotocol/sdk" ]; then
+		if [ -n "${MCPBRIDGE_REQUIRE_NODE:-}" ]; then
+			echo "npm peers missing in $deps (scripts/test installs them)"
+			exit 1
+		fi
+		echo "npm peers not installed in $deps; skipped"
+		exit 77
+	fi
+	node=node
+	[ -x "$deps/node_modules/.bin/node" ] && node="$deps/node_modules/.bin/node"
+}
+
+finish() {
+	echo "$fails failed"
+	[ $fails -eq 0 ]
+}
