@@ -1,0 +1,1192 @@
+/*
+ * upstream.c: the MCP server behind the bridge, a child process on three
+ * pipes or a socket, restarted (reconnected) with backoff.
+ *
+ * A child has independent ends: its stdout (and stderr) reaching EOF, and
+ * waitpid.  It is gone only when all have happened; then the user hears
+ * on_down (or on_stopped after upstream_stop).  The child runs in its own
+ * process group and every signal goes to the whole group, so a `sh -c`
+ * wrapper cannot leave its grandchildren behind.
+ *
+ * Callbacks into the user (ops) may call upstream_send and upstream_stop;
+ * after on_down and on_stopped they may free the upstream, so each of those
+ * is the last thing its caller does.  on_stopped is never called from
+ * within upstream_stop itself; on_up for a spawned child is called from
+ * within upstream_start (a connect reports from the loop).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <json-c/json.h>
+
+#include "framer.h"
+#include "log.h"
+#include "upstream.h"
+#include "xmalloc.h"
+
+/* A line of the child's stderr longer than this is cut in the log. */
+#define UPSTREAM_STDERR_LINE_MAX	8192
+/*
+ * After the child is reaped and its group killed, how long its pipes may
+ * stay open (held by a process that left the group) before we close them.
+ */
+#define UPSTREAM_EOF_GRACE_MS		1000
+/* Longest connect string part we accept ("tcp:" host and port). */
+#define UPSTREAM_HOST_MAX		256
+#define UPSTREAM_CAUSE_MAX		128
+
+enum upstream_state {
+	UPSTREAM_IDLE,		/* never started */
+	UPSTREAM_CONNECTING,	/* socket connect in progress */
+	UPSTREAM_UP,		/* running or connected */
+	UPSTREAM_DYING,		/* child going away on its own */
+	UPSTREAM_BACKOFF,	/* restart timer armed */
+	UPSTREAM_DOWN,		/* gone, no restart */
+	UPSTREAM_STOPPING,	/* upstream_stop called, not finished */
+	UPSTREAM_STOPPED,	/* on_stopped delivered or queued */
+};
+
+struct upstream {
+	struct event_base	*base;
+
+	/* Our own copies of the config; freed in upstream_free. */
+	char			**argv;
+	char			**env;
+	char			*cwd;
+	char			*connect;
+	char			*tag;
+	size_t			 max_message;
+	size_t			 max_output;
+	int			 kill_timeout_ms;
+	enum upstream_restart	 restart;
+	int			 backoff_min_ms;
+	int			 backoff_max_ms;
+	int			 backoff_reset_ms;
+
+	struct upstream_ops	 ops;
+	void			*arg;
+
+	enum upstream_state	 state;
+	int			 backoff_ms;	/* delay of the next restart */
+	struct timespec		 up_since;
+
+	/*
+	 * The child.  pid is -1 when there is none; it is also the process
+	 * group.  The three bufferevents own their pipe ends (CLOSE_ON_FREE)
+	 * and are NULL once closed.
+	 */
+	pid_t			 pid;
+	int			 reaped;
+	int			 kill_stage;	/* 0: TERM next, 1: KILL */
+	struct bufferevent	*bev_in;
+	struct bufferevent	*bev_out;
+	struct bufferevent	*bev_err;
+	int			 in_closing;	/* close stdin once flushed */
+	int			 out_full;	/* refusal already logged */
+	int			 err_discarding;
+
+	/* The socket, when connect is set; owns its descriptor. */
+	struct bufferevent	*sock;
+
+	struct framer		 framer;
+	size_t			 in_pending;	/* input already counted */
+
+	struct event		*ev_sigchld;
+	struct event		*ev_restart;
+	struct event		*ev_kill;	/* kill ladder; flush bound */
+	struct event		*ev_grace;	/* pipes open after reaping */
+	struct event		*ev_stopped;	/* deferred on_stopped */
+
+	struct upstream_stats	 stats;
+};
+
+static int	upstream_spawn(struct upstream *);
+static int	upstream_connect(struct upstream *);
+static void	upstream_schedule(struct upstream *);
+
+static void
+upstream_msec(struct timeval *tv, int ms)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+static int64_t
+upstream_elapsed_ms(const struct timespec *since)
+{
+	struct timespec	now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - since->tv_sec) * 1000 +
+	    (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+static char **
+upstream_copy_vector(char *const *v)
+{
+	char	**copy;
+	size_t	  i, n;
+
+	if (v == NULL)
+		return NULL;
+	for (n = 0; v[n] != NULL; n++)
+		;
+	copy = xcalloc(n + 1, sizeof *copy);
+	for (i = 0; i < n; i++)
+		copy[i] = xstrdup(v[i]);
+	return copy;
+}
+
+static void
+upstream_free_vector(char **v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- messages in and out ---- */
+
+static void
+upstream_deliver(void *arg, json_object *msg)
+{
+	struct upstream	*u = arg;
+
+	u->stats.messages_in++;
+	if (u->ops.on_message != NULL)
+		u->ops.on_message(u->arg, msg);
+	else
+		json_object_put(msg);
+}
+
+/* Frames what arrived on the child's stdout or the socket. */
+static void
+upstream_input(struct upstream *u, struct evbuffer *in, int eof)
+{
+	size_t	len;
+
+	len = evbuffer_get_length(in);
+	u->stats.bytes_in += len - u->in_pending;
+	if (eof)
+		framer_eof(&u->framer, in, upstream_deliver, u);
+	else
+		framer_drain(&u->framer, in, upstream_deliver, u);
+	/* The callbacks above may have called upstream_stop, never free. */
+	u->in_pending = evbuffer_get_length(in);
+	u->stats.oversized = u->framer.oversized;
+	u->stats.nonjson = u->framer.nonjson;
+}
+
+static struct bufferevent *
+upstream_output(struct upstream *u)
+{
+	return u->connect != NULL ? u->sock : u->bev_in;
+}
+
+int
+upstream_send(struct upstream *u, json_object *msg)
+{
+	struct bufferevent	*bev;
+	struct evbuffer		*out;
+	size_t			 before;
+
+	if (u->state != UPSTREAM_UP || (bev = upstream_output(u)) == NULL)
+		return -1;
+	out = bufferevent_get_output(bev);
+	before = evbuffer_get_length(out);
+	if (before >= u->max_output) {
+		/* Once per episode: a stuck child would flood the log. */
+		if (!u->out_full)
+			log_warnx("%s: output queue full (%zu bytes), "
+			    "refusing messages", u->tag, before);
+		u->out_full = 1;
+		return -1;
+	}
+	u->out_full = 0;
+	framer_write(out, msg);
+	u->stats.messages_out++;
+	u->stats.bytes_out += evbuffer_get_length(out) - before;
+	return 0;
+}
+
+/* ---- the child's stderr, relayed to the log ---- */
+
+static void
+upstream_relay(struct upstream *u, const unsigned char *p, size_t len)
+{
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	if (len > UPSTREAM_STDERR_LINE_MAX)
+		len = UPSTREAM_STDERR_LINE_MAX;
+	if (len > 0)
+		log_relay(LOG_LEVEL_INFO, u->tag, (const char *)p, len);
+}
+
+static void
+upstream_stderr_lines(struct upstream *u, struct evbuffer *in, int eof)
+{
+	struct evbuffer_ptr	 eol;
+	size_t			 eol_len, len, want;
+	unsigned char		*p;
+
+	for (;;) {
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		if (eol.pos == -1)
+			break;
+		len = (size_t)eol.pos;
+		if (u->err_discarding)
+			u->err_discarding = 0;
+		else {
+			/* Only the part we log needs to be contiguous. */
+			want = len > UPSTREAM_STDERR_LINE_MAX ?
+			    UPSTREAM_STDERR_LINE_MAX : len;
+			p = evbuffer_pullup(in, (ev_ssize_t)want);
+			if (p == NULL && want > 0)
+				fatalx("evbuffer_pullup");
+			upstream_relay(u, p, want);
+		}
+		evbuffer_drain(in, len + eol_len);
+	}
+
+	/* A partial line: keep it, unless it is already over the cap (log
+	 * its start now, drop the rest as it comes) or this is the end. */
+	len = evbuffer_get_length(in);
+	if (u->err_discarding) {
+		evbuffer_drain(in, len);
+		return;
+	}
+	if (len > UPSTREAM_STDERR_LINE_MAX || (eof && len > 0)) {
+		want = len > UPSTREAM_STDERR_LINE_MAX ?
+		    UPSTREAM_STDERR_LINE_MAX : len;
+		if ((p = evbuffer_pullup(in, (ev_ssize_t)want)) == NULL)
+			fatalx("evbuffer_pullup");
+		upstream_relay(u, p, want);
+		evbuffer_drain(in, len);
+		u->err_discarding = !eof;
+	}
+}
+
+/* ---- the child's end ---- */
+
+static void
+upstream_format_cause(char *buf, size_t size, int status)
+{
+	if (status == -1)
+		snprintf(buf, size, "exited (status unknown)");
+	else if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d%s", WTERMSIG(status),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, size, "ended with wait status %d", status);
+}
+
+static int
+upstream_will_restart(struct upstream *u, int status)
+{
+	switch (u->restart) {
+	case UPSTREAM_RESTART_ALWAYS:
+		return 1;
+	case UPSTREAM_RESTART_ON_FAILURE:
+		return !(status != -1 && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0);
+	case UPSTREAM_RESTART_NO:
+		break;
+	}
+	return 0;
+}
+
+static void
+upstream_close_stdin(struct upstream *u)
+{
+	if (u->bev_in == NULL)
+		return;
+	if (evbuffer_get_length(bufferevent_get_output(u->bev_in)) == 0) {
+		bufferevent_free(u->bev_in);
+		u->bev_in = NULL;
+		u->in_closing = 0;
+	} else
+		u->in_closing = 1;	/* see upstream_stdin_write */
+}
+
+/* Starts the SIGTERM, SIGKILL ladder unless it is running already. */
+static void
+upstream_arm_kill(struct upstream *u)
+{
+	struct timeval	tv;
+
+	if (u->reaped || evtimer_pending(u->ev_kill, NULL))
+		return;
+	u->kill_stage = 0;
+	upstream_msec(&tv, u->kill_timeout_ms);
+	evtimer_add(u->ev_kill, &tv);
+}
+
+/*
+ * Called whenever one end of the child closes.  When all have, the child
+ * is gone: tell the user, last.  Returns 1 if it did (u may be freed).
+ */
+static int
+upstream_child_check(struct upstream *u)
+{
+	char			 cause[UPSTREAM_CAUSE_MAX];
+	enum upstream_state	 state = u->state;
+	int			 will_restart;
+	void			(*on_stopped)(void *);
+
+	if (!u->reaped || u->bev_out != NULL || u->bev_err != NULL)
+		return 0;
+
+	if (u->bev_in != NULL) {
+		bufferevent_free(u->bev_in);
+		u->bev_in = NULL;
+	}
+	u->in_closing = 0;
+	evtimer_del(u->ev_kill);
+	evtimer_del(u->ev_grace);
+	u->pid = -1;
+	upstream_format_cause(cause, sizeof cause, u->stats.last_status);
+
+	if (state == UPSTREAM_STOPPING) {
+		log_info("%s: stopped (%s)", u->tag, cause);
+		u->state = UPSTREAM_STOPPED;
+		if ((on_stopped = u->ops.on_stopped) != NULL)
+			on_stopped(u->arg);
+		return 1;
+	}
+
+	will_restart = upstream_will_restart(u, u->stats.last_status);
+	if (will_restart &&
+	    upstream_elapsed_ms(&u->up_since) >= u->backoff_reset_ms)
+		u->backoff_ms = u->backoff_min_ms;
+	/* Info only: on_down's owner decides how loud this is. */
+	log_info("%s: %s", u->tag, cause);
+	if (will_restart)
+		upstream_schedule(u);
+	else
+		u->state = UPSTREAM_DOWN;
+	if (u->ops.on_down != NULL)
+		u->ops.on_down(u->arg, cause, will_restart);
+	return 1;
+}
+
+/*
+ * The child has exited.  Kill what is left of its group while the zombie
+ * still holds the group id (so the id cannot be reused under us), then reap.
+ */
+static void
+upstream_reap(struct upstream *u)
+{
+	siginfo_t	si;
+	int		status;
+	pid_t		r;
+	struct timeval	tv;
+
+	memset(&si, 0, sizeof si);
+	if (waitid(P_PID, (id_t)u->pid, &si, WEXITED|WNOHANG|WNOWAIT) == -1) {
+		if (errno == EINTR)
+			return;		/* the next SIGCHLD retries */
+		/* ECHILD: someone else reaped it; the status is lost. */
+		log_warn("%s: waitid %ld", u->tag, (long)u->pid);
+		status = -1;
+	} else if (si.si_pid != u->pid)
+		return;			/* still running */
+	else {
+		if (kill(-u->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: kill process group %ld", u->tag,
+			    (long)u->pid);
+		do
+			r = waitpid(u->pid, &status, 0);
+		while (r == -1 && errno == EINTR);
+		if (r == -1) {
+			log_warn("%s: waitpid %ld", u->tag, (long)u->pid);
+			status = -1;
+		}
+	}
+
+	u->reaped = 1;
+	u->stats.last_status = status;
+	evsignal_del(u->ev_sigchld);
+	evtimer_del(u->ev_kill);
+	if (u->state == UPSTREAM_UP)
+		u->state = UPSTREAM_DYING;
+	if (u->bev_out != NULL || u->bev_err != NULL) {
+		upstream_msec(&tv, UPSTREAM_EOF_GRACE_MS);
+		evtimer_add(u->ev_grace, &tv);
+	}
+}
+
+static void
+upstream_sigchld(evutil_socket_t sig, short events, void *arg)
+{
+	struct upstream	*u = arg;
+
+	/* Every upstream sees every SIGCHLD: look only at our own pid. */
+	if (u->pid == -1 || u->reaped)
+		return;
+	upstream_reap(u);
+	if (u->reaped)
+		upstream_child_check(u);
+}
+
+static void
+upstream_kill(evutil_socket_t fd, short events, void *arg)
+{
+	struct upstream	*u = arg;
+	struct timeval	 tv;
+
+	if (u->connect != NULL) {
+		/* A socket that would not flush on stop: give up on it. */
+		if (u->sock != NULL) {
+			bufferevent_free(u->sock);
+			u->sock = NULL;
+		}
+		event_active(u->ev_stopped, 0, 0);
+		return;
+	}
+	if (u->pid == -1 || u->reaped)
+		return;
+	if (u->kill_stage == 0) {
+		if (u->state == UPSTREAM_DYING)
+			log_warnx("%s: closed its stdout but is still running; "
+			    "sending SIGTERM", u->tag);
+		else
+			log_info("%s: sending SIGTERM to process group %ld",
+			    u->tag, (long)u->pid);
+		if (kill(-u->pid, SIGTERM) == -1 && errno != ESRCH)
+			log_warn("%s: kill", u->tag);
+		u->kill_stage = 1;
+		upstream_msec(&tv, u->kill_timeout_ms);
+		evtimer_add(u->ev_kill, &tv);
+	} else {
+		log_warnx("%s: still running %d ms after SIGTERM, sending "
+		    "SIGKILL", u->tag, u->kill_timeout_ms);
+		if (kill(-u->pid, SIGKILL) == -1 && errno != ESRCH)
+			log_warn("%s: kill", u->tag);
+	}
+}
+
+/* Reaped, but a pipe is still held open by someone: stop waiting. */
+static void
+upstream_grace(evutil_socket_t fd, short events, void *arg)
+{
+	struct upstream	*u = arg;
+
+	log_warnx("%s: output still open after exit; closing it", u->tag);
+	if (u->bev_err != NULL) {
+		upstream_stderr_lines(u, bufferevent_get_input(u->bev_err), 1);
+		bufferevent_free(u->bev_err);
+		u->bev_err = NULL;
+	}
+	if (u->bev_out != NULL) {
+		upstream_input(u, bufferevent_get_input(u->bev_out), 1);
+		bufferevent_free(u->bev_out);
+		u->bev_out = NULL;
+	}
+	upstream_child_check(u);
+}
+
+static void
+upstream_stdout_read(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	upstream_input(u, bufferevent_get_input(bev), 0);
+}
+
+static void
+upstream_stdout_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream	*u = arg;
+
+	if (what & BEV_EVENT_ERROR)
+		log_warn("%s: reading stdout", u->tag);
+	upstream_input(u, bufferevent_get_input(bev), 1);
+	bufferevent_free(u->bev_out);
+	u->bev_out = NULL;
+
+	/* Usually it has exited and SIGCHLD is still on its way. */
+	if (!u->reaped)
+		upstream_reap(u);
+	if (!u->reaped && u->state == UPSTREAM_UP) {
+		/* It cannot talk to us any more: ask it to go. */
+		log_debug("%s: stdout closed while running", u->tag);
+		u->state = UPSTREAM_DYING;
+		upstream_close_stdin(u);
+		upstream_arm_kill(u);
+	}
+	upstream_child_check(u);
+}
+
+static void
+upstream_stderr_read(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	upstream_stderr_lines(u, bufferevent_get_input(bev), 0);
+}
+
+static void
+upstream_stderr_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream	*u = arg;
+
+	upstream_stderr_lines(u, bufferevent_get_input(bev), 1);
+	bufferevent_free(u->bev_err);
+	u->bev_err = NULL;
+	upstream_child_check(u);
+}
+
+static void
+upstream_stdin_write(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	/* Called when the output has drained: finish a deferred close. */
+	if (u->in_closing) {
+		bufferevent_free(u->bev_in);
+		u->bev_in = NULL;
+		u->in_closing = 0;
+	}
+}
+
+static void
+upstream_stdin_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream	*u = arg;
+
+	/* EPIPE: it closed its stdin or died; its exit is handled elsewhere. */
+	log_debug("%s: stdin closed (%s)", u->tag,
+	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	bufferevent_free(u->bev_in);
+	u->bev_in = NULL;
+	u->in_closing = 0;
+}
+
+/* ---- spawning ---- */
+
+/* In the child: report on its stderr (our pipe) and give up. */
+static void __attribute__((noreturn))
+upstream_child_fail(const char *what, const char *arg)
+{
+	char	buf[512];
+	int	n, saved = errno;
+
+	n = snprintf(buf, sizeof buf, "%s: %s %s: %s\n", PACKAGE, what,
+	    arg != NULL ? arg : "", strerror(saved));
+	if (n > 0 && write(STDERR_FILENO, buf, (size_t)n < sizeof buf ?
+	    (size_t)n : sizeof buf - 1) == -1)
+		_exit(127);	/* nobody to tell */
+	_exit(127);
+}
+
+/*
+ * In the child, between fork and exec.  All signals are blocked (see
+ * upstream_spawn) so no handler of ours runs here; the event loop is the
+ * parent's and is not touched.
+ */
+static void __attribute__((noreturn))
+upstream_child(struct upstream *u, int fd_in, int fd_out, int fd_err)
+{
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 fds[3] = { fd_in, fd_out, fd_err };
+	int			 i;
+	char			**e;
+
+	/* Its own group, so that we can signal everything it starts. */
+	setpgid(0, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (i = 1; i < NSIG; i++)
+		(void)sigaction(i, &sa, NULL);	/* EINVAL for some: fine */
+
+	/* Move our ends clear of 0-2 first, then into place; dup2 clears
+	 * close-on-exec on the copies. */
+	for (i = 0; i < 3; i++) {
+		if (fds[i] < 3 &&
+		    (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) == -1)
+			upstream_child_fail("fcntl", NULL);
+	}
+	for (i = 0; i < 3; i++) {
+		if (dup2(fds[i], i) == -1)
+			upstream_child_fail("dup2", NULL);
+	}
+#ifdef HAVE_CLOSEFROM
+	closefrom(3);
+#else
+	{
+		long	max = sysconf(_SC_OPEN_MAX);
+
+		for (i = 3; i < (max > 0 ? max : 1024); i++)
+			(void)close(i);
+	}
+#endif
+
+	for (e = u->env; e != NULL && *e != NULL; e++) {
+		if (putenv(*e) != 0)
+			upstream_child_fail("putenv", *e);
+	}
+	if (u->cwd != NULL && chdir(u->cwd) == -1)
+		upstream_child_fail("chdir", u->cwd);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(u->argv[0], u->argv);
+	upstream_child_fail("exec", u->argv[0]);
+}
+
+static struct bufferevent *
+upstream_pipe_bev(struct upstream *u, int fd)
+{
+	struct bufferevent	*bev;
+
+	if (evutil_make_socket_nonblocking(fd) == -1)
+		fatal("fcntl O_NONBLOCK");
+	bev = bufferevent_socket_new(u->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("bufferevent_socket_new");
+	return bev;
+}
+
+static void
+upstream_close_pair(int p[2])
+{
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
+	p[0] = p[1] = -1;
+}
+
+/*
+ * Forks and execs the command.  -1 with a log line if we could not; a
+ * command that does not exist is only known when the child exits 127.
+ */
+static int
+upstream_spawn(struct upstream *u)
+{
+	int		 p_in[2] = { -1, -1 }, p_out[2] = { -1, -1 };
+	int		 p_err[2] = { -1, -1 };
+	sigset_t	 all, saved;
+	pid_t		 pid;
+
+	if (pipe2(p_in, O_CLOEXEC) == -1 || pipe2(p_out, O_CLOEXEC) == -1 ||
+	    pipe2(p_err, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", u->tag);
+		goto fail;
+	}
+	/* Before the fork: a SIGCHLD must never find nobody listening. */
+	if (evsignal_add(u->ev_sigchld, NULL) == -1) {
+		log_warnx("%s: cannot watch SIGCHLD", u->tag);
+		goto fail;
+	}
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &saved);
+	pid = fork();
+	if (pid == 0)
+		upstream_child(u, p_in[0], p_out[1], p_err[1]);
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (pid == -1) {
+		log_warn("%s: fork", u->tag);
+		evsignal_del(u->ev_sigchld);
+		goto fail;
+	}
+	/* Also here, so that kill(-pid) works before the child has run;
+	 * EACCES once it has exec'd is fine, it did it itself. */
+	(void)setpgid(pid, pid);
+
+	close(p_in[0]);
+	close(p_out[1]);
+	close(p_err[1]);
+
+	u->pid = pid;
+	u->reaped = 0;
+	u->kill_stage = 0;
+	u->in_closing = 0;
+	u->out_full = 0;
+	u->err_discarding = 0;
+	u->framer.discarding = 0;
+	u->in_pending = 0;
+
+	u->bev_in = upstream_pipe_bev(u, p_in[1]);
+	bufferevent_setcb(u->bev_in, NULL, upstream_stdin_write,
+	    upstream_stdin_event, u);
+	bufferevent_enable(u->bev_in, EV_WRITE);
+	u->bev_out = upstream_pipe_bev(u, p_out[0]);
+	bufferevent_setcb(u->bev_out, upstream_stdout_read, NULL,
+	    upstream_stdout_event, u);
+	bufferevent_enable(u->bev_out, EV_READ);
+	u->bev_err = upstream_pipe_bev(u, p_err[0]);
+	bufferevent_setcb(u->bev_err, upstream_stderr_read, NULL,
+	    upstream_stderr_event, u);
+	bufferevent_enable(u->bev_err, EV_READ);
+
+	u->state = UPSTREAM_UP;
+	clock_gettime(CLOCK_MONOTONIC, &u->up_since);
+	u->stats.starts++;
+	log_info("%s: started %s (pid %ld)", u->tag, u->argv[0], (long)pid);
+	return 0;
+
+fail:
+	/* Nothing was handed to a bufferevent yet: close all we opened. */
+	upstream_close_pair(p_in);
+	upstream_close_pair(p_out);
+	upstream_close_pair(p_err);
+	return -1;
+}
+
+/* ---- the socket ---- */
+
+/* Called when the connection is gone, or could not be made. */
+static void
+upstream_sock_down(struct upstream *u, const char *cause)
+{
+	int	was_up = u->state == UPSTREAM_UP;
+	int	will_restart;
+
+	if (u->sock != NULL) {
+		upstream_input(u, bufferevent_get_input(u->sock), 1);
+		bufferevent_free(u->sock);
+		u->sock = NULL;
+	}
+	if (u->state == UPSTREAM_STOPPING) {
+		event_active(u->ev_stopped, 0, 0);
+		return;
+	}
+	if (!was_up) {
+		/* A failed attempt: retried whatever the policy says. */
+		log_warnx("%s: connect to %s: %s", u->tag, u->connect, cause);
+		upstream_schedule(u);
+		return;
+	}
+
+	will_restart = u->restart != UPSTREAM_RESTART_NO;
+	if (will_restart &&
+	    upstream_elapsed_ms(&u->up_since) >= u->backoff_reset_ms)
+		u->backoff_ms = u->backoff_min_ms;
+	log_info("%s: %s", u->tag, cause);
+	if (will_restart)
+		upstream_schedule(u);
+	else
+		u->state = UPSTREAM_DOWN;
+	if (u->ops.on_down != NULL)
+		u->ops.on_down(u->arg, cause, will_restart);
+}
+
+static void
+upstream_sock_read(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	upstream_input(u, bufferevent_get_input(bev), 0);
+}
+
+static void
+upstream_sock_write(struct bufferevent *bev, void *arg)
+{
+	struct upstream	*u = arg;
+
+	/* Stopping and flushed: now it may close. */
+	if (u->state == UPSTREAM_STOPPING) {
+		evtimer_del(u->ev_kill);
+		event_active(u->ev_stopped, 0, 0);
+	}
+}
+
+static void
+upstream_sock_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct upstream	*u = arg;
+	char		 cause[UPSTREAM_CAUSE_MAX];
+	int		 restart;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		restart = u->stats.starts > 0;
+		u->state = UPSTREAM_UP;
+		clock_gettime(CLOCK_MONOTONIC, &u->up_since);
+		u->stats.starts++;
+		if (restart)
+			u->stats.restarts++;
+		u->in_pending = 0;
+		u->out_full = 0;
+		u->framer.discarding = 0;
+		bufferevent_enable(bev, EV_READ);
+		log_info("%s: connected to %s", u->tag, u->connect);
+		if (u->ops.on_up != NULL)
+			u->ops.on_up(u->arg);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		snprintf(cause, sizeof cause, "connection closed");
+	else
+		snprintf(cause, sizeof cause, "connection error: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	upstream_sock_down(u, cause);
+}
+
+/* Splits "HOST:PORT" (HOST may be "[v6]") into the two buffers. */
+static int
+upstream_split_hostport(const char *s, char *host, size_t hsize, char *port,
+    size_t psize)
+{
+	const char	*colon, *h = s;
+	size_t		 hlen;
+
+	if ((colon = strrchr(s, ':')) == NULL || colon[1] == '\0')
+		return -1;
+	hlen = (size_t)(colon - s);
+	if (hlen >= 2 && s[0] == '[' && s[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= hsize || strlen(colon + 1) >= psize)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);
+	return 0;
+}
+
+/*
+ * Starts a connect attempt.  -1 only if the connect string is wrong; a
+ * refused or failed attempt schedules the next one.  Name lookup is
+ * getaddrinfo, which blocks: fine for a name given once in the config.
+ */
+static int
+upstream_connect(struct upstream *u)
+{
+	struct sockaddr_storage	 ss;
+	struct sockaddr_un	*sun;
+	struct addrinfo		 hints, *res = NULL;
+	socklen_t		 len;
+	size_t			 plen;
+	char			 host[UPSTREAM_HOST_MAX], port[32];
+	int			 fd = -1, error;
+
+	memset(&ss, 0, sizeof ss);
+	if (strncmp(u->connect, "unix:", 5) == 0) {
+		sun = (struct sockaddr_un *)&ss;
+		sun->sun_family = AF_UNIX;
+		plen = strlen(u->connect + 5);
+		if (plen == 0 || plen >= sizeof sun->sun_path) {
+			log_warnx("%s: bad socket path: %s", u->tag,
+			    u->connect);
+			return -1;
+		}
+		memcpy(sun->sun_path, u->connect + 5, plen + 1);
+		len = sizeof *sun;
+	} else if (strncmp(u->connect, "tcp:", 4) == 0) {
+		if (upstream_split_hostport(u->connect + 4, host, sizeof host,
+		    port, sizeof port) == -1) {
+			log_warnx("%s: bad address (want tcp:HOST:PORT): %s",
+			    u->tag, u->connect);
+			return -1;
+		}
+		memset(&hints, 0, sizeof hints);
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		if ((error = getaddrinfo(host, port, &hints, &res)) != 0) {
+			log_warnx("%s: %s: %s", u->tag, u->connect,
+			    gai_strerror(error));
+			/* DNS may come back: not a config error. */
+			u->state = UPSTREAM_CONNECTING;
+			upstream_sock_down(u, "name lookup failed");
+			return 0;
+		}
+		memcpy(&ss, res->ai_addr, res->ai_addrlen);
+		len = res->ai_addrlen;
+		freeaddrinfo(res);
+	} else {
+		log_warnx("%s: bad connect address (want unix:PATH or "
+		    "tcp:HOST:PORT): %s", u->tag, u->connect);
+		return -1;
+	}
+
+	u->state = UPSTREAM_CONNECTING;
+	fd = socket(ss.ss_family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("%s: socket", u->tag);
+		upstream_sock_down(u, strerror(errno));
+		return 0;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		error = errno;
+		close(fd);
+		upstream_sock_down(u, strerror(error));
+		return 0;
+	}
+	/* Connected or in progress: libevent reports BEV_EVENT_CONNECTED
+	 * once the socket is writable, from the loop, never from here. */
+	u->sock = bufferevent_socket_new(u->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (u->sock == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(u->sock, upstream_sock_read, upstream_sock_write,
+	    upstream_sock_event, u);
+	if (bufferevent_socket_connect(u->sock, NULL, 0) == -1) {
+		/* Not reached for an fd already set; treat as a failure. */
+		bufferevent_free(u->sock);
+		u->sock = NULL;
+		upstream_sock_down(u, "connect failed");
+	}
+	return 0;
+}
+
+/* ---- restarts ---- */
+
+/* Arms the restart timer with the current delay and doubles it. */
+static void
+upstream_schedule(struct upstream *u)
+{
+	struct timeval	tv;
+	int		delay = u->backoff_ms;
+
+	u->state = UPSTREAM_BACKOFF;
+	u->backoff_ms = delay > u->backoff_max_ms / 2 ? u->backoff_max_ms :
+	    delay * 2;
+	log_info("%s: %s in %d ms", u->tag, u->connect != NULL ?
+	    "reconnecting" : "restarting", delay);
+	/* From now, not from when this loop turn began. */
+	event_base_update_cache_time(u->base);
+	upstream_msec(&tv, delay);
+	evtimer_add(u->ev_restart, &tv);
+}
+
+static void
+upstream_restart(evutil_socket_t fd, short events, void *arg)
+{
+	struct upstream	*u = arg;
+
+	if (u->state != UPSTREAM_BACKOFF)
+		return;
+	if (u->connect != NULL) {
+		if (upstream_connect(u) == -1)
+			upstream_schedule(u);
+		return;
+	}
+	log_info("%s: restarting (restart %llu)", u->tag,
+	    (unsigned long long)u->stats.restarts + 1);
+	if (upstream_spawn(u) == -1) {
+		/* fork or pipe failed (EMFILE, EAGAIN): try again later. */
+		upstream_schedule(u);
+		return;
+	}
+	u->stats.restarts++;
+	if (u->ops.on_up != NULL)
+		u->ops.on_up(u->arg);
+}
+
+/* ---- life cycle ---- */
+
+static void
+upstream_stopped(evutil_socket_t fd, short events, void *arg)
+{
+	struct upstream	*u = arg;
+
+	if (u->sock != NULL) {
+		bufferevent_free(u->sock);
+		u->sock = NULL;
+	}
+	evtimer_del(u->ev_kill);
+	evtimer_del(u->ev_restart);
+	u->state = UPSTREAM_STOPPED;
+	if (u->ops.on_stopped != NULL)
+		u->ops.on_stopped(u->arg);
+}
+
+struct upstream *
+upstream_new(struct event_base *base, const struct upstream_config *config,
+    const struct upstream_ops *ops, void *arg)
+{
+	struct upstream	*u;
+
+	u = xcalloc(1, sizeof *u);
+	u->base = base;
+	u->argv = upstream_copy_vector(config->argv);
+	u->env = upstream_copy_vector(config->env);
+	u->cwd = config->cwd != NULL ? xstrdup(config->cwd) : NULL;
+	u->connect = config->connect != NULL ? xstrdup(config->connect) : NULL;
+	u->tag = xstrdup(config->tag != NULL ? config->tag : "upstream");
+
+	/* 0 means the default, for every limit. */
+	u->max_message = config->max_message != 0 ? config->max_message :
+	    UPSTREAM_DEFAULT_MAX_MESSAGE;
+	u->max_output = config->max_output != 0 ? config->max_output :
+	    UPSTREAM_DEFAULT_MAX_OUTPUT;
+	u->kill_timeout_ms = config->kill_timeout_ms > 0 ?
+	    config->kill_timeout_ms : UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
+	u->restart = config->restart;
+	u->backoff_min_ms = config->backoff_min_ms > 0 ?
+	    config->backoff_min_ms : UPSTREAM_BACKOFF_MIN_MS;
+	u->backoff_max_ms = config->backoff_max_ms > 0 ?
+	    config->backoff_max_ms : UPSTREAM_BACKOFF_MAX_MS;
+	if (u->backoff_max_ms < u->backoff_min_ms)
+		u->backoff_max_ms = u->backoff_min_ms;
+	u->backoff_reset_ms = config->backoff_reset_ms > 0 ?
+	    config->backoff_reset_ms : UPSTREAM_BACKOFF_RESET_MS;
+	u->backoff_ms = u->backoff_min_ms;
+
+	if (ops != NULL)
+		u->ops = *ops;
+	u->arg = arg;
+	u->state = UPSTREAM_IDLE;
+	u->pid = -1;
+	u->stats.last_status = -1;
+	framer_init(&u->framer, u->max_message, u->tag);
+
+	u->ev_sigchld = evsignal_new(base, SIGCHLD, upstream_sigchld, u);
+	u->ev_restart = evtimer_new(base, upstream_restart, u);
+	u->ev_kill = evtimer_new(base, upstream_kill, u);
+	u->ev_grace = evtimer_new(base, upstream_grace, u);
+	u->ev_stopped = event_new(base, -1, 0, upstream_stopped, u);
+	if (u->ev_sigchld == NULL || u->ev_restart == NULL ||
+	    u->ev_kill == NULL || u->ev_grace == NULL || u->ev_stopped == NULL)
+		fatalx("event_new");
+	return u;
+}
+
+int
+upstream_start(struct upstream *u)
+{
+	if (u->state != UPSTREAM_IDLE && u->state != UPSTREAM_DOWN) {
+		log_warnx("%s: already started", u->tag);
+		return -1;
+	}
+	if (u->connect != NULL) {
+		return upstream_connect(u);
+	}
+	if (u->argv == NULL || u->argv[0] == NULL) {
+		log_warnx("%s: no command to run", u->tag);
+		return -1;
+	}
+	if (upstream_spawn(u) == -1)
+		return -1;
+	if (u->ops.on_up != NULL)
+		u->ops.on_up(u->arg);
+	return 0;
+}
+
+int
+upstream_is_up(const struct upstream *u)
+{
+	return u->state == UPSTREAM_UP;
+}
+
+pid_t
+upstream_pid(const struct upstream *u)
+{
+	return u->pid != -1 && !u->reaped ? u->pid : -1;
+}
+
+const struct upstream_stats *
+upstream_stats(const struct upstream *u)
+{
+	return &u->stats;
+}
+
+void
+upstream_stop(struct upstream *u)
+{
+	struct timeval	tv;
+
+	switch (u->state) {
+	case UPSTREAM_STOPPING:
+	case UPSTREAM_STOPPED:
+		return;
+	case UPSTREAM_IDLE:
+	case UPSTREAM_BACKOFF:
+	case UPSTREAM_DOWN:
+	case UPSTREAM_CONNECTING:
+		/* Nothing running (a pending connect is dropped). */
+		evtimer_del(u->ev_restart);
+		u->state = UPSTREAM_STOPPING;
+		event_active(u->ev_stopped, 0, 0);
+		return;
+	case UPSTREAM_UP:
+	case UPSTREAM_DYING:
+		break;
+	}
+
+	evtimer_del(u->ev_restart);
+	u->state = UPSTREAM_STOPPING;
+	if (u->connect != NULL) {
+		/* Flush what is queued, within the kill timeout. */
+		if (evbuffer_get_length(bufferevent_get_output(u->sock)) == 0)
+			event_active(u->ev_stopped, 0, 0);
+		else {
+			upstream_msec(&tv, u->kill_timeout_ms);
+			evtimer_add(u->ev_kill, &tv);
+		}
+		return;
+	}
+
+	/* Stdin EOF is the polite request; then the ladder. */
+	log_info("%s: stopping (pid %ld)", u->tag, (long)u->pid);
+	upstream_close_stdin(u);
+	upstream_arm_kill(u);
+}
+
+void
+upstream_free(struct upstream *u)
+{
+	int	status;
+
+	if (u == NULL)
+		return;
+	if (u->pid != -1 && !u->reaped) {
+		/* Not stopped first: do not leave it running or a zombie.
+		 * SIGKILL cannot be refused, so the wait is short. */
+		log_warnx("%s: freed while running; killing pid %ld", u->tag,
+		    (long)u->pid);
+		(void)kill(-u->pid, SIGKILL);
+		while (waitpid(u->pid, &status, 0) == -1 && errno == EINTR)
+			;
+	}
+	if (u->bev_in != NULL)
+		bufferevent_free(u->bev_in);
+	if (u->bev_out != NULL)
+		bufferevent_free(u->bev_out);
+	if (u->bev_err != NULL)
+		bufferevent_free(u->bev_err);
+	if (u->sock != NULL)
+		bufferevent_free(u->sock);
+	event_free(u->ev_sigchld);
+	event_free(u->ev_restart);
+	event_free(u->ev_kill);
+	event_free(u->ev_grace);
+	event_free(u->ev_stopped);
+	upstream_free_vector(u->argv);
+	upstream_free_vector(u->env);
+	free(u->cwd);
+	free(u->connect);
+	free(u->tag);
+	free(u);
+}

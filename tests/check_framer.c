@@ -1,0 +1,365 @@
+/*
+ * check_framer.c: newline-delimited JSON framing, fed by hand.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <event2/buffer.h>
+#include <json-c/json.h>
+
+#include "framer.h"
+#include "log.h"
+
+#define SINK_MAX	64
+
+/* What the framer handed over, in order; the sink owns the values. */
+struct sink {
+	json_object	*msgs[SINK_MAX];
+	int		 n;
+};
+
+static void
+sink_cb(void *arg, json_object *msg)
+{
+	struct sink	*s = arg;
+
+	ck_assert_int_lt(s->n, SINK_MAX);
+	s->msgs[s->n++] = msg;
+}
+
+static void
+sink_clear(struct sink *s)
+{
+	int	i;
+
+	for (i = 0; i < s->n; i++)
+		json_object_put(s->msgs[i]);
+	s->n = 0;
+}
+
+/* The integer member "id" of the i-th value delivered. */
+static int
+sink_id(struct sink *s, int i)
+{
+	json_object	*v;
+
+	ck_assert_int_lt(i, s->n);
+	ck_assert(json_object_is_type(s->msgs[i], json_type_object));
+	ck_assert(json_object_object_get_ex(s->msgs[i], "id", &v));
+	return json_object_get_int(v);
+}
+
+static void
+feed(struct framer *f, struct evbuffer *in, struct sink *s, const char *data,
+    size_t len)
+{
+	ck_assert_int_eq(evbuffer_add(in, data, len), 0);
+	framer_drain(f, in, sink_cb, s);
+}
+
+static void
+feed_str(struct framer *f, struct evbuffer *in, struct sink *s,
+    const char *data)
+{
+	feed(f, in, s, data, strlen(data));
+}
+
+/* A NUL-terminated copy of the first len bytes of b, left in place. */
+static char *
+xline(struct evbuffer *b, size_t len)
+{
+	char	*s;
+
+	s = malloc(len + 1);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(evbuffer_copyout(b, s, len), (ev_ssize_t)len);
+	s[len] = '\0';
+	return s;
+}
+
+START_TEST(test_byte_by_byte)
+{
+	const char	*data = "{\"id\":1,\"s\":\"a b\"}\n[{\"id\":2}]\n";
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	size_t		 i, len = strlen(data);
+	size_t		 first = (size_t)(strchr(data, '\n') - data);
+
+	framer_init(&f, 1024, "test");
+	for (i = 0; i < len; i++) {
+		feed(&f, in, &s, data + i, 1);
+		/* Nothing comes out before its newline has arrived. */
+		if (i < first)
+			ck_assert_int_eq(s.n, 0);
+	}
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 0), 1);
+	ck_assert(json_object_is_type(s.msgs[1], json_type_array));
+	ck_assert_int_eq(json_object_array_length(s.msgs[1]), 1);
+	ck_assert_uint_eq(f.lines, 2);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_many_in_one_read)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	char		 buf[4096];
+	size_t		 off = 0;
+	int		 i;
+
+	framer_init(&f, 1024, "test");
+	for (i = 0; i < 50; i++)
+		off += (size_t)snprintf(buf + off, sizeof buf - off,
+		    "{\"id\":%d}\n", i);
+	/* One drain call must deliver all of them, not one per call. */
+	feed(&f, in, &s, buf, off);
+	ck_assert_int_eq(s.n, 50);
+	for (i = 0; i < 50; i++)
+		ck_assert_int_eq(sink_id(&s, i), i);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_crlf_and_partial)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, in, &s, "{\"id\":1}\r\n{\"id\":2}\r\n{\"id\":");
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 0), 1);
+	ck_assert_int_eq(sink_id(&s, 1), 2);
+	ck_assert_uint_eq(f.nonjson, 0);
+	/* The partial last line stays buffered, untouched. */
+	ck_assert_uint_eq(evbuffer_get_length(in), strlen("{\"id\":"));
+	feed_str(&f, in, &s, "3}\r");
+	ck_assert_int_eq(s.n, 2);
+	feed_str(&f, in, &s, "\n");
+	ck_assert_int_eq(s.n, 3);
+	ck_assert_int_eq(sink_id(&s, 2), 3);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_oversized_across_chunks)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	char		 chunk[100];
+	int		 i;
+
+	framer_init(&f, 64, "test");
+	feed_str(&f, in, &s, "{\"id\":1}\n{\"big\":\"");
+	ck_assert_int_eq(s.n, 1);
+	memset(chunk, 'x', sizeof chunk);
+	for (i = 0; i < 10; i++) {
+		feed(&f, in, &s, chunk, sizeof chunk);
+		/* The excess is dropped as it comes, not buffered. */
+		ck_assert_uint_le(evbuffer_get_length(in), 64 + 1);
+	}
+	ck_assert_uint_eq(f.oversized, 1);
+	ck_assert(f.discarding);
+	feed_str(&f, in, &s, "xxx\"}\n{\"id\":2}\n");
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 1), 2);
+	ck_assert_uint_eq(f.oversized, 1);
+	ck_assert_uint_eq(f.nonjson, 0);
+	ck_assert(!f.discarding);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_oversized_whole_line)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	char		 line[64];
+
+	/* {"id":1,"pad":"..."} of exactly 32 bytes passes a 32-byte cap,
+	 * with or without "\r"; one byte more does not. */
+	framer_init(&f, 32, "test");
+	snprintf(line, sizeof line, "{\"id\":1,\"pad\":\"%s\"}\r\n",
+	    "xxxxxxxxxxxxxxx");
+	ck_assert_uint_eq(strlen(line), 32 + 2);
+	feed_str(&f, in, &s, line);
+	ck_assert_int_eq(s.n, 1);
+	snprintf(line, sizeof line, "{\"id\":2,\"pad\":\"%s\"}\n",
+	    "xxxxxxxxxxxxxxxx");
+	ck_assert_uint_eq(strlen(line), 33 + 1);
+	feed_str(&f, in, &s, line);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_uint_eq(f.oversized, 1);
+	feed_str(&f, in, &s, "{\"id\":3}\n");
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 1), 3);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_nonjson_and_empty)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, in, &s,
+	    "Server v1.0 listening on stdio\n"
+	    "\n"
+	    "\r\n"
+	    "{\"id\":1}\n"
+	    "42\n"
+	    "\"just a string\"\n"
+	    "{\"id\":2} trailing\n"
+	    "{\"id\":3}{\"id\":4}\n"
+	    "{\"id\":5,}\n"
+	    "   \n"
+	    "{\"id\":6}\n");
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 0), 1);
+	ck_assert_int_eq(sink_id(&s, 1), 6);
+	/* The banner, the scalars and the three broken objects; the blank
+	 * lines are not counted at all. */
+	ck_assert_uint_eq(f.nonjson, 6);
+	ck_assert_uint_eq(f.oversized, 0);
+	ck_assert_uint_eq(f.lines, 2);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_eof_unterminated)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, in, &s, "{\"id\":1}\n{\"id\":2}");
+	ck_assert_int_eq(s.n, 1);
+	framer_eof(&f, in, sink_cb, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 1), 2);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+
+	/* A truncated value at EOF is not JSON. */
+	feed_str(&f, in, &s, "{\"id\":3");
+	framer_eof(&f, in, sink_cb, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(f.nonjson, 1);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+
+	/* Nor is an oversized tail delivered at EOF. */
+	framer_init(&f, 8, "test");
+	feed_str(&f, in, &s, "{\"id\":4,\"x\":1234567}");
+	framer_eof(&f, in, sink_cb, &s);
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_uint_eq(f.oversized, 1);
+	ck_assert(!f.discarding);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+START_TEST(test_write_compact)
+{
+	const char	*pretty =
+	    "{\n"
+	    "  \"jsonrpc\": \"2.0\",\n"
+	    "  \"id\": 7,\n"
+	    "  \"result\": {\n"
+	    "    \"text\": \"line one\\nline two\",\n"
+	    "    \"url\": \"http://x/y\",\n"
+	    "    \"list\": [ 1, 2 ]\n"
+	    "  }\n"
+	    "}";
+	const char	*want = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":"
+	    "{\"text\":\"line one\\nline two\",\"url\":\"http://x/y\","
+	    "\"list\":[1,2]}}\n";
+	struct framer	 f;
+	struct evbuffer	*out = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	json_object	*msg, *back, *v;
+	size_t		 len;
+	char		*line;
+
+	msg = json_tokener_parse(pretty);
+	ck_assert_ptr_nonnull(msg);
+	framer_write(out, msg);
+	len = evbuffer_get_length(out);
+	line = xline(out, len);
+	ck_assert_str_eq(line, want);
+	/* Exactly one newline: the terminator. */
+	ck_assert_ptr_eq(strchr(line, '\n'), line + len - 1);
+	free(line);
+
+	/* And it reads back as the same value. */
+	framer_init(&f, 1024, "test");
+	framer_drain(&f, out, sink_cb, &s);
+	ck_assert_int_eq(s.n, 1);
+	back = s.msgs[0];
+	ck_assert(json_object_equal(msg, back));
+	ck_assert(json_object_object_get_ex(back, "result", &v));
+	ck_assert(json_object_object_get_ex(v, "text", &v));
+	ck_assert_str_eq(json_object_get_string(v), "line one\nline two");
+	json_object_put(msg);
+	sink_clear(&s);
+	evbuffer_free(out);
+}
+END_TEST
+
+static Suite *
+framer_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("framer");
+	tc = tcase_create("core");
+	tcase_set_timeout(tc, 10);
+	tcase_add_test(tc, test_byte_by_byte);
+	tcase_add_test(tc, test_many_in_one_read);
+	tcase_add_test(tc, test_crlf_and_partial);
+	tcase_add_test(tc, test_oversized_across_chunks);
+	tcase_add_test(tc, test_oversized_whole_line);
+	tcase_add_test(tc, test_nonjson_and_empty);
+	tcase_add_test(tc, test_eof_unterminated);
+	tcase_add_test(tc, test_write_compact);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	/* Warnings about skipped lines are expected; keep the output quiet. */
+	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_framer");
+	sr = srunner_create(framer_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
