@@ -1,0 +1,309 @@
+/*
+ * jsonrpc.c: JSON-RPC 2.0 shapes over json-c, and the MCP revisions the
+ * bridge speaks.  No I/O, no state.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "jsonrpc.h"
+
+/* Legacy (initialize-era) revisions, oldest first. */
+static const char *const jsonrpc_versions[] = {
+	MCP_VERSION_2024_11_05,
+	MCP_VERSION_2025_03_26,
+	MCP_VERSION_2025_06_18,
+	MCP_VERSION_2025_11_25,
+};
+
+/* Keys are literals: json-c need not copy them. */
+static void
+jsonrpc_add(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+/* An id a request may carry: a string or an integer (never null). */
+static int
+jsonrpc_id_valid(json_object *id)
+{
+	return json_object_is_type(id, json_type_string) ||
+	    json_object_is_type(id, json_type_int);
+}
+
+/* error must be an object with an integer code and a string message. */
+static int
+jsonrpc_error_valid(json_object *error)
+{
+	json_object	*v;
+
+	if (!json_object_is_type(error, json_type_object))
+		return 0;
+	if (!json_object_object_get_ex(error, "code", &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return 0;
+	if (!json_object_object_get_ex(error, "message", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return 0;
+	return 1;
+}
+
+enum jsonrpc_kind
+jsonrpc_classify(json_object *msg)
+{
+	json_object	*v, *id, *result, *error;
+	int		 has_id, has_result, has_error;
+
+	if (json_object_is_type(msg, json_type_array))
+		return json_object_array_length(msg) > 0 ? JSONRPC_BATCH :
+		    JSONRPC_INVALID;
+	if (!json_object_is_type(msg, json_type_object))
+		return JSONRPC_INVALID;
+	if (!json_object_object_get_ex(msg, "jsonrpc", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strcmp(json_object_get_string(v), "2.0") != 0)
+		return JSONRPC_INVALID;
+
+	/* get_ex tells "id": null (present, NULL) from no id at all. */
+	has_id = json_object_object_get_ex(msg, "id", &id);
+	has_result = json_object_object_get_ex(msg, "result", &result);
+	has_error = json_object_object_get_ex(msg, "error", &error);
+
+	if (json_object_object_get_ex(msg, "method", &v)) {
+		if (!json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) == 0)
+			return JSONRPC_INVALID;
+		if (has_result || has_error)
+			return JSONRPC_INVALID;
+		if (json_object_object_get_ex(msg, "params", &v) &&
+		    !json_object_is_type(v, json_type_object) &&
+		    !json_object_is_type(v, json_type_array))
+			return JSONRPC_INVALID;
+		if (!has_id)
+			return JSONRPC_NOTIFICATION;
+		return jsonrpc_id_valid(id) ? JSONRPC_REQUEST : JSONRPC_INVALID;
+	}
+
+	if (!has_id || has_result == has_error)
+		return JSONRPC_INVALID;
+	if (has_error && !jsonrpc_error_valid(error))
+		return JSONRPC_INVALID;
+	/* Only an error may have a null id (the request was unreadable). */
+	if (id == NULL)
+		return has_error ? JSONRPC_RESPONSE : JSONRPC_INVALID;
+	return jsonrpc_id_valid(id) ? JSONRPC_RESPONSE : JSONRPC_INVALID;
+}
+
+const char *
+jsonrpc_method(json_object *msg)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(msg, "method", &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+json_object *
+jsonrpc_id(json_object *msg)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(msg, "id", &v))
+		return NULL;
+	return v;
+}
+
+json_object *
+jsonrpc_params(json_object *msg)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(msg, "params", &v))
+		return NULL;
+	return v;
+}
+
+json_object *
+jsonrpc_progress_token(json_object *msg)
+{
+	json_object	*params, *meta, *token;
+
+	params = jsonrpc_params(msg);
+	if (!json_object_is_type(params, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(params, "_meta", &meta) ||
+	    !json_object_is_type(meta, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(meta, "progressToken", &token) ||
+	    !jsonrpc_id_valid(token))
+		return NULL;
+	return token;
+}
+
+/*
+ * json-c keeps integers as int64 or uint64; get_int64 clamps the upper half
+ * of uint64 to INT64_MAX and get_uint64 clamps negatives to 0, so the pair
+ * tells every value apart.
+ */
+int
+jsonrpc_id_equal(json_object *a, json_object *b)
+{
+	enum json_type	 ta, tb;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	ta = json_object_get_type(a);
+	tb = json_object_get_type(b);
+	if (ta != tb)
+		return 0;
+	switch (ta) {
+	case json_type_string:
+		return json_object_get_string_len(a) ==
+		    json_object_get_string_len(b) &&
+		    memcmp(json_object_get_string(a), json_object_get_string(b),
+		    json_object_get_string_len(a)) == 0;
+	case json_type_int:
+		return json_object_get_int64(a) == json_object_get_int64(b) &&
+		    json_object_get_uint64(a) == json_object_get_uint64(b);
+	default:
+		return 0;
+	}
+}
+
+json_object *
+jsonrpc_id_copy(json_object *id)
+{
+	json_object	*copy = NULL;
+
+	switch (json_object_get_type(id)) {
+	case json_type_string:
+		return json_object_new_string_len(json_object_get_string(id),
+		    json_object_get_string_len(id));
+	case json_type_int:
+		if (json_object_get_int64(id) == INT64_MAX &&
+		    json_object_get_uint64(id) > (uint64_t)INT64_MAX)
+			return json_object_new_uint64(
+			    json_object_get_uint64(id));
+		return json_object_new_int64(json_object_get_int64(id));
+	case json_type_null:
+		return NULL;
+	default:
+		/* Not an id; a deep copy keeps the promise of no sharing. */
+		if (json_object_deep_copy(id, &copy, NULL) != 0)
+			return NULL;
+		return copy;
+	}
+}
+
+static json_object *
+jsonrpc_base_new(json_object *id)
+{
+	json_object	*o;
+
+	o = json_object_new_object();
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "id", jsonrpc_id_copy(id));
+	return o;
+}
+
+json_object *
+jsonrpc_error_new(json_object *id, int code, const char *message,
+    json_object *data)
+{
+	json_object	*o, *error;
+
+	error = json_object_new_object();
+	jsonrpc_add(error, "code", json_object_new_int(code));
+	jsonrpc_add(error, "message", json_object_new_string(message));
+	if (data != NULL)
+		jsonrpc_add(error, "data", data);
+	o = jsonrpc_base_new(id);
+	jsonrpc_add(o, "error", error);
+	return o;
+}
+
+json_object *
+jsonrpc_result_new(json_object *id, json_object *result)
+{
+	json_object	*o;
+
+	if (result == NULL)
+		result = json_object_new_object();
+	o = jsonrpc_base_new(id);
+	jsonrpc_add(o, "result", result);
+	return o;
+}
+
+json_object *
+jsonrpc_request_new(int64_t id, const char *method, json_object *params)
+{
+	json_object	*o;
+
+	o = json_object_new_object();
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "id", json_object_new_int64(id));
+	jsonrpc_add(o, "method", json_object_new_string(method));
+	if (params != NULL)
+		jsonrpc_add(o, "params", params);
+	return o;
+}
+
+json_object *
+jsonrpc_notification_new(const char *method, json_object *params)
+{
+	json_object	*o;
+
+	o = json_object_new_object();
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "method", json_object_new_string(method));
+	if (params != NULL)
+		jsonrpc_add(o, "params", params);
+	return o;
+}
+
+int
+jsonrpc_version_supported(const char *version)
+{
+	size_t	i;
+
+	if (version == NULL)
+		return 0;
+	for (i = 0; i < sizeof jsonrpc_versions / sizeof jsonrpc_versions[0];
+	    i++) {
+		if (strcmp(version, jsonrpc_versions[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* NULL sorts before any version. */
+int
+jsonrpc_version_cmp(const char *a, const char *b)
+{
+	int	r;
+
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	r = strcmp(a, b);
+	return (r > 0) - (r < 0);
+}
+
+json_object *
+jsonrpc_versions_array(void)
+{
+	json_object	*a;
+	size_t		 i;
+
+	a = json_object_new_array();
+	for (i = 0; i < sizeof jsonrpc_versions / sizeof jsonrpc_versions[0];
+	    i++)
+		json_object_array_add(a,
+		    json_object_new_string(jsonrpc_versions[i]));
+	return a;
+}

@@ -1,0 +1,2493 @@
+/*
+ * mux.c: many client sessions over one stdio child (or one child each).
+ *
+ * The bridge is the shared child's only client: it initializes the child
+ * itself, answers each client's initialize from the child's recorded result
+ * and rewrites everything that names something in a per-connection space
+ * (request ids, progress tokens, subscriptions, log levels, tasks) so that
+ * no client sees another's traffic.
+ *
+ * Who owns what:
+ *  - struct mux_req is a request the child owes an answer to.  It is in
+ *    m->reqs by its child-side id and in its child's list; a client's
+ *    request is also in its session's list and id map.  Exactly one of
+ *    mux_req_finish (answer the client, or drop) and mux_req_free ends it.
+ *  - struct mux_sreq is a child's request waiting for a session's answer,
+ *    in m->sreqs by the id the session saw and in the child's map by the
+ *    child's own id.
+ *  - subscriptions, tasks, elicitations and log levels live in the child
+ *    they were made with (the child's state is what they mirror) and are
+ *    listed in the session that made them, so that a session's end
+ *    releases exactly its own.
+ *  - every json_object handed in is consumed; every out holds its own
+ *    reference.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "jsonrpc.h"
+#include "log.h"
+#include "mux.h"
+#include "xmalloc.h"
+
+/* Ids (and progress tokens) we hand out stay exact in a double. */
+#define MUX_ID_MAX		((UINT64_C(1) << 53) - 1)
+
+#define MUX_RELATED_TASK	"io.modelcontextprotocol/related-task"
+
+/* ---- a small open-addressing hash table ---------------------------- */
+
+/*
+ * Values are pointers to structs that carry their own key; the table keeps
+ * the hash next to each so most probes never touch the value.  Linear
+ * probing, load at most 1/2, backward-shift deletion (no tombstones).
+ */
+struct hmap_slot {
+	uint64_t	 h;
+	void		*v;		/* NULL: empty */
+};
+
+struct hmap {
+	struct hmap_slot *slot;
+	size_t		 mask;		/* capacity - 1 */
+	size_t		 n;
+};
+
+typedef int	(*hmap_match_cb)(const void *v, const void *key);
+
+static uint64_t
+hmap_mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
+static uint64_t
+hmap_hash_bytes(const char *p, size_t len)
+{
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+
+	while (len-- > 0) {
+		h ^= (unsigned char)*p++;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return hmap_mix(h);
+}
+
+static uint64_t
+hmap_hash_str(const char *s)
+{
+	return hmap_hash_bytes(s, strlen(s));
+}
+
+/* A JSON-RPC id.  "1" and 1 may collide: jsonrpc_id_equal tells them apart. */
+static uint64_t
+hmap_hash_id(json_object *id)
+{
+	if (json_object_is_type(id, json_type_string))
+		return hmap_hash_bytes(json_object_get_string(id),
+		    json_object_get_string_len(id));
+	return hmap_mix((uint64_t)json_object_get_int64(id));
+}
+
+static void *
+hmap_find(const struct hmap *hm, uint64_t h, hmap_match_cb match,
+    const void *key)
+{
+	size_t	i;
+
+	if (hm->n == 0)
+		return NULL;
+	for (i = h & hm->mask; hm->slot[i].v != NULL; i = (i + 1) & hm->mask) {
+		if (hm->slot[i].h == h && match(hm->slot[i].v, key))
+			return hm->slot[i].v;
+	}
+	return NULL;
+}
+
+static void
+hmap_grow(struct hmap *hm)
+{
+	struct hmap_slot	*old = hm->slot;
+	size_t			 oldcap, cap, i, j;
+
+	oldcap = old == NULL ? 0 : hm->mask + 1;
+	cap = oldcap == 0 ? 16 : oldcap * 2;
+	hm->slot = xcalloc(cap, sizeof *hm->slot);
+	hm->mask = cap - 1;
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].v == NULL)
+			continue;
+		for (j = old[i].h & hm->mask; hm->slot[j].v != NULL;
+		    j = (j + 1) & hm->mask)
+			;
+		hm->slot[j] = old[i];
+	}
+	free(old);
+}
+
+/* The caller knows v's key is not in the table yet. */
+static void
+hmap_add(struct hmap *hm, uint64_t h, void *v)
+{
+	size_t	i;
+
+	if (hm->slot == NULL || (hm->n + 1) * 2 > hm->mask + 1)
+		hmap_grow(hm);
+	for (i = h & hm->mask; hm->slot[i].v != NULL; i = (i + 1) & hm->mask)
+		;
+	hm->slot[i].h = h;
+	hm->slot[i].v = v;
+	hm->n++;
+}
+
+/* Removes v itself (found by identity along h's probe chain). */
+static void
+hmap_del(struct hmap *hm, uint64_t h, const void *v)
+{
+	size_t	i, j, k;
+
+	if (hm->n == 0)
+		return;
+	for (i = h & hm->mask; hm->slot[i].v != v; i = (i + 1) & hm->mask) {
+		if (hm->slot[i].v == NULL)
+			return;
+	}
+	hm->n--;
+	j = i;
+	for (;;) {
+		hm->slot[i].v = NULL;
+		for (;;) {
+			j = (j + 1) & hm->mask;
+			if (hm->slot[j].v == NULL)
+				return;
+			k = hm->slot[j].h & hm->mask;
+			/* An entry whose home is cyclically in (i, j] stays. */
+			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+				continue;
+			break;
+		}
+		hm->slot[i] = hm->slot[j];
+		i = j;
+	}
+}
+
+static void
+hmap_clear(struct hmap *hm)
+{
+	free(hm->slot);
+	hm->slot = NULL;
+	hm->mask = 0;
+	hm->n = 0;
+}
+
+/* ---- state ------------------------------------------------------------ */
+
+enum mux_req_kind {
+	/* a client's request: the answer goes back to it */
+	MUX_REQ_CLIENT = 0,
+	/* the bridge's initialize of the shared child */
+	MUX_REQ_INIT,
+	MUX_REQ_OWN,		/* the bridge's own (setLevel, unsubscribe) */
+};
+
+/* What the child's answer to a request needs besides being relayed. */
+#define MUX_REQ_F_INITIALIZE	0x1	/* isolation: the client's initialize */
+#define MUX_REQ_F_TASKS_LIST	0x2	/* filter to the session's tasks */
+#define MUX_REQ_F_SETLEVEL	0x4	/* an error forgets the child's level */
+#define MUX_REQ_F_SUBSCRIBE	0x8	/* an error drops the subscription */
+
+struct mux_child;
+struct mux_session;
+struct mux_batch;
+struct mux_prog;
+
+struct mux_req {
+	uint64_t		 cid;		/* id towards the child */
+	enum mux_req_kind	 kind;
+	unsigned		 flags;
+	struct mux_child	*child;
+	struct mux_session	*s;		/* NULL unless MUX_REQ_CLIENT */
+	/* the client's id, exact type */
+	json_object		*id;
+	uint64_t		 idh;		/* its hash in s->ids */
+	uint64_t		 stream;
+	struct mux_batch	*batch;		/* holds one pending count */
+	struct mux_prog		*prog;
+	char			*uri;		/* MUX_REQ_F_SUBSCRIBE */
+	/* in m->timeouts when non-zero */
+	uint64_t		 deadline;
+	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
+	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
+	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
+};
+TAILQ_HEAD(mux_reqs, mux_req);
+
+/* A client batch: answers are gathered and sent as one array. */
+struct mux_batch {
+	struct mux_session	*s;
+	uint64_t		 stream;
+	json_object		*answers;
+	/* unanswered, +1 while splitting */
+	int			 pending;
+};
+
+/* A progress token the bridge put on a request in place of the client's. */
+struct mux_prog {
+	uint64_t		 token;
+	struct mux_session	*s;
+	json_object		*orig;
+	struct mux_req		*req;		/* while in flight */
+	struct mux_task		*task;		/* once it made a task */
+};
+
+/* A task and the session it belongs to. */
+struct mux_task {
+	char			*id;
+	/* in child->ctasks, not ->tasks */
+	int			 client_side;
+	struct mux_child	*child;
+	struct mux_session	*s;
+	struct mux_prog		*prog;
+	TAILQ_ENTRY(mux_task)	 sentry;
+};
+
+/* URL-mode elicitation id -> the session that got elicitation/create. */
+struct mux_elicit {
+	char			*id;
+	struct mux_session	*s;
+	TAILQ_ENTRY(mux_elicit)	 sentry;
+};
+
+struct mux_subref;
+struct mux_sub {
+	char			*uri;
+	size_t			 n;
+	TAILQ_HEAD(, mux_subref) refs;
+};
+
+struct mux_subref {
+	struct mux_sub		*sub;
+	struct mux_session	*s;
+	TAILQ_ENTRY(mux_subref)	 bentry;	/* sub->refs */
+	TAILQ_ENTRY(mux_subref)	 sentry;	/* s->subs */
+};
+
+/* A child's request sent to a session. */
+struct mux_sreq {
+	uint64_t		 bid;		/* the id the session saw */
+	struct mux_child	*child;
+	struct mux_session	*s;
+	json_object		*cid;		/* the child's id, exact type */
+	uint64_t		 cidh;
+	uint64_t		 stream;
+	TAILQ_ENTRY(mux_sreq)	 sentry;
+};
+
+/* Client traffic waiting for the child's handshake. */
+struct mux_pending {
+	struct mux_session	*s;
+	json_object		*msg;
+	uint64_t		 stream;
+	uint64_t		 deadline;
+	TAILQ_ENTRY(mux_pending) entry;
+};
+
+/* MCP log levels, most verbose first. */
+static const char *const mux_levels[] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency",
+};
+#define MUX_NLEVELS	(sizeof mux_levels / sizeof mux_levels[0])
+
+TAILQ_HEAD(mux_sessions, mux_session);
+
+struct mux_child {
+	struct mux		*m;
+	/* isolation; NULL: the shared one */
+	struct mux_session	*owner;
+	int			 up;
+	int			 ready;
+	/* initialize refused, until restart */
+	char			*failed;
+	json_object		*info;		/* initialize result */
+	struct mux_sessions	 sessions;	/* attached (not ended) */
+	/* with requests in flight, by last arrival */
+	struct mux_sessions	 busy;
+	struct mux_reqs		 reqs;
+	TAILQ_HEAD(, mux_pending) queue;
+	struct hmap		 subs;		/* uri -> mux_sub */
+	/* taskId -> mux_task (child's tasks) */
+	struct hmap		 tasks;
+	/* taskId -> mux_task (a client's tasks) */
+	struct hmap		 ctasks;
+	/* elicitationId -> mux_elicit */
+	struct hmap		 elicits;
+	struct hmap		 sreqs;		/* child's id -> mux_sreq */
+	size_t			 nlevel[MUX_NLEVELS];	/* sessions per level */
+	/* last asked of the child; -1 none */
+	int			 level;
+	TAILQ_ENTRY(mux_child)	 entry;
+};
+
+struct mux_session {
+	struct mux		*m;
+	enum mux_transport	 transport;
+	void			*data;
+	/* attached to; NULL when ended */
+	struct mux_child	*child;
+	struct mux_child	*own;		/* isolation: its own child */
+	int			 initialized;
+	int			 init_started;
+	int			 ended;
+	int			 closing;
+	/* its CHILD_STOP was handed out */
+	int			 reaped;
+	char			*version;
+	json_object		*caps;
+	json_object		*info;
+	/* -1: never set, gets everything */
+	int			 level;
+	size_t			 nreqs;
+	size_t			 nouts;
+	struct hmap		 ids;		/* client id -> mux_req */
+	struct mux_reqs		 reqs;		/* in flight, arrival order */
+	TAILQ_HEAD(, mux_subref) subs;
+	TAILQ_HEAD(, mux_task)	 tasks;
+	TAILQ_HEAD(, mux_elicit) elicits;
+	TAILQ_HEAD(, mux_sreq)	 sreqs;
+	TAILQ_ENTRY(mux_session) centry;	/* child->sessions */
+	TAILQ_ENTRY(mux_session) bentry;	/* child->busy */
+	TAILQ_ENTRY(mux_session) aentry;	/* m->sessions */
+	TAILQ_ENTRY(mux_session) gentry;	/* m->graveyard */
+};
+
+struct mux {
+	struct mux_config	 cfg;
+	/* declared to the shared child */
+	json_object		*caps;
+	char			*client_name;
+	char			*client_version;
+	uint64_t		 now;
+	uint64_t		 next_id;
+	/* ids restarted below MUX_ID_MAX */
+	int			 wrapped;
+	/* NULL with isolation=session */
+	struct mux_child	*shared;
+	TAILQ_HEAD(, mux_child)	 children;
+	size_t			 nchildren;	/* isolation: sessions' own */
+	struct hmap		 reqs;		/* child-side id -> mux_req */
+	struct hmap		 progs;		/* bridge token -> mux_prog */
+	/* session-side id -> mux_sreq */
+	struct hmap		 sreqs;
+	struct mux_reqs		 timeouts;
+	struct mux_sessions	 sessions;	/* all not closed */
+	/* closed, CHILD_STOP not yet out */
+	struct mux_sessions	 graveyard;
+	struct mux_out		*outs;		/* FIFO ring */
+	size_t			 outs_head;
+	size_t			 outs_len;
+	size_t			 outs_cap;
+	struct mux_stats	 stats;
+};
+
+static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
+static enum mux_recv mux_process(struct mux *, struct mux_session *,
+		    json_object *, uint64_t);
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int
+mux_req_match(const void *v, const void *key)
+{
+	return ((const struct mux_req *)v)->cid == *(const uint64_t *)key;
+}
+
+static int
+mux_req_id_match(const void *v, const void *key)
+{
+	return jsonrpc_id_equal(((const struct mux_req *)v)->id,
+	    (json_object *)key);
+}
+
+static int
+mux_prog_match(const void *v, const void *key)
+{
+	return ((const struct mux_prog *)v)->token == *(const uint64_t *)key;
+}
+
+static int
+mux_sreq_match(const void *v, const void *key)
+{
+	return ((const struct mux_sreq *)v)->bid == *(const uint64_t *)key;
+}
+
+static int
+mux_sreq_cid_match(const void *v, const void *key)
+{
+	return jsonrpc_id_equal(((const struct mux_sreq *)v)->cid,
+	    (json_object *)key);
+}
+
+static int
+mux_task_match(const void *v, const void *key)
+{
+	return strcmp(((const struct mux_task *)v)->id, key) == 0;
+}
+
+static int
+mux_elicit_match(const void *v, const void *key)
+{
+	return strcmp(((const struct mux_elicit *)v)->id, key) == 0;
+}
+
+static int
+mux_sub_match(const void *v, const void *key)
+{
+	return strcmp(((const struct mux_sub *)v)->uri, key) == 0;
+}
+
+static void
+mux_add(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
+	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
+}
+
+/* o.key if it is of type t, else NULL.  Borrowed. */
+static json_object *
+mux_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static const char *
+mux_get_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if ((v = mux_get(o, key, json_type_string)) == NULL)
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* A positive integer id we may have issued, or 0. */
+static uint64_t
+mux_get_bid(json_object *id)
+{
+	int64_t	v;
+
+	if (!json_object_is_type(id, json_type_int))
+		return 0;
+	v = json_object_get_int64(id);
+	if (v <= 0 || (uint64_t)v > MUX_ID_MAX)
+		return 0;
+	return (uint64_t)v;
+}
+
+/* A new object sharing o's members: rewrite one key without touching o. */
+static json_object *
+mux_copy_object(json_object *o)
+{
+	json_object	*n;
+
+	n = json_object_new_object();
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v)
+			json_object_object_add(n, k, json_object_get(v));
+	}
+	return n;
+}
+
+/* {"jsonrpc":"2.0","id":id,key:v}; id and v are consumed. */
+static json_object *
+mux_answer_new(json_object *id, const char *key, json_object *v)
+{
+	json_object	*o;
+
+	o = json_object_new_object();
+	mux_add(o, "jsonrpc", json_object_new_string("2.0"));
+	mux_add(o, "id", id);
+	mux_add(o, key, v);
+	return o;
+}
+
+static int
+mux_level_parse(const char *name)
+{
+	size_t	i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < MUX_NLEVELS; i++) {
+		if (strcmp(name, mux_levels[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static uint64_t
+mux_next_id(struct mux *m)
+{
+	uint64_t	id, h;
+
+	for (;;) {
+		if (m->next_id >= MUX_ID_MAX) {
+			m->next_id = 0;
+			m->wrapped = 1;
+		}
+		id = ++m->next_id;
+		/* After a wrap, skip ids in use (one space for all three). */
+		if (!m->wrapped)
+			return id;
+		h = hmap_mix(id);
+		if (hmap_find(&m->reqs, h, mux_req_match, &id) == NULL &&
+		    hmap_find(&m->progs, h, mux_prog_match, &id) == NULL &&
+		    hmap_find(&m->sreqs, h, mux_sreq_match, &id) == NULL)
+			return id;
+	}
+}
+
+/* ---- the outbox ------------------------------------------------------- */
+
+/* msg is consumed (NULL for the message-less kinds). */
+static void
+mux_out_push(struct mux *m, enum mux_out_kind kind, struct mux_session *s,
+    uint64_t stream, int final, json_object *msg)
+{
+	struct mux_out	*o, *n;
+	size_t		 i, cap;
+
+	if (m->outs_len == m->outs_cap) {
+		cap = m->outs_cap == 0 ? 64 : m->outs_cap * 2;
+		n = xreallocarray(NULL, cap, sizeof *n);
+		for (i = 0; i < m->outs_len; i++)
+			n[i] = m->outs[(m->outs_head + i) % m->outs_cap];
+		free(m->outs);
+		m->outs = n;
+		m->outs_cap = cap;
+		m->outs_head = 0;
+	}
+	o = &m->outs[(m->outs_head + m->outs_len) % m->outs_cap];
+	o->kind = kind;
+	o->session = s;
+	o->stream = stream;
+	o->final = final;
+	o->msg = msg;
+	m->outs_len++;
+	if (s != NULL)
+		s->nouts++;
+}
+
+/* Drops the queued outs naming s, keeping the order of the rest. */
+static void
+mux_out_purge(struct mux *m, struct mux_session *s)
+{
+	struct mux_out	*o;
+	size_t		 i, n;
+
+	if (s->nouts == 0)
+		return;
+	for (i = n = 0; i < m->outs_len; i++) {
+		o = &m->outs[(m->outs_head + i) % m->outs_cap];
+		if (o->session == s) {
+			if (o->msg != NULL)
+				json_object_put(o->msg);
+			continue;
+		}
+		m->outs[(m->outs_head + n) % m->outs_cap] = *o;
+		n++;
+	}
+	m->outs_len = n;
+	s->nouts = 0;
+}
+
+static void
+mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
+{
+	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
+}
+
+static void
+mux_to_session(struct mux *m, struct mux_session *s, uint64_t stream,
+    int final, json_object *msg)
+{
+	mux_out_push(m, MUX_OUT_SESSION, s, stream, final, msg);
+}
+
+static void
+mux_batch_done(struct mux *m, struct mux_batch *b)
+{
+	if (--b->pending > 0)
+		return;
+	if (!b->s->closing && json_object_array_length(b->answers) > 0)
+		mux_to_session(m, b->s, b->stream, 1, b->answers);
+	else
+		json_object_put(b->answers);
+	free(b);
+}
+
+/* The answer to a client message: alone and final, or into its batch. */
+static void
+mux_reply(struct mux *m, struct mux_session *s, uint64_t stream,
+    struct mux_batch *b, json_object *msg)
+{
+	if (b != NULL)
+		json_object_array_add(b->answers, msg);
+	else
+		mux_to_session(m, s, stream, 1, msg);
+}
+
+static void __attribute__((format(printf, 7, 8)))
+mux_error(struct mux *m, struct mux_session *s, uint64_t stream,
+    struct mux_batch *b, json_object *id, int code, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*text;
+
+	va_start(ap, fmt);
+	xvasprintf(&text, fmt, ap);
+	va_end(ap);
+	mux_reply(m, s, stream, b, jsonrpc_error_new(id, code, text, NULL));
+	free(text);
+}
+
+/* Server requests: the in-flight request's stream, the newest of several. */
+static uint64_t
+mux_session_stream(struct mux_session *s)
+{
+	struct mux_req	*req;
+
+	if ((req = TAILQ_LAST(&s->reqs, mux_reqs)) == NULL)
+		return 0;
+	return req->stream;
+}
+
+/* Unrelated notifications: the one request's stream, else the general one. */
+static uint64_t
+mux_session_notify_stream(struct mux_session *s)
+{
+	if (s->nreqs != 1)
+		return 0;
+	return TAILQ_FIRST(&s->reqs)->stream;
+}
+
+/* ---- requests towards the child --------------------------------------- */
+
+static struct mux_req *
+mux_req_new(struct mux *m, struct mux_child *c, enum mux_req_kind kind)
+{
+	struct mux_req	*req;
+
+	req = xcalloc(1, sizeof *req);
+	req->cid = mux_next_id(m);
+	req->kind = kind;
+	req->child = c;
+	hmap_add(&m->reqs, hmap_mix(req->cid), req);
+	TAILQ_INSERT_TAIL(&c->reqs, req, centry);
+	return req;
+}
+
+static void
+mux_prog_free(struct mux *m, struct mux_prog *p)
+{
+	hmap_del(&m->progs, hmap_mix(p->token), p);
+	if (p->req != NULL)
+		p->req->prog = NULL;
+	if (p->task != NULL)
+		p->task->prog = NULL;
+	json_object_put(p->orig);
+	free(p);
+}
+
+/* Unlinks and frees req; its batch is the caller's (see mux_req_finish). */
+static void
+mux_req_free(struct mux *m, struct mux_req *req)
+{
+	struct mux_session	*s = req->s;
+	struct mux_child	*c = req->child;
+
+	hmap_del(&m->reqs, hmap_mix(req->cid), req);
+	TAILQ_REMOVE(&c->reqs, req, centry);
+	if (s != NULL) {
+		hmap_del(&s->ids, req->idh, req);
+		TAILQ_REMOVE(&s->reqs, req, sentry);
+		if (--s->nreqs == 0)
+			TAILQ_REMOVE(&c->busy, s, bentry);
+		m->stats.in_flight--;
+	}
+	if (req->deadline != 0)
+		TAILQ_REMOVE(&m->timeouts, req, tentry);
+	if (req->prog != NULL)
+		mux_prog_free(m, req->prog);
+	json_object_put(req->id);
+	free(req->uri);
+	free(req);
+}
+
+/*
+ * Ends a client's request: answer (consumed, may be NULL when none is owed
+ * any more) goes to the session, alone or into its batch.
+ */
+static void
+mux_req_finish(struct mux *m, struct mux_req *req, json_object *answer)
+{
+	struct mux_session	*s = req->s;
+	struct mux_batch	*b = req->batch;
+	uint64_t		 stream = req->stream;
+
+	mux_req_free(m, req);
+	if (answer != NULL) {
+		if (b != NULL)
+			json_object_array_add(b->answers, answer);
+		else
+			mux_to_session(m, s, stream, 1, answer);
+	}
+	if (b != NULL)
+		mux_batch_done(m, b);
+}
+
+/* The bridge's own request to a child; the answer is only logged. */
+static void
+mux_own_request(struct mux *m, struct mux_child *c, const char *method,
+    json_object *params, unsigned flags)
+{
+	struct mux_req	*req;
+
+	req = mux_req_new(m, c, MUX_REQ_OWN);
+	req->flags = flags;
+	mux_to_child(m, c, jsonrpc_request_new((int64_t)req->cid, method,
+	    params));
+}
+
+/* The request as the child sees it: our id, params replaced if given. */
+static json_object *
+mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
+{
+	json_object	*o, *v;
+
+	o = json_object_new_object();
+	mux_add(o, "jsonrpc", json_object_new_string("2.0"));
+	mux_add(o, "id", json_object_new_int64((int64_t)cid));
+	if (json_object_object_get_ex(msg, "method", &v))
+		mux_add(o, "method", json_object_get(v));
+	if (params != NULL)
+		mux_add(o, "params", params);
+	else if (json_object_object_get_ex(msg, "params", &v))
+		mux_add(o, "params", json_object_get(v));
+	return o;
+}
+
+/*
+ * Sends a client's request to its child under a new id (and progress
+ * token).  msg is consumed; params, if not NULL, replaces msg's params and
+ * is consumed too.
+ */
+static struct mux_req *
+mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b, unsigned flags, json_object *params)
+{
+	struct mux_child	*c = s->child;
+	struct mux_req		*req;
+	struct mux_prog		*p;
+	json_object		*id, *token, *meta;
+
+	req = mux_req_new(m, c, MUX_REQ_CLIENT);
+	req->flags = flags;
+	req->s = s;
+	id = jsonrpc_id(msg);
+	req->id = jsonrpc_id_copy(id);
+	req->idh = hmap_hash_id(id);
+	hmap_add(&s->ids, req->idh, req);
+	req->stream = stream;
+	if ((req->batch = b) != NULL)
+		b->pending++;
+
+	/* The newest request moves its session to the end of the busy list. */
+	if (s->nreqs++ > 0)
+		TAILQ_REMOVE(&c->busy, s, bentry);
+	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
+	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
+	m->stats.in_flight++;
+	m->stats.requests++;
+
+	if (m->cfg.request_timeout_ms != 0) {
+		req->deadline = m->now + m->cfg.request_timeout_ms;
+		if (req->deadline == 0)
+			req->deadline = 1;
+		TAILQ_INSERT_TAIL(&m->timeouts, req, tentry);
+	}
+
+	/* Two clients may both use token 1: the child sees ours, the cid. */
+	if (params == NULL && (token = jsonrpc_progress_token(msg)) != NULL) {
+		p = xcalloc(1, sizeof *p);
+		p->token = req->cid;
+		p->s = s;
+		p->orig = jsonrpc_id_copy(token);
+		p->req = req;
+		req->prog = p;
+		hmap_add(&m->progs, hmap_mix(p->token), p);
+
+		params = mux_copy_object(jsonrpc_params(msg));
+		json_object_object_get_ex(params, "_meta", &meta);
+		meta = mux_copy_object(meta);
+		json_object_object_add(meta, "progressToken",
+		    json_object_new_int64((int64_t)p->token));
+		json_object_object_add(params, "_meta", meta);
+	}
+
+	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
+	json_object_put(msg);
+	return req;
+}
+
+/* ---- per-session state at a child --------------------------------------- */
+
+static void
+mux_subref_free(struct mux_subref *ref)
+{
+	TAILQ_REMOVE(&ref->sub->refs, ref, bentry);
+	TAILQ_REMOVE(&ref->s->subs, ref, sentry);
+	ref->sub->n--;
+	free(ref);
+}
+
+static struct mux_subref *
+mux_subref_find(struct mux_sub *sub, struct mux_session *s)
+{
+	struct mux_subref	*ref;
+
+	TAILQ_FOREACH(ref, &sub->refs, bentry) {
+		if (ref->s == s)
+			return ref;
+	}
+	return NULL;
+}
+
+static void
+mux_subref_add(struct mux_sub *sub, struct mux_session *s)
+{
+	struct mux_subref	*ref;
+
+	ref = xcalloc(1, sizeof *ref);
+	ref->sub = sub;
+	ref->s = s;
+	TAILQ_INSERT_TAIL(&sub->refs, ref, bentry);
+	TAILQ_INSERT_TAIL(&s->subs, ref, sentry);
+	sub->n++;
+}
+
+static struct mux_sub *
+mux_sub_find(struct mux_child *c, const char *uri)
+{
+	return hmap_find(&c->subs, hmap_hash_str(uri), mux_sub_match, uri);
+}
+
+static struct mux_sub *
+mux_sub_new(struct mux_child *c, const char *uri)
+{
+	struct mux_sub	*sub;
+
+	sub = xcalloc(1, sizeof *sub);
+	sub->uri = xstrdup(uri);
+	TAILQ_INIT(&sub->refs);
+	hmap_add(&c->subs, hmap_hash_str(uri), sub);
+	return sub;
+}
+
+static void
+mux_sub_free(struct mux_child *c, struct mux_sub *sub)
+{
+	hmap_del(&c->subs, hmap_hash_str(sub->uri), sub);
+	free(sub->uri);
+	free(sub);
+}
+
+static struct mux_task *
+mux_task_find(struct mux_child *c, int client_side, const char *id)
+{
+	return hmap_find(client_side ? &c->ctasks : &c->tasks,
+	    hmap_hash_str(id), mux_task_match, id);
+}
+
+static void
+mux_task_free(struct mux *m, struct mux_task *t)
+{
+	struct mux_child	*c = t->child;
+
+	hmap_del(t->client_side ? &c->ctasks : &c->tasks, hmap_hash_str(t->id),
+	    t);
+	TAILQ_REMOVE(&t->s->tasks, t, sentry);
+	if (t->prog != NULL)
+		mux_prog_free(m, t->prog);
+	free(t->id);
+	free(t);
+}
+
+/* A result that made a task (CreateTaskResult): the task is s's. */
+static struct mux_task *
+mux_task_record(struct mux *m, struct mux_child *c, struct mux_session *s,
+    int client_side, json_object *result)
+{
+	struct mux_task	*t;
+	const char	*id;
+
+	if ((id = mux_get_str(mux_get(result, "task", json_type_object),
+	    "taskId")) == NULL)
+		return NULL;
+	if ((t = mux_task_find(c, client_side, id)) != NULL)
+		mux_task_free(m, t);
+	t = xcalloc(1, sizeof *t);
+	t->id = xstrdup(id);
+	t->client_side = client_side;
+	t->child = c;
+	t->s = s;
+	hmap_add(client_side ? &c->ctasks : &c->tasks, hmap_hash_str(id), t);
+	TAILQ_INSERT_TAIL(&s->tasks, t, sentry);
+	return t;
+}
+
+static void
+mux_elicit_free(struct mux_child *c, struct mux_elicit *e)
+{
+	hmap_del(&c->elicits, hmap_hash_str(e->id), e);
+	TAILQ_REMOVE(&e->s->elicits, e, sentry);
+	free(e->id);
+	free(e);
+}
+
+static void
+mux_elicit_record(struct mux_child *c, struct mux_session *s, const char *id)
+{
+	struct mux_elicit	*e;
+
+	if ((e = hmap_find(&c->elicits, hmap_hash_str(id), mux_elicit_match,
+	    id)) != NULL)
+		mux_elicit_free(c, e);
+	e = xcalloc(1, sizeof *e);
+	e->id = xstrdup(id);
+	e->s = s;
+	hmap_add(&c->elicits, hmap_hash_str(id), e);
+	TAILQ_INSERT_TAIL(&s->elicits, e, sentry);
+}
+
+static void
+mux_sreq_free(struct mux *m, struct mux_sreq *sr)
+{
+	hmap_del(&m->sreqs, hmap_mix(sr->bid), sr);
+	hmap_del(&sr->child->sreqs, sr->cidh, sr);
+	TAILQ_REMOVE(&sr->s->sreqs, sr, sentry);
+	json_object_put(sr->cid);
+	free(sr);
+}
+
+static int
+mux_effective_level(struct mux_child *c)
+{
+	size_t	i;
+
+	for (i = 0; i < MUX_NLEVELS; i++) {
+		if (c->nlevel[i] > 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * Releases what s holds at its child.  With tell, the child hears about
+ * it: cancellations for s's requests in flight, unsubscribes for the last
+ * subscriber, errors for requests it sent s, a less verbose log level.
+ */
+static void
+mux_session_detach(struct mux *m, struct mux_session *s, int tell)
+{
+	struct mux_child	*c = s->child;
+	struct mux_req		*req;
+	struct mux_subref	*ref;
+	struct mux_sub		*sub;
+	struct mux_sreq		*sr;
+	json_object		*params;
+	int			 level;
+
+	tell = tell && c->up;
+	while ((req = TAILQ_FIRST(&s->reqs)) != NULL) {
+		if (tell) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_add(params, "reason",
+			    json_object_new_string("client session closed"));
+			mux_to_child(m, c, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
+		mux_req_finish(m, req, NULL);
+	}
+	while ((ref = TAILQ_FIRST(&s->subs)) != NULL) {
+		sub = ref->sub;
+		mux_subref_free(ref);
+		if (sub->n > 0)
+			continue;
+		if (tell && c->ready) {
+			params = json_object_new_object();
+			mux_add(params, "uri",
+			    json_object_new_string(sub->uri));
+			mux_own_request(m, c, "resources/unsubscribe", params,
+			    0);
+		}
+		mux_sub_free(c, sub);
+	}
+	if (s->level >= 0) {
+		c->nlevel[s->level]--;
+		s->level = -1;
+		level = mux_effective_level(c);
+		if (tell && c->ready && level >= 0 && level != c->level) {
+			c->level = level;
+			params = json_object_new_object();
+			mux_add(params, "level",
+			    json_object_new_string(mux_levels[level]));
+			mux_own_request(m, c, "logging/setLevel", params,
+			    MUX_REQ_F_SETLEVEL);
+		}
+	}
+	while (!TAILQ_EMPTY(&s->tasks))
+		mux_task_free(m, TAILQ_FIRST(&s->tasks));
+	while (!TAILQ_EMPTY(&s->elicits))
+		mux_elicit_free(c, TAILQ_FIRST(&s->elicits));
+	while ((sr = TAILQ_FIRST(&s->sreqs)) != NULL) {
+		/* The child must not wait for an answer that cannot come. */
+		if (tell)
+			mux_to_child(m, c, jsonrpc_error_new(sr->cid,
+			    JSONRPC_INTERNAL_ERROR,
+			    "the client session that had this request closed",
+			    NULL));
+		mux_sreq_free(m, sr);
+	}
+}
+
+/* ---- handshake and the wait for it -------------------------------------- */
+
+/* Answers every request in msg (consumed) with an error. */
+static void
+mux_fail_msg(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, int code, const char *why)
+{
+	struct mux_batch	*b = NULL;
+	json_object		*e;
+	size_t			 i, n;
+
+	if (json_object_is_type(msg, json_type_array)) {
+		b = xcalloc(1, sizeof *b);
+		b->s = s;
+		b->stream = stream;
+		b->answers = json_object_new_array();
+		b->pending = 1;
+		n = json_object_array_length(msg);
+		for (i = 0; i < n; i++) {
+			e = json_object_array_get_idx(msg, i);
+			if (jsonrpc_classify(e) == JSONRPC_REQUEST)
+				mux_reply(m, s, stream, b, jsonrpc_error_new(
+				    jsonrpc_id(e), code, why, NULL));
+		}
+		mux_batch_done(m, b);
+	} else if (jsonrpc_classify(msg) == JSONRPC_REQUEST)
+		mux_reply(m, s, stream, NULL, jsonrpc_error_new(jsonrpc_id(msg),
+		    code, why, NULL));
+	json_object_put(msg);
+}
+
+static void
+mux_pending_fail(struct mux *m, struct mux_child *c, struct mux_pending *p,
+    const char *why)
+{
+	TAILQ_REMOVE(&c->queue, p, entry);
+	mux_fail_msg(m, p->s, p->msg, p->stream, JSONRPC_SERVER_ERROR, why);
+	free(p);
+}
+
+/* Answers what s has waiting at c with an error. */
+static void
+mux_pending_fail_session(struct mux *m, struct mux_child *c,
+    struct mux_session *s, const char *why)
+{
+	struct mux_pending	*p, *next;
+
+	for (p = TAILQ_FIRST(&c->queue); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->s == s)
+			mux_pending_fail(m, c, p, why);
+	}
+}
+
+/* Drops what s has waiting at c (its msgs unanswered: s is going away). */
+static void
+mux_pending_purge(struct mux_child *c, struct mux_session *s)
+{
+	struct mux_pending	*p, *next;
+
+	for (p = TAILQ_FIRST(&c->queue); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (s != NULL && p->s != s)
+			continue;
+		TAILQ_REMOVE(&c->queue, p, entry);
+		json_object_put(p->msg);
+		free(p);
+	}
+}
+
+/* The child is ready: what waited goes through, in arrival order. */
+static void
+mux_flush(struct mux *m, struct mux_child *c)
+{
+	struct mux_pending	*p;
+	struct mux_session	*s;
+	json_object		*msg;
+	uint64_t		 stream;
+
+	while (c->ready && (p = TAILQ_FIRST(&c->queue)) != NULL) {
+		TAILQ_REMOVE(&c->queue, p, entry);
+		s = p->s;
+		msg = p->msg;
+		stream = p->stream;
+		free(p);
+		mux_process(m, s, msg, stream);
+	}
+}
+
+static void
+mux_send_initialize(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req;
+	json_object	*params, *info, *caps;
+
+	if (m->caps != NULL)
+		caps = json_object_get(m->caps);
+	else {
+		caps = json_object_new_object();
+		mux_add(caps, "sampling", json_object_new_object());
+		mux_add(caps, "elicitation", json_object_new_object());
+		info = json_object_new_object();
+		mux_add(info, "listChanged", json_object_new_boolean(1));
+		mux_add(caps, "roots", info);
+	}
+	info = json_object_new_object();
+	mux_add(info, "name", json_object_new_string(m->client_name));
+	mux_add(info, "version", json_object_new_string(m->client_version));
+	params = json_object_new_object();
+	mux_add(params, "protocolVersion",
+	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
+	mux_add(params, "capabilities", caps);
+	mux_add(params, "clientInfo", info);
+
+	req = mux_req_new(m, c, MUX_REQ_INIT);
+	mux_to_child(m, c, jsonrpc_request_new((int64_t)req->cid, "initialize",
+	    params));
+}
+
+/* The shared child answered our initialize. */
+static void
+mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
+    json_object *error)
+{
+	json_object	*info;
+	const char	*why;
+
+	if (error != NULL || mux_get_str(result, "protocolVersion") == NULL) {
+		why = error != NULL ? mux_get_str(error, "message") :
+		    "no protocolVersion in its result";
+		if (why == NULL)
+			why = "no message";
+		log_warnx("the server refused to initialize: %s", why);
+		free(c->failed);
+		xasprintf(&c->failed, "the server refused to initialize: %s",
+		    why);
+		while (!TAILQ_EMPTY(&c->queue))
+			mux_pending_fail(m, c, TAILQ_FIRST(&c->queue),
+			    c->failed);
+		return;
+	}
+	c->info = json_object_get(result);
+	info = mux_get(result, "serverInfo", json_type_object);
+	log_info("server %s %s initialized, protocol %s",
+	    mux_get_str(info, "name") ? mux_get_str(info, "name") : "(unnamed)",
+	    mux_get_str(info, "version") ? mux_get_str(info, "version") : "",
+	    mux_get_str(result, "protocolVersion"));
+	mux_to_child(m, c, jsonrpc_notification_new("notifications/initialized",
+	    NULL));
+	c->ready = 1;
+	mux_flush(m, c);
+}
+
+/* ---- client messages ---------------------------------------------------- */
+
+/* Shared child: the bridge answers a client's initialize itself. */
+static void
+mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_child	*c = s->child;
+	json_object		*params, *result, *v;
+	const char		*asked, *theirs, *version;
+
+	params = jsonrpc_params(msg);
+	if ((v = mux_get(params, "capabilities", json_type_object)) != NULL)
+		s->caps = json_object_get(v);
+	if ((v = mux_get(params, "clientInfo", json_type_object)) != NULL)
+		s->info = json_object_get(v);
+
+	/* The child negotiated for all: promise nothing newer than it. */
+	asked = mux_get_str(params, "protocolVersion");
+	theirs = mux_get_str(c->info, "protocolVersion");
+	if (jsonrpc_version_supported(asked) &&
+	    jsonrpc_version_cmp(asked, theirs) <= 0)
+		version = asked;
+	else
+		version = theirs;
+	s->version = xstrdup(version);
+
+	result = json_object_new_object();
+	mux_add(result, "protocolVersion", json_object_new_string(version));
+	if ((v = mux_get(c->info, "capabilities", json_type_object)) != NULL)
+		mux_add(result, "capabilities", json_object_get(v));
+	else
+		mux_add(result, "capabilities", json_object_new_object());
+	if ((v = mux_get(c->info, "serverInfo", json_type_object)) != NULL)
+		mux_add(result, "serverInfo", json_object_get(v));
+	if ((v = mux_get(c->info, "instructions", json_type_string)) != NULL)
+		mux_add(result, "instructions", json_object_get(v));
+	s->initialized = 1;
+	mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
+	    result));
+	json_object_put(msg);
+}
+
+static void
+mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b)
+{
+	struct mux_child	*c = s->child;
+	json_object		*params;
+	int			 level, effective;
+
+	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
+	if (level < 0) {
+		mux_error(m, s, stream, b, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Invalid log level");
+		json_object_put(msg);
+		return;
+	}
+	if (s->level >= 0)
+		c->nlevel[s->level]--;
+	c->nlevel[level]++;
+	s->level = level;
+
+	/* The child logs at the most verbose level anyone asked for. */
+	effective = mux_effective_level(c);
+	if (effective == c->level) {
+		mux_reply(m, s, stream, b, jsonrpc_result_new(jsonrpc_id(msg),
+		    NULL));
+		json_object_put(msg);
+		return;
+	}
+	c->level = effective;
+	params = json_object_new_object();
+	mux_add(params, "level", json_object_new_string(mux_levels[effective]));
+	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
+}
+
+static void
+mux_subscribe(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b, int subscribe)
+{
+	struct mux_child	*c = s->child;
+	struct mux_sub		*sub;
+	struct mux_subref	*ref;
+	struct mux_req		*req;
+	const char		*uri;
+	char			*copy;
+
+	if ((uri = mux_get_str(jsonrpc_params(msg), "uri")) == NULL) {
+		mux_error(m, s, stream, b, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "params.uri is required");
+		json_object_put(msg);
+		return;
+	}
+	sub = mux_sub_find(c, uri);
+	ref = sub != NULL ? mux_subref_find(sub, s) : NULL;
+
+	/* The child sees the first subscribe and the last unsubscribe only. */
+	if (subscribe && sub == NULL) {
+		copy = xstrdup(uri);
+		mux_subref_add(mux_sub_new(c, uri), s);
+		req = mux_forward(m, s, msg, stream, b, MUX_REQ_F_SUBSCRIBE,
+		    NULL);
+		req->uri = copy;
+		return;
+	}
+	if (subscribe && ref == NULL)
+		mux_subref_add(sub, s);
+	else if (!subscribe && ref != NULL) {
+		mux_subref_free(ref);
+		if (sub->n == 0) {
+			mux_sub_free(c, sub);
+			mux_forward(m, s, msg, stream, b, 0, NULL);
+			return;
+		}
+	}
+	mux_reply(m, s, stream, b, jsonrpc_result_new(jsonrpc_id(msg), NULL));
+	json_object_put(msg);
+}
+
+/* tasks/get, tasks/result, tasks/cancel: only for the task's own session. */
+static void
+mux_task_request(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b)
+{
+	struct mux_task	*t = NULL;
+	const char	*id;
+
+	if ((id = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL)
+		t = mux_task_find(s->child, 0, id);
+	if (t == NULL || t->s != s) {
+		/* Another session's task looks just like no task at all. */
+		mux_error(m, s, stream, b, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Unknown task");
+		json_object_put(msg);
+		return;
+	}
+	mux_forward(m, s, msg, stream, b, 0, NULL);
+}
+
+static void
+mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b)
+{
+	struct mux_child	*c = s->child;
+	json_object		*id = jsonrpc_id(msg), *params, *v;
+	const char		*method = jsonrpc_method(msg);
+	int			 stateless;
+
+	stateless = s->transport == MUX_TRANSPORT_STATELESS &&
+	    m->shared != NULL;
+	if (s->ended) {
+		mux_error(m, s, stream, b, id, JSONRPC_SESSION_NOT_FOUND,
+		    "Session not found: its server went away");
+		goto done;
+	}
+	if (strcmp(method, "initialize") == 0) {
+		if (b != NULL)
+			mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
+			    "initialize must not be part of a batch");
+		else if (s->initialized || s->init_started)
+			mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
+			    "Session already initialized");
+		else if (c == NULL || !c->ready)
+			mux_error(m, s, stream, b, id, JSONRPC_SERVER_ERROR,
+			    "Server not available%s%s", c != NULL &&
+			    c->failed != NULL ? ": " : "", c != NULL &&
+			    c->failed != NULL ? c->failed : "");
+		else if (c->owner != NULL) {
+			/* Its own child sees the real client, unchanged. */
+			params = jsonrpc_params(msg);
+			if ((v = mux_get(params, "capabilities",
+			    json_type_object)) != NULL)
+				s->caps = json_object_get(v);
+			if ((v = mux_get(params, "clientInfo",
+			    json_type_object)) != NULL)
+				s->info = json_object_get(v);
+			s->init_started = 1;
+			mux_forward(m, s, msg, stream, b, MUX_REQ_F_INITIALIZE,
+			    NULL);
+			return;
+		} else {
+			s->init_started = 1;
+			mux_initialize_reply(m, s, msg, stream);
+			return;
+		}
+		goto done;
+	}
+	if (!s->initialized && !stateless && strcmp(method, "ping") != 0) {
+		mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
+		    "Session not initialized: send initialize first");
+		goto done;
+	}
+	if (c == NULL && strcmp(method, "ping") == 0) {
+		/* isolation, no child yet: nothing to be hung. */
+		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
+		goto done;
+	}
+	if (c == NULL || !c->ready) {
+		mux_error(m, s, stream, b, id, JSONRPC_SERVER_ERROR,
+		    "Server not available%s%s", c != NULL && c->failed != NULL ?
+		    ": " : "", c != NULL && c->failed != NULL ? c->failed : "");
+		goto done;
+	}
+	/* Never overwrite a request in flight (CVE-2026-25536). */
+	if (hmap_find(&s->ids, hmap_hash_id(id), mux_req_id_match, id) !=
+	    NULL) {
+		mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
+		    "Request id is already in use by a request in flight");
+		goto done;
+	}
+
+	if (strcmp(method, "logging/setLevel") == 0)
+		mux_set_level(m, s, msg, stream, b);
+	else if (strcmp(method, "resources/subscribe") == 0)
+		mux_subscribe(m, s, msg, stream, b, 1);
+	else if (strcmp(method, "resources/unsubscribe") == 0)
+		mux_subscribe(m, s, msg, stream, b, 0);
+	else if (strcmp(method, "tasks/get") == 0 ||
+	    strcmp(method, "tasks/result") == 0 ||
+	    strcmp(method, "tasks/cancel") == 0)
+		mux_task_request(m, s, msg, stream, b);
+	else if (strcmp(method, "tasks/list") == 0)
+		mux_forward(m, s, msg, stream, b, MUX_REQ_F_TASKS_LIST, NULL);
+	else
+		mux_forward(m, s, msg, stream, b, 0, NULL);
+	return;
+
+done:
+	json_object_put(msg);
+}
+
+static void
+mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
+{
+	struct mux_child	*c = s->child;
+	struct mux_req		*req;
+	json_object		*params, *id;
+	const char		*method = jsonrpc_method(msg);
+
+	if (s->ended || c == NULL || !c->ready)
+		goto drop;
+	if (strcmp(method, "notifications/initialized") == 0) {
+		/* The shared child had its own from the bridge. */
+		if (c->owner == NULL || !s->initialized)
+			goto drop;
+		mux_to_child(m, c, msg);
+		return;
+	}
+	if (strcmp(method, "notifications/cancelled") == 0) {
+		params = jsonrpc_params(msg);
+		if (!json_object_object_get_ex(params, "requestId", &id) ||
+		    (req = hmap_find(&s->ids, hmap_hash_id(id),
+		    mux_req_id_match, id)) == NULL)
+			goto drop;	/* finished already, or never ours */
+		params = mux_copy_object(params);
+		json_object_object_add(params, "requestId",
+		    json_object_new_int64((int64_t)req->cid));
+		mux_to_child(m, c, jsonrpc_notification_new(
+		    "notifications/cancelled", params));
+		/* A late answer is dropped: the client stopped waiting. */
+		mux_req_finish(m, req, NULL);
+		goto drop;
+	}
+	if (!s->initialized && s->transport != MUX_TRANSPORT_STATELESS)
+		goto drop;
+	mux_to_child(m, c, msg);
+	return;
+
+drop:
+	json_object_put(msg);
+}
+
+/* A session answers a request the child sent it. */
+static enum mux_recv
+mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b)
+{
+	struct mux_sreq	*sr;
+	json_object	*v;
+	uint64_t	 bid;
+
+	bid = mux_get_bid(jsonrpc_id(msg));
+	sr = bid == 0 ? NULL : hmap_find(&m->sreqs, hmap_mix(bid),
+	    mux_sreq_match, &bid);
+	if (sr == NULL) {
+		/* Late (cancelled, or the child restarted): nobody waits. */
+		log_debug("%s: answer to an unknown request dropped", __func__);
+		json_object_put(msg);
+		return MUX_RECV_ACCEPTED;
+	}
+	if (sr->s != s) {
+		log_warnx("a session answered a request sent to another "
+		    "session; refused");
+		mux_error(m, s, stream, b, NULL, JSONRPC_INVALID_REQUEST,
+		    "Response to a request this session did not receive");
+		json_object_put(msg);
+		return MUX_RECV_INVALID;
+	}
+	if (json_object_object_get_ex(msg, "result", &v)) {
+		mux_task_record(m, sr->child, s, 1, v);
+		v = mux_answer_new(sr->cid, "result", json_object_get(v));
+	} else {
+		json_object_object_get_ex(msg, "error", &v);
+		v = mux_answer_new(sr->cid, "error", json_object_get(v));
+	}
+	sr->cid = NULL;		/* moved into the answer */
+	mux_to_child(m, sr->child, v);
+	mux_sreq_free(m, sr);
+	json_object_put(msg);
+	return MUX_RECV_ACCEPTED;
+}
+
+static enum mux_recv
+mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b)
+{
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_REQUEST:
+		mux_client_request(m, s, msg, stream, b);
+		return MUX_RECV_REPLY;
+	case JSONRPC_NOTIFICATION:
+		mux_client_notification(m, s, msg);
+		return MUX_RECV_ACCEPTED;
+	case JSONRPC_RESPONSE:
+		return mux_client_response(m, s, msg, stream, b);
+	case JSONRPC_BATCH:
+	case JSONRPC_INVALID:
+		break;
+	}
+	mux_error(m, s, stream, b, NULL, JSONRPC_INVALID_REQUEST,
+	    "Invalid Request");
+	json_object_put(msg);
+	return b != NULL ? MUX_RECV_REPLY : MUX_RECV_INVALID;
+}
+
+/* A batch is split; the answers come back as one array, in answer order. */
+static enum mux_recv
+mux_process(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_batch	*b;
+	enum mux_recv		 status = MUX_RECV_ACCEPTED;
+	size_t			 i, n;
+
+	if (!json_object_is_type(msg, json_type_array))
+		return mux_process_one(m, s, msg, stream, NULL);
+
+	b = xcalloc(1, sizeof *b);
+	b->s = s;
+	b->stream = stream;
+	b->answers = json_object_new_array();
+	b->pending = 1;		/* answers may come while splitting */
+	n = json_object_array_length(msg);
+	for (i = 0; i < n; i++) {
+		if (mux_process_one(m, s, json_object_get(
+		    json_object_array_get_idx(msg, i)), stream, b) !=
+		    MUX_RECV_ACCEPTED)
+			status = MUX_RECV_REPLY;
+	}
+	json_object_put(msg);
+	mux_batch_done(m, b);
+	return status;
+}
+
+/* What mux_process will say of msg, without doing it (for queued traffic). */
+static enum mux_recv
+mux_prescan(json_object *msg)
+{
+	enum jsonrpc_kind	kind;
+	size_t			i, n;
+
+	if (!json_object_is_type(msg, json_type_array))
+		return jsonrpc_classify(msg) == JSONRPC_REQUEST ?
+		    MUX_RECV_REPLY : MUX_RECV_ACCEPTED;
+	n = json_object_array_length(msg);
+	for (i = 0; i < n; i++) {
+		kind = jsonrpc_classify(json_object_array_get_idx(msg, i));
+		if (kind != JSONRPC_NOTIFICATION && kind != JSONRPC_RESPONSE)
+			return MUX_RECV_REPLY;
+	}
+	return MUX_RECV_ACCEPTED;
+}
+
+static struct mux_child *
+mux_child_new(struct mux *m, struct mux_session *owner)
+{
+	struct mux_child	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->m = m;
+	c->owner = owner;
+	c->level = -1;
+	TAILQ_INIT(&c->sessions);
+	TAILQ_INIT(&c->busy);
+	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->queue);
+	TAILQ_INSERT_TAIL(&m->children, c, entry);
+	return c;
+}
+
+static void
+mux_child_free(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req;
+
+	while ((req = TAILQ_FIRST(&c->reqs)) != NULL)
+		mux_req_free(m, req);
+	mux_pending_purge(c, NULL);
+	/* Sessions released their subscriptions, tasks and requests. */
+	hmap_clear(&c->subs);
+	hmap_clear(&c->tasks);
+	hmap_clear(&c->ctasks);
+	hmap_clear(&c->elicits);
+	hmap_clear(&c->sreqs);
+	json_object_put(c->info);
+	free(c->failed);
+	TAILQ_REMOVE(&m->children, c, entry);
+	free(c);
+}
+
+/* isolation: a session's initialize starts its own child. */
+static enum mux_recv
+mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_pending	*p;
+
+	if (m->cfg.max_children != 0 && m->nchildren >= m->cfg.max_children) {
+		log_warnx("session refused: %zu children running (max)",
+		    m->nchildren);
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_SERVER_ERROR, "Too many sessions: %zu servers "
+		    "running, try again later", m->nchildren);
+		json_object_put(msg);
+		return MUX_RECV_BUSY;
+	}
+	s->own = s->child = mux_child_new(m, s);
+	TAILQ_INSERT_TAIL(&s->child->sessions, s, centry);
+	m->nchildren++;
+	mux_out_push(m, MUX_OUT_CHILD_START, s, 0, 0, NULL);
+
+	p = xcalloc(1, sizeof *p);
+	p->s = s;
+	p->msg = msg;
+	p->stream = stream;
+	p->deadline = m->now + m->cfg.init_timeout_ms;
+	TAILQ_INSERT_TAIL(&s->child->queue, p, entry);
+	return MUX_RECV_REPLY;
+}
+
+enum mux_recv
+mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_child	*c = s->child;
+	struct mux_pending	*p;
+	const char		*method;
+	enum mux_recv		 status;
+
+	if (jsonrpc_classify(msg) == JSONRPC_INVALID) {
+		mux_error(m, s, stream, NULL, NULL, JSONRPC_INVALID_REQUEST,
+		    "Invalid Request");
+		json_object_put(msg);
+		return MUX_RECV_INVALID;
+	}
+	if (m->shared == NULL && s->own == NULL && !s->ended &&
+	    (method = jsonrpc_method(msg)) != NULL &&
+	    strcmp(method, "initialize") == 0 &&
+	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
+		return mux_isolation_start(m, s, msg, stream);
+
+	/* Until the handshake is done client traffic waits, in order. */
+	if (c != NULL && !c->ready && c->failed == NULL && !s->ended) {
+		status = mux_prescan(msg);
+		p = xcalloc(1, sizeof *p);
+		p->s = s;
+		p->msg = msg;
+		p->stream = stream;
+		p->deadline = m->now + m->cfg.init_timeout_ms;
+		TAILQ_INSERT_TAIL(&c->queue, p, entry);
+		return status;
+	}
+	return mux_process(m, s, msg, stream);
+}
+
+/* ---- child messages ------------------------------------------------------ */
+
+/* tasks/list: only the session's own tasks. */
+static json_object *
+mux_tasks_filter(struct mux_child *c, struct mux_session *s,
+    json_object *result)
+{
+	json_object	*tasks, *mine, *t;
+	struct mux_task	*task;
+	const char	*id;
+	size_t		 i, n;
+
+	if ((tasks = mux_get(result, "tasks", json_type_array)) == NULL)
+		return json_object_get(result);
+	mine = json_object_new_array();
+	n = json_object_array_length(tasks);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(tasks, i);
+		if ((id = mux_get_str(t, "taskId")) != NULL &&
+		    (task = mux_task_find(c, 0, id)) != NULL && task->s == s)
+			json_object_array_add(mine, json_object_get(t));
+	}
+	result = mux_copy_object(result);
+	json_object_object_add(result, "tasks", mine);
+	return result;
+}
+
+/* The child answered a client's request. */
+static void
+mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
+    json_object *error)
+{
+	struct mux_session	*s = req->s;
+	struct mux_child	*c = req->child;
+	struct mux_task		*t;
+	struct mux_sub		*sub;
+	struct mux_subref	*ref;
+	json_object		*answer, *id;
+	const char		*version;
+
+	id = req->id;
+	req->id = NULL;		/* moved into the answer */
+	if (error != NULL) {
+		if (req->flags & MUX_REQ_F_SETLEVEL)
+			c->level = -1;	/* unknown now: ask again next time */
+		if (req->flags & MUX_REQ_F_INITIALIZE)
+			s->init_started = 0;
+		if ((req->flags & MUX_REQ_F_SUBSCRIBE) &&
+		    (sub = mux_sub_find(c, req->uri)) != NULL &&
+		    (ref = mux_subref_find(sub, s)) != NULL) {
+			mux_subref_free(ref);
+			if (sub->n == 0)
+				mux_sub_free(c, sub);
+		}
+		answer = mux_answer_new(id, "error", json_object_get(error));
+		mux_req_finish(m, req, answer);
+		return;
+	}
+
+	if ((req->flags & MUX_REQ_F_INITIALIZE) &&
+	    (version = mux_get_str(result, "protocolVersion")) != NULL) {
+		s->initialized = 1;
+		s->version = xstrdup(version);
+		json_object_put(c->info);
+		c->info = json_object_get(result);
+	}
+	if (req->flags & MUX_REQ_F_TASKS_LIST)
+		result = mux_tasks_filter(c, s, result);
+	else
+		result = json_object_get(result);
+	/* A task made for s is s's, and so is its progress token. */
+	if ((t = mux_task_record(m, c, s, 0, result)) != NULL &&
+	    req->prog != NULL) {
+		t->prog = req->prog;
+		t->prog->req = NULL;
+		t->prog->task = t;
+		req->prog = NULL;
+	}
+	mux_req_finish(m, req, mux_answer_new(id, "result", result));
+}
+
+static void
+mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
+{
+	struct mux_req	*req;
+	json_object	*result = NULL, *error = NULL;
+	uint64_t	 cid;
+
+	cid = mux_get_bid(jsonrpc_id(msg));
+	req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
+	    mux_req_match, &cid);
+	if (req == NULL || req->child != c) {
+		m->stats.dropped_responses++;
+		/* Late answers (cancelled, closed) are normal; others not. */
+		if (cid == 0 || cid > m->next_id)
+			log_warnx("server answered an id the bridge never "
+			    "used: %s", json_object_to_json_string_ext(
+			    jsonrpc_id(msg), JSON_C_TO_STRING_PLAIN));
+		else
+			log_debug("late answer to %" PRIu64 " dropped", cid);
+		json_object_put(msg);
+		return;
+	}
+	json_object_object_get_ex(msg, "result", &result);
+	json_object_object_get_ex(msg, "error", &error);
+
+	switch (req->kind) {
+	case MUX_REQ_INIT:
+		mux_req_free(m, req);
+		mux_child_initialized(m, c, result, error);
+		break;
+	case MUX_REQ_OWN:
+		if (error != NULL) {
+			log_info("server refused the bridge's request: %s",
+			    mux_get_str(error, "message") ?
+			    mux_get_str(error, "message") : "no message");
+			if (req->flags & MUX_REQ_F_SETLEVEL)
+				c->level = -1;
+		}
+		mux_req_free(m, req);
+		break;
+	case MUX_REQ_CLIENT:
+		mux_client_answer(m, req, result, error);
+		break;
+	}
+	json_object_put(msg);
+}
+
+static int
+mux_has_cap(struct mux_session *s, const char *cap, json_object *params)
+{
+	json_object	*v;
+	const char	*mode;
+
+	if (cap == NULL)
+		return 1;
+	if ((v = mux_get(s->caps, cap, json_type_object)) == NULL)
+		return 0;
+	/* URL-mode elicitation needs elicitation.url; {} means form only. */
+	if (strcmp(cap, "elicitation") == 0 &&
+	    (mode = mux_get_str(params, "mode")) != NULL &&
+	    strcmp(mode, "url") == 0)
+		return mux_get(v, "url", json_type_object) != NULL;
+	return 1;
+}
+
+/* The client capability a child's request needs. */
+static const char *
+mux_needed_cap(const char *method)
+{
+	if (strcmp(method, "sampling/createMessage") == 0)
+		return "sampling";
+	if (strcmp(method, "elicitation/create") == 0)
+		return "elicitation";
+	if (strcmp(method, "roots/list") == 0)
+		return "roots";
+	if (strncmp(method, "tasks/", 6) == 0)
+		return "tasks";
+	return NULL;
+}
+
+/* Which session answers a child's request; NULL with *why if none may. */
+static struct mux_session *
+mux_route(struct mux *m, struct mux_child *c, const char *method,
+    json_object *params, const char **why)
+{
+	struct mux_session	*s, *found = NULL;
+	struct mux_task		*t;
+	const char		*cap, *id;
+	size_t			 n = 0;
+
+	if (c->owner != NULL) {
+		/* Its own child: the session is the client it talks to. */
+		if (c->owner->ended) {
+			*why = "its client session ended";
+			return NULL;
+		}
+		return c->owner;
+	}
+	cap = mux_needed_cap(method);
+
+	id = mux_get_str(mux_get(mux_get(params, "_meta", json_type_object),
+	    MUX_RELATED_TASK, json_type_object), "taskId");
+	if (id != NULL) {
+		if ((t = mux_task_find(c, 0, id)) == NULL) {
+			*why = "its related task belongs to no client session";
+			return NULL;
+		}
+		if (!mux_has_cap(t->s, cap, params)) {
+			*why = "the related task's session did not declare the "
+			    "capability it needs";
+			return NULL;
+		}
+		return t->s;
+	}
+	if (strncmp(method, "tasks/", 6) == 0 &&
+	    (id = mux_get_str(params, "taskId")) != NULL &&
+	    (t = mux_task_find(c, 1, id)) != NULL)
+		return t->s;
+
+	/* Only a session waiting for the child can have caused the request. */
+	if (m->cfg.server_requests == MUX_SERVER_REQUESTS_LATEST) {
+		TAILQ_FOREACH_REVERSE(s, &c->busy, mux_sessions, bentry) {
+			if (s->initialized &&
+			    s->transport != MUX_TRANSPORT_STATELESS &&
+			    mux_has_cap(s, cap, params))
+				return s;
+		}
+	} else {
+		TAILQ_FOREACH(s, &c->busy, bentry) {
+			if (s->initialized &&
+			    s->transport != MUX_TRANSPORT_STATELESS &&
+			    mux_has_cap(s, cap, params)) {
+				found = s;
+				n++;
+			}
+		}
+		if (n == 1)
+			return found;
+	}
+	if (n > 1)
+		*why = "more than one client session could have caused it "
+		    "(ambiguous)";
+	else if (cap != NULL)
+		*why = "no client session with a request in flight declared "
+		    "the capability it needs";
+	else
+		*why = "no client session has a request in flight";
+	return NULL;
+}
+
+static void
+mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
+{
+	struct mux_session	*s;
+	struct mux_sreq		*sr;
+	json_object		*id = jsonrpc_id(msg), *params, *out;
+	const char		*method = jsonrpc_method(msg), *why = NULL;
+	const char		*eid;
+	char			*text;
+
+	/* The shared child's client is the bridge: it answers pings itself. */
+	if (c->owner == NULL && strcmp(method, "ping") == 0) {
+		mux_to_child(m, c, jsonrpc_result_new(id, NULL));
+		json_object_put(msg);
+		return;
+	}
+	params = jsonrpc_params(msg);
+	if ((s = mux_route(m, c, method, params, &why)) == NULL) {
+		m->stats.server_requests_refused++;
+		log_info("%s from the server refused: %s", method, why);
+		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
+		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,
+		    text, NULL));
+		free(text);
+		json_object_put(msg);
+		return;
+	}
+	if (hmap_find(&c->sreqs, hmap_hash_id(id), mux_sreq_cid_match, id) !=
+	    NULL) {
+		mux_to_child(m, c, jsonrpc_error_new(id,
+		    JSONRPC_INVALID_REQUEST, "Request id is already in use by "
+		    "a request in flight", NULL));
+		json_object_put(msg);
+		return;
+	}
+
+	sr = xcalloc(1, sizeof *sr);
+	sr->bid = mux_next_id(m);
+	sr->child = c;
+	sr->s = s;
+	sr->cid = jsonrpc_id_copy(id);
+	sr->cidh = hmap_hash_id(id);
+	sr->stream = mux_session_stream(s);
+	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
+	hmap_add(&c->sreqs, sr->cidh, sr);
+	TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
+
+	if (strcmp(method, "elicitation/create") == 0 &&
+	    (eid = mux_get_str(params, "elicitationId")) != NULL)
+		mux_elicit_record(c, s, eid);
+
+	out = mux_rewrite_request(msg, sr->bid, NULL);
+	mux_to_session(m, s, sr->stream, 0, out);
+	json_object_put(msg);
+}
+
+/* notifications/message to each session that asked for that level. */
+static void
+mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
+{
+	struct mux_session	*s;
+	int			 level;
+
+	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
+	TAILQ_FOREACH(s, &c->sessions, centry) {
+		if (!s->initialized || s->transport == MUX_TRANSPORT_STATELESS)
+			continue;
+		if (s->level >= 0 && level >= 0 && level < s->level)
+			continue;
+		mux_to_session(m, s, mux_session_notify_stream(s), 0,
+		    json_object_get(msg));
+	}
+}
+
+static void
+mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
+{
+	struct mux_session	*s;
+	struct mux_prog		*p;
+	struct mux_sreq		*sr;
+	struct mux_sub		*sub;
+	struct mux_subref	*ref;
+	struct mux_task		*t;
+	struct mux_elicit	*e;
+	json_object		*params = jsonrpc_params(msg), *v;
+	const char		*method = jsonrpc_method(msg), *id, *status;
+	uint64_t		 token;
+
+	if (strcmp(method, "notifications/progress") == 0) {
+		token = json_object_object_get_ex(params, "progressToken", &v) ?
+		    mux_get_bid(v) : 0;
+		if (token == 0 || (p = hmap_find(&m->progs, hmap_mix(token),
+		    mux_prog_match, &token)) == NULL)
+			goto drop;
+		params = mux_copy_object(params);
+		json_object_object_add(params, "progressToken",
+		    jsonrpc_id_copy(p->orig));
+		mux_to_session(m, p->s, p->req != NULL ? p->req->stream :
+		    mux_session_notify_stream(p->s), 0,
+		    jsonrpc_notification_new(method, params));
+	} else if (strcmp(method, "notifications/cancelled") == 0) {
+		/* The child gave up on a request it sent a session. */
+		if (!json_object_object_get_ex(params, "requestId", &v) ||
+		    v == NULL || (sr = hmap_find(&c->sreqs, hmap_hash_id(v),
+		    mux_sreq_cid_match, v)) == NULL)
+			goto drop;
+		params = mux_copy_object(params);
+		json_object_object_add(params, "requestId",
+		    json_object_new_int64((int64_t)sr->bid));
+		mux_to_session(m, sr->s, sr->stream, 0,
+		    jsonrpc_notification_new(method, params));
+		mux_sreq_free(m, sr);
+	} else if (strcmp(method, "notifications/message") == 0)
+		mux_child_log(m, c, msg);
+	else if (strcmp(method, "notifications/resources/updated") == 0) {
+		if ((id = mux_get_str(params, "uri")) == NULL ||
+		    (sub = mux_sub_find(c, id)) == NULL)
+			goto drop;
+		TAILQ_FOREACH(ref, &sub->refs, bentry)
+			mux_to_session(m, ref->s, 0, 0, json_object_get(msg));
+	} else if (strcmp(method, "notifications/tools/list_changed") == 0 ||
+	    strcmp(method, "notifications/prompts/list_changed") == 0 ||
+	    strcmp(method, "notifications/resources/list_changed") == 0) {
+		TAILQ_FOREACH(s, &c->sessions, centry) {
+			if (s->initialized &&
+			    s->transport != MUX_TRANSPORT_STATELESS)
+				mux_to_session(m, s, 0, 0,
+				    json_object_get(msg));
+		}
+	} else if (strcmp(method, "notifications/tasks/status") == 0) {
+		if ((id = mux_get_str(params, "taskId")) == NULL ||
+		    (t = mux_task_find(c, 0, id)) == NULL)
+			goto drop;
+		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
+		    json_object_get(msg));
+		/* Its progress token ends with the task; ownership stays. */
+		status = mux_get_str(params, "status");
+		if (t->prog != NULL && status != NULL &&
+		    (strcmp(status, "completed") == 0 ||
+		    strcmp(status, "failed") == 0 ||
+		    strcmp(status, "cancelled") == 0))
+			mux_prog_free(m, t->prog);
+	} else if (strcmp(method, "notifications/elicitation/complete") == 0) {
+		if ((id = mux_get_str(params, "elicitationId")) == NULL ||
+		    (e = hmap_find(&c->elicits, hmap_hash_str(id),
+		    mux_elicit_match, id)) == NULL)
+			goto drop;
+		s = e->s;
+		mux_elicit_free(c, e);
+		mux_to_session(m, s, mux_session_notify_stream(s), 0,
+		    json_object_get(msg));
+	} else if ((id = mux_get_str(mux_get(mux_get(params, "_meta",
+	    json_type_object), MUX_RELATED_TASK, json_type_object),
+	    "taskId")) != NULL && (t = mux_task_find(c, 0, id)) != NULL)
+		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
+		    json_object_get(msg));
+	else if (c->owner != NULL && !c->owner->ended)
+		mux_to_session(m, c->owner, mux_session_notify_stream(c->owner),
+		    0, json_object_get(msg));
+	else {
+		/* Whose it is cannot be known; no client sees another's. */
+		log_debug("%s from the server dropped: no owner", method);
+	}
+
+drop:
+	json_object_put(msg);
+}
+
+static void
+mux_child_one(struct mux *m, struct mux_child *c, json_object *msg)
+{
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_RESPONSE:
+		mux_child_response(m, c, msg);
+		break;
+	case JSONRPC_REQUEST:
+		mux_child_request(m, c, msg);
+		break;
+	case JSONRPC_NOTIFICATION:
+		mux_child_notification(m, c, msg);
+		break;
+	case JSONRPC_BATCH:
+	case JSONRPC_INVALID:
+		log_warnx("invalid message from the server dropped");
+		json_object_put(msg);
+		break;
+	}
+}
+
+/* The child behind s; NULL (ignored) for one the mux no longer knows. */
+static struct mux_child *
+mux_child_of(struct mux *m, struct mux_session *s)
+{
+	if (s == NULL)
+		return m->shared;
+	if (s->closing)
+		return NULL;
+	return s->own;
+}
+
+void
+mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
+{
+	struct mux_child	*c;
+	size_t			 i, n;
+
+	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
+		log_debug("message from a server the bridge does not serve "
+		    "dropped");
+		json_object_put(msg);
+		return;
+	}
+	if (!json_object_is_type(msg, json_type_array)) {
+		mux_child_one(m, c, msg);
+		return;
+	}
+	n = json_object_array_length(msg);
+	for (i = 0; i < n; i++) {
+		mux_child_one(m, c, json_object_get(
+		    json_object_array_get_idx(msg, i)));
+	}
+	json_object_put(msg);
+}
+
+/* ---- child up and down ------------------------------------------------- */
+
+void
+mux_child_up(struct mux *m, struct mux_session *s)
+{
+	struct mux_child	*c;
+
+	if ((c = mux_child_of(m, s)) == NULL)
+		return;
+	if (c->up)
+		mux_child_lost(m, c, "restarted");
+	c->up = 1;
+	free(c->failed);
+	c->failed = NULL;
+	if (c->owner != NULL) {
+		/* The client itself initializes its own child. */
+		c->ready = 1;
+		mux_flush(m, c);
+	} else
+		mux_send_initialize(m, c);
+}
+
+/*
+ * Everything waiting for c is answered now, with the cause; its sessions
+ * end (their clients start over with a new initialize).
+ */
+static void
+mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
+{
+	struct mux_req		*req, *rnext;
+	struct mux_session	*s, *snext;
+	char			*text;
+
+	xasprintf(&text, "Server unavailable: it %s", cause);
+	c->up = 0;
+	c->ready = 0;
+	free(c->failed);
+	c->failed = NULL;
+	json_object_put(c->info);
+	c->info = NULL;
+	c->level = -1;
+
+	for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
+		rnext = TAILQ_NEXT(req, centry);
+		if (req->kind != MUX_REQ_CLIENT)
+			mux_req_free(m, req);
+		else
+			mux_req_finish(m, req, jsonrpc_error_new(req->id,
+			    JSONRPC_SERVER_ERROR, text, NULL));
+	}
+	for (s = TAILQ_FIRST(&c->sessions); s != NULL; s = snext) {
+		snext = TAILQ_NEXT(s, centry);
+		/* One that never got its session id just waits for the next. */
+		if (!s->initialized && c->owner == NULL)
+			continue;
+		mux_session_detach(m, s, 0);
+		mux_pending_fail_session(m, c, s, text);
+		TAILQ_REMOVE(&c->sessions, s, centry);
+		s->child = NULL;
+		s->ended = 1;
+		mux_out_push(m, MUX_OUT_SESSION_END, s, 0, 0, NULL);
+	}
+	free(text);
+}
+
+void
+mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
+{
+	struct mux_child	*c;
+
+	if ((c = mux_child_of(m, s)) == NULL || (!c->up && c->owner == NULL))
+		return;
+	/* The caller logs the exit; this only ties it to the mux. */
+	log_debug("%s %s", c->owner == NULL ? "server" : "session's server",
+	    cause != NULL ? cause : "went away");
+	mux_child_lost(m, c, cause != NULL ? cause : "went away");
+}
+
+int
+mux_ready(const struct mux *m)
+{
+	return m->shared == NULL || m->shared->ready;
+}
+
+json_object *
+mux_child_info(const struct mux *m)
+{
+	if (m->shared == NULL || !m->shared->ready)
+		return NULL;
+	return m->shared->info;
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+struct mux_session *
+mux_session_new(struct mux *m, enum mux_transport transport, void *data)
+{
+	struct mux_session	*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->m = m;
+	s->transport = transport;
+	s->data = data;
+	s->level = -1;
+	TAILQ_INIT(&s->reqs);
+	TAILQ_INIT(&s->subs);
+	TAILQ_INIT(&s->tasks);
+	TAILQ_INIT(&s->elicits);
+	TAILQ_INIT(&s->sreqs);
+	if (m->shared != NULL) {
+		s->child = m->shared;
+		TAILQ_INSERT_TAIL(&m->shared->sessions, s, centry);
+	}
+	TAILQ_INSERT_TAIL(&m->sessions, s, aentry);
+	m->stats.sessions++;
+	return s;
+}
+
+void *
+mux_session_data(const struct mux_session *s)
+{
+	return s->data;
+}
+
+enum mux_transport
+mux_session_transport(const struct mux_session *s)
+{
+	return s->transport;
+}
+
+int
+mux_session_initialized(const struct mux_session *s)
+{
+	return s->initialized;
+}
+
+const char *
+mux_session_version(const struct mux_session *s)
+{
+	return s->version;
+}
+
+static void
+mux_session_free(struct mux_session *s)
+{
+	json_object_put(s->caps);
+	json_object_put(s->info);
+	hmap_clear(&s->ids);
+	free(s->version);
+	free(s);
+}
+
+void
+mux_session_close(struct mux *m, struct mux_session *s)
+{
+	struct mux_child	*c = s->child;
+
+	if (s->closing)
+		return;
+	s->closing = 1;
+	if (c != NULL) {
+		/* Its own child is about to stop: telling it is pointless. */
+		mux_session_detach(m, s, c->owner == NULL);
+		mux_pending_purge(c, s);
+		TAILQ_REMOVE(&c->sessions, s, centry);
+		s->child = NULL;
+	}
+	mux_out_purge(m, s);
+	TAILQ_REMOVE(&m->sessions, s, aentry);
+	m->stats.sessions--;
+	if (s->own == NULL) {
+		mux_session_free(s);
+		return;
+	}
+	/*
+	 * The caller finds the child to stop by this pointer, so s stays
+	 * allocated (and unique) until that out has been taken.
+	 */
+	mux_child_free(m, s->own);
+	s->own = NULL;
+	m->nchildren--;
+	mux_out_push(m, MUX_OUT_CHILD_STOP, s, 0, 0, NULL);
+	TAILQ_INSERT_TAIL(&m->graveyard, s, gentry);
+}
+
+/* ---- the multiplexer ---------------------------------------------------- */
+
+struct mux *
+mux_new(const struct mux_config *cfg)
+{
+	struct mux	*m;
+
+	m = xcalloc(1, sizeof *m);
+	m->cfg = *cfg;
+	if (m->cfg.init_timeout_ms == 0)
+		m->cfg.init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
+	if (cfg->client_capabilities != NULL)
+		m->caps = json_object_get(cfg->client_capabilities);
+	m->cfg.client_capabilities = NULL;
+	m->client_name = xstrdup(cfg->client_name != NULL ? cfg->client_name :
+	    "mcpbridge");
+	m->client_version = xstrdup(cfg->client_version != NULL ?
+	    cfg->client_version : PACKAGE_VERSION);
+	m->cfg.client_name = m->client_name;
+	m->cfg.client_version = m->client_version;
+	TAILQ_INIT(&m->children);
+	TAILQ_INIT(&m->timeouts);
+	TAILQ_INIT(&m->sessions);
+	TAILQ_INIT(&m->graveyard);
+	if (cfg->isolation == MUX_ISOLATION_SHARED)
+		m->shared = mux_child_new(m, NULL);
+	return m;
+}
+
+static void
+mux_reap(struct mux *m, int all)
+{
+	struct mux_session	*s, *next;
+
+	for (s = TAILQ_FIRST(&m->graveyard); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, gentry);
+		if (!all && !s->reaped)
+			continue;
+		TAILQ_REMOVE(&m->graveyard, s, gentry);
+		mux_session_free(s);
+	}
+}
+
+void
+mux_free(struct mux *m)
+{
+	struct mux_child	*c;
+	struct mux_session	*s;
+	struct mux_out		 out;
+
+	if (m == NULL)
+		return;
+	while ((s = TAILQ_FIRST(&m->sessions)) != NULL)
+		mux_session_close(m, s);
+	while (mux_next(m, &out)) {
+		if (out.msg != NULL)
+			json_object_put(out.msg);
+	}
+	mux_reap(m, 1);
+	while ((c = TAILQ_FIRST(&m->children)) != NULL)
+		mux_child_free(m, c);
+	hmap_clear(&m->reqs);
+	hmap_clear(&m->progs);
+	hmap_clear(&m->sreqs);
+	free(m->outs);
+	json_object_put(m->caps);
+	free(m->client_name);
+	free(m->client_version);
+	free(m);
+}
+
+int
+mux_next(struct mux *m, struct mux_out *out)
+{
+	if (!TAILQ_EMPTY(&m->graveyard))
+		mux_reap(m, 0);
+	if (m->outs_len == 0)
+		return 0;
+	*out = m->outs[m->outs_head];
+	m->outs_head = (m->outs_head + 1) % m->outs_cap;
+	m->outs_len--;
+	if (out->session != NULL) {
+		out->session->nouts--;
+		if (out->kind == MUX_OUT_CHILD_STOP && out->session->closing)
+			out->session->reaped = 1;
+	}
+	return 1;
+}
+
+void
+mux_tick(struct mux *m, uint64_t now_ms)
+{
+	struct mux_child	*c;
+	struct mux_pending	*p;
+	struct mux_req		*req;
+	json_object		*params;
+	char			*text;
+
+	m->now = now_ms;
+	TAILQ_FOREACH(c, &m->children, entry) {
+		while ((p = TAILQ_FIRST(&c->queue)) != NULL &&
+		    p->deadline <= now_ms)
+			mux_pending_fail(m, c, p, "Server not available: it "
+			    "did not finish starting in time");
+	}
+	while ((req = TAILQ_FIRST(&m->timeouts)) != NULL &&
+	    req->deadline <= now_ms) {
+		if (req->child->up) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_add(params, "reason", json_object_new_string(
+			    "timed out"));
+			mux_to_child(m, req->child, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
+		xasprintf(&text, "Request timed out after %" PRIu64 " ms",
+		    m->cfg.request_timeout_ms);
+		mux_req_finish(m, req, jsonrpc_error_new(req->id,
+		    JSONRPC_SERVER_ERROR, text, NULL));
+		free(text);
+	}
+}
+
+void
+mux_stats(const struct mux *m, struct mux_stats *st)
+{
+	*st = m->stats;
+}

@@ -1,0 +1,317 @@
+/*
+ * check_jsonrpc.c: JSON-RPC shapes, ids and versions.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "jsonrpc.h"
+
+/* JSON written with ' for " keeps the tests readable. */
+static json_object *
+J(const char *text)
+{
+	json_object	*o;
+	char		*s, *p;
+
+	s = strdup(text);
+	ck_assert_ptr_nonnull(s);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'')
+			*p = '"';
+	}
+	o = json_tokener_parse(s);
+	ck_assert_msg(o != NULL || strcmp(s, "null") == 0, "bad JSON: %s", s);
+	free(s);
+	return o;
+}
+
+static enum jsonrpc_kind
+classify(const char *text)
+{
+	json_object		*o = J(text);
+	enum jsonrpc_kind	 k;
+
+	k = jsonrpc_classify(o);
+	json_object_put(o);
+	return k;
+}
+
+START_TEST(test_classify)
+{
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'ping'}"),
+	    JSONRPC_REQUEST);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':'a','method':'x',"
+	    "'params':{}}"), JSONRPC_REQUEST);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':0,'method':'x',"
+	    "'params':[1]}"), JSONRPC_REQUEST);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','method':'n'}"),
+	    JSONRPC_NOTIFICATION);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'result':{}}"),
+	    JSONRPC_RESPONSE);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':'1','result':null}"),
+	    JSONRPC_RESPONSE);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':"
+	    "{'code':-1,'message':'m'}}"), JSONRPC_RESPONSE);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':null,'error':"
+	    "{'code':-32700,'message':'m'}}"), JSONRPC_RESPONSE);
+	ck_assert_int_eq(classify("[{'jsonrpc':'2.0','method':'n'}]"),
+	    JSONRPC_BATCH);
+	ck_assert_int_eq(classify("[1]"), JSONRPC_BATCH);
+
+	ck_assert_int_eq(classify("[]"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("1"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("'x'"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{}"), JSONRPC_INVALID);
+	ck_assert_int_eq(jsonrpc_classify(NULL), JSONRPC_INVALID);
+	/* version */
+	ck_assert_int_eq(classify("{'id':1,'method':'ping'}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'1.0','id':1,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':2.0,'id':1,'method':'p'}"),
+	    JSONRPC_INVALID);
+	/* ids: never null for requests, never fractional, never bool */
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':null,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1.5,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':true,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':{},'method':'p'}"),
+	    JSONRPC_INVALID);
+	/* method */
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':1}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':''}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','method':'p','params':1}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
+	    "'result':{}}"), JSONRPC_INVALID);
+	/* responses */
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','result':{}}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'result':{},"
+	    "'error':{'code':1,'message':'m'}}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':null,'result':{}}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':'x'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':"
+	    "{'code':'x','message':'m'}}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':"
+	    "{'code':1}}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1.0,'result':{}}"),
+	    JSONRPC_INVALID);
+}
+END_TEST
+
+START_TEST(test_accessors)
+{
+	json_object	*o, *t;
+
+	o = J("{'jsonrpc':'2.0','id':'7','method':'tools/call','params':"
+	    "{'_meta':{'progressToken':'tok'}}}");
+	ck_assert_str_eq(jsonrpc_method(o), "tools/call");
+	ck_assert_str_eq(json_object_get_string(jsonrpc_id(o)), "7");
+	ck_assert(json_object_is_type(jsonrpc_params(o), json_type_object));
+	t = jsonrpc_progress_token(o);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(json_object_get_string(t), "tok");
+	json_object_put(o);
+
+	o = J("{'jsonrpc':'2.0','id':1,'method':'x','params':"
+	    "{'_meta':{'progressToken':0}}}");
+	t = jsonrpc_progress_token(o);
+	ck_assert(json_object_is_type(t, json_type_int));
+	ck_assert_int_eq(json_object_get_int64(t), 0);
+	json_object_put(o);
+
+	o = J("{'jsonrpc':'2.0','method':'x','params':{'_meta':{}}}");
+	ck_assert_ptr_null(jsonrpc_progress_token(o));
+	ck_assert_ptr_null(jsonrpc_id(o));
+	json_object_put(o);
+	o = J("{'jsonrpc':'2.0','method':'x','params':"
+	    "{'_meta':{'progressToken':null}}}");
+	ck_assert_ptr_null(jsonrpc_progress_token(o));
+	json_object_put(o);
+	o = J("{'jsonrpc':'2.0','id':1,'result':{}}");
+	ck_assert_ptr_null(jsonrpc_method(o));
+	ck_assert_ptr_null(jsonrpc_params(o));
+	ck_assert_ptr_null(jsonrpc_progress_token(o));
+	json_object_put(o);
+	ck_assert_ptr_null(jsonrpc_method(NULL));
+	ck_assert_ptr_null(jsonrpc_id(NULL));
+}
+END_TEST
+
+START_TEST(test_ids)
+{
+	json_object	*a, *b, *c, *big, *max, *neg, *zero, *s1, *i1;
+
+	s1 = J("'1'");
+	i1 = J("1");
+	ck_assert(!jsonrpc_id_equal(s1, i1));
+	ck_assert(jsonrpc_id_equal(s1, s1));
+	a = J("'1'");
+	ck_assert(jsonrpc_id_equal(s1, a));
+	json_object_put(a);
+	a = J("'1\\u00002'");
+	b = J("'1\\u00003'");
+	ck_assert(!jsonrpc_id_equal(a, b));	/* embedded NUL */
+	json_object_put(a);
+	json_object_put(b);
+
+	big = J("9007199254740991");		/* 2^53 - 1 */
+	max = J("18446744073709551615");	/* uint64 max */
+	a = J("9223372036854775807");		/* int64 max */
+	neg = J("-5");
+	zero = J("0");
+	ck_assert(!jsonrpc_id_equal(max, a));
+	ck_assert(!jsonrpc_id_equal(zero, NULL));
+	ck_assert(jsonrpc_id_equal(NULL, NULL));
+
+	c = jsonrpc_id_copy(big);
+	ck_assert(json_object_is_type(c, json_type_int));
+	ck_assert(jsonrpc_id_equal(c, big));
+	ck_assert_str_eq(json_object_to_json_string(c), "9007199254740991");
+	json_object_put(c);
+	c = jsonrpc_id_copy(max);
+	ck_assert(jsonrpc_id_equal(c, max));
+	ck_assert_str_eq(json_object_to_json_string(c), "18446744073709551615");
+	json_object_put(c);
+	c = jsonrpc_id_copy(a);
+	ck_assert(jsonrpc_id_equal(c, a));
+	ck_assert(!jsonrpc_id_equal(c, max));
+	json_object_put(c);
+	c = jsonrpc_id_copy(neg);
+	ck_assert(jsonrpc_id_equal(c, neg));
+	json_object_put(c);
+	c = jsonrpc_id_copy(s1);
+	ck_assert(c != s1);
+	ck_assert(json_object_is_type(c, json_type_string));
+	ck_assert(jsonrpc_id_equal(c, s1));
+	json_object_put(c);
+	ck_assert_ptr_null(jsonrpc_id_copy(NULL));
+
+	json_object_put(big);
+	json_object_put(max);
+	json_object_put(a);
+	json_object_put(neg);
+	json_object_put(zero);
+	json_object_put(s1);
+	json_object_put(i1);
+}
+END_TEST
+
+START_TEST(test_constructors)
+{
+	json_object	*id, *o, *v;
+
+	id = J("'abc'");
+	o = jsonrpc_error_new(id, JSONRPC_INVALID_REQUEST, "bad",
+	    json_object_new_int(3));
+	ck_assert_int_eq(jsonrpc_classify(o), JSONRPC_RESPONSE);
+	ck_assert(jsonrpc_id_equal(jsonrpc_id(o), id));
+	ck_assert(jsonrpc_id(o) != id);
+	ck_assert(json_object_object_get_ex(o, "error", &v));
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"code\":-32600,\"message\":\"bad\","
+	    "\"data\":3}");
+	json_object_put(o);
+
+	o = jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR, "parse", NULL);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\",\"id\":null,"
+	    "\"error\":{\"code\":-32700,\"message\":\"parse\"}}");
+	json_object_put(o);
+
+	o = jsonrpc_result_new(id, NULL);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN),
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"result\":{}}");
+	json_object_put(o);
+	json_object_put(id);
+
+	o = jsonrpc_request_new(9007199254740991LL, "ping", NULL);
+	ck_assert_int_eq(jsonrpc_classify(o), JSONRPC_REQUEST);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\","
+	    "\"id\":9007199254740991,\"method\":\"ping\"}");
+	json_object_put(o);
+
+	o = jsonrpc_notification_new("notifications/x", J("{'a':1}"));
+	ck_assert_int_eq(jsonrpc_classify(o), JSONRPC_NOTIFICATION);
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+	    "{\"jsonrpc\":\"2.0\","
+	    "\"method\":\"notifications/x\",\"params\":{\"a\":1}}");
+	json_object_put(o);
+}
+END_TEST
+
+START_TEST(test_versions)
+{
+	json_object	*a;
+
+	ck_assert(jsonrpc_version_supported(MCP_VERSION_2024_11_05));
+	ck_assert(jsonrpc_version_supported(MCP_VERSION_2025_03_26));
+	ck_assert(jsonrpc_version_supported(MCP_VERSION_2025_06_18));
+	ck_assert(jsonrpc_version_supported(MCP_VERSION_2025_11_25));
+	ck_assert(!jsonrpc_version_supported(MCP_VERSION_2026_07_28));
+	ck_assert(!jsonrpc_version_supported("2025-01-01"));
+	ck_assert(!jsonrpc_version_supported(""));
+	ck_assert(!jsonrpc_version_supported(NULL));
+
+	ck_assert_int_lt(jsonrpc_version_cmp(MCP_VERSION_2024_11_05,
+	    MCP_VERSION_2025_03_26), 0);
+	ck_assert_int_gt(jsonrpc_version_cmp(MCP_VERSION_2026_07_28,
+	    MCP_VERSION_2025_11_25), 0);
+	ck_assert_int_eq(jsonrpc_version_cmp(MCP_VERSION_2025_06_18,
+	    "2025-06-18"), 0);
+	ck_assert_int_lt(jsonrpc_version_cmp(NULL, MCP_VERSION_2024_11_05), 0);
+	ck_assert_int_eq(jsonrpc_version_cmp(NULL, NULL), 0);
+
+	a = jsonrpc_versions_array();
+	ck_assert_str_eq(json_object_to_json_string_ext(a,
+	    JSON_C_TO_STRING_PLAIN), "[\"2024-11-05\",\"2025-03-26\","
+	    "\"2025-06-18\",\"2025-11-25\"]");
+	json_object_put(a);
+}
+END_TEST
+
+static Suite *
+jsonrpc_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("jsonrpc");
+	tc = tcase_create("core");
+	tcase_add_test(tc, test_classify);
+	tcase_add_test(tc, test_accessors);
+	tcase_add_test(tc, test_ids);
+	tcase_add_test(tc, test_constructors);
+	tcase_add_test(tc, test_versions);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(jsonrpc_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
