@@ -1,0 +1,776 @@
+/*
+ * session.c: sessions, their streams and connections, the replay log and
+ * the queue limit.  See session.h for the model.
+ *
+ * libevent 2.1 notes that shape this file:
+ * - A client that leaves while we still own its request (an open event
+ *   stream, or a POST whose answer is not sent yet) makes libevent take the
+ *   request off the dead connection (evhttp_request_get_connection() turns
+ *   NULL) and free the connection, calling its close callback on the way.
+ *   The request is then ours to free, once: stream_closecb does it.
+ * - Every path that lets go of a request clears the close callback first,
+ *   since evhttp_send_reply* may free the connection synchronously and a
+ *   kept-alive connection outlives our stream.
+ * - evhttp arms a 50 s read timeout on every connection, which would cut a
+ *   quiet event stream; streams turn it off (the write timeout stays, and
+ *   catches a client that stopped reading).
+ * - evhttp stops reading while the user holds a request, so a held POST
+ *   would not notice its client leaving; stream_hold turns close detection
+ *   on the way evhttp itself does while writing (reading on, no read
+ *   callback).
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_GETRANDOM
+#include <sys/random.h>
+#endif
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "log.h"
+#include "session.h"
+#include "sse.h"
+#include "xmalloc.h"
+
+#define SESSIONS_HASH_SIZE	1024
+/* A client that cannot take a write for this long is gone. */
+#define SESSION_WRITE_TIMEOUT_S	60
+
+struct sessions {
+	struct event_base	*base;
+	struct session_limits	 limits;
+	struct session_ops	 ops;
+	void			*arg;
+	size_t			 count;
+	TAILQ_HEAD(, session)	 live;
+	TAILQ_HEAD(, session)	 dead;
+	LIST_HEAD(, session)	 hash[SESSIONS_HASH_SIZE];
+};
+
+static void	stream_timer_cb(evutil_socket_t, short, void *);
+static void	stream_closecb(struct evhttp_connection *, void *);
+static void	stream_free(struct stream *);
+static void	session_check_queue(struct session *);
+
+/* ---- ids ---- */
+
+void
+session_id_new(char buf[SESSION_ID_LEN + 1])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 raw[SESSION_ID_BYTES];
+	size_t			 got = 0, i;
+	ssize_t			 n;
+	int			 fd;
+
+#ifdef HAVE_GETRANDOM
+	while (got < sizeof raw) {
+		n = getrandom(raw + got, sizeof raw - got, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+#endif
+	if (got < sizeof raw) {
+		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
+			fatal("/dev/urandom");
+		while (got < sizeof raw) {
+			n = read(fd, raw + got, sizeof raw - got);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				fatal("/dev/urandom");
+			got += (size_t)n;
+		}
+		close(fd);
+	}
+	for (i = 0; i < sizeof raw; i++) {
+		buf[2 * i] = hex[raw[i] >> 4];
+		buf[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	buf[SESSION_ID_LEN] = '\0';
+}
+
+void
+session_event_id(char buf[SESSION_EVENT_ID_LEN + 1], uint64_t stream, uint64_t seq)
+{
+	snprintf(buf, SESSION_EVENT_ID_LEN + 1, "%" PRIu64 "-%" PRIu64, stream,
+	    seq);
+}
+
+static int
+session_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (len == 0 || len > 20)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+session_event_id_parse(const char *s, uint64_t *stream, uint64_t *seq)
+{
+	const char	*dash;
+
+	if (s == NULL || (dash = strchr(s, '-')) == NULL)
+		return -1;
+	if (session_parse_u64(s, (size_t)(dash - s), stream) == -1 ||
+	    session_parse_u64(dash + 1, strlen(dash + 1), seq) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- the table ---- */
+
+static unsigned int
+sessions_hash(const char *id)
+{
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+
+	for (; *id != '\0'; id++) {
+		h ^= (unsigned char)*id;
+		h *= 16777619u;
+	}
+	return h % SESSIONS_HASH_SIZE;
+}
+
+struct sessions *
+sessions_new(struct event_base *base, const struct session_limits *limits,
+    const struct session_ops *ops, void *arg)
+{
+	struct sessions	*ss;
+	size_t		 i;
+
+	ss = xcalloc(1, sizeof *ss);
+	ss->base = base;
+	ss->limits = *limits;
+	ss->ops = *ops;
+	ss->arg = arg;
+	TAILQ_INIT(&ss->live);
+	TAILQ_INIT(&ss->dead);
+	for (i = 0; i < SESSIONS_HASH_SIZE; i++)
+		LIST_INIT(&ss->hash[i]);
+	return ss;
+}
+
+void
+sessions_free(struct sessions *ss)
+{
+	struct session	*sess;
+
+	if (ss == NULL)
+		return;
+	while ((sess = TAILQ_FIRST(&ss->live)) != NULL)
+		session_free(sess);
+	while ((sess = TAILQ_FIRST(&ss->dead)) != NULL)
+		session_free(sess);
+	free(ss);
+}
+
+size_t
+sessions_count(const struct sessions *ss)
+{
+	return ss->count;
+}
+
+struct session *
+sessions_first(struct sessions *ss)
+{
+	return TAILQ_FIRST(&ss->live);
+}
+
+struct session *
+sessions_first_dead(struct sessions *ss)
+{
+	return TAILQ_FIRST(&ss->dead);
+}
+
+/* ---- sessions ---- */
+
+struct session *
+session_new(struct sessions *ss, enum session_kind kind)
+{
+	struct session	*sess;
+	struct stream	*st;
+
+	sess = xcalloc(1, sizeof *sess);
+	sess->owner = ss;
+	sess->kind = kind;
+	/* 128 random bits never collide in practice; checking costs nothing. */
+	do
+		session_id_new(sess->id);
+	while (session_find(ss, sess->id, SESSION_LEGACY) != NULL ||
+	    session_find(ss, sess->id, SESSION_STREAMABLE) != NULL);
+	TAILQ_INIT(&sess->streams);
+	TAILQ_INIT(&sess->log);
+	TAILQ_INIT(&sess->capture);
+
+	/* Stream 0, the general stream, lives as long as the session. */
+	st = xcalloc(1, sizeof *st);
+	st->sess = sess;
+	st->no = 0;
+	st->timer = event_new(ss->base, -1, EV_PERSIST, stream_timer_cb, st);
+	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
+	sess->next_stream = 1;
+
+	LIST_INSERT_HEAD(&ss->hash[sessions_hash(sess->id)], sess, hash_entry);
+	TAILQ_INSERT_TAIL(&ss->live, sess, entry);
+	ss->count++;
+	return sess;
+}
+
+struct session *
+session_find(struct sessions *ss, const char *id, enum session_kind kind)
+{
+	struct session	*sess;
+
+	if (id == NULL)
+		return NULL;
+	LIST_FOREACH(sess, &ss->hash[sessions_hash(id)], hash_entry) {
+		if (strcmp(sess->id, id) == 0)
+			return sess->kind == kind ? sess : NULL;
+	}
+	return NULL;
+}
+
+static void
+session_entry_free(struct session *sess, struct session_entry *e)
+{
+	TAILQ_REMOVE(&sess->log, e, entry);
+	sess->log_count--;
+	sess->log_bytes -= e->len;
+	if (!e->sent)
+		sess->unsent_bytes -= e->len;
+	free(e->text);
+	free(e);
+}
+
+void
+session_kill(struct session *sess, const char *why)
+{
+	struct sessions	*ss = sess->owner;
+	struct stream	*st;
+
+	if (sess->dead)
+		return;
+	log_info("session %.8s ended: %s", sess->id, why);
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->req != NULL && !st->in_handler)
+			stream_drop(st);
+	}
+	sess->dead = 1;
+	LIST_REMOVE(sess, hash_entry);
+	TAILQ_REMOVE(&ss->live, sess, entry);
+	TAILQ_INSERT_TAIL(&ss->dead, sess, entry);
+	ss->count--;
+}
+
+void
+session_free(struct session *sess)
+{
+	struct sessions		*ss = sess->owner;
+	struct stream		*st;
+	struct session_entry	*e;
+
+	while ((st = TAILQ_FIRST(&sess->streams)) != NULL) {
+		if (st->req != NULL)
+			stream_drop(st);
+		stream_free(st);
+	}
+	while ((e = TAILQ_FIRST(&sess->log)) != NULL)
+		session_entry_free(sess, e);
+	while ((e = TAILQ_FIRST(&sess->capture)) != NULL) {
+		TAILQ_REMOVE(&sess->capture, e, entry);
+		free(e->text);
+		free(e);
+	}
+	if (sess->dead)
+		TAILQ_REMOVE(&ss->dead, sess, entry);
+	else {
+		LIST_REMOVE(sess, hash_entry);
+		TAILQ_REMOVE(&ss->live, sess, entry);
+		ss->count--;
+	}
+	free(sess);
+}
+
+static size_t
+stream_output_length(const struct stream *st)
+{
+	struct bufferevent	*bev;
+
+	if (st->state != STREAM_SSE || st->evcon == NULL)
+		return 0;
+	if ((bev = evhttp_connection_get_bufferevent(st->evcon)) == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(bev));
+}
+
+size_t
+session_queued(const struct session *sess)
+{
+	const struct stream	*st;
+	size_t			 n = sess->unsent_bytes;
+
+	TAILQ_FOREACH(st, &sess->streams, entry)
+		n += stream_output_length(st);
+	return n;
+}
+
+/*
+ * A client that falls behind loses its connections; nobody else waits for
+ * it.  Its streams detach and later messages go to the (bounded) log.
+ */
+static void
+session_check_queue(struct session *sess)
+{
+	struct sessions	*ss = sess->owner;
+	struct stream	*st;
+	size_t		 queued;
+	int		 dropped = 0;
+
+	if (sess->dead || (queued = session_queued(sess)) <= ss->limits.max_queue)
+		return;
+	/* Without a connection the log's own bounds apply. */
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->state == STREAM_SSE && !st->in_handler)
+			dropped++;
+	}
+	if (dropped == 0)
+		return;
+	log_warnx("session %.8s: %zu bytes queued, over the limit of %zu: "
+	    "dropping its connections", sess->id, queued, ss->limits.max_queue);
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->state == STREAM_SSE && !st->in_handler)
+			stream_drop(st);
+	}
+	ss->ops.overflow(sess, ss->arg);
+}
+
+/*
+ * Keep the log within replay_messages and replay_bytes, oldest first.
+ * Entries waiting for a connection that is attached are about to be
+ * written and stay; legacy sessions keep nothing once written.
+ */
+static void
+session_trim(struct session *sess)
+{
+	const struct session_limits	*lim = &sess->owner->limits;
+	struct session_entry		*e, *next;
+	struct stream			*st;
+	int				 keep_sent, over;
+
+	keep_sent = sess->kind == SESSION_STREAMABLE;
+	for (e = TAILQ_FIRST(&sess->log); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, entry);
+		over = sess->log_count > lim->replay_messages ||
+		    sess->log_bytes > lim->replay_bytes;
+		if (e->sent && (!keep_sent || over)) {
+			session_entry_free(sess, e);
+			continue;
+		}
+		if (!over) {
+			if (keep_sent)
+				break;
+			continue;
+		}
+		if (e->sent)
+			continue;
+		st = stream_find(sess, e->stream);
+		if (st != NULL && st->req != NULL)
+			continue;
+		log_debug("session %.8s: log full, message for stream %" PRIu64
+		    " dropped unsent", sess->id, e->stream);
+		session_entry_free(sess, e);
+	}
+}
+
+/* ---- streams ---- */
+
+struct stream *
+stream_new(struct session *sess)
+{
+	struct stream	*st;
+
+	st = xcalloc(1, sizeof *st);
+	st->sess = sess;
+	st->no = sess->next_stream++;
+	st->status = 200;
+	st->timer = event_new(sess->owner->base, -1, EV_PERSIST,
+	    stream_timer_cb, st);
+	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
+	return st;
+}
+
+struct stream *
+stream_find(struct session *sess, uint64_t no)
+{
+	struct stream	*st;
+
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->no == no)
+			return st;
+	}
+	return NULL;
+}
+
+struct stream *
+stream_revive(struct session *sess, uint64_t no, uint64_t seq)
+{
+	struct session_entry	*e;
+	struct stream		*st;
+
+	st = xcalloc(1, sizeof *st);
+	st->sess = sess;
+	st->no = no;
+	st->status = 200;
+	st->finished = 1;
+	st->seq = seq;
+	TAILQ_FOREACH(e, &sess->log, entry) {
+		if (e->stream == no && e->seq > st->seq)
+			st->seq = e->seq;
+	}
+	st->sent = st->seq;
+	st->timer = event_new(sess->owner->base, -1, EV_PERSIST,
+	    stream_timer_cb, st);
+	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
+	return st;
+}
+
+static void
+stream_free(struct stream *st)
+{
+	TAILQ_REMOVE(&st->sess->streams, st, entry);
+	event_free(st->timer);
+	free(st);
+}
+
+int
+stream_gc(struct stream *st)
+{
+	if (st->no == 0 || !st->finished || st->req != NULL || st->in_handler)
+		return 0;
+	stream_free(st);
+	return 1;
+}
+
+static void
+stream_attach(struct stream *st, struct evhttp_request *req)
+{
+	st->req = req;
+	st->evcon = evhttp_request_get_connection(req);
+	evhttp_connection_set_closecb(st->evcon, stream_closecb, st);
+}
+
+/* Forget the request: the caller answered it, or libevent owns it. */
+void
+stream_forget(struct stream *st)
+{
+	if (st->evcon != NULL)
+		evhttp_connection_set_closecb(st->evcon, NULL, NULL);
+	event_del(st->timer);
+	st->req = NULL;
+	st->evcon = NULL;
+	st->state = STREAM_IDLE;
+}
+
+/*
+ * The connection went away under us.  Called by libevent from
+ * evhttp_connection_free; a request it detached (our stream was still
+ * writing) is ours to free, one still attached is freed by libevent.
+ */
+static void
+stream_closecb(struct evhttp_connection *evcon, void *arg)
+{
+	struct stream	*st = arg;
+	struct session	*sess = st->sess;
+	struct sessions	*ss = sess->owner;
+	struct evhttp_request *req = st->req;
+
+	if (req != NULL && evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
+	st->evcon = NULL;		/* being freed: do not touch it */
+	stream_forget(st);
+	log_debug("session %.8s: client left stream %" PRIu64, sess->id,
+	    st->no);
+	ss->ops.lost(sess, st, ss->arg);
+	stream_gc(st);
+}
+
+void
+stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
+{
+	struct bufferevent	*bev;
+	bufferevent_data_cb	 readcb, writecb;
+	bufferevent_event_cb	 eventcb;
+	void			*cbarg;
+	struct timeval		 tv;
+
+	stream_attach(st, req);
+	st->state = STREAM_HELD;
+
+	/* Notice the client leaving: read with no read callback, as
+	 * evhttp does while it writes a response. */
+	bev = evhttp_connection_get_bufferevent(st->evcon);
+	bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
+	bufferevent_setcb(bev, NULL, writecb, eventcb, cbarg);
+	tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	bufferevent_enable(bev, EV_READ);
+
+	if (hold_ms > 0) {
+		tv.tv_sec = hold_ms / 1000;
+		tv.tv_usec = (hold_ms % 1000) * 1000;
+		event_add(st->timer, &tv);
+	}
+}
+
+static struct session_entry *
+stream_next_entry(struct stream *st, struct session_entry *from)
+{
+	struct session_entry	*e;
+
+	e = from == NULL ? TAILQ_FIRST(&st->sess->log) : TAILQ_NEXT(from, entry);
+	for (; e != NULL; e = TAILQ_NEXT(e, entry)) {
+		if (e->stream == st->no && e->seq > st->sent)
+			return e;
+	}
+	return NULL;
+}
+
+struct session_entry *
+stream_json_final(struct stream *st)
+{
+	struct session_entry	*e;
+
+	if (st->state != STREAM_HELD)
+		return NULL;
+	e = stream_next_entry(st, NULL);
+	return (e != NULL && e->final) ? e : NULL;
+}
+
+void
+stream_json_done(struct stream *st, struct session_entry *e)
+{
+	st->sent = e->seq;
+	session_entry_free(st->sess, e);
+	stream_forget(st);
+}
+
+void
+stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
+{
+	struct session		*sess = st->sess;
+	struct evkeyvalq	*headers;
+	struct evbuffer		*buf;
+	struct bufferevent	*bev;
+	struct timeval		 tv;
+	char			 id[SESSION_EVENT_ID_LEN + 1];
+
+	if (st->req == NULL)
+		stream_attach(st, req);
+	event_del(st->timer);
+
+	headers = evhttp_request_get_output_headers(req);
+	evhttp_remove_header(headers, "Content-Type");
+	evhttp_add_header(headers, "Content-Type", "text/event-stream");
+	evhttp_add_header(headers, "Cache-Control", "no-cache");
+	evhttp_add_header(headers, "X-Accel-Buffering", "no");
+	evhttp_send_reply_start(req, 200, "OK");
+	st->state = STREAM_SSE;
+
+	/* No read timeout on a stream that may stay quiet for long; the
+	 * write timeout drops a client that stopped reading. */
+	bev = evhttp_connection_get_bufferevent(st->evcon);
+	tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(bev, NULL, &tv);
+
+	if (after != (uint64_t)-1)
+		st->sent = after;
+	if (sess->priming) {
+		buf = evbuffer_new();
+		session_event_id(id, st->no, st->sent);
+		sse_event(buf, NULL, id, "", 0, sess->retry_ms);
+		evhttp_send_reply_chunk(req, buf);
+		evbuffer_free(buf);
+	}
+
+	tv.tv_sec = sess->owner->limits.keepalive_ms / 1000;
+	tv.tv_usec = (sess->owner->limits.keepalive_ms % 1000) * 1000;
+	event_add(st->timer, &tv);
+
+	stream_flush(st);
+}
+
+void
+stream_flush(struct stream *st)
+{
+	struct session		*sess = st->sess;
+	struct session_entry	*e;
+	struct evbuffer		*buf;
+	char			 id[SESSION_EVENT_ID_LEN + 1];
+
+	if (st->state != STREAM_SSE || st->req == NULL || st->in_handler)
+		return;
+	buf = evbuffer_new();
+	for (e = stream_next_entry(st, NULL); e != NULL;
+	    e = stream_next_entry(st, e)) {
+		if (sess->kind == SESSION_LEGACY)
+			sse_event(buf, "message", NULL, e->text, e->len, -1);
+		else {
+			session_event_id(id, st->no, e->seq);
+			sse_event(buf, "message", id, e->text, e->len, -1);
+		}
+		st->sent = e->seq;
+		if (!e->sent) {
+			e->sent = 1;
+			sess->unsent_bytes -= e->len;
+		}
+	}
+	if (evbuffer_get_length(buf) > 0)
+		evhttp_send_reply_chunk(st->req, buf);
+	evbuffer_free(buf);
+
+	if (st->finished && st->sent >= st->seq)
+		stream_end(st);
+	session_trim(sess);
+	session_check_queue(sess);
+}
+
+void
+stream_send_event(struct stream *st, const char *event, const char *data)
+{
+	struct evbuffer	*buf;
+
+	if (st->state != STREAM_SSE || st->req == NULL)
+		return;
+	buf = evbuffer_new();
+	sse_event(buf, event, NULL, data, strlen(data), -1);
+	evhttp_send_reply_chunk(st->req, buf);
+	evbuffer_free(buf);
+}
+
+void
+stream_comment(struct stream *st, const char *text)
+{
+	struct evbuffer	*buf;
+
+	if (st->state != STREAM_SSE || st->req == NULL)
+		return;
+	buf = evbuffer_new();
+	sse_comment(buf, text);
+	evhttp_send_reply_chunk(st->req, buf);
+	evbuffer_free(buf);
+	session_check_queue(st->sess);
+}
+
+void
+stream_end(struct stream *st)
+{
+	struct evhttp_request	*req = st->req;
+
+	if (req == NULL)
+		return;
+	if (st->state != STREAM_SSE) {
+		/* Nothing was sent yet: there is no stream to end. */
+		stream_drop(st);
+		return;
+	}
+	stream_forget(st);
+	evhttp_send_reply_end(req);	/* may free the connection now */
+}
+
+void
+stream_drop(struct stream *st)
+{
+	struct evhttp_connection	*evcon = st->evcon;
+
+	if (st->req == NULL || st->in_handler)
+		return;
+	stream_forget(st);
+	/* Frees the request with it (it is still attached). */
+	if (evcon != NULL)
+		evhttp_connection_free(evcon);
+}
+
+static void
+stream_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct stream	*st = arg;
+	struct session	*sess = st->sess;
+	struct sessions	*ss = sess->owner;
+
+	switch (st->state) {
+	case STREAM_HELD:
+		event_del(st->timer);
+		if (!st->in_handler)
+			ss->ops.hold_expired(sess, st, ss->arg);
+		break;
+	case STREAM_SSE:
+		stream_comment(st, "keepalive");
+		break;
+	case STREAM_IDLE:
+		event_del(st->timer);
+		break;
+	}
+}
+
+int
+session_push(struct session *sess, uint64_t stream, const char *text,
+    size_t len, int final)
+{
+	struct stream		*st;
+	struct session_entry	*e;
+
+	if ((st = stream_find(sess, stream)) == NULL || st->finished)
+		return -1;
+	e = xcalloc(1, sizeof *e);
+	e->stream = stream;
+	e->seq = ++st->seq;
+	e->text = xstrndup(text, len);
+	e->len = len;
+	e->final = final && stream != 0;
+	TAILQ_INSERT_TAIL(&sess->log, e, entry);
+	sess->log_count++;
+	sess->log_bytes += len;
+	sess->unsent_bytes += len;
+	if (e->final)
+		st->finished = 1;
+
+	if (st->state == STREAM_SSE)
+		stream_flush(st);
+	else {
+		session_trim(sess);
+		session_check_queue(sess);
+	}
+	stream_gc(st);
+	return 0;
+}

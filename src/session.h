@@ -1,0 +1,208 @@
+/*
+ * session.h: a client's session as the HTTP side sees it: its id, its
+ * streams, the SSE connections they are attached to, the per-session log
+ * that event ids index and replay reads, and the queue limit.
+ *
+ * A session has numbered streams.  Stream 0 is the general stream (the
+ * legacy GET /sse stream, or the Streamable HTTP GET stream); every other
+ * stream is one POSTed request (or batch) and ends with its final message.
+ * Messages for a stream are appended to the session log with the next
+ * sequence number of that stream (the SSE event id is "<stream>-<seq>") and
+ * written to the stream's connection when it has one; otherwise they wait
+ * in the log until a client attaches a connection to that stream (GET, or
+ * GET with Last-Event-ID).  The log is bounded by replay_messages and
+ * replay_bytes, oldest first; legacy sessions keep nothing once written.
+ *
+ * Connections: a stream holds at most one evhttp request.  HELD is a POST
+ * whose response headers are not sent yet (the caller decides JSON or SSE);
+ * SSE is an open event stream.  The connection's close callback detaches
+ * the stream at once; a request libevent detached from its dead connection
+ * is freed here, exactly once.
+ *
+ * Nothing here calls the multiplexer: what to do when a client goes away is
+ * the caller's business (struct session_ops).
+ */
+#ifndef MCPBRIDGE_SESSION_H
+#define MCPBRIDGE_SESSION_H
+
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event;
+struct event_base;
+struct evhttp_connection;
+struct evhttp_request;
+struct mux_session;
+
+/* 128 random bits, as lowercase hex. */
+#define SESSION_ID_BYTES	16
+#define SESSION_ID_LEN		(SESSION_ID_BYTES * 2)
+
+/* "<stream>-<seq>" with two 20-digit numbers. */
+#define SESSION_EVENT_ID_LEN	42
+
+enum session_kind {
+	SESSION_LEGACY = 0,	/* HTTP+SSE 2024-11-05: the GET stream is the session */
+	SESSION_STREAMABLE,	/* Streamable HTTP: Mcp-Session-Id */
+};
+
+enum stream_state {
+	STREAM_IDLE = 0,	/* no connection: messages wait in the log */
+	STREAM_HELD,		/* a POST is waiting, its headers not sent */
+	STREAM_SSE,		/* an event stream is open on req */
+};
+
+struct session;
+struct sessions;
+
+struct session_entry {
+	uint64_t		 stream;
+	uint64_t		 seq;
+	char			*text;		/* compact JSON */
+	size_t			 len;
+	int			 final;
+	int			 sent;		/* written to a connection once */
+	TAILQ_ENTRY(session_entry) entry;
+};
+TAILQ_HEAD(session_log, session_entry);
+
+struct stream {
+	struct session		*sess;
+	uint64_t		 no;
+	uint64_t		 seq;		/* last sequence number given */
+	uint64_t		 sent;		/* last one written on req */
+	int			 finished;	/* its final message is logged */
+	enum stream_state	 state;
+	struct evhttp_request	*req;
+	struct evhttp_connection *evcon;
+	struct event		*timer;		/* hold, then keep-alive */
+
+	/* Set by the caller: */
+	int			 in_handler;	/* the POST handler is running:
+						   write nothing yet */
+	int			 status;	/* HTTP status of a JSON final */
+	int			 initialize;	/* its final may create the session */
+	int			 init_failed;	/* ... and it was an error */
+	TAILQ_ENTRY(stream)	 entry;
+};
+
+struct session {
+	struct sessions		*owner;
+	char			 id[SESSION_ID_LEN + 1];
+	enum session_kind	 kind;
+	struct mux_session	*ms;		/* set by the caller */
+	int			 dead;		/* unlinked, waiting to be freed */
+	int			 priming;	/* prime SSE streams, send retry */
+	int			 retry_ms;
+	uint64_t		 next_stream;
+
+	TAILQ_HEAD(, stream)	 streams;
+	struct session_log	 log;
+	size_t			 log_count;
+	size_t			 log_bytes;
+	size_t			 unsent_bytes;
+
+	/* Legacy: outs for the POST being handled are held here. */
+	uint64_t		 capture_stream;
+	struct session_log	 capture;
+
+	LIST_ENTRY(session)	 hash_entry;
+	TAILQ_ENTRY(session)	 entry;		/* all, or dead ones */
+};
+
+struct session_limits {
+	int			 keepalive_ms;
+	size_t			 max_queue;
+	size_t			 replay_messages;
+	size_t			 replay_bytes;
+};
+
+struct session_ops {
+	/* A stream's client went away (the connection closed under it); the
+	 * stream is already detached.  Do not free the session from here:
+	 * unlink it and free it later. */
+	void	(*lost)(struct session *, struct stream *, void *arg);
+	/* The session went over max_queue; its event streams were closed. */
+	void	(*overflow)(struct session *, void *arg);
+	/* A HELD stream waited its hold time without a message. */
+	void	(*hold_expired)(struct session *, struct stream *, void *arg);
+};
+
+struct sessions	*sessions_new(struct event_base *, const struct session_limits *,
+		    const struct session_ops *, void *arg);
+/* Frees every session (live and dead) without telling anybody. */
+void		 sessions_free(struct sessions *);
+size_t		 sessions_count(const struct sessions *);
+/* The first live session, for walks that free as they go. */
+struct session	*sessions_first(struct sessions *);
+/* Dead sessions, in the order they died. */
+struct session	*sessions_first_dead(struct sessions *);
+
+/* Fills buf with SESSION_ID_BYTES random bytes as hex (getrandom, else
+ * /dev/urandom; fatal if neither works). */
+void		 session_id_new(char buf[SESSION_ID_LEN + 1]);
+
+struct session	*session_new(struct sessions *, enum session_kind);
+/* A live session of that kind, or NULL. */
+struct session	*session_find(struct sessions *, const char *id, enum session_kind);
+/* Closes its connections (forcibly), takes it out of the table (its id is
+ * unknown from now on) and queues it on the dead list. */
+void		 session_kill(struct session *, const char *why);
+/* Frees a session (dead or not). */
+void		 session_free(struct session *);
+/* Bytes waiting for this client: unsent log plus the output buffers of
+ * its connections. */
+size_t		 session_queued(const struct session *);
+
+/* Streams.  stream_new gives the next non-zero number. */
+struct stream	*stream_new(struct session *);
+struct stream	*stream_find(struct session *, uint64_t no);
+/* Brings back a finished stream that was freed, for a client resuming it
+ * after seq: what the log still has of it can be replayed. */
+struct stream	*stream_revive(struct session *, uint64_t no, uint64_t seq);
+/* Frees a non-zero stream that is finished, detached and not in a handler;
+ * returns 1 if it did. */
+int		 stream_gc(struct stream *);
+
+/* Appends a message (compact JSON text) for a stream to the log and writes
+ * what it can; a stream that is unknown or finished gets nothing (-1). */
+int		 session_push(struct session *, uint64_t stream,
+		    const char *text, size_t len, int final);
+
+/* Attach a POST: HELD until the caller answers; hold_ms > 0 arms the
+ * hold timer. */
+void		 stream_hold(struct stream *, struct evhttp_request *, int hold_ms);
+/* The first waiting entry of a HELD stream if it is the final (the
+ * caller answers with it as JSON); NULL otherwise. */
+struct session_entry *stream_json_final(struct stream *);
+/* The caller answered a HELD stream as JSON with e (from
+ * stream_json_final): forget req and e. */
+void		 stream_json_done(struct stream *, struct session_entry *);
+/* Start an event stream on req (a new GET or the stream's HELD POST).
+ * The caller added its own headers to req already.  after: replay from
+ * the entry after this sequence number (resumption); (uint64_t)-1 keeps
+ * the stream's own position.  Writes the priming event for priming
+ * sessions, then whatever waits. */
+void		 stream_open(struct stream *, struct evhttp_request *, uint64_t after);
+/* Write what waits in the log on an open stream; ends it after the final. */
+void		 stream_flush(struct stream *);
+/* An event outside the log (the legacy endpoint event). */
+void		 stream_send_event(struct stream *, const char *event, const char *data);
+/* A comment on an open stream. */
+void		 stream_comment(struct stream *, const char *);
+/* End the response gracefully; the stream stays (unless finished). */
+void		 stream_end(struct stream *);
+/* Drop the connection at once, discarding what is buffered for it. */
+void		 stream_drop(struct stream *);
+/* Let go of the request without touching it: the caller answers it
+ * (after this call), or libevent owns it. */
+void		 stream_forget(struct stream *);
+
+/* "<stream>-<seq>" and back; -1 on anything else. */
+void		 session_event_id(char buf[SESSION_EVENT_ID_LEN + 1], uint64_t stream,
+		    uint64_t seq);
+int		 session_event_id_parse(const char *, uint64_t *stream, uint64_t *seq);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * sse.c: Server-Sent Events encoding (the parser is sse_parser.c).
+ *
+ * The format (HTML standard, "Server-sent events"): an event is a run of
+ * "field: value" lines ended by a blank line; a line starting with ':' is a
+ * comment.  A data value cannot hold a line break, so multi-line data goes
+ * out as several data lines, which the client joins with LF.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "sse.h"
+
+static int
+sse_field_valid(const char *s)
+{
+	return s == NULL || strpbrk(s, "\r\n") == NULL;
+}
+
+int
+sse_event(struct evbuffer *out, const char *event, const char *id,
+    const char *data, size_t len, int retry_ms)
+{
+	size_t	start, i;
+
+	if (!sse_field_valid(event) || !sse_field_valid(id))
+		return -1;
+	if (event != NULL)
+		evbuffer_add_printf(out, "event: %s\n", event);
+	if (id != NULL)
+		evbuffer_add_printf(out, "id: %s\n", id);
+	if (retry_ms >= 0)
+		evbuffer_add_printf(out, "retry: %d\n", retry_ms);
+
+	/* One data line per line of data; CRLF, LF and CR all end one. */
+	start = 0;
+	for (i = 0; i < len; i++) {
+		if (data[i] != '\r' && data[i] != '\n')
+			continue;
+		evbuffer_add(out, "data: ", 6);
+		evbuffer_add(out, data + start, i - start);
+		evbuffer_add(out, "\n", 1);
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	evbuffer_add(out, "data: ", 6);
+	if (len > start)
+		evbuffer_add(out, data + start, len - start);
+	evbuffer_add(out, "\n\n", 2);
+	return 0;
+}
+
+void
+sse_comment(struct evbuffer *out, const char *text)
+{
+	const char	*p;
+
+	evbuffer_add(out, ":", 1);
+	if (text != NULL && *text != '\0') {
+		evbuffer_add(out, " ", 1);
+		for (p = text; *p != '\0'; p++)
+			evbuffer_add(out, (*p == '\r' || *p == '\n') ? " " : p, 1);
+	}
+	evbuffer_add(out, "\n\n", 2);
+}

@@ -1,0 +1,26 @@
+/*
+ * sse.h: Server-Sent Events (the text/event-stream format of the HTML
+ * standard): encoding events onto an evbuffer.  No I/O.  The receiving
+ * side is sse_parser.h.
+ */
+#ifndef MCPBRIDGE_SSE_H
+#define MCPBRIDGE_SSE_H
+
+#include <stddef.h>
+
+struct evbuffer;
+
+/*
+ * Appends one event.  event and id may be NULL (no field); neither may hold
+ * CR, LF or NUL.  data (len bytes; NULL with len 0 is an empty data field)
+ * is split at every CRLF, LF or CR into "data:" lines, so a client joins it
+ * back with LF.  retry_ms < 0 sends no "retry:" field.  Returns -1 (and
+ * appends nothing) if event or id is not a valid field value.
+ */
+int	 sse_event(struct evbuffer *, const char *event, const char *id,
+	    const char *data, size_t len, int retry_ms);
+/* Appends a comment line (": text") and a blank line; text may be NULL.
+ * Line breaks in text are replaced by spaces. */
+void	 sse_comment(struct evbuffer *, const char *text);
+
+#endif

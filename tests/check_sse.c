@@ -1,0 +1,283 @@
+/*
+ * check_sse.c: SSE encoding (sse.c), and the event ids and replay log that
+ * the event streams carry (session.c, without connections).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "session.h"
+#include "sse.h"
+
+/* The buffer's contents as a string (caller frees). */
+static char *
+drain(struct evbuffer *buf)
+{
+	size_t	 len = evbuffer_get_length(buf);
+	char	*s = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(s);
+	evbuffer_remove(buf, s, len);
+	s[len] = '\0';
+	return s;
+}
+
+static void
+check_event(const char *event, const char *id, const char *data, int retry,
+    const char *want)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*got;
+
+	ck_assert_int_eq(sse_event(buf, event, id, data,
+	    data == NULL ? 0 : strlen(data), retry), 0);
+	got = drain(buf);
+	ck_assert_str_eq(got, want);
+	free(got);
+	evbuffer_free(buf);
+}
+
+START_TEST(test_event_simple)
+{
+	check_event("message", NULL, "{\"a\":1}", -1,
+	    "event: message\ndata: {\"a\":1}\n\n");
+	check_event(NULL, NULL, "x", -1, "data: x\n\n");
+	check_event("endpoint", NULL, "/message?sessionId=ab", -1,
+	    "event: endpoint\ndata: /message?sessionId=ab\n\n");
+}
+END_TEST
+
+START_TEST(test_event_multiline)
+{
+	check_event(NULL, NULL, "a\nb", -1, "data: a\ndata: b\n\n");
+	check_event(NULL, NULL, "a\r\nb\rc", -1,
+	    "data: a\ndata: b\ndata: c\n\n");
+	/* A trailing line break is an empty last line: it survives. */
+	check_event(NULL, NULL, "a\n", -1, "data: a\ndata: \n\n");
+	check_event(NULL, NULL, "\n\n", -1, "data: \ndata: \ndata: \n\n");
+	/* Pretty-printed JSON keeps every line. */
+	check_event("message", "3-1", "{\n  \"id\": 1\n}", -1,
+	    "event: message\nid: 3-1\ndata: {\ndata:   \"id\": 1\ndata: }\n\n");
+}
+END_TEST
+
+START_TEST(test_event_id_retry)
+{
+	check_event("message", "0-7", "{}", -1,
+	    "event: message\nid: 0-7\ndata: {}\n\n");
+	/* The priming event: an id, a retry and an empty data field. */
+	check_event(NULL, "5-0", "", 500, "id: 5-0\nretry: 500\ndata: \n\n");
+	check_event(NULL, "5-0", NULL, 0, "id: 5-0\nretry: 0\ndata: \n\n");
+}
+END_TEST
+
+START_TEST(test_event_invalid_fields)
+{
+	struct evbuffer	*buf = evbuffer_new();
+
+	ck_assert_int_eq(sse_event(buf, "a\nb", NULL, "x", 1, -1), -1);
+	ck_assert_int_eq(sse_event(buf, NULL, "1\r", "x", 1, -1), -1);
+	ck_assert_uint_eq(evbuffer_get_length(buf), 0);
+	evbuffer_free(buf);
+}
+END_TEST
+
+START_TEST(test_comment)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*got;
+
+	sse_comment(buf, "keepalive");
+	sse_comment(buf, NULL);
+	sse_comment(buf, "two\nlines");
+	got = drain(buf);
+	ck_assert_str_eq(got, ": keepalive\n\n:\n\n: two lines\n\n");
+	free(got);
+	evbuffer_free(buf);
+}
+END_TEST
+
+START_TEST(test_event_ids)
+{
+	char		id[SESSION_EVENT_ID_LEN + 1];
+	uint64_t	stream, seq;
+
+	session_event_id(id, 0, 0);
+	ck_assert_str_eq(id, "0-0");
+	session_event_id(id, UINT64_MAX, UINT64_MAX);
+	ck_assert_uint_le(strlen(id), SESSION_EVENT_ID_LEN);
+	ck_assert_int_eq(session_event_id_parse(id, &stream, &seq), 0);
+	ck_assert(stream == UINT64_MAX && seq == UINT64_MAX);
+	ck_assert_int_eq(session_event_id_parse("12-34", &stream, &seq), 0);
+	ck_assert(stream == 12 && seq == 34);
+
+	ck_assert_int_eq(session_event_id_parse("", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse("12", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse("-1", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse("1-", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse("1-2-3", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse("1-x", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse(" 1-2", &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse("1-18446744073709551616",
+	    &stream, &seq), -1);
+	ck_assert_int_eq(session_event_id_parse(NULL, &stream, &seq), -1);
+}
+END_TEST
+
+START_TEST(test_session_ids)
+{
+	char	a[SESSION_ID_LEN + 1], b[SESSION_ID_LEN + 1];
+	size_t	i;
+
+	session_id_new(a);
+	session_id_new(b);
+	ck_assert_uint_eq(strlen(a), 32);
+	ck_assert_str_ne(a, b);
+	for (i = 0; i < SESSION_ID_LEN; i++)
+		ck_assert(strchr("0123456789abcdef", a[i]) != NULL);
+}
+END_TEST
+
+/* ---- the log, without connections ---- */
+
+static int	lost, overflow, expired;
+
+static void
+on_lost(struct session *s, struct stream *st, void *arg)
+{
+	lost++;
+}
+
+static void
+on_overflow(struct session *s, void *arg)
+{
+	overflow++;
+}
+
+static void
+on_hold(struct session *s, struct stream *st, void *arg)
+{
+	expired++;
+}
+
+static const struct session_ops ops = { on_lost, on_overflow, on_hold };
+
+static struct sessions *
+new_sessions(struct event_base *base, size_t msgs, size_t bytes)
+{
+	struct session_limits	lim;
+
+	memset(&lim, 0, sizeof lim);
+	lim.keepalive_ms = 1000;
+	lim.max_queue = 1024 * 1024;
+	lim.replay_messages = msgs;
+	lim.replay_bytes = bytes;
+	return sessions_new(base, &lim, &ops, NULL);
+}
+
+START_TEST(test_log_waits_and_trims)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 1000);
+	struct session		*s;
+	struct stream		*st;
+	struct session_entry	*e;
+	char			 msg[32];
+	int			 i;
+
+	s = session_new(ss, SESSION_STREAMABLE);
+	ck_assert_ptr_eq(session_find(ss, s->id, SESSION_STREAMABLE), s);
+	ck_assert_ptr_null(session_find(ss, s->id, SESSION_LEGACY));
+	ck_assert_uint_eq(sessions_count(ss), 1);
+
+	/* Stream 0 has no connection: five messages, three are kept. */
+	for (i = 1; i <= 5; i++) {
+		snprintf(msg, sizeof msg, "{\"n\":%d}", i);
+		ck_assert_int_eq(session_push(s, 0, msg, strlen(msg), 0), 0);
+	}
+	ck_assert_uint_eq(s->log_count, 3);
+	e = TAILQ_FIRST(&s->log);
+	ck_assert_uint_eq(e->seq, 3);
+	ck_assert_str_eq(e->text, "{\"n\":3}");
+	ck_assert_uint_eq(s->unsent_bytes, 3 * strlen("{\"n\":1}"));
+	ck_assert_uint_eq(session_queued(s), s->unsent_bytes);
+
+	/* A request stream: its final finishes it; later ones are refused;
+	 * a finished stream without a connection goes away. */
+	st = stream_new(s);
+	ck_assert_uint_eq(st->no, 1);
+	ck_assert_int_eq(session_push(s, 1, "{\"p\":1}", 7, 0), 0);
+	ck_assert_ptr_eq(stream_find(s, 1), st);
+	ck_assert_int_eq(session_push(s, 1, "{\"r\":1}", 7, 1), 0);
+	ck_assert_ptr_null(stream_find(s, 1));
+	ck_assert_int_eq(session_push(s, 1, "{\"late\":1}", 10, 0), -1);
+	ck_assert_int_eq(session_push(s, 9, "{}", 2, 0), -1);
+
+	/* Resuming it finds what the log still has. */
+	st = stream_revive(s, 1, 0);
+	ck_assert(st->finished);
+	ck_assert_uint_eq(st->seq, 2);
+	ck_assert_int_eq(stream_gc(st), 1);
+
+	/* Killing unlinks; freeing the table frees the dead too. */
+	session_kill(s, "test");
+	ck_assert(s->dead);
+	ck_assert_ptr_null(sessions_first(ss));
+	ck_assert_ptr_eq(sessions_first_dead(ss), s);
+	ck_assert_uint_eq(sessions_count(ss), 0);
+	ck_assert_int_eq(lost + overflow + expired, 0);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+START_TEST(test_log_bytes)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 1000, 20);
+	struct session		*s;
+
+	s = session_new(ss, SESSION_STREAMABLE);
+	ck_assert_int_eq(session_push(s, 0, "0123456789", 10, 0), 0);
+	ck_assert_int_eq(session_push(s, 0, "0123456789", 10, 0), 0);
+	ck_assert_uint_eq(s->log_bytes, 20);
+	ck_assert_int_eq(session_push(s, 0, "01234", 5, 0), 0);
+	ck_assert_uint_eq(s->log_count, 2);
+	ck_assert_uint_eq(s->log_bytes, 15);
+	session_free(s);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("sse");
+	TCase	*tc = tcase_create("encode");
+	TCase	*tl = tcase_create("ids and log");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_event_simple);
+	tcase_add_test(tc, test_event_multiline);
+	tcase_add_test(tc, test_event_id_retry);
+	tcase_add_test(tc, test_event_invalid_fields);
+	tcase_add_test(tc, test_comment);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tl, test_event_ids);
+	tcase_add_test(tl, test_session_ids);
+	tcase_add_test(tl, test_log_waits_and_trims);
+	tcase_add_test(tl, test_log_bytes);
+	suite_add_tcase(s, tl);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,88 @@
+// tour.mjs URL TRANSPORT NAME: one official-SDK client's tour of a bridge in
+// front of mcpbridge-example-server: tools (with progress), resources,
+// prompts, a subscription and its update, and a sampling request answered by
+// this client.  Prints "ok <NAME>" or throws.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import {
+  CreateMessageRequestSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+
+export function transportFor(base, kind) {
+  if (kind === 'sse') return new SSEClientTransport(new URL(base + '/sse'));
+  return new StreamableHTTPClientTransport(new URL(base + '/mcp'));
+}
+
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what);
+}
+
+function textOf(result) {
+  return (result.content || []).filter((c) => c.type === 'text').map((c) => c.text).join('');
+}
+
+function within(ms, promise, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out: ' + what)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export async function tour(base, kind, name) {
+  const client = new Client({ name: 'tour-' + name, version: '1.0.0' },
+    { capabilities: { sampling: {} } });
+  client.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+    model: 'test-model',
+    role: 'assistant',
+    content: { type: 'text', text: 'sampled for ' + name },
+  }));
+  let updated;
+  const gotUpdate = new Promise((resolve) => { updated = resolve; });
+  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updated(n.params.uri));
+
+  await within(10000, client.connect(transportFor(base, kind)), 'connect');
+  check(client.getServerVersion().name === 'mcpbridge-example-server', 'serverInfo');
+
+  const tools = await client.listTools();
+  const names = tools.tools.map((t) => t.name);
+  check(names.includes('echo') && names.includes('test_simple_text'), 'tools/list');
+
+  const echo = await client.callTool({ name: 'echo', arguments: { message: 'hello ' + name } });
+  check(textOf(echo).includes('hello ' + name), 'echo returns our own text: ' + textOf(echo));
+
+  const progress = [];
+  const withProgress = await client.callTool(
+    { name: 'test_tool_with_progress', arguments: {} }, undefined,
+    { onprogress: (p) => progress.push(p.progress) });
+  check(!withProgress.isError, 'progress tool result');
+  check(progress.length >= 2, 'progress notifications received: ' + progress.length);
+  for (let i = 1; i < progress.length; i++) check(progress[i] > progress[i - 1], 'progress increases');
+
+  const res = await client.readResource({ uri: 'test://static-text' });
+  check(res.contents[0].text.length > 0, 'resources/read');
+
+  const prompt = await client.getPrompt({ name: 'test_simple_prompt' });
+  check(prompt.messages.length >= 1, 'prompts/get');
+
+  await client.subscribeResource({ uri: 'test://watched-resource' });
+  const uri = await within(5000, gotUpdate, 'resource update');
+  check(uri === 'test://watched-resource', 'update for the subscribed uri');
+  await client.unsubscribeResource({ uri: 'test://watched-resource' });
+
+  const sampled = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } });
+  check(textOf(sampled).includes('sampled for ' + name), 'sampling answered by this client: ' + textOf(sampled));
+
+  await client.close();
+  return 'ok ' + name;
+}
+
+if (import.meta.url === 'file://' + process.argv[1]) {
+  const [base, kind, name] = process.argv.slice(2);
+  tour(base, kind, name || kind).then((r) => { console.log(r); process.exit(0); },
+    (e) => { console.error('FAIL ' + (name || kind) + ': ' + (e.stack || e)); process.exit(1); });
+}
