@@ -5,7 +5,6 @@
 set -u
 . "$top_srcdir/tests/lib.sh"
 node_deps
-scripts="$top_srcdir/tests/node"
 
 bridge_start tour -- "$example"
 for kind in streamable sse; do

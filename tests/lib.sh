@@ -60,6 +60,13 @@ node_deps() {
 	fi
 	node=node
 	[ -x "$deps/node_modules/.bin/node" ] && node="$deps/node_modules/.bin/node"
+	# Node resolves packages from where a script lives, and the scripts may
+	# sit in a read-only tree without node_modules (make distcheck): run
+	# copies of them next to a link to the peers.
+	scripts="$tmp/node"
+	mkdir -p "$scripts"
+	cp "$top_srcdir"/tests/node/*.mjs "$scripts/"
+	ln -s "$deps/node_modules" "$scripts/node_modules"
 }
 
 finish() {
