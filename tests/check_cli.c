@@ -207,6 +207,12 @@ START_TEST(test_help_version)
 	ck_assert_int_eq(parse(&c, &err, "client", "-h", NULL), CLI_HELP);
 	ck_assert_int_eq(c.mode, CLI_MODE_CLIENT);
 	config_free(&c);
+	/* Client options may follow the URL. */
+	ck_assert_int_eq(parse(&c, &err, "client", "http://127.0.0.1:1/mcp",
+	    "--oneshot", NULL), CLI_OK);
+	ck_assert_str_eq(c.url, "http://127.0.0.1:1/mcp");
+	ck_assert_int_eq(c.oneshot, 1);
+	config_free(&c);
 	/* A global option before the mode. */
 	ck_assert_int_eq(parse(&c, &err, "--log-level", "warn", "serve", "--",
 	    "x", NULL), CLI_OK);

@@ -6,7 +6,21 @@ example="$top_builddir/src/mcpbridge-example-server"
 tmp=$(mktemp -d)
 pids=""
 fails=0
-trap 'for p in $pids; do kill -TERM "$p" 2>/dev/null; done; sleep 0.2; for p in $pids; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# The bridges stop their children themselves on SIGTERM; SIGKILL only one
+# that has not exited after 10 s, or its children would be orphaned.
+cleanup() {
+	for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+	i=0
+	for p in $pids; do
+		while [ $i -lt 100 ] && kill -0 "$p" 2>/dev/null; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 check() {	# check DESCRIPTION COMMAND...
 	desc=$1

@@ -5,12 +5,25 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
   CreateMessageRequestSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 
+// kind: streamable | sse (the SDK's own HTTP transports), or
+// client-streamable | client-sse | client-auto: the SDK's stdio transport
+// driving `mcpbridge client` (MCPBRIDGE_BIN) in front of that URL.
 export function transportFor(base, kind) {
+  if (kind.startsWith('client-')) {
+    const transport = kind.slice('client-'.length);
+    const url = base + (transport === 'sse' ? '/sse' : '/mcp');
+    return new StdioClientTransport({
+      command: process.env.MCPBRIDGE_BIN,
+      args: ['client', '--transport', transport, url],
+      stderr: 'inherit',
+    });
+  }
   if (kind === 'sse') return new SSEClientTransport(new URL(base + '/sse'));
   return new StreamableHTTPClientTransport(new URL(base + '/mcp'));
 }

@@ -1,0 +1,2358 @@
+/*
+ * client.c: `mcpbridge client URL`.
+ *
+ * The local MCP client speaks newline-delimited JSON-RPC on our stdin and
+ * stdout; the remote server speaks Streamable HTTP (a POST per message,
+ * answers as JSON or as an event stream, a GET stream for what the server
+ * starts) or the legacy HTTP+SSE transport (one GET event stream, messages
+ * POSTed to the endpoint it names).
+ *
+ * Every message from stdin becomes a struct cmsg on one ordered list.  A
+ * message is QUEUED until the session can carry it, POSTING while its POST
+ * runs, WAITING (requests only) until its answer arrives on some stream,
+ * or in BACKOFF before a retry.  Requests leave the list when answered
+ * (the answer goes to stdout), when they time out or fail (an error goes
+ * to stdout instead); other messages leave when their POST is accepted.
+ * A barrier message (initialize, notifications/initialized) holds the ones
+ * after it back until it has left the list.
+ *
+ * Every HTTP exchange is a struct conn.  A POST whose answer is an event
+ * stream keeps its conn, which is resumed with GET and Last-Event-ID when
+ * the stream breaks before the answer.  The GET stream and the legacy
+ * stream are conns too.  Conns die at once (no callback reaches them
+ * afterwards) and are freed on a later loop turn.
+ *
+ * When the server forgets the session (404), or the legacy stream is lost,
+ * the session is rebuilt behind the local client's back: the original
+ * initialize is replayed with an id of our own and its answer swallowed,
+ * notifications/initialized, subscriptions and the log level follow, and
+ * every request still unanswered is sent again.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <json-c/json.h>
+
+#include "cli.h"
+#include "client.h"
+#include "curl_event.h"
+#include "framer.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "sse_parser.h"
+#include "xmalloc.h"
+
+/* A POST that fails for a network reason is tried this many more times,
+ * after 200ms, 400ms, 800ms, ... */
+#define CLIENT_POST_RETRIES	5
+#define CLIENT_POST_RETRY_MS	200
+/* Reconnecting a stream: quickly after a good run, then backing off. */
+#define CLIENT_STREAM_QUICK_MS	100
+#define CLIENT_STREAM_RETRY_MS	500
+#define CLIENT_STREAM_MAX_MS	30000
+/* The server's retry field is obeyed up to this. */
+#define CLIENT_RETRY_FIELD_MAX_MS 60000
+/* A broken answer stream is resumed this many times in a row. */
+#define CLIENT_RESUME_TRIES	8
+/* New sessions in a row that fail before requests get errors. */
+#define CLIENT_REINIT_TRIES	5
+/* How often a request is sent again because its session was lost. */
+#define CLIENT_RESEND_TRIES	3
+/* Messages from stdin in the bridge before it stops reading stdin. */
+#define CLIENT_MAX_PENDING	1024
+/* The DELETE at exit, and flushing stdout at exit. */
+#define CLIENT_DELETE_TIMEOUT_MS 3000
+#define CLIENT_FLUSH_TIMEOUT_MS	5000
+/* Recent event ids kept per stream to drop a replayed duplicate. */
+#define CLIENT_RECENT_IDS	32
+/* Output to stdout waiting for the local client: past the high mark every
+ * transfer is paused until it drains below the low one. */
+#define CLIENT_OUT_HIGH		(8u * 1024 * 1024)
+#define CLIENT_OUT_LOW		(1u * 1024 * 1024)
+/* Reading stdin. */
+#define CLIENT_READ_CHUNK	65536
+/* json-c nesting accepted from the server. */
+#define CLIENT_MAX_DEPTH	128
+/* The longest session id accepted. */
+#define CLIENT_MAX_SESSION_ID	1024
+
+struct client;
+struct conn;
+
+enum cmsg_state {
+	CMSG_QUEUED,
+	CMSG_POSTING,
+	CMSG_WAITING,
+	CMSG_BACKOFF,
+};
+
+struct cmsg {
+	TAILQ_ENTRY(cmsg)	 entry;
+	struct client		*c;
+	json_object		*msg;
+	enum jsonrpc_kind	 kind;
+	int			 internal;	/* ours: answer swallowed */
+	int			 barrier;
+	int			 is_init;
+	enum cmsg_state		 state;
+	int			 attempts;	/* POST retries used */
+	int			 resends;	/* sent in a new session */
+	int			 had_session;	/* POSTed inside a session */
+	struct conn		*conn;
+	struct event		*timeout;	/* local requests */
+	struct event		*backoff;
+	char			*text;
+	size_t			 len;
+};
+TAILQ_HEAD(cmsgs, cmsg);
+
+enum conn_kind {
+	CONN_POST,
+	CONN_GET,
+	CONN_LEGACY,
+	CONN_DELETE,
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct client		*c;
+	enum conn_kind		 kind;
+	struct cmsg		*cm;		/* CONN_POST: unanswered */
+	struct curl_event_xfer	*xfer;
+	struct sse_parser	*parser;
+	struct event		*timer;
+	int			 sse;		/* this response is a stream */
+	int			 resuming;	/* a GET with Last-Event-ID */
+	int			 got_endpoint;
+	int			 dead;
+	unsigned		 failures;
+	uint64_t		 events;
+	char			*recent[CLIENT_RECENT_IDS];
+	size_t			 recent_next;
+};
+TAILQ_HEAD(conns, conn);
+
+enum client_sess {
+	SESS_NONE,		/* nothing can be sent yet */
+	SESS_CONNECTING,	/* legacy: waiting for the endpoint */
+	SESS_OPEN,
+};
+
+struct client {
+	const struct config	*cfg;
+	struct event_base	*base;
+	struct curl_event	*ce;
+	struct event		*sigterm;
+	struct event		*sigint;
+	struct event		*sighup;
+
+	/* stdin */
+	int			 in_pollable;
+	int			 in_flags;
+	struct event		*in_ev;
+	struct evbuffer		*in;
+	struct framer		 framer;
+	int			 in_eof;
+	int			 in_paused;
+	uint64_t		 nread;		/* messages read */
+
+	/* stdout */
+	int			 out_pollable;
+	int			 out_flags;
+	struct event		*out_ev;
+	struct evbuffer		*out;
+	int			 out_error;
+	int			 out_paused;	/* waiting for stdout */
+
+	/* the server */
+	char			*url;
+	enum cli_transport	 transport;	/* AUTO until known */
+	long			 fallback_status;
+	char			*endpoint;	/* legacy POST URL */
+	char			**headers;	/* expanded; Authorization */
+	size_t			 nheaders;
+	long			 connect_timeout_ms;
+	long			 request_timeout_ms;
+	size_t			 max_message;
+
+	/* the session */
+	enum client_sess	 sess;
+	char			*session_id;
+	char			*protocol_version;
+	json_object		*init;		/* the initialize to replay */
+	int			 initialized;	/* replay it: was sent */
+	int			 established;
+	int			 reinit_pending;
+	unsigned		 reinit_failures;
+	unsigned		 connect_failures;
+	json_object		*log_level;	/* the last logging/setLevel */
+	char			**subs;		/* resources subscribed */
+	size_t			 nsubs;
+	int			 get_unsupported;
+	struct conn		*get;		/* GET or legacy stream */
+	uint64_t		 next_id;
+	struct event		*hold;		/* pump waits while pending */
+
+	struct cmsgs		 msgs;
+	size_t			 nlocal;
+	struct conns		 conns;
+	struct conns		 graveyard;
+	struct event		*reaper;
+
+	int			 closing;
+	int			 finishing;
+	struct event		*finish_timer;
+	struct event		*eof_timer;
+	struct event		*done_ev;
+	int			 exit_status;
+};
+
+static void	client_pump(struct client *);
+static void	client_incoming(struct client *, json_object *);
+static void	client_close(struct client *, const char *);
+static void	client_check_done(struct client *);
+static void	cmsg_free(struct cmsg *);
+static void	conn_close(struct conn *);
+static void	conn_reconnect_later(struct conn *);
+static void	session_lost(struct client *, const char *);
+static void	get_open(struct client *);
+static void	reinit_failed(struct client *, int, const char *);
+
+/* ---- pure helpers ---- */
+
+static int
+client_is_loopback(const char *host)
+{
+	if (strcasecmp(host, "localhost") == 0 ||
+	    strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
+		return 1;
+	/* 127.0.0.0/8 written as a dotted quad */
+	if (strncmp(host, "127.", 4) == 0 &&
+	    strspn(host, "0123456789.") == strlen(host))
+		return 1;
+	return 0;
+}
+
+int
+client_check_url(const char *url, int allow_http, char **err)
+{
+	CURLU	*u;
+	char	*scheme = NULL, *host = NULL;
+	int	 rv = -1;
+
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		xasprintf(err, "'%s' is not a URL", url);
+		goto out;
+	}
+	if (strcasecmp(scheme, "https") == 0)
+		rv = 0;
+	else if (strcasecmp(scheme, "http") != 0)
+		xasprintf(err, "the URL must be http:// or https://, not %s://",
+		    scheme);
+	else if (!allow_http && !client_is_loopback(host))
+		xasprintf(err, "plain http:// is only allowed to loopback "
+		    "addresses; use https:// or --allow-http");
+	else
+		rv = 0;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rv;
+}
+
+int
+client_header_check(const char *h, char **err)
+{
+	const char	*colon;
+	size_t		 i;
+
+	colon = strchr(h, ':');
+	if (colon == NULL || colon == h) {
+		xasprintf(err, "--header wants 'Name: value'");
+		return -1;
+	}
+	for (i = 0; h + i < colon; i++) {
+		/* RFC 9110 token characters */
+		if (!isalnum((unsigned char)h[i]) &&
+		    strchr("!#$%&'*+-.^_`|~", h[i]) == NULL) {
+			xasprintf(err, "--header: invalid header name '%.*s'",
+			    (int)(colon - h), h);
+			return -1;
+		}
+	}
+	if (strpbrk(h, "\r\n") != NULL) {
+		xasprintf(err, "--header: a header cannot contain a line "
+		    "break");
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_expand_env(const char *in, char **out, char **err)
+{
+	struct evbuffer	*b;
+	const char	*p, *end, *v;
+	char		*name;
+	size_t		 len;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	for (p = in; *p != '\0'; p++) {
+		if (p[0] != '$' || p[1] != '{') {
+			evbuffer_add(b, p, 1);
+			continue;
+		}
+		if ((end = strchr(p + 2, '}')) == NULL || end == p + 2) {
+			xasprintf(err, "unterminated or empty ${} in a header");
+			evbuffer_free(b);
+			return -1;
+		}
+		name = xstrndup(p + 2, (size_t)(end - p - 2));
+		if ((v = getenv(name)) == NULL) {
+			xasprintf(err, "environment variable %s is not set",
+			    name);
+			free(name);
+			evbuffer_free(b);
+			return -1;
+		}
+		if (strpbrk(v, "\r\n") != NULL) {
+			xasprintf(err, "environment variable %s contains a "
+			    "line break", name);
+			free(name);
+			evbuffer_free(b);
+			return -1;
+		}
+		free(name);
+		evbuffer_add(b, v, strlen(v));
+		p = end;
+	}
+	len = evbuffer_get_length(b);
+	*out = xmalloc(len + 1);
+	evbuffer_remove(b, *out, len);
+	(*out)[len] = '\0';
+	evbuffer_free(b);
+	return 0;
+}
+
+int
+client_resolve_endpoint(const char *base, const char *ref, char **out,
+    char **err)
+{
+	CURLU		*u = NULL, *b = NULL;
+	char		*abs = NULL, *p[6] = { NULL };
+	int		 rv = -1, i;
+	static const CURLUPart parts[3] = {
+		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT
+	};
+
+	*out = NULL;
+	if (ref[0] == '\0' || strpbrk(ref, "\r\n") != NULL) {
+		xasprintf(err, "the endpoint event is empty or malformed");
+		return -1;
+	}
+	if ((u = curl_url()) == NULL || (b = curl_url()) == NULL)
+		fatalx("curl_url");
+	/* Setting a relative URL on a handle that has one resolves it. */
+	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &abs, 0) != CURLUE_OK) {
+		xasprintf(err, "the endpoint '%s' is not a usable URI", ref);
+		goto out;
+	}
+	for (i = 0; i < 3; i++) {
+		if (curl_url_get(b, parts[i], &p[i], CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK ||
+		    curl_url_get(u, parts[i], &p[i + 3], CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK || strcasecmp(p[i], p[i + 3]) != 0) {
+			xasprintf(err, "the endpoint '%s' is not on the "
+			    "server's origin", ref);
+			goto out;
+		}
+	}
+	*out = xstrdup(abs);
+	rv = 0;
+out:
+	for (i = 0; i < 6; i++)
+		curl_free(p[i]);
+	curl_free(abs);
+	curl_url_cleanup(u);
+	curl_url_cleanup(b);
+	return rv;
+}
+
+char *
+client_header_value(const char *s)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i, o;
+	unsigned		 v;
+	char			*out;
+	int			 plain = 1;
+
+	for (i = 0; i < len && plain; i++)
+		plain = p[i] >= 0x20 && p[i] <= 0x7e;
+	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
+		plain = 0;
+	if (len >= 11 && strncmp(s, "=?base64?", 9) == 0 &&
+	    strcmp(s + len - 2, "?=") == 0)
+		plain = 0;
+	if (plain)
+		return xstrdup(s);
+
+	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
+	out = xmalloc(9 + (len + 2) / 3 * 4 + 3);
+	memcpy(out, "=?base64?", 9);
+	o = 9;
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? b64[v & 63] : '=';
+	}
+	memcpy(out + o, "?=", 3);
+	return out;
+}
+
+/* ---- small things ---- */
+
+static json_object *
+client_parse_json(const char *p, size_t len)
+{
+	struct json_tokener	*tok;
+	json_object		*msg;
+	size_t			 end;
+
+	if (len > INT32_MAX)
+		return NULL;
+	if ((tok = json_tokener_new_ex(CLIENT_MAX_DEPTH)) == NULL)
+		fatalx("json_tokener_new_ex");
+	msg = json_tokener_parse_ex(tok, p, (int)len);
+	if (msg != NULL &&
+	    json_tokener_get_error(tok) == json_tokener_success) {
+		for (end = json_tokener_get_parse_end(tok); end < len; end++) {
+			if (!isspace((unsigned char)p[end])) {
+				json_object_put(msg);
+				msg = NULL;
+				break;
+			}
+		}
+	} else {
+		json_object_put(msg);
+		msg = NULL;
+	}
+	json_tokener_free(tok);
+	return msg;
+}
+
+static json_object *
+client_parse_body(struct evbuffer *b)
+{
+	size_t		 len = evbuffer_get_length(b);
+	unsigned char	*p;
+
+	if (len == 0)
+		return NULL;
+	if ((p = evbuffer_pullup(b, -1)) == NULL)
+		fatalx("evbuffer_pullup");
+	return client_parse_json((const char *)p, len);
+}
+
+static const char *
+client_id_text(json_object *msg)
+{
+	json_object	*id = jsonrpc_id(msg);
+
+	return id == NULL ? "null" : json_object_to_json_string(id);
+}
+
+static void
+client_fail_status(struct client *c, int status)
+{
+	if (c->exit_status == 0)
+		c->exit_status = status;
+}
+
+static void
+client_set_timer(struct event *ev, long ms)
+{
+	struct timeval	tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+static char *
+client_internal_id(struct client *c)
+{
+	char	*s;
+
+	xasprintf(&s, "mcpbridge-%" PRIu64, ++c->next_id);
+	return s;
+}
+
+/* ---- stdout ---- */
+
+static void
+client_flush(struct client *c)
+{
+	int	n;
+
+	if (c->out_error)
+		return;
+	if (c->out_pollable) {
+		if (evbuffer_get_length(c->out) > 0)
+			event_add(c->out_ev, NULL);
+		return;
+	}
+	/* A file or /dev/null: blocking writes. */
+	while (evbuffer_get_length(c->out) > 0) {
+		n = evbuffer_write(c->out, STDOUT_FILENO);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_warn("stdout");
+			c->out_error = 1;
+			evbuffer_drain(c->out, evbuffer_get_length(c->out));
+			/* Closed on a later turn: callers may be iterating. */
+			event_active(c->done_ev, 0, 0);
+			return;
+		}
+	}
+}
+
+/* Backpressure: stop reading from the server while stdout is full. */
+static void
+client_out_pause(struct client *c, int on)
+{
+	struct conn	*conn;
+
+	if (c->out_paused == on)
+		return;
+	c->out_paused = on;
+	log_debug("%s transfers: %zu bytes waiting for stdout",
+	    on ? "pausing" : "resuming", evbuffer_get_length(c->out));
+	TAILQ_FOREACH(conn, &c->conns, entry)
+		curl_event_pause(conn->xfer, on);
+}
+
+/* Takes msg. */
+static void
+client_write(struct client *c, json_object *msg)
+{
+	if (!c->out_error)
+		framer_write(c->out, msg);
+	json_object_put(msg);
+	client_flush(c);
+	if (evbuffer_get_length(c->out) > CLIENT_OUT_HIGH)
+		client_out_pause(c, 1);
+}
+
+static void
+client_write_error(struct client *c, json_object *id, const char *text,
+    long http_status)
+{
+	json_object	*data = NULL;
+
+	if (http_status > 0) {
+		data = json_object_new_object();
+		json_object_object_add(data, "httpStatus",
+		    json_object_new_int64(http_status));
+	}
+	client_write(c, jsonrpc_error_new(id, JSONRPC_SERVER_ERROR, text,
+	    data));
+}
+
+static void
+client_out_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+	int		 n;
+
+	n = evbuffer_write(c->out, fd);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (errno == EPIPE)
+			log_info("stdout closed by the local client");
+		else
+			log_warn("stdout");
+		c->out_error = 1;
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	}
+	if (c->out_paused && evbuffer_get_length(c->out) < CLIENT_OUT_LOW)
+		client_out_pause(c, 0);
+	if (evbuffer_get_length(c->out) == 0) {
+		event_del(c->out_ev);
+		if (c->finishing)
+			event_base_loopbreak(c->base);
+	}
+	if (c->out_error)
+		client_close(c, "stdout is gone");
+}
+
+/* ---- messages ---- */
+
+static struct cmsg *
+cmsg_new(struct client *c, json_object *msg, enum jsonrpc_kind kind,
+    int internal)
+{
+	struct cmsg	*cm;
+
+	cm = xcalloc(1, sizeof *cm);
+	cm->c = c;
+	cm->msg = msg;
+	cm->kind = kind;
+	cm->internal = internal;
+	cm->state = CMSG_QUEUED;
+	if (!internal)
+		c->nlocal++;
+	return cm;
+}
+
+static void
+cmsg_free(struct cmsg *cm)
+{
+	struct client	*c = cm->c;
+
+	TAILQ_REMOVE(&c->msgs, cm, entry);
+	if (cm->conn != NULL) {
+		cm->conn->cm = NULL;
+		/* A POST still running (not an answer stream that merely
+		 * has not ended) goes with its message. */
+		if (!cm->conn->sse || cm->conn->xfer == NULL)
+			conn_close(cm->conn);
+	}
+	if (cm->timeout != NULL)
+		event_free(cm->timeout);
+	if (cm->backoff != NULL)
+		event_free(cm->backoff);
+	json_object_put(cm->msg);
+	free(cm->text);
+	if (!cm->internal) {
+		c->nlocal--;
+		if (c->in_paused && c->nlocal < CLIENT_MAX_PENDING / 2) {
+			c->in_paused = 0;
+			if (c->in_eof || c->closing)
+				;
+			else if (c->in_pollable)
+				event_add(c->in_ev, NULL);
+			else
+				event_active(c->in_ev, EV_READ, 0);
+		}
+	}
+	free(cm);
+	client_check_done(c);
+}
+
+/* The request whose id this is, local or ours. */
+static struct cmsg *
+cmsg_find(struct client *c, json_object *id)
+{
+	struct cmsg	*cm;
+
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->kind == JSONRPC_REQUEST &&
+		    jsonrpc_id_equal(jsonrpc_id(cm->msg), id))
+			return cm;
+	}
+	return NULL;
+}
+
+/* Answers a local request with an error (or drops any other message) and
+ * frees it. */
+static void
+cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
+{
+	struct client	*c = cm->c;
+	const char	*method = jsonrpc_method(cm->msg);
+
+	client_fail_status(c, status);
+	if (cm->internal) {
+		int init = cm->is_init;
+
+		log_warnx("%s (ours) failed: %s", method != NULL ? method :
+		    "a response", why);
+		cmsg_free(cm);
+		if (init)
+			reinit_failed(c, status, why);
+		return;
+	}
+	if (cm->kind == JSONRPC_REQUEST) {
+		log_warnx("%s (id %s) failed: %s", method,
+		    client_id_text(cm->msg), why);
+		client_write_error(c, jsonrpc_id(cm->msg), why, http_status);
+	} else
+		log_warnx("could not deliver %s: %s", method != NULL ? method :
+		    "a response", why);
+	cmsg_free(cm);
+}
+
+/* Every local request gets this error; every other message is dropped.
+ * (cmsg_free frees nothing but the message and its own conn.) */
+static void
+client_fail_all(struct client *c, int status, const char *why)
+{
+	struct cmsg	*cm;
+
+	client_fail_status(c, status);
+	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL) {
+		if (cm->kind == JSONRPC_REQUEST && !cm->internal)
+			client_write_error(c, jsonrpc_id(cm->msg), why, 0);
+		cmsg_free(cm);
+	}
+}
+
+static void
+cmsg_backoff_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct cmsg	*cm = arg;
+
+	cm->state = CMSG_QUEUED;
+	client_pump(cm->c);
+}
+
+/* A POST failed for a reason worth another try. */
+static void
+cmsg_retry(struct cmsg *cm, int status, const char *why)
+{
+	struct client	*c = cm->c;
+	long		 ms;
+
+	if (cm->attempts >= CLIENT_POST_RETRIES || c->closing) {
+		cmsg_fail(cm, status, why, 0);
+		return;
+	}
+	ms = (long)CLIENT_POST_RETRY_MS << cm->attempts;
+	cm->attempts++;
+	log_info("%s failed (%s); trying again in %ldms (%d of %d)",
+	    jsonrpc_method(cm->msg) != NULL ? jsonrpc_method(cm->msg) :
+	    "a response", why, ms, cm->attempts, CLIENT_POST_RETRIES);
+	cm->state = CMSG_BACKOFF;
+	if (cm->backoff == NULL)
+		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
+	client_set_timer(cm->backoff, ms);
+}
+
+/* The POST was accepted. */
+static void
+cmsg_posted(struct cmsg *cm)
+{
+	struct client	*c = cm->c;
+	const char	*method = jsonrpc_method(cm->msg);
+	int		 initialized;
+
+	if (cm->kind == JSONRPC_REQUEST) {
+		cm->state = CMSG_WAITING;
+		return;
+	}
+	initialized = method != NULL &&
+	    strcmp(method, "notifications/initialized") == 0;
+	cmsg_free(cm);
+	if (initialized)
+		get_open(c);
+}
+
+static void
+cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct cmsg	*cm = arg;
+	struct client	*c = cm->c;
+	json_object	*params, *cancel;
+	struct cmsg	*n;
+	const char	*method = jsonrpc_method(cm->msg);
+	char		*why;
+
+	xasprintf(&why, "no answer within %ldms (--request-timeout)",
+	    c->request_timeout_ms);
+	/* The server may be working on it: tell it to stop (never for
+	 * initialize, which cannot be cancelled). */
+	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing) {
+		params = json_object_new_object();
+		json_object_object_add(params, "requestId",
+		    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
+		json_object_object_add(params, "reason",
+		    json_object_new_string("timed out in mcpbridge"));
+		cancel = jsonrpc_notification_new("notifications/cancelled",
+		    params);
+		n = cmsg_new(c, cancel, JSONRPC_NOTIFICATION, 1);
+		TAILQ_INSERT_TAIL(&c->msgs, n, entry);
+	}
+	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
+	if (cm->conn != NULL)
+		conn_close(cm->conn);
+	cmsg_fail(cm, EXIT_TEMPFAIL, why, 0);
+	free(why);
+	client_pump(c);
+}
+
+/* ---- HTTP requests ---- */
+
+static struct curl_slist *
+client_append(struct curl_slist *h, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static struct curl_slist *
+client_append(struct curl_slist *h, const char *fmt, ...)
+{
+	struct curl_slist	*n;
+	va_list			 ap;
+	char			*s;
+
+	va_start(ap, fmt);
+	xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	if ((n = curl_slist_append(h, s)) == NULL)
+		fatalx("curl_slist_append");
+	free(s);
+	return n;
+}
+
+/* For a POSTed message: Mcp-Method and Mcp-Name, which 2026-07-28 servers
+ * require and earlier ones ignore, and the protocol version the message
+ * itself names, if it does. */
+static struct curl_slist *
+client_message_headers(struct curl_slist *h, json_object *msg,
+    const char **version)
+{
+	const char	*method, *key = NULL;
+	json_object	*params, *v, *meta;
+	char		*value;
+
+	if ((method = jsonrpc_method(msg)) == NULL)
+		return h;
+	value = client_header_value(method);
+	h = client_append(h, "Mcp-Method: %s", value);
+	free(value);
+	params = jsonrpc_params(msg);
+	if (params == NULL || !json_object_is_type(params, json_type_object))
+		return h;
+	if (strcmp(method, "tools/call") == 0 ||
+	    strcmp(method, "prompts/get") == 0)
+		key = "name";
+	else if (strcmp(method, "resources/read") == 0)
+		key = "uri";
+	if (key != NULL && json_object_object_get_ex(params, key, &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		value = client_header_value(json_object_get_string(v));
+		h = client_append(h, "Mcp-Name: %s", value);
+		free(value);
+	}
+	if (json_object_object_get_ex(params, "_meta", &meta) &&
+	    json_object_is_type(meta, json_type_object) &&
+	    json_object_object_get_ex(meta,
+	    "io.modelcontextprotocol/protocolVersion", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    strpbrk(json_object_get_string(v), "\r\n") == NULL)
+		*version = json_object_get_string(v);
+	return h;
+}
+
+static struct curl_slist *
+client_headers(struct client *c, const char *method, const char *last_id,
+    json_object *msg)
+{
+	struct curl_slist	*h = NULL;
+	const char		*version = c->protocol_version;
+	size_t			 i;
+
+	if (strcmp(method, "POST") == 0) {
+		h = client_append(h, "Content-Type: application/json");
+		h = client_append(h, "Accept: application/json, "
+		    "text/event-stream");
+		h = client_append(h, "Expect:");	/* no 100-continue */
+	} else if (strcmp(method, "GET") == 0) {
+		h = client_append(h, "Accept: text/event-stream");
+		h = client_append(h, "Cache-Control: no-cache");
+	}
+	if (c->transport != CLI_TRANSPORT_SSE) {
+		if (msg != NULL)
+			h = client_message_headers(h, msg, &version);
+		if (c->session_id != NULL)
+			h = client_append(h, "Mcp-Session-Id: %s",
+			    c->session_id);
+		if (version != NULL)
+			h = client_append(h, "MCP-Protocol-Version: %s",
+			    version);
+	}
+	if (last_id != NULL)
+		h = client_append(h, "Last-Event-ID: %s", last_id);
+	for (i = 0; i < c->nheaders; i++)
+		h = client_append(h, "%s", c->headers[i]);
+	return h;
+}
+
+static void	conn_headers(struct curl_event_xfer *, void *);
+static void	conn_data(struct curl_event_xfer *, struct evbuffer *, void *);
+static void	conn_done(struct curl_event_xfer *, int, const char *, void *);
+static void	conn_timer_fired(evutil_socket_t, short, void *);
+
+static struct conn *
+conn_new(struct client *c, enum conn_kind kind)
+{
+	struct conn	*conn;
+
+	conn = xcalloc(1, sizeof *conn);
+	conn->c = c;
+	conn->kind = kind;
+	conn->timer = evtimer_new(c->base, conn_timer_fired, conn);
+	TAILQ_INSERT_TAIL(&c->conns, conn, entry);
+	return conn;
+}
+
+static void
+conn_start(struct conn *conn, const char *method, const char *url,
+    const char *body, size_t len, long timeout_ms)
+{
+	struct client			*c = conn->c;
+	struct curl_event_request	 r;
+	const char			*last_id = NULL;
+
+	if (conn->resuming && conn->parser != NULL &&
+	    sse_parser_has_id(conn->parser))
+		last_id = sse_parser_last_id(conn->parser);
+	if (conn->kind == CONN_GET && conn->parser != NULL &&
+	    sse_parser_has_id(conn->parser))
+		last_id = sse_parser_last_id(conn->parser);
+
+	memset(&r, 0, sizeof r);
+	r.method = method;
+	r.url = url;
+	r.headers = client_headers(c, method, last_id,
+	    conn->kind == CONN_POST && !conn->resuming && conn->cm != NULL ?
+	    conn->cm->msg : NULL);
+	r.body = body;
+	r.len = len;
+	r.timeout_ms = timeout_ms;
+	r.max_buffered = c->max_message + 4096;
+	r.on_headers = conn_headers;
+	r.on_data = conn_data;
+	r.on_done = conn_done;
+	r.arg = conn;
+	conn->sse = 0;
+	conn->events = 0;
+	if ((conn->xfer = curl_event_start(c->ce, &r)) == NULL)
+		fatalx("cannot start an HTTP transfer");
+	if (c->out_paused && conn->kind != CONN_DELETE)
+		curl_event_pause(conn->xfer, 1);
+	log_debug("%s %s%s", method, conn->kind == CONN_LEGACY ? "the SSE "
+	    "stream" : conn->kind == CONN_GET ? "the GET stream" :
+	    conn->kind == CONN_DELETE ? "the session" :
+	    conn->resuming ? "to resume an answer" : "a message",
+	    last_id != NULL ? " (resuming)" : "");
+}
+
+static void
+client_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+	struct conn	*conn;
+	size_t		 i;
+
+	while ((conn = TAILQ_FIRST(&c->graveyard)) != NULL) {
+		TAILQ_REMOVE(&c->graveyard, conn, entry);
+		sse_parser_free(conn->parser);
+		event_free(conn->timer);
+		for (i = 0; i < CLIENT_RECENT_IDS; i++)
+			free(conn->recent[i]);
+		free(conn);
+	}
+}
+
+/* The one way a conn ends: nothing reaches it afterwards. */
+static void
+conn_close(struct conn *conn)
+{
+	struct client	*c = conn->c;
+
+	if (conn->dead)
+		return;
+	conn->dead = 1;
+	curl_event_cancel(conn->xfer);
+	conn->xfer = NULL;
+	evtimer_del(conn->timer);
+	if (conn->cm != NULL) {
+		conn->cm->conn = NULL;
+		conn->cm = NULL;
+	}
+	if (c->get == conn)
+		c->get = NULL;
+	TAILQ_REMOVE(&c->conns, conn, entry);
+	TAILQ_INSERT_TAIL(&c->graveyard, conn, entry);
+	event_active(c->reaper, 0, 0);
+}
+
+static int
+conn_seen(struct conn *conn, const char *id)
+{
+	size_t	i;
+
+	if (*id == '\0')
+		return 0;
+	for (i = 0; i < CLIENT_RECENT_IDS; i++) {
+		if (conn->recent[i] != NULL && strcmp(conn->recent[i], id) == 0)
+			return 1;
+	}
+	free(conn->recent[conn->recent_next]);
+	conn->recent[conn->recent_next] = xstrdup(id);
+	conn->recent_next = (conn->recent_next + 1) % CLIENT_RECENT_IDS;
+	return 0;
+}
+
+/* ---- the session ---- */
+
+static void
+client_forget_session(struct client *c)
+{
+	free(c->session_id);
+	c->session_id = NULL;
+}
+
+static void
+client_hold(struct client *c, long ms)
+{
+	client_set_timer(c->hold, ms);
+}
+
+static void
+client_hold_fired(evutil_socket_t fd, short what, void *arg)
+{
+	client_pump(arg);
+}
+
+/* The streams of the server's own messages, when it offers one. */
+static void
+get_open(struct client *c)
+{
+	struct conn	*conn;
+
+	if (c->transport != CLI_TRANSPORT_STREAMABLE || c->get_unsupported ||
+	    c->cfg->oneshot || c->get != NULL || c->session_id == NULL ||
+	    c->closing || c->in_eof)
+		return;
+	conn = conn_new(c, CONN_GET);
+	c->get = conn;
+	conn_start(conn, "GET", c->url, NULL, 0, 0);
+}
+
+/* Puts our replay of the handshake at the head of the queue. */
+static void
+reinit_begin(struct client *c)
+{
+	struct cmsg	*cm, *after;
+	json_object	*msg, *params;
+	char		*id;
+	size_t		 i;
+
+	c->reinit_pending = 0;
+	msg = NULL;
+	if (json_object_deep_copy(c->init, &msg, NULL) != 0)
+		fatalx("json_object_deep_copy");
+	id = client_internal_id(c);
+	json_object_object_add(msg, "id", json_object_new_string(id));
+	free(id);
+	cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
+	cm->is_init = cm->barrier = 1;
+	TAILQ_INSERT_HEAD(&c->msgs, cm, entry);
+	after = cm;
+
+	if (c->initialized) {
+		msg = jsonrpc_notification_new("notifications/initialized",
+		    NULL);
+		cm = cmsg_new(c, msg, JSONRPC_NOTIFICATION, 1);
+		cm->barrier = 1;
+		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
+		after = cm;
+	}
+	for (i = 0; i < c->nsubs; i++) {
+		params = json_object_new_object();
+		json_object_object_add(params, "uri",
+		    json_object_new_string(c->subs[i]));
+		msg = jsonrpc_request_new(0, "resources/subscribe", params);
+		id = client_internal_id(c);
+		json_object_object_add(msg, "id", json_object_new_string(id));
+		free(id);
+		cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
+		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
+		after = cm;
+	}
+	if (c->log_level != NULL) {
+		msg = NULL;
+		if (json_object_deep_copy(c->log_level, &msg, NULL) != 0)
+			fatalx("json_object_deep_copy");
+		id = client_internal_id(c);
+		json_object_object_add(msg, "id", json_object_new_string(id));
+		free(id);
+		cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
+		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
+	}
+}
+
+/* Our replayed handshake could not be done: the local client's requests
+ * get errors; the next message from it tries again. */
+static void
+reinit_failed(struct client *c, int status, const char *why)
+{
+	log_warnx("could not start a session: %s", why);
+	client_fail_all(c, status, why);
+	/* The next message from the local client tries again. */
+	c->reinit_pending = c->init != NULL &&
+	    (c->established || c->cfg->oneshot);
+	c->reinit_failures = 0;
+}
+
+/* The server no longer knows our session, or the legacy stream is gone:
+ * start a new one and send again what it did not answer. */
+static void
+session_lost(struct client *c, const char *why)
+{
+	struct cmsg	*cm, *next;
+	int		 local_init = 0;
+	long		 ms;
+
+	if (c->closing)
+		return;
+	log_info("%s: starting a new session", why);
+	client_forget_session(c);
+	if (c->get != NULL)
+		conn_close(c->get);
+	c->get_unsupported = 0;
+
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (cm->conn != NULL)
+			conn_close(cm->conn);
+		if (cm->backoff != NULL)
+			evtimer_del(cm->backoff);
+		if (cm->internal) {
+			cmsg_free(cm);
+			continue;
+		}
+		if (cm->kind == JSONRPC_RESPONSE) {
+			/* The answer to a request of the old session. */
+			log_debug("dropping an answer meant for the old "
+			    "session");
+			cmsg_free(cm);
+			continue;
+		}
+		if (cm->state == CMSG_QUEUED)
+			continue;
+		if (cm->kind == JSONRPC_REQUEST &&
+		    ++cm->resends > CLIENT_RESEND_TRIES) {
+			cmsg_fail(cm, EXIT_UNAVAILABLE, "the session was lost "
+			    "again and again", 0);
+			continue;
+		}
+		cm->state = CMSG_QUEUED;
+		cm->attempts = 0;
+		if (cm->is_init)
+			local_init = 1;
+	}
+	if (c->established && !local_init) {
+		c->reinit_pending = 1;
+		/* Our replay sends notifications/initialized itself. */
+		for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+			const char *m = jsonrpc_method(cm->msg);
+
+			next = TAILQ_NEXT(cm, entry);
+			if (m != NULL && strcmp(m, "notifications/initialized")
+			    == 0)
+				cmsg_free(cm);
+		}
+	}
+	c->sess = SESS_NONE;
+	if (c->reinit_failures >= CLIENT_REINIT_TRIES) {
+		reinit_failed(c, EXIT_UNAVAILABLE, "the server keeps losing "
+		    "the session");
+		return;
+	}
+	ms = c->reinit_failures == 0 ? 0 :
+	    (long)CLIENT_STREAM_RETRY_MS << (c->reinit_failures - 1);
+	c->reinit_failures++;
+	/* Even with no delay, continue on a fresh loop turn. */
+	client_hold(c, ms);
+}
+
+/* An initialize was answered: note the session. */
+static void
+client_init_answered(struct client *c, json_object *msg, int ours)
+{
+	json_object	*result, *v;
+	const char	*version;
+
+	if (!json_object_object_get_ex(msg, "result", &result) ||
+	    !json_object_is_type(result, json_type_object))
+		return;
+	if (json_object_object_get_ex(result, "protocolVersion", &v) &&
+	    json_object_is_type(v, json_type_string)) {
+		version = json_object_get_string(v);
+		if (ours && c->protocol_version != NULL &&
+		    strcmp(c->protocol_version, version) != 0)
+			log_warnx("the new session speaks %s, not %s", version,
+			    c->protocol_version);
+		if (strpbrk(version, "\r\n") == NULL) {
+			free(c->protocol_version);
+			c->protocol_version = xstrdup(version);
+		}
+	}
+	if (ours && c->established)
+		log_info("new session ready%s", c->transport ==
+		    CLI_TRANSPORT_SSE ? " (HTTP+SSE)" : "");
+	c->established = 1;
+	c->reinit_failures = 0;
+}
+
+/* ---- the legacy transport ---- */
+
+static void
+legacy_connect(struct client *c)
+{
+	struct conn	*conn;
+
+	c->sess = SESS_CONNECTING;
+	free(c->endpoint);
+	c->endpoint = NULL;
+	conn = conn_new(c, CONN_LEGACY);
+	c->get = conn;
+	conn_start(conn, "GET", c->url, NULL, 0, 0);
+	/* The endpoint event must come promptly. */
+	client_set_timer(conn->timer, c->connect_timeout_ms);
+}
+
+static void
+legacy_failed(struct client *c, int status, const char *why, int retry)
+{
+	long	ms;
+
+	c->sess = SESS_NONE;
+	if (c->get != NULL)
+		conn_close(c->get);
+	if (retry && c->connect_failures < CLIENT_POST_RETRIES) {
+		ms = (long)CLIENT_POST_RETRY_MS << c->connect_failures;
+		c->connect_failures++;
+		log_info("SSE stream: %s; trying again in %ldms", why, ms);
+		client_hold(c, ms);
+		return;
+	}
+	c->connect_failures = 0;
+	if (c->fallback_status != 0 &&
+	    c->cfg->transport == CLI_TRANSPORT_AUTO) {
+		/* Neither transport worked: start from the top next time. */
+		c->transport = CLI_TRANSPORT_AUTO;
+		c->fallback_status = 0;
+	}
+	log_warnx("SSE stream: %s", why);
+	client_fail_all(c, status, why);
+	c->reinit_pending = c->init != NULL &&
+	    (c->established || c->cfg->oneshot);
+}
+
+static void
+legacy_endpoint(struct conn *conn, const char *data)
+{
+	struct client	*c = conn->c;
+	char		*url, *err;
+
+	if (conn->got_endpoint) {
+		log_debug("ignoring a second endpoint event");
+		return;
+	}
+	if (client_resolve_endpoint(c->url, data, &url, &err) == -1) {
+		legacy_failed(c, EXIT_PROTOCOL, err, 0);
+		free(err);
+		return;
+	}
+	conn->got_endpoint = 1;
+	evtimer_del(conn->timer);
+	free(c->endpoint);
+	c->endpoint = url;
+	c->sess = SESS_OPEN;
+	c->connect_failures = 0;
+	log_debug("legacy endpoint received");
+	client_pump(c);
+}
+
+/* ---- conn callbacks ---- */
+
+static void
+conn_event(void *arg, const struct sse_event *ev)
+{
+	struct conn	*conn = arg;
+	struct client	*c = conn->c;
+	json_object	*msg;
+
+	if (conn->dead)
+		return;
+	conn->events++;
+	conn->failures = 0;
+	if (conn_seen(conn, ev->id)) {
+		log_debug("dropping a replayed event");
+		return;
+	}
+	if (conn->kind == CONN_LEGACY && strcmp(ev->type, "endpoint") == 0) {
+		legacy_endpoint(conn, ev->data);
+		return;
+	}
+	if (strcmp(ev->type, "message") != 0) {
+		log_debug("ignoring an SSE event of type '%s'", ev->type);
+		return;
+	}
+	if (ev->len == 0)
+		return;		/* a priming event: only its id matters */
+	if ((msg = client_parse_json(ev->data, ev->len)) == NULL) {
+		log_warnx("skipping an SSE event that is not JSON (%zu bytes)",
+		    ev->len);
+		return;
+	}
+	client_incoming(c, msg);
+}
+
+static void
+conn_headers(struct curl_event_xfer *x, void *arg)
+{
+	struct conn	*conn = arg;
+	struct client	*c = conn->c;
+	long		 status = curl_event_status(x);
+	const char	*ct, *sid;
+
+	ct = curl_event_header(x, "Content-Type");
+	conn->sse = status >= 200 && status < 300 && ct != NULL &&
+	    strncasecmp(ct, "text/event-stream", 17) == 0;
+	if (conn->sse) {
+		if (conn->parser == NULL)
+			conn->parser = sse_parser_new(c->max_message,
+			    conn_event, conn);
+		else
+			sse_parser_reset(conn->parser);
+	}
+	log_debug("HTTP %ld%s", status, conn->sse ? " (event stream)" : "");
+
+	if (conn->kind == CONN_POST && conn->cm != NULL && conn->cm->is_init &&
+	    status >= 200 && status < 300 &&
+	    c->transport != CLI_TRANSPORT_SSE &&
+	    (sid = curl_event_header(x, "Mcp-Session-Id")) != NULL) {
+		size_t i, len = strlen(sid);
+
+		for (i = 0; i < len; i++) {
+			if (sid[i] < 0x21 || sid[i] > 0x7e)
+				break;
+		}
+		if (i != len || len == 0 || len > CLIENT_MAX_SESSION_ID)
+			log_warnx("ignoring a malformed Mcp-Session-Id");
+		else {
+			free(c->session_id);
+			c->session_id = xstrdup(sid);
+		}
+	}
+}
+
+static void
+conn_data(struct curl_event_xfer *x, struct evbuffer *body, void *arg)
+{
+	struct conn		*conn = arg;
+	struct evbuffer_iovec	 v[8];
+	size_t			 fed;
+	int			 n, i;
+
+	if (!conn->sse)
+		return;		/* a JSON body: read when complete */
+	while (!conn->dead && evbuffer_get_length(body) > 0) {
+		n = evbuffer_peek(body, -1, NULL, v, 8);
+		if (n > 8)
+			n = 8;
+		fed = 0;
+		for (i = 0; i < n && !conn->dead; i++) {
+			sse_parser_feed(conn->parser, v[i].iov_base,
+			    v[i].iov_len);
+			fed += v[i].iov_len;
+		}
+		evbuffer_drain(body, fed);
+	}
+}
+
+/* Some servers answer an unknown session with 400 rather than 404, and a
+ * JSON-RPC error that says so. */
+static int
+client_session_error(json_object *msg)
+{
+	json_object	*error, *text;
+
+	return msg != NULL && json_object_is_type(msg, json_type_object) &&
+	    json_object_object_get_ex(msg, "error", &error) &&
+	    json_object_object_get_ex(error, "message", &text) &&
+	    json_object_is_type(text, json_type_string) &&
+	    strcasestr(json_object_get_string(text), "session") != NULL;
+}
+
+/* Is msg the server's JSON-RPC answer to this request? */
+static int
+client_is_answer(json_object *msg, struct cmsg *cm)
+{
+	return msg != NULL && cm->kind == JSONRPC_REQUEST &&
+	    jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
+	    jsonrpc_id_equal(jsonrpc_id(msg), jsonrpc_id(cm->msg));
+}
+
+static void
+post_done(struct conn *conn, struct curl_event_xfer *x, int result,
+    const char *error)
+{
+	struct client	*c = conn->c;
+	struct cmsg	*cm = conn->cm;
+	long		 status = curl_event_status(x);
+	const char	*ct;
+	json_object	*msg = NULL;
+	char		*why;
+
+	conn->xfer = NULL;
+	if (cm == NULL) {
+		/* Answered already; the stream just ended. */
+		conn_close(conn);
+		return;
+	}
+	if (conn->sse) {
+		/* The stream ended before the answer came. */
+		if (conn->parser != NULL && sse_parser_has_id(conn->parser) &&
+		    !c->closing) {
+			conn->resuming = 1;
+			conn_reconnect_later(conn);
+			return;
+		}
+		conn_close(conn);
+		if (cm->kind == JSONRPC_REQUEST)
+			cmsg_retry(cm, EXIT_UNAVAILABLE, "the answer stream "
+			    "ended early and cannot be resumed");
+		else
+			cmsg_posted(cm);
+		client_pump(c);
+		return;
+	}
+	if (result != 0) {
+		conn_close(conn);
+		if (curl_event_overflowed(x))
+			cmsg_fail(cm, EXIT_PROTOCOL, "the answer is larger "
+			    "than --max-message-size", 0);
+		else if (curl_event_network_error(result))
+			cmsg_retry(cm, curl_event_timed_out(result) ?
+			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, error);
+		else
+			cmsg_fail(cm, EXIT_UNAVAILABLE, error, 0);
+		client_pump(c);
+		return;
+	}
+
+	ct = curl_event_header(x, "Content-Type");
+	if (status >= 200 && status < 300) {
+		if (c->transport == CLI_TRANSPORT_AUTO) {
+			c->transport = CLI_TRANSPORT_STREAMABLE;
+			log_debug("the server speaks Streamable HTTP");
+		}
+		if (ct != NULL &&
+		    strncasecmp(ct, "application/json", 16) == 0 &&
+		    evbuffer_get_length(curl_event_body(x)) > 0 &&
+		    (msg = client_parse_body(curl_event_body(x))) == NULL) {
+			conn_close(conn);
+			cmsg_fail(cm, EXIT_PROTOCOL, "the server's answer is "
+			    "not JSON", 0);
+			client_pump(c);
+			return;
+		}
+		conn_close(conn);
+		cmsg_posted(cm);		/* may free cm */
+		if (msg != NULL)
+			client_incoming(c, msg);	/* may free cm */
+		client_pump(c);
+		return;
+	}
+
+	/* An HTTP error. */
+	msg = client_parse_body(curl_event_body(x));
+	conn_close(conn);
+	if (cm->had_session && (status == 404 ||
+	    (status == 400 && c->session_id != NULL &&
+	    client_session_error(msg)))) {
+		json_object_put(msg);
+		session_lost(c, status == 404 ? "the server does not know the "
+		    "session any more (HTTP 404)" : "the server refused the "
+		    "session (HTTP 400)");
+		return;
+	}
+	if (c->transport == CLI_TRANSPORT_AUTO &&
+	    (status == 400 || status == 404 || status == 405) &&
+	    !client_is_answer(msg, cm)) {
+		json_object_put(msg);
+		log_info("the server answered HTTP %ld to a Streamable HTTP "
+		    "POST; trying the HTTP+SSE transport", status);
+		c->fallback_status = status;
+		c->transport = CLI_TRANSPORT_SSE;
+		client_forget_session(c);
+		c->sess = SESS_NONE;
+		cm->state = CMSG_QUEUED;
+		client_pump(c);
+		return;
+	}
+	if (status == 429 || status == 502 || status == 503 || status == 504) {
+		json_object_put(msg);
+		xasprintf(&why, "HTTP %ld from the server", status);
+		cmsg_retry(cm, EXIT_UNAVAILABLE, why);
+		free(why);
+		client_pump(c);
+		return;
+	}
+	xasprintf(&why, "HTTP %ld from the server", status);
+	if (client_is_answer(msg, cm)) {
+		/* The server's own JSON-RPC error says it best. */
+		client_fail_status(c, status == 401 || status == 403 ?
+		    EXIT_NOPERM : EXIT_PROTOCOL);
+		log_warnx("%s (id %s): %s", jsonrpc_method(cm->msg),
+		    client_id_text(cm->msg), why);
+		client_incoming(c, msg);
+	} else {
+		json_object_put(msg);
+		cmsg_fail(cm, status == 401 || status == 403 ?
+		    EXIT_NOPERM : EXIT_PROTOCOL, why, status);
+	}
+	free(why);
+	client_pump(c);
+}
+
+/* A GET that was to resume a POST's answer stream ended. */
+static void
+resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
+    const char *error)
+{
+	struct client	*c = conn->c;
+	struct cmsg	*cm = conn->cm;
+	long		 status = curl_event_status(x);
+
+	conn->xfer = NULL;
+	if (cm == NULL || c->closing) {
+		conn_close(conn);
+		return;
+	}
+	if (status == 404 && c->session_id != NULL) {
+		session_lost(c, "the server does not know the session any "
+		    "more (HTTP 404)");
+		return;
+	}
+	if (conn->sse || status == 0 || status >= 500) {
+		if (conn->failures < CLIENT_RESUME_TRIES) {
+			conn_reconnect_later(conn);
+			return;
+		}
+	}
+	/* The server cannot resume it (405, say): send it again. */
+	conn_close(conn);
+	log_info("%s (id %s): the answer stream cannot be resumed (%s)",
+	    jsonrpc_method(cm->msg), client_id_text(cm->msg),
+	    result != 0 ? error : "refused");
+	cmsg_retry(cm, EXIT_UNAVAILABLE, "the answer stream broke and "
+	    "could not be resumed");
+	client_pump(c);
+}
+
+static void
+get_done(struct conn *conn, struct curl_event_xfer *x, int result,
+    const char *error)
+{
+	struct client	*c = conn->c;
+	long		 status = curl_event_status(x);
+
+	conn->xfer = NULL;
+	if (c->closing) {
+		conn_close(conn);
+		return;
+	}
+	if (status == 404 && c->session_id != NULL) {
+		session_lost(c, "the server does not know the session any "
+		    "more (HTTP 404)");
+		return;
+	}
+	if (conn->sse || status == 0 || status >= 500 || status == 429) {
+		if (status == 0)
+			log_debug("GET stream: %s", error);
+		conn_reconnect_later(conn);
+		return;
+	}
+	if (status == 405)
+		log_debug("the server offers no GET stream");
+	else
+		log_warnx("the server refused the GET stream (HTTP %ld); "
+		    "going on without it", status);
+	c->get_unsupported = 1;
+	conn_close(conn);
+}
+
+static void
+legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
+    const char *error)
+{
+	struct client	*c = conn->c;
+	long		 status = curl_event_status(x);
+	char		*why;
+
+	conn->xfer = NULL;
+	if (c->closing) {
+		conn_close(conn);
+		return;
+	}
+	if (conn->got_endpoint) {
+		conn_close(conn);
+		session_lost(c, "the SSE stream was lost");
+		return;
+	}
+	if (status == 0 || status >= 500 || status == 429) {
+		legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ? error :
+		    "the server is unavailable", 1);
+		return;
+	}
+	if (status >= 200 && status < 300)
+		xasprintf(&why, "the stream %s before the endpoint event",
+		    conn->sse ? "ended" : "is not an event stream");
+	else if (c->fallback_status != 0)
+		xasprintf(&why, "the server answered HTTP %ld to POST and "
+		    "HTTP %ld to GET: neither MCP transport",
+		    c->fallback_status, status);
+	else
+		xasprintf(&why, "HTTP %ld from the server", status);
+	legacy_failed(c, status == 401 || status == 403 ? EXIT_NOPERM :
+	    EXIT_PROTOCOL, why, 0);
+	free(why);
+}
+
+static void
+conn_done(struct curl_event_xfer *x, int result, const char *error,
+    void *arg)
+{
+	struct conn	*conn = arg;
+	struct client	*c = conn->c;
+
+	if (conn->sse && conn->parser != NULL)
+		sse_parser_reset(conn->parser);
+	switch (conn->kind) {
+	case CONN_POST:
+		if (conn->resuming)
+			resume_done(conn, x, result, error);
+		else
+			post_done(conn, x, result, error);
+		break;
+	case CONN_GET:
+		get_done(conn, x, result, error);
+		break;
+	case CONN_LEGACY:
+		legacy_done(conn, x, result, error);
+		break;
+	case CONN_DELETE:
+		conn->xfer = NULL;
+		log_debug("session ended: %s", result != 0 ? error : "ok");
+		conn_close(conn);
+		c->finishing = 1;
+		if (evbuffer_get_length(c->out) == 0 || c->out_error)
+			event_base_loopbreak(c->base);
+		break;
+	}
+}
+
+static void
+conn_reconnect_later(struct conn *conn)
+{
+	long	ms, retry = -1;
+
+	if (conn->parser != NULL)
+		retry = (long)sse_parser_retry(conn->parser);
+	if (conn->failures == 0)
+		ms = CLIENT_STREAM_QUICK_MS;
+	else {
+		ms = CLIENT_STREAM_RETRY_MS;
+		if (conn->failures < 8)
+			ms <<= conn->failures - 1;
+		else
+			ms = CLIENT_STREAM_MAX_MS;
+		if (ms > CLIENT_STREAM_MAX_MS)
+			ms = CLIENT_STREAM_MAX_MS;
+	}
+	/* The server's retry field is obeyed; repeated failures still back
+	 * off from it. */
+	if (retry >= 0) {
+		if (retry > CLIENT_RETRY_FIELD_MAX_MS)
+			retry = CLIENT_RETRY_FIELD_MAX_MS;
+		if (conn->failures == 0 || ms < retry)
+			ms = retry;
+	}
+	conn->failures++;
+	log_debug("stream closed; reconnecting in %ldms", ms);
+	client_set_timer(conn->timer, ms);
+}
+
+static void
+conn_timer_fired(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*conn = arg;
+	struct client	*c = conn->c;
+
+	if (conn->dead)
+		return;
+	switch (conn->kind) {
+	case CONN_LEGACY:
+		/* No endpoint event in time. */
+		legacy_failed(c, EXIT_PROTOCOL, "no endpoint event from the "
+		    "server", 1);
+		break;
+	case CONN_POST:
+	case CONN_GET:
+		conn_start(conn, "GET", c->url, NULL, 0, 0);
+		break;
+	case CONN_DELETE:
+		break;
+	}
+}
+
+/* ---- what the server sends ---- */
+
+static void
+client_touch_progress(struct client *c, json_object *msg)
+{
+	json_object	*params, *token, *mine;
+	struct cmsg	*cm;
+
+	params = jsonrpc_params(msg);
+	if (params == NULL ||
+	    !json_object_object_get_ex(params, "progressToken", &token))
+		return;
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->timeout == NULL ||
+		    (mine = jsonrpc_progress_token(cm->msg)) == NULL ||
+		    !jsonrpc_id_equal(mine, token))
+			continue;
+		/* Progress shows it is alive: the timeout starts again. */
+		client_set_timer(cm->timeout, c->request_timeout_ms);
+		return;
+	}
+}
+
+static void
+client_incoming(struct client *c, json_object *msg)
+{
+	struct cmsg	*cm;
+	const char	*method;
+	size_t		 i;
+
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_BATCH:
+		for (i = 0; i < json_object_array_length(msg); i++)
+			client_incoming(c, json_object_get(
+			    json_object_array_get_idx(msg, i)));
+		json_object_put(msg);
+		return;
+	case JSONRPC_RESPONSE:
+		cm = cmsg_find(c, jsonrpc_id(msg));
+		if (cm == NULL) {
+			/* Answered, timed out or never ours: nothing is
+			 * written twice. */
+			log_debug("dropping an answer to id %s",
+			    client_id_text(msg));
+			json_object_put(msg);
+			return;
+		}
+		if (cm->is_init)
+			client_init_answered(c, msg, cm->internal);
+		if (cm->internal) {
+			if (cm->is_init && json_object_object_get_ex(msg,
+			    "error", NULL)) {
+				json_object_put(msg);
+				reinit_failed(c, EXIT_PROTOCOL, "the server "
+				    "refused the replayed initialize");
+				return;
+			}
+			if (json_object_object_get_ex(msg, "error", NULL))
+				log_warnx("the server refused our replayed %s",
+				    jsonrpc_method(cm->msg));
+			json_object_put(msg);
+			cmsg_free(cm);
+			client_pump(c);
+			return;
+		}
+		cmsg_free(cm);
+		client_write(c, msg);
+		client_pump(c);
+		return;
+	case JSONRPC_REQUEST:
+	case JSONRPC_NOTIFICATION:
+		method = jsonrpc_method(msg);
+		if (strcmp(method, "notifications/progress") == 0)
+			client_touch_progress(c, msg);
+		client_write(c, msg);
+		return;
+	default:
+		log_warnx("skipping a message from the server that is not "
+		    "JSON-RPC");
+		json_object_put(msg);
+		return;
+	}
+}
+
+/* ---- what the local client sends ---- */
+
+static void
+client_subscriptions(struct client *c, json_object *msg, int add)
+{
+	json_object	*params, *uri;
+	const char	*s;
+	size_t		 i;
+
+	params = jsonrpc_params(msg);
+	if (params == NULL || !json_object_object_get_ex(params, "uri", &uri) ||
+	    !json_object_is_type(uri, json_type_string))
+		return;
+	s = json_object_get_string(uri);
+	for (i = 0; i < c->nsubs; i++) {
+		if (strcmp(c->subs[i], s) == 0)
+			break;
+	}
+	if (add && i == c->nsubs) {
+		c->subs = xreallocarray(c->subs, c->nsubs + 1, sizeof *c->subs);
+		c->subs[c->nsubs++] = xstrdup(s);
+	} else if (!add && i < c->nsubs) {
+		free(c->subs[i]);
+		c->subs[i] = c->subs[--c->nsubs];
+	}
+}
+
+/* --oneshot: the handshake, ours, when stdin does not start with it. */
+static void
+client_oneshot_init(struct client *c)
+{
+	json_object	*params, *caps, *info, *msg;
+	struct cmsg	*cm;
+	char		*id;
+
+	params = json_object_new_object();
+	json_object_object_add(params, "protocolVersion",
+	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
+	caps = json_object_new_object();
+	json_object_object_add(params, "capabilities", caps);
+	info = json_object_new_object();
+	json_object_object_add(info, "name", json_object_new_string(
+	    PACKAGE_NAME));
+	json_object_object_add(info, "version", json_object_new_string(
+	    PACKAGE_VERSION));
+	json_object_object_add(params, "clientInfo", info);
+	msg = jsonrpc_request_new(0, "initialize", params);
+	id = client_internal_id(c);
+	json_object_object_add(msg, "id", json_object_new_string(id));
+	free(id);
+	c->init = json_object_get(msg);
+	c->initialized = 1;
+
+	cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
+	cm->is_init = cm->barrier = 1;
+	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
+	cm = cmsg_new(c, jsonrpc_notification_new("notifications/initialized",
+	    NULL), JSONRPC_NOTIFICATION, 1);
+	cm->barrier = 1;
+	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
+}
+
+static void
+client_from_stdin(void *arg, json_object *msg)
+{
+	struct client		*c = arg;
+	struct cmsg		*cm, *old;
+	enum jsonrpc_kind	 kind;
+	const char		*method;
+	json_object		*params, *rid;
+	size_t			 i;
+	int			 barrier = 0, is_init = 0;
+
+	if (c->closing) {
+		json_object_put(msg);
+		return;
+	}
+	kind = jsonrpc_classify(msg);
+	if (kind == JSONRPC_BATCH) {
+		/* Sent one by one; answers come back one by one. */
+		for (i = 0; i < json_object_array_length(msg); i++)
+			client_from_stdin(c, json_object_get(
+			    json_object_array_get_idx(msg, i)));
+		json_object_put(msg);
+		return;
+	}
+	if (kind == JSONRPC_INVALID) {
+		log_warnx("stdin: not a JSON-RPC 2.0 message");
+		client_write(c, jsonrpc_error_new(NULL, JSONRPC_INVALID_REQUEST,
+		    "Invalid Request", NULL));
+		json_object_put(msg);
+		return;
+	}
+	method = jsonrpc_method(msg);
+	if (c->nread++ == 0 && c->cfg->oneshot && (kind != JSONRPC_REQUEST ||
+	    strcmp(method, "initialize") != 0))
+		client_oneshot_init(c);
+
+	if (kind == JSONRPC_REQUEST) {
+		if ((old = cmsg_find(c, jsonrpc_id(msg))) != NULL &&
+		    !old->internal) {
+			log_warnx("stdin: id %s is already in flight",
+			    client_id_text(msg));
+			client_write(c, jsonrpc_error_new(jsonrpc_id(msg),
+			    JSONRPC_INVALID_REQUEST, "a request with this id "
+			    "is already in flight", NULL));
+			json_object_put(msg);
+			return;
+		}
+		if (strcmp(method, "initialize") == 0) {
+			/* A new handshake: a new session. */
+			json_object_put(c->init);
+			c->init = json_object_get(msg);
+			c->initialized = 0;
+			c->established = 0;
+			c->reinit_pending = 0;
+			client_forget_session(c);
+			if (c->get != NULL && c->get->kind == CONN_GET)
+				conn_close(c->get);
+			is_init = barrier = 1;
+		} else if (strcmp(method, "resources/subscribe") == 0)
+			client_subscriptions(c, msg, 1);
+		else if (strcmp(method, "resources/unsubscribe") == 0)
+			client_subscriptions(c, msg, 0);
+		else if (strcmp(method, "logging/setLevel") == 0) {
+			json_object_put(c->log_level);
+			c->log_level = json_object_get(msg);
+		}
+	} else if (kind == JSONRPC_NOTIFICATION) {
+		if (strcmp(method, "notifications/initialized") == 0) {
+			c->initialized = 1;
+			barrier = 1;
+		}
+	}
+
+	cm = cmsg_new(c, msg, kind, 0);
+	cm->barrier = barrier;
+	cm->is_init = is_init;
+	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
+	if (kind == JSONRPC_REQUEST) {
+		cm->timeout = evtimer_new(c->base, cmsg_timed_out, cm);
+		client_set_timer(cm->timeout, c->request_timeout_ms);
+	}
+	if (kind == JSONRPC_NOTIFICATION &&
+	    strcmp(method, "notifications/cancelled") == 0 &&
+	    (params = jsonrpc_params(msg)) != NULL &&
+	    json_object_object_get_ex(params, "requestId", &rid) &&
+	    (old = cmsg_find(c, rid)) != NULL && !old->internal &&
+	    !old->is_init) {
+		/* The local client gave up on it: no answer is expected. */
+		log_debug("request %s cancelled by the local client",
+		    client_id_text(old->msg));
+		if (old->conn != NULL)
+			conn_close(old->conn);
+		cmsg_free(old);
+	}
+	if (c->nlocal >= CLIENT_MAX_PENDING && !c->in_paused) {
+		log_info("%zu messages pending: pausing stdin", c->nlocal);
+		c->in_paused = 1;
+		event_del(c->in_ev);
+	}
+	client_pump(c);
+}
+
+/* ---- the pump ---- */
+
+static void
+cmsg_post(struct cmsg *cm)
+{
+	struct client	*c = cm->c;
+	struct conn	*conn;
+	const char	*s, *url;
+	size_t		 len;
+
+	if (cm->text == NULL) {
+		s = json_object_to_json_string_length(cm->msg,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &len);
+		if (s == NULL)
+			fatalx("json_object_to_json_string_length");
+		cm->text = xstrndup(s, len);
+		cm->len = len;
+	}
+	url = c->transport == CLI_TRANSPORT_SSE ? c->endpoint : c->url;
+	conn = conn_new(c, CONN_POST);
+	conn->cm = cm;
+	cm->conn = conn;
+	cm->state = CMSG_POSTING;
+	cm->had_session = c->transport == CLI_TRANSPORT_SSE ||
+	    c->session_id != NULL;
+	conn_start(conn, "POST", url, cm->text, cm->len, c->request_timeout_ms);
+}
+
+static void
+client_pump(struct client *c)
+{
+	struct cmsg	*cm;
+
+	if (c->closing || evtimer_pending(c->hold, NULL))
+		return;
+	if (TAILQ_EMPTY(&c->msgs)) {
+		client_check_done(c);
+		return;
+	}
+	if (c->reinit_pending)
+		reinit_begin(c);
+	if (c->sess == SESS_NONE) {
+		if (c->transport == CLI_TRANSPORT_SSE) {
+			legacy_connect(c);
+			return;
+		}
+		c->sess = SESS_OPEN;
+	}
+	if (c->sess != SESS_OPEN)
+		return;
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->state == CMSG_QUEUED)
+			cmsg_post(cm);
+		if (cm->barrier)
+			break;
+		/* One at a time until we know the transport. */
+		if (c->transport == CLI_TRANSPORT_AUTO)
+			break;
+	}
+}
+
+/* ---- stdin ---- */
+
+static void
+client_in_eof(struct client *c)
+{
+	struct timeval	tv;
+
+	framer_eof(&c->framer, c->in, client_from_stdin, c);
+	c->in_eof = 1;
+	event_del(c->in_ev);
+	log_debug("end of input; %zu messages outstanding", c->nlocal);
+	/* Every request has its own timeout; this is the backstop. */
+	tv.tv_sec = (c->request_timeout_ms + 10000) / 1000;
+	tv.tv_usec = 0;
+	evtimer_add(c->eof_timer, &tv);
+	client_check_done(c);
+}
+
+static void
+client_in_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+	int		 n;
+
+	if (c->in_paused || c->in_eof || c->closing)
+		return;
+	n = evbuffer_read(c->in, STDIN_FILENO, CLIENT_READ_CHUNK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == -1)
+		log_warn("stdin");
+	if (n <= 0) {
+		client_in_eof(c);
+		return;
+	}
+	framer_drain(&c->framer, c->in, client_from_stdin, c);
+	/* A file is always readable: come back on the next turn. */
+	if (!c->in_pollable && !c->in_paused && !c->in_eof && !c->closing)
+		event_active(c->in_ev, EV_READ, 0);
+}
+
+static void
+client_eof_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	log_warnx("giving up on %zu outstanding messages", c->nlocal);
+	client_fail_status(c, EXIT_TEMPFAIL);
+	client_fail_all(c, EXIT_TEMPFAIL, "mcpbridge is exiting");
+	client_close(c, "end of input");
+}
+
+static void
+client_done_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	if (c->out_error && !c->closing)
+		client_close(c, "stdout is gone");
+	else if (c->in_eof && !c->closing && c->nlocal == 0)
+		client_close(c, "end of input");
+}
+
+/* On a later loop turn: this is called where messages are being freed. */
+static void
+client_check_done(struct client *c)
+{
+	if (c->in_eof && !c->closing && c->nlocal == 0)
+		event_active(c->done_ev, 0, 0);
+}
+
+/* ---- shutting down ---- */
+
+static void
+client_finish_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	log_warnx("could not flush stdout; exiting anyway");
+	event_base_loopbreak(c->base);
+}
+
+static void
+client_close(struct client *c, const char *why)
+{
+	struct cmsg	*cm;
+	struct conn	*conn;
+	struct timeval	 tv;
+
+	if (c->closing)
+		return;
+	c->closing = 1;
+	log_debug("closing: %s", why);
+	event_del(c->in_ev);
+	evtimer_del(c->hold);
+	while ((conn = TAILQ_FIRST(&c->conns)) != NULL)
+		conn_close(conn);
+	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL)
+		cmsg_free(cm);
+
+	tv.tv_sec = CLIENT_FLUSH_TIMEOUT_MS / 1000;
+	tv.tv_usec = 0;
+	evtimer_add(c->finish_timer, &tv);
+	if (c->transport == CLI_TRANSPORT_STREAMABLE && c->session_id != NULL) {
+		/* Tell the server the session is over. */
+		conn = conn_new(c, CONN_DELETE);
+		conn_start(conn, "DELETE", c->url, NULL, 0,
+		    CLIENT_DELETE_TIMEOUT_MS);
+		return;
+	}
+	c->finishing = 1;
+	if (evbuffer_get_length(c->out) == 0 || c->out_error)
+		event_base_loopbreak(c->base);
+}
+
+static void
+client_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	log_info("signal %d: exiting", (int)sig);
+	if (c->closing)
+		event_base_loopbreak(c->base);
+	else
+		client_close(c, "signal");
+}
+
+/* ---- setting up ---- */
+
+static int
+client_pollable(int fd)
+{
+	struct stat	sb;
+
+	if (fstat(fd, &sb) == -1)
+		return 0;
+	if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))
+		return 1;
+	return S_ISCHR(sb.st_mode) && isatty(fd);
+}
+
+static int
+client_build_headers(struct client *c)
+{
+	const struct config	*cfg = c->cfg;
+	const char		*tok;
+	char			*err, *h;
+	size_t			 i;
+
+	c->headers = xcalloc(cfg->nheaders + 1, sizeof *c->headers);
+	for (i = 0; i < cfg->nheaders; i++) {
+		if (client_expand_env(cfg->headers[i], &h, &err) == -1) {
+			log_error("--header: %s", err);
+			free(err);
+			return -1;
+		}
+		c->headers[c->nheaders++] = h;
+		log_debug("sending header %.*s", (int)strcspn(h, ":"), h);
+	}
+	if (cfg->bearer_token_env != NULL) {
+		tok = getenv(cfg->bearer_token_env);
+		if (tok == NULL || *tok == '\0' ||
+		    strpbrk(tok, "\r\n") != NULL) {
+			log_error("--bearer-token-env: %s is %s",
+			    cfg->bearer_token_env, tok == NULL || *tok == '\0' ?
+			    "not set or empty" : "not a usable token");
+			return -1;
+		}
+		c->headers = xreallocarray(c->headers, c->nheaders + 2,
+		    sizeof *c->headers);
+		xasprintf(&c->headers[c->nheaders++],
+		    "Authorization: Bearer %s", tok);
+	}
+	return 0;
+}
+
+static void
+client_free(struct client *c)
+{
+	struct cmsg	*cm;
+	struct conn	*conn;
+	size_t		 i;
+
+	while ((conn = TAILQ_FIRST(&c->conns)) != NULL)
+		conn_close(conn);
+	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL)
+		cmsg_free(cm);
+	/* curl before the event base; the conns after curl. */
+	curl_event_free(c->ce);
+	client_reap(-1, 0, c);
+	for (i = 0; i < c->nheaders; i++)
+		free(c->headers[i]);
+	free(c->headers);
+	for (i = 0; i < c->nsubs; i++)
+		free(c->subs[i]);
+	free(c->subs);
+	free(c->url);
+	free(c->endpoint);
+	free(c->session_id);
+	free(c->protocol_version);
+	json_object_put(c->init);
+	json_object_put(c->log_level);
+	if (c->in_ev != NULL)
+		event_free(c->in_ev);
+	if (c->out_ev != NULL)
+		event_free(c->out_ev);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	if (c->sigterm != NULL)
+		event_free(c->sigterm);
+	if (c->sigint != NULL)
+		event_free(c->sigint);
+	if (c->sighup != NULL)
+		event_free(c->sighup);
+	event_free(c->hold);
+	event_free(c->reaper);
+	event_free(c->finish_timer);
+	event_free(c->eof_timer);
+	event_free(c->done_ev);
+	/* Give the descriptors back as we found them. */
+	if (c->in_pollable)
+		fcntl(STDIN_FILENO, F_SETFL, c->in_flags);
+	if (c->out_pollable)
+		fcntl(STDOUT_FILENO, F_SETFL, c->out_flags);
+	event_base_free(c->base);
+}
+
+int
+client_run(const struct config *cfg)
+{
+	struct client			 c;
+	struct curl_event_config	 cc;
+	int				 status;
+
+	memset(&c, 0, sizeof c);
+	c.cfg = cfg;
+	c.url = xstrdup(cfg->url);
+	c.transport = cfg->transport;
+	c.connect_timeout_ms = cfg->connect_timeout_ms != 0 ?
+	    (long)cfg->connect_timeout_ms : CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+	c.request_timeout_ms = cfg->request_timeout_ms != 0 ?
+	    (long)cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	c.max_message = cfg->max_message_size;
+	TAILQ_INIT(&c.msgs);
+	TAILQ_INIT(&c.conns);
+	TAILQ_INIT(&c.graveyard);
+
+	if ((c.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	c.hold = evtimer_new(c.base, client_hold_fired, &c);
+	c.reaper = event_new(c.base, -1, 0, client_reap, &c);
+	c.finish_timer = evtimer_new(c.base, client_finish_timeout, &c);
+	c.eof_timer = evtimer_new(c.base, client_eof_timeout, &c);
+	c.done_ev = event_new(c.base, -1, 0, client_done_check, &c);
+	if (client_build_headers(&c) == -1) {
+		client_free(&c);
+		return EXIT_USAGE;
+	}
+	if (cfg->insecure)
+		log_warnx("--insecure: the server's certificate is not "
+		    "verified");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init");
+	memset(&cc, 0, sizeof cc);
+	cc.connect_timeout_ms = c.connect_timeout_ms;
+	cc.cacert = cfg->cacert;
+	cc.insecure = cfg->insecure;
+	c.ce = curl_event_new(c.base, &cc);
+
+	framer_init(&c.framer, c.max_message, "stdin");
+	if ((c.in = evbuffer_new()) == NULL || (c.out = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	c.in_pollable = client_pollable(STDIN_FILENO);
+	c.out_pollable = client_pollable(STDOUT_FILENO);
+	if (c.in_pollable) {
+		c.in_flags = fcntl(STDIN_FILENO, F_GETFL);
+		fcntl(STDIN_FILENO, F_SETFL, c.in_flags | O_NONBLOCK);
+		c.in_ev = event_new(c.base, STDIN_FILENO, EV_READ | EV_PERSIST,
+		    client_in_ready, &c);
+		event_add(c.in_ev, NULL);
+	} else {
+		c.in_ev = event_new(c.base, -1, 0, client_in_ready, &c);
+		event_active(c.in_ev, EV_READ, 0);
+	}
+	if (c.out_pollable) {
+		c.out_flags = fcntl(STDOUT_FILENO, F_GETFL);
+		fcntl(STDOUT_FILENO, F_SETFL, c.out_flags | O_NONBLOCK);
+		c.out_ev = event_new(c.base, STDOUT_FILENO, EV_WRITE |
+		    EV_PERSIST, client_out_ready, &c);
+	}
+	c.sigterm = evsignal_new(c.base, SIGTERM, client_signal, &c);
+	c.sigint = evsignal_new(c.base, SIGINT, client_signal, &c);
+	c.sighup = evsignal_new(c.base, SIGHUP, client_signal, &c);
+	evsignal_add(c.sigterm, NULL);
+	evsignal_add(c.sigint, NULL);
+	evsignal_add(c.sighup, NULL);
+
+	event_base_dispatch(c.base);
+
+	client_flush(&c);
+	status = c.exit_status;
+	client_free(&c);
+	curl_global_cleanup();
+	return status;
+}

@@ -1,0 +1,33 @@
+/*
+ * client.h: `mcpbridge client URL`: newline-delimited JSON-RPC on stdin and
+ * stdout towards a local MCP client, Streamable HTTP or legacy HTTP+SSE
+ * towards the remote server, with reconnection and re-initialization.
+ */
+#ifndef MCPBRIDGE_CLIENT_H
+#define MCPBRIDGE_CLIENT_H
+
+struct config;
+
+/* Runs until stdin ends and every answer is written, or a signal; returns
+ * the process exit status (0, or the EXIT_* of the first failure). */
+int	client_run(const struct config *);
+
+/* The pure parts, for cli.c and the tests.  On error each returns -1 and
+ * sets *err to a one-line reason (the caller frees it). */
+
+/* http:// or https://; plain http only to loopback unless allow_http. */
+int	client_check_url(const char *url, int allow_http, char **err);
+/* "Name: value" with a token name and no line breaks. */
+int	client_header_check(const char *header, char **err);
+/* Expands ${VAR} from the environment; an unset VAR is an error.  The
+ * error never contains the value. */
+int	client_expand_env(const char *in, char **out, char **err);
+/* A value for the Mcp-Method or Mcp-Name header: as it is if it is plain
+ * printable ASCII, else =?base64?...?= (caller frees). */
+char	*client_header_value(const char *);
+/* Resolves a legacy endpoint (often a relative path) against the SSE URL
+ * and insists on the same scheme, host and port; *out is the absolute URL. */
+int	client_resolve_endpoint(const char *base, const char *ref, char **out,
+	    char **err);
+
+#endif

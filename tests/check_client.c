@@ -1,0 +1,269 @@
+/*
+ * check_client.c: the pure parts of client mode: which URLs are allowed,
+ * header syntax and ${VAR} expansion, and legacy endpoint resolution.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client.h"
+
+/* cli_parse on a NULL-terminated word list after "mcpbridge client". */
+static enum cli_result
+parse(struct config *c, char **err, const char *const *words)
+{
+	char	*argv[32];
+	int	 argc = 0;
+
+	argv[argc++] = (char *)"mcpbridge";
+	argv[argc++] = (char *)"client";
+	while (*words != NULL && argc < 31)
+		argv[argc++] = (char *)*words++;
+	argv[argc] = NULL;
+	config_init(c);
+	return cli_parse(argc, argv, c, err);
+}
+
+static int
+url_ok(const char *url, int allow_http)
+{
+	char	*err = NULL;
+	int	 rv;
+
+	rv = client_check_url(url, allow_http, &err);
+	ck_assert_int_eq(rv == -1, err != NULL);
+	free(err);
+	return rv == 0;
+}
+
+START_TEST(test_check_url)
+{
+	ck_assert(url_ok("https://example.com/mcp", 0));
+	ck_assert(url_ok("http://127.0.0.1:8000/mcp", 0));
+	ck_assert(url_ok("http://127.1.2.3/mcp", 0));
+	ck_assert(url_ok("http://localhost:8000/sse", 0));
+	ck_assert(url_ok("http://[::1]:8000/mcp", 0));
+	ck_assert(!url_ok("http://example.com/mcp", 0));
+	ck_assert(!url_ok("http://127.0.0.1.example.com/mcp", 0));
+	ck_assert(url_ok("http://example.com/mcp", 1));
+	ck_assert(!url_ok("ftp://example.com/", 1));
+	ck_assert(!url_ok("not a url", 1));
+}
+END_TEST
+
+START_TEST(test_header_check)
+{
+	char	*err = NULL;
+
+	ck_assert_int_eq(client_header_check("X-Api-Key: abc", &err), 0);
+	ck_assert_int_eq(client_header_check("Authorization:${TOKEN}", &err),
+	    0);
+	ck_assert_int_eq(client_header_check("no colon", &err), -1);
+	free(err);
+	ck_assert_int_eq(client_header_check(": value", &err), -1);
+	free(err);
+	ck_assert_int_eq(client_header_check("Bad Name: v", &err), -1);
+	free(err);
+	ck_assert_int_eq(client_header_check("X: a\r\nInjected: b", &err), -1);
+	free(err);
+}
+END_TEST
+
+START_TEST(test_expand_env)
+{
+	char	*out = NULL, *err = NULL;
+
+	setenv("CHECK_CLIENT_TOKEN", "s3cret", 1);
+	ck_assert_int_eq(client_expand_env("Authorization: Bearer "
+	    "${CHECK_CLIENT_TOKEN}", &out, &err), 0);
+	ck_assert_str_eq(out, "Authorization: Bearer s3cret");
+	free(out);
+	ck_assert_int_eq(client_expand_env("X: ${CHECK_CLIENT_TOKEN}-"
+	    "${CHECK_CLIENT_TOKEN} $HOME $", &out, &err), 0);
+	ck_assert_str_eq(out, "X: s3cret-s3cret $HOME $");
+	free(out);
+
+	unsetenv("CHECK_CLIENT_UNSET");
+	ck_assert_int_eq(client_expand_env("X: ${CHECK_CLIENT_UNSET}", &out,
+	    &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "CHECK_CLIENT_UNSET"));
+	free(err);
+	ck_assert_int_eq(client_expand_env("X: ${unterminated", &out, &err),
+	    -1);
+	free(err);
+
+	/* A value with a line break is refused, and not shown. */
+	setenv("CHECK_CLIENT_BAD", "a\r\nInjected: x", 1);
+	ck_assert_int_eq(client_expand_env("X: ${CHECK_CLIENT_BAD}", &out,
+	    &err), -1);
+	ck_assert_ptr_null(strstr(err, "Injected"));
+	free(err);
+}
+END_TEST
+
+static char *
+resolve(const char *base, const char *ref)
+{
+	char	*out = NULL, *err = NULL;
+
+	if (client_resolve_endpoint(base, ref, &out, &err) == -1) {
+		ck_assert_ptr_nonnull(err);
+		free(err);
+		return NULL;
+	}
+	return out;
+}
+
+START_TEST(test_resolve_endpoint)
+{
+	char	*s;
+
+	s = resolve("http://127.0.0.1:8000/sse", "/message?sessionId=abc");
+	ck_assert_str_eq(s, "http://127.0.0.1:8000/message?sessionId=abc");
+	free(s);
+	s = resolve("http://127.0.0.1:8000/base/sse", "messages/?session_id=1");
+	ck_assert_str_eq(s,
+	    "http://127.0.0.1:8000/base/messages/?session_id=1");
+	free(s);
+	s = resolve("https://h.example/sse", "https://h.example:443/m");
+	ck_assert_ptr_nonnull(s);
+	free(s);
+	/* Another origin: host, port or scheme. */
+	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
+	    "http://evil.example/message"));
+	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
+	    "http://127.0.0.1:9000/message"));
+	ck_assert_ptr_null(resolve("https://h.example/sse",
+	    "http://h.example/message"));
+	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
+	    "//evil.example/message"));
+	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse", ""));
+}
+END_TEST
+
+START_TEST(test_header_value)
+{
+	static const struct {
+		const char	*in, *out;
+	} cases[] = {
+		{ "tools/call", "tools/call" },
+		{ "get weather", "get weather" },
+		{ "", "" },
+		{ " padded", "=?base64?IHBhZGRlZA==?=" },
+		{ "caf\xc3\xa9", "=?base64?Y2Fmw6k=?=" },
+		{ "a\r\nb", "=?base64?YQ0KYg==?=" },
+		/* the specification's own example: a plain value that looks
+		 * like the sentinel */
+		{ "=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=" },
+	};
+	size_t	i;
+	char	*v;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		v = client_header_value(cases[i].in);
+		ck_assert_str_eq(v, cases[i].out);
+		free(v);
+	}
+}
+END_TEST
+
+START_TEST(test_options)
+{
+	static const char *const all[] = {
+		"--transport", "sse", "--header", "X-A: 1", "--header",
+		"Authorization:${TOKEN}", "--bearer-token-env", "TOKEN",
+		"--cacert", "/etc/ca.pem", "--insecure", "--allow-http",
+		"--connect-timeout", "2s", "--request-timeout", "250ms",
+		"--max-message-size", "1M", "--oneshot",
+		"http://example.com/sse", NULL
+	};
+	static const char *const none[] = { "https://h.example/mcp", NULL };
+	struct config	 c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, none), CLI_OK);
+	ck_assert_int_eq(c.transport, CLI_TRANSPORT_AUTO);
+	ck_assert_uint_eq(c.nheaders, 0);
+	ck_assert_uint_eq(c.connect_timeout_ms, 0);	/* the default */
+	ck_assert_int_eq(c.oneshot, 0);
+	ck_assert_str_eq(c.url, "https://h.example/mcp");
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, all), CLI_OK);
+	ck_assert_int_eq(c.transport, CLI_TRANSPORT_SSE);
+	ck_assert_uint_eq(c.nheaders, 2);
+	ck_assert_str_eq(c.headers[1], "Authorization:${TOKEN}");
+	ck_assert_str_eq(c.bearer_token_env, "TOKEN");
+	ck_assert_str_eq(c.cacert, "/etc/ca.pem");
+	ck_assert_int_eq(c.insecure, 1);
+	ck_assert_int_eq(c.allow_http, 1);
+	ck_assert_uint_eq(c.connect_timeout_ms, 2000);
+	ck_assert_uint_eq(c.request_timeout_ms, 250);
+	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
+	ck_assert_int_eq(c.oneshot, 1);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_option_errors)
+{
+	const char *const *const bad[] = {
+		(const char *const[]){ "--transport", "carrier-pigeon",
+		    "https://h/mcp", NULL },
+		(const char *const[]){ "--header", "nocolon", "https://h/mcp",
+		    NULL },
+		(const char *const[]){ "--request-timeout", "0",
+		    "https://h/mcp", NULL },
+		(const char *const[]){ "--bearer-token-env", "",
+		    "https://h/mcp", NULL },
+		(const char *const[]){ "http://example.com/mcp", NULL },
+		(const char *const[]){ "ftp://h/", NULL },
+		(const char *const[]){ NULL },
+		(const char *const[]){ "--connect", "unix:/x", "https://h/mcp",
+		    NULL },
+	};
+	struct config	 c;
+	char		*err;
+	size_t		 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ck_assert_msg(parse(&c, &err, bad[i]) == CLI_ERROR,
+		    "case %zu parsed", i);
+		ck_assert_ptr_nonnull(err);
+		free(err);
+		config_free(&c);
+	}
+}
+END_TEST
+
+static Suite *
+client_suite(void)
+{
+	Suite	*s = suite_create("client");
+	TCase	*tc = tcase_create("pure");
+
+	tcase_add_test(tc, test_check_url);
+	tcase_add_test(tc, test_header_check);
+	tcase_add_test(tc, test_expand_env);
+	tcase_add_test(tc, test_resolve_endpoint);
+	tcase_add_test(tc, test_header_value);
+	tcase_add_test(tc, test_options);
+	tcase_add_test(tc, test_option_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(client_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,786 @@
+#!/usr/bin/env python3
+"""Client mode against a small MCP server written here, which misbehaves on
+cue: it forgets sessions (404), goes away and comes back on the same port,
+cuts answer streams after an event id, answers too slowly, sends requests
+to the client, and speaks the legacy HTTP+SSE transport.  Each scenario
+drives the real binary over its stdin and stdout, as a local MCP client
+would, and checks that the local client sees every answer once and no
+error it should not see.  Python standard library only; bounded timeouts.
+"""
+import http.server
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+BUILD = os.environ.get("top_builddir", ".")
+BIN = os.path.join(BUILD, "src", "mcpbridge")
+if not os.access(BIN, os.X_OK):
+    print("mcpbridge is not built: skipping")
+    sys.exit(77)
+
+VERSION = "2025-11-25"
+INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": VERSION, "capabilities": {"sampling": {}},
+                   "clientInfo": {"name": "client-faults", "version": "1"}}}
+INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+
+
+def call(i, name, **args):
+    return {"jsonrpc": "2.0", "id": i, "method": "tools/call",
+            "params": {"name": name, "arguments": args}}
+
+
+# ---------------------------------------------------------------- server
+
+class State:
+    """What the server remembers; survives a "restart" only where a real
+    server would not (the counters are for the test's eyes)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.sessions = {}          # sid -> dict
+        self.streams = {}           # stream id -> list of (event id, data)
+        self.received = []          # every message POSTed, in order
+        self.headers = []           # every request's headers
+        self.post_headers = []      # the headers of each of received
+        self.deletes = 0
+        self.gets = 0
+        self.last_event_ids = []
+        self.get_enabled = False
+        self.expired_status = 404
+        self.next = 0
+        self.legacy_streams = {}    # sid -> queue of events for the SSE stream
+
+    def new_id(self, prefix):
+        with self.lock:
+            self.next += 1
+            return "%s%d" % (prefix, self.next)
+
+    def methods(self, name):
+        return [m for m in self.received if m.get("method") == name]
+
+
+def sse(event_id, data, event=None, retry=None):
+    out = ""
+    if retry is not None:
+        out += "retry: %d\n" % retry
+    if event_id is not None:
+        out += "id: %s\n" % event_id
+    if event is not None:
+        out += "event: %s\n" % event
+    out += "data: %s\n\n" % data
+    return out.encode()
+
+
+def result(msg, res):
+    return {"jsonrpc": "2.0", "id": msg["id"], "result": res}
+
+
+def text(msg, t):
+    return result(msg, {"content": [{"type": "text", "text": t}]})
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def setup(self):
+        super().setup()
+        with self.server.st.lock:
+            self.server.live.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        except OSError:
+            pass
+        with self.server.st.lock:
+            self.server.live.discard(self.connection)
+
+    @property
+    def st(self):
+        return self.server.st
+
+    def send_json(self, code, obj, extra=None):
+        body = json.dumps(obj).encode() if obj is not None else b""
+        self.send_response(code)
+        if obj is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def start_sse(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def session(self):
+        sid = self.headers.get("Mcp-Session-Id")
+        with self.st.lock:
+            return self.st.sessions.get(sid)
+
+    def do_POST(self):
+        st = self.st
+        n = int(self.headers.get("Content-Length", "0"))
+        msg = json.loads(self.rfile.read(n))
+        with st.lock:
+            st.received.append(msg)
+            st.headers.append(dict(self.headers))
+            st.post_headers.append(dict(self.headers))
+        path = urllib.parse.urlparse(self.path)
+        if self.server.legacy:
+            return self.legacy_post(msg, path)
+        if msg.get("method") == "initialize":
+            sid = st.new_id("sess-")
+            with st.lock:
+                st.sessions[sid] = {"responses": {}, "get": queue.Queue()}
+            self.send_json(200, result(msg, {
+                "protocolVersion": VERSION, "capabilities": {"tools": {}},
+                "serverInfo": {"name": "faulty", "version": "1"}}),
+                {"Mcp-Session-Id": sid})
+            return
+        sess = self.session()
+        if sess is None and st.expired_status == 400:
+            # As some servers do: 400 and a message, not 404.
+            self.send_json(400, {"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32000,
+                "message": "Bad Request: No valid session ID provided"}})
+            return
+        if sess is None:
+            self.send_json(404, {"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32001, "message": "Session not found"}})
+            return
+        if "method" not in msg:
+            sess["responses"][msg["id"]] = msg
+            self.send_json(202, None)
+            return
+        if "id" not in msg:
+            self.send_json(202, None)
+            return
+        self.answer(msg, sess)
+
+    def answer(self, msg, sess):
+        st = self.st
+        m = msg["method"]
+        if m in ("resources/subscribe", "logging/setLevel", "ping"):
+            self.send_json(200, result(msg, {}))
+        elif m == "tools/list":
+            self.send_json(200, result(msg, {"tools": []}))
+        elif m == "tools/call":
+            name = msg["params"]["name"]
+            args = msg["params"].get("arguments", {})
+            if name == "echo":
+                self.send_json(200, text(msg, args.get("text", "")))
+            elif name == "echo_sse":
+                self.start_sse()
+                self.wfile.write(sse(st.new_id("e"), json.dumps(
+                    text(msg, args.get("text", "")))))
+            elif name == "flood":
+                # Many large notifications on the answer stream.
+                self.start_sse()
+                blob = "x" * args.get("bytes", 1 << 20)
+                try:
+                    for i in range(args.get("count", 10)):
+                        note = {"jsonrpc": "2.0",
+                                "method": "notifications/message",
+                                "params": {"level": "info", "data": blob,
+                                           "logger": str(i)}}
+                        self.wfile.write(sse(None, json.dumps(note)))
+                    self.wfile.write(sse(None, json.dumps(text(msg, "done"))))
+                except OSError:
+                    pass
+            elif name == "slow":
+                time.sleep(args.get("seconds", 3))
+                try:
+                    self.send_json(200, text(msg, "late"))
+                except OSError:
+                    pass
+            elif name == "cut":
+                # Priming event, a progress notification, then the
+                # connection drops; the answer waits for a GET with
+                # Last-Event-ID.
+                sid = st.new_id("stream")
+                e1, e2, e3 = sid + "-1", sid + "-2", sid + "-3"
+                note = {"jsonrpc": "2.0", "method": "notifications/message",
+                        "params": {"level": "info", "data": "working"}}
+                with st.lock:
+                    st.streams[e2] = [(e3, json.dumps(text(msg, "resumed")))]
+                self.start_sse()
+                self.wfile.write(sse(e1, "", retry=150))
+                self.wfile.write(sse(e2, json.dumps(note)))
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif name == "sample":
+                # A server-to-client request on the answer stream; the
+                # answer comes back as a POST.
+                self.start_sse()
+                req = {"jsonrpc": "2.0", "id": "s1",
+                       "method": "sampling/createMessage",
+                       "params": {"messages": [], "maxTokens": 5}}
+                self.wfile.write(sse(st.new_id("e"), json.dumps(req)))
+                self.wfile.flush()
+                deadline = time.time() + 5
+                while "s1" not in sess["responses"] and time.time() < deadline:
+                    time.sleep(0.02)
+                got = sess["responses"].get("s1", {})
+                self.wfile.write(sse(st.new_id("e"), json.dumps(text(
+                    msg, "sampled: " + json.dumps(got.get("result"))))))
+            else:
+                self.send_json(200, {"jsonrpc": "2.0", "id": msg["id"],
+                                     "error": {"code": -32602,
+                                               "message": "no such tool"}})
+        else:
+            self.send_json(200, {"jsonrpc": "2.0", "id": msg["id"], "error": {
+                "code": -32601, "message": "Method not found"}})
+
+    def do_GET(self):
+        st = self.st
+        with st.lock:
+            st.gets += 1
+            st.headers.append(dict(self.headers))
+        if self.server.legacy:
+            return self.legacy_get()
+        sess = self.session()
+        if sess is None:
+            self.send_json(404, None)
+            return
+        last = self.headers.get("Last-Event-ID")
+        if last is not None:
+            with st.lock:
+                st.last_event_ids.append(last)
+                events = st.streams.pop(last, None)
+            if events is not None:
+                self.start_sse()
+                for eid, data in events:
+                    self.wfile.write(sse(eid, data))
+                return
+            # Not an answer stream: the GET stream goes on.
+        if not st.get_enabled:
+            self.send_json(405, None, {"Allow": "POST, DELETE"})
+            return
+        self.start_sse()
+        try:
+            while True:
+                try:
+                    item = sess["get"].get(timeout=0.2)
+                except queue.Empty:
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    continue
+                if item is None:
+                    return
+                self.wfile.write(sse(st.new_id("g"), json.dumps(item)))
+                self.wfile.flush()
+        except OSError:
+            pass
+
+    def do_DELETE(self):
+        st = self.st
+        with st.lock:
+            st.deletes += 1
+            st.sessions.pop(self.headers.get("Mcp-Session-Id"), None)
+        self.send_json(200, None)
+
+    # The 2024-11-05 transport: GET /sse gives the endpoint, POSTs go to
+    # /messages?session=..., answers come on the stream.
+    def legacy_get(self):
+        st = self.st
+        if urllib.parse.urlparse(self.path).path != "/sse":
+            self.send_json(404, None)
+            return
+        sid = st.new_id("legacy-")
+        q = queue.Queue()
+        with st.lock:
+            st.legacy_streams[sid] = q
+        self.start_sse()
+        try:
+            self.wfile.write(sse(None, "/messages?session=" + sid,
+                                 event="endpoint"))
+            self.wfile.flush()
+            while True:
+                try:
+                    item = q.get(timeout=0.2)
+                except queue.Empty:
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    continue
+                if item is None:
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(sse(None, json.dumps(item), event="message"))
+                self.wfile.flush()
+        except OSError:
+            pass
+        finally:
+            with st.lock:
+                st.legacy_streams.pop(sid, None)
+
+    def legacy_post(self, msg, path):
+        st = self.st
+        if path.path != "/messages":
+            self.send_json(405, None, {"Allow": "GET"})
+            return
+        sid = urllib.parse.parse_qs(path.query).get("session", [""])[0]
+        with st.lock:
+            q = st.legacy_streams.get(sid)
+        if q is None:
+            self.send_json(404, None)
+            return
+        self.send_json(202, None)
+        if "id" not in msg or "method" not in msg:
+            return
+        if msg["method"] == "initialize":
+            q.put(result(msg, {"protocolVersion": "2024-11-05",
+                               "capabilities": {"tools": {}},
+                               "serverInfo": {"name": "legacy", "version": "1"}}))
+        elif msg["method"] == "tools/call":
+            args = msg["params"].get("arguments", {})
+            if msg["params"]["name"] == "slow":
+                def later():
+                    time.sleep(args.get("seconds", 1))
+                    q.put(text(msg, "late"))
+                threading.Thread(target=later, daemon=True).start()
+            else:
+                q.put(text(msg, args.get("text", "")))
+        else:
+            q.put(result(msg, {}))
+
+
+class Server:
+    def __init__(self, legacy=False, port=0, st=None, tls=None):
+        self.st = st or State()
+        self.legacy = legacy
+        self.tls = tls
+        self.start(port)
+
+    def start(self, port):
+        http.server.ThreadingHTTPServer.allow_reuse_address = True
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                     Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.st = self.st
+        self.httpd.legacy = self.legacy
+        self.httpd.live = set()
+        if self.tls is not None:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                                server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever,
+                                       kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        """Like a killed process: the listener and every connection go."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        with self.st.lock:
+            live = list(self.httpd.live)
+        for conn in live:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def url(self, path="/mcp"):
+        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http",
+                                        self.port, path)
+
+
+# ---------------------------------------------------------------- client
+
+BRIDGES = []
+
+
+class Bridge:
+    def __init__(self, url, *args, env=None):
+        BRIDGES.append(self)
+        self.log = tempfile.TemporaryFile()
+        self.p = subprocess.Popen(
+            [BIN, "--log-level", "debug", "client", *args, url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+            env=env)
+        self.lines = queue.Queue()
+        threading.Thread(target=self.reader, daemon=True).start()
+
+    def reader(self):
+        for line in self.p.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def send(self, msg):
+        self.p.stdin.write((json.dumps(msg) + "\n").encode())
+        self.p.stdin.flush()
+
+    def recv(self, timeout=10):
+        line = self.lines.get(timeout=timeout)
+        if line is None:
+            raise AssertionError("stdout closed")
+        return json.loads(line)
+
+    def nothing_more(self, wait=0.3):
+        try:
+            line = self.lines.get(timeout=wait)
+        except queue.Empty:
+            return True
+        return line is None
+
+    def finish(self, timeout=15):
+        self.p.stdin.close()
+        rest = []
+        while True:
+            line = self.lines.get(timeout=timeout)
+            if line is None:
+                break
+            rest.append(json.loads(line))
+        status = self.p.wait(timeout=timeout)
+        log = self.stderr()
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            assert bad not in log, "sanitizer report in the log"
+        return status, rest
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def handshake(self):
+        self.send(INIT)
+        r = self.recv()
+        assert r["id"] == 0 and "result" in r, r
+        self.send(INITIALIZED)
+
+
+# ---------------------------------------------------------------- scenarios
+
+def scenario_basic():
+    srv = Server()
+    env = dict(os.environ, FAULTS_KEY="k3y", FAULTS_TOKEN="t0ken")
+    b = Bridge(srv.url(), "--header", "X-Api-Key: ${FAULTS_KEY}",
+               "--bearer-token-env", "FAULTS_TOKEN", env=env)
+    b.handshake()
+    b.send(call(1, "echo", text="one"))
+    b.send(call(2, "echo_sse", text="two"))
+    got = {b.recv()["id"]: None, b.recv()["id"]: None}
+    assert set(got) == {1, 2}, got
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    st = srv.st
+    assert st.deletes == 1, "DELETE at exit"
+    later = st.headers[1:]
+    assert all(h.get("Mcp-Session-Id") for h in later), "session id sent"
+    assert all(h.get("MCP-Protocol-Version") == VERSION for h in later), \
+        "negotiated version sent"
+    assert all(h.get("X-Api-Key") == "k3y" for h in st.headers), "--header"
+    assert all(h.get("Authorization") == "Bearer t0ken" for h in st.headers)
+    for m, h in zip(st.received, st.post_headers):
+        if "method" in m:
+            assert h.get("Mcp-Method") == m["method"], h
+        if m.get("method") == "tools/call":
+            assert h.get("Mcp-Name") == m["params"]["name"], h
+    log = b.stderr()
+    assert "k3y" not in log and "t0ken" not in log, "no header values in logs"
+    srv.stop()
+
+
+def scenario_session_expired():
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe",
+            "params": {"uri": "test://watched"}})
+    assert b.recv()["id"] == 1
+    with srv.st.lock:
+        srv.st.sessions.clear()         # the server forgot us
+    b.send(call(2, "echo", text="after"))
+    r = b.recv()
+    assert r["id"] == 2 and r["result"]["content"][0]["text"] == "after", r
+    assert b.nothing_more(), "the replayed initialize is not shown"
+    st = srv.st
+    assert len(st.methods("initialize")) == 2
+    assert len(st.methods("notifications/initialized")) == 2
+    assert len(st.methods("resources/subscribe")) == 2, "re-subscribed"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    assert "starting a new session" in b.stderr()
+    srv.stop()
+
+
+def scenario_session_400():
+    srv = Server()
+    srv.st.expired_status = 400
+    b = Bridge(srv.url())
+    b.handshake()
+    with srv.st.lock:
+        srv.st.sessions.clear()
+    b.send(call(1, "echo", text="after"))
+    r = b.recv()
+    assert r["id"] == 1 and "result" in r, r
+    assert len(srv.st.methods("initialize")) == 2
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_backpressure():
+    # The local client reads nothing for a while: the bridge pauses its
+    # transfers rather than buffer everything, then delivers it all, in
+    # order, once the client reads again.
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "flood", count=24, bytes=1 << 20))
+    time.sleep(1.5)
+    for i in range(24):
+        r = b.recv()
+        assert r["params"]["logger"] == str(i), r["params"]["logger"]
+    r = b.recv()
+    assert r["id"] == 1, r
+    status, rest = b.finish()
+    assert status == 0 and rest == []
+    assert "pausing transfers" in b.stderr()
+    srv.stop()
+
+
+def scenario_tls():
+    d = tempfile.mkdtemp()
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    try:
+        r = subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+             "-keyout", key, "-out", cert, "-days", "2", "-subj",
+             "/CN=localhost", "-addext",
+             "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        print("# openssl not available: TLS not tested")
+        return
+    if r.returncode != 0:
+        print("# openssl req failed: TLS not tested")
+        return
+    srv = Server(tls=(cert, key))
+    # Trusted through --cacert.
+    b = Bridge(srv.url(), "--cacert", cert)
+    b.handshake()
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    # Not trusted: an error for the request, no retries, and a status.
+    b = Bridge(srv.url())
+    b.send(INIT)
+    r = b.recv()
+    assert "error" in r, r
+    status, rest = b.finish()
+    assert status != 0, status
+    # --insecure works, with a warning.
+    b = Bridge(srv.url(), "--insecure")
+    b.handshake()
+    status, rest = b.finish()
+    assert status == 0
+    assert "not verified" in b.stderr()
+    srv.stop()
+
+
+def scenario_restart():
+    srv = Server()
+    port = srv.port
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "echo", text="before"))
+    assert b.recv()["id"] == 1
+    srv.stop()                          # killed...
+    b.send(call(2, "echo", text="during"))
+    time.sleep(0.5)
+    srv2 = Server(port=port)            # ...and back, knowing nothing
+    r = b.recv(timeout=15)
+    assert r["id"] == 2 and "result" in r, r
+    assert len(srv2.st.methods("initialize")) == 1, "re-initialized"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv2.stop()
+
+
+def scenario_stream_cut():
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    t0 = time.time()
+    b.send(call(1, "cut"))
+    first = b.recv()
+    assert first.get("method") == "notifications/message", first
+    r = b.recv()
+    assert r["id"] == 1 and r["result"]["content"][0]["text"] == "resumed", r
+    assert time.time() - t0 >= 0.14, "the retry field is obeyed"
+    assert b.nothing_more(), "nothing doubled"
+    assert len(srv.st.methods("tools/call")) == 1, "not sent twice"
+    assert srv.st.last_event_ids and srv.st.last_event_ids[0].endswith("-2")
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_timeout():
+    srv = Server()
+    b = Bridge(srv.url(), "--request-timeout", "700ms")
+    b.handshake()
+    t0 = time.time()
+    b.send(call(1, "slow", seconds=3))
+    b.send(call(2, "echo", text="quick"))
+    answers = {}
+    for _ in range(2):
+        r = b.recv()
+        answers[r["id"]] = r
+    assert "result" in answers[2]
+    assert "error" in answers[1], answers[1]
+    assert time.time() - t0 < 2.5
+    status, rest = b.finish()
+    assert status == 75, status
+    assert rest == [], "the late answer is not written"
+    time.sleep(0.3)
+    srv.stop()
+
+
+def scenario_unreachable():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    b = Bridge("http://127.0.0.1:%d/mcp" % port)
+    b.send(INIT)
+    r = b.recv(timeout=20)
+    assert r["id"] == 0 and "error" in r, r
+    status, rest = b.finish()
+    assert status == 69, status
+
+
+def scenario_sampling():
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "sample"))
+    req = b.recv()
+    assert req["method"] == "sampling/createMessage" and req["id"] == "s1"
+    b.send({"jsonrpc": "2.0", "id": "s1", "result": {"model": "m",
+            "role": "assistant", "content": {"type": "text", "text": "hi"}}})
+    r = b.recv()
+    assert r["id"] == 1 and '"hi"' in r["result"]["content"][0]["text"], r
+    status, rest = b.finish()
+    assert status == 0 and rest == []
+    srv.stop()
+
+
+def scenario_get_stream():
+    srv = Server()
+    srv.st.get_enabled = True
+    b = Bridge(srv.url())
+    b.handshake()
+    deadline = time.time() + 5
+    while srv.st.gets == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+    with srv.st.lock:
+        sess = list(srv.st.sessions.values())[0]
+    sess["get"].put({"jsonrpc": "2.0",
+                     "method": "notifications/tools/list_changed"})
+    r = b.recv()
+    assert r["method"] == "notifications/tools/list_changed", r
+    sess["get"].put(None)               # the server closes the stream
+    deadline = time.time() + 5
+    while srv.st.gets < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert srv.st.gets >= 2, "the GET stream is reopened"
+    sess["get"].put({"jsonrpc": "2.0", "method": "notifications/x"})
+    assert b.recv()["method"] == "notifications/x"
+    status, rest = b.finish()
+    assert status == 0 and rest == []
+    srv.stop()
+
+
+def scenario_legacy():
+    srv = Server(legacy=True)
+    # auto: POST to /sse is refused with 405, so the bridge falls back.
+    b = Bridge(srv.url("/sse"))
+    b.handshake()
+    b.send(call(1, "echo", text="legacy"))
+    r = b.recv()
+    assert r["result"]["content"][0]["text"] == "legacy", r
+    # The stream drops while a request is in flight: a new session, the
+    # request sent again, one answer.
+    b.send(call(2, "slow", seconds=0.5))
+    time.sleep(0.1)
+    with srv.st.lock:
+        qs = list(srv.st.legacy_streams.values())
+    for q in qs:
+        q.put(None)
+    r = b.recv(timeout=10)
+    assert r["id"] == 2 and "result" in r, r
+    assert b.nothing_more(0.8), "nothing doubled"
+    # One refused Streamable HTTP attempt, one per legacy session.
+    assert len(srv.st.methods("initialize")) == 3
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_oneshot():
+    srv = Server()
+    b = Bridge(srv.url(), "--oneshot")
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    status, rest = b.finish()
+    assert status == 0 and len(rest) == 1 and rest[0]["id"] == 1, rest
+    assert len(srv.st.methods("initialize")) == 1
+    srv.stop()
+
+
+SCENARIOS = [scenario_basic, scenario_session_expired, scenario_session_400,
+             scenario_backpressure, scenario_tls, scenario_restart,
+             scenario_stream_cut, scenario_timeout, scenario_sampling,
+             scenario_get_stream, scenario_legacy, scenario_oneshot,
+             scenario_unreachable]
+
+
+def main():
+    signal.alarm(240)
+    only = sys.argv[1:]
+    failed = 0
+    for sc in SCENARIOS:
+        name = sc.__name__[len("scenario_"):]
+        if only and name not in only:
+            continue
+        del BRIDGES[:]
+        try:
+            sc()
+            print("ok - %s" % name)
+        except Exception as e:          # report and go on
+            failed += 1
+            print("not ok - %s: %r" % (name, e))
+            import traceback
+            traceback.print_exc()
+            for b in BRIDGES:
+                print("---- mcpbridge's log:")
+                print(b.stderr()[-4000:])
+                if b.p.poll() is None:
+                    b.p.kill()
+    print("%d failed" % failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
