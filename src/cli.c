@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 enum {
@@ -45,6 +46,22 @@ enum {
 	OPT_MAX_QUEUE,
 	OPT_MAX_BODY,
 	OPT_REPLAY_BUFFER,
+	OPT_ALLOW_HOST,
+	OPT_ALLOW_ORIGIN,
+	OPT_CORS,
+	OPT_AUTH_TOKEN_FILE,
+	OPT_AUTH_TOKEN_ENV,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_MAX_HEADER_SIZE,
+	OPT_MAX_HEADERS,
+	OPT_READ_TIMEOUT,
+	OPT_MAX_SESSIONS,
+	OPT_RATE_LIMIT,
+	OPT_MAX_IN_FLIGHT,
+	OPT_SESSION_TIMEOUT,
+	OPT_DRAIN_TIMEOUT,
+	OPT_METRICS_LISTEN,
 	OPT_TRANSPORT,
 	OPT_HEADER,
 	OPT_BEARER_TOKEN_ENV,
@@ -91,6 +108,23 @@ static const struct option cli_serve_options[] = {
 	{ "max-queue",		required_argument, NULL, OPT_MAX_QUEUE },
 	{ "max-body",		required_argument, NULL, OPT_MAX_BODY },
 	{ "replay-buffer",	required_argument, NULL, OPT_REPLAY_BUFFER },
+	{ "allow-host",		required_argument, NULL, OPT_ALLOW_HOST },
+	{ "allow-origin",	required_argument, NULL, OPT_ALLOW_ORIGIN },
+	{ "cors",		required_argument, NULL, OPT_CORS },
+	{ "auth-token-file",	required_argument, NULL, OPT_AUTH_TOKEN_FILE },
+	{ "auth-token-env",	required_argument, NULL, OPT_AUTH_TOKEN_ENV },
+	{ "tls-cert",		required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",		required_argument, NULL, OPT_TLS_KEY },
+	{ "max-header-size",	required_argument, NULL, OPT_MAX_HEADER_SIZE },
+	{ "max-headers",	required_argument, NULL, OPT_MAX_HEADERS },
+	{ "read-timeout",	required_argument, NULL, OPT_READ_TIMEOUT },
+	{ "max-sessions",	required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "rate-limit",		required_argument, NULL, OPT_RATE_LIMIT },
+	{ "max-in-flight",	required_argument, NULL, OPT_MAX_IN_FLIGHT },
+	{ "request-timeout",	required_argument, NULL, OPT_REQUEST_TIMEOUT },
+	{ "session-timeout",	required_argument, NULL, OPT_SESSION_TIMEOUT },
+	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "metrics-listen",	required_argument, NULL, OPT_METRICS_LISTEN },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -135,6 +169,14 @@ config_init(struct config *c)
 	c->max_body = CLI_DEFAULT_MAX_BODY;
 	c->replay_messages = CLI_DEFAULT_REPLAY_MESSAGES;
 	c->replay_bytes = CLI_DEFAULT_REPLAY_BYTES;
+	c->max_header_size = CLI_DEFAULT_MAX_HEADER_SIZE;
+	c->max_headers = CLI_DEFAULT_MAX_HEADERS;
+	c->read_timeout_ms = CLI_DEFAULT_READ_TIMEOUT_MS;
+	c->max_sessions = CLI_DEFAULT_MAX_SESSIONS;
+	c->max_in_flight = CLI_DEFAULT_MAX_IN_FLIGHT;
+	c->serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	c->session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
+	c->drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
 }
 
 static void
@@ -162,6 +204,14 @@ config_free(struct config *c)
 	free(c->sse_path);
 	free(c->message_path);
 	free(c->mcp_path);
+	cli_free_vector(c->allow_hosts);
+	cli_free_vector(c->allow_origins);
+	cli_free_vector(c->cors);
+	free(c->auth_token_file);
+	free(c->auth_token_env);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->metrics_listen);
 	free(c->url);
 	cli_free_vector(c->headers);
 	free(c->bearer_token_env);
@@ -350,6 +400,163 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 	return 0;
 }
 
+/* Appends to a NULL-terminated list. */
+static void
+cli_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+/* An origin as browsers send it: scheme://host[:port], or "*". */
+static int
+cli_check_origin(const char *opt, const char *s, char **err)
+{
+	const char	*p;
+
+	if (strcmp(s, "*") == 0)
+		return 0;
+	if ((p = strstr(s, "://")) != NULL && p != s && p[3] != '\0' &&
+	    strchr(p + 3, '/') == NULL)
+		return 0;
+	xasprintf(err, "%s wants an origin such as http://localhost:3000 "
+	    "(no path) or *, not '%s'", opt, s);
+	return -1;
+}
+
+/* serve: who may connect, limits, operations. */
+static int
+cli_serve_security_option(struct config *c, int ch, const char *arg,
+    char **err)
+{
+	uint64_t	 ms;
+	size_t		 size;
+	long		 n;
+
+	switch (ch) {
+	case OPT_ALLOW_HOST:
+		if (*arg == '\0' || strpbrk(arg, " \t/") != NULL) {
+			xasprintf(err, "--allow-host wants a host name, "
+			    "host:port or *, not '%s'", arg);
+			return -1;
+		}
+		cli_push(&c->allow_hosts, &c->nallow_hosts, arg);
+		return 0;
+	case OPT_ALLOW_ORIGIN:
+	case OPT_CORS:
+		if (cli_check_origin(ch == OPT_CORS ? "--cors" :
+		    "--allow-origin", arg, err) == -1)
+			return -1;
+		if (ch == OPT_CORS)
+			cli_push(&c->cors, &c->ncors, arg);
+		else
+			cli_push(&c->allow_origins, &c->nallow_origins, arg);
+		return 0;
+	case OPT_AUTH_TOKEN_FILE:
+		free(c->auth_token_file);
+		c->auth_token_file = xstrdup(arg);
+		return 0;
+	case OPT_AUTH_TOKEN_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL) {
+			xasprintf(err, "--auth-token-env wants the name of an "
+			    "environment variable, not '%s'", arg);
+			return -1;
+		}
+		free(c->auth_token_env);
+		c->auth_token_env = xstrdup(arg);
+		return 0;
+	case OPT_TLS_CERT:
+	case OPT_TLS_KEY:
+		if (!tls_available()) {
+			xasprintf(err, "%s: TLS is not available: mcpbridge "
+			    "was built without libevent_openssl",
+			    ch == OPT_TLS_CERT ? "--tls-cert" : "--tls-key");
+			return -1;
+		}
+		if (ch == OPT_TLS_CERT) {
+			free(c->tls_cert);
+			c->tls_cert = xstrdup(arg);
+		} else {
+			free(c->tls_key);
+			c->tls_key = xstrdup(arg);
+		}
+		return 0;
+	case OPT_MAX_HEADER_SIZE:
+		if (cli_parse_size(arg, &size) == -1 || size < 1024 ||
+		    size > 16 * 1024 * 1024) {
+			xasprintf(err, "--max-header-size wants a size from 1K "
+			    "to 16M, not '%s'", arg);
+			return -1;
+		}
+		c->max_header_size = size;
+		return 0;
+	case OPT_MAX_HEADERS:
+		if (cli_parse_int(arg, 8, 10000, &n) == -1) {
+			xasprintf(err, "--max-headers wants 8 to 10000, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->max_headers = (size_t)n;
+		return 0;
+	case OPT_MAX_SESSIONS:
+	case OPT_MAX_IN_FLIGHT:
+		if (cli_parse_int(arg, 0, 10000000, &n) == -1) {
+			xasprintf(err, "%s wants a number, not '%s'",
+			    ch == OPT_MAX_SESSIONS ? "--max-sessions" :
+			    "--max-in-flight", arg);
+			return -1;
+		}
+		if (ch == OPT_MAX_SESSIONS)
+			c->max_sessions = (size_t)n;
+		else
+			c->max_in_flight = (size_t)n;
+		return 0;
+	case OPT_RATE_LIMIT:
+		if (cli_parse_int(arg, 0, 1000000, &n) == -1) {
+			xasprintf(err, "--rate-limit wants requests a second, "
+			    "not '%s'", arg);
+			return -1;
+		}
+		c->rate_limit = (uint64_t)n;
+		return 0;
+	case OPT_READ_TIMEOUT:
+	case OPT_REQUEST_TIMEOUT:
+	case OPT_SESSION_TIMEOUT:
+	case OPT_DRAIN_TIMEOUT:
+		if (cli_parse_duration(arg, &ms) == -1 || ms > INT32_MAX ||
+		    (ms == 0 && ch == OPT_READ_TIMEOUT)) {
+			xasprintf(err, "%s wants a duration, not '%s'",
+			    ch == OPT_READ_TIMEOUT ? "--read-timeout" :
+			    ch == OPT_REQUEST_TIMEOUT ? "--request-timeout" :
+			    ch == OPT_SESSION_TIMEOUT ? "--session-timeout" :
+			    "--drain-timeout", arg);
+			return -1;
+		}
+		if (ch == OPT_READ_TIMEOUT)
+			c->read_timeout_ms = ms;
+		else if (ch == OPT_REQUEST_TIMEOUT)
+			c->serve_request_timeout_ms = ms;
+		else if (ch == OPT_SESSION_TIMEOUT)
+			c->session_timeout_ms = ms;
+		else
+			c->drain_timeout_ms = ms;
+		return 0;
+	case OPT_METRICS_LISTEN:
+		if (strrchr(arg, ':') == NULL || strrchr(arg, ':') == arg ||
+		    strrchr(arg, ':')[1] == '\0') {
+			xasprintf(err, "--metrics-listen wants HOST:PORT, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		free(c->metrics_listen);
+		c->metrics_listen = xstrdup(arg);
+		return 0;
+	}
+	xasprintf(err, "internal: unhandled option %d", ch);
+	return -1;
+}
+
 static int
 cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 {
@@ -524,6 +731,8 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		xasprintf(err, "--replay-buffer wants MESSAGES[,BYTES], not "
 		    "'%s'", arg);
 		return -1;
+	default:
+		return cli_serve_security_option(c, ch, arg, err);
 	}
 	xasprintf(err, "internal: unhandled option %d", ch);
 	return -1;
@@ -614,11 +823,15 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 	enum cli_result	res = CLI_OK;
 	int		ch, r;
 
-	/* '+': stop at the first non-option (the command), ':': report a
-	 * missing argument as ':' so the message can say so. */
+	/* '+': stop at the first non-option (the mode word, or serve's
+	 * command, whose own options are not ours); client mode takes options
+	 * after its URL too, as IDE configs often put them last.  ':': report
+	 * a missing argument as ':' so the message can say so. */
+	const char	*optstring = c->mode == CLI_MODE_CLIENT ? ":hV" : "+:hV";
+
 	optind = 0;	/* glibc: a full re-initialisation for each argv */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:hV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		if (ch == 'h')
 			ch = OPT_HELP;
 		else if (ch == 'V')
@@ -667,6 +880,15 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		if (c->connect != NULL && (c->env != NULL || c->cwd != NULL)) {
 			xasprintf(err, "--env and --cwd apply to a command, "
 			    "not to --connect");
+			return CLI_ERROR;
+		}
+		if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+			xasprintf(err, "--tls-cert and --tls-key go together");
+			return CLI_ERROR;
+		}
+		if (c->auth_token_file != NULL && c->auth_token_env != NULL) {
+			xasprintf(err, "give either --auth-token-file or "
+			    "--auth-token-env, not both");
 			return CLI_ERROR;
 		}
 		if (argc > 0)
@@ -761,6 +983,29 @@ static const char cli_usage_serve[] =
 "  --max-queue SIZE         output queued per session before it is dropped (8M)\n"
 "  --max-body SIZE          largest request body (default 4M)\n"
 "  --replay-buffer N[,SIZE] events kept per session for resumption (1000,1M)\n"
+"\n"
+"Who may connect:\n"
+"  --allow-host HOST        also accept this Host header (repeatable, or *)\n"
+"  --allow-origin ORIGIN    also accept this Origin header (repeatable, or *)\n"
+"  --cors ORIGIN            let browser pages from ORIGIN in (repeatable, or *)\n"
+"  --auth-token-file FILE   require 'Authorization: Bearer' with a token\n"
+"                           from FILE (one a line)\n"
+"  --auth-token-env VAR     the same with tokens from VAR (comma-separated)\n"
+"  --tls-cert FILE          serve HTTPS with this certificate chain (PEM)\n"
+"  --tls-key FILE           and this private key (PEM)\n"
+"\n"
+"Limits:\n"
+"  --max-header-size SIZE   request headers, in all (default 16K): 431\n"
+"  --max-headers N          request header lines (default 100): 431\n"
+"  --read-timeout DURATION  to receive a request (default 30s): 408\n"
+"  --max-sessions N         sessions at once (default 10000, 0: none): 503\n"
+"  --rate-limit N           requests a second per token or address (0: none,\n"
+"                           the default): 429\n"
+"  --max-in-flight N        requests waiting per session (default 100): 429\n"
+"  --request-timeout DURATION  for the child's answer (default 5m, 0: none)\n"
+"  --session-timeout DURATION  idle sessions end (default 30m, 0: never)\n"
+"  --drain-timeout DURATION on SIGTERM, for requests in flight (default 10s)\n"
+"  --metrics-listen HOST:PORT  serve /metrics there too\n"
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"

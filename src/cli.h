@@ -48,6 +48,14 @@ enum cli_transport {
 #define CLI_DEFAULT_REPLAY_BYTES	(1u * 1024 * 1024)
 #define CLI_DEFAULT_CONNECT_TIMEOUT_MS	10000
 #define CLI_DEFAULT_REQUEST_TIMEOUT_MS	300000
+/* serve: limits */
+#define CLI_DEFAULT_MAX_HEADER_SIZE	(16u * 1024)
+#define CLI_DEFAULT_MAX_HEADERS		100
+#define CLI_DEFAULT_READ_TIMEOUT_MS	30000
+#define CLI_DEFAULT_MAX_SESSIONS	10000
+#define CLI_DEFAULT_MAX_IN_FLIGHT	100
+#define CLI_DEFAULT_SESSION_TIMEOUT_MS	(30u * 60 * 1000)
+#define CLI_DEFAULT_DRAIN_TIMEOUT_MS	10000
 
 struct config {
 	enum cli_mode		 mode;
@@ -84,6 +92,32 @@ struct config {
 	size_t			 max_body;
 	size_t			 replay_messages;
 	size_t			 replay_bytes;
+
+	/* serve: who may connect */
+	char			**allow_hosts;	/* NULL-terminated, or NULL */
+	size_t			 nallow_hosts;
+	char			**allow_origins;
+	size_t			 nallow_origins;
+	char			**cors;
+	size_t			 ncors;
+	char			*auth_token_file;
+	char			*auth_token_env;
+	char			*tls_cert;
+	char			*tls_key;
+
+	/* serve: limits */
+	size_t			 max_header_size;
+	size_t			 max_headers;
+	uint64_t		 read_timeout_ms;
+	size_t			 max_sessions;	/* 0: no limit */
+	uint64_t		 rate_limit;	/* requests a second; 0: none */
+	size_t			 max_in_flight;	/* per session; 0: no limit */
+	uint64_t		 serve_request_timeout_ms; /* 0: none */
+	uint64_t		 session_timeout_ms;	/* 0: never */
+	uint64_t		 drain_timeout_ms;
+
+	/* serve: operations */
+	char			*metrics_listen;	/* HOST:PORT or NULL */
 
 	/* client */
 	char			*url;

@@ -26,9 +26,11 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,21 +39,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "cli.h"
 #include "http.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "metrics.h"
 #include "mux.h"
+#include "ratelimit.h"
 #include "session.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 /* Descriptors kept free for the rest of the program when accept fails. */
@@ -67,7 +75,74 @@
 #define HTTP_POLL_MS		200
 /* The retry field sent to those clients: how soon they come back. */
 #define HTTP_RETRY_MS		250
-#define HTTP_MAX_HEADERS	(64 * 1024)
+/*
+ * libevent answers headers larger than its own limit by itself (413, then
+ * closes); ours is lower, so that the common case gets a proper 431 from
+ * http_request.  Its limit is this many times ours.
+ */
+#define HTTP_HEADERS_HARD_FACTOR 4
+/* How often idle sessions, rate buckets and draining are looked at. */
+#define HTTP_SWEEP_MS		1000
+#define HTTP_DRAIN_CHECK_MS	50
+/* A connection closed with 408 gets this long to take the answer. */
+#define HTTP_LINGER_MS		2000
+/* Unacknowledged data for this long means the client is gone (Linux). */
+#define HTTP_TCP_USER_TIMEOUT_MS 60000
+/* Retry-After for 503 (too many sessions, draining) and in-flight 429. */
+#define HTTP_RETRY_AFTER_S	1
+#define HTTP_CONN_HASH_SIZE	1024
+
+/* What the MCP headers a browser page may send and read. */
+#define HTTP_CORS_ALLOW_HEADERS	"Content-Type, Accept, Authorization, " \
+	"Mcp-Session-Id, MCP-Protocol-Version, Last-Event-ID, Mcp-Method, " \
+	"Mcp-Name"
+#define HTTP_CORS_EXPOSE_HEADERS "Mcp-Session-Id, WWW-Authenticate, " \
+	"Retry-After"
+#define HTTP_CORS_MAX_AGE	"600"
+
+/*
+ * One client connection, from accept to close.  It follows the request
+ * being read (for the read deadline), the request being handled (for the
+ * access log) and owns the connection's close callback, which session.c
+ * borrows through session_ops.watch.
+ */
+enum http_conn_state {
+	CONN_SETUP = 0,		/* accepted; evhttp's connection not known yet */
+	CONN_IDLE,		/* waiting for the first byte of a request */
+	CONN_READING,		/* bytes came: the read deadline runs */
+	CONN_HANDLING,		/* ours until the response is written */
+	CONN_CLOSING,		/* answered 408 or refused: closing */
+};
+
+struct http_conn {
+	struct http			*h;
+	struct bufferevent		*bev;
+	struct evhttp_connection	*evcon;
+	struct event			*timer;
+	enum http_conn_state		 state;
+	struct evbuffer_cb_entry	*in_cb;
+	struct evbuffer_cb_entry	*out_cb;
+
+	/* The stream's close callback, if one is attached. */
+	void				(*closecb)(struct evhttp_connection *,
+					    void *);
+	void				*closearg;
+
+	/* The request being handled, for the access log. */
+	struct evhttp_request		*req;
+	int				 status;	/* as written */
+	uint64_t			 start_ms;
+	enum evhttp_cmd_type		 cmd;
+	char				 path[128];
+	char				 sid[SESSION_ID_LEN + 1];
+	char				 method[64];	/* JSON-RPC */
+	const char			*note;		/* static strings only */
+	char				 peer[64];
+
+	LIST_ENTRY(http_conn)		 hash_entry;
+	LIST_ENTRY(http_conn)		 entry;
+};
+LIST_HEAD(http_conns, http_conn);
 
 struct http {
 	struct event_base		*base;
@@ -79,19 +154,43 @@ struct http {
 	struct evhttp			*evh;
 	struct evhttp_bound_socket	*bound;
 	struct evconnlistener		*listener;
+	struct evhttp			*metrics_evh;	/* --metrics-listen */
 	struct sessions			*sessions;
 	struct event			*reap;
 	struct event			*accept_retry;
+	struct event			*sweep;
 	int				 reserve[HTTP_FD_RESERVE];
 	int				 draining;
+	int				 closing;	/* drained: ending sessions */
 	int				 freeing;
-	int				 loopback;	/* check Host and Origin */
+
+	struct auth			*auth;		/* NULL: no tokens */
+	struct auth_origins		 origins;
+	struct ratelimit		*ratelimit;	/* NULL: no limit */
+	struct tls			*tls;		/* NULL: plain HTTP */
+
+	/* The request being handled by http_request (it runs to the end
+	 * before another starts): its connection and its token. */
+	struct http_conn		*cur;
+	int				 owner;
+
+	struct http_conns		 conns;
+	struct http_conns		 conns_hash[HTTP_CONN_HASH_SIZE];
+	size_t				 nconns;
+	size_t				 in_flight;	/* over all sessions */
+
+	http_stats_cb			 stats;
+	void				*stats_arg;
+	uint64_t			 drain_deadline;
+	void				(*drained)(void *);
+	void				*drained_arg;
 
 	char				*mcp_path;
 	char				*sse_path;
 	char				*message_path;
 	char				*healthz_path;
 	char				*readyz_path;
+	char				*metrics_path;
 
 	LIST_ENTRY(http)		 entry;
 };
@@ -104,12 +203,62 @@ static void	http_lost(struct session *, struct stream *, void *);
 static void	http_overflow(struct session *, void *);
 static void	http_hold_expired(struct session *, struct stream *, void *);
 static void	http_kick(struct http *, struct stream *);
+static void	http_watch(struct evhttp_connection *,
+		    void (*)(struct evhttp_connection *, void *), void *, void *);
 
 static const struct session_ops http_session_ops = {
 	.lost = http_lost,
 	.overflow = http_overflow,
 	.hold_expired = http_hold_expired,
+	.watch = http_watch,
 };
+
+static uint64_t
+http_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+http_tv(struct timeval *tv, uint64_t ms)
+{
+	tv->tv_sec = (time_t)(ms / 1000);
+	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
+}
+
+/* Notes for the access log of the request being handled. */
+static void
+http_note(struct http *h, const char *note)
+{
+	if (h->cur != NULL)
+		h->cur->note = note;
+}
+
+static void
+http_note_session(struct http *h, const struct session *sess)
+{
+	if (h->cur != NULL && sess != NULL)
+		memcpy(h->cur->sid, sess->id, sizeof h->cur->sid);
+}
+
+static void
+http_note_method(struct http *h, json_object *msg)
+{
+	json_object	*first;
+
+	if (h->cur == NULL)
+		return;
+	first = msg;
+	if (json_object_is_type(msg, json_type_array))
+		first = json_object_array_length(msg) > 0 ?
+		    json_object_array_get_idx(msg, 0) : NULL;
+	if (first != NULL && jsonrpc_method(first) != NULL)
+		snprintf(h->cur->method, sizeof h->cur->method, "%s",
+		    jsonrpc_method(first));
+}
 
 static void
 http_pump(struct http *h)
@@ -150,6 +299,19 @@ http_reply_error(struct evhttp_request *req, int code, const char *reason,
 	    json_object_to_json_string_ext(err, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(err);
+}
+
+/* 429 and 503 that a client may try again after a while. */
+static void
+http_reply_later(struct evhttp_request *req, int code, const char *reason,
+    unsigned long seconds, const char *message)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof buf, "%lu", seconds == 0 ? 1 : seconds);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", buf);
+	http_reply_error(req, code, reason, JSONRPC_SERVER_ERROR, message);
 }
 
 static void
@@ -231,47 +393,6 @@ http_accepts(const char *accept, const char *type)
 	return 0;
 }
 
-/* Hosts a loopback listener answers to: DNS rebinding protection. */
-static int
-http_local_host(const char *host, size_t len)
-{
-	const char	*colon;
-
-	/* Drop the port: "[::1]:80", "localhost:80". */
-	if (len > 0 && host[0] == '[') {
-		colon = memchr(host, ']', len);
-		if (colon == NULL)
-			return 0;
-		len = (size_t)(colon - host) + 1;
-	} else if ((colon = memchr(host, ':', len)) != NULL)
-		len = (size_t)(colon - host);
-	return http_token_eq(host, len, "localhost") ||
-	    http_token_eq(host, len, "127.0.0.1") ||
-	    http_token_eq(host, len, "[::1]");
-}
-
-static int
-http_origin_ok(struct http *h, struct evhttp_request *req)
-{
-	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
-	const char		*host, *origin, *p;
-
-	if (!h->loopback)
-		return 1;
-	if ((host = evhttp_find_header(hdrs, "Host")) != NULL &&
-	    !http_local_host(host, strlen(host)))
-		return 0;
-	if ((origin = evhttp_find_header(hdrs, "Origin")) == NULL)
-		return 1;
-	if (strncasecmp(origin, "http://", 7) == 0)
-		p = origin + 7;
-	else if (strncasecmp(origin, "https://", 8) == 0)
-		p = origin + 8;
-	else
-		return 0;
-	return http_local_host(p, strcspn(p, "/"));
-}
-
 /* MCP-Protocol-Version: absent means 2025-03-26; unknown is an error. */
 static int
 http_version_ok(struct evhttp_request *req)
@@ -291,7 +412,8 @@ static json_object *
 http_body_json(struct http *h, struct evhttp_request *req)
 {
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
-	struct json_tokener	*tok;
+	/* Kept: making one costs more than parsing a small body. */
+	static struct json_tokener *tok;
 	json_object		*msg;
 	const char		*data;
 	size_t			 len, end;
@@ -304,7 +426,9 @@ http_body_json(struct http *h, struct evhttp_request *req)
 	}
 	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
 		data = "";
-	tok = json_tokener_new();
+	if (tok == NULL && (tok = json_tokener_new()) == NULL)
+		fatalx("json_tokener_new");
+	json_tokener_reset(tok);
 	msg = json_tokener_parse_ex(tok, data, (int)len);
 	/* Only white space may follow (the body is not NUL-terminated). */
 	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
@@ -313,14 +437,17 @@ http_body_json(struct http *h, struct evhttp_request *req)
 	}
 	if (json_tokener_get_error(tok) != json_tokener_success ||
 	    end != len || msg == NULL) {
-		json_tokener_free(tok);
 		if (msg != NULL)
 			json_object_put(msg);
+		/* A body cut inside "\ud83d..." leaves the tokener a dangling
+		 * surrogate that json_tokener_reset (json-c 0.16) keeps: the
+		 * next client's \u escape would be garbled.  Start afresh. */
+		json_tokener_free(tok);
+		tok = NULL;
 		http_reply_error(req, 400, "Bad Request", JSONRPC_PARSE_ERROR,
 		    "Parse error");
 		return NULL;
 	}
-	json_tokener_free(tok);
 	if (!json_object_is_type(msg, json_type_object) &&
 	    !json_object_is_type(msg, json_type_array)) {
 		json_object_put(msg);
@@ -340,6 +467,353 @@ http_json_text(json_object *msg, size_t *len)
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	*len = strlen(s);
 	return s;
+}
+
+/* ---- connections ---- */
+
+static unsigned int
+http_conn_hash(const struct evhttp_connection *evcon)
+{
+	uintptr_t	v = (uintptr_t)evcon;
+
+	return (unsigned int)((v >> 4) ^ (v >> 14)) % HTTP_CONN_HASH_SIZE;
+}
+
+static struct http_conn *
+http_conn_find(struct http *h, struct evhttp_connection *evcon)
+{
+	struct http_conn	*conn;
+
+	if (evcon == NULL)
+		return NULL;
+	LIST_FOREACH(conn, &h->conns_hash[http_conn_hash(evcon)], hash_entry) {
+		if (conn->evcon == evcon)
+			return conn;
+	}
+	return NULL;
+}
+
+/* The access log line and the status count of the request handled. */
+static void
+http_conn_log(struct http_conn *conn, int status, const char *note)
+{
+	struct log_request	lr;
+	const char		*cmd;
+
+	switch (conn->cmd) {
+	case EVHTTP_REQ_GET:
+		cmd = "GET";
+		break;
+	case EVHTTP_REQ_POST:
+		cmd = "POST";
+		break;
+	case EVHTTP_REQ_DELETE:
+		cmd = "DELETE";
+		break;
+	case EVHTTP_REQ_OPTIONS:
+		cmd = "OPTIONS";
+		break;
+	case EVHTTP_REQ_HEAD:
+		cmd = "HEAD";
+		break;
+	default:
+		cmd = conn->path[0] == '\0' ? NULL : "other";
+		break;
+	}
+	metrics_http_status(status);
+	memset(&lr, 0, sizeof lr);
+	lr.http_method = cmd;
+	lr.path = conn->path[0] == '\0' ? NULL : conn->path;
+	lr.status = status;
+	lr.latency_ms = (unsigned long)(http_now_ms() - conn->start_ms);
+	lr.session = conn->sid[0] == '\0' ? NULL : conn->sid;
+	lr.method = conn->method[0] == '\0' ? NULL : conn->method;
+	lr.peer = conn->peer;
+	lr.note = note != NULL ? note : conn->note;
+	log_request(&lr);
+	conn->req = NULL;
+	conn->status = 0;
+	conn->path[0] = conn->sid[0] = conn->method[0] = '\0';
+	conn->note = NULL;
+}
+
+static void
+http_conn_arm(struct http_conn *conn, uint64_t ms)
+{
+	struct timeval	tv;
+
+	http_tv(&tv, ms);
+	event_add(conn->timer, &tv);
+}
+
+/* Waiting for a request; one may have started already (pipelined). */
+static void
+http_conn_idle(struct http_conn *conn)
+{
+	conn->state = CONN_IDLE;
+	if (evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0) {
+		conn->state = CONN_READING;
+		conn->start_ms = http_now_ms();
+	}
+	/* Idle, it is closed quietly when this runs out. */
+	http_conn_arm(conn, conn->h->cfg->read_timeout_ms);
+}
+
+static void
+http_conn_free(struct http_conn *conn)
+{
+	struct http	*h = conn->h;
+
+	if (conn->in_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(conn->bev),
+		    conn->in_cb);
+	if (conn->out_cb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(conn->bev),
+		    conn->out_cb);
+	if (conn->evcon != NULL) {
+		LIST_REMOVE(conn, hash_entry);
+		h->nconns--;
+	}
+	if (h->cur == conn)
+		h->cur = NULL;
+	LIST_REMOVE(conn, entry);
+	event_free(conn->timer);
+	free(conn);
+}
+
+/* libevent is freeing the connection: tell the stream, log, forget. */
+static void
+http_conn_closecb(struct evhttp_connection *evcon, void *arg)
+{
+	struct http_conn	*conn = arg;
+	void			(*cb)(struct evhttp_connection *, void *);
+	int			 status = 0;
+
+	/* libevent set the code of a request it failed to 400: what went
+	 * out on the wire is in conn->status. */
+	status = conn->status;
+	if ((cb = conn->closecb) != NULL) {
+		conn->closecb = NULL;
+		cb(evcon, conn->closearg);	/* may free conn->req */
+	}
+	if (conn->state == CONN_HANDLING && conn->path[0] != '\0')
+		http_conn_log(conn, status, "client left");
+	http_conn_free(conn);
+}
+
+/* The response was written: log it, wait for the next request. */
+static void
+http_conn_done(struct evhttp_request *req, void *arg)
+{
+	struct http_conn	*conn = arg;
+
+	if (conn->req == req)
+		http_conn_log(conn, conn->status != 0 ? conn->status :
+		    evhttp_request_get_response_code(req), NULL);
+	http_conn_idle(conn);
+}
+
+static void
+http_conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn	*conn = arg;
+
+	metrics.bytes_in += info->n_added;
+	if (info->n_added > 0 && conn->state == CONN_IDLE) {
+		/* The deadline runs from the first byte of the request. */
+		conn->state = CONN_READING;
+		conn->start_ms = http_now_ms();
+		http_conn_arm(conn, conn->h->cfg->read_timeout_ms);
+	}
+}
+
+static void
+http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct http_conn	*conn = arg;
+	struct evbuffer_ptr	 pos;
+	char			 line[13];
+
+	metrics.bytes_out += info->n_deleted;
+	if (info->n_added == 0)
+		return;
+	if (conn->state == CONN_HANDLING && conn->status == 0) {
+		/* The status line of our answer, after what is still going
+		 * out of the previous one. */
+		evbuffer_ptr_set(buf, &pos, evbuffer_get_length(buf) -
+		    info->n_added, EVBUFFER_PTR_SET);
+		if (evbuffer_copyout_from(buf, &pos, line, sizeof line - 1) ==
+		    sizeof line - 1 && strncmp(line, "HTTP/1.", 7) == 0) {
+			line[sizeof line - 1] = '\0';
+			conn->status = atoi(line + 9);
+		}
+		return;
+	}
+	if (conn->state != CONN_READING)
+		return;
+	/* libevent answered a request it could not read (bad syntax, headers
+	 * or body over its limits) without showing it to us. */
+	conn->state = CONN_CLOSING;
+	event_del(conn->timer);
+	memset(line, 0, sizeof line);
+	if (evbuffer_copyout(buf, line, sizeof line - 1) == sizeof line - 1 &&
+	    strncmp(line, "HTTP/1.", 7) == 0)
+		http_conn_log(conn, atoi(line + 9), "refused by the HTTP parser");
+}
+
+static void
+http_conn_flushed(struct bufferevent *bev, void *arg)
+{
+	struct http_conn	*conn = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		evhttp_connection_free(conn->evcon);	/* frees conn */
+}
+
+static void
+http_conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct http_conn	*conn = arg;
+
+	evhttp_connection_free(conn->evcon);	/* frees conn */
+}
+
+/*
+ * The request did not arrive within --read-timeout (a slow or stuck
+ * client): answer 408 ourselves, since evhttp would only drop the
+ * connection, and close once it is written.
+ */
+static void
+http_conn_timeout(struct http_conn *conn)
+{
+	struct evbuffer	*out = bufferevent_get_output(conn->bev);
+	const char	*body = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+			    "{\"code\":-32000,\"message\":\"Request Timeout\"}}";
+
+	conn->state = CONN_CLOSING;
+	metrics.read_timeouts++;
+	snprintf(conn->path, sizeof conn->path, "-");
+	http_conn_log(conn, 408, "read timeout");
+	bufferevent_disable(conn->bev, EV_READ);
+	bufferevent_setcb(conn->bev, NULL, http_conn_flushed, http_conn_event,
+	    conn);
+	evbuffer_add_printf(out, "HTTP/1.1 408 Request Timeout\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Connection: close\r\n\r\n%s", strlen(body), body);
+	bufferevent_enable(conn->bev, EV_WRITE);
+	http_conn_arm(conn, HTTP_LINGER_MS);
+}
+
+/* After accept: find evhttp's connection, take its close callback. */
+static void
+http_conn_setup(struct http_conn *conn)
+{
+	struct http	*h = conn->h;
+	void		*cbarg = NULL;
+	char		*addr = NULL;
+	ev_uint16_t	 port = 0;
+	int		 fd, on = 1;
+#ifdef TCP_USER_TIMEOUT
+	unsigned int	 ut = HTTP_TCP_USER_TIMEOUT_MS;
+#endif
+
+	bufferevent_getcb(conn->bev, NULL, NULL, NULL, &cbarg);
+	if (cbarg == NULL) {
+		http_conn_free(conn);
+		return;
+	}
+	conn->evcon = cbarg;
+	LIST_INSERT_HEAD(&h->conns_hash[http_conn_hash(conn->evcon)], conn,
+	    hash_entry);
+	h->nconns++;
+	evhttp_connection_set_closecb(conn->evcon, http_conn_closecb, conn);
+	evhttp_connection_get_peer(conn->evcon, &addr, &port);
+	snprintf(conn->peer, sizeof conn->peer, "%s",
+	    addr == NULL ? "-" : addr);
+	conn->in_cb = evbuffer_add_cb(bufferevent_get_input(conn->bev),
+	    http_conn_input, conn);
+	conn->out_cb = evbuffer_add_cb(bufferevent_get_output(conn->bev),
+	    http_conn_output, conn);
+
+	/* A client that vanishes without closing is found when keep-alive
+	 * writes go unacknowledged. */
+	if ((fd = bufferevent_getfd(conn->bev)) != -1) {
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+#ifdef TCP_USER_TIMEOUT
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
+#endif
+	}
+	http_conn_idle(conn);
+}
+
+static void
+http_conn_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*conn = arg;
+
+	switch (conn->state) {
+	case CONN_SETUP:
+		http_conn_setup(conn);
+		break;
+	case CONN_READING:
+		http_conn_timeout(conn);
+		break;
+	case CONN_IDLE:
+		evhttp_connection_free(conn->evcon);	/* frees conn */
+		break;
+	case CONN_CLOSING:
+		evhttp_connection_free(conn->evcon);	/* frees conn */
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * evhttp asks for each accepted connection's bufferevent.  Its connection
+ * object does not exist yet: it is looked up on the next loop turn, before
+ * any I/O can happen on the new socket.
+ */
+static struct bufferevent *
+http_bevcb(struct event_base *base, void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*conn;
+	struct bufferevent	*bev;
+
+	if (h->tls != NULL)
+		bev = tls_bufferevent(h->tls, base);
+	else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("cannot create a bufferevent");
+	metrics.connections++;
+	conn = xcalloc(1, sizeof *conn);
+	conn->h = h;
+	conn->bev = bev;
+	conn->state = CONN_SETUP;
+	conn->timer = evtimer_new(base, http_conn_timer, conn);
+	LIST_INSERT_HEAD(&h->conns, conn, entry);
+	event_active(conn->timer, EV_TIMEOUT, 1);
+	return bev;
+}
+
+/* session_ops.watch: the stream's close callback, through ours. */
+static void
+http_watch(struct evhttp_connection *evcon,
+    void (*cb)(struct evhttp_connection *, void *), void *cbarg, void *arg)
+{
+	struct http		*h = arg;
+	struct http_conn	*conn;
+
+	if ((conn = http_conn_find(h, evcon)) == NULL) {
+		evhttp_connection_set_closecb(evcon, cb, cbarg);
+		return;
+	}
+	conn->closecb = cb;
+	conn->closearg = cbarg;
 }
 
 /* ---- sessions ---- */
@@ -367,6 +841,10 @@ http_session_kill(struct http *h, struct session *sess, const char *why)
 {
 	if (sess->dead)
 		return;
+	/* Its requests will not be answered to anybody. */
+	h->in_flight -= sess->in_flight < h->in_flight ? sess->in_flight :
+	    h->in_flight;
+	sess->in_flight = 0;
 	session_kill(sess, why);
 	event_active(h->reap, EV_TIMEOUT, 1);
 }
@@ -384,7 +862,13 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 			continue;
 		if (st->state == STREAM_SSE)
 			stream_end(st);
-		else {
+		else if (h->closing) {
+			/* Drained: what is still waiting gets no answer. */
+			req = st->req;
+			stream_forget(st);
+			http_reply_error(req, 503, "Service Unavailable",
+			    JSONRPC_SERVER_ERROR, "Server shutting down");
+		} else {
 			req = st->req;
 			stream_forget(st);
 			http_reply_error(req, 404, "Not Found",
@@ -423,6 +907,7 @@ http_overflow(struct session *sess, void *arg)
 {
 	struct http	*h = arg;
 
+	metrics.slow_clients_dropped++;
 	if (sess->kind == SESSION_LEGACY)
 		http_session_kill(h, sess, "client too slow");
 }
@@ -541,12 +1026,126 @@ http_mcp_session(struct http *h, struct evhttp_request *req)
 		    "Bad Request: Mcp-Session-Id header is required");
 		return NULL;
 	}
-	if ((sess = session_find(h->sessions, sid, SESSION_STREAMABLE)) == NULL) {
+	if ((sess = session_find(h->sessions, sid, SESSION_STREAMABLE)) == NULL ||
+	    sess->token != h->owner) {
+		/* Another token's session is as unknown as a missing one. */
+		http_note(h, sess == NULL ? "unknown session" :
+		    "session of another token");
 		http_reply_error(req, 404, "Not Found",
 		    JSONRPC_SESSION_NOT_FOUND, "Session not found");
 		return NULL;
 	}
+	http_note_session(h, sess);
+	sess->active_ms = http_now_ms();
 	return sess;
+}
+
+/* Does a message (or batch) hold a request, which will take an answer? */
+static int
+http_has_request(json_object *msg)
+{
+	size_t	i, n;
+
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_REQUEST:
+		return 1;
+	case JSONRPC_BATCH:
+		n = json_object_array_length(msg);
+		for (i = 0; i < n; i++) {
+			if (jsonrpc_classify(json_object_array_get_idx(msg,
+			    i)) == JSONRPC_REQUEST)
+				return 1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* May a new session start?  Answers 503 if not. */
+static int
+http_session_allowed(struct http *h, struct evhttp_request *req)
+{
+	if (h->draining) {
+		http_note(h, "draining");
+		http_reply_later(req, 503, "Service Unavailable",
+		    HTTP_RETRY_AFTER_S, "Server shutting down");
+		return 0;
+	}
+	if (h->cfg->max_sessions != 0 &&
+	    sessions_count(h->sessions) >= h->cfg->max_sessions) {
+		http_note(h, "too many sessions");
+		http_reply_later(req, 503, "Service Unavailable",
+		    HTTP_RETRY_AFTER_S, "Service Unavailable: too many "
+		    "sessions");
+		return 0;
+	}
+	return 1;
+}
+
+/* May a message with a request go to this session now?  Answers 503
+ * (draining) or 429 (--max-in-flight) if not.  Answers and notifications
+ * always pass: a request in flight may be waiting for them. */
+static int
+http_request_allowed(struct http *h, struct evhttp_request *req,
+    struct session *sess, json_object *msg)
+{
+	if (!http_has_request(msg))
+		return 1;
+	if (h->draining) {
+		http_note(h, "draining");
+		http_reply_later(req, 503, "Service Unavailable",
+		    HTTP_RETRY_AFTER_S, "Server shutting down");
+		return 0;
+	}
+	if (h->cfg->max_in_flight != 0 &&
+	    sess->in_flight >= h->cfg->max_in_flight) {
+		http_note(h, "too many requests in flight");
+		http_reply_later(req, 429, "Too Many Requests",
+		    HTTP_RETRY_AFTER_S, "Too Many Requests: too many requests "
+		    "in flight in this session");
+		return 0;
+	}
+	return 1;
+}
+
+/* A request starts on st: it counts until its final answer. */
+static void
+http_request_start(struct http *h, struct session *sess, struct stream *st,
+    json_object *msg)
+{
+	json_object	*first = msg;
+
+	if (!http_has_request(msg))
+		return;
+	if (json_object_is_type(msg, json_type_array))
+		first = json_object_array_get_idx(msg, 0);
+	st->request = 1;
+	st->method = (int)metrics_method(jsonrpc_method(first));
+	st->start_ms = http_now_ms();
+	sess->in_flight++;
+	h->in_flight++;
+}
+
+/* st's request got its final answer (msg, or none). */
+static void
+http_request_end(struct http *h, struct session *sess, struct stream *st,
+    json_object *msg)
+{
+	if (!st->request)
+		return;
+	st->request = 0;
+	if (sess->dead)
+		return;		/* http_session_kill took it off */
+	if (sess->in_flight > 0)
+		sess->in_flight--;
+	if (h->in_flight > 0)
+		h->in_flight--;
+	if (msg != NULL)
+		metrics_request_done((enum metrics_method)st->method,
+		    !json_object_is_type(msg, json_type_object) ||
+		    json_object_object_get_ex(msg, "error", NULL),
+		    http_now_ms() - st->start_ms);
 }
 
 static void
@@ -576,6 +1175,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	}
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
+	http_note_method(h, msg);
 	if (!http_version_ok(req)) {
 		json_object_put(msg);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
@@ -585,10 +1185,8 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 
 	if (evhttp_find_header(hdrs, "Mcp-Session-Id") == NULL &&
 	    http_is_initialize(msg)) {
-		if (h->draining) {
+		if (!http_session_allowed(h, req)) {
 			json_object_put(msg);
-			http_reply_error(req, 503, "Service Unavailable",
-			    JSONRPC_SERVER_ERROR, "Server shutting down");
 			return;
 		}
 		/*
@@ -598,11 +1196,18 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		 * "legacy server" and fall back to initialize.
 		 */
 		sess = session_new(h->sessions, SESSION_STREAMABLE);
+		sess->token = h->owner;
+		sess->active_ms = http_now_ms();
 		sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STREAMABLE, sess);
 		http_pump(h);
 		created = 1;
+		metrics.sessions_created[METRICS_STREAMABLE]++;
+		http_note_session(h, sess);
 		log_info("session %.8s: new Streamable HTTP session", sess->id);
 	} else if ((sess = http_mcp_session(h, req)) == NULL) {
+		json_object_put(msg);
+		return;
+	} else if (!http_request_allowed(h, req, sess, msg)) {
 		json_object_put(msg);
 		return;
 	}
@@ -610,10 +1215,13 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	st = stream_new(sess);
 	st->initialize = created;
 	st->in_handler = 1;
+	http_request_start(h, sess, st, msg);
 	stream_hold(st, req, 0);
 	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
 	http_pump(h);
 	st->in_handler = 0;
+	if (r != MUX_RECV_REPLY)
+		http_request_end(h, sess, st, NULL);
 
 	switch (r) {
 	case MUX_RECV_ACCEPTED:
@@ -767,13 +1375,14 @@ http_sse(struct http *h, struct evhttp_request *req)
 		http_reply_allow(req, "GET");
 		return;
 	}
-	if (h->draining) {
-		http_reply(req, 503, "Service Unavailable", "text/plain",
-		    "shutting down\n");
+	if (!http_session_allowed(h, req))
 		return;
-	}
 	sess = session_new(h->sessions, SESSION_LEGACY);
+	sess->token = h->owner;
+	sess->active_ms = http_now_ms();
 	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_SSE, sess);
+	metrics.sessions_created[METRICS_SSE]++;
+	http_note_session(h, sess);
 	http_pump(h);
 	st = stream_find(sess, 0);
 	stream_open(st, req, (uint64_t)-1);
@@ -806,6 +1415,7 @@ http_message(struct http *h, struct evhttp_request *req)
 {
 	struct session		*sess;
 	struct session_entry	*e, *final = NULL;
+	struct stream		*st;
 	json_object		*msg;
 	enum mux_recv		 r;
 	uint64_t		 no;
@@ -822,11 +1432,15 @@ http_message(struct http *h, struct evhttp_request *req)
 	}
 	sess = session_find(h->sessions, sid, SESSION_LEGACY);
 	free(sid);
-	if (sess == NULL) {
+	if (sess == NULL || sess->token != h->owner) {
+		http_note(h, sess == NULL ? "unknown session" :
+		    "session of another token");
 		http_reply_error(req, 404, "Not Found",
 		    JSONRPC_SESSION_NOT_FOUND, "Session not found");
 		return;
 	}
+	http_note_session(h, sess);
+	sess->active_ms = http_now_ms();
 	if (!http_is_json(req)) {
 		http_reply_error(req, 415, "Unsupported Media Type",
 		    JSONRPC_SERVER_ERROR, "Unsupported Media Type: "
@@ -835,14 +1449,30 @@ http_message(struct http *h, struct evhttp_request *req)
 	}
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
+	http_note_method(h, msg);
+	if (!http_request_allowed(h, req, sess, msg)) {
+		json_object_put(msg);
+		return;
+	}
 
 	/* What comes back for this POST during the call is held aside: an
-	 * error for a rejected message is this response's body. */
-	no = sess->next_stream++;
+	 * error for a rejected message is this response's body.  Its stream
+	 * carries nothing: it counts the request until its answer comes on
+	 * the session's event stream. */
+	st = stream_new(sess);
+	st->in_handler = 1;
+	no = st->no;
+	http_request_start(h, sess, st, msg);
 	sess->capture_stream = no;
 	r = mux_session_recv(h->mux, sess->ms, msg, no);
 	http_pump(h);
 	sess->capture_stream = 0;
+	st->in_handler = 0;
+	if (r != MUX_RECV_REPLY) {
+		http_request_end(h, sess, st, NULL);
+		st->finished = 1;
+	}
+	stream_gc(st);
 
 	while ((e = TAILQ_FIRST(&sess->capture)) != NULL) {
 		TAILQ_REMOVE(&sess->capture, e, entry);
@@ -897,10 +1527,212 @@ http_probe(struct http *h, struct evhttp_request *req, int ready)
 		    h->draining ? "draining\n" : "not ready\n");
 }
 
+/* Over --max-headers or --max-header-size: 431. */
+static int
+http_headers_ok(struct http *h, struct evhttp_request *req)
+{
+	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	size_t			 n = 0, size = 0;
+
+	TAILQ_FOREACH(kv, hdrs, next) {
+		n++;
+		size += strlen(kv->key) + strlen(kv->value) + 4;
+	}
+	if (n <= h->cfg->max_headers && size <= h->cfg->max_header_size)
+		return 1;
+	http_note(h, n > h->cfg->max_headers ? "too many headers" :
+	    "headers too large");
+	http_reply_error(req, 431, "Request Header Fields Too Large",
+	    JSONRPC_SERVER_ERROR, "Request header fields too large");
+	return 0;
+}
+
+/*
+ * CORS: a request from an allowed page gets the headers that let the page
+ * read the answer; a preflight is answered here (1).  Nothing without
+ * --cors.
+ */
+static int
+http_cors(struct http *h, struct evhttp_request *req)
+{
+	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const char		*origin;
+
+	if (h->cfg->ncors == 0)
+		return 0;
+	evhttp_add_header(out, "Vary", "Origin");
+	origin = evhttp_find_header(in, "Origin");
+	if (!auth_cors_ok(&h->origins, origin))
+		return 0;
+	evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+	evhttp_add_header(out, "Access-Control-Expose-Headers",
+	    HTTP_CORS_EXPOSE_HEADERS);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_OPTIONS ||
+	    evhttp_find_header(in, "Access-Control-Request-Method") == NULL)
+		return 0;
+	evhttp_add_header(out, "Access-Control-Allow-Methods",
+	    "GET, POST, DELETE, OPTIONS");
+	evhttp_add_header(out, "Access-Control-Allow-Headers",
+	    HTTP_CORS_ALLOW_HEADERS);
+	evhttp_add_header(out, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
+	http_note(h, "preflight");
+	evhttp_send_reply(req, 204, "No Content", NULL);
+	return 1;
+}
+
+/* With tokens: which one the request carries (h->owner), or 401. */
+static int
+http_auth_ok(struct http *h, struct evhttp_request *req)
+{
+	const char	*value;
+	int		 i;
+
+	h->owner = 0;
+	if (h->auth == NULL)
+		return 1;
+	value = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if ((i = auth_check(h->auth, value)) >= 0) {
+		h->owner = i + 1;
+		return 1;
+	}
+	metrics.auth_failures++;
+	http_note(h, value == NULL ? "no token" : "invalid token");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "WWW-Authenticate", value == NULL ? "Bearer" :
+	    "Bearer error=\"invalid_token\"");
+	http_reply_error(req, 401, "Unauthorized", JSONRPC_SERVER_ERROR,
+	    "Unauthorized: a valid bearer token is required");
+	return 0;
+}
+
+/* --rate-limit: one token from the bucket of the client's token or,
+ * without auth, of its address. */
+static int
+http_rate_ok(struct http *h, struct evhttp_request *req)
+{
+	char		 key[80];
+	uint64_t	 wait;
+
+	if (h->ratelimit == NULL)
+		return 1;
+	if (h->owner != 0)
+		snprintf(key, sizeof key, "t%d", h->owner);
+	else
+		snprintf(key, sizeof key, "a%s", h->cur != NULL ?
+		    h->cur->peer : "-");
+	if ((wait = ratelimit_take(h->ratelimit, key, http_now_ms())) == 0)
+		return 1;
+	metrics.rate_limited++;
+	http_note(h, "rate limited");
+	http_reply_later(req, 429, "Too Many Requests",
+	    (unsigned long)((wait + 999) / 1000),
+	    "Too Many Requests: over the rate limit");
+	return 0;
+}
+
+static void
+http_gauges(struct http *h, struct metrics_gauges *g)
+{
+	struct mux_stats	 ms;
+	struct session		*sess;
+
+	memset(g, 0, sizeof *g);
+	for (sess = sessions_first(h->sessions); sess != NULL;
+	    sess = TAILQ_NEXT(sess, entry))
+		g->sessions[sess->kind == SESSION_LEGACY ? METRICS_SSE :
+		    METRICS_STREAMABLE]++;
+	mux_stats(h->mux, &ms);
+	g->in_flight = ms.in_flight;
+	g->connections = h->nconns;
+	g->ready = mux_ready(h->mux);
+	g->draining = h->draining;
+	if (h->stats != NULL)
+		h->stats(h->stats_arg, g);
+}
+
+static void
+http_metrics(struct http *h, struct evhttp_request *req)
+{
+	struct metrics_gauges	 g;
+	struct evbuffer		*buf;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		http_reply_allow(req, "GET");
+		return;
+	}
+	http_gauges(h, &g);
+	buf = evbuffer_new();
+	metrics_render(buf, &g);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+/* The --metrics-listen listener: /metrics and nothing else. */
+static void
+http_metrics_request(struct evhttp_request *req, void *arg)
+{
+	struct http		*h = arg;
+	const struct evhttp_uri	*uri;
+	const char		*path;
+
+	uri = evhttp_request_get_evhttp_uri(req);
+	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
+	if (path != NULL && strcmp(path, "/metrics") == 0)
+		http_metrics(h, req);
+	else
+		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
+}
+
+static void
+http_route(struct http *h, struct evhttp_request *req, const char *path)
+{
+	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
+	const char		*host;
+
+	host = evhttp_find_header(hdrs, "Host");
+	if (!auth_host_ok(&h->origins, host) ||
+	    !auth_origin_ok(&h->origins, evhttp_find_header(hdrs, "Origin"),
+	    host)) {
+		http_note(h, "Host or Origin not allowed");
+		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
+		    "Forbidden: Host or Origin not allowed");
+		return;
+	}
+	if (http_cors(h, req))
+		return;
+	/* Probes answer anybody who may connect. */
+	if (strcmp(path, h->healthz_path) == 0) {
+		http_probe(h, req, 0);
+		return;
+	}
+	if (strcmp(path, h->readyz_path) == 0) {
+		http_probe(h, req, 1);
+		return;
+	}
+	if (!http_auth_ok(h, req) || !http_rate_ok(h, req))
+		return;
+	if (strcmp(path, h->mcp_path) == 0)
+		http_mcp(h, req);
+	else if (strcmp(path, h->sse_path) == 0)
+		http_sse(h, req);
+	else if (strcmp(path, h->message_path) == 0)
+		http_message(h, req);
+	else if (strcmp(path, h->metrics_path) == 0)
+		http_metrics(h, req);
+	else
+		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
+}
+
 static void
 http_request(struct evhttp_request *req, void *arg)
 {
 	struct http			*h = arg;
+	struct http_conn		*conn;
 	const struct evhttp_uri		*uri;
 	const char			*path;
 
@@ -908,27 +1740,24 @@ http_request(struct evhttp_request *req, void *arg)
 	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
 	if (path == NULL || *path == '\0')
 		path = "/";
-	log_debug("%s %s", evhttp_request_get_command(req) == EVHTTP_REQ_GET ?
-	    "GET" : evhttp_request_get_command(req) == EVHTTP_REQ_POST ?
-	    "POST" : "request", path);
+	metrics.http_requests++;
 
-	if (!http_origin_ok(h, req)) {
-		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
-		    "Forbidden: Host or Origin not allowed");
-		return;
+	conn = http_conn_find(h, evhttp_request_get_connection(req));
+	if (conn != NULL) {
+		event_del(conn->timer);
+		if (conn->state != CONN_READING)
+			conn->start_ms = http_now_ms();
+		conn->state = CONN_HANDLING;
+		conn->req = req;
+		conn->cmd = evhttp_request_get_command(req);
+		snprintf(conn->path, sizeof conn->path, "%s", path);
+		evhttp_request_set_on_complete_cb(req, http_conn_done, conn);
 	}
-	if (strcmp(path, h->mcp_path) == 0)
-		http_mcp(h, req);
-	else if (strcmp(path, h->sse_path) == 0)
-		http_sse(h, req);
-	else if (strcmp(path, h->message_path) == 0)
-		http_message(h, req);
-	else if (strcmp(path, h->healthz_path) == 0)
-		http_probe(h, req, 0);
-	else if (strcmp(path, h->readyz_path) == 0)
-		http_probe(h, req, 1);
-	else
-		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
+	h->cur = conn;
+	h->owner = 0;
+	if (http_headers_ok(h, req))
+		http_route(h, req, path);
+	h->cur = NULL;
 }
 
 /* ---- the pump's way in ---- */
@@ -952,6 +1781,13 @@ http_deliver(struct http *h, struct mux_out *out)
 	    sess->dead || h->freeing)
 		goto done;
 
+	if (out->final && (st = stream_find(sess, out->stream)) != NULL) {
+		http_request_end(h, sess, st, out->msg);
+		if (sess->kind == SESSION_LEGACY) {
+			st->finished = 1;
+			stream_gc(st);
+		}
+	}
 	text = http_json_text(out->msg, &len);
 	if (sess->kind == SESSION_LEGACY) {
 		/* One stream carries everything, unless its POST handler
@@ -1103,6 +1939,44 @@ http_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
+/* --metrics-listen HOST:PORT: a second, plain listener for /metrics. */
+static int
+http_metrics_listen(struct http *h)
+{
+	char		*host, *colon;
+	size_t		 len;
+	long		 port;
+
+	host = xstrdup(h->cfg->metrics_listen);
+	colon = strrchr(host, ':');
+	*colon = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	len = strlen(host);
+	if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+		memmove(host, host + 1, len - 2);
+		host[len - 2] = '\0';
+	}
+	if ((h->metrics_evh = evhttp_new(h->base)) == NULL)
+		fatalx("evhttp_new failed");
+	evhttp_set_gencb(h->metrics_evh, http_metrics_request, h);
+	evhttp_set_default_content_type(h->metrics_evh, NULL);
+	evhttp_set_max_body_size(h->metrics_evh, 0);
+	evhttp_set_max_headers_size(h->metrics_evh,
+	    (ev_ssize_t)h->cfg->max_header_size);
+	evhttp_set_timeout(h->metrics_evh,
+	    (int)((h->cfg->read_timeout_ms + 999) / 1000));
+	evhttp_set_allowed_methods(h->metrics_evh, EVHTTP_REQ_GET);
+	if (port < 0 || port > 65535 || evhttp_bind_socket(h->metrics_evh,
+	    host, (ev_uint16_t)port) == -1) {
+		log_warn("cannot listen on %s for metrics", h->cfg->metrics_listen);
+		free(host);
+		return -1;
+	}
+	log_info("metrics on http://%s/metrics", h->cfg->metrics_listen);
+	free(host);
+	return 0;
+}
+
 int
 http_listen(struct http *h)
 {
@@ -1142,11 +2016,21 @@ http_listen(struct http *h)
 		log_warn("getsockname");
 		return -1;
 	}
-	h->loopback = http_is_loopback((struct sockaddr *)&ss);
-	xasprintf(&url, ss.ss_family == AF_INET6 ? "http://[%s]:%s%s" :
-	    "http://%s:%s%s", host, port, h->cfg->base_path);
-	log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)", url,
-	    h->mcp_path, h->sse_path);
+	h->origins.loopback = http_is_loopback((struct sockaddr *)&ss);
+	xasprintf(&url, ss.ss_family == AF_INET6 ? "%s://[%s]:%s%s" :
+	    "%s://%s:%s%s", h->tls != NULL ? "https" : "http", host, port,
+	    h->cfg->base_path);
+	log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s", url,
+	    h->mcp_path, h->sse_path, h->auth != NULL ? ", tokens required" :
+	    "", h->cfg->ncors != 0 ? ", CORS on" : "");
+	if (!h->origins.loopback && h->auth == NULL)
+		log_warnx("listening on a non-loopback address without "
+		    "--auth-token-file or --auth-token-env: anybody who can "
+		    "reach it can use the server");
+	if (h->cfg->metrics_listen != NULL && http_metrics_listen(h) == -1) {
+		free(url);
+		return -1;
+	}
 	if (h->cfg->print_url) {
 		printf("%s\n", url);
 		fflush(stdout);
@@ -1157,12 +2041,59 @@ http_listen(struct http *h)
 
 /* ---- life cycle ---- */
 
+static void
+http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http	*h = arg;
+	struct session	*sess, *next;
+	uint64_t	 now = http_now_ms();
+	struct timeval	 tv;
+
+	if (h->ratelimit != NULL)
+		ratelimit_prune(h->ratelimit, now);
+
+	/* Idle sessions: no request waiting, no connection, nothing for
+	 * --session-timeout.  Most clients never send DELETE. */
+	for (sess = sessions_first(h->sessions); sess != NULL; sess = next) {
+		next = TAILQ_NEXT(sess, entry);
+		if (sess->in_flight > 0 || session_connected(sess)) {
+			sess->active_ms = now;
+			continue;
+		}
+		if (h->cfg->session_timeout_ms != 0 &&
+		    now - sess->active_ms >= h->cfg->session_timeout_ms) {
+			metrics.sessions_expired++;
+			http_session_end(h, sess, "idle for --session-timeout");
+		}
+	}
+
+	if (h->draining && !h->closing &&
+	    (h->in_flight == 0 || now >= h->drain_deadline)) {
+		if (h->in_flight != 0)
+			log_warnx("draining: %zu requests still in flight after "
+			    "--drain-timeout; closing anyway", h->in_flight);
+		else
+			log_info("draining: no request in flight; closing "
+			    "sessions");
+		h->closing = 1;
+		while ((sess = sessions_first(h->sessions)) != NULL)
+			http_session_end(h, sess, "shutting down");
+		if (h->drained != NULL)
+			h->drained(h->drained_arg);
+	}
+	http_tv(&tv, h->draining && !h->closing ? HTTP_DRAIN_CHECK_MS :
+	    HTTP_SWEEP_MS);
+	event_add(h->sweep, &tv);
+}
+
 struct http *
 http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
     http_pump_cb pump, void *pump_arg)
 {
 	struct http		*h;
 	struct session_limits	 limits;
+	struct timeval		 tv;
+	char			*err;
 	int			 i;
 
 	h = xcalloc(1, sizeof *h);
@@ -1173,12 +2104,45 @@ http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
 	h->pump_arg = pump_arg;
 	for (i = 0; i < HTTP_FD_RESERVE; i++)
 		h->reserve[i] = -1;
+	LIST_INIT(&h->conns);
+	for (i = 0; i < HTTP_CONN_HASH_SIZE; i++)
+		LIST_INIT(&h->conns_hash[i]);
+
+	if (cfg->auth_token_file != NULL)
+		h->auth = auth_load_file(cfg->auth_token_file, &err);
+	else if (cfg->auth_token_env != NULL)
+		h->auth = auth_load_env(cfg->auth_token_env, &err);
+	if ((cfg->auth_token_file != NULL || cfg->auth_token_env != NULL) &&
+	    h->auth == NULL) {
+		log_warnx("tokens: %s", err);
+		free(err);
+		free(h);
+		return NULL;
+	}
+	if (cfg->tls_cert != NULL &&
+	    (h->tls = tls_new(cfg->tls_cert, cfg->tls_key, &err)) == NULL) {
+		log_warnx("%s", err);
+		free(err);
+		auth_free(h->auth);
+		free(h);
+		return NULL;
+	}
+	if (cfg->rate_limit != 0)
+		h->ratelimit = ratelimit_new((double)cfg->rate_limit,
+		    (double)cfg->rate_limit);
+	h->origins.hosts = cfg->allow_hosts;
+	h->origins.nhosts = cfg->nallow_hosts;
+	h->origins.origins = cfg->allow_origins;
+	h->origins.norigins = cfg->nallow_origins;
+	h->origins.cors = cfg->cors;
+	h->origins.ncors = cfg->ncors;
 
 	xasprintf(&h->mcp_path, "%s%s", cfg->base_path, cfg->mcp_path);
 	xasprintf(&h->sse_path, "%s%s", cfg->base_path, cfg->sse_path);
 	xasprintf(&h->message_path, "%s%s", cfg->base_path, cfg->message_path);
 	xasprintf(&h->healthz_path, "%s/healthz", cfg->base_path);
 	xasprintf(&h->readyz_path, "%s/readyz", cfg->base_path);
+	xasprintf(&h->metrics_path, "%s/metrics", cfg->base_path);
 
 	memset(&limits, 0, sizeof limits);
 	limits.keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
@@ -1191,31 +2155,57 @@ http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
 	if ((h->evh = evhttp_new(base)) == NULL)
 		fatalx("evhttp_new failed");
 	evhttp_set_gencb(h->evh, http_request, h);
+	evhttp_set_bevcb(h->evh, http_bevcb, h);
 	evhttp_set_default_content_type(h->evh, NULL);
 	evhttp_set_max_body_size(h->evh, (ev_ssize_t)cfg->max_body);
-	evhttp_set_max_headers_size(h->evh, HTTP_MAX_HEADERS);
+	evhttp_set_max_headers_size(h->evh,
+	    (ev_ssize_t)(cfg->max_header_size * HTTP_HEADERS_HARD_FACTOR));
+	/* Our own timers come first (http_conn_timer); this is evhttp's
+	 * inactivity timeout, a backstop. */
+	evhttp_set_timeout(h->evh, (int)((cfg->read_timeout_ms * 2 + 999) /
+	    1000));
 	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 
 	h->reap = event_new(base, -1, 0, http_reap_cb, h);
 	h->accept_retry = evtimer_new(base, http_accept_retry, h);
+	h->sweep = evtimer_new(base, http_sweep_cb, h);
+	http_tv(&tv, HTTP_SWEEP_MS);
+	event_add(h->sweep, &tv);
 	LIST_INSERT_HEAD(&http_all, h, entry);
 	return h;
 }
 
 void
-http_drain(struct http *h)
+http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 {
-	if (!h->draining)
-		log_info("draining: no new sessions");
+	h->stats = cb;
+	h->stats_arg = arg;
+}
+
+void
+http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
+    void *arg)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (h->draining)
+		return;
+	log_info("draining: /readyz says 503, no new sessions or requests; "
+	    "%zu requests in flight", h->in_flight);
 	h->draining = 1;
+	h->drain_deadline = http_now_ms() + timeout_ms;
+	h->drained = done;
+	h->drained_arg = arg;
+	event_add(h->sweep, &tv);
 }
 
 void
 http_free(struct http *h)
 {
-	struct session	*sess;
+	struct session		*sess;
+	struct http_conn	*conn;
 
 	if (h == NULL)
 		return;
@@ -1235,14 +2225,31 @@ http_free(struct http *h)
 		session_free(sess);
 	}
 	sessions_free(h->sessions);
-	evhttp_free(h->evh);
+	evhttp_free(h->evh);	/* their close callbacks free the conns */
+	while ((conn = LIST_FIRST(&h->conns)) != NULL) {
+		/* Never set up: evhttp had them, their buffers are gone. */
+		conn->in_cb = conn->out_cb = NULL;
+		if (conn->evcon != NULL) {
+			LIST_REMOVE(conn, hash_entry);
+			conn->evcon = NULL;
+			h->nconns--;
+		}
+		http_conn_free(conn);
+	}
+	if (h->metrics_evh != NULL)
+		evhttp_free(h->metrics_evh);
 	event_free(h->reap);
 	event_free(h->accept_retry);
+	event_free(h->sweep);
 	http_release_fds(h);
+	auth_free(h->auth);
+	tls_free(h->tls);
+	ratelimit_free(h->ratelimit);
 	free(h->mcp_path);
 	free(h->sse_path);
 	free(h->message_path);
 	free(h->healthz_path);
 	free(h->readyz_path);
+	free(h->metrics_path);
 	free(h);
 }

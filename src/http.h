@@ -12,23 +12,34 @@
 #ifndef MCPBRIDGE_HTTP_H
 #define MCPBRIDGE_HTTP_H
 
+#include <stdint.h>
+
 struct event_base;
 struct config;
+struct metrics_gauges;
 struct mux;
 struct mux_out;
 struct http;
 
 typedef void (*http_pump_cb)(void *arg);
+/* Fills in what only the caller knows (the children) for /metrics. */
+typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
 
+/* NULL with a log line if the tokens or the TLS files do not load. */
 struct http	*http_new(struct event_base *, const struct config *, struct mux *,
 		    http_pump_cb, void *pump_arg);
-/* Binds --host/--port, logs the address (and prints the URL on stdout with
- * --print-url).  -1 with a log line on failure. */
+void		 http_set_stats(struct http *, http_stats_cb, void *arg);
+/* Binds --host/--port (and --metrics-listen), logs the address (and prints
+ * the URL on stdout with --print-url).  -1 with a log line on failure. */
 int		 http_listen(struct http *);
 /* Takes a MUX_OUT_SESSION (consuming out->msg) or MUX_OUT_SESSION_END. */
 void		 http_deliver(struct http *, struct mux_out *);
-/* Shutting down: /readyz turns 503, no new sessions are accepted. */
-void		 http_drain(struct http *);
+/* Shutting down: /readyz turns 503 at once, no new sessions or requests
+ * are accepted; once the requests in flight are answered (or timeout_ms
+ * passed) every session ends, its streams are closed, and done is called
+ * (from the event loop, once). */
+void		 http_drain(struct http *, uint64_t timeout_ms,
+		    void (*done)(void *), void *arg);
 void		 http_free(struct http *);
 
 #endif

@@ -137,21 +137,29 @@ log_text_string(FILE *f, const char *s, size_t len)
 	}
 }
 
+/* The time stamp both formats start with. */
 static void
-log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
+log_stamp(char *buf, size_t size)
 {
 	struct timeval	 tv;
 	struct tm	 tm;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+}
+
+static void
+log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
+{
 	char		 stamp[64];
 	FILE		*f = stderr;
 
 	if (level > log_level)
 		return;
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+	log_stamp(stamp, sizeof stamp);
 
 	flockfile(f);
 	if (log_format == LOG_FORMAT_JSON) {
@@ -196,6 +204,68 @@ log_vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		n = sizeof buf - 1;
 	log_emit(level, NULL, buf, (size_t)n);
 	errno = saved;
+}
+
+static void
+log_json_field(FILE *f, const char *name, const char *value, size_t len)
+{
+	fprintf(f, ",\"%s\":\"", name);
+	log_json_string(f, value, len);
+	fputc('"', f);
+}
+
+void
+log_request(const struct log_request *r)
+{
+	char	 stamp[64];
+	FILE	*f = stderr;
+
+	if (LOG_LEVEL_INFO > log_level)
+		return;
+	log_stamp(stamp, sizeof stamp);
+	flockfile(f);
+	if (log_format == LOG_FORMAT_JSON) {
+		fprintf(f, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":"
+		    "\"request\"", stamp);
+		if (r->http_method != NULL)
+			log_json_field(f, "http_method", r->http_method,
+			    strlen(r->http_method));
+		if (r->path != NULL)
+			log_json_field(f, "path", r->path, strlen(r->path));
+		fprintf(f, ",\"status\":%d,\"latency_ms\":%lu", r->status,
+		    r->latency_ms);
+		if (r->session != NULL)
+			log_json_field(f, "session", r->session,
+			    strnlen(r->session, 8));
+		if (r->method != NULL)
+			log_json_field(f, "method", r->method,
+			    strlen(r->method));
+		if (r->peer != NULL)
+			log_json_field(f, "peer", r->peer, strlen(r->peer));
+		if (r->note != NULL)
+			log_json_field(f, "note", r->note, strlen(r->note));
+		fputs("}\n", f);
+	} else {
+		fprintf(f, "%s %s[%ld]: info: %s ", stamp, log_progname,
+		    (long)getpid(), r->peer != NULL ? r->peer : "-");
+		log_text_string(f, r->http_method != NULL ? r->http_method :
+		    "-", r->http_method != NULL ? strlen(r->http_method) : 1);
+		fputc(' ', f);
+		log_text_string(f, r->path != NULL ? r->path : "-",
+		    r->path != NULL ? strlen(r->path) : 1);
+		fprintf(f, " %d %lums", r->status, r->latency_ms);
+		if (r->session != NULL)
+			fprintf(f, " session %.8s", r->session);
+		if (r->method != NULL) {
+			fputc(' ', f);
+			log_text_string(f, r->method, strlen(r->method));
+		}
+		if (r->note != NULL)
+			fprintf(f, " (%s)", r->note);
+		fputc('\n', f);
+	}
+	fflush(f);
+	funlockfile(f);
 }
 
 void

@@ -33,6 +33,20 @@ void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_vlog(enum log_level, int with_errno, const char *, va_list)
 	    __attribute__((format(printf, 3, 0)));
+/* One HTTP request, for the access log (info level).  Text: one readable
+ * line; JSON: one object with a field for each member.  NULL strings and
+ * a negative session are left out. */
+struct log_request {
+	const char	*http_method;
+	const char	*path;
+	int		 status;
+	unsigned long	 latency_ms;
+	const char	*session;	/* the first 8 characters are logged */
+	const char	*method;	/* JSON-RPC method, if any */
+	const char	*peer;
+	const char	*note;		/* why it was refused, if it was */
+};
+void	 log_request(const struct log_request *);
 /* A line relayed from somewhere else (the child's stderr), tagged. */
 void	 log_relay(enum log_level, const char *tag, const char *line, size_t len);
 __attribute__((noreturn)) void fatal(const char *, ...)

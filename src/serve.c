@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "mux.h"
 #include "serve.h"
 #include "upstream.h"
@@ -264,14 +265,14 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 	serve_pump(s);
 }
 
+/* Drained (or out of time): stop the children; the loop ends when the
+ * last one is gone. */
 static void
-serve_stop(struct serve *s)
+serve_drained(void *arg)
 {
+	struct serve		*s = arg;
 	struct serve_child	*child, *next;
 
-	s->stopping = 1;
-	if (s->http != NULL)
-		http_drain(s->http);
 	for (child = LIST_FIRST(&s->children); child != NULL; child = next) {
 		next = LIST_NEXT(child, entry);
 		serve_stop_child(child);
@@ -280,6 +281,41 @@ serve_stop(struct serve *s)
 		upstream_stop(s->shared->upstream);
 	else if (LIST_EMPTY(&s->children))
 		event_base_loopexit(s->base, NULL);
+}
+
+/*
+ * SIGTERM or SIGINT: /readyz turns 503 at once and no new session starts;
+ * the requests in flight get up to --drain-timeout to finish, then every
+ * stream is closed and the children are stopped.
+ */
+static void
+serve_stop(struct serve *s)
+{
+	s->stopping = 1;
+	if (s->http != NULL)
+		http_drain(s->http, s->cfg->drain_timeout_ms, serve_drained, s);
+	else
+		serve_drained(s);
+}
+
+/* /metrics: what the children are doing. */
+static void
+serve_stats(void *arg, struct metrics_gauges *g)
+{
+	struct serve			*s = arg;
+	struct serve_child		*child;
+	const struct upstream_stats	*us;
+
+	if (s->shared != NULL) {
+		us = upstream_stats(s->shared->upstream);
+		g->children_up += upstream_is_up(s->shared->upstream);
+		g->child_starts = us->starts;
+		g->child_restarts = us->restarts;
+		g->child_messages_in = us->messages_in;
+		g->child_messages_out = us->messages_out;
+	}
+	LIST_FOREACH(child, &s->children, entry)
+		g->children_up += upstream_is_up(child->upstream);
 }
 
 static void
@@ -330,11 +366,16 @@ serve_run(const struct config *cfg)
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;
 	mc.init_timeout_ms = cfg->init_timeout_ms;
+	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
 	s.mux = mux_new(&mc);
 	mux_tick(s.mux, serve_now_ms());
 
-	s.http = http_new(s.base, cfg, s.mux, serve_pump, &s);
+	if ((s.http = http_new(s.base, cfg, s.mux, serve_pump, &s)) == NULL) {
+		s.exit_status = EXIT_USAGE;
+		goto out;
+	}
+	http_set_stats(s.http, serve_stats, &s);
 	if (http_listen(s.http) == -1) {
 		s.exit_status = EXIT_OSERR;
 		goto out;

@@ -343,6 +343,18 @@ session_queued(const struct session *sess)
 	return n;
 }
 
+int
+session_connected(const struct session *sess)
+{
+	const struct stream	*st;
+
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->req != NULL)
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * A client that falls behind loses its connections; nobody else waits for
  * it.  Its streams detach and later messages go to the (bounded) log.
@@ -480,12 +492,25 @@ stream_gc(struct stream *st)
 	return 1;
 }
 
+/* The close callback, through the caller if it owns them. */
+static void
+stream_set_closecb(struct stream *st, struct evhttp_connection *evcon,
+    void (*cb)(struct evhttp_connection *, void *))
+{
+	struct sessions	*ss = st->sess->owner;
+
+	if (ss->ops.watch != NULL)
+		ss->ops.watch(evcon, cb, cb == NULL ? NULL : st, ss->arg);
+	else
+		evhttp_connection_set_closecb(evcon, cb, cb == NULL ? NULL : st);
+}
+
 static void
 stream_attach(struct stream *st, struct evhttp_request *req)
 {
 	st->req = req;
 	st->evcon = evhttp_request_get_connection(req);
-	evhttp_connection_set_closecb(st->evcon, stream_closecb, st);
+	stream_set_closecb(st, st->evcon, stream_closecb);
 }
 
 /* Forget the request: the caller answered it, or libevent owns it. */
@@ -493,7 +518,7 @@ void
 stream_forget(struct stream *st)
 {
 	if (st->evcon != NULL)
-		evhttp_connection_set_closecb(st->evcon, NULL, NULL);
+		stream_set_closecb(st, st->evcon, NULL);
 	event_del(st->timer);
 	st->req = NULL;
 	st->evcon = NULL;

@@ -85,6 +85,10 @@ struct stream {
 	int			 status;	/* HTTP status of a JSON final */
 	int			 initialize;	/* its final may create the session */
 	int			 init_failed;	/* ... and it was an error */
+	int			 request;	/* carries a request: counted in
+						   the session's in_flight */
+	int			 method;	/* enum metrics_method */
+	uint64_t		 start_ms;	/* when it arrived */
 	TAILQ_ENTRY(stream)	 entry;
 };
 
@@ -103,6 +107,11 @@ struct session {
 	size_t			 log_count;
 	size_t			 log_bytes;
 	size_t			 unsent_bytes;
+
+	/* Set by the caller: */
+	int			 token;		/* token index + 1; 0: no auth */
+	size_t			 in_flight;	/* requests not answered yet */
+	uint64_t		 active_ms;	/* last request, monotonic */
 
 	/* Legacy: outs for the POST being handled are held here. */
 	uint64_t		 capture_stream;
@@ -128,6 +137,11 @@ struct session_ops {
 	void	(*overflow)(struct session *, void *arg);
 	/* A HELD stream waited its hold time without a message. */
 	void	(*hold_expired)(struct session *, struct stream *, void *arg);
+	/* Optional: the caller owns the connections' close callbacks.  Call
+	 * cb(evcon, cbarg) when evcon is freed; cb NULL cancels. */
+	void	(*watch)(struct evhttp_connection *,
+		    void (*cb)(struct evhttp_connection *, void *), void *cbarg,
+		    void *arg);
 };
 
 struct sessions	*sessions_new(struct event_base *, const struct session_limits *,
@@ -155,6 +169,8 @@ void		 session_free(struct session *);
 /* Bytes waiting for this client: unsent log plus the output buffers of
  * its connections. */
 size_t		 session_queued(const struct session *);
+/* Does any of its streams hold a connection? */
+int		 session_connected(const struct session *);
 
 /* Streams.  stream_new gives the next non-zero number. */
 struct stream	*stream_new(struct session *);

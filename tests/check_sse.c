@@ -165,7 +165,7 @@ on_hold(struct session *s, struct stream *st, void *arg)
 	expired++;
 }
 
-static const struct session_ops ops = { on_lost, on_overflow, on_hold };
+static const struct session_ops ops = { on_lost, on_overflow, on_hold, NULL };
 
 static struct sessions *
 new_sessions(struct event_base *base, size_t msgs, size_t bytes)

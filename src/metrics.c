@@ -1,0 +1,200 @@
+/*
+ * metrics.c: counters and their Prometheus text rendering.  See metrics.h.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "metrics.h"
+
+struct metrics metrics;
+
+static const char *const metrics_method_names[METRICS_METHODS] = {
+	[METRICS_INITIALIZE] = "initialize",
+	[METRICS_PING] = "ping",
+	[METRICS_TOOLS_LIST] = "tools/list",
+	[METRICS_TOOLS_CALL] = "tools/call",
+	[METRICS_RESOURCES_LIST] = "resources/list",
+	[METRICS_RESOURCES_TEMPLATES_LIST] = "resources/templates/list",
+	[METRICS_RESOURCES_READ] = "resources/read",
+	[METRICS_RESOURCES_SUBSCRIBE] = "resources/subscribe",
+	[METRICS_RESOURCES_UNSUBSCRIBE] = "resources/unsubscribe",
+	[METRICS_PROMPTS_LIST] = "prompts/list",
+	[METRICS_PROMPTS_GET] = "prompts/get",
+	[METRICS_COMPLETION_COMPLETE] = "completion/complete",
+	[METRICS_LOGGING_SETLEVEL] = "logging/setLevel",
+	[METRICS_TASKS] = "tasks",
+	[METRICS_OTHER] = "other",
+};
+
+static const uint64_t metrics_bounds[METRICS_LATENCY_BUCKETS] = {
+	METRICS_LATENCY_BOUNDS
+};
+
+static const char *const metrics_transport_names[METRICS_TRANSPORTS] = {
+	[METRICS_SSE] = "sse",
+	[METRICS_STREAMABLE] = "streamable",
+};
+
+enum metrics_method
+metrics_method(const char *method)
+{
+	int	i;
+
+	if (method == NULL)
+		return METRICS_OTHER;
+	if (strncmp(method, "tasks/", 6) == 0)
+		return METRICS_TASKS;
+	for (i = 0; i < METRICS_OTHER; i++) {
+		if (strcmp(method, metrics_method_names[i]) == 0)
+			return (enum metrics_method)i;
+	}
+	return METRICS_OTHER;
+}
+
+const char *
+metrics_method_name(enum metrics_method m)
+{
+	return m < METRICS_METHODS ? metrics_method_names[m] : "other";
+}
+
+void
+metrics_request_done(enum metrics_method m, int error, uint64_t latency_ms)
+{
+	int	i;
+
+	if (m >= METRICS_METHODS)
+		m = METRICS_OTHER;
+	metrics.requests[m][error != 0]++;
+	for (i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+		if (latency_ms <= metrics_bounds[i])
+			break;
+	}
+	metrics.latency[i]++;
+	metrics.latency_count++;
+	metrics.latency_sum_ms += latency_ms;
+}
+
+void
+metrics_http_status(int status)
+{
+	if (status >= 100 && status < METRICS_STATUS_MAX)
+		metrics.http_status[status]++;
+}
+
+static void
+metrics_head(struct evbuffer *out, const char *name, const char *type,
+    const char *help)
+{
+	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+	    name, type);
+}
+
+static void
+metrics_one(struct evbuffer *out, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	metrics_head(out, name, type, help);
+	evbuffer_add_printf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+void
+metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	uint64_t	cum = 0;
+	int		i, e;
+
+	metrics_head(out, "mcpbridge_sessions", "gauge",
+	    "Sessions open, by transport.");
+	for (i = 0; i < METRICS_TRANSPORTS; i++)
+		evbuffer_add_printf(out, "mcpbridge_sessions{transport=\"%s\"} "
+		    "%zu\n", metrics_transport_names[i], g->sessions[i]);
+	metrics_head(out, "mcpbridge_sessions_created_total", "counter",
+	    "Sessions created, by transport.");
+	for (i = 0; i < METRICS_TRANSPORTS; i++)
+		evbuffer_add_printf(out, "mcpbridge_sessions_created_total"
+		    "{transport=\"%s\"} %" PRIu64 "\n",
+		    metrics_transport_names[i], metrics.sessions_created[i]);
+	metrics_one(out, "mcpbridge_sessions_expired_total", "counter",
+	    "Sessions ended for being idle (--session-timeout).",
+	    metrics.sessions_expired);
+
+	metrics_head(out, "mcpbridge_requests_total", "counter",
+	    "JSON-RPC requests answered, by method and outcome.");
+	for (i = 0; i < METRICS_METHODS; i++) {
+		for (e = 0; e < 2; e++) {
+			if (metrics.requests[i][e] == 0)
+				continue;
+			evbuffer_add_printf(out, "mcpbridge_requests_total"
+			    "{method=\"%s\",outcome=\"%s\"} %" PRIu64 "\n",
+			    metrics_method_names[i], e ? "error" : "ok",
+			    metrics.requests[i][e]);
+		}
+	}
+	metrics_one(out, "mcpbridge_requests_in_flight", "gauge",
+	    "JSON-RPC requests waiting for the child.", g->in_flight);
+	metrics_head(out, "mcpbridge_request_duration_seconds", "histogram",
+	    "Time from a request's arrival to its answer.");
+	for (i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+		cum += metrics.latency[i];
+		evbuffer_add_printf(out, "mcpbridge_request_duration_seconds_"
+		    "bucket{le=\"%" PRIu64 ".%03" PRIu64 "\"} %" PRIu64 "\n",
+		    metrics_bounds[i] / 1000, metrics_bounds[i] % 1000, cum);
+	}
+	cum += metrics.latency[METRICS_LATENCY_BUCKETS];
+	evbuffer_add_printf(out, "mcpbridge_request_duration_seconds_bucket"
+	    "{le=\"+Inf\"} %" PRIu64 "\n", cum);
+	evbuffer_add_printf(out, "mcpbridge_request_duration_seconds_sum "
+	    "%" PRIu64 ".%03" PRIu64 "\n", metrics.latency_sum_ms / 1000,
+	    metrics.latency_sum_ms % 1000);
+	evbuffer_add_printf(out, "mcpbridge_request_duration_seconds_count "
+	    "%" PRIu64 "\n", metrics.latency_count);
+
+	metrics_one(out, "mcpbridge_http_requests_total", "counter",
+	    "HTTP requests received.", metrics.http_requests);
+	metrics_head(out, "mcpbridge_http_rejections_total", "counter",
+	    "HTTP requests refused, by status code.");
+	for (i = 400; i < METRICS_STATUS_MAX; i++) {
+		if (metrics.http_status[i] != 0)
+			evbuffer_add_printf(out, "mcpbridge_http_rejections_total"
+			    "{code=\"%d\"} %" PRIu64 "\n", i,
+			    metrics.http_status[i]);
+	}
+	metrics_one(out, "mcpbridge_http_connections", "gauge",
+	    "HTTP connections open.", g->connections);
+	metrics_one(out, "mcpbridge_http_connections_total", "counter",
+	    "HTTP connections accepted.", metrics.connections);
+	metrics_one(out, "mcpbridge_http_received_bytes_total", "counter",
+	    "Bytes received from HTTP clients.", metrics.bytes_in);
+	metrics_one(out, "mcpbridge_http_sent_bytes_total", "counter",
+	    "Bytes sent to HTTP clients.", metrics.bytes_out);
+	metrics_one(out, "mcpbridge_slow_clients_dropped_total", "counter",
+	    "Clients disconnected for falling behind (--max-queue).",
+	    metrics.slow_clients_dropped);
+	metrics_one(out, "mcpbridge_read_timeouts_total", "counter",
+	    "Requests not received in time (--read-timeout).",
+	    metrics.read_timeouts);
+	metrics_one(out, "mcpbridge_rate_limited_total", "counter",
+	    "Requests refused by --rate-limit.", metrics.rate_limited);
+	metrics_one(out, "mcpbridge_auth_failures_total", "counter",
+	    "Requests without a valid token.", metrics.auth_failures);
+
+	metrics_one(out, "mcpbridge_ready", "gauge",
+	    "1 when the child is ready and the bridge is not draining.",
+	    (uint64_t)(g->ready && !g->draining));
+	metrics_one(out, "mcpbridge_draining", "gauge",
+	    "1 while shutting down.", (uint64_t)g->draining);
+	metrics_one(out, "mcpbridge_child_up", "gauge",
+	    "Children (or upstream connections) up.", g->children_up);
+	metrics_one(out, "mcpbridge_child_starts_total", "counter",
+	    "Shared child starts, restarts included.", g->child_starts);
+	metrics_one(out, "mcpbridge_child_restarts_total", "counter",
+	    "Shared child restarts.", g->child_restarts);
+	metrics_one(out, "mcpbridge_child_messages_received_total", "counter",
+	    "Messages read from the shared child.", g->child_messages_in);
+	metrics_one(out, "mcpbridge_child_messages_sent_total", "counter",
+	    "Messages written to the shared child.", g->child_messages_out);
+}

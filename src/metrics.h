@@ -1,0 +1,93 @@
+/*
+ * metrics.h: the counters behind GET /metrics, and their rendering in the
+ * Prometheus text format.  Counting is a plain integer increment: no
+ * allocation, no lookup by name.  Gauges (sessions open, child up, ...) are
+ * read from their owners when the page is rendered.
+ */
+#ifndef MCPBRIDGE_METRICS_H
+#define MCPBRIDGE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct evbuffer;
+
+/* JSON-RPC methods counted by name; anything else is "other". */
+enum metrics_method {
+	METRICS_INITIALIZE = 0,
+	METRICS_PING,
+	METRICS_TOOLS_LIST,
+	METRICS_TOOLS_CALL,
+	METRICS_RESOURCES_LIST,
+	METRICS_RESOURCES_TEMPLATES_LIST,
+	METRICS_RESOURCES_READ,
+	METRICS_RESOURCES_SUBSCRIBE,
+	METRICS_RESOURCES_UNSUBSCRIBE,
+	METRICS_PROMPTS_LIST,
+	METRICS_PROMPTS_GET,
+	METRICS_COMPLETION_COMPLETE,
+	METRICS_LOGGING_SETLEVEL,
+	METRICS_TASKS,
+	METRICS_OTHER,
+	METRICS_METHODS
+};
+
+enum metrics_transport {
+	METRICS_SSE = 0,
+	METRICS_STREAMABLE,
+	METRICS_TRANSPORTS
+};
+
+/* Request latency histogram bounds, milliseconds (plus +Inf). */
+#define METRICS_LATENCY_BOUNDS \
+	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000
+#define METRICS_LATENCY_BUCKETS	14
+
+#define METRICS_STATUS_MAX	600
+
+struct metrics {
+	uint64_t	sessions_created[METRICS_TRANSPORTS];
+	uint64_t	sessions_expired;
+	uint64_t	requests[METRICS_METHODS][2];	/* [method][is error] */
+	uint64_t	latency[METRICS_LATENCY_BUCKETS + 1];
+	uint64_t	latency_count;
+	uint64_t	latency_sum_ms;
+	uint64_t	http_requests;
+	uint64_t	http_status[METRICS_STATUS_MAX];
+	uint64_t	connections;
+	uint64_t	bytes_in;
+	uint64_t	bytes_out;
+	uint64_t	slow_clients_dropped;
+	uint64_t	read_timeouts;
+	uint64_t	rate_limited;
+	uint64_t	auth_failures;
+};
+
+/* Read at render time. */
+struct metrics_gauges {
+	size_t		sessions[METRICS_TRANSPORTS];
+	size_t		in_flight;
+	size_t		connections;
+	int		ready;
+	int		draining;
+	size_t		children_up;
+	uint64_t	child_starts;
+	uint64_t	child_restarts;
+	uint64_t	child_messages_in;
+	uint64_t	child_messages_out;
+};
+
+/* The one set of counters of the process. */
+extern struct metrics metrics;
+
+enum metrics_method metrics_method(const char *);
+const char	*metrics_method_name(enum metrics_method);
+/* A JSON-RPC request got its final answer (an error or not). */
+void		 metrics_request_done(enum metrics_method, int error,
+		    uint64_t latency_ms);
+/* An HTTP response went out with this status. */
+void		 metrics_http_status(int status);
+/* Appends the whole page. */
+void		 metrics_render(struct evbuffer *, const struct metrics_gauges *);
+
+#endif

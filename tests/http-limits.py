@@ -1,0 +1,601 @@
+#!/usr/bin/env python3
+# http-limits.py: every limit from a raw client, each with its status, its
+# log line and its metric: body size (413), header size and count (431),
+# time to send a request (408), sessions (503 + Retry-After), requests a
+# second (429 + Retry-After), requests in flight per session (429), the
+# child's answer time (--request-timeout: an error, and the child is told
+# to cancel), and idle sessions reaped (--session-timeout).
+# Exit 0 pass, 1 fail, 77 skip.
+import json
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+TOP = os.environ.get("top_builddir", ".")
+BRIDGE = os.path.join(TOP, "src", "mcpbridge")
+SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
+ACCEPT_BOTH = "application/json, text/event-stream"
+
+
+# ---- helpers (the same in every tests/http-*.py) ----
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+class Bridge:
+    def __init__(self, *args, env=None):
+        self.log = tempfile.TemporaryFile()
+        full = dict(os.environ)
+        full.update(env or {})
+        self.proc = subprocess.Popen(
+            [BRIDGE, "serve", "--port", "0", "--print-url"] + list(args) +
+            ["--", SERVER], stdout=subprocess.PIPE, stderr=self.log,
+            env=full)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        line = self.proc.stdout.readline().decode() if ready else ""
+        if not line.startswith("http"):
+            self.stop()
+            raise Failure("no URL printed: %r\n%s" % (line, self.stderr()))
+        self.url = line.strip()
+        u = urllib.parse.urlsplit(self.url)
+        self.host, self.port, self.base = u.hostname, u.port, u.path
+        self.hostport = u.netloc
+        self.headers = {}       # sent with every request
+
+    def stop(self, timeout=5):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+class Response:
+    """One HTTP exchange on its own connection, body read incrementally
+    (chunked or not), with SSE parsing on top."""
+
+    def __init__(self, bridge, method, path, headers=None, body=None,
+                 timeout=10):
+        self.sock = socket.create_connection((bridge.host, bridge.port),
+                                             timeout=timeout)
+        hdrs = {"Host": bridge.hostport}
+        hdrs.update(bridge.headers)
+        hdrs.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            hdrs["Content-Length"] = str(len(body))
+        req = "%s %s HTTP/1.1\r\n" % (method, bridge.base + path)
+        req += "".join("%s: %s\r\n" % kv for kv in hdrs.items()
+                       if kv[1] is not None) + "\r\n"
+        self.sock.sendall(req.encode() + (body or b""))
+        self.f = self.sock.makefile("rb")
+        status = self.f.readline().decode()
+        check(status.startswith("HTTP/1."), "bad status line %r" % status)
+        self.status = int(status.split()[1])
+        self.headers = {}
+        while True:
+            line = self.f.readline().decode()
+            if line in ("\r\n", "\n", ""):
+                break
+            k, v = line.split(":", 1)
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = "chunked" in self.headers.get("transfer-encoding", "")
+        self.left = int(self.headers.get("content-length", "-1"))
+        if self.status in (204, 304) or method == "HEAD":
+            self.left = 0
+        self.pending = b""
+        self.eof = False
+        self.comments = []
+
+    def _fill(self):
+        if self.eof:
+            return False
+        if self.chunked:
+            size = int(self.f.readline().split(b";")[0], 16)
+            if size == 0:
+                self.f.readline()
+                self.eof = True
+                return False
+            self.pending += self.f.read(size)
+            self.f.readline()
+            return True
+        if self.left == 0:
+            self.eof = True
+            return False
+        data = self.f.read1(65536 if self.left < 0 else min(self.left, 65536))
+        if not data:
+            self.eof = True
+            return False
+        if self.left > 0:
+            self.left -= len(data)
+        self.pending += data
+        return True
+
+    def body(self):
+        while self._fill():
+            pass
+        data, self.pending = self.pending, b""
+        return data
+
+    def json(self):
+        return json.loads(self.body())
+
+    def line(self):
+        while b"\n" not in self.pending:
+            if not self._fill():
+                return None
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.rstrip(b"\r").decode()
+
+    def event(self):
+        """The next event as a dict (event, id, data, retry), or None at
+        the end of the stream.  Comments are collected."""
+        ev = {}
+        data = None
+        while True:
+            line = self.line()
+            if line is None:
+                return None
+            if line == "":
+                if data is not None or "id" in ev:
+                    ev["data"] = data if data is not None else ""
+                    return ev
+                continue
+            if line.startswith(":"):
+                self.comments.append(line)
+                continue
+            k, _, v = line.partition(":")
+            v = v[1:] if v.startswith(" ") else v
+            if k == "data":
+                data = v if data is None else data + "\n" + v
+            else:
+                ev[k] = v
+
+    def message(self):
+        """The next event carrying JSON, parsed, or None at the end."""
+        while True:
+            ev = self.event()
+            if ev is None:
+                return None
+            if ev["data"] != "":
+                ev["msg"] = json.loads(ev["data"])
+                return ev
+
+    def answer(self):
+        """The final JSON answer, whether it came as JSON or as SSE."""
+        if self.headers.get("content-type", "").startswith(
+                "text/event-stream"):
+            while True:
+                ev = self.message()
+                check(ev is not None, "stream ended without an answer")
+                if "id" in ev["msg"] and "method" not in ev["msg"]:
+                    return ev["msg"]
+        return self.json()
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.f.close()
+        self.sock.close()
+
+
+def exchange(b, method, path, headers=None, body=None):
+    """One request, answered and closed: (status, headers, body bytes)."""
+    r = Response(b, method, path, headers, body)
+    data = r.body()
+    r.close()
+    return r.status, r.headers, data
+
+
+def rpc(id, method, params=None):
+    m = {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+def note(method, params=None):
+    m = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+def post(b, body, sid=None, version=None, accept=ACCEPT_BOTH,
+         ctype="application/json", extra=None):
+    h = {"Content-Type": ctype}
+    if accept is not None:
+        h["Accept"] = accept
+    if sid is not None:
+        h["Mcp-Session-Id"] = sid
+    if version is not None:
+        h["MCP-Protocol-Version"] = version
+    h.update(extra or {})
+    return Response(b, "POST", "/mcp", h, body)
+
+
+def initialize(b, version="2025-06-18", extra=None):
+    r = post(b, rpc(1, "initialize", {
+        "protocolVersion": version, "capabilities": {},
+        "clientInfo": {"name": "http-test", "version": "1"}}), extra=extra)
+    check(r.status == 200, "initialize: %d" % r.status)
+    sid = r.headers.get("mcp-session-id")
+    check(sid is not None, "initialize: no Mcp-Session-Id")
+    body = r.answer()
+    r.close()
+    check(body.get("id") == 1 and "result" in body, "initialize: %r" % body)
+    r = post(b, note("notifications/initialized"), sid, version, extra=extra)
+    check(r.status == 202, "initialized: %d" % r.status)
+    r.close()
+    return sid, body["result"]["protocolVersion"]
+
+
+def call(b, sid, version, id, name, args=None, extra=None):
+    """tools/call on a session: (status, answer or None)."""
+    r = post(b, rpc(id, "tools/call", {"name": name,
+                                       "arguments": args or {}}),
+             sid, version, extra=extra)
+    status = r.status
+    body = r.answer() if status == 200 else None
+    r.close()
+    return status, body
+
+
+def text_of(answer):
+    return "".join(c.get("text", "") for c in
+                   answer["result"].get("content", []))
+
+
+def wait_ready(b):
+    for _ in range(100):
+        r = Response(b, "GET", "/readyz")
+        status = r.status
+        r.body()
+        r.close()
+        if status == 200:
+            return
+        time.sleep(0.05)
+    raise Failure("never ready")
+
+
+def metric(b, name, path="/metrics"):
+    """The value of one sample of /metrics (name with its labels)."""
+    status, _, data = exchange(b, "GET", path)
+    check(status == 200, "metrics: %d" % status)
+    for line in data.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
+def main(test, *args, env=None):
+    if not (os.access(BRIDGE, os.X_OK) and os.access(SERVER, os.X_OK)):
+        print("SKIP: %s or %s not built" % (BRIDGE, SERVER))
+        sys.exit(77)
+    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(
+        Failure("timed out")))
+    signal.alarm(90)
+    b = Bridge(*args, env=env)
+    try:
+        test(b)
+    except (Failure, OSError, ValueError, KeyError, TypeError) as e:
+        b.stop()
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        traceback.print_exc(file=sys.stdout)
+        print("---- bridge stderr ----")
+        print(b.stderr())
+        sys.exit(1)
+    finally:
+        b.stop()
+    err = b.stderr()
+    if re.search(r"Sanitizer|runtime error:", err) or \
+            b.proc.returncode != 0:
+        print("FAIL: exit status %d or sanitizer report" %
+              b.proc.returncode)
+        print(err)
+        sys.exit(1)
+    print("PASS")
+    sys.exit(0)
+
+
+def run_all(names, table):
+    """With an argument, run that one test; without, each in its own
+    process."""
+    if len(sys.argv) > 1:
+        fn, args, env = table[sys.argv[1]]
+        main(fn, *args, env=env)
+    me = os.path.abspath(__file__)
+    rcs = [subprocess.call([sys.executable, me, w]) for w in names]
+    if any(rc not in (0, 77) for rc in rcs):
+        sys.exit(1)
+    sys.exit(77 if all(rc == 77 for rc in rcs) else 0)
+
+# ---- the tests ----
+
+
+def raw(b, data, timeout=10):
+    """Sends bytes on a new connection; returns what comes back until the
+    server closes (or timeout)."""
+    s = socket.create_connection((b.host, b.port), timeout=timeout)
+    s.sendall(data)
+    got = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    return got
+
+
+def rejected(b, code):
+    return metric(b, 'mcpbridge_http_rejections_total{code="%d"}' % code) \
+        or 0
+
+
+def test_sizes(b):
+    wait_ready(b)
+    # Body over --max-body.
+    body = json.dumps(rpc(1, "ping", {"pad": "x" * 3000}))
+    r = post(b, body)
+    check(r.status == 413, "large body: %d" % r.status)
+    r.close()
+    # Too many header lines, and too many header bytes.
+    extra = {"X-Pad-%d" % i: "v" for i in range(120)}
+    status, _, data = exchange(b, "GET", "/healthz", extra)
+    check(status == 431, "120 headers: %d" % status)
+    check("error" in json.loads(data), "431 body %r" % data)
+    status, _, _ = exchange(b, "GET", "/healthz", {"X-Pad": "v" * 20000})
+    check(status == 431, "20K of headers: %d" % status)
+    status, _, _ = exchange(b, "GET", "/healthz", {"X-Pad": "v" * 2000})
+    check(status == 200, "2K of headers: %d" % status)
+    check(rejected(b, 413) >= 1 and rejected(b, 431) >= 2,
+          "413 and 431 not counted")
+    err = b.stderr()
+    check("too many headers" in err and "headers too large" in err and
+          " 413 " in err, "limits not logged:\n" + err)
+
+
+def test_read_timeout(b):
+    wait_ready(b)
+    t = time.monotonic()
+    got = raw(b, b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+    took = time.monotonic() - t
+    check(got.startswith(b"HTTP/1.1 408 "), "slow headers: %r" % got[:60])
+    check(0.8 < took < 5, "408 after %.1fs" % took)
+    check(b"Connection: close" in got and b'"error"' in got, "408: %r" % got)
+    # A body that stops coming.
+    got = raw(b, b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+              b"\r\n{\"jsonrpc\":")
+    check(got.startswith(b"HTTP/1.1 408 "), "slow body: %r" % got[:60])
+    # Headers dribbled a byte at a time still have one deadline.
+    s = socket.create_connection((b.host, b.port), timeout=10)
+    t = time.monotonic()
+    got = b""
+    for c in b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + \
+            b"a" * 100:
+        try:
+            s.sendall(bytes([c]))
+        except OSError:
+            break
+        time.sleep(0.05)
+        r, _, _ = select.select([s], [], [], 0)
+        if r:
+            got = s.recv(4096)
+            break
+    s.close()
+    check(got.startswith(b"HTTP/1.1 408 "), "dribbled headers: %r" % got[:60])
+    check(time.monotonic() - t < 4, "dribbled headers lasted too long")
+    # A connection that says nothing is closed without an answer.
+    got = raw(b, b"")
+    check(got == b"", "idle connection answered %r" % got[:60])
+    # Keep-alive: a quick request, then silence: closed quietly.
+    got = raw(b, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    check(got.startswith(b"HTTP/1.1 200 ") and b" 408 " not in got,
+          "keep-alive then idle: %r" % got)
+    check(metric(b, "mcpbridge_read_timeouts_total") == 3,
+          "read timeouts not counted")
+    check(b.stderr().count("(read timeout)") == 3, "408 not logged")
+
+
+def test_sessions(b):
+    wait_ready(b)
+    sid1, version = initialize(b)
+    sid2, _ = initialize(b)
+    r = post(b, rpc(1, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "third", "version": "1"}}))
+    check(r.status == 503, "third session: %d" % r.status)
+    check(r.headers.get("retry-after", "").isdigit(),
+          "no Retry-After: %r" % r.headers)
+    check("error" in r.json(), "503 body")
+    r.close()
+    status, hdrs, _ = exchange(b, "GET", "/sse",
+                               {"Accept": "text/event-stream"})
+    check(status == 503 and "retry-after" in hdrs,
+          "legacy session over the limit: %d" % status)
+    # The sessions there still work, and ending one makes room.
+    r = post(b, rpc(2, "ping"), sid1, version)
+    check(r.status == 200, "ping: %d" % r.status)
+    r.close()
+    status, _, _ = exchange(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid2})
+    check(status == 200, "DELETE: %d" % status)
+    initialize(b)
+    check(rejected(b, 503) >= 2, "503 not counted")
+    check(b.stderr().count("(too many sessions)") == 2, "503 not logged")
+
+
+def test_rate(b):
+    wait_ready(b)
+    statuses = []
+    retry = None
+    for i in range(30):
+        status, hdrs, _ = exchange(b, "POST", "/mcp", {
+            "Content-Type": "application/json", "Accept": ACCEPT_BOTH},
+            rpc(i, "ping"))
+        statuses.append(status)
+        if status == 429:
+            retry = hdrs.get("retry-after")
+    check(statuses.count(429) >= 15, "rate limit: %r" % statuses)
+    check(statuses[0] != 429, "the first request limited")
+    check(retry is not None and retry.isdigit() and int(retry) >= 1,
+          "Retry-After %r" % retry)
+    # Probes are not limited, and the bucket fills again.
+    status, _, _ = exchange(b, "GET", "/healthz")
+    check(status == 200, "healthz limited: %d" % status)
+    time.sleep(1.2)
+    status, _, _ = exchange(b, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH},
+        rpc(99, "ping"))
+    check(status != 429, "still limited after a second: %d" % status)
+    check(metric(b, "mcpbridge_rate_limited_total") >= 15, "429 not counted")
+    check("(rate limited)" in b.stderr(), "429 not logged")
+
+
+def test_in_flight(b):
+    wait_ready(b)
+    sid, version = initialize(b)
+    # Two slow calls, each on its own connection and thread (their
+    # answers are held until the child answers).
+    answers = {}
+
+    def slow_call(i):
+        answers[i] = call(b, sid, version, 10 + i, "delay",
+                          {"ms": 1500, "message": "s"})
+    slow = [threading.Thread(target=slow_call, args=(i,)) for i in range(2)]
+    for t in slow:
+        t.start()
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 2:
+        check(time.monotonic() < deadline, "slow calls not in flight")
+        time.sleep(0.05)
+    r = post(b, rpc(20, "tools/call", {"name": "echo",
+                                       "arguments": {"message": "x"}}),
+             sid, version)
+    check(r.status == 429, "third request in flight: %d" % r.status)
+    check(r.headers.get("retry-after", "").isdigit(), "no Retry-After")
+    check("error" in r.json(), "429 body")
+    r.close()
+    # Notifications (a cancellation, say) still pass.
+    r = post(b, note("notifications/message_seen"), sid, version)
+    check(r.status == 202, "notification while full: %d" % r.status)
+    r.close()
+    for t in slow:
+        t.join()
+    for i in range(2):
+        status, answer = answers[i]
+        check(status == 200 and answer.get("id") == 10 + i and
+              "result" in answer, "slow call %d: %r" % (i, answer))
+    status, answer = call(b, sid, version, 21, "echo", {"message": "y"})
+    check(status == 200 and "result" in answer, "after: %d" % status)
+
+    # Legacy: the same limit, counted until the answers come on the stream.
+    g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    ev = g.event()
+    endpoint = ev["data"][len(b.base):]
+    hdr = {"Content-Type": "application/json"}
+
+    def legacy(msg):
+        return exchange(b, "POST", endpoint, hdr, msg)[0]
+    check(legacy(rpc(1, "initialize", {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}})) == 202, "legacy init")
+    check(g.message()["msg"]["id"] == 1, "legacy init answer")
+    check(legacy(note("notifications/initialized")) == 202, "initialized")
+    for i in range(2):
+        check(legacy(rpc(2 + i, "tools/call", {
+            "name": "delay", "arguments": {"ms": 1000, "message": "s"}}))
+            == 202, "legacy slow call")
+    check(legacy(rpc(9, "ping")) == 429, "legacy third in flight")
+    got = sorted(g.message()["msg"]["id"] for _ in range(2))
+    check(got == [2, 3], "legacy slow answers %r" % got)
+    check(legacy(rpc(10, "ping")) == 202, "legacy after the answers")
+    check(g.message()["msg"]["id"] == 10, "legacy ping answer")
+    g.close()
+    check(b.stderr().count("(too many requests in flight)") == 2,
+          "in-flight 429 not logged")
+
+
+def test_request_timeout(b):
+    wait_ready(b)
+    sid, version = initialize(b)
+    t = time.monotonic()
+    status, answer = call(b, sid, version, 2, "delay",
+                          {"ms": 4000, "message": "late"})
+    check(time.monotonic() - t < 3, "the timeout did not apply")
+    check(status == 200 and "error" in answer and
+          "timed out" in answer["error"]["message"],
+          "timed out call: %r" % answer)
+    status, answer = call(b, sid, version, 3, "received", {"count": 10})
+    lines = [json.loads(c["text"]) for c in answer["result"]["content"]]
+    check(any(m.get("method") == "notifications/cancelled"
+              for m in lines), "the child was not told: %r" % lines)
+    check(metric(b, 'mcpbridge_requests_total{method="tools/call",'
+                 'outcome="error"}') == 1, "timeout not counted")
+
+
+def test_idle(b):
+    wait_ready(b)
+    idle, version = initialize(b)
+    busy, _ = initialize(b)
+    g = Response(b, "GET", "/mcp", {"Accept": "text/event-stream",
+                                    "Mcp-Session-Id": busy,
+                                    "MCP-Protocol-Version": version})
+    check(g.status == 200, "GET stream: %d" % g.status)
+    time.sleep(3.5)
+    r = post(b, rpc(2, "ping"), idle, version)
+    check(r.status == 404, "idle session still there: %d" % r.status)
+    r.close()
+    r = post(b, rpc(3, "ping"), busy, version)
+    check(r.status == 200, "session with a stream reaped: %d" % r.status)
+    r.close()
+    g.close()
+    check(metric(b, "mcpbridge_sessions_expired_total") == 1,
+          "expiry not counted")
+    check("idle for --session-timeout" in b.stderr(), "expiry not logged")
+
+
+TESTS = {
+    "sizes": (test_sizes, ["--max-body", "2K"], None),
+    "read-timeout": (test_read_timeout, ["--read-timeout", "1s"], None),
+    "sessions": (test_sessions, ["--max-sessions", "2"], None),
+    "rate": (test_rate, ["--rate-limit", "5"], None),
+    "in-flight": (test_in_flight, ["--max-in-flight", "2"], None),
+    "request-timeout": (test_request_timeout, ["--request-timeout", "1s"],
+                        None),
+    "idle": (test_idle, ["--session-timeout", "1s", "--keepalive", "500ms"],
+             None),
+}
+
+if __name__ == "__main__":
+    run_all(list(TESTS), TESTS)
