@@ -23,6 +23,14 @@
 /* json_tokener_parse_ex takes an int length. */
 #define FRAMER_MAX_LINE_LIMIT	((size_t)INT_MAX - 2)
 
+/*
+ * One tokener for every framer, kept for the life of the process: making
+ * one allocates and clears its parse stack, which costs more than parsing
+ * a typical message, and only one line is parsed at a time (a callback
+ * that drains again only resets it between lines).
+ */
+static struct json_tokener	*framer_tok;
+
 static const char *
 framer_tag(const struct framer *f)
 {
@@ -61,8 +69,7 @@ framer_oversized(struct framer *f, size_t len, int partial)
 
 /*
  * Parses one line of len bytes (no newline) and delivers it.  *tokp is
- * created on first use and reused for the rest of the batch; the caller
- * frees it.
+ * created on first use and reused after that.
  */
 static void
 framer_line(struct framer *f, struct json_tokener **tokp, const char *p,
@@ -103,6 +110,14 @@ framer_line(struct framer *f, struct json_tokener **tokp, const char *p,
 		}
 	}
 	json_object_put(msg);
+	/*
+	 * json_tokener_reset (json-c 0.16) keeps a high surrogate left
+	 * dangling by a line that ended inside "\ud83d...": the next line's
+	 * first \u escape would be garbled.  A failed line gets the tokener
+	 * thrown away.
+	 */
+	json_tokener_free(tok);
+	*tokp = NULL;
 
 	/* Banners and other chatter: worth a look, not worth dying for. */
 	f->nonjson++;
@@ -137,7 +152,6 @@ framer_partial(struct framer *f, struct evbuffer *in)
 void
 framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 {
-	struct json_tokener	*tok = NULL;
 	struct evbuffer_ptr	 eol;
 	size_t			 eol_len, len;
 	unsigned char		*p;
@@ -166,19 +180,15 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 		p = evbuffer_pullup(in, (ev_ssize_t)(len + eol_len));
 		if (p == NULL)
 			fatalx("evbuffer_pullup");
-		framer_line(f, &tok, (const char *)p, len, cb, arg);
+		framer_line(f, &framer_tok, (const char *)p, len, cb, arg);
 		evbuffer_drain(in, len + eol_len);
 	}
 	framer_partial(f, in);
-
-	if (tok != NULL)
-		json_tokener_free(tok);
 }
 
 void
 framer_eof(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 {
-	struct json_tokener	*tok = NULL;
 	size_t			 len;
 	unsigned char		*p;
 
@@ -196,10 +206,8 @@ framer_eof(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 		return;
 	if ((p = evbuffer_pullup(in, -1)) == NULL)
 		fatalx("evbuffer_pullup");
-	framer_line(f, &tok, (const char *)p, len, cb, arg);
+	framer_line(f, &framer_tok, (const char *)p, len, cb, arg);
 	evbuffer_drain(in, len);
-	if (tok != NULL)
-		json_tokener_free(tok);
 }
 
 void

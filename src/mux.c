@@ -1405,14 +1405,19 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 			    c->failed != NULL ? ": " : "", c != NULL &&
 			    c->failed != NULL ? c->failed : "");
 		else if (c->owner != NULL) {
-			/* Its own child sees the real client, unchanged. */
+			/* Its own child sees the real client, unchanged.  A
+			 * retry after a refused initialize replaces these. */
 			params = jsonrpc_params(msg);
 			if ((v = mux_get(params, "capabilities",
-			    json_type_object)) != NULL)
+			    json_type_object)) != NULL) {
+				json_object_put(s->caps);
 				s->caps = json_object_get(v);
+			}
 			if ((v = mux_get(params, "clientInfo",
-			    json_type_object)) != NULL)
+			    json_type_object)) != NULL) {
+				json_object_put(s->info);
 				s->info = json_object_get(v);
+			}
 			s->init_started = 1;
 			mux_forward(m, s, msg, stream, b, MUX_REQ_F_INITIALIZE,
 			    NULL);

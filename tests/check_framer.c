@@ -328,6 +328,32 @@ START_TEST(test_write_compact)
 }
 END_TEST
 
+/*
+ * A line cut inside a surrogate pair must not garble the next line's
+ * escapes (json-c 0.16 keeps the dangling half across a reset).  Found by
+ * tests/fuzz/fuzz_framer.
+ */
+START_TEST(test_dangling_surrogate)
+{
+	const char	*data = "{\"s\":\"\\ud83d\n"
+	    "{\"s\":\"\\u0041\\udc00\"}\n";
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	json_object	*v;
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, in, &s, data);
+	ck_assert_int_eq(f.nonjson, 1);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert(json_object_object_get_ex(s.msgs[0], "s", &v));
+	/* "A", then the lone low surrogate as U+FFFD. */
+	ck_assert_str_eq(json_object_get_string(v), "A\xef\xbf\xbd");
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
 static Suite *
 framer_suite(void)
 {
@@ -345,6 +371,7 @@ framer_suite(void)
 	tcase_add_test(tc, test_nonjson_and_empty);
 	tcase_add_test(tc, test_eof_unterminated);
 	tcase_add_test(tc, test_write_compact);
+	tcase_add_test(tc, test_dangling_surrogate);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,175 @@
+/*
+ * fuzz_framer.c: the child's NDJSON line framer on arbitrary bytes.
+ *
+ * Input: two bytes choose max_line, four seed the split points, the rest
+ * is what the child wrote.  The bytes go through the framer twice, once
+ * whole and once cut at random points (as pipe reads cut them); both runs
+ * must deliver the same values and count the same rejects.  Also checked:
+ * only objects and arrays come out, a partial line never holds more than
+ * max_line + 1 bytes, and what framer_write makes of a value is one line
+ * the framer reads back as the same value.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <json-c/json.h>
+
+#include "framer.h"
+#include "fuzz.h"
+#include "log.h"
+#include "upstream.h"
+
+#define FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+struct result {
+	struct evbuffer	*texts;		/* each value, serialised, one a line */
+	size_t		 max_line;
+};
+
+static void
+roundtrip_cb(void *arg, json_object *msg)
+{
+	json_object	**out = arg;
+
+	FUZZ_CHECK(*out == NULL, "framer_write output read as two values");
+	*out = msg;
+}
+
+/* framer_write gives one line that reads back as the same value. */
+static void
+check_roundtrip(json_object *msg, const char *text)
+{
+	struct evbuffer	*buf;
+	struct framer	 f;
+	json_object	*back = NULL;
+	const char	*again;
+	size_t		 len;
+	unsigned char	*p;
+
+	buf = evbuffer_new();
+	framer_write(buf, msg);
+	len = evbuffer_get_length(buf);
+	p = evbuffer_pullup(buf, -1);
+	FUZZ_CHECK(len > 0 && p[len - 1] == '\n' &&
+	    memchr(p, '\n', len - 1) == NULL, "framer_write: not one line");
+	framer_init(&f, len, "roundtrip");
+	framer_drain(&f, buf, roundtrip_cb, &back);
+	FUZZ_CHECK(back != NULL && evbuffer_get_length(buf) == 0,
+	    "framer_write output not read back");
+	again = json_object_to_json_string_ext(back, FLAGS);
+	FUZZ_CHECK(strcmp(again, text) == 0, "roundtrip changed %s into %s",
+	    text, again);
+	json_object_put(back);
+	evbuffer_free(buf);
+}
+
+static void
+deliver_cb(void *arg, json_object *msg)
+{
+	struct result	*r = arg;
+	const char	*text;
+	enum json_type	 t;
+
+	t = json_object_get_type(msg);
+	FUZZ_CHECK(t == json_type_object || t == json_type_array,
+	    "delivered a %s", json_type_to_name(t));
+	text = json_object_to_json_string_ext(msg, FLAGS);
+	evbuffer_add(r->texts, text, strlen(text));
+	evbuffer_add(r->texts, "\n", 1);
+	check_roundtrip(msg, text);
+	json_object_put(msg);
+}
+
+/* A small deterministic generator for the split points. */
+static uint32_t
+next_rand(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+static void
+run(struct framer *f, struct result *r, const uint8_t *data, size_t size,
+    uint32_t seed)
+{
+	struct evbuffer	*in = evbuffer_new();
+	size_t		 off = 0, n;
+
+	while (off < size) {
+		if (seed == 0)
+			n = size - off;
+		else {
+			n = 1 + next_rand(&seed) % 64;
+			if (n > size - off)
+				n = size - off;
+		}
+		evbuffer_add(in, data + off, n);
+		off += n;
+		framer_drain(f, in, deliver_cb, r);
+		FUZZ_CHECK(evbuffer_get_length(in) <= f->max_line + 1,
+		    "%zu bytes held with max_line %zu",
+		    evbuffer_get_length(in), f->max_line);
+	}
+	framer_eof(f, in, deliver_cb, r);
+	FUZZ_CHECK(evbuffer_get_length(in) == 0, "bytes left after EOF");
+	evbuffer_free(in);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "fuzz_framer");
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in	 in;
+	struct framer	 whole, cut;
+	struct result	 a, b;
+	size_t		 max_line, newlines = 0, i, alen;
+	uint32_t	 seed;
+	unsigned	 v;
+
+	fuzz_in_init(&in, data, size);
+	v = fuzz_u16(&in);
+	/* Mostly small caps, where the edges are; now and then the default. */
+	max_line = (v & 0x8000) ? UPSTREAM_DEFAULT_MAX_MESSAGE : (v & 0x3ff);
+	seed = (uint32_t)fuzz_u16(&in) << 16 | fuzz_u16(&in);
+	seed |= 1;		/* xorshift needs a non-zero state */
+	data = in.p;
+	size = in.left;
+	for (i = 0; i < size; i++)
+		newlines += data[i] == '\n';
+
+	a.texts = evbuffer_new();
+	b.texts = evbuffer_new();
+	a.max_line = b.max_line = max_line;
+	framer_init(&whole, max_line, "whole");
+	framer_init(&cut, max_line, "cut");
+	run(&whole, &a, data, size, 0);
+	run(&cut, &b, data, size, seed);
+
+	FUZZ_CHECK(whole.lines == cut.lines && whole.oversized == cut.oversized &&
+	    whole.nonjson == cut.nonjson, "counters differ: whole %llu/%llu/%llu "
+	    "cut %llu/%llu/%llu", (unsigned long long)whole.lines,
+	    (unsigned long long)whole.oversized,
+	    (unsigned long long)whole.nonjson, (unsigned long long)cut.lines,
+	    (unsigned long long)cut.oversized, (unsigned long long)cut.nonjson);
+	FUZZ_CHECK(whole.lines + whole.oversized + whole.nonjson <= newlines + 1,
+	    "more lines than the input has");
+	alen = evbuffer_get_length(a.texts);
+	FUZZ_CHECK(alen == evbuffer_get_length(b.texts) &&
+	    (alen == 0 || memcmp(evbuffer_pullup(a.texts, -1),
+	    evbuffer_pullup(b.texts, -1), alen) == 0),
+	    "the values delivered differ");
+	evbuffer_free(a.texts);
+	evbuffer_free(b.texts);
+	return 0;
+}
