@@ -23,6 +23,14 @@
  *              test_prompt_with_embedded_resource, test_prompt_with_image
  *   also       completion/complete, logging/setLevel, resources/subscribe,
  *              ping, batches
+ *   2026-07-28 (through the bridge, which turns questions into
+ *              input_required results): test_input_required_result_*
+ *              (elicitation, sampling, list_roots, request_state,
+ *              tampered_state, multiple_inputs, multi_round, capabilities),
+ *              the prompt test_input_required_result_prompt,
+ *              test_missing_capability, test_streaming_elicitation,
+ *              test_logging_tool, test_trigger_tool_change,
+ *              test_trigger_prompt_change
  *
  * Test knobs (tools):
  *   exit {code}            exit at once with that status, without answering
@@ -56,7 +64,9 @@
  *                                     nth is answered if it can be at once)
  *
  * Requests we send to the client use string ids "srv-1", "srv-2", ...; an
- * answer is matched by that id.  They are sent only if the client declared
+ * answer is matched by that id.  Their _meta names the request they are
+ * for (mcpbridge/relatedRequestId) and, for the 2026-07-28 tools, the
+ * question's key (mcpbridge/inputKey): hints for a bridge in front.  They are sent only if the client declared
  * the capability in initialize (before any initialize, all are assumed):
  * a bridge in front must declare sampling, elicitation and roots for
  * test_sampling and test_elicitation* to ask rather than return isError.
@@ -102,6 +112,7 @@
 #define ES_RECEIVED_BYTES	(64 * 1024)	/* kept of each raw line */
 #define ES_SUBSCRIBE_NOTIFY_MS	100
 #define ES_RECONNECT_MS		300
+#define ES_ASKS_MAX		4	/* questions one call asks at once */
 
 #define JSONRPC_PARSE_ERROR	-32700
 #define JSONRPC_INVALID_REQUEST	-32600
@@ -157,6 +168,13 @@ struct es_call {
 	int64_t			 ms;		/* tool scratch: delay */
 	struct event		*timer;
 	char			*wait_id;	/* our request to the client */
+	/* Several questions at once (es_call_ask_key): the tool runs again
+	 * with answers ({key: response}) once all are answered. */
+	char			*waits[ES_ASKS_MAX];
+	char			*wait_keys[ES_ASKS_MAX];
+	size_t			 nwaits;
+	struct json_object	*answers;
+	char			*note;		/* tool scratch: text */
 };
 TAILQ_HEAD(es_calls, es_call);
 
@@ -481,6 +499,7 @@ static void
 es_call_free(struct es_call *c, struct json_object *reply)
 {
 	struct es_batch	*b = c->batch;
+	size_t		 i;
 
 	TAILQ_REMOVE(&es_calls, c, entry);
 	if (c->timer != NULL)
@@ -488,6 +507,12 @@ es_call_free(struct es_call *c, struct json_object *reply)
 	json_object_put(c->id);
 	json_object_put(c->params);
 	free(c->wait_id);
+	for (i = 0; i < ES_ASKS_MAX; i++) {
+		free(c->waits[i]);
+		free(c->wait_keys[i]);
+	}
+	json_object_put(c->answers);
+	free(c->note);
 	free(c);
 
 	if (b != NULL) {
@@ -580,20 +605,60 @@ es_call_sleep(struct es_call *c, int64_t ms)
 	evtimer_add(c->timer, &tv);
 }
 
-/* Sends a request to the client on behalf of c. Takes params. */
+/*
+ * Sends a request to the client on behalf of c, with id (ours) and key (a
+ * name for the question, or NULL).  Takes params.  Its _meta tells a
+ * bridge in front which request of its own this is for
+ * (mcpbridge/relatedRequestId) and what to call the question
+ * (mcpbridge/inputKey); anybody else ignores them.
+ */
 static void
-es_call_ask(struct es_call *c, const char *method, struct json_object *params)
+es_send_ask(struct es_call *c, const char *id, const char *key,
+    const char *method, struct json_object *params)
 {
-	struct json_object	*msg;
+	struct json_object	*msg, *meta;
 
-	xasprintf(&c->wait_id, "srv-%llu", ++es_next_id);
+	if ((meta = es_get_object(params, "_meta")) == NULL) {
+		meta = json_object_new_object();
+		json_object_object_add(params, "_meta", meta);
+	}
+	json_object_object_add(meta, "mcpbridge/relatedRequestId",
+	    json_object_get(c->id));
+	if (key != NULL)
+		es_add_string(meta, "mcpbridge/inputKey", key);
 	msg = json_object_new_object();
 	es_add_string(msg, "jsonrpc", "2.0");
-	es_add_string(msg, "id", c->wait_id);
+	es_add_string(msg, "id", id);
 	es_add_string(msg, "method", method);
 	json_object_object_add(msg, "params", params);
 	es_send(msg);
 	json_object_put(msg);
+}
+
+static void
+es_call_ask(struct es_call *c, const char *method, struct json_object *params)
+{
+	xasprintf(&c->wait_id, "srv-%llu", ++es_next_id);
+	es_send_ask(c, c->wait_id, NULL, method, params);
+}
+
+/* One of several questions asked at once, named key.  Takes params. */
+static void
+es_call_ask_key(struct es_call *c, const char *key, const char *method,
+    struct json_object *params)
+{
+	size_t	i;
+
+	for (i = 0; i < ES_ASKS_MAX && c->waits[i] != NULL; i++)
+		;
+	if (i == ES_ASKS_MAX)
+		fatalx("%s: too many questions at once", __func__);
+	xasprintf(&c->waits[i], "srv-%llu", ++es_next_id);
+	c->wait_keys[i] = xstrdup(key);
+	c->nwaits++;
+	if (c->answers == NULL)
+		c->answers = json_object_new_object();
+	es_send_ask(c, c->waits[i], key, method, params);
 }
 
 /*
@@ -604,10 +669,19 @@ static void
 es_call_cancel(struct es_call *c, const char *reason)
 {
 	struct json_object	*params;
+	size_t			 i;
 
 	if (c->wait_id != NULL && !es_closing) {
 		params = json_object_new_object();
 		es_add_string(params, "requestId", c->wait_id);
+		es_add_string(params, "reason", reason);
+		es_notify("notifications/cancelled", params);
+	}
+	for (i = 0; i < ES_ASKS_MAX && !es_closing; i++) {
+		if (c->waits[i] == NULL)
+			continue;
+		params = json_object_new_object();
+		es_add_string(params, "requestId", c->waits[i]);
 		es_add_string(params, "reason", reason);
 		es_notify("notifications/cancelled", params);
 	}
@@ -1471,6 +1545,296 @@ es_tool_received(struct es_call *c, struct json_object *reply)
 	es_call_result(c, es_content_result(0, content));
 }
 
+/*
+ * 2026-07-28 fixture (the conformance suite's stateless scenarios, through
+ * the bridge).  The questions are asked as legacy requests; the bridge
+ * turns them into input_required results and the retries back into
+ * answers, so only the question keys and the final texts are set here.
+ */
+
+#define ES_SCHEMA_NAME \
+	"{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\"}}," \
+	"\"required\":[\"name\"]}"
+static void	es_add_message(struct json_object *, struct json_object *);
+
+#define ES_SCHEMA_OK \
+	"{\"type\":\"object\",\"properties\":{\"ok\":{\"type\":\"boolean\"}}," \
+	"\"required\":[\"ok\"]}"
+
+/* An elicitation/create asking message with schema, as question key. */
+static void
+es_ask_elicit(struct es_call *c, const char *key, const char *message,
+    const char *schema)
+{
+	struct json_object	*params;
+
+	params = json_object_new_object();
+	es_add_string(params, "message", message);
+	json_object_object_add(params, "requestedSchema", es_parse(schema));
+	es_call_ask_key(c, key, "elicitation/create", params);
+}
+
+static void
+es_ask_sample(struct es_call *c, const char *key, const char *prompt,
+    int max_tokens)
+{
+	struct json_object	*params, *messages, *msg;
+
+	msg = json_object_new_object();
+	es_add_string(msg, "role", "user");
+	json_object_object_add(msg, "content", es_text_item(prompt));
+	messages = json_object_new_array();
+	json_object_array_add(messages, msg);
+	params = json_object_new_object();
+	json_object_object_add(params, "messages", messages);
+	json_object_object_add(params, "maxTokens",
+	    json_object_new_int(max_tokens));
+	es_call_ask_key(c, key, "sampling/createMessage", params);
+}
+
+/* The result of answer key, or NULL (an error, or no answer). */
+static struct json_object *
+es_answer(struct json_object *answers, const char *key)
+{
+	return es_get_object(es_get_object(answers, key), "result");
+}
+
+/* A string field of an elicitation answer's content. */
+static const char *
+es_answer_field(struct json_object *answers, const char *key,
+    const char *field)
+{
+	return es_get_string(es_get_object(es_answer(answers, key),
+	    "content"), field);
+}
+
+static void
+es_tool_ir_elicitation(struct es_call *c, struct json_object *answers)
+{
+	const char	*name;
+
+	if (c->step == 0) {
+		es_ask_elicit(c, "user_name", "What is your name?",
+		    ES_SCHEMA_NAME);
+		return;
+	}
+	if ((name = es_answer_field(answers, "user_name", "name")) == NULL) {
+		es_call_text(c, 1, "No name was given");
+		return;
+	}
+	es_call_text(c, 0, "Hello, %s!", name);
+}
+
+static void
+es_tool_ir_sampling(struct es_call *c, struct json_object *answers)
+{
+	const char	*text;
+
+	if (c->step == 0) {
+		es_ask_sample(c, "capital_question",
+		    "What is the capital of France?", 100);
+		return;
+	}
+	if ((text = es_sampling_text(es_answer(answers,
+	    "capital_question"))) == NULL) {
+		es_call_text(c, 1, "No sampling result");
+		return;
+	}
+	es_call_text(c, 0, "LLM response: %s", text);
+}
+
+static void
+es_tool_ir_list_roots(struct es_call *c, struct json_object *answers)
+{
+	struct json_object	*roots;
+
+	if (c->step == 0) {
+		es_call_ask_key(c, "client_roots", "roots/list",
+		    json_object_new_object());
+		return;
+	}
+	if (!json_object_object_get_ex(es_answer(answers, "client_roots"),
+	    "roots", &roots)) {
+		es_call_text(c, 1, "No roots");
+		return;
+	}
+	es_call_text(c, 0, "Client roots: %s",
+	    json_object_to_json_string_ext(roots, ES_JSON_FLAGS));
+}
+
+/* Also the tampered-state tool: the bridge keeps the state honest. */
+static void
+es_tool_ir_request_state(struct es_call *c, struct json_object *answers)
+{
+	if (c->step == 0) {
+		es_ask_elicit(c, "confirm", "Please confirm", ES_SCHEMA_OK);
+		return;
+	}
+	if (es_answer(answers, "confirm") == NULL) {
+		es_call_text(c, 1, "Not confirmed");
+		return;
+	}
+	es_call_text(c, 0, "state-ok: confirmation received");
+}
+
+static void
+es_tool_ir_multiple(struct es_call *c, struct json_object *answers)
+{
+	struct json_object	*roots;
+	const char		*name, *greeting;
+
+	if (c->step == 0) {
+		es_ask_elicit(c, "user_name", "What is your name?",
+		    ES_SCHEMA_NAME);
+		es_ask_sample(c, "greeting", "Generate a greeting", 50);
+		es_call_ask_key(c, "client_roots", "roots/list",
+		    json_object_new_object());
+		return;
+	}
+	name = es_answer_field(answers, "user_name", "name");
+	greeting = es_sampling_text(es_answer(answers, "greeting"));
+	json_object_object_get_ex(es_answer(answers, "client_roots"), "roots",
+	    &roots);
+	es_call_text(c, 0, "name=%s, greeting=%s, roots=%zu",
+	    name != NULL ? name : "(none)",
+	    greeting != NULL ? greeting : "(none)",
+	    json_object_is_type(roots, json_type_array) ?
+	    json_object_array_length(roots) : (size_t)0);
+}
+
+static void
+es_tool_ir_multi_round(struct es_call *c, struct json_object *answers)
+{
+	const char	*v;
+
+	switch (c->step) {
+	case 0:
+		es_ask_elicit(c, "step1", "Step 1: What is your name?",
+		    ES_SCHEMA_NAME);
+		return;
+	case 1:
+		if ((v = es_answer_field(answers, "step1", "name")) == NULL) {
+			es_call_text(c, 1, "Step 1 was not answered");
+			return;
+		}
+		c->note = xstrdup(v);
+		es_ask_elicit(c, "step2",
+		    "Step 2: What is your favorite color?",
+		    "{\"type\":\"object\",\"properties\":{\"color\":"
+		    "{\"type\":\"string\"}},\"required\":[\"color\"]}");
+		return;
+	default:
+		if ((v = es_answer_field(answers, "step2", "color")) == NULL) {
+			es_call_text(c, 1, "Step 2 was not answered");
+			return;
+		}
+		es_call_text(c, 0, "%s likes %s", c->note, v);
+		return;
+	}
+}
+
+/* Only what the client can do: the bridge refuses the rest at once. */
+static void
+es_tool_ir_capabilities(struct es_call *c, struct json_object *answers)
+{
+	if (c->step == 0) {
+		es_ask_elicit(c, "user_name", "What is your name?",
+		    ES_SCHEMA_NAME);
+		es_ask_sample(c, "capital_question",
+		    "What is the capital of France?", 100);
+		return;
+	}
+	es_call_text(c, 0, "elicitation %s, sampling %s",
+	    es_answer(answers, "user_name") != NULL ? "answered" : "refused",
+	    es_answer(answers, "capital_question") != NULL ? "answered" :
+	    "refused");
+}
+
+/* Needs sampling; fails (a JSON-RPC error) when the client lacks it. */
+static void
+es_tool_missing_capability(struct es_call *c, struct json_object *answers)
+{
+	struct json_object	*err;
+	const char		*text;
+
+	if (c->step == 0) {
+		es_ask_sample(c, "sample", "Say hello.", 50);
+		return;
+	}
+	if ((err = es_get_object(es_get_object(answers, "sample"),
+	    "error")) != NULL) {
+		es_call_error(c, json_object_get_int(json_object_object_get(err,
+		    "code")), "%s", es_get_string(err, "message") != NULL ?
+		    es_get_string(err, "message") : "sampling failed");
+		return;
+	}
+	text = es_sampling_text(es_answer(answers, "sample"));
+	es_call_text(c, 0, "LLM response: %s", text != NULL ? text : "");
+}
+
+static void
+es_tool_streaming_elicitation(struct es_call *c, struct json_object *answers)
+{
+	if (c->step == 0) {
+		es_ask_elicit(c, "user_name", "What is your name?",
+		    ES_SCHEMA_NAME);
+		return;
+	}
+	es_call_text(c, 0, "Streaming elicitation %s",
+	    es_answer(answers, "user_name") != NULL ? "answered" : "refused");
+}
+
+static void
+es_tool_logging_tool(struct es_call *c, struct json_object *reply)
+{
+	es_notify_log(1, "test_logging_tool: starting");
+	es_notify_log(1, "test_logging_tool: done");
+	es_call_text(c, 0, "Logged two messages at info");
+}
+
+static void
+es_tool_trigger_tool_change(struct es_call *c, struct json_object *reply)
+{
+	es_notify("notifications/tools/list_changed", NULL);
+	es_call_text(c, 0, "sent notifications/tools/list_changed");
+}
+
+static void
+es_tool_trigger_prompt_change(struct es_call *c, struct json_object *reply)
+{
+	es_notify("notifications/prompts/list_changed", NULL);
+	es_call_text(c, 0, "sent notifications/prompts/list_changed");
+}
+
+/* prompts/get test_input_required_result_prompt, as a two-step tool. */
+static void
+es_prompt_ir(struct es_call *c, struct json_object *answers)
+{
+	struct json_object	*result, *messages;
+	const char		*context;
+	char			*text;
+
+	if (c->step == 0) {
+		es_ask_elicit(c, "user_context",
+		    "What context should the prompt use?",
+		    "{\"type\":\"object\",\"properties\":{\"context\":"
+		    "{\"type\":\"string\"}},\"required\":[\"context\"]}");
+		return;
+	}
+	if ((context = es_answer_field(answers, "user_context",
+	    "context")) == NULL)
+		context = "(none given)";
+	xasprintf(&text, "Answer with this context in mind: %s", context);
+	messages = json_object_new_array();
+	es_add_message(messages, es_text_item(text));
+	free(text);
+	result = json_object_new_object();
+	es_add_string(result, "description",
+	    "A prompt that asks the user for context first");
+	json_object_object_add(result, "messages", messages);
+	es_call_result(c, result);
+}
+
 #define ES_SCHEMA_NONE "{\"type\":\"object\",\"properties\":{}}"
 
 static const struct es_tool es_tools[] = {
@@ -1533,6 +1897,43 @@ static const struct es_tool es_tools[] = {
 	  "\"then\":{\"required\":[\"phone\"]},"
 	  "\"else\":{\"required\":[\"email\"]},"
 	  "\"additionalProperties\":false}", es_tool_json_schema_2020_12 },
+	{ "test_input_required_result_elicitation",
+	  "Asks the user's name (elicitation, key user_name), then greets",
+	  ES_SCHEMA_NONE, es_tool_ir_elicitation },
+	{ "test_input_required_result_sampling",
+	  "Asks the client's LLM the capital of France (key "
+	  "capital_question)", ES_SCHEMA_NONE, es_tool_ir_sampling },
+	{ "test_input_required_result_list_roots",
+	  "Asks the client's roots (key client_roots)", ES_SCHEMA_NONE,
+	  es_tool_ir_list_roots },
+	{ "test_input_required_result_request_state",
+	  "Asks for a confirmation (key confirm); answers state-ok",
+	  ES_SCHEMA_NONE, es_tool_ir_request_state },
+	{ "test_input_required_result_tampered_state",
+	  "Asks for a confirmation (key confirm); the bridge refuses altered "
+	  "requestState", ES_SCHEMA_NONE, es_tool_ir_request_state },
+	{ "test_input_required_result_multiple_inputs",
+	  "Asks three things at once: elicitation, sampling and roots",
+	  ES_SCHEMA_NONE, es_tool_ir_multiple },
+	{ "test_input_required_result_multi_round",
+	  "Asks a name (step1), then a colour (step2)", ES_SCHEMA_NONE,
+	  es_tool_ir_multi_round },
+	{ "test_input_required_result_capabilities",
+	  "Asks elicitation and sampling at once; reports which the client "
+	  "answered", ES_SCHEMA_NONE, es_tool_ir_capabilities },
+	{ "test_missing_capability",
+	  "Needs sampling: a JSON-RPC error if the client cannot",
+	  ES_SCHEMA_NONE, es_tool_missing_capability },
+	{ "test_streaming_elicitation", "Asks the user's name (elicitation)",
+	  ES_SCHEMA_NONE, es_tool_streaming_elicitation },
+	{ "test_logging_tool", "Sends two log messages at info, then answers",
+	  ES_SCHEMA_NONE, es_tool_logging_tool },
+	{ "test_trigger_tool_change",
+	  "Sends notifications/tools/list_changed", ES_SCHEMA_NONE,
+	  es_tool_trigger_tool_change },
+	{ "test_trigger_prompt_change",
+	  "Sends notifications/prompts/list_changed", ES_SCHEMA_NONE,
+	  es_tool_trigger_prompt_change },
 	{ "echo", "Returns the message (or text) argument as text content",
 	  "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":"
 	  "\"string\",\"description\":\"Text to return\"},\"text\":{\"type\":"
@@ -1932,8 +2333,16 @@ static const struct es_prompt {
 	  "\"URI of the resource to embed\",\"required\":true}]" },
 	{ "test_prompt_with_image", "Prompt With Image",
 	  "A prompt that includes image content", "[]" },
+	{ "test_input_required_result_prompt", "Prompt That Asks First",
+	  "A prompt that asks the user for context (elicitation) first",
+	  "[]" },
 };
 #define ES_NPROMPTS (sizeof es_prompts / sizeof es_prompts[0])
+
+/* The prompt that asks first runs as a tool does. */
+static const struct es_tool es_prompt_ir_tool = {
+	"test_input_required_result_prompt", NULL, NULL, es_prompt_ir,
+};
 
 static const struct es_prompt *
 es_prompt_find(const char *name)
@@ -2013,6 +2422,11 @@ es_prompts_get(struct es_call *c)
 	}
 	json_object_put(spec);
 
+	if (strcmp(p->name, "test_input_required_result_prompt") == 0) {
+		c->tool = &es_prompt_ir_tool;
+		c->tool->fn(c, NULL);
+		return;
+	}
 	messages = json_object_new_array();
 	if (strcmp(p->name, "test_simple_prompt") == 0)
 		es_add_message(messages,
@@ -2216,9 +2630,10 @@ es_handle_notification(const char *method, struct json_object *params)
 static void
 es_handle_response(struct json_object *msg)
 {
-	struct json_object	*id;
+	struct json_object	*id, *answers;
 	struct es_call		*c;
 	const char		*s;
+	size_t			 i;
 
 	json_object_object_get_ex(msg, "id", &id);
 	if (!json_object_is_type(id, json_type_string)) {
@@ -2230,6 +2645,24 @@ es_handle_response(struct json_object *msg)
 	TAILQ_FOREACH(c, &es_calls, entry) {
 		if (c->wait_id != NULL && strcmp(c->wait_id, s) == 0)
 			break;
+		for (i = 0; i < ES_ASKS_MAX; i++) {
+			if (c->waits[i] == NULL || strcmp(c->waits[i], s) != 0)
+				continue;
+			/* One of several: the tool runs when all are in. */
+			json_object_object_add(c->answers, c->wait_keys[i],
+			    json_object_get(msg));
+			free(c->waits[i]);
+			free(c->wait_keys[i]);
+			c->waits[i] = c->wait_keys[i] = NULL;
+			if (--c->nwaits > 0)
+				return;
+			answers = c->answers;
+			c->answers = NULL;
+			c->step++;
+			c->tool->fn(c, answers);
+			json_object_put(answers);
+			return;
+		}
 	}
 	if (c == NULL) {
 		log_warnx("response for %s matches nothing pending", s);
@@ -2500,7 +2933,7 @@ es_shutdown(int drop_all, const char *why)
 	evtimer_add(es_drain_timer, &tv);
 	for (c = TAILQ_FIRST(&es_calls); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		if (drop_all || c->wait_id != NULL)
+		if (drop_all || c->wait_id != NULL || c->nwaits > 0)
 			es_call_drop(c);
 	}
 	if (TAILQ_EMPTY(&es_calls))

@@ -56,6 +56,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "metrics.h"
+#include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
 #include "session.h"
@@ -241,7 +242,17 @@ static void
 http_note_session(struct http *h, const struct session *sess)
 {
 	if (h->cur != NULL && sess != NULL)
-		memcpy(h->cur->sid, sess->id, sizeof h->cur->sid);
+		memcpy(h->cur->sid, sess->hex, sizeof h->cur->sid);
+}
+
+/* Why a session id is refused, for the access log.  Another instance's
+ * id says the load balancer in front routes wrong. */
+static void
+http_note_unknown(struct http *h, const struct session *sess, const char *sid)
+{
+	http_note(h, sess != NULL ? "session of another token" :
+	    sessions_owns(h->sessions, sid) ? "unknown session" :
+	    "session of another instance");
 }
 
 static void
@@ -426,8 +437,13 @@ http_body_json(struct http *h, struct evhttp_request *req)
 	}
 	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
 		data = "";
-	if (tok == NULL && (tok = json_tokener_new()) == NULL)
-		fatalx("json_tokener_new");
+	if (tok == NULL) {
+		if ((tok = json_tokener_new()) == NULL)
+			fatalx("json_tokener_new");
+		/* As the framer: no comments, trailing commas, leading zeros
+		 * or "True" passed off as JSON. */
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	}
 	json_tokener_reset(tok);
 	msg = json_tokener_parse_ex(tok, data, (int)len);
 	/* Only white space may follow (the body is not NUL-terminated). */
@@ -856,6 +872,11 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 	struct stream		*st, *next;
 	struct evhttp_request	*req;
 
+	/* A subscriptions/listen stream gets its graceful end first. */
+	if (sess->kind == SESSION_STATELESS && sess->ms != NULL && !sess->dead) {
+		mux_session_finish(h->mux, sess->ms);
+		http_pump(h);
+	}
 	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
 		if (st->req == NULL || st->in_handler)
@@ -900,6 +921,9 @@ http_lost(struct session *sess, struct stream *st, void *arg)
 	/* A legacy session is its GET stream. */
 	if (sess->kind == SESSION_LEGACY && st->no == 0)
 		http_session_kill(h, sess, "client closed the event stream");
+	/* 2026-07-28: closing the stream cancels the request. */
+	if (sess->kind == SESSION_STATELESS)
+		http_session_kill(h, sess, "client closed the stream");
 }
 
 static void
@@ -908,7 +932,7 @@ http_overflow(struct session *sess, void *arg)
 	struct http	*h = arg;
 
 	metrics.slow_clients_dropped++;
-	if (sess->kind == SESSION_LEGACY)
+	if (sess->kind != SESSION_STREAMABLE)
 		http_session_kill(h, sess, "client too slow");
 }
 
@@ -949,6 +973,9 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e)
 	switch (status) {
 	case 400:
 		reason = "Bad Request";
+		break;
+	case 404:
+		reason = "Not Found";
 		break;
 	case 503:
 		reason = "Service Unavailable";
@@ -995,7 +1022,7 @@ http_hold_expired(struct session *sess, struct stream *st, void *arg)
 		/* Primed with an id and a retry field: let the client come
 		 * back with GET and Last-Event-ID instead of holding on. */
 		log_debug("session %.8s: stream %llu slow, client will poll",
-		    sess->id, (unsigned long long)st->no);
+		    sess->hex, (unsigned long long)st->no);
 		stream_end(st);
 	} else
 		stream_comment(st, "keepalive");
@@ -1029,8 +1056,7 @@ http_mcp_session(struct http *h, struct evhttp_request *req)
 	if ((sess = session_find(h->sessions, sid, SESSION_STREAMABLE)) == NULL ||
 	    sess->token != h->owner) {
 		/* Another token's session is as unknown as a missing one. */
-		http_note(h, sess == NULL ? "unknown session" :
-		    "session of another token");
+		http_note_unknown(h, sess, sid);
 		http_reply_error(req, 404, "Not Found",
 		    JSONRPC_SESSION_NOT_FOUND, "Session not found");
 		return NULL;
@@ -1148,6 +1174,116 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 		    http_now_ms() - st->start_ms);
 }
 
+/* ---- 2026-07-28 (stateless) requests ---- */
+
+static const char *
+http_header_cb(void *arg, const char *name)
+{
+	return evhttp_find_header(arg, name);
+}
+
+/*
+ * A stateless request's session is done once its answer is out: nothing
+ * else will ever come for it.
+ */
+static void
+http_stateless_done(struct http *h, struct session *sess)
+{
+	struct stream	*st;
+
+	if (sess->kind != SESSION_STATELESS || sess->dead)
+		return;
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->no != 0 && (!st->finished || st->req != NULL ||
+		    st->in_handler))
+			return;
+	}
+	http_session_kill(h, sess, "answered");
+}
+
+/*
+ * A 2026-07-28 request: headers checked against the body first (their
+ * errors are answered here), then a session of its own for as long as it
+ * lives, so that its answer (or first message) chooses the response's
+ * status and type and its client closing the stream cancels it.
+ */
+static void
+http_stateless_post(struct http *h, struct evhttp_request *req,
+    json_object *msg)
+{
+	struct session	*sess;
+	struct stream	*st;
+	json_object	*err;
+	const char	*text;
+	size_t		 len;
+	int		 status, listen;
+	enum mux_recv	 r;
+
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_NOTIFICATION:
+		/* None is defined over HTTP: closing a stream cancels. */
+		json_object_put(msg);
+		http_reply(req, 202, "Accepted", NULL, NULL);
+		return;
+	case JSONRPC_REQUEST:
+		break;
+	default:
+		json_object_put(msg);
+		http_reply_error(req, 400, "Bad Request",
+		    JSONRPC_INVALID_REQUEST, "Invalid Request: one JSON-RPC "
+		    "request or notification is expected");
+		return;
+	}
+	if ((err = modern_check(msg, http_header_cb,
+	    evhttp_request_get_input_headers(req), &status)) != NULL) {
+		http_note(h, "headers or _meta refused");
+		json_object_put(msg);
+		text = http_json_text(err, &len);
+		http_reply(req, status, "Bad Request", "application/json",
+		    text);
+		json_object_put(err);
+		return;
+	}
+	if (h->draining) {
+		json_object_put(msg);
+		http_note(h, "draining");
+		http_reply_later(req, 503, "Service Unavailable",
+		    HTTP_RETRY_AFTER_S, "Server shutting down");
+		return;
+	}
+
+	sess = session_new(h->sessions, SESSION_STATELESS);
+	sess->token = h->owner;
+	sess->active_ms = http_now_ms();
+	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STATELESS, sess);
+	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+
+	st = stream_new(sess);
+	st->in_handler = 1;
+	/* A listen stream is no request in flight: draining ends it. */
+	listen = strcmp(jsonrpc_method(msg), "subscriptions/listen") == 0;
+	if (!listen)
+		http_request_start(h, sess, st, msg);
+	stream_hold(st, req, 0);
+	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
+	http_pump(h);
+	st->in_handler = 0;
+	if (r != MUX_RECV_REPLY) {
+		http_request_end(h, sess, st, NULL);
+		if (stream_json_final(st) == NULL) {
+			st->finished = 1;
+			stream_forget(st);
+			http_reply_error(req, 400, "Bad Request",
+			    JSONRPC_INVALID_REQUEST, "Invalid Request");
+		}
+	}
+	http_kick(h, st);
+	if (st->state == STREAM_HELD)
+		stream_hold(st, req, h->cfg->keepalive_ms);
+	stream_gc(st);
+	http_stateless_done(h, sess);
+}
+
 static void
 http_mcp_post(struct http *h, struct evhttp_request *req)
 {
@@ -1176,6 +1312,12 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
 	http_note_method(h, msg);
+	/* The era is chosen per request (2026-07-28: by its _meta). */
+	if (modern_era(msg, evhttp_find_header(hdrs, "MCP-Protocol-Version")) ==
+	    MODERN_ERA_MODERN) {
+		http_stateless_post(h, req, msg);
+		return;
+	}
 	if (!http_version_ok(req)) {
 		json_object_put(msg);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
@@ -1189,12 +1331,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 			json_object_put(msg);
 			return;
 		}
-		/*
-		 * A new session.  A request in the 2026-07-28 style (no
-		 * initialize, no session) does not get here: it is answered
-		 * 400 "session required" below, which such clients read as
-		 * "legacy server" and fall back to initialize.
-		 */
+		/* A new session (2026-07-28 requests went above). */
 		sess = session_new(h->sessions, SESSION_STREAMABLE);
 		sess->token = h->owner;
 		sess->active_ms = http_now_ms();
@@ -1203,7 +1340,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
 		http_note_session(h, sess);
-		log_info("session %.8s: new Streamable HTTP session", sess->id);
+		log_info("session %.8s: new Streamable HTTP session", sess->hex);
 	} else if ((sess = http_mcp_session(h, req)) == NULL) {
 		json_object_put(msg);
 		return;
@@ -1321,7 +1458,7 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 		else
 			stream_drop(st);
 	}
-	log_debug("session %.8s: stream %llu resumed after %llu", sess->id,
+	log_debug("session %.8s: stream %llu resumed after %llu", sess->hex,
 	    (unsigned long long)no, (unsigned long long)seq);
 	stream_open(st, req, seq);
 	stream_gc(st);
@@ -1351,10 +1488,18 @@ http_mcp(struct http *h, struct evhttp_request *req)
 		http_mcp_post(h, req);
 		break;
 	case EVHTTP_REQ_GET:
-		http_mcp_get(h, req);
-		break;
 	case EVHTTP_REQ_DELETE:
-		http_mcp_delete(h, req);
+		/* 2026-07-28 has no GET stream and no session to delete. */
+		if (modern_era(NULL, evhttp_find_header(
+		    evhttp_request_get_input_headers(req),
+		    "MCP-Protocol-Version")) == MODERN_ERA_MODERN) {
+			http_reply_allow(req, "POST");
+			break;
+		}
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+			http_mcp_get(h, req);
+		else
+			http_mcp_delete(h, req);
 		break;
 	default:
 		http_reply_allow(req, "GET, POST, DELETE");
@@ -1389,7 +1534,7 @@ http_sse(struct http *h, struct evhttp_request *req)
 	xasprintf(&endpoint, "%s?sessionId=%s", h->message_path, sess->id);
 	stream_send_event(st, "endpoint", endpoint);
 	free(endpoint);
-	log_info("session %.8s: new HTTP+SSE session", sess->id);
+	log_info("session %.8s: new HTTP+SSE session", sess->hex);
 }
 
 static char *
@@ -1431,14 +1576,14 @@ http_message(struct http *h, struct evhttp_request *req)
 		return;
 	}
 	sess = session_find(h->sessions, sid, SESSION_LEGACY);
-	free(sid);
 	if (sess == NULL || sess->token != h->owner) {
-		http_note(h, sess == NULL ? "unknown session" :
-		    "session of another token");
+		http_note_unknown(h, sess, sid);
+		free(sid);
 		http_reply_error(req, 404, "Not Found",
 		    JSONRPC_SESSION_NOT_FOUND, "Session not found");
 		return;
 	}
+	free(sid);
 	http_note_session(h, sess);
 	sess->active_ms = http_now_ms();
 	if (!http_is_json(req)) {
@@ -1641,9 +1786,12 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 
 	memset(g, 0, sizeof *g);
 	for (sess = sessions_first(h->sessions); sess != NULL;
-	    sess = TAILQ_NEXT(sess, entry))
+	    sess = TAILQ_NEXT(sess, entry)) {
+		if (sess->kind == SESSION_STATELESS)
+			continue;	/* a 2026-07-28 request, no session */
 		g->sessions[sess->kind == SESSION_LEGACY ? METRICS_SSE :
 		    METRICS_STREAMABLE]++;
+	}
 	mux_stats(h->mux, &ms);
 	g->in_flight = ms.in_flight;
 	g->connections = h->nconns;
@@ -1782,6 +1930,9 @@ http_deliver(struct http *h, struct mux_out *out)
 		goto done;
 
 	if (out->final && (st = stream_find(sess, out->stream)) != NULL) {
+		/* 2026-07-28: the answer's error chooses the status. */
+		if (sess->kind == SESSION_STATELESS)
+			st->status = modern_http_status(out->msg);
 		http_request_end(h, sess, st, out->msg);
 		if (sess->kind == SESSION_LEGACY) {
 			st->finished = 1;
@@ -1806,7 +1957,7 @@ http_deliver(struct http *h, struct mux_out *out)
 
 	if ((st = stream_find(sess, out->stream)) == NULL || st->finished) {
 		log_debug("session %.8s: message for finished stream %llu "
-		    "dropped", sess->id, (unsigned long long)out->stream);
+		    "dropped", sess->hex, (unsigned long long)out->stream);
 		goto done;
 	}
 	if (st->initialize && out->final &&
@@ -1819,6 +1970,8 @@ http_deliver(struct http *h, struct mux_out *out)
 			http_session_kill(h, sess, "initialize failed");
 		stream_gc(st);
 	}
+	if (out->final)
+		http_stateless_done(h, sess);
 done:
 	if (out->msg != NULL)
 		json_object_put(out->msg);
@@ -2151,6 +2304,7 @@ http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
 	limits.replay_messages = cfg->replay_messages;
 	limits.replay_bytes = cfg->replay_bytes;
 	h->sessions = sessions_new(base, &limits, &http_session_ops, h);
+	sessions_set_prefix(h->sessions, cfg->instance_id);
 
 	if ((h->evh = evhttp_new(base)) == NULL)
 		fatalx("evhttp_new failed");

@@ -36,6 +36,7 @@
 
 #include "jsonrpc.h"
 #include "log.h"
+#include "modern.h"
 #include "mux.h"
 #include "xmalloc.h"
 
@@ -230,9 +231,11 @@ struct mux_req {
 	char			*uri;		/* MUX_REQ_F_SUBSCRIBE */
 	/* in m->timeouts when non-zero */
 	uint64_t		 deadline;
+	struct mux_mreq		*mr;		/* a 2026-07-28 request */
 	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
 	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
 	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
+	TAILQ_ENTRY(mux_req)	 wentry;	/* m->gathering or m->parked */
 };
 TAILQ_HEAD(mux_reqs, mux_req);
 
@@ -286,15 +289,42 @@ struct mux_subref {
 	TAILQ_ENTRY(mux_subref)	 sentry;	/* s->subs */
 };
 
-/* A child's request sent to a session. */
+/*
+ * A child's request sent to a session, or (req set, s NULL) waiting to be
+ * asked of a 2026-07-28 client in an input_required result.
+ */
 struct mux_sreq {
 	uint64_t		 bid;		/* the id the session saw */
 	struct mux_child	*child;
 	struct mux_session	*s;
+	struct mux_req		*req;
 	json_object		*cid;		/* the child's id, exact type */
 	uint64_t		 cidh;
 	uint64_t		 stream;
+	char			*key;		/* req: its inputRequests key */
+	json_object		*ask;		/* req: {method, params} */
 	TAILQ_ENTRY(mux_sreq)	 sentry;
+	TAILQ_ENTRY(mux_sreq)	 rentry;	/* req->mr->inputs */
+};
+
+/*
+ * What a 2026-07-28 request needs besides a mux_req.  Its questions wait in
+ * inputs while the bridge gathers them (in m->gathering until gather),
+ * then the request is parked (in m->parked until expires, no session)
+ * until the client retries with the requestState.
+ */
+struct mux_mreq {
+	char			*method;
+	char			*name;		/* binds the requestState */
+	json_object		*caps;		/* the client's, this round */
+	json_object		*supplied;	/* inputResponses, by key */
+	json_object		*missing;	/* capabilities it lacked */
+	json_object		*late;		/* answered while parked */
+	TAILQ_HEAD(, mux_sreq)	 inputs;
+	uint64_t		 gather;
+	uint64_t		 expires;
+	uint64_t		 round;
+	uint64_t		 principal;
 };
 
 /* Client traffic waiting for the child's handshake. */
@@ -369,6 +399,12 @@ struct mux_session {
 	TAILQ_HEAD(, mux_task)	 tasks;
 	TAILQ_HEAD(, mux_elicit) elicits;
 	TAILQ_HEAD(, mux_sreq)	 sreqs;
+	/* Stateless: the caller's principal, and a subscriptions/listen. */
+	uint64_t		 principal;
+	int			 listening;
+	json_object		*listen_id;
+	uint64_t		 listen_stream;
+	unsigned		 listen_flags;
 	TAILQ_ENTRY(mux_session) centry;	/* child->sessions */
 	TAILQ_ENTRY(mux_session) bentry;	/* child->busy */
 	TAILQ_ENTRY(mux_session) aentry;	/* m->sessions */
@@ -394,6 +430,10 @@ struct mux {
 	/* session-side id -> mux_sreq */
 	struct hmap		 sreqs;
 	struct mux_reqs		 timeouts;
+	/* 2026-07-28: requests gathering questions, parked ones */
+	struct mux_reqs		 gathering;
+	struct mux_reqs		 parked;
+	unsigned char		 key[MODERN_KEY_LEN];	/* requestState */
 	struct mux_sessions	 sessions;	/* all not closed */
 	/* closed, CHILD_STOP not yet out */
 	struct mux_sessions	 graveyard;
@@ -405,6 +445,16 @@ struct mux {
 };
 
 static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
+static void	 mux_modern_request(struct mux *, struct mux_session *,
+		    json_object *, uint64_t);
+static void	 mux_modern_input(struct mux *, struct mux_child *,
+		    struct mux_req *, json_object *);
+static void	 mux_modern_answer(struct mux *, struct mux_req *, json_object *,
+		    json_object *);
+static void	 mux_mreq_free(struct mux *, struct mux_req *);
+static void	 mux_inputs_fail(struct mux *, struct mux_req *, int,
+		    const char *);
+static void	 mux_modern_tick(struct mux *);
 static enum mux_recv mux_process(struct mux *, struct mux_session *,
 		    json_object *, uint64_t);
 
@@ -719,27 +769,70 @@ mux_prog_free(struct mux *m, struct mux_prog *p)
 	free(p);
 }
 
-/* Unlinks and frees req; its batch is the caller's (see mux_req_finish). */
+/*
+ * A client's request now answers to s, under the client's id (copied) and
+ * on stream: in s's id map and request list, its session the newest busy
+ * one, its timeout armed.
+ */
 static void
-mux_req_free(struct mux *m, struct mux_req *req)
+mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
+    json_object *id, uint64_t stream)
 {
-	struct mux_session	*s = req->s;
 	struct mux_child	*c = req->child;
 
-	hmap_del(&m->reqs, hmap_mix(req->cid), req);
-	TAILQ_REMOVE(&c->reqs, req, centry);
+	req->s = s;
+	req->id = jsonrpc_id_copy(id);
+	req->idh = hmap_hash_id(id);
+	hmap_add(&s->ids, req->idh, req);
+	req->stream = stream;
+
+	/* The newest request moves its session to the end of the busy list. */
+	if (s->nreqs++ > 0)
+		TAILQ_REMOVE(&c->busy, s, bentry);
+	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
+	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
+	m->stats.in_flight++;
+
+	if (m->cfg.request_timeout_ms != 0) {
+		req->deadline = m->now + m->cfg.request_timeout_ms;
+		if (req->deadline == 0)
+			req->deadline = 1;
+		TAILQ_INSERT_TAIL(&m->timeouts, req, tentry);
+	}
+}
+
+/* The opposite: req answers to nobody now (a parked 2026-07-28 request). */
+static void
+mux_req_detach(struct mux *m, struct mux_req *req)
+{
+	struct mux_session	*s = req->s;
+
 	if (s != NULL) {
 		hmap_del(&s->ids, req->idh, req);
 		TAILQ_REMOVE(&s->reqs, req, sentry);
 		if (--s->nreqs == 0)
-			TAILQ_REMOVE(&c->busy, s, bentry);
+			TAILQ_REMOVE(&req->child->busy, s, bentry);
 		m->stats.in_flight--;
+		req->s = NULL;
 	}
 	if (req->deadline != 0)
 		TAILQ_REMOVE(&m->timeouts, req, tentry);
+	req->deadline = 0;
 	if (req->prog != NULL)
 		mux_prog_free(m, req->prog);
 	json_object_put(req->id);
+	req->id = NULL;
+}
+
+/* Unlinks and frees req; its batch is the caller's (see mux_req_finish). */
+static void
+mux_req_free(struct mux *m, struct mux_req *req)
+{
+	hmap_del(&m->reqs, hmap_mix(req->cid), req);
+	TAILQ_REMOVE(&req->child->reqs, req, centry);
+	mux_req_detach(m, req);
+	if (req->mr != NULL)
+		mux_mreq_free(m, req);
 	free(req->uri);
 	free(req);
 }
@@ -759,8 +852,10 @@ mux_req_finish(struct mux *m, struct mux_req *req, json_object *answer)
 	if (answer != NULL) {
 		if (b != NULL)
 			json_object_array_add(b->answers, answer);
-		else
+		else if (s != NULL)
 			mux_to_session(m, s, stream, 1, answer);
+		else
+			json_object_put(answer);	/* parked: nobody */
 	}
 	if (b != NULL)
 		mux_batch_done(m, b);
@@ -809,36 +904,26 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_child	*c = s->child;
 	struct mux_req		*req;
 	struct mux_prog		*p;
-	json_object		*id, *token, *meta;
+	json_object		*token = NULL, *meta, *src, *n;
 
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
-	req->s = s;
-	id = jsonrpc_id(msg);
-	req->id = jsonrpc_id_copy(id);
-	req->idh = hmap_hash_id(id);
-	hmap_add(&s->ids, req->idh, req);
-	req->stream = stream;
+	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
 		b->pending++;
-
-	/* The newest request moves its session to the end of the busy list. */
-	if (s->nreqs++ > 0)
-		TAILQ_REMOVE(&c->busy, s, bentry);
-	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
-	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
-	m->stats.in_flight++;
 	m->stats.requests++;
 
-	if (m->cfg.request_timeout_ms != 0) {
-		req->deadline = m->now + m->cfg.request_timeout_ms;
-		if (req->deadline == 0)
-			req->deadline = 1;
-		TAILQ_INSERT_TAIL(&m->timeouts, req, tentry);
-	}
-
-	/* Two clients may both use token 1: the child sees ours, the cid. */
-	if (params == NULL && (token = jsonrpc_progress_token(msg)) != NULL) {
+	/*
+	 * Two clients may both use token 1: the child sees ours, the cid.
+	 * Replaced params keep the client's token only if they carry it.
+	 */
+	src = params != NULL ? params : jsonrpc_params(msg);
+	json_object_object_get_ex(mux_get(src, "_meta", json_type_object),
+	    "progressToken", &token);
+	if (!json_object_is_type(token, json_type_string) &&
+	    !json_object_is_type(token, json_type_int))
+		token = NULL;
+	if (token != NULL) {
 		p = xcalloc(1, sizeof *p);
 		p->token = req->cid;
 		p->s = s;
@@ -847,12 +932,15 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		req->prog = p;
 		hmap_add(&m->progs, hmap_mix(p->token), p);
 
-		params = mux_copy_object(jsonrpc_params(msg));
-		json_object_object_get_ex(params, "_meta", &meta);
+		n = mux_copy_object(src);
+		json_object_object_get_ex(n, "_meta", &meta);
 		meta = mux_copy_object(meta);
 		json_object_object_add(meta, "progressToken",
 		    json_object_new_int64((int64_t)p->token));
-		json_object_object_add(params, "_meta", meta);
+		json_object_object_add(n, "_meta", meta);
+		if (params != NULL)
+			json_object_put(params);
+		params = n;
 	}
 
 	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
@@ -995,8 +1083,13 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 {
 	hmap_del(&m->sreqs, hmap_mix(sr->bid), sr);
 	hmap_del(&sr->child->sreqs, sr->cidh, sr);
-	TAILQ_REMOVE(&sr->s->sreqs, sr, sentry);
+	if (sr->s != NULL)
+		TAILQ_REMOVE(&sr->s->sreqs, sr, sentry);
+	if (sr->req != NULL)
+		TAILQ_REMOVE(&sr->req->mr->inputs, sr, rentry);
 	json_object_put(sr->cid);
+	json_object_put(sr->ask);
+	free(sr->key);
 	free(sr);
 }
 
@@ -1030,6 +1123,10 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 
 	tell = tell && c->up;
 	while ((req = TAILQ_FIRST(&s->reqs)) != NULL) {
+		/* A 2026-07-28 request's questions die with it. */
+		if (req->mr != NULL)
+			mux_inputs_fail(m, req, tell,
+			    "the client cancelled the request that asked");
 		if (tell) {
 			params = json_object_new_object();
 			mux_add(params, "requestId",
@@ -1483,6 +1580,10 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 
 	if (s->ended || c == NULL || !c->ready)
 		goto drop;
+	/* The only notification a 2026-07-28 client sends is a cancel. */
+	if (s->transport == MUX_TRANSPORT_STATELESS &&
+	    strcmp(method, "notifications/cancelled") != 0)
+		goto drop;
 	if (strcmp(method, "notifications/initialized") == 0) {
 		/* The shared child had its own from the bridge. */
 		if (c->owner == NULL || !s->initialized)
@@ -1501,6 +1602,9 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		    json_object_new_int64((int64_t)req->cid));
 		mux_to_child(m, c, jsonrpc_notification_new(
 		    "notifications/cancelled", params));
+		if (req->mr != NULL)
+			mux_inputs_fail(m, req, 1, "the client cancelled the "
+			    "request that asked");
 		/* A late answer is dropped: the client stopped waiting. */
 		mux_req_finish(m, req, NULL);
 		goto drop;
@@ -1560,12 +1664,18 @@ mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
 {
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_REQUEST:
-		mux_client_request(m, s, msg, stream, b);
+		if (s->transport == MUX_TRANSPORT_STATELESS && b == NULL)
+			mux_modern_request(m, s, msg, stream);
+		else
+			mux_client_request(m, s, msg, stream, b);
 		return MUX_RECV_REPLY;
 	case JSONRPC_NOTIFICATION:
 		mux_client_notification(m, s, msg);
 		return MUX_RECV_ACCEPTED;
 	case JSONRPC_RESPONSE:
+		/* 2026-07-28 clients answer questions in a retry instead. */
+		if (s->transport == MUX_TRANSPORT_STATELESS)
+			break;
 		return mux_client_response(m, s, msg, stream, b);
 	case JSONRPC_BATCH:
 	case JSONRPC_INVALID:
@@ -1708,6 +1818,7 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 		return MUX_RECV_INVALID;
 	}
 	if (m->shared == NULL && s->own == NULL && !s->ended &&
+	    s->transport != MUX_TRANSPORT_STATELESS &&
 	    (method = jsonrpc_method(msg)) != NULL &&
 	    strcmp(method, "initialize") == 0 &&
 	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
@@ -1767,6 +1878,10 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	json_object		*answer, *id;
 	const char		*version;
 
+	if (req->mr != NULL) {
+		mux_modern_answer(m, req, result, error);
+		return;
+	}
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
 	if (error != NULL) {
@@ -1855,15 +1970,16 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	json_object_put(msg);
 }
 
+/* Do capabilities caps allow a child's request needing cap? */
 static int
-mux_has_cap(struct mux_session *s, const char *cap, json_object *params)
+mux_caps_have(json_object *caps, const char *cap, json_object *params)
 {
 	json_object	*v;
 	const char	*mode;
 
 	if (cap == NULL)
 		return 1;
-	if ((v = mux_get(s->caps, cap, json_type_object)) == NULL)
+	if ((v = mux_get(caps, cap, json_type_object)) == NULL)
 		return 0;
 	/* URL-mode elicitation needs elicitation.url; {} means form only. */
 	if (strcmp(cap, "elicitation") == 0 &&
@@ -1871,6 +1987,25 @@ mux_has_cap(struct mux_session *s, const char *cap, json_object *params)
 	    strcmp(mode, "url") == 0)
 		return mux_get(v, "url", json_type_object) != NULL;
 	return 1;
+}
+
+static int
+mux_has_cap(struct mux_session *s, const char *cap, json_object *params)
+{
+	return mux_caps_have(s->caps, cap, params);
+}
+
+/* A busy stateless session's request that may take input (or NULL). */
+static struct mux_req *
+mux_modern_candidate(struct mux_session *s)
+{
+	struct mux_req	*req;
+
+	if (s->transport != MUX_TRANSPORT_STATELESS ||
+	    (req = TAILQ_FIRST(&s->reqs)) == NULL || req->mr == NULL ||
+	    !modern_method_mrtr(req->mr->method))
+		return NULL;
+	return req;
 }
 
 /* The client capability a child's request needs. */
@@ -1888,16 +2023,24 @@ mux_needed_cap(const char *method)
 	return NULL;
 }
 
-/* Which session answers a child's request; NULL with *why if none may. */
+/*
+ * Which session answers a child's request; NULL with *why if none may.
+ * *mreq is set instead when a 2026-07-28 request is to get the question
+ * (in an input_required result).
+ */
 static struct mux_session *
-mux_route(struct mux *m, struct mux_child *c, const char *method,
-    json_object *params, const char **why)
+mux_route(struct mux *m, struct mux_child *c, json_object *msg,
+    const char **why, struct mux_req **mreq)
 {
 	struct mux_session	*s, *found = NULL;
+	struct mux_req		*req, *mfound = NULL;
 	struct mux_task		*t;
-	const char		*cap, *id;
-	size_t			 n = 0;
+	json_object		*params = jsonrpc_params(msg), *rel;
+	const char		*method = jsonrpc_method(msg), *cap, *id;
+	uint64_t		 rid;
+	size_t			 n = 0, nm = 0;
 
+	*mreq = NULL;
 	if (c->owner != NULL) {
 		/* Its own child: the session is the client it talks to. */
 		if (c->owner->ended) {
@@ -1907,6 +2050,29 @@ mux_route(struct mux *m, struct mux_child *c, const char *method,
 		return c->owner;
 	}
 	cap = mux_needed_cap(method);
+
+	/* A child that names the request it works on settles it. */
+	if ((rel = modern_hint_related(msg)) != NULL) {
+		rid = mux_get_bid(rel);
+		req = rid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(rid),
+		    mux_req_match, &rid);
+		if (req == NULL || req->child != c ||
+		    req->kind != MUX_REQ_CLIENT) {
+			*why = "the request it names is not in flight";
+			return NULL;
+		}
+		if (req->mr != NULL) {
+			*mreq = req;
+			return NULL;
+		}
+		if (req->s == NULL || req->s->ended ||
+		    !mux_has_cap(req->s, cap, params)) {
+			*why = "the session of the request it names did not "
+			    "declare the capability it needs";
+			return NULL;
+		}
+		return req->s;
+	}
 
 	id = mux_get_str(mux_get(mux_get(params, "_meta", json_type_object),
 	    MUX_RELATED_TASK, json_type_object), "taskId");
@@ -1927,25 +2093,57 @@ mux_route(struct mux *m, struct mux_child *c, const char *method,
 	    (t = mux_task_find(c, 1, id)) != NULL)
 		return t->s;
 
-	/* Only a session waiting for the child can have caused the request. */
+	/*
+	 * Only a session waiting for the child can have caused the request,
+	 * and of 2026-07-28 requests only tools/call, prompts/get and
+	 * resources/read.  One that lacks the capability is a candidate
+	 * only if nobody else is: it will be told what it misses.
+	 */
 	if (m->cfg.server_requests == MUX_SERVER_REQUESTS_LATEST) {
 		TAILQ_FOREACH_REVERSE(s, &c->busy, mux_sessions, bentry) {
-			if (s->initialized &&
+			if ((req = mux_modern_candidate(s)) != NULL) {
+				if (mux_caps_have(req->mr->caps, cap, params)) {
+					*mreq = req;
+					return NULL;
+				}
+				if (mfound == NULL)
+					mfound = req;
+			} else if (s->initialized &&
 			    s->transport != MUX_TRANSPORT_STATELESS &&
 			    mux_has_cap(s, cap, params))
 				return s;
 		}
+		if (mfound != NULL && cap != NULL) {
+			*mreq = mfound;
+			return NULL;
+		}
 	} else {
 		TAILQ_FOREACH(s, &c->busy, bentry) {
-			if (s->initialized &&
+			if ((req = mux_modern_candidate(s)) != NULL) {
+				nm++;
+				if (mux_caps_have(req->mr->caps, cap, params)) {
+					mfound = req;
+					found = NULL;
+					n++;
+				}
+			} else if (s->initialized &&
 			    s->transport != MUX_TRANSPORT_STATELESS &&
 			    mux_has_cap(s, cap, params)) {
 				found = s;
+				mfound = NULL;
 				n++;
 			}
 		}
-		if (n == 1)
+		if (n == 1) {
+			*mreq = mfound;
 			return found;
+		}
+		if (n == 0 && nm == 1 && cap != NULL) {
+			TAILQ_FOREACH(s, &c->busy, bentry) {
+				if ((*mreq = mux_modern_candidate(s)) != NULL)
+					return NULL;
+			}
+		}
 	}
 	if (n > 1)
 		*why = "more than one client session could have caused it "
@@ -1962,6 +2160,7 @@ static void
 mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	struct mux_session	*s;
+	struct mux_req		*mreq;
 	struct mux_sreq		*sr;
 	json_object		*id = jsonrpc_id(msg), *params, *out;
 	const char		*method = jsonrpc_method(msg), *why = NULL;
@@ -1975,7 +2174,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		return;
 	}
 	params = jsonrpc_params(msg);
-	if ((s = mux_route(m, c, method, params, &why)) == NULL) {
+	if ((s = mux_route(m, c, msg, &why, &mreq)) == NULL && mreq == NULL) {
 		m->stats.server_requests_refused++;
 		log_info("%s from the server refused: %s", method, why);
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
@@ -1991,6 +2190,10 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		    JSONRPC_INVALID_REQUEST, "Request id is already in use by "
 		    "a request in flight", NULL));
 		json_object_put(msg);
+		return;
+	}
+	if (mreq != NULL) {
+		mux_modern_input(m, c, mreq, msg);
 		return;
 	}
 
@@ -2009,6 +2212,10 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	    (eid = mux_get_str(params, "elicitationId")) != NULL)
 		mux_elicit_record(c, s, eid);
 
+	/* The bridge's hints are for the bridge. */
+	out = modern_strip_hints(msg);
+	json_object_put(msg);
+	msg = out;
 	out = mux_rewrite_request(msg, sr->bid, NULL);
 	mux_to_session(m, s, sr->stream, 0, out);
 	json_object_put(msg);
@@ -2023,7 +2230,22 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 
 	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
 	TAILQ_FOREACH(s, &c->sessions, centry) {
-		if (!s->initialized || s->transport == MUX_TRANSPORT_STATELESS)
+		/*
+		 * 2026-07-28: only on the stream of a request that asked for
+		 * a level, and only while it is the one request the child is
+		 * working on (a log line names no request).
+		 */
+		if (s->transport == MUX_TRANSPORT_STATELESS) {
+			if (s->level < 0 || s->nreqs != 1 ||
+			    TAILQ_FIRST(&c->busy) != s ||
+			    TAILQ_NEXT(s, bentry) != NULL ||
+			    (level >= 0 && level < s->level))
+				continue;
+			mux_to_session(m, s, TAILQ_FIRST(&s->reqs)->stream, 0,
+			    json_object_get(msg));
+			continue;
+		}
+		if (!s->initialized)
 			continue;
 		if (s->level >= 0 && level >= 0 && level < s->level)
 			continue;
@@ -2064,6 +2286,11 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 		    v == NULL || (sr = hmap_find(&c->sreqs, hmap_hash_id(v),
 		    mux_sreq_cid_match, v)) == NULL)
 			goto drop;
+		/* A question for a 2026-07-28 client is just forgotten. */
+		if (sr->req != NULL) {
+			mux_sreq_free(m, sr);
+			goto drop;
+		}
 		params = mux_copy_object(params);
 		json_object_object_add(params, "requestId",
 		    json_object_new_int64((int64_t)sr->bid));
@@ -2076,14 +2303,27 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 		if ((id = mux_get_str(params, "uri")) == NULL ||
 		    (sub = mux_sub_find(c, id)) == NULL)
 			goto drop;
-		TAILQ_FOREACH(ref, &sub->refs, bentry)
-			mux_to_session(m, ref->s, 0, 0, json_object_get(msg));
+		TAILQ_FOREACH(ref, &sub->refs, bentry) {
+			if (ref->s->transport != MUX_TRANSPORT_STATELESS)
+				mux_to_session(m, ref->s, 0, 0,
+				    json_object_get(msg));
+			else if (ref->s->listening)
+				mux_to_session(m, ref->s, ref->s->listen_stream,
+				    0, modern_listen_tag(msg,
+				    ref->s->listen_id));
+		}
 	} else if (strcmp(method, "notifications/tools/list_changed") == 0 ||
 	    strcmp(method, "notifications/prompts/list_changed") == 0 ||
 	    strcmp(method, "notifications/resources/list_changed") == 0) {
 		TAILQ_FOREACH(s, &c->sessions, centry) {
-			if (s->initialized &&
-			    s->transport != MUX_TRANSPORT_STATELESS)
+			if (s->transport == MUX_TRANSPORT_STATELESS) {
+				/* Only listen streams that asked for it. */
+				if (s->listening && (s->listen_flags &
+				    modern_listen_flag(method)))
+					mux_to_session(m, s, s->listen_stream,
+					    0, modern_listen_tag(msg,
+					    s->listen_id));
+			} else if (s->initialized)
 				mux_to_session(m, s, 0, 0,
 				    json_object_get(msg));
 		}
@@ -2182,6 +2422,557 @@ mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
 	json_object_put(msg);
 }
 
+/* ---- 2026-07-28 clients ------------------------------------------------- */
+
+/*
+ * A 2026-07-28 request has a stateless session of its own for as long as
+ * its HTTP request lives, and closing it cancels what is in flight.  Its
+ * answer is the child's, decorated the way the revision wants results.
+ * When the child asks its client something (sampling, elicitation,
+ * roots) the question is held a moment (more usually follow), then the
+ * HTTP request is answered with input_required: the questions, keyed, and
+ * a requestState naming the child's pending request.  That request is
+ * parked, answering to nobody, until the client retries with the state
+ * and its answers, under a new id and a new session, or until it expires.
+ */
+
+/* How long the bridge gathers a child's questions before asking. */
+#define MUX_INPUT_GATHER_MS	20
+
+/* Takes a request out of m->gathering or m->parked. */
+static void
+mux_mreq_unlist(struct mux *m, struct mux_req *req)
+{
+	struct mux_mreq	*mr = req->mr;
+
+	if (mr->gather != 0)
+		TAILQ_REMOVE(&m->gathering, req, wentry);
+	else if (mr->expires != 0)
+		TAILQ_REMOVE(&m->parked, req, wentry);
+	mr->gather = mr->expires = 0;
+}
+
+/* req's questions will not be answered; with tell the child hears so. */
+static void
+mux_inputs_fail(struct mux *m, struct mux_req *req, int tell, const char *why)
+{
+	struct mux_sreq	*sr;
+
+	while ((sr = TAILQ_FIRST(&req->mr->inputs)) != NULL) {
+		if (tell && sr->child->up)
+			mux_to_child(m, sr->child, jsonrpc_error_new(sr->cid,
+			    JSONRPC_INTERNAL_ERROR, why, NULL));
+		mux_sreq_free(m, sr);
+	}
+}
+
+static void
+mux_mreq_free(struct mux *m, struct mux_req *req)
+{
+	struct mux_mreq	*mr = req->mr;
+
+	mux_mreq_unlist(m, req);
+	mux_inputs_fail(m, req, 0, NULL);
+	free(mr->method);
+	free(mr->name);
+	json_object_put(mr->caps);
+	json_object_put(mr->supplied);
+	json_object_put(mr->missing);
+	json_object_put(mr->late);
+	free(mr);
+	req->mr = NULL;
+}
+
+/* Adds params.inputResponses to what the client supplied. */
+static void
+mux_mreq_supply(struct mux_mreq *mr, json_object *params)
+{
+	json_object	*r;
+
+	if ((r = mux_get(params, "inputResponses", json_type_object)) == NULL)
+		return;
+	json_object_object_foreach(r, k, v)
+		json_object_object_add(mr->supplied, k, json_object_get(v));
+}
+
+/* Answers the child's question sr with what the client supplied, if it did. */
+static int
+mux_input_supplied(struct mux *m, struct mux_sreq *sr)
+{
+	struct mux_mreq	*mr = sr->req->mr;
+	json_object	*v;
+
+	if ((v = mux_get(mr->supplied, sr->key, json_type_object)) == NULL)
+		return 0;
+	mux_to_child(m, sr->child, mux_answer_new(jsonrpc_id_copy(sr->cid),
+	    "result", json_object_get(v)));
+	/* Used once: a question asked again is asked of the client again. */
+	json_object_object_del(mr->supplied, sr->key);
+	mux_sreq_free(m, sr);
+	return 1;
+}
+
+/* Start (or keep) gathering req's questions. */
+static void
+mux_input_gather(struct mux *m, struct mux_req *req)
+{
+	struct mux_mreq	*mr = req->mr;
+
+	if (mr->gather != 0 || mr->expires != 0)
+		return;
+	mr->gather = m->now + MUX_INPUT_GATHER_MS;
+	TAILQ_INSERT_TAIL(&m->gathering, req, wentry);
+}
+
+/* The child asks req's client something. */
+static void
+mux_modern_input(struct mux *m, struct mux_child *c, struct mux_req *req,
+    json_object *msg)
+{
+	struct mux_mreq	*mr = req->mr;
+	struct mux_sreq	*sr, *o;
+	json_object	*id = jsonrpc_id(msg), *params = jsonrpc_params(msg);
+	json_object	*data;
+	const char	*method = jsonrpc_method(msg), *cap;
+	char		*key, *text;
+
+	cap = mux_needed_cap(method);
+	if (!modern_method_mrtr(mr->method) || cap == NULL ||
+	    strcmp(cap, "tasks") == 0) {
+		xasprintf(&text, "mcpbridge cannot ask a 2026-07-28 client "
+		    "%s while it waits for %s", method, mr->method);
+		goto refuse;
+	}
+	if (!mux_caps_have(mr->caps, cap, params)) {
+		/* The client learns what it lacked if the request fails. */
+		if (mr->missing == NULL)
+			mr->missing = json_object_new_object();
+		data = json_object_new_object();
+		if (strcmp(cap, "elicitation") == 0 &&
+		    mux_get_str(params, "mode") != NULL &&
+		    strcmp(mux_get_str(params, "mode"), "url") == 0)
+			mux_add(data, "url", json_object_new_object());
+		json_object_object_add(mr->missing, cap, data);
+		log_debug("%s for a 2026-07-28 client without %s refused",
+		    method, cap);
+		data = json_object_new_object();
+		json_object_object_add(data, "requiredCapabilities",
+		    json_object_get(mr->missing));
+		xasprintf(&text, "The client did not declare the %s "
+		    "capability", cap);
+		mux_to_child(m, c, jsonrpc_error_new(id,
+		    MCP_ERROR_MISSING_CAPABILITY, text, data));
+		free(text);
+		json_object_put(msg);
+		return;
+	}
+
+	key = modern_input_key(msg);
+	TAILQ_FOREACH(o, &mr->inputs, rentry) {
+		if (strcmp(o->key, key) == 0)
+			break;
+	}
+	sr = xcalloc(1, sizeof *sr);
+	sr->bid = mux_next_id(m);
+	if (o != NULL) {
+		/* Keys are unique within a result. */
+		free(key);
+		xasprintf(&key, "%s-%" PRIu64, o->key, sr->bid);
+	}
+	sr->child = c;
+	sr->req = req;
+	sr->cid = jsonrpc_id_copy(id);
+	sr->cidh = hmap_hash_id(id);
+	sr->key = key;
+	sr->ask = modern_input_request(msg);
+	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
+	hmap_add(&c->sreqs, sr->cidh, sr);
+	TAILQ_INSERT_TAIL(&mr->inputs, sr, rentry);
+	json_object_put(msg);
+
+	if (!mux_input_supplied(m, sr))
+		mux_input_gather(m, req);
+	return;
+
+refuse:
+	m->stats.server_requests_refused++;
+	log_info("%s", text);
+	mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR, text,
+	    NULL));
+	free(text);
+	json_object_put(msg);
+}
+
+/* Gathered: the client gets the questions, the request is parked. */
+static void
+mux_modern_ask(struct mux *m, struct mux_req *req)
+{
+	struct mux_mreq		*mr = req->mr;
+	struct mux_session	*s = req->s;
+	struct mux_sreq		*sr;
+	struct modern_state	 st;
+	json_object		*inputs, *result, *answer;
+	uint64_t		 stream = req->stream;
+	char			*state;
+
+	mux_mreq_unlist(m, req);
+	if (TAILQ_EMPTY(&mr->inputs) || s == NULL)
+		return;
+	inputs = json_object_new_object();
+	TAILQ_FOREACH(sr, &mr->inputs, rentry)
+		json_object_object_add(inputs, sr->key,
+		    json_object_get(sr->ask));
+
+	mr->round++;
+	mr->expires = m->now + m->cfg.input_timeout_ms;
+	st.cid = req->cid;
+	st.round = mr->round;
+	st.expires = mr->expires;
+	st.principal = mr->principal;
+	state = modern_state_seal(m->key, &st, mr->method, mr->name);
+
+	result = json_object_new_object();
+	mux_add(result, "resultType", json_object_new_string("input_required"));
+	mux_add(result, "inputRequests", inputs);
+	mux_add(result, "requestState", json_object_new_string(state));
+	free(state);
+	answer = jsonrpc_result_new(req->id, modern_result(mr->method, result,
+	    mux_get(req->child->info, "serverInfo", json_type_object)));
+	json_object_put(result);
+
+	mux_req_detach(m, req);
+	TAILQ_INSERT_TAIL(&m->parked, req, wentry);
+	mux_to_session(m, s, stream, 1, answer);
+}
+
+/* The child answered a 2026-07-28 request. */
+static void
+mux_modern_answer(struct mux *m, struct mux_req *req, json_object *result,
+    json_object *error)
+{
+	struct mux_mreq	*mr = req->mr;
+	json_object	*answer, *e, *id;
+
+	/* The child is done: nobody will answer its questions now. */
+	mux_inputs_fail(m, req, 0, NULL);
+	if (mr->expires != 0) {
+		/* Parked: the retry gets it. */
+		if (mr->late == NULL) {
+			mr->late = json_object_new_object();
+			if (error != NULL)
+				mux_add(mr->late, "error",
+				    json_object_get(error));
+			else
+				mux_add(mr->late, "result",
+				    json_object_get(result));
+		}
+		return;
+	}
+	id = req->id;
+	req->id = NULL;		/* moved into the answer */
+	if (error != NULL) {
+		e = mr->missing != NULL ?
+		    modern_missing_capability(json_object_get(mr->missing)) :
+		    modern_error(mr->method, error);
+		answer = mux_answer_new(id, "error", e);
+	} else
+		answer = mux_answer_new(id, "result", modern_result(mr->method,
+		    result, mux_get(req->child->info, "serverInfo",
+		    json_type_object)));
+	mux_req_finish(m, req, answer);
+}
+
+/* A request's logLevel: the child logs at the most verbose asked for. */
+static void
+mux_modern_level(struct mux *m, struct mux_session *s, int level)
+{
+	struct mux_child	*c = s->child;
+	json_object		*params;
+	int			 effective;
+
+	if (level < 0 || s->level >= 0)
+		return;
+	c->nlevel[level]++;
+	s->level = level;
+	effective = mux_effective_level(c);
+	if (effective == c->level || mux_get(mux_get(c->info, "capabilities",
+	    json_type_object), "logging", json_type_object) == NULL)
+		return;
+	c->level = effective;
+	params = json_object_new_object();
+	mux_add(params, "level", json_object_new_string(mux_levels[effective]));
+	mux_own_request(m, c, "logging/setLevel", params, MUX_REQ_F_SETLEVEL);
+}
+
+static struct mux_mreq *
+mux_mreq_new(struct mux_session *s, const char *method, json_object *params)
+{
+	struct mux_mreq	*mr;
+	const char	*name;
+
+	mr = xcalloc(1, sizeof *mr);
+	mr->method = xstrdup(method);
+	if ((name = modern_request_name(method, params)) != NULL)
+		mr->name = xstrdup(name);
+	mr->caps = json_object_get(s->caps);
+	mr->supplied = json_object_new_object();
+	mux_mreq_supply(mr, params);
+	mr->principal = s->principal;
+	TAILQ_INIT(&mr->inputs);
+	return mr;
+}
+
+/* A retry with a requestState takes the parked request over. */
+static void
+mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, const char *text)
+{
+	struct mux_req		*req = NULL;
+	struct mux_mreq		*mr;
+	struct mux_sreq		*sr, *next;
+	struct mux_prog		*p;
+	struct modern_state	 st;
+	json_object		*params = jsonrpc_params(msg), *token, *late;
+	json_object		*result, *error;
+	const char		*method = jsonrpc_method(msg);
+
+	if (modern_state_open(m->key, text, method,
+	    modern_request_name(method, params), &st) == 0 &&
+	    st.principal == s->principal)
+		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,
+		    &st.cid);
+	if (req == NULL || req->mr == NULL || req->s != NULL ||
+	    req->child != s->child || req->mr->expires == 0 ||
+	    req->mr->round != st.round || req->mr->expires != st.expires ||
+	    m->now >= st.expires) {
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState is "
+		    "not valid (altered, expired or used already)");
+		json_object_put(msg);
+		return;
+	}
+	mr = req->mr;
+	mux_mreq_unlist(m, req);
+	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
+	m->stats.requests++;
+	json_object_put(mr->caps);
+	mr->caps = json_object_get(s->caps);
+	mux_mreq_supply(mr, params);
+	/* The child knows the request's progress token as its cid. */
+	if ((token = jsonrpc_progress_token(msg)) != NULL) {
+		p = xcalloc(1, sizeof *p);
+		p->token = req->cid;
+		p->s = s;
+		p->orig = jsonrpc_id_copy(token);
+		p->req = req;
+		req->prog = p;
+		hmap_add(&m->progs, hmap_mix(p->token), p);
+	}
+	json_object_put(msg);
+
+	if ((late = mr->late) != NULL) {
+		mr->late = NULL;
+		result = json_object_object_get(late, "result");
+		error = json_object_object_get(late, "error");
+		mux_modern_answer(m, req, error == NULL ? result : NULL, error);
+		json_object_put(late);
+		return;
+	}
+	for (sr = TAILQ_FIRST(&mr->inputs); sr != NULL; sr = next) {
+		next = TAILQ_NEXT(sr, rentry);
+		mux_input_supplied(m, sr);
+	}
+	/* What it did not answer is asked again. */
+	if (!TAILQ_EMPTY(&mr->inputs))
+		mux_input_gather(m, req);
+}
+
+static void
+mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_child	*c = s->child;
+	struct mux_sub		*sub;
+	json_object		*uris, *params;
+	const char		*why, *uri;
+	unsigned		 flags;
+	size_t			 i, n;
+
+	if (modern_listen_parse(jsonrpc_params(msg), &flags, &uris,
+	    &why) == -1) {
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "%s", why);
+		json_object_put(msg);
+		return;
+	}
+	/* The subset the child can honour. */
+	flags &= modern_listen_supported(mux_get(c->info, "capabilities",
+	    json_type_object));
+	if (!(flags & MODERN_LISTEN_SUBSCRIBE))
+		uris = NULL;
+	n = uris != NULL ? json_object_array_length(uris) : 0;
+	for (i = 0; i < n; i++) {
+		uri = json_object_get_string(json_object_array_get_idx(uris,
+		    i));
+		/* The child sees the first subscriber and the last one. */
+		if ((sub = mux_sub_find(c, uri)) == NULL) {
+			mux_subref_add(mux_sub_new(c, uri), s);
+			params = json_object_new_object();
+			mux_add(params, "uri", json_object_new_string(uri));
+			mux_own_request(m, c, "resources/subscribe", params, 0);
+		} else if (mux_subref_find(sub, s) == NULL)
+			mux_subref_add(sub, s);
+	}
+	s->listening = 1;
+	s->listen_id = jsonrpc_id_copy(jsonrpc_id(msg));
+	s->listen_stream = stream;
+	s->listen_flags = flags;
+	/* The acknowledgement comes first; no final until it ends. */
+	mux_to_session(m, s, stream, 0, modern_listen_ack(s->listen_id, flags,
+	    uris));
+	json_object_put(msg);
+}
+
+static void
+mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_child	*c = s->child;
+	struct mux_mreq		*mr;
+	struct mux_req		*req;
+	json_object		*id = jsonrpc_id(msg), *params, *meta, *err, *v;
+	const char		*method = jsonrpc_method(msg), *why, *state;
+
+	params = jsonrpc_params(msg);
+	if (c == NULL || !c->ready) {
+		mux_error(m, s, stream, NULL, id, JSONRPC_SERVER_ERROR,
+		    "Server not available%s", c == NULL ? ": 2026-07-28 "
+		    "requests need a shared server (--isolation=shared)" :
+		    c->failed != NULL ? ": it failed to start" : "");
+		goto done;
+	}
+	/* HTTP checked this already; other transports may not have. */
+	if ((err = modern_check_meta(msg)) != NULL) {
+		mux_reply(m, s, stream, NULL, mux_answer_new(
+		    jsonrpc_id_copy(id), "error", err));
+		goto done;
+	}
+	if (hmap_find(&s->ids, hmap_hash_id(id), mux_req_id_match, id) !=
+	    NULL) {
+		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_REQUEST,
+		    "Request id is already in use by a request in flight");
+		goto done;
+	}
+	meta = mux_get(params, "_meta", json_type_object);
+	if ((v = mux_get(meta, MODERN_META_CAPS, json_type_object)) != NULL) {
+		json_object_put(s->caps);
+		s->caps = json_object_get(v);
+	}
+	if ((v = mux_get(meta, MODERN_META_INFO, json_type_object)) != NULL) {
+		json_object_put(s->info);
+		s->info = json_object_get(v);
+	}
+
+	switch (modern_method(method)) {
+	case MODERN_REMOVED:
+		mux_error(m, s, stream, NULL, id, JSONRPC_METHOD_NOT_FOUND,
+		    "Method not found: %s", method);
+		goto done;
+	case MODERN_DISCOVER:
+		mux_reply(m, s, stream, NULL, jsonrpc_result_new(id,
+		    modern_discover(c->info)));
+		goto done;
+	case MODERN_LISTEN:
+		mux_modern_listen(m, s, msg, stream);
+		return;
+	case MODERN_FORWARD:
+		break;
+	}
+
+	if (modern_input_responses_ok(params, &why) == -1) {
+		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS, "%s",
+		    why);
+		goto done;
+	}
+	state = mux_get_str(params, "requestState");
+	if ((state != NULL || mux_get(params, "inputResponses",
+	    json_type_object) != NULL) && !modern_method_mrtr(method)) {
+		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS,
+		    "Invalid params: %s takes no inputResponses or "
+		    "requestState", method);
+		goto done;
+	}
+	mux_modern_level(m, s, mux_level_parse(mux_get_str(meta,
+	    MODERN_META_LOGLEVEL)));
+	if (state != NULL) {
+		mux_modern_resume(m, s, msg, stream, state);
+		return;
+	}
+	mr = mux_mreq_new(s, method, params);
+	req = mux_forward(m, s, msg, stream, NULL, 0,
+	    modern_legacy_params(params));
+	req->mr = mr;
+	return;
+
+done:
+	json_object_put(msg);
+}
+
+/* Time passes: questions gathered long enough are asked, states expire. */
+static void
+mux_modern_tick(struct mux *m)
+{
+	struct mux_req	*req;
+	json_object	*params;
+
+	while ((req = TAILQ_FIRST(&m->gathering)) != NULL &&
+	    req->mr->gather <= m->now)
+		mux_modern_ask(m, req);
+	while ((req = TAILQ_FIRST(&m->parked)) != NULL &&
+	    req->mr->expires <= m->now) {
+		log_info("a 2026-07-28 client did not come back for its "
+		    "input_required request in time: cancelled");
+		if (req->mr->late == NULL && req->child->up) {
+			mux_inputs_fail(m, req, 1, "the client did not answer "
+			    "in time");
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_add(params, "reason", json_object_new_string(
+			    "the client did not come back in time"));
+			mux_to_child(m, req->child, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
+		mux_req_free(m, req);
+	}
+}
+
+void
+mux_session_set_principal(struct mux_session *s, uint64_t principal)
+{
+	s->principal = principal;
+}
+
+void
+mux_session_finish(struct mux *m, struct mux_session *s)
+{
+	if (!s->listening || s->closing)
+		return;
+	s->listening = 0;
+	mux_to_session(m, s, s->listen_stream, 1,
+	    modern_listen_end(s->listen_id));
+}
+
+uint64_t
+mux_wakeup(const struct mux *m)
+{
+	struct mux_req	*req;
+
+	if ((req = TAILQ_FIRST(&m->gathering)) == NULL)
+		return 0;
+	return req->mr->gather;
+}
+
 /* ---- child up and down ------------------------------------------------- */
 
 void
@@ -2234,6 +3025,16 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	}
 	for (s = TAILQ_FIRST(&c->sessions); s != NULL; s = snext) {
 		snext = TAILQ_NEXT(s, centry);
+		/* A listen stream ends gracefully: the client listens anew. */
+		if (s->transport == MUX_TRANSPORT_STATELESS) {
+			if (s->listening) {
+				mux_session_detach(m, s, 0);
+				s->listening = 0;
+				mux_to_session(m, s, s->listen_stream, 1,
+				    modern_listen_end(s->listen_id));
+			}
+			continue;
+		}
 		/* One that never got its session id just waits for the next. */
 		if (!s->initialized && c->owner == NULL)
 			continue;
@@ -2327,6 +3128,7 @@ mux_session_version(const struct mux_session *s)
 static void
 mux_session_free(struct mux_session *s)
 {
+	json_object_put(s->listen_id);
 	json_object_put(s->caps);
 	json_object_put(s->info);
 	hmap_clear(&s->ids);
@@ -2389,6 +3191,11 @@ mux_new(const struct mux_config *cfg)
 	m->cfg.client_version = m->client_version;
 	TAILQ_INIT(&m->children);
 	TAILQ_INIT(&m->timeouts);
+	TAILQ_INIT(&m->gathering);
+	TAILQ_INIT(&m->parked);
+	if (m->cfg.input_timeout_ms == 0)
+		m->cfg.input_timeout_ms = MODERN_STATE_TTL_MS;
+	modern_key_new(m->key);
 	TAILQ_INIT(&m->sessions);
 	TAILQ_INIT(&m->graveyard);
 	if (cfg->isolation == MUX_ISOLATION_SHARED)
@@ -2483,12 +3290,15 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
 		}
+		if (req->mr != NULL)
+			mux_inputs_fail(m, req, 1, "the request timed out");
 		xasprintf(&text, "Request timed out after %" PRIu64 " ms",
 		    m->cfg.request_timeout_ms);
 		mux_req_finish(m, req, jsonrpc_error_new(req->id,
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);
 	}
+	mux_modern_tick(m);
 }
 
 void

@@ -47,7 +47,12 @@ enum mux_server_requests {
 enum mux_transport {
 	MUX_TRANSPORT_SSE = 0,		/* legacy HTTP+SSE (2024-11-05) */
 	MUX_TRANSPORT_STREAMABLE,	/* Streamable HTTP (2025-03-26 .. 2025-11-25) */
-	MUX_TRANSPORT_STATELESS,	/* 2026-07-28 requests (no session) */
+	/*
+	 * One 2026-07-28 request: the session lives as long as the request
+	 * (closing it cancels the request); see "2026-07-28 clients" in
+	 * mux.c.  Needs isolation=shared.
+	 */
+	MUX_TRANSPORT_STATELESS,
 };
 
 #define MUX_DEFAULT_INIT_TIMEOUT_MS	30000
@@ -68,6 +73,10 @@ struct mux_config {
 	uint64_t		 request_timeout_ms;
 	/* isolation=session: most children at once; 0 means no limit. */
 	size_t			 max_children;
+	/* How long a 2026-07-28 client may take to come back with the
+	 * answers to an input_required result; 0 means
+	 * MODERN_STATE_TTL_MS. */
+	uint64_t		 input_timeout_ms;
 };
 
 enum mux_out_kind {
@@ -116,6 +125,9 @@ void		 mux_free(struct mux *);
 int		 mux_next(struct mux *, struct mux_out *out);
 /* Advances the clock and expires what waited too long. */
 void		 mux_tick(struct mux *, uint64_t now_ms);
+/* When the mux wants its next mux_tick at the latest (0: no hurry; the
+ * caller's regular tick will do). */
+uint64_t	 mux_wakeup(const struct mux *);
 
 /* Child events; session is NULL for the shared child.  With isolation=session
  * events for NULL, or for a session already closed, are ignored. */
@@ -136,6 +148,12 @@ enum mux_transport mux_session_transport(const struct mux_session *);
 int		 mux_session_initialized(const struct mux_session *);
 /* Negotiated protocol version, NULL before initialize. */
 const char	*mux_session_version(const struct mux_session *);
+/* Stateless: who is asking (the caller's token, 0 without auth); a
+ * requestState made for one principal is refused to any other. */
+void		 mux_session_set_principal(struct mux_session *, uint64_t);
+/* Stateless: a subscriptions/listen it serves ends gracefully (its
+ * result is queued as the stream's final); anything else is left alone. */
+void		 mux_session_finish(struct mux *, struct mux_session *);
 enum mux_recv	 mux_session_recv(struct mux *, struct mux_session *, json_object *msg,
 		    uint64_t stream);
 /* The client is gone (legacy stream closed, DELETE, expiry, or after

@@ -48,6 +48,7 @@ struct serve {
 	struct serve_child	*shared;
 	LIST_HEAD(, serve_child) children;	/* per-session children */
 	struct event		*tick;
+	struct event		*wake;		/* mux_wakeup, sooner */
 	struct event		*sigterm;
 	struct event		*sigint;
 	struct event		*sighup;
@@ -74,6 +75,8 @@ serve_child_message(void *arg, json_object *msg)
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
+	/* The mux times what the child does (questions it gathers). */
+	mux_tick(s->mux, serve_now_ms());
 	mux_child_recv(s->mux, child->session, msg);
 	serve_pump(s);
 }
@@ -155,6 +158,7 @@ serve_child_new(struct serve *s, struct mux_session *session)
 	const struct config	*cfg = s->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
+	const char		*v;
 
 	memset(&uc, 0, sizeof uc);
 	uc.argv = cfg->command;
@@ -167,6 +171,9 @@ serve_child_new(struct serve *s, struct mux_session *session)
 	/* A session's own child lives and dies with the session. */
 	uc.restart = session == NULL ? cfg->restart : UPSTREAM_RESTART_NO;
 	uc.tag = "child";
+	/* Restarts back off up to 30 s; fault tests kill the child often. */
+	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
+		uc.backoff_max_ms = atoi(v);
 
 	child = xcalloc(1, sizeof *child);
 	child->serve = s;
@@ -213,6 +220,22 @@ serve_stop_child(struct serve_child *child)
 	upstream_stop(child->upstream);
 }
 
+/* The mux wants a tick before the regular one (mux_wakeup). */
+static void
+serve_arm_wake(struct serve *s)
+{
+	struct timeval	tv;
+	uint64_t	when, now;
+
+	if (s->wake == NULL || (when = mux_wakeup(s->mux)) == 0)
+		return;
+	now = serve_now_ms();
+	when = when > now ? when - now : 0;
+	tv.tv_sec = (time_t)(when / 1000);
+	tv.tv_usec = (suseconds_t)((when % 1000) * 1000);
+	evtimer_add(s->wake, &tv);
+}
+
 /*
  * Drains the multiplexer.  Re-entrant calls (an HTTP delivery that closes a
  * session, say) return at once: the outer loop picks up what they queued.
@@ -254,6 +277,7 @@ serve_pump(void *arg)
 		}
 	}
 	s->pumping = 0;
+	serve_arm_wake(s);
 }
 
 static void
@@ -345,12 +369,24 @@ serve_run(const struct config *cfg)
 	struct mux_config	 mc;
 	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
 	struct serve_child	*child;
+	struct event_config	*ec;
 
 	memset(&s, 0, sizeof s);
 	s.cfg = cfg;
 	s.exit_status = 0;
 	LIST_INIT(&s.children);
-	if ((s.base = event_base_new()) == NULL)
+	/*
+	 * With epoll, the changelist turns the enable/disable pairs that
+	 * evhttp and the bufferevents make within one loop turn into one
+	 * epoll_ctl, or none: about a quarter of them per request.  It must
+	 * not meet dup()ed descriptors; nothing here registers one.
+	 */
+	if ((ec = event_config_new()) == NULL)
+		fatalx("event_config_new failed");
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	s.base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	if (s.base == NULL)
 		fatalx("event_base_new failed");
 
 	if (cfg->client_capabilities != NULL) {
@@ -391,6 +427,7 @@ serve_run(const struct config *cfg)
 
 	s.tick = event_new(s.base, -1, EV_PERSIST, serve_tick, &s);
 	event_add(s.tick, &tv);
+	s.wake = evtimer_new(s.base, serve_tick, &s);
 	s.sigterm = evsignal_new(s.base, SIGTERM, serve_signal, &s);
 	s.sigint = evsignal_new(s.base, SIGINT, serve_signal, &s);
 	s.sighup = evsignal_new(s.base, SIGHUP, serve_sighup, &s);
@@ -404,6 +441,8 @@ serve_run(const struct config *cfg)
 out:
 	if (s.tick != NULL)
 		event_free(s.tick);
+	if (s.wake != NULL)
+		event_free(s.wake);
 	if (s.sigterm != NULL)
 		event_free(s.sigterm);
 	if (s.sigint != NULL)

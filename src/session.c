@@ -58,6 +58,7 @@ struct sessions {
 	TAILQ_HEAD(, session)	 live;
 	TAILQ_HEAD(, session)	 dead;
 	LIST_HEAD(, session)	 hash[SESSIONS_HASH_SIZE];
+	char			 prefix[SESSION_PREFIX_MAX + 2]; /* "name." */
 };
 
 static void	stream_timer_cb(evutil_socket_t, short, void *);
@@ -105,6 +106,36 @@ session_id_new(char buf[SESSION_ID_LEN + 1])
 		buf[2 * i + 1] = hex[raw[i] & 0xf];
 	}
 	buf[SESSION_ID_LEN] = '\0';
+}
+
+int
+session_prefix_ok(const char *name)
+{
+	size_t	len = strlen(name);
+
+	return len > 0 && len <= SESSION_PREFIX_MAX &&
+	    strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789_-") == len;
+}
+
+void
+sessions_set_prefix(struct sessions *ss, const char *name)
+{
+	if (name == NULL) {
+		ss->prefix[0] = '\0';
+		return;
+	}
+	if (!session_prefix_ok(name))
+		fatalx("invalid session id prefix '%s'", name);
+	snprintf(ss->prefix, sizeof ss->prefix, "%s.", name);
+}
+
+int
+sessions_owns(const struct sessions *ss, const char *id)
+{
+	if (ss->prefix[0] == '\0')
+		return strchr(id, '.') == NULL;
+	return strncmp(id, ss->prefix, strlen(ss->prefix)) == 0;
 }
 
 void
@@ -218,15 +249,18 @@ session_new(struct sessions *ss, enum session_kind kind)
 {
 	struct session	*sess;
 	struct stream	*st;
+	char		 hex[SESSION_ID_LEN + 1];
 
 	sess = xcalloc(1, sizeof *sess);
 	sess->owner = ss;
 	sess->kind = kind;
 	/* 128 random bits never collide in practice; checking costs nothing. */
-	do
-		session_id_new(sess->id);
-	while (session_find(ss, sess->id, SESSION_LEGACY) != NULL ||
+	do {
+		session_id_new(hex);
+		snprintf(sess->id, sizeof sess->id, "%s%s", ss->prefix, hex);
+	} while (session_find(ss, sess->id, SESSION_LEGACY) != NULL ||
 	    session_find(ss, sess->id, SESSION_STREAMABLE) != NULL);
+	sess->hex = sess->id + strlen(ss->prefix);
 	TAILQ_INIT(&sess->streams);
 	TAILQ_INIT(&sess->log);
 	TAILQ_INIT(&sess->capture);
@@ -279,7 +313,10 @@ session_kill(struct session *sess, const char *why)
 
 	if (sess->dead)
 		return;
-	log_info("session %.8s ended: %s", sess->id, why);
+	if (sess->kind == SESSION_STATELESS)
+		log_debug("request %.8s ended: %s", sess->id, why);
+	else
+		log_info("session %.8s ended: %s", sess->hex, why);
 	TAILQ_FOREACH(st, &sess->streams, entry) {
 		if (st->req != NULL && !st->in_handler)
 			stream_drop(st);
@@ -377,7 +414,7 @@ session_check_queue(struct session *sess)
 	if (dropped == 0)
 		return;
 	log_warnx("session %.8s: %zu bytes queued, over the limit of %zu: "
-	    "dropping its connections", sess->id, queued, ss->limits.max_queue);
+	    "dropping its connections", sess->hex, queued, ss->limits.max_queue);
 	TAILQ_FOREACH(st, &sess->streams, entry) {
 		if (st->state == STREAM_SSE && !st->in_handler)
 			stream_drop(st);
@@ -418,7 +455,7 @@ session_trim(struct session *sess)
 		if (st != NULL && st->req != NULL)
 			continue;
 		log_debug("session %.8s: log full, message for stream %" PRIu64
-		    " dropped unsent", sess->id, e->stream);
+		    " dropped unsent", sess->hex, e->stream);
 		session_entry_free(sess, e);
 	}
 }
@@ -542,7 +579,7 @@ stream_closecb(struct evhttp_connection *evcon, void *arg)
 		evhttp_request_free(req);
 	st->evcon = NULL;		/* being freed: do not touch it */
 	stream_forget(st);
-	log_debug("session %.8s: client left stream %" PRIu64, sess->id,
+	log_debug("session %.8s: client left stream %" PRIu64, sess->hex,
 	    st->no);
 	ss->ops.lost(sess, st, ss->arg);
 	stream_gc(st);
@@ -668,7 +705,8 @@ stream_flush(struct stream *st)
 	buf = evbuffer_new();
 	for (e = stream_next_entry(st, NULL); e != NULL;
 	    e = stream_next_entry(st, e)) {
-		if (sess->kind == SESSION_LEGACY)
+		/* Event ids serve resumption: Streamable HTTP only. */
+		if (sess->kind != SESSION_STREAMABLE)
 			sse_event(buf, "message", NULL, e->text, e->len, -1);
 		else {
 			session_event_id(id, st->no, e->seq);

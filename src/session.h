@@ -39,6 +39,13 @@ struct mux_session;
 /* 128 random bits, as lowercase hex. */
 #define SESSION_ID_BYTES	16
 #define SESSION_ID_LEN		(SESSION_ID_BYTES * 2)
+/*
+ * With --instance-id, ids are "<prefix>.<hex>": a load balancer routes on
+ * what comes before the first '.', which the prefix (letters, digits, '_'
+ * and '-') cannot hold.
+ */
+#define SESSION_PREFIX_MAX	32
+#define SESSION_ID_MAX		(SESSION_PREFIX_MAX + 1 + SESSION_ID_LEN)
 
 /* "<stream>-<seq>" with two 20-digit numbers. */
 #define SESSION_EVENT_ID_LEN	42
@@ -46,6 +53,9 @@ struct mux_session;
 enum session_kind {
 	SESSION_LEGACY = 0,	/* HTTP+SSE 2024-11-05: the GET stream is the session */
 	SESSION_STREAMABLE,	/* Streamable HTTP: Mcp-Session-Id */
+	/* One 2026-07-28 request: no id a client knows, no replay, ends
+	 * with the request. */
+	SESSION_STATELESS,
 };
 
 enum stream_state {
@@ -94,7 +104,8 @@ struct stream {
 
 struct session {
 	struct sessions		*owner;
-	char			 id[SESSION_ID_LEN + 1];
+	char			 id[SESSION_ID_MAX + 1];
+	const char		*hex;		/* id's random part, for logs */
 	enum session_kind	 kind;
 	struct mux_session	*ms;		/* set by the caller */
 	int			 dead;		/* unlinked, waiting to be freed */
@@ -157,6 +168,15 @@ struct session	*sessions_first_dead(struct sessions *);
 /* Fills buf with SESSION_ID_BYTES random bytes as hex (getrandom, else
  * /dev/urandom; fatal if neither works). */
 void		 session_id_new(char buf[SESSION_ID_LEN + 1]);
+/* Is this a valid --instance-id: 1 to SESSION_PREFIX_MAX letters, digits,
+ * '_' or '-'? */
+int		 session_prefix_ok(const char *);
+/* Ids of sessions made from now on start with "<name>."; NULL: no prefix.
+ * name must be session_prefix_ok. */
+void		 sessions_set_prefix(struct sessions *, const char *name);
+/* Does id carry this instance's prefix (or, without one, none at all)?
+ * For telling a misrouted id from an unknown one. */
+int		 sessions_owns(const struct sessions *, const char *id);
 
 struct session	*session_new(struct sessions *, enum session_kind);
 /* A live session of that kind, or NULL. */

@@ -1,0 +1,986 @@
+/*
+ * modern.c: the pure side of serving MCP 2026-07-28 clients from a legacy
+ * stdio child.  See modern.h.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef HAVE_GETRANDOM
+#include <sys/random.h>
+#endif
+
+#include <json-c/json.h>
+
+#include "jsonrpc.h"
+#include "log.h"
+#include "modern.h"
+#include "sha256.h"
+#include "xmalloc.h"
+
+/* The requestState: version byte, four 64-bit fields, the tag. */
+#define MODERN_STATE_VERSION	1
+#define MODERN_STATE_RAW	(1 + 4 * 8 + SHA256_LEN)
+
+static const char *const modern_levels[] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency",
+};
+
+/* Methods a modern client may not call (legacy only, or the client's). */
+static const char *const modern_removed[] = {
+	"initialize", "ping", "logging/setLevel", "resources/subscribe",
+	"resources/unsubscribe", "tasks/get", "tasks/result", "tasks/list",
+	"tasks/cancel", "sampling/createMessage", "elicitation/create",
+	"roots/list",
+};
+
+static const char *const modern_cacheable[] = {
+	"server/discover", "tools/list", "prompts/list", "resources/list",
+	"resources/templates/list", "resources/read",
+};
+
+/* ---- small helpers ---- */
+
+static json_object *
+modern_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static const char *
+modern_get_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	return (v = modern_get(o, key, json_type_string)) == NULL ? NULL :
+	    json_object_get_string(v);
+}
+
+/* A shallow copy of object o without the keys in drop (NULL-ended). */
+static json_object *
+modern_copy(json_object *o, const char *const *drop)
+{
+	json_object	*n;
+	size_t		 i;
+	int		 skip;
+
+	n = json_object_new_object();
+	if (!json_object_is_type(o, json_type_object))
+		return n;
+	json_object_object_foreach(o, k, v) {
+		skip = 0;
+		for (i = 0; drop != NULL && drop[i] != NULL; i++) {
+			if (strcmp(k, drop[i]) == 0)
+				skip = 1;
+		}
+		if (!skip)
+			json_object_object_add(n, k, json_object_get(v));
+	}
+	return n;
+}
+
+static int
+modern_in(const char *s, const char *const *list, size_t n)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static json_object *
+modern_error_new(int code, const char *message, json_object *data)
+{
+	json_object	*e;
+
+	e = json_object_new_object();
+	json_object_object_add(e, "code", json_object_new_int(code));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	if (data != NULL)
+		json_object_object_add(e, "data", data);
+	return e;
+}
+
+/* {"jsonrpc":"2.0","id":id,"error":error}; error is consumed. */
+static json_object *
+modern_error_response(json_object *id, json_object *error)
+{
+	json_object	*o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(o, "id", jsonrpc_id_copy(id));
+	json_object_object_add(o, "error", error);
+	return o;
+}
+
+/* ---- era and checks ---- */
+
+enum modern_era
+modern_era(json_object *msg, const char *version)
+{
+	json_object	*meta = NULL;
+
+	if (msg != NULL && !json_object_is_type(msg, json_type_object))
+		return MODERN_ERA_LEGACY;
+	if (msg != NULL)
+		meta = modern_get(jsonrpc_params(msg), "_meta",
+		    json_type_object);
+	if (meta != NULL && (json_object_object_get_ex(meta,
+	    MODERN_META_VERSION, NULL) || json_object_object_get_ex(meta,
+	    MODERN_META_CAPS, NULL)))
+		return MODERN_ERA_MODERN;
+	if (version != NULL && !jsonrpc_version_supported(version))
+		return MODERN_ERA_MODERN;
+	return MODERN_ERA_LEGACY;
+}
+
+static int
+modern_level_ok(const char *level)
+{
+	return modern_in(level, modern_levels,
+	    sizeof modern_levels / sizeof modern_levels[0]);
+}
+
+json_object *
+modern_check_meta(json_object *msg)
+{
+	json_object	*meta, *version, *caps, *v;
+	char		*text;
+
+	meta = modern_get(jsonrpc_params(msg), "_meta", json_type_object);
+	version = modern_get(meta, MODERN_META_VERSION, json_type_string);
+	caps = modern_get(meta, MODERN_META_CAPS, json_type_object);
+	if (version == NULL || caps == NULL) {
+		xasprintf(&text, "Invalid params: _meta must carry %s%s%s",
+		    version == NULL ? MODERN_META_VERSION : "",
+		    version == NULL && caps == NULL ? " and " : "",
+		    caps == NULL ? MODERN_META_CAPS : "");
+		v = modern_error_new(JSONRPC_INVALID_PARAMS, text, NULL);
+		free(text);
+		return v;
+	}
+	if (strcmp(json_object_get_string(version),
+	    MCP_VERSION_2026_07_28) != 0) {
+		caps = json_object_new_array();
+		json_object_array_add(caps,
+		    json_object_new_string(MCP_VERSION_2026_07_28));
+		v = json_object_new_object();
+		json_object_object_add(v, "supported", caps);
+		json_object_object_add(v, "requested", json_object_get(version));
+		return modern_error_new(MCP_ERROR_UNSUPPORTED_VERSION,
+		    "Unsupported protocol version", v);
+	}
+	if (json_object_object_get_ex(meta, MODERN_META_LOGLEVEL, &v) &&
+	    (!json_object_is_type(v, json_type_string) ||
+	    !modern_level_ok(json_object_get_string(v))))
+		return modern_error_new(JSONRPC_INVALID_PARAMS,
+		    "Invalid params: unknown " MODERN_META_LOGLEVEL, NULL);
+	return NULL;
+}
+
+/* A header that must equal want: NULL if it does, else the error. */
+static json_object *
+modern_check_header(const char *name, const char *raw, const char *want,
+    size_t wantlen, int decode)
+{
+	json_object	*err;
+	char		*value, *text;
+	size_t		 len;
+	int		 ok;
+
+	if (raw == NULL) {
+		xasprintf(&text, "Header mismatch: the %s header is required",
+		    name);
+		goto fail;
+	}
+	if ((value = modern_header_value(raw, &len)) == NULL) {
+		xasprintf(&text, "Header mismatch: invalid %s header value",
+		    name);
+		goto fail;
+	}
+	/* Only Mcp-Name and Mcp-Param-* may be base64-encoded. */
+	if (!decode && strncmp(raw + strspn(raw, " \t"), "=?base64?", 9) == 0)
+		ok = 0;
+	else
+		ok = want != NULL && len == wantlen &&
+		    memcmp(value, want, len) == 0;
+	free(value);
+	if (ok)
+		return NULL;
+	xasprintf(&text, "Header mismatch: the %s header does not match the "
+	    "request body", name);
+fail:
+	err = modern_error_new(MCP_ERROR_HEADER_MISMATCH, text, NULL);
+	free(text);
+	return err;
+}
+
+json_object *
+modern_check(json_object *msg, modern_header_cb header, void *arg,
+    int *status)
+{
+	json_object	*meta, *err = NULL;
+	const char	*hv, *method, *name, *version;
+
+	*status = 400;
+	method = jsonrpc_method(msg);
+	hv = header(arg, "MCP-Protocol-Version");
+	if (hv == NULL) {
+		err = modern_error_new(MCP_ERROR_HEADER_MISMATCH,
+		    "Header mismatch: the MCP-Protocol-Version header is "
+		    "required", NULL);
+		goto out;
+	}
+	meta = modern_get(jsonrpc_params(msg), "_meta", json_type_object);
+	version = modern_get_str(meta, MODERN_META_VERSION);
+	if (version != NULL && modern_get(meta, MODERN_META_CAPS,
+	    json_type_object) != NULL &&
+	    (err = modern_check_header("MCP-Protocol-Version", hv, version,
+	    strlen(version), 0)) != NULL)
+		goto out;
+	if ((err = modern_check_meta(msg)) != NULL)
+		goto out;
+	if ((err = modern_check_header("Mcp-Method", header(arg,
+	    "Mcp-Method"), method, strlen(method), 0)) != NULL)
+		goto out;
+	if (strcmp(method, "tools/call") == 0 ||
+	    strcmp(method, "prompts/get") == 0 ||
+	    strcmp(method, "resources/read") == 0) {
+		name = modern_request_name(method, jsonrpc_params(msg));
+		hv = header(arg, "Mcp-Name");
+		if (name == NULL && hv == NULL)
+			goto out;	/* the child will say what is missing */
+		if ((err = modern_check_header("Mcp-Name", hv, name,
+		    name != NULL ? strlen(name) : 0, 1)) != NULL)
+			goto out;
+	}
+out:
+	if (err == NULL)
+		return NULL;
+	log_debug("2026-07-28 %s refused: %s", method,
+	    modern_get_str(err, "message"));
+	return modern_error_response(jsonrpc_id(msg), err);
+}
+
+int
+modern_http_status(json_object *answer)
+{
+	json_object	*error;
+	int		 code;
+
+	if ((error = modern_get(answer, "error", json_type_object)) == NULL)
+		return 200;
+	code = json_object_get_int(json_object_object_get(error, "code"));
+	switch (code) {
+	case JSONRPC_METHOD_NOT_FOUND:
+		return 404;
+	case JSONRPC_PARSE_ERROR:
+	case JSONRPC_INVALID_REQUEST:
+	case JSONRPC_INVALID_PARAMS:
+	case MCP_ERROR_HEADER_MISMATCH:
+	case MCP_ERROR_MISSING_CAPABILITY:
+	case MCP_ERROR_UNSUPPORTED_VERSION:
+		return 400;
+	default:
+		return 200;
+	}
+}
+
+/* ---- base64 ---- */
+
+static int
+modern_b64_value(int c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+/*
+ * Strict decoding: standard alphabet with padding to a multiple of four,
+ * or (url) the URL alphabet without padding.  Unused bits must be zero.
+ * out holds at least len * 3 / 4 + 1 bytes.  -1 on anything else.
+ */
+static int
+modern_b64_decode(const char *in, size_t len, unsigned char *out,
+    size_t *outlen, int url)
+{
+	size_t		 i, n = 0, pad = 0;
+	uint32_t	 acc = 0;
+	int		 v, bits = 0;
+
+	if (!url) {
+		if (len % 4 != 0)
+			return -1;
+		while (pad < 2 && len > 0 && in[len - 1] == '=') {
+			len--;
+			pad++;
+		}
+	} else if (len % 4 == 1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if ((v = modern_b64_value((unsigned char)in[i], url)) < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		return -1;
+	*outlen = n;
+	return 0;
+}
+
+static char *
+modern_b64url_encode(const unsigned char *in, size_t len)
+{
+	static const char	 alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	char			*out, *p;
+	uint32_t		 acc = 0;
+	size_t			 i;
+	int			 bits = 0;
+
+	p = out = xmalloc(len * 4 / 3 + 4);
+	for (i = 0; i < len; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			*p++ = alphabet[(acc >> bits) & 0x3f];
+		}
+		acc &= (1u << bits) - 1;
+	}
+	if (bits > 0)
+		*p++ = alphabet[(acc << (6 - bits)) & 0x3f];
+	*p = '\0';
+	return out;
+}
+
+char *
+modern_header_value(const char *raw, size_t *lenp)
+{
+	const char	*p, *end;
+	unsigned char	*out;
+	size_t		 len, i;
+
+	p = raw + strspn(raw, " \t");
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - p);
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
+		    (unsigned char)p[i] >= 0x7f)
+			return NULL;
+	}
+	if (len >= 11 && strncmp(p, "=?base64?", 9) == 0 &&
+	    strncmp(end - 2, "?=", 2) == 0) {
+		out = xmalloc(len);
+		if (modern_b64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
+			free(out);
+			return NULL;
+		}
+		out[*lenp] = '\0';
+		return (char *)out;
+	}
+	*lenp = len;
+	return xstrndup(p, len);
+}
+
+/* ---- methods and translation ---- */
+
+enum modern_method
+modern_method(const char *method)
+{
+	if (strcmp(method, "server/discover") == 0)
+		return MODERN_DISCOVER;
+	if (strcmp(method, "subscriptions/listen") == 0)
+		return MODERN_LISTEN;
+	if (modern_in(method, modern_removed,
+	    sizeof modern_removed / sizeof modern_removed[0]) ||
+	    strncmp(method, "notifications/", 14) == 0)
+		return MODERN_REMOVED;
+	return MODERN_FORWARD;
+}
+
+int
+modern_method_mrtr(const char *method)
+{
+	return method != NULL && (strcmp(method, "tools/call") == 0 ||
+	    strcmp(method, "prompts/get") == 0 ||
+	    strcmp(method, "resources/read") == 0);
+}
+
+int
+modern_method_cacheable(const char *method)
+{
+	return modern_in(method, modern_cacheable,
+	    sizeof modern_cacheable / sizeof modern_cacheable[0]);
+}
+
+const char *
+modern_request_name(const char *method, json_object *params)
+{
+	if (method != NULL && strcmp(method, "resources/read") == 0)
+		return modern_get_str(params, "uri");
+	return modern_get_str(params, "name");
+}
+
+json_object *
+modern_legacy_params(json_object *params)
+{
+	static const char *const drop_params[] = {
+		"inputResponses", "requestState", NULL,
+	};
+	static const char *const drop_meta[] = {
+		MODERN_META_VERSION, MODERN_META_INFO, MODERN_META_CAPS,
+		MODERN_META_LOGLEVEL, NULL,
+	};
+	json_object	*p, *meta;
+
+	if (params == NULL)
+		return NULL;
+	p = modern_copy(params, drop_params);
+	if ((meta = modern_get(params, "_meta", json_type_object)) != NULL) {
+		meta = modern_copy(meta, drop_meta);
+		if (json_object_object_length(meta) == 0) {
+			json_object_put(meta);
+			json_object_object_del(p, "_meta");
+		} else
+			json_object_object_add(p, "_meta", meta);
+	}
+	return p;
+}
+
+json_object *
+modern_capabilities(json_object *legacy)
+{
+	static const char *const known[] = {
+		"experimental", "logging", "completions", "prompts",
+		"resources", "tools", "extensions",
+	};
+	json_object	*caps, *v;
+	size_t		 i;
+
+	caps = json_object_new_object();
+	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if ((v = modern_get(legacy, known[i], json_type_object)) != NULL)
+			json_object_object_add(caps, known[i],
+			    json_object_get(v));
+	}
+	return caps;
+}
+
+json_object *
+modern_discover(json_object *init)
+{
+	json_object	*result, *v;
+
+	result = json_object_new_object();
+	v = json_object_new_array();
+	json_object_array_add(v, json_object_new_string(MCP_VERSION_2026_07_28));
+	json_object_object_add(result, "supportedVersions", v);
+	json_object_object_add(result, "capabilities",
+	    modern_capabilities(modern_get(init, "capabilities",
+	    json_type_object)));
+	if ((v = modern_get(init, "instructions", json_type_string)) != NULL)
+		json_object_object_add(result, "instructions",
+		    json_object_get(v));
+	v = modern_result("server/discover", result,
+	    modern_get(init, "serverInfo", json_type_object));
+	json_object_put(result);
+	return v;
+}
+
+json_object *
+modern_result(const char *method, json_object *result,
+    json_object *server_info)
+{
+	json_object	*r, *meta;
+	const char	*type;
+
+	r = modern_copy(result, NULL);
+	if ((type = modern_get_str(r, "resultType")) == NULL) {
+		json_object_object_add(r, "resultType",
+		    json_object_new_string("complete"));
+		type = "complete";
+	}
+	if (server_info != NULL) {
+		meta = modern_copy(modern_get(r, "_meta", json_type_object),
+		    NULL);
+		if (!json_object_object_get_ex(meta, MODERN_META_SERVERINFO,
+		    NULL))
+			json_object_object_add(meta, MODERN_META_SERVERINFO,
+			    json_object_get(server_info));
+		json_object_object_add(r, "_meta", meta);
+	}
+	if (strcmp(type, "complete") == 0 && modern_method_cacheable(method)) {
+		if (!json_object_object_get_ex(r, "ttlMs", NULL))
+			json_object_object_add(r, "ttlMs",
+			    json_object_new_int(0));
+		if (!json_object_object_get_ex(r, "cacheScope", NULL))
+			json_object_object_add(r, "cacheScope",
+			    json_object_new_string("private"));
+	}
+	return r;
+}
+
+json_object *
+modern_error(const char *method, json_object *error)
+{
+	json_object	*e, *v;
+
+	v = json_object_object_get(error, "code");
+	if (method == NULL || strcmp(method, "resources/read") != 0 ||
+	    !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int(v) != -32002)
+		return json_object_get(error);
+	/* SEP-2164: a resource that does not exist is invalid params. */
+	e = modern_copy(error, NULL);
+	json_object_object_add(e, "code",
+	    json_object_new_int(JSONRPC_INVALID_PARAMS));
+	return e;
+}
+
+json_object *
+modern_missing_capability(json_object *required)
+{
+	json_object	*data;
+	char		*text, *p;
+	const char	*sep = " ";
+
+	data = json_object_new_object();
+	json_object_object_add(data, "requiredCapabilities", required);
+	text = xstrdup("Missing required client capability:");
+	json_object_object_foreach(required, k, v) {
+		(void)v;
+		xasprintf(&p, "%s%s%s", text, sep, k);
+		free(text);
+		text = p;
+		sep = ", ";
+	}
+	data = modern_error_new(MCP_ERROR_MISSING_CAPABILITY, text, data);
+	free(text);
+	return data;
+}
+
+/* ---- input requests ---- */
+
+/* params without the hints in _meta; NULL if there were none to drop. */
+static json_object *
+modern_params_unhinted(json_object *params)
+{
+	static const char *const hints[] = {
+		MODERN_HINT_RELATED, MODERN_HINT_KEY, NULL,
+	};
+	json_object	*meta, *p;
+
+	meta = modern_get(params, "_meta", json_type_object);
+	if (meta == NULL || (!json_object_object_get_ex(meta,
+	    MODERN_HINT_RELATED, NULL) && !json_object_object_get_ex(meta,
+	    MODERN_HINT_KEY, NULL)))
+		return NULL;
+	p = modern_copy(params, NULL);
+	meta = modern_copy(meta, hints);
+	if (json_object_object_length(meta) == 0) {
+		json_object_put(meta);
+		json_object_object_del(p, "_meta");
+	} else
+		json_object_object_add(p, "_meta", meta);
+	return p;
+}
+
+json_object *
+modern_hint_related(json_object *msg)
+{
+	json_object	*v;
+
+	v = json_object_object_get(modern_get(jsonrpc_params(msg), "_meta",
+	    json_type_object), MODERN_HINT_RELATED);
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return v;
+}
+
+char *
+modern_input_key(json_object *msg)
+{
+	json_object	*id;
+	const char	*key;
+	char		*s;
+
+	key = modern_get_str(modern_get(jsonrpc_params(msg), "_meta",
+	    json_type_object), MODERN_HINT_KEY);
+	if (key != NULL && *key != '\0')
+		return xstrdup(key);
+	id = jsonrpc_id(msg);
+	if (json_object_is_type(id, json_type_string))
+		return xstrdup(json_object_get_string(id));
+	xasprintf(&s, "%" PRId64, json_object_get_int64(id));
+	return s;
+}
+
+json_object *
+modern_input_request(json_object *msg)
+{
+	json_object	*o, *params;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "method",
+	    json_object_new_string(jsonrpc_method(msg)));
+	if ((params = modern_params_unhinted(jsonrpc_params(msg))) == NULL)
+		params = json_object_get(jsonrpc_params(msg));
+	if (params == NULL)
+		params = json_object_new_object();
+	json_object_object_add(o, "params", params);
+	return o;
+}
+
+json_object *
+modern_strip_hints(json_object *msg)
+{
+	json_object	*params, *o;
+
+	if ((params = modern_params_unhinted(jsonrpc_params(msg))) == NULL)
+		return json_object_get(msg);
+	o = modern_copy(msg, NULL);
+	json_object_object_add(o, "params", params);
+	return o;
+}
+
+int
+modern_input_responses_ok(json_object *params, const char **why)
+{
+	json_object	*r;
+
+	if (!json_object_object_get_ex(params, "inputResponses", &r))
+		return 0;
+	if (!json_object_is_type(r, json_type_object)) {
+		*why = "Invalid params: inputResponses must be an object";
+		return -1;
+	}
+	json_object_object_foreach(r, k, v) {
+		(void)k;
+		if (!json_object_is_type(v, json_type_object)) {
+			*why = "Invalid params: every inputResponses value must "
+			    "be an object (a result for the input request)";
+			return -1;
+		}
+	}
+	if (json_object_object_get_ex(params, "requestState", &r) &&
+	    !json_object_is_type(r, json_type_string)) {
+		*why = "Invalid params: requestState must be a string";
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- subscriptions/listen ---- */
+
+static const struct {
+	const char	*field;
+	const char	*method;
+	unsigned	 flag;
+} modern_listen_fields[] = {
+	{ "toolsListChanged", "notifications/tools/list_changed",
+	  MODERN_LISTEN_TOOLS },
+	{ "promptsListChanged", "notifications/prompts/list_changed",
+	  MODERN_LISTEN_PROMPTS },
+	{ "resourcesListChanged", "notifications/resources/list_changed",
+	  MODERN_LISTEN_RESOURCES },
+	{ "resourceSubscriptions", "notifications/resources/updated",
+	  MODERN_LISTEN_SUBSCRIBE },
+};
+#define MODERN_NLISTEN	(sizeof modern_listen_fields / \
+	sizeof modern_listen_fields[0])
+
+int
+modern_listen_parse(json_object *params, unsigned *flags, json_object **uris,
+    const char **why)
+{
+	json_object	*filter, *v;
+	size_t		 i, n;
+
+	*flags = 0;
+	*uris = NULL;
+	if ((filter = modern_get(params, "notifications",
+	    json_type_object)) == NULL) {
+		*why = "Invalid params: notifications (the filter) is required";
+		return -1;
+	}
+	for (i = 0; i < MODERN_NLISTEN - 1; i++) {
+		if (!json_object_object_get_ex(filter,
+		    modern_listen_fields[i].field, &v))
+			continue;
+		if (!json_object_is_type(v, json_type_boolean)) {
+			*why = "Invalid params: the list-changed filter fields "
+			    "are booleans";
+			return -1;
+		}
+		if (json_object_get_boolean(v))
+			*flags |= modern_listen_fields[i].flag;
+	}
+	if (json_object_object_get_ex(filter, "resourceSubscriptions", &v)) {
+		if (!json_object_is_type(v, json_type_array))
+			goto bad_uris;
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			if (!json_object_is_type(json_object_array_get_idx(v,
+			    i), json_type_string))
+				goto bad_uris;
+		}
+		if (n > 0) {
+			*flags |= MODERN_LISTEN_SUBSCRIBE;
+			*uris = v;
+		}
+	}
+	return 0;
+
+bad_uris:
+	*why = "Invalid params: resourceSubscriptions is an array of URIs";
+	return -1;
+}
+
+unsigned
+modern_listen_supported(json_object *caps)
+{
+	json_object	*tools, *prompts, *resources;
+	unsigned	 flags = 0;
+
+	tools = modern_get(caps, "tools", json_type_object);
+	prompts = modern_get(caps, "prompts", json_type_object);
+	resources = modern_get(caps, "resources", json_type_object);
+	if (json_object_get_boolean(json_object_object_get(tools,
+	    "listChanged")))
+		flags |= MODERN_LISTEN_TOOLS;
+	if (json_object_get_boolean(json_object_object_get(prompts,
+	    "listChanged")))
+		flags |= MODERN_LISTEN_PROMPTS;
+	if (json_object_get_boolean(json_object_object_get(resources,
+	    "listChanged")))
+		flags |= MODERN_LISTEN_RESOURCES;
+	if (json_object_get_boolean(json_object_object_get(resources,
+	    "subscribe")))
+		flags |= MODERN_LISTEN_SUBSCRIBE;
+	return flags;
+}
+
+static json_object *
+modern_subscription_meta(json_object *id)
+{
+	json_object	*meta;
+
+	meta = json_object_new_object();
+	json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
+	    jsonrpc_id_copy(id));
+	return meta;
+}
+
+json_object *
+modern_listen_ack(json_object *id, unsigned flags, json_object *uris)
+{
+	json_object	*params, *filter;
+	size_t		 i;
+
+	filter = json_object_new_object();
+	for (i = 0; i < MODERN_NLISTEN - 1; i++) {
+		if (flags & modern_listen_fields[i].flag)
+			json_object_object_add(filter,
+			    modern_listen_fields[i].field,
+			    json_object_new_boolean(1));
+	}
+	if ((flags & MODERN_LISTEN_SUBSCRIBE) && uris != NULL)
+		json_object_object_add(filter, "resourceSubscriptions",
+		    json_object_get(uris));
+	params = json_object_new_object();
+	json_object_object_add(params, "_meta", modern_subscription_meta(id));
+	json_object_object_add(params, "notifications", filter);
+	return jsonrpc_notification_new(
+	    "notifications/subscriptions/acknowledged", params);
+}
+
+json_object *
+modern_listen_tag(json_object *msg, json_object *id)
+{
+	json_object	*n, *params, *meta;
+
+	params = modern_copy(jsonrpc_params(msg), NULL);
+	meta = modern_copy(modern_get(params, "_meta", json_type_object), NULL);
+	json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
+	    jsonrpc_id_copy(id));
+	json_object_object_add(params, "_meta", meta);
+	n = jsonrpc_notification_new(jsonrpc_method(msg), params);
+	return n;
+}
+
+json_object *
+modern_listen_end(json_object *id)
+{
+	json_object	*result;
+
+	result = json_object_new_object();
+	json_object_object_add(result, "resultType",
+	    json_object_new_string("complete"));
+	json_object_object_add(result, "_meta", modern_subscription_meta(id));
+	return jsonrpc_result_new(id, result);
+}
+
+unsigned
+modern_listen_flag(const char *method)
+{
+	size_t	i;
+
+	for (i = 0; i < MODERN_NLISTEN; i++) {
+		if (strcmp(method, modern_listen_fields[i].method) == 0)
+			return modern_listen_fields[i].flag;
+	}
+	return 0;
+}
+
+/* ---- requestState ---- */
+
+void
+modern_key_new(unsigned char key[MODERN_KEY_LEN])
+{
+	size_t	got = 0;
+	ssize_t	n;
+	int	fd;
+
+#ifdef HAVE_GETRANDOM
+	while (got < MODERN_KEY_LEN) {
+		n = getrandom(key + got, MODERN_KEY_LEN - got, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		got += (size_t)n;
+	}
+#endif
+	if (got == MODERN_KEY_LEN)
+		return;
+	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
+		fatal("/dev/urandom");
+	while (got < MODERN_KEY_LEN) {
+		n = read(fd, key + got, MODERN_KEY_LEN - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			fatal("/dev/urandom");
+		got += (size_t)n;
+	}
+	close(fd);
+}
+
+static void
+modern_put64(unsigned char *p, uint64_t v)
+{
+	int	i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (56 - 8 * i));
+}
+
+static uint64_t
+modern_get64(const unsigned char *p)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The tag covers the fields and what the state is bound to. */
+static void
+modern_state_tag(const unsigned char key[MODERN_KEY_LEN],
+    const unsigned char *fields, size_t len, const char *method,
+    const char *name, unsigned char tag[SHA256_LEN])
+{
+	unsigned char	*buf, *p;
+	size_t		 mlen, nlen;
+
+	mlen = method != NULL ? strlen(method) + 1 : 1;
+	nlen = name != NULL ? strlen(name) + 1 : 1;
+	p = buf = xmalloc(len + mlen + nlen);
+	memcpy(p, fields, len);
+	p += len;
+	memcpy(p, method != NULL ? method : "", mlen);
+	p += mlen;
+	memcpy(p, name != NULL ? name : "", nlen);
+	hmac_sha256(key, MODERN_KEY_LEN, buf, len + mlen + nlen, tag);
+	free(buf);
+}
+
+char *
+modern_state_seal(const unsigned char key[MODERN_KEY_LEN],
+    const struct modern_state *st, const char *method, const char *name)
+{
+	unsigned char	raw[MODERN_STATE_RAW];
+
+	raw[0] = MODERN_STATE_VERSION;
+	modern_put64(raw + 1, st->cid);
+	modern_put64(raw + 9, st->round);
+	modern_put64(raw + 17, st->expires);
+	modern_put64(raw + 25, st->principal);
+	modern_state_tag(key, raw, 33, method, name, raw + 33);
+	return modern_b64url_encode(raw, sizeof raw);
+}
+
+int
+modern_state_open(const unsigned char key[MODERN_KEY_LEN], const char *text,
+    const char *method, const char *name, struct modern_state *out)
+{
+	unsigned char	raw[MODERN_STATE_RAW + 3], tag[SHA256_LEN];
+	unsigned char	diff = 0;
+	size_t		len, n, i;
+
+	if (text == NULL || (len = strlen(text)) > (MODERN_STATE_RAW * 4 + 2) / 3 ||
+	    modern_b64_decode(text, len, raw, &n, 1) == -1 ||
+	    n != MODERN_STATE_RAW || raw[0] != MODERN_STATE_VERSION)
+		return -1;
+	modern_state_tag(key, raw, 33, method, name, tag);
+	for (i = 0; i < SHA256_LEN; i++)
+		diff |= tag[i] ^ raw[33 + i];
+	if (diff != 0)
+		return -1;
+	out->cid = modern_get64(raw + 1);
+	out->round = modern_get64(raw + 9);
+	out->expires = modern_get64(raw + 17);
+	out->principal = modern_get64(raw + 25);
+	return 0;
+}

@@ -1,0 +1,666 @@
+#!/usr/bin/env python3
+# http-modern.py: MCP 2026-07-28 clients (stateless, per-request _meta) over
+# raw HTTP, served from the legacy example server: discovery, header and
+# _meta checks with their status codes, decorated results, input_required
+# rounds and their requestState, subscriptions/listen, logging and
+# progress on the request's own stream, cancellation by closing the
+# stream, and a legacy session working next to it all.
+# Exit 0 pass, 1 fail, 77 skip.
+import base64
+import json
+import os
+import re
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+TOP = os.environ.get("top_builddir", ".")
+BRIDGE = os.path.join(TOP, "src", "mcpbridge")
+SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
+ACCEPT_BOTH = "application/json, text/event-stream"
+V = "2026-07-28"
+SERVERINFO = "io.modelcontextprotocol/serverInfo"
+SUBID = "io.modelcontextprotocol/subscriptionId"
+
+
+# ---- helpers (the same in every tests/http-*.py) ----
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+class Bridge:
+    def __init__(self, *args, nofile=None):
+        def limit():
+            if nofile is not None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [BRIDGE, "serve", "--port", "0", "--print-url"] + list(args) +
+            ["--", SERVER], stdout=subprocess.PIPE, stderr=self.log,
+            preexec_fn=limit)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        line = self.proc.stdout.readline().decode() if ready else ""
+        if not line.startswith("http://"):
+            self.stop()
+            raise Failure("no URL printed: %r\n%s" % (line, self.stderr()))
+        self.url = line.strip()
+        u = urllib.parse.urlsplit(self.url)
+        self.host, self.port, self.base = u.hostname, u.port, u.path
+        self.hostport = u.netloc
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+
+class Response:
+    """One HTTP exchange on its own connection, body read incrementally
+    (chunked or not), with SSE parsing on top."""
+
+    def __init__(self, bridge, method, path, headers=None, body=None,
+                 timeout=10):
+        self.sock = socket.create_connection((bridge.host, bridge.port),
+                                             timeout=timeout)
+        hdrs = {"Host": bridge.hostport}
+        hdrs.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            hdrs["Content-Length"] = str(len(body))
+        req = "%s %s HTTP/1.1\r\n" % (method, bridge.base + path)
+        req += "".join("%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n"
+        self.sock.sendall(req.encode() + (body or b""))
+        self.f = self.sock.makefile("rb")
+        status = self.f.readline().decode()
+        check(status.startswith("HTTP/1."), "bad status line %r" % status)
+        self.status = int(status.split()[1])
+        self.headers = {}
+        while True:
+            line = self.f.readline().decode()
+            if line in ("\r\n", "\n", ""):
+                break
+            k, v = line.split(":", 1)
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = "chunked" in self.headers.get("transfer-encoding", "")
+        self.left = int(self.headers.get("content-length", "-1"))
+        self.pending = b""
+        self.eof = False
+        self.comments = []
+
+    def _fill(self):
+        if self.eof:
+            return False
+        if self.chunked:
+            size = int(self.f.readline().split(b";")[0], 16)
+            if size == 0:
+                self.f.readline()
+                self.eof = True
+                return False
+            self.pending += self.f.read(size)
+            self.f.readline()
+            return True
+        if self.left == 0:
+            self.eof = True
+            return False
+        data = self.f.read1(65536 if self.left < 0 else min(self.left, 65536))
+        if not data:
+            self.eof = True
+            return False
+        if self.left > 0:
+            self.left -= len(data)
+        self.pending += data
+        return True
+
+    def body(self):
+        while self._fill():
+            pass
+        data, self.pending = self.pending, b""
+        return data
+
+    def json(self):
+        return json.loads(self.body())
+
+    def line(self):
+        while b"\n" not in self.pending:
+            if not self._fill():
+                return None
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.rstrip(b"\r").decode()
+
+    def event(self):
+        """The next event as a dict (event, id, data, retry), or None at
+        the end of the stream.  Comments are collected."""
+        ev = {}
+        data = None
+        while True:
+            line = self.line()
+            if line is None:
+                return None
+            if line == "":
+                if data is not None or "id" in ev:
+                    ev["data"] = data if data is not None else ""
+                    return ev
+                continue
+            if line.startswith(":"):
+                self.comments.append(line)
+                continue
+            k, _, v = line.partition(":")
+            v = v[1:] if v.startswith(" ") else v
+            if k == "data":
+                data = v if data is None else data + "\n" + v
+            else:
+                ev[k] = v
+
+    def message(self):
+        """The next event carrying JSON, parsed, or None at the end."""
+        while True:
+            ev = self.event()
+            if ev is None:
+                return None
+            if ev["data"] != "":
+                ev["msg"] = json.loads(ev["data"])
+                return ev
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.f.close()
+        self.sock.close()
+
+
+def rpc(id, method, params=None):
+    m = {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+def note(method, params=None):
+    m = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+def post(b, body, sid=None, version=None, accept=ACCEPT_BOTH,
+         ctype="application/json", extra=None):
+    h = {"Content-Type": ctype}
+    if accept is not None:
+        h["Accept"] = accept
+    if sid is not None:
+        h["Mcp-Session-Id"] = sid
+    if version is not None:
+        h["MCP-Protocol-Version"] = version
+    h.update(extra or {})
+    return Response(b, "POST", "/mcp", h, body)
+
+
+def initialize(b, version="2025-06-18"):
+    r = post(b, rpc(1, "initialize", {
+        "protocolVersion": version, "capabilities": {},
+        "clientInfo": {"name": "http-test", "version": "1"}}))
+    check(r.status == 200, "initialize: %d" % r.status)
+    sid = r.headers.get("mcp-session-id")
+    check(sid is not None, "initialize: no Mcp-Session-Id")
+    body = r.json()
+    r.close()
+    check(body.get("id") == 1 and "result" in body, "initialize: %r" % body)
+    r = post(b, note("notifications/initialized"), sid, version)
+    check(r.status == 202, "initialized: %d" % r.status)
+    check(r.body() == b"", "202 with a body")
+    r.close()
+    return sid, body["result"]["protocolVersion"]
+
+
+def wait_ready(b):
+    for _ in range(100):
+        r = Response(b, "GET", "/readyz")
+        status = r.status
+        r.body()
+        r.close()
+        if status == 200:
+            return
+        time.sleep(0.05)
+    raise Failure("never ready")
+
+
+def main(test, *args, **kw):
+    if not (os.access(BRIDGE, os.X_OK) and os.access(SERVER, os.X_OK)):
+        print("SKIP: %s or %s not built" % (BRIDGE, SERVER))
+        sys.exit(77)
+    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(
+        Failure("timed out")))
+    signal.alarm(90)
+    b = Bridge(*args, **kw)
+    try:
+        test(b)
+    except (Failure, OSError, ValueError, KeyError, TypeError) as e:
+        b.stop()
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        traceback.print_exc(file=sys.stdout)
+        print("---- bridge stderr ----")
+        print(b.stderr())
+        sys.exit(1)
+    finally:
+        b.stop()
+    err = b.stderr()
+    if re.search(r"Sanitizer|runtime error:", err) or \
+            b.proc.returncode != 0:
+        print("FAIL: exit status %d or sanitizer report" %
+              b.proc.returncode)
+        print(err)
+        sys.exit(1)
+    print("PASS")
+    sys.exit(0)
+
+
+# ---- 2026-07-28 helpers ----
+
+def meta(caps=None, level=None, **extra):
+    m = {"io.modelcontextprotocol/protocolVersion": V,
+         "io.modelcontextprotocol/clientCapabilities":
+         caps if caps is not None else
+         {"sampling": {}, "elicitation": {}, "roots": {}},
+         "io.modelcontextprotocol/clientInfo": {"name": "http-modern",
+                                                "version": "1"}}
+    if level is not None:
+        m["io.modelcontextprotocol/logLevel"] = level
+    m.update(extra)
+    return m
+
+
+def name_header(value):
+    if value.isascii() and value.isprintable() and value == value.strip():
+        return value
+    return "=?base64?%s?=" % base64.b64encode(value.encode()).decode()
+
+
+def mpost(b, id, method, params=None, caps=None, level=None, headers=None,
+          drop=(), timeout=10):
+    """A modern request with the headers a client sends (minus drop)."""
+    params = dict(params or {})
+    params.setdefault("_meta", meta(caps, level))
+    h = {"Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+         "MCP-Protocol-Version": V, "Mcp-Method": method}
+    if method in ("tools/call", "prompts/get") and "name" in params:
+        h["Mcp-Name"] = name_header(params["name"])
+    if method == "resources/read" and "uri" in params:
+        h["Mcp-Name"] = name_header(params["uri"])
+    h.update(headers or {})
+    for k in drop:
+        h.pop(k, None)
+    return Response(b, "POST", "/mcp", h, rpc(id, method, params),
+                    timeout=timeout)
+
+
+def answer(r):
+    """The final response of a request (JSON or SSE), and what came
+    before it on the stream."""
+    if r.headers.get("content-type", "").startswith("application/json"):
+        body = r.json()
+        r.close()
+        return body, []
+    check(r.headers.get("content-type", "").startswith("text/event-stream"),
+          "content type %r" % r.headers.get("content-type"))
+    before = []
+    while True:
+        ev = r.message()
+        check(ev is not None, "stream ended without an answer")
+        if "id" in ev["msg"] and "method" not in ev["msg"]:
+            r.close()
+            return ev["msg"], before
+        before.append(ev["msg"])
+
+
+def call(b, id, name, args=None, status=200, **kw):
+    p = {"name": name, "arguments": args or {}}
+    p.update(kw.pop("extra", {}))
+    r = mpost(b, id, "tools/call", p, **kw)
+    check(r.status == status, "%s: status %d, not %d" %
+          (name, r.status, status))
+    return answer(r)
+
+
+def text(msg):
+    return msg["result"]["content"][0]["text"]
+
+
+def child_saw(b, pattern):
+    """Did the child read a line matching pattern (the received knob)?"""
+    body, _ = call(b, 900, "received", {"count": 100})
+    return any(re.search(pattern, item["text"])
+               for item in body["result"]["content"])
+
+
+# ---- the tests ----
+
+def test_discover_and_errors(b):
+    r = mpost(b, "d1", "server/discover")
+    check(r.status == 200, "discover: %d" % r.status)
+    check(r.headers.get("content-type") == "application/json",
+          "discover content type")
+    d = r.json()
+    r.close()
+    res = d["result"]
+    check(d["id"] == "d1", "discover id")
+    check(res["supportedVersions"] == [V], "supportedVersions %r" %
+          res["supportedVersions"])
+    check(res["resultType"] == "complete", "discover resultType")
+    check(res["_meta"][SERVERINFO]["name"] == "mcpbridge-example-server",
+          "discover serverInfo")
+    check("tools" in res["capabilities"], "discover capabilities")
+    check(res["ttlMs"] == 0 and res["cacheScope"] == "private",
+          "discover caching hints")
+
+    def err(r, status, code, what):
+        check(r.status == status, "%s: status %d" % (what, r.status))
+        body = r.json()
+        r.close()
+        check(body["error"]["code"] == code, "%s: %r" % (what, body))
+        check(body["id"] == 5, "%s: error without the request id" % what)
+        return body
+
+    err(mpost(b, 5, "tools/list", drop=("MCP-Protocol-Version",)), 400,
+        -32020, "no MCP-Protocol-Version")
+    err(mpost(b, 5, "tools/list",
+              headers={"MCP-Protocol-Version": "2025-11-25"}), 400, -32020,
+        "MCP-Protocol-Version mismatch")
+    err(mpost(b, 5, "tools/list", drop=("Mcp-Method",)), 400, -32020,
+        "no Mcp-Method")
+    err(mpost(b, 5, "tools/list", headers={"Mcp-Method": "prompts/list"}),
+        400, -32020, "Mcp-Method mismatch")
+    err(mpost(b, 5, "tools/call", {"name": "echo"}, drop=("Mcp-Name",)),
+        400, -32020, "no Mcp-Name")
+    err(mpost(b, 5, "tools/call", {"name": "echo"},
+              headers={"Mcp-Name": "=?base64?ZWNob?="}), 400, -32020,
+        "broken base64 Mcp-Name")
+    err(mpost(b, 5, "tools/list", {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": V}}), 400, -32602,
+        "no clientCapabilities")
+    e = err(mpost(b, 5, "tools/list", {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "v9",
+        "io.modelcontextprotocol/clientCapabilities": {}}},
+        headers={"MCP-Protocol-Version": "v9"}), 400, -32022,
+        "unsupported version")
+    check(e["error"]["data"] == {"supported": [V], "requested": "v9"},
+          "unsupported version data %r" % e["error"]["data"])
+    for m in ("ping", "initialize", "logging/setLevel", "resources/subscribe",
+              "unknown/method"):
+        err(mpost(b, 5, m), 404, -32601, m)
+
+    # The sentinel form of Mcp-Name, and blanks around values.
+    body, _ = call(b, 6, "echo", {"text": "hi"},
+                   headers={"Mcp-Name": "  =?base64?ZWNobw==?= "})
+    check(text(body) == "hi", "echo via base64 Mcp-Name")
+    check(body["result"]["resultType"] == "complete", "resultType")
+    check(body["result"]["_meta"][SERVERINFO]["name"] ==
+          "mcpbridge-example-server", "result serverInfo")
+
+    # Caching hints on lists and reads; -32602 for a missing resource.
+    r = mpost(b, 7, "resources/read", {"uri": "test://static-text"})
+    body, _ = answer(r)
+    check(body["result"]["cacheScope"] == "private" and
+          body["result"]["ttlMs"] == 0, "resources/read hints")
+    r = mpost(b, 8, "resources/read", {"uri": "test://nope"})
+    check(r.status == 400, "missing resource: %d" % r.status)
+    body, _ = answer(r)
+    check(body["error"]["code"] == -32602 and
+          body["error"]["data"]["uri"] == "test://nope",
+          "missing resource: %r" % body)
+
+    # Notifications are accepted and go nowhere; GET and DELETE are gone.
+    r = Response(b, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "MCP-Protocol-Version": V}, note("notifications/cancelled",
+                                         {"requestId": 1}))
+    check(r.status == 202, "notification: %d" % r.status)
+    r.close()
+    for method in ("GET", "DELETE"):
+        r = Response(b, method, "/mcp", {"Accept": "text/event-stream",
+                                          "MCP-Protocol-Version": V})
+        check(r.status == 405, "%s: %d" % (method, r.status))
+        r.close()
+
+
+def test_input_required(b):
+    body, _ = call(b, 1, "test_input_required_result_elicitation")
+    res = body["result"]
+    check(res["resultType"] == "input_required", "input_required: %r" % res)
+    ask = res["inputRequests"]["user_name"]
+    check(ask["method"] == "elicitation/create", "elicitation asked")
+    check("_meta" not in ask["params"], "bridge hints leaked: %r" % ask)
+    state = res["requestState"]
+
+    # Altered, or for another tool: refused.
+    for name, st in (("test_input_required_result_elicitation",
+                      state[:-2] + ("AA" if state[-2:] != "AA" else "BB")),
+                     ("test_input_required_result_sampling", state)):
+        body, _ = call(b, 2, name, status=400, extra={
+            "requestState": st, "inputResponses": {"user_name": {
+                "action": "accept", "content": {"name": "Al"}}}})
+        check(body["error"]["code"] == -32602, "bad state: %r" % body)
+
+    # The retry, a new id: the child's answer comes to it.
+    body, _ = call(b, 3, "test_input_required_result_elicitation", extra={
+        "requestState": state, "inputResponses": {"user_name": {
+            "action": "accept", "content": {"name": "Al"}}}})
+    check(body["id"] == 3 and text(body) == "Hello, Al!", "retry: %r" % body)
+    # Used once.
+    body, _ = call(b, 4, "test_input_required_result_elicitation",
+                   status=400, extra={"requestState": state})
+    check(body["error"]["code"] == -32602, "replayed state: %r" % body)
+
+    # Three questions at once, answered in one retry.
+    body, _ = call(b, 5, "test_input_required_result_multiple_inputs")
+    asks = body["result"]["inputRequests"]
+    check(sorted(a["method"] for a in asks.values()) ==
+          ["elicitation/create", "roots/list", "sampling/createMessage"],
+          "three questions: %r" % asks)
+    body, _ = call(b, 6, "test_input_required_result_multiple_inputs",
+                   extra={"requestState": body["result"]["requestState"],
+                          "inputResponses": {
+                              "user_name": {"action": "accept",
+                                            "content": {"name": "Al"}},
+                              "greeting": {"role": "assistant",
+                                           "content": {"type": "text",
+                                                       "text": "hey"},
+                                           "model": "m"},
+                              "client_roots": {"roots": []}}})
+    check(text(body) == "name=Al, greeting=hey, roots=0", "three answers: %r"
+          % body)
+
+    # A client without the capability: -32021, 400.
+    body, _ = call(b, 7, "test_missing_capability", caps={}, status=400)
+    check(body["error"]["code"] == -32021 and "sampling" in
+          body["error"]["data"]["requiredCapabilities"],
+          "missing capability: %r" % body)
+
+    # A prompt can ask too.
+    r = mpost(b, 8, "prompts/get", {"name": "test_input_required_result_prompt"})
+    body, _ = answer(r)
+    check(body["result"]["resultType"] == "input_required", "prompt asks")
+
+
+def test_streams(b):
+    # Progress on the request's stream, with the client's token.
+    body, before = call(b, 1, "test_tool_with_progress", extra={
+        "_meta": dict(meta(), progressToken="tok")})
+    progress = [m for m in before if m["method"] == "notifications/progress"]
+    check(progress and all(m["params"]["progressToken"] == "tok"
+                           for m in progress), "progress: %r" % before)
+    check(body["result"]["resultType"] == "complete", "progress result")
+
+    # Log lines only for a request that asked for a level.
+    body, before = call(b, 2, "test_tool_with_logging", level="debug")
+    check(any(m["method"] == "notifications/message" for m in before),
+          "no log lines with a logLevel: %r" % before)
+    body, before = call(b, 3, "test_tool_with_logging")
+    check(not any(m.get("method") == "notifications/message"
+                  for m in before), "log lines without a logLevel")
+
+    # subscriptions/listen: acknowledged first, everything tagged.
+    listen = mpost(b, "L1", "subscriptions/listen", {"notifications": {
+        "toolsListChanged": True,
+        "resourceSubscriptions": ["test://watched-resource"]}})
+    check(listen.status == 200, "listen: %d" % listen.status)
+    ev = listen.message()
+    ack = ev["msg"]
+    check(ack["method"] == "notifications/subscriptions/acknowledged",
+          "first on the listen stream: %r" % ack)
+    check(ack["params"]["_meta"][SUBID] == "L1", "ack subscriptionId")
+    check(ack["params"]["notifications"] == {
+        "toolsListChanged": True,
+        "resourceSubscriptions": ["test://watched-resource"]},
+        "ack filter %r" % ack["params"]["notifications"])
+    check("id" not in ev, "an event id on a 2026-07-28 stream")
+    call(b, 4, "notify_list_changed", {"list": "prompts"})
+    call(b, 5, "notify_list_changed", {"list": "tools"})
+    call(b, 6, "trigger_update", {"uri": "test://watched-resource"})
+    got = []
+    while len(got) < 2:
+        ev = listen.message()
+        check(ev is not None, "listen stream ended")
+        got.append(ev["msg"])
+    check([m["method"] for m in got] == ["notifications/tools/list_changed",
+                                         "notifications/resources/updated"],
+          "listen stream: %r" % got)
+    check(all(m["params"]["_meta"][SUBID] == "L1" for m in got),
+          "untagged: %r" % got)
+    # Closing the stream ends the subscription at the child.
+    listen.close()
+    for _ in range(50):
+        if child_saw(b, r'"method":"resources/unsubscribe"'):
+            break
+        time.sleep(0.05)
+    else:
+        raise Failure("the child was not unsubscribed")
+
+    # Closing a request's stream cancels it at the child.  (Its answer's
+    # headers wait for the child: send and hang up without reading.)
+    body = json.dumps(rpc(9, "tools/call", {"name": "delay", "arguments": {
+        "ms": 20000, "message": "late"}, "_meta": meta()}))
+    sock = socket.create_connection((b.host, b.port), timeout=10)
+    sock.sendall(("POST %s/mcp HTTP/1.1\r\nHost: %s\r\n"
+                  "Content-Type: application/json\r\nAccept: %s\r\n"
+                  "MCP-Protocol-Version: %s\r\nMcp-Method: tools/call\r\n"
+                  "Mcp-Name: delay\r\nContent-Length: %d\r\n\r\n%s" %
+                  (b.base, b.hostport, ACCEPT_BOTH, V, len(body), body)
+                  ).encode())
+    time.sleep(0.3)
+    sock.close()
+    for _ in range(50):
+        if child_saw(b, r'"method":"notifications/cancelled"'):
+            break
+        time.sleep(0.05)
+    else:
+        raise Failure("closing the stream did not cancel the request")
+
+
+def test_with_legacy(b):
+    # A legacy session next to modern requests, one child for both.
+    sid, version = initialize(b, "2025-11-25")
+    r = post(b, rpc(2, "tools/call", {"name": "echo", "arguments": {
+        "text": "legacy"}}), sid, version)
+    body = r.json() if r.headers.get("content-type", "").startswith(
+        "application/json") else None
+    if body is None:
+        while True:
+            ev = r.message()
+            if "id" in ev["msg"]:
+                body = ev["msg"]
+                break
+    r.close()
+    check(body["result"]["content"][0]["text"] == "legacy", "legacy call")
+    check("resultType" not in body["result"], "legacy result decorated")
+    body, _ = call(b, 3, "echo", {"text": "modern"})
+    check(text(body) == "modern", "modern call")
+
+
+def test_drain(b):
+    # Shutting down ends a listen stream gracefully: its result first.
+    listen = mpost(b, "L2", "subscriptions/listen", {"notifications": {
+        "toolsListChanged": True}})
+    ev = listen.message()
+    check(ev["msg"]["method"] == "notifications/subscriptions/acknowledged",
+          "listen before drain")
+    b.proc.send_signal(signal.SIGTERM)
+    ev = listen.message()
+    check(ev is not None, "listen stream cut without its result")
+    res = ev["msg"]
+    check(res.get("id") == "L2" and
+          res["result"]["resultType"] == "complete" and
+          res["result"]["_meta"][SUBID] == "L2", "graceful end: %r" % res)
+    check(listen.message() is None, "the stream goes on after its result")
+    listen.close()
+
+
+def test(b):
+    wait_ready(b)
+    test_discover_and_errors(b)
+    test_input_required(b)
+    test_streams(b)
+    test_with_legacy(b)
+    test_drain(b)
+
+
+def test_auth(b):
+    # A requestState made for one token is nobody else's.
+    wait_ready(b)
+    a = {"Authorization": "Bearer tok-a"}
+    r = mpost(b, 1, "tools/list")
+    check(r.status == 401, "no token: %d" % r.status)
+    r.close()
+    body, _ = call(b, 1, "test_input_required_result_request_state",
+                   headers=a)
+    state = body["result"]["requestState"]
+    retry = {"requestState": state, "inputResponses": {"confirm": {
+        "action": "accept", "content": {"ok": True}}}}
+    body, _ = call(b, 2, "test_input_required_result_request_state",
+                   status=400, extra=retry,
+                   headers={"Authorization": "Bearer tok-b"})
+    check(body["error"]["code"] == -32602, "another token's state: %r" %
+          body)
+    body, _ = call(b, 3, "test_input_required_result_request_state",
+                   extra=retry, headers=a)
+    check(text(body).startswith("state-ok"), "own state: %r" % body)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["auth"]:
+        os.environ["MCPBRIDGE_TEST_TOKENS"] = "tok-a,tok-b"
+        main(test_auth, "--auth-token-env", "MCPBRIDGE_TEST_TOKENS")
+    elif sys.argv[1:] == ["plain"]:
+        main(test)
+    else:
+        me = os.path.abspath(__file__)
+        rcs = [subprocess.call([sys.executable, me, w])
+               for w in ("plain", "auth")]
+        if any(rc not in (0, 77) for rc in rcs):
+            sys.exit(1)
+        sys.exit(77 if all(rc == 77 for rc in rcs) else 0)
