@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "session.h"
 #include "tls.h"
 #include "xmalloc.h"
 
@@ -62,6 +63,7 @@ enum {
 	OPT_SESSION_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_METRICS_LISTEN,
+	OPT_INSTANCE_ID,
 	OPT_TRANSPORT,
 	OPT_HEADER,
 	OPT_BEARER_TOKEN_ENV,
@@ -71,6 +73,15 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_ONESHOT,
+	OPT_NO_OAUTH,
+	OPT_OAUTH_CLIENT_ID,
+	OPT_OAUTH_CLIENT_SECRET_ENV,
+	OPT_OAUTH_CLIENT_SECRET_FILE,
+	OPT_OAUTH_CLIENT_METADATA_URL,
+	OPT_OAUTH_CALLBACK_PORT,
+	OPT_OAUTH_OPEN,
+	OPT_OAUTH_TIMEOUT,
+	OPT_OAUTH_STORE,
 };
 
 static const struct option cli_common_options[] = {
@@ -125,6 +136,7 @@ static const struct option cli_serve_options[] = {
 	{ "session-timeout",	required_argument, NULL, OPT_SESSION_TIMEOUT },
 	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "metrics-listen",	required_argument, NULL, OPT_METRICS_LISTEN },
+	{ "instance-id",	required_argument, NULL, OPT_INSTANCE_ID },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -143,6 +155,19 @@ static const struct option cli_client_options[] = {
 	{ "request-timeout",	required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "max-message-size",	required_argument, NULL, OPT_MAX_MESSAGE_SIZE },
 	{ "oneshot",		no_argument,	   NULL, OPT_ONESHOT },
+	{ "no-oauth",		no_argument,	   NULL, OPT_NO_OAUTH },
+	{ "oauth-client-id",	required_argument, NULL, OPT_OAUTH_CLIENT_ID },
+	{ "oauth-client-secret-env", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_SECRET_ENV },
+	{ "oauth-client-secret-file", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_SECRET_FILE },
+	{ "oauth-client-metadata-url", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_METADATA_URL },
+	{ "oauth-callback-port", required_argument, NULL,
+	    OPT_OAUTH_CALLBACK_PORT },
+	{ "oauth-open",		required_argument, NULL, OPT_OAUTH_OPEN },
+	{ "oauth-timeout",	required_argument, NULL, OPT_OAUTH_TIMEOUT },
+	{ "oauth-store",	required_argument, NULL, OPT_OAUTH_STORE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -212,10 +237,17 @@ config_free(struct config *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->metrics_listen);
+	free(c->instance_id);
 	free(c->url);
 	cli_free_vector(c->headers);
 	free(c->bearer_token_env);
 	free(c->cacert);
+	free(c->oauth_client_id);
+	free(c->oauth_client_secret_env);
+	free(c->oauth_client_secret_file);
+	free(c->oauth_client_metadata_url);
+	free(c->oauth_open);
+	free(c->oauth_store);
 	memset(c, 0, sizeof *c);
 }
 
@@ -552,6 +584,16 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 		free(c->metrics_listen);
 		c->metrics_listen = xstrdup(arg);
 		return 0;
+	case OPT_INSTANCE_ID:
+		if (!session_prefix_ok(arg)) {
+			xasprintf(err, "--instance-id wants 1 to %d letters, "
+			    "digits, '_' or '-', not '%s'", SESSION_PREFIX_MAX,
+			    arg);
+			return -1;
+		}
+		free(c->instance_id);
+		c->instance_id = xstrdup(arg);
+		return 0;
 	}
 	xasprintf(err, "internal: unhandled option %d", ch);
 	return -1;
@@ -738,6 +780,93 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 	return -1;
 }
 
+/* Client mode: signing in with OAuth. */
+static int
+cli_oauth_option(struct config *c, int ch, const char *arg, char **err)
+{
+	uint64_t	 ms;
+	char		*end;
+	long		 port;
+
+	switch (ch) {
+	case OPT_NO_OAUTH:
+		c->no_oauth = 1;
+		return 0;
+	case OPT_OAUTH_CLIENT_ID:
+		if (*arg == '\0' || strpbrk(arg, "\r\n") != NULL) {
+			xasprintf(err, "--oauth-client-id wants a client id");
+			return -1;
+		}
+		free(c->oauth_client_id);
+		c->oauth_client_id = xstrdup(arg);
+		return 0;
+	case OPT_OAUTH_CLIENT_SECRET_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL) {
+			xasprintf(err, "--oauth-client-secret-env wants the name "
+			    "of an environment variable, not '%s'", arg);
+			return -1;
+		}
+		free(c->oauth_client_secret_env);
+		c->oauth_client_secret_env = xstrdup(arg);
+		return 0;
+	case OPT_OAUTH_CLIENT_SECRET_FILE:
+		free(c->oauth_client_secret_file);
+		c->oauth_client_secret_file = xstrdup(arg);
+		return 0;
+	case OPT_OAUTH_CLIENT_METADATA_URL:
+		/* An https URL with a path (Client ID Metadata Documents). */
+		if (strncmp(arg, "https://", 8) != 0 ||
+		    strchr(arg + 8, '/') == NULL ||
+		    strchr(arg + 8, '/')[1] == '\0' ||
+		    strpbrk(arg, " \t\r\n#") != NULL) {
+			xasprintf(err, "--oauth-client-metadata-url wants an "
+			    "https:// URL with a path, not '%s'", arg);
+			return -1;
+		}
+		free(c->oauth_client_metadata_url);
+		c->oauth_client_metadata_url = xstrdup(arg);
+		return 0;
+	case OPT_OAUTH_CALLBACK_PORT:
+		errno = 0;
+		port = strtol(arg, &end, 10);
+		if (errno != 0 || end == arg || *end != '\0' || port < 0 ||
+		    port > 65535) {
+			xasprintf(err, "--oauth-callback-port wants a port "
+			    "(0-65535), not '%s'", arg);
+			return -1;
+		}
+		c->oauth_callback_port = (int)port;
+		return 0;
+	case OPT_OAUTH_OPEN:
+		if (strspn(arg, " \t") == strlen(arg)) {
+			xasprintf(err, "--oauth-open wants a command, or none");
+			return -1;
+		}
+		free(c->oauth_open);
+		c->oauth_open = xstrdup(arg);
+		return 0;
+	case OPT_OAUTH_TIMEOUT:
+		if (cli_parse_duration(arg, &ms) == -1 || ms == 0 ||
+		    ms > INT32_MAX) {
+			xasprintf(err, "--oauth-timeout wants a duration, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->oauth_timeout_ms = ms;
+		return 0;
+	case OPT_OAUTH_STORE:
+		if (*arg == '\0') {
+			xasprintf(err, "--oauth-store wants a directory");
+			return -1;
+		}
+		free(c->oauth_store);
+		c->oauth_store = xstrdup(arg);
+		return 0;
+	}
+	xasprintf(err, "internal: unhandled option %d", ch);
+	return -1;
+}
+
 static int
 cli_client_option(struct config *c, int ch, const char *arg, char **err)
 {
@@ -811,9 +940,9 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_ONESHOT:
 		c->oneshot = 1;
 		return 0;
+	default:
+		return cli_oauth_option(c, ch, arg, err);
 	}
-	xasprintf(err, "internal: unhandled option %d", ch);
-	return -1;
 }
 
 static enum cli_result
@@ -901,6 +1030,18 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		}
 		if (client_check_url(argv[0], c->allow_http, err) == -1)
 			return CLI_ERROR;
+		if (c->oauth_client_secret_env != NULL &&
+		    c->oauth_client_secret_file != NULL) {
+			xasprintf(err, "give either --oauth-client-secret-env "
+			    "or --oauth-client-secret-file, not both");
+			return CLI_ERROR;
+		}
+		if ((c->oauth_client_secret_env != NULL ||
+		    c->oauth_client_secret_file != NULL) &&
+		    c->oauth_client_id == NULL) {
+			xasprintf(err, "a client secret needs --oauth-client-id");
+			return CLI_ERROR;
+		}
 		c->url = xstrdup(argv[0]);
 	}
 	return CLI_OK;
@@ -1006,6 +1147,8 @@ static const char cli_usage_serve[] =
 "  --session-timeout DURATION  idle sessions end (default 30m, 0: never)\n"
 "  --drain-timeout DURATION on SIGTERM, for requests in flight (default 10s)\n"
 "  --metrics-listen HOST:PORT  serve /metrics there too\n"
+"  --instance-id NAME       start session ids with NAME and a dot, for a\n"
+"                           load balancer to route on (scaling out)\n"
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
@@ -1032,6 +1175,19 @@ static const char cli_usage_client[] =
 "  --max-message-size SIZE  largest message from the server (default 16M)\n"
 "  --oneshot                initialize by itself if stdin does not start\n"
 "                           with initialize (for scripts)\n"
+"\n"
+"Signing in (OAuth 2.1, when the server answers 401):\n"
+"  --no-oauth               answer 401 with an error instead of signing in\n"
+"  --oauth-client-id ID     a client registered with the server's operator\n"
+"  --oauth-client-secret-env VAR  its secret, from VAR\n"
+"  --oauth-client-secret-file FILE  its secret, from FILE\n"
+"  --oauth-client-metadata-url URL  a Client ID Metadata Document of yours\n"
+"  --oauth-callback-port PORT  for the redirect to 127.0.0.1 (default: free)\n"
+"  --oauth-open CMD         run CMD URL to open a browser (no shell; default\n"
+"                           xdg-open, else open; none: only print the URL)\n"
+"  --oauth-timeout DURATION for the whole sign-in (default 5m)\n"
+"  --oauth-store DIR        where tokens are kept (default\n"
+"                           $XDG_CONFIG_HOME/mcpbridge)\n"
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"

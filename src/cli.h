@@ -48,6 +48,7 @@ enum cli_transport {
 #define CLI_DEFAULT_REPLAY_BYTES	(1u * 1024 * 1024)
 #define CLI_DEFAULT_CONNECT_TIMEOUT_MS	10000
 #define CLI_DEFAULT_REQUEST_TIMEOUT_MS	300000
+#define CLI_DEFAULT_OAUTH_TIMEOUT_MS	300000
 /* serve: limits */
 #define CLI_DEFAULT_MAX_HEADER_SIZE	(16u * 1024)
 #define CLI_DEFAULT_MAX_HEADERS		100
@@ -118,6 +119,7 @@ struct config {
 
 	/* serve: operations */
 	char			*metrics_listen;	/* HOST:PORT or NULL */
+	char			*instance_id;	/* session id prefix, or NULL */
 
 	/* client */
 	char			*url;
@@ -131,6 +133,17 @@ struct config {
 	uint64_t		 connect_timeout_ms;	/* 0: the default */
 	uint64_t		 request_timeout_ms;	/* 0: the default */
 	int			 oneshot;
+
+	/* client: OAuth sign-in */
+	int			 no_oauth;
+	char			*oauth_client_id;
+	char			*oauth_client_secret_env;
+	char			*oauth_client_secret_file;
+	char			*oauth_client_metadata_url;
+	int			 oauth_callback_port;	/* 0: a free one */
+	char			*oauth_open;		/* NULL: xdg-open, open */
+	uint64_t		 oauth_timeout_ms;
+	char			*oauth_store;		/* NULL: the default */
 };
 
 enum cli_result {

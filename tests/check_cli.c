@@ -164,6 +164,11 @@ START_TEST(test_errors)
 		{ { "serve", "--path", "mcp", "--", "x", NULL }, "must start with" },
 		{ { "serve", "--client-capabilities", "[1]", "--", "x", NULL }, "JSON object" },
 		{ { "serve", "--log-level", "loud", "--", "x", NULL }, "--log-level" },
+		{ { "serve", "--instance-id", "a.b", "--", "x", NULL }, "--instance-id" },
+		{ { "serve", "--instance-id", "", "--", "x", NULL }, "--instance-id" },
+		{ { "serve", "--instance-id",
+		    "abcdefghijklmnopqrstuvwxyz0123456", "--", "x", NULL },
+		  "--instance-id" },
 		{ { "client", NULL }, "needs a URL" },
 		{ { "client", "a", "b", NULL }, "one URL" },
 	};
@@ -188,6 +193,25 @@ START_TEST(test_errors)
 		free(err);
 		config_free(&c);
 	}
+}
+END_TEST
+
+/* --instance-id: a session id prefix a load balancer can route on. */
+START_TEST(test_instance_id)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--", "x", NULL), CLI_OK);
+	ck_assert_ptr_null(c.instance_id);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--instance-id",
+	    "eu-west_1", "--", "x", NULL), CLI_OK);
+	ck_assert_str_eq(c.instance_id, "eu-west_1");
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--instance-id",
+	    "abcdefghijklmnopqrstuvwxyz012345", "--", "x", NULL), CLI_OK);
+	config_free(&c);
 }
 END_TEST
 
@@ -264,6 +288,7 @@ main(void)
 	tcase_add_test(tc, test_serve_options);
 	tcase_add_test(tc, test_connect);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_instance_id);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_sizes_durations);
 	suite_add_tcase(s, tc);

@@ -143,6 +143,47 @@ START_TEST(test_session_ids)
 }
 END_TEST
 
+/* --instance-id: "<name>.<hex>", found by the whole id only. */
+START_TEST(test_session_prefix)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss;
+	struct session		*s, *t;
+	struct session_limits	 lim;
+	struct session_ops	 none;
+	char			 other[SESSION_ID_MAX + 1];
+
+	ck_assert(session_prefix_ok("mcp-1_a"));
+	ck_assert(!session_prefix_ok(""));
+	ck_assert(!session_prefix_ok("a.b"));
+	ck_assert(!session_prefix_ok("a b"));
+	ck_assert(!session_prefix_ok("abcdefghijklmnopqrstuvwxyz0123456"));
+	memset(&lim, 0, sizeof lim);
+	lim.keepalive_ms = 1000;
+	memset(&none, 0, sizeof none);
+	ss = sessions_new(base, &lim, &none, NULL);
+	t = session_new(ss, SESSION_LEGACY);
+	ck_assert_uint_eq(strlen(t->id), SESSION_ID_LEN);
+	ck_assert_ptr_eq(t->hex, t->id);
+	ck_assert(sessions_owns(ss, t->id));
+
+	sessions_set_prefix(ss, "mcp-1_a");
+	s = session_new(ss, SESSION_STREAMABLE);
+	ck_assert_uint_eq(strlen(s->id), 8 + SESSION_ID_LEN);
+	ck_assert(strncmp(s->id, "mcp-1_a.", 8) == 0);
+	ck_assert_ptr_eq(s->hex, s->id + 8);
+	ck_assert_ptr_eq(session_find(ss, s->id, SESSION_STREAMABLE), s);
+	ck_assert_ptr_null(session_find(ss, s->hex, SESSION_STREAMABLE));
+	ck_assert(sessions_owns(ss, s->id));
+	ck_assert(!sessions_owns(ss, t->id));
+	snprintf(other, sizeof other, "mcp-2.%s", s->hex);
+	ck_assert_ptr_null(session_find(ss, other, SESSION_STREAMABLE));
+	ck_assert(!sessions_owns(ss, other));
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
 /* ---- the log, without connections ---- */
 
 static int	lost, overflow, expired;
@@ -272,6 +313,7 @@ main(void)
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_event_ids);
 	tcase_add_test(tl, test_session_ids);
+	tcase_add_test(tl, test_session_prefix);
 	tcase_add_test(tl, test_log_waits_and_trims);
 	tcase_add_test(tl, test_log_bytes);
 	suite_add_tcase(s, tl);

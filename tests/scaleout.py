@@ -1,0 +1,1013 @@
+#!/usr/bin/env python3
+# scaleout.py: three instances, each with its own --instance-id, behind
+# HAProxy and then behind nginx, configured by scripts/haproxy.cfg.example
+# and scripts/nginx.conf.example with only the addresses, the port and the
+# log target replaced.  30 clients over both transports (raw HTTP) and two
+# `mcpbridge client`s get their own answers only, each request routed by the
+# prefix of its session id.  Then one instance is drained (SIGTERM): its
+# calls in flight finish and the balancer gives it no new session; another
+# is killed (SIGKILL): its clients get 404 and start new sessions, which
+# mcpbridge client does without its local client noticing.  Clients of the
+# survivor see nothing; no request is answered twice or to another client.
+# Prints what each instance served.
+# Exit 0 pass, 1 fail, 77 skip (neither haproxy nor nginx installed, unless
+# MCPBRIDGE_REQUIRE_NODE is set: CI installs them).
+import json
+import os
+import queue
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+TOP = os.environ.get("top_builddir", ".")
+SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+BRIDGE = os.path.join(TOP, "src", "mcpbridge")
+SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
+ACCEPT_BOTH = "application/json, text/event-stream"
+VERSION = "2025-06-18"
+NAMES = ["mcp1", "mcp2", "mcp3"]	# the server names in the examples
+CLIENTS = 30				# raw clients, half on each transport
+DELAY_MS = 5000				# calls in flight while draining
+CHECK_WINDOW_S = 2.5			# HAProxy: inter 1s, fall 2
+TRIES = 60				# a call's tries through lost sessions
+STARTED = []				# every process started, for the end
+STOP = threading.Event()		# the clients' threads stop
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def find_program(name):
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/local/sbin:/sbin"
+    return shutil.which(name, path=path)
+
+
+class Endpoint:
+    def __init__(self, port):
+        self.host, self.port, self.base = "127.0.0.1", port, ""
+        self.hostport = "127.0.0.1:%d" % port
+        self.headers = {}
+
+
+# ---- HTTP (as in tests/http-*.py) ----
+
+class Response:
+    """One HTTP exchange on its own connection, body read incrementally
+    (chunked or not), with SSE parsing on top."""
+
+    def __init__(self, ep, method, path, headers=None, body=None,
+                 timeout=15):
+        self.sock = socket.create_connection((ep.host, ep.port),
+                                             timeout=timeout)
+        hdrs = {"Host": ep.hostport}
+        hdrs.update(ep.headers)
+        hdrs.update(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if body is not None:
+            hdrs["Content-Length"] = str(len(body))
+        req = "%s %s HTTP/1.1\r\n" % (method, ep.base + path)
+        req += "".join("%s: %s\r\n" % kv for kv in hdrs.items()
+                       if kv[1] is not None) + "\r\n"
+        self.f = None
+        try:
+            self.sock.sendall(req.encode() + (body or b""))
+            self.f = self.sock.makefile("rb")
+            status = self.f.readline().decode()
+            check(status.startswith("HTTP/1."), "bad status line %r" %
+                  status)
+        except (OSError, Failure):
+            self.close()
+            raise
+        self.status = int(status.split()[1])
+        self.headers = {}
+        while True:
+            line = self.f.readline().decode()
+            if line in ("\r\n", "\n", ""):
+                break
+            k, v = line.split(":", 1)
+            self.headers[k.strip().lower()] = v.strip()
+        self.chunked = "chunked" in self.headers.get("transfer-encoding", "")
+        self.left = int(self.headers.get("content-length", "-1"))
+        if self.status in (204, 304) or method == "HEAD":
+            self.left = 0
+        self.pending = b""
+        self.eof = False
+
+    def _fill(self):
+        if self.eof:
+            return False
+        if self.chunked:
+            size = int(self.f.readline().split(b";")[0] or b"0", 16)
+            if size == 0:
+                self.f.readline()
+                self.eof = True
+                return False
+            self.pending += self.f.read(size)
+            self.f.readline()
+            return True
+        if self.left == 0:
+            self.eof = True
+            return False
+        data = self.f.read1(65536 if self.left < 0 else min(self.left, 65536))
+        if not data:
+            self.eof = True
+            return False
+        if self.left > 0:
+            self.left -= len(data)
+        self.pending += data
+        return True
+
+    def body(self):
+        while self._fill():
+            pass
+        data, self.pending = self.pending, b""
+        return data
+
+    def line(self):
+        while b"\n" not in self.pending:
+            if not self._fill():
+                return None
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.rstrip(b"\r").decode()
+
+    def event(self):
+        """The next event as a dict (event, id, data), or None at the end
+        of the stream."""
+        ev = {}
+        data = None
+        while True:
+            line = self.line()
+            if line is None:
+                return None
+            if line == "":
+                if data is not None:
+                    ev["data"] = data
+                    return ev
+                continue
+            if line.startswith(":"):
+                continue
+            k, _, v = line.partition(":")
+            v = v[1:] if v.startswith(" ") else v
+            if k == "data":
+                data = v if data is None else data + "\n" + v
+            else:
+                ev[k] = v
+
+    def answer(self):
+        """The final JSON answer, whether it came as JSON or as SSE."""
+        if self.headers.get("content-type", "").startswith(
+                "text/event-stream"):
+            while True:
+                ev = self.event()
+                check(ev is not None, "stream ended without an answer")
+                msg = json.loads(ev["data"])
+                if "id" in msg and "method" not in msg:
+                    return msg
+        return json.loads(self.body())
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if self.f is not None:
+            self.f.close()
+        self.sock.close()
+
+
+def rpc(id, method, params=None):
+    m = {"jsonrpc": "2.0", "id": id, "method": method}
+    if params is not None:
+        m["params"] = params
+    return m
+
+
+def note(method):
+    return {"jsonrpc": "2.0", "method": method}
+
+
+def init_params(name):
+    return {"protocolVersion": VERSION, "capabilities": {},
+            "clientInfo": {"name": name, "version": "1"}}
+
+
+def text_of(answer):
+    return "".join(c.get("text", "") for c in
+                   answer["result"].get("content", []))
+
+
+def instance_of(sid):
+    return sid.split(".", 1)[0]
+
+
+# ---- the instances and the balancers ----
+
+class Instance:
+    def __init__(self, tmp, name):
+        self.name = name
+        self.logpath = os.path.join(tmp, "%s.log" % name)
+        self.log = open(self.logpath, "wb")
+        self.proc = subprocess.Popen(
+            [BRIDGE, "serve", "--instance-id", name, "--port", "0",
+             "--print-url", "--", SERVER], stdout=subprocess.PIPE,
+            stderr=self.log)
+        STARTED.append(self.proc)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
+        line = self.proc.stdout.readline().decode() if ready else ""
+        check(line.startswith("http://"), "%s did not start:\n%s" %
+              (name, self.stderr()))
+        self.ep = Endpoint(urllib.parse.urlsplit(line.strip()).port)
+
+    def get(self, path):
+        r = Response(self.ep, "GET", path, timeout=5)
+        data = r.body()
+        r.close()
+        return r.status, data
+
+    def wait_ready(self):
+        for _ in range(100):
+            if self.get("/readyz")[0] == 200:
+                return
+            time.sleep(0.05)
+        raise Failure("%s never ready" % self.name)
+
+    def metrics(self):
+        status, data = self.get("/metrics")
+        check(status == 200, "%s /metrics: %d" % (self.name, status))
+        values = {}
+        for line in data.decode().splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                values[k] = float(v)
+        return values
+
+    def sessions_created(self):
+        m = self.metrics()
+        return sum(v for k, v in m.items()
+                   if k.startswith("mcpbridge_sessions_created_total"))
+
+    def served(self):
+        """From its access log: (MCP requests, tools/call answered or,
+        on the legacy transport, accepted)."""
+        lines = re.findall(r"info: \S+ [A-Z]+ /(?:mcp|sse|message) "
+                           r"(\d{3}) \d+ms(.*)", self.stderr())
+        return len(lines), sum(1 for status, rest in lines
+                               if status in ("200", "202") and
+                               " tools/call" in rest)
+
+    def child_pid(self):
+        m = re.search(r"child is up \(pid (\d+)\)", self.stderr())
+        return int(m.group(1)) if m else None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def stderr(self):
+        with open(self.logpath, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+def configure(text, replacements):
+    """The example with its addresses replaced; each must be there."""
+    for old, new in replacements:
+        check(old in text, "%r is not in the example any more" % old)
+        text = text.replace(old, new)
+    return text
+
+
+def example(name):
+    with open(os.path.join(SRCDIR, "scripts", name)) as f:
+        return f.read()
+
+
+def addresses(instances):
+    return [("10.0.0.%d:8000" % (i + 1), "127.0.0.1:%d" % inst.ep.port)
+            for i, inst in enumerate(instances)]
+
+
+class Balancer:
+    def __init__(self, tmp, kind, argv):
+        self.kind = kind
+        self.logpath = os.path.join(tmp, "%s.log" % kind)
+        self.log = open(self.logpath, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        STARTED.append(self.proc)
+        # Up once it proxies /readyz to an instance.
+        for _ in range(100):
+            check(self.proc.poll() is None, "%s exited:\n%s" %
+                  (kind, self.output()))
+            try:
+                r = Response(self.ep, "GET", "/readyz", timeout=2)
+                r.body()
+                r.close()
+                if r.status == 200:
+                    return
+            except (OSError, Failure):
+                pass
+            time.sleep(0.1)
+        raise Failure("%s never proxied /readyz:\n%s" % (kind, self.output()))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def output(self):
+        with open(self.logpath, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class HAProxy(Balancer):
+    def __init__(self, prog, tmp, instances):
+        port = free_port()
+        self.ep = Endpoint(port)
+        cfg = os.path.join(tmp, "haproxy.cfg")
+        with open(cfg, "w") as f:
+            f.write(configure(example("haproxy.cfg.example"), [
+                ("bind :8080", "bind 127.0.0.1:%d" % port),
+                ("log /dev/log local0", "log stderr format raw local0")] +
+                addresses(instances)))
+        Balancer.__init__(self, tmp, "haproxy", [prog, "-db", "-f", cfg])
+
+
+class Nginx(Balancer):
+    def __init__(self, prog, tmp, instances):
+        port = free_port()
+        self.ep = Endpoint(port)
+        d = os.path.join(tmp, "nginx")
+        os.mkdir(d)
+        with open(os.path.join(d, "mcpbridge.conf"), "w") as f:
+            f.write(configure(example("nginx.conf.example"), [
+                ("listen 8080;", "listen 127.0.0.1:%d;" % port)] +
+                addresses(instances)))
+        # The main file around it: everything in the temporary folder,
+        # one process in the foreground.
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write("daemon off;\nmaster_process off;\n"
+                    "pid %(d)s/nginx.pid;\nerror_log %(d)s/error.log;\n"
+                    "events { worker_connections 1024; }\n"
+                    "http {\n\taccess_log %(d)s/access.log;\n"
+                    "\tclient_body_temp_path %(d)s/client_body;\n"
+                    "\tproxy_temp_path %(d)s/proxy;\n"
+                    "\tfastcgi_temp_path %(d)s/fastcgi;\n"
+                    "\tuwsgi_temp_path %(d)s/uwsgi;\n"
+                    "\tscgi_temp_path %(d)s/scgi;\n"
+                    "\tinclude %(d)s/mcpbridge.conf;\n}\n" % {"d": d})
+        Balancer.__init__(self, tmp, "nginx", [
+            prog, "-p", d + "/", "-e", os.path.join(d, "error.log"),
+            "-c", os.path.join(d, "nginx.conf")])
+
+
+# ---- clients ----
+
+class Lost(Exception):
+    """The session is gone (404, or its connection broke): start anew."""
+
+
+class Busy(Exception):
+    """503: the instance is draining; try again shortly."""
+
+
+class RawClient:
+    """What every client counts: answers by instance, sessions lost,
+    503s, and anything that must never happen (violations)."""
+
+    def __init__(self, lb, name):
+        self.lb, self.name = lb, name
+        self.instance = None
+        self.visited = []
+        self.next_id = 1
+        self.seq = 0
+        self.lost = self.busy = 0
+        self.served = {}
+        self.violations = []
+
+    def token(self):
+        self.seq += 1
+        return "%s#%d" % (self.name, self.seq)
+
+    def call(self, tool="echo", args=None):
+        """One tools/call, answered exactly once, through whatever happens
+        to the instances; returns the instance that answered."""
+        token = self.token()
+        args = dict(args or {}, message=token)
+        for _ in range(TRIES):
+            try:
+                if self.instance is None:
+                    self.open()
+                rid = self.next_id
+                self.next_id += 1
+                answer = self.request(rid, rpc(rid, "tools/call", {
+                    "name": tool, "arguments": args}))
+            except Busy:
+                self.busy += 1
+                time.sleep(0.2)
+                continue
+            except Lost:
+                self.lost += 1
+                self.forget()
+                continue
+            check(answer.get("id") == rid and "result" in answer,
+                  "%s: %r for id %d" % (self.name, answer, rid))
+            check(text_of(answer) == token, "%s asked %r, got %r" %
+                  (self.name, token, text_of(answer)))
+            self.served[self.instance] = self.served.get(self.instance,
+                                                         0) + 1
+            return self.instance
+        raise Failure("%s: %s never answered" % (self.name, token))
+
+    def opened(self, sid):
+        # The prefix, then at least 128 random bits, visible ASCII.
+        check(re.fullmatch(r"(%s)\.[0-9a-f]{32}" % "|".join(NAMES), sid),
+              "%s: session id %r" % (self.name, sid))
+        self.instance = instance_of(sid)
+        self.visited.append(self.instance)
+
+
+class StreamClient(RawClient):
+    kind = "streamable"
+
+    def post(self, msg, sid):
+        h = {"Content-Type": "application/json", "Accept": ACCEPT_BOTH}
+        if sid is not None:
+            h["Mcp-Session-Id"] = sid
+            h["MCP-Protocol-Version"] = VERSION
+        try:
+            r = Response(self.lb, "POST", "/mcp", h, msg)
+        except (OSError, Failure):
+            raise Lost()
+        try:
+            if r.status == 503:
+                raise Busy()
+            if r.status in (404, 502):
+                raise Lost()
+            check(r.status in (200, 202), "%s: HTTP %d" %
+                  (self.name, r.status))
+            return r.status, r.headers, (r.answer() if r.status == 200
+                                         else None)
+        except (OSError, ValueError):
+            raise Lost()		# cut short: the instance died
+        finally:
+            r.close()
+
+    def open(self):
+        for _ in range(TRIES):
+            try:
+                _, hdrs, answer = self.post(rpc(0, "initialize",
+                                                init_params(self.name)), None)
+                sid = hdrs.get("mcp-session-id")
+                check(sid is not None and "result" in answer,
+                      "%s: initialize %r" % (self.name, answer))
+                self.post(note("notifications/initialized"), sid)
+            except Busy:
+                self.busy += 1
+                time.sleep(0.2)
+                continue
+            except Lost:
+                self.lost += 1
+                continue
+            self.sid = sid
+            self.opened(sid)
+            return
+        raise Failure("%s: no session" % self.name)
+
+    def forget(self):
+        self.instance = None
+
+    def request(self, rid, msg):
+        return self.post(msg, self.sid)[2]
+
+
+class LegacySession:
+    """One GET /sse stream and what its reader thread sees on it."""
+
+    def __init__(self, client, stream, endpoint):
+        self.client, self.stream, self.endpoint = client, stream, endpoint
+        self.cond = threading.Condition()
+        self.waiting = set()
+        self.answers = {}
+        self.closed = False
+        threading.Thread(target=self.read, daemon=True).start()
+
+    def read(self):
+        try:
+            while True:
+                ev = self.stream.event()
+                if ev is None:
+                    break
+                if ev.get("event", "message") != "message":
+                    continue
+                msg = json.loads(ev["data"])
+                if "method" in msg:
+                    continue
+                with self.cond:
+                    rid = msg.get("id")
+                    if rid not in self.waiting:
+                        self.client.violations.append(
+                            "%s: answer to %r, which it did not ask or "
+                            "had its answer: %r" % (self.client.name, rid,
+                                                    msg))
+                    self.waiting.discard(rid)
+                    self.answers[rid] = msg
+                    self.cond.notify_all()
+        except (OSError, ValueError):
+            pass
+        with self.cond:
+            self.closed = True
+            self.cond.notify_all()
+
+    def close(self):
+        self.stream.close()
+
+
+class LegacyClient(RawClient):
+    kind = "sse"
+    sess = None
+
+    def post(self, msg):
+        try:
+            r = Response(self.lb, "POST", self.sess.endpoint,
+                         {"Content-Type": "application/json"}, msg)
+        except (OSError, Failure):
+            raise Lost()
+        try:
+            r.body()
+        except OSError:
+            raise Lost()
+        finally:
+            r.close()
+        if r.status == 503:
+            raise Busy()
+        if r.status in (404, 502):
+            raise Lost()
+        check(r.status == 202, "%s: HTTP %d" % (self.name, r.status))
+
+    def request(self, rid, msg):
+        s = self.sess
+        with s.cond:
+            s.waiting.add(rid)
+        try:
+            self.post(msg)
+        except (Busy, Lost):
+            with s.cond:
+                s.waiting.discard(rid)
+            raise
+        deadline = time.monotonic() + 15
+        with s.cond:
+            while rid not in s.answers and not s.closed:
+                left = deadline - time.monotonic()
+                check(left > 0, "%s: no answer to %d" % (self.name, rid))
+                s.cond.wait(left)
+            if rid in s.answers:
+                return s.answers.pop(rid)
+        raise Lost()		# the stream ended first
+
+    def open(self):
+        for _ in range(TRIES):
+            self.forget()
+            try:
+                r = Response(self.lb, "GET", "/sse",
+                             {"Accept": "text/event-stream"})
+            except (OSError, Failure):
+                self.lost += 1
+                continue
+            if r.status == 503:
+                r.close()
+                self.busy += 1
+                time.sleep(0.2)
+                continue
+            check(r.status == 200, "%s: GET /sse %d" % (self.name, r.status))
+            try:
+                ev = r.event()
+            except OSError:
+                ev = None
+            if ev is None:
+                r.close()
+                self.lost += 1
+                continue
+            check(ev.get("event") == "endpoint", "%s: first event %r" %
+                  (self.name, ev))
+            self.sess = LegacySession(self, r, ev["data"])
+            try:
+                answer = self.request(0, rpc(0, "initialize",
+                                             init_params(self.name)))
+                check("result" in answer, "%s: initialize %r" %
+                      (self.name, answer))
+                self.post(note("notifications/initialized"))
+            except Busy:
+                self.busy += 1
+                time.sleep(0.2)
+                continue
+            except Lost:
+                self.lost += 1
+                continue
+            query = urllib.parse.urlsplit(ev["data"]).query
+            self.opened(urllib.parse.parse_qs(query)["sessionId"][0])
+            return
+        raise Failure("%s: no session" % self.name)
+
+    def forget(self):
+        self.instance = None
+        if self.sess is not None:
+            self.sess.close()
+            self.sess = None
+
+
+class BridgeClient:
+    """mcpbridge client between the balancer and a local client (us):
+    every call must be answered as if nothing happened."""
+
+    def __init__(self, tmp, lb, transport, name):
+        self.name = name
+        self.logpath = os.path.join(tmp, "%s.log" % name)
+        self.log = open(self.logpath, "wb")
+        path = "/mcp" if transport == "streamable" else "/sse"
+        self.proc = subprocess.Popen(
+            [BRIDGE, "client", "--transport", transport,
+             "http://%s%s" % (lb.hostport, path)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self.log)
+        STARTED.append(self.proc)
+        self.lines = queue.Queue()
+        threading.Thread(target=self.read, daemon=True).start()
+        self.next_id = 1
+        self.seq = 0
+        self.answered = 0
+        self.instance = None
+        self.send(rpc(0, "initialize", init_params(name)))
+        check("result" in self.wait(0), "%s: initialize" % name)
+        self.send(note("notifications/initialized"))
+
+    def read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def send(self, msg):
+        self.proc.stdin.write(json.dumps(msg).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def wait(self, rid):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.1, deadline -
+                                                  time.monotonic()))
+            except queue.Empty:
+                raise Failure("%s: no answer to %d:\n%s" %
+                              (self.name, rid, self.stderr()))
+            check(line is not None, "%s exited:\n%s" %
+                  (self.name, self.stderr()))
+            msg = json.loads(line)
+            if "method" in msg:
+                continue
+            check(msg.get("id") == rid, "%s: waiting for %d, got %r" %
+                  (self.name, rid, msg))
+            return msg
+
+    def call(self):
+        self.seq += 1
+        token = "%s#%d" % (self.name, self.seq)
+        rid = self.next_id
+        self.next_id += 1
+        self.send(rpc(rid, "tools/call", {"name": "echo",
+                                          "arguments": {"message": token}}))
+        msg = self.wait(rid)
+        check("result" in msg and text_of(msg) == token,
+              "the local client of %s noticed: %r\n%s" %
+              (self.name, msg, self.stderr()))
+        self.answered += 1
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+    def stderr(self):
+        with open(self.logpath, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+def in_threads(fn, items):
+    """fn(item) for each item at once; the first failure is raised."""
+    errors = []
+
+    def run(item):
+        try:
+            fn(item)
+        except Exception as e:
+            errors.append(e)
+    threads = [threading.Thread(target=run, args=(i,), daemon=True)
+               for i in items]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    check(not any(t.is_alive() for t in threads), "threads stuck")
+    if errors:
+        raise errors[0]
+
+
+# ---- the scenario ----
+
+def scenario(kind, prog, tmp):
+    instances = {n: Instance(tmp, n) for n in NAMES}
+    lb = None
+    try:
+        for inst in instances.values():
+            inst.wait_ready()
+        lb = (HAProxy if kind == "haproxy" else Nginx)(
+            prog, tmp, list(instances.values()))
+        run(kind, lb, instances, tmp)
+    except Exception:
+        for inst in instances.values():
+            print("---- %s ----\n%s" % (inst.name, inst.stderr()[-3000:]))
+        if lb is not None:
+            print("---- %s ----\n%s" % (kind, lb.output()[-3000:]))
+        raise
+    finally:
+        STOP.set()
+        if lb is not None:
+            lb.stop()
+        for inst in instances.values():
+            inst.stop()
+            pid = inst.child_pid()
+            if pid is not None and inst.proc.returncode == -signal.SIGKILL:
+                # Its child sees EOF and leaves by itself; make sure.
+                time.sleep(0.2)
+                try:
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        if b"mcpbridge-example-server" in f.read():
+                            os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+    for inst in instances.values():
+        err = inst.stderr()
+        check(not re.search(r"Sanitizer|runtime error:", err),
+              "%s: sanitizer report:\n%s" % (inst.name, err))
+
+
+def run(kind, lb, instances, tmp):
+    ep = lb.ep
+    # Two mcpbridge clients first, so that we know where they are.
+    bridges = []
+    for transport in ("streamable", "sse"):
+        before = {n: i.sessions_created() for n, i in instances.items()}
+        b = BridgeClient(tmp, ep, transport, "%s-client-%s" %
+                         (kind, transport))
+        bridges.append(b)
+        b.call()
+        after = {n: i.sessions_created() for n, i in instances.items()}
+        new = [n for n in NAMES if after[n] > before[n]]
+        check(len(new) == 1, "%s: sessions on %r" % (b.name, new))
+        b.instance = new[0]
+
+    # Opened one after the other, the kinds taking turns, for an even
+    # spread.
+    clients = []
+    for i in range(CLIENTS):
+        c = (StreamClient if i % 2 == 0 else LegacyClient)(
+            ep, "%s-%s%02d" % (kind, "sl"[i % 2], i // 2))
+        c.open()
+        clients.append(c)
+    spread = {n: sum(1 for c in clients if c.instance == n) for n in NAMES}
+    check(all(spread[n] >= 3 for n in NAMES),
+          "new sessions not spread: %r" % spread)
+    in_threads(lambda c: [c.call() for _ in range(3)], clients)
+    for b in bridges:
+        b.call()
+    check(all(c.lost == c.busy == 0 for c in clients),
+          "trouble before any fault")
+    print("# %s: %d sessions, %r; answers routed to their instances" %
+          (kind, len(clients) + len(bridges), spread))
+
+    # Who goes: the instance of the Streamable HTTP mcpbridge client is
+    # killed, that of the legacy one (or another) drained.
+    killed = bridges[0].instance
+
+    def both_kinds(n):
+        return len(set(c.kind for c in clients if c.instance == n)) == 2
+    drained = [n for n in [bridges[1].instance] + NAMES
+               if n != killed and both_kinds(n)][0]
+    survivor = [n for n in NAMES if n not in (killed, drained)][0]
+    home = {c: c.instance for c in clients}
+    print("# %s: draining %s, killing %s, %s survives" %
+          (kind, drained, killed, survivor))
+
+    STOP.clear()
+    errors = []
+
+    def keep_calling(c, first=None):
+        try:
+            if first is not None:
+                first()
+            while not STOP.is_set():
+                c.call()
+                time.sleep(0.15)
+        except Exception as e:
+            errors.append(e)
+
+    # Calls in flight on the one to drain, from both transports.
+    slow = [c for c in clients if c.instance == drained and
+            c.kind == "streamable"][:2]
+    slow += [c for c in clients if c.instance == drained and
+             c.kind == "sse"][:1]
+    slow_done = {}
+
+    def slow_call(c):
+        def first():
+            slow_done[c] = c.call("delay", {"ms": DELAY_MS})
+        return first
+
+    threads = [threading.Thread(target=keep_calling, args=(c, slow_call(c)
+                                if c in slow else None), daemon=True)
+               for c in clients]
+    threads += [threading.Thread(target=keep_calling, args=(b,),
+                                 daemon=True) for b in bridges]
+    t_slow = time.monotonic()
+    for t in threads:
+        t.start()
+    d = instances[drained]
+    deadline = time.monotonic() + 5
+    while d.metrics().get("mcpbridge_requests_in_flight", 0) < len(slow):
+        check(time.monotonic() < deadline, "calls not in flight on %s" %
+              drained)
+        time.sleep(0.05)
+
+    t_term = time.monotonic()
+    d.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    check(d.get("/readyz")[0] == 503, "%s /readyz while draining" % drained)
+
+    # New sessions while it drains: none there, and once the balancer has
+    # seen /readyz (or the 503), not one refused.  Meanwhile another
+    # instance is killed.
+    probes = []
+    k = instances[killed]
+    while time.monotonic() < t_slow + DELAY_MS / 1000.0 - 1:
+        if k.proc.poll() is None and time.monotonic() > t_term + 1:
+            k.proc.kill()
+            print("# %s: %s killed" % (kind, killed))
+        p = StreamClient(ep, "%s-probe%02d" % (kind, len(probes)))
+        late = time.monotonic() > t_term + CHECK_WINDOW_S
+        p.open()
+        p.call()
+        probes.append((p, late and d.proc.poll() is None))
+        time.sleep(0.1)
+    check(k.proc.poll() is not None, "not killed")
+    for p, late in probes:
+        check(drained not in p.visited,
+              "%s: new session on the draining %s" % (p.name, drained))
+        check(not late or p.busy == 0, "%s: 503 %.1fs after SIGTERM" %
+              (p.name, CHECK_WINDOW_S))
+    check(any(late for _, late in probes), "no probe between the check "
+          "window and the end of the drain")
+
+    d.proc.wait(DELAY_MS / 1000.0 + 10)
+    check(d.proc.returncode == 0, "%s exited %d" % (drained,
+                                                   d.proc.returncode))
+    deadline = time.monotonic() + 10
+    while len(slow_done) < len(slow) and time.monotonic() < deadline:
+        time.sleep(0.05)	# the answers may still be on their way
+    for c in slow:
+        check(slow_done.get(c) == drained, "%s: the call in flight was "
+              "answered by %r" % (c.name, slow_done.get(c)))
+    time.sleep(1.5)		# everybody runs into the losses
+    STOP.set()
+    for t in threads:
+        t.join(30)
+    check(not any(t.is_alive() for t in threads), "clients stuck")
+    if errors:
+        raise errors[0]
+
+    # After the storm: everybody on the survivor, two more calls each.
+    in_threads(lambda c: [c.call() for _ in range(2)], clients)
+    for b in bridges:
+        b.call()
+    violations = [v for c in clients for v in c.violations]
+    check(not violations, "\n".join(violations))
+    for c in clients:
+        check(c.instance == survivor, "%s ended on %s" % (c.name, c.instance))
+        if home[c] == survivor:
+            check(c.lost == c.busy == 0 and c.visited == [survivor],
+                  "%s, on the survivor, saw %d lost sessions and %d 503s" %
+                  (c.name, c.lost, c.busy))
+        else:
+            check(c.lost >= 1 and len(c.visited) >= 2,
+                  "%s did not start a new session" % c.name)
+    for b in bridges:
+        check("starting a new session" in b.stderr(),
+              "%s did not start a new session" % b.name)
+        rc = b.close()
+        check(rc == 0, "%s exited %d:\n%s" % (b.name, rc, b.stderr()))
+
+    lost = sum(c.lost for c in clients if home[c] != survivor)
+    busy = sum(c.busy for c in clients if home[c] != survivor)
+    print("# %s: clients of %s and %s: %d sessions lost and re-opened, "
+          "%d 503s waited out; clients of %s: nothing" %
+          (kind, drained, killed, lost, busy, survivor))
+    for n in NAMES:
+        seen = sum(c.served.get(n, 0) for c in clients + [p for p, _ in
+                                                          probes])
+        requests, calls = instances[n].served()
+        print("# %s: %s (%s) served %d MCP requests, %d tools/call; "
+              "raw clients got %d answers from it" %
+              (kind, n, "drained" if n == drained else "killed" if
+               n == killed else "survivor", requests, calls, seen))
+    print("# %s: mcpbridge clients: %d and %d calls, none noticed" %
+          (kind, bridges[0].answered, bridges[1].answered))
+
+
+def main():
+    if not (os.access(BRIDGE, os.X_OK) and os.access(SERVER, os.X_OK)):
+        print("SKIP: %s or %s not built" % (BRIDGE, SERVER))
+        sys.exit(77)
+    progs = {k: find_program(k) for k in ("haproxy", "nginx")}
+    missing = [k for k, v in progs.items() if v is None]
+    if missing:
+        if os.environ.get("MCPBRIDGE_REQUIRE_NODE"):
+            print("FAIL: %s not installed (scripts/setup installs them)" %
+                  " and ".join(missing))
+            sys.exit(1)
+        if len(missing) == len(progs):
+            print("SKIP: neither haproxy nor nginx installed")
+            sys.exit(77)
+        print("# %s not installed: skipped" % missing[0])
+    signal.signal(signal.SIGALRM, lambda *a: (_ for _ in ()).throw(
+        Failure("timed out")))
+    signal.alarm(110)
+    tmp = tempfile.mkdtemp(prefix="mcpbridge-scaleout.")
+    start = time.monotonic()
+    try:
+        for kind in ("haproxy", "nginx"):
+            if progs[kind] is not None:
+                os.mkdir(os.path.join(tmp, kind + ".d"))
+                scenario(kind, progs[kind], os.path.join(tmp, kind + ".d"))
+    except (Failure, OSError, ValueError, KeyError, TypeError) as e:
+        print("FAIL: %s: %s" % (type(e).__name__, e))
+        traceback.print_exc(file=sys.stdout)
+        sys.exit(1)
+    finally:
+        signal.alarm(0)
+        STOP.set()
+        # Whatever a failure left running: politely (the bridges stop
+        # their children), then not.
+        for p in STARTED:
+            if p.poll() is None:
+                p.terminate()
+        for p in STARTED:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("# %.1fs" % (time.monotonic() - start))
+    print("PASS")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
