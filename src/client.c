@@ -55,6 +55,7 @@
 #include "framer.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "oauth.h"
 #include "sse_parser.h"
 #include "xmalloc.h"
 
@@ -91,6 +92,8 @@
 #define CLIENT_MAX_DEPTH	128
 /* The longest session id accepted. */
 #define CLIENT_MAX_SESSION_ID	1024
+/* 401s and 403s a message (or the stream) may answer with a sign-in. */
+#define CLIENT_AUTH_TRIES	3
 
 struct client;
 struct conn;
@@ -114,6 +117,7 @@ struct cmsg {
 	int			 attempts;	/* POST retries used */
 	int			 resends;	/* sent in a new session */
 	int			 had_session;	/* POSTed inside a session */
+	int			 auth_tries;	/* sign-ins it caused */
 	struct conn		*conn;
 	struct event		*timeout;	/* local requests */
 	struct event		*backoff;
@@ -141,6 +145,7 @@ struct conn {
 	int			 resuming;	/* a GET with Last-Event-ID */
 	int			 got_endpoint;
 	int			 dead;
+	unsigned		 auth_gen;	/* the token it was sent with */
 	unsigned		 failures;
 	uint64_t		 events;
 	char			*recent[CLIENT_RECENT_IDS];
@@ -190,6 +195,8 @@ struct client {
 	long			 connect_timeout_ms;
 	long			 request_timeout_ms;
 	size_t			 max_message;
+	struct oauth		*oauth;		/* NULL: no sign-in */
+	int			 stream_auth_tries;
 
 	/* the session */
 	enum client_sess	 sess;
@@ -953,6 +960,10 @@ conn_start(struct conn *conn, const char *method, const char *url,
 	r.headers = client_headers(c, method, last_id,
 	    conn->kind == CONN_POST && !conn->resuming && conn->cm != NULL ?
 	    conn->cm->msg : NULL);
+	if (c->oauth != NULL) {
+		r.headers = oauth_header(c->oauth, r.headers, url);
+		conn->auth_gen = oauth_generation(c->oauth);
+	}
 	r.body = body;
 	r.len = len;
 	r.timeout_ms = timeout_ms;
@@ -1234,6 +1245,59 @@ client_init_answered(struct client *c, json_object *msg, int ours)
 	c->reinit_failures = 0;
 }
 
+/* ---- signing in ---- */
+
+/* While a sign-in runs, requests wait for it, not for their timeouts. */
+static void
+client_auth_hold(struct client *c)
+{
+	struct cmsg	*cm;
+
+	if (!oauth_busy(c->oauth))
+		return;
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->timeout != NULL)
+			evtimer_del(cm->timeout);
+	}
+}
+
+/* A 401 or 403: 1 if what got it waits for a sign-in and goes again. */
+static int
+client_auth_challenge(struct client *c, struct curl_event_xfer *x,
+    long status, unsigned gen, int *tries)
+{
+	if (c->oauth == NULL || *tries >= CLIENT_AUTH_TRIES ||
+	    !oauth_challenge(c->oauth, status, curl_event_header(x,
+	    "WWW-Authenticate"), gen))
+		return 0;
+	(*tries)++;
+	client_auth_hold(c);
+	return 1;
+}
+
+static void
+client_auth_done(void *arg, const char *error)
+{
+	struct client	*c = arg;
+	struct cmsg	*cm;
+	char		*why;
+
+	if (c->closing)
+		return;
+	if (error != NULL) {
+		xasprintf(&why, "sign-in failed: %s", error);
+		client_fail_all(c, EXIT_NOPERM, why);
+		free(why);
+		return;
+	}
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->timeout != NULL)
+			client_set_timer(cm->timeout, c->request_timeout_ms);
+	}
+	get_open(c);
+	client_pump(c);
+}
+
 /* ---- the legacy transport ---- */
 
 static void
@@ -1357,6 +1421,9 @@ conn_headers(struct curl_event_xfer *x, void *arg)
 		else
 			sse_parser_reset(conn->parser);
 	}
+	if ((conn->kind == CONN_GET || conn->kind == CONN_LEGACY) &&
+	    status >= 200 && status < 300)
+		c->stream_auth_tries = 0;
 	log_debug("HTTP %ld%s", status, conn->sse ? " (event stream)" : "");
 
 	if (conn->kind == CONN_POST && conn->cm != NULL && conn->cm->is_init &&
@@ -1497,7 +1564,15 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 
-	/* An HTTP error. */
+	/* An HTTP error.  One that asks for a sign-in waits for it. */
+	if ((status == 401 || status == 403) && client_auth_challenge(c, x,
+	    status, conn->auth_gen, &cm->auth_tries)) {
+		conn_close(conn);
+		cm->state = CMSG_QUEUED;
+		cm->attempts = 0;
+		client_pump(c);
+		return;
+	}
 	msg = client_parse_body(curl_event_body(x));
 	conn_close(conn);
 	if (cm->had_session && (status == 404 ||
@@ -1600,6 +1675,11 @@ get_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    "more (HTTP 404)");
 		return;
 	}
+	if (status == 401 && client_auth_challenge(c, x, status,
+	    conn->auth_gen, &c->stream_auth_tries)) {
+		conn_close(conn);	/* reopened after the sign-in */
+		return;
+	}
 	if (conn->sse || status == 0 || status >= 500 || status == 429) {
 		if (status == 0)
 			log_debug("GET stream: %s", error);
@@ -1631,6 +1711,12 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	if (conn->got_endpoint) {
 		conn_close(conn);
 		session_lost(c, "the SSE stream was lost");
+		return;
+	}
+	if (status == 401 && client_auth_challenge(c, x, status,
+	    conn->auth_gen, &c->stream_auth_tries)) {
+		conn_close(conn);	/* connected again after the sign-in */
+		c->sess = SESS_NONE;
 		return;
 	}
 	if (status == 0 || status >= 500 || status == 429) {
@@ -1964,7 +2050,9 @@ client_from_stdin(void *arg, json_object *msg)
 	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
 	if (kind == JSONRPC_REQUEST) {
 		cm->timeout = evtimer_new(c->base, cmsg_timed_out, cm);
-		client_set_timer(cm->timeout, c->request_timeout_ms);
+		/* During a sign-in it starts when the sign-in ends. */
+		if (c->oauth == NULL || !oauth_busy(c->oauth))
+			client_set_timer(cm->timeout, c->request_timeout_ms);
 	}
 	if (kind == JSONRPC_NOTIFICATION &&
 	    strcmp(method, "notifications/cancelled") == 0 &&
@@ -2027,6 +2115,8 @@ client_pump(struct client *c)
 		client_check_done(c);
 		return;
 	}
+	if (c->oauth != NULL && oauth_busy(c->oauth))
+		return;		/* client_auth_done pumps */
 	if (c->reinit_pending)
 		reinit_begin(c);
 	if (c->sess == SESS_NONE) {
@@ -2225,6 +2315,46 @@ client_build_headers(struct client *c)
 	return 0;
 }
 
+/* Sign-in on a 401, unless turned off or the user brings credentials. */
+static int
+client_oauth_setup(struct client *c)
+{
+	const struct config	*cfg = c->cfg;
+	struct oauth_config	 oc;
+	char			*secret = NULL, *err;
+	size_t			 i;
+
+	if (cfg->no_oauth)
+		return 0;
+	for (i = 0; i < c->nheaders; i++) {
+		if (strncasecmp(c->headers[i], "Authorization:", 14) == 0)
+			return 0;
+	}
+	if (oauth_load_secret(cfg->oauth_client_secret_env,
+	    cfg->oauth_client_secret_file, &secret, &err) == -1) {
+		log_error("%s", err);
+		free(err);
+		return -1;
+	}
+	memset(&oc, 0, sizeof oc);
+	oc.server_url = c->url;
+	oc.client_id = cfg->oauth_client_id;
+	oc.client_secret = secret;
+	oc.client_metadata_url = cfg->oauth_client_metadata_url;
+	oc.callback_port = cfg->oauth_callback_port;
+	oc.open_cmd = cfg->oauth_open;
+	oc.timeout_ms = cfg->oauth_timeout_ms != 0 ?
+	    (long)cfg->oauth_timeout_ms : CLI_DEFAULT_OAUTH_TIMEOUT_MS;
+	oc.store_dir = cfg->oauth_store;
+	oc.allow_http = cfg->allow_http;
+	c->oauth = oauth_new(c->base, c->ce, &oc, client_auth_done, c);
+	if (secret != NULL) {
+		memset(secret, 0, strlen(secret));
+		free(secret);
+	}
+	return 0;
+}
+
 static void
 client_free(struct client *c)
 {
@@ -2236,7 +2366,8 @@ client_free(struct client *c)
 		conn_close(conn);
 	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL)
 		cmsg_free(cm);
-	/* curl before the event base; the conns after curl. */
+	/* OAuth and curl before the event base; the conns after curl. */
+	oauth_free(c->oauth);
 	curl_event_free(c->ce);
 	client_reap(-1, 0, c);
 	for (i = 0; i < c->nheaders; i++)
@@ -2319,6 +2450,11 @@ client_run(const struct config *cfg)
 	cc.cacert = cfg->cacert;
 	cc.insecure = cfg->insecure;
 	c.ce = curl_event_new(c.base, &cc);
+	if (client_oauth_setup(&c) == -1) {
+		client_free(&c);
+		curl_global_cleanup();
+		return EXIT_USAGE;
+	}
 
 	framer_init(&c.framer, c.max_message, "stdin");
 	if ((c.in = evbuffer_new()) == NULL || (c.out = evbuffer_new()) == NULL)

@@ -420,12 +420,28 @@ class Bridge:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
             env=env)
         self.lines = queue.Queue()
+        # Cleared, the reader stops taking lines off the pipe: the local
+        # client "reads nothing", which is what backpressure is about.
+        self.reading = threading.Event()
+        self.reading.set()
         threading.Thread(target=self.reader, daemon=True).start()
 
     def reader(self):
-        for line in self.p.stdout:
+        while True:
+            self.reading.wait()
+            line = self.p.stdout.readline()
+            if not line:
+                break
             self.lines.put(line)
         self.lines.put(None)
+
+    def wait_log(self, text, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.stderr():
+                return True
+            time.sleep(0.05)
+        return False
 
     def send(self, msg):
         self.p.stdin.write((json.dumps(msg) + "\n").encode())
@@ -547,8 +563,10 @@ def scenario_backpressure():
     srv = Server()
     b = Bridge(srv.url())
     b.handshake()
+    b.reading.clear()
     b.send(call(1, "flood", count=24, bytes=1 << 20))
-    time.sleep(1.5)
+    assert b.wait_log("pausing transfers"), "the bridge never paused"
+    b.reading.set()
     for i in range(24):
         r = b.recv()
         assert r["params"]["logger"] == str(i), r["params"]["logger"]
@@ -556,7 +574,6 @@ def scenario_backpressure():
     assert r["id"] == 1, r
     status, rest = b.finish()
     assert status == 0 and rest == []
-    assert "pausing transfers" in b.stderr()
     srv.stop()
 
 

@@ -1,0 +1,2332 @@
+/*
+ * oauth.c: signing in to a remote MCP server with OAuth 2.1.
+ *
+ * A sign-in is a chain of steps, each started by the one before it from a
+ * callback (a transfer's end, a timer, the browser's redirect), never
+ * inside the caller's own stack:
+ *
+ *   LOCK       the store's lock, so that one process signs in and the
+ *              others wait and then read what it stored;
+ *   PRM        protected resource metadata: the URL in the challenge, else
+ *              the well-known URIs; none at all means a 2025-03-26 server,
+ *              whose origin is its authorization server;
+ *   ASM        authorization server metadata (RFC 8414 and OpenID Connect
+ *              URIs in the specification's order; the 2025-03-26 default
+ *              endpoints when there is none);
+ *   REFRESH    the refresh token, when there is one from that issuer and
+ *              the challenge is not for more scope; refused, go on;
+ *   REGISTER   Dynamic Client Registration, when neither a pre-registered
+ *              client, a Client ID Metadata Document nor a stored
+ *              registration for that issuer will do;
+ *   AUTHORIZE  a listener on 127.0.0.1, the authorization URL on stderr
+ *              and to --oauth-open, and the one redirect with our state;
+ *   TOKEN      the code, with the PKCE verifier and the resource, for a
+ *              token, which is stored.
+ *
+ * oauth_finish ends every sign-in, successful or not: it stops what runs,
+ * drops the lock and calls back.  The listener is freed a second later,
+ * so that its last answer reaches the browser.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
+
+#include "auth.h"
+#include "client.h"
+#include "curl_event.h"
+#include "log.h"
+#include "oauth.h"
+#include "oauth_store.h"
+#include "pkce.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+/* Each metadata, registration or token exchange. */
+#define OAUTH_HTTP_TIMEOUT_MS	30000
+/* The largest answer read from an authorization server. */
+#define OAUTH_MAX_BODY		(1024 * 1024)
+/* json-c nesting accepted in it. */
+#define OAUTH_JSON_DEPTH	32
+/* How often a process waiting for another's sign-in looks again. */
+#define OAUTH_LOCK_POLL_MS	250
+/* The listener outlives its last answer by this much. */
+#define OAUTH_REAP_MS		1000
+/* Random bytes in a PKCE verifier (43 characters) and in a state. */
+#define OAUTH_VERIFIER_BYTES	32
+#define OAUTH_STATE_BYTES	32
+/* Server-supplied text quoted in an error, at most. */
+#define OAUTH_QUOTE_MAX		200
+#define OAUTH_CLIENT_NAME	"mcpbridge"
+
+enum oauth_step {
+	OAUTH_IDLE,
+	OAUTH_LOCK,
+	OAUTH_PRM,
+	OAUTH_ASM,
+	OAUTH_REFRESH,
+	OAUTH_REGISTER,
+	OAUTH_AUTHORIZE,
+	OAUTH_TOKEN,
+};
+
+enum oauth_client_kind {
+	OAUTH_CLIENT_NONE,
+	OAUTH_CLIENT_PRE,		/* --oauth-client-id */
+	OAUTH_CLIENT_CIMD,		/* --oauth-client-metadata-url */
+	OAUTH_CLIENT_DCR,		/* registered, by us, at this issuer */
+};
+
+struct oauth {
+	struct event_base	*base;
+	struct curl_event	*ce;
+	oauth_done_cb		 done;
+	void			*arg;
+
+	/* configuration */
+	char			*server_url;
+	char			*cfg_client_id;
+	char			*cfg_client_secret;
+	char			*cimd_url;
+	int			 cfg_port;
+	char			**open_argv;	/* NULL: the defaults */
+	int			 open_none;
+	long			 timeout_ms;
+	int			 allow_http;
+	char			*store_dir;	/* not opened yet */
+	struct oauth_store	*store;		/* NULL: memory only */
+	json_object		*memdoc;	/* the store, without one */
+
+	/* the token in use */
+	unsigned		 gen;
+	char			*access_token;
+	char			*refresh_token;
+	char			*token_issuer;
+	char			*scope;		/* asked for last */
+	int64_t			 expires_at;	/* 0: unknown */
+
+	/* the sign-in */
+	enum oauth_step		 step;
+	struct event		*kick;
+	struct event		*timer;		/* --oauth-timeout */
+	struct event		*lock_timer;
+	int			 lock_logged;
+	long			 status;	/* 401 or 403 */
+	int			 step_up;	/* 403 insufficient_scope */
+	struct oauth_bearer	 bearer;
+	char			**urls;		/* metadata to try */
+	size_t			 iurl;
+	json_object		*prm;
+	json_object		*asmeta;	/* NULL: default endpoints */
+	char			*as_refused;
+	int			 legacy;	/* no PRM: 2025-03-26 */
+	char			*resource;
+	char			*issuer;
+	char			*authorization_endpoint;
+	char			*token_endpoint;
+	char			*registration_endpoint;
+	int			 iss_supported;
+	struct curl_event_xfer	*xfer;
+
+	/* the client identity for this issuer */
+	enum oauth_client_kind	 client;
+	char			*client_id;
+	char			*client_secret;
+	char			*client_method;
+	char			*client_redirect;	/* registered with */
+
+	/* the authorization request */
+	char			*verifier;
+	char			*state;
+	char			*req_scope;
+	char			*redirect_uri;
+	struct evhttp		*http;
+	struct evhttp_bound_socket *bound;
+	struct evhttp		*http_dead;
+	struct event		*reaper;
+	int			 port;
+
+	/* the browser opener */
+	pid_t			 opener;
+	struct event		*sigchld;
+};
+
+static void	oauth_finish(struct oauth *, const char *);
+static void	oauth_fail(struct oauth *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	oauth_prm_next(struct oauth *);
+static void	oauth_asm_begin(struct oauth *);
+static void	oauth_asm_next(struct oauth *);
+static void	oauth_authorize_begin(struct oauth *);
+static void	oauth_authorize(struct oauth *);
+
+/* ---- pure helpers ---- */
+
+void
+oauth_free_vector(char **v)
+{
+	char	**p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}
+
+static void
+oauth_vector_add(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof **v);
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
+/* tchar of RFC 9110 */
+static int
+oauth_tchar(int ch)
+{
+	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch)
+	    != NULL);
+}
+
+void
+oauth_bearer_clear(struct oauth_bearer *b)
+{
+	free(b->resource_metadata);
+	free(b->scope);
+	free(b->error);
+	memset(b, 0, sizeof *b);
+}
+
+int
+oauth_parse_bearer(const char *h, struct oauth_bearer *b)
+{
+	const char	*p = h, *tok, *end;
+	size_t		 tlen;
+	char		*value, **slot;
+	int		 in_bearer = 0, found = 0;
+
+	memset(b, 0, sizeof *b);
+	if (h == NULL)
+		return -1;
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		tok = p;
+		while (oauth_tchar((unsigned char)*p) && *p != '=')
+			p++;
+		if ((tlen = (size_t)(p - tok)) == 0) {
+			p++;		/* not HTTP: skip it */
+			continue;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=') {
+			/* A scheme: a new challenge starts. */
+			in_bearer = tlen == 6 && strncasecmp(tok, "Bearer", 6)
+			    == 0;
+			found |= in_bearer;
+			continue;
+		}
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '"') {
+			struct evbuffer *v;
+
+			if ((v = evbuffer_new()) == NULL)
+				fatalx("evbuffer_new");
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != '\0')
+					p++;
+				evbuffer_add(v, p, 1);
+			}
+			if (*p == '"')
+				p++;
+			evbuffer_add(v, "", 1);
+			value = xstrdup((const char *)evbuffer_pullup(v, -1));
+			evbuffer_free(v);
+		} else {
+			/* A token; leniently, anything up to the next comma. */
+			end = p + strcspn(p, " \t,\"");
+			value = xstrndup(p, (size_t)(end - p));
+			p = end;
+		}
+		slot = NULL;
+		if (in_bearer && tlen == 17 &&
+		    strncasecmp(tok, "resource_metadata", 17) == 0)
+			slot = &b->resource_metadata;
+		else if (in_bearer && tlen == 5 &&
+		    strncasecmp(tok, "scope", 5) == 0)
+			slot = &b->scope;
+		else if (in_bearer && tlen == 5 &&
+		    strncasecmp(tok, "error", 5) == 0)
+			slot = &b->error;
+		if (slot != NULL && *slot == NULL)
+			*slot = value;
+		else
+			free(value);
+	}
+	if (!found) {
+		oauth_bearer_clear(b);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parses url into a handle; NULL if it is not an absolute URL. */
+static CURLU *
+oauth_url(const char *url)
+{
+	CURLU	*u;
+
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* A part of a URL as a string of ours ("" if absent). */
+static char *
+oauth_url_part(CURLU *u, CURLUPart what, unsigned flags)
+{
+	char	*s, *r;
+
+	if (curl_url_get(u, what, &s, flags) != CURLUE_OK)
+		return xstrdup("");
+	r = xstrdup(s);
+	curl_free(s);
+	return r;
+}
+
+/* The URL with this path and neither query nor fragment. */
+static char *
+oauth_with_path(CURLU *base, const char *path)
+{
+	CURLU	*u;
+	char	*s, *r = NULL;
+
+	if ((u = curl_url_dup(base)) == NULL)
+		fatalx("curl_url_dup");
+	if (curl_url_set(u, CURLUPART_PATH, path, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
+		r = xstrdup(s);
+		curl_free(s);
+	}
+	curl_url_cleanup(u);
+	return r;
+}
+
+/* The path without its trailing slashes ("" for the root). */
+static char *
+oauth_trimmed_path(CURLU *u)
+{
+	char	*path;
+	size_t	 len;
+
+	path = oauth_url_part(u, CURLUPART_PATH, 0);
+	len = strlen(path);
+	while (len > 0 && path[len - 1] == '/')
+		path[--len] = '\0';
+	return path;
+}
+
+char **
+oauth_prm_urls(const char *server_url)
+{
+	CURLU	*u;
+	char	**v = NULL, *path, *p, *s;
+	size_t	 n = 0;
+
+	if ((u = oauth_url(server_url)) == NULL)
+		return NULL;
+	path = oauth_trimmed_path(u);
+	if (*path != '\0') {
+		xasprintf(&p, "/.well-known/oauth-protected-resource%s", path);
+		if ((s = oauth_with_path(u, p)) != NULL)
+			oauth_vector_add(&v, &n, s);
+		free(p);
+	}
+	if ((s = oauth_with_path(u, "/.well-known/oauth-protected-resource"))
+	    != NULL)
+		oauth_vector_add(&v, &n, s);
+	free(path);
+	curl_url_cleanup(u);
+	return v;
+}
+
+char **
+oauth_as_urls(const char *issuer)
+{
+	CURLU		*u;
+	char		**v = NULL, *path, *p, *s, *q;
+	size_t		 n = 0, i;
+	static const char *const fmt[3] = {
+		"/.well-known/oauth-authorization-server%s",
+		"/.well-known/openid-configuration%s",
+		"%s/.well-known/openid-configuration",
+	};
+
+	if ((u = oauth_url(issuer)) == NULL)
+		return NULL;
+	/* An issuer has neither query nor fragment (RFC 8414). */
+	if (curl_url_get(u, CURLUPART_QUERY, &q, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_FRAGMENT, &q, 0) == CURLUE_OK) {
+		curl_free(q);
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	path = oauth_trimmed_path(u);
+	for (i = 0; i < (*path != '\0' ? 3u : 2u); i++) {
+		xasprintf(&p, fmt[i], path);
+		if ((s = oauth_with_path(u, p)) != NULL)
+			oauth_vector_add(&v, &n, s);
+		free(p);
+	}
+	free(path);
+	curl_url_cleanup(u);
+	return v;
+}
+
+char *
+oauth_origin(const char *url)
+{
+	CURLU	*u;
+	char	*scheme, *host, *port, *o, *p;
+
+	if ((u = oauth_url(url)) == NULL)
+		return NULL;
+	scheme = oauth_url_part(u, CURLUPART_SCHEME, 0);
+	host = oauth_url_part(u, CURLUPART_HOST, 0);
+	port = oauth_url_part(u, CURLUPART_PORT, 0);
+	for (p = host; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	xasprintf(&o, "%s://%s%s%s", scheme, host, *port != '\0' ? ":" : "",
+	    port);
+	free(scheme);
+	free(host);
+	free(port);
+	curl_url_cleanup(u);
+	return o;
+}
+
+/* Same scheme, host and (default-filled) port. */
+static int
+oauth_same_origin(const char *a, const char *b)
+{
+	CURLU		*ua, *ub;
+	char		*pa, *pb;
+	int		 same = 1, i;
+	static const CURLUPart parts[3] = {
+		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT
+	};
+
+	ua = oauth_url(a);
+	ub = oauth_url(b);
+	if (ua == NULL || ub == NULL)
+		same = 0;
+	for (i = 0; same && i < 3; i++) {
+		pa = oauth_url_part(ua, parts[i], CURLU_DEFAULT_PORT);
+		pb = oauth_url_part(ub, parts[i], CURLU_DEFAULT_PORT);
+		same = *pa != '\0' && strcasecmp(pa, pb) == 0;
+		free(pa);
+		free(pb);
+	}
+	curl_url_cleanup(ua);
+	curl_url_cleanup(ub);
+	return same;
+}
+
+char *
+oauth_canonical_resource(const char *url)
+{
+	CURLU	*u;
+	char	*origin, *path, *query, *r;
+
+	if ((u = oauth_url(url)) == NULL || (origin = oauth_origin(url))
+	    == NULL) {
+		curl_url_cleanup(u);
+		return NULL;
+	}
+	path = oauth_url_part(u, CURLUPART_PATH, 0);
+	query = oauth_url_part(u, CURLUPART_QUERY, 0);
+	if (strcmp(path, "/") == 0 && *query == '\0')
+		*path = '\0';	/* the form without the trailing slash */
+	xasprintf(&r, "%s%s%s%s", origin, path, *query != '\0' ? "?" : "",
+	    query);
+	free(origin);
+	free(path);
+	free(query);
+	curl_url_cleanup(u);
+	return r;
+}
+
+int
+oauth_resource_matches(const char *url, const char *resource)
+{
+	CURLU	*ur, *uu;
+	char	*rp, *up, *frag;
+	size_t	 len;
+	int	 ok = 0;
+
+	if (!oauth_same_origin(url, resource))
+		return 0;
+	if ((ur = oauth_url(resource)) == NULL)
+		return 0;
+	if (curl_url_get(ur, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
+		curl_free(frag);
+		curl_url_cleanup(ur);
+		return 0;
+	}
+	if ((uu = oauth_url(url)) == NULL) {
+		curl_url_cleanup(ur);
+		return 0;
+	}
+	rp = oauth_trimmed_path(ur);
+	up = oauth_trimmed_path(uu);
+	len = strlen(rp);
+	if (len == 0 || (strncmp(up, rp, len) == 0 &&
+	    (up[len] == '\0' || up[len] == '/')))
+		ok = 1;
+	free(rp);
+	free(up);
+	curl_url_cleanup(ur);
+	curl_url_cleanup(uu);
+	return ok;
+}
+
+/* Adds the scope tokens of s to the set v (no duplicates). */
+static void
+oauth_scope_add(char ***v, size_t *n, const char *s)
+{
+	const char	*p, *end, *q;
+	size_t		 len, i;
+
+	for (p = s; p != NULL && *p != '\0'; p = end) {
+		while (*p == ' ')
+			p++;
+		for (end = p; *end != '\0' && *end != ' '; end++)
+			;
+		if ((len = (size_t)(end - p)) == 0)
+			continue;
+		/* scope-token: %x21 / %x23-5B / %x5D-7E (RFC 6749 3.3) */
+		for (q = p; q < end; q++) {
+			if (*q < 0x21 || *q > 0x7e || *q == '"' || *q == '\\')
+				break;
+		}
+		if (q != end)
+			continue;
+		for (i = 0; i < *n; i++) {
+			if (strlen((*v)[i]) == len &&
+			    strncmp((*v)[i], p, len) == 0)
+				break;
+		}
+		if (i == *n)
+			oauth_vector_add(v, n, xstrndup(p, len));
+	}
+}
+
+static int
+oauth_json_has_string(json_object *a, const char *s)
+{
+	json_object	*v;
+	size_t		 i;
+
+	if (a == NULL || !json_object_is_type(a, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		v = json_object_array_get_idx(a, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+char *
+oauth_choose_scope(const char *challenge, json_object *prm_scopes,
+    json_object *as_scopes, const char *previous)
+{
+	char		**v = NULL, *s = NULL;
+	json_object	*e;
+	size_t		 n = 0, i, len = 0;
+
+	oauth_scope_add(&v, &n, previous);
+	if (challenge != NULL && strspn(challenge, " ") != strlen(challenge))
+		oauth_scope_add(&v, &n, challenge);
+	else if (prm_scopes != NULL &&
+	    json_object_is_type(prm_scopes, json_type_array)) {
+		for (i = 0; i < json_object_array_length(prm_scopes); i++) {
+			e = json_object_array_get_idx(prm_scopes, i);
+			if (json_object_is_type(e, json_type_string))
+				oauth_scope_add(&v, &n,
+				    json_object_get_string(e));
+		}
+	}
+	/* A refresh token, where the authorization server offers one. */
+	if (n > 0 && oauth_json_has_string(as_scopes, "offline_access"))
+		oauth_scope_add(&v, &n, "offline_access");
+	if (n == 0)
+		return NULL;
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	s = xmalloc(len);
+	for (i = 0, len = 0; i < n; i++) {
+		if (i > 0)
+			s[len++] = ' ';
+		memcpy(s + len, v[i], strlen(v[i]));
+		len += strlen(v[i]);
+	}
+	s[len] = '\0';
+	oauth_free_vector(v);
+	return s;
+}
+
+/* localhost, 127.0.0.0/8 as a dotted quad, or [::1]. */
+static int
+oauth_loopback(const char *host)
+{
+	return strcasecmp(host, "localhost") == 0 ||
+	    strcmp(host, "[::1]") == 0 || (strncmp(host, "127.", 4) == 0 &&
+	    strspn(host, "0123456789.") == strlen(host));
+}
+
+int
+oauth_check_browser_url(const char *url, int allow_http, char **err)
+{
+	static const char	 safe[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?[]@&=+,%";
+	CURLU			*u;
+	char			*scheme, *host;
+	size_t			 bad;
+	int			 ok;
+
+	if ((bad = strspn(url, safe)) != strlen(url)) {
+		xasprintf(err, "the authorization URL has a character that has "
+		    "no place in it (0x%02x at %zu): refused",
+		    (unsigned char)url[bad], bad);
+		return -1;
+	}
+	if ((u = oauth_url(url)) == NULL) {
+		xasprintf(err, "the authorization URL is not a URL: refused");
+		return -1;
+	}
+	scheme = oauth_url_part(u, CURLUPART_SCHEME, 0);
+	host = oauth_url_part(u, CURLUPART_HOST, 0);
+	ok = strcasecmp(scheme, "https") == 0 ||
+	    (strcasecmp(scheme, "http") == 0 && (allow_http ||
+	    oauth_loopback(host)));
+	if (!ok)
+		xasprintf(err, "the authorization URL is not https:// (nor "
+		    "http:// to this machine): refused");
+	free(scheme);
+	free(host);
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
+}
+
+char *
+oauth_form_escape(const char *s)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*p;
+	char			*out, *o;
+
+	out = o = xmalloc(strlen(s) * 3 + 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (isalnum(*p) || strchr("-._~", *p) != NULL)
+			*o++ = (char)*p;
+		else {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char **
+oauth_split_command(const char *cmd)
+{
+	char		**v = NULL;
+	const char	*p, *end;
+	size_t		 n = 0;
+
+	for (p = cmd; *p != '\0'; p = end) {
+		p += strspn(p, " \t");
+		end = p + strcspn(p, " \t");
+		if (end > p)
+			oauth_vector_add(&v, &n, xstrndup(p, (size_t)(end - p)));
+	}
+	return v;
+}
+
+/* ---- small things ---- */
+
+static int64_t
+oauth_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void
+oauth_set_timer(struct event *ev, long ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+static void
+oauth_replace(char **slot, const char *s)
+{
+	free(*slot);
+	*slot = s != NULL ? xstrdup(s) : NULL;
+}
+
+/* Frees a secret after overwriting it. */
+static void
+oauth_forget(char **slot)
+{
+	if (*slot != NULL) {
+		memset(*slot, 0, strlen(*slot));
+		free(*slot);
+		*slot = NULL;
+	}
+}
+
+static const char *
+oauth_string(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* Server-supplied text, printable and short, for a message. */
+static char *
+oauth_quote(const char *s)
+{
+	char	*q;
+	size_t	 i;
+
+	q = xstrndup(s, OAUTH_QUOTE_MAX);
+	for (i = 0; q[i] != '\0'; i++) {
+		if ((unsigned char)q[i] < 0x20 || (unsigned char)q[i] > 0x7e)
+			q[i] = '?';
+	}
+	return q;
+}
+
+/* " (error: description)" from an OAuth error answer, or "". */
+static char *
+oauth_error_text(json_object *doc)
+{
+	const char	*e, *d;
+	char		*qe, *qd = NULL, *s;
+
+	if ((e = oauth_string(doc, "error")) == NULL)
+		return xstrdup("");
+	qe = oauth_quote(e);
+	if ((d = oauth_string(doc, "error_description")) != NULL)
+		qd = oauth_quote(d);
+	xasprintf(&s, " (%s%s%s)", qe, qd != NULL ? ": " : "",
+	    qd != NULL ? qd : "");
+	free(qe);
+	free(qd);
+	return s;
+}
+
+static char *
+oauth_duration(long ms)
+{
+	char	*s;
+
+	if (ms % 60000 == 0)
+		xasprintf(&s, "%ldm", ms / 60000);
+	else if (ms % 1000 == 0)
+		xasprintf(&s, "%lds", ms / 1000);
+	else
+		xasprintf(&s, "%ldms", ms);
+	return s;
+}
+
+/* ---- the document at rest ---- */
+
+static json_object *
+oauth_doc_load(struct oauth *o)
+{
+	json_object	*doc;
+
+	if (o->store != NULL && (doc = oauth_store_load(o->store)) != NULL)
+		return doc;
+	if (o->store == NULL && o->memdoc != NULL)
+		return json_object_get(o->memdoc);
+	return json_object_new_object();
+}
+
+/* Takes doc. */
+static void
+oauth_doc_save(struct oauth *o, json_object *doc)
+{
+	char	*err;
+
+	if (o->store == NULL) {
+		json_object_put(o->memdoc);
+		o->memdoc = doc;
+		return;
+	}
+	if (oauth_store_save(o->store, doc, &err) == -1) {
+		log_warnx("cannot store the sign-in: %s", err);
+		free(err);
+	}
+	json_object_put(doc);
+}
+
+/* The stored tokens, if they differ from the ones in use: 1 if taken. */
+static int
+oauth_take_stored(struct oauth *o, json_object *doc)
+{
+	json_object	*t, *v;
+	const char	*at;
+
+	if (!json_object_object_get_ex(doc, "tokens", &t) ||
+	    (at = oauth_string(t, "access_token")) == NULL || *at == '\0' ||
+	    strpbrk(at, "\r\n") != NULL)
+		return 0;
+	if (o->access_token != NULL && strcmp(o->access_token, at) == 0)
+		return 0;
+	oauth_forget(&o->access_token);
+	oauth_forget(&o->refresh_token);
+	o->access_token = xstrdup(at);
+	oauth_replace(&o->refresh_token, oauth_string(t, "refresh_token"));
+	oauth_replace(&o->token_issuer, oauth_string(t, "issuer"));
+	oauth_replace(&o->scope, oauth_string(t, "scope"));
+	o->expires_at = json_object_object_get_ex(t, "expires_at", &v) ?
+	    json_object_get_int64(v) : 0;
+	o->gen++;
+	return 1;
+}
+
+static void
+oauth_save_tokens(struct oauth *o)
+{
+	json_object	*doc, *t;
+
+	doc = oauth_doc_load(o);
+	t = json_object_new_object();
+	json_object_object_add(t, "access_token",
+	    json_object_new_string(o->access_token));
+	if (o->refresh_token != NULL)
+		json_object_object_add(t, "refresh_token",
+		    json_object_new_string(o->refresh_token));
+	if (o->token_issuer != NULL)
+		json_object_object_add(t, "issuer",
+		    json_object_new_string(o->token_issuer));
+	if (o->resource != NULL)
+		json_object_object_add(t, "resource",
+		    json_object_new_string(o->resource));
+	if (o->scope != NULL)
+		json_object_object_add(t, "scope",
+		    json_object_new_string(o->scope));
+	if (o->expires_at != 0)
+		json_object_object_add(t, "expires_at",
+		    json_object_new_int64(o->expires_at));
+	json_object_object_add(doc, "tokens", t);
+	oauth_doc_save(o, doc);
+}
+
+/* The registration we made at this issuer, if it is stored. */
+static int
+oauth_stored_client(struct oauth *o)
+{
+	json_object	*doc, *clients, *cl;
+	const char	*id;
+	int		 found = 0;
+
+	doc = oauth_doc_load(o);
+	if (json_object_object_get_ex(doc, "clients", &clients) &&
+	    json_object_object_get_ex(clients, o->issuer, &cl) &&
+	    (id = oauth_string(cl, "client_id")) != NULL) {
+		oauth_replace(&o->client_id, id);
+		oauth_replace(&o->client_secret, oauth_string(cl,
+		    "client_secret"));
+		oauth_replace(&o->client_method, oauth_string(cl,
+		    "token_endpoint_auth_method"));
+		oauth_replace(&o->client_redirect, oauth_string(cl,
+		    "redirect_uri"));
+		found = 1;
+	}
+	json_object_put(doc);
+	return found;
+}
+
+static void
+oauth_save_client(struct oauth *o)
+{
+	json_object	*doc, *clients, *cl;
+
+	doc = oauth_doc_load(o);
+	if (!json_object_object_get_ex(doc, "clients", &clients) ||
+	    !json_object_is_type(clients, json_type_object)) {
+		clients = json_object_new_object();
+		json_object_object_add(doc, "clients", clients);
+	}
+	cl = json_object_new_object();
+	json_object_object_add(cl, "client_id",
+	    json_object_new_string(o->client_id));
+	if (o->client_secret != NULL)
+		json_object_object_add(cl, "client_secret",
+		    json_object_new_string(o->client_secret));
+	json_object_object_add(cl, "token_endpoint_auth_method",
+	    json_object_new_string(o->client_method));
+	json_object_object_add(cl, "redirect_uri",
+	    json_object_new_string(o->redirect_uri));
+	json_object_object_add(clients, o->issuer, cl);
+	oauth_doc_save(o, doc);
+}
+
+/* ---- HTTP to the resource's metadata and the authorization server ---- */
+
+static struct curl_slist *
+oauth_append(struct curl_slist *h, const char *s)
+{
+	struct curl_slist	*n;
+
+	if ((n = curl_slist_append(h, s)) == NULL)
+		fatalx("curl_slist_append");
+	return n;
+}
+
+static void
+oauth_request(struct oauth *o, const char *method, const char *url,
+    struct curl_slist *h, const char *body, curl_event_done_cb done)
+{
+	struct curl_event_request	r;
+
+	memset(&r, 0, sizeof r);
+	r.method = method;
+	r.url = url;
+	r.headers = oauth_append(h, "Accept: application/json");
+	r.body = body;
+	r.len = body != NULL ? strlen(body) : 0;
+	r.timeout_ms = OAUTH_HTTP_TIMEOUT_MS;
+	r.max_buffered = OAUTH_MAX_BODY;
+	r.on_done = done;
+	r.arg = o;
+	if ((o->xfer = curl_event_start(o->ce, &r)) == NULL)
+		fatalx("cannot start an HTTP transfer");
+}
+
+static void
+oauth_get(struct oauth *o, const char *url, curl_event_done_cb done)
+{
+	log_debug("OAuth: GET %s", url);
+	oauth_request(o, "GET", url, NULL, NULL, done);
+}
+
+/* The answer as a JSON object (whatever the status), or NULL. */
+static json_object *
+oauth_answer(struct curl_event_xfer *x, int result, long *status)
+{
+	struct evbuffer		*b = curl_event_body(x);
+	struct json_tokener	*tok;
+	const char		*ct;
+	json_object		*doc;
+	size_t			 len;
+
+	*status = result == 0 ? curl_event_status(x) : 0;
+	if (*status == 0 || (len = evbuffer_get_length(b)) == 0)
+		return NULL;
+	ct = curl_event_header(x, "Content-Type");
+	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0 &&
+	    strstr(ct, "json") == NULL)
+		return NULL;
+	if ((tok = json_tokener_new_ex(OAUTH_JSON_DEPTH)) == NULL)
+		fatalx("json_tokener_new_ex");
+	doc = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(b, -1),
+	    (int)len);
+	if (doc != NULL && (json_tokener_get_error(tok) !=
+	    json_tokener_success || !json_object_is_type(doc,
+	    json_type_object))) {
+		json_object_put(doc);
+		doc = NULL;
+	}
+	json_tokener_free(tok);
+	return doc;
+}
+
+/* Adds the client's credentials to a token request. */
+static struct curl_slist *
+oauth_client_auth(struct oauth *o, struct evbuffer *body)
+{
+	struct curl_slist	*h = NULL;
+	char			*id, *secret, *pair, *b64, *hdr;
+
+	id = oauth_form_escape(o->client_id);
+	if (strcmp(o->client_method, "client_secret_basic") == 0 &&
+	    o->client_secret != NULL) {
+		/* RFC 6749 2.3.1: each form-encoded, then base64. */
+		secret = oauth_form_escape(o->client_secret);
+		xasprintf(&pair, "%s:%s", id, secret);
+		b64 = pkce_base64(pair, strlen(pair), 0);
+		xasprintf(&hdr, "Authorization: Basic %s", b64);
+		h = oauth_append(h, hdr);
+		oauth_forget(&secret);
+		oauth_forget(&pair);
+		oauth_forget(&b64);
+		oauth_forget(&hdr);
+	} else {
+		evbuffer_add_printf(body, "&client_id=%s", id);
+		if (strcmp(o->client_method, "client_secret_post") == 0 &&
+		    o->client_secret != NULL) {
+			secret = oauth_form_escape(o->client_secret);
+			evbuffer_add_printf(body, "&client_secret=%s", secret);
+			oauth_forget(&secret);
+		}
+	}
+	free(id);
+	return h;
+}
+
+static void
+oauth_post_form(struct oauth *o, const char *url, struct evbuffer *body,
+    struct curl_slist *h, curl_event_done_cb done)
+{
+	size_t	 len = evbuffer_get_length(body);
+	char	*text;
+
+	text = xmalloc(len + 1);
+	evbuffer_remove(body, text, len);
+	text[len] = '\0';
+	log_debug("OAuth: POST %s", url);
+	h = oauth_append(h, "Content-Type: application/x-www-form-urlencoded");
+	oauth_request(o, "POST", url, h, text, done);
+	oauth_forget(&text);
+}
+
+/* Takes the tokens of a token endpoint's answer; NULL, or why not. */
+static char *
+oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
+{
+	const char	*at, *type, *rt;
+	json_object	*v;
+	char		*why;
+
+	if ((at = oauth_string(doc, "access_token")) == NULL || *at == '\0' ||
+	    strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~+/=") != strlen(at))
+		return xstrdup("the token endpoint's answer has no usable "
+		    "access_token");
+	if ((type = oauth_string(doc, "token_type")) != NULL &&
+	    strcasecmp(type, "Bearer") != 0) {
+		char *q = oauth_quote(type);
+
+		xasprintf(&why, "the token endpoint issued a token of type "
+		    "'%s'; only Bearer is supported", q);
+		free(q);
+		return why;
+	}
+	oauth_forget(&o->access_token);
+	o->access_token = xstrdup(at);
+	o->gen++;
+	rt = oauth_string(doc, "refresh_token");
+	if (rt != NULL && *rt != '\0') {
+		/* Rotated: the old one is spent. */
+		oauth_forget(&o->refresh_token);
+		o->refresh_token = xstrdup(rt);
+	} else if (!refreshing)
+		oauth_forget(&o->refresh_token);
+	if (json_object_object_get_ex(doc, "expires_in", &v) &&
+	    json_object_get_int64(v) > 0)
+		o->expires_at = oauth_now() + json_object_get_int64(v);
+	else
+		o->expires_at = 0;
+	oauth_replace(&o->token_issuer, o->issuer);
+	if (!refreshing)
+		oauth_replace(&o->scope, o->req_scope);
+	return NULL;
+}
+
+/* ---- the end of a sign-in ---- */
+
+static void
+oauth_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct oauth	*o = arg;
+
+	if (o->http_dead != NULL) {
+		evhttp_free(o->http_dead);
+		o->http_dead = NULL;
+	}
+}
+
+/* Stops accepting at once (the port is free again); the connections go a
+ * little later. */
+static void
+oauth_listener_retire(struct oauth *o)
+{
+	if (o->http == NULL)
+		return;
+	evhttp_del_accept_socket(o->http, o->bound);
+	o->bound = NULL;
+	if (o->http_dead != NULL)
+		evhttp_free(o->http_dead);
+	o->http_dead = o->http;
+	o->http = NULL;
+	oauth_set_timer(o->reaper, OAUTH_REAP_MS);
+}
+
+/* What one sign-in used, gone. */
+static void
+oauth_flow_clear(struct oauth *o)
+{
+	curl_event_cancel(o->xfer);
+	o->xfer = NULL;
+	evtimer_del(o->timer);
+	evtimer_del(o->lock_timer);
+	event_del(o->kick);
+	oauth_listener_retire(o);
+	if (o->store != NULL)
+		oauth_store_unlock(o->store);
+	oauth_bearer_clear(&o->bearer);
+	oauth_free_vector(o->urls);
+	o->urls = NULL;
+	json_object_put(o->prm);
+	o->prm = NULL;
+	json_object_put(o->asmeta);
+	o->asmeta = NULL;
+	free(o->as_refused);
+	o->as_refused = NULL;
+	free(o->resource);
+	o->resource = NULL;
+	free(o->issuer);
+	o->issuer = NULL;
+	free(o->authorization_endpoint);
+	o->authorization_endpoint = NULL;
+	free(o->token_endpoint);
+	o->token_endpoint = NULL;
+	free(o->registration_endpoint);
+	o->registration_endpoint = NULL;
+	free(o->client_id);
+	o->client_id = NULL;
+	oauth_forget(&o->client_secret);
+	free(o->client_method);
+	o->client_method = NULL;
+	free(o->client_redirect);
+	o->client_redirect = NULL;
+	o->client = OAUTH_CLIENT_NONE;
+	oauth_forget(&o->verifier);
+	oauth_forget(&o->state);
+	free(o->req_scope);
+	o->req_scope = NULL;
+	free(o->redirect_uri);
+	o->redirect_uri = NULL;
+	o->lock_logged = 0;
+	o->legacy = 0;
+	o->step_up = 0;
+	o->iss_supported = 0;
+	o->step = OAUTH_IDLE;
+}
+
+/* error may be part of the sign-in's state: it is copied first. */
+static void
+oauth_finish(struct oauth *o, const char *error)
+{
+	char	*why = error != NULL ? xstrdup(error) : NULL;
+
+	oauth_flow_clear(o);
+	if (why != NULL)
+		log_warnx("sign-in to %s failed: %s", o->server_url, why);
+	else
+		log_info("signed in to %s", o->server_url);
+	o->done(o->arg, why);
+	free(why);
+}
+
+static void
+oauth_fail(struct oauth *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*why;
+
+	va_start(ap, fmt);
+	xvasprintf(&why, fmt, ap);
+	va_end(ap);
+	oauth_finish(o, why);
+	free(why);
+}
+
+static void
+oauth_timed_out(evutil_socket_t fd, short what, void *arg)
+{
+	struct oauth	*o = arg;
+	char		*d = oauth_duration(o->timeout_ms);
+
+	if (o->step == OAUTH_LOCK)
+		oauth_fail(o, "another mcpbridge was still signing in to this "
+		    "server after %s (--oauth-timeout)", d);
+	else if (o->step == OAUTH_AUTHORIZE)
+		oauth_fail(o, "the sign-in was not completed in the browser "
+		    "within %s (--oauth-timeout); the next request tries "
+		    "again", d);
+	else
+		oauth_fail(o, "the sign-in did not finish within %s "
+		    "(--oauth-timeout)", d);
+	free(d);
+}
+
+/* ---- the browser ---- */
+
+static void
+oauth_sigchld(evutil_socket_t fd, short what, void *arg)
+{
+	struct oauth	*o = arg;
+	int		 st;
+	pid_t		 pid;
+
+	if (o->opener <= 0)
+		return;
+	while ((pid = waitpid(o->opener, &st, WNOHANG)) == -1 &&
+	    errno == EINTR)
+		;
+	if (pid != o->opener)
+		return;
+	o->opener = 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		log_debug("the browser opener is done");
+	else
+		log_warnx("the browser opener failed (%s %d); open the URL "
+		    "yourself", WIFEXITED(st) ? "exit status" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+}
+
+/* Runs argv with the URL as its last argument, without a shell; stdout
+ * (the local client's protocol) goes to /dev/null. */
+static int
+oauth_spawn(struct oauth *o, char **argv, const char *url)
+{
+	posix_spawn_file_actions_t	 fa;
+	posix_spawnattr_t		 at;
+	sigset_t			 none, def;
+	char				**args;
+	size_t				 n, i;
+	pid_t				 pid;
+	int				 rv;
+
+	for (n = 0; argv[n] != NULL; n++)
+		;
+	args = xcalloc(n + 2, sizeof *args);
+	for (i = 0; i < n; i++)
+		args[i] = argv[i];
+	args[n] = (char *)url;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
+	    O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
+	    O_WRONLY, 0);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGCHLD);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGHUP);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF);
+	rv = posix_spawnp(&pid, args[0], &fa, &at, args, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	free(args);
+	if (rv != 0) {
+		log_debug("cannot run %s: %s", argv[0], strerror(rv));
+		return -1;
+	}
+	if (o->sigchld == NULL) {
+		o->sigchld = evsignal_new(o->base, SIGCHLD, oauth_sigchld, o);
+		evsignal_add(o->sigchld, NULL);
+	}
+	o->opener = pid;
+	log_debug("opening the authorization URL with %s (pid %ld)", argv[0],
+	    (long)pid);
+	return 0;
+}
+
+static void
+oauth_open(struct oauth *o, const char *url)
+{
+	char	*xdg[] = { "xdg-open", NULL }, *mac[] = { "open", NULL };
+
+	if (o->open_none)
+		return;
+	if (o->opener > 0) {
+		/* The last one still runs: leave it be. */
+		oauth_sigchld(-1, 0, o);
+	}
+	if (o->open_argv != NULL) {
+		if (oauth_spawn(o, o->open_argv, url) == -1)
+			log_warnx("cannot run the --oauth-open command %s; "
+			    "open the URL yourself", o->open_argv[0]);
+		return;
+	}
+	if (oauth_spawn(o, xdg, url) == -1 && oauth_spawn(o, mac, url) == -1)
+		log_warnx("found neither xdg-open nor open; open the URL "
+		    "yourself");
+}
+
+/* ---- TOKEN ---- */
+
+static void
+oauth_token_done(struct curl_event_xfer *x, int result, const char *error,
+    void *arg)
+{
+	struct oauth	*o = arg;
+	json_object	*doc;
+	long		 status;
+	char		*why, *etext;
+
+	o->xfer = NULL;
+	doc = oauth_answer(x, result, &status);
+	if (status < 200 || status >= 300 || doc == NULL) {
+		etext = oauth_error_text(doc);
+		if (status == 0)
+			oauth_fail(o, "the token request failed: %s", error);
+		else
+			oauth_fail(o, "the token endpoint answered HTTP %ld%s",
+			    status, etext);
+		free(etext);
+		json_object_put(doc);
+		return;
+	}
+	why = oauth_take_tokens(o, doc, 0);
+	json_object_put(doc);
+	if (why != NULL) {
+		oauth_finish(o, why);
+		free(why);
+		return;
+	}
+	oauth_save_tokens(o);
+	oauth_finish(o, NULL);
+}
+
+static void
+oauth_token(struct oauth *o, const char *code)
+{
+	struct evbuffer		*body;
+	struct curl_slist	*h;
+	char			*c, *r, *res;
+
+	o->step = OAUTH_TOKEN;
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	c = oauth_form_escape(code);
+	r = oauth_form_escape(o->redirect_uri);
+	res = oauth_form_escape(o->resource);
+	evbuffer_add_printf(body, "grant_type=authorization_code&code=%s"
+	    "&redirect_uri=%s&code_verifier=%s&resource=%s", c, r, o->verifier,
+	    res);
+	oauth_forget(&c);
+	free(r);
+	free(res);
+	h = oauth_client_auth(o, body);
+	oauth_post_form(o, o->token_endpoint, body, h, oauth_token_done);
+	evbuffer_free(body);
+}
+
+/* ---- AUTHORIZE: the redirect comes back ---- */
+
+static void
+oauth_reply(struct evhttp_request *req, int code, const char *reason,
+    const char *text)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct evbuffer		*b;
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Connection", "close");
+	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html><head><meta "
+	    "charset=\"utf-8\"><title>mcpbridge</title></head>\n<body><p>%s"
+	    "</p></body></html>\n", text);
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
+}
+
+static void
+oauth_callback(struct evhttp_request *req, void *arg)
+{
+	struct oauth		*o = arg;
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	const char		*path, *query, *state, *iss, *error, *code;
+	struct evkeyvalq	 params;
+	char			*qe, *qd, *c;
+
+	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	if (o->step != OAUTH_AUTHORIZE || path == NULL ||
+	    strcmp(path, "/callback") != 0) {
+		oauth_reply(req, 404, "Not Found", "Nothing here.");
+		return;
+	}
+	TAILQ_INIT(&params);
+	query = evhttp_uri_get_query(uri);
+	if (query == NULL || evhttp_parse_query_str(query, &params) == -1 ||
+	    (state = evhttp_find_header(&params, "state")) == NULL ||
+	    !auth_equal(state, strlen(state), o->state, strlen(o->state))) {
+		/* Not our redirect: ignore it, keep waiting for ours. */
+		log_warnx("ignoring a sign-in callback without our state");
+		oauth_reply(req, 400, "Bad Request", "This is not the sign-in "
+		    "mcpbridge is waiting for.");
+		evhttp_clear_headers(&params);
+		return;
+	}
+	/* The one callback: the state is spent, the listener goes. */
+	oauth_forget(&o->state);
+	oauth_listener_retire(o);
+
+	/* RFC 9207, before anything in the answer is believed. */
+	iss = evhttp_find_header(&params, "iss");
+	if (iss != NULL ? strcmp(iss, o->issuer) != 0 : o->iss_supported) {
+		oauth_reply(req, 400, "Bad Request", "Sign-in refused: the "
+		    "answer did not come from the expected authorization "
+		    "server.");
+		if (iss != NULL) {
+			qe = oauth_quote(iss);
+			oauth_fail(o, "the authorization response names issuer "
+			    "'%s', not %s: refused (RFC 9207)", qe, o->issuer);
+			free(qe);
+		} else
+			oauth_fail(o, "the authorization server promised an "
+			    "iss parameter and its response has none: refused "
+			    "(RFC 9207)");
+		evhttp_clear_headers(&params);
+		return;
+	}
+	if ((error = evhttp_find_header(&params, "error")) != NULL) {
+		oauth_reply(req, 400, "Bad Request", "Sign-in refused by the "
+		    "authorization server. You can close this window.");
+		qe = oauth_quote(error);
+		qd = oauth_quote((c = (char *)evhttp_find_header(&params,
+		    "error_description")) != NULL ? c : "");
+		oauth_fail(o, "the authorization server refused: %s%s%s", qe,
+		    *qd != '\0' ? ": " : "", qd);
+		free(qe);
+		free(qd);
+		evhttp_clear_headers(&params);
+		return;
+	}
+	if ((code = evhttp_find_header(&params, "code")) == NULL ||
+	    *code == '\0') {
+		oauth_reply(req, 400, "Bad Request", "The sign-in answer has "
+		    "no code.");
+		oauth_fail(o, "the authorization response has no code");
+		evhttp_clear_headers(&params);
+		return;
+	}
+	oauth_reply(req, 200, "OK", "Signed in. You can close this window "
+	    "and go back to your MCP client.");
+	c = xstrdup(code);
+	evhttp_clear_headers(&params);
+	log_info("the browser came back; asking for a token");
+	oauth_token(o, c);
+	oauth_forget(&c);
+}
+
+/* ---- AUTHORIZE: the request ---- */
+
+/* Listens on 127.0.0.1:port (0: any); -1 if it cannot. */
+static int
+oauth_listen(struct oauth *o, int port)
+{
+	struct sockaddr_storage		 ss;
+	struct sockaddr_in		*sin = (struct sockaddr_in *)&ss;
+	socklen_t			 len = sizeof ss;
+
+	if ((o->http = evhttp_new(o->base)) == NULL)
+		fatalx("evhttp_new");
+	evhttp_set_allowed_methods(o->http, EVHTTP_REQ_GET);
+	evhttp_set_max_headers_size(o->http, 16 * 1024);
+	evhttp_set_max_body_size(o->http, 0);
+	evhttp_set_timeout(o->http, 30);
+	evhttp_set_gencb(o->http, oauth_callback, o);
+	if ((o->bound = evhttp_bind_socket_with_handle(o->http, "127.0.0.1",
+	    (ev_uint16_t)port)) == NULL) {
+		evhttp_free(o->http);
+		o->http = NULL;
+		return -1;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(o->bound),
+	    (struct sockaddr *)&ss, &len) == -1)
+		fatal("getsockname");
+	o->port = ntohs(sin->sin_port);
+	free(o->redirect_uri);
+	xasprintf(&o->redirect_uri, "http://127.0.0.1:%d/callback", o->port);
+	return 0;
+}
+
+/* The port in a redirect URI of ours, or 0. */
+static int
+oauth_redirect_port(const char *uri)
+{
+	const char	*p;
+	long		 port;
+
+	if (uri == NULL || strncmp(uri, "http://127.0.0.1:", 17) != 0)
+		return 0;
+	p = uri + 17;
+	port = strtol(p, NULL, 10);
+	return port > 0 && port < 65536 ? (int)port : 0;
+}
+
+static void
+oauth_authorize(struct oauth *o)
+{
+	struct evbuffer	*b;
+	char		*challenge, *id, *ru, *res, *sc, *url, *err;
+	json_object	*prm_scopes = NULL, *as_scopes = NULL;
+	size_t		 len;
+
+	o->step = OAUTH_AUTHORIZE;
+	oauth_forget(&o->verifier);
+	oauth_forget(&o->state);
+	o->verifier = pkce_random_string(OAUTH_VERIFIER_BYTES);
+	o->state = pkce_random_string(OAUTH_STATE_BYTES);
+	challenge = pkce_challenge(o->verifier);
+	if (o->prm != NULL)
+		json_object_object_get_ex(o->prm, "scopes_supported",
+		    &prm_scopes);
+	if (o->asmeta != NULL)
+		json_object_object_get_ex(o->asmeta, "scopes_supported",
+		    &as_scopes);
+	free(o->req_scope);
+	o->req_scope = oauth_choose_scope(o->bearer.scope, prm_scopes,
+	    as_scopes, o->scope);
+
+	if ((b = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	id = oauth_form_escape(o->client_id);
+	ru = oauth_form_escape(o->redirect_uri);
+	res = oauth_form_escape(o->resource);
+	evbuffer_add_printf(b, "%s%sresponse_type=code&client_id=%s"
+	    "&redirect_uri=%s&code_challenge=%s&code_challenge_method=S256"
+	    "&state=%s&resource=%s", o->authorization_endpoint,
+	    strchr(o->authorization_endpoint, '?') != NULL ? "&" : "?", id, ru,
+	    challenge, o->state, res);
+	if (o->req_scope != NULL) {
+		sc = oauth_form_escape(o->req_scope);
+		evbuffer_add_printf(b, "&scope=%s", sc);
+		free(sc);
+	}
+	free(id);
+	free(ru);
+	free(res);
+	free(challenge);
+	len = evbuffer_get_length(b);
+	url = xmalloc(len + 1);
+	evbuffer_remove(b, url, len);
+	url[len] = '\0';
+	evbuffer_free(b);
+
+	if (oauth_check_browser_url(url, 0, &err) == -1) {
+		free(url);
+		oauth_finish(o, err);
+		free(err);
+		return;
+	}
+	log_warnx("%s needs you to sign in; open this URL in a browser "
+	    "(mcpbridge waits for it, and requests wait too): %s",
+	    o->server_url, url);
+	oauth_open(o, url);
+	free(url);
+}
+
+/* ---- REGISTER ---- */
+
+/* How to authenticate at the token endpoint. */
+static const char *
+oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
+{
+	json_object	*list = NULL;
+
+	if (!has_secret)
+		return "none";
+	if (registered != NULL &&
+	    (strcmp(registered, "client_secret_basic") == 0 ||
+	    strcmp(registered, "client_secret_post") == 0))
+		return registered;
+	if (o->asmeta != NULL)
+		json_object_object_get_ex(o->asmeta,
+		    "token_endpoint_auth_methods_supported", &list);
+	if (list == NULL || oauth_json_has_string(list, "client_secret_basic"))
+		return "client_secret_basic";	/* RFC 8414's default */
+	if (oauth_json_has_string(list, "client_secret_post"))
+		return "client_secret_post";
+	return "client_secret_basic";
+}
+
+static void
+oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
+    void *arg)
+{
+	struct oauth	*o = arg;
+	json_object	*doc;
+	const char	*id;
+	long		 status;
+	char		*etext;
+
+	o->xfer = NULL;
+	doc = oauth_answer(x, result, &status);
+	if (status < 200 || status >= 300 || doc == NULL ||
+	    (id = oauth_string(doc, "client_id")) == NULL || *id == '\0') {
+		etext = oauth_error_text(doc);
+		if (status == 0)
+			oauth_fail(o, "client registration failed: %s", error);
+		else
+			oauth_fail(o, "client registration at %s failed: HTTP "
+			    "%ld%s", o->registration_endpoint, status, etext);
+		free(etext);
+		json_object_put(doc);
+		return;
+	}
+	oauth_replace(&o->client_id, id);
+	oauth_replace(&o->client_secret, oauth_string(doc, "client_secret"));
+	oauth_replace(&o->client_method, oauth_auth_method(o,
+	    o->client_secret != NULL, oauth_string(doc,
+	    "token_endpoint_auth_method")));
+	o->client = OAUTH_CLIENT_DCR;
+	json_object_put(doc);
+	log_info("registered with %s as a client", o->issuer);
+	oauth_save_client(o);
+	oauth_authorize(o);
+}
+
+static void
+oauth_register(struct oauth *o)
+{
+	json_object		*req, *a, *list = NULL;
+	const char		*method;
+	struct curl_slist	*h;
+
+	if (o->registration_endpoint == NULL) {
+		oauth_fail(o, "%s offers neither Dynamic Client Registration "
+		    "nor Client ID Metadata Documents (or no "
+		    "--oauth-client-metadata-url was given): give "
+		    "--oauth-client-id from the server's operator", o->issuer);
+		return;
+	}
+	o->step = OAUTH_REGISTER;
+	/* A public client if the server allows it, else what it takes. */
+	if (o->asmeta != NULL)
+		json_object_object_get_ex(o->asmeta,
+		    "token_endpoint_auth_methods_supported", &list);
+	if (list == NULL || oauth_json_has_string(list, "none"))
+		method = "none";
+	else if (oauth_json_has_string(list, "client_secret_basic"))
+		method = "client_secret_basic";
+	else if (oauth_json_has_string(list, "client_secret_post"))
+		method = "client_secret_post";
+	else
+		method = "none";
+
+	req = json_object_new_object();
+	json_object_object_add(req, "client_name",
+	    json_object_new_string(OAUTH_CLIENT_NAME));
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string(o->redirect_uri));
+	json_object_object_add(req, "redirect_uris", a);
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string("authorization_code"));
+	json_object_array_add(a, json_object_new_string("refresh_token"));
+	json_object_object_add(req, "grant_types", a);
+	a = json_object_new_array();
+	json_object_array_add(a, json_object_new_string("code"));
+	json_object_object_add(req, "response_types", a);
+	json_object_object_add(req, "token_endpoint_auth_method",
+	    json_object_new_string(method));
+	json_object_object_add(req, "application_type",
+	    json_object_new_string("native"));
+	json_object_object_add(req, "software_id",
+	    json_object_new_string(PACKAGE_NAME));
+	json_object_object_add(req, "software_version",
+	    json_object_new_string(PACKAGE_VERSION));
+	log_info("registering with %s (Dynamic Client Registration)",
+	    o->issuer);
+	log_debug("OAuth: POST %s", o->registration_endpoint);
+	h = oauth_append(NULL, "Content-Type: application/json");
+	oauth_request(o, "POST", o->registration_endpoint, h,
+	    json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE), oauth_register_done);
+	json_object_put(req);
+}
+
+/* ---- the client identity and the listener ---- */
+
+/* Without the network: pre-registered, CIMD, or stored for this issuer. */
+static int
+oauth_pick_client(struct oauth *o)
+{
+	json_object	*v;
+
+	free(o->client_id);
+	o->client_id = NULL;
+	oauth_forget(&o->client_secret);
+	free(o->client_method);
+	o->client_method = NULL;
+	free(o->client_redirect);
+	o->client_redirect = NULL;
+	o->client = OAUTH_CLIENT_NONE;
+	if (o->cfg_client_id != NULL) {
+		o->client = OAUTH_CLIENT_PRE;
+		o->client_id = xstrdup(o->cfg_client_id);
+		oauth_replace(&o->client_secret, o->cfg_client_secret);
+		o->client_method = xstrdup(oauth_auth_method(o,
+		    o->client_secret != NULL, NULL));
+		return 1;
+	}
+	if (o->cimd_url != NULL && o->asmeta != NULL &&
+	    json_object_object_get_ex(o->asmeta,
+	    "client_id_metadata_document_supported", &v) &&
+	    json_object_get_boolean(v)) {
+		o->client = OAUTH_CLIENT_CIMD;
+		o->client_id = xstrdup(o->cimd_url);
+		o->client_method = xstrdup("none");
+		return 1;
+	}
+	if (oauth_stored_client(o)) {
+		o->client = OAUTH_CLIENT_DCR;
+		if (o->client_method == NULL)
+			o->client_method = xstrdup(oauth_auth_method(o,
+			    o->client_secret != NULL, NULL));
+		return 1;
+	}
+	return 0;
+}
+
+static void
+oauth_authorize_begin(struct oauth *o)
+{
+	int	port = o->cfg_port;
+
+	if (o->client == OAUTH_CLIENT_NONE)
+		oauth_pick_client(o);
+	/* A registration of ours names its port: use it again. */
+	if (port == 0 && o->client == OAUTH_CLIENT_DCR)
+		port = oauth_redirect_port(o->client_redirect);
+	if (oauth_listen(o, port) == -1) {
+		if (o->cfg_port != 0) {
+			oauth_fail(o, "cannot listen on 127.0.0.1:%d for the "
+			    "sign-in (--oauth-callback-port): %s", o->cfg_port,
+			    strerror(errno));
+			return;
+		}
+		if (oauth_listen(o, 0) == -1) {
+			oauth_fail(o, "cannot listen on 127.0.0.1 for the "
+			    "sign-in: %s", strerror(errno));
+			return;
+		}
+	}
+	if (o->client == OAUTH_CLIENT_DCR && (o->client_redirect == NULL ||
+	    strcmp(o->client_redirect, o->redirect_uri) != 0)) {
+		log_info("the callback port changed: registering again");
+		o->client = OAUTH_CLIENT_NONE;
+	}
+	if (o->client == OAUTH_CLIENT_NONE)
+		oauth_register(o);
+	else
+		oauth_authorize(o);
+}
+
+/* ---- REFRESH ---- */
+
+static void
+oauth_refresh_done(struct curl_event_xfer *x, int result, const char *error,
+    void *arg)
+{
+	struct oauth	*o = arg;
+	json_object	*doc;
+	long		 status;
+	char		*why = NULL, *etext;
+
+	o->xfer = NULL;
+	doc = oauth_answer(x, result, &status);
+	if (status >= 200 && status < 300 && doc != NULL &&
+	    (why = oauth_take_tokens(o, doc, 1)) == NULL) {
+		json_object_put(doc);
+		log_info("refreshed the access token");
+		oauth_save_tokens(o);
+		oauth_finish(o, NULL);
+		return;
+	}
+	etext = oauth_error_text(doc);
+	if (why != NULL)
+		log_info("refreshing failed (%s); signing in again", why);
+	else if (status == 0)
+		log_info("refreshing failed (%s); signing in again", error);
+	else
+		log_info("the refresh token was refused (HTTP %ld%s); signing "
+		    "in again", status, etext);
+	free(why);
+	free(etext);
+	json_object_put(doc);
+	/* Spent or refused: a new sign-in replaces it. */
+	oauth_forget(&o->refresh_token);
+	oauth_authorize_begin(o);
+}
+
+static void
+oauth_refresh(struct oauth *o)
+{
+	struct evbuffer		*body;
+	struct curl_slist	*h;
+	char			*rt, *res;
+
+	o->step = OAUTH_REFRESH;
+	log_info("the access token was refused; refreshing it");
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new");
+	rt = oauth_form_escape(o->refresh_token);
+	res = oauth_form_escape(o->resource);
+	evbuffer_add_printf(body, "grant_type=refresh_token&refresh_token=%s"
+	    "&resource=%s", rt, res);
+	oauth_forget(&rt);
+	free(res);
+	h = oauth_client_auth(o, body);
+	oauth_post_form(o, o->token_endpoint, body, h, oauth_refresh_done);
+	evbuffer_free(body);
+}
+
+/* The endpoints are known: refresh, or sign in. */
+static void
+oauth_endpoints_ready(struct oauth *o)
+{
+	int	have_client;
+
+	have_client = oauth_pick_client(o);
+	if (!o->step_up && o->refresh_token != NULL && have_client &&
+	    o->token_issuer != NULL && strcmp(o->token_issuer, o->issuer) == 0) {
+		oauth_refresh(o);
+		return;
+	}
+	if (o->token_issuer != NULL && strcmp(o->token_issuer, o->issuer) != 0)
+		log_info("the authorization server is now %s (it was %s): "
+		    "signing in there", o->issuer, o->token_issuer);
+	oauth_authorize_begin(o);
+}
+
+/* ---- ASM ---- */
+
+static void
+oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
+    void *arg)
+{
+	struct oauth	*o = arg;
+	json_object	*doc;
+	const char	*issuer, *ae, *te, *re, *url = o->urls[o->iurl - 1];
+	json_object	*v;
+	long		 status;
+	char		*err, *q;
+
+	o->xfer = NULL;
+	doc = oauth_answer(x, result, &status);
+	if (status != 200 || doc == NULL) {
+		log_debug("OAuth: %s: %s", url, status == 0 ? error :
+		    "not metadata");
+		json_object_put(doc);
+		oauth_asm_next(o);
+		return;
+	}
+	/* RFC 8414 3.3: the issuer is the one the URL was made from. */
+	if ((issuer = oauth_string(doc, "issuer")) == NULL ||
+	    strcmp(issuer, o->issuer) != 0) {
+		q = oauth_quote(issuer != NULL ? issuer : "");
+		free(o->as_refused);
+		xasprintf(&o->as_refused, "the metadata at %s names issuer "
+		    "'%s', not %s: not used", url, q, o->issuer);
+		free(q);
+		log_warnx("%s", o->as_refused);
+		json_object_put(doc);
+		oauth_asm_next(o);
+		return;
+	}
+	if (!json_object_object_get_ex(doc, "code_challenge_methods_supported",
+	    &v) || !oauth_json_has_string(v, "S256")) {
+		json_object_put(doc);
+		oauth_fail(o, "%s does not support PKCE with S256 "
+		    "(code_challenge_methods_supported): refusing to sign in",
+		    o->issuer);
+		return;
+	}
+	ae = oauth_string(doc, "authorization_endpoint");
+	te = oauth_string(doc, "token_endpoint");
+	re = oauth_string(doc, "registration_endpoint");
+	if (ae == NULL || te == NULL) {
+		json_object_put(doc);
+		oauth_fail(o, "the metadata of %s has no authorization or "
+		    "token endpoint", o->issuer);
+		return;
+	}
+	/* What goes to a browser, and where codes and secrets go. */
+	if (oauth_check_browser_url(ae, 0, &err) == -1 ||
+	    client_check_url(te, o->allow_http, &err) == -1 ||
+	    (re != NULL && client_check_url(re, o->allow_http, &err) == -1)) {
+		json_object_put(doc);
+		oauth_fail(o, "refusing the metadata of %s: %s", o->issuer,
+		    err);
+		free(err);
+		return;
+	}
+	oauth_replace(&o->authorization_endpoint, ae);
+	oauth_replace(&o->token_endpoint, te);
+	oauth_replace(&o->registration_endpoint, re);
+	o->iss_supported = json_object_object_get_ex(doc,
+	    "authorization_response_iss_parameter_supported", &v) &&
+	    json_object_get_boolean(v);
+	o->asmeta = doc;
+	log_debug("OAuth: authorization server %s", o->issuer);
+	oauth_endpoints_ready(o);
+}
+
+static void
+oauth_asm_next(struct oauth *o)
+{
+	const char	*url = o->urls[o->iurl];
+
+	if (url != NULL) {
+		o->iurl++;
+		oauth_get(o, url, oauth_asm_done);
+		return;
+	}
+	if (o->as_refused != NULL) {
+		oauth_finish(o, o->as_refused);
+		return;
+	}
+	if (!o->legacy) {
+		oauth_fail(o, "found no authorization server metadata for %s",
+		    o->issuer);
+		return;
+	}
+	/* 2025-03-26: the default endpoints at the server's origin. */
+	log_info("no authorization server metadata at %s; using its "
+	    "/authorize, /token and /register", o->issuer);
+	xasprintf(&o->authorization_endpoint, "%s/authorize", o->issuer);
+	xasprintf(&o->token_endpoint, "%s/token", o->issuer);
+	xasprintf(&o->registration_endpoint, "%s/register", o->issuer);
+	oauth_endpoints_ready(o);
+}
+
+static void
+oauth_asm_begin(struct oauth *o)
+{
+	o->step = OAUTH_ASM;
+	oauth_free_vector(o->urls);
+	o->iurl = 0;
+	if ((o->urls = oauth_as_urls(o->issuer)) == NULL) {
+		oauth_fail(o, "the authorization server '%s' is not a usable "
+		    "issuer URL", o->issuer);
+		return;
+	}
+	oauth_asm_next(o);
+}
+
+/* ---- PRM ---- */
+
+static void
+oauth_prm_done(struct curl_event_xfer *x, int result, const char *error,
+    void *arg)
+{
+	struct oauth	*o = arg;
+	json_object	*doc, *list, *v;
+	const char	*resource, *url = o->urls[o->iurl - 1], *as;
+	long		 status;
+	size_t		 i;
+	char		*err, *q;
+
+	o->xfer = NULL;
+	doc = oauth_answer(x, result, &status);
+	if (status != 200 || doc == NULL ||
+	    !json_object_object_get_ex(doc, "authorization_servers", &list) ||
+	    !json_object_is_type(list, json_type_array)) {
+		log_debug("OAuth: %s: %s", url, status == 0 ? error :
+		    "not protected resource metadata");
+		json_object_put(doc);
+		oauth_prm_next(o);
+		return;
+	}
+	/* The metadata must be this server's (RFC 9728 3.3, RFC 8707). */
+	if ((resource = oauth_string(doc, "resource")) != NULL &&
+	    !oauth_resource_matches(o->server_url, resource)) {
+		q = oauth_quote(resource);
+		json_object_put(doc);
+		oauth_fail(o, "the protected resource metadata at %s is for "
+		    "'%s', not for %s: refused", url, q, o->server_url);
+		free(q);
+		return;
+	}
+	free(o->resource);
+	o->resource = resource != NULL ? xstrdup(resource) :
+	    oauth_canonical_resource(o->server_url);
+	for (i = 0; i < json_object_array_length(list); i++) {
+		v = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		as = json_object_get_string(v);
+		if (client_check_url(as, o->allow_http, &err) == 0) {
+			oauth_replace(&o->issuer, as);
+			break;
+		}
+		log_warnx("skipping the authorization server %s: %s", as, err);
+		free(err);
+	}
+	if (o->issuer == NULL) {
+		json_object_put(doc);
+		oauth_fail(o, "the protected resource metadata at %s names no "
+		    "usable authorization server", url);
+		return;
+	}
+	o->prm = doc;
+	oauth_asm_begin(o);
+}
+
+static void
+oauth_prm_next(struct oauth *o)
+{
+	const char	*url = o->urls[o->iurl];
+
+	if (url != NULL) {
+		o->iurl++;
+		oauth_get(o, url, oauth_prm_done);
+		return;
+	}
+	/* None: a 2025-03-26 server is its own authorization server. */
+	log_info("%s has no protected resource metadata; looking for an "
+	    "authorization server at its origin (2025-03-26)", o->server_url);
+	o->legacy = 1;
+	free(o->issuer);
+	o->issuer = oauth_origin(o->server_url);
+	free(o->resource);
+	o->resource = oauth_canonical_resource(o->server_url);
+	oauth_asm_begin(o);
+}
+
+static void
+oauth_prm_begin(struct oauth *o)
+{
+	char	**wk, *err;
+	size_t	 n = 0, i;
+
+	o->step = OAUTH_PRM;
+	oauth_free_vector(o->urls);
+	o->urls = NULL;
+	o->iurl = 0;
+	/* The challenge's URL first, then the well-known ones. */
+	if (o->bearer.resource_metadata != NULL) {
+		if (client_check_url(o->bearer.resource_metadata,
+		    o->allow_http, &err) == 0)
+			oauth_vector_add(&o->urls, &n,
+			    xstrdup(o->bearer.resource_metadata));
+		else {
+			log_warnx("ignoring resource_metadata: %s", err);
+			free(err);
+		}
+	}
+	if ((wk = oauth_prm_urls(o->server_url)) != NULL) {
+		for (i = 0; wk[i] != NULL; i++) {
+			if (n == 0 || strcmp(o->urls[0], wk[i]) != 0)
+				oauth_vector_add(&o->urls, &n, wk[i]);
+			else
+				free(wk[i]);
+		}
+		free(wk);
+	}
+	if (o->urls == NULL)
+		oauth_vector_add(&o->urls, &n, NULL);
+	oauth_prm_next(o);
+}
+
+/* ---- LOCK ---- */
+
+/* Opens the store, making its directory: done when first needed, so that
+ * a client that never signs in leaves no trace. */
+static void
+oauth_store_ensure(struct oauth *o)
+{
+	char	*err;
+
+	if (o->store != NULL || o->store_dir == NULL)
+		return;
+	if ((o->store = oauth_store_open(o->store_dir, o->server_url, &err))
+	    == NULL) {
+		log_warnx("OAuth tokens are kept in memory only: %s", err);
+		free(err);
+	}
+	free(o->store_dir);
+	o->store_dir = NULL;
+}
+
+static void
+oauth_lock(evutil_socket_t fd, short what, void *arg)
+{
+	struct oauth	*o = arg;
+	json_object	*doc;
+	int		 r;
+
+	oauth_store_ensure(o);
+	if (o->store != NULL) {
+		r = oauth_store_trylock(o->store);
+		if (r == 0) {
+			if (!o->lock_logged)
+				log_info("another mcpbridge is signing in to "
+				    "%s; waiting for it", o->server_url);
+			o->lock_logged = 1;
+			oauth_set_timer(o->lock_timer, OAUTH_LOCK_POLL_MS);
+			return;
+		}
+		if (r == -1)
+			log_warn("cannot lock %s; signing in anyway",
+			    oauth_store_path(o->store));
+		/* Someone may have signed in while we waited. */
+		if ((doc = oauth_store_load(o->store)) != NULL) {
+			r = oauth_take_stored(o, doc);
+			json_object_put(doc);
+			if (r) {
+				log_info("using the sign-in another mcpbridge "
+				    "stored");
+				oauth_finish(o, NULL);
+				return;
+			}
+		}
+	}
+	oauth_prm_begin(o);
+}
+
+/* ---- the interface ---- */
+
+int
+oauth_load_secret(const char *env, const char *file, char **secret,
+    char **err)
+{
+	struct stat	 sb;
+	char		 buf[4096];
+	const char	*v;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+
+	*secret = NULL;
+	if (env != NULL) {
+		if ((v = getenv(env)) == NULL || *v == '\0' ||
+		    strpbrk(v, "\r\n") != NULL) {
+			xasprintf(err, "--oauth-client-secret-env: %s is not "
+			    "set, empty, or not one line", env);
+			return -1;
+		}
+		*secret = xstrdup(v);
+		return 0;
+	}
+	if (file == NULL)
+		return 0;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(err, "--oauth-client-secret-file: %s: %s", file,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+		log_warnx("%s may be read by others; chmod 600 it", file);
+	while (len < sizeof buf - 1) {
+		n = read(fd, buf + len, sizeof buf - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (buf[0] == '\0') {
+		xasprintf(err, "--oauth-client-secret-file: %s has no secret "
+		    "on its first line", file);
+		return -1;
+	}
+	*secret = xstrdup(buf);
+	memset(buf, 0, sizeof buf);
+	return 0;
+}
+
+struct oauth *
+oauth_new(struct event_base *base, struct curl_event *ce,
+    const struct oauth_config *cfg, oauth_done_cb done, void *arg)
+{
+	struct oauth	*o;
+	json_object	*doc;
+	char		*dir;
+
+	o = xcalloc(1, sizeof *o);
+	o->base = base;
+	o->ce = ce;
+	o->done = done;
+	o->arg = arg;
+	o->server_url = xstrdup(cfg->server_url);
+	if (cfg->client_id != NULL)
+		o->cfg_client_id = xstrdup(cfg->client_id);
+	if (cfg->client_secret != NULL)
+		o->cfg_client_secret = xstrdup(cfg->client_secret);
+	if (cfg->client_metadata_url != NULL)
+		o->cimd_url = xstrdup(cfg->client_metadata_url);
+	o->cfg_port = cfg->callback_port;
+	if (cfg->open_cmd != NULL && strcmp(cfg->open_cmd, "none") == 0)
+		o->open_none = 1;
+	else if (cfg->open_cmd != NULL)
+		o->open_argv = oauth_split_command(cfg->open_cmd);
+	o->timeout_ms = cfg->timeout_ms;
+	o->allow_http = cfg->allow_http;
+	o->kick = event_new(base, -1, 0, oauth_lock, o);
+	o->lock_timer = evtimer_new(base, oauth_lock, o);
+	o->timer = evtimer_new(base, oauth_timed_out, o);
+	o->reaper = evtimer_new(base, oauth_reap, o);
+
+	dir = cfg->store_dir != NULL ? xstrdup(cfg->store_dir) :
+	    oauth_store_default_dir();
+	if (dir == NULL)
+		log_debug("neither XDG_CONFIG_HOME nor HOME is set: OAuth "
+		    "tokens would be kept in memory only");
+	o->store_dir = dir;
+	/* What an earlier run stored is used from the start. */
+	if (dir != NULL && access(dir, F_OK) == 0)
+		oauth_store_ensure(o);
+	if (o->store != NULL && (doc = oauth_store_load(o->store)) != NULL) {
+		if (oauth_take_stored(o, doc))
+			log_debug("using the stored sign-in for %s",
+			    o->server_url);
+		json_object_put(doc);
+	}
+	return o;
+}
+
+void
+oauth_free(struct oauth *o)
+{
+	if (o == NULL)
+		return;
+	oauth_flow_clear(o);
+	oauth_reap(-1, 0, o);
+	event_free(o->kick);
+	event_free(o->lock_timer);
+	event_free(o->timer);
+	event_free(o->reaper);
+	if (o->sigchld != NULL)
+		event_free(o->sigchld);
+	oauth_store_close(o->store);
+	free(o->store_dir);
+	json_object_put(o->memdoc);
+	oauth_forget(&o->access_token);
+	oauth_forget(&o->refresh_token);
+	free(o->token_issuer);
+	free(o->scope);
+	free(o->server_url);
+	free(o->cfg_client_id);
+	oauth_forget(&o->cfg_client_secret);
+	free(o->cimd_url);
+	oauth_free_vector(o->open_argv);
+	free(o);
+}
+
+struct curl_slist *
+oauth_header(struct oauth *o, struct curl_slist *h, const char *url)
+{
+	char	*s;
+
+	if (o->access_token == NULL || !oauth_same_origin(o->server_url, url))
+		return h;
+	xasprintf(&s, "Authorization: Bearer %s", o->access_token);
+	h = oauth_append(h, s);
+	oauth_forget(&s);
+	return h;
+}
+
+unsigned
+oauth_generation(const struct oauth *o)
+{
+	return o->gen;
+}
+
+int
+oauth_busy(const struct oauth *o)
+{
+	return o->step != OAUTH_IDLE;
+}
+
+int
+oauth_challenge(struct oauth *o, long status, const char *www_authenticate,
+    unsigned gen)
+{
+	struct oauth_bearer	b;
+
+	if (o->step != OAUTH_IDLE)
+		return 1;	/* one runs: wait for it */
+	if (gen != o->gen)
+		return 1;	/* the token changed since it left */
+	if (oauth_parse_bearer(www_authenticate, &b) == -1)
+		return 0;
+	if (status == 403 && (b.error == NULL ||
+	    strcmp(b.error, "insufficient_scope") != 0)) {
+		oauth_bearer_clear(&b);
+		return 0;
+	}
+	oauth_bearer_clear(&o->bearer);
+	o->bearer = b;
+	o->status = status;
+	o->step_up = status == 403;
+	o->step = OAUTH_LOCK;
+	if (o->step_up)
+		log_info("the server wants more scope (%s): signing in again",
+		    b.scope != NULL ? b.scope : "unnamed");
+	else
+		log_info("the server wants a sign-in (HTTP %ld)", status);
+	oauth_set_timer(o->timer, o->timeout_ms);
+	event_active(o->kick, 0, 0);
+	return 1;
+}

@@ -1,0 +1,482 @@
+#!/usr/bin/env python3
+"""Client mode signing in with OAuth against an MCP server and an
+authorization server written here: the first sign-in and its store (0700
+directory, 0600 file, tokens never logged and never sent anywhere but the
+MCP endpoint), the stored sign-in used again, a refresh with rotation, a
+refused refresh answered by signing in again, two instances started
+together sharing one sign-in, a hostile authorization server whose
+authorization endpoint is refused before anything runs, --oauth-timeout,
+callbacks with the wrong state or replayed, and --no-oauth.  The browser is
+a small script that fetches the URL.  Python standard library only;
+bounded timeouts; 77 if the binary is missing.
+"""
+import base64
+import hashlib
+import http.server
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal
+import stat
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    "client_faults", os.path.join(SRCDIR, "tests", "client-faults.py"))
+lib = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lib)
+Bridge, BRIDGES, INIT, INITIALIZED = lib.Bridge, lib.BRIDGES, lib.INIT, \
+    lib.INITIALIZED
+
+TMP = tempfile.mkdtemp(prefix="client-oauth.")
+
+# The browser: fetch the authorization URL, then visit the redirect (our
+# callback) as told: "follow" once; "slow" after a second; "tricks" first
+# with a wrong state, then for real, then the same again.  Every step is
+# written to LOG, so a test can see whether the script ran at all.
+OPENER = os.path.join(TMP, "opener.py")
+with open(OPENER, "w") as f:
+    f.write('''import sys, time, urllib.error, urllib.request, urllib.parse
+mode, log, url = sys.argv[1], sys.argv[2], sys.argv[3]
+def note(s):
+    with open(log, "a") as f:
+        f.write(s + "\\n")
+note("opened " + url)
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *a):
+        return None
+op = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect)
+def get(u):
+    try:
+        return op.open(u, timeout=10).status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except Exception as e:
+        return "refused"
+if mode == "slow":
+    time.sleep(1)
+try:
+    op.open(url, timeout=10)
+    sys.exit("no redirect")
+except urllib.error.HTTPError as e:
+    back = e.headers["Location"]
+if mode == "tricks":
+    p = urllib.parse.urlsplit(back)
+    q = urllib.parse.parse_qsl(p.query)
+    q = [(k, "x" + v if k == "state" else v) for k, v in q]
+    note("bogus %s" % get(p._replace(query=urllib.parse.urlencode(q)).geturl()))
+note("real %s" % get(back))
+if mode == "tricks":
+    time.sleep(0.2)
+    note("replay %s" % get(back))
+''')
+
+
+def opener(mode, log):
+    return "python3 %s %s %s" % (OPENER, mode, log)
+
+
+# ---------------------------------------------------------------- servers
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.base = None
+        self.auth_endpoint = None       # metadata override (hostile)
+        self.refuse_refresh = False
+        self.access = set()             # valid access tokens
+        self.refresh = set()            # valid refresh tokens
+        self.codes = {}
+        self.count = {"authorize": 0, "register": 0, "code": 0,
+                      "refresh": 0, "prm": 0, "401": 0}
+        self.seen = []                  # (path, Authorization header)
+        self.issued = []                # every token and code, for logs
+
+    def new(self, prefix):
+        t = prefix + secrets.token_urlsafe(16)
+        self.issued.append(t)
+        return t
+
+    def tokens(self):
+        at, rt = self.new("at-"), self.new("rt-")
+        self.access.add(at)
+        self.refresh.add(rt)
+        return {"access_token": at, "token_type": "Bearer",
+                "expires_in": 3600, "refresh_token": rt}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    @property
+    def st(self):
+        return self.server.st
+
+    def reply(self, code, obj=None, headers=None):
+        body = json.dumps(obj).encode() if obj is not None else b""
+        self.send_response(code)
+        if obj is not None:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body(self):
+        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
+
+    def note(self):
+        u = urllib.parse.urlsplit(self.path)
+        with self.st.lock:
+            self.st.seen.append((u.path, self.headers.get("Authorization")))
+        return u
+
+    def do_GET(self):
+        st, u = self.st, self.note()
+        base = st.base
+        if u.path == "/.well-known/oauth-protected-resource/mcp":
+            st.count["prm"] += 1
+            return self.reply(200, {"resource": base + "/mcp",
+                                    "authorization_servers": [base]})
+        if u.path == "/.well-known/oauth-authorization-server":
+            return self.reply(200, {
+                "issuer": base,
+                "authorization_endpoint": st.auth_endpoint or
+                base + "/authorize",
+                "token_endpoint": base + "/token",
+                "registration_endpoint": base + "/register",
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none"],
+                "response_types_supported": ["code"],
+                "authorization_response_iss_parameter_supported": True})
+        if u.path == "/authorize":
+            q = dict(urllib.parse.parse_qsl(u.query))
+            with st.lock:
+                st.count["authorize"] += 1
+                assert q["response_type"] == "code"
+                assert q["code_challenge_method"] == "S256"
+                assert q["resource"] == base + "/mcp", q
+                code = st.new("code-")
+                st.codes[code] = q
+            loc = "%s?%s" % (q["redirect_uri"], urllib.parse.urlencode(
+                {"code": code, "state": q["state"], "iss": base}))
+            return self.reply(302, headers={"Location": loc})
+        self.reply(405 if u.path == "/mcp" else 404)
+
+    def do_POST(self):
+        st, u = self.st, self.note()
+        data = self.body()
+        if u.path == "/register":
+            reg = json.loads(data)
+            assert reg["redirect_uris"][0].startswith("http://127.0.0.1:")
+            with st.lock:
+                st.count["register"] += 1
+                cid = "client-%d" % st.count["register"]
+            return self.reply(201, {"client_id": cid,
+                                    "redirect_uris": reg["redirect_uris"]})
+        if u.path == "/token":
+            f = dict(urllib.parse.parse_qsl(data.decode()))
+            with st.lock:
+                if f.get("grant_type") == "authorization_code":
+                    q = st.codes.pop(f.get("code"), None)
+                    ch = base64.urlsafe_b64encode(hashlib.sha256(
+                        f.get("code_verifier", "").encode()).digest())
+                    if (q is None or ch.decode().rstrip("=") !=
+                            q["code_challenge"] or
+                            f.get("redirect_uri") != q["redirect_uri"] or
+                            f.get("resource") != st.base + "/mcp"):
+                        return self.reply(400, {"error": "invalid_grant"})
+                    st.count["code"] += 1
+                    return self.reply(200, st.tokens())
+                if f.get("grant_type") == "refresh_token":
+                    st.count["refresh"] += 1
+                    rt = f.get("refresh_token")
+                    if st.refuse_refresh or rt not in st.refresh:
+                        return self.reply(400, {"error": "invalid_grant"})
+                    st.refresh.discard(rt)      # rotation: spent
+                    return self.reply(200, st.tokens())
+            return self.reply(400, {"error": "unsupported_grant_type"})
+        if u.path != "/mcp":
+            return self.reply(404)
+        auth = self.headers.get("Authorization", "")
+        with st.lock:
+            ok = auth.startswith("Bearer ") and auth[7:] in st.access
+            if not ok:
+                st.count["401"] += 1
+        if not ok:
+            return self.reply(401, {"error": "invalid_token"}, {
+                "WWW-Authenticate": 'Bearer resource_metadata="%s/.well-'
+                'known/oauth-protected-resource/mcp"' % st.base})
+        msg = json.loads(data)
+        if "id" not in msg:
+            return self.reply(202)
+        if msg["method"] == "initialize":
+            res = {"protocolVersion": lib.VERSION, "capabilities":
+                   {"tools": {}}, "serverInfo": {"name": "t", "version": "1"}}
+        elif msg["method"] == "tools/list":
+            res = {"tools": [{"name": "t", "inputSchema": {"type":
+                                                           "object"}}]}
+        else:
+            res = {}
+        self.reply(200, {"jsonrpc": "2.0", "id": msg["id"], "result": res})
+
+    def do_DELETE(self):
+        self.note()
+        self.reply(405)
+
+
+class Server:
+    def __init__(self):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     Handler)
+        self.httpd.daemon_threads = True
+        self.st = self.httpd.st = State()
+        self.st.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever,
+                         daemon=True).start()
+
+    def url(self):
+        return self.st.base + "/mcp"
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def bridge(srv, store, *args, mode="follow", log=None):
+    log = log or os.path.join(TMP, "opener.log")
+    return Bridge(srv.url(), "--oauth-store", store, "--oauth-open",
+                  opener(mode, log), "--oauth-timeout", "20s", *args)
+
+
+def tools_list(b, i):
+    b.send({"jsonrpc": "2.0", "id": i, "method": "tools/list"})
+    r = b.recv(timeout=30)
+    assert r.get("id") == i and "result" in r, r
+    return r
+
+
+def done(b):
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    return b.stderr()
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def stored(store):
+    (name,) = [n for n in os.listdir(store) if n.endswith(".json")]
+    with open(os.path.join(store, name)) as f:
+        return os.path.join(store, name), json.load(f)
+
+
+# ---------------------------------------------------------------- scenarios
+
+def scenario_signin_refresh():
+    srv = Server()
+    st = srv.st
+    store = os.path.join(TMP, "one", "store")
+    logs = []
+
+    # The first sign-in: initialize waits for it.
+    b = bridge(srv, store)
+    b.send(INIT)
+    r = b.recv(timeout=30)
+    assert r["id"] == 0 and "result" in r, r
+    b.send(INITIALIZED)
+    tools_list(b, 1)
+    logs.append(done(b))
+    assert st.count["authorize"] == 1 and st.count["register"] == 1 and \
+        st.count["code"] == 1, st.count
+    assert mode_of(store) == 0o700, oct(mode_of(store))
+    path, doc = stored(store)
+    assert mode_of(path) == 0o600, oct(mode_of(path))
+    assert doc["tokens"]["access_token"] in st.access
+    assert doc["clients"][st.base]["client_id"] == "client-1"
+    assert not [n for n in os.listdir(store) if n.startswith(".")], \
+        "a temporary file was left behind"
+
+    # The next run uses the stored token: no 401, no sign-in.
+    before = st.count["401"]
+    b = bridge(srv, store)
+    b.handshake()
+    tools_list(b, 1)
+    logs.append(done(b))
+    assert st.count["401"] == before and st.count["authorize"] == 1, \
+        st.count
+
+    # The token is refused: refreshed, and the refresh token rotated.
+    old_rt = doc["tokens"]["refresh_token"]
+    st.access.clear()
+    b = bridge(srv, store)
+    b.handshake()
+    tools_list(b, 1)
+    logs.append(done(b))
+    assert st.count["refresh"] == 1 and st.count["authorize"] == 1, st.count
+    _, doc = stored(store)
+    assert doc["tokens"]["refresh_token"] != old_rt
+    assert doc["tokens"]["refresh_token"] in st.refresh
+    assert old_rt not in st.refresh
+
+    # A refused refresh: sign in again, with the registration kept.
+    st.access.clear()
+    st.refuse_refresh = True
+    b = bridge(srv, store)
+    b.handshake()
+    tools_list(b, 1)
+    logs.append(done(b))
+    assert st.count["refresh"] == 2 and st.count["authorize"] == 2 and \
+        st.count["register"] == 1, st.count
+
+    # Tokens only to the MCP endpoint, in the header; never in a log.
+    for p, auth in st.seen:
+        if p != "/mcp":
+            assert auth is None, "Authorization sent to %s" % p
+        else:
+            assert auth is None or auth.startswith("Bearer "), auth
+    for t in st.issued:
+        for log in logs:
+            assert t not in log, "a token or code is in the log"
+    srv.stop()
+
+
+def scenario_shared_signin():
+    srv = Server()
+    st = srv.st
+    store = os.path.join(TMP, "shared")
+    # The browser takes a second: long enough for both to want it.
+    bs = [bridge(srv, store, mode="slow") for _ in range(2)]
+    for b in bs:
+        b.send(INIT)
+    for b in bs:
+        r = b.recv(timeout=30)
+        assert r["id"] == 0 and "result" in r, r
+        b.send(INITIALIZED)
+        tools_list(b, 1)
+    logs = [done(b) for b in bs]
+    assert st.count["authorize"] == 1 and st.count["code"] == 1, st.count
+    assert any("another mcpbridge" in log for log in logs), \
+        "neither waited for the other"
+    srv.stop()
+
+
+def scenario_hostile():
+    srv = Server()
+    st = srv.st
+    log = os.path.join(TMP, "hostile.log")
+    pwned = os.path.join(TMP, "pwned")
+    for bad in ("https://evil.example/$(touch${IFS}%s)" % pwned,
+                "https://evil.example/`touch %s`" % pwned,
+                "https://evil.example/a;touch %s" % pwned,
+                "file:///etc/passwd",
+                "javascript:alert(1)",
+                "http://evil.example/authorize"):
+        st.auth_endpoint = bad
+        b = bridge(srv, os.path.join(TMP, "hostile-store"), log=log)
+        b.send(INIT)
+        r = b.recv(timeout=30)
+        assert "error" in r, r
+        assert "refus" in r["error"]["message"], r
+        status, _ = b.finish()
+        assert status == 77, status
+    assert not os.path.exists(log), "the opener ran"
+    assert not os.path.exists(pwned), "a shell ran"
+    assert st.count["authorize"] == 0 and st.count["register"] == 0, \
+        st.count
+    srv.stop()
+
+
+def scenario_timeout():
+    srv = Server()
+    b = Bridge(srv.url(), "--oauth-store", os.path.join(TMP, "timeout"),
+               "--oauth-open", "none", "--oauth-timeout", "2s")
+    b.send(INIT)
+    r = b.recv(timeout=15)
+    assert "error" in r and "--oauth-timeout" in r["error"]["message"], r
+    assert "open this URL" in b.stderr(), "the URL was not printed"
+    status, _ = b.finish()
+    assert status == 77, status
+    srv.stop()
+
+
+def scenario_callbacks():
+    srv = Server()
+    log = os.path.join(TMP, "tricks.log")
+    b = bridge(srv, os.path.join(TMP, "tricks"), mode="tricks", log=log)
+    b.handshake()
+    tools_list(b, 1)
+    done(b)
+    for _ in range(100):               # the script outlives the bridge
+        with open(log) as f:
+            notes = f.read()
+        if "replay" in notes:
+            break
+        time.sleep(0.1)
+    # A callback with the wrong state is turned away and the right one
+    # still works; after it, nothing is listening any more.
+    assert "bogus 400" in notes and "real 200" in notes and \
+        "replay refused" in notes, notes
+    assert srv.st.count["code"] == 1
+    srv.stop()
+
+
+def scenario_no_oauth():
+    srv = Server()
+    b = Bridge(srv.url(), "--no-oauth", "--oauth-store",
+               os.path.join(TMP, "none"))
+    b.send(INIT)
+    r = b.recv(timeout=15)
+    assert r["error"]["data"]["httpStatus"] == 401, r
+    status, _ = b.finish()
+    assert status == 77, status
+    assert srv.st.count["prm"] == 0
+    srv.stop()
+
+
+SCENARIOS = [scenario_signin_refresh, scenario_shared_signin,
+             scenario_hostile, scenario_timeout, scenario_callbacks,
+             scenario_no_oauth]
+
+
+def main():
+    signal.alarm(240)
+    only = sys.argv[1:]
+    failed = 0
+    for sc in SCENARIOS:
+        name = sc.__name__[len("scenario_"):]
+        if only and name not in only:
+            continue
+        del BRIDGES[:]
+        try:
+            sc()
+            print("ok - %s" % name)
+        except Exception as e:          # report and go on
+            failed += 1
+            print("not ok - %s: %r" % (name, e))
+            import traceback
+            traceback.print_exc()
+            for b in BRIDGES:
+                print("---- mcpbridge's log:")
+                print(b.stderr()[-4000:])
+                if b.p.poll() is None:
+                    b.p.kill()
+    shutil.rmtree(TMP, ignore_errors=True)
+    print("%d failed" % failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
