@@ -90,6 +90,7 @@ enum load_what {
 	W_NOTIFY,		/* notifications/initialized */
 	W_CALL,			/* tools/call */
 	W_STREAM,		/* GET of an event stream */
+	W_DELETE,		/* DELETE of a session, at the end */
 };
 
 /* A session's progress through set-up. */
@@ -203,6 +204,7 @@ struct load {
 
 	struct event		*timeout;
 	struct event		*hold;
+	int			 deleting;	/* DELETEs not answered yet */
 };
 
 static void	load_conn_read(struct bufferevent *, void *);
@@ -953,6 +955,11 @@ load_conn_done(struct load_conn *c)
 
 	c->busy = 0;
 	c->what = W_NONE;
+	if (what == W_DELETE) {
+		if (--ld->deleting == 0)
+			event_base_loopbreak(ld->base);
+		return;
+	}
 	if (s == NULL) {
 		load_client_fail(cl, "event stream ended");
 		return;
@@ -1439,6 +1446,10 @@ load_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct load	*ld = arg;
 
+	if (ld->finished) {
+		event_base_loopbreak(ld->base);	/* DELETEs left unanswered */
+		return;
+	}
 	load_error(ld, "timed out after %d s (%d of %d sessions set up, "
 	    "%d done)", ld->timeout_s, ld->ready, ld->nclients, ld->done);
 	if (ld->idle && !ld->finished)
@@ -1473,6 +1484,34 @@ load_idle_report(struct load *ld)
 	fflush(stdout);
 	ld->hold = evtimer_new(ld->base, load_stop, ld);
 	evtimer_add(ld->hold, &tv);
+}
+
+/*
+ * Streamable HTTP sessions are ended with DELETE, so that a server that
+ * runs one child per session lets them go before the next run (the loop
+ * stops when all are answered, or at the timeout).
+ */
+static void
+load_delete(struct load *ld)
+{
+	struct load_client	*cl;
+	struct load_conn	*c;
+	struct timeval		 tv = { 2, 0 };
+	int			 i;
+
+	if (ld->mode != LOAD_STREAMABLE)
+		return;
+	for (i = 0; i < ld->nclients; i++) {
+		cl = &ld->clients[i];
+		c = cl->slots[0].conn;
+		if (cl->sid[0] == '\0' || c->busy)
+			continue;
+		if (load_conn_request(c, W_DELETE, "DELETE", ld->mcp_path,
+		    NULL, 0) == 0)
+			ld->deleting++;
+	}
+	if (ld->deleting > 0)
+		evtimer_add(ld->timeout, &tv);
 }
 
 static void
@@ -1515,7 +1554,9 @@ load_finish(struct load *ld)
 	    ld->nlat > 0 ? (double)ld->lat[ld->nlat - 1] / 1000.0 : 0, cpu,
 	    ld->rss_start, ld->rss_ready, ld->rss_end, ld->hwm_end);
 	fflush(stdout);
-	event_base_loopbreak(ld->base);
+	load_delete(ld);
+	if (ld->deleting == 0)
+		event_base_loopbreak(ld->base);
 }
 
 /* ---- main ---- */
@@ -1615,7 +1656,8 @@ main(int argc, char **argv)
 		{ "sse-path", required_argument, NULL, 'e' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct load		 ld;
+	/* Static: what it holds at exit is reachable, not a leak. */
+	static struct load	 ld;
 	struct load_client	*cl;
 	struct timeval		 tv;
 	const char		*mcp = "/mcp", *sse = "/sse";
