@@ -449,6 +449,12 @@ out:
 		event_free(s.sigint);
 	if (s.sighup != NULL)
 		event_free(s.sighup);
+	/* We are leaving anyway.  Freeing the signal events gave the default
+	 * actions back; a signal during the cleanup below must not kill the
+	 * process (its exit status would say "killed" instead of 0). */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	if (s.http != NULL)
 		http_free(s.http);
 	s.http = NULL;
