@@ -2052,6 +2052,59 @@ END_TEST
 #define RAND_K	20
 #define RAND_M	200
 
+/*
+ * A session whose own child refused its initialize tries again: what the
+ * first attempt declared is replaced, not leaked (LeakSanitizer sees it
+ * in the sanitizer build).  Found by tests/fuzz/fuzz_mux.
+ */
+START_TEST(test_isolation_reinit)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*s;
+	json_object		*r;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.isolation = MUX_ISOLATION_SESSION;
+	h_init(&h, &cfg);
+	s = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'initialize','params':{'protocolVersion':'2025-06-18',"
+	    "'capabilities':{'roots':{}},'clientInfo':{'name':'a',"
+	    "'version':'1'}}}"), MUX_RECV_REPLY);
+	h_clear(&h);
+	mux_child_up(h.m, s);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	mux_child_recv(h.m, s, J("{'jsonrpc':'2.0','id':%lld,'error':"
+	    "{'code':-1,'message':'not now'}}", (long long)cid));
+	h_drain(&h);
+	r = h_response(&h, s, 1, "1");
+	ck_assert_int_eq(PI(r, "error.code"), -1);
+	ck_assert(!mux_session_initialized(s));
+	h_clear(&h);
+
+	ck_assert_int_eq(h_send(&h, s, 2, "{'jsonrpc':'2.0','id':2,"
+	    "'method':'initialize','params':{'protocolVersion':'2025-06-18',"
+	    "'capabilities':{'sampling':{}},'clientInfo':{'name':'b',"
+	    "'version':'2'}}}"), MUX_RECV_REPLY);
+	cid = h_cid(&h, "initialize");
+	ck_assert_str_eq(PS(h_find(&h, MUX_OUT_CHILD, NULL, "initialize")->msg,
+	    "params.clientInfo.name"), "b");
+	h_clear(&h);
+	h_answer_s(&h, s, cid, "{'protocolVersion':'2025-06-18',"
+	    "'capabilities':{}}");
+	h_response(&h, s, 2, "2");
+	ck_assert(mux_session_initialized(s));
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	h_fini(&h);
+}
+END_TEST
+
 static uint64_t
 xorshift(uint64_t *state)
 {
@@ -2269,6 +2322,7 @@ mux_suite(void)
 	tc = tcase_create("lifecycle");
 	tcase_add_test(tc, test_child_restart);
 	tcase_add_test(tc, test_isolation);
+	tcase_add_test(tc, test_isolation_reinit);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");

@@ -6,8 +6,9 @@
  * whole and once cut at random points (as pipe reads cut them); both runs
  * must deliver the same values and count the same rejects.  Also checked:
  * only objects and arrays come out, a partial line never holds more than
- * max_line + 1 bytes, and what framer_write makes of a value is one line
- * the framer reads back as the same value.
+ * max_line + 1 bytes, what framer_write makes of a value is one line the
+ * framer reads back as the same value, and the values are those of a
+ * plain reference: each line parsed on its own with a fresh tokener.
  */
 #include "config.h"
 
@@ -83,6 +84,52 @@ deliver_cb(void *arg, json_object *msg)
 	json_object_put(msg);
 }
 
+/*
+ * What the framer should deliver, worked out the simple way: split at each
+ * "\n", drop one "\r", skip blank and over-long lines, parse each line
+ * with a tokener of its own.
+ */
+static void
+reference(struct evbuffer *texts, const uint8_t *data, size_t size,
+    size_t max_line)
+{
+	struct json_tokener	*tok;
+	json_object		*msg;
+	const uint8_t		*line, *nl, *next;
+	const char		*text;
+	size_t			 len, n, i;
+	int			 blank;
+
+	for (line = data; line < data + size; line = next) {
+		nl = memchr(line, '\n', (size_t)(data + size - line));
+		len = nl != NULL ? (size_t)(nl - line) :
+		    (size_t)(data + size - line);
+		next = nl != NULL ? nl + 1 : data + size;
+		n = len > 0 && line[len - 1] == '\r' ? len - 1 : len;
+		if (n > max_line)
+			continue;
+		for (blank = 1, i = 0; blank && i < n; i++)
+			blank = line[i] == ' ' || line[i] == '\t' ||
+			    line[i] == '\r';
+		if (blank)
+			continue;
+		tok = json_tokener_new_ex(128);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+		msg = json_tokener_parse_ex(tok, (const char *)line, (int)n);
+		if (msg != NULL &&
+		    json_tokener_get_error(tok) == json_tokener_success &&
+		    json_tokener_get_parse_end(tok) == n &&
+		    (json_object_is_type(msg, json_type_object) ||
+		    json_object_is_type(msg, json_type_array))) {
+			text = json_object_to_json_string_ext(msg, FLAGS);
+			evbuffer_add(texts, text, strlen(text));
+			evbuffer_add(texts, "\n", 1);
+		}
+		json_object_put(msg);
+		json_tokener_free(tok);
+	}
+}
+
 /* A small deterministic generator for the split points. */
 static uint32_t
 next_rand(uint32_t *s)
@@ -133,6 +180,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fuzz_in	 in;
 	struct framer	 whole, cut;
 	struct result	 a, b;
+	struct evbuffer	*ref;
 	size_t		 max_line, newlines = 0, i, alen;
 	uint32_t	 seed;
 	unsigned	 v;
@@ -169,6 +217,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (alen == 0 || memcmp(evbuffer_pullup(a.texts, -1),
 	    evbuffer_pullup(b.texts, -1), alen) == 0),
 	    "the values delivered differ");
+	ref = evbuffer_new();
+	reference(ref, data, size, max_line);
+	FUZZ_CHECK(alen == evbuffer_get_length(ref) &&
+	    (alen == 0 || memcmp(evbuffer_pullup(a.texts, -1),
+	    evbuffer_pullup(ref, -1), alen) == 0),
+	    "the values delivered differ from line-by-line parsing: %.*s",
+	    (int)(alen < 300 ? alen : 300), alen == 0 ? "" :
+	    (const char *)evbuffer_pullup(a.texts, -1));
+	evbuffer_free(ref);
 	evbuffer_free(a.texts);
 	evbuffer_free(b.texts);
 	return 0;

@@ -8,7 +8,8 @@
  * held) and "progress", "log" and "sample" (a notification or a server
  * request first, so the answer goes out as an event stream).
  *
- * Input: one configuration byte, then pieces, each a control byte, a
+ * Input: one configuration byte (short timers, small limits, tokens, the
+ * protocol version of the "@S" session), then pieces, each a control byte, a
  * two-byte length and that many bytes written on a new connection.  In a
  * piece "@S" becomes the id of a live Streamable HTTP session and "@L" that
  * of a live legacy session (made by the harness when asked for), so the
@@ -63,6 +64,7 @@ struct harness {
 	json_object		*childq;	/* what the child says next */
 	struct conn		 conns[MAX_CONNS + 2];
 	size_t			 nconns;
+	const char		*version;	/* of the "@S" session */
 	char			 sid[128];	/* Streamable HTTP session */
 	char			 lsid[128];	/* legacy session */
 };
@@ -245,7 +247,8 @@ static int
 status_ok(int code)
 {
 	static const int ok[] = { 200, 202, 204, 400, 401, 403, 404, 405, 406,
-		409, 411, 413, 414, 415, 417, 429, 431, 501, 503, 505 };
+		408, 409, 411, 413, 414, 415, 417, 429, 431, 501, 503,
+		505 };
 	size_t	i;
 
 	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -316,21 +319,21 @@ conn_send(struct conn *c, const char *p, size_t len)
 static void
 make_session(struct harness *h)
 {
-	static const char body[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
-	    "\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\","
-	    "\"capabilities\":{\"roots\":{}},\"clientInfo\":{\"name\":\"f\","
-	    "\"version\":\"1\"}}}";
-	char		 req[1024];
+	char		 body[512], req[1024];
 	struct conn	*c;
-	int		 len;
+	int		 len, blen;
 
 	if ((c = conn_open(h)) == NULL)
 		return;
+	blen = snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+	    "\"%s\",\"capabilities\":{\"roots\":{}},\"clientInfo\":"
+	    "{\"name\":\"f\",\"version\":\"1\"}}}", h->version);
 	len = snprintf(req, sizeof req, "POST /mcp HTTP/1.1\r\n"
 	    "Host: localhost\r\nAuthorization: Bearer fuzz\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Accept: application/json, text/event-stream\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", sizeof body - 1, body);
+	    "Content-Length: %d\r\n\r\n%s", blen, body);
 	conn_send(c, req, (size_t)len);
 	spin(h, 4);
 	if (!find_header(c, "Mcp-Session-Id", h->sid, sizeof h->sid))
@@ -440,6 +443,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_body = (conf & 2) ? 64 : CLI_DEFAULT_MAX_BODY;
 	cfg.max_queue = (conf & 4) ? 256 : CLI_DEFAULT_MAX_QUEUE;
 	cfg.auth_token_env = (conf & 8) ? "FUZZ_HTTP_TOKENS" : NULL;
+	/* 2025-11-25 sessions are primed and polled (SEP-1699). */
+	h.version = (conf & 16) ? "2025-11-25" : "2025-06-18";
 
 	h.base = event_base_new();
 	memset(&mc, 0, sizeof mc);

@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# fault-child-output.py: a child that misbehaves on its stdout.  It prints
+# garbage lines (banners, half JSON, a line cut inside a surrogate pair),
+# answers with a line over --max-message-size, stalls on a call, and stops
+# altogether (SIGSTOP).  Each costs only the request concerned, which gets
+# a clear JSON-RPC error (or its normal answer); other clients, and later
+# requests, are not hurt.
+# Exit 0 pass, 1 fail, 77 skip.
+import os
+import signal
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from faultlib import Session, call, check, echo_ok, main  # noqa: E402
+
+GARBAGE = [
+    "Server v1.0 starting on stdio...",
+    "{\"jsonrpc\":\"2.0\",\"id\":",
+    "42",
+    "[1,2",
+    "{\"jsonrpc\":\"2.0\",\"id\":999999999,\"result\":{}}",
+    "\x1b[31mred\x1b[0m \u00e9\u00e8 \ufffd",
+    # Cut inside a surrogate pair: must not garble the next line's escapes.
+    "{\"a\":\"\\ud83d",
+    "{\"a\":\"\\ud83d\\",
+]
+
+
+def text_of(ans):
+    return ans["result"]["content"][0]["text"]
+
+
+class Bystander(threading.Thread):
+    """Another client calling echo all along: every call must succeed,
+    quickly."""
+
+    def __init__(self, b):
+        super().__init__()
+        self.b, self.stop, self.errors, self.n = b, threading.Event(), [], 0
+        self.worst = 0.0
+
+    def run(self):
+        s = Session(self.b)
+        while not self.stop.is_set():
+            self.n += 1
+            t = time.time()
+            status, ans = s.post(call(self.n, "echo", message="b%d" % self.n))
+            took = time.time() - t
+            self.worst = max(self.worst, took)
+            if status != 200 or text_of(ans) != "b%d" % self.n:
+                self.errors.append((status, ans))
+            time.sleep(0.01)
+        s.delete()
+        s.close()
+
+
+def expect_timeout(s, id, msg, lo=0.8, hi=5.0):
+    t = time.time()
+    status, ans = s.post(msg)
+    took = time.time() - t
+    check(status == 200 and ans.get("id") == id and "error" in ans,
+          "id %d: wanted an error, got %d %r" % (id, status, ans))
+    check("timed out" in ans["error"]["message"],
+          "id %d: error %r" % (id, ans["error"]))
+    check(lo <= took <= hi, "id %d: error after %.2f s" % (id, took))
+
+
+def test(b):
+    b.wait_ready()
+    by = Bystander(b)
+    by.start()
+    s = Session(b)
+    try:
+        # Garbage: skipped and logged; the call that printed it is
+        # answered normally, and so is the next one.
+        for i, text in enumerate(GARBAGE):
+            status, ans = s.post(call(i, "print_garbage", text=text))
+            check(status == 200 and text_of(ans) ==
+                  "printed a non-JSON line", "garbage %d: %r" % (i, ans))
+            status, ans = s.post(call(100 + i, "echo",
+                                      message="\x01after \u00e9 %d" % i))
+            check(status == 200 and text_of(ans) ==
+                  "\x01after \u00e9 %d" % i, "after garbage %d: %r" % (i, ans))
+        log = b.stderr()
+        check(log.count("skipping non-JSON line") >= len(GARBAGE) - 1,
+              "garbage not logged")
+
+        # A line over the cap is dropped, whole; that request times out
+        # with an error, the next ones are fine.
+        status, ans = s.post(call(200, "long_line", bytes=1000))
+        check(status == 200 and len(text_of(ans)) == 1000, "long_line 1000")
+        for i in range(3):
+            expect_timeout(s, 201 + i, call(201 + i, "long_line",
+                                            bytes=200000))
+            status, ans = s.post(call(210 + i, "echo", message="ok"))
+            check(status == 200 and text_of(ans) == "ok", "after long line")
+        check("discarding a line of" in b.stderr(), "long line not logged")
+
+        # A call the child sits on: an error when --request-timeout
+        # passes, and the child is told to cancel it.
+        expect_timeout(s, 300, call(300, "delay", ms=4000))
+        status, ans = s.post(call(301, "echo", message="still"))
+        check(status == 200 and text_of(ans) == "still", "after stall")
+
+        # The child stops dead: requests get errors in time, the bridge
+        # stays responsive; when it resumes, all is well again.
+        child = b.wait_child()
+        os.kill(child, signal.SIGSTOP)
+        try:
+            by.stop.set()
+            by.join(10)
+            for i in range(3):
+                expect_timeout(s, 400 + i, call(400 + i, "echo",
+                                                message="x"))
+            t = time.time()
+            s2 = Session(b)       # the bridge answers initialize itself
+            status, ans = s2.post(call(1, "echo", message="y"))
+            check(status == 200 and "error" in ans, "stopped child: %r" % ans)
+            s2.close()
+            check(time.time() - t < 5, "bridge slow while the child is "
+                  "stopped")
+        finally:
+            os.kill(child, signal.SIGCONT)
+        status, ans = s.post(call(500, "echo", message="back"))
+        check(status == 200 and text_of(ans) == "back", "after SIGCONT %r" %
+              ans)
+        echo_ok(b)
+        check(b.children() == [child], "the child was replaced")
+    finally:
+        by.stop.set()
+        by.join(10)
+        s.close()
+    check(not by.errors, "bystander saw errors: %r" % by.errors[:3])
+    check(by.n > 20 and by.worst < 5.0, "bystander: %d calls, worst %.2f s" %
+          (by.n, by.worst))
+    print("bystander: %d calls, worst %.3f s" % (by.n, by.worst))
+
+
+if __name__ == "__main__":
+    main(test, "--max-message-size", "64K", "--request-timeout", "1s",
+         timeout=120)
