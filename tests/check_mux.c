@@ -18,6 +18,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mux.h"
+#include "testjson.h"
 
 #define ID_2_53_MINUS_1	9007199254740991LL
 
@@ -43,77 +44,6 @@ static const char *child_init_result =
     "'tasks':{'list':{},'cancel':{},'requests':{'tools':{'call':{}}}}},"
     "'serverInfo':{'name':'fake','version':'1.0'},"
     "'instructions':'be nice'}";
-
-/* JSON written with ' for " (and printf formats) keeps the tests readable. */
-static json_object *
-Jv(const char *fmt, va_list ap)
-{
-	json_object	*o;
-	char		*s, *p;
-
-	ck_assert_int_ge(vasprintf(&s, fmt, ap), 0);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			*p = '"';
-	}
-	o = json_tokener_parse(s);
-	ck_assert_msg(o != NULL, "bad JSON: %s", s);
-	free(s);
-	return o;
-}
-
-static json_object * __attribute__((format(printf, 1, 2)))
-J(const char *fmt, ...)
-{
-	va_list		 ap;
-	json_object	*o;
-
-	va_start(ap, fmt);
-	o = Jv(fmt, ap);
-	va_end(ap);
-	return o;
-}
-
-static const char *
-S(json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
-/* o at a dotted path ("result.task.taskId"), borrowed, or NULL. */
-static json_object *
-P(json_object *o, const char *path)
-{
-	char	*copy, *key, *save = NULL;
-
-	copy = strdup(path);
-	for (key = strtok_r(copy, ".", &save); key != NULL && o != NULL;
-	    key = strtok_r(NULL, ".", &save)) {
-		if (!json_object_object_get_ex(o, key, &o))
-			o = NULL;
-	}
-	free(copy);
-	return o;
-}
-
-static const char *
-PS(json_object *o, const char *path)
-{
-	json_object	*v = P(o, path);
-
-	return v == NULL ? NULL : json_object_get_string(v);
-}
-
-static int64_t
-PI(json_object *o, const char *path)
-{
-	json_object	*v = P(o, path);
-
-	ck_assert_msg(json_object_is_type(v, json_type_int),
-	    "%s is not an integer in %s", path, S(o));
-	return json_object_get_int64(v);
-}
 
 static void
 h_drain(struct h *h)
