@@ -27,7 +27,6 @@
 
 struct result {
 	struct evbuffer	*texts;		/* each value, serialised, one a line */
-	size_t		 max_line;
 };
 
 static void
@@ -198,7 +197,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	a.texts = evbuffer_new();
 	b.texts = evbuffer_new();
-	a.max_line = b.max_line = max_line;
 	framer_init(&whole, max_line, "whole");
 	framer_init(&cut, max_line, "cut");
 	run(&whole, &a, data, size, 0);
