@@ -2613,7 +2613,7 @@ mux_modern_ask(struct mux *m, struct mux_req *req)
 	struct modern_state	 st;
 	json_object		*inputs, *result, *answer;
 	uint64_t		 stream = req->stream;
-	char			*state;
+	char			*sealed, *state;
 
 	mux_mreq_unlist(m, req);
 	if (TAILQ_EMPTY(&mr->inputs) || s == NULL)
@@ -2629,7 +2629,12 @@ mux_modern_ask(struct mux *m, struct mux_req *req)
 	st.round = mr->round;
 	st.expires = mr->expires;
 	st.principal = mr->principal;
-	state = modern_state_seal(m->key, &st, mr->method, mr->name);
+	sealed = modern_state_seal(m->key, &st, mr->method, mr->name);
+	if (m->cfg.instance_id != NULL)
+		xasprintf(&state, "%s.%s", m->cfg.instance_id, sealed);
+	else
+		state = xstrdup(sealed);
+	free(sealed);
 
 	result = json_object_new_object();
 	mux_add(result, "resultType", json_object_new_string("input_required"));
@@ -2722,6 +2727,28 @@ mux_mreq_new(struct mux_session *s, const char *method, json_object *params)
 	return mr;
 }
 
+/*
+ * The sealed part of a requestState this instance made, or NULL if it
+ * names another instance (*owner: that name, *len its length; base64url
+ * has no dot, so a dot always ends an instance name).
+ */
+static const char *
+mux_state_own(const struct mux *m, const char *text, const char **owner,
+    size_t *len)
+{
+	const char	*id = m->cfg.instance_id, *dot;
+	size_t		 n;
+
+	dot = strchr(text, '.');
+	n = dot != NULL ? (size_t)(dot - text) : 0;
+	if (id == NULL ? dot == NULL :
+	    dot != NULL && strlen(id) == n && strncmp(text, id, n) == 0)
+		return dot != NULL ? dot + 1 : text;
+	*owner = dot != NULL ? text : "";
+	*len = n;
+	return NULL;
+}
+
 /* A retry with a requestState takes the parked request over. */
 static void
 mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
@@ -2734,9 +2761,25 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 	struct modern_state	 st;
 	json_object		*params = jsonrpc_params(msg), *token, *late;
 	json_object		*result, *error;
-	const char		*method = jsonrpc_method(msg);
+	const char		*method = jsonrpc_method(msg), *owner, *sealed;
+	size_t			 len;
 
-	if (modern_state_open(m->key, text, method,
+	if ((sealed = mux_state_own(m, text, &owner, &len)) == NULL) {
+		/* Another instance's child holds that request: say so, for
+		 * whoever set up the load balancer. */
+		if (len > 0)
+			mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+			    JSONRPC_INVALID_PARAMS, "Invalid params: "
+			    "requestState belongs to instance %.*s; the retry "
+			    "must reach that instance", (int)len, owner);
+		else
+			mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+			    JSONRPC_INVALID_PARAMS, "Invalid params: "
+			    "requestState was not made by this instance");
+		json_object_put(msg);
+		return;
+	}
+	if (modern_state_open(m->key, sealed, method,
 	    modern_request_name(method, params), &st) == 0 &&
 	    st.principal == s->principal)
 		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,

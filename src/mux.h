@@ -77,6 +77,11 @@ struct mux_config {
 	 * answers to an input_required result; 0 means
 	 * MODERN_STATE_TTL_MS. */
 	uint64_t		 input_timeout_ms;
+	/* With several instances behind a load balancer: requestState starts
+	 * with this name and a dot, so the balancer can send the retry to
+	 * the instance whose child holds the request.  NULL: no prefix.
+	 * Borrowed. */
+	const char		*instance_id;
 };
 
 enum mux_out_kind {

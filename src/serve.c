@@ -404,6 +404,7 @@ serve_run(const struct config *cfg)
 	mc.init_timeout_ms = cfg->init_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
+	mc.instance_id = cfg->instance_id;
 	s.mux = mux_new(&mc);
 	mux_tick(s.mux, serve_now_ms());
 

@@ -668,7 +668,7 @@ h_req(struct h *h, const char *fmt, ...)
 }
 
 static void
-h_start(struct h *h, uint64_t input_timeout_ms)
+h_start_id(struct h *h, uint64_t input_timeout_ms, const char *instance_id)
 {
 	struct mux_config	cfg;
 	json_object		*init;
@@ -677,6 +677,7 @@ h_start(struct h *h, uint64_t input_timeout_ms)
 	memset(h, 0, sizeof *h);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.input_timeout_ms = input_timeout_ms;
+	cfg.instance_id = instance_id;
 	h->m = mux_new(&cfg);
 	h->now = 1000;
 	mux_tick(h->m, h->now);
@@ -692,6 +693,12 @@ h_start(struct h *h, uint64_t input_timeout_ms)
 	h_drain(h);
 	ck_assert(mux_ready(h->m));
 	h_clear(h);
+}
+
+static void
+h_start(struct h *h, uint64_t input_timeout_ms)
+{
+	h_start_id(h, input_timeout_ms, NULL);
 }
 
 static void
@@ -864,6 +871,63 @@ START_TEST(test_mux_input_required)
 	    "'params':{'name':'t','requestState':'%s'," META "}}", state);
 	ck_assert_int_eq(PI(h_final(&h, s), "error.code"), -32602);
 	mux_session_close(h.m, s);
+	free(state);
+	h_stop(&h);
+}
+END_TEST
+
+/* Behind a load balancer: the state names its instance, which the
+ * balancer routes on; a state from elsewhere is refused and says whose. */
+START_TEST(test_mux_state_instance)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*a;
+	int64_t			 cid;
+	char			*state, *bare, *other;
+
+	h_start_id(&h, 0, "mcp1");
+	s = h_req(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	cid = PI(h_child_msg(&h, "tools/call"), "id");
+	h_clear(&h);
+	h_ask(&h, cid, "q", "k", "elicitation/create");
+	h_tick(&h, 30);
+	state = strdup(PS(h_final(&h, s), "result.requestState"));
+	mux_session_close(h.m, s);
+	h_clear(&h);
+	ck_assert_int_eq(strncmp(state, "mcp1.", 5), 0);
+	ck_assert_ptr_null(strchr(state + 5, '.'));
+	bare = state + 5;
+	ck_assert_int_ge(asprintf(&other, "mcp2.%s", bare), 0);
+
+	s = h_req(&h, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'t','requestState':'%s'," META "}}", other);
+	a = h_final(&h, s);
+	ck_assert_int_eq(PI(a, "error.code"), -32602);
+	ck_assert_ptr_nonnull(strstr(PS(a, "error.message"), "instance mcp2"));
+	mux_session_close(h.m, s);
+	h_clear(&h);
+	s = h_req(&h, "{'jsonrpc':'2.0','id':3,'method':'tools/call',"
+	    "'params':{'name':'t','requestState':'%s'," META "}}", bare);
+	ck_assert_int_eq(PI(h_final(&h, s), "error.code"), -32602);
+	mux_session_close(h.m, s);
+	h_clear(&h);
+
+	/* Neither refusal used the state up. */
+	s = h_req(&h, "{'jsonrpc':'2.0','id':4,'method':'tools/call',"
+	    "'params':{'name':'t','requestState':'%s','inputResponses':{'k':"
+	    "{'action':'accept','content':{}}}," META "}}", state);
+	ck_assert_str_eq(PS(h_find(&h, MUX_OUT_CHILD, NULL, "", 0)->msg, "id"),
+	    "q");
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','id':%lld,'result':{'content':[]}}",
+	    (long long)cid);
+	a = h_final(&h, s);
+	ck_assert_int_eq(PI(a, "id"), 4);
+	ck_assert_str_eq(PS(a, "result.resultType"), "complete");
+	mux_session_close(h.m, s);
+	free(other);
 	free(state);
 	h_stop(&h);
 }
@@ -1090,6 +1154,7 @@ modern_suite(void)
 	tc = tcase_create("mux");
 	tcase_add_test(tc, test_mux_discover_forward);
 	tcase_add_test(tc, test_mux_input_required);
+	tcase_add_test(tc, test_mux_state_instance);
 	tcase_add_test(tc, test_mux_state_expiry);
 	tcase_add_test(tc, test_mux_missing_capability);
 	tcase_add_test(tc, test_mux_listen);

@@ -4,11 +4,13 @@
 # and scripts/nginx.conf.example with only the addresses, the port and the
 # log target replaced.  30 clients over both transports (raw HTTP) and two
 # `mcpbridge client`s get their own answers only, each request routed by the
-# prefix of its session id.  Then one instance is drained (SIGTERM): its
-# calls in flight finish and the balancer gives it no new session; another
-# is killed (SIGKILL): its clients get 404 and start new sessions, which
-# mcpbridge client does without its local client noticing.  Clients of the
-# survivor see nothing; no request is answered twice or to another client.
+# prefix of its session id; 2026-07-28 clients' retries after an
+# input_required result reach the instance that holds the call.  Then one
+# instance is drained (SIGTERM): its calls in flight finish and the
+# balancer gives it no new session; another is killed (SIGKILL): its
+# clients get 404 and start new sessions, which mcpbridge client does
+# without its local client noticing.  Clients of the survivor see
+# nothing; no request is answered twice or to another client.
 # Prints what each instance served.
 # Exit 0 pass, 1 fail, 77 skip (neither haproxy nor nginx installed, unless
 # MCPBRIDGE_REQUIRE_NODE is set: CI installs them).
@@ -397,6 +399,64 @@ class Nginx(Balancer):
 
 
 # ---- clients ----
+
+MODERN = "2026-07-28"
+MODERN_META = {"io.modelcontextprotocol/protocolVersion": MODERN,
+               "io.modelcontextprotocol/clientCapabilities": {
+                   "elicitation": {}},
+               "io.modelcontextprotocol/clientInfo": {"name": "scaleout",
+                                                      "version": "1"}}
+MODERN_ROUNDS = 9	# by chance all nine retries would reach their
+			# instance once in 3^9
+
+
+def modern_call(ep, rid, tool, extra=None):
+    """One 2026-07-28 tools/call (no session) through the balancer."""
+    params = {"name": tool, "arguments": {}, "_meta": MODERN_META}
+    params.update(extra or {})
+    r = Response(ep, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call",
+        "Mcp-Name": tool}, rpc(rid, "tools/call", params))
+    try:
+        if r.status != 200:
+            raise Failure("modern %s: HTTP %d %r" % (tool, r.status,
+                                                      r.body()))
+        return r.answer()
+    finally:
+        r.close()
+
+
+def modern_rounds(kind, ep, instances):
+    """input_required, then the retry with the answer: the retry must
+    reach the instance whose child holds the call.  HAProxy finds it in
+    the requestState, so there the first call goes straight to each
+    instance in turn; nginx goes by the client's address, so there both
+    go through it."""
+    tool = "test_input_required_result_elicitation"
+    issuers = {}
+    for i in range(MODERN_ROUNDS):
+        direct = NAMES[i % len(NAMES)] if kind == "haproxy" else None
+        first = modern_call(instances[direct].ep if direct else ep,
+                            "m%d" % i, tool)
+        res = first.get("result", {})
+        check(res.get("resultType") == "input_required",
+              "modern: %r" % first)
+        state = res["requestState"]
+        issuer = state.split(".", 1)[0]
+        check(issuer in NAMES and issuer == (direct or issuer),
+              "requestState %r from %s" % (state, direct))
+        issuers[issuer] = issuers.get(issuer, 0) + 1
+        name = "Al%d" % i
+        done = modern_call(ep, "r%d" % i, tool, {
+            "requestState": state, "inputResponses": {"user_name": {
+                "action": "accept", "content": {"name": name}}}})
+        check(done.get("id") == "r%d" % i and "result" in done,
+              "modern retry through %s: %r" % (kind, done))
+        check(text_of(done) == "Hello, %s!" % name,
+              "modern retry got %r" % text_of(done))
+    print("# %s: %d input_required retries reached their instance %r" %
+          (kind, MODERN_ROUNDS, issuers))
 
 class Lost(Exception):
     """The session is gone (404, or its connection broke): start anew."""
@@ -822,6 +882,7 @@ def run(kind, lb, instances, tmp):
           "trouble before any fault")
     print("# %s: %d sessions, %r; answers routed to their instances" %
           (kind, len(clients) + len(bridges), spread))
+    modern_rounds(kind, ep, instances)
 
     # Who goes: the instance of the Streamable HTTP mcpbridge client is
     # killed, that of the legacy one (or another) drained.
