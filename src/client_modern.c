@@ -179,7 +179,7 @@ client_modern_local(const char *method, int is_request)
 		return CLIENT_MODERN_ANSWER;
 	if (strcmp(method, "resources/subscribe") == 0 ||
 	    strcmp(method, "resources/unsubscribe") == 0)
-		return CLIENT_MODERN_REFUSE;
+		return CLIENT_MODERN_LISTEN;
 	return CLIENT_MODERN_SEND;
 }
 
@@ -194,16 +194,6 @@ client_modern_log_level(json_object *msg)
 
 /* ---- initialize from server/discover ---- */
 
-/* A capability object without the key named. */
-static void
-cm_drop(json_object *caps, const char *cap, const char *key)
-{
-	json_object	*o;
-
-	if ((o = cm_get(caps, cap, json_type_object)) != NULL)
-		json_object_object_del(o, key);
-}
-
 json_object *
 client_modern_init_result(json_object *discover, json_object *init)
 {
@@ -217,16 +207,10 @@ client_modern_init_result(json_object *discover, json_object *init)
 	json_object_object_add(r, "protocolVersion",
 	    json_object_new_string(asked));
 
-	/* Change notifications come only on subscriptions/listen, which
-	 * the bridge does not relay: promise none. */
 	if ((caps = cm_get(discover, "capabilities", json_type_object)) != NULL)
 		caps = cm_copy(caps);
 	else
 		caps = json_object_new_object();
-	cm_drop(caps, "tools", "listChanged");
-	cm_drop(caps, "prompts", "listChanged");
-	cm_drop(caps, "resources", "listChanged");
-	cm_drop(caps, "resources", "subscribe");
 	json_object_object_add(r, "capabilities", caps);
 
 	meta = cm_get(discover, "_meta", json_type_object);

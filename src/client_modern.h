@@ -50,7 +50,7 @@ enum client_modern_local {
 	CLIENT_MODERN_SEND,		/* a request for the server */
 	CLIENT_MODERN_ANSWER,		/* ping, logging/setLevel: {} */
 	CLIENT_MODERN_SWALLOW,		/* notifications: none go to the server */
-	CLIENT_MODERN_REFUSE,		/* resources/(un)subscribe: an error */
+	CLIENT_MODERN_LISTEN,		/* resources/(un)subscribe: the stream */
 };
 enum client_modern_local client_modern_local(const char *method,
 		    int is_request);
@@ -63,8 +63,8 @@ const char	*client_modern_log_level(json_object *msg);
  * The legacy initialize result for the local client's initialize (its
  * message, for the protocolVersion it asked for) from a DiscoverResult:
  * that version if the bridge speaks it, else the latest legacy one; the
- * server's capabilities without what needs subscriptions/listen
- * (listChanged, resources.subscribe); serverInfo; instructions.
+ * server's capabilities (list changes and resource subscriptions are
+ * relayed from a subscriptions/listen stream); serverInfo; instructions.
  */
 json_object	*client_modern_init_result(json_object *discover,
 		    json_object *init);

@@ -97,9 +97,9 @@ START_TEST(test_local)
 	ck_assert_int_eq(client_modern_local("logging/setLevel", 1),
 	    CLIENT_MODERN_ANSWER);
 	ck_assert_int_eq(client_modern_local("resources/subscribe", 1),
-	    CLIENT_MODERN_REFUSE);
+	    CLIENT_MODERN_LISTEN);
 	ck_assert_int_eq(client_modern_local("resources/unsubscribe", 1),
-	    CLIENT_MODERN_REFUSE);
+	    CLIENT_MODERN_LISTEN);
 	ck_assert_int_eq(client_modern_local("tools/call", 1),
 	    CLIENT_MODERN_SEND);
 	ck_assert_int_eq(client_modern_local("notifications/initialized", 0),
@@ -129,7 +129,9 @@ START_TEST(test_init_result)
 	    "'protocolVersion':'2025-06-18','capabilities':{}}}");
 	r = client_modern_init_result(d, init);
 	ck_assert_str_eq(S(r), "{\"protocolVersion\":\"2025-06-18\","
-	    "\"capabilities\":{\"tools\":{},\"resources\":{},\"logging\":{}},"
+	    "\"capabilities\":{\"tools\":{\"listChanged\":true},"
+	    "\"resources\":{\"subscribe\":true,\"listChanged\":true},"
+	    "\"logging\":{}},"
 	    "\"serverInfo\":{\"name\":\"s\",\"version\":\"2\"},"
 	    "\"instructions\":\"be kind\"}");
 	json_object_put(r);
