@@ -115,6 +115,8 @@
 #define CLIENT_DISCOVER_TRIES	3
 /* input_required rounds one request may take. */
 #define CLIENT_INPUT_ROUNDS	16
+/* tools/list pages read to learn a tool's x-mcp-header annotations. */
+#define CLIENT_RELIST_PAGES	32
 
 struct client;
 struct conn;
@@ -124,7 +126,7 @@ enum cmsg_state {
 	CMSG_POSTING,
 	CMSG_WAITING,
 	CMSG_BACKOFF,
-	CMSG_INPUT,		/* modern: waiting for the local client */
+	CMSG_INPUT,		/* modern: for the local client or a relist */
 };
 
 struct cmsg {
@@ -136,6 +138,8 @@ struct cmsg {
 	int			 barrier;
 	int			 is_init;
 	int			 is_discover;	/* ours, for the initialize peer */
+	int			 is_relist;	/* ours: tools/list for the peer */
+	int			 relisted;	/* tools/call: listed once */
 	int			 probed;	/* initialize: era settled first */
 	struct cmsg		*peer;		/* discover <-> initialize */
 	int			 discover_tries;
@@ -157,6 +161,7 @@ struct cmsg {
 	json_object		*asked;		/* our input id -> key */
 	int			 rounds;
 	int			 waits_listen;	/* subscribe: for the ack */
+	long			 http_status;	/* of an error answer */
 };
 TAILQ_HEAD(cmsgs, cmsg);
 
@@ -294,6 +299,7 @@ static void	get_open(struct client *);
 static void	reinit_failed(struct client *, int, const char *);
 static void	input_cancel_local(struct cmsg *, const char *);
 static void	listen_update(struct client *);
+static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
 
@@ -795,6 +801,11 @@ cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
 
 		log_warnx("%s (ours) failed: %s", method != NULL ? method :
 		    "a response", why);
+		if (cm->is_relist) {
+			/* The tools/call goes again as it is. */
+			relist_next(cm, NULL);
+			return;
+		}
 		cmsg_free(cm);
 		if (peer != NULL)
 			cmsg_fail(peer, status, why, http_status);
@@ -1433,6 +1444,19 @@ client_auth_done(void *arg, const char *error)
 
 /* ---- the modern era ---- */
 
+/* The code of a JSON-RPC error answer, or 0. */
+static int
+client_error_code(json_object *msg)
+{
+	json_object	*e, *code;
+
+	if (!json_object_object_get_ex(msg, "error", &e) ||
+	    !json_object_object_get_ex(e, "code", &code) ||
+	    !json_object_is_type(code, json_type_int))
+		return 0;
+	return json_object_get_int(code);
+}
+
 /* Its conn no longer carries the request's answer. */
 static void
 cmsg_detach(struct cmsg *cm)
@@ -1684,6 +1708,72 @@ input_answered(struct client *c, json_object *msg)
 		input_retry(cm);
 }
 
+/* A tools/list of ours, for a tools/call the server said had the wrong
+ * Mcp-Param-* headers: the revision asks to learn the tool again and
+ * retry. */
+static struct cmsg *
+relist_begin(struct client *c, struct cmsg *call, const char *cursor)
+{
+	json_object	*params = NULL, *msg;
+	struct cmsg	*r;
+	char		*id;
+
+	if (cursor != NULL) {
+		params = json_object_new_object();
+		json_object_object_add(params, "cursor",
+		    json_object_new_string(cursor));
+	}
+	msg = jsonrpc_request_new(0, "tools/list", params);
+	id = client_internal_id(c);
+	json_object_object_add(msg, "id", json_object_new_string(id));
+	free(id);
+	r = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
+	r->is_relist = 1;
+	r->peer = call;
+	call->peer = r;
+	TAILQ_INSERT_TAIL(&c->msgs, r, entry);
+	return r;
+}
+
+/* One page of our tools/list done (result NULL: it failed): the next, or
+ * the tools/call again. */
+static void
+relist_next(struct cmsg *r, json_object *result)
+{
+	struct client	*c = r->c;
+	struct cmsg	*call = r->peer, *n;
+	json_object	*v;
+	char		*cursor = NULL;
+	int		 pages = r->rounds + 1;
+
+	if (result != NULL && pages < CLIENT_RELIST_PAGES &&
+	    json_object_object_get_ex(result, "nextCursor", &v) &&
+	    json_object_is_type(v, json_type_string))
+		cursor = xstrdup(json_object_get_string(v));
+	cmsg_free(r);
+	if (call == NULL) {
+		free(cursor);
+		return;
+	}
+	if (cursor != NULL) {
+		n = relist_begin(c, call, cursor);
+		n->rounds = pages;
+		free(cursor);
+		return;
+	}
+	call->state = CMSG_QUEUED;
+	call->attempts = 0;
+}
+
+/* 1 for the requests that may answer input_required. */
+static int
+modern_mrtr(const char *method)
+{
+	return strcmp(method, "tools/call") == 0 ||
+	    strcmp(method, "prompts/get") == 0 ||
+	    strcmp(method, "resources/read") == 0;
+}
+
 /* The server's answer (taken) to a request sent in the modern era. */
 static void
 modern_answered(struct cmsg *cm, json_object *msg)
@@ -1698,6 +1788,14 @@ modern_answered(struct cmsg *cm, json_object *msg)
 	if (json_object_object_get_ex(msg, "result", &result)) {
 		if ((kind = client_modern_result_kind(result, &err)) == -1) {
 			json_object_put(msg);
+			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
+			free(err);
+			return;
+		}
+		if (kind == 1 && (cm->internal || !modern_mrtr(method))) {
+			json_object_put(msg);
+			xasprintf(&err, "the server answered %s with "
+			    "input_required, which it may not", method);
 			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
 			free(err);
 			return;
@@ -1718,7 +1816,34 @@ modern_answered(struct cmsg *cm, json_object *msg)
 			json_object_put(dropped);
 		}
 	}
+	if (cm->is_relist) {
+		if (!json_object_object_get_ex(msg, "result", &result))
+			result = NULL;
+		relist_next(cm, result);
+		json_object_put(msg);
+		return;
+	}
+	if (!json_object_object_get_ex(msg, "result", NULL) &&
+	    client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
+	    strcmp(method, "tools/call") == 0 && !cm->relisted &&
+	    !cm->internal) {
+		/* Perhaps the tool changed, or the local client never
+		 * listed it: learn it, then once more. */
+		log_info("%s (id %s): the server says the headers do not "
+		    "match; listing the tools and trying again", method,
+		    client_id_text(cm->msg));
+		json_object_put(msg);
+		cm->relisted = 1;
+		cm->http_status = 0;
+		cmsg_detach(cm);
+		cm->state = CMSG_INPUT;
+		relist_begin(c, cm, NULL);
+		return;
+	}
 	/* The answer (or error) under the local client's id. */
+	if (cm->http_status >= 400)
+		client_fail_status(c, cm->http_status == 401 ||
+		    cm->http_status == 403 ? EXIT_NOPERM : EXIT_PROTOCOL);
 	json_object_object_add(msg, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
 	if (cm->internal)
 		json_object_put(msg);
@@ -2306,9 +2431,12 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	xasprintf(&why, "HTTP %ld from the server", status);
 	if (client_is_answer(msg, cm)) {
-		/* The server's own JSON-RPC error says it best. */
-		client_fail_status(c, status == 401 || status == 403 ?
-		    EXIT_NOPERM : EXIT_PROTOCOL);
+		/* The server's own JSON-RPC error says it best.  (In the
+		 * modern era one may still be mended: modern_answered.) */
+		cm->http_status = status;
+		if (cm->wire == NULL)
+			client_fail_status(c, status == 401 || status == 403 ?
+			    EXIT_NOPERM : EXIT_PROTOCOL);
 		log_warnx("%s (id %s): %s", jsonrpc_method(cm->msg),
 		    client_id_text(cm->msg), why);
 		client_incoming(c, msg);
@@ -3179,9 +3307,11 @@ client_run(const struct config *cfg)
 	c.cfg = cfg;
 	c.url = xstrdup(cfg->url);
 	c.transport = cfg->transport;
-	if (cfg->era == CLI_ERA_MODERN)
+	if (cfg->era == CLI_ERA_MODERN) {
+		/* Streamable HTTP or nothing: no HTTP+SSE fallback. */
 		c.era = ERA_MODERN;
-	else if (cfg->era == CLI_ERA_LEGACY ||
+		c.transport = CLI_TRANSPORT_STREAMABLE;
+	} else if (cfg->era == CLI_ERA_LEGACY ||
 	    cfg->transport == CLI_TRANSPORT_SSE)
 		c.era = ERA_LEGACY;
 	c.tool_headers = json_object_new_object();
