@@ -215,6 +215,13 @@ def scenario_modern(srv):
     b.send({"jsonrpc": "2.0", "id": 12, "method": "resources/unsubscribe",
             "params": {"uri": "test://watched-resource"}})
     assert b.recv()["id"] == 12
+    # List changes come on the same stream (serve offers listChanged).
+    b.send(call(15, "notify_list_changed", list="tools"))
+    got = {}
+    while len(got) < 2:
+        r = b.recv()
+        got[r.get("id", r.get("method"))] = r
+    assert "notifications/tools/list_changed" in got, got
 
     # A local cancel ends the request's stream; nothing comes for it.
     b.send(call(13, "delay", ms=2000, message="late"))
