@@ -1549,9 +1549,14 @@ discover_answered(struct cmsg *d, long status, json_object *body)
 		listen_update(c);
 		break;
 	case CLIENT_MODERN_PROBE_LEGACY:
-		log_info("the server does not speak MCP %s (HTTP %ld to "
-		    "server/discover); using initialize", CLIENT_MODERN_VERSION,
-		    status);
+		if (status == 0)
+			log_info("the server does not speak MCP %s (no answer "
+			    "to server/discover in %ldms); using initialize",
+			    CLIENT_MODERN_VERSION, c->connect_timeout_ms);
+		else
+			log_info("the server does not speak MCP %s (HTTP %ld "
+			    "to server/discover); using initialize",
+			    CLIENT_MODERN_VERSION, status);
 		c->era = ERA_LEGACY;
 		cmsg_free(d);		/* the initialize goes next */
 		break;
@@ -2319,6 +2324,15 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		conn_close(conn);
 		return;
 	}
+	if (cm->is_discover && c->era == ERA_UNKNOWN && result != 0 &&
+	    curl_event_timed_out(result)) {
+		/* A server that holds the probe unanswered is no modern
+		 * one (which must answer server/discover). */
+		conn_close(conn);
+		discover_answered(cm, 0, NULL);
+		client_pump(c);
+		return;
+	}
 	if (conn->sse) {
 		/* The stream ended before the answer came. */
 		/* Modern streams cannot be resumed: sent again instead. */
@@ -2973,7 +2987,10 @@ cmsg_post(struct cmsg *cm)
 	cm->state = CMSG_POSTING;
 	cm->had_session = c->transport == CLI_TRANSPORT_SSE ||
 	    c->session_id != NULL;
-	conn_start(conn, "POST", url, cm->text, cm->len, c->request_timeout_ms);
+	/* The probe waits no longer than a connection may take. */
+	conn_start(conn, "POST", url, cm->text, cm->len,
+	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
+	    c->request_timeout_ms);
 }
 
 static void

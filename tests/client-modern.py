@@ -10,12 +10,14 @@ Python standard library only; bounded timeouts.
 """
 import http.server
 import importlib.util
+import io
 import json
 import os
 import signal
 import socket
 import sys
 import threading
+import time
 import base64
 
 SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
@@ -351,7 +353,44 @@ def scenario_forced_modern_legacy_server():
     srv.stop()
 
 
-SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server]
+class HoldingHandler(lib.Handler):
+    """A legacy server that holds server/discover open and silent."""
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if json.loads(body).get("method") == "server/discover":
+            self.start_sse()
+            self.wfile.flush()
+            time.sleep(5)
+            return
+        self.rfile = io.BufferedReader(io.BytesIO(body))
+        super().do_POST()
+
+
+def scenario_probe_unanswered():
+    # The probe gives up after --connect-timeout; the legacy session goes.
+    plain = lib.Handler
+    lib.Handler = HoldingHandler
+    try:
+        srv = lib.Server()
+    finally:
+        lib.Handler = plain
+    b = Bridge(srv.url(), "--connect-timeout", "1s")
+    t0 = time.monotonic()
+    b.handshake()
+    took = time.monotonic() - t0
+    assert 0.9 < took < 4, took
+    b.send(call(1, "echo", text="legacy"))
+    assert text_of(b.recv()) == "legacy"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    assert "no answer to server/discover" in b.stderr()
+    srv.stop()
+
+
+SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
+             scenario_probe_unanswered]
 
 
 def main():
