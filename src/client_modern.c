@@ -160,7 +160,7 @@ client_modern_probe(long status, json_object *body, char **why)
 		return CLIENT_MODERN_PROBE_FAIL;
 	case MCP_ERROR_HEADER_MISMATCH:
 	case MCP_ERROR_MISSING_CAPABILITY:
-		xasprintf(why, "the server refused server/discover: %s",
+		xasprintf(why, "the server refused server/discover: %.200s",
 		    text != NULL ? text : "no reason given");
 		return CLIENT_MODERN_PROBE_FAIL;
 	default:
