@@ -73,6 +73,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_ONESHOT,
+	OPT_ERA,
 	OPT_NO_OAUTH,
 	OPT_OAUTH_CLIENT_ID,
 	OPT_OAUTH_CLIENT_SECRET_ENV,
@@ -155,6 +156,7 @@ static const struct option cli_client_options[] = {
 	{ "request-timeout",	required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "max-message-size",	required_argument, NULL, OPT_MAX_MESSAGE_SIZE },
 	{ "oneshot",		no_argument,	   NULL, OPT_ONESHOT },
+	{ "era",		required_argument, NULL, OPT_ERA },
 	{ "no-oauth",		no_argument,	   NULL, OPT_NO_OAUTH },
 	{ "oauth-client-id",	required_argument, NULL, OPT_OAUTH_CLIENT_ID },
 	{ "oauth-client-secret-env", required_argument, NULL,
@@ -940,6 +942,19 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_ONESHOT:
 		c->oneshot = 1;
 		return 0;
+	case OPT_ERA:
+		if (strcmp(arg, "auto") == 0)
+			c->era = CLI_ERA_AUTO;
+		else if (strcmp(arg, "modern") == 0)
+			c->era = CLI_ERA_MODERN;
+		else if (strcmp(arg, "legacy") == 0)
+			c->era = CLI_ERA_LEGACY;
+		else {
+			xasprintf(err, "--era wants auto, modern or legacy, "
+			    "not '%s'", arg);
+			return -1;
+		}
+		return 0;
 	default:
 		return cli_oauth_option(c, ch, arg, err);
 	}
@@ -1040,6 +1055,12 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		    c->oauth_client_secret_file != NULL) &&
 		    c->oauth_client_id == NULL) {
 			xasprintf(err, "a client secret needs --oauth-client-id");
+			return CLI_ERROR;
+		}
+		if (c->era == CLI_ERA_MODERN &&
+		    c->transport == CLI_TRANSPORT_SSE) {
+			xasprintf(err, "--era modern needs Streamable HTTP, not "
+			    "--transport sse");
 			return CLI_ERROR;
 		}
 		c->url = xstrdup(argv[0]);
@@ -1164,6 +1185,8 @@ static const char cli_usage_client[] =
 "\n"
 "Client:\n"
 "  --transport MODE         auto (default), streamable or sse\n"
+"  --era ERA                auto (default: probe with server/discover),\n"
+"                           modern (MCP 2026-07-28) or legacy (initialize)\n"
 "  --header 'NAME: VALUE'   send with every request; ${VAR} is expanded\n"
 "                           from the environment (repeatable)\n"
 "  --bearer-token-env VAR   send 'Authorization: Bearer' and VAR's value\n"

@@ -35,6 +35,13 @@ enum cli_transport {
 	CLI_TRANSPORT_SSE,
 };
 
+/* Client mode: which protocol era to speak to the server. */
+enum cli_era {
+	CLI_ERA_AUTO = 0,		/* probe with server/discover */
+	CLI_ERA_MODERN,			/* 2026-07-28: per-request _meta */
+	CLI_ERA_LEGACY,			/* initialize and sessions */
+};
+
 /* Defaults, each named and documented in mcpbridge.1. */
 #define CLI_DEFAULT_HOST		"127.0.0.1"
 #define CLI_DEFAULT_PORT		8000
@@ -124,6 +131,7 @@ struct config {
 	/* client */
 	char			*url;
 	enum cli_transport	 transport;
+	enum cli_era		 era;
 	char			**headers;	/* "Name: value", ${VAR} unexpanded */
 	size_t			 nheaders;
 	char			*bearer_token_env;

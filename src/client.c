@@ -16,6 +16,21 @@
  * A barrier message (initialize, notifications/initialized) holds the ones
  * after it back until it has left the list.
  *
+ * The era: unless told (--era), the first initialize from the local client
+ * is preceded by a server/discover of ours.  A DiscoverResult, or a 400 with
+ * a modern error, means the server speaks 2026-07-28 (MODERN), which is then
+ * kept for the process; anything else means LEGACY, and the initialize goes
+ * out as it always did.  In the modern era the bridge answers initialize
+ * from server/discover, ping and logging/setLevel itself, swallows the
+ * local client's notifications, and sends every request with the modern
+ * _meta, headers and an id of its own (wire).  An input_required answer
+ * becomes requests to the local client (CMSG_INPUT until all are answered),
+ * then the request goes again with the answers and the server's
+ * requestState.  No session, GET stream, resumption or DELETE then: the
+ * server's own notifications (list changes, resource updates) come on one
+ * subscriptions/listen stream (c->listen), opened again whenever what the
+ * local client subscribed to changes.
+ *
  * Every HTTP exchange is a struct conn.  A POST whose answer is an event
  * stream keeps its conn, which is resumed with GET and Last-Event-ID when
  * the stream breaks before the answer.  The GET stream and the legacy
@@ -51,10 +66,12 @@
 
 #include "cli.h"
 #include "client.h"
+#include "client_modern.h"
 #include "curl_event.h"
 #include "framer.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "modern.h"
 #include "oauth.h"
 #include "sse_parser.h"
 #include "xmalloc.h"
@@ -94,6 +111,12 @@
 #define CLIENT_MAX_SESSION_ID	1024
 /* 401s and 403s a message (or the stream) may answer with a sign-in. */
 #define CLIENT_AUTH_TRIES	3
+/* server/discover sent again on an UnsupportedProtocolVersion naming ours. */
+#define CLIENT_DISCOVER_TRIES	3
+/* input_required rounds one request may take. */
+#define CLIENT_INPUT_ROUNDS	16
+/* tools/list pages read to learn a tool's x-mcp-header annotations. */
+#define CLIENT_RELIST_PAGES	32
 
 struct client;
 struct conn;
@@ -103,6 +126,7 @@ enum cmsg_state {
 	CMSG_POSTING,
 	CMSG_WAITING,
 	CMSG_BACKOFF,
+	CMSG_INPUT,		/* modern: for the local client or a relist */
 };
 
 struct cmsg {
@@ -113,6 +137,12 @@ struct cmsg {
 	int			 internal;	/* ours: answer swallowed */
 	int			 barrier;
 	int			 is_init;
+	int			 is_discover;	/* ours, for the initialize peer */
+	int			 is_relist;	/* ours: tools/list for the peer */
+	int			 relisted;	/* tools/call: listed once */
+	int			 probed;	/* initialize: era settled first */
+	struct cmsg		*peer;		/* discover <-> initialize */
+	int			 discover_tries;
 	enum cmsg_state		 state;
 	int			 attempts;	/* POST retries used */
 	int			 resends;	/* sent in a new session */
@@ -123,6 +153,15 @@ struct cmsg {
 	struct event		*backoff;
 	char			*text;
 	size_t			 len;
+
+	/* modern era */
+	json_object		*wire;		/* as POSTed; its id is ours */
+	json_object		*responses;	/* inputResponses gathered */
+	char			*state_text;	/* requestState to echo */
+	json_object		*asked;		/* our input id -> key */
+	int			 rounds;
+	int			 waits_listen;	/* subscribe: for the ack */
+	long			 http_status;	/* of an error answer */
 };
 TAILQ_HEAD(cmsgs, cmsg);
 
@@ -131,6 +170,7 @@ enum conn_kind {
 	CONN_GET,
 	CONN_LEGACY,
 	CONN_DELETE,
+	CONN_LISTEN,		/* modern: subscriptions/listen */
 };
 
 struct conn {
@@ -148,10 +188,17 @@ struct conn {
 	unsigned		 auth_gen;	/* the token it was sent with */
 	unsigned		 failures;
 	uint64_t		 events;
+	json_object		*wire;		/* CONN_LISTEN: the request */
 	char			*recent[CLIENT_RECENT_IDS];
 	size_t			 recent_next;
 };
 TAILQ_HEAD(conns, conn);
+
+enum client_era {
+	ERA_UNKNOWN,		/* not probed yet */
+	ERA_MODERN,		/* 2026-07-28 */
+	ERA_LEGACY,		/* initialize and sessions */
+};
 
 enum client_sess {
 	SESS_NONE,		/* nothing can be sent yet */
@@ -198,6 +245,16 @@ struct client {
 	struct oauth		*oauth;		/* NULL: no sign-in */
 	int			 stream_auth_tries;
 
+	/* the era (cached for the process: one origin) */
+	enum client_era		 era;
+	json_object		*tool_headers;	/* modern: tool -> x-mcp-header */
+	uint64_t		 next_input;
+	json_object		*server_caps;	/* modern: from server/discover */
+	struct conn		*listen;	/* modern: the listen stream */
+	json_object		*listen_filter;	/* what it asks for */
+	int			 listen_acked;
+	int			 listen_unsupported;
+
 	/* the session */
 	enum client_sess	 sess;
 	char			*session_id;
@@ -240,6 +297,9 @@ static void	conn_reconnect_later(struct conn *);
 static void	session_lost(struct client *, const char *);
 static void	get_open(struct client *);
 static void	reinit_failed(struct client *, int, const char *);
+static void	input_cancel_local(struct cmsg *, const char *);
+static void	listen_update(struct client *);
+static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
 
@@ -655,6 +715,15 @@ cmsg_free(struct cmsg *cm)
 	struct client	*c = cm->c;
 
 	TAILQ_REMOVE(&c->msgs, cm, entry);
+	if (cm->peer != NULL)
+		cm->peer->peer = NULL;
+	if (cm->asked != NULL && json_object_object_length(cm->asked) > 0 &&
+	    !c->closing)
+		input_cancel_local(cm, "the request is over");
+	json_object_put(cm->wire);
+	json_object_put(cm->responses);
+	json_object_put(cm->asked);
+	free(cm->state_text);
 	if (cm->conn != NULL) {
 		cm->conn->cm = NULL;
 		/* A POST still running (not an answer stream that merely
@@ -698,6 +767,25 @@ cmsg_find(struct client *c, json_object *id)
 	return NULL;
 }
 
+/* The request this answer from the server is for: in the modern era the
+ * id on the wire is ours. */
+static struct cmsg *
+cmsg_find_wire(struct client *c, json_object *id)
+{
+	struct cmsg	*cm;
+	json_object	*mine;
+
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->kind != JSONRPC_REQUEST)
+			continue;
+		mine = cm->wire != NULL ? jsonrpc_id(cm->wire) :
+		    jsonrpc_id(cm->msg);
+		if (jsonrpc_id_equal(mine, id))
+			return cm;
+	}
+	return NULL;
+}
+
 /* Answers a local request with an error (or drops any other message) and
  * frees it. */
 static void
@@ -708,12 +796,20 @@ cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
 
 	client_fail_status(c, status);
 	if (cm->internal) {
-		int init = cm->is_init;
+		int		 init = cm->is_init;
+		struct cmsg	*peer = cm->is_discover ? cm->peer : NULL;
 
 		log_warnx("%s (ours) failed: %s", method != NULL ? method :
 		    "a response", why);
+		if (cm->is_relist) {
+			/* The tools/call goes again as it is. */
+			relist_next(cm, NULL);
+			return;
+		}
 		cmsg_free(cm);
-		if (init)
+		if (peer != NULL)
+			cmsg_fail(peer, status, why, http_status);
+		else if (init)
 			reinit_failed(c, status, why);
 		return;
 	}
@@ -806,7 +902,8 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	    c->request_timeout_ms);
 	/* The server may be working on it: tell it to stop (never for
 	 * initialize, which cannot be cancelled). */
-	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing) {
+	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing &&
+	    cm->wire == NULL && c->era != ERA_MODERN) {
 		params = json_object_new_object();
 		json_object_object_add(params, "requestId",
 		    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
@@ -847,12 +944,48 @@ client_append(struct curl_slist *h, const char *fmt, ...)
 	return n;
 }
 
+/* "Name: value"; curl drops a header written "Name:", so an empty value
+ * is written "Name;". */
+static struct curl_slist *
+client_append_value(struct curl_slist *h, const char *name,
+    const char *value)
+{
+	if (*value == '\0')
+		return client_append(h, "%s;", name);
+	return client_append(h, "%s: %s", name, value);
+}
+
+/* Modern tools/call: the arguments its tool's x-mcp-header annotations
+ * name, as Mcp-Param-* headers. */
+static struct curl_slist *
+client_param_headers(struct client *c, struct curl_slist *h,
+    json_object *params)
+{
+	json_object	*name, *spec, *args = NULL, *values;
+	char		*header;
+
+	if (!json_object_object_get_ex(params, "name", &name) ||
+	    !json_object_is_type(name, json_type_string) ||
+	    !json_object_object_get_ex(c->tool_headers,
+	    json_object_get_string(name), &spec))
+		return h;
+	json_object_object_get_ex(params, "arguments", &args);
+	values = client_modern_param_headers(spec, args);
+	json_object_object_foreach(values, k, v) {
+		xasprintf(&header, "Mcp-Param-%s", k);
+		h = client_append_value(h, header, json_object_get_string(v));
+		free(header);
+	}
+	json_object_put(values);
+	return h;
+}
+
 /* For a POSTed message: Mcp-Method and Mcp-Name, which 2026-07-28 servers
  * require and earlier ones ignore, and the protocol version the message
- * itself names, if it does. */
+ * itself names, if it does (then Mcp-Param-* too). */
 static struct curl_slist *
-client_message_headers(struct curl_slist *h, json_object *msg,
-    const char **version)
+client_message_headers(struct client *c, struct curl_slist *h,
+    json_object *msg, const char **version)
 {
 	const char	*method, *key = NULL;
 	json_object	*params, *v, *meta;
@@ -861,7 +994,7 @@ client_message_headers(struct curl_slist *h, json_object *msg,
 	if ((method = jsonrpc_method(msg)) == NULL)
 		return h;
 	value = client_header_value(method);
-	h = client_append(h, "Mcp-Method: %s", value);
+	h = client_append_value(h, "Mcp-Method", value);
 	free(value);
 	params = jsonrpc_params(msg);
 	if (params == NULL || !json_object_is_type(params, json_type_object))
@@ -874,7 +1007,7 @@ client_message_headers(struct curl_slist *h, json_object *msg,
 	if (key != NULL && json_object_object_get_ex(params, key, &v) &&
 	    json_object_is_type(v, json_type_string)) {
 		value = client_header_value(json_object_get_string(v));
-		h = client_append(h, "Mcp-Name: %s", value);
+		h = client_append_value(h, "Mcp-Name", value);
 		free(value);
 	}
 	if (json_object_object_get_ex(params, "_meta", &meta) &&
@@ -882,8 +1015,11 @@ client_message_headers(struct curl_slist *h, json_object *msg,
 	    json_object_object_get_ex(meta,
 	    "io.modelcontextprotocol/protocolVersion", &v) &&
 	    json_object_is_type(v, json_type_string) &&
-	    strpbrk(json_object_get_string(v), "\r\n") == NULL)
+	    strpbrk(json_object_get_string(v), "\r\n") == NULL) {
 		*version = json_object_get_string(v);
+		if (strcmp(method, "tools/call") == 0)
+			h = client_param_headers(c, h, params);
+	}
 	return h;
 }
 
@@ -906,7 +1042,7 @@ client_headers(struct client *c, const char *method, const char *last_id,
 	}
 	if (c->transport != CLI_TRANSPORT_SSE) {
 		if (msg != NULL)
-			h = client_message_headers(h, msg, &version);
+			h = client_message_headers(c, h, msg, &version);
 		if (c->session_id != NULL)
 			h = client_append(h, "Mcp-Session-Id: %s",
 			    c->session_id);
@@ -958,8 +1094,9 @@ conn_start(struct conn *conn, const char *method, const char *url,
 	r.method = method;
 	r.url = url;
 	r.headers = client_headers(c, method, last_id,
+	    conn->kind == CONN_LISTEN ? conn->wire :
 	    conn->kind == CONN_POST && !conn->resuming && conn->cm != NULL ?
-	    conn->cm->msg : NULL);
+	    (conn->cm->wire != NULL ? conn->cm->wire : conn->cm->msg) : NULL);
 	if (c->oauth != NULL) {
 		r.headers = oauth_header(c->oauth, r.headers, url);
 		conn->auth_gen = oauth_generation(c->oauth);
@@ -981,6 +1118,7 @@ conn_start(struct conn *conn, const char *method, const char *url,
 	log_debug("%s %s%s", method, conn->kind == CONN_LEGACY ? "the SSE "
 	    "stream" : conn->kind == CONN_GET ? "the GET stream" :
 	    conn->kind == CONN_DELETE ? "the session" :
+	    conn->kind == CONN_LISTEN ? "subscriptions/listen" :
 	    conn->resuming ? "to resume an answer" : "a message",
 	    last_id != NULL ? " (resuming)" : "");
 }
@@ -995,6 +1133,7 @@ client_reap(evutil_socket_t fd, short what, void *arg)
 	while ((conn = TAILQ_FIRST(&c->graveyard)) != NULL) {
 		TAILQ_REMOVE(&c->graveyard, conn, entry);
 		sse_parser_free(conn->parser);
+		json_object_put(conn->wire);
 		event_free(conn->timer);
 		for (i = 0; i < CLIENT_RECENT_IDS; i++)
 			free(conn->recent[i]);
@@ -1020,6 +1159,10 @@ conn_close(struct conn *conn)
 	}
 	if (c->get == conn)
 		c->get = NULL;
+	if (c->listen == conn) {
+		c->listen = NULL;
+		c->listen_acked = 0;
+	}
 	TAILQ_REMOVE(&c->conns, conn, entry);
 	TAILQ_INSERT_TAIL(&c->graveyard, conn, entry);
 	event_active(c->reaper, 0, 0);
@@ -1295,7 +1438,675 @@ client_auth_done(void *arg, const char *error)
 			client_set_timer(cm->timeout, c->request_timeout_ms);
 	}
 	get_open(c);
+	listen_update(c);
 	client_pump(c);
+}
+
+/* ---- the modern era ---- */
+
+/* The code of a JSON-RPC error answer, or 0. */
+static int
+client_error_code(json_object *msg)
+{
+	json_object	*e, *code;
+
+	if (!json_object_object_get_ex(msg, "error", &e) ||
+	    !json_object_object_get_ex(e, "code", &code) ||
+	    !json_object_is_type(code, json_type_int))
+		return 0;
+	return json_object_get_int(code);
+}
+
+/* Its conn no longer carries the request's answer. */
+static void
+cmsg_detach(struct cmsg *cm)
+{
+	struct conn	*conn = cm->conn;
+
+	if (conn == NULL)
+		return;
+	cm->conn = NULL;
+	conn->cm = NULL;
+	/* A stream that has not ended is closed by its own end. */
+	if (!conn->sse || conn->xfer == NULL)
+		conn_close(conn);
+}
+
+/* Answers a local request with a result (taken) and frees it. */
+static void
+client_answer(struct client *c, struct cmsg *cm, json_object *result)
+{
+	if (!cm->internal && cm->kind == JSONRPC_REQUEST)
+		client_write(c, jsonrpc_result_new(jsonrpc_id(cm->msg), result));
+	else
+		json_object_put(result);
+	cmsg_free(cm);
+}
+
+/* A server/discover of ours goes out before this initialize. */
+static void
+discover_begin(struct cmsg *init)
+{
+	struct client	*c = init->c;
+	struct cmsg	*d;
+
+	d = cmsg_new(c, jsonrpc_request_new(0, "server/discover", NULL),
+	    JSONRPC_REQUEST, 1);
+	d->is_discover = d->barrier = 1;
+	d->peer = init;
+	init->peer = d;
+	init->probed = 1;
+	TAILQ_INSERT_BEFORE(init, d, entry);
+	log_debug("%s", c->era == ERA_MODERN ? "asking server/discover for "
+	    "the initialize" : "probing the server's era with server/discover");
+}
+
+/* The answer to our server/discover: body (taken) may be NULL, status is
+ * 200 for an answer on an event stream. */
+static void
+discover_answered(struct cmsg *d, long status, json_object *body)
+{
+	struct client			*c = d->c;
+	struct cmsg			*init = d->peer;
+	enum client_modern_probe	 r;
+	json_object			*result = NULL;
+	char				*why = NULL;
+
+	r = client_modern_probe(status, body, &why);
+	if (r == CLIENT_MODERN_PROBE_RETRY &&
+	    ++d->discover_tries >= CLIENT_DISCOVER_TRIES) {
+		r = CLIENT_MODERN_PROBE_FAIL;
+		why = xstrdup("the server keeps refusing the protocol version "
+		    "it names as supported");
+	}
+	if (r == CLIENT_MODERN_PROBE_LEGACY && c->era == ERA_MODERN) {
+		/* Settled already: the server now fails server/discover. */
+		r = CLIENT_MODERN_PROBE_FAIL;
+		xasprintf(&why, "server/discover failed (HTTP %ld)", status);
+	}
+	switch (r) {
+	case CLIENT_MODERN_PROBE_RETRY:
+		log_info("the server refused the protocol version but names "
+		    "%s as supported; asking again", CLIENT_MODERN_VERSION);
+		cmsg_detach(d);
+		d->state = CMSG_QUEUED;
+		break;
+	case CLIENT_MODERN_PROBE_MODERN:
+		if (c->era != ERA_MODERN)
+			log_info("the server speaks MCP %s",
+			    CLIENT_MODERN_VERSION);
+		c->era = ERA_MODERN;
+		c->transport = CLI_TRANSPORT_STREAMABLE;
+		json_object_object_get_ex(body, "result", &result);
+		json_object_put(c->server_caps);
+		c->server_caps = NULL;
+		json_object_object_get_ex(result, "capabilities", &c->server_caps);
+		json_object_get(c->server_caps);
+		cmsg_free(d);
+		if (init != NULL)
+			client_answer(c, init,
+			    client_modern_init_result(result, init->msg));
+		listen_update(c);
+		break;
+	case CLIENT_MODERN_PROBE_LEGACY:
+		if (status == 0)
+			log_info("the server does not speak MCP %s (no answer "
+			    "to server/discover in %ldms); using initialize",
+			    CLIENT_MODERN_VERSION, c->connect_timeout_ms);
+		else
+			log_info("the server does not speak MCP %s (HTTP %ld "
+			    "to server/discover); using initialize",
+			    CLIENT_MODERN_VERSION, status);
+		c->era = ERA_LEGACY;
+		cmsg_free(d);		/* the initialize goes next */
+		break;
+	case CLIENT_MODERN_PROBE_FAIL:
+		cmsg_fail(d, EXIT_PROTOCOL, why, 0);	/* and the initialize */
+		break;
+	}
+	json_object_put(body);
+	free(why);
+}
+
+/* Tells the local client the questions it was asked for cm are moot. */
+static void
+input_cancel_local(struct cmsg *cm, const char *reason)
+{
+	json_object	*params;
+
+	json_object_object_foreach(cm->asked, id, key) {
+		(void)key;
+		params = json_object_new_object();
+		json_object_object_add(params, "requestId",
+		    json_object_new_string(id));
+		json_object_object_add(params, "reason",
+		    json_object_new_string(reason));
+		client_write(cm->c, jsonrpc_notification_new(
+		    "notifications/cancelled", params));
+	}
+}
+
+/* Every question answered (or none asked): the request goes again, with
+ * a new id, the answers and the server's requestState. */
+static void
+input_retry(struct cmsg *cm)
+{
+	struct client	*c = cm->c;
+
+	cm->state = CMSG_QUEUED;
+	cm->attempts = 0;
+	/* The answers show the user is there: a fresh timeout. */
+	if (cm->timeout != NULL)
+		client_set_timer(cm->timeout, c->request_timeout_ms);
+	client_pump(c);
+}
+
+/* An input_required result: its questions go to the local client. */
+static void
+input_round(struct cmsg *cm, json_object *result)
+{
+	struct client	*c = cm->c;
+	json_object	*reqs = NULL, *state, *asks, *id, *m;
+	char		*err = NULL, *ids;
+	size_t		 i;
+
+	cmsg_detach(cm);
+	if (++cm->rounds > CLIENT_INPUT_ROUNDS) {
+		xasprintf(&err, "the server asked for input more than %d "
+		    "times", CLIENT_INPUT_ROUNDS);
+		goto fail;
+	}
+	json_object_put(cm->wire);
+	cm->wire = NULL;
+	free(cm->state_text);
+	cm->state_text = NULL;
+	if (json_object_object_get_ex(result, "requestState", &state))
+		cm->state_text = xstrdup(json_object_get_string(state));
+	json_object_put(cm->responses);
+	cm->responses = json_object_new_object();
+	json_object_put(cm->asked);
+	cm->asked = json_object_new_object();
+
+	asks = json_object_new_array();
+	json_object_object_get_ex(result, "inputRequests", &reqs);
+	if (reqs != NULL) {
+		json_object_object_foreach(reqs, key, req) {
+			xasprintf(&ids, "mcpbridge-input-%" PRIu64,
+			    ++c->next_input);
+			id = json_object_new_string(ids);
+			m = client_modern_input_request(req, id, &err);
+			json_object_put(id);
+			if (m == NULL) {
+				free(ids);
+				json_object_put(asks);
+				json_object_put(cm->asked);
+				cm->asked = NULL;
+				goto fail;
+			}
+			json_object_object_add(cm->asked, ids,
+			    json_object_new_string(key));
+			json_object_array_add(asks, m);
+			free(ids);
+		}
+	}
+	cm->state = CMSG_INPUT;
+	log_debug("%s (id %s): the server asks %zu questions (round %d)",
+	    jsonrpc_method(cm->msg), client_id_text(cm->msg),
+	    json_object_array_length(asks), cm->rounds);
+	if (json_object_array_length(asks) == 0) {
+		json_object_put(asks);
+		input_retry(cm);
+		return;
+	}
+	for (i = 0; i < json_object_array_length(asks); i++)
+		client_write(c, json_object_get(json_object_array_get_idx(asks,
+		    i)));
+	json_object_put(asks);
+	return;
+fail:
+	cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
+	free(err);
+}
+
+/* The local client answered one of the questions (msg taken). */
+static void
+input_answered(struct client *c, json_object *msg)
+{
+	struct cmsg	*cm;
+	json_object	*id = jsonrpc_id(msg), *key = NULL, *v, *text;
+	char		*k, *why;
+
+	TAILQ_FOREACH(cm, &c->msgs, entry) {
+		if (cm->state == CMSG_INPUT && cm->asked != NULL &&
+		    json_object_is_type(id, json_type_string) &&
+		    json_object_object_get_ex(cm->asked,
+		    json_object_get_string(id), &key))
+			break;
+	}
+	if (cm == NULL) {
+		log_warnx("stdin: dropping an answer to id %s, which nobody "
+		    "asked (or no longer waits for)", client_id_text(msg));
+		json_object_put(msg);
+		return;
+	}
+	k = xstrdup(json_object_get_string(key));
+	json_object_object_del(cm->asked, json_object_get_string(id));
+	if (json_object_object_get_ex(msg, "error", &v)) {
+		if (!json_object_object_get_ex(v, "message", &text) ||
+		    !json_object_is_type(text, json_type_string))
+			text = NULL;
+		xasprintf(&why, "the local client refused the server's "
+		    "request for input: %.200s", text != NULL ?
+		    json_object_get_string(text) : "no reason given");
+		json_object_put(msg);
+		free(k);
+		cmsg_fail(cm, 0, why, 0);
+		free(why);
+		client_pump(c);
+		return;
+	}
+	json_object_object_get_ex(msg, "result", &v);
+	json_object_object_add(cm->responses, k, json_object_get(v));
+	free(k);
+	json_object_put(msg);
+	if (json_object_object_length(cm->asked) == 0)
+		input_retry(cm);
+}
+
+/* A tools/list of ours, for a tools/call the server said had the wrong
+ * Mcp-Param-* headers: the revision asks to learn the tool again and
+ * retry. */
+static struct cmsg *
+relist_begin(struct client *c, struct cmsg *call, const char *cursor)
+{
+	json_object	*params = NULL, *msg;
+	struct cmsg	*r;
+	char		*id;
+
+	if (cursor != NULL) {
+		params = json_object_new_object();
+		json_object_object_add(params, "cursor",
+		    json_object_new_string(cursor));
+	}
+	msg = jsonrpc_request_new(0, "tools/list", params);
+	id = client_internal_id(c);
+	json_object_object_add(msg, "id", json_object_new_string(id));
+	free(id);
+	r = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
+	r->is_relist = 1;
+	r->peer = call;
+	call->peer = r;
+	TAILQ_INSERT_TAIL(&c->msgs, r, entry);
+	return r;
+}
+
+/* One page of our tools/list done (result NULL: it failed): the next, or
+ * the tools/call again. */
+static void
+relist_next(struct cmsg *r, json_object *result)
+{
+	struct client	*c = r->c;
+	struct cmsg	*call = r->peer, *n;
+	json_object	*v;
+	char		*cursor = NULL;
+	int		 pages = r->rounds + 1;
+
+	if (result != NULL && pages < CLIENT_RELIST_PAGES &&
+	    json_object_object_get_ex(result, "nextCursor", &v) &&
+	    json_object_is_type(v, json_type_string))
+		cursor = xstrdup(json_object_get_string(v));
+	cmsg_free(r);
+	if (call == NULL) {
+		free(cursor);
+		return;
+	}
+	if (cursor != NULL) {
+		n = relist_begin(c, call, cursor);
+		n->rounds = pages;
+		free(cursor);
+		return;
+	}
+	call->state = CMSG_QUEUED;
+	call->attempts = 0;
+}
+
+/* 1 for the requests that may answer input_required. */
+static int
+modern_mrtr(const char *method)
+{
+	return strcmp(method, "tools/call") == 0 ||
+	    strcmp(method, "prompts/get") == 0 ||
+	    strcmp(method, "resources/read") == 0;
+}
+
+/* The server's answer (taken) to a request sent in the modern era. */
+static void
+modern_answered(struct cmsg *cm, json_object *msg)
+{
+	struct client	*c = cm->c;
+	json_object	*result, *dropped;
+	const char	*method = jsonrpc_method(cm->msg);
+	char		*err = NULL;
+	size_t		 i;
+	int		 kind;
+
+	if (json_object_object_get_ex(msg, "result", &result)) {
+		if ((kind = client_modern_result_kind(result, &err)) == -1) {
+			json_object_put(msg);
+			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
+			free(err);
+			return;
+		}
+		if (kind == 1 && (cm->internal || !modern_mrtr(method))) {
+			json_object_put(msg);
+			xasprintf(&err, "the server answered %s with "
+			    "input_required, which it may not", method);
+			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
+			free(err);
+			return;
+		}
+		if (kind == 1) {
+			input_round(cm, result);
+			json_object_put(msg);
+			return;
+		}
+		if (strcmp(method, "tools/list") == 0) {
+			/* As the revision asks of HTTP clients. */
+			dropped = client_modern_filter_tools(result,
+			    c->tool_headers);
+			for (i = 0; i < json_object_array_length(dropped); i++)
+				log_warnx("tools/list: leaving out the tool %s",
+				    json_object_get_string(
+				    json_object_array_get_idx(dropped, i)));
+			json_object_put(dropped);
+		}
+	}
+	if (cm->is_relist) {
+		if (!json_object_object_get_ex(msg, "result", &result))
+			result = NULL;
+		relist_next(cm, result);
+		json_object_put(msg);
+		return;
+	}
+	if (!json_object_object_get_ex(msg, "result", NULL) &&
+	    client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
+	    strcmp(method, "tools/call") == 0 && !cm->relisted &&
+	    !cm->internal) {
+		/* Perhaps the tool changed, or the local client never
+		 * listed it: learn it, then once more. */
+		log_info("%s (id %s): the server says the headers do not "
+		    "match; listing the tools and trying again", method,
+		    client_id_text(cm->msg));
+		json_object_put(msg);
+		cm->relisted = 1;
+		cm->http_status = 0;
+		cmsg_detach(cm);
+		cm->state = CMSG_INPUT;
+		relist_begin(c, cm, NULL);
+		return;
+	}
+	/* The answer (or error) under the local client's id. */
+	if (cm->http_status >= 400)
+		client_fail_status(c, cm->http_status == 401 ||
+		    cm->http_status == 403 ? EXIT_NOPERM : EXIT_PROTOCOL);
+	json_object_object_add(msg, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
+	if (cm->internal)
+		json_object_put(msg);
+	else
+		client_write(c, msg);
+	cmsg_free(cm);
+}
+
+/* What the local client sends that the bridge handles itself in the modern
+ * era: 1 if cm was dealt with (and freed). */
+static int
+modern_local(struct cmsg *cm)
+{
+	struct client	*c = cm->c;
+	const char	*method = jsonrpc_method(cm->msg);
+
+	if (cm->kind == JSONRPC_RESPONSE) {
+		log_warnx("dropping an answer from the local client to id %s: "
+		    "the server asked nothing", client_id_text(cm->msg));
+		cmsg_free(cm);
+		return 1;
+	}
+	switch (client_modern_local(method, cm->kind == JSONRPC_REQUEST)) {
+	case CLIENT_MODERN_SEND:
+		return 0;
+	case CLIENT_MODERN_SWALLOW:
+		log_debug("not sending %s: MCP %s has no notifications from "
+		    "the client over HTTP", method, CLIENT_MODERN_VERSION);
+		cmsg_free(cm);
+		return 1;
+	case CLIENT_MODERN_ANSWER:
+		if (strcmp(method, "logging/setLevel") == 0 &&
+		    client_modern_log_level(cm->msg) == NULL) {
+			if (!cm->internal)
+				client_write(c, jsonrpc_error_new(
+				    jsonrpc_id(cm->msg), JSONRPC_INVALID_PARAMS,
+				    "Invalid params: unknown log level", NULL));
+			cmsg_free(cm);
+			return 1;
+		}
+		/* ping, and the level now goes with every request. */
+		client_answer(c, cm, json_object_new_object());
+		return 1;
+	case CLIENT_MODERN_LISTEN:
+		/* c->subs has it already; the stream asks for it.  A
+		 * subscribe is answered once the server acknowledges. */
+		if (strcmp(method, "resources/subscribe") == 0) {
+			cm->waits_listen = 1;
+			cm->state = CMSG_WAITING;
+			listen_update(c);
+		} else {
+			listen_update(c);
+			client_answer(c, cm, json_object_new_object());
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- modern: the subscriptions/listen stream ---- */
+
+/* What the stream should ask for: the list changes the server offers
+ * (not for --oneshot pipelines) and the resources subscribed. */
+static json_object *
+listen_filter(struct client *c)
+{
+	static const struct {
+		const char	*cap, *flag;
+	} lists[] = {
+		{ "tools", "toolsListChanged" },
+		{ "prompts", "promptsListChanged" },
+		{ "resources", "resourcesListChanged" },
+	};
+	json_object	*f, *cap, *v, *uris;
+	size_t		 i;
+
+	f = json_object_new_object();
+	for (i = 0; i < sizeof lists / sizeof lists[0] && !c->cfg->oneshot;
+	    i++) {
+		if (json_object_object_get_ex(c->server_caps, lists[i].cap,
+		    &cap) && json_object_object_get_ex(cap, "listChanged", &v) &&
+		    json_object_get_boolean(v))
+			json_object_object_add(f, lists[i].flag,
+			    json_object_new_boolean(1));
+	}
+	if (c->nsubs > 0) {
+		uris = json_object_new_array();
+		for (i = 0; i < c->nsubs; i++)
+			json_object_array_add(uris,
+			    json_object_new_string(c->subs[i]));
+		json_object_object_add(f, "resourceSubscriptions", uris);
+	}
+	return f;
+}
+
+/* The subscribes waiting for the stream: answered, or failed with why. */
+static void
+listen_settle(struct client *c, const char *why)
+{
+	struct cmsg	*cm, *next;
+
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (!cm->waits_listen)
+			continue;
+		if (why != NULL)
+			cmsg_fail(cm, 0, why, 0);
+		else
+			client_answer(c, cm, json_object_new_object());
+	}
+}
+
+static void
+listen_start(struct conn *conn)
+{
+	struct client	*c = conn->c;
+	json_object	*params, *msg, *id;
+	const char	*s;
+	size_t		 len;
+	char		*ids;
+
+	params = json_object_new_object();
+	json_object_object_add(params, "notifications",
+	    json_object_get(c->listen_filter));
+	msg = jsonrpc_request_new(0, "subscriptions/listen", params);
+	ids = client_internal_id(c);
+	id = json_object_new_string(ids);
+	free(ids);
+	json_object_put(conn->wire);
+	conn->wire = client_modern_request(msg, id, c->init, NULL, NULL, NULL);
+	json_object_put(id);
+	json_object_put(msg);
+	s = json_object_to_json_string_length(conn->wire,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	c->listen_acked = 0;
+	/* The body is copied; no timeout: it lives as long as we do. */
+	conn_start(conn, "POST", c->url, s, len, 0);
+}
+
+/* Opens, reopens or closes the stream after what it should carry
+ * changed. */
+static void
+listen_update(struct client *c)
+{
+	json_object	*f;
+	struct conn	*conn;
+
+	if (c->era != ERA_MODERN || c->closing)
+		return;
+	f = listen_filter(c);
+	if (c->listen != NULL && c->listen_filter != NULL &&
+	    json_object_equal(f, c->listen_filter)) {
+		json_object_put(f);
+		if (c->listen_acked)
+			listen_settle(c, NULL);
+		return;
+	}
+	/* Closing the stream ends the old subscription at the server. */
+	if (c->listen != NULL)
+		conn_close(c->listen);
+	json_object_put(c->listen_filter);
+	c->listen_filter = f;
+	if (c->listen_unsupported) {
+		listen_settle(c, "the server does not offer "
+		    "subscriptions/listen");
+		return;
+	}
+	if (json_object_object_length(f) == 0) {
+		listen_settle(c, NULL);
+		return;
+	}
+	conn = conn_new(c, CONN_LISTEN);
+	c->listen = conn;
+	listen_start(conn);
+}
+
+/* A message on the stream: the acknowledgement, a notification for the
+ * local client (without the subscription's tag), or the server's
+ * graceful end of it. */
+static void
+listen_message(struct conn *conn, json_object *msg)
+{
+	struct client	*c = conn->c;
+	json_object	*params, *meta;
+	const char	*method;
+
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_RESPONSE:
+		log_info("the server ended the subscriptions/listen stream");
+		break;
+	case JSONRPC_NOTIFICATION:
+		method = jsonrpc_method(msg);
+		if (strcmp(method, "notifications/subscriptions/acknowledged")
+		    == 0) {
+			log_debug("subscriptions/listen acknowledged");
+			c->listen_acked = 1;
+			conn->failures = 0;
+			listen_settle(c, NULL);
+			break;
+		}
+		params = jsonrpc_params(msg);
+		if (params != NULL && json_object_object_get_ex(params,
+		    "_meta", &meta) && json_object_is_type(meta,
+		    json_type_object)) {
+			json_object_object_del(meta, MODERN_META_SUBSCRIPTION);
+			if (json_object_object_length(meta) == 0)
+				json_object_object_del(params, "_meta");
+		}
+		client_write(c, msg);
+		return;
+	default:
+		log_warnx("dropping a message on the subscriptions/listen "
+		    "stream that is no notification");
+		break;
+	}
+	json_object_put(msg);
+}
+
+static void
+listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
+    const char *error)
+{
+	struct client	*c = conn->c;
+	long		 status = curl_event_status(x);
+	json_object	*msg, *e, *text;
+	char		*why;
+
+	conn->xfer = NULL;
+	if (c->closing) {
+		conn_close(conn);
+		return;
+	}
+	if (status == 401 && client_auth_challenge(c, x, status,
+	    conn->auth_gen, &c->stream_auth_tries)) {
+		conn_close(conn);	/* opened again after the sign-in */
+		return;
+	}
+	if (conn->sse || status == 0 || status >= 500 || status == 429) {
+		if (status == 0)
+			log_debug("subscriptions/listen: %s", error);
+		c->listen_acked = 0;
+		conn_reconnect_later(conn);
+		return;
+	}
+	/* Refused (or answered at once): the server offers no stream. */
+	msg = client_parse_body(curl_event_body(x));
+	text = NULL;
+	if (msg != NULL && json_object_object_get_ex(msg, "error", &e))
+		json_object_object_get_ex(e, "message", &text);
+	xasprintf(&why, "the server refused subscriptions/listen (HTTP %ld%s%s)",
+	    status, text != NULL ? ": " : "", text != NULL ?
+	    json_object_get_string(text) : "");
+	log_warnx("%s; no list changes or resource updates", why);
+	c->listen_unsupported = 1;
+	conn_close(conn);
+	listen_settle(c, why);
+	json_object_put(msg);
+	free(why);
 }
 
 /* ---- the legacy transport ---- */
@@ -1400,7 +2211,10 @@ conn_event(void *arg, const struct sse_event *ev)
 		    ev->len);
 		return;
 	}
-	client_incoming(c, msg);
+	if (conn->kind == CONN_LISTEN)
+		listen_message(conn, msg);
+	else
+		client_incoming(c, msg);
 }
 
 static void
@@ -1489,7 +2303,8 @@ client_is_answer(json_object *msg, struct cmsg *cm)
 {
 	return msg != NULL && cm->kind == JSONRPC_REQUEST &&
 	    jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
-	    jsonrpc_id_equal(jsonrpc_id(msg), jsonrpc_id(cm->msg));
+	    jsonrpc_id_equal(jsonrpc_id(msg), jsonrpc_id(cm->wire != NULL ?
+	    cm->wire : cm->msg));
 }
 
 static void
@@ -1509,10 +2324,20 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		conn_close(conn);
 		return;
 	}
+	if (cm->is_discover && c->era == ERA_UNKNOWN && result != 0 &&
+	    curl_event_timed_out(result)) {
+		/* A server that holds the probe unanswered is no modern
+		 * one (which must answer server/discover). */
+		conn_close(conn);
+		discover_answered(cm, 0, NULL);
+		client_pump(c);
+		return;
+	}
 	if (conn->sse) {
 		/* The stream ended before the answer came. */
+		/* Modern streams cannot be resumed: sent again instead. */
 		if (conn->parser != NULL && sse_parser_has_id(conn->parser) &&
-		    !c->closing) {
+		    !c->closing && cm->wire == NULL) {
 			conn->resuming = 1;
 			conn_reconnect_later(conn);
 			return;
@@ -1557,6 +2382,12 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 			return;
 		}
 		conn_close(conn);
+		if (cm->is_discover && !client_is_answer(msg, cm)) {
+			/* 202, no JSON, or not our answer: no modern server. */
+			discover_answered(cm, status, msg);
+			client_pump(c);
+			return;
+		}
 		cmsg_posted(cm);		/* may free cm */
 		if (msg != NULL)
 			client_incoming(c, msg);	/* may free cm */
@@ -1575,6 +2406,12 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	msg = client_parse_body(curl_event_body(x));
 	conn_close(conn);
+	if (cm->is_discover && status != 429 && status != 502 &&
+	    status != 503 && status != 504) {
+		discover_answered(cm, status, msg);
+		client_pump(c);
+		return;
+	}
 	if (cm->had_session && (status == 404 ||
 	    (status == 400 && c->session_id != NULL &&
 	    client_session_error(msg)))) {
@@ -1608,9 +2445,12 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	xasprintf(&why, "HTTP %ld from the server", status);
 	if (client_is_answer(msg, cm)) {
-		/* The server's own JSON-RPC error says it best. */
-		client_fail_status(c, status == 401 || status == 403 ?
-		    EXIT_NOPERM : EXIT_PROTOCOL);
+		/* The server's own JSON-RPC error says it best.  (In the
+		 * modern era one may still be mended: modern_answered.) */
+		cm->http_status = status;
+		if (cm->wire == NULL)
+			client_fail_status(c, status == 401 || status == 403 ?
+			    EXIT_NOPERM : EXIT_PROTOCOL);
 		log_warnx("%s (id %s): %s", jsonrpc_method(cm->msg),
 		    client_id_text(cm->msg), why);
 		client_incoming(c, msg);
@@ -1760,6 +2600,9 @@ conn_done(struct curl_event_xfer *x, int result, const char *error,
 	case CONN_LEGACY:
 		legacy_done(conn, x, result, error);
 		break;
+	case CONN_LISTEN:
+		listen_done(conn, x, result, error);
+		break;
 	case CONN_DELETE:
 		conn->xfer = NULL;
 		log_debug("session ended: %s", result != 0 ? error : "ok");
@@ -1820,6 +2663,9 @@ conn_timer_fired(evutil_socket_t fd, short what, void *arg)
 	case CONN_GET:
 		conn_start(conn, "GET", c->url, NULL, 0, 0);
 		break;
+	case CONN_LISTEN:
+		listen_start(conn);	/* a new id: a new subscription */
+		break;
 	case CONN_DELETE:
 		break;
 	}
@@ -1863,13 +2709,23 @@ client_incoming(struct client *c, json_object *msg)
 		json_object_put(msg);
 		return;
 	case JSONRPC_RESPONSE:
-		cm = cmsg_find(c, jsonrpc_id(msg));
+		cm = cmsg_find_wire(c, jsonrpc_id(msg));
 		if (cm == NULL) {
 			/* Answered, timed out or never ours: nothing is
 			 * written twice. */
 			log_debug("dropping an answer to id %s",
 			    client_id_text(msg));
 			json_object_put(msg);
+			return;
+		}
+		if (cm->is_discover) {
+			discover_answered(cm, 200, msg);
+			client_pump(c);
+			return;
+		}
+		if (cm->wire != NULL) {
+			modern_answered(cm, msg);
+			client_pump(c);
 			return;
 		}
 		if (cm->is_init)
@@ -1897,6 +2753,14 @@ client_incoming(struct client *c, json_object *msg)
 	case JSONRPC_REQUEST:
 	case JSONRPC_NOTIFICATION:
 		method = jsonrpc_method(msg);
+		if (c->era == ERA_MODERN &&
+		    jsonrpc_classify(msg) == JSONRPC_REQUEST) {
+			log_warnx("dropping a %s request from the server: in "
+			    "MCP %s servers ask through input_required", method,
+			    CLIENT_MODERN_VERSION);
+			json_object_put(msg);
+			return;
+		}
 		if (strcmp(method, "notifications/progress") == 0)
 			client_touch_progress(c, msg);
 		client_write(c, msg);
@@ -2006,6 +2870,10 @@ client_from_stdin(void *arg, json_object *msg)
 	if (c->nread++ == 0 && c->cfg->oneshot && (kind != JSONRPC_REQUEST ||
 	    strcmp(method, "initialize") != 0))
 		client_oneshot_init(c);
+	if (kind == JSONRPC_RESPONSE && c->era == ERA_MODERN) {
+		input_answered(c, msg);
+		return;
+	}
 
 	if (kind == JSONRPC_REQUEST) {
 		if ((old = cmsg_find(c, jsonrpc_id(msg))) != NULL &&
@@ -2082,11 +2950,29 @@ cmsg_post(struct cmsg *cm)
 {
 	struct client	*c = cm->c;
 	struct conn	*conn;
-	const char	*s, *url;
+	const char	*s, *url, *level;
 	size_t		 len;
+	json_object	*id;
+	char		*ids;
 
+	if (cm->kind == JSONRPC_REQUEST &&
+	    (cm->is_discover || c->era == ERA_MODERN)) {
+		/* Every POST a new id: a retry is a new request. */
+		ids = client_internal_id(c);
+		id = json_object_new_string(ids);
+		free(ids);
+		level = c->log_level != NULL ?
+		    client_modern_log_level(c->log_level) : NULL;
+		json_object_put(cm->wire);
+		cm->wire = client_modern_request(cm->msg, id, c->init, level,
+		    cm->responses, cm->state_text);
+		json_object_put(id);
+		free(cm->text);
+		cm->text = NULL;
+	}
 	if (cm->text == NULL) {
-		s = json_object_to_json_string_length(cm->msg,
+		s = json_object_to_json_string_length(cm->wire != NULL ?
+		    cm->wire : cm->msg,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
 		    &len);
 		if (s == NULL)
@@ -2101,13 +2987,16 @@ cmsg_post(struct cmsg *cm)
 	cm->state = CMSG_POSTING;
 	cm->had_session = c->transport == CLI_TRANSPORT_SSE ||
 	    c->session_id != NULL;
-	conn_start(conn, "POST", url, cm->text, cm->len, c->request_timeout_ms);
+	/* The probe waits no longer than a connection may take. */
+	conn_start(conn, "POST", url, cm->text, cm->len,
+	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
+	    c->request_timeout_ms);
 }
 
 static void
 client_pump(struct client *c)
 {
-	struct cmsg	*cm;
+	struct cmsg	*cm, *next;
 
 	if (c->closing || evtimer_pending(c->hold, NULL))
 		return;
@@ -2128,9 +3017,21 @@ client_pump(struct client *c)
 	}
 	if (c->sess != SESS_OPEN)
 		return;
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->state == CMSG_QUEUED)
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (cm->state == CMSG_QUEUED) {
+			if (cm->is_init && !cm->probed &&
+			    c->era != ERA_LEGACY) {
+				/* The era first; the discover is a barrier. */
+				discover_begin(cm);
+				cmsg_post(cm->peer);
+				break;
+			}
+			if (c->era == ERA_MODERN && !cm->is_discover &&
+			    modern_local(cm))
+				continue;	/* answered here, freed */
 			cmsg_post(cm);
+		}
 		if (cm->barrier)
 			break;
 		/* One at a time until we know the transport. */
@@ -2382,6 +3283,9 @@ client_free(struct client *c)
 	free(c->protocol_version);
 	json_object_put(c->init);
 	json_object_put(c->log_level);
+	json_object_put(c->tool_headers);
+	json_object_put(c->server_caps);
+	json_object_put(c->listen_filter);
 	if (c->in_ev != NULL)
 		event_free(c->in_ev);
 	if (c->out_ev != NULL)
@@ -2420,6 +3324,14 @@ client_run(const struct config *cfg)
 	c.cfg = cfg;
 	c.url = xstrdup(cfg->url);
 	c.transport = cfg->transport;
+	if (cfg->era == CLI_ERA_MODERN) {
+		/* Streamable HTTP or nothing: no HTTP+SSE fallback. */
+		c.era = ERA_MODERN;
+		c.transport = CLI_TRANSPORT_STREAMABLE;
+	} else if (cfg->era == CLI_ERA_LEGACY ||
+	    cfg->transport == CLI_TRANSPORT_SSE)
+		c.era = ERA_LEGACY;
+	c.tool_headers = json_object_new_object();
 	c.connect_timeout_ms = cfg->connect_timeout_ms != 0 ?
 	    (long)cfg->connect_timeout_ms : CLI_DEFAULT_CONNECT_TIMEOUT_MS;
 	c.request_timeout_ms = cfg->request_timeout_ms != 0 ?

@@ -1,7 +1,8 @@
 /*
  * client.h: `mcpbridge client URL`: newline-delimited JSON-RPC on stdin and
  * stdout towards a local MCP client, Streamable HTTP or legacy HTTP+SSE
- * towards the remote server, with reconnection and re-initialization.
+ * towards the remote server, with reconnection and re-initialization; MCP
+ * 2026-07-28 to servers that speak it (client_modern.h translates).
  */
 #ifndef MCPBRIDGE_CLIENT_H
 #define MCPBRIDGE_CLIENT_H

@@ -146,7 +146,7 @@ END_TEST
 START_TEST(test_errors)
 {
 	static const struct {
-		const char	*words[6];
+		const char	*words[8];
 		const char	*reason;
 	} cases[] = {
 		{ { NULL }, "mode" },
@@ -171,9 +171,13 @@ START_TEST(test_errors)
 		  "--instance-id" },
 		{ { "client", NULL }, "needs a URL" },
 		{ { "client", "a", "b", NULL }, "one URL" },
+		{ { "client", "--era", "new", "http://127.0.0.1/", NULL },
+		  "--era" },
+		{ { "client", "--era", "modern", "--transport", "sse",
+		    "http://127.0.0.1/", NULL }, "--era modern" },
 	};
 	struct config	 c;
-	char		*argv[8], *err;
+	char		*argv[10], *err;
 	size_t		 i;
 	int		 argc;
 
@@ -236,6 +240,15 @@ START_TEST(test_help_version)
 	    "--oneshot", NULL), CLI_OK);
 	ck_assert_str_eq(c.url, "http://127.0.0.1:1/mcp");
 	ck_assert_int_eq(c.oneshot, 1);
+	ck_assert_int_eq(c.era, CLI_ERA_AUTO);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "--era", "modern",
+	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
+	ck_assert_int_eq(c.era, CLI_ERA_MODERN);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "--era=legacy",
+	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
+	ck_assert_int_eq(c.era, CLI_ERA_LEGACY);
 	config_free(&c);
 	/* A global option before the mode. */
 	ck_assert_int_eq(parse(&c, &err, "--log-level", "warn", "serve", "--",

@@ -501,7 +501,11 @@ def scenario_basic():
     assert status == 0 and rest == [], (status, rest)
     st = srv.st
     assert st.deletes == 1, "DELETE at exit"
-    later = st.headers[1:]
+    # The era probe first (the fake is a legacy server: it refuses it),
+    # then initialize, then the session.
+    assert st.received[0]["method"] == "server/discover", st.received[0]
+    assert "Mcp-Session-Id" not in st.headers[0]
+    later = st.headers[2:]
     assert all(h.get("Mcp-Session-Id") for h in later), "session id sent"
     assert all(h.get("MCP-Protocol-Version") == VERSION for h in later), \
         "negotiated version sent"

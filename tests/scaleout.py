@@ -713,7 +713,9 @@ class LegacyClient(RawClient):
 
 class BridgeClient:
     """mcpbridge client between the balancer and a local client (us):
-    every call must be answered as if nothing happened."""
+    every call must be answered as if nothing happened.  In the legacy era
+    (sessions pinned by the balancer, rebuilt after a 404), which is what
+    this scenario is about; serve would speak 2026-07-28 otherwise."""
 
     def __init__(self, tmp, lb, transport, name):
         self.name = name
@@ -721,7 +723,7 @@ class BridgeClient:
         self.log = open(self.logpath, "wb")
         path = "/mcp" if transport == "streamable" else "/sse"
         self.proc = subprocess.Popen(
-            [BRIDGE, "client", "--transport", transport,
+            [BRIDGE, "client", "--era", "legacy", "--transport", transport,
              "http://%s%s" % (lb.hostport, path)], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.log)
         STARTED.append(self.proc)

@@ -1,0 +1,664 @@
+/*
+ * client_modern.c: client mode's translation between a legacy local client
+ * and an MCP 2026-07-28 server.  See client_modern.h.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "client.h"
+#include "client_modern.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "modern.h"
+#include "xmalloc.h"
+
+static const char *const cm_levels[] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency", NULL
+};
+
+/* What a server may ask of the client in an input_required result. */
+static const char *const cm_inputs[] = {
+	"elicitation/create", "sampling/createMessage", "roots/list", NULL
+};
+
+/* ---- small helpers ---- */
+
+static json_object *
+cm_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static const char *
+cm_get_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	return (v = cm_get(o, key, json_type_string)) == NULL ? NULL :
+	    json_object_get_string(v);
+}
+
+static int
+cm_in(const char *s, const char *const *list)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && list[i] != NULL; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static json_object *
+cm_copy(json_object *o)
+{
+	json_object	*n = NULL;
+
+	if (json_object_deep_copy(o, &n, NULL) != 0)
+		fatalx("json_object_deep_copy");
+	return n;
+}
+
+/* 1 if the array of strings a holds s. */
+static int
+cm_array_has(json_object *a, const char *s)
+{
+	json_object	*v;
+	size_t		 i;
+
+	for (i = 0; i < json_object_array_length(a); i++) {
+		v = json_object_array_get_idx(a, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 if the array of strings a names a legacy revision the bridge speaks. */
+static int
+cm_array_has_legacy(json_object *a)
+{
+	json_object	*v;
+	size_t		 i;
+
+	for (i = 0; i < json_object_array_length(a); i++) {
+		v = json_object_array_get_idx(a, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    jsonrpc_version_supported(json_object_get_string(v)))
+			return 1;
+	}
+	return 0;
+}
+
+/* ---- the era ---- */
+
+enum client_modern_probe
+client_modern_probe(long status, json_object *body, char **why)
+{
+	json_object	*error, *result, *versions, *code, *data;
+	const char	*text;
+
+	*why = NULL;
+	if (body == NULL || !json_object_is_type(body, json_type_object))
+		return CLIENT_MODERN_PROBE_LEGACY;
+	result = cm_get(body, "result", json_type_object);
+	if (status >= 200 && status < 300 && result != NULL) {
+		versions = cm_get(result, "supportedVersions", json_type_array);
+		if (versions == NULL ||
+		    cm_get(result, "capabilities", json_type_object) == NULL)
+			return CLIENT_MODERN_PROBE_LEGACY;
+		if (cm_array_has(versions, CLIENT_MODERN_VERSION))
+			return CLIENT_MODERN_PROBE_MODERN;
+		if (cm_array_has_legacy(versions))
+			return CLIENT_MODERN_PROBE_LEGACY;
+		xasprintf(why, "the server speaks none of the MCP revisions "
+		    "mcpbridge knows (it offers %s)",
+		    json_object_to_json_string_ext(versions,
+		    JSON_C_TO_STRING_PLAIN));
+		return CLIENT_MODERN_PROBE_FAIL;
+	}
+	if ((error = cm_get(body, "error", json_type_object)) == NULL ||
+	    (code = cm_get(error, "code", json_type_int)) == NULL)
+		return CLIENT_MODERN_PROBE_LEGACY;
+	/* Only a 400 carries the modern errors; on 200 they would be an
+	 * odd legacy server's own. */
+	if (status != 400)
+		return CLIENT_MODERN_PROBE_LEGACY;
+	text = cm_get_str(error, "message");
+	switch (json_object_get_int(code)) {
+	case MCP_ERROR_UNSUPPORTED_VERSION:
+		data = cm_get(error, "data", json_type_object);
+		versions = cm_get(data, "supported", json_type_array);
+		if (versions == NULL)
+			break;
+		if (cm_array_has(versions, CLIENT_MODERN_VERSION))
+			return CLIENT_MODERN_PROBE_RETRY;
+		if (cm_array_has_legacy(versions))
+			return CLIENT_MODERN_PROBE_LEGACY;
+		xasprintf(why, "the server speaks none of the MCP revisions "
+		    "mcpbridge knows (it offers %s)",
+		    json_object_to_json_string_ext(versions,
+		    JSON_C_TO_STRING_PLAIN));
+		return CLIENT_MODERN_PROBE_FAIL;
+	case MCP_ERROR_HEADER_MISMATCH:
+	case MCP_ERROR_MISSING_CAPABILITY:
+		xasprintf(why, "the server refused server/discover: %.200s",
+		    text != NULL ? text : "no reason given");
+		return CLIENT_MODERN_PROBE_FAIL;
+	default:
+		break;
+	}
+	return CLIENT_MODERN_PROBE_LEGACY;
+}
+
+enum client_modern_local
+client_modern_local(const char *method, int is_request)
+{
+	if (!is_request)
+		return CLIENT_MODERN_SWALLOW;
+	if (strcmp(method, "ping") == 0 ||
+	    strcmp(method, "logging/setLevel") == 0)
+		return CLIENT_MODERN_ANSWER;
+	if (strcmp(method, "resources/subscribe") == 0 ||
+	    strcmp(method, "resources/unsubscribe") == 0)
+		return CLIENT_MODERN_LISTEN;
+	return CLIENT_MODERN_SEND;
+}
+
+const char *
+client_modern_log_level(json_object *msg)
+{
+	const char	*level;
+
+	level = cm_get_str(jsonrpc_params(msg), "level");
+	return cm_in(level, cm_levels) ? level : NULL;
+}
+
+/* ---- initialize from server/discover ---- */
+
+json_object *
+client_modern_init_result(json_object *discover, json_object *init)
+{
+	json_object	*r, *caps, *info, *meta, *v;
+	const char	*asked, *s;
+
+	r = json_object_new_object();
+	asked = cm_get_str(jsonrpc_params(init), "protocolVersion");
+	if (asked == NULL || !jsonrpc_version_supported(asked))
+		asked = MCP_VERSION_LATEST_LEGACY;
+	json_object_object_add(r, "protocolVersion",
+	    json_object_new_string(asked));
+
+	if ((caps = cm_get(discover, "capabilities", json_type_object)) != NULL)
+		caps = cm_copy(caps);
+	else
+		caps = json_object_new_object();
+	json_object_object_add(r, "capabilities", caps);
+
+	meta = cm_get(discover, "_meta", json_type_object);
+	if ((v = cm_get(meta, MODERN_META_SERVERINFO,
+	    json_type_object)) == NULL)
+		v = cm_get(discover, "serverInfo", json_type_object);
+	if (v != NULL && cm_get_str(v, "name") != NULL &&
+	    cm_get_str(v, "version") != NULL)
+		info = cm_copy(v);
+	else {
+		info = json_object_new_object();
+		s = v != NULL ? cm_get_str(v, "name") : NULL;
+		json_object_object_add(info, "name",
+		    json_object_new_string(s != NULL ? s : "unknown"));
+		json_object_object_add(info, "version",
+		    json_object_new_string("unknown"));
+	}
+	json_object_object_add(r, "serverInfo", info);
+	if ((s = cm_get_str(discover, "instructions")) != NULL)
+		json_object_object_add(r, "instructions",
+		    json_object_new_string(s));
+	return r;
+}
+
+/* ---- the request on the wire ---- */
+
+json_object *
+client_modern_request(json_object *msg, json_object *id, json_object *init,
+    const char *log_level, json_object *responses, const char *state)
+{
+	json_object	*m, *params, *meta, *iparams, *v;
+
+	m = cm_copy(msg);
+	json_object_object_add(m, "id", jsonrpc_id_copy(id));
+	if (!json_object_object_get_ex(m, "params", &params) ||
+	    !json_object_is_type(params, json_type_object)) {
+		params = json_object_new_object();
+		json_object_object_add(m, "params", params);
+	}
+	if ((meta = cm_get(params, "_meta", json_type_object)) == NULL) {
+		meta = json_object_new_object();
+		json_object_object_add(params, "_meta", meta);
+	}
+	json_object_object_add(meta, MODERN_META_VERSION,
+	    json_object_new_string(CLIENT_MODERN_VERSION));
+	iparams = jsonrpc_params(init);
+	if ((v = cm_get(iparams, "capabilities", json_type_object)) != NULL)
+		v = cm_copy(v);
+	else
+		v = json_object_new_object();
+	json_object_object_add(meta, MODERN_META_CAPS, v);
+	if ((v = cm_get(iparams, "clientInfo", json_type_object)) != NULL &&
+	    cm_get_str(v, "name") != NULL && cm_get_str(v, "version") != NULL)
+		v = cm_copy(v);
+	else {
+		v = json_object_new_object();
+		json_object_object_add(v, "name",
+		    json_object_new_string(PACKAGE_NAME));
+		json_object_object_add(v, "version",
+		    json_object_new_string(PACKAGE_VERSION));
+	}
+	json_object_object_add(meta, MODERN_META_INFO, v);
+	if (log_level != NULL)
+		json_object_object_add(meta, MODERN_META_LOGLEVEL,
+		    json_object_new_string(log_level));
+	else
+		json_object_object_del(meta, MODERN_META_LOGLEVEL);
+	/* Only ours: a round's answers never leak into another request. */
+	json_object_object_del(params, "inputResponses");
+	json_object_object_del(params, "requestState");
+	if (responses != NULL)
+		json_object_object_add(params, "inputResponses",
+		    cm_copy(responses));
+	if (state != NULL)
+		json_object_object_add(params, "requestState",
+		    json_object_new_string(state));
+	return m;
+}
+
+/* ---- x-mcp-header ---- */
+
+/* An RFC 9110 token: 1*tchar (which excludes controls, space, ':'). */
+static int
+cm_token(const char *s)
+{
+	const unsigned char	*p;
+
+	if (*s == '\0')
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p > 0x7e || (!isalnum(*p) &&
+		    strchr("!#$%&'*+-.^_`|~", *p) == NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 if the schema's type is string, integer or boolean (optionally with
+ * null beside one of them). */
+static int
+cm_primitive(json_object *schema)
+{
+	static const char *const ok[] = { "string", "integer", "boolean",
+	    NULL };
+	json_object	*t, *v;
+	size_t		 i, n = 0;
+
+	if (!json_object_object_get_ex(schema, "type", &t))
+		return 0;
+	if (json_object_is_type(t, json_type_string))
+		return cm_in(json_object_get_string(t), ok);
+	if (!json_object_is_type(t, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(t); i++) {
+		v = json_object_array_get_idx(t, i);
+		if (!json_object_is_type(v, json_type_string))
+			return 0;
+		if (strcmp(json_object_get_string(v), "null") == 0)
+			continue;
+		if (!cm_in(json_object_get_string(v), ok))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+struct cm_walk {
+	json_object	*spec;		/* the array being built */
+	json_object	*path;		/* property names to here */
+	char		*err;
+};
+
+/* Keywords whose values are data, not schemas: never walked. */
+static const char *const cm_data_keys[] = {
+	"default", "const", "enum", "examples", NULL
+};
+
+static int	cm_walk_schema(struct cm_walk *, json_object *, int reachable,
+		    int depth);
+
+/* Any value below a keyword that is not "properties": annotations there
+ * are not statically reachable. */
+static int
+cm_walk_any(struct cm_walk *w, json_object *v, int depth)
+{
+	size_t	i;
+
+	if (depth > CLIENT_MODERN_MAX_DEPTH) {
+		xasprintf(&w->err, "the inputSchema is nested too deeply");
+		return -1;
+	}
+	if (json_object_is_type(v, json_type_array)) {
+		for (i = 0; i < json_object_array_length(v); i++) {
+			if (cm_walk_any(w, json_object_array_get_idx(v, i),
+			    depth + 1) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_object))
+		return cm_walk_schema(w, v, 0, depth + 1);
+	return 0;
+}
+
+static int
+cm_walk_schema(struct cm_walk *w, json_object *schema, int reachable,
+    int depth)
+{
+	json_object	*h, *e, *name, *path;
+	const char	*s;
+	size_t		 i;
+
+	if (depth > CLIENT_MODERN_MAX_DEPTH) {
+		xasprintf(&w->err, "the inputSchema is nested too deeply");
+		return -1;
+	}
+	if (json_object_object_get_ex(schema, "x-mcp-header", &h)) {
+		if (!reachable) {
+			xasprintf(&w->err, "an x-mcp-header that is not "
+			    "reached through properties alone");
+			return -1;
+		}
+		if (!json_object_is_type(h, json_type_string) ||
+		    !cm_token(s = json_object_get_string(h))) {
+			xasprintf(&w->err, "x-mcp-header %s is not a header "
+			    "name", json_object_to_json_string_ext(h,
+			    JSON_C_TO_STRING_PLAIN));
+			return -1;
+		}
+		if (!cm_primitive(schema)) {
+			xasprintf(&w->err, "x-mcp-header %s is not on a "
+			    "string, integer or boolean", s);
+			return -1;
+		}
+		for (i = 0; i < json_object_array_length(w->spec); i++) {
+			e = json_object_array_get_idx(w->spec, i);
+			if (strcasecmp(cm_get_str(e, "name"), s) == 0) {
+				xasprintf(&w->err, "x-mcp-header %s is used "
+				    "twice", s);
+				return -1;
+			}
+		}
+		if (i >= CLIENT_MODERN_MAX_HEADERS) {
+			xasprintf(&w->err, "more than %d x-mcp-header "
+			    "annotations", CLIENT_MODERN_MAX_HEADERS);
+			return -1;
+		}
+		e = json_object_new_object();
+		json_object_object_add(e, "name", json_object_new_string(s));
+		json_object_object_add(e, "path", cm_copy(w->path));
+		json_object_array_add(w->spec, e);
+	}
+	json_object_object_foreach(schema, k, v) {
+		if (strcmp(k, "x-mcp-header") == 0 || cm_in(k, cm_data_keys))
+			continue;
+		if (strcmp(k, "properties") != 0 ||
+		    !json_object_is_type(v, json_type_object)) {
+			if (cm_walk_any(w, v, depth) == -1)
+				return -1;
+			continue;
+		}
+		/* The keys of properties are names, its values schemas. */
+		json_object_object_foreach(v, pk, pv) {
+			if (!json_object_is_type(pv, json_type_object))
+				continue;
+			path = w->path;
+			name = json_object_new_string(pk);
+			json_object_array_add(path, name);
+			if (cm_walk_schema(w, pv, reachable, depth + 1) == -1)
+				return -1;
+			json_object_array_del_idx(path,
+			    json_object_array_length(path) - 1, 1);
+		}
+	}
+	return 0;
+}
+
+int
+client_modern_tool_headers(json_object *tool, json_object **spec,
+    char **err)
+{
+	struct cm_walk	 w;
+	json_object	*schema;
+
+	*spec = NULL;
+	memset(&w, 0, sizeof w);
+	w.spec = json_object_new_array();
+	w.path = json_object_new_array();
+	schema = cm_get(tool, "inputSchema", json_type_object);
+	if (schema == NULL)
+		goto done;
+	/* The root is no property: an annotation there is misplaced. */
+	if (json_object_object_get_ex(schema, "x-mcp-header", NULL)) {
+		xasprintf(&w.err, "an x-mcp-header on the schema root");
+		goto fail;
+	}
+	if (cm_walk_schema(&w, schema, 1, 0) == -1)
+		goto fail;
+done:
+	json_object_put(w.path);
+	*spec = w.spec;
+	return 0;
+fail:
+	*err = w.err;
+	json_object_put(w.spec);
+	json_object_put(w.path);
+	return -1;
+}
+
+json_object *
+client_modern_filter_tools(json_object *result, json_object *table)
+{
+	json_object	*tools, *kept, *t, *spec, *dropped;
+	const char	*name;
+	char		*err, *line;
+	size_t		 i;
+
+	dropped = json_object_new_array();
+	if ((tools = cm_get(result, "tools", json_type_array)) == NULL)
+		return dropped;
+	kept = json_object_new_array();
+	for (i = 0; i < json_object_array_length(tools); i++) {
+		t = json_object_array_get_idx(tools, i);
+		name = cm_get_str(t, "name");
+		if (client_modern_tool_headers(t, &spec, &err) == -1) {
+			xasprintf(&line, "%s: %s", name != NULL ? name :
+			    "(a tool without a name)", err);
+			json_object_array_add(dropped,
+			    json_object_new_string(line));
+			free(line);
+			free(err);
+			continue;
+		}
+		if (name != NULL && table != NULL)
+			json_object_object_add(table, name, spec);
+		else
+			json_object_put(spec);
+		json_object_array_add(kept, json_object_get(t));
+	}
+	json_object_object_add(result, "tools", kept);
+	return dropped;
+}
+
+/* The argument at path, or NULL. */
+static json_object *
+cm_lookup(json_object *arguments, json_object *path)
+{
+	json_object	*v = arguments, *k;
+	size_t		 i;
+
+	for (i = 0; i < json_object_array_length(path); i++) {
+		k = json_object_array_get_idx(path, i);
+		if (!json_object_is_type(v, json_type_object) ||
+		    !json_object_object_get_ex(v, json_object_get_string(k),
+		    &v))
+			return NULL;
+	}
+	return v;
+}
+
+json_object *
+client_modern_param_headers(json_object *spec, json_object *arguments)
+{
+	json_object	*out, *e, *v, *path;
+	const char	*name;
+	char		*value, buf[64];
+	double		 d;
+	size_t		 i;
+
+	out = json_object_new_object();
+	for (i = 0; spec != NULL && i < json_object_array_length(spec); i++) {
+		e = json_object_array_get_idx(spec, i);
+		name = cm_get_str(e, "name");
+		path = cm_get(e, "path", json_type_array);
+		if (name == NULL || path == NULL ||
+		    (v = cm_lookup(arguments, path)) == NULL)
+			continue;
+		switch (json_object_get_type(v)) {
+		case json_type_string:
+			value = client_header_value(json_object_get_string(v));
+			break;
+		case json_type_boolean:
+			value = xstrdup(json_object_get_boolean(v) ? "true" :
+			    "false");
+			break;
+		case json_type_int:
+			snprintf(buf, sizeof buf, "%" PRId64,
+			    json_object_get_int64(v));
+			value = xstrdup(buf);
+			break;
+		case json_type_double:
+			/* 42.0 is the integer 42; others as JSON says. */
+			d = json_object_get_double(v);
+			if (d == (double)(int64_t)d && d < 9007199254740992.0 &&
+			    d > -9007199254740992.0)
+				snprintf(buf, sizeof buf, "%" PRId64,
+				    (int64_t)d);
+			else
+				snprintf(buf, sizeof buf, "%s",
+				    json_object_to_json_string(v));
+			value = xstrdup(buf);
+			break;
+		default:
+			/* null, objects and arrays: no header. */
+			continue;
+		}
+		json_object_object_add(out, name, json_object_new_string(value));
+		free(value);
+	}
+	return out;
+}
+
+/* ---- input_required ---- */
+
+int
+client_modern_result_kind(json_object *result, char **err)
+{
+	json_object	*type, *reqs, *state;
+	const char	*t;
+	int		 n = 0;
+
+	if (!json_object_is_type(result, json_type_object) ||
+	    !json_object_object_get_ex(result, "resultType", &type))
+		return 0;
+	if (!json_object_is_type(type, json_type_string)) {
+		xasprintf(err, "the server's resultType is not a string");
+		return -1;
+	}
+	t = json_object_get_string(type);
+	if (strcmp(t, "complete") == 0)
+		return 0;
+	if (strcmp(t, "input_required") != 0) {
+		xasprintf(err, "the server answered with a result of type "
+		    "'%.64s', which mcpbridge does not know", t);
+		return -1;
+	}
+	if (json_object_object_get_ex(result, "inputRequests", &reqs)) {
+		if (!json_object_is_type(reqs, json_type_object)) {
+			xasprintf(err, "the server's inputRequests is not an "
+			    "object");
+			return -1;
+		}
+		n = json_object_object_length(reqs);
+		if (n > CLIENT_MODERN_MAX_INPUTS) {
+			xasprintf(err, "the server asked for %d inputs at once "
+			    "(at most %d)", n, CLIENT_MODERN_MAX_INPUTS);
+			return -1;
+		}
+	}
+	if (json_object_object_get_ex(result, "requestState", &state)) {
+		if (!json_object_is_type(state, json_type_string)) {
+			xasprintf(err, "the server's requestState is not a "
+			    "string");
+			return -1;
+		}
+		n++;
+	}
+	if (n == 0) {
+		xasprintf(err, "the server asked for input but named neither "
+		    "inputRequests nor requestState");
+		return -1;
+	}
+	return 1;
+}
+
+json_object *
+client_modern_input_request(json_object *req, json_object *id, char **err)
+{
+	json_object	*params = NULL, *msg;
+	const char	*method;
+
+	method = cm_get_str(req, "method");
+	if (method == NULL || !cm_in(method, cm_inputs)) {
+		xasprintf(err, "the server asked for input the bridge cannot "
+		    "relay (%.64s)", method != NULL ? method : "no method");
+		return NULL;
+	}
+	if (json_object_object_get_ex(req, "params", &params) &&
+	    !json_object_is_type(params, json_type_object)) {
+		xasprintf(err, "the server's %s request has params that are "
+		    "not an object", method);
+		return NULL;
+	}
+	msg = json_object_new_object();
+	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(msg, "id", jsonrpc_id_copy(id));
+	json_object_object_add(msg, "method", json_object_new_string(method));
+	if (params != NULL)
+		json_object_object_add(msg, "params", cm_copy(params));
+	return msg;
+}

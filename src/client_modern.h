@@ -1,0 +1,122 @@
+/*
+ * client_modern.h: the pure side of `mcpbridge client` speaking MCP
+ * 2026-07-28 (the stateless, "modern" revision) to a server while the local
+ * stdio client keeps its legacy flow (initialize, server-to-client requests).
+ * What a server/discover answer says about the server's era, the local
+ * initialize result built from a DiscoverResult, the request as it goes on
+ * the wire (_meta, new id, inputResponses, requestState), x-mcp-header
+ * validation and the Mcp-Param-* values, and input_required results turned
+ * into requests for the local client.  No I/O; client.c keeps the state.
+ *
+ * Every json_object returned is new; arguments are borrowed unless said
+ * otherwise.  On error, functions that take char **err set it to a one-line
+ * reason the caller frees.
+ */
+#ifndef MCPBRIDGE_CLIENT_MODERN_H
+#define MCPBRIDGE_CLIENT_MODERN_H
+
+#include <json-c/json.h>
+
+#include "jsonrpc.h"
+
+/* The one modern revision the bridge speaks. */
+#define CLIENT_MODERN_VERSION		MCP_VERSION_2026_07_28
+/* inputRequests accepted in one input_required result. */
+#define CLIENT_MODERN_MAX_INPUTS	64
+/* x-mcp-header annotations accepted in one tool, and schema depth walked. */
+#define CLIENT_MODERN_MAX_HEADERS	64
+#define CLIENT_MODERN_MAX_DEPTH		32
+
+/* What the answer to a server/discover says. */
+enum client_modern_probe {
+	CLIENT_MODERN_PROBE_MODERN,	/* a DiscoverResult naming our version */
+	CLIENT_MODERN_PROBE_RETRY,	/* -32022 that lists our version: again */
+	CLIENT_MODERN_PROBE_LEGACY,	/* not a modern server: initialize */
+	CLIENT_MODERN_PROBE_FAIL,	/* modern, but unusable: *why says why */
+};
+
+/*
+ * status is the HTTP status (200 when the answer came on an event stream),
+ * body the parsed answer or NULL.  A DiscoverResult, or a 400 with a modern
+ * error (-32020, -32021, -32022), comes from a modern server; anything
+ * else (404, 405, a legacy session error, -32601) from a legacy one.  A
+ * server whose versions are all legacy ones is legacy too.
+ */
+enum client_modern_probe client_modern_probe(long status, json_object *body,
+		    char **why);
+
+/* How the bridge treats a method from the local client in the modern era. */
+enum client_modern_local {
+	CLIENT_MODERN_SEND,		/* a request for the server */
+	CLIENT_MODERN_ANSWER,		/* ping, logging/setLevel: {} */
+	CLIENT_MODERN_SWALLOW,		/* notifications: none go to the server */
+	CLIENT_MODERN_LISTEN,		/* resources/(un)subscribe: the stream */
+};
+enum client_modern_local client_modern_local(const char *method,
+		    int is_request);
+
+/* The level of a logging/setLevel request, or NULL if it names none the
+ * protocol knows (borrowed from msg). */
+const char	*client_modern_log_level(json_object *msg);
+
+/*
+ * The legacy initialize result for the local client's initialize (its
+ * message, for the protocolVersion it asked for) from a DiscoverResult:
+ * that version if the bridge speaks it, else the latest legacy one; the
+ * server's capabilities (list changes and resource subscriptions are
+ * relayed from a subscriptions/listen stream); serverInfo; instructions.
+ */
+json_object	*client_modern_init_result(json_object *discover,
+		    json_object *init);
+
+/*
+ * The request msg as it goes to the server: id replaced, params._meta
+ * carrying protocolVersion, clientCapabilities and clientInfo (from the
+ * local client's initialize message init, which may be NULL), and logLevel
+ * when not NULL; inputResponses and requestState added when not NULL
+ * (responses is copied).  Keys of the local client's own _meta stay.
+ */
+json_object	*client_modern_request(json_object *msg, json_object *id,
+		    json_object *init, const char *log_level,
+		    json_object *responses, const char *state);
+
+/*
+ * A tool's x-mcp-header annotations, checked as the revision requires: a
+ * non-empty RFC 9110 token, unique case-insensitively, on a property of
+ * type string, integer or boolean, reached from the root through
+ * "properties" alone.  0 and *spec a new array of {"name", "path": [...]}
+ * (empty when the tool has none); -1 and *err when the tool is invalid.
+ */
+int		 client_modern_tool_headers(json_object *tool, json_object **spec,
+		    char **err);
+/*
+ * Drops the tools with invalid annotations from a tools/list result, in
+ * place, and records the annotations of the others in table (tool name ->
+ * spec).  Returns a new array of "name: reason" lines, one per dropped
+ * tool, for the caller to log.
+ */
+json_object	*client_modern_filter_tools(json_object *result,
+		    json_object *table);
+/*
+ * The Mcp-Param-* headers for a tools/call: a new object header name ->
+ * value (base64 sentinel where needed; "" is a real empty value).
+ * Arguments that are absent or null get no header.
+ */
+json_object	*client_modern_param_headers(json_object *spec,
+		    json_object *arguments);
+
+/*
+ * A result: 1 if input_required (and well formed), 0 if complete (also
+ * when resultType is absent), -1 and *err if it is malformed or of a kind
+ * the bridge does not know.
+ */
+int		 client_modern_result_kind(json_object *result, char **err);
+/*
+ * The request for the local client that one inputRequests entry stands
+ * for, with the given id: elicitation/create, sampling/createMessage or
+ * roots/list.  NULL and *err for anything else.
+ */
+json_object	*client_modern_input_request(json_object *req, json_object *id,
+		    char **err);
+
+#endif

@@ -1,0 +1,437 @@
+/*
+ * check_client_modern.c: client mode's translation to MCP 2026-07-28
+ * (client_modern.c): the era probe, initialize from server/discover, the
+ * request on the wire, x-mcp-header checks and Mcp-Param-* values, and
+ * input_required results.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "client_modern.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "testjson.h"
+
+static enum client_modern_probe
+probe(long status, const char *body, char **why)
+{
+	json_object			*o = body != NULL ? J("%s", body) : NULL;
+	enum client_modern_probe	 r;
+
+	r = client_modern_probe(status, o, why);
+	json_object_put(o);
+	return r;
+}
+
+START_TEST(test_probe)
+{
+	char	*why;
+
+	/* A DiscoverResult naming our revision. */
+	ck_assert_int_eq(probe(200, "{'jsonrpc':'2.0','id':1,'result':{"
+	    "'resultType':'complete','supportedVersions':['2026-07-28'],"
+	    "'capabilities':{}}}", &why), CLIENT_MODERN_PROBE_MODERN);
+	ck_assert_ptr_null(why);
+	/* A dual-era server offering only older modern revisions and ours
+	 * legacy ones: legacy. */
+	ck_assert_int_eq(probe(200, "{'jsonrpc':'2.0','id':1,'result':{"
+	    "'supportedVersions':['2025-11-25'],'capabilities':{}}}", &why),
+	    CLIENT_MODERN_PROBE_LEGACY);
+	/* Nothing we speak. */
+	ck_assert_int_eq(probe(200, "{'jsonrpc':'2.0','id':1,'result':{"
+	    "'supportedVersions':['2099-01-01'],'capabilities':{}}}", &why),
+	    CLIENT_MODERN_PROBE_FAIL);
+	ck_assert_ptr_nonnull(strstr(why, "2099-01-01"));
+	free(why);
+	/* A 2xx that is no DiscoverResult: a legacy server's odd answer. */
+	ck_assert_int_eq(probe(200, "{'jsonrpc':'2.0','id':1,'result':{}}",
+	    &why), CLIENT_MODERN_PROBE_LEGACY);
+	/* -32022 listing our revision: ask again. */
+	ck_assert_int_eq(probe(400, "{'jsonrpc':'2.0','id':1,'error':{"
+	    "'code':-32022,'message':'Unsupported protocol version','data':{"
+	    "'supported':['2026-07-28'],'requested':'x'}}}", &why),
+	    CLIENT_MODERN_PROBE_RETRY);
+	ck_assert_int_eq(probe(400, "{'jsonrpc':'2.0','id':1,'error':{"
+	    "'code':-32022,'message':'no','data':{'supported':['2025-06-18']}}}",
+	    &why), CLIENT_MODERN_PROBE_LEGACY);
+	ck_assert_int_eq(probe(400, "{'jsonrpc':'2.0','id':1,'error':{"
+	    "'code':-32022,'message':'no','data':{'supported':['3000-01-01']}}}",
+	    &why), CLIENT_MODERN_PROBE_FAIL);
+	free(why);
+	/* Other modern errors: a modern server refusing us. */
+	ck_assert_int_eq(probe(400, "{'jsonrpc':'2.0','id':1,'error':{"
+	    "'code':-32020,'message':'Header mismatch'}}", &why),
+	    CLIENT_MODERN_PROBE_FAIL);
+	ck_assert_ptr_nonnull(strstr(why, "Header mismatch"));
+	free(why);
+	/* Legacy servers: no session, unknown method, empty bodies, 404,
+	 * 405, and a modern code on a 200. */
+	ck_assert_int_eq(probe(400, "{'jsonrpc':'2.0','id':null,'error':{"
+	    "'code':-32000,'message':'Bad Request: No valid session ID'}}",
+	    &why), CLIENT_MODERN_PROBE_LEGACY);
+	ck_assert_int_eq(probe(200, "{'jsonrpc':'2.0','id':1,'error':{"
+	    "'code':-32601,'message':'Method not found'}}", &why),
+	    CLIENT_MODERN_PROBE_LEGACY);
+	ck_assert_int_eq(probe(400, NULL, &why), CLIENT_MODERN_PROBE_LEGACY);
+	ck_assert_int_eq(probe(404, NULL, &why), CLIENT_MODERN_PROBE_LEGACY);
+	ck_assert_int_eq(probe(405, "[1]", &why), CLIENT_MODERN_PROBE_LEGACY);
+	ck_assert_int_eq(probe(200, "{'jsonrpc':'2.0','id':1,'error':{"
+	    "'code':-32022,'message':'x','data':{'supported':['2026-07-28']}}}",
+	    &why), CLIENT_MODERN_PROBE_LEGACY);
+}
+END_TEST
+
+START_TEST(test_local)
+{
+	json_object	*m;
+
+	ck_assert_int_eq(client_modern_local("ping", 1), CLIENT_MODERN_ANSWER);
+	ck_assert_int_eq(client_modern_local("logging/setLevel", 1),
+	    CLIENT_MODERN_ANSWER);
+	ck_assert_int_eq(client_modern_local("resources/subscribe", 1),
+	    CLIENT_MODERN_LISTEN);
+	ck_assert_int_eq(client_modern_local("resources/unsubscribe", 1),
+	    CLIENT_MODERN_LISTEN);
+	ck_assert_int_eq(client_modern_local("tools/call", 1),
+	    CLIENT_MODERN_SEND);
+	ck_assert_int_eq(client_modern_local("notifications/initialized", 0),
+	    CLIENT_MODERN_SWALLOW);
+
+	m = J("{'jsonrpc':'2.0','id':1,'method':'logging/setLevel',"
+	    "'params':{'level':'warning'}}");
+	ck_assert_str_eq(client_modern_log_level(m), "warning");
+	json_object_put(m);
+	m = J("{'jsonrpc':'2.0','id':1,'method':'logging/setLevel',"
+	    "'params':{'level':'loud'}}");
+	ck_assert_ptr_null(client_modern_log_level(m));
+	json_object_put(m);
+}
+END_TEST
+
+START_TEST(test_init_result)
+{
+	json_object	*d, *init, *r;
+
+	d = J("{'resultType':'complete','supportedVersions':['2026-07-28'],"
+	    "'capabilities':{'tools':{'listChanged':true},'resources':{"
+	    "'subscribe':true,'listChanged':true},'logging':{}},"
+	    "'_meta':{'io.modelcontextprotocol/serverInfo':{'name':'s',"
+	    "'version':'2'}},'instructions':'be kind','ttlMs':5}");
+	init = J("{'jsonrpc':'2.0','id':1,'method':'initialize','params':{"
+	    "'protocolVersion':'2025-06-18','capabilities':{}}}");
+	r = client_modern_init_result(d, init);
+	ck_assert_str_eq(S(r), "{\"protocolVersion\":\"2025-06-18\","
+	    "\"capabilities\":{\"tools\":{\"listChanged\":true},"
+	    "\"resources\":{\"subscribe\":true,\"listChanged\":true},"
+	    "\"logging\":{}},"
+	    "\"serverInfo\":{\"name\":\"s\",\"version\":\"2\"},"
+	    "\"instructions\":\"be kind\"}");
+	json_object_put(r);
+	json_object_put(init);
+	json_object_put(d);
+
+	/* A version we cannot serve (or none): the latest legacy one;
+	 * serverInfo at the top or missing. */
+	d = J("{'supportedVersions':['2026-07-28'],'capabilities':{},"
+	    "'serverInfo':{'name':'top','version':'1'}}");
+	init = J("{'jsonrpc':'2.0','id':1,'method':'initialize','params':{"
+	    "'protocolVersion':'2026-07-28'}}");
+	r = client_modern_init_result(d, init);
+	ck_assert_str_eq(PS(r, "protocolVersion"), MCP_VERSION_LATEST_LEGACY);
+	ck_assert_str_eq(PS(r, "serverInfo.name"), "top");
+	json_object_put(r);
+	json_object_put(d);
+	d = J("{'supportedVersions':['2026-07-28'],'capabilities':{}}");
+	r = client_modern_init_result(d, NULL);
+	ck_assert_str_eq(PS(r, "protocolVersion"), MCP_VERSION_LATEST_LEGACY);
+	ck_assert_str_eq(PS(r, "serverInfo.name"), "unknown");
+	ck_assert_ptr_null(P(r, "instructions"));
+	json_object_put(r);
+	json_object_put(d);
+	json_object_put(init);
+}
+END_TEST
+
+START_TEST(test_request)
+{
+	json_object	*msg, *init, *id, *resp, *r;
+
+	init = J("{'jsonrpc':'2.0','id':0,'method':'initialize','params':{"
+	    "'protocolVersion':'2025-11-25','capabilities':{'sampling':{}},"
+	    "'clientInfo':{'name':'c','version':'9'}}}");
+	msg = J("{'jsonrpc':'2.0','id':7,'method':'tools/call','params':{"
+	    "'name':'t','arguments':{},'_meta':{'progressToken':'p',"
+	    "'io.modelcontextprotocol/logLevel':'debug'},"
+	    "'requestState':'forged'}}");
+	id = json_object_new_string("mcpbridge-3");
+	r = client_modern_request(msg, id, init, NULL, NULL, NULL);
+	ck_assert_str_eq(S(r), "{\"jsonrpc\":\"2.0\",\"id\":\"mcpbridge-3\","
+	    "\"method\":\"tools/call\",\"params\":{\"name\":\"t\","
+	    "\"arguments\":{},\"_meta\":{\"progressToken\":\"p\","
+	    "\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+	    "\"io.modelcontextprotocol/clientCapabilities\":{\"sampling\":{}},"
+	    "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"c\","
+	    "\"version\":\"9\"}}}}");
+	json_object_put(r);
+	/* The original is untouched. */
+	ck_assert_int_eq(PI(msg, "id"), 7);
+	ck_assert_str_eq(PS(msg, "params.requestState"), "forged");
+
+	/* A retry: answers and the state, and the log level. */
+	resp = J("{'k':{'action':'accept','content':{}}}");
+	r = client_modern_request(msg, id, init, "info", resp, "S==");
+	ck_assert_str_eq(PS(r, "params.requestState"), "S==");
+	ck_assert_str_eq(PS(r, "params.inputResponses.k.action"), "accept");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(
+	    P(r, "params._meta"), "io.modelcontextprotocol/logLevel")),
+	    "info");
+	json_object_put(r);
+	json_object_put(resp);
+	json_object_put(msg);
+
+	/* No params, no initialize: params made, the bridge's clientInfo. */
+	msg = J("{'jsonrpc':'2.0','id':'a','method':'tools/list'}");
+	r = client_modern_request(msg, id, NULL, NULL, NULL, NULL);
+	ck_assert_str_eq(S(json_object_object_get(P(r, "params._meta"),
+	    "io.modelcontextprotocol/clientCapabilities")), "{}");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(
+	    json_object_object_get(P(r, "params._meta"),
+	    "io.modelcontextprotocol/clientInfo"), "name")), PACKAGE_NAME);
+	json_object_put(r);
+	json_object_put(msg);
+	json_object_put(id);
+	json_object_put(init);
+}
+END_TEST
+
+/* The reason a tool is refused, or NULL if it is accepted. */
+static char *
+refused(const char *props)
+{
+	json_object	*tool, *spec;
+	char		*err;
+
+	tool = J("{'name':'t','inputSchema':{'type':'object',"
+	    "'properties':%s}}", props);
+	if (client_modern_tool_headers(tool, &spec, &err) == 0) {
+		json_object_put(spec);
+		err = NULL;
+	}
+	json_object_put(tool);
+	return err;
+}
+
+START_TEST(test_tool_headers)
+{
+	static const char *bad[] = {
+		"{'v':{'type':'string','x-mcp-header':''}}",
+		"{'v':{'type':'object','x-mcp-header':'Data'}}",
+		"{'v':{'type':'array','items':{'type':'string'},"
+		    "'x-mcp-header':'Items'}}",
+		"{'v':{'type':'null','x-mcp-header':'Nil'}}",
+		"{'v':{'type':'number','x-mcp-header':'Score'}}",
+		"{'v':{'x-mcp-header':'NoType'}}",
+		"{'a':{'type':'string','x-mcp-header':'Region'},"
+		    "'b':{'type':'string','x-mcp-header':'Region'}}",
+		"{'a':{'type':'string','x-mcp-header':'MyField'},"
+		    "'b':{'type':'string','x-mcp-header':'myfield'}}",
+		"{'v':{'type':'string','x-mcp-header':'My Region'}}",
+		"{'v':{'type':'string','x-mcp-header':'Region:Primary'}}",
+		"{'v':{'type':'string','x-mcp-header':'R\\u00e9gion'}}",
+		"{'v':{'type':'string','x-mcp-header':'Region\\t1'}}",
+		"{'v':{'type':'string','x-mcp-header':'A\\r\\nB'}}",
+		"{'v':{'type':'string','x-mcp-header':7}}",
+		/* Not statically reachable. */
+		"{'v':{'type':'array','items':{'type':'object','properties':"
+		    "{'w':{'type':'string','x-mcp-header':'W'}}}}}",
+		"{'v':{'oneOf':[{'type':'string','x-mcp-header':'W'}]}}",
+		"{'v':{'$ref':'#/$defs/x','x-mcp-header':'W'}}",
+	};
+	json_object	*tool, *spec, *args, *h, *result, *table, *dropped;
+	char		*err;
+	size_t		 i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err = refused(bad[i]);
+		ck_assert_msg(err != NULL, "accepted %s", bad[i]);
+		free(err);
+	}
+	/* Fine: nested through properties, nullable, names in $defs
+	 * without annotations, data keywords. */
+	ck_assert_ptr_null(refused("{'r':{'type':'string','x-mcp-header':"
+	    "'Region'},'n':{'type':'object','properties':{'deep':{'type':"
+	    "['integer','null'],'x-mcp-header':'Deep'}}},'q':{'type':"
+	    "'string','default':{'x-mcp-header':'not a schema'}}}"));
+	/* A root annotation and one under $defs are misplaced. */
+	tool = J("{'name':'t','inputSchema':{'type':'string',"
+	    "'x-mcp-header':'Root'}}");
+	ck_assert_int_eq(client_modern_tool_headers(tool, &spec, &err), -1);
+	free(err);
+	json_object_put(tool);
+	tool = J("{'name':'t','inputSchema':{'type':'object','$defs':{'d':{"
+	    "'type':'string','x-mcp-header':'D'}}}}");
+	ck_assert_int_eq(client_modern_tool_headers(tool, &spec, &err), -1);
+	free(err);
+	json_object_put(tool);
+
+	/* Values: string as is or base64, integer, boolean, absent and
+	 * null omitted, nested path, empty string kept. */
+	tool = J("{'name':'t','inputSchema':{'type':'object','properties':{"
+	    "'region':{'type':'string','x-mcp-header':'Region'},"
+	    "'prio':{'type':'integer','x-mcp-header':'Priority'},"
+	    "'flag':{'type':'boolean','x-mcp-header':'Flag'},"
+	    "'off':{'type':'boolean','x-mcp-header':'Off'},"
+	    "'gone':{'type':'string','x-mcp-header':'Gone'},"
+	    "'nil':{'type':'string','x-mcp-header':'Nil'},"
+	    "'empty':{'type':'string','x-mcp-header':'Empty'},"
+	    "'uni':{'type':'string','x-mcp-header':'Uni'},"
+	    "'pad':{'type':'string','x-mcp-header':'Pad'},"
+	    "'f':{'type':'integer','x-mcp-header':'F'},"
+	    "'o':{'type':'object','properties':{'in':{'type':'string',"
+	    "'x-mcp-header':'In'}}},"
+	    "'query':{'type':'string'}}}}");
+	ck_assert_int_eq(client_modern_tool_headers(tool, &spec, &err), 0);
+	args = J("{'region':'us-west1','prio':-42,'flag':true,'off':false,"
+	    "'nil':null,'empty':'','uni':'Hello, \\u4e16\\u754c','pad':' p ',"
+	    "'f':42.0,'o':{'in':'=?base64?x?='},'query':'SELECT 1'}");
+	h = client_modern_param_headers(spec, args);
+	ck_assert_str_eq(S(h), "{\"Region\":\"us-west1\",\"Priority\":\"-42\","
+	    "\"Flag\":\"true\",\"Off\":\"false\",\"Empty\":\"\","
+	    "\"Uni\":\"=?base64?SGVsbG8sIOS4lueVjA==?=\","
+	    "\"Pad\":\"=?base64?IHAg?=\",\"F\":\"42\","
+	    "\"In\":\"=?base64?PT9iYXNlNjQ/eD89?=\"}");
+	json_object_put(h);
+	json_object_put(args);
+	json_object_put(spec);
+	json_object_put(tool);
+
+	/* tools/list: the invalid tool goes, the others stay in order and
+	 * their annotations are remembered. */
+	result = J("{'resultType':'complete','tools':["
+	    "{'name':'ok','inputSchema':{'type':'object','properties':{"
+	    "'r':{'type':'string','x-mcp-header':'Region'}}}},"
+	    "{'name':'bad','inputSchema':{'type':'object','properties':{"
+	    "'r':{'type':'number','x-mcp-header':'Score'}}}},"
+	    "{'name':'plain','inputSchema':{'type':'object'}}]}");
+	table = json_object_new_object();
+	dropped = client_modern_filter_tools(result, table);
+	ck_assert_int_eq(json_object_array_length(dropped), 1);
+	ck_assert_ptr_nonnull(strstr(json_object_get_string(
+	    json_object_array_get_idx(dropped, 0)), "bad: "));
+	ck_assert_int_eq(json_object_array_length(P(result, "tools")), 2);
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(result, "tools"), 1),
+	    "name"), "plain");
+	ck_assert_str_eq(S(P(table, "ok")),
+	    "[{\"name\":\"Region\",\"path\":[\"r\"]}]");
+	ck_assert_str_eq(S(P(table, "plain")), "[]");
+	ck_assert_ptr_null(P(table, "bad"));
+	json_object_put(dropped);
+	json_object_put(table);
+	json_object_put(result);
+}
+END_TEST
+
+static int
+kind(const char *result, char **err)
+{
+	json_object	*o = J("%s", result);
+	int		 r;
+
+	*err = NULL;
+	r = client_modern_result_kind(o, err);
+	json_object_put(o);
+	return r;
+}
+
+START_TEST(test_input_required)
+{
+	json_object	*req, *id, *m;
+	char		*err;
+
+	ck_assert_int_eq(kind("{'content':[]}", &err), 0);
+	ck_assert_int_eq(kind("{'resultType':'complete'}", &err), 0);
+	ck_assert_int_eq(kind("{'resultType':'input_required',"
+	    "'inputRequests':{'a':{'method':'roots/list'}}}", &err), 1);
+	ck_assert_int_eq(kind("{'resultType':'input_required',"
+	    "'requestState':'s'}", &err), 1);
+	ck_assert_int_eq(kind("{'resultType':'input_required'}", &err), -1);
+	free(err);
+	ck_assert_int_eq(kind("{'resultType':'input_required',"
+	    "'inputRequests':[]}", &err), -1);
+	free(err);
+	ck_assert_int_eq(kind("{'resultType':'input_required',"
+	    "'requestState':5}", &err), -1);
+	free(err);
+	ck_assert_int_eq(kind("{'resultType':'task'}", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "task"));
+	free(err);
+	ck_assert_int_eq(kind("{'resultType':7}", &err), -1);
+	free(err);
+
+	id = json_object_new_string("mcpbridge-in-1");
+	req = J("{'method':'sampling/createMessage','params':{'messages':[],"
+	    "'maxTokens':5}}");
+	m = client_modern_input_request(req, id, &err);
+	ck_assert_str_eq(S(m), "{\"jsonrpc\":\"2.0\",\"id\":"
+	    "\"mcpbridge-in-1\",\"method\":\"sampling/createMessage\","
+	    "\"params\":{\"messages\":[],\"maxTokens\":5}}");
+	ck_assert_int_eq(jsonrpc_classify(m), JSONRPC_REQUEST);
+	json_object_put(m);
+	json_object_put(req);
+	req = J("{'method':'roots/list'}");
+	m = client_modern_input_request(req, id, &err);
+	ck_assert_ptr_null(P(m, "params"));
+	json_object_put(m);
+	json_object_put(req);
+	req = J("{'method':'tools/call','params':{}}");
+	ck_assert_ptr_null(client_modern_input_request(req, id, &err));
+	ck_assert_ptr_nonnull(strstr(err, "tools/call"));
+	free(err);
+	json_object_put(req);
+	req = J("{'method':'elicitation/create','params':[1]}");
+	ck_assert_ptr_null(client_modern_input_request(req, id, &err));
+	free(err);
+	json_object_put(req);
+	json_object_put(id);
+}
+END_TEST
+
+static Suite *
+client_modern_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("client_modern");
+	tc = tcase_create("pure");
+	tcase_add_test(tc, test_probe);
+	tcase_add_test(tc, test_local);
+	tcase_add_test(tc, test_init_result);
+	tcase_add_test(tc, test_request);
+	tcase_add_test(tc, test_tool_headers);
+	tcase_add_test(tc, test_input_required);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_client_modern");
+	sr = srunner_create(client_modern_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""Client mode against a scripted MCP 2026-07-28 server, for what neither
+the conformance suite nor serve exercises: a HeaderMismatch answered by
+listing the tools and trying again, requestState over several rounds, a
+broken answer stream sent again under a new id (never resumed), results the
+bridge must refuse, a server without subscriptions/listen, and --era modern
+against a legacy server.  Every request is checked for the modern _meta and
+headers; none may carry a session, and no GET or DELETE may come.
+Python standard library only; bounded timeouts.
+"""
+import http.server
+import importlib.util
+import io
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import base64
+
+SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+_spec = importlib.util.spec_from_file_location(
+    "client_faults", os.path.join(SRCDIR, "tests", "client-faults.py"))
+lib = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lib)
+Bridge, call = lib.Bridge, lib.call
+
+V = "2026-07-28"
+TOOLS = [
+    {"name": "region", "inputSchema": {"type": "object", "properties": {
+        "region": {"type": "string", "x-mcp-header": "Region"},
+        "n": {"type": "object", "properties": {
+            "deep": {"type": "integer", "x-mcp-header": "Deep"}}}}}},
+    {"name": "bad", "inputSchema": {"type": "object", "properties": {
+        "score": {"type": "number", "x-mcp-header": "Score"}}}},
+    {"name": "ask", "inputSchema": {"type": "object"}},
+]
+
+
+def decode(v):
+    if v is not None and v.startswith("=?base64?") and v.endswith("?="):
+        return base64.b64decode(v[9:-2]).decode()
+    return v
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = []      # (method, headers, body) of every request
+        self.cut = 0
+        self.problems = []
+
+    def methods(self):
+        return [b.get("method") for m, h, b in self.requests if m == "POST"]
+
+    def bodies(self, method):
+        return [b for m, h, b in self.requests
+                if m == "POST" and b.get("method") == method]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    @property
+    def st(self):
+        return self.server.st
+
+    def reply(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        with self.st.lock:
+            self.st.requests.append(("GET", dict(self.headers), {}))
+        self.send_response(405)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_DELETE = do_GET
+
+    def problem(self, what):
+        with self.st.lock:
+            self.st.problems.append(what)
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        msg = json.loads(self.rfile.read(n))
+        h = self.headers
+        with self.st.lock:
+            self.st.requests.append(("POST", dict(h), msg))
+        meta = msg.get("params", {}).get("_meta", {})
+        rid = msg.get("id")
+        if "Mcp-Session-Id" in h or "Last-Event-ID" in h:
+            self.problem("legacy header on %s" % msg.get("method"))
+        if (h.get("MCP-Protocol-Version") != V or
+                meta.get("io.modelcontextprotocol/protocolVersion") != V or
+                "io.modelcontextprotocol/clientCapabilities" not in meta or
+                h.get("Mcp-Method") != msg.get("method")):
+            return self.reply(400, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32020, "message": "Header mismatch"}})
+        m = msg["method"]
+        p = msg["params"]
+        if m == "server/discover":
+            return self.reply(200, {"jsonrpc": "2.0", "id": rid, "result": {
+                "resultType": "complete", "supportedVersions": [V],
+                "capabilities": {"tools": {}, "resources": {
+                    "subscribe": True}},
+                "_meta": {"io.modelcontextprotocol/serverInfo": {
+                    "name": "scripted", "version": "1"}}}})
+        if m == "tools/list":
+            # Two pages, to see the bridge follow nextCursor.
+            page = TOOLS[:1] if "cursor" not in p else TOOLS[1:]
+            res = {"resultType": "complete", "tools": page}
+            if "cursor" not in p:
+                res["nextCursor"] = "page2"
+            return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                    "result": res})
+        if m == "subscriptions/listen":
+            return self.reply(404, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32601, "message": "Method not found"}})
+        if m == "resources/list":
+            # Not a request that may ask for input.
+            return self.reply(200, {"jsonrpc": "2.0", "id": rid, "result": {
+                "resultType": "input_required", "requestState": "x"}})
+        if m != "tools/call":
+            return self.reply(404, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32601, "message": "Method not found"}})
+        if h.get("Mcp-Name") != p["name"]:
+            return self.reply(400, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32020, "message": "Mcp-Name"}})
+        args = p.get("arguments", {})
+        if p["name"] == "region":
+            got = (decode(h.get("Mcp-Param-Region")), h.get("Mcp-Param-Deep"))
+            want = (args.get("region"),
+                    str(args["n"]["deep"]) if "n" in args else None)
+            if got != want:
+                return self.reply(400, {"jsonrpc": "2.0", "id": rid,
+                                        "error": {"code": -32020,
+                                                  "message": "Mcp-Param"}})
+            return self.reply(200, {"jsonrpc": "2.0", "id": rid, "result": {
+                "content": [{"type": "text", "text": "region=%s" %
+                             args.get("region")}]}})
+        if p["name"] == "ask":
+            resp, state = p.get("inputResponses"), p.get("requestState")
+            if state is None:
+                if resp is not None:
+                    self.problem("inputResponses without a round")
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "input_required", "requestState": "s/1 +",
+                    "inputRequests": {"who": {
+                        "method": "elicitation/create", "params": {
+                            "message": "Name?", "requestedSchema": {
+                                "type": "object", "properties": {
+                                    "name": {"type": "string"}}}}}}}})
+            if state == "s/1 +":
+                name = resp["who"]["content"]["name"]
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "input_required",
+                    "requestState": "s/2:" + name,
+                    "inputRequests": {"llm": {
+                        "method": "sampling/createMessage", "params": {
+                            "messages": [], "maxTokens": 5}}}}})
+            if state.startswith("s/2:") and set(resp) == {"llm"}:
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "complete", "content": [{
+                        "type": "text", "text": "%s/%s" % (
+                            state[4:],
+                            resp["llm"]["content"]["text"])}]}})
+            return self.reply(400, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32602, "message": "bad round %r %r" % (state,
+                                                                resp)}})
+        if p["name"] == "cut":
+            with self.st.lock:
+                self.st.cut += 1
+                first = self.st.cut == 1
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            prog = {"jsonrpc": "2.0", "method": "notifications/progress",
+                    "params": {"progressToken": "t", "progress": 1}}
+            self.wfile.write(b"id: e1\ndata: " + json.dumps(prog).encode() +
+                             b"\n\n")
+            if first:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            ans = {"jsonrpc": "2.0", "id": rid, "result": {
+                "resultType": "complete",
+                "content": [{"type": "text", "text": "whole"}]}}
+            self.wfile.write(b"id: e2\ndata: " + json.dumps(ans).encode() +
+                             b"\n\n")
+            self.close_connection = True
+            return
+        if p["name"] == "weird":
+            return self.reply(200, {"jsonrpc": "2.0", "id": rid, "result": {
+                "resultType": "task", "taskId": "1"}})
+        return self.reply(200, {"jsonrpc": "2.0", "id": rid, "error": {
+            "code": -32602, "message": "no such tool"}})
+
+
+class Server:
+    def __init__(self):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                                     Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.st = self.st = State()
+        threading.Thread(target=self.httpd.serve_forever,
+                         kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.url = "http://127.0.0.1:%d/mcp" % self.httpd.server_address[1]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25",
+    "capabilities": {"sampling": {}, "elicitation": {}},
+    "clientInfo": {"name": "client-modern", "version": "1"}}}
+
+
+def text_of(r):
+    assert "result" in r, r
+    return r["result"]["content"][0]["text"]
+
+
+def scenario_modern():
+    srv = Server()
+    b = Bridge(srv.url)
+    b.send(INIT)
+    r = b.recv()
+    assert r["result"]["serverInfo"]["name"] == "scripted", r
+    b.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    # The local client never listed the tools: the server says the
+    # headers do not match; the bridge lists them (both pages) and tries
+    # once more with Mcp-Param-Region and the nested Mcp-Param-Deep.
+    b.send(call(1, "region", region=" west ", n={"deep": 7}))
+    r = b.recv()
+    assert r["id"] == 1 and text_of(r) == "region= west ", r
+    assert srv.st.methods() == ["server/discover", "tools/call",
+                                "tools/list", "tools/list", "tools/call"], \
+        srv.st.methods()
+    calls = srv.st.bodies("tools/call")
+    assert calls[0]["id"] != calls[1]["id"], "a new id for the retry"
+
+    # tools/list through the bridge: the tool with an invalid annotation
+    # is left out, with a warning.
+    b.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+    r = b.recv()
+    assert [t["name"] for t in r["result"]["tools"]] == ["region"], r
+    assert r["result"]["nextCursor"] == "page2", r
+    b.send({"jsonrpc": "2.0", "id": 3, "method": "tools/list",
+            "params": {"cursor": "page2"}})
+    r = b.recv()
+    assert [t["name"] for t in r["result"]["tools"]] == ["ask"], r
+    assert "leaving out the tool bad" in b.stderr()
+
+    # Two rounds; requestState echoed exactly, answers keyed as asked.
+    b.send(call(4, "ask"))
+    q = b.recv()
+    assert q["method"] == "elicitation/create", q
+    b.send({"jsonrpc": "2.0", "id": q["id"], "result": {
+        "action": "accept", "content": {"name": "Ann"}}})
+    q = b.recv()
+    assert q["method"] == "sampling/createMessage", q
+    b.send({"jsonrpc": "2.0", "id": q["id"], "result": {
+        "role": "assistant", "model": "m",
+        "content": {"type": "text", "text": "hi"}}})
+    r = b.recv()
+    assert r["id"] == 4 and text_of(r) == "Ann/hi", r
+    asks = srv.st.bodies("tools/call")[-3:]
+    assert len({a["id"] for a in asks}) == 3, "a new id every round"
+    assert "requestState" not in asks[0]["params"]
+    assert asks[1]["params"]["requestState"] == "s/1 +"
+    assert list(asks[2]["params"]["inputResponses"]) == ["llm"]
+
+    # The answer stream breaks: the progress gets through, then the
+    # request goes again under a new id (no GET with Last-Event-ID).
+    b.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {
+        "name": "cut", "arguments": {}, "_meta": {"progressToken": "t"}}})
+    got = [b.recv(), b.recv(), b.recv()]
+    assert [g.get("method") for g in got[:2]] == \
+        ["notifications/progress"] * 2, got
+    assert got[2]["id"] == 5 and text_of(got[2]) == "whole", got
+    cuts = [c for c in srv.st.bodies("tools/call")
+            if c["params"]["name"] == "cut"]
+    assert len(cuts) == 2 and cuts[0]["id"] != cuts[1]["id"], cuts
+    assert cuts[0]["params"]["_meta"]["progressToken"] == "t"
+    # All mended: a clean exit.
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    assert "Mcp-Param" not in b.stderr(), "header values stay out of logs"
+
+    # Results the bridge refuses, with the local id.
+    b = Bridge(srv.url)
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(6, "weird"))
+    r = b.recv()
+    assert r["id"] == 6 and "task" in r["error"]["message"], r
+    b.send({"jsonrpc": "2.0", "id": 7, "method": "resources/list"})
+    r = b.recv()
+    assert r["id"] == 7 and "input_required" in r["error"]["message"], r
+    # The server's own errors keep their code, under the local id.
+    b.send({"jsonrpc": "2.0", "id": 8, "method": "prompts/list"})
+    r = b.recv()
+    assert r["id"] == 8 and r["error"]["code"] == -32601, r
+
+    # No subscriptions/listen at this server: subscribe says so.
+    b.send({"jsonrpc": "2.0", "id": 9, "method": "resources/subscribe",
+            "params": {"uri": "file:///x"}})
+    r = b.recv()
+    assert r["id"] == 9 and "subscriptions/listen" in \
+        r["error"]["message"], r
+
+    status, rest = b.finish()
+    assert status == 76 and rest == [], (status, rest)   # HTTP errors
+    assert srv.st.problems == [], srv.st.problems
+    assert [m for m, h, body in srv.st.requests if m != "POST"] == [], \
+        "no GET, no DELETE"
+    for m, h, body in srv.st.requests:
+        assert body["params"]["_meta"][
+            "io.modelcontextprotocol/clientInfo"]["name"] == "client-modern"
+    srv.stop()
+
+
+def scenario_forced_modern_legacy_server():
+    # --era modern against a legacy server: the initialize fails clearly.
+    srv = lib.Server()
+    b = Bridge(srv.url(), "--era", "modern")
+    b.send(lib.INIT)
+    r = b.recv()
+    assert r["id"] == 0 and "server/discover failed" in \
+        r["error"]["message"], r
+    status, rest = b.finish()
+    assert rest == [], rest
+    assert lib.State.methods(srv.st, "initialize") == [], "no initialize"
+    srv.stop()
+
+
+class HoldingHandler(lib.Handler):
+    """A legacy server that holds server/discover open and silent."""
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        if json.loads(body).get("method") == "server/discover":
+            self.start_sse()
+            self.wfile.flush()
+            time.sleep(5)
+            return
+        self.rfile = io.BufferedReader(io.BytesIO(body))
+        super().do_POST()
+
+
+def scenario_probe_unanswered():
+    # The probe gives up after --connect-timeout; the legacy session goes.
+    plain = lib.Handler
+    lib.Handler = HoldingHandler
+    try:
+        srv = lib.Server()
+    finally:
+        lib.Handler = plain
+    b = Bridge(srv.url(), "--connect-timeout", "1s")
+    t0 = time.monotonic()
+    b.handshake()
+    took = time.monotonic() - t0
+    assert 0.9 < took < 4, took
+    b.send(call(1, "echo", text="legacy"))
+    assert text_of(b.recv()) == "legacy"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    assert "no answer to server/discover" in b.stderr()
+    srv.stop()
+
+
+SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
+             scenario_probe_unanswered]
+
+
+def main():
+    signal.alarm(120)
+    failed = 0
+    for sc in SCENARIOS:
+        name = sc.__name__[len("scenario_"):]
+        del lib.BRIDGES[:]
+        try:
+            sc()
+            print("ok - %s" % name)
+        except Exception as e:          # report and go on
+            failed += 1
+            print("not ok - %s: %r" % (name, e))
+            import traceback
+            traceback.print_exc()
+            for b in lib.BRIDGES:
+                print("---- mcpbridge's log:")
+                print(b.stderr()[-4000:])
+                if b.p.poll() is None:
+                    b.p.kill()
+    print("%d failed" % failed)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
