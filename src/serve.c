@@ -402,6 +402,8 @@ serve_run(const struct config *cfg)
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;
 	mc.init_timeout_ms = cfg->init_timeout_ms;
+	mc.child_era = cfg->child_era;
+	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
 	s.mux = mux_new(&mc);
