@@ -1147,7 +1147,7 @@ static const char cli_usage_serve[] =
 "  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"
 "  --child-era ERA          legacy (default), auto (probe with server/discover)\n"
 "                           or modern: the protocol era the child speaks\n"
-"  --probe-timeout DURATION with --child-era=auto: wait for the probe (default 2s)\n"
+"  --probe-timeout DURATION how long the probe waits for an answer (default 2s)\n"
 "\n"
 "HTTP:\n"
 "  --host ADDR              address to listen on (default 127.0.0.1)\n"

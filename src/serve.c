@@ -89,6 +89,8 @@ serve_child_up(void *arg)
 
 	log_info("%s is up (pid %ld)", child->session == NULL ? "child" :
 	    "session child", (long)upstream_pid(child->upstream));
+	/* The era probe's deadline counts from now. */
+	mux_tick(s->mux, serve_now_ms());
 	mux_child_up(s->mux, child->session);
 	serve_pump(s);
 }
