@@ -836,7 +836,9 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
 	m->stats.in_flight++;
 
-	if (m->cfg.request_timeout_ms != 0) {
+	/* A subscription is no request waiting for its answer. */
+	if (m->cfg.request_timeout_ms != 0 &&
+	    !(req->flags & MUX_REQ_F_LISTEN)) {
 		req->deadline = m->now + m->cfg.request_timeout_ms;
 		if (req->deadline == 0)
 			req->deadline = 1;
@@ -871,13 +873,28 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 static void
 mux_req_free(struct mux *m, struct mux_req *req)
 {
+	struct mux_sreq	*sr;
+	json_object	*params;
+
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_REMOVE(&req->child->reqs, req, centry);
 	mux_req_detach(m, req);
 	if (req->mr != NULL)
 		mux_mreq_free(m, req);
-	while (!TAILQ_EMPTY(&req->xinputs))
-		mux_sreq_free(m, TAILQ_FIRST(&req->xinputs));
+	while ((sr = TAILQ_FIRST(&req->xinputs)) != NULL) {
+		/* The session need not answer what nobody waits for now. */
+		if (!sr->s->closing && !sr->s->ended) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)sr->bid));
+			mux_add(params, "reason", json_object_new_string(
+			    "the request that asked ended"));
+			mux_to_session(m, sr->s, sr->stream, 0,
+			    jsonrpc_notification_new("notifications/cancelled",
+			    params));
+		}
+		mux_sreq_free(m, sr);
+	}
 	if (req->child->probe == req)
 		req->child->probe = NULL;
 	if (req->child->listen == req)

@@ -494,6 +494,40 @@ START_TEST(test_passthrough_listen)
 }
 END_TEST
 
+START_TEST(test_passthrough_listen_timeout)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*s;
+	int64_t			 cid;
+
+	/* --request-timeout is for answers, not for a subscription. */
+	memset(&cfg, 0, sizeof cfg);
+	cfg.child_era = MUX_CHILD_ERA_MODERN;
+	cfg.request_timeout_ms = 1000;
+	h_init(&h, &cfg);
+	cid = h_probe(&h);
+	h_answer(&h, cid, "%s", discover_result);
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'subscriptions/listen','params':{'notifications':"
+	    "{'toolsListChanged':true}," MMETA("{}") "}}"), MUX_RECV_REPLY);
+	ck_assert_int_eq(h_send(&h, s, 2, "{'jsonrpc':'2.0','id':2,"
+	    "'method':'tools/call','params':{'name':'t'," MMETA("{}") "}}"),
+	    MUX_RECV_REPLY);
+	h_clear(&h);
+	mux_tick(h.m, 5000);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/cancelled"), 1);
+	ck_assert_int_eq(PI(h_response(&h, s, 2, "2"), "error.code"),
+	    JSONRPC_SERVER_ERROR);
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_passthrough_log)
 {
 	struct h		 h;
@@ -750,6 +784,29 @@ START_TEST(test_translate_input)
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
 	h_clear(&h);
 
+	/* The client cancels its request while asked: the question is
+	 * withdrawn from it too. */
+	ck_assert_int_eq(h_send(&h, s, 9, "{'jsonrpc':'2.0','id':10,"
+	    "'method':'tools/call','params':{'name':'ask'}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'e':{'method':'elicitation/create','params':{'message':'m'}}}}");
+	qa = json_object_get_int64(jsonrpc_id(h_one(&h, s,
+	    "elicitation/create", 9, 0)));
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, s, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/cancelled','params':{'requestId':10}}"),
+	    MUX_RECV_ACCEPTED);
+	r = h_one(&h, s, "notifications/cancelled", 9, 0);
+	ck_assert_int_eq(PI(r, "params.requestId"), qa);
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, s, 5, "{'jsonrpc':'2.0','id':%lld,"
+	    "'result':{'action':'accept','content':{}}}", (long long)qa),
+	    MUX_RECV_ACCEPTED);
+	ck_assert_uint_eq(h.n, 0);	/* late: nobody waits */
+
 	/* The session leaves while asked: nothing goes to the child for the
 	 * questions (the child asked nothing itself). */
 	ck_assert_int_eq(h_send(&h, s, 9, "{'jsonrpc':'2.0','id':9,"
@@ -950,6 +1007,7 @@ mux_modern_suite(void)
 	tcase_add_test(tc, test_passthrough);
 	tcase_add_test(tc, test_passthrough_cancel);
 	tcase_add_test(tc, test_passthrough_listen);
+	tcase_add_test(tc, test_passthrough_listen_timeout);
 	tcase_add_test(tc, test_passthrough_log);
 	tcase_add_test(tc, test_modern_child_requests);
 	suite_add_tcase(su, tc);
