@@ -2,7 +2,8 @@
 # A stdio child that itself speaks 2026-07-28 (tests/node/modern-server.mjs,
 # on the official v2 server SDK) behind `mcpbridge serve --child-era=auto`:
 # the probe finds it modern, a 2026-07-28 SDK client passes through and a
-# 2025-11-25 SDK client is translated, both at once on the one child.  Then
+# 2025-11-25 SDK client is translated, both at once on the one child, and
+# the conformance suite's server-stateless scenario passes through.  Then
 # the same option in front of the legacy example server: the probe falls
 # back to initialize at once and legacy and modern clients work as before.
 set -u
@@ -32,8 +33,16 @@ check "the child was never initialized" \
     sh -c "! grep -q 'initialized, protocol' '$tmp/modern-child.log'"
 check "a 2026-07-28 and a 2025-11-25 SDK client share the modern child" \
     timeout 90 "$node" "$scripts/modern-child.mjs" "$url"
+suite="$deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+mkdir -p "$tmp/stateless"
+check "conformance server-stateless through to the SDK's own 2026-07-28" \
+    sh -c "cd '$tmp/stateless' && timeout 300 '$node' '$suite' server \
+    --url '$url/mcp' --scenario server-stateless --spec-version 2026-07-28 \
+    >'$tmp/stateless.out' 2>&1"
+check "server-stateless: every check passes, no warnings" \
+    grep -q "Passed: 30/30, 0 failed, 0 warnings" "$tmp/stateless.out"
 check "the bridge is still serving" curl -sf "$url/healthz" -o /dev/null
-[ $fails -eq 0 ] || cat "$tmp/modern-child.log"
+[ $fails -eq 0 ] || cat "$tmp/modern-child.log" "$tmp/stateless.out"
 
 # A restarted child is probed again.
 child=$(sed -n 's/.*child: started .* (pid \([0-9]*\)).*/\1/p' \

@@ -9,7 +9,11 @@
 // into elicitation/create on a 2025-era connection); count {n}, which sends n
 // progress notifications and a log line; bump, which changes the resource
 // test://counter (notifications/resources/updated) and the tool list
-// (notifications/tools/list_changed).  Resource test://counter.
+// (notifications/tools/list_changed).  Resource test://counter, prompt
+// greeting, and the diagnostic tools of the conformance suite's
+// server-stateless scenario (test_missing_capability,
+// test_streaming_elicitation, test_logging_tool, test_trigger_tool_change,
+// test_trigger_prompt_change).
 import { McpServer, fromJsonSchema, inputRequired, acceptedContent }
   from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
@@ -26,6 +30,7 @@ function factory() {
     capabilities: {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
       logging: {},
     },
     instructions: 'a 2026-07-28 test server',
@@ -93,6 +98,57 @@ function factory() {
     }
     return text('counter ' + counter);
   });
+
+  // What the conformance suite's server-stateless scenario calls.
+  server.registerTool('test_missing_capability', {
+    description: 'needs sampling: -32021 without it',
+    inputSchema: fromJsonSchema({ type: 'object', properties: {} }),
+  }, async () => inputRequired({
+    inputRequests: {
+      llm: inputRequired.createMessage({
+        messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }],
+        maxTokens: 10,
+      }),
+    },
+  }));
+  server.registerTool('test_streaming_elicitation', {
+    description: 'asks for input',
+    inputSchema: fromJsonSchema({ type: 'object', properties: {} }),
+  }, async (_args, ctx) => {
+    if (acceptedContent(ctx.mcpReq.inputResponses, 'name'))
+      return text('thanks');
+    return inputRequired({
+      inputRequests: {
+        name: inputRequired.elicit({
+          message: 'Your name?',
+          requestedSchema: { type: 'object', properties: { name: { type: 'string' } } },
+        }),
+      },
+    });
+  });
+  server.registerTool('test_logging_tool', {
+    description: 'logs (only where asked to)',
+    inputSchema: fromJsonSchema({ type: 'object', properties: {} }),
+  }, async (_args, ctx) => {
+    await ctx.mcpReq.log('info', 'a log line');
+    return text('logged');
+  });
+  server.registerTool('test_trigger_tool_change', {
+    description: 'changes the tool list',
+    inputSchema: fromJsonSchema({ type: 'object', properties: {} }),
+  }, async () => {
+    for (const s of servers) s.sendToolListChanged();
+    return text('tools changed');
+  });
+  server.registerTool('test_trigger_prompt_change', {
+    description: 'changes the prompt list',
+    inputSchema: fromJsonSchema({ type: 'object', properties: {} }),
+  }, async () => {
+    for (const s of servers) s.sendPromptListChanged();
+    return text('prompts changed');
+  });
+  server.registerPrompt('greeting', { description: 'a greeting' },
+    async () => ({ messages: [{ role: 'user', content: { type: 'text', text: 'hello' } }] }));
 
   server.registerResource('counter', 'test://counter', { mimeType: 'text/plain' },
     async (uri) => ({ contents: [{ uri: uri.href, text: String(counter) }] }));
