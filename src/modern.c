@@ -1041,8 +1041,10 @@ modern_legacy_init(json_object *discover)
 		    json_object_new_string("0"));
 		json_object_object_add(init, "serverInfo", info);
 	}
-	if ((v = modern_get(discover, "instructions", json_type_string)) != NULL)
-		json_object_object_add(init, "instructions", json_object_get(v));
+	if ((v = modern_get(discover, "instructions",
+	    json_type_string)) != NULL)
+		json_object_object_add(init, "instructions",
+		    json_object_get(v));
 	return init;
 }
 

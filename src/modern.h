@@ -173,8 +173,8 @@ json_object	*modern_legacy_init(json_object *discover);
 /* A legacy client's params as a 2026-07-28 request's: _meta gets the
  * protocolVersion, clientCapabilities (caps, or {}), clientInfo (info, if
  * any) and logLevel (level, if any).  params may be NULL. */
-json_object	*modern_request_params(json_object *params, json_object *caps,
-		    json_object *info, const char *level);
+json_object	*modern_request_params(json_object *params,
+		    json_object *caps, json_object *info, const char *level);
 /* A 2026-07-28 result for a legacy client: no resultType, ttlMs or
  * cacheScope. */
 json_object	*modern_legacy_result(json_object *result);

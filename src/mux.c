@@ -326,7 +326,8 @@ struct mux_sreq {
 	char			*key;		/* req: its inputRequests key */
 	json_object		*ask;		/* req: {method, params} */
 	TAILQ_ENTRY(mux_sreq)	 sentry;
-	TAILQ_ENTRY(mux_sreq)	 rentry;	/* req->mr->inputs, xreq->xinputs */
+	/* req->mr->inputs, or xreq->xinputs */
+	TAILQ_ENTRY(mux_sreq)	 rentry;
 };
 
 /*
@@ -1545,13 +1546,15 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 		free(text);
 		return;
 	}
+	/* -32021 is modern too, if of no use; --child-era=modern insists. */
 	if (code == MCP_ERROR_MISSING_CAPABILITY ||
 	    m->cfg.child_era == MUX_CHILD_ERA_MODERN) {
 		if (result == NULL)
-			log_warnx("the server did not answer server/discover "
-			    "(%s); taken to speak %s as configured",
-			    error != NULL ? "an error" : "no answer in time",
-			    MCP_VERSION_2026_07_28);
+			log_warnx("server/discover %s; the server is taken to "
+			    "speak %s %s", error != NULL ? "failed" :
+			    "not answered in time", MCP_VERSION_2026_07_28,
+			    code == MCP_ERROR_MISSING_CAPABILITY ?
+			    "(its error says so)" : "as configured");
 		mux_child_modern_ready(m, c, NULL);
 		return;
 	}
@@ -3355,8 +3358,8 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
 	const char		*method = jsonrpc_method(msg);
 
 	if (strcmp(method, "server/discover") == 0) {
-		mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
-		    json_object_get(c->discover)));
+		mux_reply(m, s, stream, NULL, jsonrpc_result_new(
+		    jsonrpc_id(msg), json_object_get(c->discover)));
 		json_object_put(msg);
 		return;
 	}

@@ -229,8 +229,8 @@ START_TEST(test_probe_timeout)
 	ck_assert(!mux_child_modern(h.m));
 	/* What waited went through, to the legacy child's answer. */
 	ck_assert(mux_session_initialized(s));
-	ck_assert_str_eq(PS(h_response(&h, s, 1, "0"), "result.serverInfo.name"),
-	    "fake");
+	ck_assert_str_eq(PS(h_response(&h, s, 1, "0"),
+	    "result.serverInfo.name"), "fake");
 	h_clear(&h);
 	h_fini(&h);
 }
@@ -331,7 +331,8 @@ START_TEST(test_passthrough)
 	s2 = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
 	ck_assert_int_eq(h_send(&h, s, 3, "{'jsonrpc':'2.0','id':'x',"
 	    "'method':'tools/call','params':{'name':'t','arguments':{'a':1},"
-	    "'requestState':'theirs','inputResponses':{'k':{'action':'accept'}},"
+	    "'requestState':'theirs',"
+	    "'inputResponses':{'k':{'action':'accept'}},"
 	    "'_meta':{'progressToken':'p','io.modelcontextprotocol/"
 	    "protocolVersion':'2026-07-28','io.modelcontextprotocol/"
 	    "clientCapabilities':{'elicitation':{}}}}}"), MUX_RECV_REPLY);
