@@ -835,9 +835,10 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 		TAILQ_REMOVE(&c->busy, s, bentry);
 	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
 	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
-	m->stats.in_flight++;
 
 	/* A subscription is no request waiting for its answer. */
+	if (!(req->flags & MUX_REQ_F_LISTEN))
+		m->stats.in_flight++;
 	if (m->cfg.request_timeout_ms != 0 &&
 	    !(req->flags & MUX_REQ_F_LISTEN)) {
 		req->deadline = m->now + m->cfg.request_timeout_ms;
@@ -858,7 +859,8 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 		TAILQ_REMOVE(&s->reqs, req, sentry);
 		if (--s->nreqs == 0)
 			TAILQ_REMOVE(&req->child->busy, s, bentry);
-		m->stats.in_flight--;
+		if (!(req->flags & MUX_REQ_F_LISTEN))
+			m->stats.in_flight--;
 		req->s = NULL;
 	}
 	if (req->deadline != 0)

@@ -417,6 +417,7 @@ END_TEST
 START_TEST(test_passthrough_listen)
 {
 	struct h		 h;
+	struct mux_stats	 st;
 	struct mux_session	*s, *s2;
 	json_object		*r;
 	int64_t			 cid, cid2;
@@ -429,6 +430,9 @@ START_TEST(test_passthrough_listen)
 	    "{'toolsListChanged':true}," MMETA("{}") "}}"), MUX_RECV_REPLY);
 	cid = h_cid(&h, "subscriptions/listen");
 	h_clear(&h);
+	/* An open subscription is no request waiting for the child. */
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.in_flight, 0);
 	ck_assert_int_eq(h_send(&h, s2, 1, "{'jsonrpc':'2.0','id':7,"
 	    "'method':'subscriptions/listen','params':{'notifications':"
 	    "{'toolsListChanged':true}," MMETA("{}") "}}"), MUX_RECV_REPLY);
