@@ -3612,6 +3612,27 @@ mux_error_object(int code, const char *message)
 	return e;
 }
 
+/*
+ * A question's params as a legacy client takes them (new reference): a
+ * URL-mode elicitation has no elicitationId in 2026-07-28 (the
+ * requestState correlates), but legacy clients need one.
+ */
+static json_object *
+mux_legacy_question(struct mux_sreq *sr, json_object *params)
+{
+	const char	*mode = mux_get_str(params, "mode");
+	char		*eid;
+
+	if (mode == NULL || strcmp(mode, "url") != 0 ||
+	    json_object_object_get_ex(params, "elicitationId", NULL))
+		return json_object_get(params);
+	params = mux_copy_object(params);
+	xasprintf(&eid, "mcpbridge-%" PRIu64, sr->bid);
+	mux_add(params, "elicitationId", json_object_new_string(eid));
+	free(eid);
+	return params;
+}
+
 /* input_required for a legacy client: its questions become requests. */
 static void
 mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
@@ -3683,11 +3704,12 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 			hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
 			TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
 			TAILQ_INSERT_TAIL(&req->xinputs, sr, rentry);
-			v = mux_get(q, "params", json_type_object);
+			if ((v = mux_get(q, "params", json_type_object)) !=
+			    NULL)
+				v = mux_legacy_question(sr, v);
 			mux_to_session(m, s, sr->stream, 0,
 			    jsonrpc_request_new((int64_t)sr->bid,
-			    mux_get_str(q, "method"), v != NULL ?
-			    json_object_get(v) : NULL));
+			    mux_get_str(q, "method"), v));
 		}
 	}
 	if (TAILQ_EMPTY(&req->xinputs))

@@ -789,6 +789,37 @@ START_TEST(test_translate_input)
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
 	h_clear(&h);
 
+	/* A URL-mode elicitation gets the elicitationId legacy wants. */
+	ck_assert_int_eq(h_send(&h, s, 9, "{'jsonrpc':'2.0','id':11,"
+	    "'method':'tools/call','params':{'name':'url'}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'u':{'method':'elicitation/create','params':{'mode':'url',"
+	    "'message':'log in','url':'https://example.com/'}}}}");
+	ck_assert_int_eq(PI(h_response(&h, s, 9, "11"), "error.code"),
+	    MCP_ERROR_MISSING_CAPABILITY);	/* elicitation {} is form only */
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	h_clear(&h);
+	s = h_legacy(&h, "{'elicitation':{'form':{},'url':{}}}");
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, s, 9, "{'jsonrpc':'2.0','id':12,"
+	    "'method':'tools/call','params':{'name':'url'}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'u':{'method':'elicitation/create','params':{'mode':'url',"
+	    "'message':'log in','url':'https://example.com/'}}}}");
+	r = h_one(&h, s, "elicitation/create", 9, 0);
+	ck_assert_str_eq(PS(r, "params.url"), "https://example.com/");
+	ck_assert_ptr_nonnull(strstr(PS(r, "params.elicitationId"),
+	    "mcpbridge-"));
+	h_clear(&h);
+
 	/* The client cancels its request while asked: the question is
 	 * withdrawn from it too. */
 	ck_assert_int_eq(h_send(&h, s, 9, "{'jsonrpc':'2.0','id':10,"
