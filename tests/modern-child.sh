@@ -33,6 +33,8 @@ check "the child was never initialized" \
     sh -c "! grep -q 'initialized, protocol' '$tmp/modern-child.log'"
 check "a 2026-07-28 and a 2025-11-25 SDK client share the modern child" \
     timeout 90 "$node" "$scripts/modern-child.mjs" "$url"
+check "the same with the legacy client on HTTP+SSE (2024-11-05)" \
+    timeout 90 "$node" "$scripts/modern-child.mjs" "$url" sse
 suite="$deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 mkdir -p "$tmp/stateless"
 check "conformance server-stateless through to the SDK's own 2026-07-28" \

@@ -6,12 +6,14 @@
 // child's own); the legacy client's is translated (initialize from
 // server/discover, elicitation asked of it and retried, subscriptions and
 // list changes through the bridge's listen, logging/setLevel as logLevel).
-// Prints "ok" or exits 1.
+// Usage: modern-child.mjs URL [streamable|sse] (the legacy client's
+// transport).  Prints "ok" or exits 1.
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHTTP }
   from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as LegacyHTTP }
   from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { SSEClientTransport as LegacySSE } from '@modelcontextprotocol/sdk/client/sse.js';
 import {
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
@@ -20,6 +22,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 
 const base = process.argv[2];
+// The legacy client's transport: streamable (default) or sse (2024-11-05).
+const legacyTransport = process.argv[3] || 'streamable';
 
 function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what);
@@ -104,7 +108,8 @@ async function legacy() {
   const updated = waiter();
   client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.resolve());
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updated.resolve(n.params.uri));
-  await client.connect(new LegacyHTTP(new URL(base + '/mcp')));
+  await client.connect(legacyTransport === 'sse' ? new LegacySSE(new URL(base + '/sse'))
+    : new LegacyHTTP(new URL(base + '/mcp')));
   check(client.getServerVersion().name === 'modern-test-server', 'legacy initialize from discover');
   check(client.getServerCapabilities().resources.subscribe === true, 'legacy capabilities');
   check(client.getInstructions() === 'a 2026-07-28 test server', 'legacy instructions');
