@@ -36,6 +36,8 @@ enum {
 	OPT_MAX_CHILDREN,
 	OPT_CLIENT_CAPABILITIES,
 	OPT_INIT_TIMEOUT,
+	OPT_CHILD_ERA,
+	OPT_PROBE_TIMEOUT,
 	OPT_HOST,
 	OPT_PORT,
 	OPT_PRINT_URL,
@@ -109,6 +111,8 @@ static const struct option cli_serve_options[] = {
 	{ "max-children",	required_argument, NULL, OPT_MAX_CHILDREN },
 	{ "client-capabilities", required_argument, NULL, OPT_CLIENT_CAPABILITIES },
 	{ "init-timeout",	required_argument, NULL, OPT_INIT_TIMEOUT },
+	{ "child-era",		required_argument, NULL, OPT_CHILD_ERA },
+	{ "probe-timeout",	required_argument, NULL, OPT_PROBE_TIMEOUT },
 	{ "host",		required_argument, NULL, OPT_HOST },
 	{ "port",		required_argument, NULL, OPT_PORT },
 	{ "print-url",		no_argument,	   NULL, OPT_PRINT_URL },
@@ -185,6 +189,8 @@ config_init(struct config *c)
 	c->isolation = MUX_ISOLATION_SHARED;
 	c->server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
 	c->init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
+	c->child_era = MUX_CHILD_ERA_LEGACY;
+	c->probe_timeout_ms = MUX_DEFAULT_PROBE_TIMEOUT_MS;
 	c->host = xstrdup(CLI_DEFAULT_HOST);
 	c->port = CLI_DEFAULT_PORT;
 	c->base_path = xstrdup("");
@@ -703,6 +709,27 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		}
 		c->init_timeout_ms = ms;
 		return 0;
+	case OPT_CHILD_ERA:
+		if (strcmp(arg, "legacy") == 0)
+			c->child_era = MUX_CHILD_ERA_LEGACY;
+		else if (strcmp(arg, "auto") == 0)
+			c->child_era = MUX_CHILD_ERA_AUTO;
+		else if (strcmp(arg, "modern") == 0)
+			c->child_era = MUX_CHILD_ERA_MODERN;
+		else {
+			xasprintf(err, "--child-era wants legacy, auto or "
+			    "modern, not '%s'", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_PROBE_TIMEOUT:
+		if (cli_parse_duration(arg, &ms) == -1 || ms == 0) {
+			xasprintf(err, "--probe-timeout wants a duration, not "
+			    "'%s'", arg);
+			return -1;
+		}
+		c->probe_timeout_ms = ms;
+		return 0;
 	case OPT_HOST:
 		if (*arg == '\0') {
 			xasprintf(err, "--host wants an address");
@@ -1035,6 +1062,13 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "--auth-token-env, not both");
 			return CLI_ERROR;
 		}
+		/* A session's own child is initialized by its client. */
+		if (c->child_era != MUX_CHILD_ERA_LEGACY &&
+		    c->isolation == MUX_ISOLATION_SESSION) {
+			xasprintf(err, "--child-era=auto or modern needs "
+			    "--isolation=shared");
+			return CLI_ERROR;
+		}
 		if (argc > 0)
 			c->command = cli_copy_vector(argc, argv);
 	} else if (c->mode == CLI_MODE_CLIENT) {
@@ -1132,6 +1166,9 @@ static const char cli_usage_serve[] =
 "  --server-requests POLICY unambiguous (default) or latest\n"
 "  --client-capabilities JSON  capabilities declared to the shared child\n"
 "  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"
+"  --child-era ERA          legacy (default), auto (probe with server/discover)\n"
+"                           or modern: the protocol era the child speaks\n"
+"  --probe-timeout DURATION how long the probe waits for an answer (default 2s)\n"
 "\n"
 "HTTP:\n"
 "  --host ADDR              address to listen on (default 127.0.0.1)\n"

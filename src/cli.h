@@ -86,6 +86,8 @@ struct config {
 	size_t			 max_children;
 	char			*client_capabilities;	/* JSON text or NULL */
 	uint64_t		 init_timeout_ms;
+	enum mux_child_era	 child_era;
+	uint64_t		 probe_timeout_ms;
 
 	/* serve: HTTP */
 	char			*host;

@@ -810,9 +810,9 @@ modern_subscription_meta(json_object *id)
 }
 
 json_object *
-modern_listen_ack(json_object *id, unsigned flags, json_object *uris)
+modern_listen_filter(unsigned flags, json_object *uris)
 {
-	json_object	*params, *filter;
+	json_object	*filter;
 	size_t		 i;
 
 	filter = json_object_new_object();
@@ -825,6 +825,15 @@ modern_listen_ack(json_object *id, unsigned flags, json_object *uris)
 	if ((flags & MODERN_LISTEN_SUBSCRIBE) && uris != NULL)
 		json_object_object_add(filter, "resourceSubscriptions",
 		    json_object_get(uris));
+	return filter;
+}
+
+json_object *
+modern_listen_ack(json_object *id, unsigned flags, json_object *uris)
+{
+	json_object	*params, *filter;
+
+	filter = modern_listen_filter(flags, uris);
 	params = json_object_new_object();
 	json_object_object_add(params, "_meta", modern_subscription_meta(id));
 	json_object_object_add(params, "notifications", filter);
@@ -983,4 +992,142 @@ modern_state_open(const unsigned char key[MODERN_KEY_LEN], const char *text,
 	out->expires = modern_get64(raw + 17);
 	out->principal = modern_get64(raw + 25);
 	return 0;
+}
+
+/* ---- a 2026-07-28 child ---- */
+
+int
+modern_discover_check(json_object *result)
+{
+	json_object	*versions, *v;
+	size_t		 i, n;
+
+	if ((versions = modern_get(result, "supportedVersions",
+	    json_type_array)) == NULL)
+		return -1;
+	n = json_object_array_length(versions);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(versions, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v),
+		    MCP_VERSION_2026_07_28) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+json_object *
+modern_legacy_init(json_object *discover)
+{
+	json_object	*init, *info, *v;
+
+	init = json_object_new_object();
+	json_object_object_add(init, "protocolVersion",
+	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
+	/* Known members only, both ways: the same keys in both eras. */
+	json_object_object_add(init, "capabilities", modern_capabilities(
+	    modern_get(discover, "capabilities", json_type_object)));
+	info = modern_get(modern_get(discover, "_meta", json_type_object),
+	    MODERN_META_SERVERINFO, json_type_object);
+	if (info != NULL && modern_get_str(info, "name") != NULL)
+		json_object_object_add(init, "serverInfo",
+		    json_object_get(info));
+	else {
+		/* Legacy requires one; the child did not say. */
+		info = json_object_new_object();
+		json_object_object_add(info, "name",
+		    json_object_new_string("unnamed-server"));
+		json_object_object_add(info, "version",
+		    json_object_new_string("0"));
+		json_object_object_add(init, "serverInfo", info);
+	}
+	if ((v = modern_get(discover, "instructions",
+	    json_type_string)) != NULL)
+		json_object_object_add(init, "instructions",
+		    json_object_get(v));
+	return init;
+}
+
+json_object *
+modern_request_params(json_object *params, json_object *caps,
+    json_object *info, const char *level)
+{
+	json_object	*p, *meta;
+
+	p = modern_copy(params, NULL);
+	meta = modern_copy(modern_get(params, "_meta", json_type_object),
+	    NULL);
+	json_object_object_add(meta, MODERN_META_VERSION,
+	    json_object_new_string(MCP_VERSION_2026_07_28));
+	json_object_object_add(meta, MODERN_META_CAPS,
+	    caps != NULL ? json_object_get(caps) : json_object_new_object());
+	if (info != NULL)
+		json_object_object_add(meta, MODERN_META_INFO,
+		    json_object_get(info));
+	else
+		json_object_object_del(meta, MODERN_META_INFO);
+	if (level != NULL)
+		json_object_object_add(meta, MODERN_META_LOGLEVEL,
+		    json_object_new_string(level));
+	else
+		json_object_object_del(meta, MODERN_META_LOGLEVEL);
+	json_object_object_add(p, "_meta", meta);
+	return p;
+}
+
+json_object *
+modern_legacy_result(json_object *result)
+{
+	static const char *const drop[] = {
+		"resultType", "ttlMs", "cacheScope", NULL,
+	};
+
+	return modern_copy(result, drop);
+}
+
+json_object *
+modern_subscription_id(json_object *o)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(modern_get(o, "_meta",
+	    json_type_object), MODERN_META_SUBSCRIPTION, &v))
+		return NULL;
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return v;
+}
+
+json_object *
+modern_listen_untag(json_object *msg)
+{
+	static const char *const drop[] = { MODERN_META_SUBSCRIPTION, NULL };
+	json_object	*params, *meta;
+
+	params = modern_copy(jsonrpc_params(msg), NULL);
+	meta = modern_copy(modern_get(params, "_meta", json_type_object), drop);
+	if (json_object_object_length(meta) == 0) {
+		json_object_put(meta);
+		json_object_object_del(params, "_meta");
+	} else
+		json_object_object_add(params, "_meta", meta);
+	return jsonrpc_notification_new(jsonrpc_method(msg), params);
+}
+
+json_object *
+modern_result_retag(json_object *result, json_object *id)
+{
+	json_object	*r, *meta;
+
+	r = modern_copy(result, NULL);
+	meta = modern_get(r, "_meta", json_type_object);
+	if (meta == NULL || !json_object_object_get_ex(meta,
+	    MODERN_META_SUBSCRIPTION, NULL))
+		return r;
+	meta = modern_copy(meta, NULL);
+	json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
+	    jsonrpc_id_copy(id));
+	json_object_object_add(r, "_meta", meta);
+	return r;
 }

@@ -151,12 +151,40 @@ unsigned	 modern_listen_supported(json_object *capabilities);
 /* notifications/subscriptions/acknowledged for listen id. */
 json_object	*modern_listen_ack(json_object *id, unsigned flags,
 		    json_object *uris);
+/* The filter object of a listen request or its acknowledgement. */
+json_object	*modern_listen_filter(unsigned flags, json_object *uris);
 /* A notification tagged with the listen request's id. */
 json_object	*modern_listen_tag(json_object *notification, json_object *id);
 /* The graceful end of a subscription: the listen request's result. */
 json_object	*modern_listen_end(json_object *id);
 /* The listen flag a child notification answers to, or 0. */
 unsigned	 modern_listen_flag(const char *method);
+
+/*
+ * A child that speaks 2026-07-28 itself (mux.c passes modern clients'
+ * traffic through and translates for legacy ones).
+ */
+/* A server/discover result: 1 if it lists 2026-07-28, 0 if it lists only
+ * other versions, -1 if it is no DiscoverResult. */
+int		 modern_discover_check(json_object *result);
+/* A legacy InitializeResult made from a DiscoverResult (protocolVersion
+ * the latest legacy one; serverInfo from _meta, or a placeholder). */
+json_object	*modern_legacy_init(json_object *discover);
+/* A legacy client's params as a 2026-07-28 request's: _meta gets the
+ * protocolVersion, clientCapabilities (caps, or {}), clientInfo (info, if
+ * any) and logLevel (level, if any).  params may be NULL. */
+json_object	*modern_request_params(json_object *params,
+		    json_object *caps, json_object *info, const char *level);
+/* A 2026-07-28 result for a legacy client: no resultType, ttlMs or
+ * cacheScope. */
+json_object	*modern_legacy_result(json_object *result);
+/* _meta's subscriptionId of a notification's params or a result, or NULL
+ * (borrowed). */
+json_object	*modern_subscription_id(json_object *params_or_result);
+/* The notification without its subscriptionId tag. */
+json_object	*modern_listen_untag(json_object *notification);
+/* A listen result with its subscriptionId tag (if any) set to id. */
+json_object	*modern_result_retag(json_object *result, json_object *id);
 
 /*
  * requestState: what the bridge needs to find the child's pending request

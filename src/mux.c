@@ -203,6 +203,8 @@ enum mux_req_kind {
 	/* the bridge's initialize of the shared child */
 	MUX_REQ_INIT,
 	MUX_REQ_OWN,		/* the bridge's own (setLevel, unsubscribe) */
+	/* the era probe: server/discover to the shared child */
+	MUX_REQ_DISCOVER,
 };
 
 /* What the child's answer to a request needs besides being relayed. */
@@ -210,6 +212,11 @@ enum mux_req_kind {
 #define MUX_REQ_F_TASKS_LIST	0x2	/* filter to the session's tasks */
 #define MUX_REQ_F_SETLEVEL	0x4	/* an error forgets the child's level */
 #define MUX_REQ_F_SUBSCRIBE	0x8	/* an error drops the subscription */
+/* a legacy client's request to a 2026-07-28 child: translated both ways */
+#define MUX_REQ_F_TRANSLATE	0x10
+/* a subscriptions/listen at a 2026-07-28 child (a client's, or the
+ * bridge's own for its legacy clients) */
+#define MUX_REQ_F_LISTEN	0x20
 
 struct mux_child;
 struct mux_session;
@@ -232,6 +239,18 @@ struct mux_req {
 	/* in m->timeouts when non-zero */
 	uint64_t		 deadline;
 	struct mux_mreq		*mr;		/* a 2026-07-28 request */
+	/*
+	 * MUX_REQ_F_TRANSLATE of tools/call, prompts/get, resources/read:
+	 * what a retry after input_required needs (method, the params as
+	 * first sent), and the round in progress: the answers gathered, the
+	 * child's requestState, the questions still out (mux_sreq.xreq).
+	 */
+	char			*method;
+	json_object		*params;
+	json_object		*xresp;
+	char			*xstate;
+	unsigned		 xrounds;
+	TAILQ_HEAD(, mux_sreq)	 xinputs;
 	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
 	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
 	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
@@ -298,13 +317,17 @@ struct mux_sreq {
 	struct mux_child	*child;
 	struct mux_session	*s;
 	struct mux_req		*req;
+	/* or: a question of a 2026-07-28 child's input_required result,
+	 * asked of xreq's legacy session (no cid: the child asked nothing) */
+	struct mux_req		*xreq;
 	json_object		*cid;		/* the child's id, exact type */
 	uint64_t		 cidh;
 	uint64_t		 stream;
 	char			*key;		/* req: its inputRequests key */
 	json_object		*ask;		/* req: {method, params} */
 	TAILQ_ENTRY(mux_sreq)	 sentry;
-	TAILQ_ENTRY(mux_sreq)	 rentry;	/* req->mr->inputs */
+	/* req->mr->inputs, or xreq->xinputs */
+	TAILQ_ENTRY(mux_sreq)	 rentry;
 };
 
 /*
@@ -370,6 +393,14 @@ struct mux_child {
 	size_t			 nlevel[MUX_NLEVELS];	/* sessions per level */
 	/* last asked of the child; -1 none */
 	int			 level;
+	/* The era probe in flight (MUX_REQ_DISCOVER) and its deadline. */
+	struct mux_req		*probe;
+	uint64_t		 probe_deadline;
+	/* It speaks 2026-07-28: its DiscoverResult (info is made of it),
+	 * and the bridge's own subscriptions/listen for legacy clients. */
+	int			 modern;
+	json_object		*discover;
+	struct mux_req		*listen;
 	TAILQ_ENTRY(mux_child)	 entry;
 };
 
@@ -452,9 +483,21 @@ static void	 mux_modern_input(struct mux *, struct mux_child *,
 static void	 mux_modern_answer(struct mux *, struct mux_req *, json_object *,
 		    json_object *);
 static void	 mux_mreq_free(struct mux *, struct mux_req *);
+static void	 mux_sreq_free(struct mux *, struct mux_sreq *);
 static void	 mux_inputs_fail(struct mux *, struct mux_req *, int,
 		    const char *);
 static void	 mux_modern_tick(struct mux *);
+static void	 mux_own_listen(struct mux *, struct mux_child *);
+static int	 mux_translate_request(struct mux *, struct mux_session *,
+		    json_object *, uint64_t, struct mux_batch *);
+static void	 mux_translate_answer(struct mux *, struct mux_req *,
+		    json_object *, json_object *);
+static enum mux_recv mux_translate_response(struct mux *, struct mux_sreq *,
+		    json_object *);
+static json_object *mux_modern_child_notification(struct mux *,
+		    struct mux_child *, json_object *);
+static void	 mux_passthrough(struct mux *, struct mux_session *,
+		    json_object *, uint64_t);
 static enum mux_recv mux_process(struct mux *, struct mux_session *,
 		    json_object *, uint64_t);
 
@@ -752,6 +795,7 @@ mux_req_new(struct mux *m, struct mux_child *c, enum mux_req_kind kind)
 	req->cid = mux_next_id(m);
 	req->kind = kind;
 	req->child = c;
+	TAILQ_INIT(&req->xinputs);
 	hmap_add(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_INSERT_TAIL(&c->reqs, req, centry);
 	return req;
@@ -791,9 +835,12 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 		TAILQ_REMOVE(&c->busy, s, bentry);
 	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
 	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
-	m->stats.in_flight++;
 
-	if (m->cfg.request_timeout_ms != 0) {
+	/* A subscription is no request waiting for its answer. */
+	if (!(req->flags & MUX_REQ_F_LISTEN))
+		m->stats.in_flight++;
+	if (m->cfg.request_timeout_ms != 0 &&
+	    !(req->flags & MUX_REQ_F_LISTEN)) {
 		req->deadline = m->now + m->cfg.request_timeout_ms;
 		if (req->deadline == 0)
 			req->deadline = 1;
@@ -812,7 +859,8 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 		TAILQ_REMOVE(&s->reqs, req, sentry);
 		if (--s->nreqs == 0)
 			TAILQ_REMOVE(&req->child->busy, s, bentry);
-		m->stats.in_flight--;
+		if (!(req->flags & MUX_REQ_F_LISTEN))
+			m->stats.in_flight--;
 		req->s = NULL;
 	}
 	if (req->deadline != 0)
@@ -828,11 +876,36 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 static void
 mux_req_free(struct mux *m, struct mux_req *req)
 {
+	struct mux_sreq	*sr;
+	json_object	*params;
+
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_REMOVE(&req->child->reqs, req, centry);
 	mux_req_detach(m, req);
 	if (req->mr != NULL)
 		mux_mreq_free(m, req);
+	while ((sr = TAILQ_FIRST(&req->xinputs)) != NULL) {
+		/* The session need not answer what nobody waits for now. */
+		if (!sr->s->closing && !sr->s->ended) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)sr->bid));
+			mux_add(params, "reason", json_object_new_string(
+			    "the request that asked ended"));
+			mux_to_session(m, sr->s, sr->stream, 0,
+			    jsonrpc_notification_new("notifications/cancelled",
+			    params));
+		}
+		mux_sreq_free(m, sr);
+	}
+	if (req->child->probe == req)
+		req->child->probe = NULL;
+	if (req->child->listen == req)
+		req->child->listen = NULL;
+	free(req->method);
+	json_object_put(req->params);
+	json_object_put(req->xresp);
+	free(req->xstate);
 	free(req->uri);
 	free(req);
 }
@@ -943,6 +1016,13 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		params = n;
 	}
 
+	/* A translated request may be retried with answers to questions. */
+	if ((flags & MUX_REQ_F_TRANSLATE) &&
+	    modern_method_mrtr(jsonrpc_method(msg))) {
+		req->method = xstrdup(jsonrpc_method(msg));
+		req->params = json_object_get(params != NULL ? params :
+		    jsonrpc_params(msg));
+	}
 	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;
@@ -1087,6 +1167,8 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 		TAILQ_REMOVE(&sr->s->sreqs, sr, sentry);
 	if (sr->req != NULL)
 		TAILQ_REMOVE(&sr->req->mr->inputs, sr, rentry);
+	if (sr->xreq != NULL)
+		TAILQ_REMOVE(&sr->xreq->xinputs, sr, rentry);
 	json_object_put(sr->cid);
 	json_object_put(sr->ask);
 	free(sr->key);
@@ -1119,7 +1201,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 	struct mux_sub		*sub;
 	struct mux_sreq		*sr;
 	json_object		*params;
-	int			 level;
+	int			 level, relisten = 0;
 
 	tell = tell && c->up;
 	while ((req = TAILQ_FIRST(&s->reqs)) != NULL) {
@@ -1143,7 +1225,9 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 		mux_subref_free(ref);
 		if (sub->n > 0)
 			continue;
-		if (tell && c->ready) {
+		if (tell && c->ready && c->modern)
+			relisten = 1;
+		else if (tell && c->ready) {
 			params = json_object_new_object();
 			mux_add(params, "uri",
 			    json_object_new_string(sub->uri));
@@ -1152,11 +1236,14 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 		}
 		mux_sub_free(c, sub);
 	}
+	if (relisten)
+		mux_own_listen(m, c);
 	if (s->level >= 0) {
 		c->nlevel[s->level]--;
 		s->level = -1;
 		level = mux_effective_level(c);
-		if (tell && c->ready && level >= 0 && level != c->level) {
+		if (tell && c->ready && !c->modern && level >= 0 &&
+		    level != c->level) {
 			c->level = level;
 			params = json_object_new_object();
 			mux_add(params, "level",
@@ -1171,7 +1258,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 		mux_elicit_free(c, TAILQ_FIRST(&s->elicits));
 	while ((sr = TAILQ_FIRST(&s->sreqs)) != NULL) {
 		/* The child must not wait for an answer that cannot come. */
-		if (tell)
+		if (tell && sr->xreq == NULL)
 			mux_to_child(m, c, jsonrpc_error_new(sr->cid,
 			    JSONRPC_INTERNAL_ERROR,
 			    "the client session that had this request closed",
@@ -1269,25 +1356,42 @@ mux_flush(struct mux *m, struct mux_child *c)
 	}
 }
 
+/* The capabilities the bridge declares to the shared child (new reference). */
+static json_object *
+mux_bridge_caps(struct mux *m)
+{
+	json_object	*caps, *v;
+
+	if (m->caps != NULL)
+		return json_object_get(m->caps);
+	caps = json_object_new_object();
+	mux_add(caps, "sampling", json_object_new_object());
+	mux_add(caps, "elicitation", json_object_new_object());
+	v = json_object_new_object();
+	mux_add(v, "listChanged", json_object_new_boolean(1));
+	mux_add(caps, "roots", v);
+	return caps;
+}
+
+static json_object *
+mux_bridge_info(struct mux *m)
+{
+	json_object	*info;
+
+	info = json_object_new_object();
+	mux_add(info, "name", json_object_new_string(m->client_name));
+	mux_add(info, "version", json_object_new_string(m->client_version));
+	return info;
+}
+
 static void
 mux_send_initialize(struct mux *m, struct mux_child *c)
 {
 	struct mux_req	*req;
 	json_object	*params, *info, *caps;
 
-	if (m->caps != NULL)
-		caps = json_object_get(m->caps);
-	else {
-		caps = json_object_new_object();
-		mux_add(caps, "sampling", json_object_new_object());
-		mux_add(caps, "elicitation", json_object_new_object());
-		info = json_object_new_object();
-		mux_add(info, "listChanged", json_object_new_boolean(1));
-		mux_add(caps, "roots", info);
-	}
-	info = json_object_new_object();
-	mux_add(info, "name", json_object_new_string(m->client_name));
-	mux_add(info, "version", json_object_new_string(m->client_version));
+	caps = mux_bridge_caps(m);
+	info = mux_bridge_info(m);
 	params = json_object_new_object();
 	mux_add(params, "protocolVersion",
 	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
@@ -1333,6 +1437,137 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 	mux_flush(m, c);
 }
 
+/*
+ * The era probe.  server/discover goes first (with the modern _meta, as
+ * the bridge's own request); what comes back decides, by the stdio rules
+ * of 2026-07-28: a DiscoverResult, or an error only a 2026-07-28 server
+ * gives, means modern (no fallback); any other error, or silence until
+ * the deadline (mux_tick), means legacy and initialize follows.  The
+ * child sees one era only: its opening picks it.
+ */
+static void
+mux_send_discover(struct mux *m, struct mux_child *c)
+{
+	json_object	*params, *meta;
+
+	meta = json_object_new_object();
+	mux_add(meta, MODERN_META_VERSION,
+	    json_object_new_string(MCP_VERSION_2026_07_28));
+	mux_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
+	mux_add(meta, MODERN_META_INFO, mux_bridge_info(m));
+	params = json_object_new_object();
+	mux_add(params, "_meta", meta);
+	c->probe = mux_req_new(m, c, MUX_REQ_DISCOVER);
+	c->probe_deadline = m->now + m->cfg.probe_timeout_ms;
+	mux_to_child(m, c, jsonrpc_request_new((int64_t)c->probe->cid,
+	    "server/discover", params));
+}
+
+/* The child speaks 2026-07-28; discover (borrowed) is NULL if it did not
+ * say more. */
+static void
+mux_child_modern_ready(struct mux *m, struct mux_child *c,
+    json_object *discover)
+{
+	json_object	*info, *v;
+
+	c->modern = 1;
+	json_object_put(c->discover);
+	if (discover != NULL)
+		c->discover = json_object_get(discover);
+	else {
+		c->discover = json_object_new_object();
+		v = json_object_new_array();
+		json_object_array_add(v,
+		    json_object_new_string(MCP_VERSION_2026_07_28));
+		mux_add(c->discover, "supportedVersions", v);
+		mux_add(c->discover, "capabilities", json_object_new_object());
+		mux_add(c->discover, "resultType",
+		    json_object_new_string("complete"));
+	}
+	json_object_put(c->info);
+	c->info = modern_legacy_init(c->discover);
+	info = mux_get(c->info, "serverInfo", json_type_object);
+	log_info("server %s %s speaks %s: 2026-07-28 clients pass through, "
+	    "legacy ones are translated", mux_get_str(info, "name"),
+	    mux_get_str(info, "version") ? mux_get_str(info, "version") : "",
+	    MCP_VERSION_2026_07_28);
+	c->ready = 1;
+	mux_flush(m, c);
+}
+
+/* The child cannot be served: what waits for it fails with the cause. */
+static void
+mux_child_refused(struct mux *m, struct mux_child *c, const char *why)
+{
+	log_warnx("%s", why);
+	free(c->failed);
+	c->failed = xstrdup(why);
+	while (!TAILQ_EMPTY(&c->queue))
+		mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), c->failed);
+}
+
+/* The probe's outcome: result or error (borrowed), both NULL on timeout. */
+static void
+mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
+    json_object *error)
+{
+	json_object	*v;
+	const char	*why;
+	char		*text;
+	int		 code = 0, ok;
+
+	if (result != NULL && (ok = modern_discover_check(result)) >= 0) {
+		if (ok)
+			mux_child_modern_ready(m, c, result);
+		else {
+			v = json_object_object_get(result, "supportedVersions");
+			xasprintf(&text, "the server speaks none of the "
+			    "versions the bridge knows (it supports %s)",
+			    json_object_to_json_string_ext(v,
+			    JSON_C_TO_STRING_PLAIN));
+			mux_child_refused(m, c, text);
+			free(text);
+		}
+		return;
+	}
+	if (error != NULL &&
+	    json_object_is_type(json_object_object_get(error, "code"),
+	    json_type_int))
+		code = json_object_get_int(json_object_object_get(error,
+		    "code"));
+	if (code == MCP_ERROR_UNSUPPORTED_VERSION) {
+		/* Modern, but not this revision: no fallback (the spec). */
+		v = json_object_object_get(json_object_object_get(error,
+		    "data"), "supported");
+		xasprintf(&text, "the server does not speak %s (it supports "
+		    "%s)", MCP_VERSION_2026_07_28, v != NULL ?
+		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN) :
+		    "other versions");
+		mux_child_refused(m, c, text);
+		free(text);
+		return;
+	}
+	/* -32021 is modern too, if of no use; --child-era=modern insists. */
+	if (code == MCP_ERROR_MISSING_CAPABILITY ||
+	    m->cfg.child_era == MUX_CHILD_ERA_MODERN) {
+		if (result == NULL)
+			log_warnx("server/discover %s; the server is taken to "
+			    "speak %s %s", error != NULL ? "failed" :
+			    "not answered in time", MCP_VERSION_2026_07_28,
+			    code == MCP_ERROR_MISSING_CAPABILITY ?
+			    "(its error says so)" : "as configured");
+		mux_child_modern_ready(m, c, NULL);
+		return;
+	}
+	why = error != NULL ? mux_get_str(error, "message") : NULL;
+	log_info("server/discover %s%s%s: a legacy server, initializing it",
+	    error != NULL ? "refused" : result != NULL ? "answered oddly" :
+	    "not answered in time", why != NULL ? ": " : "",
+	    why != NULL ? why : "");
+	mux_send_initialize(m, c);
+}
+
 /* ---- client messages ---------------------------------------------------- */
 
 /* Shared child: the bridge answers a client's initialize itself. */
@@ -1374,6 +1609,9 @@ mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
 	mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
 	    result));
 	json_object_put(msg);
+	/* A 2026-07-28 child tells of changes on a listen stream only. */
+	if (c->modern && c->listen == NULL)
+		mux_own_listen(m, c);
 }
 
 static void
@@ -1549,6 +1787,11 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 		    "Request id is already in use by a request in flight");
 		goto done;
 	}
+	if (c->modern) {
+		if (mux_translate_request(m, s, msg, stream, b) == 0)
+			return;
+		goto done;
+	}
 
 	if (strcmp(method, "logging/setLevel") == 0)
 		mux_set_level(m, s, msg, stream, b);
@@ -1609,6 +1852,9 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		mux_req_finish(m, req, NULL);
 		goto drop;
 	}
+	/* 2026-07-28 defines no other client notification. */
+	if (c->modern)
+		goto drop;
 	if (!s->initialized && s->transport != MUX_TRANSPORT_STATELESS)
 		goto drop;
 	mux_to_child(m, c, msg);
@@ -1644,6 +1890,8 @@ mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return MUX_RECV_INVALID;
 	}
+	if (sr->xreq != NULL)
+		return mux_translate_response(m, sr, msg);
 	if (json_object_object_get_ex(msg, "result", &v)) {
 		mux_task_record(m, sr->child, s, 1, v);
 		v = mux_answer_new(sr->cid, "result", json_object_get(v));
@@ -1767,6 +2015,7 @@ mux_child_free(struct mux *m, struct mux_child *c)
 	hmap_clear(&c->elicits);
 	hmap_clear(&c->sreqs);
 	json_object_put(c->info);
+	json_object_put(c->discover);
 	free(c->failed);
 	TAILQ_REMOVE(&m->children, c, entry);
 	free(c);
@@ -1882,6 +2131,16 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		mux_modern_answer(m, req, result, error);
 		return;
 	}
+	if (req->flags & MUX_REQ_F_TRANSLATE) {
+		mux_translate_answer(m, req, result, error);
+		return;
+	}
+	if ((req->flags & MUX_REQ_F_LISTEN) && error == NULL) {
+		/* The subscription's end names it by the client's id. */
+		result = modern_result_retag(result, req->id);
+		mux_req_finish(m, req, jsonrpc_result_new(req->id, result));
+		return;
+	}
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
 	if (error != NULL) {
@@ -1953,8 +2212,17 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_req_free(m, req);
 		mux_child_initialized(m, c, result, error);
 		break;
+	case MUX_REQ_DISCOVER:
+		mux_req_free(m, req);
+		mux_child_discovered(m, c, result, error);
+		break;
 	case MUX_REQ_OWN:
-		if (error != NULL) {
+		if (req == c->listen)
+			log_info("server ended the bridge's subscription%s%s",
+			    error != NULL ? ": " : "", error != NULL &&
+			    mux_get_str(error, "message") != NULL ?
+			    mux_get_str(error, "message") : "");
+		else if (error != NULL) {
 			log_info("server refused the bridge's request: %s",
 			    mux_get_str(error, "message") ?
 			    mux_get_str(error, "message") : "no message");
@@ -2167,6 +2435,16 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	const char		*eid;
 	char			*text;
 
+	/* A 2026-07-28 server asks in input_required results instead. */
+	if (c->modern) {
+		m->stats.server_requests_refused++;
+		log_info("%s from a 2026-07-28 server refused", method);
+		mux_to_child(m, c, jsonrpc_error_new(id,
+		    JSONRPC_METHOD_NOT_FOUND, "Method not found: a 2026-07-28 "
+		    "server sends no requests", NULL));
+		json_object_put(msg);
+		return;
+	}
 	/* The shared child's client is the bridge: it answers pings itself. */
 	if (c->owner == NULL && strcmp(method, "ping") == 0) {
 		mux_to_child(m, c, jsonrpc_result_new(id, NULL));
@@ -2221,14 +2499,46 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	json_object_put(msg);
 }
 
+/* The one client request a 2026-07-28 child works on, or NULL (none or
+ * several; listens and requests waiting for their client do not count). */
+static struct mux_req *
+mux_sole_request(struct mux_child *c)
+{
+	struct mux_req	*req, *found = NULL;
+
+	TAILQ_FOREACH(req, &c->reqs, centry) {
+		if (req->kind != MUX_REQ_CLIENT || req->s == NULL ||
+		    (req->flags & MUX_REQ_F_LISTEN) ||
+		    !TAILQ_EMPTY(&req->xinputs))
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = req;
+	}
+	return found;
+}
+
 /* notifications/message to each session that asked for that level. */
 static void
 mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	struct mux_session	*s;
+	struct mux_req		*req;
 	int			 level;
 
 	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
+	if (c->modern) {
+		/*
+		 * 2026-07-28: a log line belongs to a request that asked
+		 * with a logLevel, and a stdio child names none: only the
+		 * one request it works on can have it.
+		 */
+		if ((req = mux_sole_request(c)) == NULL || req->s->level < 0 ||
+		    (level >= 0 && level < req->s->level))
+			return;
+		mux_to_session(m, req->s, req->stream, 0, json_object_get(msg));
+		return;
+	}
 	TAILQ_FOREACH(s, &c->sessions, centry) {
 		/*
 		 * 2026-07-28: only on the stream of a request that asked for
@@ -2264,10 +2574,15 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 	struct mux_subref	*ref;
 	struct mux_task		*t;
 	struct mux_elicit	*e;
-	json_object		*params = jsonrpc_params(msg), *v;
-	const char		*method = jsonrpc_method(msg), *id, *status;
+	json_object		*params, *v;
+	const char		*method, *id, *status;
 	uint64_t		 token;
 
+	if (c->modern && (msg = mux_modern_child_notification(m, c,
+	    msg)) == NULL)
+		return;
+	params = jsonrpc_params(msg);
+	method = jsonrpc_method(msg);
 	if (strcmp(method, "notifications/progress") == 0) {
 		token = json_object_object_get_ex(params, "progressToken", &v) ?
 		    mux_get_bid(v) : 0;
@@ -2700,8 +3015,10 @@ mux_modern_level(struct mux *m, struct mux_session *s, int level)
 	c->nlevel[level]++;
 	s->level = level;
 	effective = mux_effective_level(c);
-	if (effective == c->level || mux_get(mux_get(c->info, "capabilities",
-	    json_type_object), "logging", json_type_object) == NULL)
+	/* A 2026-07-28 child takes the level with each request. */
+	if (c->modern || effective == c->level || mux_get(mux_get(c->info,
+	    "capabilities", json_type_object), "logging",
+	    json_type_object) == NULL)
 		return;
 	c->level = effective;
 	params = json_object_new_object();
@@ -2915,6 +3232,12 @@ mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(s->info);
 		s->info = json_object_get(v);
 	}
+	if (c->modern) {
+		mux_modern_level(m, s, mux_level_parse(mux_get_str(meta,
+		    MODERN_META_LOGLEVEL)));
+		mux_passthrough(m, s, msg, stream);
+		return;
+	}
 
 	switch (modern_method(method)) {
 	case MODERN_REMOVED:
@@ -2999,7 +3322,29 @@ mux_session_set_principal(struct mux_session *s, uint64_t principal)
 void
 mux_session_finish(struct mux *m, struct mux_session *s)
 {
-	if (!s->listening || s->closing)
+	struct mux_req	*req;
+	json_object	*params;
+
+	if (s->closing)
+		return;
+	/* A listen passed through to a 2026-07-28 child: the bridge ends
+	 * it (the child hears a cancellation) the way the child would. */
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (!(req->flags & MUX_REQ_F_LISTEN))
+			continue;
+		if (req->child->up) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_add(params, "reason",
+			    json_object_new_string("the bridge is closing"));
+			mux_to_child(m, req->child, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
+		mux_req_finish(m, req, modern_listen_end(req->id));
+		return;
+	}
+	if (!s->listening)
 		return;
 	s->listening = 0;
 	mux_to_session(m, s, s->listen_stream, 1,
@@ -3010,10 +3355,459 @@ uint64_t
 mux_wakeup(const struct mux *m)
 {
 	struct mux_req	*req;
+	uint64_t	 when = 0;
 
-	if ((req = TAILQ_FIRST(&m->gathering)) == NULL)
-		return 0;
-	return req->mr->gather;
+	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
+		when = req->mr->gather;
+	if (m->shared != NULL && m->shared->probe != NULL &&
+	    (when == 0 || m->shared->probe_deadline < when))
+		when = m->shared->probe_deadline;
+	return when;
+}
+
+/* ---- a 2026-07-28 child -------------------------------------------------- */
+
+/*
+ * A child that answered the era probe with a DiscoverResult speaks
+ * 2026-07-28 on its stdio: no initialize, the modern _meta on every
+ * request, input_required results instead of requests to its client,
+ * subscriptions/listen instead of unsolicited notifications.
+ *
+ * 2026-07-28 clients pass through: their requests go to the child as they
+ * are but for the id and progress token, and the answer comes back as the
+ * child gave it (its own input_required and requestState included: the
+ * retry is a new request like any other).  A listen's acknowledgement,
+ * notifications and final result carry the child-side id as their
+ * subscriptionId; the bridge puts the client's back.  server/discover is
+ * answered from the probe's result.
+ *
+ * Legacy clients are translated: initialize is answered from the
+ * DiscoverResult, each request gets the modern _meta made of the session
+ * (its capabilities, clientInfo and logging/setLevel), results lose
+ * resultType.  An input_required result becomes requests to the session
+ * (elicitation, sampling, roots), and their answers a retry to the child
+ * with inputResponses and the requestState, for at most
+ * MUX_TRANSLATE_ROUNDS rounds.  resources/subscribe and the list-changed
+ * notifications go through one subscriptions/listen of the bridge's own,
+ * opened anew with the URIs whenever the set changes.
+ */
+
+/* How many input_required rounds a legacy client's request may take. */
+#define MUX_TRANSLATE_ROUNDS	8
+
+static void
+mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_child	*c = s->child;
+	const char		*method = jsonrpc_method(msg);
+
+	if (strcmp(method, "server/discover") == 0) {
+		mux_reply(m, s, stream, NULL, jsonrpc_result_new(
+		    jsonrpc_id(msg), json_object_get(c->discover)));
+		json_object_put(msg);
+		return;
+	}
+	mux_forward(m, s, msg, stream, NULL,
+	    strcmp(method, "subscriptions/listen") == 0 ? MUX_REQ_F_LISTEN : 0,
+	    NULL);
+}
+
+/*
+ * The bridge's own subscriptions/listen, for its legacy clients: what the
+ * child can tell of (list changes, and the URIs someone subscribed to).
+ * A new one replaces the old, which is cancelled.
+ */
+static void
+mux_own_listen(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req;
+	struct mux_sub	*sub;
+	json_object	*params, *meta, *uris;
+	unsigned	 flags;
+	size_t		 i;
+
+	if (!c->modern || !c->up)
+		return;
+	if ((req = c->listen) != NULL) {
+		params = json_object_new_object();
+		mux_add(params, "requestId",
+		    json_object_new_int64((int64_t)req->cid));
+		mux_add(params, "reason", json_object_new_string(
+		    "replaced by a new subscription"));
+		mux_to_child(m, c, jsonrpc_notification_new(
+		    "notifications/cancelled", params));
+		mux_req_free(m, req);
+	}
+	flags = modern_listen_supported(mux_get(c->discover, "capabilities",
+	    json_type_object));
+	uris = json_object_new_array();
+	for (i = 0; c->subs.slot != NULL && i <= c->subs.mask; i++) {
+		if ((sub = c->subs.slot[i].v) != NULL)
+			json_object_array_add(uris,
+			    json_object_new_string(sub->uri));
+	}
+	if (json_object_array_length(uris) == 0)
+		flags &= ~MODERN_LISTEN_SUBSCRIBE;
+	if (flags == 0) {
+		json_object_put(uris);
+		return;
+	}
+	meta = json_object_new_object();
+	mux_add(meta, MODERN_META_VERSION,
+	    json_object_new_string(MCP_VERSION_2026_07_28));
+	mux_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
+	mux_add(meta, MODERN_META_INFO, mux_bridge_info(m));
+	params = json_object_new_object();
+	mux_add(params, "notifications", modern_listen_filter(flags, uris));
+	mux_add(params, "_meta", meta);
+	json_object_put(uris);
+	req = mux_req_new(m, c, MUX_REQ_OWN);
+	req->flags = MUX_REQ_F_LISTEN;
+	c->listen = req;
+	mux_to_child(m, c, jsonrpc_request_new((int64_t)req->cid,
+	    "subscriptions/listen", params));
+}
+
+/*
+ * What a 2026-07-28 child's notification needs before the common path:
+ * a listen's tag (the client's id back in, or the bridge's own taken out),
+ * the end of a listen.  Returns the message for the common path, or NULL
+ * when done with it (msg consumed either way).
+ */
+static json_object *
+mux_modern_child_notification(struct mux *m, struct mux_child *c,
+    json_object *msg)
+{
+	struct mux_req	*req;
+	json_object	*params = jsonrpc_params(msg), *tag, *out;
+	const char	*method = jsonrpc_method(msg);
+	uint64_t	 cid;
+
+	if ((tag = modern_subscription_id(params)) != NULL) {
+		cid = mux_get_bid(tag);
+		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
+		    mux_req_match, &cid);
+		if (req == NULL || req->child != c ||
+		    !(req->flags & MUX_REQ_F_LISTEN)) {
+			log_debug("%s for a subscription that is gone dropped",
+			    method);
+			json_object_put(msg);
+			return NULL;
+		}
+		if (req->kind == MUX_REQ_CLIENT) {
+			if (req->s != NULL)
+				mux_to_session(m, req->s, req->stream, 0,
+				    modern_listen_tag(msg, req->id));
+			json_object_put(msg);
+			return NULL;
+		}
+		/* The bridge's own: legacy clients get it untagged. */
+		if (strcmp(method,
+		    "notifications/subscriptions/acknowledged") == 0) {
+			json_object_put(msg);
+			return NULL;
+		}
+		out = modern_listen_untag(msg);
+		json_object_put(msg);
+		return out;
+	}
+	if (strcmp(method, "notifications/cancelled") == 0) {
+		/* The only one a 2026-07-28 server sends: a listen it ends. */
+		cid = mux_get_bid(json_object_object_get(params, "requestId"));
+		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
+		    mux_req_match, &cid);
+		if (req != NULL && req->child == c &&
+		    (req->flags & MUX_REQ_F_LISTEN)) {
+			if (req->kind == MUX_REQ_CLIENT)
+				mux_req_finish(m, req,
+				    modern_listen_end(req->id));
+			else {
+				log_info("server ended the bridge's "
+				    "subscription");
+				mux_req_free(m, req);
+			}
+		}
+		json_object_put(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* A legacy session's request to a 2026-07-28 child.  0: handled (msg
+ * consumed); -1: answered, msg left to the caller. */
+static int
+mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, struct mux_batch *b)
+{
+	struct mux_child	*c = s->child;
+	struct mux_sub		*sub;
+	struct mux_subref	*ref;
+	json_object		*id = jsonrpc_id(msg), *params;
+	const char		*method = jsonrpc_method(msg), *uri;
+	int			 level, subscribe;
+
+	if (strcmp(method, "ping") == 0) {
+		/* 2026-07-28 has none: the bridge is who answers. */
+		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
+		return -1;
+	}
+	if (strcmp(method, "logging/setLevel") == 0) {
+		/* Kept here, sent as logLevel with each request. */
+		level = mux_level_parse(mux_get_str(jsonrpc_params(msg),
+		    "level"));
+		if (level < 0) {
+			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
+			    "Invalid log level");
+			return -1;
+		}
+		if (s->level >= 0)
+			c->nlevel[s->level]--;
+		c->nlevel[level]++;
+		s->level = level;
+		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
+		return -1;
+	}
+	if ((subscribe = strcmp(method, "resources/subscribe") == 0) ||
+	    strcmp(method, "resources/unsubscribe") == 0) {
+		if (!(modern_listen_supported(mux_get(c->discover,
+		    "capabilities", json_type_object)) &
+		    MODERN_LISTEN_SUBSCRIBE)) {
+			mux_error(m, s, stream, b, id, JSONRPC_METHOD_NOT_FOUND,
+			    "Method not found: the server offers no resource "
+			    "subscriptions");
+			return -1;
+		}
+		if ((uri = mux_get_str(jsonrpc_params(msg), "uri")) == NULL) {
+			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
+			    "params.uri is required");
+			return -1;
+		}
+		sub = mux_sub_find(c, uri);
+		ref = sub != NULL ? mux_subref_find(sub, s) : NULL;
+		if (subscribe && sub == NULL) {
+			mux_subref_add(mux_sub_new(c, uri), s);
+			mux_own_listen(m, c);
+		} else if (subscribe && ref == NULL)
+			mux_subref_add(sub, s);
+		else if (!subscribe && ref != NULL) {
+			mux_subref_free(ref);
+			if (sub->n == 0) {
+				mux_sub_free(c, sub);
+				mux_own_listen(m, c);
+			}
+		}
+		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
+		return -1;
+	}
+	if (strncmp(method, "tasks/", 6) == 0) {
+		mux_error(m, s, stream, b, id, JSONRPC_METHOD_NOT_FOUND,
+		    "Method not found: mcpbridge does not translate %s for a "
+		    "2026-07-28 server", method);
+		return -1;
+	}
+	params = modern_request_params(jsonrpc_params(msg), s->caps, s->info,
+	    s->level >= 0 ? mux_levels[s->level] : NULL);
+	mux_forward(m, s, msg, stream, b, MUX_REQ_F_TRANSLATE, params);
+	return 0;
+}
+
+/* Asks the child again, with the answers gathered for the round. */
+static void
+mux_translate_retry(struct mux *m, struct mux_req *req)
+{
+	json_object	*params;
+
+	params = mux_copy_object(req->params);
+	json_object_object_add(params, "inputResponses", req->xresp);
+	req->xresp = NULL;
+	if (req->xstate != NULL)
+		json_object_object_add(params, "requestState",
+		    json_object_new_string(req->xstate));
+	free(req->xstate);
+	req->xstate = NULL;
+	/* A retry is a new request: a new id (its progress token stays). */
+	hmap_del(&m->reqs, hmap_mix(req->cid), req);
+	req->cid = mux_next_id(m);
+	hmap_add(&m->reqs, hmap_mix(req->cid), req);
+	mux_to_child(m, req->child, jsonrpc_request_new((int64_t)req->cid,
+	    req->method, params));
+}
+
+/* Fails a translated request with error (consumed). */
+static void
+mux_translate_fail(struct mux *m, struct mux_req *req, json_object *error)
+{
+	json_object	*id = req->id;
+
+	req->id = NULL;		/* moved into the answer */
+	mux_req_finish(m, req, mux_answer_new(id, "error", error));
+}
+
+static json_object *
+mux_error_object(int code, const char *message)
+{
+	json_object	*e;
+
+	e = json_object_new_object();
+	mux_add(e, "code", json_object_new_int(code));
+	mux_add(e, "message", json_object_new_string(message));
+	return e;
+}
+
+/*
+ * A question's params as a legacy client takes them (new reference): a
+ * URL-mode elicitation has no elicitationId in 2026-07-28 (the
+ * requestState correlates), but legacy clients need one.
+ */
+static json_object *
+mux_legacy_question(struct mux_sreq *sr, json_object *params)
+{
+	const char	*mode = mux_get_str(params, "mode");
+	char		*eid;
+
+	if (mode == NULL || strcmp(mode, "url") != 0 ||
+	    json_object_object_get_ex(params, "elicitationId", NULL))
+		return json_object_get(params);
+	params = mux_copy_object(params);
+	xasprintf(&eid, "mcpbridge-%" PRIu64, sr->bid);
+	mux_add(params, "elicitationId", json_object_new_string(eid));
+	free(eid);
+	return params;
+}
+
+/* input_required for a legacy client: its questions become requests. */
+static void
+mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
+{
+	struct mux_session	*s = req->s;
+	struct mux_sreq		*sr;
+	json_object		*inputs, *missing = NULL, *params, *v;
+	const char		*method, *cap, *state;
+
+	if (req->method == NULL || s == NULL) {
+		mux_translate_fail(m, req, mux_error_object(
+		    JSONRPC_INTERNAL_ERROR, "The server asked for input on a "
+		    "request that cannot take any"));
+		return;
+	}
+	if (++req->xrounds > MUX_TRANSLATE_ROUNDS) {
+		mux_translate_fail(m, req, mux_error_object(
+		    JSONRPC_INTERNAL_ERROR, "The server asked for input too "
+		    "many times"));
+		return;
+	}
+	inputs = mux_get(result, "inputRequests", json_type_object);
+	state = mux_get_str(result, "requestState");
+	if (inputs == NULL && state == NULL) {
+		mux_translate_fail(m, req, mux_error_object(
+		    JSONRPC_INTERNAL_ERROR, "The server's input_required "
+		    "result has neither inputRequests nor requestState"));
+		return;
+	}
+	/* Every question must be one the session can answer. */
+	if (inputs != NULL) {
+		json_object_object_foreach(inputs, k, q) {
+			(void)k;
+			method = mux_get_str(q, "method");
+			params = mux_get(q, "params", json_type_object);
+			if (method == NULL || (cap = mux_needed_cap(method)) ==
+			    NULL || strcmp(cap, "tasks") == 0) {
+				json_object_put(missing);
+				mux_translate_fail(m, req, mux_error_object(
+				    JSONRPC_INTERNAL_ERROR, "The server asked "
+				    "for input of an unknown kind"));
+				return;
+			}
+			if (!mux_has_cap(s, cap, params)) {
+				if (missing == NULL)
+					missing = json_object_new_object();
+				json_object_object_add(missing, cap,
+				    json_object_new_object());
+			}
+		}
+	}
+	if (missing != NULL) {
+		mux_translate_fail(m, req, modern_missing_capability(missing));
+		return;
+	}
+	json_object_put(req->xresp);
+	req->xresp = json_object_new_object();
+	free(req->xstate);
+	req->xstate = state != NULL ? xstrdup(state) : NULL;
+	if (inputs != NULL) {
+		json_object_object_foreach(inputs, k, q) {
+			sr = xcalloc(1, sizeof *sr);
+			sr->bid = mux_next_id(m);
+			sr->child = req->child;
+			sr->s = s;
+			sr->xreq = req;
+			sr->key = xstrdup(k);
+			sr->stream = req->stream;
+			hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
+			TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
+			TAILQ_INSERT_TAIL(&req->xinputs, sr, rentry);
+			if ((v = mux_get(q, "params", json_type_object)) !=
+			    NULL)
+				v = mux_legacy_question(sr, v);
+			mux_to_session(m, s, sr->stream, 0,
+			    jsonrpc_request_new((int64_t)sr->bid,
+			    mux_get_str(q, "method"), v));
+		}
+	}
+	if (TAILQ_EMPTY(&req->xinputs))
+		mux_translate_retry(m, req);
+}
+
+/* The child answered a legacy client's request. */
+static void
+mux_translate_answer(struct mux *m, struct mux_req *req, json_object *result,
+    json_object *error)
+{
+	json_object	*id;
+	const char	*type;
+
+	if (error != NULL) {
+		mux_translate_fail(m, req, json_object_get(error));
+		return;
+	}
+	type = mux_get_str(result, "resultType");
+	if (type != NULL && strcmp(type, "input_required") == 0) {
+		mux_translate_input(m, req, result);
+		return;
+	}
+	id = req->id;
+	req->id = NULL;		/* moved into the answer */
+	mux_req_finish(m, req, mux_answer_new(id, "result",
+	    modern_legacy_result(result)));
+}
+
+/* A legacy session answered one of the questions of an input_required. */
+static enum mux_recv
+mux_translate_response(struct mux *m, struct mux_sreq *sr, json_object *msg)
+{
+	struct mux_req	*req = sr->xreq;
+	json_object	*v;
+	const char	*why;
+	char		*text;
+
+	if (json_object_object_get_ex(msg, "result", &v)) {
+		json_object_object_add(req->xresp, sr->key, json_object_get(v));
+		mux_sreq_free(m, sr);
+		if (TAILQ_EMPTY(&req->xinputs))
+			mux_translate_retry(m, req);
+	} else {
+		/* An input response is a result; an error ends it all. */
+		v = json_object_object_get(msg, "error");
+		why = mux_get_str(v, "message");
+		xasprintf(&text, "The client refused the server's question: "
+		    "%s", why != NULL ? why : "no message");
+		mux_translate_fail(m, req, mux_error_object(
+		    JSONRPC_INTERNAL_ERROR, text));
+		free(text);
+	}
+	json_object_put(msg);
+	return MUX_RECV_ACCEPTED;
 }
 
 /* ---- child up and down ------------------------------------------------- */
@@ -3034,7 +3828,9 @@ mux_child_up(struct mux *m, struct mux_session *s)
 		/* The client itself initializes its own child. */
 		c->ready = 1;
 		mux_flush(m, c);
-	} else
+	} else if (m->cfg.child_era != MUX_CHILD_ERA_LEGACY)
+		mux_send_discover(m, c);	/* again after each restart */
+	else
 		mux_send_initialize(m, c);
 }
 
@@ -3057,11 +3853,17 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	json_object_put(c->info);
 	c->info = NULL;
 	c->level = -1;
+	c->modern = 0;
+	json_object_put(c->discover);
+	c->discover = NULL;
 
 	for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 		rnext = TAILQ_NEXT(req, centry);
 		if (req->kind != MUX_REQ_CLIENT)
 			mux_req_free(m, req);
+		else if (req->flags & MUX_REQ_F_LISTEN)
+			/* Ended gracefully: its client listens anew. */
+			mux_req_finish(m, req, modern_listen_end(req->id));
 		else
 			mux_req_finish(m, req, jsonrpc_error_new(req->id,
 			    JSONRPC_SERVER_ERROR, text, NULL));
@@ -3108,6 +3910,12 @@ int
 mux_ready(const struct mux *m)
 {
 	return m->shared == NULL || m->shared->ready;
+}
+
+int
+mux_child_modern(const struct mux *m)
+{
+	return m->shared != NULL && m->shared->ready && m->shared->modern;
 }
 
 json_object *
@@ -3223,6 +4031,10 @@ mux_new(const struct mux_config *cfg)
 	m->cfg = *cfg;
 	if (m->cfg.init_timeout_ms == 0)
 		m->cfg.init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
+	if (m->cfg.probe_timeout_ms == 0)
+		m->cfg.probe_timeout_ms = MUX_DEFAULT_PROBE_TIMEOUT_MS;
+	if (cfg->isolation != MUX_ISOLATION_SHARED)
+		m->cfg.child_era = MUX_CHILD_ERA_LEGACY;
 	if (cfg->client_capabilities != NULL)
 		m->caps = json_object_get(cfg->client_capabilities);
 	m->cfg.client_capabilities = NULL;
@@ -3316,6 +4128,12 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	char			*text;
 
 	m->now = now_ms;
+	if ((c = m->shared) != NULL && c->probe != NULL &&
+	    c->probe_deadline <= now_ms) {
+		/* Silence is an answer too: a legacy server. */
+		mux_req_free(m, c->probe);
+		mux_child_discovered(m, c, NULL, NULL);
+	}
 	TAILQ_FOREACH(c, &m->children, entry) {
 		while ((p = TAILQ_FIRST(&c->queue)) != NULL &&
 		    p->deadline <= now_ms)

@@ -55,7 +55,24 @@ enum mux_transport {
 	MUX_TRANSPORT_STATELESS,
 };
 
+/*
+ * The protocol era of the shared child.  LEGACY: the bridge initializes it
+ * (the default).  AUTO: the bridge sends server/discover first and reads
+ * the outcome: a DiscoverResult or a recognised 2026-07-28 error means a
+ * modern child, any other error or no answer within probe_timeout_ms a
+ * legacy one (then initialize follows).  MODERN: the child is taken to
+ * speak 2026-07-28 whatever the probe says.  A modern child serves
+ * 2026-07-28 clients by pass-through (ids rewritten) and legacy ones by
+ * translation; see "A 2026-07-28 child" in mux.c.
+ */
+enum mux_child_era {
+	MUX_CHILD_ERA_LEGACY = 0,
+	MUX_CHILD_ERA_AUTO,
+	MUX_CHILD_ERA_MODERN,
+};
+
 #define MUX_DEFAULT_INIT_TIMEOUT_MS	30000
+#define MUX_DEFAULT_PROBE_TIMEOUT_MS	2000
 
 struct mux_config {
 	enum mux_isolation	 isolation;
@@ -82,6 +99,10 @@ struct mux_config {
 	 * the instance whose child holds the request.  NULL: no prefix.
 	 * Borrowed. */
 	const char		*instance_id;
+	/* isolation=shared only. */
+	enum mux_child_era	 child_era;
+	/* 0 means MUX_DEFAULT_PROBE_TIMEOUT_MS. */
+	uint64_t		 probe_timeout_ms;
 };
 
 enum mux_out_kind {
@@ -141,8 +162,11 @@ void		 mux_child_down(struct mux *, struct mux_session *, const char *cause);
 void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
 /* The shared child completed its handshake and accepts traffic. */
 int		 mux_ready(const struct mux *);
-/* The shared child's initialize result (borrowed), NULL until ready. */
+/* The shared child's initialize result (borrowed), NULL until ready;
+ * for a 2026-07-28 child, the one the bridge made of its discover. */
 json_object	*mux_child_info(const struct mux *);
+/* The shared child is ready and speaks 2026-07-28. */
+int		 mux_child_modern(const struct mux *);
 
 /* Sessions.  data is the transport's own pointer, returned by
  * mux_session_data. */

@@ -89,6 +89,8 @@ serve_child_up(void *arg)
 
 	log_info("%s is up (pid %ld)", child->session == NULL ? "child" :
 	    "session child", (long)upstream_pid(child->upstream));
+	/* The era probe's deadline counts from now. */
+	mux_tick(s->mux, serve_now_ms());
 	mux_child_up(s->mux, child->session);
 	serve_pump(s);
 }
@@ -402,6 +404,8 @@ serve_run(const struct config *cfg)
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;
 	mc.init_timeout_ms = cfg->init_timeout_ms;
+	mc.child_era = cfg->child_era;
+	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
 	mc.instance_id = cfg->instance_id;

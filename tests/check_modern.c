@@ -1132,6 +1132,105 @@ START_TEST(test_mux_cancel_and_log)
 }
 END_TEST
 
+/* The pure side of a 2026-07-28 child (mux.c's pass-through, translation). */
+START_TEST(test_modern_child_pure)
+{
+	json_object	*d, *o, *p, *meta, *id;
+
+	o = J("{'supportedVersions':['2099-01-01','2026-07-28']}");
+	ck_assert_int_eq(modern_discover_check(o), 1);
+	json_object_put(o);
+	o = J("{'supportedVersions':['2099-01-01']}");
+	ck_assert_int_eq(modern_discover_check(o), 0);
+	json_object_put(o);
+	o = J("{'protocolVersion':'2025-11-25'}");
+	ck_assert_int_eq(modern_discover_check(o), -1);
+	json_object_put(o);
+
+	/* initialize from discover: known capabilities, serverInfo from _meta. */
+	d = J("{'supportedVersions':['2026-07-28'],'capabilities':{'tools':{},"
+	    "'weird':{}},'instructions':'hi','resultType':'complete',"
+	    "'_meta':{'io.modelcontextprotocol/serverInfo':{'name':'n',"
+	    "'version':'1'}}}");
+	o = modern_legacy_init(d);
+	ck_assert_str_eq(PS(o, "protocolVersion"), MCP_VERSION_LATEST_LEGACY);
+	ck_assert_ptr_nonnull(P(o, "capabilities.tools"));
+	ck_assert_ptr_null(P(o, "capabilities.weird"));
+	ck_assert_str_eq(PS(o, "serverInfo.name"), "n");
+	ck_assert_str_eq(PS(o, "instructions"), "hi");
+	ck_assert_ptr_null(P(o, "resultType"));
+	json_object_put(o);
+	json_object_put(d);
+	d = J("{'supportedVersions':['2026-07-28'],'capabilities':{}}");
+	o = modern_legacy_init(d);
+	ck_assert_ptr_nonnull(PS(o, "serverInfo.name"));
+	json_object_put(o);
+	json_object_put(d);
+
+	/* A legacy request's params get the modern _meta, the rest kept. */
+	p = J("{'name':'t','_meta':{'progressToken':3,"
+	    "'io.modelcontextprotocol/logLevel':'debug'}}");
+	d = J("{'roots':{}}");
+	o = modern_request_params(p, d, NULL, NULL);
+	meta = P(o, "_meta");
+	ck_assert_str_eq(PS(o, "name"), "t");
+	ck_assert_int_eq(PI(meta, "progressToken"), 3);
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(meta,
+	    MODERN_META_VERSION)), "2026-07-28");
+	ck_assert_ptr_nonnull(json_object_object_get(meta, MODERN_META_CAPS));
+	ck_assert(!json_object_object_get_ex(meta, MODERN_META_INFO, NULL));
+	/* The client cannot choose a level the session did not set. */
+	ck_assert(!json_object_object_get_ex(meta, MODERN_META_LOGLEVEL, NULL));
+	ck_assert_ptr_nonnull(P(p, "_meta.progressToken"));	/* untouched */
+	json_object_put(o);
+	o = modern_request_params(NULL, NULL, d, "error");
+	meta = P(o, "_meta");
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(meta,
+	    MODERN_META_LOGLEVEL)), "error");
+	ck_assert_int_eq(json_object_object_length(json_object_object_get(meta,
+	    MODERN_META_CAPS)), 0);
+	json_object_put(o);
+	json_object_put(d);
+	json_object_put(p);
+
+	o = J("{'tools':[],'resultType':'complete','ttlMs':5,"
+	    "'cacheScope':'public','_meta':{'x':1}}");
+	p = modern_legacy_result(o);
+	ck_assert_ptr_null(P(p, "resultType"));
+	ck_assert_ptr_null(P(p, "ttlMs"));
+	ck_assert_ptr_null(P(p, "cacheScope"));
+	ck_assert_ptr_nonnull(P(p, "tools"));
+	ck_assert_ptr_nonnull(P(p, "_meta.x"));
+	json_object_put(p);
+	json_object_put(o);
+
+	/* Tags: read, taken out, put back as the client's id. */
+	o = J("{'jsonrpc':'2.0','method':'notifications/tools/list_changed',"
+	    "'params':{'_meta':{'io.modelcontextprotocol/subscriptionId':42}}}");
+	ck_assert_int_eq(json_object_get_int(modern_subscription_id(
+	    jsonrpc_params(o))), 42);
+	p = modern_listen_untag(o);
+	ck_assert_ptr_null(P(p, "params._meta"));
+	ck_assert_ptr_null(modern_subscription_id(jsonrpc_params(p)));
+	json_object_put(p);
+	json_object_put(o);
+	o = J("{'resultType':'complete','_meta':{'a':1,"
+	    "'io.modelcontextprotocol/subscriptionId':42}}");
+	id = J("'mine'");
+	p = modern_result_retag(o, id);
+	ck_assert_str_eq(json_object_get_string(modern_subscription_id(p)),
+	    "mine");
+	ck_assert_int_eq(json_object_get_int(modern_subscription_id(o)), 42);
+	ck_assert_int_eq(PI(p, "_meta.a"), 1);
+	json_object_put(p);
+	json_object_put(id);
+	json_object_put(o);
+	o = J("{'_meta':{'io.modelcontextprotocol/subscriptionId':[1]}}");
+	ck_assert_ptr_null(modern_subscription_id(o));
+	json_object_put(o);
+}
+END_TEST
+
 static Suite *
 modern_suite(void)
 {
@@ -1149,6 +1248,7 @@ modern_suite(void)
 	tcase_add_test(tc, test_result_error);
 	tcase_add_test(tc, test_state);
 	tcase_add_test(tc, test_listen_pure);
+	tcase_add_test(tc, test_modern_child_pure);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mux");

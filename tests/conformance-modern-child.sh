@@ -1,0 +1,72 @@
+#!/bin/sh
+# The official MCP conformance suite against a bridge whose child itself
+# speaks 2026-07-28: `mcpbridge serve --child-era=auto -- mcpbridge client
+# URL`, where the client-mode bridge is a 2026-07-28 stdio server in front
+# of a second bridge and the example server (the fixture contract).  The
+# probe must find it modern; the 2026-07-28 run then passes through (the
+# child's own discover, input_required rounds, requestState, listen), and
+# the 2025-11-25 run at the same time is translated onto the same child
+# (initialize from discover, questions from its input_required results,
+# subscriptions through the bridge's listen, setLevel as logLevel).
+set -u
+. "$top_srcdir/tests/lib.sh"
+node_deps
+suite="$deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+
+bridge_start inner -- "$example"
+inner=$url
+bridge_start outer --child-era=auto -- "$bin" client "$inner/mcp"
+check "the probe finds a 2026-07-28 child" \
+    grep -q "speaks 2026-07-28" "$tmp/outer.log"
+
+mkdir -p "$tmp/modern" "$tmp/legacy"
+(cd "$tmp/modern" && timeout 900 "$node" "$suite" server --url "$url/mcp" \
+    --requirements 2026-07-28) >"$tmp/modern.out" 2>&1 &
+modern_pid=$!
+(cd "$tmp/legacy" && timeout 900 "$node" "$suite" server --url "$url/mcp" \
+    --requirements 2025-11-25) >"$tmp/legacy.out" 2>&1 &
+legacy_pid=$!
+wait $modern_pid
+wait $legacy_pid
+legacy_status=$?
+
+echo "---- 2026-07-28 (passed through)"
+sed -n '/=== SUMMARY ===/,$p' "$tmp/modern.out"
+echo "---- 2025-11-25 (translated, at the same time)"
+sed -n '/=== SUMMARY ===/,$p' "$tmp/legacy.out"
+
+check "the 2025-11-25 run exits 0" test $legacy_status -eq 0
+check "2025-11-25: no scenario fails" sh -c "! grep -q '^✗' '$tmp/legacy.out'"
+# Required for 2026-07-28 (requirements/2026-07-28.yaml, server); the tasks
+# extension is not (the example server has no 2026-07-28 tasks).
+for s in server-stateless completion-complete tools-list \
+    tools-call-simple-text tools-call-image tools-call-audio \
+    tools-call-embedded-resource tools-call-mixed-content tools-call-error \
+    tools-call-with-progress server-sse-multiple-streams resources-list \
+    resources-read-text resources-read-binary resources-templates-read \
+    sep-2164-resource-not-found prompts-list prompts-get-simple \
+    prompts-get-with-args prompts-get-embedded-resource \
+    prompts-get-with-image dns-rebinding-protection caching \
+    input-required-result-basic-elicitation \
+    input-required-result-basic-sampling \
+    input-required-result-basic-list-roots \
+    input-required-result-request-state \
+    input-required-result-multiple-input-requests \
+    input-required-result-multi-round \
+    input-required-result-missing-input-response \
+    input-required-result-non-tool-request \
+    input-required-result-result-type \
+    input-required-result-unsupported-methods \
+    input-required-result-tampered-state \
+    input-required-result-capability-check \
+    input-required-result-ignore-extra-params \
+    input-required-result-validate-input \
+    json-schema-2020-12 http-header-validation; do
+	check "2026-07-28: $s passes" grep -q "^✓ $s:" "$tmp/modern.out"
+done
+check "2026-07-28: no warnings" sh -c "! grep -q 'WARNING' '$tmp/modern.out'"
+check "the outer bridge never initialized its child" \
+    sh -c "! grep -q 'initialized, protocol' '$tmp/outer.log'"
+[ $fails -eq 0 ] || tail -n 200 "$tmp/modern.out" "$tmp/legacy.out" \
+    "$tmp/outer.log"
+finish
