@@ -2125,7 +2125,8 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	struct mux_sub		*sub;
 	struct mux_subref	*ref;
 	json_object		*answer, *id;
-	const char		*version;
+	const char		*version, *state;
+	char			*text;
 
 	if (req->mr != NULL) {
 		mux_modern_answer(m, req, result, error);
@@ -2140,6 +2141,16 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		result = modern_result_retag(result, req->id);
 		mux_req_finish(m, req, jsonrpc_result_new(req->id, result));
 		return;
+	}
+	/* A 2026-07-28 child's requestState goes out behind the instance's
+	 * name, for the load balancer to route the retry (the mux owns the
+	 * child's message, so it is changed in place). */
+	if (c->modern && m->cfg.instance_id != NULL &&
+	    (state = mux_get_str(result, "requestState")) != NULL) {
+		xasprintf(&text, "%s.%s", m->cfg.instance_id, state);
+		json_object_object_add(result, "requestState",
+		    json_object_new_string(text));
+		free(text);
 	}
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
@@ -3066,6 +3077,34 @@ mux_state_own(const struct mux *m, const char *text, const char **owner,
 	return NULL;
 }
 
+/*
+ * The sealed part of msg's requestState text, or NULL when it names
+ * another instance: then msg is answered with an error and consumed.
+ */
+static const char *
+mux_state_mine(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream, const char *text)
+{
+	const char	*sealed, *owner;
+	size_t		 len;
+
+	if ((sealed = mux_state_own(m, text, &owner, &len)) != NULL)
+		return sealed;
+	/* Another instance's child holds that request: say so, for whoever
+	 * set up the load balancer. */
+	if (len > 0)
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState "
+		    "belongs to instance %.*s; the retry must reach that "
+		    "instance", (int)len, owner);
+	else
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState "
+		    "was not made by this instance");
+	json_object_put(msg);
+	return NULL;
+}
+
 /* A retry with a requestState takes the parked request over. */
 static void
 mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
@@ -3078,24 +3117,10 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 	struct modern_state	 st;
 	json_object		*params = jsonrpc_params(msg), *token, *late;
 	json_object		*result, *error;
-	const char		*method = jsonrpc_method(msg), *owner, *sealed;
-	size_t			 len;
+	const char		*method = jsonrpc_method(msg), *sealed;
 
-	if ((sealed = mux_state_own(m, text, &owner, &len)) == NULL) {
-		/* Another instance's child holds that request: say so, for
-		 * whoever set up the load balancer. */
-		if (len > 0)
-			mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-			    JSONRPC_INVALID_PARAMS, "Invalid params: "
-			    "requestState belongs to instance %.*s; the retry "
-			    "must reach that instance", (int)len, owner);
-		else
-			mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-			    JSONRPC_INVALID_PARAMS, "Invalid params: "
-			    "requestState was not made by this instance");
-		json_object_put(msg);
+	if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
 		return;
-	}
 	if (modern_state_open(m->key, sealed, method,
 	    modern_request_name(method, params), &st) == 0 &&
 	    st.principal == s->principal)
@@ -3400,7 +3425,8 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream)
 {
 	struct mux_child	*c = s->child;
-	const char		*method = jsonrpc_method(msg);
+	json_object		*params = NULL;
+	const char		*method = jsonrpc_method(msg), *state, *sealed;
 
 	if (strcmp(method, "server/discover") == 0) {
 		mux_reply(m, s, stream, NULL, jsonrpc_result_new(
@@ -3408,9 +3434,19 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return;
 	}
+	/* With --instance-id the child's requestState went out behind the
+	 * instance's name (see mux_client_answer); it goes back without. */
+	if (m->cfg.instance_id != NULL &&
+	    (state = mux_get_str(jsonrpc_params(msg), "requestState")) != NULL) {
+		if ((sealed = mux_state_mine(m, s, msg, stream, state)) == NULL)
+			return;
+		params = mux_copy_object(jsonrpc_params(msg));
+		json_object_object_add(params, "requestState",
+		    json_object_new_string(sealed));
+	}
 	mux_forward(m, s, msg, stream, NULL,
 	    strcmp(method, "subscriptions/listen") == 0 ? MUX_REQ_F_LISTEN : 0,
-	    NULL);
+	    params);
 }
 
 /*

@@ -387,6 +387,64 @@ START_TEST(test_passthrough)
 }
 END_TEST
 
+/* Behind a load balancer the child's requestState goes out behind the
+ * instance's name and comes back without it; another's is refused. */
+START_TEST(test_passthrough_instance)
+{
+	struct mux_config	 cfg;
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*r, *o;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.child_era = MUX_CHILD_ERA_MODERN;
+	cfg.instance_id = "mcp1";
+	h_init(&h, &cfg);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	h_answer(&h, h_cid(&h, "server/discover"), "%s", discover_result);
+	h_clear(&h);
+	ck_assert(mux_child_modern(h.m));
+
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'tools/call','params':{'name':'t'," MMETA("{}") "}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':"
+	    "{'q':{'method':'elicitation/create','params':{'message':'?'}}},"
+	    "'requestState':'a.b'}");
+	r = h_response(&h, s, 1, "1");
+	ck_assert_str_eq(PS(r, "result.requestState"), "mcp1.a.b");
+	h_clear(&h);
+	mux_session_close(h.m, s);
+
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':2,"
+	    "'method':'tools/call','params':{'name':'t','requestState':"
+	    "'mcp2.a.b'," MMETA("{}") "}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	r = h_response(&h, s, 1, "2");
+	ck_assert_int_eq(PI(r, "error.code"), -32602);
+	ck_assert_ptr_nonnull(strstr(PS(r, "error.message"), "instance mcp2"));
+	h_clear(&h);
+	mux_session_close(h.m, s);
+
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':3,"
+	    "'method':'tools/call','params':{'name':'t','requestState':"
+	    "'mcp1.a.b'," MMETA("{}") "}}"), MUX_RECV_REPLY);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "tools/call")->msg;
+	ck_assert_str_eq(PS(o, "params.requestState"), "a.b");
+	ck_assert_str_eq(PS(o, "params.name"), "t");
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_passthrough_cancel)
 {
 	struct h		 h;
@@ -1041,6 +1099,7 @@ mux_modern_suite(void)
 	suite_add_tcase(su, tc);
 	tc = tcase_create("passthrough");
 	tcase_add_test(tc, test_passthrough);
+	tcase_add_test(tc, test_passthrough_instance);
 	tcase_add_test(tc, test_passthrough_cancel);
 	tcase_add_test(tc, test_passthrough_listen);
 	tcase_add_test(tc, test_passthrough_listen_timeout);
