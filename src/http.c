@@ -120,6 +120,7 @@ struct http_conn {
 	struct bufferevent		*bev;
 	struct evhttp_connection	*evcon;
 	struct event			*timer;
+	struct event			*flush;		/* NULL with TLS */
 	enum http_conn_state		 state;
 	struct evbuffer_cb_entry	*in_cb;
 	struct evbuffer_cb_entry	*out_cb;
@@ -594,6 +595,8 @@ http_conn_free(struct http_conn *conn)
 		h->cur = NULL;
 	LIST_REMOVE(conn, entry);
 	event_free(conn->timer);
+	if (conn->flush != NULL)
+		event_free(conn->flush);
 	free(conn);
 }
 
@@ -655,6 +658,10 @@ http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	metrics.bytes_out += info->n_deleted;
 	if (info->n_added == 0)
 		return;
+	/* Our answer (or more of a stream): written later in this loop
+	 * turn, once evhttp is done adding to the buffer. */
+	if (conn->state == CONN_HANDLING && conn->flush != NULL)
+		event_active(conn->flush, EV_WRITE, 1);
 	if (conn->state == CONN_HANDLING && conn->status == 0) {
 		/* The status line of our answer, after what is still going
 		 * out of the previous one. */
@@ -677,6 +684,46 @@ http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	if (evbuffer_copyout(buf, line, sizeof line - 1) == sizeof line - 1 &&
 	    strncmp(line, "HTTP/1.", 7) == 0)
 		http_conn_log(conn, atoi(line + 9), "refused by the HTTP parser");
+}
+
+/*
+ * What evhttp queued for a connection is written in the loop turn that
+ * queued it, not after a round through epoll: evhttp enables writing, and
+ * the bufferevent writes once epoll reports the socket writable, which
+ * costs two epoll_ctl calls (enable, then disable when the buffer is
+ * empty) and a loop turn per response.  Here the buffer is written at
+ * once, as the bufferevent's own write callback does, and evhttp's write
+ * callback runs if it is empty; finishing the response turns writing off
+ * again in the same turn, which the epoll changelist folds into nothing.
+ * Anything else (a full socket buffer, an error) is left as it was for
+ * the bufferevent to deal with when epoll says so.  Plain sockets only:
+ * a TLS bufferevent writes through its own layer.
+ */
+static void
+http_conn_flush(evutil_socket_t unused, short ev, void *arg)
+{
+	struct http_conn	*conn = arg;
+	struct bufferevent	*bev = conn->bev;
+	struct evbuffer		*out = bufferevent_get_output(bev);
+	bufferevent_data_cb	 writecb;
+	void			*cbarg;
+	evutil_socket_t		 fd;
+	int			 n;
+
+	if (evbuffer_get_length(out) == 0 ||
+	    !(bufferevent_get_enabled(bev) & EV_WRITE) ||
+	    (fd = bufferevent_getfd(bev)) == -1)
+		return;
+	/* The bufferevent keeps the front of its output frozen but while it
+	 * writes. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (n <= 0 || evbuffer_get_length(out) > 0)
+		return;
+	bufferevent_getcb(bev, NULL, &writecb, NULL, &cbarg);
+	if (writecb != NULL)
+		writecb(bev, cbarg);		/* may free conn */
 }
 
 static void
@@ -811,6 +858,8 @@ http_bevcb(struct event_base *base, void *arg)
 	conn->bev = bev;
 	conn->state = CONN_SETUP;
 	conn->timer = evtimer_new(base, http_conn_timer, conn);
+	if (h->tls == NULL)
+		conn->flush = event_new(base, -1, 0, http_conn_flush, conn);
 	LIST_INSERT_HEAD(&h->conns, conn, entry);
 	event_active(conn->timer, EV_TIMEOUT, 1);
 	return bev;
