@@ -638,11 +638,25 @@ stream_json_final(struct stream *st)
 	return (e != NULL && e->final) ? e : NULL;
 }
 
+int
+stream_json_direct(const struct stream *st)
+{
+	return st->no != 0 && !st->finished && st->state == STREAM_HELD &&
+	    st->req != NULL && !st->in_handler &&
+	    stream_next_entry((struct stream *)st, NULL) == NULL;
+}
+
 void
 stream_json_done(struct stream *st, struct session_entry *e)
 {
-	st->sent = e->seq;
-	session_entry_free(st->sess, e);
+	if (e != NULL) {
+		st->sent = e->seq;
+		session_entry_free(st->sess, e);
+	} else {
+		/* Numbered as session_push would have. */
+		st->sent = ++st->seq;
+		st->finished = 1;
+	}
 	stream_forget(st);
 }
 
