@@ -301,6 +301,31 @@ http_pump(struct http *h)
 
 /* ---- responses ---- */
 
+/*
+ * The Date header, formatted once a second: evhttp formats it for every
+ * response that has none (gmtime and a printf, a good part of what
+ * writing the headers costs).  Nothing in it belongs to a client.
+ */
+static void
+http_date(struct evhttp_request *req)
+{
+	static char	date[64];
+	static time_t	when = (time_t)-1;
+	struct tm	tm;
+	time_t		now;
+
+	now = time(NULL);
+	if (now != when) {
+		if (gmtime_r(&now, &tm) == NULL ||
+		    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
+		    &tm) == 0)
+			return;		/* evhttp adds its own */
+		when = now;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Date",
+	    date);
+}
+
 static void
 http_reply(struct evhttp_request *req, int code, const char *reason,
     const char *content_type, const char *body)
@@ -314,6 +339,7 @@ http_reply(struct evhttp_request *req, int code, const char *reason,
 		buf = evbuffer_new();
 		evbuffer_add(buf, body, strlen(body));
 	}
+	http_date(req);
 	evhttp_send_reply(req, code, reason, buf);
 	if (buf != NULL)
 		evbuffer_free(buf);
@@ -1053,6 +1079,7 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
 		reason = "OK";
 		break;
 	}
+	http_date(req);
 	evhttp_send_reply(req, status, reason, NULL);
 }
 
