@@ -594,18 +594,22 @@ stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
 	void			*cbarg;
 	struct timeval		 tv;
 
-	stream_attach(st, req);
-	st->state = STREAM_HELD;
+	/* Held already (the handler arms the timer once it knows the
+	 * session): only the timer is new. */
+	if (st->req != req || st->state != STREAM_HELD) {
+		stream_attach(st, req);
+		st->state = STREAM_HELD;
 
-	/* Notice the client leaving: read with no read callback, as
-	 * evhttp does while it writes a response. */
-	bev = evhttp_connection_get_bufferevent(st->evcon);
-	bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
-	bufferevent_setcb(bev, NULL, writecb, eventcb, cbarg);
-	tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
-	tv.tv_usec = 0;
-	bufferevent_set_timeouts(bev, NULL, &tv);
-	bufferevent_enable(bev, EV_READ);
+		/* Notice the client leaving: read with no read callback, as
+		 * evhttp does while it writes a response. */
+		bev = evhttp_connection_get_bufferevent(st->evcon);
+		bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
+		bufferevent_setcb(bev, NULL, writecb, eventcb, cbarg);
+		tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
+		tv.tv_usec = 0;
+		bufferevent_set_timeouts(bev, NULL, &tv);
+		bufferevent_enable(bev, EV_READ);
+	}
 
 	if (hold_ms > 0) {
 		tv.tv_sec = hold_ms / 1000;
