@@ -1417,8 +1417,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		return;
 	http_note_method(h, msg);
 	/* The era is chosen per request (2026-07-28: by its _meta). */
-	if (modern_era(msg, h->hdr.version) ==
-	    MODERN_ERA_MODERN) {
+	if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
@@ -1429,8 +1428,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		return;
 	}
 
-	if (h->hdr.session_id == NULL &&
-	    http_is_initialize(msg)) {
+	if (h->hdr.session_id == NULL && http_is_initialize(msg)) {
 		if (!http_session_allowed(h, req)) {
 			json_object_put(msg);
 			return;
