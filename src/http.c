@@ -102,6 +102,25 @@
 #define HTTP_CORS_MAX_AGE	"600"
 
 /*
+ * The request headers we look at, found in one walk over them while a
+ * request is handled (evhttp_find_header walks the list again for every
+ * name, folding case a byte at a time): the first of each name, as
+ * evhttp_find_header finds it.  Pointers into the request's headers.
+ */
+struct http_hdrs {
+	const char			*host;
+	const char			*origin;
+	const char			*content_type;
+	const char			*accept;
+	const char			*authorization;
+	const char			*session_id;	/* Mcp-Session-Id */
+	const char			*version;	/* MCP-Protocol-Version */
+	const char			*last_event_id;
+	size_t				 n;		/* headers */
+	size_t				 size;		/* their bytes */
+};
+
+/*
  * One client connection, from accept to close.  It follows the request
  * being read (for the read deadline), the request being handled (for the
  * access log) and owns the connection's close callback, which session.c
@@ -120,6 +139,7 @@ struct http_conn {
 	struct bufferevent		*bev;
 	struct evhttp_connection	*evcon;
 	struct event			*timer;
+	struct event			*flush;		/* NULL with TLS */
 	enum http_conn_state		 state;
 	struct evbuffer_cb_entry	*in_cb;
 	struct evbuffer_cb_entry	*out_cb;
@@ -174,6 +194,7 @@ struct http {
 	 * before another starts): its connection and its token. */
 	struct http_conn		*cur;
 	int				 owner;
+	struct http_hdrs		 hdr;
 
 	struct http_conns		 conns;
 	struct http_conns		 conns_hash[HTTP_CONN_HASH_SIZE];
@@ -230,6 +251,18 @@ http_tv(struct timeval *tv, uint64_t ms)
 	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
 }
 
+/* A string into a field of the access log, cut to fit (snprintf's "%s"
+ * without the formatting machinery, twice a request). */
+static void
+http_copy(char *dst, size_t size, const char *src)
+{
+	size_t	len;
+
+	len = strnlen(src, size - 1);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* Notes for the access log of the request being handled. */
 static void
 http_note(struct http *h, const char *note)
@@ -259,6 +292,7 @@ static void
 http_note_method(struct http *h, json_object *msg)
 {
 	json_object	*first;
+	const char	*method;
 
 	if (h->cur == NULL)
 		return;
@@ -266,9 +300,8 @@ http_note_method(struct http *h, json_object *msg)
 	if (json_object_is_type(msg, json_type_array))
 		first = json_object_array_length(msg) > 0 ?
 		    json_object_array_get_idx(msg, 0) : NULL;
-	if (first != NULL && jsonrpc_method(first) != NULL)
-		snprintf(h->cur->method, sizeof h->cur->method, "%s",
-		    jsonrpc_method(first));
+	if (first != NULL && (method = jsonrpc_method(first)) != NULL)
+		http_copy(h->cur->method, sizeof h->cur->method, method);
 }
 
 static void
@@ -279,6 +312,31 @@ http_pump(struct http *h)
 }
 
 /* ---- responses ---- */
+
+/*
+ * The Date header, formatted once a second: evhttp formats it for every
+ * response that has none (gmtime and a printf, a good part of what
+ * writing the headers costs).  Nothing in it belongs to a client.
+ */
+static void
+http_date(struct evhttp_request *req)
+{
+	static char	date[64];
+	static time_t	when = (time_t)-1;
+	struct tm	tm;
+	time_t		now;
+
+	now = time(NULL);
+	if (now != when) {
+		if (gmtime_r(&now, &tm) == NULL ||
+		    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
+		    &tm) == 0)
+			return;		/* evhttp adds its own */
+		when = now;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Date",
+	    date);
+}
 
 static void
 http_reply(struct evhttp_request *req, int code, const char *reason,
@@ -293,6 +351,7 @@ http_reply(struct evhttp_request *req, int code, const char *reason,
 		buf = evbuffer_new();
 		evbuffer_add(buf, body, strlen(body));
 	}
+	http_date(req);
 	evhttp_send_reply(req, code, reason, buf);
 	if (buf != NULL)
 		evbuffer_free(buf);
@@ -344,12 +403,10 @@ http_token_eq(const char *s, size_t len, const char *word)
 
 /* The media type of a Content-Type value, without parameters. */
 static int
-http_is_json(struct evhttp_request *req)
+http_is_json(struct http *h)
 {
-	const char	*ct, *end;
+	const char	*ct = h->hdr.content_type, *end;
 
-	ct = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Content-Type");
 	if (ct == NULL)
 		return 0;
 	ct += strspn(ct, " \t");
@@ -406,13 +463,10 @@ http_accepts(const char *accept, const char *type)
 
 /* MCP-Protocol-Version: absent means 2025-03-26; unknown is an error. */
 static int
-http_version_ok(struct evhttp_request *req)
+http_version_ok(struct http *h)
 {
-	const char	*v;
-
-	v = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "MCP-Protocol-Version");
-	return v == NULL || jsonrpc_version_supported(v);
+	return h->hdr.version == NULL ||
+	    jsonrpc_version_supported(h->hdr.version);
 }
 
 /*
@@ -479,9 +533,10 @@ http_json_text(json_object *msg, size_t *len)
 {
 	const char	*s;
 
-	s = json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	*len = strlen(s);
+	s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, len);
+	if (s == NULL)
+		fatalx("json_object_to_json_string_length");
 	return s;
 }
 
@@ -594,6 +649,8 @@ http_conn_free(struct http_conn *conn)
 		h->cur = NULL;
 	LIST_REMOVE(conn, entry);
 	event_free(conn->timer);
+	if (conn->flush != NULL)
+		event_free(conn->flush);
 	free(conn);
 }
 
@@ -655,6 +712,10 @@ http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	metrics.bytes_out += info->n_deleted;
 	if (info->n_added == 0)
 		return;
+	/* Our answer (or more of a stream): written later in this loop
+	 * turn, once evhttp is done adding to the buffer. */
+	if (conn->state == CONN_HANDLING && conn->flush != NULL)
+		event_active(conn->flush, EV_WRITE, 1);
 	if (conn->state == CONN_HANDLING && conn->status == 0) {
 		/* The status line of our answer, after what is still going
 		 * out of the previous one. */
@@ -677,6 +738,46 @@ http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	if (evbuffer_copyout(buf, line, sizeof line - 1) == sizeof line - 1 &&
 	    strncmp(line, "HTTP/1.", 7) == 0)
 		http_conn_log(conn, atoi(line + 9), "refused by the HTTP parser");
+}
+
+/*
+ * What evhttp queued for a connection is written in the loop turn that
+ * queued it, not after a round through epoll: evhttp enables writing, and
+ * the bufferevent writes once epoll reports the socket writable, which
+ * costs two epoll_ctl calls (enable, then disable when the buffer is
+ * empty) and a loop turn per response.  Here the buffer is written at
+ * once, as the bufferevent's own write callback does, and evhttp's write
+ * callback runs if it is empty; finishing the response turns writing off
+ * again in the same turn, which the epoll changelist folds into nothing.
+ * Anything else (a full socket buffer, an error) is left as it was for
+ * the bufferevent to deal with when epoll says so.  Plain sockets only:
+ * a TLS bufferevent writes through its own layer.
+ */
+static void
+http_conn_flush(evutil_socket_t unused, short ev, void *arg)
+{
+	struct http_conn	*conn = arg;
+	struct bufferevent	*bev = conn->bev;
+	struct evbuffer		*out = bufferevent_get_output(bev);
+	bufferevent_data_cb	 writecb;
+	void			*cbarg;
+	evutil_socket_t		 fd;
+	int			 n;
+
+	if (evbuffer_get_length(out) == 0 ||
+	    !(bufferevent_get_enabled(bev) & EV_WRITE) ||
+	    (fd = bufferevent_getfd(bev)) == -1)
+		return;
+	/* The bufferevent keeps the front of its output frozen but while it
+	 * writes. */
+	evbuffer_unfreeze(out, 1);
+	n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (n <= 0 || evbuffer_get_length(out) > 0)
+		return;
+	bufferevent_getcb(bev, NULL, &writecb, NULL, &cbarg);
+	if (writecb != NULL)
+		writecb(bev, cbarg);		/* may free conn */
 }
 
 static void
@@ -811,6 +912,8 @@ http_bevcb(struct event_base *base, void *arg)
 	conn->bev = bev;
 	conn->state = CONN_SETUP;
 	conn->timer = evtimer_new(base, http_conn_timer, conn);
+	if (h->tls == NULL)
+		conn->flush = event_new(base, -1, 0, http_conn_flush, conn);
 	LIST_INSERT_HEAD(&h->conns, conn, entry);
 	event_active(conn->timer, EV_TIMEOUT, 1);
 	return bev;
@@ -955,20 +1058,24 @@ http_stream_headers(struct stream *st, struct evhttp_request *req)
 		    "Mcp-Session-Id", st->sess->id);
 }
 
-/* Answer a HELD stream with its final message as JSON. */
+/* Answer a HELD stream with its final message as JSON: e from the log,
+ * or (e NULL) text that stream_json_direct let by it. */
 static void
-http_answer_json(struct http *h, struct stream *st, struct session_entry *e)
+http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
+    const char *text, size_t len)
 {
 	struct evhttp_request	*req = st->req;
-	struct evbuffer		*buf;
 	const char		*reason;
 	int			 status = st->status;
 
 	http_stream_headers(st, req);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
-	buf = evbuffer_new();
-	evbuffer_add(buf, e->text, e->len);
+	if (e != NULL) {
+		text = e->text;
+		len = e->len;
+	}
+	evbuffer_add(evhttp_request_get_output_buffer(req), text, len);
 	stream_json_done(st, e);	/* forgets req and e */
 	switch (status) {
 	case 400:
@@ -984,8 +1091,8 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e)
 		reason = "OK";
 		break;
 	}
-	evhttp_send_reply(req, status, reason, buf);
-	evbuffer_free(buf);
+	http_date(req);
+	evhttp_send_reply(req, status, reason, NULL);
 }
 
 /*
@@ -1000,7 +1107,7 @@ http_kick(struct http *h, struct stream *st)
 	if (st->req == NULL || st->in_handler || st->state != STREAM_HELD)
 		return;
 	if ((e = stream_json_final(st)) != NULL) {
-		http_answer_json(h, st, e);
+		http_answer_json(h, st, e, NULL, 0);
 		return;
 	}
 	if (st->seq <= st->sent)
@@ -1046,9 +1153,7 @@ http_mcp_session(struct http *h, struct evhttp_request *req)
 	const char	*sid;
 	struct session	*sess;
 
-	sid = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Mcp-Session-Id");
-	if (sid == NULL) {
+	if ((sid = h->hdr.session_id) == NULL) {
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
 		    "Bad Request: Mcp-Session-Id header is required");
 		return NULL;
@@ -1287,7 +1392,6 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 static void
 http_mcp_post(struct http *h, struct evhttp_request *req)
 {
-	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
 	const char		*accept;
 	json_object		*msg;
 	struct session		*sess;
@@ -1295,7 +1399,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	enum mux_recv		 r;
 	int			 created = 0;
 
-	accept = evhttp_find_header(hdrs, "Accept");
+	accept = h->hdr.accept;
 	if (!http_accepts(accept, "application/json") ||
 	    !http_accepts(accept, "text/event-stream")) {
 		http_reply_error(req, 406, "Not Acceptable", JSONRPC_SERVER_ERROR,
@@ -1303,7 +1407,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		    "and text/event-stream");
 		return;
 	}
-	if (!http_is_json(req)) {
+	if (!http_is_json(h)) {
 		http_reply_error(req, 415, "Unsupported Media Type",
 		    JSONRPC_SERVER_ERROR, "Unsupported Media Type: "
 		    "Content-Type must be application/json");
@@ -1313,20 +1417,18 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		return;
 	http_note_method(h, msg);
 	/* The era is chosen per request (2026-07-28: by its _meta). */
-	if (modern_era(msg, evhttp_find_header(hdrs, "MCP-Protocol-Version")) ==
-	    MODERN_ERA_MODERN) {
+	if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
-	if (!http_version_ok(req)) {
+	if (!http_version_ok(h)) {
 		json_object_put(msg);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
 		    "Bad Request: Unsupported protocol version");
 		return;
 	}
 
-	if (evhttp_find_header(hdrs, "Mcp-Session-Id") == NULL &&
-	    http_is_initialize(msg)) {
+	if (h->hdr.session_id == NULL && http_is_initialize(msg)) {
 		if (!http_session_allowed(h, req)) {
 			json_object_put(msg);
 			return;
@@ -1402,19 +1504,17 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 static void
 http_mcp_get(struct http *h, struct evhttp_request *req)
 {
-	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
 	struct session		*sess;
 	struct stream		*st;
 	const char		*last;
 	uint64_t		 no, seq;
 
-	if (!http_accepts(evhttp_find_header(hdrs, "Accept"),
-	    "text/event-stream")) {
+	if (!http_accepts(h->hdr.accept, "text/event-stream")) {
 		http_reply_error(req, 406, "Not Acceptable", JSONRPC_SERVER_ERROR,
 		    "Not Acceptable: Client must accept text/event-stream");
 		return;
 	}
-	if (!http_version_ok(req)) {
+	if (!http_version_ok(h)) {
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
 		    "Bad Request: Unsupported protocol version");
 		return;
@@ -1423,7 +1523,7 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 		return;
 	http_session_update(sess);
 
-	if ((last = evhttp_find_header(hdrs, "Last-Event-ID")) == NULL) {
+	if ((last = h->hdr.last_event_id) == NULL) {
 		st = stream_find(sess, 0);
 		if (st->req != NULL) {
 			http_reply_error(req, 409, "Conflict",
@@ -1469,7 +1569,7 @@ http_mcp_delete(struct http *h, struct evhttp_request *req)
 {
 	struct session	*sess;
 
-	if (!http_version_ok(req)) {
+	if (!http_version_ok(h)) {
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
 		    "Bad Request: Unsupported protocol version");
 		return;
@@ -1490,9 +1590,7 @@ http_mcp(struct http *h, struct evhttp_request *req)
 	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_DELETE:
 		/* 2026-07-28 has no GET stream and no session to delete. */
-		if (modern_era(NULL, evhttp_find_header(
-		    evhttp_request_get_input_headers(req),
-		    "MCP-Protocol-Version")) == MODERN_ERA_MODERN) {
+		if (modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN) {
 			http_reply_allow(req, "POST");
 			break;
 		}
@@ -1586,7 +1684,7 @@ http_message(struct http *h, struct evhttp_request *req)
 	free(sid);
 	http_note_session(h, sess);
 	sess->active_ms = http_now_ms();
-	if (!http_is_json(req)) {
+	if (!http_is_json(h)) {
 		http_reply_error(req, 415, "Unsupported Media Type",
 		    JSONRPC_SERVER_ERROR, "Unsupported Media Type: "
 		    "Content-Type must be application/json");
@@ -1672,21 +1770,64 @@ http_probe(struct http *h, struct evhttp_request *req, int ready)
 		    h->draining ? "draining\n" : "not ready\n");
 }
 
+/* The walk that fills h->hdr. */
+static void
+http_hdrs_scan(struct http *h, struct evhttp_request *req)
+{
+	struct http_hdrs	*hd = &h->hdr;
+	struct evkeyval		*kv;
+	const char		**slot;
+	size_t			 klen;
+
+	memset(hd, 0, sizeof *hd);
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
+		klen = strlen(kv->key);
+		hd->n++;
+		hd->size += klen + strlen(kv->value) + 4;
+		slot = NULL;
+		switch (klen) {
+		case 4:
+			if (strcasecmp(kv->key, "Host") == 0)
+				slot = &hd->host;
+			break;
+		case 6:
+			if (strcasecmp(kv->key, "Accept") == 0)
+				slot = &hd->accept;
+			else if (strcasecmp(kv->key, "Origin") == 0)
+				slot = &hd->origin;
+			break;
+		case 12:
+			if (strcasecmp(kv->key, "Content-Type") == 0)
+				slot = &hd->content_type;
+			break;
+		case 13:
+			if (strcasecmp(kv->key, "Authorization") == 0)
+				slot = &hd->authorization;
+			else if (strcasecmp(kv->key, "Last-Event-ID") == 0)
+				slot = &hd->last_event_id;
+			break;
+		case 14:
+			if (strcasecmp(kv->key, "Mcp-Session-Id") == 0)
+				slot = &hd->session_id;
+			break;
+		case 20:
+			if (strcasecmp(kv->key, "MCP-Protocol-Version") == 0)
+				slot = &hd->version;
+			break;
+		}
+		if (slot != NULL && *slot == NULL)
+			*slot = kv->value;
+	}
+}
+
 /* Over --max-headers or --max-header-size: 431. */
 static int
 http_headers_ok(struct http *h, struct evhttp_request *req)
 {
-	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
-	struct evkeyval		*kv;
-	size_t			 n = 0, size = 0;
-
-	TAILQ_FOREACH(kv, hdrs, next) {
-		n++;
-		size += strlen(kv->key) + strlen(kv->value) + 4;
-	}
-	if (n <= h->cfg->max_headers && size <= h->cfg->max_header_size)
+	if (h->hdr.n <= h->cfg->max_headers &&
+	    h->hdr.size <= h->cfg->max_header_size)
 		return 1;
-	http_note(h, n > h->cfg->max_headers ? "too many headers" :
+	http_note(h, h->hdr.n > h->cfg->max_headers ? "too many headers" :
 	    "headers too large");
 	http_reply_error(req, 431, "Request Header Fields Too Large",
 	    JSONRPC_SERVER_ERROR, "Request header fields too large");
@@ -1708,7 +1849,7 @@ http_cors(struct http *h, struct evhttp_request *req)
 	if (h->cfg->ncors == 0)
 		return 0;
 	evhttp_add_header(out, "Vary", "Origin");
-	origin = evhttp_find_header(in, "Origin");
+	origin = h->hdr.origin;
 	if (!auth_cors_ok(&h->origins, origin))
 		return 0;
 	evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
@@ -1737,8 +1878,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 	h->owner = 0;
 	if (h->auth == NULL)
 		return 1;
-	value = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
+	value = h->hdr.authorization;
 	if ((i = auth_check(h->auth, value)) >= 0) {
 		h->owner = i + 1;
 		return 1;
@@ -1839,13 +1979,11 @@ http_metrics_request(struct evhttp_request *req, void *arg)
 static void
 http_route(struct http *h, struct evhttp_request *req, const char *path)
 {
-	struct evkeyvalq	*hdrs = evhttp_request_get_input_headers(req);
 	const char		*host;
 
-	host = evhttp_find_header(hdrs, "Host");
+	host = h->hdr.host;
 	if (!auth_host_ok(&h->origins, host) ||
-	    !auth_origin_ok(&h->origins, evhttp_find_header(hdrs, "Origin"),
-	    host)) {
+	    !auth_origin_ok(&h->origins, h->hdr.origin, host)) {
 		http_note(h, "Host or Origin not allowed");
 		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
 		    "Forbidden: Host or Origin not allowed");
@@ -1898,14 +2036,16 @@ http_request(struct evhttp_request *req, void *arg)
 		conn->state = CONN_HANDLING;
 		conn->req = req;
 		conn->cmd = evhttp_request_get_command(req);
-		snprintf(conn->path, sizeof conn->path, "%s", path);
+		http_copy(conn->path, sizeof conn->path, path);
 		evhttp_request_set_on_complete_cb(req, http_conn_done, conn);
 	}
 	h->cur = conn;
 	h->owner = 0;
+	http_hdrs_scan(h, req);
 	if (http_headers_ok(h, req))
 		http_route(h, req, path);
 	h->cur = NULL;
+	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
 }
 
 /* ---- the pump's way in ---- */
@@ -1963,7 +2103,10 @@ http_deliver(struct http *h, struct mux_out *out)
 	if (st->initialize && out->final &&
 	    !json_object_object_get_ex(out->msg, "result", NULL))
 		st->init_failed = 1;
-	session_push(sess, out->stream, text, len, out->final);
+	if (out->final && stream_json_direct(st))
+		http_answer_json(h, st, NULL, text, len);
+	else
+		session_push(sess, out->stream, text, len, out->final);
 	if ((st = stream_find(sess, out->stream)) != NULL) {
 		http_kick(h, st);
 		if (st->init_failed && !st->in_handler)

@@ -52,36 +52,77 @@ jsonrpc_error_valid(json_object *error)
 	return 1;
 }
 
+/*
+ * One walk over the members, not a hashed lookup per name: this runs
+ * several times for every message that crosses the bridge.  json-c keeps
+ * one member per name (the last of duplicates), as lookups would see.
+ */
 enum jsonrpc_kind
 jsonrpc_classify(json_object *msg)
 {
-	json_object	*v, *id, *result, *error;
-	int		 has_id, has_result, has_error;
+	struct json_object_iter	 it;
+	json_object		*version = NULL, *id = NULL, *error = NULL;
+	json_object		*method = NULL, *params = NULL;
+	int			 has_version = 0, has_id = 0, has_result = 0;
+	int			 has_error = 0, has_method = 0, has_params = 0;
 
 	if (json_object_is_type(msg, json_type_array))
 		return json_object_array_length(msg) > 0 ? JSONRPC_BATCH :
 		    JSONRPC_INVALID;
 	if (!json_object_is_type(msg, json_type_object))
 		return JSONRPC_INVALID;
-	if (!json_object_object_get_ex(msg, "jsonrpc", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), "2.0") != 0)
+	json_object_object_foreachC(msg, it) {
+		switch (it.key[0]) {
+		case 'e':
+			if (strcmp(it.key, "error") == 0) {
+				error = it.val;
+				has_error = 1;
+			}
+			break;
+		case 'i':
+			if (strcmp(it.key, "id") == 0) {
+				id = it.val;
+				has_id = 1;
+			}
+			break;
+		case 'j':
+			if (strcmp(it.key, "jsonrpc") == 0) {
+				version = it.val;
+				has_version = 1;
+			}
+			break;
+		case 'm':
+			if (strcmp(it.key, "method") == 0) {
+				method = it.val;
+				has_method = 1;
+			}
+			break;
+		case 'p':
+			if (strcmp(it.key, "params") == 0) {
+				params = it.val;
+				has_params = 1;
+			}
+			break;
+		case 'r':
+			if (strcmp(it.key, "result") == 0)
+				has_result = 1;
+			break;
+		}
+	}
+	if (!has_version || !json_object_is_type(version, json_type_string) ||
+	    strcmp(json_object_get_string(version), "2.0") != 0)
 		return JSONRPC_INVALID;
 
-	/* get_ex tells "id": null (present, NULL) from no id at all. */
-	has_id = json_object_object_get_ex(msg, "id", &id);
-	has_result = json_object_object_get_ex(msg, "result", &result);
-	has_error = json_object_object_get_ex(msg, "error", &error);
-
-	if (json_object_object_get_ex(msg, "method", &v)) {
-		if (!json_object_is_type(v, json_type_string) ||
-		    json_object_get_string_len(v) == 0)
+	/* A member "id": null is there (id NULL); no id at all is not. */
+	if (has_method) {
+		if (!json_object_is_type(method, json_type_string) ||
+		    json_object_get_string_len(method) == 0)
 			return JSONRPC_INVALID;
 		if (has_result || has_error)
 			return JSONRPC_INVALID;
-		if (json_object_object_get_ex(msg, "params", &v) &&
-		    !json_object_is_type(v, json_type_object) &&
-		    !json_object_is_type(v, json_type_array))
+		if (has_params &&
+		    !json_object_is_type(params, json_type_object) &&
+		    !json_object_is_type(params, json_type_array))
 			return JSONRPC_INVALID;
 		if (!has_id)
 			return JSONRPC_NOTIFICATION;

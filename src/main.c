@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	char			*err = NULL;
 	enum cli_result		 res;
+	locale_t		 cloc;
 	int			 status;
 
 	config_init(&cfg);
@@ -41,6 +43,16 @@ main(int argc, char **argv)
 		break;
 	}
 
+	/*
+	 * The C locale, as the program has always run in (it never calls
+	 * setlocale), but as this thread's own locale object: json-c
+	 * switches LC_NUMERIC to "C" around every parse, and from the C
+	 * locale object glibc's duplocale, newlocale and freelocale return
+	 * at once instead of building a locale (and reading LOCPATH) per
+	 * message.
+	 */
+	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
+		uselocale(cloc);
 	log_init(cfg.log_level, cfg.log_format, "mcpbridge");
 	/* A peer that goes away must be an error return, not a signal. */
 	signal(SIGPIPE, SIG_IGN);

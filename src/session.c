@@ -594,18 +594,22 @@ stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
 	void			*cbarg;
 	struct timeval		 tv;
 
-	stream_attach(st, req);
-	st->state = STREAM_HELD;
+	/* Held already (the handler arms the timer once it knows the
+	 * session): only the timer is new. */
+	if (st->req != req || st->state != STREAM_HELD) {
+		stream_attach(st, req);
+		st->state = STREAM_HELD;
 
-	/* Notice the client leaving: read with no read callback, as
-	 * evhttp does while it writes a response. */
-	bev = evhttp_connection_get_bufferevent(st->evcon);
-	bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
-	bufferevent_setcb(bev, NULL, writecb, eventcb, cbarg);
-	tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
-	tv.tv_usec = 0;
-	bufferevent_set_timeouts(bev, NULL, &tv);
-	bufferevent_enable(bev, EV_READ);
+		/* Notice the client leaving: read with no read callback, as
+		 * evhttp does while it writes a response. */
+		bev = evhttp_connection_get_bufferevent(st->evcon);
+		bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
+		bufferevent_setcb(bev, NULL, writecb, eventcb, cbarg);
+		tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
+		tv.tv_usec = 0;
+		bufferevent_set_timeouts(bev, NULL, &tv);
+		bufferevent_enable(bev, EV_READ);
+	}
 
 	if (hold_ms > 0) {
 		tv.tv_sec = hold_ms / 1000;
@@ -638,11 +642,25 @@ stream_json_final(struct stream *st)
 	return (e != NULL && e->final) ? e : NULL;
 }
 
+int
+stream_json_direct(const struct stream *st)
+{
+	return st->no != 0 && !st->finished && st->state == STREAM_HELD &&
+	    st->req != NULL && !st->in_handler &&
+	    stream_next_entry((struct stream *)st, NULL) == NULL;
+}
+
 void
 stream_json_done(struct stream *st, struct session_entry *e)
 {
-	st->sent = e->seq;
-	session_entry_free(st->sess, e);
+	if (e != NULL) {
+		st->sent = e->seq;
+		session_entry_free(st->sess, e);
+	} else {
+		/* Numbered as session_push would have. */
+		st->sent = ++st->seq;
+		st->finished = 1;
+	}
 	stream_forget(st);
 }
 

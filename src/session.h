@@ -213,8 +213,13 @@ void		 stream_hold(struct stream *, struct evhttp_request *, int hold_ms);
 /* The first waiting entry of a HELD stream if it is the final (the
  * caller answers with it as JSON); NULL otherwise. */
 struct session_entry *stream_json_final(struct stream *);
+/* May the stream's final message answer its HELD POST as JSON straight
+ * away, without going through the log (nothing of the stream waits
+ * there)? */
+int		 stream_json_direct(const struct stream *);
 /* The caller answered a HELD stream as JSON with e (from
- * stream_json_final): forget req and e. */
+ * stream_json_final): forget req and e.  e NULL: with a final message
+ * that stream_json_direct let by the log; the stream is finished. */
 void		 stream_json_done(struct stream *, struct session_entry *);
 /* Start an event stream on req (a new GET or the stream's HELD POST).
  * The caller added its own headers to req already.  after: replay from

@@ -93,6 +93,22 @@ START_TEST(test_classify)
 	    JSONRPC_INVALID);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
 	    "'result':{}}"), JSONRPC_INVALID);
+	/* Names that only start like the members' count for nothing;
+	 * members present with null values count as present. */
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','ids':1,'method':'p'}"),
+	    JSONRPC_NOTIFICATION);
+	ck_assert_int_eq(classify("{'jsonrpcs':'2.0','id':1,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'methods':'p',"
+	    "'results':{}}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
+	    "'params':null}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
+	    "'errors':1,'parameters':1}"), JSONRPC_REQUEST);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':null}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
+	    "'result':null}"), JSONRPC_INVALID);
 	/* responses */
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','result':{}}"),
 	    JSONRPC_INVALID);
