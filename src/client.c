@@ -57,6 +57,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -80,6 +81,12 @@
  * after 200ms, 400ms, 800ms, ... */
 #define CLIENT_POST_RETRIES	5
 #define CLIENT_POST_RETRY_MS	200
+/* A POST refused as unavailable (429, 502, 503, 504) is tried again until
+ * its deadline (--request-timeout), after the server's Retry-After, obeyed
+ * up to CLIENT_RETRY_AFTER_MAX_MS, or else backing off from
+ * CLIENT_POST_RETRY_MS up to CLIENT_UNAVAILABLE_MAX_MS. */
+#define CLIENT_RETRY_AFTER_MAX_MS 60000
+#define CLIENT_UNAVAILABLE_MAX_MS 5000
 /* Reconnecting a stream: quickly after a good run, then backing off. */
 #define CLIENT_STREAM_QUICK_MS	100
 #define CLIENT_STREAM_RETRY_MS	500
@@ -145,6 +152,10 @@ struct cmsg {
 	int			 discover_tries;
 	enum cmsg_state		 state;
 	int			 attempts;	/* POST retries used */
+	long			 unavailable;	/* HTTP status of the last
+						   refusal as unavailable */
+	uint64_t		 unavailable_since; /* its first, in ms */
+	int			 refusals;	/* in a row, for the backoff */
 	int			 resends;	/* sent in a new session */
 	int			 had_session;	/* POSTed inside a session */
 	int			 auth_tries;	/* sign-ins it caused */
@@ -346,6 +357,36 @@ out:
 	curl_free(host);
 	curl_url_cleanup(u);
 	return rv;
+}
+
+long
+client_retry_after(const char *value, time_t now, long max_ms)
+{
+	const char	*p;
+	long long	 secs = 0;
+	time_t		 when;
+
+	if (value == NULL)
+		return -1;
+	value += strspn(value, " \t");
+	if (isdigit((unsigned char)*value)) {
+		/* delta-seconds; digits past the cap only keep it there */
+		for (p = value; isdigit((unsigned char)*p); p++) {
+			if (secs <= max_ms / 1000)
+				secs = secs * 10 + (*p - '0');
+		}
+		if (p[strspn(p, " \t")] != '\0')
+			return -1;
+		return secs > max_ms / 1000 ? max_ms : (long)secs * 1000;
+	}
+	/* An HTTP-date (curl_getdate reads all three RFC 9110 forms). */
+	if ((when = curl_getdate(value, NULL)) == -1)
+		return -1;
+	if (when <= now)
+		return 0;
+	if (when - now > max_ms / 1000)
+		return max_ms;
+	return (long)(when - now) * 1000;
 }
 
 int
@@ -847,7 +888,8 @@ cmsg_backoff_fired(evutil_socket_t fd, short what, void *arg)
 	client_pump(cm->c);
 }
 
-/* A POST failed for a reason worth another try. */
+/* A POST failed for a network reason or its answer stream broke: worth
+ * a few more tries (a refusal as unavailable is cmsg_unavailable). */
 static void
 cmsg_retry(struct cmsg *cm, int status, const char *why)
 {
@@ -863,6 +905,76 @@ cmsg_retry(struct cmsg *cm, int status, const char *why)
 	log_info("%s failed (%s); trying again in %ldms (%d of %d)",
 	    jsonrpc_method(cm->msg) != NULL ? jsonrpc_method(cm->msg) :
 	    "a response", why, ms, cm->attempts, CLIENT_POST_RETRIES);
+	cm->state = CMSG_BACKOFF;
+	if (cm->backoff == NULL)
+		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
+	client_set_timer(cm->backoff, ms);
+}
+
+static uint64_t
+client_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The timer that ends this message's wait: a local request's own, or, for
+ * the era probe, that of the initialize it was sent for.  NULL if none
+ * runs (notifications, answers, our own requests). */
+static struct event *
+cmsg_deadline(struct cmsg *cm)
+{
+	if (cm->timeout != NULL && evtimer_pending(cm->timeout, NULL))
+		return cm->timeout;
+	if (cm->is_discover && cm->peer != NULL &&
+	    cm->peer->timeout != NULL &&
+	    evtimer_pending(cm->peer->timeout, NULL))
+		return cm->peer->timeout;
+	return NULL;
+}
+
+/* The server refused a POST as unavailable (429, 502, 503, 504): an
+ * instance draining, or over its limits.  The message goes again after
+ * the server's Retry-After, or backing off, for as long as its deadline
+ * allows; a message with no deadline of its own is given
+ * --request-timeout from the first refusal.  The local client sees an
+ * error only at the deadline (cmsg_timed_out). */
+static void
+cmsg_unavailable(struct cmsg *cm, long status, const char *retry_after)
+{
+	struct client	*c = cm->c;
+	uint64_t	 now = client_now_ms(), end;
+	long		 ms;
+	char		*why;
+
+	if (cm->unavailable == 0)
+		cm->unavailable_since = now;
+	cm->unavailable = status;
+	end = cm->unavailable_since + (uint64_t)c->request_timeout_ms;
+	if (c->closing || (cmsg_deadline(cm) == NULL && now >= end)) {
+		xasprintf(&why, "the server was unavailable (HTTP %ld) for "
+		    "%ldms (--request-timeout)", status, c->request_timeout_ms);
+		cmsg_fail(cm, EXIT_UNAVAILABLE, why, status);
+		free(why);
+		return;
+	}
+	if ((ms = client_retry_after(retry_after, time(NULL),
+	    CLIENT_RETRY_AFTER_MAX_MS)) == -1) {
+		ms = CLIENT_UNAVAILABLE_MAX_MS;
+		if (cm->refusals < 16 &&
+		    ((long)CLIENT_POST_RETRY_MS << cm->refusals) < ms)
+			ms = (long)CLIENT_POST_RETRY_MS << cm->refusals;
+	} else if (ms < CLIENT_POST_RETRY_MS)
+		ms = CLIENT_POST_RETRY_MS;	/* never a tight loop */
+	if (cmsg_deadline(cm) == NULL && now + (uint64_t)ms > end)
+		ms = (long)(end - now);		/* one last try at the end */
+	cm->refusals++;
+	log_info("%s: HTTP %ld, the server is unavailable; trying again in "
+	    "%ldms%s", jsonrpc_method(cm->msg) != NULL ?
+	    jsonrpc_method(cm->msg) : "a response", status, ms,
+	    retry_after != NULL ? " (Retry-After)" : "");
 	cm->state = CMSG_BACKOFF;
 	if (cm->backoff == NULL)
 		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
@@ -897,13 +1009,25 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	struct cmsg	*n;
 	const char	*method = jsonrpc_method(cm->msg);
 	char		*why;
+	long		 unavailable;
 
-	xasprintf(&why, "no answer within %ldms (--request-timeout)",
-	    c->request_timeout_ms);
+	/* Refused as unavailable up to now: say so (for an initialize,
+	 * its era probe may be what was refused). */
+	unavailable = cm->unavailable;
+	if (unavailable == 0 && cm->peer != NULL)
+		unavailable = cm->peer->unavailable;
+	if (unavailable != 0)
+		xasprintf(&why, "the server was unavailable (HTTP %ld) until "
+		    "the deadline: no answer within %ldms (--request-timeout)",
+		    unavailable, c->request_timeout_ms);
+	else
+		xasprintf(&why, "no answer within %ldms (--request-timeout)",
+		    c->request_timeout_ms);
 	/* The server may be working on it: tell it to stop (never for
-	 * initialize, which cannot be cancelled). */
+	 * initialize, which cannot be cancelled, nor for what the server
+	 * last refused). */
 	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing &&
-	    cm->wire == NULL && c->era != ERA_MODERN) {
+	    cm->wire == NULL && c->era != ERA_MODERN && unavailable == 0) {
 		params = json_object_new_object();
 		json_object_object_add(params, "requestId",
 		    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
@@ -917,7 +1041,8 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
 	if (cm->conn != NULL)
 		conn_close(cm->conn);
-	cmsg_fail(cm, EXIT_TEMPFAIL, why, 0);
+	cmsg_fail(cm, unavailable != 0 ? EXIT_UNAVAILABLE : EXIT_TEMPFAIL,
+	    why, unavailable);
 	free(why);
 	client_pump(c);
 }
@@ -2366,6 +2491,8 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 
 	ct = curl_event_header(x, "Content-Type");
+	if (status != 429 && status != 502 && status != 503 && status != 504)
+		cm->unavailable = cm->refusals = 0;
 	if (status >= 200 && status < 300) {
 		if (c->transport == CLI_TRANSPORT_AUTO) {
 			c->transport = CLI_TRANSPORT_STREAMABLE;
@@ -2437,9 +2564,8 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (status == 429 || status == 502 || status == 503 || status == 504) {
 		json_object_put(msg);
-		xasprintf(&why, "HTTP %ld from the server", status);
-		cmsg_retry(cm, EXIT_UNAVAILABLE, why);
-		free(why);
+		cmsg_unavailable(cm, status, curl_event_header(x,
+		    "Retry-After"));
 		client_pump(c);
 		return;
 	}
