@@ -168,7 +168,7 @@ struct cmsg {
 	/* modern era */
 	json_object		*wire;		/* as POSTed; its id is ours */
 	json_object		*responses;	/* inputResponses gathered */
-	char			*state_text;	/* requestState to echo */
+	json_object		*req_state;	/* requestState to echo */
 	json_object		*asked;		/* our input id -> key */
 	int			 rounds;
 	int			 waits_listen;	/* subscribe: for the ack */
@@ -764,7 +764,7 @@ cmsg_free(struct cmsg *cm)
 	json_object_put(cm->wire);
 	json_object_put(cm->responses);
 	json_object_put(cm->asked);
-	free(cm->state_text);
+	json_object_put(cm->req_state);
 	if (cm->conn != NULL) {
 		cm->conn->cm = NULL;
 		/* A POST still running (not an answer stream that merely
@@ -1743,10 +1743,11 @@ input_round(struct cmsg *cm, json_object *result)
 	}
 	json_object_put(cm->wire);
 	cm->wire = NULL;
-	free(cm->state_text);
-	cm->state_text = NULL;
+	json_object_put(cm->req_state);
+	cm->req_state = NULL;
+	/* Kept as the server's own string: echoed exactly. */
 	if (json_object_object_get_ex(result, "requestState", &state))
-		cm->state_text = xstrdup(json_object_get_string(state));
+		cm->req_state = json_object_get(state);
 	json_object_put(cm->responses);
 	cm->responses = json_object_new_object();
 	json_object_put(cm->asked);
@@ -3091,7 +3092,7 @@ cmsg_post(struct cmsg *cm)
 		    client_modern_log_level(c->log_level) : NULL;
 		json_object_put(cm->wire);
 		cm->wire = client_modern_request(cm->msg, id, c->init, level,
-		    cm->responses, cm->state_text);
+		    cm->responses, cm->req_state);
 		json_object_put(id);
 		free(cm->text);
 		cm->text = NULL;

@@ -239,7 +239,7 @@ client_modern_init_result(json_object *discover, json_object *init)
 
 json_object *
 client_modern_request(json_object *msg, json_object *id, json_object *init,
-    const char *log_level, json_object *responses, const char *state)
+    const char *log_level, json_object *responses, json_object *state)
 {
 	json_object	*m, *params, *meta, *iparams, *v;
 
@@ -286,7 +286,7 @@ client_modern_request(json_object *msg, json_object *id, json_object *init,
 		    cm_copy(responses));
 	if (state != NULL)
 		json_object_object_add(params, "requestState",
-		    json_object_new_string(state));
+		    json_object_get(state));
 	return m;
 }
 

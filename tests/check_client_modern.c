@@ -162,7 +162,7 @@ END_TEST
 
 START_TEST(test_request)
 {
-	json_object	*msg, *init, *id, *resp, *r;
+	json_object	*msg, *init, *id, *resp, *r, *state;
 
 	init = J("{'jsonrpc':'2.0','id':0,'method':'initialize','params':{"
 	    "'protocolVersion':'2025-11-25','capabilities':{'sampling':{}},"
@@ -187,8 +187,14 @@ START_TEST(test_request)
 
 	/* A retry: answers and the state, and the log level. */
 	resp = J("{'k':{'action':'accept','content':{}}}");
-	r = client_modern_request(msg, id, init, "info", resp, "S==");
-	ck_assert_str_eq(PS(r, "params.requestState"), "S==");
+	state = json_object_new_string_len("S\0=", 3);
+	r = client_modern_request(msg, id, init, "info", resp, state);
+	json_object_put(state);
+	/* exactly, the NUL too */
+	ck_assert_int_eq(json_object_get_string_len(P(r,
+	    "params.requestState")), 3);
+	ck_assert_mem_eq(json_object_get_string(P(r, "params.requestState")),
+	    "S\0=", 3);
 	ck_assert_str_eq(PS(r, "params.inputResponses.k.action"), "accept");
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(
 	    P(r, "params._meta"), "io.modelcontextprotocol/logLevel")),

@@ -205,6 +205,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              b"\n\n")
             self.close_connection = True
             return
+        if p["name"] == "nul":
+            # A requestState with a NUL in it comes back exactly.
+            state = p.get("requestState")
+            if state is None:
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "input_required",
+                    "requestState": "a\u0000b\u00e9"}})
+            if state == "a\u0000b\u00e9":
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "complete",
+                    "content": [{"type": "text", "text": "exact"}]}})
+            return self.reply(400, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32602, "message": "requestState %r" % state}})
+        if p["name"] == "wrongid":
+            return self.reply(200, {"jsonrpc": "2.0", "id": "not-yours",
+                                    "result": {"resultType": "complete",
+                                               "content": []}})
         if p["name"] == "weird":
             return self.reply(200, {"jsonrpc": "2.0", "id": rid, "result": {
                 "resultType": "task", "taskId": "1"}})
@@ -389,15 +408,83 @@ def scenario_probe_unanswered():
     srv.stop()
 
 
+def scenario_request_state_exact():
+    srv = Server()
+    b = Bridge(srv.url)
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(1, "nul"))
+    r = b.recv()
+    assert r["id"] == 1 and text_of(r) == "exact", r
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_wrong_id():
+    # A JSON answer to somebody else's id can never be followed by ours
+    # (no GET stream in 2026-07-28): an error now, not at the timeout.
+    srv = Server()
+    b = Bridge(srv.url, "--request-timeout", "20s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    t0 = time.monotonic()
+    b.send(call(1, "wrongid"))
+    r = b.recv(timeout=10)
+    assert r["id"] == 1 and "not-yours" in r["error"]["message"], r
+    assert time.monotonic() - t0 < 3, "failed at once"
+    status, rest = b.finish()
+    assert status == 76 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_input_after_eof():
+    # stdin ends while the server waits for input (the question is out),
+    # or before the server asks: nobody can answer, so the request fails
+    # at once rather than at --request-timeout.
+    srv = Server()
+    b = Bridge(srv.url, "--request-timeout", "30s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(1, "ask"))
+    q = b.recv()
+    assert q["method"] == "elicitation/create", q
+    t0 = time.monotonic()
+    b.p.stdin.close()
+    r = b.recv(timeout=10)
+    assert r.get("method") == "notifications/cancelled" and \
+        r["params"]["requestId"] == q["id"], r
+    r = b.recv(timeout=10)
+    assert r["id"] == 1 and "stdin" in r["error"]["message"], r
+    assert b.p.wait(timeout=10) != 0
+    assert time.monotonic() - t0 < 3, "failed at once"
+
+    b = Bridge(srv.url, "--request-timeout", "30s")
+    b.send(INIT)
+    b.send(call(2, "ask"))
+    t0 = time.monotonic()
+    b.p.stdin.close()
+    assert "result" in b.recv(timeout=10)
+    r = b.recv(timeout=10)
+    assert r["id"] == 2 and "stdin" in r["error"]["message"], r
+    assert b.nothing_more(), "no question nobody can answer"
+    assert b.p.wait(timeout=10) != 0
+    assert time.monotonic() - t0 < 3, "failed at once"
+    srv.stop()
+
+
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
-             scenario_probe_unanswered]
+             scenario_probe_unanswered, scenario_request_state_exact]
 
 
 def main():
     signal.alarm(120)
+    only = sys.argv[1:]
     failed = 0
     for sc in SCENARIOS:
         name = sc.__name__[len("scenario_"):]
+        if only and name not in only:
+            continue
         del lib.BRIDGES[:]
         try:
             sc()
