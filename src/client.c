@@ -2516,6 +2516,22 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 			client_pump(c);
 			return;
 		}
+		if (cm->wire != NULL && !client_is_answer(msg, cm)) {
+			/* MCP 2026-07-28 answers a request on its own POST
+			 * or not at all: no other stream will bring it. */
+			if (msg == NULL)
+				xasprintf(&why, "the server sent no answer "
+				    "(HTTP %ld)", status);
+			else
+				xasprintf(&why, "the server's answer is not "
+				    "for this request (id %.64s)",
+				    client_id_text(msg));
+			json_object_put(msg);
+			cmsg_fail(cm, EXIT_PROTOCOL, why, 0);
+			free(why);
+			client_pump(c);
+			return;
+		}
 		cmsg_posted(cm);		/* may free cm */
 		if (msg != NULL)
 			client_incoming(c, msg);	/* may free cm */

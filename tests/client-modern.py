@@ -474,7 +474,8 @@ def scenario_input_after_eof():
 
 
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
-             scenario_probe_unanswered, scenario_request_state_exact]
+             scenario_probe_unanswered, scenario_request_state_exact,
+             scenario_wrong_id]
 
 
 def main():
