@@ -122,6 +122,9 @@
 #define CLIENT_DISCOVER_TRIES	3
 /* input_required rounds one request may take. */
 #define CLIENT_INPUT_ROUNDS	16
+/* Why a request that needs the local client's input fails after EOF. */
+#define CLIENT_INPUT_EOF	"the server asked for input, but stdin has " \
+	"ended: the local client cannot answer"
 /* tools/list pages read to learn a tool's x-mcp-header annotations. */
 #define CLIENT_RELIST_PAGES	32
 
@@ -1775,6 +1778,13 @@ input_round(struct cmsg *cm, json_object *result)
 			free(ids);
 		}
 	}
+	if (c->in_eof && json_object_array_length(asks) > 0) {
+		json_object_put(asks);
+		json_object_put(cm->asked);
+		cm->asked = NULL;
+		err = xstrdup(CLIENT_INPUT_EOF);
+		goto fail;
+	}
 	cm->state = CMSG_INPUT;
 	log_debug("%s (id %s): the server asks %zu questions (round %d)",
 	    jsonrpc_method(cm->msg), client_id_text(cm->msg),
@@ -1790,8 +1800,23 @@ input_round(struct cmsg *cm, json_object *result)
 	json_object_put(asks);
 	return;
 fail:
-	cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
+	cmsg_fail(cm, c->in_eof ? EXIT_TEMPFAIL : EXIT_PROTOCOL, err, 0);
 	free(err);
+}
+
+/* stdin ended: the questions still out can never be answered, so their
+ * requests fail now rather than at --request-timeout. */
+static void
+input_eof(struct client *c)
+{
+	struct cmsg	*cm, *next;
+
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (cm->state == CMSG_INPUT && cm->asked != NULL &&
+		    json_object_object_length(cm->asked) > 0)
+			cmsg_fail(cm, EXIT_TEMPFAIL, CLIENT_INPUT_EOF, 0);
+	}
 }
 
 /* The local client answered one of the questions (msg taken). */
@@ -3193,6 +3218,7 @@ client_in_eof(struct client *c)
 	framer_eof(&c->framer, c->in, client_from_stdin, c);
 	c->in_eof = 1;
 	event_del(c->in_ev);
+	input_eof(c);
 	log_debug("end of input; %zu messages outstanding", c->nlocal);
 	/* Every request has its own timeout; this is the backstop. */
 	tv.tv_sec = (c->request_timeout_ms + 10000) / 1000;
