@@ -316,6 +316,17 @@ START_TEST(test_tool_headers)
 	    "\"In\":\"=?base64?PT9iYXNlNjQ/eD89?=\"}");
 	json_object_put(h);
 	json_object_put(args);
+	/* Doubles out of any integer's range go as JSON has them. */
+	args = J("{'f':1e300}");
+	h = client_modern_param_headers(spec, args);
+	ck_assert_str_eq(PS(h, "F"), "1e300");
+	json_object_put(h);
+	json_object_put(args);
+	args = J("{'f':-1.5e19}");
+	h = client_modern_param_headers(spec, args);
+	ck_assert_str_eq(PS(h, "F"), "-1.5e19");
+	json_object_put(h);
+	json_object_put(args);
 	json_object_put(spec);
 	json_object_put(tool);
 
