@@ -203,6 +203,8 @@ struct conn {
 	unsigned		 failures;
 	uint64_t		 events;
 	json_object		*wire;		/* CONN_LISTEN: the request */
+	int			 acked;		/* CONN_LISTEN: ever acknowledged */
+	int			 relisten;	/* and opened again after a break */
 	char			*recent[CLIENT_RECENT_IDS];
 	size_t			 recent_next;
 };
@@ -313,6 +315,7 @@ static void	get_open(struct client *);
 static void	reinit_failed(struct client *, int, const char *);
 static void	input_cancel_local(struct cmsg *, const char *);
 static void	listen_update(struct client *);
+static void	client_subscriptions(struct client *, json_object *, int);
 static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
@@ -2176,9 +2179,77 @@ listen_update(struct client *c)
 	listen_start(conn);
 }
 
+/* The stream is back after a break: what changed meanwhile is lost, so
+ * the local client hears that everything it listens to may have. */
+static void
+listen_missed(struct client *c)
+{
+	static const struct {
+		const char	*flag, *method;
+	} lists[] = {
+		{ "toolsListChanged", "notifications/tools/list_changed" },
+		{ "promptsListChanged", "notifications/prompts/list_changed" },
+		{ "resourcesListChanged",
+		    "notifications/resources/list_changed" },
+	};
+	json_object	*v, *uris, *params;
+	size_t		 i;
+
+	log_info("subscriptions/listen is back after a break; telling the "
+	    "local client what may have changed");
+	for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		if (json_object_object_get_ex(c->listen_filter, lists[i].flag,
+		    &v) && json_object_get_boolean(v))
+			client_write(c, jsonrpc_notification_new(
+			    lists[i].method, NULL));
+	}
+	if (!json_object_object_get_ex(c->listen_filter,
+	    "resourceSubscriptions", &uris))
+		return;
+	for (i = 0; i < json_object_array_length(uris); i++) {
+		params = json_object_new_object();
+		json_object_object_add(params, "uri", json_object_get(
+		    json_object_array_get_idx(uris, i)));
+		client_write(c, jsonrpc_notification_new(
+		    "notifications/resources/updated", params));
+	}
+}
+
+/* The server refused the stream with a JSON-RPC error on it: the
+ * subscribes waiting for it fail with the server's reason, and their
+ * resources leave the filter (the local client was told they are not
+ * subscribed); the rest is asked for again. */
+static void
+listen_refused(struct client *c, json_object *msg)
+{
+	struct cmsg	*cm, *next;
+	json_object	*e, *text = NULL;
+	char		*why;
+	int		 refused = 0;
+
+	if (json_object_object_get_ex(msg, "error", &e) &&
+	    json_object_object_get_ex(e, "message", &text) &&
+	    !json_object_is_type(text, json_type_string))
+		text = NULL;
+	xasprintf(&why, "the server refused subscriptions/listen: %.200s",
+	    text != NULL ? json_object_get_string(text) : "no reason given");
+	log_warnx("%s", why);
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (!cm->waits_listen)
+			continue;
+		client_subscriptions(c, cm->msg, 0);
+		cmsg_fail(cm, 0, why, 0);
+		refused = 1;
+	}
+	free(why);
+	if (refused)
+		listen_update(c);	/* closes this stream */
+}
+
 /* A message on the stream: the acknowledgement, a notification for the
  * local client (without the subscription's tag), or the server's
- * graceful end of it. */
+ * graceful end of it (or its refusal). */
 static void
 listen_message(struct conn *conn, json_object *msg)
 {
@@ -2188,6 +2259,10 @@ listen_message(struct conn *conn, json_object *msg)
 
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_RESPONSE:
+		if (json_object_object_get_ex(msg, "error", NULL)) {
+			listen_refused(c, msg);
+			break;
+		}
 		log_info("the server ended the subscriptions/listen stream");
 		break;
 	case JSONRPC_NOTIFICATION:
@@ -2195,8 +2270,12 @@ listen_message(struct conn *conn, json_object *msg)
 		if (strcmp(method, "notifications/subscriptions/acknowledged")
 		    == 0) {
 			log_debug("subscriptions/listen acknowledged");
-			c->listen_acked = 1;
+			c->listen_acked = conn->acked = 1;
 			conn->failures = 0;
+			if (conn->relisten) {
+				conn->relisten = 0;
+				listen_missed(c);
+			}
 			listen_settle(c, NULL);
 			break;
 		}
@@ -2832,6 +2911,7 @@ conn_timer_fired(evutil_socket_t fd, short what, void *arg)
 		conn_start(conn, "GET", c->url, NULL, 0, 0);
 		break;
 	case CONN_LISTEN:
+		conn->relisten = conn->acked;
 		listen_start(conn);	/* a new id: a new subscription */
 		break;
 	case CONN_DELETE:

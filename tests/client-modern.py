@@ -53,6 +53,9 @@ class State:
         self.requests = []      # (method, headers, body) of every request
         self.cut = 0
         self.problems = []
+        self.listen = False     # offer subscriptions/listen
+        self.listens = []       # the filter of each
+        self.break_listen = 0   # listen streams to cut after the ack
 
     def methods(self):
         return [b.get("method") for m, h, b in self.requests if m == "POST"]
@@ -126,6 +129,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 res["nextCursor"] = "page2"
             return self.reply(200, {"jsonrpc": "2.0", "id": rid,
                                     "result": res})
+        if m == "subscriptions/listen" and self.st.listen:
+            return self.listen(rid, p.get("notifications", {}))
         if m == "subscriptions/listen":
             return self.reply(404, {"jsonrpc": "2.0", "id": rid, "error": {
                 "code": -32601, "message": "Method not found"}})
@@ -230,6 +235,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "resultType": "task", "taskId": "1"}})
         return self.reply(200, {"jsonrpc": "2.0", "id": rid, "error": {
             "code": -32602, "message": "no such tool"}})
+
+
+    def listen(self, rid, flt):
+        with self.st.lock:
+            self.st.listens.append(flt)
+            cut = self.st.break_listen > 0
+            if cut:
+                self.st.break_listen -= 1
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.close_connection = True
+
+        def event(obj):
+            self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+            self.wfile.flush()
+        if "bad://x" in flt.get("resourceSubscriptions", []):
+            return event({"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32602, "message": "no such resource bad://x"}})
+        event({"jsonrpc": "2.0",
+               "method": "notifications/subscriptions/acknowledged",
+               "params": {"_meta": {
+                   "io.modelcontextprotocol/subscriptionId": rid}}})
+        if cut:
+            time.sleep(0.2)
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            for _ in range(100):
+                time.sleep(0.1)
+                self.wfile.write(b": ping\n\n")
+                self.wfile.flush()
+        except OSError:
+            pass
 
 
 class Server:
@@ -474,9 +513,46 @@ def scenario_input_after_eof():
     srv.stop()
 
 
+def scenario_listen():
+    # The listen stream breaks after its acknowledgement: once it is back,
+    # the local client hears that the resource may have changed (what
+    # happened in between is lost).  A subscribe the server refuses on the
+    # stream fails with the server's reason, at once, and leaves the
+    # filter.
+    srv = Server()
+    srv.st.listen = True
+    srv.st.break_listen = 1
+    b = Bridge(srv.url, "--request-timeout", "30s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe",
+            "params": {"uri": "file:///a"}})
+    r = b.recv()
+    assert r == {"jsonrpc": "2.0", "id": 1, "result": {}}, r
+    r = b.recv(timeout=5)
+    assert r == {"jsonrpc": "2.0", "method": "notifications/resources/updated",
+                 "params": {"uri": "file:///a"}}, r
+    assert len(srv.st.listens) == 2, srv.st.listens
+    t0 = time.monotonic()
+    b.send({"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe",
+            "params": {"uri": "bad://x"}})
+    r = b.recv(timeout=5)
+    assert r["id"] == 2 and "no such resource" in r["error"]["message"], r
+    assert time.monotonic() - t0 < 3
+    deadline = time.monotonic() + 5
+    while len(srv.st.listens) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.st.listens[-1] == {"resourceSubscriptions": ["file:///a"]}, \
+        srv.st.listens
+    assert b.nothing_more(0.5), "nothing else"
+    status, rest = b.finish()
+    assert rest == [], rest
+    srv.stop()
+
+
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
              scenario_probe_unanswered, scenario_request_state_exact,
-             scenario_wrong_id, scenario_input_after_eof]
+             scenario_wrong_id, scenario_input_after_eof, scenario_listen]
 
 
 def main():
