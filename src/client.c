@@ -815,7 +815,8 @@ cmsg_find(struct client *c, json_object *id)
 }
 
 /* The request this answer from the server is for: in the modern era the
- * id on the wire is ours. */
+ * id on the wire is ours, and a request between two rounds has none (the
+ * local client's own id means nothing to the server). */
 static struct cmsg *
 cmsg_find_wire(struct client *c, json_object *id)
 {
@@ -823,7 +824,8 @@ cmsg_find_wire(struct client *c, json_object *id)
 	json_object	*mine;
 
 	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->kind != JSONRPC_REQUEST)
+		if (cm->kind != JSONRPC_REQUEST ||
+		    (c->era == ERA_MODERN && cm->wire == NULL))
 			continue;
 		mine = cm->wire != NULL ? jsonrpc_id(cm->wire) :
 		    jsonrpc_id(cm->msg);

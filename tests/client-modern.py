@@ -226,6 +226,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "content": [{"type": "text", "text": "exact"}]}})
             return self.reply(400, {"jsonrpc": "2.0", "id": rid, "error": {
                 "code": -32602, "message": "requestState %r" % state}})
+        if p["name"] == "spoof":
+            # First an "answer" under the local client's id 5, which
+            # the server never saw, then its own.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for i in (5, rid):
+                ans = {"jsonrpc": "2.0", "id": i, "result": {
+                    "resultType": "complete",
+                    "content": [{"type": "text", "text": "spoof"}]}}
+                self.wfile.write(b"data: " + json.dumps(ans).encode() +
+                                 b"\n\n")
+            self.close_connection = True
+            return
         if p["name"] == "wrongid":
             return self.reply(200, {"jsonrpc": "2.0", "id": "not-yours",
                                     "result": {"resultType": "complete",
@@ -478,6 +492,35 @@ def scenario_wrong_id():
     srv.stop()
 
 
+def scenario_local_id():
+    # Request 5 waits for the local client's input (no id on the wire);
+    # another request's stream carries an "answer" to id 5: it is not
+    # taken for request 5's.
+    srv = Server()
+    b = Bridge(srv.url)
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(5, "ask"))
+    q = b.recv()
+    assert q["method"] == "elicitation/create", q
+    b.send(call(6, "spoof"))
+    r = b.recv()
+    assert r["id"] == 6 and text_of(r) == "spoof", r
+    assert b.nothing_more(0.5), "request 5 still waits"
+    b.send({"jsonrpc": "2.0", "id": q["id"], "result": {
+        "action": "accept", "content": {"name": "Bo"}}})
+    q = b.recv()
+    assert q["method"] == "sampling/createMessage", q
+    b.send({"jsonrpc": "2.0", "id": q["id"], "result": {
+        "role": "assistant", "model": "m",
+        "content": {"type": "text", "text": "yo"}}})
+    r = b.recv()
+    assert r["id"] == 5 and text_of(r) == "Bo/yo", r
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
 def scenario_input_after_eof():
     # stdin ends while the server waits for input (the question is out),
     # or before the server asks: nobody can answer, so the request fails
@@ -552,7 +595,8 @@ def scenario_listen():
 
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
              scenario_probe_unanswered, scenario_request_state_exact,
-             scenario_wrong_id, scenario_input_after_eof, scenario_listen]
+             scenario_wrong_id, scenario_input_after_eof, scenario_listen,
+             scenario_local_id]
 
 
 def main():
