@@ -3256,6 +3256,12 @@ client_pump(struct client *c)
 	}
 	if (c->oauth != NULL && oauth_busy(c->oauth))
 		return;		/* client_auth_done pumps */
+	if (c->oauth != NULL && oauth_refresh_ahead(c->oauth)) {
+		/* A token about to lapse is renewed before anything
+		 * leaves with it. */
+		client_auth_hold(c);
+		return;		/* client_auth_done pumps */
+	}
 	if (c->reinit_pending)
 		reinit_begin(c);
 	if (c->sess == SESS_NONE) {
