@@ -1120,7 +1120,7 @@ static struct curl_slist *
 client_message_headers(struct client *c, struct curl_slist *h,
     json_object *msg, const char **version)
 {
-	const char	*method, *key = NULL;
+	const char	*method, *name;
 	json_object	*params, *v, *meta;
 	char		*value;
 
@@ -1132,21 +1132,17 @@ client_message_headers(struct client *c, struct curl_slist *h,
 	params = jsonrpc_params(msg);
 	if (params == NULL || !json_object_is_type(params, json_type_object))
 		return h;
-	if (strcmp(method, "tools/call") == 0 ||
-	    strcmp(method, "prompts/get") == 0)
-		key = "name";
-	else if (strcmp(method, "resources/read") == 0)
-		key = "uri";
-	if (key != NULL && json_object_object_get_ex(params, key, &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		value = client_header_value(json_object_get_string(v));
+	/* The requests that name what they act on are those that may ask
+	 * for input. */
+	if (modern_method_mrtr(method) &&
+	    (name = modern_request_name(method, params)) != NULL) {
+		value = client_header_value(name);
 		h = client_append_value(h, "Mcp-Name", value);
 		free(value);
 	}
 	if (json_object_object_get_ex(params, "_meta", &meta) &&
 	    json_object_is_type(meta, json_type_object) &&
-	    json_object_object_get_ex(meta,
-	    "io.modelcontextprotocol/protocolVersion", &v) &&
+	    json_object_object_get_ex(meta, MODERN_META_VERSION, &v) &&
 	    json_object_is_type(v, json_type_string) &&
 	    strpbrk(json_object_get_string(v), "\r\n") == NULL) {
 		*version = json_object_get_string(v);
@@ -1926,15 +1922,6 @@ relist_next(struct cmsg *r, json_object *result)
 	call->attempts = 0;
 }
 
-/* 1 for the requests that may answer input_required. */
-static int
-modern_mrtr(const char *method)
-{
-	return strcmp(method, "tools/call") == 0 ||
-	    strcmp(method, "prompts/get") == 0 ||
-	    strcmp(method, "resources/read") == 0;
-}
-
 /* The server's answer (taken) to a request sent in the modern era. */
 static void
 modern_answered(struct cmsg *cm, json_object *msg)
@@ -1953,7 +1940,8 @@ modern_answered(struct cmsg *cm, json_object *msg)
 			free(err);
 			return;
 		}
-		if (kind == 1 && (cm->internal || !modern_mrtr(method))) {
+		if (kind == 1 && (cm->internal ||
+		    !modern_method_mrtr(method))) {
 			json_object_put(msg);
 			xasprintf(&err, "the server answered %s with "
 			    "input_required, which it may not", method);
