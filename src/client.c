@@ -309,7 +309,7 @@ static void	client_close(struct client *, const char *);
 static void	client_check_done(struct client *);
 static void	cmsg_free(struct cmsg *);
 static void	conn_close(struct conn *);
-static void	conn_reconnect_later(struct conn *);
+static void	conn_reconnect_later(struct conn *, struct curl_event_xfer *);
 static void	session_lost(struct client *, const char *);
 static void	get_open(struct client *);
 static void	reinit_failed(struct client *, int, const char *);
@@ -2310,7 +2310,7 @@ listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		if (status == 0)
 			log_debug("subscriptions/listen: %s", error);
 		c->listen_acked = 0;
-		conn_reconnect_later(conn);
+		conn_reconnect_later(conn, x);
 		return;
 	}
 	/* Refused (or answered at once): the server offers no stream. */
@@ -2559,7 +2559,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		if (conn->parser != NULL && sse_parser_has_id(conn->parser) &&
 		    !c->closing && cm->wire == NULL) {
 			conn->resuming = 1;
-			conn_reconnect_later(conn);
+			conn_reconnect_later(conn, NULL);
 			return;
 		}
 		conn_close(conn);
@@ -2721,7 +2721,7 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (conn->sse || status == 0 || status >= 500) {
 		if (conn->failures < CLIENT_RESUME_TRIES) {
-			conn_reconnect_later(conn);
+			conn_reconnect_later(conn, x);
 			return;
 		}
 	}
@@ -2760,7 +2760,7 @@ get_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	if (conn->sse || status == 0 || status >= 500 || status == 429) {
 		if (status == 0)
 			log_debug("GET stream: %s", error);
-		conn_reconnect_later(conn);
+		conn_reconnect_later(conn, x);
 		return;
 	}
 	if (status == 405)
@@ -2851,10 +2851,12 @@ conn_done(struct curl_event_xfer *x, int result, const char *error,
 	}
 }
 
+/* A stream ended or was refused (x: the transfer, if it has an answer to
+ * read): open it again after a while. */
 static void
-conn_reconnect_later(struct conn *conn)
+conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x)
 {
-	long	ms, retry = -1;
+	long	ms, retry = -1, after = -1, status;
 
 	if (conn->parser != NULL)
 		retry = (long)sse_parser_retry(conn->parser);
@@ -2877,6 +2879,11 @@ conn_reconnect_later(struct conn *conn)
 		if (conn->failures == 0 || ms < retry)
 			ms = retry;
 	}
+	/* A refusal as unavailable: not before its Retry-After. */
+	if (x != NULL && ((status = curl_event_status(x)) == 429 ||
+	    status == 503) && (after = client_retry_after(curl_event_header(x,
+	    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS)) > ms)
+		ms = after;
 	conn->failures++;
 	log_debug("stream closed; reconnecting in %ldms", ms);
 	client_set_timer(conn->timer, ms);

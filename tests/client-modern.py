@@ -56,6 +56,8 @@ class State:
         self.listen = False     # offer subscriptions/listen
         self.listens = []       # the filter of each
         self.break_listen = 0   # listen streams to cut after the ack
+        self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
+        self.listen_times = []
 
     def methods(self):
         return [b.get("method") for m, h, b in self.requests if m == "POST"]
@@ -252,6 +254,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
     def listen(self, rid, flt):
+        with self.st.lock:
+            self.st.listen_times.append(time.monotonic())
+            busy = self.st.busy_listen > 0
+            if busy:
+                self.st.busy_listen -= 1
+        if busy:
+            self.send_response(503)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         with self.st.lock:
             self.st.listens.append(flt)
             cut = self.st.break_listen > 0
@@ -565,6 +578,7 @@ def scenario_listen():
     srv = Server()
     srv.st.listen = True
     srv.st.break_listen = 1
+    srv.st.busy_listen = 1      # and the first is refused for a second
     b = Bridge(srv.url, "--request-timeout", "30s")
     b.send(INIT)
     assert "result" in b.recv()
@@ -572,6 +586,8 @@ def scenario_listen():
             "params": {"uri": "file:///a"}})
     r = b.recv()
     assert r == {"jsonrpc": "2.0", "id": 1, "result": {}}, r
+    t = srv.st.listen_times
+    assert t[1] - t[0] >= 0.9, "Retry-After obeyed: %r" % t
     r = b.recv(timeout=5)
     assert r == {"jsonrpc": "2.0", "method": "notifications/resources/updated",
                  "params": {"uri": "file:///a"}}, r
