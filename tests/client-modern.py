@@ -534,6 +534,12 @@ def scenario_local_id():
     srv.stop()
 
 
+def clean(b):
+    log = b.stderr()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert bad not in log, "sanitizer report in the log"
+
+
 def scenario_input_after_eof():
     # stdin ends while the server waits for input (the question is out),
     # or before the server asks: nobody can answer, so the request fails
@@ -554,6 +560,7 @@ def scenario_input_after_eof():
     assert r["id"] == 1 and "stdin" in r["error"]["message"], r
     assert b.p.wait(timeout=10) != 0
     assert time.monotonic() - t0 < 3, "failed at once"
+    clean(b)
 
     b = Bridge(srv.url, "--request-timeout", "30s")
     b.send(INIT)
@@ -566,6 +573,7 @@ def scenario_input_after_eof():
     assert b.nothing_more(), "no question nobody can answer"
     assert b.p.wait(timeout=10) != 0
     assert time.monotonic() - t0 < 3, "failed at once"
+    clean(b)
     srv.stop()
 
 
