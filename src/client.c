@@ -57,6 +57,7 @@
 #include <strings.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -80,6 +81,12 @@
  * after 200ms, 400ms, 800ms, ... */
 #define CLIENT_POST_RETRIES	5
 #define CLIENT_POST_RETRY_MS	200
+/* A POST refused as unavailable (429, 502, 503, 504) is tried again until
+ * its deadline (--request-timeout), after the server's Retry-After, obeyed
+ * up to CLIENT_RETRY_AFTER_MAX_MS, or else backing off from
+ * CLIENT_POST_RETRY_MS up to CLIENT_UNAVAILABLE_MAX_MS. */
+#define CLIENT_RETRY_AFTER_MAX_MS 60000
+#define CLIENT_UNAVAILABLE_MAX_MS 5000
 /* Reconnecting a stream: quickly after a good run, then backing off. */
 #define CLIENT_STREAM_QUICK_MS	100
 #define CLIENT_STREAM_RETRY_MS	500
@@ -115,6 +122,9 @@
 #define CLIENT_DISCOVER_TRIES	3
 /* input_required rounds one request may take. */
 #define CLIENT_INPUT_ROUNDS	16
+/* Why a request that needs the local client's input fails after EOF. */
+#define CLIENT_INPUT_EOF	"the server asked for input, but stdin has " \
+	"ended: the local client cannot answer"
 /* tools/list pages read to learn a tool's x-mcp-header annotations. */
 #define CLIENT_RELIST_PAGES	32
 
@@ -145,6 +155,10 @@ struct cmsg {
 	int			 discover_tries;
 	enum cmsg_state		 state;
 	int			 attempts;	/* POST retries used */
+	long			 unavailable;	/* HTTP status of the last
+						   refusal as unavailable */
+	uint64_t		 unavailable_since; /* its first, in ms */
+	int			 refusals;	/* in a row, for the backoff */
 	int			 resends;	/* sent in a new session */
 	int			 had_session;	/* POSTed inside a session */
 	int			 auth_tries;	/* sign-ins it caused */
@@ -157,7 +171,7 @@ struct cmsg {
 	/* modern era */
 	json_object		*wire;		/* as POSTed; its id is ours */
 	json_object		*responses;	/* inputResponses gathered */
-	char			*state_text;	/* requestState to echo */
+	json_object		*req_state;	/* requestState to echo */
 	json_object		*asked;		/* our input id -> key */
 	int			 rounds;
 	int			 waits_listen;	/* subscribe: for the ack */
@@ -189,6 +203,8 @@ struct conn {
 	unsigned		 failures;
 	uint64_t		 events;
 	json_object		*wire;		/* CONN_LISTEN: the request */
+	int			 acked;		/* CONN_LISTEN: ever acknowledged */
+	int			 relisten;	/* and opened again after a break */
 	char			*recent[CLIENT_RECENT_IDS];
 	size_t			 recent_next;
 };
@@ -293,12 +309,13 @@ static void	client_close(struct client *, const char *);
 static void	client_check_done(struct client *);
 static void	cmsg_free(struct cmsg *);
 static void	conn_close(struct conn *);
-static void	conn_reconnect_later(struct conn *);
+static void	conn_reconnect_later(struct conn *, struct curl_event_xfer *);
 static void	session_lost(struct client *, const char *);
 static void	get_open(struct client *);
 static void	reinit_failed(struct client *, int, const char *);
 static void	input_cancel_local(struct cmsg *, const char *);
 static void	listen_update(struct client *);
+static void	client_subscriptions(struct client *, json_object *, int);
 static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
@@ -346,6 +363,36 @@ out:
 	curl_free(host);
 	curl_url_cleanup(u);
 	return rv;
+}
+
+long
+client_retry_after(const char *value, time_t now, long max_ms)
+{
+	const char	*p;
+	long long	 secs = 0;
+	time_t		 when;
+
+	if (value == NULL)
+		return -1;
+	value += strspn(value, " \t");
+	if (isdigit((unsigned char)*value)) {
+		/* delta-seconds; digits past the cap only keep it there */
+		for (p = value; isdigit((unsigned char)*p); p++) {
+			if (secs <= max_ms / 1000)
+				secs = secs * 10 + (*p - '0');
+		}
+		if (p[strspn(p, " \t")] != '\0')
+			return -1;
+		return secs > max_ms / 1000 ? max_ms : (long)secs * 1000;
+	}
+	/* An HTTP-date (curl_getdate reads all three RFC 9110 forms). */
+	if ((when = curl_getdate(value, NULL)) == -1)
+		return -1;
+	if (when <= now)
+		return 0;
+	if (when - now > max_ms / 1000)
+		return max_ms;
+	return (long)(when - now) * 1000;
 }
 
 int
@@ -723,7 +770,7 @@ cmsg_free(struct cmsg *cm)
 	json_object_put(cm->wire);
 	json_object_put(cm->responses);
 	json_object_put(cm->asked);
-	free(cm->state_text);
+	json_object_put(cm->req_state);
 	if (cm->conn != NULL) {
 		cm->conn->cm = NULL;
 		/* A POST still running (not an answer stream that merely
@@ -768,7 +815,8 @@ cmsg_find(struct client *c, json_object *id)
 }
 
 /* The request this answer from the server is for: in the modern era the
- * id on the wire is ours. */
+ * id on the wire is ours, and a request between two rounds has none (the
+ * local client's own id means nothing to the server). */
 static struct cmsg *
 cmsg_find_wire(struct client *c, json_object *id)
 {
@@ -776,7 +824,8 @@ cmsg_find_wire(struct client *c, json_object *id)
 	json_object	*mine;
 
 	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->kind != JSONRPC_REQUEST)
+		if (cm->kind != JSONRPC_REQUEST ||
+		    (c->era == ERA_MODERN && cm->wire == NULL))
 			continue;
 		mine = cm->wire != NULL ? jsonrpc_id(cm->wire) :
 		    jsonrpc_id(cm->msg);
@@ -847,7 +896,8 @@ cmsg_backoff_fired(evutil_socket_t fd, short what, void *arg)
 	client_pump(cm->c);
 }
 
-/* A POST failed for a reason worth another try. */
+/* A POST failed for a network reason or its answer stream broke: worth
+ * a few more tries (a refusal as unavailable is cmsg_unavailable). */
 static void
 cmsg_retry(struct cmsg *cm, int status, const char *why)
 {
@@ -863,6 +913,76 @@ cmsg_retry(struct cmsg *cm, int status, const char *why)
 	log_info("%s failed (%s); trying again in %ldms (%d of %d)",
 	    jsonrpc_method(cm->msg) != NULL ? jsonrpc_method(cm->msg) :
 	    "a response", why, ms, cm->attempts, CLIENT_POST_RETRIES);
+	cm->state = CMSG_BACKOFF;
+	if (cm->backoff == NULL)
+		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
+	client_set_timer(cm->backoff, ms);
+}
+
+static uint64_t
+client_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The timer that ends this message's wait: a local request's own, or, for
+ * the era probe, that of the initialize it was sent for.  NULL if none
+ * runs (notifications, answers, our own requests). */
+static struct event *
+cmsg_deadline(struct cmsg *cm)
+{
+	if (cm->timeout != NULL && evtimer_pending(cm->timeout, NULL))
+		return cm->timeout;
+	if (cm->is_discover && cm->peer != NULL &&
+	    cm->peer->timeout != NULL &&
+	    evtimer_pending(cm->peer->timeout, NULL))
+		return cm->peer->timeout;
+	return NULL;
+}
+
+/* The server refused a POST as unavailable (429, 502, 503, 504): an
+ * instance draining, or over its limits.  The message goes again after
+ * the server's Retry-After, or backing off, for as long as its deadline
+ * allows; a message with no deadline of its own is given
+ * --request-timeout from the first refusal.  The local client sees an
+ * error only at the deadline (cmsg_timed_out). */
+static void
+cmsg_unavailable(struct cmsg *cm, long status, const char *retry_after)
+{
+	struct client	*c = cm->c;
+	uint64_t	 now = client_now_ms(), end;
+	long		 ms;
+	char		*why;
+
+	if (cm->unavailable == 0)
+		cm->unavailable_since = now;
+	cm->unavailable = status;
+	end = cm->unavailable_since + (uint64_t)c->request_timeout_ms;
+	if (c->closing || (cmsg_deadline(cm) == NULL && now >= end)) {
+		xasprintf(&why, "the server was unavailable (HTTP %ld) for "
+		    "%ldms (--request-timeout)", status, c->request_timeout_ms);
+		cmsg_fail(cm, EXIT_UNAVAILABLE, why, status);
+		free(why);
+		return;
+	}
+	if ((ms = client_retry_after(retry_after, time(NULL),
+	    CLIENT_RETRY_AFTER_MAX_MS)) == -1) {
+		ms = CLIENT_UNAVAILABLE_MAX_MS;
+		if (cm->refusals < 16 &&
+		    ((long)CLIENT_POST_RETRY_MS << cm->refusals) < ms)
+			ms = (long)CLIENT_POST_RETRY_MS << cm->refusals;
+	} else if (ms < CLIENT_POST_RETRY_MS)
+		ms = CLIENT_POST_RETRY_MS;	/* never a tight loop */
+	if (cmsg_deadline(cm) == NULL && now + (uint64_t)ms > end)
+		ms = (long)(end - now);		/* one last try at the end */
+	cm->refusals++;
+	log_info("%s: HTTP %ld, the server is unavailable; trying again in "
+	    "%ldms%s", jsonrpc_method(cm->msg) != NULL ?
+	    jsonrpc_method(cm->msg) : "a response", status, ms,
+	    retry_after != NULL ? " (Retry-After)" : "");
 	cm->state = CMSG_BACKOFF;
 	if (cm->backoff == NULL)
 		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
@@ -897,13 +1017,25 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	struct cmsg	*n;
 	const char	*method = jsonrpc_method(cm->msg);
 	char		*why;
+	long		 unavailable;
 
-	xasprintf(&why, "no answer within %ldms (--request-timeout)",
-	    c->request_timeout_ms);
+	/* Refused as unavailable up to now: say so (for an initialize,
+	 * its era probe may be what was refused). */
+	unavailable = cm->unavailable;
+	if (unavailable == 0 && cm->peer != NULL)
+		unavailable = cm->peer->unavailable;
+	if (unavailable != 0)
+		xasprintf(&why, "the server was unavailable (HTTP %ld) until "
+		    "the deadline: no answer within %ldms (--request-timeout)",
+		    unavailable, c->request_timeout_ms);
+	else
+		xasprintf(&why, "no answer within %ldms (--request-timeout)",
+		    c->request_timeout_ms);
 	/* The server may be working on it: tell it to stop (never for
-	 * initialize, which cannot be cancelled). */
+	 * initialize, which cannot be cancelled, nor for what the server
+	 * last refused). */
 	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing &&
-	    cm->wire == NULL && c->era != ERA_MODERN) {
+	    cm->wire == NULL && c->era != ERA_MODERN && unavailable == 0) {
 		params = json_object_new_object();
 		json_object_object_add(params, "requestId",
 		    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
@@ -917,7 +1049,8 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
 	if (cm->conn != NULL)
 		conn_close(cm->conn);
-	cmsg_fail(cm, EXIT_TEMPFAIL, why, 0);
+	cmsg_fail(cm, unavailable != 0 ? EXIT_UNAVAILABLE : EXIT_TEMPFAIL,
+	    why, unavailable);
 	free(why);
 	client_pump(c);
 }
@@ -987,7 +1120,7 @@ static struct curl_slist *
 client_message_headers(struct client *c, struct curl_slist *h,
     json_object *msg, const char **version)
 {
-	const char	*method, *key = NULL;
+	const char	*method, *name;
 	json_object	*params, *v, *meta;
 	char		*value;
 
@@ -999,21 +1132,17 @@ client_message_headers(struct client *c, struct curl_slist *h,
 	params = jsonrpc_params(msg);
 	if (params == NULL || !json_object_is_type(params, json_type_object))
 		return h;
-	if (strcmp(method, "tools/call") == 0 ||
-	    strcmp(method, "prompts/get") == 0)
-		key = "name";
-	else if (strcmp(method, "resources/read") == 0)
-		key = "uri";
-	if (key != NULL && json_object_object_get_ex(params, key, &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		value = client_header_value(json_object_get_string(v));
+	/* The requests that name what they act on are those that may ask
+	 * for input. */
+	if (modern_method_mrtr(method) &&
+	    (name = modern_request_name(method, params)) != NULL) {
+		value = client_header_value(name);
 		h = client_append_value(h, "Mcp-Name", value);
 		free(value);
 	}
 	if (json_object_object_get_ex(params, "_meta", &meta) &&
 	    json_object_is_type(meta, json_type_object) &&
-	    json_object_object_get_ex(meta,
-	    "io.modelcontextprotocol/protocolVersion", &v) &&
+	    json_object_object_get_ex(meta, MODERN_META_VERSION, &v) &&
 	    json_object_is_type(v, json_type_string) &&
 	    strpbrk(json_object_get_string(v), "\r\n") == NULL) {
 		*version = json_object_get_string(v);
@@ -1618,10 +1747,11 @@ input_round(struct cmsg *cm, json_object *result)
 	}
 	json_object_put(cm->wire);
 	cm->wire = NULL;
-	free(cm->state_text);
-	cm->state_text = NULL;
+	json_object_put(cm->req_state);
+	cm->req_state = NULL;
+	/* Kept as the server's own string: echoed exactly. */
 	if (json_object_object_get_ex(result, "requestState", &state))
-		cm->state_text = xstrdup(json_object_get_string(state));
+		cm->req_state = json_object_get(state);
 	json_object_put(cm->responses);
 	cm->responses = json_object_new_object();
 	json_object_put(cm->asked);
@@ -1649,6 +1779,13 @@ input_round(struct cmsg *cm, json_object *result)
 			free(ids);
 		}
 	}
+	if (c->in_eof && json_object_array_length(asks) > 0) {
+		json_object_put(asks);
+		json_object_put(cm->asked);
+		cm->asked = NULL;
+		err = xstrdup(CLIENT_INPUT_EOF);
+		goto fail;
+	}
 	cm->state = CMSG_INPUT;
 	log_debug("%s (id %s): the server asks %zu questions (round %d)",
 	    jsonrpc_method(cm->msg), client_id_text(cm->msg),
@@ -1664,8 +1801,23 @@ input_round(struct cmsg *cm, json_object *result)
 	json_object_put(asks);
 	return;
 fail:
-	cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
+	cmsg_fail(cm, c->in_eof ? EXIT_TEMPFAIL : EXIT_PROTOCOL, err, 0);
 	free(err);
+}
+
+/* stdin ended: the questions still out can never be answered, so their
+ * requests fail now rather than at --request-timeout. */
+static void
+input_eof(struct client *c)
+{
+	struct cmsg	*cm, *next;
+
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (cm->state == CMSG_INPUT && cm->asked != NULL &&
+		    json_object_object_length(cm->asked) > 0)
+			cmsg_fail(cm, EXIT_TEMPFAIL, CLIENT_INPUT_EOF, 0);
+	}
 }
 
 /* The local client answered one of the questions (msg taken). */
@@ -1770,15 +1922,6 @@ relist_next(struct cmsg *r, json_object *result)
 	call->attempts = 0;
 }
 
-/* 1 for the requests that may answer input_required. */
-static int
-modern_mrtr(const char *method)
-{
-	return strcmp(method, "tools/call") == 0 ||
-	    strcmp(method, "prompts/get") == 0 ||
-	    strcmp(method, "resources/read") == 0;
-}
-
 /* The server's answer (taken) to a request sent in the modern era. */
 static void
 modern_answered(struct cmsg *cm, json_object *msg)
@@ -1797,7 +1940,8 @@ modern_answered(struct cmsg *cm, json_object *msg)
 			free(err);
 			return;
 		}
-		if (kind == 1 && (cm->internal || !modern_mrtr(method))) {
+		if (kind == 1 && (cm->internal ||
+		    !modern_method_mrtr(method))) {
 			json_object_put(msg);
 			xasprintf(&err, "the server answered %s with "
 			    "input_required, which it may not", method);
@@ -2025,9 +2169,77 @@ listen_update(struct client *c)
 	listen_start(conn);
 }
 
+/* The stream is back after a break: what changed meanwhile is lost, so
+ * the local client hears that everything it listens to may have. */
+static void
+listen_missed(struct client *c)
+{
+	static const struct {
+		const char	*flag, *method;
+	} lists[] = {
+		{ "toolsListChanged", "notifications/tools/list_changed" },
+		{ "promptsListChanged", "notifications/prompts/list_changed" },
+		{ "resourcesListChanged",
+		    "notifications/resources/list_changed" },
+	};
+	json_object	*v, *uris, *params;
+	size_t		 i;
+
+	log_info("subscriptions/listen is back after a break; telling the "
+	    "local client what may have changed");
+	for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+		if (json_object_object_get_ex(c->listen_filter, lists[i].flag,
+		    &v) && json_object_get_boolean(v))
+			client_write(c, jsonrpc_notification_new(
+			    lists[i].method, NULL));
+	}
+	if (!json_object_object_get_ex(c->listen_filter,
+	    "resourceSubscriptions", &uris))
+		return;
+	for (i = 0; i < json_object_array_length(uris); i++) {
+		params = json_object_new_object();
+		json_object_object_add(params, "uri", json_object_get(
+		    json_object_array_get_idx(uris, i)));
+		client_write(c, jsonrpc_notification_new(
+		    "notifications/resources/updated", params));
+	}
+}
+
+/* The server refused the stream with a JSON-RPC error on it: the
+ * subscribes waiting for it fail with the server's reason, and their
+ * resources leave the filter (the local client was told they are not
+ * subscribed); the rest is asked for again. */
+static void
+listen_refused(struct client *c, json_object *msg)
+{
+	struct cmsg	*cm, *next;
+	json_object	*e, *text = NULL;
+	char		*why;
+	int		 refused = 0;
+
+	if (json_object_object_get_ex(msg, "error", &e) &&
+	    json_object_object_get_ex(e, "message", &text) &&
+	    !json_object_is_type(text, json_type_string))
+		text = NULL;
+	xasprintf(&why, "the server refused subscriptions/listen: %.200s",
+	    text != NULL ? json_object_get_string(text) : "no reason given");
+	log_warnx("%s", why);
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (!cm->waits_listen)
+			continue;
+		client_subscriptions(c, cm->msg, 0);
+		cmsg_fail(cm, 0, why, 0);
+		refused = 1;
+	}
+	free(why);
+	if (refused)
+		listen_update(c);	/* closes this stream */
+}
+
 /* A message on the stream: the acknowledgement, a notification for the
  * local client (without the subscription's tag), or the server's
- * graceful end of it. */
+ * graceful end of it (or its refusal). */
 static void
 listen_message(struct conn *conn, json_object *msg)
 {
@@ -2037,6 +2249,10 @@ listen_message(struct conn *conn, json_object *msg)
 
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_RESPONSE:
+		if (json_object_object_get_ex(msg, "error", NULL)) {
+			listen_refused(c, msg);
+			break;
+		}
 		log_info("the server ended the subscriptions/listen stream");
 		break;
 	case JSONRPC_NOTIFICATION:
@@ -2044,8 +2260,12 @@ listen_message(struct conn *conn, json_object *msg)
 		if (strcmp(method, "notifications/subscriptions/acknowledged")
 		    == 0) {
 			log_debug("subscriptions/listen acknowledged");
-			c->listen_acked = 1;
+			c->listen_acked = conn->acked = 1;
 			conn->failures = 0;
+			if (conn->relisten) {
+				conn->relisten = 0;
+				listen_missed(c);
+			}
 			listen_settle(c, NULL);
 			break;
 		}
@@ -2090,7 +2310,7 @@ listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		if (status == 0)
 			log_debug("subscriptions/listen: %s", error);
 		c->listen_acked = 0;
-		conn_reconnect_later(conn);
+		conn_reconnect_later(conn, x);
 		return;
 	}
 	/* Refused (or answered at once): the server offers no stream. */
@@ -2339,7 +2559,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		if (conn->parser != NULL && sse_parser_has_id(conn->parser) &&
 		    !c->closing && cm->wire == NULL) {
 			conn->resuming = 1;
-			conn_reconnect_later(conn);
+			conn_reconnect_later(conn, NULL);
 			return;
 		}
 		conn_close(conn);
@@ -2366,6 +2586,8 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 
 	ct = curl_event_header(x, "Content-Type");
+	if (status != 429 && status != 502 && status != 503 && status != 504)
+		cm->unavailable = cm->refusals = 0;
 	if (status >= 200 && status < 300) {
 		if (c->transport == CLI_TRANSPORT_AUTO) {
 			c->transport = CLI_TRANSPORT_STREAMABLE;
@@ -2385,6 +2607,22 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		if (cm->is_discover && !client_is_answer(msg, cm)) {
 			/* 202, no JSON, or not our answer: no modern server. */
 			discover_answered(cm, status, msg);
+			client_pump(c);
+			return;
+		}
+		if (cm->wire != NULL && !client_is_answer(msg, cm)) {
+			/* MCP 2026-07-28 answers a request on its own POST
+			 * or not at all: no other stream will bring it. */
+			if (msg == NULL)
+				xasprintf(&why, "the server sent no answer "
+				    "(HTTP %ld)", status);
+			else
+				xasprintf(&why, "the server's answer is not "
+				    "for this request (id %.64s)",
+				    client_id_text(msg));
+			json_object_put(msg);
+			cmsg_fail(cm, EXIT_PROTOCOL, why, 0);
+			free(why);
 			client_pump(c);
 			return;
 		}
@@ -2437,9 +2675,8 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (status == 429 || status == 502 || status == 503 || status == 504) {
 		json_object_put(msg);
-		xasprintf(&why, "HTTP %ld from the server", status);
-		cmsg_retry(cm, EXIT_UNAVAILABLE, why);
-		free(why);
+		cmsg_unavailable(cm, status, curl_event_header(x,
+		    "Retry-After"));
 		client_pump(c);
 		return;
 	}
@@ -2484,7 +2721,7 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (conn->sse || status == 0 || status >= 500) {
 		if (conn->failures < CLIENT_RESUME_TRIES) {
-			conn_reconnect_later(conn);
+			conn_reconnect_later(conn, x);
 			return;
 		}
 	}
@@ -2523,7 +2760,7 @@ get_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	if (conn->sse || status == 0 || status >= 500 || status == 429) {
 		if (status == 0)
 			log_debug("GET stream: %s", error);
-		conn_reconnect_later(conn);
+		conn_reconnect_later(conn, x);
 		return;
 	}
 	if (status == 405)
@@ -2614,10 +2851,12 @@ conn_done(struct curl_event_xfer *x, int result, const char *error,
 	}
 }
 
+/* A stream ended or was refused (x: the transfer, if it has an answer to
+ * read): open it again after a while. */
 static void
-conn_reconnect_later(struct conn *conn)
+conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x)
 {
-	long	ms, retry = -1;
+	long	ms, retry = -1, after = -1, status;
 
 	if (conn->parser != NULL)
 		retry = (long)sse_parser_retry(conn->parser);
@@ -2640,6 +2879,11 @@ conn_reconnect_later(struct conn *conn)
 		if (conn->failures == 0 || ms < retry)
 			ms = retry;
 	}
+	/* A refusal as unavailable: not before its Retry-After. */
+	if (x != NULL && ((status = curl_event_status(x)) == 429 ||
+	    status == 503) && (after = client_retry_after(curl_event_header(x,
+	    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS)) > ms)
+		ms = after;
 	conn->failures++;
 	log_debug("stream closed; reconnecting in %ldms", ms);
 	client_set_timer(conn->timer, ms);
@@ -2664,6 +2908,7 @@ conn_timer_fired(evutil_socket_t fd, short what, void *arg)
 		conn_start(conn, "GET", c->url, NULL, 0, 0);
 		break;
 	case CONN_LISTEN:
+		conn->relisten = conn->acked;
 		listen_start(conn);	/* a new id: a new subscription */
 		break;
 	case CONN_DELETE:
@@ -2965,7 +3210,7 @@ cmsg_post(struct cmsg *cm)
 		    client_modern_log_level(c->log_level) : NULL;
 		json_object_put(cm->wire);
 		cm->wire = client_modern_request(cm->msg, id, c->init, level,
-		    cm->responses, cm->state_text);
+		    cm->responses, cm->req_state);
 		json_object_put(id);
 		free(cm->text);
 		cm->text = NULL;
@@ -3006,6 +3251,12 @@ client_pump(struct client *c)
 	}
 	if (c->oauth != NULL && oauth_busy(c->oauth))
 		return;		/* client_auth_done pumps */
+	if (c->oauth != NULL && oauth_refresh_ahead(c->oauth)) {
+		/* A token about to lapse is renewed before anything
+		 * leaves with it. */
+		client_auth_hold(c);
+		return;		/* client_auth_done pumps */
+	}
 	if (c->reinit_pending)
 		reinit_begin(c);
 	if (c->sess == SESS_NONE) {
@@ -3050,6 +3301,7 @@ client_in_eof(struct client *c)
 	framer_eof(&c->framer, c->in, client_from_stdin, c);
 	c->in_eof = 1;
 	event_del(c->in_ev);
+	input_eof(c);
 	log_debug("end of input; %zu messages outstanding", c->nlocal);
 	/* Every request has its own timeout; this is the backstop. */
 	tv.tv_sec = (c->request_timeout_ms + 10000) / 1000;

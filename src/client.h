@@ -7,6 +7,8 @@
 #ifndef MCPBRIDGE_CLIENT_H
 #define MCPBRIDGE_CLIENT_H
 
+#include <time.h>
+
 struct config;
 
 /* Runs until stdin ends and every answer is written, or a signal; returns
@@ -16,6 +18,10 @@ int	client_run(const struct config *);
 /* The pure parts, for cli.c and the tests.  On error each returns -1 and
  * sets *err to a one-line reason (the caller frees it). */
 
+/* A Retry-After header's value (delta-seconds or an HTTP-date, which is
+ * read against now) as milliseconds to wait, at most max_ms; -1 if it is
+ * NULL or unreadable. */
+long	client_retry_after(const char *value, time_t now, long max_ms);
 /* http:// or https://; plain http only to loopback unless allow_http. */
 int	client_check_url(const char *url, int allow_http, char **err);
 /* "Name: value" with a token name and no line breaks. */

@@ -239,7 +239,7 @@ client_modern_init_result(json_object *discover, json_object *init)
 
 json_object *
 client_modern_request(json_object *msg, json_object *id, json_object *init,
-    const char *log_level, json_object *responses, const char *state)
+    const char *log_level, json_object *responses, json_object *state)
 {
 	json_object	*m, *params, *meta, *iparams, *v;
 
@@ -286,7 +286,7 @@ client_modern_request(json_object *msg, json_object *id, json_object *init,
 		    cm_copy(responses));
 	if (state != NULL)
 		json_object_object_add(params, "requestState",
-		    json_object_new_string(state));
+		    json_object_get(state));
 	return m;
 }
 
@@ -562,10 +562,12 @@ client_modern_param_headers(json_object *spec, json_object *arguments)
 			value = xstrdup(buf);
 			break;
 		case json_type_double:
-			/* 42.0 is the integer 42; others as JSON says. */
+			/* 42.0 is the integer 42; others as JSON says.  The
+			 * range first: casting 1e300 (or NaN) to an integer
+			 * is undefined. */
 			d = json_object_get_double(v);
-			if (d == (double)(int64_t)d && d < 9007199254740992.0 &&
-			    d > -9007199254740992.0)
+			if (d < 9007199254740992.0 &&
+			    d > -9007199254740992.0 && d == (double)(int64_t)d)
 				snprintf(buf, sizeof buf, "%" PRId64,
 				    (int64_t)d);
 			else

@@ -74,11 +74,13 @@ json_object	*client_modern_init_result(json_object *discover,
  * carrying protocolVersion, clientCapabilities and clientInfo (from the
  * local client's initialize message init, which may be NULL), and logLevel
  * when not NULL; inputResponses and requestState added when not NULL
- * (responses is copied).  Keys of the local client's own _meta stay.
+ * (responses is copied; state is the server's string, shared, so that it
+ * goes back exactly, NULs and all).  Keys of the local client's own _meta
+ * stay.
  */
 json_object	*client_modern_request(json_object *msg, json_object *id,
 		    json_object *init, const char *log_level,
-		    json_object *responses, const char *state);
+		    json_object *responses, json_object *state);
 
 /*
  * A tool's x-mcp-header annotations, checked as the revision requires: a

@@ -24,7 +24,11 @@
  *              token, which is stored.
  *
  * oauth_finish ends every sign-in, successful or not: it stops what runs,
- * drops the lock and calls back.  The listener is freed a second later,
+ * drops the lock and calls back.
+ *
+ * A refresh ahead of expiry (oauth_refresh_ahead) is the same chain with
+ * no challenge, which stops at REFRESH: it never opens a browser, and if
+ * it fails the token in use stays until it is refused.  The listener is freed a second later,
  * so that its last answer reaches the browser.
  */
 #include "config.h"
@@ -73,6 +77,10 @@ extern char **environ;
 #define OAUTH_JSON_DEPTH	32
 /* How often a process waiting for another's sign-in looks again. */
 #define OAUTH_LOCK_POLL_MS	250
+/* A token is refreshed this many seconds before it expires (or half its
+ * lifetime before, if that is shorter), so that no request leaves with
+ * one about to lapse. */
+#define OAUTH_REFRESH_AHEAD_S	60
 /* The listener outlives its last answer by this much. */
 #define OAUTH_REAP_MS		1000
 /* Random bytes in a PKCE verifier (43 characters) and in a state. */
@@ -127,9 +135,13 @@ struct oauth {
 	char			*token_issuer;
 	char			*scope;		/* asked for last */
 	int64_t			 expires_at;	/* 0: unknown */
+	int64_t			 lifetime;	/* seconds, when known */
+	int			 ahead_failed;	/* for this generation */
+	unsigned		 ahead_gen;
 
 	/* the sign-in */
 	enum oauth_step		 step;
+	int			 ahead;		/* a refresh before expiry */
 	struct event		*kick;
 	struct event		*timer;		/* --oauth-timeout */
 	struct event		*lock_timer;
@@ -841,6 +853,8 @@ oauth_take_stored(struct oauth *o, json_object *doc)
 	oauth_replace(&o->scope, oauth_string(t, "scope"));
 	o->expires_at = json_object_object_get_ex(t, "expires_at", &v) ?
 	    json_object_get_int64(v) : 0;
+	/* What is left of it is all we know of its lifetime. */
+	o->lifetime = o->expires_at != 0 ? o->expires_at - oauth_now() : 0;
 	o->gen++;
 	return 1;
 }
@@ -1075,10 +1089,12 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 	} else if (!refreshing)
 		oauth_forget(&o->refresh_token);
 	if (json_object_object_get_ex(doc, "expires_in", &v) &&
-	    json_object_get_int64(v) > 0)
-		o->expires_at = oauth_now() + json_object_get_int64(v);
-	else
-		o->expires_at = 0;
+	    json_object_get_int64(v) > 0 &&
+	    json_object_get_int64(v) < INT32_MAX) {
+		o->lifetime = json_object_get_int64(v);
+		o->expires_at = oauth_now() + o->lifetime;
+	} else
+		o->expires_at = o->lifetime = 0;
 	oauth_replace(&o->token_issuer, o->issuer);
 	if (!refreshing)
 		oauth_replace(&o->scope, o->req_scope);
@@ -1163,6 +1179,7 @@ oauth_flow_clear(struct oauth *o)
 	o->legacy = 0;
 	o->step_up = 0;
 	o->iss_supported = 0;
+	o->ahead = 0;
 	o->step = OAUTH_IDLE;
 }
 
@@ -1172,6 +1189,19 @@ oauth_finish(struct oauth *o, const char *error)
 {
 	char	*why = error != NULL ? xstrdup(error) : NULL;
 
+	if (o->ahead && why != NULL) {
+		/* Nothing is lost: the token in use goes on until it is
+		 * refused, and then a sign-in runs as usual. */
+		log_info("could not refresh the access token ahead of its "
+		    "expiry (%s); using it while it lasts", why);
+		o->ahead_failed = 1;
+		o->ahead_gen = o->gen;
+		free(why);
+		why = NULL;
+		oauth_flow_clear(o);
+		o->done(o->arg, NULL);
+		return;
+	}
 	oauth_flow_clear(o);
 	if (why != NULL)
 		log_warnx("sign-in to %s failed: %s", o->server_url, why);
@@ -1811,9 +1841,13 @@ oauth_refresh_done(struct curl_event_xfer *x, int result, const char *error,
 	free(why);
 	free(etext);
 	json_object_put(doc);
-	/* Spent or refused: a new sign-in replaces it. */
+	/* Spent or refused: a new sign-in replaces it (ahead of expiry,
+	 * not now: when the token is refused). */
 	oauth_forget(&o->refresh_token);
-	oauth_authorize_begin(o);
+	if (o->ahead)
+		oauth_finish(o, "the refresh token was refused");
+	else
+		oauth_authorize_begin(o);
 }
 
 static void
@@ -1824,7 +1858,8 @@ oauth_refresh(struct oauth *o)
 	char			*rt, *res;
 
 	o->step = OAUTH_REFRESH;
-	log_info("the access token was refused; refreshing it");
+	log_info("%s; refreshing it", o->ahead ? "the access token expires "
+	    "soon" : "the access token was refused");
 	if ((body = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
 	rt = oauth_form_escape(o->refresh_token);
@@ -1848,6 +1883,11 @@ oauth_endpoints_ready(struct oauth *o)
 	if (!o->step_up && o->refresh_token != NULL && have_client &&
 	    o->token_issuer != NULL && strcmp(o->token_issuer, o->issuer) == 0) {
 		oauth_refresh(o);
+		return;
+	}
+	if (o->ahead) {
+		oauth_finish(o, "no refresh token for this authorization "
+		    "server");
 		return;
 	}
 	if (o->token_issuer != NULL && strcmp(o->token_issuer, o->issuer) != 0)
@@ -2297,6 +2337,30 @@ int
 oauth_busy(const struct oauth *o)
 {
 	return o->step != OAUTH_IDLE;
+}
+
+int
+oauth_refresh_ahead(struct oauth *o)
+{
+	int64_t	left, margin = OAUTH_REFRESH_AHEAD_S;
+
+	if (o->step != OAUTH_IDLE || o->access_token == NULL ||
+	    o->refresh_token == NULL || o->expires_at == 0 ||
+	    (o->ahead_failed && o->ahead_gen == o->gen))
+		return 0;
+	if (o->lifetime > 0 && o->lifetime / 2 < margin)
+		margin = o->lifetime / 2;
+	if ((left = o->expires_at - oauth_now()) > margin)
+		return 0;
+	log_info("the access token expires in %llds: refreshing it first",
+	    (long long)(left > 0 ? left : 0));
+	o->ahead = 1;
+	o->status = 0;
+	o->step_up = 0;
+	o->step = OAUTH_LOCK;
+	oauth_set_timer(o->timer, o->timeout_ms);
+	event_active(o->kick, 0, 0);
+	return 1;
 }
 
 int

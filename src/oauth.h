@@ -55,6 +55,12 @@ struct curl_slist *oauth_header(struct oauth *, struct curl_slist *,
 unsigned	 oauth_generation(const struct oauth *);
 /* 1 while a sign-in or refresh runs: requests wait. */
 int		 oauth_busy(const struct oauth *);
+/* Before sending: 1 if the token expires within OAUTH_REFRESH_AHEAD_S (or
+ * half its lifetime, if shorter) and has a refresh token, and a refresh
+ * has started: requests wait until the callback, which always reports
+ * success (if the refresh fails, the token in use goes on until it is
+ * refused, and this is not tried again for it).  0: send now. */
+int		 oauth_refresh_ahead(struct oauth *);
 /* The server answered status (401, or 403) with this WWW-Authenticate
  * (NULL if none) to a request sent with generation gen.  1: send it again
  * once oauth_busy() is 0 (a sign-in has started, is running, or ended

@@ -1,6 +1,7 @@
 /*
  * check_client.c: the pure parts of client mode: which URLs are allowed,
- * header syntax and ${VAR} expansion, and legacy endpoint resolution.
+ * header syntax and ${VAR} expansion, legacy endpoint resolution and
+ * reading Retry-After.
  */
 #include "config.h"
 
@@ -239,6 +240,40 @@ START_TEST(test_option_errors)
 }
 END_TEST
 
+START_TEST(test_retry_after)
+{
+	const time_t	t = 784111777;	/* Sun, 06 Nov 1994 08:49:37 GMT */
+
+	ck_assert_int_eq(client_retry_after(NULL, t, 60000), -1);
+	ck_assert_int_eq(client_retry_after("3", t, 60000), 3000);
+	ck_assert_int_eq(client_retry_after(" 2 ", t, 60000), 2000);
+	ck_assert_int_eq(client_retry_after("0", t, 60000), 0);
+	/* capped, however many digits */
+	ck_assert_int_eq(client_retry_after("120", t, 60000), 60000);
+	ck_assert_int_eq(client_retry_after("60", t, 60000), 60000);
+	ck_assert_int_eq(client_retry_after("99999999999999999999999", t,
+	    60000), 60000);
+	/* not delta-seconds, not a date */
+	ck_assert_int_eq(client_retry_after("", t, 60000), -1);
+	ck_assert_int_eq(client_retry_after("3s", t, 60000), -1);
+	ck_assert_int_eq(client_retry_after("1.5", t, 60000), -1);
+	ck_assert_int_eq(client_retry_after("-1", t, 60000), -1);
+	ck_assert_int_eq(client_retry_after("soon", t, 60000), -1);
+	/* the three HTTP-date forms */
+	ck_assert_int_eq(client_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+	    t - 5, 60000), 5000);
+	ck_assert_int_eq(client_retry_after("Sunday, 06-Nov-94 08:49:37 GMT",
+	    t - 7, 60000), 7000);
+	ck_assert_int_eq(client_retry_after("Sun Nov  6 08:49:37 1994",
+	    t - 1, 60000), 1000);
+	/* in the past: now; far ahead: the cap */
+	ck_assert_int_eq(client_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+	    t + 10, 60000), 0);
+	ck_assert_int_eq(client_retry_after("Sun, 06 Nov 1994 08:49:37 GMT",
+	    t - 3600, 60000), 60000);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -252,6 +287,7 @@ client_suite(void)
 	tcase_add_test(tc, test_header_value);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_option_errors);
+	tcase_add_test(tc, test_retry_after);
 	suite_add_tcase(s, tc);
 	return s;
 }

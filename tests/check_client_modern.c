@@ -162,7 +162,7 @@ END_TEST
 
 START_TEST(test_request)
 {
-	json_object	*msg, *init, *id, *resp, *r;
+	json_object	*msg, *init, *id, *resp, *r, *state;
 
 	init = J("{'jsonrpc':'2.0','id':0,'method':'initialize','params':{"
 	    "'protocolVersion':'2025-11-25','capabilities':{'sampling':{}},"
@@ -187,8 +187,14 @@ START_TEST(test_request)
 
 	/* A retry: answers and the state, and the log level. */
 	resp = J("{'k':{'action':'accept','content':{}}}");
-	r = client_modern_request(msg, id, init, "info", resp, "S==");
-	ck_assert_str_eq(PS(r, "params.requestState"), "S==");
+	state = json_object_new_string_len("S\0=", 3);
+	r = client_modern_request(msg, id, init, "info", resp, state);
+	json_object_put(state);
+	/* exactly, the NUL too */
+	ck_assert_int_eq(json_object_get_string_len(P(r,
+	    "params.requestState")), 3);
+	ck_assert_mem_eq(json_object_get_string(P(r, "params.requestState")),
+	    "S\0=", 3);
 	ck_assert_str_eq(PS(r, "params.inputResponses.k.action"), "accept");
 	ck_assert_str_eq(json_object_get_string(json_object_object_get(
 	    P(r, "params._meta"), "io.modelcontextprotocol/logLevel")),
@@ -308,6 +314,17 @@ START_TEST(test_tool_headers)
 	    "\"Uni\":\"=?base64?SGVsbG8sIOS4lueVjA==?=\","
 	    "\"Pad\":\"=?base64?IHAg?=\",\"F\":\"42\","
 	    "\"In\":\"=?base64?PT9iYXNlNjQ/eD89?=\"}");
+	json_object_put(h);
+	json_object_put(args);
+	/* Doubles out of any integer's range go as JSON has them. */
+	args = J("{'f':1e300}");
+	h = client_modern_param_headers(spec, args);
+	ck_assert_str_eq(PS(h, "F"), "1e300");
+	json_object_put(h);
+	json_object_put(args);
+	args = J("{'f':-1.5e19}");
+	h = client_modern_param_headers(spec, args);
+	ck_assert_str_eq(PS(h, "F"), "-1.5e19");
 	json_object_put(h);
 	json_object_put(args);
 	json_object_put(spec);

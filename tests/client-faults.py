@@ -58,6 +58,12 @@ class State:
         self.expired_status = 404
         self.next = 0
         self.legacy_streams = {}    # sid -> queue of events for the SSE stream
+        # Refusing tools/call as unavailable until busy_until: the status,
+        # and a function giving the Retry-After value (None: no header).
+        self.busy_until = 0
+        self.busy_status = 503
+        self.busy_retry_after = None
+        self.call_times = []        # when each tools/call came
 
     def new_id(self, prefix):
         with self.lock:
@@ -144,6 +150,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.headers.append(dict(self.headers))
             st.post_headers.append(dict(self.headers))
         path = urllib.parse.urlparse(self.path)
+        if msg.get("method") == "tools/call":
+            with st.lock:
+                st.call_times.append(time.time())
+            if time.time() < st.busy_until:
+                ra = st.busy_retry_after
+                extra = {"Retry-After": ra()} if ra is not None else {}
+                self.send_json(st.busy_status, {"jsonrpc": "2.0", "id": None,
+                               "error": {"code": -32000,
+                                         "message": "draining"}}, extra)
+                return
         if self.server.legacy:
             return self.legacy_post(msg, path)
         if msg.get("method") == "initialize":
@@ -678,6 +694,85 @@ def scenario_timeout():
     srv.stop()
 
 
+def gaps(times):
+    return [round(b - a, 2) for a, b in zip(times, times[1:])]
+
+
+def scenario_retry_after():
+    # An instance draining for longer than a handful of quick retries
+    # would cover: 503 with Retry-After: 1 for 6.5s.  The bridge waits
+    # what it is told between tries and the request gets its answer.
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    srv.st.busy_retry_after = lambda: "1"
+    srv.st.busy_until = time.time() + 6.5
+    b.send(call(1, "echo", text="after the drain"))
+    r = b.recv(timeout=15)
+    assert r["id"] == 1 and \
+        r["result"]["content"][0]["text"] == "after the drain", r
+    g = gaps(srv.st.call_times)
+    assert len(g) >= 6, g
+    assert all(0.9 <= x <= 1.6 for x in g), "Retry-After obeyed: %r" % g
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_retry_after_date():
+    # 429 with an HTTP-date two seconds ahead, then 503 with no
+    # Retry-After at all (backing off from 200ms).
+    import email.utils
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    srv.st.busy_status = 429
+    srv.st.busy_retry_after = lambda: email.utils.formatdate(
+        time.time() + 2, usegmt=True)
+    srv.st.busy_until = time.time() + 0.5
+    b.send(call(1, "echo", text="one"))
+    r = b.recv(timeout=10)
+    assert r["id"] == 1 and "result" in r, r
+    g = gaps(srv.st.call_times)
+    assert len(g) == 1 and 0.9 <= g[0] <= 2.6, g
+    srv.st.call_times = []
+    srv.st.busy_status = 503
+    srv.st.busy_retry_after = None
+    srv.st.busy_until = time.time() + 1
+    b.send(call(2, "echo", text="two"))
+    r = b.recv(timeout=10)
+    assert r["id"] == 2 and "result" in r, r
+    g = gaps(srv.st.call_times)
+    assert len(g) >= 3 and g[0] < 0.5 and g[1] > g[0], g
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_unavailable_deadline():
+    # Unavailable for longer than --request-timeout: one clear error, at
+    # the deadline, that says so; no cancellation for what the server
+    # never took.
+    srv = Server()
+    b = Bridge(srv.url(), "--request-timeout", "2500ms")
+    b.handshake()
+    srv.st.busy_retry_after = lambda: "1"
+    srv.st.busy_until = time.time() + 3600
+    t0 = time.time()
+    b.send(call(1, "echo", text="never"))
+    r = b.recv(timeout=10)
+    took = time.time() - t0
+    assert r["id"] == 1 and "error" in r, r
+    assert "unavailable" in r["error"]["message"], r
+    assert r["error"]["data"]["httpStatus"] == 503, r
+    assert 2.3 <= took <= 3.5, took
+    assert len(srv.st.call_times) >= 3, srv.st.call_times
+    status, rest = b.finish()
+    assert status == 69 and rest == [], (status, rest)
+    assert srv.st.methods("notifications/cancelled") == []
+    srv.stop()
+
+
 def scenario_unreachable():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -774,7 +869,8 @@ SCENARIOS = [scenario_basic, scenario_session_expired, scenario_session_400,
              scenario_backpressure, scenario_tls, scenario_restart,
              scenario_stream_cut, scenario_timeout, scenario_sampling,
              scenario_get_stream, scenario_legacy, scenario_oneshot,
-             scenario_unreachable]
+             scenario_unreachable, scenario_retry_after,
+             scenario_retry_after_date, scenario_unavailable_deadline]
 
 
 def main():

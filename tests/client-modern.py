@@ -3,8 +3,9 @@
 the conformance suite nor serve exercises: a HeaderMismatch answered by
 listing the tools and trying again, requestState over several rounds, a
 broken answer stream sent again under a new id (never resumed), results the
-bridge must refuse, a server without subscriptions/listen, and --era modern
-against a legacy server.  Every request is checked for the modern _meta and
+bridge must refuse, a server without subscriptions/listen, --era modern
+against a legacy server, a requestState echoed byte for byte, an answer
+under another id, and stdin ending while the server waits for input.  Every request is checked for the modern _meta and
 headers; none may carry a session, and no GET or DELETE may come.
 Python standard library only; bounded timeouts.
 """
@@ -52,6 +53,11 @@ class State:
         self.requests = []      # (method, headers, body) of every request
         self.cut = 0
         self.problems = []
+        self.listen = False     # offer subscriptions/listen
+        self.listens = []       # the filter of each
+        self.break_listen = 0   # listen streams to cut after the ack
+        self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
+        self.listen_times = []
 
     def methods(self):
         return [b.get("method") for m, h, b in self.requests if m == "POST"]
@@ -125,6 +131,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 res["nextCursor"] = "page2"
             return self.reply(200, {"jsonrpc": "2.0", "id": rid,
                                     "result": res})
+        if m == "subscriptions/listen" and self.st.listen:
+            return self.listen(rid, p.get("notifications", {}))
         if m == "subscriptions/listen":
             return self.reply(404, {"jsonrpc": "2.0", "id": rid, "error": {
                 "code": -32601, "message": "Method not found"}})
@@ -205,11 +213,89 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              b"\n\n")
             self.close_connection = True
             return
+        if p["name"] == "nul":
+            # A requestState with a NUL in it comes back exactly.
+            state = p.get("requestState")
+            if state is None:
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "input_required",
+                    "requestState": "a\u0000b\u00e9"}})
+            if state == "a\u0000b\u00e9":
+                return self.reply(200, {"jsonrpc": "2.0", "id": rid,
+                                        "result": {
+                    "resultType": "complete",
+                    "content": [{"type": "text", "text": "exact"}]}})
+            return self.reply(400, {"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32602, "message": "requestState %r" % state}})
+        if p["name"] == "spoof":
+            # First an "answer" under the local client's id 5, which
+            # the server never saw, then its own.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for i in (5, rid):
+                ans = {"jsonrpc": "2.0", "id": i, "result": {
+                    "resultType": "complete",
+                    "content": [{"type": "text", "text": "spoof"}]}}
+                self.wfile.write(b"data: " + json.dumps(ans).encode() +
+                                 b"\n\n")
+            self.close_connection = True
+            return
+        if p["name"] == "wrongid":
+            return self.reply(200, {"jsonrpc": "2.0", "id": "not-yours",
+                                    "result": {"resultType": "complete",
+                                               "content": []}})
         if p["name"] == "weird":
             return self.reply(200, {"jsonrpc": "2.0", "id": rid, "result": {
                 "resultType": "task", "taskId": "1"}})
         return self.reply(200, {"jsonrpc": "2.0", "id": rid, "error": {
             "code": -32602, "message": "no such tool"}})
+
+
+    def listen(self, rid, flt):
+        with self.st.lock:
+            self.st.listen_times.append(time.monotonic())
+            busy = self.st.busy_listen > 0
+            if busy:
+                self.st.busy_listen -= 1
+        if busy:
+            self.send_response(503)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with self.st.lock:
+            self.st.listens.append(flt)
+            cut = self.st.break_listen > 0
+            if cut:
+                self.st.break_listen -= 1
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.close_connection = True
+
+        def event(obj):
+            self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
+            self.wfile.flush()
+        if "bad://x" in flt.get("resourceSubscriptions", []):
+            return event({"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32602, "message": "no such resource bad://x"}})
+        event({"jsonrpc": "2.0",
+               "method": "notifications/subscriptions/acknowledged",
+               "params": {"_meta": {
+                   "io.modelcontextprotocol/subscriptionId": rid}}})
+        if cut:
+            time.sleep(0.2)
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            for _ in range(100):
+                time.sleep(0.1)
+                self.wfile.write(b": ping\n\n")
+                self.wfile.flush()
+        except OSError:
+            pass
 
 
 class Server:
@@ -389,15 +475,162 @@ def scenario_probe_unanswered():
     srv.stop()
 
 
+def scenario_request_state_exact():
+    srv = Server()
+    b = Bridge(srv.url)
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(1, "nul"))
+    r = b.recv()
+    assert r["id"] == 1 and text_of(r) == "exact", r
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_wrong_id():
+    # A JSON answer to somebody else's id can never be followed by ours
+    # (no GET stream in 2026-07-28): an error now, not at the timeout.
+    srv = Server()
+    b = Bridge(srv.url, "--request-timeout", "20s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    t0 = time.monotonic()
+    b.send(call(1, "wrongid"))
+    r = b.recv(timeout=10)
+    assert r["id"] == 1 and "not-yours" in r["error"]["message"], r
+    assert time.monotonic() - t0 < 3, "failed at once"
+    status, rest = b.finish()
+    assert status == 76 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_local_id():
+    # Request 5 waits for the local client's input (no id on the wire);
+    # another request's stream carries an "answer" to id 5: it is not
+    # taken for request 5's.
+    srv = Server()
+    b = Bridge(srv.url)
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(5, "ask"))
+    q = b.recv()
+    assert q["method"] == "elicitation/create", q
+    b.send(call(6, "spoof"))
+    r = b.recv()
+    assert r["id"] == 6 and text_of(r) == "spoof", r
+    assert b.nothing_more(0.5), "request 5 still waits"
+    b.send({"jsonrpc": "2.0", "id": q["id"], "result": {
+        "action": "accept", "content": {"name": "Bo"}}})
+    q = b.recv()
+    assert q["method"] == "sampling/createMessage", q
+    b.send({"jsonrpc": "2.0", "id": q["id"], "result": {
+        "role": "assistant", "model": "m",
+        "content": {"type": "text", "text": "yo"}}})
+    r = b.recv()
+    assert r["id"] == 5 and text_of(r) == "Bo/yo", r
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def clean(b):
+    log = b.stderr()
+    for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        assert bad not in log, "sanitizer report in the log"
+
+
+def scenario_input_after_eof():
+    # stdin ends while the server waits for input (the question is out),
+    # or before the server asks: nobody can answer, so the request fails
+    # at once rather than at --request-timeout.
+    srv = Server()
+    b = Bridge(srv.url, "--request-timeout", "30s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send(call(1, "ask"))
+    q = b.recv()
+    assert q["method"] == "elicitation/create", q
+    t0 = time.monotonic()
+    b.p.stdin.close()
+    got = [b.recv(timeout=10), b.recv(timeout=10)]
+    cancel = [g for g in got if g.get("method") == "notifications/cancelled"]
+    assert cancel and cancel[0]["params"]["requestId"] == q["id"], got
+    r = [g for g in got if "id" in g][0]
+    assert r["id"] == 1 and "stdin" in r["error"]["message"], r
+    assert b.p.wait(timeout=10) != 0
+    assert time.monotonic() - t0 < 3, "failed at once"
+    clean(b)
+
+    b = Bridge(srv.url, "--request-timeout", "30s")
+    b.send(INIT)
+    b.send(call(2, "ask"))
+    t0 = time.monotonic()
+    b.p.stdin.close()
+    assert "result" in b.recv(timeout=10)
+    r = b.recv(timeout=10)
+    assert r["id"] == 2 and "stdin" in r["error"]["message"], r
+    assert b.nothing_more(), "no question nobody can answer"
+    assert b.p.wait(timeout=10) != 0
+    assert time.monotonic() - t0 < 3, "failed at once"
+    clean(b)
+    srv.stop()
+
+
+def scenario_listen():
+    # The listen stream breaks after its acknowledgement: once it is back,
+    # the local client hears that the resource may have changed (what
+    # happened in between is lost).  A subscribe the server refuses on the
+    # stream fails with the server's reason, at once, and leaves the
+    # filter.
+    srv = Server()
+    srv.st.listen = True
+    srv.st.break_listen = 1
+    srv.st.busy_listen = 1      # and the first is refused for a second
+    b = Bridge(srv.url, "--request-timeout", "30s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe",
+            "params": {"uri": "file:///a"}})
+    r = b.recv()
+    assert r == {"jsonrpc": "2.0", "id": 1, "result": {}}, r
+    t = srv.st.listen_times
+    assert t[1] - t[0] >= 0.9, "Retry-After obeyed: %r" % t
+    r = b.recv(timeout=5)
+    assert r == {"jsonrpc": "2.0", "method": "notifications/resources/updated",
+                 "params": {"uri": "file:///a"}}, r
+    assert len(srv.st.listens) == 2, srv.st.listens
+    t0 = time.monotonic()
+    b.send({"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe",
+            "params": {"uri": "bad://x"}})
+    r = b.recv(timeout=5)
+    assert r["id"] == 2 and "no such resource" in r["error"]["message"], r
+    assert time.monotonic() - t0 < 3
+    deadline = time.monotonic() + 5
+    while len(srv.st.listens) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.st.listens[-1] == {"resourceSubscriptions": ["file:///a"]}, \
+        srv.st.listens
+    assert b.nothing_more(0.5), "nothing else"
+    status, rest = b.finish()
+    assert rest == [], rest
+    srv.stop()
+
+
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
-             scenario_probe_unanswered]
+             scenario_probe_unanswered, scenario_request_state_exact,
+             scenario_wrong_id, scenario_input_after_eof, scenario_listen,
+             scenario_local_id]
 
 
 def main():
     signal.alarm(120)
+    only = sys.argv[1:]
     failed = 0
     for sc in SCENARIOS:
         name = sc.__name__[len("scenario_"):]
+        if only and name not in only:
+            continue
         del lib.BRIDGES[:]
         try:
             sc()

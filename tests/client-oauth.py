@@ -3,7 +3,8 @@
 authorization server written here: the first sign-in and its store (0700
 directory, 0600 file, tokens never logged and never sent anywhere but the
 MCP endpoint), the stored sign-in used again, a refresh with rotation, a
-refused refresh answered by signing in again, two instances started
+refused refresh answered by signing in again, a refresh ahead of expiry
+(and a refused one, which opens no browser), two instances started
 together sharing one sign-in, a hostile authorization server whose
 authorization endpoint is refused before anything runs, --oauth-timeout,
 callbacks with the wrong state or replayed, and --no-oauth.  The browser is
@@ -91,6 +92,8 @@ class State:
         self.base = None
         self.auth_endpoint = None       # metadata override (hostile)
         self.refuse_refresh = False
+        self.expires_in = 3600
+        self.used = []                  # the token of each /mcp POST
         self.access = set()             # valid access tokens
         self.refresh = set()            # valid refresh tokens
         self.codes = {}
@@ -109,7 +112,7 @@ class State:
         self.access.add(at)
         self.refresh.add(rt)
         return {"access_token": at, "token_type": "Bearer",
-                "expires_in": 3600, "refresh_token": rt}
+                "expires_in": self.expires_in, "refresh_token": rt}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -212,6 +215,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         with st.lock:
             ok = auth.startswith("Bearer ") and auth[7:] in st.access
+            st.used.append(auth[7:])
             if not ok:
                 st.count["401"] += 1
         if not ok:
@@ -353,6 +357,41 @@ def scenario_signin_refresh():
     srv.stop()
 
 
+def scenario_refresh_ahead():
+    # Tokens that live 4s: two seconds before the end (half the lifetime,
+    # under the 60s margin) the next request waits for a refresh and
+    # leaves with the new token; the server never sees a 401 for it.
+    srv = Server()
+    st = srv.st
+    st.expires_in = 4
+    store = os.path.join(TMP, "ahead")
+    b = bridge(srv, store)
+    b.handshake()
+    tools_list(b, 1)
+    assert st.count["refresh"] == 0 and st.count["code"] == 1, st.count
+    first = st.used[-1]
+    before = st.count["401"]
+    time.sleep(2.3)
+    tools_list(b, 2)
+    assert st.count["refresh"] == 1, st.count
+    assert st.used[-1] != first and st.used[-1] in st.access, \
+        "the refreshed token was used"
+    assert st.count["401"] == before, st.count
+    # A refused refresh ahead of expiry opens no browser: the token in
+    # use goes on while it lasts.
+    st.refuse_refresh = True
+    time.sleep(2.3)
+    second = st.used[-1]
+    tools_list(b, 3)
+    assert st.count["refresh"] == 2 and st.count["authorize"] == 1, st.count
+    assert st.used[-1] == second, "the old token, still valid"
+    assert st.count["401"] == before, st.count
+    tools_list(b, 4)
+    assert st.count["refresh"] == 2, "not tried again for the same token"
+    done(b)
+    srv.stop()
+
+
 def scenario_shared_signin():
     srv = Server()
     st = srv.st
@@ -446,7 +485,8 @@ def scenario_no_oauth():
     srv.stop()
 
 
-SCENARIOS = [scenario_signin_refresh, scenario_shared_signin,
+SCENARIOS = [scenario_signin_refresh, scenario_refresh_ahead,
+             scenario_shared_signin,
              scenario_hostile, scenario_timeout, scenario_callbacks,
              scenario_no_oauth]
 
