@@ -119,4 +119,20 @@ int		 client_modern_result_kind(json_object *result, char **err);
 json_object	*client_modern_input_request(json_object *req, json_object *id,
 		    char **err);
 
+/*
+ * A local client that speaks 2026-07-28 itself gets its traffic passed
+ * through (client.c).  Its first request tells: 1 for server/discover or
+ * a request whose _meta names a protocolVersion later than every legacy
+ * one, 0 for initialize or anything else.
+ */
+int		 client_modern_local_era(json_object *msg);
+/*
+ * A message from the server on a passed-through request's stream, for the
+ * local client: a new copy whose _meta subscriptionId (a notification's
+ * params, or a result) is the local id where it was the wire id; anything
+ * else unchanged.
+ */
+json_object	*client_modern_retag(json_object *msg, json_object *wire_id,
+		    json_object *local_id);
+
 #endif
