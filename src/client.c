@@ -3090,7 +3090,12 @@ client_from_stdin(void *arg, json_object *msg)
 		json_object_put(msg);
 		return;
 	}
-	if (c->local == LOCAL_UNKNOWN && kind == JSONRPC_REQUEST)
+	/* The first request tells; an initialize, even after a refused
+	 * server/discover, is a legacy client's. */
+	if (kind == JSONRPC_REQUEST &&
+	    strcmp(jsonrpc_method(msg), "initialize") == 0)
+		c->local = LOCAL_LEGACY;
+	else if (c->local == LOCAL_UNKNOWN && kind == JSONRPC_REQUEST)
 		c->local = client_modern_local_era(msg) ? LOCAL_MODERN :
 		    LOCAL_LEGACY;
 	if (c->local == LOCAL_MODERN) {

@@ -6,7 +6,9 @@
  * initialize result built from a DiscoverResult, the request as it goes on
  * the wire (_meta, new id, inputResponses, requestState), x-mcp-header
  * validation and the Mcp-Param-* values, and input_required results turned
- * into requests for the local client.  No I/O; client.c keeps the state.
+ * into requests for the local client; and for a local client that speaks
+ * 2026-07-28 itself (passed through), what tells one and its listen's
+ * subscriptionId put back.  No I/O; client.c keeps the state.
  *
  * Every json_object returned is new; arguments are borrowed unless said
  * otherwise.  On error, functions that take char **err set it to a one-line

@@ -566,6 +566,20 @@ def scenario_modern_local_legacy_server():
     assert text_of(b.recv()) == "legacy"
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
+    # A dual-era client that does not wait: its initialize is a legacy
+    # client's all the same.
+    b = Bridge(srv.url())
+    b.send(mreq("d", "server/discover"))
+    b.send(lib.INIT)
+    r = b.recv()
+    assert r["id"] == "d" and r["error"]["code"] == -32601, r
+    r = b.recv()
+    assert r["id"] == 0 and "protocolVersion" in r["result"], r
+    b.send(lib.INITIALIZED)
+    b.send(call(3, "echo", text="again"))
+    assert text_of(b.recv()) == "again"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
     srv.stop()
 
 
