@@ -2168,7 +2168,7 @@ static void
 passthru_refuse(struct cmsg *cm)
 {
 	struct client	*c = cm->c;
-	json_object	*id = jsonrpc_id(cm->msg), *data;
+	json_object	*id = jsonrpc_id(cm->msg), *data, *meta, *v;
 
 	log_info("the server does not speak MCP %s; refusing the local "
 	    "client's %s (id %s)", CLIENT_MODERN_VERSION,
@@ -2181,8 +2181,11 @@ passthru_refuse(struct cmsg *cm)
 		data = json_object_new_object();
 		json_object_object_add(data, "supported",
 		    jsonrpc_versions_array());
-		json_object_object_add(data, "requested",
-		    json_object_new_string(CLIENT_MODERN_VERSION));
+		if (json_object_object_get_ex(jsonrpc_params(cm->msg), "_meta",
+		    &meta) && json_object_object_get_ex(meta,
+		    MODERN_META_VERSION, &v))
+			json_object_object_add(data, "requested",
+			    json_object_get(v));
 		client_write(c, jsonrpc_error_new(id,
 		    MCP_ERROR_UNSUPPORTED_VERSION, "Unsupported protocol "
 		    "version: the server speaks MCP " MCP_VERSION_LATEST_LEGACY
@@ -3090,9 +3093,11 @@ client_from_stdin(void *arg, json_object *msg)
 		json_object_put(msg);
 		return;
 	}
-	/* The first request tells; an initialize, even after a refused
-	 * server/discover, is a legacy client's. */
-	if (kind == JSONRPC_REQUEST &&
+	/* The first request tells.  An initialize while the server may yet
+	 * be a legacy one is a dual-era client's that did not wait for its
+	 * server/discover to be refused; one to a modern server (a
+	 * conformance check, say) passes through as a modern client's. */
+	if (kind == JSONRPC_REQUEST && c->era != ERA_MODERN &&
 	    strcmp(jsonrpc_method(msg), "initialize") == 0)
 		c->local = LOCAL_LEGACY;
 	else if (c->local == LOCAL_UNKNOWN && kind == JSONRPC_REQUEST)

@@ -465,6 +465,13 @@ def scenario_modern_local():
     assert srv.st.methods() == ["server/discover"] * 2, srv.st.methods()
     fwd = srv.st.bodies("server/discover")[1]
     assert fwd["params"]["_meta"] == META and fwd["id"] != "d", fwd
+    # An initialize to a server known to be modern goes as it is too
+    # (the conformance suite sends one), and changes nothing.
+    b.send(mreq("i", "initialize", protocolVersion="2025-11-25",
+                capabilities={}, clientInfo={"name": "x", "version": "1"}))
+    r = b.recv()
+    assert r["id"] == "i" and r["error"]["code"] == -32601, r
+    assert srv.st.methods()[-1] == "initialize"
 
     # input_required comes back as the server gave it; the local client
     # retries by itself, with new ids, and the requestState goes as is.
@@ -560,7 +567,9 @@ def scenario_modern_local_legacy_server():
     b.send(mreq(1, "tools/list"))
     r = b.recv()
     assert r["id"] == 1 and r["error"]["code"] == -32022, r
-    assert r["error"]["data"]["supported"][-1] == "2025-11-25", r
+    assert r["error"]["data"] == {"supported": [
+        "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"],
+        "requested": V}, r
     b.handshake()
     b.send(call(2, "echo", text="legacy"))
     assert text_of(b.recv()) == "legacy"
