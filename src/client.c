@@ -31,6 +31,17 @@
  * subscriptions/listen stream (c->listen), opened again whenever what the
  * local client subscribed to changes.
  *
+ * A local client may speak 2026-07-28 itself: its first request is then
+ * server/discover or carries the modern _meta (c->local).  Its traffic is
+ * passed through (passthru_*): each request goes out as it is but for an
+ * id of ours, with the headers derived from it; the answer, input_required
+ * and requestState included, comes back as the server gave it under the
+ * local id, and a subscriptionId naming our id names the local one.  Its
+ * notifications/cancelled closes the request's stream (the HTTP way to
+ * cancel); its other notifications go nowhere.  A legacy server gets none
+ * of it: server/discover is answered -32601, as a legacy stdio server
+ * would, so a dual-era client falls back to initialize.
+ *
  * Every HTTP exchange is a struct conn.  A POST whose answer is an event
  * stream keeps its conn, which is resumed with GET and Last-Event-ID when
  * the stream breaks before the answer.  The GET stream and the legacy
@@ -176,6 +187,7 @@ struct cmsg {
 	int			 rounds;
 	int			 waits_listen;	/* subscribe: for the ack */
 	long			 http_status;	/* of an error answer */
+	int			 passthru;	/* a modern local client's */
 };
 TAILQ_HEAD(cmsgs, cmsg);
 
@@ -214,6 +226,13 @@ enum client_era {
 	ERA_UNKNOWN,		/* not probed yet */
 	ERA_MODERN,		/* 2026-07-28 */
 	ERA_LEGACY,		/* initialize and sessions */
+};
+
+/* What the local client speaks: its first request tells. */
+enum client_local {
+	LOCAL_UNKNOWN,
+	LOCAL_LEGACY,		/* initialize: translated when modern */
+	LOCAL_MODERN,		/* 2026-07-28: passed through */
 };
 
 enum client_sess {
@@ -270,6 +289,7 @@ struct client {
 	json_object		*listen_filter;	/* what it asks for */
 	int			 listen_acked;
 	int			 listen_unsupported;
+	enum client_local	 local;
 
 	/* the session */
 	enum client_sess	 sess;
@@ -1672,7 +1692,9 @@ discover_answered(struct cmsg *d, long status, json_object *body)
 		json_object_object_get_ex(result, "capabilities", &c->server_caps);
 		json_object_get(c->server_caps);
 		cmsg_free(d);
-		if (init != NULL)
+		if (init != NULL && init->passthru)
+			;	/* it goes out as it is next */
+		else if (init != NULL)
 			client_answer(c, init,
 			    client_modern_init_result(result, init->msg));
 		listen_update(c);
@@ -2140,8 +2162,8 @@ listen_update(struct client *c)
 	json_object	*f;
 	struct conn	*conn;
 
-	if (c->era != ERA_MODERN || c->closing)
-		return;
+	if (c->era != ERA_MODERN || c->closing || c->local == LOCAL_MODERN)
+		return;		/* a modern local client listens itself */
 	f = listen_filter(c);
 	if (c->listen != NULL && c->listen_filter != NULL &&
 	    json_object_equal(f, c->listen_filter)) {
@@ -2329,6 +2351,203 @@ listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	free(why);
 }
 
+/* ---- modern: a 2026-07-28 local client, passed through ---- */
+
+/* Every POST a new id of ours: a retry is a new request. */
+static void
+passthru_wire(struct cmsg *cm)
+{
+	char	*ids;
+
+	json_object_put(cm->wire);
+	cm->wire = NULL;
+	if (json_object_deep_copy(cm->msg, &cm->wire, NULL) != 0)
+		fatalx("json_object_deep_copy");
+	ids = client_internal_id(cm->c);
+	json_object_object_add(cm->wire, "id", json_object_new_string(ids));
+	free(ids);
+	free(cm->text);
+	cm->text = NULL;
+}
+
+/* 1 for a request whose stream lasts as long as the local client wants. */
+static int
+passthru_lasting(struct cmsg *cm)
+{
+	return cm->passthru &&
+	    strcmp(jsonrpc_method(cm->msg), "subscriptions/listen") == 0;
+}
+
+/*
+ * The server is a legacy one.  server/discover gets what a legacy stdio
+ * server answers, so a dual-era local client falls back to initialize
+ * (the stdio era probe); other requests get UnsupportedProtocolVersion
+ * listing the versions that work.  The next request decides again.
+ */
+static void
+passthru_refuse(struct cmsg *cm)
+{
+	struct client	*c = cm->c;
+	json_object	*id = jsonrpc_id(cm->msg), *data, *meta, *v;
+
+	log_info("the server does not speak MCP %s; refusing the local "
+	    "client's %s (id %s)", CLIENT_MODERN_VERSION,
+	    jsonrpc_method(cm->msg), client_id_text(cm->msg));
+	if (strcmp(jsonrpc_method(cm->msg), "server/discover") == 0)
+		client_write(c, jsonrpc_error_new(id, JSONRPC_METHOD_NOT_FOUND,
+		    "Method not found: the server does not speak MCP "
+		    CLIENT_MODERN_VERSION "; use initialize", NULL));
+	else {
+		data = json_object_new_object();
+		json_object_object_add(data, "supported",
+		    jsonrpc_versions_array());
+		if (json_object_object_get_ex(jsonrpc_params(cm->msg), "_meta",
+		    &meta) && json_object_object_get_ex(meta,
+		    MODERN_META_VERSION, &v))
+			json_object_object_add(data, "requested",
+			    json_object_get(v));
+		client_write(c, jsonrpc_error_new(id,
+		    MCP_ERROR_UNSUPPORTED_VERSION, "Unsupported protocol "
+		    "version: the server speaks MCP " MCP_VERSION_LATEST_LEGACY
+		    " and earlier (initialize first)", data));
+	}
+	c->local = LOCAL_UNKNOWN;
+	cmsg_free(cm);
+}
+
+/* A message from stdin (taken) of a modern local client. */
+static void
+passthru_from_stdin(struct client *c, json_object *msg, enum jsonrpc_kind kind)
+{
+	struct cmsg	*cm, *old;
+	json_object	*rid;
+	const char	*method;
+
+	if (kind == JSONRPC_RESPONSE) {
+		log_warnx("stdin: dropping an answer to id %s: MCP %s servers "
+		    "ask through input_required", client_id_text(msg),
+		    CLIENT_MODERN_VERSION);
+		json_object_put(msg);
+		return;
+	}
+	method = jsonrpc_method(msg);
+	if (kind == JSONRPC_NOTIFICATION) {
+		if (strcmp(method, "notifications/cancelled") == 0 &&
+		    json_object_object_get_ex(jsonrpc_params(msg), "requestId",
+		    &rid) && (old = cmsg_find(c, rid)) != NULL &&
+		    old->passthru) {
+			/* Over HTTP a request is cancelled by closing its
+			 * stream; nothing is POSTed. */
+			log_debug("%s (id %s) cancelled by the local client",
+			    jsonrpc_method(old->msg), client_id_text(old->msg));
+			if (old->conn != NULL)
+				conn_close(old->conn);
+			cmsg_free(old);
+		} else
+			log_debug("not sending %s: MCP %s has no notifications "
+			    "from the client over HTTP", method,
+			    CLIENT_MODERN_VERSION);
+		json_object_put(msg);
+		client_pump(c);
+		return;
+	}
+	if ((old = cmsg_find(c, jsonrpc_id(msg))) != NULL && !old->internal) {
+		log_warnx("stdin: id %s is already in flight",
+		    client_id_text(msg));
+		client_write(c, jsonrpc_error_new(jsonrpc_id(msg),
+		    JSONRPC_INVALID_REQUEST, "a request with this id is "
+		    "already in flight", NULL));
+		json_object_put(msg);
+		return;
+	}
+	cm = cmsg_new(c, msg, kind, 0);
+	cm->passthru = 1;
+	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
+	if (!passthru_lasting(cm)) {
+		cm->timeout = evtimer_new(c->base, cmsg_timed_out, cm);
+		if (c->oauth == NULL || !oauth_busy(c->oauth))
+			client_set_timer(cm->timeout, c->request_timeout_ms);
+	}
+	if (c->nlocal >= CLIENT_MAX_PENDING && !c->in_paused) {
+		log_info("%zu messages pending: pausing stdin", c->nlocal);
+		c->in_paused = 1;
+		event_del(c->in_ev);
+	}
+	client_pump(c);
+}
+
+/* A message (taken) on a passed-through request's stream. */
+static void
+passthru_stream(struct cmsg *cm, json_object *msg)
+{
+	json_object	*out;
+
+	if (jsonrpc_classify(msg) == JSONRPC_NOTIFICATION) {
+		out = client_modern_retag(msg, jsonrpc_id(cm->wire),
+		    jsonrpc_id(cm->msg));
+		json_object_put(msg);
+		msg = out;
+	}
+	client_incoming(cm->c, msg);	/* answers: passthru_answered */
+}
+
+/* The server's answer (taken) to a passed-through request. */
+static void
+passthru_answered(struct cmsg *cm, json_object *msg)
+{
+	struct client	*c = cm->c;
+	json_object	*result, *dropped, *out;
+	const char	*method = jsonrpc_method(cm->msg);
+	size_t		 i;
+
+	if (strcmp(method, "tools/list") == 0 &&
+	    json_object_object_get_ex(msg, "result", &result)) {
+		/* As the revision asks of HTTP clients; and the
+		 * annotations give later calls their Mcp-Param-*. */
+		dropped = client_modern_filter_tools(result, c->tool_headers);
+		for (i = 0; i < json_object_array_length(dropped); i++)
+			log_warnx("tools/list: leaving out the tool %s",
+			    json_object_get_string(
+			    json_object_array_get_idx(dropped, i)));
+		json_object_put(dropped);
+	}
+	if (client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
+	    strcmp(method, "tools/call") == 0 && !cm->relisted) {
+		/* The bridge derives the headers: it learns the tool. */
+		log_info("%s (id %s): the server says the headers do not "
+		    "match; listing the tools and trying again", method,
+		    client_id_text(cm->msg));
+		json_object_put(msg);
+		cm->relisted = 1;
+		cmsg_detach(cm);
+		cm->state = CMSG_INPUT;
+		relist_begin(c, cm, NULL);
+		return;
+	}
+	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
+	    jsonrpc_id(cm->msg));
+	json_object_put(msg);
+	json_object_object_add(out, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
+	client_write(c, out);
+	cmsg_free(cm);
+}
+
+/* stdin ended: the streams the local client kept open end with it. */
+static void
+passthru_eof(struct client *c)
+{
+	struct cmsg	*cm, *next;
+
+	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
+		next = TAILQ_NEXT(cm, entry);
+		if (!passthru_lasting(cm))
+			continue;
+		if (cm->conn != NULL)
+			conn_close(cm->conn);
+		cmsg_free(cm);
+	}
+}
+
 /* ---- the legacy transport ---- */
 
 static void
@@ -2433,6 +2652,9 @@ conn_event(void *arg, const struct sse_event *ev)
 	}
 	if (conn->kind == CONN_LISTEN)
 		listen_message(conn, msg);
+	else if (conn->kind == CONN_POST && conn->cm != NULL &&
+	    conn->cm->passthru)
+		passthru_stream(conn->cm, msg);
 	else
 		client_incoming(c, msg);
 }
@@ -2968,6 +3190,11 @@ client_incoming(struct client *c, json_object *msg)
 			client_pump(c);
 			return;
 		}
+		if (cm->passthru) {
+			passthru_answered(cm, msg);
+			client_pump(c);
+			return;
+		}
 		if (cm->wire != NULL) {
 			modern_answered(cm, msg);
 			client_pump(c);
@@ -3111,6 +3338,20 @@ client_from_stdin(void *arg, json_object *msg)
 		json_object_put(msg);
 		return;
 	}
+	/* The first request tells.  An initialize while the server may yet
+	 * be a legacy one is a dual-era client's that did not wait for its
+	 * server/discover to be refused; one to a modern server (a
+	 * conformance check, say) passes through as a modern client's. */
+	if (kind == JSONRPC_REQUEST && c->era != ERA_MODERN &&
+	    strcmp(jsonrpc_method(msg), "initialize") == 0)
+		c->local = LOCAL_LEGACY;
+	else if (c->local == LOCAL_UNKNOWN && kind == JSONRPC_REQUEST)
+		c->local = client_modern_local_era(msg) ? LOCAL_MODERN :
+		    LOCAL_LEGACY;
+	if (c->local == LOCAL_MODERN) {
+		passthru_from_stdin(c, msg, kind);
+		return;
+	}
 	method = jsonrpc_method(msg);
 	if (c->nread++ == 0 && c->cfg->oneshot && (kind != JSONRPC_REQUEST ||
 	    strcmp(method, "initialize") != 0))
@@ -3200,7 +3441,9 @@ cmsg_post(struct cmsg *cm)
 	json_object	*id;
 	char		*ids;
 
-	if (cm->kind == JSONRPC_REQUEST &&
+	if (cm->passthru)
+		passthru_wire(cm);
+	else if (cm->kind == JSONRPC_REQUEST &&
 	    (cm->is_discover || c->era == ERA_MODERN)) {
 		/* Every POST a new id: a retry is a new request. */
 		ids = client_internal_id(c);
@@ -3235,7 +3478,7 @@ cmsg_post(struct cmsg *cm)
 	/* The probe waits no longer than a connection may take. */
 	conn_start(conn, "POST", url, cm->text, cm->len,
 	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
-	    c->request_timeout_ms);
+	    passthru_lasting(cm) ? 0 : c->request_timeout_ms);
 }
 
 static void
@@ -3271,7 +3514,12 @@ client_pump(struct client *c)
 	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
 		next = TAILQ_NEXT(cm, entry);
 		if (cm->state == CMSG_QUEUED) {
-			if (cm->is_init && !cm->probed &&
+			if (cm->passthru && c->era == ERA_LEGACY) {
+				passthru_refuse(cm);
+				continue;	/* answered here, freed */
+			}
+			if ((cm->is_init || (cm->passthru &&
+			    c->era == ERA_UNKNOWN)) && !cm->probed &&
 			    c->era != ERA_LEGACY) {
 				/* The era first; the discover is a barrier. */
 				discover_begin(cm);
@@ -3279,7 +3527,7 @@ client_pump(struct client *c)
 				break;
 			}
 			if (c->era == ERA_MODERN && !cm->is_discover &&
-			    modern_local(cm))
+			    !cm->passthru && modern_local(cm))
 				continue;	/* answered here, freed */
 			cmsg_post(cm);
 		}
@@ -3300,6 +3548,7 @@ client_in_eof(struct client *c)
 
 	framer_eof(&c->framer, c->in, client_from_stdin, c);
 	c->in_eof = 1;
+	passthru_eof(c);
 	event_del(c->in_ev);
 	input_eof(c);
 	log_debug("end of input; %zu messages outstanding", c->nlocal);

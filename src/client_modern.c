@@ -664,3 +664,49 @@ client_modern_input_request(json_object *req, json_object *id, char **err)
 		json_object_object_add(msg, "params", cm_copy(params));
 	return msg;
 }
+
+/* ---- a 2026-07-28 local client ---- */
+
+int
+client_modern_local_era(json_object *msg)
+{
+	const char	*method, *v;
+
+	if (jsonrpc_classify(msg) != JSONRPC_REQUEST)
+		return 0;
+	method = jsonrpc_method(msg);
+	if (strcmp(method, "server/discover") == 0)
+		return 1;
+	if (strcmp(method, "initialize") == 0)
+		return 0;
+	v = cm_get_str(cm_get(jsonrpc_params(msg), "_meta", json_type_object),
+	    MODERN_META_VERSION);
+	/* The legacy revisions are all older than the modern one. */
+	return v != NULL &&
+	    jsonrpc_version_cmp(v, MCP_VERSION_LATEST_LEGACY) > 0;
+}
+
+json_object *
+client_modern_retag(json_object *msg, json_object *wire_id,
+    json_object *local_id)
+{
+	json_object	*copy, *holder = NULL, *meta, *v;
+
+	copy = cm_copy(msg);
+	switch (jsonrpc_classify(copy)) {
+	case JSONRPC_NOTIFICATION:
+		holder = jsonrpc_params(copy);
+		break;
+	case JSONRPC_RESPONSE:
+		holder = cm_get(copy, "result", json_type_object);
+		break;
+	default:
+		break;
+	}
+	if ((meta = cm_get(holder, "_meta", json_type_object)) != NULL &&
+	    json_object_object_get_ex(meta, MODERN_META_SUBSCRIPTION, &v) &&
+	    jsonrpc_id_equal(v, wire_id))
+		json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
+		    jsonrpc_id_copy(local_id));
+	return copy;
+}

@@ -6,7 +6,9 @@
  * initialize result built from a DiscoverResult, the request as it goes on
  * the wire (_meta, new id, inputResponses, requestState), x-mcp-header
  * validation and the Mcp-Param-* values, and input_required results turned
- * into requests for the local client.  No I/O; client.c keeps the state.
+ * into requests for the local client; and for a local client that speaks
+ * 2026-07-28 itself (passed through), what tells one and its listen's
+ * subscriptionId put back.  No I/O; client.c keeps the state.
  *
  * Every json_object returned is new; arguments are borrowed unless said
  * otherwise.  On error, functions that take char **err set it to a one-line
@@ -120,5 +122,21 @@ int		 client_modern_result_kind(json_object *result, char **err);
  */
 json_object	*client_modern_input_request(json_object *req, json_object *id,
 		    char **err);
+
+/*
+ * A local client that speaks 2026-07-28 itself gets its traffic passed
+ * through (client.c).  Its first request tells: 1 for server/discover or
+ * a request whose _meta names a protocolVersion later than every legacy
+ * one, 0 for initialize or anything else.
+ */
+int		 client_modern_local_era(json_object *msg);
+/*
+ * A message from the server on a passed-through request's stream, for the
+ * local client: a new copy whose _meta subscriptionId (a notification's
+ * params, or a result) is the local id where it was the wire id; anything
+ * else unchanged.
+ */
+json_object	*client_modern_retag(json_object *msg, json_object *wire_id,
+		    json_object *local_id);
 
 #endif

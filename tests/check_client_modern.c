@@ -2,7 +2,8 @@
  * check_client_modern.c: client mode's translation to MCP 2026-07-28
  * (client_modern.c): the era probe, initialize from server/discover, the
  * request on the wire, x-mcp-header checks and Mcp-Param-* values, and
- * input_required results.
+ * input_required results; and for a 2026-07-28 local client, what tells
+ * one and its subscriptionId put back.
  */
 #include "config.h"
 
@@ -421,6 +422,113 @@ START_TEST(test_input_required)
 }
 END_TEST
 
+static int
+local_era(const char *text)
+{
+	json_object	*m = J("%s", text);
+	int		 r;
+
+	r = client_modern_local_era(m);
+	json_object_put(m);
+	return r;
+}
+
+START_TEST(test_local_era)
+{
+	/* The stdio era probe and the modern _meta: a 2026-07-28 client. */
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,"
+	    "'method':'server/discover'}"), 1);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/list','params':{'_meta':{"
+	    "'io.modelcontextprotocol/protocolVersion':'2026-07-28',"
+	    "'io.modelcontextprotocol/clientCapabilities':{}}}}"), 1);
+	/* initialize, plain requests, a legacy version or a progress token
+	 * in _meta, a _meta that is no object: a legacy client. */
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':0,'method':"
+	    "'initialize','params':{'protocolVersion':'2025-11-25',"
+	    "'_meta':{'io.modelcontextprotocol/protocolVersion':"
+	    "'2026-07-28'}}}"), 0);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,"
+	    "'method':'ping'}"), 0);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/call','params':{'_meta':{'progressToken':1}}}"), 0);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/list','params':{'_meta':{"
+	    "'io.modelcontextprotocol/protocolVersion':'2025-11-25'}}}"), 0);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/list','params':{'_meta':{"
+	    "'io.modelcontextprotocol/protocolVersion':7}}}"), 0);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/list','params':{'_meta':'2026-07-28'}}"), 0);
+	/* Only a request decides. */
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0',"
+	    "'method':'server/discover'}"), 0);
+	ck_assert_int_eq(local_era("{'jsonrpc':'2.0','id':1,"
+	    "'result':{}}"), 0);
+}
+END_TEST
+
+START_TEST(test_retag)
+{
+	json_object	*wire, *local, *m, *r;
+
+	wire = json_object_new_string("mcpbridge-7");
+	local = json_object_new_int(3);
+	/* A notification on the listen stream: the local id. */
+	m = J("{'jsonrpc':'2.0','method':'notifications/tools/list_changed',"
+	    "'params':{'_meta':{'io.modelcontextprotocol/subscriptionId':"
+	    "'mcpbridge-7','x':1}}}");
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/tools/list_changed\",\"params\":{\"_meta\":{"
+	    "\"io.modelcontextprotocol/subscriptionId\":3,\"x\":1}}}");
+	/* A copy: the original is as it was. */
+	ck_assert_ptr_nonnull(strstr(S(m), "mcpbridge-7"));
+	json_object_put(r);
+	json_object_put(m);
+	/* The listen's final result. */
+	m = J("{'jsonrpc':'2.0','id':'mcpbridge-7','result':{"
+	    "'resultType':'complete','_meta':{"
+	    "'io.modelcontextprotocol/subscriptionId':'mcpbridge-7'}}}");
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), "{\"jsonrpc\":\"2.0\",\"id\":\"mcpbridge-7\","
+	    "\"result\":{\"resultType\":\"complete\",\"_meta\":{"
+	    "\"io.modelcontextprotocol/subscriptionId\":3}}}");
+	json_object_put(r);
+	json_object_put(m);
+	/* Another subscription's id, a progress notification, an error,
+	 * params that are no object: unchanged. */
+	m = J("{'jsonrpc':'2.0','method':'notifications/resources/updated',"
+	    "'params':{'_meta':{'io.modelcontextprotocol/subscriptionId':"
+	    "'mcpbridge-8'}}}");
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), S(m));
+	json_object_put(r);
+	json_object_put(m);
+	m = J("{'jsonrpc':'2.0','method':'notifications/progress','params':{"
+	    "'progressToken':'mcpbridge-7','progress':1}}");
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), S(m));
+	json_object_put(r);
+	json_object_put(m);
+	m = J("{'jsonrpc':'2.0','id':'mcpbridge-7','error':{'code':-32601,"
+	    "'message':'x','_meta':{'io.modelcontextprotocol/subscriptionId':"
+	    "'mcpbridge-7'}}}");
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), S(m));
+	json_object_put(r);
+	json_object_put(m);
+	m = J("{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':[1]}");
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), S(m));
+	json_object_put(r);
+	json_object_put(m);
+	json_object_put(wire);
+	json_object_put(local);
+}
+END_TEST
+
 static Suite *
 client_modern_suite(void)
 {
@@ -435,6 +543,8 @@ client_modern_suite(void)
 	tcase_add_test(tc, test_request);
 	tcase_add_test(tc, test_tool_headers);
 	tcase_add_test(tc, test_input_required);
+	tcase_add_test(tc, test_local_era);
+	tcase_add_test(tc, test_retag);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -5,7 +5,11 @@ listing the tools and trying again, requestState over several rounds, a
 broken answer stream sent again under a new id (never resumed), results the
 bridge must refuse, a server without subscriptions/listen, --era modern
 against a legacy server, a requestState echoed byte for byte, an answer
-under another id, and stdin ending while the server waits for input.  Every request is checked for the modern _meta and
+under another id, and stdin ending while the server waits for input.  Then
+a local client that speaks 2026-07-28 itself: its traffic passes through
+(discover, input_required retried by the local client, a listen under its
+own id, a cancel that closes the stream), and against a legacy server it
+is sent to initialize.  Every request is checked for the modern _meta and
 headers; none may carry a session, and no GET or DELETE may come.
 Python standard library only; bounded timeouts.
 """
@@ -58,6 +62,8 @@ class State:
         self.break_listen = 0   # listen streams to cut after the ack
         self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
         self.listen_times = []
+        self.listen_ok = False  # serve subscriptions/listen, held open
+        self.closed = []        # (what, wire id) of streams the bridge left
 
     def methods(self):
         return [b.get("method") for m, h, b in self.requests if m == "POST"]
@@ -84,6 +90,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def hold_open(self, what):
+        """Keeps an event stream open until the bridge closes it."""
+        self.close_connection = True
+        deadline = time.time() + 20
+        try:
+            while time.time() < deadline:
+                time.sleep(0.1)
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            with self.st.lock:
+                self.st.closed.append(what)
+
+    def events(self, *msgs):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for m in msgs:
+            self.wfile.write(b"data: " + json.dumps(m).encode() + b"\n\n")
+        self.wfile.flush()
 
     def do_GET(self):
         with self.st.lock:
@@ -131,6 +158,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 res["nextCursor"] = "page2"
             return self.reply(200, {"jsonrpc": "2.0", "id": rid,
                                     "result": res})
+        if m == "subscriptions/listen" and self.st.listen_ok:
+            tag = {"io.modelcontextprotocol/subscriptionId": rid}
+            self.events({"jsonrpc": "2.0", "method":
+                         "notifications/subscriptions/acknowledged",
+                         "params": {"notifications": p["notifications"],
+                                    "_meta": tag}},
+                        {"jsonrpc": "2.0", "method":
+                         "notifications/tools/list_changed",
+                         "params": {"_meta": tag}})
+            return self.hold_open(("listen", rid))
         if m == "subscriptions/listen" and self.st.listen:
             return self.listen(rid, p.get("notifications", {}))
         if m == "subscriptions/listen":
@@ -213,6 +250,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              b"\n\n")
             self.close_connection = True
             return
+        if p["name"] == "slow":
+            self.events({"jsonrpc": "2.0", "method": "notifications/progress",
+                         "params": {"progressToken":
+                                    meta.get("progressToken"),
+                                    "progress": 1}})
+            return self.hold_open(("slow", rid))
         if p["name"] == "nul":
             # A requestState with a NUL in it comes back exactly.
             state = p.get("requestState")
@@ -617,10 +660,172 @@ def scenario_listen():
     srv.stop()
 
 
+META = {"io.modelcontextprotocol/protocolVersion": V,
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        "io.modelcontextprotocol/clientInfo": {"name": "modern-local",
+                                               "version": "1"}}
+
+
+def mreq(i, method, meta=None, **params):
+    """A request of a 2026-07-28 local client, with its own _meta."""
+    params["_meta"] = dict(META, **(meta or {}))
+    return {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+
+
+def wait_for(pred, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def scenario_modern_local():
+    srv = Server()
+    srv.st.listen_ok = True
+    b = Bridge(srv.url)
+
+    # The stdio era probe of the local client: forwarded after the
+    # bridge's own probe, answered under the local id.
+    b.send(mreq("d", "server/discover"))
+    r = b.recv()
+    assert r["id"] == "d" and r["result"]["supportedVersions"] == [V], r
+    assert srv.st.methods() == ["server/discover"] * 2, srv.st.methods()
+    fwd = srv.st.bodies("server/discover")[1]
+    assert fwd["params"]["_meta"] == META and fwd["id"] != "d", fwd
+    # An initialize to a server known to be modern goes as it is too
+    # (the conformance suite sends one), and changes nothing.
+    b.send(mreq("i", "initialize", protocolVersion="2025-11-25",
+                capabilities={}, clientInfo={"name": "x", "version": "1"}))
+    r = b.recv()
+    assert r["id"] == "i" and r["error"]["code"] == -32601, r
+    assert srv.st.methods()[-1] == "initialize"
+
+    # input_required comes back as the server gave it; the local client
+    # retries by itself, with new ids, and the requestState goes as is.
+    b.send(mreq(1, "tools/call", name="ask", arguments={}))
+    r = b.recv()
+    assert r["id"] == 1 and r["result"]["resultType"] == \
+        "input_required", r
+    assert r["result"]["requestState"] == "s/1 +", r
+    assert "who" in r["result"]["inputRequests"], r
+    b.send(mreq(2, "tools/call", name="ask", arguments={},
+                inputResponses={"who": {"action": "accept",
+                                        "content": {"name": "Ann"}}},
+                requestState="s/1 +"))
+    r = b.recv()
+    assert r["id"] == 2 and r["result"]["requestState"] == "s/2:Ann", r
+    b.send(mreq(3, "tools/call", name="ask", arguments={},
+                inputResponses={"llm": {"role": "assistant", "model": "m",
+                                        "content": {"type": "text",
+                                                    "text": "hi"}}},
+                requestState="s/2:Ann"))
+    r = b.recv()
+    assert r["id"] == 3 and text_of(r) == "Ann/hi", r
+    asks = srv.st.bodies("tools/call")
+    assert [a["params"].get("requestState") for a in asks] == \
+        [None, "s/1 +", "s/2:Ann"], asks
+    assert all(a["params"]["_meta"] == META for a in asks), asks
+    assert not {a["id"] for a in asks} & {1, 2, 3}, "the bridge's own ids"
+
+    # A listen: the acknowledgement and notifications carry the local
+    # client's listen id as their subscriptionId.
+    b.send(mreq(4, "subscriptions/listen",
+                notifications={"toolsListChanged": True}))
+    ack, chg = b.recv(), b.recv()
+    assert ack["method"] == "notifications/subscriptions/acknowledged", ack
+    assert chg["method"] == "notifications/tools/list_changed", chg
+    for n in (ack, chg):
+        assert n["params"]["_meta"][
+            "io.modelcontextprotocol/subscriptionId"] == 4, n
+    listen = srv.st.bodies("subscriptions/listen")[0]
+    assert listen["id"] != 4 and listen["params"]["notifications"] == \
+        {"toolsListChanged": True}, listen
+
+    # A call with the local client's progress token: the progress comes
+    # with it; a cancel closes the stream, and nothing is POSTed for it.
+    b.send(mreq(5, "tools/call", meta={"progressToken": "p5"},
+                name="slow", arguments={}))
+    r = b.recv()
+    assert r["method"] == "notifications/progress" and \
+        r["params"]["progressToken"] == "p5", r
+    slow = srv.st.bodies("tools/call")[-1]
+    b.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 5, "reason": "enough"}})
+    assert wait_for(lambda: ("slow", slow["id"]) in srv.st.closed), \
+        srv.st.closed
+    assert ("listen", listen["id"]) not in srv.st.closed
+    # The listen too.
+    b.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 4}})
+    assert wait_for(lambda: ("listen", listen["id"]) in srv.st.closed), \
+        srv.st.closed
+    assert b.nothing_more(), "no answer to a cancelled request"
+    assert "notifications/cancelled" not in srv.st.methods()
+
+    # A listen still open when stdin ends goes with it: a quick exit.
+    b.send(mreq(6, "subscriptions/listen",
+                notifications={"toolsListChanged": True}))
+    assert b.recv()["params"]["_meta"][
+        "io.modelcontextprotocol/subscriptionId"] == 6
+    b.recv()
+    t0 = time.monotonic()
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    assert time.monotonic() - t0 < 3
+    assert srv.st.problems == [], srv.st.problems
+    assert [m for m, h, body in srv.st.requests if m != "POST"] == [], \
+        "no GET, no DELETE"
+    # Only the bridge's own probe says it is the bridge.
+    infos = [body["params"]["_meta"]["io.modelcontextprotocol/clientInfo"]
+             ["name"] for m, h, body in srv.st.requests]
+    assert infos[1:] == ["modern-local"] * (len(infos) - 1), infos
+    srv.stop()
+
+
+def scenario_modern_local_legacy_server():
+    # A 2026-07-28 local client, a legacy server: server/discover gets
+    # what a legacy stdio server answers, then the local client's
+    # initialize goes the legacy way.
+    srv = lib.Server()
+    b = Bridge(srv.url())
+    b.send(mreq("d", "server/discover"))
+    r = b.recv()
+    assert r["id"] == "d" and r["error"]["code"] == -32601, r
+    b.send(mreq(1, "tools/list"))
+    r = b.recv()
+    assert r["id"] == 1 and r["error"]["code"] == -32022, r
+    assert r["error"]["data"] == {"supported": [
+        "2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"],
+        "requested": V}, r
+    b.handshake()
+    b.send(call(2, "echo", text="legacy"))
+    assert text_of(b.recv()) == "legacy"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    # A dual-era client that does not wait: its initialize is a legacy
+    # client's all the same.
+    b = Bridge(srv.url())
+    b.send(mreq("d", "server/discover"))
+    b.send(lib.INIT)
+    r = b.recv()
+    assert r["id"] == "d" and r["error"]["code"] == -32601, r
+    r = b.recv()
+    assert r["id"] == 0 and "protocolVersion" in r["result"], r
+    b.send(lib.INITIALIZED)
+    b.send(call(3, "echo", text="again"))
+    assert text_of(b.recv()) == "again"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
              scenario_probe_unanswered, scenario_request_state_exact,
              scenario_wrong_id, scenario_input_after_eof, scenario_listen,
-             scenario_local_id]
+             scenario_local_id, scenario_modern_local,
+             scenario_modern_local_legacy_server]
 
 
 def main():
