@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +415,9 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "fuzz_http");
+	/* As in main.c: a client that resets its connection costs the
+	 * bridge an EPIPE, not the process. */
+	signal(SIGPIPE, SIG_IGN);
 	setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
 	config_init(&cfg);
 	cfg.mode = CLI_MODE_SERVE;
