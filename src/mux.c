@@ -3183,6 +3183,16 @@ mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
 	unsigned		 flags;
 	size_t			 i, n;
 
+	/* One listen a session (HTTP sends one request a session anyway):
+	 * a second would take the first one's place and leave it without
+	 * its final answer. */
+	if (s->listening) {
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_REQUEST, "Invalid Request: this session "
+		    "listens already");
+		json_object_put(msg);
+		return;
+	}
 	if (modern_listen_parse(jsonrpc_params(msg), &flags, &uris,
 	    &why) == -1) {
 		mux_error(m, s, stream, NULL, jsonrpc_id(msg),

@@ -1081,6 +1081,44 @@ START_TEST(test_mux_listen)
 }
 END_TEST
 
+START_TEST(test_mux_listen_twice)
+{
+	struct h		 h;
+	struct mux_session	*l;
+	json_object		*a;
+
+	/* Found by fuzz_mux: a second listen on one session took the
+	 * first one's place, which never got its final answer (and its id
+	 * leaked).  It is refused; the first one lives on. */
+	h_start(&h, 0);
+	l = h_req(&h, "{'jsonrpc':'2.0','id':'L1','method':"
+	    "'subscriptions/listen','params':{'notifications':{"
+	    "'toolsListChanged':true}," META "}}");
+	h_clear(&h);
+	ck_assert_int_eq(mux_session_recv(h.m, l, J("{'jsonrpc':'2.0',"
+	    "'id':'L2','method':'subscriptions/listen','params':{"
+	    "'notifications':{'toolsListChanged':true}," META "}}"), 2),
+	    MUX_RECV_REPLY);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(h.outs[0].stream, 2);
+	ck_assert(h.outs[0].final);
+	ck_assert_str_eq(PS(h.outs[0].msg, "id"), "L2");
+	ck_assert_int_eq(PI(h.outs[0].msg, "error.code"), -32600);
+	h_clear(&h);
+	mux_session_finish(h.m, l);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(h.outs[0].stream, 1);
+	a = h_final(&h, l);
+	ck_assert_str_eq(PS(a, "id"), "L1");
+	ck_assert_str_eq(PS(a, "result.resultType"), "complete");
+	h_clear(&h);
+	mux_session_close(h.m, l);
+	h_stop(&h);
+}
+END_TEST
+
 START_TEST(test_mux_cancel_and_log)
 {
 	struct h		 h;
@@ -1258,6 +1296,7 @@ modern_suite(void)
 	tcase_add_test(tc, test_mux_state_expiry);
 	tcase_add_test(tc, test_mux_missing_capability);
 	tcase_add_test(tc, test_mux_listen);
+	tcase_add_test(tc, test_mux_listen_twice);
 	tcase_add_test(tc, test_mux_cancel_and_log);
 	suite_add_tcase(s, tc);
 	return s;
