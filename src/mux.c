@@ -3219,6 +3219,8 @@ mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
 			mux_subref_add(sub, s);
 	}
 	s->listening = 1;
+	/* One that ended before left its id behind. */
+	json_object_put(s->listen_id);
 	s->listen_id = jsonrpc_id_copy(jsonrpc_id(msg));
 	s->listen_stream = stream;
 	s->listen_flags = flags;

@@ -1114,6 +1114,22 @@ START_TEST(test_mux_listen_twice)
 	ck_assert_str_eq(PS(a, "id"), "L1");
 	ck_assert_str_eq(PS(a, "result.resultType"), "complete");
 	h_clear(&h);
+	/* Once it ended, another may start (and the first id is freed:
+	 * the sanitizer build sees the leak it was). */
+	ck_assert_int_eq(mux_session_recv(h.m, l, J("{'jsonrpc':'2.0',"
+	    "'id':'L3','method':'subscriptions/listen','params':{"
+	    "'notifications':{'toolsListChanged':true}," META "}}"), 3),
+	    MUX_RECV_REPLY);
+	h_drain(&h);
+	ck_assert_ptr_nonnull(h_find(&h, MUX_OUT_SESSION, l,
+	    "notifications/subscriptions/acknowledged", 0));
+	h_clear(&h);
+	mux_session_finish(h.m, l);
+	h_drain(&h);
+	a = h_final(&h, l);
+	ck_assert_str_eq(PS(a, "id"), "L3");
+	ck_assert_uint_eq(h.outs[0].stream, 3);
+	h_clear(&h);
 	mux_session_close(h.m, l);
 	h_stop(&h);
 }
