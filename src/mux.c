@@ -3845,11 +3845,13 @@ mux_translate_response(struct mux *m, struct mux_sreq *sr, json_object *msg)
 		if (TAILQ_EMPTY(&req->xinputs))
 			mux_translate_retry(m, req);
 	} else {
-		/* An input response is a result; an error ends it all. */
+		/* An input response is a result; an error ends it all.  The
+		 * question answered is done: only the others are cancelled. */
 		v = json_object_object_get(msg, "error");
 		why = mux_get_str(v, "message");
 		xasprintf(&text, "The client refused the server's question: "
 		    "%s", why != NULL ? why : "no message");
+		mux_sreq_free(m, sr);
 		mux_translate_fail(m, req, mux_error_object(
 		    JSONRPC_INTERNAL_ERROR, text));
 		free(text);
