@@ -7,12 +7,30 @@
  * progress tokens, notifications and cancellations, batches, answers to
  * the server's requests, raw JSON from the input), or has a fake child
  * act (come up, go down, answer, notify, ask, send raw JSON), or lets time
- * pass.  After each step every out is drained and checked:
+ * pass.  The first byte is the configuration, the shared child's era
+ * (legacy, probed, modern) and an instance_id among it.
+ *
+ * 2026-07-28: stateless sessions (each with a principal) send requests
+ * with the modern _meta and retry input_required results with a
+ * requestState some session got (as it was, altered, another instance's,
+ * another principal's).  The fake child answers the era probe as it
+ * likes (or not in time); as a 2026-07-28 child it answers with complete
+ * or input_required results of its own, tags listen notifications and
+ * ends listens; as a legacy one it asks questions with the
+ * mcpbridge/relatedRequestId hint, which stateless sessions get in an
+ * input_required result.
+ *
+ * After each step every out is drained and checked:
  *
  *  - a response reaches only the session that sent that id, on the stream
  *    it came on, and once; the fake child stamps each answer with the
  *    serial number of the request it answers, so a response cannot pass
  *    for another session's that has the same id on the same stream;
+ *  - another session's request is answered to a session (and its progress
+ *    and listen notifications reach it) only when it retried with that
+ *    request's requestState, and only for the same principal;
+ *  - the instance's name before a requestState never reaches the child,
+ *    nor does initialize a 2026-07-28 child;
  *  - progress reaches only the session whose request it is about, with
  *    that session's own token; the child sees a token of the bridge's;
  *  - ids towards the child are the bridge's own and never reused; the
