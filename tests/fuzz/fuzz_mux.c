@@ -784,8 +784,10 @@ sess_expect(struct fz *f, struct fsess *s, json_object *e, uint64_t stream,
 		free(key);
 		break;
 	case JSONRPC_RESPONSE:
-		/* Answers a request it got, or is refused with a null id. */
-		ids_remove(s->sreqs, jsonrpc_id(e));
+		/* Answers a request it got, or is refused with a null id
+		 * (a stateless session always is: the question stays open). */
+		if (!s->stateless)
+			ids_remove(s->sreqs, jsonrpc_id(e));
 		s->nullable++;
 		break;
 	default:
