@@ -3815,6 +3815,13 @@ mux_translate_answer(struct mux *m, struct mux_req *req, json_object *result,
 	json_object	*id;
 	const char	*type;
 
+	if (req->xresp != NULL) {
+		/* The child answered this id already and the client is busy
+		 * with its questions: the same answer again goes nowhere. */
+		m->stats.dropped_responses++;
+		log_debug("second answer to %" PRIu64 " dropped", req->cid);
+		return;
+	}
 	if (error != NULL) {
 		mux_translate_fail(m, req, json_object_get(error));
 		return;

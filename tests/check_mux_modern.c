@@ -951,6 +951,13 @@ START_TEST(test_translate_refused)
 			qb = json_object_get_int64(jsonrpc_id(q->msg));
 	}
 	h_clear(&h);
+	/* Found by fuzz_mux too: the child's same answer again asks
+	 * nothing more. */
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'a':{'method':'elicitation/create','params':{'message':'sure?',"
+	    "'requestedSchema':{'type':'object','properties':{}}}},"
+	    "'b':{'method':'roots/list'}},'requestState':'st-1'}");
+	ck_assert_uint_eq(h.n, 0);
 	ck_assert_int_eq(h_send(&h, s, 5, "{'jsonrpc':'2.0','id':%lld,"
 	    "'error':{'code':-1,'message':'no'}}", (long long)qa),
 	    MUX_RECV_ACCEPTED);
