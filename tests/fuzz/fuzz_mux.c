@@ -97,6 +97,9 @@ struct fsess {
 	int			 stateless;
 	uint64_t		 principal;
 	json_object		*sreqs;		/* ids of server requests it got */
+	/* Those it answers in the batch being sent: one answer in it may
+	 * fail the request, and the rest be cancelled before their turn. */
+	json_object		*batch_ans;
 };
 
 struct fchild {
@@ -331,6 +334,7 @@ sess_clear(struct fsess *s)
 		expect_del(s, s->nexp - 1);
 	free(s->exp);
 	json_object_put(s->sreqs);
+	json_object_put(s->batch_ans);
 	memset(s, 0, sizeof *s);
 }
 
@@ -568,7 +572,8 @@ got_notification(struct fz *f, struct fsess *s, json_object *msg)
 		free(tok);
 	} else if (strcmp(method, "notifications/cancelled") == 0) {
 		v = get(params, "requestId");
-		FUZZ_CHECK(v != NULL && ids_remove(s->sreqs, v),
+		FUZZ_CHECK(v != NULL && (ids_remove(s->sreqs, v) ||
+		    (s->batch_ans != NULL && ids_remove(s->batch_ans, v))),
 		    "cancellation of a request the session never got");
 	} else if ((serial = (uint64_t)get_int(params, "_o")) != 0)
 		/* A 2026-07-28 child's notification on a listen stream. */
@@ -786,8 +791,10 @@ sess_expect(struct fz *f, struct fsess *s, json_object *e, uint64_t stream,
 	case JSONRPC_RESPONSE:
 		/* Answers a request it got, or is refused with a null id
 		 * (a stateless session always is: the question stays open). */
-		if (!s->stateless)
-			ids_remove(s->sreqs, jsonrpc_id(e));
+		if (!s->stateless && ids_remove(s->sreqs, jsonrpc_id(e)) &&
+		    s->batch_ans != NULL)
+			json_object_array_add(s->batch_ans,
+			    jsonrpc_id_copy(jsonrpc_id(e)));
 		s->nullable++;
 		break;
 	default:
@@ -807,6 +814,7 @@ sess_send(struct fz *f, struct fsess *s, json_object *msg)
 	int			 need = 0;
 
 	if (top == JSONRPC_BATCH) {
+		s->batch_ans = json_object_new_array();
 		n = json_object_array_length(msg);
 		for (i = 0; i < n; i++)
 			sess_expect(f, s, json_object_array_get_idx(msg, i),
@@ -826,6 +834,8 @@ sess_send(struct fz *f, struct fsess *s, json_object *msg)
 	if (r == MUX_RECV_ACCEPTED)
 		FUZZ_CHECK(need == 0, "accepted, but a reply is due");
 	pump(f);
+	json_object_put(s->batch_ans);
+	s->batch_ans = NULL;
 }
 
 static struct fsess *
