@@ -3898,6 +3898,7 @@ mux_child_up(struct mux *m, struct mux_session *s)
 static void
 mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 {
+	struct mux_sreq		*sr;
 	struct mux_req		*req, *rnext;
 	struct mux_session	*s, *snext;
 	char			*text;
@@ -3929,6 +3930,10 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 		snext = TAILQ_NEXT(s, centry);
 		/* A listen stream ends gracefully: the client listens anew. */
 		if (s->transport == MUX_TRANSPORT_STATELESS) {
+			/* The questions of the child that went are nobody's
+			 * now (a new one must not get their answers). */
+			while ((sr = TAILQ_FIRST(&s->sreqs)) != NULL)
+				mux_sreq_free(m, sr);
 			if (s->listening) {
 				mux_session_detach(m, s, 0);
 				s->listening = 0;
