@@ -3183,6 +3183,16 @@ mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
 	unsigned		 flags;
 	size_t			 i, n;
 
+	/* One listen a session (HTTP sends one request a session anyway):
+	 * a second would take the first one's place and leave it without
+	 * its final answer. */
+	if (s->listening) {
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_REQUEST, "Invalid Request: this session "
+		    "listens already");
+		json_object_put(msg);
+		return;
+	}
 	if (modern_listen_parse(jsonrpc_params(msg), &flags, &uris,
 	    &why) == -1) {
 		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
@@ -3209,6 +3219,8 @@ mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
 			mux_subref_add(sub, s);
 	}
 	s->listening = 1;
+	/* One that ended before left its id behind. */
+	json_object_put(s->listen_id);
 	s->listen_id = jsonrpc_id_copy(jsonrpc_id(msg));
 	s->listen_stream = stream;
 	s->listen_flags = flags;
@@ -3803,6 +3815,13 @@ mux_translate_answer(struct mux *m, struct mux_req *req, json_object *result,
 	json_object	*id;
 	const char	*type;
 
+	if (req->xresp != NULL) {
+		/* The child answered this id already and the client is busy
+		 * with its questions: the same answer again goes nowhere. */
+		m->stats.dropped_responses++;
+		log_debug("second answer to %" PRIu64 " dropped", req->cid);
+		return;
+	}
 	if (error != NULL) {
 		mux_translate_fail(m, req, json_object_get(error));
 		return;
@@ -3833,11 +3852,13 @@ mux_translate_response(struct mux *m, struct mux_sreq *sr, json_object *msg)
 		if (TAILQ_EMPTY(&req->xinputs))
 			mux_translate_retry(m, req);
 	} else {
-		/* An input response is a result; an error ends it all. */
+		/* An input response is a result; an error ends it all.  The
+		 * question answered is done: only the others are cancelled. */
 		v = json_object_object_get(msg, "error");
 		why = mux_get_str(v, "message");
 		xasprintf(&text, "The client refused the server's question: "
 		    "%s", why != NULL ? why : "no message");
+		mux_sreq_free(m, sr);
 		mux_translate_fail(m, req, mux_error_object(
 		    JSONRPC_INTERNAL_ERROR, text));
 		free(text);
@@ -3877,6 +3898,7 @@ mux_child_up(struct mux *m, struct mux_session *s)
 static void
 mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 {
+	struct mux_sreq		*sr;
 	struct mux_req		*req, *rnext;
 	struct mux_session	*s, *snext;
 	char			*text;
@@ -3908,6 +3930,10 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 		snext = TAILQ_NEXT(s, centry);
 		/* A listen stream ends gracefully: the client listens anew. */
 		if (s->transport == MUX_TRANSPORT_STATELESS) {
+			/* The questions of the child that went are nobody's
+			 * now (a new one must not get their answers). */
+			while ((sr = TAILQ_FIRST(&s->sreqs)) != NULL)
+				mux_sreq_free(m, sr);
 			if (s->listening) {
 				mux_session_detach(m, s, 0);
 				s->listening = 0;

@@ -1081,6 +1081,110 @@ START_TEST(test_mux_listen)
 }
 END_TEST
 
+START_TEST(test_mux_listen_twice)
+{
+	struct h		 h;
+	struct mux_session	*l;
+	json_object		*a;
+
+	/* Found by fuzz_mux: a second listen on one session took the
+	 * first one's place, which never got its final answer (and its id
+	 * leaked).  It is refused; the first one lives on. */
+	h_start(&h, 0);
+	l = h_req(&h, "{'jsonrpc':'2.0','id':'L1','method':"
+	    "'subscriptions/listen','params':{'notifications':{"
+	    "'toolsListChanged':true}," META "}}");
+	h_clear(&h);
+	ck_assert_int_eq(mux_session_recv(h.m, l, J("{'jsonrpc':'2.0',"
+	    "'id':'L2','method':'subscriptions/listen','params':{"
+	    "'notifications':{'toolsListChanged':true}," META "}}"), 2),
+	    MUX_RECV_REPLY);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(h.outs[0].stream, 2);
+	ck_assert(h.outs[0].final);
+	ck_assert_str_eq(PS(h.outs[0].msg, "id"), "L2");
+	ck_assert_int_eq(PI(h.outs[0].msg, "error.code"), -32600);
+	h_clear(&h);
+	mux_session_finish(h.m, l);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(h.outs[0].stream, 1);
+	a = h_final(&h, l);
+	ck_assert_str_eq(PS(a, "id"), "L1");
+	ck_assert_str_eq(PS(a, "result.resultType"), "complete");
+	h_clear(&h);
+	/* Once it ended, another may start (and the first id is freed:
+	 * the sanitizer build sees the leak it was). */
+	ck_assert_int_eq(mux_session_recv(h.m, l, J("{'jsonrpc':'2.0',"
+	    "'id':'L3','method':'subscriptions/listen','params':{"
+	    "'notifications':{'toolsListChanged':true}," META "}}"), 3),
+	    MUX_RECV_REPLY);
+	h_drain(&h);
+	ck_assert_ptr_nonnull(h_find(&h, MUX_OUT_SESSION, l,
+	    "notifications/subscriptions/acknowledged", 0));
+	h_clear(&h);
+	mux_session_finish(h.m, l);
+	h_drain(&h);
+	a = h_final(&h, l);
+	ck_assert_str_eq(PS(a, "id"), "L3");
+	ck_assert_uint_eq(h.outs[0].stream, 3);
+	h_clear(&h);
+	mux_session_close(h.m, l);
+	h_stop(&h);
+}
+END_TEST
+
+START_TEST(test_mux_restart_questions)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	struct hout		*o;
+	json_object		*init;
+	int64_t			 cid;
+	char			*text;
+
+	/* Found by fuzz_mux: a question of the child routed to a stateless
+	 * session outlived a restart, and closing the session answered the
+	 * new child for an id it never used. */
+	h_start(&h, 0);
+	s = h_req(&h, "{'jsonrpc':'2.0','id':0,'method':'tools/list',"
+	    "'params':{" META "}}");
+	h_clear(&h);
+	ck_assert_int_eq(mux_session_recv(h.m, s, J("[{'jsonrpc':'2.0',"
+	    "'id':1,'method':'tools/call','params':{'name':'x'}}]"), 2),
+	    MUX_RECV_REPLY);
+	h_drain(&h);
+	cid = PI(h_child_msg(&h, "tools/call"), "id");
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','id':'q','method':"
+	    "'sampling/createMessage','params':{'_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cid);
+	ck_assert_ptr_nonnull(h_find(&h, MUX_OUT_SESSION, s,
+	    "sampling/createMessage", 0));
+	h_clear(&h);
+	mux_child_up(h.m, NULL);	/* restarted */
+	h_drain(&h);
+	init = J("%s", child_init_result);
+	ck_assert_int_ge(asprintf(&text, "{\"jsonrpc\":\"2.0\",\"id\":%lld,"
+	    "\"result\":%s}", (long long)PI(h_child_msg(&h, "initialize"),
+	    "id"), S(init)), 0);
+	json_object_put(init);
+	h_clear(&h);
+	mux_child_recv(h.m, NULL, json_tokener_parse(text));
+	free(text);
+	h_drain(&h);
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "", 0);
+	ck_assert_msg(o == NULL, "the new child got %s", o != NULL ?
+	    S(o->msg) : "");
+	h_clear(&h);
+	h_stop(&h);
+}
+END_TEST
+
 START_TEST(test_mux_cancel_and_log)
 {
 	struct h		 h;
@@ -1258,6 +1362,8 @@ modern_suite(void)
 	tcase_add_test(tc, test_mux_state_expiry);
 	tcase_add_test(tc, test_mux_missing_capability);
 	tcase_add_test(tc, test_mux_listen);
+	tcase_add_test(tc, test_mux_listen_twice);
+	tcase_add_test(tc, test_mux_restart_questions);
 	tcase_add_test(tc, test_mux_cancel_and_log);
 	suite_add_tcase(s, tc);
 	return s;

@@ -918,6 +918,61 @@ START_TEST(test_translate_input)
 }
 END_TEST
 
+START_TEST(test_translate_refused)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	struct hout		*q;
+	json_object		*r;
+	int64_t			 cid, qa = 0, qb = 0;
+	size_t			 i;
+
+	/* Found by fuzz_mux: the session refuses one of two questions; the
+	 * request fails, and only the other question is cancelled (not the
+	 * one it just answered). */
+	h_start_modern(&h);
+	s = h_legacy(&h, "{'elicitation':{},'roots':{}}");
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, s, 4, "{'jsonrpc':'2.0','id':'c',"
+	    "'method':'tools/call','params':{'name':'deploy'}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'a':{'method':'elicitation/create','params':{'message':'sure?',"
+	    "'requestedSchema':{'type':'object','properties':{}}}},"
+	    "'b':{'method':'roots/list'}},'requestState':'st-1'}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, s, NULL), 2);
+	for (i = 0; i < h.n; i++) {
+		q = &h.outs[i];
+		if (strcmp(jsonrpc_method(q->msg), "elicitation/create") == 0)
+			qa = json_object_get_int64(jsonrpc_id(q->msg));
+		else
+			qb = json_object_get_int64(jsonrpc_id(q->msg));
+	}
+	h_clear(&h);
+	/* Found by fuzz_mux too: the child's same answer again asks
+	 * nothing more. */
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'a':{'method':'elicitation/create','params':{'message':'sure?',"
+	    "'requestedSchema':{'type':'object','properties':{}}}},"
+	    "'b':{'method':'roots/list'}},'requestState':'st-1'}");
+	ck_assert_uint_eq(h.n, 0);
+	ck_assert_int_eq(h_send(&h, s, 5, "{'jsonrpc':'2.0','id':%lld,"
+	    "'error':{'code':-1,'message':'no'}}", (long long)qa),
+	    MUX_RECV_ACCEPTED);
+	r = h_response(&h, s, 4, "'c'");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, s,
+	    "notifications/cancelled"), 1);
+	ck_assert_int_eq(PI(h_one(&h, s, "notifications/cancelled", 4, 0),
+	    "params.requestId"), qb);
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_translate_rounds)
 {
 	struct h		 h;
@@ -1110,6 +1165,7 @@ mux_modern_suite(void)
 	tcase_add_test(tc, test_translate);
 	tcase_add_test(tc, test_translate_input);
 	tcase_add_test(tc, test_translate_rounds);
+	tcase_add_test(tc, test_translate_refused);
 	tcase_add_test(tc, test_translate_subscribe);
 	tcase_add_test(tc, test_translate_batch);
 	suite_add_tcase(su, tc);

@@ -7,12 +7,30 @@
  * progress tokens, notifications and cancellations, batches, answers to
  * the server's requests, raw JSON from the input), or has a fake child
  * act (come up, go down, answer, notify, ask, send raw JSON), or lets time
- * pass.  After each step every out is drained and checked:
+ * pass.  The first byte is the configuration, the shared child's era
+ * (legacy, probed, modern) and an instance_id among it.
+ *
+ * 2026-07-28: stateless sessions (each with a principal) send requests
+ * with the modern _meta and retry input_required results with a
+ * requestState some session got (as it was, altered, another instance's,
+ * another principal's).  The fake child answers the era probe as it
+ * likes (or not in time); as a 2026-07-28 child it answers with complete
+ * or input_required results of its own, tags listen notifications and
+ * ends listens; as a legacy one it asks questions with the
+ * mcpbridge/relatedRequestId hint, which stateless sessions get in an
+ * input_required result.
+ *
+ * After each step every out is drained and checked:
  *
  *  - a response reaches only the session that sent that id, on the stream
  *    it came on, and once; the fake child stamps each answer with the
  *    serial number of the request it answers, so a response cannot pass
  *    for another session's that has the same id on the same stream;
+ *  - another session's request is answered to a session (and its progress
+ *    and listen notifications reach it) only when it retried with that
+ *    request's requestState, and only for the same principal;
+ *  - the instance's name before a requestState never reaches the child,
+ *    nor does initialize a 2026-07-28 child;
  *  - progress reaches only the session whose request it is about, with
  *    that session's own token; the child sees a token of the bridge's;
  *  - ids towards the child are the bridge's own and never reused; the
@@ -47,8 +65,25 @@ struct expect {
 	char		*id;		/* serialised */
 	uint64_t	 stream;
 	uint64_t	 serial;	/* 0: not one of ours */
+	/* A retry with a requestState: the serial of the request it takes
+	 * over (the one a legacy child still works on), 0 if none. */
+	uint64_t	 alt;
+	char		*tok;		/* its progress token, serialised */
+	char		*method;	/* stateless: for a retry */
+	char		*name;
 	int		 excused;	/* it cancelled: may stay unanswered */
 };
+
+/* A requestState a stateless session got, for anyone to retry with. */
+struct fstate {
+	char		*state;
+	uint64_t	 serial;	/* the request a retry takes over, or 0 */
+	uint64_t	 principal;	/* of the session that got it */
+	char		*method;
+	char		*name;
+	json_object	*keys;		/* its inputRequests' keys */
+};
+#define NSTATE		8
 
 struct fsess {
 	struct mux_session	*ms;	/* NULL: slot free */
@@ -59,7 +94,12 @@ struct fsess {
 	size_t			 nexp;
 	size_t			 capexp;
 	unsigned		 nullable;	/* null-id errors it may get */
+	int			 stateless;
+	uint64_t		 principal;
 	json_object		*sreqs;		/* ids of server requests it got */
+	/* Those it answers in the batch being sent: one answer in it may
+	 * fail the request, and the rest be cancelled before their turn. */
+	json_object		*batch_ans;
 };
 
 struct fchild {
@@ -82,8 +122,14 @@ struct fz {
 	uint64_t		 now;
 	uint64_t		 uid;
 	int64_t			 last_cid;
-	/* serial -> the session (uid) and the progress token it used */
+	const char		*instance_id;
+	uint64_t		 alt;	/* for the retry about to be sent */
+	struct fstate		 st[NSTATE];
+	size_t			 nst;	/* states ever got (st is a ring) */
+	/* serial -> the session (uid), its principal and the progress token
+	 * it used */
 	uint64_t		*owner;
+	uint64_t		*prin;
 	char			**token;
 	size_t			 nserial;
 	size_t			 capserial;
@@ -228,18 +274,21 @@ serial_new(struct fz *f, struct fsess *s, json_object *token)
 		f->capserial = f->capserial == 0 ? 64 : f->capserial * 2;
 		f->owner = realloc(f->owner, f->capserial * sizeof *f->owner);
 		f->token = realloc(f->token, f->capserial * sizeof *f->token);
+		f->prin = realloc(f->prin, f->capserial * sizeof *f->prin);
 		if (f->nserial == 0) {
 			f->owner[0] = 0;
+			f->prin[0] = 0;
 			f->token[0] = NULL;
 			f->nserial = 1;		/* 0 means "none" */
 		}
 	}
 	f->owner[f->nserial] = s->uid;
+	f->prin[f->nserial] = s->principal;
 	f->token[f->nserial] = token != NULL ? idstr(token) : NULL;
 	return f->nserial++;
 }
 
-static void
+static struct expect *
 expect_add(struct fsess *s, json_object *id, uint64_t stream, uint64_t serial)
 {
 	struct expect	*e;
@@ -252,13 +301,19 @@ expect_add(struct fsess *s, json_object *id, uint64_t stream, uint64_t serial)
 	e->id = idstr(id);
 	e->stream = stream;
 	e->serial = serial;
+	e->alt = 0;
+	e->tok = e->method = e->name = NULL;
 	e->excused = 0;
+	return e;
 }
 
 static void
 expect_del(struct fsess *s, size_t i)
 {
 	free(s->exp[i].id);
+	free(s->exp[i].tok);
+	free(s->exp[i].method);
+	free(s->exp[i].name);
 	s->exp[i] = s->exp[--s->nexp];
 }
 
@@ -279,6 +334,7 @@ sess_clear(struct fsess *s)
 		expect_del(s, s->nexp - 1);
 	free(s->exp);
 	json_object_put(s->sreqs);
+	json_object_put(s->batch_ans);
 	memset(s, 0, sizeof *s);
 }
 
@@ -386,6 +442,41 @@ stamp(json_object *msg)
 	return (uint64_t)get_int(v, "_o");
 }
 
+/* A stateless session got an input_required result: into the pool. */
+static void
+state_keep(struct fz *f, struct fsess *s, const struct expect *e,
+    json_object *result, uint64_t serial)
+{
+	struct fstate	*st;
+	json_object	*v;
+
+	if ((v = get(result, "resultType")) == NULL ||
+	    strcmp(json_object_get_string(v), "input_required") != 0 ||
+	    !json_object_is_type(v = get(result, "requestState"),
+	    json_type_string) || e->method == NULL)
+		return;
+	st = &f->st[f->nst++ % NSTATE];
+	free(st->state);
+	free(st->method);
+	free(st->name);
+	json_object_put(st->keys);
+	st->state = strdup(json_object_get_string(v));
+	/* A child's own state: the retry is a new request to it.  The
+	 * bridge's (unstamped): the retry takes the parked request over. */
+	st->serial = serial != 0 ? 0 : e->alt != 0 ? e->alt : e->serial;
+	st->principal = s->principal;
+	st->method = strdup(e->method);
+	st->name = e->name != NULL ? strdup(e->name) : NULL;
+	st->keys = json_object_new_array();
+	if (!json_object_is_type(v = get(result, "inputRequests"),
+	    json_type_object))
+		return;
+	json_object_object_foreach(v, k, q) {
+		(void)q;
+		json_object_array_add(st->keys, json_object_new_string(k));
+	}
+}
+
 static void
 got_response(struct fz *f, struct fsess *s, json_object *msg, uint64_t stream)
 {
@@ -407,7 +498,8 @@ got_response(struct fz *f, struct fsess *s, json_object *msg, uint64_t stream)
 		if (strcmp(s->exp[i].id, key) != 0 ||
 		    s->exp[i].stream != stream)
 			continue;
-		if (serial != 0 && s->exp[i].serial != serial)
+		if (serial != 0 && s->exp[i].serial != serial &&
+		    s->exp[i].alt != serial)
 			continue;
 		if (found == (size_t)-1 || (s->exp[found].excused &&
 		    !s->exp[i].excused))
@@ -416,17 +508,51 @@ got_response(struct fz *f, struct fsess *s, json_object *msg, uint64_t stream)
 	FUZZ_CHECK(found != (size_t)-1, "session %" PRIu64 " got an answer "
 	    "it did not ask for (or twice): %s on stream %" PRIu64, s->uid,
 	    json_object_to_json_string_ext(msg, FLAGS), stream);
-	FUZZ_CHECK(serial == 0 || (serial < f->nserial &&
-	    f->owner[serial] == s->uid), "answer to another session's request");
+	FUZZ_CHECK(serial == 0 || serial < f->nserial, "bad stamp");
+	/* Another session's request only by a retry with its requestState,
+	 * and only for the principal that made it. */
+	FUZZ_CHECK(serial == 0 || f->owner[serial] == s->uid ||
+	    (s->stateless && s->exp[found].alt == serial &&
+	    f->prin[serial] == s->principal), "session %" PRIu64 " (principal "
+	    "%" PRIu64 ") got the answer to session %" PRIu64 "'s request "
+	    "(principal %" PRIu64 ")", s->uid, s->principal,
+	    f->owner[serial], f->prin[serial]);
+	if (s->stateless)
+		state_keep(f, s, &s->exp[found], get(msg, "result"), serial);
 	expect_del(s, found);
 	free(key);
+}
+
+/* A request of s's that took serial over with a requestState. */
+static struct expect *
+expect_adopted(struct fsess *s, uint64_t serial)
+{
+	size_t	i;
+
+	for (i = 0; s->stateless && i < s->nexp; i++) {
+		if (s->exp[i].alt == serial)
+			return &s->exp[i];
+	}
+	return NULL;
+}
+
+/* Something about request serial reached s: is it s's to get? */
+static void
+check_owner(struct fz *f, struct fsess *s, uint64_t serial, const char *what)
+{
+	FUZZ_CHECK(serial < f->nserial, "bad stamp");
+	FUZZ_CHECK(f->owner[serial] == s->uid || (expect_adopted(s, serial) !=
+	    NULL && f->prin[serial] == s->principal), "%s for session %"
+	    PRIu64 "'s request reached session %" PRIu64, what,
+	    f->owner[serial], s->uid);
 }
 
 static void
 got_notification(struct fz *f, struct fsess *s, json_object *msg)
 {
 	json_object	*params = jsonrpc_params(msg), *v;
-	const char	*method = jsonrpc_method(msg);
+	const char	*method = jsonrpc_method(msg), *want;
+	struct expect	*e;
 	uint64_t	 serial;
 	char		*tok;
 
@@ -434,21 +560,24 @@ got_notification(struct fz *f, struct fsess *s, json_object *msg)
 		serial = (uint64_t)get_int(params, "_o");
 		if (serial == 0)
 			return;		/* raw JSON from the child */
-		FUZZ_CHECK(serial < f->nserial && f->owner[serial] == s->uid,
-		    "progress for another session's request reached session "
-		    "%" PRIu64, s->uid);
-		FUZZ_CHECK(f->token[serial] != NULL,
+		check_owner(f, s, serial, "progress");
+		/* A retry that took the request over brought its own token. */
+		want = (e = expect_adopted(s, serial)) != NULL ? e->tok :
+		    f->token[serial];
+		FUZZ_CHECK(want != NULL,
 		    "progress for a request that had no token");
 		tok = idstr(get(params, "progressToken"));
-		FUZZ_CHECK(strcmp(tok, f->token[serial]) == 0,
-		    "progress token %s, the session used %s", tok,
-		    f->token[serial]);
+		FUZZ_CHECK(strcmp(tok, want) == 0,
+		    "progress token %s, the session used %s", tok, want);
 		free(tok);
 	} else if (strcmp(method, "notifications/cancelled") == 0) {
 		v = get(params, "requestId");
-		FUZZ_CHECK(v != NULL && ids_remove(s->sreqs, v),
+		FUZZ_CHECK(v != NULL && (ids_remove(s->sreqs, v) ||
+		    (s->batch_ans != NULL && ids_remove(s->batch_ans, v))),
 		    "cancellation of a request the session never got");
-	}
+	} else if ((serial = (uint64_t)get_int(params, "_o")) != 0)
+		/* A 2026-07-28 child's notification on a listen stream. */
+		check_owner(f, s, serial, method);
 }
 
 static void
@@ -522,9 +651,22 @@ child_got(struct fz *f, struct mux_out *o)
 		    "request id %" PRId64 " after %" PRId64, v, f->last_cid);
 		f->last_cid = v;
 		if ((token = jsonrpc_progress_token(msg)) != NULL)
+			/* The request's id, or (a translated retry keeps
+			 * it) the id of the request it retries. */
 			FUZZ_CHECK(json_object_is_type(token, json_type_int) &&
-			    json_object_get_int64(token) == v,
+			    json_object_get_int64(token) > 0 &&
+			    json_object_get_int64(token) <= v,
 			    "a client's progress token reached the child");
+		/* The instance's name is the bridge's, never the child's. */
+		v = get(jsonrpc_params(msg), "requestState") != NULL ?
+		    (int64_t)strncmp(json_object_get_string(get(
+		    jsonrpc_params(msg), "requestState")), "fz.", 3) : 1;
+		FUZZ_CHECK(f->instance_id == NULL || v != 0,
+		    "the instance's prefix reached the child: %s",
+		    json_object_to_json_string_ext(msg, FLAGS));
+		FUZZ_CHECK(o->session != NULL || !mux_child_modern(f->m) ||
+		    strcmp(jsonrpc_method(msg), "initialize") != 0,
+		    "initialize for a 2026-07-28 child");
 		if (c != NULL && c->up)
 			json_object_array_add(c->reqs, json_object_get(msg));
 		break;
@@ -608,17 +750,29 @@ pump(struct fz *f)
 
 /* The books for one message a session sends; *need counts replies due. */
 static void
-sess_expect(struct fsess *s, json_object *e, uint64_t stream, int *need)
+sess_expect(struct fz *f, struct fsess *s, json_object *e, uint64_t stream,
+    int *need)
 {
-	json_object	*id;
+	struct expect	*x;
+	json_object	*id, *v;
 	const char	*method;
 	size_t		 i;
 	char		*key;
 
 	switch (jsonrpc_classify(e)) {
 	case JSONRPC_REQUEST:
-		expect_add(s, jsonrpc_id(e), stream,
+		x = expect_add(s, jsonrpc_id(e), stream,
 		    (uint64_t)get_int(jsonrpc_params(e), "_o"));
+		if ((v = jsonrpc_progress_token(e)) != NULL)
+			x->tok = idstr(v);
+		if (s->stateless) {
+			x->alt = f->alt;
+			x->method = strdup(jsonrpc_method(e));
+			v = get(jsonrpc_params(e), strcmp(jsonrpc_method(e),
+			    "resources/read") == 0 ? "uri" : "name");
+			if (json_object_is_type(v, json_type_string))
+				x->name = strdup(json_object_get_string(v));
+		}
 		(*need)++;
 		break;
 	case JSONRPC_NOTIFICATION:
@@ -635,8 +789,12 @@ sess_expect(struct fsess *s, json_object *e, uint64_t stream, int *need)
 		free(key);
 		break;
 	case JSONRPC_RESPONSE:
-		/* Answers a request it got, or is refused with a null id. */
-		ids_remove(s->sreqs, jsonrpc_id(e));
+		/* Answers a request it got, or is refused with a null id
+		 * (a stateless session always is: the question stays open). */
+		if (!s->stateless && ids_remove(s->sreqs, jsonrpc_id(e)) &&
+		    s->batch_ans != NULL)
+			json_object_array_add(s->batch_ans,
+			    jsonrpc_id_copy(jsonrpc_id(e)));
 		s->nullable++;
 		break;
 	default:
@@ -656,12 +814,14 @@ sess_send(struct fz *f, struct fsess *s, json_object *msg)
 	int			 need = 0;
 
 	if (top == JSONRPC_BATCH) {
+		s->batch_ans = json_object_new_array();
 		n = json_object_array_length(msg);
 		for (i = 0; i < n; i++)
-			sess_expect(s, json_object_array_get_idx(msg, i),
+			sess_expect(f, s, json_object_array_get_idx(msg, i),
 			    stream, &need);
 	} else
-		sess_expect(s, msg, stream, &need);
+		sess_expect(f, s, msg, stream, &need);
+	f->alt = 0;
 	TRACE("session %" PRIu64 " (%p) sends on %" PRIu64 ": %s\n", s->uid,
 	    (void *)s->ms, stream, json_object_to_json_string_ext(msg, FLAGS));
 	r = mux_session_recv(f->m, s->ms, msg, stream);
@@ -674,6 +834,8 @@ sess_send(struct fz *f, struct fsess *s, json_object *msg)
 	if (r == MUX_RECV_ACCEPTED)
 		FUZZ_CHECK(need == 0, "accepted, but a reply is due");
 	pump(f);
+	json_object_put(s->batch_ans);
+	s->batch_ans = NULL;
 }
 
 static struct fsess *
@@ -753,6 +915,122 @@ make_request(struct fz *f, struct fsess *s)
 		add(p, "uri", json_object_new_string(PICK(f, uris)));
 	else if (strncmp(method, "tasks/", 6) == 0)
 		add(p, "taskId", json_object_new_string(PICK(f, tasks)));
+	add(p, "_o", json_object_new_int64((int64_t)serial_new(f, s, token)));
+	json_object_put(token);
+	add(o, "params", p);
+	return o;
+}
+
+/* The _meta every 2026-07-28 request carries (now and then amiss). */
+static json_object *
+modern_meta(struct fz *f)
+{
+	static const char *const caps[] = { "sampling", "elicitation",
+		"roots" };
+	json_object	*meta, *c;
+	unsigned	 i, b = fuzz_byte(&f->in);
+
+	meta = json_object_new_object();
+	add(meta, "io.modelcontextprotocol/protocolVersion",
+	    json_object_new_string((b & 0xf0) == 0xf0 ? "2025-11-25" :
+	    "2026-07-28"));
+	c = json_object_new_object();
+	for (i = 0; i < 3; i++) {
+		if (b & (1u << i))
+			add(c, caps[i], json_object_new_object());
+	}
+	if ((b & 0xf0) != 0xe0)
+		add(meta, "io.modelcontextprotocol/clientCapabilities", c);
+	else
+		json_object_put(c);
+	if (b & 8)
+		add(meta, "io.modelcontextprotocol/logLevel",
+		    json_object_new_string("debug"));
+	return meta;
+}
+
+/*
+ * A 2026-07-28 request of a stateless session, or a retry with a
+ * requestState some session got: as it was, altered, or another
+ * principal's, with answers to its questions or without.
+ */
+static json_object *
+make_modern_request(struct fz *f, struct fsess *s)
+{
+	static const char *const methods[] = { "tools/call", "tools/call",
+		"tools/call", "resources/read", "prompts/get", "tools/list",
+		"server/discover", "subscriptions/listen", "ping" };
+	static const char *const names[] = { "echo", "other" };
+	struct fstate	*st = NULL;
+	json_object	*o, *p, *meta, *token = NULL, *r, *v;
+	const char	*method, *name;
+	char		*state;
+	size_t		 i, n, len;
+	unsigned	 b;
+
+	if (f->nst > 0 && fuzz_pick(&f->in, 3) == 0)
+		st = &f->st[fuzz_pick(&f->in, (unsigned)(f->nst < NSTATE ?
+		    f->nst : NSTATE))];
+	method = st != NULL && fuzz_pick(&f->in, 8) != 0 ? st->method :
+	    PICK(f, methods);
+	name = st != NULL && st->name != NULL && fuzz_pick(&f->in, 8) != 0 ?
+	    st->name : PICK(f, names);
+	o = msg_new(f, method, pick_id(f), 1);
+	p = json_object_new_object();
+	if (strcmp(method, "resources/read") == 0)
+		add(p, "uri", json_object_new_string(name));
+	else if (strcmp(method, "subscriptions/listen") == 0) {
+		v = json_object_new_object();
+		b = fuzz_byte(&f->in);
+		if (b & 1)
+			add(v, "toolsListChanged", json_object_new_boolean(1));
+		if (b & 2)
+			add(v, "promptsListChanged",
+			    json_object_new_boolean(1));
+		if (b & 4) {
+			r = json_object_new_array();
+			json_object_array_add(r, json_object_new_string(
+			    PICK(f, uris)));
+			add(v, "resourceSubscriptions", r);
+		}
+		if (!(b & 8))
+			add(p, "notifications", v);
+		else
+			json_object_put(v);
+	} else
+		add(p, "name", json_object_new_string(name));
+	meta = modern_meta(f);
+	if (fuzz_byte(&f->in) & 1) {
+		token = pick_token(f);
+		add(meta, "progressToken", json_object_get(token));
+	}
+	add(p, "_meta", meta);
+	if (st != NULL) {
+		b = fuzz_byte(&f->in);
+		state = strdup(st->state);
+		len = strlen(state);
+		if ((b & 7) == 1 && len > 0)
+			state[b % len] ^= 1;		/* altered */
+		else if ((b & 7) == 2 && len > 0)
+			state[len - 1] = '\0';		/* cut short */
+		add(p, "requestState", json_object_new_string((b & 7) == 3 ?
+		    "other.abc" : state));
+		free(state);
+		r = json_object_new_object();
+		n = json_object_array_length(st->keys);
+		for (i = 0; i < n; i++) {
+			if (fuzz_pick(&f->in, 8) == 0)
+				continue;	/* one left unanswered */
+			v = json_object_new_object();
+			add(v, "action", json_object_new_string("accept"));
+			add(r, json_object_get_string(json_object_array_get_idx(
+			    st->keys, i)), v);
+		}
+		if (fuzz_pick(&f->in, 8) == 0)
+			add(r, "bogus", json_object_new_int(1));
+		add(p, "inputResponses", r);
+		f->alt = st->serial;
+	}
 	add(p, "_o", json_object_new_int64((int64_t)serial_new(f, s, token)));
 	json_object_put(token);
 	add(o, "params", p);
@@ -897,6 +1175,88 @@ child_down(struct fz *f, struct fchild *c)
 	pump(f);
 }
 
+/* The era probe's answer: modern, legacy (an error), modern but of no
+ * use, or a modern server of other versions. */
+static json_object *
+discover_answer(struct fz *f, json_object *id, unsigned how)
+{
+	json_object	*r, *v, *caps, *o;
+
+	switch (how & 3) {
+	case 0:
+	case 1:
+		r = json_object_new_object();
+		v = json_object_new_array();
+		json_object_array_add(v, json_object_new_string("2026-07-28"));
+		add(r, "supportedVersions", v);
+		caps = json_object_new_object();
+		o = json_object_new_object();
+		add(o, "listChanged", json_object_new_boolean(1));
+		add(caps, "tools", o);
+		if (how & 4) {
+			o = json_object_new_object();
+			add(o, "subscribe", json_object_new_boolean(1));
+			add(o, "listChanged", json_object_new_boolean(1));
+			add(caps, "resources", o);
+		}
+		if (how & 8)
+			add(caps, "logging", json_object_new_object());
+		add(r, "capabilities", caps);
+		add(r, "resultType", json_object_new_string("complete"));
+		return jsonrpc_result_new(id, r);
+	case 2:
+		return jsonrpc_error_new(id, (how & 4) ? -32601 : -32600,
+		    "no such method", NULL);
+	default:
+		if (how & 4)
+			return jsonrpc_error_new(id, -32021, "capability",
+			    NULL);
+		r = json_object_new_object();
+		v = json_object_new_array();
+		json_object_array_add(v, json_object_new_string("2099-01-01"));
+		add(r, "supportedVersions", v);
+		add(r, "capabilities", json_object_new_object());
+		(void)f;
+		return jsonrpc_result_new(id, r);
+	}
+}
+
+/* A 2026-07-28 child's result: complete, or input_required with
+ * questions and a requestState of its own (or only one of them). */
+static void
+modern_result_fill(struct fz *f, json_object *r, unsigned how)
+{
+	static const char *const qs[] = { "elicitation/create",
+		"sampling/createMessage", "roots/list", "tools/call" };
+	json_object	*in, *q, *p;
+	char		 buf[32];
+	unsigned	 i, n;
+
+	if ((how & 3) == 0 || (how & 3) == 3) {
+		add(r, "resultType", json_object_new_string("complete"));
+		return;
+	}
+	add(r, "resultType", json_object_new_string("input_required"));
+	if ((how & 3) == 1 || (how & 0x80)) {
+		in = json_object_new_object();
+		n = 1 + fuzz_pick(&f->in, 2);
+		for (i = 0; i < n; i++) {
+			q = json_object_new_object();
+			add(q, "method", json_object_new_string(PICK(f, qs)));
+			p = json_object_new_object();
+			add(p, "message", json_object_new_string("?"));
+			add(q, "params", p);
+			snprintf(buf, sizeof buf, "q%u", i);
+			add(in, buf, q);
+		}
+		add(r, "inputRequests", in);
+	}
+	if ((how & 3) == 2 || !(how & 0x80)) {
+		snprintf(buf, sizeof buf, "cs%u", fuzz_byte(&f->in));
+		add(r, "requestState", json_object_new_string(buf));
+	}
+}
+
 static void
 child_answer(struct fz *f, struct fchild *c)
 {
@@ -917,8 +1277,16 @@ child_answer(struct fz *f, struct fchild *c)
 		    jsonrpc_id(req)) + 1000);	/* an id it never got */
 	else
 		id = jsonrpc_id_copy(jsonrpc_id(req));
+	if (strcmp(method, "server/discover") == 0) {
+		child_send(f, c, discover_answer(f, id, how));
+		json_object_put(id);
+		return;
+	}
 	r = json_object_new_object();
-	if (strcmp(method, "initialize") == 0) {
+	if (c->key == NULL && mux_child_modern(f->m) &&
+	    fuzz_pick(&f->in, 16) != 0)
+		modern_result_fill(f, r, how);
+	else if (strcmp(method, "initialize") == 0) {
 		if ((how & 3) != 3)
 			add(r, "protocolVersion", json_object_new_string(
 			    PICK(f, versions)));
@@ -948,6 +1316,47 @@ child_answer(struct fz *f, struct fchild *c)
 	child_send(f, c, o);
 }
 
+/* A 2026-07-28 child tells a listen something (tagged with its id, and
+ * stamped with its serial), or ends it. */
+static void
+child_listen_notify(struct fz *f, struct fchild *c)
+{
+	static const char *const methods[] = {
+		"notifications/subscriptions/acknowledged",
+		"notifications/tools/list_changed",
+		"notifications/resources/updated", "notifications/cancelled" };
+	json_object	*p, *meta, *req = NULL, *r;
+	const char	*method = PICK(f, methods);
+	size_t		 i, n = json_object_array_length(c->reqs);
+	unsigned	 k = fuzz_pick(&f->in, 4);
+
+	for (i = 0; i < n; i++) {
+		r = json_object_array_get_idx(c->reqs, (i + k) % n);
+		if (strcmp(jsonrpc_method(r), "subscriptions/listen") == 0) {
+			req = r;
+			break;
+		}
+	}
+	p = json_object_new_object();
+	if (strcmp(method, "notifications/cancelled") == 0)
+		add(p, "requestId", req != NULL ?
+		    jsonrpc_id_copy(jsonrpc_id(req)) :
+		    json_object_new_int64(fuzz_byte(&f->in)));
+	else {
+		meta = json_object_new_object();
+		add(meta, "io.modelcontextprotocol/subscriptionId",
+		    req != NULL && k != 3 ? jsonrpc_id_copy(jsonrpc_id(req)) :
+		    json_object_new_int64(fuzz_byte(&f->in)));
+		add(p, "_meta", meta);
+		if (strcmp(method, "notifications/resources/updated") == 0)
+			add(p, "uri", json_object_new_string(PICK(f, uris)));
+	}
+	if (req != NULL && get_int(jsonrpc_params(req), "_o") != 0)
+		add(p, "_o", json_object_new_int64(get_int(jsonrpc_params(req),
+		    "_o")));
+	child_send(f, c, jsonrpc_notification_new(method, p));
+}
+
 static void
 child_notify(struct fz *f, struct fchild *c)
 {
@@ -958,6 +1367,11 @@ child_notify(struct fz *f, struct fchild *c)
 	size_t		 n, nd;
 	unsigned	 k;
 
+	if (c->key == NULL && mux_child_modern(f->m) &&
+	    fuzz_pick(&f->in, 2) == 0) {
+		child_listen_notify(f, c);
+		return;
+	}
 	p = json_object_new_object();
 	switch (fuzz_pick(&f->in, 8)) {
 	case 0:
@@ -1028,7 +1442,7 @@ child_request(struct fz *f, struct fchild *c)
 	static const char *const modes[] = { "form", "url" };
 	const char	*method = PICK(f, methods);
 	json_object	*p, *o, *meta, *id;
-	size_t		 n = json_object_array_length(c->sreq_ids);
+	size_t		 n = json_object_array_length(c->sreq_ids), nr;
 
 	p = json_object_new_object();
 	if (strcmp(method, "elicitation/create") == 0) {
@@ -1037,7 +1451,19 @@ child_request(struct fz *f, struct fchild *c)
 		    PICK(f, tasks)));
 	} else if (strcmp(method, "tasks/get") == 0)
 		add(p, "taskId", json_object_new_string(PICK(f, tasks)));
-	if (fuzz_pick(&f->in, 4) == 0) {
+	nr = json_object_array_length(c->reqs);
+	if (nr > 0 && fuzz_pick(&f->in, 2) == 0) {
+		/* Whose question it is, as a child that knows the bridge says
+		 * (a stateless session's request gets it in input_required). */
+		meta = json_object_new_object();
+		add(meta, "mcpbridge/relatedRequestId", jsonrpc_id_copy(
+		    jsonrpc_id(json_object_array_get_idx(c->reqs,
+		    fuzz_pick(&f->in, (unsigned)nr)))));
+		if (fuzz_pick(&f->in, 2) == 0)
+			add(meta, "mcpbridge/inputKey",
+			    json_object_new_string(PICK(f, tasks)));
+		add(p, "_meta", meta);
+	} else if (fuzz_pick(&f->in, 4) == 0) {
 		meta = json_object_new_object();
 		o = json_object_new_object();
 		add(o, "taskId", json_object_new_string(PICK(f, tasks)));
@@ -1089,6 +1515,11 @@ step(struct fz *f)
 		s->sreqs = json_object_new_array();
 		s->ms = mux_session_new(f->m, (enum mux_transport)
 		    fuzz_pick(&f->in, 3), s);
+		if (mux_session_transport(s->ms) == MUX_TRANSPORT_STATELESS) {
+			s->stateless = 1;
+			s->principal = fuzz_pick(&f->in, 3);
+			mux_session_set_principal(s->ms, s->principal);
+		}
 		pump(f);
 		break;
 	case 1:
@@ -1102,7 +1533,11 @@ step(struct fz *f)
 	case 2:
 	case 3:
 	case 4:
-		if ((s = pick_sess(f)) != NULL)
+		if ((s = pick_sess(f)) == NULL)
+			break;
+		if (s->stateless && fuzz_pick(&f->in, 4) != 0)
+			sess_send(f, s, make_modern_request(f, s));
+		else
 			sess_send(f, s, make_request(f, s));
 		break;
 	case 5:
@@ -1120,6 +1555,12 @@ step(struct fz *f)
 	case 8:
 		if ((s = pick_sess(f)) == NULL)
 			break;
+		if (s->stateless && fuzz_pick(&f->in, 2) == 0) {
+			/* The transport ends its listen gracefully. */
+			mux_session_finish(f->m, s->ms);
+			pump(f);
+			break;
+		}
 		mux_session_close(f->m, s->ms);
 		sess_clear(s);
 		pump(f);
@@ -1199,6 +1640,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.request_timeout_ms = (conf & 4) ? 1000 : 0;
 	cfg.max_children = (conf & 8) ? 2 : 0;
 	cfg.init_timeout_ms = (conf & 16) ? 500 : 0;
+	/* The shared child's era: legacy, or probed (the fake child answers
+	 * server/discover as it likes, or not before probe_timeout_ms), or
+	 * modern whatever the probe says; requestState behind a name. */
+	cfg.child_era = (conf >> 5) & 3;
+	if (cfg.child_era > MUX_CHILD_ERA_MODERN)
+		cfg.child_era = MUX_CHILD_ERA_AUTO;
+	cfg.probe_timeout_ms = 300;
+	cfg.input_timeout_ms = 2000;
+	if (conf & 128)
+		cfg.instance_id = f.instance_id = "fz";
 	f.now = 1000;
 	f.m = mux_new(&cfg);
 	mux_tick(f.m, f.now);
@@ -1240,6 +1691,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < f.nserial; i++)
 		free(f.token[i]);
 	free(f.owner);
+	free(f.prin);
 	free(f.token);
+	for (i = 0; i < NSTATE; i++) {
+		free(f.st[i].state);
+		free(f.st[i].method);
+		free(f.st[i].name);
+		json_object_put(f.st[i].keys);
+	}
 	return 0;
 }
