@@ -32,33 +32,6 @@ sed -n '/=== SUMMARY ===/,$p' "$tmp/legacy.out"
 check "the 2026-07-28 run exits 0" test $modern_status -eq 0
 check "the 2025-11-25 run exits 0" test $legacy_status -eq 0
 check "2025-11-25: no scenario fails" sh -c "! grep -q '^✗' '$tmp/legacy.out'"
-# Required for 2026-07-28 (requirements/2026-07-28.yaml, server).
-for s in server-stateless completion-complete tools-list \
-    tools-call-simple-text tools-call-image tools-call-audio \
-    tools-call-embedded-resource tools-call-mixed-content tools-call-error \
-    tools-call-with-progress server-sse-multiple-streams resources-list \
-    resources-read-text resources-read-binary resources-templates-read \
-    sep-2164-resource-not-found prompts-list prompts-get-simple \
-    prompts-get-with-args prompts-get-embedded-resource \
-    prompts-get-with-image dns-rebinding-protection caching \
-    input-required-result-basic-elicitation \
-    input-required-result-basic-sampling \
-    input-required-result-basic-list-roots \
-    input-required-result-request-state \
-    input-required-result-multiple-input-requests \
-    input-required-result-multi-round \
-    input-required-result-missing-input-response \
-    input-required-result-non-tool-request \
-    input-required-result-result-type \
-    input-required-result-unsupported-methods \
-    input-required-result-tampered-state \
-    input-required-result-capability-check \
-    input-required-result-ignore-extra-params \
-    input-required-result-validate-input \
-    json-schema-2020-12 http-header-validation; do
-	check "2026-07-28: $s passes" grep -q "^✓ $s:" "$tmp/modern.out"
-done
-# Warnings are SHOULDs the bridge means to meet too.
-check "2026-07-28: no warnings" sh -c "! grep -q 'WARNING' '$tmp/modern.out'"
+check_modern_required "$tmp/modern.out"
 [ $fails -eq 0 ] || tail -n 200 "$tmp/modern.out" "$tmp/legacy.out"
 finish

@@ -87,3 +87,39 @@ finish() {
 	echo "$fails failed"
 	[ $fails -eq 0 ]
 }
+
+# The server scenarios that the 2026-07-28 revision requires
+# (requirements/2026-07-28.yaml of the conformance suite; the tasks
+# extension is not among them).
+modern_required="server-stateless completion-complete tools-list
+    tools-call-simple-text tools-call-image tools-call-audio
+    tools-call-embedded-resource tools-call-mixed-content tools-call-error
+    tools-call-with-progress server-sse-multiple-streams resources-list
+    resources-read-text resources-read-binary resources-templates-read
+    sep-2164-resource-not-found prompts-list prompts-get-simple
+    prompts-get-with-args prompts-get-embedded-resource
+    prompts-get-with-image dns-rebinding-protection caching
+    input-required-result-basic-elicitation
+    input-required-result-basic-sampling
+    input-required-result-basic-list-roots
+    input-required-result-request-state
+    input-required-result-multiple-input-requests
+    input-required-result-multi-round
+    input-required-result-missing-input-response
+    input-required-result-non-tool-request
+    input-required-result-result-type
+    input-required-result-unsupported-methods
+    input-required-result-tampered-state
+    input-required-result-capability-check
+    input-required-result-ignore-extra-params
+    input-required-result-validate-input
+    json-schema-2020-12 http-header-validation"
+
+# check_modern_required OUTPUT: each of them passed in the suite's OUTPUT,
+# with no warning (the SHOULDs the bridge means to meet too).
+check_modern_required() {
+	for s in $modern_required; do
+		check "2026-07-28: $s passes" grep -q "^✓ $s:" "$1"
+	done
+	check "2026-07-28: no warnings" sh -c "! grep -q 'WARNING' '$1'"
+}
