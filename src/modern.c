@@ -12,12 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
 #include <json-c/json.h>
 
+#include "entropy.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "modern.h"
@@ -884,34 +882,7 @@ modern_listen_flag(const char *method)
 void
 modern_key_new(unsigned char key[MODERN_KEY_LEN])
 {
-	size_t	got = 0;
-	ssize_t	n;
-	int	fd;
-
-#ifdef HAVE_GETRANDOM
-	while (got < MODERN_KEY_LEN) {
-		n = getrandom(key + got, MODERN_KEY_LEN - got, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
-#endif
-	if (got == MODERN_KEY_LEN)
-		return;
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("/dev/urandom");
-	while (got < MODERN_KEY_LEN) {
-		n = read(fd, key + got, MODERN_KEY_LEN - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fatal("/dev/urandom");
-		got += (size_t)n;
-	}
-	close(fd);
+	entropy_get(key, MODERN_KEY_LEN);
 }
 
 static void

@@ -9,48 +9,12 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
+#include "entropy.h"
 #include "log.h"
 #include "pkce.h"
 #include "sha256.h"
 #include "xmalloc.h"
-
-void
-pkce_random(void *buf, size_t len)
-{
-	unsigned char	*p = buf;
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd;
-
-#ifdef HAVE_GETRANDOM
-	while (got < len) {
-		n = getrandom(p + got, len - got, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
-#endif
-	if (got == len)
-		return;
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("/dev/urandom");
-	while (got < len) {
-		n = read(fd, p + got, len - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fatal("/dev/urandom");
-		got += (size_t)n;
-	}
-	close(fd);
-}
 
 char *
 pkce_base64(const void *buf, size_t len, int url)
@@ -95,7 +59,7 @@ pkce_random_string(size_t nbytes)
 
 	if (nbytes > sizeof raw)
 		fatalx("pkce_random_string: %zu bytes", nbytes);
-	pkce_random(raw, nbytes);
+	entropy_get(raw, nbytes);
 	s = pkce_base64(raw, nbytes, 1);
 	memset(raw, 0, sizeof raw);
 	return s;

@@ -8,9 +8,6 @@
 
 #include <stddef.h>
 
-/* Random bytes bytes from the kernel (getrandom, else /dev/urandom); fatal
- * if there are none to be had. */
-void	 pkce_random(void *, size_t);
 /* base64 of len bytes: the standard alphabet with padding, or (url) the
  * URL-safe alphabet without padding.  The caller frees the string. */
 char	*pkce_base64(const void *, size_t len, int url);

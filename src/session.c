@@ -30,9 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -40,6 +37,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "entropy.h"
 #include "log.h"
 #include "session.h"
 #include "sse.h"
@@ -73,34 +71,9 @@ session_id_new(char buf[SESSION_ID_LEN + 1])
 {
 	static const char	 hex[] = "0123456789abcdef";
 	unsigned char		 raw[SESSION_ID_BYTES];
-	size_t			 got = 0, i;
-	ssize_t			 n;
-	int			 fd;
+	size_t			 i;
 
-#ifdef HAVE_GETRANDOM
-	while (got < sizeof raw) {
-		n = getrandom(raw + got, sizeof raw - got, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
-	}
-#endif
-	if (got < sizeof raw) {
-		if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
-			fatal("/dev/urandom");
-		while (got < sizeof raw) {
-			n = read(fd, raw + got, sizeof raw - got);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				fatal("/dev/urandom");
-			got += (size_t)n;
-		}
-		close(fd);
-	}
+	entropy_get(raw, sizeof raw);
 	for (i = 0; i < sizeof raw; i++) {
 		buf[2 * i] = hex[raw[i] >> 4];
 		buf[2 * i + 1] = hex[raw[i] & 0xf];
