@@ -2115,6 +2115,29 @@ mux_tasks_filter(struct mux_child *c, struct mux_session *s,
 }
 
 /* The child answered a client's request. */
+/*
+ * A 2026-07-28 child's requestState (a string) behind the instance's name.
+ * The state is the child's opaque bytes, NULs included: it must come back
+ * byte for byte, so lengths are carried, never strlen.
+ */
+static json_object *
+mux_state_named(const struct mux *m, json_object *state)
+{
+	const char	*id = m->cfg.instance_id;
+	size_t		 idlen = strlen(id), len;
+	json_object	*out;
+	char		*buf;
+
+	len = (size_t)json_object_get_string_len(state);
+	buf = xmalloc(idlen + 1 + len);
+	memcpy(buf, id, idlen);
+	buf[idlen] = '.';
+	memcpy(buf + idlen + 1, json_object_get_string(state), len);
+	out = json_object_new_string_len(buf, (int)(idlen + 1 + len));
+	free(buf);
+	return out;
+}
+
 static void
 mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
     json_object *error)
@@ -2124,9 +2147,8 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	struct mux_task		*t;
 	struct mux_sub		*sub;
 	struct mux_subref	*ref;
-	json_object		*answer, *id;
-	const char		*version, *state;
-	char			*text;
+	json_object		*answer, *id, *state;
+	const char		*version;
 
 	if (req->mr != NULL) {
 		mux_modern_answer(m, req, result, error);
@@ -2146,12 +2168,9 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	 * name, for the load balancer to route the retry (the mux owns the
 	 * child's message, so it is changed in place). */
 	if (c->modern && m->cfg.instance_id != NULL &&
-	    (state = mux_get_str(result, "requestState")) != NULL) {
-		xasprintf(&text, "%s.%s", m->cfg.instance_id, state);
+	    (state = mux_get(result, "requestState", json_type_string)) != NULL)
 		json_object_object_add(result, "requestState",
-		    json_object_new_string(text));
-		free(text);
-	}
+		    mux_state_named(m, state));
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
 	if (error != NULL) {
@@ -3437,8 +3456,8 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream)
 {
 	struct mux_child	*c = s->child;
-	json_object		*params = NULL;
-	const char		*method = jsonrpc_method(msg), *state, *sealed;
+	json_object		*params = NULL, *state;
+	const char		*method = jsonrpc_method(msg), *text, *sealed;
 
 	if (strcmp(method, "server/discover") == 0) {
 		mux_reply(m, s, stream, NULL, jsonrpc_result_new(
@@ -3448,13 +3467,15 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	/* With --instance-id the child's requestState went out behind the
 	 * instance's name (see mux_client_answer); it goes back without. */
-	if (m->cfg.instance_id != NULL &&
-	    (state = mux_get_str(jsonrpc_params(msg), "requestState")) != NULL) {
-		if ((sealed = mux_state_mine(m, s, msg, stream, state)) == NULL)
+	if (m->cfg.instance_id != NULL && (state = mux_get(jsonrpc_params(msg),
+	    "requestState", json_type_string)) != NULL) {
+		text = json_object_get_string(state);
+		if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
 			return;
 		params = mux_copy_object(jsonrpc_params(msg));
 		json_object_object_add(params, "requestState",
-		    json_object_new_string(sealed));
+		    json_object_new_string_len(sealed,
+		    json_object_get_string_len(state) - (int)(sealed - text)));
 	}
 	mux_forward(m, s, msg, stream, NULL,
 	    strcmp(method, "subscriptions/listen") == 0 ? MUX_REQ_F_LISTEN : 0,

@@ -441,6 +441,31 @@ START_TEST(test_passthrough_instance)
 	ck_assert_str_eq(PS(o, "params.name"), "t");
 	h_clear(&h);
 	mux_session_close(h.m, s);
+
+	/* The child's state is opaque: a NUL in it survives both ways. */
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':4,"
+	    "'method':'tools/call','params':{'name':'t'," MMETA("{}") "}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':"
+	    "{'q':{'method':'elicitation/create','params':{'message':'?'}}},"
+	    "'requestState':'a\\u0000b'}");
+	r = h_response(&h, s, 1, "4");
+	ck_assert_int_eq(json_object_get_string_len(P(r,
+	    "result.requestState")), 8);
+	ck_assert_mem_eq(PS(r, "result.requestState"), "mcp1.a\0b", 8);
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, s, 2, "{'jsonrpc':'2.0','id':5,"
+	    "'method':'tools/call','params':{'name':'t','requestState':"
+	    "'mcp1.a\\u0000b'," MMETA("{}") "}}"), MUX_RECV_REPLY);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "tools/call")->msg;
+	ck_assert_int_eq(json_object_get_string_len(P(o,
+	    "params.requestState")), 3);
+	ck_assert_mem_eq(PS(o, "params.requestState"), "a\0b", 3);
+	h_clear(&h);
+	mux_session_close(h.m, s);
 	h_fini(&h);
 }
 END_TEST
