@@ -2411,7 +2411,10 @@ passthru_refuse(struct cmsg *cm)
 		    "version: the server speaks MCP " MCP_VERSION_LATEST_LEGACY
 		    " and earlier (initialize first)", data));
 	}
-	c->local = LOCAL_UNKNOWN;
+	/* Only a guess from this request is undone: an initialize that came
+	 * meanwhile has made the local client a legacy one for good. */
+	if (c->local == LOCAL_MODERN)
+		c->local = LOCAL_UNKNOWN;
 	cmsg_free(cm);
 }
 
