@@ -3478,10 +3478,14 @@ cmsg_post(struct cmsg *cm)
 	cm->state = CMSG_POSTING;
 	cm->had_session = c->transport == CLI_TRANSPORT_SSE ||
 	    c->session_id != NULL;
-	/* The probe waits no longer than a connection may take. */
+	/* The probe waits no longer than a connection may take.  A request
+	 * with a deadline of its own (cm->timeout, which progress starts
+	 * again and which closes the conn) gets no transfer limit: one
+	 * would cut a long call that reports progress. */
 	conn_start(conn, "POST", url, cm->text, cm->len,
 	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
-	    passthru_lasting(cm) ? 0 : c->request_timeout_ms);
+	    passthru_lasting(cm) || cm->timeout != NULL ? 0 :
+	    c->request_timeout_ms);
 }
 
 static void

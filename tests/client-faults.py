@@ -227,6 +227,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_json(200, text(msg, "late"))
                 except OSError:
                     pass
+            elif name == "ticking":
+                # Progress every `every` seconds for `seconds` (when the
+                # call asked for it), then the answer, on one stream.
+                token = msg["params"].get("_meta", {}).get("progressToken")
+                self.start_sse()
+                end = time.time() + args.get("seconds", 2)
+                n = 0
+                try:
+                    while time.time() < end:
+                        n += 1
+                        if token is not None:
+                            note = {"jsonrpc": "2.0",
+                                    "method": "notifications/progress",
+                                    "params": {"progressToken": token,
+                                               "progress": n}}
+                            self.wfile.write(sse(st.new_id("e"),
+                                                 json.dumps(note)))
+                            self.wfile.flush()
+                        time.sleep(args.get("every", 0.2))
+                    self.wfile.write(sse(st.new_id("e"), json.dumps(
+                        text(msg, "ticked %d" % n))))
+                except OSError:
+                    pass
             elif name == "cut":
                 # Priming event, a progress notification, then the
                 # connection drops; the answer waits for a GET with
@@ -694,6 +717,31 @@ def scenario_timeout():
     srv.stop()
 
 
+def scenario_progress_keeps_alive():
+    # Progress starts the wait again (the man page says so): a call that
+    # reports progress outlives --request-timeout, on its one POST.
+    srv = Server()
+    b = Bridge(srv.url(), "--request-timeout", "700ms")
+    b.handshake()
+    msg = call(1, "ticking", seconds=2, every=0.2)
+    msg["params"]["_meta"] = {"progressToken": "p"}
+    b.send(msg)
+    progress = 0
+    while True:
+        r = b.recv()
+        if r.get("method") != "notifications/progress":
+            break
+        assert r["params"]["progressToken"] == "p", r
+        progress += 1
+    assert r["id"] == 1 and "result" in r, r
+    assert progress >= 5, progress
+    calls = [m for m in srv.st.received if m.get("method") == "tools/call"]
+    assert len(calls) == 1, calls
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
 def gaps(times):
     return [round(b - a, 2) for a, b in zip(times, times[1:])]
 
@@ -870,7 +918,8 @@ SCENARIOS = [scenario_basic, scenario_session_expired, scenario_session_400,
              scenario_stream_cut, scenario_timeout, scenario_sampling,
              scenario_get_stream, scenario_legacy, scenario_oneshot,
              scenario_unreachable, scenario_retry_after,
-             scenario_retry_after_date, scenario_unavailable_deadline]
+             scenario_retry_after_date, scenario_unavailable_deadline,
+             scenario_progress_keeps_alive]
 
 
 def main():
