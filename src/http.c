@@ -730,13 +730,21 @@ http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	}
 	if (conn->state != CONN_READING)
 		return;
+	memset(line, 0, sizeof line);
+	evbuffer_ptr_set(buf, &pos, evbuffer_get_length(buf) - info->n_added,
+	    EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(buf, &pos, line, sizeof line - 1) !=
+	    sizeof line - 1 || strncmp(line, "HTTP/1.", 7) != 0)
+		line[0] = '\0';
+	/* "100 Continue" to an Expect: the body comes next, and the read
+	 * deadline still runs for it. */
+	if (line[0] != '\0' && atoi(line + 9) == 100)
+		return;
 	/* libevent answered a request it could not read (bad syntax, headers
 	 * or body over its limits) without showing it to us. */
 	conn->state = CONN_CLOSING;
 	event_del(conn->timer);
-	memset(line, 0, sizeof line);
-	if (evbuffer_copyout(buf, line, sizeof line - 1) == sizeof line - 1 &&
-	    strncmp(line, "HTTP/1.", 7) == 0)
+	if (line[0] != '\0')
 		http_conn_log(conn, atoi(line + 9), "refused by the HTTP parser");
 }
 

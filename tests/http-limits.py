@@ -101,6 +101,32 @@ def test_read_timeout(b):
     s.close()
     check(got.startswith(b"HTTP/1.1 408 "), "dribbled headers: %r" % got[:60])
     check(time.monotonic() - t < 4, "dribbled headers lasted too long")
+    # "100 Continue" to an Expect does not end the deadline: a body
+    # dribbled after it is cut as any other.
+    s = socket.create_connection((b.host, b.port), timeout=10)
+    t = time.monotonic()
+    s.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+              b"Content-Type: application/json\r\nContent-Length: 100\r\n"
+              b"Expect: 100-continue\r\n\r\n")
+    got = s.recv(4096)
+    check(got.startswith(b"HTTP/1.1 100 "), "no 100 Continue: %r" % got[:60])
+    got = b""
+    for c in b" " * 100:
+        try:
+            s.sendall(bytes([c]))
+        except OSError:
+            break
+        time.sleep(0.05)
+        r, _, _ = select.select([s], [], [], 0)
+        if r:
+            got = s.recv(4096)
+            break
+    s.close()
+    check(got.startswith(b"HTTP/1.1 408 "), "dribbled body after 100: %r"
+          % got[:60])
+    check(time.monotonic() - t < 4, "dribbled body lasted too long")
+    check("refused by the HTTP parser" not in b.stderr(),
+          "100 Continue taken for a refusal")
     # A connection that says nothing is closed without an answer.
     got = raw(b, b"")
     check(got == b"", "idle connection answered %r" % got[:60])
@@ -108,9 +134,9 @@ def test_read_timeout(b):
     got = raw(b, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     check(got.startswith(b"HTTP/1.1 200 ") and b" 408 " not in got,
           "keep-alive then idle: %r" % got)
-    check(metric(b, "mcpbridge_read_timeouts_total") == 3,
+    check(metric(b, "mcpbridge_read_timeouts_total") == 4,
           "read timeouts not counted")
-    check(b.stderr().count("(read timeout)") == 3, "408 not logged")
+    check(b.stderr().count("(read timeout)") == 4, "408 not logged")
 
 
 def test_sessions(b):
