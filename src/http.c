@@ -1334,8 +1334,16 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_NOTIFICATION:
-		/* None is defined over HTTP: closing a stream cancels. */
+		/* None is defined over HTTP (closing a stream cancels), but
+		 * a version nobody here speaks is refused as for a request. */
 		json_object_put(msg);
+		if (h->hdr.version != NULL &&
+		    strcmp(h->hdr.version, MCP_VERSION_2026_07_28) != 0) {
+			http_reply_error(req, 400, "Bad Request",
+			    MCP_ERROR_UNSUPPORTED_VERSION, "Unsupported "
+			    "protocol version");
+			return;
+		}
 		http_reply(req, 202, "Accepted", NULL, NULL);
 		return;
 	case JSONRPC_REQUEST:

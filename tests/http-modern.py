@@ -187,6 +187,14 @@ def test_discover_and_errors(b):
                                          {"requestId": 1}))
     check(r.status == 202, "notification: %d" % r.status)
     r.close()
+    # One under a version nobody speaks is refused, as a request would be.
+    r = Response(b, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "MCP-Protocol-Version": "2025-13-01"}, note(
+            "notifications/cancelled", {"requestId": 1}))
+    check(r.status == 400, "notification, bad version: %d" % r.status)
+    check(r.json()["error"]["code"] == -32022, "bad version: %r" % r.body())
+    r.close()
     for method in ("GET", "DELETE"):
         r = Response(b, method, "/mcp", {"Accept": "text/event-stream",
                                           "MCP-Protocol-Version": V})
