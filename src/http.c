@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -1851,6 +1852,45 @@ http_headers_ok(struct http *h, struct evhttp_request *req)
 }
 
 /*
+ * The headers a preflight allows: ours, and the Mcp-Param-* ones it asks
+ * for (a 2026-07-28 page sends one per x-mcp-header argument; their names
+ * depend on the tools, so they are allowed by their prefix).  The caller
+ * frees the result.
+ */
+static char *
+http_cors_allow_headers(const char *requested)
+{
+	static const char	 prefix[] = "mcp-param-";
+	const char		*p = requested, *end;
+	size_t			 n, i, size, used;
+	char			*out;
+
+	size = sizeof HTTP_CORS_ALLOW_HEADERS + 2 * (p != NULL ? strlen(p) : 0);
+	out = xmalloc(size);
+	used = sizeof HTTP_CORS_ALLOW_HEADERS - 1;
+	memcpy(out, HTTP_CORS_ALLOW_HEADERS, used + 1);
+	while (p != NULL && *p != '\0') {
+		p += strspn(p, " \t,");
+		end = p + strcspn(p, ",");
+		n = (size_t)(end - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		for (i = 0; i < n && (isalnum((unsigned char)p[i]) ||
+		    p[i] == '-' || p[i] == '_'); i++)
+			continue;
+		if (i == n && n > sizeof prefix - 1 &&
+		    strncasecmp(p, prefix, sizeof prefix - 1) == 0) {
+			memcpy(out + used, ", ", 2);
+			memcpy(out + used + 2, p, n);
+			used += n + 2;
+			out[used] = '\0';
+		}
+		p = end;
+	}
+	return out;
+}
+
+/*
  * CORS: a request from an allowed page gets the headers that let the page
  * read the answer; a preflight is answered here (1).  Nothing without
  * --cors.
@@ -1861,6 +1901,7 @@ http_cors(struct http *h, struct evhttp_request *req)
 	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	const char		*origin;
+	char			*allow;
 
 	if (h->cfg->ncors == 0)
 		return 0;
@@ -1876,8 +1917,10 @@ http_cors(struct http *h, struct evhttp_request *req)
 		return 0;
 	evhttp_add_header(out, "Access-Control-Allow-Methods",
 	    "GET, POST, DELETE, OPTIONS");
-	evhttp_add_header(out, "Access-Control-Allow-Headers",
-	    HTTP_CORS_ALLOW_HEADERS);
+	allow = http_cors_allow_headers(evhttp_find_header(in,
+	    "Access-Control-Request-Headers"));
+	evhttp_add_header(out, "Access-Control-Allow-Headers", allow);
+	free(allow);
 	evhttp_add_header(out, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
 	http_note(h, "preflight");
 	evhttp_send_reply(req, 204, "No Content", NULL);

@@ -211,6 +211,17 @@ def test_cors(b):
         check(h in allowed, "preflight does not allow %s: %r" % (h, allowed))
     check("POST" in hdrs.get("access-control-allow-methods", ""),
           "preflight methods %r" % hdrs)
+    # 2026-07-28: the Mcp-Param-* headers a tool's arguments ask for are
+    # allowed by name (a preflight lists no wildcard for them), others not.
+    status, hdrs, _ = exchange(b, "OPTIONS", "/mcp", {
+        "Origin": page, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers":
+        "mcp-method,mcp-name, Mcp-Param-Region ,mcp-param-,x-other"})
+    allowed = [h.strip().lower() for h in
+               hdrs.get("access-control-allow-headers", "").split(",")]
+    check(status == 204 and "mcp-param-region" in allowed and
+          "mcp-param-" not in allowed and "x-other" not in allowed,
+          "preflight for Mcp-Param-*: %d %r" % (status, allowed))
     r = post(b, rpc(1, "initialize", {
         "protocolVersion": "2025-06-18", "capabilities": {},
         "clientInfo": {"name": "cors", "version": "1"}}),
