@@ -2634,7 +2634,9 @@ conn_event(void *arg, const struct sse_event *ev)
 		return;
 	conn->events++;
 	conn->failures = 0;
-	if (conn_seen(conn, ev->id)) {
+	/* Only an event's own id tells a replay: one carried over from an
+	 * earlier event (after a priming event, say) says nothing. */
+	if (ev->own_id && conn_seen(conn, ev->id)) {
 		log_debug("dropping a replayed event");
 		return;
 	}

@@ -44,6 +44,7 @@ struct sse_parser {
 	char		 type[SSE_PARSER_MAX_TYPE + 1];
 	char		 id[SSE_PARSER_MAX_ID + 1];	/* last event id */
 	int		 has_id;
+	int		 event_id;	/* this event set the id */
 	int64_t		 retry;
 
 	uint64_t	 events;
@@ -95,6 +96,7 @@ sse_parser_clear_event(struct sse_parser *p)
 {
 	p->data.len = 0;
 	p->has_data = 0;
+	p->event_id = 0;
 	p->poisoned = 0;
 	p->type[0] = '\0';
 }
@@ -143,6 +145,7 @@ sse_parser_dispatch(struct sse_parser *p)
 	ev.data = p->data.p;
 	ev.len = p->data.len;
 	ev.id = p->id;
+	ev.own_id = p->event_id;
 	p->events++;
 	p->cb(p->arg, &ev);
 	sse_parser_clear_event(p);
@@ -228,6 +231,7 @@ sse_parser_line(struct sse_parser *p, const char *s, size_t len)
 		memcpy(p->id, value, vlen);
 		p->id[vlen] = '\0';
 		p->has_id = 1;
+		p->event_id = 1;
 	} else if (nlen == 5 && memcmp(s, "retry", 5) == 0) {
 		int64_t	v;
 

@@ -25,6 +25,8 @@ struct sse_event {
 	const char	*data;		/* NUL-terminated; may contain NULs */
 	size_t		 len;		/* of data */
 	const char	*id;		/* the last event id, "" if none */
+	int		 own_id;	/* the id came with this event, not
+					   carried over from an earlier one */
 };
 
 /* The event and its strings are valid only during the call. */

@@ -18,6 +18,7 @@ struct seen {
 	char	*data[MAX_SEEN];
 	size_t	 len[MAX_SEEN];
 	char	*id[MAX_SEEN];
+	int	 own_id[MAX_SEEN];
 };
 
 static void
@@ -32,6 +33,7 @@ record(void *arg, const struct sse_event *ev)
 	memcpy(s->data[s->n], ev->data, ev->len + 1);
 	s->len[s->n] = ev->len;
 	s->id[s->n] = strdup(ev->id);
+	s->own_id[s->n] = ev->own_id;
 	s->n++;
 }
 
@@ -161,6 +163,10 @@ START_TEST(test_fields)
 	ck_assert_str_eq(s.id[0], "5");
 	ck_assert_str_eq(s.id[1], "5");
 	ck_assert_str_eq(s.id[2], "");
+	/* ...but only the events that set it have their own. */
+	ck_assert_int_eq(s.own_id[0], 1);
+	ck_assert_int_eq(s.own_id[1], 0);
+	ck_assert_int_eq(s.own_id[2], 1);
 	sse_parser_free(p);
 	seen_free(&s);
 }

@@ -227,6 +227,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_json(200, text(msg, "late"))
                 except OSError:
                     pass
+            elif name == "primed":
+                # A priming event with an id, then events without one:
+                # they carry the id over (the SSE rules), but are new.
+                note = {"jsonrpc": "2.0", "method": "notifications/message",
+                        "params": {"level": "info", "data": "unnumbered"}}
+                self.start_sse()
+                self.wfile.write(sse(st.new_id("prime"), ""))
+                self.wfile.write(sse(None, json.dumps(note)))
+                self.wfile.write(sse(None, json.dumps(text(msg, "primed"))))
             elif name == "ticking":
                 # Progress every `every` seconds for `seconds` (when the
                 # call asked for it), then the answer, on one stream.
@@ -742,6 +751,24 @@ def scenario_progress_keeps_alive():
     srv.stop()
 
 
+def scenario_priming_then_unnumbered():
+    # Events after a priming event that have no id of their own are not
+    # replays of it: the notification and the answer both arrive, once.
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "primed"))
+    r = b.recv()
+    assert r.get("method") == "notifications/message", r
+    r = b.recv()
+    assert r["id"] == 1 and r["result"]["content"][0]["text"] == "primed", r
+    calls = [m for m in srv.st.received if m.get("method") == "tools/call"]
+    assert len(calls) == 1, calls
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
 def gaps(times):
     return [round(b - a, 2) for a, b in zip(times, times[1:])]
 
@@ -919,7 +946,8 @@ SCENARIOS = [scenario_basic, scenario_session_expired, scenario_session_400,
              scenario_get_stream, scenario_legacy, scenario_oneshot,
              scenario_unreachable, scenario_retry_after,
              scenario_retry_after_date, scenario_unavailable_deadline,
-             scenario_progress_keeps_alive]
+             scenario_progress_keeps_alive,
+             scenario_priming_then_unnumbered]
 
 
 def main():
