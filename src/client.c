@@ -2633,7 +2633,10 @@ conn_event(void *arg, const struct sse_event *ev)
 	if (conn->dead)
 		return;
 	conn->events++;
-	conn->failures = 0;
+	/* An event shows the stream works; a listen's only once the server
+	 * acknowledges it (an error event would else loop at full speed). */
+	if (conn->kind != CONN_LISTEN)
+		conn->failures = 0;
 	/* Only an event's own id tells a replay: one carried over from an
 	 * earlier event (after a priming event, say) says nothing. */
 	if (ev->own_id && conn_seen(conn, ev->id)) {

@@ -61,6 +61,7 @@ class State:
         self.listens = []       # the filter of each
         self.break_listen = 0   # listen streams to cut after the ack
         self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
+        self.refuse_listen = False  # answer listens with an error event
         self.listen_times = []
         self.listen_ok = False  # serve subscriptions/listen, held open
         self.closed = []        # (what, wire id) of streams the bridge left
@@ -321,6 +322,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         def event(obj):
             self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
             self.wfile.flush()
+        if self.st.refuse_listen:
+            return event({"jsonrpc": "2.0", "id": rid, "error": {
+                "code": -32603, "message": "listening is broken"}})
         if "bad://x" in flt.get("resourceSubscriptions", []):
             return event({"jsonrpc": "2.0", "id": rid, "error": {
                 "code": -32602, "message": "no such resource bad://x"}})
@@ -655,6 +659,18 @@ def scenario_listen():
     assert srv.st.listens[-1] == {"resourceSubscriptions": ["file:///a"]}, \
         srv.st.listens
     assert b.nothing_more(0.5), "nothing else"
+    # A listen the server keeps refusing on the stream, with no subscribe
+    # waiting for it, is tried again with a growing pause, not in a loop.
+    with srv.st.lock:
+        srv.st.refuse_listen = True
+        n0 = len(srv.st.listen_times)
+    b.send({"jsonrpc": "2.0", "id": 3, "method": "resources/subscribe",
+            "params": {"uri": "file:///b"}})
+    r = b.recv(timeout=5)
+    assert r["id"] == 3 and "listening is broken" in r["error"]["message"], r
+    time.sleep(3)
+    tries = len(srv.st.listen_times) - n0
+    assert 2 <= tries <= 8, "listens refused in 3s: %d" % tries
     status, rest = b.finish()
     assert rest == [], rest
     srv.stop()
