@@ -3395,7 +3395,10 @@ client_from_stdin(void *arg, json_object *msg)
 			client_subscriptions(c, msg, 1);
 		else if (strcmp(method, "resources/unsubscribe") == 0)
 			client_subscriptions(c, msg, 0);
-		else if (strcmp(method, "logging/setLevel") == 0) {
+		else if (strcmp(method, "logging/setLevel") == 0 &&
+		    client_modern_log_level(msg) != NULL) {
+			/* An unknown level is refused (by the server or, in
+			 * 2026-07-28, here) and leaves the last one in force. */
 			json_object_put(c->log_level);
 			c->log_level = json_object_get(msg);
 		}

@@ -446,8 +446,19 @@ def scenario_modern():
     b.send(call(6, "weird"))
     r = b.recv()
     assert r["id"] == 6 and "task" in r["error"]["message"], r
+    # The level goes with every request; an unknown one is refused and
+    # leaves the last good one in force.
+    b.send({"jsonrpc": "2.0", "id": 70, "method": "logging/setLevel",
+            "params": {"level": "debug"}})
+    assert b.recv() == {"jsonrpc": "2.0", "id": 70, "result": {}}
+    b.send({"jsonrpc": "2.0", "id": 71, "method": "logging/setLevel",
+            "params": {"level": "bogus"}})
+    r = b.recv()
+    assert r["id"] == 71 and r["error"]["code"] == -32602, r
     b.send({"jsonrpc": "2.0", "id": 7, "method": "resources/list"})
     r = b.recv()
+    sent = srv.st.bodies("resources/list")[-1]["params"]["_meta"]
+    assert sent.get("io.modelcontextprotocol/logLevel") == "debug", sent
     assert r["id"] == 7 and "input_required" in r["error"]["message"], r
     # The server's own errors keep their code, under the local id.
     b.send({"jsonrpc": "2.0", "id": 8, "method": "prompts/list"})
