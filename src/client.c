@@ -2011,10 +2011,12 @@ modern_answered(struct cmsg *cm, json_object *msg)
 		relist_begin(c, cm, NULL);
 		return;
 	}
-	/* The answer (or error) under the local client's id. */
-	if (cm->http_status >= 400)
-		client_fail_status(c, cm->http_status == 401 ||
-		    cm->http_status == 403 ? EXIT_NOPERM : EXIT_PROTOCOL);
+	/* The answer (or error) under the local client's id.  In 2026-07-28
+	 * the HTTP status mirrors the error code (404 for -32601, say): the
+	 * server's own error, which leaves the exit status alone, unless it
+	 * refused the credentials. */
+	if (cm->http_status == 401 || cm->http_status == 403)
+		client_fail_status(c, EXIT_NOPERM);
 	json_object_object_add(msg, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
 	if (cm->internal)
 		json_object_put(msg);
@@ -2522,11 +2524,15 @@ passthru_answered(struct cmsg *cm, json_object *msg)
 		    client_id_text(cm->msg));
 		json_object_put(msg);
 		cm->relisted = 1;
+		cm->http_status = 0;
 		cmsg_detach(cm);
 		cm->state = CMSG_INPUT;
 		relist_begin(c, cm, NULL);
 		return;
 	}
+	/* As for a translated request (see modern_answered). */
+	if (cm->http_status == 401 || cm->http_status == 403)
+		client_fail_status(c, EXIT_NOPERM);
 	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
 	    jsonrpc_id(cm->msg));
 	json_object_put(msg);

@@ -434,6 +434,11 @@ def scenario_modern():
             if c["params"]["name"] == "cut"]
     assert len(cuts) == 2 and cuts[0]["id"] != cuts[1]["id"], cuts
     assert cuts[0]["params"]["_meta"]["progressToken"] == "t"
+    # The server's own error, in the 404 that mirrors -32601, is its
+    # answer, not a failure of the bridge's.
+    b.send({"jsonrpc": "2.0", "id": 50, "method": "prompts/list"})
+    r = b.recv()
+    assert r["id"] == 50 and r["error"]["code"] == -32601, r
     # All mended: a clean exit.
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
