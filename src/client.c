@@ -2281,6 +2281,13 @@ listen_message(struct conn *conn, json_object *msg)
 		break;
 	case JSONRPC_NOTIFICATION:
 		method = jsonrpc_method(msg);
+		if (strcmp(method, "notifications/cancelled") == 0) {
+			/* The server's teardown of our listen, by our id: the
+			 * local client never sent it. */
+			log_info("the server ended the subscriptions/listen "
+			    "stream");
+			break;
+		}
 		if (strcmp(method, "notifications/subscriptions/acknowledged")
 		    == 0) {
 			log_debug("subscriptions/listen acknowledged");
@@ -2485,15 +2492,31 @@ passthru_from_stdin(struct client *c, json_object *msg, enum jsonrpc_kind kind)
 static void
 passthru_stream(struct cmsg *cm, json_object *msg)
 {
+	struct client	*c = cm->c;
 	json_object	*out;
+	int		 ended;
 
-	if (jsonrpc_classify(msg) == JSONRPC_NOTIFICATION) {
-		out = client_modern_retag(msg, jsonrpc_id(cm->wire),
-		    jsonrpc_id(cm->msg));
-		json_object_put(msg);
-		msg = out;
+	if (jsonrpc_classify(msg) != JSONRPC_NOTIFICATION) {
+		client_incoming(c, msg);	/* answers: passthru_answered */
+		return;
 	}
-	client_incoming(cm->c, msg);	/* answers: passthru_answered */
+	ended = client_modern_cancels(msg, jsonrpc_id(cm->wire));
+	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
+	    jsonrpc_id(cm->msg));
+	json_object_put(msg);
+	if (!ended) {
+		client_incoming(c, out);
+		return;
+	}
+	/* The server tore the request (a listen) down: it ends here, under
+	 * the local id, and is not sent again. */
+	log_info("the server cancelled %s (id %s)", jsonrpc_method(cm->msg),
+	    client_id_text(cm->msg));
+	client_write(c, out);
+	if (cm->conn != NULL)
+		conn_close(cm->conn);
+	cmsg_free(cm);
+	client_pump(c);
 }
 
 /* The server's answer (taken) to a passed-through request. */

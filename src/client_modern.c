@@ -686,6 +686,17 @@ client_modern_local_era(json_object *msg)
 	    jsonrpc_version_cmp(v, MCP_VERSION_LATEST_LEGACY) > 0;
 }
 
+int
+client_modern_cancels(json_object *msg, json_object *id)
+{
+	json_object	*v;
+
+	return jsonrpc_classify(msg) == JSONRPC_NOTIFICATION &&
+	    strcmp(jsonrpc_method(msg), "notifications/cancelled") == 0 &&
+	    json_object_object_get_ex(jsonrpc_params(msg), "requestId", &v) &&
+	    jsonrpc_id_equal(v, id);
+}
+
 json_object *
 client_modern_retag(json_object *msg, json_object *wire_id,
     json_object *local_id)
@@ -707,6 +718,10 @@ client_modern_retag(json_object *msg, json_object *wire_id,
 	    json_object_object_get_ex(meta, MODERN_META_SUBSCRIPTION, &v) &&
 	    jsonrpc_id_equal(v, wire_id))
 		json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
+		    jsonrpc_id_copy(local_id));
+	/* The server ending a listen cancels it by its id. */
+	if (client_modern_cancels(copy, wire_id))
+		json_object_object_add(holder, "requestId",
 		    jsonrpc_id_copy(local_id));
 	return copy;
 }

@@ -130,11 +130,14 @@ json_object	*client_modern_input_request(json_object *req, json_object *id,
  * one, 0 for initialize or anything else.
  */
 int		 client_modern_local_era(json_object *msg);
+/* 1 if msg is notifications/cancelled for the request with this id. */
+int		 client_modern_cancels(json_object *msg, json_object *id);
+
 /*
  * A message from the server on a passed-through request's stream, for the
  * local client: a new copy whose _meta subscriptionId (a notification's
- * params, or a result) is the local id where it was the wire id; anything
- * else unchanged.
+ * params, or a result) is the local id where it was the wire id, as is a
+ * notifications/cancelled's requestId; anything else unchanged.
  */
 json_object	*client_modern_retag(json_object *msg, json_object *wire_id,
 		    json_object *local_id);

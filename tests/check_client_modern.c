@@ -524,6 +524,25 @@ START_TEST(test_retag)
 	ck_assert_str_eq(S(r), S(m));
 	json_object_put(r);
 	json_object_put(m);
+	/* The server tearing the listen down cancels it by the local id;
+	 * another request's cancel is left alone. */
+	m = J("{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':'mcpbridge-7','reason':'bye'}}");
+	ck_assert_int_eq(client_modern_cancels(m, wire), 1);
+	ck_assert_int_eq(client_modern_cancels(m, local), 0);
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/cancelled\",\"params\":{\"requestId\":3,"
+	    "\"reason\":\"bye\"}}");
+	json_object_put(r);
+	json_object_put(m);
+	m = J("{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':'mcpbridge-8'}}");
+	ck_assert_int_eq(client_modern_cancels(m, wire), 0);
+	r = client_modern_retag(m, wire, local);
+	ck_assert_str_eq(S(r), S(m));
+	json_object_put(r);
+	json_object_put(m);
 	json_object_put(wire);
 	json_object_put(local);
 }

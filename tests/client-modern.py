@@ -62,6 +62,7 @@ class State:
         self.break_listen = 0   # listen streams to cut after the ack
         self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
         self.refuse_listen = False  # answer listens with an error event
+        self.cancel_listen = False  # listen_ok: cancel it after the ack
         self.listen_times = []
         self.listen_ok = False  # serve subscriptions/listen, held open
         self.closed = []        # (what, wire id) of streams the bridge left
@@ -168,6 +169,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         {"jsonrpc": "2.0", "method":
                          "notifications/tools/list_changed",
                          "params": {"_meta": tag}})
+            if self.st.cancel_listen:
+                # The server's teardown, by the listen's id.
+                self.wfile.write(b"data: " + json.dumps({
+                    "jsonrpc": "2.0", "method": "notifications/cancelled",
+                    "params": {"requestId": rid}}).encode() + b"\n\n")
+                self.wfile.flush()
+                return
             return self.hold_open(("listen", rid))
         if m == "subscriptions/listen" and self.st.listen:
             return self.listen(rid, p.get("notifications", {}))
@@ -795,6 +803,22 @@ def scenario_modern_local():
         srv.st.closed
     assert b.nothing_more(), "no answer to a cancelled request"
     assert "notifications/cancelled" not in srv.st.methods()
+
+    # The server tears a listen down: the local client hears it under its
+    # own id, and the bridge does not listen again by itself.
+    srv.st.cancel_listen = True
+    n = len(srv.st.bodies("subscriptions/listen"))
+    b.send(mreq(5, "subscriptions/listen",
+                notifications={"toolsListChanged": True}))
+    got = [b.recv(), b.recv(), b.recv()]
+    assert [g["method"] for g in got] == [
+        "notifications/subscriptions/acknowledged",
+        "notifications/tools/list_changed", "notifications/cancelled"], got
+    assert got[2]["params"] == {"requestId": 5}, got[2]
+    assert b.nothing_more(1.0), "nothing after the teardown"
+    assert len(srv.st.bodies("subscriptions/listen")) == n + 1, \
+        "not sent again"
+    srv.st.cancel_listen = False
 
     # A listen still open when stdin ends goes with it: a quick exit.
     b.send(mreq(6, "subscriptions/listen",
