@@ -1366,11 +1366,9 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 		json_object_put(err);
 		return;
 	}
-	if (h->draining) {
+	/* It is a session while it runs, and counts as one. */
+	if (!http_session_allowed(h, req)) {
 		json_object_put(msg);
-		http_note(h, "draining");
-		http_reply_later(req, 503, "Service Unavailable",
-		    HTTP_RETRY_AFTER_S, "Server shutting down");
 		return;
 	}
 

@@ -155,6 +155,17 @@ def test_sessions(b):
                                {"Accept": "text/event-stream"})
     check(status == 503 and "retry-after" in hdrs,
           "legacy session over the limit: %d" % status)
+    # A 2026-07-28 request is a session for as long as it runs: it waits
+    # for room as well.
+    r = Response(b, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "server/discover"},
+        rpc(3, "server/discover", {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}}}))
+    check(r.status == 503 and r.headers.get("retry-after", "").isdigit(),
+          "2026-07-28 request over the limit: %d" % r.status)
+    r.close()
     # The sessions there still work, and ending one makes room.
     r = post(b, rpc(2, "ping"), sid1, version)
     check(r.status == 200, "ping: %d" % r.status)
@@ -162,8 +173,8 @@ def test_sessions(b):
     status, _, _ = exchange(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid2})
     check(status == 200, "DELETE: %d" % status)
     initialize(b)
-    check(rejected(b, 503) >= 2, "503 not counted")
-    check(b.stderr().count("(too many sessions)") == 2, "503 not logged")
+    check(rejected(b, 503) >= 3, "503 not counted")
+    check(b.stderr().count("(too many sessions)") == 3, "503 not logged")
 
 
 def test_rate(b):
