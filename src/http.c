@@ -1293,7 +1293,18 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 static const char *
 http_header_cb(void *arg, const char *name)
 {
-	return evhttp_find_header(arg, name);
+	struct evkeyvalq	*in = arg;
+	struct evkeyval		*kv;
+	const char		*found = NULL;
+
+	TAILQ_FOREACH(kv, in, next) {
+		if (strcasecmp(kv->key, name) != 0)
+			continue;
+		if (found != NULL)
+			return modern_header_repeated;
+		found = kv->value;
+	}
+	return found;
 }
 
 /*

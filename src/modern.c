@@ -195,6 +195,8 @@ modern_check_meta(json_object *msg)
 	return NULL;
 }
 
+const char	modern_header_repeated[] = "";
+
 /* A header that must equal want: NULL if it does, else the error. */
 static json_object *
 modern_check_header(const char *name, const char *raw, const char *want,
@@ -205,6 +207,11 @@ modern_check_header(const char *name, const char *raw, const char *want,
 	size_t		 len;
 	int		 ok;
 
+	if (raw == modern_header_repeated) {
+		xasprintf(&text, "Header mismatch: the %s header is repeated",
+		    name);
+		goto fail;
+	}
 	if (raw == NULL) {
 		xasprintf(&text, "Header mismatch: the %s header is required",
 		    name);
@@ -242,10 +249,11 @@ modern_check(json_object *msg, modern_header_cb header, void *arg,
 	*status = 400;
 	method = jsonrpc_method(msg);
 	hv = header(arg, "MCP-Protocol-Version");
-	if (hv == NULL) {
-		err = modern_error_new(MCP_ERROR_HEADER_MISMATCH,
+	if (hv == NULL || hv == modern_header_repeated) {
+		err = modern_error_new(MCP_ERROR_HEADER_MISMATCH, hv == NULL ?
 		    "Header mismatch: the MCP-Protocol-Version header is "
-		    "required", NULL);
+		    "required" : "Header mismatch: the MCP-Protocol-Version "
+		    "header is repeated", NULL);
 		goto out;
 	}
 	meta = modern_get(jsonrpc_params(msg), "_meta", json_type_object);

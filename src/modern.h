@@ -54,8 +54,10 @@ enum modern_era {
  */
 enum modern_era	 modern_era(json_object *msg, const char *version);
 
-/* Looks a request header up by name, case-insensitively; NULL if absent. */
+/* Looks a request header up by name, case-insensitively; NULL if absent,
+ * modern_header_repeated (compared by address) if it came more than once. */
 typedef const char *(*modern_header_cb)(void *arg, const char *name);
+extern const char modern_header_repeated[];
 
 /*
  * A modern request's headers against its body and its _meta, in the order
@@ -64,8 +66,11 @@ typedef const char *(*modern_header_cb)(void *arg, const char *name);
  * (-32602), header equal to _meta (-32020), version supported (-32022 with
  * data.supported and data.requested), Mcp-Method (-32020), Mcp-Name for
  * tools/call, prompts/get and resources/read (-32020, base64 sentinel
- * decoded), logLevel (-32602).  NULL if all is well; else the error
- * response, with the request's id, and *status its HTTP status (400).
+ * decoded), logLevel (-32602).  A checked header that came twice is a
+ * mismatch (-32020): routing on one copy and acting on the other is what
+ * the mirrored headers are there to prevent.  NULL if all is well; else
+ * the error response, with the request's id, and *status its HTTP status
+ * (400).
  */
 json_object	*modern_check(json_object *msg, modern_header_cb, void *arg,
 		    int *status);

@@ -164,6 +164,28 @@ def test_discover_and_errors(b):
     body, _ = call(b, 6, "echo", {"text": "hi"},
                    headers={"Mcp-Name": "  =?base64?ZWNobw==?= "})
     check(text(body) == "hi", "echo via base64 Mcp-Name")
+    # A mirrored header sent twice: a proxy may route on either copy.
+    doubled = json.dumps(rpc(9, "tools/call", {
+        "name": "echo", "arguments": {"text": "x"}, "_meta": meta()}))
+    s = socket.create_connection((b.host, b.port), timeout=10)
+    s.sendall(("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Content-Type: application/json\r\nAccept: %s\r\n"
+               "MCP-Protocol-Version: %s\r\nMcp-Method: tools/call\r\n"
+               "Mcp-Name: safe\r\nMcp-Name: echo\r\nConnection: close\r\n"
+               "Content-Length: %d\r\n\r\n%s" % (
+                   ACCEPT_BOTH, V, len(doubled), doubled)).encode())
+    got = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    s.close()
+    head, _, rest = got.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 400 "), "repeated Mcp-Name: %r" % head)
+    e = json.loads(rest)
+    check(e["id"] == 9 and e["error"]["code"] == -32020 and
+          "repeated" in e["error"]["message"], "repeated Mcp-Name: %r" % e)
     check(body["result"]["resultType"] == "complete", "resultType")
     check(body["result"]["_meta"][SERVERINFO]["name"] ==
           "mcpbridge-example-server", "result serverInfo")
