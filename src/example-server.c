@@ -1135,6 +1135,18 @@ es_tool_echo(struct es_call *c, struct json_object *reply)
 	es_call_text(c, 0, "%s", text);
 }
 
+/* Its argument rides in a header too (2026-07-28 x-mcp-header): what an
+ * HTTP server in front must check against the body. */
+static void
+es_tool_region(struct es_call *c, struct json_object *reply)
+{
+	const char	*region;
+
+	if (es_arg_string(c, "region", 1, &region) == -1)
+		return;
+	es_call_text(c, 0, "region: %s", region);
+}
+
 /* Integral values print without a fraction, as a client would expect. */
 static void
 es_format_number(char *buf, size_t size, double v)
@@ -1938,6 +1950,11 @@ static const struct es_tool es_tools[] = {
 	  "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":"
 	  "\"string\",\"description\":\"Text to return\"},\"text\":{\"type\":"
 	  "\"string\",\"description\":\"Same as message\"}}}", es_tool_echo },
+	{ "region", "Returns region, an argument that 2026-07-28 clients "
+	  "also send in the Mcp-Param-Region header",
+	  "{\"type\":\"object\",\"properties\":{\"region\":{\"type\":"
+	  "\"string\",\"x-mcp-header\":\"Region\"}},"
+	  "\"required\":[\"region\"]}", es_tool_region },
 	{ "add_numbers", "Add two numbers together",
 	  "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"number\","
 	  "\"description\":\"First number\"},\"b\":{\"type\":\"number\","

@@ -1308,6 +1308,29 @@ http_header_cb(void *arg, const char *name)
 }
 
 /*
+ * A tools/call's Mcp-Param-* headers, for a tool whose annotations a
+ * tools/list answer showed (the child never sees the headers, so the
+ * bridge is the server that must check them); a tool not listed yet goes
+ * unchecked.  NULL, or the error response and *status.
+ */
+static json_object *
+http_check_params(struct http *h, struct evhttp_request *req,
+    json_object *msg, int *status)
+{
+	json_object	*name, *spec;
+
+	if (strcmp(jsonrpc_method(msg), "tools/call") != 0 ||
+	    !json_object_object_get_ex(jsonrpc_params(msg), "name", &name) ||
+	    !json_object_is_type(name, json_type_string) ||
+	    (spec = mux_tool_headers(h->mux, json_object_get_string(name))) ==
+	    NULL)
+		return NULL;
+	*status = 400;
+	return modern_check_params(msg, http_header_cb,
+	    evhttp_request_get_input_headers(req), spec);
+}
+
+/*
  * A stateless request's session is done once its answer is out: nothing
  * else will ever come for it.
  */
@@ -1368,7 +1391,8 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 		return;
 	}
 	if ((err = modern_check(msg, http_header_cb,
-	    evhttp_request_get_input_headers(req), &status)) != NULL) {
+	    evhttp_request_get_input_headers(req), &status)) != NULL ||
+	    (err = http_check_params(h, req, msg, &status)) != NULL) {
 		http_note(h, "headers or _meta refused");
 		json_object_put(msg);
 		text = http_json_text(err, &len);

@@ -15,6 +15,7 @@
 
 #include <json-c/json.h>
 
+#include "client_modern.h"
 #include "entropy.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -283,6 +284,45 @@ out:
 	if (err == NULL)
 		return NULL;
 	log_debug("2026-07-28 %s refused: %s", method,
+	    modern_get_str(err, "message"));
+	return modern_error_response(jsonrpc_id(msg), err);
+}
+
+json_object *
+modern_check_params(json_object *msg, modern_header_cb header, void *arg,
+    json_object *spec)
+{
+	json_object	*want, *v, *err = NULL;
+	const char	*name;
+	char		*hname, *value;
+	size_t		 i, len;
+
+	want = client_modern_param_headers(spec, modern_get(jsonrpc_params(msg),
+	    "arguments", json_type_object));
+	for (i = 0; err == NULL && i < json_object_array_length(spec); i++) {
+		if ((name = modern_get_str(json_object_array_get_idx(spec, i),
+		    "name")) == NULL)
+			continue;
+		xasprintf(&hname, "Mcp-Param-%s", name);
+		if (json_object_object_get_ex(want, name, &v)) {
+			/* The value as the bridge would send it, decoded:
+			 * what the client's header must decode to. */
+			if ((value = modern_header_value(
+			    json_object_get_string(v), &len)) == NULL)
+				fatalx("modern_check_params: %s", name);
+			err = modern_check_header(hname, header(arg, hname),
+			    value, len, 1);
+			free(value);
+		} else if (header(arg, hname) != NULL)
+			/* A value the body does not hold. */
+			err = modern_check_header(hname, header(arg, hname),
+			    NULL, 0, 1);
+		free(hname);
+	}
+	json_object_put(want);
+	if (err == NULL)
+		return NULL;
+	log_debug("2026-07-28 tools/call refused: %s",
 	    modern_get_str(err, "message"));
 	return modern_error_response(jsonrpc_id(msg), err);
 }

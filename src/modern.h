@@ -74,6 +74,16 @@ extern const char modern_header_repeated[];
  */
 json_object	*modern_check(json_object *msg, modern_header_cb, void *arg,
 		    int *status);
+/*
+ * A tools/call's Mcp-Param-* headers against its arguments, given the
+ * tool's x-mcp-header annotations (spec, see client_modern_tool_headers):
+ * each argument the body holds must come in its header, decoding (plain
+ * or =?base64?...?=) to the text a client derives from it, and no such
+ * header may name a value the body lacks.  NULL if all is well; else the
+ * error response (-32020, HTTP 400) with the request's id.
+ */
+json_object	*modern_check_params(json_object *msg, modern_header_cb,
+		    void *arg, json_object *spec);
 /* The _meta part of modern_check alone (for requests that came without
  * HTTP headers): NULL or an error object ({code, message, data?}). */
 json_object	*modern_check_meta(json_object *msg);

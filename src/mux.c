@@ -34,6 +34,7 @@
 
 #include <json-c/json.h>
 
+#include "client_modern.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "modern.h"
@@ -217,6 +218,11 @@ enum mux_req_kind {
 /* a subscriptions/listen at a 2026-07-28 child (a client's, or the
  * bridge's own for its legacy clients) */
 #define MUX_REQ_F_LISTEN	0x20
+/* tools/list: the answer tells which arguments go in Mcp-Param-* headers */
+#define MUX_REQ_F_TOOLS_LIST	0x40
+
+/* The most tools whose x-mcp-header annotations are remembered. */
+#define MUX_MAX_TOOL_HEADERS	10000
 
 struct mux_child;
 struct mux_session;
@@ -401,6 +407,10 @@ struct mux_child {
 	int			 modern;
 	json_object		*discover;
 	struct mux_req		*listen;
+	/* Tool name -> its x-mcp-header annotations (client_modern.h), as
+	 * the child's tools/list answers said; forgotten when the list
+	 * changes or the child restarts.  HTTP checks Mcp-Param-* by it. */
+	json_object		*tool_headers;
 	TAILQ_ENTRY(mux_child)	 entry;
 };
 
@@ -981,6 +991,8 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
+	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
+		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
 		b->pending++;
@@ -2016,6 +2028,7 @@ mux_child_free(struct mux *m, struct mux_child *c)
 	hmap_clear(&c->sreqs);
 	json_object_put(c->info);
 	json_object_put(c->discover);
+	json_object_put(c->tool_headers);
 	free(c->failed);
 	TAILQ_REMOVE(&m->children, c, entry);
 	free(c);
@@ -2138,6 +2151,43 @@ mux_state_named(const struct mux *m, json_object *state)
 	return out;
 }
 
+/*
+ * A page of the child's tools: which of their arguments the clients of
+ * 2026-07-28 mirror into Mcp-Param-* headers.  A tool whose annotations
+ * are invalid is forgotten (clients leave it out; its calls go unchecked).
+ */
+static void
+mux_tools_learn(struct mux_child *c, json_object *result)
+{
+	json_object	*tools, *t, *spec;
+	const char	*name;
+	char		*err;
+	size_t		 i, n;
+
+	if ((tools = mux_get(result, "tools", json_type_array)) == NULL)
+		return;
+	if (c->tool_headers == NULL)
+		c->tool_headers = json_object_new_object();
+	n = json_object_array_length(tools);
+	for (i = 0; i < n; i++) {
+		t = json_object_array_get_idx(tools, i);
+		if ((name = mux_get_str(t, "name")) == NULL)
+			continue;
+		if (client_modern_tool_headers(t, &spec, &err) == -1) {
+			free(err);
+			json_object_object_del(c->tool_headers, name);
+			continue;
+		}
+		if (json_object_object_length(c->tool_headers) >=
+		    MUX_MAX_TOOL_HEADERS && !json_object_object_get_ex(
+		    c->tool_headers, name, NULL)) {
+			json_object_put(spec);
+			continue;
+		}
+		json_object_object_add(c->tool_headers, name, spec);
+	}
+}
+
 static void
 mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
     json_object *error)
@@ -2150,6 +2200,8 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	json_object		*answer, *id, *state;
 	const char		*version;
 
+	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL)
+		mux_tools_learn(c, result);
 	if (req->mr != NULL) {
 		mux_modern_answer(m, req, result, error);
 		return;
@@ -2660,6 +2712,10 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 	} else if (strcmp(method, "notifications/tools/list_changed") == 0 ||
 	    strcmp(method, "notifications/prompts/list_changed") == 0 ||
 	    strcmp(method, "notifications/resources/list_changed") == 0) {
+		if (strcmp(method, "notifications/tools/list_changed") == 0) {
+			json_object_put(c->tool_headers);
+			c->tool_headers = NULL;
+		}
 		TAILQ_FOREACH(s, &c->sessions, centry) {
 			if (s->transport == MUX_TRANSPORT_STATELESS) {
 				/* Only listen streams that asked for it. */
@@ -3935,6 +3991,8 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	c->modern = 0;
 	json_object_put(c->discover);
 	c->discover = NULL;
+	json_object_put(c->tool_headers);
+	c->tool_headers = NULL;
 
 	for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 		rnext = TAILQ_NEXT(req, centry);
@@ -3993,6 +4051,17 @@ int
 mux_ready(const struct mux *m)
 {
 	return m->shared == NULL || m->shared->ready;
+}
+
+json_object *
+mux_tool_headers(const struct mux *m, const char *tool)
+{
+	json_object	*spec;
+
+	if (m->shared == NULL || m->shared->tool_headers == NULL ||
+	    !json_object_object_get_ex(m->shared->tool_headers, tool, &spec))
+		return NULL;
+	return spec;
 }
 
 int

@@ -1161,6 +1161,41 @@ START_TEST(test_translate_batch)
 }
 END_TEST
 
+/* The child's tools/list answers teach which arguments go in Mcp-Param-*
+ * headers; a list change or a restart forgets them. */
+START_TEST(test_tool_headers)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	int64_t			 cid;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	s = h_session(&h, "{}");
+	ck_assert_ptr_null(mux_tool_headers(h.m, "region"));
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'tools/list'}"), MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/list");
+	h_clear(&h);
+	h_answer(&h, cid, "{'tools':[{'name':'region','inputSchema':{"
+	    "'type':'object','properties':{'region':{'type':'string',"
+	    "'x-mcp-header':'Region'}}}},{'name':'plain','inputSchema':{"
+	    "'type':'object'}},{'name':'bad','inputSchema':{'type':'object',"
+	    "'x-mcp-header':'Root'}}]}");
+	h_clear(&h);
+	ck_assert_str_eq(S(mux_tool_headers(h.m, "region")),
+	    "[{\"name\":\"Region\",\"path\":[\"region\"]}]");
+	ck_assert_str_eq(S(mux_tool_headers(h.m, "plain")), "[]");
+	ck_assert_ptr_null(mux_tool_headers(h.m, "bad"));
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':"
+	    "'notifications/tools/list_changed'}");
+	h_clear(&h);
+	ck_assert_ptr_null(mux_tool_headers(h.m, "region"));
+	mux_session_close(h.m, s);
+	h_fini(&h);
+}
+END_TEST
+
 static Suite *
 mux_modern_suite(void)
 {
@@ -1193,6 +1228,9 @@ mux_modern_suite(void)
 	tcase_add_test(tc, test_translate_refused);
 	tcase_add_test(tc, test_translate_subscribe);
 	tcase_add_test(tc, test_translate_batch);
+	suite_add_tcase(su, tc);
+	tc = tcase_create("headers");
+	tcase_add_test(tc, test_tool_headers);
 	suite_add_tcase(su, tc);
 	return su;
 }

@@ -38,6 +38,8 @@ sed -n '/=== SUMMARY ===/,$p' "$tmp/legacy.out"
 check "the 2025-11-25 run exits 0" test $legacy_status -eq 0
 check "2025-11-25: no scenario fails" sh -c "! grep -q '^✗' '$tmp/legacy.out'"
 check_modern_required "$tmp/modern.out"
+check "2026-07-28: http-custom-header-server-validation passes" \
+    grep -q '✓ http-custom-header-server-validation' "$tmp/modern.out"
 check "the outer bridge never initialized its child" \
     sh -c "! grep -q 'initialized, protocol' '$tmp/outer.log'"
 [ $fails -eq 0 ] || tail -n 200 "$tmp/modern.out" "$tmp/legacy.out" \

@@ -33,5 +33,9 @@ check "the 2026-07-28 run exits 0" test $modern_status -eq 0
 check "the 2025-11-25 run exits 0" test $legacy_status -eq 0
 check "2025-11-25: no scenario fails" sh -c "! grep -q '^✗' '$tmp/legacy.out'"
 check_modern_required "$tmp/modern.out"
+# Not required (pending upstream), but the bridge is the server that must
+# check Mcp-Param-* for its child: the example server's region tool.
+check "2026-07-28: http-custom-header-server-validation passes" \
+    grep -q '✓ http-custom-header-server-validation' "$tmp/modern.out"
 [ $fails -eq 0 ] || tail -n 200 "$tmp/modern.out" "$tmp/legacy.out"
 finish

@@ -84,7 +84,7 @@ want = {"test_simple_text", "test_image_content", "test_audio_content",
         "test_reconnection", "json_schema_2020_12_tool", "echo",
         "add_numbers", "exit", "crash", "print_garbage", "long_line",
         "delay", "sample", "elicit", "roots", "notify_list_changed",
-        "report_env", "received", "progress", "trigger_update"}
+        "report_env", "received", "progress", "trigger_update", "region"}
 check(want <= names, "tools missing: %s" % (want - names))
 for t in byid[2]["result"]["tools"]:
     check(t["description"] and t["inputSchema"]["type"] == "object",
@@ -365,6 +365,8 @@ s.call(30, "echo", {"message": "hi there"})
 check(text(s.answer(30)) == "hi there", "echo")
 s.call(31, "add_numbers", {"a": 2, "b": 3})
 check(text(s.answer(31)) == "The sum of 2 and 3 is 5", "add_numbers")
+s.call(32, "region", {"region": "eu"})
+check(text(s.answer(32)) == "region: eu", "region")
 s.send({"jsonrpc": "2.0", "id": 32, "method": "prompts/get", "params": {
     "name": "test_prompt_with_arguments",
     "arguments": {"arg1": "testValue1", "arg2": "testValue2"}}})

@@ -396,9 +396,40 @@ def test_drain(b):
     listen.close()
 
 
+def test_param_headers(b):
+    # The child never sees HTTP headers: the bridge checks each argument
+    # a tool marks with x-mcp-header against its Mcp-Param-* header, once
+    # a tools/list answer has shown the annotation.
+    body, _ = answer(mpost(b, 1, "tools/list"))
+    tool = [t for t in body["result"]["tools"] if t["name"] == "region"]
+    check(tool and tool[0]["inputSchema"]["properties"]["region"]
+          ["x-mcp-header"] == "Region", "the region tool: %r" % tool)
+
+    def region(id, value, header, status=200):
+        h = {} if header is None else {"Mcp-Param-Region": header}
+        args = {} if value is None else {"region": value}
+        return call(b, id, "region", args, status=status, headers=h)[0]
+
+    check(text(region(2, "eu", "eu")) == "region: eu", "plain header")
+    check(text(region(3, "eu", " =?base64?ZXU=?= ")) == "region: eu",
+          "base64 header")
+    check(text(region(4, "=?base64?ZXU=", "=?base64?ZXU=")) ==
+          "region: =?base64?ZXU=", "no suffix: a literal value")
+    for id, value, header, why in (
+            (5, "eu", "us", "differs"), (6, "eu", None, "missing"),
+            (7, "Hello", "=?base64?SGVsbG8?=", "bad padding"),
+            (8, "Hello", "=?base64?SGVs!!!bG8=?=", "bad alphabet"),
+            (9, None, "eu", "no value in the body")):
+        e = region(id, value, header, status=400)
+        check(e["id"] == id and e["error"]["code"] == -32020 and
+              "Mcp-Param-Region" in e["error"]["message"],
+              "%s: %r" % (why, e))
+
+
 def test(b):
     wait_ready(b)
     test_discover_and_errors(b)
+    test_param_headers(b)
     test_input_required(b)
     test_streams(b)
     test_with_legacy(b)
