@@ -188,6 +188,7 @@ struct cmsg {
 	int			 waits_listen;	/* subscribe: for the ack */
 	long			 http_status;	/* of an error answer */
 	int			 passthru;	/* a modern local client's */
+	int			 acked;		/* passed-through listen */
 };
 TAILQ_HEAD(cmsgs, cmsg);
 
@@ -2196,7 +2197,7 @@ listen_update(struct client *c)
 /* The stream is back after a break: what changed meanwhile is lost, so
  * the local client hears that everything it listens to may have. */
 static void
-listen_missed(struct client *c)
+listen_missed(struct client *c, json_object *filter, json_object *tag)
 {
 	static const struct {
 		const char	*flag, *method;
@@ -2207,24 +2208,38 @@ listen_missed(struct client *c)
 		    "notifications/resources/list_changed" },
 	};
 	json_object	*v, *uris, *params;
-	size_t		 i;
+	size_t		 i, n;
 
 	log_info("subscriptions/listen is back after a break; telling the "
 	    "local client what may have changed");
-	for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-		if (json_object_object_get_ex(c->listen_filter, lists[i].flag,
-		    &v) && json_object_get_boolean(v))
-			client_write(c, jsonrpc_notification_new(
-			    lists[i].method, NULL));
-	}
-	if (!json_object_object_get_ex(c->listen_filter,
-	    "resourceSubscriptions", &uris))
-		return;
-	for (i = 0; i < json_object_array_length(uris); i++) {
-		params = json_object_new_object();
-		json_object_object_add(params, "uri", json_object_get(
-		    json_object_array_get_idx(uris, i)));
+	n = sizeof lists / sizeof lists[0];
+	uris = NULL;
+	json_object_object_get_ex(filter, "resourceSubscriptions", &uris);
+	if (json_object_is_type(uris, json_type_array))
+		n += json_object_array_length(uris);
+	for (i = 0; i < n; i++) {
+		params = NULL;
+		if (i < sizeof lists / sizeof lists[0]) {
+			if (!json_object_object_get_ex(filter, lists[i].flag,
+			    &v) || !json_object_get_boolean(v))
+				continue;
+		} else {
+			params = json_object_new_object();
+			json_object_object_add(params, "uri", json_object_get(
+			    json_object_array_get_idx(uris,
+			    i - sizeof lists / sizeof lists[0])));
+		}
+		/* A passed-through listen tags what it carries. */
+		if (tag != NULL) {
+			if (params == NULL)
+				params = json_object_new_object();
+			v = json_object_new_object();
+			json_object_object_add(v, MODERN_META_SUBSCRIPTION,
+			    jsonrpc_id_copy(tag));
+			json_object_object_add(params, "_meta", v);
+		}
 		client_write(c, jsonrpc_notification_new(
+		    i < sizeof lists / sizeof lists[0] ? lists[i].method :
 		    "notifications/resources/updated", params));
 	}
 }
@@ -2295,7 +2310,7 @@ listen_message(struct conn *conn, json_object *msg)
 			conn->failures = 0;
 			if (conn->relisten) {
 				conn->relisten = 0;
-				listen_missed(c);
+				listen_missed(c, c->listen_filter, NULL);
 			}
 			listen_settle(c, NULL);
 			break;
@@ -2499,6 +2514,21 @@ passthru_stream(struct cmsg *cm, json_object *msg)
 	if (jsonrpc_classify(msg) != JSONRPC_NOTIFICATION) {
 		client_incoming(c, msg);	/* answers: passthru_answered */
 		return;
+	}
+	if (passthru_lasting(cm) && strcmp(jsonrpc_method(msg),
+	    "notifications/subscriptions/acknowledged") == 0) {
+		cm->attempts = 0;	/* a break is counted from here */
+		if (cm->acked) {
+			/* Sent again after a break: the local client had its
+			 * acknowledgement, and hears what may have changed
+			 * meanwhile instead. */
+			json_object_put(msg);
+			listen_missed(c, json_object_object_get(
+			    jsonrpc_params(cm->msg), "notifications"),
+			    jsonrpc_id(cm->msg));
+			return;
+		}
+		cm->acked = 1;
 	}
 	ended = client_modern_cancels(msg, jsonrpc_id(cm->wire));
 	out = client_modern_retag(msg, jsonrpc_id(cm->wire),

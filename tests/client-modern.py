@@ -63,6 +63,7 @@ class State:
         self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
         self.refuse_listen = False  # answer listens with an error event
         self.cancel_listen = False  # listen_ok: cancel it after the ack
+        self.cut_listen = 0     # listen_ok: streams to cut after the ack
         self.listen_times = []
         self.listen_ok = False  # serve subscriptions/listen, held open
         self.closed = []        # (what, wire id) of streams the bridge left
@@ -169,6 +170,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         {"jsonrpc": "2.0", "method":
                          "notifications/tools/list_changed",
                          "params": {"_meta": tag}})
+            with self.st.lock:
+                cut = self.st.cut_listen > 0
+                if cut:
+                    self.st.cut_listen -= 1
+            if cut:
+                time.sleep(0.1)
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if self.st.cancel_listen:
                 # The server's teardown, by the listen's id.
                 self.wfile.write(b"data: " + json.dumps({
@@ -803,6 +812,26 @@ def scenario_modern_local():
         srv.st.closed
     assert b.nothing_more(), "no answer to a cancelled request"
     assert "notifications/cancelled" not in srv.st.methods()
+
+    # The stream breaks after the acknowledgement, twice: the bridge
+    # listens again; the local client sees no second acknowledgement but
+    # hears, under its own id, what may have changed meanwhile.
+    srv.st.cut_listen = 2
+    n = len(srv.st.bodies("subscriptions/listen"))
+    b.send(mreq(7, "subscriptions/listen",
+                notifications={"toolsListChanged": True}))
+    got = [b.recv(), b.recv()]
+    for _ in range(4):
+        got.append(b.recv())
+    assert [g["method"] for g in got] == [
+        "notifications/subscriptions/acknowledged"] + \
+        ["notifications/tools/list_changed"] * 5, got
+    assert all(g["params"]["_meta"][
+        "io.modelcontextprotocol/subscriptionId"] == 7 for g in got), got
+    assert len(srv.st.bodies("subscriptions/listen")) == n + 3
+    b.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+            "params": {"requestId": 7}})
+    assert b.nothing_more(0.5), "nothing after the cancel"
 
     # The server tears a listen down: the local client hears it under its
     # own id, and the bridge does not listen again by itself.
