@@ -2196,6 +2196,15 @@ listen_update(struct client *c)
 
 /* The stream is back after a break: what changed meanwhile is lost, so
  * the local client hears that everything it listens to may have. */
+/* The server's tools changed: what their annotations said may be wrong
+ * now (a call's -32020 lists them again). */
+static void
+client_tools_changed(struct client *c)
+{
+	json_object_put(c->tool_headers);
+	c->tool_headers = json_object_new_object();
+}
+
 static void
 listen_missed(struct client *c, json_object *filter, json_object *tag)
 {
@@ -2315,6 +2324,8 @@ listen_message(struct conn *conn, json_object *msg)
 			listen_settle(c, NULL);
 			break;
 		}
+		if (strcmp(method, "notifications/tools/list_changed") == 0)
+			client_tools_changed(c);
 		params = jsonrpc_params(msg);
 		if (params != NULL && json_object_object_get_ex(params,
 		    "_meta", &meta) && json_object_is_type(meta,
@@ -2530,6 +2541,9 @@ passthru_stream(struct cmsg *cm, json_object *msg)
 		}
 		cm->acked = 1;
 	}
+	if (strcmp(jsonrpc_method(msg), "notifications/tools/list_changed") ==
+	    0)
+		client_tools_changed(c);
 	ended = client_modern_cancels(msg, jsonrpc_id(cm->wire));
 	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
 	    jsonrpc_id(cm->msg));

@@ -502,9 +502,16 @@ client_modern_filter_tools(json_object *result, json_object *table)
 			    json_object_new_string(line));
 			free(line);
 			free(err);
+			if (name != NULL && table != NULL)
+				json_object_object_del(table, name);
 			continue;
 		}
-		if (name != NULL && table != NULL)
+		/* Bounded: a tool beyond the cap goes without Mcp-Param-*
+		 * (the server's -32020 has it listed again). */
+		if (name != NULL && table != NULL &&
+		    (json_object_object_length(table) <
+		    CLIENT_MODERN_MAX_TOOLS ||
+		    json_object_object_get_ex(table, name, NULL)))
 			json_object_object_add(table, name, spec);
 		else
 			json_object_put(spec);

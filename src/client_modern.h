@@ -95,8 +95,9 @@ int		 client_modern_tool_headers(json_object *tool, json_object **spec,
 		    char **err);
 /*
  * Drops the tools with invalid annotations from a tools/list result, in
- * place, and records the annotations of the others in table (tool name ->
- * spec).  Returns a new array of "name: reason" lines, one per dropped
+ * place (and from table), and records the annotations of the others in
+ * table (tool name -> spec, at most CLIENT_MODERN_MAX_TOOLS of them).
+ * Returns a new array of "name: reason" lines, one per dropped
  * tool, for the caller to log.
  */
 json_object	*client_modern_filter_tools(json_object *result,
@@ -130,6 +131,9 @@ json_object	*client_modern_input_request(json_object *req, json_object *id,
  * one, 0 for initialize or anything else.
  */
 int		 client_modern_local_era(json_object *msg);
+/* The most tools whose x-mcp-header annotations are remembered. */
+#define CLIENT_MODERN_MAX_TOOLS	10000
+
 /* 1 if msg is notifications/cancelled for the request with this id. */
 int		 client_modern_cancels(json_object *msg, json_object *id);
 

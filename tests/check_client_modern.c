@@ -352,6 +352,16 @@ START_TEST(test_tool_headers)
 	ck_assert_str_eq(S(P(table, "plain")), "[]");
 	ck_assert_ptr_null(P(table, "bad"));
 	json_object_put(dropped);
+	json_object_put(result);
+	/* A tool whose annotation became invalid is forgotten: no stale
+	 * Mcp-Param-* for it. */
+	result = J("{'tools':[{'name':'ok','inputSchema':{'type':'object',"
+	    "'x-mcp-header':'Root'}}]}");
+	dropped = client_modern_filter_tools(result, table);
+	ck_assert_int_eq(json_object_array_length(dropped), 1);
+	ck_assert_ptr_null(P(table, "ok"));
+	ck_assert_ptr_nonnull(P(table, "plain"));
+	json_object_put(dropped);
 	json_object_put(table);
 	json_object_put(result);
 }
