@@ -1039,6 +1039,7 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	const char	*method = jsonrpc_method(cm->msg);
 	char		*why;
 	long		 unavailable;
+	int		 waited_listen;
 
 	/* Refused as unavailable up to now: say so (for an initialize,
 	 * its era probe may be what was refused). */
@@ -1070,9 +1071,16 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
 	if (cm->conn != NULL)
 		conn_close(cm->conn);
+	/* A subscribe waiting for the listen's acknowledgement: the local
+	 * client hears it failed, so the listen stops asking for it. */
+	waited_listen = cm->waits_listen;
+	if (waited_listen)
+		client_subscriptions(c, cm->msg, 0);
 	cmsg_fail(cm, unavailable != 0 ? EXIT_UNAVAILABLE : EXIT_TEMPFAIL,
 	    why, unavailable);
 	free(why);
+	if (waited_listen)
+		listen_update(c);
 	client_pump(c);
 }
 

@@ -62,6 +62,7 @@ class State:
         self.break_listen = 0   # listen streams to cut after the ack
         self.busy_listen = 0    # listens to refuse: 503, Retry-After: 1
         self.refuse_listen = False  # answer listens with an error event
+        self.silent_listen = False  # never acknowledge a listen
         self.cancel_listen = False  # listen_ok: cancel it after the ack
         self.cut_listen = 0     # listen_ok: streams to cut after the ack
         self.listen_times = []
@@ -339,6 +340,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         def event(obj):
             self.wfile.write(b"data: " + json.dumps(obj).encode() + b"\n\n")
             self.wfile.flush()
+        if self.st.silent_listen:
+            return self.hold_open(("silent", rid))
         if self.st.refuse_listen:
             return event({"jsonrpc": "2.0", "id": rid, "error": {
                 "code": -32603, "message": "listening is broken"}})
@@ -909,11 +912,35 @@ def scenario_modern_local_legacy_server():
     srv.stop()
 
 
+def scenario_subscribe_timeout():
+    # A subscribe whose listen is never acknowledged fails at the
+    # deadline, and the listens after it no longer ask for its resource.
+    srv = Server()
+    srv.st.listen = True
+    srv.st.silent_listen = True
+    b = Bridge(srv.url, "--request-timeout", "1s")
+    b.send(INIT)
+    assert "result" in b.recv()
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe",
+            "params": {"uri": "file:///slow"}})
+    r = b.recv(timeout=5)
+    assert r["id"] == 1 and "error" in r, r
+    srv.st.silent_listen = False
+    b.send({"jsonrpc": "2.0", "id": 2, "method": "resources/subscribe",
+            "params": {"uri": "file:///b"}})
+    r = b.recv(timeout=5)
+    assert r == {"jsonrpc": "2.0", "id": 2, "result": {}}, r
+    assert srv.st.listens[-1] == {"resourceSubscriptions": ["file:///b"]}, \
+        srv.st.listens
+    b.finish()
+    srv.stop()
+
+
 SCENARIOS = [scenario_modern, scenario_forced_modern_legacy_server,
              scenario_probe_unanswered, scenario_request_state_exact,
              scenario_wrong_id, scenario_input_after_eof, scenario_listen,
              scenario_local_id, scenario_modern_local,
-             scenario_modern_local_legacy_server]
+             scenario_modern_local_legacy_server, scenario_subscribe_timeout]
 
 
 def main():
