@@ -864,6 +864,13 @@ cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
 	struct client	*c = cm->c;
 	const char	*method = jsonrpc_method(cm->msg);
 
+	if (cm->internal && cm->is_relist) {
+		/* The tools/call goes again as it is; the local client hears
+		 * of no failure, and the exit status neither. */
+		log_warnx("tools/list (ours) failed: %s", why);
+		relist_next(cm, NULL);
+		return;
+	}
 	client_fail_status(c, status);
 	if (cm->internal) {
 		int		 init = cm->is_init;
@@ -871,11 +878,6 @@ cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
 
 		log_warnx("%s (ours) failed: %s", method != NULL ? method :
 		    "a response", why);
-		if (cm->is_relist) {
-			/* The tools/call goes again as it is. */
-			relist_next(cm, NULL);
-			return;
-		}
 		cmsg_free(cm);
 		if (peer != NULL)
 			cmsg_fail(peer, status, why, http_status);
