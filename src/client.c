@@ -2174,6 +2174,7 @@ listen_update(struct client *c)
 {
 	json_object	*f;
 	struct conn	*conn;
+	int		 relisten;
 
 	if (c->era != ERA_MODERN || c->closing || c->local == LOCAL_MODERN)
 		return;		/* a modern local client listens itself */
@@ -2185,7 +2186,11 @@ listen_update(struct client *c)
 			listen_settle(c, NULL);
 		return;
 	}
-	/* Closing the stream ends the old subscription at the server. */
+	/* Closing the stream ends the old subscription at the server.  One
+	 * broken after its acknowledgement (waiting to reconnect, or not
+	 * acknowledged again yet) has missed what the new one must tell. */
+	relisten = c->listen != NULL && (c->listen->relisten ||
+	    (c->listen->acked && c->listen->xfer == NULL));
 	if (c->listen != NULL)
 		conn_close(c->listen);
 	json_object_put(c->listen_filter);
@@ -2200,12 +2205,11 @@ listen_update(struct client *c)
 		return;
 	}
 	conn = conn_new(c, CONN_LISTEN);
+	conn->relisten = relisten;
 	c->listen = conn;
 	listen_start(conn);
 }
 
-/* The stream is back after a break: what changed meanwhile is lost, so
- * the local client hears that everything it listens to may have. */
 /* The server's tools changed: what their annotations said may be wrong
  * now (a call's -32020 lists them again). */
 static void
@@ -2215,6 +2219,9 @@ client_tools_changed(struct client *c)
 	c->tool_headers = json_object_new_object();
 }
 
+/* The stream is back after a break: what changed meanwhile is lost, so
+ * the local client hears that everything it listens to (filter; a
+ * passed-through listen's notifications tagged with its id) may have. */
 static void
 listen_missed(struct client *c, json_object *filter, json_object *tag)
 {
