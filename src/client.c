@@ -2658,16 +2658,23 @@ legacy_connect(struct client *c)
 	client_set_timer(conn->timer, c->connect_timeout_ms);
 }
 
+/*
+ * The legacy stream could not be had.  retry_ms -1: fail every local
+ * request now; else try again (a few times) after a growing pause of at
+ * least retry_ms (a server's Retry-After).
+ */
 static void
-legacy_failed(struct client *c, int status, const char *why, int retry)
+legacy_failed(struct client *c, int status, const char *why, long retry_ms)
 {
 	long	ms;
 
 	c->sess = SESS_NONE;
 	if (c->get != NULL)
 		conn_close(c->get);
-	if (retry && c->connect_failures < CLIENT_POST_RETRIES) {
+	if (retry_ms >= 0 && c->connect_failures < CLIENT_POST_RETRIES) {
 		ms = (long)CLIENT_POST_RETRY_MS << c->connect_failures;
+		if (ms < retry_ms)
+			ms = retry_ms;		/* the server's Retry-After */
 		c->connect_failures++;
 		log_info("SSE stream: %s; trying again in %ldms", why, ms);
 		client_hold(c, ms);
@@ -2697,7 +2704,7 @@ legacy_endpoint(struct conn *conn, const char *data)
 		return;
 	}
 	if (client_resolve_endpoint(c->url, data, &url, &err) == -1) {
-		legacy_failed(c, EXIT_PROTOCOL, err, 0);
+		legacy_failed(c, EXIT_PROTOCOL, err, -1);
 		free(err);
 		return;
 	}
@@ -3118,7 +3125,9 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (status == 0 || status >= 500 || status == 429) {
 		legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ? error :
-		    "the server is unavailable", 1);
+		    "the server is unavailable", status == 429 ||
+		    status == 503 ? client_retry_after(curl_event_header(x,
+		    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS) : 0);
 		return;
 	}
 	if (status >= 200 && status < 300)
@@ -3131,7 +3140,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	else
 		xasprintf(&why, "HTTP %ld from the server", status);
 	legacy_failed(c, status == 401 || status == 403 ? EXIT_NOPERM :
-	    EXIT_PROTOCOL, why, 0);
+	    EXIT_PROTOCOL, why, -1);
 	free(why);
 }
 
@@ -3221,7 +3230,7 @@ conn_timer_fired(evutil_socket_t fd, short what, void *arg)
 	case CONN_LEGACY:
 		/* No endpoint event in time. */
 		legacy_failed(c, EXIT_PROTOCOL, "no endpoint event from the "
-		    "server", 1);
+		    "server", 0);
 		break;
 	case CONN_POST:
 	case CONN_GET:

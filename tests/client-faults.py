@@ -53,6 +53,8 @@ class State:
         self.post_headers = []      # the headers of each of received
         self.deletes = 0
         self.gets = 0
+        self.sse_busy = 0           # legacy GETs to refuse: 503, 1 s
+        self.sse_times = []         # when each legacy GET came
         self.last_event_ids = []
         self.get_enabled = False
         self.expired_status = 404
@@ -351,6 +353,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         st = self.st
         if urllib.parse.urlparse(self.path).path != "/sse":
             self.send_json(404, None)
+            return
+        with st.lock:
+            st.sse_times.append(time.monotonic())
+            busy = st.sse_busy > 0
+            if busy:
+                st.sse_busy -= 1
+        if busy:
+            self.send_json(503, None, {"Retry-After": "1"})
             return
         sid = st.new_id("legacy-")
         q = queue.Queue()
@@ -925,6 +935,17 @@ def scenario_legacy():
     assert b.nothing_more(0.8), "nothing doubled"
     # One refused Streamable HTTP attempt, one per legacy session.
     assert len(srv.st.methods("initialize")) == 3
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+    # The SSE stream refused as unavailable: its Retry-After is obeyed.
+    srv = Server(legacy=True)
+    srv.st.sse_busy = 1
+    b = Bridge(srv.url("/sse"), "--transport", "sse")
+    b.handshake()
+    t = srv.st.sse_times
+    assert len(t) == 2 and t[1] - t[0] >= 0.9, "Retry-After: %r" % t
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
     srv.stop()
