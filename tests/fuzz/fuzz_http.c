@@ -4,9 +4,10 @@
  *
  * Each input gets a fresh bridge (event base, multiplexer, HTTP layer)
  * whose child is a fake in this process: it answers initialize and every
- * request at once, except the tool "hold" (never answered: the POST stays
- * held) and "progress", "log" and "sample" (a notification or a server
- * request first, so the answer goes out as an event stream).
+ * request at once (tools/list with a tool whose argument rides in an
+ * Mcp-Param-Region header), except the tool "hold" (never answered: the
+ * POST stays held) and "progress", "log" and "sample" (a notification or
+ * a server request first, so the answer goes out as an event stream).
  *
  * Input: one configuration byte (short timers, small limits, tokens, the
  * protocol version of the "@S" session), then pieces, each a control byte, a
@@ -98,6 +99,16 @@ child_hears(struct harness *h, json_object *msg)
 		p = json_object_new_object();
 		json_object_object_add(p, "tools", json_object_new_object());
 		json_object_object_add(r, "capabilities", p);
+		json_object_array_add(h->childq, child_result(msg, r));
+		return;
+	}
+	if (strcmp(method, "tools/list") == 0) {
+		/* A tool with an x-mcp-header argument: 2026-07-28 calls
+		 * to it have their Mcp-Param-Region checked. */
+		r = json_tokener_parse("{\"tools\":[{\"name\":\"region\","
+		    "\"inputSchema\":{\"type\":\"object\",\"properties\":{"
+		    "\"region\":{\"type\":\"string\",\"x-mcp-header\":"
+		    "\"Region\"}}}}]}");
 		json_object_array_add(h->childq, child_result(msg, r));
 		return;
 	}
