@@ -223,6 +223,8 @@ enum mux_req_kind {
 
 /* The most tools whose x-mcp-header annotations are remembered. */
 #define MUX_MAX_TOOL_HEADERS	10000
+/* A 2026-07-28 child ended the bridge's own listen: opened again after. */
+#define MUX_LISTEN_AGAIN_MS	1000
 
 struct mux_child;
 struct mux_session;
@@ -407,6 +409,7 @@ struct mux_child {
 	int			 modern;
 	json_object		*discover;
 	struct mux_req		*listen;
+	uint64_t		 listen_again;	/* when to reopen it; 0 */
 	/* Tool name -> its x-mcp-header annotations (client_modern.h), as
 	 * the child's tools/list answers said; forgotten when the list
 	 * changes or the child restarts.  HTTP checks Mcp-Param-* by it. */
@@ -2299,12 +2302,13 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_child_discovered(m, c, result, error);
 		break;
 	case MUX_REQ_OWN:
-		if (req == c->listen)
+		if (req == c->listen) {
 			log_info("server ended the bridge's subscription%s%s",
 			    error != NULL ? ": " : "", error != NULL &&
 			    mux_get_str(error, "message") != NULL ?
 			    mux_get_str(error, "message") : "");
-		else if (error != NULL) {
+			c->listen_again = m->now + MUX_LISTEN_AGAIN_MS;
+		} else if (error != NULL) {
 			log_info("server refused the bridge's request: %s",
 			    mux_get_str(error, "message") ?
 			    mux_get_str(error, "message") : "no message");
@@ -3609,6 +3613,34 @@ mux_modern_child_notification(struct mux *m, struct mux_child *c,
 	const char	*method = jsonrpc_method(msg);
 	uint64_t	 cid;
 
+	/* Whoever's listen says so, the tool annotations may be stale. */
+	if (strcmp(method, "notifications/tools/list_changed") == 0) {
+		json_object_put(c->tool_headers);
+		c->tool_headers = NULL;
+	}
+	/* Tagged or not: the cancel names the listen by its requestId. */
+	if (strcmp(method, "notifications/cancelled") == 0) {
+		/* The only one a 2026-07-28 server sends: a listen it ends. */
+		cid = mux_get_bid(json_object_object_get(params, "requestId"));
+		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
+		    mux_req_match, &cid);
+		if (req != NULL && req->child == c &&
+		    (req->flags & MUX_REQ_F_LISTEN)) {
+			if (req->kind == MUX_REQ_CLIENT)
+				mux_req_finish(m, req,
+				    modern_listen_end(req->id));
+			else {
+				log_info("server ended the bridge's "
+				    "subscription");
+				if (req == c->listen)
+					c->listen_again = m->now +
+					    MUX_LISTEN_AGAIN_MS;
+				mux_req_free(m, req);
+			}
+		}
+		json_object_put(msg);
+		return NULL;
+	}
 	if ((tag = modern_subscription_id(params)) != NULL) {
 		cid = mux_get_bid(tag);
 		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
@@ -3636,25 +3668,6 @@ mux_modern_child_notification(struct mux *m, struct mux_child *c,
 		out = modern_listen_untag(msg);
 		json_object_put(msg);
 		return out;
-	}
-	if (strcmp(method, "notifications/cancelled") == 0) {
-		/* The only one a 2026-07-28 server sends: a listen it ends. */
-		cid = mux_get_bid(json_object_object_get(params, "requestId"));
-		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
-		    mux_req_match, &cid);
-		if (req != NULL && req->child == c &&
-		    (req->flags & MUX_REQ_F_LISTEN)) {
-			if (req->kind == MUX_REQ_CLIENT)
-				mux_req_finish(m, req,
-				    modern_listen_end(req->id));
-			else {
-				log_info("server ended the bridge's "
-				    "subscription");
-				mux_req_free(m, req);
-			}
-		}
-		json_object_put(msg);
-		return NULL;
 	}
 	return msg;
 }
@@ -3989,6 +4002,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	c->info = NULL;
 	c->level = -1;
 	c->modern = 0;
+	c->listen_again = 0;
 	json_object_put(c->discover);
 	c->discover = NULL;
 	json_object_put(c->tool_headers);
@@ -4285,6 +4299,14 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		/* Silence is an answer too: a legacy server. */
 		mux_req_free(m, c->probe);
 		mux_child_discovered(m, c, NULL, NULL);
+	}
+	/* The legacy clients still want what the child's listen gave them
+	 * (a pause first: a child that keeps ending it is not hammered). */
+	if ((c = m->shared) != NULL && c->listen_again != 0 &&
+	    c->listen_again <= now_ms) {
+		c->listen_again = 0;
+		if (c->listen == NULL)
+			mux_own_listen(m, c);
 	}
 	TAILQ_FOREACH(c, &m->children, entry) {
 		while ((p = TAILQ_FIRST(&c->queue)) != NULL &&

@@ -532,9 +532,20 @@ START_TEST(test_passthrough_listen)
 	    MODERN_META_SUBSCRIPTION)), 7);
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, s2, NULL), 0);
 	h_clear(&h);
+	/* What a tools/list taught about Mcp-Param-* headers goes when the
+	 * list changes, even if the change comes on a client's listen. */
+	ck_assert_int_eq(h_send(&h, s, 2, "{'jsonrpc':'2.0','id':8,"
+	    "'method':'tools/list','params':{" MMETA("{}") "}}"),
+	    MUX_RECV_REPLY);
+	h_answer(&h, h_cid(&h, "tools/list"), "{'tools':[{'name':'t',"
+	    "'inputSchema':{'type':'object','properties':{'r':{'type':"
+	    "'string','x-mcp-header':'R'}}}}]}");
+	ck_assert_ptr_nonnull(mux_tool_headers(h.m, "t"));
+	h_clear(&h);
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/tools/"
 	    "list_changed','params':{'_meta':{'%s':%lld}}}",
 	    MODERN_META_SUBSCRIPTION, (long long)cid2);
+	ck_assert_ptr_null(mux_tool_headers(h.m, "t"));
 	r = h_one(&h, s2, "notifications/tools/list_changed", 1, 0);
 	ck_assert_int_eq(json_object_get_int64(MK(r, "params._meta",
 	    MODERN_META_SUBSCRIPTION)), 7);
@@ -564,6 +575,22 @@ START_TEST(test_passthrough_listen)
 	r = h_response(&h, s2, 1, "7");
 	ck_assert_int_eq(json_object_get_int64(MK(r, "result._meta",
 	    MODERN_META_SUBSCRIPTION)), 7);
+	h_clear(&h);
+
+	/* The child tears one down with a cancel that carries the tag as
+	 * well: the graceful end under the client's id, no cancel. */
+	ck_assert_int_eq(h_send(&h, s2, 3, "{'jsonrpc':'2.0','id':'C',"
+	    "'method':'subscriptions/listen','params':{'notifications':"
+	    "{'toolsListChanged':true}," MMETA("{}") "}}"), MUX_RECV_REPLY);
+	cid = h_cid(&h, "subscriptions/listen");
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/"
+	    "cancelled','params':{'requestId':%lld,'_meta':{'%s':%lld}}}",
+	    (long long)cid, MODERN_META_SUBSCRIPTION, (long long)cid);
+	r = h_response(&h, s2, 3, "'C'");
+	ck_assert_str_eq(PS(r, "result.resultType"), "complete");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, s2,
+	    "notifications/cancelled"), 0);
 	h_clear(&h);
 
 	/* A third, which the child's restart ends gracefully. */
@@ -1124,10 +1151,18 @@ START_TEST(test_translate_subscribe)
 	o = h_find(&h, MUX_OUT_CHILD, NULL, "subscriptions/listen")->msg;
 	ck_assert_ptr_null(P(o, "params.notifications.resourceSubscriptions"));
 	h_clear(&h);
-	/* The child ends the bridge's listen: no harm, just logged. */
+	/* The child ends the bridge's listen: the legacy sessions still want
+	 * the lists, so it is opened again after a pause. */
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/"
 	    "cancelled','params':{'requestId':%lld}}", (long long)l3);
 	ck_assert_uint_eq(h.n, 0);
+	mux_tick(h.m, 500);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_tick(h.m, 1100);
+	h_drain(&h);
+	ck_assert_int_ne(h_cid(&h, "subscriptions/listen"), l3);
+	h_clear(&h);
 	mux_session_close(h.m, s2);
 	h_fini(&h);
 }
