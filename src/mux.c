@@ -256,7 +256,7 @@ struct mux_req {
 	char			*method;
 	json_object		*params;
 	json_object		*xresp;
-	char			*xstate;
+	json_object		*xstate;	/* a string, NULs and all */
 	unsigned		 xrounds;
 	TAILQ_HEAD(, mux_sreq)	 xinputs;
 	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
@@ -918,7 +918,7 @@ mux_req_free(struct mux *m, struct mux_req *req)
 	free(req->method);
 	json_object_put(req->params);
 	json_object_put(req->xresp);
-	free(req->xstate);
+	json_object_put(req->xstate);
 	free(req->uri);
 	free(req);
 }
@@ -3760,10 +3760,8 @@ mux_translate_retry(struct mux *m, struct mux_req *req)
 	json_object_object_add(params, "inputResponses", req->xresp);
 	req->xresp = NULL;
 	if (req->xstate != NULL)
-		json_object_object_add(params, "requestState",
-		    json_object_new_string(req->xstate));
-	free(req->xstate);
-	req->xstate = NULL;
+		json_object_object_add(params, "requestState", req->xstate);
+	req->xstate = NULL;		/* moved into params */
 	/* A retry is a new request: a new id (its progress token stays). */
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	req->cid = mux_next_id(m);
@@ -3820,8 +3818,8 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 {
 	struct mux_session	*s = req->s;
 	struct mux_sreq		*sr;
-	json_object		*inputs, *missing = NULL, *params, *v;
-	const char		*method, *cap, *state;
+	json_object		*inputs, *missing = NULL, *params, *v, *state;
+	const char		*method, *cap;
 
 	if (req->method == NULL || s == NULL) {
 		mux_translate_fail(m, req, mux_error_object(
@@ -3836,7 +3834,7 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 		return;
 	}
 	inputs = mux_get(result, "inputRequests", json_type_object);
-	state = mux_get_str(result, "requestState");
+	state = mux_get(result, "requestState", json_type_string);
 	if (inputs == NULL && state == NULL) {
 		mux_translate_fail(m, req, mux_error_object(
 		    JSONRPC_INTERNAL_ERROR, "The server's input_required "
@@ -3871,8 +3869,8 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 	}
 	json_object_put(req->xresp);
 	req->xresp = json_object_new_object();
-	free(req->xstate);
-	req->xstate = state != NULL ? xstrdup(state) : NULL;
+	json_object_put(req->xstate);
+	req->xstate = json_object_get(state);
 	if (inputs != NULL) {
 		json_object_object_foreach(inputs, k, q) {
 			sr = xcalloc(1, sizeof *sr);

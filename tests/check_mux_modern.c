@@ -818,7 +818,7 @@ START_TEST(test_translate_input)
 	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
 	    "'a':{'method':'elicitation/create','params':{'message':'sure?',"
 	    "'requestedSchema':{'type':'object','properties':{}}}},"
-	    "'b':{'method':'roots/list'}},'requestState':'st-1'}");
+	    "'b':{'method':'roots/list'}},'requestState':'st\\u00001'}");
 	/* The questions go to the session, on the request's stream. */
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, s, NULL), 2);
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
@@ -849,7 +849,10 @@ START_TEST(test_translate_input)
 	o = h_find(&h, MUX_OUT_CHILD, NULL, "tools/call")->msg;
 	ck_assert_str_eq(PS(o, "params.name"), "deploy");
 	ck_assert_str_eq(PS(o, "params.arguments.env"), "prod");
-	ck_assert_str_eq(PS(o, "params.requestState"), "st-1");
+	/* The state as the child gave it, byte for byte (a NUL too). */
+	ck_assert_int_eq(json_object_get_string_len(P(o,
+	    "params.requestState")), 4);
+	ck_assert_mem_eq(PS(o, "params.requestState"), "st\0" "1", 4);
 	ck_assert_str_eq(PS(o, "params.inputResponses.a.action"), "accept");
 	ck_assert_ptr_nonnull(P(o, "params.inputResponses.b.roots"));
 	ck_assert_ptr_nonnull(MK(o, "params._meta", MODERN_META_VERSION));
