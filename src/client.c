@@ -1031,13 +1031,30 @@ cmsg_posted(struct cmsg *cm)
 		get_open(c);
 }
 
+/* Queues notifications/cancelled for cm's request (legacy era: the
+ * server may be working on it). */
+static void
+cmsg_cancel_at_server(struct cmsg *cm, const char *reason)
+{
+	struct client	*c = cm->c;
+	json_object	*params;
+	struct cmsg	*n;
+
+	params = json_object_new_object();
+	json_object_object_add(params, "requestId",
+	    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
+	json_object_object_add(params, "reason",
+	    json_object_new_string(reason));
+	n = cmsg_new(c, jsonrpc_notification_new("notifications/cancelled",
+	    params), JSONRPC_NOTIFICATION, 1);
+	TAILQ_INSERT_TAIL(&c->msgs, n, entry);
+}
+
 static void
 cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct cmsg	*cm = arg;
 	struct client	*c = cm->c;
-	json_object	*params, *cancel;
-	struct cmsg	*n;
 	const char	*method = jsonrpc_method(cm->msg);
 	char		*why;
 	long		 unavailable;
@@ -1059,17 +1076,8 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 	 * initialize, which cannot be cancelled, nor for what the server
 	 * last refused). */
 	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing &&
-	    cm->wire == NULL && c->era != ERA_MODERN && unavailable == 0) {
-		params = json_object_new_object();
-		json_object_object_add(params, "requestId",
-		    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
-		json_object_object_add(params, "reason",
-		    json_object_new_string("timed out in mcpbridge"));
-		cancel = jsonrpc_notification_new("notifications/cancelled",
-		    params);
-		n = cmsg_new(c, cancel, JSONRPC_NOTIFICATION, 1);
-		TAILQ_INSERT_TAIL(&c->msgs, n, entry);
-	}
+	    cm->wire == NULL && c->era != ERA_MODERN && unavailable == 0)
+		cmsg_cancel_at_server(cm, "timed out in mcpbridge");
 	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
 	if (cm->conn != NULL)
 		conn_close(cm->conn);
@@ -2890,7 +2898,18 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 			return;
 		}
 		conn_close(conn);
-		if (cm->kind == JSONRPC_REQUEST)
+		if (cm->kind == JSONRPC_REQUEST && cm->wire == NULL &&
+		    !cm->internal) {
+			/* The server took the request (the stream was its
+			 * 200) and may still run it: sent again under the
+			 * same id in the same session, it could run twice.
+			 * Unresumable, the wait ends here instead. */
+			cmsg_cancel_at_server(cm, "its answer stream broke");
+			cmsg_fail(cm, EXIT_UNAVAILABLE, "the answer stream "
+			    "broke before the answer and cannot be resumed "
+			    "(the server sent no event ids); the request may "
+			    "have run", 0);
+		} else if (cm->kind == JSONRPC_REQUEST)
 			cmsg_retry(cm, EXIT_UNAVAILABLE, "the answer stream "
 			    "ended early and cannot be resumed");
 		else

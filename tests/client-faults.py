@@ -229,6 +229,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send_json(200, text(msg, "late"))
                 except OSError:
                     pass
+            elif name == "cut_noid":
+                # A stream without event ids that a proxy cuts midway:
+                # it cannot be resumed.
+                note = {"jsonrpc": "2.0", "method": "notifications/message",
+                        "params": {"level": "info", "data": "working"}}
+                self.start_sse()
+                self.wfile.write(sse(None, json.dumps(note)))
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
             elif name == "primed":
                 # A priming event with an id, then events without one:
                 # they carry the id over (the SSE rules), but are new.
@@ -761,6 +770,35 @@ def scenario_progress_keeps_alive():
     srv.stop()
 
 
+def scenario_cut_unresumable():
+    # The server took the call (200, an event stream) and the stream
+    # broke without an event id: the call is not sent again (it could run
+    # twice, under an id already used), the server is asked to stop it,
+    # and the local client gets an error at once.
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "cut_noid"))
+    r = b.recv()
+    assert r.get("method") == "notifications/message", r
+    r = b.recv()
+    assert r["id"] == 1 and "cannot be resumed" in r["error"]["message"], r
+    calls = [m for m in srv.st.received if m.get("method") == "tools/call"]
+    assert len(calls) == 1, calls
+    deadline = time.time() + 5
+    while time.time() < deadline and not any(
+            m.get("method") == "notifications/cancelled"
+            for m in srv.st.received):
+        time.sleep(0.05)
+    cancels = [m for m in srv.st.received
+               if m.get("method") == "notifications/cancelled"]
+    assert len(cancels) == 1 and cancels[0]["params"]["requestId"] == 1, \
+        cancels
+    status, rest = b.finish()
+    assert status == 69 and rest == [], (status, rest)
+    srv.stop()
+
+
 def scenario_priming_then_unnumbered():
     # Events after a priming event that have no id of their own are not
     # replays of it: the notification and the answer both arrive, once.
@@ -968,7 +1006,7 @@ SCENARIOS = [scenario_basic, scenario_session_expired, scenario_session_400,
              scenario_unreachable, scenario_retry_after,
              scenario_retry_after_date, scenario_unavailable_deadline,
              scenario_progress_keeps_alive,
-             scenario_priming_then_unnumbered]
+             scenario_priming_then_unnumbered, scenario_cut_unresumable]
 
 
 def main():
