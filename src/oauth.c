@@ -1831,10 +1831,19 @@ oauth_refresh_done(struct curl_event_xfer *x, int result, const char *error,
 		return;
 	}
 	etext = oauth_error_text(doc);
+	if (why == NULL && (status == 0 || status == 429 || status >= 500)) {
+		/* The token endpoint was not reached, or not well: nothing
+		 * says the refresh token is spent, so it is kept for the
+		 * next try (a browser would need that server too). */
+		log_info("refreshing failed (%s); keeping the refresh token",
+		    status == 0 ? error : "the token endpoint is unavailable");
+		free(etext);
+		json_object_put(doc);
+		oauth_finish(o, "the token endpoint is unavailable");
+		return;
+	}
 	if (why != NULL)
 		log_info("refreshing failed (%s); signing in again", why);
-	else if (status == 0)
-		log_info("refreshing failed (%s); signing in again", error);
 	else
 		log_info("the refresh token was refused (HTTP %ld%s); signing "
 		    "in again", status, etext);

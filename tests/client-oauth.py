@@ -92,6 +92,7 @@ class State:
         self.base = None
         self.auth_endpoint = None       # metadata override (hostile)
         self.refuse_refresh = False
+        self.refresh_down = 0       # refreshes to answer 503
         self.expires_in = 3600
         self.used = []                  # the token of each /mcp POST
         self.access = set()             # valid access tokens
@@ -205,6 +206,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if f.get("grant_type") == "refresh_token":
                     st.count["refresh"] += 1
                     rt = f.get("refresh_token")
+                    if st.refresh_down > 0:
+                        st.refresh_down -= 1
+                        return self.reply(503, {"error": "unavailable"})
                     if st.refuse_refresh or rt not in st.refresh:
                         return self.reply(400, {"error": "invalid_grant"})
                     st.refresh.discard(rt)      # rotation: spent
@@ -392,6 +396,29 @@ def scenario_refresh_ahead():
     srv.stop()
 
 
+def scenario_refresh_unavailable():
+    # The token endpoint is down when the refresh ahead of expiry runs:
+    # the refresh token is kept, so when the access token is refused the
+    # bridge refreshes then, and no browser opens.
+    srv = Server()
+    st = srv.st
+    st.expires_in = 4
+    b = bridge(srv, os.path.join(TMP, "unavailable"))
+    b.handshake()
+    tools_list(b, 1)
+    st.refresh_down = 1
+    time.sleep(2.3)
+    tools_list(b, 2)
+    assert st.count["refresh"] == 1, st.count
+    with st.lock:
+        st.access.discard(st.used[-1])      # refused from now on
+    tools_list(b, 3)
+    assert st.count["refresh"] == 2 and st.count["authorize"] == 1, \
+        st.count
+    done(b)
+    srv.stop()
+
+
 def scenario_shared_signin():
     srv = Server()
     st = srv.st
@@ -486,7 +513,7 @@ def scenario_no_oauth():
 
 
 SCENARIOS = [scenario_signin_refresh, scenario_refresh_ahead,
-             scenario_shared_signin,
+             scenario_refresh_unavailable, scenario_shared_signin,
              scenario_hostile, scenario_timeout, scenario_callbacks,
              scenario_no_oauth]
 
