@@ -1599,6 +1599,12 @@ client_auth_done(void *arg, const char *error)
 		xasprintf(&why, "sign-in failed: %s", error);
 		client_fail_all(c, EXIT_NOPERM, why);
 		free(why);
+		/* If it failed while a lost session was being rebuilt, the
+		 * next message from the local client rebuilds it (as after
+		 * any failed rebuild). */
+		if (c->session_id == NULL && c->transport != CLI_TRANSPORT_SSE)
+			c->reinit_pending = c->init != NULL &&
+			    (c->established || c->cfg->oneshot);
 		return;
 	}
 	TAILQ_FOREACH(cm, &c->msgs, entry) {
