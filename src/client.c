@@ -1552,8 +1552,10 @@ client_init_answered(struct client *c, json_object *msg, int ours)
 	if (ours && c->established)
 		log_info("new session ready%s", c->transport ==
 		    CLI_TRANSPORT_SSE ? " (HTTP+SSE)" : "");
+	/* reinit_failures is reset only once the session answers something
+	 * else: a server that forgets every session at once (a balancer
+	 * without affinity) would else be rebuilt at full speed. */
 	c->established = 1;
-	c->reinit_failures = 0;
 }
 
 /* ---- signing in ---- */
@@ -3350,6 +3352,10 @@ client_incoming(struct client *c, json_object *msg)
 			client_pump(c);
 			return;
 		}
+		/* A session that answers is a session that works: losing it
+		 * again is a new story, not the same loop. */
+		if (!cm->is_init)
+			c->reinit_failures = 0;
 		cmsg_free(cm);
 		client_write(c, msg);
 		client_pump(c);

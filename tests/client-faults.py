@@ -54,6 +54,8 @@ class State:
         self.deletes = 0
         self.gets = 0
         self.sse_busy = 0           # legacy GETs to refuse: 503, 1 s
+        self.amnesia = False        # forget the session at each call
+        self.init_times = []
         self.sse_times = []         # when each legacy GET came
         self.last_event_ids = []
         self.get_enabled = False
@@ -165,6 +167,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.server.legacy:
             return self.legacy_post(msg, path)
         if msg.get("method") == "initialize":
+            with st.lock:
+                st.init_times.append(time.monotonic())
             sid = st.new_id("sess-")
             with st.lock:
                 st.sessions[sid] = {"responses": {}, "get": queue.Queue()}
@@ -190,6 +194,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if "id" not in msg:
             self.send_json(202, None)
+            return
+        if st.amnesia and msg.get("method") == "tools/call":
+            # A balancer without affinity: another instance, no session.
+            with st.lock:
+                st.sessions.clear()
+            self.send_json(404, {"jsonrpc": "2.0", "id": None, "error": {
+                "code": -32001, "message": "Session not found"}})
             return
         self.answer(msg, sess)
 
@@ -611,6 +622,25 @@ def scenario_session_expired():
     srv.stop()
 
 
+def scenario_session_amnesia():
+    # Every session is gone by the next call: the bridge rebuilds it, but
+    # with growing pauses, and gives up with an error (exit 69), not in a
+    # loop at full speed.
+    srv = Server()
+    srv.st.amnesia = True
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "echo", text="x"))
+    r = b.recv(timeout=20)
+    assert r["id"] == 1 and "error" in r, r
+    t = srv.st.init_times
+    assert 2 <= len(t) <= 6, t
+    assert gaps(t)[-1] >= 0.4, "no pause between rebuilds: %r" % gaps(t)
+    status, rest = b.finish()
+    assert status == 69 and rest == [], (status, rest)
+    srv.stop()
+
+
 def scenario_session_400():
     srv = Server()
     srv.st.expired_status = 400
@@ -999,7 +1029,8 @@ def scenario_oneshot():
     srv.stop()
 
 
-SCENARIOS = [scenario_basic, scenario_session_expired, scenario_session_400,
+SCENARIOS = [scenario_basic, scenario_session_expired,
+             scenario_session_amnesia, scenario_session_400,
              scenario_backpressure, scenario_tls, scenario_restart,
              scenario_stream_cut, scenario_timeout, scenario_sampling,
              scenario_get_stream, scenario_legacy, scenario_oneshot,
