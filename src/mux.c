@@ -2299,7 +2299,14 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		break;
 	case MUX_REQ_DISCOVER:
 		mux_req_free(m, req);
-		mux_child_discovered(m, c, result, error);
+		if (!c->ready)
+			mux_child_discovered(m, c, result, error);
+		else if (result != NULL && modern_discover_check(result) > 0) {
+			/* --child-era=modern, answered after --probe-timeout:
+			 * sessions from now on see the child as it is. */
+			log_info("server/discover answered late");
+			mux_child_modern_ready(m, c, result);
+		}
 		break;
 	case MUX_REQ_OWN:
 		if (req == c->listen) {
@@ -4293,10 +4300,17 @@ mux_tick(struct mux *m, uint64_t now_ms)
 
 	m->now = now_ms;
 	if ((c = m->shared) != NULL && c->probe != NULL &&
-	    c->probe_deadline <= now_ms) {
-		/* Silence is an answer too: a legacy server. */
-		mux_req_free(m, c->probe);
-		mux_child_discovered(m, c, NULL, NULL);
+	    c->probe_deadline != 0 && c->probe_deadline <= now_ms) {
+		if (m->cfg.child_era == MUX_CHILD_ERA_MODERN) {
+			/* Modern as configured, now; the probe stays out,
+			 * for its late answer still tells who the child is. */
+			c->probe_deadline = 0;
+			mux_child_discovered(m, c, NULL, NULL);
+		} else {
+			/* Silence is an answer too: a legacy server. */
+			mux_req_free(m, c->probe);
+			mux_child_discovered(m, c, NULL, NULL);
+		}
 	}
 	/* The legacy clients still want what the child's listen gave them
 	 * (a pause first: a child that keeps ending it is not hammered). */

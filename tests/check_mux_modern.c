@@ -308,11 +308,19 @@ START_TEST(test_probe_assume_modern)
 	h_fini(&h);
 
 	h_init_era(&h, MUX_CHILD_ERA_MODERN);
-	(void)h_probe(&h);
+	cid = h_probe(&h);
 	mux_tick(h.m, 1000);
 	h_drain(&h);
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "initialize"), 0);
 	ck_assert(mux_child_modern(h.m));
+	ck_assert_str_ne(PS(mux_child_info(h.m), "serverInfo.name"),
+	    "modern-fake");
+	/* A slow child's answer, late, still says who it is. */
+	h_answer(&h, cid, "%s", discover_result);
+	ck_assert(mux_child_modern(h.m));
+	ck_assert_str_eq(PS(mux_child_info(h.m), "serverInfo.name"),
+	    "modern-fake");
+	ck_assert_ptr_nonnull(P(mux_child_info(h.m), "capabilities.tools"));
 	h_fini(&h);
 }
 END_TEST
