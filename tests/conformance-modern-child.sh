@@ -28,20 +28,31 @@ modern_pid=$!
 legacy_pid=$!
 wait $modern_pid
 wait $legacy_pid
-legacy_status=$?
 
 echo "---- 2026-07-28 (passed through)"
 sed -n '/=== SUMMARY ===/,$p' "$tmp/modern.out"
 echo "---- 2025-11-25 (translated, at the same time)"
 sed -n '/=== SUMMARY ===/,$p' "$tmp/legacy.out"
 
-check "the 2025-11-25 run exits 0" test $legacy_status -eq 0
-check "2025-11-25: no scenario fails" sh -c "! grep -q '^✗' '$tmp/legacy.out'"
+# A 2026-07-28 child's log lines reach a request only while it is the only
+# one the child is working on (the manual says so: nothing tells whose they
+# are otherwise).  With the 2026-07-28 run going on, tools-call-with-logging
+# may miss them; it must pass once the child is idle.
+check "the 2025-11-25 run finished" grep -q '=== SUMMARY ===' \
+    "$tmp/legacy.out"
+check "2025-11-25: no scenario fails (logging aside)" sh -c \
+    "! grep '^✗' '$tmp/legacy.out' | grep -v '^✗ tools-call-with-logging:' |
+    grep -q ."
+mkdir -p "$tmp/logging"
+check "2025-11-25: tools-call-with-logging passes, the child idle" sh -c \
+    "cd '$tmp/logging' && timeout 300 '$node' '$suite' server \
+    --url '$url/mcp' --scenario tools-call-with-logging \
+    --spec-version 2025-11-25 >'$tmp/logging.out' 2>&1"
 check_modern_required "$tmp/modern.out"
 check "2026-07-28: http-custom-header-server-validation passes" \
     grep -q '✓ http-custom-header-server-validation' "$tmp/modern.out"
 check "the outer bridge never initialized its child" \
     sh -c "! grep -q 'initialized, protocol' '$tmp/outer.log'"
 [ $fails -eq 0 ] || tail -n 200 "$tmp/modern.out" "$tmp/legacy.out" \
-    "$tmp/outer.log"
+    "$tmp/logging.out" "$tmp/outer.log"
 finish
