@@ -2671,6 +2671,13 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 	const char		*method, *id, *status;
 	uint64_t		 token;
 
+	/* Whoever's listen it comes on, if any, the tool annotations may be
+	 * stale now. */
+	if (strcmp(jsonrpc_method(msg), "notifications/tools/list_changed") ==
+	    0) {
+		json_object_put(c->tool_headers);
+		c->tool_headers = NULL;
+	}
 	if (c->modern && (msg = mux_modern_child_notification(m, c,
 	    msg)) == NULL)
 		return;
@@ -2723,10 +2730,6 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 	} else if (strcmp(method, "notifications/tools/list_changed") == 0 ||
 	    strcmp(method, "notifications/prompts/list_changed") == 0 ||
 	    strcmp(method, "notifications/resources/list_changed") == 0) {
-		if (strcmp(method, "notifications/tools/list_changed") == 0) {
-			json_object_put(c->tool_headers);
-			c->tool_headers = NULL;
-		}
 		TAILQ_FOREACH(s, &c->sessions, centry) {
 			if (s->transport == MUX_TRANSPORT_STATELESS) {
 				/* Only listen streams that asked for it. */
@@ -3620,11 +3623,6 @@ mux_modern_child_notification(struct mux *m, struct mux_child *c,
 	const char	*method = jsonrpc_method(msg);
 	uint64_t	 cid;
 
-	/* Whoever's listen says so, the tool annotations may be stale. */
-	if (strcmp(method, "notifications/tools/list_changed") == 0) {
-		json_object_put(c->tool_headers);
-		c->tool_headers = NULL;
-	}
 	/* Tagged or not: the cancel names the listen by its requestId. */
 	if (strcmp(method, "notifications/cancelled") == 0) {
 		/* The only one a 2026-07-28 server sends: a listen it ends. */
@@ -4301,16 +4299,14 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	m->now = now_ms;
 	if ((c = m->shared) != NULL && c->probe != NULL &&
 	    c->probe_deadline != 0 && c->probe_deadline <= now_ms) {
-		if (m->cfg.child_era == MUX_CHILD_ERA_MODERN) {
-			/* Modern as configured, now; the probe stays out,
-			 * for its late answer still tells who the child is. */
+		/* Silence is an answer too: a legacy server.  Unless it is
+		 * modern as configured: then the probe stays out, for its
+		 * late answer still tells who the child is. */
+		if (m->cfg.child_era == MUX_CHILD_ERA_MODERN)
 			c->probe_deadline = 0;
-			mux_child_discovered(m, c, NULL, NULL);
-		} else {
-			/* Silence is an answer too: a legacy server. */
+		else
 			mux_req_free(m, c->probe);
-			mux_child_discovered(m, c, NULL, NULL);
-		}
+		mux_child_discovered(m, c, NULL, NULL);
 	}
 	/* The legacy clients still want what the child's listen gave them
 	 * (a pause first: a child that keeps ending it is not hammered). */
