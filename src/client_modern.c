@@ -480,10 +480,32 @@ fail:
 	return -1;
 }
 
+int
+client_modern_learn_tool(json_object *table, json_object *tool, char **err)
+{
+	json_object	*spec;
+	const char	*name = cm_get_str(tool, "name");
+
+	if (client_modern_tool_headers(tool, &spec, err) == -1) {
+		if (name != NULL && table != NULL)
+			json_object_object_del(table, name);
+		return -1;
+	}
+	/* Bounded: a tool beyond the cap goes without Mcp-Param-* (a
+	 * client learns it again from the server's -32020). */
+	if (name != NULL && table != NULL &&
+	    (json_object_object_length(table) < CLIENT_MODERN_MAX_TOOLS ||
+	    json_object_object_get_ex(table, name, NULL)))
+		json_object_object_add(table, name, spec);
+	else
+		json_object_put(spec);
+	return 0;
+}
+
 json_object *
 client_modern_filter_tools(json_object *result, json_object *table)
 {
-	json_object	*tools, *kept, *t, *spec, *dropped;
+	json_object	*tools, *kept, *t, *dropped;
 	const char	*name;
 	char		*err, *line;
 	size_t		 i;
@@ -495,26 +517,15 @@ client_modern_filter_tools(json_object *result, json_object *table)
 	for (i = 0; i < json_object_array_length(tools); i++) {
 		t = json_object_array_get_idx(tools, i);
 		name = cm_get_str(t, "name");
-		if (client_modern_tool_headers(t, &spec, &err) == -1) {
+		if (client_modern_learn_tool(table, t, &err) == -1) {
 			xasprintf(&line, "%s: %s", name != NULL ? name :
 			    "(a tool without a name)", err);
 			json_object_array_add(dropped,
 			    json_object_new_string(line));
 			free(line);
 			free(err);
-			if (name != NULL && table != NULL)
-				json_object_object_del(table, name);
 			continue;
 		}
-		/* Bounded: a tool beyond the cap goes without Mcp-Param-*
-		 * (the server's -32020 has it listed again). */
-		if (name != NULL && table != NULL &&
-		    (json_object_object_length(table) <
-		    CLIENT_MODERN_MAX_TOOLS ||
-		    json_object_object_get_ex(table, name, NULL)))
-			json_object_object_add(table, name, spec);
-		else
-			json_object_put(spec);
 		json_object_array_add(kept, json_object_get(t));
 	}
 	json_object_object_add(result, "tools", kept);

@@ -94,6 +94,13 @@ json_object	*client_modern_request(json_object *msg, json_object *id,
 int		 client_modern_tool_headers(json_object *tool, json_object **spec,
 		    char **err);
 /*
+ * Records tool's annotations in table (name -> spec; table may be NULL),
+ * at most CLIENT_MODERN_MAX_TOOLS of them.  -1 and *err if they are
+ * invalid: the tool is then forgotten.
+ */
+int		 client_modern_learn_tool(json_object *table, json_object *tool,
+		    char **err);
+/*
  * Drops the tools with invalid annotations from a tools/list result, in
  * place (and from table), and records the annotations of the others in
  * table (tool name -> spec, at most CLIENT_MODERN_MAX_TOOLS of them).

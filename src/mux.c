@@ -221,8 +221,6 @@ enum mux_req_kind {
 /* tools/list: the answer tells which arguments go in Mcp-Param-* headers */
 #define MUX_REQ_F_TOOLS_LIST	0x40
 
-/* The most tools whose x-mcp-header annotations are remembered. */
-#define MUX_MAX_TOOL_HEADERS	10000
 /* A 2026-07-28 child ended the bridge's own listen: opened again after. */
 #define MUX_LISTEN_AGAIN_MS	1000
 
@@ -2162,8 +2160,7 @@ mux_state_named(const struct mux *m, json_object *state)
 static void
 mux_tools_learn(struct mux_child *c, json_object *result)
 {
-	json_object	*tools, *t, *spec;
-	const char	*name;
+	json_object	*tools;
 	char		*err;
 	size_t		 i, n;
 
@@ -2173,21 +2170,9 @@ mux_tools_learn(struct mux_child *c, json_object *result)
 		c->tool_headers = json_object_new_object();
 	n = json_object_array_length(tools);
 	for (i = 0; i < n; i++) {
-		t = json_object_array_get_idx(tools, i);
-		if ((name = mux_get_str(t, "name")) == NULL)
-			continue;
-		if (client_modern_tool_headers(t, &spec, &err) == -1) {
+		if (client_modern_learn_tool(c->tool_headers,
+		    json_object_array_get_idx(tools, i), &err) == -1)
 			free(err);
-			json_object_object_del(c->tool_headers, name);
-			continue;
-		}
-		if (json_object_object_length(c->tool_headers) >=
-		    MUX_MAX_TOOL_HEADERS && !json_object_object_get_ex(
-		    c->tool_headers, name, NULL)) {
-			json_object_put(spec);
-			continue;
-		}
-		json_object_object_add(c->tool_headers, name, spec);
 	}
 }
 
