@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "env.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -185,11 +186,11 @@ struct auth *
 auth_load_env(const char *name, char **err)
 {
 	struct auth	*a;
-	const char	*v;
-	char		*why;
+	char		*v, *why;
 
 	*err = NULL;
-	if ((v = getenv(name)) == NULL) {
+	/* Taken out of the environment: the child must not inherit it. */
+	if ((v = env_take(name)) == NULL) {
 		xasprintf(err, "environment variable %s is not set", name);
 		return NULL;
 	}
@@ -197,6 +198,8 @@ auth_load_env(const char *name, char **err)
 		xasprintf(err, "environment variable %s: %s", name, why);
 		free(why);
 	}
+	explicit_bzero(v, strlen(v));
+	free(v);
 	return a;
 }
 

@@ -24,7 +24,8 @@ int		 auth_equal(const void *a, size_t alen, const void *b, size_t blen);
  * skipped; surrounding blanks are trimmed.  NULL with *err set (caller
  * frees) if there is none or one is unusable. */
 struct auth	*auth_parse(const char *text, int is_file, char **err);
-/* The same from a file or from an environment variable. */
+/* The same from a file or from an environment variable (which is then
+ * removed from the environment, see env.h). */
 struct auth	*auth_load_file(const char *path, char **err);
 struct auth	*auth_load_env(const char *name, char **err);
 void		 auth_free(struct auth *);

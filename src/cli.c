@@ -384,8 +384,10 @@ cli_add_env(struct config *c, const char *s, char **err)
 {
 	const char	*eq = strchr(s, '=');
 
+	/* The value is the child's and may be a secret: never echoed. */
 	if (eq == NULL || eq == s) {
-		xasprintf(err, "--env wants KEY=VALUE, not '%s'", s);
+		xasprintf(err, "--env wants KEY=VALUE, %s", eq == NULL ?
+		    "without '=' here" : "with a KEY before '='");
 		return -1;
 	}
 	c->env = xreallocarray(c->env, c->nenv + 2, sizeof *c->env);

@@ -80,6 +80,7 @@
 #include "client.h"
 #include "client_modern.h"
 #include "curl_event.h"
+#include "env.h"
 #include "framer.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -3827,12 +3828,32 @@ client_pollable(int fd)
 	return S_ISCHR(sb.st_mode) && isatty(fd);
 }
 
+/* Removes the variables that a --header names from the environment. */
+static void
+client_forget_env(const char *in)
+{
+	const char	*p, *end;
+	char		*name;
+
+	for (p = in; (p = strstr(p, "${")) != NULL; p = end + 1) {
+		if ((end = strchr(p + 2, '}')) == NULL)
+			return;
+		name = xstrndup(p + 2, (size_t)(end - p - 2));
+		env_forget(name);
+		free(name);
+	}
+}
+
+/*
+ * The headers, with what they take from the environment.  Those values
+ * (and --bearer-token-env's) are credentials: once read they leave the
+ * environment, which the --oauth-open command would inherit.
+ */
 static int
 client_build_headers(struct client *c)
 {
 	const struct config	*cfg = c->cfg;
-	const char		*tok;
-	char			*err, *h;
+	char			*err, *h, *tok;
 	size_t			 i;
 
 	c->headers = xcalloc(cfg->nheaders + 1, sizeof *c->headers);
@@ -3845,19 +3866,27 @@ client_build_headers(struct client *c)
 		c->headers[c->nheaders++] = h;
 		log_debug("sending header %.*s", (int)strcspn(h, ":"), h);
 	}
+	/* After all of them: two headers may name the same variable. */
+	for (i = 0; i < cfg->nheaders; i++)
+		client_forget_env(cfg->headers[i]);
 	if (cfg->bearer_token_env != NULL) {
-		tok = getenv(cfg->bearer_token_env);
+		tok = env_take(cfg->bearer_token_env);
 		if (tok == NULL || *tok == '\0' ||
 		    strpbrk(tok, "\r\n") != NULL) {
 			log_error("--bearer-token-env: %s is %s",
 			    cfg->bearer_token_env, tok == NULL || *tok == '\0' ?
 			    "not set or empty" : "not a usable token");
+			if (tok != NULL)
+				explicit_bzero(tok, strlen(tok));
+			free(tok);
 			return -1;
 		}
 		c->headers = xreallocarray(c->headers, c->nheaders + 2,
 		    sizeof *c->headers);
 		xasprintf(&c->headers[c->nheaders++],
 		    "Authorization: Bearer %s", tok);
+		explicit_bzero(tok, strlen(tok));
+		free(tok);
 	}
 	return 0;
 }

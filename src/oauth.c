@@ -61,6 +61,7 @@
 #include "auth.h"
 #include "client.h"
 #include "curl_event.h"
+#include "env.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_store.h"
@@ -2198,21 +2199,24 @@ oauth_load_secret(const char *env, const char *file, char **secret,
     char **err)
 {
 	struct stat	 sb;
-	char		 buf[4096];
-	const char	*v;
+	char		 buf[4096], *v;
 	ssize_t		 n;
 	size_t		 len = 0;
 	int		 fd;
 
 	*secret = NULL;
 	if (env != NULL) {
-		if ((v = getenv(env)) == NULL || *v == '\0' ||
+		/* Taken out of the environment: the opener must not see it. */
+		if ((v = env_take(env)) == NULL || *v == '\0' ||
 		    strpbrk(v, "\r\n") != NULL) {
 			xasprintf(err, "--oauth-client-secret-env: %s is not "
 			    "set, empty, or not one line", env);
+			if (v != NULL)
+				explicit_bzero(v, strlen(v));
+			free(v);
 			return -1;
 		}
-		*secret = xstrdup(v);
+		*secret = v;
 		return 0;
 	}
 	if (file == NULL)

@@ -649,9 +649,12 @@ upstream_child(struct upstream *u, int fd_in, int fd_out, int fd_err)
 	}
 #endif
 
+	/* A failure names the variable: its value goes nowhere but here. */
 	for (e = u->env; e != NULL && *e != NULL; e++) {
-		if (putenv(*e) != 0)
+		if (putenv(*e) != 0) {
+			(*e)[strcspn(*e, "=")] = '\0';
 			upstream_child_fail("putenv", *e);
+		}
 	}
 	if (u->cwd != NULL && chdir(u->cwd) == -1)
 		upstream_child_fail("chdir", u->cwd);

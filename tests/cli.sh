@@ -37,6 +37,10 @@ check "no mode exits 64" test $? -eq 64
 "$bin" serve >/dev/null 2>"$tmp/err"
 check "serve without a command exits 64" test $? -eq 64
 check "and says why" grep -q "needs a command" "$tmp/err"
+"$bin" serve --env =env-value-83f1 -- true >/dev/null 2>"$tmp/err"
+check "--env without a name exits 64" test $? -eq 64
+check "and never shows the value" sh -c "! grep -q env-value-83f1 '$tmp/err'"
+check "but says why" grep -q "KEY=VALUE" "$tmp/err"
 
 # A command that cannot run, with no restarts: the bridge gives up (69).
 timeout 20 "$bin" serve --port 0 --restart no -- "$tmp/does-not-exist" \

@@ -44,12 +44,15 @@ TMP = tempfile.mkdtemp(prefix="client-oauth.")
 # written to LOG, so a test can see whether the script ran at all.
 OPENER = os.path.join(TMP, "opener.py")
 with open(OPENER, "w") as f:
-    f.write('''import sys, time, urllib.error, urllib.request, urllib.parse
+    f.write('''import os, sys, time, urllib.error, urllib.request, urllib.parse
 mode, log, url = sys.argv[1], sys.argv[2], sys.argv[3]
 def note(s):
     with open(log, "a") as f:
         f.write(s + "\\n")
 note("opened " + url)
+note("secrets in my environment: %r" % sorted(
+    k for k, v in os.environ.items() if k.startswith("MCPB_SECRET_") or
+    v.startswith("secret-")))
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *a):
         return None
@@ -499,6 +502,47 @@ def scenario_callbacks():
     srv.stop()
 
 
+def scenario_secrets():
+    # What the bridge reads from its environment (a header's variable, the
+    # client secret) is gone from it once read: the browser opener does
+    # not inherit it, and /proc/PID/environ no longer shows it.
+    srv = Server()
+    log = os.path.join(TMP, "secrets.log")
+    env = dict(os.environ, MCPB_SECRET_HDR="secret-hdr-5b1f",
+               MCPB_SECRET_CLIENT="secret-client-7c2d")
+    b = Bridge(srv.url(), "--oauth-store", os.path.join(TMP, "secrets"),
+               "--oauth-open", opener("follow", log), "--oauth-timeout",
+               "20s", "--header", "X-Api-Key: ${MCPB_SECRET_HDR}",
+               "--oauth-client-id", "client-pre",
+               "--oauth-client-secret-env", "MCPB_SECRET_CLIENT", env=env)
+    b.handshake()
+    with open("/proc/%d/environ" % b.p.pid, "rb") as f:
+        environ = f.read()
+    tools_list(b, 1)
+    err = done(b)
+    with open(log) as f:
+        notes = f.read()
+    assert "secrets in my environment: []" in notes, notes
+    assert b"secret-hdr-5b1f" not in environ and \
+        b"secret-client-7c2d" not in environ, "secrets in /proc/PID/environ"
+    assert "secret-" not in err, "a secret in the log"
+
+    # --bearer-token-env alike.
+    env = dict(os.environ, MCPB_SECRET_BEARER="secret-bearer-3e9a")
+    b = Bridge(srv.url(), "--no-oauth", "--bearer-token-env",
+               "MCPB_SECRET_BEARER", env=env)
+    b.send(INIT)
+    r = b.recv(timeout=15)
+    assert "error" in r, r          # the server does not know the token
+    with open("/proc/%d/environ" % b.p.pid, "rb") as f:
+        environ = f.read()
+    b.finish()
+    assert b"secret-bearer-3e9a" not in environ, \
+        "the bearer token in /proc/PID/environ"
+    assert srv.st.used[-1] == "secret-bearer-3e9a", srv.st.used
+    srv.stop()
+
+
 def scenario_no_oauth():
     srv = Server()
     b = Bridge(srv.url(), "--no-oauth", "--oauth-store",
@@ -515,7 +559,7 @@ def scenario_no_oauth():
 SCENARIOS = [scenario_signin_refresh, scenario_refresh_ahead,
              scenario_refresh_unavailable, scenario_shared_signin,
              scenario_hostile, scenario_timeout, scenario_callbacks,
-             scenario_no_oauth]
+             scenario_secrets, scenario_no_oauth]
 
 
 def main():

@@ -10,11 +10,13 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (ACCEPT_BOTH, Response, call, check, exchange,  # noqa
-                      initialize, post, rpc, run_all, wait_ready)
+from httptest import (ACCEPT_BOTH, Failure, Response, call, check,  # noqa
+                      exchange, initialize, post, rpc, run_all, text_of,
+                      wait_ready)
 
 
 # ---- the tests ----
@@ -23,6 +25,7 @@ TOKEN_A = "tok-A-4f9c2e7d1b8a6f3e"
 TOKEN_B = "tok-B-9d8c7b6a5f4e3d2c"
 BEARER_A = {"Authorization": "Bearer " + TOKEN_A}
 BEARER_B = {"Authorization": "Bearer " + TOKEN_B}
+CHILD_VALUE = "child-value-1c2e3a4b"
 
 
 def forbidden(status, data, what):
@@ -185,14 +188,57 @@ def test_auth(b):
           "401s not logged")
 
 
+def child_env(b, sid, version, name, bearer):
+    """What the child (the example server's report_env tool) finds in its
+    environment under name."""
+    status, answer = call(b, sid, version, 7, "report_env", {"name": name},
+                          extra=bearer)
+    check(status == 200 and "result" in answer,
+          "report_env: %d %r" % (status, answer))
+    return text_of(answer)
+
+
 def test_auth_env(b):
     wait_ready(b)
+    sids = []
     for bearer in (BEARER_A, BEARER_B):
         sid, version = initialize(b, extra=bearer)
         status, _ = call(b, sid, version, 2, "echo", {"message": "x"},
                          extra=bearer)
         check(status == 200, "token from the environment: %d" % status)
+        sids.append((sid, version, bearer))
     unauthorized(b, "POST", "/mcp", body="{}")
+
+    # The tokens are nobody's but the bridge's: the variable is gone from
+    # the child's environment (each session's own one too), and from the
+    # bridge's (/proc/PID/environ, which a child of the same user reads).
+    # What --env gives the child reaches it, and never the log.
+    for sid, version, bearer in sids:
+        text = child_env(b, sid, version, "MCPBRIDGE_TEST_TOKENS", bearer)
+        check(text == "MCPBRIDGE_TEST_TOKENS is not set",
+              "the child sees the tokens: %r" % text)
+        text = child_env(b, sid, version, "MCPBRIDGE_TEST_CHILD", bearer)
+        check(text == CHILD_VALUE, "--env did not reach the child: %r" % text)
+    with open("/proc/%d/environ" % b.proc.pid, "rb") as f:
+        environ = f.read()
+    check(TOKEN_A.encode() not in environ and
+          TOKEN_B.encode() not in environ,
+          "the tokens are still in the bridge's environment")
+    # A child started later (a restart) does not get them back either.
+    sid, version, bearer = sids[0]
+    status, _ = call(b, sid, version, 8, "crash", {}, extra=bearer)
+    for _ in range(100):
+        try:
+            sid, version = initialize(b, extra=BEARER_A)
+            break
+        except Failure:
+            time.sleep(0.05)
+    text = child_env(b, sid, version, "MCPBRIDGE_TEST_TOKENS", BEARER_A)
+    check(text == "MCPBRIDGE_TEST_TOKENS is not set",
+          "the restarted child sees the tokens: %r" % text)
+    err = b.stderr()
+    check(TOKEN_A not in err and TOKEN_B not in err, "a token in the log")
+    check(CHILD_VALUE not in err, "an --env value in the log")
 
 
 def test_cors(b):
@@ -272,8 +318,14 @@ TESTS = {
                            "--allow-origin", "https://app.example.com"],
               None),
     "auth": (test_auth, ["--auth-token-file", token_file()], None),
-    "auth-env": (test_auth_env, ["--auth-token-env", "MCPBRIDGE_TEST_TOKENS"],
+    "auth-env": (test_auth_env, ["--auth-token-env", "MCPBRIDGE_TEST_TOKENS",
+                                 "--log-level", "debug", "--env",
+                                 "MCPBRIDGE_TEST_CHILD=" + CHILD_VALUE],
                  {"MCPBRIDGE_TEST_TOKENS": TOKEN_A + "," + TOKEN_B}),
+    "auth-env-session": (test_auth_env, [
+        "--auth-token-env", "MCPBRIDGE_TEST_TOKENS", "--isolation", "session",
+        "--log-level", "debug", "--env", "MCPBRIDGE_TEST_CHILD=" +
+        CHILD_VALUE], {"MCPBRIDGE_TEST_TOKENS": TOKEN_A + "," + TOKEN_B}),
     "cors": (test_cors, ["--cors", "http://localhost:9999", "--cors",
                          "https://app.example.com"], None),
     "no-cors": (test_no_cors, [], None),

@@ -1,0 +1,17 @@
+/*
+ * env.h: secrets the bridge reads from its own environment (bearer tokens,
+ * OAuth client secrets, header values).  Read once, then removed, so that
+ * no process the bridge starts later inherits them.
+ */
+#ifndef MCPBRIDGE_ENV_H
+#define MCPBRIDGE_ENV_H
+
+/* A copy of the value of name (the caller frees it), or NULL if name is
+ * not set; either way name is gone from the environment afterwards (see
+ * env_forget). */
+char	*env_take(const char *name);
+/* Removes name from the environment and overwrites the value's bytes in
+ * our memory; nothing if it is not set. */
+void	 env_forget(const char *name);
+
+#endif
