@@ -207,6 +207,7 @@ config_init(struct config *c)
 	c->read_timeout_ms = CLI_DEFAULT_READ_TIMEOUT_MS;
 	c->max_sessions = CLI_DEFAULT_MAX_SESSIONS;
 	c->max_in_flight = CLI_DEFAULT_MAX_IN_FLIGHT;
+	c->max_children = CLI_DEFAULT_MAX_CHILDREN;
 	c->serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
 	c->session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
 	c->drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
@@ -1164,7 +1165,8 @@ static const char cli_usage_serve[] =
 "\n"
 "Sharing:\n"
 "  --isolation MODE         shared (one child for all, default) or session\n"
-"  --max-children N         with --isolation=session: most children (0: no limit)\n"
+"  --max-children N         with --isolation=session: most children\n"
+"                           (default 32; 0: no limit)\n"
 "  --server-requests POLICY unambiguous (default) or latest\n"
 "  --client-capabilities JSON  capabilities declared to the shared child\n"
 "  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"

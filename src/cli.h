@@ -62,6 +62,9 @@ enum cli_era {
 #define CLI_DEFAULT_READ_TIMEOUT_MS	30000
 #define CLI_DEFAULT_MAX_SESSIONS	10000
 #define CLI_DEFAULT_MAX_IN_FLIGHT	100
+/* --isolation=session: children at once.  Each is a process, and a client
+ * needs no more than an initialize to start one. */
+#define CLI_DEFAULT_MAX_CHILDREN	32
 #define CLI_DEFAULT_SESSION_TIMEOUT_MS	(30u * 60 * 1000)
 #define CLI_DEFAULT_DRAIN_TIMEOUT_MS	10000
 

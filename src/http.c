@@ -372,6 +372,16 @@ http_reply_error(struct evhttp_request *req, int code, const char *reason,
 	json_object_put(err);
 }
 
+static void
+http_retry_after(struct evhttp_request *req)
+{
+	char	buf[32];
+
+	snprintf(buf, sizeof buf, "%d", HTTP_RETRY_AFTER_S);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", buf);
+}
+
 /* 429 and 503 that a client may try again after a while. */
 static void
 http_reply_later(struct evhttp_request *req, int code, const char *reason,
@@ -1095,6 +1105,8 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
 		break;
 	case 503:
 		reason = "Service Unavailable";
+		/* Busy (--max-children): worth trying again soon. */
+		http_retry_after(req);
 		break;
 	default:
 		reason = "OK";
@@ -1783,6 +1795,8 @@ http_message(struct http *h, struct evhttp_request *req)
 	switch (r) {
 	case MUX_RECV_INVALID:
 	case MUX_RECV_BUSY:
+		if (r == MUX_RECV_BUSY)
+			http_retry_after(req);
 		if (final != NULL)
 			http_reply(req, r == MUX_RECV_BUSY ? 503 : 400,
 			    r == MUX_RECV_BUSY ? "Service Unavailable" :

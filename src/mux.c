@@ -2047,7 +2047,7 @@ mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
 		    m->nchildren);
 		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
 		    JSONRPC_SERVER_ERROR, "Too many sessions: %zu servers "
-		    "running, try again later", m->nchildren);
+		    "running (--max-children), try again later", m->nchildren);
 		json_object_put(msg);
 		return MUX_RECV_BUSY;
 	}

@@ -55,6 +55,12 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(c.isolation, MUX_ISOLATION_SHARED);
 	ck_assert_int_eq(c.server_requests, MUX_SERVER_REQUESTS_UNAMBIGUOUS);
 	ck_assert_int_eq(c.keepalive_ms, 15000);
+	/* --isolation=session is capped unless the user says otherwise. */
+	ck_assert_uint_eq(c.max_children, 32);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--max-children", "0", "--",
+	    "server", NULL), CLI_OK);
+	ck_assert_uint_eq(c.max_children, 0);
 	config_free(&c);
 }
 END_TEST

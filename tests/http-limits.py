@@ -177,6 +177,59 @@ def test_sessions(b):
     check(b.stderr().count("(too many sessions)") == 3, "503 not logged")
 
 
+# --max-children's documented default (CLI_DEFAULT_MAX_CHILDREN).
+DEFAULT_MAX_CHILDREN = 32
+
+
+def children_of(pid):
+    """The live processes whose parent is pid."""
+    kids = []
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            kids.append(int(d))
+    return kids
+
+
+def test_children(b):
+    # --isolation=session without --max-children: a client cannot make
+    # the bridge start children without end.
+    wait_ready(b)
+    sids = [initialize(b)[0] for _ in range(DEFAULT_MAX_CHILDREN)]
+    r = post(b, rpc(7, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "one-too-many", "version": "1"}}))
+    status, headers = r.status, r.headers
+    body = r.json() if status == 503 else None
+    r.close()
+    check(status == 503, "session %d of %d: %d" % (
+        DEFAULT_MAX_CHILDREN + 1, DEFAULT_MAX_CHILDREN, status))
+    check(headers.get("retry-after", "").isdigit(),
+          "no Retry-After: %r" % headers)
+    check(body.get("id") == 7 and "--max-children" in
+          body.get("error", {}).get("message", ""), "503 body %r" % body)
+    kids = children_of(b.proc.pid)
+    check(len(kids) == DEFAULT_MAX_CHILDREN, "%d children" % len(kids))
+    # Ending a session makes room.
+    status, _, _ = exchange(b, "DELETE", "/mcp", {"Mcp-Session-Id": sids[0]})
+    check(status == 200, "DELETE: %d" % status)
+    for _ in range(100):
+        r = post(b, rpc(8, "initialize", {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "after", "version": "1"}}))
+        status = r.status
+        r.close()
+        if status == 200:
+            break
+        time.sleep(0.05)
+    check(status == 200, "a session after one ended: %d" % status)
+
+
 def test_rate(b):
     wait_ready(b)
     statuses = []
@@ -311,6 +364,7 @@ TESTS = {
     "sizes": (test_sizes, ["--max-body", "2K"], None),
     "read-timeout": (test_read_timeout, ["--read-timeout", "1s"], None),
     "sessions": (test_sessions, ["--max-sessions", "2"], None),
+    "children": (test_children, ["--isolation", "session"], None),
     "rate": (test_rate, ["--rate-limit", "5"], None),
     "in-flight": (test_in_flight, ["--max-in-flight", "2"], None),
     "request-timeout": (test_request_timeout, ["--request-timeout", "1s"],
