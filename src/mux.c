@@ -3981,7 +3981,8 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	struct mux_session	*s, *snext;
 	char			*text;
 
-	xasprintf(&text, "Server unavailable: it %s", cause);
+	/* cause follows a name: "killed by signal 9", "exited with ..." */
+	xasprintf(&text, "Server unavailable: child %s", cause);
 	c->up = 0;
 	c->ready = 0;
 	free(c->failed);

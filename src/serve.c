@@ -37,6 +37,7 @@ struct serve_child {
 	struct mux_session	*session;
 	struct upstream		*upstream;
 	int			 stopping;
+	int			 healthy;	/* handshake done since it started */
 	LIST_ENTRY(serve_child)	 entry;
 };
 
@@ -78,6 +79,12 @@ serve_child_message(void *arg, json_object *msg)
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(s->mux, serve_now_ms());
 	mux_child_recv(s->mux, child->session, msg);
+	/* The shared child answered its handshake: it works, so if it dies
+	 * now it is restarted at once, however many times that happened. */
+	if (child->session == NULL && !child->healthy && mux_ready(s->mux)) {
+		child->healthy = 1;
+		upstream_healthy(child->upstream);
+	}
 	serve_pump(s);
 }
 
@@ -101,6 +108,7 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
+	child->healthy = 0;
 	if (!s->stopping)
 		log_warnx("%s %s%s", child->session == NULL ? "child" :
 		    "session child", cause, will_restart ?
@@ -170,8 +178,18 @@ serve_child_new(struct serve *s, struct mux_session *session)
 	uc.max_message = cfg->max_message_size;
 	uc.max_output = UPSTREAM_DEFAULT_MAX_OUTPUT;
 	uc.kill_timeout_ms = cfg->kill_timeout_ms;
-	/* A session's own child lives and dies with the session. */
-	uc.restart = session == NULL ? cfg->restart : UPSTREAM_RESTART_NO;
+	/*
+	 * A session's own child lives and dies with the session.  The shared
+	 * child is asked to go only when the bridge stops (which restarts
+	 * nothing): ended otherwise, status 0 or not, it has failed the
+	 * clients that still need it, so on-failure restarts it.
+	 */
+	if (session != NULL)
+		uc.restart = UPSTREAM_RESTART_NO;
+	else if (cfg->restart == UPSTREAM_RESTART_ON_FAILURE)
+		uc.restart = UPSTREAM_RESTART_ALWAYS;
+	else
+		uc.restart = cfg->restart;
 	uc.tag = "child";
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)

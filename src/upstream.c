@@ -290,18 +290,53 @@ upstream_stderr_lines(struct upstream *u, struct evbuffer *in, int eof)
 
 /* ---- the child's end ---- */
 
+/* The name of a signal that ends processes, for log lines; NULL if it is
+ * none of the usual ones. */
+static const char *
+upstream_signal_name(int sig)
+{
+	static const struct {
+		int		 sig;
+		const char	*name;
+	} names[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" },
+		{ SIGQUIT, "SIGQUIT" }, { SIGILL, "SIGILL" },
+		{ SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" },
+		{ SIGKILL, "SIGKILL" }, { SIGUSR1, "SIGUSR1" },
+		{ SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" },
+		{ SIGTERM, "SIGTERM" }, { SIGXCPU, "SIGXCPU" },
+		{ SIGXFSZ, "SIGXFSZ" }, { SIGSYS, "SIGSYS" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (names[i].sig == sig)
+			return names[i].name;
+	}
+	return NULL;
+}
+
+/* What happened to the child, to follow its name in a sentence: "child
+ * killed by signal 11 (SIGSEGV)". */
 static void
 upstream_format_cause(char *buf, size_t size, int status)
 {
+	const char	*name;
+
 	if (status == -1)
 		snprintf(buf, size, "exited (status unknown)");
 	else if (WIFEXITED(status))
 		snprintf(buf, size, "exited with status %d",
 		    WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		snprintf(buf, size, "killed by signal %d%s", WTERMSIG(status),
-		    WCOREDUMP(status) ? " (core dumped)" : "");
-	else
+	else if (WIFSIGNALED(status)) {
+		name = upstream_signal_name(WTERMSIG(status));
+		snprintf(buf, size, "killed by signal %d%s%s%s%s",
+		    WTERMSIG(status), name != NULL ? " (" : "",
+		    name != NULL ? name : "", name != NULL ? ")" : "",
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	} else
 		snprintf(buf, size, "ended with wait status %d", status);
 }
 
@@ -372,7 +407,7 @@ upstream_child_check(struct upstream *u)
 	upstream_format_cause(cause, sizeof cause, u->stats.last_status);
 
 	if (state == UPSTREAM_STOPPING) {
-		log_info("%s: stopped (%s)", u->tag, cause);
+		log_info("%s stopped (%s)", u->tag, cause);
 		u->state = UPSTREAM_STOPPED;
 		if ((on_stopped = u->ops.on_stopped) != NULL)
 			on_stopped(u->arg);
@@ -384,7 +419,7 @@ upstream_child_check(struct upstream *u)
 	    upstream_elapsed_ms(&u->up_since) >= u->backoff_reset_ms)
 		u->backoff_ms = u->backoff_min_ms;
 	/* Info only: on_down's owner decides how loud this is. */
-	log_info("%s: %s", u->tag, cause);
+	log_info("%s %s", u->tag, cause);
 	if (will_restart)
 		upstream_schedule(u);
 	else
@@ -1008,6 +1043,15 @@ upstream_restart(evutil_socket_t fd, short events, void *arg)
 }
 
 /* ---- life cycle ---- */
+
+void
+upstream_healthy(struct upstream *u)
+{
+	/* It works: whatever ends it now is no crash loop, so the next
+	 * restart is the quickest one.  Only those that die before this
+	 * back off further. */
+	u->backoff_ms = u->backoff_min_ms;
+}
 
 static void
 upstream_stopped(evutil_socket_t fd, short events, void *arg)

@@ -5,7 +5,9 @@
  * The rest of the program sees only messages and up/down events.  The
  * upstream restarts (or reconnects) by itself according to its policy, with
  * exponential backoff; each time it goes down the user is told with on_down,
- * and on_up when it is back.
+ * and on_up when it is back.  The backoff grows while the upstream dies
+ * before it works, and starts over when the user says it works
+ * (upstream_healthy) or after UPSTREAM_BACKOFF_RESET_MS up.
  */
 #ifndef MCPBRIDGE_UPSTREAM_H
 #define MCPBRIDGE_UPSTREAM_H
@@ -87,6 +89,9 @@ int		 upstream_send(struct upstream *, json_object *msg);
 int		 upstream_is_up(const struct upstream *);
 pid_t		 upstream_pid(const struct upstream *);	/* -1 when none */
 const struct upstream_stats *upstream_stats(const struct upstream *);
+/* The user found the upstream working (it completed its handshake): the
+ * backoff starts over, so its next restart comes after backoff_min_ms. */
+void		 upstream_healthy(struct upstream *);
 /* Graceful stop, no restart: close stdin, wait kill_timeout_ms, SIGTERM the
  * process group, wait again, SIGKILL.  on_stopped is called when both pipe EOF
  * and waitpid have happened (or at once if nothing is running). */

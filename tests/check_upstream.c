@@ -63,6 +63,7 @@ struct h {
 	uint64_t		 stop_at_restarts;	/* 0: never */
 	int			 stop_on_down;
 	int			 free_on_stopped;
+	int			 healthy_on_up;		/* upstream_healthy */
 
 	/* The socket peer, for connect mode. */
 	int			 lfd;
@@ -100,6 +101,8 @@ h_up(void *arg)
 	h->ups++;
 	if (h->send_on_up != NULL)
 		h->send_result = upstream_send(h->u, h->send_on_up);
+	if (h->healthy_on_up)
+		upstream_healthy(h->u);
 	if (h->stop_at_restarts != 0 &&
 	    upstream_stats(h->u)->restarts >= h->stop_at_restarts)
 		upstream_stop(h->u);
@@ -485,7 +488,9 @@ START_TEST(test_killed_by_signal)
 	h.u = upstream_new(h.base, &uc, &h_ops, &h);
 	ck_assert_int_eq(upstream_start(h.u), 0);
 	ck_assert(run_until(&h, got_down, 5000));
-	ck_assert_str_eq(h.cause, "killed by signal 9");
+	/* Read after the child's name in a log line: "child killed by
+	 * signal 9 (SIGKILL)". */
+	ck_assert_str_eq(h.cause, "killed by signal 9 (SIGKILL)");
 	ck_assert(WIFSIGNALED(upstream_stats(h.u)->last_status));
 	h_done(&h);
 }
@@ -625,6 +630,38 @@ START_TEST(test_restart_backoff)
 	 * the rounding of our stamps). */
 	for (i = 0; i < 3; i++)
 		ck_assert_int_ge(h.t_up[i + 1] - h.t_down[i], (50 << i) - 2);
+	h_done(&h);
+}
+END_TEST
+
+/* A child found working before it dies is restarted after the shortest
+ * delay every time; the backoff is for those that die before. */
+START_TEST(test_backoff_reset_when_healthy)
+{
+	char *const		 argv[] = { "/bin/sh", "-c", "exit 1", NULL };
+	struct upstream_config	 uc;
+	struct h		 h;
+	int64_t			 waited = 0;
+	int			 i;
+
+	h_init(&h);
+	h_config(&uc, argv);
+	uc.restart = UPSTREAM_RESTART_ON_FAILURE;
+	uc.backoff_min_ms = 50;
+	uc.backoff_max_ms = 10000;
+	h.healthy_on_up = 1;
+	h.stop_at_restarts = 5;
+	h.u = upstream_new(h.base, &uc, &h_ops, &h);
+	ck_assert_int_eq(upstream_start(h.u), 0);
+	ck_assert(run_until(&h, got_stopped, 10000));
+	ck_assert_int_eq(h.ups, 6);
+	/* 5 x 50 ms, where doubling would wait 50 + 100 + ... + 800 ms:
+	 * each at least the shortest delay, all together far from 1550. */
+	for (i = 0; i < 5; i++) {
+		ck_assert_int_ge(h.t_up[i + 1] - h.t_down[i], 50 - 2);
+		waited += h.t_up[i + 1] - h.t_down[i];
+	}
+	ck_assert_int_lt(waited, 1000);
 	h_done(&h);
 }
 END_TEST
@@ -808,7 +845,7 @@ START_TEST(test_stdout_closed_while_running)
 	ck_assert_int_eq(upstream_start(h.u), 0);
 	/* It can no longer answer: it is terminated, and said so. */
 	ck_assert(run_until(&h, got_down, 5000));
-	ck_assert_str_eq(h.cause, "killed by signal 15");
+	ck_assert_str_eq(h.cause, "killed by signal 15 (SIGTERM)");
 	ck_assert_int_eq(h.will_restart, 0);
 	h_done(&h);
 }
@@ -1220,6 +1257,7 @@ upstream_suite(void)
 	tcase_add_test(tc, test_env_and_cwd);
 	tcase_add_test(tc, test_bad_cwd_and_command);
 	tcase_add_test(tc, test_restart_backoff);
+	tcase_add_test(tc, test_backoff_reset_when_healthy);
 	tcase_add_test(tc, test_no_restart_after_success);
 	tcase_add_test(tc, test_always_restarts_success);
 	tcase_add_test(tc, test_stop_in_on_down);
