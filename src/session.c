@@ -44,6 +44,9 @@
 #include "xmalloc.h"
 
 #define SESSIONS_HASH_SIZE	1024
+/* Messages this long go out by reference to their one copy; shorter ones
+ * are copied, which costs less than a reference. */
+#define SESSION_REF_MIN		1024
 /* A client that cannot take a write for this long is gone. */
 #define SESSION_WRITE_TIMEOUT_S	60
 
@@ -63,6 +66,44 @@ static void	stream_timer_cb(evutil_socket_t, short, void *);
 static void	stream_closecb(struct evhttp_connection *, void *);
 static void	stream_free(struct stream *);
 static void	session_check_queue(struct session *);
+
+/* ---- messages ---- */
+
+struct session_msg *
+session_msg_new(const char *text, size_t len)
+{
+	struct session_msg	*m;
+
+	if (len > SIZE_MAX - sizeof *m - 1)
+		fatalx("session_msg_new: %zu bytes", len);
+	m = xmalloc(sizeof *m + len + 1);
+	m->refs = 1;
+	m->len = len;
+	memcpy(m->text, text, len);
+	m->text[len] = '\0';
+	return m;
+}
+
+struct session_msg *
+session_msg_ref(struct session_msg *m)
+{
+	m->refs++;
+	return m;
+}
+
+void
+session_msg_unref(struct session_msg *m)
+{
+	if (m != NULL && --m->refs == 0)
+		free(m);
+}
+
+/* An evbuffer is done with the text it took by reference. */
+static void
+session_msg_release(const void *data, size_t len, void *arg)
+{
+	session_msg_unref(arg);
+}
 
 /* ---- ids ---- */
 
@@ -271,10 +312,10 @@ session_entry_free(struct session *sess, struct session_entry *e)
 {
 	TAILQ_REMOVE(&sess->log, e, entry);
 	sess->log_count--;
-	sess->log_bytes -= e->len;
+	sess->log_bytes -= e->msg->len;
 	if (!e->sent)
-		sess->unsent_bytes -= e->len;
-	free(e->text);
+		sess->unsent_bytes -= e->msg->len;
+	session_msg_unref(e->msg);
 	free(e);
 }
 
@@ -317,7 +358,7 @@ session_free(struct session *sess)
 		session_entry_free(sess, e);
 	while ((e = TAILQ_FIRST(&sess->capture)) != NULL) {
 		TAILQ_REMOVE(&sess->capture, e, entry);
-		free(e->text);
+		session_msg_unref(e->msg);
 		free(e);
 	}
 	if (sess->dead)
@@ -683,6 +724,22 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 	stream_flush(st);
 }
 
+/* One log entry as an event; a long message goes by reference to its
+ * one copy, shared with every other session it waits in. */
+static void
+stream_write_entry(struct evbuffer *buf, const char *id,
+    struct session_msg *m)
+{
+	if (m->len >= SESSION_REF_MIN) {
+		session_msg_ref(m);
+		if (sse_event_ref(buf, "message", id, m->text, m->len,
+		    session_msg_release, m) == 0)
+			return;
+		m->refs--;	/* not taken; the entry holds one still */
+	}
+	sse_event(buf, "message", id, m->text, m->len, -1);
+}
+
 void
 stream_flush(struct stream *st)
 {
@@ -698,15 +755,15 @@ stream_flush(struct stream *st)
 	    e = stream_next_entry(st, e)) {
 		/* Event ids serve resumption: Streamable HTTP only. */
 		if (sess->kind != SESSION_STREAMABLE)
-			sse_event(buf, "message", NULL, e->text, e->len, -1);
+			stream_write_entry(buf, NULL, e->msg);
 		else {
 			session_event_id(id, st->no, e->seq);
-			sse_event(buf, "message", id, e->text, e->len, -1);
+			stream_write_entry(buf, id, e->msg);
 		}
 		st->sent = e->seq;
 		if (!e->sent) {
 			e->sent = 1;
-			sess->unsent_bytes -= e->len;
+			sess->unsent_bytes -= e->msg->len;
 		}
 	}
 	if (evbuffer_get_length(buf) > 0)
@@ -801,6 +858,19 @@ int
 session_push(struct session *sess, uint64_t stream, const char *text,
     size_t len, int final)
 {
+	struct session_msg	*m;
+	int			 rc;
+
+	m = session_msg_new(text, len);
+	rc = session_push_msg(sess, stream, m, final);
+	session_msg_unref(m);
+	return rc;
+}
+
+int
+session_push_msg(struct session *sess, uint64_t stream, struct session_msg *m,
+    int final)
+{
 	struct stream		*st;
 	struct session_entry	*e;
 
@@ -809,13 +879,12 @@ session_push(struct session *sess, uint64_t stream, const char *text,
 	e = xcalloc(1, sizeof *e);
 	e->stream = stream;
 	e->seq = ++st->seq;
-	e->text = xstrndup(text, len);
-	e->len = len;
+	e->msg = session_msg_ref(m);
 	e->final = final && stream != 0;
 	TAILQ_INSERT_TAIL(&sess->log, e, entry);
 	sess->log_count++;
-	sess->log_bytes += len;
-	sess->unsent_bytes += len;
+	sess->log_bytes += m->len;
+	sess->unsent_bytes += m->len;
 	if (e->final)
 		st->finished = 1;
 

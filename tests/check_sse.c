@@ -87,6 +87,48 @@ START_TEST(test_event_invalid_fields)
 }
 END_TEST
 
+static int	released;
+
+static void
+on_release(const void *data, size_t len, void *arg)
+{
+	ck_assert_ptr_eq(arg, &released);
+	ck_assert_uint_eq(len, 7);
+	released++;
+}
+
+/* By reference: the same bytes out; the data is let go with the buffer,
+ * and data that is not one line is refused whole. */
+START_TEST(test_event_ref)
+{
+	struct evbuffer	*buf = evbuffer_new(), *out = evbuffer_new();
+	char		 data[] = "{\"a\":1}";
+	char		*got;
+
+	released = 0;
+	ck_assert_int_eq(sse_event_ref(buf, "message", "0-7", data, 7,
+	    on_release, &released), 0);
+	/* Moved on, as evhttp does with a chunk: still not copied. */
+	evbuffer_add_buffer(out, buf);
+	ck_assert_int_eq(released, 0);
+	got = drain(out);
+	ck_assert_str_eq(got, "event: message\nid: 0-7\ndata: {\"a\":1}\n\n");
+	free(got);
+	ck_assert_int_eq(released, 1);
+
+	ck_assert_int_eq(sse_event_ref(buf, NULL, NULL, "a\nb", 3, on_release,
+	    &released), -1);
+	ck_assert_int_eq(sse_event_ref(buf, NULL, NULL, "a\rb", 3, on_release,
+	    &released), -1);
+	ck_assert_int_eq(sse_event_ref(buf, NULL, "1\n", data, 7, on_release,
+	    &released), -1);
+	ck_assert_uint_eq(evbuffer_get_length(buf), 0);
+	ck_assert_int_eq(released, 1);
+	evbuffer_free(buf);
+	evbuffer_free(out);
+}
+END_TEST
+
 START_TEST(test_comment)
 {
 	struct evbuffer	*buf = evbuffer_new();
@@ -244,7 +286,7 @@ START_TEST(test_log_waits_and_trims)
 	ck_assert_uint_eq(s->log_count, 3);
 	e = TAILQ_FIRST(&s->log);
 	ck_assert_uint_eq(e->seq, 3);
-	ck_assert_str_eq(e->text, "{\"n\":3}");
+	ck_assert_str_eq(e->msg->text, "{\"n\":3}");
 	ck_assert_uint_eq(s->unsent_bytes, 3 * strlen("{\"n\":1}"));
 	ck_assert_uint_eq(session_queued(s), s->unsent_bytes);
 
@@ -309,6 +351,7 @@ main(void)
 	tcase_add_test(tc, test_event_multiline);
 	tcase_add_test(tc, test_event_id_retry);
 	tcase_add_test(tc, test_event_invalid_fields);
+	tcase_add_test(tc, test_event_ref);
 	tcase_add_test(tc, test_comment);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_event_ids);
