@@ -2175,7 +2175,8 @@ http_session_msg(struct http *h, json_object *msg)
 	if (msg != h->last_obj) {
 		http_delivered(h);
 		text = http_json_text(msg, &len);
-		h->last_msg = session_msg_new(text, len);
+		h->last_msg = session_msg_new(text, len,
+		    jsonrpc_classify(msg) != JSONRPC_NOTIFICATION);
 		h->last_obj = json_object_get(msg);
 	}
 	return session_msg_ref(h->last_msg);

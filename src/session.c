@@ -70,7 +70,7 @@ static void	session_check_queue(struct session *);
 /* ---- messages ---- */
 
 struct session_msg *
-session_msg_new(const char *text, size_t len)
+session_msg_new(const char *text, size_t len, int owed)
 {
 	struct session_msg	*m;
 
@@ -78,6 +78,7 @@ session_msg_new(const char *text, size_t len)
 		fatalx("session_msg_new: %zu bytes", len);
 	m = xmalloc(sizeof *m + len + 1);
 	m->refs = 1;
+	m->owed = owed;
 	m->len = len;
 	memcpy(m->text, text, len);
 	m->text[len] = '\0';
@@ -277,6 +278,7 @@ session_new(struct sessions *ss, enum session_kind kind)
 	sess->hex = sess->id + strlen(ss->prefix);
 	TAILQ_INIT(&sess->streams);
 	TAILQ_INIT(&sess->log);
+	TAILQ_INIT(&sess->notices);
 	TAILQ_INIT(&sess->capture);
 
 	/* Stream 0, the general stream, lives as long as the session. */
@@ -307,10 +309,19 @@ session_find(struct sessions *ss, const char *id, enum session_kind kind)
 	return NULL;
 }
 
+/* A notification, that a full log lets go before anything else. */
+static int
+session_entry_notice(const struct session_entry *e)
+{
+	return !e->final && !e->msg->owed;
+}
+
 static void
 session_entry_free(struct session *sess, struct session_entry *e)
 {
 	TAILQ_REMOVE(&sess->log, e, entry);
+	if (session_entry_notice(e))
+		TAILQ_REMOVE(&sess->notices, e, nentry);
 	sess->log_count--;
 	sess->log_bytes -= e->msg->len;
 	if (!e->sent)
@@ -436,41 +447,62 @@ session_check_queue(struct session *sess)
 	ss->ops.overflow(sess, ss->arg);
 }
 
+static int
+session_log_over(const struct session *sess)
+{
+	const struct session_limits	*lim = &sess->owner->limits;
+
+	return sess->log_count > lim->replay_messages ||
+	    sess->log_bytes > lim->replay_bytes;
+}
+
 /*
- * Keep the log within replay_messages and replay_bytes, oldest first.
- * Entries waiting for a connection that is attached are about to be
- * written and stay; legacy sessions keep nothing once written.
+ * Let an entry of a full log go, unless it waits for a connection that is
+ * attached: that one is about to be written.
+ */
+static void
+session_log_evict(struct session *sess, struct session_entry *e)
+{
+	struct stream	*st;
+
+	if (!e->sent) {
+		st = stream_find(sess, e->stream);
+		if (st != NULL && st->req != NULL)
+			return;
+		log_debug("session %.8s: log full, message for stream %" PRIu64
+		    " dropped unsent", sess->hex, e->stream);
+	}
+	session_entry_free(sess, e);
+}
+
+/*
+ * Keep the log within replay_messages and replay_bytes.  Notifications go
+ * first, oldest first: a flood of broadcasts (another client's doing,
+ * perhaps) must not push out the answer a client comes back for.  Only a
+ * log of nothing but what is owed loses its oldest, so the bounds still
+ * hold.  Legacy sessions keep nothing once written.
  */
 static void
 session_trim(struct session *sess)
 {
-	const struct session_limits	*lim = &sess->owner->limits;
-	struct session_entry		*e, *next;
-	struct stream			*st;
-	int				 keep_sent, over;
+	struct session_entry	*e, *next;
 
-	keep_sent = sess->kind == SESSION_STREAMABLE;
-	for (e = TAILQ_FIRST(&sess->log); e != NULL; e = next) {
+	if (sess->kind != SESSION_STREAMABLE) {
+		for (e = TAILQ_FIRST(&sess->log); e != NULL; e = next) {
+			next = TAILQ_NEXT(e, entry);
+			if (e->sent)
+				session_entry_free(sess, e);
+		}
+	}
+	for (e = TAILQ_FIRST(&sess->notices); e != NULL &&
+	    session_log_over(sess); e = next) {
+		next = TAILQ_NEXT(e, nentry);
+		session_log_evict(sess, e);
+	}
+	for (e = TAILQ_FIRST(&sess->log); e != NULL &&
+	    session_log_over(sess); e = next) {
 		next = TAILQ_NEXT(e, entry);
-		over = sess->log_count > lim->replay_messages ||
-		    sess->log_bytes > lim->replay_bytes;
-		if (e->sent && (!keep_sent || over)) {
-			session_entry_free(sess, e);
-			continue;
-		}
-		if (!over) {
-			if (keep_sent)
-				break;
-			continue;
-		}
-		if (e->sent)
-			continue;
-		st = stream_find(sess, e->stream);
-		if (st != NULL && st->req != NULL)
-			continue;
-		log_debug("session %.8s: log full, message for stream %" PRIu64
-		    " dropped unsent", sess->hex, e->stream);
-		session_entry_free(sess, e);
+		session_log_evict(sess, e);
 	}
 }
 
@@ -861,7 +893,7 @@ session_push(struct session *sess, uint64_t stream, const char *text,
 	struct session_msg	*m;
 	int			 rc;
 
-	m = session_msg_new(text, len);
+	m = session_msg_new(text, len, final);
 	rc = session_push_msg(sess, stream, m, final);
 	session_msg_unref(m);
 	return rc;
@@ -882,6 +914,8 @@ session_push_msg(struct session *sess, uint64_t stream, struct session_msg *m,
 	e->msg = session_msg_ref(m);
 	e->final = final && stream != 0;
 	TAILQ_INSERT_TAIL(&sess->log, e, entry);
+	if (session_entry_notice(e))
+		TAILQ_INSERT_TAIL(&sess->notices, e, nentry);
 	sess->log_count++;
 	sess->log_bytes += m->len;
 	sess->unsent_bytes += m->len;

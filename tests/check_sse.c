@@ -338,6 +338,84 @@ START_TEST(test_log_bytes)
 }
 END_TEST
 
+/*
+ * Broadcasts yield first: a flood of them fills the log, and the answer a
+ * client that left is owed stays for its resumption.
+ */
+START_TEST(test_log_keeps_answers)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 1000);
+	struct session		*s;
+	struct stream		*st;
+	struct session_entry	*e;
+	const char		*answer = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"result\":{}}";
+	const char		*note = "{\"jsonrpc\":\"2.0\",\"method\":"
+				    "\"notifications/tools/list_changed\"}";
+	int			 i;
+
+	s = session_new(ss, SESSION_STREAMABLE);
+	st = stream_new(s);
+	ck_assert_int_eq(session_push(s, st->no, answer, strlen(answer), 1),
+	    0);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(session_push(s, 0, note, strlen(note), 0), 0);
+	ck_assert_uint_eq(s->log_count, 3);
+
+	st = stream_revive(s, 1, 0);
+	ck_assert_msg(st->seq == 1, "the answer was evicted by broadcasts");
+	e = TAILQ_FIRST(&s->log);
+	ck_assert_uint_eq(e->stream, 1);
+	ck_assert_str_eq(e->msg->text, answer);
+	/* The broadcasts kept are the newest. */
+	e = TAILQ_NEXT(e, entry);
+	ck_assert_uint_eq(e->seq, 9);
+	ck_assert_int_eq(stream_gc(st), 1);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/* A request from the server on the general stream is owed too; a log of
+ * nothing but owed messages still keeps its bounds, oldest out. */
+START_TEST(test_log_keeps_requests)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 1000);
+	struct session		*s;
+	struct session_msg	*ask, *note;
+	struct session_entry	*e;
+	int			 i;
+
+	s = session_new(ss, SESSION_STREAMABLE);
+	ask = session_msg_new("{\"id\":\"s1\",\"method\":\"roots/list\"}", 33,
+	    1);
+	note = session_msg_new("{\"method\":\"n\"}", 14, 0);
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	ck_assert_uint_eq(s->log_count, 3);
+	e = TAILQ_FIRST(&s->log);
+	ck_assert_ptr_eq(e->msg, ask);
+	/* One copy of the notification, however many entries hold it. */
+	ck_assert_ptr_eq(TAILQ_NEXT(e, entry)->msg, note);
+	ck_assert_uint_eq(note->refs, 3);
+
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	ck_assert_uint_eq(s->log_count, 3);
+	TAILQ_FOREACH(e, &s->log, entry)
+		ck_assert_uint_gt(e->seq, 11);
+	ck_assert_uint_eq(note->refs, 1);
+	ck_assert_ptr_null(TAILQ_FIRST(&s->notices));
+	session_msg_unref(note);
+	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -359,6 +437,8 @@ main(void)
 	tcase_add_test(tl, test_session_prefix);
 	tcase_add_test(tl, test_log_waits_and_trims);
 	tcase_add_test(tl, test_log_bytes);
+	tcase_add_test(tl, test_log_keeps_answers);
+	tcase_add_test(tl, test_log_keeps_requests);
 	suite_add_tcase(s, tl);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
