@@ -2189,6 +2189,8 @@ http_deliver(struct http *h, struct mux_out *out)
 	struct stream		*st;
 	struct session_entry	*e;
 	struct session_msg	*m = NULL;
+	const char		*text;
+	size_t			 len;
 
 	sess = out->session == NULL ? NULL : mux_session_data(out->session);
 	if (out->kind == MUX_OUT_SESSION_END) {
@@ -2210,10 +2212,10 @@ http_deliver(struct http *h, struct mux_out *out)
 			stream_gc(st);
 		}
 	}
-	m = http_session_msg(h, out->msg);
 	if (sess->kind == SESSION_LEGACY) {
 		/* One stream carries everything, unless its POST handler
 		 * is still deciding what to answer. */
+		m = http_session_msg(h, out->msg);
 		if (sess->capture_stream != 0 &&
 		    out->stream == sess->capture_stream) {
 			e = xcalloc(1, sizeof *e);
@@ -2233,10 +2235,14 @@ http_deliver(struct http *h, struct mux_out *out)
 	if (st->initialize && out->final &&
 	    !json_object_object_get_ex(out->msg, "result", NULL))
 		st->init_failed = 1;
-	if (out->final && stream_json_direct(st))
-		http_answer_json(h, st, NULL, m->text, m->len);
-	else
+	if (out->final && stream_json_direct(st)) {
+		/* Written at once: no copy to keep. */
+		text = http_json_text(out->msg, &len);
+		http_answer_json(h, st, NULL, text, len);
+	} else {
+		m = http_session_msg(h, out->msg);
 		session_push_msg(sess, out->stream, m, out->final);
+	}
 	if ((st = stream_find(sess, out->stream)) != NULL) {
 		http_kick(h, st);
 		if (st->init_failed && !st->in_handler)
