@@ -2,9 +2,12 @@
 # http-fanout.py: one message for every session.  A big notification the
 # child sends to 150 idle sessions is held once, not once per session: the
 # bridge's resident memory grows by a few times the message, not by 150
-# times; every session still gets it, on a GET stream opened later.
+# times; every session still gets it, on a GET stream opened later.  A
+# client whose stream reads nothing still loses it at --max-queue, shared
+# messages or not, and nobody else is slowed.
 # Exit 0 pass, 1 fail, 77 skip.
 import os
+import socket
 import sys
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
@@ -14,6 +17,8 @@ from httptest import (Response, call, check, initialize, main,  # noqa
 
 SESSIONS = 150
 PAD = 900 * 1024        # the size of the 900 KB log line of issue 16
+FLOOD = 12              # broadcasts for a stream that reads nothing: well
+                        # past --max-queue and what the kernel buffers
 
 
 def rss(b):
@@ -80,10 +85,44 @@ def test(b):
                                       growth / PAD))
     if sanitized(b):
         print("AddressSanitizer build: RSS not checked")
-        return
-    check(growth < 5 * PAD, "RSS grew by %d KB for a %d KB message to %d "
-          "sessions" % (growth // 1024, PAD // 1024, SESSIONS))
+    else:
+        check(growth < 5 * PAD, "RSS grew by %d KB for a %d KB message to "
+              "%d sessions" % (growth // 1024, PAD // 1024, SESSIONS))
+
+    # A stream that reads nothing, another that reads everything.
+    slow, sversion = sessions[1]
+    g = Response(b, "GET", "/mcp", {"Accept": "text/event-stream",
+                                    "Mcp-Session-Id": slow,
+                                    "MCP-Protocol-Version": sversion})
+    g.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    check(g.status == 200, "slow GET: %d" % g.status)
+    fast, fversion = sessions[2]
+    r = Response(b, "GET", "/mcp", {"Accept": "text/event-stream",
+                                    "Mcp-Session-Id": fast,
+                                    "MCP-Protocol-Version": fversion})
+    check(r.status == 200, "fast GET: %d" % r.status)
+    got = 0
+    for n in range(FLOOD):
+        status, body = call(b, sid, version, 10 + n, "notify_list_changed",
+                            {"list": "tools", "pad": PAD})
+        check(status == 200 and "result" in body, "flood: %r" % body)
+        while True:
+            ev = r.message()
+            check(ev is not None, "fast stream ended")
+            # (The small one of before is still waiting.)
+            if ev["msg"].get("method") == \
+                    "notifications/tools/list_changed" and \
+                    "params" in ev["msg"]:
+                break
+        check(len(ev["msg"]["params"]["_meta"]["pad"]) == PAD,
+              "fast: message %d cut" % n)
+        got += 1
+    r.close()
+    g.close()
+    check(got == FLOOD, "fast reader got %d of %d" % (got, FLOOD))
+    check("dropping its connections" in b.stderr(),
+          "the stream that reads nothing was not dropped")
 
 
 if __name__ == "__main__":
-    main(test)
+    main(test, "--max-queue", "1M")
