@@ -43,8 +43,9 @@
  *                          roots/list to the client; return its answer as
  *                          JSON text ({force:true} skips the capability
  *                          check)
- *   notify_list_changed {list}  send notifications/<list>/list_changed for
- *                          tools, prompts, resources or all
+ *   notify_list_changed {list, pad}  send notifications/<list>/list_changed
+ *                          for tools, prompts, resources or all; pad adds
+ *                          params._meta.pad, a string of that many bytes
  *   trigger_update {uri, force} send notifications/resources/updated for
  *                          subscribed URIs (or uri; force sends it even
  *                          without a subscription)
@@ -1397,18 +1398,35 @@ static void
 es_tool_notify_list_changed(struct es_call *c, struct json_object *reply)
 {
 	static const char *const lists[] = { "tools", "prompts", "resources" };
-	const char	*list;
-	char		*method;
-	size_t		 i, sent = 0;
+	struct json_object	*params, *meta;
+	const char		*list;
+	char			*method, *text;
+	int64_t			 pad;
+	size_t			 i, sent = 0;
 
-	if (es_arg_string(c, "list", 0, &list) == -1)
+	if (es_arg_string(c, "list", 0, &list) == -1 ||
+	    es_arg_int(c, "pad", 0, 0, ES_LONG_LINE_MAX, &pad) == -1)
 		return;
 	for (i = 0; i < sizeof lists / sizeof lists[0]; i++) {
 		if (list != NULL && strcmp(list, "all") != 0 &&
 		    strcmp(list, lists[i]) != 0)
 			continue;
+		/* A big notification for every session: what a bridge in
+		 * front holds per session shows. */
+		params = NULL;
+		if (pad > 0) {
+			text = xmalloc((size_t)pad + 1);
+			memset(text, 'x', (size_t)pad);
+			text[pad] = '\0';
+			meta = json_object_new_object();
+			json_object_object_add(meta, "pad",
+			    json_object_new_string_len(text, (int)pad));
+			free(text);
+			params = json_object_new_object();
+			json_object_object_add(params, "_meta", meta);
+		}
 		xasprintf(&method, "notifications/%s/list_changed", lists[i]);
-		es_notify(method, NULL);
+		es_notify(method, params);
 		free(method);
 		sent++;
 	}
@@ -2001,9 +2019,11 @@ static const struct es_tool es_tools[] = {
 	  "{\"type\":\"object\",\"properties\":{\"force\":{\"type\":"
 	  "\"boolean\"}}}", es_tool_roots },
 	{ "notify_list_changed", "Test knob: sends notifications/<list>/"
-	  "list_changed for tools, prompts, resources or all (default)",
+	  "list_changed for tools, prompts, resources or all (default); pad "
+	  "adds params._meta.pad, a string of that many bytes",
 	  "{\"type\":\"object\",\"properties\":{\"list\":{\"type\":\"string\","
-	  "\"enum\":[\"tools\",\"prompts\",\"resources\",\"all\"]}}}",
+	  "\"enum\":[\"tools\",\"prompts\",\"resources\",\"all\"]},"
+	  "\"pad\":{\"type\":\"integer\"}}}",
 	  es_tool_notify_list_changed },
 	{ "trigger_update", "Test knob: sends notifications/resources/updated "
 	  "for every subscribed URI, or for uri if subscribed (or force)",

@@ -202,6 +202,13 @@ struct http {
 	size_t				 nconns;
 	size_t				 in_flight;	/* over all sessions */
 
+	/* The message delivered last, and its text: the outs of a
+	 * broadcast come one after another with the one object, and share
+	 * the text.  Both references are ours; kept until the pump is
+	 * drained. */
+	json_object			*last_obj;
+	struct session_msg		*last_msg;
+
 	http_stats_cb			 stats;
 	void				*stats_arg;
 	uint64_t			 drain_deadline;
@@ -1091,8 +1098,8 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "application/json");
 	if (e != NULL) {
-		text = e->text;
-		len = e->len;
+		text = e->msg->text;
+		len = e->msg->len;
 	}
 	evbuffer_add(evhttp_request_get_output_buffer(req), text, len);
 	stream_json_done(st, e);	/* forgets req and e */
@@ -1787,8 +1794,8 @@ http_message(struct http *h, struct evhttp_request *req)
 			continue;
 		}
 		if (!sess->dead)
-			session_push(sess, 0, e->text, e->len, 0);
-		free(e->text);
+			session_push_msg(sess, 0, e->msg, 0);
+		session_msg_unref(e->msg);
 		free(e);
 	}
 
@@ -1800,7 +1807,7 @@ http_message(struct http *h, struct evhttp_request *req)
 		if (final != NULL)
 			http_reply(req, r == MUX_RECV_BUSY ? 503 : 400,
 			    r == MUX_RECV_BUSY ? "Service Unavailable" :
-			    "Bad Request", "application/json", final->text);
+			    "Bad Request", "application/json", final->msg->text);
 		else
 			http_reply_error(req, r == MUX_RECV_BUSY ? 503 : 400,
 			    NULL, JSONRPC_INVALID_REQUEST, "Invalid Request");
@@ -1810,7 +1817,7 @@ http_message(struct http *h, struct evhttp_request *req)
 		break;
 	}
 	if (final != NULL) {
-		free(final->text);
+		session_msg_unref(final->msg);
 		free(final);
 	}
 }
@@ -2157,11 +2164,45 @@ http_request(struct evhttp_request *req, void *arg)
 /* ---- the pump's way in ---- */
 
 void
+http_delivered(struct http *h)
+{
+	json_object_put(h->last_obj);
+	session_msg_unref(h->last_msg);
+	h->last_obj = NULL;
+	h->last_msg = NULL;
+}
+
+/*
+ * The text of a message for sessions, with a reference for the caller.
+ * The mux hands a broadcast to every session as the one object, one out
+ * after another: the text made for the first is the next one's too, so
+ * every session's log and stream share one copy instead of holding one
+ * each.  Holding the object keeps its address from being reused for
+ * another message.
+ */
+static struct session_msg *
+http_session_msg(struct http *h, json_object *msg)
+{
+	const char	*text;
+	size_t		 len;
+
+	if (msg != h->last_obj) {
+		http_delivered(h);
+		text = http_json_text(msg, &len);
+		h->last_msg = session_msg_new(text, len,
+		    jsonrpc_classify(msg) != JSONRPC_NOTIFICATION);
+		h->last_obj = json_object_get(msg);
+	}
+	return session_msg_ref(h->last_msg);
+}
+
+void
 http_deliver(struct http *h, struct mux_out *out)
 {
 	struct session		*sess;
 	struct stream		*st;
 	struct session_entry	*e;
+	struct session_msg	*m = NULL;
 	const char		*text;
 	size_t			 len;
 
@@ -2185,19 +2226,18 @@ http_deliver(struct http *h, struct mux_out *out)
 			stream_gc(st);
 		}
 	}
-	text = http_json_text(out->msg, &len);
 	if (sess->kind == SESSION_LEGACY) {
 		/* One stream carries everything, unless its POST handler
 		 * is still deciding what to answer. */
+		m = http_session_msg(h, out->msg);
 		if (sess->capture_stream != 0 &&
 		    out->stream == sess->capture_stream) {
 			e = xcalloc(1, sizeof *e);
-			e->text = xstrndup(text, len);
-			e->len = len;
+			e->msg = session_msg_ref(m);
 			e->final = out->final;
 			TAILQ_INSERT_TAIL(&sess->capture, e, entry);
 		} else
-			session_push(sess, 0, text, len, 0);
+			session_push_msg(sess, 0, m, 0);
 		goto done;
 	}
 
@@ -2209,10 +2249,14 @@ http_deliver(struct http *h, struct mux_out *out)
 	if (st->initialize && out->final &&
 	    !json_object_object_get_ex(out->msg, "result", NULL))
 		st->init_failed = 1;
-	if (out->final && stream_json_direct(st))
+	if (out->final && stream_json_direct(st)) {
+		/* Written at once: no copy to keep. */
+		text = http_json_text(out->msg, &len);
 		http_answer_json(h, st, NULL, text, len);
-	else
-		session_push(sess, out->stream, text, len, out->final);
+	} else {
+		m = http_session_msg(h, out->msg);
+		session_push_msg(sess, out->stream, m, out->final);
+	}
 	if ((st = stream_find(sess, out->stream)) != NULL) {
 		http_kick(h, st);
 		if (st->init_failed && !st->in_handler)
@@ -2222,6 +2266,7 @@ http_deliver(struct http *h, struct mux_out *out)
 	if (out->final)
 		http_stateless_done(h, sess);
 done:
+	session_msg_unref(m);
 	if (out->msg != NULL)
 		json_object_put(out->msg);
 	out->msg = NULL;
@@ -2614,6 +2659,7 @@ http_free(struct http *h)
 		return;
 	h->freeing = 1;
 	LIST_REMOVE(h, entry);
+	http_delivered(h);
 	/* The mux outlives us: let it forget every session. */
 	while ((sess = sessions_first(h->sessions)) != NULL) {
 		if (sess->ms != NULL)

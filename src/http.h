@@ -34,6 +34,9 @@ void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 int		 http_listen(struct http *);
 /* Takes a MUX_OUT_SESSION (consuming out->msg) or MUX_OUT_SESSION_END. */
 void		 http_deliver(struct http *, struct mux_out *);
+/* The pump drained the mux: let go of the last message delivered (kept
+ * so that the outs of a broadcast share its text). */
+void		 http_delivered(struct http *);
 /* Shutting down: /readyz turns 503 at once, no new sessions or requests
  * are accepted; once the requests in flight are answered (or timeout_ms
  * passed) every session ends, its streams are closed, and done is called

@@ -296,6 +296,8 @@ serve_pump(void *arg)
 			break;
 		}
 	}
+	if (s->http != NULL)
+		http_delivered(s->http);
 	s->pumping = 0;
 	serve_arm_wake(s);
 }

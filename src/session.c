@@ -44,6 +44,9 @@
 #include "xmalloc.h"
 
 #define SESSIONS_HASH_SIZE	1024
+/* Messages this long go out by reference to their one copy; shorter ones
+ * are copied, which costs less than a reference. */
+#define SESSION_REF_MIN		1024
 /* A client that cannot take a write for this long is gone. */
 #define SESSION_WRITE_TIMEOUT_S	60
 
@@ -63,6 +66,45 @@ static void	stream_timer_cb(evutil_socket_t, short, void *);
 static void	stream_closecb(struct evhttp_connection *, void *);
 static void	stream_free(struct stream *);
 static void	session_check_queue(struct session *);
+
+/* ---- messages ---- */
+
+struct session_msg *
+session_msg_new(const char *text, size_t len, int owed)
+{
+	struct session_msg	*m;
+
+	if (len > SIZE_MAX - sizeof *m - 1)
+		fatalx("session_msg_new: %zu bytes", len);
+	m = xmalloc(sizeof *m + len + 1);
+	m->refs = 1;
+	m->owed = owed;
+	m->len = len;
+	memcpy(m->text, text, len);
+	m->text[len] = '\0';
+	return m;
+}
+
+struct session_msg *
+session_msg_ref(struct session_msg *m)
+{
+	m->refs++;
+	return m;
+}
+
+void
+session_msg_unref(struct session_msg *m)
+{
+	if (m != NULL && --m->refs == 0)
+		free(m);
+}
+
+/* An evbuffer is done with the text it took by reference. */
+static void
+session_msg_release(const void *data, size_t len, void *arg)
+{
+	session_msg_unref(arg);
+}
 
 /* ---- ids ---- */
 
@@ -236,6 +278,7 @@ session_new(struct sessions *ss, enum session_kind kind)
 	sess->hex = sess->id + strlen(ss->prefix);
 	TAILQ_INIT(&sess->streams);
 	TAILQ_INIT(&sess->log);
+	TAILQ_INIT(&sess->notices);
 	TAILQ_INIT(&sess->capture);
 
 	/* Stream 0, the general stream, lives as long as the session. */
@@ -266,15 +309,24 @@ session_find(struct sessions *ss, const char *id, enum session_kind kind)
 	return NULL;
 }
 
+/* A notification, that a full log lets go before anything else. */
+static int
+session_entry_notice(const struct session_entry *e)
+{
+	return !e->final && !e->msg->owed;
+}
+
 static void
 session_entry_free(struct session *sess, struct session_entry *e)
 {
 	TAILQ_REMOVE(&sess->log, e, entry);
+	if (session_entry_notice(e))
+		TAILQ_REMOVE(&sess->notices, e, nentry);
 	sess->log_count--;
-	sess->log_bytes -= e->len;
+	sess->log_bytes -= e->msg->len;
 	if (!e->sent)
-		sess->unsent_bytes -= e->len;
-	free(e->text);
+		sess->unsent_bytes -= e->msg->len;
+	session_msg_unref(e->msg);
 	free(e);
 }
 
@@ -317,7 +369,7 @@ session_free(struct session *sess)
 		session_entry_free(sess, e);
 	while ((e = TAILQ_FIRST(&sess->capture)) != NULL) {
 		TAILQ_REMOVE(&sess->capture, e, entry);
-		free(e->text);
+		session_msg_unref(e->msg);
 		free(e);
 	}
 	if (sess->dead)
@@ -395,41 +447,62 @@ session_check_queue(struct session *sess)
 	ss->ops.overflow(sess, ss->arg);
 }
 
+static int
+session_log_over(const struct session *sess)
+{
+	const struct session_limits	*lim = &sess->owner->limits;
+
+	return sess->log_count > lim->replay_messages ||
+	    sess->log_bytes > lim->replay_bytes;
+}
+
 /*
- * Keep the log within replay_messages and replay_bytes, oldest first.
- * Entries waiting for a connection that is attached are about to be
- * written and stay; legacy sessions keep nothing once written.
+ * Let an entry of a full log go, unless it waits for a connection that is
+ * attached: that one is about to be written.
+ */
+static void
+session_log_evict(struct session *sess, struct session_entry *e)
+{
+	struct stream	*st;
+
+	if (!e->sent) {
+		st = stream_find(sess, e->stream);
+		if (st != NULL && st->req != NULL)
+			return;
+		log_debug("session %.8s: log full, message for stream %" PRIu64
+		    " dropped unsent", sess->hex, e->stream);
+	}
+	session_entry_free(sess, e);
+}
+
+/*
+ * Keep the log within replay_messages and replay_bytes.  Notifications go
+ * first, oldest first: a flood of broadcasts (another client's doing,
+ * perhaps) must not push out the answer a client comes back for.  Only a
+ * log of nothing but what is owed loses its oldest, so the bounds still
+ * hold.  Legacy sessions keep nothing once written.
  */
 static void
 session_trim(struct session *sess)
 {
-	const struct session_limits	*lim = &sess->owner->limits;
-	struct session_entry		*e, *next;
-	struct stream			*st;
-	int				 keep_sent, over;
+	struct session_entry	*e, *next;
 
-	keep_sent = sess->kind == SESSION_STREAMABLE;
-	for (e = TAILQ_FIRST(&sess->log); e != NULL; e = next) {
+	if (sess->kind != SESSION_STREAMABLE) {
+		for (e = TAILQ_FIRST(&sess->log); e != NULL; e = next) {
+			next = TAILQ_NEXT(e, entry);
+			if (e->sent)
+				session_entry_free(sess, e);
+		}
+	}
+	for (e = TAILQ_FIRST(&sess->notices); e != NULL &&
+	    session_log_over(sess); e = next) {
+		next = TAILQ_NEXT(e, nentry);
+		session_log_evict(sess, e);
+	}
+	for (e = TAILQ_FIRST(&sess->log); e != NULL &&
+	    session_log_over(sess); e = next) {
 		next = TAILQ_NEXT(e, entry);
-		over = sess->log_count > lim->replay_messages ||
-		    sess->log_bytes > lim->replay_bytes;
-		if (e->sent && (!keep_sent || over)) {
-			session_entry_free(sess, e);
-			continue;
-		}
-		if (!over) {
-			if (keep_sent)
-				break;
-			continue;
-		}
-		if (e->sent)
-			continue;
-		st = stream_find(sess, e->stream);
-		if (st != NULL && st->req != NULL)
-			continue;
-		log_debug("session %.8s: log full, message for stream %" PRIu64
-		    " dropped unsent", sess->hex, e->stream);
-		session_entry_free(sess, e);
+		session_log_evict(sess, e);
 	}
 }
 
@@ -683,6 +756,22 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 	stream_flush(st);
 }
 
+/* One log entry as an event; a long message goes by reference to its
+ * one copy, shared with every other session it waits in. */
+static void
+stream_write_entry(struct evbuffer *buf, const char *id,
+    struct session_msg *m)
+{
+	if (m->len >= SESSION_REF_MIN) {
+		session_msg_ref(m);
+		if (sse_event_ref(buf, "message", id, m->text, m->len,
+		    session_msg_release, m) == 0)
+			return;
+		m->refs--;	/* not taken; the entry holds one still */
+	}
+	sse_event(buf, "message", id, m->text, m->len, -1);
+}
+
 void
 stream_flush(struct stream *st)
 {
@@ -698,15 +787,15 @@ stream_flush(struct stream *st)
 	    e = stream_next_entry(st, e)) {
 		/* Event ids serve resumption: Streamable HTTP only. */
 		if (sess->kind != SESSION_STREAMABLE)
-			sse_event(buf, "message", NULL, e->text, e->len, -1);
+			stream_write_entry(buf, NULL, e->msg);
 		else {
 			session_event_id(id, st->no, e->seq);
-			sse_event(buf, "message", id, e->text, e->len, -1);
+			stream_write_entry(buf, id, e->msg);
 		}
 		st->sent = e->seq;
 		if (!e->sent) {
 			e->sent = 1;
-			sess->unsent_bytes -= e->len;
+			sess->unsent_bytes -= e->msg->len;
 		}
 	}
 	if (evbuffer_get_length(buf) > 0)
@@ -801,6 +890,19 @@ int
 session_push(struct session *sess, uint64_t stream, const char *text,
     size_t len, int final)
 {
+	struct session_msg	*m;
+	int			 rc;
+
+	m = session_msg_new(text, len, final);
+	rc = session_push_msg(sess, stream, m, final);
+	session_msg_unref(m);
+	return rc;
+}
+
+int
+session_push_msg(struct session *sess, uint64_t stream, struct session_msg *m,
+    int final)
+{
 	struct stream		*st;
 	struct session_entry	*e;
 
@@ -809,13 +911,14 @@ session_push(struct session *sess, uint64_t stream, const char *text,
 	e = xcalloc(1, sizeof *e);
 	e->stream = stream;
 	e->seq = ++st->seq;
-	e->text = xstrndup(text, len);
-	e->len = len;
+	e->msg = session_msg_ref(m);
 	e->final = final && stream != 0;
 	TAILQ_INSERT_TAIL(&sess->log, e, entry);
+	if (session_entry_notice(e))
+		TAILQ_INSERT_TAIL(&sess->notices, e, nentry);
 	sess->log_count++;
-	sess->log_bytes += len;
-	sess->unsent_bytes += len;
+	sess->log_bytes += m->len;
+	sess->unsent_bytes += m->len;
 	if (e->final)
 		st->finished = 1;
 

@@ -11,7 +11,15 @@
  * written to the stream's connection when it has one; otherwise they wait
  * in the log until a client attaches a connection to that stream (GET, or
  * GET with Last-Event-ID).  The log is bounded by replay_messages and
- * replay_bytes, oldest first; legacy sessions keep nothing once written.
+ * replay_bytes.  Over a bound, notifications go first, oldest first; what
+ * a client is owed (answers, and requests from the server) goes only when
+ * the log holds nothing else, oldest first again.  A resuming client then
+ * sees a gap in the event ids, as SSE allows, and still gets its answer.
+ * Legacy sessions keep nothing once written.
+ *
+ * A message's text is one struct session_msg, shared read-only by every
+ * entry and connection that carries it: a message for every session is
+ * held once, however many sessions it waits in.
  *
  * Connections: a stream holds at most one evhttp request.  HELD is a POST
  * whose response headers are not sent yet (the caller decides JSON or SSE);
@@ -67,14 +75,27 @@ enum stream_state {
 struct session;
 struct sessions;
 
+/*
+ * A message's compact JSON, immutable once made and counted: every log
+ * entry and connection output that carries it holds a reference.
+ */
+struct session_msg {
+	size_t			 refs;
+	int			 owed;		/* a request or a response: kept
+						   before notifications */
+	size_t			 len;
+	char			 text[];	/* len bytes and a NUL */
+};
+
 struct session_entry {
 	uint64_t		 stream;
 	uint64_t		 seq;
-	char			*text;		/* compact JSON */
-	size_t			 len;
+	struct session_msg	*msg;
 	int			 final;
 	int			 sent;		/* written to a connection once */
 	TAILQ_ENTRY(session_entry) entry;
+	TAILQ_ENTRY(session_entry) nentry;	/* notices: neither final
+						   nor owed */
 };
 TAILQ_HEAD(session_log, session_entry);
 
@@ -115,6 +136,7 @@ struct session {
 
 	TAILQ_HEAD(, stream)	 streams;
 	struct session_log	 log;
+	struct session_log	 notices;	/* log entries that go first */
 	size_t			 log_count;
 	size_t			 log_bytes;
 	size_t			 unsent_bytes;
@@ -202,8 +224,18 @@ struct stream	*stream_revive(struct session *, uint64_t no, uint64_t seq);
  * returns 1 if it did. */
 int		 stream_gc(struct stream *);
 
-/* Appends a message (compact JSON text) for a stream to the log and writes
- * what it can; a stream that is unknown or finished gets nothing (-1). */
+/* A message of len bytes of text (compact JSON, no NUL) with one
+ * reference; owed: it is a request or a response, not a notification. */
+struct session_msg *session_msg_new(const char *text, size_t len, int owed);
+struct session_msg *session_msg_ref(struct session_msg *);
+void		 session_msg_unref(struct session_msg *);
+
+/* Appends a message for a stream to the log (taking a reference of its
+ * own) and writes what it can; a stream that is unknown or finished gets
+ * nothing (-1). */
+int		 session_push_msg(struct session *, uint64_t stream,
+		    struct session_msg *, int final);
+/* session_push_msg of a new message of text, owed if final. */
 int		 session_push(struct session *, uint64_t stream,
 		    const char *text, size_t len, int final);
 

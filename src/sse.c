@@ -20,16 +20,12 @@ sse_field_valid(const char *s)
 	return s == NULL || strpbrk(s, "\r\n") == NULL;
 }
 
-int
-sse_event(struct evbuffer *out, const char *event, const char *id,
-    const char *data, size_t len, int retry_ms)
+/* The fields before the data; added piece by piece: a printf per field
+ * cost more than the rest of an event. */
+static void
+sse_head(struct evbuffer *out, const char *event, const char *id,
+    int retry_ms)
 {
-	size_t	start, i;
-
-	if (!sse_field_valid(event) || !sse_field_valid(id))
-		return -1;
-	/* Added piece by piece: a printf per field cost more than the rest
-	 * of an event. */
 	if (event != NULL) {
 		evbuffer_add(out, "event: ", 7);
 		evbuffer_add(out, event, strlen(event));
@@ -42,6 +38,17 @@ sse_event(struct evbuffer *out, const char *event, const char *id,
 	}
 	if (retry_ms >= 0)
 		evbuffer_add_printf(out, "retry: %d\n", retry_ms);
+}
+
+int
+sse_event(struct evbuffer *out, const char *event, const char *id,
+    const char *data, size_t len, int retry_ms)
+{
+	size_t	start, i;
+
+	if (!sse_field_valid(event) || !sse_field_valid(id))
+		return -1;
+	sse_head(out, event, id, retry_ms);
 
 	/* One data line per line of data; CRLF, LF and CR all end one. */
 	start = 0;
@@ -58,6 +65,26 @@ sse_event(struct evbuffer *out, const char *event, const char *id,
 	evbuffer_add(out, "data: ", 6);
 	if (len > start)
 		evbuffer_add(out, data + start, len - start);
+	evbuffer_add(out, "\n\n", 2);
+	return 0;
+}
+
+int
+sse_event_ref(struct evbuffer *out, const char *event, const char *id,
+    const char *data, size_t len,
+    void (*cleanup)(const void *, size_t, void *), void *arg)
+{
+	if (!sse_field_valid(event) || !sse_field_valid(id) || len == 0 ||
+	    memchr(data, '\n', len) != NULL || memchr(data, '\r', len) != NULL)
+		return -1;
+	sse_head(out, event, id, -1);
+	evbuffer_add(out, "data: ", 6);
+	if (evbuffer_add_reference(out, data, len, cleanup, arg) == -1) {
+		/* No memory for the reference (it does not call cleanup
+		 * then): a copy will do. */
+		evbuffer_add(out, data, len);
+		cleanup(data, len, arg);
+	}
 	evbuffer_add(out, "\n\n", 2);
 	return 0;
 }

@@ -19,6 +19,16 @@ struct evbuffer;
  */
 int	 sse_event(struct evbuffer *, const char *event, const char *id,
 	    const char *data, size_t len, int retry_ms);
+/*
+ * As sse_event without retry, for data of one line (no CR or LF, len > 0)
+ * that out takes by reference instead of a copy: cleanup(data, len, arg)
+ * runs once out (or the buffer it moves to) is done with it.  Returns -1,
+ * appending nothing and not calling cleanup, if event or id is not a valid
+ * field value or data is not one line: then sse_event copies it.
+ */
+int	 sse_event_ref(struct evbuffer *, const char *event, const char *id,
+	    const char *data, size_t len,
+	    void (*cleanup)(const void *, size_t, void *), void *arg);
 /* Appends a comment line (": text") and a blank line; text may be NULL.
  * Line breaks in text are replaced by spaces. */
 void	 sse_comment(struct evbuffer *, const char *text);

@@ -87,6 +87,48 @@ START_TEST(test_event_invalid_fields)
 }
 END_TEST
 
+static int	released;
+
+static void
+on_release(const void *data, size_t len, void *arg)
+{
+	ck_assert_ptr_eq(arg, &released);
+	ck_assert_uint_eq(len, 7);
+	released++;
+}
+
+/* By reference: the same bytes out; the data is let go with the buffer,
+ * and data that is not one line is refused whole. */
+START_TEST(test_event_ref)
+{
+	struct evbuffer	*buf = evbuffer_new(), *out = evbuffer_new();
+	char		 data[] = "{\"a\":1}";
+	char		*got;
+
+	released = 0;
+	ck_assert_int_eq(sse_event_ref(buf, "message", "0-7", data, 7,
+	    on_release, &released), 0);
+	/* Moved on, as evhttp does with a chunk: still not copied. */
+	evbuffer_add_buffer(out, buf);
+	ck_assert_int_eq(released, 0);
+	got = drain(out);
+	ck_assert_str_eq(got, "event: message\nid: 0-7\ndata: {\"a\":1}\n\n");
+	free(got);
+	ck_assert_int_eq(released, 1);
+
+	ck_assert_int_eq(sse_event_ref(buf, NULL, NULL, "a\nb", 3, on_release,
+	    &released), -1);
+	ck_assert_int_eq(sse_event_ref(buf, NULL, NULL, "a\rb", 3, on_release,
+	    &released), -1);
+	ck_assert_int_eq(sse_event_ref(buf, NULL, "1\n", data, 7, on_release,
+	    &released), -1);
+	ck_assert_uint_eq(evbuffer_get_length(buf), 0);
+	ck_assert_int_eq(released, 1);
+	evbuffer_free(buf);
+	evbuffer_free(out);
+}
+END_TEST
+
 START_TEST(test_comment)
 {
 	struct evbuffer	*buf = evbuffer_new();
@@ -244,7 +286,7 @@ START_TEST(test_log_waits_and_trims)
 	ck_assert_uint_eq(s->log_count, 3);
 	e = TAILQ_FIRST(&s->log);
 	ck_assert_uint_eq(e->seq, 3);
-	ck_assert_str_eq(e->text, "{\"n\":3}");
+	ck_assert_str_eq(e->msg->text, "{\"n\":3}");
 	ck_assert_uint_eq(s->unsent_bytes, 3 * strlen("{\"n\":1}"));
 	ck_assert_uint_eq(session_queued(s), s->unsent_bytes);
 
@@ -296,6 +338,84 @@ START_TEST(test_log_bytes)
 }
 END_TEST
 
+/*
+ * Broadcasts yield first: a flood of them fills the log, and the answer a
+ * client that left is owed stays for its resumption.
+ */
+START_TEST(test_log_keeps_answers)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 1000);
+	struct session		*s;
+	struct stream		*st;
+	struct session_entry	*e;
+	const char		*answer = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+				    "\"result\":{}}";
+	const char		*note = "{\"jsonrpc\":\"2.0\",\"method\":"
+				    "\"notifications/tools/list_changed\"}";
+	int			 i;
+
+	s = session_new(ss, SESSION_STREAMABLE);
+	st = stream_new(s);
+	ck_assert_int_eq(session_push(s, st->no, answer, strlen(answer), 1),
+	    0);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(session_push(s, 0, note, strlen(note), 0), 0);
+	ck_assert_uint_eq(s->log_count, 3);
+
+	st = stream_revive(s, 1, 0);
+	ck_assert_msg(st->seq == 1, "the answer was evicted by broadcasts");
+	e = TAILQ_FIRST(&s->log);
+	ck_assert_uint_eq(e->stream, 1);
+	ck_assert_str_eq(e->msg->text, answer);
+	/* The broadcasts kept are the newest. */
+	e = TAILQ_NEXT(e, entry);
+	ck_assert_uint_eq(e->seq, 9);
+	ck_assert_int_eq(stream_gc(st), 1);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/* A request from the server on the general stream is owed too; a log of
+ * nothing but owed messages still keeps its bounds, oldest out. */
+START_TEST(test_log_keeps_requests)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 1000);
+	struct session		*s;
+	struct session_msg	*ask, *note;
+	struct session_entry	*e;
+	int			 i;
+
+	s = session_new(ss, SESSION_STREAMABLE);
+	ask = session_msg_new("{\"id\":\"s1\",\"method\":\"roots/list\"}", 33,
+	    1);
+	note = session_msg_new("{\"method\":\"n\"}", 14, 0);
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	ck_assert_uint_eq(s->log_count, 3);
+	e = TAILQ_FIRST(&s->log);
+	ck_assert_ptr_eq(e->msg, ask);
+	/* One copy of the notification, however many entries hold it. */
+	ck_assert_ptr_eq(TAILQ_NEXT(e, entry)->msg, note);
+	ck_assert_uint_eq(note->refs, 3);
+
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	ck_assert_uint_eq(s->log_count, 3);
+	TAILQ_FOREACH(e, &s->log, entry)
+		ck_assert_uint_gt(e->seq, 11);
+	ck_assert_uint_eq(note->refs, 1);
+	ck_assert_ptr_null(TAILQ_FIRST(&s->notices));
+	session_msg_unref(note);
+	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -309,6 +429,7 @@ main(void)
 	tcase_add_test(tc, test_event_multiline);
 	tcase_add_test(tc, test_event_id_retry);
 	tcase_add_test(tc, test_event_invalid_fields);
+	tcase_add_test(tc, test_event_ref);
 	tcase_add_test(tc, test_comment);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tl, test_event_ids);
@@ -316,6 +437,8 @@ main(void)
 	tcase_add_test(tl, test_session_prefix);
 	tcase_add_test(tl, test_log_waits_and_trims);
 	tcase_add_test(tl, test_log_bytes);
+	tcase_add_test(tl, test_log_keeps_answers);
+	tcase_add_test(tl, test_log_keeps_requests);
 	suite_add_tcase(s, tl);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -12,6 +12,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httptest import (Response, check, initialize, main, post, rpc,  # noqa
                       wait_ready)
+from httptest import call as call_on  # noqa
 
 
 # ---- the tests ----
@@ -149,6 +150,33 @@ def test(b):
             break
     check(len(ms) == 3, "2025-11-25 progress: %r" % ms)
     r.close()
+
+    # Broadcasts never push an answer out of the replay log: while the
+    # client of a slow call is away, another session makes the child send
+    # every session list_changed notifications worth more than the log
+    # holds (1 MB); the returning client still gets its answer.
+    other, oversion = initialize(b, "2025-06-18", strict=True)
+    r = post(b, call(8, "delay", {"ms": 500}), sid, version)
+    ev = r.event()
+    check(ev is not None and ev["data"] == "" and "id" in ev,
+          "flood: priming event %r" % ev)
+    last = ev["id"]
+    check(r.event() is None, "flood: POST stream not closed after priming")
+    r.close()
+    # The child keeps time in order: call 8 is answered before this one.
+    status, body = call_on(b, other, oversion, 9, "delay", {"ms": 600})
+    check(status == 200 and body.get("id") == 9, "flood: delay %r" % body)
+    for n in range(10, 13):
+        status, body = call_on(b, other, oversion, n, "notify_list_changed",
+                               {"list": "resources", "pad": 400000})
+        check(status == 200 and "result" in body, "flood: %r" % body)
+    g = resume(b, sid, version, last)
+    check(g.status == 200, "flood: resume %d" % g.status)
+    ev = g.message()
+    check(ev is not None and ev["msg"].get("id") == 8 and
+          "result" in ev["msg"], "flood: the answer was evicted: %r" % ev)
+    check(g.event() is None, "flood: stream not ended after the answer")
+    g.close()
 
 
 if __name__ == "__main__":

@@ -177,6 +177,7 @@ pump(void *arg)
 		json_object_array_del_idx(h->childq, 0, 1);
 		mux_child_recv(h->mux, NULL, msg);
 	}
+	http_delivered(h->http);
 	h->pumping = 0;
 }
 
