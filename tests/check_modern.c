@@ -218,6 +218,12 @@ START_TEST(test_headers)
 	ck_assert_int_eq(check_code(CALL("greet"), b64bad), -32020);
 	/* Only Mcp-Name may use the sentinel. */
 	ck_assert_int_eq(check_code(CALL("greet"), b64method), -32020);
+	/* A name or method holding a NUL is not its part before the NUL. */
+	ck_assert_int_eq(check_code(CALL("greet\\u0000x"), ok), -32020);
+	ck_assert_int_eq(check_code(CALL("greet\\u0000"), ok), -32020);
+	ck_assert_int_eq(check_code("{'jsonrpc':'2.0','id':7,'method':"
+	    "'tools/call\\u0000x','params':{'name':'greet','arguments':{},"
+	    META "}}", ok), -32020);
 
 	/* _meta: missing fields are -32602, before the version compare. */
 	ck_assert_int_eq(check_code("{'jsonrpc':'2.0','id':1,'method':"
