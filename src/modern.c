@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -706,7 +705,6 @@ modern_input_key(json_object *msg)
 {
 	json_object	*id;
 	const char	*key;
-	char		*s;
 
 	key = modern_get_str(modern_get(jsonrpc_params(msg), "_meta",
 	    json_type_object), MODERN_HINT_KEY);
@@ -715,8 +713,9 @@ modern_input_key(json_object *msg)
 	id = jsonrpc_id(msg);
 	if (json_object_is_type(id, json_type_string))
 		return xstrdup(json_object_get_string(id));
-	xasprintf(&s, "%" PRId64, json_object_get_int64(id));
-	return s;
+	/* json-c's own digits: get_int64 clamps the upper half of uint64. */
+	return xstrdup(json_object_to_json_string_ext(id,
+	    JSON_C_TO_STRING_PLAIN));
 }
 
 json_object *

@@ -781,6 +781,32 @@ h_ask(struct h *h, int64_t cid, const char *id, const char *key,
 	    "", key != NULL ? key : "", key != NULL ? "'" : "");
 }
 
+/* A question's key, from an integer id past int64, has the id's digits. */
+START_TEST(test_mux_input_key_uint64)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*a;
+	int64_t			 cid;
+
+	h_start(&h, 0);
+	s = h_req(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	cid = PI(h_child_msg(&h, "tools/call"), "id");
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','id':18446744073709551615,'method':"
+	    "'elicitation/create','params':{'_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cid);
+	h_tick(&h, 35);
+	a = h_final(&h, s);
+	ck_assert_str_eq(PS(a, "result.resultType"), "input_required");
+	ck_assert_ptr_nonnull(P(a,
+	    "result.inputRequests.18446744073709551615"));
+	mux_session_close(h.m, s);
+	h_stop(&h);
+}
+END_TEST
+
 START_TEST(test_mux_input_required)
 {
 	struct h		 h;
@@ -1364,6 +1390,7 @@ modern_suite(void)
 	tc = tcase_create("mux");
 	tcase_add_test(tc, test_mux_discover_forward);
 	tcase_add_test(tc, test_mux_input_required);
+	tcase_add_test(tc, test_mux_input_key_uint64);
 	tcase_add_test(tc, test_mux_state_instance);
 	tcase_add_test(tc, test_mux_state_expiry);
 	tcase_add_test(tc, test_mux_missing_capability);
