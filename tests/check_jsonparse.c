@@ -149,6 +149,30 @@ START_TEST(test_after_refusal)
 }
 END_TEST
 
+/* Every byte value at every place in a long string, where the scan goes
+ * eight bytes at a time: taken exactly when JSON allows it raw. */
+START_TEST(test_string_bytes)
+{
+	char		 buf[32];
+	json_object	*v;
+	int		 c, at, ok;
+
+	for (c = 1; c < 256; c++) {
+		for (at = 1; at < 26; at++) {
+			memset(buf, 'a', sizeof buf);
+			buf[0] = '"';
+			buf[at] = (char)c;
+			buf[27] = '"';
+			v = jsonparse_strict(buf, 28, NULL);
+			ok = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+			ck_assert_msg((v != NULL) == ok, "byte %#x at %d: %s",
+			    c, at, v != NULL ? "taken" : "refused");
+			json_object_put(v);
+		}
+	}
+}
+END_TEST
+
 static int
 count(const char *const *list)
 {
@@ -174,6 +198,7 @@ jsonparse_suite(void)
 	tcase_add_test(tc, test_lengths);
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_after_refusal);
+	tcase_add_test(tc, test_string_bytes);
 	suite_add_tcase(s, tc);
 	return s;
 }
