@@ -82,6 +82,7 @@
 #include "curl_event.h"
 #include "env.h"
 #include "framer.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "modern.h"
@@ -124,8 +125,6 @@
 #define CLIENT_OUT_LOW		(1u * 1024 * 1024)
 /* Reading stdin. */
 #define CLIENT_READ_CHUNK	65536
-/* json-c nesting accepted from the server. */
-#define CLIENT_MAX_DEPTH	128
 /* The longest session id accepted. */
 #define CLIENT_MAX_SESSION_ID	1024
 /* 401s and 403s a message (or the stream) may answer with a sign-in. */
@@ -582,35 +581,6 @@ client_header_value(const char *s)
 /* ---- small things ---- */
 
 static json_object *
-client_parse_json(const char *p, size_t len)
-{
-	struct json_tokener	*tok;
-	json_object		*msg;
-	size_t			 end;
-
-	if (len > INT32_MAX)
-		return NULL;
-	if ((tok = json_tokener_new_ex(CLIENT_MAX_DEPTH)) == NULL)
-		fatalx("json_tokener_new_ex");
-	msg = json_tokener_parse_ex(tok, p, (int)len);
-	if (msg != NULL &&
-	    json_tokener_get_error(tok) == json_tokener_success) {
-		for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-			if (!isspace((unsigned char)p[end])) {
-				json_object_put(msg);
-				msg = NULL;
-				break;
-			}
-		}
-	} else {
-		json_object_put(msg);
-		msg = NULL;
-	}
-	json_tokener_free(tok);
-	return msg;
-}
-
-static json_object *
 client_parse_body(struct evbuffer *b)
 {
 	size_t		 len = evbuffer_get_length(b);
@@ -620,7 +590,7 @@ client_parse_body(struct evbuffer *b)
 		return NULL;
 	if ((p = evbuffer_pullup(b, -1)) == NULL)
 		fatalx("evbuffer_pullup");
-	return client_parse_json((const char *)p, len);
+	return jsonparse_strict((const char *)p, len, NULL);
 }
 
 static const char *
@@ -2743,6 +2713,7 @@ conn_event(void *arg, const struct sse_event *ev)
 	struct conn	*conn = arg;
 	struct client	*c = conn->c;
 	json_object	*msg;
+	const char	*cause;
 
 	if (conn->dead)
 		return;
@@ -2767,9 +2738,9 @@ conn_event(void *arg, const struct sse_event *ev)
 	}
 	if (ev->len == 0)
 		return;		/* a priming event: only its id matters */
-	if ((msg = client_parse_json(ev->data, ev->len)) == NULL) {
-		log_warnx("skipping an SSE event that is not JSON (%zu bytes)",
-		    ev->len);
+	if ((msg = jsonparse_strict(ev->data, ev->len, &cause)) == NULL) {
+		log_warnx("skipping an SSE event that is not JSON (%zu bytes, "
+		    "%s)", ev->len, cause);
 		return;
 	}
 	if (conn->kind == CONN_LISTEN)
@@ -3687,12 +3658,31 @@ client_pump(struct client *c)
 
 /* ---- stdin ---- */
 
+/*
+ * Hands every complete line on stdin to client_from_stdin (the last one
+ * too at EOF).  A line that is not JSON gets a Parse error with a null id,
+ * as JSON-RPC asks, rather than a silence the local client would wait out.
+ */
+static void
+client_in_frames(struct client *c, int eof)
+{
+	uint64_t	skipped = c->framer.nonjson;
+
+	if (eof)
+		framer_eof(&c->framer, c->in, client_from_stdin, c);
+	else
+		framer_drain(&c->framer, c->in, client_from_stdin, c);
+	for (; skipped < c->framer.nonjson; skipped++)
+		client_write(c, jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR,
+		    "Parse error", NULL));
+}
+
 static void
 client_in_eof(struct client *c)
 {
 	struct timeval	tv;
 
-	framer_eof(&c->framer, c->in, client_from_stdin, c);
+	client_in_frames(c, 1);
 	c->in_eof = 1;
 	passthru_eof(c);
 	event_del(c->in_ev);
@@ -3722,7 +3712,7 @@ client_in_ready(evutil_socket_t fd, short what, void *arg)
 		client_in_eof(c);
 		return;
 	}
-	framer_drain(&c->framer, c->in, client_from_stdin, c);
+	client_in_frames(c, 0);
 	/* A file is always readable: come back on the next turn. */
 	if (!c->in_pollable && !c->in_paused && !c->in_eof && !c->closing)
 		event_active(c->in_ev, EV_READ, 0);

@@ -575,9 +575,10 @@ client_modern_param_headers(json_object *spec, json_object *arguments)
 			    "false");
 			break;
 		case json_type_int:
-			snprintf(buf, sizeof buf, "%" PRId64,
-			    json_object_get_int64(v));
-			value = xstrdup(buf);
+			/* json-c's own digits: get_int64 would clamp the
+			 * upper half of uint64. */
+			value = xstrdup(json_object_to_json_string_ext(v,
+			    JSON_C_TO_STRING_PLAIN));
 			break;
 		case json_type_double:
 			/* 42.0 is the integer 42; others as JSON says.  The

@@ -99,6 +99,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "jsonparse.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -2775,10 +2776,9 @@ es_remember(const char *line, size_t len)
 static void
 es_handle_line(char *line, size_t len)
 {
-	struct json_tokener	*tok;
 	struct json_object	*msg;
 	struct es_batch		*b;
-	size_t			 i, end;
+	size_t			 i;
 
 	if (len > 0 && line[len - 1] == '\r')
 		line[--len] = '\0';
@@ -2790,21 +2790,8 @@ es_handle_line(char *line, size_t len)
 		return;
 	es_remember(line, len);
 
-	tok = json_tokener_new();
-	msg = json_tokener_parse_ex(tok, line, (int)len);
-	end = json_tokener_get_parse_end(tok);
-	if (msg != NULL) {
-		/* Trailing garbage makes the whole line unparseable. */
-		for (; end < len; end++) {
-			if (line[end] != ' ' && line[end] != '\t')
-				break;
-		}
-		if (end != len) {
-			json_object_put(msg);
-			msg = NULL;
-		}
-	}
-	json_tokener_free(tok);
+	/* As strict as the bridge, and as deep. */
+	msg = jsonparse_strict(line, len, NULL);
 	if (msg == NULL) {
 		log_warnx("stdin: unparseable line (%zu bytes)", len);
 		es_emit(NULL, es_error_msg(NULL, JSONRPC_PARSE_ERROR,

@@ -14,22 +14,13 @@
 #include <json-c/json.h>
 
 #include "framer.h"
+#include "jsonparse.h"
 #include "log.h"
 
 /* How much of a rejected line goes into the log. */
 #define FRAMER_LOG_EXCERPT	200
-/* Nesting json-c accepts; its default of 32 is tight for JSON schemas. */
-#define FRAMER_MAX_DEPTH	128
 /* json_tokener_parse_ex takes an int length. */
 #define FRAMER_MAX_LINE_LIMIT	((size_t)INT_MAX - 2)
-
-/*
- * One tokener for every framer, kept for the life of the process: making
- * one allocates and clears its parse stack, which costs more than parsing
- * a typical message, and only one line is parsed at a time (a callback
- * that drains again only resets it between lines).
- */
-static struct json_tokener	*framer_tok;
 
 static const char *
 framer_tag(const struct framer *f)
@@ -67,17 +58,14 @@ framer_oversized(struct framer *f, size_t len, int partial)
 	    framer_tag(f), partial ? "more than " : "", len, f->max_line);
 }
 
-/*
- * Parses one line of len bytes (no newline) and delivers it.  *tokp is
- * created on first use and reused after that.
- */
+/* Parses one line of len bytes (no newline) and delivers it. */
 static void
-framer_line(struct framer *f, struct json_tokener **tokp, const char *p,
-    size_t len, framer_cb cb, void *arg)
+framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
+    void *arg)
 {
-	struct json_tokener	*tok;
 	json_object		*msg;
 	enum json_type		 type;
+	const char		*cause = "not an object or array";
 	size_t			 shown;
 
 	if (len > 0 && p[len - 1] == '\r')
@@ -89,41 +77,22 @@ framer_line(struct framer *f, struct json_tokener **tokp, const char *p,
 	if (len == 0 || framer_blank(p, len))
 		return;
 
-	if ((tok = *tokp) == NULL) {
-		if ((tok = json_tokener_new_ex(FRAMER_MAX_DEPTH)) == NULL)
-			fatalx("json_tokener_new_ex");
-		/* Strict: no trailing garbage, no second value on the line. */
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-		*tokp = tok;
-	} else
-		json_tokener_reset(tok);
-
-	msg = json_tokener_parse_ex(tok, p, (int)len);
-	if (msg != NULL &&
-	    json_tokener_get_error(tok) == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) == len) {
+	if ((msg = jsonparse_strict(p, len, &cause)) != NULL) {
 		type = json_object_get_type(msg);
 		if (type == json_type_object || type == json_type_array) {
 			f->lines++;
 			cb(arg, msg);
 			return;
 		}
+		json_object_put(msg);
 	}
-	json_object_put(msg);
-	/*
-	 * json_tokener_reset (json-c 0.16) keeps a high surrogate left
-	 * dangling by a line that ended inside "\ud83d...": the next line's
-	 * first \u escape would be garbled.  A failed line gets the tokener
-	 * thrown away.
-	 */
-	json_tokener_free(tok);
-	*tokp = NULL;
 
 	/* Banners and other chatter: worth a look, not worth dying for. */
 	f->nonjson++;
 	shown = len > FRAMER_LOG_EXCERPT ? FRAMER_LOG_EXCERPT : len;
-	log_warnx("%s: skipping non-JSON line (%zu bytes): %.*s%s",
-	    framer_tag(f), len, (int)shown, p, shown < len ? "..." : "");
+	log_warnx("%s: skipping non-JSON line (%zu bytes, %s): %.*s%s",
+	    framer_tag(f), len, cause, (int)shown, p,
+	    shown < len ? "..." : "");
 }
 
 /*
@@ -180,7 +149,7 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 		p = evbuffer_pullup(in, (ev_ssize_t)(len + eol_len));
 		if (p == NULL)
 			fatalx("evbuffer_pullup");
-		framer_line(f, &framer_tok, (const char *)p, len, cb, arg);
+		framer_line(f, (const char *)p, len, cb, arg);
 		evbuffer_drain(in, len + eol_len);
 	}
 	framer_partial(f, in);
@@ -206,7 +175,7 @@ framer_eof(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 		return;
 	if ((p = evbuffer_pullup(in, -1)) == NULL)
 		fatalx("evbuffer_pullup");
-	framer_line(f, &framer_tok, (const char *)p, len, cb, arg);
+	framer_line(f, (const char *)p, len, cb, arg);
 	evbuffer_drain(in, len);
 }
 

@@ -54,6 +54,7 @@
 #include "auth.h"
 #include "cli.h"
 #include "http.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "metrics.h"
@@ -495,11 +496,9 @@ static json_object *
 http_body_json(struct http *h, struct evhttp_request *req)
 {
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
-	/* Kept: making one costs more than parsing a small body. */
-	static struct json_tokener *tok;
 	json_object		*msg;
-	const char		*data;
-	size_t			 len, end;
+	const char		*data, *cause;
+	size_t			 len;
 
 	len = evbuffer_get_length(in);
 	if (len > h->cfg->max_body) {
@@ -509,29 +508,8 @@ http_body_json(struct http *h, struct evhttp_request *req)
 	}
 	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
 		data = "";
-	if (tok == NULL) {
-		if ((tok = json_tokener_new()) == NULL)
-			fatalx("json_tokener_new");
-		/* As the framer: no comments, trailing commas, leading zeros
-		 * or "True" passed off as JSON. */
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	}
-	json_tokener_reset(tok);
-	msg = json_tokener_parse_ex(tok, data, (int)len);
-	/* Only white space may follow (the body is not NUL-terminated). */
-	for (end = json_tokener_get_parse_end(tok); end < len; end++) {
-		if (strchr(" \t\r\n", data[end]) == NULL || data[end] == '\0')
-			break;
-	}
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    end != len || msg == NULL) {
-		if (msg != NULL)
-			json_object_put(msg);
-		/* A body cut inside "\ud83d..." leaves the tokener a dangling
-		 * surrogate that json_tokener_reset (json-c 0.16) keeps: the
-		 * next client's \u escape would be garbled.  Start afresh. */
-		json_tokener_free(tok);
-		tok = NULL;
+	if ((msg = jsonparse_strict(data, len, &cause)) == NULL) {
+		log_debug("http: unparseable body: %s", cause);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_PARSE_ERROR,
 		    "Parse error");
 		return NULL;

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,6 +65,15 @@ modern_get_str(json_object *o, const char *key)
 
 	return (v = modern_get(o, key, json_type_string)) == NULL ? NULL :
 	    json_object_get_string(v);
+}
+
+/* The string member naming what a request asks for, or NULL. */
+static json_object *
+modern_request_name_obj(const char *method, json_object *params)
+{
+	return modern_get(params, method != NULL &&
+	    strcmp(method, "resources/read") == 0 ? "uri" : "name",
+	    json_type_string);
 }
 
 /* A shallow copy of object o without the keys in drop (NULL-ended). */
@@ -240,12 +248,19 @@ fail:
 	return err;
 }
 
+/* A JSON string's length: a "\u0000" in it must not end the compare. */
+static size_t
+modern_strlen(json_object *v)
+{
+	return v != NULL ? (size_t)json_object_get_string_len(v) : 0;
+}
+
 json_object *
 modern_check(json_object *msg, modern_header_cb header, void *arg,
     int *status)
 {
-	json_object	*meta, *err = NULL;
-	const char	*hv, *method, *name, *version;
+	json_object	*meta, *err = NULL, *name;
+	const char	*hv, *method, *version;
 
 	*status = 400;
 	method = jsonrpc_method(msg);
@@ -262,22 +277,25 @@ modern_check(json_object *msg, modern_header_cb header, void *arg,
 	if (version != NULL && modern_get(meta, MODERN_META_CAPS,
 	    json_type_object) != NULL &&
 	    (err = modern_check_header("MCP-Protocol-Version", hv, version,
-	    strlen(version), 0)) != NULL)
+	    modern_strlen(modern_get(meta, MODERN_META_VERSION,
+	    json_type_string)), 0)) != NULL)
 		goto out;
 	if ((err = modern_check_meta(msg)) != NULL)
 		goto out;
 	if ((err = modern_check_header("Mcp-Method", header(arg,
-	    "Mcp-Method"), method, strlen(method), 0)) != NULL)
+	    "Mcp-Method"), method, modern_strlen(modern_get(msg, "method",
+	    json_type_string)), 0)) != NULL)
 		goto out;
 	if (strcmp(method, "tools/call") == 0 ||
 	    strcmp(method, "prompts/get") == 0 ||
 	    strcmp(method, "resources/read") == 0) {
-		name = modern_request_name(method, jsonrpc_params(msg));
+		name = modern_request_name_obj(method, jsonrpc_params(msg));
 		hv = header(arg, "Mcp-Name");
 		if (name == NULL && hv == NULL)
 			goto out;	/* the child will say what is missing */
-		if ((err = modern_check_header("Mcp-Name", hv, name,
-		    name != NULL ? strlen(name) : 0, 1)) != NULL)
+		if ((err = modern_check_header("Mcp-Name", hv, name != NULL ?
+		    json_object_get_string(name) : NULL, modern_strlen(name),
+		    1)) != NULL)
 			goto out;
 	}
 out:
@@ -499,9 +517,10 @@ modern_method_cacheable(const char *method)
 const char *
 modern_request_name(const char *method, json_object *params)
 {
-	if (method != NULL && strcmp(method, "resources/read") == 0)
-		return modern_get_str(params, "uri");
-	return modern_get_str(params, "name");
+	json_object	*v;
+
+	return (v = modern_request_name_obj(method, params)) == NULL ? NULL :
+	    json_object_get_string(v);
 }
 
 json_object *
@@ -686,7 +705,6 @@ modern_input_key(json_object *msg)
 {
 	json_object	*id;
 	const char	*key;
-	char		*s;
 
 	key = modern_get_str(modern_get(jsonrpc_params(msg), "_meta",
 	    json_type_object), MODERN_HINT_KEY);
@@ -695,8 +713,9 @@ modern_input_key(json_object *msg)
 	id = jsonrpc_id(msg);
 	if (json_object_is_type(id, json_type_string))
 		return xstrdup(json_object_get_string(id));
-	xasprintf(&s, "%" PRId64, json_object_get_int64(id));
-	return s;
+	/* json-c's own digits: get_int64 clamps the upper half of uint64. */
+	return xstrdup(json_object_to_json_string_ext(id,
+	    JSON_C_TO_STRING_PLAIN));
 }
 
 json_object *

@@ -62,6 +62,7 @@
 #include "client.h"
 #include "curl_event.h"
 #include "env.h"
+#include "jsonparse.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_store.h"
@@ -74,8 +75,6 @@ extern char **environ;
 #define OAUTH_HTTP_TIMEOUT_MS	30000
 /* The largest answer read from an authorization server. */
 #define OAUTH_MAX_BODY		(1024 * 1024)
-/* json-c nesting accepted in it. */
-#define OAUTH_JSON_DEPTH	32
 /* How often a process waiting for another's sign-in looks again. */
 #define OAUTH_LOCK_POLL_MS	250
 /* A token is refreshed this many seconds before it expires (or half its
@@ -982,7 +981,6 @@ static json_object *
 oauth_answer(struct curl_event_xfer *x, int result, long *status)
 {
 	struct evbuffer		*b = curl_event_body(x);
-	struct json_tokener	*tok;
 	const char		*ct;
 	json_object		*doc;
 	size_t			 len;
@@ -994,17 +992,12 @@ oauth_answer(struct curl_event_xfer *x, int result, long *status)
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0 &&
 	    strstr(ct, "json") == NULL)
 		return NULL;
-	if ((tok = json_tokener_new_ex(OAUTH_JSON_DEPTH)) == NULL)
-		fatalx("json_tokener_new_ex");
-	doc = json_tokener_parse_ex(tok, (const char *)evbuffer_pullup(b, -1),
-	    (int)len);
-	if (doc != NULL && (json_tokener_get_error(tok) !=
-	    json_tokener_success || !json_object_is_type(doc,
-	    json_type_object))) {
+	doc = jsonparse_strict((const char *)evbuffer_pullup(b, -1), len,
+	    NULL);
+	if (doc != NULL && !json_object_is_type(doc, json_type_object)) {
 		json_object_put(doc);
 		doc = NULL;
 	}
-	json_tokener_free(tok);
 	return doc;
 }
 

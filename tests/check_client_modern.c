@@ -328,6 +328,12 @@ START_TEST(test_tool_headers)
 	ck_assert_str_eq(PS(h, "F"), "-1.5e19");
 	json_object_put(h);
 	json_object_put(args);
+	/* Integers past int64 keep their digits (the body has them). */
+	args = J("{'f':18446744073709551615}");
+	h = client_modern_param_headers(spec, args);
+	ck_assert_str_eq(PS(h, "F"), "18446744073709551615");
+	json_object_put(h);
+	json_object_put(args);
 	json_object_put(spec);
 	json_object_put(tool);
 

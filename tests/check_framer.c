@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "framer.h"
+#include "jsonparse.h"
 #include "log.h"
 
 #define SINK_MAX	64
@@ -354,6 +355,65 @@ START_TEST(test_dangling_surrogate)
 }
 END_TEST
 
+/*
+ * What json-c in strict mode takes but is not JSON is skipped like any
+ * other chatter: a strict client would drop it and wait for a timeout.
+ */
+START_TEST(test_not_quite_json)
+{
+	const char	*data =
+	    "{\"id\":1,\"v\":NaN}\n"
+	    "{\"id\":2,\"v\":Infinity}\n"
+	    "{\"id\":3,\"v\":-Infinity}\n"
+	    "{\"id\":4,\"v\":00}\n"
+	    "{\"id\":5,\"v\":-01}\n"
+	    "{\"id\":6,\"v\":\"a\tb\"}\n"
+	    "{\"id\":7,\"v\":\"\xff\"}\n"
+	    "{\"id\":8,\"v\":18446744073709551616}\n"
+	    "{\"id\":9,\"v\":1.}\n"
+	    "{\"id\":10,\"v\":[0,1.5e400,\"\\t\"]}\n";
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, in, &s, data);
+	ck_assert_int_eq(f.nonjson, 9);
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(sink_id(&s, 0), 10);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+/* Nesting up to JSONPARSE_MAX_DEPTH arrives; one level more does not. */
+START_TEST(test_depth_limit)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	char		 line[2 * (JSONPARSE_MAX_DEPTH + 1) + 2];
+	int		 depth, i;
+	size_t		 k;
+
+	framer_init(&f, 1024, "test");
+	for (depth = JSONPARSE_MAX_DEPTH; depth <= JSONPARSE_MAX_DEPTH + 1;
+	    depth++) {
+		k = 0;
+		for (i = 0; i < depth; i++)
+			line[k++] = '[';
+		for (i = 0; i < depth; i++)
+			line[k++] = ']';
+		line[k++] = '\n';
+		feed(&f, in, &s, line, k);
+	}
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(f.nonjson, 1);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
 static Suite *
 framer_suite(void)
 {
@@ -372,6 +432,8 @@ framer_suite(void)
 	tcase_add_test(tc, test_eof_unterminated);
 	tcase_add_test(tc, test_write_compact);
 	tcase_add_test(tc, test_dangling_surrogate);
+	tcase_add_test(tc, test_not_quite_json);
+	tcase_add_test(tc, test_depth_limit);
 	suite_add_tcase(s, tc);
 	return s;
 }

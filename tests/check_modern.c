@@ -218,6 +218,12 @@ START_TEST(test_headers)
 	ck_assert_int_eq(check_code(CALL("greet"), b64bad), -32020);
 	/* Only Mcp-Name may use the sentinel. */
 	ck_assert_int_eq(check_code(CALL("greet"), b64method), -32020);
+	/* A name or method holding a NUL is not its part before the NUL. */
+	ck_assert_int_eq(check_code(CALL("greet\\u0000x"), ok), -32020);
+	ck_assert_int_eq(check_code(CALL("greet\\u0000"), ok), -32020);
+	ck_assert_int_eq(check_code("{'jsonrpc':'2.0','id':7,'method':"
+	    "'tools/call\\u0000x','params':{'name':'greet','arguments':{},"
+	    META "}}", ok), -32020);
 
 	/* _meta: missing fields are -32602, before the version compare. */
 	ck_assert_int_eq(check_code("{'jsonrpc':'2.0','id':1,'method':"
@@ -774,6 +780,32 @@ h_ask(struct h *h, int64_t cid, const char *id, const char *key,
 	    method, (long long)cid, key != NULL ? ",'mcpbridge/inputKey':'" :
 	    "", key != NULL ? key : "", key != NULL ? "'" : "");
 }
+
+/* A question's key, from an integer id past int64, has the id's digits. */
+START_TEST(test_mux_input_key_uint64)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*a;
+	int64_t			 cid;
+
+	h_start(&h, 0);
+	s = h_req(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	cid = PI(h_child_msg(&h, "tools/call"), "id");
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','id':18446744073709551615,'method':"
+	    "'elicitation/create','params':{'_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cid);
+	h_tick(&h, 35);
+	a = h_final(&h, s);
+	ck_assert_str_eq(PS(a, "result.resultType"), "input_required");
+	ck_assert_ptr_nonnull(P(a,
+	    "result.inputRequests.18446744073709551615"));
+	mux_session_close(h.m, s);
+	h_stop(&h);
+}
+END_TEST
 
 START_TEST(test_mux_input_required)
 {
@@ -1358,6 +1390,7 @@ modern_suite(void)
 	tc = tcase_create("mux");
 	tcase_add_test(tc, test_mux_discover_forward);
 	tcase_add_test(tc, test_mux_input_required);
+	tcase_add_test(tc, test_mux_input_key_uint64);
 	tcase_add_test(tc, test_mux_state_instance);
 	tcase_add_test(tc, test_mux_state_expiry);
 	tcase_add_test(tc, test_mux_missing_capability);

@@ -33,6 +33,15 @@ INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
+def not_json(word):
+    raise ValueError("%s is not JSON" % word)
+
+
+def loads(line):
+    """What a strict local client takes: no NaN or Infinity."""
+    return json.loads(line, parse_constant=not_json)
+
+
 def call(i, name, **args):
     return {"jsonrpc": "2.0", "id": i, "method": "tools/call",
             "params": {"name": name, "arguments": args}}
@@ -216,6 +225,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             args = msg["params"].get("arguments", {})
             if name == "echo":
                 self.send_json(200, text(msg, args.get("text", "")))
+            elif name == "nan_sse":
+                # Not JSON (json-c takes it), then the answer.
+                self.start_sse()
+                self.wfile.write(sse(st.new_id("e"), '{"jsonrpc":"2.0",'
+                                     '"method":"notifications/message",'
+                                     '"params":{"level":"info",'
+                                     '"data":NaN}}'))
+                self.wfile.write(sse(st.new_id("e"), json.dumps(
+                    text(msg, "after"))))
+            elif name == "nan_body":
+                body = ('{"jsonrpc":"2.0","id":%s,"result":{"content":[],'
+                        '"v":-Infinity}}' % json.dumps(msg["id"])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
             elif name == "echo_sse":
                 self.start_sse()
                 self.wfile.write(sse(st.new_id("e"), json.dumps(
@@ -522,14 +548,16 @@ class Bridge:
         return False
 
     def send(self, msg):
-        self.p.stdin.write((json.dumps(msg) + "\n").encode())
+        if not isinstance(msg, str):
+            msg = json.dumps(msg)
+        self.p.stdin.write((msg + "\n").encode())
         self.p.stdin.flush()
 
     def recv(self, timeout=10):
         line = self.lines.get(timeout=timeout)
         if line is None:
             raise AssertionError("stdout closed")
-        return json.loads(line)
+        return loads(line)
 
     def nothing_more(self, wait=0.3):
         try:
@@ -545,7 +573,7 @@ class Bridge:
             line = self.lines.get(timeout=timeout)
             if line is None:
                 break
-            rest.append(json.loads(line))
+            rest.append(loads(line))
         status = self.p.wait(timeout=timeout)
         log = self.stderr()
         for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
@@ -596,6 +624,40 @@ def scenario_basic():
             assert h.get("Mcp-Name") == m["params"]["name"], h
     log = b.stderr()
     assert "k3y" not in log and "t0ken" not in log, "no header values in logs"
+    srv.stop()
+
+
+def scenario_not_json():
+    # json-c takes NaN, Infinity, 00 and clamps ids past 64 bits: none of
+    # it may pass through, in either direction, and every line the local
+    # client reads is JSON.
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    for line in ['{"jsonrpc":"2.0","id":18446744073709551616,'
+                 '"method":"ping"}',
+                 '{"jsonrpc":"2.0","id":7,"method":"ping","params":'
+                 '{"v":NaN}}',
+                 '{"jsonrpc":"2.0","id":00,"method":"ping"}']:
+        b.send(line)
+        r = b.recv()
+        assert r["id"] is None and r["error"]["code"] == -32700, (line, r)
+    b.send(call(1, "nan_sse"))
+    r = b.recv()
+    assert r["id"] == 1 and r["result"]["content"][0]["text"] == "after", r
+    b.send(call(2, "nan_body"))
+    r = b.recv()
+    assert r["id"] == 2 and "error" in r, r
+    # The largest ids json-c keeps exactly go through as they came.
+    for i in (18446744073709551615, -9223372036854775808):
+        b.send({"jsonrpc": "2.0", "id": i, "method": "ping"})
+        r = b.recv()
+        assert r["id"] == i and "result" in r, r
+    pings = [m for m in srv.st.received if m.get("method") == "ping"]
+    assert [m["id"] for m in pings] == [18446744073709551615,
+                                        -9223372036854775808], pings
+    status, rest = b.finish()
+    assert rest == [], rest
     srv.stop()
 
 
@@ -1037,7 +1099,8 @@ SCENARIOS = [scenario_basic, scenario_session_expired,
              scenario_unreachable, scenario_retry_after,
              scenario_retry_after_date, scenario_unavailable_deadline,
              scenario_progress_keeps_alive,
-             scenario_priming_then_unnumbered, scenario_cut_unresumable]
+             scenario_priming_then_unnumbered, scenario_cut_unresumable,
+             scenario_not_json]
 
 
 def main():

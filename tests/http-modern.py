@@ -164,6 +164,18 @@ def test_discover_and_errors(b):
     body, _ = call(b, 6, "echo", {"text": "hi"},
                    headers={"Mcp-Name": "  =?base64?ZWNobw==?= "})
     check(text(body) == "hi", "echo via base64 Mcp-Name")
+    # Ids at the edges of what the bridge carries come back as sent.
+    for id in (18446744073709551615, -9223372036854775808):
+        body, _ = call(b, id, "echo", {"text": "edge"})
+        check(body["id"] == id and text(body) == "edge",
+              "id %d: %r" % (id, body))
+    # A name holding a NUL is not the header naming its first part.
+    r = mpost(b, 5, "tools/call", {"name": "echo\u0000x", "arguments": {}},
+              headers={"Mcp-Name": "echo"})
+    err_body = r.json()
+    r.close()
+    check(r.status == 400 and err_body["error"]["code"] == -32020,
+          "NUL in the name: %d %r" % (r.status, err_body))
     # A mirrored header sent twice: a proxy may route on either copy.
     doubled = json.dumps(rpc(9, "tools/call", {
         "name": "echo", "arguments": {"text": "x"}, "_meta": meta()}))

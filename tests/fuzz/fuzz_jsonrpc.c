@@ -2,10 +2,12 @@
  * fuzz_jsonrpc.c: JSON-RPC classification and the constructors on
  * arbitrary JSON.
  *
- * The input is parsed as JSON (as the framer and the HTTP body reader do);
- * whatever comes out is classified, and the classification must agree
- * with the accessors: a request has a method and a valid id, a response an
- * id and exactly one of result and error, a batch is a non-empty array.
+ * The input is parsed by the one parse policy (as the framer and the HTTP
+ * body reader do), which must agree with json-c and take back, unchanged,
+ * what the bridge writes.  Whatever comes out is classified, and the
+ * classification must agree with the accessors: a request has a method
+ * and a valid id, a response an id and exactly one of result and error, a
+ * batch is a non-empty array.
  * Ids are copied and compared (a copy equals its original and keeps its
  * type), and every constructor's output, serialised and parsed again,
  * must classify as what it claims to be.
@@ -18,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "fuzz.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 
@@ -30,15 +33,26 @@ valid_id(json_object *id)
 	    json_object_is_type(id, json_type_int);
 }
 
-/* o, serialised and parsed back: what a peer would see. */
+/*
+ * o, serialised and parsed back: what a peer would see.  Not through the
+ * parse policy: an envelope around a value nested to the limit is deeper
+ * than the limit (check_policy covers the policy's own round trip).
+ */
 static json_object *
 reparse(json_object *o)
 {
-	json_object	*back;
+	struct json_tokener	*tok;
+	json_object		*back;
+	const char		*text;
 
-	back = json_tokener_parse(json_object_to_json_string_ext(o, FLAGS));
-	FUZZ_CHECK(back != NULL, "constructor output is not JSON: %s",
-	    json_object_to_json_string_ext(o, FLAGS));
+	text = json_object_to_json_string_ext(o, FLAGS);
+	tok = json_tokener_new_ex(2 * JSONPARSE_MAX_DEPTH);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	back = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		back = json_tokener_parse_ex(tok, "", 1);
+	json_tokener_free(tok);
+	FUZZ_CHECK(back != NULL, "constructor output is not JSON: %s", text);
 	return back;
 }
 
@@ -208,6 +222,36 @@ check_versions(const char *s)
 	    s);
 }
 
+/*
+ * What the parse policy takes, json-c takes too, and what the bridge then
+ * writes is again JSON the policy takes, with the same value (numbers
+ * keep their text, nothing is clamped).
+ */
+static void
+check_policy(json_object *msg, const uint8_t *data, size_t size)
+{
+	struct json_tokener	*tok;
+	json_object		*raw, *back;
+	const char		*text, *cause = NULL;
+
+	tok = json_tokener_new_ex(JSONPARSE_MAX_DEPTH + 1);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	raw = json_tokener_parse_ex(tok, (const char *)data, (int)size);
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		raw = json_tokener_parse_ex(tok, "", 1);
+	FUZZ_CHECK(raw != NULL, "json-c refuses what the policy took");
+	json_object_put(raw);
+	json_tokener_free(tok);
+
+	text = json_object_to_json_string_ext(msg, FLAGS);
+	back = jsonparse_strict(text, strlen(text), &cause);
+	FUZZ_CHECK(back != NULL, "the bridge writes what it refuses (%s): %s",
+	    cause, text);
+	FUZZ_CHECK(strcmp(json_object_to_json_string_ext(back, FLAGS),
+	    text) == 0, "a value changed on a round trip: %s", text);
+	json_object_put(back);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -218,22 +262,20 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct json_tokener	*tok;
 	json_object		*msg;
 	char			*s;
 
 	if (size > 65536)
 		return 0;
-	tok = json_tokener_new_ex(128);
-	msg = json_tokener_parse_ex(tok, (const char *)data, (int)size);
-	if (msg != NULL && json_tokener_get_error(tok) == json_tokener_success) {
+	msg = jsonparse_strict((const char *)data, size, NULL);
+	if (msg != NULL) {
+		check_policy(msg, data, size);
 		check_one(msg, 0);
 		check_constructors(msg);
 		if (json_object_is_type(msg, json_type_string))
 			check_versions(json_object_get_string(msg));
 	}
 	json_object_put(msg);
-	json_tokener_free(tok);
 
 	/* The raw input as a version string. */
 	s = strndup((const char *)data, size);

@@ -1,0 +1,218 @@
+/*
+ * check_jsonparse.c: the one JSON parse policy: RFC 8259 text only,
+ * nesting bounded, numbers json-c would change refused.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "jsonparse.h"
+#include "log.h"
+
+/* Nesting of n arrays around "0", in buf of at least 2n+2 bytes. */
+static size_t
+nested(char *buf, int n)
+{
+	size_t	k = 0;
+	int	i;
+
+	for (i = 0; i < n; i++)
+		buf[k++] = '[';
+	buf[k++] = '0';
+	for (i = 0; i < n; i++)
+		buf[k++] = ']';
+	buf[k] = '\0';
+	return k;
+}
+
+static json_object *
+parse(const char *s)
+{
+	return jsonparse_strict(s, strlen(s), NULL);
+}
+
+/* Text json-c in strict mode takes (or changes) that is not JSON. */
+static const char *const refused[] = {
+	"[NaN]", "[Infinity]", "[-Infinity]", "{\"a\":NaN}", "[00]", "[-01]",
+	"[01]", "[1.]", "[1.e3]", "[.5]", "[+1]", "[1e]", "[0x10]",
+	"['a']", "[1,]", "{\"a\":1,}", "[/*c*/1]", "[1]//c", "[1] [2]",
+	"[\"a\tb\"]", "[\"\x01\"]", "[\"a\nb\"]", "[\"\\x41\"]",
+	"[\"\\u00g0\"]", "[\"\xff\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]",
+	"[\"\xf4\x90\x80\x80\"]", "[\"\xe2\x82\"]", "[True]", "[nul]",
+	"{\"a\" 1}", "{1:2}", "[", "{\"a\":", "\"abc", "", "   ",
+	/* json-c would clamp these, or turn -0 into 0. */
+	"[18446744073709551616]", "[18446744073709551617]",
+	"[-9223372036854775809]", "[99999999999999999999999]", "[-0]",
+	NULL
+};
+
+/* JSON json-c must take, some of it at the edges of the rules above. */
+static const char *const accepted[] = {
+	"[0]", "[-0.0]", "[0.5]", "[1e3]", "[1E+5]", "[-1.5e-400]",
+	"[1.5e400]", "[18446744073709551615]", "[-9223372036854775808]",
+	"[\"\\u0041\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+	"[\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]", "[true,false,null]",
+	" \t\r\n{\"a\":{\"b\":[]}} \r\n", "{}", "[]", "\"s\"", "42",
+	NULL
+};
+
+START_TEST(test_refused)
+{
+	const char	*s = refused[_i], *cause = NULL;
+	json_object	*v;
+
+	v = jsonparse_strict(s, strlen(s), &cause);
+	ck_assert_msg(v == NULL, "took '%s' as %s", s,
+	    v != NULL ? json_object_to_json_string(v) : "");
+	ck_assert_ptr_nonnull(cause);
+}
+END_TEST
+
+START_TEST(test_accepted)
+{
+	const char	*s = accepted[_i], *cause = "unset";
+	json_object	*v;
+
+	v = jsonparse_strict(s, strlen(s), &cause);
+	ck_assert_msg(v != NULL, "refused '%s': %s", s, cause);
+	json_object_put(v);
+}
+END_TEST
+
+/* Numbers go out as they came in: json-c keeps their text. */
+START_TEST(test_numbers_kept)
+{
+	static const char *const in[] = {
+		"[1.5e400,-0.0,18446744073709551615,-9223372036854775808,1E3]",
+		NULL
+	};
+	json_object	*v;
+
+	v = parse(in[0]);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), in[0]);
+	json_object_put(v);
+}
+END_TEST
+
+/* The text need not end in a NUL; a NUL inside it is not JSON. */
+START_TEST(test_lengths)
+{
+	json_object	*v;
+
+	v = jsonparse_strict("[1]]]", 3, NULL);
+	ck_assert_ptr_nonnull(v);
+	json_object_put(v);
+	/* A number at the very end of the text. */
+	v = jsonparse_strict("123456", 3, NULL);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(json_object_get_int(v), 123);
+	json_object_put(v);
+	ck_assert_ptr_null(jsonparse_strict("[1]\0", 4, NULL));
+	ck_assert_ptr_null(jsonparse_strict("[\"a\0\"]", 6, NULL));
+}
+END_TEST
+
+START_TEST(test_depth)
+{
+	char		 buf[2 * (JSONPARSE_MAX_DEPTH + 1) + 2];
+	const char	*cause = NULL;
+	json_object	*v;
+	size_t		 len;
+
+	len = nested(buf, JSONPARSE_MAX_DEPTH);
+	v = jsonparse_strict(buf, len, NULL);
+	ck_assert_ptr_nonnull(v);
+	json_object_put(v);
+	len = nested(buf, JSONPARSE_MAX_DEPTH + 1);
+	ck_assert_ptr_null(jsonparse_strict(buf, len, &cause));
+	ck_assert_str_eq(cause, "nested too deeply");
+}
+END_TEST
+
+/* A refused text leaves nothing behind for the next one. */
+START_TEST(test_after_refusal)
+{
+	json_object	*v, *s;
+
+	ck_assert_ptr_null(parse("[\"\\ud83d"));
+	v = parse("[\"\\u0041\"]");
+	ck_assert_ptr_nonnull(v);
+	s = json_object_array_get_idx(v, 0);
+	ck_assert_str_eq(json_object_get_string(s), "A");
+	json_object_put(v);
+}
+END_TEST
+
+/* Every byte value at every place in a long string, where the scan goes
+ * eight bytes at a time: taken exactly when JSON allows it raw. */
+START_TEST(test_string_bytes)
+{
+	char		 buf[32];
+	json_object	*v;
+	int		 c, at, ok;
+
+	for (c = 1; c < 256; c++) {
+		for (at = 1; at < 26; at++) {
+			memset(buf, 'a', sizeof buf);
+			buf[0] = '"';
+			buf[at] = (char)c;
+			buf[27] = '"';
+			v = jsonparse_strict(buf, 28, NULL);
+			ok = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+			ck_assert_msg((v != NULL) == ok, "byte %#x at %d: %s",
+			    c, at, v != NULL ? "taken" : "refused");
+			json_object_put(v);
+		}
+	}
+}
+END_TEST
+
+static int
+count(const char *const *list)
+{
+	int	n = 0;
+
+	while (list[n] != NULL)
+		n++;
+	return n;
+}
+
+static Suite *
+jsonparse_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("jsonparse");
+	tc = tcase_create("core");
+	tcase_set_timeout(tc, 10);
+	tcase_add_loop_test(tc, test_refused, 0, count(refused));
+	tcase_add_loop_test(tc, test_accepted, 0, count(accepted));
+	tcase_add_test(tc, test_numbers_kept);
+	tcase_add_test(tc, test_lengths);
+	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_after_refusal);
+	tcase_add_test(tc, test_string_bytes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_jsonparse");
+	sr = srunner_create(jsonparse_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed;
+}
