@@ -19,7 +19,8 @@
 #define EXIT_SOFTWARE	70	/* internal error (fatal) */
 #define EXIT_OSERR	71	/* the system refused: bind, fork, ... */
 #define EXIT_TEMPFAIL	75	/* client: a request timed out */
-#define EXIT_PROTOCOL	76	/* client: the server answered with an HTTP error */
+#define EXIT_PROTOCOL	76	/* client: the server answered with an HTTP error,
+				   or with something that is not MCP */
 #define EXIT_NOPERM	77	/* client: the server refused the credentials */
 
 enum cli_mode {

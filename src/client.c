@@ -601,6 +601,93 @@ client_id_text(json_object *msg)
 	return id == NULL ? "null" : json_object_to_json_string(id);
 }
 
+/* How much of a body that is not MCP, and of its Content-Type, a log line
+ * and the local client's error show. */
+#define CLIENT_NOT_MCP_EXCERPT	80
+#define CLIENT_NOT_MCP_TYPE	64
+
+/*
+ * At most max bytes of src[0..len) into dst (max + 1 bytes), ending at
+ * the first byte of stop, every byte that is not printable ASCII as '?':
+ * what a stranger sent is fit for a log line.  Returns 1 if cut at max.
+ */
+static int
+client_excerpt(char *dst, size_t max, const char *src, size_t len,
+    const char *stop)
+{
+	size_t		i, nstop = strlen(stop);
+	unsigned char	ch;
+
+	for (i = 0; i < len && i < max; i++) {
+		ch = (unsigned char)src[i];
+		if (memchr(stop, ch, nstop) != NULL)
+			break;
+		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	dst[i] = '\0';
+	return i == max && i < len && memchr(stop, src[i], nstop) == NULL;
+}
+
+/* The URL as a log line may show it: no user info, query or fragment,
+ * which may carry credentials. */
+static char *
+client_url_shown(const char *url)
+{
+	const char	*scheme, *host, *p, *end;
+	char		*s;
+
+	scheme = strstr(url, "://");
+	host = scheme != NULL ? scheme + 3 : url;
+	end = host + strcspn(host, "/?#");
+	for (p = host; p < end; p++) {
+		if (*p == '@')
+			host = p + 1;
+	}
+	end = host + strcspn(host, "?#");
+	xasprintf(&s, "%.*s%.*s", scheme != NULL ? (int)(scheme + 3 - url) : 0,
+	    url, (int)(end - host), host);
+	return s;
+}
+
+/*
+ * A 2xx answer to a POST whose body is neither JSON nor an event stream:
+ * a login page, a captive portal, a wrong URL.  No MCP answer will follow,
+ * so waiting for one would only end at --request-timeout.  Returns why,
+ * for the log and the local client, or NULL if the answer is fine (the
+ * caller frees it).  202 is left alone: it has nothing to answer.
+ */
+static char *
+client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
+{
+	struct evbuffer	*body = curl_event_body(x);
+	const char	*ct = curl_event_header(x, "Content-Type");
+	char		 type[CLIENT_NOT_MCP_TYPE + 1];
+	char		 line[CLIENT_NOT_MCP_EXCERPT + 1];
+	char		*url, *why;
+	unsigned char	*p;
+	size_t		 len;
+	int		 cut;
+
+	if (status == 202 || (len = evbuffer_get_length(body)) == 0 ||
+	    (ct != NULL && (strncasecmp(ct, "application/json", 16) == 0 ||
+	    strncasecmp(ct, "text/event-stream", 17) == 0)))
+		return NULL;
+	if (len > CLIENT_NOT_MCP_EXCERPT + 1)
+		len = CLIENT_NOT_MCP_EXCERPT + 1;
+	if ((p = evbuffer_pullup(body, (ev_ssize_t)len)) == NULL)
+		fatalx("evbuffer_pullup");
+	cut = client_excerpt(line, CLIENT_NOT_MCP_EXCERPT, (const char *)p,
+	    len, "\r\n");
+	if (ct != NULL)
+		client_excerpt(type, CLIENT_NOT_MCP_TYPE, ct, strlen(ct), "; ");
+	url = client_url_shown(c->url);
+	xasprintf(&why, "%s answered %ld with %s, not MCP: \"%s%s\"", url,
+	    status, ct != NULL ? type : "no Content-Type", line,
+	    cut ? "..." : "");
+	free(url);
+	return why;
+}
+
 static void
 client_fail_status(struct client *c, int status)
 {
@@ -2914,6 +3001,15 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	ct = curl_event_header(x, "Content-Type");
 	if (status != 429 && status != 502 && status != 503 && status != 504)
 		cm->unavailable = cm->refusals = 0;
+	if (status >= 200 && status < 300 &&
+	    (why = client_not_mcp(c, x, status)) != NULL) {
+		/* The probe and initialize included: nothing MCP is there. */
+		conn_close(conn);
+		cmsg_fail(cm, EXIT_PROTOCOL, why, status);
+		free(why);
+		client_pump(c);
+		return;
+	}
 	if (status >= 200 && status < 300) {
 		if (c->transport == CLI_TRANSPORT_AUTO) {
 			c->transport = CLI_TRANSPORT_STREAMABLE;

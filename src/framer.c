@@ -21,6 +21,12 @@
 #define FRAMER_LOG_EXCERPT	200
 /* json_tokener_parse_ex takes an int length. */
 #define FRAMER_MAX_LINE_LIMIT	((size_t)INT_MAX - 2)
+/* How much of an oversized line is read for its "id": JSON-RPC answers
+ * name it before (or just after) a small result, and this is all the
+ * framer pulls up of a line it is about to drop. */
+#define FRAMER_PEEK_MAX		4096
+/* Longest "id" value taken; ids are short, anything longer is no id. */
+#define FRAMER_PEEK_ID_MAX	256
 
 static const char *
 framer_tag(const struct framer *f)
@@ -50,12 +56,168 @@ framer_blank(const char *p, size_t len)
 	return 1;
 }
 
-static void
-framer_oversized(struct framer *f, size_t len, int partial)
+void
+framer_set_oversized(struct framer *f, framer_oversized_cb cb, void *arg)
 {
+	f->on_oversized = cb;
+	f->oversized_arg = arg;
+}
+
+/* ---- what an oversized line starts with ---- */
+
+static size_t
+framer_skip_ws(const char *p, size_t i, size_t n)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Just past the string whose quote is at p[i]; n if it goes on past n. */
+static size_t
+framer_skip_string(const char *p, size_t i, size_t n)
+{
+	for (i++; i < n; i++) {
+		if (p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+/*
+ * Just past the value that starts at p[i]; n if it goes on past n.  Only
+ * strings and brackets are followed: a value that is not JSON will fail
+ * the scan a little later, which costs nothing but the id.
+ */
+static size_t
+framer_skip_value(const char *p, size_t i, size_t n)
+{
+	size_t	depth = 0;
+
+	while (i < n) {
+		switch (p[i]) {
+		case '"':
+			i = framer_skip_string(p, i, n);
+			if (depth == 0)
+				return i;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return i;	/* the end of a scalar */
+			if (--depth == 0)
+				return i + 1;
+			break;
+		case ',':
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			if (depth == 0)
+				return i;
+			break;
+		}
+		i++;
+	}
+	return n;
+}
+
+/* The id whose text is p[0..len), if it is a number or a string. */
+static json_object *
+framer_peek_id(const char *p, size_t len)
+{
+	char		 text[FRAMER_PEEK_ID_MAX + 1];
+	json_object	*id;
+
+	if (len == 0 || len > FRAMER_PEEK_ID_MAX)
+		return NULL;
+	memcpy(text, p, len);
+	text[len] = '\0';
+	id = json_tokener_parse(text);
+	if (id != NULL && !json_object_is_type(id, json_type_int) &&
+	    !json_object_is_type(id, json_type_string)) {
+		json_object_put(id);
+		id = NULL;
+	}
+	return id;
+}
+
+/*
+ * Walks the members of the top-level object in p[0..n), the start of a
+ * line, noting "id" and "method"; stops at the first thing it cannot
+ * follow (the prefix ends, a batch, not JSON).
+ */
+static void
+framer_peek(const char *p, size_t n, struct framer_peek *pk)
+{
+	size_t	i, key, keylen, v;
+
+	i = framer_skip_ws(p, 0, n);
+	if (i >= n || p[i] != '{')
+		return;
+	i++;
+	for (;;) {
+		i = framer_skip_ws(p, i, n);
+		if (i >= n || p[i] != '"')
+			return;
+		key = i + 1;
+		if ((i = framer_skip_string(p, i, n)) >= n)
+			return;
+		keylen = i - 1 - key;
+		i = framer_skip_ws(p, i, n);
+		if (i >= n || p[i] != ':')
+			return;
+		if (keylen == 6 && memcmp(p + key, "method", 6) == 0)
+			pk->method = 1;
+		v = framer_skip_ws(p, i + 1, n);
+		if ((i = framer_skip_value(p, v, n)) >= n)
+			return;
+		if (keylen == 2 && memcmp(p + key, "id", 2) == 0 &&
+		    pk->id == NULL)
+			pk->id = framer_peek_id(p + v, i - v);
+		i = framer_skip_ws(p, i, n);
+		if (i >= n || p[i] != ',')
+			return;
+		i++;
+	}
+}
+
+/*
+ * A line of len bytes (partial: at least that many) is over the cap:
+ * counted, logged and, before the caller drops it, its start is read for
+ * whoever waits for it.  The line starts at p, or at the front of in when
+ * p is NULL.
+ */
+static void
+framer_oversized(struct framer *f, struct evbuffer *in, const char *p,
+    size_t len, int partial)
+{
+	struct framer_peek	 pk;
+	size_t			 n;
+
 	f->oversized++;
 	log_warnx("%s: discarding a line of %s%zu bytes (limit %zu)",
 	    framer_tag(f), partial ? "more than " : "", len, f->max_line);
+	if (f->on_oversized == NULL)
+		return;
+
+	memset(&pk, 0, sizeof pk);
+	pk.len = len;
+	pk.max_line = f->max_line;
+	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
+	if (p == NULL &&
+	    (p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		fatalx("evbuffer_pullup");
+	framer_peek(p, n, &pk);
+	f->on_oversized(f->oversized_arg, &pk);
+	json_object_put(pk.id);
 }
 
 /* Parses one line of len bytes (no newline) and delivers it. */
@@ -71,7 +233,7 @@ framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
 	if (len > f->max_line) {
-		framer_oversized(f, len, 0);
+		framer_oversized(f, NULL, p, len, 0);
 		return;
 	}
 	if (len == 0 || framer_blank(p, len))
@@ -96,10 +258,9 @@ framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
 }
 
 /*
- * Handles a partial line (no newline yet) at the end of `in`.  It stays
+ * Handles a partial line (no line end yet) at the end of `in`.  It stays
  * buffered unless it is already over the cap: then it is counted once and
- * dropped, and so is the rest of it as it arrives.  One byte of slack lets
- * a "\r" that belongs to the terminator wait for its "\n".
+ * dropped, and so is the rest of it as it arrives.
  */
 static void
 framer_partial(struct framer *f, struct evbuffer *in)
@@ -111,8 +272,8 @@ framer_partial(struct framer *f, struct evbuffer *in)
 		evbuffer_drain(in, len);
 		return;
 	}
-	if (len > f->max_line + 1) {
-		framer_oversized(f, len, 1);
+	if (len > f->max_line) {
+		framer_oversized(f, in, NULL, len, 1);
 		f->discarding = 1;
 		evbuffer_drain(in, len);
 	}
@@ -126,7 +287,14 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 	unsigned char		*p;
 
 	for (;;) {
-		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+		/*
+		 * A line ends at "\n", "\r\n" or a lone "\r" (a server that
+		 * ends lines the old Mac way would otherwise have each answer
+		 * held until the cap drops it).  Raw CR cannot occur inside a
+		 * JSON string, and the blank lines _ANY merges are skipped
+		 * anyway; a "\r\n" split across two reads leaves a blank line.
+		 */
+		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_ANY);
 		if (eol.pos == -1)
 			break;
 		len = (size_t)eol.pos;
@@ -137,9 +305,9 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 			evbuffer_drain(in, len + eol_len);
 			continue;
 		}
-		if (len > f->max_line + 1) {
-			/* Too long even with a "\r\n" end: skip the pullup. */
-			framer_oversized(f, len, 0);
+		if (len > f->max_line) {
+			/* Too long: skip the pullup of all of it. */
+			framer_oversized(f, in, NULL, len, 0);
 			evbuffer_drain(in, len + eol_len);
 			continue;
 		}

@@ -2822,6 +2822,74 @@ mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
 	json_object_put(msg);
 }
 
+/*
+ * The request an oversized answer was meant for: the one its id names, or
+ * without an id, the only one in flight (the bridge's own included; a
+ * listen answers only when it ends, so it does not count).  NULL if
+ * that cannot be told.
+ */
+static struct mux_req *
+mux_oversized_req(struct mux *m, struct mux_child *c, json_object *id)
+{
+	struct mux_req	*req, *found = NULL;
+	uint64_t	 cid;
+
+	if (id != NULL) {
+		cid = mux_get_bid(id);
+		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
+		    mux_req_match, &cid);
+		return req != NULL && req->child == c ? req : NULL;
+	}
+	TAILQ_FOREACH(req, &c->reqs, centry) {
+		if ((req->flags & MUX_REQ_F_LISTEN) || req == c->listen)
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = req;
+	}
+	return found;
+}
+
+void
+mux_child_oversized(struct mux *m, struct mux_session *s, json_object *id,
+    size_t limit)
+{
+	struct mux_child	*c;
+	struct mux_req		*req;
+	json_object		*cid;
+	char			*text;
+
+	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
+		json_object_put(id);
+		return;
+	}
+	if ((req = mux_oversized_req(m, c, id)) == NULL) {
+		m->stats.oversized_unanswered++;
+		log_error("server's answer%s%s exceeded --max-message-size "
+		    "(%zu bytes) and was dropped; %s", id != NULL ? " to " :
+		    "", id != NULL ? json_object_to_json_string_ext(id,
+		    JSON_C_TO_STRING_PLAIN) : "", limit, id != NULL ?
+		    "no request in flight has that id" :
+		    "its id was not in sight and several requests are in "
+		    "flight");
+		json_object_put(id);
+		return;
+	}
+	json_object_put(id);
+	log_error("server's answer to request %" PRIu64 " exceeded "
+	    "--max-message-size (%zu bytes); answering it with an error",
+	    req->cid, limit);
+	/* As if the child had answered so: ids, translation and the
+	 * handshake take it the way they take any error. */
+	xasprintf(&text, "Internal error: the server's answer exceeded "
+	    "--max-message-size (%zu bytes)", limit);
+	cid = json_object_new_int64((int64_t)req->cid);
+	mux_child_response(m, c, jsonrpc_error_new(cid,
+	    JSONRPC_INTERNAL_ERROR, text, NULL));
+	json_object_put(cid);
+	free(text);
+}
+
 /* ---- 2026-07-28 clients ------------------------------------------------- */
 
 /*

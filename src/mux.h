@@ -143,6 +143,8 @@ struct mux_stats {
 	uint64_t	requests;	/* client requests forwarded */
 	uint64_t	dropped_responses;	/* unknown or late ids from the child */
 	uint64_t	server_requests_refused;
+	/* answers over --max-message-size no request could be found for */
+	uint64_t	oversized_unanswered;
 };
 
 struct mux	*mux_new(const struct mux_config *);
@@ -160,6 +162,12 @@ uint64_t	 mux_wakeup(const struct mux *);
 void		 mux_child_up(struct mux *, struct mux_session *);
 void		 mux_child_down(struct mux *, struct mux_session *, const char *cause);
 void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
+/* The child wrote a line over the cap (limit bytes), dropped unread: the
+ * request it answers, named by id (consumed; NULL when the start of the
+ * line showed none: then the only request in flight), gets an error now.
+ * Only for lines that were not requests or notifications. */
+void		 mux_child_oversized(struct mux *, struct mux_session *,
+		    json_object *id, size_t limit);
 /* The shared child completed its handshake and accepts traffic. */
 int		 mux_ready(const struct mux *);
 /* The shared child's initialize result (borrowed), NULL until ready;

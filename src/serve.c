@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "framer.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -85,6 +86,25 @@ serve_child_message(void *arg, json_object *msg)
 		child->healthy = 1;
 		upstream_healthy(child->upstream);
 	}
+	serve_pump(s);
+}
+
+/*
+ * An answer over --max-message-size: the mux answers its request with an
+ * error now.  A request or notification from the child that size is only
+ * logged (by the framer): no client is waiting for it.
+ */
+static void
+serve_child_oversized(void *arg, const struct framer_peek *pk)
+{
+	struct serve_child	*child = arg;
+	struct serve		*s = child->serve;
+
+	if (pk->method)
+		return;
+	mux_tick(s->mux, serve_now_ms());
+	mux_child_oversized(s->mux, child->session, json_object_get(pk->id),
+	    pk->max_line);
 	serve_pump(s);
 }
 
@@ -160,6 +180,7 @@ static const struct upstream_ops serve_child_ops = {
 	.on_up = serve_child_up,
 	.on_down = serve_child_down,
 	.on_stopped = serve_child_stopped,
+	.on_oversized = serve_child_oversized,
 };
 
 static struct serve_child *

@@ -146,9 +146,7 @@ START_TEST(test_crlf_and_partial)
 	ck_assert_uint_eq(f.nonjson, 0);
 	/* The partial last line stays buffered, untouched. */
 	ck_assert_uint_eq(evbuffer_get_length(in), strlen("{\"id\":"));
-	feed_str(&f, in, &s, "3}\r");
-	ck_assert_int_eq(s.n, 2);
-	feed_str(&f, in, &s, "\n");
+	feed_str(&f, in, &s, "3}\r\n");
 	ck_assert_int_eq(s.n, 3);
 	ck_assert_int_eq(sink_id(&s, 2), 3);
 	ck_assert_uint_eq(evbuffer_get_length(in), 0);
@@ -212,6 +210,145 @@ START_TEST(test_oversized_whole_line)
 	ck_assert_int_eq(s.n, 2);
 	ck_assert_int_eq(sink_id(&s, 1), 3);
 	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+/* A child that ends its lines with a lone CR (old Mac style): each line is
+ * delivered as it ends, not held until the cap drops it. */
+START_TEST(test_cr_only)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, in, &s, "{\"id\":1}\r{\"id\":2}\r{\"id\":");
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 0), 1);
+	ck_assert_int_eq(sink_id(&s, 1), 2);
+	ck_assert_uint_eq(evbuffer_get_length(in), strlen("{\"id\":"));
+	/* CR LF split across two reads is one line end, not a blank line
+	 * that counts as anything. */
+	feed_str(&f, in, &s, "3}\r");
+	ck_assert_int_eq(s.n, 3);
+	feed_str(&f, in, &s, "\n{\"id\":4}\n");
+	ck_assert_int_eq(s.n, 4);
+	ck_assert_int_eq(sink_id(&s, 3), 4);
+	ck_assert_uint_eq(f.nonjson, 0);
+	ck_assert_uint_eq(f.oversized, 0);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	sink_clear(&s);
+	evbuffer_free(in);
+}
+END_TEST
+
+/* What the oversized callback was told, copied. */
+struct peeks {
+	int		 n;
+	json_object	*id[8];
+	int		 method[8];
+	size_t		 len[8];
+};
+
+static void
+peeks_cb(void *arg, const struct framer_peek *pk)
+{
+	struct peeks	*p = arg;
+
+	ck_assert_int_lt(p->n, 8);
+	p->id[p->n] = json_object_get(pk->id);
+	p->method[p->n] = pk->method;
+	p->len[p->n] = pk->len;
+	p->n++;
+}
+
+static void
+peeks_clear(struct peeks *p)
+{
+	int	i;
+
+	for (i = 0; i < p->n; i++)
+		json_object_put(p->id[i]);
+	p->n = 0;
+}
+
+/* Feeds line (oversized for a 64-byte cap) in 16-byte pieces, then a
+ * newline and a small line that must still come through. */
+static void
+peek_line(struct framer *f, struct evbuffer *in, struct sink *s,
+    const char *line, int whole)
+{
+	size_t	i, len = strlen(line), step;
+
+	step = whole ? len : 16;
+	for (i = 0; i < len; i += step)
+		feed(f, in, s, line + i, len - i < step ? len - i : step);
+	feed_str(f, in, s, "\n{\"id\":99}\n");
+	ck_assert_int_eq(s->n, 1);
+	ck_assert_int_eq(sink_id(s, 0), 99);
+	sink_clear(s);
+}
+
+#define PEEK_PAD "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" \
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""
+
+/*
+ * An oversized line is reported once, as soon as it is seen, with the
+ * top-level "id" its beginning shows, so the request it answers can be
+ * answered with an error instead of waiting for a timeout.
+ */
+START_TEST(test_oversized_peek)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	struct peeks	 p = { .n = 0 };
+
+	framer_init(&f, 64, "test");
+	framer_set_oversized(&f, peeks_cb, &p);
+
+	/* A number id before the result; reported before the line ends. */
+	feed_str(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"t\":"
+	    PEEK_PAD);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_ptr_nonnull(p.id[0]);
+	ck_assert_int_eq(json_object_get_int(p.id[0]), 7);
+	ck_assert(!p.method[0]);
+	ck_assert_uint_gt(p.len[0], 64);
+	feed_str(&f, in, &s, PEEK_PAD "}}");
+	ck_assert_int_eq(p.n, 1);
+	peek_line(&f, in, &s, "", 0);
+
+	/* A string id after a nested result that fits the peek; whole. */
+	peek_line(&f, in, &s, "{\"result\":{\"a\":[1,{\"id\":5}],\"s\":"
+	    "\"\\\"id\\\":6 }\"},\"id\":\"k-1\",\"pad\":" PEEK_PAD "}", 1);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_str_eq(json_object_get_string(p.id[1]), "k-1");
+	ck_assert(!p.method[1]);
+
+	/* A request from the peer: method seen, id reported as is. */
+	peek_line(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+	    "\"sampling/createMessage\",\"params\":{\"p\":" PEEK_PAD "}}", 0);
+	ck_assert_int_eq(p.n, 3);
+	ck_assert_int_eq(json_object_get_int(p.id[2]), 3);
+	ck_assert(p.method[2]);
+
+	/* No id in sight (a batch, an id after a result too big to skip). */
+	peek_line(&f, in, &s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"
+	    PEEK_PAD "}]", 0);
+	ck_assert_int_eq(p.n, 4);
+	ck_assert_ptr_null(p.id[3]);
+	ck_assert(!p.method[3]);
+
+	/* An id that is neither a number nor a string is no id. */
+	peek_line(&f, in, &s, "{\"id\":{\"x\":1},\"result\":" PEEK_PAD "}", 1);
+	ck_assert_int_eq(p.n, 5);
+	ck_assert_ptr_null(p.id[4]);
+
+	ck_assert_uint_eq(f.oversized, 5);
+	ck_assert_uint_eq(f.nonjson, 0);
+	peeks_clear(&p);
 	evbuffer_free(in);
 }
 END_TEST
@@ -428,6 +565,8 @@ framer_suite(void)
 	tcase_add_test(tc, test_crlf_and_partial);
 	tcase_add_test(tc, test_oversized_across_chunks);
 	tcase_add_test(tc, test_oversized_whole_line);
+	tcase_add_test(tc, test_cr_only);
+	tcase_add_test(tc, test_oversized_peek);
 	tcase_add_test(tc, test_nonjson_and_empty);
 	tcase_add_test(tc, test_eof_unterminated);
 	tcase_add_test(tc, test_write_compact);

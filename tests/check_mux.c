@@ -1543,6 +1543,97 @@ START_TEST(test_request_timeout)
 }
 END_TEST
 
+/*
+ * The child's answer was a line over --max-message-size, dropped by the
+ * framer: the request it answers gets an error at once, found by the id
+ * the line started with, or, without one, as the only request in flight.
+ */
+START_TEST(test_oversized_answer)
+{
+	struct h		 h;
+	struct mux_session	*a;
+	struct mux_stats	 st;
+	json_object		*r;
+	int64_t			 c1, c3;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{}");
+	c1 = h_call(&h, a, 1, "1");
+	(void)h_call(&h, a, 2, "'two'");
+
+	mux_child_oversized(h.m, NULL, json_object_new_int64(c1), 65536);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, a, 1, "1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	ck_assert_msg(strstr(PS(r, "error.message"),
+	    "exceeded --max-message-size (65536 bytes)") != NULL, "%s",
+	    PS(r, "error.message"));
+	h_clear(&h);
+	/* Nothing more comes of it (the line is gone for good). */
+	h_answer(&h, c1, "{}");
+	ck_assert_uint_eq(h.n, 0);
+
+	/* No id in sight, one request in flight: that one. */
+	mux_child_oversized(h.m, NULL, NULL, 1024);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, a, 2, "'two'");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	h_clear(&h);
+
+	/* No id, two in flight: nobody can be told; logged and counted. */
+	c3 = h_call(&h, a, 3, "3");
+	(void)h_call(&h, a, 4, "4");
+	mux_child_oversized(h.m, NULL, NULL, 1024);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.oversized_unanswered, 1);
+	ck_assert_uint_eq(st.in_flight, 2);
+	/* An id the bridge never used answers nobody either. */
+	mux_child_oversized(h.m, NULL, json_object_new_string("x"), 1024);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.oversized_unanswered, 2);
+	h_answer(&h, c3, "{}");
+	h_response(&h, a, 3, "3");
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/* An oversized answer to the bridge's own initialize fails the handshake
+ * at once instead of after --init-timeout. */
+START_TEST(test_oversized_initialize)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*r;
+
+	h_init(&h, NULL);
+	s = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	ck_assert_int_eq(h_send(&h, s, 1, "{'jsonrpc':'2.0','id':0,"
+	    "'method':'initialize','params':{'protocolVersion':'2025-11-25',"
+	    "'capabilities':{},'clientInfo':{'name':'c','version':'1'}}}"),
+	    MUX_RECV_REPLY);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	(void)h_cid(&h, "initialize");
+	h_clear(&h);
+	mux_child_oversized(h.m, NULL, NULL, 1024);
+	h_drain(&h);
+	ck_assert(!mux_ready(h.m));
+	r = h_response(&h, s, 1, "0");
+	ck_assert_msg(strstr(PS(r, "error.message"), "--max-message-size") !=
+	    NULL, "%s", PS(r, "error.message"));
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
 /* ---- isolation=session --------------------------------------------------- */
 
 START_TEST(test_isolation)
@@ -1954,6 +2045,8 @@ mux_suite(void)
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);
+	tcase_add_test(tc, test_oversized_answer);
+	tcase_add_test(tc, test_oversized_initialize);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifecycle");

@@ -77,6 +77,9 @@ class State:
         self.busy_status = 503
         self.busy_retry_after = None
         self.call_times = []        # when each tools/call came
+        # Methods answered 200 text/html, as a login page or a captive
+        # portal would ("*": all of them).
+        self.html = set()
 
     def new_id(self, prefix):
         with self.lock:
@@ -141,6 +144,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_html(self):
+        body = (b"<!DOCTYPE html>\x07<html lang=en><head><title>Sign in"
+                b"</title></head>\n<body>Please sign in</body></html>\n")
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def start_sse(self):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -163,6 +175,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.headers.append(dict(self.headers))
             st.post_headers.append(dict(self.headers))
         path = urllib.parse.urlparse(self.path)
+        if "*" in st.html or msg.get("method") in st.html:
+            return self.send_html()
         if msg.get("method") == "tools/call":
             with st.lock:
                 st.call_times.append(time.time())
@@ -1091,6 +1105,53 @@ def scenario_oneshot():
     srv.stop()
 
 
+HTML_SEEN = ('answered 200 with text/html, not MCP: "<!DOCTYPE html>?<html '
+             'lang=en><head><title>Sign in</title></head>"')
+
+
+def scenario_html_oneshot():
+    """A login page where the server should be: --oneshot says so and
+    exits 76 at once, not after --request-timeout with 75."""
+    srv = Server()
+    srv.st.html.add("*")
+    b = Bridge(srv.url() + "?token=s3cret", "--oneshot",
+               "--request-timeout", "20s")
+    t = time.time()
+    b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    status, rest = b.finish(timeout=30)
+    took = time.time() - t
+    log = b.stderr()
+    assert status == 76 and took < 10, (status, took, log[-2000:])
+    assert len(rest) == 1 and rest[0]["id"] == 1 and "error" in rest[0], rest
+    assert "not MCP" in rest[0]["error"]["message"], rest
+    assert HTML_SEEN in log, log[-2000:]
+    assert "http://127.0.0.1:%d/mcp answered" % srv.port in log, log[-2000:]
+    assert "s3cret" not in log, "the query string is not logged"
+    srv.stop()
+
+
+def scenario_html_call():
+    """A session whose server starts answering one method with a login
+    page: that request gets an error at once; the others go on."""
+    srv = Server()
+    b = Bridge(srv.url(), "--request-timeout", "20s")
+    b.handshake()
+    srv.st.html.add("tools/call")
+    t = time.time()
+    b.send(call(1, "echo", text="one"))
+    r = b.recv(timeout=30)
+    assert r["id"] == 1 and "error" in r and time.time() - t < 10, r
+    assert "text/html" in r["error"]["message"], r
+    assert HTML_SEEN in b.stderr(), b.stderr()[-2000:]
+    srv.st.html.clear()
+    b.send(call(2, "echo", text="two"))
+    r = b.recv()
+    assert r["id"] == 2 and "result" in r, r
+    status, rest = b.finish()
+    assert status == 76 and rest == [], (status, rest)
+    srv.stop()
+
+
 SCENARIOS = [scenario_basic, scenario_session_expired,
              scenario_session_amnesia, scenario_session_400,
              scenario_backpressure, scenario_tls, scenario_restart,
@@ -1100,7 +1161,8 @@ SCENARIOS = [scenario_basic, scenario_session_expired,
              scenario_retry_after_date, scenario_unavailable_deadline,
              scenario_progress_keeps_alive,
              scenario_priming_then_unnumbered, scenario_cut_unresumable,
-             scenario_not_json]
+             scenario_not_json, scenario_html_oneshot,
+             scenario_html_call]
 
 
 def main():

@@ -4,8 +4,11 @@
 # answers with a line over --max-message-size, stalls on a call, and stops
 # altogether (SIGSTOP).  Each costs only the request concerned, which gets
 # a clear JSON-RPC error (or its normal answer); other clients, and later
-# requests, are not hurt.
+# requests, are not hurt.  Then a child of its own (this script with
+# --child) that ends its lines with a lone CR and puts the id after the
+# result: it is served, and its oversized answer is refused at once too.
 # Exit 0 pass, 1 fail, 77 skip.
+import json
 import os
 import signal
 import sys
@@ -14,7 +17,8 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import Session, call, check, echo_ok, main  # noqa: E402
+from faultlib import (Bridge, Session, call, check, echo_ok,  # noqa: E402
+                      main)
 
 GARBAGE = [
     "Server v1.0 starting on stdio...",
@@ -68,6 +72,78 @@ def expect_timeout(s, id, msg, lo=0.8, hi=5.0):
     check(lo <= took <= hi, "id %d: error after %.2f s" % (id, took))
 
 
+def expect_oversized(s, id, msg, hi=0.9):
+    """The answer is over --max-message-size: an error that says so,
+    well before --request-timeout (1 s here)."""
+    t = time.time()
+    status, ans = s.post(msg)
+    took = time.time() - t
+    check(status == 200 and ans.get("id") == id and "error" in ans,
+          "id %d: wanted an error, got %d %r" % (id, status, ans))
+    check("exceeded --max-message-size (65536 bytes)" in
+          ans["error"]["message"], "id %d: error %r" % (id, ans["error"]))
+    check(took <= hi, "id %d: error after %.2f s" % (id, took))
+
+
+def child():
+    """--child: a stdio MCP server that ends each line with a lone CR
+    and writes the id after the result (tools: echo, big {bytes})."""
+    out = sys.stdout.buffer
+    for _ in range(10000):
+        line = sys.stdin.buffer.readline()
+        if not line:
+            return
+        msg = json.loads(line)
+        if "id" not in msg or "method" not in msg:
+            continue
+        method, params = msg["method"], msg.get("params") or {}
+        if method == "initialize":
+            result = {"protocolVersion": params["protocolVersion"],
+                      "capabilities": {"tools": {}},
+                      "serverInfo": {"name": "cr-child", "version": "1"}}
+        elif method == "tools/call":
+            args = params.get("arguments") or {}
+            text = ("x" * args["bytes"] if params["name"] == "big" else
+                    args.get("message", ""))
+            result = {"content": [{"type": "text", "text": text}]}
+        else:
+            result = {}
+        out.write(json.dumps({"jsonrpc": "2.0", "result": result,
+                              "id": msg["id"]}).encode() + b"\r")
+        out.flush()
+
+
+def test_cr_child():
+    """Lone-CR line ends are line ends; an oversized answer whose id is
+    out of sight (after a large result) answers the one request in
+    flight.  The timeouts are long: only a prompt answer passes."""
+    b = Bridge("--max-message-size", "64K", "--request-timeout", "30s",
+               "--init-timeout", "20s",
+               command=[sys.executable, os.path.abspath(__file__),
+                        "--child"])
+    try:
+        t = time.time()
+        s = Session(b)
+        status, ans = s.post(call(1, "echo", message="cr"))
+        check(status == 200 and "result" in ans and text_of(ans) == "cr",
+              "echo through a lone-CR child: %d %r" % (status, ans))
+        status, ans = s.post(call(2, "big", bytes=200000))
+        check(status == 200 and "error" in ans and
+              "exceeded --max-message-size (65536 bytes)" in
+              ans["error"]["message"], "big answer: %d %r" % (status, ans))
+        status, ans = s.post(call(3, "echo", message="after"))
+        check(status == 200 and text_of(ans) == "after", "after big %r" %
+              ans)
+        check(time.time() - t < 10, "lone-CR child: %.1f s" %
+              (time.time() - t))
+        check("answer to request" in b.stderr(), "oversized answer not "
+              "logged:\n" + b.stderr()[-2000:])
+        s.close()
+    finally:
+        status = b.stop()
+    check(status == 0, "lone-CR bridge exit status %r" % status)
+
+
 def test(b):
     b.wait_ready()
     by = Bystander(b)
@@ -88,13 +164,13 @@ def test(b):
         check(log.count("skipping non-JSON line") >= len(GARBAGE) - 1,
               "garbage not logged")
 
-        # A line over the cap is dropped, whole; that request times out
-        # with an error, the next ones are fine.
+        # A line over the cap is dropped, whole; the request it answers
+        # gets an error at once, the next ones are fine.
         status, ans = s.post(call(200, "long_line", bytes=1000))
         check(status == 200 and len(text_of(ans)) == 1000, "long_line 1000")
         for i in range(3):
-            expect_timeout(s, 201 + i, call(201 + i, "long_line",
-                                            bytes=200000))
+            expect_oversized(s, 201 + i, call(201 + i, "long_line",
+                                              bytes=200000))
             status, ans = s.post(call(210 + i, "echo", message="ok"))
             check(status == 200 and text_of(ans) == "ok", "after long line")
         check("discarding a line of" in b.stderr(), "long line not logged")
@@ -137,8 +213,12 @@ def test(b):
     check(by.n > 20 and by.worst < 5.0, "bystander: %d calls, worst %.2f s" %
           (by.n, by.worst))
     print("bystander: %d calls, worst %.3f s" % (by.n, by.worst))
+    test_cr_child()
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--child"]:
+        child()
+        sys.exit(0)
     main(test, "--max-message-size", "64K", "--request-timeout", "1s",
          timeout=120)

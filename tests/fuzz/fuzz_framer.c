@@ -6,8 +6,9 @@
  * whole and once cut at random points (as pipe reads cut them); both runs
  * must deliver the same values and count the same rejects.  Also checked:
  * only objects and arrays come out, a partial line never holds more than
- * max_line + 1 bytes, what framer_write makes of a value is one line the
- * framer reads back as the same value, and the values are those of a
+ * max_line bytes, what framer_write makes of a value is one line the
+ * framer reads back as the same value, every oversized line is reported
+ * once (its peek survives any bytes), and the values are those of a
  * plain reference: each line parsed on its own with a fresh tokener.
  */
 #include "config.h"
@@ -28,7 +29,22 @@
 
 struct result {
 	struct evbuffer	*texts;		/* each value, serialised, one a line */
+	uint64_t	 peeks;		/* oversized lines reported */
 };
+
+/* Each oversized line is reported once, with an id of the two kinds. */
+static void
+peek_cb(void *arg, const struct framer_peek *pk)
+{
+	struct result	*r = arg;
+
+	r->peeks++;
+	FUZZ_CHECK(pk->len > pk->max_line, "a peek at a line of %zu bytes "
+	    "with max_line %zu", pk->len, pk->max_line);
+	FUZZ_CHECK(pk->id == NULL || json_object_is_type(pk->id,
+	    json_type_int) || json_object_is_type(pk->id, json_type_string),
+	    "an id that is neither a number nor a string");
+}
 
 static void
 roundtrip_cb(void *arg, json_object *msg)
@@ -86,7 +102,7 @@ deliver_cb(void *arg, json_object *msg)
 
 /*
  * What the framer should deliver, worked out the simple way: split at each
- * "\n", drop one "\r", skip blank and over-long lines, parse each line
+ * "\n" and each "\r", skip blank and over-long lines, parse each line
  * as the parse policy says, with a tokener of its own.
  */
 static void
@@ -95,22 +111,20 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 {
 	struct json_tokener	*tok;
 	json_object		*msg;
-	const uint8_t		*line, *nl, *next;
+	const uint8_t		*line, *next;
 	const char		*text;
-	size_t			 len, n, i;
+	size_t			 n, i;
 	int			 blank;
 
 	for (line = data; line < data + size; line = next) {
-		nl = memchr(line, '\n', (size_t)(data + size - line));
-		len = nl != NULL ? (size_t)(nl - line) :
-		    (size_t)(data + size - line);
-		next = nl != NULL ? nl + 1 : data + size;
-		n = len > 0 && line[len - 1] == '\r' ? len - 1 : len;
+		for (n = 0; line + n < data + size && line[n] != '\n' &&
+		    line[n] != '\r'; n++)
+			;
+		next = line + n < data + size ? line + n + 1 : data + size;
 		if (n > max_line)
 			continue;
 		for (blank = 1, i = 0; blank && i < n; i++)
-			blank = line[i] == ' ' || line[i] == '\t' ||
-			    line[i] == '\r';
+			blank = line[i] == ' ' || line[i] == '\t';
 		if (blank)
 			continue;
 		/* Which lines are JSON is the parse policy's to say (it has
@@ -165,7 +179,7 @@ run(struct framer *f, struct result *r, const uint8_t *data, size_t size,
 		evbuffer_add(in, data + off, n);
 		off += n;
 		framer_drain(f, in, deliver_cb, r);
-		FUZZ_CHECK(evbuffer_get_length(in) <= f->max_line + 1,
+		FUZZ_CHECK(evbuffer_get_length(in) <= f->max_line,
 		    "%zu bytes held with max_line %zu",
 		    evbuffer_get_length(in), f->max_line);
 	}
@@ -201,12 +215,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data = in.p;
 	size = in.left;
 	for (i = 0; i < size; i++)
-		newlines += data[i] == '\n';
+		newlines += data[i] == '\n' || data[i] == '\r';
 
 	a.texts = evbuffer_new();
 	b.texts = evbuffer_new();
+	a.peeks = b.peeks = 0;
 	framer_init(&whole, max_line, "whole");
 	framer_init(&cut, max_line, "cut");
+	framer_set_oversized(&whole, peek_cb, &a);
+	framer_set_oversized(&cut, peek_cb, &b);
 	run(&whole, &a, data, size, 0);
 	run(&cut, &b, data, size, seed);
 
@@ -216,6 +233,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (unsigned long long)whole.oversized,
 	    (unsigned long long)whole.nonjson, (unsigned long long)cut.lines,
 	    (unsigned long long)cut.oversized, (unsigned long long)cut.nonjson);
+	FUZZ_CHECK(a.peeks == whole.oversized && b.peeks == cut.oversized,
+	    "oversized lines %llu, reported %llu",
+	    (unsigned long long)whole.oversized, (unsigned long long)a.peeks);
 	FUZZ_CHECK(whole.lines + whole.oversized + whole.nonjson <= newlines + 1,
 	    "more lines than the input has");
 	alen = evbuffer_get_length(a.texts);
