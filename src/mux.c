@@ -2370,6 +2370,63 @@ mux_needed_cap(const char *method)
 }
 
 /*
+ * The session a child's message (a request, a log line) names as its
+ * cause: the client of its own child; the session of the client request
+ * named by the relatedRequestId hint (*req: that request, whose session is
+ * NULL while a 2026-07-28 request is parked); the session of the task
+ * named in _meta's related-task.  Returns 1 when the message names one
+ * (*s NULL, *why saying so, when what it names is gone), 0 when it names
+ * nothing and the caller must look for the one session that can have
+ * caused it.
+ */
+static int
+mux_named(struct mux *m, struct mux_child *c, json_object *msg,
+    struct mux_session **s, struct mux_req **req, const char **why)
+{
+	struct mux_task	*t;
+	json_object	*rel;
+	const char	*id;
+	uint64_t	 rid;
+
+	*s = NULL;
+	*req = NULL;
+	if (c->owner != NULL) {
+		/* Its own child: the session is the client it talks to. */
+		if (c->owner->ended)
+			*why = "its client session ended";
+		else
+			*s = c->owner;
+		return 1;
+	}
+	if ((rel = modern_hint_related(msg)) != NULL) {
+		rid = mux_get_bid(rel);
+		*req = rid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(rid),
+		    mux_req_match, &rid);
+		if (*req == NULL || (*req)->child != c ||
+		    (*req)->kind != MUX_REQ_CLIENT) {
+			*req = NULL;
+			*why = "the request it names is not in flight";
+			return 1;
+		}
+		if ((*s = (*req)->s) == NULL || (*s)->ended) {
+			*s = NULL;
+			*why = "the request it names has no client session now";
+		}
+		return 1;
+	}
+	id = mux_get_str(mux_get(mux_get(jsonrpc_params(msg), "_meta",
+	    json_type_object), MUX_RELATED_TASK, json_type_object), "taskId");
+	if (id != NULL) {
+		if ((t = mux_task_find(c, 0, id)) == NULL)
+			*why = "its related task belongs to no client session";
+		else
+			*s = t->s;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Which session answers a child's request; NULL with *why if none may.
  * *mreq is set instead when a 2026-07-28 request is to get the question
  * (in an input_required result).
@@ -2381,58 +2438,27 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	struct mux_session	*s, *found = NULL;
 	struct mux_req		*req, *mfound = NULL;
 	struct mux_task		*t;
-	json_object		*params = jsonrpc_params(msg), *rel;
+	json_object		*params = jsonrpc_params(msg);
 	const char		*method = jsonrpc_method(msg), *cap, *id;
-	uint64_t		 rid;
 	size_t			 n = 0, nm = 0;
 
 	*mreq = NULL;
-	if (c->owner != NULL) {
-		/* Its own child: the session is the client it talks to. */
-		if (c->owner->ended) {
-			*why = "its client session ended";
-			return NULL;
-		}
-		return c->owner;
-	}
 	cap = mux_needed_cap(method);
-
-	/* A child that names the request it works on settles it. */
-	if ((rel = modern_hint_related(msg)) != NULL) {
-		rid = mux_get_bid(rel);
-		req = rid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(rid),
-		    mux_req_match, &rid);
-		if (req == NULL || req->child != c ||
-		    req->kind != MUX_REQ_CLIENT) {
-			*why = "the request it names is not in flight";
-			return NULL;
-		}
-		if (req->mr != NULL) {
+	if (mux_named(m, c, msg, &s, &req, why)) {
+		if (req != NULL && req->mr != NULL) {
 			*mreq = req;
 			return NULL;
 		}
-		if (req->s == NULL || req->s->ended ||
-		    !mux_has_cap(req->s, cap, params)) {
-			*why = "the session of the request it names did not "
-			    "declare the capability it needs";
-			return NULL;
-		}
-		return req->s;
-	}
-
-	id = mux_get_str(mux_get(mux_get(params, "_meta", json_type_object),
-	    MUX_RELATED_TASK, json_type_object), "taskId");
-	if (id != NULL) {
-		if ((t = mux_task_find(c, 0, id)) == NULL) {
-			*why = "its related task belongs to no client session";
-			return NULL;
-		}
-		if (!mux_has_cap(t->s, cap, params)) {
-			*why = "the related task's session did not declare the "
+		if (s == NULL || c->owner != NULL)
+			return s;
+		if (!mux_has_cap(s, cap, params)) {
+			*why = req != NULL ? "the session of the request it "
+			    "names did not declare the capability it needs" :
+			    "the related task's session did not declare the "
 			    "capability it needs";
 			return NULL;
 		}
-		return t->s;
+		return s;
 	}
 	if (strncmp(method, "tasks/", 6) == 0 &&
 	    (id = mux_get_str(params, "taskId")) != NULL &&
@@ -2596,50 +2622,63 @@ mux_sole_request(struct mux_child *c)
 	return found;
 }
 
-/* notifications/message to each session that asked for that level. */
+/*
+ * notifications/message: like a request of the child's, to the session it
+ * names (mux_named), else to the one that can have caused it (the one
+ * session with requests in flight; at a 2026-07-28 child, the one
+ * request), else to nobody: a log line may carry a tool's output, and no
+ * client sees another's.  The session gets it only at or above its own
+ * level; a 2026-07-28 request only if it asked for a level.
+ */
 static void
 mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	struct mux_session	*s;
 	struct mux_req		*req;
+	const char		*why = NULL;
+	uint64_t		 stream;
 	int			 level;
 
 	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
-	if (c->modern) {
-		/*
-		 * 2026-07-28: a log line belongs to a request that asked
-		 * with a logLevel, and a stdio child names none: only the
-		 * one request it works on can have it.
-		 */
-		if ((req = mux_sole_request(c)) == NULL || req->s->level < 0 ||
-		    (level >= 0 && level < req->s->level))
-			return;
-		mux_to_session(m, req->s, req->stream, 0, json_object_get(msg));
+	if (!mux_named(m, c, msg, &s, &req, &why)) {
+		if (c->modern) {
+			if ((req = mux_sole_request(c)) != NULL)
+				s = req->s;
+		} else if ((s = TAILQ_FIRST(&c->busy)) != NULL &&
+		    TAILQ_NEXT(s, bentry) != NULL)
+			s = NULL;
+		why = c->modern ? "not one request in flight" :
+		    "not one session with requests in flight";
+	}
+	if (s != NULL && req == NULL && (c->modern ||
+	    s->transport == MUX_TRANSPORT_STATELESS)) {
+		/* A 2026-07-28 log line belongs to a request. */
+		if (s->nreqs == 1)
+			req = TAILQ_FIRST(&s->reqs);
+		else {
+			s = NULL;
+			why = "not one request of its session in flight";
+		}
+	}
+	if (s != NULL && !s->initialized &&
+	    s->transport != MUX_TRANSPORT_STATELESS) {
+		s = NULL;
+		why = "its session is not initialized";
+	}
+	if (s == NULL) {
+		m->stats.log_lines_dropped++;
+		log_debug("log line from the server dropped: %s", why);
 		return;
 	}
-	TAILQ_FOREACH(s, &c->sessions, centry) {
-		/*
-		 * 2026-07-28: only on the stream of a request that asked for
-		 * a level, and only while it is the one request the child is
-		 * working on (a log line names no request).
-		 */
-		if (s->transport == MUX_TRANSPORT_STATELESS) {
-			if (s->level < 0 || s->nreqs != 1 ||
-			    TAILQ_FIRST(&c->busy) != s ||
-			    TAILQ_NEXT(s, bentry) != NULL ||
-			    (level >= 0 && level < s->level))
-				continue;
-			mux_to_session(m, s, TAILQ_FIRST(&s->reqs)->stream, 0,
-			    json_object_get(msg));
-			continue;
-		}
-		if (!s->initialized)
-			continue;
-		if (s->level >= 0 && level >= 0 && level < s->level)
-			continue;
-		mux_to_session(m, s, mux_session_notify_stream(s), 0,
-		    json_object_get(msg));
-	}
+	/* 2026-07-28: only for a request that asked with a logLevel. */
+	if ((c->modern || s->transport == MUX_TRANSPORT_STATELESS) &&
+	    s->level < 0)
+		return;
+	if (s->level >= 0 && level >= 0 && level < s->level)
+		return;
+	stream = req != NULL ? req->stream : mux_session_notify_stream(s);
+	/* The bridge's hints are for the bridge. */
+	mux_to_session(m, s, stream, 0, modern_strip_hints(msg));
 }
 
 static void

@@ -143,6 +143,9 @@ struct mux_stats {
 	uint64_t	requests;	/* client requests forwarded */
 	uint64_t	dropped_responses;	/* unknown or late ids from the child */
 	uint64_t	server_requests_refused;
+	/* the child's notifications/message that no one session could be
+	 * shown to be the cause of */
+	uint64_t	log_lines_dropped;
 };
 
 struct mux	*mux_new(const struct mux_config *);

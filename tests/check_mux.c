@@ -1431,28 +1431,36 @@ START_TEST(test_log_levels)
 	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
 	h_clear(&h);
 
-	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
-	    "'params':{'level':'debug','data':'d'}}");
-	ck_assert_uint_eq(h.n, 2);
-	h_one(&h, b, "notifications/message", 0, 0);
-	h_one(&h, c, "notifications/message", 0, 0);
-	h_clear(&h);
+	/* Each session gets the lines at or above its own level only (c set
+	 * none: it gets everything the child sends for it). */
+	cid = h_call(&h, a, 7, "10");
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
 	    "'params':{'level':'warning','data':'w'}}");
-	ck_assert_uint_eq(h.n, 2);
-	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, a, NULL), 0);
+	ck_assert_uint_eq(h.n, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'critical','data':'c'}}");
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, a, "notifications/message", 7, 0);
+	h_clear(&h);
+	h_answer(&h, cid, "{}");
+	h_clear(&h);
+	cid = h_call(&h, c, 7, "10");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'debug','data':'d'}}");
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, c, "notifications/message", 7, 0);
+	h_clear(&h);
+	h_answer(&h, cid, "{}");
 	h_clear(&h);
 
-	/* With exactly one request in flight the log goes on its stream. */
-	h_call(&h, a, 7, "10");
+	/* With several requests in flight the log goes on the general
+	 * stream. */
 	h_call(&h, b, 8, "10");
 	h_call(&h, b, 9, "11");
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
-	    "'params':{'level':'critical','data':'c'}}");
-	ck_assert_uint_eq(h.n, 3);
-	h_one(&h, a, "notifications/message", 7, 0);
+	    "'params':{'level':'debug','data':'d'}}");
+	ck_assert_uint_eq(h.n, 1);
 	h_one(&h, b, "notifications/message", 0, 0);
-	h_one(&h, c, "notifications/message", 0, 0);
 	h_clear(&h);
 
 	/* b goes: the child may be quieter now; the bridge tells it. */
@@ -1466,6 +1474,107 @@ START_TEST(test_log_levels)
 	h_clear(&h);
 	h_answer(&h, cid, "{}");
 	ck_assert_uint_eq(h.n, 0);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A log line goes where a request of the child's would: to the session of
+ * the request the child names, else to the one session with requests in
+ * flight, else to nobody (counted).  Never to another session.
+ */
+START_TEST(test_log_routing)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct mux_stats	 st;
+	json_object		*r, *meta;
+	int64_t			 cid, cida, cidb;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{}");
+	b = h_session(&h, "{}");
+	h_send(&h, a, 1, "{'jsonrpc':'2.0','id':1,'method':'logging/setLevel',"
+	    "'params':{'level':'debug'}}");
+	cid = h_cid(&h, "logging/setLevel");
+	h_clear(&h);
+	h_answer(&h, cid, "{}");
+	h_clear(&h);
+	h_send(&h, b, 2, "{'jsonrpc':'2.0','id':1,'method':'logging/setLevel',"
+	    "'params':{'level':'warning'}}");
+	h_response(&h, b, 2, "1");
+	h_clear(&h);
+
+	/* Nobody waits for the child: the line is nobody's. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'idle'}}");
+	ck_assert_msg(h.n == 0, "a line with no request in flight went to %s",
+	    h.n > 0 && h.outs[0].s == a ? "a" : "b");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 1);
+
+	/* a alone waits: a's line, on its request's stream, b sees nothing
+	 * (not even a's debug lines, though a's level made the child
+	 * verbose). */
+	cida = h_call(&h, a, 3, "1");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'debug','data':'a1'}}");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'a2'}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, b, NULL), 0);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, a,
+	    "notifications/message"), 2);
+	ck_assert_uint_eq(h.outs[0].stream, 3);
+	h_clear(&h);
+	h_answer(&h, cida, "{}");
+	h_clear(&h);
+
+	/* b alone waits: b's lines at its own level only. */
+	cidb = h_call(&h, b, 4, "1");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'debug','data':'b1'}}");
+	ck_assert_uint_eq(h.n, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'warning','data':'b2'}}");
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, b, "notifications/message", 4, 0);
+	h_clear(&h);
+
+	/* Both wait and the child names neither: nobody's. */
+	cida = h_call(&h, a, 5, "2");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'whose?'}}");
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 2);
+
+	/* The child names the request: its session's, the hint removed. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'mine','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld,'k':1}}}", (long long)cida);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_one(&h, a, "notifications/message", 5, 0);
+	meta = P(r, "params._meta");
+	ck_assert_ptr_nonnull(meta);
+	ck_assert(!json_object_object_get_ex(meta,
+	    "mcpbridge/relatedRequestId", NULL));
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'yours','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cidb);
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, b, "notifications/message", 4, 0);
+	h_clear(&h);
+	/* A request no longer in flight names nobody. */
+	h_answer(&h, cidb, "{}");
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'late','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cidb);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 3);
 	h_fini(&h);
 }
 END_TEST
@@ -1952,6 +2061,7 @@ mux_suite(void)
 	tcase_add_test(tc, test_tasks);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_log_routing);
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);
 	suite_add_tcase(s, tc);
