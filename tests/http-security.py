@@ -223,6 +223,25 @@ def test_log_routing(b):
         "Accept": "text/event-stream", "Mcp-Session-Id": sid_b,
         "MCP-Protocol-Version": version}))
     check(g.status == 200, "B's GET stream: %d" % g.status)
+    # B has a legacy HTTP+SSE session too.
+    sse = Response(b, "GET", "/sse", dict(BEARER_B,
+                                          Accept="text/event-stream"))
+    check(sse.status == 200, "B's /sse: %d" % sse.status)
+    ev = sse.event()
+    check(ev.get("event") == "endpoint", "endpoint event: %r" % ev)
+    endpoint = ev["data"][len(b.base):] if ev["data"].startswith(b.base) \
+        else ev["data"]
+    hdr = dict(BEARER_B, **{"Content-Type": "application/json"})
+    status, _, _ = exchange(b, "POST", endpoint, hdr, rpc(
+        1, "initialize", {"protocolVersion": "2024-11-05",
+                          "capabilities": {},
+                          "clientInfo": {"name": "t", "version": "1"}}))
+    check(status == 202, "legacy initialize: %d" % status)
+    check(sse.message()["msg"].get("id") == 1, "legacy initialize answer")
+    status, _, _ = exchange(b, "POST", endpoint, hdr,
+                            {"jsonrpc": "2.0",
+                             "method": "notifications/initialized"})
+    check(status == 202, "legacy initialized: %d" % status)
 
     # A's tool logs: A sees the line with its answer, B nothing.
     r = post(b, rpc(2, "tools/call", {"name": "log", "arguments": {
@@ -236,16 +255,17 @@ def test_log_routing(b):
     status, answer = call(b, sid_b, version, 3, "notify_list_changed",
                           {"list": "tools"}, extra=BEARER_B)
     check(status == 200, "notify_list_changed: %d" % status)
-    seen = []
-    while True:
-        ev = g.message()
-        check(ev is not None, "B's GET stream ended: %r" % seen)
-        seen.append(ev["msg"].get("method"))
-        if seen[-1] == "notifications/tools/list_changed":
-            break
-    check("notifications/message" not in seen,
-          "A's log line on B's GET stream: %r" % seen)
-    g.close()
+    for name, stream in (("GET", g), ("/sse", sse)):
+        seen = []
+        while True:
+            ev = stream.message()
+            check(ev is not None, "B's %s stream ended: %r" % (name, seen))
+            seen.append(ev["msg"].get("method"))
+            if seen[-1] == "notifications/tools/list_changed":
+                break
+        check("notifications/message" not in seen,
+              "A's log line on B's %s stream: %r" % (name, seen))
+        stream.close()
     check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 0,
           "a line counted as dropped")
 
