@@ -197,4 +197,8 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "Messages read from the shared child.", g->child_messages_in);
 	metrics_one(out, "mcpbridge_child_messages_sent_total", "counter",
 	    "Messages written to the shared child.", g->child_messages_out);
+	metrics_one(out, "mcpbridge_child_log_lines_dropped_total", "counter",
+	    "Log lines (notifications/message) from a child dropped: no one "
+	    "session could be shown to have caused them.",
+	    g->child_log_lines_dropped);
 }

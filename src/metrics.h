@@ -75,6 +75,8 @@ struct metrics_gauges {
 	uint64_t	child_restarts;
 	uint64_t	child_messages_in;
 	uint64_t	child_messages_out;
+	/* log lines of a child that no one session could own */
+	uint64_t	child_log_lines_dropped;
 };
 
 /* The one set of counters of the process. */

@@ -282,11 +282,17 @@ struct mux_prog {
 	struct mux_task		*task;		/* once it made a task */
 };
 
-/* A task and the session it belongs to. */
+/*
+ * A task and the session it belongs to.  A client's task (made for a
+ * child's task-augmented request) has an id the client chose, which
+ * another session may choose too: the child sees one of the bridge's (id),
+ * the session its own (orig).
+ */
 struct mux_task {
 	char			*id;
-	/* in child->ctasks, not ->tasks */
+	/* in child->ctasks by id and s->ctasks by orig, not ->tasks */
 	int			 client_side;
+	char			*orig;
 	struct mux_child	*child;
 	struct mux_session	*s;
 	struct mux_prog		*prog;
@@ -331,6 +337,8 @@ struct mux_sreq {
 	uint64_t		 stream;
 	char			*key;		/* req: its inputRequests key */
 	json_object		*ask;		/* req: {method, params} */
+	/* a tasks/ request: its answer names the session's tasks */
+	int			 tasks;
 	TAILQ_ENTRY(mux_sreq)	 sentry;
 	/* req->mr->inputs, or xreq->xinputs */
 	TAILQ_ENTRY(mux_sreq)	 rentry;
@@ -391,7 +399,7 @@ struct mux_child {
 	struct hmap		 subs;		/* uri -> mux_sub */
 	/* taskId -> mux_task (child's tasks) */
 	struct hmap		 tasks;
-	/* taskId -> mux_task (a client's tasks) */
+	/* the bridge's taskId -> mux_task (a client's tasks) */
 	struct hmap		 ctasks;
 	/* elicitationId -> mux_elicit */
 	struct hmap		 elicits;
@@ -439,6 +447,8 @@ struct mux_session {
 	struct mux_reqs		 reqs;		/* in flight, arrival order */
 	TAILQ_HEAD(, mux_subref) subs;
 	TAILQ_HEAD(, mux_task)	 tasks;
+	/* its own taskId -> mux_task (client side) */
+	struct hmap		 ctasks;
 	TAILQ_HEAD(, mux_elicit) elicits;
 	TAILQ_HEAD(, mux_sreq)	 sreqs;
 	/* Stateless: the caller's principal, and a subscriptions/listen. */
@@ -463,6 +473,8 @@ struct mux {
 	uint64_t		 next_id;
 	/* ids restarted below MUX_ID_MAX */
 	int			 wrapped;
+	/* the last of the bridge's ids for clients' tasks */
+	uint64_t		 next_task;
 	/* NULL with isolation=session */
 	struct mux_child	*shared;
 	TAILQ_HEAD(, mux_child)	 children;
@@ -550,6 +562,12 @@ static int
 mux_task_match(const void *v, const void *key)
 {
 	return strcmp(((const struct mux_task *)v)->id, key) == 0;
+}
+
+static int
+mux_task_orig_match(const void *v, const void *key)
+{
+	return strcmp(((const struct mux_task *)v)->orig, key) == 0;
 }
 
 static int
@@ -1117,11 +1135,22 @@ mux_task_free(struct mux *m, struct mux_task *t)
 
 	hmap_del(t->client_side ? &c->ctasks : &c->tasks, hmap_hash_str(t->id),
 	    t);
+	if (t->client_side)
+		hmap_del(&t->s->ctasks, hmap_hash_str(t->orig), t);
 	TAILQ_REMOVE(&t->s->tasks, t, sentry);
 	if (t->prog != NULL)
 		mux_prog_free(m, t->prog);
 	free(t->id);
+	free(t->orig);
 	free(t);
+}
+
+/* s's client task that s calls id, or NULL. */
+static struct mux_task *
+mux_task_own(struct mux_session *s, const char *id)
+{
+	return hmap_find(&s->ctasks, hmap_hash_str(id), mux_task_orig_match,
+	    id);
 }
 
 /* A result that made a task (CreateTaskResult): the task is s's. */
@@ -1135,16 +1164,106 @@ mux_task_record(struct mux *m, struct mux_child *c, struct mux_session *s,
 	if ((id = mux_get_str(mux_get(result, "task", json_type_object),
 	    "taskId")) == NULL)
 		return NULL;
-	if ((t = mux_task_find(c, client_side, id)) != NULL)
-		mux_task_free(m, t);
-	t = xcalloc(1, sizeof *t);
-	t->id = xstrdup(id);
+	if (client_side) {
+		/* The same id again replaces only s's own task of that id. */
+		if ((t = mux_task_own(s, id)) != NULL)
+			mux_task_free(m, t);
+		t = xcalloc(1, sizeof *t);
+		t->orig = xstrdup(id);
+		xasprintf(&t->id, "mcpbridge-task-%" PRIu64, ++m->next_task);
+		hmap_add(&s->ctasks, hmap_hash_str(t->orig), t);
+	} else {
+		if ((t = mux_task_find(c, 0, id)) != NULL)
+			mux_task_free(m, t);
+		t = xcalloc(1, sizeof *t);
+		t->id = xstrdup(id);
+	}
 	t->client_side = client_side;
 	t->child = c;
 	t->s = s;
-	hmap_add(client_side ? &c->ctasks : &c->tasks, hmap_hash_str(id), t);
+	hmap_add(client_side ? &c->ctasks : &c->tasks, hmap_hash_str(t->id), t);
 	TAILQ_INSERT_TAIL(&s->tasks, t, sentry);
 	return t;
+}
+
+/*
+ * o (borrowed) with the taskId at key that names a client task of s
+ * replaced by the bridge's id for it: a new object, or o itself (a new
+ * reference) when there is nothing to replace; NULL when the id names no
+ * task of s.
+ */
+static json_object *
+mux_task_out(struct mux_session *s, json_object *o, const char *key)
+{
+	struct mux_task	*t;
+	const char	*id;
+
+	if ((id = mux_get_str(o, key)) == NULL)
+		return json_object_get(o);
+	if ((t = mux_task_own(s, id)) == NULL)
+		return NULL;
+	o = mux_copy_object(o);
+	json_object_object_add(o, key, json_object_new_string(t->id));
+	return o;
+}
+
+/*
+ * A session's result for the shared child (new reference): the task ids
+ * it names are the bridge's.  A task it made is recorded as s's; the
+ * answer to a tasks/ request (tasks) has its ids replaced, and a tasks
+ * list keeps the tasks the bridge knows of s only (the child could not
+ * name the others).
+ */
+static json_object *
+mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
+    json_object *result, int tasks)
+{
+	struct mux_task	*t;
+	json_object	*out, *v, *e, *meta, *rel, *list;
+	size_t		 i, n;
+
+	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
+		v = mux_copy_object(mux_get(result, "task", json_type_object));
+		json_object_object_add(v, "taskId",
+		    json_object_new_string(t->id));
+		out = mux_copy_object(result);
+		json_object_object_add(out, "task", v);
+		return out;
+	}
+	if (!tasks)
+		return json_object_get(result);
+	/* A Task (tasks/get, tasks/cancel): its id, if s's. */
+	if ((out = mux_task_out(s, result, "taskId")) == NULL)
+		out = json_object_get(result);
+	/* tasks/result: the related task of its _meta. */
+	meta = mux_get(out, "_meta", json_type_object);
+	if ((rel = mux_get(meta, MUX_RELATED_TASK, json_type_object)) != NULL &&
+	    (v = mux_task_out(s, rel, "taskId")) != NULL) {
+		if (v != rel) {
+			meta = mux_copy_object(meta);
+			json_object_object_add(meta, MUX_RELATED_TASK, v);
+			v = mux_copy_object(out);
+			json_object_object_add(v, "_meta", meta);
+			json_object_put(out);
+			out = v;
+		} else
+			json_object_put(v);
+	}
+	/* tasks/list */
+	if ((list = mux_get(out, "tasks", json_type_array)) != NULL) {
+		v = json_object_new_array();
+		n = json_object_array_length(list);
+		for (i = 0; i < n; i++) {
+			if ((e = mux_task_out(s, json_object_array_get_idx(list,
+			    i), "taskId")) != NULL)
+				json_object_array_add(v, e);
+		}
+		list = mux_copy_object(out);
+		json_object_object_add(list, "tasks", v);
+		json_object_put(out);
+		out = list;
+	}
+	return out;
 }
 
 static void
@@ -1870,6 +1989,15 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		goto drop;
 	if (!s->initialized && s->transport != MUX_TRANSPORT_STATELESS)
 		goto drop;
+	if (c->owner == NULL &&
+	    strcmp(method, "notifications/tasks/status") == 0) {
+		/* The shared child knows the task by the bridge's id. */
+		if ((params = mux_task_out(s, jsonrpc_params(msg),
+		    "taskId")) == NULL)
+			goto drop;
+		mux_to_child(m, c, jsonrpc_notification_new(method, params));
+		goto drop;
+	}
 	mux_to_child(m, c, msg);
 	return;
 
@@ -1906,8 +2034,12 @@ mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
 	if (sr->xreq != NULL)
 		return mux_translate_response(m, sr, msg);
 	if (json_object_object_get_ex(msg, "result", &v)) {
-		mux_task_record(m, sr->child, s, 1, v);
-		v = mux_answer_new(sr->cid, "result", json_object_get(v));
+		/* Its own child knows the session's task ids as they are. */
+		if (sr->child->owner == NULL)
+			v = mux_task_result(m, sr->child, s, v, sr->tasks);
+		else
+			v = json_object_get(v);
+		v = mux_answer_new(sr->cid, "result", v);
 	} else {
 		json_object_object_get_ex(msg, "error", &v);
 		v = mux_answer_new(sr->cid, "error", json_object_get(v));
@@ -2370,6 +2502,63 @@ mux_needed_cap(const char *method)
 }
 
 /*
+ * The session a child's message (a request, a log line) names as its
+ * cause: the client of its own child; the session of the client request
+ * named by the relatedRequestId hint (*req: that request, whose session is
+ * NULL while a 2026-07-28 request is parked); the session of the task
+ * named in _meta's related-task.  Returns 1 when the message names one
+ * (*s NULL, *why saying so, when what it names is gone), 0 when it names
+ * nothing and the caller must look for the one session that can have
+ * caused it.
+ */
+static int
+mux_named(struct mux *m, struct mux_child *c, json_object *msg,
+    struct mux_session **s, struct mux_req **req, const char **why)
+{
+	struct mux_task	*t;
+	json_object	*rel;
+	const char	*id;
+	uint64_t	 rid;
+
+	*s = NULL;
+	*req = NULL;
+	if (c->owner != NULL) {
+		/* Its own child: the session is the client it talks to. */
+		if (c->owner->ended)
+			*why = "its client session ended";
+		else
+			*s = c->owner;
+		return 1;
+	}
+	if ((rel = modern_hint_related(msg)) != NULL) {
+		rid = mux_get_bid(rel);
+		*req = rid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(rid),
+		    mux_req_match, &rid);
+		if (*req == NULL || (*req)->child != c ||
+		    (*req)->kind != MUX_REQ_CLIENT) {
+			*req = NULL;
+			*why = "the request it names is not in flight";
+			return 1;
+		}
+		if ((*s = (*req)->s) == NULL || (*s)->ended) {
+			*s = NULL;
+			*why = "the request it names has no client session now";
+		}
+		return 1;
+	}
+	id = mux_get_str(mux_get(mux_get(jsonrpc_params(msg), "_meta",
+	    json_type_object), MUX_RELATED_TASK, json_type_object), "taskId");
+	if (id != NULL) {
+		if ((t = mux_task_find(c, 0, id)) == NULL)
+			*why = "its related task belongs to no client session";
+		else
+			*s = t->s;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Which session answers a child's request; NULL with *why if none may.
  * *mreq is set instead when a 2026-07-28 request is to get the question
  * (in an input_required result).
@@ -2381,63 +2570,37 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	struct mux_session	*s, *found = NULL;
 	struct mux_req		*req, *mfound = NULL;
 	struct mux_task		*t;
-	json_object		*params = jsonrpc_params(msg), *rel;
+	json_object		*params = jsonrpc_params(msg);
 	const char		*method = jsonrpc_method(msg), *cap, *id;
-	uint64_t		 rid;
 	size_t			 n = 0, nm = 0;
 
 	*mreq = NULL;
-	if (c->owner != NULL) {
-		/* Its own child: the session is the client it talks to. */
-		if (c->owner->ended) {
-			*why = "its client session ended";
-			return NULL;
-		}
-		return c->owner;
-	}
 	cap = mux_needed_cap(method);
-
-	/* A child that names the request it works on settles it. */
-	if ((rel = modern_hint_related(msg)) != NULL) {
-		rid = mux_get_bid(rel);
-		req = rid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(rid),
-		    mux_req_match, &rid);
-		if (req == NULL || req->child != c ||
-		    req->kind != MUX_REQ_CLIENT) {
-			*why = "the request it names is not in flight";
-			return NULL;
-		}
-		if (req->mr != NULL) {
+	if (mux_named(m, c, msg, &s, &req, why)) {
+		if (req != NULL && req->mr != NULL) {
 			*mreq = req;
 			return NULL;
 		}
-		if (req->s == NULL || req->s->ended ||
-		    !mux_has_cap(req->s, cap, params)) {
-			*why = "the session of the request it names did not "
-			    "declare the capability it needs";
-			return NULL;
-		}
-		return req->s;
-	}
-
-	id = mux_get_str(mux_get(mux_get(params, "_meta", json_type_object),
-	    MUX_RELATED_TASK, json_type_object), "taskId");
-	if (id != NULL) {
-		if ((t = mux_task_find(c, 0, id)) == NULL) {
-			*why = "its related task belongs to no client session";
-			return NULL;
-		}
-		if (!mux_has_cap(t->s, cap, params)) {
-			*why = "the related task's session did not declare the "
+		if (s == NULL || c->owner != NULL)
+			return s;
+		if (!mux_has_cap(s, cap, params)) {
+			*why = req != NULL ? "the session of the request it "
+			    "names did not declare the capability it needs" :
+			    "the related task's session did not declare the "
 			    "capability it needs";
 			return NULL;
 		}
+		return s;
+	}
+	/* A client's task: the child knows it by the bridge's id only. */
+	if (strncmp(method, "tasks/", 6) == 0 &&
+	    (id = mux_get_str(params, "taskId")) != NULL) {
+		if ((t = mux_task_find(c, 1, id)) == NULL) {
+			*why = "the task it names belongs to no client session";
+			return NULL;
+		}
 		return t->s;
 	}
-	if (strncmp(method, "tasks/", 6) == 0 &&
-	    (id = mux_get_str(params, "taskId")) != NULL &&
-	    (t = mux_task_find(c, 1, id)) != NULL)
-		return t->s;
 
 	/*
 	 * Only a session waiting for the child can have caused the request,
@@ -2508,6 +2671,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	struct mux_session	*s;
 	struct mux_req		*mreq;
 	struct mux_sreq		*sr;
+	struct mux_task		*t;
 	json_object		*id = jsonrpc_id(msg), *params, *out;
 	const char		*method = jsonrpc_method(msg), *why = NULL;
 	const char		*eid;
@@ -2560,6 +2724,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	sr->cid = jsonrpc_id_copy(id);
 	sr->cidh = hmap_hash_id(id);
 	sr->stream = mux_session_stream(s);
+	sr->tasks = strncmp(method, "tasks/", 6) == 0;
 	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
 	hmap_add(&c->sreqs, sr->cidh, sr);
 	TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
@@ -2572,7 +2737,16 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	out = modern_strip_hints(msg);
 	json_object_put(msg);
 	msg = out;
-	out = mux_rewrite_request(msg, sr->bid, NULL);
+	/* A client's task goes by the id the client gave it. */
+	params = NULL;
+	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
+	    (eid = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
+	    (t = mux_task_find(c, 1, eid)) != NULL) {
+		params = mux_copy_object(jsonrpc_params(msg));
+		json_object_object_add(params, "taskId",
+		    json_object_new_string(t->orig));
+	}
+	out = mux_rewrite_request(msg, sr->bid, params);
 	mux_to_session(m, s, sr->stream, 0, out);
 	json_object_put(msg);
 }
@@ -2596,50 +2770,63 @@ mux_sole_request(struct mux_child *c)
 	return found;
 }
 
-/* notifications/message to each session that asked for that level. */
+/*
+ * notifications/message: like a request of the child's, to the session it
+ * names (mux_named), else to the one that can have caused it (the one
+ * session with requests in flight; at a 2026-07-28 child, the one
+ * request), else to nobody: a log line may carry a tool's output, and no
+ * client sees another's.  The session gets it only at or above its own
+ * level; a 2026-07-28 request only if it asked for a level.
+ */
 static void
 mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	struct mux_session	*s;
 	struct mux_req		*req;
+	const char		*why = NULL;
+	uint64_t		 stream;
 	int			 level;
 
 	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
-	if (c->modern) {
-		/*
-		 * 2026-07-28: a log line belongs to a request that asked
-		 * with a logLevel, and a stdio child names none: only the
-		 * one request it works on can have it.
-		 */
-		if ((req = mux_sole_request(c)) == NULL || req->s->level < 0 ||
-		    (level >= 0 && level < req->s->level))
-			return;
-		mux_to_session(m, req->s, req->stream, 0, json_object_get(msg));
+	if (!mux_named(m, c, msg, &s, &req, &why)) {
+		if (c->modern) {
+			if ((req = mux_sole_request(c)) != NULL)
+				s = req->s;
+		} else if ((s = TAILQ_FIRST(&c->busy)) != NULL &&
+		    TAILQ_NEXT(s, bentry) != NULL)
+			s = NULL;
+		why = c->modern ? "not one request in flight" :
+		    "not one session with requests in flight";
+	}
+	if (s != NULL && req == NULL && (c->modern ||
+	    s->transport == MUX_TRANSPORT_STATELESS)) {
+		/* A 2026-07-28 log line belongs to a request. */
+		if (s->nreqs == 1)
+			req = TAILQ_FIRST(&s->reqs);
+		else {
+			s = NULL;
+			why = "not one request of its session in flight";
+		}
+	}
+	if (s != NULL && !s->initialized &&
+	    s->transport != MUX_TRANSPORT_STATELESS) {
+		s = NULL;
+		why = "its session is not initialized";
+	}
+	if (s == NULL) {
+		m->stats.log_lines_dropped++;
+		log_debug("log line from the server dropped: %s", why);
 		return;
 	}
-	TAILQ_FOREACH(s, &c->sessions, centry) {
-		/*
-		 * 2026-07-28: only on the stream of a request that asked for
-		 * a level, and only while it is the one request the child is
-		 * working on (a log line names no request).
-		 */
-		if (s->transport == MUX_TRANSPORT_STATELESS) {
-			if (s->level < 0 || s->nreqs != 1 ||
-			    TAILQ_FIRST(&c->busy) != s ||
-			    TAILQ_NEXT(s, bentry) != NULL ||
-			    (level >= 0 && level < s->level))
-				continue;
-			mux_to_session(m, s, TAILQ_FIRST(&s->reqs)->stream, 0,
-			    json_object_get(msg));
-			continue;
-		}
-		if (!s->initialized)
-			continue;
-		if (s->level >= 0 && level >= 0 && level < s->level)
-			continue;
-		mux_to_session(m, s, mux_session_notify_stream(s), 0,
-		    json_object_get(msg));
-	}
+	/* 2026-07-28: only for a request that asked with a logLevel. */
+	if ((c->modern || s->transport == MUX_TRANSPORT_STATELESS) &&
+	    s->level < 0)
+		return;
+	if (s->level >= 0 && level >= 0 && level < s->level)
+		return;
+	stream = req != NULL ? req->stream : mux_session_notify_stream(s);
+	/* The bridge's hints are for the bridge. */
+	mux_to_session(m, s, stream, 0, modern_strip_hints(msg));
 }
 
 static void
@@ -4206,6 +4393,7 @@ mux_session_free(struct mux_session *s)
 	json_object_put(s->caps);
 	json_object_put(s->info);
 	hmap_clear(&s->ids);
+	hmap_clear(&s->ctasks);
 	free(s->version);
 	free(s);
 }

@@ -145,6 +145,9 @@ struct mux_stats {
 	uint64_t	server_requests_refused;
 	/* answers over --max-message-size no request could be found for */
 	uint64_t	oversized_unanswered;
+	/* the child's notifications/message that no one session could be
+	 * shown to be the cause of */
+	uint64_t	log_lines_dropped;
 };
 
 struct mux	*mux_new(const struct mux_config *);

@@ -1188,6 +1188,160 @@ START_TEST(test_tasks)
 }
 END_TEST
 
+/* What a session answers to a child's request of a task (sampling). */
+static int64_t
+h_client_task(struct h *h, struct mux_session *s, uint64_t stream,
+    const char *sid, const char *task, char **bridge_task)
+{
+	struct hout	*o;
+	json_object	*r;
+	int64_t		 cid, bid;
+
+	cid = h_call(h, s, stream, "1");
+	h_child(h, NULL, "{'jsonrpc':'2.0','id':'%s','method':"
+	    "'sampling/createMessage','params':{'messages':[],"
+	    "'maxTokens':1,'task':{'ttl':60000}}}", sid);
+	r = h_one(h, s, "sampling/createMessage", stream, 0);
+	bid = PI(r, "id");
+	h_clear(h);
+	ck_assert_int_eq(h_send(h, s, 0, "{'jsonrpc':'2.0','id':%lld,"
+	    "'result':{'task':{'taskId':'%s','status':'working'}}}",
+	    (long long)bid, task), MUX_RECV_ACCEPTED);
+	ck_assert_uint_eq(h->n, 1);
+	o = h_find(h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "id"), sid);
+	ck_assert_str_eq(PS(o->msg, "result.task.status"), "working");
+	*bridge_task = strdup(PS(o->msg, "result.task.taskId"));
+	h_clear(h);
+	return cid;
+}
+
+/*
+ * Two sessions whose tasks (made for the child's task-augmented requests)
+ * have the same taskId: the child sees two ids, and each session only
+ * hears of its own task.
+ */
+START_TEST(test_client_task_ids)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct hout		*o;
+	json_object		*r, *v;
+	char			*ta, *tb;
+	int64_t			 ca, cb, bid;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{},'tasks':{'requests':{'sampling':{"
+	    "'createMessage':{}}}}}");
+	b = h_session(&h, "{'sampling':{},'tasks':{'requests':{'sampling':{"
+	    "'createMessage':{}}}}}");
+	ca = h_client_task(&h, a, 1, "s1", "same", &ta);
+	h_answer(&h, ca, "{}");
+	h_clear(&h);
+	cb = h_client_task(&h, b, 2, "s2", "same", &tb);
+
+	/* The child asks for a's task's result: a gets it, as a named it. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'r1','method':'tasks/result',"
+	    "'params':{'taskId':'%s'}}", ta);
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's tasks/result went to b");
+	r = h_one(&h, a, "tasks/result", 0, 0);
+	ck_assert_str_eq(PS(r, "params.taskId"), "same");
+	bid = PI(r, "id");
+	h_clear(&h);
+	/* ... and a's answer reaches the child under the child's id. */
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','id':%lld,'result':{'role':"
+	    "'assistant','content':{'type':'text','text':'from a'},"
+	    "'_meta':{'io.modelcontextprotocol/related-task':"
+	    "{'taskId':'same'}}}}", (long long)bid);
+	ck_assert_uint_eq(h.n, 1);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_str_eq(PS(o->msg, "id"), "r1");
+	ck_assert_str_eq(PS(o->msg, "result.content.text"), "from a");
+	ck_assert(json_object_object_get_ex(P(o->msg, "result._meta"),
+	    "io.modelcontextprotocol/related-task", &v));
+	ck_assert_str_eq(PS(v, "taskId"), ta);
+	h_clear(&h);
+	ck_assert_str_ne(ta, tb);
+
+	/* b's task is b's: tasks/get, and the Task it answers. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g1','method':'tasks/get',"
+	    "'params':{'taskId':'%s'}}", tb);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_one(&h, b, "tasks/get", 2, 0);
+	ck_assert_str_eq(PS(r, "params.taskId"), "same");
+	bid = PI(r, "id");
+	h_clear(&h);
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','id':%lld,'result':{'taskId':"
+	    "'same','status':'working'}}", (long long)bid);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_str_eq(PS(o->msg, "id"), "g1");
+	ck_assert_str_eq(PS(o->msg, "result.taskId"), tb);
+	h_clear(&h);
+
+	/* A tasks list names b's own tasks only, by the child's ids. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'l1','method':'tasks/list'}");
+	r = h_one(&h, b, "tasks/list", 2, 0);
+	bid = PI(r, "id");
+	h_clear(&h);
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','id':%lld,'result':{'tasks':["
+	    "{'taskId':'same','status':'working'},{'taskId':'ghost',"
+	    "'status':'working'}]}}", (long long)bid);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_str_eq(PS(o->msg, "id"), "l1");
+	ck_assert_uint_eq(json_object_array_length(P(o->msg, "result.tasks")),
+	    1);
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(o->msg,
+	    "result.tasks"), 0), "taskId"), tb);
+	h_clear(&h);
+
+	/* Status notifications name the task as the child knows it. */
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/tasks/status','params':{'taskId':'same',"
+	    "'status':'completed'}}");
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/tasks/status','params':{'taskId':'same',"
+	    "'status':'failed'}}");
+	ck_assert_uint_eq(h.n, 2);
+	ck_assert_str_eq(PS(h.outs[0].msg, "params.taskId"), ta);
+	ck_assert_str_eq(PS(h.outs[0].msg, "params.status"), "completed");
+	ck_assert_str_eq(PS(h.outs[1].msg, "params.taskId"), tb);
+	h_clear(&h);
+	/* ... and one of no task the bridge knows goes nowhere. */
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/tasks/status','params':{'taskId':'other',"
+	    "'status':'completed'}}");
+	ck_assert_uint_eq(h.n, 0);
+
+	/* The clients' own ids mean nothing to the child: refused. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g2','method':'tasks/get',"
+	    "'params':{'taskId':'same'}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, NULL, NULL), 0);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_ptr_nonnull(P(o->msg, "error"));
+	h_clear(&h);
+
+	/* a goes: its task with it; b's stays. */
+	mux_session_close(h.m, a);
+	h_drain(&h);
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g3','method':'tasks/get',"
+	    "'params':{'taskId':'%s'}}", ta);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, NULL, NULL), 0);
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g4','method':'tasks/cancel',"
+	    "'params':{'taskId':'%s'}}", tb);
+	h_one(&h, b, "tasks/cancel", 2, 0);
+	h_clear(&h);
+	(void)cb;
+	free(ta);
+	free(tb);
+	h_fini(&h);
+}
+END_TEST
+
 /* ---- the child going away ------------------------------------------------ */
 
 START_TEST(test_child_restart)
@@ -1431,28 +1585,36 @@ START_TEST(test_log_levels)
 	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
 	h_clear(&h);
 
-	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
-	    "'params':{'level':'debug','data':'d'}}");
-	ck_assert_uint_eq(h.n, 2);
-	h_one(&h, b, "notifications/message", 0, 0);
-	h_one(&h, c, "notifications/message", 0, 0);
-	h_clear(&h);
+	/* Each session gets the lines at or above its own level only (c set
+	 * none: it gets everything the child sends for it). */
+	cid = h_call(&h, a, 7, "10");
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
 	    "'params':{'level':'warning','data':'w'}}");
-	ck_assert_uint_eq(h.n, 2);
-	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, a, NULL), 0);
+	ck_assert_uint_eq(h.n, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'critical','data':'c'}}");
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, a, "notifications/message", 7, 0);
+	h_clear(&h);
+	h_answer(&h, cid, "{}");
+	h_clear(&h);
+	cid = h_call(&h, c, 7, "10");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'debug','data':'d'}}");
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, c, "notifications/message", 7, 0);
+	h_clear(&h);
+	h_answer(&h, cid, "{}");
 	h_clear(&h);
 
-	/* With exactly one request in flight the log goes on its stream. */
-	h_call(&h, a, 7, "10");
+	/* With several requests in flight the log goes on the general
+	 * stream. */
 	h_call(&h, b, 8, "10");
 	h_call(&h, b, 9, "11");
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
-	    "'params':{'level':'critical','data':'c'}}");
-	ck_assert_uint_eq(h.n, 3);
-	h_one(&h, a, "notifications/message", 7, 0);
+	    "'params':{'level':'debug','data':'d'}}");
+	ck_assert_uint_eq(h.n, 1);
 	h_one(&h, b, "notifications/message", 0, 0);
-	h_one(&h, c, "notifications/message", 0, 0);
 	h_clear(&h);
 
 	/* b goes: the child may be quieter now; the bridge tells it. */
@@ -1466,6 +1628,107 @@ START_TEST(test_log_levels)
 	h_clear(&h);
 	h_answer(&h, cid, "{}");
 	ck_assert_uint_eq(h.n, 0);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A log line goes where a request of the child's would: to the session of
+ * the request the child names, else to the one session with requests in
+ * flight, else to nobody (counted).  Never to another session.
+ */
+START_TEST(test_log_routing)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct mux_stats	 st;
+	json_object		*r, *meta;
+	int64_t			 cid, cida, cidb;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{}");
+	b = h_session(&h, "{}");
+	h_send(&h, a, 1, "{'jsonrpc':'2.0','id':1,'method':'logging/setLevel',"
+	    "'params':{'level':'debug'}}");
+	cid = h_cid(&h, "logging/setLevel");
+	h_clear(&h);
+	h_answer(&h, cid, "{}");
+	h_clear(&h);
+	h_send(&h, b, 2, "{'jsonrpc':'2.0','id':1,'method':'logging/setLevel',"
+	    "'params':{'level':'warning'}}");
+	h_response(&h, b, 2, "1");
+	h_clear(&h);
+
+	/* Nobody waits for the child: the line is nobody's. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'idle'}}");
+	ck_assert_msg(h.n == 0, "a line with no request in flight went to %s",
+	    h.n > 0 && h.outs[0].s == a ? "a" : "b");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 1);
+
+	/* a alone waits: a's line, on its request's stream, b sees nothing
+	 * (not even a's debug lines, though a's level made the child
+	 * verbose). */
+	cida = h_call(&h, a, 3, "1");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'debug','data':'a1'}}");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'a2'}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, b, NULL), 0);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, a,
+	    "notifications/message"), 2);
+	ck_assert_uint_eq(h.outs[0].stream, 3);
+	h_clear(&h);
+	h_answer(&h, cida, "{}");
+	h_clear(&h);
+
+	/* b alone waits: b's lines at its own level only. */
+	cidb = h_call(&h, b, 4, "1");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'debug','data':'b1'}}");
+	ck_assert_uint_eq(h.n, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'warning','data':'b2'}}");
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, b, "notifications/message", 4, 0);
+	h_clear(&h);
+
+	/* Both wait and the child names neither: nobody's. */
+	cida = h_call(&h, a, 5, "2");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'whose?'}}");
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 2);
+
+	/* The child names the request: its session's, the hint removed. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'mine','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld,'k':1}}}", (long long)cida);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_one(&h, a, "notifications/message", 5, 0);
+	meta = P(r, "params._meta");
+	ck_assert_ptr_nonnull(meta);
+	ck_assert(!json_object_object_get_ex(meta,
+	    "mcpbridge/relatedRequestId", NULL));
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'yours','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cidb);
+	ck_assert_uint_eq(h.n, 1);
+	h_one(&h, b, "notifications/message", 4, 0);
+	h_clear(&h);
+	/* A request no longer in flight names nobody. */
+	h_answer(&h, cidb, "{}");
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'late','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cidb);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 3);
 	h_fini(&h);
 }
 END_TEST
@@ -2041,8 +2304,10 @@ mux_suite(void)
 	tcase_add_test(tc, test_server_request_latest);
 	tcase_add_test(tc, test_server_request_cancel_elicit_complete);
 	tcase_add_test(tc, test_tasks);
+	tcase_add_test(tc, test_client_task_ids);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_log_routing);
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_oversized_answer);

@@ -4,18 +4,22 @@
 # WWW-Authenticate, probes open, a session bound to its token: 404 for
 # another), tokens never reaching the child (its `received` tool shows
 # the raw lines it read) nor the log, and CORS (preflight, exposed
-# headers; nothing without --cors).
+# headers; nothing without --cors), and the shared child's log lines
+# reaching only the session whose request caused them, never another
+# token's streams.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httptest import (ACCEPT_BOTH, Failure, Response, call, check,  # noqa
-                      exchange, initialize, post, rpc, run_all, text_of,
+                      exchange, initialize, metric, post, rpc, run_all,
+                      text_of,
                       wait_ready)
 
 
@@ -241,6 +245,104 @@ def test_auth_env(b):
     check(CHILD_VALUE not in err, "an --env value in the log")
 
 
+def logs_of(r):
+    """The log lines on a POST's answer stream, and its answer."""
+    lines = []
+    if not r.headers.get("content-type", "").startswith("text/event-stream"):
+        return lines, r.json()
+    while True:
+        ev = r.message()
+        check(ev is not None, "stream ended without an answer")
+        if ev["msg"].get("method") == "notifications/message":
+            lines.append(ev["msg"]["params"]["data"])
+        elif "id" in ev["msg"] and "method" not in ev["msg"]:
+            return lines, ev["msg"]
+
+
+def test_log_routing(b):
+    wait_ready(b)
+    b.headers = dict(BEARER_A)      # for /metrics
+    sid_a, version = initialize(b, extra=BEARER_A)
+    sid_b, _ = initialize(b, extra=BEARER_B)
+    g = Response(b, "GET", "/mcp", dict(BEARER_B, **{
+        "Accept": "text/event-stream", "Mcp-Session-Id": sid_b,
+        "MCP-Protocol-Version": version}))
+    check(g.status == 200, "B's GET stream: %d" % g.status)
+    # B has a legacy HTTP+SSE session too.
+    sse = Response(b, "GET", "/sse", dict(BEARER_B,
+                                          Accept="text/event-stream"))
+    check(sse.status == 200, "B's /sse: %d" % sse.status)
+    ev = sse.event()
+    check(ev.get("event") == "endpoint", "endpoint event: %r" % ev)
+    endpoint = ev["data"][len(b.base):] if ev["data"].startswith(b.base) \
+        else ev["data"]
+    hdr = dict(BEARER_B, **{"Content-Type": "application/json"})
+    status, _, _ = exchange(b, "POST", endpoint, hdr, rpc(
+        1, "initialize", {"protocolVersion": "2024-11-05",
+                          "capabilities": {},
+                          "clientInfo": {"name": "t", "version": "1"}}))
+    check(status == 202, "legacy initialize: %d" % status)
+    check(sse.message()["msg"].get("id") == 1, "legacy initialize answer")
+    status, _, _ = exchange(b, "POST", endpoint, hdr,
+                            {"jsonrpc": "2.0",
+                             "method": "notifications/initialized"})
+    check(status == 202, "legacy initialized: %d" % status)
+
+    # A's tool logs: A sees the line with its answer, B nothing.
+    r = post(b, rpc(2, "tools/call", {"name": "log", "arguments": {
+        "level": "error", "message": "A's secret"}}), sid_a, version,
+        extra=BEARER_A)
+    lines, answer = logs_of(r)
+    r.close()
+    check(text_of(answer) == "sent", "log tool: %r" % answer)
+    check(lines == ["A's secret"], "A's log lines: %r" % lines)
+    # Something B's stream does get, after anything it could have got.
+    status, answer = call(b, sid_b, version, 3, "notify_list_changed",
+                          {"list": "tools"}, extra=BEARER_B)
+    check(status == 200, "notify_list_changed: %d" % status)
+    for name, stream in (("GET", g), ("/sse", sse)):
+        seen = []
+        while True:
+            ev = stream.message()
+            check(ev is not None, "B's %s stream ended: %r" % (name, seen))
+            seen.append(ev["msg"].get("method"))
+            if seen[-1] == "notifications/tools/list_changed":
+                break
+        check("notifications/message" not in seen,
+              "A's log line on B's %s stream: %r" % (name, seen))
+        stream.close()
+    check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 0,
+          "a line counted as dropped")
+
+    # Both wait for the child: a line could be either's, so nobody's.
+    result = {}
+
+    def slow():
+        r = post(b, rpc(4, "tools/call", {"name": "delay", "arguments": {
+            "ms": 1000, "message": "done"}}), sid_a, version,
+            extra=BEARER_A)
+        result["a"] = logs_of(r)
+        r.close()
+    t = threading.Thread(target=slow)
+    t.start()
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 1:
+        check(time.monotonic() < deadline, "A's call not in flight")
+        time.sleep(0.02)
+    r = post(b, rpc(5, "tools/call", {"name": "log", "arguments": {
+        "level": "error", "message": "B's secret"}}), sid_b, version,
+        extra=BEARER_B)
+    lines, answer = logs_of(r)
+    r.close()
+    t.join(10)
+    check(not t.is_alive() and "a" in result, "A's call did not end")
+    check(text_of(answer) == "sent" and lines == [],
+          "B's log lines with A waiting: %r" % lines)
+    check(result["a"][0] == [], "A got B's line: %r" % (result["a"][0],))
+    check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 1,
+          "the dropped line not counted")
+
+
 def test_cors(b):
     wait_ready(b)
     page = "http://localhost:9999"
@@ -326,6 +428,8 @@ TESTS = {
         "--auth-token-env", "MCPBRIDGE_TEST_TOKENS", "--isolation", "session",
         "--log-level", "debug", "--env", "MCPBRIDGE_TEST_CHILD=" +
         CHILD_VALUE], {"MCPBRIDGE_TEST_TOKENS": TOKEN_A + "," + TOKEN_B}),
+    "log-routing": (test_log_routing, ["--auth-token-file", token_file()],
+                    None),
     "cors": (test_cors, ["--cors", "http://localhost:9999", "--cors",
                          "https://app.example.com"], None),
     "no-cors": (test_no_cors, [], None),

@@ -33,6 +33,7 @@
  *    nor does initialize a 2026-07-28 child;
  *  - progress reaches only the session whose request it is about, with
  *    that session's own token; the child sees a token of the bridge's;
+ *  - a log line of the child reaches one session at most;
  *  - ids towards the child are the bridge's own and never reused; the
  *    child gets at most one answer per request it sent;
  *  - nothing names a closed session; a session that ends has nothing
@@ -692,7 +693,7 @@ pump(struct fz *f)
 	struct fsess	*s;
 	struct fchild	*c;
 	struct mux_stats st;
-	size_t		 i, live = 0;
+	size_t		 i, live = 0, logs = 0;
 
 	while (mux_next(f->m, &o)) {
 		TRACE("  out %d session %p stream %" PRIu64 "%s %s\n", o.kind,
@@ -705,6 +706,12 @@ pump(struct fz *f)
 			break;
 		case MUX_OUT_SESSION:
 			session_got(f, &o);
+			/* One step has the child send one log line at most. */
+			if (jsonrpc_classify(o.msg) == JSONRPC_NOTIFICATION &&
+			    strcmp(jsonrpc_method(o.msg),
+			    "notifications/message") == 0)
+				FUZZ_CHECK(++logs == 1,
+				    "a log line reached two sessions");
 			break;
 		case MUX_OUT_SESSION_END:
 			s = sess_find(f, o.session);
