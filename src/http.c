@@ -47,6 +47,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>	/* the request's HTTP version */
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <json-c/json.h>
@@ -119,6 +120,10 @@ struct http_hdrs {
 	const char			*last_event_id;
 	size_t				 n;		/* headers */
 	size_t				 size;		/* their bytes */
+	/* How evhttp framed the request, for http_framing_ok. */
+	size_t				 nlength;	/* Content-Length */
+	int				 chunked;	/* Transfer-Encoding */
+	int				 bad_name;	/* blank or control */
 };
 
 /*
@@ -1820,6 +1825,24 @@ http_probe(struct http *h, struct evhttp_request *req, int ready)
 		    h->draining ? "draining\n" : "not ready\n");
 }
 
+/*
+ * A header name with a blank or a control character in it: evhttp keeps
+ * "Host : x" as the header "Host " (no Host for us, the Host for a proxy
+ * that trims it).
+ */
+static int
+http_bad_name(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)name[i] <= ' ' ||
+		    (unsigned char)name[i] == 0x7f)
+			return 1;
+	}
+	return len == 0;
+}
+
 /* The walk that fills h->hdr. */
 static void
 http_hdrs_scan(struct http *h, struct evhttp_request *req)
@@ -1832,6 +1855,8 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 	memset(hd, 0, sizeof *hd);
 	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
 		klen = strlen(kv->key);
+		if (http_bad_name(kv->key, klen))
+			hd->bad_name = 1;
 		hd->n++;
 		hd->size += klen + strlen(kv->value) + 4;
 		slot = NULL;
@@ -1859,6 +1884,12 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		case 14:
 			if (strcasecmp(kv->key, "Mcp-Session-Id") == 0)
 				slot = &hd->session_id;
+			else if (strcasecmp(kv->key, "Content-Length") == 0)
+				hd->nlength++;
+			break;
+		case 17:
+			if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+				hd->chunked = 1;
 			break;
 		case 20:
 			if (strcasecmp(kv->key, "MCP-Protocol-Version") == 0)
@@ -1868,6 +1899,38 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		if (slot != NULL && *slot == NULL)
 			*slot = kv->value;
 	}
+}
+
+/*
+ * Framing a proxy in front of us may read differently (request
+ * smuggling, RFC 9112 6.3): several Content-Length headers (evhttp takes
+ * the first, a proxy may take the last), Content-Length with
+ * Transfer-Encoding (evhttp reads chunks), a blank in a header name, no
+ * Host on HTTP/1.1.  400, and the connection closes after it: what
+ * follows on it is no request of ours.
+ */
+static int
+http_framing_ok(struct http *h, struct evhttp_request *req)
+{
+	const struct http_hdrs	*hd = &h->hdr;
+	const char		*why;
+
+	if (hd->bad_name)
+		why = "Bad Request: blank in a header name";
+	else if (hd->nlength > 1)
+		why = "Bad Request: more than one Content-Length";
+	else if (hd->nlength > 0 && hd->chunked)
+		why = "Bad Request: Content-Length with Transfer-Encoding";
+	else if (hd->host == NULL &&
+	    (req->major > 1 || (req->major == 1 && req->minor >= 1)))
+		why = "Bad Request: Host header is required";
+	else
+		return 1;
+	http_note(h, "bad request framing");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
+	http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR, why);
+	return 0;
 }
 
 /* Over --max-headers or --max-header-size: 431. */
@@ -2134,7 +2197,7 @@ http_request(struct evhttp_request *req, void *arg)
 	h->cur = conn;
 	h->owner = 0;
 	http_hdrs_scan(h, req);
-	if (http_headers_ok(h, req))
+	if (http_framing_ok(h, req) && http_headers_ok(h, req))
 		http_route(h, req, path);
 	h->cur = NULL;
 	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
