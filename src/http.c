@@ -2205,6 +2205,39 @@ http_request(struct evhttp_request *req, void *arg)
 
 /* ---- the pump's way in ---- */
 
+/*
+ * The client cancelled what it sent on stream: no answer will come, and
+ * the server should send none.  Its slot is free; a POST still open ends
+ * with the events it has, or (nothing sent yet) as an empty event stream,
+ * which needs no priming a 2025-11-25 client would come back for.
+ */
+static void
+http_cancelled(struct http *h, struct session *sess, uint64_t no)
+{
+	struct stream		*st;
+	struct evhttp_request	*req;
+
+	if ((st = stream_find(sess, no)) == NULL || st->finished)
+		return;
+	http_request_end(h, sess, st, NULL);
+	st->finished = 1;
+	if (sess->kind == SESSION_STREAMABLE && st->req != NULL &&
+	    !st->in_handler) {
+		if (st->state == STREAM_HELD && st->seq <= st->sent) {
+			req = st->req;
+			stream_forget(st);
+			http_stream_headers(st, req);
+			http_reply(req, 200, "OK", "text/event-stream", NULL);
+		} else if (st->state == STREAM_HELD) {
+			http_stream_headers(st, st->req);
+			stream_open(st, st->req, (uint64_t)-1);
+		} else
+			stream_flush(st);	/* ends after what waits */
+	}
+	stream_gc(st);
+	http_stateless_done(h, sess);
+}
+
 void
 http_deliver(struct http *h, struct mux_out *out)
 {
@@ -2218,6 +2251,11 @@ http_deliver(struct http *h, struct mux_out *out)
 	if (out->kind == MUX_OUT_SESSION_END) {
 		if (sess != NULL && !h->freeing)
 			http_session_end(h, sess, "ended by the upstream");
+		return;
+	}
+	if (out->kind == MUX_OUT_SESSION && out->msg == NULL && out->final &&
+	    sess != NULL && !sess->dead && !h->freeing) {
+		http_cancelled(h, sess, out->stream);
 		return;
 	}
 	if (out->kind != MUX_OUT_SESSION || out->msg == NULL || sess == NULL ||

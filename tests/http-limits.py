@@ -4,7 +4,8 @@
 # time to send a request (408), sessions (503 + Retry-After), requests a
 # second (429 + Retry-After), requests in flight per session (429), the
 # child's answer time (--request-timeout: an error, and the child is told
-# to cancel), and idle sessions reaped (--session-timeout).
+# to cancel), idle sessions reaped (--session-timeout), and cancelled
+# requests giving their in-flight slot back.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -307,12 +308,82 @@ def test_idle(b):
     check("idle for --session-timeout" in b.stderr(), "expiry not logged")
 
 
+def test_cancel(b):
+    """--max-in-flight 2: five requests cancelled in a row each end their
+    POST without an answer and give their slot back; the session is not
+    busy for the idle sweep or the drain."""
+    wait_ready(b)
+    sid, version = initialize(b)
+    for i in range(5):
+        done = {}
+
+        def slow_call(i=i):
+            r = post(b, rpc(100 + i, "tools/call", {
+                "name": "delay", "arguments": {"ms": 30000}}), sid, version)
+            done["status"] = r.status
+            done["type"] = r.headers.get("content-type", "")
+            done["body"] = r.body()
+            r.close()
+        t = threading.Thread(target=slow_call)
+        t.start()
+        deadline = time.monotonic() + 5
+        while metric(b, "mcpbridge_requests_in_flight") != 1:
+            check(time.monotonic() < deadline, "call %d not in flight" % i)
+            time.sleep(0.05)
+        r = post(b, note("notifications/cancelled", {
+            "requestId": 100 + i, "reason": "test"}), sid, version)
+        check(r.status == 202, "cancel %d: %d" % (i, r.status))
+        r.close()
+        t.join(5)
+        check(not t.is_alive(), "cancelled POST %d never ended" % i)
+        # No answer for a cancelled request: an event stream with none.
+        check(done["status"] == 200 and
+              done["type"].startswith("text/event-stream") and
+              b'"id":%d' % (100 + i) not in done["body"],
+              "cancelled POST %d: %r" % (i, done))
+    status, answer = call(b, sid, version, 200, "echo", {"message": "y"})
+    check(status == 200 and "result" in answer,
+          "after five cancels: %d %r" % (status, answer))
+
+    # Legacy: the slot comes back too.
+    g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    endpoint = g.event()["data"][len(b.base):]
+    hdr = {"Content-Type": "application/json"}
+
+    def legacy(msg):
+        return exchange(b, "POST", endpoint, hdr, msg)[0]
+    check(legacy(rpc(1, "initialize", {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}})) == 202, "legacy init")
+    check(g.message()["msg"]["id"] == 1, "legacy init answer")
+    check(legacy(note("notifications/initialized")) == 202, "initialized")
+    for i in range(3):
+        check(legacy(rpc(10 + i, "tools/call", {
+            "name": "delay", "arguments": {"ms": 30000}})) == 202,
+            "legacy slow call %d" % i)
+        check(legacy(note("notifications/cancelled", {"requestId": 10 + i}))
+              == 202, "legacy cancel %d" % i)
+    check(legacy(rpc(20, "ping")) == 202, "legacy ping after the cancels")
+    check(g.message()["msg"]["id"] == 20, "legacy ping answer")
+
+    # Nothing is in flight: SIGTERM does not wait for --drain-timeout.
+    t = time.monotonic()
+    b.proc.terminate()
+    b.proc.wait(15)
+    check(time.monotonic() - t < 3, "drain took %.1fs" %
+          (time.monotonic() - t))
+    g.close()
+    check("draining: no request in flight" in b.stderr(),
+          "drain waited for cancelled requests")
+
+
 TESTS = {
     "sizes": (test_sizes, ["--max-body", "2K"], None),
     "read-timeout": (test_read_timeout, ["--read-timeout", "1s"], None),
     "sessions": (test_sessions, ["--max-sessions", "2"], None),
     "rate": (test_rate, ["--rate-limit", "5"], None),
     "in-flight": (test_in_flight, ["--max-in-flight", "2"], None),
+    "cancel": (test_cancel, ["--max-in-flight", "2"], None),
     "request-timeout": (test_request_timeout, ["--request-timeout", "1s"],
                         None),
     "idle": (test_idle, ["--session-timeout", "1s", "--keepalive", "500ms"],
