@@ -1185,11 +1185,12 @@ http_mcp_session(struct http *h, struct evhttp_request *req)
 	return sess;
 }
 
-/* Does a message (or batch) hold a request, which will take an answer? */
-static int
-http_has_request(json_object *msg)
+/* How many requests a message (or batch) holds: each takes an answer,
+ * and each counts against --max-in-flight. */
+static size_t
+http_requests(json_object *msg)
 {
-	size_t	i, n;
+	size_t	i, n, count = 0;
 
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_REQUEST:
@@ -1199,9 +1200,9 @@ http_has_request(json_object *msg)
 		for (i = 0; i < n; i++) {
 			if (jsonrpc_classify(json_object_array_get_idx(msg,
 			    i)) == JSONRPC_REQUEST)
-				return 1;
+				count++;
 		}
-		return 0;
+		return count;
 	default:
 		return 0;
 	}
@@ -1228,14 +1229,21 @@ http_session_allowed(struct http *h, struct evhttp_request *req)
 	return 1;
 }
 
-/* May a message with a request go to this session now?  Answers 503
+/*
+ * May a message with a request go to this session now?  Answers 503
  * (draining) or 429 (--max-in-flight) if not.  Answers and notifications
- * always pass: a request in flight may be waiting for them. */
+ * always pass: a request in flight may be waiting for them.  A batch
+ * counts as the requests it holds and passes whole or not at all (no
+ * member runs, so a retry repeats nothing); one holding more than may
+ * ever be in flight gets 400, not a Retry-After it could never meet.
+ */
 static int
 http_request_allowed(struct http *h, struct evhttp_request *req,
     struct session *sess, json_object *msg)
 {
-	if (!http_has_request(msg))
+	size_t	n, max = h->cfg->max_in_flight;
+
+	if ((n = http_requests(msg)) == 0)
 		return 1;
 	if (h->draining) {
 		http_note(h, "draining");
@@ -1243,8 +1251,14 @@ http_request_allowed(struct http *h, struct evhttp_request *req,
 		    HTTP_RETRY_AFTER_S, "Server shutting down");
 		return 0;
 	}
-	if (h->cfg->max_in_flight != 0 &&
-	    sess->in_flight >= h->cfg->max_in_flight) {
+	if (max != 0 && n > max) {
+		http_note(h, "batch over --max-in-flight");
+		http_reply_error(req, 400, "Bad Request", JSONRPC_INVALID_REQUEST,
+		    "Bad Request: the batch holds more requests than may be in "
+		    "flight in a session");
+		return 0;
+	}
+	if (max != 0 && sess->in_flight + n > max) {
 		http_note(h, "too many requests in flight");
 		http_reply_later(req, 429, "Too Many Requests",
 		    HTTP_RETRY_AFTER_S, "Too Many Requests: too many requests "
@@ -1254,22 +1268,23 @@ http_request_allowed(struct http *h, struct evhttp_request *req,
 	return 1;
 }
 
-/* A request starts on st: it counts until its final answer. */
+/* Requests start on st: they count until its final answer. */
 static void
 http_request_start(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
 	json_object	*first = msg;
+	size_t		 n;
 
-	if (!http_has_request(msg))
+	if ((n = http_requests(msg)) == 0)
 		return;
 	if (json_object_is_type(msg, json_type_array))
 		first = json_object_array_get_idx(msg, 0);
-	st->request = 1;
+	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
 	st->start_ms = http_now_ms();
-	sess->in_flight++;
-	h->in_flight++;
+	sess->in_flight += n;
+	h->in_flight += n;
 }
 
 /* st's request got its final answer (msg, or none). */
@@ -1277,15 +1292,15 @@ static void
 http_request_end(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
-	if (!st->request)
+	size_t	n = st->request;
+
+	if (n == 0)
 		return;
 	st->request = 0;
 	if (sess->dead)
 		return;		/* http_session_kill took it off */
-	if (sess->in_flight > 0)
-		sess->in_flight--;
-	if (h->in_flight > 0)
-		h->in_flight--;
+	sess->in_flight -= n < sess->in_flight ? n : sess->in_flight;
+	h->in_flight -= n < h->in_flight ? n : h->in_flight;
 	if (msg != NULL)
 		metrics_request_done((enum metrics_method)st->method,
 		    !json_object_is_type(msg, json_type_object) ||

@@ -377,6 +377,61 @@ def test_cancel(b):
           "drain waited for cancelled requests")
 
 
+def test_batch_in_flight(b):
+    """--max-in-flight 3: a batch counts as the requests it holds."""
+    wait_ready(b)
+    sid, version = initialize(b, "2025-03-26")
+    echo = [rpc(30 + i, "tools/call", {"name": "echo",
+                                       "arguments": {"message": "b"}})
+            for i in range(4)]
+    # More requests than may ever be in flight: never, so no Retry-After.
+    r = post(b, echo, sid, version)
+    check(r.status == 400, "batch of 4 over a limit of 3: %d" % r.status)
+    check("retry-after" not in r.headers, "Retry-After on a hopeless batch")
+    check("error" in r.json(), "400 body")
+    r.close()
+    # Two slow calls in flight: a batch of two does not fit now.
+    answers = {}
+
+    def slow_call(i):
+        answers[i] = call(b, sid, version, 10 + i, "delay",
+                          {"ms": 1500, "message": "s"})
+    slow = [threading.Thread(target=slow_call, args=(i,)) for i in range(2)]
+    for t in slow:
+        t.start()
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 2:
+        check(time.monotonic() < deadline, "slow calls not in flight")
+        time.sleep(0.05)
+    r = post(b, echo[:2], sid, version)
+    check(r.status == 429, "batch of 2 with 2 of 3 in flight: %d" %
+          r.status)
+    check(r.headers.get("retry-after", "").isdigit(), "no Retry-After")
+    r.close()
+    r = post(b, echo[:1], sid, version)
+    check(r.status == 200 and len(r.answer()) == 1,
+          "batch of 1 with 2 of 3 in flight: %d" % r.status)
+    r.close()
+    for t in slow:
+        t.join()
+    r = post(b, echo[:3], sid, version)
+    check(r.status == 200, "batch of 3 once free: %d" % r.status)
+    got = sorted(a["id"] for a in r.answer())
+    check(got == [30, 31, 32], "batch answers %r" % got)
+    r.close()
+    # Legacy: the same count.
+    g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    endpoint = g.event()["data"][len(b.base):]
+    hdr = {"Content-Type": "application/json"}
+    status, _, _ = exchange(b, "POST", endpoint, hdr, rpc(1, "initialize", {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}))
+    check(status == 202 and g.message()["msg"]["id"] == 1, "legacy init")
+    status, _, _ = exchange(b, "POST", endpoint, hdr, echo)
+    check(status == 400, "legacy batch of 4: %d" % status)
+    g.close()
+
+
 TESTS = {
     "sizes": (test_sizes, ["--max-body", "2K"], None),
     "read-timeout": (test_read_timeout, ["--read-timeout", "1s"], None),
@@ -384,6 +439,8 @@ TESTS = {
     "rate": (test_rate, ["--rate-limit", "5"], None),
     "in-flight": (test_in_flight, ["--max-in-flight", "2"], None),
     "cancel": (test_cancel, ["--max-in-flight", "2"], None),
+    "batch-in-flight": (test_batch_in_flight, ["--max-in-flight", "3"],
+                        None),
     "request-timeout": (test_request_timeout, ["--request-timeout", "1s"],
                         None),
     "idle": (test_idle, ["--session-timeout", "1s", "--keepalive", "500ms"],
