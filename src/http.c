@@ -94,6 +94,11 @@
 /* Retry-After for 503 (too many sessions, draining) and in-flight 429. */
 #define HTTP_RETRY_AFTER_S	1
 #define HTTP_CONN_HASH_SIZE	1024
+/* --rate-limit buckets kept (tokens or addresses), and addresses whose
+ * failed authentications are counted; past these the least recently
+ * seen is forgotten. */
+#define HTTP_RATE_KEYS_MAX	65536
+#define HTTP_AUTHFAIL_ADDRS_MAX	4096
 
 /* What the MCP headers a browser page may send and read. */
 #define HTTP_CORS_ALLOW_HEADERS	"Content-Type, Accept, Authorization, " \
@@ -194,6 +199,7 @@ struct http {
 	struct auth			*auth;		/* NULL: no tokens */
 	struct auth_origins		 origins;
 	struct ratelimit		*ratelimit;	/* NULL: no limit */
+	struct ratelimit		*authfail;	/* failures by address */
 	struct tls			*tls;		/* NULL: plain HTTP */
 
 	/* The request being handled by http_request (it runs to the end
@@ -2038,21 +2044,39 @@ http_cors(struct http *h, struct evhttp_request *req)
 	return 1;
 }
 
-/* With tokens: which one the request carries (h->owner), or 401. */
+/*
+ * With tokens: which one the request carries (h->owner), or 401.  With
+ * --rate-limit, failures count per address too: past the limit the
+ * address gets 429 whatever it sends, so that a good guess is not let
+ * through any faster than the limit.
+ */
 static int
 http_auth_ok(struct http *h, struct evhttp_request *req)
 {
-	const char	*value;
+	const char	*value, *peer;
+	uint64_t	 wait;
 	int		 i;
 
 	h->owner = 0;
 	if (h->auth == NULL)
 		return 1;
+	peer = h->cur != NULL ? h->cur->peer : "-";
+	if (h->authfail != NULL &&
+	    (wait = ratelimit_wait(h->authfail, peer, http_now_ms())) != 0) {
+		metrics.rate_limited++;
+		http_note(h, "too many failed authentications");
+		http_reply_later(req, 429, "Too Many Requests",
+		    (unsigned long)((wait + 999) / 1000),
+		    "Too Many Requests: too many failed authentications");
+		return 0;
+	}
 	value = h->hdr.authorization;
 	if ((i = auth_check(h->auth, value)) >= 0) {
 		h->owner = i + 1;
 		return 1;
 	}
+	if (h->authfail != NULL)
+		ratelimit_take(h->authfail, peer, http_now_ms());
 	metrics.auth_failures++;
 	http_note(h, value == NULL ? "no token" : "invalid token");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -2555,6 +2579,8 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
+	if (h->authfail != NULL)
+		ratelimit_prune(h->authfail, now);
 
 	/* Idle sessions: no request waiting, no connection, nothing for
 	 * --session-timeout.  Most clients never send DELETE. */
@@ -2631,9 +2657,13 @@ http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
 		free(h);
 		return NULL;
 	}
-	if (cfg->rate_limit != 0)
+	if (cfg->rate_limit != 0) {
 		h->ratelimit = ratelimit_new((double)cfg->rate_limit,
-		    (double)cfg->rate_limit);
+		    (double)cfg->rate_limit, HTTP_RATE_KEYS_MAX);
+		if (h->auth != NULL)
+			h->authfail = ratelimit_new((double)cfg->rate_limit,
+			    (double)cfg->rate_limit, HTTP_AUTHFAIL_ADDRS_MAX);
+	}
 	h->origins.hosts = cfg->allow_hosts;
 	h->origins.nhosts = cfg->nallow_hosts;
 	h->origins.origins = cfg->allow_origins;
@@ -2750,6 +2780,7 @@ http_free(struct http *h)
 	auth_free(h->auth);
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);
+	ratelimit_free(h->authfail);
 	free(h->mcp_path);
 	free(h->sse_path);
 	free(h->message_path);

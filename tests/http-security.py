@@ -327,6 +327,41 @@ def test_framing(b):
     check("(bad request framing)" in b.stderr(), "400 not logged")
 
 
+def test_auth_rate(b):
+    """--rate-limit 5 with tokens: failed authentications count per
+    address; past the limit even a good token waits (429), so guessing
+    goes no faster."""
+    wait_ready(b)
+    bad = {"Authorization": "Bearer nope"}
+    for i in range(5):
+        unauthorized(b, "POST", "/mcp", bad, body="{}", invalid=True)
+    status, hdrs, data = exchange(b, "POST", "/mcp", bad, "{}")
+    check(status == 429, "sixth wrong token: %d" % status)
+    check(hdrs.get("retry-after", "").isdigit(), "no Retry-After: %r" % hdrs)
+    check("error" in json.loads(data), "429 body %r" % data)
+    status, _, _ = exchange(b, "POST", "/mcp", dict(BEARER_A, **{
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH}),
+        rpc(1, "ping"))
+    check(status == 429, "good token from a blocked address: %d" % status)
+    status, _, _ = exchange(b, "GET", "/healthz")
+    check(status == 200, "healthz limited: %d" % status)
+    # The failures drain at the rate: a good token passes again.
+    deadline = time.monotonic() + 3
+    while True:
+        r = post(b, rpc(1, "initialize", {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}), extra=BEARER_A)
+        status = r.status
+        r.close()
+        if status != 429:
+            break
+        check(time.monotonic() < deadline, "still blocked after 3s")
+        time.sleep(0.1)
+    check(status == 200, "good token after the block: %d" % status)
+    err = b.stderr()
+    check("(too many failed authentications)" in err, "429 not logged")
+
+
 def token_file():
     fd, path = tempfile.mkstemp()
     os.write(fd, ("# tokens\n%s\n\n  %s  \n" % (TOKEN_A, TOKEN_B)).encode())
@@ -347,6 +382,8 @@ TESTS = {
                          "https://app.example.com"], None),
     "no-cors": (test_no_cors, [], None),
     "framing": (test_framing, [], None),
+    "auth-rate": (test_auth_rate, ["--auth-token-file", token_file(),
+                                   "--rate-limit", "5"], None),
 }
 
 if __name__ == "__main__":
