@@ -1156,6 +1156,29 @@ http_hold_expired(struct session *sess, struct stream *st, void *arg)
 	stream_gc(st);
 }
 
+/*
+ * A POST whose request was cancelled ends with the events it had, or
+ * (nothing sent yet) as an empty event stream, which needs no priming a
+ * 2025-11-25 client would come back for.
+ */
+static void
+http_end_cancelled(struct stream *st)
+{
+	struct evhttp_request	*req = st->req;
+
+	if (req == NULL || st->in_handler)
+		return;
+	if (st->state == STREAM_HELD && st->seq <= st->sent) {
+		stream_forget(st);
+		http_stream_headers(st, req);
+		http_reply(req, 200, "OK", "text/event-stream", NULL);
+	} else if (st->state == STREAM_HELD) {
+		http_stream_headers(st, req);
+		stream_open(st, req, (uint64_t)-1);	/* ends after them */
+	} else
+		stream_flush(st);			/* the same */
+}
+
 static int
 http_is_initialize(json_object *msg)
 {
@@ -1566,7 +1589,9 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 			break;
 		}
 		http_kick(h, st);
-		if (st->state == STREAM_HELD) {
+		if (st->state == STREAM_HELD && st->finished)
+			http_end_cancelled(st);	/* by a member of its batch */
+		else if (st->state == STREAM_HELD) {
 			http_session_update(sess);
 			stream_hold(st, req, http_hold_ms(h, sess));
 		}
@@ -2246,33 +2271,20 @@ http_request(struct evhttp_request *req, void *arg)
 
 /*
  * The client cancelled what it sent on stream: no answer will come, and
- * the server should send none.  Its slot is free; a POST still open ends
- * with the events it has, or (nothing sent yet) as an empty event stream,
- * which needs no priming a 2025-11-25 client would come back for.
+ * the server should send none.  Its slot is free; a Streamable HTTP POST
+ * still open ends (if its handler runs, once it is done).
  */
 static void
 http_cancelled(struct http *h, struct session *sess, uint64_t no)
 {
-	struct stream		*st;
-	struct evhttp_request	*req;
+	struct stream	*st;
 
 	if ((st = stream_find(sess, no)) == NULL || st->finished)
 		return;
 	http_request_end(h, sess, st, NULL);
 	st->finished = 1;
-	if (sess->kind == SESSION_STREAMABLE && st->req != NULL &&
-	    !st->in_handler) {
-		if (st->state == STREAM_HELD && st->seq <= st->sent) {
-			req = st->req;
-			stream_forget(st);
-			http_stream_headers(st, req);
-			http_reply(req, 200, "OK", "text/event-stream", NULL);
-		} else if (st->state == STREAM_HELD) {
-			http_stream_headers(st, st->req);
-			stream_open(st, st->req, (uint64_t)-1);
-		} else
-			stream_flush(st);	/* ends after what waits */
-	}
+	if (sess->kind == SESSION_STREAMABLE)
+		http_end_cancelled(st);
 	stream_gc(st);
 	http_stateless_done(h, sess);
 }

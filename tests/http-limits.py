@@ -341,9 +341,30 @@ def test_cancel(b):
               done["type"].startswith("text/event-stream") and
               b'"id":%d' % (100 + i) not in done["body"],
               "cancelled POST %d: %r" % (i, done))
+    # Cancelled once its event stream is open: the stream ends after the
+    # events it had, with no answer.
+    r = post(b, rpc(150, "tools/call", {
+        "name": "progress", "arguments": {"steps": 100, "ms": 100},
+        "_meta": {"progressToken": "p"}}), sid, version)
+    check(r.status == 200 and
+          r.headers.get("content-type", "").startswith("text/event-stream"),
+          "progress call: %d %r" % (r.status, r.headers))
+    ev = r.message()
+    check(ev["msg"].get("method") == "notifications/progress",
+          "first event %r" % ev)
+    c = post(b, note("notifications/cancelled", {"requestId": 150}), sid,
+             version)
+    check(c.status == 202, "cancel of the progress call: %d" % c.status)
+    c.close()
+    while True:
+        ev = r.message()
+        if ev is None:
+            break
+        check("id" not in ev["msg"], "cancelled call answered: %r" % ev)
+    r.close()
     status, answer = call(b, sid, version, 200, "echo", {"message": "y"})
     check(status == 200 and "result" in answer,
-          "after five cancels: %d %r" % (status, answer))
+          "after six cancels: %d %r" % (status, answer))
 
     # Legacy: the slot comes back too.
     g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
@@ -418,6 +439,18 @@ def test_batch_in_flight(b):
     check(r.status == 200, "batch of 3 once free: %d" % r.status)
     got = sorted(a["id"] for a in r.answer())
     check(got == [30, 31, 32], "batch answers %r" % got)
+    r.close()
+    # A batch that cancels its own request ends at once, unanswered, and
+    # gives its slots back.
+    r = post(b, [rpc(40, "tools/call", {"name": "delay",
+                                        "arguments": {"ms": 30000}}),
+                 note("notifications/cancelled", {"requestId": 40})],
+             sid, version)
+    check(r.status == 200 and r.body() == b"", "self-cancelling batch: "
+          "%d %r" % (r.status, r.headers))
+    r.close()
+    r = post(b, echo[:3], sid, version)
+    check(r.status == 200, "batch of 3 after the cancel: %d" % r.status)
     r.close()
     # Legacy: the same count.
     g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
