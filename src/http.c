@@ -127,6 +127,7 @@ struct http_hdrs {
 	size_t				 size;		/* their bytes */
 	/* How evhttp framed the request, for http_framing_ok. */
 	size_t				 nlength;	/* Content-Length */
+	size_t				 nhost;		/* Host */
 	int				 chunked;	/* Transfer-Encoding */
 	int				 bad_name;	/* blank or control */
 };
@@ -1908,8 +1909,10 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		slot = NULL;
 		switch (klen) {
 		case 4:
-			if (strcasecmp(kv->key, "Host") == 0)
+			if (strcasecmp(kv->key, "Host") == 0) {
 				slot = &hd->host;
+				hd->nhost++;
+			}
 			break;
 		case 6:
 			if (strcasecmp(kv->key, "Accept") == 0)
@@ -1952,7 +1955,7 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
  * smuggling, RFC 9112 6.3): several Content-Length headers (evhttp takes
  * the first, a proxy may take the last), Content-Length with
  * Transfer-Encoding (evhttp reads chunks), a blank in a header name, no
- * Host on HTTP/1.1.  400, and the connection closes after it: what
+ * Host on HTTP/1.1 or several (RFC 9112 3.2).  400, and the connection closes after it: what
  * follows on it is no request of ours.
  */
 static int
@@ -1965,6 +1968,8 @@ http_framing_ok(struct http *h, struct evhttp_request *req)
 		why = "Bad Request: blank in a header name";
 	else if (hd->nlength > 1)
 		why = "Bad Request: more than one Content-Length";
+	else if (hd->nhost > 1)
+		why = "Bad Request: more than one Host";
 	else if (hd->nlength > 0 && hd->chunked)
 		why = "Bad Request: Content-Length with Transfer-Encoding";
 	else if (hd->host == NULL &&

@@ -300,6 +300,7 @@ def test_framing(b):
             "Content-Length: %d\r\nTransfer-Encoding: chunked\r\n",
         "space before the colon": "Content-Length : %d\r\n",
         "space in a name": "X Forwarded: 1\r\n",
+        "two Host": "Host: localhost\r\n",
     }
     for what, extra in cases.items():
         if "%d" in extra:
