@@ -47,6 +47,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>	/* the request's HTTP version */
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <json-c/json.h>
@@ -94,6 +95,11 @@
 /* Retry-After for 503 (too many sessions, draining) and in-flight 429. */
 #define HTTP_RETRY_AFTER_S	1
 #define HTTP_CONN_HASH_SIZE	1024
+/* --rate-limit buckets kept (tokens or addresses), and addresses whose
+ * failed authentications are counted; past these the least recently
+ * seen is forgotten. */
+#define HTTP_RATE_KEYS_MAX	65536
+#define HTTP_AUTHFAIL_ADDRS_MAX	4096
 
 /* What the MCP headers a browser page may send and read. */
 #define HTTP_CORS_ALLOW_HEADERS	"Content-Type, Accept, Authorization, " \
@@ -120,6 +126,11 @@ struct http_hdrs {
 	const char			*last_event_id;
 	size_t				 n;		/* headers */
 	size_t				 size;		/* their bytes */
+	/* How evhttp framed the request, for http_framing_ok. */
+	size_t				 nlength;	/* Content-Length */
+	size_t				 nhost;		/* Host */
+	int				 chunked;	/* Transfer-Encoding */
+	int				 bad_name;	/* blank or control */
 };
 
 /*
@@ -190,6 +201,7 @@ struct http {
 	struct auth			*auth;		/* NULL: no tokens */
 	struct auth_origins		 origins;
 	struct ratelimit		*ratelimit;	/* NULL: no limit */
+	struct ratelimit		*authfail;	/* failures by address */
 	struct tls			*tls;		/* NULL: plain HTTP */
 
 	/* The request being handled by http_request (it runs to the end
@@ -1142,6 +1154,29 @@ http_hold_expired(struct session *sess, struct stream *st, void *arg)
 	stream_gc(st);
 }
 
+/*
+ * A POST whose request was cancelled ends with the events it had, or
+ * (nothing sent yet) as an empty event stream, which needs no priming a
+ * 2025-11-25 client would come back for.
+ */
+static void
+http_end_cancelled(struct stream *st)
+{
+	struct evhttp_request	*req = st->req;
+
+	if (req == NULL || st->in_handler)
+		return;
+	if (st->state == STREAM_HELD && st->seq <= st->sent) {
+		stream_forget(st);
+		http_stream_headers(st, req);
+		http_reply(req, 200, "OK", "text/event-stream", NULL);
+	} else if (st->state == STREAM_HELD) {
+		http_stream_headers(st, req);
+		stream_open(st, req, (uint64_t)-1);	/* ends after them */
+	} else
+		stream_flush(st);			/* the same */
+}
+
 static int
 http_is_initialize(json_object *msg)
 {
@@ -1177,11 +1212,12 @@ http_mcp_session(struct http *h, struct evhttp_request *req)
 	return sess;
 }
 
-/* Does a message (or batch) hold a request, which will take an answer? */
-static int
-http_has_request(json_object *msg)
+/* How many requests a message (or batch) holds: each takes an answer,
+ * and each counts against --max-in-flight. */
+static size_t
+http_requests(json_object *msg)
 {
-	size_t	i, n;
+	size_t	i, n, count = 0;
 
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_REQUEST:
@@ -1191,9 +1227,9 @@ http_has_request(json_object *msg)
 		for (i = 0; i < n; i++) {
 			if (jsonrpc_classify(json_object_array_get_idx(msg,
 			    i)) == JSONRPC_REQUEST)
-				return 1;
+				count++;
 		}
-		return 0;
+		return count;
 	default:
 		return 0;
 	}
@@ -1220,14 +1256,21 @@ http_session_allowed(struct http *h, struct evhttp_request *req)
 	return 1;
 }
 
-/* May a message with a request go to this session now?  Answers 503
+/*
+ * May a message with a request go to this session now?  Answers 503
  * (draining) or 429 (--max-in-flight) if not.  Answers and notifications
- * always pass: a request in flight may be waiting for them. */
+ * always pass: a request in flight may be waiting for them.  A batch
+ * counts as the requests it holds and passes whole or not at all (no
+ * member runs, so a retry repeats nothing); one holding more than may
+ * ever be in flight gets 400, not a Retry-After it could never meet.
+ */
 static int
 http_request_allowed(struct http *h, struct evhttp_request *req,
     struct session *sess, json_object *msg)
 {
-	if (!http_has_request(msg))
+	size_t	n, max = h->cfg->max_in_flight;
+
+	if ((n = http_requests(msg)) == 0)
 		return 1;
 	if (h->draining) {
 		http_note(h, "draining");
@@ -1235,8 +1278,14 @@ http_request_allowed(struct http *h, struct evhttp_request *req,
 		    HTTP_RETRY_AFTER_S, "Server shutting down");
 		return 0;
 	}
-	if (h->cfg->max_in_flight != 0 &&
-	    sess->in_flight >= h->cfg->max_in_flight) {
+	if (max != 0 && n > max) {
+		http_note(h, "batch over --max-in-flight");
+		http_reply_error(req, 400, "Bad Request", JSONRPC_INVALID_REQUEST,
+		    "Bad Request: the batch holds more requests than may be in "
+		    "flight in a session");
+		return 0;
+	}
+	if (max != 0 && sess->in_flight + n > max) {
 		http_note(h, "too many requests in flight");
 		http_reply_later(req, 429, "Too Many Requests",
 		    HTTP_RETRY_AFTER_S, "Too Many Requests: too many requests "
@@ -1246,22 +1295,23 @@ http_request_allowed(struct http *h, struct evhttp_request *req,
 	return 1;
 }
 
-/* A request starts on st: it counts until its final answer. */
+/* Requests start on st: they count until its final answer. */
 static void
 http_request_start(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
 	json_object	*first = msg;
+	size_t		 n;
 
-	if (!http_has_request(msg))
+	if ((n = http_requests(msg)) == 0)
 		return;
 	if (json_object_is_type(msg, json_type_array))
 		first = json_object_array_get_idx(msg, 0);
-	st->request = 1;
+	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
 	st->start_ms = http_now_ms();
-	sess->in_flight++;
-	h->in_flight++;
+	sess->in_flight += n;
+	h->in_flight += n;
 }
 
 /* st's request got its final answer (msg, or none). */
@@ -1269,15 +1319,15 @@ static void
 http_request_end(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
-	if (!st->request)
+	size_t	n = st->request;
+
+	if (n == 0)
 		return;
 	st->request = 0;
 	if (sess->dead)
 		return;		/* http_session_kill took it off */
-	if (sess->in_flight > 0)
-		sess->in_flight--;
-	if (h->in_flight > 0)
-		h->in_flight--;
+	sess->in_flight -= n < sess->in_flight ? n : sess->in_flight;
+	h->in_flight -= n < h->in_flight ? n : h->in_flight;
 	if (msg != NULL)
 		metrics_request_done((enum metrics_method)st->method,
 		    !json_object_is_type(msg, json_type_object) ||
@@ -1537,7 +1587,9 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 			break;
 		}
 		http_kick(h, st);
-		if (st->state == STREAM_HELD) {
+		if (st->state == STREAM_HELD && st->finished)
+			http_end_cancelled(st);	/* by a member of its batch */
+		else if (st->state == STREAM_HELD) {
 			http_session_update(sess);
 			stream_hold(st, req, http_hold_ms(h, sess));
 		}
@@ -1819,6 +1871,24 @@ http_probe(struct http *h, struct evhttp_request *req, int ready)
 		    h->draining ? "draining\n" : "not ready\n");
 }
 
+/*
+ * A header name with a blank or a control character in it: evhttp keeps
+ * "Host : x" as the header "Host " (no Host for us, the Host for a proxy
+ * that trims it).
+ */
+static int
+http_bad_name(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)name[i] <= ' ' ||
+		    (unsigned char)name[i] == 0x7f)
+			return 1;
+	}
+	return len == 0;
+}
+
 /* The walk that fills h->hdr. */
 static void
 http_hdrs_scan(struct http *h, struct evhttp_request *req)
@@ -1831,13 +1901,17 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 	memset(hd, 0, sizeof *hd);
 	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
 		klen = strlen(kv->key);
+		if (http_bad_name(kv->key, klen))
+			hd->bad_name = 1;
 		hd->n++;
 		hd->size += klen + strlen(kv->value) + 4;
 		slot = NULL;
 		switch (klen) {
 		case 4:
-			if (strcasecmp(kv->key, "Host") == 0)
+			if (strcasecmp(kv->key, "Host") == 0) {
 				slot = &hd->host;
+				hd->nhost++;
+			}
 			break;
 		case 6:
 			if (strcasecmp(kv->key, "Accept") == 0)
@@ -1858,6 +1932,12 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		case 14:
 			if (strcasecmp(kv->key, "Mcp-Session-Id") == 0)
 				slot = &hd->session_id;
+			else if (strcasecmp(kv->key, "Content-Length") == 0)
+				hd->nlength++;
+			break;
+		case 17:
+			if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+				hd->chunked = 1;
 			break;
 		case 20:
 			if (strcasecmp(kv->key, "MCP-Protocol-Version") == 0)
@@ -1867,6 +1947,40 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		if (slot != NULL && *slot == NULL)
 			*slot = kv->value;
 	}
+}
+
+/*
+ * Framing a proxy in front of us may read differently (request
+ * smuggling, RFC 9112 6.3): several Content-Length headers (evhttp takes
+ * the first, a proxy may take the last), Content-Length with
+ * Transfer-Encoding (evhttp reads chunks), a blank in a header name, no
+ * Host on HTTP/1.1 or several (RFC 9112 3.2).  400, and the connection closes after it: what
+ * follows on it is no request of ours.
+ */
+static int
+http_framing_ok(struct http *h, struct evhttp_request *req)
+{
+	const struct http_hdrs	*hd = &h->hdr;
+	const char		*why;
+
+	if (hd->bad_name)
+		why = "Bad Request: blank in a header name";
+	else if (hd->nlength > 1)
+		why = "Bad Request: more than one Content-Length";
+	else if (hd->nhost > 1)
+		why = "Bad Request: more than one Host";
+	else if (hd->nlength > 0 && hd->chunked)
+		why = "Bad Request: Content-Length with Transfer-Encoding";
+	else if (hd->host == NULL &&
+	    (req->major > 1 || (req->major == 1 && req->minor >= 1)))
+		why = "Bad Request: Host header is required";
+	else
+		return 1;
+	http_note(h, "bad request framing");
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
+	http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR, why);
+	return 0;
 }
 
 /* Over --max-headers or --max-header-size: 431. */
@@ -1959,21 +2073,39 @@ http_cors(struct http *h, struct evhttp_request *req)
 	return 1;
 }
 
-/* With tokens: which one the request carries (h->owner), or 401. */
+/*
+ * With tokens: which one the request carries (h->owner), or 401.  With
+ * --rate-limit, failures count per address too: past the limit the
+ * address gets 429 whatever it sends, so that a good guess is not let
+ * through any faster than the limit.
+ */
 static int
 http_auth_ok(struct http *h, struct evhttp_request *req)
 {
-	const char	*value;
+	const char	*value, *peer;
+	uint64_t	 wait;
 	int		 i;
 
 	h->owner = 0;
 	if (h->auth == NULL)
 		return 1;
+	peer = h->cur != NULL ? h->cur->peer : "-";
+	if (h->authfail != NULL &&
+	    (wait = ratelimit_wait(h->authfail, peer, http_now_ms())) != 0) {
+		metrics.rate_limited++;
+		http_note(h, "too many failed authentications");
+		http_reply_later(req, 429, "Too Many Requests",
+		    (unsigned long)((wait + 999) / 1000),
+		    "Too Many Requests: too many failed authentications");
+		return 0;
+	}
 	value = h->hdr.authorization;
 	if ((i = auth_check(h->auth, value)) >= 0) {
 		h->owner = i + 1;
 		return 1;
 	}
+	if (h->authfail != NULL)
+		ratelimit_take(h->authfail, peer, http_now_ms());
 	metrics.auth_failures++;
 	http_note(h, value == NULL ? "no token" : "invalid token");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -2134,13 +2266,33 @@ http_request(struct evhttp_request *req, void *arg)
 	h->cur = conn;
 	h->owner = 0;
 	http_hdrs_scan(h, req);
-	if (http_headers_ok(h, req))
+	if (http_framing_ok(h, req) && http_headers_ok(h, req))
 		http_route(h, req, path);
 	h->cur = NULL;
 	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
 }
 
 /* ---- the pump's way in ---- */
+
+/*
+ * The client cancelled what it sent on stream: no answer will come, and
+ * the server should send none.  Its slot is free; a Streamable HTTP POST
+ * still open ends (if its handler runs, once it is done).
+ */
+static void
+http_cancelled(struct http *h, struct session *sess, uint64_t no)
+{
+	struct stream	*st;
+
+	if ((st = stream_find(sess, no)) == NULL || st->finished)
+		return;
+	http_request_end(h, sess, st, NULL);
+	st->finished = 1;
+	if (sess->kind == SESSION_STREAMABLE)
+		http_end_cancelled(st);
+	stream_gc(st);
+	http_stateless_done(h, sess);
+}
 
 void
 http_delivered(struct http *h)
@@ -2189,6 +2341,11 @@ http_deliver(struct http *h, struct mux_out *out)
 	if (out->kind == MUX_OUT_SESSION_END) {
 		if (sess != NULL && !h->freeing)
 			http_session_end(h, sess, "ended by the upstream");
+		return;
+	}
+	if (out->kind == MUX_OUT_SESSION && out->msg == NULL && out->final &&
+	    sess != NULL && !sess->dead && !h->freeing) {
+		http_cancelled(h, sess, out->stream);
 		return;
 	}
 	if (out->kind != MUX_OUT_SESSION || out->msg == NULL || sess == NULL ||
@@ -2477,6 +2634,8 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
+	if (h->authfail != NULL)
+		ratelimit_prune(h->authfail, now);
 
 	/* Idle sessions: no request waiting, no connection, nothing for
 	 * --session-timeout.  Most clients never send DELETE. */
@@ -2553,9 +2712,13 @@ http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
 		free(h);
 		return NULL;
 	}
-	if (cfg->rate_limit != 0)
+	if (cfg->rate_limit != 0) {
 		h->ratelimit = ratelimit_new((double)cfg->rate_limit,
-		    (double)cfg->rate_limit);
+		    (double)cfg->rate_limit, HTTP_RATE_KEYS_MAX);
+		if (h->auth != NULL)
+			h->authfail = ratelimit_new((double)cfg->rate_limit,
+			    (double)cfg->rate_limit, HTTP_AUTHFAIL_ADDRS_MAX);
+	}
 	h->origins.hosts = cfg->allow_hosts;
 	h->origins.nhosts = cfg->nallow_hosts;
 	h->origins.origins = cfg->allow_origins;
@@ -2673,6 +2836,7 @@ http_free(struct http *h)
 	auth_free(h->auth);
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);
+	ratelimit_free(h->authfail);
 	free(h->mcp_path);
 	free(h->sse_path);
 	free(h->message_path);

@@ -271,6 +271,7 @@ struct mux_batch {
 	json_object		*answers;
 	/* unanswered, +1 while splitting */
 	int			 pending;
+	int			 cancelled;	/* a member was: maybe no answer */
 };
 
 /* A progress token the bridge put on a request in place of the client's. */
@@ -763,8 +764,12 @@ mux_batch_done(struct mux *m, struct mux_batch *b)
 		return;
 	if (!b->s->closing && json_object_array_length(b->answers) > 0)
 		mux_to_session(m, b->s, b->stream, 1, b->answers);
-	else
+	else {
+		/* All cancelled: the stream ends with no answer. */
+		if (!b->s->closing && b->cancelled)
+			mux_to_session(m, b->s, b->stream, 1, NULL);
 		json_object_put(b->answers);
+	}
 	free(b);
 }
 
@@ -1950,8 +1955,10 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 {
 	struct mux_child	*c = s->child;
 	struct mux_req		*req;
+	struct mux_batch	*b;
 	json_object		*params, *id;
 	const char		*method = jsonrpc_method(msg);
+	uint64_t		 stream;
 
 	if (s->ended || c == NULL || !c->ready)
 		goto drop;
@@ -1980,8 +1987,14 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		if (req->mr != NULL)
 			mux_inputs_fail(m, req, 1, "the client cancelled the "
 			    "request that asked");
-		/* A late answer is dropped: the client stopped waiting. */
+		/* A late answer is dropped: the client stopped waiting.  Its
+		 * stream ends without one, so the transport can finish it. */
+		stream = req->stream;
+		if ((b = req->batch) != NULL)
+			b->cancelled = 1;
 		mux_req_finish(m, req, NULL);
+		if (b == NULL)
+			mux_to_session(m, s, stream, 1, NULL);
 		goto drop;
 	}
 	/* 2026-07-28 defines no other client notification. */

@@ -110,7 +110,8 @@ enum mux_out_kind {
 	 * session's own child (isolation=session). */
 	MUX_OUT_CHILD = 0,
 	/* msg for session, on stream; final marks the response that completes
-	 * the request(s) that arrived on that stream. */
+	 * the request(s) that arrived on that stream.  A final with msg NULL:
+	 * the client cancelled them, no answer will come (and none is owed). */
 	MUX_OUT_SESSION,
 	/* The mux ended the session (its child went away): the transport
 	 * closes its streams, answers 404 for its id from now on and calls
@@ -126,7 +127,8 @@ struct mux_out {
 	struct mux_session	*session;
 	uint64_t		 stream;
 	int			 final;
-	json_object		*msg;	/* NULL for SESSION_END and CHILD_* */
+	json_object		*msg;	/* NULL for SESSION_END, CHILD_* and a
+					   cancelled stream's final */
 };
 
 enum mux_recv {

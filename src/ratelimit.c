@@ -2,7 +2,10 @@
  * ratelimit.c: token buckets in a hash table.  A bucket holds up to burst
  * tokens and gains rate a second; a request takes one.  A full bucket is
  * the same as no bucket, so ratelimit_prune frees those and memory stays
- * proportional to the clients seen in the last burst/rate seconds.
+ * proportional to the clients seen in the last burst/rate seconds.  The
+ * table holds at most max_keys buckets: a new key beyond that frees the
+ * full ones first, then the least recently used (its client starts over:
+ * many addresses buy an attacker that much anyway).
  */
 #include "config.h"
 
@@ -21,13 +24,16 @@ struct ratelimit_bucket {
 	double			 tokens;
 	uint64_t		 last_ms;
 	LIST_ENTRY(ratelimit_bucket) entry;
+	TAILQ_ENTRY(ratelimit_bucket) lru;	/* least recently used first */
 };
 
 struct ratelimit {
 	double			 rate;		/* tokens a millisecond */
 	double			 burst;
 	size_t			 count;
+	size_t			 max_keys;
 	LIST_HEAD(, ratelimit_bucket) hash[RATELIMIT_HASH_SIZE];
+	TAILQ_HEAD(, ratelimit_bucket) lru;
 };
 
 static unsigned int
@@ -43,7 +49,7 @@ ratelimit_hash(const char *key)
 }
 
 struct ratelimit *
-ratelimit_new(double rate, double burst)
+ratelimit_new(double rate, double burst, size_t max_keys)
 {
 	struct ratelimit	*rl;
 	size_t			 i;
@@ -51,8 +57,10 @@ ratelimit_new(double rate, double burst)
 	rl = xcalloc(1, sizeof *rl);
 	rl->rate = rate / 1000.0;
 	rl->burst = burst < 1.0 ? 1.0 : burst;
+	rl->max_keys = max_keys < 1 ? 1 : max_keys;
 	for (i = 0; i < RATELIMIT_HASH_SIZE; i++)
 		LIST_INIT(&rl->hash[i]);
+	TAILQ_INIT(&rl->lru);
 	return rl;
 }
 
@@ -60,6 +68,7 @@ static void
 ratelimit_bucket_free(struct ratelimit *rl, struct ratelimit_bucket *b)
 {
 	LIST_REMOVE(b, entry);
+	TAILQ_REMOVE(&rl->lru, b, lru);
 	free(b->key);
 	free(b);
 	rl->count--;
@@ -92,31 +101,27 @@ ratelimit_refill(struct ratelimit *rl, struct ratelimit_bucket *b,
 	b->last_ms = now_ms;
 }
 
-uint64_t
-ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
+static struct ratelimit_bucket *
+ratelimit_find(struct ratelimit *rl, const char *key)
 {
 	struct ratelimit_bucket	*b;
-	unsigned int		 slot = ratelimit_hash(key);
-	double			 wait;
-	uint64_t		 ms;
 
-	LIST_FOREACH(b, &rl->hash[slot], entry) {
+	LIST_FOREACH(b, &rl->hash[ratelimit_hash(key)], entry) {
 		if (strcmp(b->key, key) == 0)
-			break;
+			return b;
 	}
-	if (b == NULL) {
-		b = xcalloc(1, sizeof *b);
-		b->key = xstrdup(key);
-		b->tokens = rl->burst;
-		b->last_ms = now_ms;
-		LIST_INSERT_HEAD(&rl->hash[slot], b, entry);
-		rl->count++;
-	}
-	ratelimit_refill(rl, b, now_ms);
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
+	return NULL;
+}
+
+/* Milliseconds until b (brought up to now) has a token; 0 if it has. */
+static uint64_t
+ratelimit_delay(const struct ratelimit *rl, const struct ratelimit_bucket *b)
+{
+	double		wait;
+	uint64_t	ms;
+
+	if (b->tokens >= 1.0)
 		return 0;
-	}
 	if (rl->rate <= 0.0)
 		return UINT64_MAX;
 	wait = (1.0 - b->tokens) / rl->rate;
@@ -124,6 +129,46 @@ ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 	if ((double)ms < wait)
 		ms++;
 	return ms == 0 ? 1 : ms;
+}
+
+uint64_t
+ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
+{
+	struct ratelimit_bucket	*b;
+
+	if ((b = ratelimit_find(rl, key)) == NULL) {
+		if (rl->count >= rl->max_keys)
+			ratelimit_prune(rl, now_ms);
+		if (rl->count >= rl->max_keys)
+			ratelimit_bucket_free(rl, TAILQ_FIRST(&rl->lru));
+		b = xcalloc(1, sizeof *b);
+		b->key = xstrdup(key);
+		b->tokens = rl->burst;
+		b->last_ms = now_ms;
+		LIST_INSERT_HEAD(&rl->hash[ratelimit_hash(key)], b, entry);
+		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
+		rl->count++;
+	} else {
+		TAILQ_REMOVE(&rl->lru, b, lru);
+		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
+	}
+	ratelimit_refill(rl, b, now_ms);
+	if (b->tokens >= 1.0) {
+		b->tokens -= 1.0;
+		return 0;
+	}
+	return ratelimit_delay(rl, b);
+}
+
+uint64_t
+ratelimit_wait(struct ratelimit *rl, const char *key, uint64_t now_ms)
+{
+	struct ratelimit_bucket	*b;
+
+	if ((b = ratelimit_find(rl, key)) == NULL)
+		return 0;
+	ratelimit_refill(rl, b, now_ms);
+	return ratelimit_delay(rl, b);
 }
 
 void

@@ -11,11 +11,15 @@
 
 struct ratelimit;
 
-struct ratelimit *ratelimit_new(double rate, double burst);
+/* At most max_keys buckets: past that a new key evicts the least
+ * recently used one (after the full ones). */
+struct ratelimit *ratelimit_new(double rate, double burst, size_t max_keys);
 void		 ratelimit_free(struct ratelimit *);
 /* Takes one token from key's bucket: 0 if there was one, otherwise the
  * milliseconds until there is (a Retry-After). */
 uint64_t	 ratelimit_take(struct ratelimit *, const char *key, uint64_t now_ms);
+/* The same answer without taking anything (nor adding a bucket). */
+uint64_t	 ratelimit_wait(struct ratelimit *, const char *key, uint64_t now_ms);
 /* Forgets buckets that have filled up again (they are as good as new);
  * call now and then. */
 void		 ratelimit_prune(struct ratelimit *, uint64_t now_ms);

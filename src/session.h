@@ -116,8 +116,8 @@ struct stream {
 	int			 status;	/* HTTP status of a JSON final */
 	int			 initialize;	/* its final may create the session */
 	int			 init_failed;	/* ... and it was an error */
-	int			 request;	/* carries a request: counted in
-						   the session's in_flight */
+	size_t			 request;	/* requests it carries, counted
+						   in the session's in_flight */
 	int			 method;	/* enum metrics_method */
 	uint64_t		 start_ms;	/* when it arrived */
 	TAILQ_ENTRY(stream)	 entry;

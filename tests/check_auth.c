@@ -228,7 +228,7 @@ END_TEST
 
 START_TEST(test_ratelimit)
 {
-	struct ratelimit	*rl = ratelimit_new(10, 10);
+	struct ratelimit	*rl = ratelimit_new(10, 10, 100);
 	uint64_t		 now = 1000000, wait;
 	int			 i;
 
@@ -256,6 +256,41 @@ START_TEST(test_ratelimit)
 }
 END_TEST
 
+/* A table of at most three keys: a new one evicts the least recently
+ * used; a peek takes nothing and adds nothing. */
+START_TEST(test_ratelimit_bounded)
+{
+	struct ratelimit	*rl = ratelimit_new(1, 2, 3);
+	uint64_t		 now = 1000000, wait;
+
+	ck_assert_uint_eq(ratelimit_wait(rl, "a", now), 0);
+	ck_assert_uint_eq(ratelimit_count(rl), 0);
+	ck_assert_uint_eq(ratelimit_take(rl, "a", now), 0);
+	ck_assert_uint_eq(ratelimit_take(rl, "a", now), 0);
+	wait = ratelimit_wait(rl, "a", now);
+	ck_assert_uint_ge(wait, 999);
+	ck_assert_uint_le(wait, 1000);
+	ck_assert_uint_eq(ratelimit_wait(rl, "a", now), wait);
+	ck_assert_uint_eq(ratelimit_take(rl, "b", now), 0);
+	ck_assert_uint_eq(ratelimit_take(rl, "c", now), 0);
+	ck_assert_uint_eq(ratelimit_count(rl), 3);
+	/* d evicts a, the least recently used. */
+	ck_assert_uint_eq(ratelimit_take(rl, "d", now), 0);
+	ck_assert_uint_eq(ratelimit_count(rl), 3);
+	ck_assert_uint_eq(ratelimit_wait(rl, "a", now), 0);
+	/* b used again: e evicts c, and b keeps its count. */
+	ck_assert_uint_eq(ratelimit_take(rl, "b", now), 0);
+	ck_assert_uint_eq(ratelimit_take(rl, "e", now), 0);
+	ck_assert_uint_eq(ratelimit_count(rl), 3);
+	ck_assert_uint_gt(ratelimit_wait(rl, "b", now), 0);
+	ck_assert_uint_gt(ratelimit_take(rl, "b", now), 0);
+	/* Full buckets go first, before anybody's count is lost. */
+	ck_assert_uint_eq(ratelimit_take(rl, "f", now + 5000), 0);
+	ck_assert_uint_eq(ratelimit_count(rl), 1);
+	ratelimit_free(rl);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -276,6 +311,7 @@ main(void)
 	tcase_add_test(to, test_origins);
 	suite_add_tcase(s, to);
 	tcase_add_test(tr, test_ratelimit);
+	tcase_add_test(tr, test_ratelimit_bounded);
 	suite_add_tcase(s, tr);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -611,17 +611,24 @@ START_TEST(test_cancel)
 	a = h_session(&h, "{}");
 	b = h_session(&h, "{}");
 
-	/* Cancel first: the child hears it by its own id; answer is late. */
+	/* Cancel first: the child hears it by its own id; answer is late.
+	 * The request's stream ends without an answer (the transport
+	 * finishes its POST and frees its slot). */
 	c1 = h_call(&h, a, 3, "1");
 	ck_assert_int_eq(h_send(&h, a, 0, "{'jsonrpc':'2.0','method':"
 	    "'notifications/cancelled','params':{'requestId':1,"
 	    "'reason':'user'}}"), MUX_RECV_ACCEPTED);
-	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(h.n, 2);
 	n = h.outs[0].msg;
 	ck_assert_int_eq(h.outs[0].kind, MUX_OUT_CHILD);
 	ck_assert_str_eq(jsonrpc_method(n), "notifications/cancelled");
 	ck_assert_int_eq(PI(n, "params.requestId"), c1);
 	ck_assert_str_eq(PS(n, "params.reason"), "user");
+	ck_assert_int_eq(h.outs[1].kind, MUX_OUT_SESSION);
+	ck_assert_ptr_eq(h.outs[1].s, a);
+	ck_assert_uint_eq(h.outs[1].stream, 3);
+	ck_assert_int_eq(h.outs[1].final, 1);
+	ck_assert_ptr_null(h.outs[1].msg);
 	h_clear(&h);
 	h_answer(&h, c1, "{}");
 	ck_assert_uint_eq(h.n, 0);
@@ -1439,6 +1446,7 @@ START_TEST(test_batch)
 {
 	struct h		 h;
 	struct mux_session	*a;
+	struct hout		*o;
 	json_object		*r, *e, *id;
 	int64_t			 c1, cb;
 	size_t			 i, n;
@@ -1536,6 +1544,24 @@ START_TEST(test_batch)
 	r = h_one(&h, a, NULL, 9, 1);
 	ck_assert_uint_eq(json_object_array_length(r), 1);
 	ck_assert_int_eq(PI(json_object_array_get_idx(r, 0), "id"), 6);
+	h_clear(&h);
+
+	/* Every member cancelled: the stream ends without an answer. */
+	h_send(&h, a, 10, "["
+	    "{'jsonrpc':'2.0','id':8,'method':'tools/call','params':{}},"
+	    "{'jsonrpc':'2.0','id':9,'method':'tools/call','params':{}}]");
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':8}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, a, NULL), 0);
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':9}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, a, NULL), 1);
+	o = h_find(&h, MUX_OUT_SESSION, a, NULL);
+	ck_assert_uint_eq(o->stream, 10);
+	ck_assert_int_eq(o->final, 1);
+	ck_assert_ptr_null(o->msg);
 	h_fini(&h);
 }
 END_TEST

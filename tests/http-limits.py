@@ -4,7 +4,8 @@
 # time to send a request (408), sessions (503 + Retry-After), requests a
 # second (429 + Retry-After), requests in flight per session (429), the
 # child's answer time (--request-timeout: an error, and the child is told
-# to cancel), and idle sessions reaped (--session-timeout).
+# to cancel), idle sessions reaped (--session-timeout), and cancelled
+# requests giving their in-flight slot back.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -360,6 +361,163 @@ def test_idle(b):
     check("idle for --session-timeout" in b.stderr(), "expiry not logged")
 
 
+def test_cancel(b):
+    """--max-in-flight 2: five requests cancelled in a row each end their
+    POST without an answer and give their slot back; the session is not
+    busy for the idle sweep or the drain."""
+    wait_ready(b)
+    sid, version = initialize(b)
+    for i in range(5):
+        done = {}
+
+        def slow_call(i=i):
+            r = post(b, rpc(100 + i, "tools/call", {
+                "name": "delay", "arguments": {"ms": 30000}}), sid, version)
+            done["status"] = r.status
+            done["type"] = r.headers.get("content-type", "")
+            done["body"] = r.body()
+            r.close()
+        t = threading.Thread(target=slow_call)
+        t.start()
+        deadline = time.monotonic() + 5
+        while metric(b, "mcpbridge_requests_in_flight") != 1:
+            check(time.monotonic() < deadline, "call %d not in flight" % i)
+            time.sleep(0.05)
+        r = post(b, note("notifications/cancelled", {
+            "requestId": 100 + i, "reason": "test"}), sid, version)
+        check(r.status == 202, "cancel %d: %d" % (i, r.status))
+        r.close()
+        t.join(5)
+        check(not t.is_alive(), "cancelled POST %d never ended" % i)
+        # No answer for a cancelled request: an event stream with none.
+        check(done["status"] == 200 and
+              done["type"].startswith("text/event-stream") and
+              b'"id":%d' % (100 + i) not in done["body"],
+              "cancelled POST %d: %r" % (i, done))
+    # Cancelled once its event stream is open: the stream ends after the
+    # events it had, with no answer.
+    r = post(b, rpc(150, "tools/call", {
+        "name": "progress", "arguments": {"steps": 100, "ms": 100},
+        "_meta": {"progressToken": "p"}}), sid, version)
+    check(r.status == 200 and
+          r.headers.get("content-type", "").startswith("text/event-stream"),
+          "progress call: %d %r" % (r.status, r.headers))
+    ev = r.message()
+    check(ev["msg"].get("method") == "notifications/progress",
+          "first event %r" % ev)
+    c = post(b, note("notifications/cancelled", {"requestId": 150}), sid,
+             version)
+    check(c.status == 202, "cancel of the progress call: %d" % c.status)
+    c.close()
+    while True:
+        ev = r.message()
+        if ev is None:
+            break
+        check("id" not in ev["msg"], "cancelled call answered: %r" % ev)
+    r.close()
+    status, answer = call(b, sid, version, 200, "echo", {"message": "y"})
+    check(status == 200 and "result" in answer,
+          "after six cancels: %d %r" % (status, answer))
+
+    # Legacy: the slot comes back too.
+    g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    endpoint = g.event()["data"][len(b.base):]
+    hdr = {"Content-Type": "application/json"}
+
+    def legacy(msg):
+        return exchange(b, "POST", endpoint, hdr, msg)[0]
+    check(legacy(rpc(1, "initialize", {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}})) == 202, "legacy init")
+    check(g.message()["msg"]["id"] == 1, "legacy init answer")
+    check(legacy(note("notifications/initialized")) == 202, "initialized")
+    for i in range(3):
+        check(legacy(rpc(10 + i, "tools/call", {
+            "name": "delay", "arguments": {"ms": 30000}})) == 202,
+            "legacy slow call %d" % i)
+        check(legacy(note("notifications/cancelled", {"requestId": 10 + i}))
+              == 202, "legacy cancel %d" % i)
+    check(legacy(rpc(20, "ping")) == 202, "legacy ping after the cancels")
+    check(g.message()["msg"]["id"] == 20, "legacy ping answer")
+
+    # Nothing is in flight: SIGTERM does not wait for --drain-timeout.
+    t = time.monotonic()
+    b.proc.terminate()
+    b.proc.wait(15)
+    check(time.monotonic() - t < 3, "drain took %.1fs" %
+          (time.monotonic() - t))
+    g.close()
+    check("draining: no request in flight" in b.stderr(),
+          "drain waited for cancelled requests")
+
+
+def test_batch_in_flight(b):
+    """--max-in-flight 3: a batch counts as the requests it holds."""
+    wait_ready(b)
+    sid, version = initialize(b, "2025-03-26")
+    echo = [rpc(30 + i, "tools/call", {"name": "echo",
+                                       "arguments": {"message": "b"}})
+            for i in range(4)]
+    # More requests than may ever be in flight: never, so no Retry-After.
+    r = post(b, echo, sid, version)
+    check(r.status == 400, "batch of 4 over a limit of 3: %d" % r.status)
+    check("retry-after" not in r.headers, "Retry-After on a hopeless batch")
+    check("error" in r.json(), "400 body")
+    r.close()
+    # Two slow calls in flight: a batch of two does not fit now.
+    answers = {}
+
+    def slow_call(i):
+        answers[i] = call(b, sid, version, 10 + i, "delay",
+                          {"ms": 1500, "message": "s"})
+    slow = [threading.Thread(target=slow_call, args=(i,)) for i in range(2)]
+    for t in slow:
+        t.start()
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 2:
+        check(time.monotonic() < deadline, "slow calls not in flight")
+        time.sleep(0.05)
+    r = post(b, echo[:2], sid, version)
+    check(r.status == 429, "batch of 2 with 2 of 3 in flight: %d" %
+          r.status)
+    check(r.headers.get("retry-after", "").isdigit(), "no Retry-After")
+    r.close()
+    r = post(b, echo[:1], sid, version)
+    check(r.status == 200 and len(r.answer()) == 1,
+          "batch of 1 with 2 of 3 in flight: %d" % r.status)
+    r.close()
+    for t in slow:
+        t.join()
+    r = post(b, echo[:3], sid, version)
+    check(r.status == 200, "batch of 3 once free: %d" % r.status)
+    got = sorted(a["id"] for a in r.answer())
+    check(got == [30, 31, 32], "batch answers %r" % got)
+    r.close()
+    # A batch that cancels its own request ends at once, unanswered, and
+    # gives its slots back.
+    r = post(b, [rpc(40, "tools/call", {"name": "delay",
+                                        "arguments": {"ms": 30000}}),
+                 note("notifications/cancelled", {"requestId": 40})],
+             sid, version)
+    check(r.status == 200 and r.body() == b"", "self-cancelling batch: "
+          "%d %r" % (r.status, r.headers))
+    r.close()
+    r = post(b, echo[:3], sid, version)
+    check(r.status == 200, "batch of 3 after the cancel: %d" % r.status)
+    r.close()
+    # Legacy: the same count.
+    g = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    endpoint = g.event()["data"][len(b.base):]
+    hdr = {"Content-Type": "application/json"}
+    status, _, _ = exchange(b, "POST", endpoint, hdr, rpc(1, "initialize", {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"}}))
+    check(status == 202 and g.message()["msg"]["id"] == 1, "legacy init")
+    status, _, _ = exchange(b, "POST", endpoint, hdr, echo)
+    check(status == 400, "legacy batch of 4: %d" % status)
+    g.close()
+
+
 TESTS = {
     "sizes": (test_sizes, ["--max-body", "2K"], None),
     "read-timeout": (test_read_timeout, ["--read-timeout", "1s"], None),
@@ -367,6 +525,9 @@ TESTS = {
     "children": (test_children, ["--isolation", "session"], None),
     "rate": (test_rate, ["--rate-limit", "5"], None),
     "in-flight": (test_in_flight, ["--max-in-flight", "2"], None),
+    "cancel": (test_cancel, ["--max-in-flight", "2"], None),
+    "batch-in-flight": (test_batch_in_flight, ["--max-in-flight", "3"],
+                        None),
     "request-timeout": (test_request_timeout, ["--request-timeout", "1s"],
                         None),
     "idle": (test_idle, ["--session-timeout", "1s", "--keepalive", "500ms"],

@@ -4,12 +4,15 @@
 # WWW-Authenticate, probes open, a session bound to its token: 404 for
 # another), tokens never reaching the child (its `received` tool shows
 # the raw lines it read) nor the log, and CORS (preflight, exposed
-# headers; nothing without --cors), and the shared child's log lines
+# headers; nothing without --cors), the shared child's log lines
 # reaching only the session whose request caused them, never another
-# token's streams.
+# token's streams, and request framing (one Content-Length, not with
+# Transfer-Encoding, a Host on HTTP/1.1, no space in a header name: 400
+# and the connection closed, so nothing smuggled is served).
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -406,6 +409,107 @@ def test_no_cors(b):
               "%s: CORS headers without --cors: %r" % (method, hdrs))
 
 
+def raw(b, data, timeout=5):
+    """Sends bytes on a new connection: what came back until the server
+    closed it, and whether it did within timeout."""
+    s = socket.create_connection((b.host, b.port), timeout=timeout)
+    s.sendall(data)
+    got, closed = b"", False
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            got += chunk
+    except socket.timeout:
+        pass
+    s.close()
+    return got, closed
+
+
+def test_framing(b):
+    wait_ready(b)
+    host = "Host: %s\r\n" % b.hostport
+    smuggled = ("GET %s/healthz HTTP/1.1\r\n%s\r\n" %
+                (b.base, host)).encode()
+    # A well-formed pipelined pair: both answered (the check can see two).
+    got, _ = raw(b, smuggled + smuggled.replace(b"HTTP/1.1\r\n",
+                                                b"HTTP/1.1\r\n"
+                                                b"Connection: close\r\n"))
+    check(got.count(b"HTTP/1.1 200 ") == 2, "pipelined pair: %r" % got)
+    cases = {
+        "two Content-Length": "Content-Length: 0\r\nContent-Length: %d\r\n",
+        "two equal Content-Length": "Content-Length: 0\r\n"
+                                    "Content-Length: 0\r\n",
+        "Content-Length and Transfer-Encoding":
+            "Content-Length: %d\r\nTransfer-Encoding: chunked\r\n",
+        "space before the colon": "Content-Length : %d\r\n",
+        "space in a name": "X Forwarded: 1\r\n",
+        "two Host": "Host: localhost\r\n",
+    }
+    for what, extra in cases.items():
+        if "%d" in extra:
+            extra = extra % len(smuggled)
+        req = ("POST %s/healthz HTTP/1.1\r\n%s%s\r\n" %
+               (b.base, host, extra)).encode()
+        if "Transfer-Encoding" in extra:
+            req += b"0\r\n\r\n"
+        got, closed = raw(b, req + smuggled)
+        check(got.startswith(b"HTTP/1.1 400 "), "%s: %r" % (what, got[:200]))
+        check(got.count(b"HTTP/1.1 ") == 1, "%s: the rest served: %r" %
+              (what, got))
+        check(closed, "%s: connection left open" % what)
+    # HTTP/1.1 needs a Host; "Host :" is no Host either.
+    for what, req in (("no Host", "GET %s/healthz HTTP/1.1\r\n\r\n"),
+                      ("Host :", "GET %s/healthz HTTP/1.1\r\n"
+                       "Host : " + b.hostport + "\r\n\r\n")):
+        got, closed = raw(b, (req % b.base).encode() + smuggled)
+        check(got.startswith(b"HTTP/1.1 400 "), "%s: %r" % (what, got[:200]))
+        check(got.count(b"HTTP/1.1 ") == 1 and closed,
+              "%s: the rest served: %r" % (what, got))
+    # HTTP/1.0 may leave Host out.
+    got, _ = raw(b, ("GET %s/healthz HTTP/1.0\r\n\r\n" % b.base).encode())
+    check(b" 200 " in got.split(b"\r\n")[0], "HTTP/1.0: %r" % got[:200])
+    check("(bad request framing)" in b.stderr(), "400 not logged")
+
+
+def test_auth_rate(b):
+    """--rate-limit 5 with tokens: failed authentications count per
+    address; past the limit even a good token waits (429), so guessing
+    goes no faster."""
+    wait_ready(b)
+    bad = {"Authorization": "Bearer nope"}
+    for i in range(5):
+        unauthorized(b, "POST", "/mcp", bad, body="{}", invalid=True)
+    status, hdrs, data = exchange(b, "POST", "/mcp", bad, "{}")
+    check(status == 429, "sixth wrong token: %d" % status)
+    check(hdrs.get("retry-after", "").isdigit(), "no Retry-After: %r" % hdrs)
+    check("error" in json.loads(data), "429 body %r" % data)
+    status, _, _ = exchange(b, "POST", "/mcp", dict(BEARER_A, **{
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH}),
+        rpc(1, "ping"))
+    check(status == 429, "good token from a blocked address: %d" % status)
+    status, _, _ = exchange(b, "GET", "/healthz")
+    check(status == 200, "healthz limited: %d" % status)
+    # The failures drain at the rate: a good token passes again.
+    deadline = time.monotonic() + 3
+    while True:
+        r = post(b, rpc(1, "initialize", {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"}}), extra=BEARER_A)
+        status = r.status
+        r.close()
+        if status != 429:
+            break
+        check(time.monotonic() < deadline, "still blocked after 3s")
+        time.sleep(0.1)
+    check(status == 200, "good token after the block: %d" % status)
+    err = b.stderr()
+    check("(too many failed authentications)" in err, "429 not logged")
+
+
 def token_file():
     fd, path = tempfile.mkstemp()
     os.write(fd, ("# tokens\n%s\n\n  %s  \n" % (TOKEN_A, TOKEN_B)).encode())
@@ -433,6 +537,9 @@ TESTS = {
     "cors": (test_cors, ["--cors", "http://localhost:9999", "--cors",
                          "https://app.example.com"], None),
     "no-cors": (test_no_cors, [], None),
+    "framing": (test_framing, [], None),
+    "auth-rate": (test_auth_rate, ["--auth-token-file", token_file(),
+                                   "--rate-limit", "5"], None),
 }
 
 if __name__ == "__main__":
