@@ -205,6 +205,8 @@ jsonparse_number(struct jsonparse_scan *s)
 		s->p++;
 	}
 	digits = s->p;
+	if (s->p < s->end && *s->p == 'I')
+		return jsonparse_fail(s, "Infinity is not JSON");
 	if ((n = jsonparse_digits(s)) == 0)
 		return jsonparse_fail(s, "not JSON");
 	if (n > 1 && digits[0] == '0')
@@ -305,6 +307,12 @@ jsonparse_value(struct jsonparse_scan *s, int depth)
 		return jsonparse_word(s, "false");
 	case 'n':
 		return jsonparse_word(s, "null");
+	/* Named: Python's json.dumps writes them by default, and the cause
+	 * reaches the client whose request such an answer was for. */
+	case 'N':
+		return jsonparse_fail(s, "NaN is not JSON");
+	case 'I':
+		return jsonparse_fail(s, "Infinity is not JSON");
 	default:
 		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
 			return jsonparse_number(s);
