@@ -57,13 +57,13 @@ framer_blank(const char *p, size_t len)
 }
 
 void
-framer_set_oversized(struct framer *f, framer_oversized_cb cb, void *arg)
+framer_set_dropped(struct framer *f, framer_dropped_cb cb, void *arg)
 {
-	f->on_oversized = cb;
-	f->oversized_arg = arg;
+	f->on_dropped = cb;
+	f->dropped_arg = arg;
 }
 
-/* ---- what an oversized line starts with ---- */
+/* ---- what a dropped line starts with ---- */
 
 static size_t
 framer_skip_ws(const char *p, size_t i, size_t n)
@@ -133,14 +133,13 @@ framer_skip_value(const char *p, size_t i, size_t n)
 static json_object *
 framer_peek_id(const char *p, size_t len)
 {
-	char		 text[FRAMER_PEEK_ID_MAX + 1];
 	json_object	*id;
 
 	if (len == 0 || len > FRAMER_PEEK_ID_MAX)
 		return NULL;
-	memcpy(text, p, len);
-	text[len] = '\0';
-	id = json_tokener_parse(text);
+	/* The policy's parse: an id json-c would clamp (past 64 bits) is
+	 * no id, rather than another request's. */
+	id = jsonparse_strict(p, len, NULL);
 	if (id != NULL && !json_object_is_type(id, json_type_int) &&
 	    !json_object_is_type(id, json_type_string)) {
 		json_object_put(id);
@@ -190,25 +189,23 @@ framer_peek(const char *p, size_t n, struct framer_peek *pk)
 }
 
 /*
- * A line of len bytes (partial: at least that many) is over the cap:
- * counted, logged and, before the caller drops it, its start is read for
- * whoever waits for it.  The line starts at p, or at the front of in when
- * p is NULL.
+ * Tells whoever asked that a line is dropped, and what its start shows.
+ * The line (len bytes so far) starts at p, or at the front of in when p
+ * is NULL.
  */
 static void
-framer_oversized(struct framer *f, struct evbuffer *in, const char *p,
-    size_t len, int partial)
+framer_dropped(struct framer *f, struct evbuffer *in, const char *p,
+    size_t len, enum framer_drop drop, const char *reason)
 {
 	struct framer_peek	 pk;
 	size_t			 n;
 
-	f->oversized++;
-	log_warnx("%s: discarding a line of %s%zu bytes (limit %zu)",
-	    framer_tag(f), partial ? "more than " : "", len, f->max_line);
-	if (f->on_oversized == NULL)
+	if (f->on_dropped == NULL)
 		return;
-
 	memset(&pk, 0, sizeof pk);
+	pk.drop = drop;
+	pk.reason = reason == NULL && drop == FRAMER_DROP_INVALID ?
+	    "not JSON" : reason;
 	pk.len = len;
 	pk.max_line = f->max_line;
 	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
@@ -216,8 +213,23 @@ framer_oversized(struct framer *f, struct evbuffer *in, const char *p,
 	    (p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
 		fatalx("evbuffer_pullup");
 	framer_peek(p, n, &pk);
-	f->on_oversized(f->oversized_arg, &pk);
+	f->on_dropped(f->dropped_arg, &pk);
 	json_object_put(pk.id);
+}
+
+/*
+ * A line of len bytes (partial: at least that many) is over the cap:
+ * counted, logged and, before the caller drops it, reported.  The line
+ * starts at p, or at the front of in when p is NULL.
+ */
+static void
+framer_oversized(struct framer *f, struct evbuffer *in, const char *p,
+    size_t len, int partial)
+{
+	f->oversized++;
+	log_warnx("%s: discarding a line of %s%zu bytes (limit %zu)",
+	    framer_tag(f), partial ? "more than " : "", len, f->max_line);
+	framer_dropped(f, in, p, len, FRAMER_DROP_OVERSIZED, NULL);
 }
 
 /* Parses one line of len bytes (no newline) and delivers it. */
@@ -255,6 +267,7 @@ framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
 	log_warnx("%s: skipping non-JSON line (%zu bytes, %s): %.*s%s",
 	    framer_tag(f), len, cause, (int)shown, p,
 	    shown < len ? "..." : "");
+	framer_dropped(f, NULL, p, len, FRAMER_DROP_INVALID, cause);
 }
 
 /*

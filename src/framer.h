@@ -4,9 +4,10 @@
  * The framer pulls every complete line out of an evbuffer, accepts "\n",
  * "\r\n" and a lone "\r" as line ends, parses each line as JSON and hands
  * the value to a callback.  A line longer than the cap is logged, discarded
- * up to its newline and counted, and whoever asked is told what its start
- * shows (struct framer_peek); a line that is not JSON (servers print
- * banners) is logged at warn, skipped and counted.  Neither is fatal.
+ * up to its newline and counted; a line that is not JSON (servers print
+ * banners) is logged at warn, skipped and counted.  Neither is fatal, and
+ * for either, whoever asked is told what its start shows (struct
+ * framer_peek).
  */
 #ifndef MCPBRIDGE_FRAMER_H
 #define MCPBRIDGE_FRAMER_H
@@ -21,37 +22,49 @@ struct evbuffer;
 /* Called once per JSON value; the callee owns msg (json_object_put it). */
 typedef void (*framer_cb)(void *arg, json_object *msg);
 
+/* Why a line was dropped unread. */
+enum framer_drop {
+	FRAMER_DROP_OVERSIZED = 0,	/* over max_line */
+	FRAMER_DROP_INVALID,		/* not JSON the parse policy takes */
+};
+
 /*
- * What the beginning of an oversized line shows, read before it is
- * dropped: enough to answer the request it was meant to answer.  Only a
- * bounded prefix is looked at, so an "id" after a large member is missed.
+ * What the beginning of a dropped line shows, read before it goes: enough
+ * to answer the request it was meant to answer, or to refuse the request
+ * it was.  Only a bounded prefix is looked at, so an "id" after a large
+ * member is missed; the look is lenient, so a line that breaks the policy
+ * further on (a NaN in a result) still shows its id.
  */
 struct framer_peek {
+	enum framer_drop drop;
+	const char	*reason;	/* FRAMER_DROP_INVALID: why, static
+					   text fit for a message */
 	json_object	*id;		/* top-level "id", number or string;
 					   NULL if not seen.  Borrowed. */
 	int		 method;	/* a top-level "method" was seen: a
 					   request or notification */
 	size_t		 len;		/* bytes of the line seen so far */
-	size_t		 max_line;	/* the cap it broke */
+	size_t		 max_line;	/* the cap (the one it broke) */
 };
 
-/* Called once per oversized line, as soon as it is over the cap. */
-typedef void (*framer_oversized_cb)(void *arg, const struct framer_peek *);
+/* Called once per dropped line: an oversized one as soon as it is over
+ * the cap; a blank line is not dropped but skipped, and not reported. */
+typedef void (*framer_dropped_cb)(void *arg, const struct framer_peek *);
 
 struct framer {
 	size_t		 max_line;	/* bytes, without the newline */
 	int		 discarding;	/* inside an oversized line */
 	const char	*tag;		/* names the peer in log lines */
-	framer_oversized_cb on_oversized;	/* may be NULL */
-	void		*oversized_arg;
+	framer_dropped_cb on_dropped;	/* may be NULL */
+	void		*dropped_arg;
 	uint64_t	 lines;		/* JSON values delivered */
 	uint64_t	 oversized;	/* lines dropped for length */
 	uint64_t	 nonjson;	/* lines dropped for not being JSON */
 };
 
 void	framer_init(struct framer *, size_t max_line, const char *tag);
-/* Asks to be told of each oversized line (cb NULL: not any more). */
-void	framer_set_oversized(struct framer *, framer_oversized_cb, void *arg);
+/* Asks to be told of each dropped line (cb NULL: not any more). */
+void	framer_set_dropped(struct framer *, framer_dropped_cb, void *arg);
 /* Delivers every complete line now in `in`; leaves a partial line there. */
 void	framer_drain(struct framer *, struct evbuffer *in, framer_cb, void *arg);
 /* At EOF: a final line without a newline is delivered too. */

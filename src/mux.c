@@ -3023,13 +3023,14 @@ mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
 }
 
 /*
- * The request an oversized answer was meant for: the one its id names, or
- * without an id, the only one in flight (the bridge's own included; a
- * listen answers only when it ends, so it does not count).  NULL if
- * that cannot be told.
+ * The request an unreadable answer was meant for: the one its id names,
+ * or (guess set) without an id, the only one in flight (the bridge's own
+ * included; a listen answers only when it ends, so it does not count).
+ * NULL if that cannot be told.
  */
 static struct mux_req *
-mux_oversized_req(struct mux *m, struct mux_child *c, json_object *id)
+mux_unreadable_req(struct mux *m, struct mux_child *c, json_object *id,
+    int guess)
 {
 	struct mux_req	*req, *found = NULL;
 	uint64_t	 cid;
@@ -3040,6 +3041,8 @@ mux_oversized_req(struct mux *m, struct mux_child *c, json_object *id)
 		    mux_req_match, &cid);
 		return req != NULL && req->child == c ? req : NULL;
 	}
+	if (!guess)
+		return NULL;
 	TAILQ_FOREACH(req, &c->reqs, centry) {
 		if ((req->flags & MUX_REQ_F_LISTEN) || req == c->listen)
 			continue;
@@ -3050,44 +3053,88 @@ mux_oversized_req(struct mux *m, struct mux_child *c, json_object *id)
 	return found;
 }
 
+/*
+ * The child's own request could not be read: it is told so under its id
+ * (JSON-RPC 2.0, section 5.1), or it would wait for an answer forever.
+ */
+static void
+mux_child_unreadable_request(struct mux *m, struct mux_child *c,
+    json_object *id, size_t limit, const char *reason)
+{
+	char	*text;
+
+	if (reason != NULL) {
+		log_warnx("server's request %s is not valid JSON (%s); "
+		    "answering it with a parse error",
+		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
+		    reason);
+		xasprintf(&text, "Parse error: %s", reason);
+		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_PARSE_ERROR,
+		    text, NULL));
+	} else {
+		log_warnx("server's request %s exceeded --max-message-size "
+		    "(%zu bytes); answering it with an error",
+		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
+		    limit);
+		xasprintf(&text, "Invalid Request: it exceeded the bridge's "
+		    "--max-message-size (%zu bytes)", limit);
+		mux_to_child(m, c, jsonrpc_error_new(id,
+		    JSONRPC_INVALID_REQUEST, text, NULL));
+	}
+	free(text);
+}
+
 void
-mux_child_oversized(struct mux *m, struct mux_session *s, json_object *id,
-    size_t limit)
+mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
+    int method, size_t limit, const char *reason)
 {
 	struct mux_child	*c;
 	struct mux_req		*req;
 	json_object		*cid;
-	char			*text;
+	char			*why, *text;
 
-	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
-		json_object_put(id);
-		return;
+	if ((c = mux_child_of(m, s)) == NULL || !c->up)
+		goto out;
+	if (method) {
+		/* A notification needs no answer; a request gets one. */
+		if (id != NULL)
+			mux_child_unreadable_request(m, c, id, limit, reason);
+		goto out;
 	}
-	if ((req = mux_oversized_req(m, c, id)) == NULL) {
-		m->stats.oversized_unanswered++;
-		log_error("server's answer%s%s exceeded --max-message-size "
-		    "(%zu bytes) and was dropped; %s", id != NULL ? " to " :
-		    "", id != NULL ? json_object_to_json_string_ext(id,
-		    JSON_C_TO_STRING_PLAIN) : "", limit, id != NULL ?
+	/* An invalid line without an id in sight is chatter (a banner, a
+	 * log line): it must never fail a request. */
+	if (reason == NULL)
+		xasprintf(&why, "exceeded --max-message-size (%zu bytes)",
+		    limit);
+	else if (id != NULL)
+		xasprintf(&why, "is not valid JSON (%s)", reason);
+	else
+		goto out;
+	if ((req = mux_unreadable_req(m, c, id, reason == NULL)) == NULL) {
+		m->stats.unreadable_unanswered++;
+		log_error("server's answer%s%s %s and was dropped; %s",
+		    id != NULL ? " to " : "", id != NULL ?
+		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN) :
+		    "", why, id != NULL ?
 		    "no request in flight has that id" :
 		    "its id was not in sight and several requests are in "
 		    "flight");
-		json_object_put(id);
-		return;
+		free(why);
+		goto out;
 	}
-	json_object_put(id);
-	log_error("server's answer to request %" PRIu64 " exceeded "
-	    "--max-message-size (%zu bytes); answering it with an error",
-	    req->cid, limit);
+	log_error("server's answer to request %" PRIu64 " %s; answering it "
+	    "with an error", req->cid, why);
 	/* As if the child had answered so: ids, translation and the
 	 * handshake take it the way they take any error. */
-	xasprintf(&text, "Internal error: the server's answer exceeded "
-	    "--max-message-size (%zu bytes)", limit);
+	xasprintf(&text, "Internal error: the server's answer %s", why);
 	cid = json_object_new_int64((int64_t)req->cid);
 	mux_child_response(m, c, jsonrpc_error_new(cid,
 	    JSONRPC_INTERNAL_ERROR, text, NULL));
 	json_object_put(cid);
 	free(text);
+	free(why);
+out:
+	json_object_put(id);
 }
 
 /* ---- 2026-07-28 clients ------------------------------------------------- */

@@ -145,8 +145,9 @@ struct mux_stats {
 	uint64_t	requests;	/* client requests forwarded */
 	uint64_t	dropped_responses;	/* unknown or late ids from the child */
 	uint64_t	server_requests_refused;
-	/* answers over --max-message-size no request could be found for */
-	uint64_t	oversized_unanswered;
+	/* the child's answers dropped unread (over --max-message-size or
+	 * not JSON) that no request could be found for */
+	uint64_t	unreadable_unanswered;
 	/* the child's notifications/message that no one session could be
 	 * shown to be the cause of */
 	uint64_t	log_lines_dropped;
@@ -167,12 +168,19 @@ uint64_t	 mux_wakeup(const struct mux *);
 void		 mux_child_up(struct mux *, struct mux_session *);
 void		 mux_child_down(struct mux *, struct mux_session *, const char *cause);
 void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
-/* The child wrote a line over the cap (limit bytes), dropped unread: the
- * request it answers, named by id (consumed; NULL when the start of the
- * line showed none: then the only request in flight), gets an error now.
- * Only for lines that were not requests or notifications. */
-void		 mux_child_oversized(struct mux *, struct mux_session *,
-		    json_object *id, size_t limit);
+/*
+ * The child wrote a line that was dropped unread: over the cap (limit
+ * bytes) when reason is NULL, else not JSON the parse policy takes, for
+ * reason.  Its start showed id (consumed; NULL if none) and, if method,
+ * a "method".  An answer's request, named by id, gets an error now; an
+ * oversized answer with no id in sight answers the only request in
+ * flight, while an invalid line with no id is chatter and changes
+ * nothing.  A request from the child (method and id) is answered with an
+ * error under its id (MUX_OUT_CHILD); a notification, with nothing.
+ */
+void		 mux_child_unreadable(struct mux *, struct mux_session *,
+		    json_object *id, int method, size_t limit,
+		    const char *reason);
 /* The shared child completed its handshake and accepts traffic. */
 int		 mux_ready(const struct mux *);
 /* The shared child's initialize result (borrowed), NULL until ready;

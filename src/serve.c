@@ -90,21 +90,20 @@ serve_child_message(void *arg, json_object *msg)
 }
 
 /*
- * An answer over --max-message-size: the mux answers its request with an
- * error now.  A request or notification from the child that size is only
- * logged (by the framer): no client is waiting for it.
+ * A line the framer dropped (over --max-message-size, or not JSON): an
+ * answer's request gets an error now, and a request of the child's an
+ * error back, rather than waiting for a timeout that may never come.
  */
 static void
-serve_child_oversized(void *arg, const struct framer_peek *pk)
+serve_child_dropped(void *arg, const struct framer_peek *pk)
 {
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
-	if (pk->method)
-		return;
 	mux_tick(s->mux, serve_now_ms());
-	mux_child_oversized(s->mux, child->session, json_object_get(pk->id),
-	    pk->max_line);
+	mux_child_unreadable(s->mux, child->session, json_object_get(pk->id),
+	    pk->method, pk->max_line, pk->drop == FRAMER_DROP_INVALID ?
+	    pk->reason : NULL);
 	serve_pump(s);
 }
 
@@ -180,7 +179,7 @@ static const struct upstream_ops serve_child_ops = {
 	.on_up = serve_child_up,
 	.on_down = serve_child_down,
 	.on_stopped = serve_child_stopped,
-	.on_oversized = serve_child_oversized,
+	.on_dropped = serve_child_dropped,
 };
 
 static struct serve_child *

@@ -1109,8 +1109,8 @@ upstream_new(struct event_base *base, const struct upstream_config *config,
 	u->stats.last_status = -1;
 	framer_init(&u->framer, u->max_message, u->tag);
 	/* The peek is for the caller alone: the framer reads, it decides. */
-	if (u->ops.on_oversized != NULL)
-		framer_set_oversized(&u->framer, u->ops.on_oversized, u->arg);
+	if (u->ops.on_dropped != NULL)
+		framer_set_dropped(&u->framer, u->ops.on_dropped, u->arg);
 
 	u->ev_sigchld = evsignal_new(base, SIGCHLD, upstream_sigchld, u);
 	u->ev_restart = evtimer_new(base, upstream_restart, u);

@@ -64,9 +64,9 @@ struct upstream_ops {
 	void	(*on_down)(void *arg, const char *cause, int will_restart);
 	/* upstream_stop finished: nothing is left running. May be NULL. */
 	void	(*on_stopped)(void *arg);
-	/* A line over max_message was dropped; what its start showed
-	 * (framer.h).  May be NULL. */
-	void	(*on_oversized)(void *arg, const struct framer_peek *);
+	/* A line was dropped unread (over max_message, or not JSON); what
+	 * its start showed (framer.h).  May be NULL. */
+	void	(*on_dropped)(void *arg, const struct framer_peek *);
 };
 
 struct upstream_stats {

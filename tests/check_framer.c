@@ -243,12 +243,14 @@ START_TEST(test_cr_only)
 }
 END_TEST
 
-/* What the oversized callback was told, copied. */
+/* What the dropped-line callback was told, copied. */
 struct peeks {
 	int		 n;
 	json_object	*id[8];
 	int		 method[8];
 	size_t		 len[8];
+	enum framer_drop drop[8];
+	const char	*reason[8];
 };
 
 static void
@@ -260,6 +262,8 @@ peeks_cb(void *arg, const struct framer_peek *pk)
 	p->id[p->n] = json_object_get(pk->id);
 	p->method[p->n] = pk->method;
 	p->len[p->n] = pk->len;
+	p->drop[p->n] = pk->drop;
+	p->reason[p->n] = pk->reason;
 	p->n++;
 }
 
@@ -306,7 +310,7 @@ START_TEST(test_oversized_peek)
 	struct peeks	 p = { .n = 0 };
 
 	framer_init(&f, 64, "test");
-	framer_set_oversized(&f, peeks_cb, &p);
+	framer_set_dropped(&f, peeks_cb, &p);
 
 	/* A number id before the result; reported before the line ends. */
 	feed_str(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"t\":"
@@ -348,6 +352,61 @@ START_TEST(test_oversized_peek)
 
 	ck_assert_uint_eq(f.oversized, 5);
 	ck_assert_uint_eq(f.nonjson, 0);
+	ck_assert_int_eq(p.drop[0], FRAMER_DROP_OVERSIZED);
+	ck_assert_ptr_null(p.reason[0]);
+	peeks_clear(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+/*
+ * A line the parse policy refuses is reported too, with the policy's
+ * reason and the id its start shows even when the fault comes later (a
+ * NaN in a result), so the request it answers, or the peer's request it
+ * is, can be answered.  Banners are reported without an id; blank lines
+ * are not reported at all.
+ */
+START_TEST(test_invalid_peek)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	struct peeks	 p = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	framer_set_dropped(&f, peeks_cb, &p);
+	feed_str(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":"
+	    "{\"v\":NaN}}\n"
+	    "Server v1.0 starting on stdio...\n"
+	    "  \r\n"
+	    "{\"id\":\"r\",\"method\":\"x\",\"params\":{\"v\":-Infinity}}\n"
+	    "{\"id\":18446744073709551616,\"result\":{}}\n"
+	    "{\"id\":99}\n");
+	ck_assert_int_eq(s.n, 1);
+	ck_assert_int_eq(sink_id(&s, 0), 99);
+	ck_assert_int_eq(p.n, 4);
+	ck_assert_uint_eq(f.nonjson, 4);
+
+	ck_assert_int_eq(p.drop[0], FRAMER_DROP_INVALID);
+	ck_assert_str_eq(p.reason[0], "NaN is not JSON");
+	ck_assert_ptr_nonnull(p.id[0]);
+	ck_assert_int_eq(json_object_get_int(p.id[0]), 4);
+	ck_assert(!p.method[0]);
+
+	ck_assert_int_eq(p.drop[1], FRAMER_DROP_INVALID);
+	ck_assert_ptr_nonnull(p.reason[1]);
+	ck_assert_ptr_null(p.id[1]);
+	ck_assert(!p.method[1]);
+
+	ck_assert_str_eq(p.reason[2], "Infinity is not JSON");
+	ck_assert_str_eq(json_object_get_string(p.id[2]), "r");
+	ck_assert(p.method[2]);
+
+	/* An id json-c would clamp to another number is no id. */
+	ck_assert_str_eq(p.reason[3], "integer out of 64-bit range");
+	ck_assert_ptr_null(p.id[3]);
+
+	sink_clear(&s);
 	peeks_clear(&p);
 	evbuffer_free(in);
 }
@@ -567,6 +626,7 @@ framer_suite(void)
 	tcase_add_test(tc, test_oversized_whole_line);
 	tcase_add_test(tc, test_cr_only);
 	tcase_add_test(tc, test_oversized_peek);
+	tcase_add_test(tc, test_invalid_peek);
 	tcase_add_test(tc, test_nonjson_and_empty);
 	tcase_add_test(tc, test_eof_unterminated);
 	tcase_add_test(tc, test_write_compact);

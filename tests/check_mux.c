@@ -1851,7 +1851,7 @@ START_TEST(test_oversized_answer)
 	c1 = h_call(&h, a, 1, "1");
 	(void)h_call(&h, a, 2, "'two'");
 
-	mux_child_oversized(h.m, NULL, json_object_new_int64(c1), 65536);
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c1), 0, 65536, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 1);
 	r = h_response(&h, a, 1, "1");
@@ -1865,7 +1865,7 @@ START_TEST(test_oversized_answer)
 	ck_assert_uint_eq(h.n, 0);
 
 	/* No id in sight, one request in flight: that one. */
-	mux_child_oversized(h.m, NULL, NULL, 1024);
+	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 1);
 	r = h_response(&h, a, 2, "'two'");
@@ -1875,18 +1875,18 @@ START_TEST(test_oversized_answer)
 	/* No id, two in flight: nobody can be told; logged and counted. */
 	c3 = h_call(&h, a, 3, "3");
 	(void)h_call(&h, a, 4, "4");
-	mux_child_oversized(h.m, NULL, NULL, 1024);
+	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	mux_stats(h.m, &st);
-	ck_assert_uint_eq(st.oversized_unanswered, 1);
+	ck_assert_uint_eq(st.unreadable_unanswered, 1);
 	ck_assert_uint_eq(st.in_flight, 2);
 	/* An id the bridge never used answers nobody either. */
-	mux_child_oversized(h.m, NULL, json_object_new_string("x"), 1024);
+	mux_child_unreadable(h.m, NULL, json_object_new_string("x"), 0, 1024, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	mux_stats(h.m, &st);
-	ck_assert_uint_eq(st.oversized_unanswered, 2);
+	ck_assert_uint_eq(st.unreadable_unanswered, 2);
 	h_answer(&h, c3, "{}");
 	h_response(&h, a, 3, "3");
 	h_clear(&h);
@@ -1912,13 +1912,113 @@ START_TEST(test_oversized_initialize)
 	h_drain(&h);
 	(void)h_cid(&h, "initialize");
 	h_clear(&h);
-	mux_child_oversized(h.m, NULL, NULL, 1024);
+	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
 	h_drain(&h);
 	ck_assert(!mux_ready(h.m));
 	r = h_response(&h, s, 1, "0");
 	ck_assert_msg(strstr(PS(r, "error.message"), "--max-message-size") !=
 	    NULL, "%s", PS(r, "error.message"));
 	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * The child's answer was not JSON the parse policy takes (a NaN from
+ * Python's json.dumps, an integer past 64 bits): the request its id names
+ * gets an error at once that says why.  A line without an id is chatter
+ * and never fails a request, even the only one in flight.
+ */
+START_TEST(test_invalid_answer)
+{
+	struct h		 h;
+	struct mux_session	*a;
+	struct mux_stats	 st;
+	json_object		*r;
+	int64_t			 c1, c2;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{}");
+	c1 = h_call(&h, a, 1, "1");
+
+	/* A banner while one request is in flight: nothing happens. */
+	mux_child_unreadable(h.m, NULL, NULL, 0, 65536, "not JSON");
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.in_flight, 1);
+	ck_assert_uint_eq(st.unreadable_unanswered, 0);
+
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c1), 0, 65536,
+	    "NaN is not JSON");
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, a, 1, "1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	ck_assert_str_eq(PS(r, "error.message"), "Internal error: the "
+	    "server's answer is not valid JSON (NaN is not JSON)");
+	h_clear(&h);
+
+	/* An id no request has: logged and counted, nothing sent. */
+	c2 = h_call(&h, a, 2, "'two'");
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c2 + 1000), 0,
+	    65536, "integer out of 64-bit range");
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.unreadable_unanswered, 1);
+	h_answer(&h, c2, "{}");
+	h_response(&h, a, 2, "'two'");
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * The child's own request could not be read (over the cap, or not JSON):
+ * the child gets an error under its id instead of silence; no client
+ * hears of it.  A notification gets nothing.
+ */
+START_TEST(test_unreadable_child_request)
+{
+	struct h		 h;
+	struct hout		*o;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	(void)h_session(&h, "{}");
+
+	mux_child_unreadable(h.m, NULL, json_object_new_string("q-1"), 1,
+	    65536, "NaN is not JSON");
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "id"), "q-1");
+	ck_assert_int_eq(PI(o->msg, "error.code"), JSONRPC_PARSE_ERROR);
+	ck_assert_msg(strstr(PS(o->msg, "error.message"), "NaN is not JSON")
+	    != NULL, "%s", PS(o->msg, "error.message"));
+	h_clear(&h);
+
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(9), 1, 65536,
+	    NULL);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_int_eq(PI(o->msg, "id"), 9);
+	ck_assert_int_eq(PI(o->msg, "error.code"), JSONRPC_INVALID_REQUEST);
+	ck_assert_msg(strstr(PS(o->msg, "error.message"),
+	    "--max-message-size (65536 bytes)") != NULL, "%s",
+	    PS(o->msg, "error.message"));
+	h_clear(&h);
+
+	/* A notification, or a request whose id was out of sight. */
+	mux_child_unreadable(h.m, NULL, NULL, 1, 65536, NULL);
+	mux_child_unreadable(h.m, NULL, NULL, 1, 65536, "not JSON");
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
 	h_fini(&h);
 }
 END_TEST
@@ -2338,6 +2438,8 @@ mux_suite(void)
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_oversized_answer);
 	tcase_add_test(tc, test_oversized_initialize);
+	tcase_add_test(tc, test_invalid_answer);
+	tcase_add_test(tc, test_unreadable_child_request);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("lifecycle");

@@ -6,7 +6,9 @@
 # a clear JSON-RPC error (or its normal answer); other clients, and later
 # requests, are not hurt.  Then a child of its own (this script with
 # --child) that ends its lines with a lone CR and puts the id after the
-# result: it is served, and its oversized answer is refused at once too.
+# result: it is served, and its oversized answer is refused at once too,
+# and so is an answer that is not JSON the policy takes (NaN, 2^70); its
+# own requests that the bridge cannot read get an error back.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -87,8 +89,11 @@ def expect_oversized(s, id, msg, hi=0.9):
 
 def child():
     """--child: a stdio MCP server that ends each line with a lone CR
-    and writes the id after the result (tools: echo, big {bytes})."""
+    and writes the id after the result (tools: echo, big {bytes}, nan,
+    huge, ask {kind}: sends the bridge a request it cannot read and
+    answers with what came back)."""
     out = sys.stdout.buffer
+    asked = 0
     for _ in range(10000):
         line = sys.stdin.buffer.readline()
         if not line:
@@ -101,6 +106,37 @@ def child():
             result = {"protocolVersion": params["protocolVersion"],
                       "capabilities": {"tools": {}},
                       "serverInfo": {"name": "cr-child", "version": "1"}}
+        elif method == "tools/call" and params["name"] == "nan":
+            # What json.dumps does by default with a float NaN.
+            out.write(json.dumps({"jsonrpc": "2.0", "id": msg["id"],
+                                  "result": {"content": [], "score":
+                                             float("nan")}}).encode() +
+                      b"\r")
+            out.flush()
+            continue
+        elif method == "tools/call" and params["name"] == "huge":
+            result = {"content": [], "count": 2 ** 70}
+        elif method == "tools/call" and params["name"] == "ask":
+            asked += 1
+            qid = "q-%d" % asked
+            kind = params["arguments"]["kind"]
+            q = {"jsonrpc": "2.0", "id": qid,
+                 "method": "sampling/createMessage",
+                 "params": {"t": float("nan") if kind == "nan" else
+                            "x" * 200000}}
+            out.write(json.dumps(q).encode() + b"\r")
+            out.flush()
+            got = None
+            for _ in range(100):
+                reply = sys.stdin.buffer.readline()
+                if not reply:
+                    return
+                reply = json.loads(reply)
+                if reply.get("id") == qid and "method" not in reply:
+                    got = reply
+                    break
+            result = {"content": [{"type": "text",
+                                   "text": json.dumps(got)}]}
         elif method == "tools/call":
             args = params.get("arguments") or {}
             text = ("x" * args["bytes"] if params["name"] == "big" else
@@ -138,6 +174,37 @@ def test_cr_child():
               (time.time() - t))
         check("answer to request" in b.stderr(), "oversized answer not "
               "logged:\n" + b.stderr()[-2000:])
+        # An answer the parse policy refuses: an error at once that says
+        # why, not a wait for --request-timeout; the next call is fine.
+        for i, (tool, why) in enumerate((
+                ("nan", "NaN is not JSON"),
+                ("huge", "integer out of 64-bit range"))):
+            t1 = time.time()
+            status, ans = s.post(call(10 + i, tool))
+            check(status == 200 and ans.get("id") == 10 + i and
+                  "error" in ans and ans["error"]["code"] == -32603 and
+                  "not valid JSON" in ans["error"]["message"] and
+                  why in ans["error"]["message"],
+                  "%s answer: %d %r" % (tool, status, ans))
+            check(time.time() - t1 < 5, "%s answer after %.1f s" %
+                  (tool, time.time() - t1))
+            status, ans = s.post(call(20 + i, "echo", message="ok"))
+            check(status == 200 and text_of(ans) == "ok", "after %s %r" %
+                  (tool, ans))
+        # The child's own request the bridge cannot read: the child gets
+        # an error for its id instead of silence.
+        for i, (kind, code) in enumerate((("nan", -32700),
+                                          ("big", -32600))):
+            t1 = time.time()
+            status, ans = s.post(call(30 + i, "ask", kind=kind))
+            check(status == 200 and "result" in ans, "ask %s: %d %r" %
+                  (kind, status, ans))
+            got = json.loads(text_of(ans))
+            check(got is not None and got.get("id") == "q-%d" % (i + 1) and
+                  got.get("error", {}).get("code") == code,
+                  "ask %s: the child got %r" % (kind, got))
+            check(time.time() - t1 < 5, "ask %s after %.1f s" %
+                  (kind, time.time() - t1))
         s.close()
     finally:
         status = b.stop()

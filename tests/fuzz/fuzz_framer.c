@@ -7,8 +7,9 @@
  * must deliver the same values and count the same rejects.  Also checked:
  * only objects and arrays come out, a partial line never holds more than
  * max_line bytes, what framer_write makes of a value is one line the
- * framer reads back as the same value, every oversized line is reported
- * once (its peek survives any bytes), and the values are those of a
+ * framer reads back as the same value, every dropped line (oversized or
+ * not JSON) is reported once, as what it is (its peek survives any
+ * bytes), and the values and the lines refused as not JSON are those of a
  * plain reference: each line parsed on its own with a fresh tokener.
  */
 #include "config.h"
@@ -30,17 +31,27 @@
 struct result {
 	struct evbuffer	*texts;		/* each value, serialised, one a line */
 	uint64_t	 peeks;		/* oversized lines reported */
+	uint64_t	 invalid;	/* lines reported as not JSON */
 };
 
-/* Each oversized line is reported once, with an id of the two kinds. */
+/* Each dropped line is reported once, with an id of the two kinds. */
 static void
 peek_cb(void *arg, const struct framer_peek *pk)
 {
 	struct result	*r = arg;
 
-	r->peeks++;
-	FUZZ_CHECK(pk->len > pk->max_line, "a peek at a line of %zu bytes "
-	    "with max_line %zu", pk->len, pk->max_line);
+	if (pk->drop == FRAMER_DROP_INVALID) {
+		r->invalid++;
+		FUZZ_CHECK(pk->len <= pk->max_line && pk->len > 0 &&
+		    pk->reason != NULL, "an invalid line of %zu bytes with "
+		    "max_line %zu, reason %s", pk->len, pk->max_line,
+		    pk->reason != NULL ? pk->reason : "none");
+	} else {
+		r->peeks++;
+		FUZZ_CHECK(pk->len > pk->max_line && pk->reason == NULL,
+		    "a peek at a line of %zu bytes with max_line %zu",
+		    pk->len, pk->max_line);
+	}
 	FUZZ_CHECK(pk->id == NULL || json_object_is_type(pk->id,
 	    json_type_int) || json_object_is_type(pk->id, json_type_string),
 	    "an id that is neither a number nor a string");
@@ -103,12 +114,14 @@ deliver_cb(void *arg, json_object *msg)
 /*
  * What the framer should deliver, worked out the simple way: split at each
  * "\n" and each "\r", skip blank and over-long lines, parse each line
- * as the parse policy says, with a tokener of its own.
+ * as the parse policy says, with a tokener of its own.  Returns how many
+ * lines are to be refused as not JSON.
  */
-static void
+static uint64_t
 reference(struct evbuffer *texts, const uint8_t *data, size_t size,
     size_t max_line)
 {
+	uint64_t		 invalid = 0;
 	struct json_tokener	*tok;
 	json_object		*msg;
 	const uint8_t		*line, *next;
@@ -131,8 +144,10 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 		 * its own checks in fuzz_jsonrpc); the value comes from a
 		 * fresh tokener, so no state kept across lines goes unseen. */
 		if ((msg = jsonparse_strict((const char *)line, n, NULL)) ==
-		    NULL)
+		    NULL) {
+			invalid++;
 			continue;
+		}
 		json_object_put(msg);
 		tok = json_tokener_new_ex(JSONPARSE_MAX_DEPTH + 1);
 		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -145,10 +160,12 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 			text = json_object_to_json_string_ext(msg, FLAGS);
 			evbuffer_add(texts, text, strlen(text));
 			evbuffer_add(texts, "\n", 1);
-		}
+		} else
+			invalid++;
 		json_object_put(msg);
 		json_tokener_free(tok);
 	}
+	return invalid;
 }
 
 /* A small deterministic generator for the split points. */
@@ -203,6 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct result	 a, b;
 	struct evbuffer	*ref;
 	size_t		 max_line, newlines = 0, i, alen;
+	uint64_t	 invalid;
 	uint32_t	 seed;
 	unsigned	 v;
 
@@ -219,11 +237,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	a.texts = evbuffer_new();
 	b.texts = evbuffer_new();
-	a.peeks = b.peeks = 0;
+	a.peeks = b.peeks = a.invalid = b.invalid = 0;
 	framer_init(&whole, max_line, "whole");
 	framer_init(&cut, max_line, "cut");
-	framer_set_oversized(&whole, peek_cb, &a);
-	framer_set_oversized(&cut, peek_cb, &b);
+	framer_set_dropped(&whole, peek_cb, &a);
+	framer_set_dropped(&cut, peek_cb, &b);
 	run(&whole, &a, data, size, 0);
 	run(&cut, &b, data, size, seed);
 
@@ -236,6 +254,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(a.peeks == whole.oversized && b.peeks == cut.oversized,
 	    "oversized lines %llu, reported %llu",
 	    (unsigned long long)whole.oversized, (unsigned long long)a.peeks);
+	FUZZ_CHECK(a.invalid == whole.nonjson && b.invalid == cut.nonjson,
+	    "lines not JSON %llu, reported %llu",
+	    (unsigned long long)whole.nonjson, (unsigned long long)a.invalid);
 	FUZZ_CHECK(whole.lines + whole.oversized + whole.nonjson <= newlines + 1,
 	    "more lines than the input has");
 	alen = evbuffer_get_length(a.texts);
@@ -244,7 +265,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    evbuffer_pullup(b.texts, -1), alen) == 0),
 	    "the values delivered differ");
 	ref = evbuffer_new();
-	reference(ref, data, size, max_line);
+	invalid = reference(ref, data, size, max_line);
+	FUZZ_CHECK(invalid == whole.nonjson, "lines not JSON %llu, the "
+	    "reference says %llu", (unsigned long long)whole.nonjson,
+	    (unsigned long long)invalid);
 	FUZZ_CHECK(alen == evbuffer_get_length(ref) &&
 	    (alen == 0 || memcmp(evbuffer_pullup(a.texts, -1),
 	    evbuffer_pullup(ref, -1), alen) == 0),
