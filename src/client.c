@@ -3755,22 +3755,41 @@ client_pump(struct client *c)
 /* ---- stdin ---- */
 
 /*
- * Hands every complete line on stdin to client_from_stdin (the last one
- * too at EOF).  A line that is not JSON gets a Parse error with a null id,
- * as JSON-RPC asks, rather than a silence the local client would wait out.
+ * A line on stdin the framer dropped.  One that is not JSON gets a Parse
+ * error with a null id, as JSON-RPC asks; a request over the cap gets an
+ * error under its id if its start showed one.  Either way the local
+ * client hears of it rather than waiting out a silence.  An oversized
+ * notification, or an answer to the server, is only logged (framer).
  */
+static void
+client_in_dropped(void *arg, const struct framer_peek *pk)
+{
+	struct client	*c = arg;
+	char		*text;
+
+	if (pk->drop == FRAMER_DROP_INVALID) {
+		client_write(c, jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR,
+		    "Parse error", NULL));
+		return;
+	}
+	if (!pk->method || pk->id == NULL)
+		return;
+	xasprintf(&text, "Invalid Request: the message exceeded "
+	    "--max-message-size (%zu bytes)", pk->max_line);
+	client_write(c, jsonrpc_error_new(pk->id, JSONRPC_INVALID_REQUEST,
+	    text, NULL));
+	free(text);
+}
+
+/* Hands every complete line on stdin to client_from_stdin (the last one
+ * too at EOF). */
 static void
 client_in_frames(struct client *c, int eof)
 {
-	uint64_t	skipped = c->framer.nonjson;
-
 	if (eof)
 		framer_eof(&c->framer, c->in, client_from_stdin, c);
 	else
 		framer_drain(&c->framer, c->in, client_from_stdin, c);
-	for (; skipped < c->framer.nonjson; skipped++)
-		client_write(c, jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR,
-		    "Parse error", NULL));
 }
 
 static void
@@ -4130,6 +4149,7 @@ client_run(const struct config *cfg)
 	}
 
 	framer_init(&c.framer, c.max_message, "stdin");
+	framer_set_dropped(&c.framer, client_in_dropped, &c);
 	if ((c.in = evbuffer_new()) == NULL || (c.out = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
 	c.in_pollable = client_pollable(STDIN_FILENO);

@@ -675,6 +675,32 @@ def scenario_not_json():
     srv.stop()
 
 
+def scenario_oversized():
+    # A request from the local client over --max-message-size is answered
+    # at once, under its own id, with an error that names the limit; a
+    # notification that size gets nothing, and the bridge goes on.
+    srv = Server()
+    b = Bridge(srv.url(), "--max-message-size", "4K")
+    b.handshake()
+    pad = "x" * 6000
+    b.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"text": pad}}})
+    r = b.recv(timeout=5)
+    assert r["id"] == 5 and r["error"]["code"] == -32600 and \
+        "--max-message-size (4096 bytes)" in r["error"]["message"], r
+    b.send({"jsonrpc": "2.0", "method": "notifications/message",
+            "params": {"data": pad}})
+    assert b.nothing_more(), "an answer to an oversized notification"
+    b.send(call(6, "echo", text="after"))
+    r = b.recv()
+    assert r["id"] == 6 and "result" in r, r
+    assert not [m for m in srv.st.received if m.get("id") == 5], \
+        "the oversized request reached the server"
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
 def scenario_session_expired():
     srv = Server()
     b = Bridge(srv.url())
@@ -1162,7 +1188,7 @@ SCENARIOS = [scenario_basic, scenario_session_expired,
              scenario_progress_keeps_alive,
              scenario_priming_then_unnumbered, scenario_cut_unresumable,
              scenario_not_json, scenario_html_oneshot,
-             scenario_html_call]
+             scenario_html_call, scenario_oversized]
 
 
 def main():
