@@ -3768,8 +3768,13 @@ client_in_dropped(void *arg, const struct framer_peek *pk)
 	char		*text;
 
 	if (pk->drop == FRAMER_DROP_INVALID) {
-		client_write(c, jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR,
-		    "Parse error", NULL));
+		/* Under its id when its start shows one (and it is a
+		 * request), so the local client stops waiting for it;
+		 * JSON-RPC's id null otherwise. */
+		xasprintf(&text, "Parse error: %s", pk->reason);
+		client_write(c, jsonrpc_error_new(pk->method ? pk->id : NULL,
+		    JSONRPC_PARSE_ERROR, text, NULL));
+		free(text);
 		return;
 	}
 	if (!pk->method || pk->id == NULL)

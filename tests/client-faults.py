@@ -648,14 +648,19 @@ def scenario_not_json():
     srv = Server()
     b = Bridge(srv.url())
     b.handshake()
-    for line in ['{"jsonrpc":"2.0","id":18446744073709551616,'
-                 '"method":"ping"}',
-                 '{"jsonrpc":"2.0","id":7,"method":"ping","params":'
-                 '{"v":NaN}}',
-                 '{"jsonrpc":"2.0","id":00,"method":"ping"}']:
+    # A request whose id can be read is answered under it, so the local
+    # client stops waiting; an id that is itself not JSON gets null.
+    for line, rid in [('{"jsonrpc":"2.0","id":18446744073709551616,'
+                       '"method":"ping"}', None),
+                      ('{"jsonrpc":"2.0","id":7,"method":"ping","params":'
+                       '{"v":NaN}}', 7),
+                      ('{"jsonrpc":"2.0","id":00,"method":"ping"}', None)]:
         b.send(line)
         r = b.recv()
-        assert r["id"] is None and r["error"]["code"] == -32700, (line, r)
+        assert r["id"] == rid and r["error"]["code"] == -32700, (line, r)
+        assert r["error"]["message"].startswith("Parse error"), r
+        if rid == 7:
+            assert "NaN is not JSON" in r["error"]["message"], r
     b.send(call(1, "nan_sse"))
     r = b.recv()
     assert r["id"] == 1 and r["result"]["content"][0]["text"] == "after", r
