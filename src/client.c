@@ -3141,6 +3141,20 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    "more (HTTP 404)");
 		return;
 	}
+	if (status == 204 && result == 0) {
+		/*
+		 * SSE's "do not reconnect": the stream is over and nothing of
+		 * it is left (mcpbridge serve, when its replay log dropped the
+		 * answer).  The request ran: sent again it could run twice,
+		 * under an id already used.
+		 */
+		conn_close(conn);
+		cmsg_fail(cm, EXIT_UNAVAILABLE, "the answer stream ended "
+		    "without the answer: the server has no more of it "
+		    "(HTTP 204 to resuming it)", 0);
+		client_pump(c);
+		return;
+	}
 	if (conn->sse || status == 0 || status >= 500) {
 		if (conn->failures < CLIENT_RESUME_TRIES) {
 			conn_reconnect_later(conn, x);

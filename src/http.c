@@ -1650,6 +1650,22 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 		stream_gc(st);
 		return;
 	}
+	if (st->finished && seq == st->seq) {
+		/*
+		 * Over, and the client has all of it (or what it lacks was
+		 * evicted from the log): an event stream with only a priming
+		 * event in it would have a polling client back every retry
+		 * for ever (the TypeScript SDK's after a cancel or an error
+		 * answer).  204 is how SSE says "do not reconnect"; without a
+		 * Content-Type, as no event stream follows.
+		 */
+		log_debug("session %.8s: stream %llu is over, nothing after "
+		    "%llu", sess->hex, (unsigned long long)no,
+		    (unsigned long long)seq);
+		http_reply(req, 204, "No Content", NULL, NULL);
+		stream_gc(st);
+		return;
+	}
 	if (st->req != NULL) {
 		/* The client left that connection behind: this one wins. */
 		if (st->state == STREAM_SSE)

@@ -67,6 +67,7 @@ class State:
         self.init_times = []
         self.sse_times = []         # when each legacy GET came
         self.last_event_ids = []
+        self.over = set()           # event ids whose stream is over: 204
         self.get_enabled = False
         self.expired_status = 404
         self.next = 0
@@ -336,6 +337,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(sse(e2, json.dumps(note)))
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
+            elif name == "cut_over":
+                # As "cut", but the answer is gone by the time the client
+                # resumes (a replay log that dropped it): that GET gets
+                # 204, "this stream is over, do not reconnect".
+                sid = st.new_id("stream")
+                e1, e2 = sid + "-1", sid + "-2"
+                note = {"jsonrpc": "2.0", "method": "notifications/message",
+                        "params": {"level": "info", "data": "working"}}
+                with st.lock:
+                    st.over.add(e2)
+                self.start_sse()
+                self.wfile.write(sse(e1, "", retry=150))
+                self.wfile.write(sse(e2, json.dumps(note)))
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
             elif name == "sample":
                 # A server-to-client request on the answer stream; the
                 # answer comes back as a POST.
@@ -379,6 +395,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.start_sse()
                 for eid, data in events:
                     self.wfile.write(sse(eid, data))
+                return
+            if last in st.over:
+                self.send_response(204)
+                self.end_headers()
                 return
             # Not an answer stream: the GET stream goes on.
         if not st.get_enabled:
@@ -861,6 +881,28 @@ def scenario_stream_cut():
     srv.stop()
 
 
+def scenario_resume_over():
+    # The answer stream broke after an event id, and the server answers
+    # its resumption with 204: the stream is over and the answer will
+    # never come.  The call is not sent again (it ran, and its id is
+    # used), nor resumed again: the local client gets an error at once.
+    srv = Server()
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "cut_over"))
+    r = b.recv()
+    assert r.get("method") == "notifications/message", r
+    r = b.recv()
+    assert r["id"] == 1 and "error" in r and \
+        "ended without the answer" in r["error"]["message"], r
+    calls = [m for m in srv.st.received if m.get("method") == "tools/call"]
+    assert len(calls) == 1, calls
+    assert len(srv.st.last_event_ids) == 1, srv.st.last_event_ids
+    status, rest = b.finish()
+    assert status == 69 and rest == [], (status, rest)
+    srv.stop()
+
+
 def scenario_timeout():
     srv = Server()
     b = Bridge(srv.url(), "--request-timeout", "700ms")
@@ -1192,6 +1234,7 @@ SCENARIOS = [scenario_basic, scenario_session_expired,
              scenario_retry_after_date, scenario_unavailable_deadline,
              scenario_progress_keeps_alive,
              scenario_priming_then_unnumbered, scenario_cut_unresumable,
+             scenario_resume_over,
              scenario_not_json, scenario_html_oneshot,
              scenario_html_call, scenario_oversized]
 

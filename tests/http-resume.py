@@ -2,7 +2,8 @@
 # http-resume.py: Streamable HTTP event streams over time: the late choice
 # between JSON and SSE, keep-alive comments, SEP-1699 polling for
 # 2025-11-25 sessions (priming event, retry, resumption with GET and
-# Last-Event-ID) and replay of a POST stream whose client went away.
+# Last-Event-ID), replay of a POST stream whose client went away, and 204
+# for a resume of a stream that is over with nothing left to replay.
 # Exit 0 pass, 1 fail, 77 skip.
 import os
 import sys
@@ -10,8 +11,8 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (Response, check, initialize, main, post, rpc,  # noqa
-                      wait_ready)
+from httptest import (Bridge, Response, check, initialize, main, note,  # noqa
+                      post, rpc, wait_ready)
 from httptest import call as call_on  # noqa
 
 
@@ -30,6 +31,46 @@ def resume(b, sid, version, last):
                                        "Mcp-Session-Id": sid,
                                        "MCP-Protocol-Version": version,
                                        "Last-Event-ID": last})
+
+
+def over(b, sid, version, last, what):
+    """A resume of a finished stream with nothing left to replay."""
+    g = resume(b, sid, version, last)
+    check(g.status == 204, "resume of a %s after %s: %d, not 204" %
+          (what, last, g.status))
+    check("content-type" not in g.headers,
+          "%s: 204 with %r" % (what, g.headers.get("content-type")))
+    check(g.body() == b"", "%s: 204 with a body" % what)
+    g.close()
+
+
+def evicted(b):
+    """--replay-buffer 2: of three answers waiting for a client that is
+    away, the oldest is dropped; resuming its stream gets 204 (the
+    answer is gone for good) instead of a stream polled for ever."""
+    wait_ready(b)
+    sid, version = initialize(b, "2025-11-25", strict=True)
+    ids = []
+    for n, ms in ((60, 300), (61, 350), (62, 400)):
+        r = post(b, call(n, "delay", {"ms": ms}), sid, version)
+        ev = r.event()
+        check(ev is not None and ev["data"] == "" and "id" in ev,
+              "evicted: priming event %r" % ev)
+        check(r.event() is None, "evicted: POST not closed after priming")
+        r.close()
+        ids.append(ev["id"])
+    # The child answers in time order: once 62 is here, 60 and 61 are
+    # in the log too, and 60 went for want of room.
+    g = resume(b, sid, version, ids[2])
+    ev = g.message()
+    check(ev is not None and ev["msg"].get("id") == 62, "evicted: %r" % ev)
+    g.close()
+    g = resume(b, sid, version, ids[1])
+    ev = g.message()
+    check(ev is not None and ev["msg"].get("id") == 61,
+          "evicted: 61 lost %r" % ev)
+    g.close()
+    over(b, sid, version, ids[0], "stream whose answer was evicted")
 
 
 def test(b):
@@ -127,6 +168,31 @@ def test(b):
           "result" in ev["msg"], "poll: result %r" % ev)
     check(g.event() is None, "poll: stream not ended after the result")
     g.close()
+    # The client has all of that stream, which is over: nothing to poll
+    # for.  204 (SSE's "do not reconnect"), not an empty event stream a
+    # client would come back for every retry.
+    over(b, sid, version, ev["id"], "finished stream")
+
+    # A call cancelled while its client polls: the resumed stream ends
+    # with its priming event only, and resuming it again gets 204.
+    r = post(b, call(50, "delay", {"ms": 5000}), sid, version)
+    ev = r.event()
+    check(ev is not None and ev["data"] == "" and "id" in ev,
+          "cancel: priming event %r" % ev)
+    check(r.event() is None, "cancel: POST stream not closed after priming")
+    r.close()
+    g = resume(b, sid, version, ev["id"])
+    check(g.status == 200, "cancel: poll %d" % g.status)
+    ev = g.event()
+    check(ev is not None and ev["data"] == "" and "id" in ev,
+          "cancel: poll priming event %r" % ev)
+    c = post(b, note("notifications/cancelled", {"requestId": 50}), sid,
+             version)
+    check(c.status == 202, "cancel: %d" % c.status)
+    c.close()
+    check(g.event() is None, "cancel: polled stream not ended")
+    g.close()
+    over(b, sid, version, ev["id"], "cancelled stream")
 
     # Fast calls stay JSON in 2025-11-25 sessions too.
     r = post(b, call(6, "echo", {"message": "x"}), sid, version)
@@ -177,6 +243,14 @@ def test(b):
           "result" in ev["msg"], "flood: the answer was evicted: %r" % ev)
     check(g.event() is None, "flood: stream not ended after the answer")
     g.close()
+
+    e = Bridge("--keepalive", "300ms", "--replay-buffer", "2")
+    try:
+        evicted(e)
+    finally:
+        e.stop()
+    check("Sanitizer" not in e.stderr() and e.proc.returncode == 0,
+          "--replay-buffer 2 bridge: %s" % e.stderr())
 
 
 if __name__ == "__main__":

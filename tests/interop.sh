@@ -1,6 +1,7 @@
 #!/bin/sh
 # Interop with the official MCP TypeScript SDK client: a feature tour over
-# both transports, 50 clients at once on one child, and the tour again with
+# both transports, 50 clients at once on one child, polling that stops when
+# the call ends, and the tour again with
 # @modelcontextprotocol/server-everything as the child.
 set -u
 . "$top_srcdir/tests/lib.sh"
@@ -13,6 +14,15 @@ done
 check "50 SDK clients at once, each gets only its own answers" \
     timeout 90 "$node" "$scripts/crowd.mjs" "$url" 50 10
 check "the bridge is still serving" curl -sf "$url/healthz" -o /dev/null
+
+# SEP-1699 polling ends with the call: once a polled call is cancelled or
+# answered with an error (here the bridge's --request-timeout), the client
+# may resume its stream a few times, not every retry for ever.
+bridge_start poll --request-timeout 700ms -- "$example"
+for mode in cancel error; do
+	check "SDK client stops polling a call that ended ($mode)" \
+	    timeout 30 "$node" "$scripts/poll.mjs" "$url" "$mode"
+done
 
 # server-everything toggles its resource updates per client, so each
 # transport gets a bridge (and a child) of its own.
