@@ -430,7 +430,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* As in main.c: a client that resets its connection costs the
 	 * bridge an EPIPE, not the process. */
 	signal(SIGPIPE, SIG_IGN);
-	setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
 	config_init(&cfg);
 	cfg.mode = CLI_MODE_SERVE;
 	if ((port = pick_port()) == -1)
@@ -459,6 +458,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.max_body = (conf & 2) ? 64 : CLI_DEFAULT_MAX_BODY;
 	cfg.max_queue = (conf & 4) ? 256 : CLI_DEFAULT_MAX_QUEUE;
 	cfg.auth_token_env = (conf & 8) ? "FUZZ_HTTP_TOKENS" : NULL;
+	/* The bridge takes the tokens out of its environment once read
+	 * (they must never reach a child): put them back for each run. */
+	setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
 	/* 2025-11-25 sessions are primed and polled (SEP-1699). */
 	h.version = (conf & 16) ? "2025-11-25" : "2025-06-18";
 
@@ -473,6 +475,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(tries < 5, "cannot listen");
 		http_free(h.http);
 		port = cfg.port = pick_port();
+		setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
 		h.http = http_new(h.base, &cfg, h.mux, pump, &h);
 	}
 	mux_child_up(h.mux, NULL);
