@@ -3990,9 +3990,6 @@ client_build_headers(struct client *c)
 		c->headers[c->nheaders++] = h;
 		log_debug("sending header %.*s", (int)strcspn(h, ":"), h);
 	}
-	/* After all of them: two headers may name the same variable. */
-	for (i = 0; i < cfg->nheaders; i++)
-		client_forget_env(cfg->headers[i]);
 	if (cfg->bearer_token_env != NULL) {
 		tok = env_take(cfg->bearer_token_env);
 		if (tok == NULL || *tok == '\0' ||
@@ -4012,6 +4009,10 @@ client_build_headers(struct client *c)
 		explicit_bzero(tok, strlen(tok));
 		free(tok);
 	}
+	/* Last: two headers, or a header and --bearer-token-env, may name
+	 * the same variable. */
+	for (i = 0; i < cfg->nheaders; i++)
+		client_forget_env(cfg->headers[i]);
 	return 0;
 }
 
@@ -4070,8 +4071,11 @@ client_free(struct client *c)
 	oauth_free(c->oauth);
 	curl_event_free(c->ce);
 	client_reap(-1, 0, c);
-	for (i = 0; i < c->nheaders; i++)
+	for (i = 0; i < c->nheaders; i++) {
+		/* They hold credentials. */
+		explicit_bzero(c->headers[i], strlen(c->headers[i]));
 		free(c->headers[i]);
+	}
 	free(c->headers);
 	for (i = 0; i < c->nsubs; i++)
 		free(c->subs[i]);

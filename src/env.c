@@ -16,6 +16,8 @@
 #include "env.h"
 #include "xmalloc.h"
 
+extern char **environ;
+
 char *
 env_take(const char *name)
 {
@@ -32,12 +34,21 @@ env_take(const char *name)
 void
 env_forget(const char *name)
 {
-	char	*v;
+	size_t	  len = strlen(name);
+	char	**e, *v;
 
-	if ((v = getenv(name)) == NULL)
-		return;
-	/* Overwrite before unsetting: some C libraries free the string on
-	 * unsetenv when setenv made it. */
-	explicit_bzero(v, strlen(v));
+	/*
+	 * Every entry of that name, not just the first that getenv finds:
+	 * an environment may hold a name twice, and unsetenv removes all of
+	 * them from environ but leaves their bytes where they were.  Overwrite
+	 * before unsetting: some C libraries free the string on unsetenv when
+	 * setenv made it.
+	 */
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		if (strncmp(*e, name, len) != 0 || (*e)[len] != '=')
+			continue;
+		v = *e + len + 1;
+		explicit_bzero(v, strlen(v));
+	}
 	(void)unsetenv(name);
 }

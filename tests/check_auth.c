@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "env.h"
 #include "ratelimit.h"
 
 START_TEST(test_equal)
@@ -291,6 +292,34 @@ START_TEST(test_ratelimit_bounded)
 }
 END_TEST
 
+/* A name the environment holds twice: both values are wiped, not only
+ * the one getenv finds, and the name is gone. */
+START_TEST(test_env_forget_twice)
+{
+	extern char	**environ;
+	char		**saved = environ;
+	char		 *fake[4];
+	char		  one[] = "CHECK_AUTH_TWICE=first-secret";
+	char		  two[] = "CHECK_AUTH_TWICE=second-secret";
+	char		  other[] = "CHECK_AUTH_OTHER=kept";
+	size_t		  i, n = strlen("CHECK_AUTH_TWICE=");
+
+	fake[0] = one;
+	fake[1] = other;
+	fake[2] = two;
+	fake[3] = NULL;
+	environ = fake;
+	env_forget("CHECK_AUTH_TWICE");
+	ck_assert_ptr_null(getenv("CHECK_AUTH_TWICE"));
+	ck_assert_str_eq(getenv("CHECK_AUTH_OTHER"), "kept");
+	environ = saved;
+	for (i = n; i < sizeof one - 1; i++)
+		ck_assert_msg(one[i] == '\0', "first value left at %zu", i);
+	for (i = n; i < sizeof two - 1; i++)
+		ck_assert_msg(two[i] == '\0', "second value left at %zu", i);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -306,6 +335,7 @@ main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parse_and_check);
 	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_env_forget_twice);
 	suite_add_tcase(s, tc);
 	tcase_add_test(to, test_hosts);
 	tcase_add_test(to, test_origins);

@@ -627,6 +627,23 @@ class Bridge:
 
 # ---------------------------------------------------------------- scenarios
 
+def scenario_one_variable_twice():
+    # --bearer-token-env may name a variable a --header uses too: both
+    # get the value, although the variable leaves the environment.
+    srv = Server()
+    env = dict(os.environ, FAULTS_TOKEN="t0ken")
+    b = Bridge(srv.url(), "--header", "X-Api-Key: ${FAULTS_TOKEN}",
+               "--bearer-token-env", "FAULTS_TOKEN", env=env)
+    b.handshake()
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest, b.stderr())
+    assert srv.st.headers, "nothing reached the server"
+    assert all(h.get("X-Api-Key") == "t0ken" and
+               h.get("Authorization") == "Bearer t0ken"
+               for h in srv.st.headers), srv.st.headers
+    srv.stop()
+
+
 def scenario_basic():
     srv = Server()
     env = dict(os.environ, FAULTS_KEY="k3y", FAULTS_TOKEN="t0ken")
@@ -1225,7 +1242,8 @@ def scenario_html_call():
     srv.stop()
 
 
-SCENARIOS = [scenario_basic, scenario_session_expired,
+SCENARIOS = [scenario_basic, scenario_one_variable_twice,
+             scenario_session_expired,
              scenario_session_amnesia, scenario_session_400,
              scenario_backpressure, scenario_tls, scenario_restart,
              scenario_stream_cut, scenario_timeout, scenario_sampling,
