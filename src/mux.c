@@ -220,6 +220,9 @@ enum mux_req_kind {
 #define MUX_REQ_F_LISTEN	0x20
 /* tools/list: the answer tells which arguments go in Mcp-Param-* headers */
 #define MUX_REQ_F_TOOLS_LIST	0x40
+/* tools/call, prompts/get, resources/read: work the child may log about
+ * after answering (MUX_ANSWERED_GRACE_MS) */
+#define MUX_REQ_F_WORK		0x80
 
 /* A 2026-07-28 child ended the bridge's own listen: opened again after. */
 #define MUX_LISTEN_AGAIN_MS	1000
@@ -383,6 +386,25 @@ static const char *const mux_levels[] = {
 
 TAILQ_HEAD(mux_sessions, mux_session);
 
+/*
+ * A client request the child may still be working on though nobody waits
+ * for it (cid: ended without the child's answer), or one it just answered
+ * (cid 0), and whose session (serial; 0: none) that was, until expires.
+ * While one of another session is here, the child's unattributed log line
+ * (or, an orphan, its request) is not guessed to be the busy session's.
+ */
+struct mux_recent {
+	uint64_t		 cid;
+	uint64_t		 serial;
+	uint64_t		 expires;
+	TAILQ_ENTRY(mux_recent)	 entry;
+};
+TAILQ_HEAD(mux_recents, mux_recent);
+
+/* At most this many per child; beyond, the oldest is forgotten and the
+ * child's lines are nobody's until it would have expired. */
+#define MUX_RECENT_MAX	256
+
 struct mux_child {
 	struct mux		*m;
 	/* isolation; NULL: the shared one */
@@ -396,6 +418,10 @@ struct mux_child {
 	/* with requests in flight, by last arrival */
 	struct mux_sessions	 busy;
 	struct mux_reqs		 reqs;
+	/* requests perhaps still worked on, by age; one forgotten: until */
+	struct mux_recents	 recent;
+	size_t			 nrecent;
+	uint64_t		 recent_blind;
 	TAILQ_HEAD(, mux_pending) queue;
 	struct hmap		 subs;		/* uri -> mux_sub */
 	/* taskId -> mux_task (child's tasks) */
@@ -437,6 +463,7 @@ struct mux_session {
 	int			 closing;
 	/* its CHILD_STOP was handed out */
 	int			 reaped;
+	uint64_t		 serial;	/* unique, never 0 */
 	char			*version;
 	json_object		*caps;
 	json_object		*info;
@@ -476,6 +503,7 @@ struct mux {
 	int			 wrapped;
 	/* the last of the bridge's ids for clients' tasks */
 	uint64_t		 next_task;
+	uint64_t		 next_serial;	/* the last session's */
 	/* NULL with isolation=session */
 	struct mux_child	*shared;
 	TAILQ_HEAD(, mux_child)	 children;
@@ -847,6 +875,128 @@ mux_prog_free(struct mux *m, struct mux_prog *p)
 	free(p);
 }
 
+static void
+mux_recent_clear(struct mux_child *c)
+{
+	struct mux_recent	*r;
+
+	while ((r = TAILQ_FIRST(&c->recent)) != NULL) {
+		TAILQ_REMOVE(&c->recent, r, entry);
+		free(r);
+	}
+	c->nrecent = 0;
+	c->recent_blind = 0;
+}
+
+static void
+mux_recent_del(struct mux_child *c, struct mux_recent *r)
+{
+	TAILQ_REMOVE(&c->recent, r, entry);
+	c->nrecent--;
+	free(r);
+}
+
+/* Forgets what has expired. */
+static void
+mux_recent_expire(struct mux *m, struct mux_child *c)
+{
+	struct mux_recent	*r, *next;
+
+	for (r = TAILQ_FIRST(&c->recent); r != NULL; r = next) {
+		next = TAILQ_NEXT(r, entry);
+		if (r->expires <= m->now)
+			mux_recent_del(c, r);
+	}
+}
+
+/*
+ * Remembers for ms that the child may still write about request cid (0:
+ * one it just answered) of the session serial.  A session's answers are
+ * one entry, the newest.
+ */
+static void
+mux_recent_add(struct mux *m, struct mux_child *c, uint64_t cid,
+    uint64_t serial, uint64_t ms)
+{
+	struct mux_recent	*r;
+
+	if (cid == 0) {
+		TAILQ_FOREACH(r, &c->recent, entry) {
+			if (r->cid == 0 && r->serial == serial)
+				break;
+		}
+		if (r != NULL)
+			mux_recent_del(c, r);
+	}
+	if (c->nrecent >= MUX_RECENT_MAX) {
+		/* Forgotten, but not whose it could be: anybody's. */
+		r = TAILQ_FIRST(&c->recent);
+		if (r->expires > c->recent_blind)
+			c->recent_blind = r->expires;
+		mux_recent_del(c, r);
+	}
+	r = xcalloc(1, sizeof *r);
+	r->cid = cid;
+	r->serial = serial;
+	r->expires = m->now + ms;
+	TAILQ_INSERT_TAIL(&c->recent, r, entry);
+	c->nrecent++;
+}
+
+/*
+ * The client request req ends, its answer not from the child (cancelled,
+ * timed out, its session gone) though the child may still work on it.
+ * Its own child's lines are its session's whatever it works on.
+ */
+static void
+mux_req_orphan(struct mux *m, struct mux_req *req)
+{
+	struct mux_child	*c = req->child;
+
+	if (req->kind != MUX_REQ_CLIENT || (req->flags & MUX_REQ_F_LISTEN) ||
+	    c->owner != NULL || !c->up)
+		return;
+	mux_recent_add(m, c, req->cid, req->s != NULL ? req->s->serial : 0,
+	    MUX_ORPHAN_GRACE_MS);
+}
+
+/* The child answered request cid late: it still writes about it a moment. */
+static void
+mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t cid)
+{
+	struct mux_recent	*r;
+
+	TAILQ_FOREACH(r, &c->recent, entry) {
+		if (r->cid == cid) {
+			mux_recent_add(m, c, 0, r->serial,
+			    MUX_ANSWERED_GRACE_MS);
+			mux_recent_del(c, r);
+			return;
+		}
+	}
+}
+
+/*
+ * Can what the child did not attribute be about a request of a session
+ * other than s: one it was not done with when its session stopped
+ * waiting, or (answered) one it just answered?
+ */
+static int
+mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s,
+    int answered)
+{
+	struct mux_recent	*r;
+
+	mux_recent_expire(m, c);
+	if (c->recent_blind > m->now)
+		return 1;
+	TAILQ_FOREACH(r, &c->recent, entry) {
+		if (r->serial != s->serial && (r->cid != 0 || answered))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * A client's request now answers to s, under the client's id (copied) and
  * on stream: in s's id map and request list, its session the newest busy
@@ -1017,6 +1167,8 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req->flags = flags;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
+	if (modern_method_mrtr(jsonrpc_method(msg)))
+		req->flags |= MUX_REQ_F_WORK;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
 		b->pending++;
@@ -1354,6 +1506,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			    json_object_new_string("client session closed"));
 			mux_to_child(m, c, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
+			mux_req_orphan(m, req);
 		}
 		mux_req_finish(m, req, NULL);
 	}
@@ -1987,6 +2140,7 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		if (req->mr != NULL)
 			mux_inputs_fail(m, req, 1, "the client cancelled the "
 			    "request that asked");
+		mux_req_orphan(m, req);
 		/* A late answer is dropped: the client stopped waiting.  Its
 		 * stream ends without one, so the transport can finish it. */
 		stream = req->stream;
@@ -2153,6 +2307,7 @@ mux_child_new(struct mux *m, struct mux_session *owner)
 	TAILQ_INIT(&c->sessions);
 	TAILQ_INIT(&c->busy);
 	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->recent);
 	TAILQ_INIT(&c->queue);
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	return c;
@@ -2165,6 +2320,7 @@ mux_child_free(struct mux *m, struct mux_child *c)
 
 	while ((req = TAILQ_FIRST(&c->reqs)) != NULL)
 		mux_req_free(m, req);
+	mux_recent_clear(c);
 	mux_pending_purge(c, NULL);
 	/* Sessions released their subscriptions, tasks and requests. */
 	hmap_clear(&c->subs);
@@ -2409,6 +2565,8 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	    mux_req_match, &cid);
 	if (req == NULL || req->child != c) {
 		m->stats.dropped_responses++;
+		if (cid != 0)
+			mux_recent_answered(m, c, cid);
 		/* Late answers (cancelled, closed) are normal; others not. */
 		if (cid == 0 || cid > m->next_id)
 			log_warnx("server answered an id the bridge never "
@@ -2455,6 +2613,11 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_req_free(m, req);
 		break;
 	case MUX_REQ_CLIENT:
+		/* Its lines may trail its answer. */
+		if (c->owner == NULL && req->s != NULL &&
+		    (req->flags & MUX_REQ_F_WORK))
+			mux_recent_add(m, c, 0, req->s->serial,
+			    MUX_ANSWERED_GRACE_MS);
 		mux_client_answer(m, req, result, error);
 		break;
 	}
@@ -2572,48 +2735,17 @@ mux_named(struct mux *m, struct mux_child *c, json_object *msg,
 }
 
 /*
- * Which session answers a child's request; NULL with *why if none may.
- * *mreq is set instead when a 2026-07-28 request is to get the question
- * (in an input_required result).
+ * mux_route's guess, for a request that names nothing: the session that
+ * can have caused it, or (*mreq) the 2026-07-28 request to ask.
  */
 static struct mux_session *
-mux_route(struct mux *m, struct mux_child *c, json_object *msg,
-    const char **why, struct mux_req **mreq)
+mux_route_busy(struct mux *m, struct mux_child *c, json_object *msg,
+    const char *cap, const char **why, struct mux_req **mreq)
 {
 	struct mux_session	*s, *found = NULL;
 	struct mux_req		*req, *mfound = NULL;
-	struct mux_task		*t;
 	json_object		*params = jsonrpc_params(msg);
-	const char		*method = jsonrpc_method(msg), *cap, *id;
 	size_t			 n = 0, nm = 0;
-
-	*mreq = NULL;
-	cap = mux_needed_cap(method);
-	if (mux_named(m, c, msg, &s, &req, why)) {
-		if (req != NULL && req->mr != NULL) {
-			*mreq = req;
-			return NULL;
-		}
-		if (s == NULL || c->owner != NULL)
-			return s;
-		if (!mux_has_cap(s, cap, params)) {
-			*why = req != NULL ? "the session of the request it "
-			    "names did not declare the capability it needs" :
-			    "the related task's session did not declare the "
-			    "capability it needs";
-			return NULL;
-		}
-		return s;
-	}
-	/* A client's task: the child knows it by the bridge's id only. */
-	if (strncmp(method, "tasks/", 6) == 0 &&
-	    (id = mux_get_str(params, "taskId")) != NULL) {
-		if ((t = mux_task_find(c, 1, id)) == NULL) {
-			*why = "the task it names belongs to no client session";
-			return NULL;
-		}
-		return t->s;
-	}
 
 	/*
 	 * Only a session waiting for the child can have caused the request,
@@ -2676,6 +2808,62 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	else
 		*why = "no client session has a request in flight";
 	return NULL;
+}
+
+/*
+ * Which session answers a child's request; NULL with *why if none may.
+ * *mreq is set instead when a 2026-07-28 request is to get the question
+ * (in an input_required result).
+ */
+static struct mux_session *
+mux_route(struct mux *m, struct mux_child *c, json_object *msg,
+    const char **why, struct mux_req **mreq)
+{
+	struct mux_session	*s;
+	struct mux_req		*req;
+	struct mux_task		*t;
+	json_object		*params = jsonrpc_params(msg);
+	const char		*method = jsonrpc_method(msg), *cap, *id;
+
+	*mreq = NULL;
+	cap = mux_needed_cap(method);
+	if (mux_named(m, c, msg, &s, &req, why)) {
+		if (req != NULL && req->mr != NULL) {
+			*mreq = req;
+			return NULL;
+		}
+		if (s == NULL || c->owner != NULL)
+			return s;
+		if (!mux_has_cap(s, cap, params)) {
+			*why = req != NULL ? "the session of the request it "
+			    "names did not declare the capability it needs" :
+			    "the related task's session did not declare the "
+			    "capability it needs";
+			return NULL;
+		}
+		return s;
+	}
+	/* A client's task: the child knows it by the bridge's id only. */
+	if (strncmp(method, "tasks/", 6) == 0 &&
+	    (id = mux_get_str(params, "taskId")) != NULL) {
+		if ((t = mux_task_find(c, 1, id)) == NULL) {
+			*why = "the task it names belongs to no client session";
+			return NULL;
+		}
+		return t->s;
+	}
+
+	/* Else a guess: never while another's request may be its cause. */
+	s = mux_route_busy(m, c, msg, cap, why, mreq);
+	if (s == NULL && *mreq == NULL)
+		return NULL;
+	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s, 0)) {
+		*mreq = NULL;
+		*why = "a request of another client session that ended "
+		    "without the server's answer may have caused it";
+		return NULL;
+	}
+	return s;
 }
 
 static void
@@ -2810,6 +2998,11 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 			s = NULL;
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
+		if (s != NULL && mux_recent_other(m, c, s, 1)) {
+			s = NULL;
+			why = "it may be about another session's request "
+			    "(stopped waiting for, or just answered)";
+		}
 	}
 	if (s != NULL && req == NULL && (c->modern ||
 	    s->transport == MUX_TRANSPORT_STATELESS)) {
@@ -3734,6 +3927,7 @@ mux_modern_tick(struct mux *m)
 			    "the client did not come back in time"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
+			mux_req_orphan(m, req);
 		}
 		mux_req_free(m, req);
 	}
@@ -4311,6 +4505,8 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	c->discover = NULL;
 	json_object_put(c->tool_headers);
 	c->tool_headers = NULL;
+	/* What the child that went worked on, nobody works on now. */
+	mux_recent_clear(c);
 
 	for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 		rnext = TAILQ_NEXT(req, centry);
@@ -4408,6 +4604,7 @@ mux_session_new(struct mux *m, enum mux_transport transport, void *data)
 	s->transport = transport;
 	s->data = data;
 	s->level = -1;
+	s->serial = ++m->next_serial;
 	TAILQ_INIT(&s->reqs);
 	TAILQ_INIT(&s->subs);
 	TAILQ_INIT(&s->tasks);
@@ -4623,6 +4820,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		    p->deadline <= now_ms)
 			mux_pending_fail(m, c, p, "Server not available: it "
 			    "did not finish starting in time");
+		mux_recent_expire(m, c);
 	}
 	while ((req = TAILQ_FIRST(&m->timeouts)) != NULL &&
 	    req->deadline <= now_ms) {
@@ -4634,6 +4832,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			    "timed out"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
+			mux_req_orphan(m, req);
 		}
 		if (req->mr != NULL)
 			mux_inputs_fail(m, req, 1, "the request timed out");
