@@ -2827,6 +2827,21 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 
 	*mreq = NULL;
 	cap = mux_needed_cap(method);
+	/*
+	 * A client's task is its session's (the child knows it by the
+	 * bridge's id only): asked of another, that one's answer would be
+	 * taken for the task's.  So a hint naming another is refused.
+	 */
+	if (c->owner == NULL && strncmp(method, "tasks/", 6) == 0 &&
+	    (id = mux_get_str(params, "taskId")) != NULL &&
+	    (t = mux_task_find(c, 1, id)) != NULL) {
+		if (mux_named(m, c, msg, &s, &req, why) && s != t->s) {
+			*why = "the task it names is another client "
+			    "session's than the one it names";
+			return NULL;
+		}
+		return t->s;
+	}
 	if (mux_named(m, c, msg, &s, &req, why)) {
 		if (req != NULL && req->mr != NULL) {
 			*mreq = req;
@@ -2843,14 +2858,11 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		}
 		return s;
 	}
-	/* A client's task: the child knows it by the bridge's id only. */
+	/* A task named by an id the bridge did not give out is nobody's. */
 	if (strncmp(method, "tasks/", 6) == 0 &&
-	    (id = mux_get_str(params, "taskId")) != NULL) {
-		if ((t = mux_task_find(c, 1, id)) == NULL) {
-			*why = "the task it names belongs to no client session";
-			return NULL;
-		}
-		return t->s;
+	    mux_get_str(params, "taskId") != NULL) {
+		*why = "the task it names belongs to no client session";
+		return NULL;
 	}
 
 	/* Else a guess: never while another's request may be its cause. */
@@ -2938,11 +2950,12 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	out = modern_strip_hints(msg);
 	json_object_put(msg);
 	msg = out;
-	/* A client's task goes by the id the client gave it. */
+	/* A client's task goes by the id the client gave it (mux_route
+	 * sent it to nobody else). */
 	params = NULL;
 	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
 	    (eid = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
-	    (t = mux_task_find(c, 1, eid)) != NULL) {
+	    (t = mux_task_find(c, 1, eid)) != NULL && t->s == s) {
 		params = mux_copy_object(jsonrpc_params(msg));
 		json_object_object_add(params, "taskId",
 		    json_object_new_string(t->orig));

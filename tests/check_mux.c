@@ -1909,6 +1909,51 @@ START_TEST(test_log_orphans)
 }
 END_TEST
 
+/*
+ * A child's tasks/ request names a client's task by the bridge's id: only
+ * that task's session may get it, under its own id, whatever session the
+ * child's hint names.
+ */
+START_TEST(test_client_task_other_session)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct hout		*o;
+	char			*ta;
+	int64_t			 ca, cb;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{},'tasks':{'requests':{'sampling':{"
+	    "'createMessage':{}}}}}");
+	b = h_session(&h, "{'sampling':{},'tasks':{}}");
+	ca = h_client_task(&h, a, 1, "s1", "secret-a", &ta);
+	h_answer(&h, ca, "{}");
+	h_clear(&h);
+	cb = h_call(&h, b, 2, "1");
+
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g1','method':'tasks/get',"
+	    "'params':{'taskId':'%s','_meta':{'mcpbridge/relatedRequestId':"
+	    "%lld}}}", ta, (long long)cb);
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's task went to b");
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "id"), "g1");
+	ck_assert_ptr_nonnull(P(o->msg, "error"));
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g2','method':'tasks/get',"
+	    "'params':{'taskId':'%s','_meta':{"
+	    "'io.modelcontextprotocol/related-task':{'taskId':'%s'}}}}", ta,
+	    "nope");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's task went to b");
+	h_clear(&h);
+	free(ta);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_list_changed)
 {
 	struct h		 h;
@@ -2581,6 +2626,7 @@ mux_suite(void)
 	tcase_add_test(tc, test_server_request_cancel_elicit_complete);
 	tcase_add_test(tc, test_tasks);
 	tcase_add_test(tc, test_client_task_ids);
+	tcase_add_test(tc, test_client_task_other_session);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_log_routing);
