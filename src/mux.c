@@ -220,9 +220,6 @@ enum mux_req_kind {
 #define MUX_REQ_F_LISTEN	0x20
 /* tools/list: the answer tells which arguments go in Mcp-Param-* headers */
 #define MUX_REQ_F_TOOLS_LIST	0x40
-/* tools/call, prompts/get, resources/read: work the child may log about
- * after answering (MUX_ANSWERED_GRACE_MS) */
-#define MUX_REQ_F_WORK		0x80
 
 /* A 2026-07-28 child ended the bridge's own listen: opened again after. */
 #define MUX_LISTEN_AGAIN_MS	1000
@@ -387,11 +384,11 @@ static const char *const mux_levels[] = {
 TAILQ_HEAD(mux_sessions, mux_session);
 
 /*
- * A client request the child may still be working on though nobody waits
- * for it (cid: ended without the child's answer), or one it just answered
- * (cid 0), and whose session (serial; 0: none) that was, until expires.
- * While one of another session is here, the child's unattributed log line
- * (or, an orphan, its request) is not guessed to be the busy session's.
+ * A client request that ended without the child's answer (cid), though
+ * the child may still be working on it, and whose session (serial; 0:
+ * none) that was, until expires.  While one of another session is out,
+ * the child's unattributed log line or request is not guessed to be the
+ * busy session's.
  */
 struct mux_recent {
 	uint64_t		 cid;
@@ -401,8 +398,8 @@ struct mux_recent {
 };
 TAILQ_HEAD(mux_recents, mux_recent);
 
-/* At most this many per child; beyond, the oldest is forgotten and the
- * child's lines are nobody's until it would have expired. */
+/* At most this many per child; beyond, the oldest is forgotten and no
+ * guess is made until it would have expired. */
 #define MUX_RECENT_MAX	256
 
 struct mux_child {
@@ -910,40 +907,6 @@ mux_recent_expire(struct mux *m, struct mux_child *c)
 }
 
 /*
- * Remembers for ms that the child may still write about request cid (0:
- * one it just answered) of the session serial.  A session's answers are
- * one entry, the newest.
- */
-static void
-mux_recent_add(struct mux *m, struct mux_child *c, uint64_t cid,
-    uint64_t serial, uint64_t ms)
-{
-	struct mux_recent	*r;
-
-	if (cid == 0) {
-		TAILQ_FOREACH(r, &c->recent, entry) {
-			if (r->cid == 0 && r->serial == serial)
-				break;
-		}
-		if (r != NULL)
-			mux_recent_del(c, r);
-	}
-	if (c->nrecent >= MUX_RECENT_MAX) {
-		/* Forgotten, but not whose it could be: anybody's. */
-		r = TAILQ_FIRST(&c->recent);
-		if (r->expires > c->recent_blind)
-			c->recent_blind = r->expires;
-		mux_recent_del(c, r);
-	}
-	r = xcalloc(1, sizeof *r);
-	r->cid = cid;
-	r->serial = serial;
-	r->expires = m->now + ms;
-	TAILQ_INSERT_TAIL(&c->recent, r, entry);
-	c->nrecent++;
-}
-
-/*
  * The client request req ends, its answer not from the child (cancelled,
  * timed out, its session gone) though the child may still work on it.
  * Its own child's lines are its session's whatever it works on.
@@ -952,24 +915,34 @@ static void
 mux_req_orphan(struct mux *m, struct mux_req *req)
 {
 	struct mux_child	*c = req->child;
+	struct mux_recent	*r;
 
 	if (req->kind != MUX_REQ_CLIENT || (req->flags & MUX_REQ_F_LISTEN) ||
 	    c->owner != NULL || !c->up)
 		return;
-	mux_recent_add(m, c, req->cid, req->s != NULL ? req->s->serial : 0,
-	    MUX_ORPHAN_GRACE_MS);
+	if (c->nrecent >= MUX_RECENT_MAX) {
+		/* Forgotten, but not whose it could be: anybody's. */
+		r = TAILQ_FIRST(&c->recent);
+		if (r->expires > c->recent_blind)
+			c->recent_blind = r->expires;
+		mux_recent_del(c, r);
+	}
+	r = xcalloc(1, sizeof *r);
+	r->cid = req->cid;
+	r->serial = req->s != NULL ? req->s->serial : 0;
+	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
+	TAILQ_INSERT_TAIL(&c->recent, r, entry);
+	c->nrecent++;
 }
 
-/* The child answered request cid late: it still writes about it a moment. */
+/* The child answered request cid late: it is done with it. */
 static void
-mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t cid)
+mux_recent_answered(struct mux_child *c, uint64_t cid)
 {
 	struct mux_recent	*r;
 
 	TAILQ_FOREACH(r, &c->recent, entry) {
 		if (r->cid == cid) {
-			mux_recent_add(m, c, 0, r->serial,
-			    MUX_ANSWERED_GRACE_MS);
 			mux_recent_del(c, r);
 			return;
 		}
@@ -978,12 +951,11 @@ mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 
 /*
  * Can what the child did not attribute be about a request of a session
- * other than s: one it was not done with when its session stopped
- * waiting, or (answered) one it just answered?
+ * other than s, one it was not done with when its session stopped
+ * waiting?
  */
 static int
-mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s,
-    int answered)
+mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 {
 	struct mux_recent	*r;
 
@@ -991,7 +963,7 @@ mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s,
 	if (c->recent_blind > m->now)
 		return 1;
 	TAILQ_FOREACH(r, &c->recent, entry) {
-		if (r->serial != s->serial && (r->cid != 0 || answered))
+		if (r->serial != s->serial)
 			return 1;
 	}
 	return 0;
@@ -1167,8 +1139,6 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req->flags = flags;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
-	if (modern_method_mrtr(jsonrpc_method(msg)))
-		req->flags |= MUX_REQ_F_WORK;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
 		b->pending++;
@@ -2566,7 +2536,7 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	if (req == NULL || req->child != c) {
 		m->stats.dropped_responses++;
 		if (cid != 0)
-			mux_recent_answered(m, c, cid);
+			mux_recent_answered(c, cid);
 		/* Late answers (cancelled, closed) are normal; others not. */
 		if (cid == 0 || cid > m->next_id)
 			log_warnx("server answered an id the bridge never "
@@ -2613,11 +2583,6 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_req_free(m, req);
 		break;
 	case MUX_REQ_CLIENT:
-		/* Its lines may trail its answer. */
-		if (c->owner == NULL && req->s != NULL &&
-		    (req->flags & MUX_REQ_F_WORK))
-			mux_recent_add(m, c, 0, req->s->serial,
-			    MUX_ANSWERED_GRACE_MS);
 		mux_client_answer(m, req, result, error);
 		break;
 	}
@@ -2869,7 +2834,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	s = mux_route_busy(m, c, msg, cap, why, mreq);
 	if (s == NULL && *mreq == NULL)
 		return NULL;
-	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s, 0)) {
+	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
 		*mreq = NULL;
 		*why = "a request of another client session that ended "
 		    "without the server's answer may have caused it";
@@ -3011,10 +2976,10 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 			s = NULL;
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
-		if (s != NULL && mux_recent_other(m, c, s, 1)) {
+		if (s != NULL && mux_recent_other(m, c, s)) {
 			s = NULL;
-			why = "it may be about another session's request "
-			    "(stopped waiting for, or just answered)";
+			why = "it may be about a request of another session "
+			    "that stopped waiting for it";
 		}
 	}
 	if (s != NULL && req == NULL && (c->modern ||

@@ -78,11 +78,9 @@ enum mux_child_era {
  * A client request that ended without the child's answer (cancelled, timed
  * out, its session closed) may still be worked on, and logged about, by
  * the child: until its late answer, or for this long, a line or request the
- * child does not attribute is no other session's.  The same holds, more
- * briefly, for a request the child just answered (log lines only).
+ * child does not attribute is no other session's.
  */
 #define MUX_ORPHAN_GRACE_MS		30000
-#define MUX_ANSWERED_GRACE_MS		1000
 
 struct mux_config {
 	enum mux_isolation	 isolation;
