@@ -390,17 +390,13 @@ TAILQ_HEAD(mux_sessions, mux_session);
  * the child's unattributed log line or request is not guessed to be the
  * busy session's.
  */
-struct mux_recent {
+struct mux_orphan {
 	uint64_t		 cid;
 	uint64_t		 serial;
 	uint64_t		 expires;
-	TAILQ_ENTRY(mux_recent)	 entry;
+	TAILQ_ENTRY(mux_orphan)	 entry;
 };
-TAILQ_HEAD(mux_recents, mux_recent);
-
-/* At most this many per child; beyond, the oldest is forgotten and no
- * guess is made until it would have expired. */
-#define MUX_RECENT_MAX	256
+TAILQ_HEAD(mux_orphans, mux_orphan);
 
 struct mux_child {
 	struct mux		*m;
@@ -416,9 +412,9 @@ struct mux_child {
 	struct mux_sessions	 busy;
 	struct mux_reqs		 reqs;
 	/* requests perhaps still worked on, by age; one forgotten: until */
-	struct mux_recents	 recent;
-	size_t			 nrecent;
-	uint64_t		 recent_blind;
+	struct mux_orphans	 orphans;
+	size_t			 norphans;
+	uint64_t		 orphans_blind;
 	TAILQ_HEAD(, mux_pending) queue;
 	struct hmap		 subs;		/* uri -> mux_sub */
 	/* taskId -> mux_task (child's tasks) */
@@ -873,37 +869,35 @@ mux_prog_free(struct mux *m, struct mux_prog *p)
 }
 
 static void
-mux_recent_clear(struct mux_child *c)
+mux_orphans_clear(struct mux_child *c)
 {
-	struct mux_recent	*r;
+	struct mux_orphan	*r;
 
-	while ((r = TAILQ_FIRST(&c->recent)) != NULL) {
-		TAILQ_REMOVE(&c->recent, r, entry);
+	while ((r = TAILQ_FIRST(&c->orphans)) != NULL) {
+		TAILQ_REMOVE(&c->orphans, r, entry);
 		free(r);
 	}
-	c->nrecent = 0;
-	c->recent_blind = 0;
+	c->norphans = 0;
+	c->orphans_blind = 0;
 }
 
 static void
-mux_recent_del(struct mux_child *c, struct mux_recent *r)
+mux_orphan_del(struct mux_child *c, struct mux_orphan *r)
 {
-	TAILQ_REMOVE(&c->recent, r, entry);
-	c->nrecent--;
+	TAILQ_REMOVE(&c->orphans, r, entry);
+	c->norphans--;
 	free(r);
 }
 
-/* Forgets what has expired. */
+/* Forgets what has expired (all expire MUX_ORPHAN_GRACE_MS after they
+ * were made: the oldest first). */
 static void
-mux_recent_expire(struct mux *m, struct mux_child *c)
+mux_orphans_expire(struct mux *m, struct mux_child *c)
 {
-	struct mux_recent	*r, *next;
+	struct mux_orphan	*r;
 
-	for (r = TAILQ_FIRST(&c->recent); r != NULL; r = next) {
-		next = TAILQ_NEXT(r, entry);
-		if (r->expires <= m->now)
-			mux_recent_del(c, r);
-	}
+	while ((r = TAILQ_FIRST(&c->orphans)) != NULL && r->expires <= m->now)
+		mux_orphan_del(c, r);
 }
 
 /*
@@ -915,35 +909,35 @@ static void
 mux_req_orphan(struct mux *m, struct mux_req *req)
 {
 	struct mux_child	*c = req->child;
-	struct mux_recent	*r;
+	struct mux_orphan	*r;
 
 	if (req->kind != MUX_REQ_CLIENT || (req->flags & MUX_REQ_F_LISTEN) ||
 	    c->owner != NULL || !c->up)
 		return;
-	if (c->nrecent >= MUX_RECENT_MAX) {
+	if (c->norphans >= MUX_ORPHANS_MAX) {
 		/* Forgotten, but not whose it could be: anybody's. */
-		r = TAILQ_FIRST(&c->recent);
-		if (r->expires > c->recent_blind)
-			c->recent_blind = r->expires;
-		mux_recent_del(c, r);
+		r = TAILQ_FIRST(&c->orphans);
+		if (r->expires > c->orphans_blind)
+			c->orphans_blind = r->expires;
+		mux_orphan_del(c, r);
 	}
 	r = xcalloc(1, sizeof *r);
 	r->cid = req->cid;
 	r->serial = req->s != NULL ? req->s->serial : 0;
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
-	TAILQ_INSERT_TAIL(&c->recent, r, entry);
-	c->nrecent++;
+	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
+	c->norphans++;
 }
 
 /* The child answered request cid late: it is done with it. */
 static void
-mux_recent_answered(struct mux_child *c, uint64_t cid)
+mux_orphan_answered(struct mux_child *c, uint64_t cid)
 {
-	struct mux_recent	*r;
+	struct mux_orphan	*r;
 
-	TAILQ_FOREACH(r, &c->recent, entry) {
+	TAILQ_FOREACH(r, &c->orphans, entry) {
 		if (r->cid == cid) {
-			mux_recent_del(c, r);
+			mux_orphan_del(c, r);
 			return;
 		}
 	}
@@ -955,14 +949,14 @@ mux_recent_answered(struct mux_child *c, uint64_t cid)
  * waiting?
  */
 static int
-mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s)
+mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 {
-	struct mux_recent	*r;
+	struct mux_orphan	*r;
 
-	mux_recent_expire(m, c);
-	if (c->recent_blind > m->now)
+	mux_orphans_expire(m, c);
+	if (c->orphans_blind > m->now)
 		return 1;
-	TAILQ_FOREACH(r, &c->recent, entry) {
+	TAILQ_FOREACH(r, &c->orphans, entry) {
 		if (r->serial != s->serial)
 			return 1;
 	}
@@ -2277,7 +2271,7 @@ mux_child_new(struct mux *m, struct mux_session *owner)
 	TAILQ_INIT(&c->sessions);
 	TAILQ_INIT(&c->busy);
 	TAILQ_INIT(&c->reqs);
-	TAILQ_INIT(&c->recent);
+	TAILQ_INIT(&c->orphans);
 	TAILQ_INIT(&c->queue);
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	return c;
@@ -2290,7 +2284,7 @@ mux_child_free(struct mux *m, struct mux_child *c)
 
 	while ((req = TAILQ_FIRST(&c->reqs)) != NULL)
 		mux_req_free(m, req);
-	mux_recent_clear(c);
+	mux_orphans_clear(c);
 	mux_pending_purge(c, NULL);
 	/* Sessions released their subscriptions, tasks and requests. */
 	hmap_clear(&c->subs);
@@ -2536,7 +2530,7 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	if (req == NULL || req->child != c) {
 		m->stats.dropped_responses++;
 		if (cid != 0)
-			mux_recent_answered(c, cid);
+			mux_orphan_answered(c, cid);
 		/* Late answers (cancelled, closed) are normal; others not. */
 		if (cid == 0 || cid > m->next_id)
 			log_warnx("server answered an id the bridge never "
@@ -2834,7 +2828,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	s = mux_route_busy(m, c, msg, cap, why, mreq);
 	if (s == NULL && *mreq == NULL)
 		return NULL;
-	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
+	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
 		*mreq = NULL;
 		*why = "a request of another client session that ended "
 		    "without the server's answer may have caused it";
@@ -2976,7 +2970,7 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 			s = NULL;
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
-		if (s != NULL && mux_recent_other(m, c, s)) {
+		if (s != NULL && mux_orphans_other(m, c, s)) {
 			s = NULL;
 			why = "it may be about a request of another session "
 			    "that stopped waiting for it";
@@ -4484,7 +4478,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	json_object_put(c->tool_headers);
 	c->tool_headers = NULL;
 	/* What the child that went worked on, nobody works on now. */
-	mux_recent_clear(c);
+	mux_orphans_clear(c);
 
 	for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 		rnext = TAILQ_NEXT(req, centry);
@@ -4798,7 +4792,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		    p->deadline <= now_ms)
 			mux_pending_fail(m, c, p, "Server not available: it "
 			    "did not finish starting in time");
-		mux_recent_expire(m, c);
+		mux_orphans_expire(m, c);
 	}
 	while ((req = TAILQ_FIRST(&m->timeouts)) != NULL &&
 	    req->deadline <= now_ms) {

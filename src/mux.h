@@ -81,6 +81,9 @@ enum mux_child_era {
  * child does not attribute is no other session's.
  */
 #define MUX_ORPHAN_GRACE_MS		30000
+/* At most this many per child; beyond, the oldest is forgotten and no
+ * guess is made until it would have expired. */
+#define MUX_ORPHANS_MAX			256
 
 struct mux_config {
 	enum mux_isolation	 isolation;
