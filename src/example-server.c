@@ -37,7 +37,9 @@
  *   crash {signal}         die by SIGSEGV ("segv", default) or abort()
  *   print_garbage {text}   write a non-JSON line to stdout, then answer
  *   long_line {bytes}      answer with a text of that many bytes
- *   delay {ms, message}    answer after ms milliseconds
+ *   delay {ms, message, log, stubborn}  answer after ms milliseconds;
+ *                          log: send it as an info log line first;
+ *                          stubborn: go on (and answer) if cancelled
  *   progress {steps, ms}   send steps progress notifications, ms apart
  *   sample, elicit, roots  send sampling/createMessage, elicitation/create,
  *                          roots/list to the client; return its answer as
@@ -1262,14 +1264,20 @@ static void
 es_tool_delay(struct es_call *c, struct json_object *reply)
 {
 	const char	*message;
+	int		 stubborn;
 
 	if (c->step == 0) {
 		if (es_arg_int(c, "ms", 0, 0, ES_DELAY_MAX_MS, &c->ms) == -1 ||
-		    es_arg_string(c, "message", 0, &message) == -1)
+		    es_arg_string(c, "message", 0, &message) == -1 ||
+		    es_arg_string(c, "log", 0, &message) == -1 ||
+		    es_arg_bool(c, "stubborn", &stubborn) == -1)
 			return;
 		es_call_sleep(c, c->ms);
 		return;
 	}
+	es_arg_string(c, "log", 0, &message);
+	if (message != NULL)
+		es_notify_log(ES_LOG_INFO, message);
 	es_arg_string(c, "message", 0, &message);
 	if (message != NULL)
 		es_call_text(c, 0, "%s", message);
@@ -1998,8 +2006,9 @@ static const struct es_tool es_tools[] = {
 	  es_tool_long_line },
 	{ "delay", "Test knob: answers after ms milliseconds with message",
 	  "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
-	  "\"minimum\":0},\"message\":{\"type\":\"string\"}},"
-	  "\"required\":[\"ms\"]}", es_tool_delay },
+	  "\"minimum\":0},\"message\":{\"type\":\"string\"},"
+	  "\"log\":{\"type\":\"string\"},\"stubborn\":{\"type\":"
+	  "\"boolean\"}},\"required\":[\"ms\"]}", es_tool_delay },
 	{ "progress", "Test knob: sends steps (default 5) progress "
 	  "notifications ms (default 50) apart, then answers",
 	  "{\"type\":\"object\",\"properties\":{\"steps\":{\"type\":"
@@ -2662,6 +2671,10 @@ es_handle_notification(const char *method, struct json_object *params)
 		reason = "no reason given";
 	log_info("request %s cancelled: %s", json_object_get_string(rid),
 	    reason);
+	/* delay's stubborn: a server that works on whatever it is told. */
+	if (c->args != NULL && json_object_get_boolean(json_object_object_get(
+	    c->args, "stubborn")))
+		return;
 	es_call_cancel(c, "the request that asked was cancelled");
 }
 

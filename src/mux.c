@@ -383,6 +383,21 @@ static const char *const mux_levels[] = {
 
 TAILQ_HEAD(mux_sessions, mux_session);
 
+/*
+ * A client request that ended without the child's answer (cid), though
+ * the child may still be working on it, and whose session (serial; 0:
+ * none) that was, until expires.  While one of another session is out,
+ * the child's unattributed log line or request is not guessed to be the
+ * busy session's.
+ */
+struct mux_orphan {
+	uint64_t		 cid;
+	uint64_t		 serial;
+	uint64_t		 expires;
+	TAILQ_ENTRY(mux_orphan)	 entry;
+};
+TAILQ_HEAD(mux_orphans, mux_orphan);
+
 struct mux_child {
 	struct mux		*m;
 	/* isolation; NULL: the shared one */
@@ -396,6 +411,10 @@ struct mux_child {
 	/* with requests in flight, by last arrival */
 	struct mux_sessions	 busy;
 	struct mux_reqs		 reqs;
+	/* requests perhaps still worked on, by age; one forgotten: until */
+	struct mux_orphans	 orphans;
+	size_t			 norphans;
+	uint64_t		 orphans_blind;
 	TAILQ_HEAD(, mux_pending) queue;
 	struct hmap		 subs;		/* uri -> mux_sub */
 	/* taskId -> mux_task (child's tasks) */
@@ -437,6 +456,7 @@ struct mux_session {
 	int			 closing;
 	/* its CHILD_STOP was handed out */
 	int			 reaped;
+	uint64_t		 serial;	/* unique, never 0 */
 	char			*version;
 	json_object		*caps;
 	json_object		*info;
@@ -476,6 +496,7 @@ struct mux {
 	int			 wrapped;
 	/* the last of the bridge's ids for clients' tasks */
 	uint64_t		 next_task;
+	uint64_t		 next_serial;	/* the last session's */
 	/* NULL with isolation=session */
 	struct mux_child	*shared;
 	TAILQ_HEAD(, mux_child)	 children;
@@ -845,6 +866,101 @@ mux_prog_free(struct mux *m, struct mux_prog *p)
 		p->task->prog = NULL;
 	json_object_put(p->orig);
 	free(p);
+}
+
+static void
+mux_orphans_clear(struct mux_child *c)
+{
+	struct mux_orphan	*r;
+
+	while ((r = TAILQ_FIRST(&c->orphans)) != NULL) {
+		TAILQ_REMOVE(&c->orphans, r, entry);
+		free(r);
+	}
+	c->norphans = 0;
+	c->orphans_blind = 0;
+}
+
+static void
+mux_orphan_del(struct mux_child *c, struct mux_orphan *r)
+{
+	TAILQ_REMOVE(&c->orphans, r, entry);
+	c->norphans--;
+	free(r);
+}
+
+/* Forgets what has expired (all expire MUX_ORPHAN_GRACE_MS after they
+ * were made: the oldest first). */
+static void
+mux_orphans_expire(struct mux *m, struct mux_child *c)
+{
+	struct mux_orphan	*r;
+
+	while ((r = TAILQ_FIRST(&c->orphans)) != NULL && r->expires <= m->now)
+		mux_orphan_del(c, r);
+}
+
+/*
+ * The client request req ends, its answer not from the child (cancelled,
+ * timed out, its session gone) though the child may still work on it.
+ * Its own child's lines are its session's whatever it works on.
+ */
+static void
+mux_req_orphan(struct mux *m, struct mux_req *req)
+{
+	struct mux_child	*c = req->child;
+	struct mux_orphan	*r;
+
+	if (req->kind != MUX_REQ_CLIENT || (req->flags & MUX_REQ_F_LISTEN) ||
+	    c->owner != NULL || !c->up)
+		return;
+	if (c->norphans >= MUX_ORPHANS_MAX) {
+		/* Forgotten, but not whose it could be: anybody's. */
+		r = TAILQ_FIRST(&c->orphans);
+		if (r->expires > c->orphans_blind)
+			c->orphans_blind = r->expires;
+		mux_orphan_del(c, r);
+	}
+	r = xcalloc(1, sizeof *r);
+	r->cid = req->cid;
+	r->serial = req->s != NULL ? req->s->serial : 0;
+	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
+	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
+	c->norphans++;
+}
+
+/* The child answered request cid late: it is done with it. */
+static void
+mux_orphan_answered(struct mux_child *c, uint64_t cid)
+{
+	struct mux_orphan	*r;
+
+	TAILQ_FOREACH(r, &c->orphans, entry) {
+		if (r->cid == cid) {
+			mux_orphan_del(c, r);
+			return;
+		}
+	}
+}
+
+/*
+ * Can what the child did not attribute be about a request of a session
+ * other than s, one it was not done with when its session stopped
+ * waiting?
+ */
+static int
+mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
+{
+	struct mux_orphan	*r;
+
+	mux_orphans_expire(m, c);
+	if (c->orphans_blind > m->now)
+		return 1;
+	TAILQ_FOREACH(r, &c->orphans, entry) {
+		if (r->serial != s->serial)
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -1354,6 +1470,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			    json_object_new_string("client session closed"));
 			mux_to_child(m, c, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
+			mux_req_orphan(m, req);
 		}
 		mux_req_finish(m, req, NULL);
 	}
@@ -1987,6 +2104,7 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		if (req->mr != NULL)
 			mux_inputs_fail(m, req, 1, "the client cancelled the "
 			    "request that asked");
+		mux_req_orphan(m, req);
 		/* A late answer is dropped: the client stopped waiting.  Its
 		 * stream ends without one, so the transport can finish it. */
 		stream = req->stream;
@@ -2153,6 +2271,7 @@ mux_child_new(struct mux *m, struct mux_session *owner)
 	TAILQ_INIT(&c->sessions);
 	TAILQ_INIT(&c->busy);
 	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->orphans);
 	TAILQ_INIT(&c->queue);
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	return c;
@@ -2165,6 +2284,7 @@ mux_child_free(struct mux *m, struct mux_child *c)
 
 	while ((req = TAILQ_FIRST(&c->reqs)) != NULL)
 		mux_req_free(m, req);
+	mux_orphans_clear(c);
 	mux_pending_purge(c, NULL);
 	/* Sessions released their subscriptions, tasks and requests. */
 	hmap_clear(&c->subs);
@@ -2409,6 +2529,8 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	    mux_req_match, &cid);
 	if (req == NULL || req->child != c) {
 		m->stats.dropped_responses++;
+		if (cid != 0)
+			mux_orphan_answered(c, cid);
 		/* Late answers (cancelled, closed) are normal; others not. */
 		if (cid == 0 || cid > m->next_id)
 			log_warnx("server answered an id the bridge never "
@@ -2572,48 +2694,17 @@ mux_named(struct mux *m, struct mux_child *c, json_object *msg,
 }
 
 /*
- * Which session answers a child's request; NULL with *why if none may.
- * *mreq is set instead when a 2026-07-28 request is to get the question
- * (in an input_required result).
+ * mux_route's guess, for a request that names nothing: the session that
+ * can have caused it, or (*mreq) the 2026-07-28 request to ask.
  */
 static struct mux_session *
-mux_route(struct mux *m, struct mux_child *c, json_object *msg,
-    const char **why, struct mux_req **mreq)
+mux_route_busy(struct mux *m, struct mux_child *c, json_object *msg,
+    const char *cap, const char **why, struct mux_req **mreq)
 {
 	struct mux_session	*s, *found = NULL;
 	struct mux_req		*req, *mfound = NULL;
-	struct mux_task		*t;
 	json_object		*params = jsonrpc_params(msg);
-	const char		*method = jsonrpc_method(msg), *cap, *id;
 	size_t			 n = 0, nm = 0;
-
-	*mreq = NULL;
-	cap = mux_needed_cap(method);
-	if (mux_named(m, c, msg, &s, &req, why)) {
-		if (req != NULL && req->mr != NULL) {
-			*mreq = req;
-			return NULL;
-		}
-		if (s == NULL || c->owner != NULL)
-			return s;
-		if (!mux_has_cap(s, cap, params)) {
-			*why = req != NULL ? "the session of the request it "
-			    "names did not declare the capability it needs" :
-			    "the related task's session did not declare the "
-			    "capability it needs";
-			return NULL;
-		}
-		return s;
-	}
-	/* A client's task: the child knows it by the bridge's id only. */
-	if (strncmp(method, "tasks/", 6) == 0 &&
-	    (id = mux_get_str(params, "taskId")) != NULL) {
-		if ((t = mux_task_find(c, 1, id)) == NULL) {
-			*why = "the task it names belongs to no client session";
-			return NULL;
-		}
-		return t->s;
-	}
 
 	/*
 	 * Only a session waiting for the child can have caused the request,
@@ -2676,6 +2767,74 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	else
 		*why = "no client session has a request in flight";
 	return NULL;
+}
+
+/*
+ * Which session answers a child's request; NULL with *why if none may.
+ * *mreq is set instead when a 2026-07-28 request is to get the question
+ * (in an input_required result).
+ */
+static struct mux_session *
+mux_route(struct mux *m, struct mux_child *c, json_object *msg,
+    const char **why, struct mux_req **mreq)
+{
+	struct mux_session	*s;
+	struct mux_req		*req;
+	struct mux_task		*t;
+	json_object		*params = jsonrpc_params(msg);
+	const char		*method = jsonrpc_method(msg), *cap, *id;
+
+	*mreq = NULL;
+	cap = mux_needed_cap(method);
+	/*
+	 * A client's task is its session's (the child knows it by the
+	 * bridge's id only): asked of another, that one's answer would be
+	 * taken for the task's.  So a hint naming another is refused.
+	 */
+	if (c->owner == NULL && strncmp(method, "tasks/", 6) == 0 &&
+	    (id = mux_get_str(params, "taskId")) != NULL &&
+	    (t = mux_task_find(c, 1, id)) != NULL) {
+		if (mux_named(m, c, msg, &s, &req, why) && s != t->s) {
+			*why = "the task it names is another client "
+			    "session's than the one it names";
+			return NULL;
+		}
+		return t->s;
+	}
+	if (mux_named(m, c, msg, &s, &req, why)) {
+		if (req != NULL && req->mr != NULL) {
+			*mreq = req;
+			return NULL;
+		}
+		if (s == NULL || c->owner != NULL)
+			return s;
+		if (!mux_has_cap(s, cap, params)) {
+			*why = req != NULL ? "the session of the request it "
+			    "names did not declare the capability it needs" :
+			    "the related task's session did not declare the "
+			    "capability it needs";
+			return NULL;
+		}
+		return s;
+	}
+	/* A task named by an id the bridge did not give out is nobody's. */
+	if (strncmp(method, "tasks/", 6) == 0 &&
+	    mux_get_str(params, "taskId") != NULL) {
+		*why = "the task it names belongs to no client session";
+		return NULL;
+	}
+
+	/* Else a guess: never while another's request may be its cause. */
+	s = mux_route_busy(m, c, msg, cap, why, mreq);
+	if (s == NULL && *mreq == NULL)
+		return NULL;
+	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
+		*mreq = NULL;
+		*why = "a request of another client session that ended "
+		    "without the server's answer may have caused it";
+		return NULL;
+	}
+	return s;
 }
 
 static void
@@ -2750,11 +2909,12 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	out = modern_strip_hints(msg);
 	json_object_put(msg);
 	msg = out;
-	/* A client's task goes by the id the client gave it. */
+	/* A client's task goes by the id the client gave it (mux_route
+	 * sent it to nobody else). */
 	params = NULL;
 	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
 	    (eid = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
-	    (t = mux_task_find(c, 1, eid)) != NULL) {
+	    (t = mux_task_find(c, 1, eid)) != NULL && t->s == s) {
 		params = mux_copy_object(jsonrpc_params(msg));
 		json_object_object_add(params, "taskId",
 		    json_object_new_string(t->orig));
@@ -2810,6 +2970,11 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 			s = NULL;
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
+		if (s != NULL && mux_orphans_other(m, c, s)) {
+			s = NULL;
+			why = "it may be about a request of another session "
+			    "that stopped waiting for it";
+		}
 	}
 	if (s != NULL && req == NULL && (c->modern ||
 	    s->transport == MUX_TRANSPORT_STATELESS)) {
@@ -3734,6 +3899,7 @@ mux_modern_tick(struct mux *m)
 			    "the client did not come back in time"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
+			mux_req_orphan(m, req);
 		}
 		mux_req_free(m, req);
 	}
@@ -4311,6 +4477,8 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	c->discover = NULL;
 	json_object_put(c->tool_headers);
 	c->tool_headers = NULL;
+	/* What the child that went worked on, nobody works on now. */
+	mux_orphans_clear(c);
 
 	for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 		rnext = TAILQ_NEXT(req, centry);
@@ -4408,6 +4576,7 @@ mux_session_new(struct mux *m, enum mux_transport transport, void *data)
 	s->transport = transport;
 	s->data = data;
 	s->level = -1;
+	s->serial = ++m->next_serial;
 	TAILQ_INIT(&s->reqs);
 	TAILQ_INIT(&s->subs);
 	TAILQ_INIT(&s->tasks);
@@ -4623,6 +4792,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		    p->deadline <= now_ms)
 			mux_pending_fail(m, c, p, "Server not available: it "
 			    "did not finish starting in time");
+		mux_orphans_expire(m, c);
 	}
 	while ((req = TAILQ_FIRST(&m->timeouts)) != NULL &&
 	    req->deadline <= now_ms) {
@@ -4634,6 +4804,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			    "timed out"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
+			mux_req_orphan(m, req);
 		}
 		if (req->mr != NULL)
 			mux_inputs_fail(m, req, 1, "the request timed out");

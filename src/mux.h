@@ -74,6 +74,17 @@ enum mux_child_era {
 #define MUX_DEFAULT_INIT_TIMEOUT_MS	30000
 #define MUX_DEFAULT_PROBE_TIMEOUT_MS	2000
 
+/*
+ * A client request that ended without the child's answer (cancelled, timed
+ * out, its session closed) may still be worked on, and logged about, by
+ * the child: until its late answer, or for this long, a line or request the
+ * child does not attribute is no other session's.
+ */
+#define MUX_ORPHAN_GRACE_MS		30000
+/* At most this many per child; beyond, the oldest is forgotten and no
+ * guess is made until it would have expired. */
+#define MUX_ORPHANS_MAX			256
+
 struct mux_config {
 	enum mux_isolation	 isolation;
 	enum mux_server_requests server_requests;

@@ -1024,7 +1024,7 @@ START_TEST(test_server_request_cancel_elicit_complete)
 	struct h		 h;
 	struct mux_session	*a, *b;
 	json_object		*r;
-	int64_t			 bid;
+	int64_t			 bid, cidb;
 
 	h_init(&h, NULL);
 	h_start(&h);
@@ -1041,7 +1041,7 @@ START_TEST(test_server_request_cancel_elicit_complete)
 	h_send(&h, a, 5, "{'jsonrpc':'2.0','id':%lld,'result':"
 	    "{'action':'accept'}}", (long long)bid);
 	h_clear(&h);
-	h_call(&h, b, 6, "1");	/* b is waiting too now */
+	cidb = h_call(&h, b, 6, "1");	/* b is waiting too now */
 	h_child(&h, NULL, "{'jsonrpc':'2.0','method':"
 	    "'notifications/elicitation/complete','params':"
 	    "{'elicitationId':'e1'}}");
@@ -1054,10 +1054,14 @@ START_TEST(test_server_request_cancel_elicit_complete)
 	    "{'elicitationId':'e1'}}");
 	ck_assert_uint_eq(h.n, 0);
 
-	/* The child withdraws a request: its client hears it by its own id. */
+	/* The child withdraws a request: its client hears it by its own id.
+	 * (b stops waiting, and the child has done with b's call: a alone
+	 * can have caused what it asks.) */
 	h_send(&h, b, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
 	    "'params':{'requestId':1}}");
 	h_clear(&h);
+	h_answer(&h, cidb, "{}");
+	ck_assert_uint_eq(h.n, 0);
 	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'el2','method':"
 	    "'elicitation/create','params':{'message':'m',"
 	    "'requestedSchema':{}}}");
@@ -1759,6 +1763,196 @@ START_TEST(test_log_routing)
 }
 END_TEST
 
+/* A log line with no name, from the shared child. */
+static void
+h_log(struct h *h, const char *data)
+{
+	h_child(h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'%s'}}", data);
+}
+
+/*
+ * A request that ended without the child's answer (cancelled, timed out,
+ * its session closed) may still be what the child works and logs on: while
+ * it is out, another session alone in flight is no proof the line is its.
+ */
+START_TEST(test_log_orphans)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *b, *c;
+	struct mux_stats	 st;
+	json_object		*r;
+	uint64_t		 now = 1000;
+	int64_t			 cida, cidb, cids[MUX_ORPHANS_MAX + 1];
+	char			 id[16];
+	int			 i;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.request_timeout_ms = 10000;
+	h_init(&h, &cfg);
+	mux_tick(h.m, now);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{}}");
+	b = h_session(&h, "{'sampling':{}}");
+
+	/* a cancels its call; b alone waits; the child logs about a's. */
+	cida = h_call(&h, a, 1, "1");
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':1}}");
+	h_clear(&h);
+	cidb = h_call(&h, b, 2, "1");
+	h_log(&h, "a-secret: still running");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's line after a's cancel went to b");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 1);
+	/* ... nor does a request of the child's go to b. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q1','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1}}");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a child's request after a's cancel went to b");
+	r = h_find(&h, MUX_OUT_CHILD, NULL, "")->msg;
+	ck_assert_str_eq(PS(r, "id"), "q1");
+	ck_assert_ptr_nonnull(P(r, "error"));
+	h_clear(&h);
+	/* The child's late answer to a's call: b's lines are b's again. */
+	h_answer(&h, cida, "{}");
+	ck_assert_uint_eq(h.n, 0);
+	h_log(&h, "b1");
+	h_one(&h, b, "notifications/message", 2, 0);
+	h_clear(&h);
+	h_answer(&h, cidb, "{}");
+	h_clear(&h);
+
+	/* a's call times out; the child goes on logging. */
+	cida = h_call(&h, a, 3, "2");
+	now += 5000;
+	mux_tick(h.m, now);
+	cidb = h_call(&h, b, 4, "2");
+	now += 5000;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	r = h_response(&h, a, 3, "2");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_SERVER_ERROR);
+	h_clear(&h);
+	h_log(&h, "a-secret: timed out but busy");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's line after a's timeout went to b");
+	/* A line the child names still goes where it says. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'b2','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cidb);
+	h_one(&h, b, "notifications/message", 4, 0);
+	h_clear(&h);
+	h_answer(&h, cidb, "{}");
+	h_clear(&h);
+	/* After the grace period nothing of a's is believed out. */
+	now += MUX_ORPHAN_GRACE_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	h_clear(&h);
+	cidb = h_call(&h, b, 5, "3");
+	h_log(&h, "b3");
+	h_one(&h, b, "notifications/message", 5, 0);
+	h_clear(&h);
+
+	/* A session closes with its call in flight. */
+	c = h_session(&h, "{}");
+	cida = h_call(&h, c, 6, "1");
+	mux_session_close(h.m, c);
+	h_drain(&h);
+	h_clear(&h);
+	h_log(&h, "c-secret");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a closed session's line went to b");
+	h_answer(&h, cida, "{}");
+	h_clear(&h);
+
+	/* b's own cancelled call is no reason to keep b's lines from b. */
+	h_call(&h, b, 7, "4");
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':4}}");
+	h_clear(&h);
+	h_log(&h, "b4");
+	h_one(&h, b, "notifications/message", 5, 0);
+	h_clear(&h);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 3);
+
+	/* More orphans than the bridge keeps: the forgotten one could be
+	 * anybody's, so no guess until it would have expired, though the
+	 * child answered every one late. */
+	for (i = 0; i <= MUX_ORPHANS_MAX; i++) {
+		snprintf(id, sizeof id, "%d", 100 + i);
+		cids[i] = h_call(&h, a, 9, id);
+		h_send(&h, a, 0, "{'jsonrpc':'2.0','method':"
+		    "'notifications/cancelled','params':{'requestId':%s}}", id);
+		h_clear(&h);
+	}
+	for (i = 0; i <= MUX_ORPHANS_MAX; i++)
+		h_answer(&h, cids[i], "{}");
+	h_clear(&h);
+	h_log(&h, "whose?");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a line went to b with an orphan forgotten");
+	now += MUX_ORPHAN_GRACE_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	h_clear(&h);	/* b's call timed out meanwhile */
+	h_call(&h, b, 10, "5");
+	h_log(&h, "b6");
+	h_one(&h, b, "notifications/message", 10, 0);
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A child's tasks/ request names a client's task by the bridge's id: only
+ * that task's session may get it, under its own id, whatever session the
+ * child's hint names.
+ */
+START_TEST(test_client_task_other_session)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct hout		*o;
+	char			*ta;
+	int64_t			 ca, cb;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{},'tasks':{'requests':{'sampling':{"
+	    "'createMessage':{}}}}}");
+	b = h_session(&h, "{'sampling':{},'tasks':{}}");
+	ca = h_client_task(&h, a, 1, "s1", "secret-a", &ta);
+	h_answer(&h, ca, "{}");
+	h_clear(&h);
+	cb = h_call(&h, b, 2, "1");
+
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g1','method':'tasks/get',"
+	    "'params':{'taskId':'%s','_meta':{'mcpbridge/relatedRequestId':"
+	    "%lld}}}", ta, (long long)cb);
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's task went to b");
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "id"), "g1");
+	ck_assert_ptr_nonnull(P(o->msg, "error"));
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'g2','method':'tasks/get',"
+	    "'params':{'taskId':'%s','_meta':{"
+	    "'io.modelcontextprotocol/related-task':{'taskId':'%s'}}}}", ta,
+	    "nope");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's task went to b");
+	h_clear(&h);
+	free(ta);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_list_changed)
 {
 	struct h		 h;
@@ -2431,9 +2625,11 @@ mux_suite(void)
 	tcase_add_test(tc, test_server_request_cancel_elicit_complete);
 	tcase_add_test(tc, test_tasks);
 	tcase_add_test(tc, test_client_task_ids);
+	tcase_add_test(tc, test_client_task_other_session);
 	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_log_routing);
+	tcase_add_test(tc, test_log_orphans);
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_oversized_answer);

@@ -21,7 +21,8 @@ import time
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from httptest import (ACCEPT_BOTH, Failure, Response, call, check,  # noqa
-                      exchange, initialize, metric, post, rpc, run_all,
+                      exchange, initialize, metric, note, post, rpc,
+                      run_all,
                       text_of,
                       wait_ready)
 
@@ -344,6 +345,44 @@ def test_log_routing(b):
     check(result["a"][0] == [], "A got B's line: %r" % (result["a"][0],))
     check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 1,
           "the dropped line not counted")
+
+    # A cancels a call the child goes on with (stubborn: it logs and
+    # answers anyway); B alone waits when the child logs about A's call:
+    # that line is A's, so nobody's.
+    def stubborn():
+        r = post(b, rpc(6, "tools/call", {"name": "delay", "arguments": {
+            "ms": 1500, "log": "A's secret: still running",
+            "stubborn": True, "message": "late"}}), sid_a, version,
+            extra=BEARER_A)
+        seen = []
+        while True:
+            ev = r.message()
+            if ev is None:
+                break
+            seen.append(ev["msg"])
+        r.close()
+        result["a6"] = seen
+    t = threading.Thread(target=stubborn)
+    t.start()
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 1:
+        check(time.monotonic() < deadline, "A's call 6 not in flight")
+        time.sleep(0.02)
+    r = post(b, note("notifications/cancelled", {"requestId": 6}), sid_a,
+             version, extra=BEARER_A)
+    check(r.status == 202, "A's cancel: %d" % r.status)
+    r.close()
+    t.join(10)
+    check(not t.is_alive() and result.get("a6") == [],
+          "A's cancelled call: %r" % (result.get("a6"),))
+    r = post(b, rpc(7, "tools/call", {"name": "delay", "arguments": {
+        "ms": 3000, "message": "B done"}}), sid_b, version, extra=BEARER_B)
+    lines, answer = logs_of(r)
+    r.close()
+    check(text_of(answer) == "B done", "B's call: %r" % answer)
+    check(lines == [], "A's line after A's cancel on B's stream: %r" % lines)
+    check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 2,
+          "A's line not counted as dropped")
 
 
 def test_cors(b):
