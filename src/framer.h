@@ -40,8 +40,8 @@ enum framer_drop {
  * members of the top-level object: from the start forward, from the
  * final '}' backward (a member in the middle of a larger line is missed).
  * The look is lenient, so a line that breaks the policy further on (a
- * NaN in a result) still shows its id; an "id" given twice counts as
- * JSON's last.
+ * NaN in a result) still shows its id; of an "id" given twice the last
+ * seen counts, as json-c keeps the last.
  */
 struct framer_peek {
 	enum framer_drop drop;

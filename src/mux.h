@@ -174,12 +174,13 @@ void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
  * bytes) when reason is NULL, else not JSON the parse policy takes, for
  * reason.  Its ends showed id (consumed; NULL if none) and, in seen, the
  * other members below.  An answer (a result or an error, no method) gets
- * its request, named by id, an error now; no request is ever guessed, so
- * an answer whose id is out of sight, or names no request in flight, is
- * logged at error level and counted, and so is an oversized line that
- * shows neither.  A request from the child (method and id) is answered
- * with an error under its id (MUX_OUT_CHILD); a notification gets
- * nothing, and nor does an invalid line with nothing in sight (a banner).
+ * its request, named by id, an error now.  No request is ever guessed: an
+ * answer whose id is out of sight or names no request in flight, and any
+ * other line without a method that is over the cap or shows an id, is
+ * logged at error level and counted.  A request from the child (method
+ * and id) is answered with an error under its id (MUX_OUT_CHILD); a
+ * notification gets nothing, and nor does an invalid line with nothing in
+ * sight (a banner).
  */
 #define MUX_UNREADABLE_METHOD	0x1	/* a top-level "method" */
 #define MUX_UNREADABLE_ANSWER	0x2	/* a top-level "result" or "error" */
