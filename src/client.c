@@ -3771,9 +3771,10 @@ client_pump(struct client *c)
 /*
  * A line on stdin the framer dropped.  One that is not JSON gets a Parse
  * error with a null id, as JSON-RPC asks; a request over the cap gets an
- * error under its id if its start showed one.  Either way the local
- * client hears of it rather than waiting out a silence.  An oversized
- * notification, or an answer to the server, is only logged (framer).
+ * error under its id, when its line ends, if either end showed one.
+ * Either way the local client hears of it rather than waiting out a
+ * silence.  An oversized notification, or an answer to the server, is
+ * only logged (framer).
  */
 static void
 client_in_dropped(void *arg, const struct framer_peek *pk)
@@ -3782,7 +3783,7 @@ client_in_dropped(void *arg, const struct framer_peek *pk)
 	char		*text;
 
 	if (pk->drop == FRAMER_DROP_INVALID) {
-		/* Under its id when its start shows one (and it is a
+		/* Under its id when its ends show one (and it is a
 		 * request), so the local client stops waiting for it;
 		 * JSON-RPC's id null otherwise. */
 		xasprintf(&text, "Parse error: %s", pk->reason);

@@ -21,10 +21,6 @@
 #define FRAMER_LOG_EXCERPT	200
 /* json_tokener_parse_ex takes an int length. */
 #define FRAMER_MAX_LINE_LIMIT	((size_t)INT_MAX - 2)
-/* How much of an oversized line is read for its "id": JSON-RPC answers
- * name it before (or just after) a small result, and this is all the
- * framer pulls up of a line it is about to drop. */
-#define FRAMER_PEEK_MAX		4096
 /* Longest "id" value taken; ids are short, anything longer is no id. */
 #define FRAMER_PEEK_ID_MAX	256
 
@@ -63,7 +59,7 @@ framer_set_dropped(struct framer *f, framer_dropped_cb cb, void *arg)
 	f->dropped_arg = arg;
 }
 
-/* ---- what a dropped line starts with ---- */
+/* ---- what a dropped line starts with, read forward ---- */
 
 static size_t
 framer_skip_ws(const char *p, size_t i, size_t n)
@@ -148,57 +144,223 @@ framer_peek_id(const char *p, size_t len)
 	return id;
 }
 
+/* Notes a top-level member named by the key p[0..len); 1 if it is "id". */
+static int
+framer_peek_key(const char *p, size_t len, struct framer_peek *pk)
+{
+	if (len == 6 && memcmp(p, "method", 6) == 0)
+		pk->method = 1;
+	else if ((len == 6 && memcmp(p, "result", 6) == 0) ||
+	    (len == 5 && memcmp(p, "error", 5) == 0))
+		pk->answer = 1;
+	return len == 2 && memcmp(p, "id", 2) == 0;
+}
+
 /*
  * Walks the members of the top-level object in p[0..n), the start of a
- * line, noting "id" and "method"; stops at the first thing it cannot
- * follow (the prefix ends, a batch, not JSON).
+ * line, noting them in pk (a later "id" replaces an earlier one, as in
+ * json-c); stops at the first thing it cannot follow (the prefix ends, a
+ * batch, not JSON).  Returns 1 if the line starts an object.
  */
-static void
-framer_peek(const char *p, size_t n, struct framer_peek *pk)
+static int
+framer_peek_head(const char *p, size_t n, struct framer_peek *pk)
 {
 	size_t	i, key, keylen, v;
+	int	isid;
 
 	i = framer_skip_ws(p, 0, n);
 	if (i >= n || p[i] != '{')
-		return;
+		return 0;
 	i++;
 	for (;;) {
 		i = framer_skip_ws(p, i, n);
 		if (i >= n || p[i] != '"')
-			return;
+			return 1;
 		key = i + 1;
 		if ((i = framer_skip_string(p, i, n)) >= n)
-			return;
+			return 1;
 		keylen = i - 1 - key;
 		i = framer_skip_ws(p, i, n);
 		if (i >= n || p[i] != ':')
-			return;
-		if (keylen == 6 && memcmp(p + key, "method", 6) == 0)
-			pk->method = 1;
+			return 1;
+		isid = framer_peek_key(p + key, keylen, pk);
 		v = framer_skip_ws(p, i + 1, n);
 		if ((i = framer_skip_value(p, v, n)) >= n)
-			return;
-		if (keylen == 2 && memcmp(p + key, "id", 2) == 0 &&
-		    pk->id == NULL)
+			return 1;
+		if (isid) {
+			json_object_put(pk->id);
 			pk->id = framer_peek_id(p + v, i - v);
+		}
 		i = framer_skip_ws(p, i, n);
 		if (i >= n || p[i] != ',')
-			return;
+			return 1;
 		i++;
 	}
 }
 
+/* ---- what the end of a line shows, read backward ---- */
+
+/* The index just past the last non-blank byte of p[0..i). */
+static size_t
+framer_back_ws(const char *p, size_t i)
+{
+	while (i > 0 && (p[i - 1] == ' ' || p[i - 1] == '\t' ||
+	    p[i - 1] == '\r' || p[i - 1] == '\n'))
+		i--;
+	return i;
+}
+
 /*
- * Tells whoever asked that a line is dropped, and what its start shows.
- * The line (len bytes so far) starts at p, or at the front of in when p
- * is NULL.
+ * Whether the '"' at p[i] is escaped: an odd number of backslashes before
+ * it.  -1 if they run back to the start of p, where what came before
+ * cannot be seen.
+ */
+static int
+framer_back_escaped(const char *p, size_t i)
+{
+	size_t	k = 0;
+
+	while (k < i && p[i - 1 - k] == '\\')
+		k++;
+	if (k == i)
+		return -1;
+	return (int)(k % 2);
+}
+
+/*
+ * The string whose closing quote is at p[close] (outside any string, so a
+ * real quote): sets *open to its opening quote and returns 0, or -1 if it
+ * starts before p.  Within a string every quote but the opening one is
+ * escaped (JSON has no raw quote there), so the first unescaped one met
+ * going back is it.
+ */
+static int
+framer_back_string(const char *p, size_t close, size_t *open)
+{
+	size_t	j = close;
+	int	e;
+
+	while (j > 0) {
+		if (p[--j] != '"')
+			continue;
+		if ((e = framer_back_escaped(p, j)) == -1)
+			return -1;
+		if (e == 0) {
+			*open = j;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+framer_scalar_byte(char c)
+{
+	return c != '"' && c != ',' && c != ':' && c != '{' && c != '}' &&
+	    c != '[' && c != ']' && c != ' ' && c != '\t' && c != '\r' &&
+	    c != '\n';
+}
+
+/*
+ * The value that ends just before p[*i] (a string, a scalar, or an object
+ * or array with whatever it holds): sets *i to its first byte and returns
+ * 0, or -1 if it starts before p or is not a value.
+ */
+static int
+framer_back_value(const char *p, size_t *i)
+{
+	size_t	j = *i, depth = 0, open;
+
+	if (j == 0)
+		return -1;
+	if (framer_scalar_byte(p[j - 1])) {
+		while (j > 0 && framer_scalar_byte(p[j - 1]))
+			j--;
+		*i = j;
+		return 0;
+	}
+	do {
+		switch (p[--j]) {
+		case '"':
+			/* Outside a string a quote closes one. */
+			if (framer_back_escaped(p, j) != 0 ||
+			    framer_back_string(p, j, &open) == -1)
+				return -1;
+			j = open;
+			break;
+		case '}':
+		case ']':
+			depth++;
+			break;
+		case '{':
+		case '[':
+			if (depth == 0)
+				return -1;	/* an opening with no value */
+			depth--;
+			break;
+		case ',':
+		case ':':
+			if (depth == 0)
+				return -1;
+			break;
+		}
+	} while (depth > 0 && j > 0);
+	if (depth > 0)
+		return -1;
+	*i = j;
+	return 0;
+}
+
+void
+framer_peek_tail(const char *p, size_t n, struct framer_peek *pk)
+{
+	size_t	i, v, vend, key;
+	int	id_seen = 0;
+
+	i = framer_back_ws(p, n);
+	if (i == 0 || p[i - 1] != '}')
+		return;
+	i--;
+	/* At depth 1, going back: value, ':', key, then ',' or the '{'. */
+	for (;;) {
+		i = framer_back_ws(p, i);
+		if (i == 0 || p[i - 1] == '{')
+			return;
+		vend = v = i;
+		if (framer_back_value(p, &v) == -1)
+			return;
+		i = framer_back_ws(p, v);
+		if (i == 0 || p[i - 1] != ':')
+			return;
+		i = framer_back_ws(p, i - 1);
+		if (i == 0 || p[i - 1] != '"' ||
+		    framer_back_escaped(p, i - 1) != 0 ||
+		    framer_back_string(p, i - 1, &key) == -1)
+			return;
+		/* Going back, the first "id" met is the line's last. */
+		if (framer_peek_key(p + key + 1, i - 2 - key, pk) &&
+		    !id_seen) {
+			id_seen = 1;
+			pk->id = framer_peek_id(p + v, vend - v);
+		}
+		i = framer_back_ws(p, key);
+		if (i == 0 || p[i - 1] != ',')
+			return;
+		i--;
+	}
+}
+
+/*
+ * Tells whoever asked that a line of len bytes is dropped, and what its
+ * two ends, head[0..hn) and tail[0..tn), show.  The tail counts only if
+ * the head opens an object: a banner that ends in '}' is no answer.
  */
 static void
-framer_dropped(struct framer *f, struct evbuffer *in, const char *p,
-    size_t len, enum framer_drop drop, const char *reason)
+framer_dropped(struct framer *f, const char *head, size_t hn,
+    const char *tail, size_t tn, size_t len, enum framer_drop drop,
+    const char *reason)
 {
-	struct framer_peek	 pk;
-	size_t			 n;
+	struct framer_peek	 pk, end;
 
 	if (f->on_dropped == NULL)
 		return;
@@ -208,31 +370,95 @@ framer_dropped(struct framer *f, struct evbuffer *in, const char *p,
 	    "not JSON" : reason;
 	pk.len = len;
 	pk.max_line = f->max_line;
-	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
-	if (p == NULL &&
-	    (p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
-		fatalx("evbuffer_pullup");
-	framer_peek(p, n, &pk);
+	if (framer_peek_head(head, hn, &pk)) {
+		memset(&end, 0, sizeof end);
+		framer_peek_tail(tail, tn, &end);
+		pk.method |= end.method;
+		pk.answer |= end.answer;
+		/* The end's id is the later one. */
+		if (end.id != NULL) {
+			json_object_put(pk.id);
+			pk.id = end.id;
+		}
+	}
 	f->on_dropped(f->dropped_arg, &pk);
 	json_object_put(pk.id);
 }
 
+/* Reports a dropped line held whole at p[0..len). */
+static void
+framer_dropped_line(struct framer *f, const char *p, size_t len,
+    enum framer_drop drop, const char *reason)
+{
+	size_t	n;
+
+	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
+	framer_dropped(f, p, n, p + len - n, n, len, drop, reason);
+}
+
 /*
- * A line of len bytes (partial: at least that many) is over the cap:
- * counted, logged and, before the caller drops it, reported.  The line
- * starts at p, or at the front of in when p is NULL.
+ * The next len bytes of the oversized line being discarded, at the front
+ * of in: its first and last FRAMER_PEEK_MAX bytes are kept, the rest is
+ * drained unseen.
  */
 static void
-framer_oversized(struct framer *f, struct evbuffer *in, const char *p,
-    size_t len, int partial)
+framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
+{
+	struct evbuffer_ptr	 pos;
+	size_t			 n, keep;
+
+	if (len == 0)
+		return;
+	if (f->headlen < FRAMER_PEEK_MAX) {
+		n = FRAMER_PEEK_MAX - f->headlen;
+		if (n > len)
+			n = len;
+		if (evbuffer_copyout(in, f->head + f->headlen, n) !=
+		    (ev_ssize_t)n)
+			fatalx("evbuffer_copyout");
+		f->headlen += n;
+	}
+	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
+	keep = FRAMER_PEEK_MAX - n;
+	if (keep > f->taillen)
+		keep = f->taillen;
+	memmove(f->tail, f->tail + f->taillen - keep, keep);
+	if (evbuffer_ptr_set(in, &pos, len - n, EVBUFFER_PTR_SET) == -1 ||
+	    evbuffer_copyout_from(in, &pos, f->tail + keep, n) !=
+	    (ev_ssize_t)n)
+		fatalx("evbuffer_copyout_from");
+	f->taillen = keep + n;
+	f->dlen += len;
+	evbuffer_drain(in, len);
+}
+
+/*
+ * The first len bytes of in (partial: at least that many) are a line
+ * over the cap: counted and logged now, then discarded as they come.
+ */
+static void
+framer_discard_start(struct framer *f, struct evbuffer *in, size_t len,
+    int partial)
 {
 	f->oversized++;
 	log_warnx("%s: discarding a line of %s%zu bytes (limit %zu)",
 	    framer_tag(f), partial ? "more than " : "", len, f->max_line);
-	framer_dropped(f, in, p, len, FRAMER_DROP_OVERSIZED, NULL);
+	f->discarding = 1;
+	f->dlen = f->headlen = f->taillen = 0;
+	framer_discard_add(f, in, len);
 }
 
-/* Parses one line of len bytes (no newline) and delivers it. */
+/* The line being discarded has ended: now its two ends are known. */
+static void
+framer_discard_end(struct framer *f)
+{
+	f->discarding = 0;
+	framer_dropped(f, f->head, f->headlen, f->tail, f->taillen, f->dlen,
+	    FRAMER_DROP_OVERSIZED, NULL);
+}
+
+/* Parses one line of len bytes (no newline, within the cap) and
+ * delivers it. */
 static void
 framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
     void *arg)
@@ -244,10 +470,6 @@ framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
 
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
-	if (len > f->max_line) {
-		framer_oversized(f, NULL, p, len, 0);
-		return;
-	}
 	if (len == 0 || framer_blank(p, len))
 		return;
 
@@ -267,13 +489,13 @@ framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
 	log_warnx("%s: skipping non-JSON line (%zu bytes, %s): %.*s%s",
 	    framer_tag(f), len, cause, (int)shown, p,
 	    shown < len ? "..." : "");
-	framer_dropped(f, NULL, p, len, FRAMER_DROP_INVALID, cause);
+	framer_dropped_line(f, p, len, FRAMER_DROP_INVALID, cause);
 }
 
 /*
  * Handles a partial line (no line end yet) at the end of `in`.  It stays
  * buffered unless it is already over the cap: then it is counted once and
- * dropped, and so is the rest of it as it arrives.
+ * discarded, and so is the rest of it as it arrives.
  */
 static void
 framer_partial(struct framer *f, struct evbuffer *in)
@@ -281,15 +503,10 @@ framer_partial(struct framer *f, struct evbuffer *in)
 	size_t	len;
 
 	len = evbuffer_get_length(in);
-	if (f->discarding) {
-		evbuffer_drain(in, len);
-		return;
-	}
-	if (len > f->max_line) {
-		framer_oversized(f, in, NULL, len, 1);
-		f->discarding = 1;
-		evbuffer_drain(in, len);
-	}
+	if (f->discarding)
+		framer_discard_add(f, in, len);
+	else if (len > f->max_line)
+		framer_discard_start(f, in, len, 1);
 }
 
 void
@@ -312,16 +529,15 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 			break;
 		len = (size_t)eol.pos;
 
-		if (f->discarding) {
-			/* The tail of a line already counted as oversized. */
-			f->discarding = 0;
-			evbuffer_drain(in, len + eol_len);
-			continue;
-		}
-		if (len > f->max_line) {
-			/* Too long: skip the pullup of all of it. */
-			framer_oversized(f, in, NULL, len, 0);
-			evbuffer_drain(in, len + eol_len);
+		if (f->discarding || len > f->max_line) {
+			/* The end of a line already over the cap, or a whole
+			 * one too long: skip the pullup of all of it. */
+			if (f->discarding)
+				framer_discard_add(f, in, len);
+			else
+				framer_discard_start(f, in, len, 0);
+			evbuffer_drain(in, eol_len);
+			framer_discard_end(f);
 			continue;
 		}
 
@@ -344,12 +560,12 @@ framer_eof(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 
 	framer_drain(f, in, cb, arg);
 
-	/* What is left has no newline and is within the cap (or is the
-	 * tail of an oversized line, already counted). */
+	/* What is left has no newline and is within the cap, or it ends
+	 * the oversized line being discarded. */
 	len = evbuffer_get_length(in);
 	if (f->discarding) {
-		f->discarding = 0;
-		evbuffer_drain(in, len);
+		framer_discard_add(f, in, len);
+		framer_discard_end(f);
 		return;
 	}
 	if (len == 0)

@@ -6,7 +6,7 @@
  * the value to a callback.  A line longer than the cap is logged, discarded
  * up to its newline and counted; a line that is not JSON (servers print
  * banners) is logged at warn, skipped and counted.  Neither is fatal, and
- * for either, whoever asked is told what its start shows (struct
+ * for either, whoever asked is told what its two ends show (struct
  * framer_peek).
  */
 #ifndef MCPBRIDGE_FRAMER_H
@@ -28,12 +28,20 @@ enum framer_drop {
 	FRAMER_DROP_INVALID,		/* not JSON the parse policy takes */
 };
 
+/* How much of each end of a dropped line is looked at (struct framer_peek):
+ * JSON-RPC answers name their id near one end, before the result (Python's
+ * json.dumps) or after it (the TypeScript SDK). */
+#define FRAMER_PEEK_MAX		4096
+
 /*
- * What the beginning of a dropped line shows, read before it goes: enough
- * to answer the request it was meant to answer, or to refuse the request
- * it was.  Only a bounded prefix is looked at, so an "id" after a large
- * member is missed; the look is lenient, so a line that breaks the policy
- * further on (a NaN in a result) still shows its id.
+ * What the two ends of a dropped line show, read before it goes: enough to
+ * answer the request it was meant to answer, or to refuse the request it
+ * was.  The first and the last FRAMER_PEEK_MAX bytes are looked at for
+ * members of the top-level object: from the start forward, from the
+ * final '}' backward (a member in the middle of a larger line is missed).
+ * The look is lenient, so a line that breaks the policy further on (a
+ * NaN in a result) still shows its id; of an "id" given twice the last
+ * seen counts, as json-c keeps the last.
  */
 struct framer_peek {
 	enum framer_drop drop;
@@ -43,12 +51,20 @@ struct framer_peek {
 					   NULL if not seen.  Borrowed. */
 	int		 method;	/* a top-level "method" was seen: a
 					   request or notification */
-	size_t		 len;		/* bytes of the line seen so far */
+	int		 answer;	/* a top-level "result" or "error" was
+					   seen: an answer (if no method) */
+	size_t		 len;		/* bytes of the line, without its end */
 	size_t		 max_line;	/* the cap (the one it broke) */
 };
 
-/* Called once per dropped line: an oversized one as soon as it is over
- * the cap; a blank line is not dropped but skipped, and not reported. */
+/*
+ * Called once per dropped line when it has ended (its newline, or EOF): an
+ * oversized line is discarded as it arrives but reported at its end, when
+ * both ends have been seen.  Reporting at once when the start already
+ * shows an id and a result would be quicker by the time the rest takes to
+ * arrive, but a second "id" at the end would then go unseen; one path is
+ * simpler.  A blank line is not dropped but skipped, and not reported.
+ */
 typedef void (*framer_dropped_cb)(void *arg, const struct framer_peek *);
 
 struct framer {
@@ -60,6 +76,13 @@ struct framer {
 	uint64_t	 lines;		/* JSON values delivered */
 	uint64_t	 oversized;	/* lines dropped for length */
 	uint64_t	 nonjson;	/* lines dropped for not being JSON */
+	/* The oversized line being discarded: its length so far, its first
+	 * and its last FRAMER_PEEK_MAX bytes (they overlap on a short one). */
+	size_t		 dlen;
+	size_t		 headlen;
+	size_t		 taillen;
+	char		 head[FRAMER_PEEK_MAX];
+	char		 tail[FRAMER_PEEK_MAX];
 };
 
 void	framer_init(struct framer *, size_t max_line, const char *tag);
@@ -71,5 +94,13 @@ void	framer_drain(struct framer *, struct evbuffer *in, framer_cb, void *arg);
 void	framer_eof(struct framer *, struct evbuffer *in, framer_cb, void *arg);
 /* Serialises msg compactly onto out followed by "\n". */
 void	framer_write(struct evbuffer *out, json_object *msg);
+/*
+ * What the last n bytes of a line, p, show of its top-level object: scans
+ * back from the final '}' over strings, scalars and nested values, and
+ * notes the members at depth 1 in pk (id, method, answer) as far as it can
+ * follow, stopping at the start of p (which may fall inside a string) or
+ * at anything that is not JSON.  The id is new (json_object_put it).
+ */
+void	framer_peek_tail(const char *p, size_t n, struct framer_peek *pk);
 
 #endif

@@ -3187,35 +3187,18 @@ mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
 	json_object_put(msg);
 }
 
-/*
- * The request an unreadable answer was meant for: the one its id names,
- * or (guess set) without an id, the only one in flight (the bridge's own
- * included; a listen answers only when it ends, so it does not count).
- * NULL if that cannot be told.
- */
+/* The request the unreadable answer with this id was meant for; NULL if
+ * none in flight on c has it. */
 static struct mux_req *
-mux_unreadable_req(struct mux *m, struct mux_child *c, json_object *id,
-    int guess)
+mux_unreadable_req(struct mux *m, struct mux_child *c, json_object *id)
 {
-	struct mux_req	*req, *found = NULL;
+	struct mux_req	*req;
 	uint64_t	 cid;
 
-	if (id != NULL) {
-		cid = mux_get_bid(id);
-		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
-		    mux_req_match, &cid);
-		return req != NULL && req->child == c ? req : NULL;
-	}
-	if (!guess)
+	if ((cid = mux_get_bid(id)) == 0)
 		return NULL;
-	TAILQ_FOREACH(req, &c->reqs, centry) {
-		if ((req->flags & MUX_REQ_F_LISTEN) || req == c->listen)
-			continue;
-		if (found != NULL)
-			return NULL;
-		found = req;
-	}
-	return found;
+	req = hmap_find(&m->reqs, hmap_mix(cid), mux_req_match, &cid);
+	return req != NULL && req->child == c ? req : NULL;
 }
 
 /*
@@ -3251,39 +3234,55 @@ mux_child_unreadable_request(struct mux *m, struct mux_child *c,
 
 void
 mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
-    int method, size_t limit, const char *reason)
+    int seen, size_t limit, const char *reason)
 {
 	struct mux_child	*c;
-	struct mux_req		*req;
+	struct mux_req		*req = NULL;
 	json_object		*cid;
 	char			*why, *text;
+	const char		*idtext;
 
 	if ((c = mux_child_of(m, s)) == NULL || !c->up)
 		goto out;
-	if (method) {
+	if (seen & MUX_UNREADABLE_METHOD) {
 		/* A notification needs no answer; a request gets one. */
 		if (id != NULL)
 			mux_child_unreadable_request(m, c, id, limit, reason);
 		goto out;
 	}
-	/* An invalid line without an id in sight is chatter (a banner, a
-	 * log line): it must never fail a request. */
+	/* An invalid line with nothing in sight is chatter (a banner, a
+	 * log line): the framer logged it, and it fails nothing. */
+	if (reason != NULL && id == NULL && !(seen & MUX_UNREADABLE_ANSWER))
+		goto out;
 	if (reason == NULL)
 		xasprintf(&why, "exceeded --max-message-size (%zu bytes)",
 		    limit);
-	else if (id != NULL)
-		xasprintf(&why, "is not valid JSON (%s)", reason);
 	else
-		goto out;
-	if ((req = mux_unreadable_req(m, c, id, reason == NULL)) == NULL) {
+		xasprintf(&why, "is not valid JSON (%s)", reason);
+	/*
+	 * Only an answer that names its request fails it.  No request is
+	 * guessed, not even the only one in flight: it may be a late answer
+	 * to one that timed out, and then the innocent one would fail and
+	 * its real answer be dropped as unknown.
+	 */
+	if ((seen & MUX_UNREADABLE_ANSWER) && id != NULL)
+		req = mux_unreadable_req(m, c, id);
+	if (req == NULL) {
 		m->stats.unreadable_unanswered++;
-		log_error("server's answer%s%s %s and was dropped; %s",
-		    id != NULL ? " to " : "", id != NULL ?
-		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN) :
-		    "", why, id != NULL ?
-		    "no request in flight has that id" :
-		    "its id was not in sight and several requests are in "
-		    "flight");
+		idtext = id != NULL ? json_object_to_json_string_ext(id,
+		    JSON_C_TO_STRING_PLAIN) : "";
+		if (!(seen & MUX_UNREADABLE_ANSWER))
+			log_error("server's line%s%s %s and was dropped; it "
+			    "shows no result, error or method at its ends, "
+			    "so no request can be told", id != NULL ?
+			    " with id " : "", idtext, why);
+		else if (id == NULL)
+			log_error("server's answer %s and was dropped; its id "
+			    "is not in sight at either end, so its request "
+			    "will wait for --request-timeout", why);
+		else
+			log_error("server's answer to %s %s and was dropped; "
+			    "no request in flight has that id", idtext, why);
 		free(why);
 		goto out;
 	}

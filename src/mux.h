@@ -156,8 +156,9 @@ struct mux_stats {
 	uint64_t	requests;	/* client requests forwarded */
 	uint64_t	dropped_responses;	/* unknown or late ids from the child */
 	uint64_t	server_requests_refused;
-	/* the child's answers dropped unread (over --max-message-size or
-	 * not JSON) that no request could be found for */
+	/* the child's lines dropped unread (over --max-message-size or
+	 * not JSON) that looked like answers, or were over the cap and
+	 * showed nothing, that no request could be found for */
 	uint64_t	unreadable_unanswered;
 	/* the child's notifications/message that no one session could be
 	 * shown to be the cause of */
@@ -182,15 +183,20 @@ void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
 /*
  * The child wrote a line that was dropped unread: over the cap (limit
  * bytes) when reason is NULL, else not JSON the parse policy takes, for
- * reason.  Its start showed id (consumed; NULL if none) and, if method,
- * a "method".  An answer's request, named by id, gets an error now; an
- * oversized answer with no id in sight answers the only request in
- * flight, while an invalid line with no id is chatter and changes
- * nothing.  A request from the child (method and id) is answered with an
- * error under its id (MUX_OUT_CHILD); a notification, with nothing.
+ * reason.  Its ends showed id (consumed; NULL if none) and, in seen, the
+ * other members below.  An answer (a result or an error, no method) gets
+ * its request, named by id, an error now.  No request is ever guessed: an
+ * answer whose id is out of sight or names no request in flight, and any
+ * other line without a method that is over the cap or shows an id, is
+ * logged at error level and counted.  A request from the child (method
+ * and id) is answered with an error under its id (MUX_OUT_CHILD); a
+ * notification gets nothing, and nor does an invalid line with nothing in
+ * sight (a banner).
  */
+#define MUX_UNREADABLE_METHOD	0x1	/* a top-level "method" */
+#define MUX_UNREADABLE_ANSWER	0x2	/* a top-level "result" or "error" */
 void		 mux_child_unreadable(struct mux *, struct mux_session *,
-		    json_object *id, int method, size_t limit,
+		    json_object *id, int seen, size_t limit,
 		    const char *reason);
 /* The shared child completed its handshake and accepts traffic. */
 int		 mux_ready(const struct mux *);

@@ -102,8 +102,9 @@ serve_child_dropped(void *arg, const struct framer_peek *pk)
 
 	mux_tick(s->mux, serve_now_ms());
 	mux_child_unreadable(s->mux, child->session, json_object_get(pk->id),
-	    pk->method, pk->max_line, pk->drop == FRAMER_DROP_INVALID ?
-	    pk->reason : NULL);
+	    (pk->method ? MUX_UNREADABLE_METHOD : 0) |
+	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0), pk->max_line,
+	    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
 	serve_pump(s);
 }
 

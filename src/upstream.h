@@ -64,8 +64,8 @@ struct upstream_ops {
 	void	(*on_down)(void *arg, const char *cause, int will_restart);
 	/* upstream_stop finished: nothing is left running. May be NULL. */
 	void	(*on_stopped)(void *arg);
-	/* A line was dropped unread (over max_message, or not JSON); what
-	 * its start showed (framer.h).  May be NULL. */
+	/* A line was dropped unread (over max_message, or not JSON), when
+	 * it ended; what its two ends showed (framer.h).  May be NULL. */
 	void	(*on_dropped)(void *arg, const struct framer_peek *);
 };
 

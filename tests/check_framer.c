@@ -248,6 +248,7 @@ struct peeks {
 	int		 n;
 	json_object	*id[8];
 	int		 method[8];
+	int		 answer[8];
 	size_t		 len[8];
 	enum framer_drop drop[8];
 	const char	*reason[8];
@@ -261,6 +262,7 @@ peeks_cb(void *arg, const struct framer_peek *pk)
 	ck_assert_int_lt(p->n, 8);
 	p->id[p->n] = json_object_get(pk->id);
 	p->method[p->n] = pk->method;
+	p->answer[p->n] = pk->answer;
 	p->len[p->n] = pk->len;
 	p->drop[p->n] = pk->drop;
 	p->reason[p->n] = pk->reason;
@@ -298,9 +300,9 @@ peek_line(struct framer *f, struct evbuffer *in, struct sink *s,
 	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\""
 
 /*
- * An oversized line is reported once, as soon as it is seen, with the
- * top-level "id" its beginning shows, so the request it answers can be
- * answered with an error instead of waiting for a timeout.
+ * An oversized line is reported once, when it ends, with the top-level
+ * "id" its beginning shows, so the request it answers can be answered
+ * with an error instead of waiting for a timeout.
  */
 START_TEST(test_oversized_peek)
 {
@@ -308,21 +310,26 @@ START_TEST(test_oversized_peek)
 	struct evbuffer	*in = evbuffer_new();
 	struct sink	 s = { .n = 0 };
 	struct peeks	 p = { .n = 0 };
+	const char	*start = "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":"
+			    "{\"t\":" PEEK_PAD;
 
 	framer_init(&f, 64, "test");
 	framer_set_dropped(&f, peeks_cb, &p);
 
-	/* A number id before the result; reported before the line ends. */
-	feed_str(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"t\":"
-	    PEEK_PAD);
+	/* A number id before the result: counted at once, reported when
+	 * the line ends, with its whole length. */
+	feed_str(&f, in, &s, start);
+	ck_assert_uint_eq(f.oversized, 1);
+	ck_assert_int_eq(p.n, 0);
+	feed_str(&f, in, &s, PEEK_PAD "}}");
+	ck_assert_int_eq(p.n, 0);
+	peek_line(&f, in, &s, "", 0);
 	ck_assert_int_eq(p.n, 1);
 	ck_assert_ptr_nonnull(p.id[0]);
 	ck_assert_int_eq(json_object_get_int(p.id[0]), 7);
 	ck_assert(!p.method[0]);
-	ck_assert_uint_gt(p.len[0], 64);
-	feed_str(&f, in, &s, PEEK_PAD "}}");
-	ck_assert_int_eq(p.n, 1);
-	peek_line(&f, in, &s, "", 0);
+	ck_assert(p.answer[0]);
+	ck_assert_uint_eq(p.len[0], strlen(start) + strlen(PEEK_PAD "}}"));
 
 	/* A string id after a nested result that fits the peek; whole. */
 	peek_line(&f, in, &s, "{\"result\":{\"a\":[1,{\"id\":5}],\"s\":"
@@ -330,6 +337,7 @@ START_TEST(test_oversized_peek)
 	ck_assert_int_eq(p.n, 2);
 	ck_assert_str_eq(json_object_get_string(p.id[1]), "k-1");
 	ck_assert(!p.method[1]);
+	ck_assert(p.answer[1]);
 
 	/* A request from the peer: method seen, id reported as is. */
 	peek_line(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
@@ -337,13 +345,15 @@ START_TEST(test_oversized_peek)
 	ck_assert_int_eq(p.n, 3);
 	ck_assert_int_eq(json_object_get_int(p.id[2]), 3);
 	ck_assert(p.method[2]);
+	ck_assert(!p.answer[2]);
 
-	/* No id in sight (a batch, an id after a result too big to skip). */
+	/* No id in sight: a batch shows nothing of its members. */
 	peek_line(&f, in, &s, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":"
 	    PEEK_PAD "}]", 0);
 	ck_assert_int_eq(p.n, 4);
 	ck_assert_ptr_null(p.id[3]);
 	ck_assert(!p.method[3]);
+	ck_assert(!p.answer[3]);
 
 	/* An id that is neither a number nor a string is no id. */
 	peek_line(&f, in, &s, "{\"id\":{\"x\":1},\"result\":" PEEK_PAD "}", 1);
@@ -356,6 +366,213 @@ START_TEST(test_oversized_peek)
 	ck_assert_ptr_null(p.reason[0]);
 	peeks_clear(&p);
 	evbuffer_free(in);
+}
+END_TEST
+
+/* A line of about len bytes, in pieces of a size that does not divide
+ * FRAMER_PEEK_MAX: start, then a string of x filling the middle, then
+ * end; the line's end (a newline) only if nl. */
+static void
+feed_big(struct framer *f, struct evbuffer *in, struct sink *s,
+    const char *start, size_t len, const char *end, int nl)
+{
+	char	chunk[1000];
+	size_t	n, mid;
+
+	ck_assert_uint_gt(len, strlen(start) + strlen(end) + 2);
+	mid = len - strlen(start) - strlen(end) - 2;
+	feed_str(f, in, s, start);
+	feed_str(f, in, s, "\"");
+	memset(chunk, 'x', sizeof chunk);
+	for (; mid > 0; mid -= n) {
+		n = mid < 333 ? mid : 333;
+		feed(f, in, s, chunk, n);
+	}
+	feed_str(f, in, s, "\"");
+	feed_str(f, in, s, end);
+	if (nl)
+		feed_str(f, in, s, "\n");
+}
+
+/*
+ * The id at the end of a long line, where the TypeScript SDK writes it
+ * ({result, jsonrpc, id}), is seen too: the line's last FRAMER_PEEK_MAX
+ * bytes are kept as it is discarded, and read back from its final '}'.
+ * Only members of the top-level object count, at either end.
+ */
+START_TEST(test_oversized_peek_tail)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	struct peeks	 p = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	framer_set_dropped(&f, peeks_cb, &p);
+
+	/* SDK order, 100 KiB: the id is 20 bytes from the end. */
+	feed_big(&f, in, &s, "{\"result\":{\"content\":[{\"type\":\"text\","
+	    "\"text\":", 100 * 1024, "}]},\"jsonrpc\":\"2.0\",\"id\":41}", 1);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_ptr_nonnull(p.id[0]);
+	ck_assert_int_eq(json_object_get_int(p.id[0]), 41);
+	ck_assert(p.answer[0]);
+	ck_assert(!p.method[0]);
+	ck_assert_uint_eq(p.len[0], 100 * 1024);
+
+	/* A request whose "method" comes after large params: a request,
+	 * not an answer, whichever end shows what. */
+	feed_big(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"id\":\"q-9\",\"params\":"
+	    "{\"p\":", 20 * 1024, "},\"method\":\"sampling/createMessage\"}",
+	    1);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_str_eq(json_object_get_string(p.id[1]), "q-9");
+	ck_assert(p.method[1]);
+	ck_assert(!p.answer[1]);
+
+	/* An "id" nested in the result at the end is not the answer's. */
+	feed_big(&f, in, &s, "{\"jsonrpc\":\"2.0\",\"result\":{\"t\":",
+	    9000, ",\"item\":{\"id\":5},\"id\":6}}", 1);
+	ck_assert_int_eq(p.n, 3);
+	ck_assert_ptr_null(p.id[2]);
+	ck_assert(p.answer[2]);
+
+	/* The tail starts inside a long string full of escaped quotes and
+	 * braces that look like members: only the real member counts. */
+	feed_big(&f, in, &s, "{\"result\":{\"t\":", 50000,
+	    ",\"u\":\"\\\"},\\\"id\\\":9,{\\\\\"},\"id\":12}", 1);
+	ck_assert_int_eq(p.n, 4);
+	ck_assert_int_eq(json_object_get_int(p.id[3]), 12);
+	ck_assert(p.answer[3]);
+
+	/* A line that does not open an object (a banner, a batch) shows
+	 * nothing, whatever its end looks like. */
+	feed_big(&f, in, &s, "starting ", 9000, ",\"result\":1,\"id\":13}", 1);
+	ck_assert_int_eq(p.n, 5);
+	ck_assert_ptr_null(p.id[4]);
+	ck_assert(!p.answer[4]);
+
+	/* Cut off by EOF: reported then, with what its start showed. */
+	feed_big(&f, in, &s, "{\"id\":14,\"result\":{\"t\":", 9000, "", 0);
+	ck_assert_int_eq(p.n, 5);
+	framer_eof(&f, in, sink_cb, &s);
+	ck_assert_int_eq(p.n, 6);
+	ck_assert_int_eq(json_object_get_int(p.id[5]), 14);
+	ck_assert(p.answer[5]);
+	ck_assert(!f.discarding);
+
+	ck_assert_int_eq(s.n, 0);
+	ck_assert_uint_eq(f.oversized, 6);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	peeks_clear(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+/* framer_peek_tail on text, as JSON with ' for " (none of the strings
+ * below has a '), and what it found. */
+static void
+tail_of(const char *text, struct framer_peek *pk)
+{
+	char	*t, *q;
+
+	t = strdup(text);
+	ck_assert_ptr_nonnull(t);
+	for (q = t; *q != '\0'; q++) {
+		if (*q == '\'')
+			*q = '"';
+	}
+	memset(pk, 0, sizeof *pk);
+	framer_peek_tail(t, strlen(t), pk);
+	free(t);
+}
+
+/* The end of a line, read backward, case by case. */
+START_TEST(test_peek_tail)
+{
+	static const struct {
+		const char	*text;
+		const char	*id;	/* as JSON; NULL: none */
+		int		 answer, method;
+	} cases[] = {
+		/* The TypeScript SDK's order, and Python's. */
+		{ "{'result':{'content':[]},'jsonrpc':'2.0','id':7}", "7",
+		    1, 0 },
+		{ "{'jsonrpc':'2.0','id':'k-1','result':{'a':[1,2]}}", "\"k-1\"",
+		    1, 0 },
+		{ "{'jsonrpc':'2.0','id':-3,'error':{'code':-32603,"
+		    "'message':'x'}}", "-3", 1, 0 },
+		/* Blanks anywhere, and a line end. */
+		{ " { 'result' : { } , 'id' : 12 } \r\n ", "12", 1, 0 },
+		/* A request: method after params, and before. */
+		{ "{'jsonrpc':'2.0','id':3,'params':{'x':[{}]},"
+		    "'method':'ping'}", "3", 0, 1 },
+		{ "{'method':'notifications/progress','params':{}}", NULL,
+		    0, 1 },
+		/* Quotes, braces and members inside strings. */
+		{ "{'result':{'t':'a\\'}{\\'id\\':9,'},'id':3}", "3", 1, 0 },
+		{ "{'result':'\\\\','id':4}", "4", 1, 0 },
+		{ "{'result':'}','s':'\\\\\\'','id':'a\\'b'}",
+		    "\"a\\\"b\"", 1, 0 },
+		{ "{'a\\'id':1,'id':2}", "2", 0, 0 },
+		{ "{'x':1,'i\\'d':3}", NULL, 0, 0 },
+		/* An id nested deeper does not count. */
+		{ "{'result':{'id':5},'jsonrpc':'2.0'}", NULL, 1, 0 },
+		{ "{'result':[{'id':5},{'error':1}]}", NULL, 1, 0 },
+		{ "{'params':{'method':'x','id':5}}", NULL, 0, 0 },
+		/* The last id counts, as in json-c, even if it is no id. */
+		{ "{'id':1,'result':{},'id':2}", "2", 1, 0 },
+		{ "{'id':1,'result':{},'id':1.5}", NULL, 1, 0 },
+		{ "{'id':1,'result':{},'id':[1]}", NULL, 1, 0 },
+		{ "{'id':null,'result':{}}", NULL, 1, 0 },
+		{ "{'id':true,'result':{}}", NULL, 1, 0 },
+		/* The tail starts inside a string: the members after it. */
+		{ "xxx','result':{'t':'abc'},'id':8}", "8", 1, 0 },
+		{ "\\'id\\': 8} def'},'id':4}", "4", 0, 0 },
+		{ "id\\':1,\\'result\\':{}}'},'id':4}", "4", 0, 0 },
+		/* A quote whose backslashes run back to the start: whether
+		 * it is escaped cannot be told, so the scan stops there. */
+		{ "\\'},'result':1,'id':4}", "4", 1, 0 },
+		{ "\\\\'},'id':4}", "4", 0, 0 },
+		/* Inside a nested value, and inside a scalar. */
+		{ ":1}},'jsonrpc':'2.0','id':5}", "5", 0, 0 },
+		{ "3456,'result':true,'id':6}", "6", 1, 0 },
+		/* Not the end of an object: nothing. */
+		{ "[{'id':1,'result':{}}]", NULL, 0, 0 },
+		{ "{'id':1,'result':{}", NULL, 0, 0 },
+		{ "Server v1.0 starting on stdio...", NULL, 0, 0 },
+		{ "}", NULL, 0, 0 },
+		{ "", NULL, 0, 0 },
+		{ "{}", NULL, 0, 0 },
+		/* Not JSON on the way back: what came after it still counts. */
+		{ "{'result':1,,'id':7}", "7", 0, 0 },
+		{ "{'result':{'a':1]]],'id':7}", "7", 0, 0 },
+		{ "{'result' 1,'id':7}", "7", 0, 0 },
+		{ "{'result':1,'id':7 8}", NULL, 0, 0 },
+		{ "{1:'result','id':7}", "7", 0, 0 },
+	};
+	struct framer_peek	 pk;
+	size_t			 i;
+	const char		*got;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		tail_of(cases[i].text, &pk);
+		got = pk.id != NULL ? json_object_to_json_string_ext(pk.id,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) :
+		    NULL;
+		if (cases[i].id == NULL)
+			ck_assert_msg(got == NULL, "%s: id %s", cases[i].text,
+			    got);
+		else
+			ck_assert_msg(got != NULL && strcmp(got,
+			    cases[i].id) == 0, "%s: id %s, not %s",
+			    cases[i].text, got != NULL ? got : "none",
+			    cases[i].id);
+		ck_assert_msg(pk.answer == cases[i].answer &&
+		    pk.method == cases[i].method, "%s: answer %d method %d",
+		    cases[i].text, pk.answer, pk.method);
+		json_object_put(pk.id);
+	}
 }
 END_TEST
 
@@ -626,6 +843,8 @@ framer_suite(void)
 	tcase_add_test(tc, test_oversized_whole_line);
 	tcase_add_test(tc, test_cr_only);
 	tcase_add_test(tc, test_oversized_peek);
+	tcase_add_test(tc, test_oversized_peek_tail);
+	tcase_add_test(tc, test_peek_tail);
 	tcase_add_test(tc, test_invalid_peek);
 	tcase_add_test(tc, test_nonjson_and_empty);
 	tcase_add_test(tc, test_eof_unterminated);

@@ -2029,7 +2029,8 @@ END_TEST
 /*
  * The child's answer was a line over --max-message-size, dropped by the
  * framer: the request it answers gets an error at once, found by the id
- * the line started with, or, without one, as the only request in flight.
+ * one of the line's ends showed.  A line that names no request in flight,
+ * or shows no result or error, answers nobody: logged and counted.
  */
 START_TEST(test_oversized_answer)
 {
@@ -2037,15 +2038,16 @@ START_TEST(test_oversized_answer)
 	struct mux_session	*a;
 	struct mux_stats	 st;
 	json_object		*r;
-	int64_t			 c1, c3;
+	int64_t			 c1, c2, c3;
 
 	h_init(&h, NULL);
 	h_start(&h);
 	a = h_session(&h, "{}");
 	c1 = h_call(&h, a, 1, "1");
-	(void)h_call(&h, a, 2, "'two'");
+	c2 = h_call(&h, a, 2, "'two'");
 
-	mux_child_unreadable(h.m, NULL, json_object_new_int64(c1), 0, 65536, NULL);
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c1),
+	    MUX_UNREADABLE_ANSWER, 65536, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 1);
 	r = h_response(&h, a, 1, "1");
@@ -2058,43 +2060,105 @@ START_TEST(test_oversized_answer)
 	h_answer(&h, c1, "{}");
 	ck_assert_uint_eq(h.n, 0);
 
-	/* No id in sight, one request in flight: that one. */
-	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
-	h_drain(&h);
-	ck_assert_uint_eq(h.n, 1);
-	r = h_response(&h, a, 2, "'two'");
-	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
-	h_clear(&h);
-
-	/* No id, two in flight: nobody can be told; logged and counted. */
-	c3 = h_call(&h, a, 3, "3");
-	(void)h_call(&h, a, 4, "4");
-	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
+	/* An id but no result or error in sight: it may not be an answer
+	 * at all, so it fails nothing. */
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c2), 0, 1024,
+	    NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	mux_stats(h.m, &st);
 	ck_assert_uint_eq(st.unreadable_unanswered, 1);
-	ck_assert_uint_eq(st.in_flight, 2);
+	ck_assert_uint_eq(st.in_flight, 1);
+
 	/* An id the bridge never used answers nobody either. */
-	mux_child_unreadable(h.m, NULL, json_object_new_string("x"), 0, 1024, NULL);
+	mux_child_unreadable(h.m, NULL, json_object_new_string("x"),
+	    MUX_UNREADABLE_ANSWER, 1024, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	mux_stats(h.m, &st);
 	ck_assert_uint_eq(st.unreadable_unanswered, 2);
-	h_answer(&h, c3, "{}");
-	h_response(&h, a, 3, "3");
+
+	/* Two in flight, the second one's answer named: only that one. */
+	c3 = h_call(&h, a, 3, "3");
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c3),
+	    MUX_UNREADABLE_ANSWER, 1024, NULL);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, a, 3, "3");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	h_clear(&h);
+	h_answer(&h, c2, "{}");
+	h_response(&h, a, 2, "'two'");
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * An oversized answer with no id in sight is never pinned on a request,
+ * not even the only one in flight: it may be the late answer to one that
+ * timed out, and the innocent one would fail and then lose its own
+ * answer as unknown.  Logged and counted; the request that is in flight
+ * gets its real answer.
+ */
+START_TEST(test_oversized_not_guessed)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *b;
+	struct mux_stats	 st;
+	json_object		*r;
+	int64_t			 ca, cb;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.request_timeout_ms = 1000;
+	h_init(&h, &cfg);
+	h_start(&h);
+	a = h_session(&h, "{}");
+	b = h_session(&h, "{}");
+	mux_tick(h.m, 100);
+	ca = h_call(&h, a, 1, "1");
+	mux_tick(h.m, 1100);
+	h_drain(&h);
+	r = h_response(&h, a, 1, "1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_SERVER_ERROR);
+	h_clear(&h);
+	cb = h_call(&h, b, 1, "1");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.in_flight, 1);
+
+	/* A's late answer, its id out of sight: B is not blamed. */
+	mux_child_unreadable(h.m, NULL, NULL, MUX_UNREADABLE_ANSWER, 1024,
+	    NULL);
+	/* Nor when the line shows nothing at all. */
+	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
+	/* A's late answer with its id: A is gone, so nobody. */
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(ca),
+	    MUX_UNREADABLE_ANSWER, 1024, NULL);
+	h_drain(&h);
+	ck_assert_msg(h.n == 0, "%zu messages, the first %s", h.n,
+	    h.n > 0 ? S(h.outs[0].msg) : "");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.unreadable_unanswered, 3);
+	ck_assert_uint_eq(st.in_flight, 1);
+	h_answer(&h, cb, "{'ok':1}");
+	r = h_response(&h, b, 1, "1");
+	ck_assert_int_eq(PI(r, "result.ok"), 1);
 	h_clear(&h);
 	h_fini(&h);
 }
 END_TEST
 
 /* An oversized answer to the bridge's own initialize fails the handshake
- * at once instead of after --init-timeout. */
+ * at once, found by its id, instead of after --init-timeout; with no id in
+ * sight it is not guessed. */
 START_TEST(test_oversized_initialize)
 {
 	struct h		 h;
 	struct mux_session	*s;
+	struct mux_stats	 st;
 	json_object		*r;
+	int64_t			 cid;
 
 	h_init(&h, NULL);
 	s = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
@@ -2104,9 +2168,16 @@ START_TEST(test_oversized_initialize)
 	    MUX_RECV_REPLY);
 	mux_child_up(h.m, NULL);
 	h_drain(&h);
-	(void)h_cid(&h, "initialize");
+	cid = h_cid(&h, "initialize");
 	h_clear(&h);
-	mux_child_unreadable(h.m, NULL, NULL, 0, 1024, NULL);
+	mux_child_unreadable(h.m, NULL, NULL, MUX_UNREADABLE_ANSWER, 1024,
+	    NULL);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.unreadable_unanswered, 1);
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(cid),
+	    MUX_UNREADABLE_ANSWER, 1024, NULL);
 	h_drain(&h);
 	ck_assert(!mux_ready(h.m));
 	r = h_response(&h, s, 1, "0");
@@ -2144,8 +2215,18 @@ START_TEST(test_invalid_answer)
 	ck_assert_uint_eq(st.in_flight, 1);
 	ck_assert_uint_eq(st.unreadable_unanswered, 0);
 
+	/* Its id, but no result or error in sight: not taken for its
+	 * answer; logged and counted. */
 	mux_child_unreadable(h.m, NULL, json_object_new_int64(c1), 0, 65536,
 	    "NaN is not JSON");
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.in_flight, 1);
+	ck_assert_uint_eq(st.unreadable_unanswered, 1);
+
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c1),
+	    MUX_UNREADABLE_ANSWER, 65536, "NaN is not JSON");
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 1);
 	r = h_response(&h, a, 1, "1");
@@ -2154,14 +2235,17 @@ START_TEST(test_invalid_answer)
 	    "server's answer is not valid JSON (NaN is not JSON)");
 	h_clear(&h);
 
-	/* An id no request has: logged and counted, nothing sent. */
+	/* An id no request has, or an answer whose id the policy refused:
+	 * logged and counted, nothing sent. */
 	c2 = h_call(&h, a, 2, "'two'");
-	mux_child_unreadable(h.m, NULL, json_object_new_int64(c2 + 1000), 0,
-	    65536, "integer out of 64-bit range");
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(c2 + 1000),
+	    MUX_UNREADABLE_ANSWER, 65536, "integer out of 64-bit range");
+	mux_child_unreadable(h.m, NULL, NULL, MUX_UNREADABLE_ANSWER, 65536,
+	    "integer out of 64-bit range");
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	mux_stats(h.m, &st);
-	ck_assert_uint_eq(st.unreadable_unanswered, 1);
+	ck_assert_uint_eq(st.unreadable_unanswered, 3);
 	h_answer(&h, c2, "{}");
 	h_response(&h, a, 2, "'two'");
 	h_clear(&h);
@@ -2183,8 +2267,8 @@ START_TEST(test_unreadable_child_request)
 	h_start(&h);
 	(void)h_session(&h, "{}");
 
-	mux_child_unreadable(h.m, NULL, json_object_new_string("q-1"), 1,
-	    65536, "NaN is not JSON");
+	mux_child_unreadable(h.m, NULL, json_object_new_string("q-1"),
+	    MUX_UNREADABLE_METHOD, 65536, "NaN is not JSON");
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 1);
 	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
@@ -2195,8 +2279,10 @@ START_TEST(test_unreadable_child_request)
 	    != NULL, "%s", PS(o->msg, "error.message"));
 	h_clear(&h);
 
-	mux_child_unreadable(h.m, NULL, json_object_new_int64(9), 1, 65536,
-	    NULL);
+	/* A "method" wins over a "result" (a request's params may hold
+	 * one). */
+	mux_child_unreadable(h.m, NULL, json_object_new_int64(9),
+	    MUX_UNREADABLE_METHOD | MUX_UNREADABLE_ANSWER, 65536, NULL);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 1);
 	o = h_find(&h, MUX_OUT_CHILD, NULL, "");
@@ -2209,8 +2295,10 @@ START_TEST(test_unreadable_child_request)
 	h_clear(&h);
 
 	/* A notification, or a request whose id was out of sight. */
-	mux_child_unreadable(h.m, NULL, NULL, 1, 65536, NULL);
-	mux_child_unreadable(h.m, NULL, NULL, 1, 65536, "not JSON");
+	mux_child_unreadable(h.m, NULL, NULL, MUX_UNREADABLE_METHOD, 65536,
+	    NULL);
+	mux_child_unreadable(h.m, NULL, NULL, MUX_UNREADABLE_METHOD, 65536,
+	    "not JSON");
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	h_fini(&h);
@@ -2633,6 +2721,7 @@ mux_suite(void)
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_oversized_answer);
+	tcase_add_test(tc, test_oversized_not_guessed);
 	tcase_add_test(tc, test_oversized_initialize);
 	tcase_add_test(tc, test_invalid_answer);
 	tcase_add_test(tc, test_unreadable_child_request);

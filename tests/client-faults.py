@@ -719,7 +719,8 @@ def scenario_not_json():
 
 def scenario_oversized():
     # A request from the local client over --max-message-size is answered
-    # at once, under its own id, with an error that names the limit; a
+    # at once (when its line ends), under its own id, with an error that
+    # names the limit, wherever its id is in the line; a
     # notification that size gets nothing, and the bridge goes on.
     srv = Server()
     b = Bridge(srv.url(), "--max-message-size", "4K")
@@ -730,6 +731,12 @@ def scenario_oversized():
     r = b.recv(timeout=5)
     assert r["id"] == 5 and r["error"]["code"] == -32600 and \
         "--max-message-size (4096 bytes)" in r["error"]["message"], r
+    # The same with its method and id after the params, out of sight of
+    # the line's first 4 KiB: its end is read too.
+    b.send({"params": {"name": "echo", "arguments": {"text": pad}},
+            "jsonrpc": "2.0", "method": "tools/call", "id": "late-7"})
+    r = b.recv(timeout=5)
+    assert r["id"] == "late-7" and r["error"]["code"] == -32600, r
     b.send({"jsonrpc": "2.0", "method": "notifications/message",
             "params": {"data": pad}})
     assert b.nothing_more(), "an answer to an oversized notification"

@@ -7,8 +7,9 @@
 # requests, are not hurt.  Then a child of its own (this script with
 # --child) that ends its lines with a lone CR and puts the id after the
 # result: it is served, and its oversized answer is refused at once too,
-# and so is an answer that is not JSON the policy takes (NaN, 2^70); its
-# own requests that the bridge cannot read get an error back.
+# found by the id at its end, also with another request in flight, and so
+# is an answer that is not JSON the policy takes (NaN, 2^70); its own
+# requests that the bridge cannot read get an error back.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -91,9 +92,13 @@ def child():
     """--child: a stdio MCP server that ends each line with a lone CR
     and writes the id after the result (tools: echo, big {bytes}, nan,
     huge, ask {kind}: sends the bridge a request it cannot read and
-    answers with what came back)."""
+    answers with what came back; big_last {bytes}: holds the call until
+    the next one comes, says so on stderr, then answers it with bytes in
+    the TypeScript SDK's order, {result, jsonrpc, id}, before answering
+    the next one)."""
     out = sys.stdout.buffer
     asked = 0
+    held = None
     for _ in range(10000):
         line = sys.stdin.buffer.readline()
         if not line:
@@ -113,6 +118,11 @@ def child():
                                              float("nan")}}).encode() +
                       b"\r")
             out.flush()
+            continue
+        elif method == "tools/call" and params["name"] == "big_last":
+            held = msg
+            sys.stderr.write("holding big_last %s\n" % json.dumps(msg["id"]))
+            sys.stderr.flush()
             continue
         elif method == "tools/call" and params["name"] == "huge":
             result = {"content": [], "count": 2 ** 70}
@@ -144,15 +154,65 @@ def child():
             result = {"content": [{"type": "text", "text": text}]}
         else:
             result = {}
+        if held is not None:
+            # Two requests in flight now; the first one's answer is too
+            # big, and its id comes last.
+            text = "x" * held["params"]["arguments"]["bytes"]
+            out.write(json.dumps({"result": {"content": [
+                {"type": "text", "text": text}]}, "jsonrpc": "2.0",
+                "id": held["id"]}).encode() + b"\r")
+            held = None
         out.write(json.dumps({"jsonrpc": "2.0", "result": result,
                               "id": msg["id"]}).encode() + b"\r")
         out.flush()
 
 
+def two_in_flight(b, s):
+    """An oversized answer written in the TypeScript SDK's order (the id
+    after 200 KB of result) while another request is in flight: the
+    request it answers gets the error, the other its own answer, both at
+    once.  Nothing is guessed: the id at the end of the line is read."""
+    got = {}
+
+    def big():
+        try:
+            got["big"] = s.post(call(40, "big_last", bytes=200000))
+        except Exception as e:         # a timeout, reported below
+            got["big"] = (0, repr(e))
+        got["big_t"] = time.time()
+
+    t = time.time()
+    th = threading.Thread(target=big, daemon=True)
+    th.start()
+    end = time.time() + 10
+    while "holding big_last" not in b.stderr() and time.time() < end:
+        time.sleep(0.02)
+    check("holding big_last" in b.stderr(), "big_last not held:\n" +
+          b.stderr()[-2000:])
+    s2 = Session(b)
+    try:
+        status, ans = s2.post(call(41, "echo", message="other"))
+        check(status == 200 and ans.get("id") == 41 and "result" in ans and
+              text_of(ans) == "other",
+              "the other request in flight: %d %r" % (status, ans))
+    finally:
+        s2.close()
+    th.join(10)
+    check("big" in got, "big_last: no answer after %.1f s" %
+          (time.time() - t))
+    status, ans = got["big"]
+    check(status == 200 and isinstance(ans, dict) and ans.get("id") == 40 and
+          "error" in ans and "exceeded --max-message-size (65536 bytes)" in
+          ans["error"]["message"], "big_last answer: %r %r" % (status, ans))
+    check(got["big_t"] - t < 5, "big_last answer after %.1f s" %
+          (got["big_t"] - t))
+
+
 def test_cr_child():
     """Lone-CR line ends are line ends; an oversized answer whose id is
-    out of sight (after a large result) answers the one request in
-    flight.  The timeouts are long: only a prompt answer passes."""
+    at its end (after a large result) answers its request, alone or with
+    another in flight.  The timeouts are long: only a prompt answer
+    passes."""
     b = Bridge("--max-message-size", "64K", "--request-timeout", "30s",
                "--init-timeout", "20s",
                command=[sys.executable, os.path.abspath(__file__),
@@ -174,6 +234,7 @@ def test_cr_child():
               (time.time() - t))
         check("answer to request" in b.stderr(), "oversized answer not "
               "logged:\n" + b.stderr()[-2000:])
+        two_in_flight(b, s)
         # An answer the parse policy refuses: an error at once that says
         # why, not a wait for --request-timeout; the next call is fine.
         for i, (tool, why) in enumerate((

@@ -7,14 +7,19 @@
  * must deliver the same values and count the same rejects.  Also checked:
  * only objects and arrays come out, a partial line never holds more than
  * max_line bytes, what framer_write makes of a value is one line the
- * framer reads back as the same value, every dropped line (oversized or
- * not JSON) is reported once, as what it is (its peek survives any
- * bytes), and the values and the lines refused as not JSON are those of a
- * plain reference: each line parsed on its own with a fresh tokener.
+ * framer reads back as the same value, and the values and the lines
+ * refused as not JSON are those of a plain reference: each line parsed on
+ * its own with a fresh tokener.  Every dropped line (oversized or not
+ * JSON) is reported once, when it ends, as what it is, with its length,
+ * and the same way however it was cut (its first and last
+ * FRAMER_PEEK_MAX bytes are all that count); what the report says of the
+ * line's top level (id, method, result or error) is true of it when it is
+ * JSON, and is all of it when the line fits FRAMER_PEEK_MAX.
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -28,10 +33,22 @@
 
 #define FLAGS	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* A dropped line as reported. */
+struct drop {
+	enum framer_drop kind;
+	size_t		 len;
+	json_object	*id;		/* owned */
+	int		 method;
+	int		 answer;
+};
+
 struct result {
 	struct evbuffer	*texts;		/* each value, serialised, one a line */
 	uint64_t	 peeks;		/* oversized lines reported */
 	uint64_t	 invalid;	/* lines reported as not JSON */
+	struct drop	*drops;		/* every report, in order */
+	size_t		 ndrops;
+	size_t		 cap;
 };
 
 /* Each dropped line is reported once, with an id of the two kinds. */
@@ -39,6 +56,19 @@ static void
 peek_cb(void *arg, const struct framer_peek *pk)
 {
 	struct result	*r = arg;
+	struct drop	*d;
+
+	if (r->ndrops == r->cap) {
+		r->cap = r->cap == 0 ? 16 : r->cap * 2;
+		r->drops = realloc(r->drops, r->cap * sizeof *r->drops);
+		FUZZ_CHECK(r->drops != NULL, "out of memory");
+	}
+	d = &r->drops[r->ndrops++];
+	d->kind = pk->drop;
+	d->len = pk->len;
+	d->id = json_object_get(pk->id);
+	d->method = pk->method;
+	d->answer = pk->answer;
 
 	if (pk->drop == FRAMER_DROP_INVALID) {
 		r->invalid++;
@@ -111,22 +141,138 @@ deliver_cb(void *arg, json_object *msg)
 	json_object_put(msg);
 }
 
+static int
+same_id(json_object *a, json_object *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return json_object_equal(a, b);
+}
+
+/*
+ * The backward read alone, of line[0..n), a JSON object with these
+ * members: from its start it sees them all; from any later byte (inside a
+ * string, a number, a nested value) what it sees is true, and the first
+ * "id" met going back is the line's last, the one json-c keeps.
+ */
+static void
+check_tail(const uint8_t *line, size_t n, int method, int answer,
+    json_object *id)
+{
+	struct framer_peek	 pk;
+	size_t			 k, off;
+
+	for (k = 0; k < 10; k++) {
+		off = k < 8 ? n * k / 8 : k - 7;
+		if (off >= n)
+			continue;
+		memset(&pk, 0, sizeof pk);
+		framer_peek_tail((const char *)line + off, n - off, &pk);
+		FUZZ_CHECK((!pk.method || method) && (!pk.answer || answer) &&
+		    (off > 0 || (pk.method == method && pk.answer == answer)),
+		    "from byte %zu of %zu: method %d answer %d, the line has "
+		    "%d %d: %.*s", off, n, pk.method, pk.answer, method,
+		    answer, (int)(n < 300 ? n : 300), (const char *)line);
+		FUZZ_CHECK(pk.id == NULL || same_id(pk.id, id),
+		    "from byte %zu: id %s, the line's is %s: %.*s", off,
+		    json_object_to_json_string_ext(pk.id, FLAGS),
+		    json_object_to_json_string_ext(id, FLAGS),
+		    (int)(n < 300 ? n : 300), (const char *)line);
+		FUZZ_CHECK(off > 0 || !json_object_is_type(id,
+		    json_type_int) || same_id(pk.id, id), "integer id %s not "
+		    "seen from the start: %.*s",
+		    json_object_to_json_string_ext(id, FLAGS),
+		    (int)(n < 300 ? n : 300), (const char *)line);
+		json_object_put(pk.id);
+	}
+}
+
+/*
+ * What a report says of line[0..n) is true of it: each member it names is
+ * a member of the top-level object, and the id its last "id" (as json-c
+ * keeps it).  When the line fits FRAMER_PEEK_MAX it is all there is to
+ * see: every member, and an integer id.  Only for a line that is JSON and
+ * has no \u escape (a key spelt "\u0069d" is "id" to json-c, and not to
+ * a look at the raw bytes).
+ */
+static void
+check_drop(const struct drop *d, const uint8_t *line, size_t n)
+{
+	json_object	*msg, *id = NULL;
+	int		 method, answer, whole;
+	size_t		 i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (line[i] == '\\' && line[i + 1] == 'u')
+			return;
+	}
+	if ((msg = jsonparse_strict((const char *)line, n, NULL)) == NULL)
+		return;
+	if (!json_object_is_type(msg, json_type_object)) {
+		FUZZ_CHECK(d->id == NULL && !d->method && !d->answer,
+		    "members reported of a line that is no object");
+		json_object_put(msg);
+		return;
+	}
+	method = json_object_object_get_ex(msg, "method", NULL);
+	answer = json_object_object_get_ex(msg, "result", NULL) ||
+	    json_object_object_get_ex(msg, "error", NULL);
+	(void)json_object_object_get_ex(msg, "id", &id);
+	whole = n <= FRAMER_PEEK_MAX;
+	FUZZ_CHECK((!d->method || method) && (!d->answer || answer),
+	    "reported method %d answer %d, the line has %d %d: %.*s",
+	    d->method, d->answer, method, answer, (int)(n < 300 ? n : 300),
+	    (const char *)line);
+	FUZZ_CHECK(!whole || (d->method == method && d->answer == answer),
+	    "reported method %d answer %d of a line that has %d %d: %.*s",
+	    d->method, d->answer, method, answer, (int)n, (const char *)line);
+	/* A longer line may hide a second "id" between its ends. */
+	FUZZ_CHECK(d->id == NULL || (id != NULL && (!whole ||
+	    same_id(d->id, id))), "reported id %s, the line's is %s: %.*s",
+	    json_object_to_json_string_ext(d->id, FLAGS),
+	    id != NULL ? json_object_to_json_string_ext(id, FLAGS) : "none",
+	    (int)(n < 300 ? n : 300), (const char *)line);
+	FUZZ_CHECK(!whole || !json_object_is_type(id, json_type_int) ||
+	    same_id(d->id, id), "integer id %s not reported: %.*s",
+	    json_object_to_json_string_ext(id, FLAGS), (int)n,
+	    (const char *)line);
+	check_tail(line, n, method, answer, id);
+	json_object_put(msg);
+}
+
+/* The next report, which must be of a line of n bytes dropped as kind. */
+static const struct drop *
+next_drop(const struct result *r, size_t *k, enum framer_drop kind,
+    size_t n)
+{
+	const struct drop	*d;
+
+	FUZZ_CHECK(*k < r->ndrops, "a dropped line of %zu bytes not "
+	    "reported", n);
+	d = &r->drops[(*k)++];
+	FUZZ_CHECK(d->kind == kind && d->len == n, "dropped a line of %zu "
+	    "bytes as %d, reported %zu bytes as %d", n, kind, d->len,
+	    d->kind);
+	return d;
+}
+
 /*
  * What the framer should deliver, worked out the simple way: split at each
  * "\n" and each "\r", skip blank and over-long lines, parse each line
  * as the parse policy says, with a tokener of its own.  Returns how many
- * lines are to be refused as not JSON.
+ * lines are to be refused as not JSON.  Each line dropped (over-long or
+ * refused) must be the next one r reports, and what it says of it true.
  */
 static uint64_t
 reference(struct evbuffer *texts, const uint8_t *data, size_t size,
-    size_t max_line)
+    size_t max_line, const struct result *r)
 {
 	uint64_t		 invalid = 0;
 	struct json_tokener	*tok;
 	json_object		*msg;
 	const uint8_t		*line, *next;
 	const char		*text;
-	size_t			 n, i;
+	size_t			 n, i, k = 0;
 	int			 blank;
 
 	for (line = data; line < data + size; line = next) {
@@ -134,8 +280,11 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 		    line[n] != '\r'; n++)
 			;
 		next = line + n < data + size ? line + n + 1 : data + size;
-		if (n > max_line)
+		if (n > max_line) {
+			check_drop(next_drop(r, &k, FRAMER_DROP_OVERSIZED, n),
+			    line, n);
 			continue;
+		}
 		for (blank = 1, i = 0; blank && i < n; i++)
 			blank = line[i] == ' ' || line[i] == '\t';
 		if (blank)
@@ -146,6 +295,8 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 		if ((msg = jsonparse_strict((const char *)line, n, NULL)) ==
 		    NULL) {
 			invalid++;
+			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID, n),
+			    line, n);
 			continue;
 		}
 		json_object_put(msg);
@@ -160,12 +311,49 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 			text = json_object_to_json_string_ext(msg, FLAGS);
 			evbuffer_add(texts, text, strlen(text));
 			evbuffer_add(texts, "\n", 1);
-		} else
+		} else {
 			invalid++;
+			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID, n),
+			    line, n);
+		}
 		json_object_put(msg);
 		json_tokener_free(tok);
 	}
+	FUZZ_CHECK(k == r->ndrops, "%zu lines dropped, %zu reported", k,
+	    r->ndrops);
 	return invalid;
+}
+
+/* However the input was cut, the reports are the same. */
+static void
+same_drops(const struct result *a, const struct result *b)
+{
+	size_t	i;
+
+	FUZZ_CHECK(a->ndrops == b->ndrops, "%zu reports whole, %zu cut",
+	    a->ndrops, b->ndrops);
+	for (i = 0; i < a->ndrops; i++) {
+		FUZZ_CHECK(a->drops[i].kind == b->drops[i].kind &&
+		    a->drops[i].len == b->drops[i].len &&
+		    a->drops[i].method == b->drops[i].method &&
+		    a->drops[i].answer == b->drops[i].answer &&
+		    same_id(a->drops[i].id, b->drops[i].id),
+		    "report %zu differs when cut: %zu/%zu bytes, id %s/%s", i,
+		    a->drops[i].len, b->drops[i].len,
+		    json_object_to_json_string_ext(a->drops[i].id, FLAGS),
+		    json_object_to_json_string_ext(b->drops[i].id, FLAGS));
+	}
+}
+
+static void
+result_free(struct result *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->ndrops; i++)
+		json_object_put(r->drops[i].id);
+	free(r->drops);
+	evbuffer_free(r->texts);
 }
 
 /* A small deterministic generator for the split points. */
@@ -235,9 +423,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < size; i++)
 		newlines += data[i] == '\n' || data[i] == '\r';
 
+	memset(&a, 0, sizeof a);
+	memset(&b, 0, sizeof b);
 	a.texts = evbuffer_new();
 	b.texts = evbuffer_new();
-	a.peeks = b.peeks = a.invalid = b.invalid = 0;
 	framer_init(&whole, max_line, "whole");
 	framer_init(&cut, max_line, "cut");
 	framer_set_dropped(&whole, peek_cb, &a);
@@ -264,8 +453,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (alen == 0 || memcmp(evbuffer_pullup(a.texts, -1),
 	    evbuffer_pullup(b.texts, -1), alen) == 0),
 	    "the values delivered differ");
+	same_drops(&a, &b);
 	ref = evbuffer_new();
-	invalid = reference(ref, data, size, max_line);
+	invalid = reference(ref, data, size, max_line, &a);
 	FUZZ_CHECK(invalid == whole.nonjson, "lines not JSON %llu, the "
 	    "reference says %llu", (unsigned long long)whole.nonjson,
 	    (unsigned long long)invalid);
@@ -276,7 +466,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (int)(alen < 300 ? alen : 300), alen == 0 ? "" :
 	    (const char *)evbuffer_pullup(a.texts, -1));
 	evbuffer_free(ref);
-	evbuffer_free(a.texts);
-	evbuffer_free(b.texts);
+	result_free(&a);
+	result_free(&b);
 	return 0;
 }
