@@ -85,6 +85,7 @@
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "modern.h"
 #include "oauth.h"
 #include "sse_parser.h"
@@ -536,46 +537,6 @@ out:
 	curl_url_cleanup(u);
 	curl_url_cleanup(b);
 	return rv;
-}
-
-char *
-client_header_value(const char *s)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len = strlen(s), i, o;
-	unsigned		 v;
-	char			*out;
-	int			 plain = 1;
-
-	for (i = 0; i < len && plain; i++)
-		plain = p[i] >= 0x20 && p[i] <= 0x7e;
-	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
-		plain = 0;
-	if (len >= 11 && strncmp(s, "=?base64?", 9) == 0 &&
-	    strcmp(s + len - 2, "?=") == 0)
-		plain = 0;
-	if (plain)
-		return xstrdup(s);
-
-	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
-	out = xmalloc(9 + (len + 2) / 3 * 4 + 3);
-	memcpy(out, "=?base64?", 9);
-	o = 9;
-	for (i = 0; i < len; i += 3) {
-		v = (unsigned)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? b64[v & 63] : '=';
-	}
-	memcpy(out + o, "?=", 3);
-	return out;
 }
 
 /* ---- small things ---- */
@@ -1200,7 +1161,7 @@ client_param_headers(struct client *c, struct curl_slist *h,
 	    json_object_get_string(name), &spec))
 		return h;
 	json_object_object_get_ex(params, "arguments", &args);
-	values = client_modern_param_headers(spec, args);
+	values = mcpwire_param_headers(spec, args);
 	json_object_object_foreach(values, k, v) {
 		xasprintf(&header, "Mcp-Param-%s", k);
 		h = client_append_value(h, header, json_object_get_string(v));
@@ -1223,7 +1184,7 @@ client_message_headers(struct client *c, struct curl_slist *h,
 
 	if ((method = jsonrpc_method(msg)) == NULL)
 		return h;
-	value = client_header_value(method);
+	value = mcpwire_header_value(method);
 	h = client_append_value(h, "Mcp-Method", value);
 	free(value);
 	params = jsonrpc_params(msg);
@@ -1233,7 +1194,7 @@ client_message_headers(struct client *c, struct curl_slist *h,
 	 * for input. */
 	if (modern_method_mrtr(method) &&
 	    (name = modern_request_name(method, params)) != NULL) {
-		value = client_header_value(name);
+		value = mcpwire_header_value(name);
 		h = client_append_value(h, "Mcp-Name", value);
 		free(value);
 	}
@@ -2063,7 +2024,7 @@ modern_answered(struct cmsg *cm, json_object *msg)
 		}
 		if (strcmp(method, "tools/list") == 0) {
 			/* As the revision asks of HTTP clients. */
-			dropped = client_modern_filter_tools(result,
+			dropped = mcpwire_filter_tools(result,
 			    c->tool_headers);
 			for (i = 0; i < json_object_array_length(dropped); i++)
 				log_warnx("tools/list: leaving out the tool %s",
@@ -2667,7 +2628,7 @@ passthru_answered(struct cmsg *cm, json_object *msg)
 	    json_object_object_get_ex(msg, "result", &result)) {
 		/* As the revision asks of HTTP clients; and the
 		 * annotations give later calls their Mcp-Param-*. */
-		dropped = client_modern_filter_tools(result, c->tool_headers);
+		dropped = mcpwire_filter_tools(result, c->tool_headers);
 		for (i = 0; i < json_object_array_length(dropped); i++)
 			log_warnx("tools/list: leaving out the tool %s",
 			    json_object_get_string(

@@ -76,7 +76,7 @@ json_object	*modern_check(json_object *msg, modern_header_cb, void *arg,
 		    int *status);
 /*
  * A tools/call's Mcp-Param-* headers against its arguments, given the
- * tool's x-mcp-header annotations (spec, see client_modern_tool_headers):
+ * tool's x-mcp-header annotations (spec, see mcpwire_tool_headers):
  * each argument the body holds must come in its header, decoding (plain
  * or =?base64?...?=) to the text a client derives from it, and no such
  * header may name a value the body lacks.  NULL if all is well; else the

@@ -145,32 +145,6 @@ START_TEST(test_resolve_endpoint)
 }
 END_TEST
 
-START_TEST(test_header_value)
-{
-	static const struct {
-		const char	*in, *out;
-	} cases[] = {
-		{ "tools/call", "tools/call" },
-		{ "get weather", "get weather" },
-		{ "", "" },
-		{ " padded", "=?base64?IHBhZGRlZA==?=" },
-		{ "caf\xc3\xa9", "=?base64?Y2Fmw6k=?=" },
-		{ "a\r\nb", "=?base64?YQ0KYg==?=" },
-		/* the specification's own example: a plain value that looks
-		 * like the sentinel */
-		{ "=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=" },
-	};
-	size_t	i;
-	char	*v;
-
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		v = client_header_value(cases[i].in);
-		ck_assert_str_eq(v, cases[i].out);
-		free(v);
-	}
-}
-END_TEST
-
 START_TEST(test_options)
 {
 	static const char *const all[] = {
@@ -284,7 +258,6 @@ client_suite(void)
 	tcase_add_test(tc, test_header_check);
 	tcase_add_test(tc, test_expand_env);
 	tcase_add_test(tc, test_resolve_endpoint);
-	tcase_add_test(tc, test_header_value);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_retry_after);
