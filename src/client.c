@@ -89,6 +89,7 @@
 #include "modern.h"
 #include "oauth.h"
 #include "sse_parser.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* A POST that fails for a network reason is tried this many more times,
@@ -342,51 +343,6 @@ static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
 
-static int
-client_is_loopback(const char *host)
-{
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
-		return 1;
-	/* 127.0.0.0/8 written as a dotted quad */
-	if (strncmp(host, "127.", 4) == 0 &&
-	    strspn(host, "0123456789.") == strlen(host))
-		return 1;
-	return 0;
-}
-
-int
-client_check_url(const char *url, int allow_http, char **err)
-{
-	CURLU	*u;
-	char	*scheme = NULL, *host = NULL;
-	int	 rv = -1;
-
-	if ((u = curl_url()) == NULL)
-		fatalx("curl_url");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		xasprintf(err, "'%s' is not a URL", url);
-		goto out;
-	}
-	if (strcasecmp(scheme, "https") == 0)
-		rv = 0;
-	else if (strcasecmp(scheme, "http") != 0)
-		xasprintf(err, "the URL must be http:// or https://, not %s://",
-		    scheme);
-	else if (!allow_http && !client_is_loopback(host))
-		xasprintf(err, "plain http:// is only allowed to loopback "
-		    "addresses; use https:// or --allow-http");
-	else
-		rv = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rv;
-}
-
 long
 client_retry_after(const char *value, time_t now, long max_ms)
 {
@@ -490,53 +446,6 @@ client_expand_env(const char *in, char **out, char **err)
 	(*out)[len] = '\0';
 	evbuffer_free(b);
 	return 0;
-}
-
-int
-client_resolve_endpoint(const char *base, const char *ref, char **out,
-    char **err)
-{
-	CURLU		*u = NULL, *b = NULL;
-	char		*abs = NULL, *p[6] = { NULL };
-	int		 rv = -1, i;
-	static const CURLUPart parts[3] = {
-		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT
-	};
-
-	*out = NULL;
-	if (ref[0] == '\0' || strpbrk(ref, "\r\n") != NULL) {
-		xasprintf(err, "the endpoint event is empty or malformed");
-		return -1;
-	}
-	if ((u = curl_url()) == NULL || (b = curl_url()) == NULL)
-		fatalx("curl_url");
-	/* Setting a relative URL on a handle that has one resolves it. */
-	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &abs, 0) != CURLUE_OK) {
-		xasprintf(err, "the endpoint '%s' is not a usable URI", ref);
-		goto out;
-	}
-	for (i = 0; i < 3; i++) {
-		if (curl_url_get(b, parts[i], &p[i], CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK ||
-		    curl_url_get(u, parts[i], &p[i + 3], CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK || strcasecmp(p[i], p[i + 3]) != 0) {
-			xasprintf(err, "the endpoint '%s' is not on the "
-			    "server's origin", ref);
-			goto out;
-		}
-	}
-	*out = xstrdup(abs);
-	rv = 0;
-out:
-	for (i = 0; i < 6; i++)
-		curl_free(p[i]);
-	curl_free(abs);
-	curl_url_cleanup(u);
-	curl_url_cleanup(b);
-	return rv;
 }
 
 /* ---- small things ---- */
@@ -2738,7 +2647,7 @@ legacy_endpoint(struct conn *conn, const char *data)
 		log_debug("ignoring a second endpoint event");
 		return;
 	}
-	if (client_resolve_endpoint(c->url, data, &url, &err) == -1) {
+	if (url_resolve(c->url, data, &url, &err) == -1) {
 		legacy_failed(c, EXIT_PROTOCOL, err, -1);
 		free(err);
 		return;
