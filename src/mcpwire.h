@@ -1,8 +1,9 @@
 /*
- * mcpwire.h: the MCP wire vocabulary shared by both ends of the bridge: how
- * a value goes into an Mcp-* header, and the x-mcp-header rules of MCP
- * 2026-07-28 (which tool annotations are valid, and the Mcp-Param-*
- * headers a tools/call carries).  client.c and client_modern.c make the
+ * mcpwire.h: the MCP wire vocabulary shared by both ends of the bridge: the
+ * protocol revisions; the _meta keys and error codes of MCP 2026-07-28; how
+ * a value goes into an Mcp-* header; and the revision's x-mcp-header rules
+ * (which tool annotations are valid, and the Mcp-Param-* headers a
+ * tools/call carries).  client.c and client_modern.c make the
  * headers, modern.c checks them, mux.c remembers a child's annotations.
  * No I/O.
  *
@@ -14,6 +15,29 @@
 #define MCPBRIDGE_MCPWIRE_H
 
 #include <json-c/json.h>
+
+/* MCP revisions the bridge knows, oldest first (jsonrpc.c says which of
+ * them it speaks in the legacy era). */
+#define MCP_VERSION_2024_11_05	"2024-11-05"
+#define MCP_VERSION_2025_03_26	"2025-03-26"
+#define MCP_VERSION_2025_06_18	"2025-06-18"
+#define MCP_VERSION_2025_11_25	"2025-11-25"
+#define MCP_VERSION_2026_07_28	"2026-07-28"
+#define MCP_VERSION_LATEST_LEGACY MCP_VERSION_2025_11_25
+
+/* MCP 2026-07-28 errors. */
+#define MCP_ERROR_HEADER_MISMATCH	-32020
+#define MCP_ERROR_MISSING_CAPABILITY	-32021
+#define MCP_ERROR_UNSUPPORTED_VERSION	-32022
+
+/* The _meta keys of MCP 2026-07-28 (their names from modern.h, where they
+ * were first used). */
+#define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
+#define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"
+#define MODERN_META_CAPS	"io.modelcontextprotocol/clientCapabilities"
+#define MODERN_META_LOGLEVEL	"io.modelcontextprotocol/logLevel"
+#define MODERN_META_SERVERINFO	"io.modelcontextprotocol/serverInfo"
+#define MODERN_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
 
 /* x-mcp-header annotations accepted in one tool, and schema depth walked. */
 #define MCPWIRE_MAX_HEADERS	64

@@ -19,12 +19,7 @@
 
 #include <json-c/json.h>
 
-#define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
-#define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"
-#define MODERN_META_CAPS	"io.modelcontextprotocol/clientCapabilities"
-#define MODERN_META_LOGLEVEL	"io.modelcontextprotocol/logLevel"
-#define MODERN_META_SERVERINFO	"io.modelcontextprotocol/serverInfo"
-#define MODERN_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
+#include "mcpwire.h"	/* MODERN_META_* */
 
 /*
  * Hints a stdio child that knows the bridge may put in the _meta of a
