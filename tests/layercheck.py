@@ -5,8 +5,9 @@ usage: layercheck.py ARCHIVE LAYERS [SRCDIR]        (NM picks the nm)
 
 Reads `nm` of ARCHIVE, resolves each object's undefined symbols to the object
 that defines them, and fails (exit 1) on:
-  - a cycle between modules (an object's module is the table's 3rd column, so
-    the files of one split module, mux*.o behind mux_int.h, may need each other);
+  - a cycle between modules (an object's module is the table's 3rd column,
+    so the files of one split module, mux*.o behind mux_int.h, may need
+    each other);
   - an edge from an object to one in a higher layer;
   - an object in the archive with no line in the table;
   - an upward #include "x.h" in SRCDIR/*.[ch] (x.h has x.o's layer, or its
@@ -27,16 +28,22 @@ import subprocess
 import sys
 from collections import defaultdict
 
-# What mux.o must never link, whatever layer the table gives it: the client
-# mode's files (client_modern.o is pure protocol), OAuth, the libcurl glue.
-MUX_NEVER = ("client", "oauth", "curl_event")
+
+def mux_never(module):
+    """What mux.o must never link, whatever layer the table gives it: the
+    client mode (its module "client", not client_modern, which is pure
+    protocol), OAuth (oauth*), the libcurl glue (curl_event*)."""
+    root = module[:-2] if module.endswith(".o") else module
+    return root == "client" or root.startswith(("oauth", "curl_event"))
 
 
 def graph(archive):
     """The objects of ARCHIVE and, per object, {object it needs: {symbols}}."""
-    out = subprocess.run([os.environ.get("NM", "nm"), "-A", "-g", archive],
-                         check=True, stdout=subprocess.PIPE,
-                         universal_newlines=True).stdout
+    nm = subprocess.run([os.environ.get("NM", "nm"), "-A", "-g", archive],
+                        stdout=subprocess.PIPE, universal_newlines=True)
+    if nm.returncode != 0:
+        sys.exit("layercheck: nm cannot read %s" % archive)
+    out = nm.stdout
     defs, undef, objs = {}, defaultdict(set), set()
     for line in out.splitlines():   # archive:obj.o:<addr> T sym | ... U sym
         head, _, rest = line.rpartition(":")
@@ -108,8 +115,9 @@ def load_layers(path):
                 if len(f) != 3:
                     bad.append("BAD LINE: %s: allow: takes two names" % where)
                 elif not comment.strip():
-                    bad.append("BAD LINE: %s: allow: %s %s says neither why "
-                               "nor which commit removes it" % (where, f[1], f[2]))
+                    bad.append("BAD LINE: %s: allow: %s %s says neither "
+                               "why nor which commit removes it" %
+                               (where, f[1], f[2]))
                 allow[tuple(f[1:3])] = where
             elif len(f) in (2, 3):
                 layer[f[0]] = f[1]
@@ -181,9 +189,7 @@ def problems(objs, need0, order, layer, module, allow, srcdir, show=False):
                                                         " ".join(sorted(c))))
     return bad + ["MUX CLOSURE HOLDS: %s (%s)" % (o, layer.get(o, "?"))
                   for o in sorted(c) if mod(o) != mod("mux.o") and
-                  (o == "client.o" or mod(o) in MUX_NEVER or
-                   o.startswith(MUX_NEVER[1:]) or
-                   lrank(o) > rank.get("core", 0))]
+                  (mux_never(mod(o)) or lrank(o) > rank.get("core", 0))]
 
 
 def main():
@@ -200,8 +206,9 @@ def main():
     found = problems(*args, set(allow), srcdir, show=True)
     # An allow: line must be what keeps a problem out; one that no longer
     # does (the edge is gone, or it is legal now) goes, so the list shrinks.
-    bad += found + ["STALE ALLOW: %s: allow: %s %s hides nothing the others do not; remove it"
-                    % (allow[a], a[0], a[1]) for a in sorted(allow)
+    bad += found + ["STALE ALLOW: %s: allow: %s %s hides nothing the "
+                    "others do not; remove it" % (allow[a], a[0], a[1])
+                    for a in sorted(allow)
                     if len(problems(*args, set(allow) - {a}, srcdir)) <=
                     len(found)]
     print("\n".join(["== problems"] + bad))
