@@ -18,6 +18,7 @@
 #include "client.h"
 #include "session.h"
 #include "tls.h"
+#include "url.h"
 #include "xmalloc.h"
 
 enum {
@@ -1080,7 +1081,7 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "client takes one URL, got %d arguments", argc);
 			return CLI_ERROR;
 		}
-		if (client_check_url(argv[0], c->allow_http, err) == -1)
+		if (url_check(argv[0], c->allow_http, err) == -1)
 			return CLI_ERROR;
 		if (c->oauth_client_secret_env != NULL &&
 		    c->oauth_client_secret_file != NULL) {

@@ -85,9 +85,11 @@
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "modern.h"
 #include "oauth.h"
 #include "sse_parser.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* A POST that fails for a network reason is tried this many more times,
@@ -341,51 +343,6 @@ static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
 
-static int
-client_is_loopback(const char *host)
-{
-	if (strcasecmp(host, "localhost") == 0 ||
-	    strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0)
-		return 1;
-	/* 127.0.0.0/8 written as a dotted quad */
-	if (strncmp(host, "127.", 4) == 0 &&
-	    strspn(host, "0123456789.") == strlen(host))
-		return 1;
-	return 0;
-}
-
-int
-client_check_url(const char *url, int allow_http, char **err)
-{
-	CURLU	*u;
-	char	*scheme = NULL, *host = NULL;
-	int	 rv = -1;
-
-	if ((u = curl_url()) == NULL)
-		fatalx("curl_url");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		xasprintf(err, "'%s' is not a URL", url);
-		goto out;
-	}
-	if (strcasecmp(scheme, "https") == 0)
-		rv = 0;
-	else if (strcasecmp(scheme, "http") != 0)
-		xasprintf(err, "the URL must be http:// or https://, not %s://",
-		    scheme);
-	else if (!allow_http && !client_is_loopback(host))
-		xasprintf(err, "plain http:// is only allowed to loopback "
-		    "addresses; use https:// or --allow-http");
-	else
-		rv = 0;
-out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return rv;
-}
-
 long
 client_retry_after(const char *value, time_t now, long max_ms)
 {
@@ -489,93 +446,6 @@ client_expand_env(const char *in, char **out, char **err)
 	(*out)[len] = '\0';
 	evbuffer_free(b);
 	return 0;
-}
-
-int
-client_resolve_endpoint(const char *base, const char *ref, char **out,
-    char **err)
-{
-	CURLU		*u = NULL, *b = NULL;
-	char		*abs = NULL, *p[6] = { NULL };
-	int		 rv = -1, i;
-	static const CURLUPart parts[3] = {
-		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT
-	};
-
-	*out = NULL;
-	if (ref[0] == '\0' || strpbrk(ref, "\r\n") != NULL) {
-		xasprintf(err, "the endpoint event is empty or malformed");
-		return -1;
-	}
-	if ((u = curl_url()) == NULL || (b = curl_url()) == NULL)
-		fatalx("curl_url");
-	/* Setting a relative URL on a handle that has one resolves it. */
-	if (curl_url_set(b, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &abs, 0) != CURLUE_OK) {
-		xasprintf(err, "the endpoint '%s' is not a usable URI", ref);
-		goto out;
-	}
-	for (i = 0; i < 3; i++) {
-		if (curl_url_get(b, parts[i], &p[i], CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK ||
-		    curl_url_get(u, parts[i], &p[i + 3], CURLU_DEFAULT_PORT) !=
-		    CURLUE_OK || strcasecmp(p[i], p[i + 3]) != 0) {
-			xasprintf(err, "the endpoint '%s' is not on the "
-			    "server's origin", ref);
-			goto out;
-		}
-	}
-	*out = xstrdup(abs);
-	rv = 0;
-out:
-	for (i = 0; i < 6; i++)
-		curl_free(p[i]);
-	curl_free(abs);
-	curl_url_cleanup(u);
-	curl_url_cleanup(b);
-	return rv;
-}
-
-char *
-client_header_value(const char *s)
-{
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len = strlen(s), i, o;
-	unsigned		 v;
-	char			*out;
-	int			 plain = 1;
-
-	for (i = 0; i < len && plain; i++)
-		plain = p[i] >= 0x20 && p[i] <= 0x7e;
-	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
-		plain = 0;
-	if (len >= 11 && strncmp(s, "=?base64?", 9) == 0 &&
-	    strcmp(s + len - 2, "?=") == 0)
-		plain = 0;
-	if (plain)
-		return xstrdup(s);
-
-	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
-	out = xmalloc(9 + (len + 2) / 3 * 4 + 3);
-	memcpy(out, "=?base64?", 9);
-	o = 9;
-	for (i = 0; i < len; i += 3) {
-		v = (unsigned)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? b64[v & 63] : '=';
-	}
-	memcpy(out + o, "?=", 3);
-	return out;
 }
 
 /* ---- small things ---- */
@@ -1200,7 +1070,7 @@ client_param_headers(struct client *c, struct curl_slist *h,
 	    json_object_get_string(name), &spec))
 		return h;
 	json_object_object_get_ex(params, "arguments", &args);
-	values = client_modern_param_headers(spec, args);
+	values = mcpwire_param_headers(spec, args);
 	json_object_object_foreach(values, k, v) {
 		xasprintf(&header, "Mcp-Param-%s", k);
 		h = client_append_value(h, header, json_object_get_string(v));
@@ -1223,7 +1093,7 @@ client_message_headers(struct client *c, struct curl_slist *h,
 
 	if ((method = jsonrpc_method(msg)) == NULL)
 		return h;
-	value = client_header_value(method);
+	value = mcpwire_header_value(method);
 	h = client_append_value(h, "Mcp-Method", value);
 	free(value);
 	params = jsonrpc_params(msg);
@@ -1233,7 +1103,7 @@ client_message_headers(struct client *c, struct curl_slist *h,
 	 * for input. */
 	if (modern_method_mrtr(method) &&
 	    (name = modern_request_name(method, params)) != NULL) {
-		value = client_header_value(name);
+		value = mcpwire_header_value(name);
 		h = client_append_value(h, "Mcp-Name", value);
 		free(value);
 	}
@@ -2063,7 +1933,7 @@ modern_answered(struct cmsg *cm, json_object *msg)
 		}
 		if (strcmp(method, "tools/list") == 0) {
 			/* As the revision asks of HTTP clients. */
-			dropped = client_modern_filter_tools(result,
+			dropped = mcpwire_filter_tools(result,
 			    c->tool_headers);
 			for (i = 0; i < json_object_array_length(dropped); i++)
 				log_warnx("tools/list: leaving out the tool %s",
@@ -2667,7 +2537,7 @@ passthru_answered(struct cmsg *cm, json_object *msg)
 	    json_object_object_get_ex(msg, "result", &result)) {
 		/* As the revision asks of HTTP clients; and the
 		 * annotations give later calls their Mcp-Param-*. */
-		dropped = client_modern_filter_tools(result, c->tool_headers);
+		dropped = mcpwire_filter_tools(result, c->tool_headers);
 		for (i = 0; i < json_object_array_length(dropped); i++)
 			log_warnx("tools/list: leaving out the tool %s",
 			    json_object_get_string(
@@ -2777,7 +2647,7 @@ legacy_endpoint(struct conn *conn, const char *data)
 		log_debug("ignoring a second endpoint event");
 		return;
 	}
-	if (client_resolve_endpoint(c->url, data, &url, &err) == -1) {
+	if (url_resolve(c->url, data, &url, &err) == -1) {
 		legacy_failed(c, EXIT_PROTOCOL, err, -1);
 		free(err);
 		return;

@@ -22,19 +22,10 @@ int	client_run(const struct config *);
  * read against now) as milliseconds to wait, at most max_ms; -1 if it is
  * NULL or unreadable. */
 long	client_retry_after(const char *value, time_t now, long max_ms);
-/* http:// or https://; plain http only to loopback unless allow_http. */
-int	client_check_url(const char *url, int allow_http, char **err);
 /* "Name: value" with a token name and no line breaks. */
 int	client_header_check(const char *header, char **err);
 /* Expands ${VAR} from the environment; an unset VAR is an error.  The
  * error never contains the value. */
 int	client_expand_env(const char *in, char **out, char **err);
-/* A value for the Mcp-Method or Mcp-Name header: as it is if it is plain
- * printable ASCII, else =?base64?...?= (caller frees). */
-char	*client_header_value(const char *);
-/* Resolves a legacy endpoint (often a relative path) against the SSE URL
- * and insists on the same scheme, host and port; *out is the absolute URL. */
-int	client_resolve_endpoint(const char *base, const char *ref, char **out,
-	    char **err);
 
 #endif

@@ -4,9 +4,9 @@
  * stdio client keeps its legacy flow (initialize, server-to-client requests).
  * What a server/discover answer says about the server's era, the local
  * initialize result built from a DiscoverResult, the request as it goes on
- * the wire (_meta, new id, inputResponses, requestState), x-mcp-header
- * validation and the Mcp-Param-* values, and input_required results turned
- * into requests for the local client; and for a local client that speaks
+ * the wire (_meta, new id, inputResponses, requestState), and
+ * input_required results turned into requests for the local client
+ * (x-mcp-header and the Mcp-Param-* values are in mcpwire.h); and for a local client that speaks
  * 2026-07-28 itself (passed through), what tells one and its listen's
  * subscriptionId put back.  No I/O; client.c keeps the state.
  *
@@ -25,9 +25,6 @@
 #define CLIENT_MODERN_VERSION		MCP_VERSION_2026_07_28
 /* inputRequests accepted in one input_required result. */
 #define CLIENT_MODERN_MAX_INPUTS	64
-/* x-mcp-header annotations accepted in one tool, and schema depth walked. */
-#define CLIENT_MODERN_MAX_HEADERS	64
-#define CLIENT_MODERN_MAX_DEPTH		32
 
 /* What the answer to a server/discover says. */
 enum client_modern_probe {
@@ -85,39 +82,6 @@ json_object	*client_modern_request(json_object *msg, json_object *id,
 		    json_object *responses, json_object *state);
 
 /*
- * A tool's x-mcp-header annotations, checked as the revision requires: a
- * non-empty RFC 9110 token, unique case-insensitively, on a property of
- * type string, integer or boolean, reached from the root through
- * "properties" alone.  0 and *spec a new array of {"name", "path": [...]}
- * (empty when the tool has none); -1 and *err when the tool is invalid.
- */
-int		 client_modern_tool_headers(json_object *tool, json_object **spec,
-		    char **err);
-/*
- * Records tool's annotations in table (name -> spec; table may be NULL),
- * at most CLIENT_MODERN_MAX_TOOLS of them.  -1 and *err if they are
- * invalid: the tool is then forgotten.
- */
-int		 client_modern_learn_tool(json_object *table, json_object *tool,
-		    char **err);
-/*
- * Drops the tools with invalid annotations from a tools/list result, in
- * place (and from table), and records the annotations of the others in
- * table (tool name -> spec, at most CLIENT_MODERN_MAX_TOOLS of them).
- * Returns a new array of "name: reason" lines, one per dropped
- * tool, for the caller to log.
- */
-json_object	*client_modern_filter_tools(json_object *result,
-		    json_object *table);
-/*
- * The Mcp-Param-* headers for a tools/call: a new object header name ->
- * value (base64 sentinel where needed; "" is a real empty value).
- * Arguments that are absent or null get no header.
- */
-json_object	*client_modern_param_headers(json_object *spec,
-		    json_object *arguments);
-
-/*
  * A result: 1 if input_required (and well formed), 0 if complete (also
  * when resultType is absent), -1 and *err if it is malformed or of a kind
  * the bridge does not know.
@@ -138,9 +102,6 @@ json_object	*client_modern_input_request(json_object *req, json_object *id,
  * one, 0 for initialize or anything else.
  */
 int		 client_modern_local_era(json_object *msg);
-/* The most tools whose x-mcp-header annotations are remembered. */
-#define CLIENT_MODERN_MAX_TOOLS	10000
-
 /* 1 if msg is notifications/cancelled for the request with this id. */
 int		 client_modern_cancels(json_object *msg, json_object *id);
 

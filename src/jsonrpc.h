@@ -1,6 +1,7 @@
 /*
  * jsonrpc.h: JSON-RPC 2.0 classification and construction over json-c, and
- * the MCP protocol versions the bridge knows.  No I/O.
+ * which of the MCP protocol versions (mcpwire.h) the bridge speaks in the
+ * legacy era.  No I/O.
  */
 #ifndef MCPBRIDGE_JSONRPC_H
 #define MCPBRIDGE_JSONRPC_H
@@ -8,6 +9,8 @@
 #include <stdint.h>
 
 #include <json-c/json.h>
+
+#include "mcpwire.h"	/* MCP_VERSION_*, MCP_ERROR_* */
 
 /* JSON-RPC error codes. */
 #define JSONRPC_PARSE_ERROR		-32700
@@ -18,10 +21,6 @@
 /* Implementation-defined server errors used by the bridge (-32000..-32099). */
 #define JSONRPC_SERVER_ERROR		-32000	/* upstream unavailable, gone, timeout */
 #define JSONRPC_SESSION_NOT_FOUND	-32001	/* as the TypeScript SDK answers */
-/* MCP 2026-07-28 errors. */
-#define MCP_ERROR_HEADER_MISMATCH	-32020
-#define MCP_ERROR_MISSING_CAPABILITY	-32021
-#define MCP_ERROR_UNSUPPORTED_VERSION	-32022
 
 enum jsonrpc_kind {
 	JSONRPC_INVALID = 0,
@@ -52,14 +51,6 @@ json_object	*jsonrpc_error_new(json_object *id, int code, const char *message,
 json_object	*jsonrpc_result_new(json_object *id, json_object *result);
 json_object	*jsonrpc_request_new(int64_t id, const char *method, json_object *params);
 json_object	*jsonrpc_notification_new(const char *method, json_object *params);
-
-/* MCP revisions the bridge speaks, oldest first. */
-#define MCP_VERSION_2024_11_05	"2024-11-05"
-#define MCP_VERSION_2025_03_26	"2025-03-26"
-#define MCP_VERSION_2025_06_18	"2025-06-18"
-#define MCP_VERSION_2025_11_25	"2025-11-25"
-#define MCP_VERSION_2026_07_28	"2026-07-28"
-#define MCP_VERSION_LATEST_LEGACY MCP_VERSION_2025_11_25
 
 /* 1 if the bridge speaks this legacy (initialize-era) revision. */
 int		 jsonrpc_version_supported(const char *);

@@ -14,10 +14,10 @@
 
 #include <json-c/json.h>
 
-#include "client_modern.h"
 #include "entropy.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "modern.h"
 #include "sha256.h"
 #include "xmalloc.h"
@@ -315,7 +315,7 @@ modern_check_params(json_object *msg, modern_header_cb header, void *arg,
 	char		*hname, *value;
 	size_t		 i, len;
 
-	want = client_modern_param_headers(spec, modern_get(jsonrpc_params(msg),
+	want = mcpwire_param_headers(spec, modern_get(jsonrpc_params(msg),
 	    "arguments", json_type_object));
 	for (i = 0; err == NULL && i < json_object_array_length(spec); i++) {
 		if ((name = modern_get_str(json_object_array_get_idx(spec, i),

@@ -19,12 +19,7 @@
 
 #include <json-c/json.h>
 
-#define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
-#define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"
-#define MODERN_META_CAPS	"io.modelcontextprotocol/clientCapabilities"
-#define MODERN_META_LOGLEVEL	"io.modelcontextprotocol/logLevel"
-#define MODERN_META_SERVERINFO	"io.modelcontextprotocol/serverInfo"
-#define MODERN_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
+#include "mcpwire.h"	/* MODERN_META_* */
 
 /*
  * Hints a stdio child that knows the bridge may put in the _meta of a
@@ -76,7 +71,7 @@ json_object	*modern_check(json_object *msg, modern_header_cb, void *arg,
 		    int *status);
 /*
  * A tools/call's Mcp-Param-* headers against its arguments, given the
- * tool's x-mcp-header annotations (spec, see client_modern_tool_headers):
+ * tool's x-mcp-header annotations (spec, see mcpwire_tool_headers):
  * each argument the body holds must come in its header, decoding (plain
  * or =?base64?...?=) to the text a client derives from it, and no such
  * header may name a value the body lacks.  NULL if all is well; else the

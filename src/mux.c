@@ -34,9 +34,9 @@
 
 #include <json-c/json.h>
 
-#include "client_modern.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "modern.h"
 #include "mux.h"
 #include "xmalloc.h"
@@ -2435,7 +2435,7 @@ mux_tools_learn(struct mux_child *c, json_object *result)
 		c->tool_headers = json_object_new_object();
 	n = json_object_array_length(tools);
 	for (i = 0; i < n; i++) {
-		if (client_modern_learn_tool(c->tool_headers,
+		if (mcpwire_learn_tool(c->tool_headers,
 		    json_object_array_get_idx(tools, i), &err) == -1)
 			free(err);
 	}

@@ -206,7 +206,7 @@ json_object	*mux_child_info(const struct mux *);
 /* The shared child is ready and speaks 2026-07-28. */
 int		 mux_child_modern(const struct mux *);
 /* The x-mcp-header annotations of the shared child's tool (borrowed; see
- * client_modern_tool_headers), NULL if no tools/list answer named it. */
+ * mcpwire_tool_headers), NULL if no tools/list answer named it. */
 json_object	*mux_tool_headers(const struct mux *, const char *tool);
 
 /* Sessions.  data is the transport's own pointer, returned by

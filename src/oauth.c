@@ -59,7 +59,6 @@
 #include <json-c/json.h>
 
 #include "auth.h"
-#include "client.h"
 #include "curl_event.h"
 #include "env.h"
 #include "jsonparse.h"
@@ -67,6 +66,7 @@
 #include "oauth.h"
 #include "oauth_store.h"
 #include "pkce.h"
+#include "url.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -1953,8 +1953,8 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 	}
 	/* What goes to a browser, and where codes and secrets go. */
 	if (oauth_check_browser_url(ae, 0, &err) == -1 ||
-	    client_check_url(te, o->allow_http, &err) == -1 ||
-	    (re != NULL && client_check_url(re, o->allow_http, &err) == -1)) {
+	    url_check(te, o->allow_http, &err) == -1 ||
+	    (re != NULL && url_check(re, o->allow_http, &err) == -1)) {
 		json_object_put(doc);
 		oauth_fail(o, "refusing the metadata of %s: %s", o->issuer,
 		    err);
@@ -2056,7 +2056,7 @@ oauth_prm_done(struct curl_event_xfer *x, int result, const char *error,
 		if (!json_object_is_type(v, json_type_string))
 			continue;
 		as = json_object_get_string(v);
-		if (client_check_url(as, o->allow_http, &err) == 0) {
+		if (url_check(as, o->allow_http, &err) == 0) {
 			oauth_replace(&o->issuer, as);
 			break;
 		}
@@ -2106,7 +2106,7 @@ oauth_prm_begin(struct oauth *o)
 	o->iurl = 0;
 	/* The challenge's URL first, then the well-known ones. */
 	if (o->bearer.resource_metadata != NULL) {
-		if (client_check_url(o->bearer.resource_metadata,
+		if (url_check(o->bearer.resource_metadata,
 		    o->allow_http, &err) == 0)
 			oauth_vector_add(&o->urls, &n,
 			    xstrdup(o->bearer.resource_metadata));

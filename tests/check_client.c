@@ -1,7 +1,6 @@
 /*
- * check_client.c: the pure parts of client mode: which URLs are allowed,
- * header syntax and ${VAR} expansion, legacy endpoint resolution and
- * reading Retry-After.
+ * check_client.c: the pure parts of client mode: header syntax and ${VAR}
+ * expansion, the options, and reading Retry-After.
  */
 #include "config.h"
 
@@ -27,33 +26,6 @@ parse(struct config *c, char **err, const char *const *words)
 	config_init(c);
 	return cli_parse(argc, argv, c, err);
 }
-
-static int
-url_ok(const char *url, int allow_http)
-{
-	char	*err = NULL;
-	int	 rv;
-
-	rv = client_check_url(url, allow_http, &err);
-	ck_assert_int_eq(rv == -1, err != NULL);
-	free(err);
-	return rv == 0;
-}
-
-START_TEST(test_check_url)
-{
-	ck_assert(url_ok("https://example.com/mcp", 0));
-	ck_assert(url_ok("http://127.0.0.1:8000/mcp", 0));
-	ck_assert(url_ok("http://127.1.2.3/mcp", 0));
-	ck_assert(url_ok("http://localhost:8000/sse", 0));
-	ck_assert(url_ok("http://[::1]:8000/mcp", 0));
-	ck_assert(!url_ok("http://example.com/mcp", 0));
-	ck_assert(!url_ok("http://127.0.0.1.example.com/mcp", 0));
-	ck_assert(url_ok("http://example.com/mcp", 1));
-	ck_assert(!url_ok("ftp://example.com/", 1));
-	ck_assert(!url_ok("not a url", 1));
-}
-END_TEST
 
 START_TEST(test_header_check)
 {
@@ -102,72 +74,6 @@ START_TEST(test_expand_env)
 	    &err), -1);
 	ck_assert_ptr_null(strstr(err, "Injected"));
 	free(err);
-}
-END_TEST
-
-static char *
-resolve(const char *base, const char *ref)
-{
-	char	*out = NULL, *err = NULL;
-
-	if (client_resolve_endpoint(base, ref, &out, &err) == -1) {
-		ck_assert_ptr_nonnull(err);
-		free(err);
-		return NULL;
-	}
-	return out;
-}
-
-START_TEST(test_resolve_endpoint)
-{
-	char	*s;
-
-	s = resolve("http://127.0.0.1:8000/sse", "/message?sessionId=abc");
-	ck_assert_str_eq(s, "http://127.0.0.1:8000/message?sessionId=abc");
-	free(s);
-	s = resolve("http://127.0.0.1:8000/base/sse", "messages/?session_id=1");
-	ck_assert_str_eq(s,
-	    "http://127.0.0.1:8000/base/messages/?session_id=1");
-	free(s);
-	s = resolve("https://h.example/sse", "https://h.example:443/m");
-	ck_assert_ptr_nonnull(s);
-	free(s);
-	/* Another origin: host, port or scheme. */
-	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
-	    "http://evil.example/message"));
-	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
-	    "http://127.0.0.1:9000/message"));
-	ck_assert_ptr_null(resolve("https://h.example/sse",
-	    "http://h.example/message"));
-	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
-	    "//evil.example/message"));
-	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse", ""));
-}
-END_TEST
-
-START_TEST(test_header_value)
-{
-	static const struct {
-		const char	*in, *out;
-	} cases[] = {
-		{ "tools/call", "tools/call" },
-		{ "get weather", "get weather" },
-		{ "", "" },
-		{ " padded", "=?base64?IHBhZGRlZA==?=" },
-		{ "caf\xc3\xa9", "=?base64?Y2Fmw6k=?=" },
-		{ "a\r\nb", "=?base64?YQ0KYg==?=" },
-		/* the specification's own example: a plain value that looks
-		 * like the sentinel */
-		{ "=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=" },
-	};
-	size_t	i;
-	char	*v;
-
-	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		v = client_header_value(cases[i].in);
-		ck_assert_str_eq(v, cases[i].out);
-		free(v);
-	}
 }
 END_TEST
 
@@ -280,11 +186,8 @@ client_suite(void)
 	Suite	*s = suite_create("client");
 	TCase	*tc = tcase_create("pure");
 
-	tcase_add_test(tc, test_check_url);
 	tcase_add_test(tc, test_header_check);
 	tcase_add_test(tc, test_expand_env);
-	tcase_add_test(tc, test_resolve_endpoint);
-	tcase_add_test(tc, test_header_value);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_retry_after);

@@ -1,0 +1,422 @@
+/*
+ * mcpwire.c: the MCP wire vocabulary that the client, the 2026-07-28
+ * translation and the multiplexer share.  See mcpwire.h.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "log.h"
+#include "mcpwire.h"
+#include "xmalloc.h"
+
+/* ---- small helpers ---- */
+
+static json_object *
+mcpwire_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static const char *
+mcpwire_get_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	return (v = mcpwire_get(o, key, json_type_string)) == NULL ? NULL :
+	    json_object_get_string(v);
+}
+
+static int
+mcpwire_in(const char *s, const char *const *list)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && list[i] != NULL; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static json_object *
+mcpwire_copy(json_object *o)
+{
+	json_object	*n = NULL;
+
+	if (json_object_deep_copy(o, &n, NULL) != 0)
+		fatalx("json_object_deep_copy");
+	return n;
+}
+
+/* ---- header values ---- */
+
+char *
+mcpwire_header_value(const char *s)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = strlen(s), i, o;
+	unsigned		 v;
+	char			*out;
+	int			 plain = 1;
+
+	for (i = 0; i < len && plain; i++)
+		plain = p[i] >= 0x20 && p[i] <= 0x7e;
+	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
+		plain = 0;
+	if (len >= 11 && strncmp(s, "=?base64?", 9) == 0 &&
+	    strcmp(s + len - 2, "?=") == 0)
+		plain = 0;
+	if (plain)
+		return xstrdup(s);
+
+	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
+	out = xmalloc(9 + (len + 2) / 3 * 4 + 3);
+	memcpy(out, "=?base64?", 9);
+	o = 9;
+	for (i = 0; i < len; i += 3) {
+		v = (unsigned)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		out[o++] = b64[(v >> 18) & 63];
+		out[o++] = b64[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? b64[v & 63] : '=';
+	}
+	memcpy(out + o, "?=", 3);
+	return out;
+}
+
+/* ---- x-mcp-header ---- */
+
+/* An RFC 9110 token: 1*tchar (which excludes controls, space, ':'). */
+static int
+mcpwire_token(const char *s)
+{
+	const unsigned char	*p;
+
+	if (*s == '\0')
+		return 0;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p > 0x7e || (!isalnum(*p) &&
+		    strchr("!#$%&'*+-.^_`|~", *p) == NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/* 1 if the schema's type is string, integer or boolean (optionally with
+ * null beside one of them). */
+static int
+mcpwire_primitive(json_object *schema)
+{
+	static const char *const ok[] = { "string", "integer", "boolean",
+	    NULL };
+	json_object	*t, *v;
+	size_t		 i, n = 0;
+
+	if (!json_object_object_get_ex(schema, "type", &t))
+		return 0;
+	if (json_object_is_type(t, json_type_string))
+		return mcpwire_in(json_object_get_string(t), ok);
+	if (!json_object_is_type(t, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(t); i++) {
+		v = json_object_array_get_idx(t, i);
+		if (!json_object_is_type(v, json_type_string))
+			return 0;
+		if (strcmp(json_object_get_string(v), "null") == 0)
+			continue;
+		if (!mcpwire_in(json_object_get_string(v), ok))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+struct mcpwire_walk {
+	json_object	*spec;		/* the array being built */
+	json_object	*path;		/* property names to here */
+	char		*err;
+};
+
+/* Keywords whose values are data, not schemas: never walked. */
+static const char *const mcpwire_data_keys[] = {
+	"default", "const", "enum", "examples", NULL
+};
+
+static int	mcpwire_walk_schema(struct mcpwire_walk *, json_object *,
+		    int reachable, int depth);
+
+/* Any value below a keyword that is not "properties": annotations there
+ * are not statically reachable. */
+static int
+mcpwire_walk_any(struct mcpwire_walk *w, json_object *v, int depth)
+{
+	size_t	i;
+
+	if (depth > MCPWIRE_MAX_DEPTH) {
+		xasprintf(&w->err, "the inputSchema is nested too deeply");
+		return -1;
+	}
+	if (json_object_is_type(v, json_type_array)) {
+		for (i = 0; i < json_object_array_length(v); i++) {
+			if (mcpwire_walk_any(w, json_object_array_get_idx(v, i),
+			    depth + 1) == -1)
+				return -1;
+		}
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_object))
+		return mcpwire_walk_schema(w, v, 0, depth + 1);
+	return 0;
+}
+
+static int
+mcpwire_walk_schema(struct mcpwire_walk *w, json_object *schema,
+    int reachable, int depth)
+{
+	json_object	*h, *e, *name, *path;
+	const char	*s;
+	size_t		 i;
+
+	if (depth > MCPWIRE_MAX_DEPTH) {
+		xasprintf(&w->err, "the inputSchema is nested too deeply");
+		return -1;
+	}
+	if (json_object_object_get_ex(schema, "x-mcp-header", &h)) {
+		if (!reachable) {
+			xasprintf(&w->err, "an x-mcp-header that is not "
+			    "reached through properties alone");
+			return -1;
+		}
+		if (!json_object_is_type(h, json_type_string) ||
+		    !mcpwire_token(s = json_object_get_string(h))) {
+			xasprintf(&w->err, "x-mcp-header %s is not a header "
+			    "name", json_object_to_json_string_ext(h,
+			    JSON_C_TO_STRING_PLAIN));
+			return -1;
+		}
+		if (!mcpwire_primitive(schema)) {
+			xasprintf(&w->err, "x-mcp-header %s is not on a "
+			    "string, integer or boolean", s);
+			return -1;
+		}
+		for (i = 0; i < json_object_array_length(w->spec); i++) {
+			e = json_object_array_get_idx(w->spec, i);
+			if (strcasecmp(mcpwire_get_str(e, "name"), s) == 0) {
+				xasprintf(&w->err, "x-mcp-header %s is used "
+				    "twice", s);
+				return -1;
+			}
+		}
+		if (i >= MCPWIRE_MAX_HEADERS) {
+			xasprintf(&w->err, "more than %d x-mcp-header "
+			    "annotations", MCPWIRE_MAX_HEADERS);
+			return -1;
+		}
+		e = json_object_new_object();
+		json_object_object_add(e, "name", json_object_new_string(s));
+		json_object_object_add(e, "path", mcpwire_copy(w->path));
+		json_object_array_add(w->spec, e);
+	}
+	json_object_object_foreach(schema, k, v) {
+		if (strcmp(k, "x-mcp-header") == 0 ||
+		    mcpwire_in(k, mcpwire_data_keys))
+			continue;
+		if (strcmp(k, "properties") != 0 ||
+		    !json_object_is_type(v, json_type_object)) {
+			if (mcpwire_walk_any(w, v, depth) == -1)
+				return -1;
+			continue;
+		}
+		/* The keys of properties are names, its values schemas. */
+		json_object_object_foreach(v, pk, pv) {
+			if (!json_object_is_type(pv, json_type_object))
+				continue;
+			path = w->path;
+			name = json_object_new_string(pk);
+			json_object_array_add(path, name);
+			if (mcpwire_walk_schema(w, pv, reachable,
+			    depth + 1) == -1)
+				return -1;
+			json_object_array_del_idx(path,
+			    json_object_array_length(path) - 1, 1);
+		}
+	}
+	return 0;
+}
+
+int
+mcpwire_tool_headers(json_object *tool, json_object **spec,
+    char **err)
+{
+	struct mcpwire_walk	 w;
+	json_object	*schema;
+
+	*spec = NULL;
+	memset(&w, 0, sizeof w);
+	w.spec = json_object_new_array();
+	w.path = json_object_new_array();
+	schema = mcpwire_get(tool, "inputSchema", json_type_object);
+	if (schema == NULL)
+		goto done;
+	/* The root is no property: an annotation there is misplaced. */
+	if (json_object_object_get_ex(schema, "x-mcp-header", NULL)) {
+		xasprintf(&w.err, "an x-mcp-header on the schema root");
+		goto fail;
+	}
+	if (mcpwire_walk_schema(&w, schema, 1, 0) == -1)
+		goto fail;
+done:
+	json_object_put(w.path);
+	*spec = w.spec;
+	return 0;
+fail:
+	*err = w.err;
+	json_object_put(w.spec);
+	json_object_put(w.path);
+	return -1;
+}
+
+int
+mcpwire_learn_tool(json_object *table, json_object *tool, char **err)
+{
+	json_object	*spec;
+	const char	*name = mcpwire_get_str(tool, "name");
+
+	if (mcpwire_tool_headers(tool, &spec, err) == -1) {
+		if (name != NULL && table != NULL)
+			json_object_object_del(table, name);
+		return -1;
+	}
+	/* Bounded: a tool beyond the cap goes without Mcp-Param-* (a
+	 * client learns it again from the server's -32020). */
+	if (name != NULL && table != NULL &&
+	    (json_object_object_length(table) < MCPWIRE_MAX_TOOLS ||
+	    json_object_object_get_ex(table, name, NULL)))
+		json_object_object_add(table, name, spec);
+	else
+		json_object_put(spec);
+	return 0;
+}
+
+json_object *
+mcpwire_filter_tools(json_object *result, json_object *table)
+{
+	json_object	*tools, *kept, *t, *dropped;
+	const char	*name;
+	char		*err, *line;
+	size_t		 i;
+
+	dropped = json_object_new_array();
+	if ((tools = mcpwire_get(result, "tools", json_type_array)) == NULL)
+		return dropped;
+	kept = json_object_new_array();
+	for (i = 0; i < json_object_array_length(tools); i++) {
+		t = json_object_array_get_idx(tools, i);
+		name = mcpwire_get_str(t, "name");
+		if (mcpwire_learn_tool(table, t, &err) == -1) {
+			xasprintf(&line, "%s: %s", name != NULL ? name :
+			    "(a tool without a name)", err);
+			json_object_array_add(dropped,
+			    json_object_new_string(line));
+			free(line);
+			free(err);
+			continue;
+		}
+		json_object_array_add(kept, json_object_get(t));
+	}
+	json_object_object_add(result, "tools", kept);
+	return dropped;
+}
+
+/* The argument at path, or NULL. */
+static json_object *
+mcpwire_lookup(json_object *arguments, json_object *path)
+{
+	json_object	*v = arguments, *k;
+	size_t		 i;
+
+	for (i = 0; i < json_object_array_length(path); i++) {
+		k = json_object_array_get_idx(path, i);
+		if (!json_object_is_type(v, json_type_object) ||
+		    !json_object_object_get_ex(v, json_object_get_string(k),
+		    &v))
+			return NULL;
+	}
+	return v;
+}
+
+json_object *
+mcpwire_param_headers(json_object *spec, json_object *arguments)
+{
+	json_object	*out, *e, *v, *path;
+	const char	*name;
+	char		*value, buf[64];
+	double		 d;
+	size_t		 i;
+
+	out = json_object_new_object();
+	for (i = 0; spec != NULL && i < json_object_array_length(spec); i++) {
+		e = json_object_array_get_idx(spec, i);
+		name = mcpwire_get_str(e, "name");
+		path = mcpwire_get(e, "path", json_type_array);
+		if (name == NULL || path == NULL ||
+		    (v = mcpwire_lookup(arguments, path)) == NULL)
+			continue;
+		switch (json_object_get_type(v)) {
+		case json_type_string:
+			value = mcpwire_header_value(json_object_get_string(v));
+			break;
+		case json_type_boolean:
+			value = xstrdup(json_object_get_boolean(v) ? "true" :
+			    "false");
+			break;
+		case json_type_int:
+			/* json-c's own digits: get_int64 would clamp the
+			 * upper half of uint64. */
+			value = xstrdup(json_object_to_json_string_ext(v,
+			    JSON_C_TO_STRING_PLAIN));
+			break;
+		case json_type_double:
+			/* 42.0 is the integer 42; others as JSON says.  The
+			 * range first: casting 1e300 (or NaN) to an integer
+			 * is undefined. */
+			d = json_object_get_double(v);
+			if (d < 9007199254740992.0 &&
+			    d > -9007199254740992.0 && d == (double)(int64_t)d)
+				snprintf(buf, sizeof buf, "%" PRId64,
+				    (int64_t)d);
+			else
+				snprintf(buf, sizeof buf, "%s",
+				    json_object_to_json_string(v));
+			value = xstrdup(buf);
+			break;
+		default:
+			/* null, objects and arrays: no header. */
+			continue;
+		}
+		json_object_object_add(out, name, json_object_new_string(value));
+		free(value);
+	}
+	return out;
+}

@@ -1,0 +1,85 @@
+/*
+ * mcpwire.h: the MCP wire vocabulary shared by both ends of the bridge: the
+ * protocol revisions; the _meta keys and error codes of MCP 2026-07-28; how
+ * a value goes into an Mcp-* header; and the revision's x-mcp-header rules
+ * (which tool annotations are valid, and the Mcp-Param-* headers a
+ * tools/call carries).  client.c and client_modern.c make the
+ * headers, modern.c checks them, mux.c remembers a child's annotations.
+ * No I/O.
+ *
+ * Every json_object returned is new; arguments are borrowed unless said
+ * otherwise.  On error, functions that take char **err set it to a one-line
+ * reason the caller frees.
+ */
+#ifndef MCPBRIDGE_MCPWIRE_H
+#define MCPBRIDGE_MCPWIRE_H
+
+#include <json-c/json.h>
+
+/* MCP revisions the bridge knows, oldest first (jsonrpc.c says which of
+ * them it speaks in the legacy era). */
+#define MCP_VERSION_2024_11_05	"2024-11-05"
+#define MCP_VERSION_2025_03_26	"2025-03-26"
+#define MCP_VERSION_2025_06_18	"2025-06-18"
+#define MCP_VERSION_2025_11_25	"2025-11-25"
+#define MCP_VERSION_2026_07_28	"2026-07-28"
+#define MCP_VERSION_LATEST_LEGACY MCP_VERSION_2025_11_25
+
+/* MCP 2026-07-28 errors. */
+#define MCP_ERROR_HEADER_MISMATCH	-32020
+#define MCP_ERROR_MISSING_CAPABILITY	-32021
+#define MCP_ERROR_UNSUPPORTED_VERSION	-32022
+
+/* The _meta keys of MCP 2026-07-28 (their names from modern.h, where they
+ * were first used). */
+#define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
+#define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"
+#define MODERN_META_CAPS	"io.modelcontextprotocol/clientCapabilities"
+#define MODERN_META_LOGLEVEL	"io.modelcontextprotocol/logLevel"
+#define MODERN_META_SERVERINFO	"io.modelcontextprotocol/serverInfo"
+#define MODERN_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
+
+/* x-mcp-header annotations accepted in one tool, and schema depth walked. */
+#define MCPWIRE_MAX_HEADERS	64
+#define MCPWIRE_MAX_DEPTH	32
+/* The most tools whose x-mcp-header annotations are remembered. */
+#define MCPWIRE_MAX_TOOLS	10000
+
+/* A value for the Mcp-Method, Mcp-Name or an Mcp-Param-* header: as it is
+ * if it is plain printable ASCII, else =?base64?...?= (caller frees). */
+char		*mcpwire_header_value(const char *);
+
+/*
+ * A tool's x-mcp-header annotations, checked as the revision requires: a
+ * non-empty RFC 9110 token, unique case-insensitively, on a property of
+ * type string, integer or boolean, reached from the root through
+ * "properties" alone.  0 and *spec a new array of {"name", "path": [...]}
+ * (empty when the tool has none); -1 and *err when the tool is invalid.
+ */
+int		 mcpwire_tool_headers(json_object *tool, json_object **spec,
+		    char **err);
+/*
+ * Records tool's annotations in table (name -> spec; table may be NULL),
+ * at most MCPWIRE_MAX_TOOLS of them.  -1 and *err if they are
+ * invalid: the tool is then forgotten.
+ */
+int		 mcpwire_learn_tool(json_object *table, json_object *tool,
+		    char **err);
+/*
+ * Drops the tools with invalid annotations from a tools/list result, in
+ * place (and from table), and records the annotations of the others in
+ * table (tool name -> spec, at most MCPWIRE_MAX_TOOLS of them).
+ * Returns a new array of "name: reason" lines, one per dropped
+ * tool, for the caller to log.
+ */
+json_object	*mcpwire_filter_tools(json_object *result,
+		    json_object *table);
+/*
+ * The Mcp-Param-* headers for a tools/call: a new object header name ->
+ * value (base64 sentinel where needed; "" is a real empty value).
+ * Arguments that are absent or null get no header.
+ */
+json_object	*mcpwire_param_headers(json_object *spec,
+		    json_object *arguments);
+
+#endif
