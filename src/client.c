@@ -81,6 +81,7 @@
 #include "client_modern.h"
 #include "curl_event.h"
 #include "env.h"
+#include "exitcodes.h"
 #include "framer.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "exitcodes.h"
 #include "log.h"
 #include "serve.h"
 

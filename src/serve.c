@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
 #include "log.h"
