@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "serve.h"
 #include "session.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -258,6 +259,73 @@ config_free(struct config *c)
 	free(c->oauth_open);
 	free(c->oauth_store);
 	memset(c, 0, sizeof *c);
+}
+
+static void
+cli_http_config(const struct config *cfg, struct http_config *hc)
+{
+	memset(hc, 0, sizeof *hc);
+	hc->host = cfg->host;
+	hc->port = cfg->port;
+	hc->print_url = cfg->print_url;
+	hc->base_path = cfg->base_path;
+	hc->sse_path = cfg->sse_path;
+	hc->message_path = cfg->message_path;
+	hc->mcp_path = cfg->mcp_path;
+	hc->keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
+	    CLI_DEFAULT_KEEPALIVE_MS;
+	hc->max_queue = cfg->max_queue;
+	hc->max_body = cfg->max_body;
+	hc->replay_messages = cfg->replay_messages;
+	hc->replay_bytes = cfg->replay_bytes;
+
+	hc->allow_hosts = cfg->allow_hosts;
+	hc->nallow_hosts = cfg->nallow_hosts;
+	hc->allow_origins = cfg->allow_origins;
+	hc->nallow_origins = cfg->nallow_origins;
+	hc->cors = cfg->cors;
+	hc->ncors = cfg->ncors;
+	hc->auth_token_file = cfg->auth_token_file;
+	hc->auth_token_env = cfg->auth_token_env;
+	hc->tls_cert = cfg->tls_cert;
+	hc->tls_key = cfg->tls_key;
+
+	hc->max_header_size = cfg->max_header_size;
+	hc->max_headers = cfg->max_headers;
+	hc->read_timeout_ms = cfg->read_timeout_ms;
+	hc->max_sessions = cfg->max_sessions;
+	hc->rate_limit = cfg->rate_limit;
+	hc->max_in_flight = cfg->max_in_flight;
+	hc->session_timeout_ms = cfg->session_timeout_ms;
+
+	hc->metrics_listen = cfg->metrics_listen;
+	hc->instance_id = cfg->instance_id;
+}
+
+void
+cli_serve_config(const struct config *cfg, struct serve_config *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	sc->command = cfg->command;
+	sc->env = cfg->env;
+	sc->cwd = cfg->cwd;
+	sc->connect = cfg->connect;
+	sc->max_message_size = cfg->max_message_size;
+	sc->kill_timeout_ms = cfg->kill_timeout_ms;
+	sc->restart = cfg->restart;
+
+	sc->isolation = cfg->isolation;
+	sc->server_requests = cfg->server_requests;
+	sc->max_children = cfg->max_children;
+	sc->client_capabilities = cfg->client_capabilities;
+	sc->init_timeout_ms = cfg->init_timeout_ms;
+	sc->child_era = cfg->child_era;
+	sc->probe_timeout_ms = cfg->probe_timeout_ms;
+	sc->serve_request_timeout_ms = cfg->serve_request_timeout_ms;
+	sc->instance_id = cfg->instance_id;
+
+	cli_http_config(cfg, &sc->http);
+	sc->drain_timeout_ms = cfg->drain_timeout_ms;
 }
 
 int

@@ -13,6 +13,8 @@
 #include "mux.h"
 #include "upstream.h"
 
+struct serve_config;
+
 enum cli_mode {
 	CLI_MODE_NONE = 0,
 	CLI_MODE_SERVE,
@@ -159,6 +161,9 @@ enum cli_result {
 
 void		 config_init(struct config *);
 void		 config_free(struct config *);
+/* What serve mode takes from a parsed command line; the strings stay
+ * the struct config's, so it must outlive the struct serve_config. */
+void		 cli_serve_config(const struct config *, struct serve_config *);
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */
 enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
 void		 cli_usage(FILE *, enum cli_mode);

@@ -18,6 +18,7 @@ int
 main(int argc, char **argv)
 {
 	struct config		 cfg;
+	struct serve_config	 scfg;
 	char			*err = NULL;
 	enum cli_result		 res;
 	locale_t		 cloc;
@@ -60,7 +61,8 @@ main(int argc, char **argv)
 
 	switch (cfg.mode) {
 	case CLI_MODE_SERVE:
-		status = serve_run(&cfg);
+		cli_serve_config(&cfg, &scfg);
+		status = serve_run(&scfg);
 		break;
 	case CLI_MODE_CLIENT:
 		status = client_run(&cfg);

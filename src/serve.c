@@ -17,7 +17,6 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "cli.h"
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
@@ -44,8 +43,7 @@ struct serve_child {
 };
 
 struct serve {
-	const struct config	*cfg;
-	struct http_config	 http_cfg;	/* from cfg; http keeps a pointer */
+	const struct serve_config *cfg;
 	struct event_base	*base;
 	struct mux		*mux;
 	struct http		*http;
@@ -187,7 +185,7 @@ static const struct upstream_ops serve_child_ops = {
 static struct serve_child *
 serve_child_new(struct serve *s, struct mux_session *session)
 {
-	const struct config	*cfg = s->cfg;
+	const struct serve_config *cfg = s->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
@@ -406,49 +404,8 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	log_info("SIGHUP ignored");
 }
 
-void
-serve_http_config(const struct config *cfg, struct http_config *hc)
-{
-	memset(hc, 0, sizeof *hc);
-	hc->host = cfg->host;
-	hc->port = cfg->port;
-	hc->print_url = cfg->print_url;
-	hc->base_path = cfg->base_path;
-	hc->sse_path = cfg->sse_path;
-	hc->message_path = cfg->message_path;
-	hc->mcp_path = cfg->mcp_path;
-	hc->keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
-	    CLI_DEFAULT_KEEPALIVE_MS;
-	hc->max_queue = cfg->max_queue;
-	hc->max_body = cfg->max_body;
-	hc->replay_messages = cfg->replay_messages;
-	hc->replay_bytes = cfg->replay_bytes;
-
-	hc->allow_hosts = cfg->allow_hosts;
-	hc->nallow_hosts = cfg->nallow_hosts;
-	hc->allow_origins = cfg->allow_origins;
-	hc->nallow_origins = cfg->nallow_origins;
-	hc->cors = cfg->cors;
-	hc->ncors = cfg->ncors;
-	hc->auth_token_file = cfg->auth_token_file;
-	hc->auth_token_env = cfg->auth_token_env;
-	hc->tls_cert = cfg->tls_cert;
-	hc->tls_key = cfg->tls_key;
-
-	hc->max_header_size = cfg->max_header_size;
-	hc->max_headers = cfg->max_headers;
-	hc->read_timeout_ms = cfg->read_timeout_ms;
-	hc->max_sessions = cfg->max_sessions;
-	hc->rate_limit = cfg->rate_limit;
-	hc->max_in_flight = cfg->max_in_flight;
-	hc->session_timeout_ms = cfg->session_timeout_ms;
-
-	hc->metrics_listen = cfg->metrics_listen;
-	hc->instance_id = cfg->instance_id;
-}
-
 int
-serve_run(const struct config *cfg)
+serve_run(const struct serve_config *cfg)
 {
 	struct serve		 s;
 	struct mux_config	 mc;
@@ -495,8 +452,7 @@ serve_run(const struct config *cfg)
 	s.mux = mux_new(&mc);
 	mux_tick(s.mux, serve_now_ms());
 
-	serve_http_config(cfg, &s.http_cfg);
-	if ((s.http = http_new(s.base, &s.http_cfg, s.mux, serve_pump,
+	if ((s.http = http_new(s.base, &cfg->http, s.mux, serve_pump,
 	    &s)) == NULL) {
 		s.exit_status = EXIT_USAGE;
 		goto out;
