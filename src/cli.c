@@ -328,6 +328,38 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 	sc->drain_timeout_ms = cfg->drain_timeout_ms;
 }
 
+void
+cli_client_config(const struct config *cfg, struct client_config *cc)
+{
+	memset(cc, 0, sizeof *cc);
+	cc->url = cfg->url;
+	cc->transport = cfg->transport;
+	cc->era = cfg->era;
+	cc->headers = cfg->headers;
+	cc->nheaders = cfg->nheaders;
+	cc->bearer_token_env = cfg->bearer_token_env;
+	cc->cacert = cfg->cacert;
+	cc->insecure = cfg->insecure;
+	cc->allow_http = cfg->allow_http;
+	cc->connect_timeout_ms = cfg->connect_timeout_ms != 0 ?
+	    cfg->connect_timeout_ms : CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+	cc->request_timeout_ms = cfg->request_timeout_ms != 0 ?
+	    cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	cc->oneshot = cfg->oneshot;
+	cc->max_message_size = cfg->max_message_size;
+
+	cc->no_oauth = cfg->no_oauth;
+	cc->oauth_client_id = cfg->oauth_client_id;
+	cc->oauth_client_secret_env = cfg->oauth_client_secret_env;
+	cc->oauth_client_secret_file = cfg->oauth_client_secret_file;
+	cc->oauth_client_metadata_url = cfg->oauth_client_metadata_url;
+	cc->oauth_callback_port = cfg->oauth_callback_port;
+	cc->oauth_open = cfg->oauth_open;
+	cc->oauth_timeout_ms = cfg->oauth_timeout_ms != 0 ?
+	    cfg->oauth_timeout_ms : CLI_DEFAULT_OAUTH_TIMEOUT_MS;
+	cc->oauth_store = cfg->oauth_store;
+}
+
 int
 cli_parse_size(const char *s, size_t *out)
 {
@@ -976,12 +1008,12 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	switch (ch) {
 	case OPT_TRANSPORT:
 		if (strcmp(arg, "auto") == 0)
-			c->transport = CLI_TRANSPORT_AUTO;
+			c->transport = CLIENT_TRANSPORT_AUTO;
 		else if (strcmp(arg, "streamable") == 0 ||
 		    strcmp(arg, "streamable-http") == 0)
-			c->transport = CLI_TRANSPORT_STREAMABLE;
+			c->transport = CLIENT_TRANSPORT_STREAMABLE;
 		else if (strcmp(arg, "sse") == 0)
-			c->transport = CLI_TRANSPORT_SSE;
+			c->transport = CLIENT_TRANSPORT_SSE;
 		else {
 			xasprintf(err, "--transport wants auto, streamable or "
 			    "sse, not '%s'", arg);
@@ -1042,11 +1074,11 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 		return 0;
 	case OPT_ERA:
 		if (strcmp(arg, "auto") == 0)
-			c->era = CLI_ERA_AUTO;
+			c->era = CLIENT_ERA_AUTO;
 		else if (strcmp(arg, "modern") == 0)
-			c->era = CLI_ERA_MODERN;
+			c->era = CLIENT_ERA_MODERN;
 		else if (strcmp(arg, "legacy") == 0)
-			c->era = CLI_ERA_LEGACY;
+			c->era = CLIENT_ERA_LEGACY;
 		else {
 			xasprintf(err, "--era wants auto, modern or legacy, "
 			    "not '%s'", arg);
@@ -1162,8 +1194,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			xasprintf(err, "a client secret needs --oauth-client-id");
 			return CLI_ERROR;
 		}
-		if (c->era == CLI_ERA_MODERN &&
-		    c->transport == CLI_TRANSPORT_SSE) {
+		if (c->era == CLIENT_ERA_MODERN &&
+		    c->transport == CLIENT_TRANSPORT_SSE) {
 			xasprintf(err, "--era modern needs Streamable HTTP, not "
 			    "--transport sse");
 			return CLI_ERROR;

@@ -19,6 +19,7 @@ main(int argc, char **argv)
 {
 	struct config		 cfg;
 	struct serve_config	 scfg;
+	struct client_config	 ccfg;
 	char			*err = NULL;
 	enum cli_result		 res;
 	locale_t		 cloc;
@@ -65,7 +66,8 @@ main(int argc, char **argv)
 		status = serve_run(&scfg);
 		break;
 	case CLI_MODE_CLIENT:
-		status = client_run(&cfg);
+		cli_client_config(&cfg, &ccfg);
+		status = client_run(&ccfg);
 		break;
 	default:
 		status = EXIT_USAGE;
