@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "serve.h"
 #include "session.h"
 #include "tls.h"
 #include "url.h"
@@ -259,6 +260,105 @@ config_free(struct config *c)
 	free(c->oauth_open);
 	free(c->oauth_store);
 	memset(c, 0, sizeof *c);
+}
+
+static void
+cli_http_config(const struct config *cfg, struct http_config *hc)
+{
+	memset(hc, 0, sizeof *hc);
+	hc->host = cfg->host;
+	hc->port = cfg->port;
+	hc->print_url = cfg->print_url;
+	hc->base_path = cfg->base_path;
+	hc->sse_path = cfg->sse_path;
+	hc->message_path = cfg->message_path;
+	hc->mcp_path = cfg->mcp_path;
+	hc->keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
+	    CLI_DEFAULT_KEEPALIVE_MS;
+	hc->max_queue = cfg->max_queue;
+	hc->max_body = cfg->max_body;
+	hc->replay_messages = cfg->replay_messages;
+	hc->replay_bytes = cfg->replay_bytes;
+
+	hc->allow_hosts = cfg->allow_hosts;
+	hc->nallow_hosts = cfg->nallow_hosts;
+	hc->allow_origins = cfg->allow_origins;
+	hc->nallow_origins = cfg->nallow_origins;
+	hc->cors = cfg->cors;
+	hc->ncors = cfg->ncors;
+	hc->auth_token_file = cfg->auth_token_file;
+	hc->auth_token_env = cfg->auth_token_env;
+	hc->tls_cert = cfg->tls_cert;
+	hc->tls_key = cfg->tls_key;
+
+	hc->max_header_size = cfg->max_header_size;
+	hc->max_headers = cfg->max_headers;
+	hc->read_timeout_ms = cfg->read_timeout_ms;
+	hc->max_sessions = cfg->max_sessions;
+	hc->rate_limit = cfg->rate_limit;
+	hc->max_in_flight = cfg->max_in_flight;
+	hc->session_timeout_ms = cfg->session_timeout_ms;
+
+	hc->metrics_listen = cfg->metrics_listen;
+	hc->instance_id = cfg->instance_id;
+}
+
+void
+cli_serve_config(const struct config *cfg, struct serve_config *sc)
+{
+	memset(sc, 0, sizeof *sc);
+	sc->command = cfg->command;
+	sc->env = cfg->env;
+	sc->cwd = cfg->cwd;
+	sc->connect = cfg->connect;
+	sc->max_message_size = cfg->max_message_size;
+	sc->kill_timeout_ms = cfg->kill_timeout_ms;
+	sc->restart = cfg->restart;
+
+	sc->isolation = cfg->isolation;
+	sc->server_requests = cfg->server_requests;
+	sc->max_children = cfg->max_children;
+	sc->client_capabilities = cfg->client_capabilities;
+	sc->init_timeout_ms = cfg->init_timeout_ms;
+	sc->child_era = cfg->child_era;
+	sc->probe_timeout_ms = cfg->probe_timeout_ms;
+	sc->serve_request_timeout_ms = cfg->serve_request_timeout_ms;
+	sc->instance_id = cfg->instance_id;
+
+	cli_http_config(cfg, &sc->http);
+	sc->drain_timeout_ms = cfg->drain_timeout_ms;
+}
+
+void
+cli_client_config(const struct config *cfg, struct client_config *cc)
+{
+	memset(cc, 0, sizeof *cc);
+	cc->url = cfg->url;
+	cc->transport = cfg->transport;
+	cc->era = cfg->era;
+	cc->headers = cfg->headers;
+	cc->nheaders = cfg->nheaders;
+	cc->bearer_token_env = cfg->bearer_token_env;
+	cc->cacert = cfg->cacert;
+	cc->insecure = cfg->insecure;
+	cc->allow_http = cfg->allow_http;
+	cc->connect_timeout_ms = cfg->connect_timeout_ms != 0 ?
+	    cfg->connect_timeout_ms : CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+	cc->request_timeout_ms = cfg->request_timeout_ms != 0 ?
+	    cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	cc->oneshot = cfg->oneshot;
+	cc->max_message_size = cfg->max_message_size;
+
+	cc->no_oauth = cfg->no_oauth;
+	cc->oauth_client_id = cfg->oauth_client_id;
+	cc->oauth_client_secret_env = cfg->oauth_client_secret_env;
+	cc->oauth_client_secret_file = cfg->oauth_client_secret_file;
+	cc->oauth_client_metadata_url = cfg->oauth_client_metadata_url;
+	cc->oauth_callback_port = cfg->oauth_callback_port;
+	cc->oauth_open = cfg->oauth_open;
+	cc->oauth_timeout_ms = cfg->oauth_timeout_ms != 0 ?
+	    cfg->oauth_timeout_ms : CLI_DEFAULT_OAUTH_TIMEOUT_MS;
+	cc->oauth_store = cfg->oauth_store;
 }
 
 int
@@ -909,12 +1009,12 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	switch (ch) {
 	case OPT_TRANSPORT:
 		if (strcmp(arg, "auto") == 0)
-			c->transport = CLI_TRANSPORT_AUTO;
+			c->transport = CLIENT_TRANSPORT_AUTO;
 		else if (strcmp(arg, "streamable") == 0 ||
 		    strcmp(arg, "streamable-http") == 0)
-			c->transport = CLI_TRANSPORT_STREAMABLE;
+			c->transport = CLIENT_TRANSPORT_STREAMABLE;
 		else if (strcmp(arg, "sse") == 0)
-			c->transport = CLI_TRANSPORT_SSE;
+			c->transport = CLIENT_TRANSPORT_SSE;
 		else {
 			xasprintf(err, "--transport wants auto, streamable or "
 			    "sse, not '%s'", arg);
@@ -975,11 +1075,11 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 		return 0;
 	case OPT_ERA:
 		if (strcmp(arg, "auto") == 0)
-			c->era = CLI_ERA_AUTO;
+			c->era = CLIENT_ERA_AUTO;
 		else if (strcmp(arg, "modern") == 0)
-			c->era = CLI_ERA_MODERN;
+			c->era = CLIENT_ERA_MODERN;
 		else if (strcmp(arg, "legacy") == 0)
-			c->era = CLI_ERA_LEGACY;
+			c->era = CLIENT_ERA_LEGACY;
 		else {
 			xasprintf(err, "--era wants auto, modern or legacy, "
 			    "not '%s'", arg);
@@ -1095,8 +1195,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			xasprintf(err, "a client secret needs --oauth-client-id");
 			return CLI_ERROR;
 		}
-		if (c->era == CLI_ERA_MODERN &&
-		    c->transport == CLI_TRANSPORT_SSE) {
+		if (c->era == CLIENT_ERA_MODERN &&
+		    c->transport == CLIENT_TRANSPORT_SSE) {
 			xasprintf(err, "--era modern needs Streamable HTTP, not "
 			    "--transport sse");
 			return CLI_ERROR;

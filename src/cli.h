@@ -9,38 +9,17 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "client.h"
 #include "log.h"
 #include "mux.h"
 #include "upstream.h"
 
-/* Exit statuses (sysexits.h values), listed in the man page. */
-#define EXIT_USAGE	64	/* bad command line */
-#define EXIT_UNAVAILABLE 69	/* the upstream could not be started or reached */
-#define EXIT_SOFTWARE	70	/* internal error (fatal) */
-#define EXIT_OSERR	71	/* the system refused: bind, fork, ... */
-#define EXIT_TEMPFAIL	75	/* client: a request timed out */
-#define EXIT_PROTOCOL	76	/* client: the server answered with an HTTP error,
-				   or with something that is not MCP */
-#define EXIT_NOPERM	77	/* client: the server refused the credentials */
+struct serve_config;
 
 enum cli_mode {
 	CLI_MODE_NONE = 0,
 	CLI_MODE_SERVE,
 	CLI_MODE_CLIENT,
-};
-
-/* Client mode: how to reach the server. */
-enum cli_transport {
-	CLI_TRANSPORT_AUTO = 0,		/* Streamable HTTP, else legacy SSE */
-	CLI_TRANSPORT_STREAMABLE,
-	CLI_TRANSPORT_SSE,
-};
-
-/* Client mode: which protocol era to speak to the server. */
-enum cli_era {
-	CLI_ERA_AUTO = 0,		/* probe with server/discover */
-	CLI_ERA_MODERN,			/* 2026-07-28: per-request _meta */
-	CLI_ERA_LEGACY,			/* initialize and sessions */
 };
 
 /* Defaults, each named and documented in mcpbridge.1. */
@@ -136,8 +115,8 @@ struct config {
 
 	/* client */
 	char			*url;
-	enum cli_transport	 transport;
-	enum cli_era		 era;
+	enum client_transport	 transport;
+	enum client_era_choice	 era;
 	char			**headers;	/* "Name: value", ${VAR} unexpanded */
 	size_t			 nheaders;
 	char			*bearer_token_env;
@@ -169,6 +148,12 @@ enum cli_result {
 
 void		 config_init(struct config *);
 void		 config_free(struct config *);
+/* What serve mode takes from a parsed command line; the strings stay
+ * the struct config's, so it must outlive the struct serve_config. */
+void		 cli_serve_config(const struct config *, struct serve_config *);
+/* The same for client mode; a timeout left 0 gets its default. */
+void		 cli_client_config(const struct config *,
+		    struct client_config *);
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */
 enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
 void		 cli_usage(FILE *, enum cli_mode);

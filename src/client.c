@@ -76,11 +76,11 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "cli.h"
 #include "client.h"
 #include "client_modern.h"
 #include "curl_event.h"
 #include "env.h"
+#include "exitcodes.h"
 #include "framer.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
@@ -245,7 +245,7 @@ enum client_sess {
 };
 
 struct client {
-	const struct config	*cfg;
+	const struct client_config *cfg;
 	struct event_base	*base;
 	struct curl_event	*ce;
 	struct event		*sigterm;
@@ -272,7 +272,7 @@ struct client {
 
 	/* the server */
 	char			*url;
-	enum cli_transport	 transport;	/* AUTO until known */
+	enum client_transport	 transport;	/* AUTO until known */
 	long			 fallback_status;
 	char			*endpoint;	/* legacy POST URL */
 	char			**headers;	/* expanded; Authorization */
@@ -1136,7 +1136,7 @@ client_headers(struct client *c, const char *method, const char *last_id,
 		h = client_append(h, "Accept: text/event-stream");
 		h = client_append(h, "Cache-Control: no-cache");
 	}
-	if (c->transport != CLI_TRANSPORT_SSE) {
+	if (c->transport != CLIENT_TRANSPORT_SSE) {
 		if (msg != NULL)
 			h = client_message_headers(c, h, msg, &version);
 		if (c->session_id != NULL)
@@ -1308,7 +1308,7 @@ get_open(struct client *c)
 {
 	struct conn	*conn;
 
-	if (c->transport != CLI_TRANSPORT_STREAMABLE || c->get_unsupported ||
+	if (c->transport != CLIENT_TRANSPORT_STREAMABLE || c->get_unsupported ||
 	    c->cfg->oneshot || c->get != NULL || c->session_id == NULL ||
 	    c->closing || c->in_eof)
 		return;
@@ -1479,7 +1479,7 @@ client_init_answered(struct client *c, json_object *msg, int ours)
 	}
 	if (ours && c->established)
 		log_info("new session ready%s", c->transport ==
-		    CLI_TRANSPORT_SSE ? " (HTTP+SSE)" : "");
+		    CLIENT_TRANSPORT_SSE ? " (HTTP+SSE)" : "");
 	/* reinit_failures is reset only once the session answers something
 	 * else: a server that forgets every session at once (a balancer
 	 * without affinity) would else be rebuilt at full speed. */
@@ -1532,7 +1532,8 @@ client_auth_done(void *arg, const char *error)
 		/* If it failed while a lost session was being rebuilt, the
 		 * next message from the local client rebuilds it (as after
 		 * any failed rebuild). */
-		if (c->session_id == NULL && c->transport != CLI_TRANSPORT_SSE)
+		if (c->session_id == NULL &&
+		    c->transport != CLIENT_TRANSPORT_SSE)
 			c->reinit_pending = c->init != NULL &&
 			    (c->established || c->cfg->oneshot);
 		return;
@@ -1640,7 +1641,7 @@ discover_answered(struct cmsg *d, long status, json_object *body)
 			log_info("the server speaks MCP %s",
 			    CLIENT_MODERN_VERSION);
 		c->era = ERA_MODERN;
-		c->transport = CLI_TRANSPORT_STREAMABLE;
+		c->transport = CLIENT_TRANSPORT_STREAMABLE;
 		json_object_object_get_ex(body, "result", &result);
 		json_object_put(c->server_caps);
 		c->server_caps = NULL;
@@ -2626,9 +2627,9 @@ legacy_failed(struct client *c, int status, const char *why, long retry_ms)
 	}
 	c->connect_failures = 0;
 	if (c->fallback_status != 0 &&
-	    c->cfg->transport == CLI_TRANSPORT_AUTO) {
+	    c->cfg->transport == CLIENT_TRANSPORT_AUTO) {
 		/* Neither transport worked: start from the top next time. */
-		c->transport = CLI_TRANSPORT_AUTO;
+		c->transport = CLIENT_TRANSPORT_AUTO;
 		c->fallback_status = 0;
 	}
 	log_warnx("SSE stream: %s", why);
@@ -2734,7 +2735,7 @@ conn_headers(struct curl_event_xfer *x, void *arg)
 
 	if (conn->kind == CONN_POST && conn->cm != NULL && conn->cm->is_init &&
 	    status >= 200 && status < 300 &&
-	    c->transport != CLI_TRANSPORT_SSE &&
+	    c->transport != CLIENT_TRANSPORT_SSE &&
 	    (sid = curl_event_header(x, "Mcp-Session-Id")) != NULL) {
 		size_t i, len = strlen(sid);
 
@@ -2881,8 +2882,8 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	if (status >= 200 && status < 300) {
-		if (c->transport == CLI_TRANSPORT_AUTO) {
-			c->transport = CLI_TRANSPORT_STREAMABLE;
+		if (c->transport == CLIENT_TRANSPORT_AUTO) {
+			c->transport = CLIENT_TRANSPORT_STREAMABLE;
 			log_debug("the server speaks Streamable HTTP");
 		}
 		if (ct != NULL &&
@@ -2951,14 +2952,14 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    "session (HTTP 400)");
 		return;
 	}
-	if (c->transport == CLI_TRANSPORT_AUTO &&
+	if (c->transport == CLIENT_TRANSPORT_AUTO &&
 	    (status == 400 || status == 404 || status == 405) &&
 	    !client_is_answer(msg, cm)) {
 		json_object_put(msg);
 		log_info("the server answered HTTP %ld to a Streamable HTTP "
 		    "POST; trying the HTTP+SSE transport", status);
 		c->fallback_status = status;
-		c->transport = CLI_TRANSPORT_SSE;
+		c->transport = CLIENT_TRANSPORT_SSE;
 		client_forget_session(c);
 		c->sess = SESS_NONE;
 		cm->state = CMSG_QUEUED;
@@ -3561,12 +3562,12 @@ cmsg_post(struct cmsg *cm)
 		cm->text = xstrndup(s, len);
 		cm->len = len;
 	}
-	url = c->transport == CLI_TRANSPORT_SSE ? c->endpoint : c->url;
+	url = c->transport == CLIENT_TRANSPORT_SSE ? c->endpoint : c->url;
 	conn = conn_new(c, CONN_POST);
 	conn->cm = cm;
 	cm->conn = conn;
 	cm->state = CMSG_POSTING;
-	cm->had_session = c->transport == CLI_TRANSPORT_SSE ||
+	cm->had_session = c->transport == CLIENT_TRANSPORT_SSE ||
 	    c->session_id != NULL;
 	/* The probe waits no longer than a connection may take.  A request
 	 * with a deadline of its own (cm->timeout, which progress starts
@@ -3600,7 +3601,7 @@ client_pump(struct client *c)
 	if (c->reinit_pending)
 		reinit_begin(c);
 	if (c->sess == SESS_NONE) {
-		if (c->transport == CLI_TRANSPORT_SSE) {
+		if (c->transport == CLIENT_TRANSPORT_SSE) {
 			legacy_connect(c);
 			return;
 		}
@@ -3631,7 +3632,7 @@ client_pump(struct client *c)
 		if (cm->barrier)
 			break;
 		/* One at a time until we know the transport. */
-		if (c->transport == CLI_TRANSPORT_AUTO)
+		if (c->transport == CLIENT_TRANSPORT_AUTO)
 			break;
 	}
 }
@@ -3785,7 +3786,8 @@ client_close(struct client *c, const char *why)
 	tv.tv_sec = CLIENT_FLUSH_TIMEOUT_MS / 1000;
 	tv.tv_usec = 0;
 	evtimer_add(c->finish_timer, &tv);
-	if (c->transport == CLI_TRANSPORT_STREAMABLE && c->session_id != NULL) {
+	if (c->transport == CLIENT_TRANSPORT_STREAMABLE &&
+	    c->session_id != NULL) {
 		/* Tell the server the session is over. */
 		conn = conn_new(c, CONN_DELETE);
 		conn_start(conn, "DELETE", c->url, NULL, 0,
@@ -3847,7 +3849,7 @@ client_forget_env(const char *in)
 static int
 client_build_headers(struct client *c)
 {
-	const struct config	*cfg = c->cfg;
+	const struct client_config *cfg = c->cfg;
 	char			*err, *h, *tok;
 	size_t			 i;
 
@@ -3891,7 +3893,7 @@ client_build_headers(struct client *c)
 static int
 client_oauth_setup(struct client *c)
 {
-	const struct config	*cfg = c->cfg;
+	const struct client_config *cfg = c->cfg;
 	struct oauth_config	 oc;
 	char			*secret = NULL, *err;
 	size_t			 i;
@@ -3915,8 +3917,7 @@ client_oauth_setup(struct client *c)
 	oc.client_metadata_url = cfg->oauth_client_metadata_url;
 	oc.callback_port = cfg->oauth_callback_port;
 	oc.open_cmd = cfg->oauth_open;
-	oc.timeout_ms = cfg->oauth_timeout_ms != 0 ?
-	    (long)cfg->oauth_timeout_ms : CLI_DEFAULT_OAUTH_TIMEOUT_MS;
+	oc.timeout_ms = (long)cfg->oauth_timeout_ms;
 	oc.store_dir = cfg->oauth_store;
 	oc.allow_http = cfg->allow_http;
 	c->oauth = oauth_new(c->base, c->ce, &oc, client_auth_done, c);
@@ -3988,7 +3989,7 @@ client_free(struct client *c)
 }
 
 int
-client_run(const struct config *cfg)
+client_run(const struct client_config *cfg)
 {
 	struct client			 c;
 	struct curl_event_config	 cc;
@@ -3998,18 +3999,16 @@ client_run(const struct config *cfg)
 	c.cfg = cfg;
 	c.url = xstrdup(cfg->url);
 	c.transport = cfg->transport;
-	if (cfg->era == CLI_ERA_MODERN) {
+	if (cfg->era == CLIENT_ERA_MODERN) {
 		/* Streamable HTTP or nothing: no HTTP+SSE fallback. */
 		c.era = ERA_MODERN;
-		c.transport = CLI_TRANSPORT_STREAMABLE;
-	} else if (cfg->era == CLI_ERA_LEGACY ||
-	    cfg->transport == CLI_TRANSPORT_SSE)
+		c.transport = CLIENT_TRANSPORT_STREAMABLE;
+	} else if (cfg->era == CLIENT_ERA_LEGACY ||
+	    cfg->transport == CLIENT_TRANSPORT_SSE)
 		c.era = ERA_LEGACY;
 	c.tool_headers = json_object_new_object();
-	c.connect_timeout_ms = cfg->connect_timeout_ms != 0 ?
-	    (long)cfg->connect_timeout_ms : CLI_DEFAULT_CONNECT_TIMEOUT_MS;
-	c.request_timeout_ms = cfg->request_timeout_ms != 0 ?
-	    (long)cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	c.connect_timeout_ms = (long)cfg->connect_timeout_ms;
+	c.request_timeout_ms = (long)cfg->request_timeout_ms;
 	c.max_message = cfg->max_message_size;
 	TAILQ_INIT(&c.msgs);
 	TAILQ_INIT(&c.conns);

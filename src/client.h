@@ -7,13 +7,56 @@
 #ifndef MCPBRIDGE_CLIENT_H
 #define MCPBRIDGE_CLIENT_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
-struct config;
+/* How to reach the server. */
+enum client_transport {
+	CLIENT_TRANSPORT_AUTO = 0,	/* Streamable HTTP, else legacy SSE */
+	CLIENT_TRANSPORT_STREAMABLE,
+	CLIENT_TRANSPORT_SSE,
+};
+
+/* Which protocol era to speak to the server. */
+enum client_era_choice {
+	CLIENT_ERA_AUTO = 0,		/* probe with server/discover */
+	CLIENT_ERA_MODERN,		/* 2026-07-28: per-request _meta */
+	CLIENT_ERA_LEGACY,		/* initialize and sessions */
+};
+
+/* What client mode is told (cli.c fills it from the command line; the
+ * fields are named after the options). */
+struct client_config {
+	const char		*url;
+	enum client_transport	 transport;
+	enum client_era_choice	 era;
+	char			**headers;	/* "Name: value", unexpanded */
+	size_t			 nheaders;
+	const char		*bearer_token_env;
+	const char		*cacert;
+	int			 insecure;
+	int			 allow_http;
+	uint64_t		 connect_timeout_ms;
+	uint64_t		 request_timeout_ms;
+	int			 oneshot;
+	size_t			 max_message_size;
+
+	/* OAuth sign-in */
+	int			 no_oauth;
+	const char		*oauth_client_id;
+	const char		*oauth_client_secret_env;
+	const char		*oauth_client_secret_file;
+	const char		*oauth_client_metadata_url;
+	int			 oauth_callback_port; /* 0: a free one */
+	const char		*oauth_open;	/* NULL: xdg-open, open */
+	uint64_t		 oauth_timeout_ms;
+	const char		*oauth_store;	/* NULL: the default */
+};
 
 /* Runs until stdin ends and every answer is written, or a signal; returns
  * the process exit status (0, or the EXIT_* of the first failure). */
-int	client_run(const struct config *);
+int	client_run(const struct client_config *);
 
 /* The pure parts, for cli.c and the tests.  On error each returns -1 and
  * sets *err to a one-line reason (the caller frees it). */

@@ -53,7 +53,6 @@
 #include <json-c/json.h>
 
 #include "auth.h"
-#include "cli.h"
 #include "http.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
@@ -180,7 +179,7 @@ LIST_HEAD(http_conns, http_conn);
 
 struct http {
 	struct event_base		*base;
-	const struct config		*cfg;
+	const struct http_config	*cfg;
 	struct mux			*mux;
 	http_pump_cb			 pump;
 	void				*pump_arg;
@@ -2688,8 +2687,8 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 }
 
 struct http *
-http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
-    http_pump_cb pump, void *pump_arg)
+http_new(struct event_base *base, const struct http_config *cfg,
+    struct mux *mux, http_pump_cb pump, void *pump_arg)
 {
 	struct http		*h;
 	struct session_limits	 limits;
@@ -2750,8 +2749,7 @@ http_new(struct event_base *base, const struct config *cfg, struct mux *mux,
 	xasprintf(&h->metrics_path, "%s/metrics", cfg->base_path);
 
 	memset(&limits, 0, sizeof limits);
-	limits.keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
-	    CLI_DEFAULT_KEEPALIVE_MS;
+	limits.keepalive_ms = cfg->keepalive_ms;
 	limits.max_queue = cfg->max_queue;
 	limits.replay_messages = cfg->replay_messages;
 	limits.replay_bytes = cfg->replay_bytes;

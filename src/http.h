@@ -12,22 +12,68 @@
 #ifndef MCPBRIDGE_HTTP_H
 #define MCPBRIDGE_HTTP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct event_base;
-struct config;
 struct metrics_gauges;
 struct mux;
 struct mux_out;
 struct http;
+
+/*
+ * What the HTTP side is told (serve.c fills it from the command line; the
+ * fields are named after the options).  http_new keeps a pointer to it, not
+ * a copy: it and its strings must outlive the struct http.
+ */
+struct http_config {
+	/* the listener */
+	const char		*host;
+	int			 port;
+	int			 print_url;
+	const char		*base_path;	/* "" or "/prefix" */
+	const char		*sse_path;
+	const char		*message_path;
+	const char		*mcp_path;
+	int			 keepalive_ms;	/* > 0 */
+	size_t			 max_queue;
+	size_t			 max_body;
+	size_t			 replay_messages;
+	size_t			 replay_bytes;
+
+	/* who may connect */
+	char			**allow_hosts;	/* NULL-terminated, or NULL */
+	size_t			 nallow_hosts;
+	char			**allow_origins;
+	size_t			 nallow_origins;
+	char			**cors;
+	size_t			 ncors;
+	const char		*auth_token_file;
+	const char		*auth_token_env;
+	const char		*tls_cert;
+	const char		*tls_key;
+
+	/* limits */
+	size_t			 max_header_size;
+	size_t			 max_headers;
+	uint64_t		 read_timeout_ms;
+	size_t			 max_sessions;	/* 0: no limit */
+	uint64_t		 rate_limit;	/* requests a second; 0: none */
+	size_t			 max_in_flight;	/* per session; 0: no limit */
+	uint64_t		 session_timeout_ms;	/* 0: never */
+
+	/* operations */
+	const char		*metrics_listen;	/* HOST:PORT or NULL */
+	const char		*instance_id;	/* session id prefix, or NULL */
+};
 
 typedef void (*http_pump_cb)(void *arg);
 /* Fills in what only the caller knows (the children) for /metrics. */
 typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
 
 /* NULL with a log line if the tokens or the TLS files do not load. */
-struct http	*http_new(struct event_base *, const struct config *, struct mux *,
-		    http_pump_cb, void *pump_arg);
+struct http	*http_new(struct event_base *, const struct http_config *,
+		    struct mux *, http_pump_cb, void *pump_arg);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen), logs the address (and prints
  * the URL on stdout with --print-url).  -1 with a log line on failure. */

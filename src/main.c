@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "exitcodes.h"
 #include "log.h"
 #include "serve.h"
 
@@ -17,6 +18,8 @@ int
 main(int argc, char **argv)
 {
 	struct config		 cfg;
+	struct serve_config	 scfg;
+	struct client_config	 ccfg;
 	char			*err = NULL;
 	enum cli_result		 res;
 	locale_t		 cloc;
@@ -59,10 +62,12 @@ main(int argc, char **argv)
 
 	switch (cfg.mode) {
 	case CLI_MODE_SERVE:
-		status = serve_run(&cfg);
+		cli_serve_config(&cfg, &scfg);
+		status = serve_run(&scfg);
 		break;
 	case CLI_MODE_CLIENT:
-		status = client_run(&cfg);
+		cli_client_config(&cfg, &ccfg);
+		status = client_run(&ccfg);
 		break;
 	default:
 		status = EXIT_USAGE;

@@ -17,7 +17,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
-#include "cli.h"
+#include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
 #include "log.h"
@@ -43,7 +43,7 @@ struct serve_child {
 };
 
 struct serve {
-	const struct config	*cfg;
+	const struct serve_config *cfg;
 	struct event_base	*base;
 	struct mux		*mux;
 	struct http		*http;
@@ -186,7 +186,7 @@ static const struct upstream_ops serve_child_ops = {
 static struct serve_child *
 serve_child_new(struct serve *s, struct mux_session *session)
 {
-	const struct config	*cfg = s->cfg;
+	const struct serve_config *cfg = s->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
@@ -406,7 +406,7 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 }
 
 int
-serve_run(const struct config *cfg)
+serve_run(const struct serve_config *cfg)
 {
 	struct serve		 s;
 	struct mux_config	 mc;
@@ -453,7 +453,8 @@ serve_run(const struct config *cfg)
 	s.mux = mux_new(&mc);
 	mux_tick(s.mux, serve_now_ms());
 
-	if ((s.http = http_new(s.base, cfg, s.mux, serve_pump, &s)) == NULL) {
+	if ((s.http = http_new(s.base, &cfg->http, s.mux, serve_pump,
+	    &s)) == NULL) {
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}

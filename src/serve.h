@@ -5,10 +5,43 @@
 #ifndef MCPBRIDGE_SERVE_H
 #define MCPBRIDGE_SERVE_H
 
-struct config;
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "mux.h"
+#include "upstream.h"
+
+/* What serve mode is told (cli.c fills it from the command line; the
+ * fields are named after the options). */
+struct serve_config {
+	/* the upstream */
+	char			**command;	/* NULL-terminated; NULL with connect */
+	char			**env;		/* NULL-terminated KEY=VALUE list */
+	const char		*cwd;
+	const char		*connect;
+	size_t			 max_message_size;
+	int			 kill_timeout_ms;
+	enum upstream_restart	 restart;
+
+	/* the multiplexer */
+	enum mux_isolation	 isolation;
+	enum mux_server_requests server_requests;
+	size_t			 max_children;
+	const char		*client_capabilities;	/* JSON text or NULL */
+	uint64_t		 init_timeout_ms;
+	enum mux_child_era	 child_era;
+	uint64_t		 probe_timeout_ms;
+	uint64_t		 serve_request_timeout_ms; /* 0: none */
+	const char		*instance_id;	/* session id prefix, or NULL */
+
+	/* the HTTP side; serve_run hands it to http_new */
+	struct http_config	 http;
+	uint64_t		 drain_timeout_ms;
+};
 
 /* Runs until stopped by a signal (or the upstream is gone for good);
  * returns the process exit status. */
-int	serve_run(const struct config *);
+int	serve_run(const struct serve_config *);
 
 #endif

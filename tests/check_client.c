@@ -92,7 +92,7 @@ START_TEST(test_options)
 	char		*err;
 
 	ck_assert_int_eq(parse(&c, &err, none), CLI_OK);
-	ck_assert_int_eq(c.transport, CLI_TRANSPORT_AUTO);
+	ck_assert_int_eq(c.transport, CLIENT_TRANSPORT_AUTO);
 	ck_assert_uint_eq(c.nheaders, 0);
 	ck_assert_uint_eq(c.connect_timeout_ms, 0);	/* the default */
 	ck_assert_int_eq(c.oneshot, 0);
@@ -100,7 +100,7 @@ START_TEST(test_options)
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, all), CLI_OK);
-	ck_assert_int_eq(c.transport, CLI_TRANSPORT_SSE);
+	ck_assert_int_eq(c.transport, CLIENT_TRANSPORT_SSE);
 	ck_assert_uint_eq(c.nheaders, 2);
 	ck_assert_str_eq(c.headers[1], "Authorization:${TOKEN}");
 	ck_assert_str_eq(c.bearer_token_env, "TOKEN");

@@ -47,6 +47,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mux.h"
+#include "serve.h"
 
 #define MAX_CONNS	8
 #define MAX_PIECE	8192
@@ -72,6 +73,7 @@ struct harness {
 };
 
 static struct config	 cfg;
+static struct serve_config scfg;	/* from cfg, as main.c makes it */
 static int		 port;
 
 /* ---- the fake child ---- */
@@ -468,7 +470,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&mc, 0, sizeof mc);
 	h.mux = mux_new(&mc);
 	h.childq = json_object_new_array();
-	h.http = http_new(h.base, &cfg, h.mux, pump, &h);
+	cli_serve_config(&cfg, &scfg);
+	h.http = http_new(h.base, &scfg.http, h.mux, pump, &h);
 	FUZZ_CHECK(h.http != NULL, "http_new failed");
 	for (tries = 0; http_listen(h.http) == -1; tries++) {
 		/* Somebody took the port: take another. */
@@ -476,7 +479,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		http_free(h.http);
 		port = cfg.port = pick_port();
 		setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
-		h.http = http_new(h.base, &cfg, h.mux, pump, &h);
+		cli_serve_config(&cfg, &scfg);
+		h.http = http_new(h.base, &scfg.http, h.mux, pump, &h);
 	}
 	mux_child_up(h.mux, NULL);
 	pump(&h);
