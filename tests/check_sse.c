@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "checktest.h"
 #include "session.h"
 #include "sse.h"
 
@@ -416,14 +417,12 @@ START_TEST(test_log_keeps_requests)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("sse");
 	TCase	*tc = tcase_create("encode");
 	TCase	*tl = tcase_create("ids and log");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_event_simple);
 	tcase_add_test(tc, test_event_multiline);
@@ -440,9 +439,5 @@ main(void)
 	tcase_add_test(tl, test_log_keeps_answers);
 	tcase_add_test(tl, test_log_keeps_requests);
 	suite_add_tcase(s, tl);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }
