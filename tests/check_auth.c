@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "checktest.h"
 #include "env.h"
 #include "ratelimit.h"
 
@@ -320,15 +321,13 @@ START_TEST(test_env_forget_twice)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("auth");
 	TCase	*tc = tcase_create("tokens");
 	TCase	*to = tcase_create("hosts and origins");
 	TCase	*tr = tcase_create("rate limit");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_equal);
 	tcase_add_test(tc, test_equal_constant_time);
@@ -343,9 +342,5 @@ main(void)
 	tcase_add_test(tr, test_ratelimit);
 	tcase_add_test(tr, test_ratelimit_bounded);
 	suite_add_tcase(s, tr);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checktest.h"
 #include "cli.h"
 
 #define ARGV_MAX	64
@@ -294,13 +295,11 @@ START_TEST(test_sizes_durations)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("cli");
 	TCase	*tc = tcase_create("parse");
-	SRunner	*sr;
-	int	 failed;
 
 	tcase_add_test(tc, test_serve_defaults);
 	tcase_add_test(tc, test_serve_command_without_dashes);
@@ -311,9 +310,5 @@ main(void)
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_sizes_durations);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

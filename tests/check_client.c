@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checktest.h"
 #include "cli.h"
 #include "client.h"
 
@@ -180,8 +181,8 @@ START_TEST(test_retry_after)
 }
 END_TEST
 
-static Suite *
-client_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("client");
 	TCase	*tc = tcase_create("pure");
@@ -193,16 +194,4 @@ client_suite(void)
 	tcase_add_test(tc, test_retry_after);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(client_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

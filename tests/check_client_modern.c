@@ -15,6 +15,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "client_modern.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -409,8 +410,8 @@ START_TEST(test_retag)
 }
 END_TEST
 
-static Suite *
-client_modern_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -426,18 +427,4 @@ client_modern_suite(void)
 	tcase_add_test(tc, test_retag);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_client_modern");
-	sr = srunner_create(client_modern_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "framer.h"
 #include "jsonparse.h"
 #include "log.h"
@@ -827,8 +828,8 @@ START_TEST(test_depth_limit)
 }
 END_TEST
 
-static Suite *
-framer_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -854,19 +855,4 @@ framer_suite(void)
 	tcase_add_test(tc, test_depth_limit);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	/* Warnings about skipped lines are expected; keep the output quiet. */
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_framer");
-	sr = srunner_create(framer_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
 }

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "jsonparse.h"
 #include "log.h"
 
@@ -183,8 +184,8 @@ count(const char *const *list)
 	return n;
 }
 
-static Suite *
-jsonparse_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -201,18 +202,4 @@ jsonparse_suite(void)
 	tcase_add_test(tc, test_string_bytes);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_jsonparse");
-	sr = srunner_create(jsonparse_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
 }

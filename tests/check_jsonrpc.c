@@ -10,6 +10,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "jsonrpc.h"
 
 /* JSON written with ' for " keeps the tests readable. */
@@ -302,8 +303,8 @@ START_TEST(test_versions)
 }
 END_TEST
 
-static Suite *
-jsonrpc_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -317,17 +318,4 @@ jsonrpc_suite(void)
 	tcase_add_test(tc, test_versions);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	sr = srunner_create(jsonrpc_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

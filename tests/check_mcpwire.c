@@ -11,6 +11,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "log.h"
 #include "mcpwire.h"
 #include "testjson.h"
@@ -195,8 +196,8 @@ START_TEST(test_tool_headers)
 }
 END_TEST
 
-static Suite *
-mcpwire_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -207,18 +208,4 @@ mcpwire_suite(void)
 	tcase_add_test(tc, test_tool_headers);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_mcpwire");
-	sr = srunner_create(mcpwire_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

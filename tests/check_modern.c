@@ -16,6 +16,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "modern.h"
@@ -1367,8 +1368,8 @@ START_TEST(test_modern_child_pure)
 }
 END_TEST
 
-static Suite *
-modern_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -1400,18 +1401,4 @@ modern_suite(void)
 	tcase_add_test(tc, test_mux_cancel_and_log);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_modern");
-	sr = srunner_create(modern_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -16,6 +16,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "mux.h"
@@ -2683,8 +2684,8 @@ START_TEST(test_random)
 }
 END_TEST
 
-static Suite *
-mux_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
@@ -2738,19 +2739,4 @@ mux_suite(void)
 	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	/* Expected warnings (refused requests, dead children) stay quiet. */
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_mux");
-	sr = srunner_create(mux_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

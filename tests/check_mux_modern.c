@@ -14,6 +14,7 @@
 #include <check.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "modern.h"
@@ -1242,8 +1243,8 @@ START_TEST(test_tool_headers)
 }
 END_TEST
 
-static Suite *
-mux_modern_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*su;
 	TCase	*tc;
@@ -1279,19 +1280,4 @@ mux_modern_suite(void)
 	tcase_add_test(tc, test_tool_headers);
 	suite_add_tcase(su, tc);
 	return su;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	/* Expected warnings (refused probes, odd children) stay quiet. */
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_mux_modern");
-	sr = srunner_create(mux_modern_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "cli.h"
 #include "log.h"
 #include "oauth.h"
@@ -726,17 +727,14 @@ START_TEST(test_store_default_dir)
 }
 END_TEST
 
-int
-main(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("oauth");
 	TCase	*tu = tcase_create("urls and parsing");
 	TCase	*tp = tcase_create("pkce and state");
 	TCase	*ts = tcase_create("store");
-	SRunner	*sr;
-	int	 failed;
 
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_oauth");
 	tcase_add_test(tu, test_prm_urls);
 	tcase_add_test(tu, test_as_urls);
 	tcase_add_test(tu, test_origin_and_resource);
@@ -758,9 +756,5 @@ main(void)
 	tcase_add_test(ts, test_store_lock);
 	tcase_add_test(ts, test_store_default_dir);
 	suite_add_tcase(s, ts);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checktest.h"
 #include "sse_parser.h"
 
 #define MAX_SEEN	16
@@ -293,8 +294,8 @@ START_TEST(test_nul_in_data)
 }
 END_TEST
 
-static Suite *
-sse_parser_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("sse_parser");
 	TCase	*tc = tcase_create("core");
@@ -309,16 +310,4 @@ sse_parser_suite(void)
 	tcase_add_test(tc, test_nul_in_data);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(sse_parser_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

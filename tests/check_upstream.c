@@ -33,6 +33,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "checktest.h"
 #include "log.h"
 #include "upstream.h"
 
@@ -1241,12 +1242,17 @@ START_TEST(test_tcp_socket)
 }
 END_TEST
 
-static Suite *
-upstream_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s;
 	TCase	*tc;
 
+	/*
+	 * As the daemon does: a dead child's stdin is EPIPE, not death.  Set
+	 * here, before Check forks the tests, for this program only.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	s = suite_create("upstream");
 	tc = tcase_create("child");
 	tcase_set_timeout(tc, 30);
@@ -1278,21 +1284,4 @@ upstream_suite(void)
 	tcase_add_test(tc, test_tcp_socket);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr;
-	int	 failed;
-
-	/* As the daemon does: a dead child's stdin is EPIPE, not death. */
-	signal(SIGPIPE, SIG_IGN);
-	/* Expected warnings (exits, restarts) would only be noise. */
-	log_init(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT, "check_upstream");
-	sr = srunner_create(upstream_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed;
 }

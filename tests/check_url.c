@@ -8,6 +8,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "checktest.h"
 #include "url.h"
 
 static int
@@ -77,8 +78,8 @@ START_TEST(test_resolve_endpoint)
 }
 END_TEST
 
-static Suite *
-url_suite(void)
+Suite *
+check_suite(void)
 {
 	Suite	*s = suite_create("url");
 	TCase	*tc = tcase_create("pure");
@@ -87,16 +88,4 @@ url_suite(void)
 	tcase_add_test(tc, test_resolve_endpoint);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner	*sr = srunner_create(url_suite());
-	int	 failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,7 +1,8 @@
 /*
  * testjson.h: JSON helpers for the Check tests that speak JSON-RPC (mux,
- * modern).  JSON is written with ' for " (and printf formats) to keep the
- * tests readable; paths are dotted ("result.task.taskId").
+ * modern), in tests/libchecktest.a (testjson.c).  JSON is written with '
+ * for " (and printf formats) to keep the tests readable; paths are dotted
+ * ("result.task.taskId").  They assert (ck_assert) on bad input.
  */
 #ifndef MCPBRIDGE_TESTJSON_H
 #define MCPBRIDGE_TESTJSON_H
@@ -15,74 +16,16 @@
 
 #include <json-c/json.h>
 
-static __attribute__((unused)) json_object *
-Jv(const char *fmt, va_list ap)
-{
-	json_object	*o;
-	char		*s, *p;
-
-	ck_assert_int_ge(vasprintf(&s, fmt, ap), 0);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			*p = '"';
-	}
-	o = json_tokener_parse(s);
-	ck_assert_msg(o != NULL, "bad JSON: %s", s);
-	free(s);
-	return o;
-}
-
-static __attribute__((unused, format(printf, 1, 2))) json_object *
-J(const char *fmt, ...)
-{
-	va_list		 ap;
-	json_object	*o;
-
-	va_start(ap, fmt);
-	o = Jv(fmt, ap);
-	va_end(ap);
-	return o;
-}
-
-static __attribute__((unused)) const char *
-S(json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
+/* The JSON text of fmt (' for "), parsed; the caller owns it. */
+json_object	*Jv(const char *fmt, va_list);
+json_object	*J(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* o as plain JSON text, owned by o. */
+const char	*S(json_object *o);
 /* o at a dotted path ("result.task.taskId"), borrowed, or NULL. */
-static __attribute__((unused)) json_object *
-P(json_object *o, const char *path)
-{
-	char	*copy, *key, *save = NULL;
-
-	copy = strdup(path);
-	for (key = strtok_r(copy, ".", &save); key != NULL && o != NULL;
-	    key = strtok_r(NULL, ".", &save)) {
-		if (!json_object_object_get_ex(o, key, &o))
-			o = NULL;
-	}
-	free(copy);
-	return o;
-}
-
-static __attribute__((unused)) const char *
-PS(json_object *o, const char *path)
-{
-	json_object	*v = P(o, path);
-
-	return v == NULL ? NULL : json_object_get_string(v);
-}
-
-static __attribute__((unused)) int64_t
-PI(json_object *o, const char *path)
-{
-	json_object	*v = P(o, path);
-
-	ck_assert_msg(json_object_is_type(v, json_type_int),
-	    "%s is not an integer in %s", path, S(o));
-	return json_object_get_int64(v);
-}
+json_object	*P(json_object *o, const char *path);
+/* The string at path, or NULL. */
+const char	*PS(json_object *o, const char *path);
+/* The integer at path, asserting it is one. */
+int64_t		 PI(json_object *o, const char *path);
 
 #endif
