@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "jsonparse.h"
 #include "serve.h"
 #include "session.h"
 #include "tls.h"
@@ -793,8 +794,10 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		c->max_children = (size_t)n;
 		return 0;
 	case OPT_CLIENT_CAPABILITIES:
-		if ((caps = json_tokener_parse(arg)) == NULL ||
-		    !json_object_is_type(caps, json_type_object)) {
+		/* The child gets it as sent: the strict policy, so no NaN
+		 * or 01 reaches it as text that is not JSON. */
+		if ((caps = jsonparse_strict(arg, strlen(arg), NULL)) ==
+		    NULL || !json_object_is_type(caps, json_type_object)) {
 			if (caps != NULL)
 				json_object_put(caps);
 			xasprintf(err, "--client-capabilities wants a JSON "
@@ -1091,6 +1094,38 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	}
 }
 
+/*
+ * Each route has its own path: one that two options name would be
+ * served by whichever the router tries first, and the other would
+ * silently never answer.
+ */
+static int
+cli_paths_clash(const struct config *c, char **err)
+{
+	const struct {
+		const char	*what;
+		const char	*path;
+	} routes[] = {
+		{ "--path", c->mcp_path },
+		{ "--sse-path", c->sse_path },
+		{ "--message-path", c->message_path },
+		{ "the health probe", "/healthz" },
+		{ "the readiness probe", "/readyz" },
+	};
+	size_t	i, j, n = sizeof routes / sizeof routes[0];
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			if (strcmp(routes[i].path, routes[j].path) != 0)
+				continue;
+			xasprintf(err, "%s and %s are both %s: each route "
+			    "needs a path of its own", routes[i].what,
+			    routes[j].what, routes[i].path);
+			return -1;
+		}
+	return 0;
+}
+
 static enum cli_result
 cli_parse_mode(int argc, char **argv, struct config *c,
     const struct option *longopts, char **err)
@@ -1161,6 +1196,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			xasprintf(err, "--tls-cert and --tls-key go together");
 			return CLI_ERROR;
 		}
+		if (cli_paths_clash(c, err) == -1)
+			return CLI_ERROR;
 		if (c->auth_token_file != NULL && c->auth_token_env != NULL) {
 			xasprintf(err, "give either --auth-token-file or "
 			    "--auth-token-env, not both");

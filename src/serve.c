@@ -20,6 +20,7 @@
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
+#include "jsonparse.h"
 #include "log.h"
 #include "metrics.h"
 #include "mux.h"
@@ -433,7 +434,8 @@ serve_run(const struct serve_config *cfg)
 		fatalx("event_base_new failed");
 
 	if (cfg->client_capabilities != NULL) {
-		s.capabilities = json_tokener_parse(cfg->client_capabilities);
+		s.capabilities = jsonparse_strict(cfg->client_capabilities,
+		    strlen(cfg->client_capabilities), NULL);
 		/* cli.c checked it already; this only keeps the pair honest. */
 		if (s.capabilities == NULL)
 			fatalx("--client-capabilities is not JSON");

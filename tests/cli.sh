@@ -73,5 +73,33 @@ check "SIGTERM stops the bridge" sh -c "! kill -0 $pid 2>/dev/null"
 wait $pid
 check "and it exits 0" test $? -eq 0
 
+# --log-format json: every line is JSON, whatever bytes the child writes
+# on its stderr (invalid UTF-8 included), and valid UTF-8 stays as it is.
+cat >"$tmp/child-bytes.sh" <<'EOS'
+#!/bin/sh
+printf 'bytes \377\376 and \355\240\200 and \300\257 end\n' >&2
+printf 'caf\303\251 ok\n' >&2
+exec cat
+EOS
+chmod +x "$tmp/child-bytes.sh"
+"$bin" serve --port 0 --kill-timeout 1 --log-format json -- \
+    "$tmp/child-bytes.sh" >/dev/null 2>"$tmp/log" &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q "ok" "$tmp/log"; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+check "json log lines are JSON whatever the child writes" python3 -c '
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+msgs = [json.loads(l.decode("utf-8")) for l in lines]
+text = " ".join(str(m) for m in msgs)
+assert "bytes \ufffd\ufffd and" in text, text
+assert "caf\u00e9 ok" in text, text
+' "$tmp/log"
+
 echo "$fails failed"
 [ $fails -eq 0 ]
