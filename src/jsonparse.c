@@ -50,7 +50,7 @@ struct jsonparse_scan {
 	const unsigned char	*end;
 	const char		*cause;
 	unsigned char		 top;	/* first byte of the whole value */
-	int			 lone;	/* a string had a lone surrogate */
+	int			 dx;	/* a string had a \uDxxx escape */
 	size_t			 values; /* values so far, in document order */
 	size_t			 nbig;
 	struct jsonparse_big	 big[JSONPARSE_MAX_BIG_INTEGERS];
@@ -110,6 +110,40 @@ jsonparse_unit(const unsigned char *p)
 		    10);
 	}
 	return v;
+}
+
+/*
+ * 1 if the string from p (after its opening quote) to end (its closing
+ * quote), grammar already checked, has a \u escape of a UTF-16 surrogate
+ * that is not a high one right before a low one: json-c would write
+ * U+FFFD in its place.
+ */
+static int
+jsonparse_lone(const unsigned char *p, const unsigned char *end)
+{
+	long	unit, low;
+
+	while (p < end) {
+		if (*p != '\\') {
+			p++;
+			continue;
+		}
+		if (p[1] != 'u') {
+			p += 2;
+			continue;
+		}
+		unit = jsonparse_unit(p);
+		p += 6;
+		if (unit >= 0xdc00 && unit <= 0xdfff)
+			return 1;
+		if (unit >= 0xd800 && unit <= 0xdbff) {
+			if (end - p < 6 || (low = jsonparse_unit(p)) < 0xdc00 ||
+			    low > 0xdfff)
+				return 1;
+			p += 6;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -208,7 +242,7 @@ jsonparse_plain8(const unsigned char *p)
 static int
 jsonparse_string(struct jsonparse_scan *s)
 {
-	long	unit;
+	size_t	i;
 
 	s->p++;
 	for (;;) {
@@ -242,22 +276,18 @@ jsonparse_string(struct jsonparse_scan *s)
 			s->p += 2;
 			break;
 		case 'u':
-			if (s->end - s->p < 6 ||
-			    (unit = jsonparse_unit(s->p)) == -1)
+			if (s->end - s->p < 6)
 				return jsonparse_fail(s, "bad \\u escape");
-			s->p += 6;
-			/* A high surrogate takes the low one right after it
-			 * along; any other surrogate is lone. */
-			if (unit >= 0xdc00 && unit <= 0xdfff)
-				s->lone = 1;
-			else if (unit >= 0xd800 && unit <= 0xdbff) {
-				if (s->end - s->p >= 6 &&
-				    (unit = jsonparse_unit(s->p)) >= 0xdc00 &&
-				    unit <= 0xdfff)
-					s->p += 6;
-				else
-					s->lone = 1;
+			for (i = 2; i < 6; i++) {
+				if (!jsonparse_hex(s->p[i]))
+					return jsonparse_fail(s,
+					    "bad \\u escape");
 			}
+			/* \uDxxx may be a surrogate: an id is looked at
+			 * again (jsonparse_lone). */
+			if ((s->p[2] | 0x20) == 'd')
+				s->dx = 1;
+			s->p += 6;
 			break;
 		default:
 			return jsonparse_fail(s, "bad escape in a string");
@@ -342,49 +372,82 @@ jsonparse_word(struct jsonparse_scan *s, const char *word)
 	return 0;
 }
 
+/*
+ * The members of a message, or of a message in a batch, after its
+ * opening brace and white space: as in jsonparse_container, but the
+ * string of an "id" member must not hold a lone surrogate.  Apart, and
+ * never inlined, so that the loop every other value goes through does not
+ * pay for it (inlined, it costs jsonparse_value two more saved registers
+ * per call).
+ */
+static __attribute__((noinline)) int
+jsonparse_message(struct jsonparse_scan *s, int depth)
+{
+	const unsigned char	*key, *value;
+	int			 is_id;
+
+	for (;;) {
+		if (s->p == s->end || *s->p != '"')
+			return jsonparse_fail(s, "not JSON");
+		key = s->p + 1;
+		if (jsonparse_string(s) == -1)
+			return -1;
+		is_id = jsonparse_key_is_id(key, (size_t)(s->p - 1 - key));
+		jsonparse_space(s);
+		if (s->p == s->end || *s->p != ':')
+			return jsonparse_fail(s, "not JSON");
+		s->p++;
+		jsonparse_space(s);
+		value = s->p;
+		s->dx = 0;
+		if (jsonparse_value(s, depth) == -1)
+			return -1;
+		if (is_id && s->dx && *value == '"' &&
+		    jsonparse_lone(value + 1, s->p - 1))
+			return jsonparse_fail(s, "lone surrogate in id");
+		jsonparse_space(s);
+		if (s->p == s->end)
+			return jsonparse_fail(s, "truncated");
+		if (*s->p == '}') {
+			s->p++;
+			return 0;
+		}
+		if (*s->p != ',')
+			return jsonparse_fail(s, "not JSON");
+		s->p++;
+		jsonparse_space(s);
+	}
+}
+
 /* An array or object; s->p is on its opening bracket. */
 static int
 jsonparse_container(struct jsonparse_scan *s, int depth)
 {
-	const unsigned char	*key;
-	unsigned char		 close = *s->p == '[' ? ']' : '}';
-	int			 ids, is_id = 0;
+	unsigned char	close = *s->p == '[' ? ']' : '}';
 
 	if (depth > JSONPARSE_MAX_DEPTH)
 		return jsonparse_fail(s, "nested too deeply");
-	/* A message, or a message in a batch: its "id" is watched. */
-	ids = close == '}' && (depth == 1 || (depth == 2 && s->top == '['));
 	s->p++;
 	jsonparse_space(s);
 	if (s->p < s->end && *s->p == close) {
 		s->p++;
 		return 0;
 	}
+	if (close == '}' && (depth == 1 || (depth == 2 && s->top == '[')))
+		return jsonparse_message(s, depth);
 	for (;;) {
 		if (close == '}') {
 			if (s->p == s->end || *s->p != '"')
 				return jsonparse_fail(s, "not JSON");
-			key = s->p + 1;
 			if (jsonparse_string(s) == -1)
 				return -1;
-			if (ids)
-				is_id = jsonparse_key_is_id(key,
-				    (size_t)(s->p - 1 - key));
 			jsonparse_space(s);
 			if (s->p == s->end || *s->p != ':')
 				return jsonparse_fail(s, "not JSON");
 			s->p++;
 			jsonparse_space(s);
 		}
-		if (is_id) {
-			s->lone = 0;
-			if (jsonparse_value(s, depth) == -1)
-				return -1;
-			if (s->lone && s->p[-1] == '"')
-				return jsonparse_fail(s,
-				    "lone surrogate in id");
-			is_id = 0;
-		} else if (jsonparse_value(s, depth) == -1)
+		if (jsonparse_value(s, depth) == -1)
 			return -1;
 		jsonparse_space(s);
 		if (s->p == s->end)
