@@ -545,8 +545,9 @@ jsonparse_mend(struct jsonparse_walk *w, json_object *o, json_object **mended)
 			if (jsonparse_mend(w, it.val, &n) == -1)
 				return -1;
 			/* Replaces the value in place, key and order kept. */
-			if (n != NULL)
-				json_object_object_add(o, it.key, n);
+			if (n != NULL &&
+			    json_object_object_add(o, it.key, n) != 0)
+				fatalx("json_object_object_add");
 		}
 	} else if (json_object_is_type(o, json_type_array)) {
 		len = json_object_array_length(o);
@@ -554,8 +555,9 @@ jsonparse_mend(struct jsonparse_walk *w, json_object *o, json_object **mended)
 			if (jsonparse_mend(w, json_object_array_get_idx(o, i),
 			    &n) == -1)
 				return -1;
-			if (n != NULL)
-				json_object_array_put_idx(o, i, n);
+			if (n != NULL &&
+			    json_object_array_put_idx(o, i, n) != 0)
+				fatalx("json_object_array_put_idx");
 		}
 	}
 	return 0;
