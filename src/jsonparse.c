@@ -8,15 +8,28 @@
  * for a timeout, or two request ids collide.  So a text is first checked
  * against the RFC 8259 grammar here, in one pass that allocates nothing,
  * and only then handed to json-c, which builds the objects.
+ *
+ * Integers past 64 bits are valid JSON (a tool result may hold a uint256
+ * balance), so they are not refused but mended: the scan notes where they
+ * are, and after json-c has clamped them each is replaced by a number
+ * that writes the original digits.  That number is a json-c double, so
+ * jsonrpc.c never takes it for an integer id.
+ *
+ * json-c also rewrites a lone UTF-16 surrogate (\ud800) to U+FFFD.  In an
+ * ordinary string that is kept (JavaScript servers cut strings between
+ * the halves of a pair), but in an id it would change the id the answer
+ * carries and make distinct ids collide, so there it is refused.
  */
 #include "config.h"
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonparse.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* json_tokener_parse_ex takes an int length. */
 #define JSONPARSE_MAX_LEN	((size_t)INT_MAX)
@@ -25,10 +38,29 @@
 #define JSONPARSE_INT_MIN_DIGITS	"9223372036854775808"
 #define JSONPARSE_UINT_MAX_DIGITS	"18446744073709551615"
 
+/* An integer json-c clamps: the how-manieth value it is, and its text. */
+struct jsonparse_big {
+	size_t			 ordinal;
+	const unsigned char	*text;
+	size_t			 len;
+};
+
 struct jsonparse_scan {
 	const unsigned char	*p;
 	const unsigned char	*end;
 	const char		*cause;
+	unsigned char		 top;	/* first byte of the whole value */
+	int			 dx;	/* a string had a \uDxxx escape */
+	size_t			 values; /* values so far, in document order */
+	size_t			 nbig;
+	struct jsonparse_big	 big[JSONPARSE_MAX_BIG_INTEGERS];
+};
+
+/* The values of a parsed tree in document order, as the scan saw them. */
+struct jsonparse_walk {
+	const struct jsonparse_scan	*s;
+	size_t				 ordinal;
+	size_t				 next;	/* in s->big */
 };
 
 /*
@@ -60,6 +92,88 @@ jsonparse_hex(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 	    (c >= 'A' && c <= 'F');
+}
+
+/* The code unit of the \uXXXX escape at p (six bytes there), or -1. */
+static long
+jsonparse_unit(const unsigned char *p)
+{
+	long	v = 0;
+	int	i;
+
+	if (p[0] != '\\' || p[1] != 'u')
+		return -1;
+	for (i = 2; i < 6; i++) {
+		if (!jsonparse_hex(p[i]))
+			return -1;
+		v = v * 16 + (p[i] <= '9' ? p[i] - '0' : (p[i] | 0x20) - 'a' +
+		    10);
+	}
+	return v;
+}
+
+/*
+ * 1 if the string from p (after its opening quote) to end (its closing
+ * quote), grammar already checked, has a \u escape of a UTF-16 surrogate
+ * that is not a high one right before a low one: json-c would write
+ * U+FFFD in its place.
+ */
+static int
+jsonparse_lone(const unsigned char *p, const unsigned char *end)
+{
+	long	unit, low;
+
+	while (p < end) {
+		if (*p != '\\') {
+			p++;
+			continue;
+		}
+		if (p[1] != 'u') {
+			p += 2;
+			continue;
+		}
+		unit = jsonparse_unit(p);
+		p += 6;
+		if (unit >= 0xdc00 && unit <= 0xdfff)
+			return 1;
+		if (unit >= 0xd800 && unit <= 0xdbff) {
+			if (end - p < 6 || (low = jsonparse_unit(p)) < 0xdc00 ||
+			    low > 0xdfff)
+				return 1;
+			p += 6;
+		}
+	}
+	return 0;
+}
+
+/*
+ * 1 if the n raw bytes of a member name (between its quotes, grammar
+ * already checked) spell "id", escapes decoded.  At most 12 bytes can.
+ */
+static int
+jsonparse_key_is_id(const unsigned char *p, size_t n)
+{
+	char	key[2];
+	size_t	k = 0, i = 0;
+	long	u;
+
+	if (n == 2)
+		return p[0] == 'i' && p[1] == 'd';
+	if (n > 12)
+		return 0;
+	while (i < n) {
+		if (k == sizeof key)
+			return 0;
+		if (p[i] != '\\')
+			key[k++] = (char)p[i++];
+		else if (n - i >= 6 && (u = jsonparse_unit(p + i)) != -1 &&
+		    u < 0x80) {
+			key[k++] = (char)u;
+			i += 6;
+		} else
+			return 0;
+	}
+	return k == 2 && key[0] == 'i' && key[1] == 'd';
 }
 
 /*
@@ -169,6 +283,10 @@ jsonparse_string(struct jsonparse_scan *s)
 					return jsonparse_fail(s,
 					    "bad \\u escape");
 			}
+			/* \uDxxx may be a surrogate: an id is looked at
+			 * again (jsonparse_lone). */
+			if ((s->p[2] | 0x20) == 'd')
+				s->dx = 1;
 			s->p += 6;
 			break;
 		default:
@@ -190,12 +308,13 @@ jsonparse_digits(struct jsonparse_scan *s)
 /*
  * A number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.  json-c keeps
  * the text of a number with a fraction or exponent, but stores an integer
- * as int64 or uint64, clamping what does not fit and turning -0 into 0.
+ * as int64 or uint64, clamping what does not fit (noted, to be mended)
+ * and turning -0 into 0 (refused).
  */
 static int
 jsonparse_number(struct jsonparse_scan *s)
 {
-	const unsigned char	*digits;
+	const unsigned char	*digits, *start = s->p;
 	const char		*limit;
 	size_t			 n, nlimit;
 	int			 negative = 0, integer = 1;
@@ -231,8 +350,14 @@ jsonparse_number(struct jsonparse_scan *s)
 		return jsonparse_fail(s, "integer -0");
 	limit = negative ? JSONPARSE_INT_MIN_DIGITS : JSONPARSE_UINT_MAX_DIGITS;
 	nlimit = strlen(limit);
-	if (n > nlimit || (n == nlimit && memcmp(digits, limit, n) > 0))
-		return jsonparse_fail(s, "integer out of 64-bit range");
+	if (n < nlimit || (n == nlimit && memcmp(digits, limit, n) <= 0))
+		return 0;
+	if (s->nbig == JSONPARSE_MAX_BIG_INTEGERS)
+		return jsonparse_fail(s, "too many integers past 64 bits");
+	s->big[s->nbig].ordinal = s->values - 1;
+	s->big[s->nbig].text = start;
+	s->big[s->nbig].len = (size_t)(s->p - start);
+	s->nbig++;
 	return 0;
 }
 
@@ -245,6 +370,53 @@ jsonparse_word(struct jsonparse_scan *s, const char *word)
 		return jsonparse_fail(s, "not JSON");
 	s->p += n;
 	return 0;
+}
+
+/*
+ * The members of a message, or of a message in a batch, after its
+ * opening brace and white space: as in jsonparse_container, but the
+ * string of an "id" member must not hold a lone surrogate.  Apart, and
+ * never inlined, so that the loop every other value goes through does not
+ * pay for it (inlined, it costs jsonparse_value two more saved registers
+ * per call).
+ */
+static __attribute__((noinline)) int
+jsonparse_message(struct jsonparse_scan *s, int depth)
+{
+	const unsigned char	*key, *value;
+	int			 is_id;
+
+	for (;;) {
+		if (s->p == s->end || *s->p != '"')
+			return jsonparse_fail(s, "not JSON");
+		key = s->p + 1;
+		if (jsonparse_string(s) == -1)
+			return -1;
+		is_id = jsonparse_key_is_id(key, (size_t)(s->p - 1 - key));
+		jsonparse_space(s);
+		if (s->p == s->end || *s->p != ':')
+			return jsonparse_fail(s, "not JSON");
+		s->p++;
+		jsonparse_space(s);
+		value = s->p;
+		s->dx = 0;
+		if (jsonparse_value(s, depth) == -1)
+			return -1;
+		if (is_id && s->dx && *value == '"' &&
+		    jsonparse_lone(value + 1, s->p - 1))
+			return jsonparse_fail(s, "lone surrogate in id");
+		jsonparse_space(s);
+		if (s->p == s->end)
+			return jsonparse_fail(s, "truncated");
+		if (*s->p == '}') {
+			s->p++;
+			return 0;
+		}
+		if (*s->p != ',')
+			return jsonparse_fail(s, "not JSON");
+		s->p++;
+		jsonparse_space(s);
+	}
 }
 
 /* An array or object; s->p is on its opening bracket. */
@@ -261,6 +433,8 @@ jsonparse_container(struct jsonparse_scan *s, int depth)
 		s->p++;
 		return 0;
 	}
+	if (close == '}' && (depth == 1 || (depth == 2 && s->top == '[')))
+		return jsonparse_message(s, depth);
 	for (;;) {
 		if (close == '}') {
 			if (s->p == s->end || *s->p != '"')
@@ -295,6 +469,7 @@ jsonparse_value(struct jsonparse_scan *s, int depth)
 {
 	if (s->p == s->end)
 		return jsonparse_fail(s, "truncated");
+	s->values++;
 	switch (*s->p) {
 	case '{':
 	case '[':
@@ -320,20 +495,93 @@ jsonparse_value(struct jsonparse_scan *s, int depth)
 	}
 }
 
+/*
+ * A number writing the digits of b, in place of the integer json-c made
+ * of them; o must be that integer, clamped to the bound on b's side.
+ */
+static json_object *
+jsonparse_big_new(const struct jsonparse_big *b, json_object *o)
+{
+	json_object	*n;
+	char		*text;
+
+	if (!json_object_is_type(o, json_type_int) || (b->text[0] == '-' ?
+	    json_object_get_int64(o) != INT64_MIN :
+	    json_object_get_uint64(o) != UINT64_MAX))
+		return NULL;
+	text = xstrndup((const char *)b->text, b->len);
+	if ((n = json_object_new_double_s(strtod(text, NULL), text)) == NULL)
+		fatalx("json_object_new_double_s");
+	free(text);
+	return n;
+}
+
+/*
+ * Walks o and what it holds in document order (json-c keeps members in
+ * the order they came), numbering the values as the scan did, and sets
+ * *mended to what replaces o if it is the next integer to mend.  -1 if
+ * the numbers disagree.
+ */
+static int
+jsonparse_mend(struct jsonparse_walk *w, json_object *o, json_object **mended)
+{
+	struct json_object_iter	 it;
+	json_object		*n;
+	size_t			 i, len;
+
+	*mended = NULL;
+	if (w->next < w->s->nbig && w->s->big[w->next].ordinal ==
+	    w->ordinal) {
+		w->ordinal++;
+		if ((*mended = jsonparse_big_new(&w->s->big[w->next],
+		    o)) == NULL)
+			return -1;
+		w->next++;
+		return 0;
+	}
+	w->ordinal++;
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreachC(o, it) {
+			if (jsonparse_mend(w, it.val, &n) == -1)
+				return -1;
+			/* Replaces the value in place, key and order kept. */
+			if (n != NULL &&
+			    json_object_object_add(o, it.key, n) != 0)
+				fatalx("json_object_object_add");
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		len = json_object_array_length(o);
+		for (i = 0; i < len; i++) {
+			if (jsonparse_mend(w, json_object_array_get_idx(o, i),
+			    &n) == -1)
+				return -1;
+			if (n != NULL &&
+			    json_object_array_put_idx(o, i, n) != 0)
+				fatalx("json_object_array_put_idx");
+		}
+	}
+	return 0;
+}
+
 json_object *
 jsonparse_strict(const char *p, size_t len, const char **cause)
 {
 	struct jsonparse_scan	 s;
-	json_object		*msg;
+	struct jsonparse_walk	 w;
+	json_object		*msg, *mended = NULL;
 
 	s.p = (const unsigned char *)p;
 	s.end = s.p + len;
 	s.cause = NULL;
+	s.top = 0;
+	s.values = s.nbig = 0;
 	if (len > JSONPARSE_MAX_LEN) {
 		s.cause = "too long";
 		goto fail;
 	}
 	jsonparse_space(&s);
+	if (s.p < s.end)
+		s.top = *s.p;
 	if (jsonparse_value(&s, 0) == -1)
 		goto fail;
 	jsonparse_space(&s);
@@ -370,6 +618,27 @@ jsonparse_strict(const char *p, size_t len, const char **cause)
 		jsonparse_tok = NULL;
 		s.cause = "not JSON";
 		goto fail;
+	}
+	if (s.nbig > 0) {
+		/*
+		 * Mended only if the tree holds every value the scan saw:
+		 * a duplicate member (json-c keeps the last, where the first
+		 * was) would move the integers to other places.
+		 */
+		w.s = &s;
+		w.ordinal = w.next = 0;
+		if (jsonparse_mend(&w, msg, &mended) == -1 ||
+		    w.ordinal != s.values || w.next != s.nbig) {
+			json_object_put(mended);
+			json_object_put(msg);
+			s.cause = "duplicate member beside an integer past 64 "
+			    "bits";
+			goto fail;
+		}
+		if (mended != NULL) {
+			json_object_put(msg);
+			msg = mended;
+		}
 	}
 	return msg;
 

@@ -18,14 +18,25 @@
 #define JSONPARSE_MAX_DEPTH	128
 
 /*
+ * At most this many integers json-c cannot carry (outside -2^63 ..
+ * 2^64-1) in one text; a text with more is refused.  Documented in
+ * mcpbridge(1), LIMITS.
+ */
+#define JSONPARSE_MAX_BIG_INTEGERS	256
+
+/*
  * Parses exactly one JSON text (RFC 8259) of len bytes, white space
  * around it allowed; the text need not be NUL-terminated.  Refused, where
  * json-c would take them or change them: NaN, Infinity, leading zeros,
  * "1.", raw control characters in strings, invalid UTF-8, nesting deeper
- * than JSONPARSE_MAX_DEPTH, and integers json-c cannot carry unchanged
- * (outside -2^63 .. 2^64-1, and -0): RFC 8259 section 6 lets a parser
- * limit the range of numbers, and refusing beats passing on a different
- * number (or colliding request ids).
+ * than JSONPARSE_MAX_DEPTH, the integer -0, a string "id" member of a
+ * message (or of a message in a batch) with a lone UTF-16 surrogate
+ * escape (json-c would write U+FFFD: a different id, and ids collide).
+ *
+ * An integer outside -2^63 .. 2^64-1, which json-c would clamp, comes
+ * back as a json_type_double that writes its original digits (so never
+ * an integer id); more than JSONPARSE_MAX_BIG_INTEGERS of them, or any
+ * beside a duplicate member name, and the text is refused.
  *
  * Returns a new object, or NULL with *cause (if not NULL) set to a static
  * string fit for a log line.

@@ -27,7 +27,11 @@ jsonrpc_add(json_object *o, const char *key, json_object *v)
 	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
-/* An id a request may carry: a string or an integer (never null). */
+/*
+ * An id a request may carry: a string or an integer (never null).  An
+ * integer past 64 bits is a double here (jsonparse.c), so refused like
+ * 1.5, never clamped into some other request's id.
+ */
 static int
 jsonrpc_id_valid(json_object *id)
 {

@@ -1,9 +1,11 @@
 /*
  * check_jsonparse.c: the one JSON parse policy: RFC 8259 text only,
- * nesting bounded, numbers json-c would change refused.
+ * nesting bounded, integers past 64 bits kept digit for digit (and never
+ * an id), ids never altered.
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@
 
 #include "checktest.h"
 #include "jsonparse.h"
+#include "jsonrpc.h"
 #include "log.h"
 
 /* Nesting of n arrays around "0", in buf of at least 2n+2 bytes. */
@@ -45,9 +48,18 @@ static const char *const refused[] = {
 	"[\"\\u00g0\"]", "[\"\xff\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]",
 	"[\"\xf4\x90\x80\x80\"]", "[\"\xe2\x82\"]", "[True]", "[nul]",
 	"{\"a\" 1}", "{1:2}", "[", "{\"a\":", "\"abc", "", "   ",
-	/* json-c would clamp these, or turn -0 into 0. */
-	"[18446744073709551616]", "[18446744073709551617]",
-	"[-9223372036854775809]", "[99999999999999999999999]", "[-0]",
+	/* json-c would turn -0 into 0. */
+	"[-0]", "{\"a\":-0}",
+	/* An id json-c would rewrite to U+FFFD: two would collide. */
+	"{\"id\":\"\\ud800\"}", "{\"id\":\"a\\udc00b\"}",
+	"{\"jsonrpc\":\"2.0\",\"id\":\"\\udbff\",\"method\":\"m\"}",
+	"{\"id\":\"\\ud83d\\u0041\"}", "{\"id\":\"\\ude00\\ud83d\"}",
+	"{\"\\u0069d\":\"\\ud800\"}", "{\"i\\u0064\":\"\\ud800\"}",
+	"[{\"id\":1},{\"id\":\"\\ud800\"}]",
+	/* A duplicate member moves the big integers json-c would clamp. */
+	"{\"a\":0,\"b\":18446744073709551615,\"a\":18446744073709551616}",
+	"{\"a\":[1,2,3],\"b\":18446744073709551616,"
+	    "\"a\":[0,0,0,18446744073709551615]}",
 	NULL
 };
 
@@ -58,6 +70,16 @@ static const char *const accepted[] = {
 	"[\"\\u0041\\ud83d\\ude00\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
 	"[\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]", "[true,false,null]",
 	" \t\r\n{\"a\":{\"b\":[]}} \r\n", "{}", "[]", "\"s\"", "42",
+	/* Integers past 64 bits, kept as they came (test_big_integers). */
+	"[18446744073709551616]", "[-9223372036854775809]",
+	"[99999999999999999999999]",
+	/* Lone surrogates where no id is: JavaScript servers cut strings
+	 * between the halves of a pair. */
+	"{\"id\":\"\\ud83d\\ude00\",\"x\":\"\\ud800\"}",
+	"{\"a\":{\"id\":\"\\ud800\"}}", "{\"ids\":\"\\udc00\"}",
+	"[\"\\ud800\"]", "[[{\"id\":\"\\ud800\"}]]",
+	/* A duplicate member with no big integer: json-c keeps the last. */
+	"{\"a\":1,\"a\":2}",
 	NULL
 };
 
@@ -174,6 +196,152 @@ START_TEST(test_string_bytes)
 }
 END_TEST
 
+/*
+ * Integers json-c would clamp go out digit for digit, wherever they are;
+ * the ones at the edges of its range too.
+ */
+START_TEST(test_big_integers)
+{
+	static const char *const in[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"structured"
+		"Content\":{\"wei\":1157920892373161954235709850086879078532"
+		"69984665640564039457584007913129639935}}}",
+		"[18446744073709551616,18446744073709551615,-9223372036854775808,"
+		"-9223372036854775809,1000000000000000000000000000000,"
+		"-1000000000000000000000000000000,18446744073709551614,5]",
+		"{\"a\":{\"b\":[[18446744073709551617],{\"c\":-92233720368547"
+		"758090}]},\"d\":18446744073709551615,\"e\":"
+		"18446744073709551616}",
+		"18446744073709551616",
+		NULL
+	};
+	json_object	*v, *copy = NULL;
+	const char	*cause = NULL;
+	int		 i;
+
+	for (i = 0; in[i] != NULL; i++) {
+		v = jsonparse_strict(in[i], strlen(in[i]), &cause);
+		ck_assert_msg(v != NULL, "refused '%s': %s", in[i], cause);
+		ck_assert_str_eq(json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN), in[i]);
+		/* A copy (as the bridge makes of ids and params) too. */
+		copy = NULL;
+		ck_assert_int_eq(json_object_deep_copy(v, &copy, NULL), 0);
+		ck_assert_str_eq(json_object_to_json_string_ext(copy,
+		    JSON_C_TO_STRING_PLAIN), in[i]);
+		json_object_put(copy);
+		json_object_put(v);
+	}
+}
+END_TEST
+
+/*
+ * A duplicate member beside a big integer is refused, saying why: json-c
+ * keeps the last value where the first was, and which integer to mend
+ * is no longer known.
+ */
+START_TEST(test_big_integers_duplicate)
+{
+	static const char *const in[] = {
+		"{\"a\":0,\"b\":18446744073709551615,"
+		"\"a\":18446744073709551616}",
+		"{\"a\":1,\"a\":2,\"b\":18446744073709551616}",
+		"[{\"x\":{\"y\":1},\"x\":2},-18446744073709551616]",
+		NULL
+	};
+	const char	*cause;
+	int		 i;
+
+	for (i = 0; in[i] != NULL; i++) {
+		cause = NULL;
+		ck_assert_msg(jsonparse_strict(in[i], strlen(in[i]), &cause) ==
+		    NULL, "took '%s'", in[i]);
+		ck_assert_str_eq(cause, "duplicate member beside an integer "
+		    "past 64 bits");
+	}
+}
+END_TEST
+
+/* As many big integers as the limit, and one more. */
+START_TEST(test_big_integers_limit)
+{
+	char		*buf, *p;
+	const char	*cause = NULL;
+	json_object	*v;
+	int		 i, n;
+
+	for (n = JSONPARSE_MAX_BIG_INTEGERS; n <= JSONPARSE_MAX_BIG_INTEGERS +
+	    1; n++) {
+		buf = p = malloc((size_t)n * 22 + 3);
+		ck_assert_ptr_nonnull(buf);
+		*p++ = '[';
+		for (i = 0; i < n; i++)
+			p += sprintf(p, "%s18446744073709551616", i ? "," : "");
+		*p++ = ']';
+		*p = '\0';
+		v = jsonparse_strict(buf, strlen(buf), &cause);
+		if (n == JSONPARSE_MAX_BIG_INTEGERS) {
+			ck_assert_ptr_nonnull(v);
+			ck_assert_str_eq(json_object_to_json_string_ext(v,
+			    JSON_C_TO_STRING_PLAIN), buf);
+		} else {
+			ck_assert_ptr_null(v);
+			ck_assert_str_eq(cause, "too many integers past 64 bits");
+		}
+		json_object_put(v);
+		free(buf);
+	}
+}
+END_TEST
+
+/* An id past 64 bits is no integer id, never a clamped one: Invalid
+ * Request, as for 1.5. */
+START_TEST(test_big_id)
+{
+	static const char *const in[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		"\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775809,"
+		"\"method\":\"ping\"}",
+		"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		"\"result\":{}}",
+		"{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}",
+		NULL
+	};
+	json_object	*v;
+	int		 i;
+
+	for (i = 0; in[i] != NULL; i++) {
+		v = parse(in[i]);
+		ck_assert_msg(v != NULL, "refused '%s'", in[i]);
+		ck_assert_msg(jsonrpc_classify(v) == JSONRPC_INVALID,
+		    "'%s' is not Invalid Request", in[i]);
+		json_object_put(v);
+	}
+	/* The edges of json-c's range are ids like any other. */
+	v = parse("{\"jsonrpc\":\"2.0\",\"id\":18446744073709551615,"
+	    "\"method\":\"ping\"}");
+	ck_assert_int_eq(jsonrpc_classify(v), JSONRPC_REQUEST);
+	json_object_put(v);
+}
+END_TEST
+
+/* An id with a lone surrogate is refused, saying why. */
+START_TEST(test_surrogate_id)
+{
+	const char	*s = "{\"jsonrpc\":\"2.0\",\"id\":\"\\ud800\","
+	    "\"method\":\"ping\"}", *cause = NULL;
+
+	ck_assert_ptr_null(jsonparse_strict(s, strlen(s), &cause));
+	ck_assert_str_eq(cause, "lone surrogate in id");
+	s = "[{\"jsonrpc\":\"2.0\",\"id\":\"\\ud800\",\"method\":\"p\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"\\udbff\",\"method\":\"p\"}]";
+	cause = NULL;
+	ck_assert_ptr_null(jsonparse_strict(s, strlen(s), &cause));
+	ck_assert_str_eq(cause, "lone surrogate in id");
+}
+END_TEST
+
 static int
 count(const char *const *list)
 {
@@ -200,6 +368,11 @@ check_suite(void)
 	tcase_add_test(tc, test_depth);
 	tcase_add_test(tc, test_after_refusal);
 	tcase_add_test(tc, test_string_bytes);
+	tcase_add_test(tc, test_big_integers);
+	tcase_add_test(tc, test_big_integers_duplicate);
+	tcase_add_test(tc, test_big_integers_limit);
+	tcase_add_test(tc, test_big_id);
+	tcase_add_test(tc, test_surrogate_id);
 	suite_add_tcase(s, tc);
 	return s;
 }

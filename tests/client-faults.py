@@ -679,24 +679,26 @@ def scenario_basic():
 
 
 def scenario_not_json():
-    # json-c takes NaN, Infinity, 00 and clamps ids past 64 bits: none of
-    # it may pass through, in either direction, and every line the local
-    # client reads is JSON.
+    # json-c takes NaN, Infinity, 00 and clamps integers past 64 bits:
+    # none of it may pass through changed, in either direction, and every
+    # line the local client reads is JSON.
     srv = Server()
     b = Bridge(srv.url())
     b.handshake()
     # A request whose id can be read is answered under it, so the local
-    # client stops waiting; an id that is itself not JSON gets null.
-    for line, rid in [('{"jsonrpc":"2.0","id":18446744073709551616,'
-                       '"method":"ping"}', None),
-                      ('{"jsonrpc":"2.0","id":7,"method":"ping","params":'
-                       '{"v":NaN}}', 7),
-                      ('{"jsonrpc":"2.0","id":00,"method":"ping"}', None)]:
+    # client stops waiting; an id that is itself not JSON gets null.  An
+    # id past 64 bits is JSON but no id: Invalid Request, as for 1.5.
+    for line, rid, code in [
+            ('{"jsonrpc":"2.0","id":18446744073709551616,"method":"ping"}',
+             None, -32600),
+            ('{"jsonrpc":"2.0","id":7,"method":"ping","params":{"v":NaN}}',
+             7, -32700),
+            ('{"jsonrpc":"2.0","id":00,"method":"ping"}', None, -32700)]:
         b.send(line)
         r = b.recv()
-        assert r["id"] == rid and r["error"]["code"] == -32700, (line, r)
-        assert r["error"]["message"].startswith("Parse error"), r
+        assert r["id"] == rid and r["error"]["code"] == code, (line, r)
         if rid == 7:
+            assert r["error"]["message"].startswith("Parse error"), r
             assert "NaN is not JSON" in r["error"]["message"], r
     b.send(call(1, "nan_sse"))
     r = b.recv()
@@ -704,14 +706,20 @@ def scenario_not_json():
     b.send(call(2, "nan_body"))
     r = b.recv()
     assert r["id"] == 2 and "error" in r, r
-    # The largest ids json-c keeps exactly go through as they came.
+    # The largest ids json-c keeps exactly go through as they came, and
+    # so does an integer past 64 bits in params, digit for digit.
     for i in (18446744073709551615, -9223372036854775808):
         b.send({"jsonrpc": "2.0", "id": i, "method": "ping"})
         r = b.recv()
         assert r["id"] == i and "result" in r, r
+    b.send({"jsonrpc": "2.0", "id": 9, "method": "ping",
+            "params": {"v": 2 ** 70}})
+    r = b.recv()
+    assert r["id"] == 9 and "result" in r, r
     pings = [m for m in srv.st.received if m.get("method") == "ping"]
     assert [m["id"] for m in pings] == [18446744073709551615,
-                                        -9223372036854775808], pings
+                                        -9223372036854775808, 9], pings
+    assert pings[2]["params"]["v"] == 2 ** 70, pings
     status, rest = b.finish()
     assert rest == [], rest
     srv.stop()

@@ -62,20 +62,37 @@ def cases(b, sid):
                  "{\"a\":01}", "[1,2,]", "/**/{}", "{\"a\":True}"]:
         out.append(("bad json %r" % text[:12], mcp(b, sid, text), {400},
                     PARSE, None))
-    # What json-c takes even when strict, and integers it would clamp:
-    # none of it may reach the child.
+    # What json-c takes even when strict: none of it may reach the child.
     for v in ["NaN", "Infinity", "-Infinity", "00", "-01", "1.", "-0",
-              "18446744073709551616", "-9223372036854775809", '"a\tb"',
-              '"\xff"', '"\x01"', "[" * 127 + "]" * 127]:
+              '"a\tb"', '"\xff"', '"\x01"', "[" * 127 + "]" * 127]:
         text = '{"jsonrpc":"2.0","id":1,"method":"ping","params":' \
             '{"v":%s}}' % v
         out.append(("not json %r" % v[:12], mcp(b, sid, text.encode(
             "latin-1")), {400}, PARSE, None))
-    for id in ["18446744073709551616", "18446744073709551617", "-0",
+    out.append(("unusable id -0", mcp(
+        b, sid, '{"jsonrpc":"2.0","id":-0,"method":"ping"}'), {400}, PARSE,
+        None))
+    # An id json-c would rewrite to U+FFFD: the answer would not carry it.
+    for id in ["\\ud800", "a\\udc00", "\\ud83d\\u0041"]:
+        out.append(("lone surrogate id %s" % id, mcp(
+            b, sid, '{"jsonrpc":"2.0","id":"%s","method":"ping"}' % id),
+            {400}, PARSE, lambda ans: ans.get("id", 0) is None))
+    # Integers past 64 bits reach the child digit for digit (the tool
+    # writes its arguments back as text)...
+    for v in [2 ** 64, 2 ** 70, -2 ** 63 - 1, 2 ** 256 - 1]:
+        text = '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":' \
+            '{"name":"json_schema_2020_12_tool","arguments":{"name":' \
+            '"n","n":%d}}}' % v
+        out.append(("big integer %d" % v, mcp(b, sid, text), {200}, None,
+                    lambda ans, v=v: ans.get("id") == 4 and
+                    ans["result"]["content"][0]["text"].endswith(
+                        '"n":%d}' % v)))
+    # ... but as an id they are not integers the bridge can carry.
+    for id in ["18446744073709551616", "18446744073709551617",
                "-9223372036854775809", str(2 ** 100)]:
         out.append(("unusable id %s" % id[:12], mcp(
             b, sid, '{"jsonrpc":"2.0","id":%s,"method":"ping"}' % id),
-            {400}, PARSE, None))
+            {400}, INVALID, lambda ans: ans.get("id", 0) is None))
     # Nested as deep as the documented limit (128): taken.
     out.append(("deepest", mcp(b, sid, '{"jsonrpc":"2.0","id":3,"method":'
                                '"ping","params":{"v":%s}}' % (

@@ -9,12 +9,12 @@
  * max_line bytes, what framer_write makes of a value is one line the
  * framer reads back as the same value, and the values and the lines
  * refused as not JSON are those of a plain reference: each line parsed on
- * its own with a fresh tokener.  Every dropped line (oversized or not
- * JSON) is reported once, when it ends, as what it is, with its length,
- * and the same way however it was cut (its first and last
- * FRAMER_PEEK_MAX bytes are all that count); what the report says of the
- * line's top level (id, method, result or error) is true of it when it is
- * JSON, and is all of it when the line fits FRAMER_PEEK_MAX.
+ * its own, and checked against a fresh tokener.  Every dropped line
+ * (oversized or not JSON) is reported once, when it ends, as what it is,
+ * with its length, and the same way however it was cut (its first and
+ * last FRAMER_PEEK_MAX bytes are all that count); what the report says of
+ * the line's top level (id, method, result or error) is true of it when
+ * it is JSON, and is all of it when the line fits FRAMER_PEEK_MAX.
  */
 #include "config.h"
 
@@ -256,24 +256,42 @@ next_drop(const struct result *r, size_t *k, enum framer_drop kind,
 	return d;
 }
 
+/* text parsed by json-c alone, with a tokener of its own; NULL if not. */
+static json_object *
+fresh(const char *text, size_t n)
+{
+	struct json_tokener	*tok;
+	json_object		*msg;
+
+	tok = json_tokener_new_ex(JSONPARSE_MAX_DEPTH + 1);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	msg = json_tokener_parse_ex(tok, text, (int)n);
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		msg = json_tokener_parse_ex(tok, "", 1);
+	json_tokener_free(tok);
+	return msg;
+}
+
 /*
  * What the framer should deliver, worked out the simple way: split at each
  * "\n" and each "\r", skip blank and over-long lines, parse each line
- * as the parse policy says, with a tokener of its own.  Returns how many
- * lines are to be refused as not JSON.  Each line dropped (over-long or
- * refused) must be the next one r reports, and what it says of it true.
+ * as the parse policy says.  That value must be json-c's own, from a
+ * tokener of its own (so no state kept across lines goes unseen), but for
+ * the integers past 64 bits the policy keeps and json-c clamps: json-c
+ * makes the same of the line and of the value written out.  Returns how
+ * many lines are to be refused as not JSON.  Each line dropped (over-long
+ * or refused) must be the next one r reports, and what it says of it true.
  */
 static uint64_t
 reference(struct evbuffer *texts, const uint8_t *data, size_t size,
     size_t max_line, const struct result *r)
 {
-	uint64_t		 invalid = 0;
-	struct json_tokener	*tok;
-	json_object		*msg;
-	const uint8_t		*line, *next;
-	const char		*text;
-	size_t			 n, i, k = 0;
-	int			 blank;
+	uint64_t	 invalid = 0;
+	json_object	*msg, *raw, *again;
+	const uint8_t	*line, *next;
+	const char	*text;
+	size_t		 n, i, k = 0;
+	int		 blank;
 
 	for (line = data; line < data + size; line = next) {
 		for (n = 0; line + n < data + size && line[n] != '\n' &&
@@ -290,8 +308,7 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 		if (blank)
 			continue;
 		/* Which lines are JSON is the parse policy's to say (it has
-		 * its own checks in fuzz_jsonrpc); the value comes from a
-		 * fresh tokener, so no state kept across lines goes unseen. */
+		 * its own checks in fuzz_jsonrpc). */
 		if ((msg = jsonparse_strict((const char *)line, n, NULL)) ==
 		    NULL) {
 			invalid++;
@@ -299,25 +316,28 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 			    line, n);
 			continue;
 		}
-		json_object_put(msg);
-		tok = json_tokener_new_ex(JSONPARSE_MAX_DEPTH + 1);
-		json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-		msg = json_tokener_parse_ex(tok, (const char *)line, (int)n);
-		if (json_tokener_get_error(tok) == json_tokener_continue)
-			msg = json_tokener_parse_ex(tok, "", 1);
-		FUZZ_CHECK(msg != NULL, "json-c refuses what the policy took");
 		if (json_object_is_type(msg, json_type_object) ||
 		    json_object_is_type(msg, json_type_array)) {
 			text = json_object_to_json_string_ext(msg, FLAGS);
 			evbuffer_add(texts, text, strlen(text));
 			evbuffer_add(texts, "\n", 1);
+			raw = fresh((const char *)line, n);
+			FUZZ_CHECK(raw != NULL,
+			    "json-c refuses what the policy took");
+			again = fresh(text, strlen(text));
+			FUZZ_CHECK(again != NULL, "json-c refuses %s", text);
+			FUZZ_CHECK(strcmp(json_object_to_json_string_ext(raw,
+			    FLAGS), json_object_to_json_string_ext(again,
+			    FLAGS)) == 0, "the policy's value is not json-c's: "
+			    "%s", text);
+			json_object_put(again);
+			json_object_put(raw);
 		} else {
 			invalid++;
 			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID, n),
 			    line, n);
 		}
 		json_object_put(msg);
-		json_tokener_free(tok);
 	}
 	FUZZ_CHECK(k == r->ndrops, "%zu lines dropped, %zu reported", k,
 	    r->ndrops);
