@@ -1341,12 +1341,15 @@ def scenario_junk_probe():
 
 
 def scenario_junk_handshake():
-    """Junk to initialize alone fails the request the local client sent
+    """Junk to initialize alone, or to the era probe when the era is
+    known to be the modern one, fails the request the local client sent
     at once."""
-    for method in ("initialize",):
+    for method, era in (("initialize", "auto"), ("server/discover",
+                                                 "modern")):
         srv = Server()
         srv.st.junk[method] = "empty"
-        b = Bridge(srv.url(), "--oneshot", "--request-timeout", "20s")
+        b = Bridge(srv.url(), "--oneshot", "--request-timeout", "20s",
+                   "--era", era)
         t = time.time()
         b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         status, rest = b.finish(timeout=30)
