@@ -520,14 +520,13 @@ client_url_shown(const char *url)
 }
 
 /*
- * A 2xx answer to a POST whose body is neither JSON nor an event stream:
- * a login page, a captive portal, a wrong URL.  No MCP answer will follow,
- * so waiting for one would only end at --request-timeout.  Returns why,
- * for the log and the local client, or NULL if the answer is fine (the
- * caller frees it).  202 is left alone: it has nothing to answer.
+ * Why an answer that is not MCP is refused, for the log and the local
+ * client (the caller frees it): the status, the content type and the
+ * first line of the body, bounded and made printable, and the URL without
+ * what may carry credentials.
  */
 static char *
-client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
+client_not_mcp_why(struct client *c, struct curl_event_xfer *x, long status)
 {
 	struct evbuffer	*body = curl_event_body(x);
 	const char	*ct = curl_event_header(x, "Content-Type");
@@ -538,10 +537,7 @@ client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
 	size_t		 len;
 	int		 cut;
 
-	if (status == 202 || (len = evbuffer_get_length(body)) == 0 ||
-	    (ct != NULL && (strncasecmp(ct, "application/json", 16) == 0 ||
-	    strncasecmp(ct, "text/event-stream", 17) == 0)))
-		return NULL;
+	len = evbuffer_get_length(body);
 	if (len > CLIENT_NOT_MCP_EXCERPT + 1)
 		len = CLIENT_NOT_MCP_EXCERPT + 1;
 	if ((p = evbuffer_pullup(body, (ev_ssize_t)len)) == NULL)
@@ -556,6 +552,25 @@ client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
 	    cut ? "..." : "");
 	free(url);
 	return why;
+}
+
+/*
+ * A 2xx answer to a POST whose body is neither JSON nor an event stream:
+ * a login page, a captive portal, a wrong URL.  No MCP answer will follow,
+ * so waiting for one would only end at --request-timeout.  Returns why,
+ * or NULL if the answer may be fine.  202 is left alone: it has nothing
+ * to answer.
+ */
+static char *
+client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
+{
+	const char	*ct = curl_event_header(x, "Content-Type");
+
+	if (status == 202 || evbuffer_get_length(curl_event_body(x)) == 0 ||
+	    (ct != NULL && (strncasecmp(ct, "application/json", 16) == 0 ||
+	    strncasecmp(ct, "text/event-stream", 17) == 0)))
+		return NULL;
+	return client_not_mcp_why(c, x, status);
 }
 
 static void
@@ -2800,6 +2815,30 @@ client_is_answer(json_object *msg, struct cmsg *cm)
 	    cm->wire : cm->msg));
 }
 
+/*
+ * Does a JSON body answer to a POST of cm hold what it must: for a
+ * request, its answer, alone or in a batch.  A JSON body to a notification
+ * or an answer is not looked at (202 is what it gets), nor one to the era
+ * probe before the era is known: a legacy server may answer a method it
+ * does not know oddly, and its initialize is judged next.
+ */
+static int
+client_has_answer(json_object *msg, struct cmsg *cm)
+{
+	size_t	i;
+
+	if (cm->kind != JSONRPC_REQUEST || client_is_answer(msg, cm) ||
+	    (cm->is_discover && cm->c->era == ERA_UNKNOWN))
+		return 1;
+	if (jsonrpc_classify(msg) != JSONRPC_BATCH)
+		return 0;
+	for (i = 0; i < json_object_array_length(msg); i++) {
+		if (client_is_answer(json_object_array_get_idx(msg, i), cm))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 post_done(struct conn *conn, struct curl_event_xfer *x, int result,
     const char *error)
@@ -2889,10 +2928,16 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		if (ct != NULL &&
 		    strncasecmp(ct, "application/json", 16) == 0 &&
 		    evbuffer_get_length(curl_event_body(x)) > 0 &&
-		    (msg = client_parse_body(curl_event_body(x))) == NULL) {
+		    (((msg = client_parse_body(curl_event_body(x))) == NULL) ||
+		    !client_has_answer(msg, cm))) {
+			/* Not JSON, or JSON but not the answer: a JSON body
+			 * is the whole answer, none will follow.  (Questions
+			 * before an answer come on an event stream.) */
+			why = client_not_mcp_why(c, x, status);
+			json_object_put(msg);
 			conn_close(conn);
-			cmsg_fail(cm, EXIT_PROTOCOL, "the server's answer is "
-			    "not JSON", 0);
+			cmsg_fail(cm, EXIT_PROTOCOL, why, status);
+			free(why);
 			client_pump(c);
 			return;
 		}

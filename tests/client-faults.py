@@ -81,6 +81,9 @@ class State:
         # Methods answered 200 text/html, as a login page or a captive
         # portal would ("*": all of them).
         self.html = set()
+        # Methods answered 200 application/json with a body that is no
+        # answer to them ("*": all of them): method -> a kind of JUNK.
+        self.junk = {}
 
     def new_id(self, prefix):
         with self.lock:
@@ -101,6 +104,29 @@ def sse(event_id, data, event=None, retry=None):
         out += "event: %s\n" % event
     out += "data: %s\n\n" % data
     return out.encode()
+
+
+# Bodies a server may send as application/json to a request, none of them
+# its answer (what "not_json" sends is in Handler.send_junk).
+JUNK = {
+    "empty": lambda msg: {},
+    "wrong_id": lambda msg: {"jsonrpc": "2.0", "id": "x%s" % msg["id"],
+                             "result": {}},
+    "request": lambda msg: {"jsonrpc": "2.0", "id": "srv-1",
+                            "method": "ping"},
+    "array": lambda msg: [1, {"a": 2}],
+    "not_json": None,
+}
+JUNK_SEEN = {
+    "empty": '200 with application/json, not MCP: "{}"',
+    "wrong_id": '200 with application/json, not MCP: "{"jsonrpc": "2.0", '
+                '"id": "x',
+    "request": '200 with application/json, not MCP: "{"jsonrpc": "2.0", '
+               '"id": "srv-1", "method": "ping"}"',
+    "array": '200 with application/json, not MCP: "[1, {"a": 2}]"',
+    "not_json": '200 with application/json, not MCP: '
+                '"<html><body>?Oops</body></html>"',
+}
 
 
 def result(msg, res):
@@ -154,6 +180,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def send_junk(self, kind, msg):
+        """200 application/json, and a body that is not the answer."""
+        if kind == "not_json":
+            body = b"<html><body>\x1bOops</body></html>\n<p>more</p>\n"
+        else:
+            body = json.dumps(JUNK[kind](msg)).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def start_sse(self):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -178,6 +216,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = urllib.parse.urlparse(self.path)
         if "*" in st.html or msg.get("method") in st.html:
             return self.send_html()
+        kind = st.junk.get(msg.get("method"))
+        if kind is None and "id" in msg:
+            kind = st.junk.get("*")
+        if kind is not None:
+            return self.send_junk(kind, msg)
         if msg.get("method") == "tools/call":
             with st.lock:
                 st.call_times.append(time.time())
@@ -1257,6 +1300,119 @@ def scenario_html_call():
     srv.stop()
 
 
+def scenario_junk_oneshot():
+    """A 200 application/json body that is no answer to the request, to
+    the era probe, initialize and the request alike: --oneshot says what
+    came back and exits 76 at once, not 75 after --request-timeout."""
+    for kind in sorted(JUNK):
+        srv = Server()
+        srv.st.junk["*"] = kind
+        b = Bridge(srv.url() + "?token=s3cret", "--oneshot",
+                   "--request-timeout", "20s")
+        t = time.time()
+        b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        status, rest = b.finish(timeout=30)
+        took = time.time() - t
+        log = b.stderr()
+        assert status == 76 and took < 10, (kind, status, took, log[-2000:])
+        assert len(rest) == 1 and rest[0]["id"] == 1 and \
+            "not MCP" in rest[0]["error"]["message"], (kind, rest)
+        assert "http://127.0.0.1:%d/mcp answered %s" % (
+            srv.port, JUNK_SEEN[kind]) in log, (kind, log[-2000:])
+        assert "s3cret" not in log, "the query string is not logged"
+        assert "<p>more" not in log, "only the first line of the body"
+        srv.stop()
+
+
+def scenario_junk_probe():
+    """JSON that is not the answer to the era probe means a legacy server,
+    as an odd answer to a method it does not know: the initialize goes out
+    and the session works."""
+    for kind in sorted(JUNK):
+        srv = Server()
+        srv.st.junk["server/discover"] = kind
+        b = Bridge(srv.url(), "--oneshot", "--request-timeout", "20s")
+        b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        status, rest = b.finish(timeout=30)
+        log = b.stderr()
+        if kind == "not_json":
+            # Nothing MCP is there: it is no legacy server either.
+            assert status == 76 and "server/discover (ours) failed: " \
+                "http://127.0.0.1:%d/mcp answered %s" % (
+                    srv.port, JUNK_SEEN[kind]) in log, (kind, log[-2000:])
+            assert len(rest) == 1 and "error" in rest[0], rest
+        else:
+            assert status == 0 and len(rest) == 1 and \
+                "result" in rest[0], (kind, status, rest, log[-2000:])
+            assert "using initialize" in log, (kind, log[-2000:])
+        srv.stop()
+
+
+def scenario_junk_handshake():
+    """Junk to initialize alone, or to the era probe when the era is
+    known to be the modern one, fails the request the local client sent
+    at once."""
+    for method, era in (("initialize", "auto"), ("server/discover",
+                                                 "modern")):
+        srv = Server()
+        srv.st.junk[method] = "empty"
+        b = Bridge(srv.url(), "--oneshot", "--request-timeout", "20s",
+                   "--era", era)
+        t = time.time()
+        b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        status, rest = b.finish(timeout=30)
+        took = time.time() - t
+        log = b.stderr()
+        assert status == 76 and took < 10, (method, status, took,
+                                            log[-2000:])
+        assert "%s (ours) failed: http://127.0.0.1:%d/mcp answered %s" % (
+            method, srv.port, JUNK_SEEN["empty"]) in log, (method,
+                                                           log[-2000:])
+        assert len(rest) == 1 and "not MCP" in rest[0]["error"]["message"]
+        srv.stop()
+
+
+def scenario_junk_notification():
+    """A JSON body to a notification is not looked at (202 is what it
+    should get): the session goes on and nothing failed."""
+    srv = Server()
+    srv.st.junk["notifications/initialized"] = "empty"
+    b = Bridge(srv.url())
+    b.handshake()
+    b.send(call(1, "echo", text="one"))
+    r = b.recv()
+    assert r["id"] == 1 and "result" in r, r
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest, b.stderr()[-2000:])
+    assert srv.st.methods("notifications/initialized"), "it was sent"
+    srv.stop()
+
+
+def scenario_junk_call():
+    """A session whose server answers one request with a JSON body that
+    is not its answer: that request gets an error at once, the next call
+    is answered, and the exit status says so."""
+    srv = Server()
+    b = Bridge(srv.url(), "--request-timeout", "20s")
+    b.handshake()
+    for i, kind in enumerate(sorted(JUNK)):
+        srv.st.junk["tools/call"] = kind
+        t = time.time()
+        b.send(call(10 + i, "echo", text="junk"))
+        r = b.recv(timeout=30)
+        assert r["id"] == 10 + i and "error" in r and \
+            time.time() - t < 10, (kind, r)
+        assert "not MCP" in r["error"]["message"], (kind, r)
+        assert JUNK_SEEN[kind] in b.stderr(), (kind, b.stderr()[-2000:])
+        del srv.st.junk["tools/call"]
+        b.send(call(20 + i, "echo", text="good"))
+        r = b.recv()
+        assert r["id"] == 20 + i and "result" in r, (kind, r)
+    status, rest = b.finish()
+    assert status == 76 and rest == [], (status, rest)
+    srv.stop()
+
+
 SCENARIOS = [scenario_basic, scenario_one_variable_twice,
              scenario_session_expired,
              scenario_session_amnesia, scenario_session_400,
@@ -1269,7 +1425,10 @@ SCENARIOS = [scenario_basic, scenario_one_variable_twice,
              scenario_priming_then_unnumbered, scenario_cut_unresumable,
              scenario_resume_over,
              scenario_not_json, scenario_html_oneshot,
-             scenario_html_call, scenario_oversized]
+             scenario_html_call, scenario_junk_oneshot,
+             scenario_junk_probe, scenario_junk_handshake,
+             scenario_junk_notification,
+             scenario_junk_call, scenario_oversized]
 
 
 def main():
