@@ -297,6 +297,9 @@ struct mux_task {
 	struct mux_child	*child;
 	struct mux_session	*s;
 	struct mux_prog		*prog;
+	/* a client's task: the child's progressToken on the request that
+	 * made it (the client may report progress while the task lives) */
+	json_object		*ptoken;
 	TAILQ_ENTRY(mux_task)	 sentry;
 };
 
@@ -1348,6 +1351,7 @@ mux_task_free(struct mux *m, struct mux_task *t)
 	TAILQ_REMOVE(&t->s->tasks, t, sentry);
 	if (t->prog != NULL)
 		mux_prog_free(m, t->prog);
+	json_object_put(t->ptoken);
 	free(t->id);
 	free(t->orig);
 	free(t);
@@ -1424,13 +1428,14 @@ mux_task_out(struct mux_session *s, json_object *o, const char *key)
  */
 static json_object *
 mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
-    json_object *result, int tasks)
+    json_object *result, int tasks, json_object *ptoken)
 {
 	struct mux_task	*t;
 	json_object	*out, *v, *e, *meta, *rel, *list;
 	size_t		 i, n;
 
 	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
+		t->ptoken = json_object_get(ptoken);
 		v = mux_copy_object(mux_get(result, "task", json_type_object));
 		json_object_object_add(v, "taskId",
 		    json_object_new_string(t->id));
@@ -2156,11 +2161,13 @@ done:
 }
 
 /* Do params of a client's progress name the progressToken of a request
- * the child sent s and s has not answered? */
+ * the child sent s and s has not answered, or of the task s made for
+ * one? */
 static int
 mux_sreq_progress(struct mux_session *s, json_object *params)
 {
 	struct mux_sreq	*sr;
+	struct mux_task	*t;
 	json_object	*token;
 
 	if (!json_object_is_type(params, json_type_object) ||
@@ -2171,6 +2178,11 @@ mux_sreq_progress(struct mux_session *s, json_object *params)
 	TAILQ_FOREACH(sr, &s->sreqs, sentry) {
 		if (sr->child == s->child && sr->ptoken != NULL &&
 		    jsonrpc_id_equal(sr->ptoken, token))
+			return 1;
+	}
+	TAILQ_FOREACH(t, &s->tasks, sentry) {
+		if (t->client_side && t->child == s->child &&
+		    t->ptoken != NULL && jsonrpc_id_equal(t->ptoken, token))
 			return 1;
 	}
 	return 0;
@@ -2285,7 +2297,8 @@ mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
 	if (json_object_object_get_ex(msg, "result", &v)) {
 		/* Its own child knows the session's task ids as they are. */
 		if (sr->child->owner == NULL)
-			v = mux_task_result(m, sr->child, s, v, sr->tasks);
+			v = mux_task_result(m, sr->child, s, v, sr->tasks,
+			    sr->ptoken);
 		else
 			v = json_object_get(v);
 		v = mux_answer_new(sr->cid, "result", v);

@@ -2064,6 +2064,27 @@ START_TEST(test_client_progress)
 	    "notifications/progress"), 0);
 	mux_stats(h.m, &st);
 	ck_assert_uint_eq(st.client_progress_dropped, 3);
+
+	/* A task a makes for the child's request keeps its token: a reports
+	 * progress on it while the task lives, b still cannot. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q2','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1,"
+	    "'task':{'ttl':60000},'_meta':{'progressToken':'pt2'}}}");
+	r = h_one(&h, a, "sampling/createMessage", 1, 0);
+	bid = PI(r, "id");
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','id':%lld,'result':{'task':{"
+	    "'taskId':'t1','status':'working'}}}", (long long)bid);
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt2','progress':1}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 1);
+	h_clear(&h);
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt2','progress':2}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 0);
 	h_answer(&h, cida, "{}");
 	h_clear(&h);
 	h_fini(&h);
