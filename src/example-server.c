@@ -37,9 +37,12 @@
  *   crash {signal}         die by SIGSEGV ("segv", default) or abort()
  *   print_garbage {text}   write a non-JSON line to stdout, then answer
  *   long_line {bytes}      answer with a text of that many bytes
- *   delay {ms, message, log, stubborn}  answer after ms milliseconds;
+ *   delay {ms, message, log, stubborn, after_log, after_ms}  answer
+ *                          after ms milliseconds;
  *                          log: send it as an info log line first;
- *                          stubborn: go on (and answer) if cancelled
+ *                          stubborn: go on (and answer) if cancelled;
+ *                          after_log: send it as an info log line
+ *                          after_ms (default 100) after the answer
  *   progress {steps, ms}   send steps progress notifications, ms apart
  *   sample, elicit, roots  send sampling/createMessage, elicitation/create,
  *                          roots/list to the client; return its answer as
@@ -1260,17 +1263,34 @@ es_tool_long_line(struct es_call *c, struct json_object *reply)
 	es_call_result(c, es_content_result(0, content));
 }
 
+/* delay's after_log: a line about a call already answered (arg: the
+ * text, ours to free). */
+static void
+es_after_logcb(evutil_socket_t fd, short events, void *arg)
+{
+	char	*text = arg;
+
+	es_notify_log(ES_LOG_INFO, text);
+	free(text);
+}
+
 static void
 es_tool_delay(struct es_call *c, struct json_object *reply)
 {
 	const char	*message;
+	char		*after = NULL;
+	int64_t		 after_ms;
 	int		 stubborn;
+	struct timeval	 tv;
 
 	if (c->step == 0) {
 		if (es_arg_int(c, "ms", 0, 0, ES_DELAY_MAX_MS, &c->ms) == -1 ||
 		    es_arg_string(c, "message", 0, &message) == -1 ||
 		    es_arg_string(c, "log", 0, &message) == -1 ||
-		    es_arg_bool(c, "stubborn", &stubborn) == -1)
+		    es_arg_bool(c, "stubborn", &stubborn) == -1 ||
+		    es_arg_string(c, "after_log", 0, &message) == -1 ||
+		    es_arg_int(c, "after_ms", 100, 0, ES_DELAY_MAX_MS,
+		    &after_ms) == -1)
 			return;
 		es_call_sleep(c, c->ms);
 		return;
@@ -1278,11 +1298,25 @@ es_tool_delay(struct es_call *c, struct json_object *reply)
 	es_arg_string(c, "log", 0, &message);
 	if (message != NULL)
 		es_notify_log(ES_LOG_INFO, message);
+	/* The call is gone once answered: take what comes after first. */
+	es_arg_string(c, "after_log", 0, &message);
+	es_arg_int(c, "after_ms", 100, 0, ES_DELAY_MAX_MS, &after_ms);
+	if (message != NULL)
+		after = xstrdup(message);
 	es_arg_string(c, "message", 0, &message);
 	if (message != NULL)
 		es_call_text(c, 0, "%s", message);
 	else
 		es_call_text(c, 0, "waited %lld ms", (long long)c->ms);
+	if (after != NULL) {
+		tv.tv_sec = after_ms / 1000;
+		tv.tv_usec = (after_ms % 1000) * 1000;
+		if (event_base_once(es_base, -1, EV_TIMEOUT, es_after_logcb,
+		    after, &tv) == -1) {
+			log_warnx("after_log: cannot arm a timer");
+			free(after);
+		}
+	}
 }
 
 /* steps notifications 1..steps of steps, the first after ms. */
@@ -2008,7 +2042,9 @@ static const struct es_tool es_tools[] = {
 	  "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\","
 	  "\"minimum\":0},\"message\":{\"type\":\"string\"},"
 	  "\"log\":{\"type\":\"string\"},\"stubborn\":{\"type\":"
-	  "\"boolean\"}},\"required\":[\"ms\"]}", es_tool_delay },
+	  "\"boolean\"},\"after_log\":{\"type\":\"string\"},"
+	  "\"after_ms\":{\"type\":\"integer\",\"minimum\":0}},"
+	  "\"required\":[\"ms\"]}", es_tool_delay },
 	{ "progress", "Test knob: sends steps (default 5) progress "
 	  "notifications ms (default 50) apart, then answers",
 	  "{\"type\":\"object\",\"properties\":{\"steps\":{\"type\":"

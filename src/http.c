@@ -1534,6 +1534,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		sess->token = h->owner;
 		sess->active_ms = http_now_ms();
 		sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STREAMABLE, sess);
+		mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 		http_pump(h);
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
@@ -1738,6 +1739,7 @@ http_sse(struct http *h, struct evhttp_request *req)
 	sess->token = h->owner;
 	sess->active_ms = http_now_ms();
 	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_SSE, sess);
+	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
 	http_note_session(h, sess);
 	http_pump(h);

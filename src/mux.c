@@ -297,6 +297,9 @@ struct mux_task {
 	struct mux_child	*child;
 	struct mux_session	*s;
 	struct mux_prog		*prog;
+	/* a client's task: the child's progressToken on the request that
+	 * made it (the client may report progress while the task lives) */
+	json_object		*ptoken;
 	TAILQ_ENTRY(mux_task)	 sentry;
 };
 
@@ -335,6 +338,9 @@ struct mux_sreq {
 	struct mux_req		*xreq;
 	json_object		*cid;		/* the child's id, exact type */
 	uint64_t		 cidh;
+	/* the child's progressToken on it, exact type, or NULL: the session
+	 * may report progress on it while it is pending */
+	json_object		*ptoken;
 	uint64_t		 stream;
 	char			*key;		/* req: its inputRequests key */
 	json_object		*ask;		/* req: {method, params} */
@@ -393,10 +399,22 @@ TAILQ_HEAD(mux_sessions, mux_session);
 struct mux_orphan {
 	uint64_t		 cid;
 	uint64_t		 serial;
+	uint64_t		 principal;
 	uint64_t		 expires;
 	TAILQ_ENTRY(mux_orphan)	 entry;
 };
 TAILQ_HEAD(mux_orphans, mux_orphan);
+
+/*
+ * The last time the child answered a request of a principal (the
+ * identity of a client's token, mux_session_set_principal).  What it
+ * writes just after may be about that request: for MUX_RECENT_ANSWER_MS
+ * it is not guessed to be another principal's.
+ */
+struct mux_recent {
+	uint64_t		 principal;
+	uint64_t		 at;
+};
 
 struct mux_child {
 	struct mux		*m;
@@ -415,6 +433,10 @@ struct mux_child {
 	struct mux_orphans	 orphans;
 	size_t			 norphans;
 	uint64_t		 orphans_blind;
+	/* answers by principal, unordered; one forgotten: until */
+	struct mux_recent	 recent[MUX_RECENT_MAX];
+	size_t			 nrecent;
+	uint64_t		 recent_blind;
 	TAILQ_HEAD(, mux_pending) queue;
 	struct hmap		 subs;		/* uri -> mux_sub */
 	/* taskId -> mux_task (child's tasks) */
@@ -879,6 +901,8 @@ mux_orphans_clear(struct mux_child *c)
 	}
 	c->norphans = 0;
 	c->orphans_blind = 0;
+	c->nrecent = 0;
+	c->recent_blind = 0;
 }
 
 static void
@@ -898,6 +922,18 @@ mux_orphans_expire(struct mux *m, struct mux_child *c)
 
 	while ((r = TAILQ_FIRST(&c->orphans)) != NULL && r->expires <= m->now)
 		mux_orphan_del(c, r);
+}
+
+/* Whose token a client's request came with (a parked 2026-07-28 request
+ * has no session but keeps its caller's). */
+static uint64_t
+mux_req_principal(const struct mux_req *req)
+{
+	if (req->s != NULL)
+		return req->s->principal;
+	if (req->mr != NULL)
+		return req->mr->principal;
+	return 0;
 }
 
 /*
@@ -924,19 +960,73 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	r = xcalloc(1, sizeof *r);
 	r->cid = req->cid;
 	r->serial = req->s != NULL ? req->s->serial : 0;
+	r->principal = mux_req_principal(req);
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
 	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
 	c->norphans++;
 }
 
-/* The child answered request cid late: it is done with it. */
+/*
+ * The child answered a request of principal now: what it writes next may
+ * be about it.  A principal already known just gets the new time; a new
+ * one beyond MUX_RECENT_MAX takes the oldest's place, whose window is
+ * then anybody's.
+ */
 static void
-mux_orphan_answered(struct mux_child *c, uint64_t cid)
+mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t principal)
+{
+	struct mux_recent	*r, *old = NULL;
+	size_t			 i;
+
+	if (c->owner != NULL)
+		return;
+	for (i = 0; i < c->nrecent; i++) {
+		r = &c->recent[i];
+		if (r->principal == principal) {
+			r->at = m->now;
+			return;
+		}
+		if (old == NULL || r->at < old->at)
+			old = r;
+	}
+	if (c->nrecent < MUX_RECENT_MAX)
+		r = &c->recent[c->nrecent++];
+	else {
+		if (old->at + MUX_RECENT_ANSWER_MS > c->recent_blind)
+			c->recent_blind = old->at + MUX_RECENT_ANSWER_MS;
+		r = old;
+	}
+	r->principal = principal;
+	r->at = m->now;
+}
+
+/* Did the child answer a request of a principal other than s's within
+ * MUX_RECENT_ANSWER_MS? */
+static int
+mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s)
+{
+	size_t	i;
+
+	if (c->recent_blind > m->now)
+		return 1;
+	for (i = 0; i < c->nrecent; i++) {
+		if (c->recent[i].principal != s->principal &&
+		    c->recent[i].at + MUX_RECENT_ANSWER_MS > m->now)
+			return 1;
+	}
+	return 0;
+}
+
+/* The child answered request cid late: it is done with it, and what it
+ * writes next may be about it. */
+static void
+mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 {
 	struct mux_orphan	*r;
 
 	TAILQ_FOREACH(r, &c->orphans, entry) {
 		if (r->cid == cid) {
+			mux_recent_answered(m, c, r->principal);
 			mux_orphan_del(c, r);
 			return;
 		}
@@ -1261,6 +1351,7 @@ mux_task_free(struct mux *m, struct mux_task *t)
 	TAILQ_REMOVE(&t->s->tasks, t, sentry);
 	if (t->prog != NULL)
 		mux_prog_free(m, t->prog);
+	json_object_put(t->ptoken);
 	free(t->id);
 	free(t->orig);
 	free(t);
@@ -1337,13 +1428,14 @@ mux_task_out(struct mux_session *s, json_object *o, const char *key)
  */
 static json_object *
 mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
-    json_object *result, int tasks)
+    json_object *result, int tasks, json_object *ptoken)
 {
 	struct mux_task	*t;
 	json_object	*out, *v, *e, *meta, *rel, *list;
 	size_t		 i, n;
 
 	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
+		t->ptoken = json_object_get(ptoken);
 		v = mux_copy_object(mux_get(result, "task", json_type_object));
 		json_object_object_add(v, "taskId",
 		    json_object_new_string(t->id));
@@ -1423,6 +1515,7 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 	if (sr->xreq != NULL)
 		TAILQ_REMOVE(&sr->xreq->xinputs, sr, rentry);
 	json_object_put(sr->cid);
+	json_object_put(sr->ptoken);
 	json_object_put(sr->ask);
 	free(sr->key);
 	free(sr);
@@ -2067,6 +2160,34 @@ done:
 	json_object_put(msg);
 }
 
+/* Do params of a client's progress name the progressToken of a request
+ * the child sent s and s has not answered, or of the task s made for
+ * one? */
+static int
+mux_sreq_progress(struct mux_session *s, json_object *params)
+{
+	struct mux_sreq	*sr;
+	struct mux_task	*t;
+	json_object	*token;
+
+	if (!json_object_is_type(params, json_type_object) ||
+	    !json_object_object_get_ex(params, "progressToken", &token) ||
+	    (!json_object_is_type(token, json_type_string) &&
+	    !json_object_is_type(token, json_type_int)))
+		return 0;
+	TAILQ_FOREACH(sr, &s->sreqs, sentry) {
+		if (sr->child == s->child && sr->ptoken != NULL &&
+		    jsonrpc_id_equal(sr->ptoken, token))
+			return 1;
+	}
+	TAILQ_FOREACH(t, &s->tasks, sentry) {
+		if (t->client_side && t->child == s->child &&
+		    t->ptoken != NULL && jsonrpc_id_equal(t->ptoken, token))
+			return 1;
+	}
+	return 0;
+}
+
 static void
 mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 {
@@ -2129,6 +2250,15 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		mux_to_child(m, c, jsonrpc_notification_new(method, params));
 		goto drop;
 	}
+	/* Progress is on a request the child sent this very session: no
+	 * client reports on a token the child handed another. */
+	if (strcmp(method, "notifications/progress") == 0 &&
+	    !mux_sreq_progress(s, jsonrpc_params(msg))) {
+		m->stats.client_progress_dropped++;
+		log_debug("client progress dropped: its token is not one of "
+		    "a request the server sent this session");
+		goto drop;
+	}
 	mux_to_child(m, c, msg);
 	return;
 
@@ -2167,7 +2297,8 @@ mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
 	if (json_object_object_get_ex(msg, "result", &v)) {
 		/* Its own child knows the session's task ids as they are. */
 		if (sr->child->owner == NULL)
-			v = mux_task_result(m, sr->child, s, v, sr->tasks);
+			v = mux_task_result(m, sr->child, s, v, sr->tasks,
+			    sr->ptoken);
 		else
 			v = json_object_get(v);
 		v = mux_answer_new(sr->cid, "result", v);
@@ -2530,7 +2661,7 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	if (req == NULL || req->child != c) {
 		m->stats.dropped_responses++;
 		if (cid != 0)
-			mux_orphan_answered(c, cid);
+			mux_orphan_answered(m, c, cid);
 		/* Late answers (cancelled, closed) are normal; others not. */
 		if (cid == 0 || cid > m->next_id)
 			log_warnx("server answered an id the bridge never "
@@ -2577,6 +2708,7 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_req_free(m, req);
 		break;
 	case MUX_REQ_CLIENT:
+		mux_recent_answered(m, c, mux_req_principal(req));
 		mux_client_answer(m, req, result, error);
 		break;
 	}
@@ -2834,6 +2966,12 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		    "without the server's answer may have caused it";
 		return NULL;
 	}
+	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
+		*mreq = NULL;
+		*why = "the request of another principal's session the server "
+		    "just answered may have caused it";
+		return NULL;
+	}
 	return s;
 }
 
@@ -2895,6 +3033,8 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	sr->s = s;
 	sr->cid = jsonrpc_id_copy(id);
 	sr->cidh = hmap_hash_id(id);
+	if ((out = jsonrpc_progress_token(msg)) != NULL)
+		sr->ptoken = jsonrpc_id_copy(out);
 	sr->stream = mux_session_stream(s);
 	sr->tasks = strncmp(method, "tasks/", 6) == 0;
 	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
@@ -2974,6 +3114,10 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 			s = NULL;
 			why = "it may be about a request of another session "
 			    "that stopped waiting for it";
+		} else if (s != NULL && mux_recent_other(m, c, s)) {
+			s = NULL;
+			why = "it may be about the request of another "
+			    "principal's session the server just answered";
 		}
 	}
 	if (s != NULL && req == NULL && (c->modern ||

@@ -84,6 +84,15 @@ enum mux_child_era {
 /* At most this many per child; beyond, the oldest is forgotten and no
  * guess is made until it would have expired. */
 #define MUX_ORPHANS_MAX			256
+/*
+ * A line or request the child does not attribute may be about the request
+ * it answered just before: for this long after answering one of a
+ * principal (see mux_session_set_principal), it is no other principal's.
+ */
+#define MUX_RECENT_ANSWER_MS		1000
+/* Principals remembered per child; beyond, the oldest is forgotten and no
+ * guess is made until its window would have ended. */
+#define MUX_RECENT_MAX			16
 
 struct mux_config {
 	enum mux_isolation	 isolation;
@@ -163,6 +172,9 @@ struct mux_stats {
 	/* the child's notifications/message that no one session could be
 	 * shown to be the cause of */
 	uint64_t	log_lines_dropped;
+	/* a client's notifications/progress whose token is not one of a
+	 * request the child sent that client and awaits an answer to */
+	uint64_t	client_progress_dropped;
 };
 
 struct mux	*mux_new(const struct mux_config *);
@@ -218,8 +230,12 @@ enum mux_transport mux_session_transport(const struct mux_session *);
 int		 mux_session_initialized(const struct mux_session *);
 /* Negotiated protocol version, NULL before initialize. */
 const char	*mux_session_version(const struct mux_session *);
-/* Stateless: who is asking (the caller's token, 0 without auth); a
- * requestState made for one principal is refused to any other. */
+/* Who is asking: an opaque identity of the token the session
+ * authenticated with (never the token; 0 without auth).  A line or
+ * request the child does not attribute is not guessed to be a session's
+ * just after the child answered another principal's request
+ * (MUX_RECENT_ANSWER_MS); stateless: a requestState made for one
+ * principal is refused to any other. */
 void		 mux_session_set_principal(struct mux_session *, uint64_t);
 /* Stateless: a subscriptions/listen it serves ends gracefully (its
  * result is queued as the stream's final); anything else is left alone. */

@@ -1910,6 +1910,188 @@ START_TEST(test_log_orphans)
 END_TEST
 
 /*
+ * A line the child writes just after answering a request may be about that
+ * request: while one of another principal (another token) was answered
+ * that recently, the one busy session of a different principal is not
+ * guessed to be its cause.  One principal's sessions keep their lines.
+ */
+START_TEST(test_log_recent_principal)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *b, *c;
+	struct mux_stats	 st;
+	json_object		*r;
+	uint64_t		 now = 1000;
+	int64_t			 cida, cidb, cidc;
+
+	memset(&cfg, 0, sizeof cfg);
+	h_init(&h, &cfg);
+	mux_tick(h.m, now);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{}}");
+	b = h_session(&h, "{'sampling':{}}");
+	c = h_session(&h, "{'sampling':{}}");
+	mux_session_set_principal(a, 1);
+	mux_session_set_principal(b, 2);
+	mux_session_set_principal(c, 2);
+
+	/* b waits on a slow call; a's call is answered, then the child logs
+	 * about it. */
+	cidb = h_call(&h, b, 1, "1");
+	cida = h_call(&h, a, 2, "1");
+	h_answer(&h, cida, "{}");
+	h_clear(&h);
+	now += 100;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	h_log(&h, "afteranswer-A-private");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's line after a's answer went to b (another token)");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 1);
+	/* ... nor does a request of the child's go to b. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q1','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1}}");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a child's request after a's answer went to b (another token)");
+	r = h_find(&h, MUX_OUT_CHILD, NULL, "")->msg;
+	ck_assert_str_eq(PS(r, "id"), "q1");
+	ck_assert_ptr_nonnull(P(r, "error"));
+	h_clear(&h);
+	/* A line the child names still goes where it says. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'b1','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cidb);
+	h_one(&h, b, "notifications/message", 1, 0);
+	h_clear(&h);
+
+	/* Once the window is over, b's guess is made again. */
+	now += MUX_RECENT_ANSWER_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	h_clear(&h);
+	h_log(&h, "b2");
+	h_one(&h, b, "notifications/message", 1, 0);
+	h_clear(&h);
+
+	/* Another session of b's own principal answered: b's lines stay
+	 * b's. */
+	cidc = h_call(&h, c, 3, "1");
+	h_answer(&h, cidc, "{}");
+	h_clear(&h);
+	h_log(&h, "b3");
+	h_one(&h, b, "notifications/message", 1, 0);
+	h_clear(&h);
+
+	/* A late answer to a's cancelled call counts as a's answer. */
+	cida = h_call(&h, a, 4, "2");
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':2}}");
+	h_clear(&h);
+	h_answer(&h, cida, "{}");
+	ck_assert_uint_eq(h.n, 0);
+	h_log(&h, "a-late");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's line after a's late answer went to b");
+	now += MUX_RECENT_ANSWER_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	h_clear(&h);
+	h_log(&h, "b4");
+	h_one(&h, b, "notifications/message", 1, 0);
+	h_clear(&h);
+	h_answer(&h, cidb, "{}");
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A client's notifications/progress is about a request the child sent to
+ * that client: it reaches the child only for a progressToken of a request
+ * the child sent that very session and that is still pending.
+ */
+START_TEST(test_client_progress)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct mux_stats	 st;
+	json_object		*r;
+	int64_t			 cida, bid;
+
+	h_init(&h, NULL);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{}}");
+	b = h_session(&h, "{'sampling':{}}");
+	cida = h_call(&h, a, 1, "1");
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q1','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1,"
+	    "'_meta':{'progressToken':'pt1'}}}");
+	r = h_one(&h, a, "sampling/createMessage", 1, 0);
+	bid = PI(r, "id");
+	h_clear(&h);
+
+	/* b forges progress on the token the child handed a. */
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt1','progress':1}}");
+	ck_assert_msg(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress") == 0,
+	    "b's progress on a's token reached the child");
+	/* A token the child never handed out is nobody's. */
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':1,'progress':1}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.client_progress_dropped, 2);
+	/* a's own progress on its own request goes through as is. */
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt1','progress':2}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 1);
+	r = h_find(&h, MUX_OUT_CHILD, NULL, "notifications/progress")->msg;
+	ck_assert_str_eq(PS(r, "params.progressToken"), "pt1");
+	h_clear(&h);
+	/* Answered, the request is over, and so is its progress. */
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','id':%lld,'result':{'role':"
+	    "'assistant','content':{'type':'text','text':'x'},'model':'m'}}",
+	    (long long)bid);
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt1','progress':3}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.client_progress_dropped, 3);
+
+	/* A task a makes for the child's request keeps its token: a reports
+	 * progress on it while the task lives, b still cannot. */
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q2','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1,"
+	    "'task':{'ttl':60000},'_meta':{'progressToken':'pt2'}}}");
+	r = h_one(&h, a, "sampling/createMessage", 1, 0);
+	bid = PI(r, "id");
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','id':%lld,'result':{'task':{"
+	    "'taskId':'t1','status':'working'}}}", (long long)bid);
+	h_clear(&h);
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt2','progress':1}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 1);
+	h_clear(&h);
+	h_send(&h, b, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'pt2','progress':2}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/progress"), 0);
+	h_answer(&h, cida, "{}");
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
  * A child's tasks/ request names a client's task by the bridge's id: only
  * that task's session may get it, under its own id, whatever session the
  * child's hint names.
@@ -2719,6 +2901,8 @@ check_suite(void)
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_log_routing);
 	tcase_add_test(tc, test_log_orphans);
+	tcase_add_test(tc, test_log_recent_principal);
+	tcase_add_test(tc, test_client_progress);
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);
 	tcase_add_test(tc, test_oversized_answer);

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
@@ -97,9 +98,9 @@ def text(msg):
     return msg["result"]["content"][0]["text"]
 
 
-def child_saw(b, pattern):
+def child_saw(b, pattern, headers=None):
     """Did the child read a line matching pattern (the received knob)?"""
-    body, _ = call(b, 900, "received", {"count": 100})
+    body, _ = call(b, 900, "received", {"count": 100}, headers=headers)
     return any(re.search(pattern, item["text"])
                for item in body["result"]["content"])
 
@@ -468,6 +469,33 @@ def test_auth(b):
     body, _ = call(b, 3, "test_input_required_result_request_state",
                    extra=retry, headers=a)
     check(text(body).startswith("state-ok"), "own state: %r" % body)
+
+    # tok-b's request with a logLevel is alone in flight when the child
+    # logs about tok-a's request it just answered: not tok-b's line.
+    # (Its headers come with its first message: it waits in a thread.)
+    got = {}
+
+    def slow():
+        got["b"] = call(b, 4, "delay", {"ms": 1500, "message": "b slow"},
+                        level="debug",
+                        headers={"Authorization": "Bearer tok-b"})
+    t = threading.Thread(target=slow)
+    t.start()
+    deadline = time.monotonic() + 5
+    while not child_saw(b, '"b slow"', headers=a):
+        check(time.monotonic() < deadline, "tok-b's call not at the child")
+        time.sleep(0.02)
+    body, _ = call(b, 5, "delay", {"ms": 0, "message": "a quick",
+                                   "after_log": "afteranswer-a-private",
+                                   "after_ms": 100}, headers=a)
+    check(text(body) == "a quick", "tok-a's quick call: %r" % body)
+    t.join(10)
+    check(not t.is_alive() and "b" in got, "tok-b's call did not end")
+    body, before = got["b"]
+    check(text(body) == "b slow", "tok-b's slow call: %r" % body)
+    check(not any(m.get("method") == "notifications/message"
+                  for m in before),
+          "tok-a's line after its answer on tok-b's stream: %r" % before)
 
 
 if __name__ == "__main__":

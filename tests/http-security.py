@@ -384,6 +384,34 @@ def test_log_routing(b):
     check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 2,
           "A's line not counted as dropped")
 
+    # B waits on a slow call; A's call is answered and the child logs
+    # about it 0.1 s later, with B alone in flight: B's token must not
+    # see A's line, so nobody's.
+    def slow_b():
+        r = post(b, rpc(8, "tools/call", {"name": "delay", "arguments": {
+            "ms": 1500, "message": "B slow"}}), sid_b, version,
+            extra=BEARER_B)
+        result["b8"] = logs_of(r)
+        r.close()
+    t = threading.Thread(target=slow_b)
+    t.start()
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 1:
+        check(time.monotonic() < deadline, "B's call 8 not in flight")
+        time.sleep(0.02)
+    status, answer = call(b, sid_a, version, 9, "delay", {
+        "ms": 0, "message": "A quick", "after_log": "afteranswer-A-private",
+        "after_ms": 100}, extra=BEARER_A)
+    check(status == 200 and text_of(answer) == "A quick",
+          "A's quick call: %d %r" % (status, answer))
+    t.join(10)
+    check(not t.is_alive() and "b8" in result, "B's call 8 did not end")
+    lines, answer = result["b8"]
+    check(text_of(answer) == "B slow", "B's call 8: %r" % answer)
+    check(lines == [], "A's line after A's answer on B's stream: %r" % lines)
+    check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 3,
+          "A's line after its answer not counted as dropped")
+
 
 def test_cors(b):
     wait_ready(b)

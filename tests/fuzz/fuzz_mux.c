@@ -10,7 +10,8 @@
  * pass.  The first byte is the configuration, the shared child's era
  * (legacy, probed, modern) and an instance_id among it.
  *
- * 2026-07-28: stateless sessions (each with a principal) send requests
+ * Every session has a principal (0, 1 or 2: a token's).
+ * 2026-07-28: stateless sessions send requests
  * with the modern _meta and retry input_required results with a
  * requestState some session got (as it was, altered, another instance's,
  * another principal's).  The fake child answers the era probe as it
@@ -1532,11 +1533,12 @@ step(struct fz *f)
 		s->sreqs = json_object_new_array();
 		s->ms = mux_session_new(f->m, (enum mux_transport)
 		    fuzz_pick(&f->in, 3), s);
-		if (mux_session_transport(s->ms) == MUX_TRANSPORT_STATELESS) {
+		/* Every session has a token's principal: log lines and the
+		 * child's requests are not guessed across principals. */
+		s->principal = fuzz_pick(&f->in, 3);
+		mux_session_set_principal(s->ms, s->principal);
+		if (mux_session_transport(s->ms) == MUX_TRANSPORT_STATELESS)
 			s->stateless = 1;
-			s->principal = fuzz_pick(&f->in, 3);
-			mux_session_set_principal(s->ms, s->principal);
-		}
 		pump(f);
 		break;
 	case 1:
