@@ -128,8 +128,12 @@ struct http_hdrs {
 	/* How evhttp framed the request, for http_framing_ok. */
 	size_t				 nlength;	/* Content-Length */
 	size_t				 nhost;		/* Host */
-	int				 chunked;	/* Transfer-Encoding */
+	size_t				 norigin;	/* Origin */
+	size_t				 nte;		/* Transfer-Encoding */
+	int				 te_chunked;	/* the one is "chunked" */
+	int				 bad_length;	/* not all digits */
 	int				 bad_name;	/* blank or control */
+	int				 bad_value;	/* control, not HTAB */
 };
 
 /*
@@ -1904,6 +1908,56 @@ http_bad_name(const char *name, size_t len)
 	return len == 0;
 }
 
+/* A control character other than HTAB in a header value (RFC 9110 5.5):
+ * what a proxy makes of it is anybody's guess. */
+static int
+http_bad_value(const char *value)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+/* Content-Length is 1*DIGIT (RFC 9110 8.6): evhttp's strtoll would take
+ * "+5" or " 5", which a proxy may read otherwise. */
+static int
+http_bad_length(const char *value)
+{
+	return value[0] == '\0' || value[strspn(value, "0123456789")] != '\0';
+}
+
+/*
+ * The port of a Host value, if any, is digits and at most 65535 (RFC 3986
+ * 3.2.3; empty is allowed): "127.0.0.1:abc" is no host of ours, and the
+ * allow-list check below only looks at the name.
+ */
+static int
+http_host_port_ok(const char *host)
+{
+	const char	*port;
+	size_t		 n;
+
+	if (host[0] == '[') {
+		if ((port = strchr(host, ']')) == NULL)
+			return 0;
+		port++;
+		if (*port == '\0')
+			return 1;
+		if (*port != ':')
+			return 0;
+	} else if ((port = strchr(host, ':')) == NULL)
+		return 1;
+	port++;
+	n = strspn(port, "0123456789");
+	if (port[n] != '\0' || n > 5)
+		return 0;
+	return n == 0 || strtol(port, NULL, 10) <= 65535;
+}
+
 /* The walk that fills h->hdr. */
 static void
 http_hdrs_scan(struct http *h, struct evhttp_request *req)
@@ -1918,6 +1972,8 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		klen = strlen(kv->key);
 		if (http_bad_name(kv->key, klen))
 			hd->bad_name = 1;
+		if (http_bad_value(kv->value))
+			hd->bad_value = 1;
 		hd->n++;
 		hd->size += klen + strlen(kv->value) + 4;
 		slot = NULL;
@@ -1931,8 +1987,10 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		case 6:
 			if (strcasecmp(kv->key, "Accept") == 0)
 				slot = &hd->accept;
-			else if (strcasecmp(kv->key, "Origin") == 0)
+			else if (strcasecmp(kv->key, "Origin") == 0) {
 				slot = &hd->origin;
+				hd->norigin++;
+			}
 			break;
 		case 12:
 			if (strcasecmp(kv->key, "Content-Type") == 0)
@@ -1947,12 +2005,18 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		case 14:
 			if (strcasecmp(kv->key, "Mcp-Session-Id") == 0)
 				slot = &hd->session_id;
-			else if (strcasecmp(kv->key, "Content-Length") == 0)
+			else if (strcasecmp(kv->key, "Content-Length") == 0) {
 				hd->nlength++;
+				if (http_bad_length(kv->value))
+					hd->bad_length = 1;
+			}
 			break;
 		case 17:
-			if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
-				hd->chunked = 1;
+			if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+				hd->nte++;
+				hd->te_chunked =
+				    strcasecmp(kv->value, "chunked") == 0;
+			}
 			break;
 		case 20:
 			if (strcasecmp(kv->key, "MCP-Protocol-Version") == 0)
@@ -1967,34 +2031,55 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 /*
  * Framing a proxy in front of us may read differently (request
  * smuggling, RFC 9112 6.3): several Content-Length headers (evhttp takes
- * the first, a proxy may take the last), Content-Length with
- * Transfer-Encoding (evhttp reads chunks), a blank in a header name, no
- * Host on HTTP/1.1 or several (RFC 9112 3.2).  400, and the connection closes after it: what
- * follows on it is no request of ours.
+ * the first, a proxy may take the last) or one that is not all digits,
+ * Content-Length with Transfer-Encoding (evhttp reads chunks),
+ * Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1), a blank in a header name
+ * or a control character in a value, no Host on HTTP/1.1 or several
+ * (RFC 9112 3.2), a Host with a port that is no port, several Origin
+ * headers (the allow-list would see only the first).  400; a
+ * Transfer-Encoding other than "chunked" alone, which evhttp ignores and
+ * so reads the body as the next request, 501 (RFC 9112 6.1).  Either
+ * way the connection closes after it: what follows on it is no request
+ * of ours.
  */
 static int
 http_framing_ok(struct http *h, struct evhttp_request *req)
 {
 	const struct http_hdrs	*hd = &h->hdr;
 	const char		*why;
+	int			 code = 400, http11;
 
+	http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
 	if (hd->bad_name)
 		why = "Bad Request: blank in a header name";
+	else if (hd->bad_value)
+		why = "Bad Request: control character in a header value";
 	else if (hd->nlength > 1)
 		why = "Bad Request: more than one Content-Length";
+	else if (hd->bad_length)
+		why = "Bad Request: Content-Length is not a number";
 	else if (hd->nhost > 1)
 		why = "Bad Request: more than one Host";
-	else if (hd->nlength > 0 && hd->chunked)
+	else if (hd->norigin > 1)
+		why = "Bad Request: more than one Origin";
+	else if (hd->nlength > 0 && hd->nte > 0)
 		why = "Bad Request: Content-Length with Transfer-Encoding";
-	else if (hd->host == NULL &&
-	    (req->major > 1 || (req->major == 1 && req->minor >= 1)))
+	else if (hd->nte > 0 && !http11)
+		why = "Bad Request: Transfer-Encoding on HTTP/1.0";
+	else if (hd->nte > 1 || (hd->nte == 1 && !hd->te_chunked)) {
+		code = 501;
+		why = "Not Implemented: Transfer-Encoding other than chunked";
+	} else if (hd->host == NULL && http11)
 		why = "Bad Request: Host header is required";
+	else if (hd->host != NULL && !http_host_port_ok(hd->host))
+		why = "Bad Request: invalid port in Host";
 	else
 		return 1;
 	http_note(h, "bad request framing");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Connection", "close");
-	http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR, why);
+	http_reply_error(req, code, code == 400 ? "Bad Request" :
+	    "Not Implemented", JSONRPC_SERVER_ERROR, why);
 	return 0;
 }
 
