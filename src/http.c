@@ -84,6 +84,11 @@
  * http_request.  Its limit is this many times ours.
  */
 #define HTTP_HEADERS_HARD_FACTOR 4
+/*
+ * The --metrics-listen listener reads a body this large before saying
+ * 404 or 405 in JSON (it uses none); a larger one gets evhttp's own 413.
+ */
+#define HTTP_METRICS_MAX_BODY	65536
 /* How often idle sessions, rate buckets and draining are looked at. */
 #define HTTP_SWEEP_MS		1000
 #define HTTP_DRAIN_CHECK_MS	50
@@ -192,6 +197,8 @@ struct http {
 	struct evhttp_bound_socket	*bound;
 	struct evconnlistener		*listener;
 	struct evhttp			*metrics_evh;	/* --metrics-listen */
+	/* h->origins, loopback as the --metrics-listen address is. */
+	struct auth_origins		 metrics_origins;
 	struct sessions			*sessions;
 	struct event			*reap;
 	struct event			*accept_retry;
@@ -2284,7 +2291,12 @@ http_metrics(struct http *h, struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
-/* The --metrics-listen listener: /metrics and nothing else. */
+/*
+ * The --metrics-listen listener: /metrics and nothing else.  The same
+ * framing and Host checks as the main listener, local names only if its
+ * own address is loopback (a scraper port there is as much a DNS
+ * rebinding target), and JSON errors.
+ */
 static void
 http_metrics_request(struct evhttp_request *req, void *arg)
 {
@@ -2294,10 +2306,20 @@ http_metrics_request(struct evhttp_request *req, void *arg)
 
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
-	if (path != NULL && strcmp(path, "/metrics") == 0)
+	h->cur = NULL;		/* no http_conn on this listener */
+	http_hdrs_scan(h, req);
+	if (!http_framing_ok(h, req) || !http_headers_ok(h, req))
+		goto done;
+	if (!auth_host_ok(&h->metrics_origins, h->hdr.host))
+		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
+		    "Forbidden: Host not allowed");
+	else if (path != NULL && strcmp(path, "/metrics") == 0)
 		http_metrics(h, req);
 	else
-		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
+		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
+		    "Not Found");
+done:
+	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
 }
 
 static void
@@ -2626,9 +2648,12 @@ http_is_loopback(const struct sockaddr *sa)
 static int
 http_metrics_listen(struct http *h)
 {
-	char		*host, *colon;
-	size_t		 len;
-	long		 port;
+	struct evhttp_bound_socket	*bound;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen = sizeof ss;
+	char				*host, *colon;
+	size_t				 len;
+	long				 port;
 
 	host = xstrdup(h->cfg->metrics_listen);
 	colon = strrchr(host, ':');
@@ -2643,18 +2668,25 @@ http_metrics_listen(struct http *h)
 		fatalx("evhttp_new failed");
 	evhttp_set_gencb(h->metrics_evh, http_metrics_request, h);
 	evhttp_set_default_content_type(h->metrics_evh, NULL);
-	evhttp_set_max_body_size(h->metrics_evh, 0);
+	evhttp_set_max_body_size(h->metrics_evh, HTTP_METRICS_MAX_BODY);
 	evhttp_set_max_headers_size(h->metrics_evh,
 	    (ev_ssize_t)h->cfg->max_header_size);
 	evhttp_set_timeout(h->metrics_evh,
 	    (int)((h->cfg->read_timeout_ms + 999) / 1000));
-	evhttp_set_allowed_methods(h->metrics_evh, EVHTTP_REQ_GET);
-	if (port < 0 || port > 65535 || evhttp_bind_socket(h->metrics_evh,
-	    host, (ev_uint16_t)port) == -1) {
+	evhttp_set_allowed_methods(h->metrics_evh, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	if (port < 0 || port > 65535 || (bound =
+	    evhttp_bind_socket_with_handle(h->metrics_evh, host,
+	    (ev_uint16_t)port)) == NULL ||
+	    getsockname(evhttp_bound_socket_get_fd(bound),
+	    (struct sockaddr *)&ss, &sslen) == -1) {
 		log_warn("cannot listen on %s for metrics", h->cfg->metrics_listen);
 		free(host);
 		return -1;
 	}
+	h->metrics_origins = h->origins;
+	h->metrics_origins.loopback = http_is_loopback((struct sockaddr *)&ss);
 	log_info("metrics on http://%s/metrics", h->cfg->metrics_listen);
 	free(host);
 	return 0;
