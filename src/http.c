@@ -1267,6 +1267,33 @@ http_session_allowed(struct http *h, struct evhttp_request *req)
 }
 
 /*
+ * A batch on a session negotiated at 2025-06-18 or later: 400 (batching
+ * left the protocol then), before any of it runs.  Before initialize is
+ * answered there is no version yet; the batch is the mux's to refuse.
+ */
+static int
+http_batch_ok(struct http *h, struct evhttp_request *req,
+    struct session *sess, json_object *msg)
+{
+	const char	*version;
+	char		*text;
+
+	if (!json_object_is_type(msg, json_type_array))
+		return 1;
+	version = mux_session_version(sess->ms);
+	if (version == NULL ||
+	    jsonrpc_version_cmp(version, MCP_VERSION_2025_06_18) < 0)
+		return 1;
+	http_note(h, "batch in a version without batches");
+	xasprintf(&text, "batching is not supported in protocol version %s",
+	    version);
+	http_reply_error(req, 400, "Bad Request", JSONRPC_INVALID_REQUEST,
+	    text);
+	free(text);
+	return 0;
+}
+
+/*
  * May a message with a request go to this session now?  Answers 503
  * (draining) or 429 (--max-in-flight) if not.  Answers and notifications
  * always pass: a request in flight may be waiting for them.  A batch
@@ -1280,6 +1307,8 @@ http_request_allowed(struct http *h, struct evhttp_request *req,
 {
 	size_t	n, max = h->cfg->max_in_flight;
 
+	if (!http_batch_ok(h, req, sess, msg))
+		return 0;
 	if ((n = http_requests(msg)) == 0)
 		return 1;
 	if (h->draining) {
