@@ -510,6 +510,16 @@ http_version_ok(struct http *h)
 	    jsonrpc_version_supported(h->hdr.version);
 }
 
+/* An MCP-Protocol-Version of no era the bridge speaks. */
+static int
+http_version_unknown(struct http *h)
+{
+	return h->hdr.version != NULL &&
+	    !jsonrpc_version_supported(h->hdr.version) &&
+	    strcmp(h->hdr.version, MCP_VERSION_2026_07_28) != 0;
+}
+
+
 /*
  * The body as JSON.  On failure answers the request (400 with a JSON-RPC
  * parse error, or 413) and returns NULL.
@@ -556,6 +566,36 @@ http_json_text(json_object *msg, size_t *len)
 	if (s == NULL)
 		fatalx("json_object_to_json_string_length");
 	return s;
+}
+
+/*
+ * A request without a session under an unknown MCP-Protocol-Version (and
+ * no _meta making it a 2026-07-28 one): 400 (2025-06-18 on) with the
+ * 2026-07-28 error, which names every version that works, so that the
+ * client can pick one whichever era it speaks.
+ */
+static void
+http_reply_unsupported(struct http *h, struct evhttp_request *req,
+    json_object *msg)
+{
+	json_object	*data, *versions, *err;
+	const char	*text;
+	size_t		 len;
+
+	http_note(h, "unsupported protocol version");
+	versions = jsonrpc_versions_array();
+	json_object_array_add(versions,
+	    json_object_new_string(MCP_VERSION_2026_07_28));
+	data = json_object_new_object();
+	json_object_object_add(data, "supported", versions);
+	json_object_object_add(data, "requested",
+	    json_object_new_string(h->hdr.version));
+	err = jsonrpc_error_new(json_object_is_type(msg, json_type_object) ?
+	    jsonrpc_id(msg) : NULL, MCP_ERROR_UNSUPPORTED_VERSION,
+	    "Unsupported protocol version", data);
+	text = http_json_text(err, &len);
+	http_reply(req, 400, "Bad Request", "application/json", text);
+	json_object_put(err);
 }
 
 /* ---- connections ---- */
@@ -1552,8 +1592,19 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
 	http_note_method(h, msg);
-	/* The era is chosen per request (2026-07-28: by its _meta). */
-	if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
+	/*
+	 * The era is chosen per request (2026-07-28: by its _meta, or the
+	 * header).  A header of no era, without _meta: 400 here without a
+	 * session, from the legacy check below in one.
+	 */
+	if (modern_era(msg, NULL) == MODERN_ERA_LEGACY &&
+	    http_version_unknown(h)) {
+		if (h->hdr.session_id == NULL) {
+			http_reply_unsupported(h, req, msg);
+			json_object_put(msg);
+			return;
+		}
+	} else if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
@@ -1743,8 +1794,10 @@ http_mcp(struct http *h, struct evhttp_request *req)
 		break;
 	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_DELETE:
-		/* 2026-07-28 has no GET stream and no session to delete. */
-		if (modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN) {
+		/* 2026-07-28 has no GET stream and no session to delete;
+		 * an unknown version gets 400 from the legacy check. */
+		if (!http_version_unknown(h) &&
+		    modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN) {
 			http_reply_allow(req, "POST");
 			break;
 		}
