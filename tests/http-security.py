@@ -6,9 +6,11 @@
 # the raw lines it read) nor the log, and CORS (preflight, exposed
 # headers; nothing without --cors), the shared child's log lines
 # reaching only the session whose request caused them, never another
-# token's streams, and request framing (one Content-Length, not with
-# Transfer-Encoding, a Host on HTTP/1.1, no space in a header name: 400
-# and the connection closed, so nothing smuggled is served).
+# token's streams, and request framing (one Content-Length of digits only,
+# not with Transfer-Encoding nor on HTTP/1.0, a Host on HTTP/1.1 with a
+# numeric port, one Origin, no space in a header name, no control byte in
+# a value: 400; a Transfer-Encoding other than chunked: 501; the
+# connection closed either way, so nothing smuggled is served).
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
