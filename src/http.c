@@ -84,6 +84,11 @@
  * http_request.  Its limit is this many times ours.
  */
 #define HTTP_HEADERS_HARD_FACTOR 4
+/*
+ * The --metrics-listen listener reads a body this large before saying
+ * 404 or 405 in JSON (it uses none); a larger one gets evhttp's own 413.
+ */
+#define HTTP_METRICS_MAX_BODY	65536
 /* How often idle sessions, rate buckets and draining are looked at. */
 #define HTTP_SWEEP_MS		1000
 #define HTTP_DRAIN_CHECK_MS	50
@@ -128,8 +133,12 @@ struct http_hdrs {
 	/* How evhttp framed the request, for http_framing_ok. */
 	size_t				 nlength;	/* Content-Length */
 	size_t				 nhost;		/* Host */
-	int				 chunked;	/* Transfer-Encoding */
+	size_t				 norigin;	/* Origin */
+	size_t				 nte;		/* Transfer-Encoding */
+	int				 te_chunked;	/* the one is "chunked" */
+	int				 bad_length;	/* not all digits */
 	int				 bad_name;	/* blank or control */
+	int				 bad_value;	/* control, not HTAB */
 };
 
 /*
@@ -188,6 +197,8 @@ struct http {
 	struct evhttp_bound_socket	*bound;
 	struct evconnlistener		*listener;
 	struct evhttp			*metrics_evh;	/* --metrics-listen */
+	/* h->origins, loopback as the --metrics-listen address is. */
+	struct auth_origins		 metrics_origins;
 	struct sessions			*sessions;
 	struct event			*reap;
 	struct event			*accept_retry;
@@ -499,6 +510,16 @@ http_version_ok(struct http *h)
 	    jsonrpc_version_supported(h->hdr.version);
 }
 
+/* An MCP-Protocol-Version of no era the bridge speaks. */
+static int
+http_version_unknown(struct http *h)
+{
+	return h->hdr.version != NULL &&
+	    !jsonrpc_version_supported(h->hdr.version) &&
+	    strcmp(h->hdr.version, MCP_VERSION_2026_07_28) != 0;
+}
+
+
 /*
  * The body as JSON.  On failure answers the request (400 with a JSON-RPC
  * parse error, or 413) and returns NULL.
@@ -545,6 +566,36 @@ http_json_text(json_object *msg, size_t *len)
 	if (s == NULL)
 		fatalx("json_object_to_json_string_length");
 	return s;
+}
+
+/*
+ * A request without a session under an unknown MCP-Protocol-Version (and
+ * no _meta making it a 2026-07-28 one): 400 (2025-06-18 on) with the
+ * 2026-07-28 error, which names every version that works, so that the
+ * client can pick one whichever era it speaks.
+ */
+static void
+http_reply_unsupported(struct http *h, struct evhttp_request *req,
+    json_object *msg)
+{
+	json_object	*data, *versions, *err;
+	const char	*text;
+	size_t		 len;
+
+	http_note(h, "unsupported protocol version");
+	versions = jsonrpc_versions_array();
+	json_object_array_add(versions,
+	    json_object_new_string(MCP_VERSION_2026_07_28));
+	data = json_object_new_object();
+	json_object_object_add(data, "supported", versions);
+	json_object_object_add(data, "requested",
+	    json_object_new_string(h->hdr.version));
+	err = jsonrpc_error_new(json_object_is_type(msg, json_type_object) ?
+	    jsonrpc_id(msg) : NULL, MCP_ERROR_UNSUPPORTED_VERSION,
+	    "Unsupported protocol version", data);
+	text = http_json_text(err, &len);
+	http_reply(req, 400, "Bad Request", "application/json", text);
+	json_object_put(err);
 }
 
 /* ---- connections ---- */
@@ -1256,6 +1307,33 @@ http_session_allowed(struct http *h, struct evhttp_request *req)
 }
 
 /*
+ * A batch on a session negotiated at 2025-06-18 or later: 400 (batching
+ * left the protocol then), before any of it runs.  Before initialize is
+ * answered there is no version yet; the batch is the mux's to refuse.
+ */
+static int
+http_batch_ok(struct http *h, struct evhttp_request *req,
+    struct session *sess, json_object *msg)
+{
+	const char	*version;
+	char		*text;
+
+	if (!json_object_is_type(msg, json_type_array))
+		return 1;
+	version = mux_session_version(sess->ms);
+	if (version == NULL ||
+	    jsonrpc_version_cmp(version, MCP_VERSION_2025_06_18) < 0)
+		return 1;
+	http_note(h, "batch in a version without batches");
+	xasprintf(&text, "batching is not supported in protocol version %s",
+	    version);
+	http_reply_error(req, 400, "Bad Request", JSONRPC_INVALID_REQUEST,
+	    text);
+	free(text);
+	return 0;
+}
+
+/*
  * May a message with a request go to this session now?  Answers 503
  * (draining) or 429 (--max-in-flight) if not.  Answers and notifications
  * always pass: a request in flight may be waiting for them.  A batch
@@ -1269,6 +1347,8 @@ http_request_allowed(struct http *h, struct evhttp_request *req,
 {
 	size_t	n, max = h->cfg->max_in_flight;
 
+	if (!http_batch_ok(h, req, sess, msg))
+		return 0;
 	if ((n = http_requests(msg)) == 0)
 		return 1;
 	if (h->draining) {
@@ -1512,8 +1592,19 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
 	http_note_method(h, msg);
-	/* The era is chosen per request (2026-07-28: by its _meta). */
-	if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
+	/*
+	 * The era is chosen per request (2026-07-28: by its _meta, or the
+	 * header).  A header of no era, without _meta: 400 here without a
+	 * session, from the legacy check below in one.
+	 */
+	if (modern_era(msg, NULL) == MODERN_ERA_LEGACY &&
+	    http_version_unknown(h)) {
+		if (h->hdr.session_id == NULL) {
+			http_reply_unsupported(h, req, msg);
+			json_object_put(msg);
+			return;
+		}
+	} else if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
@@ -1704,8 +1795,10 @@ http_mcp(struct http *h, struct evhttp_request *req)
 		break;
 	case EVHTTP_REQ_GET:
 	case EVHTTP_REQ_DELETE:
-		/* 2026-07-28 has no GET stream and no session to delete. */
-		if (modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN) {
+		/* 2026-07-28 has no GET stream and no session to delete;
+		 * an unknown version gets 400 from the legacy check. */
+		if (!http_version_unknown(h) &&
+		    modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN) {
 			http_reply_allow(req, "POST");
 			break;
 		}
@@ -1906,6 +1999,56 @@ http_bad_name(const char *name, size_t len)
 	return len == 0;
 }
 
+/* A control character other than HTAB in a header value (RFC 9110 5.5):
+ * what a proxy makes of it is anybody's guess. */
+static int
+http_bad_value(const char *value)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
+			return 1;
+	}
+	return 0;
+}
+
+/* Content-Length is 1*DIGIT (RFC 9110 8.6): evhttp's strtoll would take
+ * "+5" or " 5", which a proxy may read otherwise. */
+static int
+http_bad_length(const char *value)
+{
+	return value[0] == '\0' || value[strspn(value, "0123456789")] != '\0';
+}
+
+/*
+ * The port of a Host value, if any, is digits and at most 65535 (RFC 3986
+ * 3.2.3; empty is allowed): "127.0.0.1:abc" is no host of ours, and the
+ * allow-list check below only looks at the name.
+ */
+static int
+http_host_port_ok(const char *host)
+{
+	const char	*port;
+	size_t		 n;
+
+	if (host[0] == '[') {
+		if ((port = strchr(host, ']')) == NULL)
+			return 0;
+		port++;
+		if (*port == '\0')
+			return 1;
+		if (*port != ':')
+			return 0;
+	} else if ((port = strchr(host, ':')) == NULL)
+		return 1;
+	port++;
+	n = strspn(port, "0123456789");
+	if (port[n] != '\0' || n > 5)
+		return 0;
+	return n == 0 || strtol(port, NULL, 10) <= 65535;
+}
+
 /* The walk that fills h->hdr. */
 static void
 http_hdrs_scan(struct http *h, struct evhttp_request *req)
@@ -1920,6 +2063,8 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		klen = strlen(kv->key);
 		if (http_bad_name(kv->key, klen))
 			hd->bad_name = 1;
+		if (http_bad_value(kv->value))
+			hd->bad_value = 1;
 		hd->n++;
 		hd->size += klen + strlen(kv->value) + 4;
 		slot = NULL;
@@ -1933,8 +2078,10 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		case 6:
 			if (strcasecmp(kv->key, "Accept") == 0)
 				slot = &hd->accept;
-			else if (strcasecmp(kv->key, "Origin") == 0)
+			else if (strcasecmp(kv->key, "Origin") == 0) {
 				slot = &hd->origin;
+				hd->norigin++;
+			}
 			break;
 		case 12:
 			if (strcasecmp(kv->key, "Content-Type") == 0)
@@ -1949,12 +2096,18 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 		case 14:
 			if (strcasecmp(kv->key, "Mcp-Session-Id") == 0)
 				slot = &hd->session_id;
-			else if (strcasecmp(kv->key, "Content-Length") == 0)
+			else if (strcasecmp(kv->key, "Content-Length") == 0) {
 				hd->nlength++;
+				if (http_bad_length(kv->value))
+					hd->bad_length = 1;
+			}
 			break;
 		case 17:
-			if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
-				hd->chunked = 1;
+			if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+				hd->nte++;
+				hd->te_chunked =
+				    strcasecmp(kv->value, "chunked") == 0;
+			}
 			break;
 		case 20:
 			if (strcasecmp(kv->key, "MCP-Protocol-Version") == 0)
@@ -1969,34 +2122,55 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 /*
  * Framing a proxy in front of us may read differently (request
  * smuggling, RFC 9112 6.3): several Content-Length headers (evhttp takes
- * the first, a proxy may take the last), Content-Length with
- * Transfer-Encoding (evhttp reads chunks), a blank in a header name, no
- * Host on HTTP/1.1 or several (RFC 9112 3.2).  400, and the connection closes after it: what
- * follows on it is no request of ours.
+ * the first, a proxy may take the last) or one that is not all digits,
+ * Content-Length with Transfer-Encoding (evhttp reads chunks),
+ * Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1), a blank in a header name
+ * or a control character in a value, no Host on HTTP/1.1 or several
+ * (RFC 9112 3.2), a Host with a port that is no port, several Origin
+ * headers (the allow-list would see only the first).  400; a
+ * Transfer-Encoding other than "chunked" alone, which evhttp ignores and
+ * so reads the body as the next request, 501 (RFC 9112 6.1).  Either
+ * way the connection closes after it: what follows on it is no request
+ * of ours.
  */
 static int
 http_framing_ok(struct http *h, struct evhttp_request *req)
 {
 	const struct http_hdrs	*hd = &h->hdr;
 	const char		*why;
+	int			 code = 400, http11;
 
+	http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
 	if (hd->bad_name)
 		why = "Bad Request: blank in a header name";
+	else if (hd->bad_value)
+		why = "Bad Request: control character in a header value";
 	else if (hd->nlength > 1)
 		why = "Bad Request: more than one Content-Length";
+	else if (hd->bad_length)
+		why = "Bad Request: Content-Length is not a number";
 	else if (hd->nhost > 1)
 		why = "Bad Request: more than one Host";
-	else if (hd->nlength > 0 && hd->chunked)
+	else if (hd->norigin > 1)
+		why = "Bad Request: more than one Origin";
+	else if (hd->nlength > 0 && hd->nte > 0)
 		why = "Bad Request: Content-Length with Transfer-Encoding";
-	else if (hd->host == NULL &&
-	    (req->major > 1 || (req->major == 1 && req->minor >= 1)))
+	else if (hd->nte > 0 && !http11)
+		why = "Bad Request: Transfer-Encoding on HTTP/1.0";
+	else if (hd->nte > 1 || (hd->nte == 1 && !hd->te_chunked)) {
+		code = 501;
+		why = "Not Implemented: Transfer-Encoding other than chunked";
+	} else if (hd->host == NULL && http11)
 		why = "Bad Request: Host header is required";
+	else if (hd->host != NULL && !http_host_port_ok(hd->host))
+		why = "Bad Request: invalid port in Host";
 	else
 		return 1;
 	http_note(h, "bad request framing");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Connection", "close");
-	http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR, why);
+	http_reply_error(req, code, code == 400 ? "Bad Request" :
+	    "Not Implemented", JSONRPC_SERVER_ERROR, why);
 	return 0;
 }
 
@@ -2201,7 +2375,12 @@ http_metrics(struct http *h, struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
-/* The --metrics-listen listener: /metrics and nothing else. */
+/*
+ * The --metrics-listen listener: /metrics and nothing else.  The same
+ * framing and Host checks as the main listener, local names only if its
+ * own address is loopback (a scraper port there is as much a DNS
+ * rebinding target), and JSON errors.
+ */
 static void
 http_metrics_request(struct evhttp_request *req, void *arg)
 {
@@ -2211,10 +2390,20 @@ http_metrics_request(struct evhttp_request *req, void *arg)
 
 	uri = evhttp_request_get_evhttp_uri(req);
 	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
-	if (path != NULL && strcmp(path, "/metrics") == 0)
+	h->cur = NULL;		/* no http_conn on this listener */
+	http_hdrs_scan(h, req);
+	if (!http_framing_ok(h, req) || !http_headers_ok(h, req))
+		goto done;
+	if (!auth_host_ok(&h->metrics_origins, h->hdr.host))
+		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
+		    "Forbidden: Host not allowed");
+	else if (path != NULL && strcmp(path, "/metrics") == 0)
 		http_metrics(h, req);
 	else
-		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
+		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
+		    "Not Found");
+done:
+	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
 }
 
 static void
@@ -2543,9 +2732,12 @@ http_is_loopback(const struct sockaddr *sa)
 static int
 http_metrics_listen(struct http *h)
 {
-	char		*host, *colon;
-	size_t		 len;
-	long		 port;
+	struct evhttp_bound_socket	*bound;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen = sizeof ss;
+	char				*host, *colon;
+	size_t				 len;
+	long				 port;
 
 	host = xstrdup(h->cfg->metrics_listen);
 	colon = strrchr(host, ':');
@@ -2560,18 +2752,25 @@ http_metrics_listen(struct http *h)
 		fatalx("evhttp_new failed");
 	evhttp_set_gencb(h->metrics_evh, http_metrics_request, h);
 	evhttp_set_default_content_type(h->metrics_evh, NULL);
-	evhttp_set_max_body_size(h->metrics_evh, 0);
+	evhttp_set_max_body_size(h->metrics_evh, HTTP_METRICS_MAX_BODY);
 	evhttp_set_max_headers_size(h->metrics_evh,
 	    (ev_ssize_t)h->cfg->max_header_size);
 	evhttp_set_timeout(h->metrics_evh,
 	    (int)((h->cfg->read_timeout_ms + 999) / 1000));
-	evhttp_set_allowed_methods(h->metrics_evh, EVHTTP_REQ_GET);
-	if (port < 0 || port > 65535 || evhttp_bind_socket(h->metrics_evh,
-	    host, (ev_uint16_t)port) == -1) {
+	evhttp_set_allowed_methods(h->metrics_evh, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	if (port < 0 || port > 65535 || (bound =
+	    evhttp_bind_socket_with_handle(h->metrics_evh, host,
+	    (ev_uint16_t)port)) == NULL ||
+	    getsockname(evhttp_bound_socket_get_fd(bound),
+	    (struct sockaddr *)&ss, &sslen) == -1) {
 		log_warn("cannot listen on %s for metrics", h->cfg->metrics_listen);
 		free(host);
 		return -1;
 	}
+	h->metrics_origins = h->origins;
+	h->metrics_origins.loopback = http_is_loopback((struct sockaddr *)&ss);
 	log_info("metrics on http://%s/metrics", h->cfg->metrics_listen);
 	free(host);
 	return 0;

@@ -390,6 +390,37 @@ def test_with_legacy(b):
     body, _ = call(b, 3, "echo", {"text": "modern"})
     check(text(body) == "modern", "modern call")
 
+    # An MCP-Protocol-Version nobody speaks, and no _meta that makes the
+    # request a 2026-07-28 one: 400 (2025-06-18 on).  Without a session,
+    # -32022 naming the versions that work; in a session, its error.
+    bad = "1999-01-01"
+    r = Response(b, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "MCP-Protocol-Version": bad}, rpc(5, "ping"))
+    e = r.json()
+    r.close()
+    check(r.status == 400, "sessionless, version %s: %d" % (bad, r.status))
+    check(e["error"]["code"] == -32022 and e["error"]["data"] == {
+        "supported": ["2024-11-05", "2025-03-26", "2025-06-18",
+                      "2025-11-25", V], "requested": bad},
+          "sessionless, version %s: %r" % (bad, e))
+    r = post(b, rpc(6, "ping"), sid, bad)
+    e = r.json()
+    r.close()
+    check(r.status == 400, "session, version %s: %d" % (bad, r.status))
+    check(e["error"]["code"] == -32000 and "Unsupported protocol version"
+          in e["error"]["message"], "session, version %s: %r" % (bad, e))
+    for method in ("GET", "DELETE"):
+        r = Response(b, method, "/mcp", {"Accept": "text/event-stream",
+                                          "Mcp-Session-Id": sid,
+                                          "MCP-Protocol-Version": bad})
+        check(r.status == 400, "%s, version %s: %d" % (method, bad,
+                                                       r.status))
+        r.close()
+    r = post(b, rpc(7, "ping"), sid, version)
+    check(r.status == 200, "the session after: %d" % r.status)
+    r.close()
+
 
 def test_drain(b):
     # Shutting down ends a listen stream gracefully: its result first.

@@ -80,6 +80,25 @@ def test_metrics(b):
           "--metrics-listen: %d" % status)
     status, _, _ = exchange(mb, "GET", "/mcp")
     check(status == 404, "--metrics-listen serves /mcp: %d" % status)
+    # Its answers are JSON like the main listener's, whatever is asked.
+    for method, path, body in (("POST", "/mcp", rpc(1, "ping")),
+                               ("DELETE", "/mcp", None),
+                               ("POST", "/metrics", "{}")):
+        status, hdrs, data = exchange(mb, method, path, {
+            "Content-Type": "application/json"}, body)
+        check(status == (405 if path == "/metrics" else 404),
+              "--metrics-listen %s %s: %d" % (method, path, status))
+        check(hdrs.get("content-type") == "application/json" and
+              "error" in json.loads(data),
+              "--metrics-listen %s %s: %r %r" % (method, path, hdrs, data))
+    # The same Host check: a loopback scraper port is no DNS rebinding
+    # target either.
+    status, _, data = exchange(mb, "GET", "/metrics",
+                               {"Host": "evil.example.com"})
+    check(status == 403 and "error" in json.loads(data),
+          "--metrics-listen Host evil: %d %r" % (status, data[:100]))
+    status, _, _ = exchange(mb, "GET", "/metrics", {"Host": "localhost"})
+    check(status == 200, "--metrics-listen Host localhost: %d" % status)
 
 
 def test_metrics_auth(b):

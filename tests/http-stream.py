@@ -230,6 +230,21 @@ def test(b):
     r.close()
     check(isinstance(body, list) and sorted(m["id"] for m in body) ==
           [20, 21], "batch answer %r" % body)
+    # Batching left the protocol in 2025-06-18: 400, nothing of it runs.
+    for v in ("2025-06-18", "2025-11-25"):
+        sid3, v3 = initialize(b, v, strict=True)
+        check(v3 == v, "%s negotiated %r" % (v, v3))
+        r = post(b, [rpc(22, "ping"), rpc(23, "ping")], sid3, v3)
+        body = r.json()
+        r.close()
+        check(r.status == 400, "%s batch: %d" % (v, r.status))
+        check(body["error"]["code"] == -32600 and body["error"]["message"] ==
+              "batching is not supported in protocol version " + v,
+              "%s batch answer %r" % (v, body))
+        r = post(b, rpc(24, "ping"), sid3, v3)
+        check(r.status == 200 and r.answer().get("id") == 24,
+              "%s after the batch: %d" % (v, r.status))
+        r.close()
 
     # DELETE ends the session; then 404.
     r = Response(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid})
