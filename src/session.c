@@ -429,6 +429,29 @@ session_connected(const struct session *sess)
 }
 
 /*
+ * Bytes owed and never delivered that no attached connection is about to
+ * take (a held POST takes its answer next).  A walk of the log: only for
+ * a session over its limit.
+ */
+static size_t
+session_unsent_owed_idle(struct session *sess)
+{
+	struct session_entry	*e;
+	struct stream		*st;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(e, &sess->log, entry) {
+		if (e->sent || session_entry_notice(e))
+			continue;
+		if ((st = stream_find(sess, e->stream)) != NULL &&
+		    st->req != NULL)
+			continue;
+		n += e->msg->len;
+	}
+	return n;
+}
+
+/*
  * A client that falls behind loses its connections; nobody else waits for
  * it.  Its streams detach and later messages go to the log.  What it is
  * owed and was never delivered stays there whatever the replay bounds say
@@ -462,11 +485,12 @@ session_check_queue(struct session *sess)
 				stream_drop(st);
 		}
 	}
-	end = !busy && sess->unsent_owed > ss->limits.max_queue;
+	end = !busy && sess->unsent_owed > ss->limits.max_queue &&
+	    (queued = session_unsent_owed_idle(sess)) > ss->limits.max_queue;
 	if (end)
 		log_warnx("session %.8s: %zu bytes of answers and requests not "
 		    "delivered, over --max-queue %zu: ending the session",
-		    sess->hex, sess->unsent_owed, ss->limits.max_queue);
+		    sess->hex, queued, ss->limits.max_queue);
 	if (dropped > 0 || end)
 		ss->ops.overflow(sess, end, ss->arg);
 }
