@@ -201,7 +201,6 @@ config_init(struct config *c)
 	c->message_path = xstrdup(CLI_DEFAULT_MESSAGE_PATH);
 	c->mcp_path = xstrdup(CLI_DEFAULT_MCP_PATH);
 	c->keepalive_ms = CLI_DEFAULT_KEEPALIVE_MS;
-	c->max_queue = CLI_DEFAULT_MAX_QUEUE;
 	c->max_body = CLI_DEFAULT_MAX_BODY;
 	c->replay_messages = CLI_DEFAULT_REPLAY_MESSAGES;
 	c->replay_bytes = CLI_DEFAULT_REPLAY_BYTES;
@@ -277,6 +276,10 @@ cli_http_config(const struct config *cfg, struct http_config *hc)
 	hc->keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
 	    CLI_DEFAULT_KEEPALIVE_MS;
 	hc->max_queue = cfg->max_queue;
+	if (hc->max_queue == 0)
+		hc->max_queue = cfg->max_message_size > SIZE_MAX /
+		    CLI_DEFAULT_MAX_QUEUE_MESSAGES ? SIZE_MAX :
+		    cfg->max_message_size * CLI_DEFAULT_MAX_QUEUE_MESSAGES;
 	hc->max_body = cfg->max_body;
 	hc->replay_messages = cfg->replay_messages;
 	hc->replay_bytes = cfg->replay_bytes;
@@ -1321,7 +1324,8 @@ static const char cli_usage_serve[] =
 "  --sse-path PATH          legacy SSE endpoint (default /sse)\n"
 "  --message-path PATH      legacy POST endpoint (default /message)\n"
 "  --keepalive DURATION     SSE comment interval (default 15s)\n"
-"  --max-queue SIZE         output queued per session before it is dropped (8M)\n"
+"  --max-queue SIZE         output queued per session before it is dropped\n"
+"                           (twice --max-message-size: 32M)\n"
 "  --max-body SIZE          largest request body (default 4M)\n"
 "  --replay-buffer N[,SIZE] events kept per session for resumption (1000,1M)\n"
 "\n"

@@ -29,7 +29,10 @@ enum cli_mode {
 #define CLI_DEFAULT_MESSAGE_PATH	"/message"
 #define CLI_DEFAULT_MCP_PATH		"/mcp"
 #define CLI_DEFAULT_KEEPALIVE_MS	15000
-#define CLI_DEFAULT_MAX_QUEUE		(8u * 1024 * 1024)	/* per session, bytes */
+/* Per session, bytes, without --max-queue: this many answers of
+ * --max-message-size, so that one a client has yet to fetch never ends
+ * its session by itself. */
+#define CLI_DEFAULT_MAX_QUEUE_MESSAGES	2
 #define CLI_DEFAULT_MAX_BODY		(4u * 1024 * 1024)
 #define CLI_DEFAULT_REPLAY_MESSAGES	1000
 #define CLI_DEFAULT_REPLAY_BYTES	(1u * 1024 * 1024)
@@ -81,7 +84,7 @@ struct config {
 	char			*message_path;
 	char			*mcp_path;
 	int			 keepalive_ms;
-	size_t			 max_queue;
+	size_t			 max_queue;	/* 0: from max_message_size */
 	size_t			 max_body;
 	size_t			 replay_messages;
 	size_t			 replay_bytes;

@@ -253,7 +253,7 @@ static LIST_HEAD(, http) http_all = LIST_HEAD_INITIALIZER(http_all);
 
 static void	http_request(struct evhttp_request *, void *);
 static void	http_lost(struct session *, struct stream *, void *);
-static void	http_overflow(struct session *, void *);
+static void	http_overflow(struct session *, int, void *);
 static void	http_hold_expired(struct session *, struct stream *, void *);
 static void	http_kick(struct http *, struct stream *);
 static void	http_watch(struct evhttp_connection *,
@@ -1096,12 +1096,14 @@ http_lost(struct session *sess, struct stream *st, void *arg)
 }
 
 static void
-http_overflow(struct session *sess, void *arg)
+http_overflow(struct session *sess, int end, void *arg)
 {
 	struct http	*h = arg;
 
 	metrics.slow_clients_dropped++;
-	if (sess->kind != SESSION_STREAMABLE)
+	if (end)
+		http_session_kill(h, sess, "undelivered output over --max-queue");
+	else if (sess->kind != SESSION_STREAMABLE)
 		http_session_kill(h, sess, "client too slow");
 }
 

@@ -316,6 +316,17 @@ session_entry_notice(const struct session_entry *e)
 	return !e->final && !e->msg->owed;
 }
 
+/* An entry leaves the output the client has yet to get: written to a
+ * connection, or freed (taken as JSON, or let go unsent). */
+static void
+session_entry_sent(struct session *sess, struct session_entry *e)
+{
+	e->sent = 1;
+	sess->unsent_bytes -= e->msg->len;
+	if (!session_entry_notice(e))
+		sess->unsent_owed -= e->msg->len;
+}
+
 static void
 session_entry_free(struct session *sess, struct session_entry *e)
 {
@@ -325,7 +336,7 @@ session_entry_free(struct session *sess, struct session_entry *e)
 	sess->log_count--;
 	sess->log_bytes -= e->msg->len;
 	if (!e->sent)
-		sess->unsent_bytes -= e->msg->len;
+		session_entry_sent(sess, e);
 	session_msg_unref(e->msg);
 	free(e);
 }
@@ -418,8 +429,36 @@ session_connected(const struct session *sess)
 }
 
 /*
+ * Bytes owed and never delivered that no attached connection is about to
+ * take (a held POST takes its answer next).  A walk of the log: only for
+ * a session over its limit.
+ */
+static size_t
+session_unsent_owed_idle(struct session *sess)
+{
+	struct session_entry	*e;
+	struct stream		*st;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(e, &sess->log, entry) {
+		if (e->sent || session_entry_notice(e))
+			continue;
+		if ((st = stream_find(sess, e->stream)) != NULL &&
+		    st->req != NULL)
+			continue;
+		n += e->msg->len;
+	}
+	return n;
+}
+
+/*
  * A client that falls behind loses its connections; nobody else waits for
- * it.  Its streams detach and later messages go to the (bounded) log.
+ * it.  Its streams detach and later messages go to the log.  What it is
+ * owed and was never delivered stays there whatever the replay bounds say
+ * (dropping it would lose an answer in silence): over max_queue on its
+ * own, that ends the session instead, loudly, and the client starts
+ * again.  Not while a POST handler runs on the session: it may take its
+ * answer itself, and the next message or write checks again.
  */
 static void
 session_check_queue(struct session *sess)
@@ -427,24 +466,33 @@ session_check_queue(struct session *sess)
 	struct sessions	*ss = sess->owner;
 	struct stream	*st;
 	size_t		 queued;
-	int		 dropped = 0;
+	int		 dropped = 0, busy = 0, end;
 
 	if (sess->dead || (queued = session_queued(sess)) <= ss->limits.max_queue)
 		return;
-	/* Without a connection the log's own bounds apply. */
 	TAILQ_FOREACH(st, &sess->streams, entry) {
-		if (st->state == STREAM_SSE && !st->in_handler)
+		if (st->in_handler)
+			busy = 1;
+		else if (st->state == STREAM_SSE)
 			dropped++;
 	}
-	if (dropped == 0)
-		return;
-	log_warnx("session %.8s: %zu bytes queued, over the limit of %zu: "
-	    "dropping its connections", sess->hex, queued, ss->limits.max_queue);
-	TAILQ_FOREACH(st, &sess->streams, entry) {
-		if (st->state == STREAM_SSE && !st->in_handler)
-			stream_drop(st);
+	if (dropped > 0) {
+		log_warnx("session %.8s: %zu bytes queued, over the limit of "
+		    "%zu: dropping its connections", sess->hex, queued,
+		    ss->limits.max_queue);
+		TAILQ_FOREACH(st, &sess->streams, entry) {
+			if (st->state == STREAM_SSE && !st->in_handler)
+				stream_drop(st);
+		}
 	}
-	ss->ops.overflow(sess, ss->arg);
+	end = !busy && sess->unsent_owed > ss->limits.max_queue &&
+	    (queued = session_unsent_owed_idle(sess)) > ss->limits.max_queue;
+	if (end)
+		log_warnx("session %.8s: %zu bytes of answers and requests not "
+		    "delivered, over --max-queue %zu: ending the session",
+		    sess->hex, queued, ss->limits.max_queue);
+	if (dropped > 0 || end)
+		ss->ops.overflow(sess, end, ss->arg);
 }
 
 static int
@@ -457,7 +505,8 @@ session_log_over(const struct session *sess)
 }
 
 /*
- * Let an entry of a full log go, unless it waits for a connection that is
+ * Let an entry of a full log go, unless it was never delivered and is
+ * owed (max_queue bounds those), or waits for a connection that is
  * attached: that one is about to be written.
  */
 static void
@@ -466,6 +515,8 @@ session_log_evict(struct session *sess, struct session_entry *e)
 	struct stream	*st;
 
 	if (!e->sent) {
+		if (!session_entry_notice(e))
+			return;
 		st = stream_find(sess, e->stream);
 		if (st != NULL && st->req != NULL)
 			return;
@@ -479,8 +530,9 @@ session_log_evict(struct session *sess, struct session_entry *e)
  * Keep the log within replay_messages and replay_bytes.  Notifications go
  * first, oldest first: a flood of broadcasts (another client's doing,
  * perhaps) must not push out the answer a client comes back for.  Only a
- * log of nothing but what is owed loses its oldest, so the bounds still
- * hold.  Legacy sessions keep nothing once written.
+ * log of nothing but what is owed loses its oldest delivered ones; owed
+ * messages never delivered stay (session_check_queue bounds them).
+ * Legacy sessions keep nothing once written.
  */
 static void
 session_trim(struct session *sess)
@@ -742,9 +794,21 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 	if (after != (uint64_t)-1)
 		st->sent = after;
 	if (sess->priming) {
+		/*
+		 * The priming event's id "<stream>-0" names the start of a
+		 * stream nothing was written on.  Anywhere else the id the
+		 * stream is at belongs to a message the client has (it
+		 * resumes after it, or it went out on an earlier connection):
+		 * sent again as an empty event it would repeat an id with
+		 * other content, and a resume replays strictly after it.
+		 * Then only the retry time is restated.
+		 */
 		buf = evbuffer_new();
-		session_event_id(id, st->no, st->sent);
-		sse_event(buf, NULL, id, "", 0, sess->retry_ms);
+		if (after == (uint64_t)-1 && st->sent == 0) {
+			session_event_id(id, st->no, 0);
+			sse_event(buf, NULL, id, "", 0, sess->retry_ms);
+		} else
+			sse_retry(buf, sess->retry_ms);
 		evhttp_send_reply_chunk(req, buf);
 		evbuffer_free(buf);
 	}
@@ -793,10 +857,8 @@ stream_flush(struct stream *st)
 			stream_write_entry(buf, id, e->msg);
 		}
 		st->sent = e->seq;
-		if (!e->sent) {
-			e->sent = 1;
-			sess->unsent_bytes -= e->msg->len;
-		}
+		if (!e->sent)
+			session_entry_sent(sess, e);
 	}
 	if (evbuffer_get_length(buf) > 0)
 		evhttp_send_reply_chunk(st->req, buf);
@@ -919,6 +981,8 @@ session_push_msg(struct session *sess, uint64_t stream, struct session_msg *m,
 	sess->log_count++;
 	sess->log_bytes += m->len;
 	sess->unsent_bytes += m->len;
+	if (!session_entry_notice(e))
+		sess->unsent_owed += m->len;
 	if (e->final)
 		st->finished = 1;
 

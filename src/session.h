@@ -13,8 +13,12 @@
  * GET with Last-Event-ID).  The log is bounded by replay_messages and
  * replay_bytes.  Over a bound, notifications go first, oldest first; what
  * a client is owed (answers, and requests from the server) goes only when
- * the log holds nothing else, oldest first again.  A resuming client then
- * sees a gap in the event ids, as SSE allows, and still gets its answer.
+ * the log holds nothing else, oldest first again, and only once it was
+ * written to a connection: an owed message never delivered is output the
+ * client has yet to get, not replay material.  That output is bounded by
+ * max_queue instead: over it, the session ends (the caller is told), so
+ * an answer is never lost in silence.  A resuming client may see a gap in
+ * the event ids, as SSE allows, and still gets its answer.
  * Legacy sessions keep nothing once written.
  *
  * A message's text is one struct session_msg, shared read-only by every
@@ -140,6 +144,8 @@ struct session {
 	size_t			 log_count;
 	size_t			 log_bytes;
 	size_t			 unsent_bytes;
+	size_t			 unsent_owed;	/* of them, owed (answers,
+						   server requests) */
 
 	/* Set by the caller: */
 	int			 token;		/* token index + 1; 0: no auth */
@@ -166,8 +172,10 @@ struct session_ops {
 	 * stream is already detached.  Do not free the session from here:
 	 * unlink it and free it later. */
 	void	(*lost)(struct session *, struct stream *, void *arg);
-	/* The session went over max_queue; its event streams were closed. */
-	void	(*overflow)(struct session *, void *arg);
+	/* The session went over max_queue: its event streams were closed.
+	 * end: what it is owed and was never delivered is over max_queue
+	 * by itself; the caller must end the session (session_kill). */
+	void	(*overflow)(struct session *, int end, void *arg);
 	/* A HELD stream waited its hold time without a message. */
 	void	(*hold_expired)(struct session *, struct stream *, void *arg);
 	/* Optional: the caller owns the connections' close callbacks.  Call

@@ -90,6 +90,12 @@ sse_event_ref(struct evbuffer *out, const char *event, const char *id,
 }
 
 void
+sse_retry(struct evbuffer *out, int retry_ms)
+{
+	evbuffer_add_printf(out, "retry: %d\n\n", retry_ms);
+}
+
+void
 sse_comment(struct evbuffer *out, const char *text)
 {
 	const char	*p;

@@ -29,6 +29,9 @@ int	 sse_event(struct evbuffer *, const char *event, const char *id,
 int	 sse_event_ref(struct evbuffer *, const char *event, const char *id,
 	    const char *data, size_t len,
 	    void (*cleanup)(const void *, size_t, void *), void *arg);
+/* Appends a block of only a "retry:" field: it sets the client's
+ * reconnection time and is no event (no id, no data). */
+void	 sse_retry(struct evbuffer *, int retry_ms);
 /* Appends a comment line (": text") and a blank line; text may be NULL.
  * Line breaks in text are replaced by spaces. */
 void	 sse_comment(struct evbuffer *, const char *text);

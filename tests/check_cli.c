@@ -10,6 +10,7 @@
 
 #include "checktest.h"
 #include "cli.h"
+#include "serve.h"
 
 #define ARGV_MAX	64
 
@@ -62,6 +63,40 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(parse(&c, &err, "serve", "--max-children", "0", "--",
 	    "server", NULL), CLI_OK);
 	ck_assert_uint_eq(c.max_children, 0);
+	config_free(&c);
+}
+END_TEST
+
+/*
+ * One answer of --max-message-size must fit a session's output queue, or
+ * the client that polls for it loses its session; without --max-queue
+ * the queue holds two.
+ */
+START_TEST(test_max_queue_follows_message_size)
+{
+	struct config		c;
+	struct serve_config	sc;
+	char			*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--", "server", NULL),
+	    CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_msg(sc.http.max_queue >= 2 * c.max_message_size,
+	    "default --max-queue %zu below two answers of %zu",
+	    sc.http.max_queue, c.max_message_size);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--max-message-size", "40M",
+	    "--", "server", NULL), CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_uint_eq(sc.http.max_queue, 80u * 1024 * 1024);
+	config_free(&c);
+
+	/* Given, it is what it says. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--max-message-size", "40M",
+	    "--max-queue", "64K", "--", "server", NULL), CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_uint_eq(sc.http.max_queue, 64 * 1024);
 	config_free(&c);
 }
 END_TEST
@@ -317,6 +352,7 @@ check_suite(void)
 	tcase_add_test(tc, test_instance_id);
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_sizes_durations);
+	tcase_add_test(tc, test_max_queue_follows_message_size);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -99,7 +99,7 @@ END_TEST
 
 /* ---- the log, without connections ---- */
 
-static int	lost, overflow, expired;
+static int	lost, overflow, ended, expired;
 
 static void
 on_lost(struct session *s, struct stream *st, void *arg)
@@ -108,9 +108,13 @@ on_lost(struct session *s, struct stream *st, void *arg)
 }
 
 static void
-on_overflow(struct session *s, void *arg)
+on_overflow(struct session *s, int end, void *arg)
 {
 	overflow++;
+	if (end) {
+		ended++;
+		session_kill(s, "over max_queue");
+	}
 }
 
 static void
@@ -122,16 +126,23 @@ on_hold(struct session *s, struct stream *st, void *arg)
 static const struct session_ops ops = { on_lost, on_overflow, on_hold, NULL };
 
 static struct sessions *
-new_sessions(struct event_base *base, size_t msgs, size_t bytes)
+new_sessions_queue(struct event_base *base, size_t msgs, size_t bytes,
+    size_t queue)
 {
 	struct session_limits	lim;
 
 	memset(&lim, 0, sizeof lim);
 	lim.keepalive_ms = 1000;
-	lim.max_queue = 1024 * 1024;
+	lim.max_queue = queue;
 	lim.replay_messages = msgs;
 	lim.replay_bytes = bytes;
 	return sessions_new(base, &lim, &ops, NULL);
+}
+
+static struct sessions *
+new_sessions(struct event_base *base, size_t msgs, size_t bytes)
+{
+	return new_sessions_queue(base, msgs, bytes, 1024 * 1024);
 }
 
 START_TEST(test_log_waits_and_trims)
@@ -273,15 +284,109 @@ START_TEST(test_log_keeps_requests)
 	ck_assert_ptr_eq(TAILQ_NEXT(e, entry)->msg, note);
 	ck_assert_uint_eq(note->refs, 3);
 
+	/* Owed and never delivered: no replay bound drops them (the queue
+	 * limit bounds them instead); the notifications make room. */
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
-	ck_assert_uint_eq(s->log_count, 3);
+	ck_assert_uint_eq(s->log_count, 4);
 	TAILQ_FOREACH(e, &s->log, entry)
-		ck_assert_uint_gt(e->seq, 11);
+		ck_assert_ptr_eq(e->msg, ask);
+	ck_assert_uint_eq(TAILQ_FIRST(&s->log)->seq, 1);
 	ck_assert_uint_eq(note->refs, 1);
 	ck_assert_ptr_null(TAILQ_FIRST(&s->notices));
+	ck_assert_int_eq(overflow, 0);
 	session_msg_unref(note);
 	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/* A message of len bytes: an answer (owed) or a notification. */
+static struct session_msg *
+sized_msg(size_t len, int owed)
+{
+	struct session_msg	*m;
+	char			*text;
+
+	text = malloc(len);
+	ck_assert_ptr_nonnull(text);
+	memset(text, 'x', len);
+	m = session_msg_new(text, len, owed);
+	free(text);
+	return m;
+}
+
+/*
+ * An answer larger than the whole replay log that comes while its client
+ * is away (polling) was never delivered: it waits for the client, it is
+ * not replay material the bound may drop.
+ */
+START_TEST(test_log_keeps_undelivered)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 1000);
+	struct session		*s;
+	struct stream		*st;
+	struct session_msg	*big;
+
+	overflow = ended = 0;
+	s = session_new(ss, SESSION_STREAMABLE);
+	st = stream_new(s);
+	big = sized_msg(1200, 1);
+	ck_assert_int_eq(session_push_msg(s, st->no, big, 1), 0);
+	ck_assert_msg(s->log_count == 1, "the undelivered answer was dropped "
+	    "for the replay bound");
+	ck_assert_uint_eq(s->log_bytes, 1200);
+	ck_assert_uint_eq(session_queued(s), 1200);
+	st = stream_revive(s, 1, 0);
+	ck_assert_uint_eq(st->seq, 1);
+	ck_assert_ptr_eq(TAILQ_FIRST(&s->log)->msg, big);
+	ck_assert_int_eq(stream_gc(st), 1);
+
+	/* Notifications stay bounded around it. */
+	session_msg_unref(big);
+	big = sized_msg(600, 0);
+	ck_assert_int_eq(session_push_msg(s, 0, big, 0), 0);
+	ck_assert_uint_eq(s->log_count, 1);
+	ck_assert_uint_eq(TAILQ_FIRST(&s->log)->stream, 1);
+	ck_assert_int_eq(overflow, 0);
+	session_msg_unref(big);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/*
+ * Owed output nobody takes is bounded by max_queue: over it the session
+ * ends (the caller is told to end it) instead of losing an answer.
+ */
+START_TEST(test_queue_ends_session)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions_queue(base, 1000, 1000,
+				    4096);
+	struct session		*s;
+	struct stream		*st;
+	struct session_msg	*m;
+	int			 i;
+
+	overflow = ended = 0;
+	s = session_new(ss, SESSION_STREAMABLE);
+	m = sized_msg(1500, 1);
+	for (i = 0; i < 2; i++) {
+		st = stream_new(s);
+		ck_assert_int_eq(session_push_msg(s, st->no, m, 1), 0);
+	}
+	ck_assert_int_eq(overflow, 0);
+	ck_assert_uint_eq(s->log_count, 2);
+	st = stream_new(s);
+	ck_assert_int_eq(session_push_msg(s, st->no, m, 1), 0);
+	ck_assert_msg(ended == 1, "4500 undelivered bytes over a queue of "
+	    "4096 did not end the session (overflow %d)", overflow);
+	ck_assert(s->dead);
+	ck_assert_ptr_null(session_find(ss, s->id, SESSION_STREAMABLE));
+	session_msg_unref(m);
 	sessions_free(ss);
 	event_base_free(base);
 }
@@ -300,6 +405,8 @@ check_suite(void)
 	tcase_add_test(tl, test_log_bytes);
 	tcase_add_test(tl, test_log_keeps_answers);
 	tcase_add_test(tl, test_log_keeps_requests);
+	tcase_add_test(tl, test_log_keeps_undelivered);
+	tcase_add_test(tl, test_queue_ends_session);
 	suite_add_tcase(s, tl);
 	return s;
 }

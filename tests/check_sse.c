@@ -143,6 +143,20 @@ START_TEST(test_comment)
 }
 END_TEST
 
+/* A resumed stream restates retry alone: no id, no data, so no event. */
+START_TEST(test_retry)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	char		*got;
+
+	sse_retry(buf, 250);
+	got = drain(buf);
+	ck_assert_str_eq(got, "retry: 250\n\n");
+	free(got);
+	evbuffer_free(buf);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -150,6 +164,7 @@ check_suite(void)
 	TCase	*tc = tcase_create("encode");
 
 	tcase_add_test(tc, test_event_simple);
+	tcase_add_test(tc, test_retry);
 	tcase_add_test(tc, test_event_multiline);
 	tcase_add_test(tc, test_event_id_retry);
 	tcase_add_test(tc, test_event_invalid_fields);

@@ -44,10 +44,65 @@ def over(b, sid, version, last, what):
     g.close()
 
 
+def resumed_head(g, last, what):
+    """A resume replays strictly after Last-Event-ID: its stream may start
+    by restating retry, but never sends the event id it resumes from
+    again (as an empty priming event, for one)."""
+    lines = []
+    while True:
+        line = g.line()
+        check(line is not None, "%s: resumed stream ended at once" % what)
+        if line == "":
+            break
+        lines.append(line)
+    check("id: " + last not in lines,
+          "%s: the resume after %s sends event id %s again: %r" %
+          (what, last, last, lines))
+    check([x for x in lines if x.startswith("retry: ")] != [],
+          "%s: no retry field on the resumed stream: %r" % (what, lines))
+
+
+def big_answer(b):
+    """An answer larger than the replay log (1 MB) that comes while its
+    client polls is owed to it, not replay material: the resume gets it.
+    Once delivered it is replay material like any other."""
+    wait_ready(b)
+    sid, version = initialize(b, "2025-11-25", strict=True)
+    text = "y" * 1200000
+    r = post(b, call(70, "delay", {"ms": 300, "message": text}), sid,
+             version)
+    ev = r.event()
+    check(ev is not None and ev["data"] == "" and "id" in ev,
+          "big answer: priming event %r" % ev)
+    last = ev["id"]
+    check(r.event() is None, "big answer: POST not closed after priming")
+    r.close()
+    # The client obeys retry; the answer lands in the gap (a slower
+    # child only makes the resume get it live, which passes too).
+    time.sleep(int(ev["retry"]) / 1000.0 + 0.4)
+    g = resume(b, sid, version, last)
+    check(g.status == 200, "big answer: resume got %d, the 1.2 MB answer "
+          "was dropped" % g.status)
+    resumed_head(g, last, "big answer")
+    ev = g.message()
+    check(ev is not None and ev["msg"].get("id") == 70,
+          "big answer: %r" % (ev and ev["id"]))
+    got = ev["msg"]["result"]["content"][0]["text"]
+    check(got == text, "big answer: %d bytes" % len(got))
+    check(g.event() is None, "big answer: stream not ended")
+    g.close()
+    status, body = call_on(b, sid, version, 71, "echo", {"message": "z"})
+    check(status == 200 and body.get("id") == 71,
+          "big answer: session after it %d %r" % (status, body))
+
+
 def evicted(b):
-    """--replay-buffer 2: of three answers waiting for a client that is
-    away, the oldest is dropped; resuming its stream gets 204 (the
-    answer is gone for good) instead of a stream polled for ever."""
+    """--replay-buffer 2: three answers wait for a client that is away.
+    None was delivered, so none is dropped for the bound: each resume
+    gets its answer.  Delivered, they are replay material within the
+    bound: the one delivered first goes, and resuming its stream again
+    gets 204 (the answer is gone for good) instead of a stream polled for
+    ever."""
     wait_ready(b)
     sid, version = initialize(b, "2025-11-25", strict=True)
     ids = []
@@ -60,17 +115,43 @@ def evicted(b):
         r.close()
         ids.append(ev["id"])
     # The child answers in time order: once 62 is here, 60 and 61 are
-    # in the log too, and 60 went for want of room.
-    g = resume(b, sid, version, ids[2])
-    ev = g.message()
-    check(ev is not None and ev["msg"].get("id") == 62, "evicted: %r" % ev)
+    # in the log too.
+    for k, n in ((2, 62), (1, 61), (0, 60)):
+        g = resume(b, sid, version, ids[k])
+        check(g.status == 200, "evicted: resume for %d: %d" % (n, g.status))
+        ev = g.message()
+        check(ev is not None and ev["msg"].get("id") == n,
+              "evicted: undelivered answer %d lost: %r" % (n, ev))
+        g.close()
+    over(b, sid, version, ids[2], "stream whose answer was evicted")
+
+
+def overflow(b):
+    """--max-queue 64K: an answer of 100 KB that no connection takes ends
+    the session loudly (a warning, the slow-client counter) rather than
+    vanishing; the client's next request gets 404."""
+    wait_ready(b)
+    sid, version = initialize(b, "2025-11-25", strict=True)
+    r = post(b, call(80, "delay", {"ms": 300, "message": "q" * 100000}),
+             sid, version)
+    ev = r.event()
+    check(ev is not None and "id" in ev, "overflow: priming event %r" % ev)
+    r.close()
+    deadline = time.monotonic() + 10
+    while "over --max-queue" not in b.stderr() and \
+            time.monotonic() < deadline:
+        time.sleep(0.05)
+    check("over --max-queue" in b.stderr(),
+          "overflow: no warning: %s" % b.stderr())
+    g = resume(b, sid, version, ev["id"])
+    check(g.status == 404, "overflow: resume of an ended session: %d" %
+          g.status)
     g.close()
-    g = resume(b, sid, version, ids[1])
-    ev = g.message()
-    check(ev is not None and ev["msg"].get("id") == 61,
-          "evicted: 61 lost %r" % ev)
-    g.close()
-    over(b, sid, version, ids[0], "stream whose answer was evicted")
+    m = Response(b, "GET", "/metrics")
+    text = m.body().decode()
+    m.close()
+    check("mcpbridge_slow_clients_dropped_total 1" in text.splitlines(),
+          "overflow: not counted: %s" % text)
 
 
 def test(b):
@@ -160,9 +241,7 @@ def test(b):
     time.sleep(int(ev["retry"]) / 1000.0)
     g = resume(b, sid, version, last)
     check(g.status == 200, "poll: %d" % g.status)
-    ev = g.event()
-    check(ev is not None and ev["data"] == "" and "id" in ev,
-          "poll: priming event %r" % ev)
+    resumed_head(g, last, "poll")
     ev = g.message()
     check(ev is not None and ev["msg"].get("id") == 5 and
           "result" in ev["msg"], "poll: result %r" % ev)
@@ -181,18 +260,17 @@ def test(b):
           "cancel: priming event %r" % ev)
     check(r.event() is None, "cancel: POST stream not closed after priming")
     r.close()
-    g = resume(b, sid, version, ev["id"])
+    last = ev["id"]
+    g = resume(b, sid, version, last)
     check(g.status == 200, "cancel: poll %d" % g.status)
-    ev = g.event()
-    check(ev is not None and ev["data"] == "" and "id" in ev,
-          "cancel: poll priming event %r" % ev)
+    resumed_head(g, last, "cancel")
     c = post(b, note("notifications/cancelled", {"requestId": 50}), sid,
              version)
     check(c.status == 202, "cancel: %d" % c.status)
     c.close()
     check(g.event() is None, "cancel: polled stream not ended")
     g.close()
-    over(b, sid, version, ev["id"], "cancelled stream")
+    over(b, sid, version, last, "cancelled stream")
 
     # Fast calls stay JSON in 2025-11-25 sessions too.
     r = post(b, call(6, "echo", {"message": "x"}), sid, version)
@@ -251,6 +329,16 @@ def test(b):
         e.stop()
     check("Sanitizer" not in e.stderr() and e.proc.returncode == 0,
           "--replay-buffer 2 bridge: %s" % e.stderr())
+
+    big_answer(b)
+
+    q = Bridge("--keepalive", "300ms", "--max-queue", "64K")
+    try:
+        overflow(q)
+    finally:
+        q.stop()
+    check("Sanitizer" not in q.stderr() and q.proc.returncode == 0,
+          "--max-queue 64K bridge: %s" % q.stderr())
 
 
 if __name__ == "__main__":
