@@ -2351,6 +2351,8 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	mux_stats(h->mux, &ms);
 	g->in_flight = ms.in_flight;
 	g->child_log_lines_dropped = ms.log_lines_dropped;
+	g->child_answers_unreadable = ms.unreadable_unanswered;
+	g->client_progress_dropped = ms.client_progress_dropped;
 	g->connections = h->nconns;
 	g->ready = mux_ready(h->mux);
 	g->draining = h->draining;

@@ -201,4 +201,10 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "Log lines (notifications/message) from a child dropped: no one "
 	    "session could be shown to have caused them.",
 	    g->child_log_lines_dropped);
+	metrics_one(out, "mcpbridge_child_answers_unreadable_total", "counter",
+	    "Answers from a child over --max-message-size or not JSON whose "
+	    "request could not be found.", g->child_answers_unreadable);
+	metrics_one(out, "mcpbridge_client_progress_dropped_total", "counter",
+	    "Progress notifications from clients on no request the child sent "
+	    "them.", g->client_progress_dropped);
 }

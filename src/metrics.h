@@ -77,6 +77,10 @@ struct metrics_gauges {
 	uint64_t	child_messages_out;
 	/* log lines of a child that no one session could own */
 	uint64_t	child_log_lines_dropped;
+	/* the child's answers too big or not JSON, no request to fail */
+	uint64_t	child_answers_unreadable;
+	/* clients' progress on no request the child sent them */
+	uint64_t	client_progress_dropped;
 };
 
 /* The one set of counters of the process. */

@@ -60,6 +60,9 @@ def test_metrics(b):
                  "mcpbridge_http_received_bytes_total ",
                  "mcpbridge_http_sent_bytes_total ",
                  "mcpbridge_slow_clients_dropped_total 0",
+                 "mcpbridge_child_log_lines_dropped_total 0",
+                 "mcpbridge_child_answers_unreadable_total 0",
+                 "mcpbridge_client_progress_dropped_total 0",
                  "mcpbridge_http_connections "):
         check(want in text, "%r not in:\n%s" % (want, text))
     # Every sample line parses as NAME{LABELS} VALUE.
