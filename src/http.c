@@ -197,7 +197,7 @@ struct http {
 	struct evhttp_bound_socket	*bound;
 	struct evconnlistener		*listener;
 	struct evhttp			*metrics_evh;	/* --metrics-listen */
-	/* h->origins, loopback as the --metrics-listen address is. */
+	/* Local names on loopback, else any Host: http_metrics_listen. */
 	struct auth_origins		 metrics_origins;
 	struct sessions			*sessions;
 	struct event			*reap;
@@ -2381,9 +2381,9 @@ http_metrics(struct http *h, struct evhttp_request *req)
 
 /*
  * The --metrics-listen listener: /metrics and nothing else.  The same
- * framing and Host checks as the main listener, local names only if its
- * own address is loopback (a scraper port there is as much a DNS
- * rebinding target), and JSON errors.
+ * framing checks as the main listener, local names only if its own
+ * address is loopback (a scraper port there is as much a DNS rebinding
+ * target), any Host elsewhere, and JSON errors.
  */
 static void
 http_metrics_request(struct evhttp_request *req, void *arg)
@@ -2773,8 +2773,19 @@ http_metrics_listen(struct http *h)
 		free(host);
 		return -1;
 	}
-	h->metrics_origins = h->origins;
+	/*
+	 * Its own Host policy, not the main listener's: --allow-host names
+	 * the MCP endpoint's public name, while a scraper comes by a pod's
+	 * or a node's address.  Bound to loopback it is a DNS rebinding
+	 * target like any local port, so local names (and the allowed
+	 * hosts) only; bound elsewhere, any Host.
+	 */
+	memset(&h->metrics_origins, 0, sizeof h->metrics_origins);
 	h->metrics_origins.loopback = http_is_loopback((struct sockaddr *)&ss);
+	if (h->metrics_origins.loopback) {
+		h->metrics_origins.hosts = h->origins.hosts;
+		h->metrics_origins.nhosts = h->origins.nhosts;
+	}
 	log_info("metrics on http://%s/metrics", h->cfg->metrics_listen);
 	free(host);
 	return 0;

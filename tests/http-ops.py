@@ -33,6 +33,7 @@ def free_port():
 
 
 METRICS_PORT = free_port()
+METRICS_ANY_PORT = free_port()
 
 
 def test_metrics(b):
@@ -102,6 +103,41 @@ def test_metrics(b):
           "--metrics-listen Host evil: %d %r" % (status, data[:100]))
     status, _, _ = exchange(mb, "GET", "/metrics", {"Host": "localhost"})
     check(status == 200, "--metrics-listen Host localhost: %d" % status)
+
+
+def metrics_listener(port):
+    mb = type("M", (), {})()
+    mb.host, mb.port, mb.base, mb.hostport, mb.headers = \
+        "127.0.0.1", port, "", "127.0.0.1:%d" % port, {}
+    return mb
+
+
+def test_metrics_allow_host(b):
+    """--allow-host names the MCP endpoint's public name; a scraper on a
+    metrics listener bound to every address comes by IP (a pod's, a
+    node's) and is not turned away.  Bound to 0.0.0.0, the listener is
+    not loopback whatever address the connection comes in on."""
+    wait_ready(b)
+    mb = metrics_listener(METRICS_ANY_PORT)
+    for host in ("10.1.2.3:%d" % METRICS_ANY_PORT, "node-7.internal",
+                 "mcp.example.com"):
+        status, _, data = exchange(mb, "GET", "/metrics", {"Host": host})
+        check(status == 200 and b"mcpbridge_sessions" in data,
+              "--metrics-listen 0.0.0.0, Host %s: %d %r" %
+              (host, status, data[:100]))
+    # Non-GET is refused as the comment says, on both listeners.
+    for lb in (mb, b):
+        for method in ("POST", "PUT", "DELETE", "PATCH"):
+            status, hdrs, data = exchange(lb, method, "/metrics", {
+                "Content-Type": "application/json"}, "{}")
+            check(status == 405 and hdrs.get("allow") == "GET" and
+                  hdrs.get("content-type") == "application/json" and
+                  "error" in json.loads(data),
+                  "%s /metrics on %d: %d %r %r" %
+                  (method, lb.port, status, hdrs, data[:100]))
+    # The main listener still holds to --allow-host.
+    status, _, _ = exchange(b, "GET", "/healthz", {"Host": "10.1.2.3"})
+    check(status == 403, "main listener, Host 10.1.2.3: %d" % status)
 
 
 def test_metrics_auth(b):
@@ -238,6 +274,9 @@ def test_second_signal(b):
 TESTS = {
     "metrics": (test_metrics, ["--metrics-listen",
                                "127.0.0.1:%d" % METRICS_PORT], None),
+    "metrics-allow-host": (test_metrics_allow_host, [
+        "--allow-host", "mcp.example.com",
+        "--metrics-listen", "0.0.0.0:%d" % METRICS_ANY_PORT], None),
     "metrics-auth": (test_metrics_auth, ["--auth-token-env", "OPS_TOKEN"],
                      {"OPS_TOKEN": "ops-token-0123456789"}),
     "log-json": (test_log_json, ["--log-format", "json"], None),
