@@ -2816,8 +2816,21 @@ client_is_answer(json_object *msg, struct cmsg *cm)
 }
 
 /*
+ * A JSON-RPC error with a null id: the server could not read the request
+ * well enough to name it (Parse error, Invalid Request), but it is its
+ * answer all the same.
+ */
+static int
+client_is_null_error(json_object *msg)
+{
+	return msg != NULL && jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
+	    jsonrpc_id(msg) == NULL;
+}
+
+/*
  * Does a JSON body answer to a POST of cm hold what it must: for a
- * request, its answer, alone or in a batch.  A JSON body to a notification
+ * request, its answer, alone or in a batch, or an error with a null id
+ * alone.  A JSON body to a notification
  * or an answer is not looked at (202 is what it gets), nor one to the era
  * probe before the era is known: a legacy server may answer a method it
  * does not know oddly, and its initialize is judged next.
@@ -2828,6 +2841,7 @@ client_has_answer(json_object *msg, struct cmsg *cm)
 	size_t	i;
 
 	if (cm->kind != JSONRPC_REQUEST || client_is_answer(msg, cm) ||
+	    client_is_null_error(msg) ||
 	    (cm->is_discover && cm->c->era == ERA_UNKNOWN))
 		return 1;
 	if (jsonrpc_classify(msg) != JSONRPC_BATCH)
@@ -2849,6 +2863,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	const char	*ct;
 	json_object	*msg = NULL;
 	char		*why;
+	int		 json_body;
 
 	conn->xfer = NULL;
 	if (cm == NULL) {
@@ -2925,11 +2940,23 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 			c->transport = CLIENT_TRANSPORT_STREAMABLE;
 			log_debug("the server speaks Streamable HTTP");
 		}
-		if (ct != NULL &&
+		json_body = ct != NULL &&
 		    strncasecmp(ct, "application/json", 16) == 0 &&
-		    evbuffer_get_length(curl_event_body(x)) > 0 &&
-		    (((msg = client_parse_body(curl_event_body(x))) == NULL) ||
-		    !client_has_answer(msg, cm))) {
+		    evbuffer_get_length(curl_event_body(x)) > 0;
+		if (json_body)
+			msg = client_parse_body(curl_event_body(x));
+		if (c->transport == CLIENT_TRANSPORT_SSE) {
+			/* HTTP+SSE answers on the stream: a JSON body here is
+			 * at most an acknowledgement, and what is no JSON-RPC
+			 * in it is no concern of the local client's. */
+			if (msg != NULL &&
+			    jsonrpc_classify(msg) == JSONRPC_INVALID) {
+				log_debug("ignoring the body of a POST's 200");
+				json_object_put(msg);
+				msg = NULL;
+			}
+		} else if (json_body &&
+		    (msg == NULL || !client_has_answer(msg, cm))) {
 			/* Not JSON, or JSON but not the answer: a JSON body
 			 * is the whole answer, none will follow.  (Questions
 			 * before an answer come on an event stream.) */
@@ -2941,6 +2968,11 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 			client_pump(c);
 			return;
 		}
+		if (cm->kind == JSONRPC_REQUEST && !cm->is_discover &&
+		    client_is_null_error(msg))
+			/* Handed on under the request's id, as its answer. */
+			json_object_object_add(msg, "id", json_object_get(
+			    jsonrpc_id(cm->wire != NULL ? cm->wire : cm->msg)));
 		conn_close(conn);
 		if (cm->is_discover && !client_is_answer(msg, cm)) {
 			/* 202, no JSON, or not our answer: no modern server. */

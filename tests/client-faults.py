@@ -84,6 +84,12 @@ class State:
         # Methods answered 200 application/json with a body that is no
         # answer to them ("*": all of them): method -> a kind of JUNK.
         self.junk = {}
+        # Methods answered 200 application/json with a JSON-RPC error
+        # whose id is null, as JSON-RPC has it for an Invalid Request.
+        self.null_error = set()
+        # Legacy POSTs acknowledged 200 application/json rather than 202
+        # (the answer still comes on the stream).
+        self.legacy_ack = False
 
     def new_id(self, prefix):
         with self.lock:
@@ -127,6 +133,9 @@ JUNK_SEEN = {
     "not_json": '200 with application/json, not MCP: '
                 '"<html><body>?Oops</body></html>"',
 }
+
+NULL_ERROR = {"jsonrpc": "2.0", "id": None,
+              "error": {"code": -32600, "message": "Invalid Request: nope"}}
 
 
 def result(msg, res):
@@ -221,6 +230,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             kind = st.junk.get("*")
         if kind is not None:
             return self.send_junk(kind, msg)
+        if msg.get("method") in st.null_error:
+            return self.send_json(200, NULL_ERROR)
         if msg.get("method") == "tools/call":
             with st.lock:
                 st.call_times.append(time.time())
@@ -523,7 +534,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if q is None:
             self.send_json(404, None)
             return
-        self.send_json(202, None)
+        if st.legacy_ack:
+            self.send_json(200, {"status": "accepted"})
+        else:
+            self.send_json(202, None)
         if "id" not in msg or "method" not in msg:
             return
         if msg["method"] == "initialize":
@@ -1413,6 +1427,46 @@ def scenario_junk_call():
     srv.stop()
 
 
+def scenario_null_id_error():
+    """A JSON-RPC error with a null id (Invalid Request, Parse error) is
+    the server's answer: the local client gets it under its own id at
+    once, the session goes on, and the exit status is left alone."""
+    srv = Server()
+    b = Bridge(srv.url(), "--request-timeout", "20s")
+    b.handshake()
+    srv.st.null_error.add("tools/call")
+    t = time.time()
+    b.send(call(10, "echo", text="bad"))
+    r = b.recv(timeout=30)
+    assert r["id"] == 10 and r.get("error") == NULL_ERROR["error"] and \
+        time.time() - t < 10, r
+    srv.st.null_error.discard("tools/call")
+    b.send(call(11, "echo", text="good"))
+    r = b.recv()
+    assert r["id"] == 11 and "result" in r, r
+    status, rest = b.finish()
+    assert status == 0 and rest == [], (status, rest)
+    srv.stop()
+
+
+def scenario_legacy_json_ack():
+    """On HTTP+SSE the answer comes on the stream: a POST acknowledged
+    200 with a JSON body that is no answer is fine."""
+    for args in ((), ("--transport", "sse")):
+        srv = Server(legacy=True)
+        srv.st.legacy_ack = True
+        b = Bridge(srv.url("/sse"), *args)
+        b.handshake()
+        b.send(call(1, "echo", text="acked"))
+        r = b.recv()
+        assert r["id"] == 1 and \
+            r["result"]["content"][0]["text"] == "acked", (args, r)
+        status, rest = b.finish()
+        assert status == 0 and rest == [], (args, status, rest)
+        assert "not MCP" not in b.stderr(), b.stderr()[-2000:]
+        srv.stop()
+
+
 SCENARIOS = [scenario_basic, scenario_one_variable_twice,
              scenario_session_expired,
              scenario_session_amnesia, scenario_session_400,
@@ -1428,7 +1482,8 @@ SCENARIOS = [scenario_basic, scenario_one_variable_twice,
              scenario_html_call, scenario_junk_oneshot,
              scenario_junk_probe, scenario_junk_handshake,
              scenario_junk_notification,
-             scenario_junk_call, scenario_oversized]
+             scenario_junk_call, scenario_null_id_error,
+             scenario_legacy_json_ack, scenario_oversized]
 
 
 def main():
