@@ -59,6 +59,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "base64.h"
 #include "curl_event.h"
 #include "env.h"
 #include "file.h"
@@ -1018,7 +1019,7 @@ oauth_client_auth(struct oauth *o, struct evbuffer *body)
 		/* RFC 6749 2.3.1: each form-encoded, then base64. */
 		secret = oauth_form_escape(o->client_secret);
 		xasprintf(&pair, "%s:%s", id, secret);
-		b64 = pkce_base64(pair, strlen(pair), 0);
+		b64 = base64_encode(pair, strlen(pair), 0);
 		xasprintf(&hdr, "Authorization: Basic %s", b64);
 		h = oauth_append(h, hdr);
 		oauth_forget(&secret);
