@@ -21,6 +21,7 @@
 
 #include "auth.h"
 #include "env.h"
+#include "file.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -140,45 +141,25 @@ struct auth *
 auth_load_file(const char *path, char **err)
 {
 	struct auth	*a;
-	struct stat	 sb;
-	char		*text, *why;
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd;
+	struct file	 f;
+	char		*why;
 
 	*err = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(err, "%s: %s", path, strerror(errno));
+	if (file_read(&f, path, AUTH_MAX_FILE, 0) == -1) {
+		xasprintf(err, "%s: %s", path, f.fail == FILE_TOO_BIG ?
+		    "too large" : strerror(f.error));
 		return NULL;
 	}
-	if (fstat(fd, &sb) == -1 || sb.st_size > AUTH_MAX_FILE) {
-		xasprintf(err, "%s: %s", path, sb.st_size > AUTH_MAX_FILE ?
-		    "too large" : strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	if (sb.st_mode & (S_IRWXG | S_IRWXO))
+	if (f.mode & (S_IRWXG | S_IRWXO))
 		log_warnx("%s: readable by others than its owner", path);
-	text = xmalloc((size_t)sb.st_size + 1);
-	while (got < (size_t)sb.st_size) {
-		n = read(fd, text + got, (size_t)sb.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	text[got] = '\0';
-	if (strlen(text) != got) {
+	if (strlen(f.data) != f.len) {
 		xasprintf(err, "%s: contains a NUL byte", path);
 		a = NULL;
-	} else if ((a = auth_parse(text, 1, &why)) == NULL) {
+	} else if ((a = auth_parse(f.data, 1, &why)) == NULL) {
 		xasprintf(err, "%s: %s", path, why);
 		free(why);
 	}
-	explicit_bzero(text, got);
-	free(text);
+	file_free(&f);
 	return a;
 }
 

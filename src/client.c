@@ -78,6 +78,7 @@
 
 #include "client.h"
 #include "client_modern.h"
+#include "clock.h"
 #include "curl_event.h"
 #include "env.h"
 #include "exitcodes.h"
@@ -885,15 +886,6 @@ cmsg_retry(struct cmsg *cm, int status, const char *why)
 	client_set_timer(cm->backoff, ms);
 }
 
-static uint64_t
-client_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The timer that ends this message's wait: a local request's own, or, for
  * the era probe, that of the initialize it was sent for.  NULL if none
  * runs (notifications, answers, our own requests). */
@@ -919,7 +911,7 @@ static void
 cmsg_unavailable(struct cmsg *cm, long status, const char *retry_after)
 {
 	struct client	*c = cm->c;
-	uint64_t	 now = client_now_ms(), end;
+	uint64_t	 now = clock_ms(), end;
 	long		 ms;
 	char		*why;
 

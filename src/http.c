@@ -53,6 +53,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "clock.h"
 #include "http.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
@@ -265,22 +266,6 @@ static const struct session_ops http_session_ops = {
 	.hold_expired = http_hold_expired,
 	.watch = http_watch,
 };
-
-static uint64_t
-http_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-http_tv(struct timeval *tv, uint64_t ms)
-{
-	tv->tv_sec = (time_t)(ms / 1000);
-	tv->tv_usec = (suseconds_t)((ms % 1000) * 1000);
-}
 
 /* A string into a field of the access log, cut to fit (snprintf's "%s"
  * without the formatting machinery, twice a request). */
@@ -654,7 +639,7 @@ http_conn_log(struct http_conn *conn, int status, const char *note)
 	lr.http_method = cmd;
 	lr.path = conn->path[0] == '\0' ? NULL : conn->path;
 	lr.status = status;
-	lr.latency_ms = (unsigned long)(http_now_ms() - conn->start_ms);
+	lr.latency_ms = (unsigned long)(clock_ms() - conn->start_ms);
 	lr.session = conn->sid[0] == '\0' ? NULL : conn->sid;
 	lr.method = conn->method[0] == '\0' ? NULL : conn->method;
 	lr.peer = conn->peer;
@@ -671,7 +656,7 @@ http_conn_arm(struct http_conn *conn, uint64_t ms)
 {
 	struct timeval	tv;
 
-	http_tv(&tv, ms);
+	clock_tv(&tv, ms);
 	event_add(conn->timer, &tv);
 }
 
@@ -682,7 +667,7 @@ http_conn_idle(struct http_conn *conn)
 	conn->state = CONN_IDLE;
 	if (evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0) {
 		conn->state = CONN_READING;
-		conn->start_ms = http_now_ms();
+		conn->start_ms = clock_ms();
 	}
 	/* Idle, it is closed quietly when this runs out. */
 	http_conn_arm(conn, conn->h->cfg->read_timeout_ms);
@@ -754,7 +739,7 @@ http_conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	if (info->n_added > 0 && conn->state == CONN_IDLE) {
 		/* The deadline runs from the first byte of the request. */
 		conn->state = CONN_READING;
-		conn->start_ms = http_now_ms();
+		conn->start_ms = clock_ms();
 		http_conn_arm(conn, conn->h->cfg->read_timeout_ms);
 	}
 }
@@ -1260,7 +1245,7 @@ http_mcp_session(struct http *h, struct evhttp_request *req)
 		return NULL;
 	}
 	http_note_session(h, sess);
-	sess->active_ms = http_now_ms();
+	sess->active_ms = clock_ms();
 	return sess;
 }
 
@@ -1390,7 +1375,7 @@ http_request_start(struct http *h, struct session *sess, struct stream *st,
 		first = json_object_array_get_idx(msg, 0);
 	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
-	st->start_ms = http_now_ms();
+	st->start_ms = clock_ms();
 	sess->in_flight += n;
 	h->in_flight += n;
 }
@@ -1413,7 +1398,7 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 		metrics_request_done((enum metrics_method)st->method,
 		    !json_object_is_type(msg, json_type_object) ||
 		    json_object_object_get_ex(msg, "error", NULL),
-		    http_now_ms() - st->start_ms);
+		    clock_ms() - st->start_ms);
 }
 
 /* ---- 2026-07-28 (stateless) requests ---- */
@@ -1537,7 +1522,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 
 	sess = session_new(h->sessions, SESSION_STATELESS);
 	sess->token = h->owner;
-	sess->active_ms = http_now_ms();
+	sess->active_ms = clock_ms();
 	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STATELESS, sess);
 	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 
@@ -1625,7 +1610,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 		/* A new session (2026-07-28 requests went above). */
 		sess = session_new(h->sessions, SESSION_STREAMABLE);
 		sess->token = h->owner;
-		sess->active_ms = http_now_ms();
+		sess->active_ms = clock_ms();
 		sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STREAMABLE, sess);
 		mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 		http_pump(h);
@@ -1832,7 +1817,7 @@ http_sse(struct http *h, struct evhttp_request *req)
 		return;
 	sess = session_new(h->sessions, SESSION_LEGACY);
 	sess->token = h->owner;
-	sess->active_ms = http_now_ms();
+	sess->active_ms = clock_ms();
 	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_SSE, sess);
 	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
@@ -1894,7 +1879,7 @@ http_message(struct http *h, struct evhttp_request *req)
 	}
 	free(sid);
 	http_note_session(h, sess);
-	sess->active_ms = http_now_ms();
+	sess->active_ms = clock_ms();
 	if (!http_is_json(h)) {
 		http_reply_error(req, 415, "Unsupported Media Type",
 		    JSONRPC_SERVER_ERROR, "Unsupported Media Type: "
@@ -2284,7 +2269,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 		return 1;
 	peer = h->cur != NULL ? h->cur->peer : "-";
 	if (h->authfail != NULL &&
-	    (wait = ratelimit_wait(h->authfail, peer, http_now_ms())) != 0) {
+	    (wait = ratelimit_wait(h->authfail, peer, clock_ms())) != 0) {
 		metrics.rate_limited++;
 		http_note(h, "too many failed authentications");
 		http_reply_later(req, 429, "Too Many Requests",
@@ -2298,7 +2283,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 		return 1;
 	}
 	if (h->authfail != NULL)
-		ratelimit_take(h->authfail, peer, http_now_ms());
+		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
 	http_note(h, value == NULL ? "no token" : "invalid token");
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -2324,7 +2309,7 @@ http_rate_ok(struct http *h, struct evhttp_request *req)
 	else
 		snprintf(key, sizeof key, "a%s", h->cur != NULL ?
 		    h->cur->peer : "-");
-	if ((wait = ratelimit_take(h->ratelimit, key, http_now_ms())) == 0)
+	if ((wait = ratelimit_take(h->ratelimit, key, clock_ms())) == 0)
 		return 1;
 	metrics.rate_limited++;
 	http_note(h, "rate limited");
@@ -2466,7 +2451,7 @@ http_request(struct evhttp_request *req, void *arg)
 	if (conn != NULL) {
 		event_del(conn->timer);
 		if (conn->state != CONN_READING)
-			conn->start_ms = http_now_ms();
+			conn->start_ms = clock_ms();
 		conn->state = CONN_HANDLING;
 		conn->req = req;
 		conn->cmd = evhttp_request_get_command(req);
@@ -2860,7 +2845,7 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct http	*h = arg;
 	struct session	*sess, *next;
-	uint64_t	 now = http_now_ms();
+	uint64_t	 now = clock_ms();
 	struct timeval	 tv;
 
 	if (h->ratelimit != NULL)
@@ -2897,7 +2882,7 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 		if (h->drained != NULL)
 			h->drained(h->drained_arg);
 	}
-	http_tv(&tv, h->draining && !h->closing ? HTTP_DRAIN_CHECK_MS :
+	clock_tv(&tv, h->draining && !h->closing ? HTTP_DRAIN_CHECK_MS :
 	    HTTP_SWEEP_MS);
 	event_add(h->sweep, &tv);
 }
@@ -2991,7 +2976,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	h->reap = event_new(base, -1, 0, http_reap_cb, h);
 	h->accept_retry = evtimer_new(base, http_accept_retry, h);
 	h->sweep = evtimer_new(base, http_sweep_cb, h);
-	http_tv(&tv, HTTP_SWEEP_MS);
+	clock_tv(&tv, HTTP_SWEEP_MS);
 	event_add(h->sweep, &tv);
 	LIST_INSERT_HEAD(&http_all, h, entry);
 	return h;
@@ -3015,7 +3000,7 @@ http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
 	log_info("draining: /readyz says 503, no new sessions or requests; "
 	    "%zu requests in flight", h->in_flight);
 	h->draining = 1;
-	h->drain_deadline = http_now_ms() + timeout_ms;
+	h->drain_deadline = clock_ms() + timeout_ms;
 	h->drained = done;
 	h->drained_arg = arg;
 	event_add(h->sweep, &tv);

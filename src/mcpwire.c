@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "log.h"
 #include "mcpwire.h"
 #include "xmalloc.h"
@@ -68,12 +69,9 @@ mcpwire_copy(json_object *o)
 char *
 mcpwire_header_value(const char *s)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 len = strlen(s), i, o;
-	unsigned		 v;
-	char			*out;
+	size_t			 len = strlen(s), i;
+	char			*b64, *out;
 	int			 plain = 1;
 
 	for (i = 0; i < len && plain; i++)
@@ -87,21 +85,9 @@ mcpwire_header_value(const char *s)
 		return xstrdup(s);
 
 	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
-	out = xmalloc(9 + (len + 2) / 3 * 4 + 3);
-	memcpy(out, "=?base64?", 9);
-	o = 9;
-	for (i = 0; i < len; i += 3) {
-		v = (unsigned)p[i] << 16;
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		out[o++] = b64[(v >> 18) & 63];
-		out[o++] = b64[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? b64[v & 63] : '=';
-	}
-	memcpy(out + o, "?=", 3);
+	b64 = base64_encode(s, len, 0);
+	xasprintf(&out, "=?base64?%s?=", b64);
+	free(b64);
 	return out;
 }
 

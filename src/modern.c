@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "entropy.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -369,89 +370,6 @@ modern_http_status(json_object *answer)
 	}
 }
 
-/* ---- base64 ---- */
-
-static int
-modern_b64_value(int c, int url)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == (url ? '-' : '+'))
-		return 62;
-	if (c == (url ? '_' : '/'))
-		return 63;
-	return -1;
-}
-
-/*
- * Strict decoding: standard alphabet with padding to a multiple of four,
- * or (url) the URL alphabet without padding.  Unused bits must be zero.
- * out holds at least len * 3 / 4 + 1 bytes.  -1 on anything else.
- */
-static int
-modern_b64_decode(const char *in, size_t len, unsigned char *out,
-    size_t *outlen, int url)
-{
-	size_t		 i, n = 0, pad = 0;
-	uint32_t	 acc = 0;
-	int		 v, bits = 0;
-
-	if (!url) {
-		if (len % 4 != 0)
-			return -1;
-		while (pad < 2 && len > 0 && in[len - 1] == '=') {
-			len--;
-			pad++;
-		}
-	} else if (len % 4 == 1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if ((v = modern_b64_value((unsigned char)in[i], url)) < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		return -1;
-	*outlen = n;
-	return 0;
-}
-
-static char *
-modern_b64url_encode(const unsigned char *in, size_t len)
-{
-	static const char	 alphabet[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	char			*out, *p;
-	uint32_t		 acc = 0;
-	size_t			 i;
-	int			 bits = 0;
-
-	p = out = xmalloc(len * 4 / 3 + 4);
-	for (i = 0; i < len; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			*p++ = alphabet[(acc >> bits) & 0x3f];
-		}
-		acc &= (1u << bits) - 1;
-	}
-	if (bits > 0)
-		*p++ = alphabet[(acc << (6 - bits)) & 0x3f];
-	*p = '\0';
-	return out;
-}
-
 char *
 modern_header_value(const char *raw, size_t *lenp)
 {
@@ -472,7 +390,7 @@ modern_header_value(const char *raw, size_t *lenp)
 	if (len >= 11 && strncmp(p, "=?base64?", 9) == 0 &&
 	    strncmp(end - 2, "?=", 2) == 0) {
 		out = xmalloc(len);
-		if (modern_b64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
+		if (base64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
 			free(out);
 			return NULL;
 		}
@@ -1005,7 +923,7 @@ modern_state_seal(const unsigned char key[MODERN_KEY_LEN],
 	modern_put64(raw + 17, st->expires);
 	modern_put64(raw + 25, st->principal);
 	modern_state_tag(key, raw, 33, method, name, raw + 33);
-	return modern_b64url_encode(raw, sizeof raw);
+	return base64_encode(raw, sizeof raw, BASE64_URL | BASE64_NOPAD);
 }
 
 int
@@ -1017,7 +935,8 @@ modern_state_open(const unsigned char key[MODERN_KEY_LEN], const char *text,
 	size_t		len, n, i;
 
 	if (text == NULL || (len = strlen(text)) > (MODERN_STATE_RAW * 4 + 2) / 3 ||
-	    modern_b64_decode(text, len, raw, &n, 1) == -1 ||
+	    base64_decode(text, len, raw, &n,
+	    BASE64_URL | BASE64_NOPAD) == -1 ||
 	    n != MODERN_STATE_RAW || raw[0] != MODERN_STATE_VERSION)
 		return -1;
 	modern_state_tag(key, raw, 33, method, name, tag);

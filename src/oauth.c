@@ -59,8 +59,10 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "base64.h"
 #include "curl_event.h"
 #include "env.h"
+#include "file.h"
 #include "jsonparse.h"
 #include "log.h"
 #include "oauth.h"
@@ -88,6 +90,9 @@ extern char **environ;
 #define OAUTH_STATE_BYTES	32
 /* Server-supplied text quoted in an error, at most. */
 #define OAUTH_QUOTE_MAX		200
+/* Read of --oauth-client-secret-file, at most: its first line is the
+ * secret, the rest is ignored. */
+#define OAUTH_SECRET_MAX	4095
 #define OAUTH_CLIENT_NAME	"mcpbridge"
 
 enum oauth_step {
@@ -1014,7 +1019,7 @@ oauth_client_auth(struct oauth *o, struct evbuffer *body)
 		/* RFC 6749 2.3.1: each form-encoded, then base64. */
 		secret = oauth_form_escape(o->client_secret);
 		xasprintf(&pair, "%s:%s", id, secret);
-		b64 = pkce_base64(pair, strlen(pair), 0);
+		b64 = base64_encode(pair, strlen(pair), 0);
 		xasprintf(&hdr, "Authorization: Basic %s", b64);
 		h = oauth_append(h, hdr);
 		oauth_forget(&secret);
@@ -2191,11 +2196,8 @@ int
 oauth_load_secret(const char *env, const char *file, char **secret,
     char **err)
 {
-	struct stat	 sb;
-	char		 buf[4096], *v;
-	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd;
+	struct file	 f;
+	char		*v;
 
 	*secret = NULL;
 	if (env != NULL) {
@@ -2214,31 +2216,22 @@ oauth_load_secret(const char *env, const char *file, char **secret,
 	}
 	if (file == NULL)
 		return 0;
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (file_read(&f, file, OAUTH_SECRET_MAX, FILE_HEAD) == -1) {
 		xasprintf(err, "--oauth-client-secret-file: %s: %s", file,
-		    strerror(errno));
+		    strerror(f.error));
 		return -1;
 	}
-	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+	if ((f.mode & 077) != 0)
 		log_warnx("%s may be read by others; chmod 600 it", file);
-	while (len < sizeof buf - 1) {
-		n = read(fd, buf + len, sizeof buf - 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	if (buf[0] == '\0') {
+	f.data[strcspn(f.data, "\r\n")] = '\0';
+	if (f.data[0] == '\0') {
 		xasprintf(err, "--oauth-client-secret-file: %s has no secret "
 		    "on its first line", file);
+		file_free(&f);
 		return -1;
 	}
-	*secret = xstrdup(buf);
-	memset(buf, 0, sizeof buf);
+	*secret = xstrdup(f.data);
+	file_free(&f);
 	return 0;
 }
 

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "oauth_store.h"
 #include "sha256.h"
@@ -183,44 +184,30 @@ oauth_store_unlock(struct oauth_store *s)
 json_object *
 oauth_store_load(struct oauth_store *s)
 {
-	struct stat	 sb;
+	struct file	 f;
 	json_object	*doc, *v;
-	char		*buf;
-	size_t		 len = 0;
-	ssize_t		 n;
-	int		 fd;
 
-	if ((fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
-		if (errno != ENOENT)
-			log_warn("%s", s->path);
-		return NULL;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
-	    sb.st_uid != geteuid() || sb.st_size > OAUTH_STORE_MAX) {
-		log_warnx("ignoring %s: not a file of ours", s->path);
-		close(fd);
-		return NULL;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		log_warnx("ignoring %s: others may read it; it will be "
-		    "replaced", s->path);
-		close(fd);
-		return NULL;
-	}
-	buf = xmalloc((size_t)sb.st_size + 1);
-	while (len < (size_t)sb.st_size) {
-		n = read(fd, buf + len, (size_t)sb.st_size - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
+	if (file_read(&f, s->path, OAUTH_STORE_MAX,
+	    FILE_NOFOLLOW | FILE_OURS | FILE_PRIVATE) == -1) {
+		switch (f.fail) {
+		case FILE_OPEN:
+			if (f.error != ENOENT) {
+				errno = f.error;
+				log_warn("%s", s->path);
+			}
 			break;
-		len += (size_t)n;
+		case FILE_SHARED:
+			log_warnx("ignoring %s: others may read it; it will be "
+			    "replaced", s->path);
+			break;
+		default:
+			log_warnx("ignoring %s: not a file of ours", s->path);
+			break;
+		}
+		return NULL;
 	}
-	close(fd);
-	buf[len] = '\0';
-	doc = json_tokener_parse(buf);
-	memset(buf, 0, len);
-	free(buf);
+	doc = json_tokener_parse(f.data);
+	file_free(&f);
 	if (doc == NULL || !json_object_is_type(doc, json_type_object) ||
 	    !json_object_object_get_ex(doc, "server", &v) ||
 	    !json_object_is_type(v, json_type_string) ||

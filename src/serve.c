@@ -17,6 +17,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
@@ -63,15 +64,6 @@ struct serve {
 
 static void	serve_pump(void *);
 
-static uint64_t
-serve_now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void
 serve_child_message(void *arg, json_object *msg)
 {
@@ -79,7 +71,7 @@ serve_child_message(void *arg, json_object *msg)
 	struct serve		*s = child->serve;
 
 	/* The mux times what the child does (questions it gathers). */
-	mux_tick(s->mux, serve_now_ms());
+	mux_tick(s->mux, clock_ms());
 	mux_child_recv(s->mux, child->session, msg);
 	/* The shared child answered its handshake: it works, so if it dies
 	 * now it is restarted at once, however many times that happened. */
@@ -101,7 +93,7 @@ serve_child_dropped(void *arg, const struct framer_peek *pk)
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
-	mux_tick(s->mux, serve_now_ms());
+	mux_tick(s->mux, clock_ms());
 	mux_child_unreadable(s->mux, child->session, json_object_get(pk->id),
 	    (pk->method ? MUX_UNREADABLE_METHOD : 0) |
 	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0), pk->max_line,
@@ -118,7 +110,7 @@ serve_child_up(void *arg)
 	log_info("%s is up (pid %ld)", child->session == NULL ? "child" :
 	    "session child", (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
-	mux_tick(s->mux, serve_now_ms());
+	mux_tick(s->mux, clock_ms());
 	mux_child_up(s->mux, child->session);
 	serve_pump(s);
 }
@@ -271,10 +263,9 @@ serve_arm_wake(struct serve *s)
 
 	if (s->wake == NULL || (when = mux_wakeup(s->mux)) == 0)
 		return;
-	now = serve_now_ms();
+	now = clock_ms();
 	when = when > now ? when - now : 0;
-	tv.tv_sec = (time_t)(when / 1000);
-	tv.tv_usec = (suseconds_t)((when % 1000) * 1000);
+	clock_tv(&tv, when);
 	evtimer_add(s->wake, &tv);
 }
 
@@ -329,7 +320,7 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct serve	*s = arg;
 
-	mux_tick(s->mux, serve_now_ms());
+	mux_tick(s->mux, clock_ms());
 	serve_pump(s);
 }
 
@@ -453,7 +444,7 @@ serve_run(const struct serve_config *cfg)
 	mc.max_children = cfg->max_children;
 	mc.instance_id = cfg->instance_id;
 	s.mux = mux_new(&mc);
-	mux_tick(s.mux, serve_now_ms());
+	mux_tick(s.mux, clock_ms());
 
 	if ((s.http = http_new(s.base, &cfg->http, s.mux, serve_pump,
 	    &s)) == NULL) {

@@ -37,6 +37,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "entropy.h"
 #include "log.h"
 #include "session.h"
@@ -710,8 +711,7 @@ stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
 	}
 
 	if (hold_ms > 0) {
-		tv.tv_sec = hold_ms / 1000;
-		tv.tv_usec = (hold_ms % 1000) * 1000;
+		clock_tv(&tv, (uint64_t)hold_ms);
 		event_add(st->timer, &tv);
 	}
 }
@@ -813,8 +813,7 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 		evbuffer_free(buf);
 	}
 
-	tv.tv_sec = sess->owner->limits.keepalive_ms / 1000;
-	tv.tv_usec = (sess->owner->limits.keepalive_ms % 1000) * 1000;
+	clock_tv(&tv, (uint64_t)sess->owner->limits.keepalive_ms);
 	event_add(st->timer, &tv);
 
 	stream_flush(st);

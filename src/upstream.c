@@ -37,6 +37,7 @@
 #include <event2/util.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "framer.h"
 #include "log.h"
 #include "upstream.h"
@@ -86,7 +87,7 @@ struct upstream {
 
 	enum upstream_state	 state;
 	int			 backoff_ms;	/* delay of the next restart */
-	struct timespec		 up_since;
+	uint64_t		 up_since_ms;
 
 	/*
 	 * The child.  pid is -1 when there is none; it is also the process
@@ -130,13 +131,9 @@ upstream_msec(struct timeval *tv, int ms)
 }
 
 static int64_t
-upstream_elapsed_ms(const struct timespec *since)
+upstream_elapsed_ms(uint64_t since_ms)
 {
-	struct timespec	now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - since->tv_sec) * 1000 +
-	    (now.tv_nsec - since->tv_nsec) / 1000000;
+	return (int64_t)(clock_ms() - since_ms);
 }
 
 static char **
@@ -416,7 +413,7 @@ upstream_child_check(struct upstream *u)
 
 	will_restart = upstream_will_restart(u, u->stats.last_status);
 	if (will_restart &&
-	    upstream_elapsed_ms(&u->up_since) >= u->backoff_reset_ms)
+	    upstream_elapsed_ms(u->up_since_ms) >= u->backoff_reset_ms)
 		u->backoff_ms = u->backoff_min_ms;
 	/* Info only: on_down's owner decides how loud this is. */
 	log_info("%s %s", u->tag, cause);
@@ -788,7 +785,7 @@ upstream_spawn(struct upstream *u)
 	bufferevent_enable(u->bev_err, EV_READ);
 
 	u->state = UPSTREAM_UP;
-	clock_gettime(CLOCK_MONOTONIC, &u->up_since);
+	u->up_since_ms = clock_ms();
 	u->stats.starts++;
 	log_info("%s: started %s (pid %ld)", u->tag, u->argv[0], (long)pid);
 	return 0;
@@ -828,7 +825,7 @@ upstream_sock_down(struct upstream *u, const char *cause)
 
 	will_restart = u->restart != UPSTREAM_RESTART_NO;
 	if (will_restart &&
-	    upstream_elapsed_ms(&u->up_since) >= u->backoff_reset_ms)
+	    upstream_elapsed_ms(u->up_since_ms) >= u->backoff_reset_ms)
 		u->backoff_ms = u->backoff_min_ms;
 	log_info("%s: %s", u->tag, cause);
 	if (will_restart)
@@ -869,7 +866,7 @@ upstream_sock_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		restart = u->stats.starts > 0;
 		u->state = UPSTREAM_UP;
-		clock_gettime(CLOCK_MONOTONIC, &u->up_since);
+		u->up_since_ms = clock_ms();
 		u->stats.starts++;
 		if (restart)
 			u->stats.restarts++;

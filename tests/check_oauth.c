@@ -20,6 +20,7 @@
 
 #include <json-c/json.h>
 
+#include "base64.h"
 #include "checktest.h"
 #include "cli.h"
 #include "log.h"
@@ -305,16 +306,16 @@ START_TEST(test_pkce)
 	free(v1);
 	free(v2);
 
-	b = pkce_base64("foob", 4, 0);
+	b = base64_encode("foob", 4, 0);
 	ck_assert_str_eq(b, "Zm9vYg==");
 	free(b);
-	b = pkce_base64("foob", 4, 1);
+	b = base64_encode("foob", 4, BASE64_URL | BASE64_NOPAD);
 	ck_assert_str_eq(b, "Zm9vYg");
 	free(b);
-	b = pkce_base64("\xfb\xff", 2, 1);
+	b = base64_encode("\xfb\xff", 2, BASE64_URL | BASE64_NOPAD);
 	ck_assert_str_eq(b, "-_8");
 	free(b);
-	b = pkce_base64("", 0, 0);
+	b = base64_encode("", 0, 0);
 	ck_assert_str_eq(b, "");
 	free(b);
 }
