@@ -162,13 +162,9 @@ framer_peek_key(const char *p, size_t len, struct framer_peek *pk)
 	return len == 2 && memcmp(p, "id", 2) == 0;
 }
 
-/*
- * Walks the members of the top-level object in p[0..n), the start of a
- * line, noting them in pk (a later "id" replaces an earlier one, as in
- * json-c); stops at the first thing it cannot follow (the prefix ends, a
- * batch, not JSON).  Returns 1 if the line starts an object.
- */
-static int
+/* Stops at the first thing it cannot follow: the prefix ends, a batch,
+ * not JSON. */
+int
 framer_peek_head(const char *p, size_t n, struct framer_peek *pk)
 {
 	size_t	i, key, keylen, v;

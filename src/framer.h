@@ -110,5 +110,12 @@ void	framer_write(struct evbuffer *out, json_object *msg);
  * at anything that is not JSON.  The id is new (json_object_put it).
  */
 void	framer_peek_tail(const char *p, size_t n, struct framer_peek *pk);
+/*
+ * What the first n bytes of a line, p, show of its top-level object: walks
+ * its members forward from the opening '{' and notes them in pk (a later
+ * "id" replaces an earlier one, as in json-c) as far as it can follow.
+ * Returns 1 if the line opens an object.  The id is new.
+ */
+int	framer_peek_head(const char *p, size_t n, struct framer_peek *pk);
 
 #endif
