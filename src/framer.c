@@ -431,6 +431,7 @@ framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
 {
 	struct evbuffer_ptr	 pos;
 	size_t			 n, keep;
+	int			 head_done = 0;
 
 	if (len == 0)
 		return;
@@ -442,8 +443,7 @@ framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
 		    (ev_ssize_t)n)
 			fatalx("evbuffer_copyout");
 		f->headlen += n;
-		if (f->headlen == FRAMER_PEEK_MAX)
-			framer_discard_head(f);
+		head_done = f->headlen == FRAMER_PEEK_MAX;
 	}
 	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
 	keep = FRAMER_PEEK_MAX - n;
@@ -457,6 +457,9 @@ framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
 	f->taillen = keep + n;
 	f->dlen += len;
 	evbuffer_drain(in, len);
+	/* Last, with in and f settled, as for a report at the line's end. */
+	if (head_done)
+		framer_discard_head(f);
 }
 
 /*
