@@ -135,13 +135,19 @@ framer_peek_id(const char *p, size_t len)
 		return NULL;
 	/* The policy's parse: an id json-c would clamp (past 64 bits) is
 	 * no id, rather than another request's. */
-	id = jsonparse_strict(p, len, NULL);
-	if (id != NULL && !json_object_is_type(id, json_type_int) &&
-	    !json_object_is_type(id, json_type_string)) {
-		json_object_put(id);
-		id = NULL;
-	}
-	return id;
+	if ((id = jsonparse_strict(p, len, NULL)) == NULL)
+		return NULL;
+	if (json_object_is_type(id, json_type_int))
+		return id;
+	/* A lone surrogate json-c has made U+FFFD: an error under that id
+	 * would go to another request, or rewrite the id the policy
+	 * refused.  p[0] and p[len - 1] are the quotes (the value was cut
+	 * out as a string by the scan). */
+	if (json_object_is_type(id, json_type_string) && len >= 2 &&
+	    !jsonparse_lone_surrogate(p + 1, len - 2))
+		return id;
+	json_object_put(id);
+	return NULL;
 }
 
 /* Notes a top-level member named by the key p[0..len); 1 if it is "id". */
@@ -156,13 +162,9 @@ framer_peek_key(const char *p, size_t len, struct framer_peek *pk)
 	return len == 2 && memcmp(p, "id", 2) == 0;
 }
 
-/*
- * Walks the members of the top-level object in p[0..n), the start of a
- * line, noting them in pk (a later "id" replaces an earlier one, as in
- * json-c); stops at the first thing it cannot follow (the prefix ends, a
- * batch, not JSON).  Returns 1 if the line starts an object.
- */
-static int
+/* Stops at the first thing it cannot follow: the prefix ends, a batch,
+ * not JSON. */
+int
 framer_peek_head(const char *p, size_t n, struct framer_peek *pk)
 {
 	size_t	i, key, keylen, v;
@@ -397,6 +399,29 @@ framer_dropped_line(struct framer *f, const char *p, size_t len,
 }
 
 /*
+ * The first FRAMER_PEEK_MAX bytes of the oversized line being discarded
+ * are in: if they show an answer, its request hears of it now.
+ */
+static void
+framer_discard_head(struct framer *f)
+{
+	struct framer_peek	 pk;
+
+	if (f->on_dropped == NULL)
+		return;
+	memset(&pk, 0, sizeof pk);
+	pk.drop = FRAMER_DROP_OVERSIZED;
+	pk.early = 1;
+	pk.max_line = f->max_line;
+	if (framer_peek_head(f->head, f->headlen, &pk) && pk.id != NULL &&
+	    pk.answer && !pk.method) {
+		f->reported = 1;
+		f->on_dropped(f->dropped_arg, &pk);
+	}
+	json_object_put(pk.id);
+}
+
+/*
  * The next len bytes of the oversized line being discarded, at the front
  * of in: its first and last FRAMER_PEEK_MAX bytes are kept, the rest is
  * drained unseen.
@@ -406,6 +431,7 @@ framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
 {
 	struct evbuffer_ptr	 pos;
 	size_t			 n, keep;
+	int			 head_done = 0;
 
 	if (len == 0)
 		return;
@@ -417,6 +443,7 @@ framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
 		    (ev_ssize_t)n)
 			fatalx("evbuffer_copyout");
 		f->headlen += n;
+		head_done = f->headlen == FRAMER_PEEK_MAX;
 	}
 	n = len < FRAMER_PEEK_MAX ? len : FRAMER_PEEK_MAX;
 	keep = FRAMER_PEEK_MAX - n;
@@ -430,6 +457,9 @@ framer_discard_add(struct framer *f, struct evbuffer *in, size_t len)
 	f->taillen = keep + n;
 	f->dlen += len;
 	evbuffer_drain(in, len);
+	/* Last, with in and f settled, as for a report at the line's end. */
+	if (head_done)
+		framer_discard_head(f);
 }
 
 /*
@@ -444,15 +474,19 @@ framer_discard_start(struct framer *f, struct evbuffer *in, size_t len,
 	log_warnx("%s: discarding a line of %s%zu bytes (limit %zu)",
 	    framer_tag(f), partial ? "more than " : "", len, f->max_line);
 	f->discarding = 1;
+	f->reported = 0;
 	f->dlen = f->headlen = f->taillen = 0;
 	framer_discard_add(f, in, len);
 }
 
-/* The line being discarded has ended: now its two ends are known. */
+/* The line being discarded has ended: now its two ends are known (and
+ * it is reported, unless its start did that already). */
 static void
 framer_discard_end(struct framer *f)
 {
 	f->discarding = 0;
+	if (f->reported)
+		return;
 	framer_dropped(f, f->head, f->headlen, f->tail, f->taillen, f->dlen,
 	    FRAMER_DROP_OVERSIZED, NULL);
 }

@@ -53,23 +53,31 @@ struct framer_peek {
 					   request or notification */
 	int		 answer;	/* a top-level "result" or "error" was
 					   seen: an answer (if no method) */
-	size_t		 len;		/* bytes of the line, without its end */
+	int		 early;		/* reported before its end (see
+					   framer_dropped_cb) */
+	size_t		 len;		/* bytes of the line, without its end;
+					   0 if early (not known yet) */
 	size_t		 max_line;	/* the cap (the one it broke) */
 };
 
 /*
- * Called once per dropped line when it has ended (its newline, or EOF): an
- * oversized line is discarded as it arrives but reported at its end, when
- * both ends have been seen.  Reporting at once when the start already
- * shows an id and a result would be quicker by the time the rest takes to
- * arrive, but a second "id" at the end would then go unseen; one path is
- * simpler.  A blank line is not dropped but skipped, and not reported.
+ * Called once per dropped line.  An oversized line is discarded as it
+ * arrives; once its first FRAMER_PEEK_MAX bytes are in, if they show an
+ * answer (an "id" and a "result" or "error", no "method") it is reported
+ * at once (early set, the start alone looked at): a child that writes a
+ * huge or endless answer fails its request now, not at a line end that
+ * may never come.  A second "id" at the end then goes unseen, but JSON-RPC
+ * has one.  Any other dropped line is reported when it ends (its newline,
+ * or EOF), from both ends.  When a report comes depends on the line's
+ * bytes alone, not on how reads cut them.  A blank line is not dropped
+ * but skipped, and not reported.
  */
 typedef void (*framer_dropped_cb)(void *arg, const struct framer_peek *);
 
 struct framer {
 	size_t		 max_line;	/* bytes, without the newline */
 	int		 discarding;	/* inside an oversized line */
+	int		 reported;	/* ... reported early already */
 	const char	*tag;		/* names the peer in log lines */
 	framer_dropped_cb on_dropped;	/* may be NULL */
 	void		*dropped_arg;
@@ -102,5 +110,12 @@ void	framer_write(struct evbuffer *out, json_object *msg);
  * at anything that is not JSON.  The id is new (json_object_put it).
  */
 void	framer_peek_tail(const char *p, size_t n, struct framer_peek *pk);
+/*
+ * What the first n bytes of a line, p, show of its top-level object: walks
+ * its members forward from the opening '{' and notes them in pk (a later
+ * "id" replaces an earlier one, as in json-c) as far as it can follow.
+ * Returns 1 if the line opens an object.  The id is new.
+ */
+int	framer_peek_head(const char *p, size_t n, struct framer_peek *pk);
 
 #endif

@@ -146,6 +146,13 @@ jsonparse_lone(const unsigned char *p, const unsigned char *end)
 	return 0;
 }
 
+int
+jsonparse_lone_surrogate(const char *p, size_t len)
+{
+	return jsonparse_lone((const unsigned char *)p,
+	    (const unsigned char *)p + len);
+}
+
 /*
  * 1 if the n raw bytes of a member name (between its quotes, grammar
  * already checked) spell "id", escapes decoded.  At most 12 bytes can.

@@ -43,4 +43,12 @@
  */
 json_object	*jsonparse_strict(const char *p, size_t len, const char **cause);
 
+/*
+ * 1 if the JSON string whose text, quotes stripped, is p[0..len) (its
+ * grammar already checked, as by jsonparse_strict) has a \u escape of a
+ * UTF-16 surrogate that is not half of a pair: json-c would write U+FFFD
+ * in its place, so as an id it would name another request.
+ */
+int		 jsonparse_lone_surrogate(const char *p, size_t len);
+
 #endif

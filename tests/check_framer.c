@@ -454,17 +454,147 @@ START_TEST(test_oversized_peek_tail)
 	ck_assert(!p.answer[4]);
 
 	/* Cut off by EOF: reported then, with what its start showed. */
-	feed_big(&f, in, &s, "{\"id\":14,\"result\":{\"t\":", 9000, "", 0);
+	feed_big(&f, in, &s, "{\"result\":{\"t\":", 9000, "", 0);
 	ck_assert_int_eq(p.n, 5);
 	framer_eof(&f, in, sink_cb, &s);
 	ck_assert_int_eq(p.n, 6);
-	ck_assert_int_eq(json_object_get_int(p.id[5]), 14);
+	ck_assert_ptr_null(p.id[5]);
 	ck_assert(p.answer[5]);
 	ck_assert(!f.discarding);
 
 	ck_assert_int_eq(s.n, 0);
 	ck_assert_uint_eq(f.oversized, 6);
 	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	peeks_clear(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+/*
+ * An answer whose start already shows its id and a result is reported as
+ * soon as its first FRAMER_PEEK_MAX bytes are in, not when it ends: a
+ * child that writes a huge or endless answer fails its request at once.
+ * The line is reported once; a request, or an answer whose id is not at
+ * its start, still waits for its end.
+ */
+START_TEST(test_oversized_early)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	struct peeks	 p = { .n = 0 };
+	const char	*start = "{\"jsonrpc\":\"2.0\",\"id\":21,\"result\":"
+			    "{\"t\":";
+	char		 chunk[333];
+	size_t		 fed;
+
+	framer_init(&f, 64, "test");
+	framer_set_dropped(&f, peeks_cb, &p);
+	memset(chunk, 'x', sizeof chunk);
+
+	/* No line end ever comes: reported once the start is all in. */
+	feed_str(&f, in, &s, start);
+	feed_str(&f, in, &s, "\"");
+	fed = strlen(start) + 1;
+	while (fed + sizeof chunk < FRAMER_PEEK_MAX) {
+		feed(&f, in, &s, chunk, sizeof chunk);
+		fed += sizeof chunk;
+	}
+	ck_assert_int_eq(p.n, 0);
+	feed(&f, in, &s, chunk, sizeof chunk);
+	ck_assert_int_eq(p.n, 1);
+	ck_assert_int_eq(p.drop[0], FRAMER_DROP_OVERSIZED);
+	ck_assert_ptr_nonnull(p.id[0]);
+	ck_assert_int_eq(json_object_get_int(p.id[0]), 21);
+	ck_assert(p.answer[0]);
+	ck_assert(!p.method[0]);
+	ck_assert(f.discarding);
+	/* Its end, when it comes at last, reports nothing more. */
+	for (fed = 0; fed < 50; fed++)
+		feed(&f, in, &s, chunk, sizeof chunk);
+	feed_str(&f, in, &s, "\"}}\n");
+	ck_assert_int_eq(p.n, 1);
+	ck_assert(!f.discarding);
+
+	/* Again, the end close behind: the same, once. */
+	feed_big(&f, in, &s, start, 9000, "}}", 1);
+	ck_assert_int_eq(p.n, 2);
+	ck_assert_int_eq(json_object_get_int(p.id[1]), 21);
+
+	/* Cut off by EOF after an early report: not reported again. */
+	feed_big(&f, in, &s, "{\"id\":\"e\",\"error\":{\"data\":", 9000,
+	    "", 0);
+	ck_assert_int_eq(p.n, 3);
+	ck_assert_str_eq(json_object_get_string(p.id[2]), "e");
+	ck_assert(p.answer[2]);
+	framer_eof(&f, in, sink_cb, &s);
+	ck_assert_int_eq(p.n, 3);
+	evbuffer_free(in);
+	in = evbuffer_new();
+
+	/* A request from the peer waits for its end. */
+	feed_big(&f, in, &s, "{\"id\":22,\"method\":\"x\",\"params\":{\"p\":",
+	    9000, "}}", 0);
+	ck_assert_int_eq(p.n, 3);
+	feed_str(&f, in, &s, "\n");
+	ck_assert_int_eq(p.n, 4);
+	ck_assert(p.method[3]);
+	ck_assert_int_eq(json_object_get_int(p.id[3]), 22);
+
+	/* An answer with its id at the end waits for it. */
+	feed_big(&f, in, &s, "{\"result\":{\"p\":", 9000, "},\"id\":23}", 0);
+	ck_assert_int_eq(p.n, 4);
+	feed_str(&f, in, &s, "\n");
+	ck_assert_int_eq(p.n, 5);
+	ck_assert_int_eq(json_object_get_int(p.id[4]), 23);
+
+	ck_assert_int_eq(s.n, 0);
+	ck_assert_uint_eq(f.oversized, 5);
+	peeks_clear(&p);
+	evbuffer_free(in);
+}
+END_TEST
+
+/*
+ * An id with a lone surrogate escape is refused (json-c would make it
+ * U+FFFD, another id), and it is not reported as an id either: an error
+ * sent under the mended id would be the very rewrite the refusal stops.
+ */
+START_TEST(test_lone_surrogate_id)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	struct peeks	 p = { .n = 0 };
+
+	framer_init(&f, 128, "test");
+	framer_set_dropped(&f, peeks_cb, &p);
+	feed_str(&f, in, &s,
+	    "{\"jsonrpc\":\"2.0\",\"id\":\"\\ud800\",\"method\":\"ping\"}\n"
+	    "{\"result\":{},\"id\":\"a\\udc00b\"}\n"
+	    "{\"id\":\"\\ud83d\\ude00\",\"result\":{\"v\":NaN}}\n");
+	ck_assert_int_eq(p.n, 3);
+	ck_assert_int_eq(p.drop[0], FRAMER_DROP_INVALID);
+	ck_assert_str_eq(p.reason[0], "lone surrogate in id");
+	ck_assert_ptr_null(p.id[0]);
+	ck_assert(p.method[0]);
+	ck_assert_str_eq(p.reason[1], "lone surrogate in id");
+	ck_assert_ptr_null(p.id[1]);
+	ck_assert(p.answer[1]);
+	/* A whole pair is a character, and the id stands. */
+	ck_assert_ptr_nonnull(p.id[2]);
+	ck_assert_str_eq(json_object_get_string(p.id[2]), "\xf0\x9f\x98\x80");
+
+	/* Oversized, at either end. */
+	feed_big(&f, in, &s, "{\"id\":\"\\udbff\",\"result\":{\"t\":", 9000,
+	    "}}", 1);
+	feed_big(&f, in, &s, "{\"result\":{\"t\":", 9000,
+	    "},\"id\":\"\\ud800\\ud800\"}", 1);
+	ck_assert_int_eq(p.n, 5);
+	ck_assert_ptr_null(p.id[3]);
+	ck_assert_ptr_null(p.id[4]);
+	ck_assert(p.answer[4]);
+	ck_assert_int_eq(s.n, 0);
 	peeks_clear(&p);
 	evbuffer_free(in);
 }
@@ -845,6 +975,8 @@ check_suite(void)
 	tcase_add_test(tc, test_cr_only);
 	tcase_add_test(tc, test_oversized_peek);
 	tcase_add_test(tc, test_oversized_peek_tail);
+	tcase_add_test(tc, test_oversized_early);
+	tcase_add_test(tc, test_lone_surrogate_id);
 	tcase_add_test(tc, test_peek_tail);
 	tcase_add_test(tc, test_invalid_peek);
 	tcase_add_test(tc, test_nonjson_and_empty);

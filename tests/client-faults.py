@@ -750,7 +750,11 @@ def scenario_not_json():
              None, -32600),
             ('{"jsonrpc":"2.0","id":7,"method":"ping","params":{"v":NaN}}',
              7, -32700),
-            ('{"jsonrpc":"2.0","id":00,"method":"ping"}', None, -32700)]:
+            ('{"jsonrpc":"2.0","id":00,"method":"ping"}', None, -32700),
+            # A lone surrogate json-c would make U+FFFD: refused, and the
+            # error must not carry that other id either.
+            ('{"jsonrpc":"2.0","id":"\\ud800","method":"ping"}', None,
+             -32700)]:
         b.send(line)
         r = b.recv()
         assert r["id"] == rid and r["error"]["code"] == code, (line, r)

@@ -9,7 +9,8 @@
 # result: it is served, and its oversized answer is refused at once too,
 # found by the id at its end, also with another request in flight, and so
 # is an answer that is not JSON the policy takes (NaN, 2^70); its own
-# requests that the bridge cannot read get an error back.
+# requests that the bridge cannot read get an error back, and an
+# oversized answer that stalls after its id gets its error at once.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -95,18 +96,28 @@ def child():
     answers with what came back; big_last {bytes}: holds the call until
     the next one comes, says so on stderr, then answers it with bytes in
     the TypeScript SDK's order, {result, jsonrpc, id}, before answering
-    the next one)."""
+    the next one; lone: sends the bridge a request whose id has a lone
+    surrogate and answers at once; errors: the errors the bridge sent it
+    that answer no request it made by name; stall_big: writes the start of a 200 KB answer, id
+    first, and ends that line only when the next request comes)."""
     out = sys.stdout.buffer
     asked = 0
     held = None
+    stalled = False
+    errors = []
     for _ in range(10000):
         line = sys.stdin.buffer.readline()
         if not line:
             return
         msg = json.loads(line)
+        if "error" in msg and "method" not in msg:
+            errors.append(msg)
         if "id" not in msg or "method" not in msg:
             continue
         method, params = msg["method"], msg.get("params") or {}
+        if stalled:
+            out.write(b'"}]}}\r')
+            stalled = False
         if method == "initialize":
             result = {"protocolVersion": params["protocolVersion"],
                       "capabilities": {"tools": {}},
@@ -123,6 +134,22 @@ def child():
             held = msg
             sys.stderr.write("holding big_last %s\n" % json.dumps(msg["id"]))
             sys.stderr.flush()
+            continue
+        elif method == "tools/call" and params["name"] == "lone":
+            # json.dumps writes the lone surrogate as \ud800.
+            out.write(json.dumps({"jsonrpc": "2.0", "id": "\ud800",
+                                  "method": "sampling/createMessage",
+                                  "params": {}}).encode() + b"\r")
+            result = {"content": [{"type": "text", "text": "sent"}]}
+        elif method == "tools/call" and params["name"] == "errors":
+            result = {"content": [{"type": "text",
+                                   "text": json.dumps(errors)}]}
+        elif method == "tools/call" and params["name"] == "stall_big":
+            out.write(('{"jsonrpc": "2.0", "id": %s, "result": {"content": '
+                       '[{"type": "text", "text": "' % json.dumps(msg["id"])
+                       ).encode() + b"x" * 200000)
+            out.flush()
+            stalled = True
             continue
         elif method == "tools/call" and params["name"] == "huge":
             result = {"content": [], "count": 2 ** 70}
@@ -256,6 +283,31 @@ def test_cr_child():
         check(status == 200 and ans.get("id") == 15 and
               ans.get("result", {}).get("count") == 2 ** 70,
               "huge answer: %d %r" % (status, ans))
+        # The child's request with a lone surrogate in its id: refused,
+        # and not answered under the U+FFFD json-c makes of it (an id
+        # the child never sent); the error list was read before "errors"
+        # was called, as the bridge writes in order.
+        status, ans = s.post(call(18, "lone"))
+        check(status == 200 and text_of(ans) == "sent", "lone: %r" % (ans,))
+        status, ans = s.post(call(19, "errors"))
+        check(status == 200 and "result" in ans, "errors: %r" % (ans,))
+        got = json.loads(text_of(ans))
+        check(not [e for e in got if e.get("id") == "\ufffd"],
+              "the child got an error under U+FFFD: %r" % got)
+        # An oversized answer whose start shows its id, and whose end
+        # does not come: an error as soon as the start is in, not at
+        # --request-timeout (30 s); the line is reported once.
+        t1 = time.time()
+        status, ans = s.post(call(16, "stall_big"))
+        check(status == 200 and ans.get("id") == 16 and
+              ans.get("error", {}).get("code") == -32603 and
+              "exceeded --max-message-size (65536 bytes)" in
+              ans["error"]["message"], "stall_big: %d %r" % (status, ans))
+        check(time.time() - t1 < 5, "stall_big answer after %.1f s" %
+              (time.time() - t1))
+        status, ans = s.post(call(17, "echo", message="unstalled"))
+        check(status == 200 and ans.get("id") == 17 and
+              text_of(ans) == "unstalled", "after stall_big %r" % (ans,))
         # The child's own request the bridge cannot read: the child gets
         # an error for its id instead of silence.
         for i, (kind, code) in enumerate((("nan", -32700),

@@ -10,11 +10,13 @@
  * framer reads back as the same value, and the values and the lines
  * refused as not JSON are those of a plain reference: each line parsed on
  * its own, and checked against a fresh tokener.  Every dropped line
- * (oversized or not JSON) is reported once, when it ends, as what it is,
- * with its length, and the same way however it was cut (its first and
- * last FRAMER_PEEK_MAX bytes are all that count); what the report says of
- * the line's top level (id, method, result or error) is true of it when
- * it is JSON, and is all of it when the line fits FRAMER_PEEK_MAX.
+ * (oversized or not JSON) is reported once, as what it is, and the same
+ * way however it was cut (its first and last FRAMER_PEEK_MAX bytes are all
+ * that count): early, with no length, if it is oversized and its first
+ * FRAMER_PEEK_MAX bytes show an id and a result or error but no method;
+ * otherwise when it ends, with its length.  What the report says of the
+ * line's top level (id, method, result or error) is true of it when it is
+ * JSON, and is all of it when the line fits FRAMER_PEEK_MAX.
  */
 #include "config.h"
 
@@ -40,6 +42,7 @@ struct drop {
 	json_object	*id;		/* owned */
 	int		 method;
 	int		 answer;
+	int		 early;
 };
 
 struct result {
@@ -69,8 +72,18 @@ peek_cb(void *arg, const struct framer_peek *pk)
 	d->id = json_object_get(pk->id);
 	d->method = pk->method;
 	d->answer = pk->answer;
+	d->early = pk->early;
 
-	if (pk->drop == FRAMER_DROP_INVALID) {
+	if (pk->early) {
+		/* Only an answer's start, which shows its id, is worth the
+		 * hurry; its length is not known yet. */
+		r->peeks++;
+		FUZZ_CHECK(pk->drop == FRAMER_DROP_OVERSIZED && pk->len == 0 &&
+		    pk->id != NULL && pk->answer && !pk->method,
+		    "an early report: drop %d, %zu bytes, id %p, method %d, "
+		    "answer %d", pk->drop, pk->len, (void *)pk->id,
+		    pk->method, pk->answer);
+	} else if (pk->drop == FRAMER_DROP_INVALID) {
 		r->invalid++;
 		FUZZ_CHECK(pk->len <= pk->max_line && pk->len > 0 &&
 		    pk->reason != NULL, "an invalid line of %zu bytes with "
@@ -240,19 +253,42 @@ check_drop(const struct drop *d, const uint8_t *line, size_t n)
 	json_object_put(msg);
 }
 
-/* The next report, which must be of a line of n bytes dropped as kind. */
+/*
+ * Whether the line[0..n), dropped as kind, is to be reported early: it is
+ * oversized, and its first FRAMER_PEEK_MAX bytes are all in before its
+ * end and show an answer by its id.
+ */
+static int
+early_drop(const uint8_t *line, size_t n, enum framer_drop kind)
+{
+	struct framer_peek	 pk;
+	int			 early;
+
+	if (kind != FRAMER_DROP_OVERSIZED || n < FRAMER_PEEK_MAX)
+		return 0;
+	memset(&pk, 0, sizeof pk);
+	early = framer_peek_head((const char *)line, FRAMER_PEEK_MAX, &pk) &&
+	    pk.id != NULL && pk.answer && !pk.method;
+	json_object_put(pk.id);
+	return early;
+}
+
+/* The next report, which must be of line[0..n) dropped as kind. */
 static const struct drop *
 next_drop(const struct result *r, size_t *k, enum framer_drop kind,
-    size_t n)
+    const uint8_t *line, size_t n)
 {
 	const struct drop	*d;
+	int			 early;
 
 	FUZZ_CHECK(*k < r->ndrops, "a dropped line of %zu bytes not "
 	    "reported", n);
 	d = &r->drops[(*k)++];
-	FUZZ_CHECK(d->kind == kind && d->len == n, "dropped a line of %zu "
-	    "bytes as %d, reported %zu bytes as %d", n, kind, d->len,
-	    d->kind);
+	early = early_drop(line, n, kind);
+	FUZZ_CHECK(d->kind == kind && d->early == early &&
+	    d->len == (early ? 0 : n), "dropped a line of %zu bytes as %d, "
+	    "early %d; reported %zu bytes as %d, early %d", n, kind, early,
+	    d->len, d->kind, d->early);
 	return d;
 }
 
@@ -299,8 +335,8 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 			;
 		next = line + n < data + size ? line + n + 1 : data + size;
 		if (n > max_line) {
-			check_drop(next_drop(r, &k, FRAMER_DROP_OVERSIZED, n),
-			    line, n);
+			check_drop(next_drop(r, &k, FRAMER_DROP_OVERSIZED,
+			    line, n), line, n);
 			continue;
 		}
 		for (blank = 1, i = 0; blank && i < n; i++)
@@ -312,8 +348,8 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 		if ((msg = jsonparse_strict((const char *)line, n, NULL)) ==
 		    NULL) {
 			invalid++;
-			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID, n),
-			    line, n);
+			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID,
+			    line, n), line, n);
 			continue;
 		}
 		if (json_object_is_type(msg, json_type_object) ||
@@ -334,8 +370,8 @@ reference(struct evbuffer *texts, const uint8_t *data, size_t size,
 			json_object_put(raw);
 		} else {
 			invalid++;
-			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID, n),
-			    line, n);
+			check_drop(next_drop(r, &k, FRAMER_DROP_INVALID,
+			    line, n), line, n);
 		}
 		json_object_put(msg);
 	}
@@ -357,6 +393,7 @@ same_drops(const struct result *a, const struct result *b)
 		    a->drops[i].len == b->drops[i].len &&
 		    a->drops[i].method == b->drops[i].method &&
 		    a->drops[i].answer == b->drops[i].answer &&
+		    a->drops[i].early == b->drops[i].early &&
 		    same_id(a->drops[i].id, b->drops[i].id),
 		    "report %zu differs when cut: %zu/%zu bytes, id %s/%s", i,
 		    a->drops[i].len, b->drops[i].len,
