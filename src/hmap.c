@@ -35,10 +35,18 @@ hmap_hash_bytes(const char *p, size_t len)
 	return hmap_mix(h);
 }
 
+/* hmap_hash_bytes(s, strlen(s)), in one pass: session ids and rate-limit
+ * keys are hashed on every request. */
 uint64_t
 hmap_hash_str(const char *s)
 {
-	return hmap_hash_bytes(s, strlen(s));
+	uint64_t	h = UINT64_C(0xcbf29ce484222325);
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= UINT64_C(0x100000001b3);
+	}
+	return hmap_mix(h);
 }
 
 uint64_t

@@ -185,6 +185,9 @@ START_TEST(test_hmap_hash)
 
 	/* FNV-1a 64 of the bytes, so length counts and NUL is a byte. */
 	ck_assert_uint_eq(hmap_hash_str("abc"), hmap_hash_bytes("abc", 3));
+	ck_assert_uint_eq(hmap_hash_str("s.0123456789abcdef\xff\x80"),
+	    hmap_hash_bytes("s.0123456789abcdef\xff\x80", 20));
+	ck_assert_uint_eq(hmap_hash_str(""), hmap_hash_bytes("", 0));
 	ck_assert_uint_ne(hmap_hash_bytes("ab\0", 3), hmap_hash_bytes("ab", 2));
 	ck_assert_uint_ne(hmap_hash_str("ab"), hmap_hash_str("ba"));
 	ck_assert_uint_eq(hmap_hash_bytes("", 0),
