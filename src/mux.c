@@ -34,6 +34,7 @@
 
 #include <json-c/json.h>
 
+#include "hmap.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
@@ -46,54 +47,7 @@
 
 #define MUX_RELATED_TASK	"io.modelcontextprotocol/related-task"
 
-/* ---- a small open-addressing hash table ---------------------------- */
-
-/*
- * Values are pointers to structs that carry their own key; the table keeps
- * the hash next to each so most probes never touch the value.  Linear
- * probing, load at most 1/2, backward-shift deletion (no tombstones).
- */
-struct hmap_slot {
-	uint64_t	 h;
-	void		*v;		/* NULL: empty */
-};
-
-struct hmap {
-	struct hmap_slot *slot;
-	size_t		 mask;		/* capacity - 1 */
-	size_t		 n;
-};
-
-typedef int	(*hmap_match_cb)(const void *v, const void *key);
-
-static uint64_t
-hmap_mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
-
-static uint64_t
-hmap_hash_bytes(const char *p, size_t len)
-{
-	uint64_t	h = UINT64_C(0xcbf29ce484222325);
-
-	while (len-- > 0) {
-		h ^= (unsigned char)*p++;
-		h *= UINT64_C(0x100000001b3);
-	}
-	return hmap_mix(h);
-}
-
-static uint64_t
-hmap_hash_str(const char *s)
-{
-	return hmap_hash_bytes(s, strlen(s));
-}
+/* ---- ids in the hash table (hmap.h) ------------------------------- */
 
 /* A JSON-RPC id.  "1" and 1 may collide: jsonrpc_id_equal tells them apart. */
 static uint64_t
@@ -103,97 +57,6 @@ hmap_hash_id(json_object *id)
 		return hmap_hash_bytes(json_object_get_string(id),
 		    json_object_get_string_len(id));
 	return hmap_mix((uint64_t)json_object_get_int64(id));
-}
-
-static void *
-hmap_find(const struct hmap *hm, uint64_t h, hmap_match_cb match,
-    const void *key)
-{
-	size_t	i;
-
-	if (hm->n == 0)
-		return NULL;
-	for (i = h & hm->mask; hm->slot[i].v != NULL; i = (i + 1) & hm->mask) {
-		if (hm->slot[i].h == h && match(hm->slot[i].v, key))
-			return hm->slot[i].v;
-	}
-	return NULL;
-}
-
-static void
-hmap_grow(struct hmap *hm)
-{
-	struct hmap_slot	*old = hm->slot;
-	size_t			 oldcap, cap, i, j;
-
-	oldcap = old == NULL ? 0 : hm->mask + 1;
-	cap = oldcap == 0 ? 16 : oldcap * 2;
-	hm->slot = xcalloc(cap, sizeof *hm->slot);
-	hm->mask = cap - 1;
-	for (i = 0; i < oldcap; i++) {
-		if (old[i].v == NULL)
-			continue;
-		for (j = old[i].h & hm->mask; hm->slot[j].v != NULL;
-		    j = (j + 1) & hm->mask)
-			;
-		hm->slot[j] = old[i];
-	}
-	free(old);
-}
-
-/* The caller knows v's key is not in the table yet. */
-static void
-hmap_add(struct hmap *hm, uint64_t h, void *v)
-{
-	size_t	i;
-
-	if (hm->slot == NULL || (hm->n + 1) * 2 > hm->mask + 1)
-		hmap_grow(hm);
-	for (i = h & hm->mask; hm->slot[i].v != NULL; i = (i + 1) & hm->mask)
-		;
-	hm->slot[i].h = h;
-	hm->slot[i].v = v;
-	hm->n++;
-}
-
-/* Removes v itself (found by identity along h's probe chain). */
-static void
-hmap_del(struct hmap *hm, uint64_t h, const void *v)
-{
-	size_t	i, j, k;
-
-	if (hm->n == 0)
-		return;
-	for (i = h & hm->mask; hm->slot[i].v != v; i = (i + 1) & hm->mask) {
-		if (hm->slot[i].v == NULL)
-			return;
-	}
-	hm->n--;
-	j = i;
-	for (;;) {
-		hm->slot[i].v = NULL;
-		for (;;) {
-			j = (j + 1) & hm->mask;
-			if (hm->slot[j].v == NULL)
-				return;
-			k = hm->slot[j].h & hm->mask;
-			/* An entry whose home is cyclically in (i, j] stays. */
-			if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-				continue;
-			break;
-		}
-		hm->slot[i] = hm->slot[j];
-		i = j;
-	}
-}
-
-static void
-hmap_clear(struct hmap *hm)
-{
-	free(hm->slot);
-	hm->slot = NULL;
-	hm->mask = 0;
-	hm->n = 0;
 }
 
 /* ---- state ------------------------------------------------------------ */
@@ -4190,11 +4053,9 @@ mux_own_listen(struct mux *m, struct mux_child *c)
 	flags = modern_listen_supported(mux_get(c->discover, "capabilities",
 	    json_type_object));
 	uris = json_object_new_array();
-	for (i = 0; c->subs.slot != NULL && i <= c->subs.mask; i++) {
-		if ((sub = c->subs.slot[i].v) != NULL)
-			json_object_array_add(uris,
-			    json_object_new_string(sub->uri));
-	}
+	i = 0;
+	while ((sub = hmap_next(&c->subs, &i)) != NULL)
+		json_object_array_add(uris, json_object_new_string(sub->uri));
 	if (json_object_array_length(uris) == 0)
 		flags &= ~MODERN_LISTEN_SUBSCRIBE;
 	if (flags == 0) {

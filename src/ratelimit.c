@@ -14,16 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "ratelimit.h"
 #include "xmalloc.h"
 
-#define RATELIMIT_HASH_SIZE	1024
-
 struct ratelimit_bucket {
 	char			*key;
+	uint64_t		 h;		/* hmap_hash_str(key) */
 	double			 tokens;
 	uint64_t		 last_ms;
-	LIST_ENTRY(ratelimit_bucket) entry;
 	TAILQ_ENTRY(ratelimit_bucket) lru;	/* least recently used first */
 };
 
@@ -32,34 +31,25 @@ struct ratelimit {
 	double			 burst;
 	size_t			 count;
 	size_t			 max_keys;
-	LIST_HEAD(, ratelimit_bucket) hash[RATELIMIT_HASH_SIZE];
-	TAILQ_HEAD(, ratelimit_bucket) lru;
+	struct hmap		 hash;		/* key -> bucket */
+	TAILQ_HEAD(, ratelimit_bucket) lru;	/* every bucket */
 };
 
-static unsigned int
-ratelimit_hash(const char *key)
+static int
+ratelimit_match(const void *v, const void *key)
 {
-	uint32_t	h = 2166136261u;	/* FNV-1a */
-
-	for (; *key != '\0'; key++) {
-		h ^= (unsigned char)*key;
-		h *= 16777619u;
-	}
-	return h % RATELIMIT_HASH_SIZE;
+	return strcmp(((const struct ratelimit_bucket *)v)->key, key) == 0;
 }
 
 struct ratelimit *
 ratelimit_new(double rate, double burst, size_t max_keys)
 {
 	struct ratelimit	*rl;
-	size_t			 i;
 
 	rl = xcalloc(1, sizeof *rl);
 	rl->rate = rate / 1000.0;
 	rl->burst = burst < 1.0 ? 1.0 : burst;
 	rl->max_keys = max_keys < 1 ? 1 : max_keys;
-	for (i = 0; i < RATELIMIT_HASH_SIZE; i++)
-		LIST_INIT(&rl->hash[i]);
 	TAILQ_INIT(&rl->lru);
 	return rl;
 }
@@ -67,7 +57,7 @@ ratelimit_new(double rate, double burst, size_t max_keys)
 static void
 ratelimit_bucket_free(struct ratelimit *rl, struct ratelimit_bucket *b)
 {
-	LIST_REMOVE(b, entry);
+	hmap_del(&rl->hash, b->h, b);
 	TAILQ_REMOVE(&rl->lru, b, lru);
 	free(b->key);
 	free(b);
@@ -77,14 +67,11 @@ ratelimit_bucket_free(struct ratelimit *rl, struct ratelimit_bucket *b)
 void
 ratelimit_free(struct ratelimit *rl)
 {
-	size_t	i;
-
 	if (rl == NULL)
 		return;
-	for (i = 0; i < RATELIMIT_HASH_SIZE; i++) {
-		while (!LIST_EMPTY(&rl->hash[i]))
-			ratelimit_bucket_free(rl, LIST_FIRST(&rl->hash[i]));
-	}
+	while (!TAILQ_EMPTY(&rl->lru))
+		ratelimit_bucket_free(rl, TAILQ_FIRST(&rl->lru));
+	hmap_clear(&rl->hash);
 	free(rl);
 }
 
@@ -102,15 +89,9 @@ ratelimit_refill(struct ratelimit *rl, struct ratelimit_bucket *b,
 }
 
 static struct ratelimit_bucket *
-ratelimit_find(struct ratelimit *rl, const char *key)
+ratelimit_find(struct ratelimit *rl, const char *key, uint64_t h)
 {
-	struct ratelimit_bucket	*b;
-
-	LIST_FOREACH(b, &rl->hash[ratelimit_hash(key)], entry) {
-		if (strcmp(b->key, key) == 0)
-			return b;
-	}
-	return NULL;
+	return hmap_find(&rl->hash, h, ratelimit_match, key);
 }
 
 /* Milliseconds until b (brought up to now) has a token; 0 if it has. */
@@ -135,17 +116,19 @@ uint64_t
 ratelimit_take(struct ratelimit *rl, const char *key, uint64_t now_ms)
 {
 	struct ratelimit_bucket	*b;
+	uint64_t		 h = hmap_hash_str(key);
 
-	if ((b = ratelimit_find(rl, key)) == NULL) {
+	if ((b = ratelimit_find(rl, key, h)) == NULL) {
 		if (rl->count >= rl->max_keys)
 			ratelimit_prune(rl, now_ms);
 		if (rl->count >= rl->max_keys)
 			ratelimit_bucket_free(rl, TAILQ_FIRST(&rl->lru));
 		b = xcalloc(1, sizeof *b);
 		b->key = xstrdup(key);
+		b->h = h;
 		b->tokens = rl->burst;
 		b->last_ms = now_ms;
-		LIST_INSERT_HEAD(&rl->hash[ratelimit_hash(key)], b, entry);
+		hmap_add(&rl->hash, h, b);
 		TAILQ_INSERT_TAIL(&rl->lru, b, lru);
 		rl->count++;
 	} else {
@@ -165,7 +148,7 @@ ratelimit_wait(struct ratelimit *rl, const char *key, uint64_t now_ms)
 {
 	struct ratelimit_bucket	*b;
 
-	if ((b = ratelimit_find(rl, key)) == NULL)
+	if ((b = ratelimit_find(rl, key, hmap_hash_str(key))) == NULL)
 		return 0;
 	ratelimit_refill(rl, b, now_ms);
 	return ratelimit_delay(rl, b);
@@ -175,15 +158,13 @@ void
 ratelimit_prune(struct ratelimit *rl, uint64_t now_ms)
 {
 	struct ratelimit_bucket	*b, *next;
-	size_t			 i;
 
-	for (i = 0; i < RATELIMIT_HASH_SIZE; i++) {
-		for (b = LIST_FIRST(&rl->hash[i]); b != NULL; b = next) {
-			next = LIST_NEXT(b, entry);
-			ratelimit_refill(rl, b, now_ms);
-			if (b->tokens >= rl->burst)
-				ratelimit_bucket_free(rl, b);
-		}
+	/* Along the LRU list: deleting from the table moves its slots. */
+	for (b = TAILQ_FIRST(&rl->lru); b != NULL; b = next) {
+		next = TAILQ_NEXT(b, lru);
+		ratelimit_refill(rl, b, now_ms);
+		if (b->tokens >= rl->burst)
+			ratelimit_bucket_free(rl, b);
 	}
 }
 

@@ -39,12 +39,12 @@
 
 #include "clock.h"
 #include "entropy.h"
+#include "hmap.h"
 #include "log.h"
 #include "session.h"
 #include "sse.h"
 #include "xmalloc.h"
 
-#define SESSIONS_HASH_SIZE	1024
 /* Messages this long go out by reference to their one copy; shorter ones
  * are copied, which costs less than a reference. */
 #define SESSION_REF_MIN		1024
@@ -59,7 +59,7 @@ struct sessions {
 	size_t			 count;
 	TAILQ_HEAD(, session)	 live;
 	TAILQ_HEAD(, session)	 dead;
-	LIST_HEAD(, session)	 hash[SESSIONS_HASH_SIZE];
+	struct hmap		 hash;		/* live ones by id */
 	char			 prefix[SESSION_PREFIX_MAX + 2]; /* "name." */
 };
 
@@ -195,16 +195,10 @@ session_event_id_parse(const char *s, uint64_t *stream, uint64_t *seq)
 
 /* ---- the table ---- */
 
-static unsigned int
-sessions_hash(const char *id)
+static int
+sessions_match(const void *v, const void *id)
 {
-	uint32_t	h = 2166136261u;	/* FNV-1a */
-
-	for (; *id != '\0'; id++) {
-		h ^= (unsigned char)*id;
-		h *= 16777619u;
-	}
-	return h % SESSIONS_HASH_SIZE;
+	return strcmp(((const struct session *)v)->id, id) == 0;
 }
 
 struct sessions *
@@ -212,7 +206,6 @@ sessions_new(struct event_base *base, const struct session_limits *limits,
     const struct session_ops *ops, void *arg)
 {
 	struct sessions	*ss;
-	size_t		 i;
 
 	ss = xcalloc(1, sizeof *ss);
 	ss->base = base;
@@ -221,8 +214,6 @@ sessions_new(struct event_base *base, const struct session_limits *limits,
 	ss->arg = arg;
 	TAILQ_INIT(&ss->live);
 	TAILQ_INIT(&ss->dead);
-	for (i = 0; i < SESSIONS_HASH_SIZE; i++)
-		LIST_INIT(&ss->hash[i]);
 	return ss;
 }
 
@@ -237,6 +228,7 @@ sessions_free(struct sessions *ss)
 		session_free(sess);
 	while ((sess = TAILQ_FIRST(&ss->dead)) != NULL)
 		session_free(sess);
+	hmap_clear(&ss->hash);
 	free(ss);
 }
 
@@ -290,7 +282,7 @@ session_new(struct sessions *ss, enum session_kind kind)
 	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
 	sess->next_stream = 1;
 
-	LIST_INSERT_HEAD(&ss->hash[sessions_hash(sess->id)], sess, hash_entry);
+	hmap_add(&ss->hash, hmap_hash_str(sess->id), sess);
 	TAILQ_INSERT_TAIL(&ss->live, sess, entry);
 	ss->count++;
 	return sess;
@@ -303,11 +295,8 @@ session_find(struct sessions *ss, const char *id, enum session_kind kind)
 
 	if (id == NULL)
 		return NULL;
-	LIST_FOREACH(sess, &ss->hash[sessions_hash(id)], hash_entry) {
-		if (strcmp(sess->id, id) == 0)
-			return sess->kind == kind ? sess : NULL;
-	}
-	return NULL;
+	sess = hmap_find(&ss->hash, hmap_hash_str(id), sessions_match, id);
+	return sess != NULL && sess->kind == kind ? sess : NULL;
 }
 
 /* A notification, that a full log lets go before anything else. */
@@ -359,7 +348,7 @@ session_kill(struct session *sess, const char *why)
 			stream_drop(st);
 	}
 	sess->dead = 1;
-	LIST_REMOVE(sess, hash_entry);
+	hmap_del(&ss->hash, hmap_hash_str(sess->id), sess);
 	TAILQ_REMOVE(&ss->live, sess, entry);
 	TAILQ_INSERT_TAIL(&ss->dead, sess, entry);
 	ss->count--;
@@ -387,7 +376,7 @@ session_free(struct session *sess)
 	if (sess->dead)
 		TAILQ_REMOVE(&ss->dead, sess, entry);
 	else {
-		LIST_REMOVE(sess, hash_entry);
+		hmap_del(&ss->hash, hmap_hash_str(sess->id), sess);
 		TAILQ_REMOVE(&ss->live, sess, entry);
 		ss->count--;
 	}

@@ -156,7 +156,6 @@ struct session {
 	uint64_t		 capture_stream;
 	struct session_log	 capture;
 
-	LIST_ENTRY(session)	 hash_entry;
 	TAILQ_ENTRY(session)	 entry;		/* all, or dead ones */
 };
 

@@ -293,6 +293,40 @@ START_TEST(test_ratelimit_bounded)
 }
 END_TEST
 
+/* Thousands of keys: pruning frees exactly the full buckets while it
+ * walks them, and every other bucket keeps its count. */
+START_TEST(test_ratelimit_many)
+{
+	struct ratelimit	*rl = ratelimit_new(1, 2, 10000);
+	uint64_t		 now = 1000000;
+	char			 key[32];
+	size_t			 i;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof key, "10.0.%zu.%zu", i / 256, i % 256);
+		ck_assert_uint_eq(ratelimit_take(rl, key, now), 0);
+		if (i % 2 == 1)
+			ck_assert_uint_eq(ratelimit_take(rl, key, now), 0);
+	}
+	ck_assert_uint_eq(ratelimit_count(rl), 5000);
+	/* A second on: the even keys are full again, the odd have one. */
+	ratelimit_prune(rl, now + 1000);
+	ck_assert_uint_eq(ratelimit_count(rl), 2500);
+	for (i = 0; i < 5000; i++) {
+		snprintf(key, sizeof key, "10.0.%zu.%zu", i / 256, i % 256);
+		ck_assert_uint_eq(ratelimit_wait(rl, key, now + 1000), 0);
+		if (i % 2 == 1) {
+			ck_assert_uint_eq(ratelimit_take(rl, key, now + 1000),
+			    0);
+			ck_assert_uint_gt(ratelimit_wait(rl, key, now + 1000),
+			    0);
+		}
+	}
+	ck_assert_uint_eq(ratelimit_count(rl), 2500);
+	ratelimit_free(rl);
+}
+END_TEST
+
 /* A name the environment holds twice: both values are wiped, not only
  * the one getenv finds, and the name is gone. */
 START_TEST(test_env_forget_twice)
@@ -341,6 +375,7 @@ check_suite(void)
 	suite_add_tcase(s, to);
 	tcase_add_test(tr, test_ratelimit);
 	tcase_add_test(tr, test_ratelimit_bounded);
+	tcase_add_test(tr, test_ratelimit_many);
 	suite_add_tcase(s, tr);
 	return s;
 }
