@@ -1034,20 +1034,42 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 }
 
 /*
- * Can what the child did not attribute be about a request of a session
- * other than s, one it was not done with when its session stopped
- * waiting?
+ * Is a request of principal, made in the session serial (0: none now),
+ * someone else's than s's?  With tokens, a principal's sessions are one
+ * user's; without (principal 0 on both sides), each session is its own
+ * anonymous client, and a request with no session is anybody's.
+ */
+static int
+mux_principal_other(uint64_t principal, uint64_t serial,
+    const struct mux_session *s)
+{
+	if (principal == 0 && s->principal == 0)
+		return serial == 0 || serial != s->serial;
+	return principal != s->principal;
+}
+
+/*
+ * Can what the child did not attribute be about another's request than
+ * s's: one the child was not done with when its session stopped waiting,
+ * or a parked 2026-07-28 request, whose tool the child is still in?
  */
 static int
 mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 {
 	struct mux_orphan	*r;
+	struct mux_req		*req;
 
 	mux_orphans_expire(m, c);
 	if (c->orphans_blind > m->now)
 		return 1;
 	TAILQ_FOREACH(r, &c->orphans, entry) {
 		if (r->serial != s->serial)
+			return 1;
+	}
+	TAILQ_FOREACH(req, &m->parked, wentry) {
+		/* Answered while parked (late): the child is done with it. */
+		if (req->child == c && req->mr->late == NULL &&
+		    mux_principal_other(req->mr->principal, 0, s))
 			return 1;
 	}
 	return 0;
@@ -2962,8 +2984,9 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		return NULL;
 	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
 		*mreq = NULL;
-		*why = "a request of another client session that ended "
-		    "without the server's answer may have caused it";
+		*why = "a request of another client the server may still "
+		    "work on (ended unanswered, or parked for its input) "
+		    "may have caused it";
 		return NULL;
 	}
 	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
@@ -3112,8 +3135,9 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 		    "not one session with requests in flight";
 		if (s != NULL && mux_orphans_other(m, c, s)) {
 			s = NULL;
-			why = "it may be about a request of another session "
-			    "that stopped waiting for it";
+			why = "it may be about a request of another client "
+			    "the server may still work on (ended unanswered, "
+			    "or parked for its input)";
 		} else if (s != NULL && mux_recent_other(m, c, s)) {
 			s = NULL;
 			why = "it may be about the request of another "
