@@ -392,9 +392,10 @@ TAILQ_HEAD(mux_sessions, mux_session);
 /*
  * A client request that ended without the child's answer (cid), though
  * the child may still be working on it, and whose session (serial; 0:
- * none) that was, until expires.  While one of another session is out,
- * the child's unattributed log line or request is not guessed to be the
- * busy session's.
+ * none) and principal that was, until expires.  While one of another
+ * principal (without tokens: of another session) is out, the child's
+ * unattributed log line or request is not guessed to be the busy
+ * session's.
  */
 struct mux_orphan {
 	uint64_t		 cid;
@@ -1063,7 +1064,7 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 	if (c->orphans_blind > m->now)
 		return 1;
 	TAILQ_FOREACH(r, &c->orphans, entry) {
-		if (r->serial != s->serial)
+		if (mux_principal_other(r->principal, r->serial, s))
 			return 1;
 	}
 	TAILQ_FOREACH(req, &m->parked, wentry) {

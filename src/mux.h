@@ -78,9 +78,11 @@ enum mux_child_era {
  * A client request that ended without the child's answer (cancelled, timed
  * out, its session closed) may still be worked on, and logged about, by
  * the child: until its late answer, or for this long, a line or request the
- * child does not attribute is no other session's.
+ * child does not attribute is no other principal's (without tokens, no
+ * other session's).  Short: a server should not answer a cancelled
+ * request, so any client's cancel holds others' guesses this long.
  */
-#define MUX_ORPHAN_GRACE_MS		30000
+#define MUX_ORPHAN_GRACE_MS		10000
 /* At most this many per child; beyond, the oldest is forgotten and no
  * guess is made until it would have expired. */
 #define MUX_ORPHANS_MAX			256

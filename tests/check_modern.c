@@ -1272,7 +1272,8 @@ END_TEST
 /*
  * A parked request's tool is still running at the child: what the child
  * writes without naming its request (a log line, another question) may be
- * about it, so it reaches no other principal's request alone in flight.
+ * about it, so it reaches no other principal's request alone in flight
+ * (_i 1: without tokens, no other client's).
  */
 START_TEST(test_mux_parked_other_principal)
 {
@@ -1285,7 +1286,7 @@ START_TEST(test_mux_parked_other_principal)
 
 	h_start(&h, 0);
 	s1 = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
-	mux_session_set_principal(s1, 1);
+	mux_session_set_principal(s1, _i == 0 ? 1 : 0);
 	msg = J("{'jsonrpc':'2.0','id':1,'method':'tools/call',"
 	    "'params':{'name':'t','arguments':{}," META "}}");
 	ck_assert_int_eq(mux_session_recv(h.m, s1, msg, 1), MUX_RECV_REPLY);
@@ -1301,7 +1302,7 @@ START_TEST(test_mux_parked_other_principal)
 
 	/* Principal 2's request alone in flight, asking for every line. */
 	s2 = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
-	mux_session_set_principal(s2, 2);
+	mux_session_set_principal(s2, _i == 0 ? 2 : 0);
 	msg = J("{'jsonrpc':'2.0','id':2,'method':'tools/call',"
 	    "'params':{'name':'t','_meta':{"
 	    "'io.modelcontextprotocol/protocolVersion':'2026-07-28',"
@@ -1471,7 +1472,7 @@ check_suite(void)
 	tc = tcase_create("mux");
 	tcase_add_test(tc, test_mux_discover_forward);
 	tcase_add_test(tc, test_mux_input_required);
-	tcase_add_test(tc, test_mux_parked_other_principal);
+	tcase_add_loop_test(tc, test_mux_parked_other_principal, 0, 2);
 	tcase_add_test(tc, test_mux_input_key_uint64);
 	tcase_add_test(tc, test_mux_state_instance);
 	tcase_add_test(tc, test_mux_state_expiry);
