@@ -2984,6 +2984,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	if (s == NULL && *mreq == NULL)
 		return NULL;
 	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
+		m->stats.guesses_withheld++;
 		*mreq = NULL;
 		*why = "a request of another client the server may still "
 		    "work on (ended unanswered, or parked for its input) "
@@ -2991,6 +2992,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		return NULL;
 	}
 	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
+		m->stats.guesses_withheld++;
 		*mreq = NULL;
 		*why = "the request of another principal's session the server "
 		    "just answered may have caused it";
@@ -3135,11 +3137,13 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
 		if (s != NULL && mux_orphans_other(m, c, s)) {
+			m->stats.guesses_withheld++;
 			s = NULL;
 			why = "it may be about a request of another client "
 			    "the server may still work on (ended unanswered, "
 			    "or parked for its input)";
 		} else if (s != NULL && mux_recent_other(m, c, s)) {
+			m->stats.guesses_withheld++;
 			s = NULL;
 			why = "it may be about the request of another "
 			    "principal's session the server just answered";

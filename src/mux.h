@@ -174,6 +174,10 @@ struct mux_stats {
 	/* the child's notifications/message that no one session could be
 	 * shown to be the cause of */
 	uint64_t	log_lines_dropped;
+	/* the child's unattributed log lines and requests not guessed to be
+	 * the one busy session's, as another's request may have caused
+	 * them (ended unanswered, parked, or just answered) */
+	uint64_t	guesses_withheld;
 	/* a client's notifications/progress whose token is not one of a
 	 * request the child sent that client and awaits an answer to */
 	uint64_t	client_progress_dropped;

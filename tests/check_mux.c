@@ -1950,6 +1950,8 @@ START_TEST(test_log_orphans_principal)
 	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1}}");
 	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, a2, NULL) == 1,
 	    "a's own cancel kept the child's request from a2");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.guesses_withheld, 0);
 	h_clear(&h);
 	h_answer(&h, cida2, "{}");
 	h_clear(&h);
@@ -1973,6 +1975,9 @@ START_TEST(test_log_orphans_principal)
 	r = h_find(&h, MUX_OUT_CHILD, NULL, "")->msg;
 	ck_assert_str_eq(PS(r, "id"), "q2");
 	ck_assert_ptr_nonnull(P(r, "error"));
+	/* Each guess held back is counted, for /metrics. */
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.guesses_withheld, 2);
 	h_clear(&h);
 	h_answer(&h, cida, "{}");
 	h_answer(&h, cidb, "{}");
