@@ -367,6 +367,7 @@ struct mux_mreq {
 	TAILQ_HEAD(, mux_sreq)	 inputs;
 	uint64_t		 gather;
 	uint64_t		 expires;
+	uint64_t		 parked;	/* when it last was */
 	uint64_t		 round;
 	uint64_t		 principal;
 };
@@ -1052,7 +1053,10 @@ mux_principal_other(uint64_t principal, uint64_t serial,
 /*
  * Can what the child did not attribute be about another's request than
  * s's: one the child was not done with when its session stopped waiting,
- * or a parked 2026-07-28 request, whose tool the child is still in?
+ * or a 2026-07-28 request parked for its client's input, whose tool the
+ * child is still in?  A parked request counts as an orphan does, for
+ * MUX_ORPHAN_GRACE_MS after it parked: a client that never comes back
+ * must not hold every other's guesses until its state expires.
  */
 static int
 mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
@@ -1067,7 +1071,10 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 		if (mux_principal_other(r->principal, r->serial, s))
 			return 1;
 	}
-	TAILQ_FOREACH(req, &m->parked, wentry) {
+	/* Newest first: all park for as long, so they are by parking time. */
+	TAILQ_FOREACH_REVERSE(req, &m->parked, mux_reqs, wentry) {
+		if (req->mr->parked + MUX_ORPHAN_GRACE_MS <= m->now)
+			break;
 		/* Answered while parked (late): the child is done with it. */
 		if (req->child == c && req->mr->late == NULL &&
 		    mux_principal_other(req->mr->principal, 0, s))
@@ -3676,6 +3683,7 @@ mux_modern_ask(struct mux *m, struct mux_req *req)
 		    json_object_get(sr->ask));
 
 	mr->round++;
+	mr->parked = m->now;
 	mr->expires = m->now + m->cfg.input_timeout_ms;
 	st.cid = req->cid;
 	st.round = mr->round;

@@ -1334,6 +1334,17 @@ START_TEST(test_mux_parked_other_principal)
 	ck_assert_ptr_nonnull(P(o->msg, "error"));
 	h_clear(&h);
 
+	/* Not for ever: a client that never comes back (the state lives ten
+	 * minutes) holds the guesses back only as long as an orphan does. */
+	h_tick(&h, MUX_ORPHAN_GRACE_MS);
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'B-later'}}");
+	ck_assert_msg(h_find(&h, MUX_OUT_SESSION, s2, "notifications/message",
+	    0) != NULL, "a parked request held another's lines past the "
+	    "grace");
+	h_clear(&h);
+
 	/* Its own lines, named, still reach it. */
 	h_child(&h, "{'jsonrpc':'2.0','method':'notifications/message',"
 	    "'params':{'level':'error','data':'B','_meta':{"
