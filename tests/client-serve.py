@@ -176,6 +176,14 @@ def scenario_modern(srv):
         got[r["id"]] = text_of(r)
     assert "re: four" in got[4] and "re: five" in got[5], got
 
+    # The local client refuses: the call gets an error under its id.
+    b.send(call(6, "sample", prompt="no"))
+    q = b.recv()
+    b.send({"jsonrpc": "2.0", "id": q["id"],
+            "error": {"code": -1, "message": "user said no"}})
+    r = b.recv()
+    assert r["id"] == 6 and "user said no" in r["error"]["message"], r
+
     # ping and logging/setLevel are the bridge's; the level goes with
     # every request, so the server's log messages come.
     b.send({"jsonrpc": "2.0", "id": 7, "method": "ping"})
@@ -191,16 +199,6 @@ def scenario_modern(srv):
             break
         seen.append(r["method"])
     assert seen == ["notifications/message"] * 2, seen
-
-    # The local client refuses: the call gets an error under its id.  (It
-    # stays parked at the server, its tool waiting, and for 10 s no
-    # unattributed log line there is anybody's: so after the logging.)
-    b.send(call(6, "sample", prompt="no"))
-    q = b.recv()
-    b.send({"jsonrpc": "2.0", "id": q["id"],
-            "error": {"code": -1, "message": "user said no"}})
-    r = b.recv()
-    assert r["id"] == 6 and "user said no" in r["error"]["message"], r
 
     # A subscription, on the subscriptions/listen stream.
     b.send({"jsonrpc": "2.0", "id": 10, "method": "resources/subscribe",

@@ -44,10 +44,6 @@ check "2025-11-25: no scenario fails (logging aside)" sh -c \
     "! grep '^✗' '$tmp/legacy.out' | grep -v '^✗ tools-call-with-logging:' |
     grep -q ."
 mkdir -p "$tmp/logging"
-# Idle means nothing parked lately either: a 2026-07-28 request the run
-# left waiting for its input (a client that never came back) holds the
-# inner bridge's guesses for 10 seconds after it parked.
-sleep 11
 check "2025-11-25: tools-call-with-logging passes, the child idle" sh -c \
     "cd '$tmp/logging' && timeout 300 '$node' '$suite' server \
     --url '$url/mcp' --scenario tools-call-with-logging \
