@@ -76,6 +76,8 @@
  * the capability in initialize (before any initialize, all are assumed):
  * a bridge in front must declare sampling, elicitation and roots for
  * test_sampling and test_elicitation* to ask rather than return isError.
+ * The log lines of test_tool_with_logging and test_logging_tool name
+ * their request the same way (the other tools' lines name none).
  * A cancelled call is never answered; if it was waiting for the client we
  * send notifications/cancelled for our own request.  An unknown resource
  * URI is -32002 "Resource not found" with data {uri}.
@@ -362,11 +364,15 @@ es_notify(const char *method, struct json_object *params)
 	json_object_put(msg);
 }
 
-/* notifications/message, if the client's logging/setLevel lets it. */
+/*
+ * notifications/message, if the client's logging/setLevel lets it; with
+ * about (a request's id, or NULL) its _meta names the request, as a
+ * question's does, for a bridge in front.
+ */
 static int
-es_notify_log(int level, const char *text)
+es_notify_log_for(int level, const char *text, struct json_object *about)
 {
-	struct json_object	*params;
+	struct json_object	*params, *meta;
 
 	if (level < es_log_min)
 		return 0;
@@ -374,8 +380,20 @@ es_notify_log(int level, const char *text)
 	es_add_string(params, "level", es_log_levels[level]);
 	es_add_string(params, "logger", ES_NAME);
 	es_add_string(params, "data", text);
+	if (about != NULL) {
+		meta = json_object_new_object();
+		json_object_object_add(meta, "mcpbridge/relatedRequestId",
+		    json_object_get(about));
+		json_object_object_add(params, "_meta", meta);
+	}
 	es_notify("notifications/message", params);
 	return 1;
+}
+
+static int
+es_notify_log(int level, const char *text)
+{
+	return es_notify_log_for(level, text, NULL);
 }
 
 static void
@@ -926,7 +944,9 @@ es_tool_with_logging(struct es_call *c, struct json_object *reply)
 		"Tool execution completed",
 	};
 
-	es_notify_log(ES_LOG_INFO, lines[c->step]);
+	/* Named, as below: the conformance scenario's lines reach its call
+	 * through a bridge whatever other clients' calls do meanwhile. */
+	es_notify_log_for(ES_LOG_INFO, lines[c->step], c->id);
 	if (c->step < 2) {
 		es_call_sleep(c, 50);
 		return;
@@ -1860,8 +1880,10 @@ es_tool_streaming_elicitation(struct es_call *c, struct json_object *answers)
 static void
 es_tool_logging_tool(struct es_call *c, struct json_object *reply)
 {
-	es_notify_log(1, "test_logging_tool: starting");
-	es_notify_log(1, "test_logging_tool: done");
+	/* The conformance fixture's lines name their call: a bridge in front
+	 * gets them to it even while other clients' calls run or wait. */
+	es_notify_log_for(1, "test_logging_tool: starting", c->id);
+	es_notify_log_for(1, "test_logging_tool: done", c->id);
 	es_call_text(c, 0, "Logged two messages at info");
 }
 

@@ -2338,6 +2338,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->child_log_lines_dropped = ms.log_lines_dropped;
 	g->child_answers_unreadable = ms.unreadable_unanswered;
 	g->client_progress_dropped = ms.client_progress_dropped;
+	g->child_guesses_withheld = ms.guesses_withheld;
 	g->connections = h->nconns;
 	g->ready = mux_ready(h->mux);
 	g->draining = h->draining;

@@ -207,4 +207,8 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	metrics_one(out, "mcpbridge_client_progress_dropped_total", "counter",
 	    "Progress notifications from clients on no request the child sent "
 	    "them.", g->client_progress_dropped);
+	metrics_one(out, "mcpbridge_child_guesses_withheld_total", "counter",
+	    "Log lines and requests from a child the bridge did not route to "
+	    "the one busy session: another client's request may have caused "
+	    "them.", g->child_guesses_withheld);
 }

@@ -81,6 +81,9 @@ struct metrics_gauges {
 	uint64_t	child_answers_unreadable;
 	/* clients' progress on no request the child sent them */
 	uint64_t	client_progress_dropped;
+	/* its unattributed lines and requests not routed to the one busy
+	 * session: another client's request may have caused them */
+	uint64_t	child_guesses_withheld;
 };
 
 /* The one set of counters of the process. */

@@ -230,6 +230,7 @@ struct mux_mreq {
 	TAILQ_HEAD(, mux_sreq)	 inputs;
 	uint64_t		 gather;
 	uint64_t		 expires;
+	uint64_t		 parked;	/* when it last was */
 	uint64_t		 round;
 	uint64_t		 principal;
 };
@@ -255,9 +256,10 @@ TAILQ_HEAD(mux_sessions, mux_session);
 /*
  * A client request that ended without the child's answer (cid), though
  * the child may still be working on it, and whose session (serial; 0:
- * none) that was, until expires.  While one of another session is out,
- * the child's unattributed log line or request is not guessed to be the
- * busy session's.
+ * none) and principal that was, until expires.  While one of another
+ * principal (without tokens: of another session) is out, the child's
+ * unattributed log line or request is not guessed to be the busy
+ * session's.
  */
 struct mux_orphan {
 	uint64_t		 cid;
@@ -897,20 +899,48 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 }
 
 /*
- * Can what the child did not attribute be about a request of a session
- * other than s, one it was not done with when its session stopped
- * waiting?
+ * Is a request of principal, made in the session serial (0: none now),
+ * someone else's than s's?  With tokens, a principal's sessions are one
+ * user's; without (principal 0 on both sides), each session is its own
+ * anonymous client, and a request with no session is anybody's.
+ */
+static int
+mux_principal_other(uint64_t principal, uint64_t serial,
+    const struct mux_session *s)
+{
+	if (principal == 0 && s->principal == 0)
+		return serial == 0 || serial != s->serial;
+	return principal != s->principal;
+}
+
+/*
+ * Can what the child did not attribute be about another's request than
+ * s's: one the child was not done with when its session stopped waiting,
+ * or a 2026-07-28 request parked for its client's input, whose tool the
+ * child is still in?  A parked request counts as an orphan does, for
+ * MUX_ORPHAN_GRACE_MS after it parked: a client that never comes back
+ * must not hold every other's guesses until its state expires.
  */
 static int
 mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 {
 	struct mux_orphan	*r;
+	struct mux_req		*req;
 
 	mux_orphans_expire(m, c);
 	if (c->orphans_blind > m->now)
 		return 1;
 	TAILQ_FOREACH(r, &c->orphans, entry) {
-		if (r->serial != s->serial)
+		if (mux_principal_other(r->principal, r->serial, s))
+			return 1;
+	}
+	/* Newest first: all park for as long, so they are by parking time. */
+	TAILQ_FOREACH_REVERSE(req, &m->parked, mux_reqs, wentry) {
+		if (req->mr->parked + MUX_ORPHAN_GRACE_MS <= m->now)
+			break;
+		/* Answered while parked (late): the child is done with it. */
+		if (req->child == c && req->mr->late == NULL &&
+		    mux_principal_other(req->mr->principal, 0, s))
 			return 1;
 	}
 	return 0;
@@ -2824,12 +2854,15 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	if (s == NULL && *mreq == NULL)
 		return NULL;
 	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
+		m->stats.guesses_withheld++;
 		*mreq = NULL;
-		*why = "a request of another client session that ended "
-		    "without the server's answer may have caused it";
+		*why = "a request of another client the server may still "
+		    "work on (ended unanswered, or parked for its input) "
+		    "may have caused it";
 		return NULL;
 	}
 	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
+		m->stats.guesses_withheld++;
 		*mreq = NULL;
 		*why = "the request of another principal's session the server "
 		    "just answered may have caused it";
@@ -2974,10 +3007,13 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
 		if (s != NULL && mux_orphans_other(m, c, s)) {
+			m->stats.guesses_withheld++;
 			s = NULL;
-			why = "it may be about a request of another session "
-			    "that stopped waiting for it";
+			why = "it may be about a request of another client "
+			    "the server may still work on (ended unanswered, "
+			    "or parked for its input)";
 		} else if (s != NULL && mux_recent_other(m, c, s)) {
+			m->stats.guesses_withheld++;
 			s = NULL;
 			why = "it may be about the request of another "
 			    "principal's session the server just answered";
@@ -3510,6 +3546,7 @@ mux_modern_ask(struct mux *m, struct mux_req *req)
 		    json_object_get(sr->ask));
 
 	mr->round++;
+	mr->parked = m->now;
 	mr->expires = m->now + m->cfg.input_timeout_ms;
 	st.cid = req->cid;
 	st.round = mr->round;

@@ -78,9 +78,11 @@ enum mux_child_era {
  * A client request that ended without the child's answer (cancelled, timed
  * out, its session closed) may still be worked on, and logged about, by
  * the child: until its late answer, or for this long, a line or request the
- * child does not attribute is no other session's.
+ * child does not attribute is no other principal's (without tokens, no
+ * other session's).  Short: a server should not answer a cancelled
+ * request, so any client's cancel holds others' guesses this long.
  */
-#define MUX_ORPHAN_GRACE_MS		30000
+#define MUX_ORPHAN_GRACE_MS		10000
 /* At most this many per child; beyond, the oldest is forgotten and no
  * guess is made until it would have expired. */
 #define MUX_ORPHANS_MAX			256
@@ -172,6 +174,10 @@ struct mux_stats {
 	/* the child's notifications/message that no one session could be
 	 * shown to be the cause of */
 	uint64_t	log_lines_dropped;
+	/* the child's unattributed log lines and requests not guessed to be
+	 * the one busy session's, as another's request may have caused
+	 * them (ended unanswered, parked, or just answered) */
+	uint64_t	guesses_withheld;
 	/* a client's notifications/progress whose token is not one of a
 	 * request the child sent that client and awaits an answer to */
 	uint64_t	client_progress_dropped;

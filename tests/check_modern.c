@@ -1269,6 +1269,98 @@ START_TEST(test_mux_cancel_and_log)
 }
 END_TEST
 
+/*
+ * A parked request's tool is still running at the child: what the child
+ * writes without naming its request (a log line, another question) may be
+ * about it, so it reaches no other principal's request alone in flight
+ * (_i 1: without tokens, no other client's).
+ */
+START_TEST(test_mux_parked_other_principal)
+{
+	struct h		 h;
+	struct mux_session	*s1, *s2;
+	struct mux_stats	 st;
+	struct hout		*o;
+	json_object		*a, *msg;
+	int64_t			 cid1, cid2;
+
+	h_start(&h, 0);
+	s1 = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	mux_session_set_principal(s1, _i == 0 ? 1 : 0);
+	msg = J("{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	ck_assert_int_eq(mux_session_recv(h.m, s1, msg, 1), MUX_RECV_REPLY);
+	h_drain(&h);
+	cid1 = PI(h_child_msg(&h, "tools/call"), "id");
+	h_clear(&h);
+	h_ask(&h, cid1, "srv-1", "k", "elicitation/create");
+	h_tick(&h, 35);
+	a = h_final(&h, s1);
+	ck_assert_str_eq(PS(a, "result.resultType"), "input_required");
+	mux_session_close(h.m, s1);
+	h_clear(&h);
+
+	/* Principal 2's request alone in flight, asking for every line. */
+	s2 = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	mux_session_set_principal(s2, _i == 0 ? 2 : 0);
+	msg = J("{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'t','_meta':{"
+	    "'io.modelcontextprotocol/protocolVersion':'2026-07-28',"
+	    "'io.modelcontextprotocol/clientCapabilities':{'elicitation':{}},"
+	    "'io.modelcontextprotocol/logLevel':'debug'}}}");
+	ck_assert_int_eq(mux_session_recv(h.m, s2, msg, 1), MUX_RECV_REPLY);
+	h_drain(&h);
+	cid2 = PI(h_child_msg(&h, "tools/call"), "id");
+	h_clear(&h);
+
+	h_child(&h, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'A-PRIVATE'}}");
+	ck_assert_msg(h_find(&h, MUX_OUT_SESSION, s2, "notifications/message",
+	    0) == NULL, "a parked request's log line went to another "
+	    "principal's request");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 1);
+	h_clear(&h);
+
+	h_child(&h, "{'jsonrpc':'2.0','id':'srv-2','method':"
+	    "'elicitation/create','params':{'message':'A-PRIVATE-Q'}}");
+	h_tick(&h, 35);
+	ck_assert_msg(h_find(&h, MUX_OUT_SESSION, s2, "", 0) == NULL,
+	    "a parked request's question went to another principal's "
+	    "request");
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "", 0);
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "id"), "srv-2");
+	ck_assert_ptr_nonnull(P(o->msg, "error"));
+	h_clear(&h);
+
+	/* Not for ever: a client that never comes back (the state lives ten
+	 * minutes) holds the guesses back only as long as an orphan does. */
+	h_tick(&h, MUX_ORPHAN_GRACE_MS);
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'B-later'}}");
+	ck_assert_msg(h_find(&h, MUX_OUT_SESSION, s2, "notifications/message",
+	    0) != NULL, "a parked request held another's lines past the "
+	    "grace");
+	h_clear(&h);
+
+	/* Its own lines, named, still reach it. */
+	h_child(&h, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'error','data':'B','_meta':{"
+	    "'mcpbridge/relatedRequestId':%lld}}}", (long long)cid2);
+	ck_assert_ptr_nonnull(h_find(&h, MUX_OUT_SESSION, s2,
+	    "notifications/message", 0));
+	h_clear(&h);
+	h_child(&h, "{'jsonrpc':'2.0','id':%lld,'result':{'content':[]}}",
+	    (long long)cid2);
+	ck_assert_str_eq(PS(h_final(&h, s2), "result.resultType"),
+	    "complete");
+	mux_session_close(h.m, s2);
+	h_stop(&h);
+}
+END_TEST
+
 /* The pure side of a 2026-07-28 child (mux.c's pass-through, translation). */
 START_TEST(test_modern_child_pure)
 {
@@ -1391,6 +1483,7 @@ check_suite(void)
 	tc = tcase_create("mux");
 	tcase_add_test(tc, test_mux_discover_forward);
 	tcase_add_test(tc, test_mux_input_required);
+	tcase_add_loop_test(tc, test_mux_parked_other_principal, 0, 2);
 	tcase_add_test(tc, test_mux_input_key_uint64);
 	tcase_add_test(tc, test_mux_state_instance);
 	tcase_add_test(tc, test_mux_state_expiry);

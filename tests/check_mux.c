@@ -1910,6 +1910,83 @@ START_TEST(test_log_orphans)
 END_TEST
 
 /*
+ * With tokens, one principal's cancel holds back no other principal's
+ * guesses than its own's: a user's second session keeps its lines and the
+ * child's questions, while another principal's session gets none of them.
+ */
+START_TEST(test_log_orphans_principal)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *a2, *b;
+	struct mux_stats	 st;
+	json_object		*r;
+	uint64_t		 now = 1000;
+	int64_t			 cida, cida2, cidb;
+
+	memset(&cfg, 0, sizeof cfg);
+	h_init(&h, &cfg);
+	mux_tick(h.m, now);
+	h_start(&h);
+	a = h_session(&h, "{'sampling':{}}");
+	a2 = h_session(&h, "{'sampling':{}}");
+	b = h_session(&h, "{'sampling':{}}");
+	mux_session_set_principal(a, 1);
+	mux_session_set_principal(a2, 1);
+	mux_session_set_principal(b, 2);
+
+	/* a cancels its call; a2, the same principal's, alone waits. */
+	cida = h_call(&h, a, 1, "1");
+	h_send(&h, a, 0, "{'jsonrpc':'2.0','method':'notifications/cancelled',"
+	    "'params':{'requestId':1}}");
+	h_clear(&h);
+	cida2 = h_call(&h, a2, 2, "1");
+	h_clear(&h);
+	h_log(&h, "a2-line");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, a2, NULL) == 1,
+	    "a's own cancel kept a2's line (same principal) from a2");
+	h_clear(&h);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q1','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1}}");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, a2, NULL) == 1,
+	    "a's own cancel kept the child's request from a2");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.guesses_withheld, 0);
+	h_clear(&h);
+	h_answer(&h, cida2, "{}");
+	h_clear(&h);
+	now += MUX_RECENT_ANSWER_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	h_clear(&h);
+
+	/* b, another principal, alone waits: nothing of a's reaches it. */
+	cidb = h_call(&h, b, 3, "1");
+	h_clear(&h);
+	h_log(&h, "a-private");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a's line after a's cancel went to b (another principal)");
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.log_lines_dropped, 1);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'q2','method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1}}");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0,
+	    "a child's request after a's cancel went to b");
+	r = h_find(&h, MUX_OUT_CHILD, NULL, "")->msg;
+	ck_assert_str_eq(PS(r, "id"), "q2");
+	ck_assert_ptr_nonnull(P(r, "error"));
+	/* Each guess held back is counted, for /metrics. */
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.guesses_withheld, 2);
+	h_clear(&h);
+	h_answer(&h, cida, "{}");
+	h_answer(&h, cidb, "{}");
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
  * A line the child writes just after answering a request may be about that
  * request: while one of another principal (another token) was answered
  * that recently, the one busy session of a different principal is not
@@ -2902,6 +2979,7 @@ check_suite(void)
 	tcase_add_test(tc, test_log_routing);
 	tcase_add_test(tc, test_log_orphans);
 	tcase_add_test(tc, test_log_recent_principal);
+	tcase_add_test(tc, test_log_orphans_principal);
 	tcase_add_test(tc, test_client_progress);
 	tcase_add_test(tc, test_list_changed);
 	tcase_add_test(tc, test_request_timeout);

@@ -294,6 +294,17 @@ def test_input_required(b):
     r = mpost(b, 8, "prompts/get", {"name": "test_input_required_result_prompt"})
     body, _ = answer(r)
     check(body["result"]["resultType"] == "input_required", "prompt asks")
+    # Its retry finishes it: until then the child is inside the prompt, and
+    # what it logs unattributed could be about it, so nobody's.
+    r = mpost(b, 9, "prompts/get", {
+        "name": "test_input_required_result_prompt",
+        "requestState": body["result"]["requestState"],
+        "inputResponses": {"user_context": {
+            "action": "accept", "content": {"context": "tests"}}}})
+    body, _ = answer(r)
+    check(body["result"]["resultType"] == "complete" and "tests" in
+          body["result"]["messages"][0]["content"]["text"],
+          "prompt retry: %r" % body)
 
 
 def test_streams(b):

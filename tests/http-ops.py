@@ -64,6 +64,7 @@ def test_metrics(b):
                  "mcpbridge_child_log_lines_dropped_total 0",
                  "mcpbridge_child_answers_unreadable_total 0",
                  "mcpbridge_client_progress_dropped_total 0",
+                 "mcpbridge_child_guesses_withheld_total 0",
                  "mcpbridge_http_connections "):
         check(want in text, "%r not in:\n%s" % (want, text))
     # Every sample line parses as NAME{LABELS} VALUE.

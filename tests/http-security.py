@@ -385,6 +385,8 @@ def test_log_routing(b):
     check(lines == [], "A's line after A's cancel on B's stream: %r" % lines)
     check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 2,
           "A's line not counted as dropped")
+    check(metric(b, "mcpbridge_child_guesses_withheld_total") == 1,
+          "A's line after A's cancel not counted as withheld")
 
     # B waits on a slow call; A's call is answered and the child logs
     # about it 0.1 s later, with B alone in flight: B's token must not
@@ -413,6 +415,8 @@ def test_log_routing(b):
     check(lines == [], "A's line after A's answer on B's stream: %r" % lines)
     check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 3,
           "A's line after its answer not counted as dropped")
+    check(metric(b, "mcpbridge_child_guesses_withheld_total") == 2,
+          "A's line after its answer not counted as withheld")
 
 
 def test_cors(b):
