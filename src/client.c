@@ -2822,10 +2822,10 @@ client_is_null_error(json_object *msg)
 /*
  * Does a JSON body answer to a POST of cm hold what it must: for a
  * request, its answer, alone or in a batch, or an error with a null id
- * alone.  A JSON body to a notification
- * or an answer is not looked at (202 is what it gets), nor one to the era
- * probe before the era is known: a legacy server may answer a method it
- * does not know oddly, and its initialize is judged next.
+ * alone.  A JSON body to a notification or an answer is not looked at
+ * (202 is what it gets), nor one to the era probe before the era is
+ * known: a legacy server may answer a method it does not know oddly, and
+ * its initialize is judged next.
  */
 static int
 client_has_answer(json_object *msg, struct cmsg *cm)

@@ -1,7 +1,7 @@
 /*
- * clock.c: CLOCK_MONOTONIC in milliseconds, read afresh on each call.
- * The copies it replaces (client, http, serve, upstream) all read it so;
- * none used libevent's cached time (event_base_gettimeofday_cached).
+ * clock.c: CLOCK_MONOTONIC in milliseconds, read afresh on each call
+ * (deadlines and timers must not move with the wall clock, nor lag a
+ * loop turn behind as libevent's cached time does).
  */
 #include "config.h"
 

@@ -3,8 +3,8 @@
  * protocol revisions; the _meta keys and error codes of MCP 2026-07-28; how
  * a value goes into an Mcp-* header; and the revision's x-mcp-header rules
  * (which tool annotations are valid, and the Mcp-Param-* headers a
- * tools/call carries).  client.c and client_modern.c make the
- * headers, modern.c checks them, mux.c remembers a child's annotations.
+ * tools/call carries).  client.c makes the headers, modern.c checks
+ * them, mux.c remembers a child's annotations.
  * No I/O.
  *
  * Every json_object returned is new; arguments are borrowed unless said
@@ -30,8 +30,7 @@
 #define MCP_ERROR_MISSING_CAPABILITY	-32021
 #define MCP_ERROR_UNSUPPORTED_VERSION	-32022
 
-/* The _meta keys of MCP 2026-07-28 (their names from modern.h, where they
- * were first used). */
+/* The _meta keys of MCP 2026-07-28. */
 #define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
 #define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"
 #define MODERN_META_CAPS	"io.modelcontextprotocol/clientCapabilities"
