@@ -1114,6 +1114,7 @@ cli_paths_clash(const struct config *c, char **err)
 		{ "--message-path", c->message_path },
 		{ "the health probe", "/healthz" },
 		{ "the readiness probe", "/readyz" },
+		{ "the metrics", "/metrics" },
 	};
 	size_t	i, j, n = sizeof routes / sizeof routes[0];
 

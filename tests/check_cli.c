@@ -213,6 +213,8 @@ START_TEST(test_errors)
 		  "--path and --sse-path are both /sse" },
 		{ { "serve", "--message-path", "/healthz", "--", "x", NULL },
 		  "path of its own" },
+		{ { "serve", "--path", "/metrics", "--", "x", NULL },
+		  "--path and the metrics are both /metrics" },
 		{ { "serve", "--log-level", "loud", "--", "x", NULL }, "--log-level" },
 		{ { "serve", "--instance-id", "a.b", "--", "x", NULL }, "--instance-id" },
 		{ { "serve", "--instance-id", "", "--", "x", NULL }, "--instance-id" },
