@@ -100,11 +100,28 @@ def test(b):
     b.wait_ready()
     attack = Slowloris(b)
     attack.start()
+    try:
+        attack_and_work(b, attack)
+    finally:
+        # A failed check must not leave the attacker running (the script
+        # would then hang until faultlib's alarm).
+        attack.stop.set()
+        attack.join(10)
+        attack.close_all()
+
+
+def attack_and_work(b, attack):
     while attack.opened < SLOW:
         time.sleep(0.05)
         check(attack.is_alive(), "attacker died")
-    m = metrics(b)
-    conns = gauge(m, "mcpbridge_http_connections")
+    # On a loaded machine opening 500 connections can take longer than
+    # --read-timeout, and the first are cut before the last are open; the
+    # attacker opens one again for each cut, so the count climbs back.
+    # What matters is that the bridge holds (nearly) all of them at once.
+    conns, deadline = 0, time.time() + 3 * READ_TIMEOUT
+    while conns < SLOW * 0.9 and time.time() < deadline:
+        conns = max(conns, gauge(metrics(b), "mcpbridge_http_connections"))
+        time.sleep(0.1)
     print("%d slow connections open at the bridge" % conns)
     check(conns >= SLOW * 0.9, "only %d connections open" % conns)
 
