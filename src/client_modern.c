@@ -25,51 +25,6 @@ static const char *const cm_inputs[] = {
 	"elicitation/create", "sampling/createMessage", "roots/list", NULL
 };
 
-/* ---- small helpers ---- */
-
-static json_object *
-cm_get(json_object *o, const char *key, enum json_type t)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *
-cm_get_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	return (v = cm_get(o, key, json_type_string)) == NULL ? NULL :
-	    json_object_get_string(v);
-}
-
-static int
-cm_in(const char *s, const char *const *list)
-{
-	size_t	i;
-
-	for (i = 0; s != NULL && list[i] != NULL; i++) {
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static json_object *
-cm_copy(json_object *o)
-{
-	json_object	*n = NULL;
-
-	if (json_object_deep_copy(o, &n, NULL) != 0)
-		fatalx("json_object_deep_copy");
-	return n;
-}
-
 /* 1 if the array of strings a holds s. */
 static int
 cm_array_has(json_object *a, const char *s)
@@ -113,11 +68,11 @@ client_modern_probe(long status, json_object *body, char **why)
 	*why = NULL;
 	if (body == NULL || !json_object_is_type(body, json_type_object))
 		return CLIENT_MODERN_PROBE_LEGACY;
-	result = cm_get(body, "result", json_type_object);
+	result = jsonrpc_get(body, "result", json_type_object);
 	if (status >= 200 && status < 300 && result != NULL) {
-		versions = cm_get(result, "supportedVersions", json_type_array);
+		versions = jsonrpc_get(result, "supportedVersions", json_type_array);
 		if (versions == NULL ||
-		    cm_get(result, "capabilities", json_type_object) == NULL)
+		    jsonrpc_get(result, "capabilities", json_type_object) == NULL)
 			return CLIENT_MODERN_PROBE_LEGACY;
 		if (cm_array_has(versions, CLIENT_MODERN_VERSION))
 			return CLIENT_MODERN_PROBE_MODERN;
@@ -129,18 +84,18 @@ client_modern_probe(long status, json_object *body, char **why)
 		    JSON_C_TO_STRING_PLAIN));
 		return CLIENT_MODERN_PROBE_FAIL;
 	}
-	if ((error = cm_get(body, "error", json_type_object)) == NULL ||
-	    (code = cm_get(error, "code", json_type_int)) == NULL)
+	if ((error = jsonrpc_get(body, "error", json_type_object)) == NULL ||
+	    (code = jsonrpc_get(error, "code", json_type_int)) == NULL)
 		return CLIENT_MODERN_PROBE_LEGACY;
 	/* Only a 400 carries the modern errors; on 200 they would be an
 	 * odd legacy server's own. */
 	if (status != 400)
 		return CLIENT_MODERN_PROBE_LEGACY;
-	text = cm_get_str(error, "message");
+	text = jsonrpc_get_str(error, "message");
 	switch (json_object_get_int(code)) {
 	case MCP_ERROR_UNSUPPORTED_VERSION:
-		data = cm_get(error, "data", json_type_object);
-		versions = cm_get(data, "supported", json_type_array);
+		data = jsonrpc_get(error, "data", json_type_object);
+		versions = jsonrpc_get(data, "supported", json_type_array);
 		if (versions == NULL)
 			break;
 		if (cm_array_has(versions, CLIENT_MODERN_VERSION))
@@ -182,8 +137,8 @@ client_modern_log_level(json_object *msg)
 {
 	const char	*level;
 
-	level = cm_get_str(jsonrpc_params(msg), "level");
-	return cm_in(level, cm_levels) ? level : NULL;
+	level = jsonrpc_get_str(jsonrpc_params(msg), "level");
+	return jsonrpc_in(level, cm_levels) ? level : NULL;
 }
 
 /* ---- initialize from server/discover ---- */
@@ -195,35 +150,35 @@ client_modern_init_result(json_object *discover, json_object *init)
 	const char	*asked, *s;
 
 	r = json_object_new_object();
-	asked = cm_get_str(jsonrpc_params(init), "protocolVersion");
+	asked = jsonrpc_get_str(jsonrpc_params(init), "protocolVersion");
 	if (asked == NULL || !jsonrpc_version_supported(asked))
 		asked = MCP_VERSION_LATEST_LEGACY;
 	json_object_object_add(r, "protocolVersion",
 	    json_object_new_string(asked));
 
-	if ((caps = cm_get(discover, "capabilities", json_type_object)) != NULL)
-		caps = cm_copy(caps);
+	if ((caps = jsonrpc_get(discover, "capabilities", json_type_object)) != NULL)
+		caps = jsonrpc_copy(caps);
 	else
 		caps = json_object_new_object();
 	json_object_object_add(r, "capabilities", caps);
 
-	meta = cm_get(discover, "_meta", json_type_object);
-	if ((v = cm_get(meta, MODERN_META_SERVERINFO,
+	meta = jsonrpc_get(discover, "_meta", json_type_object);
+	if ((v = jsonrpc_get(meta, MODERN_META_SERVERINFO,
 	    json_type_object)) == NULL)
-		v = cm_get(discover, "serverInfo", json_type_object);
-	if (v != NULL && cm_get_str(v, "name") != NULL &&
-	    cm_get_str(v, "version") != NULL)
-		info = cm_copy(v);
+		v = jsonrpc_get(discover, "serverInfo", json_type_object);
+	if (v != NULL && jsonrpc_get_str(v, "name") != NULL &&
+	    jsonrpc_get_str(v, "version") != NULL)
+		info = jsonrpc_copy(v);
 	else {
 		info = json_object_new_object();
-		s = v != NULL ? cm_get_str(v, "name") : NULL;
+		s = v != NULL ? jsonrpc_get_str(v, "name") : NULL;
 		json_object_object_add(info, "name",
 		    json_object_new_string(s != NULL ? s : "unknown"));
 		json_object_object_add(info, "version",
 		    json_object_new_string("unknown"));
 	}
 	json_object_object_add(r, "serverInfo", info);
-	if ((s = cm_get_str(discover, "instructions")) != NULL)
+	if ((s = jsonrpc_get_str(discover, "instructions")) != NULL)
 		json_object_object_add(r, "instructions",
 		    json_object_new_string(s));
 	return r;
@@ -237,28 +192,28 @@ client_modern_request(json_object *msg, json_object *id, json_object *init,
 {
 	json_object	*m, *params, *meta, *iparams, *v;
 
-	m = cm_copy(msg);
+	m = jsonrpc_copy(msg);
 	json_object_object_add(m, "id", jsonrpc_id_copy(id));
 	if (!json_object_object_get_ex(m, "params", &params) ||
 	    !json_object_is_type(params, json_type_object)) {
 		params = json_object_new_object();
 		json_object_object_add(m, "params", params);
 	}
-	if ((meta = cm_get(params, "_meta", json_type_object)) == NULL) {
+	if ((meta = jsonrpc_get(params, "_meta", json_type_object)) == NULL) {
 		meta = json_object_new_object();
 		json_object_object_add(params, "_meta", meta);
 	}
 	json_object_object_add(meta, MODERN_META_VERSION,
 	    json_object_new_string(CLIENT_MODERN_VERSION));
 	iparams = jsonrpc_params(init);
-	if ((v = cm_get(iparams, "capabilities", json_type_object)) != NULL)
-		v = cm_copy(v);
+	if ((v = jsonrpc_get(iparams, "capabilities", json_type_object)) != NULL)
+		v = jsonrpc_copy(v);
 	else
 		v = json_object_new_object();
 	json_object_object_add(meta, MODERN_META_CAPS, v);
-	if ((v = cm_get(iparams, "clientInfo", json_type_object)) != NULL &&
-	    cm_get_str(v, "name") != NULL && cm_get_str(v, "version") != NULL)
-		v = cm_copy(v);
+	if ((v = jsonrpc_get(iparams, "clientInfo", json_type_object)) != NULL &&
+	    jsonrpc_get_str(v, "name") != NULL && jsonrpc_get_str(v, "version") != NULL)
+		v = jsonrpc_copy(v);
 	else {
 		v = json_object_new_object();
 		json_object_object_add(v, "name",
@@ -277,7 +232,7 @@ client_modern_request(json_object *msg, json_object *id, json_object *init,
 	json_object_object_del(params, "requestState");
 	if (responses != NULL)
 		json_object_object_add(params, "inputResponses",
-		    cm_copy(responses));
+		    jsonrpc_copy(responses));
 	if (state != NULL)
 		json_object_object_add(params, "requestState",
 		    json_object_get(state));
@@ -343,8 +298,8 @@ client_modern_input_request(json_object *req, json_object *id, char **err)
 	json_object	*params = NULL, *msg;
 	const char	*method;
 
-	method = cm_get_str(req, "method");
-	if (method == NULL || !cm_in(method, cm_inputs)) {
+	method = jsonrpc_get_str(req, "method");
+	if (method == NULL || !jsonrpc_in(method, cm_inputs)) {
 		xasprintf(err, "the server asked for input the bridge cannot "
 		    "relay (%.64s)", method != NULL ? method : "no method");
 		return NULL;
@@ -360,7 +315,7 @@ client_modern_input_request(json_object *req, json_object *id, char **err)
 	json_object_object_add(msg, "id", jsonrpc_id_copy(id));
 	json_object_object_add(msg, "method", json_object_new_string(method));
 	if (params != NULL)
-		json_object_object_add(msg, "params", cm_copy(params));
+		json_object_object_add(msg, "params", jsonrpc_copy(params));
 	return msg;
 }
 
@@ -378,7 +333,7 @@ client_modern_local_era(json_object *msg)
 		return 1;
 	if (strcmp(method, "initialize") == 0)
 		return 0;
-	v = cm_get_str(cm_get(jsonrpc_params(msg), "_meta", json_type_object),
+	v = jsonrpc_get_str(jsonrpc_get(jsonrpc_params(msg), "_meta", json_type_object),
 	    MODERN_META_VERSION);
 	/* The legacy revisions are all older than the modern one. */
 	return v != NULL &&
@@ -402,18 +357,18 @@ client_modern_retag(json_object *msg, json_object *wire_id,
 {
 	json_object	*copy, *holder = NULL, *meta, *v;
 
-	copy = cm_copy(msg);
+	copy = jsonrpc_copy(msg);
 	switch (jsonrpc_classify(copy)) {
 	case JSONRPC_NOTIFICATION:
 		holder = jsonrpc_params(copy);
 		break;
 	case JSONRPC_RESPONSE:
-		holder = cm_get(copy, "result", json_type_object);
+		holder = jsonrpc_get(copy, "result", json_type_object);
 		break;
 	default:
 		break;
 	}
-	if ((meta = cm_get(holder, "_meta", json_type_object)) != NULL &&
+	if ((meta = jsonrpc_get(holder, "_meta", json_type_object)) != NULL &&
 	    json_object_object_get_ex(meta, MODERN_META_SUBSCRIPTION, &v) &&
 	    jsonrpc_id_equal(v, wire_id))
 		json_object_object_add(meta, MODERN_META_SUBSCRIPTION,

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "jsonrpc.h"
+#include "log.h"
 
 /* Legacy (initialize-era) revisions, oldest first. */
 static const char *const jsonrpc_versions[] = {
@@ -351,4 +352,47 @@ jsonrpc_versions_array(void)
 		json_object_array_add(a,
 		    json_object_new_string(jsonrpc_versions[i]));
 	return a;
+}
+
+json_object *
+jsonrpc_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+const char *
+jsonrpc_get_str(json_object *o, const char *key)
+{
+	json_object	*v;
+
+	return (v = jsonrpc_get(o, key, json_type_string)) == NULL ? NULL :
+	    json_object_get_string(v);
+}
+
+int
+jsonrpc_in(const char *s, const char *const *list)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && list[i] != NULL; i++) {
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+json_object *
+jsonrpc_copy(json_object *o)
+{
+	json_object	*n = NULL;
+
+	if (json_object_deep_copy(o, &n, NULL) != 0)
+		fatalx("json_object_deep_copy");
+	return n;
 }

@@ -52,6 +52,15 @@ json_object	*jsonrpc_result_new(json_object *id, json_object *result);
 json_object	*jsonrpc_request_new(int64_t id, const char *method, json_object *params);
 json_object	*jsonrpc_notification_new(const char *method, json_object *params);
 
+/* Typed member access: o's member key if o is an object that has it with
+ * type t, else NULL (borrowed). */
+json_object	*jsonrpc_get(json_object *o, const char *key, enum json_type t);
+const char	*jsonrpc_get_str(json_object *o, const char *key);
+/* 1 if s (may be NULL) is one of the NULL-terminated list. */
+int		 jsonrpc_in(const char *s, const char *const *list);
+/* A deep copy of o (new object); running out of memory is fatal. */
+json_object	*jsonrpc_copy(json_object *o);
+
 /* 1 if the bridge speaks this legacy (initialize-era) revision. */
 int		 jsonrpc_version_supported(const char *);
 /* strcmp order works for these dates; helpers for readability. */

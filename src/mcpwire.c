@@ -15,54 +15,10 @@
 #include <json-c/json.h>
 
 #include "base64.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
 #include "xmalloc.h"
-
-/* ---- small helpers ---- */
-
-static json_object *
-mcpwire_get(json_object *o, const char *key, enum json_type t)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *
-mcpwire_get_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	return (v = mcpwire_get(o, key, json_type_string)) == NULL ? NULL :
-	    json_object_get_string(v);
-}
-
-static int
-mcpwire_in(const char *s, const char *const *list)
-{
-	size_t	i;
-
-	for (i = 0; s != NULL && list[i] != NULL; i++) {
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static json_object *
-mcpwire_copy(json_object *o)
-{
-	json_object	*n = NULL;
-
-	if (json_object_deep_copy(o, &n, NULL) != 0)
-		fatalx("json_object_deep_copy");
-	return n;
-}
 
 /* ---- header values ---- */
 
@@ -122,7 +78,7 @@ mcpwire_primitive(json_object *schema)
 	if (!json_object_object_get_ex(schema, "type", &t))
 		return 0;
 	if (json_object_is_type(t, json_type_string))
-		return mcpwire_in(json_object_get_string(t), ok);
+		return jsonrpc_in(json_object_get_string(t), ok);
 	if (!json_object_is_type(t, json_type_array))
 		return 0;
 	for (i = 0; i < json_object_array_length(t); i++) {
@@ -131,7 +87,7 @@ mcpwire_primitive(json_object *schema)
 			return 0;
 		if (strcmp(json_object_get_string(v), "null") == 0)
 			continue;
-		if (!mcpwire_in(json_object_get_string(v), ok))
+		if (!jsonrpc_in(json_object_get_string(v), ok))
 			return 0;
 		n++;
 	}
@@ -208,7 +164,7 @@ mcpwire_walk_schema(struct mcpwire_walk *w, json_object *schema,
 		}
 		for (i = 0; i < json_object_array_length(w->spec); i++) {
 			e = json_object_array_get_idx(w->spec, i);
-			if (strcasecmp(mcpwire_get_str(e, "name"), s) == 0) {
+			if (strcasecmp(jsonrpc_get_str(e, "name"), s) == 0) {
 				xasprintf(&w->err, "x-mcp-header %s is used "
 				    "twice", s);
 				return -1;
@@ -221,12 +177,12 @@ mcpwire_walk_schema(struct mcpwire_walk *w, json_object *schema,
 		}
 		e = json_object_new_object();
 		json_object_object_add(e, "name", json_object_new_string(s));
-		json_object_object_add(e, "path", mcpwire_copy(w->path));
+		json_object_object_add(e, "path", jsonrpc_copy(w->path));
 		json_object_array_add(w->spec, e);
 	}
 	json_object_object_foreach(schema, k, v) {
 		if (strcmp(k, "x-mcp-header") == 0 ||
-		    mcpwire_in(k, mcpwire_data_keys))
+		    jsonrpc_in(k, mcpwire_data_keys))
 			continue;
 		if (strcmp(k, "properties") != 0 ||
 		    !json_object_is_type(v, json_type_object)) {
@@ -262,7 +218,7 @@ mcpwire_tool_headers(json_object *tool, json_object **spec,
 	memset(&w, 0, sizeof w);
 	w.spec = json_object_new_array();
 	w.path = json_object_new_array();
-	schema = mcpwire_get(tool, "inputSchema", json_type_object);
+	schema = jsonrpc_get(tool, "inputSchema", json_type_object);
 	if (schema == NULL)
 		goto done;
 	/* The root is no property: an annotation there is misplaced. */
@@ -287,7 +243,7 @@ int
 mcpwire_learn_tool(json_object *table, json_object *tool, char **err)
 {
 	json_object	*spec;
-	const char	*name = mcpwire_get_str(tool, "name");
+	const char	*name = jsonrpc_get_str(tool, "name");
 
 	if (mcpwire_tool_headers(tool, &spec, err) == -1) {
 		if (name != NULL && table != NULL)
@@ -314,12 +270,12 @@ mcpwire_filter_tools(json_object *result, json_object *table)
 	size_t		 i;
 
 	dropped = json_object_new_array();
-	if ((tools = mcpwire_get(result, "tools", json_type_array)) == NULL)
+	if ((tools = jsonrpc_get(result, "tools", json_type_array)) == NULL)
 		return dropped;
 	kept = json_object_new_array();
 	for (i = 0; i < json_object_array_length(tools); i++) {
 		t = json_object_array_get_idx(tools, i);
-		name = mcpwire_get_str(t, "name");
+		name = jsonrpc_get_str(t, "name");
 		if (mcpwire_learn_tool(table, t, &err) == -1) {
 			xasprintf(&line, "%s: %s", name != NULL ? name :
 			    "(a tool without a name)", err);
@@ -364,8 +320,8 @@ mcpwire_param_headers(json_object *spec, json_object *arguments)
 	out = json_object_new_object();
 	for (i = 0; spec != NULL && i < json_object_array_length(spec); i++) {
 		e = json_object_array_get_idx(spec, i);
-		name = mcpwire_get_str(e, "name");
-		path = mcpwire_get(e, "path", json_type_array);
+		name = jsonrpc_get_str(e, "name");
+		path = jsonrpc_get(e, "path", json_type_array);
 		if (name == NULL || path == NULL ||
 		    (v = mcpwire_lookup(arguments, path)) == NULL)
 			continue;
