@@ -33,7 +33,9 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	case CLI_VERSION:
-		printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+		printf("%s %s\n%s\n%s license: see the LICENSE file"
+		    " that comes with the source.\n", PACKAGE_NAME,
+		    PACKAGE_VERSION, PACKAGE_COPYRIGHT, PACKAGE_LICENSE);
 		config_free(&cfg);
 		return 0;
 	case CLI_ERROR:

@@ -26,6 +26,7 @@ check "--help prints the usage on stdout" grep -q "usage: mcpbridge" "$tmp/out"
 check "serve --help lists --restart" grep -q -- "--restart" "$tmp/out"
 "$bin" --version >"$tmp/out" 2>&1
 check "--version prints the version" grep -q "^mcpbridge [0-9]" "$tmp/out"
+check "--version names the license" grep -q "ISC license" "$tmp/out"
 
 "$bin" serve --no-such-flag -- true >"$tmp/out" 2>"$tmp/err"
 check "an unknown option exits 64" test $? -eq 64
