@@ -234,12 +234,16 @@ static void
 serve_start_session_child(struct serve *s, struct mux_session *session)
 {
 	struct serve_child	*child;
+	const char		*cause;
 
 	child = serve_child_new(s, session);
 	LIST_INSERT_HEAD(&s->children, child, entry);
 	if (upstream_start(child->upstream) == -1) {
-		/* Told to the mux like any other exit; the session ends. */
-		mux_child_down(s->mux, session, "could not be started");
+		/* Told to the mux like any other exit, with the reason, so
+		 * the client reads why; the session ends. */
+		cause = upstream_error(child->upstream);
+		mux_child_down(s->mux, session, cause != NULL ? cause :
+		    "could not be started");
 	}
 }
 

@@ -53,6 +53,8 @@
 /* Longest connect string part we accept ("tcp:" host and port). */
 #define UPSTREAM_HOST_MAX		256
 #define UPSTREAM_CAUSE_MAX		128
+/* "cannot run 'argv[0]' in 'cwd': reason", cut at this length. */
+#define UPSTREAM_ERROR_MAX		512
 
 enum upstream_state {
 	UPSTREAM_IDLE,		/* never started */
@@ -117,6 +119,8 @@ struct upstream {
 	struct event		*ev_stopped;	/* deferred on_stopped */
 
 	struct upstream_stats	 stats;
+	/* Why the last spawn could not run the command; "" if it could. */
+	char			 error[UPSTREAM_ERROR_MAX];
 };
 
 static int	upstream_spawn(struct upstream *);
@@ -621,18 +625,41 @@ upstream_stdin_event(struct bufferevent *bev, short what, void *arg)
 
 /* ---- spawning ---- */
 
-/* In the child: report on its stderr (our pipe) and give up. */
-static void __attribute__((noreturn))
-upstream_child_fail(const char *what, const char *arg)
-{
-	char	buf[512];
-	int	n, saved = errno;
+/*
+ * What went wrong between fork and exec, sent to the parent on the status
+ * pipe.  The pipe is close-on-exec: a successful exec closes it and the
+ * parent reads EOF; a failure writes this first.  So upstream_start knows
+ * whether the command runs before it says the child is up.
+ */
+enum upstream_exec_stage {
+	UPSTREAM_EXEC_SETUP,		/* fcntl, dup2: our plumbing */
+	UPSTREAM_EXEC_ENV,		/* putenv of env[index] */
+	UPSTREAM_EXEC_CWD,		/* chdir to the configured cwd */
+	UPSTREAM_EXEC_EXEC,		/* execvp of argv[0] */
+};
 
-	n = snprintf(buf, sizeof buf, "%s: %s %s: %s\n", PACKAGE, what,
-	    arg != NULL ? arg : "", strerror(saved));
-	if (n > 0 && write(STDERR_FILENO, buf, (size_t)n < sizeof buf ?
-	    (size_t)n : sizeof buf - 1) == -1)
-		_exit(127);	/* nobody to tell */
+struct upstream_exec_report {
+	int	stage;
+	int	error;			/* errno */
+	int	index;			/* env entry, for UPSTREAM_EXEC_ENV */
+};
+
+/* In the child, the status pipe's write end; fd 3 once the fds are set. */
+static int upstream_status_fd = -1;
+
+/* In the child: tell the parent what failed, and give up. */
+static void __attribute__((noreturn))
+upstream_child_fail(enum upstream_exec_stage stage, int index)
+{
+	struct upstream_exec_report	r;
+
+	memset(&r, 0, sizeof r);
+	r.stage = stage;
+	r.error = errno;
+	r.index = index;
+	/* A short or failed write reads as a failure the parent cannot
+	 * name: nobody else to tell. */
+	(void)!write(upstream_status_fd, &r, sizeof r);
 	_exit(127);
 }
 
@@ -642,13 +669,16 @@ upstream_child_fail(const char *what, const char *arg)
  * parent's and is not touched.
  */
 static void __attribute__((noreturn))
-upstream_child(struct upstream *u, int fd_in, int fd_out, int fd_err)
+upstream_child(struct upstream *u, int fd_in, int fd_out, int fd_err,
+    int fd_status)
 {
 	struct sigaction	 sa;
 	sigset_t		 none;
 	int			 fds[3] = { fd_in, fd_out, fd_err };
 	int			 i;
 	char			**e;
+
+	upstream_status_fd = fd_status;
 
 	/* Its own group, so that we can signal everything it starts. */
 	setpgid(0, 0);
@@ -659,42 +689,94 @@ upstream_child(struct upstream *u, int fd_in, int fd_out, int fd_err)
 	for (i = 1; i < NSIG; i++)
 		(void)sigaction(i, &sa, NULL);	/* EINVAL for some: fine */
 
-	/* Move our ends clear of 0-2 first, then into place; dup2 clears
-	 * close-on-exec on the copies. */
+	/* Move our ends clear of 0-3 first, then into place; dup2 clears
+	 * close-on-exec on the copies, which the status pipe must keep. */
+	if (upstream_status_fd < 4 && (upstream_status_fd =
+	    fcntl(upstream_status_fd, F_DUPFD_CLOEXEC, 4)) == -1)
+		_exit(127);	/* nobody to tell */
 	for (i = 0; i < 3; i++) {
-		if (fds[i] < 3 &&
-		    (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) == -1)
-			upstream_child_fail("fcntl", NULL);
+		if (fds[i] < 4 &&
+		    (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 4)) == -1)
+			upstream_child_fail(UPSTREAM_EXEC_SETUP, 0);
 	}
 	for (i = 0; i < 3; i++) {
 		if (dup2(fds[i], i) == -1)
-			upstream_child_fail("dup2", NULL);
+			upstream_child_fail(UPSTREAM_EXEC_SETUP, 0);
 	}
+	if (dup2(upstream_status_fd, 3) == -1 ||
+	    fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
+		upstream_child_fail(UPSTREAM_EXEC_SETUP, 0);
+	upstream_status_fd = 3;
 #ifdef HAVE_CLOSEFROM
-	closefrom(3);
+	closefrom(4);
 #else
 	{
 		long	max = sysconf(_SC_OPEN_MAX);
 
-		for (i = 3; i < (max > 0 ? max : 1024); i++)
+		for (i = 4; i < (max > 0 ? max : 1024); i++)
 			(void)close(i);
 	}
 #endif
 
-	/* A failure names the variable: its value goes nowhere but here. */
 	for (e = u->env; e != NULL && *e != NULL; e++) {
-		if (putenv(*e) != 0) {
-			(*e)[strcspn(*e, "=")] = '\0';
-			upstream_child_fail("putenv", *e);
-		}
+		if (putenv(*e) != 0)
+			upstream_child_fail(UPSTREAM_EXEC_ENV, (int)(e - u->env));
 	}
 	if (u->cwd != NULL && chdir(u->cwd) == -1)
-		upstream_child_fail("chdir", u->cwd);
+		upstream_child_fail(UPSTREAM_EXEC_CWD, 0);
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(u->argv[0], u->argv);
-	upstream_child_fail("exec", u->argv[0]);
+	upstream_child_fail(UPSTREAM_EXEC_EXEC, 0);
+}
+
+/*
+ * In the parent: waits for the child's exec (EOF on the status pipe) or
+ * its report.  The wait is as long as a fork-to-exec, as posix_spawn's.
+ * 0 if the command runs; -1 with the reason logged at error level: a
+ * command that cannot run is no crash to restart through in silence.
+ */
+static int
+upstream_exec_status(struct upstream *u, int fd)
+{
+	struct upstream_exec_report	 r;
+	const char			*env;
+	ssize_t				 n;
+	size_t				 got = 0;
+
+	while (got < sizeof r) {
+		n = read(fd, (char *)&r + got, sizeof r - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got == 0) {
+		u->error[0] = '\0';
+		return 0;
+	}
+	if (got != sizeof r)
+		snprintf(u->error, sizeof u->error, "cannot run '%s': it "
+		    "failed before exec", u->argv[0]);
+	else if (r.stage == UPSTREAM_EXEC_CWD)
+		snprintf(u->error, sizeof u->error, "cannot run '%s' in "
+		    "'%s': %s", u->argv[0], u->cwd, strerror(r.error));
+	else if (r.stage == UPSTREAM_EXEC_ENV) {
+		/* The name only: the value may be the user's secret. */
+		env = u->env[r.index];
+		snprintf(u->error, sizeof u->error, "cannot run '%s': cannot "
+		    "set %.*s: %s", u->argv[0], (int)strcspn(env, "="), env,
+		    strerror(r.error));
+	} else if (r.stage == UPSTREAM_EXEC_EXEC)
+		snprintf(u->error, sizeof u->error, "cannot run '%s': %s",
+		    u->argv[0], strerror(r.error));
+	else
+		snprintf(u->error, sizeof u->error, "cannot run '%s': setting "
+		    "up its descriptors: %s", u->argv[0], strerror(r.error));
+	log_error("%s: %s", u->tag, u->error);
+	return -1;
 }
 
 static struct bufferevent *
@@ -721,19 +803,21 @@ upstream_close_pair(int p[2])
 }
 
 /*
- * Forks and execs the command.  -1 with a log line if we could not; a
- * command that does not exist is only known when the child exits 127.
+ * Forks and execs the command.  -1 with a log line if we could not, or if
+ * the command cannot run (upstream_exec_status).
  */
 static int
 upstream_spawn(struct upstream *u)
 {
 	int		 p_in[2] = { -1, -1 }, p_out[2] = { -1, -1 };
-	int		 p_err[2] = { -1, -1 };
+	int		 p_err[2] = { -1, -1 }, p_status[2] = { -1, -1 };
 	sigset_t	 all, saved;
 	pid_t		 pid;
+	int		 status;
 
 	if (pipe2(p_in, O_CLOEXEC) == -1 || pipe2(p_out, O_CLOEXEC) == -1 ||
-	    pipe2(p_err, O_CLOEXEC) == -1) {
+	    pipe2(p_err, O_CLOEXEC) == -1 ||
+	    pipe2(p_status, O_CLOEXEC) == -1) {
 		log_warn("%s: pipe", u->tag);
 		goto fail;
 	}
@@ -747,7 +831,7 @@ upstream_spawn(struct upstream *u)
 	sigprocmask(SIG_BLOCK, &all, &saved);
 	pid = fork();
 	if (pid == 0)
-		upstream_child(u, p_in[0], p_out[1], p_err[1]);
+		upstream_child(u, p_in[0], p_out[1], p_err[1], p_status[1]);
 	sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (pid == -1) {
 		log_warn("%s: fork", u->tag);
@@ -757,6 +841,18 @@ upstream_spawn(struct upstream *u)
 	/* Also here, so that kill(-pid) works before the child has run;
 	 * EACCES once it has exec'd is fine, it did it itself. */
 	(void)setpgid(pid, pid);
+
+	close(p_status[1]);
+	p_status[1] = -1;
+	if (upstream_exec_status(u, p_status[0]) == -1) {
+		/* It has exited or is about to: reap it here, so that the
+		 * SIGCHLD finds nothing of ours. */
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		evsignal_del(u->ev_sigchld);
+		goto fail;
+	}
+	upstream_close_pair(p_status);
 
 	close(p_in[0]);
 	close(p_out[1]);
@@ -795,6 +891,7 @@ fail:
 	upstream_close_pair(p_in);
 	upstream_close_pair(p_out);
 	upstream_close_pair(p_err);
+	upstream_close_pair(p_status);
 	return -1;
 }
 
@@ -1030,7 +1127,9 @@ upstream_restart(evutil_socket_t fd, short events, void *arg)
 	log_info("%s: restarting (restart %llu)", u->tag,
 	    (unsigned long long)u->stats.restarts + 1);
 	if (upstream_spawn(u) == -1) {
-		/* fork or pipe failed (EMFILE, EAGAIN): try again later. */
+		/* fork or pipe failed (EMFILE, EAGAIN), or the command cannot
+		 * run (it may be back when an upgrade is done): try again
+		 * later. */
 		upstream_schedule(u);
 		return;
 	}
@@ -1157,6 +1256,12 @@ const struct upstream_stats *
 upstream_stats(const struct upstream *u)
 {
 	return &u->stats;
+}
+
+const char *
+upstream_error(const struct upstream *u)
+{
+	return u->error[0] != '\0' ? u->error : NULL;
 }
 
 void

@@ -84,9 +84,14 @@ struct upstream_stats {
 /* The config is copied; argv/env strings are copied too. */
 struct upstream	*upstream_new(struct event_base *, const struct upstream_config *,
 		    const struct upstream_ops *, void *arg);
-/* Spawns or connects; -1 (with a log line) if that failed at once.  A
- * connect that fails is retried with backoff and is not an error here. */
+/* Spawns or connects; -1 (with a log line) if that failed at once, a
+ * command that cannot run (missing, not executable, a bad cwd) included:
+ * that is known before upstream_start returns.  A connect that fails is
+ * retried with backoff and is not an error here. */
 int		 upstream_start(struct upstream *);
+/* Why the last start or restart could not run the command ("cannot run
+ * 'x': No such file or directory"), or NULL if it could. */
+const char	*upstream_error(const struct upstream *);
 /* Queues msg (not consumed) as one compact line.  -1 if the upstream is not
  * up or its output queue is over max_output. */
 int		 upstream_send(struct upstream *, json_object *msg);

@@ -566,36 +566,46 @@ START_TEST(test_bad_cwd_and_command)
 	char *const		 sh[] = { "/bin/sh", "-c", "exit 0", NULL };
 	char *const		 missing[] = { "/nonexistent/mcp-server",
 	    NULL };
+	char *const		 noexec[] = { "/dev/null", NULL };
 	struct upstream_config	 uc;
 	struct capture		 cap;
 	struct h		 h;
 	char			*log;
 
-	log_set_level(LOG_LEVEL_INFO);
+	/* An exec that fails is known in upstream_start, at error level,
+	 * with the reason: nothing starts, no on_up, no on_down. */
+	log_set_level(LOG_LEVEL_ERROR);
 	capture_start(&cap);
 
 	h_init(&h);
 	h_config(&uc, sh);
 	uc.cwd = "/nonexistent/dir";
 	h.u = upstream_new(h.base, &uc, &h_ops, &h);
-	ck_assert_int_eq(upstream_start(h.u), 0);
-	run_until(&h, got_down, 5000);
-	ck_assert_str_eq(h.cause, "exited with status 127");
+	ck_assert_int_eq(upstream_start(h.u), -1);
+	ck_assert_int_eq(h.ups, 0);
+	ck_assert_int_eq(upstream_pid(h.u), -1);
 	h_done(&h);
 
 	h_init(&h);
 	h_config(&uc, missing);
 	h.u = upstream_new(h.base, &uc, &h_ops, &h);
-	ck_assert_int_eq(upstream_start(h.u), 0);
-	run_until(&h, got_down, 5000);
-	ck_assert_str_eq(h.cause, "exited with status 127");
+	ck_assert_int_eq(upstream_start(h.u), -1);
+	ck_assert_int_eq(h.ups, 0);
+	h_done(&h);
+
+	h_init(&h);
+	h_config(&uc, noexec);
+	h.u = upstream_new(h.base, &uc, &h_ops, &h);
+	ck_assert_int_eq(upstream_start(h.u), -1);
 	h_done(&h);
 
 	log = capture_end(&cap);
-	ck_assert_ptr_nonnull(strstr(log,
-	    "[kid] " PACKAGE ": chdir /nonexistent/dir: No such file"));
-	ck_assert_ptr_nonnull(strstr(log,
-	    "[kid] " PACKAGE ": exec /nonexistent/mcp-server: No such file"));
+	ck_assert_ptr_nonnull(strstr(log, "error: kid: cannot run '/bin/sh' "
+	    "in '/nonexistent/dir': No such file or directory"));
+	ck_assert_ptr_nonnull(strstr(log, "error: kid: cannot run "
+	    "'/nonexistent/mcp-server': No such file or directory"));
+	ck_assert_ptr_nonnull(strstr(log, "error: kid: cannot run "
+	    "'/dev/null': Permission denied"));
 	free(log);
 }
 END_TEST

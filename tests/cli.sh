@@ -43,10 +43,24 @@ check "--env without a name exits 64" test $? -eq 64
 check "and never shows the value" sh -c "! grep -q env-value-83f1 '$tmp/err'"
 check "but says why" grep -q "KEY=VALUE" "$tmp/err"
 
-# A command that cannot run, with no restarts: the bridge gives up (69).
+# A command that cannot run: the bridge says why and exits 69 at once,
+# whatever --restart says and even at --log-level error.
 timeout 20 "$bin" serve --port 0 --restart no -- "$tmp/does-not-exist" \
     >/dev/null 2>"$tmp/err"
 check "a child that cannot start and is not restarted exits 69" test $? -eq 69
+timeout 5 "$bin" serve --port 0 --log-level error -- "$tmp/does-not-exist" \
+    >/dev/null 2>"$tmp/err"
+check "a command that does not exist exits 69 at once" test $? -eq 69
+check "and says which and why" grep -q \
+    "error: child: cannot run '$tmp/does-not-exist': No such file or directory" \
+    "$tmp/err"
+timeout 5 "$bin" serve --port 0 -- /dev/null >/dev/null 2>"$tmp/err"
+check "a file that is not executable exits 69" test $? -eq 69
+check "and says why" grep -q "cannot run '/dev/null': Permission denied" "$tmp/err"
+check "never 'is up'" sh -c "! grep -q 'is up' '$tmp/err'"
+timeout 5 "$bin" serve --port 0 --cwd "$tmp/no-dir" -- cat >/dev/null 2>"$tmp/err"
+check "a --cwd that does not exist exits 69" test $? -eq 69
+check "and names it" grep -q "cannot run 'cat' in '$tmp/no-dir': No such file" "$tmp/err"
 
 # The child's stderr reaches the log, tagged; SIGTERM stops everything.
 cat >"$tmp/child.sh" <<'EOS'
