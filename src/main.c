@@ -39,8 +39,11 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 0;
 	case CLI_ERROR:
-		fprintf(stderr, "mcpbridge: %s\n", err);
-		cli_usage(stderr, cfg.mode);
+		/* The error and where to read more: the whole help would
+		 * push the error off the screen. */
+		fprintf(stderr, "mcpbridge: %s\nRun 'mcpbridge %s--help' for "
+		    "the options.\n", err, cfg.mode == CLI_MODE_SERVE ?
+		    "serve " : cfg.mode == CLI_MODE_CLIENT ? "client " : "");
 		free(err);
 		config_free(&cfg);
 		return EXIT_USAGE;

@@ -31,10 +31,15 @@ check "--version names the license" grep -q "ISC license" "$tmp/out"
 "$bin" serve --no-such-flag -- true >"$tmp/out" 2>"$tmp/err"
 check "an unknown option exits 64" test $? -eq 64
 check "an unknown option is named" grep -q "unknown option '--no-such-flag'" "$tmp/err"
-check "the usage follows on stderr" grep -q "usage: mcpbridge serve" "$tmp/err"
+check "one line points to --help" grep -q "^Run 'mcpbridge serve --help' for the options" "$tmp/err"
+check "the error and that line, not the whole help" test "$(wc -l <"$tmp/err")" -eq 2
 check "nothing on stdout" test ! -s "$tmp/out"
 "$bin" >/dev/null 2>"$tmp/err"
 check "no mode exits 64" test $? -eq 64
+check "and points to --help" grep -q "^Run 'mcpbridge --help'" "$tmp/err"
+"$bin" client >/dev/null 2>"$tmp/err"
+check "client without a URL exits 64" test $? -eq 64
+check "and points to client --help" grep -q "^Run 'mcpbridge client --help'" "$tmp/err"
 "$bin" serve >/dev/null 2>"$tmp/err"
 check "serve without a command exits 64" test $? -eq 64
 check "and says why" grep -q "needs a command" "$tmp/err"
