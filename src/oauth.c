@@ -458,33 +458,6 @@ oauth_origin(const char *url)
 	return o;
 }
 
-/* Same scheme, host and (default-filled) port. */
-static int
-oauth_same_origin(const char *a, const char *b)
-{
-	CURLU		*ua, *ub;
-	char		*pa, *pb;
-	int		 same = 1, i;
-	static const CURLUPart parts[3] = {
-		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT
-	};
-
-	ua = oauth_url(a);
-	ub = oauth_url(b);
-	if (ua == NULL || ub == NULL)
-		same = 0;
-	for (i = 0; same && i < 3; i++) {
-		pa = oauth_url_part(ua, parts[i], CURLU_DEFAULT_PORT);
-		pb = oauth_url_part(ub, parts[i], CURLU_DEFAULT_PORT);
-		same = *pa != '\0' && strcasecmp(pa, pb) == 0;
-		free(pa);
-		free(pb);
-	}
-	curl_url_cleanup(ua);
-	curl_url_cleanup(ub);
-	return same;
-}
-
 char *
 oauth_canonical_resource(const char *url)
 {
@@ -517,7 +490,7 @@ oauth_resource_matches(const char *url, const char *resource)
 	size_t	 len;
 	int	 ok = 0;
 
-	if (!oauth_same_origin(url, resource))
+	if (!url_same_origin(url, resource))
 		return 0;
 	if ((ur = oauth_url(resource)) == NULL)
 		return 0;
@@ -628,49 +601,6 @@ oauth_choose_scope(const char *challenge, json_object *prm_scopes,
 	s[len] = '\0';
 	oauth_free_vector(v);
 	return s;
-}
-
-/* localhost, 127.0.0.0/8 as a dotted quad, or [::1]. */
-static int
-oauth_loopback(const char *host)
-{
-	return strcasecmp(host, "localhost") == 0 ||
-	    strcmp(host, "[::1]") == 0 || (strncmp(host, "127.", 4) == 0 &&
-	    strspn(host, "0123456789.") == strlen(host));
-}
-
-int
-oauth_check_browser_url(const char *url, int allow_http, char **err)
-{
-	static const char	 safe[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?[]@&=+,%";
-	CURLU			*u;
-	char			*scheme, *host;
-	size_t			 bad;
-	int			 ok;
-
-	if ((bad = strspn(url, safe)) != strlen(url)) {
-		xasprintf(err, "the authorization URL has a character that has "
-		    "no place in it (0x%02x at %zu): refused",
-		    (unsigned char)url[bad], bad);
-		return -1;
-	}
-	if ((u = oauth_url(url)) == NULL) {
-		xasprintf(err, "the authorization URL is not a URL: refused");
-		return -1;
-	}
-	scheme = oauth_url_part(u, CURLUPART_SCHEME, 0);
-	host = oauth_url_part(u, CURLUPART_HOST, 0);
-	ok = strcasecmp(scheme, "https") == 0 ||
-	    (strcasecmp(scheme, "http") == 0 && (allow_http ||
-	    oauth_loopback(host)));
-	if (!ok)
-		xasprintf(err, "the authorization URL is not https:// (nor "
-		    "http:// to this machine): refused");
-	free(scheme);
-	free(host);
-	curl_url_cleanup(u);
-	return ok ? 0 : -1;
 }
 
 char *
@@ -1536,20 +1466,6 @@ oauth_listen(struct oauth *o, int port)
 	return 0;
 }
 
-/* The port in a redirect URI of ours, or 0. */
-static int
-oauth_redirect_port(const char *uri)
-{
-	const char	*p;
-	long		 port;
-
-	if (uri == NULL || strncmp(uri, "http://127.0.0.1:", 17) != 0)
-		return 0;
-	p = uri + 17;
-	port = strtol(p, NULL, 10);
-	return port > 0 && port < 65536 ? (int)port : 0;
-}
-
 static void
 oauth_authorize(struct oauth *o)
 {
@@ -1599,7 +1515,7 @@ oauth_authorize(struct oauth *o)
 	url[len] = '\0';
 	evbuffer_free(b);
 
-	if (oauth_check_browser_url(url, 0, &err) == -1) {
+	if (url_check_browser(url, 0, &err) == -1) {
 		free(url);
 		oauth_finish(o, err);
 		free(err);
@@ -1783,7 +1699,7 @@ oauth_authorize_begin(struct oauth *o)
 		oauth_pick_client(o);
 	/* A registration of ours names its port: use it again. */
 	if (port == 0 && o->client == OAUTH_CLIENT_DCR)
-		port = oauth_redirect_port(o->client_redirect);
+		port = url_loopback_port(o->client_redirect);
 	if (oauth_listen(o, port) == -1) {
 		if (o->cfg_port != 0) {
 			oauth_fail(o, "cannot listen on 127.0.0.1:%d for the "
@@ -1957,7 +1873,7 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 		return;
 	}
 	/* What goes to a browser, and where codes and secrets go. */
-	if (oauth_check_browser_url(ae, 0, &err) == -1 ||
+	if (url_check_browser(ae, 0, &err) == -1 ||
 	    url_check(te, o->allow_http, &err) == -1 ||
 	    (re != NULL && url_check(re, o->allow_http, &err) == -1)) {
 		json_object_put(doc);
@@ -2318,7 +2234,7 @@ oauth_header(struct oauth *o, struct curl_slist *h, const char *url)
 {
 	char	*s;
 
-	if (o->access_token == NULL || !oauth_same_origin(o->server_url, url))
+	if (o->access_token == NULL || !url_same_origin(o->server_url, url))
 		return h;
 	xasprintf(&s, "Authorization: Bearer %s", o->access_token);
 	h = oauth_append(h, s);
