@@ -66,6 +66,7 @@
 #include "jsonparse.h"
 #include "log.h"
 #include "oauth.h"
+#include "oauth_int.h"
 #include "oauth_store.h"
 #include "pkce.h"
 #include "url.h"
@@ -95,105 +96,7 @@ extern char **environ;
 #define OAUTH_SECRET_MAX	4095
 #define OAUTH_CLIENT_NAME	"mcpbridge"
 
-enum oauth_step {
-	OAUTH_IDLE,
-	OAUTH_LOCK,
-	OAUTH_PRM,
-	OAUTH_ASM,
-	OAUTH_REFRESH,
-	OAUTH_REGISTER,
-	OAUTH_AUTHORIZE,
-	OAUTH_TOKEN,
-};
-
-enum oauth_client_kind {
-	OAUTH_CLIENT_NONE,
-	OAUTH_CLIENT_PRE,		/* --oauth-client-id */
-	OAUTH_CLIENT_CIMD,		/* --oauth-client-metadata-url */
-	OAUTH_CLIENT_DCR,		/* registered, by us, at this issuer */
-};
-
-struct oauth {
-	struct event_base	*base;
-	struct curl_event	*ce;
-	oauth_done_cb		 done;
-	void			*arg;
-
-	/* configuration */
-	char			*server_url;
-	char			*cfg_client_id;
-	char			*cfg_client_secret;
-	char			*cimd_url;
-	int			 cfg_port;
-	char			**open_argv;	/* NULL: the defaults */
-	int			 open_none;
-	long			 timeout_ms;
-	int			 allow_http;
-	char			*store_dir;	/* not opened yet */
-	struct oauth_store	*store;		/* NULL: memory only */
-	json_object		*memdoc;	/* the store, without one */
-
-	/* the token in use */
-	unsigned		 gen;
-	char			*access_token;
-	char			*refresh_token;
-	char			*token_issuer;
-	char			*scope;		/* asked for last */
-	int64_t			 expires_at;	/* 0: unknown */
-	int64_t			 lifetime;	/* seconds, when known */
-	int			 ahead_failed;	/* for this generation */
-	unsigned		 ahead_gen;
-
-	/* the sign-in */
-	enum oauth_step		 step;
-	int			 ahead;		/* a refresh before expiry */
-	struct event		*kick;
-	struct event		*timer;		/* --oauth-timeout */
-	struct event		*lock_timer;
-	int			 lock_logged;
-	long			 status;	/* 401 or 403 */
-	int			 step_up;	/* 403 insufficient_scope */
-	struct oauth_bearer	 bearer;
-	char			**urls;		/* metadata to try */
-	size_t			 iurl;
-	json_object		*prm;
-	json_object		*asmeta;	/* NULL: default endpoints */
-	char			*as_refused;
-	int			 legacy;	/* no PRM: 2025-03-26 */
-	char			*resource;
-	char			*issuer;
-	char			*authorization_endpoint;
-	char			*token_endpoint;
-	char			*registration_endpoint;
-	int			 iss_supported;
-	struct curl_event_xfer	*xfer;
-
-	/* the client identity for this issuer */
-	enum oauth_client_kind	 client;
-	char			*client_id;
-	char			*client_secret;
-	char			*client_method;
-	char			*client_redirect;	/* registered with */
-
-	/* the authorization request */
-	char			*verifier;
-	char			*state;
-	char			*req_scope;
-	char			*redirect_uri;
-	struct evhttp		*http;
-	struct evhttp_bound_socket *bound;
-	struct evhttp		*http_dead;
-	struct event		*reaper;
-	int			 port;
-
-	/* the browser opener */
-	pid_t			 opener;
-	struct event		*sigchld;
-};
-
-static void	oauth_finish(struct oauth *, const char *);
-static void	oauth_fail(struct oauth *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+/* struct oauth and what the module's files share: oauth_int.h. */
 static void	oauth_prm_next(struct oauth *);
 static void	oauth_asm_begin(struct oauth *);
 static void	oauth_asm_next(struct oauth *);
@@ -214,7 +117,7 @@ oauth_free_vector(char **v)
 	free(v);
 }
 
-static void
+void
 oauth_vector_add(char ***v, size_t *n, char *s)
 {
 	*v = xreallocarray(*v, *n + 2, sizeof **v);
@@ -547,7 +450,7 @@ oauth_scope_add(char ***v, size_t *n, const char *s)
 	}
 }
 
-static int
+int
 oauth_json_has_string(json_object *a, const char *s)
 {
 	json_object	*v;
@@ -648,7 +551,7 @@ oauth_now(void)
 	return (int64_t)time(NULL);
 }
 
-static void
+void
 oauth_set_timer(struct event *ev, long ms)
 {
 	struct timeval	tv;
@@ -658,7 +561,7 @@ oauth_set_timer(struct event *ev, long ms)
 	evtimer_add(ev, &tv);
 }
 
-static void
+void
 oauth_replace(char **slot, const char *s)
 {
 	free(*slot);
@@ -676,7 +579,7 @@ oauth_forget(char **slot)
 	}
 }
 
-static const char *
+const char *
 oauth_string(json_object *o, const char *key)
 {
 	json_object	*v;
@@ -688,7 +591,7 @@ oauth_string(json_object *o, const char *key)
 }
 
 /* Server-supplied text, printable and short, for a message. */
-static char *
+char *
 oauth_quote(const char *s)
 {
 	char	*q;
@@ -884,7 +787,7 @@ oauth_append(struct curl_slist *h, const char *s)
 	return n;
 }
 
-static void
+void
 oauth_request(struct oauth *o, const char *method, const char *url,
     struct curl_slist *h, const char *body, curl_event_done_cb done)
 {
@@ -912,7 +815,7 @@ oauth_get(struct oauth *o, const char *url, curl_event_done_cb done)
 }
 
 /* The answer as a JSON object (whatever the status), or NULL. */
-static json_object *
+json_object *
 oauth_answer(struct curl_event_xfer *x, int result, long *status)
 {
 	struct evbuffer		*b = curl_event_body(x);
@@ -1113,7 +1016,7 @@ oauth_flow_clear(struct oauth *o)
 }
 
 /* error may be part of the sign-in's state: it is copied first. */
-static void
+void
 oauth_finish(struct oauth *o, const char *error)
 {
 	char	*why = error != NULL ? xstrdup(error) : NULL;
@@ -1140,7 +1043,7 @@ oauth_finish(struct oauth *o, const char *error)
 	free(why);
 }
 
-static void
+void
 oauth_fail(struct oauth *o, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -1798,7 +1701,7 @@ oauth_refresh(struct oauth *o)
 }
 
 /* The endpoints are known: refresh, or sign in. */
-static void
+void
 oauth_endpoints_ready(struct oauth *o)
 {
 	int	have_client;
