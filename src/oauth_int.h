@@ -150,4 +150,11 @@ int		 oauth_json_has_string(json_object *a, const char *s);
 /* Appends s (taken) to the NULL-terminated vector *v of *n strings. */
 void		 oauth_vector_add(char ***v, size_t *n, char *s);
 
+/* ---- oauth_discovery.c: the PRM and ASM steps ---- */
+
+/* Finds the authorization server and its endpoints for o->server_url
+ * (o->bearer: the challenge), then calls oauth_endpoints_ready, or ends
+ * the sign-in. */
+void		 oauth_discovery_begin(struct oauth *);
+
 #endif
