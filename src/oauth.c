@@ -28,21 +28,21 @@
  *
  * A refresh ahead of expiry (oauth_refresh_ahead) is the same chain with
  * no challenge, which stops at REFRESH: it never opens a browser, and if
- * it fails the token in use stays until it is refused.  The listener is freed a second later,
- * so that its last answer reaches the browser.
+ * it fails the token in use stays until it is refused.
+ *
+ * This file holds the chain and its LOCK, REFRESH, REGISTER, AUTHORIZE and
+ * TOKEN steps; PRM and ASM are oauth_discovery.c's, the loopback listener
+ * (freed a second after its last answer, so that the answer reaches the
+ * browser) and the browser opener oauth_browser.c's.  struct oauth, which
+ * they share: oauth_int.h.
  */
 #include "config.h"
 
 #include <sys/queue.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,8 +72,6 @@
 #include "url.h"
 #include "xmalloc.h"
 
-extern char **environ;
-
 /* Each metadata, registration or token exchange. */
 #define OAUTH_HTTP_TIMEOUT_MS	30000
 /* The largest answer read from an authorization server. */
@@ -84,8 +82,6 @@ extern char **environ;
  * lifetime before, if that is shorter), so that no request leaves with
  * one about to lapse. */
 #define OAUTH_REFRESH_AHEAD_S	60
-/* The listener outlives its last answer by this much. */
-#define OAUTH_REAP_MS		1000
 /* Random bytes in a PKCE verifier (43 characters) and in a state. */
 #define OAUTH_VERIFIER_BYTES	32
 #define OAUTH_STATE_BYTES	32
@@ -925,33 +921,6 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 
 /* ---- the end of a sign-in ---- */
 
-static void
-oauth_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct oauth	*o = arg;
-
-	if (o->http_dead != NULL) {
-		evhttp_free(o->http_dead);
-		o->http_dead = NULL;
-	}
-}
-
-/* Stops accepting at once (the port is free again); the connections go a
- * little later. */
-static void
-oauth_listener_retire(struct oauth *o)
-{
-	if (o->http == NULL)
-		return;
-	evhttp_del_accept_socket(o->http, o->bound);
-	o->bound = NULL;
-	if (o->http_dead != NULL)
-		evhttp_free(o->http_dead);
-	o->http_dead = o->http;
-	o->http = NULL;
-	oauth_set_timer(o->reaper, OAUTH_REAP_MS);
-}
-
 /* What one sign-in used, gone. */
 static void
 oauth_flow_clear(struct oauth *o)
@@ -961,7 +930,7 @@ oauth_flow_clear(struct oauth *o)
 	evtimer_del(o->timer);
 	evtimer_del(o->lock_timer);
 	event_del(o->kick);
-	oauth_listener_retire(o);
+	oauth_browser_retire(o);
 	if (o->store != NULL)
 		oauth_store_unlock(o->store);
 	oauth_bearer_clear(&o->bearer);
@@ -1065,108 +1034,6 @@ oauth_timed_out(evutil_socket_t fd, short what, void *arg)
 	free(d);
 }
 
-/* ---- the browser ---- */
-
-static void
-oauth_sigchld(evutil_socket_t fd, short what, void *arg)
-{
-	struct oauth	*o = arg;
-	int		 st;
-	pid_t		 pid;
-
-	if (o->opener <= 0)
-		return;
-	while ((pid = waitpid(o->opener, &st, WNOHANG)) == -1 &&
-	    errno == EINTR)
-		;
-	if (pid != o->opener)
-		return;
-	o->opener = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		log_debug("the browser opener is done");
-	else
-		log_warnx("the browser opener failed (%s %d); open the URL "
-		    "yourself", WIFEXITED(st) ? "exit status" : "signal",
-		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-}
-
-/* Runs argv with the URL as its last argument, without a shell; stdout
- * (the local client's protocol) goes to /dev/null. */
-static int
-oauth_spawn(struct oauth *o, char **argv, const char *url)
-{
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 at;
-	sigset_t			 none, def;
-	char				**args;
-	size_t				 n, i;
-	pid_t				 pid;
-	int				 rv;
-
-	for (n = 0; argv[n] != NULL; n++)
-		;
-	args = xcalloc(n + 2, sizeof *args);
-	for (i = 0; i < n; i++)
-		args[i] = argv[i];
-	args[n] = (char *)url;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGCHLD);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	rv = posix_spawnp(&pid, args[0], &fa, &at, args, environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	free(args);
-	if (rv != 0) {
-		log_debug("cannot run %s: %s", argv[0], strerror(rv));
-		return -1;
-	}
-	if (o->sigchld == NULL) {
-		o->sigchld = evsignal_new(o->base, SIGCHLD, oauth_sigchld, o);
-		evsignal_add(o->sigchld, NULL);
-	}
-	o->opener = pid;
-	log_debug("opening the authorization URL with %s (pid %ld)", argv[0],
-	    (long)pid);
-	return 0;
-}
-
-static void
-oauth_open(struct oauth *o, const char *url)
-{
-	char	*xdg[] = { "xdg-open", NULL }, *mac[] = { "open", NULL };
-
-	if (o->open_none)
-		return;
-	if (o->opener > 0) {
-		/* The last one still runs: leave it be. */
-		oauth_sigchld(-1, 0, o);
-	}
-	if (o->open_argv != NULL) {
-		if (oauth_spawn(o, o->open_argv, url) == -1)
-			log_warnx("cannot run the --oauth-open command %s; "
-			    "open the URL yourself", o->open_argv[0]);
-		return;
-	}
-	if (oauth_spawn(o, xdg, url) == -1 && oauth_spawn(o, mac, url) == -1)
-		log_warnx("found neither xdg-open nor open; open the URL "
-		    "yourself");
-}
-
 /* ---- TOKEN ---- */
 
 static void
@@ -1229,26 +1096,6 @@ oauth_token(struct oauth *o, const char *code)
 /* ---- AUTHORIZE: the redirect comes back ---- */
 
 static void
-oauth_reply(struct evhttp_request *req, int code, const char *reason,
-    const char *text)
-{
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
-	struct evbuffer		*b;
-
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new");
-	evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "Connection", "close");
-	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html><head><meta "
-	    "charset=\"utf-8\"><title>mcpbridge</title></head>\n<body><p>%s"
-	    "</p></body></html>\n", text);
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
-}
-
-static void
 oauth_callback(struct evhttp_request *req, void *arg)
 {
 	struct oauth		*o = arg;
@@ -1260,7 +1107,7 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (o->step != OAUTH_AUTHORIZE || path == NULL ||
 	    strcmp(path, "/callback") != 0) {
-		oauth_reply(req, 404, "Not Found", "Nothing here.");
+		oauth_browser_reply(req, 404, "Not Found", "Nothing here.");
 		return;
 	}
 	TAILQ_INIT(&params);
@@ -1270,20 +1117,20 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	    !auth_equal(state, strlen(state), o->state, strlen(o->state))) {
 		/* Not our redirect: ignore it, keep waiting for ours. */
 		log_warnx("ignoring a sign-in callback without our state");
-		oauth_reply(req, 400, "Bad Request", "This is not the sign-in "
-		    "mcpbridge is waiting for.");
+		oauth_browser_reply(req, 400, "Bad Request", "This is not the "
+		    "sign-in mcpbridge is waiting for.");
 		evhttp_clear_headers(&params);
 		return;
 	}
 	/* The one callback: the state is spent, the listener goes. */
 	oauth_forget(&o->state);
-	oauth_listener_retire(o);
+	oauth_browser_retire(o);
 
 	/* RFC 9207, before anything in the answer is believed. */
 	iss = evhttp_find_header(&params, "iss");
 	if (iss != NULL ? strcmp(iss, o->issuer) != 0 : o->iss_supported) {
-		oauth_reply(req, 400, "Bad Request", "Sign-in refused: the "
-		    "answer did not come from the expected authorization "
+		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused: "
+		    "the answer did not come from the expected authorization "
 		    "server.");
 		if (iss != NULL) {
 			qe = oauth_quote(iss);
@@ -1298,8 +1145,8 @@ oauth_callback(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if ((error = evhttp_find_header(&params, "error")) != NULL) {
-		oauth_reply(req, 400, "Bad Request", "Sign-in refused by the "
-		    "authorization server. You can close this window.");
+		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused by "
+		    "the authorization server. You can close this window.");
 		qe = oauth_quote(error);
 		qd = oauth_quote((c = (char *)evhttp_find_header(&params,
 		    "error_description")) != NULL ? c : "");
@@ -1312,14 +1159,14 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	}
 	if ((code = evhttp_find_header(&params, "code")) == NULL ||
 	    *code == '\0') {
-		oauth_reply(req, 400, "Bad Request", "The sign-in answer has "
-		    "no code.");
+		oauth_browser_reply(req, 400, "Bad Request", "The sign-in answer "
+		    "has no code.");
 		oauth_fail(o, "the authorization response has no code");
 		evhttp_clear_headers(&params);
 		return;
 	}
-	oauth_reply(req, 200, "OK", "Signed in. You can close this window "
-	    "and go back to your MCP client.");
+	oauth_browser_reply(req, 200, "OK", "Signed in. You can close this "
+	    "window and go back to your MCP client.");
 	c = xstrdup(code);
 	evhttp_clear_headers(&params);
 	log_info("the browser came back; asking for a token");
@@ -1328,36 +1175,6 @@ oauth_callback(struct evhttp_request *req, void *arg)
 }
 
 /* ---- AUTHORIZE: the request ---- */
-
-/* Listens on 127.0.0.1:port (0: any); -1 if it cannot. */
-static int
-oauth_listen(struct oauth *o, int port)
-{
-	struct sockaddr_storage		 ss;
-	struct sockaddr_in		*sin = (struct sockaddr_in *)&ss;
-	socklen_t			 len = sizeof ss;
-
-	if ((o->http = evhttp_new(o->base)) == NULL)
-		fatalx("evhttp_new");
-	evhttp_set_allowed_methods(o->http, EVHTTP_REQ_GET);
-	evhttp_set_max_headers_size(o->http, 16 * 1024);
-	evhttp_set_max_body_size(o->http, 0);
-	evhttp_set_timeout(o->http, 30);
-	evhttp_set_gencb(o->http, oauth_callback, o);
-	if ((o->bound = evhttp_bind_socket_with_handle(o->http, "127.0.0.1",
-	    (ev_uint16_t)port)) == NULL) {
-		evhttp_free(o->http);
-		o->http = NULL;
-		return -1;
-	}
-	if (getsockname(evhttp_bound_socket_get_fd(o->bound),
-	    (struct sockaddr *)&ss, &len) == -1)
-		fatal("getsockname");
-	o->port = ntohs(sin->sin_port);
-	free(o->redirect_uri);
-	xasprintf(&o->redirect_uri, "http://127.0.0.1:%d/callback", o->port);
-	return 0;
-}
 
 static void
 oauth_authorize(struct oauth *o)
@@ -1417,7 +1234,7 @@ oauth_authorize(struct oauth *o)
 	log_warnx("%s needs you to sign in; open this URL in a browser "
 	    "(mcpbridge waits for it, and requests wait too): %s",
 	    o->server_url, url);
-	oauth_open(o, url);
+	oauth_browser_open(o, url);
 	free(url);
 }
 
@@ -1593,14 +1410,14 @@ oauth_authorize_begin(struct oauth *o)
 	/* A registration of ours names its port: use it again. */
 	if (port == 0 && o->client == OAUTH_CLIENT_DCR)
 		port = url_loopback_port(o->client_redirect);
-	if (oauth_listen(o, port) == -1) {
+	if (oauth_browser_listen(o, port, oauth_callback) == -1) {
 		if (o->cfg_port != 0) {
 			oauth_fail(o, "cannot listen on 127.0.0.1:%d for the "
 			    "sign-in (--oauth-callback-port): %s", o->cfg_port,
 			    strerror(errno));
 			return;
 		}
-		if (oauth_listen(o, 0) == -1) {
+		if (oauth_browser_listen(o, 0, oauth_callback) == -1) {
 			oauth_fail(o, "cannot listen on 127.0.0.1 for the "
 			    "sign-in: %s", strerror(errno));
 			return;
@@ -1844,7 +1661,7 @@ oauth_new(struct event_base *base, struct curl_event *ce,
 	o->kick = event_new(base, -1, 0, oauth_lock, o);
 	o->lock_timer = evtimer_new(base, oauth_lock, o);
 	o->timer = evtimer_new(base, oauth_timed_out, o);
-	o->reaper = evtimer_new(base, oauth_reap, o);
+	o->reaper = evtimer_new(base, oauth_browser_reap, o);
 
 	dir = cfg->store_dir != NULL ? xstrdup(cfg->store_dir) :
 	    oauth_store_default_dir();
@@ -1870,7 +1687,7 @@ oauth_free(struct oauth *o)
 	if (o == NULL)
 		return;
 	oauth_flow_clear(o);
-	oauth_reap(-1, 0, o);
+	oauth_browser_reap(-1, 0, o);
 	event_free(o->kick);
 	event_free(o->lock_timer);
 	event_free(o->timer);

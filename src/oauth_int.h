@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/util.h>
 #include <json-c/json.h>
 
 #include "curl_event.h"
@@ -22,6 +23,7 @@
 struct event;
 struct evhttp;
 struct evhttp_bound_socket;
+struct evhttp_request;
 struct oauth_store;
 
 enum oauth_step {
@@ -156,5 +158,22 @@ void		 oauth_vector_add(char ***v, size_t *n, char *s);
  * (o->bearer: the challenge), then calls oauth_endpoints_ready, or ends
  * the sign-in. */
 void		 oauth_discovery_begin(struct oauth *);
+
+/* ---- oauth_browser.c: the loopback listener and the browser ---- */
+
+/* Listens on 127.0.0.1:port (0: any) for the redirect, which cb gets (arg
+ * o), and sets o->redirect_uri; -1 (errno set) if it cannot. */
+int		 oauth_browser_listen(struct oauth *, int port,
+		    void (*cb)(struct evhttp_request *, void *));
+/* A short HTML page that answers the browser, and closes. */
+void		 oauth_browser_reply(struct evhttp_request *, int code,
+		    const char *reason, const char *text);
+/* Stops accepting at once (the port is free again); the connections go a
+ * little later, on o->reaper. */
+void		 oauth_browser_retire(struct oauth *);
+/* o->reaper's callback: frees a retired listener. */
+void		 oauth_browser_reap(evutil_socket_t, short, void *o);
+/* Opens url (checked) in a browser, unless --oauth-open none. */
+void		 oauth_browser_open(struct oauth *, const char *url);
 
 #endif
