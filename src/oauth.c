@@ -28,21 +28,21 @@
  *
  * A refresh ahead of expiry (oauth_refresh_ahead) is the same chain with
  * no challenge, which stops at REFRESH: it never opens a browser, and if
- * it fails the token in use stays until it is refused.  The listener is freed a second later,
- * so that its last answer reaches the browser.
+ * it fails the token in use stays until it is refused.
+ *
+ * This file holds the chain and its LOCK, REFRESH, REGISTER, AUTHORIZE and
+ * TOKEN steps; PRM and ASM are oauth_discovery.c's, the loopback listener
+ * (freed a second after its last answer, so that the answer reaches the
+ * browser) and the browser opener oauth_browser.c's.  struct oauth, which
+ * they share: oauth_int.h.
  */
 #include "config.h"
 
 #include <sys/queue.h>
-#include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -66,12 +66,11 @@
 #include "jsonparse.h"
 #include "log.h"
 #include "oauth.h"
+#include "oauth_int.h"
 #include "oauth_store.h"
 #include "pkce.h"
 #include "url.h"
 #include "xmalloc.h"
-
-extern char **environ;
 
 /* Each metadata, registration or token exchange. */
 #define OAUTH_HTTP_TIMEOUT_MS	30000
@@ -83,8 +82,6 @@ extern char **environ;
  * lifetime before, if that is shorter), so that no request leaves with
  * one about to lapse. */
 #define OAUTH_REFRESH_AHEAD_S	60
-/* The listener outlives its last answer by this much. */
-#define OAUTH_REAP_MS		1000
 /* Random bytes in a PKCE verifier (43 characters) and in a state. */
 #define OAUTH_VERIFIER_BYTES	32
 #define OAUTH_STATE_BYTES	32
@@ -95,108 +92,7 @@ extern char **environ;
 #define OAUTH_SECRET_MAX	4095
 #define OAUTH_CLIENT_NAME	"mcpbridge"
 
-enum oauth_step {
-	OAUTH_IDLE,
-	OAUTH_LOCK,
-	OAUTH_PRM,
-	OAUTH_ASM,
-	OAUTH_REFRESH,
-	OAUTH_REGISTER,
-	OAUTH_AUTHORIZE,
-	OAUTH_TOKEN,
-};
-
-enum oauth_client_kind {
-	OAUTH_CLIENT_NONE,
-	OAUTH_CLIENT_PRE,		/* --oauth-client-id */
-	OAUTH_CLIENT_CIMD,		/* --oauth-client-metadata-url */
-	OAUTH_CLIENT_DCR,		/* registered, by us, at this issuer */
-};
-
-struct oauth {
-	struct event_base	*base;
-	struct curl_event	*ce;
-	oauth_done_cb		 done;
-	void			*arg;
-
-	/* configuration */
-	char			*server_url;
-	char			*cfg_client_id;
-	char			*cfg_client_secret;
-	char			*cimd_url;
-	int			 cfg_port;
-	char			**open_argv;	/* NULL: the defaults */
-	int			 open_none;
-	long			 timeout_ms;
-	int			 allow_http;
-	char			*store_dir;	/* not opened yet */
-	struct oauth_store	*store;		/* NULL: memory only */
-	json_object		*memdoc;	/* the store, without one */
-
-	/* the token in use */
-	unsigned		 gen;
-	char			*access_token;
-	char			*refresh_token;
-	char			*token_issuer;
-	char			*scope;		/* asked for last */
-	int64_t			 expires_at;	/* 0: unknown */
-	int64_t			 lifetime;	/* seconds, when known */
-	int			 ahead_failed;	/* for this generation */
-	unsigned		 ahead_gen;
-
-	/* the sign-in */
-	enum oauth_step		 step;
-	int			 ahead;		/* a refresh before expiry */
-	struct event		*kick;
-	struct event		*timer;		/* --oauth-timeout */
-	struct event		*lock_timer;
-	int			 lock_logged;
-	long			 status;	/* 401 or 403 */
-	int			 step_up;	/* 403 insufficient_scope */
-	struct oauth_bearer	 bearer;
-	char			**urls;		/* metadata to try */
-	size_t			 iurl;
-	json_object		*prm;
-	json_object		*asmeta;	/* NULL: default endpoints */
-	char			*as_refused;
-	int			 legacy;	/* no PRM: 2025-03-26 */
-	char			*resource;
-	char			*issuer;
-	char			*authorization_endpoint;
-	char			*token_endpoint;
-	char			*registration_endpoint;
-	int			 iss_supported;
-	struct curl_event_xfer	*xfer;
-
-	/* the client identity for this issuer */
-	enum oauth_client_kind	 client;
-	char			*client_id;
-	char			*client_secret;
-	char			*client_method;
-	char			*client_redirect;	/* registered with */
-
-	/* the authorization request */
-	char			*verifier;
-	char			*state;
-	char			*req_scope;
-	char			*redirect_uri;
-	struct evhttp		*http;
-	struct evhttp_bound_socket *bound;
-	struct evhttp		*http_dead;
-	struct event		*reaper;
-	int			 port;
-
-	/* the browser opener */
-	pid_t			 opener;
-	struct event		*sigchld;
-};
-
-static void	oauth_finish(struct oauth *, const char *);
-static void	oauth_fail(struct oauth *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static void	oauth_prm_next(struct oauth *);
-static void	oauth_asm_begin(struct oauth *);
-static void	oauth_asm_next(struct oauth *);
+/* struct oauth and what the module's files share: oauth_int.h. */
 static void	oauth_authorize_begin(struct oauth *);
 static void	oauth_authorize(struct oauth *);
 
@@ -214,7 +110,7 @@ oauth_free_vector(char **v)
 	free(v);
 }
 
-static void
+void
 oauth_vector_add(char ***v, size_t *n, char *s)
 {
 	*v = xreallocarray(*v, *n + 2, sizeof **v);
@@ -458,33 +354,6 @@ oauth_origin(const char *url)
 	return o;
 }
 
-/* Same scheme, host and (default-filled) port. */
-static int
-oauth_same_origin(const char *a, const char *b)
-{
-	CURLU		*ua, *ub;
-	char		*pa, *pb;
-	int		 same = 1, i;
-	static const CURLUPart parts[3] = {
-		CURLUPART_SCHEME, CURLUPART_HOST, CURLUPART_PORT
-	};
-
-	ua = oauth_url(a);
-	ub = oauth_url(b);
-	if (ua == NULL || ub == NULL)
-		same = 0;
-	for (i = 0; same && i < 3; i++) {
-		pa = oauth_url_part(ua, parts[i], CURLU_DEFAULT_PORT);
-		pb = oauth_url_part(ub, parts[i], CURLU_DEFAULT_PORT);
-		same = *pa != '\0' && strcasecmp(pa, pb) == 0;
-		free(pa);
-		free(pb);
-	}
-	curl_url_cleanup(ua);
-	curl_url_cleanup(ub);
-	return same;
-}
-
 char *
 oauth_canonical_resource(const char *url)
 {
@@ -517,7 +386,7 @@ oauth_resource_matches(const char *url, const char *resource)
 	size_t	 len;
 	int	 ok = 0;
 
-	if (!oauth_same_origin(url, resource))
+	if (!url_same_origin(url, resource))
 		return 0;
 	if ((ur = oauth_url(resource)) == NULL)
 		return 0;
@@ -574,7 +443,7 @@ oauth_scope_add(char ***v, size_t *n, const char *s)
 	}
 }
 
-static int
+int
 oauth_json_has_string(json_object *a, const char *s)
 {
 	json_object	*v;
@@ -630,49 +499,6 @@ oauth_choose_scope(const char *challenge, json_object *prm_scopes,
 	return s;
 }
 
-/* localhost, 127.0.0.0/8 as a dotted quad, or [::1]. */
-static int
-oauth_loopback(const char *host)
-{
-	return strcasecmp(host, "localhost") == 0 ||
-	    strcmp(host, "[::1]") == 0 || (strncmp(host, "127.", 4) == 0 &&
-	    strspn(host, "0123456789.") == strlen(host));
-}
-
-int
-oauth_check_browser_url(const char *url, int allow_http, char **err)
-{
-	static const char	 safe[] = "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~:/?[]@&=+,%";
-	CURLU			*u;
-	char			*scheme, *host;
-	size_t			 bad;
-	int			 ok;
-
-	if ((bad = strspn(url, safe)) != strlen(url)) {
-		xasprintf(err, "the authorization URL has a character that has "
-		    "no place in it (0x%02x at %zu): refused",
-		    (unsigned char)url[bad], bad);
-		return -1;
-	}
-	if ((u = oauth_url(url)) == NULL) {
-		xasprintf(err, "the authorization URL is not a URL: refused");
-		return -1;
-	}
-	scheme = oauth_url_part(u, CURLUPART_SCHEME, 0);
-	host = oauth_url_part(u, CURLUPART_HOST, 0);
-	ok = strcasecmp(scheme, "https") == 0 ||
-	    (strcasecmp(scheme, "http") == 0 && (allow_http ||
-	    oauth_loopback(host)));
-	if (!ok)
-		xasprintf(err, "the authorization URL is not https:// (nor "
-		    "http:// to this machine): refused");
-	free(scheme);
-	free(host);
-	curl_url_cleanup(u);
-	return ok ? 0 : -1;
-}
-
 char *
 oauth_form_escape(const char *s)
 {
@@ -718,7 +544,7 @@ oauth_now(void)
 	return (int64_t)time(NULL);
 }
 
-static void
+void
 oauth_set_timer(struct event *ev, long ms)
 {
 	struct timeval	tv;
@@ -728,7 +554,7 @@ oauth_set_timer(struct event *ev, long ms)
 	evtimer_add(ev, &tv);
 }
 
-static void
+void
 oauth_replace(char **slot, const char *s)
 {
 	free(*slot);
@@ -746,7 +572,7 @@ oauth_forget(char **slot)
 	}
 }
 
-static const char *
+const char *
 oauth_string(json_object *o, const char *key)
 {
 	json_object	*v;
@@ -758,7 +584,7 @@ oauth_string(json_object *o, const char *key)
 }
 
 /* Server-supplied text, printable and short, for a message. */
-static char *
+char *
 oauth_quote(const char *s)
 {
 	char	*q;
@@ -954,7 +780,7 @@ oauth_append(struct curl_slist *h, const char *s)
 	return n;
 }
 
-static void
+void
 oauth_request(struct oauth *o, const char *method, const char *url,
     struct curl_slist *h, const char *body, curl_event_done_cb done)
 {
@@ -974,15 +800,8 @@ oauth_request(struct oauth *o, const char *method, const char *url,
 		fatalx("cannot start an HTTP transfer");
 }
 
-static void
-oauth_get(struct oauth *o, const char *url, curl_event_done_cb done)
-{
-	log_debug("OAuth: GET %s", url);
-	oauth_request(o, "GET", url, NULL, NULL, done);
-}
-
 /* The answer as a JSON object (whatever the status), or NULL. */
-static json_object *
+json_object *
 oauth_answer(struct curl_event_xfer *x, int result, long *status)
 {
 	struct evbuffer		*b = curl_event_body(x);
@@ -1102,33 +921,6 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 
 /* ---- the end of a sign-in ---- */
 
-static void
-oauth_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct oauth	*o = arg;
-
-	if (o->http_dead != NULL) {
-		evhttp_free(o->http_dead);
-		o->http_dead = NULL;
-	}
-}
-
-/* Stops accepting at once (the port is free again); the connections go a
- * little later. */
-static void
-oauth_listener_retire(struct oauth *o)
-{
-	if (o->http == NULL)
-		return;
-	evhttp_del_accept_socket(o->http, o->bound);
-	o->bound = NULL;
-	if (o->http_dead != NULL)
-		evhttp_free(o->http_dead);
-	o->http_dead = o->http;
-	o->http = NULL;
-	oauth_set_timer(o->reaper, OAUTH_REAP_MS);
-}
-
 /* What one sign-in used, gone. */
 static void
 oauth_flow_clear(struct oauth *o)
@@ -1138,7 +930,7 @@ oauth_flow_clear(struct oauth *o)
 	evtimer_del(o->timer);
 	evtimer_del(o->lock_timer);
 	event_del(o->kick);
-	oauth_listener_retire(o);
+	oauth_browser_retire(o);
 	if (o->store != NULL)
 		oauth_store_unlock(o->store);
 	oauth_bearer_clear(&o->bearer);
@@ -1183,7 +975,7 @@ oauth_flow_clear(struct oauth *o)
 }
 
 /* error may be part of the sign-in's state: it is copied first. */
-static void
+void
 oauth_finish(struct oauth *o, const char *error)
 {
 	char	*why = error != NULL ? xstrdup(error) : NULL;
@@ -1210,7 +1002,7 @@ oauth_finish(struct oauth *o, const char *error)
 	free(why);
 }
 
-static void
+void
 oauth_fail(struct oauth *o, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -1240,108 +1032,6 @@ oauth_timed_out(evutil_socket_t fd, short what, void *arg)
 		oauth_fail(o, "the sign-in did not finish within %s "
 		    "(--oauth-timeout)", d);
 	free(d);
-}
-
-/* ---- the browser ---- */
-
-static void
-oauth_sigchld(evutil_socket_t fd, short what, void *arg)
-{
-	struct oauth	*o = arg;
-	int		 st;
-	pid_t		 pid;
-
-	if (o->opener <= 0)
-		return;
-	while ((pid = waitpid(o->opener, &st, WNOHANG)) == -1 &&
-	    errno == EINTR)
-		;
-	if (pid != o->opener)
-		return;
-	o->opener = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		log_debug("the browser opener is done");
-	else
-		log_warnx("the browser opener failed (%s %d); open the URL "
-		    "yourself", WIFEXITED(st) ? "exit status" : "signal",
-		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-}
-
-/* Runs argv with the URL as its last argument, without a shell; stdout
- * (the local client's protocol) goes to /dev/null. */
-static int
-oauth_spawn(struct oauth *o, char **argv, const char *url)
-{
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 at;
-	sigset_t			 none, def;
-	char				**args;
-	size_t				 n, i;
-	pid_t				 pid;
-	int				 rv;
-
-	for (n = 0; argv[n] != NULL; n++)
-		;
-	args = xcalloc(n + 2, sizeof *args);
-	for (i = 0; i < n; i++)
-		args[i] = argv[i];
-	args[n] = (char *)url;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null",
-	    O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
-	    O_WRONLY, 0);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGCHLD);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	rv = posix_spawnp(&pid, args[0], &fa, &at, args, environ);
-	posix_spawnattr_destroy(&at);
-	posix_spawn_file_actions_destroy(&fa);
-	free(args);
-	if (rv != 0) {
-		log_debug("cannot run %s: %s", argv[0], strerror(rv));
-		return -1;
-	}
-	if (o->sigchld == NULL) {
-		o->sigchld = evsignal_new(o->base, SIGCHLD, oauth_sigchld, o);
-		evsignal_add(o->sigchld, NULL);
-	}
-	o->opener = pid;
-	log_debug("opening the authorization URL with %s (pid %ld)", argv[0],
-	    (long)pid);
-	return 0;
-}
-
-static void
-oauth_open(struct oauth *o, const char *url)
-{
-	char	*xdg[] = { "xdg-open", NULL }, *mac[] = { "open", NULL };
-
-	if (o->open_none)
-		return;
-	if (o->opener > 0) {
-		/* The last one still runs: leave it be. */
-		oauth_sigchld(-1, 0, o);
-	}
-	if (o->open_argv != NULL) {
-		if (oauth_spawn(o, o->open_argv, url) == -1)
-			log_warnx("cannot run the --oauth-open command %s; "
-			    "open the URL yourself", o->open_argv[0]);
-		return;
-	}
-	if (oauth_spawn(o, xdg, url) == -1 && oauth_spawn(o, mac, url) == -1)
-		log_warnx("found neither xdg-open nor open; open the URL "
-		    "yourself");
 }
 
 /* ---- TOKEN ---- */
@@ -1406,26 +1096,6 @@ oauth_token(struct oauth *o, const char *code)
 /* ---- AUTHORIZE: the redirect comes back ---- */
 
 static void
-oauth_reply(struct evhttp_request *req, int code, const char *reason,
-    const char *text)
-{
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
-	struct evbuffer		*b;
-
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new");
-	evhttp_add_header(h, "Content-Type", "text/html; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "Connection", "close");
-	evbuffer_add_printf(b, "<!DOCTYPE html>\n<html><head><meta "
-	    "charset=\"utf-8\"><title>mcpbridge</title></head>\n<body><p>%s"
-	    "</p></body></html>\n", text);
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
-}
-
-static void
 oauth_callback(struct evhttp_request *req, void *arg)
 {
 	struct oauth		*o = arg;
@@ -1437,7 +1107,7 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	if (o->step != OAUTH_AUTHORIZE || path == NULL ||
 	    strcmp(path, "/callback") != 0) {
-		oauth_reply(req, 404, "Not Found", "Nothing here.");
+		oauth_browser_reply(req, 404, "Not Found", "Nothing here.");
 		return;
 	}
 	TAILQ_INIT(&params);
@@ -1447,20 +1117,20 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	    !auth_equal(state, strlen(state), o->state, strlen(o->state))) {
 		/* Not our redirect: ignore it, keep waiting for ours. */
 		log_warnx("ignoring a sign-in callback without our state");
-		oauth_reply(req, 400, "Bad Request", "This is not the sign-in "
-		    "mcpbridge is waiting for.");
+		oauth_browser_reply(req, 400, "Bad Request", "This is not the "
+		    "sign-in mcpbridge is waiting for.");
 		evhttp_clear_headers(&params);
 		return;
 	}
 	/* The one callback: the state is spent, the listener goes. */
 	oauth_forget(&o->state);
-	oauth_listener_retire(o);
+	oauth_browser_retire(o);
 
 	/* RFC 9207, before anything in the answer is believed. */
 	iss = evhttp_find_header(&params, "iss");
 	if (iss != NULL ? strcmp(iss, o->issuer) != 0 : o->iss_supported) {
-		oauth_reply(req, 400, "Bad Request", "Sign-in refused: the "
-		    "answer did not come from the expected authorization "
+		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused: "
+		    "the answer did not come from the expected authorization "
 		    "server.");
 		if (iss != NULL) {
 			qe = oauth_quote(iss);
@@ -1475,8 +1145,8 @@ oauth_callback(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if ((error = evhttp_find_header(&params, "error")) != NULL) {
-		oauth_reply(req, 400, "Bad Request", "Sign-in refused by the "
-		    "authorization server. You can close this window.");
+		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused by "
+		    "the authorization server. You can close this window.");
 		qe = oauth_quote(error);
 		qd = oauth_quote((c = (char *)evhttp_find_header(&params,
 		    "error_description")) != NULL ? c : "");
@@ -1489,14 +1159,14 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	}
 	if ((code = evhttp_find_header(&params, "code")) == NULL ||
 	    *code == '\0') {
-		oauth_reply(req, 400, "Bad Request", "The sign-in answer has "
-		    "no code.");
+		oauth_browser_reply(req, 400, "Bad Request", "The sign-in answer "
+		    "has no code.");
 		oauth_fail(o, "the authorization response has no code");
 		evhttp_clear_headers(&params);
 		return;
 	}
-	oauth_reply(req, 200, "OK", "Signed in. You can close this window "
-	    "and go back to your MCP client.");
+	oauth_browser_reply(req, 200, "OK", "Signed in. You can close this "
+	    "window and go back to your MCP client.");
 	c = xstrdup(code);
 	evhttp_clear_headers(&params);
 	log_info("the browser came back; asking for a token");
@@ -1505,50 +1175,6 @@ oauth_callback(struct evhttp_request *req, void *arg)
 }
 
 /* ---- AUTHORIZE: the request ---- */
-
-/* Listens on 127.0.0.1:port (0: any); -1 if it cannot. */
-static int
-oauth_listen(struct oauth *o, int port)
-{
-	struct sockaddr_storage		 ss;
-	struct sockaddr_in		*sin = (struct sockaddr_in *)&ss;
-	socklen_t			 len = sizeof ss;
-
-	if ((o->http = evhttp_new(o->base)) == NULL)
-		fatalx("evhttp_new");
-	evhttp_set_allowed_methods(o->http, EVHTTP_REQ_GET);
-	evhttp_set_max_headers_size(o->http, 16 * 1024);
-	evhttp_set_max_body_size(o->http, 0);
-	evhttp_set_timeout(o->http, 30);
-	evhttp_set_gencb(o->http, oauth_callback, o);
-	if ((o->bound = evhttp_bind_socket_with_handle(o->http, "127.0.0.1",
-	    (ev_uint16_t)port)) == NULL) {
-		evhttp_free(o->http);
-		o->http = NULL;
-		return -1;
-	}
-	if (getsockname(evhttp_bound_socket_get_fd(o->bound),
-	    (struct sockaddr *)&ss, &len) == -1)
-		fatal("getsockname");
-	o->port = ntohs(sin->sin_port);
-	free(o->redirect_uri);
-	xasprintf(&o->redirect_uri, "http://127.0.0.1:%d/callback", o->port);
-	return 0;
-}
-
-/* The port in a redirect URI of ours, or 0. */
-static int
-oauth_redirect_port(const char *uri)
-{
-	const char	*p;
-	long		 port;
-
-	if (uri == NULL || strncmp(uri, "http://127.0.0.1:", 17) != 0)
-		return 0;
-	p = uri + 17;
-	port = strtol(p, NULL, 10);
-	return port > 0 && port < 65536 ? (int)port : 0;
-}
 
 static void
 oauth_authorize(struct oauth *o)
@@ -1599,7 +1225,7 @@ oauth_authorize(struct oauth *o)
 	url[len] = '\0';
 	evbuffer_free(b);
 
-	if (oauth_check_browser_url(url, 0, &err) == -1) {
+	if (url_check_browser(url, 0, &err) == -1) {
 		free(url);
 		oauth_finish(o, err);
 		free(err);
@@ -1608,7 +1234,7 @@ oauth_authorize(struct oauth *o)
 	log_warnx("%s needs you to sign in; open this URL in a browser "
 	    "(mcpbridge waits for it, and requests wait too): %s",
 	    o->server_url, url);
-	oauth_open(o, url);
+	oauth_browser_open(o, url);
 	free(url);
 }
 
@@ -1783,15 +1409,15 @@ oauth_authorize_begin(struct oauth *o)
 		oauth_pick_client(o);
 	/* A registration of ours names its port: use it again. */
 	if (port == 0 && o->client == OAUTH_CLIENT_DCR)
-		port = oauth_redirect_port(o->client_redirect);
-	if (oauth_listen(o, port) == -1) {
+		port = url_loopback_port(o->client_redirect);
+	if (oauth_browser_listen(o, port, oauth_callback) == -1) {
 		if (o->cfg_port != 0) {
 			oauth_fail(o, "cannot listen on 127.0.0.1:%d for the "
 			    "sign-in (--oauth-callback-port): %s", o->cfg_port,
 			    strerror(errno));
 			return;
 		}
-		if (oauth_listen(o, 0) == -1) {
+		if (oauth_browser_listen(o, 0, oauth_callback) == -1) {
 			oauth_fail(o, "cannot listen on 127.0.0.1 for the "
 			    "sign-in: %s", strerror(errno));
 			return;
@@ -1882,7 +1508,7 @@ oauth_refresh(struct oauth *o)
 }
 
 /* The endpoints are known: refresh, or sign in. */
-static void
+void
 oauth_endpoints_ready(struct oauth *o)
 {
 	int	have_client;
@@ -1902,236 +1528,6 @@ oauth_endpoints_ready(struct oauth *o)
 		log_info("the authorization server is now %s (it was %s): "
 		    "signing in there", o->issuer, o->token_issuer);
 	oauth_authorize_begin(o);
-}
-
-/* ---- ASM ---- */
-
-static void
-oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
-    void *arg)
-{
-	struct oauth	*o = arg;
-	json_object	*doc;
-	const char	*issuer, *ae, *te, *re, *url = o->urls[o->iurl - 1];
-	json_object	*v;
-	long		 status;
-	char		*err, *q;
-
-	o->xfer = NULL;
-	doc = oauth_answer(x, result, &status);
-	if (status != 200 || doc == NULL) {
-		log_debug("OAuth: %s: %s", url, status == 0 ? error :
-		    "not metadata");
-		json_object_put(doc);
-		oauth_asm_next(o);
-		return;
-	}
-	/* RFC 8414 3.3: the issuer is the one the URL was made from. */
-	if ((issuer = oauth_string(doc, "issuer")) == NULL ||
-	    strcmp(issuer, o->issuer) != 0) {
-		q = oauth_quote(issuer != NULL ? issuer : "");
-		free(o->as_refused);
-		xasprintf(&o->as_refused, "the metadata at %s names issuer "
-		    "'%s', not %s: not used", url, q, o->issuer);
-		free(q);
-		log_warnx("%s", o->as_refused);
-		json_object_put(doc);
-		oauth_asm_next(o);
-		return;
-	}
-	if (!json_object_object_get_ex(doc, "code_challenge_methods_supported",
-	    &v) || !oauth_json_has_string(v, "S256")) {
-		json_object_put(doc);
-		oauth_fail(o, "%s does not support PKCE with S256 "
-		    "(code_challenge_methods_supported): refusing to sign in",
-		    o->issuer);
-		return;
-	}
-	ae = oauth_string(doc, "authorization_endpoint");
-	te = oauth_string(doc, "token_endpoint");
-	re = oauth_string(doc, "registration_endpoint");
-	if (ae == NULL || te == NULL) {
-		json_object_put(doc);
-		oauth_fail(o, "the metadata of %s has no authorization or "
-		    "token endpoint", o->issuer);
-		return;
-	}
-	/* What goes to a browser, and where codes and secrets go. */
-	if (oauth_check_browser_url(ae, 0, &err) == -1 ||
-	    url_check(te, o->allow_http, &err) == -1 ||
-	    (re != NULL && url_check(re, o->allow_http, &err) == -1)) {
-		json_object_put(doc);
-		oauth_fail(o, "refusing the metadata of %s: %s", o->issuer,
-		    err);
-		free(err);
-		return;
-	}
-	oauth_replace(&o->authorization_endpoint, ae);
-	oauth_replace(&o->token_endpoint, te);
-	oauth_replace(&o->registration_endpoint, re);
-	o->iss_supported = json_object_object_get_ex(doc,
-	    "authorization_response_iss_parameter_supported", &v) &&
-	    json_object_get_boolean(v);
-	o->asmeta = doc;
-	log_debug("OAuth: authorization server %s", o->issuer);
-	oauth_endpoints_ready(o);
-}
-
-static void
-oauth_asm_next(struct oauth *o)
-{
-	const char	*url = o->urls[o->iurl];
-
-	if (url != NULL) {
-		o->iurl++;
-		oauth_get(o, url, oauth_asm_done);
-		return;
-	}
-	if (o->as_refused != NULL) {
-		oauth_finish(o, o->as_refused);
-		return;
-	}
-	if (!o->legacy) {
-		oauth_fail(o, "found no authorization server metadata for %s",
-		    o->issuer);
-		return;
-	}
-	/* 2025-03-26: the default endpoints at the server's origin. */
-	log_info("no authorization server metadata at %s; using its "
-	    "/authorize, /token and /register", o->issuer);
-	xasprintf(&o->authorization_endpoint, "%s/authorize", o->issuer);
-	xasprintf(&o->token_endpoint, "%s/token", o->issuer);
-	xasprintf(&o->registration_endpoint, "%s/register", o->issuer);
-	oauth_endpoints_ready(o);
-}
-
-static void
-oauth_asm_begin(struct oauth *o)
-{
-	o->step = OAUTH_ASM;
-	oauth_free_vector(o->urls);
-	o->iurl = 0;
-	if ((o->urls = oauth_as_urls(o->issuer)) == NULL) {
-		oauth_fail(o, "the authorization server '%s' is not a usable "
-		    "issuer URL", o->issuer);
-		return;
-	}
-	oauth_asm_next(o);
-}
-
-/* ---- PRM ---- */
-
-static void
-oauth_prm_done(struct curl_event_xfer *x, int result, const char *error,
-    void *arg)
-{
-	struct oauth	*o = arg;
-	json_object	*doc, *list, *v;
-	const char	*resource, *url = o->urls[o->iurl - 1], *as;
-	long		 status;
-	size_t		 i;
-	char		*err, *q;
-
-	o->xfer = NULL;
-	doc = oauth_answer(x, result, &status);
-	if (status != 200 || doc == NULL ||
-	    !json_object_object_get_ex(doc, "authorization_servers", &list) ||
-	    !json_object_is_type(list, json_type_array)) {
-		log_debug("OAuth: %s: %s", url, status == 0 ? error :
-		    "not protected resource metadata");
-		json_object_put(doc);
-		oauth_prm_next(o);
-		return;
-	}
-	/* The metadata must be this server's (RFC 9728 3.3, RFC 8707). */
-	if ((resource = oauth_string(doc, "resource")) != NULL &&
-	    !oauth_resource_matches(o->server_url, resource)) {
-		q = oauth_quote(resource);
-		json_object_put(doc);
-		oauth_fail(o, "the protected resource metadata at %s is for "
-		    "'%s', not for %s: refused", url, q, o->server_url);
-		free(q);
-		return;
-	}
-	free(o->resource);
-	o->resource = resource != NULL ? xstrdup(resource) :
-	    oauth_canonical_resource(o->server_url);
-	for (i = 0; i < json_object_array_length(list); i++) {
-		v = json_object_array_get_idx(list, i);
-		if (!json_object_is_type(v, json_type_string))
-			continue;
-		as = json_object_get_string(v);
-		if (url_check(as, o->allow_http, &err) == 0) {
-			oauth_replace(&o->issuer, as);
-			break;
-		}
-		log_warnx("skipping the authorization server %s: %s", as, err);
-		free(err);
-	}
-	if (o->issuer == NULL) {
-		json_object_put(doc);
-		oauth_fail(o, "the protected resource metadata at %s names no "
-		    "usable authorization server", url);
-		return;
-	}
-	o->prm = doc;
-	oauth_asm_begin(o);
-}
-
-static void
-oauth_prm_next(struct oauth *o)
-{
-	const char	*url = o->urls[o->iurl];
-
-	if (url != NULL) {
-		o->iurl++;
-		oauth_get(o, url, oauth_prm_done);
-		return;
-	}
-	/* None: a 2025-03-26 server is its own authorization server. */
-	log_info("%s has no protected resource metadata; looking for an "
-	    "authorization server at its origin (2025-03-26)", o->server_url);
-	o->legacy = 1;
-	free(o->issuer);
-	o->issuer = oauth_origin(o->server_url);
-	free(o->resource);
-	o->resource = oauth_canonical_resource(o->server_url);
-	oauth_asm_begin(o);
-}
-
-static void
-oauth_prm_begin(struct oauth *o)
-{
-	char	**wk, *err;
-	size_t	 n = 0, i;
-
-	o->step = OAUTH_PRM;
-	oauth_free_vector(o->urls);
-	o->urls = NULL;
-	o->iurl = 0;
-	/* The challenge's URL first, then the well-known ones. */
-	if (o->bearer.resource_metadata != NULL) {
-		if (url_check(o->bearer.resource_metadata,
-		    o->allow_http, &err) == 0)
-			oauth_vector_add(&o->urls, &n,
-			    xstrdup(o->bearer.resource_metadata));
-		else {
-			log_warnx("ignoring resource_metadata: %s", err);
-			free(err);
-		}
-	}
-	if ((wk = oauth_prm_urls(o->server_url)) != NULL) {
-		for (i = 0; wk[i] != NULL; i++) {
-			if (n == 0 || strcmp(o->urls[0], wk[i]) != 0)
-				oauth_vector_add(&o->urls, &n, wk[i]);
-			else
-				free(wk[i]);
-		}
-		free(wk);
-	}
-	if (o->urls == NULL)
-		oauth_vector_add(&o->urls, &n, NULL);
-	oauth_prm_next(o);
 }
 
 /* ---- LOCK ---- */
@@ -2187,7 +1583,7 @@ oauth_lock(evutil_socket_t fd, short what, void *arg)
 			}
 		}
 	}
-	oauth_prm_begin(o);
+	oauth_discovery_begin(o);
 }
 
 /* ---- the interface ---- */
@@ -2265,7 +1661,7 @@ oauth_new(struct event_base *base, struct curl_event *ce,
 	o->kick = event_new(base, -1, 0, oauth_lock, o);
 	o->lock_timer = evtimer_new(base, oauth_lock, o);
 	o->timer = evtimer_new(base, oauth_timed_out, o);
-	o->reaper = evtimer_new(base, oauth_reap, o);
+	o->reaper = evtimer_new(base, oauth_browser_reap, o);
 
 	dir = cfg->store_dir != NULL ? xstrdup(cfg->store_dir) :
 	    oauth_store_default_dir();
@@ -2291,7 +1687,7 @@ oauth_free(struct oauth *o)
 	if (o == NULL)
 		return;
 	oauth_flow_clear(o);
-	oauth_reap(-1, 0, o);
+	oauth_browser_reap(-1, 0, o);
 	event_free(o->kick);
 	event_free(o->lock_timer);
 	event_free(o->timer);
@@ -2318,7 +1714,7 @@ oauth_header(struct oauth *o, struct curl_slist *h, const char *url)
 {
 	char	*s;
 
-	if (o->access_token == NULL || !oauth_same_origin(o->server_url, url))
+	if (o->access_token == NULL || !url_same_origin(o->server_url, url))
 		return h;
 	xasprintf(&s, "Authorization: Bearer %s", o->access_token);
 	h = oauth_append(h, s);

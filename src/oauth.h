@@ -111,12 +111,6 @@ int		 oauth_resource_matches(const char *url, const char *resource);
  * Duplicates are dropped.  Caller frees. */
 char		*oauth_choose_scope(const char *challenge, json_object *prm_scopes,
 		    json_object *as_scopes, const char *previous);
-/* A URL for a browser: https:, or http: to a loopback address (or to any
- * host with allow_http; the flow never allows that), made only of
- * characters that are safe anywhere (no quotes, spaces, $, `, ;, |, #,
- * parentheses or control characters). */
-int		 oauth_check_browser_url(const char *url, int allow_http,
-		    char **err);
 /* application/x-www-form-urlencoded form of a string.  Caller frees. */
 char		*oauth_form_escape(const char *);
 /* --oauth-open CMD split into words at blanks, no quoting and no shell:

@@ -1,7 +1,8 @@
 /*
  * url.h: the URL policy of client mode and its OAuth sign-in: which URLs
  * the bridge may talk to (https://, or plain http:// to this machine
- * unless allowed), and a server's endpoint resolved against the URL it
+ * unless allowed), which it may hand to a browser, where a token may go
+ * (the same origin), and a server's endpoint resolved against the URL it
  * came from.  Parsing is libcurl's (CURLU); no I/O.  On error, functions
  * that take char **err set it to a one-line reason the caller frees.
  */
@@ -10,6 +11,17 @@
 
 /* http:// or https://; plain http only to loopback unless allow_http. */
 int	url_check(const char *url, int allow_http, char **err);
+/* A URL for a browser (an OAuth authorization URL): https:, or http: to
+ * a loopback address (or to any host with allow_http; the sign-in never
+ * allows that), made only of characters that are safe anywhere (no
+ * quotes, spaces, $, `, ;, |, #, parentheses or control characters). */
+int	url_check_browser(const char *url, int allow_http, char **err);
+/* 1 if a and b are absolute URLs with the same scheme, host and port
+ * (the scheme's default port filled in), whatever their case; else 0. */
+int	url_same_origin(const char *a, const char *b);
+/* The port of a loopback redirect URI as the sign-in makes them,
+ * http://127.0.0.1:PORT/..., or 0 (NULL, another form, no valid port). */
+int	url_loopback_port(const char *uri);
 /* Resolves a legacy endpoint (often a relative path) against the SSE URL
  * and insists on the same scheme, host and port; *out is the absolute URL. */
 int	url_resolve(const char *base, const char *ref, char **out, char **err);

@@ -1,7 +1,8 @@
 /*
  * check_oauth.c: the pure parts of OAuth sign-in (oauth.c): metadata URL
  * construction for each variant the specification lists, WWW-Authenticate
- * parsing, resource matching, scope choice, the browser URL check; PKCE
+ * parsing, resource matching, scope choice (the browser URL check is
+ * url.c's, in check_url.c); PKCE
  * and state (pkce.c); and the token store (oauth_store.c): permissions,
  * atomic replacement, locking.
  */
@@ -220,48 +221,6 @@ START_TEST(test_scope)
 	json_object_put(prm);
 	json_object_put(as);
 	json_object_put(as_off);
-}
-END_TEST
-
-START_TEST(test_browser_url)
-{
-	char		*err = NULL;
-	size_t		 i;
-	static const char *const bad[] = {
-		"file:///etc/passwd",
-		"javascript:alert(1)",
-		"https://evil.example/$(touch${IFS}/tmp/pwned)",
-		"https://evil.example/`id`",
-		"https://evil.example/a;b",
-		"https://evil.example/a|b",
-		"https://evil.example/a b",
-		"https://evil.example/'x'",
-		"https://evil.example/\"x\"",
-		"https://evil.example/\nx",
-		"http://evil.example/authorize",	/* plain http afar */
-		"ftp://evil.example/",
-		"-https://evil.example/",
-		"https://auth.example/authorize#frag",
-		"http://127.0.0.1.evil.example/authorize",
-		"",
-	};
-
-	ck_assert_int_eq(oauth_check_browser_url("https://auth.example.com/"
-	    "authorize?response_type=code&client_id=a%20b&scope=x+y", 0, &err),
-	    0);
-	ck_assert_int_eq(oauth_check_browser_url("http://127.0.0.1:8080/"
-	    "authorize", 0, &err), 0);
-	ck_assert_int_eq(oauth_check_browser_url("http://localhost/authorize",
-	    0, &err), 0);
-	ck_assert_int_eq(oauth_check_browser_url("http://auth.example/a", 1,
-	    &err), 0);
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		err = NULL;
-		ck_assert_msg(oauth_check_browser_url(bad[i], 0, &err) == -1,
-		    "accepted %s", bad[i]);
-		ck_assert_ptr_nonnull(err);
-		free(err);
-	}
 }
 END_TEST
 
@@ -741,7 +700,6 @@ check_suite(void)
 	tcase_add_test(tu, test_origin_and_resource);
 	tcase_add_test(tu, test_bearer);
 	tcase_add_test(tu, test_scope);
-	tcase_add_test(tu, test_browser_url);
 	tcase_add_test(tu, test_form_and_command);
 	tcase_add_test(tu, test_secret);
 	tcase_add_test(tu, test_options);

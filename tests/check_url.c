@@ -1,11 +1,13 @@
 /*
  * check_url.c: the URL policy (url.c): which URLs client mode and its
- * OAuth sign-in may talk to, and a legacy endpoint resolved against the
- * SSE URL on the same origin.
+ * OAuth sign-in may talk to, which may go to a browser, where a token may
+ * go (the same origin), the port of a loopback redirect URI, and a legacy
+ * endpoint resolved against the SSE URL on the same origin.
  */
 #include "config.h"
 
 #include <check.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "checktest.h"
@@ -78,6 +80,91 @@ START_TEST(test_resolve_endpoint)
 }
 END_TEST
 
+START_TEST(test_browser_url)
+{
+	char		*err = NULL;
+	size_t		 i;
+	static const char *const bad[] = {
+		"file:///etc/passwd",
+		"javascript:alert(1)",
+		"https://evil.example/$(touch${IFS}/tmp/pwned)",
+		"https://evil.example/`id`",
+		"https://evil.example/a;b",
+		"https://evil.example/a|b",
+		"https://evil.example/a b",
+		"https://evil.example/'x'",
+		"https://evil.example/\"x\"",
+		"https://evil.example/\nx",
+		"http://evil.example/authorize",	/* plain http afar */
+		"ftp://evil.example/",
+		"-https://evil.example/",
+		"https://auth.example/authorize#frag",
+		"http://127.0.0.1.evil.example/authorize",
+		"",
+	};
+
+	ck_assert_int_eq(url_check_browser("https://auth.example.com/"
+	    "authorize?response_type=code&client_id=a%20b&scope=x+y", 0, &err),
+	    0);
+	ck_assert_int_eq(url_check_browser("http://127.0.0.1:8080/"
+	    "authorize", 0, &err), 0);
+	ck_assert_int_eq(url_check_browser("http://localhost/authorize",
+	    0, &err), 0);
+	ck_assert_int_eq(url_check_browser("http://auth.example/a", 1,
+	    &err), 0);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err = NULL;
+		ck_assert_msg(url_check_browser(bad[i], 0, &err) == -1,
+		    "accepted %s", bad[i]);
+		ck_assert_ptr_nonnull(err);
+		free(err);
+	}
+}
+END_TEST
+
+START_TEST(test_same_origin)
+{
+	ck_assert_int_eq(url_same_origin("https://x.example/mcp",
+	    "https://x.example/other?q#f"), 1);
+	ck_assert_int_eq(url_same_origin("HTTPS://X.Example/mcp",
+	    "https://x.example:443/"), 1);
+	ck_assert_int_eq(url_same_origin("http://127.0.0.1/a",
+	    "http://127.0.0.1:80/b"), 1);
+	/* Another scheme, host or port; not a URL at all. */
+	ck_assert_int_eq(url_same_origin("https://x.example/mcp",
+	    "http://x.example/mcp"), 0);
+	ck_assert_int_eq(url_same_origin("https://x.example/mcp",
+	    "https://y.example/mcp"), 0);
+	ck_assert_int_eq(url_same_origin("https://x.example/mcp",
+	    "https://x.example:8443/mcp"), 0);
+	ck_assert_int_eq(url_same_origin("https://x.example.evil/mcp",
+	    "https://x.example/mcp"), 0);
+	ck_assert_int_eq(url_same_origin("not a url", "not a url"), 0);
+	ck_assert_int_eq(url_same_origin("https://x.example/", ""), 0);
+}
+END_TEST
+
+START_TEST(test_loopback_port)
+{
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1:8765/callback"),
+	    8765);
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1:1/"), 1);
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1:65535/callback"),
+	    65535);
+	/* Not the loopback redirect the sign-in makes, or no port in it. */
+	ck_assert_int_eq(url_loopback_port(NULL), 0);
+	ck_assert_int_eq(url_loopback_port(""), 0);
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1/callback"), 0);
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1:0/callback"), 0);
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1:65536/"), 0);
+	ck_assert_int_eq(url_loopback_port("http://127.0.0.1:x/"), 0);
+	ck_assert_int_eq(url_loopback_port("https://127.0.0.1:8765/"), 0);
+	ck_assert_int_eq(url_loopback_port("http://localhost:8765/callback"),
+	    0);
+	ck_assert_int_eq(url_loopback_port("http://evil.example:8765/"), 0);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -86,6 +173,9 @@ check_suite(void)
 
 	tcase_add_test(tc, test_check_url);
 	tcase_add_test(tc, test_resolve_endpoint);
+	tcase_add_test(tc, test_browser_url);
+	tcase_add_test(tc, test_same_origin);
+	tcase_add_test(tc, test_loopback_port);
 	suite_add_tcase(s, tc);
 	return s;
 }
