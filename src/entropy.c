@@ -1,52 +1,30 @@
 /*
- * entropy.c: random bytes from the kernel.  getrandom where there is one;
- * /dev/urandom otherwise (or if getrandom fails).  Having neither is
- * fatal: nothing the bridge makes random may fall back to something
- * guessable.
+ * entropy.c: random bytes from the system (getentropy; compat/ reads
+ * /dev/urandom where there is none).  Failing is fatal: nothing the bridge
+ * makes random may fall back to something guessable.
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <unistd.h>
-#ifdef HAVE_GETRANDOM
-#include <sys/random.h>
-#endif
 
 #include "entropy.h"
 #include "log.h"
+
+/* getentropy gives at most this much a call. */
+#define ENTROPY_CALL_MAX	256
 
 void
 entropy_get(void *buf, size_t len)
 {
 	unsigned char	*p = buf;
-	size_t		 got = 0;
-	ssize_t		 n;
-	int		 fd;
+	size_t		 n;
 
-#ifdef HAVE_GETRANDOM
-	while (got < len) {
-		n = getrandom(p + got, len - got, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		got += (size_t)n;
+	while (len > 0) {
+		n = len < ENTROPY_CALL_MAX ? len : ENTROPY_CALL_MAX;
+		if (getentropy(p, n) == -1)
+			fatal("getentropy");
+		p += n;
+		len -= n;
 	}
-#endif
-	if (got == len)
-		return;
-	if ((fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)) == -1)
-		fatal("/dev/urandom");
-	while (got < len) {
-		n = read(fd, p + got, len - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			fatal("/dev/urandom");
-		got += (size_t)n;
-	}
-	close(fd);
 }

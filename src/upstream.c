@@ -707,16 +707,7 @@ upstream_child(struct upstream *u, int fd_in, int fd_out, int fd_err,
 	    fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
 		upstream_child_fail(UPSTREAM_EXEC_SETUP, 0);
 	upstream_status_fd = 3;
-#ifdef HAVE_CLOSEFROM
 	closefrom(4);
-#else
-	{
-		long	max = sysconf(_SC_OPEN_MAX);
-
-		for (i = 4; i < (max > 0 ? max : 1024); i++)
-			(void)close(i);
-	}
-#endif
 
 	for (e = u->env; e != NULL && *e != NULL; e++) {
 		if (putenv(*e) != 0)
@@ -1063,10 +1054,16 @@ upstream_connect(struct upstream *u)
 	}
 
 	u->state = UPSTREAM_CONNECTING;
-	fd = socket(ss.ss_family, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC, 0);
-	if (fd == -1) {
+	/* Flags after socket(): SOCK_NONBLOCK and SOCK_CLOEXEC are not
+	 * everywhere, and no other thread forks meanwhile. */
+	fd = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (fd == -1 || evutil_make_socket_nonblocking(fd) == -1 ||
+	    evutil_make_socket_closeonexec(fd) == -1) {
+		error = errno;
 		log_warn("%s: socket", u->tag);
-		upstream_sock_down(u, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		upstream_sock_down(u, strerror(error));
 		return 0;
 	}
 	if (connect(fd, (struct sockaddr *)&ss, len) == -1 &&
