@@ -2755,7 +2755,8 @@ http_metrics_listen(struct http *h)
 	    (ev_uint16_t)port)) == NULL ||
 	    getsockname(evhttp_bound_socket_get_fd(bound),
 	    (struct sockaddr *)&ss, &sslen) == -1) {
-		log_warn("cannot listen on %s for metrics", h->cfg->metrics_listen);
+		log_error("cannot listen on %s for metrics: %s",
+		    h->cfg->metrics_listen, strerror(errno));
 		free(host);
 		return -1;
 	}
@@ -2777,6 +2778,28 @@ http_metrics_listen(struct http *h)
 	return 0;
 }
 
+/* Whether host names an address to listen on; -1 with the resolver's
+ * reason logged (the one fatal message a typo in --host gets). */
+static int
+http_resolvable(const char *host)
+{
+	struct addrinfo	 hints, *res;
+	int		 rc;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, "0", &hints, &res)) != 0) {
+		log_error("cannot listen on %s: %s (--host wants an address "
+		    "or a name of this machine)", host, rc == EAI_SYSTEM ?
+		    strerror(errno) : gai_strerror(rc));
+		return -1;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
 int
 http_listen(struct http *h)
 {
@@ -2785,7 +2808,7 @@ http_listen(struct http *h)
 	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 	char			*bind_host, *url;
 	size_t			 len;
-	int			 fd;
+	int			 fd, error;
 
 	http_raise_nofile();
 	http_reserve_fds(h);
@@ -2797,11 +2820,23 @@ http_listen(struct http *h)
 		memmove(bind_host, bind_host + 1, len - 2);
 		bind_host[len - 2] = '\0';
 	}
+	/* Resolved here first: evhttp would say only "Invalid argument". */
+	if (http_resolvable(bind_host) == -1) {
+		free(bind_host);
+		return -1;
+	}
+	errno = 0;
 	h->bound = evhttp_bind_socket_with_handle(h->evh, bind_host,
 	    (ev_uint16_t)h->cfg->port);
 	if (h->bound == NULL) {
-		log_warn("cannot listen on %s port %d", h->cfg->host,
-		    h->cfg->port);
+		error = errno;
+		log_error("cannot listen on %s port %d: %s%s", h->cfg->host,
+		    h->cfg->port, error != 0 ? strerror(error) : "failed",
+		    error == EADDRINUSE ? " (another program has it: choose "
+		    "another --port, or --port 0 for a free one)" :
+		    error == EACCES ? " (a port below 1024 needs privileges: "
+		    "choose a higher --port)" : error == EADDRNOTAVAIL ?
+		    " (--host is not an address of this machine)" : "");
 		free(bind_host);
 		return -1;
 	}
@@ -2813,7 +2848,7 @@ http_listen(struct http *h)
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof host, port,
 	    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		log_warn("getsockname");
+		log_error("cannot listen: getsockname: %s", strerror(errno));
 		return -1;
 	}
 	h->origins.loopback = http_is_loopback((struct sockaddr *)&ss);
@@ -2916,14 +2951,14 @@ http_new(struct event_base *base, const struct http_config *cfg,
 		h->auth = auth_load_env(cfg->auth_token_env, &err);
 	if ((cfg->auth_token_file != NULL || cfg->auth_token_env != NULL) &&
 	    h->auth == NULL) {
-		log_warnx("tokens: %s", err);
+		log_error("tokens: %s", err);
 		free(err);
 		free(h);
 		return NULL;
 	}
 	if (cfg->tls_cert != NULL &&
 	    (h->tls = tls_new(cfg->tls_cert, cfg->tls_key, &err)) == NULL) {
-		log_warnx("%s", err);
+		log_error("%s", err);
 		free(err);
 		auth_free(h->auth);
 		free(h);

@@ -3,7 +3,10 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tls.h"
 #include "xmalloc.h"
@@ -25,17 +28,36 @@ tls_available(void)
 	return 1;
 }
 
+/* OpenSSL's reason for the last failure ("no start line"), for the end
+ * of a message that has already said what was wrong in our words. */
 static char *
 tls_error(void)
 {
-	char		 buf[256];
+	const char	*reason;
 	unsigned long	 e;
 
-	if ((e = ERR_get_error()) == 0)
-		return xstrdup("unknown error");
-	ERR_error_string_n(e, buf, sizeof buf);
+	/* The earliest error is the specific one ("no start line"); the
+	 * later ones say only where it surfaced ("PEM lib"). */
+	e = ERR_peek_error();
+	reason = e != 0 ? ERR_reason_error_string(e) : NULL;
 	ERR_clear_error();
-	return xstrdup(buf);
+	return xstrdup(reason != NULL ? reason : "unknown error");
+}
+
+/* Whether we may read path; else the error names the option and errno,
+ * which OpenSSL's own message ("system library::...") hides. */
+static int
+tls_readable(const char *option, const char *path, char **err)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		xasprintf(err, "cannot read %s %s: %s", option, path,
+		    strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	return 0;
 }
 
 struct tls *
@@ -54,15 +76,20 @@ tls_new(const char *cert_file, const char *key_file, char **err)
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (tls_readable("--tls-cert", cert_file, err) == -1 ||
+	    tls_readable("--tls-key", key_file, err) == -1)
+		goto fail;
 	if (SSL_CTX_use_certificate_chain_file(t->ctx, cert_file) != 1) {
 		why = tls_error();
-		xasprintf(err, "--tls-cert %s: %s", cert_file, why);
+		xasprintf(err, "--tls-cert %s: not a PEM certificate (chain) "
+		    "that OpenSSL accepts: %s", cert_file, why);
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(t->ctx, key_file,
 	    SSL_FILETYPE_PEM) != 1) {
 		why = tls_error();
-		xasprintf(err, "--tls-key %s: %s", key_file, why);
+		xasprintf(err, "--tls-key %s: not a PEM private key that "
+		    "OpenSSL accepts: %s", key_file, why);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(t->ctx) != 1) {

@@ -18,4 +18,56 @@ check "a session child that cannot run: the client reads why" grep -q \
 check "the log says it at error level" grep -q \
     "error: child: cannot run '$tmp/no-such-server'" "$tmp/nochild.log"
 
+# Fatal start-up errors are errors: printed even at --log-level error,
+# each with its exit status and what to do.
+python3 -c 'import socket, time, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$tmp/busy.port" &
+holder=$!
+pids="$pids $holder"
+i=0
+while [ $i -lt 100 ] && [ ! -s "$tmp/busy.port" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+busy=$(cat "$tmp/busy.port")
+timeout 10 "$bin" serve --log-level error --port "$busy" -- cat \
+    >/dev/null 2>"$tmp/busy.err"
+check "a port in use exits 71" test $? -eq 71
+check "and says so, at error level, with what to do" grep -q \
+    "error: cannot listen on 127.0.0.1 port $busy: Address already in use.*--port 0" \
+    "$tmp/busy.err"
+kill $holder 2>/dev/null
+
+timeout 10 "$bin" serve --log-level error --host nosuch.invalid --port 0 -- cat \
+    >/dev/null 2>"$tmp/host.err"
+check "a --host that does not resolve exits 71" test $? -eq 71
+check "and names it, without a misleading errno" grep -q \
+    "error: cannot listen on nosuch.invalid: " "$tmp/host.err"
+check "no libevent noise" sh -c "! grep -q 'libevent' '$tmp/host.err'"
+
+timeout 10 "$bin" serve --log-level error --port 0 \
+    --auth-token-file "$tmp/no-tokens" -- cat >/dev/null 2>"$tmp/tok.err"
+check "a missing token file exits 64" test $? -eq 64
+check "and says why at error level" grep -q \
+    "error: .*no-tokens: No such file or directory" "$tmp/tok.err"
+
+if ! "$bin" serve --tls-cert /dev/null --tls-key /dev/null -- true 2>&1 |
+    grep -q "not available"; then
+	timeout 10 "$bin" serve --log-level error --port 0 \
+	    --tls-cert "$tmp/no-cert.pem" --tls-key "$tmp/no-key.pem" -- cat \
+	    >/dev/null 2>"$tmp/tls.err"
+	check "a missing certificate exits 64" test $? -eq 64
+	check "and says so plainly at error level" grep -q \
+	    "error: cannot read --tls-cert $tmp/no-cert.pem: No such file or directory" \
+	    "$tmp/tls.err"
+	echo "not a certificate" >"$tmp/junk.pem"
+	timeout 10 "$bin" serve --log-level error --port 0 \
+	    --tls-cert "$tmp/junk.pem" --tls-key "$tmp/junk.pem" -- cat \
+	    >/dev/null 2>"$tmp/junk.err"
+	check "a file that is no certificate exits 64" test $? -eq 64
+	check "and says what it wanted" grep -q \
+	    "error: --tls-cert $tmp/junk.pem: not a PEM certificate" "$tmp/junk.err"
+fi
+
 [ $fails -eq 0 ]
