@@ -500,6 +500,36 @@ hp_head_byte(struct http_parse *p, unsigned char c)
 	return HTTP_PARSE_MORE;
 }
 
+/*
+ * The middle of a head line in one run: what hp_head_byte would do a byte
+ * at a time there (append, count) up to a line end or the limit, which it
+ * leaves to hp_head_byte.  Not at a line's start (the header count) nor in
+ * the method (checked byte by byte).
+ */
+static size_t
+hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
+{
+	size_t	*count, room, n;
+
+	if (p->cr || p->line.len == 0 ||
+	    (p->state == HP_REQUEST_LINE && p->rl_spaces == 0))
+		return 0;
+	if (p->state == HP_REQUEST_LINE) {
+		count = &p->rl_bytes;
+		room = p->lim.max_request_line - p->rl_bytes;
+	} else {
+		count = &p->hdr_bytes;
+		room = p->lim.max_header_bytes - p->hdr_bytes;
+	}
+	if (avail > room)
+		avail = room;
+	for (n = 0; n < avail && s[n] != '\r' && s[n] != '\n'; n++)
+		;
+	hp_buf_add(&p->line, s, n);
+	*count += n;
+	return n;
+}
+
 /* The body's framing, decided by the head. */
 static void
 hp_body_start(struct http_parse *p)
@@ -672,6 +702,7 @@ http_parse_feed(struct http_parse *p, const void *buf, size_t len,
 			break;
 		case HP_REQUEST_LINE:
 		case HP_HEADERS:
+			off += hp_head_run(p, s + off, len - off);
 			if (off == len)
 				goto out;
 			ev = hp_head_byte(p, s[off++]);
