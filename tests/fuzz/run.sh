@@ -15,7 +15,8 @@ secs=${1:-30}
 [ $# -gt 0 ] && shift
 here=$(cd "$(dirname "$0")" && pwd)
 build=${FUZZ_BUILD_DIR:-$(pwd)}
-targets=${*:-fuzz_framer fuzz_sse_parser fuzz_jsonrpc fuzz_mux fuzz_http}
+targets=${*:-fuzz_framer fuzz_sse_parser fuzz_jsonrpc fuzz_mux fuzz_http \
+    fuzz_http_parse}
 artifacts=$build/fuzz-artifacts
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

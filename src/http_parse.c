@@ -1,0 +1,820 @@
+/*
+ * http_parse.c: HTTP/1.1 requests (RFC 9112) parsed strictly, with limits.
+ *
+ * The head (request line and header section) is read a byte at a time
+ * into a line buffer; each complete line is checked and its fields copied
+ * into the header store.  Body bytes are copied in runs.  Every buffer is
+ * bounded by a limit of struct http_parse_limits and the limit is checked
+ * on the byte that would cross it, so nothing is buffered past a limit.
+ *
+ * Line ends.  In the head, CRLF ends a line and so does a bare LF
+ * (RFC 9112 2.2 lets a recipient accept it; evhttp does, and clients that
+ * send it keep working).  A CR not followed by LF is refused anywhere
+ * (RFC 9112 2.2: a bare CR is invalid), which also keeps CR out of every
+ * field value.  Inside a chunked body (chunk-size lines, the CRLF after
+ * chunk data, trailers) only CRLF is accepted: 2.2's allowance is for the
+ * start line and fields, and lenient chunk framing is where parsers in a
+ * chain disagree about where a request ends.
+ *
+ * Refused as ambiguous framing (RFC 9112 6.3, 11.2), as today's http.c
+ * refuses them after evhttp (http_framing_ok), but here before any body
+ * is read: more than one Content-Length (equal values too), one that is
+ * not all digits or does not fit, Content-Length with Transfer-Encoding,
+ * Transfer-Encoding on HTTP/1.0, Transfer-Encoding other than a single
+ * "chunked" (501), more than one Host, and no Host on HTTP/1.1.  Also
+ * refused: a field name that is not a token (so whitespace before the
+ * colon, or an empty name), obs-fold (a line starting with whitespace),
+ * a control character (NUL, CR, DEL...; HTAB is fine) in a field value,
+ * a request line that is not exactly "token SP target SP HTTP/d.d", a
+ * version other than 1.x (505), a chunk size that is not plain hex (no
+ * "0x", sign or whitespace, at most 16 digits).  A minor version above 1
+ * is read as 1.1 (RFC 9110 2.5).  Empty lines before a request line are
+ * skipped (RFC 9112 2.2), within the request line's limit.
+ *
+ * Policy that needs more than the framing (the Host's port, several
+ * Origin headers, who may ask what) stays with the caller.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http_parse.h"
+#include "xmalloc.h"
+
+/* A chunk size has at most this many hex digits: 16 fit in 64 bits. */
+#define HTTP_PARSE_MAX_CHUNK_DIGITS	16
+/* The largest max_body taken: sizes stay far from wrapping a size_t. */
+#define HTTP_PARSE_MAX_BODY_CLAMP	(SIZE_MAX / 64)
+
+enum hp_state {
+	HP_REQUEST_LINE,	/* the request line, and empty lines before */
+	HP_HEADERS,		/* field lines up to the empty line */
+	HP_HEAD,		/* HEAD given; the body's framing is next */
+	HP_BODY,		/* Content-Length bytes */
+	HP_CHUNK_SIZE,		/* hex digits */
+	HP_CHUNK_BWS,		/* whitespace after them, before ';' */
+	HP_CHUNK_EXT,		/* a chunk extension, dropped */
+	HP_CHUNK_SIZE_LF,	/* the LF ending the chunk-size line */
+	HP_CHUNK_DATA,
+	HP_CHUNK_DATA_CR,	/* the CRLF after chunk data */
+	HP_CHUNK_DATA_LF,
+	HP_TRAILER,		/* trailer field lines, dropped */
+	HP_DONE,
+	HP_ERROR,
+};
+
+struct hp_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* A field line in the header store: offsets into hdrs, as hdrs moves. */
+struct hp_field {
+	size_t	 name;
+	size_t	 value;
+};
+
+struct http_parse {
+	struct http_parse_limits lim;
+	enum hp_state	 state;
+	int		 status;	/* of the error */
+	const char	*cause;
+
+	struct hp_buf	 line;		/* the head or trailer line being read */
+	int		 cr;		/* the last byte was a CR */
+	size_t		 rl_bytes;	/* request line bytes, empty lines too */
+	size_t		 rl_spaces;	/* SPs in the request line so far */
+	size_t		 hdr_bytes;	/* header section bytes */
+	size_t		 consumed;
+
+	struct hp_buf	 rl;		/* method NUL target NUL */
+	size_t		 target;	/* offset of the target in rl */
+	int		 minor;
+
+	struct hp_buf	 hdrs;		/* name NUL value NUL ... */
+	struct hp_field	*fields;
+	size_t		 nfields;
+	size_t		 fields_cap;
+
+	/* What the header section says about framing and the connection. */
+	size_t		 nlength;
+	int		 bad_length;	/* not digits */
+	int		 big_length;	/* does not fit */
+	unsigned long long length;
+	size_t		 nte;
+	int		 te_chunked;
+	size_t		 nhost;
+	int		 conn_close;
+	int		 conn_keep_alive;
+	int		 expect;
+
+	/* The body. */
+	int		 chunked;
+	struct hp_buf	 body;
+	size_t		 left;		/* of the Content-Length or chunk */
+	size_t		 chunk_digits;
+	size_t		 meta;		/* chunk extension and trailer bytes */
+};
+
+/* Room for need bytes, doubling (so a body of many small chunks is not
+ * copied over and over) but never past max when need fits in it. */
+static void
+hp_buf_reserve(struct hp_buf *b, size_t need, size_t max)
+{
+	size_t	cap;
+
+	if (need <= b->cap)
+		return;
+	cap = b->cap == 0 ? 128 : b->cap;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if (cap > max && need <= max)
+		cap = max;
+	b->p = xrealloc(b->p, cap);
+	b->cap = cap;
+}
+
+static void
+hp_buf_add(struct hp_buf *b, const void *p, size_t len)
+{
+	hp_buf_reserve(b, b->len + len + 1, SIZE_MAX);
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+/* RFC 9110 5.6.2: tchar. */
+static int
+hp_tchar(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+/* RFC 9110 5.5: field-vchar, SP and HTAB (obs-text included). */
+static int
+hp_value_char(unsigned char c)
+{
+	return c == '\t' || (c >= ' ' && c != 0x7f);
+}
+
+static int
+hp_hex(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static enum http_parse_event
+hp_fail(struct http_parse *p, int status, const char *cause)
+{
+	p->state = HP_ERROR;
+	p->status = status;
+	p->cause = cause;
+	return HTTP_PARSE_ERROR;
+}
+
+struct http_parse *
+http_parse_new(const struct http_parse_limits *lim)
+{
+	struct http_parse	*p;
+
+	p = xcalloc(1, sizeof *p);
+	p->lim = *lim;
+	if (p->lim.max_body > HTTP_PARSE_MAX_BODY_CLAMP)
+		p->lim.max_body = HTTP_PARSE_MAX_BODY_CLAMP;
+	http_parse_reset(p);
+	return p;
+}
+
+void
+http_parse_free(struct http_parse *p)
+{
+	if (p == NULL)
+		return;
+	free(p->line.p);
+	free(p->rl.p);
+	free(p->hdrs.p);
+	free(p->fields);
+	free(p->body.p);
+	free(p);
+}
+
+/* The buffers stay allocated for the next request: each is bounded by a
+ * limit, so a connection never holds more than one request's worth. */
+void
+http_parse_reset(struct http_parse *p)
+{
+	struct hp_buf	line = p->line, rl = p->rl, hdrs = p->hdrs;
+	struct hp_buf	body = p->body;
+	struct hp_field	*fields = p->fields;
+	size_t		 fields_cap = p->fields_cap;
+	struct http_parse_limits lim = p->lim;
+
+	memset(p, 0, sizeof *p);
+	p->lim = lim;
+	p->line = line;
+	p->rl = rl;
+	p->hdrs = hdrs;
+	p->body = body;
+	p->fields = fields;
+	p->fields_cap = fields_cap;
+	p->line.len = p->rl.len = p->hdrs.len = p->body.len = 0;
+	p->state = HP_REQUEST_LINE;
+	p->minor = 1;
+}
+
+/* "token SP target SP HTTP/d.d", nothing more (RFC 9112 3). */
+static enum http_parse_event
+hp_request_line(struct http_parse *p)
+{
+	const char	*s = p->line.p, *sp1, *sp2, *v;
+	size_t		 len = p->line.len, i, mlen, tlen;
+
+	sp1 = memchr(s, ' ', len);
+	if (sp1 == NULL || sp1 == s)
+		return hp_fail(p, 400, "malformed request line");
+	mlen = (size_t)(sp1 - s);
+	for (i = 0; i < mlen; i++) {
+		if (!hp_tchar((unsigned char)s[i]))
+			return hp_fail(p, 400, "invalid method");
+	}
+	sp2 = memchr(sp1 + 1, ' ', len - mlen - 1);
+	if (sp2 == NULL)
+		return hp_fail(p, 400, "no HTTP version");
+	tlen = (size_t)(sp2 - sp1 - 1);
+	if (tlen == 0)
+		return hp_fail(p, 400, "empty request target");
+	for (i = 0; i < tlen; i++) {
+		if ((unsigned char)sp1[1 + i] <= ' ' ||
+		    (unsigned char)sp1[1 + i] >= 0x7f)
+			return hp_fail(p, 400, "invalid request target");
+	}
+	v = sp2 + 1;
+	if (len - (size_t)(v - s) != 8 || memcmp(v, "HTTP/", 5) != 0 ||
+	    v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
+		return hp_fail(p, 400, "malformed HTTP version");
+	if (v[5] != '1')
+		return hp_fail(p, 505, "HTTP version not supported");
+	p->minor = v[7] == '0' ? 0 : 1;
+
+	p->rl.len = 0;
+	hp_buf_add(&p->rl, s, mlen);
+	hp_buf_add(&p->rl, "", 1);
+	p->target = p->rl.len;
+	hp_buf_add(&p->rl, sp1 + 1, tlen);
+	p->state = HP_HEADERS;
+	return HTTP_PARSE_MORE;
+}
+
+/*
+ * A field line "name: value" (RFC 9112 5): the name a token right before
+ * the colon, the value without its surrounding whitespace and free of
+ * control characters.  NULL if it is one, else why not.
+ */
+static const char *
+hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
+    size_t *vend)
+{
+	const char	*colon;
+	size_t		 i, a, b;
+
+	if (s[0] == ' ' || s[0] == '\t')
+		return "obsolete line folding";
+	colon = memchr(s, ':', len);
+	if (colon == NULL)
+		return "field line without a colon";
+	if (colon == s)
+		return "empty field name";
+	for (i = 0; s + i < colon; i++) {
+		if (s[i] == ' ' || s[i] == '\t')
+			return "whitespace in a field name";
+		if (!hp_tchar((unsigned char)s[i]))
+			return "invalid character in a field name";
+	}
+	*namelen = i;
+	a = i + 1;
+	b = len;
+	while (a < b && (s[a] == ' ' || s[a] == '\t'))
+		a++;
+	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+		b--;
+	for (i = a; i < b; i++) {
+		if (!hp_value_char((unsigned char)s[i]))
+			return "control character in a field value";
+	}
+	*vstart = a;
+	*vend = b;
+	return NULL;
+}
+
+/* Connection is a list of tokens (RFC 9110 7.6.1). */
+static void
+hp_connection(struct http_parse *p, const char *v)
+{
+	size_t	n;
+
+	for (;;) {
+		v += strspn(v, " \t,");
+		if (*v == '\0')
+			return;
+		n = strcspn(v, " \t,");
+		if (n == 5 && strncasecmp(v, "close", 5) == 0)
+			p->conn_close = 1;
+		else if (n == 10 && strncasecmp(v, "keep-alive", 10) == 0)
+			p->conn_keep_alive = 1;
+		v += n;
+	}
+}
+
+static void
+hp_content_length(struct http_parse *p, const char *v)
+{
+	unsigned long long	n = 0;
+	unsigned		d;
+
+	if (++p->nlength > 1)
+		return;
+	if (*v == '\0' || v[strspn(v, "0123456789")] != '\0') {
+		p->bad_length = 1;
+		return;
+	}
+	for (; *v != '\0'; v++) {
+		d = (unsigned)(*v - '0');
+		if (n > ((unsigned long long)LLONG_MAX - d) / 10) {
+			p->big_length = 1;
+			return;
+		}
+		n = n * 10 + d;
+	}
+	p->length = n;
+}
+
+/* The fields that decide framing and the connection's fate. */
+static void
+hp_note_field(struct http_parse *p, const char *name, size_t namelen,
+    const char *value)
+{
+	switch (namelen) {
+	case 4:
+		if (strcasecmp(name, "Host") == 0)
+			p->nhost++;
+		break;
+	case 6:
+		if (strcasecmp(name, "Expect") != 0)
+			break;
+		if (strcasecmp(value, "100-continue") != 0)
+			p->expect = HTTP_PARSE_EXPECT_OTHER;
+		else if (p->expect == HTTP_PARSE_EXPECT_NONE && p->minor >= 1)
+			p->expect = HTTP_PARSE_EXPECT_CONTINUE;
+		break;
+	case 10:
+		if (strcasecmp(name, "Connection") == 0)
+			hp_connection(p, value);
+		break;
+	case 14:
+		if (strcasecmp(name, "Content-Length") == 0)
+			hp_content_length(p, value);
+		break;
+	case 17:
+		if (strcasecmp(name, "Transfer-Encoding") == 0) {
+			p->nte++;
+			p->te_chunked = strcasecmp(value, "chunked") == 0;
+		}
+		break;
+	}
+}
+
+static enum http_parse_event
+hp_header_line(struct http_parse *p)
+{
+	const char	*cause;
+	size_t		 namelen, a, b;
+	struct hp_field	*f;
+
+	cause = hp_field_check(p->line.p, p->line.len, &namelen, &a, &b);
+	if (cause != NULL)
+		return hp_fail(p, 400, cause);
+	if (p->nfields == p->fields_cap) {
+		p->fields_cap = p->fields_cap == 0 ? 16 : p->fields_cap * 2;
+		p->fields = xreallocarray(p->fields, p->fields_cap,
+		    sizeof *p->fields);
+	}
+	f = &p->fields[p->nfields++];
+	f->name = p->hdrs.len;
+	hp_buf_add(&p->hdrs, p->line.p, namelen);
+	hp_buf_add(&p->hdrs, "", 1);
+	f->value = p->hdrs.len;
+	hp_buf_add(&p->hdrs, p->line.p + a, b - a);
+	hp_buf_add(&p->hdrs, "", 1);
+	hp_note_field(p, p->hdrs.p + f->name, namelen, p->hdrs.p + f->value);
+	return HTTP_PARSE_MORE;
+}
+
+/* The empty line: is the framing one reading only? (http.c's
+ * http_framing_ok asks the same, in the same order.) */
+static enum http_parse_event
+hp_head_end(struct http_parse *p)
+{
+	if (p->nlength > 1)
+		return hp_fail(p, 400, "more than one Content-Length");
+	if (p->bad_length)
+		return hp_fail(p, 400, "Content-Length is not a number");
+	if (p->nhost > 1)
+		return hp_fail(p, 400, "more than one Host");
+	if (p->nlength > 0 && p->nte > 0)
+		return hp_fail(p, 400, "Content-Length with Transfer-Encoding");
+	if (p->nte > 0 && p->minor == 0)
+		return hp_fail(p, 400, "Transfer-Encoding on HTTP/1.0");
+	if (p->nte > 1 || (p->nte == 1 && !p->te_chunked))
+		return hp_fail(p, 501, "Transfer-Encoding other than chunked");
+	if (p->nhost == 0 && p->minor >= 1)
+		return hp_fail(p, 400, "Host header is required");
+	if (p->big_length || p->length > p->lim.max_body)
+		return hp_fail(p, 413, "body over the limit");
+	p->chunked = p->nte > 0;
+	p->state = HP_HEAD;
+	return HTTP_PARSE_HEAD;
+}
+
+/* A complete head line, its line end dropped. */
+static enum http_parse_event
+hp_head_line(struct http_parse *p)
+{
+	enum http_parse_event	ev;
+
+	if (p->state == HP_REQUEST_LINE) {
+		if (p->line.len == 0)
+			return HTTP_PARSE_MORE;		/* an empty line first */
+		ev = hp_request_line(p);
+	} else if (p->line.len == 0)
+		return hp_head_end(p);
+	else
+		ev = hp_header_line(p);
+	p->line.len = 0;
+	return ev;
+}
+
+static enum http_parse_event
+hp_head_byte(struct http_parse *p, unsigned char c)
+{
+	if (p->state == HP_REQUEST_LINE) {
+		if (++p->rl_bytes > p->lim.max_request_line)
+			return hp_fail(p, 414, "request line too long");
+	} else if (++p->hdr_bytes > p->lim.max_header_bytes)
+		return hp_fail(p, 431, "headers too large");
+	if (p->cr) {
+		p->cr = 0;
+		if (c != '\n')
+			return hp_fail(p, 400, "CR without LF");
+		return hp_head_line(p);
+	}
+	if (c == '\r') {
+		p->cr = 1;
+		return HTTP_PARSE_MORE;
+	}
+	if (c == '\n')
+		return hp_head_line(p);
+	if (p->state == HP_REQUEST_LINE) {
+		/* A method is a token: refuse what is no HTTP (a TLS hello)
+		 * on its first byte, not at the limit. */
+		if (c == ' ')
+			p->rl_spaces++;
+		else if (p->rl_spaces == 0 && !hp_tchar(c))
+			return hp_fail(p, 400, "invalid method");
+	} else if (p->line.len == 0 && p->nfields >= p->lim.max_headers)
+		return hp_fail(p, 431, "too many headers");
+	hp_buf_add(&p->line, &c, 1);
+	return HTTP_PARSE_MORE;
+}
+
+/*
+ * The middle of a head line in one run: what hp_head_byte would do a byte
+ * at a time there (append, count) up to a line end or the limit, which it
+ * leaves to hp_head_byte.  Not at a line's start (the header count) nor in
+ * the method (checked byte by byte).
+ */
+static size_t
+hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
+{
+	size_t	*count, room, n;
+
+	if (p->cr || p->line.len == 0 ||
+	    (p->state == HP_REQUEST_LINE && p->rl_spaces == 0))
+		return 0;
+	if (p->state == HP_REQUEST_LINE) {
+		count = &p->rl_bytes;
+		room = p->lim.max_request_line - p->rl_bytes;
+	} else {
+		count = &p->hdr_bytes;
+		room = p->lim.max_header_bytes - p->hdr_bytes;
+	}
+	if (avail > room)
+		avail = room;
+	for (n = 0; n < avail && s[n] != '\r' && s[n] != '\n'; n++)
+		;
+	hp_buf_add(&p->line, s, n);
+	*count += n;
+	return n;
+}
+
+/* The body's framing, decided by the head. */
+static void
+hp_body_start(struct http_parse *p)
+{
+	if (p->chunked) {
+		p->state = HP_CHUNK_SIZE;
+		p->left = 0;
+		p->chunk_digits = 0;
+	} else if (p->nlength > 0 && p->length > 0) {
+		p->left = (size_t)p->length;
+		hp_buf_reserve(&p->body, p->left + 1, p->left + 1);
+		p->state = HP_BODY;
+	} else
+		p->state = HP_DONE;
+}
+
+static enum http_parse_event
+hp_meta_byte(struct http_parse *p)
+{
+	if (++p->meta > p->lim.max_chunk_meta)
+		return hp_fail(p, 400, "chunk extensions or trailers too large");
+	return HTTP_PARSE_MORE;
+}
+
+/* A trailer line: checked as a field line, then dropped. */
+static enum http_parse_event
+hp_trailer_byte(struct http_parse *p, unsigned char c)
+{
+	const char	*cause;
+	size_t		 namelen, a, b;
+
+	if (hp_meta_byte(p) == HTTP_PARSE_ERROR)
+		return HTTP_PARSE_ERROR;
+	if (p->cr) {
+		p->cr = 0;
+		if (c != '\n')
+			return hp_fail(p, 400, "CR without LF");
+		if (p->line.len == 0) {
+			p->state = HP_DONE;
+			return HTTP_PARSE_DONE;
+		}
+		cause = hp_field_check(p->line.p, p->line.len, &namelen, &a,
+		    &b);
+		if (cause != NULL)
+			return hp_fail(p, 400, cause);
+		p->line.len = 0;
+		return HTTP_PARSE_MORE;
+	}
+	if (c == '\r')
+		p->cr = 1;
+	else if (c == '\n')
+		return hp_fail(p, 400, "LF without CR in chunked framing");
+	else
+		hp_buf_add(&p->line, &c, 1);
+	return HTTP_PARSE_MORE;
+}
+
+static enum http_parse_event
+hp_chunk_byte(struct http_parse *p, unsigned char c)
+{
+	size_t	room;
+	int	d;
+
+	switch (p->state) {
+	case HP_CHUNK_SIZE:
+		d = hp_hex(c);
+		if (d >= 0) {
+			if (++p->chunk_digits > HTTP_PARSE_MAX_CHUNK_DIGITS)
+				return hp_fail(p, 400, "chunk size too long");
+			/* The room left under the limit bounds the size, and
+			 * the limit is clamped (http_parse_new): no wrap. */
+			room = p->lim.max_body - p->body.len;
+			if (p->left > room / 16 ||
+			    p->left * 16 + (size_t)d > room)
+				return hp_fail(p, 413, "body over the limit");
+			p->left = p->left * 16 + (size_t)d;
+			return HTTP_PARSE_MORE;
+		}
+		if (p->chunk_digits == 0)
+			return hp_fail(p, 400, "chunk size is not hex");
+		if (c == '\r')
+			p->state = HP_CHUNK_SIZE_LF;
+		else if (c == ';' || c == ' ' || c == '\t') {
+			p->state = c == ';' ? HP_CHUNK_EXT : HP_CHUNK_BWS;
+			return hp_meta_byte(p);
+		} else if (c == '\n')
+			return hp_fail(p, 400, "LF without CR in chunked framing");
+		else
+			return hp_fail(p, 400, "chunk size is not hex");
+		return HTTP_PARSE_MORE;
+	case HP_CHUNK_BWS:
+		if (c == ';')
+			p->state = HP_CHUNK_EXT;
+		else if (c != ' ' && c != '\t')
+			return hp_fail(p, 400, "whitespace after a chunk size");
+		return hp_meta_byte(p);
+	case HP_CHUNK_EXT:
+		if (c == '\r') {
+			p->state = HP_CHUNK_SIZE_LF;
+			return HTTP_PARSE_MORE;
+		}
+		if (c == '\n')
+			return hp_fail(p, 400, "LF without CR in chunked framing");
+		if (!hp_value_char(c))
+			return hp_fail(p, 400,
+			    "control character in a chunk extension");
+		return hp_meta_byte(p);
+	case HP_CHUNK_SIZE_LF:
+		if (c != '\n')
+			return hp_fail(p, 400, "CR without LF");
+		if (p->left == 0) {
+			p->state = HP_TRAILER;
+			p->line.len = 0;
+			p->cr = 0;
+		} else {
+			hp_buf_reserve(&p->body, p->body.len + p->left + 1,
+			    p->lim.max_body + 1);
+			p->state = HP_CHUNK_DATA;
+		}
+		return HTTP_PARSE_MORE;
+	case HP_CHUNK_DATA_CR:
+		if (c != '\r')
+			return hp_fail(p, 400, "chunk data longer than its size");
+		p->state = HP_CHUNK_DATA_LF;
+		return HTTP_PARSE_MORE;
+	case HP_CHUNK_DATA_LF:
+		if (c != '\n')
+			return hp_fail(p, 400, "CR without LF");
+		p->state = HP_CHUNK_SIZE;
+		p->left = 0;
+		p->chunk_digits = 0;
+		return HTTP_PARSE_MORE;
+	case HP_TRAILER:
+		return hp_trailer_byte(p, c);
+	default:
+		return hp_fail(p, 500, "parser state");	/* not reached */
+	}
+}
+
+enum http_parse_event
+http_parse_feed(struct http_parse *p, const void *buf, size_t len,
+    size_t *used)
+{
+	const unsigned char	*s = buf;
+	size_t			 off = 0, n;
+	enum http_parse_event	 ev = HTTP_PARSE_MORE;
+
+	while (ev == HTTP_PARSE_MORE) {
+		switch (p->state) {
+		case HP_DONE:
+			ev = HTTP_PARSE_DONE;
+			break;
+		case HP_ERROR:
+			ev = HTTP_PARSE_ERROR;
+			break;
+		case HP_HEAD:
+			hp_body_start(p);
+			break;
+		case HP_BODY:
+		case HP_CHUNK_DATA:
+			if (off == len)
+				goto out;
+			n = len - off < p->left ? len - off : p->left;
+			hp_buf_add(&p->body, s + off, n);
+			off += n;
+			p->left -= n;
+			if (p->left == 0)
+				p->state = p->state == HP_BODY ? HP_DONE :
+				    HP_CHUNK_DATA_CR;
+			break;
+		case HP_REQUEST_LINE:
+		case HP_HEADERS:
+			off += hp_head_run(p, s + off, len - off);
+			if (off == len)
+				goto out;
+			ev = hp_head_byte(p, s[off++]);
+			break;
+		default:
+			if (off == len)
+				goto out;
+			ev = hp_chunk_byte(p, s[off++]);
+			break;
+		}
+	}
+out:
+	p->consumed += off;
+	*used = off;
+	return ev;
+}
+
+const char *
+http_parse_method(const struct http_parse *p)
+{
+	return p->rl.len > 0 ? p->rl.p : "";
+}
+
+const char *
+http_parse_target(const struct http_parse *p)
+{
+	return p->rl.len > 0 ? p->rl.p + p->target : "";
+}
+
+int
+http_parse_minor(const struct http_parse *p)
+{
+	return p->minor;
+}
+
+size_t
+http_parse_nheaders(const struct http_parse *p)
+{
+	return p->nfields;
+}
+
+int
+http_parse_header_at(const struct http_parse *p, size_t i, const char **name,
+    const char **value)
+{
+	if (i >= p->nfields)
+		return -1;
+	*name = p->hdrs.p + p->fields[i].name;
+	*value = p->hdrs.p + p->fields[i].value;
+	return 0;
+}
+
+const char *
+http_parse_header(const struct http_parse *p, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < p->nfields; i++) {
+		if (strcasecmp(p->hdrs.p + p->fields[i].name, name) == 0)
+			return p->hdrs.p + p->fields[i].value;
+	}
+	return NULL;
+}
+
+int
+http_parse_keep_alive(const struct http_parse *p)
+{
+	if (p->state == HP_ERROR || p->conn_close)
+		return 0;
+	return p->minor >= 1 || p->conn_keep_alive;
+}
+
+int
+http_parse_expect(const struct http_parse *p)
+{
+	return p->expect;
+}
+
+int
+http_parse_chunked(const struct http_parse *p)
+{
+	return p->chunked;
+}
+
+long long
+http_parse_content_length(const struct http_parse *p)
+{
+	return p->nlength == 1 && !p->bad_length && !p->big_length ?
+	    (long long)p->length : -1;
+}
+
+const char *
+http_parse_body(const struct http_parse *p, size_t *len)
+{
+	*len = p->body.len;
+	return p->body.len > 0 ? p->body.p : "";
+}
+
+size_t
+http_parse_consumed(const struct http_parse *p)
+{
+	return p->consumed;
+}
+
+int
+http_parse_status(const struct http_parse *p)
+{
+	return p->state == HP_ERROR ? p->status : 0;
+}
+
+const char *
+http_parse_cause(const struct http_parse *p)
+{
+	return p->state == HP_ERROR ? p->cause : NULL;
+}
