@@ -77,6 +77,7 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "client_int.h"
 #include "client_modern.h"
 #include "clock.h"
 #include "curl_event.h"
@@ -248,12 +249,16 @@ enum client_sess {
 struct client {
 	const struct client_config *cfg;
 	struct event_base	*base;
-	struct curl_event	*ce;
+	int			 own_base;
+	const struct client_http_ops *http;	/* curl_event, or a test's */
+	void			*http_arg;
+	struct curl_event	*ce;		/* NULL under a test's http */
 	struct event		*sigterm;
 	struct event		*sigint;
 	struct event		*sighup;
 
 	/* stdin */
+	int			 in_fd;
 	int			 in_pollable;
 	int			 in_flags;
 	struct event		*in_ev;
@@ -264,6 +269,7 @@ struct client {
 	uint64_t		 nread;		/* messages read */
 
 	/* stdout */
+	int			 out_fd;
 	int			 out_pollable;
 	int			 out_flags;
 	struct event		*out_ev;
@@ -529,8 +535,8 @@ client_url_shown(const char *url)
 static char *
 client_not_mcp_why(struct client *c, struct curl_event_xfer *x, long status)
 {
-	struct evbuffer	*body = curl_event_body(x);
-	const char	*ct = curl_event_header(x, "Content-Type");
+	struct evbuffer	*body = c->http->body(x);
+	const char	*ct = c->http->header(x, "Content-Type");
 	char		 type[CLIENT_NOT_MCP_TYPE + 1];
 	char		 line[CLIENT_NOT_MCP_EXCERPT + 1];
 	char		*url, *why;
@@ -565,9 +571,9 @@ client_not_mcp_why(struct client *c, struct curl_event_xfer *x, long status)
 static char *
 client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
 {
-	const char	*ct = curl_event_header(x, "Content-Type");
+	const char	*ct = c->http->header(x, "Content-Type");
 
-	if (status == 202 || evbuffer_get_length(curl_event_body(x)) == 0 ||
+	if (status == 202 || evbuffer_get_length(c->http->body(x)) == 0 ||
 	    (ct != NULL && (strncasecmp(ct, "application/json", 16) == 0 ||
 	    strncasecmp(ct, "text/event-stream", 17) == 0)))
 		return NULL;
@@ -618,7 +624,7 @@ client_flush(struct client *c)
 	}
 	/* A file or /dev/null: blocking writes. */
 	while (evbuffer_get_length(c->out) > 0) {
-		n = evbuffer_write(c->out, STDOUT_FILENO);
+		n = evbuffer_write(c->out, c->out_fd);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -644,7 +650,7 @@ client_out_pause(struct client *c, int on)
 	log_debug("%s transfers: %zu bytes waiting for stdout",
 	    on ? "pausing" : "resuming", evbuffer_get_length(c->out));
 	TAILQ_FOREACH(conn, &c->conns, entry)
-		curl_event_pause(conn->xfer, on);
+		c->http->pause(conn->xfer, on);
 }
 
 /* Takes msg. */
@@ -1214,10 +1220,10 @@ conn_start(struct conn *conn, const char *method, const char *url,
 	r.arg = conn;
 	conn->sse = 0;
 	conn->events = 0;
-	if ((conn->xfer = curl_event_start(c->ce, &r)) == NULL)
+	if ((conn->xfer = c->http->start(c->http_arg, &r)) == NULL)
 		fatalx("cannot start an HTTP transfer");
 	if (c->out_paused && conn->kind != CONN_DELETE)
-		curl_event_pause(conn->xfer, 1);
+		c->http->pause(conn->xfer, 1);
 	log_debug("%s %s%s", method, conn->kind == CONN_LEGACY ? "the SSE "
 	    "stream" : conn->kind == CONN_GET ? "the GET stream" :
 	    conn->kind == CONN_DELETE ? "the session" :
@@ -1253,7 +1259,7 @@ conn_close(struct conn *conn)
 	if (conn->dead)
 		return;
 	conn->dead = 1;
-	curl_event_cancel(conn->xfer);
+	c->http->cancel(conn->xfer);
 	conn->xfer = NULL;
 	evtimer_del(conn->timer);
 	if (conn->cm != NULL) {
@@ -1515,7 +1521,7 @@ client_auth_challenge(struct client *c, struct curl_event_xfer *x,
     long status, unsigned gen, int *tries)
 {
 	if (c->oauth == NULL || *tries >= CLIENT_AUTH_TRIES ||
-	    !oauth_challenge(c->oauth, status, curl_event_header(x,
+	    !oauth_challenge(c->oauth, status, c->http->header(x,
 	    "WWW-Authenticate"), gen))
 		return 0;
 	(*tries)++;
@@ -2318,7 +2324,7 @@ listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
     const char *error)
 {
 	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
+	long		 status = c->http->status(x);
 	json_object	*msg, *e, *text;
 	char		*why;
 
@@ -2340,7 +2346,7 @@ listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	/* Refused (or answered at once): the server offers no stream. */
-	msg = client_parse_body(curl_event_body(x));
+	msg = client_parse_body(c->http->body(x));
 	text = NULL;
 	if (msg != NULL && json_object_object_get_ex(msg, "error", &e))
 		json_object_object_get_ex(e, "message", &text);
@@ -2722,10 +2728,10 @@ conn_headers(struct curl_event_xfer *x, void *arg)
 {
 	struct conn	*conn = arg;
 	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
+	long		 status = c->http->status(x);
 	const char	*ct, *sid;
 
-	ct = curl_event_header(x, "Content-Type");
+	ct = c->http->header(x, "Content-Type");
 	conn->sse = status >= 200 && status < 300 && ct != NULL &&
 	    strncasecmp(ct, "text/event-stream", 17) == 0;
 	if (conn->sse) {
@@ -2743,7 +2749,7 @@ conn_headers(struct curl_event_xfer *x, void *arg)
 	if (conn->kind == CONN_POST && conn->cm != NULL && conn->cm->is_init &&
 	    status >= 200 && status < 300 &&
 	    c->transport != CLIENT_TRANSPORT_SSE &&
-	    (sid = curl_event_header(x, "Mcp-Session-Id")) != NULL) {
+	    (sid = c->http->header(x, "Mcp-Session-Id")) != NULL) {
 		size_t i, len = strlen(sid);
 
 		for (i = 0; i < len; i++) {
@@ -2851,7 +2857,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 {
 	struct client	*c = conn->c;
 	struct cmsg	*cm = conn->cm;
-	long		 status = curl_event_status(x);
+	long		 status = c->http->status(x);
 	const char	*ct;
 	json_object	*msg = NULL;
 	char		*why;
@@ -2864,7 +2870,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	if (cm->is_discover && c->era == ERA_UNKNOWN && result != 0 &&
-	    curl_event_timed_out(result)) {
+	    c->http->timed_out(result)) {
 		/* A server that holds the probe unanswered is no modern
 		 * one (which must answer server/discover). */
 		conn_close(conn);
@@ -2903,11 +2909,11 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (result != 0) {
 		conn_close(conn);
-		if (curl_event_overflowed(x))
+		if (c->http->overflowed(x))
 			cmsg_fail(cm, EXIT_PROTOCOL, "the answer is larger "
 			    "than --max-message-size", 0);
-		else if (curl_event_network_error(result))
-			cmsg_retry(cm, curl_event_timed_out(result) ?
+		else if (c->http->network_error(result))
+			cmsg_retry(cm, c->http->timed_out(result) ?
 			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, error);
 		else
 			cmsg_fail(cm, EXIT_UNAVAILABLE, error, 0);
@@ -2915,7 +2921,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 
-	ct = curl_event_header(x, "Content-Type");
+	ct = c->http->header(x, "Content-Type");
 	if (status != 429 && status != 502 && status != 503 && status != 504)
 		cm->unavailable = cm->refusals = 0;
 	if (status >= 200 && status < 300 &&
@@ -2934,9 +2940,9 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		}
 		json_body = ct != NULL &&
 		    strncasecmp(ct, "application/json", 16) == 0 &&
-		    evbuffer_get_length(curl_event_body(x)) > 0;
+		    evbuffer_get_length(c->http->body(x)) > 0;
 		if (json_body)
-			msg = client_parse_body(curl_event_body(x));
+			msg = client_parse_body(c->http->body(x));
 		if (c->transport == CLIENT_TRANSPORT_SSE) {
 			/* HTTP+SSE answers on the stream: a JSON body here is
 			 * at most an acknowledgement, and what is no JSON-RPC
@@ -3004,7 +3010,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_pump(c);
 		return;
 	}
-	msg = client_parse_body(curl_event_body(x));
+	msg = client_parse_body(c->http->body(x));
 	conn_close(conn);
 	if (cm->is_discover && status != 429 && status != 502 &&
 	    status != 503 && status != 504) {
@@ -3037,7 +3043,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (status == 429 || status == 502 || status == 503 || status == 504) {
 		json_object_put(msg);
-		cmsg_unavailable(cm, status, curl_event_header(x,
+		cmsg_unavailable(cm, status, c->http->header(x,
 		    "Retry-After"));
 		client_pump(c);
 		return;
@@ -3069,7 +3075,7 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 {
 	struct client	*c = conn->c;
 	struct cmsg	*cm = conn->cm;
-	long		 status = curl_event_status(x);
+	long		 status = c->http->status(x);
 
 	conn->xfer = NULL;
 	if (cm == NULL || c->closing) {
@@ -3116,7 +3122,7 @@ get_done(struct conn *conn, struct curl_event_xfer *x, int result,
     const char *error)
 {
 	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
+	long		 status = c->http->status(x);
 
 	conn->xfer = NULL;
 	if (c->closing) {
@@ -3153,7 +3159,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
     const char *error)
 {
 	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
+	long		 status = c->http->status(x);
 	char		*why;
 
 	conn->xfer = NULL;
@@ -3175,7 +3181,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	if (status == 0 || status >= 500 || status == 429) {
 		legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ? error :
 		    "the server is unavailable", status == 429 ||
-		    status == 503 ? client_retry_after(curl_event_header(x,
+		    status == 503 ? client_retry_after(c->http->header(x,
 		    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS) : 0);
 		return;
 	}
@@ -3234,7 +3240,8 @@ conn_done(struct curl_event_xfer *x, int result, const char *error,
 static void
 conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x)
 {
-	long	ms, retry = -1, after = -1, status;
+	struct client	*c = conn->c;
+	long		 ms, retry = -1, after = -1, status;
 
 	if (conn->parser != NULL)
 		retry = (long)sse_parser_retry(conn->parser);
@@ -3258,8 +3265,8 @@ conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x)
 			ms = retry;
 	}
 	/* A refusal as unavailable: not before its Retry-After. */
-	if (x != NULL && ((status = curl_event_status(x)) == 429 ||
-	    status == 503) && (after = client_retry_after(curl_event_header(x,
+	if (x != NULL && ((status = c->http->status(x)) == 429 ||
+	    status == 503) && (after = client_retry_after(c->http->header(x,
 	    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS)) > ms)
 		ms = after;
 	conn->failures++;
@@ -3778,7 +3785,7 @@ client_in_ready(evutil_socket_t fd, short what, void *arg)
 
 	if (c->in_paused || c->in_eof || c->closing)
 		return;
-	n = evbuffer_read(c->in, STDIN_FILENO, CLIENT_READ_CHUNK);
+	n = evbuffer_read(c->in, c->in_fd, CLIENT_READ_CHUNK);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == -1)
@@ -3967,8 +3974,8 @@ client_oauth_setup(struct client *c)
 	char			*secret = NULL, *err;
 	size_t			 i;
 
-	if (cfg->no_oauth)
-		return 0;
+	if (cfg->no_oauth || c->ce == NULL)
+		return 0;	/* no sign-in under a test's HTTP */
 	for (i = 0; i < c->nheaders; i++) {
 		if (strncasecmp(c->headers[i], "Authorization:", 14) == 0)
 			return 0;
@@ -4051,14 +4058,40 @@ client_free(struct client *c)
 	event_free(c->done_ev);
 	/* Give the descriptors back as we found them. */
 	if (c->in_pollable)
-		fcntl(STDIN_FILENO, F_SETFL, c->in_flags);
+		fcntl(c->in_fd, F_SETFL, c->in_flags);
 	if (c->out_pollable)
-		fcntl(STDOUT_FILENO, F_SETFL, c->out_flags);
-	event_base_free(c->base);
+		fcntl(c->out_fd, F_SETFL, c->out_flags);
+	if (c->own_base)
+		event_base_free(c->base);
 }
+
+static struct curl_event_xfer *
+client_curl_start(void *ce, const struct curl_event_request *r)
+{
+	return curl_event_start(ce, r);
+}
+
+/* The HTTP operations of a real run. */
+static const struct client_http_ops client_http_curl = {
+	.start = client_curl_start,
+	.cancel = curl_event_cancel,
+	.pause = curl_event_pause,
+	.status = curl_event_status,
+	.header = curl_event_header,
+	.body = curl_event_body,
+	.overflowed = curl_event_overflowed,
+	.network_error = curl_event_network_error,
+	.timed_out = curl_event_timed_out,
+};
 
 int
 client_run(const struct client_config *cfg)
+{
+	return client_run_io(cfg, NULL);
+}
+
+int
+client_run_io(const struct client_config *cfg, const struct client_io *io)
 {
 	struct client			 c;
 	struct curl_event_config	 cc;
@@ -4079,12 +4112,19 @@ client_run(const struct client_config *cfg)
 	c.connect_timeout_ms = (long)cfg->connect_timeout_ms;
 	c.request_timeout_ms = (long)cfg->request_timeout_ms;
 	c.max_message = cfg->max_message_size;
+	c.in_fd = io != NULL ? io->in_fd : STDIN_FILENO;
+	c.out_fd = io != NULL ? io->out_fd : STDOUT_FILENO;
 	TAILQ_INIT(&c.msgs);
 	TAILQ_INIT(&c.conns);
 	TAILQ_INIT(&c.graveyard);
 
-	if ((c.base = event_base_new()) == NULL)
-		fatalx("event_base_new");
+	if (io != NULL && io->base != NULL)
+		c.base = io->base;
+	else {
+		if ((c.base = event_base_new()) == NULL)
+			fatalx("event_base_new");
+		c.own_base = 1;
+	}
 	c.hold = evtimer_new(c.base, client_hold_fired, &c);
 	c.reaper = event_new(c.base, -1, 0, client_reap, &c);
 	c.finish_timer = evtimer_new(c.base, client_finish_timeout, &c);
@@ -4099,11 +4139,18 @@ client_run(const struct client_config *cfg)
 		    "verified");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init");
-	memset(&cc, 0, sizeof cc);
-	cc.connect_timeout_ms = c.connect_timeout_ms;
-	cc.cacert = cfg->cacert;
-	cc.insecure = cfg->insecure;
-	c.ce = curl_event_new(c.base, &cc);
+	if (io != NULL && io->http != NULL) {
+		c.http = io->http;
+		c.http_arg = io->http_arg;
+	} else {
+		memset(&cc, 0, sizeof cc);
+		cc.connect_timeout_ms = c.connect_timeout_ms;
+		cc.cacert = cfg->cacert;
+		cc.insecure = cfg->insecure;
+		c.ce = curl_event_new(c.base, &cc);
+		c.http = &client_http_curl;
+		c.http_arg = c.ce;
+	}
 	if (client_oauth_setup(&c) == -1) {
 		client_free(&c);
 		curl_global_cleanup();
@@ -4114,12 +4161,12 @@ client_run(const struct client_config *cfg)
 	framer_set_dropped(&c.framer, client_in_dropped, &c);
 	if ((c.in = evbuffer_new()) == NULL || (c.out = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
-	c.in_pollable = client_pollable(STDIN_FILENO);
-	c.out_pollable = client_pollable(STDOUT_FILENO);
+	c.in_pollable = client_pollable(c.in_fd);
+	c.out_pollable = client_pollable(c.out_fd);
 	if (c.in_pollable) {
-		c.in_flags = fcntl(STDIN_FILENO, F_GETFL);
-		fcntl(STDIN_FILENO, F_SETFL, c.in_flags | O_NONBLOCK);
-		c.in_ev = event_new(c.base, STDIN_FILENO, EV_READ | EV_PERSIST,
+		c.in_flags = fcntl(c.in_fd, F_GETFL);
+		fcntl(c.in_fd, F_SETFL, c.in_flags | O_NONBLOCK);
+		c.in_ev = event_new(c.base, c.in_fd, EV_READ | EV_PERSIST,
 		    client_in_ready, &c);
 		event_add(c.in_ev, NULL);
 	} else {
@@ -4127,9 +4174,9 @@ client_run(const struct client_config *cfg)
 		event_active(c.in_ev, EV_READ, 0);
 	}
 	if (c.out_pollable) {
-		c.out_flags = fcntl(STDOUT_FILENO, F_GETFL);
-		fcntl(STDOUT_FILENO, F_SETFL, c.out_flags | O_NONBLOCK);
-		c.out_ev = event_new(c.base, STDOUT_FILENO, EV_WRITE |
+		c.out_flags = fcntl(c.out_fd, F_GETFL);
+		fcntl(c.out_fd, F_SETFL, c.out_flags | O_NONBLOCK);
+		c.out_ev = event_new(c.base, c.out_fd, EV_WRITE |
 		    EV_PERSIST, client_out_ready, &c);
 	}
 	c.sigterm = evsignal_new(c.base, SIGTERM, client_signal, &c);
