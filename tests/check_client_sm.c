@@ -193,6 +193,10 @@ serve_modern(struct ct *t, struct ct_xfer *x, struct ct_req *r)
 		ct_rpc_error(x, s->refuse, -32001, "Forbidden");
 		return;
 	}
+	if (strcmp(PS(r->body, "params.name"), "task") == 0) {
+		ct_answer(x, "{'resultType':'task','task':{'taskId':'t1'}}");
+		return;
+	}
 	if (strcmp(PS(r->body, "params.name"), "ask") == 0) {
 		if (P(r->body, "params.inputResponses") == NULL) {
 			ct_answer(x, "{'resultType':'input_required',"
@@ -388,6 +392,68 @@ START_TEST(test_input_required)
 }
 END_TEST
 
+#define PT_META "'_meta':{'io.modelcontextprotocol/protocolVersion':" \
+	"'2026-07-28'}"
+
+/* A 2026-07-28 local client asks itself: the round passes through. */
+START_TEST(test_input_required_passthru)
+{
+	struct ct	 t;
+	struct srv	 s;
+	json_object	*o;
+
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.serve = serve_modern;
+	t.local = local_accepts;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':'a1','method':'tools/call',"
+	    "'params':{'name':'ask','arguments':{}," PT_META "}}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_int_eq(ct_count(&t, "POST", "tools/call"), 1);
+	ck_assert_int_eq(ct_out_count(&t, "elicitation/create"), 0);
+	o = ct_out_id(&t, "'a1'");
+	ck_assert_str_eq(PS(o, "result.resultType"), "input_required");
+	ck_assert_str_eq(PS(o, "result.requestState"), "st-1");
+	ck_assert_str_eq(PS(o, "result.inputRequests.q.method"),
+	    "elicitation/create");
+	ct_fini(&t);
+}
+END_TEST
+
+/* A result of a kind the bridge does not know: an error for a translated
+ * request, handed on as it is to a 2026-07-28 local client. */
+START_TEST(test_result_kind)
+{
+	struct ct	 t;
+	struct srv	 s;
+	json_object	*o;
+
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.serve = serve_modern;
+	t.arg = &s;
+	ct_send(&t, INIT("1"));
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'task','arguments':{}}}");
+	ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+	o = ct_out_id(&t, "2");
+	ck_assert_ptr_nonnull(strstr(PS(o, "error.message"), "task"));
+	ct_fini(&t);
+
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.serve = serve_modern;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'task','arguments':{}," PT_META "}}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	o = ct_out_id(&t, "2");
+	ck_assert_str_eq(PS(o, "result.task.taskId"), "t1");
+	ct_fini(&t);
+}
+END_TEST
+
 /* ---- the header-mismatch retry ---- */
 
 START_TEST(test_header_mismatch_modern)
@@ -448,9 +514,6 @@ START_TEST(test_header_mismatch_modern_twice)
 	ct_fini(&t);
 }
 END_TEST
-
-#define PT_META "'_meta':{'io.modelcontextprotocol/protocolVersion':" \
-	"'2026-07-28'}"
 
 /* A 2026-07-28 local client, passed through. */
 START_TEST(test_header_mismatch_passthru)
@@ -822,6 +885,8 @@ check_suite(void)
 	tcase_add_test(tc, test_probe_timeout);
 	tcase_add_test(tc, test_probe_modern);
 	tcase_add_test(tc, test_input_required);
+	tcase_add_test(tc, test_input_required_passthru);
+	tcase_add_test(tc, test_result_kind);
 	tcase_add_test(tc, test_header_mismatch_modern);
 	tcase_add_test(tc, test_header_mismatch_modern_twice);
 	tcase_add_test(tc, test_header_mismatch_passthru);
