@@ -1913,18 +1913,26 @@ relist_next(struct cmsg *r, json_object *result)
 	call->attempts = 0;
 }
 
-/* The server's answer (taken) to a request sent in the modern era. */
+/*
+ * The server's answer (taken) to a request sent in the modern era: a
+ * translated one or ours (cm->wire), or a 2026-07-28 local client's
+ * (cm->passthru), whose result goes back as it came, input_required and
+ * all, with its subscriptionId put back.  Both get the tools/list filter,
+ * the header-mismatch retry and the exit status of refused credentials.
+ */
 static void
-modern_answered(struct cmsg *cm, json_object *msg)
+client_answered(struct cmsg *cm, json_object *msg)
 {
 	struct client	*c = cm->c;
-	json_object	*result, *dropped;
+	json_object	*result, *dropped, *out;
 	const char	*method = jsonrpc_method(cm->msg);
 	char		*err = NULL;
 	size_t		 i;
 	int		 kind;
 
-	if (json_object_object_get_ex(msg, "result", &result)) {
+	if (!json_object_object_get_ex(msg, "result", &result))
+		result = NULL;
+	if (result != NULL && !cm->passthru) {
 		if ((kind = client_modern_result_kind(result, &err)) == -1) {
 			json_object_put(msg);
 			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
@@ -1945,30 +1953,29 @@ modern_answered(struct cmsg *cm, json_object *msg)
 			json_object_put(msg);
 			return;
 		}
-		if (strcmp(method, "tools/list") == 0) {
-			/* As the revision asks of HTTP clients. */
-			dropped = mcpwire_filter_tools(result,
-			    c->tool_headers);
-			for (i = 0; i < json_object_array_length(dropped); i++)
-				log_warnx("tools/list: leaving out the tool %s",
-				    json_object_get_string(
-				    json_object_array_get_idx(dropped, i)));
-			json_object_put(dropped);
-		}
+	}
+	if (result != NULL && strcmp(method, "tools/list") == 0) {
+		/* As the revision asks of HTTP clients; and the annotations
+		 * give later calls their Mcp-Param-*. */
+		dropped = mcpwire_filter_tools(result, c->tool_headers);
+		for (i = 0; i < json_object_array_length(dropped); i++)
+			log_warnx("tools/list: leaving out the tool %s",
+			    json_object_get_string(
+			    json_object_array_get_idx(dropped, i)));
+		json_object_put(dropped);
 	}
 	if (cm->is_relist) {
-		if (!json_object_object_get_ex(msg, "result", &result))
-			result = NULL;
 		relist_next(cm, result);
 		json_object_put(msg);
 		return;
 	}
-	if (!json_object_object_get_ex(msg, "result", NULL) &&
+	if (result == NULL &&
 	    client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
 	    strcmp(method, "tools/call") == 0 && !cm->relisted &&
 	    !cm->internal) {
 		/* Perhaps the tool changed, or the local client never
-		 * listed it: learn it, then once more. */
+		 * listed it; the bridge derives the headers: it learns the
+		 * tool, then tries once more. */
 		log_info("%s (id %s): the server says the headers do not "
 		    "match; listing the tools and trying again", method,
 		    client_id_text(cm->msg));
@@ -1986,6 +1993,12 @@ modern_answered(struct cmsg *cm, json_object *msg)
 	 * refused the credentials. */
 	if (cm->http_status == 401 || cm->http_status == 403)
 		client_fail_status(c, EXIT_NOPERM);
+	if (cm->passthru) {
+		out = client_modern_retag(msg, jsonrpc_id(cm->wire),
+		    jsonrpc_id(cm->msg));
+		json_object_put(msg);
+		msg = out;
+	}
 	json_object_object_add(msg, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
 	if (cm->internal)
 		json_object_put(msg);
@@ -2498,7 +2511,7 @@ passthru_stream(struct cmsg *cm, json_object *msg)
 	int		 ended;
 
 	if (jsonrpc_classify(msg) != JSONRPC_NOTIFICATION) {
-		client_incoming(c, msg);	/* answers: passthru_answered */
+		client_incoming(c, msg);	/* answers: client_answered */
 		return;
 	}
 	if (passthru_lasting(cm) && strcmp(jsonrpc_method(msg),
@@ -2536,51 +2549,6 @@ passthru_stream(struct cmsg *cm, json_object *msg)
 		conn_close(cm->conn);
 	cmsg_free(cm);
 	client_pump(c);
-}
-
-/* The server's answer (taken) to a passed-through request. */
-static void
-passthru_answered(struct cmsg *cm, json_object *msg)
-{
-	struct client	*c = cm->c;
-	json_object	*result, *dropped, *out;
-	const char	*method = jsonrpc_method(cm->msg);
-	size_t		 i;
-
-	if (strcmp(method, "tools/list") == 0 &&
-	    json_object_object_get_ex(msg, "result", &result)) {
-		/* As the revision asks of HTTP clients; and the
-		 * annotations give later calls their Mcp-Param-*. */
-		dropped = mcpwire_filter_tools(result, c->tool_headers);
-		for (i = 0; i < json_object_array_length(dropped); i++)
-			log_warnx("tools/list: leaving out the tool %s",
-			    json_object_get_string(
-			    json_object_array_get_idx(dropped, i)));
-		json_object_put(dropped);
-	}
-	if (client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
-	    strcmp(method, "tools/call") == 0 && !cm->relisted) {
-		/* The bridge derives the headers: it learns the tool. */
-		log_info("%s (id %s): the server says the headers do not "
-		    "match; listing the tools and trying again", method,
-		    client_id_text(cm->msg));
-		json_object_put(msg);
-		cm->relisted = 1;
-		cm->http_status = 0;
-		cmsg_detach(cm);
-		cm->state = CMSG_INPUT;
-		relist_begin(c, cm, NULL);
-		return;
-	}
-	/* As for a translated request (see modern_answered). */
-	if (cm->http_status == 401 || cm->http_status == 403)
-		client_fail_status(c, EXIT_NOPERM);
-	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
-	    jsonrpc_id(cm->msg));
-	json_object_put(msg);
-	json_object_object_add(out, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
-	client_write(c, out);
-	cmsg_free(cm);
 }
 
 /* stdin ended: the streams the local client kept open end with it. */
@@ -3051,7 +3019,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	xasprintf(&why, "HTTP %ld from the server", status);
 	if (client_is_answer(msg, cm)) {
 		/* The server's own JSON-RPC error says it best.  (In the
-		 * modern era one may still be mended: modern_answered.) */
+		 * modern era one may still be mended: client_answered.) */
 		cm->http_status = status;
 		if (cm->wire == NULL)
 			client_fail_status(c, status == 401 || status == 403 ?
@@ -3353,13 +3321,8 @@ client_incoming(struct client *c, json_object *msg)
 			client_pump(c);
 			return;
 		}
-		if (cm->passthru) {
-			passthru_answered(cm, msg);
-			client_pump(c);
-			return;
-		}
-		if (cm->wire != NULL) {
-			modern_answered(cm, msg);
+		if (cm->passthru || cm->wire != NULL) {
+			client_answered(cm, msg);
 			client_pump(c);
 			return;
 		}
