@@ -700,6 +700,50 @@ START_TEST(test_session_lost)
 }
 END_TEST
 
+/* ---- the headers ---- */
+
+/* --header values from the environment go with every transfer, and the
+ * variables leave the environment (a child would inherit them). */
+START_TEST(test_env_headers)
+{
+	struct ct	 t;
+	struct srv	 s;
+	char		*headers[] = { (char *)"X-Key: ${CT_KEY}-${CT_KEY}",
+			    (char *)"X-Other: ${CT_OTHER}" };
+	size_t		 i;
+
+	setenv("CT_KEY", "k3y", 1);
+	setenv("CT_OTHER", "0ther", 1);
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.cfg.headers = headers;
+	t.cfg.nheaders = 2;
+	t.serve = serve_legacy;
+	t.arg = &s;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_ptr_null(getenv("CT_KEY"));
+	ck_assert_ptr_null(getenv("CT_OTHER"));
+	ck_assert_uint_gt(t.nreqs, 1);
+	for (i = 0; i < t.nreqs; i++) {
+		ck_assert_str_eq(ct_header(t.reqs[i], "X-Key"), "k3y-k3y");
+		ck_assert_str_eq(ct_header(t.reqs[i], "X-Other"), "0ther");
+	}
+	ct_fini(&t);
+
+	/* Unset: a usage error before anything is sent. */
+	ct_init(&t);
+	t.cfg.headers = headers;
+	t.cfg.nheaders = 1;
+	t.serve = serve_legacy;
+	t.arg = &s;
+	ck_assert_int_eq(ct_run(&t), EXIT_USAGE);
+	ck_assert_uint_eq(t.nreqs, 0);
+	ct_fini(&t);
+}
+END_TEST
+
 /* ---- unavailable, deadlines ---- */
 
 START_TEST(test_retry_after)
@@ -895,6 +939,7 @@ check_suite(void)
 	tcase_add_test(tc, test_noperm_modern);
 	tcase_add_test(tc, test_noperm_passthru);
 	tcase_add_test(tc, test_session_lost);
+	tcase_add_test(tc, test_env_headers);
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_legacy_sse);
