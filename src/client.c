@@ -411,48 +411,7 @@ client_header_check(const char *h, char **err)
 int
 client_expand_env(const char *in, char **out, char **err)
 {
-	struct evbuffer	*b;
-	const char	*p, *end, *v;
-	char		*name;
-	size_t		 len;
-
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new");
-	for (p = in; *p != '\0'; p++) {
-		if (p[0] != '$' || p[1] != '{') {
-			evbuffer_add(b, p, 1);
-			continue;
-		}
-		if ((end = strchr(p + 2, '}')) == NULL || end == p + 2) {
-			xasprintf(err, "unterminated or empty ${} in a header");
-			evbuffer_free(b);
-			return -1;
-		}
-		name = xstrndup(p + 2, (size_t)(end - p - 2));
-		if ((v = getenv(name)) == NULL) {
-			xasprintf(err, "environment variable %s is not set",
-			    name);
-			free(name);
-			evbuffer_free(b);
-			return -1;
-		}
-		if (strpbrk(v, "\r\n") != NULL) {
-			xasprintf(err, "environment variable %s contains a "
-			    "line break", name);
-			free(name);
-			evbuffer_free(b);
-			return -1;
-		}
-		free(name);
-		evbuffer_add(b, v, strlen(v));
-		p = end;
-	}
-	len = evbuffer_get_length(b);
-	*out = xmalloc(len + 1);
-	evbuffer_remove(b, *out, len);
-	(*out)[len] = '\0';
-	evbuffer_free(b);
-	return 0;
+	return env_expand(in, "a header", out, err);
 }
 
 /* ---- small things ---- */
@@ -3864,22 +3823,6 @@ client_pollable(int fd)
 	return S_ISCHR(sb.st_mode) && isatty(fd);
 }
 
-/* Removes the variables that a --header names from the environment. */
-static void
-client_forget_env(const char *in)
-{
-	const char	*p, *end;
-	char		*name;
-
-	for (p = in; (p = strstr(p, "${")) != NULL; p = end + 1) {
-		if ((end = strchr(p + 2, '}')) == NULL)
-			return;
-		name = xstrndup(p + 2, (size_t)(end - p - 2));
-		env_forget(name);
-		free(name);
-	}
-}
-
 /*
  * The headers, with what they take from the environment.  Those values
  * (and --bearer-token-env's) are credentials: once read they leave the
@@ -3924,7 +3867,7 @@ client_build_headers(struct client *c)
 	/* Last: two headers, or a header and --bearer-token-env, may name
 	 * the same variable. */
 	for (i = 0; i < cfg->nheaders; i++)
-		client_forget_env(cfg->headers[i]);
+		env_forget_refs(cfg->headers[i]);
 	return 0;
 }
 
