@@ -1,15 +1,268 @@
 /*
- * client_int.h: what the files of client mode share, and the seam a test
+ * client_int.h: what the files of client mode share (the client, its
+ * messages and its HTTP exchanges, and their limits), and the seam a test
  * drives the client through: the HTTP operations (curl_event by default)
  * and the descriptors of the local client.
  */
 #ifndef MCPBRIDGE_CLIENT_INT_H
 #define MCPBRIDGE_CLIENT_INT_H
 
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
 #include "client.h"
 #include "curl_event.h"
+#include "framer.h"
+#include "jsonrpc.h"
 
+struct event;
 struct event_base;
+struct evbuffer;
+struct oauth;
+struct sse_parser;
+
+/* A POST that fails for a network reason is tried this many more times,
+ * after 200ms, 400ms, 800ms, ... */
+#define CLIENT_POST_RETRIES	5
+#define CLIENT_POST_RETRY_MS	200
+/* A POST refused as unavailable (429, 502, 503, 504) is tried again until
+ * its deadline (--request-timeout), after the server's Retry-After, obeyed
+ * up to CLIENT_RETRY_AFTER_MAX_MS, or else backing off from
+ * CLIENT_POST_RETRY_MS up to CLIENT_UNAVAILABLE_MAX_MS. */
+#define CLIENT_RETRY_AFTER_MAX_MS 60000
+#define CLIENT_UNAVAILABLE_MAX_MS 5000
+/* Reconnecting a stream: quickly after a good run, then backing off. */
+#define CLIENT_STREAM_QUICK_MS	100
+#define CLIENT_STREAM_RETRY_MS	500
+#define CLIENT_STREAM_MAX_MS	30000
+/* The server's retry field is obeyed up to this. */
+#define CLIENT_RETRY_FIELD_MAX_MS 60000
+/* A broken answer stream is resumed this many times in a row. */
+#define CLIENT_RESUME_TRIES	8
+/* New sessions in a row that fail before requests get errors. */
+#define CLIENT_REINIT_TRIES	5
+/* How often a request is sent again because its session was lost. */
+#define CLIENT_RESEND_TRIES	3
+/* Messages from stdin in the bridge before it stops reading stdin. */
+#define CLIENT_MAX_PENDING	1024
+/* The DELETE at exit, and flushing stdout at exit. */
+#define CLIENT_DELETE_TIMEOUT_MS 3000
+#define CLIENT_FLUSH_TIMEOUT_MS	5000
+/* Recent event ids kept per stream to drop a replayed duplicate. */
+#define CLIENT_RECENT_IDS	32
+/* Output to stdout waiting for the local client: past the high mark every
+ * transfer is paused until it drains below the low one. */
+#define CLIENT_OUT_HIGH		(8u * 1024 * 1024)
+#define CLIENT_OUT_LOW		(1u * 1024 * 1024)
+/* Reading stdin. */
+#define CLIENT_READ_CHUNK	65536
+/* The longest session id accepted. */
+#define CLIENT_MAX_SESSION_ID	1024
+/* 401s and 403s a message (or the stream) may answer with a sign-in. */
+#define CLIENT_AUTH_TRIES	3
+/* server/discover sent again on an UnsupportedProtocolVersion naming ours. */
+#define CLIENT_DISCOVER_TRIES	3
+/* input_required rounds one request may take. */
+#define CLIENT_INPUT_ROUNDS	16
+/* Why a request that needs the local client's input fails after EOF. */
+#define CLIENT_INPUT_EOF	"the server asked for input, but stdin has " \
+	"ended: the local client cannot answer"
+/* tools/list pages read to learn a tool's x-mcp-header annotations. */
+#define CLIENT_RELIST_PAGES	32
+
+struct client;
+struct conn;
+
+enum cmsg_state {
+	CMSG_QUEUED,
+	CMSG_POSTING,
+	CMSG_WAITING,
+	CMSG_BACKOFF,
+	CMSG_INPUT,		/* modern: for the local client or a relist */
+};
+
+struct cmsg {
+	TAILQ_ENTRY(cmsg)	 entry;
+	struct client		*c;
+	json_object		*msg;
+	enum jsonrpc_kind	 kind;
+	int			 internal;	/* ours: answer swallowed */
+	int			 barrier;
+	int			 is_init;
+	int			 is_discover;	/* ours, for the initialize peer */
+	int			 is_relist;	/* ours: tools/list for the peer */
+	int			 relisted;	/* tools/call: listed once */
+	int			 probed;	/* initialize: era settled first */
+	struct cmsg		*peer;		/* discover <-> initialize */
+	int			 discover_tries;
+	enum cmsg_state		 state;
+	int			 attempts;	/* POST retries used */
+	long			 unavailable;	/* HTTP status of the last
+						   refusal as unavailable */
+	uint64_t		 unavailable_since; /* its first, in ms */
+	int			 refusals;	/* in a row, for the backoff */
+	int			 resends;	/* sent in a new session */
+	int			 had_session;	/* POSTed inside a session */
+	int			 auth_tries;	/* sign-ins it caused */
+	struct conn		*conn;
+	struct event		*timeout;	/* local requests */
+	struct event		*backoff;
+	char			*text;
+	size_t			 len;
+
+	/* modern era */
+	json_object		*wire;		/* as POSTed; its id is ours */
+	json_object		*responses;	/* inputResponses gathered */
+	json_object		*req_state;	/* requestState to echo */
+	json_object		*asked;		/* our input id -> key */
+	int			 rounds;
+	int			 waits_listen;	/* subscribe: for the ack */
+	long			 http_status;	/* of an error answer */
+	int			 passthru;	/* a modern local client's */
+	int			 acked;		/* passed-through listen */
+};
+TAILQ_HEAD(cmsgs, cmsg);
+
+enum conn_kind {
+	CONN_POST,
+	CONN_GET,
+	CONN_LEGACY,
+	CONN_DELETE,
+	CONN_LISTEN,		/* modern: subscriptions/listen */
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct client		*c;
+	enum conn_kind		 kind;
+	struct cmsg		*cm;		/* CONN_POST: unanswered */
+	struct curl_event_xfer	*xfer;
+	struct sse_parser	*parser;
+	struct event		*timer;
+	int			 sse;		/* this response is a stream */
+	int			 resuming;	/* a GET with Last-Event-ID */
+	int			 got_endpoint;
+	int			 dead;
+	unsigned		 auth_gen;	/* the token it was sent with */
+	unsigned		 failures;
+	uint64_t		 events;
+	json_object		*wire;		/* CONN_LISTEN: the request */
+	int			 acked;		/* CONN_LISTEN: ever acknowledged */
+	int			 relisten;	/* and opened again after a break */
+	char			*recent[CLIENT_RECENT_IDS];
+	size_t			 recent_next;
+};
+TAILQ_HEAD(conns, conn);
+
+enum client_era {
+	ERA_UNKNOWN,		/* not probed yet */
+	ERA_MODERN,		/* 2026-07-28 */
+	ERA_LEGACY,		/* initialize and sessions */
+};
+
+/* What the local client speaks: its first request tells. */
+enum client_local {
+	LOCAL_UNKNOWN,
+	LOCAL_LEGACY,		/* initialize: translated when modern */
+	LOCAL_MODERN,		/* 2026-07-28: passed through */
+};
+
+enum client_sess {
+	SESS_NONE,		/* nothing can be sent yet */
+	SESS_CONNECTING,	/* legacy: waiting for the endpoint */
+	SESS_OPEN,
+};
+
+struct client {
+	const struct client_config *cfg;
+	struct event_base	*base;
+	int			 own_base;
+	const struct client_http_ops *http;	/* curl_event, or a test's */
+	void			*http_arg;
+	struct curl_event	*ce;		/* NULL under a test's http */
+	struct event		*sigterm;
+	struct event		*sigint;
+	struct event		*sighup;
+
+	/* stdin */
+	int			 in_fd;
+	int			 in_pollable;
+	int			 in_flags;
+	struct event		*in_ev;
+	struct evbuffer		*in;
+	struct framer		 framer;
+	int			 in_eof;
+	int			 in_paused;
+	uint64_t		 nread;		/* messages read */
+
+	/* stdout */
+	int			 out_fd;
+	int			 out_pollable;
+	int			 out_flags;
+	struct event		*out_ev;
+	struct evbuffer		*out;
+	int			 out_error;
+	int			 out_paused;	/* waiting for stdout */
+
+	/* the server */
+	char			*url;
+	enum client_transport	 transport;	/* AUTO until known */
+	long			 fallback_status;
+	char			*endpoint;	/* legacy POST URL */
+	char			**headers;	/* expanded; Authorization */
+	size_t			 nheaders;
+	long			 connect_timeout_ms;
+	long			 request_timeout_ms;
+	size_t			 max_message;
+	struct oauth		*oauth;		/* NULL: no sign-in */
+	int			 stream_auth_tries;
+
+	/* the era (cached for the process: one origin) */
+	enum client_era		 era;
+	json_object		*tool_headers;	/* modern: tool -> x-mcp-header */
+	uint64_t		 next_input;
+	json_object		*server_caps;	/* modern: from server/discover */
+	struct conn		*listen;	/* modern: the listen stream */
+	json_object		*listen_filter;	/* what it asks for */
+	int			 listen_acked;
+	int			 listen_unsupported;
+	enum client_local	 local;
+
+	/* the session */
+	enum client_sess	 sess;
+	char			*session_id;
+	char			*protocol_version;
+	json_object		*init;		/* the initialize to replay */
+	int			 initialized;	/* replay it: was sent */
+	int			 established;
+	int			 reinit_pending;
+	unsigned		 reinit_failures;
+	unsigned		 connect_failures;
+	json_object		*log_level;	/* the last logging/setLevel */
+	char			**subs;		/* resources subscribed */
+	size_t			 nsubs;
+	int			 get_unsupported;
+	struct conn		*get;		/* GET or legacy stream */
+	uint64_t		 next_id;
+	struct event		*hold;		/* pump waits while pending */
+
+	struct cmsgs		 msgs;
+	size_t			 nlocal;
+	struct conns		 conns;
+	struct conns		 graveyard;
+	struct event		*reaper;
+
+	int			 closing;
+	int			 finishing;
+	struct event		*finish_timer;
+	struct event		*eof_timer;
+	struct event		*done_ev;
+	int			 exit_status;
+};
 
 /*
  * The HTTP operations client mode uses, with curl_event.h's meaning (read
