@@ -94,12 +94,8 @@
 #include "url.h"
 #include "xmalloc.h"
 
-static void	client_pump(struct client *);
-static void	client_incoming(struct client *, json_object *);
 static void	client_close(struct client *, const char *);
 static void	client_check_done(struct client *);
-static void	cmsg_free(struct cmsg *);
-static void	conn_close(struct conn *);
 static void	conn_reconnect_later(struct conn *, struct curl_event_xfer *);
 static void	session_lost(struct client *, const char *);
 static void	get_open(struct client *);
@@ -190,7 +186,7 @@ client_parse_body(struct evbuffer *b)
 	return jsonparse_strict((const char *)p, len, NULL);
 }
 
-static const char *
+const char *
 client_id_text(json_object *msg)
 {
 	json_object	*id = jsonrpc_id(msg);
@@ -307,7 +303,7 @@ client_fail_status(struct client *c, int status)
 		c->exit_status = status;
 }
 
-static void
+void
 client_set_timer(struct event *ev, long ms)
 {
 	struct timeval	tv;
@@ -319,7 +315,7 @@ client_set_timer(struct event *ev, long ms)
 	evtimer_add(ev, &tv);
 }
 
-static char *
+char *
 client_internal_id(struct client *c)
 {
 	char	*s;
@@ -374,7 +370,7 @@ client_out_pause(struct client *c, int on)
 }
 
 /* Takes msg. */
-static void
+void
 client_write(struct client *c, json_object *msg)
 {
 	if (!c->out_error)
@@ -430,7 +426,7 @@ client_out_ready(evutil_socket_t fd, short what, void *arg)
 
 /* ---- messages ---- */
 
-static struct cmsg *
+struct cmsg *
 cmsg_new(struct client *c, json_object *msg, enum jsonrpc_kind kind,
     int internal)
 {
@@ -447,7 +443,7 @@ cmsg_new(struct client *c, json_object *msg, enum jsonrpc_kind kind,
 	return cm;
 }
 
-static void
+void
 cmsg_free(struct cmsg *cm)
 {
 	struct client	*c = cm->c;
@@ -492,7 +488,7 @@ cmsg_free(struct cmsg *cm)
 }
 
 /* The request whose id this is, local or ours. */
-static struct cmsg *
+struct cmsg *
 cmsg_find(struct client *c, json_object *id)
 {
 	struct cmsg	*cm;
@@ -711,7 +707,7 @@ cmsg_cancel_at_server(struct cmsg *cm, const char *reason)
 	TAILQ_INSERT_TAIL(&c->msgs, n, entry);
 }
 
-static void
+void
 cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 {
 	struct cmsg	*cm = arg;
@@ -971,7 +967,7 @@ client_reap(evutil_socket_t fd, short what, void *arg)
 }
 
 /* The one way a conn ends: nothing reaches it afterwards. */
-static void
+void
 conn_close(struct conn *conn)
 {
 	struct client	*c = conn->c;
@@ -1903,7 +1899,7 @@ listen_update(struct client *c)
 
 /* The server's tools changed: what their annotations said may be wrong
  * now (a call's -32020 lists them again). */
-static void
+void
 client_tools_changed(struct client *c)
 {
 	json_object_put(c->tool_headers);
@@ -1913,7 +1909,7 @@ client_tools_changed(struct client *c)
 /* The stream is back after a break: what changed meanwhile is lost, so
  * the local client hears that everything it listens to (filter; a
  * passed-through listen's notifications tagged with its id) may have. */
-static void
+void
 listen_missed(struct client *c, json_object *filter, json_object *tag)
 {
 	static const struct {
@@ -2094,199 +2090,6 @@ listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	free(why);
 }
 
-/* ---- modern: a 2026-07-28 local client, passed through ---- */
-
-/* Every POST a new id of ours: a retry is a new request. */
-static void
-passthru_wire(struct cmsg *cm)
-{
-	char	*ids;
-
-	json_object_put(cm->wire);
-	cm->wire = NULL;
-	if (json_object_deep_copy(cm->msg, &cm->wire, NULL) != 0)
-		fatalx("json_object_deep_copy");
-	ids = client_internal_id(cm->c);
-	json_object_object_add(cm->wire, "id", json_object_new_string(ids));
-	free(ids);
-	free(cm->text);
-	cm->text = NULL;
-}
-
-/* 1 for a request whose stream lasts as long as the local client wants. */
-static int
-passthru_lasting(struct cmsg *cm)
-{
-	return cm->passthru &&
-	    strcmp(jsonrpc_method(cm->msg), "subscriptions/listen") == 0;
-}
-
-/*
- * The server is a legacy one.  server/discover gets what a legacy stdio
- * server answers, so a dual-era local client falls back to initialize
- * (the stdio era probe); other requests get UnsupportedProtocolVersion
- * listing the versions that work.  The next request decides again.
- */
-static void
-passthru_refuse(struct cmsg *cm)
-{
-	struct client	*c = cm->c;
-	json_object	*id = jsonrpc_id(cm->msg), *data, *meta, *v;
-
-	log_info("the server does not speak MCP %s; refusing the local "
-	    "client's %s (id %s)", CLIENT_MODERN_VERSION,
-	    jsonrpc_method(cm->msg), client_id_text(cm->msg));
-	if (strcmp(jsonrpc_method(cm->msg), "server/discover") == 0)
-		client_write(c, jsonrpc_error_new(id, JSONRPC_METHOD_NOT_FOUND,
-		    "Method not found: the server does not speak MCP "
-		    CLIENT_MODERN_VERSION "; use initialize", NULL));
-	else {
-		data = json_object_new_object();
-		json_object_object_add(data, "supported",
-		    jsonrpc_versions_array());
-		if (json_object_object_get_ex(jsonrpc_params(cm->msg), "_meta",
-		    &meta) && json_object_object_get_ex(meta,
-		    MODERN_META_VERSION, &v))
-			json_object_object_add(data, "requested",
-			    json_object_get(v));
-		client_write(c, jsonrpc_error_new(id,
-		    MCP_ERROR_UNSUPPORTED_VERSION, "Unsupported protocol "
-		    "version: the server speaks MCP " MCP_VERSION_LATEST_LEGACY
-		    " and earlier (initialize first)", data));
-	}
-	/* Only a guess from this request is undone: an initialize that came
-	 * meanwhile has made the local client a legacy one for good. */
-	if (c->local == LOCAL_MODERN)
-		c->local = LOCAL_UNKNOWN;
-	cmsg_free(cm);
-}
-
-/* A message from stdin (taken) of a modern local client. */
-static void
-passthru_from_stdin(struct client *c, json_object *msg, enum jsonrpc_kind kind)
-{
-	struct cmsg	*cm, *old;
-	json_object	*rid;
-	const char	*method;
-
-	if (kind == JSONRPC_RESPONSE) {
-		log_warnx("stdin: dropping an answer to id %s: MCP %s servers "
-		    "ask through input_required", client_id_text(msg),
-		    CLIENT_MODERN_VERSION);
-		json_object_put(msg);
-		return;
-	}
-	method = jsonrpc_method(msg);
-	if (kind == JSONRPC_NOTIFICATION) {
-		if (strcmp(method, "notifications/cancelled") == 0 &&
-		    json_object_object_get_ex(jsonrpc_params(msg), "requestId",
-		    &rid) && (old = cmsg_find(c, rid)) != NULL &&
-		    old->passthru) {
-			/* Over HTTP a request is cancelled by closing its
-			 * stream; nothing is POSTed. */
-			log_debug("%s (id %s) cancelled by the local client",
-			    jsonrpc_method(old->msg), client_id_text(old->msg));
-			if (old->conn != NULL)
-				conn_close(old->conn);
-			cmsg_free(old);
-		} else
-			log_debug("not sending %s: MCP %s has no notifications "
-			    "from the client over HTTP", method,
-			    CLIENT_MODERN_VERSION);
-		json_object_put(msg);
-		client_pump(c);
-		return;
-	}
-	if ((old = cmsg_find(c, jsonrpc_id(msg))) != NULL && !old->internal) {
-		log_warnx("stdin: id %s is already in flight",
-		    client_id_text(msg));
-		client_write(c, jsonrpc_error_new(jsonrpc_id(msg),
-		    JSONRPC_INVALID_REQUEST, "a request with this id is "
-		    "already in flight", NULL));
-		json_object_put(msg);
-		return;
-	}
-	cm = cmsg_new(c, msg, kind, 0);
-	cm->passthru = 1;
-	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
-	if (!passthru_lasting(cm)) {
-		cm->timeout = evtimer_new(c->base, cmsg_timed_out, cm);
-		if (c->oauth == NULL || !oauth_busy(c->oauth))
-			client_set_timer(cm->timeout, c->request_timeout_ms);
-	}
-	if (c->nlocal >= CLIENT_MAX_PENDING && !c->in_paused) {
-		log_info("%zu messages pending: pausing stdin", c->nlocal);
-		c->in_paused = 1;
-		event_del(c->in_ev);
-	}
-	client_pump(c);
-}
-
-/* A message (taken) on a passed-through request's stream. */
-static void
-passthru_stream(struct cmsg *cm, json_object *msg)
-{
-	struct client	*c = cm->c;
-	json_object	*out;
-	int		 ended;
-
-	if (jsonrpc_classify(msg) != JSONRPC_NOTIFICATION) {
-		client_incoming(c, msg);	/* answers: client_answered */
-		return;
-	}
-	if (passthru_lasting(cm) && strcmp(jsonrpc_method(msg),
-	    "notifications/subscriptions/acknowledged") == 0) {
-		cm->attempts = 0;	/* a break is counted from here */
-		if (cm->acked) {
-			/* Sent again after a break: the local client had its
-			 * acknowledgement, and hears what may have changed
-			 * meanwhile instead. */
-			json_object_put(msg);
-			listen_missed(c, json_object_object_get(
-			    jsonrpc_params(cm->msg), "notifications"),
-			    jsonrpc_id(cm->msg));
-			return;
-		}
-		cm->acked = 1;
-	}
-	if (strcmp(jsonrpc_method(msg), "notifications/tools/list_changed") ==
-	    0)
-		client_tools_changed(c);
-	ended = client_modern_cancels(msg, jsonrpc_id(cm->wire));
-	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
-	    jsonrpc_id(cm->msg));
-	json_object_put(msg);
-	if (!ended) {
-		client_incoming(c, out);
-		return;
-	}
-	/* The server tore the request (a listen) down: it ends here, under
-	 * the local id, and is not sent again. */
-	log_info("the server cancelled %s (id %s)", jsonrpc_method(cm->msg),
-	    client_id_text(cm->msg));
-	client_write(c, out);
-	if (cm->conn != NULL)
-		conn_close(cm->conn);
-	cmsg_free(cm);
-	client_pump(c);
-}
-
-/* stdin ended: the streams the local client kept open end with it. */
-static void
-passthru_eof(struct client *c)
-{
-	struct cmsg	*cm, *next;
-
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (!passthru_lasting(cm))
-			continue;
-		if (cm->conn != NULL)
-			conn_close(cm->conn);
-		cmsg_free(cm);
-	}
-}
-
 /* ---- the legacy transport ---- */
 
 static void
@@ -2406,7 +2209,7 @@ conn_event(void *arg, const struct sse_event *ev)
 		listen_message(conn, msg);
 	else if (conn->kind == CONN_POST && conn->cm != NULL &&
 	    conn->cm->passthru)
-		passthru_stream(conn->cm, msg);
+		client_passthru_stream(conn->cm, msg);
 	else
 		client_incoming(c, msg);
 }
@@ -3012,7 +2815,7 @@ client_touch_progress(struct client *c, json_object *msg)
 	}
 }
 
-static void
+void
 client_incoming(struct client *c, json_object *msg)
 {
 	struct cmsg	*cm;
@@ -3199,7 +3002,7 @@ client_from_stdin(void *arg, json_object *msg)
 		c->local = client_modern_local_era(msg) ? LOCAL_MODERN :
 		    LOCAL_LEGACY;
 	if (c->local == LOCAL_MODERN) {
-		passthru_from_stdin(c, msg, kind);
+		client_passthru_from_stdin(c, msg, kind);
 		return;
 	}
 	method = jsonrpc_method(msg);
@@ -3295,7 +3098,7 @@ cmsg_post(struct cmsg *cm)
 	char		*ids;
 
 	if (cm->passthru)
-		passthru_wire(cm);
+		client_passthru_wire(cm);
 	else if (cm->kind == JSONRPC_REQUEST &&
 	    (cm->is_discover || c->era == ERA_MODERN)) {
 		/* Every POST a new id: a retry is a new request. */
@@ -3334,11 +3137,11 @@ cmsg_post(struct cmsg *cm)
 	 * would cut a long call that reports progress. */
 	conn_start(conn, "POST", url, cm->text, cm->len,
 	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
-	    passthru_lasting(cm) || cm->timeout != NULL ? 0 :
+	    client_passthru_lasting(cm) || cm->timeout != NULL ? 0 :
 	    c->request_timeout_ms);
 }
 
-static void
+void
 client_pump(struct client *c)
 {
 	struct cmsg	*cm, *next;
@@ -3372,7 +3175,7 @@ client_pump(struct client *c)
 		next = TAILQ_NEXT(cm, entry);
 		if (cm->state == CMSG_QUEUED) {
 			if (cm->passthru && c->era == ERA_LEGACY) {
-				passthru_refuse(cm);
+				client_passthru_refuse(cm);
 				continue;	/* answered here, freed */
 			}
 			if ((cm->is_init || (cm->passthru &&
@@ -3449,7 +3252,7 @@ client_in_eof(struct client *c)
 
 	client_in_frames(c, 1);
 	c->in_eof = 1;
-	passthru_eof(c);
+	client_passthru_eof(c);
 	event_del(c->in_ev);
 	input_eof(c);
 	log_debug("end of input; %zu messages outstanding", c->nlocal);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/util.h>
 #include <json-c/json.h>
 
 #include "client.h"
@@ -293,6 +294,33 @@ struct client_io {
 	const struct client_http_ops	*http;		/* no sign-in then */
 	void				*http_arg;
 };
+
+/* ---- what the files of client mode call in each other ---- */
+
+/* client.c */
+const char	*client_id_text(json_object *msg);
+void	client_set_timer(struct event *ev, long ms);
+char	*client_internal_id(struct client *c);
+void	client_write(struct client *c, json_object *msg);
+struct cmsg	*cmsg_new(struct client *c, json_object *msg,
+	    enum jsonrpc_kind kind, int internal);
+void	cmsg_free(struct cmsg *cm);
+struct cmsg	*cmsg_find(struct client *c, json_object *id);
+void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
+void	conn_close(struct conn *conn);
+void	client_tools_changed(struct client *c);
+void	listen_missed(struct client *c, json_object *filter, json_object *tag);
+void	client_incoming(struct client *c, json_object *msg);
+void	client_pump(struct client *c);
+
+/* client_passthru.c */
+void	client_passthru_wire(struct cmsg *cm);
+int	client_passthru_lasting(struct cmsg *cm);
+void	client_passthru_refuse(struct cmsg *cm);
+void	client_passthru_from_stdin(struct client *c, json_object *msg,
+	    enum jsonrpc_kind kind);
+void	client_passthru_stream(struct cmsg *cm, json_object *msg);
+void	client_passthru_eof(struct client *c);
 
 int	client_run_io(const struct client_config *, const struct client_io *);
 
