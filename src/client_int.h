@@ -298,7 +298,9 @@ struct client_io {
 /* ---- what the files of client mode call in each other ---- */
 
 /* client.c */
+json_object	*client_parse_body(struct evbuffer *b);
 const char	*client_id_text(json_object *msg);
+void	client_fail_status(struct client *c, int status);
 void	client_set_timer(struct event *ev, long ms);
 char	*client_internal_id(struct client *c);
 void	client_write(struct client *c, json_object *msg);
@@ -306,12 +308,38 @@ struct cmsg	*cmsg_new(struct client *c, json_object *msg,
 	    enum jsonrpc_kind kind, int internal);
 void	cmsg_free(struct cmsg *cm);
 struct cmsg	*cmsg_find(struct client *c, json_object *id);
+void	cmsg_fail(struct cmsg *cm, int status, const char *why,
+	    long http_status);
 void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
+struct conn	*conn_new(struct client *c, enum conn_kind kind);
+void	conn_start(struct conn *conn, const char *method, const char *url,
+	    const char *body, size_t len, long timeout_ms);
 void	conn_close(struct conn *conn);
-void	client_tools_changed(struct client *c);
-void	listen_missed(struct client *c, json_object *filter, json_object *tag);
+int	client_auth_challenge(struct client *c, struct curl_event_xfer *x,
+	    long status, unsigned gen, int *tries);
+void	conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x);
 void	client_incoming(struct client *c, json_object *msg);
+void	client_subscriptions(struct client *c, json_object *msg, int add);
 void	client_pump(struct client *c);
+
+/* client_era.c */
+void	client_era_discover_begin(struct cmsg *init);
+void	client_era_discover_answered(struct cmsg *d, long status,
+	    json_object *body);
+void	client_era_input_cancel(struct cmsg *cm, const char *reason);
+void	client_era_input_eof(struct client *c);
+void	client_era_input_answered(struct client *c, json_object *msg);
+void	client_era_relist_next(struct cmsg *r, json_object *result);
+void	client_era_answered(struct cmsg *cm, json_object *msg);
+int	client_era_local(struct cmsg *cm);
+void	client_era_listen_start(struct conn *conn);
+void	client_era_listen_update(struct client *c);
+void	client_era_tools_changed(struct client *c);
+void	client_era_listen_missed(struct client *c, json_object *filter,
+	    json_object *tag);
+void	client_era_listen_message(struct conn *conn, json_object *msg);
+void	client_era_listen_done(struct conn *conn, struct curl_event_xfer *x,
+	    int result, const char *error);
 
 /* client_passthru.c */
 void	client_passthru_wire(struct cmsg *cm);

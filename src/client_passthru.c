@@ -2,7 +2,7 @@
  * client_passthru.c: a local client that speaks MCP 2026-07-28 itself.
  * Its requests go out as they are but for an id of ours (a retry is a new
  * request) with the headers derived from them; what the server answers comes
- * back through client_answered (client_era.c) under the local id.  A legacy
+ * back through client_era_answered (client_era.c) under the local id.  A legacy
  * server gets none of it (client_passthru_refuse); the streams the local
  * client keeps open (subscriptions/listen) end with its stdin.
  */
@@ -158,7 +158,8 @@ client_passthru_stream(struct cmsg *cm, json_object *msg)
 	int		 ended;
 
 	if (jsonrpc_classify(msg) != JSONRPC_NOTIFICATION) {
-		client_incoming(c, msg);	/* answers: client_answered */
+		/* Answers: client_era_answered. */
+		client_incoming(c, msg);
 		return;
 	}
 	if (client_passthru_lasting(cm) && strcmp(jsonrpc_method(msg),
@@ -169,7 +170,7 @@ client_passthru_stream(struct cmsg *cm, json_object *msg)
 			 * acknowledgement, and hears what may have changed
 			 * meanwhile instead. */
 			json_object_put(msg);
-			listen_missed(c, json_object_object_get(
+			client_era_listen_missed(c, json_object_object_get(
 			    jsonrpc_params(cm->msg), "notifications"),
 			    jsonrpc_id(cm->msg));
 			return;
@@ -178,7 +179,7 @@ client_passthru_stream(struct cmsg *cm, json_object *msg)
 	}
 	if (strcmp(jsonrpc_method(msg), "notifications/tools/list_changed") ==
 	    0)
-		client_tools_changed(c);
+		client_era_tools_changed(c);
 	ended = client_modern_cancels(msg, jsonrpc_id(cm->wire));
 	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
 	    jsonrpc_id(cm->msg));
