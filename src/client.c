@@ -96,9 +96,6 @@
 
 static void	client_close(struct client *, const char *);
 static void	client_check_done(struct client *);
-static void	session_lost(struct client *, const char *);
-static void	get_open(struct client *);
-static void	reinit_failed(struct client *, int, const char *);
 
 /* ---- pure helpers ---- */
 
@@ -543,7 +540,7 @@ cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
 		if (peer != NULL)
 			cmsg_fail(peer, status, why, http_status);
 		else if (init)
-			reinit_failed(c, status, why);
+			client_session_reinit_failed(c, status, why);
 		return;
 	}
 	if (cm->kind == JSONRPC_REQUEST) {
@@ -558,7 +555,7 @@ cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
 
 /* Every local request gets this error; every other message is dropped.
  * (cmsg_free frees nothing but the message and its own conn.) */
-static void
+void
 client_fail_all(struct client *c, int status, const char *why)
 {
 	struct cmsg	*cm;
@@ -680,7 +677,7 @@ cmsg_posted(struct cmsg *cm)
 	    strcmp(method, "notifications/initialized") == 0;
 	cmsg_free(cm);
 	if (initialized)
-		get_open(c);
+		client_session_get_open(c);
 }
 
 /* Queues notifications/cancelled for cm's request (legacy era: the
@@ -1005,349 +1002,6 @@ conn_seen(struct conn *conn, const char *id)
 	return 0;
 }
 
-/* ---- the session ---- */
-
-static void
-client_forget_session(struct client *c)
-{
-	free(c->session_id);
-	c->session_id = NULL;
-}
-
-static void
-client_hold(struct client *c, long ms)
-{
-	client_set_timer(c->hold, ms);
-}
-
-static void
-client_hold_fired(evutil_socket_t fd, short what, void *arg)
-{
-	client_pump(arg);
-}
-
-/* The streams of the server's own messages, when it offers one. */
-static void
-get_open(struct client *c)
-{
-	struct conn	*conn;
-
-	if (c->transport != CLIENT_TRANSPORT_STREAMABLE || c->get_unsupported ||
-	    c->cfg->oneshot || c->get != NULL || c->session_id == NULL ||
-	    c->closing || c->in_eof)
-		return;
-	conn = conn_new(c, CONN_GET);
-	c->get = conn;
-	conn_start(conn, "GET", c->url, NULL, 0, 0);
-}
-
-/* Puts our replay of the handshake at the head of the queue. */
-static void
-reinit_begin(struct client *c)
-{
-	struct cmsg	*cm, *after;
-	json_object	*msg, *params;
-	char		*id;
-	size_t		 i;
-
-	c->reinit_pending = 0;
-	msg = NULL;
-	if (json_object_deep_copy(c->init, &msg, NULL) != 0)
-		fatalx("json_object_deep_copy");
-	id = client_internal_id(c);
-	json_object_object_add(msg, "id", json_object_new_string(id));
-	free(id);
-	cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-	cm->is_init = cm->barrier = 1;
-	TAILQ_INSERT_HEAD(&c->msgs, cm, entry);
-	after = cm;
-
-	if (c->initialized) {
-		msg = jsonrpc_notification_new("notifications/initialized",
-		    NULL);
-		cm = cmsg_new(c, msg, JSONRPC_NOTIFICATION, 1);
-		cm->barrier = 1;
-		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
-		after = cm;
-	}
-	for (i = 0; i < c->nsubs; i++) {
-		params = json_object_new_object();
-		json_object_object_add(params, "uri",
-		    json_object_new_string(c->subs[i]));
-		msg = jsonrpc_request_new(0, "resources/subscribe", params);
-		id = client_internal_id(c);
-		json_object_object_add(msg, "id", json_object_new_string(id));
-		free(id);
-		cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
-		after = cm;
-	}
-	if (c->log_level != NULL) {
-		msg = NULL;
-		if (json_object_deep_copy(c->log_level, &msg, NULL) != 0)
-			fatalx("json_object_deep_copy");
-		id = client_internal_id(c);
-		json_object_object_add(msg, "id", json_object_new_string(id));
-		free(id);
-		cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
-	}
-}
-
-/* Our replayed handshake could not be done: the local client's requests
- * get errors; the next message from it tries again. */
-static void
-reinit_failed(struct client *c, int status, const char *why)
-{
-	log_warnx("could not start a session: %s", why);
-	client_fail_all(c, status, why);
-	/* The next message from the local client tries again. */
-	c->reinit_pending = c->init != NULL &&
-	    (c->established || c->cfg->oneshot);
-	c->reinit_failures = 0;
-}
-
-/* The server no longer knows our session, or the legacy stream is gone:
- * start a new one and send again what it did not answer. */
-static void
-session_lost(struct client *c, const char *why)
-{
-	struct cmsg	*cm, *next;
-	int		 local_init = 0;
-	long		 ms;
-
-	if (c->closing)
-		return;
-	log_info("%s: starting a new session", why);
-	client_forget_session(c);
-	if (c->get != NULL)
-		conn_close(c->get);
-	c->get_unsupported = 0;
-
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (cm->conn != NULL)
-			conn_close(cm->conn);
-		if (cm->backoff != NULL)
-			evtimer_del(cm->backoff);
-		if (cm->internal) {
-			cmsg_free(cm);
-			continue;
-		}
-		if (cm->kind == JSONRPC_RESPONSE) {
-			/* The answer to a request of the old session. */
-			log_debug("dropping an answer meant for the old "
-			    "session");
-			cmsg_free(cm);
-			continue;
-		}
-		if (cm->state == CMSG_QUEUED)
-			continue;
-		if (cm->kind == JSONRPC_REQUEST &&
-		    ++cm->resends > CLIENT_RESEND_TRIES) {
-			cmsg_fail(cm, EXIT_UNAVAILABLE, "the session was lost "
-			    "again and again", 0);
-			continue;
-		}
-		cm->state = CMSG_QUEUED;
-		cm->attempts = 0;
-		if (cm->is_init)
-			local_init = 1;
-	}
-	if (c->established && !local_init) {
-		c->reinit_pending = 1;
-		/* Our replay sends notifications/initialized itself. */
-		for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-			const char *m = jsonrpc_method(cm->msg);
-
-			next = TAILQ_NEXT(cm, entry);
-			if (m != NULL && strcmp(m, "notifications/initialized")
-			    == 0)
-				cmsg_free(cm);
-		}
-	}
-	c->sess = SESS_NONE;
-	if (c->reinit_failures >= CLIENT_REINIT_TRIES) {
-		reinit_failed(c, EXIT_UNAVAILABLE, "the server keeps losing "
-		    "the session");
-		return;
-	}
-	ms = c->reinit_failures == 0 ? 0 :
-	    (long)CLIENT_STREAM_RETRY_MS << (c->reinit_failures - 1);
-	c->reinit_failures++;
-	/* Even with no delay, continue on a fresh loop turn. */
-	client_hold(c, ms);
-}
-
-/* An initialize was answered: note the session. */
-static void
-client_init_answered(struct client *c, json_object *msg, int ours)
-{
-	json_object	*result, *v;
-	const char	*version;
-
-	if (!json_object_object_get_ex(msg, "result", &result) ||
-	    !json_object_is_type(result, json_type_object))
-		return;
-	if (json_object_object_get_ex(result, "protocolVersion", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		version = json_object_get_string(v);
-		if (ours && c->protocol_version != NULL &&
-		    strcmp(c->protocol_version, version) != 0)
-			log_warnx("the new session speaks %s, not %s", version,
-			    c->protocol_version);
-		if (strpbrk(version, "\r\n") == NULL) {
-			free(c->protocol_version);
-			c->protocol_version = xstrdup(version);
-		}
-	}
-	if (ours && c->established)
-		log_info("new session ready%s", c->transport ==
-		    CLIENT_TRANSPORT_SSE ? " (HTTP+SSE)" : "");
-	/* reinit_failures is reset only once the session answers something
-	 * else: a server that forgets every session at once (a balancer
-	 * without affinity) would else be rebuilt at full speed. */
-	c->established = 1;
-}
-
-/* ---- signing in ---- */
-
-/* While a sign-in runs, requests wait for it, not for their timeouts. */
-static void
-client_auth_hold(struct client *c)
-{
-	struct cmsg	*cm;
-
-	if (!oauth_busy(c->oauth))
-		return;
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->timeout != NULL)
-			evtimer_del(cm->timeout);
-	}
-}
-
-/* A 401 or 403: 1 if what got it waits for a sign-in and goes again. */
-int
-client_auth_challenge(struct client *c, struct curl_event_xfer *x,
-    long status, unsigned gen, int *tries)
-{
-	if (c->oauth == NULL || *tries >= CLIENT_AUTH_TRIES ||
-	    !oauth_challenge(c->oauth, status, c->http->header(x,
-	    "WWW-Authenticate"), gen))
-		return 0;
-	(*tries)++;
-	client_auth_hold(c);
-	return 1;
-}
-
-static void
-client_auth_done(void *arg, const char *error)
-{
-	struct client	*c = arg;
-	struct cmsg	*cm;
-	char		*why;
-
-	if (c->closing)
-		return;
-	if (error != NULL) {
-		xasprintf(&why, "sign-in failed: %s", error);
-		client_fail_all(c, EXIT_NOPERM, why);
-		free(why);
-		/* If it failed while a lost session was being rebuilt, the
-		 * next message from the local client rebuilds it (as after
-		 * any failed rebuild). */
-		if (c->session_id == NULL &&
-		    c->transport != CLIENT_TRANSPORT_SSE)
-			c->reinit_pending = c->init != NULL &&
-			    (c->established || c->cfg->oneshot);
-		return;
-	}
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->timeout != NULL)
-			client_set_timer(cm->timeout, c->request_timeout_ms);
-	}
-	get_open(c);
-	client_era_listen_update(c);
-	client_pump(c);
-}
-
-/* ---- the legacy transport ---- */
-
-static void
-legacy_connect(struct client *c)
-{
-	struct conn	*conn;
-
-	c->sess = SESS_CONNECTING;
-	free(c->endpoint);
-	c->endpoint = NULL;
-	conn = conn_new(c, CONN_LEGACY);
-	c->get = conn;
-	conn_start(conn, "GET", c->url, NULL, 0, 0);
-	/* The endpoint event must come promptly. */
-	client_set_timer(conn->timer, c->connect_timeout_ms);
-}
-
-/*
- * The legacy stream could not be had.  retry_ms -1: fail every local
- * request now; else try again (a few times) after a growing pause of at
- * least retry_ms (a server's Retry-After).
- */
-static void
-legacy_failed(struct client *c, int status, const char *why, long retry_ms)
-{
-	long	ms;
-
-	c->sess = SESS_NONE;
-	if (c->get != NULL)
-		conn_close(c->get);
-	if (retry_ms >= 0 && c->connect_failures < CLIENT_POST_RETRIES) {
-		ms = (long)CLIENT_POST_RETRY_MS << c->connect_failures;
-		if (ms < retry_ms)
-			ms = retry_ms;		/* the server's Retry-After */
-		c->connect_failures++;
-		log_info("SSE stream: %s; trying again in %ldms", why, ms);
-		client_hold(c, ms);
-		return;
-	}
-	c->connect_failures = 0;
-	if (c->fallback_status != 0 &&
-	    c->cfg->transport == CLIENT_TRANSPORT_AUTO) {
-		/* Neither transport worked: start from the top next time. */
-		c->transport = CLIENT_TRANSPORT_AUTO;
-		c->fallback_status = 0;
-	}
-	log_warnx("SSE stream: %s", why);
-	client_fail_all(c, status, why);
-	c->reinit_pending = c->init != NULL &&
-	    (c->established || c->cfg->oneshot);
-}
-
-static void
-legacy_endpoint(struct conn *conn, const char *data)
-{
-	struct client	*c = conn->c;
-	char		*url, *err;
-
-	if (conn->got_endpoint) {
-		log_debug("ignoring a second endpoint event");
-		return;
-	}
-	if (url_resolve(c->url, data, &url, &err) == -1) {
-		legacy_failed(c, EXIT_PROTOCOL, err, -1);
-		free(err);
-		return;
-	}
-	conn->got_endpoint = 1;
-	evtimer_del(conn->timer);
-	free(c->endpoint);
-	c->endpoint = url;
-	c->sess = SESS_OPEN;
-	c->connect_failures = 0;
-	log_debug("legacy endpoint received");
-	client_pump(c);
-}
-
 /* ---- conn callbacks ---- */
 
 static void
@@ -1372,7 +1026,7 @@ conn_event(void *arg, const struct sse_event *ev)
 		return;
 	}
 	if (conn->kind == CONN_LEGACY && strcmp(ev->type, "endpoint") == 0) {
-		legacy_endpoint(conn, ev->data);
+		client_session_legacy_endpoint(conn, ev->data);
 		return;
 	}
 	if (strcmp(ev->type, "message") != 0) {
@@ -1674,8 +1328,9 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 
 	/* An HTTP error.  One that asks for a sign-in waits for it. */
-	if ((status == 401 || status == 403) && client_auth_challenge(c, x,
-	    status, conn->auth_gen, &cm->auth_tries)) {
+	if ((status == 401 || status == 403) &&
+	    client_session_auth_challenge(c, x, status, conn->auth_gen,
+	    &cm->auth_tries)) {
 		conn_close(conn);
 		cm->state = CMSG_QUEUED;
 		cm->attempts = 0;
@@ -1694,9 +1349,9 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	    (status == 400 && c->session_id != NULL &&
 	    client_session_error(msg)))) {
 		json_object_put(msg);
-		session_lost(c, status == 404 ? "the server does not know the "
-		    "session any more (HTTP 404)" : "the server refused the "
-		    "session (HTTP 400)");
+		client_session_lost(c, status == 404 ? "the server does not "
+		    "know the session any more (HTTP 404)" : "the server "
+		    "refused the session (HTTP 400)");
 		return;
 	}
 	if (c->transport == CLIENT_TRANSPORT_AUTO &&
@@ -1707,7 +1362,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    "POST; trying the HTTP+SSE transport", status);
 		c->fallback_status = status;
 		c->transport = CLIENT_TRANSPORT_SSE;
-		client_forget_session(c);
+		client_session_forget(c);
 		c->sess = SESS_NONE;
 		cm->state = CMSG_QUEUED;
 		client_pump(c);
@@ -1755,8 +1410,8 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	if (status == 404 && c->session_id != NULL) {
-		session_lost(c, "the server does not know the session any "
-		    "more (HTTP 404)");
+		client_session_lost(c, "the server does not know the session "
+		    "any more (HTTP 404)");
 		return;
 	}
 	if (status == 204 && result == 0) {
@@ -1802,11 +1457,11 @@ get_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	if (status == 404 && c->session_id != NULL) {
-		session_lost(c, "the server does not know the session any "
-		    "more (HTTP 404)");
+		client_session_lost(c, "the server does not know the session "
+		    "any more (HTTP 404)");
 		return;
 	}
-	if (status == 401 && client_auth_challenge(c, x, status,
+	if (status == 401 && client_session_auth_challenge(c, x, status,
 	    conn->auth_gen, &c->stream_auth_tries)) {
 		conn_close(conn);	/* reopened after the sign-in */
 		return;
@@ -1841,18 +1496,18 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (conn->got_endpoint) {
 		conn_close(conn);
-		session_lost(c, "the SSE stream was lost");
+		client_session_lost(c, "the SSE stream was lost");
 		return;
 	}
-	if (status == 401 && client_auth_challenge(c, x, status,
+	if (status == 401 && client_session_auth_challenge(c, x, status,
 	    conn->auth_gen, &c->stream_auth_tries)) {
 		conn_close(conn);	/* connected again after the sign-in */
 		c->sess = SESS_NONE;
 		return;
 	}
 	if (status == 0 || status >= 500 || status == 429) {
-		legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ? error :
-		    "the server is unavailable", status == 429 ||
+		client_session_legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ?
+		    error : "the server is unavailable", status == 429 ||
 		    status == 503 ? client_retry_after(c->http->header(x,
 		    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS) : 0);
 		return;
@@ -1866,8 +1521,8 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    c->fallback_status, status);
 	else
 		xasprintf(&why, "HTTP %ld from the server", status);
-	legacy_failed(c, status == 401 || status == 403 ? EXIT_NOPERM :
-	    EXIT_PROTOCOL, why, -1);
+	client_session_legacy_failed(c, status == 401 || status == 403 ?
+	    EXIT_NOPERM : EXIT_PROTOCOL, why, -1);
 	free(why);
 }
 
@@ -1957,8 +1612,8 @@ conn_timer_fired(evutil_socket_t fd, short what, void *arg)
 	switch (conn->kind) {
 	case CONN_LEGACY:
 		/* No endpoint event in time. */
-		legacy_failed(c, EXIT_PROTOCOL, "no endpoint event from the "
-		    "server", 0);
+		client_session_legacy_failed(c, EXIT_PROTOCOL, "no endpoint "
+		    "event from the server", 0);
 		break;
 	case CONN_POST:
 	case CONN_GET:
@@ -2032,13 +1687,14 @@ client_incoming(struct client *c, json_object *msg)
 			return;
 		}
 		if (cm->is_init)
-			client_init_answered(c, msg, cm->internal);
+			client_session_init_answered(c, msg, cm->internal);
 		if (cm->internal) {
 			if (cm->is_init && json_object_object_get_ex(msg,
 			    "error", NULL)) {
 				json_object_put(msg);
-				reinit_failed(c, EXIT_PROTOCOL, "the server "
-				    "refused the replayed initialize");
+				client_session_reinit_failed(c,
+				    EXIT_PROTOCOL, "the server refused the "
+				    "replayed initialize");
 				return;
 			}
 			if (json_object_object_get_ex(msg, "error", NULL))
@@ -2214,7 +1870,7 @@ client_from_stdin(void *arg, json_object *msg)
 			c->initialized = 0;
 			c->established = 0;
 			c->reinit_pending = 0;
-			client_forget_session(c);
+			client_session_forget(c);
 			if (c->get != NULL && c->get->kind == CONN_GET)
 				conn_close(c->get);
 			is_init = barrier = 1;
@@ -2335,18 +1991,18 @@ client_pump(struct client *c)
 		return;
 	}
 	if (c->oauth != NULL && oauth_busy(c->oauth))
-		return;		/* client_auth_done pumps */
+		return;		/* client_session_auth_done pumps */
 	if (c->oauth != NULL && oauth_refresh_ahead(c->oauth)) {
 		/* A token about to lapse is renewed before anything
 		 * leaves with it. */
-		client_auth_hold(c);
-		return;		/* client_auth_done pumps */
+		client_session_auth_hold(c);
+		return;		/* client_session_auth_done pumps */
 	}
 	if (c->reinit_pending)
-		reinit_begin(c);
+		client_session_reinit(c);
 	if (c->sess == SESS_NONE) {
 		if (c->transport == CLIENT_TRANSPORT_SSE) {
-			legacy_connect(c);
+			client_session_legacy_connect(c);
 			return;
 		}
 		c->sess = SESS_OPEN;
@@ -2648,7 +2304,7 @@ client_oauth_setup(struct client *c)
 	oc.timeout_ms = (long)cfg->oauth_timeout_ms;
 	oc.store_dir = cfg->oauth_store;
 	oc.allow_http = cfg->allow_http;
-	c->oauth = oauth_new(c->base, c->ce, &oc, client_auth_done, c);
+	c->oauth = oauth_new(c->base, c->ce, &oc, client_session_auth_done, c);
 	if (secret != NULL) {
 		memset(secret, 0, strlen(secret));
 		free(secret);
@@ -2777,7 +2433,7 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 			fatalx("event_base_new");
 		c.own_base = 1;
 	}
-	c.hold = evtimer_new(c.base, client_hold_fired, &c);
+	c.hold = evtimer_new(c.base, client_session_hold_fired, &c);
 	c.reaper = event_new(c.base, -1, 0, client_reap, &c);
 	c.finish_timer = evtimer_new(c.base, client_finish_timeout, &c);
 	c.eof_timer = evtimer_new(c.base, client_eof_timeout, &c);

@@ -816,7 +816,7 @@ client_era_listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		conn_close(conn);
 		return;
 	}
-	if (status == 401 && client_auth_challenge(c, x, status,
+	if (status == 401 && client_session_auth_challenge(c, x, status,
 	    conn->auth_gen, &c->stream_auth_tries)) {
 		conn_close(conn);	/* opened again after the sign-in */
 		return;

@@ -310,13 +310,12 @@ void	cmsg_free(struct cmsg *cm);
 struct cmsg	*cmsg_find(struct client *c, json_object *id);
 void	cmsg_fail(struct cmsg *cm, int status, const char *why,
 	    long http_status);
+void	client_fail_all(struct client *c, int status, const char *why);
 void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
 struct conn	*conn_new(struct client *c, enum conn_kind kind);
 void	conn_start(struct conn *conn, const char *method, const char *url,
 	    const char *body, size_t len, long timeout_ms);
 void	conn_close(struct conn *conn);
-int	client_auth_challenge(struct client *c, struct curl_event_xfer *x,
-	    long status, unsigned gen, int *tries);
 void	conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x);
 void	client_incoming(struct client *c, json_object *msg);
 void	client_subscriptions(struct client *c, json_object *msg, int add);
@@ -349,6 +348,25 @@ void	client_passthru_from_stdin(struct client *c, json_object *msg,
 	    enum jsonrpc_kind kind);
 void	client_passthru_stream(struct cmsg *cm, json_object *msg);
 void	client_passthru_eof(struct client *c);
+
+/* client_session.c */
+void	client_session_forget(struct client *c);
+void	client_session_hold_fired(evutil_socket_t fd, short what, void *arg);
+void	client_session_get_open(struct client *c);
+void	client_session_reinit(struct client *c);
+void	client_session_reinit_failed(struct client *c, int status,
+	    const char *why);
+void	client_session_lost(struct client *c, const char *why);
+void	client_session_init_answered(struct client *c, json_object *msg,
+	    int ours);
+void	client_session_auth_hold(struct client *c);
+int	client_session_auth_challenge(struct client *c,
+	    struct curl_event_xfer *x, long status, unsigned gen, int *tries);
+void	client_session_auth_done(void *arg, const char *error);
+void	client_session_legacy_connect(struct client *c);
+void	client_session_legacy_failed(struct client *c, int status,
+	    const char *why, long retry_ms);
+void	client_session_legacy_endpoint(struct conn *conn, const char *data);
 
 int	client_run_io(const struct client_config *, const struct client_io *);
 
