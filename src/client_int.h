@@ -303,15 +303,6 @@ const char	*client_id_text(json_object *msg);
 void	client_fail_status(struct client *c, int status);
 void	client_set_timer(struct event *ev, long ms);
 char	*client_internal_id(struct client *c);
-void	client_write(struct client *c, json_object *msg);
-struct cmsg	*cmsg_new(struct client *c, json_object *msg,
-	    enum jsonrpc_kind kind, int internal);
-void	cmsg_free(struct cmsg *cm);
-struct cmsg	*cmsg_find(struct client *c, json_object *id);
-void	cmsg_fail(struct cmsg *cm, int status, const char *why,
-	    long http_status);
-void	client_fail_all(struct client *c, int status, const char *why);
-void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
 struct conn	*conn_new(struct client *c, enum conn_kind kind);
 void	conn_start(struct conn *conn, const char *method, const char *url,
 	    const char *body, size_t len, long timeout_ms);
@@ -320,6 +311,8 @@ void	conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x);
 void	client_incoming(struct client *c, json_object *msg);
 void	client_subscriptions(struct client *c, json_object *msg, int add);
 void	client_pump(struct client *c);
+void	client_check_done(struct client *c);
+void	client_close(struct client *c, const char *why);
 
 /* client_era.c */
 void	client_era_discover_begin(struct cmsg *init);
@@ -339,6 +332,25 @@ void	client_era_listen_missed(struct client *c, json_object *filter,
 void	client_era_listen_message(struct conn *conn, json_object *msg);
 void	client_era_listen_done(struct conn *conn, struct curl_event_xfer *x,
 	    int result, const char *error);
+
+/* client_msg.c */
+void	client_flush(struct client *c);
+void	client_write(struct client *c, json_object *msg);
+void	client_out_ready(evutil_socket_t fd, short what, void *arg);
+struct cmsg	*cmsg_new(struct client *c, json_object *msg,
+	    enum jsonrpc_kind kind, int internal);
+void	cmsg_free(struct cmsg *cm);
+struct cmsg	*cmsg_find(struct client *c, json_object *id);
+struct cmsg	*cmsg_find_wire(struct client *c, json_object *id);
+void	cmsg_fail(struct cmsg *cm, int status, const char *why,
+	    long http_status);
+void	client_fail_all(struct client *c, int status, const char *why);
+void	cmsg_retry(struct cmsg *cm, int status, const char *why);
+void	cmsg_unavailable(struct cmsg *cm, long status,
+	    const char *retry_after);
+void	cmsg_posted(struct cmsg *cm);
+void	cmsg_cancel_at_server(struct cmsg *cm, const char *reason);
+void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
 
 /* client_passthru.c */
 void	client_passthru_wire(struct cmsg *cm);
