@@ -55,7 +55,7 @@ cmsg_detach(struct cmsg *cm)
 	conn->cm = NULL;
 	/* A stream that has not ended is closed by its own end. */
 	if (!conn->sse || conn->xfer == NULL)
-		conn_close(conn);
+		client_conn_close(conn);
 }
 
 /* Answers a local request with a result (taken) and frees it. */
@@ -603,7 +603,7 @@ client_era_listen_start(struct conn *conn)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	c->listen_acked = 0;
 	/* The body is copied; no timeout: it lives as long as we do. */
-	conn_start(conn, "POST", c->url, s, len, 0);
+	client_conn_start(conn, "POST", c->url, s, len, 0);
 }
 
 /* Opens, reopens or closes the stream after what it should carry
@@ -631,7 +631,7 @@ client_era_listen_update(struct client *c)
 	relisten = c->listen != NULL && (c->listen->relisten ||
 	    (c->listen->acked && c->listen->xfer == NULL));
 	if (c->listen != NULL)
-		conn_close(c->listen);
+		client_conn_close(c->listen);
 	json_object_put(c->listen_filter);
 	c->listen_filter = f;
 	if (c->listen_unsupported) {
@@ -643,7 +643,7 @@ client_era_listen_update(struct client *c)
 		listen_settle(c, NULL);
 		return;
 	}
-	conn = conn_new(c, CONN_LISTEN);
+	conn = client_conn_new(c, CONN_LISTEN);
 	conn->relisten = relisten;
 	c->listen = conn;
 	client_era_listen_start(conn);
@@ -813,19 +813,20 @@ client_era_listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 
 	conn->xfer = NULL;
 	if (c->closing) {
-		conn_close(conn);
+		client_conn_close(conn);
 		return;
 	}
 	if (status == 401 && client_session_auth_challenge(c, x, status,
 	    conn->auth_gen, &c->stream_auth_tries)) {
-		conn_close(conn);	/* opened again after the sign-in */
+		/* Opened again after the sign-in. */
+		client_conn_close(conn);
 		return;
 	}
 	if (conn->sse || status == 0 || status >= 500 || status == 429) {
 		if (status == 0)
 			log_debug("subscriptions/listen: %s", error);
 		c->listen_acked = 0;
-		conn_reconnect_later(conn, x);
+		client_conn_reconnect_later(conn, x);
 		return;
 	}
 	/* Refused (or answered at once): the server offers no stream. */
@@ -838,7 +839,7 @@ client_era_listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	    json_object_get_string(text) : "");
 	log_warnx("%s; no list changes or resource updates", why);
 	c->listen_unsupported = 1;
-	conn_close(conn);
+	client_conn_close(conn);
 	listen_settle(c, why);
 	json_object_put(msg);
 	free(why);

@@ -303,12 +303,6 @@ const char	*client_id_text(json_object *msg);
 void	client_fail_status(struct client *c, int status);
 void	client_set_timer(struct event *ev, long ms);
 char	*client_internal_id(struct client *c);
-struct conn	*conn_new(struct client *c, enum conn_kind kind);
-void	conn_start(struct conn *conn, const char *method, const char *url,
-	    const char *body, size_t len, long timeout_ms);
-void	conn_close(struct conn *conn);
-void	conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x);
-void	client_incoming(struct client *c, json_object *msg);
 void	client_subscriptions(struct client *c, json_object *msg, int add);
 void	client_pump(struct client *c);
 void	client_check_done(struct client *c);
@@ -332,6 +326,16 @@ void	client_era_listen_missed(struct client *c, json_object *filter,
 void	client_era_listen_message(struct conn *conn, json_object *msg);
 void	client_era_listen_done(struct conn *conn, struct curl_event_xfer *x,
 	    int result, const char *error);
+
+/* client_http.c */
+struct conn	*client_conn_new(struct client *c, enum conn_kind kind);
+void	client_conn_start(struct conn *conn, const char *method,
+	    const char *url, const char *body, size_t len, long timeout_ms);
+void	client_conn_reap(evutil_socket_t fd, short what, void *arg);
+void	client_conn_close(struct conn *conn);
+void	client_conn_reconnect_later(struct conn *conn,
+	    struct curl_event_xfer *x);
+void	client_incoming(struct client *c, json_object *msg);
 
 /* client_msg.c */
 void	client_flush(struct client *c);

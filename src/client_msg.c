@@ -167,7 +167,7 @@ cmsg_free(struct cmsg *cm)
 		/* A POST still running (not an answer stream that merely
 		 * has not ended) goes with its message. */
 		if (!cm->conn->sse || cm->conn->xfer == NULL)
-			conn_close(cm->conn);
+			client_conn_close(cm->conn);
 	}
 	if (cm->timeout != NULL)
 		event_free(cm->timeout);
@@ -441,7 +441,7 @@ cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
 		cmsg_cancel_at_server(cm, "timed out in mcpbridge");
 	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
 	if (cm->conn != NULL)
-		conn_close(cm->conn);
+		client_conn_close(cm->conn);
 	/* A subscribe waiting for the listen's acknowledgement: the local
 	 * client hears it failed, so the listen stops asking for it. */
 	waited_listen = cm->waits_listen;

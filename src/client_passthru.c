@@ -114,7 +114,7 @@ client_passthru_from_stdin(struct client *c, json_object *msg, enum jsonrpc_kind
 			log_debug("%s (id %s) cancelled by the local client",
 			    jsonrpc_method(old->msg), client_id_text(old->msg));
 			if (old->conn != NULL)
-				conn_close(old->conn);
+				client_conn_close(old->conn);
 			cmsg_free(old);
 		} else
 			log_debug("not sending %s: MCP %s has no notifications "
@@ -194,7 +194,7 @@ client_passthru_stream(struct cmsg *cm, json_object *msg)
 	    client_id_text(cm->msg));
 	client_write(c, out);
 	if (cm->conn != NULL)
-		conn_close(cm->conn);
+		client_conn_close(cm->conn);
 	cmsg_free(cm);
 	client_pump(c);
 }
@@ -210,7 +210,7 @@ client_passthru_eof(struct client *c)
 		if (!client_passthru_lasting(cm))
 			continue;
 		if (cm->conn != NULL)
-			conn_close(cm->conn);
+			client_conn_close(cm->conn);
 		cmsg_free(cm);
 	}
 }

@@ -56,9 +56,9 @@ client_session_get_open(struct client *c)
 	    c->cfg->oneshot || c->get != NULL || c->session_id == NULL ||
 	    c->closing || c->in_eof)
 		return;
-	conn = conn_new(c, CONN_GET);
+	conn = client_conn_new(c, CONN_GET);
 	c->get = conn;
-	conn_start(conn, "GET", c->url, NULL, 0, 0);
+	client_conn_start(conn, "GET", c->url, NULL, 0, 0);
 }
 
 /* Puts our replay of the handshake at the head of the queue. */
@@ -141,13 +141,13 @@ client_session_lost(struct client *c, const char *why)
 	log_info("%s: starting a new session", why);
 	client_session_forget(c);
 	if (c->get != NULL)
-		conn_close(c->get);
+		client_conn_close(c->get);
 	c->get_unsupported = 0;
 
 	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
 		next = TAILQ_NEXT(cm, entry);
 		if (cm->conn != NULL)
-			conn_close(cm->conn);
+			client_conn_close(cm->conn);
 		if (cm->backoff != NULL)
 			evtimer_del(cm->backoff);
 		if (cm->internal) {
@@ -301,9 +301,9 @@ client_session_legacy_connect(struct client *c)
 	c->sess = SESS_CONNECTING;
 	free(c->endpoint);
 	c->endpoint = NULL;
-	conn = conn_new(c, CONN_LEGACY);
+	conn = client_conn_new(c, CONN_LEGACY);
 	c->get = conn;
-	conn_start(conn, "GET", c->url, NULL, 0, 0);
+	client_conn_start(conn, "GET", c->url, NULL, 0, 0);
 	/* The endpoint event must come promptly. */
 	client_set_timer(conn->timer, c->connect_timeout_ms);
 }
@@ -321,7 +321,7 @@ client_session_legacy_failed(struct client *c, int status, const char *why,
 
 	c->sess = SESS_NONE;
 	if (c->get != NULL)
-		conn_close(c->get);
+		client_conn_close(c->get);
 	if (retry_ms >= 0 && c->connect_failures < CLIENT_POST_RETRIES) {
 		ms = (long)CLIENT_POST_RETRY_MS << c->connect_failures;
 		if (ms < retry_ms)
