@@ -33,10 +33,10 @@
  *
  * A local client may speak 2026-07-28 itself: its first request is then
  * server/discover or carries the modern _meta (c->local).  Its traffic is
- * passed through (passthru_*): each request goes out as it is but for an
- * id of ours, with the headers derived from it; the answer, input_required
- * and requestState included, comes back as the server gave it under the
- * local id, and a subscriptionId naming our id names the local one.  Its
+ * passed through: each request goes out as it is but for an id of ours,
+ * with the headers derived from it; the answer, input_required and
+ * requestState included, comes back as the server gave it under the local
+ * id, and a subscriptionId naming our id names the local one.  Its
  * notifications/cancelled closes the request's stream (the HTTP way to
  * cancel); its other notifications go nowhere.  A legacy server gets none
  * of it: server/discover is answered -32601, as a legacy stdio server
@@ -53,6 +53,13 @@
  * initialize is replayed with an id of our own and its answer swallowed,
  * notifications/initialized, subscriptions and the log level follow, and
  * every request still unanswered is sent again.
+ *
+ * The files (client_int.h holds what they share): client.c the run loop,
+ * stdin, what the local client sends, the pump, shutting down and setting
+ * up; client_msg.c the message list and stdout; client_http.c the conns
+ * and what the server sends; client_session.c the session, signing in and
+ * the legacy transport; client_era.c the era probe and the 2026-07-28
+ * work; client_passthru.c a 2026-07-28 local client's traffic.
  */
 #include "config.h"
 
@@ -61,8 +68,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,7 +84,6 @@
 #include "client.h"
 #include "client_int.h"
 #include "client_modern.h"
-#include "clock.h"
 #include "curl_event.h"
 #include "env.h"
 #include "exitcodes.h"
@@ -88,10 +92,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
-#include "modern.h"
 #include "oauth.h"
-#include "sse_parser.h"
-#include "url.h"
 #include "xmalloc.h"
 
 /* ---- pure helpers ---- */
