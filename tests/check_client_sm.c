@@ -769,7 +769,7 @@ START_TEST(test_retry_after)
 	gap = ct_nth(&t, "POST", "tools/list", 1)->at_ms -
 	    ct_nth(&t, "POST", "tools/list", 0)->at_ms;
 	ck_assert_uint_ge(gap, 950);
-	ck_assert_uint_lt(gap, 2500);
+	ck_assert_uint_lt(gap, 5000);	/* roomy: machines are loaded */
 	ck_assert_ptr_nonnull(P(ct_out_id(&t, "2"), "result.tools"));
 	ct_fini(&t);
 }
