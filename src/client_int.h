@@ -291,9 +291,12 @@ struct client_io {
 	int				 in_fd;		/* the local client */
 	int				 out_fd;
 	struct event_base		*base;		/* borrowed */
-	const struct client_http_ops	*http;		/* no sign-in then */
+	const struct client_http_ops	*http;		/* NULL: curl_event;
+							   else no sign-in */
 	void				*http_arg;
 };
+
+int	client_run_io(const struct client_config *, const struct client_io *);
 
 /* ---- what the files of client mode call in each other ---- */
 
@@ -383,7 +386,5 @@ void	client_session_legacy_connect(struct client *c);
 void	client_session_legacy_failed(struct client *c, int status,
 	    const char *why, long retry_ms);
 void	client_session_legacy_endpoint(struct conn *conn, const char *data);
-
-int	client_run_io(const struct client_config *, const struct client_io *);
 
 #endif
