@@ -33,10 +33,10 @@
  *
  * A local client may speak 2026-07-28 itself: its first request is then
  * server/discover or carries the modern _meta (c->local).  Its traffic is
- * passed through (passthru_*): each request goes out as it is but for an
- * id of ours, with the headers derived from it; the answer, input_required
- * and requestState included, comes back as the server gave it under the
- * local id, and a subscriptionId naming our id names the local one.  Its
+ * passed through: each request goes out as it is but for an id of ours,
+ * with the headers derived from it; the answer, input_required and
+ * requestState included, comes back as the server gave it under the local
+ * id, and a subscriptionId naming our id names the local one.  Its
  * notifications/cancelled closes the request's stream (the HTTP way to
  * cancel); its other notifications go nowhere.  A legacy server gets none
  * of it: server/discover is answered -32601, as a legacy stdio server
@@ -53,6 +53,13 @@
  * initialize is replayed with an id of our own and its answer swallowed,
  * notifications/initialized, subscriptions and the log level follow, and
  * every request still unanswered is sent again.
+ *
+ * The files (client_int.h holds what they share): client.c the run loop,
+ * stdin, what the local client sends, the pump, shutting down and setting
+ * up; client_msg.c the message list and stdout; client_http.c the conns
+ * and what the server sends; client_session.c the session, signing in and
+ * the legacy transport; client_era.c the era probe and the 2026-07-28
+ * work; client_passthru.c a 2026-07-28 local client's traffic.
  */
 #include "config.h"
 
@@ -61,8 +68,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -77,8 +82,8 @@
 #include <json-c/json.h>
 
 #include "client.h"
+#include "client_int.h"
 #include "client_modern.h"
-#include "clock.h"
 #include "curl_event.h"
 #include "env.h"
 #include "exitcodes.h"
@@ -87,260 +92,8 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
-#include "modern.h"
 #include "oauth.h"
-#include "sse_parser.h"
-#include "url.h"
 #include "xmalloc.h"
-
-/* A POST that fails for a network reason is tried this many more times,
- * after 200ms, 400ms, 800ms, ... */
-#define CLIENT_POST_RETRIES	5
-#define CLIENT_POST_RETRY_MS	200
-/* A POST refused as unavailable (429, 502, 503, 504) is tried again until
- * its deadline (--request-timeout), after the server's Retry-After, obeyed
- * up to CLIENT_RETRY_AFTER_MAX_MS, or else backing off from
- * CLIENT_POST_RETRY_MS up to CLIENT_UNAVAILABLE_MAX_MS. */
-#define CLIENT_RETRY_AFTER_MAX_MS 60000
-#define CLIENT_UNAVAILABLE_MAX_MS 5000
-/* Reconnecting a stream: quickly after a good run, then backing off. */
-#define CLIENT_STREAM_QUICK_MS	100
-#define CLIENT_STREAM_RETRY_MS	500
-#define CLIENT_STREAM_MAX_MS	30000
-/* The server's retry field is obeyed up to this. */
-#define CLIENT_RETRY_FIELD_MAX_MS 60000
-/* A broken answer stream is resumed this many times in a row. */
-#define CLIENT_RESUME_TRIES	8
-/* New sessions in a row that fail before requests get errors. */
-#define CLIENT_REINIT_TRIES	5
-/* How often a request is sent again because its session was lost. */
-#define CLIENT_RESEND_TRIES	3
-/* Messages from stdin in the bridge before it stops reading stdin. */
-#define CLIENT_MAX_PENDING	1024
-/* The DELETE at exit, and flushing stdout at exit. */
-#define CLIENT_DELETE_TIMEOUT_MS 3000
-#define CLIENT_FLUSH_TIMEOUT_MS	5000
-/* Recent event ids kept per stream to drop a replayed duplicate. */
-#define CLIENT_RECENT_IDS	32
-/* Output to stdout waiting for the local client: past the high mark every
- * transfer is paused until it drains below the low one. */
-#define CLIENT_OUT_HIGH		(8u * 1024 * 1024)
-#define CLIENT_OUT_LOW		(1u * 1024 * 1024)
-/* Reading stdin. */
-#define CLIENT_READ_CHUNK	65536
-/* The longest session id accepted. */
-#define CLIENT_MAX_SESSION_ID	1024
-/* 401s and 403s a message (or the stream) may answer with a sign-in. */
-#define CLIENT_AUTH_TRIES	3
-/* server/discover sent again on an UnsupportedProtocolVersion naming ours. */
-#define CLIENT_DISCOVER_TRIES	3
-/* input_required rounds one request may take. */
-#define CLIENT_INPUT_ROUNDS	16
-/* Why a request that needs the local client's input fails after EOF. */
-#define CLIENT_INPUT_EOF	"the server asked for input, but stdin has " \
-	"ended: the local client cannot answer"
-/* tools/list pages read to learn a tool's x-mcp-header annotations. */
-#define CLIENT_RELIST_PAGES	32
-
-struct client;
-struct conn;
-
-enum cmsg_state {
-	CMSG_QUEUED,
-	CMSG_POSTING,
-	CMSG_WAITING,
-	CMSG_BACKOFF,
-	CMSG_INPUT,		/* modern: for the local client or a relist */
-};
-
-struct cmsg {
-	TAILQ_ENTRY(cmsg)	 entry;
-	struct client		*c;
-	json_object		*msg;
-	enum jsonrpc_kind	 kind;
-	int			 internal;	/* ours: answer swallowed */
-	int			 barrier;
-	int			 is_init;
-	int			 is_discover;	/* ours, for the initialize peer */
-	int			 is_relist;	/* ours: tools/list for the peer */
-	int			 relisted;	/* tools/call: listed once */
-	int			 probed;	/* initialize: era settled first */
-	struct cmsg		*peer;		/* discover <-> initialize */
-	int			 discover_tries;
-	enum cmsg_state		 state;
-	int			 attempts;	/* POST retries used */
-	long			 unavailable;	/* HTTP status of the last
-						   refusal as unavailable */
-	uint64_t		 unavailable_since; /* its first, in ms */
-	int			 refusals;	/* in a row, for the backoff */
-	int			 resends;	/* sent in a new session */
-	int			 had_session;	/* POSTed inside a session */
-	int			 auth_tries;	/* sign-ins it caused */
-	struct conn		*conn;
-	struct event		*timeout;	/* local requests */
-	struct event		*backoff;
-	char			*text;
-	size_t			 len;
-
-	/* modern era */
-	json_object		*wire;		/* as POSTed; its id is ours */
-	json_object		*responses;	/* inputResponses gathered */
-	json_object		*req_state;	/* requestState to echo */
-	json_object		*asked;		/* our input id -> key */
-	int			 rounds;
-	int			 waits_listen;	/* subscribe: for the ack */
-	long			 http_status;	/* of an error answer */
-	int			 passthru;	/* a modern local client's */
-	int			 acked;		/* passed-through listen */
-};
-TAILQ_HEAD(cmsgs, cmsg);
-
-enum conn_kind {
-	CONN_POST,
-	CONN_GET,
-	CONN_LEGACY,
-	CONN_DELETE,
-	CONN_LISTEN,		/* modern: subscriptions/listen */
-};
-
-struct conn {
-	TAILQ_ENTRY(conn)	 entry;
-	struct client		*c;
-	enum conn_kind		 kind;
-	struct cmsg		*cm;		/* CONN_POST: unanswered */
-	struct curl_event_xfer	*xfer;
-	struct sse_parser	*parser;
-	struct event		*timer;
-	int			 sse;		/* this response is a stream */
-	int			 resuming;	/* a GET with Last-Event-ID */
-	int			 got_endpoint;
-	int			 dead;
-	unsigned		 auth_gen;	/* the token it was sent with */
-	unsigned		 failures;
-	uint64_t		 events;
-	json_object		*wire;		/* CONN_LISTEN: the request */
-	int			 acked;		/* CONN_LISTEN: ever acknowledged */
-	int			 relisten;	/* and opened again after a break */
-	char			*recent[CLIENT_RECENT_IDS];
-	size_t			 recent_next;
-};
-TAILQ_HEAD(conns, conn);
-
-enum client_era {
-	ERA_UNKNOWN,		/* not probed yet */
-	ERA_MODERN,		/* 2026-07-28 */
-	ERA_LEGACY,		/* initialize and sessions */
-};
-
-/* What the local client speaks: its first request tells. */
-enum client_local {
-	LOCAL_UNKNOWN,
-	LOCAL_LEGACY,		/* initialize: translated when modern */
-	LOCAL_MODERN,		/* 2026-07-28: passed through */
-};
-
-enum client_sess {
-	SESS_NONE,		/* nothing can be sent yet */
-	SESS_CONNECTING,	/* legacy: waiting for the endpoint */
-	SESS_OPEN,
-};
-
-struct client {
-	const struct client_config *cfg;
-	struct event_base	*base;
-	struct curl_event	*ce;
-	struct event		*sigterm;
-	struct event		*sigint;
-	struct event		*sighup;
-
-	/* stdin */
-	int			 in_pollable;
-	int			 in_flags;
-	struct event		*in_ev;
-	struct evbuffer		*in;
-	struct framer		 framer;
-	int			 in_eof;
-	int			 in_paused;
-	uint64_t		 nread;		/* messages read */
-
-	/* stdout */
-	int			 out_pollable;
-	int			 out_flags;
-	struct event		*out_ev;
-	struct evbuffer		*out;
-	int			 out_error;
-	int			 out_paused;	/* waiting for stdout */
-
-	/* the server */
-	char			*url;
-	enum client_transport	 transport;	/* AUTO until known */
-	long			 fallback_status;
-	char			*endpoint;	/* legacy POST URL */
-	char			**headers;	/* expanded; Authorization */
-	size_t			 nheaders;
-	long			 connect_timeout_ms;
-	long			 request_timeout_ms;
-	size_t			 max_message;
-	struct oauth		*oauth;		/* NULL: no sign-in */
-	int			 stream_auth_tries;
-
-	/* the era (cached for the process: one origin) */
-	enum client_era		 era;
-	json_object		*tool_headers;	/* modern: tool -> x-mcp-header */
-	uint64_t		 next_input;
-	json_object		*server_caps;	/* modern: from server/discover */
-	struct conn		*listen;	/* modern: the listen stream */
-	json_object		*listen_filter;	/* what it asks for */
-	int			 listen_acked;
-	int			 listen_unsupported;
-	enum client_local	 local;
-
-	/* the session */
-	enum client_sess	 sess;
-	char			*session_id;
-	char			*protocol_version;
-	json_object		*init;		/* the initialize to replay */
-	int			 initialized;	/* replay it: was sent */
-	int			 established;
-	int			 reinit_pending;
-	unsigned		 reinit_failures;
-	unsigned		 connect_failures;
-	json_object		*log_level;	/* the last logging/setLevel */
-	char			**subs;		/* resources subscribed */
-	size_t			 nsubs;
-	int			 get_unsupported;
-	struct conn		*get;		/* GET or legacy stream */
-	uint64_t		 next_id;
-	struct event		*hold;		/* pump waits while pending */
-
-	struct cmsgs		 msgs;
-	size_t			 nlocal;
-	struct conns		 conns;
-	struct conns		 graveyard;
-	struct event		*reaper;
-
-	int			 closing;
-	int			 finishing;
-	struct event		*finish_timer;
-	struct event		*eof_timer;
-	struct event		*done_ev;
-	int			 exit_status;
-};
-
-static void	client_pump(struct client *);
-static void	client_incoming(struct client *, json_object *);
-static void	client_close(struct client *, const char *);
-static void	client_check_done(struct client *);
-static void	cmsg_free(struct cmsg *);
-static void	conn_close(struct conn *);
-static void	conn_reconnect_later(struct conn *, struct curl_event_xfer *);
-static void	session_lost(struct client *, const char *);
-static void	get_open(struct client *);
-static void	reinit_failed(struct client *, int, const char *);
-static void	input_cancel_local(struct cmsg *, const char *);
-static void	listen_update(struct client *);
-static void	client_subscriptions(struct client *, json_object *, int);
-static void	relist_next(struct cmsg *, json_object *);
 
 /* ---- pure helpers ---- */
 
@@ -405,53 +158,12 @@ client_header_check(const char *h, char **err)
 int
 client_expand_env(const char *in, char **out, char **err)
 {
-	struct evbuffer	*b;
-	const char	*p, *end, *v;
-	char		*name;
-	size_t		 len;
-
-	if ((b = evbuffer_new()) == NULL)
-		fatalx("evbuffer_new");
-	for (p = in; *p != '\0'; p++) {
-		if (p[0] != '$' || p[1] != '{') {
-			evbuffer_add(b, p, 1);
-			continue;
-		}
-		if ((end = strchr(p + 2, '}')) == NULL || end == p + 2) {
-			xasprintf(err, "unterminated or empty ${} in a header");
-			evbuffer_free(b);
-			return -1;
-		}
-		name = xstrndup(p + 2, (size_t)(end - p - 2));
-		if ((v = getenv(name)) == NULL) {
-			xasprintf(err, "environment variable %s is not set",
-			    name);
-			free(name);
-			evbuffer_free(b);
-			return -1;
-		}
-		if (strpbrk(v, "\r\n") != NULL) {
-			xasprintf(err, "environment variable %s contains a "
-			    "line break", name);
-			free(name);
-			evbuffer_free(b);
-			return -1;
-		}
-		free(name);
-		evbuffer_add(b, v, strlen(v));
-		p = end;
-	}
-	len = evbuffer_get_length(b);
-	*out = xmalloc(len + 1);
-	evbuffer_remove(b, *out, len);
-	(*out)[len] = '\0';
-	evbuffer_free(b);
-	return 0;
+	return env_expand(in, "a header", out, err);
 }
 
 /* ---- small things ---- */
 
-static json_object *
+json_object *
 client_parse_body(struct evbuffer *b)
 {
 	size_t		 len = evbuffer_get_length(b);
@@ -464,7 +176,7 @@ client_parse_body(struct evbuffer *b)
 	return jsonparse_strict((const char *)p, len, NULL);
 }
 
-static const char *
+const char *
 client_id_text(json_object *msg)
 {
 	json_object	*id = jsonrpc_id(msg);
@@ -472,116 +184,14 @@ client_id_text(json_object *msg)
 	return id == NULL ? "null" : json_object_to_json_string(id);
 }
 
-/* How much of a body that is not MCP, and of its Content-Type, a log line
- * and the local client's error show. */
-#define CLIENT_NOT_MCP_EXCERPT	80
-#define CLIENT_NOT_MCP_TYPE	64
-
-/*
- * At most max bytes of src[0..len) into dst (max + 1 bytes), ending at
- * the first byte of stop, every byte that is not printable ASCII as '?':
- * what a stranger sent is fit for a log line.  Returns 1 if cut at max.
- */
-static int
-client_excerpt(char *dst, size_t max, const char *src, size_t len,
-    const char *stop)
-{
-	size_t		i, nstop = strlen(stop);
-	unsigned char	ch;
-
-	for (i = 0; i < len && i < max; i++) {
-		ch = (unsigned char)src[i];
-		if (memchr(stop, ch, nstop) != NULL)
-			break;
-		dst[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-	}
-	dst[i] = '\0';
-	return i == max && i < len && memchr(stop, src[i], nstop) == NULL;
-}
-
-/* The URL as a log line may show it: no user info, query or fragment,
- * which may carry credentials. */
-static char *
-client_url_shown(const char *url)
-{
-	const char	*scheme, *host, *p, *end;
-	char		*s;
-
-	scheme = strstr(url, "://");
-	host = scheme != NULL ? scheme + 3 : url;
-	end = host + strcspn(host, "/?#");
-	for (p = host; p < end; p++) {
-		if (*p == '@')
-			host = p + 1;
-	}
-	end = host + strcspn(host, "?#");
-	xasprintf(&s, "%.*s%.*s", scheme != NULL ? (int)(scheme + 3 - url) : 0,
-	    url, (int)(end - host), host);
-	return s;
-}
-
-/*
- * Why an answer that is not MCP is refused, for the log and the local
- * client (the caller frees it): the status, the content type and the
- * first line of the body, bounded and made printable, and the URL without
- * what may carry credentials.
- */
-static char *
-client_not_mcp_why(struct client *c, struct curl_event_xfer *x, long status)
-{
-	struct evbuffer	*body = curl_event_body(x);
-	const char	*ct = curl_event_header(x, "Content-Type");
-	char		 type[CLIENT_NOT_MCP_TYPE + 1];
-	char		 line[CLIENT_NOT_MCP_EXCERPT + 1];
-	char		*url, *why;
-	unsigned char	*p;
-	size_t		 len;
-	int		 cut;
-
-	len = evbuffer_get_length(body);
-	if (len > CLIENT_NOT_MCP_EXCERPT + 1)
-		len = CLIENT_NOT_MCP_EXCERPT + 1;
-	if ((p = evbuffer_pullup(body, (ev_ssize_t)len)) == NULL)
-		fatalx("evbuffer_pullup");
-	cut = client_excerpt(line, CLIENT_NOT_MCP_EXCERPT, (const char *)p,
-	    len, "\r\n");
-	if (ct != NULL)
-		client_excerpt(type, CLIENT_NOT_MCP_TYPE, ct, strlen(ct), "; ");
-	url = client_url_shown(c->url);
-	xasprintf(&why, "%s answered %ld with %s, not MCP: \"%s%s\"", url,
-	    status, ct != NULL ? type : "no Content-Type", line,
-	    cut ? "..." : "");
-	free(url);
-	return why;
-}
-
-/*
- * A 2xx answer to a POST whose body is neither JSON nor an event stream:
- * a login page, a captive portal, a wrong URL.  No MCP answer will follow,
- * so waiting for one would only end at --request-timeout.  Returns why,
- * or NULL if the answer may be fine.  202 is left alone: it has nothing
- * to answer.
- */
-static char *
-client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
-{
-	const char	*ct = curl_event_header(x, "Content-Type");
-
-	if (status == 202 || evbuffer_get_length(curl_event_body(x)) == 0 ||
-	    (ct != NULL && (strncasecmp(ct, "application/json", 16) == 0 ||
-	    strncasecmp(ct, "text/event-stream", 17) == 0)))
-		return NULL;
-	return client_not_mcp_why(c, x, status);
-}
-
-static void
+void
 client_fail_status(struct client *c, int status)
 {
 	if (c->exit_status == 0)
 		c->exit_status = status;
 }
 
-static void
+void
 client_set_timer(struct event *ev, long ms)
 {
 	struct timeval	tv;
@@ -593,7 +203,7 @@ client_set_timer(struct event *ev, long ms)
 	evtimer_add(ev, &tv);
 }
 
-static char *
+char *
 client_internal_id(struct client *c)
 {
 	char	*s;
@@ -602,2812 +212,9 @@ client_internal_id(struct client *c)
 	return s;
 }
 
-/* ---- stdout ---- */
-
-static void
-client_flush(struct client *c)
-{
-	int	n;
-
-	if (c->out_error)
-		return;
-	if (c->out_pollable) {
-		if (evbuffer_get_length(c->out) > 0)
-			event_add(c->out_ev, NULL);
-		return;
-	}
-	/* A file or /dev/null: blocking writes. */
-	while (evbuffer_get_length(c->out) > 0) {
-		n = evbuffer_write(c->out, STDOUT_FILENO);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			log_warn("stdout");
-			c->out_error = 1;
-			evbuffer_drain(c->out, evbuffer_get_length(c->out));
-			/* Closed on a later turn: callers may be iterating. */
-			event_active(c->done_ev, 0, 0);
-			return;
-		}
-	}
-}
-
-/* Backpressure: stop reading from the server while stdout is full. */
-static void
-client_out_pause(struct client *c, int on)
-{
-	struct conn	*conn;
-
-	if (c->out_paused == on)
-		return;
-	c->out_paused = on;
-	log_debug("%s transfers: %zu bytes waiting for stdout",
-	    on ? "pausing" : "resuming", evbuffer_get_length(c->out));
-	TAILQ_FOREACH(conn, &c->conns, entry)
-		curl_event_pause(conn->xfer, on);
-}
-
-/* Takes msg. */
-static void
-client_write(struct client *c, json_object *msg)
-{
-	if (!c->out_error)
-		framer_write(c->out, msg);
-	json_object_put(msg);
-	client_flush(c);
-	if (evbuffer_get_length(c->out) > CLIENT_OUT_HIGH)
-		client_out_pause(c, 1);
-}
-
-static void
-client_write_error(struct client *c, json_object *id, const char *text,
-    long http_status)
-{
-	json_object	*data = NULL;
-
-	if (http_status > 0) {
-		data = json_object_new_object();
-		json_object_object_add(data, "httpStatus",
-		    json_object_new_int64(http_status));
-	}
-	client_write(c, jsonrpc_error_new(id, JSONRPC_SERVER_ERROR, text,
-	    data));
-}
-
-static void
-client_out_ready(evutil_socket_t fd, short what, void *arg)
-{
-	struct client	*c = arg;
-	int		 n;
-
-	n = evbuffer_write(c->out, fd);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		if (errno == EPIPE)
-			log_info("stdout closed by the local client");
-		else
-			log_warn("stdout");
-		c->out_error = 1;
-		evbuffer_drain(c->out, evbuffer_get_length(c->out));
-	}
-	if (c->out_paused && evbuffer_get_length(c->out) < CLIENT_OUT_LOW)
-		client_out_pause(c, 0);
-	if (evbuffer_get_length(c->out) == 0) {
-		event_del(c->out_ev);
-		if (c->finishing)
-			event_base_loopbreak(c->base);
-	}
-	if (c->out_error)
-		client_close(c, "stdout is gone");
-}
-
-/* ---- messages ---- */
-
-static struct cmsg *
-cmsg_new(struct client *c, json_object *msg, enum jsonrpc_kind kind,
-    int internal)
-{
-	struct cmsg	*cm;
-
-	cm = xcalloc(1, sizeof *cm);
-	cm->c = c;
-	cm->msg = msg;
-	cm->kind = kind;
-	cm->internal = internal;
-	cm->state = CMSG_QUEUED;
-	if (!internal)
-		c->nlocal++;
-	return cm;
-}
-
-static void
-cmsg_free(struct cmsg *cm)
-{
-	struct client	*c = cm->c;
-
-	TAILQ_REMOVE(&c->msgs, cm, entry);
-	if (cm->peer != NULL)
-		cm->peer->peer = NULL;
-	if (cm->asked != NULL && json_object_object_length(cm->asked) > 0 &&
-	    !c->closing)
-		input_cancel_local(cm, "the request is over");
-	json_object_put(cm->wire);
-	json_object_put(cm->responses);
-	json_object_put(cm->asked);
-	json_object_put(cm->req_state);
-	if (cm->conn != NULL) {
-		cm->conn->cm = NULL;
-		/* A POST still running (not an answer stream that merely
-		 * has not ended) goes with its message. */
-		if (!cm->conn->sse || cm->conn->xfer == NULL)
-			conn_close(cm->conn);
-	}
-	if (cm->timeout != NULL)
-		event_free(cm->timeout);
-	if (cm->backoff != NULL)
-		event_free(cm->backoff);
-	json_object_put(cm->msg);
-	free(cm->text);
-	if (!cm->internal) {
-		c->nlocal--;
-		if (c->in_paused && c->nlocal < CLIENT_MAX_PENDING / 2) {
-			c->in_paused = 0;
-			if (c->in_eof || c->closing)
-				;
-			else if (c->in_pollable)
-				event_add(c->in_ev, NULL);
-			else
-				event_active(c->in_ev, EV_READ, 0);
-		}
-	}
-	free(cm);
-	client_check_done(c);
-}
-
-/* The request whose id this is, local or ours. */
-static struct cmsg *
-cmsg_find(struct client *c, json_object *id)
-{
-	struct cmsg	*cm;
-
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->kind == JSONRPC_REQUEST &&
-		    jsonrpc_id_equal(jsonrpc_id(cm->msg), id))
-			return cm;
-	}
-	return NULL;
-}
-
-/* The request this answer from the server is for: in the modern era the
- * id on the wire is ours, and a request between two rounds has none (the
- * local client's own id means nothing to the server). */
-static struct cmsg *
-cmsg_find_wire(struct client *c, json_object *id)
-{
-	struct cmsg	*cm;
-	json_object	*mine;
-
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->kind != JSONRPC_REQUEST ||
-		    (c->era == ERA_MODERN && cm->wire == NULL))
-			continue;
-		mine = cm->wire != NULL ? jsonrpc_id(cm->wire) :
-		    jsonrpc_id(cm->msg);
-		if (jsonrpc_id_equal(mine, id))
-			return cm;
-	}
-	return NULL;
-}
-
-/* Answers a local request with an error (or drops any other message) and
- * frees it. */
-static void
-cmsg_fail(struct cmsg *cm, int status, const char *why, long http_status)
-{
-	struct client	*c = cm->c;
-	const char	*method = jsonrpc_method(cm->msg);
-
-	if (cm->internal && cm->is_relist) {
-		/* The tools/call goes again as it is; the local client hears
-		 * of no failure, and the exit status neither. */
-		log_warnx("tools/list (ours) failed: %s", why);
-		relist_next(cm, NULL);
-		return;
-	}
-	client_fail_status(c, status);
-	if (cm->internal) {
-		int		 init = cm->is_init;
-		struct cmsg	*peer = cm->is_discover ? cm->peer : NULL;
-
-		log_warnx("%s (ours) failed: %s", method != NULL ? method :
-		    "a response", why);
-		cmsg_free(cm);
-		if (peer != NULL)
-			cmsg_fail(peer, status, why, http_status);
-		else if (init)
-			reinit_failed(c, status, why);
-		return;
-	}
-	if (cm->kind == JSONRPC_REQUEST) {
-		log_warnx("%s (id %s) failed: %s", method,
-		    client_id_text(cm->msg), why);
-		client_write_error(c, jsonrpc_id(cm->msg), why, http_status);
-	} else
-		log_warnx("could not deliver %s: %s", method != NULL ? method :
-		    "a response", why);
-	cmsg_free(cm);
-}
-
-/* Every local request gets this error; every other message is dropped.
- * (cmsg_free frees nothing but the message and its own conn.) */
-static void
-client_fail_all(struct client *c, int status, const char *why)
-{
-	struct cmsg	*cm;
-
-	client_fail_status(c, status);
-	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL) {
-		if (cm->kind == JSONRPC_REQUEST && !cm->internal)
-			client_write_error(c, jsonrpc_id(cm->msg), why, 0);
-		cmsg_free(cm);
-	}
-}
-
-static void
-cmsg_backoff_fired(evutil_socket_t fd, short what, void *arg)
-{
-	struct cmsg	*cm = arg;
-
-	cm->state = CMSG_QUEUED;
-	client_pump(cm->c);
-}
-
-/* A POST failed for a network reason or its answer stream broke: worth
- * a few more tries (a refusal as unavailable is cmsg_unavailable). */
-static void
-cmsg_retry(struct cmsg *cm, int status, const char *why)
-{
-	struct client	*c = cm->c;
-	long		 ms;
-
-	if (cm->attempts >= CLIENT_POST_RETRIES || c->closing) {
-		cmsg_fail(cm, status, why, 0);
-		return;
-	}
-	ms = (long)CLIENT_POST_RETRY_MS << cm->attempts;
-	cm->attempts++;
-	log_info("%s failed (%s); trying again in %ldms (%d of %d)",
-	    jsonrpc_method(cm->msg) != NULL ? jsonrpc_method(cm->msg) :
-	    "a response", why, ms, cm->attempts, CLIENT_POST_RETRIES);
-	cm->state = CMSG_BACKOFF;
-	if (cm->backoff == NULL)
-		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
-	client_set_timer(cm->backoff, ms);
-}
-
-/* The timer that ends this message's wait: a local request's own, or, for
- * the era probe, that of the initialize it was sent for.  NULL if none
- * runs (notifications, answers, our own requests). */
-static struct event *
-cmsg_deadline(struct cmsg *cm)
-{
-	if (cm->timeout != NULL && evtimer_pending(cm->timeout, NULL))
-		return cm->timeout;
-	if (cm->is_discover && cm->peer != NULL &&
-	    cm->peer->timeout != NULL &&
-	    evtimer_pending(cm->peer->timeout, NULL))
-		return cm->peer->timeout;
-	return NULL;
-}
-
-/* The server refused a POST as unavailable (429, 502, 503, 504): an
- * instance draining, or over its limits.  The message goes again after
- * the server's Retry-After, or backing off, for as long as its deadline
- * allows; a message with no deadline of its own is given
- * --request-timeout from the first refusal.  The local client sees an
- * error only at the deadline (cmsg_timed_out). */
-static void
-cmsg_unavailable(struct cmsg *cm, long status, const char *retry_after)
-{
-	struct client	*c = cm->c;
-	uint64_t	 now = clock_ms(), end;
-	long		 ms;
-	char		*why;
-
-	if (cm->unavailable == 0)
-		cm->unavailable_since = now;
-	cm->unavailable = status;
-	end = cm->unavailable_since + (uint64_t)c->request_timeout_ms;
-	if (c->closing || (cmsg_deadline(cm) == NULL && now >= end)) {
-		xasprintf(&why, "the server was unavailable (HTTP %ld) for "
-		    "%ldms (--request-timeout)", status, c->request_timeout_ms);
-		cmsg_fail(cm, EXIT_UNAVAILABLE, why, status);
-		free(why);
-		return;
-	}
-	if ((ms = client_retry_after(retry_after, time(NULL),
-	    CLIENT_RETRY_AFTER_MAX_MS)) == -1) {
-		ms = CLIENT_UNAVAILABLE_MAX_MS;
-		if (cm->refusals < 16 &&
-		    ((long)CLIENT_POST_RETRY_MS << cm->refusals) < ms)
-			ms = (long)CLIENT_POST_RETRY_MS << cm->refusals;
-	} else if (ms < CLIENT_POST_RETRY_MS)
-		ms = CLIENT_POST_RETRY_MS;	/* never a tight loop */
-	if (cmsg_deadline(cm) == NULL && now + (uint64_t)ms > end)
-		ms = (long)(end - now);		/* one last try at the end */
-	cm->refusals++;
-	log_info("%s: HTTP %ld, the server is unavailable; trying again in "
-	    "%ldms%s", jsonrpc_method(cm->msg) != NULL ?
-	    jsonrpc_method(cm->msg) : "a response", status, ms,
-	    retry_after != NULL ? " (Retry-After)" : "");
-	cm->state = CMSG_BACKOFF;
-	if (cm->backoff == NULL)
-		cm->backoff = evtimer_new(c->base, cmsg_backoff_fired, cm);
-	client_set_timer(cm->backoff, ms);
-}
-
-/* The POST was accepted. */
-static void
-cmsg_posted(struct cmsg *cm)
-{
-	struct client	*c = cm->c;
-	const char	*method = jsonrpc_method(cm->msg);
-	int		 initialized;
-
-	if (cm->kind == JSONRPC_REQUEST) {
-		cm->state = CMSG_WAITING;
-		return;
-	}
-	initialized = method != NULL &&
-	    strcmp(method, "notifications/initialized") == 0;
-	cmsg_free(cm);
-	if (initialized)
-		get_open(c);
-}
-
-/* Queues notifications/cancelled for cm's request (legacy era: the
- * server may be working on it). */
-static void
-cmsg_cancel_at_server(struct cmsg *cm, const char *reason)
-{
-	struct client	*c = cm->c;
-	json_object	*params;
-	struct cmsg	*n;
-
-	params = json_object_new_object();
-	json_object_object_add(params, "requestId",
-	    jsonrpc_id_copy(jsonrpc_id(cm->msg)));
-	json_object_object_add(params, "reason",
-	    json_object_new_string(reason));
-	n = cmsg_new(c, jsonrpc_notification_new("notifications/cancelled",
-	    params), JSONRPC_NOTIFICATION, 1);
-	TAILQ_INSERT_TAIL(&c->msgs, n, entry);
-}
-
-static void
-cmsg_timed_out(evutil_socket_t fd, short what, void *arg)
-{
-	struct cmsg	*cm = arg;
-	struct client	*c = cm->c;
-	const char	*method = jsonrpc_method(cm->msg);
-	char		*why;
-	long		 unavailable;
-	int		 waited_listen;
-
-	/* Refused as unavailable up to now: say so (for an initialize,
-	 * its era probe may be what was refused). */
-	unavailable = cm->unavailable;
-	if (unavailable == 0 && cm->peer != NULL)
-		unavailable = cm->peer->unavailable;
-	if (unavailable != 0)
-		xasprintf(&why, "the server was unavailable (HTTP %ld) until "
-		    "the deadline: no answer within %ldms (--request-timeout)",
-		    unavailable, c->request_timeout_ms);
-	else
-		xasprintf(&why, "no answer within %ldms (--request-timeout)",
-		    c->request_timeout_ms);
-	/* The server may be working on it: tell it to stop (never for
-	 * initialize, which cannot be cancelled, nor for what the server
-	 * last refused). */
-	if (cm->state != CMSG_QUEUED && !cm->is_init && !c->closing &&
-	    cm->wire == NULL && c->era != ERA_MODERN && unavailable == 0)
-		cmsg_cancel_at_server(cm, "timed out in mcpbridge");
-	log_warnx("%s (id %s) timed out", method, client_id_text(cm->msg));
-	if (cm->conn != NULL)
-		conn_close(cm->conn);
-	/* A subscribe waiting for the listen's acknowledgement: the local
-	 * client hears it failed, so the listen stops asking for it. */
-	waited_listen = cm->waits_listen;
-	if (waited_listen)
-		client_subscriptions(c, cm->msg, 0);
-	cmsg_fail(cm, unavailable != 0 ? EXIT_UNAVAILABLE : EXIT_TEMPFAIL,
-	    why, unavailable);
-	free(why);
-	if (waited_listen)
-		listen_update(c);
-	client_pump(c);
-}
-
-/* ---- HTTP requests ---- */
-
-static struct curl_slist *
-client_append(struct curl_slist *h, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static struct curl_slist *
-client_append(struct curl_slist *h, const char *fmt, ...)
-{
-	struct curl_slist	*n;
-	va_list			 ap;
-	char			*s;
-
-	va_start(ap, fmt);
-	xvasprintf(&s, fmt, ap);
-	va_end(ap);
-	if ((n = curl_slist_append(h, s)) == NULL)
-		fatalx("curl_slist_append");
-	free(s);
-	return n;
-}
-
-/* "Name: value"; curl drops a header written "Name:", so an empty value
- * is written "Name;". */
-static struct curl_slist *
-client_append_value(struct curl_slist *h, const char *name,
-    const char *value)
-{
-	if (*value == '\0')
-		return client_append(h, "%s;", name);
-	return client_append(h, "%s: %s", name, value);
-}
-
-/* Modern tools/call: the arguments its tool's x-mcp-header annotations
- * name, as Mcp-Param-* headers. */
-static struct curl_slist *
-client_param_headers(struct client *c, struct curl_slist *h,
-    json_object *params)
-{
-	json_object	*name, *spec, *args = NULL, *values;
-	char		*header;
-
-	if (!json_object_object_get_ex(params, "name", &name) ||
-	    !json_object_is_type(name, json_type_string) ||
-	    !json_object_object_get_ex(c->tool_headers,
-	    json_object_get_string(name), &spec))
-		return h;
-	json_object_object_get_ex(params, "arguments", &args);
-	values = mcpwire_param_headers(spec, args);
-	json_object_object_foreach(values, k, v) {
-		xasprintf(&header, "Mcp-Param-%s", k);
-		h = client_append_value(h, header, json_object_get_string(v));
-		free(header);
-	}
-	json_object_put(values);
-	return h;
-}
-
-/* For a POSTed message: Mcp-Method and Mcp-Name, which 2026-07-28 servers
- * require and earlier ones ignore, and the protocol version the message
- * itself names, if it does (then Mcp-Param-* too). */
-static struct curl_slist *
-client_message_headers(struct client *c, struct curl_slist *h,
-    json_object *msg, const char **version)
-{
-	const char	*method, *name;
-	json_object	*params, *v, *meta;
-	char		*value;
-
-	if ((method = jsonrpc_method(msg)) == NULL)
-		return h;
-	value = mcpwire_header_value(method);
-	h = client_append_value(h, "Mcp-Method", value);
-	free(value);
-	params = jsonrpc_params(msg);
-	if (params == NULL || !json_object_is_type(params, json_type_object))
-		return h;
-	/* The requests that name what they act on are those that may ask
-	 * for input. */
-	if (modern_method_mrtr(method) &&
-	    (name = modern_request_name(method, params)) != NULL) {
-		value = mcpwire_header_value(name);
-		h = client_append_value(h, "Mcp-Name", value);
-		free(value);
-	}
-	if (json_object_object_get_ex(params, "_meta", &meta) &&
-	    json_object_is_type(meta, json_type_object) &&
-	    json_object_object_get_ex(meta, MODERN_META_VERSION, &v) &&
-	    json_object_is_type(v, json_type_string) &&
-	    strpbrk(json_object_get_string(v), "\r\n") == NULL) {
-		*version = json_object_get_string(v);
-		if (strcmp(method, "tools/call") == 0)
-			h = client_param_headers(c, h, params);
-	}
-	return h;
-}
-
-static struct curl_slist *
-client_headers(struct client *c, const char *method, const char *last_id,
-    json_object *msg)
-{
-	struct curl_slist	*h = NULL;
-	const char		*version = c->protocol_version;
-	size_t			 i;
-
-	if (strcmp(method, "POST") == 0) {
-		h = client_append(h, "Content-Type: application/json");
-		h = client_append(h, "Accept: application/json, "
-		    "text/event-stream");
-		h = client_append(h, "Expect:");	/* no 100-continue */
-	} else if (strcmp(method, "GET") == 0) {
-		h = client_append(h, "Accept: text/event-stream");
-		h = client_append(h, "Cache-Control: no-cache");
-	}
-	if (c->transport != CLIENT_TRANSPORT_SSE) {
-		if (msg != NULL)
-			h = client_message_headers(c, h, msg, &version);
-		if (c->session_id != NULL)
-			h = client_append(h, "Mcp-Session-Id: %s",
-			    c->session_id);
-		if (version != NULL)
-			h = client_append(h, "MCP-Protocol-Version: %s",
-			    version);
-	}
-	if (last_id != NULL)
-		h = client_append(h, "Last-Event-ID: %s", last_id);
-	for (i = 0; i < c->nheaders; i++)
-		h = client_append(h, "%s", c->headers[i]);
-	return h;
-}
-
-static void	conn_headers(struct curl_event_xfer *, void *);
-static void	conn_data(struct curl_event_xfer *, struct evbuffer *, void *);
-static void	conn_done(struct curl_event_xfer *, int, const char *, void *);
-static void	conn_timer_fired(evutil_socket_t, short, void *);
-
-static struct conn *
-conn_new(struct client *c, enum conn_kind kind)
-{
-	struct conn	*conn;
-
-	conn = xcalloc(1, sizeof *conn);
-	conn->c = c;
-	conn->kind = kind;
-	conn->timer = evtimer_new(c->base, conn_timer_fired, conn);
-	TAILQ_INSERT_TAIL(&c->conns, conn, entry);
-	return conn;
-}
-
-static void
-conn_start(struct conn *conn, const char *method, const char *url,
-    const char *body, size_t len, long timeout_ms)
-{
-	struct client			*c = conn->c;
-	struct curl_event_request	 r;
-	const char			*last_id = NULL;
-
-	if (conn->resuming && conn->parser != NULL &&
-	    sse_parser_has_id(conn->parser))
-		last_id = sse_parser_last_id(conn->parser);
-	if (conn->kind == CONN_GET && conn->parser != NULL &&
-	    sse_parser_has_id(conn->parser))
-		last_id = sse_parser_last_id(conn->parser);
-
-	memset(&r, 0, sizeof r);
-	r.method = method;
-	r.url = url;
-	r.headers = client_headers(c, method, last_id,
-	    conn->kind == CONN_LISTEN ? conn->wire :
-	    conn->kind == CONN_POST && !conn->resuming && conn->cm != NULL ?
-	    (conn->cm->wire != NULL ? conn->cm->wire : conn->cm->msg) : NULL);
-	if (c->oauth != NULL) {
-		r.headers = oauth_header(c->oauth, r.headers, url);
-		conn->auth_gen = oauth_generation(c->oauth);
-	}
-	r.body = body;
-	r.len = len;
-	r.timeout_ms = timeout_ms;
-	r.max_buffered = c->max_message + 4096;
-	r.on_headers = conn_headers;
-	r.on_data = conn_data;
-	r.on_done = conn_done;
-	r.arg = conn;
-	conn->sse = 0;
-	conn->events = 0;
-	if ((conn->xfer = curl_event_start(c->ce, &r)) == NULL)
-		fatalx("cannot start an HTTP transfer");
-	if (c->out_paused && conn->kind != CONN_DELETE)
-		curl_event_pause(conn->xfer, 1);
-	log_debug("%s %s%s", method, conn->kind == CONN_LEGACY ? "the SSE "
-	    "stream" : conn->kind == CONN_GET ? "the GET stream" :
-	    conn->kind == CONN_DELETE ? "the session" :
-	    conn->kind == CONN_LISTEN ? "subscriptions/listen" :
-	    conn->resuming ? "to resume an answer" : "a message",
-	    last_id != NULL ? " (resuming)" : "");
-}
-
-static void
-client_reap(evutil_socket_t fd, short what, void *arg)
-{
-	struct client	*c = arg;
-	struct conn	*conn;
-	size_t		 i;
-
-	while ((conn = TAILQ_FIRST(&c->graveyard)) != NULL) {
-		TAILQ_REMOVE(&c->graveyard, conn, entry);
-		sse_parser_free(conn->parser);
-		json_object_put(conn->wire);
-		event_free(conn->timer);
-		for (i = 0; i < CLIENT_RECENT_IDS; i++)
-			free(conn->recent[i]);
-		free(conn);
-	}
-}
-
-/* The one way a conn ends: nothing reaches it afterwards. */
-static void
-conn_close(struct conn *conn)
-{
-	struct client	*c = conn->c;
-
-	if (conn->dead)
-		return;
-	conn->dead = 1;
-	curl_event_cancel(conn->xfer);
-	conn->xfer = NULL;
-	evtimer_del(conn->timer);
-	if (conn->cm != NULL) {
-		conn->cm->conn = NULL;
-		conn->cm = NULL;
-	}
-	if (c->get == conn)
-		c->get = NULL;
-	if (c->listen == conn) {
-		c->listen = NULL;
-		c->listen_acked = 0;
-	}
-	TAILQ_REMOVE(&c->conns, conn, entry);
-	TAILQ_INSERT_TAIL(&c->graveyard, conn, entry);
-	event_active(c->reaper, 0, 0);
-}
-
-static int
-conn_seen(struct conn *conn, const char *id)
-{
-	size_t	i;
-
-	if (*id == '\0')
-		return 0;
-	for (i = 0; i < CLIENT_RECENT_IDS; i++) {
-		if (conn->recent[i] != NULL && strcmp(conn->recent[i], id) == 0)
-			return 1;
-	}
-	free(conn->recent[conn->recent_next]);
-	conn->recent[conn->recent_next] = xstrdup(id);
-	conn->recent_next = (conn->recent_next + 1) % CLIENT_RECENT_IDS;
-	return 0;
-}
-
-/* ---- the session ---- */
-
-static void
-client_forget_session(struct client *c)
-{
-	free(c->session_id);
-	c->session_id = NULL;
-}
-
-static void
-client_hold(struct client *c, long ms)
-{
-	client_set_timer(c->hold, ms);
-}
-
-static void
-client_hold_fired(evutil_socket_t fd, short what, void *arg)
-{
-	client_pump(arg);
-}
-
-/* The streams of the server's own messages, when it offers one. */
-static void
-get_open(struct client *c)
-{
-	struct conn	*conn;
-
-	if (c->transport != CLIENT_TRANSPORT_STREAMABLE || c->get_unsupported ||
-	    c->cfg->oneshot || c->get != NULL || c->session_id == NULL ||
-	    c->closing || c->in_eof)
-		return;
-	conn = conn_new(c, CONN_GET);
-	c->get = conn;
-	conn_start(conn, "GET", c->url, NULL, 0, 0);
-}
-
-/* Puts our replay of the handshake at the head of the queue. */
-static void
-reinit_begin(struct client *c)
-{
-	struct cmsg	*cm, *after;
-	json_object	*msg, *params;
-	char		*id;
-	size_t		 i;
-
-	c->reinit_pending = 0;
-	msg = NULL;
-	if (json_object_deep_copy(c->init, &msg, NULL) != 0)
-		fatalx("json_object_deep_copy");
-	id = client_internal_id(c);
-	json_object_object_add(msg, "id", json_object_new_string(id));
-	free(id);
-	cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-	cm->is_init = cm->barrier = 1;
-	TAILQ_INSERT_HEAD(&c->msgs, cm, entry);
-	after = cm;
-
-	if (c->initialized) {
-		msg = jsonrpc_notification_new("notifications/initialized",
-		    NULL);
-		cm = cmsg_new(c, msg, JSONRPC_NOTIFICATION, 1);
-		cm->barrier = 1;
-		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
-		after = cm;
-	}
-	for (i = 0; i < c->nsubs; i++) {
-		params = json_object_new_object();
-		json_object_object_add(params, "uri",
-		    json_object_new_string(c->subs[i]));
-		msg = jsonrpc_request_new(0, "resources/subscribe", params);
-		id = client_internal_id(c);
-		json_object_object_add(msg, "id", json_object_new_string(id));
-		free(id);
-		cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
-		after = cm;
-	}
-	if (c->log_level != NULL) {
-		msg = NULL;
-		if (json_object_deep_copy(c->log_level, &msg, NULL) != 0)
-			fatalx("json_object_deep_copy");
-		id = client_internal_id(c);
-		json_object_object_add(msg, "id", json_object_new_string(id));
-		free(id);
-		cm = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-		TAILQ_INSERT_AFTER(&c->msgs, after, cm, entry);
-	}
-}
-
-/* Our replayed handshake could not be done: the local client's requests
- * get errors; the next message from it tries again. */
-static void
-reinit_failed(struct client *c, int status, const char *why)
-{
-	log_warnx("could not start a session: %s", why);
-	client_fail_all(c, status, why);
-	/* The next message from the local client tries again. */
-	c->reinit_pending = c->init != NULL &&
-	    (c->established || c->cfg->oneshot);
-	c->reinit_failures = 0;
-}
-
-/* The server no longer knows our session, or the legacy stream is gone:
- * start a new one and send again what it did not answer. */
-static void
-session_lost(struct client *c, const char *why)
-{
-	struct cmsg	*cm, *next;
-	int		 local_init = 0;
-	long		 ms;
-
-	if (c->closing)
-		return;
-	log_info("%s: starting a new session", why);
-	client_forget_session(c);
-	if (c->get != NULL)
-		conn_close(c->get);
-	c->get_unsupported = 0;
-
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (cm->conn != NULL)
-			conn_close(cm->conn);
-		if (cm->backoff != NULL)
-			evtimer_del(cm->backoff);
-		if (cm->internal) {
-			cmsg_free(cm);
-			continue;
-		}
-		if (cm->kind == JSONRPC_RESPONSE) {
-			/* The answer to a request of the old session. */
-			log_debug("dropping an answer meant for the old "
-			    "session");
-			cmsg_free(cm);
-			continue;
-		}
-		if (cm->state == CMSG_QUEUED)
-			continue;
-		if (cm->kind == JSONRPC_REQUEST &&
-		    ++cm->resends > CLIENT_RESEND_TRIES) {
-			cmsg_fail(cm, EXIT_UNAVAILABLE, "the session was lost "
-			    "again and again", 0);
-			continue;
-		}
-		cm->state = CMSG_QUEUED;
-		cm->attempts = 0;
-		if (cm->is_init)
-			local_init = 1;
-	}
-	if (c->established && !local_init) {
-		c->reinit_pending = 1;
-		/* Our replay sends notifications/initialized itself. */
-		for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-			const char *m = jsonrpc_method(cm->msg);
-
-			next = TAILQ_NEXT(cm, entry);
-			if (m != NULL && strcmp(m, "notifications/initialized")
-			    == 0)
-				cmsg_free(cm);
-		}
-	}
-	c->sess = SESS_NONE;
-	if (c->reinit_failures >= CLIENT_REINIT_TRIES) {
-		reinit_failed(c, EXIT_UNAVAILABLE, "the server keeps losing "
-		    "the session");
-		return;
-	}
-	ms = c->reinit_failures == 0 ? 0 :
-	    (long)CLIENT_STREAM_RETRY_MS << (c->reinit_failures - 1);
-	c->reinit_failures++;
-	/* Even with no delay, continue on a fresh loop turn. */
-	client_hold(c, ms);
-}
-
-/* An initialize was answered: note the session. */
-static void
-client_init_answered(struct client *c, json_object *msg, int ours)
-{
-	json_object	*result, *v;
-	const char	*version;
-
-	if (!json_object_object_get_ex(msg, "result", &result) ||
-	    !json_object_is_type(result, json_type_object))
-		return;
-	if (json_object_object_get_ex(result, "protocolVersion", &v) &&
-	    json_object_is_type(v, json_type_string)) {
-		version = json_object_get_string(v);
-		if (ours && c->protocol_version != NULL &&
-		    strcmp(c->protocol_version, version) != 0)
-			log_warnx("the new session speaks %s, not %s", version,
-			    c->protocol_version);
-		if (strpbrk(version, "\r\n") == NULL) {
-			free(c->protocol_version);
-			c->protocol_version = xstrdup(version);
-		}
-	}
-	if (ours && c->established)
-		log_info("new session ready%s", c->transport ==
-		    CLIENT_TRANSPORT_SSE ? " (HTTP+SSE)" : "");
-	/* reinit_failures is reset only once the session answers something
-	 * else: a server that forgets every session at once (a balancer
-	 * without affinity) would else be rebuilt at full speed. */
-	c->established = 1;
-}
-
-/* ---- signing in ---- */
-
-/* While a sign-in runs, requests wait for it, not for their timeouts. */
-static void
-client_auth_hold(struct client *c)
-{
-	struct cmsg	*cm;
-
-	if (!oauth_busy(c->oauth))
-		return;
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->timeout != NULL)
-			evtimer_del(cm->timeout);
-	}
-}
-
-/* A 401 or 403: 1 if what got it waits for a sign-in and goes again. */
-static int
-client_auth_challenge(struct client *c, struct curl_event_xfer *x,
-    long status, unsigned gen, int *tries)
-{
-	if (c->oauth == NULL || *tries >= CLIENT_AUTH_TRIES ||
-	    !oauth_challenge(c->oauth, status, curl_event_header(x,
-	    "WWW-Authenticate"), gen))
-		return 0;
-	(*tries)++;
-	client_auth_hold(c);
-	return 1;
-}
-
-static void
-client_auth_done(void *arg, const char *error)
-{
-	struct client	*c = arg;
-	struct cmsg	*cm;
-	char		*why;
-
-	if (c->closing)
-		return;
-	if (error != NULL) {
-		xasprintf(&why, "sign-in failed: %s", error);
-		client_fail_all(c, EXIT_NOPERM, why);
-		free(why);
-		/* If it failed while a lost session was being rebuilt, the
-		 * next message from the local client rebuilds it (as after
-		 * any failed rebuild). */
-		if (c->session_id == NULL &&
-		    c->transport != CLIENT_TRANSPORT_SSE)
-			c->reinit_pending = c->init != NULL &&
-			    (c->established || c->cfg->oneshot);
-		return;
-	}
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->timeout != NULL)
-			client_set_timer(cm->timeout, c->request_timeout_ms);
-	}
-	get_open(c);
-	listen_update(c);
-	client_pump(c);
-}
-
-/* ---- the modern era ---- */
-
-/* The code of a JSON-RPC error answer, or 0. */
-static int
-client_error_code(json_object *msg)
-{
-	json_object	*e, *code;
-
-	if (!json_object_object_get_ex(msg, "error", &e) ||
-	    !json_object_object_get_ex(e, "code", &code) ||
-	    !json_object_is_type(code, json_type_int))
-		return 0;
-	return json_object_get_int(code);
-}
-
-/* Its conn no longer carries the request's answer. */
-static void
-cmsg_detach(struct cmsg *cm)
-{
-	struct conn	*conn = cm->conn;
-
-	if (conn == NULL)
-		return;
-	cm->conn = NULL;
-	conn->cm = NULL;
-	/* A stream that has not ended is closed by its own end. */
-	if (!conn->sse || conn->xfer == NULL)
-		conn_close(conn);
-}
-
-/* Answers a local request with a result (taken) and frees it. */
-static void
-client_answer(struct client *c, struct cmsg *cm, json_object *result)
-{
-	if (!cm->internal && cm->kind == JSONRPC_REQUEST)
-		client_write(c, jsonrpc_result_new(jsonrpc_id(cm->msg), result));
-	else
-		json_object_put(result);
-	cmsg_free(cm);
-}
-
-/* A server/discover of ours goes out before this initialize. */
-static void
-discover_begin(struct cmsg *init)
-{
-	struct client	*c = init->c;
-	struct cmsg	*d;
-
-	d = cmsg_new(c, jsonrpc_request_new(0, "server/discover", NULL),
-	    JSONRPC_REQUEST, 1);
-	d->is_discover = d->barrier = 1;
-	d->peer = init;
-	init->peer = d;
-	init->probed = 1;
-	TAILQ_INSERT_BEFORE(init, d, entry);
-	log_debug("%s", c->era == ERA_MODERN ? "asking server/discover for "
-	    "the initialize" : "probing the server's era with server/discover");
-}
-
-/* The answer to our server/discover: body (taken) may be NULL, status is
- * 200 for an answer on an event stream. */
-static void
-discover_answered(struct cmsg *d, long status, json_object *body)
-{
-	struct client			*c = d->c;
-	struct cmsg			*init = d->peer;
-	enum client_modern_probe	 r;
-	json_object			*result = NULL;
-	char				*why = NULL;
-
-	r = client_modern_probe(status, body, &why);
-	if (r == CLIENT_MODERN_PROBE_RETRY &&
-	    ++d->discover_tries >= CLIENT_DISCOVER_TRIES) {
-		r = CLIENT_MODERN_PROBE_FAIL;
-		why = xstrdup("the server keeps refusing the protocol version "
-		    "it names as supported");
-	}
-	if (r == CLIENT_MODERN_PROBE_LEGACY && c->era == ERA_MODERN) {
-		/* Settled already: the server now fails server/discover. */
-		r = CLIENT_MODERN_PROBE_FAIL;
-		xasprintf(&why, "server/discover failed (HTTP %ld)", status);
-	}
-	switch (r) {
-	case CLIENT_MODERN_PROBE_RETRY:
-		log_info("the server refused the protocol version but names "
-		    "%s as supported; asking again", CLIENT_MODERN_VERSION);
-		cmsg_detach(d);
-		d->state = CMSG_QUEUED;
-		break;
-	case CLIENT_MODERN_PROBE_MODERN:
-		if (c->era != ERA_MODERN)
-			log_info("the server speaks MCP %s",
-			    CLIENT_MODERN_VERSION);
-		c->era = ERA_MODERN;
-		c->transport = CLIENT_TRANSPORT_STREAMABLE;
-		json_object_object_get_ex(body, "result", &result);
-		json_object_put(c->server_caps);
-		c->server_caps = NULL;
-		json_object_object_get_ex(result, "capabilities", &c->server_caps);
-		json_object_get(c->server_caps);
-		cmsg_free(d);
-		if (init != NULL && init->passthru)
-			;	/* it goes out as it is next */
-		else if (init != NULL)
-			client_answer(c, init,
-			    client_modern_init_result(result, init->msg));
-		listen_update(c);
-		break;
-	case CLIENT_MODERN_PROBE_LEGACY:
-		if (status == 0)
-			log_info("the server does not speak MCP %s (no answer "
-			    "to server/discover in %ldms); using initialize",
-			    CLIENT_MODERN_VERSION, c->connect_timeout_ms);
-		else
-			log_info("the server does not speak MCP %s (HTTP %ld "
-			    "to server/discover); using initialize",
-			    CLIENT_MODERN_VERSION, status);
-		c->era = ERA_LEGACY;
-		cmsg_free(d);		/* the initialize goes next */
-		break;
-	case CLIENT_MODERN_PROBE_FAIL:
-		cmsg_fail(d, EXIT_PROTOCOL, why, 0);	/* and the initialize */
-		break;
-	}
-	json_object_put(body);
-	free(why);
-}
-
-/* Tells the local client the questions it was asked for cm are moot. */
-static void
-input_cancel_local(struct cmsg *cm, const char *reason)
-{
-	json_object	*params;
-
-	json_object_object_foreach(cm->asked, id, key) {
-		(void)key;
-		params = json_object_new_object();
-		json_object_object_add(params, "requestId",
-		    json_object_new_string(id));
-		json_object_object_add(params, "reason",
-		    json_object_new_string(reason));
-		client_write(cm->c, jsonrpc_notification_new(
-		    "notifications/cancelled", params));
-	}
-}
-
-/* Every question answered (or none asked): the request goes again, with
- * a new id, the answers and the server's requestState. */
-static void
-input_retry(struct cmsg *cm)
-{
-	struct client	*c = cm->c;
-
-	cm->state = CMSG_QUEUED;
-	cm->attempts = 0;
-	/* The answers show the user is there: a fresh timeout. */
-	if (cm->timeout != NULL)
-		client_set_timer(cm->timeout, c->request_timeout_ms);
-	client_pump(c);
-}
-
-/* An input_required result: its questions go to the local client. */
-static void
-input_round(struct cmsg *cm, json_object *result)
-{
-	struct client	*c = cm->c;
-	json_object	*reqs = NULL, *state, *asks, *id, *m;
-	char		*err = NULL, *ids;
-	size_t		 i;
-
-	cmsg_detach(cm);
-	if (++cm->rounds > CLIENT_INPUT_ROUNDS) {
-		xasprintf(&err, "the server asked for input more than %d "
-		    "times", CLIENT_INPUT_ROUNDS);
-		goto fail;
-	}
-	json_object_put(cm->wire);
-	cm->wire = NULL;
-	json_object_put(cm->req_state);
-	cm->req_state = NULL;
-	/* Kept as the server's own string: echoed exactly. */
-	if (json_object_object_get_ex(result, "requestState", &state))
-		cm->req_state = json_object_get(state);
-	json_object_put(cm->responses);
-	cm->responses = json_object_new_object();
-	json_object_put(cm->asked);
-	cm->asked = json_object_new_object();
-
-	asks = json_object_new_array();
-	json_object_object_get_ex(result, "inputRequests", &reqs);
-	if (reqs != NULL) {
-		json_object_object_foreach(reqs, key, req) {
-			xasprintf(&ids, "mcpbridge-input-%" PRIu64,
-			    ++c->next_input);
-			id = json_object_new_string(ids);
-			m = client_modern_input_request(req, id, &err);
-			json_object_put(id);
-			if (m == NULL) {
-				free(ids);
-				json_object_put(asks);
-				json_object_put(cm->asked);
-				cm->asked = NULL;
-				goto fail;
-			}
-			json_object_object_add(cm->asked, ids,
-			    json_object_new_string(key));
-			json_object_array_add(asks, m);
-			free(ids);
-		}
-	}
-	if (c->in_eof && json_object_array_length(asks) > 0) {
-		json_object_put(asks);
-		json_object_put(cm->asked);
-		cm->asked = NULL;
-		err = xstrdup(CLIENT_INPUT_EOF);
-		goto fail;
-	}
-	cm->state = CMSG_INPUT;
-	log_debug("%s (id %s): the server asks %zu questions (round %d)",
-	    jsonrpc_method(cm->msg), client_id_text(cm->msg),
-	    json_object_array_length(asks), cm->rounds);
-	if (json_object_array_length(asks) == 0) {
-		json_object_put(asks);
-		input_retry(cm);
-		return;
-	}
-	for (i = 0; i < json_object_array_length(asks); i++)
-		client_write(c, json_object_get(json_object_array_get_idx(asks,
-		    i)));
-	json_object_put(asks);
-	return;
-fail:
-	cmsg_fail(cm, c->in_eof ? EXIT_TEMPFAIL : EXIT_PROTOCOL, err, 0);
-	free(err);
-}
-
-/* stdin ended: the questions still out can never be answered, so their
- * requests fail now rather than at --request-timeout. */
-static void
-input_eof(struct client *c)
-{
-	struct cmsg	*cm, *next;
-
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (cm->state == CMSG_INPUT && cm->asked != NULL &&
-		    json_object_object_length(cm->asked) > 0)
-			cmsg_fail(cm, EXIT_TEMPFAIL, CLIENT_INPUT_EOF, 0);
-	}
-}
-
-/* The local client answered one of the questions (msg taken). */
-static void
-input_answered(struct client *c, json_object *msg)
-{
-	struct cmsg	*cm;
-	json_object	*id = jsonrpc_id(msg), *key = NULL, *v, *text;
-	char		*k, *why;
-
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->state == CMSG_INPUT && cm->asked != NULL &&
-		    json_object_is_type(id, json_type_string) &&
-		    json_object_object_get_ex(cm->asked,
-		    json_object_get_string(id), &key))
-			break;
-	}
-	if (cm == NULL) {
-		log_warnx("stdin: dropping an answer to id %s, which nobody "
-		    "asked (or no longer waits for)", client_id_text(msg));
-		json_object_put(msg);
-		return;
-	}
-	k = xstrdup(json_object_get_string(key));
-	json_object_object_del(cm->asked, json_object_get_string(id));
-	if (json_object_object_get_ex(msg, "error", &v)) {
-		if (!json_object_object_get_ex(v, "message", &text) ||
-		    !json_object_is_type(text, json_type_string))
-			text = NULL;
-		xasprintf(&why, "the local client refused the server's "
-		    "request for input: %.200s", text != NULL ?
-		    json_object_get_string(text) : "no reason given");
-		json_object_put(msg);
-		free(k);
-		cmsg_fail(cm, 0, why, 0);
-		free(why);
-		client_pump(c);
-		return;
-	}
-	json_object_object_get_ex(msg, "result", &v);
-	json_object_object_add(cm->responses, k, json_object_get(v));
-	free(k);
-	json_object_put(msg);
-	if (json_object_object_length(cm->asked) == 0)
-		input_retry(cm);
-}
-
-/* A tools/list of ours, for a tools/call the server said had the wrong
- * Mcp-Param-* headers: the revision asks to learn the tool again and
- * retry. */
-static struct cmsg *
-relist_begin(struct client *c, struct cmsg *call, const char *cursor)
-{
-	json_object	*params = NULL, *msg;
-	struct cmsg	*r;
-	char		*id;
-
-	if (cursor != NULL) {
-		params = json_object_new_object();
-		json_object_object_add(params, "cursor",
-		    json_object_new_string(cursor));
-	}
-	msg = jsonrpc_request_new(0, "tools/list", params);
-	id = client_internal_id(c);
-	json_object_object_add(msg, "id", json_object_new_string(id));
-	free(id);
-	r = cmsg_new(c, msg, JSONRPC_REQUEST, 1);
-	r->is_relist = 1;
-	r->peer = call;
-	call->peer = r;
-	TAILQ_INSERT_TAIL(&c->msgs, r, entry);
-	return r;
-}
-
-/* One page of our tools/list done (result NULL: it failed): the next, or
- * the tools/call again. */
-static void
-relist_next(struct cmsg *r, json_object *result)
-{
-	struct client	*c = r->c;
-	struct cmsg	*call = r->peer, *n;
-	json_object	*v;
-	char		*cursor = NULL;
-	int		 pages = r->rounds + 1;
-
-	if (result != NULL && pages < CLIENT_RELIST_PAGES &&
-	    json_object_object_get_ex(result, "nextCursor", &v) &&
-	    json_object_is_type(v, json_type_string))
-		cursor = xstrdup(json_object_get_string(v));
-	cmsg_free(r);
-	if (call == NULL) {
-		free(cursor);
-		return;
-	}
-	if (cursor != NULL) {
-		n = relist_begin(c, call, cursor);
-		n->rounds = pages;
-		free(cursor);
-		return;
-	}
-	call->state = CMSG_QUEUED;
-	call->attempts = 0;
-}
-
-/* The server's answer (taken) to a request sent in the modern era. */
-static void
-modern_answered(struct cmsg *cm, json_object *msg)
-{
-	struct client	*c = cm->c;
-	json_object	*result, *dropped;
-	const char	*method = jsonrpc_method(cm->msg);
-	char		*err = NULL;
-	size_t		 i;
-	int		 kind;
-
-	if (json_object_object_get_ex(msg, "result", &result)) {
-		if ((kind = client_modern_result_kind(result, &err)) == -1) {
-			json_object_put(msg);
-			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
-			free(err);
-			return;
-		}
-		if (kind == 1 && (cm->internal ||
-		    !modern_method_mrtr(method))) {
-			json_object_put(msg);
-			xasprintf(&err, "the server answered %s with "
-			    "input_required, which it may not", method);
-			cmsg_fail(cm, EXIT_PROTOCOL, err, 0);
-			free(err);
-			return;
-		}
-		if (kind == 1) {
-			input_round(cm, result);
-			json_object_put(msg);
-			return;
-		}
-		if (strcmp(method, "tools/list") == 0) {
-			/* As the revision asks of HTTP clients. */
-			dropped = mcpwire_filter_tools(result,
-			    c->tool_headers);
-			for (i = 0; i < json_object_array_length(dropped); i++)
-				log_warnx("tools/list: leaving out the tool %s",
-				    json_object_get_string(
-				    json_object_array_get_idx(dropped, i)));
-			json_object_put(dropped);
-		}
-	}
-	if (cm->is_relist) {
-		if (!json_object_object_get_ex(msg, "result", &result))
-			result = NULL;
-		relist_next(cm, result);
-		json_object_put(msg);
-		return;
-	}
-	if (!json_object_object_get_ex(msg, "result", NULL) &&
-	    client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
-	    strcmp(method, "tools/call") == 0 && !cm->relisted &&
-	    !cm->internal) {
-		/* Perhaps the tool changed, or the local client never
-		 * listed it: learn it, then once more. */
-		log_info("%s (id %s): the server says the headers do not "
-		    "match; listing the tools and trying again", method,
-		    client_id_text(cm->msg));
-		json_object_put(msg);
-		cm->relisted = 1;
-		cm->http_status = 0;
-		cmsg_detach(cm);
-		cm->state = CMSG_INPUT;
-		relist_begin(c, cm, NULL);
-		return;
-	}
-	/* The answer (or error) under the local client's id.  In 2026-07-28
-	 * the HTTP status mirrors the error code (404 for -32601, say): the
-	 * server's own error, which leaves the exit status alone, unless it
-	 * refused the credentials. */
-	if (cm->http_status == 401 || cm->http_status == 403)
-		client_fail_status(c, EXIT_NOPERM);
-	json_object_object_add(msg, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
-	if (cm->internal)
-		json_object_put(msg);
-	else
-		client_write(c, msg);
-	cmsg_free(cm);
-}
-
-/* What the local client sends that the bridge handles itself in the modern
- * era: 1 if cm was dealt with (and freed). */
-static int
-modern_local(struct cmsg *cm)
-{
-	struct client	*c = cm->c;
-	const char	*method = jsonrpc_method(cm->msg);
-
-	if (cm->kind == JSONRPC_RESPONSE) {
-		log_warnx("dropping an answer from the local client to id %s: "
-		    "the server asked nothing", client_id_text(cm->msg));
-		cmsg_free(cm);
-		return 1;
-	}
-	switch (client_modern_local(method, cm->kind == JSONRPC_REQUEST)) {
-	case CLIENT_MODERN_SEND:
-		return 0;
-	case CLIENT_MODERN_SWALLOW:
-		log_debug("not sending %s: MCP %s has no notifications from "
-		    "the client over HTTP", method, CLIENT_MODERN_VERSION);
-		cmsg_free(cm);
-		return 1;
-	case CLIENT_MODERN_ANSWER:
-		if (strcmp(method, "logging/setLevel") == 0 &&
-		    client_modern_log_level(cm->msg) == NULL) {
-			if (!cm->internal)
-				client_write(c, jsonrpc_error_new(
-				    jsonrpc_id(cm->msg), JSONRPC_INVALID_PARAMS,
-				    "Invalid params: unknown log level", NULL));
-			cmsg_free(cm);
-			return 1;
-		}
-		/* ping, and the level now goes with every request. */
-		client_answer(c, cm, json_object_new_object());
-		return 1;
-	case CLIENT_MODERN_LISTEN:
-		/* c->subs has it already; the stream asks for it.  A
-		 * subscribe is answered once the server acknowledges. */
-		if (strcmp(method, "resources/subscribe") == 0) {
-			cm->waits_listen = 1;
-			cm->state = CMSG_WAITING;
-			listen_update(c);
-		} else {
-			listen_update(c);
-			client_answer(c, cm, json_object_new_object());
-		}
-		return 1;
-	}
-	return 0;
-}
-
-/* ---- modern: the subscriptions/listen stream ---- */
-
-/* What the stream should ask for: the list changes the server offers
- * (not for --oneshot pipelines) and the resources subscribed. */
-static json_object *
-listen_filter(struct client *c)
-{
-	static const struct {
-		const char	*cap, *flag;
-	} lists[] = {
-		{ "tools", "toolsListChanged" },
-		{ "prompts", "promptsListChanged" },
-		{ "resources", "resourcesListChanged" },
-	};
-	json_object	*f, *cap, *v, *uris;
-	size_t		 i;
-
-	f = json_object_new_object();
-	for (i = 0; i < sizeof lists / sizeof lists[0] && !c->cfg->oneshot;
-	    i++) {
-		if (json_object_object_get_ex(c->server_caps, lists[i].cap,
-		    &cap) && json_object_object_get_ex(cap, "listChanged", &v) &&
-		    json_object_get_boolean(v))
-			json_object_object_add(f, lists[i].flag,
-			    json_object_new_boolean(1));
-	}
-	if (c->nsubs > 0) {
-		uris = json_object_new_array();
-		for (i = 0; i < c->nsubs; i++)
-			json_object_array_add(uris,
-			    json_object_new_string(c->subs[i]));
-		json_object_object_add(f, "resourceSubscriptions", uris);
-	}
-	return f;
-}
-
-/* The subscribes waiting for the stream: answered, or failed with why. */
-static void
-listen_settle(struct client *c, const char *why)
-{
-	struct cmsg	*cm, *next;
-
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (!cm->waits_listen)
-			continue;
-		if (why != NULL)
-			cmsg_fail(cm, 0, why, 0);
-		else
-			client_answer(c, cm, json_object_new_object());
-	}
-}
-
-static void
-listen_start(struct conn *conn)
-{
-	struct client	*c = conn->c;
-	json_object	*params, *msg, *id;
-	const char	*s;
-	size_t		 len;
-	char		*ids;
-
-	params = json_object_new_object();
-	json_object_object_add(params, "notifications",
-	    json_object_get(c->listen_filter));
-	msg = jsonrpc_request_new(0, "subscriptions/listen", params);
-	ids = client_internal_id(c);
-	id = json_object_new_string(ids);
-	free(ids);
-	json_object_put(conn->wire);
-	conn->wire = client_modern_request(msg, id, c->init, NULL, NULL, NULL);
-	json_object_put(id);
-	json_object_put(msg);
-	s = json_object_to_json_string_length(conn->wire,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	c->listen_acked = 0;
-	/* The body is copied; no timeout: it lives as long as we do. */
-	conn_start(conn, "POST", c->url, s, len, 0);
-}
-
-/* Opens, reopens or closes the stream after what it should carry
- * changed. */
-static void
-listen_update(struct client *c)
-{
-	json_object	*f;
-	struct conn	*conn;
-	int		 relisten;
-
-	if (c->era != ERA_MODERN || c->closing || c->local == LOCAL_MODERN)
-		return;		/* a modern local client listens itself */
-	f = listen_filter(c);
-	if (c->listen != NULL && c->listen_filter != NULL &&
-	    json_object_equal(f, c->listen_filter)) {
-		json_object_put(f);
-		if (c->listen_acked)
-			listen_settle(c, NULL);
-		return;
-	}
-	/* Closing the stream ends the old subscription at the server.  One
-	 * broken after its acknowledgement (waiting to reconnect, or not
-	 * acknowledged again yet) has missed what the new one must tell. */
-	relisten = c->listen != NULL && (c->listen->relisten ||
-	    (c->listen->acked && c->listen->xfer == NULL));
-	if (c->listen != NULL)
-		conn_close(c->listen);
-	json_object_put(c->listen_filter);
-	c->listen_filter = f;
-	if (c->listen_unsupported) {
-		listen_settle(c, "the server does not offer "
-		    "subscriptions/listen");
-		return;
-	}
-	if (json_object_object_length(f) == 0) {
-		listen_settle(c, NULL);
-		return;
-	}
-	conn = conn_new(c, CONN_LISTEN);
-	conn->relisten = relisten;
-	c->listen = conn;
-	listen_start(conn);
-}
-
-/* The server's tools changed: what their annotations said may be wrong
- * now (a call's -32020 lists them again). */
-static void
-client_tools_changed(struct client *c)
-{
-	json_object_put(c->tool_headers);
-	c->tool_headers = json_object_new_object();
-}
-
-/* The stream is back after a break: what changed meanwhile is lost, so
- * the local client hears that everything it listens to (filter; a
- * passed-through listen's notifications tagged with its id) may have. */
-static void
-listen_missed(struct client *c, json_object *filter, json_object *tag)
-{
-	static const struct {
-		const char	*flag, *method;
-	} lists[] = {
-		{ "toolsListChanged", "notifications/tools/list_changed" },
-		{ "promptsListChanged", "notifications/prompts/list_changed" },
-		{ "resourcesListChanged",
-		    "notifications/resources/list_changed" },
-	};
-	json_object	*v, *uris, *params;
-	size_t		 i, n;
-
-	log_info("subscriptions/listen is back after a break; telling the "
-	    "local client what may have changed");
-	n = sizeof lists / sizeof lists[0];
-	uris = NULL;
-	json_object_object_get_ex(filter, "resourceSubscriptions", &uris);
-	if (json_object_is_type(uris, json_type_array))
-		n += json_object_array_length(uris);
-	for (i = 0; i < n; i++) {
-		params = NULL;
-		if (i < sizeof lists / sizeof lists[0]) {
-			if (!json_object_object_get_ex(filter, lists[i].flag,
-			    &v) || !json_object_get_boolean(v))
-				continue;
-		} else {
-			params = json_object_new_object();
-			json_object_object_add(params, "uri", json_object_get(
-			    json_object_array_get_idx(uris,
-			    i - sizeof lists / sizeof lists[0])));
-		}
-		/* A passed-through listen tags what it carries. */
-		if (tag != NULL) {
-			if (params == NULL)
-				params = json_object_new_object();
-			v = json_object_new_object();
-			json_object_object_add(v, MODERN_META_SUBSCRIPTION,
-			    jsonrpc_id_copy(tag));
-			json_object_object_add(params, "_meta", v);
-		}
-		client_write(c, jsonrpc_notification_new(
-		    i < sizeof lists / sizeof lists[0] ? lists[i].method :
-		    "notifications/resources/updated", params));
-	}
-}
-
-/* The server refused the stream with a JSON-RPC error on it: the
- * subscribes waiting for it fail with the server's reason, and their
- * resources leave the filter (the local client was told they are not
- * subscribed); the rest is asked for again. */
-static void
-listen_refused(struct client *c, json_object *msg)
-{
-	struct cmsg	*cm, *next;
-	json_object	*e, *text = NULL;
-	char		*why;
-	int		 refused = 0;
-
-	if (json_object_object_get_ex(msg, "error", &e) &&
-	    json_object_object_get_ex(e, "message", &text) &&
-	    !json_object_is_type(text, json_type_string))
-		text = NULL;
-	xasprintf(&why, "the server refused subscriptions/listen: %.200s",
-	    text != NULL ? json_object_get_string(text) : "no reason given");
-	log_warnx("%s", why);
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (!cm->waits_listen)
-			continue;
-		client_subscriptions(c, cm->msg, 0);
-		cmsg_fail(cm, 0, why, 0);
-		refused = 1;
-	}
-	free(why);
-	if (refused)
-		listen_update(c);	/* closes this stream */
-}
-
-/* A message on the stream: the acknowledgement, a notification for the
- * local client (without the subscription's tag), or the server's
- * graceful end of it (or its refusal). */
-static void
-listen_message(struct conn *conn, json_object *msg)
-{
-	struct client	*c = conn->c;
-	json_object	*params, *meta;
-	const char	*method;
-
-	switch (jsonrpc_classify(msg)) {
-	case JSONRPC_RESPONSE:
-		if (json_object_object_get_ex(msg, "error", NULL)) {
-			listen_refused(c, msg);
-			break;
-		}
-		log_info("the server ended the subscriptions/listen stream");
-		break;
-	case JSONRPC_NOTIFICATION:
-		method = jsonrpc_method(msg);
-		if (strcmp(method, "notifications/cancelled") == 0) {
-			/* The server's teardown of our listen, by our id: the
-			 * local client never sent it. */
-			log_info("the server ended the subscriptions/listen "
-			    "stream");
-			break;
-		}
-		if (strcmp(method, "notifications/subscriptions/acknowledged")
-		    == 0) {
-			log_debug("subscriptions/listen acknowledged");
-			c->listen_acked = conn->acked = 1;
-			conn->failures = 0;
-			if (conn->relisten) {
-				conn->relisten = 0;
-				listen_missed(c, c->listen_filter, NULL);
-			}
-			listen_settle(c, NULL);
-			break;
-		}
-		if (strcmp(method, "notifications/tools/list_changed") == 0)
-			client_tools_changed(c);
-		params = jsonrpc_params(msg);
-		if (params != NULL && json_object_object_get_ex(params,
-		    "_meta", &meta) && json_object_is_type(meta,
-		    json_type_object)) {
-			json_object_object_del(meta, MODERN_META_SUBSCRIPTION);
-			if (json_object_object_length(meta) == 0)
-				json_object_object_del(params, "_meta");
-		}
-		client_write(c, msg);
-		return;
-	default:
-		log_warnx("dropping a message on the subscriptions/listen "
-		    "stream that is no notification");
-		break;
-	}
-	json_object_put(msg);
-}
-
-static void
-listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
-    const char *error)
-{
-	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
-	json_object	*msg, *e, *text;
-	char		*why;
-
-	conn->xfer = NULL;
-	if (c->closing) {
-		conn_close(conn);
-		return;
-	}
-	if (status == 401 && client_auth_challenge(c, x, status,
-	    conn->auth_gen, &c->stream_auth_tries)) {
-		conn_close(conn);	/* opened again after the sign-in */
-		return;
-	}
-	if (conn->sse || status == 0 || status >= 500 || status == 429) {
-		if (status == 0)
-			log_debug("subscriptions/listen: %s", error);
-		c->listen_acked = 0;
-		conn_reconnect_later(conn, x);
-		return;
-	}
-	/* Refused (or answered at once): the server offers no stream. */
-	msg = client_parse_body(curl_event_body(x));
-	text = NULL;
-	if (msg != NULL && json_object_object_get_ex(msg, "error", &e))
-		json_object_object_get_ex(e, "message", &text);
-	xasprintf(&why, "the server refused subscriptions/listen (HTTP %ld%s%s)",
-	    status, text != NULL ? ": " : "", text != NULL ?
-	    json_object_get_string(text) : "");
-	log_warnx("%s; no list changes or resource updates", why);
-	c->listen_unsupported = 1;
-	conn_close(conn);
-	listen_settle(c, why);
-	json_object_put(msg);
-	free(why);
-}
-
-/* ---- modern: a 2026-07-28 local client, passed through ---- */
-
-/* Every POST a new id of ours: a retry is a new request. */
-static void
-passthru_wire(struct cmsg *cm)
-{
-	char	*ids;
-
-	json_object_put(cm->wire);
-	cm->wire = NULL;
-	if (json_object_deep_copy(cm->msg, &cm->wire, NULL) != 0)
-		fatalx("json_object_deep_copy");
-	ids = client_internal_id(cm->c);
-	json_object_object_add(cm->wire, "id", json_object_new_string(ids));
-	free(ids);
-	free(cm->text);
-	cm->text = NULL;
-}
-
-/* 1 for a request whose stream lasts as long as the local client wants. */
-static int
-passthru_lasting(struct cmsg *cm)
-{
-	return cm->passthru &&
-	    strcmp(jsonrpc_method(cm->msg), "subscriptions/listen") == 0;
-}
-
-/*
- * The server is a legacy one.  server/discover gets what a legacy stdio
- * server answers, so a dual-era local client falls back to initialize
- * (the stdio era probe); other requests get UnsupportedProtocolVersion
- * listing the versions that work.  The next request decides again.
- */
-static void
-passthru_refuse(struct cmsg *cm)
-{
-	struct client	*c = cm->c;
-	json_object	*id = jsonrpc_id(cm->msg), *data, *meta, *v;
-
-	log_info("the server does not speak MCP %s; refusing the local "
-	    "client's %s (id %s)", CLIENT_MODERN_VERSION,
-	    jsonrpc_method(cm->msg), client_id_text(cm->msg));
-	if (strcmp(jsonrpc_method(cm->msg), "server/discover") == 0)
-		client_write(c, jsonrpc_error_new(id, JSONRPC_METHOD_NOT_FOUND,
-		    "Method not found: the server does not speak MCP "
-		    CLIENT_MODERN_VERSION "; use initialize", NULL));
-	else {
-		data = json_object_new_object();
-		json_object_object_add(data, "supported",
-		    jsonrpc_versions_array());
-		if (json_object_object_get_ex(jsonrpc_params(cm->msg), "_meta",
-		    &meta) && json_object_object_get_ex(meta,
-		    MODERN_META_VERSION, &v))
-			json_object_object_add(data, "requested",
-			    json_object_get(v));
-		client_write(c, jsonrpc_error_new(id,
-		    MCP_ERROR_UNSUPPORTED_VERSION, "Unsupported protocol "
-		    "version: the server speaks MCP " MCP_VERSION_LATEST_LEGACY
-		    " and earlier (initialize first)", data));
-	}
-	/* Only a guess from this request is undone: an initialize that came
-	 * meanwhile has made the local client a legacy one for good. */
-	if (c->local == LOCAL_MODERN)
-		c->local = LOCAL_UNKNOWN;
-	cmsg_free(cm);
-}
-
-/* A message from stdin (taken) of a modern local client. */
-static void
-passthru_from_stdin(struct client *c, json_object *msg, enum jsonrpc_kind kind)
-{
-	struct cmsg	*cm, *old;
-	json_object	*rid;
-	const char	*method;
-
-	if (kind == JSONRPC_RESPONSE) {
-		log_warnx("stdin: dropping an answer to id %s: MCP %s servers "
-		    "ask through input_required", client_id_text(msg),
-		    CLIENT_MODERN_VERSION);
-		json_object_put(msg);
-		return;
-	}
-	method = jsonrpc_method(msg);
-	if (kind == JSONRPC_NOTIFICATION) {
-		if (strcmp(method, "notifications/cancelled") == 0 &&
-		    json_object_object_get_ex(jsonrpc_params(msg), "requestId",
-		    &rid) && (old = cmsg_find(c, rid)) != NULL &&
-		    old->passthru) {
-			/* Over HTTP a request is cancelled by closing its
-			 * stream; nothing is POSTed. */
-			log_debug("%s (id %s) cancelled by the local client",
-			    jsonrpc_method(old->msg), client_id_text(old->msg));
-			if (old->conn != NULL)
-				conn_close(old->conn);
-			cmsg_free(old);
-		} else
-			log_debug("not sending %s: MCP %s has no notifications "
-			    "from the client over HTTP", method,
-			    CLIENT_MODERN_VERSION);
-		json_object_put(msg);
-		client_pump(c);
-		return;
-	}
-	if ((old = cmsg_find(c, jsonrpc_id(msg))) != NULL && !old->internal) {
-		log_warnx("stdin: id %s is already in flight",
-		    client_id_text(msg));
-		client_write(c, jsonrpc_error_new(jsonrpc_id(msg),
-		    JSONRPC_INVALID_REQUEST, "a request with this id is "
-		    "already in flight", NULL));
-		json_object_put(msg);
-		return;
-	}
-	cm = cmsg_new(c, msg, kind, 0);
-	cm->passthru = 1;
-	TAILQ_INSERT_TAIL(&c->msgs, cm, entry);
-	if (!passthru_lasting(cm)) {
-		cm->timeout = evtimer_new(c->base, cmsg_timed_out, cm);
-		if (c->oauth == NULL || !oauth_busy(c->oauth))
-			client_set_timer(cm->timeout, c->request_timeout_ms);
-	}
-	if (c->nlocal >= CLIENT_MAX_PENDING && !c->in_paused) {
-		log_info("%zu messages pending: pausing stdin", c->nlocal);
-		c->in_paused = 1;
-		event_del(c->in_ev);
-	}
-	client_pump(c);
-}
-
-/* A message (taken) on a passed-through request's stream. */
-static void
-passthru_stream(struct cmsg *cm, json_object *msg)
-{
-	struct client	*c = cm->c;
-	json_object	*out;
-	int		 ended;
-
-	if (jsonrpc_classify(msg) != JSONRPC_NOTIFICATION) {
-		client_incoming(c, msg);	/* answers: passthru_answered */
-		return;
-	}
-	if (passthru_lasting(cm) && strcmp(jsonrpc_method(msg),
-	    "notifications/subscriptions/acknowledged") == 0) {
-		cm->attempts = 0;	/* a break is counted from here */
-		if (cm->acked) {
-			/* Sent again after a break: the local client had its
-			 * acknowledgement, and hears what may have changed
-			 * meanwhile instead. */
-			json_object_put(msg);
-			listen_missed(c, json_object_object_get(
-			    jsonrpc_params(cm->msg), "notifications"),
-			    jsonrpc_id(cm->msg));
-			return;
-		}
-		cm->acked = 1;
-	}
-	if (strcmp(jsonrpc_method(msg), "notifications/tools/list_changed") ==
-	    0)
-		client_tools_changed(c);
-	ended = client_modern_cancels(msg, jsonrpc_id(cm->wire));
-	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
-	    jsonrpc_id(cm->msg));
-	json_object_put(msg);
-	if (!ended) {
-		client_incoming(c, out);
-		return;
-	}
-	/* The server tore the request (a listen) down: it ends here, under
-	 * the local id, and is not sent again. */
-	log_info("the server cancelled %s (id %s)", jsonrpc_method(cm->msg),
-	    client_id_text(cm->msg));
-	client_write(c, out);
-	if (cm->conn != NULL)
-		conn_close(cm->conn);
-	cmsg_free(cm);
-	client_pump(c);
-}
-
-/* The server's answer (taken) to a passed-through request. */
-static void
-passthru_answered(struct cmsg *cm, json_object *msg)
-{
-	struct client	*c = cm->c;
-	json_object	*result, *dropped, *out;
-	const char	*method = jsonrpc_method(cm->msg);
-	size_t		 i;
-
-	if (strcmp(method, "tools/list") == 0 &&
-	    json_object_object_get_ex(msg, "result", &result)) {
-		/* As the revision asks of HTTP clients; and the
-		 * annotations give later calls their Mcp-Param-*. */
-		dropped = mcpwire_filter_tools(result, c->tool_headers);
-		for (i = 0; i < json_object_array_length(dropped); i++)
-			log_warnx("tools/list: leaving out the tool %s",
-			    json_object_get_string(
-			    json_object_array_get_idx(dropped, i)));
-		json_object_put(dropped);
-	}
-	if (client_error_code(msg) == MCP_ERROR_HEADER_MISMATCH &&
-	    strcmp(method, "tools/call") == 0 && !cm->relisted) {
-		/* The bridge derives the headers: it learns the tool. */
-		log_info("%s (id %s): the server says the headers do not "
-		    "match; listing the tools and trying again", method,
-		    client_id_text(cm->msg));
-		json_object_put(msg);
-		cm->relisted = 1;
-		cm->http_status = 0;
-		cmsg_detach(cm);
-		cm->state = CMSG_INPUT;
-		relist_begin(c, cm, NULL);
-		return;
-	}
-	/* As for a translated request (see modern_answered). */
-	if (cm->http_status == 401 || cm->http_status == 403)
-		client_fail_status(c, EXIT_NOPERM);
-	out = client_modern_retag(msg, jsonrpc_id(cm->wire),
-	    jsonrpc_id(cm->msg));
-	json_object_put(msg);
-	json_object_object_add(out, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
-	client_write(c, out);
-	cmsg_free(cm);
-}
-
-/* stdin ended: the streams the local client kept open end with it. */
-static void
-passthru_eof(struct client *c)
-{
-	struct cmsg	*cm, *next;
-
-	for (cm = TAILQ_FIRST(&c->msgs); cm != NULL; cm = next) {
-		next = TAILQ_NEXT(cm, entry);
-		if (!passthru_lasting(cm))
-			continue;
-		if (cm->conn != NULL)
-			conn_close(cm->conn);
-		cmsg_free(cm);
-	}
-}
-
-/* ---- the legacy transport ---- */
-
-static void
-legacy_connect(struct client *c)
-{
-	struct conn	*conn;
-
-	c->sess = SESS_CONNECTING;
-	free(c->endpoint);
-	c->endpoint = NULL;
-	conn = conn_new(c, CONN_LEGACY);
-	c->get = conn;
-	conn_start(conn, "GET", c->url, NULL, 0, 0);
-	/* The endpoint event must come promptly. */
-	client_set_timer(conn->timer, c->connect_timeout_ms);
-}
-
-/*
- * The legacy stream could not be had.  retry_ms -1: fail every local
- * request now; else try again (a few times) after a growing pause of at
- * least retry_ms (a server's Retry-After).
- */
-static void
-legacy_failed(struct client *c, int status, const char *why, long retry_ms)
-{
-	long	ms;
-
-	c->sess = SESS_NONE;
-	if (c->get != NULL)
-		conn_close(c->get);
-	if (retry_ms >= 0 && c->connect_failures < CLIENT_POST_RETRIES) {
-		ms = (long)CLIENT_POST_RETRY_MS << c->connect_failures;
-		if (ms < retry_ms)
-			ms = retry_ms;		/* the server's Retry-After */
-		c->connect_failures++;
-		log_info("SSE stream: %s; trying again in %ldms", why, ms);
-		client_hold(c, ms);
-		return;
-	}
-	c->connect_failures = 0;
-	if (c->fallback_status != 0 &&
-	    c->cfg->transport == CLIENT_TRANSPORT_AUTO) {
-		/* Neither transport worked: start from the top next time. */
-		c->transport = CLIENT_TRANSPORT_AUTO;
-		c->fallback_status = 0;
-	}
-	log_warnx("SSE stream: %s", why);
-	client_fail_all(c, status, why);
-	c->reinit_pending = c->init != NULL &&
-	    (c->established || c->cfg->oneshot);
-}
-
-static void
-legacy_endpoint(struct conn *conn, const char *data)
-{
-	struct client	*c = conn->c;
-	char		*url, *err;
-
-	if (conn->got_endpoint) {
-		log_debug("ignoring a second endpoint event");
-		return;
-	}
-	if (url_resolve(c->url, data, &url, &err) == -1) {
-		legacy_failed(c, EXIT_PROTOCOL, err, -1);
-		free(err);
-		return;
-	}
-	conn->got_endpoint = 1;
-	evtimer_del(conn->timer);
-	free(c->endpoint);
-	c->endpoint = url;
-	c->sess = SESS_OPEN;
-	c->connect_failures = 0;
-	log_debug("legacy endpoint received");
-	client_pump(c);
-}
-
-/* ---- conn callbacks ---- */
-
-static void
-conn_event(void *arg, const struct sse_event *ev)
-{
-	struct conn	*conn = arg;
-	struct client	*c = conn->c;
-	json_object	*msg;
-	const char	*cause;
-
-	if (conn->dead)
-		return;
-	conn->events++;
-	/* An event shows the stream works; a listen's only once the server
-	 * acknowledges it (an error event would else loop at full speed). */
-	if (conn->kind != CONN_LISTEN)
-		conn->failures = 0;
-	/* Only an event's own id tells a replay: one carried over from an
-	 * earlier event (after a priming event, say) says nothing. */
-	if (ev->own_id && conn_seen(conn, ev->id)) {
-		log_debug("dropping a replayed event");
-		return;
-	}
-	if (conn->kind == CONN_LEGACY && strcmp(ev->type, "endpoint") == 0) {
-		legacy_endpoint(conn, ev->data);
-		return;
-	}
-	if (strcmp(ev->type, "message") != 0) {
-		log_debug("ignoring an SSE event of type '%s'", ev->type);
-		return;
-	}
-	if (ev->len == 0)
-		return;		/* a priming event: only its id matters */
-	if ((msg = jsonparse_strict(ev->data, ev->len, &cause)) == NULL) {
-		log_warnx("skipping an SSE event that is not JSON (%zu bytes, "
-		    "%s)", ev->len, cause);
-		return;
-	}
-	if (conn->kind == CONN_LISTEN)
-		listen_message(conn, msg);
-	else if (conn->kind == CONN_POST && conn->cm != NULL &&
-	    conn->cm->passthru)
-		passthru_stream(conn->cm, msg);
-	else
-		client_incoming(c, msg);
-}
-
-static void
-conn_headers(struct curl_event_xfer *x, void *arg)
-{
-	struct conn	*conn = arg;
-	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
-	const char	*ct, *sid;
-
-	ct = curl_event_header(x, "Content-Type");
-	conn->sse = status >= 200 && status < 300 && ct != NULL &&
-	    strncasecmp(ct, "text/event-stream", 17) == 0;
-	if (conn->sse) {
-		if (conn->parser == NULL)
-			conn->parser = sse_parser_new(c->max_message,
-			    conn_event, conn);
-		else
-			sse_parser_reset(conn->parser);
-	}
-	if ((conn->kind == CONN_GET || conn->kind == CONN_LEGACY) &&
-	    status >= 200 && status < 300)
-		c->stream_auth_tries = 0;
-	log_debug("HTTP %ld%s", status, conn->sse ? " (event stream)" : "");
-
-	if (conn->kind == CONN_POST && conn->cm != NULL && conn->cm->is_init &&
-	    status >= 200 && status < 300 &&
-	    c->transport != CLIENT_TRANSPORT_SSE &&
-	    (sid = curl_event_header(x, "Mcp-Session-Id")) != NULL) {
-		size_t i, len = strlen(sid);
-
-		for (i = 0; i < len; i++) {
-			if (sid[i] < 0x21 || sid[i] > 0x7e)
-				break;
-		}
-		if (i != len || len == 0 || len > CLIENT_MAX_SESSION_ID)
-			log_warnx("ignoring a malformed Mcp-Session-Id");
-		else {
-			free(c->session_id);
-			c->session_id = xstrdup(sid);
-		}
-	}
-}
-
-static void
-conn_data(struct curl_event_xfer *x, struct evbuffer *body, void *arg)
-{
-	struct conn		*conn = arg;
-	struct evbuffer_iovec	 v[8];
-	size_t			 fed;
-	int			 n, i;
-
-	if (!conn->sse)
-		return;		/* a JSON body: read when complete */
-	while (!conn->dead && evbuffer_get_length(body) > 0) {
-		n = evbuffer_peek(body, -1, NULL, v, 8);
-		if (n > 8)
-			n = 8;
-		fed = 0;
-		for (i = 0; i < n && !conn->dead; i++) {
-			sse_parser_feed(conn->parser, v[i].iov_base,
-			    v[i].iov_len);
-			fed += v[i].iov_len;
-		}
-		evbuffer_drain(body, fed);
-	}
-}
-
-/* Some servers answer an unknown session with 400 rather than 404, and a
- * JSON-RPC error that says so. */
-static int
-client_session_error(json_object *msg)
-{
-	json_object	*error, *text;
-
-	return msg != NULL && json_object_is_type(msg, json_type_object) &&
-	    json_object_object_get_ex(msg, "error", &error) &&
-	    json_object_object_get_ex(error, "message", &text) &&
-	    json_object_is_type(text, json_type_string) &&
-	    strcasestr(json_object_get_string(text), "session") != NULL;
-}
-
-/* Is msg the server's JSON-RPC answer to this request? */
-static int
-client_is_answer(json_object *msg, struct cmsg *cm)
-{
-	return msg != NULL && cm->kind == JSONRPC_REQUEST &&
-	    jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
-	    jsonrpc_id_equal(jsonrpc_id(msg), jsonrpc_id(cm->wire != NULL ?
-	    cm->wire : cm->msg));
-}
-
-/*
- * A JSON-RPC error with a null id: the server could not read the request
- * well enough to name it (Parse error, Invalid Request), but it is its
- * answer all the same.
- */
-static int
-client_is_null_error(json_object *msg)
-{
-	return msg != NULL && jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
-	    jsonrpc_id(msg) == NULL;
-}
-
-/*
- * Does a JSON body answer to a POST of cm hold what it must: for a
- * request, its answer, alone or in a batch, or an error with a null id
- * alone.  A JSON body to a notification or an answer is not looked at
- * (202 is what it gets), nor one to the era probe before the era is
- * known: a legacy server may answer a method it does not know oddly, and
- * its initialize is judged next.
- */
-static int
-client_has_answer(json_object *msg, struct cmsg *cm)
-{
-	size_t	i;
-
-	if (cm->kind != JSONRPC_REQUEST || client_is_answer(msg, cm) ||
-	    client_is_null_error(msg) ||
-	    (cm->is_discover && cm->c->era == ERA_UNKNOWN))
-		return 1;
-	if (jsonrpc_classify(msg) != JSONRPC_BATCH)
-		return 0;
-	for (i = 0; i < json_object_array_length(msg); i++) {
-		if (client_is_answer(json_object_array_get_idx(msg, i), cm))
-			return 1;
-	}
-	return 0;
-}
-
-static void
-post_done(struct conn *conn, struct curl_event_xfer *x, int result,
-    const char *error)
-{
-	struct client	*c = conn->c;
-	struct cmsg	*cm = conn->cm;
-	long		 status = curl_event_status(x);
-	const char	*ct;
-	json_object	*msg = NULL;
-	char		*why;
-	int		 json_body;
-
-	conn->xfer = NULL;
-	if (cm == NULL) {
-		/* Answered already; the stream just ended. */
-		conn_close(conn);
-		return;
-	}
-	if (cm->is_discover && c->era == ERA_UNKNOWN && result != 0 &&
-	    curl_event_timed_out(result)) {
-		/* A server that holds the probe unanswered is no modern
-		 * one (which must answer server/discover). */
-		conn_close(conn);
-		discover_answered(cm, 0, NULL);
-		client_pump(c);
-		return;
-	}
-	if (conn->sse) {
-		/* The stream ended before the answer came. */
-		/* Modern streams cannot be resumed: sent again instead. */
-		if (conn->parser != NULL && sse_parser_has_id(conn->parser) &&
-		    !c->closing && cm->wire == NULL) {
-			conn->resuming = 1;
-			conn_reconnect_later(conn, NULL);
-			return;
-		}
-		conn_close(conn);
-		if (cm->kind == JSONRPC_REQUEST && cm->wire == NULL &&
-		    !cm->internal) {
-			/* The server took the request (the stream was its
-			 * 200) and may still run it: sent again under the
-			 * same id in the same session, it could run twice.
-			 * Unresumable, the wait ends here instead. */
-			cmsg_cancel_at_server(cm, "its answer stream broke");
-			cmsg_fail(cm, EXIT_UNAVAILABLE, "the answer stream "
-			    "broke before the answer and cannot be resumed "
-			    "(the server sent no event ids); the request may "
-			    "have run", 0);
-		} else if (cm->kind == JSONRPC_REQUEST)
-			cmsg_retry(cm, EXIT_UNAVAILABLE, "the answer stream "
-			    "ended early and cannot be resumed");
-		else
-			cmsg_posted(cm);
-		client_pump(c);
-		return;
-	}
-	if (result != 0) {
-		conn_close(conn);
-		if (curl_event_overflowed(x))
-			cmsg_fail(cm, EXIT_PROTOCOL, "the answer is larger "
-			    "than --max-message-size", 0);
-		else if (curl_event_network_error(result))
-			cmsg_retry(cm, curl_event_timed_out(result) ?
-			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, error);
-		else
-			cmsg_fail(cm, EXIT_UNAVAILABLE, error, 0);
-		client_pump(c);
-		return;
-	}
-
-	ct = curl_event_header(x, "Content-Type");
-	if (status != 429 && status != 502 && status != 503 && status != 504)
-		cm->unavailable = cm->refusals = 0;
-	if (status >= 200 && status < 300 &&
-	    (why = client_not_mcp(c, x, status)) != NULL) {
-		/* The probe and initialize included: nothing MCP is there. */
-		conn_close(conn);
-		cmsg_fail(cm, EXIT_PROTOCOL, why, status);
-		free(why);
-		client_pump(c);
-		return;
-	}
-	if (status >= 200 && status < 300) {
-		if (c->transport == CLIENT_TRANSPORT_AUTO) {
-			c->transport = CLIENT_TRANSPORT_STREAMABLE;
-			log_debug("the server speaks Streamable HTTP");
-		}
-		json_body = ct != NULL &&
-		    strncasecmp(ct, "application/json", 16) == 0 &&
-		    evbuffer_get_length(curl_event_body(x)) > 0;
-		if (json_body)
-			msg = client_parse_body(curl_event_body(x));
-		if (c->transport == CLIENT_TRANSPORT_SSE) {
-			/* HTTP+SSE answers on the stream: a JSON body here is
-			 * at most an acknowledgement, and what is no JSON-RPC
-			 * in it is no concern of the local client's. */
-			if (msg != NULL &&
-			    jsonrpc_classify(msg) == JSONRPC_INVALID) {
-				log_debug("ignoring the body of a POST's 200");
-				json_object_put(msg);
-				msg = NULL;
-			}
-		} else if (json_body &&
-		    (msg == NULL || !client_has_answer(msg, cm))) {
-			/* Not JSON, or JSON but not the answer: a JSON body
-			 * is the whole answer, none will follow.  (Questions
-			 * before an answer come on an event stream.) */
-			why = client_not_mcp_why(c, x, status);
-			json_object_put(msg);
-			conn_close(conn);
-			cmsg_fail(cm, EXIT_PROTOCOL, why, status);
-			free(why);
-			client_pump(c);
-			return;
-		}
-		if (cm->kind == JSONRPC_REQUEST && !cm->is_discover &&
-		    client_is_null_error(msg))
-			/* Handed on under the request's id, as its answer. */
-			json_object_object_add(msg, "id", json_object_get(
-			    jsonrpc_id(cm->wire != NULL ? cm->wire : cm->msg)));
-		conn_close(conn);
-		if (cm->is_discover && !client_is_answer(msg, cm)) {
-			/* 202, no JSON, or not our answer: no modern server. */
-			discover_answered(cm, status, msg);
-			client_pump(c);
-			return;
-		}
-		if (cm->wire != NULL && !client_is_answer(msg, cm)) {
-			/* MCP 2026-07-28 answers a request on its own POST
-			 * or not at all: no other stream will bring it. */
-			if (msg == NULL)
-				xasprintf(&why, "the server sent no answer "
-				    "(HTTP %ld)", status);
-			else
-				xasprintf(&why, "the server's answer is not "
-				    "for this request (id %.64s)",
-				    client_id_text(msg));
-			json_object_put(msg);
-			cmsg_fail(cm, EXIT_PROTOCOL, why, 0);
-			free(why);
-			client_pump(c);
-			return;
-		}
-		cmsg_posted(cm);		/* may free cm */
-		if (msg != NULL)
-			client_incoming(c, msg);	/* may free cm */
-		client_pump(c);
-		return;
-	}
-
-	/* An HTTP error.  One that asks for a sign-in waits for it. */
-	if ((status == 401 || status == 403) && client_auth_challenge(c, x,
-	    status, conn->auth_gen, &cm->auth_tries)) {
-		conn_close(conn);
-		cm->state = CMSG_QUEUED;
-		cm->attempts = 0;
-		client_pump(c);
-		return;
-	}
-	msg = client_parse_body(curl_event_body(x));
-	conn_close(conn);
-	if (cm->is_discover && status != 429 && status != 502 &&
-	    status != 503 && status != 504) {
-		discover_answered(cm, status, msg);
-		client_pump(c);
-		return;
-	}
-	if (cm->had_session && (status == 404 ||
-	    (status == 400 && c->session_id != NULL &&
-	    client_session_error(msg)))) {
-		json_object_put(msg);
-		session_lost(c, status == 404 ? "the server does not know the "
-		    "session any more (HTTP 404)" : "the server refused the "
-		    "session (HTTP 400)");
-		return;
-	}
-	if (c->transport == CLIENT_TRANSPORT_AUTO &&
-	    (status == 400 || status == 404 || status == 405) &&
-	    !client_is_answer(msg, cm)) {
-		json_object_put(msg);
-		log_info("the server answered HTTP %ld to a Streamable HTTP "
-		    "POST; trying the HTTP+SSE transport", status);
-		c->fallback_status = status;
-		c->transport = CLIENT_TRANSPORT_SSE;
-		client_forget_session(c);
-		c->sess = SESS_NONE;
-		cm->state = CMSG_QUEUED;
-		client_pump(c);
-		return;
-	}
-	if (status == 429 || status == 502 || status == 503 || status == 504) {
-		json_object_put(msg);
-		cmsg_unavailable(cm, status, curl_event_header(x,
-		    "Retry-After"));
-		client_pump(c);
-		return;
-	}
-	xasprintf(&why, "HTTP %ld from the server", status);
-	if (client_is_answer(msg, cm)) {
-		/* The server's own JSON-RPC error says it best.  (In the
-		 * modern era one may still be mended: modern_answered.) */
-		cm->http_status = status;
-		if (cm->wire == NULL)
-			client_fail_status(c, status == 401 || status == 403 ?
-			    EXIT_NOPERM : EXIT_PROTOCOL);
-		log_warnx("%s (id %s): %s", jsonrpc_method(cm->msg),
-		    client_id_text(cm->msg), why);
-		client_incoming(c, msg);
-	} else {
-		json_object_put(msg);
-		cmsg_fail(cm, status == 401 || status == 403 ?
-		    EXIT_NOPERM : EXIT_PROTOCOL, why, status);
-	}
-	free(why);
-	client_pump(c);
-}
-
-/* A GET that was to resume a POST's answer stream ended. */
-static void
-resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
-    const char *error)
-{
-	struct client	*c = conn->c;
-	struct cmsg	*cm = conn->cm;
-	long		 status = curl_event_status(x);
-
-	conn->xfer = NULL;
-	if (cm == NULL || c->closing) {
-		conn_close(conn);
-		return;
-	}
-	if (status == 404 && c->session_id != NULL) {
-		session_lost(c, "the server does not know the session any "
-		    "more (HTTP 404)");
-		return;
-	}
-	if (status == 204 && result == 0) {
-		/*
-		 * SSE's "do not reconnect": the stream is over and nothing of
-		 * it is left (mcpbridge serve, when its replay log dropped the
-		 * answer).  The request ran: sent again it could run twice,
-		 * under an id already used.
-		 */
-		conn_close(conn);
-		cmsg_fail(cm, EXIT_UNAVAILABLE, "the answer stream ended "
-		    "without the answer: the server has no more of it "
-		    "(HTTP 204 to resuming it)", 0);
-		client_pump(c);
-		return;
-	}
-	if (conn->sse || status == 0 || status >= 500) {
-		if (conn->failures < CLIENT_RESUME_TRIES) {
-			conn_reconnect_later(conn, x);
-			return;
-		}
-	}
-	/* The server cannot resume it (405, say): send it again. */
-	conn_close(conn);
-	log_info("%s (id %s): the answer stream cannot be resumed (%s)",
-	    jsonrpc_method(cm->msg), client_id_text(cm->msg),
-	    result != 0 ? error : "refused");
-	cmsg_retry(cm, EXIT_UNAVAILABLE, "the answer stream broke and "
-	    "could not be resumed");
-	client_pump(c);
-}
-
-static void
-get_done(struct conn *conn, struct curl_event_xfer *x, int result,
-    const char *error)
-{
-	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
-
-	conn->xfer = NULL;
-	if (c->closing) {
-		conn_close(conn);
-		return;
-	}
-	if (status == 404 && c->session_id != NULL) {
-		session_lost(c, "the server does not know the session any "
-		    "more (HTTP 404)");
-		return;
-	}
-	if (status == 401 && client_auth_challenge(c, x, status,
-	    conn->auth_gen, &c->stream_auth_tries)) {
-		conn_close(conn);	/* reopened after the sign-in */
-		return;
-	}
-	if (conn->sse || status == 0 || status >= 500 || status == 429) {
-		if (status == 0)
-			log_debug("GET stream: %s", error);
-		conn_reconnect_later(conn, x);
-		return;
-	}
-	if (status == 405)
-		log_debug("the server offers no GET stream");
-	else
-		log_warnx("the server refused the GET stream (HTTP %ld); "
-		    "going on without it", status);
-	c->get_unsupported = 1;
-	conn_close(conn);
-}
-
-static void
-legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
-    const char *error)
-{
-	struct client	*c = conn->c;
-	long		 status = curl_event_status(x);
-	char		*why;
-
-	conn->xfer = NULL;
-	if (c->closing) {
-		conn_close(conn);
-		return;
-	}
-	if (conn->got_endpoint) {
-		conn_close(conn);
-		session_lost(c, "the SSE stream was lost");
-		return;
-	}
-	if (status == 401 && client_auth_challenge(c, x, status,
-	    conn->auth_gen, &c->stream_auth_tries)) {
-		conn_close(conn);	/* connected again after the sign-in */
-		c->sess = SESS_NONE;
-		return;
-	}
-	if (status == 0 || status >= 500 || status == 429) {
-		legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ? error :
-		    "the server is unavailable", status == 429 ||
-		    status == 503 ? client_retry_after(curl_event_header(x,
-		    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS) : 0);
-		return;
-	}
-	if (status >= 200 && status < 300)
-		xasprintf(&why, "the stream %s before the endpoint event",
-		    conn->sse ? "ended" : "is not an event stream");
-	else if (c->fallback_status != 0)
-		xasprintf(&why, "the server answered HTTP %ld to POST and "
-		    "HTTP %ld to GET: neither MCP transport",
-		    c->fallback_status, status);
-	else
-		xasprintf(&why, "HTTP %ld from the server", status);
-	legacy_failed(c, status == 401 || status == 403 ? EXIT_NOPERM :
-	    EXIT_PROTOCOL, why, -1);
-	free(why);
-}
-
-static void
-conn_done(struct curl_event_xfer *x, int result, const char *error,
-    void *arg)
-{
-	struct conn	*conn = arg;
-	struct client	*c = conn->c;
-
-	if (conn->sse && conn->parser != NULL)
-		sse_parser_reset(conn->parser);
-	switch (conn->kind) {
-	case CONN_POST:
-		if (conn->resuming)
-			resume_done(conn, x, result, error);
-		else
-			post_done(conn, x, result, error);
-		break;
-	case CONN_GET:
-		get_done(conn, x, result, error);
-		break;
-	case CONN_LEGACY:
-		legacy_done(conn, x, result, error);
-		break;
-	case CONN_LISTEN:
-		listen_done(conn, x, result, error);
-		break;
-	case CONN_DELETE:
-		conn->xfer = NULL;
-		log_debug("session ended: %s", result != 0 ? error : "ok");
-		conn_close(conn);
-		c->finishing = 1;
-		if (evbuffer_get_length(c->out) == 0 || c->out_error)
-			event_base_loopbreak(c->base);
-		break;
-	}
-}
-
-/* A stream ended or was refused (x: the transfer, if it has an answer to
- * read): open it again after a while. */
-static void
-conn_reconnect_later(struct conn *conn, struct curl_event_xfer *x)
-{
-	long	ms, retry = -1, after = -1, status;
-
-	if (conn->parser != NULL)
-		retry = (long)sse_parser_retry(conn->parser);
-	if (conn->failures == 0)
-		ms = CLIENT_STREAM_QUICK_MS;
-	else {
-		ms = CLIENT_STREAM_RETRY_MS;
-		if (conn->failures < 8)
-			ms <<= conn->failures - 1;
-		else
-			ms = CLIENT_STREAM_MAX_MS;
-		if (ms > CLIENT_STREAM_MAX_MS)
-			ms = CLIENT_STREAM_MAX_MS;
-	}
-	/* The server's retry field is obeyed; repeated failures still back
-	 * off from it. */
-	if (retry >= 0) {
-		if (retry > CLIENT_RETRY_FIELD_MAX_MS)
-			retry = CLIENT_RETRY_FIELD_MAX_MS;
-		if (conn->failures == 0 || ms < retry)
-			ms = retry;
-	}
-	/* A refusal as unavailable: not before its Retry-After. */
-	if (x != NULL && ((status = curl_event_status(x)) == 429 ||
-	    status == 503) && (after = client_retry_after(curl_event_header(x,
-	    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS)) > ms)
-		ms = after;
-	conn->failures++;
-	log_debug("stream closed; reconnecting in %ldms", ms);
-	client_set_timer(conn->timer, ms);
-}
-
-static void
-conn_timer_fired(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn	*conn = arg;
-	struct client	*c = conn->c;
-
-	if (conn->dead)
-		return;
-	switch (conn->kind) {
-	case CONN_LEGACY:
-		/* No endpoint event in time. */
-		legacy_failed(c, EXIT_PROTOCOL, "no endpoint event from the "
-		    "server", 0);
-		break;
-	case CONN_POST:
-	case CONN_GET:
-		conn_start(conn, "GET", c->url, NULL, 0, 0);
-		break;
-	case CONN_LISTEN:
-		conn->relisten = conn->acked;
-		listen_start(conn);	/* a new id: a new subscription */
-		break;
-	case CONN_DELETE:
-		break;
-	}
-}
-
-/* ---- what the server sends ---- */
-
-static void
-client_touch_progress(struct client *c, json_object *msg)
-{
-	json_object	*params, *token, *mine;
-	struct cmsg	*cm;
-
-	params = jsonrpc_params(msg);
-	if (params == NULL ||
-	    !json_object_object_get_ex(params, "progressToken", &token))
-		return;
-	TAILQ_FOREACH(cm, &c->msgs, entry) {
-		if (cm->timeout == NULL ||
-		    (mine = jsonrpc_progress_token(cm->msg)) == NULL ||
-		    !jsonrpc_id_equal(mine, token))
-			continue;
-		/* Progress shows it is alive: the timeout starts again. */
-		client_set_timer(cm->timeout, c->request_timeout_ms);
-		return;
-	}
-}
-
-static void
-client_incoming(struct client *c, json_object *msg)
-{
-	struct cmsg	*cm;
-	const char	*method;
-	size_t		 i;
-
-	switch (jsonrpc_classify(msg)) {
-	case JSONRPC_BATCH:
-		for (i = 0; i < json_object_array_length(msg); i++)
-			client_incoming(c, json_object_get(
-			    json_object_array_get_idx(msg, i)));
-		json_object_put(msg);
-		return;
-	case JSONRPC_RESPONSE:
-		cm = cmsg_find_wire(c, jsonrpc_id(msg));
-		if (cm == NULL) {
-			/* Answered, timed out or never ours: nothing is
-			 * written twice. */
-			log_debug("dropping an answer to id %s",
-			    client_id_text(msg));
-			json_object_put(msg);
-			return;
-		}
-		if (cm->is_discover) {
-			discover_answered(cm, 200, msg);
-			client_pump(c);
-			return;
-		}
-		if (cm->passthru) {
-			passthru_answered(cm, msg);
-			client_pump(c);
-			return;
-		}
-		if (cm->wire != NULL) {
-			modern_answered(cm, msg);
-			client_pump(c);
-			return;
-		}
-		if (cm->is_init)
-			client_init_answered(c, msg, cm->internal);
-		if (cm->internal) {
-			if (cm->is_init && json_object_object_get_ex(msg,
-			    "error", NULL)) {
-				json_object_put(msg);
-				reinit_failed(c, EXIT_PROTOCOL, "the server "
-				    "refused the replayed initialize");
-				return;
-			}
-			if (json_object_object_get_ex(msg, "error", NULL))
-				log_warnx("the server refused our replayed %s",
-				    jsonrpc_method(cm->msg));
-			json_object_put(msg);
-			cmsg_free(cm);
-			client_pump(c);
-			return;
-		}
-		/* A session that answers is a session that works: losing it
-		 * again is a new story, not the same loop. */
-		if (!cm->is_init)
-			c->reinit_failures = 0;
-		cmsg_free(cm);
-		client_write(c, msg);
-		client_pump(c);
-		return;
-	case JSONRPC_REQUEST:
-	case JSONRPC_NOTIFICATION:
-		method = jsonrpc_method(msg);
-		if (c->era == ERA_MODERN &&
-		    jsonrpc_classify(msg) == JSONRPC_REQUEST) {
-			log_warnx("dropping a %s request from the server: in "
-			    "MCP %s servers ask through input_required", method,
-			    CLIENT_MODERN_VERSION);
-			json_object_put(msg);
-			return;
-		}
-		if (strcmp(method, "notifications/progress") == 0)
-			client_touch_progress(c, msg);
-		client_write(c, msg);
-		return;
-	default:
-		log_warnx("skipping a message from the server that is not "
-		    "JSON-RPC");
-		json_object_put(msg);
-		return;
-	}
-}
-
 /* ---- what the local client sends ---- */
 
-static void
+void
 client_subscriptions(struct client *c, json_object *msg, int add)
 {
 	json_object	*params, *uri;
@@ -3509,7 +316,7 @@ client_from_stdin(void *arg, json_object *msg)
 		c->local = client_modern_local_era(msg) ? LOCAL_MODERN :
 		    LOCAL_LEGACY;
 	if (c->local == LOCAL_MODERN) {
-		passthru_from_stdin(c, msg, kind);
+		client_passthru_from_stdin(c, msg, kind);
 		return;
 	}
 	method = jsonrpc_method(msg);
@@ -3517,7 +324,7 @@ client_from_stdin(void *arg, json_object *msg)
 	    strcmp(method, "initialize") != 0))
 		client_oneshot_init(c);
 	if (kind == JSONRPC_RESPONSE && c->era == ERA_MODERN) {
-		input_answered(c, msg);
+		client_era_input_answered(c, msg);
 		return;
 	}
 
@@ -3539,9 +346,9 @@ client_from_stdin(void *arg, json_object *msg)
 			c->initialized = 0;
 			c->established = 0;
 			c->reinit_pending = 0;
-			client_forget_session(c);
+			client_session_forget(c);
 			if (c->get != NULL && c->get->kind == CONN_GET)
-				conn_close(c->get);
+				client_conn_close(c->get);
 			is_init = barrier = 1;
 		} else if (strcmp(method, "resources/subscribe") == 0)
 			client_subscriptions(c, msg, 1);
@@ -3581,7 +388,7 @@ client_from_stdin(void *arg, json_object *msg)
 		log_debug("request %s cancelled by the local client",
 		    client_id_text(old->msg));
 		if (old->conn != NULL)
-			conn_close(old->conn);
+			client_conn_close(old->conn);
 		cmsg_free(old);
 	}
 	if (c->nlocal >= CLIENT_MAX_PENDING && !c->in_paused) {
@@ -3605,7 +412,7 @@ cmsg_post(struct cmsg *cm)
 	char		*ids;
 
 	if (cm->passthru)
-		passthru_wire(cm);
+		client_passthru_wire(cm);
 	else if (cm->kind == JSONRPC_REQUEST &&
 	    (cm->is_discover || c->era == ERA_MODERN)) {
 		/* Every POST a new id: a retry is a new request. */
@@ -3632,7 +439,7 @@ cmsg_post(struct cmsg *cm)
 		cm->len = len;
 	}
 	url = c->transport == CLIENT_TRANSPORT_SSE ? c->endpoint : c->url;
-	conn = conn_new(c, CONN_POST);
+	conn = client_conn_new(c, CONN_POST);
 	conn->cm = cm;
 	cm->conn = conn;
 	cm->state = CMSG_POSTING;
@@ -3642,13 +449,13 @@ cmsg_post(struct cmsg *cm)
 	 * with a deadline of its own (cm->timeout, which progress starts
 	 * again and which closes the conn) gets no transfer limit: one
 	 * would cut a long call that reports progress. */
-	conn_start(conn, "POST", url, cm->text, cm->len,
+	client_conn_start(conn, "POST", url, cm->text, cm->len,
 	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
-	    passthru_lasting(cm) || cm->timeout != NULL ? 0 :
+	    client_passthru_lasting(cm) || cm->timeout != NULL ? 0 :
 	    c->request_timeout_ms);
 }
 
-static void
+void
 client_pump(struct client *c)
 {
 	struct cmsg	*cm, *next;
@@ -3660,18 +467,18 @@ client_pump(struct client *c)
 		return;
 	}
 	if (c->oauth != NULL && oauth_busy(c->oauth))
-		return;		/* client_auth_done pumps */
+		return;		/* client_session_auth_done pumps */
 	if (c->oauth != NULL && oauth_refresh_ahead(c->oauth)) {
 		/* A token about to lapse is renewed before anything
 		 * leaves with it. */
-		client_auth_hold(c);
-		return;		/* client_auth_done pumps */
+		client_session_auth_hold(c);
+		return;		/* client_session_auth_done pumps */
 	}
 	if (c->reinit_pending)
-		reinit_begin(c);
+		client_session_reinit(c);
 	if (c->sess == SESS_NONE) {
 		if (c->transport == CLIENT_TRANSPORT_SSE) {
-			legacy_connect(c);
+			client_session_legacy_connect(c);
 			return;
 		}
 		c->sess = SESS_OPEN;
@@ -3682,19 +489,19 @@ client_pump(struct client *c)
 		next = TAILQ_NEXT(cm, entry);
 		if (cm->state == CMSG_QUEUED) {
 			if (cm->passthru && c->era == ERA_LEGACY) {
-				passthru_refuse(cm);
+				client_passthru_refuse(cm);
 				continue;	/* answered here, freed */
 			}
 			if ((cm->is_init || (cm->passthru &&
 			    c->era == ERA_UNKNOWN)) && !cm->probed &&
 			    c->era != ERA_LEGACY) {
 				/* The era first; the discover is a barrier. */
-				discover_begin(cm);
+				client_era_discover_begin(cm);
 				cmsg_post(cm->peer);
 				break;
 			}
 			if (c->era == ERA_MODERN && !cm->is_discover &&
-			    !cm->passthru && modern_local(cm))
+			    !cm->passthru && client_era_local(cm))
 				continue;	/* answered here, freed */
 			cmsg_post(cm);
 		}
@@ -3759,9 +566,9 @@ client_in_eof(struct client *c)
 
 	client_in_frames(c, 1);
 	c->in_eof = 1;
-	passthru_eof(c);
+	client_passthru_eof(c);
 	event_del(c->in_ev);
-	input_eof(c);
+	client_era_input_eof(c);
 	log_debug("end of input; %zu messages outstanding", c->nlocal);
 	/* Every request has its own timeout; this is the backstop. */
 	tv.tv_sec = (c->request_timeout_ms + 10000) / 1000;
@@ -3778,7 +585,7 @@ client_in_ready(evutil_socket_t fd, short what, void *arg)
 
 	if (c->in_paused || c->in_eof || c->closing)
 		return;
-	n = evbuffer_read(c->in, STDIN_FILENO, CLIENT_READ_CHUNK);
+	n = evbuffer_read(c->in, c->in_fd, CLIENT_READ_CHUNK);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == -1)
@@ -3816,7 +623,7 @@ client_done_check(evutil_socket_t fd, short what, void *arg)
 }
 
 /* On a later loop turn: this is called where messages are being freed. */
-static void
+void
 client_check_done(struct client *c)
 {
 	if (c->in_eof && !c->closing && c->nlocal == 0)
@@ -3834,7 +641,7 @@ client_finish_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(c->base);
 }
 
-static void
+void
 client_close(struct client *c, const char *why)
 {
 	struct cmsg	*cm;
@@ -3848,7 +655,7 @@ client_close(struct client *c, const char *why)
 	event_del(c->in_ev);
 	evtimer_del(c->hold);
 	while ((conn = TAILQ_FIRST(&c->conns)) != NULL)
-		conn_close(conn);
+		client_conn_close(conn);
 	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL)
 		cmsg_free(cm);
 
@@ -3858,8 +665,8 @@ client_close(struct client *c, const char *why)
 	if (c->transport == CLIENT_TRANSPORT_STREAMABLE &&
 	    c->session_id != NULL) {
 		/* Tell the server the session is over. */
-		conn = conn_new(c, CONN_DELETE);
-		conn_start(conn, "DELETE", c->url, NULL, 0,
+		conn = client_conn_new(c, CONN_DELETE);
+		client_conn_start(conn, "DELETE", c->url, NULL, 0,
 		    CLIENT_DELETE_TIMEOUT_MS);
 		return;
 	}
@@ -3892,22 +699,6 @@ client_pollable(int fd)
 	if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode))
 		return 1;
 	return S_ISCHR(sb.st_mode) && isatty(fd);
-}
-
-/* Removes the variables that a --header names from the environment. */
-static void
-client_forget_env(const char *in)
-{
-	const char	*p, *end;
-	char		*name;
-
-	for (p = in; (p = strstr(p, "${")) != NULL; p = end + 1) {
-		if ((end = strchr(p + 2, '}')) == NULL)
-			return;
-		name = xstrndup(p + 2, (size_t)(end - p - 2));
-		env_forget(name);
-		free(name);
-	}
 }
 
 /*
@@ -3954,7 +745,7 @@ client_build_headers(struct client *c)
 	/* Last: two headers, or a header and --bearer-token-env, may name
 	 * the same variable. */
 	for (i = 0; i < cfg->nheaders; i++)
-		client_forget_env(cfg->headers[i]);
+		env_forget_refs(cfg->headers[i]);
 	return 0;
 }
 
@@ -3967,8 +758,8 @@ client_oauth_setup(struct client *c)
 	char			*secret = NULL, *err;
 	size_t			 i;
 
-	if (cfg->no_oauth)
-		return 0;
+	if (cfg->no_oauth || c->ce == NULL)
+		return 0;	/* no sign-in under a test's HTTP */
 	for (i = 0; i < c->nheaders; i++) {
 		if (strncasecmp(c->headers[i], "Authorization:", 14) == 0)
 			return 0;
@@ -3989,7 +780,7 @@ client_oauth_setup(struct client *c)
 	oc.timeout_ms = (long)cfg->oauth_timeout_ms;
 	oc.store_dir = cfg->oauth_store;
 	oc.allow_http = cfg->allow_http;
-	c->oauth = oauth_new(c->base, c->ce, &oc, client_auth_done, c);
+	c->oauth = oauth_new(c->base, c->ce, &oc, client_session_auth_done, c);
 	if (secret != NULL) {
 		memset(secret, 0, strlen(secret));
 		free(secret);
@@ -4005,13 +796,13 @@ client_free(struct client *c)
 	size_t		 i;
 
 	while ((conn = TAILQ_FIRST(&c->conns)) != NULL)
-		conn_close(conn);
+		client_conn_close(conn);
 	while ((cm = TAILQ_FIRST(&c->msgs)) != NULL)
 		cmsg_free(cm);
 	/* OAuth and curl before the event base; the conns after curl. */
 	oauth_free(c->oauth);
 	curl_event_free(c->ce);
-	client_reap(-1, 0, c);
+	client_conn_reap(-1, 0, c);
 	for (i = 0; i < c->nheaders; i++) {
 		/* They hold credentials. */
 		explicit_bzero(c->headers[i], strlen(c->headers[i]));
@@ -4051,14 +842,40 @@ client_free(struct client *c)
 	event_free(c->done_ev);
 	/* Give the descriptors back as we found them. */
 	if (c->in_pollable)
-		fcntl(STDIN_FILENO, F_SETFL, c->in_flags);
+		fcntl(c->in_fd, F_SETFL, c->in_flags);
 	if (c->out_pollable)
-		fcntl(STDOUT_FILENO, F_SETFL, c->out_flags);
-	event_base_free(c->base);
+		fcntl(c->out_fd, F_SETFL, c->out_flags);
+	if (c->own_base)
+		event_base_free(c->base);
 }
+
+static struct curl_event_xfer *
+client_curl_start(void *ce, const struct curl_event_request *r)
+{
+	return curl_event_start(ce, r);
+}
+
+/* The HTTP operations of a real run. */
+static const struct client_http_ops client_http_curl = {
+	.start = client_curl_start,
+	.cancel = curl_event_cancel,
+	.pause = curl_event_pause,
+	.status = curl_event_status,
+	.header = curl_event_header,
+	.body = curl_event_body,
+	.overflowed = curl_event_overflowed,
+	.network_error = curl_event_network_error,
+	.timed_out = curl_event_timed_out,
+};
 
 int
 client_run(const struct client_config *cfg)
+{
+	return client_run_io(cfg, NULL);
+}
+
+int
+client_run_io(const struct client_config *cfg, const struct client_io *io)
 {
 	struct client			 c;
 	struct curl_event_config	 cc;
@@ -4079,14 +896,21 @@ client_run(const struct client_config *cfg)
 	c.connect_timeout_ms = (long)cfg->connect_timeout_ms;
 	c.request_timeout_ms = (long)cfg->request_timeout_ms;
 	c.max_message = cfg->max_message_size;
+	c.in_fd = io != NULL ? io->in_fd : STDIN_FILENO;
+	c.out_fd = io != NULL ? io->out_fd : STDOUT_FILENO;
 	TAILQ_INIT(&c.msgs);
 	TAILQ_INIT(&c.conns);
 	TAILQ_INIT(&c.graveyard);
 
-	if ((c.base = event_base_new()) == NULL)
-		fatalx("event_base_new");
-	c.hold = evtimer_new(c.base, client_hold_fired, &c);
-	c.reaper = event_new(c.base, -1, 0, client_reap, &c);
+	if (io != NULL && io->base != NULL)
+		c.base = io->base;
+	else {
+		if ((c.base = event_base_new()) == NULL)
+			fatalx("event_base_new");
+		c.own_base = 1;
+	}
+	c.hold = evtimer_new(c.base, client_session_hold_fired, &c);
+	c.reaper = event_new(c.base, -1, 0, client_conn_reap, &c);
 	c.finish_timer = evtimer_new(c.base, client_finish_timeout, &c);
 	c.eof_timer = evtimer_new(c.base, client_eof_timeout, &c);
 	c.done_ev = event_new(c.base, -1, 0, client_done_check, &c);
@@ -4099,11 +923,18 @@ client_run(const struct client_config *cfg)
 		    "verified");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init");
-	memset(&cc, 0, sizeof cc);
-	cc.connect_timeout_ms = c.connect_timeout_ms;
-	cc.cacert = cfg->cacert;
-	cc.insecure = cfg->insecure;
-	c.ce = curl_event_new(c.base, &cc);
+	if (io != NULL && io->http != NULL) {
+		c.http = io->http;
+		c.http_arg = io->http_arg;
+	} else {
+		memset(&cc, 0, sizeof cc);
+		cc.connect_timeout_ms = c.connect_timeout_ms;
+		cc.cacert = cfg->cacert;
+		cc.insecure = cfg->insecure;
+		c.ce = curl_event_new(c.base, &cc);
+		c.http = &client_http_curl;
+		c.http_arg = c.ce;
+	}
 	if (client_oauth_setup(&c) == -1) {
 		client_free(&c);
 		curl_global_cleanup();
@@ -4114,12 +945,12 @@ client_run(const struct client_config *cfg)
 	framer_set_dropped(&c.framer, client_in_dropped, &c);
 	if ((c.in = evbuffer_new()) == NULL || (c.out = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
-	c.in_pollable = client_pollable(STDIN_FILENO);
-	c.out_pollable = client_pollable(STDOUT_FILENO);
+	c.in_pollable = client_pollable(c.in_fd);
+	c.out_pollable = client_pollable(c.out_fd);
 	if (c.in_pollable) {
-		c.in_flags = fcntl(STDIN_FILENO, F_GETFL);
-		fcntl(STDIN_FILENO, F_SETFL, c.in_flags | O_NONBLOCK);
-		c.in_ev = event_new(c.base, STDIN_FILENO, EV_READ | EV_PERSIST,
+		c.in_flags = fcntl(c.in_fd, F_GETFL);
+		fcntl(c.in_fd, F_SETFL, c.in_flags | O_NONBLOCK);
+		c.in_ev = event_new(c.base, c.in_fd, EV_READ | EV_PERSIST,
 		    client_in_ready, &c);
 		event_add(c.in_ev, NULL);
 	} else {
@@ -4127,9 +958,9 @@ client_run(const struct client_config *cfg)
 		event_active(c.in_ev, EV_READ, 0);
 	}
 	if (c.out_pollable) {
-		c.out_flags = fcntl(STDOUT_FILENO, F_GETFL);
-		fcntl(STDOUT_FILENO, F_SETFL, c.out_flags | O_NONBLOCK);
-		c.out_ev = event_new(c.base, STDOUT_FILENO, EV_WRITE |
+		c.out_flags = fcntl(c.out_fd, F_GETFL);
+		fcntl(c.out_fd, F_SETFL, c.out_flags | O_NONBLOCK);
+		c.out_ev = event_new(c.base, c.out_fd, EV_WRITE |
 		    EV_PERSIST, client_out_ready, &c);
 	}
 	c.sigterm = evsignal_new(c.base, SIGTERM, client_signal, &c);

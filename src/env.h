@@ -14,4 +14,16 @@ char	*env_take(const char *name);
  * our memory; nothing if it is not set. */
 void	 env_forget(const char *name);
 
+/*
+ * in with every ${NAME} replaced by NAME's value (*out, the caller frees
+ * it).  -1 and *err if a reference is empty or unterminated ("... in
+ * what"), or NAME is not set or its value holds a line break; *err names
+ * the variable, never its value.
+ */
+int	 env_expand(const char *in, const char *what, char **out,
+	    char **err);
+/* env_forget for every variable a ${NAME} in in names: after env_expand,
+ * once every value is read (two strings may name one variable). */
+void	 env_forget_refs(const char *in);
+
 #endif
