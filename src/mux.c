@@ -498,29 +498,6 @@ mux_add(json_object *o, const char *key, json_object *v)
 	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
-/* o.key if it is of type t, else NULL.  Borrowed. */
-static json_object *
-mux_get(json_object *o, const char *key, enum json_type t)
-{
-	json_object	*v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *
-mux_get_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if ((v = mux_get(o, key, json_type_string)) == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* A positive integer id we may have issued, or 0. */
 static uint64_t
 mux_get_bid(json_object *id)
@@ -1126,7 +1103,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * Replaced params keep the client's token only if they carry it.
 	 */
 	src = params != NULL ? params : jsonrpc_params(msg);
-	json_object_object_get_ex(mux_get(src, "_meta", json_type_object),
+	json_object_object_get_ex(jsonrpc_get(src, "_meta", json_type_object),
 	    "progressToken", &token);
 	if (!json_object_is_type(token, json_type_string) &&
 	    !json_object_is_type(token, json_type_int))
@@ -1266,7 +1243,7 @@ mux_task_record(struct mux *m, struct mux_child *c, struct mux_session *s,
 	struct mux_task	*t;
 	const char	*id;
 
-	if ((id = mux_get_str(mux_get(result, "task", json_type_object),
+	if ((id = jsonrpc_get_str(jsonrpc_get(result, "task", json_type_object),
 	    "taskId")) == NULL)
 		return NULL;
 	if (client_side) {
@@ -1303,7 +1280,7 @@ mux_task_out(struct mux_session *s, json_object *o, const char *key)
 	struct mux_task	*t;
 	const char	*id;
 
-	if ((id = mux_get_str(o, key)) == NULL)
+	if ((id = jsonrpc_get_str(o, key)) == NULL)
 		return json_object_get(o);
 	if ((t = mux_task_own(s, id)) == NULL)
 		return NULL;
@@ -1329,7 +1306,8 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 
 	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
 		t->ptoken = json_object_get(ptoken);
-		v = mux_copy_object(mux_get(result, "task", json_type_object));
+		v = mux_copy_object(jsonrpc_get(result, "task",
+		    json_type_object));
 		json_object_object_add(v, "taskId",
 		    json_object_new_string(t->id));
 		out = mux_copy_object(result);
@@ -1342,8 +1320,9 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 	if ((out = mux_task_out(s, result, "taskId")) == NULL)
 		out = json_object_get(result);
 	/* tasks/result: the related task of its _meta. */
-	meta = mux_get(out, "_meta", json_type_object);
-	if ((rel = mux_get(meta, MUX_RELATED_TASK, json_type_object)) != NULL &&
+	meta = jsonrpc_get(out, "_meta", json_type_object);
+	if ((rel = jsonrpc_get(meta, MUX_RELATED_TASK,
+	    json_type_object)) != NULL &&
 	    (v = mux_task_out(s, rel, "taskId")) != NULL) {
 		if (v != rel) {
 			meta = mux_copy_object(meta);
@@ -1356,7 +1335,7 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 			json_object_put(v);
 	}
 	/* tasks/list */
-	if ((list = mux_get(out, "tasks", json_type_array)) != NULL) {
+	if ((list = jsonrpc_get(out, "tasks", json_type_array)) != NULL) {
 		v = json_object_new_array();
 		n = json_object_array_length(list);
 		for (i = 0; i < n; i++) {
@@ -1651,8 +1630,9 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 	json_object	*info;
 	const char	*why;
 
-	if (error != NULL || mux_get_str(result, "protocolVersion") == NULL) {
-		why = error != NULL ? mux_get_str(error, "message") :
+	if (error != NULL ||
+	    jsonrpc_get_str(result, "protocolVersion") == NULL) {
+		why = error != NULL ? jsonrpc_get_str(error, "message") :
 		    "no protocolVersion in its result";
 		if (why == NULL)
 			why = "no message";
@@ -1666,11 +1646,13 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 		return;
 	}
 	c->info = json_object_get(result);
-	info = mux_get(result, "serverInfo", json_type_object);
+	info = jsonrpc_get(result, "serverInfo", json_type_object);
 	log_info("server %s %s initialized, protocol %s",
-	    mux_get_str(info, "name") ? mux_get_str(info, "name") : "(unnamed)",
-	    mux_get_str(info, "version") ? mux_get_str(info, "version") : "",
-	    mux_get_str(result, "protocolVersion"));
+	    jsonrpc_get_str(info, "name") ? jsonrpc_get_str(info, "name") :
+	    "(unnamed)",
+	    jsonrpc_get_str(info, "version") ?
+	    jsonrpc_get_str(info, "version") : "",
+	    jsonrpc_get_str(result, "protocolVersion"));
 	mux_to_child(m, c, jsonrpc_notification_new("notifications/initialized",
 	    NULL));
 	c->ready = 1;
@@ -1727,10 +1709,11 @@ mux_child_modern_ready(struct mux *m, struct mux_child *c,
 	}
 	json_object_put(c->info);
 	c->info = modern_legacy_init(c->discover);
-	info = mux_get(c->info, "serverInfo", json_type_object);
+	info = jsonrpc_get(c->info, "serverInfo", json_type_object);
 	log_info("server %s %s speaks %s: 2026-07-28 clients pass through, "
-	    "legacy ones are translated", mux_get_str(info, "name"),
-	    mux_get_str(info, "version") ? mux_get_str(info, "version") : "",
+	    "legacy ones are translated", jsonrpc_get_str(info, "name"),
+	    jsonrpc_get_str(info, "version") ?
+	    jsonrpc_get_str(info, "version") : "",
 	    MCP_VERSION_2026_07_28);
 	c->ready = 1;
 	mux_flush(m, c);
@@ -1800,7 +1783,7 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 		mux_child_modern_ready(m, c, NULL);
 		return;
 	}
-	why = error != NULL ? mux_get_str(error, "message") : NULL;
+	why = error != NULL ? jsonrpc_get_str(error, "message") : NULL;
 	log_info("server/discover %s%s%s: a legacy server, initializing it",
 	    error != NULL ? "refused" : result != NULL ? "answered oddly" :
 	    "not answered in time", why != NULL ? ": " : "",
@@ -1820,14 +1803,14 @@ mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
 	const char		*asked, *theirs, *version;
 
 	params = jsonrpc_params(msg);
-	if ((v = mux_get(params, "capabilities", json_type_object)) != NULL)
+	if ((v = jsonrpc_get(params, "capabilities", json_type_object)) != NULL)
 		s->caps = json_object_get(v);
-	if ((v = mux_get(params, "clientInfo", json_type_object)) != NULL)
+	if ((v = jsonrpc_get(params, "clientInfo", json_type_object)) != NULL)
 		s->info = json_object_get(v);
 
 	/* The child negotiated for all: promise nothing newer than it. */
-	asked = mux_get_str(params, "protocolVersion");
-	theirs = mux_get_str(c->info, "protocolVersion");
+	asked = jsonrpc_get_str(params, "protocolVersion");
+	theirs = jsonrpc_get_str(c->info, "protocolVersion");
 	if (jsonrpc_version_supported(asked) &&
 	    jsonrpc_version_cmp(asked, theirs) <= 0)
 		version = asked;
@@ -1837,13 +1820,15 @@ mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
 
 	result = json_object_new_object();
 	mux_add(result, "protocolVersion", json_object_new_string(version));
-	if ((v = mux_get(c->info, "capabilities", json_type_object)) != NULL)
+	if ((v = jsonrpc_get(c->info, "capabilities",
+	    json_type_object)) != NULL)
 		mux_add(result, "capabilities", json_object_get(v));
 	else
 		mux_add(result, "capabilities", json_object_new_object());
-	if ((v = mux_get(c->info, "serverInfo", json_type_object)) != NULL)
+	if ((v = jsonrpc_get(c->info, "serverInfo", json_type_object)) != NULL)
 		mux_add(result, "serverInfo", json_object_get(v));
-	if ((v = mux_get(c->info, "instructions", json_type_string)) != NULL)
+	if ((v = jsonrpc_get(c->info, "instructions",
+	    json_type_string)) != NULL)
 		mux_add(result, "instructions", json_object_get(v));
 	s->initialized = 1;
 	mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
@@ -1862,7 +1847,7 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	json_object		*params;
 	int			 level, effective;
 
-	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
+	level = mux_level_parse(jsonrpc_get_str(jsonrpc_params(msg), "level"));
 	if (level < 0) {
 		mux_error(m, s, stream, b, jsonrpc_id(msg),
 		    JSONRPC_INVALID_PARAMS, "Invalid log level");
@@ -1899,7 +1884,7 @@ mux_subscribe(struct mux *m, struct mux_session *s, json_object *msg,
 	const char		*uri;
 	char			*copy;
 
-	if ((uri = mux_get_str(jsonrpc_params(msg), "uri")) == NULL) {
+	if ((uri = jsonrpc_get_str(jsonrpc_params(msg), "uri")) == NULL) {
 		mux_error(m, s, stream, b, jsonrpc_id(msg),
 		    JSONRPC_INVALID_PARAMS, "params.uri is required");
 		json_object_put(msg);
@@ -1939,7 +1924,7 @@ mux_task_request(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_task	*t = NULL;
 	const char	*id;
 
-	if ((id = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL)
+	if ((id = jsonrpc_get_str(jsonrpc_params(msg), "taskId")) != NULL)
 		t = mux_task_find(s->child, 0, id);
 	if (t == NULL || t->s != s) {
 		/* Another session's task looks just like no task at all. */
@@ -1983,12 +1968,12 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 			/* Its own child sees the real client, unchanged.  A
 			 * retry after a refused initialize replaces these. */
 			params = jsonrpc_params(msg);
-			if ((v = mux_get(params, "capabilities",
+			if ((v = jsonrpc_get(params, "capabilities",
 			    json_type_object)) != NULL) {
 				json_object_put(s->caps);
 				s->caps = json_object_get(v);
 			}
-			if ((v = mux_get(params, "clientInfo",
+			if ((v = jsonrpc_get(params, "clientInfo",
 			    json_type_object)) != NULL) {
 				json_object_put(s->info);
 				s->info = json_object_get(v);
@@ -2402,13 +2387,13 @@ mux_tasks_filter(struct mux_child *c, struct mux_session *s,
 	const char	*id;
 	size_t		 i, n;
 
-	if ((tasks = mux_get(result, "tasks", json_type_array)) == NULL)
+	if ((tasks = jsonrpc_get(result, "tasks", json_type_array)) == NULL)
 		return json_object_get(result);
 	mine = json_object_new_array();
 	n = json_object_array_length(tasks);
 	for (i = 0; i < n; i++) {
 		t = json_object_array_get_idx(tasks, i);
-		if ((id = mux_get_str(t, "taskId")) != NULL &&
+		if ((id = jsonrpc_get_str(t, "taskId")) != NULL &&
 		    (task = mux_task_find(c, 0, id)) != NULL && task->s == s)
 			json_object_array_add(mine, json_object_get(t));
 	}
@@ -2453,7 +2438,7 @@ mux_tools_learn(struct mux_child *c, json_object *result)
 	char		*err;
 	size_t		 i, n;
 
-	if ((tools = mux_get(result, "tools", json_type_array)) == NULL)
+	if ((tools = jsonrpc_get(result, "tools", json_type_array)) == NULL)
 		return;
 	if (c->tool_headers == NULL)
 		c->tool_headers = json_object_new_object();
@@ -2497,7 +2482,8 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	 * name, for the load balancer to route the retry (the mux owns the
 	 * child's message, so it is changed in place). */
 	if (c->modern && m->cfg.instance_id != NULL &&
-	    (state = mux_get(result, "requestState", json_type_string)) != NULL)
+	    (state = jsonrpc_get(result, "requestState",
+	    json_type_string)) != NULL)
 		json_object_object_add(result, "requestState",
 		    mux_state_named(m, state));
 	id = req->id;
@@ -2520,7 +2506,7 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	}
 
 	if ((req->flags & MUX_REQ_F_INITIALIZE) &&
-	    (version = mux_get_str(result, "protocolVersion")) != NULL) {
+	    (version = jsonrpc_get_str(result, "protocolVersion")) != NULL) {
 		s->initialized = 1;
 		s->version = xstrdup(version);
 		json_object_put(c->info);
@@ -2588,13 +2574,13 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		if (req == c->listen) {
 			log_info("server ended the bridge's subscription%s%s",
 			    error != NULL ? ": " : "", error != NULL &&
-			    mux_get_str(error, "message") != NULL ?
-			    mux_get_str(error, "message") : "");
+			    jsonrpc_get_str(error, "message") != NULL ?
+			    jsonrpc_get_str(error, "message") : "");
 			c->listen_again = m->now + MUX_LISTEN_AGAIN_MS;
 		} else if (error != NULL) {
 			log_info("server refused the bridge's request: %s",
-			    mux_get_str(error, "message") ?
-			    mux_get_str(error, "message") : "no message");
+			    jsonrpc_get_str(error, "message") ?
+			    jsonrpc_get_str(error, "message") : "no message");
 			if (req->flags & MUX_REQ_F_SETLEVEL)
 				c->level = -1;
 		}
@@ -2617,13 +2603,13 @@ mux_caps_have(json_object *caps, const char *cap, json_object *params)
 
 	if (cap == NULL)
 		return 1;
-	if ((v = mux_get(caps, cap, json_type_object)) == NULL)
+	if ((v = jsonrpc_get(caps, cap, json_type_object)) == NULL)
 		return 0;
 	/* URL-mode elicitation needs elicitation.url; {} means form only. */
 	if (strcmp(cap, "elicitation") == 0 &&
-	    (mode = mux_get_str(params, "mode")) != NULL &&
+	    (mode = jsonrpc_get_str(params, "mode")) != NULL &&
 	    strcmp(mode, "url") == 0)
-		return mux_get(v, "url", json_type_object) != NULL;
+		return jsonrpc_get(v, "url", json_type_object) != NULL;
 	return 1;
 }
 
@@ -2706,8 +2692,9 @@ mux_named(struct mux *m, struct mux_child *c, json_object *msg,
 		}
 		return 1;
 	}
-	id = mux_get_str(mux_get(mux_get(jsonrpc_params(msg), "_meta",
-	    json_type_object), MUX_RELATED_TASK, json_type_object), "taskId");
+	id = jsonrpc_get_str(jsonrpc_get(jsonrpc_get(jsonrpc_params(msg),
+	    "_meta", json_type_object), MUX_RELATED_TASK, json_type_object),
+	    "taskId");
 	if (id != NULL) {
 		if ((t = mux_task_find(c, 0, id)) == NULL)
 			*why = "its related task belongs to no client session";
@@ -2817,7 +2804,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	 * taken for the task's.  So a hint naming another is refused.
 	 */
 	if (c->owner == NULL && strncmp(method, "tasks/", 6) == 0 &&
-	    (id = mux_get_str(params, "taskId")) != NULL &&
+	    (id = jsonrpc_get_str(params, "taskId")) != NULL &&
 	    (t = mux_task_find(c, 1, id)) != NULL) {
 		if (mux_named(m, c, msg, &s, &req, why) && s != t->s) {
 			*why = "the task it names is another client "
@@ -2844,7 +2831,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	}
 	/* A task named by an id the bridge did not give out is nobody's. */
 	if (strncmp(method, "tasks/", 6) == 0 &&
-	    mux_get_str(params, "taskId") != NULL) {
+	    jsonrpc_get_str(params, "taskId") != NULL) {
 		*why = "the task it names belongs to no client session";
 		return NULL;
 	}
@@ -2938,7 +2925,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
 
 	if (strcmp(method, "elicitation/create") == 0 &&
-	    (eid = mux_get_str(params, "elicitationId")) != NULL)
+	    (eid = jsonrpc_get_str(params, "elicitationId")) != NULL)
 		mux_elicit_record(c, s, eid);
 
 	/* The bridge's hints are for the bridge. */
@@ -2949,7 +2936,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	 * sent it to nobody else). */
 	params = NULL;
 	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
-	    (eid = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
+	    (eid = jsonrpc_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
 	    (t = mux_task_find(c, 1, eid)) != NULL && t->s == s) {
 		params = mux_copy_object(jsonrpc_params(msg));
 		json_object_object_add(params, "taskId",
@@ -2996,7 +2983,7 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 	uint64_t		 stream;
 	int			 level;
 
-	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
+	level = mux_level_parse(jsonrpc_get_str(jsonrpc_params(msg), "level"));
 	if (!mux_named(m, c, msg, &s, &req, &why)) {
 		if (c->modern) {
 			if ((req = mux_sole_request(c)) != NULL)
@@ -3108,7 +3095,7 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 	} else if (strcmp(method, "notifications/message") == 0)
 		mux_child_log(m, c, msg);
 	else if (strcmp(method, "notifications/resources/updated") == 0) {
-		if ((id = mux_get_str(params, "uri")) == NULL ||
+		if ((id = jsonrpc_get_str(params, "uri")) == NULL ||
 		    (sub = mux_sub_find(c, id)) == NULL)
 			goto drop;
 		TAILQ_FOREACH(ref, &sub->refs, bentry) {
@@ -3136,20 +3123,20 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 				    json_object_get(msg));
 		}
 	} else if (strcmp(method, "notifications/tasks/status") == 0) {
-		if ((id = mux_get_str(params, "taskId")) == NULL ||
+		if ((id = jsonrpc_get_str(params, "taskId")) == NULL ||
 		    (t = mux_task_find(c, 0, id)) == NULL)
 			goto drop;
 		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
 		    json_object_get(msg));
 		/* Its progress token ends with the task; ownership stays. */
-		status = mux_get_str(params, "status");
+		status = jsonrpc_get_str(params, "status");
 		if (t->prog != NULL && status != NULL &&
 		    (strcmp(status, "completed") == 0 ||
 		    strcmp(status, "failed") == 0 ||
 		    strcmp(status, "cancelled") == 0))
 			mux_prog_free(m, t->prog);
 	} else if (strcmp(method, "notifications/elicitation/complete") == 0) {
-		if ((id = mux_get_str(params, "elicitationId")) == NULL ||
+		if ((id = jsonrpc_get_str(params, "elicitationId")) == NULL ||
 		    (e = hmap_find(&c->elicits, hmap_hash_str(id),
 		    mux_elicit_match, id)) == NULL)
 			goto drop;
@@ -3157,8 +3144,8 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_elicit_free(c, e);
 		mux_to_session(m, s, mux_session_notify_stream(s), 0,
 		    json_object_get(msg));
-	} else if ((id = mux_get_str(mux_get(mux_get(params, "_meta",
-	    json_type_object), MUX_RELATED_TASK, json_type_object),
+	} else if ((id = jsonrpc_get_str(jsonrpc_get(jsonrpc_get(params,
+	    "_meta", json_type_object), MUX_RELATED_TASK, json_type_object),
 	    "taskId")) != NULL && (t = mux_task_find(c, 0, id)) != NULL)
 		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
 		    json_object_get(msg));
@@ -3411,7 +3398,8 @@ mux_mreq_supply(struct mux_mreq *mr, json_object *params)
 {
 	json_object	*r;
 
-	if ((r = mux_get(params, "inputResponses", json_type_object)) == NULL)
+	if ((r = jsonrpc_get(params, "inputResponses",
+	    json_type_object)) == NULL)
 		return;
 	json_object_object_foreach(r, k, v)
 		json_object_object_add(mr->supplied, k, json_object_get(v));
@@ -3424,7 +3412,7 @@ mux_input_supplied(struct mux *m, struct mux_sreq *sr)
 	struct mux_mreq	*mr = sr->req->mr;
 	json_object	*v;
 
-	if ((v = mux_get(mr->supplied, sr->key, json_type_object)) == NULL)
+	if ((v = jsonrpc_get(mr->supplied, sr->key, json_type_object)) == NULL)
 		return 0;
 	mux_to_child(m, sr->child, mux_answer_new(jsonrpc_id_copy(sr->cid),
 	    "result", json_object_get(v)));
@@ -3471,8 +3459,8 @@ mux_modern_input(struct mux *m, struct mux_child *c, struct mux_req *req,
 			mr->missing = json_object_new_object();
 		data = json_object_new_object();
 		if (strcmp(cap, "elicitation") == 0 &&
-		    mux_get_str(params, "mode") != NULL &&
-		    strcmp(mux_get_str(params, "mode"), "url") == 0)
+		    jsonrpc_get_str(params, "mode") != NULL &&
+		    strcmp(jsonrpc_get_str(params, "mode"), "url") == 0)
 			mux_add(data, "url", json_object_new_object());
 		json_object_object_add(mr->missing, cap, data);
 		log_debug("%s for a 2026-07-28 client without %s refused",
@@ -3565,7 +3553,7 @@ mux_modern_ask(struct mux *m, struct mux_req *req)
 	mux_add(result, "requestState", json_object_new_string(state));
 	free(state);
 	answer = jsonrpc_result_new(req->id, modern_result(mr->method, result,
-	    mux_get(req->child->info, "serverInfo", json_type_object)));
+	    jsonrpc_get(req->child->info, "serverInfo", json_type_object)));
 	json_object_put(result);
 
 	mux_req_detach(m, req);
@@ -3605,7 +3593,7 @@ mux_modern_answer(struct mux *m, struct mux_req *req, json_object *result,
 		answer = mux_answer_new(id, "error", e);
 	} else
 		answer = mux_answer_new(id, "result", modern_result(mr->method,
-		    result, mux_get(req->child->info, "serverInfo",
+		    result, jsonrpc_get(req->child->info, "serverInfo",
 		    json_type_object)));
 	mux_req_finish(m, req, answer);
 }
@@ -3624,9 +3612,9 @@ mux_modern_level(struct mux *m, struct mux_session *s, int level)
 	s->level = level;
 	effective = mux_effective_level(c);
 	/* A 2026-07-28 child takes the level with each request. */
-	if (c->modern || effective == c->level || mux_get(mux_get(c->info,
-	    "capabilities", json_type_object), "logging",
-	    json_type_object) == NULL)
+	if (c->modern || effective == c->level ||
+	    jsonrpc_get(jsonrpc_get(c->info, "capabilities", json_type_object),
+	    "logging", json_type_object) == NULL)
 		return;
 	c->level = effective;
 	params = json_object_new_object();
@@ -3798,7 +3786,7 @@ mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
 		return;
 	}
 	/* The subset the child can honour. */
-	flags &= modern_listen_supported(mux_get(c->info, "capabilities",
+	flags &= modern_listen_supported(jsonrpc_get(c->info, "capabilities",
 	    json_type_object));
 	if (!(flags & MODERN_LISTEN_SUBSCRIBE))
 		uris = NULL;
@@ -3857,17 +3845,19 @@ mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
 		    "Request id is already in use by a request in flight");
 		goto done;
 	}
-	meta = mux_get(params, "_meta", json_type_object);
-	if ((v = mux_get(meta, MODERN_META_CAPS, json_type_object)) != NULL) {
+	meta = jsonrpc_get(params, "_meta", json_type_object);
+	if ((v = jsonrpc_get(meta, MODERN_META_CAPS,
+	    json_type_object)) != NULL) {
 		json_object_put(s->caps);
 		s->caps = json_object_get(v);
 	}
-	if ((v = mux_get(meta, MODERN_META_INFO, json_type_object)) != NULL) {
+	if ((v = jsonrpc_get(meta, MODERN_META_INFO,
+	    json_type_object)) != NULL) {
 		json_object_put(s->info);
 		s->info = json_object_get(v);
 	}
 	if (c->modern) {
-		mux_modern_level(m, s, mux_level_parse(mux_get_str(meta,
+		mux_modern_level(m, s, mux_level_parse(jsonrpc_get_str(meta,
 		    MODERN_META_LOGLEVEL)));
 		mux_passthrough(m, s, msg, stream);
 		return;
@@ -3894,15 +3884,15 @@ mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
 		    why);
 		goto done;
 	}
-	state = mux_get_str(params, "requestState");
-	if ((state != NULL || mux_get(params, "inputResponses",
+	state = jsonrpc_get_str(params, "requestState");
+	if ((state != NULL || jsonrpc_get(params, "inputResponses",
 	    json_type_object) != NULL) && !modern_method_mrtr(method)) {
 		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS,
 		    "Invalid params: %s takes no inputResponses or "
 		    "requestState", method);
 		goto done;
 	}
-	mux_modern_level(m, s, mux_level_parse(mux_get_str(meta,
+	mux_modern_level(m, s, mux_level_parse(jsonrpc_get_str(meta,
 	    MODERN_META_LOGLEVEL)));
 	if (state != NULL) {
 		mux_modern_resume(m, s, msg, stream, state);
@@ -4046,8 +4036,9 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	/* With --instance-id the child's requestState went out behind the
 	 * instance's name (see mux_client_answer); it goes back without. */
-	if (m->cfg.instance_id != NULL && (state = mux_get(jsonrpc_params(msg),
-	    "requestState", json_type_string)) != NULL) {
+	if (m->cfg.instance_id != NULL &&
+	    (state = jsonrpc_get(jsonrpc_params(msg), "requestState",
+	    json_type_string)) != NULL) {
 		text = json_object_get_string(state);
 		if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
 			return;
@@ -4087,7 +4078,7 @@ mux_own_listen(struct mux *m, struct mux_child *c)
 		    "notifications/cancelled", params));
 		mux_req_free(m, req);
 	}
-	flags = modern_listen_supported(mux_get(c->discover, "capabilities",
+	flags = modern_listen_supported(jsonrpc_get(c->discover, "capabilities",
 	    json_type_object));
 	uris = json_object_new_array();
 	i = 0;
@@ -4204,7 +4195,7 @@ mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	if (strcmp(method, "logging/setLevel") == 0) {
 		/* Kept here, sent as logLevel with each request. */
-		level = mux_level_parse(mux_get_str(jsonrpc_params(msg),
+		level = mux_level_parse(jsonrpc_get_str(jsonrpc_params(msg),
 		    "level"));
 		if (level < 0) {
 			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
@@ -4220,7 +4211,7 @@ mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	if ((subscribe = strcmp(method, "resources/subscribe") == 0) ||
 	    strcmp(method, "resources/unsubscribe") == 0) {
-		if (!(modern_listen_supported(mux_get(c->discover,
+		if (!(modern_listen_supported(jsonrpc_get(c->discover,
 		    "capabilities", json_type_object)) &
 		    MODERN_LISTEN_SUBSCRIBE)) {
 			mux_error(m, s, stream, b, id, JSONRPC_METHOD_NOT_FOUND,
@@ -4228,7 +4219,8 @@ mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
 			    "subscriptions");
 			return -1;
 		}
-		if ((uri = mux_get_str(jsonrpc_params(msg), "uri")) == NULL) {
+		if ((uri = jsonrpc_get_str(jsonrpc_params(msg),
+		    "uri")) == NULL) {
 			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
 			    "params.uri is required");
 			return -1;
@@ -4311,7 +4303,7 @@ mux_error_object(int code, const char *message)
 static json_object *
 mux_legacy_question(struct mux_sreq *sr, json_object *params)
 {
-	const char	*mode = mux_get_str(params, "mode");
+	const char	*mode = jsonrpc_get_str(params, "mode");
 	char		*eid;
 
 	if (mode == NULL || strcmp(mode, "url") != 0 ||
@@ -4345,8 +4337,8 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 		    "many times"));
 		return;
 	}
-	inputs = mux_get(result, "inputRequests", json_type_object);
-	state = mux_get(result, "requestState", json_type_string);
+	inputs = jsonrpc_get(result, "inputRequests", json_type_object);
+	state = jsonrpc_get(result, "requestState", json_type_string);
 	if (inputs == NULL && state == NULL) {
 		mux_translate_fail(m, req, mux_error_object(
 		    JSONRPC_INTERNAL_ERROR, "The server's input_required "
@@ -4357,8 +4349,8 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 	if (inputs != NULL) {
 		json_object_object_foreach(inputs, k, q) {
 			(void)k;
-			method = mux_get_str(q, "method");
-			params = mux_get(q, "params", json_type_object);
+			method = jsonrpc_get_str(q, "method");
+			params = jsonrpc_get(q, "params", json_type_object);
 			if (method == NULL || (cap = mux_needed_cap(method)) ==
 			    NULL || strcmp(cap, "tasks") == 0) {
 				json_object_put(missing);
@@ -4395,12 +4387,12 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 			hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
 			TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
 			TAILQ_INSERT_TAIL(&req->xinputs, sr, rentry);
-			if ((v = mux_get(q, "params", json_type_object)) !=
+			if ((v = jsonrpc_get(q, "params", json_type_object)) !=
 			    NULL)
 				v = mux_legacy_question(sr, v);
 			mux_to_session(m, s, sr->stream, 0,
 			    jsonrpc_request_new((int64_t)sr->bid,
-			    mux_get_str(q, "method"), v));
+			    jsonrpc_get_str(q, "method"), v));
 		}
 	}
 	if (TAILQ_EMPTY(&req->xinputs))
@@ -4426,7 +4418,7 @@ mux_translate_answer(struct mux *m, struct mux_req *req, json_object *result,
 		mux_translate_fail(m, req, json_object_get(error));
 		return;
 	}
-	type = mux_get_str(result, "resultType");
+	type = jsonrpc_get_str(result, "resultType");
 	if (type != NULL && strcmp(type, "input_required") == 0) {
 		mux_translate_input(m, req, result);
 		return;
@@ -4455,7 +4447,7 @@ mux_translate_response(struct mux *m, struct mux_sreq *sr, json_object *msg)
 		/* An input response is a result; an error ends it all.  The
 		 * question answered is done: only the others are cancelled. */
 		v = json_object_object_get(msg, "error");
-		why = mux_get_str(v, "message");
+		why = jsonrpc_get_str(v, "message");
 		xasprintf(&text, "The client refused the server's question: "
 		    "%s", why != NULL ? why : "no message");
 		mux_sreq_free(m, sr);
