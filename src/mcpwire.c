@@ -20,6 +20,35 @@
 #include "mcpwire.h"
 #include "xmalloc.h"
 
+/* ---- log levels ---- */
+
+static const char *const mcpwire_levels[MCPWIRE_NLEVELS] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency",
+};
+
+int
+mcpwire_level(const char *name)
+{
+	int	i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < MCPWIRE_NLEVELS; i++) {
+		if (strcmp(name, mcpwire_levels[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *
+mcpwire_level_name(int rank)
+{
+	if (rank < 0 || rank >= MCPWIRE_NLEVELS)
+		return NULL;
+	return mcpwire_levels[rank];
+}
+
 /* ---- header values ---- */
 
 char *

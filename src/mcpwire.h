@@ -38,11 +38,21 @@
 #define MODERN_META_SERVERINFO	"io.modelcontextprotocol/serverInfo"
 #define MODERN_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
 
+/* The MCP log levels (logging/setLevel, notifications/message and
+ * MODERN_META_LOGLEVEL), ranked from 0, the most verbose ("debug"), to
+ * MCPWIRE_NLEVELS - 1 ("emergency"). */
+#define MCPWIRE_NLEVELS		8
+
 /* x-mcp-header annotations accepted in one tool, and schema depth walked. */
 #define MCPWIRE_MAX_HEADERS	64
 #define MCPWIRE_MAX_DEPTH	32
 /* The most tools whose x-mcp-header annotations are remembered. */
 #define MCPWIRE_MAX_TOOLS	10000
+
+/* The rank of a level name, or -1 if name is NULL or no level. */
+int		 mcpwire_level(const char *name);
+/* The name of a level rank in [0, MCPWIRE_NLEVELS), else NULL. */
+const char	*mcpwire_level_name(int rank);
 
 /* A value for the Mcp-Method, Mcp-Name or an Mcp-Param-* header: as it is
  * if it is plain printable ASCII, else =?base64?...?= (caller frees). */

@@ -27,11 +27,6 @@
 #define MODERN_STATE_VERSION	1
 #define MODERN_STATE_RAW	(1 + 4 * 8 + SHA256_LEN)
 
-static const char *const modern_levels[] = {
-	"debug", "info", "notice", "warning", "error", "critical", "alert",
-	"emergency",
-};
-
 /* Methods a modern client may not call (legacy only, or the client's). */
 static const char *const modern_removed[] = {
 	"initialize", "ping", "logging/setLevel", "resources/subscribe",
@@ -140,13 +135,6 @@ modern_era(json_object *msg, const char *version)
 	return MODERN_ERA_LEGACY;
 }
 
-static int
-modern_level_ok(const char *level)
-{
-	return modern_in(level, modern_levels,
-	    sizeof modern_levels / sizeof modern_levels[0]);
-}
-
 json_object *
 modern_check_meta(json_object *msg)
 {
@@ -178,7 +166,7 @@ modern_check_meta(json_object *msg)
 	}
 	if (json_object_object_get_ex(meta, MODERN_META_LOGLEVEL, &v) &&
 	    (!json_object_is_type(v, json_type_string) ||
-	    !modern_level_ok(json_object_get_string(v))))
+	    mcpwire_level(json_object_get_string(v)) == -1))
 		return modern_error_new(JSONRPC_INVALID_PARAMS,
 		    "Invalid params: unknown " MODERN_META_LOGLEVEL, NULL);
 	return NULL;

@@ -244,13 +244,6 @@ struct mux_pending {
 	TAILQ_ENTRY(mux_pending) entry;
 };
 
-/* MCP log levels, most verbose first. */
-static const char *const mux_levels[] = {
-	"debug", "info", "notice", "warning", "error", "critical", "alert",
-	"emergency",
-};
-#define MUX_NLEVELS	(sizeof mux_levels / sizeof mux_levels[0])
-
 TAILQ_HEAD(mux_sessions, mux_session);
 
 /*
@@ -311,7 +304,8 @@ struct mux_child {
 	/* elicitationId -> mux_elicit */
 	struct hmap		 elicits;
 	struct hmap		 sreqs;		/* child's id -> mux_sreq */
-	size_t			 nlevel[MUX_NLEVELS];	/* sessions per level */
+	/* sessions per level */
+	size_t			 nlevel[MCPWIRE_NLEVELS];
 	/* last asked of the child; -1 none */
 	int			 level;
 	/* The era probe in flight (MUX_REQ_DISCOVER) and its deadline. */
@@ -537,20 +531,6 @@ mux_answer_new(json_object *id, const char *key, json_object *v)
 	mux_add(o, "id", id);
 	mux_add(o, key, v);
 	return o;
-}
-
-static int
-mux_level_parse(const char *name)
-{
-	size_t	i;
-
-	if (name == NULL)
-		return -1;
-	for (i = 0; i < MUX_NLEVELS; i++) {
-		if (strcmp(name, mux_levels[i]) == 0)
-			return (int)i;
-	}
-	return -1;
 }
 
 static uint64_t
@@ -1398,7 +1378,7 @@ mux_effective_level(struct mux_child *c)
 {
 	size_t	i;
 
-	for (i = 0; i < MUX_NLEVELS; i++) {
+	for (i = 0; i < MCPWIRE_NLEVELS; i++) {
 		if (c->nlevel[i] > 0)
 			return (int)i;
 	}
@@ -1466,7 +1446,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			c->level = level;
 			params = json_object_new_object();
 			mux_add(params, "level",
-			    json_object_new_string(mux_levels[level]));
+			    json_object_new_string(mcpwire_level_name(level)));
 			mux_own_request(m, c, "logging/setLevel", params,
 			    MUX_REQ_F_SETLEVEL);
 		}
@@ -1847,7 +1827,7 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	json_object		*params;
 	int			 level, effective;
 
-	level = mux_level_parse(jsonrpc_get_str(jsonrpc_params(msg), "level"));
+	level = mcpwire_level(jsonrpc_get_str(jsonrpc_params(msg), "level"));
 	if (level < 0) {
 		mux_error(m, s, stream, b, jsonrpc_id(msg),
 		    JSONRPC_INVALID_PARAMS, "Invalid log level");
@@ -1869,7 +1849,8 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	c->level = effective;
 	params = json_object_new_object();
-	mux_add(params, "level", json_object_new_string(mux_levels[effective]));
+	mux_add(params, "level",
+	    json_object_new_string(mcpwire_level_name(effective)));
 	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
 }
 
@@ -2983,7 +2964,7 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 	uint64_t		 stream;
 	int			 level;
 
-	level = mux_level_parse(jsonrpc_get_str(jsonrpc_params(msg), "level"));
+	level = mcpwire_level(jsonrpc_get_str(jsonrpc_params(msg), "level"));
 	if (!mux_named(m, c, msg, &s, &req, &why)) {
 		if (c->modern) {
 			if ((req = mux_sole_request(c)) != NULL)
@@ -3618,7 +3599,8 @@ mux_modern_level(struct mux *m, struct mux_session *s, int level)
 		return;
 	c->level = effective;
 	params = json_object_new_object();
-	mux_add(params, "level", json_object_new_string(mux_levels[effective]));
+	mux_add(params, "level",
+	    json_object_new_string(mcpwire_level_name(effective)));
 	mux_own_request(m, c, "logging/setLevel", params, MUX_REQ_F_SETLEVEL);
 }
 
@@ -3857,7 +3839,7 @@ mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
 		s->info = json_object_get(v);
 	}
 	if (c->modern) {
-		mux_modern_level(m, s, mux_level_parse(jsonrpc_get_str(meta,
+		mux_modern_level(m, s, mcpwire_level(jsonrpc_get_str(meta,
 		    MODERN_META_LOGLEVEL)));
 		mux_passthrough(m, s, msg, stream);
 		return;
@@ -3892,7 +3874,7 @@ mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
 		    "requestState", method);
 		goto done;
 	}
-	mux_modern_level(m, s, mux_level_parse(jsonrpc_get_str(meta,
+	mux_modern_level(m, s, mcpwire_level(jsonrpc_get_str(meta,
 	    MODERN_META_LOGLEVEL)));
 	if (state != NULL) {
 		mux_modern_resume(m, s, msg, stream, state);
@@ -4195,7 +4177,7 @@ mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	if (strcmp(method, "logging/setLevel") == 0) {
 		/* Kept here, sent as logLevel with each request. */
-		level = mux_level_parse(jsonrpc_get_str(jsonrpc_params(msg),
+		level = mcpwire_level(jsonrpc_get_str(jsonrpc_params(msg),
 		    "level"));
 		if (level < 0) {
 			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
@@ -4249,7 +4231,7 @@ mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
 		return -1;
 	}
 	params = modern_request_params(jsonrpc_params(msg), s->caps, s->info,
-	    s->level >= 0 ? mux_levels[s->level] : NULL);
+	    s->level >= 0 ? mcpwire_level_name(s->level) : NULL);
 	mux_forward(m, s, msg, stream, b, MUX_REQ_F_TRANSLATE, params);
 	return 0;
 }
