@@ -51,6 +51,14 @@ mcpwire_level_name(int rank)
 
 /* ---- header values ---- */
 
+/* 1 if the len bytes at p have the =?base64?...?= shape. */
+static int
+mcpwire_b64_wrapped(const char *p, size_t len)
+{
+	return len >= 11 && strncmp(p, MCPWIRE_B64_OPEN, 9) == 0 &&
+	    strncmp(p + len - 2, "?=", 2) == 0;
+}
+
 char *
 mcpwire_header_value(const char *s)
 {
@@ -63,17 +71,46 @@ mcpwire_header_value(const char *s)
 		plain = p[i] >= 0x20 && p[i] <= 0x7e;
 	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
 		plain = 0;
-	if (len >= 11 && strncmp(s, "=?base64?", 9) == 0 &&
-	    strcmp(s + len - 2, "?=") == 0)
+	if (mcpwire_b64_wrapped(s, len))
 		plain = 0;
 	if (plain)
 		return xstrdup(s);
 
 	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
 	b64 = base64_encode(s, len, 0);
-	xasprintf(&out, "=?base64?%s?=", b64);
+	xasprintf(&out, MCPWIRE_B64_OPEN "%s?=", b64);
 	free(b64);
 	return out;
+}
+
+char *
+mcpwire_header_decode(const char *raw, size_t *lenp)
+{
+	const char	*p, *end;
+	unsigned char	*out;
+	size_t		 len, i;
+
+	p = raw + strspn(raw, " \t");
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - p);
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
+		    (unsigned char)p[i] >= 0x7f)
+			return NULL;
+	}
+	if (mcpwire_b64_wrapped(p, len)) {
+		out = xmalloc(len);
+		if (base64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
+			free(out);
+			return NULL;
+		}
+		out[*lenp] = '\0';
+		return (char *)out;
+	}
+	*lenp = len;
+	return xstrndup(p, len);
 }
 
 /* ---- x-mcp-header ---- */

@@ -54,9 +54,20 @@ int		 mcpwire_level(const char *name);
 /* The name of a level rank in [0, MCPWIRE_NLEVELS), else NULL. */
 const char	*mcpwire_level_name(int rank);
 
+/* What opens a base64-encoded header value, =?base64?...?= */
+#define MCPWIRE_B64_OPEN	"=?base64?"
+
 /* A value for the Mcp-Method, Mcp-Name or an Mcp-Param-* header: as it is
  * if it is plain printable ASCII, else =?base64?...?= (caller frees). */
 char		*mcpwire_header_value(const char *);
+/*
+ * A header value as a client sends Mcp-Name: surrounding blanks dropped,
+ * then "=?base64?...?=" decoded (strict: standard alphabet, padding).
+ * Returns a NUL-terminated copy (the decoded bytes may hold NULs: *len
+ * tells), or NULL if it has characters a header value may not have or the
+ * base64 is broken.
+ */
+char		*mcpwire_header_decode(const char *, size_t *len);
 
 /*
  * A tool's x-mcp-header annotations, checked as the revision requires: a

@@ -194,13 +194,14 @@ modern_check_header(const char *name, const char *raw, const char *want,
 		    name);
 		goto fail;
 	}
-	if ((value = modern_header_value(raw, &len)) == NULL) {
+	if ((value = mcpwire_header_decode(raw, &len)) == NULL) {
 		xasprintf(&text, "Header mismatch: invalid %s header value",
 		    name);
 		goto fail;
 	}
 	/* Only Mcp-Name and Mcp-Param-* may be base64-encoded. */
-	if (!decode && strncmp(raw + strspn(raw, " \t"), "=?base64?", 9) == 0)
+	if (!decode && strncmp(raw + strspn(raw, " \t"), MCPWIRE_B64_OPEN,
+	    strlen(MCPWIRE_B64_OPEN)) == 0)
 		ok = 0;
 	else
 		ok = want != NULL && len == wantlen &&
@@ -293,7 +294,7 @@ modern_check_params(json_object *msg, modern_header_cb header, void *arg,
 		if (json_object_object_get_ex(want, name, &v)) {
 			/* The value as the bridge would send it, decoded:
 			 * what the client's header must decode to. */
-			if ((value = modern_header_value(
+			if ((value = mcpwire_header_decode(
 			    json_object_get_string(v), &len)) == NULL)
 				fatalx("modern_check_params: %s", name);
 			err = modern_check_header(hname, header(arg, hname),
@@ -340,32 +341,7 @@ modern_http_status(json_object *answer)
 char *
 modern_header_value(const char *raw, size_t *lenp)
 {
-	const char	*p, *end;
-	unsigned char	*out;
-	size_t		 len, i;
-
-	p = raw + strspn(raw, " \t");
-	end = p + strlen(p);
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	len = (size_t)(end - p);
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
-		    (unsigned char)p[i] >= 0x7f)
-			return NULL;
-	}
-	if (len >= 11 && strncmp(p, "=?base64?", 9) == 0 &&
-	    strncmp(end - 2, "?=", 2) == 0) {
-		out = xmalloc(len);
-		if (base64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
-			free(out);
-			return NULL;
-		}
-		out[*lenp] = '\0';
-		return (char *)out;
-	}
-	*lenp = len;
-	return xstrndup(p, len);
+	return mcpwire_header_decode(raw, lenp);
 }
 
 /* ---- methods and translation ---- */

@@ -87,13 +87,7 @@ json_object	*modern_check_meta(json_object *msg);
  * invalid-request family and the MCP errors, else 200. */
 int		 modern_http_status(json_object *answer);
 
-/*
- * A header value as a client sends Mcp-Name: surrounding blanks dropped,
- * then "=?base64?...?=" decoded (strict: standard alphabet, padding).
- * Returns a NUL-terminated copy (the decoded bytes may hold NULs: *len
- * tells), or NULL if it has characters a header value may not have or the
- * base64 is broken.
- */
+/* mcpwire_header_decode (mcpwire.h), under the name check_modern tests. */
 char		*modern_header_value(const char *, size_t *len);
 
 /* What the bridge does with a modern method. */
