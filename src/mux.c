@@ -47,18 +47,6 @@
 
 #define MUX_RELATED_TASK	"io.modelcontextprotocol/related-task"
 
-/* ---- ids in the hash table (hmap.h) ------------------------------- */
-
-/* A JSON-RPC id.  "1" and 1 may collide: jsonrpc_id_equal tells them apart. */
-static uint64_t
-hmap_hash_id(json_object *id)
-{
-	if (json_object_is_type(id, json_type_string))
-		return hmap_hash_bytes(json_object_get_string(id),
-		    json_object_get_string_len(id));
-	return hmap_mix((uint64_t)json_object_get_int64(id));
-}
-
 /* ---- state ------------------------------------------------------------ */
 
 enum mux_req_kind {
@@ -916,7 +904,7 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 
 	req->s = s;
 	req->id = jsonrpc_id_copy(id);
-	req->idh = hmap_hash_id(id);
+	req->idh = jsonrpc_id_hash(id);
 	hmap_add(&s->ids, req->idh, req);
 	req->stream = stream;
 
@@ -1987,7 +1975,7 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 		goto done;
 	}
 	/* Never overwrite a request in flight (CVE-2026-25536). */
-	if (hmap_find(&s->ids, hmap_hash_id(id), mux_req_id_match, id) !=
+	if (hmap_find(&s->ids, jsonrpc_id_hash(id), mux_req_id_match, id) !=
 	    NULL) {
 		mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
 		    "Request id is already in use by a request in flight");
@@ -2073,7 +2061,7 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 	if (strcmp(method, "notifications/cancelled") == 0) {
 		params = jsonrpc_params(msg);
 		if (!json_object_object_get_ex(params, "requestId", &id) ||
-		    (req = hmap_find(&s->ids, hmap_hash_id(id),
+		    (req = hmap_find(&s->ids, jsonrpc_id_hash(id),
 		    mux_req_id_match, id)) == NULL)
 			goto drop;	/* finished already, or never ours */
 		params = mux_copy_object(params);
@@ -2878,7 +2866,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		json_object_put(msg);
 		return;
 	}
-	if (hmap_find(&c->sreqs, hmap_hash_id(id), mux_sreq_cid_match, id) !=
+	if (hmap_find(&c->sreqs, jsonrpc_id_hash(id), mux_sreq_cid_match, id) !=
 	    NULL) {
 		mux_to_child(m, c, jsonrpc_error_new(id,
 		    JSONRPC_INVALID_REQUEST, "Request id is already in use by "
@@ -2896,7 +2884,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	sr->child = c;
 	sr->s = s;
 	sr->cid = jsonrpc_id_copy(id);
-	sr->cidh = hmap_hash_id(id);
+	sr->cidh = jsonrpc_id_hash(id);
 	if ((out = jsonrpc_progress_token(msg)) != NULL)
 		sr->ptoken = jsonrpc_id_copy(out);
 	sr->stream = mux_session_stream(s);
@@ -3059,7 +3047,7 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 	} else if (strcmp(method, "notifications/cancelled") == 0) {
 		/* The child gave up on a request it sent a session. */
 		if (!json_object_object_get_ex(params, "requestId", &v) ||
-		    v == NULL || (sr = hmap_find(&c->sreqs, hmap_hash_id(v),
+		    v == NULL || (sr = hmap_find(&c->sreqs, jsonrpc_id_hash(v),
 		    mux_sreq_cid_match, v)) == NULL)
 			goto drop;
 		/* A question for a 2026-07-28 client is just forgotten. */
@@ -3473,7 +3461,7 @@ mux_modern_input(struct mux *m, struct mux_child *c, struct mux_req *req,
 	sr->child = c;
 	sr->req = req;
 	sr->cid = jsonrpc_id_copy(id);
-	sr->cidh = hmap_hash_id(id);
+	sr->cidh = jsonrpc_id_hash(id);
 	sr->key = key;
 	sr->ask = modern_input_request(msg);
 	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
@@ -3821,7 +3809,7 @@ mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
 		    jsonrpc_id_copy(id), "error", err));
 		goto done;
 	}
-	if (hmap_find(&s->ids, hmap_hash_id(id), mux_req_id_match, id) !=
+	if (hmap_find(&s->ids, jsonrpc_id_hash(id), mux_req_id_match, id) !=
 	    NULL) {
 		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_REQUEST,
 		    "Request id is already in use by a request in flight");
