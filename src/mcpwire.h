@@ -30,6 +30,9 @@
 #define MCP_ERROR_MISSING_CAPABILITY	-32021
 #define MCP_ERROR_UNSUPPORTED_VERSION	-32022
 
+/* The _meta key that ties a message to a task (MCP 2025-11-25 tasks). */
+#define MCP_META_RELATED_TASK	"io.modelcontextprotocol/related-task"
+
 /* The _meta keys of MCP 2026-07-28. */
 #define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
 #define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"

@@ -45,8 +45,6 @@
 /* Ids (and progress tokens) we hand out stay exact in a double. */
 #define MUX_ID_MAX		((UINT64_C(1) << 53) - 1)
 
-#define MUX_RELATED_TASK	"io.modelcontextprotocol/related-task"
-
 /* ---- state ------------------------------------------------------------ */
 
 enum mux_req_kind {
@@ -1289,12 +1287,12 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 		out = json_object_get(result);
 	/* tasks/result: the related task of its _meta. */
 	meta = jsonrpc_get(out, "_meta", json_type_object);
-	if ((rel = jsonrpc_get(meta, MUX_RELATED_TASK,
+	if ((rel = jsonrpc_get(meta, MCP_META_RELATED_TASK,
 	    json_type_object)) != NULL &&
 	    (v = mux_task_out(s, rel, "taskId")) != NULL) {
 		if (v != rel) {
 			meta = mux_copy_object(meta);
-			json_object_object_add(meta, MUX_RELATED_TASK, v);
+			json_object_object_add(meta, MCP_META_RELATED_TASK, v);
 			v = mux_copy_object(out);
 			json_object_object_add(v, "_meta", meta);
 			json_object_put(out);
@@ -2662,8 +2660,8 @@ mux_named(struct mux *m, struct mux_child *c, json_object *msg,
 		return 1;
 	}
 	id = jsonrpc_get_str(jsonrpc_get(jsonrpc_get(jsonrpc_params(msg),
-	    "_meta", json_type_object), MUX_RELATED_TASK, json_type_object),
-	    "taskId");
+	    "_meta", json_type_object), MCP_META_RELATED_TASK,
+	    json_type_object), "taskId");
 	if (id != NULL) {
 		if ((t = mux_task_find(c, 0, id)) == NULL)
 			*why = "its related task belongs to no client session";
@@ -3114,8 +3112,9 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_to_session(m, s, mux_session_notify_stream(s), 0,
 		    json_object_get(msg));
 	} else if ((id = jsonrpc_get_str(jsonrpc_get(jsonrpc_get(params,
-	    "_meta", json_type_object), MUX_RELATED_TASK, json_type_object),
-	    "taskId")) != NULL && (t = mux_task_find(c, 0, id)) != NULL)
+	    "_meta", json_type_object), MCP_META_RELATED_TASK,
+	    json_type_object), "taskId")) != NULL &&
+	    (t = mux_task_find(c, 0, id)) != NULL)
 		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
 		    json_object_get(msg));
 	else if (c->owner != NULL && !c->owner->ended)
