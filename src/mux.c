@@ -889,6 +889,49 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 	return 0;
 }
 
+/* What a withheld guess is about: a request, or a log line. */
+enum mux_guess {
+	MUX_GUESS_REQUEST = 0,
+	MUX_GUESS_LOG,
+};
+
+/*
+ * A guess that s is who the child means, for a request or log line it did
+ * not attribute, is withheld while another's request may be its cause:
+ * one the child may still work on (mux_orphans_other), or one it just
+ * answered (mux_recent_other).  Returns why (and counts it), or NULL if
+ * the guess stands.
+ */
+static const char *
+mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
+    enum mux_guess what)
+{
+	static const char *const orphan[] = {
+		[MUX_GUESS_REQUEST] = "a request of another client the server "
+		    "may still work on (ended unanswered, or parked for its "
+		    "input) may have caused it",
+		[MUX_GUESS_LOG] = "it may be about a request of another "
+		    "client the server may still work on (ended unanswered, "
+		    "or parked for its input)",
+	};
+	static const char *const recent[] = {
+		[MUX_GUESS_REQUEST] = "the request of another principal's "
+		    "session the server just answered may have caused it",
+		[MUX_GUESS_LOG] = "it may be about the request of another "
+		    "principal's session the server just answered",
+	};
+	const char	*why;
+
+	if (mux_orphans_other(m, c, s))
+		why = orphan[what];
+	else if (mux_recent_other(m, c, s))
+		why = recent[what];
+	else
+		return NULL;
+	m->stats.guesses_withheld++;
+	return why;
+}
+
 /*
  * A client's request now answers to s, under the client's id (copied) and
  * on stream: in s's id map and request list, its session the newest busy
@@ -2762,6 +2805,7 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	struct mux_task		*t;
 	json_object		*params = jsonrpc_params(msg);
 	const char		*method = jsonrpc_method(msg), *cap, *id;
+	const char		*withheld;
 
 	*mreq = NULL;
 	cap = mux_needed_cap(method);
@@ -2807,19 +2851,10 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	s = mux_route_busy(m, c, msg, cap, why, mreq);
 	if (s == NULL && *mreq == NULL)
 		return NULL;
-	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
-		m->stats.guesses_withheld++;
+	if ((withheld = mux_guess_withheld(m, c, s != NULL ? s : (*mreq)->s,
+	    MUX_GUESS_REQUEST)) != NULL) {
 		*mreq = NULL;
-		*why = "a request of another client the server may still "
-		    "work on (ended unanswered, or parked for its input) "
-		    "may have caused it";
-		return NULL;
-	}
-	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
-		m->stats.guesses_withheld++;
-		*mreq = NULL;
-		*why = "the request of another principal's session the server "
-		    "just answered may have caused it";
+		*why = withheld;
 		return NULL;
 	}
 	return s;
@@ -2946,7 +2981,7 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	struct mux_session	*s;
 	struct mux_req		*req;
-	const char		*why = NULL;
+	const char		*why = NULL, *withheld;
 	uint64_t		 stream;
 	int			 level;
 
@@ -2960,17 +2995,10 @@ mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
 			s = NULL;
 		why = c->modern ? "not one request in flight" :
 		    "not one session with requests in flight";
-		if (s != NULL && mux_orphans_other(m, c, s)) {
-			m->stats.guesses_withheld++;
+		if (s != NULL && (withheld = mux_guess_withheld(m, c, s,
+		    MUX_GUESS_LOG)) != NULL) {
 			s = NULL;
-			why = "it may be about a request of another client "
-			    "the server may still work on (ended unanswered, "
-			    "or parked for its input)";
-		} else if (s != NULL && mux_recent_other(m, c, s)) {
-			m->stats.guesses_withheld++;
-			s = NULL;
-			why = "it may be about the request of another "
-			    "principal's session the server just answered";
+			why = withheld;
 		}
 	}
 	if (s != NULL && req == NULL && (c->modern ||
