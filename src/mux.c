@@ -31,17 +31,6 @@
 #include "xmalloc.h"
 
 static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
-static void	 mux_modern_request(struct mux *, struct mux_session *,
-		    json_object *, uint64_t);
-static void	 mux_modern_input(struct mux *, struct mux_child *,
-		    struct mux_req *, json_object *);
-static void	 mux_modern_answer(struct mux *, struct mux_req *, json_object *,
-		    json_object *);
-static void	 mux_mreq_free(struct mux *, struct mux_req *);
-static void	 mux_sreq_free(struct mux *, struct mux_sreq *);
-static void	 mux_inputs_fail(struct mux *, struct mux_req *, int,
-		    const char *);
-static void	 mux_modern_tick(struct mux *);
 static void	 mux_own_listen(struct mux *, struct mux_child *);
 static int	 mux_translate_request(struct mux *, struct mux_session *,
 		    json_object *, uint64_t, struct mux_batch *);
@@ -51,20 +40,18 @@ static enum mux_recv mux_translate_response(struct mux *, struct mux_sreq *,
 		    json_object *);
 static json_object *mux_modern_child_notification(struct mux *,
 		    struct mux_child *, json_object *);
-static void	 mux_passthrough(struct mux *, struct mux_session *,
-		    json_object *, uint64_t);
 static enum mux_recv mux_process(struct mux *, struct mux_session *,
 		    json_object *, uint64_t);
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int
+int
 mux_req_match(const void *v, const void *key)
 {
 	return ((const struct mux_req *)v)->cid == *(const uint64_t *)key;
 }
 
-static int
+int
 mux_req_id_match(const void *v, const void *key)
 {
 	return jsonrpc_id_equal(((const struct mux_req *)v)->id,
@@ -114,7 +101,7 @@ mux_sub_match(const void *v, const void *key)
 	return strcmp(((const struct mux_sub *)v)->uri, key) == 0;
 }
 
-static void
+void
 mux_add(json_object *o, const char *key, json_object *v)
 {
 	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
@@ -150,7 +137,7 @@ mux_copy_object(json_object *o)
 }
 
 /* {"jsonrpc":"2.0","id":id,key:v}; id and v are consumed. */
-static json_object *
+json_object *
 mux_answer_new(json_object *id, const char *key, json_object *v)
 {
 	json_object	*o;
@@ -162,7 +149,7 @@ mux_answer_new(json_object *id, const char *key, json_object *v)
 	return o;
 }
 
-static uint64_t
+uint64_t
 mux_next_id(struct mux *m)
 {
 	uint64_t	id, h;
@@ -238,13 +225,13 @@ mux_out_purge(struct mux *m, struct mux_session *s)
 	s->nouts = 0;
 }
 
-static void
+void
 mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
 }
 
-static void
+void
 mux_to_session(struct mux *m, struct mux_session *s, uint64_t stream,
     int final, json_object *msg)
 {
@@ -268,7 +255,7 @@ mux_batch_done(struct mux *m, struct mux_batch *b)
 }
 
 /* The answer to a client message: alone and final, or into its batch. */
-static void
+void
 mux_reply(struct mux *m, struct mux_session *s, uint64_t stream,
     struct mux_batch *b, json_object *msg)
 {
@@ -278,7 +265,7 @@ mux_reply(struct mux *m, struct mux_session *s, uint64_t stream,
 		mux_to_session(m, s, stream, 1, msg);
 }
 
-static void __attribute__((format(printf, 7, 8)))
+void
 mux_error(struct mux *m, struct mux_session *s, uint64_t stream,
     struct mux_batch *b, json_object *id, int code, const char *fmt, ...)
 {
@@ -392,7 +379,7 @@ mux_req_principal(const struct mux_req *req)
  * timed out, its session gone) though the child may still work on it.
  * Its own child's lines are its session's whatever it works on.
  */
-static void
+void
 mux_req_orphan(struct mux *m, struct mux_req *req)
 {
 	struct mux_child	*c = req->child;
@@ -580,7 +567,7 @@ mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
  * on stream: in s's id map and request list, its session the newest busy
  * one, its timeout armed.
  */
-static void
+void
 mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
     json_object *id, uint64_t stream)
 {
@@ -611,7 +598,7 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 }
 
 /* The opposite: req answers to nobody now (a parked 2026-07-28 request). */
-static void
+void
 mux_req_detach(struct mux *m, struct mux_req *req)
 {
 	struct mux_session	*s = req->s;
@@ -635,7 +622,7 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 }
 
 /* Unlinks and frees req; its batch is the caller's (see mux_req_finish). */
-static void
+void
 mux_req_free(struct mux *m, struct mux_req *req)
 {
 	struct mux_sreq	*sr;
@@ -645,7 +632,7 @@ mux_req_free(struct mux *m, struct mux_req *req)
 	TAILQ_REMOVE(&req->child->reqs, req, centry);
 	mux_req_detach(m, req);
 	if (req->mr != NULL)
-		mux_mreq_free(m, req);
+		mux_modern_client_mreq_free(m, req);
 	while ((sr = TAILQ_FIRST(&req->xinputs)) != NULL) {
 		/* The session need not answer what nobody waits for now. */
 		if (!sr->s->closing && !sr->s->ended) {
@@ -676,7 +663,7 @@ mux_req_free(struct mux *m, struct mux_req *req)
  * Ends a client's request: answer (consumed, may be NULL when none is owed
  * any more) goes to the session, alone or into its batch.
  */
-static void
+void
 mux_req_finish(struct mux *m, struct mux_req *req, json_object *answer)
 {
 	struct mux_session	*s = req->s;
@@ -697,7 +684,7 @@ mux_req_finish(struct mux *m, struct mux_req *req, json_object *answer)
 }
 
 /* The bridge's own request to a child; the answer is only logged. */
-static void
+void
 mux_own_request(struct mux *m, struct mux_child *c, const char *method,
     json_object *params, unsigned flags)
 {
@@ -732,7 +719,7 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
  * token).  msg is consumed; params, if not NULL, replaces msg's params and
  * is consumed too.
  */
-static struct mux_req *
+struct mux_req *
 mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream, struct mux_batch *b, unsigned flags, json_object *params)
 {
@@ -803,7 +790,7 @@ mux_subref_free(struct mux_subref *ref)
 	free(ref);
 }
 
-static struct mux_subref *
+struct mux_subref *
 mux_subref_find(struct mux_sub *sub, struct mux_session *s)
 {
 	struct mux_subref	*ref;
@@ -815,7 +802,7 @@ mux_subref_find(struct mux_sub *sub, struct mux_session *s)
 	return NULL;
 }
 
-static void
+void
 mux_subref_add(struct mux_sub *sub, struct mux_session *s)
 {
 	struct mux_subref	*ref;
@@ -828,13 +815,13 @@ mux_subref_add(struct mux_sub *sub, struct mux_session *s)
 	sub->n++;
 }
 
-static struct mux_sub *
+struct mux_sub *
 mux_sub_find(struct mux_child *c, const char *uri)
 {
 	return hmap_find(&c->subs, hmap_hash_str(uri), mux_sub_match, uri);
 }
 
-static struct mux_sub *
+struct mux_sub *
 mux_sub_new(struct mux_child *c, const char *uri)
 {
 	struct mux_sub	*sub;
@@ -1027,7 +1014,7 @@ mux_elicit_record(struct mux_child *c, struct mux_session *s, const char *id)
 	TAILQ_INSERT_TAIL(&s->elicits, e, sentry);
 }
 
-static void
+void
 mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 {
 	hmap_del(&m->sreqs, hmap_mix(sr->bid), sr);
@@ -1045,7 +1032,7 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 	free(sr);
 }
 
-static int
+int
 mux_effective_level(struct mux_child *c)
 {
 	size_t	i;
@@ -1077,7 +1064,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 	while ((req = TAILQ_FIRST(&s->reqs)) != NULL) {
 		/* A 2026-07-28 request's questions die with it. */
 		if (req->mr != NULL)
-			mux_inputs_fail(m, req, tell,
+			mux_modern_client_inputs_fail(m, req, tell,
 			    "the client cancelled the request that asked");
 		if (tell) {
 			params = json_object_new_object();
@@ -1754,8 +1741,8 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		mux_to_child(m, c, jsonrpc_notification_new(
 		    "notifications/cancelled", params));
 		if (req->mr != NULL)
-			mux_inputs_fail(m, req, 1, "the client cancelled the "
-			    "request that asked");
+			mux_modern_client_inputs_fail(m, req, 1,
+			    "the client cancelled the request that asked");
 		mux_req_orphan(m, req);
 		/* A late answer is dropped: the client stopped waiting.  Its
 		 * stream ends without one, so the transport can finish it. */
@@ -1851,7 +1838,7 @@ mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_REQUEST:
 		if (s->transport == MUX_TRANSPORT_STATELESS && b == NULL)
-			mux_modern_request(m, s, msg, stream);
+			mux_modern_client_request(m, s, msg, stream);
 		else
 			mux_client_request(m, s, msg, stream, b);
 		return MUX_RECV_REPLY;
@@ -2118,7 +2105,7 @@ mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL)
 		mux_tools_learn(c, result);
 	if (req->mr != NULL) {
-		mux_modern_answer(m, req, result, error);
+		mux_modern_client_answer(m, req, result, error);
 		return;
 	}
 	if (req->flags & MUX_REQ_F_TRANSLATE) {
@@ -2248,7 +2235,7 @@ mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 }
 
 /* Do capabilities caps allow a child's request needing cap? */
-static int
+int
 mux_caps_have(json_object *caps, const char *cap, json_object *params)
 {
 	json_object	*v;
@@ -2286,7 +2273,7 @@ mux_modern_candidate(struct mux_session *s)
 }
 
 /* The client capability a child's request needs. */
-static const char *
+const char *
 mux_needed_cap(const char *method)
 {
 	if (strcmp(method, "sampling/createMessage") == 0)
@@ -2551,7 +2538,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		return;
 	}
 	if (mreq != NULL) {
-		mux_modern_input(m, c, mreq, msg);
+		mux_modern_client_input(m, c, mreq, msg);
 		return;
 	}
 
@@ -2970,666 +2957,6 @@ out:
 	json_object_put(id);
 }
 
-/* ---- 2026-07-28 clients ------------------------------------------------- */
-
-/*
- * A 2026-07-28 request has a stateless session of its own for as long as
- * its HTTP request lives, and closing it cancels what is in flight.  Its
- * answer is the child's, decorated the way the revision wants results.
- * When the child asks its client something (sampling, elicitation,
- * roots) the question is held a moment (more usually follow), then the
- * HTTP request is answered with input_required: the questions, keyed, and
- * a requestState naming the child's pending request.  That request is
- * parked, answering to nobody, until the client retries with the state
- * and its answers, under a new id and a new session, or until it expires.
- */
-
-/* How long the bridge gathers a child's questions before asking. */
-#define MUX_INPUT_GATHER_MS	20
-
-/* Takes a request out of m->gathering or m->parked. */
-static void
-mux_mreq_unlist(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq	*mr = req->mr;
-
-	if (mr->gather != 0)
-		TAILQ_REMOVE(&m->gathering, req, wentry);
-	else if (mr->expires != 0)
-		TAILQ_REMOVE(&m->parked, req, wentry);
-	mr->gather = mr->expires = 0;
-}
-
-/* req's questions will not be answered; with tell the child hears so. */
-static void
-mux_inputs_fail(struct mux *m, struct mux_req *req, int tell, const char *why)
-{
-	struct mux_sreq	*sr;
-
-	while ((sr = TAILQ_FIRST(&req->mr->inputs)) != NULL) {
-		if (tell && sr->child->up)
-			mux_to_child(m, sr->child, jsonrpc_error_new(sr->cid,
-			    JSONRPC_INTERNAL_ERROR, why, NULL));
-		mux_sreq_free(m, sr);
-	}
-}
-
-static void
-mux_mreq_free(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq	*mr = req->mr;
-
-	mux_mreq_unlist(m, req);
-	mux_inputs_fail(m, req, 0, NULL);
-	free(mr->method);
-	free(mr->name);
-	json_object_put(mr->caps);
-	json_object_put(mr->supplied);
-	json_object_put(mr->missing);
-	json_object_put(mr->late);
-	free(mr);
-	req->mr = NULL;
-}
-
-/* Adds params.inputResponses to what the client supplied. */
-static void
-mux_mreq_supply(struct mux_mreq *mr, json_object *params)
-{
-	json_object	*r;
-
-	if ((r = jsonrpc_get(params, "inputResponses",
-	    json_type_object)) == NULL)
-		return;
-	json_object_object_foreach(r, k, v)
-		json_object_object_add(mr->supplied, k, json_object_get(v));
-}
-
-/* Answers the child's question sr with what the client supplied, if it did. */
-static int
-mux_input_supplied(struct mux *m, struct mux_sreq *sr)
-{
-	struct mux_mreq	*mr = sr->req->mr;
-	json_object	*v;
-
-	if ((v = jsonrpc_get(mr->supplied, sr->key, json_type_object)) == NULL)
-		return 0;
-	mux_to_child(m, sr->child, mux_answer_new(jsonrpc_id_copy(sr->cid),
-	    "result", json_object_get(v)));
-	/* Used once: a question asked again is asked of the client again. */
-	json_object_object_del(mr->supplied, sr->key);
-	mux_sreq_free(m, sr);
-	return 1;
-}
-
-/* Start (or keep) gathering req's questions. */
-static void
-mux_input_gather(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq	*mr = req->mr;
-
-	if (mr->gather != 0 || mr->expires != 0)
-		return;
-	mr->gather = m->now + MUX_INPUT_GATHER_MS;
-	TAILQ_INSERT_TAIL(&m->gathering, req, wentry);
-}
-
-/* The child asks req's client something. */
-static void
-mux_modern_input(struct mux *m, struct mux_child *c, struct mux_req *req,
-    json_object *msg)
-{
-	struct mux_mreq	*mr = req->mr;
-	struct mux_sreq	*sr, *o;
-	json_object	*id = jsonrpc_id(msg), *params = jsonrpc_params(msg);
-	json_object	*data;
-	const char	*method = jsonrpc_method(msg), *cap;
-	char		*key, *text;
-
-	cap = mux_needed_cap(method);
-	if (!modern_method_mrtr(mr->method) || cap == NULL ||
-	    strcmp(cap, "tasks") == 0) {
-		xasprintf(&text, "mcpbridge cannot ask a 2026-07-28 client "
-		    "%s while it waits for %s", method, mr->method);
-		goto refuse;
-	}
-	if (!mux_caps_have(mr->caps, cap, params)) {
-		/* The client learns what it lacked if the request fails. */
-		if (mr->missing == NULL)
-			mr->missing = json_object_new_object();
-		data = json_object_new_object();
-		if (strcmp(cap, "elicitation") == 0 &&
-		    jsonrpc_get_str(params, "mode") != NULL &&
-		    strcmp(jsonrpc_get_str(params, "mode"), "url") == 0)
-			mux_add(data, "url", json_object_new_object());
-		json_object_object_add(mr->missing, cap, data);
-		log_debug("%s for a 2026-07-28 client without %s refused",
-		    method, cap);
-		data = json_object_new_object();
-		json_object_object_add(data, "requiredCapabilities",
-		    json_object_get(mr->missing));
-		xasprintf(&text, "The client did not declare the %s "
-		    "capability", cap);
-		mux_to_child(m, c, jsonrpc_error_new(id,
-		    MCP_ERROR_MISSING_CAPABILITY, text, data));
-		free(text);
-		json_object_put(msg);
-		return;
-	}
-
-	key = modern_input_key(msg);
-	TAILQ_FOREACH(o, &mr->inputs, rentry) {
-		if (strcmp(o->key, key) == 0)
-			break;
-	}
-	sr = xcalloc(1, sizeof *sr);
-	sr->bid = mux_next_id(m);
-	if (o != NULL) {
-		/* Keys are unique within a result. */
-		free(key);
-		xasprintf(&key, "%s-%" PRIu64, o->key, sr->bid);
-	}
-	sr->child = c;
-	sr->req = req;
-	sr->cid = jsonrpc_id_copy(id);
-	sr->cidh = jsonrpc_id_hash(id);
-	sr->key = key;
-	sr->ask = modern_input_request(msg);
-	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
-	hmap_add(&c->sreqs, sr->cidh, sr);
-	TAILQ_INSERT_TAIL(&mr->inputs, sr, rentry);
-	json_object_put(msg);
-
-	if (!mux_input_supplied(m, sr))
-		mux_input_gather(m, req);
-	return;
-
-refuse:
-	m->stats.server_requests_refused++;
-	log_info("%s", text);
-	mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR, text,
-	    NULL));
-	free(text);
-	json_object_put(msg);
-}
-
-/* Gathered: the client gets the questions, the request is parked. */
-static void
-mux_modern_ask(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq		*mr = req->mr;
-	struct mux_session	*s = req->s;
-	struct mux_sreq		*sr;
-	struct modern_state	 st;
-	json_object		*inputs, *result, *answer;
-	uint64_t		 stream = req->stream;
-	char			*sealed, *state;
-
-	mux_mreq_unlist(m, req);
-	if (TAILQ_EMPTY(&mr->inputs) || s == NULL)
-		return;
-	inputs = json_object_new_object();
-	TAILQ_FOREACH(sr, &mr->inputs, rentry)
-		json_object_object_add(inputs, sr->key,
-		    json_object_get(sr->ask));
-
-	mr->round++;
-	mr->parked = m->now;
-	mr->expires = m->now + m->cfg.input_timeout_ms;
-	st.cid = req->cid;
-	st.round = mr->round;
-	st.expires = mr->expires;
-	st.principal = mr->principal;
-	sealed = modern_state_seal(m->key, &st, mr->method, mr->name);
-	if (m->cfg.instance_id != NULL)
-		xasprintf(&state, "%s.%s", m->cfg.instance_id, sealed);
-	else
-		state = xstrdup(sealed);
-	free(sealed);
-
-	result = json_object_new_object();
-	mux_add(result, "resultType", json_object_new_string("input_required"));
-	mux_add(result, "inputRequests", inputs);
-	mux_add(result, "requestState", json_object_new_string(state));
-	free(state);
-	answer = jsonrpc_result_new(req->id, modern_result(mr->method, result,
-	    jsonrpc_get(req->child->info, "serverInfo", json_type_object)));
-	json_object_put(result);
-
-	mux_req_detach(m, req);
-	TAILQ_INSERT_TAIL(&m->parked, req, wentry);
-	mux_to_session(m, s, stream, 1, answer);
-}
-
-/* The child answered a 2026-07-28 request. */
-static void
-mux_modern_answer(struct mux *m, struct mux_req *req, json_object *result,
-    json_object *error)
-{
-	struct mux_mreq	*mr = req->mr;
-	json_object	*answer, *e, *id;
-
-	/* The child is done: nobody will answer its questions now. */
-	mux_inputs_fail(m, req, 0, NULL);
-	if (mr->expires != 0) {
-		/* Parked: the retry gets it. */
-		if (mr->late == NULL) {
-			mr->late = json_object_new_object();
-			if (error != NULL)
-				mux_add(mr->late, "error",
-				    json_object_get(error));
-			else
-				mux_add(mr->late, "result",
-				    json_object_get(result));
-		}
-		return;
-	}
-	id = req->id;
-	req->id = NULL;		/* moved into the answer */
-	if (error != NULL) {
-		e = mr->missing != NULL ?
-		    modern_missing_capability(json_object_get(mr->missing)) :
-		    modern_error(mr->method, error);
-		answer = mux_answer_new(id, "error", e);
-	} else
-		answer = mux_answer_new(id, "result", modern_result(mr->method,
-		    result, jsonrpc_get(req->child->info, "serverInfo",
-		    json_type_object)));
-	mux_req_finish(m, req, answer);
-}
-
-/* A request's logLevel: the child logs at the most verbose asked for. */
-static void
-mux_modern_level(struct mux *m, struct mux_session *s, int level)
-{
-	struct mux_child	*c = s->child;
-	json_object		*params;
-	int			 effective;
-
-	if (level < 0 || s->level >= 0)
-		return;
-	c->nlevel[level]++;
-	s->level = level;
-	effective = mux_effective_level(c);
-	/* A 2026-07-28 child takes the level with each request. */
-	if (c->modern || effective == c->level ||
-	    jsonrpc_get(jsonrpc_get(c->info, "capabilities", json_type_object),
-	    "logging", json_type_object) == NULL)
-		return;
-	c->level = effective;
-	params = json_object_new_object();
-	mux_add(params, "level",
-	    json_object_new_string(mcpwire_level_name(effective)));
-	mux_own_request(m, c, "logging/setLevel", params, MUX_REQ_F_SETLEVEL);
-}
-
-static struct mux_mreq *
-mux_mreq_new(struct mux_session *s, const char *method, json_object *params)
-{
-	struct mux_mreq	*mr;
-	const char	*name;
-
-	mr = xcalloc(1, sizeof *mr);
-	mr->method = xstrdup(method);
-	if ((name = modern_request_name(method, params)) != NULL)
-		mr->name = xstrdup(name);
-	mr->caps = json_object_get(s->caps);
-	mr->supplied = json_object_new_object();
-	mux_mreq_supply(mr, params);
-	mr->principal = s->principal;
-	TAILQ_INIT(&mr->inputs);
-	return mr;
-}
-
-/*
- * The sealed part of a requestState this instance made, or NULL if it
- * names another instance (*owner: that name, *len its length; base64url
- * has no dot, so a dot always ends an instance name).
- */
-static const char *
-mux_state_own(const struct mux *m, const char *text, const char **owner,
-    size_t *len)
-{
-	const char	*id = m->cfg.instance_id, *dot;
-	size_t		 n;
-
-	dot = strchr(text, '.');
-	n = dot != NULL ? (size_t)(dot - text) : 0;
-	if (id == NULL ? dot == NULL :
-	    dot != NULL && strlen(id) == n && strncmp(text, id, n) == 0)
-		return dot != NULL ? dot + 1 : text;
-	*owner = dot != NULL ? text : "";
-	*len = n;
-	return NULL;
-}
-
-/*
- * The sealed part of msg's requestState text, or NULL when it names
- * another instance: then msg is answered with an error and consumed.
- */
-static const char *
-mux_state_mine(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, const char *text)
-{
-	const char	*sealed, *owner;
-	size_t		 len;
-
-	if ((sealed = mux_state_own(m, text, &owner, &len)) != NULL)
-		return sealed;
-	/* Another instance's child holds that request: say so, for whoever
-	 * set up the load balancer. */
-	if (len > 0)
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState "
-		    "belongs to instance %.*s; the retry must reach that "
-		    "instance", (int)len, owner);
-	else
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState "
-		    "was not made by this instance");
-	json_object_put(msg);
-	return NULL;
-}
-
-/* A retry with a requestState takes the parked request over. */
-static void
-mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, const char *text)
-{
-	struct mux_req		*req = NULL;
-	struct mux_mreq		*mr;
-	struct mux_sreq		*sr, *next;
-	struct mux_prog		*p;
-	struct modern_state	 st;
-	json_object		*params = jsonrpc_params(msg), *token, *late;
-	json_object		*result, *error;
-	const char		*method = jsonrpc_method(msg), *sealed;
-
-	if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
-		return;
-	if (modern_state_open(m->key, sealed, method,
-	    modern_request_name(method, params), &st) == 0 &&
-	    st.principal == s->principal)
-		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,
-		    &st.cid);
-	if (req == NULL || req->mr == NULL || req->s != NULL ||
-	    req->child != s->child || req->mr->expires == 0 ||
-	    req->mr->round != st.round || req->mr->expires != st.expires ||
-	    m->now >= st.expires) {
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState is "
-		    "not valid (altered, expired or used already)");
-		json_object_put(msg);
-		return;
-	}
-	mr = req->mr;
-	mux_mreq_unlist(m, req);
-	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
-	m->stats.requests++;
-	json_object_put(mr->caps);
-	mr->caps = json_object_get(s->caps);
-	mux_mreq_supply(mr, params);
-	/* The child knows the request's progress token as its cid. */
-	if ((token = jsonrpc_progress_token(msg)) != NULL) {
-		p = xcalloc(1, sizeof *p);
-		p->token = req->cid;
-		p->s = s;
-		p->orig = jsonrpc_id_copy(token);
-		p->req = req;
-		req->prog = p;
-		hmap_add(&m->progs, hmap_mix(p->token), p);
-	}
-	json_object_put(msg);
-
-	if ((late = mr->late) != NULL) {
-		mr->late = NULL;
-		result = json_object_object_get(late, "result");
-		error = json_object_object_get(late, "error");
-		mux_modern_answer(m, req, error == NULL ? result : NULL, error);
-		json_object_put(late);
-		return;
-	}
-	for (sr = TAILQ_FIRST(&mr->inputs); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, rentry);
-		mux_input_supplied(m, sr);
-	}
-	/* What it did not answer is asked again. */
-	if (!TAILQ_EMPTY(&mr->inputs))
-		mux_input_gather(m, req);
-}
-
-static void
-mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	struct mux_sub		*sub;
-	json_object		*uris, *params;
-	const char		*why, *uri;
-	unsigned		 flags;
-	size_t			 i, n;
-
-	/* One listen a session (HTTP sends one request a session anyway):
-	 * a second would take the first one's place and leave it without
-	 * its final answer. */
-	if (s->listening) {
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_REQUEST, "Invalid Request: this session "
-		    "listens already");
-		json_object_put(msg);
-		return;
-	}
-	if (modern_listen_parse(jsonrpc_params(msg), &flags, &uris,
-	    &why) == -1) {
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "%s", why);
-		json_object_put(msg);
-		return;
-	}
-	/* The subset the child can honour. */
-	flags &= modern_listen_supported(jsonrpc_get(c->info, "capabilities",
-	    json_type_object));
-	if (!(flags & MODERN_LISTEN_SUBSCRIBE))
-		uris = NULL;
-	n = uris != NULL ? json_object_array_length(uris) : 0;
-	for (i = 0; i < n; i++) {
-		uri = json_object_get_string(json_object_array_get_idx(uris,
-		    i));
-		/* The child sees the first subscriber and the last one. */
-		if ((sub = mux_sub_find(c, uri)) == NULL) {
-			mux_subref_add(mux_sub_new(c, uri), s);
-			params = json_object_new_object();
-			mux_add(params, "uri", json_object_new_string(uri));
-			mux_own_request(m, c, "resources/subscribe", params, 0);
-		} else if (mux_subref_find(sub, s) == NULL)
-			mux_subref_add(sub, s);
-	}
-	s->listening = 1;
-	/* One that ended before left its id behind. */
-	json_object_put(s->listen_id);
-	s->listen_id = jsonrpc_id_copy(jsonrpc_id(msg));
-	s->listen_stream = stream;
-	s->listen_flags = flags;
-	/* The acknowledgement comes first; no final until it ends. */
-	mux_to_session(m, s, stream, 0, modern_listen_ack(s->listen_id, flags,
-	    uris));
-	json_object_put(msg);
-}
-
-static void
-mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	struct mux_mreq		*mr;
-	struct mux_req		*req;
-	json_object		*id = jsonrpc_id(msg), *params, *meta, *err, *v;
-	const char		*method = jsonrpc_method(msg), *why, *state;
-
-	params = jsonrpc_params(msg);
-	if (c == NULL || !c->ready) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_SERVER_ERROR,
-		    "Server not available%s", c == NULL ? ": 2026-07-28 "
-		    "requests need a shared server (--isolation=shared)" :
-		    c->failed != NULL ? ": it failed to start" : "");
-		goto done;
-	}
-	/* HTTP checked this already; other transports may not have. */
-	if ((err = modern_check_meta(msg)) != NULL) {
-		mux_reply(m, s, stream, NULL, mux_answer_new(
-		    jsonrpc_id_copy(id), "error", err));
-		goto done;
-	}
-	if (hmap_find(&s->ids, jsonrpc_id_hash(id), mux_req_id_match, id) !=
-	    NULL) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_REQUEST,
-		    "Request id is already in use by a request in flight");
-		goto done;
-	}
-	meta = jsonrpc_get(params, "_meta", json_type_object);
-	if ((v = jsonrpc_get(meta, MODERN_META_CAPS,
-	    json_type_object)) != NULL) {
-		json_object_put(s->caps);
-		s->caps = json_object_get(v);
-	}
-	if ((v = jsonrpc_get(meta, MODERN_META_INFO,
-	    json_type_object)) != NULL) {
-		json_object_put(s->info);
-		s->info = json_object_get(v);
-	}
-	if (c->modern) {
-		mux_modern_level(m, s, mcpwire_level(jsonrpc_get_str(meta,
-		    MODERN_META_LOGLEVEL)));
-		mux_passthrough(m, s, msg, stream);
-		return;
-	}
-
-	switch (modern_method(method)) {
-	case MODERN_REMOVED:
-		mux_error(m, s, stream, NULL, id, JSONRPC_METHOD_NOT_FOUND,
-		    "Method not found: %s", method);
-		goto done;
-	case MODERN_DISCOVER:
-		mux_reply(m, s, stream, NULL, jsonrpc_result_new(id,
-		    modern_discover(c->info)));
-		goto done;
-	case MODERN_LISTEN:
-		mux_modern_listen(m, s, msg, stream);
-		return;
-	case MODERN_FORWARD:
-		break;
-	}
-
-	if (modern_input_responses_ok(params, &why) == -1) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS, "%s",
-		    why);
-		goto done;
-	}
-	state = jsonrpc_get_str(params, "requestState");
-	if ((state != NULL || jsonrpc_get(params, "inputResponses",
-	    json_type_object) != NULL) && !modern_method_mrtr(method)) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS,
-		    "Invalid params: %s takes no inputResponses or "
-		    "requestState", method);
-		goto done;
-	}
-	mux_modern_level(m, s, mcpwire_level(jsonrpc_get_str(meta,
-	    MODERN_META_LOGLEVEL)));
-	if (state != NULL) {
-		mux_modern_resume(m, s, msg, stream, state);
-		return;
-	}
-	mr = mux_mreq_new(s, method, params);
-	req = mux_forward(m, s, msg, stream, NULL, 0,
-	    modern_legacy_params(params));
-	req->mr = mr;
-	return;
-
-done:
-	json_object_put(msg);
-}
-
-/* Time passes: questions gathered long enough are asked, states expire. */
-static void
-mux_modern_tick(struct mux *m)
-{
-	struct mux_req	*req;
-	json_object	*params;
-
-	while ((req = TAILQ_FIRST(&m->gathering)) != NULL &&
-	    req->mr->gather <= m->now)
-		mux_modern_ask(m, req);
-	while ((req = TAILQ_FIRST(&m->parked)) != NULL &&
-	    req->mr->expires <= m->now) {
-		log_info("a 2026-07-28 client did not come back for its "
-		    "input_required request in time: cancelled");
-		if (req->mr->late == NULL && req->child->up) {
-			mux_inputs_fail(m, req, 1, "the client did not answer "
-			    "in time");
-			params = json_object_new_object();
-			mux_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason", json_object_new_string(
-			    "the client did not come back in time"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
-			mux_req_orphan(m, req);
-		}
-		mux_req_free(m, req);
-	}
-}
-
-void
-mux_session_set_principal(struct mux_session *s, uint64_t principal)
-{
-	s->principal = principal;
-}
-
-void
-mux_session_finish(struct mux *m, struct mux_session *s)
-{
-	struct mux_req	*req;
-	json_object	*params;
-
-	if (s->closing)
-		return;
-	/* A listen passed through to a 2026-07-28 child: the bridge ends
-	 * it (the child hears a cancellation) the way the child would. */
-	TAILQ_FOREACH(req, &s->reqs, sentry) {
-		if (!(req->flags & MUX_REQ_F_LISTEN))
-			continue;
-		if (req->child->up) {
-			params = json_object_new_object();
-			mux_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason",
-			    json_object_new_string("the bridge is closing"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
-		}
-		mux_req_finish(m, req, modern_listen_end(req->id));
-		return;
-	}
-	if (!s->listening)
-		return;
-	s->listening = 0;
-	mux_to_session(m, s, s->listen_stream, 1,
-	    modern_listen_end(s->listen_id));
-}
-
-uint64_t
-mux_wakeup(const struct mux *m)
-{
-	struct mux_req	*req;
-	uint64_t	 when = 0;
-
-	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
-		when = req->mr->gather;
-	if (m->shared != NULL && m->shared->probe != NULL &&
-	    (when == 0 || m->shared->probe_deadline < when))
-		when = m->shared->probe_deadline;
-	return when;
-}
-
 /* ---- a 2026-07-28 child -------------------------------------------------- */
 
 /*
@@ -3660,7 +2987,7 @@ mux_wakeup(const struct mux *m)
 /* How many input_required rounds a legacy client's request may take. */
 #define MUX_TRANSLATE_ROUNDS	8
 
-static void
+void
 mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream)
 {
@@ -3680,7 +3007,8 @@ mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
 	    (state = jsonrpc_get(jsonrpc_params(msg), "requestState",
 	    json_type_string)) != NULL) {
 		text = json_object_get_string(state);
-		if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
+		if ((sealed = mux_modern_client_state_mine(m, s, msg, stream,
+		    text)) == NULL)
 			return;
 		params = mux_copy_object(jsonrpc_params(msg));
 		json_object_object_add(params, "requestState",
@@ -4333,6 +3661,44 @@ mux_session_close(struct mux *m, struct mux_session *s)
 	TAILQ_INSERT_TAIL(&m->graveyard, s, gentry);
 }
 
+void
+mux_session_set_principal(struct mux_session *s, uint64_t principal)
+{
+	s->principal = principal;
+}
+
+void
+mux_session_finish(struct mux *m, struct mux_session *s)
+{
+	struct mux_req	*req;
+	json_object	*params;
+
+	if (s->closing)
+		return;
+	/* A listen passed through to a 2026-07-28 child: the bridge ends
+	 * it (the child hears a cancellation) the way the child would. */
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (!(req->flags & MUX_REQ_F_LISTEN))
+			continue;
+		if (req->child->up) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_add(params, "reason",
+			    json_object_new_string("the bridge is closing"));
+			mux_to_child(m, req->child, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
+		mux_req_finish(m, req, modern_listen_end(req->id));
+		return;
+	}
+	if (!s->listening)
+		return;
+	s->listening = 0;
+	mux_to_session(m, s, s->listen_stream, 1,
+	    modern_listen_end(s->listen_id));
+}
+
 /* ---- the multiplexer ---------------------------------------------------- */
 
 struct mux *
@@ -4480,18 +3846,33 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_req_orphan(m, req);
 		}
 		if (req->mr != NULL)
-			mux_inputs_fail(m, req, 1, "the request timed out");
+			mux_modern_client_inputs_fail(m, req, 1,
+			    "the request timed out");
 		xasprintf(&text, "Request timed out after %" PRIu64 " ms",
 		    m->cfg.request_timeout_ms);
 		mux_req_finish(m, req, jsonrpc_error_new(req->id,
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);
 	}
-	mux_modern_tick(m);
+	mux_modern_client_tick(m);
 }
 
 void
 mux_stats(const struct mux *m, struct mux_stats *st)
 {
 	*st = m->stats;
+}
+
+uint64_t
+mux_wakeup(const struct mux *m)
+{
+	struct mux_req	*req;
+	uint64_t	 when = 0;
+
+	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
+		when = req->mr->gather;
+	if (m->shared != NULL && m->shared->probe != NULL &&
+	    (when == 0 || m->shared->probe_deadline < when))
+		when = m->shared->probe_deadline;
+	return when;
 }

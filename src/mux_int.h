@@ -377,4 +377,63 @@ struct mux {
 	struct mux_stats	 stats;
 };
 
+/* ---- functions the files of the mux share ---- */
+
+/* mux.c */
+int		 mux_req_match(const void *v, const void *key);
+int		 mux_req_id_match(const void *v, const void *key);
+void		 mux_add(json_object *o, const char *key, json_object *v);
+json_object	*mux_answer_new(json_object *id, const char *key,
+		    json_object *v);
+uint64_t	 mux_next_id(struct mux *m);
+void		 mux_to_child(struct mux *m, struct mux_child *c,
+		    json_object *msg);
+void		 mux_to_session(struct mux *m, struct mux_session *s,
+		    uint64_t stream, int final, json_object *msg);
+void		 mux_reply(struct mux *m, struct mux_session *s,
+		    uint64_t stream, struct mux_batch *b, json_object *msg);
+void		 mux_error(struct mux *m, struct mux_session *s,
+		    uint64_t stream, struct mux_batch *b, json_object *id,
+		    int code, const char *fmt, ...)
+		    __attribute__((format(printf, 7, 8)));
+void		 mux_req_orphan(struct mux *m, struct mux_req *req);
+void		 mux_req_attach(struct mux *m, struct mux_req *req,
+		    struct mux_session *s, json_object *id, uint64_t stream);
+void		 mux_req_detach(struct mux *m, struct mux_req *req);
+void		 mux_req_free(struct mux *m, struct mux_req *req);
+void		 mux_req_finish(struct mux *m, struct mux_req *req,
+		    json_object *answer);
+void		 mux_own_request(struct mux *m, struct mux_child *c,
+		    const char *method, json_object *params, unsigned flags);
+struct mux_req	*mux_forward(struct mux *m, struct mux_session *s,
+		    json_object *msg, uint64_t stream, struct mux_batch *b,
+		    unsigned flags, json_object *params);
+struct mux_subref *mux_subref_find(struct mux_sub *sub, struct mux_session *s);
+void		 mux_subref_add(struct mux_sub *sub, struct mux_session *s);
+struct mux_sub	*mux_sub_find(struct mux_child *c, const char *uri);
+struct mux_sub	*mux_sub_new(struct mux_child *c, const char *uri);
+void		 mux_sreq_free(struct mux *m, struct mux_sreq *sr);
+int		 mux_effective_level(struct mux_child *c);
+int		 mux_caps_have(json_object *caps, const char *cap,
+		    json_object *params);
+const char	*mux_needed_cap(const char *method);
+void		 mux_passthrough(struct mux *m, struct mux_session *s,
+		    json_object *msg, uint64_t stream);
+
+/* mux_modern_client.c */
+void		 mux_modern_client_inputs_fail(struct mux *m,
+		    struct mux_req *req, int tell, const char *why);
+void		 mux_modern_client_mreq_free(struct mux *m,
+		    struct mux_req *req);
+void		 mux_modern_client_input(struct mux *m, struct mux_child *c,
+		    struct mux_req *req, json_object *msg);
+void		 mux_modern_client_answer(struct mux *m, struct mux_req *req,
+		    json_object *result, json_object *error);
+const char	*mux_modern_client_state_mine(struct mux *m,
+		    struct mux_session *s, json_object *msg, uint64_t stream,
+		    const char *text);
+void		 mux_modern_client_request(struct mux *m,
+		    struct mux_session *s, json_object *msg, uint64_t stream);
+void		 mux_modern_client_tick(struct mux *m);
+
 #endif
