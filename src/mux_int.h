@@ -383,6 +383,8 @@ struct mux {
 int		 mux_req_match(const void *v, const void *key);
 int		 mux_req_id_match(const void *v, const void *key);
 void		 mux_add(json_object *o, const char *key, json_object *v);
+uint64_t	 mux_get_bid(json_object *id);
+json_object	*mux_copy_object(json_object *o);
 json_object	*mux_answer_new(json_object *id, const char *key,
 		    json_object *v);
 uint64_t	 mux_next_id(struct mux *m);
@@ -394,8 +396,9 @@ void		 mux_reply(struct mux *m, struct mux_session *s,
 		    uint64_t stream, struct mux_batch *b, json_object *msg);
 void		 mux_error(struct mux *m, struct mux_session *s,
 		    uint64_t stream, struct mux_batch *b, json_object *id,
-		    int code, const char *fmt, ...)
-		    __attribute__((format(printf, 7, 8)));
+		    int code, const char *fmt, ...);
+struct mux_req	*mux_req_new(struct mux *m, struct mux_child *c,
+		    enum mux_req_kind kind);
 void		 mux_req_orphan(struct mux *m, struct mux_req *req);
 void		 mux_req_attach(struct mux *m, struct mux_req *req,
 		    struct mux_session *s, json_object *id, uint64_t stream);
@@ -408,17 +411,23 @@ void		 mux_own_request(struct mux *m, struct mux_child *c,
 struct mux_req	*mux_forward(struct mux *m, struct mux_session *s,
 		    json_object *msg, uint64_t stream, struct mux_batch *b,
 		    unsigned flags, json_object *params);
+void		 mux_subref_free(struct mux_subref *ref);
 struct mux_subref *mux_subref_find(struct mux_sub *sub, struct mux_session *s);
 void		 mux_subref_add(struct mux_sub *sub, struct mux_session *s);
 struct mux_sub	*mux_sub_find(struct mux_child *c, const char *uri);
 struct mux_sub	*mux_sub_new(struct mux_child *c, const char *uri);
+void		 mux_sub_free(struct mux_child *c, struct mux_sub *sub);
 void		 mux_sreq_free(struct mux *m, struct mux_sreq *sr);
 int		 mux_effective_level(struct mux_child *c);
+json_object	*mux_bridge_caps(struct mux *m);
+json_object	*mux_bridge_info(struct mux *m);
+void		 mux_client_answer(struct mux *m, struct mux_req *req,
+		    json_object *result, json_object *error);
 int		 mux_caps_have(json_object *caps, const char *cap,
 		    json_object *params);
+int		 mux_has_cap(struct mux_session *s, const char *cap,
+		    json_object *params);
 const char	*mux_needed_cap(const char *method);
-void		 mux_passthrough(struct mux *m, struct mux_session *s,
-		    json_object *msg, uint64_t stream);
 
 /* mux_modern_client.c */
 void		 mux_modern_client_inputs_fail(struct mux *m,
@@ -435,5 +444,21 @@ const char	*mux_modern_client_state_mine(struct mux *m,
 void		 mux_modern_client_request(struct mux *m,
 		    struct mux_session *s, json_object *msg, uint64_t stream);
 void		 mux_modern_client_tick(struct mux *m);
+
+/* mux_modern_child.c */
+void		 mux_modern_child_passthrough(struct mux *m,
+		    struct mux_session *s, json_object *msg, uint64_t stream);
+void		 mux_modern_child_own_listen(struct mux *m,
+		    struct mux_child *c);
+json_object	*mux_modern_child_notification(struct mux *m,
+		    struct mux_child *c, json_object *msg);
+int		 mux_modern_child_translate_request(struct mux *m,
+		    struct mux_session *s, json_object *msg, uint64_t stream,
+		    struct mux_batch *b);
+void		 mux_modern_child_translate_answer(struct mux *m,
+		    struct mux_req *req, json_object *result,
+		    json_object *error);
+enum mux_recv	 mux_modern_child_translate_response(struct mux *m,
+		    struct mux_sreq *sr, json_object *msg);
 
 #endif

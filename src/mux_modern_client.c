@@ -556,7 +556,7 @@ mux_modern_client_request(struct mux *m, struct mux_session *s,
 	if (c->modern) {
 		mux_modern_level(m, s, mcpwire_level(jsonrpc_get_str(meta,
 		    MODERN_META_LOGLEVEL)));
-		mux_passthrough(m, s, msg, stream);
+		mux_modern_child_passthrough(m, s, msg, stream);
 		return;
 	}
 
