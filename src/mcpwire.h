@@ -4,7 +4,7 @@
  * a value goes into an Mcp-* header; and the revision's x-mcp-header rules
  * (which tool annotations are valid, and the Mcp-Param-* headers a
  * tools/call carries).  client.c makes the headers, modern.c checks
- * them, mux.c remembers a child's annotations.
+ * them, the mux (mux_route.c) remembers a child's annotations.
  * No I/O.
  *
  * Every json_object returned is new; arguments are borrowed unless said

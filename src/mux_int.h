@@ -377,11 +377,21 @@ struct mux {
 	struct mux_stats	 stats;
 };
 
+/* What a withheld guess is about: a request, or a log line. */
+enum mux_guess {
+	MUX_GUESS_REQUEST = 0,
+	MUX_GUESS_LOG,
+};
+
 /* ---- functions the files of the mux share ---- */
 
 /* mux.c */
 int		 mux_req_match(const void *v, const void *key);
 int		 mux_req_id_match(const void *v, const void *key);
+int		 mux_prog_match(const void *v, const void *key);
+int		 mux_sreq_match(const void *v, const void *key);
+int		 mux_sreq_cid_match(const void *v, const void *key);
+int		 mux_elicit_match(const void *v, const void *key);
 void		 mux_add(json_object *o, const char *key, json_object *v);
 uint64_t	 mux_get_bid(json_object *id);
 json_object	*mux_copy_object(json_object *o);
@@ -392,14 +402,25 @@ void		 mux_to_child(struct mux *m, struct mux_child *c,
 		    json_object *msg);
 void		 mux_to_session(struct mux *m, struct mux_session *s,
 		    uint64_t stream, int final, json_object *msg);
+void		 mux_batch_done(struct mux *m, struct mux_batch *b);
 void		 mux_reply(struct mux *m, struct mux_session *s,
 		    uint64_t stream, struct mux_batch *b, json_object *msg);
 void		 mux_error(struct mux *m, struct mux_session *s,
 		    uint64_t stream, struct mux_batch *b, json_object *id,
 		    int code, const char *fmt, ...);
+uint64_t	 mux_session_stream(struct mux_session *s);
+uint64_t	 mux_session_notify_stream(struct mux_session *s);
 struct mux_req	*mux_req_new(struct mux *m, struct mux_child *c,
 		    enum mux_req_kind kind);
+void		 mux_prog_free(struct mux *m, struct mux_prog *p);
+uint64_t	 mux_req_principal(const struct mux_req *req);
 void		 mux_req_orphan(struct mux *m, struct mux_req *req);
+void		 mux_recent_answered(struct mux *m, struct mux_child *c,
+		    uint64_t principal);
+void		 mux_orphan_answered(struct mux *m, struct mux_child *c,
+		    uint64_t cid);
+const char	*mux_guess_withheld(struct mux *m, struct mux_child *c,
+		    struct mux_session *s, enum mux_guess what);
 void		 mux_req_attach(struct mux *m, struct mux_req *req,
 		    struct mux_session *s, json_object *id, uint64_t stream);
 void		 mux_req_detach(struct mux *m, struct mux_req *req);
@@ -408,6 +429,8 @@ void		 mux_req_finish(struct mux *m, struct mux_req *req,
 		    json_object *answer);
 void		 mux_own_request(struct mux *m, struct mux_child *c,
 		    const char *method, json_object *params, unsigned flags);
+json_object	*mux_rewrite_request(json_object *msg, uint64_t cid,
+		    json_object *params);
 struct mux_req	*mux_forward(struct mux *m, struct mux_session *s,
 		    json_object *msg, uint64_t stream, struct mux_batch *b,
 		    unsigned flags, json_object *params);
@@ -417,17 +440,45 @@ void		 mux_subref_add(struct mux_sub *sub, struct mux_session *s);
 struct mux_sub	*mux_sub_find(struct mux_child *c, const char *uri);
 struct mux_sub	*mux_sub_new(struct mux_child *c, const char *uri);
 void		 mux_sub_free(struct mux_child *c, struct mux_sub *sub);
+struct mux_task	*mux_task_find(struct mux_child *c, int client_side,
+		    const char *id);
+struct mux_task	*mux_task_record(struct mux *m, struct mux_child *c,
+		    struct mux_session *s, int client_side,
+		    json_object *result);
+json_object	*mux_task_out(struct mux_session *s, json_object *o,
+		    const char *key);
+json_object	*mux_task_result(struct mux *m, struct mux_child *c,
+		    struct mux_session *s, json_object *result, int tasks,
+		    json_object *ptoken);
+void		 mux_elicit_free(struct mux_child *c, struct mux_elicit *e);
+void		 mux_elicit_record(struct mux_child *c, struct mux_session *s,
+		    const char *id);
 void		 mux_sreq_free(struct mux *m, struct mux_sreq *sr);
 int		 mux_effective_level(struct mux_child *c);
 json_object	*mux_bridge_caps(struct mux *m);
 json_object	*mux_bridge_info(struct mux *m);
-void		 mux_client_answer(struct mux *m, struct mux_req *req,
+void		 mux_child_initialized(struct mux *m, struct mux_child *c,
 		    json_object *result, json_object *error);
-int		 mux_caps_have(json_object *caps, const char *cap,
+void		 mux_child_modern_ready(struct mux *m, struct mux_child *c,
+		    json_object *discover);
+void		 mux_child_discovered(struct mux *m, struct mux_child *c,
+		    json_object *result, json_object *error);
+
+/* mux_route.c */
+enum mux_recv	 mux_route_process(struct mux *m, struct mux_session *s,
+		    json_object *msg, uint64_t stream);
+enum mux_recv	 mux_route_prescan(json_object *msg);
+void		 mux_route_client_answer(struct mux *m, struct mux_req *req,
+		    json_object *result, json_object *error);
+void		 mux_route_child_response(struct mux *m, struct mux_child *c,
+		    json_object *msg);
+int		 mux_route_caps_have(json_object *caps, const char *cap,
 		    json_object *params);
-int		 mux_has_cap(struct mux_session *s, const char *cap,
+int		 mux_route_has_cap(struct mux_session *s, const char *cap,
 		    json_object *params);
-const char	*mux_needed_cap(const char *method);
+const char	*mux_route_needed_cap(const char *method);
+void		 mux_route_child(struct mux *m, struct mux_child *c,
+		    json_object *msg);
 
 /* mux_modern_client.c */
 void		 mux_modern_client_inputs_fail(struct mux *m,

@@ -68,7 +68,8 @@ mux_modern_child_passthrough(struct mux *m, struct mux_session *s,
 		return;
 	}
 	/* With --instance-id the child's requestState went out behind the
-	 * instance's name (see mux_client_answer); it goes back without. */
+	 * instance's name (see mux_route_client_answer); it goes back
+	 * without. */
 	if (m->cfg.instance_id != NULL &&
 	    (state = jsonrpc_get(jsonrpc_params(msg), "requestState",
 	    json_type_string)) != NULL) {
@@ -385,15 +386,16 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 			(void)k;
 			method = jsonrpc_get_str(q, "method");
 			params = jsonrpc_get(q, "params", json_type_object);
-			if (method == NULL || (cap = mux_needed_cap(method)) ==
-			    NULL || strcmp(cap, "tasks") == 0) {
+			if (method == NULL || (cap =
+			    mux_route_needed_cap(method)) == NULL || strcmp(cap,
+			    "tasks") == 0) {
 				json_object_put(missing);
 				mux_translate_fail(m, req, mux_error_object(
 				    JSONRPC_INTERNAL_ERROR, "The server asked "
 				    "for input of an unknown kind"));
 				return;
 			}
-			if (!mux_has_cap(s, cap, params)) {
+			if (!mux_route_has_cap(s, cap, params)) {
 				if (missing == NULL)
 					missing = json_object_new_object();
 				json_object_object_add(missing, cap,

@@ -140,14 +140,14 @@ mux_modern_client_input(struct mux *m, struct mux_child *c, struct mux_req *req,
 	const char	*method = jsonrpc_method(msg), *cap;
 	char		*key, *text;
 
-	cap = mux_needed_cap(method);
+	cap = mux_route_needed_cap(method);
 	if (!modern_method_mrtr(mr->method) || cap == NULL ||
 	    strcmp(cap, "tasks") == 0) {
 		xasprintf(&text, "mcpbridge cannot ask a 2026-07-28 client "
 		    "%s while it waits for %s", method, mr->method);
 		goto refuse;
 	}
-	if (!mux_caps_have(mr->caps, cap, params)) {
+	if (!mux_route_caps_have(mr->caps, cap, params)) {
 		/* The client learns what it lacked if the request fails. */
 		if (mr->missing == NULL)
 			mr->missing = json_object_new_object();
