@@ -306,7 +306,6 @@ mux_req_new(struct mux *m, struct mux_child *c, enum mux_req_kind kind)
 	req->cid = mux_next_id(m);
 	req->kind = kind;
 	req->child = c;
-	TAILQ_INIT(&req->xinputs);
 	hmap_add(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_INSERT_TAIL(&c->reqs, req, centry);
 	return req;
@@ -623,7 +622,8 @@ mux_req_free(struct mux *m, struct mux_req *req)
 	mux_req_detach(m, req);
 	if (req->mr != NULL)
 		mux_modern_client_mreq_free(m, req);
-	while ((sr = TAILQ_FIRST(&req->xinputs)) != NULL) {
+	while (req->xr != NULL &&
+	    (sr = TAILQ_FIRST(&req->xr->inputs)) != NULL) {
 		/* The session need not answer what nobody waits for now. */
 		if (!sr->s->closing && !sr->s->ended) {
 			params = json_object_new_object();
@@ -641,10 +641,13 @@ mux_req_free(struct mux *m, struct mux_req *req)
 		req->child->probe = NULL;
 	if (req->child->listen == req)
 		req->child->listen = NULL;
-	free(req->method);
-	json_object_put(req->params);
-	json_object_put(req->xresp);
-	json_object_put(req->xstate);
+	if (req->xr != NULL) {
+		free(req->xr->method);
+		json_object_put(req->xr->params);
+		json_object_put(req->xr->resp);
+		json_object_put(req->xr->state);
+		free(req->xr);
+	}
 	free(req->uri);
 	free(req);
 }
@@ -760,9 +763,11 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	/* A translated request may be retried with answers to questions. */
 	if ((flags & MUX_REQ_F_TRANSLATE) &&
 	    modern_method_mrtr(jsonrpc_method(msg))) {
-		req->method = xstrdup(jsonrpc_method(msg));
-		req->params = json_object_get(params != NULL ? params :
+		req->xr = xcalloc(1, sizeof *req->xr);
+		req->xr->method = xstrdup(jsonrpc_method(msg));
+		req->xr->params = json_object_get(params != NULL ? params :
 		    jsonrpc_params(msg));
+		TAILQ_INIT(&req->xr->inputs);
 	}
 	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
@@ -1014,7 +1019,7 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 	if (sr->req != NULL)
 		TAILQ_REMOVE(&sr->req->mr->inputs, sr, rentry);
 	if (sr->xreq != NULL)
-		TAILQ_REMOVE(&sr->xreq->xinputs, sr, rentry);
+		TAILQ_REMOVE(&sr->xreq->xr->inputs, sr, rentry);
 	json_object_put(sr->cid);
 	json_object_put(sr->ptoken);
 	json_object_put(sr->ask);

@@ -84,24 +84,30 @@ struct mux_req {
 	/* in m->timeouts when non-zero */
 	uint64_t		 deadline;
 	struct mux_mreq		*mr;		/* a 2026-07-28 request */
-	/*
-	 * MUX_REQ_F_TRANSLATE of tools/call, prompts/get, resources/read:
-	 * what a retry after input_required needs (method, the params as
-	 * first sent), and the round in progress: the answers gathered, the
-	 * child's requestState, the questions still out (mux_sreq.xreq).
-	 */
-	char			*method;
-	json_object		*params;
-	json_object		*xresp;
-	json_object		*xstate;	/* a string, NULs and all */
-	unsigned		 xrounds;
-	TAILQ_HEAD(, mux_sreq)	 xinputs;
+	struct mux_xreq		*xr;		/* a retried translation */
 	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
 	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
 	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
 	TAILQ_ENTRY(mux_req)	 wentry;	/* m->gathering or m->parked */
 };
 TAILQ_HEAD(mux_reqs, mux_req);
+
+/*
+ * A legacy client's tools/call, prompts/get or resources/read at a
+ * 2026-07-28 child (MUX_REQ_F_TRANSLATE), which the child may answer with
+ * input_required: what a retry needs (method, the params as first sent),
+ * and the round in progress: the answers gathered, the child's
+ * requestState, the questions still out (mux_sreq.xreq).  Its mux_req
+ * owns it; other requests have none.
+ */
+struct mux_xreq {
+	char			*method;
+	json_object		*params;
+	json_object		*resp;
+	json_object		*state;		/* a string, NULs and all */
+	unsigned		 rounds;
+	TAILQ_HEAD(, mux_sreq)	 inputs;
+};
 
 /* A client batch: answers are gathered and sent as one array. */
 struct mux_batch {
@@ -186,7 +192,7 @@ struct mux_sreq {
 	/* a tasks/ request: its answer names the session's tasks */
 	int			 tasks;
 	TAILQ_ENTRY(mux_sreq)	 sentry;
-	/* req->mr->inputs, or xreq->xinputs */
+	/* req->mr->inputs, or xreq->xr->inputs */
 	TAILQ_ENTRY(mux_sreq)	 rentry;
 };
 

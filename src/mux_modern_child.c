@@ -295,18 +295,18 @@ mux_translate_retry(struct mux *m, struct mux_req *req)
 {
 	json_object	*params;
 
-	params = mux_copy_object(req->params);
-	json_object_object_add(params, "inputResponses", req->xresp);
-	req->xresp = NULL;
-	if (req->xstate != NULL)
-		json_object_object_add(params, "requestState", req->xstate);
-	req->xstate = NULL;		/* moved into params */
+	params = mux_copy_object(req->xr->params);
+	json_object_object_add(params, "inputResponses", req->xr->resp);
+	req->xr->resp = NULL;
+	if (req->xr->state != NULL)
+		json_object_object_add(params, "requestState", req->xr->state);
+	req->xr->state = NULL;		/* moved into params */
 	/* A retry is a new request: a new id (its progress token stays). */
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	req->cid = mux_next_id(m);
 	hmap_add(&m->reqs, hmap_mix(req->cid), req);
 	mux_to_child(m, req->child, jsonrpc_request_new((int64_t)req->cid,
-	    req->method, params));
+	    req->xr->method, params));
 }
 
 /* Fails a translated request with error (consumed). */
@@ -360,13 +360,13 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 	json_object		*inputs, *missing = NULL, *params, *v, *state;
 	const char		*method, *cap;
 
-	if (req->method == NULL || s == NULL) {
+	if (req->xr == NULL || s == NULL) {
 		mux_translate_fail(m, req, mux_error_object(
 		    JSONRPC_INTERNAL_ERROR, "The server asked for input on a "
 		    "request that cannot take any"));
 		return;
 	}
-	if (++req->xrounds > MUX_TRANSLATE_ROUNDS) {
+	if (++req->xr->rounds > MUX_TRANSLATE_ROUNDS) {
 		mux_translate_fail(m, req, mux_error_object(
 		    JSONRPC_INTERNAL_ERROR, "The server asked for input too "
 		    "many times"));
@@ -407,10 +407,10 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 		mux_translate_fail(m, req, modern_missing_capability(missing));
 		return;
 	}
-	json_object_put(req->xresp);
-	req->xresp = json_object_new_object();
-	json_object_put(req->xstate);
-	req->xstate = json_object_get(state);
+	json_object_put(req->xr->resp);
+	req->xr->resp = json_object_new_object();
+	json_object_put(req->xr->state);
+	req->xr->state = json_object_get(state);
 	if (inputs != NULL) {
 		json_object_object_foreach(inputs, k, q) {
 			sr = xcalloc(1, sizeof *sr);
@@ -422,7 +422,7 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 			sr->stream = req->stream;
 			hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
 			TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
-			TAILQ_INSERT_TAIL(&req->xinputs, sr, rentry);
+			TAILQ_INSERT_TAIL(&req->xr->inputs, sr, rentry);
 			if ((v = jsonrpc_get(q, "params", json_type_object)) !=
 			    NULL)
 				v = mux_legacy_question(sr, v);
@@ -431,7 +431,7 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 			    jsonrpc_get_str(q, "method"), v));
 		}
 	}
-	if (TAILQ_EMPTY(&req->xinputs))
+	if (TAILQ_EMPTY(&req->xr->inputs))
 		mux_translate_retry(m, req);
 }
 
@@ -443,7 +443,7 @@ mux_modern_child_translate_answer(struct mux *m, struct mux_req *req,
 	json_object	*id;
 	const char	*type;
 
-	if (req->xresp != NULL) {
+	if (req->xr != NULL && req->xr->resp != NULL) {
 		/* The child answered this id already and the client is busy
 		 * with its questions: the same answer again goes nowhere. */
 		m->stats.dropped_responses++;
@@ -476,9 +476,10 @@ mux_modern_child_translate_response(struct mux *m, struct mux_sreq *sr,
 	char		*text;
 
 	if (json_object_object_get_ex(msg, "result", &v)) {
-		json_object_object_add(req->xresp, sr->key, json_object_get(v));
+		json_object_object_add(req->xr->resp, sr->key,
+		    json_object_get(v));
 		mux_sreq_free(m, sr);
-		if (TAILQ_EMPTY(&req->xinputs))
+		if (TAILQ_EMPTY(&req->xr->inputs))
 			mux_translate_retry(m, req);
 	} else {
 		/* An input response is a result; an error ends it all.  The

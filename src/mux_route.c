@@ -1082,7 +1082,7 @@ mux_sole_request(struct mux_child *c)
 	TAILQ_FOREACH(req, &c->reqs, centry) {
 		if (req->kind != MUX_REQ_CLIENT || req->s == NULL ||
 		    (req->flags & MUX_REQ_F_LISTEN) ||
-		    !TAILQ_EMPTY(&req->xinputs))
+		    (req->xr != NULL && !TAILQ_EMPTY(&req->xr->inputs)))
 			continue;
 		if (found != NULL)
 			return NULL;
