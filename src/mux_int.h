@@ -391,6 +391,9 @@ enum mux_guess {
 
 /* ---- functions the files of the mux share ---- */
 
+/* Each file's functions that another file of the mux calls, in the order
+ * they are defined; what each does is said where it is defined. */
+
 /* mux.c */
 int		 mux_req_match(const void *v, const void *key);
 int		 mux_req_id_match(const void *v, const void *key);
@@ -413,7 +416,8 @@ void		 mux_reply(struct mux *m, struct mux_session *s,
 		    uint64_t stream, struct mux_batch *b, json_object *msg);
 void		 mux_error(struct mux *m, struct mux_session *s,
 		    uint64_t stream, struct mux_batch *b, json_object *id,
-		    int code, const char *fmt, ...);
+		    int code, const char *fmt, ...)
+		    __attribute__((format(printf, 7, 8)));
 uint64_t	 mux_session_stream(struct mux_session *s);
 uint64_t	 mux_session_notify_stream(struct mux_session *s);
 struct mux_req	*mux_req_new(struct mux *m, struct mux_child *c,
