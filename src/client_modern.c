@@ -12,13 +12,9 @@
 #include "client_modern.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "modern.h"
 #include "xmalloc.h"
-
-static const char *const cm_levels[] = {
-	"debug", "info", "notice", "warning", "error", "critical", "alert",
-	"emergency", NULL
-};
 
 /* What a server may ask of the client in an input_required result. */
 static const char *const cm_inputs[] = {
@@ -138,7 +134,7 @@ client_modern_log_level(json_object *msg)
 	const char	*level;
 
 	level = jsonrpc_get_str(jsonrpc_params(msg), "level");
-	return jsonrpc_in(level, cm_levels) ? level : NULL;
+	return mcpwire_level(level) >= 0 ? level : NULL;
 }
 
 /* ---- initialize from server/discover ---- */

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "hmap.h"
 #include "jsonrpc.h"
 #include "log.h"
 
@@ -220,6 +221,15 @@ jsonrpc_id_equal(json_object *a, json_object *b)
 	default:
 		return 0;
 	}
+}
+
+uint64_t
+jsonrpc_id_hash(json_object *id)
+{
+	if (json_object_is_type(id, json_type_string))
+		return hmap_hash_bytes(json_object_get_string(id),
+		    json_object_get_string_len(id));
+	return hmap_mix((uint64_t)json_object_get_int64(id));
 }
 
 json_object *

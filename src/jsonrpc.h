@@ -43,6 +43,8 @@ json_object	*jsonrpc_progress_token(json_object *);
 /* Ids keep their exact JSON type: "1" and 1 differ. */
 int		 jsonrpc_id_equal(json_object *, json_object *);
 json_object	*jsonrpc_id_copy(json_object *);	/* new reference-free copy */
+/* An id's hash for a hash table (hmap.h); "1" and 1 may collide. */
+uint64_t	 jsonrpc_id_hash(json_object *);
 
 /* Constructors return new objects.  id is copied (NULL gives "id": null);
  * data and result are consumed. */

@@ -20,7 +20,44 @@
 #include "mcpwire.h"
 #include "xmalloc.h"
 
+/* ---- log levels ---- */
+
+static const char *const mcpwire_levels[MCPWIRE_NLEVELS] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency",
+};
+
+int
+mcpwire_level(const char *name)
+{
+	int	i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < MCPWIRE_NLEVELS; i++) {
+		if (strcmp(name, mcpwire_levels[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+const char *
+mcpwire_level_name(int rank)
+{
+	if (rank < 0 || rank >= MCPWIRE_NLEVELS)
+		return NULL;
+	return mcpwire_levels[rank];
+}
+
 /* ---- header values ---- */
+
+/* 1 if the len bytes at p have the =?base64?...?= shape. */
+static int
+mcpwire_b64_wrapped(const char *p, size_t len)
+{
+	return len >= 11 && strncmp(p, MCPWIRE_B64_OPEN, 9) == 0 &&
+	    strncmp(p + len - 2, "?=", 2) == 0;
+}
 
 char *
 mcpwire_header_value(const char *s)
@@ -34,17 +71,46 @@ mcpwire_header_value(const char *s)
 		plain = p[i] >= 0x20 && p[i] <= 0x7e;
 	if (len > 0 && (s[0] == ' ' || s[len - 1] == ' '))
 		plain = 0;
-	if (len >= 11 && strncmp(s, "=?base64?", 9) == 0 &&
-	    strcmp(s + len - 2, "?=") == 0)
+	if (mcpwire_b64_wrapped(s, len))
 		plain = 0;
 	if (plain)
 		return xstrdup(s);
 
 	/* =?base64?...?= over the UTF-8 bytes, standard alphabet. */
 	b64 = base64_encode(s, len, 0);
-	xasprintf(&out, "=?base64?%s?=", b64);
+	xasprintf(&out, MCPWIRE_B64_OPEN "%s?=", b64);
 	free(b64);
 	return out;
+}
+
+char *
+mcpwire_header_decode(const char *raw, size_t *lenp)
+{
+	const char	*p, *end;
+	unsigned char	*out;
+	size_t		 len, i;
+
+	p = raw + strspn(raw, " \t");
+	end = p + strlen(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - p);
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
+		    (unsigned char)p[i] >= 0x7f)
+			return NULL;
+	}
+	if (mcpwire_b64_wrapped(p, len)) {
+		out = xmalloc(len);
+		if (base64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
+			free(out);
+			return NULL;
+		}
+		out[*lenp] = '\0';
+		return (char *)out;
+	}
+	*lenp = len;
+	return xstrndup(p, len);
 }
 
 /* ---- x-mcp-header ---- */

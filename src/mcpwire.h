@@ -4,7 +4,7 @@
  * a value goes into an Mcp-* header; and the revision's x-mcp-header rules
  * (which tool annotations are valid, and the Mcp-Param-* headers a
  * tools/call carries).  client.c makes the headers, modern.c checks
- * them, mux.c remembers a child's annotations.
+ * them, the mux (mux_route.c) remembers a child's annotations.
  * No I/O.
  *
  * Every json_object returned is new; arguments are borrowed unless said
@@ -30,6 +30,9 @@
 #define MCP_ERROR_MISSING_CAPABILITY	-32021
 #define MCP_ERROR_UNSUPPORTED_VERSION	-32022
 
+/* The _meta key that ties a message to a task (MCP 2025-11-25 tasks). */
+#define MCP_META_RELATED_TASK	"io.modelcontextprotocol/related-task"
+
 /* The _meta keys of MCP 2026-07-28. */
 #define MODERN_META_VERSION	"io.modelcontextprotocol/protocolVersion"
 #define MODERN_META_INFO	"io.modelcontextprotocol/clientInfo"
@@ -38,15 +41,36 @@
 #define MODERN_META_SERVERINFO	"io.modelcontextprotocol/serverInfo"
 #define MODERN_META_SUBSCRIPTION "io.modelcontextprotocol/subscriptionId"
 
+/* The MCP log levels (logging/setLevel, notifications/message and
+ * MODERN_META_LOGLEVEL), ranked from 0, the most verbose ("debug"), to
+ * MCPWIRE_NLEVELS - 1 ("emergency"). */
+#define MCPWIRE_NLEVELS		8
+
 /* x-mcp-header annotations accepted in one tool, and schema depth walked. */
 #define MCPWIRE_MAX_HEADERS	64
 #define MCPWIRE_MAX_DEPTH	32
 /* The most tools whose x-mcp-header annotations are remembered. */
 #define MCPWIRE_MAX_TOOLS	10000
 
+/* The rank of a level name, or -1 if name is NULL or no level. */
+int		 mcpwire_level(const char *name);
+/* The name of a level rank in [0, MCPWIRE_NLEVELS), else NULL. */
+const char	*mcpwire_level_name(int rank);
+
+/* What opens a base64-encoded header value, =?base64?...?= */
+#define MCPWIRE_B64_OPEN	"=?base64?"
+
 /* A value for the Mcp-Method, Mcp-Name or an Mcp-Param-* header: as it is
  * if it is plain printable ASCII, else =?base64?...?= (caller frees). */
 char		*mcpwire_header_value(const char *);
+/*
+ * A header value as a client sends Mcp-Name: surrounding blanks dropped,
+ * then "=?base64?...?=" decoded (strict: standard alphabet, padding).
+ * Returns a NUL-terminated copy (the decoded bytes may hold NULs: *len
+ * tells), or NULL if it has characters a header value may not have or the
+ * base64 is broken.
+ */
+char		*mcpwire_header_decode(const char *, size_t *len);
 
 /*
  * A tool's x-mcp-header annotations, checked as the revision requires: a

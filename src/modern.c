@@ -27,11 +27,6 @@
 #define MODERN_STATE_VERSION	1
 #define MODERN_STATE_RAW	(1 + 4 * 8 + SHA256_LEN)
 
-static const char *const modern_levels[] = {
-	"debug", "info", "notice", "warning", "error", "critical", "alert",
-	"emergency",
-};
-
 /* Methods a modern client may not call (legacy only, or the client's). */
 static const char *const modern_removed[] = {
 	"initialize", "ping", "logging/setLevel", "resources/subscribe",
@@ -47,32 +42,11 @@ static const char *const modern_cacheable[] = {
 
 /* ---- small helpers ---- */
 
-static json_object *
-modern_get(json_object *o, const char *key, enum json_type t)
-{
-	json_object	*v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *
-modern_get_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	return (v = modern_get(o, key, json_type_string)) == NULL ? NULL :
-	    json_object_get_string(v);
-}
-
 /* The string member naming what a request asks for, or NULL. */
 static json_object *
 modern_request_name_obj(const char *method, json_object *params)
 {
-	return modern_get(params, method != NULL &&
+	return jsonrpc_get(params, method != NULL &&
 	    strcmp(method, "resources/read") == 0 ? "uri" : "name",
 	    json_type_string);
 }
@@ -150,7 +124,7 @@ modern_era(json_object *msg, const char *version)
 	if (msg != NULL && !json_object_is_type(msg, json_type_object))
 		return MODERN_ERA_LEGACY;
 	if (msg != NULL)
-		meta = modern_get(jsonrpc_params(msg), "_meta",
+		meta = jsonrpc_get(jsonrpc_params(msg), "_meta",
 		    json_type_object);
 	if (meta != NULL && (json_object_object_get_ex(meta,
 	    MODERN_META_VERSION, NULL) || json_object_object_get_ex(meta,
@@ -161,22 +135,15 @@ modern_era(json_object *msg, const char *version)
 	return MODERN_ERA_LEGACY;
 }
 
-static int
-modern_level_ok(const char *level)
-{
-	return modern_in(level, modern_levels,
-	    sizeof modern_levels / sizeof modern_levels[0]);
-}
-
 json_object *
 modern_check_meta(json_object *msg)
 {
 	json_object	*meta, *version, *caps, *v;
 	char		*text;
 
-	meta = modern_get(jsonrpc_params(msg), "_meta", json_type_object);
-	version = modern_get(meta, MODERN_META_VERSION, json_type_string);
-	caps = modern_get(meta, MODERN_META_CAPS, json_type_object);
+	meta = jsonrpc_get(jsonrpc_params(msg), "_meta", json_type_object);
+	version = jsonrpc_get(meta, MODERN_META_VERSION, json_type_string);
+	caps = jsonrpc_get(meta, MODERN_META_CAPS, json_type_object);
 	if (version == NULL || caps == NULL) {
 		xasprintf(&text, "Invalid params: _meta must carry %s%s%s",
 		    version == NULL ? MODERN_META_VERSION : "",
@@ -199,7 +166,7 @@ modern_check_meta(json_object *msg)
 	}
 	if (json_object_object_get_ex(meta, MODERN_META_LOGLEVEL, &v) &&
 	    (!json_object_is_type(v, json_type_string) ||
-	    !modern_level_ok(json_object_get_string(v))))
+	    mcpwire_level(json_object_get_string(v)) == -1))
 		return modern_error_new(JSONRPC_INVALID_PARAMS,
 		    "Invalid params: unknown " MODERN_META_LOGLEVEL, NULL);
 	return NULL;
@@ -227,13 +194,14 @@ modern_check_header(const char *name, const char *raw, const char *want,
 		    name);
 		goto fail;
 	}
-	if ((value = modern_header_value(raw, &len)) == NULL) {
+	if ((value = mcpwire_header_decode(raw, &len)) == NULL) {
 		xasprintf(&text, "Header mismatch: invalid %s header value",
 		    name);
 		goto fail;
 	}
 	/* Only Mcp-Name and Mcp-Param-* may be base64-encoded. */
-	if (!decode && strncmp(raw + strspn(raw, " \t"), "=?base64?", 9) == 0)
+	if (!decode && strncmp(raw + strspn(raw, " \t"), MCPWIRE_B64_OPEN,
+	    strlen(MCPWIRE_B64_OPEN)) == 0)
 		ok = 0;
 	else
 		ok = want != NULL && len == wantlen &&
@@ -273,18 +241,18 @@ modern_check(json_object *msg, modern_header_cb header, void *arg,
 		    "header is repeated", NULL);
 		goto out;
 	}
-	meta = modern_get(jsonrpc_params(msg), "_meta", json_type_object);
-	version = modern_get_str(meta, MODERN_META_VERSION);
-	if (version != NULL && modern_get(meta, MODERN_META_CAPS,
+	meta = jsonrpc_get(jsonrpc_params(msg), "_meta", json_type_object);
+	version = jsonrpc_get_str(meta, MODERN_META_VERSION);
+	if (version != NULL && jsonrpc_get(meta, MODERN_META_CAPS,
 	    json_type_object) != NULL &&
 	    (err = modern_check_header("MCP-Protocol-Version", hv, version,
-	    modern_strlen(modern_get(meta, MODERN_META_VERSION,
+	    modern_strlen(jsonrpc_get(meta, MODERN_META_VERSION,
 	    json_type_string)), 0)) != NULL)
 		goto out;
 	if ((err = modern_check_meta(msg)) != NULL)
 		goto out;
 	if ((err = modern_check_header("Mcp-Method", header(arg,
-	    "Mcp-Method"), method, modern_strlen(modern_get(msg, "method",
+	    "Mcp-Method"), method, modern_strlen(jsonrpc_get(msg, "method",
 	    json_type_string)), 0)) != NULL)
 		goto out;
 	if (strcmp(method, "tools/call") == 0 ||
@@ -303,7 +271,7 @@ out:
 	if (err == NULL)
 		return NULL;
 	log_debug("2026-07-28 %s refused: %s", method,
-	    modern_get_str(err, "message"));
+	    jsonrpc_get_str(err, "message"));
 	return modern_error_response(jsonrpc_id(msg), err);
 }
 
@@ -316,17 +284,17 @@ modern_check_params(json_object *msg, modern_header_cb header, void *arg,
 	char		*hname, *value;
 	size_t		 i, len;
 
-	want = mcpwire_param_headers(spec, modern_get(jsonrpc_params(msg),
+	want = mcpwire_param_headers(spec, jsonrpc_get(jsonrpc_params(msg),
 	    "arguments", json_type_object));
 	for (i = 0; err == NULL && i < json_object_array_length(spec); i++) {
-		if ((name = modern_get_str(json_object_array_get_idx(spec, i),
+		if ((name = jsonrpc_get_str(json_object_array_get_idx(spec, i),
 		    "name")) == NULL)
 			continue;
 		xasprintf(&hname, "Mcp-Param-%s", name);
 		if (json_object_object_get_ex(want, name, &v)) {
 			/* The value as the bridge would send it, decoded:
 			 * what the client's header must decode to. */
-			if ((value = modern_header_value(
+			if ((value = mcpwire_header_decode(
 			    json_object_get_string(v), &len)) == NULL)
 				fatalx("modern_check_params: %s", name);
 			err = modern_check_header(hname, header(arg, hname),
@@ -342,7 +310,7 @@ modern_check_params(json_object *msg, modern_header_cb header, void *arg,
 	if (err == NULL)
 		return NULL;
 	log_debug("2026-07-28 tools/call refused: %s",
-	    modern_get_str(err, "message"));
+	    jsonrpc_get_str(err, "message"));
 	return modern_error_response(jsonrpc_id(msg), err);
 }
 
@@ -352,7 +320,7 @@ modern_http_status(json_object *answer)
 	json_object	*error;
 	int		 code;
 
-	if ((error = modern_get(answer, "error", json_type_object)) == NULL)
+	if ((error = jsonrpc_get(answer, "error", json_type_object)) == NULL)
 		return 200;
 	code = json_object_get_int(json_object_object_get(error, "code"));
 	switch (code) {
@@ -373,32 +341,7 @@ modern_http_status(json_object *answer)
 char *
 modern_header_value(const char *raw, size_t *lenp)
 {
-	const char	*p, *end;
-	unsigned char	*out;
-	size_t		 len, i;
-
-	p = raw + strspn(raw, " \t");
-	end = p + strlen(p);
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	len = (size_t)(end - p);
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)p[i] < 0x20 && p[i] != '\t') ||
-		    (unsigned char)p[i] >= 0x7f)
-			return NULL;
-	}
-	if (len >= 11 && strncmp(p, "=?base64?", 9) == 0 &&
-	    strncmp(end - 2, "?=", 2) == 0) {
-		out = xmalloc(len);
-		if (base64_decode(p + 9, len - 11, out, lenp, 0) == -1) {
-			free(out);
-			return NULL;
-		}
-		out[*lenp] = '\0';
-		return (char *)out;
-	}
-	*lenp = len;
-	return xstrndup(p, len);
+	return mcpwire_header_decode(raw, lenp);
 }
 
 /* ---- methods and translation ---- */
@@ -456,7 +399,7 @@ modern_legacy_params(json_object *params)
 	if (params == NULL)
 		return NULL;
 	p = modern_copy(params, drop_params);
-	if ((meta = modern_get(params, "_meta", json_type_object)) != NULL) {
+	if ((meta = jsonrpc_get(params, "_meta", json_type_object)) != NULL) {
 		meta = modern_copy(meta, drop_meta);
 		if (json_object_object_length(meta) == 0) {
 			json_object_put(meta);
@@ -479,7 +422,8 @@ modern_capabilities(json_object *legacy)
 
 	caps = json_object_new_object();
 	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
-		if ((v = modern_get(legacy, known[i], json_type_object)) != NULL)
+		if ((v = jsonrpc_get(legacy, known[i],
+		    json_type_object)) != NULL)
 			json_object_object_add(caps, known[i],
 			    json_object_get(v));
 	}
@@ -496,13 +440,13 @@ modern_discover(json_object *init)
 	json_object_array_add(v, json_object_new_string(MCP_VERSION_2026_07_28));
 	json_object_object_add(result, "supportedVersions", v);
 	json_object_object_add(result, "capabilities",
-	    modern_capabilities(modern_get(init, "capabilities",
+	    modern_capabilities(jsonrpc_get(init, "capabilities",
 	    json_type_object)));
-	if ((v = modern_get(init, "instructions", json_type_string)) != NULL)
+	if ((v = jsonrpc_get(init, "instructions", json_type_string)) != NULL)
 		json_object_object_add(result, "instructions",
 		    json_object_get(v));
 	v = modern_result("server/discover", result,
-	    modern_get(init, "serverInfo", json_type_object));
+	    jsonrpc_get(init, "serverInfo", json_type_object));
 	json_object_put(result);
 	return v;
 }
@@ -515,13 +459,13 @@ modern_result(const char *method, json_object *result,
 	const char	*type;
 
 	r = modern_copy(result, NULL);
-	if ((type = modern_get_str(r, "resultType")) == NULL) {
+	if ((type = jsonrpc_get_str(r, "resultType")) == NULL) {
 		json_object_object_add(r, "resultType",
 		    json_object_new_string("complete"));
 		type = "complete";
 	}
 	if (server_info != NULL) {
-		meta = modern_copy(modern_get(r, "_meta", json_type_object),
+		meta = modern_copy(jsonrpc_get(r, "_meta", json_type_object),
 		    NULL);
 		if (!json_object_object_get_ex(meta, MODERN_META_SERVERINFO,
 		    NULL))
@@ -590,7 +534,7 @@ modern_params_unhinted(json_object *params)
 	};
 	json_object	*meta, *p;
 
-	meta = modern_get(params, "_meta", json_type_object);
+	meta = jsonrpc_get(params, "_meta", json_type_object);
 	if (meta == NULL || (!json_object_object_get_ex(meta,
 	    MODERN_HINT_RELATED, NULL) && !json_object_object_get_ex(meta,
 	    MODERN_HINT_KEY, NULL)))
@@ -610,7 +554,7 @@ modern_hint_related(json_object *msg)
 {
 	json_object	*v;
 
-	v = json_object_object_get(modern_get(jsonrpc_params(msg), "_meta",
+	v = json_object_object_get(jsonrpc_get(jsonrpc_params(msg), "_meta",
 	    json_type_object), MODERN_HINT_RELATED);
 	if (!json_object_is_type(v, json_type_int) &&
 	    !json_object_is_type(v, json_type_string))
@@ -624,7 +568,7 @@ modern_input_key(json_object *msg)
 	json_object	*id;
 	const char	*key;
 
-	key = modern_get_str(modern_get(jsonrpc_params(msg), "_meta",
+	key = jsonrpc_get_str(jsonrpc_get(jsonrpc_params(msg), "_meta",
 	    json_type_object), MODERN_HINT_KEY);
 	if (key != NULL && *key != '\0')
 		return xstrdup(key);
@@ -719,7 +663,7 @@ modern_listen_parse(json_object *params, unsigned *flags, json_object **uris,
 
 	*flags = 0;
 	*uris = NULL;
-	if ((filter = modern_get(params, "notifications",
+	if ((filter = jsonrpc_get(params, "notifications",
 	    json_type_object)) == NULL) {
 		*why = "Invalid params: notifications (the filter) is required";
 		return -1;
@@ -763,9 +707,9 @@ modern_listen_supported(json_object *caps)
 	json_object	*tools, *prompts, *resources;
 	unsigned	 flags = 0;
 
-	tools = modern_get(caps, "tools", json_type_object);
-	prompts = modern_get(caps, "prompts", json_type_object);
-	resources = modern_get(caps, "resources", json_type_object);
+	tools = jsonrpc_get(caps, "tools", json_type_object);
+	prompts = jsonrpc_get(caps, "prompts", json_type_object);
+	resources = jsonrpc_get(caps, "resources", json_type_object);
 	if (json_object_get_boolean(json_object_object_get(tools,
 	    "listChanged")))
 		flags |= MODERN_LISTEN_TOOLS;
@@ -830,7 +774,8 @@ modern_listen_tag(json_object *msg, json_object *id)
 	json_object	*n, *params, *meta;
 
 	params = modern_copy(jsonrpc_params(msg), NULL);
-	meta = modern_copy(modern_get(params, "_meta", json_type_object), NULL);
+	meta = modern_copy(jsonrpc_get(params, "_meta", json_type_object),
+	    NULL);
 	json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
 	    jsonrpc_id_copy(id));
 	json_object_object_add(params, "_meta", meta);
@@ -959,7 +904,7 @@ modern_discover_check(json_object *result)
 	json_object	*versions, *v;
 	size_t		 i, n;
 
-	if ((versions = modern_get(result, "supportedVersions",
+	if ((versions = jsonrpc_get(result, "supportedVersions",
 	    json_type_array)) == NULL)
 		return -1;
 	n = json_object_array_length(versions);
@@ -983,10 +928,10 @@ modern_legacy_init(json_object *discover)
 	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
 	/* Known members only, both ways: the same keys in both eras. */
 	json_object_object_add(init, "capabilities", modern_capabilities(
-	    modern_get(discover, "capabilities", json_type_object)));
-	info = modern_get(modern_get(discover, "_meta", json_type_object),
+	    jsonrpc_get(discover, "capabilities", json_type_object)));
+	info = jsonrpc_get(jsonrpc_get(discover, "_meta", json_type_object),
 	    MODERN_META_SERVERINFO, json_type_object);
-	if (info != NULL && modern_get_str(info, "name") != NULL)
+	if (info != NULL && jsonrpc_get_str(info, "name") != NULL)
 		json_object_object_add(init, "serverInfo",
 		    json_object_get(info));
 	else {
@@ -998,7 +943,7 @@ modern_legacy_init(json_object *discover)
 		    json_object_new_string("0"));
 		json_object_object_add(init, "serverInfo", info);
 	}
-	if ((v = modern_get(discover, "instructions",
+	if ((v = jsonrpc_get(discover, "instructions",
 	    json_type_string)) != NULL)
 		json_object_object_add(init, "instructions",
 		    json_object_get(v));
@@ -1012,7 +957,7 @@ modern_request_params(json_object *params, json_object *caps,
 	json_object	*p, *meta;
 
 	p = modern_copy(params, NULL);
-	meta = modern_copy(modern_get(params, "_meta", json_type_object),
+	meta = modern_copy(jsonrpc_get(params, "_meta", json_type_object),
 	    NULL);
 	json_object_object_add(meta, MODERN_META_VERSION,
 	    json_object_new_string(MCP_VERSION_2026_07_28));
@@ -1047,7 +992,7 @@ modern_subscription_id(json_object *o)
 {
 	json_object	*v;
 
-	if (!json_object_object_get_ex(modern_get(o, "_meta",
+	if (!json_object_object_get_ex(jsonrpc_get(o, "_meta",
 	    json_type_object), MODERN_META_SUBSCRIPTION, &v))
 		return NULL;
 	if (!json_object_is_type(v, json_type_int) &&
@@ -1063,7 +1008,8 @@ modern_listen_untag(json_object *msg)
 	json_object	*params, *meta;
 
 	params = modern_copy(jsonrpc_params(msg), NULL);
-	meta = modern_copy(modern_get(params, "_meta", json_type_object), drop);
+	meta = modern_copy(jsonrpc_get(params, "_meta", json_type_object),
+	    drop);
 	if (json_object_object_length(meta) == 0) {
 		json_object_put(meta);
 		json_object_object_del(params, "_meta");
@@ -1078,7 +1024,7 @@ modern_result_retag(json_object *result, json_object *id)
 	json_object	*r, *meta;
 
 	r = modern_copy(result, NULL);
-	meta = modern_get(r, "_meta", json_type_object);
+	meta = jsonrpc_get(r, "_meta", json_type_object);
 	if (meta == NULL || !json_object_object_get_ex(meta,
 	    MODERN_META_SUBSCRIPTION, NULL))
 		return r;

@@ -8,7 +8,7 @@
  * integrity-protected requestState.  No I/O but modern_key_new.
  *
  * The stateful part (ids, input_required rounds, listen streams) lives in
- * mux.c, which calls these.  Every json_object returned is new; arguments
+ * the mux (mux_modern_client.c, mux_modern_child.c), which calls these.  Every json_object returned is new; arguments
  * are borrowed unless said otherwise.
  */
 #ifndef MCPBRIDGE_MODERN_H
@@ -87,13 +87,7 @@ json_object	*modern_check_meta(json_object *msg);
  * invalid-request family and the MCP errors, else 200. */
 int		 modern_http_status(json_object *answer);
 
-/*
- * A header value as a client sends Mcp-Name: surrounding blanks dropped,
- * then "=?base64?...?=" decoded (strict: standard alphabet, padding).
- * Returns a NUL-terminated copy (the decoded bytes may hold NULs: *len
- * tells), or NULL if it has characters a header value may not have or the
- * base64 is broken.
- */
+/* mcpwire_header_decode (mcpwire.h), under the name check_modern tests. */
 char		*modern_header_value(const char *, size_t *len);
 
 /* What the bridge does with a modern method. */
@@ -171,8 +165,8 @@ json_object	*modern_listen_end(json_object *id);
 unsigned	 modern_listen_flag(const char *method);
 
 /*
- * A child that speaks 2026-07-28 itself (mux.c passes modern clients'
- * traffic through and translates for legacy ones).
+ * A child that speaks 2026-07-28 itself (mux_modern_child.c passes modern
+ * clients' traffic through and translates for legacy ones).
  */
 /* A server/discover result: 1 if it lists 2026-07-28, 0 if it lists only
  * other versions, -1 if it is no DiscoverResult. */

@@ -7,20 +7,14 @@
  * (request ids, progress tokens, subscriptions, log levels, tasks) so that
  * no client sees another's traffic.
  *
- * Who owns what:
- *  - struct mux_req is a request the child owes an answer to.  It is in
- *    m->reqs by its child-side id and in its child's list; a client's
- *    request is also in its session's list and id map.  Exactly one of
- *    mux_req_finish (answer the client, or drop) and mux_req_free ends it.
- *  - struct mux_sreq is a child's request waiting for a session's answer,
- *    in m->sreqs by the id the session saw and in the child's map by the
- *    child's own id.
- *  - subscriptions, tasks, elicitations and log levels live in the child
- *    they were made with (the child's state is what they mirror) and are
- *    listed in the session that made them, so that a session's end
- *    releases exactly its own.
- *  - every json_object handed in is consumed; every out holds its own
- *    reference.
+ * The mux is four files behind mux.h, sharing mux_int.h (the state and who
+ * owns what):
+ *  - mux.c: the API, the outbox, requests towards the child, per-session
+ *    state at a child, the handshake and era probe, child up and down,
+ *    sessions;
+ *  - mux_route.c: legacy routing, client messages and child messages;
+ *  - mux_modern_client.c: "2026-07-28 clients";
+ *  - mux_modern_child.c: "A 2026-07-28 child".
  */
 #include "config.h"
 
@@ -40,427 +34,39 @@
 #include "mcpwire.h"
 #include "modern.h"
 #include "mux.h"
+#include "mux_int.h"
 #include "xmalloc.h"
 
-/* Ids (and progress tokens) we hand out stay exact in a double. */
-#define MUX_ID_MAX		((UINT64_C(1) << 53) - 1)
-
-#define MUX_RELATED_TASK	"io.modelcontextprotocol/related-task"
-
-/* ---- ids in the hash table (hmap.h) ------------------------------- */
-
-/* A JSON-RPC id.  "1" and 1 may collide: jsonrpc_id_equal tells them apart. */
-static uint64_t
-hmap_hash_id(json_object *id)
-{
-	if (json_object_is_type(id, json_type_string))
-		return hmap_hash_bytes(json_object_get_string(id),
-		    json_object_get_string_len(id));
-	return hmap_mix((uint64_t)json_object_get_int64(id));
-}
-
-/* ---- state ------------------------------------------------------------ */
-
-enum mux_req_kind {
-	/* a client's request: the answer goes back to it */
-	MUX_REQ_CLIENT = 0,
-	/* the bridge's initialize of the shared child */
-	MUX_REQ_INIT,
-	MUX_REQ_OWN,		/* the bridge's own (setLevel, unsubscribe) */
-	/* the era probe: server/discover to the shared child */
-	MUX_REQ_DISCOVER,
-};
-
-/* What the child's answer to a request needs besides being relayed. */
-#define MUX_REQ_F_INITIALIZE	0x1	/* isolation: the client's initialize */
-#define MUX_REQ_F_TASKS_LIST	0x2	/* filter to the session's tasks */
-#define MUX_REQ_F_SETLEVEL	0x4	/* an error forgets the child's level */
-#define MUX_REQ_F_SUBSCRIBE	0x8	/* an error drops the subscription */
-/* a legacy client's request to a 2026-07-28 child: translated both ways */
-#define MUX_REQ_F_TRANSLATE	0x10
-/* a subscriptions/listen at a 2026-07-28 child (a client's, or the
- * bridge's own for its legacy clients) */
-#define MUX_REQ_F_LISTEN	0x20
-/* tools/list: the answer tells which arguments go in Mcp-Param-* headers */
-#define MUX_REQ_F_TOOLS_LIST	0x40
-
-/* A 2026-07-28 child ended the bridge's own listen: opened again after. */
-#define MUX_LISTEN_AGAIN_MS	1000
-
-struct mux_child;
-struct mux_session;
-struct mux_batch;
-struct mux_prog;
-
-struct mux_req {
-	uint64_t		 cid;		/* id towards the child */
-	enum mux_req_kind	 kind;
-	unsigned		 flags;
-	struct mux_child	*child;
-	struct mux_session	*s;		/* NULL unless MUX_REQ_CLIENT */
-	/* the client's id, exact type */
-	json_object		*id;
-	uint64_t		 idh;		/* its hash in s->ids */
-	uint64_t		 stream;
-	struct mux_batch	*batch;		/* holds one pending count */
-	struct mux_prog		*prog;
-	char			*uri;		/* MUX_REQ_F_SUBSCRIBE */
-	/* in m->timeouts when non-zero */
-	uint64_t		 deadline;
-	struct mux_mreq		*mr;		/* a 2026-07-28 request */
-	/*
-	 * MUX_REQ_F_TRANSLATE of tools/call, prompts/get, resources/read:
-	 * what a retry after input_required needs (method, the params as
-	 * first sent), and the round in progress: the answers gathered, the
-	 * child's requestState, the questions still out (mux_sreq.xreq).
-	 */
-	char			*method;
-	json_object		*params;
-	json_object		*xresp;
-	json_object		*xstate;	/* a string, NULs and all */
-	unsigned		 xrounds;
-	TAILQ_HEAD(, mux_sreq)	 xinputs;
-	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
-	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
-	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
-	TAILQ_ENTRY(mux_req)	 wentry;	/* m->gathering or m->parked */
-};
-TAILQ_HEAD(mux_reqs, mux_req);
-
-/* A client batch: answers are gathered and sent as one array. */
-struct mux_batch {
-	struct mux_session	*s;
-	uint64_t		 stream;
-	json_object		*answers;
-	/* unanswered, +1 while splitting */
-	int			 pending;
-	int			 cancelled;	/* a member was: maybe no answer */
-};
-
-/* A progress token the bridge put on a request in place of the client's. */
-struct mux_prog {
-	uint64_t		 token;
-	struct mux_session	*s;
-	json_object		*orig;
-	struct mux_req		*req;		/* while in flight */
-	struct mux_task		*task;		/* once it made a task */
-};
-
-/*
- * A task and the session it belongs to.  A client's task (made for a
- * child's task-augmented request) has an id the client chose, which
- * another session may choose too: the child sees one of the bridge's (id),
- * the session its own (orig).
- */
-struct mux_task {
-	char			*id;
-	/* in child->ctasks by id and s->ctasks by orig, not ->tasks */
-	int			 client_side;
-	char			*orig;
-	struct mux_child	*child;
-	struct mux_session	*s;
-	struct mux_prog		*prog;
-	/* a client's task: the child's progressToken on the request that
-	 * made it (the client may report progress while the task lives) */
-	json_object		*ptoken;
-	TAILQ_ENTRY(mux_task)	 sentry;
-};
-
-/* URL-mode elicitation id -> the session that got elicitation/create. */
-struct mux_elicit {
-	char			*id;
-	struct mux_session	*s;
-	TAILQ_ENTRY(mux_elicit)	 sentry;
-};
-
-struct mux_subref;
-struct mux_sub {
-	char			*uri;
-	size_t			 n;
-	TAILQ_HEAD(, mux_subref) refs;
-};
-
-struct mux_subref {
-	struct mux_sub		*sub;
-	struct mux_session	*s;
-	TAILQ_ENTRY(mux_subref)	 bentry;	/* sub->refs */
-	TAILQ_ENTRY(mux_subref)	 sentry;	/* s->subs */
-};
-
-/*
- * A child's request sent to a session, or (req set, s NULL) waiting to be
- * asked of a 2026-07-28 client in an input_required result.
- */
-struct mux_sreq {
-	uint64_t		 bid;		/* the id the session saw */
-	struct mux_child	*child;
-	struct mux_session	*s;
-	struct mux_req		*req;
-	/* or: a question of a 2026-07-28 child's input_required result,
-	 * asked of xreq's legacy session (no cid: the child asked nothing) */
-	struct mux_req		*xreq;
-	json_object		*cid;		/* the child's id, exact type */
-	uint64_t		 cidh;
-	/* the child's progressToken on it, exact type, or NULL: the session
-	 * may report progress on it while it is pending */
-	json_object		*ptoken;
-	uint64_t		 stream;
-	char			*key;		/* req: its inputRequests key */
-	json_object		*ask;		/* req: {method, params} */
-	/* a tasks/ request: its answer names the session's tasks */
-	int			 tasks;
-	TAILQ_ENTRY(mux_sreq)	 sentry;
-	/* req->mr->inputs, or xreq->xinputs */
-	TAILQ_ENTRY(mux_sreq)	 rentry;
-};
-
-/*
- * What a 2026-07-28 request needs besides a mux_req.  Its questions wait in
- * inputs while the bridge gathers them (in m->gathering until gather),
- * then the request is parked (in m->parked until expires, no session)
- * until the client retries with the requestState.
- */
-struct mux_mreq {
-	char			*method;
-	char			*name;		/* binds the requestState */
-	json_object		*caps;		/* the client's, this round */
-	json_object		*supplied;	/* inputResponses, by key */
-	json_object		*missing;	/* capabilities it lacked */
-	json_object		*late;		/* answered while parked */
-	TAILQ_HEAD(, mux_sreq)	 inputs;
-	uint64_t		 gather;
-	uint64_t		 expires;
-	uint64_t		 parked;	/* when it last was */
-	uint64_t		 round;
-	uint64_t		 principal;
-};
-
-/* Client traffic waiting for the child's handshake. */
-struct mux_pending {
-	struct mux_session	*s;
-	json_object		*msg;
-	uint64_t		 stream;
-	uint64_t		 deadline;
-	TAILQ_ENTRY(mux_pending) entry;
-};
-
-/* MCP log levels, most verbose first. */
-static const char *const mux_levels[] = {
-	"debug", "info", "notice", "warning", "error", "critical", "alert",
-	"emergency",
-};
-#define MUX_NLEVELS	(sizeof mux_levels / sizeof mux_levels[0])
-
-TAILQ_HEAD(mux_sessions, mux_session);
-
-/*
- * A client request that ended without the child's answer (cid), though
- * the child may still be working on it, and whose session (serial; 0:
- * none) and principal that was, until expires.  While one of another
- * principal (without tokens: of another session) is out, the child's
- * unattributed log line or request is not guessed to be the busy
- * session's.
- */
-struct mux_orphan {
-	uint64_t		 cid;
-	uint64_t		 serial;
-	uint64_t		 principal;
-	uint64_t		 expires;
-	TAILQ_ENTRY(mux_orphan)	 entry;
-};
-TAILQ_HEAD(mux_orphans, mux_orphan);
-
-/*
- * The last time the child answered a request of a principal (the
- * identity of a client's token, mux_session_set_principal).  What it
- * writes just after may be about that request: for MUX_RECENT_ANSWER_MS
- * it is not guessed to be another principal's.
- */
-struct mux_recent {
-	uint64_t		 principal;
-	uint64_t		 at;
-};
-
-struct mux_child {
-	struct mux		*m;
-	/* isolation; NULL: the shared one */
-	struct mux_session	*owner;
-	int			 up;
-	int			 ready;
-	/* initialize refused, until restart */
-	char			*failed;
-	json_object		*info;		/* initialize result */
-	struct mux_sessions	 sessions;	/* attached (not ended) */
-	/* with requests in flight, by last arrival */
-	struct mux_sessions	 busy;
-	struct mux_reqs		 reqs;
-	/* requests perhaps still worked on, by age; one forgotten: until */
-	struct mux_orphans	 orphans;
-	size_t			 norphans;
-	uint64_t		 orphans_blind;
-	/* answers by principal, unordered; one forgotten: until */
-	struct mux_recent	 recent[MUX_RECENT_MAX];
-	size_t			 nrecent;
-	uint64_t		 recent_blind;
-	TAILQ_HEAD(, mux_pending) queue;
-	struct hmap		 subs;		/* uri -> mux_sub */
-	/* taskId -> mux_task (child's tasks) */
-	struct hmap		 tasks;
-	/* the bridge's taskId -> mux_task (a client's tasks) */
-	struct hmap		 ctasks;
-	/* elicitationId -> mux_elicit */
-	struct hmap		 elicits;
-	struct hmap		 sreqs;		/* child's id -> mux_sreq */
-	size_t			 nlevel[MUX_NLEVELS];	/* sessions per level */
-	/* last asked of the child; -1 none */
-	int			 level;
-	/* The era probe in flight (MUX_REQ_DISCOVER) and its deadline. */
-	struct mux_req		*probe;
-	uint64_t		 probe_deadline;
-	/* It speaks 2026-07-28: its DiscoverResult (info is made of it),
-	 * and the bridge's own subscriptions/listen for legacy clients. */
-	int			 modern;
-	json_object		*discover;
-	struct mux_req		*listen;
-	uint64_t		 listen_again;	/* when to reopen it; 0 */
-	/* Tool name -> its x-mcp-header annotations (client_modern.h), as
-	 * the child's tools/list answers said; forgotten when the list
-	 * changes or the child restarts.  HTTP checks Mcp-Param-* by it. */
-	json_object		*tool_headers;
-	TAILQ_ENTRY(mux_child)	 entry;
-};
-
-struct mux_session {
-	struct mux		*m;
-	enum mux_transport	 transport;
-	void			*data;
-	/* attached to; NULL when ended */
-	struct mux_child	*child;
-	struct mux_child	*own;		/* isolation: its own child */
-	int			 initialized;
-	int			 init_started;
-	int			 ended;
-	int			 closing;
-	/* its CHILD_STOP was handed out */
-	int			 reaped;
-	uint64_t		 serial;	/* unique, never 0 */
-	char			*version;
-	json_object		*caps;
-	json_object		*info;
-	/* -1: never set, gets everything */
-	int			 level;
-	size_t			 nreqs;
-	size_t			 nouts;
-	struct hmap		 ids;		/* client id -> mux_req */
-	struct mux_reqs		 reqs;		/* in flight, arrival order */
-	TAILQ_HEAD(, mux_subref) subs;
-	TAILQ_HEAD(, mux_task)	 tasks;
-	/* its own taskId -> mux_task (client side) */
-	struct hmap		 ctasks;
-	TAILQ_HEAD(, mux_elicit) elicits;
-	TAILQ_HEAD(, mux_sreq)	 sreqs;
-	/* Stateless: the caller's principal, and a subscriptions/listen. */
-	uint64_t		 principal;
-	int			 listening;
-	json_object		*listen_id;
-	uint64_t		 listen_stream;
-	unsigned		 listen_flags;
-	TAILQ_ENTRY(mux_session) centry;	/* child->sessions */
-	TAILQ_ENTRY(mux_session) bentry;	/* child->busy */
-	TAILQ_ENTRY(mux_session) aentry;	/* m->sessions */
-	TAILQ_ENTRY(mux_session) gentry;	/* m->graveyard */
-};
-
-struct mux {
-	struct mux_config	 cfg;
-	/* declared to the shared child */
-	json_object		*caps;
-	char			*client_name;
-	char			*client_version;
-	uint64_t		 now;
-	uint64_t		 next_id;
-	/* ids restarted below MUX_ID_MAX */
-	int			 wrapped;
-	/* the last of the bridge's ids for clients' tasks */
-	uint64_t		 next_task;
-	uint64_t		 next_serial;	/* the last session's */
-	/* NULL with isolation=session */
-	struct mux_child	*shared;
-	TAILQ_HEAD(, mux_child)	 children;
-	size_t			 nchildren;	/* isolation: sessions' own */
-	struct hmap		 reqs;		/* child-side id -> mux_req */
-	struct hmap		 progs;		/* bridge token -> mux_prog */
-	/* session-side id -> mux_sreq */
-	struct hmap		 sreqs;
-	struct mux_reqs		 timeouts;
-	/* 2026-07-28: requests gathering questions, parked ones */
-	struct mux_reqs		 gathering;
-	struct mux_reqs		 parked;
-	unsigned char		 key[MODERN_KEY_LEN];	/* requestState */
-	struct mux_sessions	 sessions;	/* all not closed */
-	/* closed, CHILD_STOP not yet out */
-	struct mux_sessions	 graveyard;
-	struct mux_out		*outs;		/* FIFO ring */
-	size_t			 outs_head;
-	size_t			 outs_len;
-	size_t			 outs_cap;
-	struct mux_stats	 stats;
-};
-
 static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
-static void	 mux_modern_request(struct mux *, struct mux_session *,
-		    json_object *, uint64_t);
-static void	 mux_modern_input(struct mux *, struct mux_child *,
-		    struct mux_req *, json_object *);
-static void	 mux_modern_answer(struct mux *, struct mux_req *, json_object *,
-		    json_object *);
-static void	 mux_mreq_free(struct mux *, struct mux_req *);
-static void	 mux_sreq_free(struct mux *, struct mux_sreq *);
-static void	 mux_inputs_fail(struct mux *, struct mux_req *, int,
-		    const char *);
-static void	 mux_modern_tick(struct mux *);
-static void	 mux_own_listen(struct mux *, struct mux_child *);
-static int	 mux_translate_request(struct mux *, struct mux_session *,
-		    json_object *, uint64_t, struct mux_batch *);
-static void	 mux_translate_answer(struct mux *, struct mux_req *,
-		    json_object *, json_object *);
-static enum mux_recv mux_translate_response(struct mux *, struct mux_sreq *,
-		    json_object *);
-static json_object *mux_modern_child_notification(struct mux *,
-		    struct mux_child *, json_object *);
-static void	 mux_passthrough(struct mux *, struct mux_session *,
-		    json_object *, uint64_t);
-static enum mux_recv mux_process(struct mux *, struct mux_session *,
-		    json_object *, uint64_t);
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int
+int
 mux_req_match(const void *v, const void *key)
 {
 	return ((const struct mux_req *)v)->cid == *(const uint64_t *)key;
 }
 
-static int
+int
 mux_req_id_match(const void *v, const void *key)
 {
 	return jsonrpc_id_equal(((const struct mux_req *)v)->id,
 	    (json_object *)key);
 }
 
-static int
+int
 mux_prog_match(const void *v, const void *key)
 {
 	return ((const struct mux_prog *)v)->token == *(const uint64_t *)key;
 }
 
-static int
+int
 mux_sreq_match(const void *v, const void *key)
 {
 	return ((const struct mux_sreq *)v)->bid == *(const uint64_t *)key;
 }
 
-static int
+int
 mux_sreq_cid_match(const void *v, const void *key)
 {
 	return jsonrpc_id_equal(((const struct mux_sreq *)v)->cid,
@@ -479,7 +85,7 @@ mux_task_orig_match(const void *v, const void *key)
 	return strcmp(((const struct mux_task *)v)->orig, key) == 0;
 }
 
-static int
+int
 mux_elicit_match(const void *v, const void *key)
 {
 	return strcmp(((const struct mux_elicit *)v)->id, key) == 0;
@@ -491,38 +97,15 @@ mux_sub_match(const void *v, const void *key)
 	return strcmp(((const struct mux_sub *)v)->uri, key) == 0;
 }
 
-static void
+void
 mux_add(json_object *o, const char *key, json_object *v)
 {
 	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
 	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
 }
 
-/* o.key if it is of type t, else NULL.  Borrowed. */
-static json_object *
-mux_get(json_object *o, const char *key, enum json_type t)
-{
-	json_object	*v;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-static const char *
-mux_get_str(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if ((v = mux_get(o, key, json_type_string)) == NULL)
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* A positive integer id we may have issued, or 0. */
-static uint64_t
+uint64_t
 mux_get_bid(json_object *id)
 {
 	int64_t	v;
@@ -536,7 +119,7 @@ mux_get_bid(json_object *id)
 }
 
 /* A new object sharing o's members: rewrite one key without touching o. */
-static json_object *
+json_object *
 mux_copy_object(json_object *o)
 {
 	json_object	*n;
@@ -550,7 +133,7 @@ mux_copy_object(json_object *o)
 }
 
 /* {"jsonrpc":"2.0","id":id,key:v}; id and v are consumed. */
-static json_object *
+json_object *
 mux_answer_new(json_object *id, const char *key, json_object *v)
 {
 	json_object	*o;
@@ -562,21 +145,7 @@ mux_answer_new(json_object *id, const char *key, json_object *v)
 	return o;
 }
 
-static int
-mux_level_parse(const char *name)
-{
-	size_t	i;
-
-	if (name == NULL)
-		return -1;
-	for (i = 0; i < MUX_NLEVELS; i++) {
-		if (strcmp(name, mux_levels[i]) == 0)
-			return (int)i;
-	}
-	return -1;
-}
-
-static uint64_t
+uint64_t
 mux_next_id(struct mux *m)
 {
 	uint64_t	id, h;
@@ -652,20 +221,20 @@ mux_out_purge(struct mux *m, struct mux_session *s)
 	s->nouts = 0;
 }
 
-static void
+void
 mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
 }
 
-static void
+void
 mux_to_session(struct mux *m, struct mux_session *s, uint64_t stream,
     int final, json_object *msg)
 {
 	mux_out_push(m, MUX_OUT_SESSION, s, stream, final, msg);
 }
 
-static void
+void
 mux_batch_done(struct mux *m, struct mux_batch *b)
 {
 	if (--b->pending > 0)
@@ -682,7 +251,7 @@ mux_batch_done(struct mux *m, struct mux_batch *b)
 }
 
 /* The answer to a client message: alone and final, or into its batch. */
-static void
+void
 mux_reply(struct mux *m, struct mux_session *s, uint64_t stream,
     struct mux_batch *b, json_object *msg)
 {
@@ -692,7 +261,7 @@ mux_reply(struct mux *m, struct mux_session *s, uint64_t stream,
 		mux_to_session(m, s, stream, 1, msg);
 }
 
-static void __attribute__((format(printf, 7, 8)))
+void
 mux_error(struct mux *m, struct mux_session *s, uint64_t stream,
     struct mux_batch *b, json_object *id, int code, const char *fmt, ...)
 {
@@ -707,7 +276,7 @@ mux_error(struct mux *m, struct mux_session *s, uint64_t stream,
 }
 
 /* Server requests: the in-flight request's stream, the newest of several. */
-static uint64_t
+uint64_t
 mux_session_stream(struct mux_session *s)
 {
 	struct mux_req	*req;
@@ -718,7 +287,7 @@ mux_session_stream(struct mux_session *s)
 }
 
 /* Unrelated notifications: the one request's stream, else the general one. */
-static uint64_t
+uint64_t
 mux_session_notify_stream(struct mux_session *s)
 {
 	if (s->nreqs != 1)
@@ -728,7 +297,7 @@ mux_session_notify_stream(struct mux_session *s)
 
 /* ---- requests towards the child --------------------------------------- */
 
-static struct mux_req *
+struct mux_req *
 mux_req_new(struct mux *m, struct mux_child *c, enum mux_req_kind kind)
 {
 	struct mux_req	*req;
@@ -737,13 +306,12 @@ mux_req_new(struct mux *m, struct mux_child *c, enum mux_req_kind kind)
 	req->cid = mux_next_id(m);
 	req->kind = kind;
 	req->child = c;
-	TAILQ_INIT(&req->xinputs);
 	hmap_add(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_INSERT_TAIL(&c->reqs, req, centry);
 	return req;
 }
 
-static void
+void
 mux_prog_free(struct mux *m, struct mux_prog *p)
 {
 	hmap_del(&m->progs, hmap_mix(p->token), p);
@@ -791,7 +359,7 @@ mux_orphans_expire(struct mux *m, struct mux_child *c)
 
 /* Whose token a client's request came with (a parked 2026-07-28 request
  * has no session but keeps its caller's). */
-static uint64_t
+uint64_t
 mux_req_principal(const struct mux_req *req)
 {
 	if (req->s != NULL)
@@ -806,7 +374,7 @@ mux_req_principal(const struct mux_req *req)
  * timed out, its session gone) though the child may still work on it.
  * Its own child's lines are its session's whatever it works on.
  */
-static void
+void
 mux_req_orphan(struct mux *m, struct mux_req *req)
 {
 	struct mux_child	*c = req->child;
@@ -837,7 +405,7 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
  * one beyond MUX_RECENT_MAX takes the oldest's place, whose window is
  * then anybody's.
  */
-static void
+void
 mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t principal)
 {
 	struct mux_recent	*r, *old = NULL;
@@ -884,7 +452,7 @@ mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 
 /* The child answered request cid late: it is done with it, and what it
  * writes next may be about it. */
-static void
+void
 mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 {
 	struct mux_orphan	*r;
@@ -947,11 +515,48 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 }
 
 /*
+ * A guess that s is who the child means, for a request or log line it did
+ * not attribute, is withheld while another's request may be its cause:
+ * one the child may still work on (mux_orphans_other), or one it just
+ * answered (mux_recent_other).  Returns why (and counts it), or NULL if
+ * the guess stands.
+ */
+const char *
+mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
+    enum mux_guess what)
+{
+	static const char *const orphan[] = {
+		[MUX_GUESS_REQUEST] = "a request of another client the server "
+		    "may still work on (ended unanswered, or parked for its "
+		    "input) may have caused it",
+		[MUX_GUESS_LOG] = "it may be about a request of another "
+		    "client the server may still work on (ended unanswered, "
+		    "or parked for its input)",
+	};
+	static const char *const recent[] = {
+		[MUX_GUESS_REQUEST] = "the request of another principal's "
+		    "session the server just answered may have caused it",
+		[MUX_GUESS_LOG] = "it may be about the request of another "
+		    "principal's session the server just answered",
+	};
+	const char	*why;
+
+	if (mux_orphans_other(m, c, s))
+		why = orphan[what];
+	else if (mux_recent_other(m, c, s))
+		why = recent[what];
+	else
+		return NULL;
+	m->stats.guesses_withheld++;
+	return why;
+}
+
+/*
  * A client's request now answers to s, under the client's id (copied) and
  * on stream: in s's id map and request list, its session the newest busy
  * one, its timeout armed.
  */
-static void
+void
 mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
     json_object *id, uint64_t stream)
 {
@@ -959,7 +564,7 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 
 	req->s = s;
 	req->id = jsonrpc_id_copy(id);
-	req->idh = hmap_hash_id(id);
+	req->idh = jsonrpc_id_hash(id);
 	hmap_add(&s->ids, req->idh, req);
 	req->stream = stream;
 
@@ -982,7 +587,7 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 }
 
 /* The opposite: req answers to nobody now (a parked 2026-07-28 request). */
-static void
+void
 mux_req_detach(struct mux *m, struct mux_req *req)
 {
 	struct mux_session	*s = req->s;
@@ -1006,7 +611,7 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 }
 
 /* Unlinks and frees req; its batch is the caller's (see mux_req_finish). */
-static void
+void
 mux_req_free(struct mux *m, struct mux_req *req)
 {
 	struct mux_sreq	*sr;
@@ -1016,8 +621,9 @@ mux_req_free(struct mux *m, struct mux_req *req)
 	TAILQ_REMOVE(&req->child->reqs, req, centry);
 	mux_req_detach(m, req);
 	if (req->mr != NULL)
-		mux_mreq_free(m, req);
-	while ((sr = TAILQ_FIRST(&req->xinputs)) != NULL) {
+		mux_modern_client_mreq_free(m, req);
+	while (req->xr != NULL &&
+	    (sr = TAILQ_FIRST(&req->xr->inputs)) != NULL) {
 		/* The session need not answer what nobody waits for now. */
 		if (!sr->s->closing && !sr->s->ended) {
 			params = json_object_new_object();
@@ -1035,10 +641,13 @@ mux_req_free(struct mux *m, struct mux_req *req)
 		req->child->probe = NULL;
 	if (req->child->listen == req)
 		req->child->listen = NULL;
-	free(req->method);
-	json_object_put(req->params);
-	json_object_put(req->xresp);
-	json_object_put(req->xstate);
+	if (req->xr != NULL) {
+		free(req->xr->method);
+		json_object_put(req->xr->params);
+		json_object_put(req->xr->resp);
+		json_object_put(req->xr->state);
+		free(req->xr);
+	}
 	free(req->uri);
 	free(req);
 }
@@ -1047,7 +656,7 @@ mux_req_free(struct mux *m, struct mux_req *req)
  * Ends a client's request: answer (consumed, may be NULL when none is owed
  * any more) goes to the session, alone or into its batch.
  */
-static void
+void
 mux_req_finish(struct mux *m, struct mux_req *req, json_object *answer)
 {
 	struct mux_session	*s = req->s;
@@ -1068,7 +677,7 @@ mux_req_finish(struct mux *m, struct mux_req *req, json_object *answer)
 }
 
 /* The bridge's own request to a child; the answer is only logged. */
-static void
+void
 mux_own_request(struct mux *m, struct mux_child *c, const char *method,
     json_object *params, unsigned flags)
 {
@@ -1081,7 +690,7 @@ mux_own_request(struct mux *m, struct mux_child *c, const char *method,
 }
 
 /* The request as the child sees it: our id, params replaced if given. */
-static json_object *
+json_object *
 mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 {
 	json_object	*o, *v;
@@ -1103,7 +712,7 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
  * token).  msg is consumed; params, if not NULL, replaces msg's params and
  * is consumed too.
  */
-static struct mux_req *
+struct mux_req *
 mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream, struct mux_batch *b, unsigned flags, json_object *params)
 {
@@ -1126,7 +735,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * Replaced params keep the client's token only if they carry it.
 	 */
 	src = params != NULL ? params : jsonrpc_params(msg);
-	json_object_object_get_ex(mux_get(src, "_meta", json_type_object),
+	json_object_object_get_ex(jsonrpc_get(src, "_meta", json_type_object),
 	    "progressToken", &token);
 	if (!json_object_is_type(token, json_type_string) &&
 	    !json_object_is_type(token, json_type_int))
@@ -1154,9 +763,11 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	/* A translated request may be retried with answers to questions. */
 	if ((flags & MUX_REQ_F_TRANSLATE) &&
 	    modern_method_mrtr(jsonrpc_method(msg))) {
-		req->method = xstrdup(jsonrpc_method(msg));
-		req->params = json_object_get(params != NULL ? params :
+		req->xr = xcalloc(1, sizeof *req->xr);
+		req->xr->method = xstrdup(jsonrpc_method(msg));
+		req->xr->params = json_object_get(params != NULL ? params :
 		    jsonrpc_params(msg));
+		TAILQ_INIT(&req->xr->inputs);
 	}
 	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
@@ -1165,7 +776,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 
 /* ---- per-session state at a child --------------------------------------- */
 
-static void
+void
 mux_subref_free(struct mux_subref *ref)
 {
 	TAILQ_REMOVE(&ref->sub->refs, ref, bentry);
@@ -1174,7 +785,7 @@ mux_subref_free(struct mux_subref *ref)
 	free(ref);
 }
 
-static struct mux_subref *
+struct mux_subref *
 mux_subref_find(struct mux_sub *sub, struct mux_session *s)
 {
 	struct mux_subref	*ref;
@@ -1186,7 +797,7 @@ mux_subref_find(struct mux_sub *sub, struct mux_session *s)
 	return NULL;
 }
 
-static void
+void
 mux_subref_add(struct mux_sub *sub, struct mux_session *s)
 {
 	struct mux_subref	*ref;
@@ -1199,13 +810,13 @@ mux_subref_add(struct mux_sub *sub, struct mux_session *s)
 	sub->n++;
 }
 
-static struct mux_sub *
+struct mux_sub *
 mux_sub_find(struct mux_child *c, const char *uri)
 {
 	return hmap_find(&c->subs, hmap_hash_str(uri), mux_sub_match, uri);
 }
 
-static struct mux_sub *
+struct mux_sub *
 mux_sub_new(struct mux_child *c, const char *uri)
 {
 	struct mux_sub	*sub;
@@ -1217,7 +828,7 @@ mux_sub_new(struct mux_child *c, const char *uri)
 	return sub;
 }
 
-static void
+void
 mux_sub_free(struct mux_child *c, struct mux_sub *sub)
 {
 	hmap_del(&c->subs, hmap_hash_str(sub->uri), sub);
@@ -1225,7 +836,7 @@ mux_sub_free(struct mux_child *c, struct mux_sub *sub)
 	free(sub);
 }
 
-static struct mux_task *
+struct mux_task *
 mux_task_find(struct mux_child *c, int client_side, const char *id)
 {
 	return hmap_find(client_side ? &c->ctasks : &c->tasks,
@@ -1259,14 +870,14 @@ mux_task_own(struct mux_session *s, const char *id)
 }
 
 /* A result that made a task (CreateTaskResult): the task is s's. */
-static struct mux_task *
+struct mux_task *
 mux_task_record(struct mux *m, struct mux_child *c, struct mux_session *s,
     int client_side, json_object *result)
 {
 	struct mux_task	*t;
 	const char	*id;
 
-	if ((id = mux_get_str(mux_get(result, "task", json_type_object),
+	if ((id = jsonrpc_get_str(jsonrpc_get(result, "task", json_type_object),
 	    "taskId")) == NULL)
 		return NULL;
 	if (client_side) {
@@ -1297,13 +908,13 @@ mux_task_record(struct mux *m, struct mux_child *c, struct mux_session *s,
  * reference) when there is nothing to replace; NULL when the id names no
  * task of s.
  */
-static json_object *
+json_object *
 mux_task_out(struct mux_session *s, json_object *o, const char *key)
 {
 	struct mux_task	*t;
 	const char	*id;
 
-	if ((id = mux_get_str(o, key)) == NULL)
+	if ((id = jsonrpc_get_str(o, key)) == NULL)
 		return json_object_get(o);
 	if ((t = mux_task_own(s, id)) == NULL)
 		return NULL;
@@ -1319,7 +930,7 @@ mux_task_out(struct mux_session *s, json_object *o, const char *key)
  * list keeps the tasks the bridge knows of s only (the child could not
  * name the others).
  */
-static json_object *
+json_object *
 mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
     json_object *result, int tasks, json_object *ptoken)
 {
@@ -1329,7 +940,8 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 
 	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
 		t->ptoken = json_object_get(ptoken);
-		v = mux_copy_object(mux_get(result, "task", json_type_object));
+		v = mux_copy_object(jsonrpc_get(result, "task",
+		    json_type_object));
 		json_object_object_add(v, "taskId",
 		    json_object_new_string(t->id));
 		out = mux_copy_object(result);
@@ -1342,12 +954,13 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 	if ((out = mux_task_out(s, result, "taskId")) == NULL)
 		out = json_object_get(result);
 	/* tasks/result: the related task of its _meta. */
-	meta = mux_get(out, "_meta", json_type_object);
-	if ((rel = mux_get(meta, MUX_RELATED_TASK, json_type_object)) != NULL &&
+	meta = jsonrpc_get(out, "_meta", json_type_object);
+	if ((rel = jsonrpc_get(meta, MCP_META_RELATED_TASK,
+	    json_type_object)) != NULL &&
 	    (v = mux_task_out(s, rel, "taskId")) != NULL) {
 		if (v != rel) {
 			meta = mux_copy_object(meta);
-			json_object_object_add(meta, MUX_RELATED_TASK, v);
+			json_object_object_add(meta, MCP_META_RELATED_TASK, v);
 			v = mux_copy_object(out);
 			json_object_object_add(v, "_meta", meta);
 			json_object_put(out);
@@ -1356,7 +969,7 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 			json_object_put(v);
 	}
 	/* tasks/list */
-	if ((list = mux_get(out, "tasks", json_type_array)) != NULL) {
+	if ((list = jsonrpc_get(out, "tasks", json_type_array)) != NULL) {
 		v = json_object_new_array();
 		n = json_object_array_length(list);
 		for (i = 0; i < n; i++) {
@@ -1372,7 +985,7 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 	return out;
 }
 
-static void
+void
 mux_elicit_free(struct mux_child *c, struct mux_elicit *e)
 {
 	hmap_del(&c->elicits, hmap_hash_str(e->id), e);
@@ -1381,7 +994,7 @@ mux_elicit_free(struct mux_child *c, struct mux_elicit *e)
 	free(e);
 }
 
-static void
+void
 mux_elicit_record(struct mux_child *c, struct mux_session *s, const char *id)
 {
 	struct mux_elicit	*e;
@@ -1396,7 +1009,7 @@ mux_elicit_record(struct mux_child *c, struct mux_session *s, const char *id)
 	TAILQ_INSERT_TAIL(&s->elicits, e, sentry);
 }
 
-static void
+void
 mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 {
 	hmap_del(&m->sreqs, hmap_mix(sr->bid), sr);
@@ -1406,7 +1019,7 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 	if (sr->req != NULL)
 		TAILQ_REMOVE(&sr->req->mr->inputs, sr, rentry);
 	if (sr->xreq != NULL)
-		TAILQ_REMOVE(&sr->xreq->xinputs, sr, rentry);
+		TAILQ_REMOVE(&sr->xreq->xr->inputs, sr, rentry);
 	json_object_put(sr->cid);
 	json_object_put(sr->ptoken);
 	json_object_put(sr->ask);
@@ -1414,12 +1027,12 @@ mux_sreq_free(struct mux *m, struct mux_sreq *sr)
 	free(sr);
 }
 
-static int
+int
 mux_effective_level(struct mux_child *c)
 {
 	size_t	i;
 
-	for (i = 0; i < MUX_NLEVELS; i++) {
+	for (i = 0; i < MCPWIRE_NLEVELS; i++) {
 		if (c->nlevel[i] > 0)
 			return (int)i;
 	}
@@ -1446,7 +1059,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 	while ((req = TAILQ_FIRST(&s->reqs)) != NULL) {
 		/* A 2026-07-28 request's questions die with it. */
 		if (req->mr != NULL)
-			mux_inputs_fail(m, req, tell,
+			mux_modern_client_inputs_fail(m, req, tell,
 			    "the client cancelled the request that asked");
 		if (tell) {
 			params = json_object_new_object();
@@ -1477,7 +1090,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 		mux_sub_free(c, sub);
 	}
 	if (relisten)
-		mux_own_listen(m, c);
+		mux_modern_child_own_listen(m, c);
 	if (s->level >= 0) {
 		c->nlevel[s->level]--;
 		s->level = -1;
@@ -1487,7 +1100,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			c->level = level;
 			params = json_object_new_object();
 			mux_add(params, "level",
-			    json_object_new_string(mux_levels[level]));
+			    json_object_new_string(mcpwire_level_name(level)));
 			mux_own_request(m, c, "logging/setLevel", params,
 			    MUX_REQ_F_SETLEVEL);
 		}
@@ -1592,12 +1205,12 @@ mux_flush(struct mux *m, struct mux_child *c)
 		msg = p->msg;
 		stream = p->stream;
 		free(p);
-		mux_process(m, s, msg, stream);
+		mux_route_process(m, s, msg, stream);
 	}
 }
 
 /* The capabilities the bridge declares to the shared child (new reference). */
-static json_object *
+json_object *
 mux_bridge_caps(struct mux *m)
 {
 	json_object	*caps, *v;
@@ -1613,7 +1226,7 @@ mux_bridge_caps(struct mux *m)
 	return caps;
 }
 
-static json_object *
+json_object *
 mux_bridge_info(struct mux *m)
 {
 	json_object	*info;
@@ -1644,15 +1257,16 @@ mux_send_initialize(struct mux *m, struct mux_child *c)
 }
 
 /* The shared child answered our initialize. */
-static void
+void
 mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
     json_object *error)
 {
 	json_object	*info;
 	const char	*why;
 
-	if (error != NULL || mux_get_str(result, "protocolVersion") == NULL) {
-		why = error != NULL ? mux_get_str(error, "message") :
+	if (error != NULL ||
+	    jsonrpc_get_str(result, "protocolVersion") == NULL) {
+		why = error != NULL ? jsonrpc_get_str(error, "message") :
 		    "no protocolVersion in its result";
 		if (why == NULL)
 			why = "no message";
@@ -1666,11 +1280,13 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 		return;
 	}
 	c->info = json_object_get(result);
-	info = mux_get(result, "serverInfo", json_type_object);
+	info = jsonrpc_get(result, "serverInfo", json_type_object);
 	log_info("server %s %s initialized, protocol %s",
-	    mux_get_str(info, "name") ? mux_get_str(info, "name") : "(unnamed)",
-	    mux_get_str(info, "version") ? mux_get_str(info, "version") : "",
-	    mux_get_str(result, "protocolVersion"));
+	    jsonrpc_get_str(info, "name") ? jsonrpc_get_str(info, "name") :
+	    "(unnamed)",
+	    jsonrpc_get_str(info, "version") ?
+	    jsonrpc_get_str(info, "version") : "",
+	    jsonrpc_get_str(result, "protocolVersion"));
 	mux_to_child(m, c, jsonrpc_notification_new("notifications/initialized",
 	    NULL));
 	c->ready = 1;
@@ -1705,7 +1321,7 @@ mux_send_discover(struct mux *m, struct mux_child *c)
 
 /* The child speaks 2026-07-28; discover (borrowed) is NULL if it did not
  * say more. */
-static void
+void
 mux_child_modern_ready(struct mux *m, struct mux_child *c,
     json_object *discover)
 {
@@ -1727,10 +1343,11 @@ mux_child_modern_ready(struct mux *m, struct mux_child *c,
 	}
 	json_object_put(c->info);
 	c->info = modern_legacy_init(c->discover);
-	info = mux_get(c->info, "serverInfo", json_type_object);
+	info = jsonrpc_get(c->info, "serverInfo", json_type_object);
 	log_info("server %s %s speaks %s: 2026-07-28 clients pass through, "
-	    "legacy ones are translated", mux_get_str(info, "name"),
-	    mux_get_str(info, "version") ? mux_get_str(info, "version") : "",
+	    "legacy ones are translated", jsonrpc_get_str(info, "name"),
+	    jsonrpc_get_str(info, "version") ?
+	    jsonrpc_get_str(info, "version") : "",
 	    MCP_VERSION_2026_07_28);
 	c->ready = 1;
 	mux_flush(m, c);
@@ -1748,7 +1365,7 @@ mux_child_refused(struct mux *m, struct mux_child *c, const char *why)
 }
 
 /* The probe's outcome: result or error (borrowed), both NULL on timeout. */
-static void
+void
 mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
     json_object *error)
 {
@@ -1800,7 +1417,7 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 		mux_child_modern_ready(m, c, NULL);
 		return;
 	}
-	why = error != NULL ? mux_get_str(error, "message") : NULL;
+	why = error != NULL ? jsonrpc_get_str(error, "message") : NULL;
 	log_info("server/discover %s%s%s: a legacy server, initializing it",
 	    error != NULL ? "refused" : result != NULL ? "answered oddly" :
 	    "not answered in time", why != NULL ? ": " : "",
@@ -1808,1392 +1425,7 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 	mux_send_initialize(m, c);
 }
 
-/* ---- client messages ---------------------------------------------------- */
-
-/* Shared child: the bridge answers a client's initialize itself. */
-static void
-mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	json_object		*params, *result, *v;
-	const char		*asked, *theirs, *version;
-
-	params = jsonrpc_params(msg);
-	if ((v = mux_get(params, "capabilities", json_type_object)) != NULL)
-		s->caps = json_object_get(v);
-	if ((v = mux_get(params, "clientInfo", json_type_object)) != NULL)
-		s->info = json_object_get(v);
-
-	/* The child negotiated for all: promise nothing newer than it. */
-	asked = mux_get_str(params, "protocolVersion");
-	theirs = mux_get_str(c->info, "protocolVersion");
-	if (jsonrpc_version_supported(asked) &&
-	    jsonrpc_version_cmp(asked, theirs) <= 0)
-		version = asked;
-	else
-		version = theirs;
-	s->version = xstrdup(version);
-
-	result = json_object_new_object();
-	mux_add(result, "protocolVersion", json_object_new_string(version));
-	if ((v = mux_get(c->info, "capabilities", json_type_object)) != NULL)
-		mux_add(result, "capabilities", json_object_get(v));
-	else
-		mux_add(result, "capabilities", json_object_new_object());
-	if ((v = mux_get(c->info, "serverInfo", json_type_object)) != NULL)
-		mux_add(result, "serverInfo", json_object_get(v));
-	if ((v = mux_get(c->info, "instructions", json_type_string)) != NULL)
-		mux_add(result, "instructions", json_object_get(v));
-	s->initialized = 1;
-	mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
-	    result));
-	json_object_put(msg);
-	/* A 2026-07-28 child tells of changes on a listen stream only. */
-	if (c->modern && c->listen == NULL)
-		mux_own_listen(m, c);
-}
-
-static void
-mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
-{
-	struct mux_child	*c = s->child;
-	json_object		*params;
-	int			 level, effective;
-
-	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
-	if (level < 0) {
-		mux_error(m, s, stream, b, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid log level");
-		json_object_put(msg);
-		return;
-	}
-	if (s->level >= 0)
-		c->nlevel[s->level]--;
-	c->nlevel[level]++;
-	s->level = level;
-
-	/* The child logs at the most verbose level anyone asked for. */
-	effective = mux_effective_level(c);
-	if (effective == c->level) {
-		mux_reply(m, s, stream, b, jsonrpc_result_new(jsonrpc_id(msg),
-		    NULL));
-		json_object_put(msg);
-		return;
-	}
-	c->level = effective;
-	params = json_object_new_object();
-	mux_add(params, "level", json_object_new_string(mux_levels[effective]));
-	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
-}
-
-static void
-mux_subscribe(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b, int subscribe)
-{
-	struct mux_child	*c = s->child;
-	struct mux_sub		*sub;
-	struct mux_subref	*ref;
-	struct mux_req		*req;
-	const char		*uri;
-	char			*copy;
-
-	if ((uri = mux_get_str(jsonrpc_params(msg), "uri")) == NULL) {
-		mux_error(m, s, stream, b, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "params.uri is required");
-		json_object_put(msg);
-		return;
-	}
-	sub = mux_sub_find(c, uri);
-	ref = sub != NULL ? mux_subref_find(sub, s) : NULL;
-
-	/* The child sees the first subscribe and the last unsubscribe only. */
-	if (subscribe && sub == NULL) {
-		copy = xstrdup(uri);
-		mux_subref_add(mux_sub_new(c, uri), s);
-		req = mux_forward(m, s, msg, stream, b, MUX_REQ_F_SUBSCRIBE,
-		    NULL);
-		req->uri = copy;
-		return;
-	}
-	if (subscribe && ref == NULL)
-		mux_subref_add(sub, s);
-	else if (!subscribe && ref != NULL) {
-		mux_subref_free(ref);
-		if (sub->n == 0) {
-			mux_sub_free(c, sub);
-			mux_forward(m, s, msg, stream, b, 0, NULL);
-			return;
-		}
-	}
-	mux_reply(m, s, stream, b, jsonrpc_result_new(jsonrpc_id(msg), NULL));
-	json_object_put(msg);
-}
-
-/* tasks/get, tasks/result, tasks/cancel: only for the task's own session. */
-static void
-mux_task_request(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
-{
-	struct mux_task	*t = NULL;
-	const char	*id;
-
-	if ((id = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL)
-		t = mux_task_find(s->child, 0, id);
-	if (t == NULL || t->s != s) {
-		/* Another session's task looks just like no task at all. */
-		mux_error(m, s, stream, b, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Unknown task");
-		json_object_put(msg);
-		return;
-	}
-	mux_forward(m, s, msg, stream, b, 0, NULL);
-}
-
-static void
-mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
-{
-	struct mux_child	*c = s->child;
-	json_object		*id = jsonrpc_id(msg), *params, *v;
-	const char		*method = jsonrpc_method(msg);
-	int			 stateless;
-
-	stateless = s->transport == MUX_TRANSPORT_STATELESS &&
-	    m->shared != NULL;
-	if (s->ended) {
-		mux_error(m, s, stream, b, id, JSONRPC_SESSION_NOT_FOUND,
-		    "Session not found: its server went away");
-		goto done;
-	}
-	if (strcmp(method, "initialize") == 0) {
-		if (b != NULL)
-			mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
-			    "initialize must not be part of a batch");
-		else if (s->initialized || s->init_started)
-			mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
-			    "Session already initialized");
-		else if (c == NULL || !c->ready)
-			mux_error(m, s, stream, b, id, JSONRPC_SERVER_ERROR,
-			    "Server not available%s%s", c != NULL &&
-			    c->failed != NULL ? ": " : "", c != NULL &&
-			    c->failed != NULL ? c->failed : "");
-		else if (c->owner != NULL) {
-			/* Its own child sees the real client, unchanged.  A
-			 * retry after a refused initialize replaces these. */
-			params = jsonrpc_params(msg);
-			if ((v = mux_get(params, "capabilities",
-			    json_type_object)) != NULL) {
-				json_object_put(s->caps);
-				s->caps = json_object_get(v);
-			}
-			if ((v = mux_get(params, "clientInfo",
-			    json_type_object)) != NULL) {
-				json_object_put(s->info);
-				s->info = json_object_get(v);
-			}
-			s->init_started = 1;
-			mux_forward(m, s, msg, stream, b, MUX_REQ_F_INITIALIZE,
-			    NULL);
-			return;
-		} else {
-			s->init_started = 1;
-			mux_initialize_reply(m, s, msg, stream);
-			return;
-		}
-		goto done;
-	}
-	if (!s->initialized && !stateless && strcmp(method, "ping") != 0) {
-		mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
-		    "Session not initialized: send initialize first");
-		goto done;
-	}
-	if (c == NULL && strcmp(method, "ping") == 0) {
-		/* isolation, no child yet: nothing to be hung. */
-		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
-		goto done;
-	}
-	if (c == NULL || !c->ready) {
-		mux_error(m, s, stream, b, id, JSONRPC_SERVER_ERROR,
-		    "Server not available%s%s", c != NULL && c->failed != NULL ?
-		    ": " : "", c != NULL && c->failed != NULL ? c->failed : "");
-		goto done;
-	}
-	/* Never overwrite a request in flight (CVE-2026-25536). */
-	if (hmap_find(&s->ids, hmap_hash_id(id), mux_req_id_match, id) !=
-	    NULL) {
-		mux_error(m, s, stream, b, id, JSONRPC_INVALID_REQUEST,
-		    "Request id is already in use by a request in flight");
-		goto done;
-	}
-	if (c->modern) {
-		if (mux_translate_request(m, s, msg, stream, b) == 0)
-			return;
-		goto done;
-	}
-
-	if (strcmp(method, "logging/setLevel") == 0)
-		mux_set_level(m, s, msg, stream, b);
-	else if (strcmp(method, "resources/subscribe") == 0)
-		mux_subscribe(m, s, msg, stream, b, 1);
-	else if (strcmp(method, "resources/unsubscribe") == 0)
-		mux_subscribe(m, s, msg, stream, b, 0);
-	else if (strcmp(method, "tasks/get") == 0 ||
-	    strcmp(method, "tasks/result") == 0 ||
-	    strcmp(method, "tasks/cancel") == 0)
-		mux_task_request(m, s, msg, stream, b);
-	else if (strcmp(method, "tasks/list") == 0)
-		mux_forward(m, s, msg, stream, b, MUX_REQ_F_TASKS_LIST, NULL);
-	else
-		mux_forward(m, s, msg, stream, b, 0, NULL);
-	return;
-
-done:
-	json_object_put(msg);
-}
-
-/* Do params of a client's progress name the progressToken of a request
- * the child sent s and s has not answered, or of the task s made for
- * one? */
-static int
-mux_sreq_progress(struct mux_session *s, json_object *params)
-{
-	struct mux_sreq	*sr;
-	struct mux_task	*t;
-	json_object	*token;
-
-	if (!json_object_is_type(params, json_type_object) ||
-	    !json_object_object_get_ex(params, "progressToken", &token) ||
-	    (!json_object_is_type(token, json_type_string) &&
-	    !json_object_is_type(token, json_type_int)))
-		return 0;
-	TAILQ_FOREACH(sr, &s->sreqs, sentry) {
-		if (sr->child == s->child && sr->ptoken != NULL &&
-		    jsonrpc_id_equal(sr->ptoken, token))
-			return 1;
-	}
-	TAILQ_FOREACH(t, &s->tasks, sentry) {
-		if (t->client_side && t->child == s->child &&
-		    t->ptoken != NULL && jsonrpc_id_equal(t->ptoken, token))
-			return 1;
-	}
-	return 0;
-}
-
-static void
-mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
-{
-	struct mux_child	*c = s->child;
-	struct mux_req		*req;
-	struct mux_batch	*b;
-	json_object		*params, *id;
-	const char		*method = jsonrpc_method(msg);
-	uint64_t		 stream;
-
-	if (s->ended || c == NULL || !c->ready)
-		goto drop;
-	/* The only notification a 2026-07-28 client sends is a cancel. */
-	if (s->transport == MUX_TRANSPORT_STATELESS &&
-	    strcmp(method, "notifications/cancelled") != 0)
-		goto drop;
-	if (strcmp(method, "notifications/initialized") == 0) {
-		/* The shared child had its own from the bridge. */
-		if (c->owner == NULL || !s->initialized)
-			goto drop;
-		mux_to_child(m, c, msg);
-		return;
-	}
-	if (strcmp(method, "notifications/cancelled") == 0) {
-		params = jsonrpc_params(msg);
-		if (!json_object_object_get_ex(params, "requestId", &id) ||
-		    (req = hmap_find(&s->ids, hmap_hash_id(id),
-		    mux_req_id_match, id)) == NULL)
-			goto drop;	/* finished already, or never ours */
-		params = mux_copy_object(params);
-		json_object_object_add(params, "requestId",
-		    json_object_new_int64((int64_t)req->cid));
-		mux_to_child(m, c, jsonrpc_notification_new(
-		    "notifications/cancelled", params));
-		if (req->mr != NULL)
-			mux_inputs_fail(m, req, 1, "the client cancelled the "
-			    "request that asked");
-		mux_req_orphan(m, req);
-		/* A late answer is dropped: the client stopped waiting.  Its
-		 * stream ends without one, so the transport can finish it. */
-		stream = req->stream;
-		if ((b = req->batch) != NULL)
-			b->cancelled = 1;
-		mux_req_finish(m, req, NULL);
-		if (b == NULL)
-			mux_to_session(m, s, stream, 1, NULL);
-		goto drop;
-	}
-	/* 2026-07-28 defines no other client notification. */
-	if (c->modern)
-		goto drop;
-	if (!s->initialized && s->transport != MUX_TRANSPORT_STATELESS)
-		goto drop;
-	if (c->owner == NULL &&
-	    strcmp(method, "notifications/tasks/status") == 0) {
-		/* The shared child knows the task by the bridge's id. */
-		if ((params = mux_task_out(s, jsonrpc_params(msg),
-		    "taskId")) == NULL)
-			goto drop;
-		mux_to_child(m, c, jsonrpc_notification_new(method, params));
-		goto drop;
-	}
-	/* Progress is on a request the child sent this very session: no
-	 * client reports on a token the child handed another. */
-	if (strcmp(method, "notifications/progress") == 0 &&
-	    !mux_sreq_progress(s, jsonrpc_params(msg))) {
-		m->stats.client_progress_dropped++;
-		log_debug("client progress dropped: its token is not one of "
-		    "a request the server sent this session");
-		goto drop;
-	}
-	mux_to_child(m, c, msg);
-	return;
-
-drop:
-	json_object_put(msg);
-}
-
-/* A session answers a request the child sent it. */
-static enum mux_recv
-mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
-{
-	struct mux_sreq	*sr;
-	json_object	*v;
-	uint64_t	 bid;
-
-	bid = mux_get_bid(jsonrpc_id(msg));
-	sr = bid == 0 ? NULL : hmap_find(&m->sreqs, hmap_mix(bid),
-	    mux_sreq_match, &bid);
-	if (sr == NULL) {
-		/* Late (cancelled, or the child restarted): nobody waits. */
-		log_debug("%s: answer to an unknown request dropped", __func__);
-		json_object_put(msg);
-		return MUX_RECV_ACCEPTED;
-	}
-	if (sr->s != s) {
-		log_warnx("a session answered a request sent to another "
-		    "session; refused");
-		mux_error(m, s, stream, b, NULL, JSONRPC_INVALID_REQUEST,
-		    "Response to a request this session did not receive");
-		json_object_put(msg);
-		return MUX_RECV_INVALID;
-	}
-	if (sr->xreq != NULL)
-		return mux_translate_response(m, sr, msg);
-	if (json_object_object_get_ex(msg, "result", &v)) {
-		/* Its own child knows the session's task ids as they are. */
-		if (sr->child->owner == NULL)
-			v = mux_task_result(m, sr->child, s, v, sr->tasks,
-			    sr->ptoken);
-		else
-			v = json_object_get(v);
-		v = mux_answer_new(sr->cid, "result", v);
-	} else {
-		json_object_object_get_ex(msg, "error", &v);
-		v = mux_answer_new(sr->cid, "error", json_object_get(v));
-	}
-	sr->cid = NULL;		/* moved into the answer */
-	mux_to_child(m, sr->child, v);
-	mux_sreq_free(m, sr);
-	json_object_put(msg);
-	return MUX_RECV_ACCEPTED;
-}
-
-static enum mux_recv
-mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
-{
-	switch (jsonrpc_classify(msg)) {
-	case JSONRPC_REQUEST:
-		if (s->transport == MUX_TRANSPORT_STATELESS && b == NULL)
-			mux_modern_request(m, s, msg, stream);
-		else
-			mux_client_request(m, s, msg, stream, b);
-		return MUX_RECV_REPLY;
-	case JSONRPC_NOTIFICATION:
-		mux_client_notification(m, s, msg);
-		return MUX_RECV_ACCEPTED;
-	case JSONRPC_RESPONSE:
-		/* 2026-07-28 clients answer questions in a retry instead. */
-		if (s->transport == MUX_TRANSPORT_STATELESS)
-			break;
-		return mux_client_response(m, s, msg, stream, b);
-	case JSONRPC_BATCH:
-	case JSONRPC_INVALID:
-		break;
-	}
-	mux_error(m, s, stream, b, NULL, JSONRPC_INVALID_REQUEST,
-	    "Invalid Request");
-	json_object_put(msg);
-	return b != NULL ? MUX_RECV_REPLY : MUX_RECV_INVALID;
-}
-
-/* A batch is split; the answers come back as one array, in answer order. */
-static enum mux_recv
-mux_process(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_batch	*b;
-	enum mux_recv		 status = MUX_RECV_ACCEPTED;
-	size_t			 i, n;
-
-	if (!json_object_is_type(msg, json_type_array))
-		return mux_process_one(m, s, msg, stream, NULL);
-
-	b = xcalloc(1, sizeof *b);
-	b->s = s;
-	b->stream = stream;
-	b->answers = json_object_new_array();
-	b->pending = 1;		/* answers may come while splitting */
-	n = json_object_array_length(msg);
-	for (i = 0; i < n; i++) {
-		if (mux_process_one(m, s, json_object_get(
-		    json_object_array_get_idx(msg, i)), stream, b) !=
-		    MUX_RECV_ACCEPTED)
-			status = MUX_RECV_REPLY;
-	}
-	json_object_put(msg);
-	mux_batch_done(m, b);
-	return status;
-}
-
-/* What mux_process will say of msg, without doing it (for queued traffic). */
-static enum mux_recv
-mux_prescan(json_object *msg)
-{
-	enum jsonrpc_kind	kind;
-	size_t			i, n;
-
-	if (!json_object_is_type(msg, json_type_array))
-		return jsonrpc_classify(msg) == JSONRPC_REQUEST ?
-		    MUX_RECV_REPLY : MUX_RECV_ACCEPTED;
-	n = json_object_array_length(msg);
-	for (i = 0; i < n; i++) {
-		kind = jsonrpc_classify(json_object_array_get_idx(msg, i));
-		if (kind != JSONRPC_NOTIFICATION && kind != JSONRPC_RESPONSE)
-			return MUX_RECV_REPLY;
-	}
-	return MUX_RECV_ACCEPTED;
-}
-
-static struct mux_child *
-mux_child_new(struct mux *m, struct mux_session *owner)
-{
-	struct mux_child	*c;
-
-	c = xcalloc(1, sizeof *c);
-	c->m = m;
-	c->owner = owner;
-	c->level = -1;
-	TAILQ_INIT(&c->sessions);
-	TAILQ_INIT(&c->busy);
-	TAILQ_INIT(&c->reqs);
-	TAILQ_INIT(&c->orphans);
-	TAILQ_INIT(&c->queue);
-	TAILQ_INSERT_TAIL(&m->children, c, entry);
-	return c;
-}
-
-static void
-mux_child_free(struct mux *m, struct mux_child *c)
-{
-	struct mux_req	*req;
-
-	while ((req = TAILQ_FIRST(&c->reqs)) != NULL)
-		mux_req_free(m, req);
-	mux_orphans_clear(c);
-	mux_pending_purge(c, NULL);
-	/* Sessions released their subscriptions, tasks and requests. */
-	hmap_clear(&c->subs);
-	hmap_clear(&c->tasks);
-	hmap_clear(&c->ctasks);
-	hmap_clear(&c->elicits);
-	hmap_clear(&c->sreqs);
-	json_object_put(c->info);
-	json_object_put(c->discover);
-	json_object_put(c->tool_headers);
-	free(c->failed);
-	TAILQ_REMOVE(&m->children, c, entry);
-	free(c);
-}
-
-/* isolation: a session's initialize starts its own child. */
-static enum mux_recv
-mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_pending	*p;
-
-	if (m->cfg.max_children != 0 && m->nchildren >= m->cfg.max_children) {
-		log_warnx("session refused: %zu children running (max)",
-		    m->nchildren);
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_SERVER_ERROR, "Too many sessions: %zu servers "
-		    "running (--max-children), try again later", m->nchildren);
-		json_object_put(msg);
-		return MUX_RECV_BUSY;
-	}
-	s->own = s->child = mux_child_new(m, s);
-	TAILQ_INSERT_TAIL(&s->child->sessions, s, centry);
-	m->nchildren++;
-	mux_out_push(m, MUX_OUT_CHILD_START, s, 0, 0, NULL);
-
-	p = xcalloc(1, sizeof *p);
-	p->s = s;
-	p->msg = msg;
-	p->stream = stream;
-	p->deadline = m->now + m->cfg.init_timeout_ms;
-	TAILQ_INSERT_TAIL(&s->child->queue, p, entry);
-	return MUX_RECV_REPLY;
-}
-
-enum mux_recv
-mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	struct mux_pending	*p;
-	const char		*method;
-	enum mux_recv		 status;
-
-	if (jsonrpc_classify(msg) == JSONRPC_INVALID) {
-		mux_error(m, s, stream, NULL, NULL, JSONRPC_INVALID_REQUEST,
-		    "Invalid Request");
-		json_object_put(msg);
-		return MUX_RECV_INVALID;
-	}
-	if (m->shared == NULL && s->own == NULL && !s->ended &&
-	    s->transport != MUX_TRANSPORT_STATELESS &&
-	    (method = jsonrpc_method(msg)) != NULL &&
-	    strcmp(method, "initialize") == 0 &&
-	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
-		return mux_isolation_start(m, s, msg, stream);
-
-	/* Until the handshake is done client traffic waits, in order. */
-	if (c != NULL && !c->ready && c->failed == NULL && !s->ended) {
-		status = mux_prescan(msg);
-		p = xcalloc(1, sizeof *p);
-		p->s = s;
-		p->msg = msg;
-		p->stream = stream;
-		p->deadline = m->now + m->cfg.init_timeout_ms;
-		TAILQ_INSERT_TAIL(&c->queue, p, entry);
-		return status;
-	}
-	return mux_process(m, s, msg, stream);
-}
-
-/* ---- child messages ------------------------------------------------------ */
-
-/* tasks/list: only the session's own tasks. */
-static json_object *
-mux_tasks_filter(struct mux_child *c, struct mux_session *s,
-    json_object *result)
-{
-	json_object	*tasks, *mine, *t;
-	struct mux_task	*task;
-	const char	*id;
-	size_t		 i, n;
-
-	if ((tasks = mux_get(result, "tasks", json_type_array)) == NULL)
-		return json_object_get(result);
-	mine = json_object_new_array();
-	n = json_object_array_length(tasks);
-	for (i = 0; i < n; i++) {
-		t = json_object_array_get_idx(tasks, i);
-		if ((id = mux_get_str(t, "taskId")) != NULL &&
-		    (task = mux_task_find(c, 0, id)) != NULL && task->s == s)
-			json_object_array_add(mine, json_object_get(t));
-	}
-	result = mux_copy_object(result);
-	json_object_object_add(result, "tasks", mine);
-	return result;
-}
-
-/* The child answered a client's request. */
-/*
- * A 2026-07-28 child's requestState (a string) behind the instance's name.
- * The state is the child's opaque bytes, NULs included: it must come back
- * byte for byte, so lengths are carried, never strlen.
- */
-static json_object *
-mux_state_named(const struct mux *m, json_object *state)
-{
-	const char	*id = m->cfg.instance_id;
-	size_t		 idlen = strlen(id), len;
-	json_object	*out;
-	char		*buf;
-
-	len = (size_t)json_object_get_string_len(state);
-	buf = xmalloc(idlen + 1 + len);
-	memcpy(buf, id, idlen);
-	buf[idlen] = '.';
-	memcpy(buf + idlen + 1, json_object_get_string(state), len);
-	out = json_object_new_string_len(buf, (int)(idlen + 1 + len));
-	free(buf);
-	return out;
-}
-
-/*
- * A page of the child's tools: which of their arguments the clients of
- * 2026-07-28 mirror into Mcp-Param-* headers.  A tool whose annotations
- * are invalid is forgotten (clients leave it out; its calls go unchecked).
- */
-static void
-mux_tools_learn(struct mux_child *c, json_object *result)
-{
-	json_object	*tools;
-	char		*err;
-	size_t		 i, n;
-
-	if ((tools = mux_get(result, "tools", json_type_array)) == NULL)
-		return;
-	if (c->tool_headers == NULL)
-		c->tool_headers = json_object_new_object();
-	n = json_object_array_length(tools);
-	for (i = 0; i < n; i++) {
-		if (mcpwire_learn_tool(c->tool_headers,
-		    json_object_array_get_idx(tools, i), &err) == -1)
-			free(err);
-	}
-}
-
-static void
-mux_client_answer(struct mux *m, struct mux_req *req, json_object *result,
-    json_object *error)
-{
-	struct mux_session	*s = req->s;
-	struct mux_child	*c = req->child;
-	struct mux_task		*t;
-	struct mux_sub		*sub;
-	struct mux_subref	*ref;
-	json_object		*answer, *id, *state;
-	const char		*version;
-
-	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL)
-		mux_tools_learn(c, result);
-	if (req->mr != NULL) {
-		mux_modern_answer(m, req, result, error);
-		return;
-	}
-	if (req->flags & MUX_REQ_F_TRANSLATE) {
-		mux_translate_answer(m, req, result, error);
-		return;
-	}
-	if ((req->flags & MUX_REQ_F_LISTEN) && error == NULL) {
-		/* The subscription's end names it by the client's id. */
-		result = modern_result_retag(result, req->id);
-		mux_req_finish(m, req, jsonrpc_result_new(req->id, result));
-		return;
-	}
-	/* A 2026-07-28 child's requestState goes out behind the instance's
-	 * name, for the load balancer to route the retry (the mux owns the
-	 * child's message, so it is changed in place). */
-	if (c->modern && m->cfg.instance_id != NULL &&
-	    (state = mux_get(result, "requestState", json_type_string)) != NULL)
-		json_object_object_add(result, "requestState",
-		    mux_state_named(m, state));
-	id = req->id;
-	req->id = NULL;		/* moved into the answer */
-	if (error != NULL) {
-		if (req->flags & MUX_REQ_F_SETLEVEL)
-			c->level = -1;	/* unknown now: ask again next time */
-		if (req->flags & MUX_REQ_F_INITIALIZE)
-			s->init_started = 0;
-		if ((req->flags & MUX_REQ_F_SUBSCRIBE) &&
-		    (sub = mux_sub_find(c, req->uri)) != NULL &&
-		    (ref = mux_subref_find(sub, s)) != NULL) {
-			mux_subref_free(ref);
-			if (sub->n == 0)
-				mux_sub_free(c, sub);
-		}
-		answer = mux_answer_new(id, "error", json_object_get(error));
-		mux_req_finish(m, req, answer);
-		return;
-	}
-
-	if ((req->flags & MUX_REQ_F_INITIALIZE) &&
-	    (version = mux_get_str(result, "protocolVersion")) != NULL) {
-		s->initialized = 1;
-		s->version = xstrdup(version);
-		json_object_put(c->info);
-		c->info = json_object_get(result);
-	}
-	if (req->flags & MUX_REQ_F_TASKS_LIST)
-		result = mux_tasks_filter(c, s, result);
-	else
-		result = json_object_get(result);
-	/* A task made for s is s's, and so is its progress token. */
-	if ((t = mux_task_record(m, c, s, 0, result)) != NULL &&
-	    req->prog != NULL) {
-		t->prog = req->prog;
-		t->prog->req = NULL;
-		t->prog->task = t;
-		req->prog = NULL;
-	}
-	mux_req_finish(m, req, mux_answer_new(id, "result", result));
-}
-
-static void
-mux_child_response(struct mux *m, struct mux_child *c, json_object *msg)
-{
-	struct mux_req	*req;
-	json_object	*result = NULL, *error = NULL;
-	uint64_t	 cid;
-
-	cid = mux_get_bid(jsonrpc_id(msg));
-	req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
-	    mux_req_match, &cid);
-	if (req == NULL || req->child != c) {
-		m->stats.dropped_responses++;
-		if (cid != 0)
-			mux_orphan_answered(m, c, cid);
-		/* Late answers (cancelled, closed) are normal; others not. */
-		if (cid == 0 || cid > m->next_id)
-			log_warnx("server answered an id the bridge never "
-			    "used: %s", json_object_to_json_string_ext(
-			    jsonrpc_id(msg), JSON_C_TO_STRING_PLAIN));
-		else
-			log_debug("late answer to %" PRIu64 " dropped", cid);
-		json_object_put(msg);
-		return;
-	}
-	json_object_object_get_ex(msg, "result", &result);
-	json_object_object_get_ex(msg, "error", &error);
-
-	switch (req->kind) {
-	case MUX_REQ_INIT:
-		mux_req_free(m, req);
-		mux_child_initialized(m, c, result, error);
-		break;
-	case MUX_REQ_DISCOVER:
-		mux_req_free(m, req);
-		if (!c->ready)
-			mux_child_discovered(m, c, result, error);
-		else if (result != NULL && modern_discover_check(result) > 0) {
-			/* --child-era=modern, answered after --probe-timeout:
-			 * sessions from now on see the child as it is. */
-			log_info("server/discover answered late");
-			mux_child_modern_ready(m, c, result);
-		}
-		break;
-	case MUX_REQ_OWN:
-		if (req == c->listen) {
-			log_info("server ended the bridge's subscription%s%s",
-			    error != NULL ? ": " : "", error != NULL &&
-			    mux_get_str(error, "message") != NULL ?
-			    mux_get_str(error, "message") : "");
-			c->listen_again = m->now + MUX_LISTEN_AGAIN_MS;
-		} else if (error != NULL) {
-			log_info("server refused the bridge's request: %s",
-			    mux_get_str(error, "message") ?
-			    mux_get_str(error, "message") : "no message");
-			if (req->flags & MUX_REQ_F_SETLEVEL)
-				c->level = -1;
-		}
-		mux_req_free(m, req);
-		break;
-	case MUX_REQ_CLIENT:
-		mux_recent_answered(m, c, mux_req_principal(req));
-		mux_client_answer(m, req, result, error);
-		break;
-	}
-	json_object_put(msg);
-}
-
-/* Do capabilities caps allow a child's request needing cap? */
-static int
-mux_caps_have(json_object *caps, const char *cap, json_object *params)
-{
-	json_object	*v;
-	const char	*mode;
-
-	if (cap == NULL)
-		return 1;
-	if ((v = mux_get(caps, cap, json_type_object)) == NULL)
-		return 0;
-	/* URL-mode elicitation needs elicitation.url; {} means form only. */
-	if (strcmp(cap, "elicitation") == 0 &&
-	    (mode = mux_get_str(params, "mode")) != NULL &&
-	    strcmp(mode, "url") == 0)
-		return mux_get(v, "url", json_type_object) != NULL;
-	return 1;
-}
-
-static int
-mux_has_cap(struct mux_session *s, const char *cap, json_object *params)
-{
-	return mux_caps_have(s->caps, cap, params);
-}
-
-/* A busy stateless session's request that may take input (or NULL). */
-static struct mux_req *
-mux_modern_candidate(struct mux_session *s)
-{
-	struct mux_req	*req;
-
-	if (s->transport != MUX_TRANSPORT_STATELESS ||
-	    (req = TAILQ_FIRST(&s->reqs)) == NULL || req->mr == NULL ||
-	    !modern_method_mrtr(req->mr->method))
-		return NULL;
-	return req;
-}
-
-/* The client capability a child's request needs. */
-static const char *
-mux_needed_cap(const char *method)
-{
-	if (strcmp(method, "sampling/createMessage") == 0)
-		return "sampling";
-	if (strcmp(method, "elicitation/create") == 0)
-		return "elicitation";
-	if (strcmp(method, "roots/list") == 0)
-		return "roots";
-	if (strncmp(method, "tasks/", 6) == 0)
-		return "tasks";
-	return NULL;
-}
-
-/*
- * The session a child's message (a request, a log line) names as its
- * cause: the client of its own child; the session of the client request
- * named by the relatedRequestId hint (*req: that request, whose session is
- * NULL while a 2026-07-28 request is parked); the session of the task
- * named in _meta's related-task.  Returns 1 when the message names one
- * (*s NULL, *why saying so, when what it names is gone), 0 when it names
- * nothing and the caller must look for the one session that can have
- * caused it.
- */
-static int
-mux_named(struct mux *m, struct mux_child *c, json_object *msg,
-    struct mux_session **s, struct mux_req **req, const char **why)
-{
-	struct mux_task	*t;
-	json_object	*rel;
-	const char	*id;
-	uint64_t	 rid;
-
-	*s = NULL;
-	*req = NULL;
-	if (c->owner != NULL) {
-		/* Its own child: the session is the client it talks to. */
-		if (c->owner->ended)
-			*why = "its client session ended";
-		else
-			*s = c->owner;
-		return 1;
-	}
-	if ((rel = modern_hint_related(msg)) != NULL) {
-		rid = mux_get_bid(rel);
-		*req = rid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(rid),
-		    mux_req_match, &rid);
-		if (*req == NULL || (*req)->child != c ||
-		    (*req)->kind != MUX_REQ_CLIENT) {
-			*req = NULL;
-			*why = "the request it names is not in flight";
-			return 1;
-		}
-		if ((*s = (*req)->s) == NULL || (*s)->ended) {
-			*s = NULL;
-			*why = "the request it names has no client session now";
-		}
-		return 1;
-	}
-	id = mux_get_str(mux_get(mux_get(jsonrpc_params(msg), "_meta",
-	    json_type_object), MUX_RELATED_TASK, json_type_object), "taskId");
-	if (id != NULL) {
-		if ((t = mux_task_find(c, 0, id)) == NULL)
-			*why = "its related task belongs to no client session";
-		else
-			*s = t->s;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * mux_route's guess, for a request that names nothing: the session that
- * can have caused it, or (*mreq) the 2026-07-28 request to ask.
- */
-static struct mux_session *
-mux_route_busy(struct mux *m, struct mux_child *c, json_object *msg,
-    const char *cap, const char **why, struct mux_req **mreq)
-{
-	struct mux_session	*s, *found = NULL;
-	struct mux_req		*req, *mfound = NULL;
-	json_object		*params = jsonrpc_params(msg);
-	size_t			 n = 0, nm = 0;
-
-	/*
-	 * Only a session waiting for the child can have caused the request,
-	 * and of 2026-07-28 requests only tools/call, prompts/get and
-	 * resources/read.  One that lacks the capability is a candidate
-	 * only if nobody else is: it will be told what it misses.
-	 */
-	if (m->cfg.server_requests == MUX_SERVER_REQUESTS_LATEST) {
-		TAILQ_FOREACH_REVERSE(s, &c->busy, mux_sessions, bentry) {
-			if ((req = mux_modern_candidate(s)) != NULL) {
-				if (mux_caps_have(req->mr->caps, cap, params)) {
-					*mreq = req;
-					return NULL;
-				}
-				if (mfound == NULL)
-					mfound = req;
-			} else if (s->initialized &&
-			    s->transport != MUX_TRANSPORT_STATELESS &&
-			    mux_has_cap(s, cap, params))
-				return s;
-		}
-		if (mfound != NULL && cap != NULL) {
-			*mreq = mfound;
-			return NULL;
-		}
-	} else {
-		TAILQ_FOREACH(s, &c->busy, bentry) {
-			if ((req = mux_modern_candidate(s)) != NULL) {
-				nm++;
-				if (mux_caps_have(req->mr->caps, cap, params)) {
-					mfound = req;
-					found = NULL;
-					n++;
-				}
-			} else if (s->initialized &&
-			    s->transport != MUX_TRANSPORT_STATELESS &&
-			    mux_has_cap(s, cap, params)) {
-				found = s;
-				mfound = NULL;
-				n++;
-			}
-		}
-		if (n == 1) {
-			*mreq = mfound;
-			return found;
-		}
-		if (n == 0 && nm == 1 && cap != NULL) {
-			TAILQ_FOREACH(s, &c->busy, bentry) {
-				if ((*mreq = mux_modern_candidate(s)) != NULL)
-					return NULL;
-			}
-		}
-	}
-	if (n > 1)
-		*why = "more than one client session could have caused it "
-		    "(ambiguous)";
-	else if (cap != NULL)
-		*why = "no client session with a request in flight declared "
-		    "the capability it needs";
-	else
-		*why = "no client session has a request in flight";
-	return NULL;
-}
-
-/*
- * Which session answers a child's request; NULL with *why if none may.
- * *mreq is set instead when a 2026-07-28 request is to get the question
- * (in an input_required result).
- */
-static struct mux_session *
-mux_route(struct mux *m, struct mux_child *c, json_object *msg,
-    const char **why, struct mux_req **mreq)
-{
-	struct mux_session	*s;
-	struct mux_req		*req;
-	struct mux_task		*t;
-	json_object		*params = jsonrpc_params(msg);
-	const char		*method = jsonrpc_method(msg), *cap, *id;
-
-	*mreq = NULL;
-	cap = mux_needed_cap(method);
-	/*
-	 * A client's task is its session's (the child knows it by the
-	 * bridge's id only): asked of another, that one's answer would be
-	 * taken for the task's.  So a hint naming another is refused.
-	 */
-	if (c->owner == NULL && strncmp(method, "tasks/", 6) == 0 &&
-	    (id = mux_get_str(params, "taskId")) != NULL &&
-	    (t = mux_task_find(c, 1, id)) != NULL) {
-		if (mux_named(m, c, msg, &s, &req, why) && s != t->s) {
-			*why = "the task it names is another client "
-			    "session's than the one it names";
-			return NULL;
-		}
-		return t->s;
-	}
-	if (mux_named(m, c, msg, &s, &req, why)) {
-		if (req != NULL && req->mr != NULL) {
-			*mreq = req;
-			return NULL;
-		}
-		if (s == NULL || c->owner != NULL)
-			return s;
-		if (!mux_has_cap(s, cap, params)) {
-			*why = req != NULL ? "the session of the request it "
-			    "names did not declare the capability it needs" :
-			    "the related task's session did not declare the "
-			    "capability it needs";
-			return NULL;
-		}
-		return s;
-	}
-	/* A task named by an id the bridge did not give out is nobody's. */
-	if (strncmp(method, "tasks/", 6) == 0 &&
-	    mux_get_str(params, "taskId") != NULL) {
-		*why = "the task it names belongs to no client session";
-		return NULL;
-	}
-
-	/* Else a guess: never while another's request may be its cause. */
-	s = mux_route_busy(m, c, msg, cap, why, mreq);
-	if (s == NULL && *mreq == NULL)
-		return NULL;
-	if (mux_orphans_other(m, c, s != NULL ? s : (*mreq)->s)) {
-		m->stats.guesses_withheld++;
-		*mreq = NULL;
-		*why = "a request of another client the server may still "
-		    "work on (ended unanswered, or parked for its input) "
-		    "may have caused it";
-		return NULL;
-	}
-	if (mux_recent_other(m, c, s != NULL ? s : (*mreq)->s)) {
-		m->stats.guesses_withheld++;
-		*mreq = NULL;
-		*why = "the request of another principal's session the server "
-		    "just answered may have caused it";
-		return NULL;
-	}
-	return s;
-}
-
-static void
-mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
-{
-	struct mux_session	*s;
-	struct mux_req		*mreq;
-	struct mux_sreq		*sr;
-	struct mux_task		*t;
-	json_object		*id = jsonrpc_id(msg), *params, *out;
-	const char		*method = jsonrpc_method(msg), *why = NULL;
-	const char		*eid;
-	char			*text;
-
-	/* A 2026-07-28 server asks in input_required results instead. */
-	if (c->modern) {
-		m->stats.server_requests_refused++;
-		log_info("%s from a 2026-07-28 server refused", method);
-		mux_to_child(m, c, jsonrpc_error_new(id,
-		    JSONRPC_METHOD_NOT_FOUND, "Method not found: a 2026-07-28 "
-		    "server sends no requests", NULL));
-		json_object_put(msg);
-		return;
-	}
-	/* The shared child's client is the bridge: it answers pings itself. */
-	if (c->owner == NULL && strcmp(method, "ping") == 0) {
-		mux_to_child(m, c, jsonrpc_result_new(id, NULL));
-		json_object_put(msg);
-		return;
-	}
-	params = jsonrpc_params(msg);
-	if ((s = mux_route(m, c, msg, &why, &mreq)) == NULL && mreq == NULL) {
-		m->stats.server_requests_refused++;
-		log_info("%s from the server refused: %s", method, why);
-		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
-		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,
-		    text, NULL));
-		free(text);
-		json_object_put(msg);
-		return;
-	}
-	if (hmap_find(&c->sreqs, hmap_hash_id(id), mux_sreq_cid_match, id) !=
-	    NULL) {
-		mux_to_child(m, c, jsonrpc_error_new(id,
-		    JSONRPC_INVALID_REQUEST, "Request id is already in use by "
-		    "a request in flight", NULL));
-		json_object_put(msg);
-		return;
-	}
-	if (mreq != NULL) {
-		mux_modern_input(m, c, mreq, msg);
-		return;
-	}
-
-	sr = xcalloc(1, sizeof *sr);
-	sr->bid = mux_next_id(m);
-	sr->child = c;
-	sr->s = s;
-	sr->cid = jsonrpc_id_copy(id);
-	sr->cidh = hmap_hash_id(id);
-	if ((out = jsonrpc_progress_token(msg)) != NULL)
-		sr->ptoken = jsonrpc_id_copy(out);
-	sr->stream = mux_session_stream(s);
-	sr->tasks = strncmp(method, "tasks/", 6) == 0;
-	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
-	hmap_add(&c->sreqs, sr->cidh, sr);
-	TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
-
-	if (strcmp(method, "elicitation/create") == 0 &&
-	    (eid = mux_get_str(params, "elicitationId")) != NULL)
-		mux_elicit_record(c, s, eid);
-
-	/* The bridge's hints are for the bridge. */
-	out = modern_strip_hints(msg);
-	json_object_put(msg);
-	msg = out;
-	/* A client's task goes by the id the client gave it (mux_route
-	 * sent it to nobody else). */
-	params = NULL;
-	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
-	    (eid = mux_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
-	    (t = mux_task_find(c, 1, eid)) != NULL && t->s == s) {
-		params = mux_copy_object(jsonrpc_params(msg));
-		json_object_object_add(params, "taskId",
-		    json_object_new_string(t->orig));
-	}
-	out = mux_rewrite_request(msg, sr->bid, params);
-	mux_to_session(m, s, sr->stream, 0, out);
-	json_object_put(msg);
-}
-
-/* The one client request a 2026-07-28 child works on, or NULL (none or
- * several; listens and requests waiting for their client do not count). */
-static struct mux_req *
-mux_sole_request(struct mux_child *c)
-{
-	struct mux_req	*req, *found = NULL;
-
-	TAILQ_FOREACH(req, &c->reqs, centry) {
-		if (req->kind != MUX_REQ_CLIENT || req->s == NULL ||
-		    (req->flags & MUX_REQ_F_LISTEN) ||
-		    !TAILQ_EMPTY(&req->xinputs))
-			continue;
-		if (found != NULL)
-			return NULL;
-		found = req;
-	}
-	return found;
-}
-
-/*
- * notifications/message: like a request of the child's, to the session it
- * names (mux_named), else to the one that can have caused it (the one
- * session with requests in flight; at a 2026-07-28 child, the one
- * request), else to nobody: a log line may carry a tool's output, and no
- * client sees another's.  The session gets it only at or above its own
- * level; a 2026-07-28 request only if it asked for a level.
- */
-static void
-mux_child_log(struct mux *m, struct mux_child *c, json_object *msg)
-{
-	struct mux_session	*s;
-	struct mux_req		*req;
-	const char		*why = NULL;
-	uint64_t		 stream;
-	int			 level;
-
-	level = mux_level_parse(mux_get_str(jsonrpc_params(msg), "level"));
-	if (!mux_named(m, c, msg, &s, &req, &why)) {
-		if (c->modern) {
-			if ((req = mux_sole_request(c)) != NULL)
-				s = req->s;
-		} else if ((s = TAILQ_FIRST(&c->busy)) != NULL &&
-		    TAILQ_NEXT(s, bentry) != NULL)
-			s = NULL;
-		why = c->modern ? "not one request in flight" :
-		    "not one session with requests in flight";
-		if (s != NULL && mux_orphans_other(m, c, s)) {
-			m->stats.guesses_withheld++;
-			s = NULL;
-			why = "it may be about a request of another client "
-			    "the server may still work on (ended unanswered, "
-			    "or parked for its input)";
-		} else if (s != NULL && mux_recent_other(m, c, s)) {
-			m->stats.guesses_withheld++;
-			s = NULL;
-			why = "it may be about the request of another "
-			    "principal's session the server just answered";
-		}
-	}
-	if (s != NULL && req == NULL && (c->modern ||
-	    s->transport == MUX_TRANSPORT_STATELESS)) {
-		/* A 2026-07-28 log line belongs to a request. */
-		if (s->nreqs == 1)
-			req = TAILQ_FIRST(&s->reqs);
-		else {
-			s = NULL;
-			why = "not one request of its session in flight";
-		}
-	}
-	if (s != NULL && !s->initialized &&
-	    s->transport != MUX_TRANSPORT_STATELESS) {
-		s = NULL;
-		why = "its session is not initialized";
-	}
-	if (s == NULL) {
-		m->stats.log_lines_dropped++;
-		log_debug("log line from the server dropped: %s", why);
-		return;
-	}
-	/* 2026-07-28: only for a request that asked with a logLevel. */
-	if ((c->modern || s->transport == MUX_TRANSPORT_STATELESS) &&
-	    s->level < 0)
-		return;
-	if (s->level >= 0 && level >= 0 && level < s->level)
-		return;
-	stream = req != NULL ? req->stream : mux_session_notify_stream(s);
-	/* The bridge's hints are for the bridge. */
-	mux_to_session(m, s, stream, 0, modern_strip_hints(msg));
-}
-
-static void
-mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
-{
-	struct mux_session	*s;
-	struct mux_prog		*p;
-	struct mux_sreq		*sr;
-	struct mux_sub		*sub;
-	struct mux_subref	*ref;
-	struct mux_task		*t;
-	struct mux_elicit	*e;
-	json_object		*params, *v;
-	const char		*method, *id, *status;
-	uint64_t		 token;
-
-	/* Whoever's listen it comes on, if any, the tool annotations may be
-	 * stale now. */
-	if (strcmp(jsonrpc_method(msg), "notifications/tools/list_changed") ==
-	    0) {
-		json_object_put(c->tool_headers);
-		c->tool_headers = NULL;
-	}
-	if (c->modern && (msg = mux_modern_child_notification(m, c,
-	    msg)) == NULL)
-		return;
-	params = jsonrpc_params(msg);
-	method = jsonrpc_method(msg);
-	if (strcmp(method, "notifications/progress") == 0) {
-		token = json_object_object_get_ex(params, "progressToken", &v) ?
-		    mux_get_bid(v) : 0;
-		if (token == 0 || (p = hmap_find(&m->progs, hmap_mix(token),
-		    mux_prog_match, &token)) == NULL)
-			goto drop;
-		params = mux_copy_object(params);
-		json_object_object_add(params, "progressToken",
-		    jsonrpc_id_copy(p->orig));
-		mux_to_session(m, p->s, p->req != NULL ? p->req->stream :
-		    mux_session_notify_stream(p->s), 0,
-		    jsonrpc_notification_new(method, params));
-	} else if (strcmp(method, "notifications/cancelled") == 0) {
-		/* The child gave up on a request it sent a session. */
-		if (!json_object_object_get_ex(params, "requestId", &v) ||
-		    v == NULL || (sr = hmap_find(&c->sreqs, hmap_hash_id(v),
-		    mux_sreq_cid_match, v)) == NULL)
-			goto drop;
-		/* A question for a 2026-07-28 client is just forgotten. */
-		if (sr->req != NULL) {
-			mux_sreq_free(m, sr);
-			goto drop;
-		}
-		params = mux_copy_object(params);
-		json_object_object_add(params, "requestId",
-		    json_object_new_int64((int64_t)sr->bid));
-		mux_to_session(m, sr->s, sr->stream, 0,
-		    jsonrpc_notification_new(method, params));
-		mux_sreq_free(m, sr);
-	} else if (strcmp(method, "notifications/message") == 0)
-		mux_child_log(m, c, msg);
-	else if (strcmp(method, "notifications/resources/updated") == 0) {
-		if ((id = mux_get_str(params, "uri")) == NULL ||
-		    (sub = mux_sub_find(c, id)) == NULL)
-			goto drop;
-		TAILQ_FOREACH(ref, &sub->refs, bentry) {
-			if (ref->s->transport != MUX_TRANSPORT_STATELESS)
-				mux_to_session(m, ref->s, 0, 0,
-				    json_object_get(msg));
-			else if (ref->s->listening)
-				mux_to_session(m, ref->s, ref->s->listen_stream,
-				    0, modern_listen_tag(msg,
-				    ref->s->listen_id));
-		}
-	} else if (strcmp(method, "notifications/tools/list_changed") == 0 ||
-	    strcmp(method, "notifications/prompts/list_changed") == 0 ||
-	    strcmp(method, "notifications/resources/list_changed") == 0) {
-		TAILQ_FOREACH(s, &c->sessions, centry) {
-			if (s->transport == MUX_TRANSPORT_STATELESS) {
-				/* Only listen streams that asked for it. */
-				if (s->listening && (s->listen_flags &
-				    modern_listen_flag(method)))
-					mux_to_session(m, s, s->listen_stream,
-					    0, modern_listen_tag(msg,
-					    s->listen_id));
-			} else if (s->initialized)
-				mux_to_session(m, s, 0, 0,
-				    json_object_get(msg));
-		}
-	} else if (strcmp(method, "notifications/tasks/status") == 0) {
-		if ((id = mux_get_str(params, "taskId")) == NULL ||
-		    (t = mux_task_find(c, 0, id)) == NULL)
-			goto drop;
-		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
-		    json_object_get(msg));
-		/* Its progress token ends with the task; ownership stays. */
-		status = mux_get_str(params, "status");
-		if (t->prog != NULL && status != NULL &&
-		    (strcmp(status, "completed") == 0 ||
-		    strcmp(status, "failed") == 0 ||
-		    strcmp(status, "cancelled") == 0))
-			mux_prog_free(m, t->prog);
-	} else if (strcmp(method, "notifications/elicitation/complete") == 0) {
-		if ((id = mux_get_str(params, "elicitationId")) == NULL ||
-		    (e = hmap_find(&c->elicits, hmap_hash_str(id),
-		    mux_elicit_match, id)) == NULL)
-			goto drop;
-		s = e->s;
-		mux_elicit_free(c, e);
-		mux_to_session(m, s, mux_session_notify_stream(s), 0,
-		    json_object_get(msg));
-	} else if ((id = mux_get_str(mux_get(mux_get(params, "_meta",
-	    json_type_object), MUX_RELATED_TASK, json_type_object),
-	    "taskId")) != NULL && (t = mux_task_find(c, 0, id)) != NULL)
-		mux_to_session(m, t->s, mux_session_notify_stream(t->s), 0,
-		    json_object_get(msg));
-	else if (c->owner != NULL && !c->owner->ended)
-		mux_to_session(m, c->owner, mux_session_notify_stream(c->owner),
-		    0, json_object_get(msg));
-	else {
-		/* Whose it is cannot be known; no client sees another's. */
-		log_debug("%s from the server dropped: no owner", method);
-	}
-
-drop:
-	json_object_put(msg);
-}
-
-static void
-mux_child_one(struct mux *m, struct mux_child *c, json_object *msg)
-{
-	switch (jsonrpc_classify(msg)) {
-	case JSONRPC_RESPONSE:
-		mux_child_response(m, c, msg);
-		break;
-	case JSONRPC_REQUEST:
-		mux_child_request(m, c, msg);
-		break;
-	case JSONRPC_NOTIFICATION:
-		mux_child_notification(m, c, msg);
-		break;
-	case JSONRPC_BATCH:
-	case JSONRPC_INVALID:
-		log_warnx("invalid message from the server dropped");
-		json_object_put(msg);
-		break;
-	}
-}
+/* ---- child up and down ------------------------------------------------- */
 
 /* The child behind s; NULL (ignored) for one the mux no longer knows. */
 static struct mux_child *
@@ -3205,1269 +1437,6 @@ mux_child_of(struct mux *m, struct mux_session *s)
 		return NULL;
 	return s->own;
 }
-
-void
-mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
-{
-	struct mux_child	*c;
-	size_t			 i, n;
-
-	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
-		log_debug("message from a server the bridge does not serve "
-		    "dropped");
-		json_object_put(msg);
-		return;
-	}
-	if (!json_object_is_type(msg, json_type_array)) {
-		mux_child_one(m, c, msg);
-		return;
-	}
-	n = json_object_array_length(msg);
-	for (i = 0; i < n; i++) {
-		mux_child_one(m, c, json_object_get(
-		    json_object_array_get_idx(msg, i)));
-	}
-	json_object_put(msg);
-}
-
-/* The request the unreadable answer with this id was meant for; NULL if
- * none in flight on c has it. */
-static struct mux_req *
-mux_unreadable_req(struct mux *m, struct mux_child *c, json_object *id)
-{
-	struct mux_req	*req;
-	uint64_t	 cid;
-
-	if ((cid = mux_get_bid(id)) == 0)
-		return NULL;
-	req = hmap_find(&m->reqs, hmap_mix(cid), mux_req_match, &cid);
-	return req != NULL && req->child == c ? req : NULL;
-}
-
-/*
- * The child's own request could not be read: it is told so under its id
- * (JSON-RPC 2.0, section 5.1), or it would wait for an answer forever.
- */
-static void
-mux_child_unreadable_request(struct mux *m, struct mux_child *c,
-    json_object *id, size_t limit, const char *reason)
-{
-	char	*text;
-
-	if (reason != NULL) {
-		log_warnx("server's request %s is not valid JSON (%s); "
-		    "answering it with a parse error",
-		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
-		    reason);
-		xasprintf(&text, "Parse error: %s", reason);
-		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_PARSE_ERROR,
-		    text, NULL));
-	} else {
-		log_warnx("server's request %s exceeded --max-message-size "
-		    "(%zu bytes); answering it with an error",
-		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
-		    limit);
-		xasprintf(&text, "Invalid Request: it exceeded the bridge's "
-		    "--max-message-size (%zu bytes)", limit);
-		mux_to_child(m, c, jsonrpc_error_new(id,
-		    JSONRPC_INVALID_REQUEST, text, NULL));
-	}
-	free(text);
-}
-
-void
-mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
-    int seen, size_t limit, const char *reason)
-{
-	struct mux_child	*c;
-	struct mux_req		*req = NULL;
-	json_object		*cid;
-	char			*why, *text;
-	const char		*idtext;
-
-	if ((c = mux_child_of(m, s)) == NULL || !c->up)
-		goto out;
-	if (seen & MUX_UNREADABLE_METHOD) {
-		/* A notification needs no answer; a request gets one. */
-		if (id != NULL)
-			mux_child_unreadable_request(m, c, id, limit, reason);
-		goto out;
-	}
-	/* An invalid line with nothing in sight is chatter (a banner, a
-	 * log line): the framer logged it, and it fails nothing. */
-	if (reason != NULL && id == NULL && !(seen & MUX_UNREADABLE_ANSWER))
-		goto out;
-	if (reason == NULL)
-		xasprintf(&why, "exceeded --max-message-size (%zu bytes)",
-		    limit);
-	else
-		xasprintf(&why, "is not valid JSON (%s)", reason);
-	/*
-	 * Only an answer that names its request fails it.  No request is
-	 * guessed, not even the only one in flight: it may be a late answer
-	 * to one that timed out, and then the innocent one would fail and
-	 * its real answer be dropped as unknown.
-	 */
-	if ((seen & MUX_UNREADABLE_ANSWER) && id != NULL)
-		req = mux_unreadable_req(m, c, id);
-	if (req == NULL) {
-		m->stats.unreadable_unanswered++;
-		idtext = id != NULL ? json_object_to_json_string_ext(id,
-		    JSON_C_TO_STRING_PLAIN) : "";
-		if (!(seen & MUX_UNREADABLE_ANSWER))
-			log_error("server's line%s%s %s and was dropped; it "
-			    "shows no result, error or method at its ends, "
-			    "so no request can be told", id != NULL ?
-			    " with id " : "", idtext, why);
-		else if (id == NULL)
-			log_error("server's answer %s and was dropped; its id "
-			    "is not in sight at either end, so its request "
-			    "will wait for --request-timeout", why);
-		else
-			log_error("server's answer to %s %s and was dropped; "
-			    "no request in flight has that id", idtext, why);
-		free(why);
-		goto out;
-	}
-	log_error("server's answer to request %" PRIu64 " %s; answering it "
-	    "with an error", req->cid, why);
-	/* As if the child had answered so: ids, translation and the
-	 * handshake take it the way they take any error. */
-	xasprintf(&text, "Internal error: the server's answer %s", why);
-	cid = json_object_new_int64((int64_t)req->cid);
-	mux_child_response(m, c, jsonrpc_error_new(cid,
-	    JSONRPC_INTERNAL_ERROR, text, NULL));
-	json_object_put(cid);
-	free(text);
-	free(why);
-out:
-	json_object_put(id);
-}
-
-/* ---- 2026-07-28 clients ------------------------------------------------- */
-
-/*
- * A 2026-07-28 request has a stateless session of its own for as long as
- * its HTTP request lives, and closing it cancels what is in flight.  Its
- * answer is the child's, decorated the way the revision wants results.
- * When the child asks its client something (sampling, elicitation,
- * roots) the question is held a moment (more usually follow), then the
- * HTTP request is answered with input_required: the questions, keyed, and
- * a requestState naming the child's pending request.  That request is
- * parked, answering to nobody, until the client retries with the state
- * and its answers, under a new id and a new session, or until it expires.
- */
-
-/* How long the bridge gathers a child's questions before asking. */
-#define MUX_INPUT_GATHER_MS	20
-
-/* Takes a request out of m->gathering or m->parked. */
-static void
-mux_mreq_unlist(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq	*mr = req->mr;
-
-	if (mr->gather != 0)
-		TAILQ_REMOVE(&m->gathering, req, wentry);
-	else if (mr->expires != 0)
-		TAILQ_REMOVE(&m->parked, req, wentry);
-	mr->gather = mr->expires = 0;
-}
-
-/* req's questions will not be answered; with tell the child hears so. */
-static void
-mux_inputs_fail(struct mux *m, struct mux_req *req, int tell, const char *why)
-{
-	struct mux_sreq	*sr;
-
-	while ((sr = TAILQ_FIRST(&req->mr->inputs)) != NULL) {
-		if (tell && sr->child->up)
-			mux_to_child(m, sr->child, jsonrpc_error_new(sr->cid,
-			    JSONRPC_INTERNAL_ERROR, why, NULL));
-		mux_sreq_free(m, sr);
-	}
-}
-
-static void
-mux_mreq_free(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq	*mr = req->mr;
-
-	mux_mreq_unlist(m, req);
-	mux_inputs_fail(m, req, 0, NULL);
-	free(mr->method);
-	free(mr->name);
-	json_object_put(mr->caps);
-	json_object_put(mr->supplied);
-	json_object_put(mr->missing);
-	json_object_put(mr->late);
-	free(mr);
-	req->mr = NULL;
-}
-
-/* Adds params.inputResponses to what the client supplied. */
-static void
-mux_mreq_supply(struct mux_mreq *mr, json_object *params)
-{
-	json_object	*r;
-
-	if ((r = mux_get(params, "inputResponses", json_type_object)) == NULL)
-		return;
-	json_object_object_foreach(r, k, v)
-		json_object_object_add(mr->supplied, k, json_object_get(v));
-}
-
-/* Answers the child's question sr with what the client supplied, if it did. */
-static int
-mux_input_supplied(struct mux *m, struct mux_sreq *sr)
-{
-	struct mux_mreq	*mr = sr->req->mr;
-	json_object	*v;
-
-	if ((v = mux_get(mr->supplied, sr->key, json_type_object)) == NULL)
-		return 0;
-	mux_to_child(m, sr->child, mux_answer_new(jsonrpc_id_copy(sr->cid),
-	    "result", json_object_get(v)));
-	/* Used once: a question asked again is asked of the client again. */
-	json_object_object_del(mr->supplied, sr->key);
-	mux_sreq_free(m, sr);
-	return 1;
-}
-
-/* Start (or keep) gathering req's questions. */
-static void
-mux_input_gather(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq	*mr = req->mr;
-
-	if (mr->gather != 0 || mr->expires != 0)
-		return;
-	mr->gather = m->now + MUX_INPUT_GATHER_MS;
-	TAILQ_INSERT_TAIL(&m->gathering, req, wentry);
-}
-
-/* The child asks req's client something. */
-static void
-mux_modern_input(struct mux *m, struct mux_child *c, struct mux_req *req,
-    json_object *msg)
-{
-	struct mux_mreq	*mr = req->mr;
-	struct mux_sreq	*sr, *o;
-	json_object	*id = jsonrpc_id(msg), *params = jsonrpc_params(msg);
-	json_object	*data;
-	const char	*method = jsonrpc_method(msg), *cap;
-	char		*key, *text;
-
-	cap = mux_needed_cap(method);
-	if (!modern_method_mrtr(mr->method) || cap == NULL ||
-	    strcmp(cap, "tasks") == 0) {
-		xasprintf(&text, "mcpbridge cannot ask a 2026-07-28 client "
-		    "%s while it waits for %s", method, mr->method);
-		goto refuse;
-	}
-	if (!mux_caps_have(mr->caps, cap, params)) {
-		/* The client learns what it lacked if the request fails. */
-		if (mr->missing == NULL)
-			mr->missing = json_object_new_object();
-		data = json_object_new_object();
-		if (strcmp(cap, "elicitation") == 0 &&
-		    mux_get_str(params, "mode") != NULL &&
-		    strcmp(mux_get_str(params, "mode"), "url") == 0)
-			mux_add(data, "url", json_object_new_object());
-		json_object_object_add(mr->missing, cap, data);
-		log_debug("%s for a 2026-07-28 client without %s refused",
-		    method, cap);
-		data = json_object_new_object();
-		json_object_object_add(data, "requiredCapabilities",
-		    json_object_get(mr->missing));
-		xasprintf(&text, "The client did not declare the %s "
-		    "capability", cap);
-		mux_to_child(m, c, jsonrpc_error_new(id,
-		    MCP_ERROR_MISSING_CAPABILITY, text, data));
-		free(text);
-		json_object_put(msg);
-		return;
-	}
-
-	key = modern_input_key(msg);
-	TAILQ_FOREACH(o, &mr->inputs, rentry) {
-		if (strcmp(o->key, key) == 0)
-			break;
-	}
-	sr = xcalloc(1, sizeof *sr);
-	sr->bid = mux_next_id(m);
-	if (o != NULL) {
-		/* Keys are unique within a result. */
-		free(key);
-		xasprintf(&key, "%s-%" PRIu64, o->key, sr->bid);
-	}
-	sr->child = c;
-	sr->req = req;
-	sr->cid = jsonrpc_id_copy(id);
-	sr->cidh = hmap_hash_id(id);
-	sr->key = key;
-	sr->ask = modern_input_request(msg);
-	hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
-	hmap_add(&c->sreqs, sr->cidh, sr);
-	TAILQ_INSERT_TAIL(&mr->inputs, sr, rentry);
-	json_object_put(msg);
-
-	if (!mux_input_supplied(m, sr))
-		mux_input_gather(m, req);
-	return;
-
-refuse:
-	m->stats.server_requests_refused++;
-	log_info("%s", text);
-	mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR, text,
-	    NULL));
-	free(text);
-	json_object_put(msg);
-}
-
-/* Gathered: the client gets the questions, the request is parked. */
-static void
-mux_modern_ask(struct mux *m, struct mux_req *req)
-{
-	struct mux_mreq		*mr = req->mr;
-	struct mux_session	*s = req->s;
-	struct mux_sreq		*sr;
-	struct modern_state	 st;
-	json_object		*inputs, *result, *answer;
-	uint64_t		 stream = req->stream;
-	char			*sealed, *state;
-
-	mux_mreq_unlist(m, req);
-	if (TAILQ_EMPTY(&mr->inputs) || s == NULL)
-		return;
-	inputs = json_object_new_object();
-	TAILQ_FOREACH(sr, &mr->inputs, rentry)
-		json_object_object_add(inputs, sr->key,
-		    json_object_get(sr->ask));
-
-	mr->round++;
-	mr->parked = m->now;
-	mr->expires = m->now + m->cfg.input_timeout_ms;
-	st.cid = req->cid;
-	st.round = mr->round;
-	st.expires = mr->expires;
-	st.principal = mr->principal;
-	sealed = modern_state_seal(m->key, &st, mr->method, mr->name);
-	if (m->cfg.instance_id != NULL)
-		xasprintf(&state, "%s.%s", m->cfg.instance_id, sealed);
-	else
-		state = xstrdup(sealed);
-	free(sealed);
-
-	result = json_object_new_object();
-	mux_add(result, "resultType", json_object_new_string("input_required"));
-	mux_add(result, "inputRequests", inputs);
-	mux_add(result, "requestState", json_object_new_string(state));
-	free(state);
-	answer = jsonrpc_result_new(req->id, modern_result(mr->method, result,
-	    mux_get(req->child->info, "serverInfo", json_type_object)));
-	json_object_put(result);
-
-	mux_req_detach(m, req);
-	TAILQ_INSERT_TAIL(&m->parked, req, wentry);
-	mux_to_session(m, s, stream, 1, answer);
-}
-
-/* The child answered a 2026-07-28 request. */
-static void
-mux_modern_answer(struct mux *m, struct mux_req *req, json_object *result,
-    json_object *error)
-{
-	struct mux_mreq	*mr = req->mr;
-	json_object	*answer, *e, *id;
-
-	/* The child is done: nobody will answer its questions now. */
-	mux_inputs_fail(m, req, 0, NULL);
-	if (mr->expires != 0) {
-		/* Parked: the retry gets it. */
-		if (mr->late == NULL) {
-			mr->late = json_object_new_object();
-			if (error != NULL)
-				mux_add(mr->late, "error",
-				    json_object_get(error));
-			else
-				mux_add(mr->late, "result",
-				    json_object_get(result));
-		}
-		return;
-	}
-	id = req->id;
-	req->id = NULL;		/* moved into the answer */
-	if (error != NULL) {
-		e = mr->missing != NULL ?
-		    modern_missing_capability(json_object_get(mr->missing)) :
-		    modern_error(mr->method, error);
-		answer = mux_answer_new(id, "error", e);
-	} else
-		answer = mux_answer_new(id, "result", modern_result(mr->method,
-		    result, mux_get(req->child->info, "serverInfo",
-		    json_type_object)));
-	mux_req_finish(m, req, answer);
-}
-
-/* A request's logLevel: the child logs at the most verbose asked for. */
-static void
-mux_modern_level(struct mux *m, struct mux_session *s, int level)
-{
-	struct mux_child	*c = s->child;
-	json_object		*params;
-	int			 effective;
-
-	if (level < 0 || s->level >= 0)
-		return;
-	c->nlevel[level]++;
-	s->level = level;
-	effective = mux_effective_level(c);
-	/* A 2026-07-28 child takes the level with each request. */
-	if (c->modern || effective == c->level || mux_get(mux_get(c->info,
-	    "capabilities", json_type_object), "logging",
-	    json_type_object) == NULL)
-		return;
-	c->level = effective;
-	params = json_object_new_object();
-	mux_add(params, "level", json_object_new_string(mux_levels[effective]));
-	mux_own_request(m, c, "logging/setLevel", params, MUX_REQ_F_SETLEVEL);
-}
-
-static struct mux_mreq *
-mux_mreq_new(struct mux_session *s, const char *method, json_object *params)
-{
-	struct mux_mreq	*mr;
-	const char	*name;
-
-	mr = xcalloc(1, sizeof *mr);
-	mr->method = xstrdup(method);
-	if ((name = modern_request_name(method, params)) != NULL)
-		mr->name = xstrdup(name);
-	mr->caps = json_object_get(s->caps);
-	mr->supplied = json_object_new_object();
-	mux_mreq_supply(mr, params);
-	mr->principal = s->principal;
-	TAILQ_INIT(&mr->inputs);
-	return mr;
-}
-
-/*
- * The sealed part of a requestState this instance made, or NULL if it
- * names another instance (*owner: that name, *len its length; base64url
- * has no dot, so a dot always ends an instance name).
- */
-static const char *
-mux_state_own(const struct mux *m, const char *text, const char **owner,
-    size_t *len)
-{
-	const char	*id = m->cfg.instance_id, *dot;
-	size_t		 n;
-
-	dot = strchr(text, '.');
-	n = dot != NULL ? (size_t)(dot - text) : 0;
-	if (id == NULL ? dot == NULL :
-	    dot != NULL && strlen(id) == n && strncmp(text, id, n) == 0)
-		return dot != NULL ? dot + 1 : text;
-	*owner = dot != NULL ? text : "";
-	*len = n;
-	return NULL;
-}
-
-/*
- * The sealed part of msg's requestState text, or NULL when it names
- * another instance: then msg is answered with an error and consumed.
- */
-static const char *
-mux_state_mine(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, const char *text)
-{
-	const char	*sealed, *owner;
-	size_t		 len;
-
-	if ((sealed = mux_state_own(m, text, &owner, &len)) != NULL)
-		return sealed;
-	/* Another instance's child holds that request: say so, for whoever
-	 * set up the load balancer. */
-	if (len > 0)
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState "
-		    "belongs to instance %.*s; the retry must reach that "
-		    "instance", (int)len, owner);
-	else
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState "
-		    "was not made by this instance");
-	json_object_put(msg);
-	return NULL;
-}
-
-/* A retry with a requestState takes the parked request over. */
-static void
-mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, const char *text)
-{
-	struct mux_req		*req = NULL;
-	struct mux_mreq		*mr;
-	struct mux_sreq		*sr, *next;
-	struct mux_prog		*p;
-	struct modern_state	 st;
-	json_object		*params = jsonrpc_params(msg), *token, *late;
-	json_object		*result, *error;
-	const char		*method = jsonrpc_method(msg), *sealed;
-
-	if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
-		return;
-	if (modern_state_open(m->key, sealed, method,
-	    modern_request_name(method, params), &st) == 0 &&
-	    st.principal == s->principal)
-		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,
-		    &st.cid);
-	if (req == NULL || req->mr == NULL || req->s != NULL ||
-	    req->child != s->child || req->mr->expires == 0 ||
-	    req->mr->round != st.round || req->mr->expires != st.expires ||
-	    m->now >= st.expires) {
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState is "
-		    "not valid (altered, expired or used already)");
-		json_object_put(msg);
-		return;
-	}
-	mr = req->mr;
-	mux_mreq_unlist(m, req);
-	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
-	m->stats.requests++;
-	json_object_put(mr->caps);
-	mr->caps = json_object_get(s->caps);
-	mux_mreq_supply(mr, params);
-	/* The child knows the request's progress token as its cid. */
-	if ((token = jsonrpc_progress_token(msg)) != NULL) {
-		p = xcalloc(1, sizeof *p);
-		p->token = req->cid;
-		p->s = s;
-		p->orig = jsonrpc_id_copy(token);
-		p->req = req;
-		req->prog = p;
-		hmap_add(&m->progs, hmap_mix(p->token), p);
-	}
-	json_object_put(msg);
-
-	if ((late = mr->late) != NULL) {
-		mr->late = NULL;
-		result = json_object_object_get(late, "result");
-		error = json_object_object_get(late, "error");
-		mux_modern_answer(m, req, error == NULL ? result : NULL, error);
-		json_object_put(late);
-		return;
-	}
-	for (sr = TAILQ_FIRST(&mr->inputs); sr != NULL; sr = next) {
-		next = TAILQ_NEXT(sr, rentry);
-		mux_input_supplied(m, sr);
-	}
-	/* What it did not answer is asked again. */
-	if (!TAILQ_EMPTY(&mr->inputs))
-		mux_input_gather(m, req);
-}
-
-static void
-mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	struct mux_sub		*sub;
-	json_object		*uris, *params;
-	const char		*why, *uri;
-	unsigned		 flags;
-	size_t			 i, n;
-
-	/* One listen a session (HTTP sends one request a session anyway):
-	 * a second would take the first one's place and leave it without
-	 * its final answer. */
-	if (s->listening) {
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_REQUEST, "Invalid Request: this session "
-		    "listens already");
-		json_object_put(msg);
-		return;
-	}
-	if (modern_listen_parse(jsonrpc_params(msg), &flags, &uris,
-	    &why) == -1) {
-		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "%s", why);
-		json_object_put(msg);
-		return;
-	}
-	/* The subset the child can honour. */
-	flags &= modern_listen_supported(mux_get(c->info, "capabilities",
-	    json_type_object));
-	if (!(flags & MODERN_LISTEN_SUBSCRIBE))
-		uris = NULL;
-	n = uris != NULL ? json_object_array_length(uris) : 0;
-	for (i = 0; i < n; i++) {
-		uri = json_object_get_string(json_object_array_get_idx(uris,
-		    i));
-		/* The child sees the first subscriber and the last one. */
-		if ((sub = mux_sub_find(c, uri)) == NULL) {
-			mux_subref_add(mux_sub_new(c, uri), s);
-			params = json_object_new_object();
-			mux_add(params, "uri", json_object_new_string(uri));
-			mux_own_request(m, c, "resources/subscribe", params, 0);
-		} else if (mux_subref_find(sub, s) == NULL)
-			mux_subref_add(sub, s);
-	}
-	s->listening = 1;
-	/* One that ended before left its id behind. */
-	json_object_put(s->listen_id);
-	s->listen_id = jsonrpc_id_copy(jsonrpc_id(msg));
-	s->listen_stream = stream;
-	s->listen_flags = flags;
-	/* The acknowledgement comes first; no final until it ends. */
-	mux_to_session(m, s, stream, 0, modern_listen_ack(s->listen_id, flags,
-	    uris));
-	json_object_put(msg);
-}
-
-static void
-mux_modern_request(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	struct mux_mreq		*mr;
-	struct mux_req		*req;
-	json_object		*id = jsonrpc_id(msg), *params, *meta, *err, *v;
-	const char		*method = jsonrpc_method(msg), *why, *state;
-
-	params = jsonrpc_params(msg);
-	if (c == NULL || !c->ready) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_SERVER_ERROR,
-		    "Server not available%s", c == NULL ? ": 2026-07-28 "
-		    "requests need a shared server (--isolation=shared)" :
-		    c->failed != NULL ? ": it failed to start" : "");
-		goto done;
-	}
-	/* HTTP checked this already; other transports may not have. */
-	if ((err = modern_check_meta(msg)) != NULL) {
-		mux_reply(m, s, stream, NULL, mux_answer_new(
-		    jsonrpc_id_copy(id), "error", err));
-		goto done;
-	}
-	if (hmap_find(&s->ids, hmap_hash_id(id), mux_req_id_match, id) !=
-	    NULL) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_REQUEST,
-		    "Request id is already in use by a request in flight");
-		goto done;
-	}
-	meta = mux_get(params, "_meta", json_type_object);
-	if ((v = mux_get(meta, MODERN_META_CAPS, json_type_object)) != NULL) {
-		json_object_put(s->caps);
-		s->caps = json_object_get(v);
-	}
-	if ((v = mux_get(meta, MODERN_META_INFO, json_type_object)) != NULL) {
-		json_object_put(s->info);
-		s->info = json_object_get(v);
-	}
-	if (c->modern) {
-		mux_modern_level(m, s, mux_level_parse(mux_get_str(meta,
-		    MODERN_META_LOGLEVEL)));
-		mux_passthrough(m, s, msg, stream);
-		return;
-	}
-
-	switch (modern_method(method)) {
-	case MODERN_REMOVED:
-		mux_error(m, s, stream, NULL, id, JSONRPC_METHOD_NOT_FOUND,
-		    "Method not found: %s", method);
-		goto done;
-	case MODERN_DISCOVER:
-		mux_reply(m, s, stream, NULL, jsonrpc_result_new(id,
-		    modern_discover(c->info)));
-		goto done;
-	case MODERN_LISTEN:
-		mux_modern_listen(m, s, msg, stream);
-		return;
-	case MODERN_FORWARD:
-		break;
-	}
-
-	if (modern_input_responses_ok(params, &why) == -1) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS, "%s",
-		    why);
-		goto done;
-	}
-	state = mux_get_str(params, "requestState");
-	if ((state != NULL || mux_get(params, "inputResponses",
-	    json_type_object) != NULL) && !modern_method_mrtr(method)) {
-		mux_error(m, s, stream, NULL, id, JSONRPC_INVALID_PARAMS,
-		    "Invalid params: %s takes no inputResponses or "
-		    "requestState", method);
-		goto done;
-	}
-	mux_modern_level(m, s, mux_level_parse(mux_get_str(meta,
-	    MODERN_META_LOGLEVEL)));
-	if (state != NULL) {
-		mux_modern_resume(m, s, msg, stream, state);
-		return;
-	}
-	mr = mux_mreq_new(s, method, params);
-	req = mux_forward(m, s, msg, stream, NULL, 0,
-	    modern_legacy_params(params));
-	req->mr = mr;
-	return;
-
-done:
-	json_object_put(msg);
-}
-
-/* Time passes: questions gathered long enough are asked, states expire. */
-static void
-mux_modern_tick(struct mux *m)
-{
-	struct mux_req	*req;
-	json_object	*params;
-
-	while ((req = TAILQ_FIRST(&m->gathering)) != NULL &&
-	    req->mr->gather <= m->now)
-		mux_modern_ask(m, req);
-	while ((req = TAILQ_FIRST(&m->parked)) != NULL &&
-	    req->mr->expires <= m->now) {
-		log_info("a 2026-07-28 client did not come back for its "
-		    "input_required request in time: cancelled");
-		if (req->mr->late == NULL && req->child->up) {
-			mux_inputs_fail(m, req, 1, "the client did not answer "
-			    "in time");
-			params = json_object_new_object();
-			mux_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason", json_object_new_string(
-			    "the client did not come back in time"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
-			mux_req_orphan(m, req);
-		}
-		mux_req_free(m, req);
-	}
-}
-
-void
-mux_session_set_principal(struct mux_session *s, uint64_t principal)
-{
-	s->principal = principal;
-}
-
-void
-mux_session_finish(struct mux *m, struct mux_session *s)
-{
-	struct mux_req	*req;
-	json_object	*params;
-
-	if (s->closing)
-		return;
-	/* A listen passed through to a 2026-07-28 child: the bridge ends
-	 * it (the child hears a cancellation) the way the child would. */
-	TAILQ_FOREACH(req, &s->reqs, sentry) {
-		if (!(req->flags & MUX_REQ_F_LISTEN))
-			continue;
-		if (req->child->up) {
-			params = json_object_new_object();
-			mux_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason",
-			    json_object_new_string("the bridge is closing"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
-		}
-		mux_req_finish(m, req, modern_listen_end(req->id));
-		return;
-	}
-	if (!s->listening)
-		return;
-	s->listening = 0;
-	mux_to_session(m, s, s->listen_stream, 1,
-	    modern_listen_end(s->listen_id));
-}
-
-uint64_t
-mux_wakeup(const struct mux *m)
-{
-	struct mux_req	*req;
-	uint64_t	 when = 0;
-
-	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
-		when = req->mr->gather;
-	if (m->shared != NULL && m->shared->probe != NULL &&
-	    (when == 0 || m->shared->probe_deadline < when))
-		when = m->shared->probe_deadline;
-	return when;
-}
-
-/* ---- a 2026-07-28 child -------------------------------------------------- */
-
-/*
- * A child that answered the era probe with a DiscoverResult speaks
- * 2026-07-28 on its stdio: no initialize, the modern _meta on every
- * request, input_required results instead of requests to its client,
- * subscriptions/listen instead of unsolicited notifications.
- *
- * 2026-07-28 clients pass through: their requests go to the child as they
- * are but for the id and progress token, and the answer comes back as the
- * child gave it (its own input_required and requestState included: the
- * retry is a new request like any other).  A listen's acknowledgement,
- * notifications and final result carry the child-side id as their
- * subscriptionId; the bridge puts the client's back.  server/discover is
- * answered from the probe's result.
- *
- * Legacy clients are translated: initialize is answered from the
- * DiscoverResult, each request gets the modern _meta made of the session
- * (its capabilities, clientInfo and logging/setLevel), results lose
- * resultType.  An input_required result becomes requests to the session
- * (elicitation, sampling, roots), and their answers a retry to the child
- * with inputResponses and the requestState, for at most
- * MUX_TRANSLATE_ROUNDS rounds.  resources/subscribe and the list-changed
- * notifications go through one subscriptions/listen of the bridge's own,
- * opened anew with the URIs whenever the set changes.
- */
-
-/* How many input_required rounds a legacy client's request may take. */
-#define MUX_TRANSLATE_ROUNDS	8
-
-static void
-mux_passthrough(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
-{
-	struct mux_child	*c = s->child;
-	json_object		*params = NULL, *state;
-	const char		*method = jsonrpc_method(msg), *text, *sealed;
-
-	if (strcmp(method, "server/discover") == 0) {
-		mux_reply(m, s, stream, NULL, jsonrpc_result_new(
-		    jsonrpc_id(msg), json_object_get(c->discover)));
-		json_object_put(msg);
-		return;
-	}
-	/* With --instance-id the child's requestState went out behind the
-	 * instance's name (see mux_client_answer); it goes back without. */
-	if (m->cfg.instance_id != NULL && (state = mux_get(jsonrpc_params(msg),
-	    "requestState", json_type_string)) != NULL) {
-		text = json_object_get_string(state);
-		if ((sealed = mux_state_mine(m, s, msg, stream, text)) == NULL)
-			return;
-		params = mux_copy_object(jsonrpc_params(msg));
-		json_object_object_add(params, "requestState",
-		    json_object_new_string_len(sealed,
-		    json_object_get_string_len(state) - (int)(sealed - text)));
-	}
-	mux_forward(m, s, msg, stream, NULL,
-	    strcmp(method, "subscriptions/listen") == 0 ? MUX_REQ_F_LISTEN : 0,
-	    params);
-}
-
-/*
- * The bridge's own subscriptions/listen, for its legacy clients: what the
- * child can tell of (list changes, and the URIs someone subscribed to).
- * A new one replaces the old, which is cancelled.
- */
-static void
-mux_own_listen(struct mux *m, struct mux_child *c)
-{
-	struct mux_req	*req;
-	struct mux_sub	*sub;
-	json_object	*params, *meta, *uris;
-	unsigned	 flags;
-	size_t		 i;
-
-	if (!c->modern || !c->up)
-		return;
-	if ((req = c->listen) != NULL) {
-		params = json_object_new_object();
-		mux_add(params, "requestId",
-		    json_object_new_int64((int64_t)req->cid));
-		mux_add(params, "reason", json_object_new_string(
-		    "replaced by a new subscription"));
-		mux_to_child(m, c, jsonrpc_notification_new(
-		    "notifications/cancelled", params));
-		mux_req_free(m, req);
-	}
-	flags = modern_listen_supported(mux_get(c->discover, "capabilities",
-	    json_type_object));
-	uris = json_object_new_array();
-	i = 0;
-	while ((sub = hmap_next(&c->subs, &i)) != NULL)
-		json_object_array_add(uris, json_object_new_string(sub->uri));
-	if (json_object_array_length(uris) == 0)
-		flags &= ~MODERN_LISTEN_SUBSCRIBE;
-	if (flags == 0) {
-		json_object_put(uris);
-		return;
-	}
-	meta = json_object_new_object();
-	mux_add(meta, MODERN_META_VERSION,
-	    json_object_new_string(MCP_VERSION_2026_07_28));
-	mux_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
-	mux_add(meta, MODERN_META_INFO, mux_bridge_info(m));
-	params = json_object_new_object();
-	mux_add(params, "notifications", modern_listen_filter(flags, uris));
-	mux_add(params, "_meta", meta);
-	json_object_put(uris);
-	req = mux_req_new(m, c, MUX_REQ_OWN);
-	req->flags = MUX_REQ_F_LISTEN;
-	c->listen = req;
-	mux_to_child(m, c, jsonrpc_request_new((int64_t)req->cid,
-	    "subscriptions/listen", params));
-}
-
-/*
- * What a 2026-07-28 child's notification needs before the common path:
- * a listen's tag (the client's id back in, or the bridge's own taken out),
- * the end of a listen.  Returns the message for the common path, or NULL
- * when done with it (msg consumed either way).
- */
-static json_object *
-mux_modern_child_notification(struct mux *m, struct mux_child *c,
-    json_object *msg)
-{
-	struct mux_req	*req;
-	json_object	*params = jsonrpc_params(msg), *tag, *out;
-	const char	*method = jsonrpc_method(msg);
-	uint64_t	 cid;
-
-	/* Tagged or not: the cancel names the listen by its requestId. */
-	if (strcmp(method, "notifications/cancelled") == 0) {
-		/* The only one a 2026-07-28 server sends: a listen it ends. */
-		cid = mux_get_bid(json_object_object_get(params, "requestId"));
-		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
-		    mux_req_match, &cid);
-		if (req != NULL && req->child == c &&
-		    (req->flags & MUX_REQ_F_LISTEN)) {
-			if (req->kind == MUX_REQ_CLIENT)
-				mux_req_finish(m, req,
-				    modern_listen_end(req->id));
-			else {
-				log_info("server ended the bridge's "
-				    "subscription");
-				if (req == c->listen)
-					c->listen_again = m->now +
-					    MUX_LISTEN_AGAIN_MS;
-				mux_req_free(m, req);
-			}
-		}
-		json_object_put(msg);
-		return NULL;
-	}
-	if ((tag = modern_subscription_id(params)) != NULL) {
-		cid = mux_get_bid(tag);
-		req = cid == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(cid),
-		    mux_req_match, &cid);
-		if (req == NULL || req->child != c ||
-		    !(req->flags & MUX_REQ_F_LISTEN)) {
-			log_debug("%s for a subscription that is gone dropped",
-			    method);
-			json_object_put(msg);
-			return NULL;
-		}
-		if (req->kind == MUX_REQ_CLIENT) {
-			if (req->s != NULL)
-				mux_to_session(m, req->s, req->stream, 0,
-				    modern_listen_tag(msg, req->id));
-			json_object_put(msg);
-			return NULL;
-		}
-		/* The bridge's own: legacy clients get it untagged. */
-		if (strcmp(method,
-		    "notifications/subscriptions/acknowledged") == 0) {
-			json_object_put(msg);
-			return NULL;
-		}
-		out = modern_listen_untag(msg);
-		json_object_put(msg);
-		return out;
-	}
-	return msg;
-}
-
-/* A legacy session's request to a 2026-07-28 child.  0: handled (msg
- * consumed); -1: answered, msg left to the caller. */
-static int
-mux_translate_request(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
-{
-	struct mux_child	*c = s->child;
-	struct mux_sub		*sub;
-	struct mux_subref	*ref;
-	json_object		*id = jsonrpc_id(msg), *params;
-	const char		*method = jsonrpc_method(msg), *uri;
-	int			 level, subscribe;
-
-	if (strcmp(method, "ping") == 0) {
-		/* 2026-07-28 has none: the bridge is who answers. */
-		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
-		return -1;
-	}
-	if (strcmp(method, "logging/setLevel") == 0) {
-		/* Kept here, sent as logLevel with each request. */
-		level = mux_level_parse(mux_get_str(jsonrpc_params(msg),
-		    "level"));
-		if (level < 0) {
-			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
-			    "Invalid log level");
-			return -1;
-		}
-		if (s->level >= 0)
-			c->nlevel[s->level]--;
-		c->nlevel[level]++;
-		s->level = level;
-		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
-		return -1;
-	}
-	if ((subscribe = strcmp(method, "resources/subscribe") == 0) ||
-	    strcmp(method, "resources/unsubscribe") == 0) {
-		if (!(modern_listen_supported(mux_get(c->discover,
-		    "capabilities", json_type_object)) &
-		    MODERN_LISTEN_SUBSCRIBE)) {
-			mux_error(m, s, stream, b, id, JSONRPC_METHOD_NOT_FOUND,
-			    "Method not found: the server offers no resource "
-			    "subscriptions");
-			return -1;
-		}
-		if ((uri = mux_get_str(jsonrpc_params(msg), "uri")) == NULL) {
-			mux_error(m, s, stream, b, id, JSONRPC_INVALID_PARAMS,
-			    "params.uri is required");
-			return -1;
-		}
-		sub = mux_sub_find(c, uri);
-		ref = sub != NULL ? mux_subref_find(sub, s) : NULL;
-		if (subscribe && sub == NULL) {
-			mux_subref_add(mux_sub_new(c, uri), s);
-			mux_own_listen(m, c);
-		} else if (subscribe && ref == NULL)
-			mux_subref_add(sub, s);
-		else if (!subscribe && ref != NULL) {
-			mux_subref_free(ref);
-			if (sub->n == 0) {
-				mux_sub_free(c, sub);
-				mux_own_listen(m, c);
-			}
-		}
-		mux_reply(m, s, stream, b, jsonrpc_result_new(id, NULL));
-		return -1;
-	}
-	if (strncmp(method, "tasks/", 6) == 0) {
-		mux_error(m, s, stream, b, id, JSONRPC_METHOD_NOT_FOUND,
-		    "Method not found: mcpbridge does not translate %s for a "
-		    "2026-07-28 server", method);
-		return -1;
-	}
-	params = modern_request_params(jsonrpc_params(msg), s->caps, s->info,
-	    s->level >= 0 ? mux_levels[s->level] : NULL);
-	mux_forward(m, s, msg, stream, b, MUX_REQ_F_TRANSLATE, params);
-	return 0;
-}
-
-/* Asks the child again, with the answers gathered for the round. */
-static void
-mux_translate_retry(struct mux *m, struct mux_req *req)
-{
-	json_object	*params;
-
-	params = mux_copy_object(req->params);
-	json_object_object_add(params, "inputResponses", req->xresp);
-	req->xresp = NULL;
-	if (req->xstate != NULL)
-		json_object_object_add(params, "requestState", req->xstate);
-	req->xstate = NULL;		/* moved into params */
-	/* A retry is a new request: a new id (its progress token stays). */
-	hmap_del(&m->reqs, hmap_mix(req->cid), req);
-	req->cid = mux_next_id(m);
-	hmap_add(&m->reqs, hmap_mix(req->cid), req);
-	mux_to_child(m, req->child, jsonrpc_request_new((int64_t)req->cid,
-	    req->method, params));
-}
-
-/* Fails a translated request with error (consumed). */
-static void
-mux_translate_fail(struct mux *m, struct mux_req *req, json_object *error)
-{
-	json_object	*id = req->id;
-
-	req->id = NULL;		/* moved into the answer */
-	mux_req_finish(m, req, mux_answer_new(id, "error", error));
-}
-
-static json_object *
-mux_error_object(int code, const char *message)
-{
-	json_object	*e;
-
-	e = json_object_new_object();
-	mux_add(e, "code", json_object_new_int(code));
-	mux_add(e, "message", json_object_new_string(message));
-	return e;
-}
-
-/*
- * A question's params as a legacy client takes them (new reference): a
- * URL-mode elicitation has no elicitationId in 2026-07-28 (the
- * requestState correlates), but legacy clients need one.
- */
-static json_object *
-mux_legacy_question(struct mux_sreq *sr, json_object *params)
-{
-	const char	*mode = mux_get_str(params, "mode");
-	char		*eid;
-
-	if (mode == NULL || strcmp(mode, "url") != 0 ||
-	    json_object_object_get_ex(params, "elicitationId", NULL))
-		return json_object_get(params);
-	params = mux_copy_object(params);
-	xasprintf(&eid, "mcpbridge-%" PRIu64, sr->bid);
-	mux_add(params, "elicitationId", json_object_new_string(eid));
-	free(eid);
-	return params;
-}
-
-/* input_required for a legacy client: its questions become requests. */
-static void
-mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
-{
-	struct mux_session	*s = req->s;
-	struct mux_sreq		*sr;
-	json_object		*inputs, *missing = NULL, *params, *v, *state;
-	const char		*method, *cap;
-
-	if (req->method == NULL || s == NULL) {
-		mux_translate_fail(m, req, mux_error_object(
-		    JSONRPC_INTERNAL_ERROR, "The server asked for input on a "
-		    "request that cannot take any"));
-		return;
-	}
-	if (++req->xrounds > MUX_TRANSLATE_ROUNDS) {
-		mux_translate_fail(m, req, mux_error_object(
-		    JSONRPC_INTERNAL_ERROR, "The server asked for input too "
-		    "many times"));
-		return;
-	}
-	inputs = mux_get(result, "inputRequests", json_type_object);
-	state = mux_get(result, "requestState", json_type_string);
-	if (inputs == NULL && state == NULL) {
-		mux_translate_fail(m, req, mux_error_object(
-		    JSONRPC_INTERNAL_ERROR, "The server's input_required "
-		    "result has neither inputRequests nor requestState"));
-		return;
-	}
-	/* Every question must be one the session can answer. */
-	if (inputs != NULL) {
-		json_object_object_foreach(inputs, k, q) {
-			(void)k;
-			method = mux_get_str(q, "method");
-			params = mux_get(q, "params", json_type_object);
-			if (method == NULL || (cap = mux_needed_cap(method)) ==
-			    NULL || strcmp(cap, "tasks") == 0) {
-				json_object_put(missing);
-				mux_translate_fail(m, req, mux_error_object(
-				    JSONRPC_INTERNAL_ERROR, "The server asked "
-				    "for input of an unknown kind"));
-				return;
-			}
-			if (!mux_has_cap(s, cap, params)) {
-				if (missing == NULL)
-					missing = json_object_new_object();
-				json_object_object_add(missing, cap,
-				    json_object_new_object());
-			}
-		}
-	}
-	if (missing != NULL) {
-		mux_translate_fail(m, req, modern_missing_capability(missing));
-		return;
-	}
-	json_object_put(req->xresp);
-	req->xresp = json_object_new_object();
-	json_object_put(req->xstate);
-	req->xstate = json_object_get(state);
-	if (inputs != NULL) {
-		json_object_object_foreach(inputs, k, q) {
-			sr = xcalloc(1, sizeof *sr);
-			sr->bid = mux_next_id(m);
-			sr->child = req->child;
-			sr->s = s;
-			sr->xreq = req;
-			sr->key = xstrdup(k);
-			sr->stream = req->stream;
-			hmap_add(&m->sreqs, hmap_mix(sr->bid), sr);
-			TAILQ_INSERT_TAIL(&s->sreqs, sr, sentry);
-			TAILQ_INSERT_TAIL(&req->xinputs, sr, rentry);
-			if ((v = mux_get(q, "params", json_type_object)) !=
-			    NULL)
-				v = mux_legacy_question(sr, v);
-			mux_to_session(m, s, sr->stream, 0,
-			    jsonrpc_request_new((int64_t)sr->bid,
-			    mux_get_str(q, "method"), v));
-		}
-	}
-	if (TAILQ_EMPTY(&req->xinputs))
-		mux_translate_retry(m, req);
-}
-
-/* The child answered a legacy client's request. */
-static void
-mux_translate_answer(struct mux *m, struct mux_req *req, json_object *result,
-    json_object *error)
-{
-	json_object	*id;
-	const char	*type;
-
-	if (req->xresp != NULL) {
-		/* The child answered this id already and the client is busy
-		 * with its questions: the same answer again goes nowhere. */
-		m->stats.dropped_responses++;
-		log_debug("second answer to %" PRIu64 " dropped", req->cid);
-		return;
-	}
-	if (error != NULL) {
-		mux_translate_fail(m, req, json_object_get(error));
-		return;
-	}
-	type = mux_get_str(result, "resultType");
-	if (type != NULL && strcmp(type, "input_required") == 0) {
-		mux_translate_input(m, req, result);
-		return;
-	}
-	id = req->id;
-	req->id = NULL;		/* moved into the answer */
-	mux_req_finish(m, req, mux_answer_new(id, "result",
-	    modern_legacy_result(result)));
-}
-
-/* A legacy session answered one of the questions of an input_required. */
-static enum mux_recv
-mux_translate_response(struct mux *m, struct mux_sreq *sr, json_object *msg)
-{
-	struct mux_req	*req = sr->xreq;
-	json_object	*v;
-	const char	*why;
-	char		*text;
-
-	if (json_object_object_get_ex(msg, "result", &v)) {
-		json_object_object_add(req->xresp, sr->key, json_object_get(v));
-		mux_sreq_free(m, sr);
-		if (TAILQ_EMPTY(&req->xinputs))
-			mux_translate_retry(m, req);
-	} else {
-		/* An input response is a result; an error ends it all.  The
-		 * question answered is done: only the others are cancelled. */
-		v = json_object_object_get(msg, "error");
-		why = mux_get_str(v, "message");
-		xasprintf(&text, "The client refused the server's question: "
-		    "%s", why != NULL ? why : "no message");
-		mux_sreq_free(m, sr);
-		mux_translate_fail(m, req, mux_error_object(
-		    JSONRPC_INTERNAL_ERROR, text));
-		free(text);
-	}
-	json_object_put(msg);
-	return MUX_RECV_ACCEPTED;
-}
-
-/* ---- child up and down ------------------------------------------------- */
 
 void
 mux_child_up(struct mux *m, struct mux_session *s)
@@ -4605,6 +1574,215 @@ mux_child_info(const struct mux *m)
 	return m->shared->info;
 }
 
+static struct mux_child *
+mux_child_new(struct mux *m, struct mux_session *owner)
+{
+	struct mux_child	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->m = m;
+	c->owner = owner;
+	c->level = -1;
+	TAILQ_INIT(&c->sessions);
+	TAILQ_INIT(&c->busy);
+	TAILQ_INIT(&c->reqs);
+	TAILQ_INIT(&c->orphans);
+	TAILQ_INIT(&c->queue);
+	TAILQ_INSERT_TAIL(&m->children, c, entry);
+	return c;
+}
+
+static void
+mux_child_free(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req;
+
+	while ((req = TAILQ_FIRST(&c->reqs)) != NULL)
+		mux_req_free(m, req);
+	mux_orphans_clear(c);
+	mux_pending_purge(c, NULL);
+	/* Sessions released their subscriptions, tasks and requests. */
+	hmap_clear(&c->subs);
+	hmap_clear(&c->tasks);
+	hmap_clear(&c->ctasks);
+	hmap_clear(&c->elicits);
+	hmap_clear(&c->sreqs);
+	json_object_put(c->info);
+	json_object_put(c->discover);
+	json_object_put(c->tool_headers);
+	free(c->failed);
+	TAILQ_REMOVE(&m->children, c, entry);
+	free(c);
+}
+
+/* isolation: a session's initialize starts its own child. */
+static enum mux_recv
+mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_pending	*p;
+
+	if (m->cfg.max_children != 0 && m->nchildren >= m->cfg.max_children) {
+		log_warnx("session refused: %zu children running (max)",
+		    m->nchildren);
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_SERVER_ERROR, "Too many sessions: %zu servers "
+		    "running (--max-children), try again later", m->nchildren);
+		json_object_put(msg);
+		return MUX_RECV_BUSY;
+	}
+	s->own = s->child = mux_child_new(m, s);
+	TAILQ_INSERT_TAIL(&s->child->sessions, s, centry);
+	m->nchildren++;
+	mux_out_push(m, MUX_OUT_CHILD_START, s, 0, 0, NULL);
+
+	p = xcalloc(1, sizeof *p);
+	p->s = s;
+	p->msg = msg;
+	p->stream = stream;
+	p->deadline = m->now + m->cfg.init_timeout_ms;
+	TAILQ_INSERT_TAIL(&s->child->queue, p, entry);
+	return MUX_RECV_REPLY;
+}
+
+void
+mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
+{
+	struct mux_child	*c;
+	size_t			 i, n;
+
+	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
+		log_debug("message from a server the bridge does not serve "
+		    "dropped");
+		json_object_put(msg);
+		return;
+	}
+	if (!json_object_is_type(msg, json_type_array)) {
+		mux_route_child(m, c, msg);
+		return;
+	}
+	n = json_object_array_length(msg);
+	for (i = 0; i < n; i++) {
+		mux_route_child(m, c, json_object_get(
+		    json_object_array_get_idx(msg, i)));
+	}
+	json_object_put(msg);
+}
+
+/* The request the unreadable answer with this id was meant for; NULL if
+ * none in flight on c has it. */
+static struct mux_req *
+mux_unreadable_req(struct mux *m, struct mux_child *c, json_object *id)
+{
+	struct mux_req	*req;
+	uint64_t	 cid;
+
+	if ((cid = mux_get_bid(id)) == 0)
+		return NULL;
+	req = hmap_find(&m->reqs, hmap_mix(cid), mux_req_match, &cid);
+	return req != NULL && req->child == c ? req : NULL;
+}
+
+/*
+ * The child's own request could not be read: it is told so under its id
+ * (JSON-RPC 2.0, section 5.1), or it would wait for an answer forever.
+ */
+static void
+mux_child_unreadable_request(struct mux *m, struct mux_child *c,
+    json_object *id, size_t limit, const char *reason)
+{
+	char	*text;
+
+	if (reason != NULL) {
+		log_warnx("server's request %s is not valid JSON (%s); "
+		    "answering it with a parse error",
+		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
+		    reason);
+		xasprintf(&text, "Parse error: %s", reason);
+		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_PARSE_ERROR,
+		    text, NULL));
+	} else {
+		log_warnx("server's request %s exceeded --max-message-size "
+		    "(%zu bytes); answering it with an error",
+		    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN),
+		    limit);
+		xasprintf(&text, "Invalid Request: it exceeded the bridge's "
+		    "--max-message-size (%zu bytes)", limit);
+		mux_to_child(m, c, jsonrpc_error_new(id,
+		    JSONRPC_INVALID_REQUEST, text, NULL));
+	}
+	free(text);
+}
+
+void
+mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
+    int seen, size_t limit, const char *reason)
+{
+	struct mux_child	*c;
+	struct mux_req		*req = NULL;
+	json_object		*cid;
+	char			*why, *text;
+	const char		*idtext;
+
+	if ((c = mux_child_of(m, s)) == NULL || !c->up)
+		goto out;
+	if (seen & MUX_UNREADABLE_METHOD) {
+		/* A notification needs no answer; a request gets one. */
+		if (id != NULL)
+			mux_child_unreadable_request(m, c, id, limit, reason);
+		goto out;
+	}
+	/* An invalid line with nothing in sight is chatter (a banner, a
+	 * log line): the framer logged it, and it fails nothing. */
+	if (reason != NULL && id == NULL && !(seen & MUX_UNREADABLE_ANSWER))
+		goto out;
+	if (reason == NULL)
+		xasprintf(&why, "exceeded --max-message-size (%zu bytes)",
+		    limit);
+	else
+		xasprintf(&why, "is not valid JSON (%s)", reason);
+	/*
+	 * Only an answer that names its request fails it.  No request is
+	 * guessed, not even the only one in flight: it may be a late answer
+	 * to one that timed out, and then the innocent one would fail and
+	 * its real answer be dropped as unknown.
+	 */
+	if ((seen & MUX_UNREADABLE_ANSWER) && id != NULL)
+		req = mux_unreadable_req(m, c, id);
+	if (req == NULL) {
+		m->stats.unreadable_unanswered++;
+		idtext = id != NULL ? json_object_to_json_string_ext(id,
+		    JSON_C_TO_STRING_PLAIN) : "";
+		if (!(seen & MUX_UNREADABLE_ANSWER))
+			log_error("server's line%s%s %s and was dropped; it "
+			    "shows no result, error or method at its ends, "
+			    "so no request can be told", id != NULL ?
+			    " with id " : "", idtext, why);
+		else if (id == NULL)
+			log_error("server's answer %s and was dropped; its id "
+			    "is not in sight at either end, so its request "
+			    "will wait for --request-timeout", why);
+		else
+			log_error("server's answer to %s %s and was dropped; "
+			    "no request in flight has that id", idtext, why);
+		free(why);
+		goto out;
+	}
+	log_error("server's answer to request %" PRIu64 " %s; answering it "
+	    "with an error", req->cid, why);
+	/* As if the child had answered so: ids, translation and the
+	 * handshake take it the way they take any error. */
+	xasprintf(&text, "Internal error: the server's answer %s", why);
+	cid = json_object_new_int64((int64_t)req->cid);
+	mux_route_child_response(m, c, jsonrpc_error_new(cid,
+	    JSONRPC_INTERNAL_ERROR, text, NULL));
+	json_object_put(cid);
+	free(text);
+	free(why);
+out:
+	json_object_put(id);
+}
+
 /* ---- sessions ------------------------------------------------------------ */
 
 struct mux_session *
@@ -4699,6 +1877,80 @@ mux_session_close(struct mux *m, struct mux_session *s)
 	m->nchildren--;
 	mux_out_push(m, MUX_OUT_CHILD_STOP, s, 0, 0, NULL);
 	TAILQ_INSERT_TAIL(&m->graveyard, s, gentry);
+}
+
+void
+mux_session_set_principal(struct mux_session *s, uint64_t principal)
+{
+	s->principal = principal;
+}
+
+void
+mux_session_finish(struct mux *m, struct mux_session *s)
+{
+	struct mux_req	*req;
+	json_object	*params;
+
+	if (s->closing)
+		return;
+	/* A listen passed through to a 2026-07-28 child: the bridge ends
+	 * it (the child hears a cancellation) the way the child would. */
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (!(req->flags & MUX_REQ_F_LISTEN))
+			continue;
+		if (req->child->up) {
+			params = json_object_new_object();
+			mux_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_add(params, "reason",
+			    json_object_new_string("the bridge is closing"));
+			mux_to_child(m, req->child, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
+		mux_req_finish(m, req, modern_listen_end(req->id));
+		return;
+	}
+	if (!s->listening)
+		return;
+	s->listening = 0;
+	mux_to_session(m, s, s->listen_stream, 1,
+	    modern_listen_end(s->listen_id));
+}
+
+enum mux_recv
+mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t stream)
+{
+	struct mux_child	*c = s->child;
+	struct mux_pending	*p;
+	const char		*method;
+	enum mux_recv		 status;
+
+	if (jsonrpc_classify(msg) == JSONRPC_INVALID) {
+		mux_error(m, s, stream, NULL, NULL, JSONRPC_INVALID_REQUEST,
+		    "Invalid Request");
+		json_object_put(msg);
+		return MUX_RECV_INVALID;
+	}
+	if (m->shared == NULL && s->own == NULL && !s->ended &&
+	    s->transport != MUX_TRANSPORT_STATELESS &&
+	    (method = jsonrpc_method(msg)) != NULL &&
+	    strcmp(method, "initialize") == 0 &&
+	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
+		return mux_isolation_start(m, s, msg, stream);
+
+	/* Until the handshake is done client traffic waits, in order. */
+	if (c != NULL && !c->ready && c->failed == NULL && !s->ended) {
+		status = mux_route_prescan(msg);
+		p = xcalloc(1, sizeof *p);
+		p->s = s;
+		p->msg = msg;
+		p->stream = stream;
+		p->deadline = m->now + m->cfg.init_timeout_ms;
+		TAILQ_INSERT_TAIL(&c->queue, p, entry);
+		return status;
+	}
+	return mux_route_process(m, s, msg, stream);
 }
 
 /* ---- the multiplexer ---------------------------------------------------- */
@@ -4826,7 +2078,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	    c->listen_again <= now_ms) {
 		c->listen_again = 0;
 		if (c->listen == NULL)
-			mux_own_listen(m, c);
+			mux_modern_child_own_listen(m, c);
 	}
 	TAILQ_FOREACH(c, &m->children, entry) {
 		while ((p = TAILQ_FIRST(&c->queue)) != NULL &&
@@ -4848,18 +2100,33 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_req_orphan(m, req);
 		}
 		if (req->mr != NULL)
-			mux_inputs_fail(m, req, 1, "the request timed out");
+			mux_modern_client_inputs_fail(m, req, 1,
+			    "the request timed out");
 		xasprintf(&text, "Request timed out after %" PRIu64 " ms",
 		    m->cfg.request_timeout_ms);
 		mux_req_finish(m, req, jsonrpc_error_new(req->id,
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);
 	}
-	mux_modern_tick(m);
+	mux_modern_client_tick(m);
 }
 
 void
 mux_stats(const struct mux *m, struct mux_stats *st)
 {
 	*st = m->stats;
+}
+
+uint64_t
+mux_wakeup(const struct mux *m)
+{
+	struct mux_req	*req;
+	uint64_t	 when = 0;
+
+	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
+		when = req->mr->gather;
+	if (m->shared != NULL && m->shared->probe != NULL &&
+	    (when == 0 || m->shared->probe_deadline < when))
+		when = m->shared->probe_deadline;
+	return when;
 }
