@@ -94,6 +94,7 @@ struct session_msg {
 struct session_entry {
 	uint64_t		 stream;
 	uint64_t		 seq;
+	uint64_t		 order;		/* in the session's log */
 	struct session_msg	*msg;
 	int			 final;
 	int			 sent;		/* written to a connection once */
@@ -143,6 +144,11 @@ struct session {
 	struct session_log	 notices;	/* log entries that go first */
 	size_t			 log_count;
 	size_t			 log_bytes;
+	size_t			 log_sent;	/* entries written once */
+	uint64_t		 log_pushed;	/* entries ever logged */
+	/* The log up to here holds nothing owed that was written: the
+	 * trim's walk for those starts after it (NULL: at the start). */
+	struct session_entry	*trim_after;
 	size_t			 unsent_bytes;
 	size_t			 unsent_owed;	/* of them, owed (answers,
 						   server requests) */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "checktest.h"
 #include "session.h"
@@ -392,6 +393,146 @@ START_TEST(test_queue_ends_session)
 }
 END_TEST
 
+/*
+ * A stream as if an event stream were open on it: what is pushed is
+ * written at once (to a request with no connection, which takes nothing),
+ * so it counts as delivered.
+ */
+static struct evhttp_request *
+fake_attach(struct stream *st)
+{
+	struct evhttp_request	*req;
+
+	req = evhttp_request_new(NULL, NULL);
+	ck_assert_ptr_nonnull(req);
+	st->req = req;
+	st->state = STREAM_SSE;
+	return req;
+}
+
+static void
+fake_detach(struct stream *st, struct evhttp_request *req)
+{
+	st->req = NULL;
+	st->state = STREAM_IDLE;
+	evhttp_request_free(req);
+}
+
+/* The seq of each entry of the log, in order, as "stream-seq ...". */
+static void
+log_text(struct session *s, char *buf, size_t size)
+{
+	struct session_entry	*e;
+	size_t			 off = 0;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(e, &s->log, entry)
+		off += (size_t)snprintf(buf + off, size - off, "%s%llu-%llu",
+		    off > 0 ? " " : "", (unsigned long long)e->stream,
+		    (unsigned long long)e->seq);
+}
+
+/*
+ * A full log of owed messages lets go of the oldest delivered one, past
+ * those never delivered, however the two interleave, and one delivered
+ * late (its client came back) is let go before newer ones.
+ */
+START_TEST(test_log_trims_delivered_first)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 4, 100000);
+	struct session		*s;
+	struct stream		*st0, *st1;
+	struct evhttp_request	*req0, *req1;
+	struct session_msg	*ask;
+	char			 buf[256];
+
+	overflow = 0;
+	s = session_new(ss, SESSION_STREAMABLE);
+	st0 = stream_find(s, 0);
+	ck_assert_ptr_nonnull(st0);
+	ask = session_msg_new("{\"id\":\"s1\",\"method\":\"roots/list\"}", 33,
+	    1);
+	/* Two for the general stream, nobody there; two delivered. */
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	st1 = stream_new(s);
+	req1 = fake_attach(st1);
+	ck_assert_int_eq(session_push_msg(s, st1->no, ask, 0), 0);
+	ck_assert_int_eq(session_push_msg(s, st1->no, ask, 0), 0);
+	ck_assert_uint_eq(s->unsent_owed, 2 * ask->len);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 1-1 1-2");
+
+	/* Over the bound: the delivered ones go, oldest first. */
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 1-2 0-3");
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 0-3 0-4");
+	/* Nothing delivered is left: the undelivered stay, over the bound. */
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 0-3 0-4 0-5");
+
+	/* Its client comes back: all five are delivered, the oldest goes. */
+	req0 = fake_attach(st0);
+	stream_flush(st0);
+	ck_assert_uint_eq(s->unsent_owed, 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-2 0-3 0-4 0-5");
+	fake_detach(st0, req0);
+
+	/* One more on the request stream, delivered: the oldest goes. */
+	ck_assert_int_eq(session_push_msg(s, st1->no, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-3 0-4 0-5 1-3");
+	ck_assert_int_eq(overflow, 0);
+	fake_detach(st1, req1);
+	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/* A legacy session keeps nothing once written, and what waits for its
+ * stream stays within the bounds. */
+START_TEST(test_log_legacy_keeps_unsent)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 100000);
+	struct session		*s;
+	struct stream		*st0;
+	struct evhttp_request	*req0;
+	struct session_msg	*note;
+	char			 buf[256];
+	int			 i;
+
+	s = session_new(ss, SESSION_LEGACY);
+	st0 = stream_find(s, 0);
+	ck_assert_ptr_nonnull(st0);
+	note = session_msg_new("{\"method\":\"n\"}", 14, 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-3 0-4 0-5");
+	req0 = fake_attach(st0);
+	stream_flush(st0);
+	ck_assert_uint_eq(s->log_count, 0);
+	ck_assert_uint_eq(s->log_sent, 0);
+	ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	ck_assert_uint_eq(s->log_count, 0);
+	fake_detach(st0, req0);
+	ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-7");
+	session_msg_unref(note);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -407,6 +548,8 @@ check_suite(void)
 	tcase_add_test(tl, test_log_keeps_requests);
 	tcase_add_test(tl, test_log_keeps_undelivered);
 	tcase_add_test(tl, test_queue_ends_session);
+	tcase_add_test(tl, test_log_trims_delivered_first);
+	tcase_add_test(tl, test_log_legacy_keeps_unsent);
 	suite_add_tcase(s, tl);
 	return s;
 }
