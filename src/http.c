@@ -2497,6 +2497,16 @@ http_delivered(struct http *h)
  * every session's log and stream share one copy instead of holding one
  * each.  Holding the object keeps its address from being reused for
  * another message.
+ *
+ * Whether the client is owed it (anything but a notification) is asked
+ * of jsonrpc_classify, once per message, not per session.  The out does
+ * not say: final marks an answer, but a message that is not final may be
+ * a request from the server (owed) or a notification, and only the
+ * mux's routing knows which; carrying that in struct mux_out would
+ * widen mux.h for a cost that does not show.  Measured under callgrind
+ * (the bench's echo child, 10 clients, 3000 Streamable HTTP and 3000
+ * HTTP+SSE calls): this call is 0.11% of the bridge's instructions,
+ * 260 a message, against 9% for writing messages out as text.
  */
 static struct session_msg *
 http_session_msg(struct http *h, json_object *msg)
