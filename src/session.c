@@ -326,10 +326,16 @@ session_entry_sent(struct session *sess, struct session_entry *e)
 static void
 session_entry_free(struct session *sess, struct session_entry *e)
 {
+	struct stream	*st;
+
 	if (!e->sent)
 		session_entry_sent(sess, e);
 	if (sess->trim_after == e)
 		sess->trim_after = TAILQ_PREV(e, session_log, entry);
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->flushed == e)
+			st->flushed = TAILQ_PREV(e, session_log, entry);
+	}
 	TAILQ_REMOVE(&sess->log, e, entry);
 	if (session_entry_notice(e))
 		TAILQ_REMOVE(&sess->notices, e, nentry);
@@ -581,6 +587,8 @@ stream_new(struct session *sess)
 	st->sess = sess;
 	st->no = sess->next_stream++;
 	st->status = 200;
+	/* A new number: nothing in the log is for it yet. */
+	st->flushed = TAILQ_LAST(&sess->log, session_log);
 	st->timer = event_new(sess->owner->base, -1, EV_PERSIST,
 	    stream_timer_cb, st);
 	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
@@ -727,12 +735,19 @@ stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
 	}
 }
 
+/* The first entry after from (NULL: after st's mark) that st has yet to
+ * write. */
 static struct session_entry *
 stream_next_entry(struct stream *st, struct session_entry *from)
 {
 	struct session_entry	*e;
 
-	e = from == NULL ? TAILQ_FIRST(&st->sess->log) : TAILQ_NEXT(from, entry);
+	if (from != NULL)
+		e = TAILQ_NEXT(from, entry);
+	else if (st->flushed != NULL)
+		e = TAILQ_NEXT(st->flushed, entry);
+	else
+		e = TAILQ_FIRST(&st->sess->log);
 	for (; e != NULL; e = TAILQ_NEXT(e, entry)) {
 		if (e->stream == st->no && e->seq > st->sent)
 			return e;
@@ -802,8 +817,11 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(bev, NULL, &tv);
 
-	if (after != (uint64_t)-1)
+	if (after != (uint64_t)-1) {
+		/* A resume may go back: look from the start again. */
 		st->sent = after;
+		st->flushed = NULL;
+	}
 	if (sess->priming) {
 		/*
 		 * The priming event's id "<stream>-0" names the start of a
@@ -870,6 +888,8 @@ stream_flush(struct stream *st)
 		if (!e->sent)
 			session_entry_sent(sess, e);
 	}
+	/* All of the log is written, as far as st goes. */
+	st->flushed = TAILQ_LAST(&sess->log, session_log);
 	if (evbuffer_get_length(buf) > 0)
 		evhttp_send_reply_chunk(st->req, buf);
 	evbuffer_free(buf);

@@ -109,6 +109,9 @@ struct stream {
 	uint64_t		 no;
 	uint64_t		 seq;		/* last sequence number given */
 	uint64_t		 sent;		/* last one written on req */
+	/* The log up to here holds nothing it has yet to write (NULL:
+	 * look from the start): a write looks only at what came after. */
+	struct session_entry	*flushed;
 	int			 finished;	/* its final message is logged */
 	enum stream_state	 state;
 	struct evhttp_request	*req;

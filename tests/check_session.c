@@ -533,6 +533,130 @@ START_TEST(test_log_legacy_keeps_unsent)
 }
 END_TEST
 
+/* The first entry st has yet to write, walking the whole log. */
+static struct session_entry *
+pending(struct session *s, struct stream *st)
+{
+	struct session_entry	*e;
+
+	TAILQ_FOREACH(e, &s->log, entry) {
+		if (e->stream == st->no && e->seq > st->sent)
+			return e;
+	}
+	return NULL;
+}
+
+/* Each stream's mark is in the log, and nothing up to it is pending. */
+static void
+check_marks(struct session *s)
+{
+	struct session_entry	*e;
+	struct stream		*st;
+	int			 found;
+
+	TAILQ_FOREACH(st, &s->streams, entry) {
+		if (st->flushed == NULL)
+			continue;
+		found = 0;
+		TAILQ_FOREACH(e, &s->log, entry) {
+			ck_assert_msg(e->stream != st->no || e->seq <= st->sent,
+			    "stream %llu: %llu-%llu pending before its mark",
+			    (unsigned long long)st->no,
+			    (unsigned long long)e->stream,
+			    (unsigned long long)e->seq);
+			if (e == st->flushed) {
+				found = 1;
+				break;
+			}
+		}
+		ck_assert_msg(found, "stream %llu: mark not in the log",
+		    (unsigned long long)st->no);
+	}
+}
+
+#define MARK_STREAMS	6
+
+/*
+ * Pushes, trims, streams coming and going, connections attached and
+ * detached, at random: a stream with a connection has nothing left to
+ * write after each step, and the mark its writes start from never hides
+ * an entry it has yet to write.
+ */
+static void
+run_marks(enum session_kind kind, unsigned seed)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 8, 100000);
+	struct session		*s;
+	struct stream		*st;
+	struct evhttp_request	*reqs[MARK_STREAMS + 1] = { NULL };
+	struct session_msg	*ask, *note;
+	uint64_t		 no;
+	unsigned		 r = seed;
+	int			 step;
+
+	s = session_new(ss, kind);
+	ask = session_msg_new("{\"id\":1,\"method\":\"x\"}", 22, 1);
+	note = session_msg_new("{\"method\":\"n\"}", 14, 0);
+	for (step = 0; step < 20000; step++) {
+		r = r * 1103515245 + 12345;
+		no = (r >> 8) % (MARK_STREAMS + 1);
+		st = stream_find(s, no);
+		switch ((r >> 16) % 6) {
+		case 0:
+		case 1:
+			if (st != NULL)
+				(void)session_push_msg(s, no,
+				    (r >> 20) & 1 ? ask : note, 0);
+			break;
+		case 2:
+			/* A final, on a stream with no connection. */
+			if (st != NULL && no != 0 && reqs[no] == NULL)
+				(void)session_push_msg(s, no, ask, 1);
+			break;
+		case 3:
+			if (s->next_stream <= MARK_STREAMS)
+				(void)stream_new(s);
+			else if (st != NULL && reqs[no] == NULL)
+				(void)stream_gc(st);
+			break;
+		case 4:
+			if (st != NULL && reqs[no] == NULL && !st->finished) {
+				reqs[no] = fake_attach(st);
+				stream_flush(st);
+			}
+			break;
+		case 5:
+			if (st != NULL && reqs[no] != NULL) {
+				fake_detach(st, reqs[no]);
+				reqs[no] = NULL;
+			}
+			break;
+		}
+		check_marks(s);
+		TAILQ_FOREACH(st, &s->streams, entry) {
+			if (reqs[st->no] != NULL)
+				ck_assert_ptr_null(pending(s, st));
+		}
+	}
+	TAILQ_FOREACH(st, &s->streams, entry) {
+		if (reqs[st->no] != NULL)
+			fake_detach(st, reqs[st->no]);
+	}
+	session_msg_unref(note);
+	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+
+START_TEST(test_stream_marks)
+{
+	run_marks(SESSION_STREAMABLE, 1);
+	run_marks(SESSION_STREAMABLE, 7);
+	run_marks(SESSION_LEGACY, 3);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -550,6 +674,7 @@ check_suite(void)
 	tcase_add_test(tl, test_queue_ends_session);
 	tcase_add_test(tl, test_log_trims_delivered_first);
 	tcase_add_test(tl, test_log_legacy_keeps_unsent);
+	tcase_add_test(tl, test_stream_marks);
 	suite_add_tcase(s, tl);
 	return s;
 }
