@@ -186,33 +186,34 @@ config_init(struct config *c)
 	memset(c, 0, sizeof *c);
 	c->log_level = LOG_LEVEL_INFO;
 	c->log_format = LOG_FORMAT_TEXT;
+	c->serve.max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
 	c->max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
-	c->kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
-	c->restart = UPSTREAM_RESTART_ON_FAILURE;
-	c->isolation = MUX_ISOLATION_SHARED;
-	c->server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
-	c->init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
-	c->child_era = MUX_CHILD_ERA_LEGACY;
-	c->probe_timeout_ms = MUX_DEFAULT_PROBE_TIMEOUT_MS;
-	c->host = xstrdup(CLI_DEFAULT_HOST);
-	c->port = CLI_DEFAULT_PORT;
-	c->base_path = xstrdup("");
-	c->sse_path = xstrdup(CLI_DEFAULT_SSE_PATH);
-	c->message_path = xstrdup(CLI_DEFAULT_MESSAGE_PATH);
-	c->mcp_path = xstrdup(CLI_DEFAULT_MCP_PATH);
-	c->keepalive_ms = CLI_DEFAULT_KEEPALIVE_MS;
-	c->max_body = CLI_DEFAULT_MAX_BODY;
-	c->replay_messages = CLI_DEFAULT_REPLAY_MESSAGES;
-	c->replay_bytes = CLI_DEFAULT_REPLAY_BYTES;
-	c->max_header_size = CLI_DEFAULT_MAX_HEADER_SIZE;
-	c->max_headers = CLI_DEFAULT_MAX_HEADERS;
-	c->read_timeout_ms = CLI_DEFAULT_READ_TIMEOUT_MS;
-	c->max_sessions = CLI_DEFAULT_MAX_SESSIONS;
-	c->max_in_flight = CLI_DEFAULT_MAX_IN_FLIGHT;
-	c->max_children = CLI_DEFAULT_MAX_CHILDREN;
-	c->serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
-	c->session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
-	c->drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
+	c->serve.kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
+	c->serve.restart = UPSTREAM_RESTART_ON_FAILURE;
+	c->serve.isolation = MUX_ISOLATION_SHARED;
+	c->serve.server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	c->serve.init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
+	c->serve.child_era = MUX_CHILD_ERA_LEGACY;
+	c->serve.probe_timeout_ms = MUX_DEFAULT_PROBE_TIMEOUT_MS;
+	c->serve.http.host = xstrdup(CLI_DEFAULT_HOST);
+	c->serve.http.port = CLI_DEFAULT_PORT;
+	c->serve.http.base_path = xstrdup("");
+	c->serve.http.sse_path = xstrdup(CLI_DEFAULT_SSE_PATH);
+	c->serve.http.message_path = xstrdup(CLI_DEFAULT_MESSAGE_PATH);
+	c->serve.http.mcp_path = xstrdup(CLI_DEFAULT_MCP_PATH);
+	c->serve.http.keepalive_ms = CLI_DEFAULT_KEEPALIVE_MS;
+	c->serve.http.max_body = CLI_DEFAULT_MAX_BODY;
+	c->serve.http.replay_messages = CLI_DEFAULT_REPLAY_MESSAGES;
+	c->serve.http.replay_bytes = CLI_DEFAULT_REPLAY_BYTES;
+	c->serve.http.max_header_size = CLI_DEFAULT_MAX_HEADER_SIZE;
+	c->serve.http.max_headers = CLI_DEFAULT_MAX_HEADERS;
+	c->serve.http.read_timeout_ms = CLI_DEFAULT_READ_TIMEOUT_MS;
+	c->serve.http.max_sessions = CLI_DEFAULT_MAX_SESSIONS;
+	c->serve.http.max_in_flight = CLI_DEFAULT_MAX_IN_FLIGHT;
+	c->serve.max_children = CLI_DEFAULT_MAX_CHILDREN;
+	c->serve.serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	c->serve.http.session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
+	c->serve.drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
 }
 
 static void
@@ -230,25 +231,26 @@ cli_free_vector(char **v)
 void
 config_free(struct config *c)
 {
-	cli_free_vector(c->command);
-	cli_free_vector(c->env);
-	free(c->cwd);
-	free(c->connect);
-	free(c->client_capabilities);
-	free(c->host);
-	free(c->base_path);
-	free(c->sse_path);
-	free(c->message_path);
-	free(c->mcp_path);
-	cli_free_vector(c->allow_hosts);
-	cli_free_vector(c->allow_origins);
-	cli_free_vector(c->cors);
-	free(c->auth_token_file);
-	free(c->auth_token_env);
-	free(c->tls_cert);
-	free(c->tls_key);
-	free(c->metrics_listen);
-	free(c->instance_id);
+	/* The serve structs hold the strings const; they are ours. */
+	cli_free_vector(c->serve.command);
+	cli_free_vector(c->serve.env);
+	free((char *)c->serve.cwd);
+	free((char *)c->serve.connect);
+	free((char *)c->serve.client_capabilities);
+	free((char *)c->serve.http.host);
+	free((char *)c->serve.http.base_path);
+	free((char *)c->serve.http.sse_path);
+	free((char *)c->serve.http.message_path);
+	free((char *)c->serve.http.mcp_path);
+	cli_free_vector(c->serve.http.allow_hosts);
+	cli_free_vector(c->serve.http.allow_origins);
+	cli_free_vector(c->serve.http.cors);
+	free((char *)c->serve.http.auth_token_file);
+	free((char *)c->serve.http.auth_token_env);
+	free((char *)c->serve.http.tls_cert);
+	free((char *)c->serve.http.tls_key);
+	free((char *)c->serve.http.metrics_listen);
+	free((char *)c->serve.instance_id);
 	free(c->url);
 	cli_free_vector(c->headers);
 	free(c->bearer_token_env);
@@ -262,75 +264,19 @@ config_free(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-static void
-cli_http_config(const struct config *cfg, struct http_config *hc)
-{
-	memset(hc, 0, sizeof *hc);
-	hc->host = cfg->host;
-	hc->port = cfg->port;
-	hc->print_url = cfg->print_url;
-	hc->base_path = cfg->base_path;
-	hc->sse_path = cfg->sse_path;
-	hc->message_path = cfg->message_path;
-	hc->mcp_path = cfg->mcp_path;
-	hc->keepalive_ms = cfg->keepalive_ms > 0 ? cfg->keepalive_ms :
-	    CLI_DEFAULT_KEEPALIVE_MS;
-	hc->max_queue = cfg->max_queue;
-	if (hc->max_queue == 0)
-		hc->max_queue = cfg->max_message_size > SIZE_MAX /
-		    CLI_DEFAULT_MAX_QUEUE_MESSAGES ? SIZE_MAX :
-		    cfg->max_message_size * CLI_DEFAULT_MAX_QUEUE_MESSAGES;
-	hc->max_body = cfg->max_body;
-	hc->replay_messages = cfg->replay_messages;
-	hc->replay_bytes = cfg->replay_bytes;
-
-	hc->allow_hosts = cfg->allow_hosts;
-	hc->nallow_hosts = cfg->nallow_hosts;
-	hc->allow_origins = cfg->allow_origins;
-	hc->nallow_origins = cfg->nallow_origins;
-	hc->cors = cfg->cors;
-	hc->ncors = cfg->ncors;
-	hc->auth_token_file = cfg->auth_token_file;
-	hc->auth_token_env = cfg->auth_token_env;
-	hc->tls_cert = cfg->tls_cert;
-	hc->tls_key = cfg->tls_key;
-
-	hc->max_header_size = cfg->max_header_size;
-	hc->max_headers = cfg->max_headers;
-	hc->read_timeout_ms = cfg->read_timeout_ms;
-	hc->max_sessions = cfg->max_sessions;
-	hc->rate_limit = cfg->rate_limit;
-	hc->max_in_flight = cfg->max_in_flight;
-	hc->session_timeout_ms = cfg->session_timeout_ms;
-
-	hc->metrics_listen = cfg->metrics_listen;
-	hc->instance_id = cfg->instance_id;
-}
-
 void
 cli_serve_config(const struct config *cfg, struct serve_config *sc)
 {
-	memset(sc, 0, sizeof *sc);
-	sc->command = cfg->command;
-	sc->env = cfg->env;
-	sc->cwd = cfg->cwd;
-	sc->connect = cfg->connect;
-	sc->max_message_size = cfg->max_message_size;
-	sc->kill_timeout_ms = cfg->kill_timeout_ms;
-	sc->restart = cfg->restart;
-
-	sc->isolation = cfg->isolation;
-	sc->server_requests = cfg->server_requests;
-	sc->max_children = cfg->max_children;
-	sc->client_capabilities = cfg->client_capabilities;
-	sc->init_timeout_ms = cfg->init_timeout_ms;
-	sc->child_era = cfg->child_era;
-	sc->probe_timeout_ms = cfg->probe_timeout_ms;
-	sc->serve_request_timeout_ms = cfg->serve_request_timeout_ms;
-	sc->instance_id = cfg->instance_id;
-
-	cli_http_config(cfg, &sc->http);
-	sc->drain_timeout_ms = cfg->drain_timeout_ms;
+	*sc = cfg->serve;
+	/* Worked out from what the user gave, or left 0. */
+	if (sc->http.keepalive_ms <= 0)
+		sc->http.keepalive_ms = CLI_DEFAULT_KEEPALIVE_MS;
+	if (sc->http.max_queue == 0)
+		sc->http.max_queue = sc->max_message_size > SIZE_MAX /
+		    CLI_DEFAULT_MAX_QUEUE_MESSAGES ? SIZE_MAX :
+		    sc->max_message_size * CLI_DEFAULT_MAX_QUEUE_MESSAGES;
+	/* One string, read by both. */
+	sc->http.instance_id = sc->instance_id;
 }
 
 void
@@ -461,15 +407,25 @@ cli_copy_vector(int argc, char **argv)
 	return v;
 }
 
+/*
+ * Replaces a string of the serve structs, which hold them const (serve
+ * and http only read them); the config owns them.
+ */
+static void
+cli_set(const char **dst, char *s)
+{
+	free((char *)*dst);
+	*dst = s;
+}
+
 /* A path option: must start with '/'; the base path loses a trailing '/'. */
 static int
-cli_set_path(char **dst, const char *s, int is_base, char **err)
+cli_set_path(const char **dst, const char *s, int is_base, char **err)
 {
 	size_t	len = strlen(s);
 
 	if (is_base && len == 0) {
-		free(*dst);
-		*dst = xstrdup("");
+		cli_set(dst, xstrdup(""));
 		return 0;
 	}
 	if (s[0] != '/' || strpbrk(s, "?# \t") != NULL) {
@@ -480,8 +436,7 @@ cli_set_path(char **dst, const char *s, int is_base, char **err)
 	if (is_base)
 		while (len > 0 && s[len - 1] == '/')
 			len--;
-	free(*dst);
-	*dst = xstrndup(s, len);
+	cli_set(dst, xstrndup(s, len));
 	return 0;
 }
 
@@ -496,9 +451,10 @@ cli_add_env(struct config *c, const char *s, char **err)
 		    "without '=' here" : "with a KEY before '='");
 		return -1;
 	}
-	c->env = xreallocarray(c->env, c->nenv + 2, sizeof *c->env);
-	c->env[c->nenv++] = xstrdup(s);
-	c->env[c->nenv] = NULL;
+	c->serve.env = xreallocarray(c->serve.env, c->nenv + 2,
+	    sizeof *c->serve.env);
+	c->serve.env[c->nenv++] = xstrdup(s);
+	c->serve.env[c->nenv] = NULL;
 	return 0;
 }
 
@@ -589,7 +545,8 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    "host:port or *, not '%s'", arg);
 			return -1;
 		}
-		cli_push(&c->allow_hosts, &c->nallow_hosts, arg);
+		cli_push(&c->serve.http.allow_hosts,
+		    &c->serve.http.nallow_hosts, arg);
 		return 0;
 	case OPT_ALLOW_ORIGIN:
 	case OPT_CORS:
@@ -597,13 +554,14 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 		    "--allow-origin", arg, err) == -1)
 			return -1;
 		if (ch == OPT_CORS)
-			cli_push(&c->cors, &c->ncors, arg);
+			cli_push(&c->serve.http.cors, &c->serve.http.ncors,
+			    arg);
 		else
-			cli_push(&c->allow_origins, &c->nallow_origins, arg);
+			cli_push(&c->serve.http.allow_origins,
+			    &c->serve.http.nallow_origins, arg);
 		return 0;
 	case OPT_AUTH_TOKEN_FILE:
-		free(c->auth_token_file);
-		c->auth_token_file = xstrdup(arg);
+		cli_set(&c->serve.http.auth_token_file, xstrdup(arg));
 		return 0;
 	case OPT_AUTH_TOKEN_ENV:
 		if (*arg == '\0' || strchr(arg, '=') != NULL) {
@@ -611,8 +569,7 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    "environment variable, not '%s'", arg);
 			return -1;
 		}
-		free(c->auth_token_env);
-		c->auth_token_env = xstrdup(arg);
+		cli_set(&c->serve.http.auth_token_env, xstrdup(arg));
 		return 0;
 	case OPT_TLS_CERT:
 	case OPT_TLS_KEY:
@@ -623,11 +580,9 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			return -1;
 		}
 		if (ch == OPT_TLS_CERT) {
-			free(c->tls_cert);
-			c->tls_cert = xstrdup(arg);
+			cli_set(&c->serve.http.tls_cert, xstrdup(arg));
 		} else {
-			free(c->tls_key);
-			c->tls_key = xstrdup(arg);
+			cli_set(&c->serve.http.tls_key, xstrdup(arg));
 		}
 		return 0;
 	case OPT_MAX_HEADER_SIZE:
@@ -637,7 +592,7 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    "to 16M, not '%s'", arg);
 			return -1;
 		}
-		c->max_header_size = size;
+		c->serve.http.max_header_size = size;
 		return 0;
 	case OPT_MAX_HEADERS:
 		if (cli_parse_int(arg, 8, 10000, &n) == -1) {
@@ -645,7 +600,7 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    "'%s'", arg);
 			return -1;
 		}
-		c->max_headers = (size_t)n;
+		c->serve.http.max_headers = (size_t)n;
 		return 0;
 	case OPT_MAX_SESSIONS:
 	case OPT_MAX_IN_FLIGHT:
@@ -656,9 +611,9 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			return -1;
 		}
 		if (ch == OPT_MAX_SESSIONS)
-			c->max_sessions = (size_t)n;
+			c->serve.http.max_sessions = (size_t)n;
 		else
-			c->max_in_flight = (size_t)n;
+			c->serve.http.max_in_flight = (size_t)n;
 		return 0;
 	case OPT_RATE_LIMIT:
 		if (cli_parse_int(arg, 0, 1000000, &n) == -1) {
@@ -666,7 +621,7 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    "not '%s'", arg);
 			return -1;
 		}
-		c->rate_limit = (uint64_t)n;
+		c->serve.http.rate_limit = (uint64_t)n;
 		return 0;
 	case OPT_READ_TIMEOUT:
 	case OPT_REQUEST_TIMEOUT:
@@ -682,13 +637,13 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			return -1;
 		}
 		if (ch == OPT_READ_TIMEOUT)
-			c->read_timeout_ms = ms;
+			c->serve.http.read_timeout_ms = ms;
 		else if (ch == OPT_REQUEST_TIMEOUT)
-			c->serve_request_timeout_ms = ms;
+			c->serve.serve_request_timeout_ms = ms;
 		else if (ch == OPT_SESSION_TIMEOUT)
-			c->session_timeout_ms = ms;
+			c->serve.http.session_timeout_ms = ms;
 		else
-			c->drain_timeout_ms = ms;
+			c->serve.drain_timeout_ms = ms;
 		return 0;
 	case OPT_METRICS_LISTEN:
 		if (strrchr(arg, ':') == NULL || strrchr(arg, ':') == arg ||
@@ -697,8 +652,7 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    "'%s'", arg);
 			return -1;
 		}
-		free(c->metrics_listen);
-		c->metrics_listen = xstrdup(arg);
+		cli_set(&c->serve.http.metrics_listen, xstrdup(arg));
 		return 0;
 	case OPT_INSTANCE_ID:
 		if (!session_prefix_ok(arg)) {
@@ -707,8 +661,7 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			    arg);
 			return -1;
 		}
-		free(c->instance_id);
-		c->instance_id = xstrdup(arg);
+		cli_set(&c->serve.instance_id, xstrdup(arg));
 		return 0;
 	}
 	xasprintf(err, "internal: unhandled option %d", ch);
@@ -728,14 +681,12 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_ENV:
 		return cli_add_env(c, arg, err);
 	case OPT_CWD:
-		free(c->cwd);
-		c->cwd = xstrdup(arg);
+		cli_set(&c->serve.cwd, xstrdup(arg));
 		return 0;
 	case OPT_CONNECT:
 		if (cli_check_connect(arg, err) == -1)
 			return -1;
-		free(c->connect);
-		c->connect = xstrdup(arg);
+		cli_set(&c->serve.connect, xstrdup(arg));
 		return 0;
 	case OPT_MAX_MESSAGE_SIZE:
 		if (cli_parse_size(arg, &size) == -1 || size < 1024) {
@@ -743,7 +694,7 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "least 1K, not '%s'", arg);
 			return -1;
 		}
-		c->max_message_size = size;
+		c->serve.max_message_size = size;
 		return 0;
 	case OPT_KILL_TIMEOUT:
 		if (cli_parse_duration(arg, &ms) == -1 || ms > INT_MAX) {
@@ -751,15 +702,15 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "'%s'", arg);
 			return -1;
 		}
-		c->kill_timeout_ms = (int)ms;
+		c->serve.kill_timeout_ms = (int)ms;
 		return 0;
 	case OPT_RESTART:
 		if (strcmp(arg, "no") == 0)
-			c->restart = UPSTREAM_RESTART_NO;
+			c->serve.restart = UPSTREAM_RESTART_NO;
 		else if (strcmp(arg, "on-failure") == 0)
-			c->restart = UPSTREAM_RESTART_ON_FAILURE;
+			c->serve.restart = UPSTREAM_RESTART_ON_FAILURE;
 		else if (strcmp(arg, "always") == 0)
-			c->restart = UPSTREAM_RESTART_ALWAYS;
+			c->serve.restart = UPSTREAM_RESTART_ALWAYS;
 		else {
 			xasprintf(err, "--restart wants no, on-failure or "
 			    "always, not '%s'", arg);
@@ -768,9 +719,9 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		return 0;
 	case OPT_ISOLATION:
 		if (strcmp(arg, "shared") == 0)
-			c->isolation = MUX_ISOLATION_SHARED;
+			c->serve.isolation = MUX_ISOLATION_SHARED;
 		else if (strcmp(arg, "session") == 0)
-			c->isolation = MUX_ISOLATION_SESSION;
+			c->serve.isolation = MUX_ISOLATION_SESSION;
 		else {
 			xasprintf(err, "--isolation wants shared or session, "
 			    "not '%s'", arg);
@@ -779,9 +730,10 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		return 0;
 	case OPT_SERVER_REQUESTS:
 		if (strcmp(arg, "unambiguous") == 0)
-			c->server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+			c->serve.server_requests =
+			    MUX_SERVER_REQUESTS_UNAMBIGUOUS;
 		else if (strcmp(arg, "latest") == 0)
-			c->server_requests = MUX_SERVER_REQUESTS_LATEST;
+			c->serve.server_requests = MUX_SERVER_REQUESTS_LATEST;
 		else {
 			xasprintf(err, "--server-requests wants unambiguous or "
 			    "latest, not '%s'", arg);
@@ -794,7 +746,7 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "'%s'", arg);
 			return -1;
 		}
-		c->max_children = (size_t)n;
+		c->serve.max_children = (size_t)n;
 		return 0;
 	case OPT_CLIENT_CAPABILITIES:
 		/* The child gets it as sent: the strict policy, so no NaN
@@ -808,8 +760,7 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			return -1;
 		}
 		json_object_put(caps);
-		free(c->client_capabilities);
-		c->client_capabilities = xstrdup(arg);
+		cli_set(&c->serve.client_capabilities, xstrdup(arg));
 		return 0;
 	case OPT_INIT_TIMEOUT:
 		if (cli_parse_duration(arg, &ms) == -1 || ms == 0) {
@@ -817,15 +768,15 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "'%s'", arg);
 			return -1;
 		}
-		c->init_timeout_ms = ms;
+		c->serve.init_timeout_ms = ms;
 		return 0;
 	case OPT_CHILD_ERA:
 		if (strcmp(arg, "legacy") == 0)
-			c->child_era = MUX_CHILD_ERA_LEGACY;
+			c->serve.child_era = MUX_CHILD_ERA_LEGACY;
 		else if (strcmp(arg, "auto") == 0)
-			c->child_era = MUX_CHILD_ERA_AUTO;
+			c->serve.child_era = MUX_CHILD_ERA_AUTO;
 		else if (strcmp(arg, "modern") == 0)
-			c->child_era = MUX_CHILD_ERA_MODERN;
+			c->serve.child_era = MUX_CHILD_ERA_MODERN;
 		else {
 			xasprintf(err, "--child-era wants legacy, auto or "
 			    "modern, not '%s'", arg);
@@ -838,34 +789,33 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "'%s'", arg);
 			return -1;
 		}
-		c->probe_timeout_ms = ms;
+		c->serve.probe_timeout_ms = ms;
 		return 0;
 	case OPT_HOST:
 		if (*arg == '\0') {
 			xasprintf(err, "--host wants an address");
 			return -1;
 		}
-		free(c->host);
-		c->host = xstrdup(arg);
+		cli_set(&c->serve.http.host, xstrdup(arg));
 		return 0;
 	case OPT_PORT:
 		if (cli_parse_int(arg, 0, 65535, &n) == -1) {
 			xasprintf(err, "--port wants 0 to 65535, not '%s'", arg);
 			return -1;
 		}
-		c->port = (int)n;
+		c->serve.http.port = (int)n;
 		return 0;
 	case OPT_PRINT_URL:
-		c->print_url = 1;
+		c->serve.http.print_url = 1;
 		return 0;
 	case OPT_BASE_PATH:
-		return cli_set_path(&c->base_path, arg, 1, err);
+		return cli_set_path(&c->serve.http.base_path, arg, 1, err);
 	case OPT_SSE_PATH:
-		return cli_set_path(&c->sse_path, arg, 0, err);
+		return cli_set_path(&c->serve.http.sse_path, arg, 0, err);
 	case OPT_MESSAGE_PATH:
-		return cli_set_path(&c->message_path, arg, 0, err);
+		return cli_set_path(&c->serve.http.message_path, arg, 0, err);
 	case OPT_PATH:
-		return cli_set_path(&c->mcp_path, arg, 0, err);
+		return cli_set_path(&c->serve.http.mcp_path, arg, 0, err);
 	case OPT_KEEPALIVE:
 		if (cli_parse_duration(arg, &ms) == -1 || ms == 0 ||
 		    ms > INT_MAX) {
@@ -873,7 +823,7 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "'%s'", arg);
 			return -1;
 		}
-		c->keepalive_ms = (int)ms;
+		c->serve.http.keepalive_ms = (int)ms;
 		return 0;
 	case OPT_MAX_QUEUE:
 		if (cli_parse_size(arg, &size) == -1 || size < 4096) {
@@ -881,7 +831,7 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "4K, not '%s'", arg);
 			return -1;
 		}
-		c->max_queue = size;
+		c->serve.http.max_queue = size;
 		return 0;
 	case OPT_MAX_BODY:
 		if (cli_parse_size(arg, &size) == -1 || size < 1024) {
@@ -889,12 +839,12 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    "1K, not '%s'", arg);
 			return -1;
 		}
-		c->max_body = size;
+		c->serve.http.max_body = size;
 		return 0;
 	case OPT_REPLAY_BUFFER:
 		/* MESSAGES[,BYTES] */
 		if (cli_parse_int(arg, 0, 10000000, &n) == 0) {
-			c->replay_messages = (size_t)n;
+			c->serve.http.replay_messages = (size_t)n;
 			return 0;
 		}
 		comma = strchr(arg, ',');
@@ -904,8 +854,8 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    cli_parse_size(comma + 1, &size) == 0;
 			free(first);
 			if (ok) {
-				c->replay_messages = (size_t)n;
-				c->replay_bytes = size;
+				c->serve.http.replay_messages = (size_t)n;
+				c->serve.http.replay_bytes = size;
 				return 0;
 			}
 		}
@@ -1109,9 +1059,9 @@ cli_paths_clash(const struct config *c, char **err)
 		const char	*what;
 		const char	*path;
 	} routes[] = {
-		{ "--path", c->mcp_path },
-		{ "--sse-path", c->sse_path },
-		{ "--message-path", c->message_path },
+		{ "--path", c->serve.http.mcp_path },
+		{ "--sse-path", c->serve.http.sse_path },
+		{ "--message-path", c->serve.http.message_path },
 		{ "the health probe", "/healthz" },
 		{ "the readiness probe", "/readyz" },
 		{ "the metrics", "/metrics" },
@@ -1181,41 +1131,44 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 	argc -= optind;
 	argv += optind;
 	if (c->mode == CLI_MODE_SERVE) {
-		if (c->connect != NULL && argc > 0) {
+		if (c->serve.connect != NULL && argc > 0) {
 			xasprintf(err, "give either --connect or a command, "
 			    "not both");
 			return CLI_ERROR;
 		}
-		if (c->connect == NULL && argc == 0) {
+		if (c->serve.connect == NULL && argc == 0) {
 			xasprintf(err, "serve needs a command (after --) or "
 			    "--connect");
 			return CLI_ERROR;
 		}
-		if (c->connect != NULL && (c->env != NULL || c->cwd != NULL)) {
+		if (c->serve.connect != NULL && (c->serve.env != NULL ||
+		    c->serve.cwd != NULL)) {
 			xasprintf(err, "--env and --cwd apply to a command, "
 			    "not to --connect");
 			return CLI_ERROR;
 		}
-		if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		if ((c->serve.http.tls_cert == NULL) !=
+		    (c->serve.http.tls_key == NULL)) {
 			xasprintf(err, "--tls-cert and --tls-key go together");
 			return CLI_ERROR;
 		}
 		if (cli_paths_clash(c, err) == -1)
 			return CLI_ERROR;
-		if (c->auth_token_file != NULL && c->auth_token_env != NULL) {
+		if (c->serve.http.auth_token_file != NULL &&
+		    c->serve.http.auth_token_env != NULL) {
 			xasprintf(err, "give either --auth-token-file or "
 			    "--auth-token-env, not both");
 			return CLI_ERROR;
 		}
 		/* A session's own child is initialized by its client. */
-		if (c->child_era != MUX_CHILD_ERA_LEGACY &&
-		    c->isolation == MUX_ISOLATION_SESSION) {
+		if (c->serve.child_era != MUX_CHILD_ERA_LEGACY &&
+		    c->serve.isolation == MUX_ISOLATION_SESSION) {
 			xasprintf(err, "--child-era=auto or modern needs "
 			    "--isolation=shared");
 			return CLI_ERROR;
 		}
 		if (argc > 0)
-			c->command = cli_copy_vector(argc, argv);
+			c->serve.command = cli_copy_vector(argc, argv);
 	} else if (c->mode == CLI_MODE_CLIENT) {
 		if (argc != 1) {
 			xasprintf(err, argc == 0 ? "client needs a URL" :

@@ -11,10 +11,7 @@
 
 #include "client.h"
 #include "log.h"
-#include "mux.h"
-#include "upstream.h"
-
-struct serve_config;
+#include "serve.h"
 
 enum cli_mode {
 	CLI_MODE_NONE = 0,
@@ -56,65 +53,13 @@ struct config {
 	enum log_level		 log_level;
 	enum log_format		 log_format;
 
-	/* serve: the upstream */
-	char			**command;	/* NULL-terminated; NULL with connect */
-	char			**env;		/* NULL-terminated KEY=VALUE list */
-	size_t			 nenv;
-	char			*cwd;
-	char			*connect;
-	size_t			 max_message_size;
-	int			 kill_timeout_ms;
-	enum upstream_restart	 restart;
-
-	/* serve: the multiplexer */
-	enum mux_isolation	 isolation;
-	enum mux_server_requests server_requests;
-	size_t			 max_children;
-	char			*client_capabilities;	/* JSON text or NULL */
-	uint64_t		 init_timeout_ms;
-	enum mux_child_era	 child_era;
-	uint64_t		 probe_timeout_ms;
-
-	/* serve: HTTP */
-	char			*host;
-	int			 port;
-	int			 print_url;
-	char			*base_path;	/* "" or "/prefix" without a trailing slash */
-	char			*sse_path;
-	char			*message_path;
-	char			*mcp_path;
-	int			 keepalive_ms;
-	size_t			 max_queue;	/* 0: from max_message_size */
-	size_t			 max_body;
-	size_t			 replay_messages;
-	size_t			 replay_bytes;
-
-	/* serve: who may connect */
-	char			**allow_hosts;	/* NULL-terminated, or NULL */
-	size_t			 nallow_hosts;
-	char			**allow_origins;
-	size_t			 nallow_origins;
-	char			**cors;
-	size_t			 ncors;
-	char			*auth_token_file;
-	char			*auth_token_env;
-	char			*tls_cert;
-	char			*tls_key;
-
-	/* serve: limits */
-	size_t			 max_header_size;
-	size_t			 max_headers;
-	uint64_t		 read_timeout_ms;
-	size_t			 max_sessions;	/* 0: no limit */
-	uint64_t		 rate_limit;	/* requests a second; 0: none */
-	size_t			 max_in_flight;	/* per session; 0: no limit */
-	uint64_t		 serve_request_timeout_ms; /* 0: none */
-	uint64_t		 session_timeout_ms;	/* 0: never */
-	uint64_t		 drain_timeout_ms;
-
-	/* serve: operations */
-	char			*metrics_listen;	/* HOST:PORT or NULL */
-	char			*instance_id;	/* session id prefix, or NULL */
+	/*
+	 * serve mode, filled in place as given (a 0 that means a default
+	 * is worked out by cli_serve_config); serve.http is the HTTP side.
+	 * Its strings and lists are the config's: config_free frees them.
+	 */
+	struct serve_config	 serve;
+	size_t			 nenv;		/* entries in serve.env */
 
 	/* client */
 	char			*url;
@@ -129,6 +74,7 @@ struct config {
 	uint64_t		 connect_timeout_ms;	/* 0: the default */
 	uint64_t		 request_timeout_ms;	/* 0: the default */
 	int			 oneshot;
+	size_t			 max_message_size;	/* serve's: serve.* */
 
 	/* client: OAuth sign-in */
 	int			 no_oauth;
@@ -151,8 +97,9 @@ enum cli_result {
 
 void		 config_init(struct config *);
 void		 config_free(struct config *);
-/* What serve mode takes from a parsed command line; the strings stay
- * the struct config's, so it must outlive the struct serve_config. */
+/* What serve mode takes from a parsed command line: cfg->serve with its
+ * defaults worked out.  The strings stay the struct config's, so it must
+ * outlive the struct serve_config. */
 void		 cli_serve_config(const struct config *, struct serve_config *);
 /* The same for client mode; a timeout left 0 gets its default. */
 void		 cli_client_config(const struct config *,

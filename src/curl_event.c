@@ -547,12 +547,6 @@ curl_event_overflowed(struct curl_event_xfer *x)
 	return x->overflow;
 }
 
-size_t
-curl_event_count(struct curl_event *ce)
-{
-	return ce->nxfers;
-}
-
 int
 curl_event_network_error(int result)
 {

@@ -76,8 +76,6 @@ const char	*curl_event_header(struct curl_event_xfer *, const char *);
 struct evbuffer	*curl_event_body(struct curl_event_xfer *);
 /* 1 if the body went over max_buffered (the transfer then fails). */
 int		 curl_event_overflowed(struct curl_event_xfer *);
-/* Transfers running. */
-size_t		 curl_event_count(struct curl_event *);
 
 /* 1 if a transfer that ended with this CURLcode failed for a network
  * reason (refused, reset, timed out, ...) worth retrying. */

@@ -543,10 +543,39 @@ framer_partial(struct framer *f, struct evbuffer *in)
 		framer_discard_start(f, in, len, 1);
 }
 
+/*
+ * The first line end in `in`: its position (-1 if none) and *eol_len.
+ * The search starts past what an earlier call saw of the partial line at
+ * the front; that holds no line end, or the line would have gone, and
+ * `in` has only grown at its end since.  So a line that comes in many
+ * reads costs one search of its bytes, not one a read.
+ */
+static ev_ssize_t
+framer_search(struct framer *f, struct evbuffer *in, size_t *eol_len)
+{
+	struct evbuffer_ptr	 start, eol;
+	size_t			 scanned = f->scanned;
+
+	if (f->scan_in != in || scanned > evbuffer_get_length(in))
+		scanned = 0;
+	f->scan_in = in;
+	f->scanned = 0;
+	if (scanned == 0)
+		eol = evbuffer_search_eol(in, NULL, eol_len, EVBUFFER_EOL_ANY);
+	else {
+		if (evbuffer_ptr_set(in, &start, scanned,
+		    EVBUFFER_PTR_SET) == -1)
+			fatalx("evbuffer_ptr_set");
+		eol = evbuffer_search_eol(in, &start, eol_len,
+		    EVBUFFER_EOL_ANY);
+	}
+	return eol.pos;
+}
+
 void
 framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 {
-	struct evbuffer_ptr	 eol;
+	ev_ssize_t		 pos;
 	size_t			 eol_len, len;
 	unsigned char		*p;
 
@@ -558,10 +587,9 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 		 * JSON string, and the blank lines _ANY merges are skipped
 		 * anyway; a "\r\n" split across two reads leaves a blank line.
 		 */
-		eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_ANY);
-		if (eol.pos == -1)
+		if ((pos = framer_search(f, in, &eol_len)) == -1)
 			break;
-		len = (size_t)eol.pos;
+		len = (size_t)pos;
 
 		if (f->discarding || len > f->max_line) {
 			/* The end of a line already over the cap, or a whole
@@ -584,6 +612,9 @@ framer_drain(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 		evbuffer_drain(in, len + eol_len);
 	}
 	framer_partial(f, in);
+	/* What is left (nothing, if it was discarded) holds no line end. */
+	f->scan_in = in;
+	f->scanned = evbuffer_get_length(in);
 }
 
 void
@@ -593,6 +624,7 @@ framer_eof(struct framer *f, struct evbuffer *in, framer_cb cb, void *arg)
 	unsigned char		*p;
 
 	framer_drain(f, in, cb, arg);
+	f->scanned = 0;		/* all of in goes below */
 
 	/* What is left has no newline and is within the cap, or it ends
 	 * the oversized line being discarded. */

@@ -76,6 +76,11 @@ typedef void (*framer_dropped_cb)(void *arg, const struct framer_peek *);
 
 struct framer {
 	size_t		 max_line;	/* bytes, without the newline */
+	/* The partial line at the front of scan_in: its first scanned bytes
+	 * hold no line end, so the next search starts past them (a long line
+	 * in small reads is searched once, not once a read). */
+	const struct evbuffer *scan_in;
+	size_t		 scanned;
 	int		 discarding;	/* inside an oversized line */
 	int		 reported;	/* ... reported early already */
 	const char	*tag;		/* names the peer in log lines */
@@ -96,7 +101,12 @@ struct framer {
 void	framer_init(struct framer *, size_t max_line, const char *tag);
 /* Asks to be told of each dropped line (cb NULL: not any more). */
 void	framer_set_dropped(struct framer *, framer_dropped_cb, void *arg);
-/* Delivers every complete line now in `in`; leaves a partial line there. */
+/*
+ * Delivers every complete line now in `in`; leaves a partial line there.
+ * Between calls `in` may only grow at its end: the framer remembers how
+ * far it has searched the partial line (another buffer, or a shorter one,
+ * starts the search over).
+ */
 void	framer_drain(struct framer *, struct evbuffer *in, framer_cb, void *arg);
 /* At EOF: a final line without a newline is delivered too. */
 void	framer_eof(struct framer *, struct evbuffer *in, framer_cb, void *arg);

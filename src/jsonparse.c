@@ -29,6 +29,7 @@
 
 #include "jsonparse.h"
 #include "log.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* json_tokener_parse_ex takes an int length. */
@@ -184,45 +185,6 @@ jsonparse_key_is_id(const unsigned char *p, size_t n)
 }
 
 /*
- * One UTF-8 sequence of two to four bytes starting at s->p (RFC 3629:
- * no overlong forms, no surrogates, nothing above U+10FFFF).
- */
-static int
-jsonparse_utf8(struct jsonparse_scan *s)
-{
-	const unsigned char	*p = s->p;
-	unsigned char		 lo = 0x80, hi = 0xbf;
-	size_t			 n, i;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 1;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 2;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 3;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return jsonparse_fail(s, "invalid UTF-8");
-	if ((size_t)(s->end - p) <= n)
-		return jsonparse_fail(s, "invalid UTF-8");
-	if (p[1] < lo || p[1] > hi)
-		return jsonparse_fail(s, "invalid UTF-8");
-	for (i = 2; i <= n; i++) {
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return jsonparse_fail(s, "invalid UTF-8");
-	}
-	s->p += n + 1;
-	return 0;
-}
-
-/*
  * 1 if none of the eight bytes at p ends a plain run in a string: no
  * non-ASCII byte, control character, quote or backslash.  With every
  * byte below 0x80, (x - n) & ~x has its high bit set in some byte exactly
@@ -249,7 +211,7 @@ jsonparse_plain8(const unsigned char *p)
 static int
 jsonparse_string(struct jsonparse_scan *s)
 {
-	size_t	i;
+	size_t	i, n;
 
 	s->p++;
 	for (;;) {
@@ -270,8 +232,9 @@ jsonparse_string(struct jsonparse_scan *s)
 			return jsonparse_fail(s,
 			    "control character in a string");
 		if (*s->p >= 0x80) {
-			if (jsonparse_utf8(s) == -1)
-				return -1;
+			if ((n = utf8_len(s->p, (size_t)(s->end - s->p))) == 0)
+				return jsonparse_fail(s, "invalid UTF-8");
+			s->p += n;
 			continue;
 		}
 		/* A backslash. */

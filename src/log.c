@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static enum log_level	 log_level = LOG_LEVEL_INFO;
 static enum log_format	 log_format = LOG_FORMAT_TEXT;
@@ -66,12 +66,6 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
-enum log_level
-log_get_level(void)
-{
-	return log_level;
-}
-
 int
 log_level_parse(const char *s, enum log_level *out)
 {
@@ -99,39 +93,6 @@ log_format_parse(const char *s, enum log_format *out)
 }
 
 /*
- * The length of the well-formed UTF-8 sequence at p (at most n bytes),
- * or 0: no overlong forms, no surrogates, nothing past U+10FFFF.
- */
-static size_t
-log_utf8_len(const unsigned char *p, size_t n)
-{
-	size_t	need, i;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
-/*
  * Writes s as the inside of a JSON string.  What the child writes on its
  * stderr is any bytes: a byte that is not part of well-formed UTF-8
  * becomes U+FFFD, so that every line stays JSON a collector can read.
@@ -145,8 +106,7 @@ log_json_string(FILE *f, const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (c >= 0x80) {
-			n = log_utf8_len((const unsigned char *)s + i,
-			    len - i);
+			n = utf8_len((const unsigned char *)s + i, len - i);
 			if (n == 0)
 				fputs("\\ufffd", f);
 			else

@@ -21,7 +21,6 @@ enum log_format {
 
 void	 log_init(enum log_level, enum log_format, const char *progname);
 void	 log_set_level(enum log_level);
-enum log_level log_get_level(void);
 int	 log_level_parse(const char *, enum log_level *);
 int	 log_format_parse(const char *, enum log_format *);
 

@@ -55,12 +55,6 @@ metrics_method(const char *method)
 	return METRICS_OTHER;
 }
 
-const char *
-metrics_method_name(enum metrics_method m)
-{
-	return m < METRICS_METHODS ? metrics_method_names[m] : "other";
-}
-
 void
 metrics_request_done(enum metrics_method m, int error, uint64_t latency_ms)
 {

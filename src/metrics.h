@@ -90,7 +90,6 @@ struct metrics_gauges {
 extern struct metrics metrics;
 
 enum metrics_method metrics_method(const char *);
-const char	*metrics_method_name(enum metrics_method);
 /* A JSON-RPC request got its final answer (an error or not). */
 void		 metrics_request_done(enum metrics_method, int error,
 		    uint64_t latency_ms);

@@ -312,21 +312,36 @@ static void
 session_entry_sent(struct session *sess, struct session_entry *e)
 {
 	e->sent = 1;
+	sess->log_sent++;
 	sess->unsent_bytes -= e->msg->len;
-	if (!session_entry_notice(e))
-		sess->unsent_owed -= e->msg->len;
+	if (session_entry_notice(e))
+		return;
+	sess->unsent_owed -= e->msg->len;
+	/* Owed and written: the trim may let it go, so its walk must meet
+	 * it again (session_trim). */
+	if (sess->trim_after != NULL && e->order <= sess->trim_after->order)
+		sess->trim_after = TAILQ_PREV(e, session_log, entry);
 }
 
 static void
 session_entry_free(struct session *sess, struct session_entry *e)
 {
+	struct stream	*st;
+
+	if (!e->sent)
+		session_entry_sent(sess, e);
+	if (sess->trim_after == e)
+		sess->trim_after = TAILQ_PREV(e, session_log, entry);
+	TAILQ_FOREACH(st, &sess->streams, entry) {
+		if (st->flushed == e)
+			st->flushed = TAILQ_PREV(e, session_log, entry);
+	}
 	TAILQ_REMOVE(&sess->log, e, entry);
 	if (session_entry_notice(e))
 		TAILQ_REMOVE(&sess->notices, e, nentry);
 	sess->log_count--;
 	sess->log_bytes -= e->msg->len;
-	if (!e->sent)
-		session_entry_sent(sess, e);
+	sess->log_sent--;
 	session_msg_unref(e->msg);
 	free(e);
 }
@@ -499,21 +514,22 @@ session_log_over(const struct session *sess)
  * owed (max_queue bounds those), or waits for a connection that is
  * attached: that one is about to be written.
  */
-static void
+static int
 session_log_evict(struct session *sess, struct session_entry *e)
 {
 	struct stream	*st;
 
 	if (!e->sent) {
 		if (!session_entry_notice(e))
-			return;
+			return 0;
 		st = stream_find(sess, e->stream);
 		if (st != NULL && st->req != NULL)
-			return;
+			return 0;
 		log_debug("session %.8s: log full, message for stream %" PRIu64
 		    " dropped unsent", sess->hex, e->stream);
 	}
 	session_entry_free(sess, e);
+	return 1;
 }
 
 /*
@@ -523,6 +539,15 @@ session_log_evict(struct session *sess, struct session_entry *e)
  * log of nothing but what is owed loses its oldest delivered ones; owed
  * messages never delivered stay (session_check_queue bounds them).
  * Legacy sessions keep nothing once written.
+ *
+ * It runs on every push, so it walks only what it may let go.  A legacy
+ * log is written in its order (one stream), so what was written is at
+ * its start: the walk stops when log_sent says none is left.  The second
+ * walk meets, once it comes to pass, notifications only that wait for an
+ * attached connection (about to take them, so few): every other one went
+ * in the first.  So it lets go of owed messages written and nothing else,
+ * and it starts after trim_after, past those never written, which stay
+ * until written (session_entry_sent moves the mark back then).
  */
 static void
 session_trim(struct session *sess)
@@ -530,7 +555,8 @@ session_trim(struct session *sess)
 	struct session_entry	*e, *next;
 
 	if (sess->kind != SESSION_STREAMABLE) {
-		for (e = TAILQ_FIRST(&sess->log); e != NULL; e = next) {
+		for (e = TAILQ_FIRST(&sess->log); e != NULL &&
+		    sess->log_sent > 0; e = next) {
 			next = TAILQ_NEXT(e, entry);
 			if (e->sent)
 				session_entry_free(sess, e);
@@ -541,10 +567,12 @@ session_trim(struct session *sess)
 		next = TAILQ_NEXT(e, nentry);
 		session_log_evict(sess, e);
 	}
-	for (e = TAILQ_FIRST(&sess->log); e != NULL &&
-	    session_log_over(sess); e = next) {
+	e = sess->trim_after != NULL ? TAILQ_NEXT(sess->trim_after, entry) :
+	    TAILQ_FIRST(&sess->log);
+	for (; e != NULL && session_log_over(sess); e = next) {
 		next = TAILQ_NEXT(e, entry);
-		session_log_evict(sess, e);
+		if (!session_log_evict(sess, e))
+			sess->trim_after = e;
 	}
 }
 
@@ -559,6 +587,8 @@ stream_new(struct session *sess)
 	st->sess = sess;
 	st->no = sess->next_stream++;
 	st->status = 200;
+	/* A new number: nothing in the log is for it yet. */
+	st->flushed = TAILQ_LAST(&sess->log, session_log);
 	st->timer = event_new(sess->owner->base, -1, EV_PERSIST,
 	    stream_timer_cb, st);
 	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
@@ -705,12 +735,19 @@ stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
 	}
 }
 
+/* The first entry after from (NULL: after st's mark) that st has yet to
+ * write. */
 static struct session_entry *
 stream_next_entry(struct stream *st, struct session_entry *from)
 {
 	struct session_entry	*e;
 
-	e = from == NULL ? TAILQ_FIRST(&st->sess->log) : TAILQ_NEXT(from, entry);
+	if (from != NULL)
+		e = TAILQ_NEXT(from, entry);
+	else if (st->flushed != NULL)
+		e = TAILQ_NEXT(st->flushed, entry);
+	else
+		e = TAILQ_FIRST(&st->sess->log);
 	for (; e != NULL; e = TAILQ_NEXT(e, entry)) {
 		if (e->stream == st->no && e->seq > st->sent)
 			return e;
@@ -780,8 +817,11 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(bev, NULL, &tv);
 
-	if (after != (uint64_t)-1)
+	if (after != (uint64_t)-1) {
+		/* A resume may go back: look from the start again. */
 		st->sent = after;
+		st->flushed = NULL;
+	}
 	if (sess->priming) {
 		/*
 		 * The priming event's id "<stream>-0" names the start of a
@@ -848,6 +888,8 @@ stream_flush(struct stream *st)
 		if (!e->sent)
 			session_entry_sent(sess, e);
 	}
+	/* All of the log is written, as far as st goes. */
+	st->flushed = TAILQ_LAST(&sess->log, session_log);
 	if (evbuffer_get_length(buf) > 0)
 		evhttp_send_reply_chunk(st->req, buf);
 	evbuffer_free(buf);
@@ -963,6 +1005,7 @@ session_push_msg(struct session *sess, uint64_t stream, struct session_msg *m,
 	e->seq = ++st->seq;
 	e->msg = session_msg_ref(m);
 	e->final = final && stream != 0;
+	e->order = ++sess->log_pushed;
 	TAILQ_INSERT_TAIL(&sess->log, e, entry);
 	if (session_entry_notice(e))
 		TAILQ_INSERT_TAIL(&sess->notices, e, nentry);

@@ -94,6 +94,7 @@ struct session_msg {
 struct session_entry {
 	uint64_t		 stream;
 	uint64_t		 seq;
+	uint64_t		 order;		/* in the session's log */
 	struct session_msg	*msg;
 	int			 final;
 	int			 sent;		/* written to a connection once */
@@ -108,6 +109,9 @@ struct stream {
 	uint64_t		 no;
 	uint64_t		 seq;		/* last sequence number given */
 	uint64_t		 sent;		/* last one written on req */
+	/* The log up to here holds nothing it has yet to write (NULL:
+	 * look from the start): a write looks only at what came after. */
+	struct session_entry	*flushed;
 	int			 finished;	/* its final message is logged */
 	enum stream_state	 state;
 	struct evhttp_request	*req;
@@ -143,6 +147,11 @@ struct session {
 	struct session_log	 notices;	/* log entries that go first */
 	size_t			 log_count;
 	size_t			 log_bytes;
+	size_t			 log_sent;	/* entries written once */
+	uint64_t		 log_pushed;	/* entries ever logged */
+	/* The log up to here holds nothing owed that was written: the
+	 * trim's walk for those starts after it (NULL: at the start). */
+	struct session_entry	*trim_after;
 	size_t			 unsent_bytes;
 	size_t			 unsent_owed;	/* of them, owed (answers,
 						   server requests) */

@@ -41,28 +41,29 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(parse(&c, &err, "serve", "--", "server", "-x", "y",
 	    NULL), CLI_OK);
 	ck_assert_int_eq(c.mode, CLI_MODE_SERVE);
-	ck_assert_str_eq(c.command[0], "server");
-	ck_assert_str_eq(c.command[1], "-x");
-	ck_assert_str_eq(c.command[2], "y");
-	ck_assert_ptr_null(c.command[3]);
-	ck_assert_str_eq(c.host, "127.0.0.1");
-	ck_assert_int_eq(c.port, 8000);
-	ck_assert_str_eq(c.mcp_path, "/mcp");
-	ck_assert_str_eq(c.sse_path, "/sse");
-	ck_assert_str_eq(c.message_path, "/message");
-	ck_assert_str_eq(c.base_path, "");
-	ck_assert_uint_eq(c.max_message_size, 16u * 1024 * 1024);
-	ck_assert_int_eq(c.kill_timeout_ms, 5000);
-	ck_assert_int_eq(c.restart, UPSTREAM_RESTART_ON_FAILURE);
-	ck_assert_int_eq(c.isolation, MUX_ISOLATION_SHARED);
-	ck_assert_int_eq(c.server_requests, MUX_SERVER_REQUESTS_UNAMBIGUOUS);
-	ck_assert_int_eq(c.keepalive_ms, 15000);
+	ck_assert_str_eq(c.serve.command[0], "server");
+	ck_assert_str_eq(c.serve.command[1], "-x");
+	ck_assert_str_eq(c.serve.command[2], "y");
+	ck_assert_ptr_null(c.serve.command[3]);
+	ck_assert_str_eq(c.serve.http.host, "127.0.0.1");
+	ck_assert_int_eq(c.serve.http.port, 8000);
+	ck_assert_str_eq(c.serve.http.mcp_path, "/mcp");
+	ck_assert_str_eq(c.serve.http.sse_path, "/sse");
+	ck_assert_str_eq(c.serve.http.message_path, "/message");
+	ck_assert_str_eq(c.serve.http.base_path, "");
+	ck_assert_uint_eq(c.serve.max_message_size, 16u * 1024 * 1024);
+	ck_assert_int_eq(c.serve.kill_timeout_ms, 5000);
+	ck_assert_int_eq(c.serve.restart, UPSTREAM_RESTART_ON_FAILURE);
+	ck_assert_int_eq(c.serve.isolation, MUX_ISOLATION_SHARED);
+	ck_assert_int_eq(c.serve.server_requests,
+	    MUX_SERVER_REQUESTS_UNAMBIGUOUS);
+	ck_assert_int_eq(c.serve.http.keepalive_ms, 15000);
 	/* --isolation=session is capped unless the user says otherwise. */
-	ck_assert_uint_eq(c.max_children, 32);
+	ck_assert_uint_eq(c.serve.max_children, 32);
 	config_free(&c);
 	ck_assert_int_eq(parse(&c, &err, "serve", "--max-children", "0", "--",
 	    "server", NULL), CLI_OK);
-	ck_assert_uint_eq(c.max_children, 0);
+	ck_assert_uint_eq(c.serve.max_children, 0);
 	config_free(&c);
 }
 END_TEST
@@ -81,9 +82,9 @@ START_TEST(test_max_queue_follows_message_size)
 	ck_assert_int_eq(parse(&c, &err, "serve", "--", "server", NULL),
 	    CLI_OK);
 	cli_serve_config(&c, &sc);
-	ck_assert_msg(sc.http.max_queue >= 2 * c.max_message_size,
+	ck_assert_msg(sc.http.max_queue >= 2 * c.serve.max_message_size,
 	    "default --max-queue %zu below two answers of %zu",
-	    sc.http.max_queue, c.max_message_size);
+	    sc.http.max_queue, c.serve.max_message_size);
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, "serve", "--max-message-size", "40M",
@@ -110,10 +111,10 @@ START_TEST(test_serve_command_without_dashes)
 	 * command's own options are not taken for ours. */
 	ck_assert_int_eq(parse(&c, &err, "serve", "--port", "0", "node",
 	    "srv.js", "--port", "9", NULL), CLI_OK);
-	ck_assert_int_eq(c.port, 0);
-	ck_assert_str_eq(c.command[0], "node");
-	ck_assert_str_eq(c.command[2], "--port");
-	ck_assert_str_eq(c.command[3], "9");
+	ck_assert_int_eq(c.serve.http.port, 0);
+	ck_assert_str_eq(c.serve.command[0], "node");
+	ck_assert_str_eq(c.serve.command[2], "--port");
+	ck_assert_str_eq(c.serve.command[3], "9");
 	config_free(&c);
 }
 END_TEST
@@ -132,23 +133,23 @@ START_TEST(test_serve_options)
 	    "--log-level", "debug", "--log-format", "json", "--", "srv", NULL),
 	    CLI_OK);
 	ck_assert_uint_eq(c.nenv, 2);
-	ck_assert_str_eq(c.env[0], "A=1");
-	ck_assert_str_eq(c.env[1], "B=x=y");
-	ck_assert_ptr_null(c.env[2]);
-	ck_assert_str_eq(c.cwd, "/tmp");
-	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
-	ck_assert_int_eq(c.kill_timeout_ms, 250);
-	ck_assert_int_eq(c.restart, UPSTREAM_RESTART_ALWAYS);
-	ck_assert_int_eq(c.isolation, MUX_ISOLATION_SESSION);
-	ck_assert_uint_eq(c.max_children, 4);
-	ck_assert_int_eq(c.server_requests, MUX_SERVER_REQUESTS_LATEST);
-	ck_assert_str_eq(c.base_path, "/api");
-	ck_assert_str_eq(c.mcp_path, "/m");
-	ck_assert_int_eq(c.keepalive_ms, 2000);
-	ck_assert_uint_eq(c.max_queue, 64 * 1024);
-	ck_assert_uint_eq(c.replay_messages, 10);
-	ck_assert_uint_eq(c.replay_bytes, 2048);
-	ck_assert_int_eq(c.print_url, 1);
+	ck_assert_str_eq(c.serve.env[0], "A=1");
+	ck_assert_str_eq(c.serve.env[1], "B=x=y");
+	ck_assert_ptr_null(c.serve.env[2]);
+	ck_assert_str_eq(c.serve.cwd, "/tmp");
+	ck_assert_uint_eq(c.serve.max_message_size, 1024 * 1024);
+	ck_assert_int_eq(c.serve.kill_timeout_ms, 250);
+	ck_assert_int_eq(c.serve.restart, UPSTREAM_RESTART_ALWAYS);
+	ck_assert_int_eq(c.serve.isolation, MUX_ISOLATION_SESSION);
+	ck_assert_uint_eq(c.serve.max_children, 4);
+	ck_assert_int_eq(c.serve.server_requests, MUX_SERVER_REQUESTS_LATEST);
+	ck_assert_str_eq(c.serve.http.base_path, "/api");
+	ck_assert_str_eq(c.serve.http.mcp_path, "/m");
+	ck_assert_int_eq(c.serve.http.keepalive_ms, 2000);
+	ck_assert_uint_eq(c.serve.http.max_queue, 64 * 1024);
+	ck_assert_uint_eq(c.serve.http.replay_messages, 10);
+	ck_assert_uint_eq(c.serve.http.replay_bytes, 2048);
+	ck_assert_int_eq(c.serve.http.print_url, 1);
 	ck_assert_int_eq(c.log_level, LOG_LEVEL_DEBUG);
 	ck_assert_int_eq(c.log_format, LOG_FORMAT_JSON);
 	config_free(&c);
@@ -162,8 +163,8 @@ START_TEST(test_connect)
 
 	ck_assert_int_eq(parse(&c, &err, "serve", "--connect",
 	    "unix:/run/x.sock", NULL), CLI_OK);
-	ck_assert_str_eq(c.connect, "unix:/run/x.sock");
-	ck_assert_ptr_null(c.command);
+	ck_assert_str_eq(c.serve.connect, "unix:/run/x.sock");
+	ck_assert_ptr_null(c.serve.command);
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, "serve", "--connect",
@@ -259,11 +260,11 @@ START_TEST(test_instance_id)
 	char		*err;
 
 	ck_assert_int_eq(parse(&c, &err, "serve", "--", "x", NULL), CLI_OK);
-	ck_assert_ptr_null(c.instance_id);
+	ck_assert_ptr_null(c.serve.instance_id);
 	config_free(&c);
 	ck_assert_int_eq(parse(&c, &err, "serve", "--instance-id",
 	    "eu-west_1", "--", "x", NULL), CLI_OK);
-	ck_assert_str_eq(c.instance_id, "eu-west_1");
+	ck_assert_str_eq(c.serve.instance_id, "eu-west_1");
 	config_free(&c);
 	ck_assert_int_eq(parse(&c, &err, "serve", "--instance-id",
 	    "abcdefghijklmnopqrstuvwxyz012345", "--", "x", NULL), CLI_OK);

@@ -958,6 +958,112 @@ START_TEST(test_depth_limit)
 }
 END_TEST
 
+/*
+ * What a framer makes of data cut at the given offsets (ascending, each
+ * piece fed and drained, then EOF): the values delivered and the counters,
+ * as text.  The caller frees it.
+ */
+static char *
+split_run(const char *data, size_t len, const size_t *cuts, int ncuts)
+{
+	struct framer	 f;
+	struct evbuffer	*in = evbuffer_new();
+	struct evbuffer	*out = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+	size_t		 at = 0, end;
+	char		*text;
+	int		 i;
+
+	framer_init(&f, 40, "split");
+	for (i = 0; i <= ncuts; i++) {
+		end = i < ncuts ? cuts[i] : len;
+		feed(&f, in, &s, data + at, end - at);
+		at = end;
+	}
+	framer_eof(&f, in, sink_cb, &s);
+	ck_assert_uint_eq(evbuffer_get_length(in), 0);
+	for (i = 0; i < s.n; i++)
+		evbuffer_add_printf(out, "%s\n",
+		    json_object_to_json_string(s.msgs[i]));
+	evbuffer_add_printf(out, "lines %llu oversized %llu nonjson %llu",
+	    (unsigned long long)f.lines, (unsigned long long)f.oversized,
+	    (unsigned long long)f.nonjson);
+	text = xline(out, evbuffer_get_length(out));
+	sink_clear(&s);
+	evbuffer_free(out);
+	evbuffer_free(in);
+	return text;
+}
+
+/* Where the reads cut the bytes changes nothing: every split into two
+ * and three pieces, and byte by byte, gives what one read gives. */
+START_TEST(test_any_split)
+{
+	const char	*data =
+	    "{\"id\":1}\n"
+	    "\r\n"
+	    "[{\"id\":2},{\"id\":3}]\r\n"
+	    "banner: listening\n"
+	    "{\"id\":4,\"s\":\"x y\"}\r"
+	    "{\"id\":5,\"s\":\"far too long for the cap of forty\"}\n"
+	    "\n\n"
+	    "{\"id\":6,\"s\":\"a\\\"b\"}\r\r\n"
+	    "{\"id\":7}";
+	size_t		 len = strlen(data), cuts[2], i, j, *every;
+	char		*whole, *got;
+
+	whole = split_run(data, len, NULL, 0);
+	ck_assert_str_eq(whole,
+	    "{ \"id\": 1 }\n"
+	    "[ { \"id\": 2 }, { \"id\": 3 } ]\n"
+	    "{ \"id\": 4, \"s\": \"x y\" }\n"
+	    "{ \"id\": 6, \"s\": \"a\\\"b\" }\n"
+	    "{ \"id\": 7 }\n"
+	    "lines 5 oversized 1 nonjson 1");
+	for (i = 0; i <= len; i++) {
+		for (j = i; j <= len; j++) {
+			cuts[0] = i;
+			cuts[1] = j;
+			got = split_run(data, len, cuts, 2);
+			ck_assert_msg(strcmp(got, whole) == 0,
+			    "cut at %zu and %zu: %s", i, j, got);
+			free(got);
+		}
+	}
+	every = malloc(len * sizeof *every);
+	ck_assert_ptr_nonnull(every);
+	for (i = 0; i < len; i++)
+		every[i] = i;
+	got = split_run(data, len, every, (int)len);
+	ck_assert_str_eq(got, whole);
+	free(got);
+	free(every);
+	free(whole);
+}
+END_TEST
+
+/* The framer remembers how far it searched a partial line, but only for
+ * that buffer: a line in another one is searched from its start. */
+START_TEST(test_other_buffer)
+{
+	struct framer	 f;
+	struct evbuffer	*a = evbuffer_new(), *b = evbuffer_new();
+	struct sink	 s = { .n = 0 };
+
+	framer_init(&f, 1024, "test");
+	feed_str(&f, a, &s, "{\"id\":1,\"s\":\"abc");
+	ck_assert_int_eq(s.n, 0);
+	feed_str(&f, b, &s, "{\"id\":2}\n{\"id\":3}\n");
+	ck_assert_int_eq(s.n, 2);
+	ck_assert_int_eq(sink_id(&s, 0), 2);
+	ck_assert_int_eq(sink_id(&s, 1), 3);
+	ck_assert_uint_eq(f.nonjson, 0);
+	sink_clear(&s);
+	evbuffer_free(b);
+	evbuffer_free(a);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -985,6 +1091,8 @@ check_suite(void)
 	tcase_add_test(tc, test_dangling_surrogate);
 	tcase_add_test(tc, test_not_quite_json);
 	tcase_add_test(tc, test_depth_limit);
+	tcase_add_test(tc, test_any_split);
+	tcase_add_test(tc, test_other_buffer);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <event2/http.h>
 
 #include "checktest.h"
 #include "session.h"
@@ -392,6 +393,270 @@ START_TEST(test_queue_ends_session)
 }
 END_TEST
 
+/*
+ * A stream as if an event stream were open on it: what is pushed is
+ * written at once (to a request with no connection, which takes nothing),
+ * so it counts as delivered.
+ */
+static struct evhttp_request *
+fake_attach(struct stream *st)
+{
+	struct evhttp_request	*req;
+
+	req = evhttp_request_new(NULL, NULL);
+	ck_assert_ptr_nonnull(req);
+	st->req = req;
+	st->state = STREAM_SSE;
+	return req;
+}
+
+static void
+fake_detach(struct stream *st, struct evhttp_request *req)
+{
+	st->req = NULL;
+	st->state = STREAM_IDLE;
+	evhttp_request_free(req);
+}
+
+/* The seq of each entry of the log, in order, as "stream-seq ...". */
+static void
+log_text(struct session *s, char *buf, size_t size)
+{
+	struct session_entry	*e;
+	size_t			 off = 0;
+
+	buf[0] = '\0';
+	TAILQ_FOREACH(e, &s->log, entry)
+		off += (size_t)snprintf(buf + off, size - off, "%s%llu-%llu",
+		    off > 0 ? " " : "", (unsigned long long)e->stream,
+		    (unsigned long long)e->seq);
+}
+
+/*
+ * A full log of owed messages lets go of the oldest delivered one, past
+ * those never delivered, however the two interleave, and one delivered
+ * late (its client came back) is let go before newer ones.
+ */
+START_TEST(test_log_trims_delivered_first)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 4, 100000);
+	struct session		*s;
+	struct stream		*st0, *st1;
+	struct evhttp_request	*req0, *req1;
+	struct session_msg	*ask;
+	char			 buf[256];
+
+	overflow = 0;
+	s = session_new(ss, SESSION_STREAMABLE);
+	st0 = stream_find(s, 0);
+	ck_assert_ptr_nonnull(st0);
+	ask = session_msg_new("{\"id\":\"s1\",\"method\":\"roots/list\"}", 33,
+	    1);
+	/* Two for the general stream, nobody there; two delivered. */
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	st1 = stream_new(s);
+	req1 = fake_attach(st1);
+	ck_assert_int_eq(session_push_msg(s, st1->no, ask, 0), 0);
+	ck_assert_int_eq(session_push_msg(s, st1->no, ask, 0), 0);
+	ck_assert_uint_eq(s->unsent_owed, 2 * ask->len);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 1-1 1-2");
+
+	/* Over the bound: the delivered ones go, oldest first. */
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 1-2 0-3");
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 0-3 0-4");
+	/* Nothing delivered is left: the undelivered stay, over the bound. */
+	ck_assert_int_eq(session_push_msg(s, 0, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-1 0-2 0-3 0-4 0-5");
+
+	/* Its client comes back: all five are delivered, the oldest goes. */
+	req0 = fake_attach(st0);
+	stream_flush(st0);
+	ck_assert_uint_eq(s->unsent_owed, 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-2 0-3 0-4 0-5");
+	fake_detach(st0, req0);
+
+	/* One more on the request stream, delivered: the oldest goes. */
+	ck_assert_int_eq(session_push_msg(s, st1->no, ask, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-3 0-4 0-5 1-3");
+	ck_assert_int_eq(overflow, 0);
+	fake_detach(st1, req1);
+	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/* A legacy session keeps nothing once written, and what waits for its
+ * stream stays within the bounds. */
+START_TEST(test_log_legacy_keeps_unsent)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 3, 100000);
+	struct session		*s;
+	struct stream		*st0;
+	struct evhttp_request	*req0;
+	struct session_msg	*note;
+	char			 buf[256];
+	int			 i;
+
+	s = session_new(ss, SESSION_LEGACY);
+	st0 = stream_find(s, 0);
+	ck_assert_ptr_nonnull(st0);
+	note = session_msg_new("{\"method\":\"n\"}", 14, 0);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-3 0-4 0-5");
+	req0 = fake_attach(st0);
+	stream_flush(st0);
+	ck_assert_uint_eq(s->log_count, 0);
+	ck_assert_uint_eq(s->log_sent, 0);
+	ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	ck_assert_uint_eq(s->log_count, 0);
+	fake_detach(st0, req0);
+	ck_assert_int_eq(session_push_msg(s, 0, note, 0), 0);
+	log_text(s, buf, sizeof buf);
+	ck_assert_str_eq(buf, "0-7");
+	session_msg_unref(note);
+	sessions_free(ss);
+	event_base_free(base);
+}
+END_TEST
+
+/* The first entry st has yet to write, walking the whole log. */
+static struct session_entry *
+pending(struct session *s, struct stream *st)
+{
+	struct session_entry	*e;
+
+	TAILQ_FOREACH(e, &s->log, entry) {
+		if (e->stream == st->no && e->seq > st->sent)
+			return e;
+	}
+	return NULL;
+}
+
+/* Each stream's mark is in the log, and nothing up to it is pending. */
+static void
+check_marks(struct session *s)
+{
+	struct session_entry	*e;
+	struct stream		*st;
+	int			 found;
+
+	TAILQ_FOREACH(st, &s->streams, entry) {
+		if (st->flushed == NULL)
+			continue;
+		found = 0;
+		TAILQ_FOREACH(e, &s->log, entry) {
+			ck_assert_msg(e->stream != st->no || e->seq <= st->sent,
+			    "stream %llu: %llu-%llu pending before its mark",
+			    (unsigned long long)st->no,
+			    (unsigned long long)e->stream,
+			    (unsigned long long)e->seq);
+			if (e == st->flushed) {
+				found = 1;
+				break;
+			}
+		}
+		ck_assert_msg(found, "stream %llu: mark not in the log",
+		    (unsigned long long)st->no);
+	}
+}
+
+#define MARK_STREAMS	6
+
+/*
+ * Pushes, trims, streams coming and going, connections attached and
+ * detached, at random: a stream with a connection has nothing left to
+ * write after each step, and the mark its writes start from never hides
+ * an entry it has yet to write.
+ */
+static void
+run_marks(enum session_kind kind, unsigned seed)
+{
+	struct event_base	*base = event_base_new();
+	struct sessions		*ss = new_sessions(base, 8, 100000);
+	struct session		*s;
+	struct stream		*st;
+	struct evhttp_request	*reqs[MARK_STREAMS + 1] = { NULL };
+	struct session_msg	*ask, *note;
+	uint64_t		 no;
+	unsigned		 r = seed;
+	int			 step;
+
+	s = session_new(ss, kind);
+	ask = session_msg_new("{\"id\":1,\"method\":\"x\"}", 22, 1);
+	note = session_msg_new("{\"method\":\"n\"}", 14, 0);
+	for (step = 0; step < 20000; step++) {
+		r = r * 1103515245 + 12345;
+		no = (r >> 8) % (MARK_STREAMS + 1);
+		st = stream_find(s, no);
+		switch ((r >> 16) % 6) {
+		case 0:
+		case 1:
+			if (st != NULL)
+				(void)session_push_msg(s, no,
+				    (r >> 20) & 1 ? ask : note, 0);
+			break;
+		case 2:
+			/* A final, on a stream with no connection. */
+			if (st != NULL && no != 0 && reqs[no] == NULL)
+				(void)session_push_msg(s, no, ask, 1);
+			break;
+		case 3:
+			if (s->next_stream <= MARK_STREAMS)
+				(void)stream_new(s);
+			else if (st != NULL && reqs[no] == NULL)
+				(void)stream_gc(st);
+			break;
+		case 4:
+			if (st != NULL && reqs[no] == NULL && !st->finished) {
+				reqs[no] = fake_attach(st);
+				stream_flush(st);
+			}
+			break;
+		case 5:
+			if (st != NULL && reqs[no] != NULL) {
+				fake_detach(st, reqs[no]);
+				reqs[no] = NULL;
+			}
+			break;
+		}
+		check_marks(s);
+		TAILQ_FOREACH(st, &s->streams, entry) {
+			if (reqs[st->no] != NULL)
+				ck_assert_ptr_null(pending(s, st));
+		}
+	}
+	TAILQ_FOREACH(st, &s->streams, entry) {
+		if (reqs[st->no] != NULL)
+			fake_detach(st, reqs[st->no]);
+	}
+	session_msg_unref(note);
+	session_msg_unref(ask);
+	sessions_free(ss);
+	event_base_free(base);
+}
+
+START_TEST(test_stream_marks)
+{
+	run_marks(SESSION_STREAMABLE, 1);
+	run_marks(SESSION_STREAMABLE, 7);
+	run_marks(SESSION_LEGACY, 3);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -407,6 +672,9 @@ check_suite(void)
 	tcase_add_test(tl, test_log_keeps_requests);
 	tcase_add_test(tl, test_log_keeps_undelivered);
 	tcase_add_test(tl, test_queue_ends_session);
+	tcase_add_test(tl, test_log_trims_delivered_first);
+	tcase_add_test(tl, test_log_legacy_keeps_unsent);
+	tcase_add_test(tl, test_stream_marks);
 	suite_add_tcase(s, tl);
 	return s;
 }

@@ -455,11 +455,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&h, 0, sizeof h);
 	fuzz_in_init(&in, data, size);
 	conf = fuzz_byte(&in);
-	cfg.port = port;
-	cfg.keepalive_ms = (conf & 1) ? 1 : CLI_DEFAULT_KEEPALIVE_MS;
-	cfg.max_body = (conf & 2) ? 64 : CLI_DEFAULT_MAX_BODY;
-	cfg.max_queue = (conf & 4) ? 256 : 0;	/* 0: the default */
-	cfg.auth_token_env = (conf & 8) ? "FUZZ_HTTP_TOKENS" : NULL;
+	cfg.serve.http.port = port;
+	cfg.serve.http.keepalive_ms = (conf & 1) ? 1 : CLI_DEFAULT_KEEPALIVE_MS;
+	cfg.serve.http.max_body = (conf & 2) ? 64 : CLI_DEFAULT_MAX_BODY;
+	/* 0: the default */
+	cfg.serve.http.max_queue = (conf & 4) ? 256 : 0;
+	cfg.serve.http.auth_token_env = (conf & 8) ? "FUZZ_HTTP_TOKENS" : NULL;
 	/* The bridge takes the tokens out of its environment once read
 	 * (they must never reach a child): put them back for each run. */
 	setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
@@ -477,7 +478,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* Somebody took the port: take another. */
 		FUZZ_CHECK(tries < 5, "cannot listen");
 		http_free(h.http);
-		port = cfg.port = pick_port();
+		port = cfg.serve.http.port = pick_port();
 		setenv("FUZZ_HTTP_TOKENS", "fuzz,other", 1);
 		cli_serve_config(&cfg, &scfg);
 		h.http = http_new(h.base, &scfg.http, h.mux, pump, &h);
