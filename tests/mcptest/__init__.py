@@ -13,3 +13,6 @@
 #   wire.py    raw HTTP/1.1 to a bridge, one exchange per connection or
 #              several on a keep-alive one; the one Response type, with
 #              event streams parsed as they come; the JSON-RPC messages.
+#   mock.py    MCP servers written here for client mode to talk to: a 2025
+#              one that misbehaves on cue, a scripted 2026-07-28 one, and
+#              an OAuth authorization server with its MCP endpoint.

@@ -22,15 +22,16 @@ SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
 
 
 class Bridge:
-    """mcpbridge serve --port 0 --print-url ARGS -- COMMAND (the example
-    server by default).  env: variables added to its environment; nofile:
-    its RLIMIT_NOFILE, soft and hard, so it cannot raise it; wrapper: argv
-    to run it under; log: a file for its stderr (a temporary one by
-    default).  timeout: how long it has to print its URL; stop_timeout:
-    how long stop() waits after SIGTERM before SIGKILL."""
+    """mcpbridge serve --port PORT --print-url ARGS -- COMMAND (a free
+    port and the example server by default).  env: variables added to its
+    environment; nofile: its RLIMIT_NOFILE, soft and hard, so it cannot
+    raise it; wrapper: argv to run it under; log: a file for its stderr (a
+    temporary one by default).  timeout: how long it has to print its URL;
+    stop_timeout: how long stop() waits after SIGTERM before SIGKILL."""
 
     def __init__(self, *args, env=None, nofile=None, command=None,
-                 wrapper=None, timeout=10, stop_timeout=5, log=None):
+                 wrapper=None, timeout=10, stop_timeout=5, log=None,
+                 port=0):
         environ = None
         if env is not None:
             environ = dict(os.environ)
@@ -42,7 +43,7 @@ class Bridge:
         self.logpath = log
         self.log = open(log, "wb") if log else tempfile.TemporaryFile()
         self.stop_timeout = stop_timeout
-        argv = (wrapper or []) + [BRIDGE, "serve", "--port", "0",
+        argv = (wrapper or []) + [BRIDGE, "serve", "--port", str(port),
                                   "--print-url"]
         argv += list(args) + ["--"] + (command or [SERVER])
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
