@@ -7,6 +7,7 @@ import os
 import queue
 import resource
 import select
+import socket
 import subprocess
 import tempfile
 import threading
@@ -19,6 +20,16 @@ from mcptest.wire import Response, request
 TOP = os.environ.get("top_builddir", ".")
 BRIDGE = os.path.join(TOP, "src", "mcpbridge")
 SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
+
+
+def free_port():
+    """A loopback port nothing listens on, as of now (for a listener the
+    test names itself: --metrics-listen, a balancer)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 class Bridge:
