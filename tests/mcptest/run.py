@@ -29,11 +29,10 @@ def need_built(*paths):
 
 
 def main(test, *args, timeout=90, bridge=None, **kw):
-    """Runs test(b) on b = bridge(*args, **kw), a fresh `serve` (by
-    default a bridge.Bridge); exit 0
-    pass, 1 fail, 77 skip.  The bridge must also stop with status 0 and
-    no sanitizer report.  The whole run is bounded by timeout seconds, its
-    stop by 30 more."""
+    """Runs test(b) on b = bridge(*args, **kw), a fresh `serve` (a
+    bridge.Bridge by default); exit 0 pass, 1 fail, 77 skip.  The bridge
+    must also stop with status 0 and no sanitizer report.  The test is
+    bounded by timeout seconds, the bridge's stop by 30 more."""
     from mcptest.bridge import Bridge
     need_built()
     bridge = bridge or Bridge
