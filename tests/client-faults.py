@@ -1,685 +1,26 @@
 #!/usr/bin/env python3
-"""Client mode against a small MCP server written here, which misbehaves on
-cue: it forgets sessions (404), goes away and comes back on the same port,
-cuts answer streams after an event id, answers too slowly, sends requests
-to the client, and speaks the legacy HTTP+SSE transport.  Each scenario
+"""Client mode against a small MCP server (mock.Server, tests/mcptest),
+which misbehaves on cue: it forgets sessions (404), goes away and comes
+back on the same port, cuts answer streams after an event id, answers too
+slowly, sends requests to the client, and speaks the legacy HTTP+SSE
+transport.  Each scenario
 drives the real binary over its stdin and stdout, as a local MCP client
 would, and checks that the local client sees every answer once and no
 error it should not see.  Python standard library only; bounded timeouts.
 """
-import http.server
-import json
 import os
-import queue
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 
-BUILD = os.environ.get("top_builddir", ".")
-BIN = os.path.join(BUILD, "src", "mcpbridge")
-if not os.access(BIN, os.X_OK):
-    print("mcpbridge is not built: skipping")
-    sys.exit(77)
-
-VERSION = "2025-11-25"
-INIT = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
-        "params": {"protocolVersion": VERSION, "capabilities": {"sampling": {}},
-                   "clientInfo": {"name": "client-faults", "version": "1"}}}
-INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
-
-
-def not_json(word):
-    raise ValueError("%s is not JSON" % word)
-
-
-def loads(line):
-    """What a strict local client takes: no NaN or Infinity."""
-    return json.loads(line, parse_constant=not_json)
-
-
-def call(i, name, **args):
-    return {"jsonrpc": "2.0", "id": i, "method": "tools/call",
-            "params": {"name": name, "arguments": args}}
-
-
-# ---------------------------------------------------------------- server
-
-class State:
-    """What the server remembers; survives a "restart" only where a real
-    server would not (the counters are for the test's eyes)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.sessions = {}          # sid -> dict
-        self.streams = {}           # stream id -> list of (event id, data)
-        self.received = []          # every message POSTed, in order
-        self.headers = []           # every request's headers
-        self.post_headers = []      # the headers of each of received
-        self.deletes = 0
-        self.gets = 0
-        self.sse_busy = 0           # legacy GETs to refuse: 503, 1 s
-        self.amnesia = False        # forget the session at each call
-        self.init_times = []
-        self.sse_times = []         # when each legacy GET came
-        self.last_event_ids = []
-        self.over = set()           # event ids whose stream is over: 204
-        self.get_enabled = False
-        self.expired_status = 404
-        self.next = 0
-        self.legacy_streams = {}    # sid -> queue of events for the SSE stream
-        # Refusing tools/call as unavailable until busy_until: the status,
-        # and a function giving the Retry-After value (None: no header).
-        self.busy_until = 0
-        self.busy_status = 503
-        self.busy_retry_after = None
-        self.call_times = []        # when each tools/call came
-        # Methods answered 200 text/html, as a login page or a captive
-        # portal would ("*": all of them).
-        self.html = set()
-        # Methods answered 200 application/json with a body that is no
-        # answer to them ("*": all of them): method -> a kind of JUNK.
-        self.junk = {}
-        # Methods answered 200 application/json with a JSON-RPC error
-        # whose id is null, as JSON-RPC has it for an Invalid Request.
-        self.null_error = set()
-        # Legacy POSTs acknowledged 200 application/json rather than 202
-        # (the answer still comes on the stream).
-        self.legacy_ack = False
-
-    def new_id(self, prefix):
-        with self.lock:
-            self.next += 1
-            return "%s%d" % (prefix, self.next)
-
-    def methods(self, name):
-        return [m for m in self.received if m.get("method") == name]
-
-
-def sse(event_id, data, event=None, retry=None):
-    out = ""
-    if retry is not None:
-        out += "retry: %d\n" % retry
-    if event_id is not None:
-        out += "id: %s\n" % event_id
-    if event is not None:
-        out += "event: %s\n" % event
-    out += "data: %s\n\n" % data
-    return out.encode()
-
-
-# Bodies a server may send as application/json to a request, none of them
-# its answer (what "not_json" sends is in Handler.send_junk).
-JUNK = {
-    "empty": lambda msg: {},
-    "wrong_id": lambda msg: {"jsonrpc": "2.0", "id": "x%s" % msg["id"],
-                             "result": {}},
-    "request": lambda msg: {"jsonrpc": "2.0", "id": "srv-1",
-                            "method": "ping"},
-    "array": lambda msg: [1, {"a": 2}],
-    "not_json": None,
-}
-JUNK_SEEN = {
-    "empty": '200 with application/json, not MCP: "{}"',
-    "wrong_id": '200 with application/json, not MCP: "{"jsonrpc": "2.0", '
-                '"id": "x',
-    "request": '200 with application/json, not MCP: "{"jsonrpc": "2.0", '
-               '"id": "srv-1", "method": "ping"}"',
-    "array": '200 with application/json, not MCP: "[1, {"a": 2}]"',
-    "not_json": '200 with application/json, not MCP: '
-                '"<html><body>?Oops</body></html>"',
-}
-
-NULL_ERROR = {"jsonrpc": "2.0", "id": None,
-              "error": {"code": -32600, "message": "Invalid Request: nope"}}
-
-
-def result(msg, res):
-    return {"jsonrpc": "2.0", "id": msg["id"], "result": res}
-
-
-def text(msg, t):
-    return result(msg, {"content": [{"type": "text", "text": t}]})
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    def setup(self):
-        super().setup()
-        with self.server.st.lock:
-            self.server.live.add(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        except OSError:
-            pass
-        with self.server.st.lock:
-            self.server.live.discard(self.connection)
-
-    @property
-    def st(self):
-        return self.server.st
-
-    def send_json(self, code, obj, extra=None):
-        body = json.dumps(obj).encode() if obj is not None else b""
-        self.send_response(code)
-        if obj is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def send_html(self):
-        body = (b"<!DOCTYPE html>\x07<html lang=en><head><title>Sign in"
-                b"</title></head>\n<body>Please sign in</body></html>\n")
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def send_junk(self, kind, msg):
-        """200 application/json, and a body that is not the answer."""
-        if kind == "not_json":
-            body = b"<html><body>\x1bOops</body></html>\n<p>more</p>\n"
-        else:
-            body = json.dumps(JUNK[kind](msg)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def start_sse(self):
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-
-    def session(self):
-        sid = self.headers.get("Mcp-Session-Id")
-        with self.st.lock:
-            return self.st.sessions.get(sid)
-
-    def do_POST(self):
-        st = self.st
-        n = int(self.headers.get("Content-Length", "0"))
-        msg = json.loads(self.rfile.read(n))
-        with st.lock:
-            st.received.append(msg)
-            st.headers.append(dict(self.headers))
-            st.post_headers.append(dict(self.headers))
-        path = urllib.parse.urlparse(self.path)
-        if "*" in st.html or msg.get("method") in st.html:
-            return self.send_html()
-        kind = st.junk.get(msg.get("method"))
-        if kind is None and "id" in msg:
-            kind = st.junk.get("*")
-        if kind is not None:
-            return self.send_junk(kind, msg)
-        if msg.get("method") in st.null_error:
-            return self.send_json(200, NULL_ERROR)
-        if msg.get("method") == "tools/call":
-            with st.lock:
-                st.call_times.append(time.time())
-            if time.time() < st.busy_until:
-                ra = st.busy_retry_after
-                extra = {"Retry-After": ra()} if ra is not None else {}
-                self.send_json(st.busy_status, {"jsonrpc": "2.0", "id": None,
-                               "error": {"code": -32000,
-                                         "message": "draining"}}, extra)
-                return
-        if self.server.legacy:
-            return self.legacy_post(msg, path)
-        if msg.get("method") == "initialize":
-            with st.lock:
-                st.init_times.append(time.monotonic())
-            sid = st.new_id("sess-")
-            with st.lock:
-                st.sessions[sid] = {"responses": {}, "get": queue.Queue()}
-            self.send_json(200, result(msg, {
-                "protocolVersion": VERSION, "capabilities": {"tools": {}},
-                "serverInfo": {"name": "faulty", "version": "1"}}),
-                {"Mcp-Session-Id": sid})
-            return
-        sess = self.session()
-        if sess is None and st.expired_status == 400:
-            # As some servers do: 400 and a message, not 404.
-            self.send_json(400, {"jsonrpc": "2.0", "id": None, "error": {
-                "code": -32000,
-                "message": "Bad Request: No valid session ID provided"}})
-            return
-        if sess is None:
-            self.send_json(404, {"jsonrpc": "2.0", "id": None, "error": {
-                "code": -32001, "message": "Session not found"}})
-            return
-        if "method" not in msg:
-            sess["responses"][msg["id"]] = msg
-            self.send_json(202, None)
-            return
-        if "id" not in msg:
-            self.send_json(202, None)
-            return
-        if st.amnesia and msg.get("method") == "tools/call":
-            # A balancer without affinity: another instance, no session.
-            with st.lock:
-                st.sessions.clear()
-            self.send_json(404, {"jsonrpc": "2.0", "id": None, "error": {
-                "code": -32001, "message": "Session not found"}})
-            return
-        self.answer(msg, sess)
-
-    def answer(self, msg, sess):
-        st = self.st
-        m = msg["method"]
-        if m in ("resources/subscribe", "logging/setLevel", "ping"):
-            self.send_json(200, result(msg, {}))
-        elif m == "tools/list":
-            self.send_json(200, result(msg, {"tools": []}))
-        elif m == "tools/call":
-            name = msg["params"]["name"]
-            args = msg["params"].get("arguments", {})
-            if name == "echo":
-                self.send_json(200, text(msg, args.get("text", "")))
-            elif name == "nan_sse":
-                # Not JSON (json-c takes it), then the answer.
-                self.start_sse()
-                self.wfile.write(sse(st.new_id("e"), '{"jsonrpc":"2.0",'
-                                     '"method":"notifications/message",'
-                                     '"params":{"level":"info",'
-                                     '"data":NaN}}'))
-                self.wfile.write(sse(st.new_id("e"), json.dumps(
-                    text(msg, "after"))))
-            elif name == "nan_body":
-                body = ('{"jsonrpc":"2.0","id":%s,"result":{"content":[],'
-                        '"v":-Infinity}}' % json.dumps(msg["id"])).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            elif name == "echo_sse":
-                self.start_sse()
-                self.wfile.write(sse(st.new_id("e"), json.dumps(
-                    text(msg, args.get("text", "")))))
-            elif name == "flood":
-                # Many large notifications on the answer stream.
-                self.start_sse()
-                blob = "x" * args.get("bytes", 1 << 20)
-                try:
-                    for i in range(args.get("count", 10)):
-                        note = {"jsonrpc": "2.0",
-                                "method": "notifications/message",
-                                "params": {"level": "info", "data": blob,
-                                           "logger": str(i)}}
-                        self.wfile.write(sse(None, json.dumps(note)))
-                    self.wfile.write(sse(None, json.dumps(text(msg, "done"))))
-                except OSError:
-                    pass
-            elif name == "slow":
-                time.sleep(args.get("seconds", 3))
-                try:
-                    self.send_json(200, text(msg, "late"))
-                except OSError:
-                    pass
-            elif name == "cut_noid":
-                # A stream without event ids that a proxy cuts midway:
-                # it cannot be resumed.
-                note = {"jsonrpc": "2.0", "method": "notifications/message",
-                        "params": {"level": "info", "data": "working"}}
-                self.start_sse()
-                self.wfile.write(sse(None, json.dumps(note)))
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-            elif name == "primed":
-                # A priming event with an id, then events without one:
-                # they carry the id over (the SSE rules), but are new.
-                note = {"jsonrpc": "2.0", "method": "notifications/message",
-                        "params": {"level": "info", "data": "unnumbered"}}
-                self.start_sse()
-                self.wfile.write(sse(st.new_id("prime"), ""))
-                self.wfile.write(sse(None, json.dumps(note)))
-                self.wfile.write(sse(None, json.dumps(text(msg, "primed"))))
-            elif name == "ticking":
-                # Progress every `every` seconds for `seconds` (when the
-                # call asked for it), then the answer, on one stream.
-                token = msg["params"].get("_meta", {}).get("progressToken")
-                self.start_sse()
-                end = time.time() + args.get("seconds", 2)
-                n = 0
-                try:
-                    while time.time() < end:
-                        n += 1
-                        if token is not None:
-                            note = {"jsonrpc": "2.0",
-                                    "method": "notifications/progress",
-                                    "params": {"progressToken": token,
-                                               "progress": n}}
-                            self.wfile.write(sse(st.new_id("e"),
-                                                 json.dumps(note)))
-                            self.wfile.flush()
-                        time.sleep(args.get("every", 0.2))
-                    self.wfile.write(sse(st.new_id("e"), json.dumps(
-                        text(msg, "ticked %d" % n))))
-                except OSError:
-                    pass
-            elif name == "cut":
-                # Priming event, a progress notification, then the
-                # connection drops; the answer waits for a GET with
-                # Last-Event-ID.
-                sid = st.new_id("stream")
-                e1, e2, e3 = sid + "-1", sid + "-2", sid + "-3"
-                note = {"jsonrpc": "2.0", "method": "notifications/message",
-                        "params": {"level": "info", "data": "working"}}
-                with st.lock:
-                    st.streams[e2] = [(e3, json.dumps(text(msg, "resumed")))]
-                self.start_sse()
-                self.wfile.write(sse(e1, "", retry=150))
-                self.wfile.write(sse(e2, json.dumps(note)))
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-            elif name == "cut_over":
-                # As "cut", but the answer is gone by the time the client
-                # resumes (a replay log that dropped it): that GET gets
-                # 204, "this stream is over, do not reconnect".
-                sid = st.new_id("stream")
-                e1, e2 = sid + "-1", sid + "-2"
-                note = {"jsonrpc": "2.0", "method": "notifications/message",
-                        "params": {"level": "info", "data": "working"}}
-                with st.lock:
-                    st.over.add(e2)
-                self.start_sse()
-                self.wfile.write(sse(e1, "", retry=150))
-                self.wfile.write(sse(e2, json.dumps(note)))
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-            elif name == "sample":
-                # A server-to-client request on the answer stream; the
-                # answer comes back as a POST.
-                self.start_sse()
-                req = {"jsonrpc": "2.0", "id": "s1",
-                       "method": "sampling/createMessage",
-                       "params": {"messages": [], "maxTokens": 5}}
-                self.wfile.write(sse(st.new_id("e"), json.dumps(req)))
-                self.wfile.flush()
-                deadline = time.time() + 5
-                while "s1" not in sess["responses"] and time.time() < deadline:
-                    time.sleep(0.02)
-                got = sess["responses"].get("s1", {})
-                self.wfile.write(sse(st.new_id("e"), json.dumps(text(
-                    msg, "sampled: " + json.dumps(got.get("result"))))))
-            else:
-                self.send_json(200, {"jsonrpc": "2.0", "id": msg["id"],
-                                     "error": {"code": -32602,
-                                               "message": "no such tool"}})
-        else:
-            self.send_json(200, {"jsonrpc": "2.0", "id": msg["id"], "error": {
-                "code": -32601, "message": "Method not found"}})
-
-    def do_GET(self):
-        st = self.st
-        with st.lock:
-            st.gets += 1
-            st.headers.append(dict(self.headers))
-        if self.server.legacy:
-            return self.legacy_get()
-        sess = self.session()
-        if sess is None:
-            self.send_json(404, None)
-            return
-        last = self.headers.get("Last-Event-ID")
-        if last is not None:
-            with st.lock:
-                st.last_event_ids.append(last)
-                events = st.streams.pop(last, None)
-            if events is not None:
-                self.start_sse()
-                for eid, data in events:
-                    self.wfile.write(sse(eid, data))
-                return
-            if last in st.over:
-                self.send_response(204)
-                self.end_headers()
-                return
-            # Not an answer stream: the GET stream goes on.
-        if not st.get_enabled:
-            self.send_json(405, None, {"Allow": "POST, DELETE"})
-            return
-        self.start_sse()
-        try:
-            while True:
-                try:
-                    item = sess["get"].get(timeout=0.2)
-                except queue.Empty:
-                    self.wfile.write(b": ping\n\n")
-                    self.wfile.flush()
-                    continue
-                if item is None:
-                    return
-                self.wfile.write(sse(st.new_id("g"), json.dumps(item)))
-                self.wfile.flush()
-        except OSError:
-            pass
-
-    def do_DELETE(self):
-        st = self.st
-        with st.lock:
-            st.deletes += 1
-            st.sessions.pop(self.headers.get("Mcp-Session-Id"), None)
-        self.send_json(200, None)
-
-    # The 2024-11-05 transport: GET /sse gives the endpoint, POSTs go to
-    # /messages?session=..., answers come on the stream.
-    def legacy_get(self):
-        st = self.st
-        if urllib.parse.urlparse(self.path).path != "/sse":
-            self.send_json(404, None)
-            return
-        with st.lock:
-            st.sse_times.append(time.monotonic())
-            busy = st.sse_busy > 0
-            if busy:
-                st.sse_busy -= 1
-        if busy:
-            self.send_json(503, None, {"Retry-After": "1"})
-            return
-        sid = st.new_id("legacy-")
-        q = queue.Queue()
-        with st.lock:
-            st.legacy_streams[sid] = q
-        self.start_sse()
-        try:
-            self.wfile.write(sse(None, "/messages?session=" + sid,
-                                 event="endpoint"))
-            self.wfile.flush()
-            while True:
-                try:
-                    item = q.get(timeout=0.2)
-                except queue.Empty:
-                    self.wfile.write(b": ping\n\n")
-                    self.wfile.flush()
-                    continue
-                if item is None:
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                self.wfile.write(sse(None, json.dumps(item), event="message"))
-                self.wfile.flush()
-        except OSError:
-            pass
-        finally:
-            with st.lock:
-                st.legacy_streams.pop(sid, None)
-
-    def legacy_post(self, msg, path):
-        st = self.st
-        if path.path != "/messages":
-            self.send_json(405, None, {"Allow": "GET"})
-            return
-        sid = urllib.parse.parse_qs(path.query).get("session", [""])[0]
-        with st.lock:
-            q = st.legacy_streams.get(sid)
-        if q is None:
-            self.send_json(404, None)
-            return
-        if st.legacy_ack:
-            self.send_json(200, {"status": "accepted"})
-        else:
-            self.send_json(202, None)
-        if "id" not in msg or "method" not in msg:
-            return
-        if msg["method"] == "initialize":
-            q.put(result(msg, {"protocolVersion": "2024-11-05",
-                               "capabilities": {"tools": {}},
-                               "serverInfo": {"name": "legacy", "version": "1"}}))
-        elif msg["method"] == "tools/call":
-            args = msg["params"].get("arguments", {})
-            if msg["params"]["name"] == "slow":
-                def later():
-                    time.sleep(args.get("seconds", 1))
-                    q.put(text(msg, "late"))
-                threading.Thread(target=later, daemon=True).start()
-            else:
-                q.put(text(msg, args.get("text", "")))
-        else:
-            q.put(result(msg, {}))
-
-
-class Server:
-    def __init__(self, legacy=False, port=0, st=None, tls=None):
-        self.st = st or State()
-        self.legacy = legacy
-        self.tls = tls
-        self.start(port)
-
-    def start(self, port):
-        http.server.ThreadingHTTPServer.allow_reuse_address = True
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                                     Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.st = self.st
-        self.httpd.legacy = self.legacy
-        self.httpd.live = set()
-        if self.tls is not None:
-            import ssl
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            ctx.load_cert_chain(*self.tls)
-            self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
-                                                server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever,
-                                       kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        """Like a killed process: the listener and every connection go."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        with self.st.lock:
-            live = list(self.httpd.live)
-        for conn in live:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def url(self, path="/mcp"):
-        return "%s://127.0.0.1:%d%s" % ("https" if self.tls else "http",
-                                        self.port, path)
-
-
-# ---------------------------------------------------------------- client
-
-BRIDGES = []
-
-
-class Bridge:
-    def __init__(self, url, *args, env=None):
-        BRIDGES.append(self)
-        self.log = tempfile.TemporaryFile()
-        self.p = subprocess.Popen(
-            [BIN, "--log-level", "debug", "client", *args, url],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
-            env=env)
-        self.lines = queue.Queue()
-        # Cleared, the reader stops taking lines off the pipe: the local
-        # client "reads nothing", which is what backpressure is about.
-        self.reading = threading.Event()
-        self.reading.set()
-        threading.Thread(target=self.reader, daemon=True).start()
-
-    def reader(self):
-        while True:
-            self.reading.wait()
-            line = self.p.stdout.readline()
-            if not line:
-                break
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def wait_log(self, text, timeout=20):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if text in self.stderr():
-                return True
-            time.sleep(0.05)
-        return False
-
-    def send(self, msg):
-        if not isinstance(msg, str):
-            msg = json.dumps(msg)
-        self.p.stdin.write((msg + "\n").encode())
-        self.p.stdin.flush()
-
-    def recv(self, timeout=10):
-        line = self.lines.get(timeout=timeout)
-        if line is None:
-            raise AssertionError("stdout closed")
-        return loads(line)
-
-    def nothing_more(self, wait=0.3):
-        try:
-            line = self.lines.get(timeout=wait)
-        except queue.Empty:
-            return True
-        return line is None
-
-    def finish(self, timeout=15):
-        self.p.stdin.close()
-        rest = []
-        while True:
-            line = self.lines.get(timeout=timeout)
-            if line is None:
-                break
-            rest.append(loads(line))
-        status = self.p.wait(timeout=timeout)
-        log = self.stderr()
-        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-            assert bad not in log, "sanitizer report in the log"
-        return status, rest
-
-    def stderr(self):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def handshake(self):
-        self.send(INIT)
-        r = self.recv()
-        assert r["id"] == 0 and "result" in r, r
-        self.send(INITIALIZED)
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import (BRIDGE, INIT, VERSION, Client,  # noqa: E402
+                            call)
+from mcptest.mock import JUNK, JUNK_SEEN, NULL_ERROR, Server  # noqa: E402
+from mcptest.run import need_built, scenario_names, scenarios  # noqa: E402
 
 
 # ---------------------------------------------------------------- scenarios
@@ -689,7 +30,7 @@ def scenario_one_variable_twice():
     # get the value, although the variable leaves the environment.
     srv = Server()
     env = dict(os.environ, FAULTS_TOKEN="t0ken")
-    b = Bridge(srv.url(), "--header", "X-Api-Key: ${FAULTS_TOKEN}",
+    b = Client(srv.url(), "--header", "X-Api-Key: ${FAULTS_TOKEN}",
                "--bearer-token-env", "FAULTS_TOKEN", env=env)
     b.handshake()
     status, rest = b.finish()
@@ -704,7 +45,7 @@ def scenario_one_variable_twice():
 def scenario_basic():
     srv = Server()
     env = dict(os.environ, FAULTS_KEY="k3y", FAULTS_TOKEN="t0ken")
-    b = Bridge(srv.url(), "--header", "X-Api-Key: ${FAULTS_KEY}",
+    b = Client(srv.url(), "--header", "X-Api-Key: ${FAULTS_KEY}",
                "--bearer-token-env", "FAULTS_TOKEN", env=env)
     b.handshake()
     b.send(call(1, "echo", text="one"))
@@ -740,7 +81,7 @@ def scenario_not_json():
     # none of it may pass through changed, in either direction, and every
     # line the local client reads is JSON.
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     # A request whose id can be read is answered under it, so the local
     # client stops waiting; an id that is itself not JSON gets null.  An
@@ -792,7 +133,7 @@ def scenario_oversized():
     # names the limit, wherever its id is in the line; a
     # notification that size gets nothing, and the bridge goes on.
     srv = Server()
-    b = Bridge(srv.url(), "--max-message-size", "4K")
+    b = Client(srv.url(), "--max-message-size", "4K")
     b.handshake()
     pad = "x" * 6000
     b.send({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
@@ -821,7 +162,7 @@ def scenario_oversized():
 
 def scenario_session_expired():
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send({"jsonrpc": "2.0", "id": 1, "method": "resources/subscribe",
             "params": {"uri": "test://watched"}})
@@ -848,7 +189,7 @@ def scenario_session_amnesia():
     # loop at full speed.
     srv = Server()
     srv.st.amnesia = True
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "echo", text="x"))
     r = b.recv(timeout=20)
@@ -864,7 +205,7 @@ def scenario_session_amnesia():
 def scenario_session_400():
     srv = Server()
     srv.st.expired_status = 400
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     with srv.st.lock:
         srv.st.sessions.clear()
@@ -882,7 +223,7 @@ def scenario_backpressure():
     # transfers rather than buffer everything, then delivers it all, in
     # order, once the client reads again.
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.reading.clear()
     b.send(call(1, "flood", count=24, bytes=1 << 20))
@@ -916,19 +257,19 @@ def scenario_tls():
         return
     srv = Server(tls=(cert, key))
     # Trusted through --cacert.
-    b = Bridge(srv.url(), "--cacert", cert)
+    b = Client(srv.url(), "--cacert", cert)
     b.handshake()
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
     # Not trusted: an error for the request, no retries, and a status.
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.send(INIT)
     r = b.recv()
     assert "error" in r, r
     status, rest = b.finish()
     assert status != 0, status
     # --insecure works, with a warning.
-    b = Bridge(srv.url(), "--insecure")
+    b = Client(srv.url(), "--insecure")
     b.handshake()
     status, rest = b.finish()
     assert status == 0
@@ -939,7 +280,7 @@ def scenario_tls():
 def scenario_restart():
     srv = Server()
     port = srv.port
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "echo", text="before"))
     assert b.recv()["id"] == 1
@@ -957,7 +298,7 @@ def scenario_restart():
 
 def scenario_stream_cut():
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     t0 = time.time()
     b.send(call(1, "cut"))
@@ -980,7 +321,7 @@ def scenario_resume_over():
     # never come.  The call is not sent again (it ran, and its id is
     # used), nor resumed again: the local client gets an error at once.
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "cut_over"))
     r = b.recv()
@@ -998,7 +339,7 @@ def scenario_resume_over():
 
 def scenario_timeout():
     srv = Server()
-    b = Bridge(srv.url(), "--request-timeout", "700ms")
+    b = Client(srv.url(), "--request-timeout", "700ms")
     b.handshake()
     t0 = time.time()
     b.send(call(1, "slow", seconds=3))
@@ -1021,7 +362,7 @@ def scenario_progress_keeps_alive():
     # Progress starts the wait again (the man page says so): a call that
     # reports progress outlives --request-timeout, on its one POST.
     srv = Server()
-    b = Bridge(srv.url(), "--request-timeout", "700ms")
+    b = Client(srv.url(), "--request-timeout", "700ms")
     b.handshake()
     msg = call(1, "ticking", seconds=2, every=0.2)
     msg["params"]["_meta"] = {"progressToken": "p"}
@@ -1048,7 +389,7 @@ def scenario_cut_unresumable():
     # twice, under an id already used), the server is asked to stop it,
     # and the local client gets an error at once.
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "cut_noid"))
     r = b.recv()
@@ -1075,7 +416,7 @@ def scenario_priming_then_unnumbered():
     # Events after a priming event that have no id of their own are not
     # replays of it: the notification and the answer both arrive, once.
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "primed"))
     r = b.recv()
@@ -1098,7 +439,7 @@ def scenario_retry_after():
     # would cover: 503 with Retry-After: 1 for 6.5s.  The bridge waits
     # what it is told between tries and the request gets its answer.
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     srv.st.busy_retry_after = lambda: "1"
     srv.st.busy_until = time.time() + 6.5
@@ -1119,7 +460,7 @@ def scenario_retry_after_date():
     # Retry-After at all (backing off from 200ms).
     import email.utils
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     srv.st.busy_status = 429
     srv.st.busy_retry_after = lambda: email.utils.formatdate(
@@ -1149,7 +490,7 @@ def scenario_unavailable_deadline():
     # the deadline, that says so; no cancellation for what the server
     # never took.
     srv = Server()
-    b = Bridge(srv.url(), "--request-timeout", "2500ms")
+    b = Client(srv.url(), "--request-timeout", "2500ms")
     b.handshake()
     srv.st.busy_retry_after = lambda: "1"
     srv.st.busy_until = time.time() + 3600
@@ -1173,7 +514,7 @@ def scenario_unreachable():
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    b = Bridge("http://127.0.0.1:%d/mcp" % port)
+    b = Client("http://127.0.0.1:%d/mcp" % port)
     b.send(INIT)
     r = b.recv(timeout=20)
     assert r["id"] == 0 and "error" in r, r
@@ -1183,7 +524,7 @@ def scenario_unreachable():
 
 def scenario_sampling():
     srv = Server()
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "sample"))
     req = b.recv()
@@ -1200,7 +541,7 @@ def scenario_sampling():
 def scenario_get_stream():
     srv = Server()
     srv.st.get_enabled = True
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     deadline = time.time() + 5
     while srv.st.gets == 0 and time.time() < deadline:
@@ -1227,7 +568,7 @@ def scenario_get_stream():
 def scenario_legacy():
     srv = Server(legacy=True)
     # auto: POST to /sse is refused with 405, so the bridge falls back.
-    b = Bridge(srv.url("/sse"))
+    b = Client(srv.url("/sse"))
     b.handshake()
     b.send(call(1, "echo", text="legacy"))
     r = b.recv()
@@ -1252,7 +593,7 @@ def scenario_legacy():
     # The SSE stream refused as unavailable: its Retry-After is obeyed.
     srv = Server(legacy=True)
     srv.st.sse_busy = 1
-    b = Bridge(srv.url("/sse"), "--transport", "sse")
+    b = Client(srv.url("/sse"), "--transport", "sse")
     b.handshake()
     t = srv.st.sse_times
     assert len(t) == 2 and t[1] - t[0] >= 0.9, "Retry-After: %r" % t
@@ -1263,7 +604,7 @@ def scenario_legacy():
 
 def scenario_oneshot():
     srv = Server()
-    b = Bridge(srv.url(), "--oneshot")
+    b = Client(srv.url(), "--oneshot")
     b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     status, rest = b.finish()
     assert status == 0 and len(rest) == 1 and rest[0]["id"] == 1, rest
@@ -1280,7 +621,7 @@ def scenario_html_oneshot():
     exits 76 at once, not after --request-timeout with 75."""
     srv = Server()
     srv.st.html.add("*")
-    b = Bridge(srv.url() + "?token=s3cret", "--oneshot",
+    b = Client(srv.url() + "?token=s3cret", "--oneshot",
                "--request-timeout", "20s")
     t = time.time()
     b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
@@ -1300,7 +641,7 @@ def scenario_html_call():
     """A session whose server starts answering one method with a login
     page: that request gets an error at once; the others go on."""
     srv = Server()
-    b = Bridge(srv.url(), "--request-timeout", "20s")
+    b = Client(srv.url(), "--request-timeout", "20s")
     b.handshake()
     srv.st.html.add("tools/call")
     t = time.time()
@@ -1325,7 +666,7 @@ def scenario_junk_oneshot():
     for kind in sorted(JUNK):
         srv = Server()
         srv.st.junk["*"] = kind
-        b = Bridge(srv.url() + "?token=s3cret", "--oneshot",
+        b = Client(srv.url() + "?token=s3cret", "--oneshot",
                    "--request-timeout", "20s")
         t = time.time()
         b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
@@ -1349,7 +690,7 @@ def scenario_junk_probe():
     for kind in sorted(JUNK):
         srv = Server()
         srv.st.junk["server/discover"] = kind
-        b = Bridge(srv.url(), "--oneshot", "--request-timeout", "20s")
+        b = Client(srv.url(), "--oneshot", "--request-timeout", "20s")
         b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
         status, rest = b.finish(timeout=30)
         log = b.stderr()
@@ -1374,7 +715,7 @@ def scenario_junk_handshake():
                                                  "modern")):
         srv = Server()
         srv.st.junk[method] = "empty"
-        b = Bridge(srv.url(), "--oneshot", "--request-timeout", "20s",
+        b = Client(srv.url(), "--oneshot", "--request-timeout", "20s",
                    "--era", era)
         t = time.time()
         b.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
@@ -1395,7 +736,7 @@ def scenario_junk_notification():
     should get): the session goes on and nothing failed."""
     srv = Server()
     srv.st.junk["notifications/initialized"] = "empty"
-    b = Bridge(srv.url())
+    b = Client(srv.url())
     b.handshake()
     b.send(call(1, "echo", text="one"))
     r = b.recv()
@@ -1411,7 +752,7 @@ def scenario_junk_call():
     is not its answer: that request gets an error at once, the next call
     is answered, and the exit status says so."""
     srv = Server()
-    b = Bridge(srv.url(), "--request-timeout", "20s")
+    b = Client(srv.url(), "--request-timeout", "20s")
     b.handshake()
     for i, kind in enumerate(sorted(JUNK)):
         srv.st.junk["tools/call"] = kind
@@ -1436,7 +777,7 @@ def scenario_null_id_error():
     the server's answer: the local client gets it under its own id at
     once, the session goes on, and the exit status is left alone."""
     srv = Server()
-    b = Bridge(srv.url(), "--request-timeout", "20s")
+    b = Client(srv.url(), "--request-timeout", "20s")
     b.handshake()
     srv.st.null_error.add("tools/call")
     t = time.time()
@@ -1459,7 +800,7 @@ def scenario_legacy_json_ack():
     for args in ((), ("--transport", "sse")):
         srv = Server(legacy=True)
         srv.st.legacy_ack = True
-        b = Bridge(srv.url("/sse"), *args)
+        b = Client(srv.url("/sse"), *args)
         b.handshake()
         b.send(call(1, "echo", text="acked"))
         r = b.recv()
@@ -1490,31 +831,6 @@ SCENARIOS = [scenario_basic, scenario_one_variable_twice,
              scenario_legacy_json_ack, scenario_oversized]
 
 
-def main():
-    signal.alarm(240)
-    only = sys.argv[1:]
-    failed = 0
-    for sc in SCENARIOS:
-        name = sc.__name__[len("scenario_"):]
-        if only and name not in only:
-            continue
-        del BRIDGES[:]
-        try:
-            sc()
-            print("ok - %s" % name)
-        except Exception as e:          # report and go on
-            failed += 1
-            print("not ok - %s: %r" % (name, e))
-            import traceback
-            traceback.print_exc()
-            for b in BRIDGES:
-                print("---- mcpbridge's log:")
-                print(b.stderr()[-4000:])
-                if b.p.poll() is None:
-                    b.p.kill()
-    print("%d failed" % failed)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    need_built(BRIDGE)
+    sys.exit(scenarios(scenario_names(SCENARIOS)))

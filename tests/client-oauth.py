@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Client mode signing in with OAuth against an MCP server and an
-authorization server written here: the first sign-in and its store (0700
+authorization server of mcptest.mock: the first sign-in and its store (0700
 directory, 0600 file, tokens never logged and never sent anywhere but the
 MCP endpoint), the stored sign-in used again, a refresh with rotation, a
 refused refresh answered by signing in again, a refresh ahead of expiry
@@ -11,30 +11,20 @@ callbacks with the wrong state or replayed, and --no-oauth.  The browser is
 a small script that fetches the URL.  Python standard library only;
 bounded timeouts; 77 if the binary is missing.
 """
-import base64
-import hashlib
-import http.server
-import importlib.util
 import json
 import os
-import secrets
 import shutil
-import signal
 import stat
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 
-SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-_spec = importlib.util.spec_from_file_location(
-    "client_faults", os.path.join(SRCDIR, "tests", "client-faults.py"))
-lib = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lib)
-Bridge, BRIDGES, INIT, INITIALIZED = lib.Bridge, lib.BRIDGES, lib.INIT, \
-    lib.INITIALIZED
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import (BRIDGE, INIT, INITIALIZED,  # noqa: E402
+                            Client)
+from mcptest.mock import OAuthServer  # noqa: E402
+from mcptest.run import need_built, scenario_names, scenarios  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="client-oauth.")
 
@@ -87,187 +77,9 @@ def opener(mode, log):
     return "python3 %s %s %s" % (OPENER, mode, log)
 
 
-# ---------------------------------------------------------------- servers
-
-class State:
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.base = None
-        self.auth_endpoint = None       # metadata override (hostile)
-        self.refuse_refresh = False
-        self.refresh_down = 0       # refreshes to answer 503
-        self.expires_in = 3600
-        self.used = []                  # the token of each /mcp POST
-        self.access = set()             # valid access tokens
-        self.refresh = set()            # valid refresh tokens
-        self.codes = {}
-        self.count = {"authorize": 0, "register": 0, "code": 0,
-                      "refresh": 0, "prm": 0, "401": 0}
-        self.seen = []                  # (path, Authorization header)
-        self.issued = []                # every token and code, for logs
-
-    def new(self, prefix):
-        t = prefix + secrets.token_urlsafe(16)
-        self.issued.append(t)
-        return t
-
-    def tokens(self):
-        at, rt = self.new("at-"), self.new("rt-")
-        self.access.add(at)
-        self.refresh.add(rt)
-        return {"access_token": at, "token_type": "Bearer",
-                "expires_in": self.expires_in, "refresh_token": rt}
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
-
-    @property
-    def st(self):
-        return self.server.st
-
-    def reply(self, code, obj=None, headers=None):
-        body = json.dumps(obj).encode() if obj is not None else b""
-        self.send_response(code)
-        if obj is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def body(self):
-        return self.rfile.read(int(self.headers.get("Content-Length", "0")))
-
-    def note(self):
-        u = urllib.parse.urlsplit(self.path)
-        with self.st.lock:
-            self.st.seen.append((u.path, self.headers.get("Authorization")))
-        return u
-
-    def do_GET(self):
-        st, u = self.st, self.note()
-        base = st.base
-        if u.path == "/.well-known/oauth-protected-resource/mcp":
-            st.count["prm"] += 1
-            return self.reply(200, {"resource": base + "/mcp",
-                                    "authorization_servers": [base]})
-        if u.path == "/.well-known/oauth-authorization-server":
-            return self.reply(200, {
-                "issuer": base,
-                "authorization_endpoint": st.auth_endpoint or
-                base + "/authorize",
-                "token_endpoint": base + "/token",
-                "registration_endpoint": base + "/register",
-                "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["none"],
-                "response_types_supported": ["code"],
-                "authorization_response_iss_parameter_supported": True})
-        if u.path == "/authorize":
-            q = dict(urllib.parse.parse_qsl(u.query))
-            with st.lock:
-                st.count["authorize"] += 1
-                assert q["response_type"] == "code"
-                assert q["code_challenge_method"] == "S256"
-                assert q["resource"] == base + "/mcp", q
-                code = st.new("code-")
-                st.codes[code] = q
-            loc = "%s?%s" % (q["redirect_uri"], urllib.parse.urlencode(
-                {"code": code, "state": q["state"], "iss": base}))
-            return self.reply(302, headers={"Location": loc})
-        self.reply(405 if u.path == "/mcp" else 404)
-
-    def do_POST(self):
-        st, u = self.st, self.note()
-        data = self.body()
-        if u.path == "/register":
-            reg = json.loads(data)
-            assert reg["redirect_uris"][0].startswith("http://127.0.0.1:")
-            with st.lock:
-                st.count["register"] += 1
-                cid = "client-%d" % st.count["register"]
-            return self.reply(201, {"client_id": cid,
-                                    "redirect_uris": reg["redirect_uris"]})
-        if u.path == "/token":
-            f = dict(urllib.parse.parse_qsl(data.decode()))
-            with st.lock:
-                if f.get("grant_type") == "authorization_code":
-                    q = st.codes.pop(f.get("code"), None)
-                    ch = base64.urlsafe_b64encode(hashlib.sha256(
-                        f.get("code_verifier", "").encode()).digest())
-                    if (q is None or ch.decode().rstrip("=") !=
-                            q["code_challenge"] or
-                            f.get("redirect_uri") != q["redirect_uri"] or
-                            f.get("resource") != st.base + "/mcp"):
-                        return self.reply(400, {"error": "invalid_grant"})
-                    st.count["code"] += 1
-                    return self.reply(200, st.tokens())
-                if f.get("grant_type") == "refresh_token":
-                    st.count["refresh"] += 1
-                    rt = f.get("refresh_token")
-                    if st.refresh_down > 0:
-                        st.refresh_down -= 1
-                        return self.reply(503, {"error": "unavailable"})
-                    if st.refuse_refresh or rt not in st.refresh:
-                        return self.reply(400, {"error": "invalid_grant"})
-                    st.refresh.discard(rt)      # rotation: spent
-                    return self.reply(200, st.tokens())
-            return self.reply(400, {"error": "unsupported_grant_type"})
-        if u.path != "/mcp":
-            return self.reply(404)
-        auth = self.headers.get("Authorization", "")
-        with st.lock:
-            ok = auth.startswith("Bearer ") and auth[7:] in st.access
-            st.used.append(auth[7:])
-            if not ok:
-                st.count["401"] += 1
-        if not ok:
-            return self.reply(401, {"error": "invalid_token"}, {
-                "WWW-Authenticate": 'Bearer resource_metadata="%s/.well-'
-                'known/oauth-protected-resource/mcp"' % st.base})
-        msg = json.loads(data)
-        if "id" not in msg:
-            return self.reply(202)
-        if msg["method"] == "initialize":
-            res = {"protocolVersion": lib.VERSION, "capabilities":
-                   {"tools": {}}, "serverInfo": {"name": "t", "version": "1"}}
-        elif msg["method"] == "tools/list":
-            res = {"tools": [{"name": "t", "inputSchema": {"type":
-                                                           "object"}}]}
-        else:
-            res = {}
-        self.reply(200, {"jsonrpc": "2.0", "id": msg["id"], "result": res})
-
-    def do_DELETE(self):
-        self.note()
-        self.reply(405)
-
-
-class Server:
-    def __init__(self):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     Handler)
-        self.httpd.daemon_threads = True
-        self.st = self.httpd.st = State()
-        self.st.base = "http://127.0.0.1:%d" % self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever,
-                         daemon=True).start()
-
-    def url(self):
-        return self.st.base + "/mcp"
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def bridge(srv, store, *args, mode="follow", log=None):
     log = log or os.path.join(TMP, "opener.log")
-    return Bridge(srv.url(), "--oauth-store", store, "--oauth-open",
+    return Client(srv.url(), "--oauth-store", store, "--oauth-open",
                   opener(mode, log), "--oauth-timeout", "20s", *args)
 
 
@@ -297,7 +109,7 @@ def stored(store):
 # ---------------------------------------------------------------- scenarios
 
 def scenario_signin_refresh():
-    srv = Server()
+    srv = OAuthServer()
     st = srv.st
     store = os.path.join(TMP, "one", "store")
     logs = []
@@ -368,7 +180,7 @@ def scenario_refresh_ahead():
     # Tokens that live 4s: two seconds before the end (half the lifetime,
     # under the 60s margin) the next request waits for a refresh and
     # leaves with the new token; the server never sees a 401 for it.
-    srv = Server()
+    srv = OAuthServer()
     st = srv.st
     st.expires_in = 4
     store = os.path.join(TMP, "ahead")
@@ -403,7 +215,7 @@ def scenario_refresh_unavailable():
     # The token endpoint is down when the refresh ahead of expiry runs:
     # the refresh token is kept, so when the access token is refused the
     # bridge refreshes then, and no browser opens.
-    srv = Server()
+    srv = OAuthServer()
     st = srv.st
     st.expires_in = 4
     b = bridge(srv, os.path.join(TMP, "unavailable"))
@@ -423,7 +235,7 @@ def scenario_refresh_unavailable():
 
 
 def scenario_shared_signin():
-    srv = Server()
+    srv = OAuthServer()
     st = srv.st
     store = os.path.join(TMP, "shared")
     # The browser takes a second: long enough for both to want it.
@@ -443,7 +255,7 @@ def scenario_shared_signin():
 
 
 def scenario_hostile():
-    srv = Server()
+    srv = OAuthServer()
     st = srv.st
     log = os.path.join(TMP, "hostile.log")
     pwned = os.path.join(TMP, "pwned")
@@ -469,8 +281,8 @@ def scenario_hostile():
 
 
 def scenario_timeout():
-    srv = Server()
-    b = Bridge(srv.url(), "--oauth-store", os.path.join(TMP, "timeout"),
+    srv = OAuthServer()
+    b = Client(srv.url(), "--oauth-store", os.path.join(TMP, "timeout"),
                "--oauth-open", "none", "--oauth-timeout", "2s")
     b.send(INIT)
     r = b.recv(timeout=15)
@@ -482,7 +294,7 @@ def scenario_timeout():
 
 
 def scenario_callbacks():
-    srv = Server()
+    srv = OAuthServer()
     log = os.path.join(TMP, "tricks.log")
     b = bridge(srv, os.path.join(TMP, "tricks"), mode="tricks", log=log)
     b.handshake()
@@ -506,11 +318,11 @@ def scenario_secrets():
     # What the bridge reads from its environment (a header's variable, the
     # client secret) is gone from it once read: the browser opener does
     # not inherit it, and /proc/PID/environ no longer shows it.
-    srv = Server()
+    srv = OAuthServer()
     log = os.path.join(TMP, "secrets.log")
     env = dict(os.environ, MCPB_SECRET_HDR="secret-hdr-5b1f",
                MCPB_SECRET_CLIENT="secret-client-7c2d")
-    b = Bridge(srv.url(), "--oauth-store", os.path.join(TMP, "secrets"),
+    b = Client(srv.url(), "--oauth-store", os.path.join(TMP, "secrets"),
                "--oauth-open", opener("follow", log), "--oauth-timeout",
                "20s", "--header", "X-Api-Key: ${MCPB_SECRET_HDR}",
                "--oauth-client-id", "client-pre",
@@ -529,7 +341,7 @@ def scenario_secrets():
 
     # --bearer-token-env alike.
     env = dict(os.environ, MCPB_SECRET_BEARER="secret-bearer-3e9a")
-    b = Bridge(srv.url(), "--no-oauth", "--bearer-token-env",
+    b = Client(srv.url(), "--no-oauth", "--bearer-token-env",
                "MCPB_SECRET_BEARER", env=env)
     b.send(INIT)
     r = b.recv(timeout=15)
@@ -544,8 +356,8 @@ def scenario_secrets():
 
 
 def scenario_no_oauth():
-    srv = Server()
-    b = Bridge(srv.url(), "--no-oauth", "--oauth-store",
+    srv = OAuthServer()
+    b = Client(srv.url(), "--no-oauth", "--oauth-store",
                os.path.join(TMP, "none"))
     b.send(INIT)
     r = b.recv(timeout=15)
@@ -562,32 +374,10 @@ SCENARIOS = [scenario_signin_refresh, scenario_refresh_ahead,
              scenario_secrets, scenario_no_oauth]
 
 
-def main():
-    signal.alarm(240)
-    only = sys.argv[1:]
-    failed = 0
-    for sc in SCENARIOS:
-        name = sc.__name__[len("scenario_"):]
-        if only and name not in only:
-            continue
-        del BRIDGES[:]
-        try:
-            sc()
-            print("ok - %s" % name)
-        except Exception as e:          # report and go on
-            failed += 1
-            print("not ok - %s: %r" % (name, e))
-            import traceback
-            traceback.print_exc()
-            for b in BRIDGES:
-                print("---- mcpbridge's log:")
-                print(b.stderr()[-4000:])
-                if b.p.poll() is None:
-                    b.p.kill()
-    shutil.rmtree(TMP, ignore_errors=True)
-    print("%d failed" % failed)
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    need_built(BRIDGE)
+    try:
+        rc = scenarios(scenario_names(SCENARIOS))
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    sys.exit(rc)

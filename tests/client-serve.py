@@ -8,47 +8,20 @@ the modern era (server/discover) and the local client's legacy flow is
 translated: input_required rounds become requests to it.
 Python standard library only; bounded timeouts; 77 if a binary is missing.
 """
-import importlib.util
 import os
-import signal
 import subprocess
 import sys
 import time
 
-BUILD = os.environ.get("top_builddir", ".")
-SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-SERVER = os.path.join(BUILD, "src", "mcpbridge-example-server")
-if not os.access(SERVER, os.X_OK):
-    print("mcpbridge-example-server is not built: skipping")
-    sys.exit(77)
-
-# The stdio driver lives with the fault tests.
-_spec = importlib.util.spec_from_file_location(
-    "client_faults", os.path.join(SRCDIR, "tests", "client-faults.py"))
-lib = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lib)
-Bridge, call, BIN = lib.Bridge, lib.call, lib.BIN
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import BRIDGE, Bridge, Client, call  # noqa: E402
+from mcptest.run import need_built, scenarios  # noqa: E402
 
 
-class Serve:
-    def __init__(self, port=0):
-        self.p = subprocess.Popen(
-            [BIN, "serve", "--port", str(port), "--print-url", "--",
-             SERVER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        line = self.p.stdout.readline().decode().strip()
-        if not line.startswith("http://"):
-            raise AssertionError("serve did not print its URL")
-        self.base = line
-        self.port = int(line.rsplit(":", 1)[1])
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
+def serve(port=0):
+    """mcpbridge serve in front of the example server, on port."""
+    return Bridge(port=port, stop_timeout=10)
 
 
 def text_of(r):
@@ -57,7 +30,7 @@ def text_of(r):
 
 
 def session(url, *args):
-    b = Bridge(url, *args)
+    b = Client(url, *args)
     b.handshake()
     b.send(call(1, "echo", text="hello"))
     assert text_of(b.recv()) == "hello"
@@ -94,7 +67,7 @@ def session(url, *args):
 
 
 def scenario_streamable(srv):
-    b = session(srv.base + "/mcp", "--era", "legacy")
+    b = session(srv.url + "/mcp", "--era", "legacy")
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
     assert "MCP 2026-07-28" not in b.stderr(), "no probe with --era legacy"
@@ -102,7 +75,7 @@ def scenario_streamable(srv):
 
 def scenario_modern_session(srv):
     # The same session as above, in the modern era picked by the probe.
-    b = session(srv.base + "/mcp")
+    b = session(srv.url + "/mcp")
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
     assert "the server speaks MCP 2026-07-28" in b.stderr()
@@ -115,7 +88,7 @@ def answer_sampling(b, req, text):
 
 
 def scenario_modern(srv):
-    b = Bridge(srv.base + "/mcp")
+    b = Client(srv.url + "/mcp")
     b.send({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18",
         "capabilities": {"sampling": {}, "elicitation": {}, "roots": {}},
@@ -239,13 +212,13 @@ def scenario_modern(srv):
 
 
 def scenario_legacy(srv):
-    b = session(srv.base + "/sse", "--transport", "sse")
+    b = session(srv.url + "/sse", "--transport", "sse")
     status, rest = b.finish()
     assert status == 0 and rest == [], (status, rest)
 
 
 def scenario_auto_fallback(srv):
-    b = Bridge(srv.base + "/sse")
+    b = Client(srv.url + "/sse")
     b.handshake()
     b.send(call(1, "echo", text="via fallback"))
     assert text_of(b.recv()) == "via fallback"
@@ -256,7 +229,7 @@ def scenario_auto_fallback(srv):
 
 def scenario_oneshot(srv):
     p = subprocess.run(
-        [BIN, "client", "--oneshot", srv.base + "/mcp"],
+        [BRIDGE, "client", "--oneshot", srv.url + "/mcp"],
         input=b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}\n',
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20)
     assert p.returncode == 0, p.stderr
@@ -266,7 +239,7 @@ def scenario_oneshot(srv):
 
 def scenario_restart(srv, transport, *args):
     path = "/mcp" if transport == "streamable" else "/sse"
-    b = Bridge(srv.base + path, "--transport", transport, *args)
+    b = Client(srv.url + path, "--transport", transport, *args)
     b.handshake()
     b.send(call(1, "echo", text="before"))
     assert text_of(b.recv()) == "before"
@@ -278,7 +251,7 @@ def scenario_restart(srv, transport, *args):
     srv.stop()
     b.send(call(3, "echo", text="after"))
     time.sleep(0.3)
-    srv2 = Serve(port)
+    srv2 = serve(port)
     try:
         got, notes = {}, []
         modern = transport == "streamable" and "legacy" not in args
@@ -298,15 +271,18 @@ def scenario_restart(srv, transport, *args):
         status, rest = b.finish()
         assert status == 0 and rest == [], (status, rest)
     finally:
-        srv.p = srv2.p
+        srv.proc = srv2.proc
     return srv2
 
 
 def main():
-    signal.alarm(240)
-    failed = 0
-    srv = Serve()
-    scenarios = [
+    srv = serve()
+
+    def restarted():
+        nonlocal srv
+        if srv.proc.poll() is not None:
+            srv = serve(srv.port)
+    items = [
         ("streamable", lambda: scenario_streamable(srv)),
         ("modern-session", lambda: scenario_modern_session(srv)),
         ("modern", lambda: scenario_modern(srv)),
@@ -318,32 +294,12 @@ def main():
         ("restart-modern", lambda: scenario_restart(srv, "streamable")),
         ("restart-sse", lambda: scenario_restart(srv, "sse")),
     ]
-    only = sys.argv[1:]
     try:
-        for name, fn in scenarios:
-            if only and name not in only:
-                continue
-            del lib.BRIDGES[:]
-            try:
-                fn()
-                print("ok - %s" % name)
-            except Exception as e:
-                failed += 1
-                print("not ok - %s: %r" % (name, e))
-                import traceback
-                traceback.print_exc()
-                for b in lib.BRIDGES:
-                    print("---- mcpbridge client's log:")
-                    print(b.stderr()[-4000:])
-                    if b.p.poll() is None:
-                        b.p.kill()
-            if srv.p.poll() is not None:
-                srv = Serve(srv.port)
+        return scenarios(items, after=restarted)
     finally:
         srv.stop()
-    print("%d failed" % failed)
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
+    need_built()
     sys.exit(main())

@@ -14,8 +14,9 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (Failure, Legacy, Session, call, check, echo_ok,  # noqa
-                      main, rpc, settle_rss)
+from mcptest.run import Failure, check  # noqa: E402
+from faultlib import (Legacy, Session, call, echo_ok, main,  # noqa: E402
+                      settle_rss)
 
 KILLS = 60
 STREAM_WORKERS = 6

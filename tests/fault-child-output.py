@@ -21,8 +21,8 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (Bridge, Session, call, check, echo_ok,  # noqa: E402
-                      main)
+from mcptest.run import check  # noqa: E402
+from faultlib import Bridge, Session, call, echo_ok, main  # noqa: E402
 
 GARBAGE = [
     "Server v1.0 starting on stdio...",

@@ -10,14 +10,13 @@
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (BRIDGE, SERVER, Bridge, Session, call, check,  # noqa
-                      echo_ok, main)
+from mcptest.run import check, need_built, run_each  # noqa: E402
+from faultlib import Bridge, Session, call, echo_ok, main  # noqa: E402
 
 KILLS = 9
 QUICK = 2.0     # seconds: back in service after a kill, at most
@@ -105,9 +104,7 @@ TESTS = {
 }
 
 if __name__ == "__main__":
-    if not (os.access(BRIDGE, os.X_OK) and os.access(SERVER, os.X_OK)):
-        print("SKIP: %s or %s not built" % (BRIDGE, SERVER))
-        sys.exit(77)
+    need_built()
     if len(sys.argv) > 1 and sys.argv[1] == "restart-no":
         signal.alarm(60)
         try:
@@ -120,7 +117,4 @@ if __name__ == "__main__":
     if len(sys.argv) > 1:
         fn, args = TESTS[sys.argv[1]]
         main(fn, *args, timeout=120)
-    me = os.path.abspath(__file__)
-    rcs = [subprocess.call([sys.executable, me, name])
-           for name in list(TESTS) + ["restart-no"]]
-    sys.exit(1 if any(rc not in (0, 77) for rc in rcs) else 0)
+    run_each(list(TESTS) + ["restart-no"])

@@ -18,9 +18,10 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (ACCEPT_BOTH, Conn, Legacy, Session, call, check,  # noqa
-                      echo_ok, gauge, main, mcp_headers, metrics,
-                      settle_rss)
+from mcptest.run import check  # noqa: E402
+from mcptest.wire import ACCEPT_BOTH, Conn, metrics  # noqa: E402
+from faultlib import (Legacy, Session, call, echo_ok, gauge,  # noqa: E402
+                      main, mcp_headers, settle_rss)
 
 CLIENTS = 1000
 WARMUP = 1000          # a first round: the allocator reaches its working size
@@ -55,7 +56,7 @@ def leave(b, n):
                     call(2, "progress", progress=1, steps=5, ms=20))
         r = s.conn.response()
         check(r.status == 200, "progress POST: %d" % r.status)
-        check(r.message() is not None, "no progress event")
+        check(r.next_json() is not None, "no progress event")
         s.close(reset)
     elif mode == 4:                 # a POST held for its answer
         s = Session(b)

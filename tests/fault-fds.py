@@ -13,8 +13,9 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (Legacy, Session, call, check, echo_ok, main,  # noqa
-                      request)
+from mcptest.run import check  # noqa: E402
+from mcptest.wire import request  # noqa: E402
+from faultlib import Legacy, Session, call, echo_ok, main  # noqa: E402
 
 LIMIT = 64
 FLOOD = 200

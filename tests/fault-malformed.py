@@ -16,8 +16,9 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (ACCEPT_BOTH, Conn, Failure, Response, Session,  # noqa
-                      call, check, echo_ok, gauge, main, metrics, rpc,
+from mcptest.run import check  # noqa: E402
+from mcptest.wire import ACCEPT_BOTH, Conn, metrics, rpc  # noqa: E402
+from faultlib import (Session, call, echo_ok, gauge, main,  # noqa: E402
                       settle_rss)
 
 TOTAL = 10000
@@ -213,7 +214,7 @@ class Client:
         if self.conn is None:
             self.conn = Conn(self.b, timeout=10)
         self.conn.sock.sendall(data)
-        r = Response(self.conn)
+        r = self.conn.response()
         body = r.body()
         if r.headers.get("connection", "").lower() == "close":
             self.conn.close()
@@ -251,7 +252,7 @@ def test(b):
             name, data, want = rng.choice(closing_cases(b))
             c = Conn(b, timeout=10)
             c.sock.sendall(data)
-            r = Response(c)
+            r = c.response()
             check(r.status in want, "%s: %d" % (name, r.status))
             c.close()
         elif k < len(table) + 7:

@@ -14,8 +14,9 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from faultlib import (Session, call, check, echo_ok, gauge, main,  # noqa
-                      metrics)
+from mcptest.run import check  # noqa: E402
+from mcptest.wire import metrics  # noqa: E402
+from faultlib import Session, call, echo_ok, gauge, main  # noqa: E402
 
 SLOW = 500
 LIVE = 50

@@ -9,16 +9,16 @@
 import http.server
 import os
 import re
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 
-TOP = os.environ.get("top_builddir", ".")
-BRIDGE = os.path.join(TOP, "src", "mcpbridge")
-SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import Bridge  # noqa: E402
+from mcptest.run import need_built  # noqa: E402
 
 PAGE = """<!doctype html>
 <html><head><title>mcpbridge browser test</title></head><body>
@@ -131,19 +131,10 @@ def run(browser, cors):
     pages = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
     threading.Thread(target=pages.serve_forever, daemon=True).start()
     origin = "http://127.0.0.1:%d" % pages.server_address[1]
-    log = tempfile.TemporaryFile()
-    args = [BRIDGE, "serve", "--port", "0", "--print-url"]
-    if cors:
-        args += ["--cors", origin]
-    bridge = subprocess.Popen(args + ["--", SERVER], stdout=subprocess.PIPE,
-                              stderr=log)
+    bridge = Bridge(*(["--cors", origin] if cors else []))
     profile = tempfile.mkdtemp()
     try:
-        ready, _, _ = select.select([bridge.stdout], [], [], 10)
-        url = bridge.stdout.readline().decode().strip() if ready else ""
-        if not url.startswith("http://"):
-            raise RuntimeError("bridge did not start")
-        page = "%s/page.html?bridge=%s" % (origin, url)
+        page = "%s/page.html?bridge=%s" % (origin, bridge.url)
         out = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-background-networking", "--disable-component-update",
@@ -153,12 +144,10 @@ def run(browser, cors):
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=60)
         dom = out.stdout.decode(errors="replace")
     finally:
-        bridge.terminate()
-        bridge.wait(10)
+        bridge.stop(10)
         pages.shutdown()
         shutil.rmtree(profile, ignore_errors=True)
-    log.seek(0)
-    return dom, log.read().decode(errors="replace"), bridge.returncode
+    return dom, bridge.stderr(), bridge.proc.returncode
 
 
 def div(dom, name):
@@ -171,9 +160,7 @@ def main():
     if browser is None:
         print("SKIP: no chromium (scripts/setup installs it)")
         sys.exit(77)
-    if not (os.access(BRIDGE, os.X_OK) and os.access(SERVER, os.X_OK)):
-        print("SKIP: not built")
-        sys.exit(77)
+    need_built()
     fails = 0
     dom, log, rc = run(browser, True)
     for name, want in (("stream", "ok: hello streamable"),

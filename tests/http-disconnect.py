@@ -10,8 +10,10 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (ACCEPT_BOTH, Response, check, initialize, main,  # noqa
-                      post, rpc, wait_ready)
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import check, main  # noqa: E402
+from mcptest.wire import (ACCEPT_BOTH, Response, initialize,  # noqa: E402
+                          post, rpc)
 
 
 # ---- the tests ----

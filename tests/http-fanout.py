@@ -12,8 +12,9 @@ import sys
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (Response, call, check, initialize, main,  # noqa
-                      wait_ready)
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import check, main  # noqa: E402
+from mcptest.wire import Response, call, initialize  # noqa: E402
 
 SESSIONS = 150
 PAD = 900 * 1024        # the size of the 900 KB log line of issue 16

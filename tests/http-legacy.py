@@ -11,7 +11,9 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import Response, check, main, note, rpc, wait_ready  # noqa
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import check, main  # noqa: E402
+from mcptest.wire import Response, note, rpc  # noqa: E402
 
 
 # ---- the tests ----

@@ -5,14 +5,14 @@
 # its streams end and its id answers 404; a failed initialize.
 # Exit 0 pass, 1 fail, 77 skip.
 import os
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (Response, check, initialize, main, post, rpc,  # noqa
-                      wait_ready)
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import check, main, run_each  # noqa: E402
+from mcptest.wire import Response, initialize, post, rpc  # noqa: E402
 
 
 # ---- the tests ----
@@ -86,9 +86,4 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["end"]:
         main(test_session_end, "--isolation", "session")
     else:
-        me = os.path.abspath(__file__)
-        rcs = [subprocess.call([sys.executable, me, w])
-               for w in ("startup", "end")]
-        if any(rc not in (0, 77) for rc in rcs):
-            sys.exit(1)
-        sys.exit(77 if all(rc == 77 for rc in rcs) else 0)
+        run_each(("startup", "end"))

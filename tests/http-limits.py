@@ -17,9 +17,10 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (ACCEPT_BOTH, Response, call, check, exchange,  # noqa
-                      initialize, metric, note, post, rpc, run_all,
-                      wait_ready)
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import check, run_all  # noqa: E402
+from mcptest.wire import (ACCEPT_BOTH, Response, call, exchange,  # noqa: E402
+                          initialize, metric, note, post, rpc)
 
 
 # ---- the tests ----

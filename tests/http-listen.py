@@ -5,14 +5,14 @@
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (Response, check, initialize, main, post, rpc,  # noqa
-                      wait_ready)
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import check, main, run_each  # noqa: E402
+from mcptest.wire import Response, initialize, post, rpc  # noqa: E402
 
 
 # ---- the tests ----
@@ -90,9 +90,4 @@ if __name__ == "__main__":
         main(test_emfile, nofile=64)
     else:
         # Both, each with its own bridge; 77 only if both skip.
-        me = os.path.abspath(__file__)
-        rcs = [subprocess.call([sys.executable, me, w])
-               for w in ("emfile", "ipv6")]
-        if any(rc not in (0, 77) for rc in rcs):
-            sys.exit(1)
-        sys.exit(77 if all(rc == 77 for rc in rcs) else 0)
+        run_each(("emfile", "ipv6"))

@@ -12,15 +12,16 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (ACCEPT_BOTH, Failure, Response, check,  # noqa
-                      initialize, main, note, post, rpc, wait_ready)
+from mcptest.bridge import wait_ready  # noqa: E402
+from mcptest.run import Failure, check, main, run_each  # noqa: E402
+from mcptest.wire import (ACCEPT_BOTH, Response, initialize,  # noqa: E402
+                          note, post, rpc)
 
 V = "2026-07-28"
 SERVERINFO = "io.modelcontextprotocol/serverInfo"
@@ -547,9 +548,4 @@ if __name__ == "__main__":
     elif sys.argv[1:] == ["plain"]:
         main(test)
     else:
-        me = os.path.abspath(__file__)
-        rcs = [subprocess.call([sys.executable, me, w])
-               for w in ("plain", "auth")]
-        if any(rc not in (0, 77) for rc in rcs):
-            sys.exit(1)
-        sys.exit(77 if all(rc == 77 for rc in rcs) else 0)
+        run_each(("plain", "auth"))

@@ -16,20 +16,13 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (ACCEPT_BOTH, Response, call, check, exchange,  # noqa
-                      initialize, metric, post, rpc, run_all, text_of,
-                      wait_ready)
+from mcptest.bridge import free_port, wait_ready  # noqa: E402
+from mcptest.run import check, run_all  # noqa: E402
+from mcptest.wire import (ACCEPT_BOTH, Response, call, exchange,  # noqa: E402
+                          initialize, metric, post, rpc, text_of)
 
 
 # ---- the tests ----
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 METRICS_PORT = free_port()

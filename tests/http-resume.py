@@ -11,9 +11,10 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from httptest import (Bridge, Response, check, initialize, main, note,  # noqa
-                      post, rpc, wait_ready)
-from httptest import call as call_on  # noqa
+from mcptest.bridge import Bridge, wait_ready  # noqa: E402
+from mcptest.run import check, main  # noqa: E402
+from mcptest.wire import (Response, call as call_on, initialize,  # noqa: E402
+                          note, post, rpc)
 
 
 # ---- the tests ----

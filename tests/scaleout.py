@@ -14,14 +14,13 @@
 # Prints what each instance served.
 # Exit 0 pass, 1 fail, 77 skip (neither haproxy nor nginx installed, unless
 # MCPBRIDGE_REQUIRE_NODE is set: CI installs them).
+import functools
 import json
 import os
 import queue
 import re
-import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,12 +29,16 @@ import time
 import traceback
 import urllib.parse
 
-TOP = os.environ.get("top_builddir", ".")
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest import wire  # noqa: E402
+from mcptest.bridge import Bridge, Client, free_port  # noqa: E402
+from mcptest.run import Failure, check, need_built  # noqa: E402
+from mcptest.wire import (ACCEPT_BOTH, Endpoint, note, rpc,  # noqa: E402
+                          text_of)
+
 SRCDIR = os.environ.get("top_srcdir", os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
-BRIDGE = os.path.join(TOP, "src", "mcpbridge")
-SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
-ACCEPT_BOTH = "application/json, text/event-stream"
 VERSION = "2025-06-18"
 NAMES = ["mcp1", "mcp2", "mcp3"]	# the server names in the examples
 CLIENTS = 30				# raw clients, half on each transport
@@ -46,183 +49,21 @@ STARTED = []				# every process started, for the end
 STOP = threading.Event()		# the clients' threads stop
 
 
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def find_program(name):
     path = os.environ.get("PATH", "") + ":/usr/sbin:/usr/local/sbin:/sbin"
     return shutil.which(name, path=path)
 
 
-class Endpoint:
-    def __init__(self, port):
-        self.host, self.port, self.base = "127.0.0.1", port, ""
-        self.hostport = "127.0.0.1:%d" % port
-        self.headers = {}
+# ---- HTTP (mcptest.wire) ----
 
-
-# ---- HTTP (as in tests/http-*.py) ----
-
-class Response:
-    """One HTTP exchange on its own connection, body read incrementally
-    (chunked or not), with SSE parsing on top."""
-
-    def __init__(self, ep, method, path, headers=None, body=None,
-                 timeout=15):
-        self.sock = socket.create_connection((ep.host, ep.port),
-                                             timeout=timeout)
-        hdrs = {"Host": ep.hostport}
-        hdrs.update(ep.headers)
-        hdrs.update(headers or {})
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode()
-        if body is not None:
-            hdrs["Content-Length"] = str(len(body))
-        req = "%s %s HTTP/1.1\r\n" % (method, ep.base + path)
-        req += "".join("%s: %s\r\n" % kv for kv in hdrs.items()
-                       if kv[1] is not None) + "\r\n"
-        self.f = None
-        try:
-            self.sock.sendall(req.encode() + (body or b""))
-            self.f = self.sock.makefile("rb")
-            status = self.f.readline().decode()
-            check(status.startswith("HTTP/1."), "bad status line %r" %
-                  status)
-        except (OSError, Failure):
-            self.close()
-            raise
-        self.status = int(status.split()[1])
-        self.headers = {}
-        while True:
-            line = self.f.readline().decode()
-            if line in ("\r\n", "\n", ""):
-                break
-            k, v = line.split(":", 1)
-            self.headers[k.strip().lower()] = v.strip()
-        self.chunked = "chunked" in self.headers.get("transfer-encoding", "")
-        self.left = int(self.headers.get("content-length", "-1"))
-        if self.status in (204, 304) or method == "HEAD":
-            self.left = 0
-        self.pending = b""
-        self.eof = False
-
-    def _fill(self):
-        if self.eof:
-            return False
-        if self.chunked:
-            size = int(self.f.readline().split(b";")[0] or b"0", 16)
-            if size == 0:
-                self.f.readline()
-                self.eof = True
-                return False
-            self.pending += self.f.read(size)
-            self.f.readline()
-            return True
-        if self.left == 0:
-            self.eof = True
-            return False
-        data = self.f.read1(65536 if self.left < 0 else min(self.left, 65536))
-        if not data:
-            self.eof = True
-            return False
-        if self.left > 0:
-            self.left -= len(data)
-        self.pending += data
-        return True
-
-    def body(self):
-        while self._fill():
-            pass
-        data, self.pending = self.pending, b""
-        return data
-
-    def line(self):
-        while b"\n" not in self.pending:
-            if not self._fill():
-                return None
-        line, self.pending = self.pending.split(b"\n", 1)
-        return line.rstrip(b"\r").decode()
-
-    def event(self):
-        """The next event as a dict (event, id, data), or None at the end
-        of the stream."""
-        ev = {}
-        data = None
-        while True:
-            line = self.line()
-            if line is None:
-                return None
-            if line == "":
-                if data is not None:
-                    ev["data"] = data
-                    return ev
-                continue
-            if line.startswith(":"):
-                continue
-            k, _, v = line.partition(":")
-            v = v[1:] if v.startswith(" ") else v
-            if k == "data":
-                data = v if data is None else data + "\n" + v
-            else:
-                ev[k] = v
-
-    def answer(self):
-        """The final JSON answer, whether it came as JSON or as SSE."""
-        if self.headers.get("content-type", "").startswith(
-                "text/event-stream"):
-            while True:
-                ev = self.event()
-                check(ev is not None, "stream ended without an answer")
-                msg = json.loads(ev["data"])
-                if "id" in msg and "method" not in msg:
-                    return msg
-        return json.loads(self.body())
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        if self.f is not None:
-            self.f.close()
-        self.sock.close()
-
-
-def rpc(id, method, params=None):
-    m = {"jsonrpc": "2.0", "id": id, "method": method}
-    if params is not None:
-        m["params"] = params
-    return m
-
-
-def note(method):
-    return {"jsonrpc": "2.0", "method": method}
+# Through a balancer, a chunked body cut short is an instance that died:
+# the end of the body, which the clients below take as a lost session.
+Response = functools.partial(wire.Response, timeout=15, cut_ends=True)
 
 
 def init_params(name):
     return {"protocolVersion": VERSION, "capabilities": {},
             "clientInfo": {"name": name, "version": "1"}}
-
-
-def text_of(answer):
-    return "".join(c.get("text", "") for c in
-                   answer["result"].get("content", []))
 
 
 def instance_of(sid):
@@ -231,21 +72,15 @@ def instance_of(sid):
 
 # ---- the instances and the balancers ----
 
-class Instance:
+class Instance(Bridge):
+    """One instance: mcpbridge serve --instance-id NAME, its log in tmp."""
+
     def __init__(self, tmp, name):
         self.name = name
-        self.logpath = os.path.join(tmp, "%s.log" % name)
-        self.log = open(self.logpath, "wb")
-        self.proc = subprocess.Popen(
-            [BRIDGE, "serve", "--instance-id", name, "--port", "0",
-             "--print-url", "--", SERVER], stdout=subprocess.PIPE,
-            stderr=self.log)
+        Bridge.__init__(self, "--instance-id", name, stop_timeout=10,
+                        log=os.path.join(tmp, "%s.log" % name))
         STARTED.append(self.proc)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 10)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        check(line.startswith("http://"), "%s did not start:\n%s" %
-              (name, self.stderr()))
-        self.ep = Endpoint(urllib.parse.urlsplit(line.strip()).port)
+        self.ep = Endpoint(self.port)
 
     def get(self, path):
         r = Response(self.ep, "GET", path, timeout=5)
@@ -287,19 +122,6 @@ class Instance:
     def child_pid(self):
         m = re.search(r"child is up \(pid (\d+)\)", self.stderr())
         return int(m.group(1)) if m else None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def stderr(self):
-        with open(self.logpath, "rb") as f:
-            return f.read().decode(errors="replace")
 
 
 def configure(text, replacements):
@@ -711,7 +533,7 @@ class LegacyClient(RawClient):
             self.sess = None
 
 
-class BridgeClient:
+class BridgeClient(Client):
     """mcpbridge client between the balancer and a local client (us):
     every call must be answered as if nothing happened.  In the legacy era
     (sessions pinned by the balancer, rebuilt after a 404), which is what
@@ -719,16 +541,11 @@ class BridgeClient:
 
     def __init__(self, tmp, lb, transport, name):
         self.name = name
-        self.logpath = os.path.join(tmp, "%s.log" % name)
-        self.log = open(self.logpath, "wb")
         path = "/mcp" if transport == "streamable" else "/sse"
-        self.proc = subprocess.Popen(
-            [BRIDGE, "client", "--era", "legacy", "--transport", transport,
-             "http://%s%s" % (lb.hostport, path)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self.log)
-        STARTED.append(self.proc)
-        self.lines = queue.Queue()
-        threading.Thread(target=self.read, daemon=True).start()
+        Client.__init__(self, "http://%s%s" % (lb.hostport, path), "--era",
+                        "legacy", "--transport", transport, debug=False,
+                        log=os.path.join(tmp, "%s.log" % name))
+        STARTED.append(self.p)
         self.next_id = 1
         self.seq = 0
         self.answered = 0
@@ -736,15 +553,6 @@ class BridgeClient:
         self.send(rpc(0, "initialize", init_params(name)))
         check("result" in self.wait(0), "%s: initialize" % name)
         self.send(note("notifications/initialized"))
-
-    def read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
-
-    def send(self, msg):
-        self.proc.stdin.write(json.dumps(msg).encode() + b"\n")
-        self.proc.stdin.flush()
 
     def wait(self, rid):
         deadline = time.monotonic() + 30
@@ -778,18 +586,14 @@ class BridgeClient:
         self.answered += 1
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
+        if self.p.poll() is None:
+            self.p.stdin.close()
             try:
-                self.proc.wait(10)
+                self.p.wait(10)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return self.proc.returncode
-
-    def stderr(self):
-        with open(self.logpath, "rb") as f:
-            return f.read().decode(errors="replace")
+                self.p.kill()
+                self.p.wait(5)
+        return self.p.returncode
 
 
 def in_threads(fn, items):
@@ -1024,9 +828,7 @@ def run(kind, lb, instances, tmp):
 
 
 def main():
-    if not (os.access(BRIDGE, os.X_OK) and os.access(SERVER, os.X_OK)):
-        print("SKIP: %s or %s not built" % (BRIDGE, SERVER))
-        sys.exit(77)
+    need_built()
     progs = {k: find_program(k) for k in ("haproxy", "nginx")}
     missing = [k for k, v in progs.items() if v is None]
     if missing:
