@@ -880,6 +880,61 @@ http_conn_refuse(struct http_conn *conn, int status, const char *why)
 	http_conn_close(conn, why);
 }
 
+void
+http_conn_stream_start(struct http_conn *conn, int status, const char *reason)
+{
+	if (!http_conn_answerable(conn) || conn->in_head) {
+		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
+		return;
+	}
+	conn->status = status;
+	http_conn_head_out(conn, status, reason);
+	if (http_parse_minor(conn->parse) >= 1) {
+		conn->answer = ANSWER_CHUNKED;
+		evbuffer_add(conn->out, "Transfer-Encoding: chunked\r\n", 28);
+	} else {
+		conn->answer = ANSWER_UNTIL_CLOSE;
+		conn->close_after = 1;
+	}
+	http_conn_connection(conn);
+	evbuffer_add(conn->out, "\r\n", 2);
+	http_conn_later(conn);
+	http_conn_over(conn);
+}
+
+void
+http_conn_stream_write(struct http_conn *conn, struct evbuffer *buf)
+{
+	size_t	len = evbuffer_get_length(buf);
+
+	if (conn->state != CONN_HANDLING || (conn->answer != ANSWER_CHUNKED &&
+	    conn->answer != ANSWER_UNTIL_CLOSE)) {
+		evbuffer_drain(buf, len);
+		return;
+	}
+	if (len == 0)
+		return;			/* a 0 chunk would end the stream */
+	if (conn->answer == ANSWER_CHUNKED)
+		evbuffer_add_printf(conn->out, "%zx\r\n", len);
+	evbuffer_add_buffer(conn->out, buf);
+	if (conn->answer == ANSWER_CHUNKED)
+		evbuffer_add(conn->out, "\r\n", 2);
+	http_conn_later(conn);
+	http_conn_over(conn);
+}
+
+void
+http_conn_stream_end(struct http_conn *conn)
+{
+	if (conn->state != CONN_HANDLING || (conn->answer != ANSWER_CHUNKED &&
+	    conn->answer != ANSWER_UNTIL_CLOSE))
+		return;
+	if (conn->answer == ANSWER_CHUNKED)
+		evbuffer_add(conn->out, "0\r\n\r\n", 5);
+	http_conn_later(conn);
+	http_conn_finish(conn);
+}
+
 /* ---- accepting ---- */
 
 static void

@@ -122,6 +122,13 @@ void		 http_conn_reply(struct http_conn *, int status,
 void		 http_conn_refuse(struct http_conn *, int status,
 		    const char *why);
 
+/* A stream: chunked on HTTP/1.1, delimited by the close on HTTP/1.0.
+ * stream_write takes buf's contents (buf is left empty). */
+void		 http_conn_stream_start(struct http_conn *, int status,
+		    const char *reason);
+void		 http_conn_stream_write(struct http_conn *, struct evbuffer *);
+void		 http_conn_stream_end(struct http_conn *);
+
 /* Bytes queued and not yet taken by the socket (--max-queue). */
 size_t		 http_conn_output_length(const struct http_conn *);
 

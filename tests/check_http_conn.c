@@ -800,6 +800,88 @@ START_TEST(test_close_in_callback)
 }
 END_TEST
 
+START_TEST(test_stream_chunked)
+{
+	struct evbuffer	*b;
+	struct rd	 r;
+	const char	*body;
+	int		 fd;
+
+	t_start();
+	T.hold = 1;
+	fd = c_connect();
+	c_say(fd, "GET /sse HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	http_conn_header(T.held, "Content-Type", "text/event-stream");
+	http_conn_stream_start(T.held, 200, "OK");
+	b = evbuffer_new();
+	evbuffer_add_printf(b, "data: 1\n\n");
+	http_conn_stream_write(T.held, b);
+	ck_assert_uint_eq(evbuffer_get_length(b), 0);
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "data: 1", 1, T_WAIT_MS));
+	evbuffer_add_printf(b, "event: x\ndata: %s\n\n", "twenty-two");
+	http_conn_stream_write(T.held, b);
+	http_conn_stream_write(T.held, b);	/* empty: nothing */
+	http_conn_stream_end(T.held);
+	ck_assert(rd_until(fd, &r, "0\r\n\r\n", 1, T_WAIT_MS));
+	ck_assert(strncmp(r.buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
+	ck_assert_ptr_nonnull(strstr(r.buf, "\r\nTransfer-Encoding: chunked\r\n"));
+	ck_assert_ptr_nonnull(strstr(r.buf,
+	    "\r\nContent-Type: text/event-stream\r\n"));
+	ck_assert_ptr_null(strstr(r.buf, "Content-Length"));
+	body = strstr(r.buf, "\r\n\r\n") + 4;
+	ck_assert_str_eq(body, "9\r\ndata: 1\n\n\r\n"
+	    "1b\r\nevent: x\ndata: twenty-two\n\n\r\n0\r\n\r\n");
+	/* The connection goes on after the stream. */
+	T.hold = 0;
+	r.len = 0;
+	c_say(fd, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(rd_until(fd, &r, "/next ", 1, T_WAIT_MS));
+	ck_assert_int_eq(T.nclosed, 0);
+	evbuffer_free(b);
+	rd_free(&r);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
+START_TEST(test_stream_http10)
+{
+	struct evbuffer	*b;
+	struct rd	 r;
+	const char	*body;
+	int		 fd;
+
+	t_start();
+	T.hold = 1;
+	fd = c_connect();
+	c_say(fd, "GET /sse HTTP/1.0\r\n\r\n");
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	http_conn_stream_start(T.held, 200, "OK");
+	b = evbuffer_new();
+	evbuffer_add_printf(b, "data: 1\n\n");
+	http_conn_stream_write(T.held, b);
+	http_conn_stream_end(T.held);
+	/* The close this end implies comes from the loop, not from inside
+	 * the owner's call. */
+	ck_assert_int_eq(T.nclosed, 0);
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, NULL, 0, T_WAIT_MS));
+	ck_assert_int_eq(T.nclosed, 1);
+	ck_assert_str_eq(T.why, "last answer");
+	ck_assert(strncmp(r.buf, "HTTP/1.0 200 OK\r\n", 17) == 0);
+	ck_assert_ptr_nonnull(strstr(r.buf, "\r\nConnection: close\r\n"));
+	ck_assert_ptr_null(strstr(r.buf, "Transfer-Encoding"));
+	body = strstr(r.buf, "\r\n\r\n") + 4;
+	ck_assert_str_eq(body, "data: 1\n\n");
+	evbuffer_free(b);
+	rd_free(&r);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
 START_TEST(test_close_flushes)
 {
 	struct rd	 r;
@@ -837,6 +919,42 @@ START_TEST(test_close_flushes)
 	ck_assert(t_run_until_gone(1000));
 	free(big);
 	rd_free(&r);
+	t_stop();
+}
+END_TEST
+
+START_TEST(test_output_limit)
+{
+	struct evbuffer	*b;
+	char		 chunk[65536];
+	int		 fd, i;
+
+	t_config();
+	T.cfg.max_output = 256 * 1024;
+	t_listen();
+	T.hold = 1;
+	fd = c_connect();
+	c_say(fd, "GET /sse HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	http_conn_stream_start(T.held, 200, "OK");
+	b = evbuffer_new();
+	memset(chunk, 'z', sizeof chunk);
+	/* A client that does not read: once the socket is full, the queue
+	 * grows to the limit, and the connection is dropped. */
+	for (i = 0; i < 4096 && T.held != NULL; i++) {
+		evbuffer_add(b, chunk, sizeof chunk);
+		http_conn_stream_write(T.held, b);
+		if (T.held != NULL)
+			ck_assert_uint_le(http_conn_output_length(T.held),
+			    T.cfg.max_output + sizeof chunk + 16);
+		t_run(1);
+	}
+	ck_assert_int_eq(T.nclosed, 1);
+	ck_assert_str_eq(T.why, "output over the limit");
+	t_run(50);
+	ck_assert_uint_eq(http_listener_count(T.l), 0);
+	evbuffer_free(b);
+	close(fd);
 	t_stop();
 }
 END_TEST
@@ -1050,7 +1168,10 @@ check_suite(void)
 	tcase_add_test(tc, test_expect_continue);
 	tcase_add_test(tc, test_held_client_leaves);
 	tcase_add_test(tc, test_close_in_callback);
+	tcase_add_test(tc, test_stream_chunked);
+	tcase_add_test(tc, test_stream_http10);
 	tcase_add_test(tc, test_close_flushes);
+	tcase_add_test(tc, test_output_limit);
 	tcase_add_test(tc, test_emfile_backoff);
 	tcase_add_test(tc, test_tls);
 	suite_add_tcase(s, tc);
