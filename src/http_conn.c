@@ -558,10 +558,10 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			http_conn_reap(conn);
 		return;
 	}
-	if (what & BEV_EVENT_ERROR)
+	if (conn->state == CONN_HANDLING)
+		why = "client left";	/* by EOF or by a reset */
+	else if (what & BEV_EVENT_ERROR)
 		why = "connection error";
-	else if (conn->state == CONN_HANDLING)
-		why = "client left";
 	else if (conn->state == CONN_READING)
 		why = "client closed mid-request";
 	else

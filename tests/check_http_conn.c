@@ -272,6 +272,15 @@ rd_init(struct rd *r)
 	ck_assert_ptr_nonnull(r->buf);
 }
 
+/* Forgets what was read. */
+static void
+rd_reset(struct rd *r)
+{
+	r->len = 0;
+	r->eof = r->reset = 0;
+	r->buf[0] = '\0';
+}
+
 static void
 rd_free(struct rd *r)
 {
@@ -469,7 +478,7 @@ START_TEST(test_keepalive_pipelining)
 	ck_assert(a != NULL && b != NULL && a < b);
 	/* And the connection goes on. */
 	T.hold = 0;
-	r.len = 0;
+	rd_reset(&r);
 	c_say(fd, "GET /c HTTP/1.1\r\nHost: a\r\n\r\n");
 	ck_assert(rd_until(fd, &r, "/c ", 1, T_WAIT_MS));
 	ck_assert_int_eq(T.nrequests, 3);
@@ -703,8 +712,7 @@ START_TEST(test_idle_timeout)
 
 	/* A request, then silence: the answer, then the close, no 408. */
 	fd = c_connect();
-	r.len = 0;
-	r.eof = 0;
+	rd_reset(&r);
 	c_say(fd, "GET /one HTTP/1.1\r\nHost: a\r\n\r\n");
 	ck_assert(rd_until(fd, &r, NULL, 0, T_WAIT_MS));
 	ck_assert_uint_eq(rd_count(&r, "HTTP/1.1 "), 1);
@@ -737,7 +745,7 @@ START_TEST(test_expect_continue)
 	ck_assert_str_eq(T.body[0], "hello");
 
 	/* The body sent at once: no 100 needed. */
-	r.len = 0;
+	rd_reset(&r);
 	c_say(fd, "POST /f HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
 	    "Expect: 100-continue\r\n\r\nhi");
 	ck_assert(rd_until(fd, &r, "/f hi", 1, T_WAIT_MS));
@@ -775,6 +783,90 @@ START_TEST(test_held_client_leaves)
 	t_run(50);
 	ck_assert_uint_eq(http_listener_count(T.l), 0);
 	ck_assert_int_eq(T.nclosed, 1);
+	t_stop();
+}
+END_TEST
+
+START_TEST(test_held_client_resets)
+{
+	struct linger	lg = { 1, 0 };
+	int		fd;
+
+	/* A reset instead of a FIN is a client leaving too; a watch
+	 * cancelled is not called. */
+	t_start();
+	T.hold = 1;
+	fd = c_connect();
+	c_say(fd, "GET /held HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	http_conn_watch(T.held, t_watch, &T);
+	http_conn_watch(T.held, NULL, NULL);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg,
+	    sizeof lg), 0);
+	close(fd);
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
+	ck_assert_str_eq(T.why, "client left");
+	ck_assert_int_eq(T.watched, 0);
+	ck_assert(t_run_until_gone(1000));
+	t_stop();
+}
+END_TEST
+
+START_TEST(test_listener_free)
+{
+	struct rd	r1, r2;
+	int		fd1, fd2;
+
+	/* Freed with a held request and an idle connection: both told,
+	 * both closed, nothing left (ASan). */
+	t_start();
+	T.hold = 1;
+	fd1 = c_connect();
+	c_say(fd1, "GET /held HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	fd2 = c_connect();
+	t_run(50);
+	ck_assert_uint_eq(http_listener_count(T.l), 2);
+	http_listener_free(T.l);
+	T.l = NULL;
+	ck_assert_int_eq(T.nclosed, 2);
+	ck_assert_str_eq(T.why, "shutting down");
+	rd_init(&r1);
+	rd_init(&r2);
+	ck_assert(rd_until(fd1, &r1, NULL, 0, 1000));
+	ck_assert(rd_until(fd2, &r2, NULL, 0, 1000));
+	ck_assert_uint_eq(r1.len + r2.len, 0);
+	rd_free(&r1);
+	rd_free(&r2);
+	close(fd1);
+	close(fd2);
+	event_base_free(T.base);
+}
+END_TEST
+
+START_TEST(test_pause)
+{
+	struct rd	r;
+	int		fd1, fd2;
+
+	/* Draining: no new connection is taken, the open ones go on. */
+	t_start();
+	fd1 = c_connect();
+	t_run(50);
+	ck_assert_uint_eq(http_listener_count(T.l), 1);
+	http_listener_pause(T.l);
+	fd2 = c_connect();		/* the kernel's backlog takes it */
+	c_say(fd2, "GET /late HTTP/1.1\r\nHost: a\r\n\r\n");
+	c_say(fd1, "GET /open HTTP/1.1\r\nHost: a\r\n\r\n");
+	rd_init(&r);
+	ck_assert(rd_until(fd1, &r, "/open ", 1, T_WAIT_MS));
+	rd_reset(&r);
+	ck_assert(!rd_until(fd2, &r, "HTTP/1.1", 1, 300));
+	ck_assert_uint_eq(r.len, 0);
+	ck_assert_uint_eq(http_listener_count(T.l), 1);
+	rd_free(&r);
+	close(fd1);
+	close(fd2);
 	t_stop();
 }
 END_TEST
@@ -835,7 +927,7 @@ START_TEST(test_stream_chunked)
 	    "1b\r\nevent: x\ndata: twenty-two\n\n\r\n0\r\n\r\n");
 	/* The connection goes on after the stream. */
 	T.hold = 0;
-	r.len = 0;
+	rd_reset(&r);
 	c_say(fd, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n");
 	ck_assert(rd_until(fd, &r, "/next ", 1, T_WAIT_MS));
 	ck_assert_int_eq(T.nclosed, 0);
@@ -1068,6 +1160,43 @@ START_TEST(test_tls)
 }
 END_TEST
 
+START_TEST(test_write_timeout)
+{
+	struct evbuffer	*b;
+	char		 chunk[65536];
+	uint64_t	 start;
+	int		 fd, i;
+
+	/* Output that does not move for write_timeout_ms: closed. */
+	t_config();
+	T.cfg.write_timeout_ms = 300;
+	t_listen();
+	T.hold = 1;
+	fd = c_connect();
+	c_say(fd, "GET /sse HTTP/1.1\r\nHost: a\r\n\r\n");
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	http_conn_stream_start(T.held, 200, "OK");
+	b = evbuffer_new();
+	memset(chunk, 'z', sizeof chunk);
+	/* Until the socket is full and some output waits. */
+	for (i = 0; i < 1024 && http_conn_output_length(T.held) <
+	    4 * sizeof chunk; i++) {
+		evbuffer_add(b, chunk, sizeof chunk);
+		http_conn_stream_write(T.held, b);
+		t_run(1);
+	}
+	ck_assert_ptr_nonnull(T.held);
+	start = clock_ms();
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
+	ck_assert_str_eq(T.why, "write timeout");
+	ck_assert_uint_lt(clock_ms() - start, 2000);
+	ck_assert(t_run_until_gone(1000));
+	evbuffer_free(b);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
 /*
  * In a child, with RLIMIT_NOFILE one above what is open: the first client
  * is served, the second cannot be accepted (EMFILE), the listener backs
@@ -1109,7 +1238,7 @@ emfile_child(void)
 	if (send(s2, "GET /two HTTP/1.1\r\nHost: a\r\n\r\n", 31, 0) != 31)
 		return 6;
 	fcntl(s2, F_SETFL, fcntl(s2, F_GETFL) | O_NONBLOCK);
-	r.len = 0;
+	rd_reset(&r);
 	/* Refused for now: accepting backs off. */
 	if (rd_until(s2, &r, "/two ", 1, 300))
 		return 7;
@@ -1118,7 +1247,7 @@ emfile_child(void)
 	/* The first client goes; its descriptor comes back; the second is
 	 * accepted at the next try. */
 	close(s1);
-	r.len = 0;
+	rd_reset(&r);
 	if (!rd_until(s2, &r, "/two ", 1, 4000))
 		return 9;
 	close(s2);
@@ -1167,11 +1296,15 @@ check_suite(void)
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_expect_continue);
 	tcase_add_test(tc, test_held_client_leaves);
+	tcase_add_test(tc, test_held_client_resets);
+	tcase_add_test(tc, test_listener_free);
+	tcase_add_test(tc, test_pause);
 	tcase_add_test(tc, test_close_in_callback);
 	tcase_add_test(tc, test_stream_chunked);
 	tcase_add_test(tc, test_stream_http10);
 	tcase_add_test(tc, test_close_flushes);
 	tcase_add_test(tc, test_output_limit);
+	tcase_add_test(tc, test_write_timeout);
 	tcase_add_test(tc, test_emfile_backoff);
 	tcase_add_test(tc, test_tls);
 	suite_add_tcase(s, tc);
