@@ -106,11 +106,11 @@ struct http_conn {
 	int			 close_after;	/* this answer is the last */
 	int			 shut;		/* closing: SHUT_WR done */
 	int			 eof;		/* the client's EOF came */
-	const char		*pending;	/* a close for later this turn */
+	const char		*pending;	/* a close later this turn */
 	int			 pending_flush;
 	int			 reaping;	/* the free is coming */
 	int			 unlogged;	/* handled, no log line yet */
-	size_t			 in_seen;	/* input length last looked at */
+	size_t			 in_seen;	/* input length last seen */
 	size_t			 in_cap;	/* input bound while handling */
 
 	void			(*watch)(void *);
@@ -122,7 +122,7 @@ struct http_conn {
 	char			 verb[HTTP_CONN_VERB_MAX];	/* GET */
 	char			 path[HTTP_CONN_PATH_MAX];
 	char			 sid[HTTP_CONN_SID_MAX];
-	char			 method[HTTP_CONN_METHOD_MAX];	/* JSON-RPC */
+	char			 method[HTTP_CONN_METHOD_MAX]; /* JSON-RPC */
 	const char		*note;		/* static strings only */
 	char			 peer[64];
 
@@ -186,7 +186,8 @@ http_conn_date(void)
 	if (now != when) {
 		if (gmtime_r(&now, &tm) == NULL || strftime(date, sizeof date,
 		    "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
-			snprintf(date, sizeof date, "Thu, 01 Jan 1970 00:00:00 GMT");
+			snprintf(date, sizeof date,
+			    "Thu, 01 Jan 1970 00:00:00 GMT");
 		when = now;
 	}
 	return date;
@@ -353,9 +354,10 @@ static int
 http_conn_head(struct http_conn *conn)
 {
 	const struct http_listener	*l = conn->l;
-	struct evbuffer			*in = bufferevent_get_input(conn->bev);
+	struct evbuffer			*in;
 	int				 expect;
 
+	in = bufferevent_get_input(conn->bev);
 	http_conn_name(conn);
 	expect = http_parse_expect(conn->parse);
 	if (expect == HTTP_PARSE_EXPECT_OTHER &&
@@ -410,12 +412,13 @@ http_conn_input(struct http_conn *conn)
 {
 	static const char		 none[1];
 	const struct http_listener	*l = conn->l;
-	struct evbuffer			*in = bufferevent_get_input(conn->bev);
+	struct evbuffer			*in;
 	struct evbuffer_iovec		 v;
 	enum http_parse_event		 ev;
 	size_t				 used;
 	int				 n;
 
+	in = bufferevent_get_input(conn->bev);
 	while ((conn->state == CONN_IDLE || conn->state == CONN_READING) &&
 	    conn->pending == NULL) {
 		if ((n = evbuffer_peek(in, -1, NULL, &v, 1)) < 1) {
@@ -512,7 +515,7 @@ http_conn_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	case CONN_IDLE:
 		if (http_conn_queued(conn) > HTTP_CONN_OUTPUT_LOW)
-			return;		/* parsed once the output drains */
+			return;	/* parsed once the output drains */
 		/* FALLTHROUGH */
 	case CONN_READING:
 		http_conn_input(conn);
@@ -545,7 +548,7 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)))
 		return;
 	if (what & BEV_EVENT_EOF)
-		conn->eof = 1;		/* the bufferevent reads no more */
+		conn->eof = 1;	/* the bufferevent reads no more */
 	if (what & BEV_EVENT_TIMEOUT) {
 		http_conn_shut(conn, "write timeout", 0);
 		return;
@@ -643,7 +646,8 @@ http_conn_drain(struct http_conn *conn)
 
 	if (conn->reaping || conn->shut || http_conn_queued(conn) > 0)
 		return;
-	if (!conn->eof && conn->plain && (fd = bufferevent_getfd(conn->bev)) != -1 &&
+	if (!conn->eof && conn->plain &&
+	    (fd = bufferevent_getfd(conn->bev)) != -1 &&
 	    shutdown(fd, SHUT_WR) == 0) {
 		conn->shut = 1;
 		return;
@@ -913,7 +917,7 @@ http_conn_stream_write(struct http_conn *conn, struct evbuffer *buf)
 		return;
 	}
 	if (len == 0)
-		return;			/* a 0 chunk would end the stream */
+		return;		/* a 0 chunk would end the stream */
 	if (conn->answer == ANSWER_CHUNKED)
 		evbuffer_add_printf(conn->out, "%zx\r\n", len);
 	evbuffer_add_buffer(conn->out, buf);
@@ -1042,7 +1046,8 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 			bev = NULL;
 		}
 	} else
-		bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+		bev = bufferevent_socket_new(l->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL) {
 		log_warnx("cannot make a bufferevent for a connection");
 		evutil_closesocket(fd);

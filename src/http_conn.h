@@ -45,12 +45,17 @@ struct tls;
 
 struct http_conn_config {
 	struct http_parse_limits parse;
-	uint64_t	 read_timeout_ms;  /* first byte -> request in: 408 */
-	uint64_t	 idle_timeout_ms;  /* no request begun: closed */
-	uint64_t	 write_timeout_ms; /* output not moving: closed (0 no) */
-	uint64_t	 linger_ms;	   /* closing: 0 is HTTP_CONN_LINGER_MS */
-	size_t		 max_output;	   /* 0 is HTTP_CONN_MAX_OUTPUT */
-	struct tls	*tls;		   /* NULL: plain HTTP */
+	/* First byte -> request in, or 408. */
+	uint64_t	 read_timeout_ms;
+	/* No byte of a request for this long: closed quietly. */
+	uint64_t	 idle_timeout_ms;
+	/* Output not moving for this long: closed (0: never). */
+	uint64_t	 write_timeout_ms;
+	/* What a closing connection gets (0: HTTP_CONN_LINGER_MS). */
+	uint64_t	 linger_ms;
+	/* Queued output past this: closed (0: HTTP_CONN_MAX_OUTPUT). */
+	size_t		 max_output;
+	struct tls	*tls;		/* NULL: plain HTTP */
 };
 
 /* The owner's callbacks; arg is the listener's. */
@@ -126,7 +131,8 @@ void		 http_conn_refuse(struct http_conn *, int status,
  * stream_write takes buf's contents (buf is left empty). */
 void		 http_conn_stream_start(struct http_conn *, int status,
 		    const char *reason);
-void		 http_conn_stream_write(struct http_conn *, struct evbuffer *);
+void		 http_conn_stream_write(struct http_conn *,
+		    struct evbuffer *);
 void		 http_conn_stream_end(struct http_conn *);
 
 /* Bytes queued and not yet taken by the socket (--max-queue). */

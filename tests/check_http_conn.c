@@ -409,7 +409,8 @@ START_TEST(test_get_answered)
 	ck_assert_msg(strncmp(r.buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s",
 	    r.buf);
 	ck_assert_ptr_nonnull(strstr(r.buf, "\r\nDate: "));
-	ck_assert_ptr_nonnull(strstr(r.buf, "\r\nContent-Type: text/plain\r\n"));
+	ck_assert_ptr_nonnull(strstr(r.buf,
+	    "\r\nContent-Type: text/plain\r\n"));
 	ck_assert_ptr_null(strstr(r.buf, "Connection:"));
 	body = rd_body(r.buf, &len);
 	ck_assert_uint_eq(len, strlen("/hello?x=1 "));
@@ -457,8 +458,9 @@ START_TEST(test_keepalive_pipelining)
 	fd = c_connect();
 	/* Two requests in one write: the second waits for the first's
 	 * answer, and the answers come in order. */
-	c_say(fd, "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nonePOST"
-	    " /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\ntwo");
+	c_say(fd, "POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"
+	    "onePOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n"
+	    "two");
 	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
 	t_run(100);
 	ck_assert_int_eq(T.nrequests, 1);
@@ -623,7 +625,7 @@ END_TEST
 START_TEST(test_read_deadline)
 {
 	const char	*req = "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: "
-			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+			    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	struct rd	 r;
 	uint64_t	 first, took;
 	uint64_t	 timeouts = metrics.read_timeouts;
@@ -918,7 +920,8 @@ START_TEST(test_stream_chunked)
 	http_conn_stream_end(T.held);
 	ck_assert(rd_until(fd, &r, "0\r\n\r\n", 1, T_WAIT_MS));
 	ck_assert(strncmp(r.buf, "HTTP/1.1 200 OK\r\n", 17) == 0);
-	ck_assert_ptr_nonnull(strstr(r.buf, "\r\nTransfer-Encoding: chunked\r\n"));
+	ck_assert_ptr_nonnull(strstr(r.buf,
+	    "\r\nTransfer-Encoding: chunked\r\n"));
 	ck_assert_ptr_nonnull(strstr(r.buf,
 	    "\r\nContent-Type: text/event-stream\r\n"));
 	ck_assert_ptr_null(strstr(r.buf, "Content-Length"));
@@ -1102,7 +1105,7 @@ START_TEST(test_tls)
 	SSL_CTX		*ctx;
 	SSL		*ssl;
 	size_t		 got = 0;
-	int		 fd, n;
+	int		 fd, n, got_now;
 
 	if (!tls_available() || system("command -v openssl >/dev/null") != 0)
 		return;			/* nothing to test with */
@@ -1128,14 +1131,14 @@ START_TEST(test_tls)
 	for (n = 0; n < 2; n++) {
 		ck_assert_int_eq(tls_step(ssl, tls_write_op, (void *)req,
 		    (int)strlen(req)), (int)strlen(req));
-		while (strstr(buf, "/tls ") == NULL || got == 0) {
-			int	r = tls_step(ssl, tls_read_op, buf + got,
-				    (int)(sizeof buf - 1 - got));
-
-			ck_assert_msg(r > 0, "read %d: ssl error %d, %d requests, "
-			    "%s", r, SSL_get_error(ssl, r), T.nrequests,
-			    ERR_error_string(ERR_get_error(), NULL));
-			got += (size_t)r;
+		while (strstr(buf, "/tls ") == NULL) {
+			got_now = tls_step(ssl, tls_read_op, buf + got,
+			    (int)(sizeof buf - 1 - got));
+			ck_assert_msg(got_now > 0, "read: ssl error %d, %d "
+			    "requests, %s", SSL_get_error(ssl, got_now),
+			    T.nrequests, ERR_error_string(ERR_get_error(),
+			    NULL));
+			got += (size_t)got_now;
 			buf[got] = '\0';
 		}
 		ck_assert_msg(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17) == 0,
