@@ -262,8 +262,10 @@ http_conn_flush(struct http_conn *conn)
 			return -1;
 		}
 	}
-	if (evbuffer_get_length(conn->out) > 0)
+	if (evbuffer_get_length(conn->out) > 0) {
+		bufferevent_enable(conn->bev, EV_WRITE);
 		bufferevent_write_buffer(conn->bev, conn->out);
+	}
 	return 0;
 }
 
@@ -1084,7 +1086,13 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		bufferevent_set_timeouts(bev, NULL, &tv);
 	}
 	evbuffer_add_cb(bufferevent_get_output(bev), http_conn_sent, conn);
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	/*
+	 * Writing is enabled once there is something for the bufferevent
+	 * to write (http_conn_flush): a socket bufferevent enabled for it
+	 * with nothing queued asks epoll for EPOLLOUT and is woken for
+	 * nothing.  TLS writes from the start: the handshake.
+	 */
+	bufferevent_enable(bev, conn->plain ? EV_READ : EV_READ | EV_WRITE);
 	conn->state = CONN_IDLE;
 	http_conn_arm(conn, l->cfg.idle_timeout_ms);
 }
