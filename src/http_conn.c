@@ -357,12 +357,16 @@ http_conn_head(struct http_conn *conn)
 {
 	const struct http_listener	*l = conn->l;
 	struct evbuffer			*in;
-	int				 expect;
+	int				 expect, body;
 
 	in = bufferevent_get_input(conn->bev);
 	http_conn_name(conn);
 	expect = http_parse_expect(conn->parse);
-	if (expect == HTTP_PARSE_EXPECT_OTHER &&
+	body = http_parse_chunked(conn->parse) ||
+	    http_parse_content_length(conn->parse) > 0;
+	/* As evhttp 2.1 (evhttp_get_body): an expectation matters only
+	 * for a body to come, and only from HTTP/1.1. */
+	if (expect == HTTP_PARSE_EXPECT_OTHER && body &&
 	    http_parse_minor(conn->parse) >= 1) {
 		http_conn_refuse(conn, 417, "unknown expectation");
 		return -1;
@@ -377,9 +381,7 @@ http_conn_head(struct http_conn *conn)
 	}
 	/* A client waiting for our word before its body; not when some of
 	 * it came already. */
-	if (expect == HTTP_PARSE_EXPECT_CONTINUE &&
-	    (http_parse_chunked(conn->parse) ||
-	    http_parse_content_length(conn->parse) > 0) &&
+	if (expect == HTTP_PARSE_EXPECT_CONTINUE && body &&
 	    evbuffer_get_length(in) == 0) {
 		evbuffer_add(conn->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		http_conn_later(conn);

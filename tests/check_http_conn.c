@@ -752,6 +752,14 @@ START_TEST(test_expect_continue)
 	    "Expect: 100-continue\r\n\r\nhi");
 	ck_assert(rd_until(fd, &r, "/f hi", 1, T_WAIT_MS));
 	ck_assert_ptr_null(strstr(r.buf, "100 Continue"));
+
+	/* No body: an expectation, known or not, is not looked at. */
+	rd_reset(&r);
+	c_say(fd, "GET /g HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n"
+	    "GET /h HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n");
+	ck_assert(rd_until(fd, &r, "HTTP/1.1 200 OK", 2, T_WAIT_MS));
+	ck_assert_ptr_null(strstr(r.buf, "100 Continue"));
+	ck_assert_int_eq(T.nrequests, 4);
 	rd_free(&r);
 	close(fd);
 	t_stop();
