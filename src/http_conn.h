@@ -70,10 +70,14 @@ struct http_conn_ops {
 	/* A complete request.  Answer with http_conn_reply or a stream,
 	 * now or later; nothing else is read meanwhile. */
 	void	(*request)(struct http_conn *, void *arg);
-	/* Optional: the connection closes (why: "client left", "idle",
+	/*
+	 * Optional: the connection closes (why: "client left", "idle",
 	 * "read timeout", the owner's own...).  Called once per accepted
-	 * connection; the conn is valid until the callback returns, and
-	 * every call on it is then a no-op until it is freed. */
+	 * connection: from inside http_conn_close or http_conn_refuse
+	 * when the owner calls them, else from the loop (never inside
+	 * the owner's reply or write).  The conn is valid until the
+	 * callback returns; every call on it is then a no-op.
+	 */
 	void	(*closed)(struct http_conn *, const char *why, void *arg);
 };
 
@@ -97,7 +101,8 @@ size_t		 http_listener_count(const struct http_listener *);
  * frees them now.  Not from inside one of this listener's callbacks. */
 void		 http_listener_free(struct http_listener *);
 
-/* The request (after ops->head or ops->request, until it is answered). */
+/* The request, from ops->head or ops->request until it is answered: a
+ * keep-alive reply resets it at once, so read it before answering. */
 const struct http_parse *http_conn_request(const struct http_conn *);
 /* The client's address, numeric. */
 const char	*http_conn_peer(const struct http_conn *);
