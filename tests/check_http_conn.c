@@ -601,6 +601,27 @@ START_TEST(test_refuse_505)
 }
 END_TEST
 
+START_TEST(test_linger_bounded)
+{
+	uint64_t	start;
+	int		fd;
+
+	/* A client that neither reads nor closes after a refusal: the
+	 * connection is gone after linger_ms all the same. */
+	t_config();
+	T.cfg.linger_ms = 300;
+	t_listen();
+	fd = c_connect();
+	c_say(fd, "GET / HTTP/2.0\r\nHost: a\r\n\r\n");
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
+	start = clock_ms();
+	ck_assert(t_run_until_gone(T_WAIT_MS));
+	ck_assert_uint_lt(clock_ms() - start, 1000);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
 START_TEST(test_owner_refuses_at_head)
 {
 	struct rd	r;
@@ -1301,6 +1322,7 @@ check_suite(void)
 	tcase_add_test(tc, test_refuse_431);
 	tcase_add_test(tc, test_refuse_501);
 	tcase_add_test(tc, test_refuse_505);
+	tcase_add_test(tc, test_linger_bounded);
 	tcase_add_test(tc, test_owner_refuses_at_head);
 	tcase_add_test(tc, test_read_deadline);
 	tcase_add_test(tc, test_read_deadline_body);
