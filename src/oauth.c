@@ -64,6 +64,7 @@
 #include "env.h"
 #include "file.h"
 #include "jsonparse.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_int.h"
@@ -373,17 +374,6 @@ oauth_forget(char **slot)
 	}
 }
 
-const char *
-oauth_string(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Server-supplied text, printable and short, for a message. */
 char *
 oauth_quote(const char *s)
@@ -406,10 +396,10 @@ oauth_error_text(json_object *doc)
 	const char	*e, *d;
 	char		*qe, *qd = NULL, *s;
 
-	if ((e = oauth_string(doc, "error")) == NULL)
+	if ((e = jsonrpc_get_str(doc, "error")) == NULL)
 		return xstrdup("");
 	qe = oauth_quote(e);
-	if ((d = oauth_string(doc, "error_description")) != NULL)
+	if ((d = jsonrpc_get_str(doc, "error_description")) != NULL)
 		qd = oauth_quote(d);
 	xasprintf(&s, " (%s%s%s)", qe, qd != NULL ? ": " : "",
 	    qd != NULL ? qd : "");
@@ -471,8 +461,8 @@ oauth_take_stored(struct oauth *o, json_object *doc)
 	json_object	*t, *v;
 	const char	*at;
 
-	if (!json_object_object_get_ex(doc, "tokens", &t) ||
-	    (at = oauth_string(t, "access_token")) == NULL || *at == '\0' ||
+	if ((t = jsonrpc_get(doc, "tokens", json_type_object)) == NULL ||
+	    (at = jsonrpc_get_str(t, "access_token")) == NULL || *at == '\0' ||
 	    strpbrk(at, "\r\n") != NULL)
 		return 0;
 	if (o->access_token != NULL && strcmp(o->access_token, at) == 0)
@@ -480,9 +470,9 @@ oauth_take_stored(struct oauth *o, json_object *doc)
 	oauth_forget(&o->access_token);
 	oauth_forget(&o->refresh_token);
 	o->access_token = xstrdup(at);
-	oauth_replace(&o->refresh_token, oauth_string(t, "refresh_token"));
-	oauth_replace(&o->token_issuer, oauth_string(t, "issuer"));
-	oauth_replace(&o->scope, oauth_string(t, "scope"));
+	oauth_replace(&o->refresh_token, jsonrpc_get_str(t, "refresh_token"));
+	oauth_replace(&o->token_issuer, jsonrpc_get_str(t, "issuer"));
+	oauth_replace(&o->scope, jsonrpc_get_str(t, "scope"));
 	o->expires_at = json_object_object_get_ex(t, "expires_at", &v) ?
 	    json_object_get_int64(v) : 0;
 	/* What is left of it is all we know of its lifetime. */
@@ -528,15 +518,15 @@ oauth_stored_client(struct oauth *o)
 	int		 found = 0;
 
 	doc = oauth_doc_load(o);
-	if (json_object_object_get_ex(doc, "clients", &clients) &&
-	    json_object_object_get_ex(clients, o->issuer, &cl) &&
-	    (id = oauth_string(cl, "client_id")) != NULL) {
+	clients = jsonrpc_get(doc, "clients", json_type_object);
+	cl = jsonrpc_get(clients, o->issuer, json_type_object);
+	if ((id = jsonrpc_get_str(cl, "client_id")) != NULL) {
 		oauth_replace(&o->client_id, id);
-		oauth_replace(&o->client_secret, oauth_string(cl,
+		oauth_replace(&o->client_secret, jsonrpc_get_str(cl,
 		    "client_secret"));
-		oauth_replace(&o->client_method, oauth_string(cl,
+		oauth_replace(&o->client_method, jsonrpc_get_str(cl,
 		    "token_endpoint_auth_method"));
-		oauth_replace(&o->client_redirect, oauth_string(cl,
+		oauth_replace(&o->client_redirect, jsonrpc_get_str(cl,
 		    "redirect_uri"));
 		found = 1;
 	}
@@ -550,8 +540,7 @@ oauth_save_client(struct oauth *o)
 	json_object	*doc, *clients, *cl;
 
 	doc = oauth_doc_load(o);
-	if (!json_object_object_get_ex(doc, "clients", &clients) ||
-	    !json_object_is_type(clients, json_type_object)) {
+	if ((clients = jsonrpc_get(doc, "clients", json_type_object)) == NULL) {
 		clients = json_object_new_object();
 		json_object_object_add(doc, "clients", clients);
 	}
@@ -683,12 +672,13 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 	json_object	*v;
 	char		*why;
 
-	if ((at = oauth_string(doc, "access_token")) == NULL || *at == '\0' ||
+	if ((at = jsonrpc_get_str(doc, "access_token")) == NULL ||
+	    *at == '\0' ||
 	    strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-._~+/=") != strlen(at))
 		return xstrdup("the token endpoint's answer has no usable "
 		    "access_token");
-	if ((type = oauth_string(doc, "token_type")) != NULL &&
+	if ((type = jsonrpc_get_str(doc, "token_type")) != NULL &&
 	    strcasecmp(type, "Bearer") != 0) {
 		char *q = oauth_quote(type);
 
@@ -700,13 +690,15 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 	oauth_forget(&o->access_token);
 	o->access_token = xstrdup(at);
 	o->gen++;
-	rt = oauth_string(doc, "refresh_token");
+	rt = jsonrpc_get_str(doc, "refresh_token");
 	if (rt != NULL && *rt != '\0') {
 		/* Rotated: the old one is spent. */
 		oauth_forget(&o->refresh_token);
 		o->refresh_token = xstrdup(rt);
 	} else if (!refreshing)
 		oauth_forget(&o->refresh_token);
+	/* Not jsonrpc_get: json-c's conversion takes "3600" (a string) and
+	 * 3600.5 as well as 3600, as it always has. */
 	if (json_object_object_get_ex(doc, "expires_in", &v) &&
 	    json_object_get_int64(v) > 0 &&
 	    json_object_get_int64(v) < INT32_MAX) {
@@ -982,7 +974,7 @@ oauth_authorize(struct oauth *o)
 {
 	struct evbuffer	*b;
 	char		*challenge, *id, *ru, *res, *sc, *url, *err;
-	json_object	*prm_scopes = NULL, *as_scopes = NULL;
+	json_object	*prm_scopes, *as_scopes;
 	size_t		 len;
 
 	o->step = OAUTH_AUTHORIZE;
@@ -991,12 +983,8 @@ oauth_authorize(struct oauth *o)
 	o->verifier = pkce_random_string(OAUTH_VERIFIER_BYTES);
 	o->state = pkce_random_string(OAUTH_STATE_BYTES);
 	challenge = pkce_challenge(o->verifier);
-	if (o->prm != NULL)
-		json_object_object_get_ex(o->prm, "scopes_supported",
-		    &prm_scopes);
-	if (o->asmeta != NULL)
-		json_object_object_get_ex(o->asmeta, "scopes_supported",
-		    &as_scopes);
+	prm_scopes = jsonrpc_get(o->prm, "scopes_supported", json_type_array);
+	as_scopes = jsonrpc_get(o->asmeta, "scopes_supported", json_type_array);
 	free(o->req_scope);
 	o->req_scope = oauth_choose_scope(o->bearer.scope, prm_scopes,
 	    as_scopes, o->scope);
@@ -1045,7 +1033,7 @@ oauth_authorize(struct oauth *o)
 static const char *
 oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
 {
-	json_object	*list = NULL;
+	json_object	*list;
 
 	if (!has_secret)
 		return "none";
@@ -1053,9 +1041,8 @@ oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
 	    (strcmp(registered, "client_secret_basic") == 0 ||
 	    strcmp(registered, "client_secret_post") == 0))
 		return registered;
-	if (o->asmeta != NULL)
-		json_object_object_get_ex(o->asmeta,
-		    "token_endpoint_auth_methods_supported", &list);
+	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
+	    json_type_array);
 	if (list == NULL || oauth_json_has_string(list, "client_secret_basic"))
 		return "client_secret_basic";	/* RFC 8414's default */
 	if (oauth_json_has_string(list, "client_secret_post"))
@@ -1076,7 +1063,7 @@ oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
 	o->xfer = NULL;
 	doc = oauth_answer(x, result, &status);
 	if (status < 200 || status >= 300 || doc == NULL ||
-	    (id = oauth_string(doc, "client_id")) == NULL || *id == '\0') {
+	    (id = jsonrpc_get_str(doc, "client_id")) == NULL || *id == '\0') {
 		etext = oauth_error_text(doc);
 		if (status == 0)
 			oauth_fail(o, "client registration failed: %s", error);
@@ -1088,9 +1075,9 @@ oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
 		return;
 	}
 	oauth_replace(&o->client_id, id);
-	oauth_replace(&o->client_secret, oauth_string(doc, "client_secret"));
+	oauth_replace(&o->client_secret, jsonrpc_get_str(doc, "client_secret"));
 	oauth_replace(&o->client_method, oauth_auth_method(o,
-	    o->client_secret != NULL, oauth_string(doc,
+	    o->client_secret != NULL, jsonrpc_get_str(doc,
 	    "token_endpoint_auth_method")));
 	o->client = OAUTH_CLIENT_DCR;
 	json_object_put(doc);
@@ -1102,7 +1089,7 @@ oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
 static void
 oauth_register(struct oauth *o)
 {
-	json_object		*req, *a, *list = NULL;
+	json_object		*req, *a, *list;
 	const char		*method;
 	struct curl_slist	*h;
 
@@ -1115,9 +1102,8 @@ oauth_register(struct oauth *o)
 	}
 	o->step = OAUTH_REGISTER;
 	/* A public client if the server allows it, else what it takes. */
-	if (o->asmeta != NULL)
-		json_object_object_get_ex(o->asmeta,
-		    "token_endpoint_auth_methods_supported", &list);
+	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
+	    json_type_array);
 	if (list == NULL || oauth_json_has_string(list, "none"))
 		method = "none";
 	else if (oauth_json_has_string(list, "client_secret_basic"))
@@ -1182,6 +1168,8 @@ oauth_pick_client(struct oauth *o)
 		    o->client_secret != NULL, NULL));
 		return 1;
 	}
+	/* Not jsonrpc_get: json-c's conversion counts any non-zero number
+	 * and any non-empty string as true, as it always has. */
 	if (o->cimd_url != NULL && o->asmeta != NULL &&
 	    json_object_object_get_ex(o->asmeta,
 	    "client_id_metadata_document_supported", &v) &&

@@ -29,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "curl_event.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_int.h"
@@ -242,7 +243,7 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 		return;
 	}
 	/* RFC 8414 3.3: the issuer is the one the URL was made from. */
-	if ((issuer = oauth_string(doc, "issuer")) == NULL ||
+	if ((issuer = jsonrpc_get_str(doc, "issuer")) == NULL ||
 	    strcmp(issuer, o->issuer) != 0) {
 		q = oauth_quote(issuer != NULL ? issuer : "");
 		free(o->as_refused);
@@ -254,17 +255,17 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 		oauth_asm_next(o);
 		return;
 	}
-	if (!json_object_object_get_ex(doc, "code_challenge_methods_supported",
-	    &v) || !oauth_json_has_string(v, "S256")) {
+	if (!oauth_json_has_string(jsonrpc_get(doc,
+	    "code_challenge_methods_supported", json_type_array), "S256")) {
 		json_object_put(doc);
 		oauth_fail(o, "%s does not support PKCE with S256 "
 		    "(code_challenge_methods_supported): refusing to sign in",
 		    o->issuer);
 		return;
 	}
-	ae = oauth_string(doc, "authorization_endpoint");
-	te = oauth_string(doc, "token_endpoint");
-	re = oauth_string(doc, "registration_endpoint");
+	ae = jsonrpc_get_str(doc, "authorization_endpoint");
+	te = jsonrpc_get_str(doc, "token_endpoint");
+	re = jsonrpc_get_str(doc, "registration_endpoint");
 	if (ae == NULL || te == NULL) {
 		json_object_put(doc);
 		oauth_fail(o, "the metadata of %s has no authorization or "
@@ -284,6 +285,8 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 	oauth_replace(&o->authorization_endpoint, ae);
 	oauth_replace(&o->token_endpoint, te);
 	oauth_replace(&o->registration_endpoint, re);
+	/* json-c's conversion, not jsonrpc_get: a non-zero number or a
+	 * non-empty string counts as true (iss is then required). */
 	o->iss_supported = json_object_object_get_ex(doc,
 	    "authorization_response_iss_parameter_supported", &v) &&
 	    json_object_get_boolean(v);
@@ -350,8 +353,8 @@ oauth_prm_done(struct curl_event_xfer *x, int result, const char *error,
 	o->xfer = NULL;
 	doc = oauth_answer(x, result, &status);
 	if (status != 200 || doc == NULL ||
-	    !json_object_object_get_ex(doc, "authorization_servers", &list) ||
-	    !json_object_is_type(list, json_type_array)) {
+	    (list = jsonrpc_get(doc, "authorization_servers",
+	    json_type_array)) == NULL) {
 		log_debug("OAuth: %s: %s", url, status == 0 ? error :
 		    "not protected resource metadata");
 		json_object_put(doc);
@@ -359,7 +362,7 @@ oauth_prm_done(struct curl_event_xfer *x, int result, const char *error,
 		return;
 	}
 	/* The metadata must be this server's (RFC 9728 3.3, RFC 8707). */
-	if ((resource = oauth_string(doc, "resource")) != NULL &&
+	if ((resource = jsonrpc_get_str(doc, "resource")) != NULL &&
 	    !oauth_discovery_resource_matches(o->server_url, resource)) {
 		q = oauth_quote(resource);
 		json_object_put(doc);
