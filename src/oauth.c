@@ -333,7 +333,8 @@ oauth_split_command(const char *cmd)
 		p += strspn(p, " \t");
 		end = p + strcspn(p, " \t");
 		if (end > p)
-			oauth_vector_add(&v, &n, xstrndup(p, (size_t)(end - p)));
+			oauth_vector_add(&v, &n, xstrndup(p,
+			    (size_t)(end - p)));
 	}
 	return v;
 }
@@ -938,8 +939,8 @@ oauth_callback(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if ((error = evhttp_find_header(&params, "error")) != NULL) {
-		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused by "
-		    "the authorization server. You can close this window.");
+		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused "
+		    "by the authorization server. You can close this window.");
 		qe = oauth_quote(error);
 		qd = oauth_quote((c = (char *)evhttp_find_header(&params,
 		    "error_description")) != NULL ? c : "");
@@ -952,8 +953,8 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	}
 	if ((code = evhttp_find_header(&params, "code")) == NULL ||
 	    *code == '\0') {
-		oauth_browser_reply(req, 400, "Bad Request", "The sign-in answer "
-		    "has no code.");
+		oauth_browser_reply(req, 400, "Bad Request", "The sign-in "
+		    "answer has no code.");
 		oauth_fail(o, "the authorization response has no code");
 		evhttp_clear_headers(&params);
 		return;
@@ -1304,7 +1305,8 @@ oauth_endpoints_ready(struct oauth *o)
 
 	have_client = oauth_pick_client(o);
 	if (!o->step_up && o->refresh_token != NULL && have_client &&
-	    o->token_issuer != NULL && strcmp(o->token_issuer, o->issuer) == 0) {
+	    o->token_issuer != NULL &&
+	    strcmp(o->token_issuer, o->issuer) == 0) {
 		oauth_refresh(o);
 		return;
 	}

@@ -111,8 +111,9 @@ int		 oauth_discovery_resource_matches(const char *url,
  * scope asked for before (step-up) and offline_access when the
  * authorization server lists it (as_scopes), if there is a scope at all.
  * Duplicates are dropped.  Caller frees. */
-char		*oauth_choose_scope(const char *challenge, json_object *prm_scopes,
-		    json_object *as_scopes, const char *previous);
+char		*oauth_choose_scope(const char *challenge,
+		    json_object *prm_scopes, json_object *as_scopes,
+		    const char *previous);
 /* application/x-www-form-urlencoded form of a string.  Caller frees. */
 char		*oauth_form_escape(const char *);
 /* --oauth-open CMD split into words at blanks, no quoting and no shell:
