@@ -64,6 +64,7 @@
 #include "env.h"
 #include "file.h"
 #include "jsonparse.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "oauth.h"
 #include "oauth_int.h"
@@ -213,205 +214,6 @@ oauth_parse_bearer(const char *h, struct oauth_bearer *b)
 	return 0;
 }
 
-/* Parses url into a handle; NULL if it is not an absolute URL. */
-static CURLU *
-oauth_url(const char *url)
-{
-	CURLU	*u;
-
-	if ((u = curl_url()) == NULL)
-		fatalx("curl_url");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		curl_url_cleanup(u);
-		return NULL;
-	}
-	return u;
-}
-
-/* A part of a URL as a string of ours ("" if absent). */
-static char *
-oauth_url_part(CURLU *u, CURLUPart what, unsigned flags)
-{
-	char	*s, *r;
-
-	if (curl_url_get(u, what, &s, flags) != CURLUE_OK)
-		return xstrdup("");
-	r = xstrdup(s);
-	curl_free(s);
-	return r;
-}
-
-/* The URL with this path and neither query nor fragment. */
-static char *
-oauth_with_path(CURLU *base, const char *path)
-{
-	CURLU	*u;
-	char	*s, *r = NULL;
-
-	if ((u = curl_url_dup(base)) == NULL)
-		fatalx("curl_url_dup");
-	if (curl_url_set(u, CURLUPART_PATH, path, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
-	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK) {
-		r = xstrdup(s);
-		curl_free(s);
-	}
-	curl_url_cleanup(u);
-	return r;
-}
-
-/* The path without its trailing slashes ("" for the root). */
-static char *
-oauth_trimmed_path(CURLU *u)
-{
-	char	*path;
-	size_t	 len;
-
-	path = oauth_url_part(u, CURLUPART_PATH, 0);
-	len = strlen(path);
-	while (len > 0 && path[len - 1] == '/')
-		path[--len] = '\0';
-	return path;
-}
-
-char **
-oauth_prm_urls(const char *server_url)
-{
-	CURLU	*u;
-	char	**v = NULL, *path, *p, *s;
-	size_t	 n = 0;
-
-	if ((u = oauth_url(server_url)) == NULL)
-		return NULL;
-	path = oauth_trimmed_path(u);
-	if (*path != '\0') {
-		xasprintf(&p, "/.well-known/oauth-protected-resource%s", path);
-		if ((s = oauth_with_path(u, p)) != NULL)
-			oauth_vector_add(&v, &n, s);
-		free(p);
-	}
-	if ((s = oauth_with_path(u, "/.well-known/oauth-protected-resource"))
-	    != NULL)
-		oauth_vector_add(&v, &n, s);
-	free(path);
-	curl_url_cleanup(u);
-	return v;
-}
-
-char **
-oauth_as_urls(const char *issuer)
-{
-	CURLU		*u;
-	char		**v = NULL, *path, *p, *s, *q;
-	size_t		 n = 0, i;
-	static const char *const fmt[3] = {
-		"/.well-known/oauth-authorization-server%s",
-		"/.well-known/openid-configuration%s",
-		"%s/.well-known/openid-configuration",
-	};
-
-	if ((u = oauth_url(issuer)) == NULL)
-		return NULL;
-	/* An issuer has neither query nor fragment (RFC 8414). */
-	if (curl_url_get(u, CURLUPART_QUERY, &q, 0) == CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_FRAGMENT, &q, 0) == CURLUE_OK) {
-		curl_free(q);
-		curl_url_cleanup(u);
-		return NULL;
-	}
-	path = oauth_trimmed_path(u);
-	for (i = 0; i < (*path != '\0' ? 3u : 2u); i++) {
-		xasprintf(&p, fmt[i], path);
-		if ((s = oauth_with_path(u, p)) != NULL)
-			oauth_vector_add(&v, &n, s);
-		free(p);
-	}
-	free(path);
-	curl_url_cleanup(u);
-	return v;
-}
-
-char *
-oauth_origin(const char *url)
-{
-	CURLU	*u;
-	char	*scheme, *host, *port, *o, *p;
-
-	if ((u = oauth_url(url)) == NULL)
-		return NULL;
-	scheme = oauth_url_part(u, CURLUPART_SCHEME, 0);
-	host = oauth_url_part(u, CURLUPART_HOST, 0);
-	port = oauth_url_part(u, CURLUPART_PORT, 0);
-	for (p = host; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	xasprintf(&o, "%s://%s%s%s", scheme, host, *port != '\0' ? ":" : "",
-	    port);
-	free(scheme);
-	free(host);
-	free(port);
-	curl_url_cleanup(u);
-	return o;
-}
-
-char *
-oauth_canonical_resource(const char *url)
-{
-	CURLU	*u;
-	char	*origin, *path, *query, *r;
-
-	if ((u = oauth_url(url)) == NULL || (origin = oauth_origin(url))
-	    == NULL) {
-		curl_url_cleanup(u);
-		return NULL;
-	}
-	path = oauth_url_part(u, CURLUPART_PATH, 0);
-	query = oauth_url_part(u, CURLUPART_QUERY, 0);
-	if (strcmp(path, "/") == 0 && *query == '\0')
-		*path = '\0';	/* the form without the trailing slash */
-	xasprintf(&r, "%s%s%s%s", origin, path, *query != '\0' ? "?" : "",
-	    query);
-	free(origin);
-	free(path);
-	free(query);
-	curl_url_cleanup(u);
-	return r;
-}
-
-int
-oauth_resource_matches(const char *url, const char *resource)
-{
-	CURLU	*ur, *uu;
-	char	*rp, *up, *frag;
-	size_t	 len;
-	int	 ok = 0;
-
-	if (!url_same_origin(url, resource))
-		return 0;
-	if ((ur = oauth_url(resource)) == NULL)
-		return 0;
-	if (curl_url_get(ur, CURLUPART_FRAGMENT, &frag, 0) == CURLUE_OK) {
-		curl_free(frag);
-		curl_url_cleanup(ur);
-		return 0;
-	}
-	if ((uu = oauth_url(url)) == NULL) {
-		curl_url_cleanup(ur);
-		return 0;
-	}
-	rp = oauth_trimmed_path(ur);
-	up = oauth_trimmed_path(uu);
-	len = strlen(rp);
-	if (len == 0 || (strncmp(up, rp, len) == 0 &&
-	    (up[len] == '\0' || up[len] == '/')))
-		ok = 1;
-	free(rp);
-	free(up);
-	curl_url_cleanup(ur);
-	curl_url_cleanup(uu);
-	return ok;
-}
-
 /* Adds the scope tokens of s to the set v (no duplicates). */
 static void
 oauth_scope_add(char ***v, size_t *n, const char *s)
@@ -531,7 +333,8 @@ oauth_split_command(const char *cmd)
 		p += strspn(p, " \t");
 		end = p + strcspn(p, " \t");
 		if (end > p)
-			oauth_vector_add(&v, &n, xstrndup(p, (size_t)(end - p)));
+			oauth_vector_add(&v, &n, xstrndup(p,
+			    (size_t)(end - p)));
 	}
 	return v;
 }
@@ -572,17 +375,6 @@ oauth_forget(char **slot)
 	}
 }
 
-const char *
-oauth_string(json_object *o, const char *key)
-{
-	json_object	*v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Server-supplied text, printable and short, for a message. */
 char *
 oauth_quote(const char *s)
@@ -605,10 +397,10 @@ oauth_error_text(json_object *doc)
 	const char	*e, *d;
 	char		*qe, *qd = NULL, *s;
 
-	if ((e = oauth_string(doc, "error")) == NULL)
+	if ((e = jsonrpc_get_str(doc, "error")) == NULL)
 		return xstrdup("");
 	qe = oauth_quote(e);
-	if ((d = oauth_string(doc, "error_description")) != NULL)
+	if ((d = jsonrpc_get_str(doc, "error_description")) != NULL)
 		qd = oauth_quote(d);
 	xasprintf(&s, " (%s%s%s)", qe, qd != NULL ? ": " : "",
 	    qd != NULL ? qd : "");
@@ -670,8 +462,8 @@ oauth_take_stored(struct oauth *o, json_object *doc)
 	json_object	*t, *v;
 	const char	*at;
 
-	if (!json_object_object_get_ex(doc, "tokens", &t) ||
-	    (at = oauth_string(t, "access_token")) == NULL || *at == '\0' ||
+	if ((t = jsonrpc_get(doc, "tokens", json_type_object)) == NULL ||
+	    (at = jsonrpc_get_str(t, "access_token")) == NULL || *at == '\0' ||
 	    strpbrk(at, "\r\n") != NULL)
 		return 0;
 	if (o->access_token != NULL && strcmp(o->access_token, at) == 0)
@@ -679,9 +471,9 @@ oauth_take_stored(struct oauth *o, json_object *doc)
 	oauth_forget(&o->access_token);
 	oauth_forget(&o->refresh_token);
 	o->access_token = xstrdup(at);
-	oauth_replace(&o->refresh_token, oauth_string(t, "refresh_token"));
-	oauth_replace(&o->token_issuer, oauth_string(t, "issuer"));
-	oauth_replace(&o->scope, oauth_string(t, "scope"));
+	oauth_replace(&o->refresh_token, jsonrpc_get_str(t, "refresh_token"));
+	oauth_replace(&o->token_issuer, jsonrpc_get_str(t, "issuer"));
+	oauth_replace(&o->scope, jsonrpc_get_str(t, "scope"));
 	o->expires_at = json_object_object_get_ex(t, "expires_at", &v) ?
 	    json_object_get_int64(v) : 0;
 	/* What is left of it is all we know of its lifetime. */
@@ -727,15 +519,15 @@ oauth_stored_client(struct oauth *o)
 	int		 found = 0;
 
 	doc = oauth_doc_load(o);
-	if (json_object_object_get_ex(doc, "clients", &clients) &&
-	    json_object_object_get_ex(clients, o->issuer, &cl) &&
-	    (id = oauth_string(cl, "client_id")) != NULL) {
+	clients = jsonrpc_get(doc, "clients", json_type_object);
+	cl = jsonrpc_get(clients, o->issuer, json_type_object);
+	if ((id = jsonrpc_get_str(cl, "client_id")) != NULL) {
 		oauth_replace(&o->client_id, id);
-		oauth_replace(&o->client_secret, oauth_string(cl,
+		oauth_replace(&o->client_secret, jsonrpc_get_str(cl,
 		    "client_secret"));
-		oauth_replace(&o->client_method, oauth_string(cl,
+		oauth_replace(&o->client_method, jsonrpc_get_str(cl,
 		    "token_endpoint_auth_method"));
-		oauth_replace(&o->client_redirect, oauth_string(cl,
+		oauth_replace(&o->client_redirect, jsonrpc_get_str(cl,
 		    "redirect_uri"));
 		found = 1;
 	}
@@ -749,8 +541,7 @@ oauth_save_client(struct oauth *o)
 	json_object	*doc, *clients, *cl;
 
 	doc = oauth_doc_load(o);
-	if (!json_object_object_get_ex(doc, "clients", &clients) ||
-	    !json_object_is_type(clients, json_type_object)) {
+	if ((clients = jsonrpc_get(doc, "clients", json_type_object)) == NULL) {
 		clients = json_object_new_object();
 		json_object_object_add(doc, "clients", clients);
 	}
@@ -882,12 +673,13 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 	json_object	*v;
 	char		*why;
 
-	if ((at = oauth_string(doc, "access_token")) == NULL || *at == '\0' ||
+	if ((at = jsonrpc_get_str(doc, "access_token")) == NULL ||
+	    *at == '\0' ||
 	    strspn(at, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-._~+/=") != strlen(at))
 		return xstrdup("the token endpoint's answer has no usable "
 		    "access_token");
-	if ((type = oauth_string(doc, "token_type")) != NULL &&
+	if ((type = jsonrpc_get_str(doc, "token_type")) != NULL &&
 	    strcasecmp(type, "Bearer") != 0) {
 		char *q = oauth_quote(type);
 
@@ -899,13 +691,15 @@ oauth_take_tokens(struct oauth *o, json_object *doc, int refreshing)
 	oauth_forget(&o->access_token);
 	o->access_token = xstrdup(at);
 	o->gen++;
-	rt = oauth_string(doc, "refresh_token");
+	rt = jsonrpc_get_str(doc, "refresh_token");
 	if (rt != NULL && *rt != '\0') {
 		/* Rotated: the old one is spent. */
 		oauth_forget(&o->refresh_token);
 		o->refresh_token = xstrdup(rt);
 	} else if (!refreshing)
 		oauth_forget(&o->refresh_token);
+	/* Not jsonrpc_get: json-c's conversion takes "3600" (a string) and
+	 * 3600.5 as well as 3600, as it always has. */
 	if (json_object_object_get_ex(doc, "expires_in", &v) &&
 	    json_object_get_int64(v) > 0 &&
 	    json_object_get_int64(v) < INT32_MAX) {
@@ -1145,8 +939,8 @@ oauth_callback(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if ((error = evhttp_find_header(&params, "error")) != NULL) {
-		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused by "
-		    "the authorization server. You can close this window.");
+		oauth_browser_reply(req, 400, "Bad Request", "Sign-in refused "
+		    "by the authorization server. You can close this window.");
 		qe = oauth_quote(error);
 		qd = oauth_quote((c = (char *)evhttp_find_header(&params,
 		    "error_description")) != NULL ? c : "");
@@ -1159,8 +953,8 @@ oauth_callback(struct evhttp_request *req, void *arg)
 	}
 	if ((code = evhttp_find_header(&params, "code")) == NULL ||
 	    *code == '\0') {
-		oauth_browser_reply(req, 400, "Bad Request", "The sign-in answer "
-		    "has no code.");
+		oauth_browser_reply(req, 400, "Bad Request", "The sign-in "
+		    "answer has no code.");
 		oauth_fail(o, "the authorization response has no code");
 		evhttp_clear_headers(&params);
 		return;
@@ -1181,7 +975,7 @@ oauth_authorize(struct oauth *o)
 {
 	struct evbuffer	*b;
 	char		*challenge, *id, *ru, *res, *sc, *url, *err;
-	json_object	*prm_scopes = NULL, *as_scopes = NULL;
+	json_object	*prm_scopes, *as_scopes;
 	size_t		 len;
 
 	o->step = OAUTH_AUTHORIZE;
@@ -1190,12 +984,8 @@ oauth_authorize(struct oauth *o)
 	o->verifier = pkce_random_string(OAUTH_VERIFIER_BYTES);
 	o->state = pkce_random_string(OAUTH_STATE_BYTES);
 	challenge = pkce_challenge(o->verifier);
-	if (o->prm != NULL)
-		json_object_object_get_ex(o->prm, "scopes_supported",
-		    &prm_scopes);
-	if (o->asmeta != NULL)
-		json_object_object_get_ex(o->asmeta, "scopes_supported",
-		    &as_scopes);
+	prm_scopes = jsonrpc_get(o->prm, "scopes_supported", json_type_array);
+	as_scopes = jsonrpc_get(o->asmeta, "scopes_supported", json_type_array);
 	free(o->req_scope);
 	o->req_scope = oauth_choose_scope(o->bearer.scope, prm_scopes,
 	    as_scopes, o->scope);
@@ -1244,7 +1034,7 @@ oauth_authorize(struct oauth *o)
 static const char *
 oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
 {
-	json_object	*list = NULL;
+	json_object	*list;
 
 	if (!has_secret)
 		return "none";
@@ -1252,9 +1042,8 @@ oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
 	    (strcmp(registered, "client_secret_basic") == 0 ||
 	    strcmp(registered, "client_secret_post") == 0))
 		return registered;
-	if (o->asmeta != NULL)
-		json_object_object_get_ex(o->asmeta,
-		    "token_endpoint_auth_methods_supported", &list);
+	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
+	    json_type_array);
 	if (list == NULL || oauth_json_has_string(list, "client_secret_basic"))
 		return "client_secret_basic";	/* RFC 8414's default */
 	if (oauth_json_has_string(list, "client_secret_post"))
@@ -1275,7 +1064,7 @@ oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
 	o->xfer = NULL;
 	doc = oauth_answer(x, result, &status);
 	if (status < 200 || status >= 300 || doc == NULL ||
-	    (id = oauth_string(doc, "client_id")) == NULL || *id == '\0') {
+	    (id = jsonrpc_get_str(doc, "client_id")) == NULL || *id == '\0') {
 		etext = oauth_error_text(doc);
 		if (status == 0)
 			oauth_fail(o, "client registration failed: %s", error);
@@ -1287,9 +1076,9 @@ oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
 		return;
 	}
 	oauth_replace(&o->client_id, id);
-	oauth_replace(&o->client_secret, oauth_string(doc, "client_secret"));
+	oauth_replace(&o->client_secret, jsonrpc_get_str(doc, "client_secret"));
 	oauth_replace(&o->client_method, oauth_auth_method(o,
-	    o->client_secret != NULL, oauth_string(doc,
+	    o->client_secret != NULL, jsonrpc_get_str(doc,
 	    "token_endpoint_auth_method")));
 	o->client = OAUTH_CLIENT_DCR;
 	json_object_put(doc);
@@ -1301,7 +1090,7 @@ oauth_register_done(struct curl_event_xfer *x, int result, const char *error,
 static void
 oauth_register(struct oauth *o)
 {
-	json_object		*req, *a, *list = NULL;
+	json_object		*req, *a, *list;
 	const char		*method;
 	struct curl_slist	*h;
 
@@ -1314,9 +1103,8 @@ oauth_register(struct oauth *o)
 	}
 	o->step = OAUTH_REGISTER;
 	/* A public client if the server allows it, else what it takes. */
-	if (o->asmeta != NULL)
-		json_object_object_get_ex(o->asmeta,
-		    "token_endpoint_auth_methods_supported", &list);
+	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
+	    json_type_array);
 	if (list == NULL || oauth_json_has_string(list, "none"))
 		method = "none";
 	else if (oauth_json_has_string(list, "client_secret_basic"))
@@ -1381,6 +1169,8 @@ oauth_pick_client(struct oauth *o)
 		    o->client_secret != NULL, NULL));
 		return 1;
 	}
+	/* Not jsonrpc_get: json-c's conversion counts any non-zero number
+	 * and any non-empty string as true, as it always has. */
 	if (o->cimd_url != NULL && o->asmeta != NULL &&
 	    json_object_object_get_ex(o->asmeta,
 	    "client_id_metadata_document_supported", &v) &&
@@ -1515,7 +1305,8 @@ oauth_endpoints_ready(struct oauth *o)
 
 	have_client = oauth_pick_client(o);
 	if (!o->step_up && o->refresh_token != NULL && have_client &&
-	    o->token_issuer != NULL && strcmp(o->token_issuer, o->issuer) == 0) {
+	    o->token_issuer != NULL &&
+	    strcmp(o->token_issuer, o->issuer) == 0) {
 		oauth_refresh(o);
 		return;
 	}

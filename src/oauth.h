@@ -87,30 +87,33 @@ struct oauth_bearer {
 int		 oauth_parse_bearer(const char *, struct oauth_bearer *);
 void		 oauth_bearer_clear(struct oauth_bearer *);
 
-/* NULL-terminated lists of URLs (free with oauth_free_vector), or NULL if
- * the URL cannot be used.  Protected resource metadata: the path-based
- * well-known URI (when the server URL has a path), then the root one.
- * Authorization server metadata for an issuer: RFC 8414 with path
- * insertion, OpenID Connect with path insertion, OpenID Connect with path
- * appending; without a path, RFC 8414 and OpenID Connect. */
-char		**oauth_prm_urls(const char *server_url);
-char		**oauth_as_urls(const char *issuer);
+/* Discovery's URLs (oauth_discovery.c).  NULL-terminated lists of URLs
+ * (free with oauth_free_vector), or NULL if the URL cannot be used.
+ * Protected resource metadata: the path-based well-known URI (when the
+ * server URL has a path), then the root one.  Authorization server
+ * metadata for an issuer: RFC 8414 with path insertion, OpenID Connect
+ * with path insertion, OpenID Connect with path appending; without a
+ * path, RFC 8414 and OpenID Connect. */
+char		**oauth_discovery_prm_urls(const char *server_url);
+char		**oauth_discovery_as_urls(const char *issuer);
 void		 oauth_free_vector(char **);
 /* scheme://host[:port] of a URL, or NULL. */
-char		*oauth_origin(const char *url);
+char		*oauth_discovery_origin(const char *url);
 /* The canonical URI of the server (RFC 8707): the URL without fragment,
  * scheme and host in lower case. */
-char		*oauth_canonical_resource(const char *url);
+char		*oauth_discovery_canonical_resource(const char *url);
 /* 1 if a protected resource's identifier may stand for the server at
  * url: the same origin, and its path the server's path or a parent of it. */
-int		 oauth_resource_matches(const char *url, const char *resource);
+int		 oauth_discovery_resource_matches(const char *url,
+		    const char *resource);
 /* The scope to ask for: the challenge's, else the metadata's
  * scopes_supported (a JSON array, or NULL), else none (NULL); with the
  * scope asked for before (step-up) and offline_access when the
  * authorization server lists it (as_scopes), if there is a scope at all.
  * Duplicates are dropped.  Caller frees. */
-char		*oauth_choose_scope(const char *challenge, json_object *prm_scopes,
-		    json_object *as_scopes, const char *previous);
+char		*oauth_choose_scope(const char *challenge,
+		    json_object *prm_scopes, json_object *as_scopes,
+		    const char *previous);
 /* application/x-www-form-urlencoded form of a string.  Caller frees. */
 char		*oauth_form_escape(const char *);
 /* --oauth-open CMD split into words at blanks, no quoting and no shell:

@@ -44,6 +44,18 @@
 
 /* The listener outlives its last answer by this much. */
 #define OAUTH_REAP_MS		1000
+/* The request line and headers of one request to the listener, at most:
+ * the redirect is a GET whose URL carries a code, our state, iss and
+ * perhaps an error_description, sent with a browser's usual headers (and
+ * any cookies it keeps for 127.0.0.1); 16 KiB holds that many times over
+ * and bounds what any other local process can make us buffer. */
+#define OAUTH_LISTEN_MAX_HEADERS	(16 * 1024)
+/* A connection to the listener that stays silent this long is closed
+ * (evhttp's per-connection inactivity timeout, in seconds): a browser
+ * sends the redirect at once, so this only sheds idle and speculative
+ * connections.  How long the person may take to sign in is
+ * --oauth-timeout's, not this. */
+#define OAUTH_LISTEN_TIMEOUT_S		30
 
 extern char **environ;
 
@@ -61,9 +73,9 @@ oauth_browser_listen(struct oauth *o, int port,
 	if ((o->http = evhttp_new(o->base)) == NULL)
 		fatalx("evhttp_new");
 	evhttp_set_allowed_methods(o->http, EVHTTP_REQ_GET);
-	evhttp_set_max_headers_size(o->http, 16 * 1024);
+	evhttp_set_max_headers_size(o->http, OAUTH_LISTEN_MAX_HEADERS);
 	evhttp_set_max_body_size(o->http, 0);
-	evhttp_set_timeout(o->http, 30);
+	evhttp_set_timeout(o->http, OAUTH_LISTEN_TIMEOUT_S);
 	evhttp_set_gencb(o->http, cb, o);
 	if ((o->bound = evhttp_bind_socket_with_handle(o->http, "127.0.0.1",
 	    (ev_uint16_t)port)) == NULL) {

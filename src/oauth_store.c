@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "jsonrpc.h"
 #include "log.h"
 #include "oauth_store.h"
 #include "sha256.h"
@@ -185,7 +186,8 @@ json_object *
 oauth_store_load(struct oauth_store *s)
 {
 	struct file	 f;
-	json_object	*doc, *v;
+	json_object	*doc;
+	const char	*server;
 
 	if (file_read(&f, s->path, OAUTH_STORE_MAX,
 	    FILE_NOFOLLOW | FILE_OURS | FILE_PRIVATE) == -1) {
@@ -209,9 +211,8 @@ oauth_store_load(struct oauth_store *s)
 	doc = json_tokener_parse(f.data);
 	file_free(&f);
 	if (doc == NULL || !json_object_is_type(doc, json_type_object) ||
-	    !json_object_object_get_ex(doc, "server", &v) ||
-	    !json_object_is_type(v, json_type_string) ||
-	    strcmp(json_object_get_string(v), s->url) != 0) {
+	    (server = jsonrpc_get_str(doc, "server")) == NULL ||
+	    strcmp(server, s->url) != 0) {
 		log_warnx("ignoring %s: not this server's", s->path);
 		json_object_put(doc);
 		return NULL;

@@ -22,8 +22,7 @@ enum url_rule {
 	URL_FAR_HTTP,		/* plain http:// beyond loopback */
 };
 
-/* Parses url into a handle; NULL if it is not an absolute URL. */
-static CURLU *
+CURLU *
 url_parse(const char *url)
 {
 	CURLU	*u;
@@ -37,8 +36,7 @@ url_parse(const char *url)
 	return u;
 }
 
-/* A part of a URL as a string of ours ("" if absent). */
-static char *
+char *
 url_part(CURLU *u, CURLUPart what, unsigned flags)
 {
 	char	*s, *r;

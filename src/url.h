@@ -9,6 +9,8 @@
 #ifndef MCPBRIDGE_URL_H
 #define MCPBRIDGE_URL_H
 
+#include <curl/curl.h>
+
 /* http:// or https://; plain http only to loopback unless allow_http. */
 int	url_check(const char *url, int allow_http, char **err);
 /* A URL for a browser (an OAuth authorization URL): https:, or http: to
@@ -25,5 +27,15 @@ int	url_loopback_port(const char *uri);
 /* Resolves a legacy endpoint (often a relative path) against the SSE URL
  * and insists on the same scheme, host and port; *out is the absolute URL. */
 int	url_resolve(const char *base, const char *ref, char **out, char **err);
+
+
+/* The parsing the policy above is made of, for the sign-in's discovery
+ * (oauth_discovery.c), which builds metadata URLs from a server's.  url
+ * as a libcurl handle (curl_url_cleanup frees it), or NULL if it is not
+ * an absolute URL. */
+CURLU	*url_parse(const char *url);
+/* A part of u as a string the caller frees: "" if u has none.  flags are
+ * curl_url_get's (CURLU_DEFAULT_PORT, ...). */
+char	*url_part(CURLU *u, CURLUPart what, unsigned flags);
 
 #endif

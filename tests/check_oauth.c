@@ -1,8 +1,8 @@
 /*
- * check_oauth.c: the pure parts of OAuth sign-in (oauth.c): metadata URL
- * construction for each variant the specification lists, WWW-Authenticate
- * parsing, resource matching, scope choice (the browser URL check is
- * url.c's, in check_url.c); PKCE
+ * check_oauth.c: the pure parts of OAuth sign-in (oauth.c and
+ * oauth_discovery.c): metadata URL construction for each variant the
+ * specification lists, WWW-Authenticate parsing, resource matching, scope
+ * choice (the browser URL check is url.c's, in check_url.c); PKCE
  * and state (pkce.c); and the token store (oauth_store.c): permissions,
  * atomic replacement, locking.
  */
@@ -46,24 +46,25 @@ check_vector(char **v, const char *const *want)
 START_TEST(test_prm_urls)
 {
 	/* The MCP endpoint's path, then the root (RFC 9728 3.1). */
-	check_vector(oauth_prm_urls("https://example.com/public/mcp"),
+	check_vector(oauth_discovery_prm_urls("https://example.com/public/mcp"),
 	    (const char *const[]){
 	    "https://example.com/.well-known/oauth-protected-resource/public/mcp",
 	    "https://example.com/.well-known/oauth-protected-resource", NULL });
 	/* At the root: only the root. */
-	check_vector(oauth_prm_urls("https://example.com"),
+	check_vector(oauth_discovery_prm_urls("https://example.com"),
 	    (const char *const[]){
 	    "https://example.com/.well-known/oauth-protected-resource", NULL });
-	check_vector(oauth_prm_urls("https://example.com/"),
+	check_vector(oauth_discovery_prm_urls("https://example.com/"),
 	    (const char *const[]){
 	    "https://example.com/.well-known/oauth-protected-resource", NULL });
 	/* Port kept; query, fragment and a trailing slash dropped. */
-	check_vector(oauth_prm_urls("http://localhost:8080/mcp/?a=1#f"),
+	check_vector(
+	    oauth_discovery_prm_urls("http://localhost:8080/mcp/?a=1#f"),
 	    (const char *const[]){
 	    "http://localhost:8080/.well-known/oauth-protected-resource/mcp",
 	    "http://localhost:8080/.well-known/oauth-protected-resource",
 	    NULL });
-	ck_assert_ptr_null(oauth_prm_urls("not a url"));
+	ck_assert_ptr_null(oauth_discovery_prm_urls("not a url"));
 }
 END_TEST
 
@@ -71,7 +72,8 @@ START_TEST(test_as_urls)
 {
 	/* An issuer with a path: RFC 8414 insertion, OpenID Connect
 	 * insertion, OpenID Connect appending, in that order. */
-	check_vector(oauth_as_urls("https://auth.example.com/tenant1"),
+	check_vector(
+	    oauth_discovery_as_urls("https://auth.example.com/tenant1"),
 	    (const char *const[]){
 	    "https://auth.example.com/.well-known/oauth-authorization-server/"
 	    "tenant1",
@@ -79,25 +81,27 @@ START_TEST(test_as_urls)
 	    "https://auth.example.com/tenant1/.well-known/openid-configuration",
 	    NULL });
 	/* Without: RFC 8414, then OpenID Connect. */
-	check_vector(oauth_as_urls("https://auth.example.com"),
+	check_vector(oauth_discovery_as_urls("https://auth.example.com"),
 	    (const char *const[]){
 	    "https://auth.example.com/.well-known/oauth-authorization-server",
 	    "https://auth.example.com/.well-known/openid-configuration",
 	    NULL });
-	check_vector(oauth_as_urls("https://auth.example.com/"),
+	check_vector(oauth_discovery_as_urls("https://auth.example.com/"),
 	    (const char *const[]){
 	    "https://auth.example.com/.well-known/oauth-authorization-server",
 	    "https://auth.example.com/.well-known/openid-configuration",
 	    NULL });
-	check_vector(oauth_as_urls("http://127.0.0.1:9000/a/b/"),
+	check_vector(oauth_discovery_as_urls("http://127.0.0.1:9000/a/b/"),
 	    (const char *const[]){
 	    "http://127.0.0.1:9000/.well-known/oauth-authorization-server/a/b",
 	    "http://127.0.0.1:9000/.well-known/openid-configuration/a/b",
 	    "http://127.0.0.1:9000/a/b/.well-known/openid-configuration",
 	    NULL });
 	/* An issuer has no query or fragment. */
-	ck_assert_ptr_null(oauth_as_urls("https://auth.example.com/?x=1"));
-	ck_assert_ptr_null(oauth_as_urls("https://auth.example.com/#x"));
+	ck_assert_ptr_null(
+	    oauth_discovery_as_urls("https://auth.example.com/?x=1"));
+	ck_assert_ptr_null(
+	    oauth_discovery_as_urls("https://auth.example.com/#x"));
 }
 END_TEST
 
@@ -105,39 +109,39 @@ START_TEST(test_origin_and_resource)
 {
 	char	*s;
 
-	s = oauth_origin("HTTPS://Example.COM:8443/mcp?x#y");
+	s = oauth_discovery_origin("HTTPS://Example.COM:8443/mcp?x#y");
 	ck_assert_str_eq(s, "https://example.com:8443");
 	free(s);
-	s = oauth_origin("http://localhost/mcp");
+	s = oauth_discovery_origin("http://localhost/mcp");
 	ck_assert_str_eq(s, "http://localhost");
 	free(s);
 
-	s = oauth_canonical_resource("HTTPS://Example.COM/mcp#frag");
+	s = oauth_discovery_canonical_resource("HTTPS://Example.COM/mcp#frag");
 	ck_assert_str_eq(s, "https://example.com/mcp");
 	free(s);
-	s = oauth_canonical_resource("https://example.com/");
+	s = oauth_discovery_canonical_resource("https://example.com/");
 	ck_assert_str_eq(s, "https://example.com");
 	free(s);
 
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://x.example/mcp"), 1);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://x.example"), 1);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/a/mcp",
-	    "https://x.example/a/"), 1);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://X.EXAMPLE:443/mcp"), 1);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://x.example/mcp"), 1);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://x.example"), 1);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/a/mcp", "https://x.example/a/"), 1);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://X.EXAMPLE:443/mcp"), 1);
 	/* Another origin, a sibling path, a child path, a fragment. */
-	ck_assert_int_eq(oauth_resource_matches("http://localhost:1/mcp",
-	    "https://evil.example.com/mcp"), 0);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://x.example/mcp2"), 0);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://x.example/mcp/admin"), 0);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://x.example:8443/mcp"), 0);
-	ck_assert_int_eq(oauth_resource_matches("https://x.example/mcp",
-	    "https://x.example/mcp#f"), 0);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "http://localhost:1/mcp", "https://evil.example.com/mcp"), 0);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://x.example/mcp2"), 0);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://x.example/mcp/admin"), 0);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://x.example:8443/mcp"), 0);
+	ck_assert_int_eq(oauth_discovery_resource_matches(
+	    "https://x.example/mcp", "https://x.example/mcp#f"), 0);
 }
 END_TEST
 

@@ -2,7 +2,8 @@
  * check_url.c: the URL policy (url.c): which URLs client mode and its
  * OAuth sign-in may talk to, which may go to a browser, where a token may
  * go (the same origin), the port of a loopback redirect URI, and a legacy
- * endpoint resolved against the SSE URL on the same origin.
+ * endpoint resolved against the SSE URL on the same origin; and the
+ * parsing the sign-in's discovery builds on (url_parse, url_part).
  */
 #include "config.h"
 
@@ -165,6 +166,54 @@ START_TEST(test_loopback_port)
 }
 END_TEST
 
+START_TEST(test_parse_part)
+{
+	CURLU	*u;
+	char	*s;
+
+	u = url_parse("HTTPS://Example.COM:8443/a/b/?q=1#f");
+	ck_assert_ptr_nonnull(u);
+	s = url_part(u, CURLUPART_SCHEME, 0);
+	ck_assert_str_eq(s, "https");
+	free(s);
+	s = url_part(u, CURLUPART_HOST, 0);
+	ck_assert_str_eq(s, "Example.COM");
+	free(s);
+	s = url_part(u, CURLUPART_PORT, 0);
+	ck_assert_str_eq(s, "8443");
+	free(s);
+	s = url_part(u, CURLUPART_PATH, 0);
+	ck_assert_str_eq(s, "/a/b/");
+	free(s);
+	s = url_part(u, CURLUPART_QUERY, 0);
+	ck_assert_str_eq(s, "q=1");
+	free(s);
+	curl_url_cleanup(u);
+
+	/* A part it lacks is "", unless libcurl may fill it in. */
+	u = url_parse("https://example.com");
+	ck_assert_ptr_nonnull(u);
+	s = url_part(u, CURLUPART_PORT, 0);
+	ck_assert_str_eq(s, "");
+	free(s);
+	s = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+	ck_assert_str_eq(s, "443");
+	free(s);
+	s = url_part(u, CURLUPART_QUERY, 0);
+	ck_assert_str_eq(s, "");
+	free(s);
+	s = url_part(u, CURLUPART_FRAGMENT, 0);
+	ck_assert_str_eq(s, "");
+	free(s);
+	curl_url_cleanup(u);
+
+	/* Not an absolute URL. */
+	ck_assert_ptr_null(url_parse("not a url"));
+	ck_assert_ptr_null(url_parse("/relative/path"));
+	ck_assert_ptr_null(url_parse(""));
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -176,6 +225,7 @@ check_suite(void)
 	tcase_add_test(tc, test_browser_url);
 	tcase_add_test(tc, test_same_origin);
 	tcase_add_test(tc, test_loopback_port);
+	tcase_add_test(tc, test_parse_part);
 	suite_add_tcase(s, tc);
 	return s;
 }
