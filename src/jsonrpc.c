@@ -21,8 +21,7 @@ static const char *const jsonrpc_versions[] = {
 	MCP_VERSION_2025_11_25,
 };
 
-/* Keys are literals: json-c need not copy them. */
-static void
+void
 jsonrpc_add(json_object *o, const char *key, json_object *v)
 {
 	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |

@@ -54,6 +54,9 @@ json_object	*jsonrpc_result_new(json_object *id, json_object *result);
 json_object	*jsonrpc_request_new(int64_t id, const char *method, json_object *params);
 json_object	*jsonrpc_notification_new(const char *method, json_object *params);
 
+/* Adds v (consumed) under key, which must be a literal (json-c does not
+ * copy it) that o does not have yet. */
+void		 jsonrpc_add(json_object *o, const char *key, json_object *v);
 /* Typed member access: o's member key if o is an object that has it with
  * type t, else NULL (borrowed). */
 json_object	*jsonrpc_get(json_object *o, const char *key, enum json_type t);

@@ -97,13 +97,6 @@ mux_sub_match(const void *v, const void *key)
 	return strcmp(((const struct mux_sub *)v)->uri, key) == 0;
 }
 
-void
-mux_add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
-	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
-}
-
 /* A positive integer id we may have issued, or 0. */
 uint64_t
 mux_get_bid(json_object *id)
@@ -139,9 +132,9 @@ mux_answer_new(json_object *id, const char *key, json_object *v)
 	json_object	*o;
 
 	o = json_object_new_object();
-	mux_add(o, "jsonrpc", json_object_new_string("2.0"));
-	mux_add(o, "id", id);
-	mux_add(o, key, v);
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "id", id);
+	jsonrpc_add(o, key, v);
 	return o;
 }
 
@@ -627,9 +620,9 @@ mux_req_free(struct mux *m, struct mux_req *req)
 		/* The session need not answer what nobody waits for now. */
 		if (!sr->s->closing && !sr->s->ended) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)sr->bid));
-			mux_add(params, "reason", json_object_new_string(
+			jsonrpc_add(params, "reason", json_object_new_string(
 			    "the request that asked ended"));
 			mux_to_session(m, sr->s, sr->stream, 0,
 			    jsonrpc_notification_new("notifications/cancelled",
@@ -696,14 +689,14 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 	json_object	*o, *v;
 
 	o = json_object_new_object();
-	mux_add(o, "jsonrpc", json_object_new_string("2.0"));
-	mux_add(o, "id", json_object_new_int64((int64_t)cid));
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "id", json_object_new_int64((int64_t)cid));
 	if (json_object_object_get_ex(msg, "method", &v))
-		mux_add(o, "method", json_object_get(v));
+		jsonrpc_add(o, "method", json_object_get(v));
 	if (params != NULL)
-		mux_add(o, "params", params);
+		jsonrpc_add(o, "params", params);
 	else if (json_object_object_get_ex(msg, "params", &v))
-		mux_add(o, "params", json_object_get(v));
+		jsonrpc_add(o, "params", json_object_get(v));
 	return o;
 }
 
@@ -1063,9 +1056,9 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			    "the client cancelled the request that asked");
 		if (tell) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason",
+			jsonrpc_add(params, "reason",
 			    json_object_new_string("client session closed"));
 			mux_to_child(m, c, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
@@ -1082,7 +1075,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			relisten = 1;
 		else if (tell && c->ready) {
 			params = json_object_new_object();
-			mux_add(params, "uri",
+			jsonrpc_add(params, "uri",
 			    json_object_new_string(sub->uri));
 			mux_own_request(m, c, "resources/unsubscribe", params,
 			    0);
@@ -1099,7 +1092,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 		    level != c->level) {
 			c->level = level;
 			params = json_object_new_object();
-			mux_add(params, "level",
+			jsonrpc_add(params, "level",
 			    json_object_new_string(mcpwire_level_name(level)));
 			mux_own_request(m, c, "logging/setLevel", params,
 			    MUX_REQ_F_SETLEVEL);
@@ -1218,11 +1211,11 @@ mux_bridge_caps(struct mux *m)
 	if (m->caps != NULL)
 		return json_object_get(m->caps);
 	caps = json_object_new_object();
-	mux_add(caps, "sampling", json_object_new_object());
-	mux_add(caps, "elicitation", json_object_new_object());
+	jsonrpc_add(caps, "sampling", json_object_new_object());
+	jsonrpc_add(caps, "elicitation", json_object_new_object());
 	v = json_object_new_object();
-	mux_add(v, "listChanged", json_object_new_boolean(1));
-	mux_add(caps, "roots", v);
+	jsonrpc_add(v, "listChanged", json_object_new_boolean(1));
+	jsonrpc_add(caps, "roots", v);
 	return caps;
 }
 
@@ -1232,8 +1225,8 @@ mux_bridge_info(struct mux *m)
 	json_object	*info;
 
 	info = json_object_new_object();
-	mux_add(info, "name", json_object_new_string(m->client_name));
-	mux_add(info, "version", json_object_new_string(m->client_version));
+	jsonrpc_add(info, "name", json_object_new_string(m->client_name));
+	jsonrpc_add(info, "version", json_object_new_string(m->client_version));
 	return info;
 }
 
@@ -1246,10 +1239,10 @@ mux_send_initialize(struct mux *m, struct mux_child *c)
 	caps = mux_bridge_caps(m);
 	info = mux_bridge_info(m);
 	params = json_object_new_object();
-	mux_add(params, "protocolVersion",
+	jsonrpc_add(params, "protocolVersion",
 	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
-	mux_add(params, "capabilities", caps);
-	mux_add(params, "clientInfo", info);
+	jsonrpc_add(params, "capabilities", caps);
+	jsonrpc_add(params, "clientInfo", info);
 
 	req = mux_req_new(m, c, MUX_REQ_INIT);
 	mux_to_child(m, c, jsonrpc_request_new((int64_t)req->cid, "initialize",
@@ -1307,12 +1300,12 @@ mux_send_discover(struct mux *m, struct mux_child *c)
 	json_object	*params, *meta;
 
 	meta = json_object_new_object();
-	mux_add(meta, MODERN_META_VERSION,
+	jsonrpc_add(meta, MODERN_META_VERSION,
 	    json_object_new_string(MCP_VERSION_2026_07_28));
-	mux_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
-	mux_add(meta, MODERN_META_INFO, mux_bridge_info(m));
+	jsonrpc_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
+	jsonrpc_add(meta, MODERN_META_INFO, mux_bridge_info(m));
 	params = json_object_new_object();
-	mux_add(params, "_meta", meta);
+	jsonrpc_add(params, "_meta", meta);
 	c->probe = mux_req_new(m, c, MUX_REQ_DISCOVER);
 	c->probe_deadline = m->now + m->cfg.probe_timeout_ms;
 	mux_to_child(m, c, jsonrpc_request_new((int64_t)c->probe->cid,
@@ -1336,9 +1329,10 @@ mux_child_modern_ready(struct mux *m, struct mux_child *c,
 		v = json_object_new_array();
 		json_object_array_add(v,
 		    json_object_new_string(MCP_VERSION_2026_07_28));
-		mux_add(c->discover, "supportedVersions", v);
-		mux_add(c->discover, "capabilities", json_object_new_object());
-		mux_add(c->discover, "resultType",
+		jsonrpc_add(c->discover, "supportedVersions", v);
+		jsonrpc_add(c->discover, "capabilities",
+		    json_object_new_object());
+		jsonrpc_add(c->discover, "resultType",
 		    json_object_new_string("complete"));
 	}
 	json_object_put(c->info);
@@ -1900,9 +1894,9 @@ mux_session_finish(struct mux *m, struct mux_session *s)
 			continue;
 		if (req->child->up) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason",
+			jsonrpc_add(params, "reason",
 			    json_object_new_string("the bridge is closing"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
@@ -2091,9 +2085,9 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	    req->deadline <= now_ms) {
 		if (req->child->up) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason", json_object_new_string(
+			jsonrpc_add(params, "reason", json_object_new_string(
 			    "timed out"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));

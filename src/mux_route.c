@@ -54,17 +54,17 @@ mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
 	s->version = xstrdup(version);
 
 	result = json_object_new_object();
-	mux_add(result, "protocolVersion", json_object_new_string(version));
+	jsonrpc_add(result, "protocolVersion", json_object_new_string(version));
 	if ((v = jsonrpc_get(c->info, "capabilities",
 	    json_type_object)) != NULL)
-		mux_add(result, "capabilities", json_object_get(v));
+		jsonrpc_add(result, "capabilities", json_object_get(v));
 	else
-		mux_add(result, "capabilities", json_object_new_object());
+		jsonrpc_add(result, "capabilities", json_object_new_object());
 	if ((v = jsonrpc_get(c->info, "serverInfo", json_type_object)) != NULL)
-		mux_add(result, "serverInfo", json_object_get(v));
+		jsonrpc_add(result, "serverInfo", json_object_get(v));
 	if ((v = jsonrpc_get(c->info, "instructions",
 	    json_type_string)) != NULL)
-		mux_add(result, "instructions", json_object_get(v));
+		jsonrpc_add(result, "instructions", json_object_get(v));
 	s->initialized = 1;
 	mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
 	    result));
@@ -104,7 +104,7 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	c->level = effective;
 	params = json_object_new_object();
-	mux_add(params, "level",
+	jsonrpc_add(params, "level",
 	    json_object_new_string(mcpwire_level_name(effective)));
 	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
 }
