@@ -397,6 +397,21 @@ jsonrpc_in(const char *s, const char *const *list)
 }
 
 json_object *
+jsonrpc_copy_shallow(json_object *o, const char *const *drop)
+{
+	json_object	*n;
+
+	n = json_object_new_object();
+	if (!json_object_is_type(o, json_type_object))
+		return n;
+	json_object_object_foreach(o, k, v) {
+		if (drop == NULL || !jsonrpc_in(k, drop))
+			json_object_object_add(n, k, json_object_get(v));
+	}
+	return n;
+}
+
+json_object *
 jsonrpc_copy(json_object *o)
 {
 	json_object	*n = NULL;

@@ -111,20 +111,6 @@ mux_get_bid(json_object *id)
 	return (uint64_t)v;
 }
 
-/* A new object sharing o's members: rewrite one key without touching o. */
-json_object *
-mux_copy_object(json_object *o)
-{
-	json_object	*n;
-
-	n = json_object_new_object();
-	if (json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, k, v)
-			json_object_object_add(n, k, json_object_get(v));
-	}
-	return n;
-}
-
 /* {"jsonrpc":"2.0","id":id,key:v}; id and v are consumed. */
 json_object *
 mux_answer_new(json_object *id, const char *key, json_object *v)
@@ -742,9 +728,9 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		req->prog = p;
 		hmap_add(&m->progs, hmap_mix(p->token), p);
 
-		n = mux_copy_object(src);
+		n = jsonrpc_copy_shallow(src, NULL);
 		json_object_object_get_ex(n, "_meta", &meta);
-		meta = mux_copy_object(meta);
+		meta = jsonrpc_copy_shallow(meta, NULL);
 		json_object_object_add(meta, "progressToken",
 		    json_object_new_int64((int64_t)p->token));
 		json_object_object_add(n, "_meta", meta);
@@ -911,7 +897,7 @@ mux_task_out(struct mux_session *s, json_object *o, const char *key)
 		return json_object_get(o);
 	if ((t = mux_task_own(s, id)) == NULL)
 		return NULL;
-	o = mux_copy_object(o);
+	o = jsonrpc_copy_shallow(o, NULL);
 	json_object_object_add(o, key, json_object_new_string(t->id));
 	return o;
 }
@@ -933,11 +919,11 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 
 	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
 		t->ptoken = json_object_get(ptoken);
-		v = mux_copy_object(jsonrpc_get(result, "task",
-		    json_type_object));
+		v = jsonrpc_copy_shallow(jsonrpc_get(result, "task",
+		    json_type_object), NULL);
 		json_object_object_add(v, "taskId",
 		    json_object_new_string(t->id));
-		out = mux_copy_object(result);
+		out = jsonrpc_copy_shallow(result, NULL);
 		json_object_object_add(out, "task", v);
 		return out;
 	}
@@ -952,9 +938,9 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 	    json_type_object)) != NULL &&
 	    (v = mux_task_out(s, rel, "taskId")) != NULL) {
 		if (v != rel) {
-			meta = mux_copy_object(meta);
+			meta = jsonrpc_copy_shallow(meta, NULL);
 			json_object_object_add(meta, MCP_META_RELATED_TASK, v);
-			v = mux_copy_object(out);
+			v = jsonrpc_copy_shallow(out, NULL);
 			json_object_object_add(v, "_meta", meta);
 			json_object_put(out);
 			out = v;
@@ -970,7 +956,7 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 			    i), "taskId")) != NULL)
 				json_object_array_add(v, e);
 		}
-		list = mux_copy_object(out);
+		list = jsonrpc_copy_shallow(out, NULL);
 		json_object_object_add(list, "tasks", v);
 		json_object_put(out);
 		out = list;

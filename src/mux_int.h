@@ -402,7 +402,6 @@ int		 mux_sreq_match(const void *v, const void *key);
 int		 mux_sreq_cid_match(const void *v, const void *key);
 int		 mux_elicit_match(const void *v, const void *key);
 uint64_t	 mux_get_bid(json_object *id);
-json_object	*mux_copy_object(json_object *o);
 json_object	*mux_answer_new(json_object *id, const char *key,
 		    json_object *v);
 uint64_t	 mux_next_id(struct mux *m);

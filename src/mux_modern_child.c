@@ -77,7 +77,7 @@ mux_modern_child_passthrough(struct mux *m, struct mux_session *s,
 		if ((sealed = mux_modern_client_state_mine(m, s, msg, stream,
 		    text)) == NULL)
 			return;
-		params = mux_copy_object(jsonrpc_params(msg));
+		params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
 		json_object_object_add(params, "requestState",
 		    json_object_new_string_len(sealed,
 		    json_object_get_string_len(state) - (int)(sealed - text)));
@@ -295,7 +295,7 @@ mux_translate_retry(struct mux *m, struct mux_req *req)
 {
 	json_object	*params;
 
-	params = mux_copy_object(req->xr->params);
+	params = jsonrpc_copy_shallow(req->xr->params, NULL);
 	json_object_object_add(params, "inputResponses", req->xr->resp);
 	req->xr->resp = NULL;
 	if (req->xr->state != NULL)
@@ -344,7 +344,7 @@ mux_legacy_question(struct mux_sreq *sr, json_object *params)
 	if (mode == NULL || strcmp(mode, "url") != 0 ||
 	    json_object_object_get_ex(params, "elicitationId", NULL))
 		return json_object_get(params);
-	params = mux_copy_object(params);
+	params = jsonrpc_copy_shallow(params, NULL);
 	xasprintf(&eid, "mcpbridge-%" PRIu64, sr->bid);
 	jsonrpc_add(params, "elicitationId", json_object_new_string(eid));
 	free(eid);

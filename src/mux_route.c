@@ -332,7 +332,7 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		    (req = hmap_find(&s->ids, jsonrpc_id_hash(id),
 		    mux_req_id_match, id)) == NULL)
 			goto drop;	/* finished already, or never ours */
-		params = mux_copy_object(params);
+		params = jsonrpc_copy_shallow(params, NULL);
 		json_object_object_add(params, "requestId",
 		    json_object_new_int64((int64_t)req->cid));
 		mux_to_child(m, c, jsonrpc_notification_new(
@@ -528,7 +528,7 @@ mux_tasks_filter(struct mux_child *c, struct mux_session *s,
 		    (task = mux_task_find(c, 0, id)) != NULL && task->s == s)
 			json_object_array_add(mine, json_object_get(t));
 	}
-	result = mux_copy_object(result);
+	result = jsonrpc_copy_shallow(result, NULL);
 	json_object_object_add(result, "tasks", mine);
 	return result;
 }
@@ -1063,7 +1063,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
 	    (eid = jsonrpc_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
 	    (t = mux_task_find(c, 1, eid)) != NULL && t->s == s) {
-		params = mux_copy_object(jsonrpc_params(msg));
+		params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
 		json_object_object_add(params, "taskId",
 		    json_object_new_string(t->orig));
 	}
@@ -1187,7 +1187,7 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 		if (token == 0 || (p = hmap_find(&m->progs, hmap_mix(token),
 		    mux_prog_match, &token)) == NULL)
 			goto drop;
-		params = mux_copy_object(params);
+		params = jsonrpc_copy_shallow(params, NULL);
 		json_object_object_add(params, "progressToken",
 		    jsonrpc_id_copy(p->orig));
 		mux_to_session(m, p->s, p->req != NULL ? p->req->stream :
@@ -1204,7 +1204,7 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 			mux_sreq_free(m, sr);
 			goto drop;
 		}
-		params = mux_copy_object(params);
+		params = jsonrpc_copy_shallow(params, NULL);
 		json_object_object_add(params, "requestId",
 		    json_object_new_int64((int64_t)sr->bid));
 		mux_to_session(m, sr->s, sr->stream, 0,
