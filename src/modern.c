@@ -32,12 +32,12 @@ static const char *const modern_removed[] = {
 	"initialize", "ping", "logging/setLevel", "resources/subscribe",
 	"resources/unsubscribe", "tasks/get", "tasks/result", "tasks/list",
 	"tasks/cancel", "sampling/createMessage", "elicitation/create",
-	"roots/list",
+	"roots/list", NULL
 };
 
 static const char *const modern_cacheable[] = {
 	"server/discover", "tools/list", "prompts/list", "resources/list",
-	"resources/templates/list", "resources/read",
+	"resources/templates/list", "resources/read", NULL
 };
 
 /* ---- small helpers ---- */
@@ -49,20 +49,6 @@ modern_request_name_obj(const char *method, json_object *params)
 	return jsonrpc_get(params, method != NULL &&
 	    strcmp(method, "resources/read") == 0 ? "uri" : "name",
 	    json_type_string);
-}
-
-static int
-modern_in(const char *s, const char *const *list, size_t n)
-{
-	size_t	i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 static json_object *
@@ -330,8 +316,7 @@ modern_method(const char *method)
 		return MODERN_DISCOVER;
 	if (strcmp(method, "subscriptions/listen") == 0)
 		return MODERN_LISTEN;
-	if (modern_in(method, modern_removed,
-	    sizeof modern_removed / sizeof modern_removed[0]) ||
+	if (jsonrpc_in(method, modern_removed) ||
 	    strncmp(method, "notifications/", 14) == 0)
 		return MODERN_REMOVED;
 	return MODERN_FORWARD;
@@ -348,8 +333,7 @@ modern_method_mrtr(const char *method)
 int
 modern_method_cacheable(const char *method)
 {
-	return modern_in(method, modern_cacheable,
-	    sizeof modern_cacheable / sizeof modern_cacheable[0]);
+	return jsonrpc_in(method, modern_cacheable);
 }
 
 const char *
