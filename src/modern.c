@@ -301,12 +301,6 @@ modern_http_status(json_object *answer)
 	}
 }
 
-char *
-modern_header_value(const char *raw, size_t *lenp)
-{
-	return mcpwire_header_decode(raw, lenp);
-}
-
 /* ---- methods and translation ---- */
 
 enum modern_method

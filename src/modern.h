@@ -87,9 +87,6 @@ json_object	*modern_check_meta(json_object *msg);
  * invalid-request family and the MCP errors, else 200. */
 int		 modern_http_status(json_object *answer);
 
-/* mcpwire_header_decode (mcpwire.h), under the name check_modern tests. */
-char		*modern_header_value(const char *, size_t *len);
-
 /* What the bridge does with a modern method. */
 enum modern_method {
 	MODERN_FORWARD = 0,	/* to the child, id rewritten */

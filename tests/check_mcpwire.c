@@ -31,14 +31,55 @@ START_TEST(test_header_value)
 		 * like the sentinel */
 		{ "=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=" },
 	};
-	size_t	i;
+	size_t	i, len;
 	char	*v;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		v = mcpwire_header_value(cases[i].in);
 		ck_assert_str_eq(v, cases[i].out);
 		free(v);
+		/* What a client encodes, a server decodes back. */
+		v = mcpwire_header_decode(cases[i].out, &len);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(len, strlen(cases[i].in));
+		ck_assert_str_eq(v, cases[i].in);
+		free(v);
 	}
+
+	/* Decoding, as a server reads Mcp-Name. */
+	v = mcpwire_header_decode("  plain value \t", &len);
+	ck_assert_str_eq(v, "plain value");
+	ck_assert_uint_eq(len, 11);
+	free(v);
+	v = mcpwire_header_decode("=?base64?SGVsbG8sIOS4lueVjA==?=", &len);
+	ck_assert_str_eq(v, "Hello, \xe4\xb8\x96\xe7\x95\x8c");
+	free(v);
+	v = mcpwire_header_decode("=?base64?IHBhZGRlZCA=?=", &len);
+	ck_assert_str_eq(v, " padded ");
+	free(v);
+	v = mcpwire_header_decode("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=", &len);
+	ck_assert_str_eq(v, "=?base64?literal?=");
+	free(v);
+	/* Without both markers it is literal. */
+	v = mcpwire_header_decode("=?base64?SGVsbG8=", &len);
+	ck_assert_str_eq(v, "=?base64?SGVsbG8=");
+	free(v);
+	v = mcpwire_header_decode("SGVsbG8=?=", &len);
+	ck_assert_str_eq(v, "SGVsbG8=?=");
+	free(v);
+	/* NULs survive decoding; the length tells. */
+	v = mcpwire_header_decode("=?base64?YQBi?=", &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert(memcmp(v, "a\0b", 3) == 0);
+	free(v);
+	/* Broken: padding, alphabet, stray bits, control and 8-bit bytes. */
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVsbG8?=", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVs!!!bG8=?=",
+	    &len));
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVsbG9=?=", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVs=bG8=?=", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("a\rb", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("caf\xc3\xa9", &len));
 }
 END_TEST
 
