@@ -227,6 +227,51 @@ START_TEST(test_ids)
 }
 END_TEST
 
+START_TEST(test_id_hash)
+{
+	static const char *const ids[] = {
+		"0", "1", "-5", "9007199254740991", "9223372036854775807",
+		"18446744073709551615", "''", "'1'", "'abc'", "'1\\u00002'",
+	};
+	json_object	*a, *b;
+	uint64_t	 h[1000];
+	size_t		 i, j;
+
+	/* Equal ids hash equally: from the text and from a copy. */
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		a = J(ids[i]);
+		b = J(ids[i]);
+		ck_assert_msg(jsonrpc_id_hash(a) == jsonrpc_id_hash(b), "%s",
+		    ids[i]);
+		json_object_put(b);
+		b = jsonrpc_id_copy(a);
+		ck_assert_msg(jsonrpc_id_hash(a) == jsonrpc_id_hash(b), "%s",
+		    ids[i]);
+		json_object_put(b);
+		json_object_put(a);
+	}
+
+	/* A string's bytes past an embedded NUL count. */
+	a = J("'1\\u00002'");
+	b = J("'1\\u00003'");
+	ck_assert(jsonrpc_id_hash(a) != jsonrpc_id_hash(b));
+	json_object_put(b);
+	b = J("'1'");
+	ck_assert(jsonrpc_id_hash(a) != jsonrpc_id_hash(b));
+	json_object_put(b);
+	json_object_put(a);
+
+	/* Small integers, as a client counts them, spread: no two alike. */
+	for (i = 0; i < sizeof h / sizeof h[0]; i++) {
+		a = json_object_new_int64((int64_t)i);
+		h[i] = jsonrpc_id_hash(a);
+		json_object_put(a);
+		for (j = 0; j < i; j++)
+			ck_assert_msg(h[i] != h[j], "%zu and %zu", i, j);
+	}
+}
+END_TEST
+
 START_TEST(test_constructors)
 {
 	json_object	*id, *o, *v;
@@ -355,6 +400,7 @@ check_suite(void)
 	tcase_add_test(tc, test_classify);
 	tcase_add_test(tc, test_accessors);
 	tcase_add_test(tc, test_ids);
+	tcase_add_test(tc, test_id_hash);
 	tcase_add_test(tc, test_constructors);
 	tcase_add_test(tc, test_copy_shallow);
 	tcase_add_test(tc, test_versions);

@@ -1,5 +1,6 @@
 /*
- * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): header values as
+ * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): log levels, header
+ * values as
  * plain text or =?base64?...?=, x-mcp-header checks, the Mcp-Param-*
  * values of a tools/call, and a tools/list result filtered by them.
  */
@@ -80,6 +81,29 @@ START_TEST(test_header_value)
 	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVs=bG8=?=", &len));
 	ck_assert_ptr_null(mcpwire_header_decode("a\rb", &len));
 	ck_assert_ptr_null(mcpwire_header_decode("caf\xc3\xa9", &len));
+}
+END_TEST
+
+START_TEST(test_levels)
+{
+	static const char *const names[MCPWIRE_NLEVELS] = {
+		"debug", "info", "notice", "warning", "error", "critical",
+		"alert", "emergency",
+	};
+	int	i;
+
+	for (i = 0; i < MCPWIRE_NLEVELS; i++) {
+		ck_assert_int_eq(mcpwire_level(names[i]), i);
+		ck_assert_str_eq(mcpwire_level_name(i), names[i]);
+	}
+	/* The spellings of RFC 5424 only, exactly. */
+	ck_assert_int_eq(mcpwire_level(NULL), -1);
+	ck_assert_int_eq(mcpwire_level(""), -1);
+	ck_assert_int_eq(mcpwire_level("warn"), -1);
+	ck_assert_int_eq(mcpwire_level("WARNING"), -1);
+	ck_assert_int_eq(mcpwire_level("debug "), -1);
+	ck_assert_ptr_null(mcpwire_level_name(-1));
+	ck_assert_ptr_null(mcpwire_level_name(MCPWIRE_NLEVELS));
 }
 END_TEST
 
@@ -246,6 +270,7 @@ check_suite(void)
 	s = suite_create("mcpwire");
 	tc = tcase_create("pure");
 	tcase_add_test(tc, test_header_value);
+	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_tool_headers);
 	suite_add_tcase(s, tc);
 	return s;
