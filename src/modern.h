@@ -8,8 +8,9 @@
  * integrity-protected requestState.  No I/O but modern_key_new.
  *
  * The stateful part (ids, input_required rounds, listen streams) lives in
- * the mux (mux_modern_client.c, mux_modern_child.c), which calls these.  Every json_object returned is new; arguments
- * are borrowed unless said otherwise.
+ * the mux (mux_modern_client.c, mux_modern_child.c), which calls these.
+ * Every json_object returned is new; arguments are borrowed unless said
+ * otherwise.
  */
 #ifndef MCPBRIDGE_MODERN_H
 #define MCPBRIDGE_MODERN_H

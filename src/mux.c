@@ -13,8 +13,10 @@
  *    state at a child, the handshake and era probe, child up and down,
  *    sessions;
  *  - mux_route.c: legacy routing, client messages and child messages;
- *  - mux_modern_client.c: "2026-07-28 clients";
- *  - mux_modern_child.c: "A 2026-07-28 child".
+ *  - mux_modern_client.c: 2026-07-28 clients, each request a stateless
+ *    session (input_required rounds, requestState, listen);
+ *  - mux_modern_child.c: a child that speaks 2026-07-28 (pass-through
+ *    for 2026-07-28 clients, translation for legacy ones).
  */
 #include "config.h"
 

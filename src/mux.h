@@ -19,6 +19,11 @@
  * stream).  Outs to a session carry the stream they belong on: the response
  * and the messages related to a request go on that request's stream, the
  * rest on stream 0.
+ *
+ * The implementation is four files (mux.c's header comment maps them):
+ * mux.c (this API, the handshake, children and sessions), mux_route.c
+ * (legacy routing), mux_modern_client.c (2026-07-28 clients) and
+ * mux_modern_child.c (a 2026-07-28 child).
  */
 #ifndef MCPBRIDGE_MUX_H
 #define MCPBRIDGE_MUX_H
@@ -49,8 +54,8 @@ enum mux_transport {
 	MUX_TRANSPORT_STREAMABLE,	/* Streamable HTTP (2025-03-26 .. 2025-11-25) */
 	/*
 	 * One 2026-07-28 request: the session lives as long as the request
-	 * (closing it cancels the request); see "2026-07-28 clients" in
-	 * mux.c.  Needs isolation=shared.
+	 * (closing it cancels the request); see mux_modern_client.c.
+	 * Needs isolation=shared.
 	 */
 	MUX_TRANSPORT_STATELESS,
 };
@@ -63,7 +68,7 @@ enum mux_transport {
  * legacy one (then initialize follows).  MODERN: the child is taken to
  * speak 2026-07-28 whatever the probe says.  A modern child serves
  * 2026-07-28 clients by pass-through (ids rewritten) and legacy ones by
- * translation; see "A 2026-07-28 child" in mux.c.
+ * translation; see mux_modern_child.c.
  */
 enum mux_child_era {
 	MUX_CHILD_ERA_LEGACY = 0,
