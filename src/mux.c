@@ -1407,6 +1407,34 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 	mux_send_initialize(m, c);
 }
 
+/*
+ * The shared child came up init_timeout_ms ago and has not finished its
+ * handshake, nor refused it: the operator learns which command it is and
+ * what is likely wrong, once per start.  (The clients waiting for it get
+ * their errors as their own deadlines pass.)
+ */
+static void
+mux_child_overdue(struct mux *m, struct mux_child *c)
+{
+	uint64_t	ms = m->cfg.init_timeout_ms;
+	char		*name = NULL, *within;
+
+	c->init_deadline = 0;
+	if (!c->up || c->ready || c->failed != NULL)
+		return;
+	if (ms % 1000 == 0)
+		xasprintf(&within, "%" PRIu64 "s", ms / 1000);
+	else
+		xasprintf(&within, "%" PRIu64 " ms", ms);
+	if (m->child_name != NULL)
+		xasprintf(&name, "child '%s'", m->child_name);
+	log_warnx("%s did not answer %s within %s (--init-timeout): is it "
+	    "an MCP server on stdio?", name != NULL ? name : "the child",
+	    c->probe != NULL ? "server/discover" : "initialize", within);
+	free(name);
+	free(within);
+}
+
 /* ---- child up and down ------------------------------------------------- */
 
 /* The child behind s; NULL (ignored) for one the mux no longer knows. */
@@ -1432,6 +1460,8 @@ mux_child_up(struct mux *m, struct mux_session *s)
 	c->up = 1;
 	free(c->failed);
 	c->failed = NULL;
+	if (c->owner == NULL)
+		c->init_deadline = m->now + m->cfg.init_timeout_ms;
 	if (c->owner != NULL) {
 		/* The client itself initializes its own child. */
 		c->ready = 1;
@@ -1458,6 +1488,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	xasprintf(&text, "Server unavailable: child %s", cause);
 	c->up = 0;
 	c->ready = 0;
+	c->init_deadline = 0;
 	free(c->failed);
 	c->failed = NULL;
 	json_object_put(c->info);
@@ -1959,6 +1990,9 @@ mux_new(const struct mux_config *cfg)
 	    cfg->client_version : PACKAGE_VERSION);
 	m->cfg.client_name = m->client_name;
 	m->cfg.client_version = m->client_version;
+	if (cfg->child_name != NULL)
+		m->child_name = xstrdup(cfg->child_name);
+	m->cfg.child_name = m->child_name;
 	TAILQ_INIT(&m->children);
 	TAILQ_INIT(&m->timeouts);
 	TAILQ_INIT(&m->gathering);
@@ -2012,6 +2046,7 @@ mux_free(struct mux *m)
 	json_object_put(m->caps);
 	free(m->client_name);
 	free(m->client_version);
+	free(m->child_name);
 	free(m);
 }
 
@@ -2054,6 +2089,9 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_req_free(m, c->probe);
 		mux_child_discovered(m, c, NULL, NULL);
 	}
+	if ((c = m->shared) != NULL && c->init_deadline != 0 &&
+	    c->init_deadline <= now_ms)
+		mux_child_overdue(m, c);
 	/* The legacy clients still want what the child's listen gave them
 	 * (a pause first: a child that keeps ending it is not hammered). */
 	if ((c = m->shared) != NULL && c->listen_again != 0 &&

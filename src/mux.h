@@ -110,8 +110,13 @@ struct mux_config {
 	const char		*client_name;		/* clientInfo.name */
 	const char		*client_version;	/* clientInfo.version */
 	/* How long client traffic waits for the child's handshake before it
-	 * is answered with an error; 0 means MUX_DEFAULT_INIT_TIMEOUT_MS. */
+	 * is answered with an error; 0 means MUX_DEFAULT_INIT_TIMEOUT_MS.
+	 * A shared child that has not finished it this long after it came up
+	 * is named in a warning, once per start. */
 	uint64_t		 init_timeout_ms;
+	/* The child's name in that warning (its command, not its arguments,
+	 * which may hold secrets); NULL: "the child".  Copied. */
+	const char		*child_name;
 	/* A request the child has not answered in this time gets an error and
 	 * the child a cancellation; 0 means no limit. */
 	uint64_t		 request_timeout_ms;

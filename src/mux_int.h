@@ -290,6 +290,9 @@ struct mux_child {
 	size_t			 nlevel[MCPWIRE_NLEVELS];
 	/* last asked of the child; -1 none */
 	int			 level;
+	/* The shared child's handshake is overdue from then (0: it is done,
+	 * or that was said). */
+	uint64_t		 init_deadline;
 	/* The era probe in flight (MUX_REQ_DISCOVER) and its deadline. */
 	struct mux_req		*probe;
 	uint64_t		 probe_deadline;
@@ -353,6 +356,7 @@ struct mux {
 	json_object		*caps;
 	char			*client_name;
 	char			*client_version;
+	char			*child_name;	/* NULL: "the child" */
 	uint64_t		 now;
 	uint64_t		 next_id;
 	/* ids restarted below MUX_ID_MAX */

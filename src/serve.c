@@ -442,6 +442,9 @@ serve_run(const struct serve_config *cfg)
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;
 	mc.init_timeout_ms = cfg->init_timeout_ms;
+	/* The command alone: its arguments may carry secrets. */
+	mc.child_name = cfg->connect != NULL ? cfg->connect :
+	    cfg->command != NULL ? cfg->command[0] : NULL;
 	mc.child_era = cfg->child_era;
 	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;

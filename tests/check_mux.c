@@ -237,6 +237,96 @@ START_TEST(test_init_timeout)
 }
 END_TEST
 
+/*
+ * A child that never finishes its handshake is named, at warn level, once
+ * per start, --init-timeout after it came up (issue 17).
+ */
+START_TEST(test_init_timeout_named)
+{
+	static const char *const line = "warn: child 'my-server' did not "
+	    "answer initialize within 5s (--init-timeout): is it an MCP "
+	    "server on stdio?";
+	struct h		 h;
+	struct mux_config	 cfg;
+	char			*log;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.init_timeout_ms = 5000;
+	cfg.child_name = "my-server";
+	h_init(&h, &cfg);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 1000);
+	mux_child_up(h.m, NULL);	/* never answers */
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 5999);
+	log = h_log_end();
+	ck_assert_msg(strstr(log, "did not answer") == NULL, "%s", log);
+	free(log);
+
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 6000);
+	mux_tick(h.m, 20000);
+	mux_tick(h.m, 60000);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, line) == 1, "%s", log);
+	free(log);
+
+	/* Restarted: told again, once, timed from the new start. */
+	h_log_start(LOG_LEVEL_INFO);
+	mux_child_down(h.m, NULL, "exited with status 1");
+	mux_tick(h.m, 61000);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	mux_tick(h.m, 65999);
+	ck_assert_uint_eq(h_occurs(log = h_log_end(), line), 0);
+	free(log);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 66000);
+	mux_tick(h.m, 70000);
+	ck_assert_uint_eq(h_occurs(log = h_log_end(), line), 1);
+	free(log);
+
+	/* Answered late: it serves, and nothing more is said. */
+	h_answer(&h, cid, "%s", child_init_result);
+	ck_assert(mux_ready(h.m));
+	h_clear(&h);
+
+	/* A child that answers in time is not named. */
+	h_log_start(LOG_LEVEL_INFO);
+	mux_child_down(h.m, NULL, "exited with status 1");
+	mux_tick(h.m, 80000);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	mux_tick(h.m, 84000);
+	h_answer(&h, cid, "%s", child_init_result);
+	mux_tick(h.m, 90000);
+	log = h_log_end();
+	ck_assert_msg(strstr(log, "did not answer") == NULL, "%s", log);
+	free(log);
+	h_fini(&h);
+
+	/* Unnamed, with the default timeout. */
+	h_init(&h, NULL);
+	h_log_start(LOG_LEVEL_WARN);
+	mux_tick(h.m, 1);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 1 + MUX_DEFAULT_INIT_TIMEOUT_MS);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "warn: the child did not answer "
+	    "initialize within 30s (--init-timeout)") == 1, "%s", log);
+	free(log);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_init_error)
 {
 	struct h		 h;
@@ -2954,6 +3044,7 @@ check_suite(void)
 	tcase_add_test(tc, test_handshake);
 	tcase_add_test(tc, test_handshake_old_child);
 	tcase_add_test(tc, test_init_timeout);
+	tcase_add_test(tc, test_init_timeout_named);
 	tcase_add_test(tc, test_init_error);
 	tcase_add_test(tc, test_not_initialized);
 	tcase_add_test(tc, test_invalid);

@@ -18,6 +18,26 @@ check "a session child that cannot run: the client reads why" grep -q \
 check "the log says it at error level" grep -q \
     "error: child: cannot run '$tmp/no-such-server'" "$tmp/nochild.log"
 
+# wait_log FILE TEXT: until the log FILE holds TEXT (10 s at most).
+wait_log() {
+	i=0
+	while [ $i -lt 100 ] && ! grep -q "$2" "$1" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1"
+}
+
+# A child that never answers initialize (it reads and says nothing): the
+# log names it at warn level once --init-timeout has passed.
+printf '#!/bin/sh\nwhile read -r line; do :; done\n' >"$tmp/silent-server"
+chmod +x "$tmp/silent-server"
+"$bin" serve --port 0 --init-timeout 1 -- "$tmp/silent-server" \
+    2>"$tmp/silent.log" &
+pids="$pids $!"
+check "a child that never answers initialize is named, at warn level" \
+    wait_log "$tmp/silent.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout): is it an MCP server on stdio?"
+
 # Fatal start-up errors are errors: printed even at --log-level error,
 # each with its exit status and what to do.
 python3 -c 'import socket, time, sys
