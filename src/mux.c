@@ -1489,6 +1489,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	c->up = 0;
 	c->ready = 0;
 	c->init_deadline = 0;
+	c->roots_told = 0;
 	free(c->failed);
 	c->failed = NULL;
 	json_object_put(c->info);

@@ -293,6 +293,9 @@ struct mux_child {
 	/* The shared child's handshake is overdue from then (0: it is done,
 	 * or that was said). */
 	uint64_t		 init_deadline;
+	/* A roots/list with nothing in flight was refused since it started
+	 * (said once, at debug: mux_child_request). */
+	int			 roots_told;
 	/* The era probe in flight (MUX_REQ_DISCOVER) and its deadline. */
 	struct mux_req		*probe;
 	uint64_t		 probe_deadline;

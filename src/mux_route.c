@@ -1014,7 +1014,22 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	params = jsonrpc_params(msg);
 	if ((s = mux_route(m, c, msg, &why, &mreq)) == NULL && mreq == NULL) {
 		m->stats.server_requests_refused++;
-		log_info("%s from the server refused: %s", method, why);
+		/*
+		 * Servers ask for the roots the bridge declares (for its
+		 * clients, by default) as soon as they are initialized, with
+		 * no client there to ask: expected, so said once per start
+		 * and quietly.  Asked while a client waits, it is news.
+		 */
+		if (strcmp(method, "roots/list") == 0 &&
+		    TAILQ_EMPTY(&c->busy)) {
+			if (!c->roots_told)
+				log_debug("%s from the server refused: %s "
+				    "(no client is asking anything)", method,
+				    why);
+			c->roots_told = 1;
+		} else
+			log_info("%s from the server refused: %s", method,
+			    why);
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
 		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,
 		    text, NULL));

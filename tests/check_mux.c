@@ -1074,6 +1074,81 @@ START_TEST(test_server_request_routing)
 }
 END_TEST
 
+/*
+ * The roots/list a server sends at start (server-everything does, as the
+ * bridge declares roots by default), with no client request in flight:
+ * refused as before, but said once per start at debug level, not as an
+ * info line that looks like an error (issue 17).  While a client's request
+ * is in flight a refusal is news, at info.
+ */
+START_TEST(test_server_request_roots_at_start)
+{
+	static const char *const roots = "{'jsonrpc':'2.0','id':'r%d',"
+	    "'method':'roots/list'}";
+	struct h		 h;
+	struct mux_session	*a;
+	json_object		*r;
+	struct mux_stats	 st;
+	char			*log;
+	int64_t			 cid;
+
+	h_init(&h, NULL);
+	h_log_start(LOG_LEVEL_DEBUG);
+	h_start(&h);
+	h_child(&h, NULL, roots, 1);
+	ck_assert_uint_eq(h.n, 1);
+	r = h.outs[0].msg;
+	ck_assert_int_eq(h.outs[0].kind, MUX_OUT_CHILD);
+	ck_assert_str_eq(PS(r, "id"), "r1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	h_clear(&h);
+	h_child(&h, NULL, roots, 2);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, ""), 1);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "roots/list from the server") == 1, "%s",
+	    log);
+	ck_assert_msg(h_occurs(log, "debug: roots/list from the server "
+	    "refused") == 1, "%s", log);
+	free(log);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.server_requests_refused, 2);
+
+	/* A client's request in flight, no roots declared: news, at info. */
+	a = h_session(&h, "{}");
+	cid = h_call(&h, a, 3, "1");
+	h_log_start(LOG_LEVEL_INFO);
+	h_child(&h, NULL, roots, 3);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, ""), 1);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "info: roots/list from the server "
+	    "refused: no client session with a request in flight declared "
+	    "the capability it needs") == 1, "%s", log);
+	free(log);
+	h_answer(&h, cid, "{}");
+	h_clear(&h);
+
+	/* The next start is told again, once. */
+	mux_child_down(h.m, NULL, "exited with status 1");
+	h_drain(&h);
+	h_clear(&h);
+	mux_session_close(h.m, a);
+	h_drain(&h);
+	h_clear(&h);
+	h_log_start(LOG_LEVEL_DEBUG);
+	h_start(&h);
+	h_child(&h, NULL, roots, 4);
+	h_child(&h, NULL, roots, 5);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "debug: roots/list from the server "
+	    "refused") == 1, "%s", log);
+	free(log);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_server_request_latest)
 {
 	struct h		 h;
@@ -3060,6 +3135,7 @@ check_suite(void)
 	tcase_add_test(tc, test_close_cancels);
 	tcase_add_test(tc, test_subscribe);
 	tcase_add_test(tc, test_server_request_routing);
+	tcase_add_test(tc, test_server_request_roots_at_start);
 	tcase_add_test(tc, test_server_request_latest);
 	tcase_add_test(tc, test_server_request_cancel_elicit_complete);
 	tcase_add_test(tc, test_tasks);
