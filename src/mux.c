@@ -1557,6 +1557,26 @@ mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
 	mux_child_lost(m, c, cause != NULL ? cause : "went away");
 }
 
+void
+mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
+{
+	struct mux_child	*c;
+	char			*text;
+
+	if ((c = mux_child_of(m, s)) == NULL || c->up)
+		return;
+	/* The caller logged it (at error level): this only tells clients. */
+	log_debug("server cannot be started: %s", cause);
+	free(c->failed);
+	c->failed = xstrdup(cause);
+	/* What arrives from now is answered at once (c->failed); what
+	 * waits is answered alike. */
+	xasprintf(&text, "Server not available: %s", cause);
+	while (!TAILQ_EMPTY(&c->queue))
+		mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), text);
+	free(text);
+}
+
 int
 mux_ready(const struct mux *m)
 {

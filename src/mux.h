@@ -209,6 +209,15 @@ void		 mux_child_up(struct mux *, struct mux_session *);
 void		 mux_child_down(struct mux *, struct mux_session *, const char *cause);
 void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
 /*
+ * The child is down and cannot be started now, for cause (a short text
+ * such as "cannot run 'x': No such file or directory"): what waits for it
+ * is answered with an error that says so, and so is what comes until the
+ * next mux_child_up, instead of waiting for init_timeout_ms.  Ignored
+ * while the child is up.
+ */
+void		 mux_child_unavailable(struct mux *, struct mux_session *,
+		    const char *cause);
+/*
  * The child wrote a line that was dropped unread: over the cap (limit
  * bytes) when reason is NULL, else not JSON the parse policy takes, for
  * reason.  Its ends showed id (consumed; NULL if none) and, in seen, the

@@ -1610,6 +1610,86 @@ START_TEST(test_child_restart)
 }
 END_TEST
 
+/*
+ * A child that went down and cannot be started again (its command is
+ * gone): the clients waiting for it, and those that come, read why at once
+ * instead of waiting for init_timeout_ms (issue 17).
+ */
+START_TEST(test_child_unavailable)
+{
+	static const char *const why = "cannot run '/x/server': No such "
+	    "file or directory";
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *b, *c;
+	json_object		*r;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.init_timeout_ms = 30000;
+	h_init(&h, &cfg);
+	h_start(&h);
+	a = h_session(&h, "{}");
+
+	/* Said while it runs: nothing changes. */
+	mux_child_unavailable(h.m, NULL, why);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	cid = h_call(&h, a, 2, "1");
+	h_answer(&h, cid, "{}");
+	h_response(&h, a, 2, "1");
+	h_clear(&h);
+
+	mux_child_down(h.m, NULL, "killed by signal 9");
+	h_drain(&h);
+	h_clear(&h);
+	mux_session_close(h.m, a);
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 1000);
+
+	/* A client waits for the restart... */
+	b = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	ck_assert_int_eq(h_send(&h, b, 1, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'initialize','params':{}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 0);
+	/* ...which cannot run the command: it is told why, now. */
+	mux_child_unavailable(h.m, NULL, why);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, b, 1, "1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_SERVER_ERROR);
+	ck_assert_str_eq(PS(r, "error.message"), "Server not available: "
+	    "cannot run '/x/server': No such file or directory");
+	h_clear(&h);
+
+	/* So is the next one, without waiting at all. */
+	c = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	ck_assert_int_eq(h_send(&h, c, 1, "{'jsonrpc':'2.0','id':7,"
+	    "'method':'initialize','params':{}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, c, 1, "7");
+	ck_assert_str_eq(PS(r, "error.message"), "Server not available: "
+	    "cannot run '/x/server': No such file or directory");
+	h_clear(&h);
+	ck_assert(!mux_ready(h.m));
+
+	/* The command is back: the next start serves as usual. */
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, c, 2, "{'jsonrpc':'2.0','id':8,"
+	    "'method':'initialize','params':{'protocolVersion':"
+	    "'2025-11-25'}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 0);
+	h_answer(&h, cid, "%s", child_init_result);
+	r = h_response(&h, c, 2, "8");
+	ck_assert_str_eq(PS(r, "result.protocolVersion"), "2025-11-25");
+	h_fini(&h);
+}
+END_TEST
+
 /* ---- batches ------------------------------------------------------------- */
 
 START_TEST(test_batch)
@@ -3159,6 +3239,7 @@ check_suite(void)
 
 	tc = tcase_create("lifecycle");
 	tcase_add_test(tc, test_child_restart);
+	tcase_add_test(tc, test_child_unavailable);
 	tcase_add_test(tc, test_isolation);
 	tcase_add_test(tc, test_isolation_reinit);
 	suite_add_tcase(s, tc);
