@@ -1409,9 +1409,10 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 
 /*
  * The shared child came up init_timeout_ms ago and has not finished its
- * handshake, nor refused it: the operator learns which command it is and
- * what is likely wrong, once per start.  (The clients waiting for it get
- * their errors as their own deadlines pass.)
+ * handshake, nor refused it, or a session's own child has not answered
+ * the client's initialize in that time: the operator learns which command
+ * it is and what is likely wrong, once per start.  (The clients waiting
+ * for it get their errors as their own deadlines pass.)
  */
 static void
 mux_child_overdue(struct mux *m, struct mux_child *c)
@@ -1420,7 +1421,7 @@ mux_child_overdue(struct mux *m, struct mux_child *c)
 	char		*name = NULL, *within;
 
 	c->init_deadline = 0;
-	if (!c->up || c->ready || c->failed != NULL)
+	if (!c->up || (c->owner == NULL && (c->ready || c->failed != NULL)))
 		return;
 	if (ms % 1000 == 0)
 		xasprintf(&within, "%" PRIu64 "s", ms / 1000);
@@ -2110,9 +2111,6 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_req_free(m, c->probe);
 		mux_child_discovered(m, c, NULL, NULL);
 	}
-	if ((c = m->shared) != NULL && c->init_deadline != 0 &&
-	    c->init_deadline <= now_ms)
-		mux_child_overdue(m, c);
 	/* The legacy clients still want what the child's listen gave them
 	 * (a pause first: a child that keeps ending it is not hammered). */
 	if ((c = m->shared) != NULL && c->listen_again != 0 &&
@@ -2122,6 +2120,8 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_modern_child_own_listen(m, c);
 	}
 	TAILQ_FOREACH(c, &m->children, entry) {
+		if (c->init_deadline != 0 && c->init_deadline <= now_ms)
+			mux_child_overdue(m, c);
 		while ((p = TAILQ_FIRST(&c->queue)) != NULL &&
 		    p->deadline <= now_ms)
 			mux_pending_fail(m, c, p, "Server not available: it "

@@ -111,8 +111,9 @@ struct mux_config {
 	const char		*client_version;	/* clientInfo.version */
 	/* How long client traffic waits for the child's handshake before it
 	 * is answered with an error; 0 means MUX_DEFAULT_INIT_TIMEOUT_MS.
-	 * A shared child that has not finished it this long after it came up
-	 * is named in a warning, once per start. */
+	 * A child that has not finished it this long after it came up (with
+	 * isolation=session: not answered the client's initialize in this
+	 * time) is named in a warning, once per start. */
 	uint64_t		 init_timeout_ms;
 	/* The child's name in that warning (its command, not its arguments,
 	 * which may hold secrets); NULL: "the child".  Copied. */

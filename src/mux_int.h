@@ -290,8 +290,8 @@ struct mux_child {
 	size_t			 nlevel[MCPWIRE_NLEVELS];
 	/* last asked of the child; -1 none */
 	int			 level;
-	/* The shared child's handshake is overdue from then (0: it is done,
-	 * or that was said). */
+	/* Its handshake (isolation: the answer to the client's initialize)
+	 * is overdue from then (0: it is done, or that was said). */
 	uint64_t		 init_deadline;
 	/* A roots/list with nothing in flight was refused since it started
 	 * (said once, at debug: mux_child_request). */

@@ -215,6 +215,9 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 				s->info = json_object_get(v);
 			}
 			s->init_started = 1;
+			/* Its answer is the child's handshake (overdue:
+			 * mux_tick names the child). */
+			c->init_deadline = m->now + m->cfg.init_timeout_ms;
 			mux_forward(m, s, msg, stream, b, MUX_REQ_F_INITIALIZE,
 			    NULL);
 			return;
@@ -619,6 +622,8 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		    mux_state_named(m, state));
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
+	if (req->flags & MUX_REQ_F_INITIALIZE)
+		c->init_deadline = 0;
 	if (error != NULL) {
 		if (req->flags & MUX_REQ_F_SETLEVEL)
 			c->level = -1;	/* unknown now: ask again next time */

@@ -327,6 +327,58 @@ START_TEST(test_init_timeout_named)
 }
 END_TEST
 
+/* The same for a session's own child, which the client initializes. */
+START_TEST(test_init_timeout_named_isolation)
+{
+	static const char *const line = "warn: child 'my-server' did not "
+	    "answer initialize within 5s (--init-timeout): is it an MCP "
+	    "server on stdio?";
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*s1, *s2;
+	char			*log;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.isolation = MUX_ISOLATION_SESSION;
+	cfg.init_timeout_ms = 5000;
+	cfg.child_name = "my-server";
+	h_init(&h, &cfg);
+	mux_tick(h.m, 1000);
+	s1 = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	s2 = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	h_send(&h, s1, 1, "{'jsonrpc':'2.0','id':1,'method':'initialize',"
+	    "'params':{}}");
+	h_send(&h, s2, 1, "{'jsonrpc':'2.0','id':1,'method':'initialize',"
+	    "'params':{}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD_START, NULL, NULL), 2);
+	h_clear(&h);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_child_up(h.m, s1);		/* never answers */
+	mux_child_up(h.m, s2);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, s1, "initialize"), 1);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, s2, "initialize"), 1);
+	cid = PI(h_find(&h, MUX_OUT_CHILD, s2, "initialize")->msg, "id");
+	h_clear(&h);
+	mux_tick(h.m, 3000);
+	h_answer_s(&h, s2, cid, "%s", child_init_result);
+	h_response(&h, s2, 1, "1");
+	h_clear(&h);
+	mux_tick(h.m, 5999);
+	log = h_log_end();
+	ck_assert_msg(strstr(log, "did not answer") == NULL, "%s", log);
+	free(log);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 6000);
+	mux_tick(h.m, 20000);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, line) == 1, "%s", log);
+	free(log);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_init_error)
 {
 	struct h		 h;
@@ -3200,6 +3252,7 @@ check_suite(void)
 	tcase_add_test(tc, test_handshake_old_child);
 	tcase_add_test(tc, test_init_timeout);
 	tcase_add_test(tc, test_init_timeout_named);
+	tcase_add_test(tc, test_init_timeout_named_isolation);
 	tcase_add_test(tc, test_init_error);
 	tcase_add_test(tc, test_not_initialized);
 	tcase_add_test(tc, test_invalid);

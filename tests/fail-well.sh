@@ -37,6 +37,15 @@ chmod +x "$tmp/silent-server"
 pids="$pids $!"
 check "a child that never answers initialize is named, at warn level" \
     wait_log "$tmp/silent.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout): is it an MCP server on stdio?"
+# A session's own child: the client's initialize is the one not answered.
+bridge_start silent2 --isolation session --init-timeout 1 -- \
+    "$tmp/silent-server"
+curl -s --max-time 4 -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -d "$init" \
+    "$url/mcp" >/dev/null 2>&1 &
+pids="$pids $!"
+check "so is a session's own child that never answers" \
+    wait_log "$tmp/silent2.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout)"
 
 # The shared child has run, and then its command is gone (an upgrade half
 # done, a removed virtualenv): a client learns why from the restart that
