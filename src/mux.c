@@ -1461,13 +1461,15 @@ mux_child_up(struct mux *m, struct mux_session *s)
 	c->up = 1;
 	free(c->failed);
 	c->failed = NULL;
-	if (c->owner == NULL)
-		c->init_deadline = m->now + m->cfg.init_timeout_ms;
 	if (c->owner != NULL) {
 		/* The client itself initializes its own child. */
 		c->ready = 1;
 		mux_flush(m, c);
-	} else if (m->cfg.child_era != MUX_CHILD_ERA_LEGACY)
+		return;
+	}
+	/* Its handshake is overdue from then (mux_child_overdue). */
+	c->init_deadline = m->now + m->cfg.init_timeout_ms;
+	if (m->cfg.child_era != MUX_CHILD_ERA_LEGACY)
 		mux_send_discover(m, c);	/* again after each restart */
 	else
 		mux_send_initialize(m, c);
