@@ -21,8 +21,7 @@ static const char *const jsonrpc_versions[] = {
 	MCP_VERSION_2025_11_25,
 };
 
-/* Keys are literals: json-c need not copy them. */
-static void
+void
 jsonrpc_add(json_object *o, const char *key, json_object *v)
 {
 	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
@@ -395,6 +394,21 @@ jsonrpc_in(const char *s, const char *const *list)
 			return 1;
 	}
 	return 0;
+}
+
+json_object *
+jsonrpc_copy_shallow(json_object *o, const char *const *drop)
+{
+	json_object	*n;
+
+	n = json_object_new_object();
+	if (!json_object_is_type(o, json_type_object))
+		return n;
+	json_object_object_foreach(o, k, v) {
+		if (drop == NULL || !jsonrpc_in(k, drop))
+			json_object_object_add(n, k, json_object_get(v));
+	}
+	return n;
 }
 
 json_object *

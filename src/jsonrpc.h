@@ -54,12 +54,19 @@ json_object	*jsonrpc_result_new(json_object *id, json_object *result);
 json_object	*jsonrpc_request_new(int64_t id, const char *method, json_object *params);
 json_object	*jsonrpc_notification_new(const char *method, json_object *params);
 
+/* Adds v (consumed) under key, which must be a literal (json-c does not
+ * copy it) that o does not have yet. */
+void		 jsonrpc_add(json_object *o, const char *key, json_object *v);
 /* Typed member access: o's member key if o is an object that has it with
  * type t, else NULL (borrowed). */
 json_object	*jsonrpc_get(json_object *o, const char *key, enum json_type t);
 const char	*jsonrpc_get_str(json_object *o, const char *key);
 /* 1 if s (may be NULL) is one of the NULL-terminated list. */
 int		 jsonrpc_in(const char *s, const char *const *list);
+/* A new object holding o's members but those named in drop (NULL-ended,
+ * may be NULL), the values shared (referenced): rewrite a key without
+ * touching o.  o not an object gives {}. */
+json_object	*jsonrpc_copy_shallow(json_object *o, const char *const *drop);
 /* A deep copy of o (new object); running out of memory is fatal. */
 json_object	*jsonrpc_copy(json_object *o);
 

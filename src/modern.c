@@ -32,12 +32,12 @@ static const char *const modern_removed[] = {
 	"initialize", "ping", "logging/setLevel", "resources/subscribe",
 	"resources/unsubscribe", "tasks/get", "tasks/result", "tasks/list",
 	"tasks/cancel", "sampling/createMessage", "elicitation/create",
-	"roots/list",
+	"roots/list", NULL
 };
 
 static const char *const modern_cacheable[] = {
 	"server/discover", "tools/list", "prompts/list", "resources/list",
-	"resources/templates/list", "resources/read",
+	"resources/templates/list", "resources/read", NULL
 };
 
 /* ---- small helpers ---- */
@@ -49,43 +49,6 @@ modern_request_name_obj(const char *method, json_object *params)
 	return jsonrpc_get(params, method != NULL &&
 	    strcmp(method, "resources/read") == 0 ? "uri" : "name",
 	    json_type_string);
-}
-
-/* A shallow copy of object o without the keys in drop (NULL-ended). */
-static json_object *
-modern_copy(json_object *o, const char *const *drop)
-{
-	json_object	*n;
-	size_t		 i;
-	int		 skip;
-
-	n = json_object_new_object();
-	if (!json_object_is_type(o, json_type_object))
-		return n;
-	json_object_object_foreach(o, k, v) {
-		skip = 0;
-		for (i = 0; drop != NULL && drop[i] != NULL; i++) {
-			if (strcmp(k, drop[i]) == 0)
-				skip = 1;
-		}
-		if (!skip)
-			json_object_object_add(n, k, json_object_get(v));
-	}
-	return n;
-}
-
-static int
-modern_in(const char *s, const char *const *list, size_t n)
-{
-	size_t	i;
-
-	if (s == NULL)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (strcmp(s, list[i]) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 static json_object *
@@ -338,12 +301,6 @@ modern_http_status(json_object *answer)
 	}
 }
 
-char *
-modern_header_value(const char *raw, size_t *lenp)
-{
-	return mcpwire_header_decode(raw, lenp);
-}
-
 /* ---- methods and translation ---- */
 
 enum modern_method
@@ -353,8 +310,7 @@ modern_method(const char *method)
 		return MODERN_DISCOVER;
 	if (strcmp(method, "subscriptions/listen") == 0)
 		return MODERN_LISTEN;
-	if (modern_in(method, modern_removed,
-	    sizeof modern_removed / sizeof modern_removed[0]) ||
+	if (jsonrpc_in(method, modern_removed) ||
 	    strncmp(method, "notifications/", 14) == 0)
 		return MODERN_REMOVED;
 	return MODERN_FORWARD;
@@ -371,8 +327,7 @@ modern_method_mrtr(const char *method)
 int
 modern_method_cacheable(const char *method)
 {
-	return modern_in(method, modern_cacheable,
-	    sizeof modern_cacheable / sizeof modern_cacheable[0]);
+	return jsonrpc_in(method, modern_cacheable);
 }
 
 const char *
@@ -398,9 +353,9 @@ modern_legacy_params(json_object *params)
 
 	if (params == NULL)
 		return NULL;
-	p = modern_copy(params, drop_params);
+	p = jsonrpc_copy_shallow(params, drop_params);
 	if ((meta = jsonrpc_get(params, "_meta", json_type_object)) != NULL) {
-		meta = modern_copy(meta, drop_meta);
+		meta = jsonrpc_copy_shallow(meta, drop_meta);
 		if (json_object_object_length(meta) == 0) {
 			json_object_put(meta);
 			json_object_object_del(p, "_meta");
@@ -458,15 +413,15 @@ modern_result(const char *method, json_object *result,
 	json_object	*r, *meta;
 	const char	*type;
 
-	r = modern_copy(result, NULL);
+	r = jsonrpc_copy_shallow(result, NULL);
 	if ((type = jsonrpc_get_str(r, "resultType")) == NULL) {
 		json_object_object_add(r, "resultType",
 		    json_object_new_string("complete"));
 		type = "complete";
 	}
 	if (server_info != NULL) {
-		meta = modern_copy(jsonrpc_get(r, "_meta", json_type_object),
-		    NULL);
+		meta = jsonrpc_copy_shallow(jsonrpc_get(r, "_meta",
+		    json_type_object), NULL);
 		if (!json_object_object_get_ex(meta, MODERN_META_SERVERINFO,
 		    NULL))
 			json_object_object_add(meta, MODERN_META_SERVERINFO,
@@ -495,7 +450,7 @@ modern_error(const char *method, json_object *error)
 	    json_object_get_int(v) != -32002)
 		return json_object_get(error);
 	/* SEP-2164: a resource that does not exist is invalid params. */
-	e = modern_copy(error, NULL);
+	e = jsonrpc_copy_shallow(error, NULL);
 	json_object_object_add(e, "code",
 	    json_object_new_int(JSONRPC_INVALID_PARAMS));
 	return e;
@@ -539,8 +494,8 @@ modern_params_unhinted(json_object *params)
 	    MODERN_HINT_RELATED, NULL) && !json_object_object_get_ex(meta,
 	    MODERN_HINT_KEY, NULL)))
 		return NULL;
-	p = modern_copy(params, NULL);
-	meta = modern_copy(meta, hints);
+	p = jsonrpc_copy_shallow(params, NULL);
+	meta = jsonrpc_copy_shallow(meta, hints);
 	if (json_object_object_length(meta) == 0) {
 		json_object_put(meta);
 		json_object_object_del(p, "_meta");
@@ -603,7 +558,7 @@ modern_strip_hints(json_object *msg)
 
 	if ((params = modern_params_unhinted(jsonrpc_params(msg))) == NULL)
 		return json_object_get(msg);
-	o = modern_copy(msg, NULL);
+	o = jsonrpc_copy_shallow(msg, NULL);
 	json_object_object_add(o, "params", params);
 	return o;
 }
@@ -773,9 +728,9 @@ modern_listen_tag(json_object *msg, json_object *id)
 {
 	json_object	*n, *params, *meta;
 
-	params = modern_copy(jsonrpc_params(msg), NULL);
-	meta = modern_copy(jsonrpc_get(params, "_meta", json_type_object),
-	    NULL);
+	params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
+	meta = jsonrpc_copy_shallow(jsonrpc_get(params, "_meta",
+	    json_type_object), NULL);
 	json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
 	    jsonrpc_id_copy(id));
 	json_object_object_add(params, "_meta", meta);
@@ -956,9 +911,9 @@ modern_request_params(json_object *params, json_object *caps,
 {
 	json_object	*p, *meta;
 
-	p = modern_copy(params, NULL);
-	meta = modern_copy(jsonrpc_get(params, "_meta", json_type_object),
-	    NULL);
+	p = jsonrpc_copy_shallow(params, NULL);
+	meta = jsonrpc_copy_shallow(jsonrpc_get(params, "_meta",
+	    json_type_object), NULL);
 	json_object_object_add(meta, MODERN_META_VERSION,
 	    json_object_new_string(MCP_VERSION_2026_07_28));
 	json_object_object_add(meta, MODERN_META_CAPS,
@@ -984,7 +939,7 @@ modern_legacy_result(json_object *result)
 		"resultType", "ttlMs", "cacheScope", NULL,
 	};
 
-	return modern_copy(result, drop);
+	return jsonrpc_copy_shallow(result, drop);
 }
 
 json_object *
@@ -1007,9 +962,9 @@ modern_listen_untag(json_object *msg)
 	static const char *const drop[] = { MODERN_META_SUBSCRIPTION, NULL };
 	json_object	*params, *meta;
 
-	params = modern_copy(jsonrpc_params(msg), NULL);
-	meta = modern_copy(jsonrpc_get(params, "_meta", json_type_object),
-	    drop);
+	params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
+	meta = jsonrpc_copy_shallow(jsonrpc_get(params, "_meta",
+	    json_type_object), drop);
 	if (json_object_object_length(meta) == 0) {
 		json_object_put(meta);
 		json_object_object_del(params, "_meta");
@@ -1023,12 +978,12 @@ modern_result_retag(json_object *result, json_object *id)
 {
 	json_object	*r, *meta;
 
-	r = modern_copy(result, NULL);
+	r = jsonrpc_copy_shallow(result, NULL);
 	meta = jsonrpc_get(r, "_meta", json_type_object);
 	if (meta == NULL || !json_object_object_get_ex(meta,
 	    MODERN_META_SUBSCRIPTION, NULL))
 		return r;
-	meta = modern_copy(meta, NULL);
+	meta = jsonrpc_copy_shallow(meta, NULL);
 	json_object_object_add(meta, MODERN_META_SUBSCRIPTION,
 	    jsonrpc_id_copy(id));
 	json_object_object_add(r, "_meta", meta);

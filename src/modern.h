@@ -8,8 +8,9 @@
  * integrity-protected requestState.  No I/O but modern_key_new.
  *
  * The stateful part (ids, input_required rounds, listen streams) lives in
- * the mux (mux_modern_client.c, mux_modern_child.c), which calls these.  Every json_object returned is new; arguments
- * are borrowed unless said otherwise.
+ * the mux (mux_modern_client.c, mux_modern_child.c), which calls these.
+ * Every json_object returned is new; arguments are borrowed unless said
+ * otherwise.
  */
 #ifndef MCPBRIDGE_MODERN_H
 #define MCPBRIDGE_MODERN_H
@@ -86,9 +87,6 @@ json_object	*modern_check_meta(json_object *msg);
 /* The HTTP status for a final answer: 404 for -32601, 400 for the
  * invalid-request family and the MCP errors, else 200. */
 int		 modern_http_status(json_object *answer);
-
-/* mcpwire_header_decode (mcpwire.h), under the name check_modern tests. */
-char		*modern_header_value(const char *, size_t *len);
 
 /* What the bridge does with a modern method. */
 enum modern_method {

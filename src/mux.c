@@ -13,8 +13,10 @@
  *    state at a child, the handshake and era probe, child up and down,
  *    sessions;
  *  - mux_route.c: legacy routing, client messages and child messages;
- *  - mux_modern_client.c: "2026-07-28 clients";
- *  - mux_modern_child.c: "A 2026-07-28 child".
+ *  - mux_modern_client.c: 2026-07-28 clients, each request a stateless
+ *    session (input_required rounds, requestState, listen);
+ *  - mux_modern_child.c: a child that speaks 2026-07-28 (pass-through
+ *    for 2026-07-28 clients, translation for legacy ones).
  */
 #include "config.h"
 
@@ -97,13 +99,6 @@ mux_sub_match(const void *v, const void *key)
 	return strcmp(((const struct mux_sub *)v)->uri, key) == 0;
 }
 
-void
-mux_add(json_object *o, const char *key, json_object *v)
-{
-	json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
-	    JSON_C_OBJECT_ADD_CONSTANT_KEY);
-}
-
 /* A positive integer id we may have issued, or 0. */
 uint64_t
 mux_get_bid(json_object *id)
@@ -118,20 +113,6 @@ mux_get_bid(json_object *id)
 	return (uint64_t)v;
 }
 
-/* A new object sharing o's members: rewrite one key without touching o. */
-json_object *
-mux_copy_object(json_object *o)
-{
-	json_object	*n;
-
-	n = json_object_new_object();
-	if (json_object_is_type(o, json_type_object)) {
-		json_object_object_foreach(o, k, v)
-			json_object_object_add(n, k, json_object_get(v));
-	}
-	return n;
-}
-
 /* {"jsonrpc":"2.0","id":id,key:v}; id and v are consumed. */
 json_object *
 mux_answer_new(json_object *id, const char *key, json_object *v)
@@ -139,9 +120,9 @@ mux_answer_new(json_object *id, const char *key, json_object *v)
 	json_object	*o;
 
 	o = json_object_new_object();
-	mux_add(o, "jsonrpc", json_object_new_string("2.0"));
-	mux_add(o, "id", id);
-	mux_add(o, key, v);
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "id", id);
+	jsonrpc_add(o, key, v);
 	return o;
 }
 
@@ -627,9 +608,9 @@ mux_req_free(struct mux *m, struct mux_req *req)
 		/* The session need not answer what nobody waits for now. */
 		if (!sr->s->closing && !sr->s->ended) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)sr->bid));
-			mux_add(params, "reason", json_object_new_string(
+			jsonrpc_add(params, "reason", json_object_new_string(
 			    "the request that asked ended"));
 			mux_to_session(m, sr->s, sr->stream, 0,
 			    jsonrpc_notification_new("notifications/cancelled",
@@ -696,14 +677,14 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 	json_object	*o, *v;
 
 	o = json_object_new_object();
-	mux_add(o, "jsonrpc", json_object_new_string("2.0"));
-	mux_add(o, "id", json_object_new_int64((int64_t)cid));
+	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "id", json_object_new_int64((int64_t)cid));
 	if (json_object_object_get_ex(msg, "method", &v))
-		mux_add(o, "method", json_object_get(v));
+		jsonrpc_add(o, "method", json_object_get(v));
 	if (params != NULL)
-		mux_add(o, "params", params);
+		jsonrpc_add(o, "params", params);
 	else if (json_object_object_get_ex(msg, "params", &v))
-		mux_add(o, "params", json_object_get(v));
+		jsonrpc_add(o, "params", json_object_get(v));
 	return o;
 }
 
@@ -749,9 +730,9 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		req->prog = p;
 		hmap_add(&m->progs, hmap_mix(p->token), p);
 
-		n = mux_copy_object(src);
+		n = jsonrpc_copy_shallow(src, NULL);
 		json_object_object_get_ex(n, "_meta", &meta);
-		meta = mux_copy_object(meta);
+		meta = jsonrpc_copy_shallow(meta, NULL);
 		json_object_object_add(meta, "progressToken",
 		    json_object_new_int64((int64_t)p->token));
 		json_object_object_add(n, "_meta", meta);
@@ -918,7 +899,7 @@ mux_task_out(struct mux_session *s, json_object *o, const char *key)
 		return json_object_get(o);
 	if ((t = mux_task_own(s, id)) == NULL)
 		return NULL;
-	o = mux_copy_object(o);
+	o = jsonrpc_copy_shallow(o, NULL);
 	json_object_object_add(o, key, json_object_new_string(t->id));
 	return o;
 }
@@ -940,11 +921,11 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 
 	if ((t = mux_task_record(m, c, s, 1, result)) != NULL) {
 		t->ptoken = json_object_get(ptoken);
-		v = mux_copy_object(jsonrpc_get(result, "task",
-		    json_type_object));
+		v = jsonrpc_copy_shallow(jsonrpc_get(result, "task",
+		    json_type_object), NULL);
 		json_object_object_add(v, "taskId",
 		    json_object_new_string(t->id));
-		out = mux_copy_object(result);
+		out = jsonrpc_copy_shallow(result, NULL);
 		json_object_object_add(out, "task", v);
 		return out;
 	}
@@ -959,9 +940,9 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 	    json_type_object)) != NULL &&
 	    (v = mux_task_out(s, rel, "taskId")) != NULL) {
 		if (v != rel) {
-			meta = mux_copy_object(meta);
+			meta = jsonrpc_copy_shallow(meta, NULL);
 			json_object_object_add(meta, MCP_META_RELATED_TASK, v);
-			v = mux_copy_object(out);
+			v = jsonrpc_copy_shallow(out, NULL);
 			json_object_object_add(v, "_meta", meta);
 			json_object_put(out);
 			out = v;
@@ -977,7 +958,7 @@ mux_task_result(struct mux *m, struct mux_child *c, struct mux_session *s,
 			    i), "taskId")) != NULL)
 				json_object_array_add(v, e);
 		}
-		list = mux_copy_object(out);
+		list = jsonrpc_copy_shallow(out, NULL);
 		json_object_object_add(list, "tasks", v);
 		json_object_put(out);
 		out = list;
@@ -1063,9 +1044,9 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			    "the client cancelled the request that asked");
 		if (tell) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason",
+			jsonrpc_add(params, "reason",
 			    json_object_new_string("client session closed"));
 			mux_to_child(m, c, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
@@ -1082,7 +1063,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			relisten = 1;
 		else if (tell && c->ready) {
 			params = json_object_new_object();
-			mux_add(params, "uri",
+			jsonrpc_add(params, "uri",
 			    json_object_new_string(sub->uri));
 			mux_own_request(m, c, "resources/unsubscribe", params,
 			    0);
@@ -1099,7 +1080,7 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 		    level != c->level) {
 			c->level = level;
 			params = json_object_new_object();
-			mux_add(params, "level",
+			jsonrpc_add(params, "level",
 			    json_object_new_string(mcpwire_level_name(level)));
 			mux_own_request(m, c, "logging/setLevel", params,
 			    MUX_REQ_F_SETLEVEL);
@@ -1218,11 +1199,11 @@ mux_bridge_caps(struct mux *m)
 	if (m->caps != NULL)
 		return json_object_get(m->caps);
 	caps = json_object_new_object();
-	mux_add(caps, "sampling", json_object_new_object());
-	mux_add(caps, "elicitation", json_object_new_object());
+	jsonrpc_add(caps, "sampling", json_object_new_object());
+	jsonrpc_add(caps, "elicitation", json_object_new_object());
 	v = json_object_new_object();
-	mux_add(v, "listChanged", json_object_new_boolean(1));
-	mux_add(caps, "roots", v);
+	jsonrpc_add(v, "listChanged", json_object_new_boolean(1));
+	jsonrpc_add(caps, "roots", v);
 	return caps;
 }
 
@@ -1232,8 +1213,8 @@ mux_bridge_info(struct mux *m)
 	json_object	*info;
 
 	info = json_object_new_object();
-	mux_add(info, "name", json_object_new_string(m->client_name));
-	mux_add(info, "version", json_object_new_string(m->client_version));
+	jsonrpc_add(info, "name", json_object_new_string(m->client_name));
+	jsonrpc_add(info, "version", json_object_new_string(m->client_version));
 	return info;
 }
 
@@ -1246,10 +1227,10 @@ mux_send_initialize(struct mux *m, struct mux_child *c)
 	caps = mux_bridge_caps(m);
 	info = mux_bridge_info(m);
 	params = json_object_new_object();
-	mux_add(params, "protocolVersion",
+	jsonrpc_add(params, "protocolVersion",
 	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
-	mux_add(params, "capabilities", caps);
-	mux_add(params, "clientInfo", info);
+	jsonrpc_add(params, "capabilities", caps);
+	jsonrpc_add(params, "clientInfo", info);
 
 	req = mux_req_new(m, c, MUX_REQ_INIT);
 	mux_to_child(m, c, jsonrpc_request_new((int64_t)req->cid, "initialize",
@@ -1307,12 +1288,12 @@ mux_send_discover(struct mux *m, struct mux_child *c)
 	json_object	*params, *meta;
 
 	meta = json_object_new_object();
-	mux_add(meta, MODERN_META_VERSION,
+	jsonrpc_add(meta, MODERN_META_VERSION,
 	    json_object_new_string(MCP_VERSION_2026_07_28));
-	mux_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
-	mux_add(meta, MODERN_META_INFO, mux_bridge_info(m));
+	jsonrpc_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
+	jsonrpc_add(meta, MODERN_META_INFO, mux_bridge_info(m));
 	params = json_object_new_object();
-	mux_add(params, "_meta", meta);
+	jsonrpc_add(params, "_meta", meta);
 	c->probe = mux_req_new(m, c, MUX_REQ_DISCOVER);
 	c->probe_deadline = m->now + m->cfg.probe_timeout_ms;
 	mux_to_child(m, c, jsonrpc_request_new((int64_t)c->probe->cid,
@@ -1336,9 +1317,10 @@ mux_child_modern_ready(struct mux *m, struct mux_child *c,
 		v = json_object_new_array();
 		json_object_array_add(v,
 		    json_object_new_string(MCP_VERSION_2026_07_28));
-		mux_add(c->discover, "supportedVersions", v);
-		mux_add(c->discover, "capabilities", json_object_new_object());
-		mux_add(c->discover, "resultType",
+		jsonrpc_add(c->discover, "supportedVersions", v);
+		jsonrpc_add(c->discover, "capabilities",
+		    json_object_new_object());
+		jsonrpc_add(c->discover, "resultType",
 		    json_object_new_string("complete"));
 	}
 	json_object_put(c->info);
@@ -1425,6 +1407,35 @@ mux_child_discovered(struct mux *m, struct mux_child *c, json_object *result,
 	mux_send_initialize(m, c);
 }
 
+/*
+ * The shared child came up init_timeout_ms ago and has not finished its
+ * handshake, nor refused it, or a session's own child has not answered
+ * the client's initialize in that time: the operator learns which command
+ * it is and what is likely wrong, once per start.  (The clients waiting
+ * for it get their errors as their own deadlines pass.)
+ */
+static void
+mux_child_overdue(struct mux *m, struct mux_child *c)
+{
+	uint64_t	ms = m->cfg.init_timeout_ms;
+	char		*name = NULL, *within;
+
+	c->init_deadline = 0;
+	if (!c->up || (c->owner == NULL && (c->ready || c->failed != NULL)))
+		return;
+	if (ms % 1000 == 0)
+		xasprintf(&within, "%" PRIu64 "s", ms / 1000);
+	else
+		xasprintf(&within, "%" PRIu64 " ms", ms);
+	if (m->child_name != NULL)
+		xasprintf(&name, "child '%s'", m->child_name);
+	log_warnx("%s did not answer %s within %s (--init-timeout): is it "
+	    "an MCP server on stdio?", name != NULL ? name : "the child",
+	    c->probe != NULL ? "server/discover" : "initialize", within);
+	free(name);
+	free(within);
+}
+
 /* ---- child up and down ------------------------------------------------- */
 
 /* The child behind s; NULL (ignored) for one the mux no longer knows. */
@@ -1454,7 +1465,11 @@ mux_child_up(struct mux *m, struct mux_session *s)
 		/* The client itself initializes its own child. */
 		c->ready = 1;
 		mux_flush(m, c);
-	} else if (m->cfg.child_era != MUX_CHILD_ERA_LEGACY)
+		return;
+	}
+	/* Its handshake is overdue from then (mux_child_overdue). */
+	c->init_deadline = m->now + m->cfg.init_timeout_ms;
+	if (m->cfg.child_era != MUX_CHILD_ERA_LEGACY)
 		mux_send_discover(m, c);	/* again after each restart */
 	else
 		mux_send_initialize(m, c);
@@ -1476,6 +1491,8 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	xasprintf(&text, "Server unavailable: child %s", cause);
 	c->up = 0;
 	c->ready = 0;
+	c->init_deadline = 0;
+	c->roots_told = 0;
 	free(c->failed);
 	c->failed = NULL;
 	json_object_put(c->info);
@@ -1541,6 +1558,26 @@ mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
 	log_debug("%s %s", c->owner == NULL ? "server" : "session's server",
 	    cause != NULL ? cause : "went away");
 	mux_child_lost(m, c, cause != NULL ? cause : "went away");
+}
+
+void
+mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
+{
+	struct mux_child	*c;
+	char			*text;
+
+	if ((c = mux_child_of(m, s)) == NULL || c->up)
+		return;
+	/* The caller logged it (at error level): this only tells clients. */
+	log_debug("server cannot be started: %s", cause);
+	free(c->failed);
+	c->failed = xstrdup(cause);
+	/* What arrives from now is answered at once (c->failed); what
+	 * waits is answered alike. */
+	xasprintf(&text, "Server not available: %s", cause);
+	while (!TAILQ_EMPTY(&c->queue))
+		mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), text);
+	free(text);
 }
 
 int
@@ -1900,9 +1937,9 @@ mux_session_finish(struct mux *m, struct mux_session *s)
 			continue;
 		if (req->child->up) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason",
+			jsonrpc_add(params, "reason",
 			    json_object_new_string("the bridge is closing"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));
@@ -1977,6 +2014,9 @@ mux_new(const struct mux_config *cfg)
 	    cfg->client_version : PACKAGE_VERSION);
 	m->cfg.client_name = m->client_name;
 	m->cfg.client_version = m->client_version;
+	if (cfg->child_name != NULL)
+		m->child_name = xstrdup(cfg->child_name);
+	m->cfg.child_name = m->child_name;
 	TAILQ_INIT(&m->children);
 	TAILQ_INIT(&m->timeouts);
 	TAILQ_INIT(&m->gathering);
@@ -2030,6 +2070,7 @@ mux_free(struct mux *m)
 	json_object_put(m->caps);
 	free(m->client_name);
 	free(m->client_version);
+	free(m->child_name);
 	free(m);
 }
 
@@ -2081,6 +2122,8 @@ mux_tick(struct mux *m, uint64_t now_ms)
 			mux_modern_child_own_listen(m, c);
 	}
 	TAILQ_FOREACH(c, &m->children, entry) {
+		if (c->init_deadline != 0 && c->init_deadline <= now_ms)
+			mux_child_overdue(m, c);
 		while ((p = TAILQ_FIRST(&c->queue)) != NULL &&
 		    p->deadline <= now_ms)
 			mux_pending_fail(m, c, p, "Server not available: it "
@@ -2091,9 +2134,9 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	    req->deadline <= now_ms) {
 		if (req->child->up) {
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason", json_object_new_string(
+			jsonrpc_add(params, "reason", json_object_new_string(
 			    "timed out"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));

@@ -19,6 +19,11 @@
  * stream).  Outs to a session carry the stream they belong on: the response
  * and the messages related to a request go on that request's stream, the
  * rest on stream 0.
+ *
+ * The implementation is four files (mux.c's header comment maps them):
+ * mux.c (this API, the handshake, children and sessions), mux_route.c
+ * (legacy routing), mux_modern_client.c (2026-07-28 clients) and
+ * mux_modern_child.c (a 2026-07-28 child).
  */
 #ifndef MCPBRIDGE_MUX_H
 #define MCPBRIDGE_MUX_H
@@ -49,8 +54,8 @@ enum mux_transport {
 	MUX_TRANSPORT_STREAMABLE,	/* Streamable HTTP (2025-03-26 .. 2025-11-25) */
 	/*
 	 * One 2026-07-28 request: the session lives as long as the request
-	 * (closing it cancels the request); see "2026-07-28 clients" in
-	 * mux.c.  Needs isolation=shared.
+	 * (closing it cancels the request); see mux_modern_client.c.
+	 * Needs isolation=shared.
 	 */
 	MUX_TRANSPORT_STATELESS,
 };
@@ -63,7 +68,7 @@ enum mux_transport {
  * legacy one (then initialize follows).  MODERN: the child is taken to
  * speak 2026-07-28 whatever the probe says.  A modern child serves
  * 2026-07-28 clients by pass-through (ids rewritten) and legacy ones by
- * translation; see "A 2026-07-28 child" in mux.c.
+ * translation; see mux_modern_child.c.
  */
 enum mux_child_era {
 	MUX_CHILD_ERA_LEGACY = 0,
@@ -105,8 +110,14 @@ struct mux_config {
 	const char		*client_name;		/* clientInfo.name */
 	const char		*client_version;	/* clientInfo.version */
 	/* How long client traffic waits for the child's handshake before it
-	 * is answered with an error; 0 means MUX_DEFAULT_INIT_TIMEOUT_MS. */
+	 * is answered with an error; 0 means MUX_DEFAULT_INIT_TIMEOUT_MS.
+	 * A child that has not finished it this long after it came up (with
+	 * isolation=session: not answered the client's initialize in this
+	 * time) is named in a warning, once per start. */
 	uint64_t		 init_timeout_ms;
+	/* The child's name in that warning (its command, not its arguments,
+	 * which may hold secrets); NULL: "the child".  Copied. */
+	const char		*child_name;
 	/* A request the child has not answered in this time gets an error and
 	 * the child a cancellation; 0 means no limit. */
 	uint64_t		 request_timeout_ms;
@@ -198,6 +209,15 @@ uint64_t	 mux_wakeup(const struct mux *);
 void		 mux_child_up(struct mux *, struct mux_session *);
 void		 mux_child_down(struct mux *, struct mux_session *, const char *cause);
 void		 mux_child_recv(struct mux *, struct mux_session *, json_object *msg);
+/*
+ * The child is down and cannot be started now, for cause (a short text
+ * such as "cannot run 'x': No such file or directory"): what waits for it
+ * is answered with an error that says so, and so is what comes until the
+ * next mux_child_up, instead of waiting for init_timeout_ms.  Ignored
+ * while the child is up.
+ */
+void		 mux_child_unavailable(struct mux *, struct mux_session *,
+		    const char *cause);
 /*
  * The child wrote a line that was dropped unread: over the cap (limit
  * bytes) when reason is NULL, else not JSON the parse policy takes, for

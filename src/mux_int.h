@@ -290,6 +290,12 @@ struct mux_child {
 	size_t			 nlevel[MCPWIRE_NLEVELS];
 	/* last asked of the child; -1 none */
 	int			 level;
+	/* Its handshake (isolation: the answer to the client's initialize)
+	 * is overdue from then (0: it is done, or that was said). */
+	uint64_t		 init_deadline;
+	/* A roots/list with nothing in flight was refused since it started
+	 * (said once, at debug: mux_child_request). */
+	int			 roots_told;
 	/* The era probe in flight (MUX_REQ_DISCOVER) and its deadline. */
 	struct mux_req		*probe;
 	uint64_t		 probe_deadline;
@@ -353,6 +359,7 @@ struct mux {
 	json_object		*caps;
 	char			*client_name;
 	char			*client_version;
+	char			*child_name;	/* NULL: "the child" */
 	uint64_t		 now;
 	uint64_t		 next_id;
 	/* ids restarted below MUX_ID_MAX */
@@ -401,9 +408,7 @@ int		 mux_prog_match(const void *v, const void *key);
 int		 mux_sreq_match(const void *v, const void *key);
 int		 mux_sreq_cid_match(const void *v, const void *key);
 int		 mux_elicit_match(const void *v, const void *key);
-void		 mux_add(json_object *o, const char *key, json_object *v);
 uint64_t	 mux_get_bid(json_object *id);
-json_object	*mux_copy_object(json_object *o);
 json_object	*mux_answer_new(json_object *id, const char *key,
 		    json_object *v);
 uint64_t	 mux_next_id(struct mux *m);

@@ -77,7 +77,7 @@ mux_modern_child_passthrough(struct mux *m, struct mux_session *s,
 		if ((sealed = mux_modern_client_state_mine(m, s, msg, stream,
 		    text)) == NULL)
 			return;
-		params = mux_copy_object(jsonrpc_params(msg));
+		params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
 		json_object_object_add(params, "requestState",
 		    json_object_new_string_len(sealed,
 		    json_object_get_string_len(state) - (int)(sealed - text)));
@@ -105,9 +105,9 @@ mux_modern_child_own_listen(struct mux *m, struct mux_child *c)
 		return;
 	if ((req = c->listen) != NULL) {
 		params = json_object_new_object();
-		mux_add(params, "requestId",
+		jsonrpc_add(params, "requestId",
 		    json_object_new_int64((int64_t)req->cid));
-		mux_add(params, "reason", json_object_new_string(
+		jsonrpc_add(params, "reason", json_object_new_string(
 		    "replaced by a new subscription"));
 		mux_to_child(m, c, jsonrpc_notification_new(
 		    "notifications/cancelled", params));
@@ -126,13 +126,13 @@ mux_modern_child_own_listen(struct mux *m, struct mux_child *c)
 		return;
 	}
 	meta = json_object_new_object();
-	mux_add(meta, MODERN_META_VERSION,
+	jsonrpc_add(meta, MODERN_META_VERSION,
 	    json_object_new_string(MCP_VERSION_2026_07_28));
-	mux_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
-	mux_add(meta, MODERN_META_INFO, mux_bridge_info(m));
+	jsonrpc_add(meta, MODERN_META_CAPS, mux_bridge_caps(m));
+	jsonrpc_add(meta, MODERN_META_INFO, mux_bridge_info(m));
 	params = json_object_new_object();
-	mux_add(params, "notifications", modern_listen_filter(flags, uris));
-	mux_add(params, "_meta", meta);
+	jsonrpc_add(params, "notifications", modern_listen_filter(flags, uris));
+	jsonrpc_add(params, "_meta", meta);
 	json_object_put(uris);
 	req = mux_req_new(m, c, MUX_REQ_OWN);
 	req->flags = MUX_REQ_F_LISTEN;
@@ -295,7 +295,7 @@ mux_translate_retry(struct mux *m, struct mux_req *req)
 {
 	json_object	*params;
 
-	params = mux_copy_object(req->xr->params);
+	params = jsonrpc_copy_shallow(req->xr->params, NULL);
 	json_object_object_add(params, "inputResponses", req->xr->resp);
 	req->xr->resp = NULL;
 	if (req->xr->state != NULL)
@@ -325,8 +325,8 @@ mux_error_object(int code, const char *message)
 	json_object	*e;
 
 	e = json_object_new_object();
-	mux_add(e, "code", json_object_new_int(code));
-	mux_add(e, "message", json_object_new_string(message));
+	jsonrpc_add(e, "code", json_object_new_int(code));
+	jsonrpc_add(e, "message", json_object_new_string(message));
 	return e;
 }
 
@@ -344,9 +344,9 @@ mux_legacy_question(struct mux_sreq *sr, json_object *params)
 	if (mode == NULL || strcmp(mode, "url") != 0 ||
 	    json_object_object_get_ex(params, "elicitationId", NULL))
 		return json_object_get(params);
-	params = mux_copy_object(params);
+	params = jsonrpc_copy_shallow(params, NULL);
 	xasprintf(&eid, "mcpbridge-%" PRIu64, sr->bid);
-	mux_add(params, "elicitationId", json_object_new_string(eid));
+	jsonrpc_add(params, "elicitationId", json_object_new_string(eid));
 	free(eid);
 	return params;
 }

@@ -155,7 +155,7 @@ mux_modern_client_input(struct mux *m, struct mux_child *c, struct mux_req *req,
 		if (strcmp(cap, "elicitation") == 0 &&
 		    jsonrpc_get_str(params, "mode") != NULL &&
 		    strcmp(jsonrpc_get_str(params, "mode"), "url") == 0)
-			mux_add(data, "url", json_object_new_object());
+			jsonrpc_add(data, "url", json_object_new_object());
 		json_object_object_add(mr->missing, cap, data);
 		log_debug("%s for a 2026-07-28 client without %s refused",
 		    method, cap);
@@ -242,9 +242,10 @@ mux_modern_ask(struct mux *m, struct mux_req *req)
 	free(sealed);
 
 	result = json_object_new_object();
-	mux_add(result, "resultType", json_object_new_string("input_required"));
-	mux_add(result, "inputRequests", inputs);
-	mux_add(result, "requestState", json_object_new_string(state));
+	jsonrpc_add(result, "resultType",
+	    json_object_new_string("input_required"));
+	jsonrpc_add(result, "inputRequests", inputs);
+	jsonrpc_add(result, "requestState", json_object_new_string(state));
 	free(state);
 	answer = jsonrpc_result_new(req->id, modern_result(mr->method, result,
 	    jsonrpc_get(req->child->info, "serverInfo", json_type_object)));
@@ -270,10 +271,10 @@ mux_modern_client_answer(struct mux *m, struct mux_req *req,
 		if (mr->late == NULL) {
 			mr->late = json_object_new_object();
 			if (error != NULL)
-				mux_add(mr->late, "error",
+				jsonrpc_add(mr->late, "error",
 				    json_object_get(error));
 			else
-				mux_add(mr->late, "result",
+				jsonrpc_add(mr->late, "result",
 				    json_object_get(result));
 		}
 		return;
@@ -312,7 +313,7 @@ mux_modern_level(struct mux *m, struct mux_session *s, int level)
 		return;
 	c->level = effective;
 	params = json_object_new_object();
-	mux_add(params, "level",
+	jsonrpc_add(params, "level",
 	    json_object_new_string(mcpwire_level_name(effective)));
 	mux_own_request(m, c, "logging/setLevel", params, MUX_REQ_F_SETLEVEL);
 }
@@ -495,7 +496,7 @@ mux_modern_listen(struct mux *m, struct mux_session *s, json_object *msg,
 		if ((sub = mux_sub_find(c, uri)) == NULL) {
 			mux_subref_add(mux_sub_new(c, uri), s);
 			params = json_object_new_object();
-			mux_add(params, "uri", json_object_new_string(uri));
+			jsonrpc_add(params, "uri", json_object_new_string(uri));
 			mux_own_request(m, c, "resources/subscribe", params, 0);
 		} else if (mux_subref_find(sub, s) == NULL)
 			mux_subref_add(sub, s);
@@ -623,9 +624,9 @@ mux_modern_client_tick(struct mux *m)
 			mux_modern_client_inputs_fail(m, req, 1,
 			    "the client did not answer in time");
 			params = json_object_new_object();
-			mux_add(params, "requestId",
+			jsonrpc_add(params, "requestId",
 			    json_object_new_int64((int64_t)req->cid));
-			mux_add(params, "reason", json_object_new_string(
+			jsonrpc_add(params, "reason", json_object_new_string(
 			    "the client did not come back in time"));
 			mux_to_child(m, req->child, jsonrpc_notification_new(
 			    "notifications/cancelled", params));

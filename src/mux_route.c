@@ -54,17 +54,17 @@ mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
 	s->version = xstrdup(version);
 
 	result = json_object_new_object();
-	mux_add(result, "protocolVersion", json_object_new_string(version));
+	jsonrpc_add(result, "protocolVersion", json_object_new_string(version));
 	if ((v = jsonrpc_get(c->info, "capabilities",
 	    json_type_object)) != NULL)
-		mux_add(result, "capabilities", json_object_get(v));
+		jsonrpc_add(result, "capabilities", json_object_get(v));
 	else
-		mux_add(result, "capabilities", json_object_new_object());
+		jsonrpc_add(result, "capabilities", json_object_new_object());
 	if ((v = jsonrpc_get(c->info, "serverInfo", json_type_object)) != NULL)
-		mux_add(result, "serverInfo", json_object_get(v));
+		jsonrpc_add(result, "serverInfo", json_object_get(v));
 	if ((v = jsonrpc_get(c->info, "instructions",
 	    json_type_string)) != NULL)
-		mux_add(result, "instructions", json_object_get(v));
+		jsonrpc_add(result, "instructions", json_object_get(v));
 	s->initialized = 1;
 	mux_reply(m, s, stream, NULL, jsonrpc_result_new(jsonrpc_id(msg),
 	    result));
@@ -104,7 +104,7 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	}
 	c->level = effective;
 	params = json_object_new_object();
-	mux_add(params, "level",
+	jsonrpc_add(params, "level",
 	    json_object_new_string(mcpwire_level_name(effective)));
 	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
 }
@@ -215,6 +215,9 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 				s->info = json_object_get(v);
 			}
 			s->init_started = 1;
+			/* Its answer is the child's handshake (overdue:
+			 * mux_tick names the child). */
+			c->init_deadline = m->now + m->cfg.init_timeout_ms;
 			mux_forward(m, s, msg, stream, b, MUX_REQ_F_INITIALIZE,
 			    NULL);
 			return;
@@ -332,7 +335,7 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		    (req = hmap_find(&s->ids, jsonrpc_id_hash(id),
 		    mux_req_id_match, id)) == NULL)
 			goto drop;	/* finished already, or never ours */
-		params = mux_copy_object(params);
+		params = jsonrpc_copy_shallow(params, NULL);
 		json_object_object_add(params, "requestId",
 		    json_object_new_int64((int64_t)req->cid));
 		mux_to_child(m, c, jsonrpc_notification_new(
@@ -528,7 +531,7 @@ mux_tasks_filter(struct mux_child *c, struct mux_session *s,
 		    (task = mux_task_find(c, 0, id)) != NULL && task->s == s)
 			json_object_array_add(mine, json_object_get(t));
 	}
-	result = mux_copy_object(result);
+	result = jsonrpc_copy_shallow(result, NULL);
 	json_object_object_add(result, "tasks", mine);
 	return result;
 }
@@ -619,6 +622,8 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		    mux_state_named(m, state));
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
+	if (req->flags & MUX_REQ_F_INITIALIZE)
+		c->init_deadline = 0;
 	if (error != NULL) {
 		if (req->flags & MUX_REQ_F_SETLEVEL)
 			c->level = -1;	/* unknown now: ask again next time */
@@ -1014,7 +1019,22 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	params = jsonrpc_params(msg);
 	if ((s = mux_route(m, c, msg, &why, &mreq)) == NULL && mreq == NULL) {
 		m->stats.server_requests_refused++;
-		log_info("%s from the server refused: %s", method, why);
+		/*
+		 * Servers ask for the roots the bridge declares (for its
+		 * clients, by default) as soon as they are initialized, with
+		 * no client there to ask: expected, so said once per start
+		 * and quietly.  Asked while a client waits, it is news.
+		 */
+		if (strcmp(method, "roots/list") == 0 &&
+		    TAILQ_EMPTY(&c->busy)) {
+			if (!c->roots_told)
+				log_debug("%s from the server refused: %s "
+				    "(no client is asking anything)", method,
+				    why);
+			c->roots_told = 1;
+		} else
+			log_info("%s from the server refused: %s", method,
+			    why);
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
 		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,
 		    text, NULL));
@@ -1063,7 +1083,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	if (strncmp(jsonrpc_method(msg), "tasks/", 6) == 0 &&
 	    (eid = jsonrpc_get_str(jsonrpc_params(msg), "taskId")) != NULL &&
 	    (t = mux_task_find(c, 1, eid)) != NULL && t->s == s) {
-		params = mux_copy_object(jsonrpc_params(msg));
+		params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
 		json_object_object_add(params, "taskId",
 		    json_object_new_string(t->orig));
 	}
@@ -1187,7 +1207,7 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 		if (token == 0 || (p = hmap_find(&m->progs, hmap_mix(token),
 		    mux_prog_match, &token)) == NULL)
 			goto drop;
-		params = mux_copy_object(params);
+		params = jsonrpc_copy_shallow(params, NULL);
 		json_object_object_add(params, "progressToken",
 		    jsonrpc_id_copy(p->orig));
 		mux_to_session(m, p->s, p->req != NULL ? p->req->stream :
@@ -1204,7 +1224,7 @@ mux_child_notification(struct mux *m, struct mux_child *c, json_object *msg)
 			mux_sreq_free(m, sr);
 			goto drop;
 		}
-		params = mux_copy_object(params);
+		params = jsonrpc_copy_shallow(params, NULL);
 		json_object_object_add(params, "requestId",
 		    json_object_new_int64((int64_t)sr->bid));
 		mux_to_session(m, sr->s, sr->stream, 0,

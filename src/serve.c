@@ -137,6 +137,22 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	}
 }
 
+/*
+ * A restart could not run the command (upstream logged why, at error
+ * level): the clients waiting for the child, and those that come until it
+ * runs again, are told why now rather than after --init-timeout.
+ */
+static void
+serve_child_spawn_failed(void *arg, const char *cause)
+{
+	struct serve_child	*child = arg;
+	struct serve		*s = child->serve;
+
+	mux_tick(s->mux, clock_ms());
+	mux_child_unavailable(s->mux, child->session, cause);
+	serve_pump(s);
+}
+
 /* Frees a child on a later loop turn: we may be inside its callback. */
 static void
 serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
@@ -172,6 +188,7 @@ static const struct upstream_ops serve_child_ops = {
 	.on_message = serve_child_message,
 	.on_up = serve_child_up,
 	.on_down = serve_child_down,
+	.on_spawn_failed = serve_child_spawn_failed,
 	.on_stopped = serve_child_stopped,
 	.on_dropped = serve_child_dropped,
 };
@@ -442,6 +459,9 @@ serve_run(const struct serve_config *cfg)
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;
 	mc.init_timeout_ms = cfg->init_timeout_ms;
+	/* The command alone: its arguments may carry secrets. */
+	mc.child_name = cfg->connect != NULL ? cfg->connect :
+	    cfg->command != NULL ? cfg->command[0] : NULL;
 	mc.child_era = cfg->child_era;
 	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;

@@ -806,6 +806,8 @@ upstream_spawn(struct upstream *u)
 	pid_t		 pid;
 	int		 status;
 
+	/* This attempt's reason only (upstream_exec_status sets it). */
+	u->error[0] = '\0';
 	if (pipe2(p_in, O_CLOEXEC) == -1 || pipe2(p_out, O_CLOEXEC) == -1 ||
 	    pipe2(p_err, O_CLOEXEC) == -1 ||
 	    pipe2(p_status, O_CLOEXEC) == -1) {
@@ -1126,8 +1128,11 @@ upstream_restart(evutil_socket_t fd, short events, void *arg)
 	if (upstream_spawn(u) == -1) {
 		/* fork or pipe failed (EMFILE, EAGAIN), or the command cannot
 		 * run (it may be back when an upgrade is done): try again
-		 * later. */
+		 * later.  The user learns the latter at once: whoever waits
+		 * for the child need not wait in vain. */
 		upstream_schedule(u);
+		if (u->error[0] != '\0' && u->ops.on_spawn_failed != NULL)
+			u->ops.on_spawn_failed(u->arg, u->error);
 		return;
 	}
 	u->stats.restarts++;

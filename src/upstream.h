@@ -5,7 +5,8 @@
  * The rest of the program sees only messages and up/down events.  The
  * upstream restarts (or reconnects) by itself according to its policy, with
  * exponential backoff; each time it goes down the user is told with on_down,
- * and on_up when it is back.  The backoff grows while the upstream dies
+ * with on_spawn_failed when a restart cannot run the command, and with on_up
+ * when it is back.  The backoff grows while the upstream dies
  * before it works, and starts over when the user says it works
  * (upstream_healthy) or after UPSTREAM_BACKOFF_RESET_MS up.
  */
@@ -62,6 +63,10 @@ struct upstream_ops {
 	 * "exited with status 1" or "killed by signal 9".  will_restart says
 	 * whether a restart (reconnect) has been scheduled. */
 	void	(*on_down)(void *arg, const char *cause, int will_restart);
+	/* A restart could not run the command (missing, not executable, a
+	 * bad cwd): cause is upstream_error's text.  Another attempt is
+	 * scheduled, with backoff.  May be NULL. */
+	void	(*on_spawn_failed)(void *arg, const char *cause);
 	/* upstream_stop finished: nothing is left running. May be NULL. */
 	void	(*on_stopped)(void *arg);
 	/* A line was dropped unread (over max_message, or not JSON), when

@@ -227,6 +227,51 @@ START_TEST(test_ids)
 }
 END_TEST
 
+START_TEST(test_id_hash)
+{
+	static const char *const ids[] = {
+		"0", "1", "-5", "9007199254740991", "9223372036854775807",
+		"18446744073709551615", "''", "'1'", "'abc'", "'1\\u00002'",
+	};
+	json_object	*a, *b;
+	uint64_t	 h[1000];
+	size_t		 i, j;
+
+	/* Equal ids hash equally: from the text and from a copy. */
+	for (i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+		a = J(ids[i]);
+		b = J(ids[i]);
+		ck_assert_msg(jsonrpc_id_hash(a) == jsonrpc_id_hash(b), "%s",
+		    ids[i]);
+		json_object_put(b);
+		b = jsonrpc_id_copy(a);
+		ck_assert_msg(jsonrpc_id_hash(a) == jsonrpc_id_hash(b), "%s",
+		    ids[i]);
+		json_object_put(b);
+		json_object_put(a);
+	}
+
+	/* A string's bytes past an embedded NUL count. */
+	a = J("'1\\u00002'");
+	b = J("'1\\u00003'");
+	ck_assert(jsonrpc_id_hash(a) != jsonrpc_id_hash(b));
+	json_object_put(b);
+	b = J("'1'");
+	ck_assert(jsonrpc_id_hash(a) != jsonrpc_id_hash(b));
+	json_object_put(b);
+	json_object_put(a);
+
+	/* Small integers, as a client counts them, spread: no two alike. */
+	for (i = 0; i < sizeof h / sizeof h[0]; i++) {
+		a = json_object_new_int64((int64_t)i);
+		h[i] = jsonrpc_id_hash(a);
+		json_object_put(a);
+		for (j = 0; j < i; j++)
+			ck_assert_msg(h[i] != h[j], "%zu and %zu", i, j);
+	}
+}
+END_TEST
+
 START_TEST(test_constructors)
 {
 	json_object	*id, *o, *v;
@@ -273,6 +318,47 @@ START_TEST(test_constructors)
 }
 END_TEST
 
+START_TEST(test_copy_shallow)
+{
+	static const char *const drop[] = { "b", "c", NULL };
+	json_object	*o, *n, *v;
+
+	o = J("{'a':{'x':1},'b':2,'c':3,'d':[4]}");
+	n = jsonrpc_copy_shallow(o, NULL);
+	ck_assert(n != o);
+	ck_assert_int_eq(json_object_object_length(n), 4);
+	/* The members are shared, not copied. */
+	ck_assert(jsonrpc_get(n, "a", json_type_object) ==
+	    jsonrpc_get(o, "a", json_type_object));
+	json_object_object_del(n, "b");
+	ck_assert_int_eq(json_object_object_length(o), 4);
+	json_object_put(n);
+
+	n = jsonrpc_copy_shallow(o, drop);
+	ck_assert_str_eq(json_object_to_json_string_ext(n,
+	    JSON_C_TO_STRING_PLAIN), "{\"a\":{\"x\":1},\"d\":[4]}");
+	json_object_put(n);
+	json_object_put(o);
+
+	/* Not an object: {}. */
+	n = jsonrpc_copy_shallow(NULL, drop);
+	ck_assert(json_object_is_type(n, json_type_object));
+	ck_assert_int_eq(json_object_object_length(n), 0);
+	json_object_put(n);
+	o = J("[1]");
+	n = jsonrpc_copy_shallow(o, NULL);
+	ck_assert_int_eq(json_object_object_length(n), 0);
+	json_object_put(n);
+	json_object_put(o);
+
+	o = json_object_new_object();
+	jsonrpc_add(o, "k", json_object_new_int(1));
+	ck_assert_ptr_nonnull(v = jsonrpc_get(o, "k", json_type_int));
+	ck_assert_int_eq(json_object_get_int(v), 1);
+	json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_versions)
 {
 	json_object	*a;
@@ -314,7 +400,9 @@ check_suite(void)
 	tcase_add_test(tc, test_classify);
 	tcase_add_test(tc, test_accessors);
 	tcase_add_test(tc, test_ids);
+	tcase_add_test(tc, test_id_hash);
 	tcase_add_test(tc, test_constructors);
+	tcase_add_test(tc, test_copy_shallow);
 	tcase_add_test(tc, test_versions);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,5 +1,6 @@
 /*
- * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): header values as
+ * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): log levels, header
+ * values as
  * plain text or =?base64?...?=, x-mcp-header checks, the Mcp-Param-*
  * values of a tools/call, and a tools/list result filtered by them.
  */
@@ -31,14 +32,78 @@ START_TEST(test_header_value)
 		 * like the sentinel */
 		{ "=?base64?literal?=", "=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=" },
 	};
-	size_t	i;
+	size_t	i, len;
 	char	*v;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		v = mcpwire_header_value(cases[i].in);
 		ck_assert_str_eq(v, cases[i].out);
 		free(v);
+		/* What a client encodes, a server decodes back. */
+		v = mcpwire_header_decode(cases[i].out, &len);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_uint_eq(len, strlen(cases[i].in));
+		ck_assert_str_eq(v, cases[i].in);
+		free(v);
 	}
+
+	/* Decoding, as a server reads Mcp-Name. */
+	v = mcpwire_header_decode("  plain value \t", &len);
+	ck_assert_str_eq(v, "plain value");
+	ck_assert_uint_eq(len, 11);
+	free(v);
+	v = mcpwire_header_decode("=?base64?SGVsbG8sIOS4lueVjA==?=", &len);
+	ck_assert_str_eq(v, "Hello, \xe4\xb8\x96\xe7\x95\x8c");
+	free(v);
+	v = mcpwire_header_decode("=?base64?IHBhZGRlZCA=?=", &len);
+	ck_assert_str_eq(v, " padded ");
+	free(v);
+	v = mcpwire_header_decode("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=", &len);
+	ck_assert_str_eq(v, "=?base64?literal?=");
+	free(v);
+	/* Without both markers it is literal. */
+	v = mcpwire_header_decode("=?base64?SGVsbG8=", &len);
+	ck_assert_str_eq(v, "=?base64?SGVsbG8=");
+	free(v);
+	v = mcpwire_header_decode("SGVsbG8=?=", &len);
+	ck_assert_str_eq(v, "SGVsbG8=?=");
+	free(v);
+	/* NULs survive decoding; the length tells. */
+	v = mcpwire_header_decode("=?base64?YQBi?=", &len);
+	ck_assert_uint_eq(len, 3);
+	ck_assert(memcmp(v, "a\0b", 3) == 0);
+	free(v);
+	/* Broken: padding, alphabet, stray bits, control and 8-bit bytes. */
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVsbG8?=", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVs!!!bG8=?=",
+	    &len));
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVsbG9=?=", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVs=bG8=?=", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("a\rb", &len));
+	ck_assert_ptr_null(mcpwire_header_decode("caf\xc3\xa9", &len));
+}
+END_TEST
+
+START_TEST(test_levels)
+{
+	static const char *const names[MCPWIRE_NLEVELS] = {
+		"debug", "info", "notice", "warning", "error", "critical",
+		"alert", "emergency",
+	};
+	int	i;
+
+	for (i = 0; i < MCPWIRE_NLEVELS; i++) {
+		ck_assert_int_eq(mcpwire_level(names[i]), i);
+		ck_assert_str_eq(mcpwire_level_name(i), names[i]);
+	}
+	/* The spellings of RFC 5424 only, exactly. */
+	ck_assert_int_eq(mcpwire_level(NULL), -1);
+	ck_assert_int_eq(mcpwire_level(""), -1);
+	ck_assert_int_eq(mcpwire_level("warn"), -1);
+	ck_assert_int_eq(mcpwire_level("WARNING"), -1);
+	ck_assert_int_eq(mcpwire_level("debug "), -1);
+	ck_assert_ptr_null(mcpwire_level_name(-1));
+	ck_assert_ptr_null(mcpwire_level_name(MCPWIRE_NLEVELS));
 }
 END_TEST
 
@@ -205,6 +270,7 @@ check_suite(void)
 	s = suite_create("mcpwire");
 	tc = tcase_create("pure");
 	tcase_add_test(tc, test_header_value);
+	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_tool_headers);
 	suite_add_tcase(s, tc);
 	return s;

@@ -263,47 +263,6 @@ START_TEST(test_headers)
 }
 END_TEST
 
-START_TEST(test_header_value)
-{
-	char	*v;
-	size_t	 len;
-
-	v = modern_header_value("  plain value \t", &len);
-	ck_assert_str_eq(v, "plain value");
-	ck_assert_uint_eq(len, 11);
-	free(v);
-	v = modern_header_value("=?base64?SGVsbG8sIOS4lueVjA==?=", &len);
-	ck_assert_str_eq(v, "Hello, \xe4\xb8\x96\xe7\x95\x8c");
-	free(v);
-	v = modern_header_value("=?base64?IHBhZGRlZCA=?=", &len);
-	ck_assert_str_eq(v, " padded ");
-	free(v);
-	v = modern_header_value("=?base64?PT9iYXNlNjQ/bGl0ZXJhbD89?=", &len);
-	ck_assert_str_eq(v, "=?base64?literal?=");
-	free(v);
-	/* Without both markers it is literal. */
-	v = modern_header_value("=?base64?SGVsbG8=", &len);
-	ck_assert_str_eq(v, "=?base64?SGVsbG8=");
-	free(v);
-	v = modern_header_value("SGVsbG8=?=", &len);
-	ck_assert_str_eq(v, "SGVsbG8=?=");
-	free(v);
-	/* NULs survive decoding; the length tells. */
-	v = modern_header_value("=?base64?YQBi?=", &len);
-	ck_assert_uint_eq(len, 3);
-	ck_assert(memcmp(v, "a\0b", 3) == 0);
-	free(v);
-	/* Broken: padding, alphabet, stray bits, control and 8-bit bytes. */
-	ck_assert_ptr_null(modern_header_value("=?base64?SGVsbG8?=", &len));
-	ck_assert_ptr_null(modern_header_value("=?base64?SGVs!!!bG8=?=",
-	    &len));
-	ck_assert_ptr_null(modern_header_value("=?base64?SGVsbG9=?=", &len));
-	ck_assert_ptr_null(modern_header_value("=?base64?SGVs=bG8=?=", &len));
-	ck_assert_ptr_null(modern_header_value("a\rb", &len));
-	ck_assert_ptr_null(modern_header_value("caf\xc3\xa9", &len));
-}
-END_TEST
-
 START_TEST(test_status)
 {
 	static const struct {
@@ -1471,7 +1430,6 @@ check_suite(void)
 	tcase_add_test(tc, test_sha256);
 	tcase_add_test(tc, test_era);
 	tcase_add_test(tc, test_headers);
-	tcase_add_test(tc, test_header_value);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_discover);
 	tcase_add_test(tc, test_result_error);

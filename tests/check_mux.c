@@ -237,6 +237,148 @@ START_TEST(test_init_timeout)
 }
 END_TEST
 
+/*
+ * A child that never finishes its handshake is named, at warn level, once
+ * per start, --init-timeout after it came up (issue 17).
+ */
+START_TEST(test_init_timeout_named)
+{
+	static const char *const line = "warn: child 'my-server' did not "
+	    "answer initialize within 5s (--init-timeout): is it an MCP "
+	    "server on stdio?";
+	struct h		 h;
+	struct mux_config	 cfg;
+	char			*log;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.init_timeout_ms = 5000;
+	cfg.child_name = "my-server";
+	h_init(&h, &cfg);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 1000);
+	mux_child_up(h.m, NULL);	/* never answers */
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 5999);
+	log = h_log_end();
+	ck_assert_msg(strstr(log, "did not answer") == NULL, "%s", log);
+	free(log);
+
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 6000);
+	mux_tick(h.m, 20000);
+	mux_tick(h.m, 60000);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, line) == 1, "%s", log);
+	free(log);
+
+	/* Restarted: told again, once, timed from the new start. */
+	h_log_start(LOG_LEVEL_INFO);
+	mux_child_down(h.m, NULL, "exited with status 1");
+	mux_tick(h.m, 61000);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	mux_tick(h.m, 65999);
+	ck_assert_uint_eq(h_occurs(log = h_log_end(), line), 0);
+	free(log);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 66000);
+	mux_tick(h.m, 70000);
+	ck_assert_uint_eq(h_occurs(log = h_log_end(), line), 1);
+	free(log);
+
+	/* Answered late: it serves, and nothing more is said. */
+	h_answer(&h, cid, "%s", child_init_result);
+	ck_assert(mux_ready(h.m));
+	h_clear(&h);
+
+	/* A child that answers in time is not named. */
+	h_log_start(LOG_LEVEL_INFO);
+	mux_child_down(h.m, NULL, "exited with status 1");
+	mux_tick(h.m, 80000);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	mux_tick(h.m, 84000);
+	h_answer(&h, cid, "%s", child_init_result);
+	mux_tick(h.m, 90000);
+	log = h_log_end();
+	ck_assert_msg(strstr(log, "did not answer") == NULL, "%s", log);
+	free(log);
+	h_fini(&h);
+
+	/* Unnamed, with the default timeout. */
+	h_init(&h, NULL);
+	h_log_start(LOG_LEVEL_WARN);
+	mux_tick(h.m, 1);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 1 + MUX_DEFAULT_INIT_TIMEOUT_MS);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "warn: the child did not answer "
+	    "initialize within 30s (--init-timeout)") == 1, "%s", log);
+	free(log);
+	h_fini(&h);
+}
+END_TEST
+
+/* The same for a session's own child, which the client initializes. */
+START_TEST(test_init_timeout_named_isolation)
+{
+	static const char *const line = "warn: child 'my-server' did not "
+	    "answer initialize within 5s (--init-timeout): is it an MCP "
+	    "server on stdio?";
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*s1, *s2;
+	char			*log;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.isolation = MUX_ISOLATION_SESSION;
+	cfg.init_timeout_ms = 5000;
+	cfg.child_name = "my-server";
+	h_init(&h, &cfg);
+	mux_tick(h.m, 1000);
+	s1 = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	s2 = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	h_send(&h, s1, 1, "{'jsonrpc':'2.0','id':1,'method':'initialize',"
+	    "'params':{}}");
+	h_send(&h, s2, 1, "{'jsonrpc':'2.0','id':1,'method':'initialize',"
+	    "'params':{}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD_START, NULL, NULL), 2);
+	h_clear(&h);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_child_up(h.m, s1);		/* never answers */
+	mux_child_up(h.m, s2);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, s1, "initialize"), 1);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, s2, "initialize"), 1);
+	cid = PI(h_find(&h, MUX_OUT_CHILD, s2, "initialize")->msg, "id");
+	h_clear(&h);
+	mux_tick(h.m, 3000);
+	h_answer_s(&h, s2, cid, "%s", child_init_result);
+	h_response(&h, s2, 1, "1");
+	h_clear(&h);
+	mux_tick(h.m, 5999);
+	log = h_log_end();
+	ck_assert_msg(strstr(log, "did not answer") == NULL, "%s", log);
+	free(log);
+	h_log_start(LOG_LEVEL_INFO);
+	mux_tick(h.m, 6000);
+	mux_tick(h.m, 20000);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, line) == 1, "%s", log);
+	free(log);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_init_error)
 {
 	struct h		 h;
@@ -984,6 +1126,81 @@ START_TEST(test_server_request_routing)
 }
 END_TEST
 
+/*
+ * The roots/list a server sends at start (server-everything does, as the
+ * bridge declares roots by default), with no client request in flight:
+ * refused as before, but said once per start at debug level, not as an
+ * info line that looks like an error (issue 17).  While a client's request
+ * is in flight a refusal is news, at info.
+ */
+START_TEST(test_server_request_roots_at_start)
+{
+	static const char *const roots = "{'jsonrpc':'2.0','id':'r%d',"
+	    "'method':'roots/list'}";
+	struct h		 h;
+	struct mux_session	*a;
+	json_object		*r;
+	struct mux_stats	 st;
+	char			*log;
+	int64_t			 cid;
+
+	h_init(&h, NULL);
+	h_log_start(LOG_LEVEL_DEBUG);
+	h_start(&h);
+	h_child(&h, NULL, roots, 1);
+	ck_assert_uint_eq(h.n, 1);
+	r = h.outs[0].msg;
+	ck_assert_int_eq(h.outs[0].kind, MUX_OUT_CHILD);
+	ck_assert_str_eq(PS(r, "id"), "r1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INTERNAL_ERROR);
+	h_clear(&h);
+	h_child(&h, NULL, roots, 2);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, ""), 1);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "roots/list from the server") == 1, "%s",
+	    log);
+	ck_assert_msg(h_occurs(log, "debug: roots/list from the server "
+	    "refused") == 1, "%s", log);
+	free(log);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.server_requests_refused, 2);
+
+	/* A client's request in flight, no roots declared: news, at info. */
+	a = h_session(&h, "{}");
+	cid = h_call(&h, a, 3, "1");
+	h_log_start(LOG_LEVEL_INFO);
+	h_child(&h, NULL, roots, 3);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, ""), 1);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "info: roots/list from the server "
+	    "refused: no client session with a request in flight declared "
+	    "the capability it needs") == 1, "%s", log);
+	free(log);
+	h_answer(&h, cid, "{}");
+	h_clear(&h);
+
+	/* The next start is told again, once. */
+	mux_child_down(h.m, NULL, "exited with status 1");
+	h_drain(&h);
+	h_clear(&h);
+	mux_session_close(h.m, a);
+	h_drain(&h);
+	h_clear(&h);
+	h_log_start(LOG_LEVEL_DEBUG);
+	h_start(&h);
+	h_child(&h, NULL, roots, 4);
+	h_child(&h, NULL, roots, 5);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "debug: roots/list from the server "
+	    "refused") == 1, "%s", log);
+	free(log);
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_server_request_latest)
 {
 	struct h		 h;
@@ -1441,6 +1658,86 @@ START_TEST(test_child_restart)
 	h_send(&h, d, 1, "{'jsonrpc':'2.0','id':0,'method':'initialize',"
 	    "'params':{}}");
 	h_response(&h, d, 1, "0");
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A child that went down and cannot be started again (its command is
+ * gone): the clients waiting for it, and those that come, read why at once
+ * instead of waiting for init_timeout_ms (issue 17).
+ */
+START_TEST(test_child_unavailable)
+{
+	static const char *const why = "cannot run '/x/server': No such "
+	    "file or directory";
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *b, *c;
+	json_object		*r;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.init_timeout_ms = 30000;
+	h_init(&h, &cfg);
+	h_start(&h);
+	a = h_session(&h, "{}");
+
+	/* Said while it runs: nothing changes. */
+	mux_child_unavailable(h.m, NULL, why);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	cid = h_call(&h, a, 2, "1");
+	h_answer(&h, cid, "{}");
+	h_response(&h, a, 2, "1");
+	h_clear(&h);
+
+	mux_child_down(h.m, NULL, "killed by signal 9");
+	h_drain(&h);
+	h_clear(&h);
+	mux_session_close(h.m, a);
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 1000);
+
+	/* A client waits for the restart... */
+	b = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	ck_assert_int_eq(h_send(&h, b, 1, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'initialize','params':{}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 0);
+	/* ...which cannot run the command: it is told why, now. */
+	mux_child_unavailable(h.m, NULL, why);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, b, 1, "1");
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_SERVER_ERROR);
+	ck_assert_str_eq(PS(r, "error.message"), "Server not available: "
+	    "cannot run '/x/server': No such file or directory");
+	h_clear(&h);
+
+	/* So is the next one, without waiting at all. */
+	c = mux_session_new(h.m, MUX_TRANSPORT_STREAMABLE, NULL);
+	ck_assert_int_eq(h_send(&h, c, 1, "{'jsonrpc':'2.0','id':7,"
+	    "'method':'initialize','params':{}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 1);
+	r = h_response(&h, c, 1, "7");
+	ck_assert_str_eq(PS(r, "error.message"), "Server not available: "
+	    "cannot run '/x/server': No such file or directory");
+	h_clear(&h);
+	ck_assert(!mux_ready(h.m));
+
+	/* The command is back: the next start serves as usual. */
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, c, 2, "{'jsonrpc':'2.0','id':8,"
+	    "'method':'initialize','params':{'protocolVersion':"
+	    "'2025-11-25'}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 0);
+	h_answer(&h, cid, "%s", child_init_result);
+	r = h_response(&h, c, 2, "8");
+	ck_assert_str_eq(PS(r, "result.protocolVersion"), "2025-11-25");
 	h_fini(&h);
 }
 END_TEST
@@ -2954,6 +3251,8 @@ check_suite(void)
 	tcase_add_test(tc, test_handshake);
 	tcase_add_test(tc, test_handshake_old_child);
 	tcase_add_test(tc, test_init_timeout);
+	tcase_add_test(tc, test_init_timeout_named);
+	tcase_add_test(tc, test_init_timeout_named_isolation);
 	tcase_add_test(tc, test_init_error);
 	tcase_add_test(tc, test_not_initialized);
 	tcase_add_test(tc, test_invalid);
@@ -2969,6 +3268,7 @@ check_suite(void)
 	tcase_add_test(tc, test_close_cancels);
 	tcase_add_test(tc, test_subscribe);
 	tcase_add_test(tc, test_server_request_routing);
+	tcase_add_test(tc, test_server_request_roots_at_start);
 	tcase_add_test(tc, test_server_request_latest);
 	tcase_add_test(tc, test_server_request_cancel_elicit_complete);
 	tcase_add_test(tc, test_tasks);
@@ -2992,6 +3292,7 @@ check_suite(void)
 
 	tc = tcase_create("lifecycle");
 	tcase_add_test(tc, test_child_restart);
+	tcase_add_test(tc, test_child_unavailable);
 	tcase_add_test(tc, test_isolation);
 	tcase_add_test(tc, test_isolation_reinit);
 	suite_add_tcase(s, tc);

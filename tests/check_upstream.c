@@ -53,6 +53,8 @@ struct h {
 	int			 ups;
 	int			 downs;
 	int			 stopped;
+	int			 spawn_failed;
+	char			 spawn_cause[256];
 	char			 cause[128];
 	int			 will_restart;
 	int64_t			 t_up[H_MAX_EVENTS];
@@ -65,6 +67,7 @@ struct h {
 	int			 stop_on_down;
 	int			 free_on_stopped;
 	int			 healthy_on_up;		/* upstream_healthy */
+	const char		*remove_on_down;	/* a file, once */
 
 	/* The socket peer, for connect mode. */
 	int			 lfd;
@@ -119,8 +122,21 @@ h_down(void *arg, const char *cause, int will_restart)
 	h->downs++;
 	snprintf(h->cause, sizeof h->cause, "%s", cause);
 	h->will_restart = will_restart;
+	if (h->remove_on_down != NULL) {
+		ck_assert_int_eq(unlink(h->remove_on_down), 0);
+		h->remove_on_down = NULL;
+	}
 	if (h->stop_on_down)
 		upstream_stop(h->u);
+}
+
+static void
+h_spawn_failed(void *arg, const char *cause)
+{
+	struct h	*h = arg;
+
+	h->spawn_failed++;
+	snprintf(h->spawn_cause, sizeof h->spawn_cause, "%s", cause);
 }
 
 static void
@@ -139,6 +155,7 @@ static const struct upstream_ops h_ops = {
 	.on_message = h_message,
 	.on_up = h_up,
 	.on_down = h_down,
+	.on_spawn_failed = h_spawn_failed,
 	.on_stopped = h_stopped,
 };
 
@@ -229,6 +246,12 @@ static int
 got_down(struct h *h)
 {
 	return h->downs >= 1;
+}
+
+static int
+got_spawn_failed(struct h *h)
+{
+	return h->spawn_failed >= 1;
 }
 
 static int
@@ -642,6 +665,65 @@ START_TEST(test_restart_backoff)
 	for (i = 0; i < 3; i++)
 		ck_assert_int_ge(h.t_up[i + 1] - h.t_down[i], (50 << i) - 2);
 	h_done(&h);
+}
+END_TEST
+
+/*
+ * The command is removed while it runs: the restart cannot run it, which
+ * on_spawn_failed tells with the reason (at once, not after a timeout),
+ * and it is tried again with backoff; back in place, it runs again.
+ */
+START_TEST(test_restart_cannot_run)
+{
+	struct upstream_config	 uc;
+	struct capture		 cap;
+	struct h		 h;
+	char			 dir[64], path[PATH_MAX], want[PATH_MAX + 64];
+	char			*argv[2], *log;
+	FILE			*f;
+
+	tmpdir_make(dir, sizeof dir);
+	snprintf(path, sizeof path, "%s/server", dir);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("#!/bin/sh\nexit 1\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	argv[0] = path;
+	argv[1] = NULL;
+
+	log_set_level(LOG_LEVEL_ERROR);
+	capture_start(&cap);
+	h_init(&h);
+	h_config(&uc, argv);
+	uc.restart = UPSTREAM_RESTART_ON_FAILURE;
+	uc.backoff_min_ms = 50;
+	uc.backoff_max_ms = 50;
+	h.remove_on_down = path;
+	h.u = upstream_new(h.base, &uc, &h_ops, &h);
+	ck_assert_int_eq(upstream_start(h.u), 0);
+	ck_assert(run_until(&h, got_spawn_failed, 5000));
+	snprintf(want, sizeof want, "cannot run '%s': No such file or "
+	    "directory", path);
+	ck_assert_str_eq(h.spawn_cause, want);
+	ck_assert_str_eq(upstream_error(h.u), want);
+	ck_assert_int_eq(h.ups, 1);
+	ck_assert_int_eq(h.downs, 1);
+	ck_assert_int_eq(upstream_is_up(h.u), 0);
+
+	/* Back in place: the next attempt runs it. */
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("#!/bin/sh\nexit 1\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+	h.stop_at_restarts = 1;
+	ck_assert(run_until(&h, got_stopped, 5000));
+	ck_assert_int_eq(h.ups, 2);
+	ck_assert_ptr_null(upstream_error(h.u));
+	h_done(&h);
+	log = capture_end(&cap);
+	ck_assert_ptr_nonnull(strstr(log, "error: kid: cannot run '"));
+	free(log);
+	tmpdir_remove(dir, "server");
 }
 END_TEST
 
@@ -1273,6 +1355,7 @@ check_suite(void)
 	tcase_add_test(tc, test_env_and_cwd);
 	tcase_add_test(tc, test_bad_cwd_and_command);
 	tcase_add_test(tc, test_restart_backoff);
+	tcase_add_test(tc, test_restart_cannot_run);
 	tcase_add_test(tc, test_backoff_reset_when_healthy);
 	tcase_add_test(tc, test_no_restart_after_success);
 	tcase_add_test(tc, test_always_restarts_success);

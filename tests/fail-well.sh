@@ -18,6 +18,70 @@ check "a session child that cannot run: the client reads why" grep -q \
 check "the log says it at error level" grep -q \
     "error: child: cannot run '$tmp/no-such-server'" "$tmp/nochild.log"
 
+# wait_log FILE TEXT: until the log FILE holds TEXT (10 s at most).
+wait_log() {
+	i=0
+	while [ $i -lt 100 ] && ! grep -q "$2" "$1" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1"
+}
+
+# A child that never answers initialize (it reads and says nothing): the
+# log names it at warn level once --init-timeout has passed.
+printf '#!/bin/sh\nwhile read -r line; do :; done\n' >"$tmp/silent-server"
+chmod +x "$tmp/silent-server"
+"$bin" serve --port 0 --init-timeout 1 -- "$tmp/silent-server" \
+    2>"$tmp/silent.log" &
+pids="$pids $!"
+check "a child that never answers initialize is named, at warn level" \
+    wait_log "$tmp/silent.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout): is it an MCP server on stdio?"
+# A session's own child: the client's initialize is the one not answered.
+bridge_start silent2 --isolation session --init-timeout 1 -- \
+    "$tmp/silent-server"
+curl -s --max-time 4 -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -d "$init" \
+    "$url/mcp" >/dev/null 2>&1 &
+pids="$pids $!"
+check "so is a session's own child that never answers" \
+    wait_log "$tmp/silent2.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout)"
+
+# The shared child has run, and then its command is gone (an upgrade half
+# done, a removed virtualenv): a client learns why from the restart that
+# cannot run it, at once, not after --init-timeout.
+cat >"$tmp/tiny-server" <<'EOF'
+#!/bin/sh
+# Answers initialize, and nothing else.
+while IFS= read -r line; do
+	case $line in
+	*'"method":"initialize"'*)
+		id=$(printf '%s\n' "$line" | sed 's/.*"id":\([0-9]*\).*/\1/')
+		printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"tiny","version":"1"}}}\n' "$id"
+		;;
+	esac
+done
+EOF
+chmod +x "$tmp/tiny-server"
+bridge_start gone -- "$tmp/tiny-server"
+check "a tiny child is up and initialized" curl -sf "$url/readyz" -o /dev/null
+child=$(sed -n 's/.*child is up (pid \([0-9]*\)).*/\1/p' "$tmp/gone.log" |
+    head -n 1)
+rm "$tmp/tiny-server"
+kill -KILL "$child"
+start=$(date +%s)
+curl -s --max-time 10 -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -d "$init" \
+    "$url/mcp" >"$tmp/gone.out" 2>&1
+took=$(($(date +%s) - start))
+check "a restart that cannot run the command: the client reads why" grep -q \
+    "\"error\":{\"code\":-32000,\"message\":\"Server not available: cannot run '$tmp/tiny-server': No such file or directory\"" \
+    "$tmp/gone.out"
+check "promptly (${took}s), not after --init-timeout" test "$took" -le 3
+check "the log says it at error level" grep -q \
+    "error: child: cannot run '$tmp/tiny-server': No such file or directory" \
+    "$tmp/gone.log"
+
 # Fatal start-up errors are errors: printed even at --log-level error,
 # each with its exit status and what to do.
 python3 -c 'import socket, time, sys

@@ -5,13 +5,16 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <json-c/json.h>
 
 #include "jsonrpc.h"
+#include "log.h"
 #include "mux.h"
 #include "muxtest.h"
 #include "testjson.h"
@@ -293,4 +296,59 @@ h_response(struct h *h, struct mux_session *s, uint64_t stream, const char *id)
 	    json_object_get_type(want));
 	json_object_put(want);
 	return r;
+}
+
+/* ---- the log ---- */
+
+static int	h_log_fd = -1;
+static int	h_log_saved = -1;
+
+void
+h_log_start(enum log_level level)
+{
+	char	path[] = "/tmp/muxtest.log.XXXXXX";
+
+	ck_assert_int_eq(h_log_fd, -1);
+	ck_assert_int_ne(h_log_fd = mkstemp(path), -1);
+	unlink(path);
+	fflush(stderr);
+	ck_assert_int_ne(h_log_saved = dup(STDERR_FILENO), -1);
+	ck_assert_int_ne(dup2(h_log_fd, STDERR_FILENO), -1);
+	log_set_level(level);
+}
+
+char *
+h_log_end(void)
+{
+	char	*buf;
+	ssize_t	 n;
+	size_t	 len = 0;
+
+	ck_assert_int_ne(h_log_fd, -1);
+	fflush(stderr);
+	log_set_level(LOG_LEVEL_ERROR);
+	ck_assert_int_ne(dup2(h_log_saved, STDERR_FILENO), -1);
+	close(h_log_saved);
+	buf = malloc(H_LOG_MAX + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(lseek(h_log_fd, 0, SEEK_SET), 0);
+	while (len < H_LOG_MAX &&
+	    (n = read(h_log_fd, buf + len, H_LOG_MAX - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(h_log_fd);
+	h_log_fd = h_log_saved = -1;
+	return buf;
+}
+
+size_t
+h_occurs(const char *s, const char *needle)
+{
+	size_t	n = 0;
+
+	while ((s = strstr(s, needle)) != NULL) {
+		n++;
+		s += strlen(needle);
+	}
+	return n;
 }

@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "jsonrpc.h"
+#include "log.h"
 #include "mux.h"
 #include "testjson.h"
 
@@ -79,5 +80,16 @@ int64_t		 h_call(struct h *, struct mux_session *, uint64_t stream,
 /* The response for s on stream carries id (JSON text, exact type). */
 json_object	*h_response(struct h *, struct mux_session *, uint64_t stream,
 		    const char *id);
+
+/*
+ * What the operator reads: h_log_start sends the log (stderr) to a file
+ * at level; h_log_end puts stderr and checktest.c's level (error) back
+ * and returns what was logged, at most H_LOG_MAX bytes (caller frees).
+ */
+#define H_LOG_MAX	65536
+void		 h_log_start(enum log_level);
+char		*h_log_end(void);
+/* How many times needle occurs in s. */
+size_t		 h_occurs(const char *s, const char *needle);
 
 #endif

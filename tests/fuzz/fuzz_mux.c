@@ -6,9 +6,9 @@
  * session send something (initialize, requests with colliding ids and
  * progress tokens, notifications and cancellations, batches, answers to
  * the server's requests, raw JSON from the input), or has a fake child
- * act (come up, go down, answer, notify, ask, send raw JSON), or lets time
- * pass.  The first byte is the configuration, the shared child's era
- * (legacy, probed, modern) and an instance_id among it.
+ * act (come up, go down, fail to start again, answer, notify, ask, send
+ * raw JSON), or lets time pass.  The first byte is the configuration, the
+ * shared child's era (legacy, probed, modern) and an instance_id among it.
  *
  * Every session has a principal (0, 1 or 2: a token's).
  * 2026-07-28: stateless sessions send requests
@@ -1589,8 +1589,15 @@ step(struct fz *f)
 			child_up(f, c);
 		break;
 	case 10:
-		if ((c = pick_child(f)) != NULL && (c->up || f->isolation))
+		if ((c = pick_child(f)) == NULL)
+			break;
+		if (c->up || f->isolation)
 			child_down(f, c);
+		else {
+			/* The shared child's restart cannot run it. */
+			mux_child_unavailable(f->m, c->key, "cannot run it");
+			pump(f);
+		}
 		break;
 	case 11:
 	case 12:
