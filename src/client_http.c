@@ -136,6 +136,142 @@ client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
 	return client_not_mcp_why(c, x, status);
 }
 
+/* ---- why an HTTP error: the server's words and what to do ---- */
+
+/* How much of the server's explanation of an HTTP error is shown. */
+#define CLIENT_WORDS_MAX	200
+
+/*
+ * The server's explanation of an HTTP error, quoted, one printable line
+ * cut at CLIENT_WORDS_MAX: the message of a JSON-RPC error (or the
+ * error_description or error of an OAuth-style JSON error), else the
+ * first line of a text/plain body.  NULL if it gave none (an HTML page
+ * says nothing fit for one line).  msg is the body parsed, or NULL.
+ */
+static char *
+client_server_words(struct client *c, struct curl_event_xfer *x,
+    json_object *msg)
+{
+	struct evbuffer	*body = c->http->body(x);
+	const char	*ct = c->http->header(x, "Content-Type");
+	const char	*src = NULL;
+	json_object	*e, *m;
+	char		 line[CLIENT_WORDS_MAX + 1], *words;
+	size_t		 len;
+	int		 cut;
+
+	if (msg != NULL && json_object_is_type(msg, json_type_object) &&
+	    json_object_object_get_ex(msg, "error", &e)) {
+		if (json_object_is_type(e, json_type_object) &&
+		    json_object_object_get_ex(e, "message", &m) &&
+		    json_object_is_type(m, json_type_string))
+			src = json_object_get_string(m);
+		else if (json_object_object_get_ex(msg, "error_description",
+		    &m) && json_object_is_type(m, json_type_string))
+			src = json_object_get_string(m);
+		else if (json_object_is_type(e, json_type_string))
+			src = json_object_get_string(e);
+		if (src == NULL)
+			return NULL;
+		len = strlen(src);
+	} else if (msg == NULL && ct != NULL &&
+	    strncasecmp(ct, "text/plain", 10) == 0) {
+		len = evbuffer_get_length(body);
+		if (len > CLIENT_WORDS_MAX + 1)
+			len = CLIENT_WORDS_MAX + 1;
+		if ((src = (const char *)evbuffer_pullup(body,
+		    (ev_ssize_t)len)) == NULL)
+			return NULL;
+	} else
+		return NULL;
+	while (len > 0 && (*src == ' ' || *src == '\t' || *src == '\r' ||
+	    *src == '\n')) {
+		src++;
+		len--;
+	}
+	cut = client_excerpt(line, CLIENT_WORDS_MAX, src, len, "\r\n");
+	if (*line == '\0')
+		return NULL;
+	xasprintf(&words, "\"%s%s\"", line, cut ? "..." : "");
+	return words;
+}
+
+/* A token goes with every request: --bearer-token-env, or an
+ * Authorization --header. */
+static int
+client_has_token(struct client *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nheaders; i++) {
+		if (strncasecmp(c->headers[i], "Authorization:", 14) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * What to do about a 401 or 403 the bridge could not answer with a
+ * sign-in: give a token, or sign in (when the server's challenge names
+ * its protected resource metadata, i.e. it speaks OAuth, and --no-oauth
+ * kept the bridge from it), or get one with the scope it wants.
+ */
+static char *
+client_auth_hint(struct client *c, struct curl_event_xfer *x, long status)
+{
+	struct oauth_bearer	 b;
+	char			 scope[CLIENT_NOT_MCP_TYPE + 1];
+	char			*hint;
+	int			 oauth, has_scope;
+
+	memset(&b, 0, sizeof b);
+	if (oauth_parse_bearer(c->http->header(x, "WWW-Authenticate"),
+	    &b) == -1)
+		memset(&b, 0, sizeof b);
+	oauth = b.resource_metadata != NULL && c->cfg->no_oauth;
+	has_scope = status == 403 && b.error != NULL &&
+	    strcmp(b.error, "insufficient_scope") == 0 && b.scope != NULL;
+	if (has_scope)
+		client_excerpt(scope, CLIENT_NOT_MCP_TYPE, b.scope,
+		    strlen(b.scope), "\r\n\"");
+	if (has_scope)
+		xasprintf(&hint, "the token lacks the scope the server wants "
+		    "(scope %s)%s", scope, oauth ? "; sign in for it: run "
+		    "without --no-oauth" : "");
+	else if (client_has_token(c))
+		xasprintf(&hint, "the server refused the token given "
+		    "(--bearer-token-env or an Authorization --header)");
+	else
+		xasprintf(&hint, "give a token with --bearer-token-env VAR%s",
+		    oauth ? ", or sign in: run without --no-oauth and "
+		    "mcpbridge opens the server's sign-in page in a browser" :
+		    "");
+	oauth_bearer_clear(&b);
+	return hint;
+}
+
+/*
+ * Why the server refused a request with an HTTP error, for the log and
+ * the local client (the caller frees it): the status, the server's own
+ * words, and what to do about it where that is known.
+ */
+static char *
+client_http_why(struct client *c, struct curl_event_xfer *x, long status,
+    json_object *msg)
+{
+	char	*words, *hint = NULL, *why;
+
+	words = client_server_words(c, x, msg);
+	if (status == 401 || status == 403)
+		hint = client_auth_hint(c, x, status);
+	xasprintf(&why, "HTTP %ld from the server%s%s%s%s", status,
+	    words != NULL ? ": " : "", words != NULL ? words : "",
+	    hint != NULL ? "; " : "", hint != NULL ? hint : "");
+	free(words);
+	free(hint);
+	return why;
+}
+
 /* ---- HTTP requests ---- */
 
 static struct curl_slist *
@@ -770,7 +906,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_pump(c);
 		return;
 	}
-	xasprintf(&why, "HTTP %ld from the server", status);
+	why = client_http_why(c, x, status, msg);
 	if (client_is_answer(msg, cm)) {
 		/* The server's own JSON-RPC error says it best.  (In the
 		 * modern era one may still be mended: client_era_answered.) */
@@ -882,6 +1018,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 {
 	struct client	*c = conn->c;
 	long		 status = c->http->status(x);
+	json_object	*msg;
 	char		*why;
 
 	conn->xfer = NULL;
@@ -915,8 +1052,11 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		xasprintf(&why, "the server answered HTTP %ld to POST and "
 		    "HTTP %ld to GET: neither MCP transport",
 		    c->fallback_status, status);
-	else
-		xasprintf(&why, "HTTP %ld from the server", status);
+	else {
+		msg = client_parse_body(c->http->body(x));
+		why = client_http_why(c, x, status, msg);
+		json_object_put(msg);
+	}
 	client_session_legacy_failed(c, status == 401 || status == 403 ?
 	    EXIT_NOPERM : EXIT_PROTOCOL, why, -1);
 	free(why);

@@ -916,6 +916,196 @@ START_TEST(test_legacy_sse_fallback)
 }
 END_TEST
 
+/* ---- failing well: what the user reads ---- */
+
+/* A server that answers every transfer alike: an HTTP answer, or a
+ * transfer that fails (result != 0), the first `times` times (0: always),
+ * then as serve_legacy. */
+struct refusal {
+	long		 status;
+	const char	*headers;
+	const char	*body;
+	int		 result;
+	const char	*error;
+	int		 times;
+	int		 seen;
+	struct srv	 s;
+};
+
+static void
+serve_refusal(struct ct *t, struct ct_xfer *x, struct ct_req *r)
+{
+	struct refusal	*f = t->arg;
+
+	if (f->times != 0 && f->seen >= f->times) {
+		t->arg = &f->s;
+		serve_legacy(t, x, r);
+		t->arg = f;
+		return;
+	}
+	f->seen++;
+	if (f->result != 0)
+		ct_fail(x, f->result, f->error);
+	else
+		ct_reply(x, f->status, f->headers, f->body);
+}
+
+/* The message of the error the local client got for id 1, checked to be
+ * the one the log shows. */
+static const char *
+refusal_message(struct ct *t)
+{
+	const char	*m = PS(ct_out_id(t, "1"), "error.message");
+
+	ck_assert_uint_ge(ct_err_count(t, m), 1);
+	return m;
+}
+
+#define UNAUTHORIZED_BODY "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":" \
+	"{\"code\":-32000,\"message\":\"Unauthorized: a valid bearer token " \
+	"is required\"}}"
+
+/* A 401 keeps the server's words and says what to do. */
+START_TEST(test_unauthorized_words)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	enum client_era_choice era[] = { CLIENT_ERA_LEGACY, CLIENT_ERA_AUTO };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&f, 0, sizeof f);
+		f.status = 401;
+		f.headers = "Content-Type: application/json\n"
+		    "WWW-Authenticate: Bearer";
+		f.body = UNAUTHORIZED_BODY;
+		ct_init(&t);
+		t.cfg.era = era[i];
+		t.serve = serve_refusal;
+		t.arg = &f;
+		ct_send(&t, INIT("1"));
+		ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+		m = refusal_message(&t);
+		ck_assert_msg(strstr(m, "\"Unauthorized: a valid bearer token "
+		    "is required\"") != NULL, "%s", m);
+		ck_assert_msg(strstr(m, "--bearer-token-env VAR") != NULL,
+		    "%s", m);
+		ct_fini(&t);
+	}
+}
+END_TEST
+
+/* A server that advertises OAuth: the hint says how sign-in starts. */
+START_TEST(test_unauthorized_oauth)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	memset(&f, 0, sizeof f);
+	f.status = 401;
+	f.headers = "WWW-Authenticate: Bearer resource_metadata=\""
+	    "http://mcp.test/.well-known/oauth-protected-resource\"";
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "--bearer-token-env VAR") != NULL, "%s", m);
+	ck_assert_msg(strstr(m, "sign in") != NULL &&
+	    strstr(m, "without --no-oauth") != NULL, "%s", m);
+	ct_fini(&t);
+}
+END_TEST
+
+/* A token was given and refused: say so, not how to give one. */
+START_TEST(test_unauthorized_token)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	setenv("CT_TOKEN", "t0ken", 1);
+	memset(&f, 0, sizeof f);
+	f.status = 401;
+	f.headers = "Content-Type: application/json\n"
+	    "WWW-Authenticate: Bearer error=\"invalid_token\"";
+	f.body = UNAUTHORIZED_BODY;
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.cfg.bearer_token_env = "CT_TOKEN";
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "a valid bearer token is required") != NULL,
+	    "%s", m);
+	ck_assert_msg(strstr(m, "refused the token") != NULL, "%s", m);
+	ck_assert_ptr_null(strstr(m, "t0ken"));
+	ct_fini(&t);
+}
+END_TEST
+
+/* 403 for want of a scope names it. */
+START_TEST(test_forbidden_scope)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	memset(&f, 0, sizeof f);
+	f.status = 403;
+	f.headers = "Content-Type: text/plain\nWWW-Authenticate: Bearer "
+	    "error=\"insufficient_scope\", scope=\"tools:write\"";
+	f.body = "Forbidden: this token may only read\n";
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "\"Forbidden: this token may only read\"") !=
+	    NULL, "%s", m);
+	ck_assert_msg(strstr(m, "scope tools:write") != NULL, "%s", m);
+	ct_fini(&t);
+}
+END_TEST
+
+/* The server's words are one printable line, cut at a limit. */
+START_TEST(test_server_words_bounded)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	char		 body[4096];
+
+	memset(body, 'x', sizeof body - 1);
+	body[sizeof body - 1] = '\0';
+	memcpy(body, "bad\x1b[31mthing\tand ", 18);
+	memset(&f, 0, sizeof f);
+	f.status = 500;
+	f.headers = "Content-Type: text/plain";
+	f.body = body;
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "\"bad?[31mthing?and xxx") != NULL, "%s", m);
+	ck_assert_msg(strstr(m, "xxx...\"") != NULL, "%s", m);
+	ck_assert_uint_lt(strlen(m), 400);
+	ct_fini(&t);
+}
+END_TEST
+
+/* A URL that is only a host: a 404 suggests /mcp. */
 Suite *
 check_suite(void)
 {
@@ -944,6 +1134,11 @@ check_suite(void)
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_legacy_sse);
 	tcase_add_test(tc, test_legacy_sse_fallback);
+	tcase_add_test(tc, test_unauthorized_words);
+	tcase_add_test(tc, test_unauthorized_oauth);
+	tcase_add_test(tc, test_unauthorized_token);
+	tcase_add_test(tc, test_forbidden_scope);
+	tcase_add_test(tc, test_server_words_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
