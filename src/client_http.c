@@ -272,6 +272,103 @@ client_http_why(struct client *c, struct curl_event_xfer *x, long status,
 	return why;
 }
 
+/* ---- why a transfer got no answer ---- */
+
+/* The URL as shown, with the other of http:// and https://. */
+static char *
+client_url_other_scheme(struct client *c)
+{
+	char	*shown, *s;
+
+	shown = client_url_shown(c->url);
+	if (strncasecmp(shown, "https://", 8) == 0)
+		xasprintf(&s, "http://%s", shown + 8);
+	else if (strncasecmp(shown, "http://", 7) == 0)
+		xasprintf(&s, "https://%s", shown + 7);
+	else
+		s = xstrdup(shown);
+	free(shown);
+	return s;
+}
+
+/*
+ * A transfer that failed without an HTTP answer: why, with what to do
+ * (the caller frees it), and *lasting if trying again cannot mend it.
+ * Before the server has answered once, a refused connection, an unknown
+ * host or proxy, a TLS handshake that fails (https:// to a plain port)
+ * and a connection closed without a word (http:// to a TLS port) are a
+ * wrong URL or a server that is not running: retried, they only hide
+ * that for seconds.  Once it has answered they may be a restart or a
+ * blip, and are retried.  A certificate that is not trusted, or a
+ * --cacert that cannot be read, never mends itself.
+ */
+char *
+client_net_why(struct client *c, int result, const char *error,
+    int *lasting)
+{
+	char	*url, *other = NULL, *why;
+	int	 first = !c->heard;
+
+	*lasting = 0;
+	url = client_url_shown(c->url);
+	switch (result) {
+	case CURLE_COULDNT_CONNECT:
+		*lasting = first;
+		xasprintf(&why, "cannot connect to %s: %s; is the server "
+		    "running, and listening on that port?", url, error);
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		*lasting = first;
+		xasprintf(&why, "cannot connect to %s: %s; check the host "
+		    "name", url, error);
+		break;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		*lasting = first;
+		xasprintf(&why, "cannot connect to %s: %s; check the proxy "
+		    "(http_proxy, https_proxy, all_proxy)", url, error);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		*lasting = first;
+		other = client_url_other_scheme(c);
+		xasprintf(&why, "the TLS handshake with %s failed: %s; if "
+		    "that port speaks plain HTTP, did you mean %s?", url,
+		    error, other);
+		break;
+	case CURLE_GOT_NOTHING:
+		if (strncasecmp(c->url, "http://", 7) != 0)
+			goto plain;
+		*lasting = first;
+		other = client_url_other_scheme(c);
+		xasprintf(&why, "%s closed the connection without an answer: "
+		    "%s; if that port speaks TLS, did you mean %s?", url,
+		    error, other);
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		*lasting = 1;
+		if (c->cfg->cacert != NULL)
+			xasprintf(&why, "the server's certificate is not "
+			    "trusted: %s; the CA in --cacert %s does not vouch "
+			    "for it", error, c->cfg->cacert);
+		else
+			xasprintf(&why, "the server's certificate is not "
+			    "trusted: %s; give its CA with --cacert FILE",
+			    error);
+		break;
+	case CURLE_SSL_CACERT_BADFILE:
+		*lasting = 1;
+		xasprintf(&why, "cannot use the CA file given with --cacert: "
+		    "%s", error);
+		break;
+	default:
+	plain:
+		why = xstrdup(error);
+		break;
+	}
+	free(url);
+	free(other);
+	return why;
+}
+
 /* ---- HTTP requests ---- */
 
 static struct curl_slist *
@@ -718,7 +815,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	const char	*ct;
 	json_object	*msg = NULL;
 	char		*why;
-	int		 json_body;
+	int		 json_body, lasting;
 
 	conn->xfer = NULL;
 	if (cm == NULL) {
@@ -766,14 +863,18 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (result != 0) {
 		client_conn_close(conn);
+		why = client_net_why(c, result, error, &lasting);
 		if (c->http->overflowed(x))
 			cmsg_fail(cm, EXIT_PROTOCOL, "the answer is larger "
 			    "than --max-message-size", 0);
+		else if (lasting)
+			client_session_unreachable(c, why);
 		else if (c->http->network_error(result))
 			cmsg_retry(cm, c->http->timed_out(result) ?
-			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, error);
+			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, why);
 		else
-			cmsg_fail(cm, EXIT_UNAVAILABLE, error, 0);
+			cmsg_fail(cm, EXIT_UNAVAILABLE, why, 0);
+		free(why);
 		client_pump(c);
 		return;
 	}
@@ -1020,6 +1121,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	long		 status = c->http->status(x);
 	json_object	*msg;
 	char		*why;
+	int		 lasting;
 
 	conn->xfer = NULL;
 	if (c->closing) {
@@ -1038,9 +1140,21 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		c->sess = SESS_NONE;
 		return;
 	}
-	if (status == 0 || status >= 500 || status == 429) {
-		client_session_legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ?
-		    error : "the server is unavailable", status == 429 ||
+	if (status == 0) {
+		why = client_net_why(c, result, error, &lasting);
+		if (lasting) {
+			client_conn_close(conn);
+			c->sess = SESS_NONE;
+			client_session_unreachable(c, why);
+		} else
+			client_session_legacy_failed(c, EXIT_UNAVAILABLE, why,
+			    0);
+		free(why);
+		return;
+	}
+	if (status >= 500 || status == 429) {
+		client_session_legacy_failed(c, EXIT_UNAVAILABLE,
+		    "the server is unavailable", status == 429 ||
 		    status == 503 ? client_retry_after(c->http->header(x,
 		    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS) : 0);
 		return;
@@ -1069,6 +1183,8 @@ client_conn_done(struct curl_event_xfer *x, int result, const char *error,
 	struct conn	*conn = arg;
 	struct client	*c = conn->c;
 
+	if (c->http->status(x) != 0)
+		c->heard = 1;
 	if (conn->sse && conn->parser != NULL)
 		sse_parser_reset(conn->parser);
 	switch (conn->kind) {

@@ -219,6 +219,8 @@ struct client {
 	long			 connect_timeout_ms;
 	long			 request_timeout_ms;
 	size_t			 max_message;
+	int			 heard;		/* it answered once: a
+						   failure since may mend */
 	struct oauth		*oauth;		/* NULL: no sign-in */
 	int			 stream_auth_tries;
 
@@ -339,6 +341,8 @@ void	client_conn_close(struct conn *conn);
 void	client_conn_reconnect_later(struct conn *conn,
 	    struct curl_event_xfer *x);
 void	client_incoming(struct client *c, json_object *msg);
+char	*client_net_why(struct client *c, int result, const char *error,
+	    int *lasting);
 
 /* client_msg.c */
 void	client_flush(struct client *c);
@@ -376,6 +380,7 @@ void	client_session_reinit(struct client *c);
 void	client_session_reinit_failed(struct client *c, int status,
 	    const char *why);
 void	client_session_lost(struct client *c, const char *why);
+void	client_session_unreachable(struct client *c, const char *why);
 void	client_session_init_answered(struct client *c, json_object *msg,
 	    int ours);
 void	client_session_auth_hold(struct client *c);

@@ -127,6 +127,19 @@ client_session_reinit_failed(struct client *c, int status, const char *why)
 	c->reinit_failures = 0;
 }
 
+/* The server cannot be reached, and trying again will not mend it
+ * (client_net_why): one line at error level, every local request fails
+ * at once with why; the next message from the local client tries again. */
+void
+client_session_unreachable(struct client *c, const char *why)
+{
+	log_error("%s", why);
+	client_fail_all(c, EXIT_UNAVAILABLE, why);
+	c->reinit_pending = c->init != NULL &&
+	    (c->established || c->cfg->oneshot);
+	c->reinit_failures = 0;
+}
+
 /* The server no longer knows our session, or the legacy stream is gone:
  * start a new one and send again what it did not answer. */
 void

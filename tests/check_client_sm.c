@@ -1105,6 +1105,109 @@ START_TEST(test_server_words_bounded)
 }
 END_TEST
 
+/* A certificate the bridge cannot trust names --cacert, at once. */
+START_TEST(test_untrusted_certificate)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	memset(&f, 0, sizeof f);
+	f.result = CURLE_PEER_FAILED_VERIFICATION;
+	f.error = "SSL certificate problem: self-signed certificate";
+	ct_init(&t);
+	t.cfg.url = "https://mcp.test/mcp";
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_UNAVAILABLE);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "the server's certificate is not trusted: "
+	    "SSL certificate problem: self-signed certificate; give its CA "
+	    "with --cacert FILE") != NULL, "%s", m);
+	ck_assert_int_eq(ct_count(&t, NULL, NULL), 1);
+	ct_fini(&t);
+}
+END_TEST
+
+/* What cannot cure itself fails at once, in one line at error level. */
+START_TEST(test_unreachable_at_once)
+{
+	static const struct {
+		const char	*url;
+		int		 result;
+		const char	*error;
+		const char	*hint;
+	} cases[] = {
+		{ "http://mcp.test/mcp", CURLE_COULDNT_CONNECT,
+		  "Failed to connect to mcp.test port 80 after 0 ms: "
+		  "Couldn't connect to server", "is the server running" },
+		{ "http://mcp.test/mcp", CURLE_COULDNT_RESOLVE_HOST,
+		  "Could not resolve host: mcp.test", "host name" },
+		{ "https://mcp.test/mcp", CURLE_SSL_CONNECT_ERROR,
+		  "OpenSSL/3.0: error:0A00010B:SSL routines::wrong version "
+		  "number", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test/mcp", CURLE_GOT_NOTHING,
+		  "Empty reply from server", "did you mean https://mcp.test/mcp" },
+	};
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	size_t		 i;
+	size_t		 e;
+
+	/* Each over Streamable HTTP in both eras, and over HTTP+SSE. */
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (e = 0; e < 3; e++) {
+			memset(&f, 0, sizeof f);
+			f.result = cases[i].result;
+			f.error = cases[i].error;
+			ct_init(&t);
+			t.cfg.url = cases[i].url;
+			t.cfg.era = e == 1 ? CLIENT_ERA_AUTO :
+			    CLIENT_ERA_LEGACY;
+			if (e == 2)
+				t.cfg.transport = CLIENT_TRANSPORT_SSE;
+			t.serve = serve_refusal;
+			t.arg = &f;
+			ct_send(&t, INIT("1"));
+			ck_assert_int_eq(ct_run(&t), EXIT_UNAVAILABLE);
+			m = refusal_message(&t);
+			ck_assert_msg(strstr(m, cases[i].error) != NULL &&
+			    strstr(m, cases[i].hint) != NULL, "%s", m);
+			ck_assert_int_eq(ct_count(&t, NULL, NULL), 1);
+			ck_assert_int_eq(ct_err_count(&t, "trying again"), 0);
+			ck_assert_int_eq(ct_err_count(&t, ": error: "), 1);
+			ck_assert_int_eq(ct_err_count(&t, ": warn: "), 0);
+			ct_fini(&t);
+		}
+	}
+}
+END_TEST
+
+/* What may cure itself keeps its retries. */
+START_TEST(test_transient_retried)
+{
+	struct ct	 t;
+	struct refusal	 f;
+
+	memset(&f, 0, sizeof f);
+	f.result = CURLE_RECV_ERROR;
+	f.error = "Recv failure: Connection reset by peer";
+	f.times = 2;
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_int_eq(ct_count(&t, "POST", "initialize"), 3);
+	ck_assert_str_eq(PS(ct_out_id(&t, "1"), "result.serverInfo.name"),
+	    "fake-legacy");
+	ct_fini(&t);
+}
+END_TEST
+
 /* A URL that is only a host: a 404 suggests /mcp. */
 Suite *
 check_suite(void)
@@ -1139,6 +1242,9 @@ check_suite(void)
 	tcase_add_test(tc, test_unauthorized_token);
 	tcase_add_test(tc, test_forbidden_scope);
 	tcase_add_test(tc, test_server_words_bounded);
+	tcase_add_test(tc, test_untrusted_certificate);
+	tcase_add_test(tc, test_unreachable_at_once);
+	tcase_add_test(tc, test_transient_retried);
 	suite_add_tcase(s, tc);
 	return s;
 }
