@@ -1222,7 +1222,7 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "client takes one URL, got %d arguments", argc);
 			return CLI_ERROR;
 		}
-		if (url_check(argv[0], c->allow_http, err) == -1)
+		if (client_url_check(argv[0], c->allow_http, err) == -1)
 			return CLI_ERROR;
 		if (c->oauth_client_secret_env != NULL &&
 		    c->oauth_client_secret_file != NULL) {

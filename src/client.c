@@ -93,6 +93,7 @@
 #include "log.h"
 #include "mcpwire.h"
 #include "oauth.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* ---- pure helpers ---- */
@@ -159,6 +160,105 @@ int
 client_expand_env(const char *in, char **out, char **err)
 {
 	return env_expand(in, "a header", out, err);
+}
+
+/*
+ * The path a URL likely meant when its own leads to no MCP endpoint: the
+ * one mcpbridge serve and most servers use.  An empty path or "/" gets
+ * it, and a last segment naming the legacy transport's endpoints is
+ * replaced by it (asked only when that transport failed too); a trailing
+ * slash goes.  NULL for any other path: no guess.
+ */
+#define CLIENT_MCP_PATH		"/mcp"
+
+static char *
+client_path_suggest(const char *path)
+{
+	const char	*last;
+	char		*s;
+	size_t		 len = strlen(path);
+
+	if (len <= 1)
+		return xstrdup(CLIENT_MCP_PATH);
+	if (path[len - 1] == '/') {
+		while (len > 1 && path[len - 1] == '/')
+			len--;
+		return xstrndup(path, len);
+	}
+	last = strrchr(path, '/') + 1;
+	if (strcmp(last, "sse") == 0 || strcmp(last, "messages") == 0 ||
+	    strcmp(last, "message") == 0) {
+		xasprintf(&s, "%.*s%s", (int)(last - path) - 1, path,
+		    CLIENT_MCP_PATH);
+		return s;
+	}
+	return NULL;
+}
+
+char *
+client_url_suggest(const char *url)
+{
+	CURLU	*u;
+	char	*path = NULL, *full = NULL, *want, *s = NULL;
+
+	if (strstr(url, "://") == NULL) {
+		/* No scheme: http:// for this machine, else https://, and
+		 * the usual path if there is none.  No host: no guess. */
+		if (strchr("/:?#", *url) != NULL)	/* and "" */
+			return NULL;
+		xasprintf(&s, "http://%s%s", url, strchr(url, '/') != NULL ?
+		    "" : CLIENT_MCP_PATH);
+		if (url_check(s, 0, &want) == -1) {
+			free(want);
+			free(s);
+			xasprintf(&s, "https://%s%s", url,
+			    strchr(url, '/') != NULL ? "" : CLIENT_MCP_PATH);
+		}
+		if (url_check(s, 1, &want) == -1) {
+			free(want);
+			free(s);
+			return NULL;
+		}
+		return s;
+	}
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
+	    (want = client_path_suggest(path)) == NULL)
+		goto out;
+	/* Nothing that may be a credential goes into a log line. */
+	if (curl_url_set(u, CURLUPART_PATH, want, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+		free(want);
+		goto out;
+	}
+	free(want);
+	s = xstrdup(full);
+out:
+	curl_free(full);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return s;
+}
+
+int
+client_url_check(const char *url, int allow_http, char **err)
+{
+	char	*s;
+
+	if (url_check(url, allow_http, err) == 0)
+		return 0;
+	if (strstr(url, "://") == NULL &&
+	    (s = client_url_suggest(url)) != NULL) {
+		free(*err);
+		xasprintf(err, "'%s' is not a URL: did you mean %s?", url, s);
+		free(s);
+	}
+	return -1;
 }
 
 /* ---- small things ---- */

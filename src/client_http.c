@@ -250,27 +250,56 @@ client_auth_hint(struct client *c, struct curl_event_xfer *x, long status)
 	return hint;
 }
 
+/* A "did you mean" for a URL that led nowhere, or NULL. */
+static char *
+client_url_hint(struct client *c)
+{
+	char	*url, *hint;
+
+	if ((url = client_url_suggest(c->url)) == NULL)
+		return NULL;
+	xasprintf(&hint, "did you mean %s?", url);
+	free(url);
+	return hint;
+}
+
 /*
  * Why the server refused a request with an HTTP error, for the log and
- * the local client (the caller frees it): the status, the server's own
- * words, and what to do about it where that is known.
+ * the local client (the caller frees it): what (the status), the
+ * server's own words, and what to do about it where that is known.
  */
 static char *
 client_http_why(struct client *c, struct curl_event_xfer *x, long status,
-    json_object *msg)
+    json_object *msg, const char *what)
 {
 	char	*words, *hint = NULL, *why;
 
 	words = client_server_words(c, x, msg);
 	if (status == 401 || status == 403)
 		hint = client_auth_hint(c, x, status);
-	xasprintf(&why, "HTTP %ld from the server%s%s%s%s", status,
-	    words != NULL ? ": " : "", words != NULL ? words : "",
-	    hint != NULL ? "; " : "", hint != NULL ? hint : "");
+	else if (status == 404 || status == 405)
+		hint = client_url_hint(c);
+	xasprintf(&why, "%s%s%s%s%s", what, words != NULL ? ": " : "",
+	    words != NULL ? words : "", hint != NULL ? "; " : "",
+	    hint != NULL ? hint : "");
 	free(words);
 	free(hint);
 	return why;
 }
+
+/* A request of the local client's before any initialize, without
+ * --oneshot: a server of the initialize era refuses it, having no
+ * session for it. */
+static int
+client_no_handshake(struct client *c, struct cmsg *cm)
+{
+	return cm->kind == JSONRPC_REQUEST && !cm->internal && !cm->is_init &&
+	    c->init == NULL && !c->cfg->oneshot && c->era != ERA_MODERN &&
+	    c->local != LOCAL_MODERN;
+}
+
+#define CLIENT_NO_HANDSHAKE	"send initialize first, or use --oneshot " \
+	"to have mcpbridge do the handshake"
 
 /* ---- why a transfer got no answer ---- */
 
@@ -814,7 +843,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	long		 status = c->http->status(x);
 	const char	*ct;
 	json_object	*msg = NULL;
-	char		*why;
+	char		*why, *what;
 	int		 json_body, lasting;
 
 	conn->xfer = NULL;
@@ -986,6 +1015,20 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    "refused the session (HTTP 400)");
 		return;
 	}
+	if (status >= 400 && status < 500 && status != 401 && status != 403 &&
+	    status != 429 && client_no_handshake(c, cm)) {
+		/* Not a transport to fall back from: a session to start. */
+		xasprintf(&what, "HTTP %ld from the server", status);
+		why = client_http_why(c, x, status, msg, what);
+		free(what);
+		xasprintf(&what, "%s; %s", why, CLIENT_NO_HANDSHAKE);
+		json_object_put(msg);
+		cmsg_fail(cm, EXIT_PROTOCOL, what, status);
+		free(what);
+		free(why);
+		client_pump(c);
+		return;
+	}
 	if (c->transport == CLIENT_TRANSPORT_AUTO &&
 	    (status == 400 || status == 404 || status == 405) &&
 	    !client_is_answer(msg, cm)) {
@@ -1007,7 +1050,9 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_pump(c);
 		return;
 	}
-	why = client_http_why(c, x, status, msg);
+	xasprintf(&what, "HTTP %ld from the server", status);
+	why = client_http_why(c, x, status, msg, what);
+	free(what);
 	if (client_is_answer(msg, cm)) {
 		/* The server's own JSON-RPC error says it best.  (In the
 		 * modern era one may still be mended: client_era_answered.) */
@@ -1120,7 +1165,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	struct client	*c = conn->c;
 	long		 status = c->http->status(x);
 	json_object	*msg;
-	char		*why;
+	char		*why, *what;
 	int		 lasting;
 
 	conn->xfer = NULL;
@@ -1162,14 +1207,17 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	if (status >= 200 && status < 300)
 		xasprintf(&why, "the stream %s before the endpoint event",
 		    conn->sse ? "ended" : "is not an event stream");
-	else if (c->fallback_status != 0)
-		xasprintf(&why, "the server answered HTTP %ld to POST and "
-		    "HTTP %ld to GET: neither MCP transport",
-		    c->fallback_status, status);
 	else {
+		if (c->fallback_status != 0)
+			xasprintf(&what, "the server answered HTTP %ld to POST "
+			    "and HTTP %ld to GET: neither MCP transport",
+			    c->fallback_status, status);
+		else
+			xasprintf(&what, "HTTP %ld from the server", status);
 		msg = client_parse_body(c->http->body(x));
-		why = client_http_why(c, x, status, msg);
+		why = client_http_why(c, x, status, msg, what);
 		json_object_put(msg);
+		free(what);
 	}
 	client_session_legacy_failed(c, status == 401 || status == 403 ?
 	    EXIT_NOPERM : EXIT_PROTOCOL, why, -1);

@@ -181,6 +181,55 @@ START_TEST(test_retry_after)
 }
 END_TEST
 
+/* What a URL likely meant, and only where that is sure enough. */
+START_TEST(test_url_suggest)
+{
+	static const char *const cases[][2] = {
+		{ "localhost:8000/mcp", "http://localhost:8000/mcp" },
+		{ "127.0.0.1:8000", "http://127.0.0.1:8000/mcp" },
+		{ "mcp.example.com/mcp", "https://mcp.example.com/mcp" },
+		{ "http://h:8000", "http://h:8000/mcp" },
+		{ "http://h:8000/", "http://h:8000/mcp" },
+		{ "https://h/mcp/", "https://h/mcp" },
+		{ "https://h/mcp//", "https://h/mcp" },
+		{ "https://h/sse", "https://h/mcp" },
+		{ "https://h/api/messages", "https://h/api/mcp" },
+		/* no credentials in a log line */
+		{ "https://u:secret@h/?key=secret", "https://h/mcp" },
+		{ "https://h/mcp", NULL },
+		{ "https://h/v1/tools", NULL },
+		{ "", NULL },
+	};
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = client_url_suggest(cases[i][0]);
+		if (cases[i][1] == NULL)
+			ck_assert_msg(s == NULL, "%s: %s", cases[i][0], s);
+		else
+			ck_assert_msg(s != NULL && strcmp(s, cases[i][1]) == 0,
+			    "%s: %s", cases[i][0], s != NULL ? s : "NULL");
+		free(s);
+	}
+}
+END_TEST
+
+/* A URL without a scheme: the usage error says what was meant. */
+START_TEST(test_url_no_scheme)
+{
+	struct config	 c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, (const char *const[]){
+	    "localhost:8000/mcp", NULL }), CLI_ERROR);
+	ck_assert_str_eq(err, "'localhost:8000/mcp' is not a URL: did you "
+	    "mean http://localhost:8000/mcp?");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -192,6 +241,8 @@ check_suite(void)
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_retry_after);
+	tcase_add_test(tc, test_url_suggest);
+	tcase_add_test(tc, test_url_no_scheme);
 	suite_add_tcase(s, tc);
 	return s;
 }

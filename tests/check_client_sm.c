@@ -1208,7 +1208,74 @@ START_TEST(test_transient_retried)
 }
 END_TEST
 
+/* A request before initialize, without --oneshot, says what to do. */
+START_TEST(test_no_initialize)
+{
+	struct ct	 t;
+	struct srv	 s;
+	const char	*m;
+	enum client_era_choice era[] = { CLIENT_ERA_LEGACY, CLIENT_ERA_AUTO };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.era = era[i];
+		t.serve = serve_legacy;
+		t.arg = &s;
+		ct_send(&t, "{'jsonrpc':'2.0','id':1,'method':'tools/list'}");
+		ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+		m = refusal_message(&t);
+		ck_assert_msg(strstr(m, "send initialize first, or use "
+		    "--oneshot") != NULL, "%s", m);
+		ck_assert_ptr_null(strstr(m, "neither MCP transport"));
+		ct_fini(&t);
+	}
+}
+END_TEST
+
 /* A URL that is only a host: a 404 suggests /mcp. */
+START_TEST(test_url_hint)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	static const char *urls[][2] = {
+		{ "http://mcp.test/", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test/mcp/", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test/sse", "did you mean http://mcp.test/mcp" },
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		memset(&f, 0, sizeof f);
+		f.status = 404;
+		f.headers = "Content-Type: text/plain";
+		f.body = "Not Found";
+		ct_init(&t);
+		t.cfg.url = urls[i][0];
+		t.serve = serve_refusal;
+		t.arg = &f;
+		ct_send(&t, INIT("1"));
+		ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+		m = refusal_message(&t);
+		ck_assert_msg(strstr(m, urls[i][1]) != NULL, "%s", m);
+		ct_fini(&t);
+	}
+	/* /mcp itself: no guess. */
+	memset(&f, 0, sizeof f);
+	f.status = 404;
+	ct_init(&t);
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+	ck_assert_ptr_null(strstr(refusal_message(&t), "did you mean"));
+	ct_fini(&t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1245,6 +1312,8 @@ check_suite(void)
 	tcase_add_test(tc, test_untrusted_certificate);
 	tcase_add_test(tc, test_unreachable_at_once);
 	tcase_add_test(tc, test_transient_retried);
+	tcase_add_test(tc, test_no_initialize);
+	tcase_add_test(tc, test_url_hint);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -57,6 +57,42 @@ check "at once, in one line" one_error tls-to-plain
 check "and suggests http://" grep -q \
     "did you mean http://127.0.0.1:$port/mcp?" "$tmp/tls-to-plain.err"
 
+# The mistakes the server answers, as mcpbridge serve answers them.
+client noscheme "127.0.0.1:$port/mcp"
+check "a URL without a scheme exits 64" rc noscheme 64
+check "and says what was meant" grep -q \
+    "'127.0.0.1:$port/mcp' is not a URL: did you mean http://127.0.0.1:$port/mcp?" \
+    "$tmp/noscheme.err"
+
+client slash "http://127.0.0.1:$port/"
+check "a URL with only a slash: did you mean /mcp" grep -q \
+    "did you mean http://127.0.0.1:$port/mcp?" "$tmp/slash.out"
+
+echo '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' | timeout 20 \
+    "$bin" client "http://127.0.0.1:$port/mcp" >"$tmp/noinit.out" \
+    2>"$tmp/noinit.err"
+check "a request before initialize exits 76" test $? -eq 76
+check "and says to send initialize or use --oneshot" grep -q \
+    "send initialize first, or use --oneshot" "$tmp/noinit.out"
+check "not neither MCP transport" sh -c \
+    "! grep -q 'neither MCP transport' '$tmp/noinit.err'"
+
+echo "t0ken-for-client-errors" >"$tmp/tokens"
+chmod 600 "$tmp/tokens"
+bridge_start auth --auth-token-file "$tmp/tokens" -- "$example"
+aport=${url##*:}
+client noauth --no-oauth "http://127.0.0.1:$aport/mcp"
+check "no token exits 77" rc noauth 77
+check "with the server's words and the hint" grep -q \
+    'HTTP 401 from the server: \\"Unauthorized: a valid bearer token is required\\"; give a token with --bearer-token-env VAR' \
+    "$tmp/noauth.out"
+BAD_TOKEN=nope
+export BAD_TOKEN
+client badauth --bearer-token-env BAD_TOKEN "http://127.0.0.1:$aport/mcp"
+check "a wrong token exits 77" rc badauth 77
+check "and says the token was refused" grep -q \
+    "the server refused the token given" "$tmp/badauth.err"
+
 [ $fails -eq 0 ] || exit 1
 
 command -v openssl >/dev/null 2>&1 || { echo "no openssl; skipped"; exit 77; }
