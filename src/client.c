@@ -914,6 +914,7 @@ client_free(struct client *c)
 	free(c->subs);
 	free(c->url);
 	free(c->endpoint);
+	free(c->auth_words);
 	free(c->session_id);
 	free(c->protocol_version);
 	json_object_put(c->init);

@@ -148,7 +148,7 @@ client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
  * first line of a text/plain body.  NULL if it gave none (an HTML page
  * says nothing fit for one line).  msg is the body parsed, or NULL.
  */
-static char *
+char *
 client_server_words(struct client *c, struct curl_event_xfer *x,
     json_object *msg)
 {

@@ -222,6 +222,8 @@ struct client {
 	int			 heard;		/* it answered once: a
 						   failure since may mend */
 	struct oauth		*oauth;		/* NULL: no sign-in */
+	char			*auth_words;	/* the server's, quoted, on
+						   the 401 that began it */
 	int			 stream_auth_tries;
 
 	/* the era (cached for the process: one origin) */
@@ -343,6 +345,8 @@ void	client_conn_reconnect_later(struct conn *conn,
 void	client_incoming(struct client *c, json_object *msg);
 char	*client_net_why(struct client *c, int result, const char *error,
 	    int *lasting);
+char	*client_server_words(struct client *c, struct curl_event_xfer *x,
+	    json_object *msg);
 
 /* client_msg.c */
 void	client_flush(struct client *c);

@@ -264,10 +264,17 @@ int
 client_session_auth_challenge(struct client *c, struct curl_event_xfer *x,
     long status, unsigned gen, int *tries)
 {
+	json_object	*msg;
+
 	if (c->oauth == NULL || *tries >= CLIENT_AUTH_TRIES ||
 	    !oauth_challenge(c->oauth, status, c->http->header(x,
 	    "WWW-Authenticate"), gen))
 		return 0;
+	/* Kept for the error, should the sign-in fail. */
+	msg = client_parse_body(c->http->body(x));
+	free(c->auth_words);
+	c->auth_words = client_server_words(c, x, msg);
+	json_object_put(msg);
 	(*tries)++;
 	client_session_auth_hold(c);
 	return 1;
@@ -283,7 +290,12 @@ client_session_auth_done(void *arg, const char *error)
 	if (c->closing)
 		return;
 	if (error != NULL) {
-		xasprintf(&why, "sign-in failed: %s", error);
+		/* A server that wants a token of its own may still answer
+		 * a challenge that starts a sign-in. */
+		xasprintf(&why, "sign-in failed: %s%s%s; if the server takes "
+		    "a token instead, give it with --bearer-token-env VAR",
+		    error, c->auth_words != NULL ? "; the server said " : "",
+		    c->auth_words != NULL ? c->auth_words : "");
 		client_fail_all(c, EXIT_NOPERM, why);
 		free(why);
 		/* If it failed while a lost session was being rebuilt, the

@@ -86,6 +86,11 @@ check "no token exits 77" rc noauth 77
 check "with the server's words and the hint" grep -q \
     'HTTP 401 from the server: \\"Unauthorized: a valid bearer token is required\\"; give a token with --bearer-token-env VAR' \
     "$tmp/noauth.out"
+client signin "http://127.0.0.1:$aport/mcp"
+check "a sign-in that fails exits 77" rc signin 77
+check "and quotes the server and gives the token hint" grep -q \
+    'sign-in failed: .*; the server said \\"Unauthorized: a valid bearer token is required\\"; if the server takes a token instead, give it with --bearer-token-env VAR' \
+    "$tmp/signin.out"
 BAD_TOKEN=nope
 export BAD_TOKEN
 client badauth --bearer-token-env BAD_TOKEN "http://127.0.0.1:$aport/mcp"
