@@ -78,6 +78,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_ONESHOT,
+	OPT_NOTIFICATIONS,
 	OPT_ERA,
 	OPT_NO_OAUTH,
 	OPT_OAUTH_CLIENT_ID,
@@ -163,6 +164,7 @@ static const struct option cli_client_options[] = {
 	{ "request-timeout",	required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "max-message-size",	required_argument, NULL, OPT_MAX_MESSAGE_SIZE },
 	{ "oneshot",		no_argument,	   NULL, OPT_ONESHOT },
+	{ "notifications",	no_argument,	   NULL, OPT_NOTIFICATIONS },
 	{ "era",		required_argument, NULL, OPT_ERA },
 	{ "no-oauth",		no_argument,	   NULL, OPT_NO_OAUTH },
 	{ "oauth-client-id",	required_argument, NULL, OPT_OAUTH_CLIENT_ID },
@@ -351,6 +353,7 @@ cli_client_config(const struct config *cfg, struct client_config *cc)
 	cc->request_timeout_ms = cfg->request_timeout_ms != 0 ?
 	    cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
 	cc->oneshot = cfg->oneshot;
+	cc->notifications = cfg->notifications;
 	cc->max_message_size = cfg->max_message_size;
 
 	cc->no_oauth = cfg->no_oauth;
@@ -1079,6 +1082,9 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_ONESHOT:
 		c->oneshot = 1;
 		return 0;
+	case OPT_NOTIFICATIONS:
+		c->notifications = 1;
+		return 0;
 	case OPT_ERA:
 		if (strcmp(arg, "auto") == 0)
 			c->era = CLIENT_ERA_AUTO;
@@ -1382,6 +1388,7 @@ static const char cli_usage_client[] =
 "  --max-message-size SIZE  largest message from the server (default 16M)\n"
 "  --oneshot                initialize by itself if stdin does not start\n"
 "                           with initialize (for scripts)\n"
+"  --notifications          --oneshot: notifications on stdout, not the log\n"
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"

@@ -129,6 +129,7 @@ struct config {
 	uint64_t		 connect_timeout_ms;	/* 0: the default */
 	uint64_t		 request_timeout_ms;	/* 0: the default */
 	int			 oneshot;
+	int			 notifications;
 
 	/* client: OAuth sign-in */
 	int			 no_oauth;

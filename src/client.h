@@ -40,6 +40,7 @@ struct client_config {
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 request_timeout_ms;
 	int			 oneshot;
+	int			 notifications;	/* --oneshot: on stdout */
 	size_t			 max_message_size;
 
 	/* OAuth sign-in */

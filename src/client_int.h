@@ -72,6 +72,8 @@ struct sse_parser;
 /* Why a request that needs the local client's input fails after EOF. */
 #define CLIENT_INPUT_EOF	"the server asked for input, but stdin has " \
 	"ended: the local client cannot answer"
+/* --oneshot: how much of a notification the log shows. */
+#define CLIENT_NOTE_MAX		1024
 /* tools/list pages read to learn a tool's x-mcp-header annotations. */
 #define CLIENT_RELIST_PAGES	32
 

@@ -85,7 +85,7 @@ START_TEST(test_options)
 		"Authorization:${TOKEN}", "--bearer-token-env", "TOKEN",
 		"--cacert", "/etc/ca.pem", "--insecure", "--allow-http",
 		"--connect-timeout", "2s", "--request-timeout", "250ms",
-		"--max-message-size", "1M", "--oneshot",
+		"--max-message-size", "1M", "--oneshot", "--notifications",
 		"http://example.com/sse", NULL
 	};
 	static const char *const none[] = { "https://h.example/mcp", NULL };
@@ -97,6 +97,7 @@ START_TEST(test_options)
 	ck_assert_uint_eq(c.nheaders, 0);
 	ck_assert_uint_eq(c.connect_timeout_ms, 0);	/* the default */
 	ck_assert_int_eq(c.oneshot, 0);
+	ck_assert_int_eq(c.notifications, 0);
 	ck_assert_str_eq(c.url, "https://h.example/mcp");
 	config_free(&c);
 
@@ -112,6 +113,7 @@ START_TEST(test_options)
 	ck_assert_uint_eq(c.request_timeout_ms, 250);
 	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
 	ck_assert_int_eq(c.oneshot, 1);
+	ck_assert_int_eq(c.notifications, 1);
 	config_free(&c);
 }
 END_TEST

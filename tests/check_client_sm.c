@@ -1276,6 +1276,93 @@ START_TEST(test_url_hint)
 }
 END_TEST
 
+/* ---- --oneshot pipelines ---- */
+
+/* tools/call answered on an event stream, after a progress and a log
+ * notification. */
+static void
+serve_chatty(struct ct *t, struct ct_xfer *x, struct ct_req *r)
+{
+	json_object	*o;
+
+	if (r->rpc == NULL || strcmp(r->rpc, "tools/call") != 0) {
+		serve_legacy(t, x, r);
+		return;
+	}
+	ct_open(x, NULL);
+	ct_push_msg(x, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'p1','progress':1}}");
+	ct_push_msg(x, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'info','data':'working'}}");
+	o = J("{'jsonrpc':'2.0','result':{'content':[]}}");
+	json_object_object_add(o, "id", jsonrpc_id_copy(ct_id(r)));
+	ct_push(x, "event: message\ndata: %s\n\n", S(o));
+	json_object_put(o);
+	ct_end(x);
+}
+
+START_TEST(test_oneshot_answers_only)
+{
+	struct ct	 t;
+	struct srv	 s;
+	int		 notes;
+
+	for (notes = 0; notes < 2; notes++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.era = CLIENT_ERA_LEGACY;
+		t.cfg.oneshot = 1;
+		t.cfg.notifications = notes;
+		t.serve = serve_chatty;
+		t.arg = &s;
+		ct_send(&t, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+		    "'params':{'name':'echo','_meta':{'progressToken':'p1'}}}");
+		ck_assert_int_eq(ct_run(&t), 0);
+		ck_assert_ptr_nonnull(P(ct_out_id(&t, "1"), "result"));
+		if (notes) {
+			/* --notifications: on stdout as they came. */
+			ck_assert_int_eq(t.nout, 3);
+			ck_assert_int_eq(ct_out_count(&t,
+			    "notifications/progress"), 1);
+			ck_assert_int_eq(ct_out_count(&t,
+			    "notifications/message"), 1);
+		} else {
+			/* Only the answer on stdout; the rest in the log. */
+			ck_assert_int_eq(t.nout, 1);
+			ck_assert_uint_eq(ct_err_count(&t,
+			    "notifications/progress"), 1);
+			ck_assert_uint_eq(ct_err_count(&t, "working"), 1);
+		}
+		ct_fini(&t);
+	}
+}
+END_TEST
+
+/* A JSON-RPC error answer is a failure for a pipeline (only). */
+START_TEST(test_oneshot_error_status)
+{
+	struct ct	 t;
+	struct srv	 s;
+	int		 oneshot;
+
+	for (oneshot = 0; oneshot < 2; oneshot++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.era = CLIENT_ERA_LEGACY;
+		t.cfg.oneshot = oneshot;
+		t.serve = serve_legacy;
+		t.arg = &s;
+		if (!oneshot)
+			ct_send(&t, INIT("1"));
+		ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'no/such'}");
+		ck_assert_int_eq(ct_run(&t), oneshot ? EXIT_RPCERROR : 0);
+		ck_assert_int_eq(PI(ct_out_id(&t, "2"), "error.code"),
+		    JSONRPC_METHOD_NOT_FOUND);
+		ct_fini(&t);
+	}
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1314,6 +1401,8 @@ check_suite(void)
 	tcase_add_test(tc, test_transient_retried);
 	tcase_add_test(tc, test_no_initialize);
 	tcase_add_test(tc, test_url_hint);
+	tcase_add_test(tc, test_oneshot_answers_only);
+	tcase_add_test(tc, test_oneshot_error_status);
 	suite_add_tcase(s, tc);
 	return s;
 }
