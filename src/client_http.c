@@ -1051,7 +1051,10 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	xasprintf(&what, "HTTP %ld from the server", status);
-	why = client_http_why(c, x, status, msg, what);
+	/* The server's own answer carries its words to the local client:
+	 * the log line names the status and the hint only. */
+	why = client_http_why(c, x, status, client_is_answer(msg, cm) ?
+	    NULL : msg, what);
 	free(what);
 	if (client_is_answer(msg, cm)) {
 		/* The server's own JSON-RPC error says it best.  (In the
