@@ -1363,6 +1363,60 @@ START_TEST(test_oneshot_error_status)
 }
 END_TEST
 
+/* A 2026-07-28 server's result with the revision's extras. */
+static void
+serve_modern_extras(struct ct *t, struct ct_xfer *x, struct ct_req *r)
+{
+	if (strcmp(r->rpc, "tools/list") != 0) {
+		serve_modern(t, x, r);
+		return;
+	}
+	ct_answer(x, "{'resultType':'complete','tools':[],'ttlMs':0,"
+	    "'cacheScope':'private','_meta':{"
+	    "'io.modelcontextprotocol/serverInfo':{'name':'m','version':'1'}}}");
+}
+
+/* The answer to a legacy-shaped request has the legacy shape, whatever
+ * the era: the 2026-07-28 extras are not forced on it (a pipeline's
+ * output does not change with the server). */
+START_TEST(test_result_shape)
+{
+	struct ct	 t;
+	struct srv	 s;
+	json_object	*o;
+	int		 oneshot;
+
+	for (oneshot = 0; oneshot < 2; oneshot++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.oneshot = oneshot;
+		t.serve = serve_modern_extras;
+		t.arg = &s;
+		if (!oneshot)
+			ct_send(&t, INIT("1"));
+		ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+		ck_assert_int_eq(ct_run(&t), 0);
+		o = ct_out_id(&t, "2");
+		ck_assert_ptr_nonnull(P(o, "result.tools"));
+		ck_assert_ptr_null(P(o, "result.resultType"));
+		ck_assert_ptr_null(P(o, "result.ttlMs"));
+		ck_assert_ptr_null(P(o, "result.cacheScope"));
+		ct_fini(&t);
+	}
+	/* A 2026-07-28 local client gets them as they came. */
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.serve = serve_modern_extras;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list',"
+	    "'params':{" PT_META "}}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_str_eq(PS(ct_out_id(&t, "2"), "result.resultType"),
+	    "complete");
+	ct_fini(&t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1403,6 +1457,7 @@ check_suite(void)
 	tcase_add_test(tc, test_url_hint);
 	tcase_add_test(tc, test_oneshot_answers_only);
 	tcase_add_test(tc, test_oneshot_error_status);
+	tcase_add_test(tc, test_result_shape);
 	suite_add_tcase(s, tc);
 	return s;
 }
