@@ -130,6 +130,7 @@ struct config {
 	uint64_t		 request_timeout_ms;	/* 0: the default */
 	int			 oneshot;
 	int			 notifications;
+	char			*protocol_version;
 
 	/* client: OAuth sign-in */
 	int			 no_oauth;

@@ -261,6 +261,44 @@ client_url_check(const char *url, int allow_http, char **err)
 	return -1;
 }
 
+int
+client_version_check(const char *version, int oneshot,
+    enum client_era_choice era, enum client_transport transport, char **err)
+{
+	static const char *const known[] = {
+		MCP_VERSION_2024_11_05, MCP_VERSION_2025_03_26,
+		MCP_VERSION_2025_06_18, MCP_VERSION_2025_11_25,
+		MCP_VERSION_2026_07_28,
+	};
+	size_t	i;
+
+	if (version == NULL)
+		return 0;
+	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strcmp(version, known[i]) == 0)
+			break;
+	}
+	if (i == sizeof known / sizeof known[0]) {
+		xasprintf(err, "--protocol-version wants one of 2024-11-05, "
+		    "2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28, not "
+		    "'%.64s'", version);
+		return -1;
+	}
+	if (!oneshot) {
+		xasprintf(err, "--protocol-version is the version of "
+		    "--oneshot's handshake: give --oneshot too (a local "
+		    "client names its own in initialize)");
+		return -1;
+	}
+	if (strcmp(version, MCP_VERSION_2026_07_28) == 0 &&
+	    (era == CLIENT_ERA_LEGACY || transport == CLIENT_TRANSPORT_SSE)) {
+		xasprintf(err, "--protocol-version %s cannot go with --era "
+		    "legacy or --transport sse", version);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- small things ---- */
 
 json_object *
@@ -345,11 +383,17 @@ client_oneshot_init(struct client *c)
 {
 	json_object	*params, *caps, *info, *msg;
 	struct cmsg	*cm;
+	const char	*version;
 	char		*id;
 
 	params = json_object_new_object();
+	/* 2026-07-28 has no initialize: the era does it (client_run_io),
+	 * and this one is answered from server/discover. */
+	version = c->cfg->protocol_version;
+	if (version == NULL || strcmp(version, MCP_VERSION_2026_07_28) == 0)
+		version = MCP_VERSION_LATEST_LEGACY;
 	json_object_object_add(params, "protocolVersion",
-	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
+	    json_object_new_string(version));
 	caps = json_object_new_object();
 	json_object_object_add(params, "capabilities", caps);
 	info = json_object_new_object();
@@ -986,7 +1030,8 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 	c.cfg = cfg;
 	c.url = xstrdup(cfg->url);
 	c.transport = cfg->transport;
-	if (cfg->era == CLIENT_ERA_MODERN) {
+	if (cfg->era == CLIENT_ERA_MODERN || (cfg->protocol_version != NULL &&
+	    strcmp(cfg->protocol_version, MCP_VERSION_2026_07_28) == 0)) {
 		/* Streamable HTTP or nothing: no HTTP+SSE fallback. */
 		c.era = ERA_MODERN;
 		c.transport = CLIENT_TRANSPORT_STREAMABLE;

@@ -86,6 +86,7 @@ START_TEST(test_options)
 		"--cacert", "/etc/ca.pem", "--insecure", "--allow-http",
 		"--connect-timeout", "2s", "--request-timeout", "250ms",
 		"--max-message-size", "1M", "--oneshot", "--notifications",
+		"--protocol-version", "2025-06-18",
 		"http://example.com/sse", NULL
 	};
 	static const char *const none[] = { "https://h.example/mcp", NULL };
@@ -114,6 +115,7 @@ START_TEST(test_options)
 	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
 	ck_assert_int_eq(c.oneshot, 1);
 	ck_assert_int_eq(c.notifications, 1);
+	ck_assert_str_eq(c.protocol_version, "2025-06-18");
 	config_free(&c);
 }
 END_TEST
@@ -134,6 +136,12 @@ START_TEST(test_option_errors)
 		(const char *const[]){ NULL },
 		(const char *const[]){ "--connect", "unix:/x", "https://h/mcp",
 		    NULL },
+		(const char *const[]){ "--oneshot", "--protocol-version",
+		    "1999-01-01", "https://h/mcp", NULL },
+		(const char *const[]){ "--protocol-version", "2025-06-18",
+		    "https://h/mcp", NULL },
+		(const char *const[]){ "--oneshot", "--protocol-version",
+		    "2026-07-28", "--era", "legacy", "https://h/mcp", NULL },
 	};
 	struct config	 c;
 	char		*err;

@@ -1417,6 +1417,44 @@ START_TEST(test_result_shape)
 }
 END_TEST
 
+/* --protocol-version: the version of --oneshot's own handshake. */
+START_TEST(test_oneshot_version)
+{
+	struct ct	 t;
+	struct srv	 s;
+	struct ct_req	*r;
+
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.cfg.oneshot = 1;
+	t.cfg.protocol_version = "2025-03-26";
+	t.serve = serve_legacy;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	r = ct_nth(&t, "POST", "initialize", 0);
+	ck_assert_str_eq(PS(r->body, "params.protocolVersion"), "2025-03-26");
+	ck_assert_ptr_nonnull(P(ct_out_id(&t, "2"), "result.tools"));
+	ct_fini(&t);
+
+	/* 2026-07-28: no initialize, no probe to guess with. */
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.cfg.oneshot = 1;
+	t.cfg.protocol_version = "2026-07-28";
+	t.serve = serve_modern;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_int_eq(ct_count(&t, "POST", "initialize"), 0);
+	ck_assert_str_eq(meta_version(ct_nth(&t, "POST", "tools/list", 0)),
+	    "2026-07-28");
+	ck_assert_ptr_nonnull(P(ct_out_id(&t, "2"), "result.tools"));
+	ct_fini(&t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1458,6 +1496,7 @@ check_suite(void)
 	tcase_add_test(tc, test_oneshot_answers_only);
 	tcase_add_test(tc, test_oneshot_error_status);
 	tcase_add_test(tc, test_result_shape);
+	tcase_add_test(tc, test_oneshot_version);
 	suite_add_tcase(s, tc);
 	return s;
 }
