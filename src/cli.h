@@ -128,9 +128,9 @@ struct config {
 	int			 allow_http;
 	uint64_t		 connect_timeout_ms;	/* 0: the default */
 	uint64_t		 request_timeout_ms;	/* 0: the default */
+	int			 notifications;		/* with oneshot */
+	char			*protocol_version;	/* with oneshot */
 	int			 oneshot;
-	int			 notifications;
-	char			*protocol_version;
 
 	/* client: OAuth sign-in */
 	int			 no_oauth;
