@@ -78,6 +78,8 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_REQUEST_TIMEOUT,
 	OPT_ONESHOT,
+	OPT_NOTIFICATIONS,
+	OPT_PROTOCOL_VERSION,
 	OPT_ERA,
 	OPT_NO_OAUTH,
 	OPT_OAUTH_CLIENT_ID,
@@ -163,6 +165,8 @@ static const struct option cli_client_options[] = {
 	{ "request-timeout",	required_argument, NULL, OPT_REQUEST_TIMEOUT },
 	{ "max-message-size",	required_argument, NULL, OPT_MAX_MESSAGE_SIZE },
 	{ "oneshot",		no_argument,	   NULL, OPT_ONESHOT },
+	{ "notifications",	no_argument,	   NULL, OPT_NOTIFICATIONS },
+	{ "protocol-version",	required_argument, NULL, OPT_PROTOCOL_VERSION },
 	{ "era",		required_argument, NULL, OPT_ERA },
 	{ "no-oauth",		no_argument,	   NULL, OPT_NO_OAUTH },
 	{ "oauth-client-id",	required_argument, NULL, OPT_OAUTH_CLIENT_ID },
@@ -254,6 +258,7 @@ config_free(struct config *c)
 	free(c->url);
 	cli_free_vector(c->headers);
 	free(c->bearer_token_env);
+	free(c->protocol_version);
 	free(c->cacert);
 	free(c->oauth_client_id);
 	free(c->oauth_client_secret_env);
@@ -297,6 +302,8 @@ cli_client_config(const struct config *cfg, struct client_config *cc)
 	cc->request_timeout_ms = cfg->request_timeout_ms != 0 ?
 	    cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
 	cc->oneshot = cfg->oneshot;
+	cc->notifications = cfg->notifications;
+	cc->protocol_version = cfg->protocol_version;
 	cc->max_message_size = cfg->max_message_size;
 
 	cc->no_oauth = cfg->no_oauth;
@@ -1029,6 +1036,13 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_ONESHOT:
 		c->oneshot = 1;
 		return 0;
+	case OPT_NOTIFICATIONS:
+		c->notifications = 1;
+		return 0;
+	case OPT_PROTOCOL_VERSION:
+		free(c->protocol_version);
+		c->protocol_version = xstrdup(arg);
+		return 0;
 	case OPT_ERA:
 		if (strcmp(arg, "auto") == 0)
 			c->era = CLIENT_ERA_AUTO;
@@ -1175,7 +1189,7 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "client takes one URL, got %d arguments", argc);
 			return CLI_ERROR;
 		}
-		if (url_check(argv[0], c->allow_http, err) == -1)
+		if (client_url_check(argv[0], c->allow_http, err) == -1)
 			return CLI_ERROR;
 		if (c->oauth_client_secret_env != NULL &&
 		    c->oauth_client_secret_file != NULL) {
@@ -1189,6 +1203,9 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			xasprintf(err, "a client secret needs --oauth-client-id");
 			return CLI_ERROR;
 		}
+		if (client_version_check(c->protocol_version, c->oneshot,
+		    c->era, c->transport, err) == -1)
+			return CLI_ERROR;
 		if (c->era == CLIENT_ERA_MODERN &&
 		    c->transport == CLIENT_TRANSPORT_SSE) {
 			xasprintf(err, "--era modern needs Streamable HTTP, not "
@@ -1335,6 +1352,8 @@ static const char cli_usage_client[] =
 "  --max-message-size SIZE  largest message from the server (default 16M)\n"
 "  --oneshot                initialize by itself if stdin does not start\n"
 "                           with initialize (for scripts)\n"
+"  --notifications          --oneshot: notifications on stdout, not the log\n"
+"  --protocol-version VERSION  --oneshot: the handshake's (default 2025-11-25)\n"
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"

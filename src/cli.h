@@ -73,6 +73,8 @@ struct config {
 	int			 allow_http;
 	uint64_t		 connect_timeout_ms;	/* 0: the default */
 	uint64_t		 request_timeout_ms;	/* 0: the default */
+	int			 notifications;		/* with oneshot */
+	char			*protocol_version;	/* with oneshot */
 	int			 oneshot;
 	size_t			 max_message_size;	/* serve's: serve.* */
 

@@ -93,6 +93,7 @@
 #include "log.h"
 #include "mcpwire.h"
 #include "oauth.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* ---- pure helpers ---- */
@@ -159,6 +160,143 @@ int
 client_expand_env(const char *in, char **out, char **err)
 {
 	return env_expand(in, "a header", out, err);
+}
+
+/*
+ * The path a URL likely meant when its own leads to no MCP endpoint: the
+ * one mcpbridge serve and most servers use.  An empty path or "/" gets
+ * it, and a last segment naming the legacy transport's endpoints is
+ * replaced by it (asked only when that transport failed too); a trailing
+ * slash goes.  NULL for any other path: no guess.
+ */
+#define CLIENT_MCP_PATH		"/mcp"
+
+static char *
+client_path_suggest(const char *path)
+{
+	const char	*last;
+	char		*s;
+	size_t		 len = strlen(path);
+
+	if (len <= 1)
+		return xstrdup(CLIENT_MCP_PATH);
+	if (path[len - 1] == '/') {
+		while (len > 1 && path[len - 1] == '/')
+			len--;
+		return xstrndup(path, len);
+	}
+	last = strrchr(path, '/') + 1;
+	if (strcmp(last, "sse") == 0 || strcmp(last, "messages") == 0 ||
+	    strcmp(last, "message") == 0) {
+		xasprintf(&s, "%.*s%s", (int)(last - path) - 1, path,
+		    CLIENT_MCP_PATH);
+		return s;
+	}
+	return NULL;
+}
+
+char *
+client_url_suggest(const char *url)
+{
+	CURLU	*u;
+	char	*path = NULL, *full = NULL, *want, *s = NULL;
+
+	if (strstr(url, "://") == NULL) {
+		/* No scheme: http:// for this machine, else https://, and
+		 * the usual path if there is none.  No host: no guess. */
+		if (strchr("/:?#", *url) != NULL)	/* and "" */
+			return NULL;
+		xasprintf(&s, "http://%s%s", url, strchr(url, '/') != NULL ?
+		    "" : CLIENT_MCP_PATH);
+		if (url_check(s, 0, &want) == -1) {
+			free(want);
+			free(s);
+			xasprintf(&s, "https://%s%s", url,
+			    strchr(url, '/') != NULL ? "" : CLIENT_MCP_PATH);
+		}
+		if (url_check(s, 1, &want) == -1) {
+			free(want);
+			free(s);
+			return NULL;
+		}
+		return s;
+	}
+	if ((u = curl_url()) == NULL)
+		fatalx("curl_url");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
+	    (want = client_path_suggest(path)) == NULL)
+		goto out;
+	/* Nothing that may be a credential goes into a log line. */
+	if (curl_url_set(u, CURLUPART_PATH, want, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+		free(want);
+		goto out;
+	}
+	free(want);
+	s = xstrdup(full);
+out:
+	curl_free(full);
+	curl_free(path);
+	curl_url_cleanup(u);
+	return s;
+}
+
+int
+client_url_check(const char *url, int allow_http, char **err)
+{
+	char	*s;
+
+	if (url_check(url, allow_http, err) == 0)
+		return 0;
+	if (strstr(url, "://") == NULL &&
+	    (s = client_url_suggest(url)) != NULL) {
+		free(*err);
+		xasprintf(err, "'%s' is not a URL: did you mean %s?", url, s);
+		free(s);
+	}
+	return -1;
+}
+
+int
+client_version_check(const char *version, int oneshot,
+    enum client_era_choice era, enum client_transport transport, char **err)
+{
+	static const char *const known[] = {
+		MCP_VERSION_2024_11_05, MCP_VERSION_2025_03_26,
+		MCP_VERSION_2025_06_18, MCP_VERSION_2025_11_25,
+		MCP_VERSION_2026_07_28,
+	};
+	size_t	i;
+
+	if (version == NULL)
+		return 0;
+	for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (strcmp(version, known[i]) == 0)
+			break;
+	}
+	if (i == sizeof known / sizeof known[0]) {
+		xasprintf(err, "--protocol-version wants one of 2024-11-05, "
+		    "2025-03-26, 2025-06-18, 2025-11-25, 2026-07-28, not "
+		    "'%.64s'", version);
+		return -1;
+	}
+	if (!oneshot) {
+		xasprintf(err, "--protocol-version is the version of "
+		    "--oneshot's handshake: give --oneshot too (a local "
+		    "client names its own in initialize)");
+		return -1;
+	}
+	if (strcmp(version, MCP_VERSION_2026_07_28) == 0 &&
+	    (era == CLIENT_ERA_LEGACY || transport == CLIENT_TRANSPORT_SSE)) {
+		xasprintf(err, "--protocol-version %s cannot go with --era "
+		    "legacy or --transport sse", version);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- small things ---- */
@@ -245,11 +383,17 @@ client_oneshot_init(struct client *c)
 {
 	json_object	*params, *caps, *info, *msg;
 	struct cmsg	*cm;
+	const char	*version;
 	char		*id;
 
 	params = json_object_new_object();
+	/* 2026-07-28 has no initialize: the era does it (client_run_io),
+	 * and this one is answered from server/discover. */
+	version = c->cfg->protocol_version;
+	if (version == NULL || strcmp(version, MCP_VERSION_2026_07_28) == 0)
+		version = MCP_VERSION_LATEST_LEGACY;
 	json_object_object_add(params, "protocolVersion",
-	    json_object_new_string(MCP_VERSION_LATEST_LEGACY));
+	    json_object_new_string(version));
 	caps = json_object_new_object();
 	json_object_object_add(params, "capabilities", caps);
 	info = json_object_new_object();
@@ -814,6 +958,7 @@ client_free(struct client *c)
 	free(c->subs);
 	free(c->url);
 	free(c->endpoint);
+	free(c->auth_words);
 	free(c->session_id);
 	free(c->protocol_version);
 	json_object_put(c->init);
@@ -885,7 +1030,8 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 	c.cfg = cfg;
 	c.url = xstrdup(cfg->url);
 	c.transport = cfg->transport;
-	if (cfg->era == CLIENT_ERA_MODERN) {
+	if (cfg->era == CLIENT_ERA_MODERN || (cfg->protocol_version != NULL &&
+	    strcmp(cfg->protocol_version, MCP_VERSION_2026_07_28) == 0)) {
 		/* Streamable HTTP or nothing: no HTTP+SSE fallback. */
 		c.era = ERA_MODERN;
 		c.transport = CLIENT_TRANSPORT_STREAMABLE;

@@ -40,6 +40,9 @@ struct client_config {
 	uint64_t		 connect_timeout_ms;
 	uint64_t		 request_timeout_ms;
 	int			 oneshot;
+	int			 notifications;	/* --oneshot: on stdout */
+	const char		*protocol_version; /* --oneshot's; NULL: the
+						   latest legacy one */
 	size_t			 max_message_size;
 
 	/* OAuth sign-in */
@@ -70,5 +73,19 @@ int	client_header_check(const char *header, char **err);
 /* Expands ${VAR} from the environment; an unset VAR is an error.  The
  * error never contains the value. */
 int	client_expand_env(const char *in, char **out, char **err);
+/* --protocol-version (NULL: none given) with the options it depends on:
+ * a version the bridge speaks, --oneshot, and for 2026-07-28 neither
+ * --era legacy nor --transport sse. */
+int	client_version_check(const char *version, int oneshot,
+	    enum client_era_choice era, enum client_transport transport,
+	    char **err);
+/* url_check, and for a URL without a scheme, a "did you mean" with one. */
+int	client_url_check(const char *url, int allow_http, char **err);
+/* What a URL likely meant (the caller frees it), or NULL if nothing is
+ * sure enough to say: a URL without a scheme gets one (http:// for this
+ * machine, else https://) and /mcp if it has no path; an empty path or
+ * "/" gets /mcp, a last segment sse or messages becomes mcp, a trailing
+ * slash goes.  No user, password or query in it. */
+char	*client_url_suggest(const char *url);
 
 #endif

@@ -466,7 +466,11 @@ client_era_answered(struct cmsg *cm, json_object *msg)
 		    jsonrpc_id(cm->msg));
 		json_object_put(msg);
 		msg = out;
-	}
+	} else if (result != NULL)
+		/* A legacy-shaped request gets a legacy-shaped answer, as
+		 * from a legacy server: the shape does not follow the era. */
+		json_object_object_add(msg, "result",
+		    modern_legacy_result(result));
 	json_object_object_add(msg, "id", jsonrpc_id_copy(jsonrpc_id(cm->msg)));
 	if (cm->internal)
 		json_object_put(msg);

@@ -136,6 +136,268 @@ client_not_mcp(struct client *c, struct curl_event_xfer *x, long status)
 	return client_not_mcp_why(c, x, status);
 }
 
+/* ---- why an HTTP error: the server's words and what to do ---- */
+
+/* How much of the server's explanation of an HTTP error is shown. */
+#define CLIENT_WORDS_MAX	200
+
+/*
+ * The server's explanation of an HTTP error, quoted, one printable line
+ * cut at CLIENT_WORDS_MAX: the message of a JSON-RPC error (or the
+ * error_description or error of an OAuth-style JSON error), else the
+ * first line of a text/plain body.  NULL if it gave none (an HTML page
+ * says nothing fit for one line).  msg is the body parsed, or NULL.
+ */
+char *
+client_server_words(struct client *c, struct curl_event_xfer *x,
+    json_object *msg)
+{
+	struct evbuffer	*body = c->http->body(x);
+	const char	*ct = c->http->header(x, "Content-Type");
+	const char	*src = NULL;
+	json_object	*e, *m;
+	char		 line[CLIENT_WORDS_MAX + 1], *words;
+	size_t		 len;
+	int		 cut;
+
+	if (msg != NULL && json_object_is_type(msg, json_type_object) &&
+	    json_object_object_get_ex(msg, "error", &e)) {
+		if (json_object_is_type(e, json_type_object) &&
+		    json_object_object_get_ex(e, "message", &m) &&
+		    json_object_is_type(m, json_type_string))
+			src = json_object_get_string(m);
+		else if (json_object_object_get_ex(msg, "error_description",
+		    &m) && json_object_is_type(m, json_type_string))
+			src = json_object_get_string(m);
+		else if (json_object_is_type(e, json_type_string))
+			src = json_object_get_string(e);
+		if (src == NULL)
+			return NULL;
+		len = strlen(src);
+	} else if (msg == NULL && ct != NULL &&
+	    strncasecmp(ct, "text/plain", 10) == 0) {
+		len = evbuffer_get_length(body);
+		if (len > CLIENT_WORDS_MAX + 1)
+			len = CLIENT_WORDS_MAX + 1;
+		if ((src = (const char *)evbuffer_pullup(body,
+		    (ev_ssize_t)len)) == NULL)
+			return NULL;
+	} else
+		return NULL;
+	while (len > 0 && (*src == ' ' || *src == '\t' || *src == '\r' ||
+	    *src == '\n')) {
+		src++;
+		len--;
+	}
+	cut = client_excerpt(line, CLIENT_WORDS_MAX, src, len, "\r\n");
+	if (*line == '\0')
+		return NULL;
+	xasprintf(&words, "\"%s%s\"", line, cut ? "..." : "");
+	return words;
+}
+
+/* A token goes with every request: --bearer-token-env, or an
+ * Authorization --header. */
+static int
+client_has_token(struct client *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nheaders; i++) {
+		if (strncasecmp(c->headers[i], "Authorization:", 14) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * What to do about a 401 or 403 the bridge could not answer with a
+ * sign-in: give a token, or sign in (when the server's challenge names
+ * its protected resource metadata, i.e. it speaks OAuth, and --no-oauth
+ * kept the bridge from it), or get one with the scope it wants.
+ */
+static char *
+client_auth_hint(struct client *c, struct curl_event_xfer *x, long status)
+{
+	struct oauth_bearer	 b;
+	char			 scope[CLIENT_NOT_MCP_TYPE + 1];
+	char			*hint;
+	int			 oauth, has_scope;
+
+	memset(&b, 0, sizeof b);
+	if (oauth_parse_bearer(c->http->header(x, "WWW-Authenticate"),
+	    &b) == -1)
+		memset(&b, 0, sizeof b);
+	oauth = b.resource_metadata != NULL && c->cfg->no_oauth;
+	has_scope = status == 403 && b.error != NULL &&
+	    strcmp(b.error, "insufficient_scope") == 0 && b.scope != NULL;
+	if (has_scope)
+		client_excerpt(scope, CLIENT_NOT_MCP_TYPE, b.scope,
+		    strlen(b.scope), "\r\n\"");
+	if (has_scope)
+		xasprintf(&hint, "the token lacks the scope the server wants "
+		    "(scope %s)%s", scope, oauth ? "; sign in for it: run "
+		    "without --no-oauth" : "");
+	else if (client_has_token(c))
+		xasprintf(&hint, "the server refused the token given "
+		    "(--bearer-token-env or an Authorization --header)");
+	else
+		xasprintf(&hint, "give a token with --bearer-token-env VAR%s",
+		    oauth ? ", or sign in: run without --no-oauth and "
+		    "mcpbridge opens the server's sign-in page in a browser" :
+		    "");
+	oauth_bearer_clear(&b);
+	return hint;
+}
+
+/* A "did you mean" for a URL that led nowhere, or NULL. */
+static char *
+client_url_hint(struct client *c)
+{
+	char	*url, *hint;
+
+	if ((url = client_url_suggest(c->url)) == NULL)
+		return NULL;
+	xasprintf(&hint, "did you mean %s?", url);
+	free(url);
+	return hint;
+}
+
+/*
+ * Why the server refused a request with an HTTP error, for the log and
+ * the local client (the caller frees it): what (the status), the
+ * server's own words, and what to do about it where that is known.
+ */
+static char *
+client_http_why(struct client *c, struct curl_event_xfer *x, long status,
+    json_object *msg, const char *what)
+{
+	char	*words, *hint = NULL, *why;
+
+	words = client_server_words(c, x, msg);
+	if (status == 401 || status == 403)
+		hint = client_auth_hint(c, x, status);
+	else if (status == 404 || status == 405)
+		hint = client_url_hint(c);
+	xasprintf(&why, "%s%s%s%s%s", what, words != NULL ? ": " : "",
+	    words != NULL ? words : "", hint != NULL ? "; " : "",
+	    hint != NULL ? hint : "");
+	free(words);
+	free(hint);
+	return why;
+}
+
+/* A request of the local client's before any initialize, without
+ * --oneshot: a server of the initialize era refuses it, having no
+ * session for it. */
+static int
+client_no_handshake(struct client *c, struct cmsg *cm)
+{
+	return cm->kind == JSONRPC_REQUEST && !cm->internal && !cm->is_init &&
+	    c->init == NULL && !c->cfg->oneshot && c->era != ERA_MODERN &&
+	    c->local != LOCAL_MODERN;
+}
+
+#define CLIENT_NO_HANDSHAKE	"send initialize first, or use --oneshot " \
+	"to have mcpbridge do the handshake"
+
+/* ---- why a transfer got no answer ---- */
+
+/* The URL as shown, with the other of http:// and https://. */
+static char *
+client_url_other_scheme(struct client *c)
+{
+	char	*shown, *s;
+
+	shown = client_url_shown(c->url);
+	if (strncasecmp(shown, "https://", 8) == 0)
+		xasprintf(&s, "http://%s", shown + 8);
+	else if (strncasecmp(shown, "http://", 7) == 0)
+		xasprintf(&s, "https://%s", shown + 7);
+	else
+		s = xstrdup(shown);
+	free(shown);
+	return s;
+}
+
+/*
+ * A transfer that failed without an HTTP answer: why, with what to do
+ * (the caller frees it), and *lasting if trying again cannot mend it.
+ * Before the server has answered once, a refused connection, an unknown
+ * host or proxy, a TLS handshake that fails (https:// to a plain port)
+ * and a connection closed without a word (http:// to a TLS port) are a
+ * wrong URL or a server that is not running: retried, they only hide
+ * that for seconds.  Once it has answered they may be a restart or a
+ * blip, and are retried.  A certificate that is not trusted, or a
+ * --cacert that cannot be read, never mends itself.
+ */
+char *
+client_net_why(struct client *c, int result, const char *error,
+    int *lasting)
+{
+	char	*url, *other = NULL, *why;
+	int	 first = !c->heard;
+
+	*lasting = 0;
+	url = client_url_shown(c->url);
+	switch (result) {
+	case CURLE_COULDNT_CONNECT:
+		*lasting = first;
+		xasprintf(&why, "cannot connect to %s: %s; is the server "
+		    "running, and listening on that port?", url, error);
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		*lasting = first;
+		xasprintf(&why, "cannot connect to %s: %s; check the host "
+		    "name", url, error);
+		break;
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		*lasting = first;
+		xasprintf(&why, "cannot connect to %s: %s; check the proxy "
+		    "(http_proxy, https_proxy, all_proxy)", url, error);
+		break;
+	case CURLE_SSL_CONNECT_ERROR:
+		*lasting = first;
+		other = client_url_other_scheme(c);
+		xasprintf(&why, "the TLS handshake with %s failed: %s; if "
+		    "that port speaks plain HTTP, did you mean %s?", url,
+		    error, other);
+		break;
+	case CURLE_GOT_NOTHING:
+		if (strncasecmp(c->url, "http://", 7) != 0)
+			goto plain;
+		*lasting = first;
+		other = client_url_other_scheme(c);
+		xasprintf(&why, "%s closed the connection without an answer: "
+		    "%s; if that port speaks TLS, did you mean %s?", url,
+		    error, other);
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		*lasting = 1;
+		if (c->cfg->cacert != NULL)
+			xasprintf(&why, "the server's certificate is not "
+			    "trusted: %s; the CA in --cacert %s does not vouch "
+			    "for it", error, c->cfg->cacert);
+		else
+			xasprintf(&why, "the server's certificate is not "
+			    "trusted: %s; give its CA with --cacert FILE",
+			    error);
+		break;
+	case CURLE_SSL_CACERT_BADFILE:
+		*lasting = 1;
+		xasprintf(&why, "cannot use the CA file given with --cacert: "
+		    "%s", error);
+		break;
+	default:
+	plain:
+		why = xstrdup(error);
+		break;
+	}
+	free(url);
+	free(other);
+	return why;
+}
+
 /* ---- HTTP requests ---- */
 
 static struct curl_slist *
@@ -581,8 +843,8 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	long		 status = c->http->status(x);
 	const char	*ct;
 	json_object	*msg = NULL;
-	char		*why;
-	int		 json_body;
+	char		*why, *what;
+	int		 json_body, lasting;
 
 	conn->xfer = NULL;
 	if (cm == NULL) {
@@ -630,14 +892,18 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	}
 	if (result != 0) {
 		client_conn_close(conn);
+		why = client_net_why(c, result, error, &lasting);
 		if (c->http->overflowed(x))
 			cmsg_fail(cm, EXIT_PROTOCOL, "the answer is larger "
 			    "than --max-message-size", 0);
+		else if (lasting)
+			client_session_unreachable(c, why);
 		else if (c->http->network_error(result))
 			cmsg_retry(cm, c->http->timed_out(result) ?
-			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, error);
+			    EXIT_TEMPFAIL : EXIT_UNAVAILABLE, why);
 		else
-			cmsg_fail(cm, EXIT_UNAVAILABLE, error, 0);
+			cmsg_fail(cm, EXIT_UNAVAILABLE, why, 0);
+		free(why);
 		client_pump(c);
 		return;
 	}
@@ -749,6 +1015,20 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    "refused the session (HTTP 400)");
 		return;
 	}
+	if (status >= 400 && status < 500 && status != 401 && status != 403 &&
+	    status != 429 && client_no_handshake(c, cm)) {
+		/* Not a transport to fall back from: a session to start. */
+		xasprintf(&what, "HTTP %ld from the server", status);
+		why = client_http_why(c, x, status, msg, what);
+		free(what);
+		xasprintf(&what, "%s; %s", why, CLIENT_NO_HANDSHAKE);
+		json_object_put(msg);
+		cmsg_fail(cm, EXIT_PROTOCOL, what, status);
+		free(what);
+		free(why);
+		client_pump(c);
+		return;
+	}
 	if (c->transport == CLIENT_TRANSPORT_AUTO &&
 	    (status == 400 || status == 404 || status == 405) &&
 	    !client_is_answer(msg, cm)) {
@@ -770,7 +1050,12 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_pump(c);
 		return;
 	}
-	xasprintf(&why, "HTTP %ld from the server", status);
+	xasprintf(&what, "HTTP %ld from the server", status);
+	/* The server's own answer carries its words to the local client:
+	 * the log line names the status and the hint only. */
+	why = client_http_why(c, x, status, client_is_answer(msg, cm) ?
+	    NULL : msg, what);
+	free(what);
 	if (client_is_answer(msg, cm)) {
 		/* The server's own JSON-RPC error says it best.  (In the
 		 * modern era one may still be mended: client_era_answered.) */
@@ -882,7 +1167,9 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 {
 	struct client	*c = conn->c;
 	long		 status = c->http->status(x);
-	char		*why;
+	json_object	*msg;
+	char		*why, *what;
+	int		 lasting;
 
 	conn->xfer = NULL;
 	if (c->closing) {
@@ -901,9 +1188,21 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		c->sess = SESS_NONE;
 		return;
 	}
-	if (status == 0 || status >= 500 || status == 429) {
-		client_session_legacy_failed(c, EXIT_UNAVAILABLE, status == 0 ?
-		    error : "the server is unavailable", status == 429 ||
+	if (status == 0) {
+		why = client_net_why(c, result, error, &lasting);
+		if (lasting) {
+			client_conn_close(conn);
+			c->sess = SESS_NONE;
+			client_session_unreachable(c, why);
+		} else
+			client_session_legacy_failed(c, EXIT_UNAVAILABLE, why,
+			    0);
+		free(why);
+		return;
+	}
+	if (status >= 500 || status == 429) {
+		client_session_legacy_failed(c, EXIT_UNAVAILABLE,
+		    "the server is unavailable", status == 429 ||
 		    status == 503 ? client_retry_after(c->http->header(x,
 		    "Retry-After"), time(NULL), CLIENT_RETRY_AFTER_MAX_MS) : 0);
 		return;
@@ -911,12 +1210,18 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	if (status >= 200 && status < 300)
 		xasprintf(&why, "the stream %s before the endpoint event",
 		    conn->sse ? "ended" : "is not an event stream");
-	else if (c->fallback_status != 0)
-		xasprintf(&why, "the server answered HTTP %ld to POST and "
-		    "HTTP %ld to GET: neither MCP transport",
-		    c->fallback_status, status);
-	else
-		xasprintf(&why, "HTTP %ld from the server", status);
+	else {
+		if (c->fallback_status != 0)
+			xasprintf(&what, "the server answered HTTP %ld to POST "
+			    "and HTTP %ld to GET: neither MCP transport",
+			    c->fallback_status, status);
+		else
+			xasprintf(&what, "HTTP %ld from the server", status);
+		msg = client_parse_body(c->http->body(x));
+		why = client_http_why(c, x, status, msg, what);
+		json_object_put(msg);
+		free(what);
+	}
 	client_session_legacy_failed(c, status == 401 || status == 403 ?
 	    EXIT_NOPERM : EXIT_PROTOCOL, why, -1);
 	free(why);
@@ -929,6 +1234,8 @@ client_conn_done(struct curl_event_xfer *x, int result, const char *error,
 	struct conn	*conn = arg;
 	struct client	*c = conn->c;
 
+	if (c->http->status(x) != 0)
+		c->heard = 1;
 	if (conn->sse && conn->parser != NULL)
 		sse_parser_reset(conn->parser);
 	switch (conn->kind) {

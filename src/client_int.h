@@ -72,6 +72,8 @@ struct sse_parser;
 /* Why a request that needs the local client's input fails after EOF. */
 #define CLIENT_INPUT_EOF	"the server asked for input, but stdin has " \
 	"ended: the local client cannot answer"
+/* --oneshot: how much of a notification the log shows. */
+#define CLIENT_NOTE_MAX		1024
 /* tools/list pages read to learn a tool's x-mcp-header annotations. */
 #define CLIENT_RELIST_PAGES	32
 
@@ -219,7 +221,11 @@ struct client {
 	long			 connect_timeout_ms;
 	long			 request_timeout_ms;
 	size_t			 max_message;
+	int			 heard;		/* it answered once: a
+						   failure since may mend */
 	struct oauth		*oauth;		/* NULL: no sign-in */
+	char			*auth_words;	/* the server's, quoted, on
+						   the 401 that began it */
 	int			 stream_auth_tries;
 
 	/* the era (cached for the process: one origin) */
@@ -339,6 +345,10 @@ void	client_conn_close(struct conn *conn);
 void	client_conn_reconnect_later(struct conn *conn,
 	    struct curl_event_xfer *x);
 void	client_incoming(struct client *c, json_object *msg);
+char	*client_net_why(struct client *c, int result, const char *error,
+	    int *lasting);
+char	*client_server_words(struct client *c, struct curl_event_xfer *x,
+	    json_object *msg);
 
 /* client_msg.c */
 void	client_flush(struct client *c);
@@ -376,6 +386,7 @@ void	client_session_reinit(struct client *c);
 void	client_session_reinit_failed(struct client *c, int status,
 	    const char *why);
 void	client_session_lost(struct client *c, const char *why);
+void	client_session_unreachable(struct client *c, const char *why);
 void	client_session_init_answered(struct client *c, json_object *msg,
 	    int ours);
 void	client_session_auth_hold(struct client *c);

@@ -73,10 +73,46 @@ client_out_pause(struct client *c, int on)
 		c->http->pause(conn->xfer, on);
 }
 
+/*
+ * --oneshot is for pipelines: stdout carries the answers (and the
+ * server's requests, which the script must answer), a notification goes
+ * to the log unless --notifications, and a JSON-RPC error answer makes
+ * the exit status EXIT_RPCERROR unless an earlier failure set one.
+ * Takes msg; 1 if it is for stdout.
+ */
+static int
+client_oneshot_out(struct client *c, json_object *msg)
+{
+	const char	*text;
+
+	if (!c->cfg->oneshot)
+		return 1;
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_RESPONSE:
+		if (json_object_object_get_ex(msg, "error", NULL))
+			client_fail_status(c, EXIT_RPCERROR);
+		return 1;
+	case JSONRPC_NOTIFICATION:
+		if (c->cfg->notifications)
+			return 1;
+		text = json_object_to_json_string_ext(msg,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		log_info("%s: %.*s%s", jsonrpc_method(msg),
+		    CLIENT_NOTE_MAX, text,
+		    strlen(text) > CLIENT_NOTE_MAX ? "..." : "");
+		json_object_put(msg);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* Takes msg. */
 void
 client_write(struct client *c, json_object *msg)
 {
+	if (!client_oneshot_out(c, msg))
+		return;
 	if (!c->out_error)
 		framer_write(c->out, msg);
 	json_object_put(msg);

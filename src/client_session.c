@@ -127,6 +127,19 @@ client_session_reinit_failed(struct client *c, int status, const char *why)
 	c->reinit_failures = 0;
 }
 
+/* The server cannot be reached, and trying again will not mend it
+ * (client_net_why): one line at error level, every local request fails
+ * at once with why; the next message from the local client tries again. */
+void
+client_session_unreachable(struct client *c, const char *why)
+{
+	log_error("%s", why);
+	client_fail_all(c, EXIT_UNAVAILABLE, why);
+	c->reinit_pending = c->init != NULL &&
+	    (c->established || c->cfg->oneshot);
+	c->reinit_failures = 0;
+}
+
 /* The server no longer knows our session, or the legacy stream is gone:
  * start a new one and send again what it did not answer. */
 void
@@ -251,10 +264,17 @@ int
 client_session_auth_challenge(struct client *c, struct curl_event_xfer *x,
     long status, unsigned gen, int *tries)
 {
+	json_object	*msg;
+
 	if (c->oauth == NULL || *tries >= CLIENT_AUTH_TRIES ||
 	    !oauth_challenge(c->oauth, status, c->http->header(x,
 	    "WWW-Authenticate"), gen))
 		return 0;
+	/* Kept for the error, should the sign-in fail. */
+	msg = client_parse_body(c->http->body(x));
+	free(c->auth_words);
+	c->auth_words = client_server_words(c, x, msg);
+	json_object_put(msg);
 	(*tries)++;
 	client_session_auth_hold(c);
 	return 1;
@@ -270,7 +290,12 @@ client_session_auth_done(void *arg, const char *error)
 	if (c->closing)
 		return;
 	if (error != NULL) {
-		xasprintf(&why, "sign-in failed: %s", error);
+		/* A server that wants a token of its own may still answer
+		 * a challenge that starts a sign-in. */
+		xasprintf(&why, "sign-in failed: %s%s%s; if the server takes "
+		    "a token instead, give it with --bearer-token-env VAR",
+		    error, c->auth_words != NULL ? "; the server said " : "",
+		    c->auth_words != NULL ? c->auth_words : "");
 		client_fail_all(c, EXIT_NOPERM, why);
 		free(why);
 		/* If it failed while a lost session was being rebuilt, the

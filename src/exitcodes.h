@@ -7,6 +7,7 @@
 #define MCPBRIDGE_EXITCODES_H
 
 #define EXIT_USAGE	64	/* bad command line */
+#define EXIT_RPCERROR	65	/* client --oneshot: a JSON-RPC error answer */
 #define EXIT_UNAVAILABLE 69	/* the upstream could not be started or reached */
 #define EXIT_SOFTWARE	70	/* internal error (fatal) */
 #define EXIT_OSERR	71	/* the system refused: bind, fork, ... */

@@ -85,7 +85,8 @@ START_TEST(test_options)
 		"Authorization:${TOKEN}", "--bearer-token-env", "TOKEN",
 		"--cacert", "/etc/ca.pem", "--insecure", "--allow-http",
 		"--connect-timeout", "2s", "--request-timeout", "250ms",
-		"--max-message-size", "1M", "--oneshot",
+		"--max-message-size", "1M", "--oneshot", "--notifications",
+		"--protocol-version", "2025-06-18",
 		"http://example.com/sse", NULL
 	};
 	static const char *const none[] = { "https://h.example/mcp", NULL };
@@ -97,6 +98,7 @@ START_TEST(test_options)
 	ck_assert_uint_eq(c.nheaders, 0);
 	ck_assert_uint_eq(c.connect_timeout_ms, 0);	/* the default */
 	ck_assert_int_eq(c.oneshot, 0);
+	ck_assert_int_eq(c.notifications, 0);
 	ck_assert_str_eq(c.url, "https://h.example/mcp");
 	config_free(&c);
 
@@ -112,6 +114,8 @@ START_TEST(test_options)
 	ck_assert_uint_eq(c.request_timeout_ms, 250);
 	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
 	ck_assert_int_eq(c.oneshot, 1);
+	ck_assert_int_eq(c.notifications, 1);
+	ck_assert_str_eq(c.protocol_version, "2025-06-18");
 	config_free(&c);
 }
 END_TEST
@@ -132,6 +136,12 @@ START_TEST(test_option_errors)
 		(const char *const[]){ NULL },
 		(const char *const[]){ "--connect", "unix:/x", "https://h/mcp",
 		    NULL },
+		(const char *const[]){ "--oneshot", "--protocol-version",
+		    "1999-01-01", "https://h/mcp", NULL },
+		(const char *const[]){ "--protocol-version", "2025-06-18",
+		    "https://h/mcp", NULL },
+		(const char *const[]){ "--oneshot", "--protocol-version",
+		    "2026-07-28", "--era", "legacy", "https://h/mcp", NULL },
 	};
 	struct config	 c;
 	char		*err;
@@ -181,6 +191,55 @@ START_TEST(test_retry_after)
 }
 END_TEST
 
+/* What a URL likely meant, and only where that is sure enough. */
+START_TEST(test_url_suggest)
+{
+	static const char *const cases[][2] = {
+		{ "localhost:8000/mcp", "http://localhost:8000/mcp" },
+		{ "127.0.0.1:8000", "http://127.0.0.1:8000/mcp" },
+		{ "mcp.example.com/mcp", "https://mcp.example.com/mcp" },
+		{ "http://h:8000", "http://h:8000/mcp" },
+		{ "http://h:8000/", "http://h:8000/mcp" },
+		{ "https://h/mcp/", "https://h/mcp" },
+		{ "https://h/mcp//", "https://h/mcp" },
+		{ "https://h/sse", "https://h/mcp" },
+		{ "https://h/api/messages", "https://h/api/mcp" },
+		/* no credentials in a log line */
+		{ "https://u:secret@h/?key=secret", "https://h/mcp" },
+		{ "https://h/mcp", NULL },
+		{ "https://h/v1/tools", NULL },
+		{ "", NULL },
+	};
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		s = client_url_suggest(cases[i][0]);
+		if (cases[i][1] == NULL)
+			ck_assert_msg(s == NULL, "%s: %s", cases[i][0], s);
+		else
+			ck_assert_msg(s != NULL && strcmp(s, cases[i][1]) == 0,
+			    "%s: %s", cases[i][0], s != NULL ? s : "NULL");
+		free(s);
+	}
+}
+END_TEST
+
+/* A URL without a scheme: the usage error says what was meant. */
+START_TEST(test_url_no_scheme)
+{
+	struct config	 c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, (const char *const[]){
+	    "localhost:8000/mcp", NULL }), CLI_ERROR);
+	ck_assert_str_eq(err, "'localhost:8000/mcp' is not a URL: did you "
+	    "mean http://localhost:8000/mcp?");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -192,6 +251,8 @@ check_suite(void)
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_option_errors);
 	tcase_add_test(tc, test_retry_after);
+	tcase_add_test(tc, test_url_suggest);
+	tcase_add_test(tc, test_url_no_scheme);
 	suite_add_tcase(s, tc);
 	return s;
 }

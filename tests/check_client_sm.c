@@ -916,6 +916,545 @@ START_TEST(test_legacy_sse_fallback)
 }
 END_TEST
 
+/* ---- failing well: what the user reads ---- */
+
+/* A server that answers every transfer alike: an HTTP answer, or a
+ * transfer that fails (result != 0), the first `times` times (0: always),
+ * then as serve_legacy. */
+struct refusal {
+	long		 status;
+	const char	*headers;
+	const char	*body;
+	int		 result;
+	const char	*error;
+	int		 times;
+	int		 seen;
+	struct srv	 s;
+};
+
+static void
+serve_refusal(struct ct *t, struct ct_xfer *x, struct ct_req *r)
+{
+	struct refusal	*f = t->arg;
+
+	if (f->times != 0 && f->seen >= f->times) {
+		t->arg = &f->s;
+		serve_legacy(t, x, r);
+		t->arg = f;
+		return;
+	}
+	f->seen++;
+	if (f->result != 0)
+		ct_fail(x, f->result, f->error);
+	else
+		ct_reply(x, f->status, f->headers, f->body);
+}
+
+/* The message of the error the local client got for id 1, checked to be
+ * the one the log shows. */
+static const char *
+refusal_message(struct ct *t)
+{
+	const char	*m = PS(ct_out_id(t, "1"), "error.message");
+
+	ck_assert_uint_ge(ct_err_count(t, m), 1);
+	return m;
+}
+
+#define UNAUTHORIZED_BODY "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":" \
+	"{\"code\":-32000,\"message\":\"Unauthorized: a valid bearer token " \
+	"is required\"}}"
+
+/* A 401 keeps the server's words and says what to do. */
+START_TEST(test_unauthorized_words)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	enum client_era_choice era[] = { CLIENT_ERA_LEGACY, CLIENT_ERA_AUTO };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&f, 0, sizeof f);
+		f.status = 401;
+		f.headers = "Content-Type: application/json\n"
+		    "WWW-Authenticate: Bearer";
+		f.body = UNAUTHORIZED_BODY;
+		ct_init(&t);
+		t.cfg.era = era[i];
+		t.serve = serve_refusal;
+		t.arg = &f;
+		ct_send(&t, INIT("1"));
+		ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+		m = refusal_message(&t);
+		ck_assert_msg(strstr(m, "\"Unauthorized: a valid bearer token "
+		    "is required\"") != NULL, "%s", m);
+		ck_assert_msg(strstr(m, "--bearer-token-env VAR") != NULL,
+		    "%s", m);
+		ct_fini(&t);
+	}
+}
+END_TEST
+
+/* A server that advertises OAuth: the hint says how sign-in starts. */
+START_TEST(test_unauthorized_oauth)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	memset(&f, 0, sizeof f);
+	f.status = 401;
+	f.headers = "WWW-Authenticate: Bearer resource_metadata=\""
+	    "http://mcp.test/.well-known/oauth-protected-resource\"";
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "--bearer-token-env VAR") != NULL, "%s", m);
+	ck_assert_msg(strstr(m, "sign in") != NULL &&
+	    strstr(m, "without --no-oauth") != NULL, "%s", m);
+	ct_fini(&t);
+}
+END_TEST
+
+/* A token was given and refused: say so, not how to give one. */
+START_TEST(test_unauthorized_token)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	setenv("CT_TOKEN", "t0ken", 1);
+	memset(&f, 0, sizeof f);
+	f.status = 401;
+	f.headers = "Content-Type: application/json\n"
+	    "WWW-Authenticate: Bearer error=\"invalid_token\"";
+	f.body = UNAUTHORIZED_BODY;
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.cfg.bearer_token_env = "CT_TOKEN";
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "a valid bearer token is required") != NULL,
+	    "%s", m);
+	ck_assert_msg(strstr(m, "refused the token") != NULL, "%s", m);
+	ck_assert_ptr_null(strstr(m, "t0ken"));
+	ct_fini(&t);
+}
+END_TEST
+
+/* 403 for want of a scope names it. */
+START_TEST(test_forbidden_scope)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	memset(&f, 0, sizeof f);
+	f.status = 403;
+	f.headers = "Content-Type: text/plain\nWWW-Authenticate: Bearer "
+	    "error=\"insufficient_scope\", scope=\"tools:write\"";
+	f.body = "Forbidden: this token may only read\n";
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_NOPERM);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "\"Forbidden: this token may only read\"") !=
+	    NULL, "%s", m);
+	ck_assert_msg(strstr(m, "scope tools:write") != NULL, "%s", m);
+	ct_fini(&t);
+}
+END_TEST
+
+/* The server's words are one printable line, cut at a limit. */
+START_TEST(test_server_words_bounded)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	char		 body[4096];
+
+	memset(body, 'x', sizeof body - 1);
+	body[sizeof body - 1] = '\0';
+	memcpy(body, "bad\x1b[31mthing\tand ", 18);
+	memset(&f, 0, sizeof f);
+	f.status = 500;
+	f.headers = "Content-Type: text/plain";
+	f.body = body;
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "\"bad?[31mthing?and xxx") != NULL, "%s", m);
+	ck_assert_msg(strstr(m, "xxx...\"") != NULL, "%s", m);
+	ck_assert_uint_lt(strlen(m), 400);
+	ct_fini(&t);
+}
+END_TEST
+
+/* A certificate the bridge cannot trust names --cacert, at once. */
+START_TEST(test_untrusted_certificate)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+
+	memset(&f, 0, sizeof f);
+	f.result = CURLE_PEER_FAILED_VERIFICATION;
+	f.error = "SSL certificate problem: self-signed certificate";
+	ct_init(&t);
+	t.cfg.url = "https://mcp.test/mcp";
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_UNAVAILABLE);
+	m = refusal_message(&t);
+	ck_assert_msg(strstr(m, "the server's certificate is not trusted: "
+	    "SSL certificate problem: self-signed certificate; give its CA "
+	    "with --cacert FILE") != NULL, "%s", m);
+	ck_assert_int_eq(ct_count(&t, NULL, NULL), 1);
+	ct_fini(&t);
+}
+END_TEST
+
+/* What cannot cure itself fails at once, in one line at error level. */
+START_TEST(test_unreachable_at_once)
+{
+	static const struct {
+		const char	*url;
+		int		 result;
+		const char	*error;
+		const char	*hint;
+	} cases[] = {
+		{ "http://mcp.test/mcp", CURLE_COULDNT_CONNECT,
+		  "Failed to connect to mcp.test port 80 after 0 ms: "
+		  "Couldn't connect to server", "is the server running" },
+		{ "http://mcp.test/mcp", CURLE_COULDNT_RESOLVE_HOST,
+		  "Could not resolve host: mcp.test", "host name" },
+		{ "https://mcp.test/mcp", CURLE_SSL_CONNECT_ERROR,
+		  "OpenSSL/3.0: error:0A00010B:SSL routines::wrong version "
+		  "number", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test/mcp", CURLE_GOT_NOTHING,
+		  "Empty reply from server", "did you mean https://mcp.test/mcp" },
+	};
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	size_t		 i;
+	size_t		 e;
+
+	/* Each over Streamable HTTP in both eras, and over HTTP+SSE. */
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (e = 0; e < 3; e++) {
+			memset(&f, 0, sizeof f);
+			f.result = cases[i].result;
+			f.error = cases[i].error;
+			ct_init(&t);
+			t.cfg.url = cases[i].url;
+			t.cfg.era = e == 1 ? CLIENT_ERA_AUTO :
+			    CLIENT_ERA_LEGACY;
+			if (e == 2)
+				t.cfg.transport = CLIENT_TRANSPORT_SSE;
+			t.serve = serve_refusal;
+			t.arg = &f;
+			ct_send(&t, INIT("1"));
+			ck_assert_int_eq(ct_run(&t), EXIT_UNAVAILABLE);
+			m = refusal_message(&t);
+			ck_assert_msg(strstr(m, cases[i].error) != NULL &&
+			    strstr(m, cases[i].hint) != NULL, "%s", m);
+			ck_assert_int_eq(ct_count(&t, NULL, NULL), 1);
+			ck_assert_int_eq(ct_err_count(&t, "trying again"), 0);
+			ck_assert_int_eq(ct_err_count(&t, ": error: "), 1);
+			ck_assert_int_eq(ct_err_count(&t, ": warn: "), 0);
+			ct_fini(&t);
+		}
+	}
+}
+END_TEST
+
+/* What may cure itself keeps its retries. */
+START_TEST(test_transient_retried)
+{
+	struct ct	 t;
+	struct refusal	 f;
+
+	memset(&f, 0, sizeof f);
+	f.result = CURLE_RECV_ERROR;
+	f.error = "Recv failure: Connection reset by peer";
+	f.times = 2;
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_int_eq(ct_count(&t, "POST", "initialize"), 3);
+	ck_assert_str_eq(PS(ct_out_id(&t, "1"), "result.serverInfo.name"),
+	    "fake-legacy");
+	ct_fini(&t);
+}
+END_TEST
+
+/* A request before initialize, without --oneshot, says what to do. */
+START_TEST(test_no_initialize)
+{
+	struct ct	 t;
+	struct srv	 s;
+	const char	*m;
+	enum client_era_choice era[] = { CLIENT_ERA_LEGACY, CLIENT_ERA_AUTO };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.era = era[i];
+		t.serve = serve_legacy;
+		t.arg = &s;
+		ct_send(&t, "{'jsonrpc':'2.0','id':1,'method':'tools/list'}");
+		ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+		m = refusal_message(&t);
+		ck_assert_msg(strstr(m, "send initialize first, or use "
+		    "--oneshot") != NULL, "%s", m);
+		ck_assert_ptr_null(strstr(m, "neither MCP transport"));
+		ct_fini(&t);
+	}
+}
+END_TEST
+
+/* A URL that is only a host: a 404 suggests /mcp. */
+START_TEST(test_url_hint)
+{
+	struct ct	 t;
+	struct refusal	 f;
+	const char	*m;
+	static const char *urls[][2] = {
+		{ "http://mcp.test/", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test/mcp/", "did you mean http://mcp.test/mcp" },
+		{ "http://mcp.test/sse", "did you mean http://mcp.test/mcp" },
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		memset(&f, 0, sizeof f);
+		f.status = 404;
+		f.headers = "Content-Type: text/plain";
+		f.body = "Not Found";
+		ct_init(&t);
+		t.cfg.url = urls[i][0];
+		t.serve = serve_refusal;
+		t.arg = &f;
+		ct_send(&t, INIT("1"));
+		ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+		m = refusal_message(&t);
+		ck_assert_msg(strstr(m, urls[i][1]) != NULL, "%s", m);
+		ct_fini(&t);
+	}
+	/* /mcp itself: no guess. */
+	memset(&f, 0, sizeof f);
+	f.status = 404;
+	ct_init(&t);
+	t.serve = serve_refusal;
+	t.arg = &f;
+	ct_send(&t, INIT("1"));
+	ck_assert_int_eq(ct_run(&t), EXIT_PROTOCOL);
+	ck_assert_ptr_null(strstr(refusal_message(&t), "did you mean"));
+	ct_fini(&t);
+}
+END_TEST
+
+/* ---- --oneshot pipelines ---- */
+
+/* tools/call answered on an event stream, after a progress and a log
+ * notification. */
+static void
+serve_chatty(struct ct *t, struct ct_xfer *x, struct ct_req *r)
+{
+	json_object	*o;
+
+	if (r->rpc == NULL || strcmp(r->rpc, "tools/call") != 0) {
+		serve_legacy(t, x, r);
+		return;
+	}
+	ct_open(x, NULL);
+	ct_push_msg(x, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':'p1','progress':1}}");
+	ct_push_msg(x, "{'jsonrpc':'2.0','method':'notifications/message',"
+	    "'params':{'level':'info','data':'working'}}");
+	o = J("{'jsonrpc':'2.0','result':{'content':[]}}");
+	json_object_object_add(o, "id", jsonrpc_id_copy(ct_id(r)));
+	ct_push(x, "event: message\ndata: %s\n\n", S(o));
+	json_object_put(o);
+	ct_end(x);
+}
+
+START_TEST(test_oneshot_answers_only)
+{
+	struct ct	 t;
+	struct srv	 s;
+	int		 notes;
+
+	for (notes = 0; notes < 2; notes++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.era = CLIENT_ERA_LEGACY;
+		t.cfg.oneshot = 1;
+		t.cfg.notifications = notes;
+		t.serve = serve_chatty;
+		t.arg = &s;
+		ct_send(&t, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+		    "'params':{'name':'echo','_meta':{'progressToken':'p1'}}}");
+		ck_assert_int_eq(ct_run(&t), 0);
+		ck_assert_ptr_nonnull(P(ct_out_id(&t, "1"), "result"));
+		if (notes) {
+			/* --notifications: on stdout as they came. */
+			ck_assert_int_eq(t.nout, 3);
+			ck_assert_int_eq(ct_out_count(&t,
+			    "notifications/progress"), 1);
+			ck_assert_int_eq(ct_out_count(&t,
+			    "notifications/message"), 1);
+		} else {
+			/* Only the answer on stdout; the rest in the log. */
+			ck_assert_int_eq(t.nout, 1);
+			ck_assert_uint_eq(ct_err_count(&t,
+			    "notifications/progress"), 1);
+			ck_assert_uint_eq(ct_err_count(&t, "working"), 1);
+		}
+		ct_fini(&t);
+	}
+}
+END_TEST
+
+/* A JSON-RPC error answer is a failure for a pipeline (only). */
+START_TEST(test_oneshot_error_status)
+{
+	struct ct	 t;
+	struct srv	 s;
+	int		 oneshot;
+
+	for (oneshot = 0; oneshot < 2; oneshot++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.era = CLIENT_ERA_LEGACY;
+		t.cfg.oneshot = oneshot;
+		t.serve = serve_legacy;
+		t.arg = &s;
+		if (!oneshot)
+			ct_send(&t, INIT("1"));
+		ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'no/such'}");
+		ck_assert_int_eq(ct_run(&t), oneshot ? EXIT_RPCERROR : 0);
+		ck_assert_int_eq(PI(ct_out_id(&t, "2"), "error.code"),
+		    JSONRPC_METHOD_NOT_FOUND);
+		ct_fini(&t);
+	}
+}
+END_TEST
+
+/* A 2026-07-28 server's result with the revision's extras. */
+static void
+serve_modern_extras(struct ct *t, struct ct_xfer *x, struct ct_req *r)
+{
+	if (strcmp(r->rpc, "tools/list") != 0) {
+		serve_modern(t, x, r);
+		return;
+	}
+	ct_answer(x, "{'resultType':'complete','tools':[],'ttlMs':0,"
+	    "'cacheScope':'private','_meta':{"
+	    "'io.modelcontextprotocol/serverInfo':{'name':'m','version':'1'}}}");
+}
+
+/* The answer to a legacy-shaped request has the legacy shape, whatever
+ * the era: the 2026-07-28 extras are not forced on it (a pipeline's
+ * output does not change with the server). */
+START_TEST(test_result_shape)
+{
+	struct ct	 t;
+	struct srv	 s;
+	json_object	*o;
+	int		 oneshot;
+
+	for (oneshot = 0; oneshot < 2; oneshot++) {
+		memset(&s, 0, sizeof s);
+		ct_init(&t);
+		t.cfg.oneshot = oneshot;
+		t.serve = serve_modern_extras;
+		t.arg = &s;
+		if (!oneshot)
+			ct_send(&t, INIT("1"));
+		ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+		ck_assert_int_eq(ct_run(&t), 0);
+		o = ct_out_id(&t, "2");
+		ck_assert_ptr_nonnull(P(o, "result.tools"));
+		ck_assert_ptr_null(P(o, "result.resultType"));
+		ck_assert_ptr_null(P(o, "result.ttlMs"));
+		ck_assert_ptr_null(P(o, "result.cacheScope"));
+		ct_fini(&t);
+	}
+	/* A 2026-07-28 local client gets them as they came. */
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.serve = serve_modern_extras;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list',"
+	    "'params':{" PT_META "}}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_str_eq(PS(ct_out_id(&t, "2"), "result.resultType"),
+	    "complete");
+	ct_fini(&t);
+}
+END_TEST
+
+/* --protocol-version: the version of --oneshot's own handshake. */
+START_TEST(test_oneshot_version)
+{
+	struct ct	 t;
+	struct srv	 s;
+	struct ct_req	*r;
+
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.cfg.era = CLIENT_ERA_LEGACY;
+	t.cfg.oneshot = 1;
+	t.cfg.protocol_version = "2025-03-26";
+	t.serve = serve_legacy;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	r = ct_nth(&t, "POST", "initialize", 0);
+	ck_assert_str_eq(PS(r->body, "params.protocolVersion"), "2025-03-26");
+	ck_assert_ptr_nonnull(P(ct_out_id(&t, "2"), "result.tools"));
+	ct_fini(&t);
+
+	/* 2026-07-28: no initialize, no probe to guess with. */
+	memset(&s, 0, sizeof s);
+	ct_init(&t);
+	t.cfg.oneshot = 1;
+	t.cfg.protocol_version = "2026-07-28";
+	t.serve = serve_modern;
+	t.arg = &s;
+	ct_send(&t, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+	ck_assert_int_eq(ct_run(&t), 0);
+	ck_assert_int_eq(ct_count(&t, "POST", "initialize"), 0);
+	ck_assert_str_eq(meta_version(ct_nth(&t, "POST", "tools/list", 0)),
+	    "2026-07-28");
+	ck_assert_ptr_nonnull(P(ct_out_id(&t, "2"), "result.tools"));
+	ct_fini(&t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -944,6 +1483,20 @@ check_suite(void)
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_legacy_sse);
 	tcase_add_test(tc, test_legacy_sse_fallback);
+	tcase_add_test(tc, test_unauthorized_words);
+	tcase_add_test(tc, test_unauthorized_oauth);
+	tcase_add_test(tc, test_unauthorized_token);
+	tcase_add_test(tc, test_forbidden_scope);
+	tcase_add_test(tc, test_server_words_bounded);
+	tcase_add_test(tc, test_untrusted_certificate);
+	tcase_add_test(tc, test_unreachable_at_once);
+	tcase_add_test(tc, test_transient_retried);
+	tcase_add_test(tc, test_no_initialize);
+	tcase_add_test(tc, test_url_hint);
+	tcase_add_test(tc, test_oneshot_answers_only);
+	tcase_add_test(tc, test_oneshot_error_status);
+	tcase_add_test(tc, test_result_shape);
+	tcase_add_test(tc, test_oneshot_version);
 	suite_add_tcase(s, tc);
 	return s;
 }

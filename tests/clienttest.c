@@ -7,6 +7,7 @@
  * curl_event, no callback runs inside start, and none after cancel or
  * after the done callback; the xfer itself is freed on a later loop turn
  * (a serve function may still hold it while the bridge cancels it).
+ * A run logs at info level into a file (t->err), copied to stderr after.
  */
 #include "config.h"
 
@@ -33,6 +34,7 @@
 #include "clock.h"
 #include "curl_event.h"
 #include "jsonrpc.h"
+#include "log.h"
 #include "testjson.h"
 
 /* A run that takes longer has hung. */
@@ -550,8 +552,16 @@ ct_run(struct ct *t)
 	struct ct_private	*p = t->p;
 	struct client_io	 io;
 	struct timeval		 tv;
-	int			 status;
+	FILE			*log;
+	long			 len;
+	int			 status, saved;
 
+	/* The log, at info level, goes to a file for the test to read. */
+	log_set_level(LOG_LEVEL_INFO);
+	fflush(stderr);
+	ck_assert_ptr_nonnull(log = tmpfile());
+	ck_assert_int_ne(saved = dup(STDERR_FILENO), -1);
+	ck_assert_int_ne(dup2(fileno(log), STDERR_FILENO), -1);
 	memset(&io, 0, sizeof io);
 	io.in_fd = p->in_r;
 	io.out_fd = p->out_w;
@@ -564,6 +574,17 @@ ct_run(struct ct *t)
 	evtimer_add(p->watchdog, &tv);
 	ct_stdin_maybe_close(t);
 	status = client_run_io(&t->cfg, &io);
+	fflush(stderr);
+	log_set_level(LOG_LEVEL_ERROR);		/* checktest.c's */
+	ck_assert_int_ne(dup2(saved, STDERR_FILENO), -1);
+	close(saved);
+	ck_assert_int_ne(len = ftell(log), -1);
+	free(t->err);
+	ck_assert_ptr_nonnull(t->err = calloc(1, (size_t)len + 1));
+	rewind(log);
+	ck_assert_uint_eq(fread(t->err, 1, (size_t)len, log), (size_t)len);
+	fclose(log);
+	fputs(t->err, stderr);
 	evtimer_del(p->watchdog);
 	event_del(p->out_ev);
 	ct_out_read(t);
@@ -593,6 +614,7 @@ ct_fini(struct ct *t)
 	for (i = 0; i < t->nout; i++)
 		json_object_put(t->out[i]);
 	free(t->out);
+	free(t->err);
 	json_object_put(p->pending);
 	evbuffer_free(p->outbuf);
 	event_free(p->out_ev);
@@ -709,6 +731,20 @@ ct_out_count(struct ct *t, const char *method)
 	for (i = 0; i < t->nout; i++) {
 		m = jsonrpc_method(t->out[i]);
 		n += m != NULL && strcmp(m, method) == 0;
+	}
+	return n;
+}
+
+size_t
+ct_err_count(struct ct *t, const char *s)
+{
+	const char	*p, *nl;
+	size_t		 n = 0;
+
+	for (p = t->err; p != NULL && *p != '\0'; p = nl + (*nl != '\0')) {
+		nl = p + strcspn(p, "\n");
+		if (memmem(p, (size_t)(nl - p), s, strlen(s)) != NULL)
+			n++;
 	}
 	return n;
 }

@@ -49,6 +49,7 @@ struct ct {
 	size_t			 nreqs;
 	json_object		**out;		/* stdout, in order */
 	size_t			 nout;
+	char			*err;		/* stderr of the run (the log) */
 
 	struct ct_private	*p;
 };
@@ -64,7 +65,8 @@ void		 ct_send(struct ct *, const char *fmt, ...)
 /* stdin stays open until ct_close_stdin. */
 void		 ct_hold_stdin(struct ct *);
 void		 ct_close_stdin(struct ct *);
-/* Runs the bridge to its end; its exit status. */
+/* Runs the bridge to its end; its exit status.  What it logs is kept in
+ * t->err (and written to stderr after the run). */
 int		 ct_run(struct ct *);
 
 /* The last value of a request header, case-insensitive, or NULL. */
@@ -83,6 +85,8 @@ struct ct_req	*ct_nth(struct ct *, const char *method, const char *rpc,
 json_object	*ct_out_id(struct ct *, const char *id);
 size_t		 ct_out_count(struct ct *, const char *method);
 json_object	*ct_out_method(struct ct *, const char *method, size_t n);
+/* Lines of t->err that hold s. */
+size_t		 ct_err_count(struct ct *, const char *s);
 
 /* The server's side: a whole answer (headers: "Name: value" lines joined
  * by \n, or NULL; body raw text). */
