@@ -320,3 +320,30 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(70);
 }
+
+/*
+ * A message trace line (trace.c): level "trace", shown whatever
+ * --log-level says, since only --trace (or debug level) makes them.
+ */
+void
+log_trace(const char *line, size_t len)
+{
+	char	 stamp[64];
+	FILE	*f = stderr;	/* log_emit's stream */
+
+	log_stamp(stamp, sizeof stamp);
+	flockfile(f);
+	if (log_format == LOG_FORMAT_JSON) {
+		fprintf(f, "{\"time\":\"%s\",\"level\":\"trace\",\"msg\":\"",
+		    stamp);
+		log_json_string(f, line, len);
+		fputs("\"}\n", f);
+	} else {
+		fprintf(f, "%s %s[%ld]: trace: ", stamp, log_progname,
+		    (long)getpid());
+		log_text_string(f, line, len);
+		fputc('\n', f);
+	}
+	fflush(f);
+	funlockfile(f);
+}

@@ -48,6 +48,8 @@ struct log_request {
 void	 log_request(const struct log_request *);
 /* A line relayed from somewhere else (the child's stderr), tagged. */
 void	 log_relay(enum log_level, const char *tag, const char *line, size_t len);
+/* A message trace line (trace.c), shown whatever the level. */
+void	 log_trace(const char *line, size_t len);
 __attribute__((noreturn)) void fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 __attribute__((noreturn)) void fatalx(const char *, ...)

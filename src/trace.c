@@ -1,0 +1,408 @@
+/*
+ * trace.c: the message trace's lines (trace.h says what a line holds and
+ * what never shows), and the table of requests awaiting their answers
+ * that gives an answer its latency.  It formats; log.c writes.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "trace.h"
+#include "xmalloc.h"
+
+#define TRACE_JSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
+				 JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* A request whose answer will go the other way (dir is the answer's). */
+struct trace_pending {
+	int		 used;
+	enum trace_dir	 dir;
+	uint64_t	 at;
+	uint64_t	 seq;		/* the oldest goes when the table is full */
+	char		 label[TRACE_LABEL_LEN + 1];
+	char		 id[TRACE_ID_MAX + 1];
+	char		 method[TRACE_METHOD_MAX + 1];
+};
+
+struct trace {
+	enum trace_mode		 mode;
+	/* Each secret as given and as JSON writes it inside a string. */
+	char			*secrets[TRACE_SECRETS_MAX * 2];
+	size_t			 nsecrets;
+	struct trace_pending	 pending[TRACE_PENDING_MAX];
+	uint64_t		 seq;
+	char			 line[TRACE_LINE_MAX];
+};
+
+static const char *const trace_dir_names[TRACE_DIRS] = {
+	[TRACE_CLIENT_IN] = "client>bridge",
+	[TRACE_CLIENT_OUT] = "bridge>client",
+	[TRACE_CHILD_OUT] = "bridge>child",
+	[TRACE_CHILD_IN] = "child>bridge",
+	[TRACE_STDIN] = "stdin>bridge",
+	[TRACE_STDOUT] = "bridge>stdout",
+	[TRACE_SERVER_OUT] = "bridge>server",
+	[TRACE_SERVER_IN] = "server>bridge",
+};
+
+/*
+ * Member names whose values are secrets, compared without case, '-' or
+ * '_' ("api_key", "apiKey", "API-KEY").  Exact names: "maxTokens" and
+ * "progressToken" are no secrets.
+ */
+static const char *const trace_secret_keys[] = {
+	"password", "passwd", "passphrase", "secret", "clientsecret", "token",
+	"accesstoken", "refreshtoken", "idtoken", "sessiontoken", "apikey",
+	"authorization", "auth", "bearer", "cookie", "privatekey", NULL
+};
+
+struct trace *
+trace_new(enum trace_mode mode)
+{
+	struct trace	*t;
+
+	if (mode == TRACE_OFF)
+		return NULL;
+	t = xcalloc(1, sizeof *t);
+	t->mode = mode;
+	return t;
+}
+
+void
+trace_free(struct trace *t)
+{
+	size_t	i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nsecrets; i++)
+		free(t->secrets[i]);
+	free(t);
+}
+
+void
+trace_secret(struct trace *t, const char *value)
+{
+	json_object	*s;
+	const char	*text;
+	size_t		 len;
+
+	if (t == NULL || value == NULL || strlen(value) < TRACE_SECRET_MIN ||
+	    t->nsecrets + 2 > TRACE_SECRETS_MAX * 2)
+		return;
+	t->secrets[t->nsecrets++] = xstrdup(value);
+	/* JSON may write it otherwise ("\"", "\n", "\u0001"): that too. */
+	s = json_object_new_string(value);
+	text = json_object_to_json_string_length(s, TRACE_JSON_FLAGS, &len);
+	if (text != NULL && len >= 2 && (len - 2 != strlen(value) ||
+	    memcmp(text + 1, value, len - 2) != 0))
+		t->secrets[t->nsecrets++] = xstrndup(text + 1, len - 2);
+	json_object_put(s);
+}
+
+int
+trace_mode_parse(const char *arg, enum trace_mode *out)
+{
+	if (arg == NULL)
+		*out = TRACE_ON;
+	else if (strcmp(arg, "body") == 0)
+		*out = TRACE_BODY;
+	else
+		return -1;
+	return 0;
+}
+
+/* ---- latency ---- */
+
+static const char *
+trace_label(const char *label)
+{
+	return label != NULL && *label != '\0' ? label : "-";
+}
+
+static int
+trace_pending_live(const struct trace_pending *p, uint64_t now)
+{
+	return p->used && (now < p->at || now - p->at <= TRACE_PENDING_TTL_MS);
+}
+
+/* A request in dir: its answer will come in dir ^ 1. */
+static void
+trace_pending_add(struct trace *t, enum trace_dir dir, const char *label,
+    const char *id, const char *method, uint64_t now)
+{
+	struct trace_pending	*p, *slot = NULL;
+	size_t			 i;
+
+	for (i = 0; i < TRACE_PENDING_MAX; i++) {
+		p = &t->pending[i];
+		if (!trace_pending_live(p, now)) {
+			slot = p;
+			break;
+		}
+		if (slot == NULL || p->seq < slot->seq)
+			slot = p;
+	}
+	slot->used = 1;
+	slot->dir = (enum trace_dir)(dir ^ 1);
+	slot->at = now;
+	slot->seq = ++t->seq;
+	snprintf(slot->label, sizeof slot->label, "%s", label);
+	snprintf(slot->id, sizeof slot->id, "%s", id);
+	snprintf(slot->method, sizeof slot->method, "%s", method);
+}
+
+/* The request an answer in dir answers, taken off the table; NULL if
+ * none was seen (or it was forgotten, or expired). */
+static struct trace_pending *
+trace_pending_take(struct trace *t, enum trace_dir dir, const char *label,
+    const char *id, uint64_t now)
+{
+	struct trace_pending	*p, *found = NULL;
+	size_t			 i;
+
+	for (i = 0; i < TRACE_PENDING_MAX; i++) {
+		p = &t->pending[i];
+		if (!p->used)
+			continue;
+		if (!trace_pending_live(p, now)) {
+			p->used = 0;
+			continue;
+		}
+		if (p->dir == dir && strncmp(p->label, label,
+		    TRACE_LABEL_LEN) == 0 && strcmp(p->id, id) == 0 &&
+		    (found == NULL || p->seq < found->seq))
+			found = p;
+	}
+	if (found != NULL)
+		found->used = 0;
+	return found;
+}
+
+/* ---- bodies ---- */
+
+static int
+trace_secret_key(const char *key)
+{
+	char	norm[32];
+	size_t	n = 0;
+	int	i;
+
+	for (; *key != '\0'; key++) {
+		if (*key == '-' || *key == '_')
+			continue;
+		if (n + 1 >= sizeof norm)
+			return 0;
+		norm[n++] = (char)tolower((unsigned char)*key);
+	}
+	norm[n] = '\0';
+	for (i = 0; trace_secret_keys[i] != NULL; i++) {
+		if (strcmp(norm, trace_secret_keys[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Replaces the values of members named like secrets in o (a copy: the
+ * message itself is shared and never modified); returns 1 if there were
+ * any.  With edit 0 it only looks.
+ */
+static int
+trace_redact_keys(json_object *o, int edit)
+{
+	size_t	i, n;
+	int	found = 0;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if (trace_secret_key(key)) {
+				found = 1;
+				if (!edit)
+					return 1;
+				json_object_object_add(o, key,
+				    json_object_new_string(TRACE_REDACTED));
+			} else if (trace_redact_keys(val, edit)) {
+				found = 1;
+				if (!edit)
+					return 1;
+			}
+		}
+		break;
+	}
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (trace_redact_keys(json_object_array_get_idx(o, i),
+			    edit)) {
+				found = 1;
+				if (!edit)
+					return 1;
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	return found;
+}
+
+/*
+ * Appends text (len bytes) to dst (at *at, room to size) with every
+ * secret replaced, stopping at TRACE_BODY_MAX bytes of body (then "...").
+ * A secret is matched in the whole text, so one the cut falls in is still
+ * replaced whole.
+ */
+static void
+trace_body(const struct trace *t, const char *text, size_t len, char *dst,
+    size_t *at, size_t size)
+{
+	size_t		 i = 0, k, slen, start = *at, n = *at, max;
+	unsigned char	 c;
+	int		 hit, cut = 0;
+
+	max = start + TRACE_BODY_MAX;
+	if (max > size - 4)
+		max = size - 4;
+	while (i < len) {
+		if (n >= max) {
+			cut = 1;
+			break;
+		}
+		hit = 0;
+		for (k = 0; k < t->nsecrets; k++) {
+			slen = strlen(t->secrets[k]);
+			if (len - i >= slen &&
+			    memcmp(text + i, t->secrets[k], slen) == 0) {
+				hit = 1;
+				i += slen;
+				slen = sizeof TRACE_REDACTED - 1;
+				if (slen > max - n)
+					slen = max - n;
+				memcpy(dst + n, TRACE_REDACTED, slen);
+				n += slen;
+				break;
+			}
+		}
+		if (!hit)
+			dst[n++] = text[i++];
+	}
+	if (cut) {
+		/* Cut between characters, not inside one. */
+		for (k = n; k > start && n - k < 4; k--) {
+			c = (unsigned char)dst[k - 1];
+			if ((c & 0xc0) == 0x80)
+				continue;
+			slen = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			if (n - (k - 1) < slen)
+				n = k - 1;
+			break;
+		}
+		memcpy(dst + n, "...", 3);
+		n += 3;
+	}
+	dst[n] = '\0';
+	*at = n;
+}
+
+/* ---- the line ---- */
+
+size_t
+trace_format(struct trace *t, enum trace_dir dir, const char *label,
+    json_object *msg, uint64_t now, char *buf, size_t size)
+{
+	static const char *const kinds[] = {
+		[JSONRPC_INVALID] = "invalid",
+		[JSONRPC_REQUEST] = "request",
+		[JSONRPC_NOTIFICATION] = "notification",
+		[JSONRPC_RESPONSE] = "response",
+		[JSONRPC_BATCH] = "batch",
+	};
+	enum jsonrpc_kind	 kind = jsonrpc_classify(msg);
+	struct trace_pending	*p = NULL;
+	json_object		*id, *err, *code, *copy;
+	const char		*method = NULL, *ids = NULL, *text, *what;
+	char			 idbuf[TRACE_ID_MAX + 1];
+	size_t			 len = 0, n;
+	int			 r;
+
+	if (size < TRACE_LINE_MAX || dir >= TRACE_DIRS) {
+		if (size > 0)
+			buf[0] = '\0';
+		return 0;
+	}
+	label = trace_label(label);
+	what = kinds[kind];
+	idbuf[0] = '\0';
+	if (kind == JSONRPC_REQUEST || kind == JSONRPC_NOTIFICATION)
+		method = jsonrpc_method(msg);
+	if ((kind == JSONRPC_REQUEST || kind == JSONRPC_RESPONSE) &&
+	    (id = jsonrpc_id(msg)) != NULL) {
+		ids = json_object_to_json_string_ext(id, TRACE_JSON_FLAGS);
+		snprintf(idbuf, sizeof idbuf, "%s", ids != NULL ? ids : "");
+		ids = idbuf;
+	}
+	if (kind == JSONRPC_REQUEST)
+		trace_pending_add(t, dir, label, idbuf, method, now);
+	else if (kind == JSONRPC_RESPONSE) {
+		p = trace_pending_take(t, dir, label, idbuf, now);
+		if (p != NULL)
+			method = p->method;
+		if (json_object_object_get_ex(msg, "error", &err))
+			what = "error";
+	}
+	text = json_object_to_json_string_length(msg, TRACE_JSON_FLAGS, &len);
+
+	r = snprintf(buf, size, "%.*s %s %s", TRACE_LABEL_LEN, label,
+	    trace_dir_names[dir], what);
+	n = (size_t)r;
+	if (method != NULL)
+		n += (size_t)snprintf(buf + n, size - n, " %.*s",
+		    TRACE_METHOD_MAX, method);
+	if (ids != NULL)
+		n += (size_t)snprintf(buf + n, size - n, " id=%s", ids);
+	n += (size_t)snprintf(buf + n, size - n, " %zuB", len);
+	if (p != NULL)
+		n += (size_t)snprintf(buf + n, size - n, " %" PRIu64 "ms",
+		    now >= p->at ? now - p->at : 0);
+	if (kind == JSONRPC_RESPONSE && json_object_object_get_ex(msg,
+	    "error", &err) && (code = jsonrpc_get(err, "code",
+	    json_type_int)) != NULL)
+		n += (size_t)snprintf(buf + n, size - n, " code=%" PRId64,
+		    json_object_get_int64(code));
+	if (t->mode == TRACE_BODY && text != NULL) {
+		copy = NULL;
+		if (trace_redact_keys(msg, 0)) {
+			copy = jsonrpc_copy(msg);
+			trace_redact_keys(copy, 1);
+			text = json_object_to_json_string_length(copy,
+			    TRACE_JSON_FLAGS, &len);
+		}
+		buf[n++] = ' ';
+		trace_body(t, text, len, buf, &n, size);
+		if (copy != NULL)
+			json_object_put(copy);
+	}
+	return n;
+}
+
+void
+trace_msg(struct trace *t, enum trace_dir dir, const char *label,
+    json_object *msg)
+{
+	size_t	n;
+
+	if (t == NULL || msg == NULL)
+		return;
+	n = trace_format(t, dir, label, msg, clock_ms(), t->line,
+	    sizeof t->line);
+	log_trace(t->line, n);
+}
