@@ -90,6 +90,7 @@ enum {
 	OPT_OAUTH_OPEN,
 	OPT_OAUTH_TIMEOUT,
 	OPT_OAUTH_STORE,
+	OPT_TRACE,
 };
 
 static const struct option cli_common_options[] = {
@@ -147,6 +148,7 @@ static const struct option cli_serve_options[] = {
 	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "metrics-listen",	required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "instance-id",	required_argument, NULL, OPT_INSTANCE_ID },
+	{ "trace",		optional_argument, NULL, OPT_TRACE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -181,6 +183,7 @@ static const struct option cli_client_options[] = {
 	{ "oauth-open",		required_argument, NULL, OPT_OAUTH_OPEN },
 	{ "oauth-timeout",	required_argument, NULL, OPT_OAUTH_TIMEOUT },
 	{ "oauth-store",	required_argument, NULL, OPT_OAUTH_STORE },
+	{ "trace",		optional_argument, NULL, OPT_TRACE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -269,6 +272,15 @@ config_free(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
+/* --trace, or at debug level a line per message (bodies only if asked). */
+static enum trace_mode
+cli_trace_mode(const struct config *cfg)
+{
+	if (cfg->trace != TRACE_OFF)
+		return cfg->trace;
+	return cfg->log_level >= LOG_LEVEL_DEBUG ? TRACE_ON : TRACE_OFF;
+}
+
 void
 cli_serve_config(const struct config *cfg, struct serve_config *sc)
 {
@@ -282,6 +294,7 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 		    sc->max_message_size * CLI_DEFAULT_MAX_QUEUE_MESSAGES;
 	/* One string, read by both. */
 	sc->http.instance_id = sc->instance_id;
+	sc->trace = cli_trace_mode(cfg);
 }
 
 void
@@ -289,6 +302,7 @@ cli_client_config(const struct config *cfg, struct client_config *cc)
 {
 	memset(cc, 0, sizeof *cc);
 	cc->url = cfg->url;
+	cc->trace = cli_trace_mode(cfg);
 	cc->transport = cfg->transport;
 	cc->era = cfg->era;
 	cc->headers = cfg->headers;
@@ -506,6 +520,13 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 		return 1;
 	case OPT_VERSION:
 		*res = CLI_VERSION;
+		return 1;
+	case OPT_TRACE:
+		if (trace_mode_parse(arg, &c->trace) == -1) {
+			xasprintf(err, "--trace takes =body or nothing, not "
+			    "'=%s'", arg);
+			return -1;
+		}
 		return 1;
 	}
 	return 0;
@@ -1324,6 +1345,7 @@ static const char cli_usage_serve[] =
 "  --metrics-listen HOST:PORT  serve /metrics there too\n"
 "  --instance-id NAME       start session ids with NAME and a dot, for a\n"
 "                           load balancer to route on (scaling out)\n"
+"  --trace[=body]           log a line per message (and its body)\n"
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
@@ -1354,6 +1376,7 @@ static const char cli_usage_client[] =
 "                           with initialize (for scripts)\n"
 "  --notifications          --oneshot: notifications on stdout, not the log\n"
 "  --protocol-version VERSION  --oneshot: the handshake's (default 2025-11-25)\n"
+"  --trace[=body]           log a line per message (and its body)\n"
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "log.h"
 #include "serve.h"
+#include "trace.h"
 
 enum cli_mode {
 	CLI_MODE_NONE = 0,
@@ -88,6 +89,9 @@ struct config {
 	char			*oauth_open;		/* NULL: xdg-open, open */
 	uint64_t		 oauth_timeout_ms;
 	char			*oauth_store;		/* NULL: the default */
+
+	/* both modes */
+	enum trace_mode		 trace;		/* --trace[=body] */
 };
 
 enum cli_result {

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "trace.h"
+
 /* How to reach the server. */
 enum client_transport {
 	CLIENT_TRANSPORT_AUTO = 0,	/* Streamable HTTP, else legacy SSE */
@@ -44,6 +46,8 @@ struct client_config {
 	const char		*protocol_version; /* --oneshot's; NULL: the
 						   latest legacy one */
 	size_t			 max_message_size;
+	/* The message trace: --trace, or a line per message at debug level. */
+	enum trace_mode		 trace;
 
 	/* OAuth sign-in */
 	int			 no_oauth;

@@ -1963,6 +1963,8 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 	const char		*method;
 	enum mux_recv		 status;
 
+	if (m->cfg.trace != NULL)
+		m->cfg.trace(m->cfg.trace_arg, s, msg);
 	if (jsonrpc_classify(msg) == JSONRPC_INVALID) {
 		mux_error(m, s, stream, NULL, NULL, JSONRPC_INVALID_REQUEST,
 		    "Invalid Request");

@@ -136,6 +136,15 @@ struct mux_config {
 	enum mux_child_era	 child_era;
 	/* 0 means MUX_DEFAULT_PROBE_TIMEOUT_MS. */
 	uint64_t		 probe_timeout_ms;
+	/*
+	 * The message trace: called with every message a session hands in
+	 * (mux_session_recv), before anything is made of it; the caller
+	 * formats and logs.  msg is borrowed and must not be modified; the
+	 * callback must not call into the mux.  NULL: none.
+	 */
+	void			(*trace)(void *arg, struct mux_session *,
+				    json_object *msg);
+	void			*trace_arg;
 };
 
 enum mux_out_kind {

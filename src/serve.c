@@ -26,6 +26,8 @@
 #include "metrics.h"
 #include "mux.h"
 #include "serve.h"
+#include "session.h"
+#include "trace.h"
 #include "upstream.h"
 #include "xmalloc.h"
 
@@ -60,9 +62,31 @@ struct serve {
 	int			 stopping;
 	int			 exit_status;
 	json_object		*capabilities;
+	struct trace		*trace;		/* NULL: no message trace */
 };
 
 static void	serve_pump(void *);
+
+/* A session in the trace: its id's random part, as the access log shows
+ * it (http.c's sessions are the mux sessions' data).  NULL: none. */
+static const char *
+serve_trace_label(struct mux_session *ms)
+{
+	const struct session	*sess;
+
+	if (ms == NULL || (sess = mux_session_data(ms)) == NULL)
+		return NULL;
+	return sess->hex;
+}
+
+/* The mux's trace hook: what a client sent, as it arrives. */
+static void
+serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
+{
+	struct serve	*s = arg;
+
+	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(ms), msg);
+}
 
 static void
 serve_child_message(void *arg, json_object *msg)
@@ -70,6 +94,8 @@ serve_child_message(void *arg, json_object *msg)
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
+	trace_msg(s->trace, TRACE_CHILD_IN, serve_trace_label(child->session),
+	    msg);
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(s->mux, clock_ms());
 	mux_child_recv(s->mux, child->session, msg);
@@ -308,6 +334,9 @@ serve_pump(void *arg)
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
 			child = serve_find_child(s, out.session);
+			if (child != NULL && !child->stopping)
+				trace_msg(s->trace, TRACE_CHILD_OUT,
+				    serve_trace_label(out.session), out.msg);
 			if (child == NULL || child->stopping ||
 			    upstream_send(child->upstream, out.msg) == -1)
 				log_debug("message for a child that is not "
@@ -316,6 +345,9 @@ serve_pump(void *arg)
 			break;
 		case MUX_OUT_SESSION:
 		case MUX_OUT_SESSION_END:
+			if (out.msg != NULL)
+				trace_msg(s->trace, TRACE_CLIENT_OUT,
+				    serve_trace_label(out.session), out.msg);
 			if (s->http != NULL)
 				http_deliver(s->http, &out);
 			else if (out.msg != NULL)
@@ -418,6 +450,23 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	log_info("SIGHUP ignored");
 }
 
+/*
+ * What the trace never shows, should the child or a client put it in a
+ * message: the values --env gives the child.  (Tokens travel only in
+ * headers, which are never traced.)
+ */
+static void
+serve_trace_secrets(struct serve *s)
+{
+	char	**e;
+	char	 *eq;
+
+	for (e = s->cfg->env; e != NULL && *e != NULL; e++) {
+		if ((eq = strchr(*e, '=')) != NULL)
+			trace_secret(s->trace, eq + 1);
+	}
+}
+
 int
 serve_run(const struct serve_config *cfg)
 {
@@ -452,6 +501,8 @@ serve_run(const struct serve_config *cfg)
 		if (s.capabilities == NULL)
 			fatalx("--client-capabilities is not JSON");
 	}
+	if ((s.trace = trace_new(cfg->trace)) != NULL)
+		serve_trace_secrets(&s);
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
 	mc.server_requests = cfg->server_requests;
@@ -467,6 +518,10 @@ serve_run(const struct serve_config *cfg)
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
 	mc.instance_id = cfg->instance_id;
+	if (s.trace != NULL) {
+		mc.trace = serve_trace_in;
+		mc.trace_arg = &s;
+	}
 	s.mux = mux_new(&mc);
 	mux_tick(s.mux, clock_ms());
 
@@ -532,6 +587,7 @@ out:
 		free(s.shared);
 	}
 	mux_free(s.mux);
+	trace_free(s.trace);
 	if (s.capabilities != NULL)
 		json_object_put(s.capabilities);
 	/* Runs the late frees still queued, then frees the base. */

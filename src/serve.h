@@ -10,6 +10,7 @@
 
 #include "http.h"
 #include "mux.h"
+#include "trace.h"
 #include "upstream.h"
 
 /* What serve mode is told (cli.c fills it from the command line; the
@@ -23,6 +24,8 @@ struct serve_config {
 	size_t			 max_message_size;
 	int			 kill_timeout_ms;
 	enum upstream_restart	 restart;
+	/* The message trace: --trace, or a line per message at debug level. */
+	enum trace_mode		 trace;
 
 	/* the multiplexer */
 	enum mux_isolation	 isolation;
