@@ -302,16 +302,19 @@ client_version_check(const char *version, int oneshot,
 /* ---- small things ---- */
 
 json_object *
-client_parse_body(struct evbuffer *b)
+client_parse_body(struct client *c, struct evbuffer *b)
 {
 	size_t		 len = evbuffer_get_length(b);
 	unsigned char	*p;
+	json_object	*msg;
 
 	if (len == 0)
 		return NULL;
 	if ((p = evbuffer_pullup(b, -1)) == NULL)
 		fatalx("evbuffer_pullup");
-	return jsonparse_strict((const char *)p, len, NULL);
+	msg = jsonparse_strict((const char *)p, len, NULL);
+	trace_msg(c->trace, TRACE_SERVER_IN, NULL, msg);
+	return msg;
 }
 
 const char *
@@ -429,11 +432,14 @@ client_from_stdin(void *arg, json_object *msg)
 	size_t			 i;
 	int			 barrier = 0, is_init = 0;
 
+	kind = jsonrpc_classify(msg);
+	/* A batch is traced message by message, below. */
+	if (kind != JSONRPC_BATCH)
+		trace_msg(c->trace, TRACE_STDIN, NULL, msg);
 	if (c->closing) {
 		json_object_put(msg);
 		return;
 	}
-	kind = jsonrpc_classify(msg);
 	if (kind == JSONRPC_BATCH) {
 		/* Sent one by one; answers come back one by one. */
 		for (i = 0; i < json_object_array_length(msg); i++)
@@ -593,6 +599,8 @@ cmsg_post(struct cmsg *cm)
 	 * with a deadline of its own (cm->timeout, which progress starts
 	 * again and which closes the conn) gets no transfer limit: one
 	 * would cut a long call that reports progress. */
+	trace_msg(c->trace, TRACE_SERVER_OUT, NULL, cm->wire != NULL ?
+	    cm->wire : cm->msg);
 	client_conn_start(conn, "POST", url, cm->text, cm->len,
 	    cm->is_discover && c->era == ERA_UNKNOWN ? c->connect_timeout_ms :
 	    client_passthru_lasting(cm) || cm->timeout != NULL ? 0 :
@@ -893,6 +901,28 @@ client_build_headers(struct client *c)
 	return 0;
 }
 
+/*
+ * What the trace never shows, should the server or the local client put
+ * it in a message: the value of every --header and, for a value that is
+ * a scheme and a credential ("Bearer xyz"), the credential alone.
+ * (Headers themselves are never traced.)
+ */
+static void
+client_trace_secrets(struct client *c)
+{
+	const char	*v, *sp;
+	size_t		 i;
+
+	for (i = 0; i < c->nheaders; i++) {
+		if ((v = strchr(c->headers[i], ':')) == NULL)
+			continue;
+		v += 1 + strspn(v + 1, " \t");
+		trace_secret(c->trace, v);
+		if ((sp = strchr(v, ' ')) != NULL)
+			trace_secret(c->trace, sp + 1 + strspn(sp + 1, " "));
+	}
+}
+
 /* Sign-in on a 401, unless turned off or the user brings credentials. */
 static int
 client_oauth_setup(struct client *c)
@@ -946,6 +976,7 @@ client_free(struct client *c)
 	/* OAuth and curl before the event base; the conns after curl. */
 	oauth_free(c->oauth);
 	curl_event_free(c->ce);
+	trace_free(c->trace);
 	client_conn_reap(-1, 0, c);
 	for (i = 0; i < c->nheaders; i++) {
 		/* They hold credentials. */
@@ -1064,6 +1095,8 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 		client_free(&c);
 		return EXIT_USAGE;
 	}
+	if ((c.trace = trace_new(cfg->trace)) != NULL)
+		client_trace_secrets(&c);
 	if (cfg->insecure)
 		log_warnx("--insecure: the server's certificate is not "
 		    "verified");

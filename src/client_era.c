@@ -606,6 +606,7 @@ client_era_listen_start(struct conn *conn)
 	s = json_object_to_json_string_length(conn->wire,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	c->listen_acked = 0;
+	trace_msg(c->trace, TRACE_SERVER_OUT, NULL, conn->wire);
 	/* The body is copied; no timeout: it lives as long as we do. */
 	client_conn_start(conn, "POST", c->url, s, len, 0);
 }
@@ -834,7 +835,7 @@ client_era_listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		return;
 	}
 	/* Refused (or answered at once): the server offers no stream. */
-	msg = client_parse_body(c->http->body(x));
+	msg = client_parse_body(c, c->http->body(x));
 	text = NULL;
 	if (msg != NULL && json_object_object_get_ex(msg, "error", &e))
 		json_object_object_get_ex(e, "message", &text);

@@ -697,6 +697,7 @@ client_conn_event(void *arg, const struct sse_event *ev)
 		    "%s)", ev->len, cause);
 		return;
 	}
+	trace_msg(c->trace, TRACE_SERVER_IN, NULL, msg);
 	if (conn->kind == CONN_LISTEN)
 		client_era_listen_message(conn, msg);
 	else if (conn->kind == CONN_POST && conn->cm != NULL &&
@@ -929,7 +930,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		    strncasecmp(ct, "application/json", 16) == 0 &&
 		    evbuffer_get_length(c->http->body(x)) > 0;
 		if (json_body)
-			msg = client_parse_body(c->http->body(x));
+			msg = client_parse_body(c, c->http->body(x));
 		if (c->transport == CLIENT_TRANSPORT_SSE) {
 			/* HTTP+SSE answers on the stream: a JSON body here is
 			 * at most an acknowledgement, and what is no JSON-RPC
@@ -998,7 +999,7 @@ post_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_pump(c);
 		return;
 	}
-	msg = client_parse_body(c->http->body(x));
+	msg = client_parse_body(c, c->http->body(x));
 	client_conn_close(conn);
 	if (cm->is_discover && status != 429 && status != 502 &&
 	    status != 503 && status != 504) {
@@ -1217,7 +1218,7 @@ legacy_done(struct conn *conn, struct curl_event_xfer *x, int result,
 			    c->fallback_status, status);
 		else
 			xasprintf(&what, "HTTP %ld from the server", status);
-		msg = client_parse_body(c->http->body(x));
+		msg = client_parse_body(c, c->http->body(x));
 		why = client_http_why(c, x, status, msg, what);
 		json_object_put(msg);
 		free(what);

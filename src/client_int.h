@@ -182,6 +182,7 @@ enum client_sess {
 
 struct client {
 	const struct client_config *cfg;
+	struct trace		*trace;		/* NULL: no message trace */
 	struct event_base	*base;
 	int			 own_base;
 	const struct client_http_ops *http;	/* curl_event, or a test's */
@@ -307,7 +308,8 @@ int	client_run_io(const struct client_config *, const struct client_io *);
 /* ---- what the files of client mode call in each other ---- */
 
 /* client.c */
-json_object	*client_parse_body(struct evbuffer *b);
+/* A body from the server, traced (server>bridge) if it is JSON. */
+json_object	*client_parse_body(struct client *c, struct evbuffer *b);
 const char	*client_id_text(json_object *msg);
 void	client_fail_status(struct client *c, int status);
 void	client_set_timer(struct event *ev, long ms);

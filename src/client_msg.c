@@ -113,8 +113,10 @@ client_write(struct client *c, json_object *msg)
 {
 	if (!client_oneshot_out(c, msg))
 		return;
-	if (!c->out_error)
+	if (!c->out_error) {
+		trace_msg(c->trace, TRACE_STDOUT, NULL, msg);
 		framer_write(c->out, msg);
+	}
 	json_object_put(msg);
 	client_flush(c);
 	if (evbuffer_get_length(c->out) > CLIENT_OUT_HIGH)

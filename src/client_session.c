@@ -271,7 +271,7 @@ client_session_auth_challenge(struct client *c, struct curl_event_xfer *x,
 	    "WWW-Authenticate"), gen))
 		return 0;
 	/* Kept for the error, should the sign-in fail. */
-	msg = client_parse_body(c->http->body(x));
+	msg = client_parse_body(c, c->http->body(x));
 	free(c->auth_words);
 	c->auth_words = client_server_words(c, x, msg);
 	json_object_put(msg);

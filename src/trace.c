@@ -398,10 +398,17 @@ void
 trace_msg(struct trace *t, enum trace_dir dir, const char *label,
     json_object *msg)
 {
-	size_t	n;
+	size_t	n, i;
 
 	if (t == NULL || msg == NULL)
 		return;
+	/* One line a message: a batch's are its members. */
+	if (jsonrpc_classify(msg) == JSONRPC_BATCH) {
+		for (i = 0; i < json_object_array_length(msg); i++)
+			trace_msg(t, dir, label,
+			    json_object_array_get_idx(msg, i));
+		return;
+	}
 	n = trace_format(t, dir, label, msg, clock_ms(), t->line,
 	    sizeof t->line);
 	log_trace(t->line, n);

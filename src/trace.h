@@ -92,7 +92,8 @@ void		 trace_secret(struct trace *, const char *value);
  * Remembers a request for its answer's latency, at now_ms. */
 size_t		 trace_format(struct trace *, enum trace_dir, const char *label,
 		    json_object *msg, uint64_t now_ms, char *buf, size_t size);
-/* trace_format on the monotonic clock, then log_trace.  msg is borrowed. */
+/* trace_format on the monotonic clock, then log_trace; a batch gets a
+ * line per member.  msg is borrowed; NULL is nothing. */
 void		 trace_msg(struct trace *, enum trace_dir, const char *label,
 		    json_object *msg);
 /* "--trace" or "--trace=body" (arg NULL or "body"); -1 otherwise. */
