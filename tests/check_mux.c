@@ -3240,6 +3240,60 @@ START_TEST(test_random)
 }
 END_TEST
 
+/* The trace hook (mux_config.trace) sees every message a session hands in,
+ * as the client wrote it, before the mux rewrites or refuses it. */
+struct trace_seen {
+	struct mux_session	*s[8];
+	char			*text[8];
+	size_t			 n;
+};
+
+static void
+trace_seen_cb(void *arg, struct mux_session *s, json_object *msg)
+{
+	struct trace_seen	*ts = arg;
+
+	ck_assert_uint_lt(ts->n, 8);
+	ts->s[ts->n] = s;
+	ts->text[ts->n++] = strdup(json_object_to_json_string_ext(msg,
+	    JSON_C_TO_STRING_PLAIN));
+}
+
+START_TEST(test_trace_hook)
+{
+	struct h		 h;
+	struct mux_config	 mc;
+	struct trace_seen	 ts;
+	struct mux_session	*s;
+	size_t			 i;
+
+	memset(&ts, 0, sizeof ts);
+	memset(&mc, 0, sizeof mc);
+	mc.trace = trace_seen_cb;
+	mc.trace_arg = &ts;
+	h_init(&h, &mc);
+	h_start(&h);
+	s = h_session(&h, "{}");
+	/* initialize and notifications/initialized */
+	ck_assert_uint_eq(ts.n, 2);
+	ck_assert_ptr_eq(ts.s[0], s);
+	ck_assert_ptr_eq(ts.s[1], s);
+	ck_assert_ptr_nonnull(strstr(ts.text[0], "\"method\":\"initialize\""));
+	h_call(&h, s, 2, "\"c-7\"");
+	ck_assert_uint_eq(ts.n, 3);
+	/* The client's id, not the child's. */
+	ck_assert_ptr_nonnull(strstr(ts.text[2], "\"id\":\"c-7\""));
+	/* Refused, and seen all the same. */
+	ck_assert_int_eq(h_send(&h, s, 3, "{'jsonrpc':'2.0','id':1}"),
+	    MUX_RECV_INVALID);
+	ck_assert_uint_eq(ts.n, 4);
+	ck_assert_str_eq(ts.text[3], "{\"jsonrpc\":\"2.0\",\"id\":1}");
+	for (i = 0; i < ts.n; i++)
+		free(ts.text[i]);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -3295,6 +3349,7 @@ check_suite(void)
 	tcase_add_test(tc, test_child_unavailable);
 	tcase_add_test(tc, test_isolation);
 	tcase_add_test(tc, test_isolation_reinit);
+	tcase_add_test(tc, test_trace_hook);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");
