@@ -102,6 +102,47 @@ START_TEST(test_max_queue_follows_message_size)
 }
 END_TEST
 
+/* --trace[=body] in both modes; debug level traces without bodies. */
+START_TEST(test_trace_option)
+{
+	struct config		c;
+	struct serve_config	sc;
+	struct client_config	cc;
+	char			*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--", "server", NULL),
+	    CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_int_eq(sc.trace, TRACE_OFF);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--trace", "--", "server",
+	    NULL), CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_int_eq(sc.trace, TRACE_ON);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "--log-level", "debug", "serve",
+	    "--", "server", NULL), CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_int_eq(sc.trace, TRACE_ON);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "--trace=body",
+	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
+	cli_client_config(&c, &cc);
+	ck_assert_int_eq(cc.trace, TRACE_BODY);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "--log-level", "debug",
+	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
+	cli_client_config(&c, &cc);
+	ck_assert_int_eq(cc.trace, TRACE_ON);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--trace=all", "--",
+	    "server", NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "--trace takes =body or nothing, not '=all'");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(test_serve_command_without_dashes)
 {
 	struct config	c;
@@ -349,6 +390,7 @@ check_suite(void)
 
 	tcase_add_test(tc, test_serve_defaults);
 	tcase_add_test(tc, test_serve_command_without_dashes);
+	tcase_add_test(tc, test_trace_option);
 	tcase_add_test(tc, test_serve_options);
 	tcase_add_test(tc, test_connect);
 	tcase_add_test(tc, test_errors);
