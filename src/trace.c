@@ -285,13 +285,17 @@ trace_body(const struct trace *t, const char *text, size_t len, char *dst,
 				hit = 1;
 				i += slen;
 				slen = sizeof TRACE_REDACTED - 1;
-				if (slen > max - n)
+				if (slen > max - n) {
 					slen = max - n;
+					cut = 1;
+				}
 				memcpy(dst + n, TRACE_REDACTED, slen);
 				n += slen;
 				break;
 			}
 		}
+		if (cut)
+			break;
 		if (!hit)
 			dst[n++] = text[i++];
 	}

@@ -143,6 +143,17 @@ START_TEST(test_trace_body)
 	l = fmt(t, TRACE_STDIN, NULL, big, 1);
 	ck_assert_int_ne((unsigned char)l[strlen(l) - 4] & 0xc0, 0xc0);
 	trace_free(t);
+
+	/* A secret the cut falls in shows not even in part. */
+	t = trace_new(TRACE_BODY);
+	trace_secret(t, "SECRETSECRET");
+	snprintf(big, sizeof big, "{\"jsonrpc\":\"2.0\",\"method\":\"a/b\","
+	    "\"params\":{\"s\":\"%0*dSECRETSECRET\"}}",
+	    TRACE_BODY_MAX - 5 - 47, 0);
+	l = fmt(t, TRACE_STDIN, NULL, big, 1);
+	ck_assert_ptr_null(strstr(l, "SECRE"));
+	ck_assert_ptr_nonnull(strstr(l, "0[reda..."));
+	trace_free(t);
 }
 END_TEST
 
