@@ -245,23 +245,6 @@ oauth_scope_add(char ***v, size_t *n, const char *s)
 	}
 }
 
-int
-oauth_json_has_string(json_object *a, const char *s)
-{
-	json_object	*v;
-	size_t		 i;
-
-	if (a == NULL || !json_object_is_type(a, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		v = json_object_array_get_idx(a, i);
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), s) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 char *
 oauth_choose_scope(const char *challenge, json_object *prm_scopes,
     json_object *as_scopes, const char *previous)
@@ -283,7 +266,7 @@ oauth_choose_scope(const char *challenge, json_object *prm_scopes,
 		}
 	}
 	/* A refresh token, where the authorization server offers one. */
-	if (n > 0 && oauth_json_has_string(as_scopes, "offline_access"))
+	if (n > 0 && jsonrpc_array_has_str(as_scopes, "offline_access"))
 		oauth_scope_add(&v, &n, "offline_access");
 	if (n == 0)
 		return NULL;
@@ -1044,9 +1027,9 @@ oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
 		return registered;
 	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
 	    json_type_array);
-	if (list == NULL || oauth_json_has_string(list, "client_secret_basic"))
+	if (list == NULL || jsonrpc_array_has_str(list, "client_secret_basic"))
 		return "client_secret_basic";	/* RFC 8414's default */
-	if (oauth_json_has_string(list, "client_secret_post"))
+	if (jsonrpc_array_has_str(list, "client_secret_post"))
 		return "client_secret_post";
 	return "client_secret_basic";
 }
@@ -1105,11 +1088,11 @@ oauth_register(struct oauth *o)
 	/* A public client if the server allows it, else what it takes. */
 	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
 	    json_type_array);
-	if (list == NULL || oauth_json_has_string(list, "none"))
+	if (list == NULL || jsonrpc_array_has_str(list, "none"))
 		method = "none";
-	else if (oauth_json_has_string(list, "client_secret_basic"))
+	else if (jsonrpc_array_has_str(list, "client_secret_basic"))
 		method = "client_secret_basic";
-	else if (oauth_json_has_string(list, "client_secret_post"))
+	else if (jsonrpc_array_has_str(list, "client_secret_post"))
 		method = "client_secret_post";
 	else
 		method = "none";

@@ -255,7 +255,7 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 		oauth_asm_next(o);
 		return;
 	}
-	if (!oauth_json_has_string(jsonrpc_get(doc,
+	if (!jsonrpc_array_has_str(jsonrpc_get(doc,
 	    "code_challenge_methods_supported", json_type_array), "S256")) {
 		json_object_put(doc);
 		oauth_fail(o, "%s does not support PKCE with S256 "
