@@ -66,6 +66,7 @@
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "oauth.h"
 #include "oauth_int.h"
 #include "oauth_store.h"
@@ -119,14 +120,6 @@ oauth_vector_add(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-/* tchar of RFC 9110 */
-static int
-oauth_tchar(int ch)
-{
-	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch)
-	    != NULL);
-}
-
 void
 oauth_bearer_clear(struct oauth_bearer *b)
 {
@@ -153,7 +146,7 @@ oauth_parse_bearer(const char *h, struct oauth_bearer *b)
 		if (*p == '\0')
 			break;
 		tok = p;
-		while (oauth_tchar((unsigned char)*p) && *p != '=')
+		while (mcpwire_tchar((unsigned char)*p) && *p != '=')
 			p++;
 		if ((tlen = (size_t)(p - tok)) == 0) {
 			p++;		/* not HTTP: skip it */
