@@ -579,6 +579,28 @@ START_TEST(test_store_servers)
 	fputs("{\"server\": \"https://a.exa", f);
 	fclose(f);
 	ck_assert_ptr_null(oauth_store_load(a));
+	/* Nor is a document with anything after it (the project's one JSON
+	 * parse policy, jsonparse_strict): a hand-edited or torn file.  It
+	 * is left where it is, as garbage is, for the next save to
+	 * replace. */
+	f = fopen(oauth_store_path(a), "w");
+	fputs("{\"server\": \"https://a.example/mcp\", \"tokens\": {}}\n"
+	    "x\n", f);
+	fclose(f);
+	ck_assert_ptr_null(oauth_store_load(a));
+	ck_assert_int_eq(access(oauth_store_path(a), F_OK), 0);
+	f = fopen(oauth_store_path(a), "w");
+	fputs("{\"server\": \"https://a.example/mcp\", \"tokens\": {}}"
+	    "{\"server\": \"https://a.example/mcp\"}", f);
+	fclose(f);
+	ck_assert_ptr_null(oauth_store_load(a));
+	/* White space around it is fine. */
+	f = fopen(oauth_store_path(a), "w");
+	fputs("\n {\"server\": \"https://a.example/mcp\", \"tokens\": {}}"
+	    " \r\n\t\n", f);
+	fclose(f);
+	ck_assert_ptr_nonnull(doc = oauth_store_load(a));
+	json_object_put(doc);
 
 	/* The same server from elsewhere: the same file. */
 	a2 = oauth_store_open(store_dir, "https://a.example/mcp", &err);
