@@ -1127,8 +1127,6 @@ oauth_register(struct oauth *o)
 static int
 oauth_pick_client(struct oauth *o)
 {
-	json_object	*v;
-
 	free(o->client_id);
 	o->client_id = NULL;
 	oauth_forget(&o->client_secret);
@@ -1145,12 +1143,9 @@ oauth_pick_client(struct oauth *o)
 		    o->client_secret != NULL, NULL));
 		return 1;
 	}
-	/* Not jsonrpc_get: json-c's conversion counts any non-zero number
-	 * and any non-empty string as true, as it always has. */
 	if (o->cimd_url != NULL && o->asmeta != NULL &&
-	    json_object_object_get_ex(o->asmeta,
-	    "client_id_metadata_document_supported", &v) &&
-	    json_object_get_boolean(v)) {
+	    oauth_discovery_flag(o->asmeta,
+	    "client_id_metadata_document_supported")) {
 		o->client = OAUTH_CLIENT_CIMD;
 		o->client_id = xstrdup(o->cimd_url);
 		o->client_method = xstrdup("none");

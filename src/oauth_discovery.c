@@ -222,6 +222,17 @@ oauth_discovery_resource_matches(const char *url, const char *resource)
 
 /* ---- ASM ---- */
 
+int
+oauth_discovery_flag(json_object *meta, const char *key)
+{
+	json_object	*v;
+
+	/* json-c's conversion, not jsonrpc_get: a non-zero number or a
+	 * non-empty string counts as true, as it always has. */
+	return json_object_object_get_ex(meta, key, &v) &&
+	    json_object_get_boolean(v);
+}
+
 static void
 oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
     void *arg)
@@ -229,7 +240,6 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 	struct oauth	*o = arg;
 	json_object	*doc;
 	const char	*issuer, *ae, *te, *re, *url = o->urls[o->iurl - 1];
-	json_object	*v;
 	long		 status;
 	char		*err, *q;
 
@@ -285,11 +295,9 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 	oauth_replace(&o->authorization_endpoint, ae);
 	oauth_replace(&o->token_endpoint, te);
 	oauth_replace(&o->registration_endpoint, re);
-	/* json-c's conversion, not jsonrpc_get: a non-zero number or a
-	 * non-empty string counts as true (iss is then required). */
-	o->iss_supported = json_object_object_get_ex(doc,
-	    "authorization_response_iss_parameter_supported", &v) &&
-	    json_object_get_boolean(v);
+	/* If true, a code without iss is refused. */
+	o->iss_supported = oauth_discovery_flag(doc,
+	    "authorization_response_iss_parameter_supported");
 	o->asmeta = doc;
 	log_debug("OAuth: authorization server %s", o->issuer);
 	oauth_endpoints_ready(o);
