@@ -227,10 +227,12 @@ oauth_discovery_flag(json_object *meta, const char *key)
 {
 	json_object	*v;
 
-	/* json-c's conversion, not jsonrpc_get: a non-zero number or a
-	 * non-empty string counts as true, as it always has. */
-	return json_object_object_get_ex(meta, key, &v) &&
-	    json_object_get_boolean(v);
+	/* These members are JSON booleans (RFC 8414 2, RFC 9207 3).  Not
+	 * json-c's conversion, which counts a non-zero number or a
+	 * non-empty string ("false") as true: anything but a boolean
+	 * counts as absent, and absent means false. */
+	v = jsonrpc_get(meta, key, json_type_boolean);
+	return v != NULL && json_object_get_boolean(v);
 }
 
 static void
