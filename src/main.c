@@ -62,6 +62,8 @@ main(int argc, char **argv)
 	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
 		uselocale(cloc);
 	log_init(cfg.log_level, cfg.log_format, "mcpbridge");
+	log_set_source(LOG_SOURCE_ACCESS, cfg.access_log);
+	log_set_source(LOG_SOURCE_CHILD, cfg.child_stderr);
 	/* A peer that goes away must be an error return, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 
