@@ -27,6 +27,7 @@ enum {
 	OPT_LOG_LEVEL = 256,
 	OPT_LOG_FORMAT,
 	OPT_QUIET,
+	OPT_LOG_FILE,
 	OPT_VERBOSE,
 	OPT_ACCESS_LOG,
 	OPT_CHILD_STDERR,
@@ -97,6 +98,7 @@ enum {
 static const struct option cli_common_options[] = {
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-file",		required_argument, NULL, OPT_LOG_FILE },
 	{ "quiet",		no_argument,	   NULL, OPT_QUIET },
 	{ "verbose",		no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
@@ -107,6 +109,7 @@ static const struct option cli_common_options[] = {
 static const struct option cli_serve_options[] = {
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-file",		required_argument, NULL, OPT_LOG_FILE },
 	{ "quiet",		no_argument,	   NULL, OPT_QUIET },
 	{ "verbose",		no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
@@ -161,6 +164,7 @@ static const struct option cli_serve_options[] = {
 static const struct option cli_client_options[] = {
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-file",		required_argument, NULL, OPT_LOG_FILE },
 	{ "quiet",		no_argument,	   NULL, OPT_QUIET },
 	{ "verbose",		no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
@@ -265,6 +269,7 @@ config_free(struct config *c)
 	free((char *)c->serve.http.tls_key);
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
+	free(c->log_file);
 	free(c->url);
 	cli_free_vector(c->headers);
 	free(c->bearer_token_env);
@@ -507,6 +512,14 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 			    "'%s'", arg);
 			return -1;
 		}
+		return 1;
+	case OPT_LOG_FILE:
+		if (*arg == '\0') {
+			xasprintf(err, "--log-file wants a file name");
+			return -1;
+		}
+		free(c->log_file);
+		c->log_file = xstrdup(arg);
 		return 1;
 	case OPT_QUIET:
 	case OPT_VERBOSE:
@@ -1279,7 +1292,8 @@ cli_parse(int argc, char **argv, struct config *c, char **err)
 }
 
 static const char cli_usage_main[] =
-"usage: mcpbridge [-qv] [--log-level LEVEL] [--log-format text|json] MODE ...\n"
+"usage: mcpbridge [-qv] [--log-level LEVEL] [--log-format text|json]\n"
+"                 [--log-file FILE] MODE ...\n"
 "       mcpbridge serve [options] -- COMMAND [ARGS...]\n"
 "       mcpbridge serve [options] --connect unix:PATH|tcp:HOST:PORT\n"
 "       mcpbridge client [options] URL\n"
@@ -1364,7 +1378,7 @@ static const char cli_usage_serve[] =
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
 "  -q, --quiet              one level quieter (repeatable)\n"
 "  -v, --verbose            one level louder (repeatable)\n"
-"  --log-format FORMAT      text (default) or json\n"
+"  --log-format FORMAT      text (default) or json\n""  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n";
 
@@ -1407,7 +1421,7 @@ static const char cli_usage_client[] =
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
 "  -q, --quiet              one level quieter (repeatable)\n"
 "  -v, --verbose            one level louder (repeatable)\n"
-"  --log-format FORMAT      text (default) or json\n"
+"  --log-format FORMAT      text (default) or json\n""  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n";
 

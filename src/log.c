@@ -1,10 +1,12 @@
 /*
- * log.c: leveled logging to stderr, as text or as one JSON object a line.
- * libevent's own messages are routed through here too.
+ * log.c: leveled logging to stderr (or --log-file), as text or as one JSON
+ * object a line.  libevent's own messages are routed through here too.
+ * It allocates nothing: xmalloc's failures are logged from here.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,9 @@
 static enum log_level	 log_level = LOG_LEVEL_INFO;
 static enum log_format	 log_format = LOG_FORMAT_TEXT;
 static const char	*log_progname = "mcpbridge";
+/* --log-file: the stream and its name, for log_reopen; NULL: stderr. */
+static FILE		*log_file;
+static char		 log_file_path[PATH_MAX];
 /* LOG_SOURCE_*: 1 on, 0 off, -1 as the level says (log_source_on). */
 static int		 log_sources[LOG_SOURCES] = { -1, -1 };
 
@@ -30,6 +35,59 @@ static const char *const log_level_names[] = {
 	[LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug",
 };
+
+static FILE *
+log_out(void)
+{
+	return log_file != NULL ? log_file : stderr;
+}
+
+/* Appends, close-on-exec (the child must not inherit it). */
+static FILE *
+log_fopen(const char *path)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "ae")) == NULL)
+		return NULL;
+	return f;
+}
+
+int
+log_open_file(const char *path)
+{
+	FILE	*f;
+
+	if (strlen(path) >= sizeof log_file_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((f = log_fopen(path)) == NULL)
+		return -1;
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = f;
+	memcpy(log_file_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	FILE	*f;
+
+	if (log_file == NULL)
+		return 0;
+	if ((f = log_fopen(log_file_path)) == NULL) {
+		log_error("SIGHUP: cannot reopen --log-file %s: %s; still "
+		    "writing to the old one", log_file_path, strerror(errno));
+		return -1;
+	}
+	fclose(log_file);
+	log_file = f;
+	log_info("SIGHUP: log file %s reopened", log_file_path);
+	return 0;
+}
 
 static void
 log_libevent(int severity, const char *msg)
@@ -213,7 +271,7 @@ static void
 log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
 {
 	char		 stamp[64];
-	FILE		*f = stderr;
+	FILE		*f = log_out();
 
 	log_stamp(stamp, sizeof stamp);
 
@@ -274,7 +332,7 @@ void
 log_request(const struct log_request *r)
 {
 	char	 stamp[64];
-	FILE	*f = stderr;
+	FILE	*f = log_out();
 
 	if (!log_source_on(LOG_SOURCE_ACCESS))
 		return;

@@ -1,6 +1,6 @@
 /*
- * log.h: the one place messages for the operator go.  Always stderr: in
- * client mode stdout belongs to the protocol.
+ * log.h: the one place messages for the operator go: stderr, or the
+ * --log-file; never stdout, which in client mode belongs to the protocol.
  */
 #ifndef MCPBRIDGE_LOG_H
 #define MCPBRIDGE_LOG_H
@@ -35,6 +35,12 @@ enum log_source {
 void	 log_init(enum log_level, enum log_format, const char *progname);
 void	 log_set_level(enum log_level);
 void	 log_set_source(enum log_source, int on);
+/* --log-file: log to path (appended) instead of stderr; -1 with errno. */
+int	 log_open_file(const char *path);
+/* SIGHUP: opens the --log-file path anew (logrotate moved the old one);
+ * on failure keeps the old stream and logs why there, at error level.
+ * 0 without --log-file. */
+int	 log_reopen(void);
 /* "error", "warn", "info", "debug" in any case, and "err", "warning". */
 int	 log_level_parse(const char *, enum log_level *);
 /* level made louder (> 0) or quieter (< 0) by so many steps, clamped. */

@@ -41,4 +41,48 @@ check "-q hides the info lines" sh -c "! grep -q 'info:' '$tmp/q.log'"
 timeout 10 "$bin" client -v "$url/mcp" </dev/null >/dev/null 2>"$tmp/v.err"
 check "-v shows debug lines" grep -q "debug: end of input" "$tmp/v.err"
 
+# --log-file: the log goes there, not to stderr; SIGHUP reopens it (the
+# logrotate way: move it, signal, a new file starts).
+mkdir "$tmp/logs"
+bridge_start logfile --log-file "$tmp/logs/bridge.log" -- "$example"
+curl -s "$url/healthz" >/dev/null
+sleep 0.3
+check "--log-file gets the log" grep -q "listening on" "$tmp/logs/bridge.log"
+check "--log-file gets the access log" grep -q "GET /healthz 200" \
+    "$tmp/logs/bridge.log"
+check "and stderr stays empty" test ! -s "$tmp/logfile.log"
+mv "$tmp/logs/bridge.log" "$tmp/logs/bridge.log.1"
+kill -HUP $bridge_pid
+sleep 0.3
+curl -s "$url/after-hup" >/dev/null
+sleep 0.3
+check "SIGHUP reopens it: a new file" grep -q "GET /after-hup 404" \
+    "$tmp/logs/bridge.log"
+check "the old one ends before the new one starts" sh -c \
+    "! grep -q 'GET /after-hup' '$tmp/logs/bridge.log.1'"
+# A reopen that fails keeps the old file and says why there.
+mv "$tmp/logs" "$tmp/logs.old"
+kill -HUP $bridge_pid
+sleep 0.3
+check "a failed reopen says why, at error level, in the old file" grep -q \
+    "error: SIGHUP: cannot reopen --log-file $tmp/logs/bridge.log: No such file or directory; still writing to the old one" \
+    "$tmp/logs.old/bridge.log"
+curl -s "$url/healthz" >/dev/null
+sleep 0.3
+check "and keeps writing there" sh -c \
+    "grep -c 'GET /healthz 200' '$tmp/logs.old/bridge.log' | grep -q 1"
+check "the bridge still runs" kill -0 $bridge_pid
+
+# A file that cannot be opened at start is a usage error, said on stderr.
+timeout 10 "$bin" serve --port 0 --log-file "$tmp/nodir/x.log" -- cat \
+    >/dev/null 2>"$tmp/logfile.err"
+check "--log-file that cannot be opened exits 64" test $? -eq 64
+check "and says why at error level on stderr" grep -q \
+    "error: cannot open --log-file $tmp/nodir/x.log: No such file or directory" \
+    "$tmp/logfile.err"
+timeout 10 "$bin" --log-format json --log-file "$tmp/json.log" client \
+    -v "$url/mcp" </dev/null >/dev/null 2>"$tmp/json.err"
+check "--log-file with --log-format json, in client mode too" grep -q \
+    '"level":"debug","msg":"end of input' "$tmp/json.log"
+
 finish
