@@ -3017,6 +3017,49 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	return h;
 }
 
+/*
+ * SIGHUP: the token file and the certificate and key, read anew.  What
+ * does not load leaves the old in place.  Connections already up keep the
+ * TLS context they started with (each SSL holds a reference to it); new
+ * ones get the new one.  A token that stays keeps its number, so the
+ * sessions it opened stay its own (auth_inherit).
+ */
+void
+http_reload(struct http *h)
+{
+	struct auth	*a;
+	struct tls	*t;
+	char		*err;
+
+	if (h->cfg->auth_token_file != NULL) {
+		if ((a = auth_load_file(h->cfg->auth_token_file, &err)) ==
+		    NULL) {
+			log_error("SIGHUP: keeping the old tokens: %s", err);
+			free(err);
+		} else {
+			auth_inherit(a, h->auth);
+			auth_free(h->auth);
+			h->auth = a;
+			log_info("SIGHUP: %zu token%s loaded from %s",
+			    auth_count(a), auth_count(a) == 1 ? "" : "s",
+			    h->cfg->auth_token_file);
+		}
+	}
+	if (h->cfg->tls_cert != NULL) {
+		if ((t = tls_new(h->cfg->tls_cert, h->cfg->tls_key, &err)) ==
+		    NULL) {
+			log_error("SIGHUP: keeping the old certificate and "
+			    "key: %s", err);
+			free(err);
+		} else {
+			tls_free(h->tls);
+			h->tls = t;
+			log_info("SIGHUP: certificate %s and key %s loaded",
+			    h->cfg->tls_cert, h->cfg->tls_key);
+		}
+	}
+}
+
 void
 http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 {

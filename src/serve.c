@@ -403,7 +403,11 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
 static void
 serve_sighup(evutil_socket_t sig, short ev, void *arg)
 {
+	struct serve	*s = arg;
+
 	log_reopen();
+	if (s->http != NULL)
+		http_reload(s->http);
 }
 
 int

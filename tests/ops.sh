@@ -85,4 +85,78 @@ timeout 10 "$bin" --log-format json --log-file "$tmp/json.log" client \
 check "--log-file with --log-format json, in client mode too" grep -q \
     '"level":"debug","msg":"end of input' "$tmp/json.log"
 
+# SIGHUP reloads the token file; a bad one keeps the old tokens.
+code() {	# code TOKEN: the status of GET /metrics with that token
+	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" \
+	    "$url/metrics"
+}
+echo alpha >"$tmp/tokens"
+chmod 600 "$tmp/tokens"
+bridge_start tokens --auth-token-file "$tmp/tokens" -- "$example"
+check "the token from the file is taken" test "$(code alpha)" = 200
+printf 'beta\n' >"$tmp/tokens"
+kill -HUP $bridge_pid
+sleep 0.3
+check "after SIGHUP the new token is taken" test "$(code beta)" = 200
+check "and the old one is refused" test "$(code alpha)" = 401
+check "the reload is logged" grep -q \
+    "info: SIGHUP: 1 token loaded from $tmp/tokens" "$tmp/tokens.log"
+printf '# nothing\n' >"$tmp/tokens"
+kill -HUP $bridge_pid
+sleep 0.3
+check "a token file with no token keeps the old tokens" \
+    test "$(code beta)" = 200
+check "and says why at error level" grep -q \
+    "error: SIGHUP: keeping the old tokens: $tmp/tokens: no token in it" \
+    "$tmp/tokens.log"
+rm "$tmp/tokens"
+kill -HUP $bridge_pid
+sleep 0.3
+check "so does a missing one" test "$(code beta)" = 200
+check "saying why" grep -q \
+    "error: SIGHUP: keeping the old tokens: $tmp/tokens: No such file or directory" \
+    "$tmp/tokens.log"
+
+# SIGHUP reloads the certificate and key; bad ones keep the old pair.
+tls=yes
+command -v openssl >/dev/null 2>&1 || tls=
+"$bin" serve --tls-cert /dev/null --tls-key /dev/null -- true 2>&1 |
+    grep -q "not available" && tls=
+newcert() {	# newcert NAME: $tmp/NAME.cert.pem, $tmp/NAME.key.pem
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1" \
+	    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+	    -keyout "$tmp/$1.key.pem" -out "$tmp/$1.cert.pem" >/dev/null 2>&1
+}
+served() {	# served CN: the bridge serves the certificate of CN
+	echo | openssl s_client -connect "$hostport" 2>/dev/null |
+	    openssl x509 -noout -subject 2>/dev/null | grep -q "CN *= *$1\$"
+}
+if [ -n "$tls" ] && newcert one && newcert two; then
+	cp "$tmp/one.cert.pem" "$tmp/cert.pem"
+	cp "$tmp/one.key.pem" "$tmp/key.pem"
+	CURL_CA_BUNDLE="$tmp/one.cert.pem"
+	export CURL_CA_BUNDLE
+	bridge_start tls --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
+	    -- "$example"
+	hostport=${url#https://}
+	check "the first certificate is served" served one
+	cp "$tmp/two.cert.pem" "$tmp/cert.pem"
+	cp "$tmp/two.key.pem" "$tmp/key.pem"
+	kill -HUP $bridge_pid
+	sleep 0.5
+	check "after SIGHUP the new certificate is served" served two
+	check "and new connections work with it" curl -sf \
+	    --cacert "$tmp/two.cert.pem" "$url/healthz" -o /dev/null
+	cp "$tmp/one.key.pem" "$tmp/key.pem"
+	kill -HUP $bridge_pid
+	sleep 0.5
+	check "a key that does not match keeps the old pair" served two
+	check "and says why at error level" grep -q \
+	    "error: SIGHUP: keeping the old certificate and key: --tls-key $tmp/key.pem" \
+	    "$tmp/tls.log"
+	unset CURL_CA_BUNDLE
+else
+	echo "# no TLS: the certificate reload is not tested"
+fi
+
 finish
