@@ -2333,6 +2333,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->connections = h->nconns;
 	g->ready = mux_ready(h->mux);
 	g->draining = h->draining;
+	metrics_process(g);
 	if (h->stats != NULL)
 		h->stats(h->stats_arg, g);
 }
@@ -2934,6 +2935,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	char			*err;
 	int			 i;
 
+	metrics_started();
 	h = xcalloc(1, sizeof *h);
 	h->base = base;
 	h->cfg = cfg;

@@ -159,4 +159,21 @@ else
 	echo "# no TLS: the certificate reload is not tested"
 fi
 
+# /metrics: the build, the process, requests per method.
+bridge_start metrics --metrics-listen 127.0.0.1:0 -- "$example"
+curl -s -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' -d "$init" \
+    "$url/mcp" >/dev/null
+curl -s "$url/metrics" >"$tmp/metrics.txt"
+for want in 'mcpbridge_build_info{version="[0-9][^"]*"} 1' \
+    'process_cpu_seconds_total [0-9]*\.[0-9]*' \
+    'process_resident_memory_bytes [1-9][0-9]*' \
+    'process_open_fds [1-9][0-9]*' 'process_max_fds [1-9][0-9]*' \
+    'process_start_time_seconds [1-9][0-9]*\.[0-9]*' \
+    'mcpbridge_method_duration_seconds_count{method="initialize"} 1' \
+    'mcpbridge_method_duration_seconds_bucket{method="initialize",le="+Inf"} 1'
+do
+	check "/metrics: $want" grep -qx "$want" "$tmp/metrics.txt"
+done
+
 finish
