@@ -2358,7 +2358,8 @@ http_metrics(struct http *h, struct evhttp_request *req)
 }
 
 /*
- * The --metrics-listen listener: /metrics and nothing else.  The same
+ * The --metrics-listen listener: /metrics and the probes (operators point
+ * them at the port that has no tokens), nothing else.  The same
  * framing checks as the main listener, local names only if its own
  * address is loopback (a scraper port there is as much a DNS rebinding
  * target), any Host elsewhere, and JSON errors.
@@ -2381,6 +2382,10 @@ http_metrics_request(struct evhttp_request *req, void *arg)
 		    "Forbidden: Host not allowed");
 	else if (path != NULL && strcmp(path, "/metrics") == 0)
 		http_metrics(h, req);
+	else if (path != NULL && strcmp(path, "/healthz") == 0)
+		http_probe(h, req, 0);
+	else if (path != NULL && strcmp(path, "/readyz") == 0)
+		http_probe(h, req, 1);
 	else
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
 		    "Not Found");
@@ -2720,7 +2725,8 @@ http_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-/* --metrics-listen HOST:PORT: a second, plain listener for /metrics. */
+/* --metrics-listen HOST:PORT: a second, plain listener for /metrics and
+ * the probes. */
 static int
 http_metrics_listen(struct http *h)
 {
@@ -2728,6 +2734,7 @@ http_metrics_listen(struct http *h)
 	struct sockaddr_storage		 ss;
 	socklen_t			 sslen = sizeof ss;
 	char				*host, *colon;
+	char				 name[NI_MAXHOST], serv[NI_MAXSERV];
 	size_t				 len;
 	long				 port;
 
@@ -2775,7 +2782,13 @@ http_metrics_listen(struct http *h)
 		h->metrics_origins.hosts = h->origins.hosts;
 		h->metrics_origins.nhosts = h->origins.nhosts;
 	}
-	log_info("metrics on http://%s/metrics", h->cfg->metrics_listen);
+	/* The address it got: with port 0, the one to scrape. */
+	if (getnameinfo((struct sockaddr *)&ss, sslen, name, sizeof name,
+	    serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		log_info(ss.ss_family == AF_INET6 ? "metrics on "
+		    "http://[%s]:%s/metrics (and /healthz, /readyz)" :
+		    "metrics on http://%s:%s/metrics (and /healthz, /readyz)",
+		    name, serv);
 	free(host);
 	return 0;
 }

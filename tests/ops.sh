@@ -176,4 +176,18 @@ do
 	check "/metrics: $want" grep -qx "$want" "$tmp/metrics.txt"
 done
 
+# The metrics listener answers the probes too; its log line names the
+# port it got.
+sleep 0.2
+murl=$(sed -n 's|.*metrics on \(http://127\.0\.0\.1:[1-9][0-9]*\)/metrics.*|\1|p' \
+    "$tmp/metrics.log" | head -n 1)
+check "--metrics-listen :0 logs the port it got" test -n "$murl"
+murl=${murl:-http://127.0.0.1:1}
+check "the metrics listener answers /healthz" sh -c \
+    "curl -sf '$murl/healthz' | grep -qx ok"
+check "and /readyz" sh -c "curl -sf '$murl/readyz' | grep -qx ready"
+check "and /metrics" sh -c "curl -sf '$murl/metrics' | grep -q '^mcpbridge_ready 1'"
+check "but not /mcp" test "$(curl -s -o /dev/null -w '%{http_code}' \
+    "$murl/mcp")" = 404
+
 finish
