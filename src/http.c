@@ -2881,8 +2881,11 @@ http_listen(struct http *h)
 		free(url);
 		return -1;
 	}
+	/* The base URL first, alone on its line, as scripts have always
+	 * read it; then each endpoint after its name.  One write. */
 	if (h->cfg->print_url) {
-		printf("%s\n", url);
+		printf("%s\nstreamable-http %s%s\nsse %s%s\n", url, url,
+		    h->cfg->mcp_path, url, h->cfg->sse_path);
 		fflush(stdout);
 	}
 	free(url);

@@ -190,4 +190,32 @@ check "and /metrics" sh -c "curl -sf '$murl/metrics' | grep -q '^mcpbridge_ready
 check "but not /mcp" test "$(curl -s -o /dev/null -w '%{http_code}' \
     "$murl/mcp")" = 404
 
+# --print-url: the base URL first (what scripts read), then each endpoint
+# with its name.
+bridge_start urls --base-path /api -- "$example"
+sleep 0.2
+check "--print-url: the base URL first" sh -c \
+    "sed -n 1p '$tmp/urls.url' | grep -qx 'http://127.0.0.1:[0-9]*/api'"
+check "then the Streamable HTTP endpoint" sh -c \
+    "sed -n 2p '$tmp/urls.url' | grep -qx 'streamable-http $url/mcp'"
+check "then the legacy SSE endpoint" sh -c \
+    "sed -n 3p '$tmp/urls.url' | grep -qx 'sse $url/sse'"
+check "and nothing else" test "$(wc -l <"$tmp/urls.url")" -eq 3
+
+# The README's way to get the URL in a script, run as it is written there
+# (the indented lines after "from a FIFO"), with my-server the example.
+mkdir "$tmp/bin" "$tmp/readme"
+ln -s "$bin" "$tmp/bin/mcpbridge"
+ln -s "$example" "$tmp/bin/my-server"
+awk '/from a FIFO/ { on = 1; next }
+    on && /^    / { print substr($0, 5); started = 1; next }
+    on && started { exit }' "$top_srcdir/README" >"$tmp/readme/block.sh"
+check "the README has the FIFO example" grep -q mkfifo "$tmp/readme/block.sh"
+(cd "$tmp/readme" && PATH="$tmp/bin:$PATH" timeout 20 sh -c \
+    ". ./block.sh >curl.out; echo \"\$url\" >url.out; echo \$! >pid" 2>"$tmp/readme/bridge.log")
+check "the README's pipeline returns the URL" grep -qx \
+    'http://127.0.0.1:[0-9]*' "$tmp/readme/url.out"
+check "and the bridge answers there" grep -q ok "$tmp/readme/curl.out"
+[ -s "$tmp/readme/pid" ] && pids="$pids $(cat "$tmp/readme/pid")"
+
 finish
