@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,14 +43,22 @@ log_out(void)
 	return log_file != NULL ? log_file : stderr;
 }
 
-/* Appends, close-on-exec (the child must not inherit it). */
+/* Appends, close-on-exec (the child must not inherit it); created
+ * readable by its group, as logs usually are. */
 static FILE *
 log_fopen(const char *path)
 {
 	FILE	*f;
+	int	 fd, saved;
 
-	if ((f = fopen(path, "ae")) == NULL)
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1)
 		return NULL;
+	if ((f = fdopen(fd, "a")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
 	return f;
 }
 

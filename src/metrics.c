@@ -107,7 +107,7 @@ metrics_rss(const struct rusage *ru)
 	long			 page;
 	int			 n;
 
-	if ((f = fopen("/proc/self/statm", "re")) != NULL) {
+	if ((f = fopen("/proc/self/statm", "r")) != NULL) {
 		n = fscanf(f, "%llu %llu", &size, &resident);
 		fclose(f);
 		if (n == 2 && (page = sysconf(_SC_PAGESIZE)) > 0)
