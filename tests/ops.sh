@@ -152,9 +152,17 @@ if [ -n "$tls" ] && newcert one && newcert two; then
 	sleep 0.5
 	check "a key that does not match keeps the old pair" served two
 	check "and says why at error level" grep -q \
-	    "error: SIGHUP: keeping the old certificate and key: --tls-key $tmp/key.pem" \
+	    "error: SIGHUP: keeping the old certificate and key: --tls-key $tmp/key.pem does not match --tls-cert $tmp/cert.pem" \
 	    "$tmp/tls.log"
 	unset CURL_CA_BUNDLE
+	# The same at start: a key of another certificate is named as such,
+	# not as "not a PEM private key".
+	timeout 10 "$bin" serve --port 0 --tls-cert "$tmp/one.cert.pem" \
+	    --tls-key "$tmp/two.key.pem" -- cat >/dev/null 2>"$tmp/pair.err"
+	check "a key of another certificate exits 64" test $? -eq 64
+	check "saying they do not match" grep -q \
+	    "error: --tls-key $tmp/two.key.pem does not match --tls-cert $tmp/one.cert.pem" \
+	    "$tmp/pair.err"
 else
 	echo "# no TLS: the certificate reload is not tested"
 fi
