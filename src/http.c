@@ -3042,14 +3042,16 @@ http_new(struct event_base *base, const struct http_config *cfg,
  * ones get the new one.  A token that stays keeps its number, so the
  * sessions it opened stay its own (auth_inherit).
  */
-void
+int
 http_reload(struct http *h)
 {
 	struct auth	*a;
 	struct tls	*t;
 	char		*err;
+	int		 n = 0;
 
 	if (h->cfg->auth_token_file != NULL) {
+		n++;
 		if ((a = auth_load_file(h->cfg->auth_token_file, &err)) ==
 		    NULL) {
 			log_error("SIGHUP: keeping the old tokens: %s", err);
@@ -3064,6 +3066,7 @@ http_reload(struct http *h)
 		}
 	}
 	if (h->cfg->tls_cert != NULL) {
+		n++;
 		if ((t = tls_new(h->cfg->tls_cert, h->cfg->tls_key, &err)) ==
 		    NULL) {
 			log_error("SIGHUP: keeping the old certificate and "
@@ -3076,6 +3079,7 @@ http_reload(struct http *h)
 			    h->cfg->tls_cert, h->cfg->tls_key);
 		}
 	}
+	return n;
 }
 
 void

@@ -95,7 +95,7 @@ log_reopen(void)
 	fclose(log_file);
 	log_file = f;
 	log_info("SIGHUP: log file %s reopened", log_file_path);
-	return 0;
+	return 1;
 }
 
 static void

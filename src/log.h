@@ -38,8 +38,8 @@ void	 log_set_source(enum log_source, int on);
 /* --log-file: log to path (appended) instead of stderr; -1 with errno. */
 int	 log_open_file(const char *path);
 /* SIGHUP: opens the --log-file path anew (logrotate moved the old one);
- * on failure keeps the old stream and logs why there, at error level.
- * 0 without --log-file. */
+ * 1 if it did; -1 if it failed, keeping the old stream and logging why
+ * there, at error level; 0 without --log-file. */
 int	 log_reopen(void);
 /* "error", "warn", "info", "debug" in any case, and "err", "warning". */
 int	 log_level_parse(const char *, enum log_level *);

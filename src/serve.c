@@ -404,10 +404,14 @@ static void
 serve_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct serve	*s = arg;
+	int		 n;
 
-	log_reopen();
+	n = log_reopen() != 0;
 	if (s->http != NULL)
-		http_reload(s->http);
+		n += http_reload(s->http);
+	if (n == 0)
+		log_info("SIGHUP: nothing to reload (no --log-file, "
+		    "--auth-token-file or --tls-cert)");
 }
 
 int

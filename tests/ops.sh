@@ -41,6 +41,15 @@ check "-q hides the info lines" sh -c "! grep -q 'info:' '$tmp/q.log'"
 timeout 10 "$bin" client -v "$url/mcp" </dev/null >/dev/null 2>"$tmp/v.err"
 check "-v shows debug lines" grep -q "debug: end of input" "$tmp/v.err"
 
+# SIGHUP with nothing to reload says so, and the bridge runs on.
+bridge_start hup -- "$example"
+kill -HUP $bridge_pid
+sleep 0.3
+check "SIGHUP without files to reload says so" grep -q \
+    "info: SIGHUP: nothing to reload (no --log-file, --auth-token-file or --tls-cert)" \
+    "$tmp/hup.log"
+check "and the bridge runs on" curl -sf "$url/readyz" -o /dev/null
+
 # --log-file: the log goes there, not to stderr; SIGHUP reopens it (the
 # logrotate way: move it, signal, a new file starts).
 mkdir "$tmp/logs"
