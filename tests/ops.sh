@@ -103,6 +103,26 @@ echo alpha >"$tmp/tokens"
 chmod 600 "$tmp/tokens"
 bridge_start tokens --auth-token-file "$tmp/tokens" -- "$example"
 check "the token from the file is taken" test "$(code alpha)" = 200
+# A session stays its token's across a reload that reorders the file: a
+# token new in the file must not take it over.
+curl -s -D "$tmp/tok.h" -o /dev/null -H 'Content-Type: application/json' \
+    -H 'Accept: application/json, text/event-stream' \
+    -H 'Authorization: Bearer alpha' -d "$init" "$url/mcp"
+sid=$(tr -d '\r' <"$tmp/tok.h" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')
+ping() {	# ping TOKEN: the status of a ping in alpha's session
+	curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" \
+	    -H 'Content-Type: application/json' -H "Mcp-Session-Id: $sid" \
+	    -H 'Accept: application/json, text/event-stream' \
+	    -H 'MCP-Protocol-Version: 2025-06-18' \
+	    -d '{"jsonrpc":"2.0","id":2,"method":"ping"}' "$url/mcp"
+}
+check "alpha opened a session" test "$(ping alpha)" = 200
+printf 'beta\nalpha\n' >"$tmp/tokens"
+kill -HUP $bridge_pid
+sleep 0.3
+check "after a reload a new first token cannot use alpha's session" \
+    test "$(ping beta)" = 404
+check "alpha still can" test "$(ping alpha)" = 200
 printf 'beta\n' >"$tmp/tokens"
 kill -HUP $bridge_pid
 sleep 0.3
