@@ -1,7 +1,7 @@
 /*
  * log.c: leveled logging to stderr (or --log-file), as text or as one JSON
  * object a line.  libevent's own messages are routed through here too.
- * It allocates nothing: xmalloc's failures are logged from here.
+ * It never calls xmalloc, whose failures it logs.
  */
 #include "config.h"
 
