@@ -24,6 +24,9 @@ static const char *const asmeta_names[ASMETA_NWELLKNOWN] = {
 	"openid-configuration",		/* OpenID Discovery 4, appended */
 };
 
+const char asmeta_cause_issuer[] =
+    "metadata issuer is not the configured issuer";
+
 static int
 asmeta_url_ok(const char *url)
 {
@@ -185,7 +188,7 @@ asmeta_parse(const char *body, size_t len, const char *issuer,
 		goto fail;
 	}
 	if (issuer == NULL || strcmp(iss, issuer) != 0) {
-		*cause = "metadata issuer is not the configured issuer";
+		*cause = asmeta_cause_issuer;
 		goto fail;
 	}
 	if (asmeta_string(root, "jwks_uri", &jwks) == -1 ||

@@ -74,6 +74,10 @@ char		*asmeta_insert_wellknown(const char *url, const char *name);
  * it lists it or lists nothing usable, else client_secret_post.  Returns
  * a new struct (asmeta_free), or NULL and *cause.
  */
+/* The cause when the document names another issuer: a caller stops
+ * there rather than try the next well-known URL. */
+extern const char asmeta_cause_issuer[];
+
 struct asmeta	*asmeta_parse(const char *body, size_t len, const char *issuer,
 		    const char **cause);
 void		 asmeta_free(struct asmeta *);
