@@ -181,6 +181,13 @@ rsmeta_challenge(enum rsmeta_challenge kind, const char *description,
 		    first);
 		first = 0;
 	}
+	/* Configuration and static texts only, but bounded all the same
+	 * so the value stays within RSMETA_MAX_CHALLENGE_LEN. */
+	if (description != NULL && strlen(description) >
+	    RSMETA_MAX_DESCRIPTION_LEN)
+		description = NULL;
+	if (metadata_url != NULL && strlen(metadata_url) > ASMETA_MAX_URL_LEN)
+		metadata_url = NULL;
 	if (description != NULL && kind != RSMETA_NO_TOKEN) {
 		rsmeta_param(&buf, &len, &cap, "error_description",
 		    description, first);
@@ -191,7 +198,7 @@ rsmeta_challenge(enum rsmeta_challenge kind, const char *description,
 	for (i = 0; i < nscopes && slen <= RSMETA_MAX_CHALLENGE_LEN; i++)
 		slen += strlen(scopes[i]) + 1;
 	if (nscopes > 0 && nscopes <= RSMETA_MAX_SCOPES &&
-	    slen + len + (metadata_url != NULL ? 2 * strlen(metadata_url) :
+	    2 * slen + len + (metadata_url != NULL ? 2 * strlen(metadata_url) :
 	    0) + 64 <= RSMETA_MAX_CHALLENGE_LEN) {
 		scope = xmalloc(slen + 1);
 		for (i = 0, n = 0; i < nscopes; i++) {

@@ -14,6 +14,8 @@
 #define RSMETA_MAX_SCOPE_LEN	256
 /* Authorization servers listed (the --oauth-issuer count). */
 #define RSMETA_MAX_ISSUERS	16
+/* An error_description: longer is left out (they are static texts). */
+#define RSMETA_MAX_DESCRIPTION_LEN 256
 /* A WWW-Authenticate value: longer and the scope list is left out. */
 #define RSMETA_MAX_CHALLENGE_LEN 8192
 
@@ -65,8 +67,10 @@ enum rsmeta_challenge {
  * error_description (a static text, never token data; NULL: none),
  * scope (the scopes the request needs, space-separated; left out when
  * none, or when the value would pass RSMETA_MAX_CHALLENGE_LEN) and
- * resource_metadata, each a quoted-string (RFC 9110 5.6.4: '"' and '\'
- * escaped, control characters dropped).  Caller frees.
+ * resource_metadata (left out past ASMETA_MAX_URL_LEN, as is a
+ * description past RSMETA_MAX_DESCRIPTION_LEN), each a quoted-string
+ * (RFC 9110 5.6.4: '"' and '\' escaped, control characters dropped).
+ * Never longer than RSMETA_MAX_CHALLENGE_LEN.  Caller frees.
  */
 char	*rsmeta_challenge(enum rsmeta_challenge, const char *description,
 	    const char *const *scopes, size_t nscopes,
