@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "hmap.h"
 #include "introspect.h"
+#include "jwks.h"
 #include "jsonparse.h"
 #include "log.h"
 #include "rsmeta.h"
@@ -58,8 +59,9 @@ TAILQ_HEAD(ix_entries, ix_entry);
 
 struct introspect {
 	char			*issuer;
-	char			*endpoint;
+	char			*endpoint;	/* NULL: from's */
 	enum asmeta_auth	 auth;
+	struct jwks_issuer	*from;
 	char			*client_id;
 	char			*client_secret;
 	char			*resource;
@@ -104,7 +106,8 @@ introspect_new(const struct introspect_config *c,
 {
 	struct introspect	*ix;
 
-	if (c->endpoint == NULL || c->issuer == NULL || c->resource == NULL) {
+	if ((c->endpoint == NULL && c->from == NULL) || c->issuer == NULL ||
+	    c->resource == NULL) {
 		*cause = "introspection needs an issuer, an endpoint and "
 		    "the resource";
 		return NULL;
@@ -124,8 +127,9 @@ introspect_new(const struct introspect_config *c,
 	}
 	ix = xcalloc(1, sizeof *ix);
 	ix->issuer = xstrdup(c->issuer);
-	ix->endpoint = xstrdup(c->endpoint);
+	ix->endpoint = c->endpoint != NULL ? xstrdup(c->endpoint) : NULL;
 	ix->auth = c->auth;
+	ix->from = c->from;
 	ix->client_id = xstrdup(c->client_id);
 	ix->client_secret = xstrdup(c->client_secret);
 	ix->resource = xstrdup(c->resource);
@@ -412,14 +416,14 @@ ix_done(const struct rsfetch_response *r, void *arg)
 	e->fetch = NULL;
 	if (r->failed) {
 		e->cause = "introspection request failed";
-		log_warnx("oauth introspection at %s failed: %s", ix->endpoint,
+		log_warnx("oauth introspection for %s failed: %s", ix->issuer,
 		    r->error);
 	} else if (r->status != 200) {
 		e->cause = "introspection endpoint answered an error";
-		log_warnx("oauth introspection at %s: HTTP status %ld",
-		    ix->endpoint, r->status);
+		log_warnx("oauth introspection for %s: HTTP status %ld",
+		    ix->issuer, r->status);
 	} else if (ix_judge(ix, e, r->body, r->len) == -1)
-		log_warnx("oauth introspection at %s: %s", ix->endpoint,
+		log_warnx("oauth introspection for %s: %s", ix->issuer,
 		    e->cause);
 	if (e->result == INTROSPECT_PENDING) {
 		e->result = INTROSPECT_ERROR;
@@ -476,9 +480,20 @@ ix_ask(struct introspect *ix, struct ix_entry *e, const char *token,
     size_t len)
 {
 	struct rsfetch_request	 req;
+	const struct asmeta	*m;
+	const char		*endpoint = ix->endpoint;
+	enum asmeta_auth	 how = ix->auth;
 	char			*body, *p, *cred, *b64, *auth = NULL;
 	size_t			 cap, clen;
 	int			 rv = 0;
+
+	if (endpoint == NULL) {
+		m = jwks_meta(ix->from);
+		if (m == NULL || m->introspection_endpoint == NULL)
+			return -1;
+		endpoint = m->introspection_endpoint;
+		how = m->introspection_auth;
+	}
 
 	/* Form-encoding at most triples a byte. */
 	cap = 3 * len + 6 * INTROSPECT_MAX_CREDENTIAL_LEN + 128;
@@ -487,7 +502,7 @@ ix_ask(struct introspect *ix, struct ix_entry *e, const char *token,
 	p = ix_form(p + 6, token, len);
 	memcpy(p, "&token_type_hint=access_token", 29);
 	p += 29;
-	if (ix->auth == ASMETA_AUTH_POST) {
+	if (how == ASMETA_AUTH_POST) {
 		memcpy(p, "&client_id=", 11);
 		p = ix_form(p + 11, ix->client_id, strlen(ix->client_id));
 		memcpy(p, "&client_secret=", 15);
@@ -511,7 +526,7 @@ ix_ask(struct introspect *ix, struct ix_entry *e, const char *token,
 	*p = '\0';
 	memset(&req, 0, sizeof req);
 	req.method = "POST";
-	req.url = ix->endpoint;
+	req.url = endpoint;
 	req.authorization = auth;
 	req.content_type = "application/x-www-form-urlencoded";
 	req.body = body;
@@ -608,7 +623,8 @@ introspect_check(struct introspect *ix, const char *token, size_t len,
 			ix_drop(e);
 			ix->counts[INTROSPECT_ERROR]++;
 			ans->result = INTROSPECT_ERROR;
-			ans->cause = "introspection request not started";
+			ans->cause = "introspection request not started "
+			    "(no endpoint known yet?)";
 			return ans->result;
 		}
 	}

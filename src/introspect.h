@@ -39,10 +39,16 @@
 /* A client id or secret. */
 #define INTROSPECT_MAX_CREDENTIAL_LEN	1024
 
+struct jwks_issuer;
+
 struct introspect_config {
 	const char	*issuer;	/* whose endpoint it is */
-	const char	*endpoint;	/* asmeta's introspection_endpoint */
+	const char	*endpoint;	/* and how to authenticate there; */
 	enum asmeta_auth auth;
+	struct jwks_issuer *from;	/* or, with endpoint NULL, both from
+					   this issuer's metadata when a
+					   token is checked (jwks.h; none
+					   discovered yet: an error, 503) */
 	const char	*client_id;	/* copied */
 	const char	*client_secret;	/* copied; zeroed when freed */
 	const char	*resource;	/* aud must hold it */

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "asmeta.h"
 #include "introspect.h"
 #include "jwks.h"
 #include "jwt.h"
@@ -489,6 +490,15 @@ rsauth_check(struct rsauth *ra, const char *authz, const char *const *scopes,
 			return rsauth_decide(ra, RSAUTH_O_BAD_ISSUER, NULL, 0,
 			    r);
 		}
+		/* An issuer that publishes no keys: its JWTs are
+		 * introspected like opaque tokens, or refused. */
+		if (jwks_meta(is) != NULL && jwks_meta(is)->jwks_uri == NULL) {
+			jwt_free(t);
+			if (ra->introspect == NULL)
+				return rsauth_decide(ra, RSAUTH_O_KEY_UNUSABLE,
+				    NULL, 0, r);
+			goto opaque;
+		}
 		q = rsauth_req_new(ra, scopes, nscopes, cb, arg);
 		q->token = t;
 		q->is = is;
@@ -501,6 +511,7 @@ rsauth_check(struct rsauth *ra, const char *authz, const char *const *scopes,
 	}
 	if (ra->introspect == NULL)
 		return rsauth_decide(ra, RSAUTH_O_MALFORMED, NULL, 0, r);
+opaque:
 	q = rsauth_req_new(ra, scopes, nscopes, cb, arg);
 	ir = introspect_check(ra->introspect, tok, len, &a,
 	    rsauth_introspected, q, &q->iw);

@@ -67,7 +67,8 @@ setup(int keys, const char *const *scopes, size_t nscopes)
 	}
 	memset(&ic, 0, sizeof ic);
 	ic.issuer = RST_ISSUER;
-	ic.endpoint = RST_INTROSPECT;
+	/* The endpoint from the issuer's metadata, when it comes. */
+	ic.from = jwks_issuer(jw, 0);
 	ic.client_id = "bridge";
 	ic.client_secret = "secret";
 	ic.resource = RST_RESOURCE;
@@ -451,6 +452,40 @@ START_TEST(test_cancel)
 }
 END_TEST
 
+START_TEST(test_introspection_only)
+{
+	struct rsauth		*ra = setup(0, NULL, 0);
+	struct rsauth_result	 r;
+	struct rsauth_req	*q;
+	struct rst_req		*req;
+	char			*tok = rst_token(1, "k1", NULL);
+
+	/* No metadata yet: no endpoint to ask, 503. */
+	ck_assert_int_eq(decide(ra, "opaque", NULL, 0, &r, &q),
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.outcome, RSAUTH_O_INTROSPECTION_ERROR);
+	rsauth_result_free(&r);
+	/* An issuer with no JWK Set: even its JWTs are introspected, with
+	 * the auth method its metadata names. */
+	rst_answer_url(RST_METADATA, 200, NULL, "{\"issuer\":\"" RST_ISSUER
+	    "\",\"introspection_endpoint\":\"" RST_INTROSPECT "\","
+	    "\"introspection_endpoint_auth_methods_supported\":"
+	    "[\"client_secret_post\"]}");
+	ck_assert(jwks_ready(jw));
+	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q), RSAUTH_PENDING);
+	req = rst_find(RST_INTROSPECT);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_ptr_null(req->authorization);
+	ck_assert_ptr_nonnull(strstr(req->body, "&client_secret=secret"));
+	rst_answer(req, 200, NULL, "{\"active\":true,\"aud\":\""
+	    RST_RESOURCE "\",\"sub\":\"alice\"}");
+	ck_assert_int_eq(last.status, RSAUTH_OK);
+	ck_assert_uint_eq(last.principal, principal_id(RST_ISSUER, "alice"));
+	free(tok);
+	teardown(ra);
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	int	o;
@@ -480,6 +515,7 @@ check_suite(void)
 	tcase_add_test(tc, test_scopes);
 	tcase_add_test(tc, test_opaque);
 	tcase_add_test(tc, test_cancel);
+	tcase_add_test(tc, test_introspection_only);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
 	return s;
