@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "asmeta.h"
 #include "jsonparse.h"
@@ -27,13 +28,37 @@ static const char *const asmeta_names[ASMETA_NWELLKNOWN] = {
 const char asmeta_cause_issuer[] =
     "metadata issuer is not the configured issuer";
 
+/* Where the authority starts: after "https://" or "http://" at the very
+ * start (libcurl also takes "https:/x" and friends, whose first "://"
+ * is somewhere in the path). */
+static const char *
+asmeta_authority(const char *url)
+{
+	if (strncasecmp(url, "https://", 8) == 0)
+		return url + 8;
+	if (strncasecmp(url, "http://", 7) == 0)
+		return url + 7;
+	return NULL;
+}
+
 static int
 asmeta_url_ok(const char *url)
 {
 	char	*err = NULL;
+	size_t	 i;
 	int	 rv;
 
 	if (strlen(url) > ASMETA_MAX_URL_LEN)
+		return 0;
+	/* Printable ASCII only (RFC 3986: anything else percent-encoded):
+	 * libcurl lets raw bytes through, and these URLs end up in JSON,
+	 * headers and log lines. */
+	for (i = 0; url[i] != '\0'; i++)
+		if ((unsigned char)url[i] <= 0x20 ||
+		    (unsigned char)url[i] >= 0x7f)
+			return 0;
+	/* And "https://" spelled out: libcurl would take "https:/x". */
+	if (asmeta_authority(url) == NULL)
 		return 0;
 	rv = url_check(url, 0, &err);
 	free(err);
@@ -75,9 +100,8 @@ asmeta_insert_wellknown(const char *url, const char *name)
 
 	if (url == NULL || strpbrk(url, "?#") != NULL || !asmeta_url_ok(url))
 		return NULL;
-	if ((p = strstr(url, "://")) == NULL)
+	if ((p = asmeta_authority(url)) == NULL)
 		return NULL;
-	p += 3;
 	path = p + strcspn(p, "/");
 	/* No userinfo: "https://a@b" names b, and nobody means that. */
 	if (memchr(p, '@', (size_t)(path - p)) != NULL || path == p)
@@ -107,7 +131,7 @@ asmeta_wellknown_url(const char *issuer, int i)
 	while (len > 0 && issuer[len - 1] == '/')
 		len--;
 	/* Appended is inserted when the issuer has no path. */
-	host = strstr(issuer, "://") + 3;
+	host = asmeta_authority(issuer);
 	if (host + strcspn(host, "/") >= issuer + len)
 		return NULL;
 	xasprintf(&out, "%.*s/.well-known/%s", (int)len, issuer,

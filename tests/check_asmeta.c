@@ -54,6 +54,14 @@ START_TEST(test_wellknown)
 	wk_is("https://as.example/#f", 0, NULL);
 	wk_is("https://user@as.example/", 0, NULL);
 	wk_is("ftp://as.example/", 0, NULL);
+	/* Printable ASCII only: no raw UTF-8 or spaces. */
+	wk_is("https://as.example/r\xc3\xa9" "alm", 0, NULL);
+	wk_is("https://as.example/a b", 0, NULL);
+	/* Found by fuzz_asmeta: libcurl takes "https:/x", whose first "://"
+	 * is in the path; the origin is never looked for there. */
+	wk_is("https:/ttps://k/kc.example", 0, NULL);
+	wk_is("HTTPS://as.example/x", 0,
+	    "HTTPS://as.example/.well-known/oauth-authorization-server/x");
 	wk_is("", 0, NULL);
 }
 END_TEST
@@ -161,6 +169,12 @@ START_TEST(test_parse_refused)
 	    "https://a.example", &cause));
 	ck_assert_ptr_null(parse("{\"issuer\":\"https://a.example\","
 	    "\"jwks_uri\":[\"https://a.example/k\"]}", "https://a.example",
+	    &cause));
+	ck_assert_ptr_null(parse("{\"issuer\":\"https://a.example\","
+	    "\"jwks_uri\":\"https://a.example/k\\r\\nX: y\"}",
+	    "https://a.example", &cause));
+	ck_assert_ptr_null(parse("{\"issuer\":\"https://a.example\","
+	    "\"jwks_uri\":\"https:/a.example/k\"}", "https://a.example",
 	    &cause));
 	ck_assert_ptr_null(parse("{\"issuer\":\"https://a.example\"}",
 	    "https://a.example", &cause));

@@ -32,6 +32,10 @@ START_TEST(test_metadata_url)
 	ck_assert_ptr_null(rsmeta_metadata_url("https://mcp.example/mcp#x"));
 	ck_assert_ptr_null(rsmeta_metadata_url("https://mcp.example/m?a=b"));
 	ck_assert_ptr_null(rsmeta_metadata_path(NULL));
+	/* Found by fuzz_asmeta: raw bytes made a document of invalid
+	 * UTF-8. */
+	ck_assert_ptr_null(rsmeta_metadata_url("https://mcp.e\xff\xff"
+	    "xample/"));
 }
 END_TEST
 

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "asmeta.h"
 #include "fuzz.h"
@@ -40,8 +41,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static int
 endpoint_ok(const char *u)
 {
-	return u == NULL || strncmp(u, "https://", 8) == 0 ||
-	    strncmp(u, "http://", 7) == 0;
+	/* Schemes are case-insensitive (RFC 3986 3.1). */
+	return u == NULL || strncasecmp(u, "https://", 8) == 0 ||
+	    strncasecmp(u, "http://", 7) == 0;
 }
 
 static void
