@@ -63,7 +63,8 @@ rsfetch_curl_start(void *ctx, const struct rsfetch_request *req,
 
 	memset(&r, 0, sizeof r);
 	/* A JSON answer, and no Expect: 100-continue round trip. */
-	h = curl_slist_append(h, "Accept: application/json");
+	h = curl_slist_append(h,
+	    "Accept: application/json, application/jwk-set+json");
 	if (h != NULL)
 		h = curl_slist_append(h, "Expect:");
 	if (h != NULL && req->content_type != NULL) {
