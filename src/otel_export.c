@@ -310,7 +310,10 @@ otel_export_send(struct otel_export *e)
 	free(body);
 	if (e->xfer == NULL) {
 		otel_export_failed(e, n, "the request could not start");
-		otel_export_schedule(e);
+		if (e->flushing && e->nqueued == 0)
+			otel_export_flush_end(e);	/* a timer's turn */
+		else
+			otel_export_schedule(e);
 		return;
 	}
 	e->xfer_spans = n;

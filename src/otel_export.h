@@ -78,7 +78,8 @@ struct otel_export *otel_export_new(struct event_base *,
 		    const struct otel_config *cfg,
 		    const struct otel_export_limits *lim,
 		    const struct otel_export_http_ops *http, void *http_arg);
-/* Cancels the POST in flight and frees the spans still queued. */
+/* Cancels the POST in flight and frees the spans still queued; a flush
+ * under way never calls its done. */
 void		 otel_export_free(struct otel_export *);
 
 /* Takes sp (ended) over: queued, or dropped and freed.  Never blocks,

@@ -421,6 +421,17 @@ START_TEST(test_flush_deadline)
 	run_ms(10);
 	ck_assert_int_eq(flushed, 1);
 
+	/* A POST that cannot start ends the flush at once. */
+	otel_export_span(e, span(0));
+	fake.refuse = 1;
+	flushed = 0;
+	otel_export_flush(e, clock_ms() + 1000, flush_done, &flushed);
+	run_ms(20);
+	ck_assert_int_eq(flushed, 1);
+	fake.refuse = 0;
+	otel_export_stats(e, &st);
+	ck_assert_uint_eq(st.failed, 1);
+
 	/* A collector that never answers: the deadline ends it. */
 	for (i = 0; i < 5; i++)
 		otel_export_span(e, span(i));
@@ -435,7 +446,7 @@ START_TEST(test_flush_deadline)
 	ck_assert_int_eq(flushed, 1);
 	ck_assert(fake.x[0]->cancelled);
 	otel_export_stats(e, &st);
-	ck_assert_uint_eq(st.failed, 2);
+	ck_assert_uint_eq(st.failed, 3);
 	ck_assert_uint_eq(st.dropped, 3);
 	ck_assert_uint_eq(st.queued, 0);
 	ck_assert_int_eq(st.in_flight, 0);
