@@ -194,7 +194,8 @@ tracectx_parse_tracestate(const char *s, size_t len, char *out, size_t outsz)
 	/* Too long: whole members go, the long ones first, from the end. */
 	while (ts_total(m, n) > TRACECTX_TRACESTATE_MAX) {
 		for (i = n; i-- > 0; )
-			if (!m[i].gone && m[i].len > TRACECTX_TRACESTATE_LONG_MEMBER)
+			if (!m[i].gone &&
+			    m[i].len > TRACECTX_TRACESTATE_LONG_MEMBER)
 				break;
 		if (i == (size_t)-1)
 			for (i = n; i-- > 0; )

@@ -30,8 +30,8 @@ Q(json_object *o, const char *path)
 	    key = strtok_r(NULL, ".", &save)) {
 		if (json_object_is_type(o, json_type_array)) {
 			i = strtol(key, &end, 10);
-			o = *end == '\0' && i >= 0 ? json_object_array_get_idx(o,
-			    (size_t)i) : NULL;
+			o = *end == '\0' && i >= 0 ?
+			    json_object_array_get_idx(o, (size_t)i) : NULL;
 		} else if (!json_object_object_get_ex(o, key, &o))
 			o = NULL;
 	}

@@ -38,8 +38,8 @@ Q(json_object *o, const char *path)
 	    key = strtok_r(NULL, ".", &save)) {
 		if (json_object_is_type(o, json_type_array)) {
 			i = strtol(key, &end, 10);
-			o = *end == '\0' && i >= 0 ? json_object_array_get_idx(o,
-			    (size_t)i) : NULL;
+			o = *end == '\0' && i >= 0 ?
+			    json_object_array_get_idx(o, (size_t)i) : NULL;
 		} else if (!json_object_object_get_ex(o, key, &o))
 			o = NULL;
 	}
@@ -257,7 +257,8 @@ START_TEST(test_batching)
 	/* A full batch went at once; the rest waits for it and the delay. */
 	ck_assert_uint_eq(fake.n, 1);
 	ck_assert_uint_eq(nspans(0), 3);
-	ck_assert_str_eq(fake.x[0]->url, "http://collector.test:4318/v1/traces");
+	ck_assert_str_eq(fake.x[0]->url,
+	    "http://collector.test:4318/v1/traces");
 	ck_assert_int_eq(fake.x[0]->timeout_ms, 2000);
 	ck_assert_str_eq(json_object_get_string(Q(fake.x[0]->body,
 	    "resourceSpans.0.resource.attributes.0.value.stringValue")),
