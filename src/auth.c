@@ -31,11 +31,13 @@
 struct auth_token {
 	char	*value;
 	size_t	 len;
+	int	 id;		/* what auth_check answers for it */
 };
 
 struct auth {
 	struct auth_token	*tokens;
 	size_t			 count;
+	int			 next_id;	/* no token has had it yet */
 };
 
 int
@@ -70,6 +72,26 @@ auth_free(struct auth *a)
 	}
 	free(a->tokens);
 	free(a);
+}
+
+void
+auth_inherit(struct auth *fresh, const struct auth *old)
+{
+	struct auth_token	*t;
+	size_t			 i, j;
+	int			 next = old->next_id;
+
+	/* Not in constant time: a reload, not a request, compares here. */
+	for (i = 0; i < fresh->count; i++) {
+		t = &fresh->tokens[i];
+		for (j = 0; j < old->count; j++) {
+			if (auth_equal(t->value, t->len, old->tokens[j].value,
+			    old->tokens[j].len))
+				break;
+		}
+		t->id = j < old->count ? old->tokens[j].id : next++;
+	}
+	fresh->next_id = next;
 }
 
 size_t
@@ -124,7 +146,9 @@ auth_parse(const char *text, int is_file, char **err)
 		    sizeof *a->tokens);
 		a->tokens[a->count].value = xstrndup(p, len);
 		a->tokens[a->count].len = len;
+		a->tokens[a->count].id = (int)a->count;
 		a->count++;
+		a->next_id = (int)a->count;
 	}
 	if (a->count == 0) {
 		xasprintf(err, "no token in it");
@@ -206,7 +230,7 @@ auth_check(const struct auth *a, const char *authorization)
 		    found == -1)
 			found = (int)i;
 	}
-	return found;
+	return found == -1 ? -1 : a->tokens[found].id;
 }
 
 /* ---- Host and Origin ---- */

@@ -29,9 +29,13 @@ struct auth	*auth_parse(const char *text, int is_file, char **err);
 struct auth	*auth_load_file(const char *path, char **err);
 struct auth	*auth_load_env(const char *name, char **err);
 void		 auth_free(struct auth *);
+/* fresh replaces old (SIGHUP): each token of fresh that old has keeps
+ * old's number, so that what it opened stays its own; every other one
+ * gets a number neither has used. */
+void		 auth_inherit(struct auth *fresh, const struct auth *old);
 size_t		 auth_count(const struct auth *);
-/* An Authorization header value: the index of the token it carries (from
- * 0), or -1.  Every token is compared, so the time does not tell which
+/* An Authorization header value: the number of the token it carries (from
+ * 0: its place in the list, or the one it inherited), or -1.  Every token is compared, so the time does not tell which
  * one matched. */
 int		 auth_check(const struct auth *, const char *authorization);
 

@@ -26,6 +26,11 @@
 enum {
 	OPT_LOG_LEVEL = 256,
 	OPT_LOG_FORMAT,
+	OPT_QUIET,
+	OPT_LOG_FILE,
+	OPT_VERBOSE,
+	OPT_ACCESS_LOG,
+	OPT_CHILD_STDERR,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_ENV,
@@ -96,6 +101,9 @@ enum {
 static const struct option cli_common_options[] = {
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-file",		required_argument, NULL, OPT_LOG_FILE },
+	{ "quiet",		no_argument,	   NULL, OPT_QUIET },
+	{ "verbose",		no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -104,8 +112,13 @@ static const struct option cli_common_options[] = {
 static const struct option cli_serve_options[] = {
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-file",		required_argument, NULL, OPT_LOG_FILE },
+	{ "quiet",		no_argument,	   NULL, OPT_QUIET },
+	{ "verbose",		no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
+	{ "access-log",		required_argument, NULL, OPT_ACCESS_LOG },
+	{ "child-stderr",	required_argument, NULL, OPT_CHILD_STDERR },
 	{ "env",		required_argument, NULL, OPT_ENV },
 	{ "cwd",		required_argument, NULL, OPT_CWD },
 	{ "connect",		required_argument, NULL, OPT_CONNECT },
@@ -155,6 +168,9 @@ static const struct option cli_serve_options[] = {
 static const struct option cli_client_options[] = {
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "log-format",		required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-file",		required_argument, NULL, OPT_LOG_FILE },
+	{ "quiet",		no_argument,	   NULL, OPT_QUIET },
+	{ "verbose",		no_argument,	   NULL, OPT_VERBOSE },
 	{ "help",		no_argument,	   NULL, OPT_HELP },
 	{ "version",		no_argument,	   NULL, OPT_VERSION },
 	{ "transport",		required_argument, NULL, OPT_TRANSPORT },
@@ -193,6 +209,8 @@ config_init(struct config *c)
 	memset(c, 0, sizeof *c);
 	c->log_level = LOG_LEVEL_INFO;
 	c->log_format = LOG_FORMAT_TEXT;
+	c->access_log = -1;
+	c->child_stderr = -1;
 	c->serve.max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
 	c->max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
 	c->serve.kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
@@ -258,6 +276,7 @@ config_free(struct config *c)
 	free((char *)c->serve.http.tls_key);
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
+	free(c->log_file);
 	free(c->url);
 	cli_free_vector(c->headers);
 	free(c->bearer_token_env);
@@ -504,7 +523,7 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &c->log_level) == -1) {
 			xasprintf(err, "--log-level wants error, warn, info "
-			    "or debug, not '%s'", arg);
+			    "or debug (or -q, -v), not '%s'", arg);
 			return -1;
 		}
 		return 1;
@@ -514,6 +533,23 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 			    "'%s'", arg);
 			return -1;
 		}
+		return 1;
+	case OPT_LOG_FILE:
+		if (*arg == '\0') {
+			xasprintf(err, "--log-file wants a file name");
+			return -1;
+		}
+		free(c->log_file);
+		c->log_file = xstrdup(arg);
+		return 1;
+	case OPT_QUIET:
+	case OPT_VERBOSE:
+		/* Counted, applied to --log-level at the end: the order of
+		 * -v and --log-level does not matter. */
+		if (ch == OPT_QUIET && c->log_louder > -LOG_LEVEL_DEBUG)
+			c->log_louder--;
+		else if (ch == OPT_VERBOSE && c->log_louder < LOG_LEVEL_DEBUG)
+			c->log_louder++;
 		return 1;
 	case OPT_HELP:
 		*res = CLI_HELP;
@@ -706,6 +742,23 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 	json_object	*caps;
 
 	switch (ch) {
+	case OPT_ACCESS_LOG:
+	case OPT_CHILD_STDERR:
+		if (strcmp(arg, "on") == 0)
+			n = 1;
+		else if (strcmp(arg, "off") == 0)
+			n = 0;
+		else {
+			xasprintf(err, "%s wants on or off, not '%s'",
+			    ch == OPT_ACCESS_LOG ? "--access-log" :
+			    "--child-stderr", arg);
+			return -1;
+		}
+		if (ch == OPT_ACCESS_LOG)
+			c->access_log = (int)n;
+		else
+			c->child_stderr = (int)n;
+		return 0;
 	case OPT_ENV:
 		return cli_add_env(c, arg, err);
 	case OPT_CWD:
@@ -1126,7 +1179,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 	 * command, whose own options are not ours); client mode takes options
 	 * after its URL too, as IDE configs often put them last.  ':': report
 	 * a missing argument as ':' so the message can say so. */
-	const char	*optstring = c->mode == CLI_MODE_CLIENT ? ":hV" : "+:hV";
+	const char	*optstring = c->mode == CLI_MODE_CLIENT ? ":hVqv" :
+	    "+:hVqv";
 
 	optind = 0;	/* glibc: a full re-initialisation for each argv */
 	opterr = 0;
@@ -1135,6 +1189,10 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			ch = OPT_HELP;
 		else if (ch == 'V')
 			ch = OPT_VERSION;
+		else if (ch == 'q')
+			ch = OPT_QUIET;
+		else if (ch == 'v')
+			ch = OPT_VERBOSE;
 		if (ch == '?') {
 			if (optopt != 0)
 				xasprintf(err, "unknown option '-%c'", optopt);
@@ -1264,12 +1322,16 @@ cli_parse(int argc, char **argv, struct config *c, char **err)
 		xasprintf(err, "unknown mode '%s': serve or client", argv[i]);
 		return CLI_ERROR;
 	}
-	return cli_parse_mode(argc - i, argv + i, c, c->mode == CLI_MODE_SERVE ?
+	res = cli_parse_mode(argc - i, argv + i, c, c->mode == CLI_MODE_SERVE ?
 	    cli_serve_options : cli_client_options, err);
+	if (res == CLI_OK)
+		c->log_level = log_level_step(c->log_level, c->log_louder);
+	return res;
 }
 
 static const char cli_usage_main[] =
-"usage: mcpbridge [--log-level LEVEL] [--log-format text|json] MODE ...\n"
+"usage: mcpbridge [-qv] [--log-level LEVEL] [--log-format text|json]\n"
+"                 [--log-file FILE] MODE ...\n"
 "       mcpbridge serve [options] -- COMMAND [ARGS...]\n"
 "       mcpbridge serve [options] --connect unix:PATH|tcp:HOST:PORT\n"
 "       mcpbridge client [options] URL\n"
@@ -1310,7 +1372,8 @@ static const char cli_usage_serve[] =
 "HTTP:\n"
 "  --host ADDR              address to listen on (default 127.0.0.1)\n"
 "  --port PORT              port (default 8000; 0 picks a free one)\n"
-"  --print-url              print the base URL on stdout once listening\n"
+"  --print-url              once listening, print the base URL on stdout,\n"
+"                           then each endpoint's name and URL\n"
 "  --base-path PATH         prefix for every route (for reverse proxies)\n"
 "  --path PATH              Streamable HTTP endpoint (default /mcp)\n"
 "  --sse-path PATH          legacy SSE endpoint (default /sse)\n"
@@ -1342,14 +1405,21 @@ static const char cli_usage_serve[] =
 "  --request-timeout DURATION  for the child's answer (default 5m, 0: none)\n"
 "  --session-timeout DURATION  idle sessions end (default 30m, 0: never)\n"
 "  --drain-timeout DURATION on SIGTERM, for requests in flight (default 10s)\n"
-"  --metrics-listen HOST:PORT  serve /metrics there too\n"
+"  --metrics-listen HOST:PORT  serve /metrics, /healthz and /readyz there\n"
+"                           too, without tokens\n"
+"  --access-log on|off      one line per HTTP request (default: on at info\n"
+"                           level or louder), whatever --log-level says\n"
+"  --child-stderr on|off    relay the child's stderr (default: as the\n"
+"                           access log)\n"
 "  --instance-id NAME       start session ids with NAME and a dot, for a\n"
 "                           load balancer to route on (scaling out)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  --log-format FORMAT      text (default) or json\n"
+"  -q, --quiet              one level quieter (repeatable)\n"
+"  -v, --verbose            one level louder (repeatable)\n"
+"  --log-format FORMAT      text (default) or json\n""  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n";
 
@@ -1393,7 +1463,9 @@ static const char cli_usage_client[] =
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
-"  --log-format FORMAT      text (default) or json\n"
+"  -q, --quiet              one level quieter (repeatable)\n"
+"  -v, --verbose            one level louder (repeatable)\n"
+"  --log-format FORMAT      text (default) or json\n""  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n";
 

@@ -53,6 +53,12 @@ struct config {
 	enum cli_mode		 mode;
 	enum log_level		 log_level;
 	enum log_format		 log_format;
+	char			*log_file;	/* NULL: stderr */
+	int			 log_louder;	/* -v minus -q, applied last */
+	/* serve: the access log and the child's stderr, each on (1), off
+	 * (0) or, unset (-1), shown when the level is info or louder */
+	int			 access_log;
+	int			 child_stderr;
 
 	/*
 	 * serve mode, filled in place as given (a 0 that means a default

@@ -21,22 +21,6 @@ static const char *const cm_inputs[] = {
 	"elicitation/create", "sampling/createMessage", "roots/list", NULL
 };
 
-/* 1 if the array of strings a holds s. */
-static int
-cm_array_has(json_object *a, const char *s)
-{
-	json_object	*v;
-	size_t		 i;
-
-	for (i = 0; i < json_object_array_length(a); i++) {
-		v = json_object_array_get_idx(a, i);
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), s) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* 1 if the array of strings a names a legacy revision the bridge speaks. */
 static int
 cm_array_has_legacy(json_object *a)
@@ -70,7 +54,7 @@ client_modern_probe(long status, json_object *body, char **why)
 		if (versions == NULL ||
 		    jsonrpc_get(result, "capabilities", json_type_object) == NULL)
 			return CLIENT_MODERN_PROBE_LEGACY;
-		if (cm_array_has(versions, CLIENT_MODERN_VERSION))
+		if (jsonrpc_array_has_str(versions, CLIENT_MODERN_VERSION))
 			return CLIENT_MODERN_PROBE_MODERN;
 		if (cm_array_has_legacy(versions))
 			return CLIENT_MODERN_PROBE_LEGACY;
@@ -94,7 +78,7 @@ client_modern_probe(long status, json_object *body, char **why)
 		versions = jsonrpc_get(data, "supported", json_type_array);
 		if (versions == NULL)
 			break;
-		if (cm_array_has(versions, CLIENT_MODERN_VERSION))
+		if (jsonrpc_array_has_str(versions, CLIENT_MODERN_VERSION))
 			return CLIENT_MODERN_PROBE_RETRY;
 		if (cm_array_has_legacy(versions))
 			return CLIENT_MODERN_PROBE_LEGACY;

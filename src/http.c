@@ -2333,6 +2333,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->connections = h->nconns;
 	g->ready = mux_ready(h->mux);
 	g->draining = h->draining;
+	metrics_process(g);
 	if (h->stats != NULL)
 		h->stats(h->stats_arg, g);
 }
@@ -2357,7 +2358,8 @@ http_metrics(struct http *h, struct evhttp_request *req)
 }
 
 /*
- * The --metrics-listen listener: /metrics and nothing else.  The same
+ * The --metrics-listen listener: /metrics and the probes (operators point
+ * them at the port that has no tokens), nothing else.  The same
  * framing checks as the main listener, local names only if its own
  * address is loopback (a scraper port there is as much a DNS rebinding
  * target), any Host elsewhere, and JSON errors.
@@ -2380,6 +2382,10 @@ http_metrics_request(struct evhttp_request *req, void *arg)
 		    "Forbidden: Host not allowed");
 	else if (path != NULL && strcmp(path, "/metrics") == 0)
 		http_metrics(h, req);
+	else if (path != NULL && strcmp(path, "/healthz") == 0)
+		http_probe(h, req, 0);
+	else if (path != NULL && strcmp(path, "/readyz") == 0)
+		http_probe(h, req, 1);
 	else
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
 		    "Not Found");
@@ -2719,7 +2725,8 @@ http_is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-/* --metrics-listen HOST:PORT: a second, plain listener for /metrics. */
+/* --metrics-listen HOST:PORT: a second, plain listener for /metrics and
+ * the probes. */
 static int
 http_metrics_listen(struct http *h)
 {
@@ -2727,6 +2734,7 @@ http_metrics_listen(struct http *h)
 	struct sockaddr_storage		 ss;
 	socklen_t			 sslen = sizeof ss;
 	char				*host, *colon;
+	char				 name[NI_MAXHOST], serv[NI_MAXSERV];
 	size_t				 len;
 	long				 port;
 
@@ -2774,7 +2782,13 @@ http_metrics_listen(struct http *h)
 		h->metrics_origins.hosts = h->origins.hosts;
 		h->metrics_origins.nhosts = h->origins.nhosts;
 	}
-	log_info("metrics on http://%s/metrics", h->cfg->metrics_listen);
+	/* The address it got: with port 0, the one to scrape. */
+	if (getnameinfo((struct sockaddr *)&ss, sslen, name, sizeof name,
+	    serv, sizeof serv, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		log_info(ss.ss_family == AF_INET6 ? "metrics on "
+		    "http://[%s]:%s/metrics (and /healthz, /readyz)" :
+		    "metrics on http://%s:%s/metrics (and /healthz, /readyz)",
+		    name, serv);
 	free(host);
 	return 0;
 }
@@ -2867,8 +2881,11 @@ http_listen(struct http *h)
 		free(url);
 		return -1;
 	}
+	/* The base URL first, alone on its line, as scripts have always
+	 * read it; then each endpoint after its name.  One write. */
 	if (h->cfg->print_url) {
-		printf("%s\n", url);
+		printf("%s\nstreamable-http %s%s\nsse %s%s\n", url, url,
+		    h->cfg->mcp_path, url, h->cfg->sse_path);
 		fflush(stdout);
 	}
 	free(url);
@@ -2934,6 +2951,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	char			*err;
 	int			 i;
 
+	metrics_started();
 	h = xcalloc(1, sizeof *h);
 	h->base = base;
 	h->cfg = cfg;
@@ -3015,6 +3033,53 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	event_add(h->sweep, &tv);
 	LIST_INSERT_HEAD(&http_all, h, entry);
 	return h;
+}
+
+/*
+ * SIGHUP: the token file and the certificate and key, read anew.  What
+ * does not load leaves the old in place.  Connections already up keep the
+ * TLS context they started with (each SSL holds a reference to it); new
+ * ones get the new one.  A token that stays keeps its number, so the
+ * sessions it opened stay its own (auth_inherit).
+ */
+int
+http_reload(struct http *h)
+{
+	struct auth	*a;
+	struct tls	*t;
+	char		*err;
+	int		 n = 0;
+
+	if (h->cfg->auth_token_file != NULL) {
+		n++;
+		if ((a = auth_load_file(h->cfg->auth_token_file, &err)) ==
+		    NULL) {
+			log_error("SIGHUP: keeping the old tokens: %s", err);
+			free(err);
+		} else {
+			auth_inherit(a, h->auth);
+			auth_free(h->auth);
+			h->auth = a;
+			log_info("SIGHUP: %zu token%s loaded from %s",
+			    auth_count(a), auth_count(a) == 1 ? "" : "s",
+			    h->cfg->auth_token_file);
+		}
+	}
+	if (h->cfg->tls_cert != NULL) {
+		n++;
+		if ((t = tls_new(h->cfg->tls_cert, h->cfg->tls_key, &err)) ==
+		    NULL) {
+			log_error("SIGHUP: keeping the old certificate and "
+			    "key: %s", err);
+			free(err);
+		} else {
+			tls_free(h->tls);
+			h->tls = t;
+			log_info("SIGHUP: certificate %s and key %s loaded",
+			    h->cfg->tls_cert, h->cfg->tls_key);
+		}
+	}
+	return n;
 }
 
 void

@@ -89,6 +89,10 @@ void		 http_delivered(struct http *);
  * (from the event loop, once). */
 void		 http_drain(struct http *, uint64_t timeout_ms,
 		    void (*done)(void *), void *arg);
+/* SIGHUP: reloads --auth-token-file and --tls-cert/--tls-key; what does
+ * not load keeps the old, with an error logged.  How many of the two it
+ * had to reload (0: neither option was given). */
+int		 http_reload(struct http *);
 void		 http_free(struct http *);
 
 #endif

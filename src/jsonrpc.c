@@ -396,6 +396,23 @@ jsonrpc_in(const char *s, const char *const *list)
 	return 0;
 }
 
+int
+jsonrpc_array_has_str(json_object *a, const char *s)
+{
+	json_object	*v;
+	size_t		 i;
+
+	if (!json_object_is_type(a, json_type_array))
+		return 0;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		v = json_object_array_get_idx(a, i);
+		if (json_object_is_type(v, json_type_string) &&
+		    strcmp(json_object_get_string(v), s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 json_object *
 jsonrpc_copy_shallow(json_object *o, const char *const *drop)
 {

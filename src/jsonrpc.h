@@ -63,6 +63,10 @@ json_object	*jsonrpc_get(json_object *o, const char *key, enum json_type t);
 const char	*jsonrpc_get_str(json_object *o, const char *key);
 /* 1 if s (may be NULL) is one of the NULL-terminated list. */
 int		 jsonrpc_in(const char *s, const char *const *list);
+/* 1 if the JSON array a holds the string s (other members are skipped);
+ * 0 if not, or if a is NULL or not an array, so that
+ * jsonrpc_get(o, key, json_type_array) may be passed as it comes. */
+int		 jsonrpc_array_has_str(json_object *a, const char *s);
 /* A new object holding o's members but those named in drop (NULL-ended,
  * may be NULL), the values shared (referenced): rewrite a key without
  * touching o.  o not an object gives {}. */

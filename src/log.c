@@ -1,13 +1,17 @@
 /*
- * log.c: leveled logging to stderr, as text or as one JSON object a line.
- * libevent's own messages are routed through here too.
+ * log.c: leveled logging to stderr (or --log-file), as text or as one JSON
+ * object a line.  libevent's own messages are routed through here too.
+ * It never calls xmalloc, whose failures it logs.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +24,11 @@
 static enum log_level	 log_level = LOG_LEVEL_INFO;
 static enum log_format	 log_format = LOG_FORMAT_TEXT;
 static const char	*log_progname = "mcpbridge";
+/* --log-file: the stream and its name, for log_reopen; NULL: stderr. */
+static FILE		*log_file;
+static char		 log_file_path[PATH_MAX];
+/* LOG_SOURCE_*: 1 on, 0 off, -1 as the level says (log_source_on). */
+static int		 log_sources[LOG_SOURCES] = { -1, -1 };
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -27,6 +36,67 @@ static const char *const log_level_names[] = {
 	[LOG_LEVEL_INFO] = "info",
 	[LOG_LEVEL_DEBUG] = "debug",
 };
+
+static FILE *
+log_out(void)
+{
+	return log_file != NULL ? log_file : stderr;
+}
+
+/* Appends, close-on-exec (the child must not inherit it); created
+ * readable by its group, as logs usually are. */
+static FILE *
+log_fopen(const char *path)
+{
+	FILE	*f;
+	int	 fd, saved;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1)
+		return NULL;
+	if ((f = fdopen(fd, "a")) == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return f;
+}
+
+int
+log_open_file(const char *path)
+{
+	FILE	*f;
+
+	if (strlen(path) >= sizeof log_file_path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((f = log_fopen(path)) == NULL)
+		return -1;
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = f;
+	memcpy(log_file_path, path, strlen(path) + 1);
+	return 0;
+}
+
+int
+log_reopen(void)
+{
+	FILE	*f;
+
+	if (log_file == NULL)
+		return 0;
+	if ((f = log_fopen(log_file_path)) == NULL) {
+		log_error("SIGHUP: cannot reopen --log-file %s: %s; still "
+		    "writing to the old one", log_file_path, strerror(errno));
+		return -1;
+	}
+	fclose(log_file);
+	log_file = f;
+	log_info("SIGHUP: log file %s reopened", log_file_path);
+	return 1;
+}
 
 static void
 log_libevent(int severity, const char *msg)
@@ -66,18 +136,64 @@ log_set_level(enum log_level level)
 	log_level = level;
 }
 
+/* The names people type for a level, in any case: syslog's and
+ * Python's ("warning", "err") besides ours. */
+static const struct {
+	const char	*name;
+	enum log_level	 level;
+} log_level_aliases[] = {
+	{ "err", LOG_LEVEL_ERROR },
+	{ "warning", LOG_LEVEL_WARN },
+};
+
 int
 log_level_parse(const char *s, enum log_level *out)
 {
 	size_t	i;
 
 	for (i = 0; i < sizeof log_level_names / sizeof log_level_names[0]; i++) {
-		if (strcmp(s, log_level_names[i]) == 0) {
+		if (strcasecmp(s, log_level_names[i]) == 0) {
 			*out = (enum log_level)i;
 			return 0;
 		}
 	}
+	for (i = 0; i < sizeof log_level_aliases / sizeof log_level_aliases[0];
+	    i++) {
+		if (strcasecmp(s, log_level_aliases[i].name) == 0) {
+			*out = log_level_aliases[i].level;
+			return 0;
+		}
+	}
 	return -1;
+}
+
+enum log_level
+log_level_step(enum log_level level, int louder)
+{
+	int	l = (int)level + louder;
+
+	if (l < (int)LOG_LEVEL_ERROR)
+		l = LOG_LEVEL_ERROR;
+	if (l > (int)LOG_LEVEL_DEBUG)
+		l = LOG_LEVEL_DEBUG;
+	return (enum log_level)l;
+}
+
+void
+log_set_source(enum log_source src, int on)
+{
+	if (src < LOG_SOURCES)
+		log_sources[src] = on;
+}
+
+/* Whether a source's lines are shown: its own switch if it was set,
+ * else the level (they are info lines). */
+static int
+log_source_on(enum log_source src)
+{
+	if (log_sources[src] >= 0)
+		return log_sources[src];
+	return log_level >= LOG_LEVEL_INFO;
 }
 
 int
@@ -159,14 +275,13 @@ log_stamp(char *buf, size_t size)
 	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
 }
 
+/* Writes one line; the caller decided that it is shown. */
 static void
 log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
 {
 	char		 stamp[64];
-	FILE		*f = stderr;
+	FILE		*f = log_out();
 
-	if (level > log_level)
-		return;
 	log_stamp(stamp, sizeof stamp);
 
 	flockfile(f);
@@ -226,9 +341,9 @@ void
 log_request(const struct log_request *r)
 {
 	char	 stamp[64];
-	FILE	*f = stderr;
+	FILE	*f = log_out();
 
-	if (LOG_LEVEL_INFO > log_level)
+	if (!log_source_on(LOG_SOURCE_ACCESS))
 		return;
 	log_stamp(stamp, sizeof stamp);
 	flockfile(f);
@@ -279,6 +394,16 @@ log_request(const struct log_request *r)
 void
 log_relay(enum log_level level, const char *tag, const char *line, size_t len)
 {
+	/* The child's stderr (serve.c tags it "child") is a source of its
+	 * own: --child-stderr shows or hides it whatever the level. */
+	if (tag != NULL && strcmp(tag, LOG_TAG_CHILD) == 0 &&
+	    log_sources[LOG_SOURCE_CHILD] >= 0) {
+		if (log_sources[LOG_SOURCE_CHILD])
+			log_emit(level, tag, line, len);
+		return;
+	}
+	if (level > log_level)
+		return;
 	log_emit(level, tag, line, len);
 }
 
@@ -329,7 +454,7 @@ void
 log_trace(const char *line, size_t len)
 {
 	char	 stamp[64];
-	FILE	*f = stderr;	/* log_emit's stream */
+	FILE	*f = log_out();
 
 	log_stamp(stamp, sizeof stamp);
 	flockfile(f);

@@ -1,6 +1,6 @@
 /*
- * log.h: the one place messages for the operator go.  Always stderr: in
- * client mode stdout belongs to the protocol.
+ * log.h: the one place messages for the operator go: stderr, or the
+ * --log-file; never stdout, which in client mode belongs to the protocol.
  */
 #ifndef MCPBRIDGE_LOG_H
 #define MCPBRIDGE_LOG_H
@@ -19,9 +19,32 @@ enum log_format {
 	LOG_FORMAT_JSON,
 };
 
+/*
+ * Lines that are not the program's own: the access log (log_request) and
+ * the child's stderr (log_relay with LOG_TAG_CHILD).  Each is on, off, or
+ * (-1, the default) shown when the level is info or louder, so quieting
+ * the program's own lines need not hide them, nor the other way round.
+ */
+enum log_source {
+	LOG_SOURCE_ACCESS = 0,
+	LOG_SOURCE_CHILD,
+	LOG_SOURCES
+};
+#define LOG_TAG_CHILD	"child"
+
 void	 log_init(enum log_level, enum log_format, const char *progname);
 void	 log_set_level(enum log_level);
+void	 log_set_source(enum log_source, int on);
+/* --log-file: log to path (appended) instead of stderr; -1 with errno. */
+int	 log_open_file(const char *path);
+/* SIGHUP: opens the --log-file path anew (logrotate moved the old one);
+ * 1 if it did; -1 if it failed, keeping the old stream and logging why
+ * there, at error level; 0 without --log-file. */
+int	 log_reopen(void);
+/* "error", "warn", "info", "debug" in any case, and "err", "warning". */
 int	 log_level_parse(const char *, enum log_level *);
+/* level made louder (> 0) or quieter (< 0) by so many steps, clamped. */
+enum log_level log_level_step(enum log_level, int louder);
 int	 log_format_parse(const char *, enum log_format *);
 
 /* log_warn adds strerror(errno); log_warnx does not. */

@@ -3,10 +3,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "client.h"
@@ -62,6 +64,15 @@ main(int argc, char **argv)
 	if ((cloc = newlocale(LC_ALL_MASK, "C", (locale_t)0)) != (locale_t)0)
 		uselocale(cloc);
 	log_init(cfg.log_level, cfg.log_format, "mcpbridge");
+	log_set_source(LOG_SOURCE_ACCESS, cfg.access_log);
+	log_set_source(LOG_SOURCE_CHILD, cfg.child_stderr);
+	/* Said on stderr, the log's place until the file is open. */
+	if (cfg.log_file != NULL && log_open_file(cfg.log_file) == -1) {
+		log_error("cannot open --log-file %s: %s", cfg.log_file,
+		    strerror(errno));
+		config_free(&cfg);
+		return EXIT_USAGE;
+	}
 	/* A peer that goes away must be an error return, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 

@@ -115,8 +115,16 @@ mcpwire_header_decode(const char *raw, size_t *lenp)
 
 /* ---- x-mcp-header ---- */
 
-/* An RFC 9110 token: 1*tchar (which excludes controls, space, ':'). */
-static int
+int
+mcpwire_tchar(int c)
+{
+	/* The bound first: the program runs in the C locale, but isalnum
+	 * of a byte past 0x7f would ask the locale. */
+	return c > 0 && c <= 0x7e && (isalnum(c) ||
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+int
 mcpwire_token(const char *s)
 {
 	const unsigned char	*p;
@@ -124,8 +132,7 @@ mcpwire_token(const char *s)
 	if (*s == '\0')
 		return 0;
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p > 0x7e || (!isalnum(*p) &&
-		    strchr("!#$%&'*+-.^_`|~", *p) == NULL))
+		if (!mcpwire_tchar(*p))
 			return 0;
 	}
 	return 1;

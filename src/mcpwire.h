@@ -1,7 +1,9 @@
 /*
  * mcpwire.h: the MCP wire vocabulary shared by both ends of the bridge: the
  * protocol revisions; the _meta keys and error codes of MCP 2026-07-28; how
- * a value goes into an Mcp-* header; and the revision's x-mcp-header rules
+ * a value goes into an Mcp-* header; what an RFC 9110 token is (header
+ * names here, auth-scheme and parameter names in oauth.c's challenge
+ * parser); and the revision's x-mcp-header rules
  * (which tool annotations are valid, and the Mcp-Param-* headers a
  * tools/call carries).  client.c makes the headers, modern.c checks
  * them, the mux (mux_route.c) remembers a child's annotations.
@@ -71,6 +73,13 @@ char		*mcpwire_header_value(const char *);
  * base64 is broken.
  */
 char		*mcpwire_header_decode(const char *, size_t *len);
+
+/* RFC 9110 5.6.2: 1 if the byte c (as unsigned char) is a tchar: an ASCII
+ * letter or digit or one of !#$%&'*+-.^_`|~ (so no control, space,
+ * separator or byte past 0x7e). */
+int		 mcpwire_tchar(int c);
+/* 1 if s is an RFC 9110 token: 1*tchar (not empty). */
+int		 mcpwire_token(const char *s);
 
 /*
  * A tool's x-mcp-header annotations, checked as the revision requires: a

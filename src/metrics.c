@@ -3,8 +3,14 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
+#include <sys/time.h>
+
+#include <dirent.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -27,6 +33,8 @@ static const char *const metrics_method_names[METRICS_METHODS] = {
 	[METRICS_COMPLETION_COMPLETE] = "completion/complete",
 	[METRICS_LOGGING_SETLEVEL] = "logging/setLevel",
 	[METRICS_TASKS] = "tasks",
+	[METRICS_SERVER_DISCOVER] = "server/discover",
+	[METRICS_SUBSCRIPTIONS_LISTEN] = "subscriptions/listen",
 	[METRICS_OTHER] = "other",
 };
 
@@ -70,6 +78,80 @@ metrics_request_done(enum metrics_method m, int error, uint64_t latency_ms)
 	metrics.latency[i]++;
 	metrics.latency_count++;
 	metrics.latency_sum_ms += latency_ms;
+	metrics.method_latency[m][i]++;
+	metrics.method_latency_sum_ms[m] += latency_ms;
+}
+
+void
+metrics_started(void)
+{
+	struct timeval	tv;
+
+	if (metrics.start_time_ms != 0)
+		return;
+	gettimeofday(&tv, NULL);
+	metrics.start_time_ms = (uint64_t)tv.tv_sec * 1000 +
+	    (uint64_t)tv.tv_usec / 1000;
+}
+
+/*
+ * The resident set size, bytes: the one reading of /proc.  Without it
+ * (not Linux), getrusage's peak, which is in kilobytes on Linux and the
+ * BSDs: an upper bound, better than nothing for a gauge.
+ */
+static uint64_t
+metrics_rss(const struct rusage *ru)
+{
+	FILE			*f;
+	unsigned long long	 size, resident;
+	long			 page;
+	int			 n;
+
+	if ((f = fopen("/proc/self/statm", "r")) != NULL) {
+		n = fscanf(f, "%llu %llu", &size, &resident);
+		fclose(f);
+		if (n == 2 && (page = sysconf(_SC_PAGESIZE)) > 0)
+			return (uint64_t)resident * (uint64_t)page;
+	}
+	return ru->ru_maxrss > 0 ? (uint64_t)ru->ru_maxrss * 1024 : 0;
+}
+
+/* Descriptors open: the entries of /dev/fd (Linux, the BSDs, macOS), less
+ * the one the listing itself holds.  0 (left off the page) without it. */
+static uint64_t
+metrics_open_fds(void)
+{
+	DIR		*d;
+	struct dirent	*e;
+	uint64_t	 n = 0;
+
+	if ((d = opendir("/dev/fd")) == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	}
+	closedir(d);
+	return n > 0 ? n - 1 : 0;
+}
+
+void
+metrics_process(struct metrics_gauges *g)
+{
+	struct rusage	ru;
+	struct rlimit	rl;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		g->cpu_ms = (uint64_t)ru.ru_utime.tv_sec * 1000 +
+		    (uint64_t)ru.ru_utime.tv_usec / 1000 +
+		    (uint64_t)ru.ru_stime.tv_sec * 1000 +
+		    (uint64_t)ru.ru_stime.tv_usec / 1000;
+		g->rss_bytes = metrics_rss(&ru);
+	}
+	g->open_fds = metrics_open_fds();
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		g->max_fds = (uint64_t)rl.rlim_cur;
+	g->start_time_ms = metrics.start_time_ms;
 }
 
 void
@@ -95,12 +177,86 @@ metrics_one(struct evbuffer *out, const char *name, const char *type,
 	evbuffer_add_printf(out, "%s %" PRIu64 "\n", name, v);
 }
 
+/* Milliseconds as seconds, exactly: "1.250". */
+static void
+metrics_seconds(struct evbuffer *out, const char *name, const char *type,
+    const char *help, uint64_t ms)
+{
+	metrics_head(out, name, type, help);
+	evbuffer_add_printf(out, "%s %" PRIu64 ".%03" PRIu64 "\n", name,
+	    ms / 1000, ms % 1000);
+}
+
+/* The build, and the process_* metrics every Prometheus client library
+ * exports, under their usual names. */
+static void
+metrics_render_process(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	metrics_head(out, "mcpbridge_build_info", "gauge",
+	    "Always 1; the version is a label.");
+	evbuffer_add_printf(out, "mcpbridge_build_info{version=\"%s\"} 1\n",
+	    PACKAGE_VERSION);
+	metrics_seconds(out, "process_cpu_seconds_total", "counter",
+	    "Total user and system CPU time spent in seconds.", g->cpu_ms);
+	if (g->rss_bytes != 0)
+		metrics_one(out, "process_resident_memory_bytes", "gauge",
+		    "Resident memory size in bytes.", g->rss_bytes);
+	if (g->open_fds != 0)
+		metrics_one(out, "process_open_fds", "gauge",
+		    "Number of open file descriptors.", g->open_fds);
+	if (g->max_fds != 0)
+		metrics_one(out, "process_max_fds", "gauge",
+		    "Maximum number of open file descriptors.", g->max_fds);
+	if (g->start_time_ms != 0)
+		metrics_seconds(out, "process_start_time_seconds", "gauge",
+		    "Start time of the process since unix epoch in seconds.",
+		    g->start_time_ms);
+}
+
+/* One histogram per method that has been answered: a bounded set of
+ * labels (the spec's method names and "other"). */
+static void
+metrics_render_methods(struct evbuffer *out)
+{
+	uint64_t	cum;
+	int		i, b;
+
+	metrics_head(out, "mcpbridge_method_duration_seconds", "histogram",
+	    "Time from a request's arrival to its answer, by JSON-RPC method.");
+	for (i = 0; i < METRICS_METHODS; i++) {
+		if (metrics.requests[i][0] + metrics.requests[i][1] == 0)
+			continue;
+		cum = 0;
+		for (b = 0; b < METRICS_LATENCY_BUCKETS; b++) {
+			cum += metrics.method_latency[i][b];
+			evbuffer_add_printf(out, "mcpbridge_method_duration_"
+			    "seconds_bucket{method=\"%s\",le=\"%" PRIu64
+			    ".%03" PRIu64 "\"} %" PRIu64 "\n",
+			    metrics_method_names[i], metrics_bounds[b] / 1000,
+			    metrics_bounds[b] % 1000, cum);
+		}
+		cum += metrics.method_latency[i][METRICS_LATENCY_BUCKETS];
+		evbuffer_add_printf(out, "mcpbridge_method_duration_seconds_"
+		    "bucket{method=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+		    metrics_method_names[i], cum);
+		evbuffer_add_printf(out, "mcpbridge_method_duration_seconds_"
+		    "sum{method=\"%s\"} %" PRIu64 ".%03" PRIu64 "\n",
+		    metrics_method_names[i],
+		    metrics.method_latency_sum_ms[i] / 1000,
+		    metrics.method_latency_sum_ms[i] % 1000);
+		evbuffer_add_printf(out, "mcpbridge_method_duration_seconds_"
+		    "count{method=\"%s\"} %" PRIu64 "\n",
+		    metrics_method_names[i], cum);
+	}
+}
+
 void
 metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 {
 	uint64_t	cum = 0;
 	int		i, e;
 
+	metrics_render_process(out, g);
 	metrics_head(out, "mcpbridge_sessions", "gauge",
 	    "Sessions open, by transport.");
 	for (i = 0; i < METRICS_TRANSPORTS; i++)
@@ -146,6 +302,7 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    metrics.latency_sum_ms % 1000);
 	evbuffer_add_printf(out, "mcpbridge_request_duration_seconds_count "
 	    "%" PRIu64 "\n", metrics.latency_count);
+	metrics_render_methods(out);
 
 	metrics_one(out, "mcpbridge_http_requests_total", "counter",
 	    "HTTP requests received.", metrics.http_requests);

@@ -28,6 +28,8 @@ enum metrics_method {
 	METRICS_COMPLETION_COMPLETE,
 	METRICS_LOGGING_SETLEVEL,
 	METRICS_TASKS,
+	METRICS_SERVER_DISCOVER,
+	METRICS_SUBSCRIPTIONS_LISTEN,
 	METRICS_OTHER,
 	METRICS_METHODS
 };
@@ -52,6 +54,10 @@ struct metrics {
 	uint64_t	latency[METRICS_LATENCY_BUCKETS + 1];
 	uint64_t	latency_count;
 	uint64_t	latency_sum_ms;
+	/* the same per method: [method][bucket], +Inf last */
+	uint64_t	method_latency[METRICS_METHODS][METRICS_LATENCY_BUCKETS + 1];
+	uint64_t	method_latency_sum_ms[METRICS_METHODS];
+	uint64_t	start_time_ms;		/* metrics_started */
 	uint64_t	http_requests;
 	uint64_t	http_status[METRICS_STATUS_MAX];
 	uint64_t	connections;
@@ -84,6 +90,14 @@ struct metrics_gauges {
 	/* its unattributed lines and requests not routed to the one busy
 	 * session: another client's request may have caused them */
 	uint64_t	child_guesses_withheld;
+
+	/* The process (metrics_process); a 0 is left off the page as
+	 * unknown, except the CPU time. */
+	uint64_t	cpu_ms;			/* user and system */
+	uint64_t	rss_bytes;
+	uint64_t	open_fds;
+	uint64_t	max_fds;		/* RLIMIT_NOFILE, soft */
+	uint64_t	start_time_ms;		/* Unix time */
 };
 
 /* The one set of counters of the process. */
@@ -95,6 +109,10 @@ void		 metrics_request_done(enum metrics_method, int error,
 		    uint64_t latency_ms);
 /* An HTTP response went out with this status. */
 void		 metrics_http_status(int status);
+/* The process started now (the first call counts). */
+void		 metrics_started(void);
+/* Fills the process_* fields of the gauges. */
+void		 metrics_process(struct metrics_gauges *);
 /* Appends the whole page. */
 void		 metrics_render(struct evbuffer *, const struct metrics_gauges *);
 

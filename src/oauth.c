@@ -66,6 +66,7 @@
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "oauth.h"
 #include "oauth_int.h"
 #include "oauth_store.h"
@@ -119,14 +120,6 @@ oauth_vector_add(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-/* tchar of RFC 9110 */
-static int
-oauth_tchar(int ch)
-{
-	return isalnum(ch) || (ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch)
-	    != NULL);
-}
-
 void
 oauth_bearer_clear(struct oauth_bearer *b)
 {
@@ -153,7 +146,7 @@ oauth_parse_bearer(const char *h, struct oauth_bearer *b)
 		if (*p == '\0')
 			break;
 		tok = p;
-		while (oauth_tchar((unsigned char)*p) && *p != '=')
+		while (mcpwire_tchar((unsigned char)*p) && *p != '=')
 			p++;
 		if ((tlen = (size_t)(p - tok)) == 0) {
 			p++;		/* not HTTP: skip it */
@@ -245,23 +238,6 @@ oauth_scope_add(char ***v, size_t *n, const char *s)
 	}
 }
 
-int
-oauth_json_has_string(json_object *a, const char *s)
-{
-	json_object	*v;
-	size_t		 i;
-
-	if (a == NULL || !json_object_is_type(a, json_type_array))
-		return 0;
-	for (i = 0; i < json_object_array_length(a); i++) {
-		v = json_object_array_get_idx(a, i);
-		if (json_object_is_type(v, json_type_string) &&
-		    strcmp(json_object_get_string(v), s) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 char *
 oauth_choose_scope(const char *challenge, json_object *prm_scopes,
     json_object *as_scopes, const char *previous)
@@ -283,7 +259,7 @@ oauth_choose_scope(const char *challenge, json_object *prm_scopes,
 		}
 	}
 	/* A refresh token, where the authorization server offers one. */
-	if (n > 0 && oauth_json_has_string(as_scopes, "offline_access"))
+	if (n > 0 && jsonrpc_array_has_str(as_scopes, "offline_access"))
 		oauth_scope_add(&v, &n, "offline_access");
 	if (n == 0)
 		return NULL;
@@ -1044,9 +1020,9 @@ oauth_auth_method(struct oauth *o, int has_secret, const char *registered)
 		return registered;
 	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
 	    json_type_array);
-	if (list == NULL || oauth_json_has_string(list, "client_secret_basic"))
+	if (list == NULL || jsonrpc_array_has_str(list, "client_secret_basic"))
 		return "client_secret_basic";	/* RFC 8414's default */
-	if (oauth_json_has_string(list, "client_secret_post"))
+	if (jsonrpc_array_has_str(list, "client_secret_post"))
 		return "client_secret_post";
 	return "client_secret_basic";
 }
@@ -1105,11 +1081,11 @@ oauth_register(struct oauth *o)
 	/* A public client if the server allows it, else what it takes. */
 	list = jsonrpc_get(o->asmeta, "token_endpoint_auth_methods_supported",
 	    json_type_array);
-	if (list == NULL || oauth_json_has_string(list, "none"))
+	if (list == NULL || jsonrpc_array_has_str(list, "none"))
 		method = "none";
-	else if (oauth_json_has_string(list, "client_secret_basic"))
+	else if (jsonrpc_array_has_str(list, "client_secret_basic"))
 		method = "client_secret_basic";
-	else if (oauth_json_has_string(list, "client_secret_post"))
+	else if (jsonrpc_array_has_str(list, "client_secret_post"))
 		method = "client_secret_post";
 	else
 		method = "none";
@@ -1151,8 +1127,6 @@ oauth_register(struct oauth *o)
 static int
 oauth_pick_client(struct oauth *o)
 {
-	json_object	*v;
-
 	free(o->client_id);
 	o->client_id = NULL;
 	oauth_forget(&o->client_secret);
@@ -1169,12 +1143,9 @@ oauth_pick_client(struct oauth *o)
 		    o->client_secret != NULL, NULL));
 		return 1;
 	}
-	/* Not jsonrpc_get: json-c's conversion counts any non-zero number
-	 * and any non-empty string as true, as it always has. */
 	if (o->cimd_url != NULL && o->asmeta != NULL &&
-	    json_object_object_get_ex(o->asmeta,
-	    "client_id_metadata_document_supported", &v) &&
-	    json_object_get_boolean(v)) {
+	    oauth_discovery_flag(o->asmeta,
+	    "client_id_metadata_document_supported")) {
 		o->client = OAUTH_CLIENT_CIMD;
 		o->client_id = xstrdup(o->cimd_url);
 		o->client_method = xstrdup("none");

@@ -106,6 +106,10 @@ char		*oauth_discovery_canonical_resource(const char *url);
  * url: the same origin, and its path the server's path or a parent of it. */
 int		 oauth_discovery_resource_matches(const char *url,
 		    const char *resource);
+/* 1 if the authorization server metadata meta (may be NULL) says key
+ * (a boolean member of RFC 8414 or the MCP authorization spec) is true;
+ * a member that is not a JSON boolean ("false", 1) counts as absent. */
+int		 oauth_discovery_flag(json_object *meta, const char *key);
 /* The scope to ask for: the challenge's, else the metadata's
  * scopes_supported (a JSON array, or NULL), else none (NULL); with the
  * scope asked for before (step-up) and offline_access when the

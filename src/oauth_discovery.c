@@ -222,6 +222,19 @@ oauth_discovery_resource_matches(const char *url, const char *resource)
 
 /* ---- ASM ---- */
 
+int
+oauth_discovery_flag(json_object *meta, const char *key)
+{
+	json_object	*v;
+
+	/* These members are JSON booleans (RFC 8414 2, RFC 9207 3).  Not
+	 * json-c's conversion, which counts a non-zero number or a
+	 * non-empty string ("false") as true: anything but a boolean
+	 * counts as absent, and absent means false. */
+	v = jsonrpc_get(meta, key, json_type_boolean);
+	return v != NULL && json_object_get_boolean(v);
+}
+
 static void
 oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
     void *arg)
@@ -229,7 +242,6 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 	struct oauth	*o = arg;
 	json_object	*doc;
 	const char	*issuer, *ae, *te, *re, *url = o->urls[o->iurl - 1];
-	json_object	*v;
 	long		 status;
 	char		*err, *q;
 
@@ -255,7 +267,7 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 		oauth_asm_next(o);
 		return;
 	}
-	if (!oauth_json_has_string(jsonrpc_get(doc,
+	if (!jsonrpc_array_has_str(jsonrpc_get(doc,
 	    "code_challenge_methods_supported", json_type_array), "S256")) {
 		json_object_put(doc);
 		oauth_fail(o, "%s does not support PKCE with S256 "
@@ -285,11 +297,9 @@ oauth_asm_done(struct curl_event_xfer *x, int result, const char *error,
 	oauth_replace(&o->authorization_endpoint, ae);
 	oauth_replace(&o->token_endpoint, te);
 	oauth_replace(&o->registration_endpoint, re);
-	/* json-c's conversion, not jsonrpc_get: a non-zero number or a
-	 * non-empty string counts as true (iss is then required). */
-	o->iss_supported = json_object_object_get_ex(doc,
-	    "authorization_response_iss_parameter_supported", &v) &&
-	    json_object_get_boolean(v);
+	/* If true, a code without iss is refused. */
+	o->iss_supported = oauth_discovery_flag(doc,
+	    "authorization_response_iss_parameter_supported");
 	o->asmeta = doc;
 	log_debug("OAuth: authorization server %s", o->issuer);
 	oauth_endpoints_ready(o);

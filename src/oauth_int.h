@@ -145,12 +145,6 @@ void		 oauth_set_timer(struct event *, long ms);
 void		 oauth_replace(char **slot, const char *s);
 /* Server-supplied text, printable and short, for a message. */
 char		*oauth_quote(const char *);
-/* 1 if the JSON array a holds the string s; 0 if not, or if a is NULL or
- * not an array, so that jsonrpc_get(o, key, json_type_array) may be
- * passed as it comes.  (jsonrpc.h has no such test: jsonrpc_in looks for
- * a C string in a C list.  Members are read with jsonrpc_get and
- * jsonrpc_get_str.) */
-int		 oauth_json_has_string(json_object *a, const char *s);
 /* Appends s (taken) to the NULL-terminated vector *v of *n strings. */
 void		 oauth_vector_add(char ***v, size_t *n, char *s);
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "oauth_store.h"
@@ -208,7 +209,9 @@ oauth_store_load(struct oauth_store *s)
 		}
 		return NULL;
 	}
-	doc = json_tokener_parse(f.data);
+	/* The project's one JSON policy: a document it refuses (one with
+	 * trailing bytes, say) is ignored below like a torn one. */
+	doc = jsonparse_strict(f.data, f.len, NULL);
 	file_free(&f);
 	if (doc == NULL || !json_object_is_type(doc, json_type_object) ||
 	    (server = jsonrpc_get_str(doc, "server")) == NULL ||

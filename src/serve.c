@@ -444,10 +444,23 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
 	serve_stop(s);
 }
 
+/*
+ * SIGHUP: what can change without a restart is read anew.  The log file
+ * first (logrotate moved it), so that what the rest says lands in the new
+ * one.  Whatever fails to load keeps the old setting and says why.
+ */
 static void
 serve_sighup(evutil_socket_t sig, short ev, void *arg)
 {
-	log_info("SIGHUP ignored");
+	struct serve	*s = arg;
+	int		 n;
+
+	n = log_reopen() != 0;
+	if (s->http != NULL)
+		n += http_reload(s->http);
+	if (n == 0)
+		log_info("SIGHUP: nothing to reload (no --log-file, "
+		    "--auth-token-file or --tls-cert)");
 }
 
 /*

@@ -17,6 +17,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 struct tls {
 	SSL_CTX		*ctx;
@@ -65,6 +66,7 @@ tls_new(const char *cert_file, const char *key_file, char **err)
 {
 	struct tls	*t;
 	char		*why = NULL;
+	int		 mismatch;
 
 	*err = NULL;
 	t = xcalloc(1, sizeof *t);
@@ -87,9 +89,17 @@ tls_new(const char *cert_file, const char *key_file, char **err)
 	}
 	if (SSL_CTX_use_PrivateKey_file(t->ctx, key_file,
 	    SSL_FILETYPE_PEM) != 1) {
+		/* A key that reads well but belongs to another certificate
+		 * fails here already, not in SSL_CTX_check_private_key. */
+		mismatch = ERR_GET_REASON(ERR_peek_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH;
 		why = tls_error();
-		xasprintf(err, "--tls-key %s: not a PEM private key that "
-		    "OpenSSL accepts: %s", key_file, why);
+		if (mismatch)
+			xasprintf(err, "--tls-key %s does not match --tls-cert "
+			    "%s: %s", key_file, cert_file, why);
+		else
+			xasprintf(err, "--tls-key %s: not a PEM private key "
+			    "that OpenSSL accepts: %s", key_file, why);
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(t->ctx) != 1) {

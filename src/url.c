@@ -82,9 +82,9 @@ url_check(const char *url, int allow_http, char **err)
 	char	*scheme = NULL, *host = NULL;
 	int	 rv = -1;
 
-	if ((u = curl_url()) == NULL)
-		fatalx("curl_url");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	/* Not url_part: a URL without a host (file:///x) is no URL here,
+	 * where url_part would give "" and the scheme's message. */
+	if ((u = url_parse(url)) == NULL ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		xasprintf(err, "'%s' is not a URL", url);
@@ -192,10 +192,8 @@ url_resolve(const char *base, const char *ref, char **out, char **err)
 		xasprintf(err, "the endpoint event is empty or malformed");
 		return -1;
 	}
-	if ((u = curl_url()) == NULL)
-		fatalx("curl_url");
 	/* Setting a relative URL on a handle that has one resolves it. */
-	if (curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	if ((u = url_parse(base)) == NULL ||
 	    curl_url_set(u, CURLUPART_URL, ref, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_URL, &abs, 0) != CURLUE_OK) {
 		xasprintf(err, "the endpoint '%s' is not a usable URI", ref);

@@ -131,6 +131,36 @@ START_TEST(test_parse_and_check)
 }
 END_TEST
 
+/* SIGHUP reloads the token file: a token that stays keeps its number (the
+ * sessions it opened stay its own), a new one gets a number never used. */
+START_TEST(test_inherit)
+{
+	struct auth	*old, *fresh;
+	char		*err;
+
+	old = auth_parse("alpha\nbeta\ngamma\n", 1, &err);
+	ck_assert_ptr_nonnull(old);
+	fresh = auth_parse("delta\ngamma\nalpha\n", 1, &err);
+	ck_assert_ptr_nonnull(fresh);
+	auth_inherit(fresh, old);
+	ck_assert_int_eq(auth_check(fresh, "Bearer alpha"), 0);
+	ck_assert_int_eq(auth_check(fresh, "Bearer gamma"), 2);
+	ck_assert_int_eq(auth_check(fresh, "Bearer delta"), 3);
+	ck_assert_int_eq(auth_check(fresh, "Bearer beta"), -1);
+	auth_free(old);
+	/* beta's number is not handed out again, nor delta's. */
+	old = fresh;
+	fresh = auth_parse("beta\nepsilon\ndelta\n", 1, &err);
+	ck_assert_ptr_nonnull(fresh);
+	auth_inherit(fresh, old);
+	ck_assert_int_eq(auth_check(fresh, "Bearer beta"), 4);
+	ck_assert_int_eq(auth_check(fresh, "Bearer epsilon"), 5);
+	ck_assert_int_eq(auth_check(fresh, "Bearer delta"), 3);
+	auth_free(old);
+	auth_free(fresh);
+}
+END_TEST
+
 START_TEST(test_load)
 {
 	struct auth	*a;
@@ -368,6 +398,7 @@ check_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parse_and_check);
 	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_inherit);
 	tcase_add_test(tc, test_env_forget_twice);
 	suite_add_tcase(s, tc);
 	tcase_add_test(to, test_hosts);

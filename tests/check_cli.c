@@ -382,6 +382,82 @@ START_TEST(test_sizes_durations)
 }
 END_TEST
 
+START_TEST(test_log_levels)
+{
+	struct config	 c;
+	enum log_level	 l;
+	char		*err;
+
+	/* The spellings people type. */
+	ck_assert_int_eq(log_level_parse("warning", &l), 0);
+	ck_assert_int_eq(l, LOG_LEVEL_WARN);
+	ck_assert_int_eq(log_level_parse("WARN", &l), 0);
+	ck_assert_int_eq(l, LOG_LEVEL_WARN);
+	ck_assert_int_eq(log_level_parse("DEBUG", &l), 0);
+	ck_assert_int_eq(l, LOG_LEVEL_DEBUG);
+	ck_assert_int_eq(log_level_parse("Info", &l), 0);
+	ck_assert_int_eq(l, LOG_LEVEL_INFO);
+	ck_assert_int_eq(log_level_parse("err", &l), 0);
+	ck_assert_int_eq(l, LOG_LEVEL_ERROR);
+	ck_assert_int_eq(log_level_parse("ERROR", &l), 0);
+	ck_assert_int_eq(l, LOG_LEVEL_ERROR);
+	ck_assert_int_eq(log_level_parse("verbose", &l), -1);
+	ck_assert_int_eq(log_level_parse("", &l), -1);
+	ck_assert_int_eq(log_level_parse("warnings", &l), -1);
+
+	/* -q and -v: one step each from --log-level (or info), in any
+	 * order, repeatable, clamped at error and debug. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "-v", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_DEBUG);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "-q", "serve", "-q", "--", "x",
+	    NULL), CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_ERROR);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "-qqqq", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_ERROR);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "-v", "--log-level", "error",
+	    "--", "x", NULL), CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_WARN);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "--quiet",
+	    "http://127.0.0.1:1/mcp", "--verbose", "--verbose", NULL), CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_DEBUG);
+	config_free(&c);
+
+	/* The access log and the child's stderr have their own switch;
+	 * unset, they follow the level. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--", "x", NULL), CLI_OK);
+	ck_assert_int_eq(c.access_log, -1);
+	ck_assert_int_eq(c.child_stderr, -1);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--access-log", "off",
+	    "--child-stderr", "on", "--", "x", NULL), CLI_OK);
+	ck_assert_int_eq(c.access_log, 0);
+	ck_assert_int_eq(c.child_stderr, 1);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--access-log=on",
+	    "--child-stderr=off", "--", "x", NULL), CLI_OK);
+	ck_assert_int_eq(c.access_log, 1);
+	ck_assert_int_eq(c.child_stderr, 0);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--access-log", "maybe",
+	    "--", "x", NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "--access-log wants on or off, not 'maybe'");
+	free(err);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "--log-level", "loud", "serve", "--",
+	    "x", NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "--log-level wants error, warn, info or debug "
+	    "(or -q, -v), not 'loud'");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -398,6 +474,7 @@ check_suite(void)
 	tcase_add_test(tc, test_help_version);
 	tcase_add_test(tc, test_sizes_durations);
 	tcase_add_test(tc, test_max_queue_follows_message_size);
+	tcase_add_test(tc, test_log_levels);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -359,6 +359,35 @@ START_TEST(test_copy_shallow)
 }
 END_TEST
 
+START_TEST(test_array_has_str)
+{
+	json_object	*o;
+
+	o = J("['a',1,null,{'b':'b'},['b'],'b','']");
+	ck_assert(jsonrpc_array_has_str(o, "a"));
+	ck_assert(jsonrpc_array_has_str(o, "b"));
+	ck_assert(jsonrpc_array_has_str(o, ""));
+	/* Only string members count, and only whole. */
+	ck_assert(!jsonrpc_array_has_str(o, "1"));
+	ck_assert(!jsonrpc_array_has_str(o, "null"));
+	ck_assert(!jsonrpc_array_has_str(o, "A"));
+	ck_assert(!jsonrpc_array_has_str(o, "ab"));
+	json_object_put(o);
+
+	/* Not an array (or NULL, as jsonrpc_get gives): 0. */
+	ck_assert(!jsonrpc_array_has_str(NULL, "a"));
+	o = J("{'a':'a'}");
+	ck_assert(!jsonrpc_array_has_str(o, "a"));
+	json_object_put(o);
+	o = J("'a'");
+	ck_assert(!jsonrpc_array_has_str(o, "a"));
+	json_object_put(o);
+	o = J("[]");
+	ck_assert(!jsonrpc_array_has_str(o, "a"));
+	json_object_put(o);
+}
+END_TEST
+
 START_TEST(test_versions)
 {
 	json_object	*a;
@@ -403,6 +432,7 @@ check_suite(void)
 	tcase_add_test(tc, test_id_hash);
 	tcase_add_test(tc, test_constructors);
 	tcase_add_test(tc, test_copy_shallow);
+	tcase_add_test(tc, test_array_has_str);
 	tcase_add_test(tc, test_versions);
 	suite_add_tcase(s, tc);
 	return s;

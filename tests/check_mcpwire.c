@@ -1,8 +1,8 @@
 /*
- * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): log levels, header
- * values as
- * plain text or =?base64?...?=, x-mcp-header checks, the Mcp-Param-*
- * values of a tools/call, and a tools/list result filtered by them.
+ * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): log levels, RFC 9110
+ * tokens, header values as plain text or =?base64?...?=, x-mcp-header
+ * checks, the Mcp-Param-* values of a tools/call, and a tools/list result
+ * filtered by them.
  */
 #include "config.h"
 
@@ -81,6 +81,31 @@ START_TEST(test_header_value)
 	ck_assert_ptr_null(mcpwire_header_decode("=?base64?SGVs=bG8=?=", &len));
 	ck_assert_ptr_null(mcpwire_header_decode("a\rb", &len));
 	ck_assert_ptr_null(mcpwire_header_decode("caf\xc3\xa9", &len));
+}
+END_TEST
+
+START_TEST(test_token)
+{
+	const char	*sep = "!#$%&'*+-.^_`|~";
+	int		 c, want;
+
+	/* RFC 9110 5.6.2: ASCII letters, digits and sep, nothing else. */
+	for (c = 0; c < 256; c++) {
+		want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') ||
+		    (c != 0 && strchr(sep, c) != NULL);
+		ck_assert_msg(mcpwire_tchar(c) == want, "tchar %d", c);
+	}
+	ck_assert(!mcpwire_tchar(-1));
+	ck_assert(mcpwire_token("x-Foo_1"));
+	ck_assert(mcpwire_token(sep));
+	ck_assert(!mcpwire_token(""));
+	ck_assert(!mcpwire_token("a b"));
+	ck_assert(!mcpwire_token("a:b"));
+	ck_assert(!mcpwire_token("a\tb"));
+	ck_assert(!mcpwire_token("\"a\""));
+	ck_assert(!mcpwire_token("caf\xc3\xa9"));
+	ck_assert(!mcpwire_token("a\x7f"));
 }
 END_TEST
 
@@ -270,6 +295,7 @@ check_suite(void)
 	s = suite_create("mcpwire");
 	tc = tcase_create("pure");
 	tcase_add_test(tc, test_header_value);
+	tcase_add_test(tc, test_token);
 	tcase_add_test(tc, test_levels);
 	tcase_add_test(tc, test_tool_headers);
 	suite_add_tcase(s, tc);

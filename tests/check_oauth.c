@@ -1,10 +1,10 @@
 /*
  * check_oauth.c: the pure parts of OAuth sign-in (oauth.c and
  * oauth_discovery.c): metadata URL construction for each variant the
- * specification lists, WWW-Authenticate parsing, resource matching, scope
- * choice (the browser URL check is url.c's, in check_url.c); PKCE
- * and state (pkce.c); and the token store (oauth_store.c): permissions,
- * atomic replacement, locking.
+ * specification lists, WWW-Authenticate parsing, resource matching, the
+ * metadata's boolean members, scope choice (the browser URL check is
+ * url.c's, in check_url.c); PKCE and state (pkce.c); and the token store
+ * (oauth_store.c): permissions, atomic replacement, locking.
  */
 #include "config.h"
 
@@ -142,6 +142,43 @@ START_TEST(test_origin_and_resource)
 	    "https://x.example/mcp", "https://x.example:8443/mcp"), 0);
 	ck_assert_int_eq(oauth_discovery_resource_matches(
 	    "https://x.example/mcp", "https://x.example/mcp#f"), 0);
+}
+END_TEST
+
+/* The metadata's boolean members (RFC 8414 2, RFC 9207 3, the MCP
+ * authorization spec's client_id_metadata_document_supported) are JSON
+ * booleans: anything else counts as absent, that is false. */
+START_TEST(test_metadata_flags)
+{
+	static const struct {
+		const char	*doc;
+		int		 want;
+	} t[] = {
+		{ "{\"f\": true}", 1 },
+		{ "{\"f\": false}", 0 },
+		{ "{}", 0 },
+		{ "{\"g\": true}", 0 },
+		{ "{\"f\": \"false\"}", 0 },
+		{ "{\"f\": \"true\"}", 0 },
+		{ "{\"f\": \"no\"}", 0 },
+		{ "{\"f\": 1}", 0 },
+		{ "{\"f\": 1.5}", 0 },
+		{ "{\"f\": [true]}", 0 },
+		{ "{\"f\": {\"f\": true}}", 0 },
+		{ "{\"f\": null}", 0 },
+		{ "[true]", 0 },
+	};
+	json_object	*doc;
+	size_t		 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		doc = json_tokener_parse(t[i].doc);
+		ck_assert_ptr_nonnull(doc);
+		ck_assert_msg(oauth_discovery_flag(doc, "f") == t[i].want,
+		    "%s: want %d", t[i].doc, t[i].want);
+		json_object_put(doc);
+	}
+	ck_assert_int_eq(oauth_discovery_flag(NULL, "f"), 0);
 }
 END_TEST
 
@@ -579,6 +616,28 @@ START_TEST(test_store_servers)
 	fputs("{\"server\": \"https://a.exa", f);
 	fclose(f);
 	ck_assert_ptr_null(oauth_store_load(a));
+	/* Nor is a document with anything after it (the project's one JSON
+	 * parse policy, jsonparse_strict): a hand-edited or torn file.  It
+	 * is left where it is, as garbage is, for the next save to
+	 * replace. */
+	f = fopen(oauth_store_path(a), "w");
+	fputs("{\"server\": \"https://a.example/mcp\", \"tokens\": {}}\n"
+	    "x\n", f);
+	fclose(f);
+	ck_assert_ptr_null(oauth_store_load(a));
+	ck_assert_int_eq(access(oauth_store_path(a), F_OK), 0);
+	f = fopen(oauth_store_path(a), "w");
+	fputs("{\"server\": \"https://a.example/mcp\", \"tokens\": {}}"
+	    "{\"server\": \"https://a.example/mcp\"}", f);
+	fclose(f);
+	ck_assert_ptr_null(oauth_store_load(a));
+	/* White space around it is fine. */
+	f = fopen(oauth_store_path(a), "w");
+	fputs("\n {\"server\": \"https://a.example/mcp\", \"tokens\": {}}"
+	    " \r\n\t\n", f);
+	fclose(f);
+	ck_assert_ptr_nonnull(doc = oauth_store_load(a));
+	json_object_put(doc);
 
 	/* The same server from elsewhere: the same file. */
 	a2 = oauth_store_open(store_dir, "https://a.example/mcp", &err);
@@ -702,6 +761,7 @@ check_suite(void)
 	tcase_add_test(tu, test_prm_urls);
 	tcase_add_test(tu, test_as_urls);
 	tcase_add_test(tu, test_origin_and_resource);
+	tcase_add_test(tu, test_metadata_flags);
 	tcase_add_test(tu, test_bearer);
 	tcase_add_test(tu, test_scope);
 	tcase_add_test(tu, test_form_and_command);

@@ -41,6 +41,48 @@ START_TEST(test_check_url)
 }
 END_TEST
 
+/* url_check's reason for url, or NULL if it takes it. */
+static char *
+url_why(const char *url, int allow_http)
+{
+	char	*err = NULL;
+
+	if (url_check(url, allow_http, &err) == 0) {
+		ck_assert_ptr_null(err);
+		return NULL;
+	}
+	ck_assert_ptr_nonnull(err);
+	return err;
+}
+
+START_TEST(test_check_url_why)
+{
+	static const struct {
+		const char	*url, *why;
+	} t[] = {
+		{ "not a url", "'not a url' is not a URL" },
+		{ "", "'' is not a URL" },
+		{ "/mcp", "'/mcp' is not a URL" },
+		/* Parsed, but no host: not a URL either. */
+		{ "file:///etc/passwd", "'file:///etc/passwd' is not a URL" },
+		{ "ftp://example.com/", "the URL must be http:// or "
+		    "https://, not ftp://" },
+		{ "http://example.com/", "plain http:// is only allowed to "
+		    "loopback addresses; use https:// or --allow-http" },
+	};
+	char	*why;
+	size_t	 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		why = url_why(t[i].url, 0);
+		ck_assert_msg(why != NULL, "took %s", t[i].url);
+		ck_assert_str_eq(why, t[i].why);
+		free(why);
+	}
+	ck_assert_ptr_null(url_why("https://example.com/", 0));
+}
+END_TEST
+
 static char *
 resolve(const char *base, const char *ref)
 {
@@ -78,6 +120,39 @@ START_TEST(test_resolve_endpoint)
 	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse",
 	    "//evil.example/message"));
 	ck_assert_ptr_null(resolve("http://127.0.0.1:8000/sse", ""));
+}
+END_TEST
+
+/* url_resolve's reasons. */
+START_TEST(test_resolve_why)
+{
+	static const struct {
+		const char	*base, *ref, *why;
+	} t[] = {
+		{ "http://127.0.0.1:8000/sse", "",
+		    "the endpoint event is empty or malformed" },
+		{ "http://127.0.0.1:8000/sse", "/m\r\nx",
+		    "the endpoint event is empty or malformed" },
+		/* A base that is no URL: a relative ref cannot be used. */
+		{ "not a url", "/m", "the endpoint '/m' is not a usable URI" },
+		{ "http://127.0.0.1:8000/sse", "http://[x/m",
+		    "the endpoint 'http://[x/m' is not a usable URI" },
+		{ "http://127.0.0.1:8000/sse", "http://evil.example/m",
+		    "the endpoint 'http://evil.example/m' is not on the "
+		    "server's origin" },
+	};
+	char	*out, *err;
+	size_t	 i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		out = err = NULL;
+		ck_assert_msg(url_resolve(t[i].base, t[i].ref, &out, &err) ==
+		    -1, "took %s", t[i].ref);
+		ck_assert_ptr_null(out);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_str_eq(err, t[i].why);
+		free(err);
+	}
 }
 END_TEST
 
@@ -221,7 +296,9 @@ check_suite(void)
 	TCase	*tc = tcase_create("pure");
 
 	tcase_add_test(tc, test_check_url);
+	tcase_add_test(tc, test_check_url_why);
 	tcase_add_test(tc, test_resolve_endpoint);
+	tcase_add_test(tc, test_resolve_why);
 	tcase_add_test(tc, test_browser_url);
 	tcase_add_test(tc, test_same_origin);
 	tcase_add_test(tc, test_loopback_port);

@@ -1,0 +1,153 @@
+/*
+ * check_metrics.c: the /metrics page (metrics.c) as a scraper reads it:
+ * the build, the standard process_* metrics, and requests counted and
+ * timed per method from a bounded set of names.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "checktest.h"
+#include "metrics.h"
+
+/* The page for g, NUL-terminated (caller frees). */
+static char *
+render(const struct metrics_gauges *g)
+{
+	struct evbuffer	*buf = evbuffer_new();
+	size_t		 len;
+	char		*s;
+
+	metrics_render(buf, g);
+	len = evbuffer_get_length(buf);
+	s = malloc(len + 1);
+	ck_assert_ptr_nonnull(s);
+	evbuffer_remove(buf, s, len);
+	s[len] = '\0';
+	evbuffer_free(buf);
+	return s;
+}
+
+/* Whether the page has this whole line. */
+static int
+has_line(const char *page, const char *line)
+{
+	const char	*p = page;
+	size_t		 n = strlen(line);
+
+	while ((p = strstr(p, line)) != NULL) {
+		if ((p == page || p[-1] == '\n') && p[n] == '\n')
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+START_TEST(test_build_and_process)
+{
+	struct metrics_gauges	 g;
+	char			*page;
+
+	memset(&g, 0, sizeof g);
+	g.cpu_ms = 1250;
+	g.rss_bytes = 4096;
+	g.open_fds = 7;
+	g.max_fds = 1024;
+	g.start_time_ms = 1796000000500ULL;
+	page = render(&g);
+	ck_assert(has_line(page, "mcpbridge_build_info{version=\""
+	    PACKAGE_VERSION "\"} 1"));
+	ck_assert(has_line(page, "# TYPE process_cpu_seconds_total counter"));
+	ck_assert(has_line(page, "process_cpu_seconds_total 1.250"));
+	ck_assert(has_line(page, "process_resident_memory_bytes 4096"));
+	ck_assert(has_line(page, "process_open_fds 7"));
+	ck_assert(has_line(page, "process_max_fds 1024"));
+	ck_assert(has_line(page, "process_start_time_seconds 1796000000.500"));
+	free(page);
+
+	/* What could not be read is left out, not given as 0. */
+	g.rss_bytes = 0;
+	g.open_fds = 0;
+	page = render(&g);
+	ck_assert_ptr_null(strstr(page, "process_resident_memory_bytes"));
+	ck_assert_ptr_null(strstr(page, "process_open_fds"));
+	free(page);
+}
+END_TEST
+
+START_TEST(test_process_read)
+{
+	struct metrics_gauges	 g;
+
+	memset(&g, 0, sizeof g);
+	metrics_started();
+	metrics_process(&g);
+	ck_assert_uint_gt(g.open_fds, 2);
+	ck_assert_uint_ge(g.max_fds, g.open_fds);
+	ck_assert_uint_gt(g.rss_bytes, 0);
+	ck_assert_uint_gt(g.start_time_ms, 1700000000000ULL);
+}
+END_TEST
+
+START_TEST(test_per_method)
+{
+	struct metrics_gauges	 g;
+	char			*page;
+
+	/* The spec's names, and "other" for anything else: a client's tool
+	 * names never become labels. */
+	ck_assert_int_eq(metrics_method("tools/call"), METRICS_TOOLS_CALL);
+	ck_assert_int_eq(metrics_method("server/discover"),
+	    METRICS_SERVER_DISCOVER);
+	ck_assert_int_eq(metrics_method("subscriptions/listen"),
+	    METRICS_SUBSCRIPTIONS_LISTEN);
+	ck_assert_int_eq(metrics_method("tasks/get"), METRICS_TASKS);
+	ck_assert_int_eq(metrics_method("my_secret_tool"), METRICS_OTHER);
+	ck_assert_int_eq(metrics_method(NULL), METRICS_OTHER);
+
+	memset(&metrics, 0, sizeof metrics);
+	metrics_request_done(METRICS_TOOLS_CALL, 0, 30);
+	metrics_request_done(METRICS_TOOLS_CALL, 1, 700);
+	metrics_request_done(METRICS_PING, 0, 1);
+	memset(&g, 0, sizeof g);
+	page = render(&g);
+	ck_assert(has_line(page, "# TYPE mcpbridge_method_duration_seconds "
+	    "histogram"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_bucket"
+	    "{method=\"tools/call\",le=\"0.025\"} 0"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_bucket"
+	    "{method=\"tools/call\",le=\"0.050\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_bucket"
+	    "{method=\"tools/call\",le=\"1.000\"} 2"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_bucket"
+	    "{method=\"tools/call\",le=\"+Inf\"} 2"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_sum"
+	    "{method=\"tools/call\"} 0.730"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_count"
+	    "{method=\"tools/call\"} 2"));
+	ck_assert(has_line(page, "mcpbridge_method_duration_seconds_count"
+	    "{method=\"ping\"} 1"));
+	/* A method no request used is not listed. */
+	ck_assert_ptr_null(strstr(page, "{method=\"prompts/get\""));
+	/* The overall histogram is still there. */
+	ck_assert(has_line(page, "mcpbridge_request_duration_seconds_count 3"));
+	free(page);
+}
+END_TEST
+
+Suite *
+check_suite(void)
+{
+	Suite	*s = suite_create("metrics");
+	TCase	*tc = tcase_create("render");
+
+	tcase_add_test(tc, test_build_and_process);
+	tcase_add_test(tc, test_process_read);
+	tcase_add_test(tc, test_per_method);
+	suite_add_tcase(s, tc);
+	return s;
+}
