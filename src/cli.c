@@ -424,6 +424,15 @@ cli_set(const char **dst, char *s)
 	*dst = s;
 }
 
+/* Appends to a NULL-terminated list. */
+static void
+cli_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
 /* A path option: must start with '/'; the base path loses a trailing '/'. */
 static int
 cli_set_path(const char **dst, const char *s, int is_base, char **err)
@@ -457,10 +466,7 @@ cli_add_env(struct config *c, const char *s, char **err)
 		    "without '=' here" : "with a KEY before '='");
 		return -1;
 	}
-	c->serve.env = xreallocarray(c->serve.env, c->nenv + 2,
-	    sizeof *c->serve.env);
-	c->serve.env[c->nenv++] = xstrdup(s);
-	c->serve.env[c->nenv] = NULL;
+	cli_push(&c->serve.env, &c->nenv, s);
 	return 0;
 }
 
@@ -525,15 +531,6 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 		return 1;
 	}
 	return 0;
-}
-
-/* Appends to a NULL-terminated list. */
-static void
-cli_push(char ***v, size_t *n, const char *s)
-{
-	*v = xreallocarray(*v, *n + 2, sizeof **v);
-	(*v)[(*n)++] = xstrdup(s);
-	(*v)[*n] = NULL;
 }
 
 /* An origin as browsers send it: scheme://host[:port], or "*". */
