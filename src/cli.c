@@ -212,7 +212,7 @@ config_init(struct config *c)
 	c->access_log = -1;
 	c->child_stderr = -1;
 	c->serve.max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
-	c->max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
+	c->client.max_message_size = UPSTREAM_DEFAULT_MAX_MESSAGE;
 	c->serve.kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
 	c->serve.restart = UPSTREAM_RESTART_ON_FAILURE;
 	c->serve.isolation = MUX_ISOLATION_SHARED;
@@ -256,7 +256,8 @@ cli_free_vector(char **v)
 void
 config_free(struct config *c)
 {
-	/* The serve structs hold the strings const; they are ours. */
+	/* The serve and client structs hold the strings const; they are
+	 * ours. */
 	cli_free_vector(c->serve.command);
 	cli_free_vector(c->serve.env);
 	free((char *)c->serve.cwd);
@@ -277,17 +278,17 @@ config_free(struct config *c)
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
 	free(c->log_file);
-	free(c->url);
-	cli_free_vector(c->headers);
-	free(c->bearer_token_env);
-	free(c->protocol_version);
-	free(c->cacert);
-	free(c->oauth_client_id);
-	free(c->oauth_client_secret_env);
-	free(c->oauth_client_secret_file);
-	free(c->oauth_client_metadata_url);
-	free(c->oauth_open);
-	free(c->oauth_store);
+	free((char *)c->client.url);
+	cli_free_vector(c->client.headers);
+	free((char *)c->client.bearer_token_env);
+	free((char *)c->client.protocol_version);
+	free((char *)c->client.cacert);
+	free((char *)c->client.oauth_client_id);
+	free((char *)c->client.oauth_client_secret_env);
+	free((char *)c->client.oauth_client_secret_file);
+	free((char *)c->client.oauth_client_metadata_url);
+	free((char *)c->client.oauth_open);
+	free((char *)c->client.oauth_store);
 	memset(c, 0, sizeof *c);
 }
 
@@ -319,36 +320,15 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 void
 cli_client_config(const struct config *cfg, struct client_config *cc)
 {
-	memset(cc, 0, sizeof *cc);
-	cc->url = cfg->url;
+	*cc = cfg->client;
+	/* A timeout the user did not give. */
+	if (cc->connect_timeout_ms == 0)
+		cc->connect_timeout_ms = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+	if (cc->request_timeout_ms == 0)
+		cc->request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	if (cc->oauth_timeout_ms == 0)
+		cc->oauth_timeout_ms = CLI_DEFAULT_OAUTH_TIMEOUT_MS;
 	cc->trace = cli_trace_mode(cfg);
-	cc->transport = cfg->transport;
-	cc->era = cfg->era;
-	cc->headers = cfg->headers;
-	cc->nheaders = cfg->nheaders;
-	cc->bearer_token_env = cfg->bearer_token_env;
-	cc->cacert = cfg->cacert;
-	cc->insecure = cfg->insecure;
-	cc->allow_http = cfg->allow_http;
-	cc->connect_timeout_ms = cfg->connect_timeout_ms != 0 ?
-	    cfg->connect_timeout_ms : CLI_DEFAULT_CONNECT_TIMEOUT_MS;
-	cc->request_timeout_ms = cfg->request_timeout_ms != 0 ?
-	    cfg->request_timeout_ms : CLI_DEFAULT_REQUEST_TIMEOUT_MS;
-	cc->oneshot = cfg->oneshot;
-	cc->notifications = cfg->notifications;
-	cc->protocol_version = cfg->protocol_version;
-	cc->max_message_size = cfg->max_message_size;
-
-	cc->no_oauth = cfg->no_oauth;
-	cc->oauth_client_id = cfg->oauth_client_id;
-	cc->oauth_client_secret_env = cfg->oauth_client_secret_env;
-	cc->oauth_client_secret_file = cfg->oauth_client_secret_file;
-	cc->oauth_client_metadata_url = cfg->oauth_client_metadata_url;
-	cc->oauth_callback_port = cfg->oauth_callback_port;
-	cc->oauth_open = cfg->oauth_open;
-	cc->oauth_timeout_ms = cfg->oauth_timeout_ms != 0 ?
-	    cfg->oauth_timeout_ms : CLI_DEFAULT_OAUTH_TIMEOUT_MS;
-	cc->oauth_store = cfg->oauth_store;
 }
 
 int
@@ -448,14 +428,23 @@ cli_copy_vector(int argc, char **argv)
 }
 
 /*
- * Replaces a string of the serve structs, which hold them const (serve
- * and http only read them); the config owns them.
+ * Replaces a string of the serve and client structs, which hold them
+ * const (serve, http and client only read them); the config owns them.
  */
 static void
 cli_set(const char **dst, char *s)
 {
 	free((char *)*dst);
 	*dst = s;
+}
+
+/* Appends to a NULL-terminated list. */
+static void
+cli_push(char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 2, sizeof **v);
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
 }
 
 /* A path option: must start with '/'; the base path loses a trailing '/'. */
@@ -491,10 +480,7 @@ cli_add_env(struct config *c, const char *s, char **err)
 		    "without '=' here" : "with a KEY before '='");
 		return -1;
 	}
-	c->serve.env = xreallocarray(c->serve.env, c->nenv + 2,
-	    sizeof *c->serve.env);
-	c->serve.env[c->nenv++] = xstrdup(s);
-	c->serve.env[c->nenv] = NULL;
+	cli_push(&c->serve.env, &c->nenv, s);
 	return 0;
 }
 
@@ -566,15 +552,6 @@ cli_common(struct config *c, int ch, const char *arg, char **err,
 		return 1;
 	}
 	return 0;
-}
-
-/* Appends to a NULL-terminated list. */
-static void
-cli_push(char ***v, size_t *n, const char *s)
-{
-	*v = xreallocarray(*v, *n + 2, sizeof **v);
-	(*v)[(*n)++] = xstrdup(s);
-	(*v)[*n] = NULL;
 }
 
 /* An origin as browsers send it: scheme://host[:port], or "*". */
@@ -960,15 +937,14 @@ cli_oauth_option(struct config *c, int ch, const char *arg, char **err)
 
 	switch (ch) {
 	case OPT_NO_OAUTH:
-		c->no_oauth = 1;
+		c->client.no_oauth = 1;
 		return 0;
 	case OPT_OAUTH_CLIENT_ID:
 		if (*arg == '\0' || strpbrk(arg, "\r\n") != NULL) {
 			xasprintf(err, "--oauth-client-id wants a client id");
 			return -1;
 		}
-		free(c->oauth_client_id);
-		c->oauth_client_id = xstrdup(arg);
+		cli_set(&c->client.oauth_client_id, xstrdup(arg));
 		return 0;
 	case OPT_OAUTH_CLIENT_SECRET_ENV:
 		if (*arg == '\0' || strchr(arg, '=') != NULL) {
@@ -976,12 +952,10 @@ cli_oauth_option(struct config *c, int ch, const char *arg, char **err)
 			    "of an environment variable, not '%s'", arg);
 			return -1;
 		}
-		free(c->oauth_client_secret_env);
-		c->oauth_client_secret_env = xstrdup(arg);
+		cli_set(&c->client.oauth_client_secret_env, xstrdup(arg));
 		return 0;
 	case OPT_OAUTH_CLIENT_SECRET_FILE:
-		free(c->oauth_client_secret_file);
-		c->oauth_client_secret_file = xstrdup(arg);
+		cli_set(&c->client.oauth_client_secret_file, xstrdup(arg));
 		return 0;
 	case OPT_OAUTH_CLIENT_METADATA_URL:
 		/* An https URL with a path (Client ID Metadata Documents). */
@@ -993,8 +967,7 @@ cli_oauth_option(struct config *c, int ch, const char *arg, char **err)
 			    "https:// URL with a path, not '%s'", arg);
 			return -1;
 		}
-		free(c->oauth_client_metadata_url);
-		c->oauth_client_metadata_url = xstrdup(arg);
+		cli_set(&c->client.oauth_client_metadata_url, xstrdup(arg));
 		return 0;
 	case OPT_OAUTH_CALLBACK_PORT:
 		errno = 0;
@@ -1005,15 +978,14 @@ cli_oauth_option(struct config *c, int ch, const char *arg, char **err)
 			    "(0-65535), not '%s'", arg);
 			return -1;
 		}
-		c->oauth_callback_port = (int)port;
+		c->client.oauth_callback_port = (int)port;
 		return 0;
 	case OPT_OAUTH_OPEN:
 		if (strspn(arg, " \t") == strlen(arg)) {
 			xasprintf(err, "--oauth-open wants a command, or none");
 			return -1;
 		}
-		free(c->oauth_open);
-		c->oauth_open = xstrdup(arg);
+		cli_set(&c->client.oauth_open, xstrdup(arg));
 		return 0;
 	case OPT_OAUTH_TIMEOUT:
 		if (cli_parse_duration(arg, &ms) == -1 || ms == 0 ||
@@ -1022,15 +994,14 @@ cli_oauth_option(struct config *c, int ch, const char *arg, char **err)
 			    "'%s'", arg);
 			return -1;
 		}
-		c->oauth_timeout_ms = ms;
+		c->client.oauth_timeout_ms = ms;
 		return 0;
 	case OPT_OAUTH_STORE:
 		if (*arg == '\0') {
 			xasprintf(err, "--oauth-store wants a directory");
 			return -1;
 		}
-		free(c->oauth_store);
-		c->oauth_store = xstrdup(arg);
+		cli_set(&c->client.oauth_store, xstrdup(arg));
 		return 0;
 	}
 	xasprintf(err, "internal: unhandled option %d", ch);
@@ -1046,12 +1017,12 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	switch (ch) {
 	case OPT_TRANSPORT:
 		if (strcmp(arg, "auto") == 0)
-			c->transport = CLIENT_TRANSPORT_AUTO;
+			c->client.transport = CLIENT_TRANSPORT_AUTO;
 		else if (strcmp(arg, "streamable") == 0 ||
 		    strcmp(arg, "streamable-http") == 0)
-			c->transport = CLIENT_TRANSPORT_STREAMABLE;
+			c->client.transport = CLIENT_TRANSPORT_STREAMABLE;
 		else if (strcmp(arg, "sse") == 0)
-			c->transport = CLIENT_TRANSPORT_SSE;
+			c->client.transport = CLIENT_TRANSPORT_SSE;
 		else {
 			xasprintf(err, "--transport wants auto, streamable or "
 			    "sse, not '%s'", arg);
@@ -1061,10 +1032,7 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_HEADER:
 		if (client_header_check(arg, err) == -1)
 			return -1;
-		c->headers = xreallocarray(c->headers, c->nheaders + 2,
-		    sizeof *c->headers);
-		c->headers[c->nheaders++] = xstrdup(arg);
-		c->headers[c->nheaders] = NULL;
+		cli_push(&c->client.headers, &c->client.nheaders, arg);
 		return 0;
 	case OPT_BEARER_TOKEN_ENV:
 		if (*arg == '\0' || strchr(arg, '=') != NULL) {
@@ -1072,18 +1040,16 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 			    "an environment variable, not '%s'", arg);
 			return -1;
 		}
-		free(c->bearer_token_env);
-		c->bearer_token_env = xstrdup(arg);
+		cli_set(&c->client.bearer_token_env, xstrdup(arg));
 		return 0;
 	case OPT_CACERT:
-		free(c->cacert);
-		c->cacert = xstrdup(arg);
+		cli_set(&c->client.cacert, xstrdup(arg));
 		return 0;
 	case OPT_INSECURE:
-		c->insecure = 1;
+		c->client.insecure = 1;
 		return 0;
 	case OPT_ALLOW_HTTP:
-		c->allow_http = 1;
+		c->client.allow_http = 1;
 		return 0;
 	case OPT_CONNECT_TIMEOUT:
 	case OPT_REQUEST_TIMEOUT:
@@ -1095,9 +1061,9 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 			return -1;
 		}
 		if (ch == OPT_CONNECT_TIMEOUT)
-			c->connect_timeout_ms = ms;
+			c->client.connect_timeout_ms = ms;
 		else
-			c->request_timeout_ms = ms;
+			c->client.request_timeout_ms = ms;
 		return 0;
 	case OPT_MAX_MESSAGE_SIZE:
 		if (cli_parse_size(arg, &size) == -1 || size < 1024) {
@@ -1105,25 +1071,24 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 			    "least 1K, not '%s'", arg);
 			return -1;
 		}
-		c->max_message_size = size;
+		c->client.max_message_size = size;
 		return 0;
 	case OPT_ONESHOT:
-		c->oneshot = 1;
+		c->client.oneshot = 1;
 		return 0;
 	case OPT_NOTIFICATIONS:
-		c->notifications = 1;
+		c->client.notifications = 1;
 		return 0;
 	case OPT_PROTOCOL_VERSION:
-		free(c->protocol_version);
-		c->protocol_version = xstrdup(arg);
+		cli_set(&c->client.protocol_version, xstrdup(arg));
 		return 0;
 	case OPT_ERA:
 		if (strcmp(arg, "auto") == 0)
-			c->era = CLIENT_ERA_AUTO;
+			c->client.era = CLIENT_ERA_AUTO;
 		else if (strcmp(arg, "modern") == 0)
-			c->era = CLIENT_ERA_MODERN;
+			c->client.era = CLIENT_ERA_MODERN;
 		else if (strcmp(arg, "legacy") == 0)
-			c->era = CLIENT_ERA_LEGACY;
+			c->client.era = CLIENT_ERA_LEGACY;
 		else {
 			xasprintf(err, "--era wants auto, modern or legacy, "
 			    "not '%s'", arg);
@@ -1268,30 +1233,32 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "client takes one URL, got %d arguments", argc);
 			return CLI_ERROR;
 		}
-		if (client_url_check(argv[0], c->allow_http, err) == -1)
+		if (client_url_check(argv[0], c->client.allow_http,
+		    err) == -1)
 			return CLI_ERROR;
-		if (c->oauth_client_secret_env != NULL &&
-		    c->oauth_client_secret_file != NULL) {
+		if (c->client.oauth_client_secret_env != NULL &&
+		    c->client.oauth_client_secret_file != NULL) {
 			xasprintf(err, "give either --oauth-client-secret-env "
 			    "or --oauth-client-secret-file, not both");
 			return CLI_ERROR;
 		}
-		if ((c->oauth_client_secret_env != NULL ||
-		    c->oauth_client_secret_file != NULL) &&
-		    c->oauth_client_id == NULL) {
+		if ((c->client.oauth_client_secret_env != NULL ||
+		    c->client.oauth_client_secret_file != NULL) &&
+		    c->client.oauth_client_id == NULL) {
 			xasprintf(err, "a client secret needs --oauth-client-id");
 			return CLI_ERROR;
 		}
-		if (client_version_check(c->protocol_version, c->oneshot,
-		    c->era, c->transport, err) == -1)
+		if (client_version_check(c->client.protocol_version,
+		    c->client.oneshot, c->client.era, c->client.transport,
+		    err) == -1)
 			return CLI_ERROR;
-		if (c->era == CLIENT_ERA_MODERN &&
-		    c->transport == CLIENT_TRANSPORT_SSE) {
+		if (c->client.era == CLIENT_ERA_MODERN &&
+		    c->client.transport == CLIENT_TRANSPORT_SSE) {
 			xasprintf(err, "--era modern needs Streamable HTTP, not "
 			    "--transport sse");
 			return CLI_ERROR;
 		}
-		c->url = xstrdup(argv[0]);
+		c->client.url = xstrdup(argv[0]);
 	}
 	return CLI_OK;
 }

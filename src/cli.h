@@ -68,33 +68,12 @@ struct config {
 	struct serve_config	 serve;
 	size_t			 nenv;		/* entries in serve.env */
 
-	/* client */
-	char			*url;
-	enum client_transport	 transport;
-	enum client_era_choice	 era;
-	char			**headers;	/* "Name: value", ${VAR} unexpanded */
-	size_t			 nheaders;
-	char			*bearer_token_env;
-	char			*cacert;
-	int			 insecure;
-	int			 allow_http;
-	uint64_t		 connect_timeout_ms;	/* 0: the default */
-	uint64_t		 request_timeout_ms;	/* 0: the default */
-	int			 notifications;		/* with oneshot */
-	char			*protocol_version;	/* with oneshot */
-	int			 oneshot;
-	size_t			 max_message_size;	/* serve's: serve.* */
-
-	/* client: OAuth sign-in */
-	int			 no_oauth;
-	char			*oauth_client_id;
-	char			*oauth_client_secret_env;
-	char			*oauth_client_secret_file;
-	char			*oauth_client_metadata_url;
-	int			 oauth_callback_port;	/* 0: a free one */
-	char			*oauth_open;		/* NULL: xdg-open, open */
-	uint64_t		 oauth_timeout_ms;
-	char			*oauth_store;		/* NULL: the default */
+	/*
+	 * client mode, filled in place as given (a timeout left 0 gets its
+	 * default from cli_client_config).  Its strings and lists are the
+	 * config's: config_free frees them.
+	 */
+	struct client_config	 client;
 
 	/* both modes */
 	enum trace_mode		 trace;		/* --trace[=body] */
@@ -113,7 +92,8 @@ void		 config_free(struct config *);
  * defaults worked out.  The strings stay the struct config's, so it must
  * outlive the struct serve_config. */
 void		 cli_serve_config(const struct config *, struct serve_config *);
-/* The same for client mode; a timeout left 0 gets its default. */
+/* The same for client mode: cfg->client, a timeout left 0 with its
+ * default; the strings stay the struct config's. */
 void		 cli_client_config(const struct config *,
 		    struct client_config *);
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */

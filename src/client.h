@@ -27,8 +27,10 @@ enum client_era_choice {
 	CLIENT_ERA_LEGACY,		/* initialize and sessions */
 };
 
-/* What client mode is told (cli.c fills it from the command line; the
- * fields are named after the options). */
+/* What client mode is told (cli.c fills it in place from the command line,
+ * inside its struct config, which owns the strings, and cli_client_config
+ * gives a timeout left 0 its default; the fields are named after the
+ * options). */
 struct client_config {
 	const char		*url;
 	enum client_transport	 transport;

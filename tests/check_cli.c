@@ -332,17 +332,17 @@ START_TEST(test_help_version)
 	/* Client options may follow the URL. */
 	ck_assert_int_eq(parse(&c, &err, "client", "http://127.0.0.1:1/mcp",
 	    "--oneshot", NULL), CLI_OK);
-	ck_assert_str_eq(c.url, "http://127.0.0.1:1/mcp");
-	ck_assert_int_eq(c.oneshot, 1);
-	ck_assert_int_eq(c.era, CLIENT_ERA_AUTO);
+	ck_assert_str_eq(c.client.url, "http://127.0.0.1:1/mcp");
+	ck_assert_int_eq(c.client.oneshot, 1);
+	ck_assert_int_eq(c.client.era, CLIENT_ERA_AUTO);
 	config_free(&c);
 	ck_assert_int_eq(parse(&c, &err, "client", "--era", "modern",
 	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
-	ck_assert_int_eq(c.era, CLIENT_ERA_MODERN);
+	ck_assert_int_eq(c.client.era, CLIENT_ERA_MODERN);
 	config_free(&c);
 	ck_assert_int_eq(parse(&c, &err, "client", "--era=legacy",
 	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
-	ck_assert_int_eq(c.era, CLIENT_ERA_LEGACY);
+	ck_assert_int_eq(c.client.era, CLIENT_ERA_LEGACY);
 	config_free(&c);
 	/* A global option before the mode. */
 	ck_assert_int_eq(parse(&c, &err, "--log-level", "warn", "serve", "--",

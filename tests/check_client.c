@@ -94,28 +94,28 @@ START_TEST(test_options)
 	char		*err;
 
 	ck_assert_int_eq(parse(&c, &err, none), CLI_OK);
-	ck_assert_int_eq(c.transport, CLIENT_TRANSPORT_AUTO);
-	ck_assert_uint_eq(c.nheaders, 0);
-	ck_assert_uint_eq(c.connect_timeout_ms, 0);	/* the default */
-	ck_assert_int_eq(c.oneshot, 0);
-	ck_assert_int_eq(c.notifications, 0);
-	ck_assert_str_eq(c.url, "https://h.example/mcp");
+	ck_assert_int_eq(c.client.transport, CLIENT_TRANSPORT_AUTO);
+	ck_assert_uint_eq(c.client.nheaders, 0);
+	ck_assert_uint_eq(c.client.connect_timeout_ms, 0);	/* the default */
+	ck_assert_int_eq(c.client.oneshot, 0);
+	ck_assert_int_eq(c.client.notifications, 0);
+	ck_assert_str_eq(c.client.url, "https://h.example/mcp");
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, all), CLI_OK);
-	ck_assert_int_eq(c.transport, CLIENT_TRANSPORT_SSE);
-	ck_assert_uint_eq(c.nheaders, 2);
-	ck_assert_str_eq(c.headers[1], "Authorization:${TOKEN}");
-	ck_assert_str_eq(c.bearer_token_env, "TOKEN");
-	ck_assert_str_eq(c.cacert, "/etc/ca.pem");
-	ck_assert_int_eq(c.insecure, 1);
-	ck_assert_int_eq(c.allow_http, 1);
-	ck_assert_uint_eq(c.connect_timeout_ms, 2000);
-	ck_assert_uint_eq(c.request_timeout_ms, 250);
-	ck_assert_uint_eq(c.max_message_size, 1024 * 1024);
-	ck_assert_int_eq(c.oneshot, 1);
-	ck_assert_int_eq(c.notifications, 1);
-	ck_assert_str_eq(c.protocol_version, "2025-06-18");
+	ck_assert_int_eq(c.client.transport, CLIENT_TRANSPORT_SSE);
+	ck_assert_uint_eq(c.client.nheaders, 2);
+	ck_assert_str_eq(c.client.headers[1], "Authorization:${TOKEN}");
+	ck_assert_str_eq(c.client.bearer_token_env, "TOKEN");
+	ck_assert_str_eq(c.client.cacert, "/etc/ca.pem");
+	ck_assert_int_eq(c.client.insecure, 1);
+	ck_assert_int_eq(c.client.allow_http, 1);
+	ck_assert_uint_eq(c.client.connect_timeout_ms, 2000);
+	ck_assert_uint_eq(c.client.request_timeout_ms, 250);
+	ck_assert_uint_eq(c.client.max_message_size, 1024 * 1024);
+	ck_assert_int_eq(c.client.oneshot, 1);
+	ck_assert_int_eq(c.client.notifications, 1);
+	ck_assert_str_eq(c.client.protocol_version, "2025-06-18");
 	config_free(&c);
 }
 END_TEST

@@ -420,26 +420,26 @@ START_TEST(test_options)
 	size_t		 i;
 
 	ck_assert_int_eq(parse(&c, &err, none), CLI_OK);
-	ck_assert_int_eq(c.no_oauth, 0);
-	ck_assert_ptr_null(c.oauth_client_id);
-	ck_assert_int_eq(c.oauth_callback_port, 0);
-	ck_assert_uint_eq(c.oauth_timeout_ms, 0);	/* the default */
+	ck_assert_int_eq(c.client.no_oauth, 0);
+	ck_assert_ptr_null(c.client.oauth_client_id);
+	ck_assert_int_eq(c.client.oauth_callback_port, 0);
+	ck_assert_uint_eq(c.client.oauth_timeout_ms, 0);	/* the default */
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, all), CLI_OK);
-	ck_assert_str_eq(c.oauth_client_id, "cid");
-	ck_assert_str_eq(c.oauth_client_secret_env, "SEC");
-	ck_assert_str_eq(c.oauth_client_metadata_url,
+	ck_assert_str_eq(c.client.oauth_client_id, "cid");
+	ck_assert_str_eq(c.client.oauth_client_secret_env, "SEC");
+	ck_assert_str_eq(c.client.oauth_client_metadata_url,
 	    "https://app.example/client.json");
-	ck_assert_int_eq(c.oauth_callback_port, 8765);
-	ck_assert_str_eq(c.oauth_open, "python3 /tmp/open.py");
-	ck_assert_uint_eq(c.oauth_timeout_ms, 30000);
-	ck_assert_str_eq(c.oauth_store, "/tmp/store");
+	ck_assert_int_eq(c.client.oauth_callback_port, 8765);
+	ck_assert_str_eq(c.client.oauth_open, "python3 /tmp/open.py");
+	ck_assert_uint_eq(c.client.oauth_timeout_ms, 30000);
+	ck_assert_str_eq(c.client.oauth_store, "/tmp/store");
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, (const char *const[]){ "--no-oauth",
 	    "https://h/mcp", NULL }), CLI_OK);
-	ck_assert_int_eq(c.no_oauth, 1);
+	ck_assert_int_eq(c.client.no_oauth, 1);
 	config_free(&c);
 
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
