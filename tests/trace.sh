@@ -102,6 +102,13 @@ check "a JSON log has the level trace" sh -c "printf '%s\n' '$init' |
     timeout 30 '$bin' --log-format json client --trace '$url/mcp' 2>&1 \
     >/dev/null | grep -q '\"level\":\"trace\",\"msg\":\"- stdin>bridge request initialize id=1 '"
 
+# ---- --trace whatever the level, and into --log-file ----
+printf '%s\n' "$init" | timeout 30 "$bin" -q -q client --trace \
+    --log-file "$tmp/file.log" "$url/mcp" >/dev/null 2>"$tmp/file.err"
+check "--trace shows its lines at --log-level error" grep -q \
+    "trace: - stdin>bridge request initialize id=1 [0-9]*B$" "$tmp/file.log"
+check "in the --log-file, not on stderr" lacks "$tmp/file.err" "trace: "
+
 # ---- usage ----
 "$bin" serve --trace=bodies -- cat >/dev/null 2>"$tmp/usage.err"
 check "--trace=bodies is a usage error" test $? -eq 64
