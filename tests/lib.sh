@@ -2,7 +2,7 @@
 # port and cleans up whatever a test started, whatever way it ends.
 
 bin="$top_builddir/src/mcpbridge"
-example="$top_builddir/src/mcpbridge-example-server"
+fixture="$top_builddir/tests/mcpbridge-test-server"
 tmp=$(mktemp -d)
 pids=""
 fails=0

@@ -1,11 +1,11 @@
 #!/bin/sh
-# example-server.sh: drives mcpbridge-example-server over its stdio, first
-# with piped input, then interactively (sampling, elicitation, cancellation,
-# concurrency) through a small python3 driver.
+# fixture-server.sh: drives the test fixture, mcpbridge-test-server, over its
+# stdio, first with piped input, then interactively (sampling, elicitation,
+# cancellation, concurrency, the knobs) through a small python3 driver.
 # Exit 0 pass, 1 fail, 77 skip.
 
 top_builddir=${top_builddir:-.}
-bin="$top_builddir/src/mcpbridge-example-server"
+bin="$top_builddir/tests/mcpbridge-test-server"
 
 if ! command -v python3 >/dev/null 2>&1; then
 	echo "SKIP: python3 not found"
@@ -16,7 +16,7 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/example-server.XXXXXX") || exit 1
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fixture-server.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
 fail() {
@@ -66,7 +66,7 @@ def check(cond, what):
 
 init = byid[1]["result"]
 check(init["protocolVersion"] == "2025-06-18", "version not echoed")
-check(init["serverInfo"]["name"] == "mcpbridge-example-server", "serverInfo")
+check(init["serverInfo"]["name"] == "mcpbridge-test-server", "serverInfo")
 caps = init["capabilities"]
 check(caps["tools"] == {"listChanged": True}, "tools capability")
 check(caps["resources"] == {"subscribe": True, "listChanged": True},
@@ -119,7 +119,7 @@ EOF
 
 # ---- banner knob: a non-JSON first line ----
 printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"ping"}' |
-    EXAMPLE_SERVER_BANNER='hello from the banner' timeout 10 "$bin" \
+    TEST_SERVER_BANNER='hello from the banner' timeout 10 "$bin" \
     >"$tmp/out" 2>/dev/null || fail "banner run"
 [ "$(sed -n 1p "$tmp/out")" = "hello from the banner" ] ||
     fail "banner is not the first line"
@@ -400,10 +400,10 @@ check("file:///tmp" in text(s.answer(2)), "roots answer")
 s.close()
 
 # report_env and the exit knob.
-s = Server(env={"EXAMPLE_SERVER_TEST_VAR": "hello env"})
-s.call(1, "report_env", {"name": "EXAMPLE_SERVER_TEST_VAR"})
+s = Server(env={"TEST_SERVER_TEST_VAR": "hello env"})
+s.call(1, "report_env", {"name": "TEST_SERVER_TEST_VAR"})
 check(text(s.answer(1)) == "hello env", "report_env")
-s.call(2, "report_env", {"name": "EXAMPLE_SERVER_UNSET_VAR"})
+s.call(2, "report_env", {"name": "TEST_SERVER_UNSET_VAR"})
 check(s.answer(2)["result"].get("isError") is True, "unset variable")
 s.call(3, "exit", {"code": 7})
 check(s.p.wait(5) == 7, "exit knob status")
@@ -414,17 +414,17 @@ s = Server()
 s.call(1, "crash")
 check(s.p.wait(5) == -signal.SIGSEGV, "crash by SIGSEGV")
 
-# EXAMPLE_SERVER_EXIT_AFTER: two requests served, then gone.
-s = Server(env={"EXAMPLE_SERVER_EXIT_AFTER": "2"})
+# TEST_SERVER_EXIT_AFTER: two requests served, then gone.
+s = Server(env={"TEST_SERVER_EXIT_AFTER": "2"})
 s.send({"jsonrpc": "2.0", "id": 1, "method": "ping"})
 s.send({"jsonrpc": "2.0", "id": 2, "method": "ping"})
 s.answer(1)
 s.answer(2)
 check(s.p.wait(5) == 0, "EXIT_AFTER status")
 
-# EXAMPLE_SERVER_STARTUP_DELAY_MS: nothing is read before the delay.
+# TEST_SERVER_STARTUP_DELAY_MS: nothing is read before the delay.
 t0 = time.time()
-s = Server(env={"EXAMPLE_SERVER_STARTUP_DELAY_MS": "300"})
+s = Server(env={"TEST_SERVER_STARTUP_DELAY_MS": "300"})
 s.send({"jsonrpc": "2.0", "id": 1, "method": "ping"})
 s.answer(1)
 check(time.time() - t0 >= 0.25, "startup delay")

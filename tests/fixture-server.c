@@ -1,8 +1,11 @@
 /*
- * example-server.c: mcpbridge-example-server, a small stdio MCP server.
+ * fixture-server.c: mcpbridge-test-server, the stdio MCP server behind the
+ * bridge in the integration tests.  Built for the tests, never installed:
+ * the knobs below dump the environment, crash and print garbage on
+ * request (src/example-server.c is the installed demo).  The es_ prefix
+ * is from its days as the example server.
  *
- * It is the quick-start default behind the bridge and the fixture every
- * integration test uses, including the official conformance suite
+ * Every integration test uses it, the official conformance suite too
  * (@modelcontextprotocol/conformance, server scenarios), which reaches it
  * through the bridge.  One JSON-RPC message (or batch) per line on stdin,
  * one per line on stdout, logs on stderr.  Single-threaded and
@@ -61,9 +64,9 @@
  *                          text item each, oldest first, this call included
  *
  * Environment knobs:
- *   EXAMPLE_SERVER_BANNER=text        print text as a line on stdout at start
- *   EXAMPLE_SERVER_STARTUP_DELAY_MS=n wait n ms before reading stdin
- *   EXAMPLE_SERVER_EXIT_AFTER=n       exit (status 0) once n requests have
+ *   TEST_SERVER_BANNER=text           print text as a line on stdout at start
+ *   TEST_SERVER_STARTUP_DELAY_MS=n    wait n ms before reading stdin
+ *   TEST_SERVER_EXIT_AFTER=n          exit (status 0) once n requests have
  *                                     been read; work still pending is lost
  *
  *                                     (initialize and ping count; the
@@ -110,7 +113,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define ES_NAME			"mcpbridge-example-server"
+#define ES_NAME			"mcpbridge-test-server"
 #define ES_LINE_MAX		(64 * 1024 * 1024)	/* longest input line */
 #define ES_OUT_HIGH		(8 * 1024 * 1024)	/* stop reading above */
 #define ES_OUT_LOW		(1024 * 1024)		/* resume below */
@@ -2168,7 +2171,7 @@ es_initialize(struct es_call *c)
 	es_add_string(info, "version", PACKAGE_VERSION);
 	json_object_object_add(result, "serverInfo", info);
 	es_add_string(result, "instructions",
-	    "Example MCP server bundled with mcpbridge. It implements the "
+	    "The test fixture of mcpbridge. It implements the "
 	    "conformance fixture (test_* tools, test:// resources, test_* "
 	    "prompts) and test knobs such as echo, delay, sample and exit; "
 	    "see the tool descriptions.");
@@ -2928,7 +2931,7 @@ es_stdin_readcb(struct bufferevent *bev, void *arg)
 		es_handle_line(line, len);
 		free(line);
 		if (es_exit_after != 0 && es_requests >= es_exit_after) {
-			es_shutdown(1, "EXAMPLE_SERVER_EXIT_AFTER reached");
+			es_shutdown(1, "TEST_SERVER_EXIT_AFTER reached");
 			return;
 		}
 	}
@@ -3107,8 +3110,8 @@ static __attribute__((noreturn)) void
 es_usage(void)
 {
 	fprintf(stderr, "usage: %s [--version]\n"
-	    "A stdio MCP server for trying and testing mcpbridge; see the "
-	    "comment at the top of example-server.c or tools/list.\n", ES_NAME);
+	    "The stdio MCP server of mcpbridge's tests; see the comment at "
+	    "the top of tests/fixture-server.c or tools/list.\n", ES_NAME);
 	exit(1);
 }
 
@@ -3131,8 +3134,8 @@ main(int argc, char **argv)
 	log_init(LOG_LEVEL_INFO, LOG_FORMAT_TEXT, ES_NAME);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (es_env_number("EXAMPLE_SERVER_STARTUP_DELAY_MS", ES_DELAY_MAX_MS,
-	    &delay) == -1 || es_env_number("EXAMPLE_SERVER_EXIT_AFTER",
+	if (es_env_number("TEST_SERVER_STARTUP_DELAY_MS", ES_DELAY_MAX_MS,
+	    &delay) == -1 || es_env_number("TEST_SERVER_EXIT_AFTER",
 	    ULLONG_MAX, &es_exit_after) == -1)
 		return 1;
 
@@ -3149,7 +3152,7 @@ main(int argc, char **argv)
 
 	es_tools_init();
 	es_io_init();
-	if ((banner = getenv("EXAMPLE_SERVER_BANNER")) != NULL)
+	if ((banner = getenv("TEST_SERVER_BANNER")) != NULL)
 		es_send_raw(banner);
 	if (delay > 0) {
 		tv.tv_sec = (time_t)(delay / 1000);
