@@ -602,6 +602,7 @@ ex_line(const char *line, size_t len)
 {
 	json_object	*msg, *id, *params;
 	const char	*method, *cause;
+	int		 has_id, good_id;
 
 	if (strspn(line, " \t\r") == len)
 		return;
@@ -615,22 +616,29 @@ ex_line(const char *line, size_t len)
 		ex_error(NULL, EX_INVALID_REQUEST, "Invalid Request", NULL);
 		goto done;
 	}
+	has_id = json_object_object_get_ex(msg, "id", &id);
+	good_id = has_id && (json_object_is_type(id, json_type_string) ||
+	    json_object_is_type(id, json_type_int));
 	method = ex_get_string(msg, "method");
 	params = ex_get(msg, "params", json_type_object);
-	if (!json_object_object_get_ex(msg, "id", &id)) {
-		if (method != NULL &&
-		    strcmp(method, "notifications/cancelled") == 0)
+	if (!json_object_object_get_ex(msg, "method", NULL)) {
+		/* An answer to one of our questions, or nothing at all. */
+		if (has_id)
+			ex_response(msg);
+		else
+			ex_error(NULL, EX_INVALID_REQUEST, "Invalid Request",
+			    NULL);
+		goto done;
+	}
+	if (method == NULL || (has_id && !good_id)) {
+		ex_error(good_id ? id : NULL, EX_INVALID_REQUEST,
+		    "Invalid Request", NULL);
+		goto done;
+	}
+	if (!has_id) {
+		if (strcmp(method, "notifications/cancelled") == 0)
 			ex_cancelled(params);
 		/* Any other notification needs nothing from us. */
-		goto done;
-	}
-	if (method == NULL) {
-		ex_response(msg);
-		goto done;
-	}
-	if (!json_object_is_type(id, json_type_string) &&
-	    !json_object_is_type(id, json_type_int)) {
-		ex_error(NULL, EX_INVALID_REQUEST, "Invalid Request", NULL);
 		goto done;
 	}
 	ex_request(id, method, params);

@@ -2,7 +2,8 @@
 # example-server.sh: the installed demo, mcpbridge-example-server, as a user
 # meets it: over its stdio (the handshake, its tools, resource and prompt,
 # a sampling round trip, malformed and oversized lines), then behind the
-# bridge as scripts/quickstart starts it, reached through client mode.
+# bridge as scripts/quickstart starts it, reached through client mode and
+# by a 2026-07-28 client over HTTP.
 # Exit 0 pass, 1 fail, 77 skip.
 
 top_builddir=${top_builddir:-.}
@@ -31,6 +32,7 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests"))
 from mcptest.bridge import Bridge, Client, call  # noqa: E402
+from mcptest.wire import ACCEPT_BOTH, Response  # noqa: E402
 
 BIN = sys.argv[1]
 fails = 0
@@ -157,6 +159,12 @@ check(r["id"] is None and r["error"]["code"] == -32700,
       "a malformed line: parse error, id null")
 r = d.ask('{"jsonrpc":"2.0","id":18,"method":"ping"')
 check(r["error"]["code"] == -32700, "a cut-off object: parse error")
+r = d.ask('{"jsonrpc":"2.0","id":18,"method":7}')
+check(r["id"] == 18 and r["error"]["code"] == -32600,
+      "a method that is no string: Invalid Request")
+r = d.ask("{}")
+check(r["id"] is None and r["error"]["code"] == -32600,
+      "an empty object: Invalid Request")
 r = d.ask("[%s]" % json.dumps(rpc(19, "ping")))
 check(r["id"] is None and r["error"]["code"] == -32600,
       "a batch: Invalid Request")
@@ -241,6 +249,36 @@ try:
     check(r["id"] == 3 and text(r) == "Hi!", "bridged: sample round trip")
     status, _ = c.finish()
     check(status == 0, "bridged: client mode exits 0")
+
+    # A 2026-07-28 client over plain HTTP: the bridge translates, and the
+    # sampling question comes back as an input_required result.
+    def modern(i, params):
+        params = dict(params, _meta={
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"sampling": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "t",
+                                                   "version": "1"}})
+        r = Response(b, "POST", "/mcp", {
+            "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+            "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call",
+            "Mcp-Name": params["name"]}, rpc(i, "tools/call", params))
+        body = json.loads(r.body())
+        r.close()
+        return body["result"]
+
+    r = modern(4, {"name": "add", "arguments": {"a": 20, "b": 22}})
+    check(r["content"][0]["text"] == "42", "2026-07-28: add")
+    ask = {"name": "sample", "arguments": {"prompt": "Say hi."}}
+    r = modern(5, ask)
+    check(r["resultType"] == "input_required" and
+          [q["method"] for q in r["inputRequests"].values()] ==
+          ["sampling/createMessage"], "2026-07-28: sample asks for input")
+    key = list(r["inputRequests"])[0]
+    r = modern(6, dict(ask, requestState=r["requestState"], inputResponses={
+        key: {"role": "assistant", "model": "m",
+              "content": {"type": "text", "text": "Hello."}}}))
+    check(r["content"][0]["text"] == "Hello.",
+          "2026-07-28: sample round trip")
 finally:
     check(b.stop() == 0, "the bridge stops cleanly")
     if fails:
