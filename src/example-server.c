@@ -45,9 +45,12 @@
 #include "xmalloc.h"
 
 #define EX_NAME		"mcpbridge-example-server"
-#define EX_LINE_MAX	(1024 * 1024)	/* a line from stdin, newline included */
-#define EX_SAMPLES_MAX	16		/* sample calls waiting at once */
-#define EX_SAMPLE_TOKENS 200		/* maxTokens asked of the model */
+/* A line from stdin, its newline included, fits in this many bytes. */
+#define EX_LINE_MAX		(1024 * 1024)
+/* At most this many sample calls wait for the client at once. */
+#define EX_SAMPLES_MAX		16
+/* The maxTokens a sample call asks the model for. */
+#define EX_SAMPLE_TOKENS	200
 
 /* JSON-RPC 2.0 and MCP error codes. */
 #define EX_PARSE_ERROR		-32700
@@ -63,8 +66,8 @@ static const char *const ex_versions[] = {
 
 /* A sample call waiting for the client's answer to our request. */
 struct ex_sample {
-	json_object	*call_id;	/* the tools/call's id; NULL: free slot */
-	char		 ask_id[32];	/* our sampling/createMessage's id */
+	json_object	*call_id;	/* the tools/call; NULL: unused */
+	char		 ask_id[32];	/* our question's id */
 };
 static struct ex_sample	 ex_samples[EX_SAMPLES_MAX];
 static unsigned long	 ex_next_ask;
@@ -266,7 +269,8 @@ ex_tool_sample(json_object *id, json_object *args)
 	size_t			 i;
 
 	if ((prompt = ex_get_string(args, "prompt")) == NULL) {
-		ex_tool_text(id, 1, "sample needs a string argument \"prompt\"");
+		ex_tool_text(id, 1,
+		    "sample needs a string argument \"prompt\"");
 		return;
 	}
 	if (!ex_client_can_sample()) {
@@ -280,7 +284,8 @@ ex_tool_sample(json_object *id, json_object *args)
 		}
 	}
 	if (s == NULL) {
-		ex_tool_text(id, 1, "Too many sample calls at once; try later.");
+		ex_tool_text(id, 1,
+		    "Too many sample calls at once; try later.");
 		return;
 	}
 	s->call_id = json_object_get(id);
@@ -398,9 +403,9 @@ ex_tools_call(json_object *id, json_object *params)
 /* ---- resources and prompts ---- */
 
 #define EX_README_URI	"demo://readme"
-#define EX_README_TEXT	"This is mcpbridge-example-server, the demo MCP " \
-	"server bundled with mcpbridge. Try its tools echo, add and sample, " \
-	"and its prompt greet.\n"
+#define EX_README_TEXT	"This is mcpbridge-example-server, the demo " \
+	"MCP server bundled with mcpbridge. Try its tools echo, add and " \
+	"sample, and its prompt greet.\n"
 
 static void
 ex_resources_list(json_object *id)
@@ -494,7 +499,8 @@ ex_initialize(json_object *id, json_object *params)
 	size_t		 i;
 
 	if ((want = ex_get_string(params, "protocolVersion")) == NULL) {
-		ex_error(id, EX_INVALID_PARAMS, "Missing protocolVersion", NULL);
+		ex_error(id, EX_INVALID_PARAMS, "Missing protocolVersion",
+		    NULL);
 		return;
 	}
 	/* The client's version if we speak it, else our newest. */
