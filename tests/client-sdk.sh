@@ -27,7 +27,7 @@ listen_wait() {
 	done
 }
 
-bridge_start serve -- "$example"
+bridge_start serve -- "$fixture"
 for kind in client-streamable client-sse client-auto; do
 	check "SDK stdio client through '$kind' to mcpbridge serve" \
 	    timeout 60 "$node" "$scripts/tour.mjs" "$url" "$kind" "$kind"

@@ -82,7 +82,7 @@ def test_session_end(b):
 if __name__ == "__main__":
     if sys.argv[1:] == ["startup"]:
         main(test_startup, "--keepalive", "300ms", "--env",
-             "EXAMPLE_SERVER_STARTUP_DELAY_MS=1500")
+             "TEST_SERVER_STARTUP_DELAY_MS=1500")
     elif sys.argv[1:] == ["end"]:
         main(test_session_end, "--isolation", "session")
     else:

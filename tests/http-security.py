@@ -198,7 +198,7 @@ def test_auth(b):
 
 
 def child_env(b, sid, version, name, bearer):
-    """What the child (the example server's report_env tool) finds in its
+    """What the child (the test server's report_env tool) finds in its
     environment under name."""
     status, answer = call(b, sid, version, 7, "report_env", {"name": name},
                           extra=bearer)

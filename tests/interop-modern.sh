@@ -11,7 +11,7 @@ if [ ! -d "$deps/node_modules/@modelcontextprotocol/client" ]; then
 	exit 77
 fi
 
-bridge_start interop-modern -- "$example"
+bridge_start interop-modern -- "$fixture"
 check "a 2026-07-28 and a 2025-11-25 SDK client share one child" \
     timeout 90 "$node" "$scripts/modern.mjs" "$url"
 check "the bridge is still serving" curl -sf "$url/healthz" -o /dev/null

@@ -2,7 +2,10 @@
 # port and cleans up whatever a test started, whatever way it ends.
 
 bin="$top_builddir/src/mcpbridge"
-example="$top_builddir/src/mcpbridge-example-server"
+# The test fixture (tests/fixture-server.c), not the installed demo.
+fixture="$top_builddir/tests/mcpbridge-test-server"
+# Its name before it moved, for tests written meanwhile on other branches.
+example=$fixture
 tmp=$(mktemp -d)
 pids=""
 fails=0

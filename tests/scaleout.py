@@ -645,7 +645,7 @@ def scenario(kind, prog, tmp):
                 time.sleep(0.2)
                 try:
                     with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        if b"mcpbridge-example-server" in f.read():
+                        if b"mcpbridge-test-server" in f.read():
                             os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass

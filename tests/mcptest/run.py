@@ -19,7 +19,7 @@ def check(cond, what):
 
 
 def need_built(*paths):
-    """Skip (77) unless the bridge and the example server, or the given
+    """Skip (77) unless the bridge and the test server, or the given
     programs, are built."""
     from mcptest.bridge import BRIDGE, SERVER
     paths = paths or (BRIDGE, SERVER)
