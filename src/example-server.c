@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * example-server.c: mcpbridge-example-server, the demo MCP server that
  * `make install` puts next to mcpbridge, to try the bridge with:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Client mode as a local MCP client meets it: the official SDK's
 # StdioClientTransport spawns `mcpbridge client URL` and takes a feature tour
 # (tools with progress, resources, prompts, a subscription and its update,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Client mode against `mcpbridge serve` in front of the test server, over
 both transports and both eras: the handshake, answers, progress, a
 server-to-client request answered by the local client, subscriptions, a

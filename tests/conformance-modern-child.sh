@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The official MCP conformance suite against a bridge whose child itself
 # speaks 2026-07-28: `mcpbridge serve --child-era=auto -- mcpbridge client
 # URL`, where the client-mode bridge is a 2026-07-28 stdio server in front

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The official MCP conformance suite for 2026-07-28 (the stateless revision)
 # against `mcpbridge serve -- mcpbridge-test-server`, a legacy stdio
 # child the bridge translates for: every scenario required for 2026-07-28

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The official MCP conformance suite (@modelcontextprotocol/conformance, on
 # the Node 22 it needs, both from npm) against
 # `mcpbridge serve -- mcpbridge-test-server`: every scenario required for

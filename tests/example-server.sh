@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # example-server.sh: the installed demo, mcpbridge-example-server, as a user
 # meets it: over its stdio (the handshake, its tools, resource and prompt,
 # a sampling round trip, malformed and oversized lines), then behind the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-child-kill.py: the child dies 60 times under load (kill -9 from
 # here, the test server's crash and exit knobs from a client).  Every
 # request in flight is answered (a result, or a JSON-RPC error: never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fixture-server.c: mcpbridge-test-server, the stdio MCP server behind the
  * bridge in the integration tests.  Built for the tests, never installed:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # fixture-server.sh: drives the test fixture, mcpbridge-test-server, over its
 # stdio, first with piped input, then interactively (sampling, elicitation,
 # cancellation, concurrency, the knobs) through a small python3 driver.

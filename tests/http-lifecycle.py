@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-lifecycle.py: sessions and the child's life: /readyz before the
 # child is ready, an initialize held until then (its event stream carries
 # the session id), and a session whose own child dies (--isolation=session):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-modern.py: MCP 2026-07-28 clients (stateless, per-request _meta) over
 # raw HTTP, served from the legacy test server: discovery, header and
 # _meta checks with their status codes, decorated results, input_required

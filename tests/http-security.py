@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-security.py: who may connect, on both transports and on every
 # request: Host and Origin (DNS rebinding; 403), bearer tokens (401 with
 # WWW-Authenticate, probes open, a session bound to its token: 404 for

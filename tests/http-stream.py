@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-stream.py: Streamable HTTP on /mcp, end to end: the real bridge in
 # front of the test server, spoken to in raw HTTP.  Exit 0 pass, 1 fail,
 # 77 skip.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # HTTPS: --tls-cert and --tls-key with a certificate this test makes with
 # `openssl req -x509`.  --print-url says https://; a raw TLS client, the
 # official SDK client (Node, trusting the certificate through

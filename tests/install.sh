@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What `make install` gives a user: the programs, the man page, the license
 # and the docs, the settings example and (with systemd) the unit, all
 # naming the installed paths; install-strip strips; uninstall leaves no

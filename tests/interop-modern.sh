@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Interop with both TypeScript SDK lines at once: a 2026-07-28 client
 # (@modelcontextprotocol/client 2.x) and a 2025-11-25 one
 # (@modelcontextprotocol/sdk 1.x) on one bridge, one legacy child, each

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Interop with the official MCP TypeScript SDK client: a feature tour over
 # both transports, 50 clients at once on one child, polling that stops when
 # the call ends, and the tour again with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: shared by the integration scripts.  Starts the real bridge on a free
 # port and cleans up whatever a test started, whatever way it ends.
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A stdio child that itself speaks 2026-07-28 (tests/node/modern-server.mjs,
 # on the official v2 server SDK) behind `mcpbridge serve --child-era=auto`:
 # the probe finds it modern, a 2026-07-28 SDK client passes through and a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # scaleout.py: three instances, each with its own --instance-id, behind
 # HAProxy and then behind nginx, configured by scripts/haproxy.cfg.example
 # and scripts/nginx.conf.example with only the addresses, the port and the

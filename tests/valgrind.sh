@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # valgrind.sh: the bridge under valgrind memcheck through a short session
 # of both transports and a restart of its child: no memory error, no
 # definite leak (valgrind exits 99 otherwise).  Skipped (77) without

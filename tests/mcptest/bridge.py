@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bridge.py: mcpbridge as a process, from the build the test runs in
 # (top_builddir): `serve` on a free loopback port in front of the test
 # server, tests/mcpbridge-test-server (or a command), and `client` driven

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # run.py: how a script test runs and says how it went.  The exit status is
 # what automake's test driver reads: 0 pass, 1 fail, 77 skip.
 import os

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // modern.mjs URL: a 2026-07-28 client (@modelcontextprotocol/client, the
 // TypeScript SDK 2.x) and a 2025-11-25 one (@modelcontextprotocol/sdk 1.x)
 // share one bridge, and so one legacy child, at the same time.  Both call a

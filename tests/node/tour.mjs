@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // tour.mjs URL TRANSPORT NAME: one official-SDK client's tour of a bridge in
 // front of mcpbridge-test-server: tools (with progress), resources,
 // prompts, a subscription and its update, and a sampling request answered by
