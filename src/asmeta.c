@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * asmeta.c: where an authorization server's metadata lives and what the
  * resource server takes from it.

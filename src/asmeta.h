@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * asmeta.h: an OAuth authorization server's metadata as the resource
  * server needs it (RFC 8414, with OpenID Connect Discovery 1.0 as the

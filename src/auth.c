@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.c: bearer tokens and allowed Host and Origin values.  See auth.h.
  *

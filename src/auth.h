@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * auth.h: who may talk to `mcpbridge serve`: bearer tokens (loaded from a
  * file or an environment variable, compared in constant time) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * base64.c: the encoder and the strict decoder.  Strict, because a
  * decoded value is compared or checked afterwards (a header against the

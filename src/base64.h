@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * base64.h: base64 (RFC 4648) in both alphabets, written once: the
  * =?base64?...?= header values, the sealed requestState, PKCE strings

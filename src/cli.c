@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.c: the command line of both modes.  Every option is documented in
  * mcpbridge.1; the defaults are the named constants in cli.h and upstream.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * cli.h: the command line.  cli_parse fills a struct config; nothing else
  * reads argv.

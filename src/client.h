@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client.h: `mcpbridge client URL`: newline-delimited JSON-RPC on stdin and
  * stdout towards a local MCP client, Streamable HTTP or legacy HTTP+SSE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_era.c: the era work.  Unless told, the first initialize is
  * preceded by a server/discover of ours (client_era_discover_begin); its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_http.c: the HTTP exchanges with the server.  Every one is a
  * struct conn: a POST per message (its answer JSON or an event stream, which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_int.h: what the files of client mode share (the client, its
  * messages and its HTTP exchanges, and their limits), and the seam a test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_modern.c: client mode's translation between a legacy local client
  * and an MCP 2026-07-28 server.  See client_modern.h.

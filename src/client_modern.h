@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_modern.h: the pure side of `mcpbridge client` speaking MCP
  * 2026-07-28 (the stateless, "modern" revision) to a server while the local

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_msg.c: the messages and stdout.  Every message from stdin is a
  * struct cmsg on one ordered list: QUEUED until the session can carry it,

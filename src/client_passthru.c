@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_passthru.c: a local client that speaks MCP 2026-07-28 itself.
  * Its requests go out as they are but for an id of ours (a retry is a new

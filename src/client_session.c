@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * client_session.c: the session and what keeps it.  A Streamable HTTP
  * session is what the server's Mcp-Session-Id names, with its GET stream;

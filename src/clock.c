@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.c: CLOCK_MONOTONIC in milliseconds, read afresh on each call
  * (deadlines and timers must not move with the wall clock, nor lag a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock.h: the monotonic clock every timer and deadline reads, in
  * milliseconds, and milliseconds as the struct timeval libevent takes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * compat.h: what some systems lack, declared here and defined in compat/
  * (configure's AC_REPLACE_FUNCS picks the files), so that the code above

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * curl_event.c: libcurl's multi socket interface on a libevent loop, in the
  * shape of curl's hiperfifo example.

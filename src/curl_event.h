@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * curl_event.h: libcurl's multi interface driven by a libevent loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropy.c: random bytes from the system (getentropy; compat/ reads
  * /dev/urandom where there is none).  Failing is fatal: nothing the bridge

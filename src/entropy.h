@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * entropy.h: random bytes from the kernel, for session ids, the
  * requestState key and OAuth's PKCE strings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * env.c: secrets taken from the environment.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * env.h: secrets the bridge reads from its own environment (bearer tokens,
  * OAuth client secrets, header values).  Read once, then removed, so that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * exitcodes.h: the process exit statuses (sysexits.h values), listed in
  * the man page.  Facts with no code: the modes pick them, so they sit

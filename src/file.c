@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * file.c: read a small file whole.  The token file, the OAuth client
  * secret and the OAuth token store each had their own loop; the checks

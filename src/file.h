@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * file.h: a small file read whole into memory (token files, the OAuth
  * client secret, the OAuth token store), with the checks that differ

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * framer.c: newline-delimited JSON, one value a line.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * framer.h: newline-delimited JSON framing (the stdio transport of MCP).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hmap.c: a small open-addressing hash table of pointers (hmap.h).  The
  * table keeps each value's hash next to it so most probes never touch the

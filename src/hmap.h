@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * hmap.h: a small open-addressing hash table of pointers.
  *

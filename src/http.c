@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http.c: the HTTP face of `mcpbridge serve`.  One evhttp listener carries
  * the legacy HTTP+SSE transport (GET /sse, POST /message), Streamable HTTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http.h: the HTTP face of `mcpbridge serve`: one listener, both MCP HTTP
  * transports (legacy HTTP+SSE and Streamable HTTP), probes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_conn.c: a listener and its HTTP/1.1 connections, ours from accept
  * to close (see http_conn.h for what the owner sees).

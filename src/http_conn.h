@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_conn.h: the HTTP/1.1 connections of a listener, owned by us from
  * accept to close: bufferevents (plain or TLS) and http_parse, no evhttp.

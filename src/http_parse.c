@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_parse.c: HTTP/1.1 requests (RFC 9112) parsed strictly, with limits.
  *

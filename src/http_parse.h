@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http_parse.h: a strict, bounded, incremental HTTP/1.1 request parser
  * (RFC 9112), free of I/O: bytes in, a request out.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * introspect.c: RFC 7662 requests, the answers checked, and the cache.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * introspect.h: opaque access tokens checked at the issuer's
  * introspection endpoint (RFC 7662), without blocking (rsfetch.h), with

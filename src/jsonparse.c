@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonparse.c: the one JSON parse policy for what peers send.
  *

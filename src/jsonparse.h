@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonparse.h: the one way the bridge reads JSON a peer sent (an HTTP
  * body, a line from the child, an answer or SSE event from a server, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonrpc.c: JSON-RPC 2.0 shapes over json-c, and the MCP revisions the
  * bridge speaks.  No I/O, no state.

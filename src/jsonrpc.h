@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jsonrpc.h: JSON-RPC 2.0 classification and construction over json-c, and
  * which of the MCP protocol versions (mcpwire.h) the bridge speaks in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jwks.c: one state per trusted issuer: its metadata, its keys, the one
  * fetch in flight and the requests waiting for it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jwks.h: the trusted authorization servers' metadata and JWK Sets,
  * fetched without blocking (rsfetch.h), cached and refreshed.

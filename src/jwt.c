@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jwt.c: JWK Sets into libcrypto public keys, compact JWS tokens split
  * and checked, signatures and access-token claims verified.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * jwt.h: verifying OAuth 2.0 access tokens that are JWTs (RFC 9068): a
  * JWS in compact form (RFC 7515) signed with a key from the trusted

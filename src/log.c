@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.c: leveled logging to stderr (or --log-file), as text or as one JSON
  * object a line.  libevent's own messages are routed through here too.

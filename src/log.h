@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * log.h: the one place messages for the operator go: stderr, or the
  * --log-file; never stdout, which in client mode belongs to the protocol.

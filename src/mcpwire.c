@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mcpwire.c: the MCP wire vocabulary that the client, the 2026-07-28
  * translation and the multiplexer share.  See mcpwire.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mcpwire.h: the MCP wire vocabulary shared by both ends of the bridge: the
  * protocol revisions; the _meta keys and error codes of MCP 2026-07-28; how

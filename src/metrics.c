@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.c: counters and their Prometheus text rendering.  See metrics.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics.h: the counters behind GET /metrics, and their rendering in the
  * Prometheus text format.  Counting is a plain integer increment: no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * modern.c: the pure side of serving MCP 2026-07-28 clients from a legacy
  * stdio child.  See modern.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * modern.h: MCP 2026-07-28, the stateless ("modern") revision, as the bridge
  * serves it in front of a legacy (initialize-era) stdio child.  The pure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux.c: many client sessions over one stdio child (or one child each).
  *

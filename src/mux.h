@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux.h: the multiplexer.  Many client sessions share one stdio child (or,
  * with isolation=session, each gets its own), and no client ever sees

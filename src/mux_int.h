@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux_int.h: the multiplexer's state, shared by the files of the mux module
  * (mux.c, mux_route.c, mux_modern_client.c, mux_modern_child.c) and by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux_modern_child.c: the multiplexer at a child that speaks 2026-07-28:
  * 2026-07-28 clients passed through, legacy clients translated both ways

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux_modern_client.c: 2026-07-28 clients of the multiplexer, each request
  * a stateless session of its own: the child's questions gathered into an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mux_route.c: legacy routing, the multiplexer's core work.  A client's
  * message goes to the child with its ids, progress tokens, subscriptions,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth.c: signing in to a remote MCP server with OAuth 2.1.
  *

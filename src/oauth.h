@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth.h: OAuth 2.1 sign-in for client mode, as the MCP authorization
  * specification (2025-03-26 to 2026-07-28) asks of a client: a 401 or a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth_browser.c: the two ends of a sign-in that a person sees.
  *

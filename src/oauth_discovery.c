@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth_discovery.c: where a sign-in signs in, found on the network: the
  * PRM and ASM steps of oauth.c.

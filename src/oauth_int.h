@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth_int.h: what the files of the OAuth sign-in share and nothing else
  * sees: the state of one struct oauth, and the helpers that one file of

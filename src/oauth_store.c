@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth_store.c: OAuth tokens and client registrations at rest.
  *

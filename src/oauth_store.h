@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * oauth_store.h: OAuth state at rest, one JSON file per MCP server in a
  * private directory (0700; files 0600), replaced atomically (a temporary

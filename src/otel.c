@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * otel.c: spans, the sampler, the OTEL_* settings and the OTLP/HTTP JSON
  * encoding (otel.h).

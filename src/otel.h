@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * otel.h: OpenTelemetry traces without the SDK: a span model, the
  * OTLP/HTTP JSON encoding of a batch of spans (ExportTraceServiceRequest),

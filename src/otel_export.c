@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * otel_export.c: the bounded, batched OTLP/HTTP JSON exporter
  * (otel_export.h).

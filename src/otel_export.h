@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * otel_export.h: finished spans to an OTLP/HTTP collector, as JSON, on
  * the event loop.

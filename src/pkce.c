@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pkce.c: code verifiers, S256 challenges and state values for the OAuth
  * authorization code flow (RFC 7636), over the kernel's random source and

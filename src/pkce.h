@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pkce.h: the random and encoded strings an OAuth client makes: PKCE code
  * verifiers and their S256 challenges (RFC 7636) and state values.  No

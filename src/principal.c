@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * principal.c: (iss, sub) to a session owner id with a keyed hash.  No
  * table: nothing to intern, refcount or free, and the id of a principal

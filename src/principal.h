@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * principal.h: who a verified OAuth token speaks for, as the number a
  * session is bound to.  The principal is (iss, sub): a refreshed token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ratelimit.c: token buckets in a hash table.  A bucket holds up to burst
  * tokens and gains rate a second; a request takes one.  A full bucket is

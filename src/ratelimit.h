@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ratelimit.h: token buckets, one per key (a client's token or address):
  * rate requests a second, bursts up to burst.  The clock is passed in, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsauth.c: one request's Authorization header to a decision.
  *

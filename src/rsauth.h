@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsauth.h: who sent a request to `mcpbridge serve`, decided from its
  * Authorization header: a static token (auth.h) first, then an OAuth

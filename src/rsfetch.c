@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsfetch.c: rsfetch's requests on curl_event.  curl_event runs the done
  * callback outside libcurl and frees its transfer after it, so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsfetch.h: the one-shot HTTP requests the resource server makes to an
  * authorization server (metadata, JWK Set, introspection), behind an ops

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsmeta.c: the protected-resource metadata document and the Bearer
  * challenges.  Everything here is public: it is served to anyone who

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rsmeta.h: what the bridge, as an OAuth resource server, tells clients:
  * its protected-resource metadata document (RFC 9728) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * serve.h: `mcpbridge serve`: wires the upstream, the multiplexer and the
  * HTTP side to one event loop and owns signals and timers.

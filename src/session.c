@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session.c: sessions, their streams and connections, the replay log and
  * the queue limit.  See session.h for the model.

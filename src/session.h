@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * session.h: a client's session as the HTTP side sees it: its id, its
  * streams, the SSE connections they are attached to, the per-session log

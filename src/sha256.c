@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sha256.c: SHA-256 as FIPS 180-4 defines it, and HMAC over it (RFC 2104).
  * Written for clarity, not speed: the bridge hashes a few dozen bytes per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sha256.h: SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104), small and
  * dependency-free, for integrity tags the bridge makes and checks itself

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sse.c: Server-Sent Events encoding (the parser is sse_parser.c).
  *

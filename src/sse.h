@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sse.h: Server-Sent Events (the text/event-stream format of the HTML
  * standard): encoding events onto an evbuffer.  No I/O.  The receiving

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sse_parser.c: the event-stream interpretation of the HTML standard's
  * Server-Sent Events, with limits.

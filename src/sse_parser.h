@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * sse_parser.h: an incremental parser for text/event-stream bodies, the
  * receiving side of Server-Sent Events (client mode reads them from the

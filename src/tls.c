@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls.c: the TLS server context and bufferevents.  See tls.h.
  */

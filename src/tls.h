@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tls.h: HTTPS for `mcpbridge serve`: a server context from a certificate
  * chain and a key, and the OpenSSL bufferevents evhttp reads through.

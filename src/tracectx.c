@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tracectx.c: W3C Trace Context, parsed and written (tracectx.h).
  *

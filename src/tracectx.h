@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tracectx.h: W3C Trace Context (traceparent, tracestate) as the bridge
  * reads and writes it, in HTTP headers and in a JSON-RPC request's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * upstream.c: the MCP server behind the bridge, a child process on three
  * pipes or a socket, restarted (reconnected) with backoff.

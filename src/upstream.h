@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * upstream.h: the stdio MCP server behind the bridge, either a child process
  * we spawn or a socket (unix:PATH, tcp:HOST:PORT) speaking the same framing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * url.c: which URLs the bridge talks to, and a server's endpoint resolved
  * against the URL it came from.  See url.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * url.h: the URL policy of client mode and its OAuth sign-in: which URLs
  * the bridge may talk to (https://, or plain http:// to this machine

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * utf8.c: the external definition of utf8_len (C99 inline: the body is in
  * utf8.h, for the callers to inline).

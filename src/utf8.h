@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * utf8.h: what well-formed UTF-8 is (RFC 3629), said once: the JSON parse
  * policy refuses anything else in a string, the JSON log mends it.

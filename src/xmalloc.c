@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xmalloc.c: allocation wrappers; every failure is fatal (see xmalloc.h).
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * xmalloc.h: allocation that cannot fail.  Running out of memory is fatal
  * for a daemon like this one: there is no sane partial state to return to.

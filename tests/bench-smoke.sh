@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A short run of the benchmark tools (scripts/bench has the real one):
 # mcpload over both transports and over a direct pipe reports no error, and
 # it does notice wrong answers (a child that swaps messages on purpose).

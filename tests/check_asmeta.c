@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_asmeta.c: authorization server metadata (asmeta.c): the
  * well-known URLs of an issuer in the order they are tried, and a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_auth.c: the constant-time compare, token loading and checking,
  * Host and Origin rules (auth.c), and token buckets (ratelimit.c).

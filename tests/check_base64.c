@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_base64.c: the codec (base64.c): the RFC 4648 section 10 vectors
  * in both alphabets, with and without padding, and the inputs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_cli.c: command-line parsing, as a user types it.
  */

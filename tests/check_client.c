@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_client.c: the pure parts of client mode: header syntax and ${VAR}
  * expansion, the options, and reading Retry-After.

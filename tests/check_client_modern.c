@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_client_modern.c: client mode's translation to MCP 2026-07-28
  * (client_modern.c): the era probe, initialize from server/discover, the

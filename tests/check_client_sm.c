@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_client_sm.c: client mode's state machine, driven whole: a local
  * client on stdin/stdout and a fake server behind the HTTP operations

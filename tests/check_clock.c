@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_clock.c: the monotonic clock (clock.c) never runs backwards and
  * moves with time; milliseconds become a struct timeval exactly.

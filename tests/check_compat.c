@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_compat.c: the stand-ins of src/compat/, tested on every system,
  * not only where configure picks them: each is compiled here under a name

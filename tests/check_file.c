@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_file.c: reading a small file whole (file.c): the size bound,
  * the first bytes of a larger one, and the refusals the token store

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_framer.c: newline-delimited JSON framing, fed by hand.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_hmap.c: the hash table of pointers (hmap.c): values found by key
  * through the caller's match, growth past the load limit, colliding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_http_conn.c: a real listener on 127.0.0.1, port 0, in the test's
  * own event base, and raw sockets as clients.  The loop runs in slices

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_http_parse.c: the HTTP/1.1 request parser (http_parse.c): what it
  * takes, what it refuses and with which status, its limits, pipelining,

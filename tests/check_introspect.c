@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_introspect.c: opaque tokens at the introspection endpoint
  * (introspect.c) over a fake HTTP (rstest.h): the request (client

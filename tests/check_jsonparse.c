@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_jsonparse.c: the one JSON parse policy: RFC 8259 text only,
  * nesting bounded, integers past 64 bits kept digit for digit (and never

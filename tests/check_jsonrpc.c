@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_jsonrpc.c: JSON-RPC shapes, ids and versions.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_jwks.c: the issuers' metadata and key cache (jwks.c) over a fake
  * HTTP (rstest.h): discovery and its fallback, the issuer check, max-age,

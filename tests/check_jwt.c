@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_jwt.c: access-token verification (jwt.c) against keys made here
  * with libcrypto (RSA 2048, P-256, Ed25519) and tokens signed here: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_mcpwire.c: the MCP wire vocabulary (mcpwire.c): log levels, RFC 9110
  * tokens, header values as plain text or =?base64?...?=, x-mcp-header

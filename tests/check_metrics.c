@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_metrics.c: the /metrics page (metrics.c) as a scraper reads it:
  * the build, the standard process_* metrics, and requests counted and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_modern.c: serving MCP 2026-07-28 clients from a legacy child.  The
  * pure parts (modern.c, sha256.c) directly; the stateful ones (input_required

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_mux.c: the multiplexer, driven directly (no sockets, no processes).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_mux_modern.c: the multiplexer in front of a child that speaks
  * 2026-07-28 itself: the era probe and its outcomes, pass-through for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_oauth.c: the pure parts of OAuth sign-in (oauth.c and
  * oauth_discovery.c): metadata URL construction for each variant the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_otel.c: spans and their OTLP/HTTP JSON encoding (checked against
  * the expected ExportTraceServiceRequest), the limits of a span, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_otel_export.c: the exporter (otel_export.c) against a collector
  * the test plays through the HTTP operations: batching (a full batch goes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_principal.c: session owners from (iss, sub) (principal.c):
  * stable, apart for other users or issuers, never a static token's.

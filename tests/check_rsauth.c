@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_rsauth.c: the decision for one request (rsauth.c) with keys and
  * introspection over a fake HTTP (rstest.h): issue 19's negative table

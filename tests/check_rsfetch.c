@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_rsfetch.c: rsfetch's requests on a real curl_event against a
  * small evhttp server on loopback: a GET with its Cache-Control, a POST

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_rsmeta.c: the protected-resource metadata (rsmeta.c): the
  * document's URL and path, its members, and the WWW-Authenticate values

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_session.c: the event ids and the replay log that the event streams
  * carry (session.c, without connections).

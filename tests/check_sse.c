@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_sse.c: SSE encoding (sse.c).  The event ids and the replay log
  * are session.c's, in check_session.c.

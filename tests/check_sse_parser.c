@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_sse_parser.c: the text/event-stream parser, fed whole and byte by
  * byte, with every line ending and over its limits.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_tracectx.c: W3C Trace Context (tracectx.c): traceparent parsed
  * strictly (version 00 and the forward-compatible rule for higher ones,

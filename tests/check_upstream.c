@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_upstream.c: real children and sockets on a real event loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_url.c: the URL policy (url.c): which URLs client mode and its
  * OAuth sign-in may talk to, which may go to a browser, where a token may

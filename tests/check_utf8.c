@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_utf8.c: the one UTF-8 check (utf8.c) against the encoder's side
  * of RFC 3629: every scalar value encodes to a sequence it takes whole,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * checktest.c: main() for every Check program.  It quiets the log (tests
  * provoke warnings on purpose) and runs the program's suite as Check's

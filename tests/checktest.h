@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * checktest.h: the one main of the Check programs (tests/libchecktest.a).
  * Each tests/check_<module>.c holds its tests and check_suite(); main()

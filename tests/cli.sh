@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The command line as a user meets it: help, version, usage errors and their
 # exit status, and a bridge that starts its child, relays the child's stderr
 # and stops cleanly on SIGTERM.

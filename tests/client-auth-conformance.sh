@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The authorization scenarios of the official MCP conformance suite for
 # clients (conformance client --suite auth), with client mode in the middle:
 # the suite's servers are the remote, a small scripted stdio client (below)

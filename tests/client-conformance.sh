@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The client scenarios of the official MCP conformance suite, with client
 # mode in the middle: the suite's server is the remote, and a small scripted
 # stdio client (written below) is the local MCP client.  It is a legacy

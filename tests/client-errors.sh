@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Client mode's mistakes (issue 17) where a real socket matters: each gets
 # the exit status and the first line a user reads.  The same mistakes over
 # a fake server are in check_client_sm.

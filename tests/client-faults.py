@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Client mode against a small MCP server (mock.Server, tests/mcptest),
 which misbehaves on cue: it forgets sessions (404), goes away and comes
 back on the same port, cuts answer streams after an event id, answers too

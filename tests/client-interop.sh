@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Client mode against @modelcontextprotocol/server-everything (the official
 # TypeScript SDK on the server side) over Streamable HTTP and legacy
 # HTTP+SSE: the handshake, tools with progress, and the auto fallback.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Client mode against a scripted MCP 2026-07-28 server (mock.ModernServer,
 tests/mcptest), for what neither the conformance suite nor serve exercises:
 a HeaderMismatch answered by listing the tools and trying again,

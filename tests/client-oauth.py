@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Client mode signing in with OAuth against an MCP server and an
 authorization server of mcptest.mock: the first sign-in and its store (0700
 directory, 0600 file, tokens never logged and never sent anywhere but the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Client mode as a local MCP client meets it: the official SDK's
 # StdioClientTransport spawns `mcpbridge client URL` and takes a feature tour
 # (tools with progress, resources, prompts, a subscription and its update,
@@ -27,7 +28,7 @@ listen_wait() {
 	done
 }
 
-bridge_start serve -- "$example"
+bridge_start serve -- "$fixture"
 for kind in client-streamable client-sse client-auto; do
 	check "SDK stdio client through '$kind' to mcpbridge serve" \
 	    timeout 60 "$node" "$scripts/tour.mjs" "$url" "$kind" "$kind"

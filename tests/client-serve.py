@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Client mode against `mcpbridge serve` in front of the example server, over
+# SPDX-License-Identifier: ISC
+"""Client mode against `mcpbridge serve` in front of the test server, over
 both transports and both eras: the handshake, answers, progress, a
 server-to-client request answered by the local client, subscriptions, a
 pipeline with --oneshot, and the server killed and started again
@@ -20,7 +21,7 @@ from mcptest.run import need_built, scenarios  # noqa: E402
 
 
 def serve(port=0):
-    """mcpbridge serve in front of the example server, on port."""
+    """mcpbridge serve in front of the test server, on port."""
     return Bridge(port=port, stop_timeout=10)
 
 
@@ -96,7 +97,7 @@ def scenario_modern(srv):
     r = b.recv()
     # Answered by the bridge from server/discover, legacy-shaped.
     assert r["id"] == 0 and r["result"]["protocolVersion"] == "2025-06-18", r
-    assert r["result"]["serverInfo"]["name"] == "mcpbridge-example-server", r
+    assert r["result"]["serverInfo"]["name"] == "mcpbridge-test-server", r
     assert "tools" in r["result"]["capabilities"], r
     b.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
     assert "the server speaks MCP 2026-07-28" in b.stderr()

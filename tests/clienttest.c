@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clienttest.c: the harness of client mode's state machine test; see
  * clienttest.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clienttest.h: the harness of client mode's state machine test
  * (check_client_sm).  client_run_io runs on a base of ours; the local

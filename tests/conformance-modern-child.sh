@@ -1,8 +1,9 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The official MCP conformance suite against a bridge whose child itself
 # speaks 2026-07-28: `mcpbridge serve --child-era=auto -- mcpbridge client
 # URL`, where the client-mode bridge is a 2026-07-28 stdio server in front
-# of a second bridge and the example server (the fixture contract).  The
+# of a second bridge and the test server (the fixture contract).  The
 # probe must find it modern; the 2026-07-28 run then passes through (the
 # child's own discover, input_required rounds, requestState, listen), and
 # the 2025-11-25 run at the same time is translated onto the same child
@@ -13,7 +14,7 @@ set -u
 node_deps
 suite="$deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
-bridge_start inner -- "$example"
+bridge_start inner -- "$fixture"
 inner=$url
 bridge_start outer --child-era=auto -- "$bin" client "$inner/mcp"
 check "the probe finds a 2026-07-28 child" \

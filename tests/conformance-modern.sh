@@ -1,6 +1,7 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The official MCP conformance suite for 2026-07-28 (the stateless revision)
-# against `mcpbridge serve -- mcpbridge-example-server`, a legacy stdio
+# against `mcpbridge serve -- mcpbridge-test-server`, a legacy stdio
 # child the bridge translates for: every scenario required for 2026-07-28
 # must pass.  The 2025-11-25 suite runs against the same bridge at the same
 # time, so modern and legacy clients share the one child (it names the
@@ -11,7 +12,7 @@ set -u
 node_deps
 suite="$deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
-bridge_start conformance-modern -- "$example"
+bridge_start conformance-modern -- "$fixture"
 mkdir -p "$tmp/modern" "$tmp/legacy"
 (cd "$tmp/modern" && timeout 900 "$node" "$suite" server --url "$url/mcp" \
     --requirements 2026-07-28) >"$tmp/modern.out" 2>&1 &
@@ -34,7 +35,7 @@ check "the 2025-11-25 run exits 0" test $legacy_status -eq 0
 check "2025-11-25: no scenario fails" sh -c "! grep -q '^✗' '$tmp/legacy.out'"
 check_modern_required "$tmp/modern.out"
 # Not required (pending upstream), but the bridge is the server that must
-# check Mcp-Param-* for its child: the example server's region tool.
+# check Mcp-Param-* for its child: the test server's region tool.
 check "2026-07-28: http-custom-header-server-validation passes" \
     grep -q '✓ http-custom-header-server-validation' "$tmp/modern.out"
 [ $fails -eq 0 ] || tail -n 200 "$tmp/modern.out" "$tmp/legacy.out"

@@ -1,7 +1,8 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The official MCP conformance suite (@modelcontextprotocol/conformance, on
 # the Node 22 it needs, both from npm) against
-# `mcpbridge serve -- mcpbridge-example-server`: every scenario required for
+# `mcpbridge serve -- mcpbridge-test-server`: every scenario required for
 # 2025-11-25, plus the unscored server-session-lifecycle, server-sse-polling
 # and json-schema-2020-12, must pass.
 set -u
@@ -9,7 +10,7 @@ set -u
 node_deps
 suite="$deps/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 
-bridge_start conformance -- "$example"
+bridge_start conformance -- "$fixture"
 (cd "$tmp" && timeout 600 "$node" "$suite" server --url "$url/mcp" \
     --requirements 2025-11-25) >"$tmp/conformance.out" 2>&1
 status=$?

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Issue 17's mistakes, as a new user makes them: each one gets the exit
 # status and the message the user sees.  (cli.sh has the start-up ones.)
 set -u

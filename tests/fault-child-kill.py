@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-child-kill.py: the child dies 60 times under load (kill -9 from
-# here, the example server's crash and exit knobs from a client).  Every
+# here, the test server's crash and exit knobs from a client).  Every
 # request in flight is answered (a result, or a JSON-RPC error: never
 # silence), the bridge stays up and serves each restarted child, and its
 # descriptors and memory come back to where they were.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-child-output.py: a child that misbehaves on its stdout.  It prints
 # garbage lines (banners, half JSON, a line cut inside a surrogate pair),
 # answers with a line over --max-message-size, stalls on a call, and stops

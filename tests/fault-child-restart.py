@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-child-restart.py: how the shared child comes back, at the default
 # backoff.  A child that completed its handshake and then dies is restarted
 # after the shortest delay however often that happens (the backoff is for

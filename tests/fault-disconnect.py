@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-disconnect.py: 1000 clients leave mid-stream, in every state a
 # connection can be in: a legacy event stream (idle, or with a call in
 # flight), a Streamable HTTP GET stream, a POST's event stream after its

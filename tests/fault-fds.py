@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-fds.py: descriptor exhaustion.  The bridge runs under a limit of
 # 64 open files (soft and hard: it cannot raise it).  Clients open far
 # more connections than that; the bridge stops accepting (it keeps a

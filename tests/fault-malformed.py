@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-malformed.py: 10 000 malformed requests (bad JSON, wrong types,
 # huge ids, bad headers, unknown sessions, oversized and truncated bodies,
 # garbage request lines), over kept-alive connections where the bridge

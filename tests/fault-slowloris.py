@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # fault-slowloris.py: 500 connections that send their request headers a
 # line at a time, slowly, never finishing (and come back when cut), while
 # 50 live clients work.  The live clients see no error and no stall; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # faultlib.py: what the fault tests (tests/fault-*.py) and scripts/soak
 # share on top of tests/mcptest: the bridge as they run it, a Streamable
 # HTTP session and a legacy one over keep-alive connections, and the MCP

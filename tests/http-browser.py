@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-browser.py: a real browser (headless Chromium) loads a page from
 # another loopback origin (a tiny http.server on another port).  With
 # --cors naming that origin, the page opens a Streamable HTTP session with

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-disconnect.py: clients that leave mid-stream, in every state, and a
 # client too slow for --max-queue: they go, the others are not disturbed.
 # Exit 0 pass, 1 fail, 77 skip.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-fanout.py: one message for every session.  A big notification the
 # child sends to 150 idle sessions is held once, not once per session: the
 # bridge's resident memory grows by a few times the message, not by 150

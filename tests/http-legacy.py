@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-legacy.py: the legacy HTTP+SSE transport (2024-11-05): endpoint event,
 # round trips on the event stream, status codes, session end on close;
 # under --base-path.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-lifecycle.py: sessions and the child's life: /readyz before the
 # child is ready, an initialize held until then (its event stream carries
 # the session id), and a session whose own child dies (--isolation=session):
@@ -82,7 +83,7 @@ def test_session_end(b):
 if __name__ == "__main__":
     if sys.argv[1:] == ["startup"]:
         main(test_startup, "--keepalive", "300ms", "--env",
-             "EXAMPLE_SERVER_STARTUP_DELAY_MS=1500")
+             "TEST_SERVER_STARTUP_DELAY_MS=1500")
     elif sys.argv[1:] == ["end"]:
         main(test_session_end, "--isolation", "session")
     else:

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-limits.py: every limit from a raw client, each with its status, its
 # log line and its metric: body size (413), header size and count (431),
 # time to send a request (408), sessions (503 + Retry-After), requests a

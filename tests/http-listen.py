@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-listen.py: listening: the printed URL, IPv6, and running out of file
 # descriptors (accepting pauses and resumes; nothing breaks).
 # Exit 0 pass, 1 fail, 77 skip.

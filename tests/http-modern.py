@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-modern.py: MCP 2026-07-28 clients (stateless, per-request _meta) over
-# raw HTTP, served from the legacy example server: discovery, header and
+# raw HTTP, served from the legacy test server: discovery, header and
 # _meta checks with their status codes, decorated results, input_required
 # rounds and their requestState, subscriptions/listen, logging and
 # progress on the request's own stream, cancellation by closing the
@@ -120,7 +121,7 @@ def test_discover_and_errors(b):
     check(res["supportedVersions"] == [V], "supportedVersions %r" %
           res["supportedVersions"])
     check(res["resultType"] == "complete", "discover resultType")
-    check(res["_meta"][SERVERINFO]["name"] == "mcpbridge-example-server",
+    check(res["_meta"][SERVERINFO]["name"] == "mcpbridge-test-server",
           "discover serverInfo")
     check("tools" in res["capabilities"], "discover capabilities")
     check(res["ttlMs"] == 0 and res["cacheScope"] == "private",
@@ -202,7 +203,7 @@ def test_discover_and_errors(b):
           "repeated" in e["error"]["message"], "repeated Mcp-Name: %r" % e)
     check(body["result"]["resultType"] == "complete", "resultType")
     check(body["result"]["_meta"][SERVERINFO]["name"] ==
-          "mcpbridge-example-server", "result serverInfo")
+          "mcpbridge-test-server", "result serverInfo")
 
     # Caching hints on lists and reads; -32602 for a missing resource.
     r = mpost(b, 7, "resources/read", {"uri": "test://static-text"})

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-ops.py: running it: GET /metrics (and --metrics-listen), the access
 # log in text and JSON (session, method, status, latency for each
 # request), and shutting down: SIGTERM turns /readyz 503 at once, refuses

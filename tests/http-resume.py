@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-resume.py: Streamable HTTP event streams over time: the late choice
 # between JSON and SSE, keep-alive comments, SEP-1699 polling for
 # 2025-11-25 sessions (priming event, retry, resumption with GET and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-security.py: who may connect, on both transports and on every
 # request: Host and Origin (DNS rebinding; 403), bearer tokens (401 with
 # WWW-Authenticate, probes open, a session bound to its token: 404 for
@@ -198,7 +199,7 @@ def test_auth(b):
 
 
 def child_env(b, sid, version, name, bearer):
-    """What the child (the example server's report_env tool) finds in its
+    """What the child (the test server's report_env tool) finds in its
     environment under name."""
     status, answer = call(b, sid, version, 7, "report_env", {"name": name},
                           extra=bearer)

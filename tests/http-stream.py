@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # http-stream.py: Streamable HTTP on /mcp, end to end: the real bridge in
-# front of the example server, spoken to in raw HTTP.  Exit 0 pass, 1 fail,
+# front of the test server, spoken to in raw HTTP.  Exit 0 pass, 1 fail,
 # 77 skip.
 import json
 import os

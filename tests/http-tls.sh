@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # HTTPS: --tls-cert and --tls-key with a certificate this test makes with
 # `openssl req -x509`.  --print-url says https://; a raw TLS client, the
 # official SDK client (Node, trusting the certificate through
@@ -25,14 +26,14 @@ chmod 600 "$tmp/key.pem"
 check "--tls-cert without --tls-key is refused" \
     grep -q "go together" "$tmp/half.out"
 "$bin" serve --port 0 --tls-cert "$tmp/cert.pem" --tls-key "$tmp/nope.pem" \
-    -- "$example" >"$tmp/nokey.out" 2>&1
+    -- "$fixture" >"$tmp/nokey.out" 2>&1
 check "a missing key is an error naming the file" \
     grep -q "nope.pem" "$tmp/nokey.out"
 
 CURL_CA_BUNDLE="$tmp/cert.pem"
 export CURL_CA_BUNDLE
 bridge_start tls --tls-cert "$tmp/cert.pem" --tls-key "$tmp/key.pem" \
-    -- "$example"
+    -- "$fixture"
 check "--print-url prints https://" sh -c "case '$url' in https://*) ;; *) false ;; esac"
 check "healthz over TLS" curl -sf "$url/healthz" -o /dev/null
 curl -s -D "$tmp/init.h" -o "$tmp/init.b" -H 'Content-Type: application/json' \

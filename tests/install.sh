@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # What `make install` gives a user: the programs, the man page, the license
 # and the docs, the settings example and (with systemd) the unit, all
 # naming the installed paths; install-strip strips; uninstall leaves no
@@ -29,6 +30,18 @@ bin=$(find "$root" -type f -name mcpbridge -path '*/bin/*')
 check "the bridge is installed in bin" test -x "$bin"
 bindir=${bin%/mcpbridge}
 check "the example server next to it" test -x "$bindir/mcpbridge-example-server"
+# It is the demo, not the test fixture: none of the fixture's knobs.
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"install.sh","version":"1"}}}' \
+    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' |
+    timeout 10 "$bindir/mcpbridge-example-server" >"$tmp/tools" 2>/dev/null
+check "the installed example server lists its tools" \
+    grep -q '"name":"echo"' "$tmp/tools"
+for knob in report_env exit crash print_garbage long_line received; do
+	check "and has no $knob knob" sh -c \
+	    "! grep -q '\"name\":\"$knob\"' '$tmp/tools'"
+done
+check "the test fixture is not installed" \
+    test -z "$(find "$root" -name '*test-server*' -o -name '*fixture*')"
 check "the man page" test -n "$(find "$root" -path '*/man1/mcpbridge.1')"
 env_example=$(find "$root" -type f -name mcpbridge.env.example)
 check "the settings example, in the docs" test -f "$env_example"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Interop with the official MCP TypeScript SDK client: a feature tour over
 # both transports, 50 clients at once on one child, polling that stops when
 # the call ends, and the tour again with
@@ -7,7 +8,7 @@ set -u
 . "$top_srcdir/tests/lib.sh"
 node_deps
 
-bridge_start tour -- "$example"
+bridge_start tour -- "$fixture"
 for kind in streamable sse; do
 	check "SDK $kind client tour" timeout 60 "$node" "$scripts/tour.mjs" "$url" "$kind" "$kind"
 done
@@ -18,7 +19,7 @@ check "the bridge is still serving" curl -sf "$url/healthz" -o /dev/null
 # SEP-1699 polling ends with the call: once a polled call is cancelled or
 # answered with an error (here the bridge's --request-timeout), the client
 # may resume its stream a few times, not every retry for ever.
-bridge_start poll --request-timeout 700ms -- "$example"
+bridge_start poll --request-timeout 700ms -- "$fixture"
 for mode in cancel error; do
 	check "SDK client stops polling a call that ended ($mode)" \
 	    timeout 30 "$node" "$scripts/poll.mjs" "$url" "$mode"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """layercheck: the library keeps to its layers (STYLE.md, "The layout").
 
 usage: layercheck.py ARCHIVE LAYERS [SRCDIR]        (NM picks the nm)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The library keeps to its layers: no cycle between modules, no edge or
 # #include up a layer, and nothing of the client, OAuth or libcurl in the
 # link of the multiplexer (tests/layercheck.py, table in tests/layers.txt).

@@ -1,8 +1,12 @@
+# SPDX-License-Identifier: ISC
 # lib.sh: shared by the integration scripts.  Starts the real bridge on a free
 # port and cleans up whatever a test started, whatever way it ends.
 
 bin="$top_builddir/src/mcpbridge"
-example="$top_builddir/src/mcpbridge-example-server"
+# The test fixture (tests/fixture-server.c), not the installed demo.
+fixture="$top_builddir/tests/mcpbridge-test-server"
+# Its name before it moved, for tests written meanwhile on other branches.
+example=$fixture
 tmp=$(mktemp -d)
 pids=""
 fails=0

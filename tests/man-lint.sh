@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The man page is clean under mandoc -Tlint, reads right as mandoc and groff
 # render it, and documents every long option.
 set -u

@@ -1,10 +1,11 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # A stdio child that itself speaks 2026-07-28 (tests/node/modern-server.mjs,
 # on the official v2 server SDK) behind `mcpbridge serve --child-era=auto`:
 # the probe finds it modern, a 2026-07-28 SDK client passes through and a
 # 2025-11-25 SDK client is translated, both at once on the one child, and
 # the conformance suite's server-stateless scenario passes through.  Then
-# the same option in front of the legacy example server: the probe falls
+# the same option in front of the legacy test server: the probe falls
 # back to initialize at once and legacy and modern clients work as before.
 set -u
 . "$top_srcdir/tests/lib.sh"
@@ -60,7 +61,7 @@ check "the restarted child is probed again" \
     test "$(grep -c 'speaks 2026-07-28' "$tmp/modern-child.log")" -eq 2
 
 start=$(date +%s%N)
-bridge_start legacy-auto --child-era=auto -- "$example"
+bridge_start legacy-auto --child-era=auto -- "$fixture"
 ready=$(( ($(date +%s%N) - start) / 1000000 ))
 check "a legacy child answers the probe with an error: initialize follows" \
     grep -q "server/discover refused.*a legacy server, initializing it" \

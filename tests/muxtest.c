@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * muxtest.c: the harness of the multiplexer's Check tests; see muxtest.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * muxtest.h: the harness of the multiplexer's Check tests (check_mux,
  * check_mux_modern), in tests/libchecktest.a (muxtest.c): every out is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Issue 17, operating the bridge: log levels and sources, --log-file and
 # SIGHUP, /metrics, the metrics listener's probes, --print-url in a script.
 set -u

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rstest.c: the fakes of rstest.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * rstest.h: what the resource-server Check tests (check_jwks,
  * check_introspect, check_rsauth) share: a fake rsfetch that records

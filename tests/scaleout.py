@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 # scaleout.py: three instances, each with its own --instance-id, behind
 # HAProxy and then behind nginx, configured by scripts/haproxy.cfg.example
 # and scripts/nginx.conf.example with only the addresses, the port and the
@@ -645,7 +646,7 @@ def scenario(kind, prog, tmp):
                 time.sleep(0.2)
                 try:
                     with open("/proc/%d/cmdline" % pid, "rb") as f:
-                        if b"mcpbridge-example-server" in f.read():
+                        if b"mcpbridge-test-server" in f.read():
                             os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass

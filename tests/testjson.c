@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * testjson.c: JSON helpers for the Check tests that speak JSON-RPC (mux,
  * modern); see testjson.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * testjson.h: JSON helpers for the Check tests that speak JSON-RPC (mux,
  * modern), in tests/libchecktest.a (testjson.c).  JSON is written with '

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # valgrind.sh: the bridge under valgrind memcheck through a short session
 # of both transports and a restart of its child: no memory error, no
 # definite leak (valgrind exits 99 otherwise).  Skipped (77) without
@@ -21,7 +22,7 @@ valgrind -q --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite --show-leak-kinds=definite \
     --log-file="$tmp/valgrind.log" \
     "$bin" serve --port 0 --print-url --restart always --drain-timeout 1s \
-    -- "$example" >"$tmp/url" 2>"$tmp/bridge.log" &
+    -- "$fixture" >"$tmp/url" 2>"$tmp/bridge.log" &
 vg_pid=$!
 pids="$pids $vg_pid"
 i=0

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * closefrom.c: closefrom for systems without it (compat.h).  Only
  * async-signal-safe calls: it runs between fork and exec.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * explicit_bzero.c: explicit_bzero for systems without it (compat.h).
  * The call goes through a volatile pointer, which the compiler must load

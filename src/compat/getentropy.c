@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * getentropy.c: getentropy for systems without it (compat.h), from
  * /dev/urandom.  Same contract: at most GETENTROPY_MAX bytes, all or -1.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pipe2.c: pipe2 for systems without it (compat.h), from pipe and fcntl.
  */

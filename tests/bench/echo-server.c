@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * echo-server.c: a small, fast stdio MCP server for benchmarks.
  *

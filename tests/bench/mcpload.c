@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mcpload.c: a load generator for MCP servers, over Streamable HTTP, the
  * legacy HTTP+SSE transport, or a stdio child's pipes.

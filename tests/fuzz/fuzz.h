@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz.h: what the libFuzzer targets share: the entry points, a reader
  * that turns the input into choices, and a check that stops the run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_asmeta.c: authorization server metadata (asmeta.c) and the
  * protected-resource values (rsmeta.c) from arbitrary bytes.

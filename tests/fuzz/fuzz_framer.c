@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_framer.c: the child's NDJSON line framer on arbitrary bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http.c: the HTTP side of `mcpbridge serve` on arbitrary requests,
  * through a real evhttp listener on loopback.

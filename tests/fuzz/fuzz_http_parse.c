@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http_parse.c: the HTTP/1.1 request parser on arbitrary streams.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_jsonrpc.c: JSON-RPC classification and the constructors on
  * arbitrary JSON.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_jwt.c: key sets and access tokens (jwt.c) from arbitrary bytes.
  *

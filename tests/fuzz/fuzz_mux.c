@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_mux.c: the multiplexer under random traffic, with a model that
  * knows who asked what.

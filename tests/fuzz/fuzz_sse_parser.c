@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_sse_parser.c: client mode's event-stream parser on arbitrary bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_tracectx.c: W3C Trace Context (tracectx.c) from arbitrary bytes.
  *

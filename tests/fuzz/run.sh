@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # run.sh: runs each libFuzzer target for a bounded time, one after the
 # other, from its committed seeds (tests/fuzz/corpus/TARGET).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # mcptest: what the Python script tests (tests/*.py) share.  Standard
 # library only; nothing is installed: a script finds the package next to it,
 #   sys.dont_write_bytecode = True      (no __pycache__ in the source tree)

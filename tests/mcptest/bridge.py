@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: ISC
 # bridge.py: mcpbridge as a process, from the build the test runs in
-# (top_builddir): `serve` on a free loopback port in front of the example
-# server (or a command), and `client` driven over its stdin and stdout as a
-# local MCP client would.  Every wait here has a deadline.
+# (top_builddir): `serve` on a free loopback port in front of the test
+# server, tests/mcpbridge-test-server (or a command), and `client` driven
+# over its stdin and stdout as a local MCP client would.  Every wait here
+# has a deadline.
 import json
 import os
 import queue
@@ -19,7 +21,7 @@ from mcptest.wire import Response, request
 
 TOP = os.environ.get("top_builddir", ".")
 BRIDGE = os.path.join(TOP, "src", "mcpbridge")
-SERVER = os.path.join(TOP, "src", "mcpbridge-example-server")
+SERVER = os.path.join(TOP, "tests", "mcpbridge-test-server")
 
 
 def free_port():
@@ -34,7 +36,7 @@ def free_port():
 
 class Bridge:
     """mcpbridge serve --port PORT --print-url ARGS -- COMMAND (a free
-    port and the example server by default).  env: variables added to its
+    port and the test server by default).  env: variables added to its
     environment; nofile: its RLIMIT_NOFILE, soft and hard, so it cannot
     raise it; wrapper: argv to run it under; log: a file for its stderr (a
     temporary one by default).  timeout: how long it has to print its URL;

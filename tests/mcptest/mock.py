@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # mock.py: MCP servers written here for client mode to talk to, each on
 # a free loopback port in a thread of the test, with a state object (st)
 # the test reads and sets to steer it:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # run.py: how a script test runs and says how it went.  The exit status is
 # what automake's test driver reads: 0 pass, 1 fail, 77 skip.
 import os
@@ -19,7 +20,7 @@ def check(cond, what):
 
 
 def need_built(*paths):
-    """Skip (77) unless the bridge and the example server, or the given
+    """Skip (77) unless the bridge and the test server, or the given
     programs, are built."""
     from mcptest.bridge import BRIDGE, SERVER
     paths = paths or (BRIDGE, SERVER)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # wire.py: raw HTTP/1.1 to a bridge (or anything in front of one), so a
 # test sees every byte: one exchange per connection (Response(target, ...))
 # or several on a keep-alive one (Conn), the body read as it comes, chunked

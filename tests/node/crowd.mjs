@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // crowd.mjs URL N: N official-SDK clients at once on one bridge, half on
 // Streamable HTTP and half on legacy SSE.  Every SDK client numbers its
 // requests from 0, so all of them use the same ids at the same time; each

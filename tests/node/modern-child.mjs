@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // modern-child.mjs URL: a 2026-07-28 client (@modelcontextprotocol/client
 // 2.x) and a 2025-11-25 one (@modelcontextprotocol/sdk 1.x) at once on a
 // bridge in front of modern-server.mjs, a child that itself speaks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // modern-server.mjs: a stdio MCP server on the official v2 TypeScript server
 // SDK (@modelcontextprotocol/server), which speaks 2026-07-28 (it answers
 // server/discover) and, if a connection opens with initialize instead, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // modern.mjs URL: a 2026-07-28 client (@modelcontextprotocol/client, the
 // TypeScript SDK 2.x) and a 2025-11-25 one (@modelcontextprotocol/sdk 1.x)
 // share one bridge, and so one legacy child, at the same time.  Both call a
@@ -50,7 +51,7 @@ async function modern() {
   await client.connect(new ModernHTTP(new URL(base + '/mcp')));
   check(client.getNegotiatedProtocolVersion() === '2026-07-28',
     'modern era: ' + client.getNegotiatedProtocolVersion());
-  check(client.getServerVersion().name === 'mcpbridge-example-server',
+  check(client.getServerVersion().name === 'mcpbridge-test-server',
     'serverInfo from server/discover');
 
   const tools = await client.listTools();
@@ -81,7 +82,7 @@ async function legacy() {
     { capabilities: { sampling: {} } });
   client.setRequestHandler(CreateMessageRequestSchema, async () => sampled('the legacy client'));
   await client.connect(new LegacyHTTP(new URL(base + '/mcp')));
-  check(client.getServerVersion().name === 'mcpbridge-example-server', 'legacy initialize');
+  check(client.getServerVersion().name === 'mcpbridge-test-server', 'legacy initialize');
   for (let i = 0; i < 3; i++) {
     const res = await client.callTool({ name: 'test_sampling', arguments: { prompt: 'hi' } });
     check(textOf(res) === 'LLM response: sampled by the legacy client',

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // poll.mjs URL MODE: the official SDK client polls (SEP-1699) a slow call
 // on a 2025-11-25 session until the call ends, then must stop coming back.
 // MODE cancel: the call is aborted while the client polls for it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC
 // tour-everything.mjs URL TRANSPORT: the official SDK client's tour of a
 // bridge whose child is @modelcontextprotocol/server-everything: tools with
 // progress, resources, prompts, a subscription and its update, and a

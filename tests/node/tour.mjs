@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: ISC
 // tour.mjs URL TRANSPORT NAME: one official-SDK client's tour of a bridge in
-// front of mcpbridge-example-server: tools (with progress), resources,
+// front of mcpbridge-test-server: tools (with progress), resources,
 // prompts, a subscription and its update, and a sampling request answered by
 // this client.  Prints "ok <NAME>" or throws.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -59,7 +60,7 @@ export async function tour(base, kind, name) {
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updated(n.params.uri));
 
   await within(10000, client.connect(transportFor(base, kind)), 'connect');
-  check(client.getServerVersion().name === 'mcpbridge-example-server', 'serverInfo');
+  check(client.getServerVersion().name === 'mcpbridge-test-server', 'serverInfo');
 
   const tools = await client.listTools();
   const names = tools.tools.map((t) => t.name);
