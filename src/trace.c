@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * trace.c: the message trace's lines (trace.h says what a line holds and
  * what never shows), and the table of requests awaiting their answers

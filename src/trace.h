@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * trace.h: the message trace (--trace, and --log-level debug): one line per
  * JSON-RPC message crossing the bridge, in each direction.

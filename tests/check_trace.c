@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check_trace.c: the message trace's lines (trace.c): the fields of each
  * kind of message, the latency of an answer and its table's limits, bodies

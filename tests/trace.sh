@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The message trace (--trace, --trace=body, and debug level): a line per
 # JSON-RPC message at each crossing, in serve and client mode, with the
 # latency of answers; and secrets (the Authorization header and its
