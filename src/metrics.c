@@ -95,10 +95,18 @@ metrics_started(void)
 	    (uint64_t)tv.tv_usec / 1000;
 }
 
+/* getrusage's ru_maxrss unit: kilobytes on Linux and the BSDs, bytes on
+ * macOS (its getrusage(2)). */
+#ifdef __APPLE__
+#define METRICS_MAXRSS_UNIT	1
+#else
+#define METRICS_MAXRSS_UNIT	1024
+#endif
+
 /*
  * The resident set size, bytes: the one reading of /proc.  Without it
- * (not Linux), getrusage's peak, which is in kilobytes on Linux and the
- * BSDs: an upper bound, better than nothing for a gauge.
+ * (not Linux), getrusage's peak: an upper bound, better than nothing for
+ * a gauge.
  */
 static uint64_t
 metrics_rss(const struct rusage *ru)
@@ -114,7 +122,8 @@ metrics_rss(const struct rusage *ru)
 		if (n == 2 && (page = sysconf(_SC_PAGESIZE)) > 0)
 			return (uint64_t)resident * (uint64_t)page;
 	}
-	return ru->ru_maxrss > 0 ? (uint64_t)ru->ru_maxrss * 1024 : 0;
+	return ru->ru_maxrss > 0 ?
+	    (uint64_t)ru->ru_maxrss * METRICS_MAXRSS_UNIT : 0;
 }
 
 /* Descriptors open: the entries of /dev/fd (Linux, the BSDs, macOS), less
