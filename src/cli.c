@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -1044,6 +1045,13 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 		cli_set(&c->client.bearer_token_env, xstrdup(arg));
 		return 0;
 	case OPT_CACERT:
+		/* Now, not at the first request: a typo is a usage error,
+		 * not a server that cannot be reached. */
+		if (access(arg, R_OK) == -1) {
+			xasprintf(err, "cannot read --cacert %s: %s", arg,
+			    strerror(errno));
+			return -1;
+		}
 		cli_set(&c->client.cacert, xstrdup(arg));
 		return 0;
 	case OPT_INSECURE:

@@ -31,6 +31,7 @@
 #include "modern.h"
 #include "oauth.h"
 #include "sse_parser.h"
+#include "url.h"
 #include "xmalloc.h"
 
 /* ---- answers that are not MCP ---- */
@@ -81,6 +82,25 @@ client_url_shown(const char *url)
 	xasprintf(&s, "%.*s%.*s", scheme != NULL ? (int)(scheme + 3 - url) : 0,
 	    url, (int)(end - host), host);
 	return s;
+}
+
+/* The URL's host name (no port, no brackets), or NULL; the caller frees
+ * it. */
+static char *
+client_url_host(const char *url)
+{
+	CURLU	*u;
+	char	*host;
+
+	if ((u = url_parse(url)) == NULL)
+		return NULL;
+	host = url_part(u, CURLUPART_HOST, 0);
+	curl_url_cleanup(u);
+	if (*host == '\0') {
+		free(host);
+		return NULL;
+	}
+	return host;
 }
 
 /*
@@ -336,7 +356,7 @@ char *
 client_net_why(struct client *c, int result, const char *error,
     int *lasting)
 {
-	char	*url, *other = NULL, *why;
+	char	*url, *other = NULL, *why, *host;
 	int	 first = !c->heard;
 
 	*lasting = 0;
@@ -375,7 +395,15 @@ client_net_why(struct client *c, int result, const char *error,
 		break;
 	case CURLE_PEER_FAILED_VERIFICATION:
 		*lasting = 1;
-		if (c->cfg->cacert != NULL)
+		/* libcurl says "... host name ..." when the chain is good
+		 * but the name is not the URL's: then the CA is not it. */
+		if (strstr(error, "host name") != NULL) {
+			host = client_url_host(c->url);
+			xasprintf(&why, "the server's certificate is not for "
+			    "%s: %s; use the name it was made for in the URL",
+			    host != NULL ? host : "that host", error);
+			free(host);
+		} else if (c->cfg->cacert != NULL)
 			xasprintf(&why, "the server's certificate is not "
 			    "trusted: %s; the CA in --cacert %s does not vouch "
 			    "for it", error, c->cfg->cacert);

@@ -126,6 +126,28 @@ check "and names --cacert" grep -q \
 client trusted --cacert "$tmp/cert.pem" "https://127.0.0.1:$tport/mcp"
 check "with --cacert it works" rc trusted 0
 
+# A certificate the CA vouches for, but for another name: the name is
+# what is wrong, not the CA.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other.example \
+    -addext "subjectAltName=DNS:other.example" \
+    -keyout "$tmp/key2.pem" -out "$tmp/cert2.pem" >/dev/null 2>&1 ||
+    { echo "openssl req failed"; exit 1; }
+chmod 600 "$tmp/key2.pem"
+bridge_start misnamed --tls-cert "$tmp/cert2.pem" --tls-key "$tmp/key2.pem" \
+    -- "$example"
+mport=${url##*:}
+client misnamed --cacert "$tmp/cert2.pem" "https://127.0.0.1:$mport/mcp"
+check "a certificate for another name exits 69" rc misnamed 69
+check "and says it is the name, not the CA" grep -q \
+    "error: the server's certificate is not for 127.0.0.1: " "$tmp/misnamed.err"
+check "not blaming --cacert" sh -c "! grep -q 'does not vouch' '$tmp/misnamed.err'"
+
+client nocafile --cacert "$tmp/no-such-ca.pem" "https://127.0.0.1:$tport/mcp"
+check "a --cacert that cannot be read is a usage error (64)" rc nocafile 64
+check "saying so" grep -q \
+    "cannot read --cacert $tmp/no-such-ca.pem: No such file or directory" \
+    "$tmp/nocafile.err"
+
 client plain-to-tls "http://127.0.0.1:$tport/mcp"
 check "http:// to a TLS port exits 69" rc plain-to-tls 69
 check "at once, in one line" one_error plain-to-tls
