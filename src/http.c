@@ -98,6 +98,8 @@
 #define HTTP_LINGER_MS		2000
 /* Unacknowledged data for this long means the client is gone (Linux). */
 #define HTTP_TCP_USER_TIMEOUT_MS 60000
+/* A client that cannot take a write on a stream for this long is gone. */
+#define HTTP_STREAM_WRITE_TIMEOUT_S 60
 /* Retry-After for 503 (too many sessions, draining) and in-flight 429. */
 #define HTTP_RETRY_AFTER_S	1
 /* --rate-limit buckets kept (tokens or addresses), and addresses whose
@@ -145,8 +147,9 @@ struct http_hdrs {
 /*
  * One client connection, from accept to close.  It follows the request
  * being read (for the read deadline), the request being handled (for the
- * access log) and owns the connection's close callback, which session.c
- * borrows through session_ops.watch.
+ * access log) and owns the connection's close callback.  It is what a
+ * session's stream holds (opaque to session.c), written through
+ * http_session_ops.
  */
 enum http_conn_state {
 	CONN_SETUP = 0,		/* accepted; evhttp's connection not known yet */
@@ -167,8 +170,7 @@ struct http_conn {
 	struct evbuffer_cb_entry	*out_cb;
 
 	/* The stream's close callback, if one is attached. */
-	void				(*closecb)(struct evhttp_connection *,
-					    void *);
+	void				(*closecb)(void *);
 	void				*closearg;
 
 	/* The request being handled, for the access log. */
@@ -256,14 +258,26 @@ static void	http_lost(struct session *, struct stream *, void *);
 static void	http_overflow(struct session *, int, void *);
 static void	http_hold_expired(struct session *, struct stream *, void *);
 static void	http_kick(struct http *, struct stream *);
-static void	http_watch(struct evhttp_connection *,
-		    void (*)(struct evhttp_connection *, void *), void *, void *);
+static void	http_stream_watch(struct http_conn *, void (*)(void *), void *,
+		    void *);
+static void	http_stream_hold(struct http_conn *, void *);
+static void	http_stream_start(struct http_conn *, void *);
+static void	http_stream_write(struct http_conn *, struct evbuffer *, void *);
+static void	http_stream_end(struct http_conn *, void *);
+static void	http_stream_drop(struct http_conn *, void *);
+static size_t	http_stream_queued(const struct http_conn *, void *);
 
 static const struct session_ops http_session_ops = {
 	.lost = http_lost,
 	.overflow = http_overflow,
 	.hold_expired = http_hold_expired,
-	.watch = http_watch,
+	.watch = http_stream_watch,
+	.hold = http_stream_hold,
+	.start = http_stream_start,
+	.write = http_stream_write,
+	.end = http_stream_end,
+	.drop = http_stream_drop,
+	.queued = http_stream_queued,
 };
 
 /* A string into a field of the access log, cut to fit (snprintf's "%s"
@@ -694,7 +708,7 @@ static void
 http_conn_closecb(struct evhttp_connection *evcon, void *arg)
 {
 	struct http_conn	*conn = arg;
-	void			(*cb)(struct evhttp_connection *, void *);
+	void			(*cb)(void *);
 	int			 status = 0;
 
 	/* libevent set the code of a request it failed to 400: what went
@@ -702,7 +716,13 @@ http_conn_closecb(struct evhttp_connection *evcon, void *arg)
 	status = conn->status;
 	if ((cb = conn->closecb) != NULL) {
 		conn->closecb = NULL;
-		cb(evcon, conn->closearg);	/* may free conn->req */
+		/* A stream was still writing: libevent took its request off
+		 * the dying connection, and it is ours to free, once.  One
+		 * still attached goes with the connection. */
+		if (conn->req != NULL &&
+		    evhttp_request_get_connection(conn->req) == NULL)
+			evhttp_request_free(conn->req);
+		cb(conn->closearg);
 	}
 	if (conn->state == CONN_HANDLING && conn->path[0] != '\0')
 		http_conn_log(conn, status, "client left");
@@ -961,20 +981,92 @@ http_bevcb(struct event_base *base, void *arg)
 	return bev;
 }
 
-/* session_ops.watch: the stream's close callback, through ours. */
-static void
-http_watch(struct evhttp_connection *evcon,
-    void (*cb)(struct evhttp_connection *, void *), void *cbarg, void *arg)
-{
-	struct http		*h = arg;
-	struct http_conn	*conn;
+/* ---- a stream's connection (session_ops) ---- */
 
-	if ((conn = http_conn_find(h, evcon)) == NULL) {
-		evhttp_connection_set_closecb(evcon, cb, cbarg);
-		return;
-	}
+/* The stream's close callback, through ours. */
+static void
+http_stream_watch(struct http_conn *conn, void (*cb)(void *), void *cbarg,
+    void *arg)
+{
 	conn->closecb = cb;
-	conn->closearg = cbarg;
+	conn->closearg = cb == NULL ? NULL : cbarg;
+}
+
+/*
+ * evhttp stops reading while the user holds a request, so a held POST
+ * would not notice its client leaving: turn close detection on the way
+ * evhttp itself does while it writes a response (reading on, no read
+ * callback).
+ */
+static void
+http_stream_hold(struct http_conn *conn, void *arg)
+{
+	bufferevent_data_cb	 readcb, writecb;
+	bufferevent_event_cb	 eventcb;
+	void			*cbarg;
+	struct timeval		 tv;
+
+	bufferevent_getcb(conn->bev, &readcb, &writecb, &eventcb, &cbarg);
+	bufferevent_setcb(conn->bev, NULL, writecb, eventcb, cbarg);
+	tv.tv_sec = HTTP_STREAM_WRITE_TIMEOUT_S;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(conn->bev, NULL, &tv);
+	bufferevent_enable(conn->bev, EV_READ);
+}
+
+static void
+http_stream_start(struct http_conn *conn, void *arg)
+{
+	struct evhttp_request	*req = conn->req;
+	struct evkeyvalq	*headers;
+	struct timeval		 tv;
+
+	headers = evhttp_request_get_output_headers(req);
+	evhttp_remove_header(headers, "Content-Type");
+	evhttp_add_header(headers, "Content-Type", "text/event-stream");
+	evhttp_add_header(headers, "Cache-Control", "no-cache");
+	evhttp_add_header(headers, "X-Accel-Buffering", "no");
+	evhttp_send_reply_start(req, 200, "OK");
+
+	/* evhttp arms a read timeout on every connection, which would cut
+	 * a stream that stays quiet for long; the write timeout drops a
+	 * client that stopped reading. */
+	tv.tv_sec = HTTP_STREAM_WRITE_TIMEOUT_S;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(conn->bev, NULL, &tv);
+}
+
+static void
+http_stream_write(struct http_conn *conn, struct evbuffer *buf, void *arg)
+{
+	evhttp_send_reply_chunk(conn->req, buf);
+}
+
+static void
+http_stream_end(struct http_conn *conn, void *arg)
+{
+	evhttp_send_reply_end(conn->req);	/* may free conn now */
+}
+
+static void
+http_stream_drop(struct http_conn *conn, void *arg)
+{
+	/* Frees the request with it (it is still attached), and conn
+	 * through http_conn_closecb. */
+	evhttp_connection_free(conn->evcon);
+}
+
+static size_t
+http_stream_queued(const struct http_conn *conn, void *arg)
+{
+	return evbuffer_get_length(bufferevent_get_output(conn->bev));
+}
+
+/* The request a stream's connection is handling, or NULL. */
+static struct evhttp_request *
+http_stream_req(const struct stream *st)
+{
+	return st->conn == NULL ? NULL : st->conn->req;
 }
 
 /* ---- sessions ---- */
@@ -1024,18 +1116,18 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 	}
 	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
-		if (st->req == NULL || st->in_handler)
+		if (st->conn == NULL || st->in_handler)
 			continue;
 		if (st->state == STREAM_SSE)
 			stream_end(st);
 		else if (h->closing) {
 			/* Drained: what is still waiting gets no answer. */
-			req = st->req;
+			req = http_stream_req(st);
 			stream_forget(st);
 			http_reply_error(req, 503, "Service Unavailable",
 			    JSONRPC_SERVER_ERROR, "Server shutting down");
 		} else {
-			req = st->req;
+			req = http_stream_req(st);
 			stream_forget(st);
 			http_reply_error(req, 404, "Not Found",
 			    JSONRPC_SESSION_NOT_FOUND, "Session not found");
@@ -1108,7 +1200,7 @@ static void
 http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
     const char *text, size_t len)
 {
-	struct evhttp_request	*req = st->req;
+	struct evhttp_request	*req = http_stream_req(st);
 	const char		*reason;
 	int			 status = st->status;
 
@@ -1150,7 +1242,7 @@ http_kick(struct http *h, struct stream *st)
 {
 	struct session_entry	*e;
 
-	if (st->req == NULL || st->in_handler || st->state != STREAM_HELD)
+	if (st->conn == NULL || st->in_handler || st->state != STREAM_HELD)
 		return;
 	if ((e = stream_json_final(st)) != NULL) {
 		http_answer_json(h, st, e, NULL, 0);
@@ -1159,17 +1251,17 @@ http_kick(struct http *h, struct stream *st)
 	if (st->seq <= st->sent)
 		return;			/* nothing yet */
 	http_session_update(st->sess);
-	http_stream_headers(st, st->req);
-	stream_open(st, st->req, (uint64_t)-1);
+	http_stream_headers(st, http_stream_req(st));
+	stream_open(st, st->conn, (uint64_t)-1);
 }
 
 static void
 http_hold_expired(struct session *sess, struct stream *st, void *arg)
 {
 	http_session_update(sess);
-	http_stream_headers(st, st->req);
-	stream_open(st, st->req, (uint64_t)-1);
-	if (st->req == NULL)
+	http_stream_headers(st, http_stream_req(st));
+	stream_open(st, st->conn, (uint64_t)-1);
+	if (st->conn == NULL)
 		return;
 	if (sess->priming) {
 		/* Primed with an id and a retry field: let the client come
@@ -1190,7 +1282,7 @@ http_hold_expired(struct session *sess, struct stream *st, void *arg)
 static void
 http_end_cancelled(struct stream *st)
 {
-	struct evhttp_request	*req = st->req;
+	struct evhttp_request	*req = http_stream_req(st);
 
 	if (req == NULL || st->in_handler)
 		return;
@@ -1200,7 +1292,7 @@ http_end_cancelled(struct stream *st)
 		http_reply(req, 200, "OK", "text/event-stream", NULL);
 	} else if (st->state == STREAM_HELD) {
 		http_stream_headers(st, req);
-		stream_open(st, req, (uint64_t)-1);	/* ends after them */
+		stream_open(st, st->conn, (uint64_t)-1);	/* ends after them */
 	} else
 		stream_flush(st);			/* the same */
 }
@@ -1446,7 +1538,7 @@ http_stateless_done(struct http *h, struct session *sess)
 	if (sess->kind != SESSION_STATELESS || sess->dead)
 		return;
 	TAILQ_FOREACH(st, &sess->streams, entry) {
-		if (st->no != 0 && (!st->finished || st->req != NULL ||
+		if (st->no != 0 && (!st->finished || st->conn != NULL ||
 		    st->in_handler))
 			return;
 	}
@@ -1523,7 +1615,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 	listen = strcmp(jsonrpc_method(msg), "subscriptions/listen") == 0;
 	if (!listen)
 		http_request_start(h, sess, st, msg);
-	stream_hold(st, req, 0);
+	stream_hold(st, h->cur, 0);
 	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
 	http_pump(h);
 	st->in_handler = 0;
@@ -1538,7 +1630,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 	}
 	http_kick(h, st);
 	if (st->state == STREAM_HELD)
-		stream_hold(st, req, h->cfg->keepalive_ms);
+		stream_hold(st, h->cur, h->cfg->keepalive_ms);
 	stream_gc(st);
 	http_stateless_done(h, sess);
 }
@@ -1621,7 +1713,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	st->initialize = created;
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
-	stream_hold(st, req, 0);
+	stream_hold(st, h->cur, 0);
 	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
 	http_pump(h);
 	st->in_handler = 0;
@@ -1660,7 +1752,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 			http_end_cancelled(st);	/* by a member of its batch */
 		else if (st->state == STREAM_HELD) {
 			http_session_update(sess);
-			stream_hold(st, req, http_hold_ms(h, sess));
+			stream_hold(st, h->cur, http_hold_ms(h, sess));
 		}
 		break;
 	}
@@ -1693,13 +1785,13 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 
 	if ((last = h->hdr.last_event_id) == NULL) {
 		st = stream_find(sess, 0);
-		if (st->req != NULL) {
+		if (st->conn != NULL) {
 			http_reply_error(req, 409, "Conflict",
 			    JSONRPC_SERVER_ERROR, "Conflict: Only one SSE "
 			    "stream is allowed per session");
 			return;
 		}
-		stream_open(st, req, (uint64_t)-1);
+		stream_open(st, h->cur, (uint64_t)-1);
 		return;
 	}
 
@@ -1735,7 +1827,7 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 		stream_gc(st);
 		return;
 	}
-	if (st->req != NULL) {
+	if (st->conn != NULL) {
 		/* The client left that connection behind: this one wins. */
 		if (st->state == STREAM_SSE)
 			stream_end(st);
@@ -1744,7 +1836,7 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 	}
 	log_debug("session %.8s: stream %llu resumed after %llu", sess->hex,
 	    (unsigned long long)no, (unsigned long long)seq);
-	stream_open(st, req, seq);
+	stream_open(st, h->cur, seq);
 	stream_gc(st);
 }
 
@@ -1815,7 +1907,7 @@ http_sse(struct http *h, struct evhttp_request *req)
 	http_note_session(h, sess);
 	http_pump(h);
 	st = stream_find(sess, 0);
-	stream_open(st, req, (uint64_t)-1);
+	stream_open(st, h->cur, (uint64_t)-1);
 	xasprintf(&endpoint, "%s?sessionId=%s", h->message_path, sess->id);
 	stream_send_event(st, "endpoint", endpoint);
 	free(endpoint);
@@ -2445,17 +2537,23 @@ http_request(struct evhttp_request *req, void *arg)
 		path = "/";
 	metrics.http_requests++;
 
-	conn = http_conn_find(h, evhttp_request_get_connection(req));
-	if (conn != NULL) {
-		event_del(conn->timer);
-		if (conn->state != CONN_READING)
-			conn->start_ms = clock_ms();
-		conn->state = CONN_HANDLING;
-		conn->req = req;
-		conn->cmd = evhttp_request_get_command(req);
-		http_copy(conn->path, sizeof conn->path, path);
-		evhttp_request_set_on_complete_cb(req, http_conn_done, conn);
+	/* Set up on the loop turn after accept, before any byte is read:
+	 * a stream needs it to hold the request. */
+	if ((conn = http_conn_find(h, evhttp_request_get_connection(req))) ==
+	    NULL) {
+		log_warnx("a request on a connection never set up");
+		http_reply_error(req, 503, "Service Unavailable",
+		    JSONRPC_SERVER_ERROR, "Service Unavailable");
+		return;
 	}
+	event_del(conn->timer);
+	if (conn->state != CONN_READING)
+		conn->start_ms = clock_ms();
+	conn->state = CONN_HANDLING;
+	conn->req = req;
+	conn->cmd = evhttp_request_get_command(req);
+	http_copy(conn->path, sizeof conn->path, path);
+	evhttp_request_set_on_complete_cb(req, http_conn_done, conn);
 	h->cur = conn;
 	h->owner = 0;
 	http_hdrs_scan(h, req);
