@@ -144,6 +144,28 @@ struct http_hdrs {
 	int				 bad_value;	/* control, not HTAB */
 };
 
+enum http_method {
+	HTTP_M_OTHER = 0,
+	HTTP_M_GET,
+	HTTP_M_POST,
+	HTTP_M_DELETE,
+	HTTP_M_OPTIONS,
+	HTTP_M_HEAD,
+};
+
+/*
+ * A request as the handlers see it (see "requests"): valid until it is
+ * answered.  The connection owns it (the metrics listener's are on the
+ * stack: answered at once).
+ */
+struct http_req {
+	struct evhttp_request		*ev;
+	enum http_method		 method;
+	const char			*path;		/* NULL: none */
+	const char			*query;		/* NULL: none */
+	int				 http11;	/* HTTP/1.1 or later */
+};
+
 /*
  * One client connection, from accept to close.  It follows the request
  * being read (for the read deadline), the request being handled (for the
@@ -173,11 +195,13 @@ struct http_conn {
 	void				(*closecb)(void *);
 	void				*closearg;
 
-	/* The request being handled, for the access log. */
+	/* The request being handled (req NULL: none), for the access log
+	 * and a stream holding it. */
 	struct evhttp_request		*req;
+	struct http_req			 hreq;
 	int				 status;	/* as written */
 	uint64_t			 start_ms;
-	enum evhttp_cmd_type		 cmd;
+	enum http_method		 cmd;
 	char				 path[128];
 	char				 sid[SESSION_ID_LEN + 1];
 	char				 method[64];	/* JSON-RPC */
@@ -340,6 +364,105 @@ http_pump(struct http *h)
 		h->pump(h->pump_arg);
 }
 
+/* ---- requests ---- */
+
+/*
+ * What a handler reads of a request and how it answers, in one place:
+ * evhttp's request for now; at G4 (issue 21) http_conn's, with what is
+ * read copied from http_conn_request() before an answer resets it.
+ */
+static void
+http_req_init(struct http_req *req, struct evhttp_request *ev)
+{
+	const struct evhttp_uri	*uri;
+
+	memset(req, 0, sizeof *req);
+	req->ev = ev;
+	switch (evhttp_request_get_command(ev)) {
+	case EVHTTP_REQ_GET:
+		req->method = HTTP_M_GET;
+		break;
+	case EVHTTP_REQ_POST:
+		req->method = HTTP_M_POST;
+		break;
+	case EVHTTP_REQ_DELETE:
+		req->method = HTTP_M_DELETE;
+		break;
+	case EVHTTP_REQ_OPTIONS:
+		req->method = HTTP_M_OPTIONS;
+		break;
+	case EVHTTP_REQ_HEAD:
+		req->method = HTTP_M_HEAD;
+		break;
+	default:
+		req->method = HTTP_M_OTHER;
+		break;
+	}
+	uri = evhttp_request_get_evhttp_uri(ev);
+	req->path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
+	req->query = uri == NULL ? NULL : evhttp_uri_get_query(uri);
+	req->http11 = ev->major > 1 || (ev->major == 1 && ev->minor >= 1);
+}
+
+static const char *
+http_req_method_name(enum http_method m)
+{
+	switch (m) {
+	case HTTP_M_GET:
+		return "GET";
+	case HTTP_M_POST:
+		return "POST";
+	case HTTP_M_DELETE:
+		return "DELETE";
+	case HTTP_M_OPTIONS:
+		return "OPTIONS";
+	case HTTP_M_HEAD:
+		return "HEAD";
+	default:
+		return "other";
+	}
+}
+
+/* The first header of that name, as received. */
+static const char *
+http_req_header(const struct http_req *req, const char *name)
+{
+	return evhttp_find_header(evhttp_request_get_input_headers(req->ev),
+	    name);
+}
+
+/* A header for the answer. */
+static void
+http_req_add(struct http_req *req, const char *name, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req->ev), name,
+	    value);
+}
+
+/* The body received (not NUL-terminated). */
+static const char *
+http_req_body(const struct http_req *req, size_t *len)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req->ev);
+	const char	*data;
+
+	*len = evbuffer_get_length(in);
+	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
+		data = "";
+	return data;
+}
+
+/* The whole answer, with the headers added. */
+static void
+http_req_reply(struct http_req *req, int code, const char *reason,
+    const char *body, size_t len)
+{
+	if (len > 0)
+		evbuffer_add(evhttp_request_get_output_buffer(req->ev), body,
+		    len);
+	evhttp_send_reply(req->ev, code, reason, NULL);
+}
+
 /* ---- responses ---- */
 
 /*
@@ -348,7 +471,7 @@ http_pump(struct http *h)
  * writing the headers costs).  Nothing in it belongs to a client.
  */
 static void
-http_date(struct evhttp_request *req)
+http_date(struct http_req *req)
 {
 	static char	date[64];
 	static time_t	when = (time_t)-1;
@@ -363,32 +486,24 @@ http_date(struct evhttp_request *req)
 			return;		/* evhttp adds its own */
 		when = now;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Date",
+	http_req_add(req, "Date",
 	    date);
 }
 
 static void
-http_reply(struct evhttp_request *req, int code, const char *reason,
+http_reply(struct http_req *req, int code, const char *reason,
     const char *content_type, const char *body)
 {
-	struct evbuffer	*buf = NULL;
-
 	if (content_type != NULL)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", content_type);
-	if (body != NULL) {
-		buf = evbuffer_new();
-		evbuffer_add(buf, body, strlen(body));
-	}
+		http_req_add(req, "Content-Type", content_type);
 	http_date(req);
-	evhttp_send_reply(req, code, reason, buf);
-	if (buf != NULL)
-		evbuffer_free(buf);
+	http_req_reply(req, code, reason, body, body == NULL ? 0 :
+	    strlen(body));
 }
 
 /* A JSON-RPC error with a null id as the body of an HTTP error. */
 static void
-http_reply_error(struct evhttp_request *req, int code, const char *reason,
+http_reply_error(struct http_req *req, int code, const char *reason,
     int rpc_code, const char *message)
 {
 	json_object	*err;
@@ -401,32 +516,30 @@ http_reply_error(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void
-http_retry_after(struct evhttp_request *req)
+http_retry_after(struct http_req *req)
 {
 	char	buf[32];
 
 	snprintf(buf, sizeof buf, "%d", HTTP_RETRY_AFTER_S);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", buf);
+	http_req_add(req, "Retry-After", buf);
 }
 
 /* 429 and 503 that a client may try again after a while. */
 static void
-http_reply_later(struct evhttp_request *req, int code, const char *reason,
+http_reply_later(struct http_req *req, int code, const char *reason,
     unsigned long seconds, const char *message)
 {
 	char	buf[32];
 
 	snprintf(buf, sizeof buf, "%lu", seconds == 0 ? 1 : seconds);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", buf);
+	http_req_add(req, "Retry-After", buf);
 	http_reply_error(req, code, reason, JSONRPC_SERVER_ERROR, message);
 }
 
 static void
-http_reply_allow(struct evhttp_request *req, const char *allow)
+http_reply_allow(struct http_req *req, const char *allow)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	http_req_add(req, "Allow",
 	    allow);
 	http_reply_error(req, 405, "Method Not Allowed", JSONRPC_SERVER_ERROR,
 	    "Method not allowed");
@@ -523,21 +636,18 @@ http_version_unknown(struct http *h)
  * parse error, or 413) and returns NULL.
  */
 static json_object *
-http_body_json(struct http *h, struct evhttp_request *req)
+http_body_json(struct http *h, struct http_req *req)
 {
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
 	json_object		*msg;
 	const char		*data, *cause;
 	size_t			 len;
 
-	len = evbuffer_get_length(in);
+	data = http_req_body(req, &len);
 	if (len > h->cfg->max_body) {
 		http_reply_error(req, 413, "Payload Too Large",
 		    JSONRPC_INVALID_REQUEST, "Request body too large");
 		return NULL;
 	}
-	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
-		data = "";
 	if ((msg = jsonparse_strict(data, len, &cause)) == NULL) {
 		log_debug("http: unparseable body: %s", cause);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_PARSE_ERROR,
@@ -573,7 +683,7 @@ http_json_text(json_object *msg, size_t *len)
  * client can pick one whichever era it speaks.
  */
 static void
-http_reply_unsupported(struct http *h, struct evhttp_request *req,
+http_reply_unsupported(struct http *h, struct http_req *req,
     json_object *msg)
 {
 	json_object	*data, *versions, *err;
@@ -620,26 +730,10 @@ http_conn_log(struct http_conn *conn, int status, const char *note)
 	struct log_request	lr;
 	const char		*cmd;
 
-	switch (conn->cmd) {
-	case EVHTTP_REQ_GET:
-		cmd = "GET";
-		break;
-	case EVHTTP_REQ_POST:
-		cmd = "POST";
-		break;
-	case EVHTTP_REQ_DELETE:
-		cmd = "DELETE";
-		break;
-	case EVHTTP_REQ_OPTIONS:
-		cmd = "OPTIONS";
-		break;
-	case EVHTTP_REQ_HEAD:
-		cmd = "HEAD";
-		break;
-	default:
-		cmd = conn->path[0] == '\0' ? NULL : "other";
-		break;
-	}
+	if (conn->cmd == HTTP_M_OTHER && conn->path[0] == '\0')
+		cmd = NULL;
+	else
+		cmd = http_req_method_name(conn->cmd);
 	metrics_http_status(status);
 	memset(&lr, 0, sizeof lr);
 	lr.http_method = cmd;
@@ -1063,10 +1157,11 @@ http_stream_queued(const struct http_conn *conn, void *arg)
 }
 
 /* The request a stream's connection is handling, or NULL. */
-static struct evhttp_request *
-http_stream_req(const struct stream *st)
+static struct http_req *
+http_stream_req(struct stream *st)
 {
-	return st->conn == NULL ? NULL : st->conn->req;
+	return st->conn == NULL || st->conn->req == NULL ? NULL :
+	    &st->conn->hreq;
 }
 
 /* ---- sessions ---- */
@@ -1107,7 +1202,7 @@ static void
 http_session_end(struct http *h, struct session *sess, const char *why)
 {
 	struct stream		*st, *next;
-	struct evhttp_request	*req;
+	struct http_req	*req;
 
 	/* A subscriptions/listen stream gets its graceful end first. */
 	if (sess->kind == SESSION_STATELESS && sess->ms != NULL && !sess->dead) {
@@ -1187,11 +1282,10 @@ http_hold_ms(const struct http *h, const struct session *sess)
 
 /* Headers every answer to a POST of this stream carries. */
 static void
-http_stream_headers(struct stream *st, struct evhttp_request *req)
+http_stream_headers(struct stream *st, struct http_req *req)
 {
 	if (st->initialize && !st->init_failed)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Mcp-Session-Id", st->sess->id);
+		http_req_add(req, "Mcp-Session-Id", st->sess->id);
 }
 
 /* Answer a HELD stream with its final message as JSON: e from the log,
@@ -1200,19 +1294,19 @@ static void
 http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
     const char *text, size_t len)
 {
-	struct evhttp_request	*req = http_stream_req(st);
+	struct http_req		*req = http_stream_req(st);
+	struct session_msg	*m = NULL;
 	const char		*reason;
 	int			 status = st->status;
 
 	http_stream_headers(st, req);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
+	http_req_add(req, "Content-Type", "application/json");
 	if (e != NULL) {
-		text = e->msg->text;
-		len = e->msg->len;
+		m = session_msg_ref(e->msg);	/* e goes now */
+		text = m->text;
+		len = m->len;
 	}
-	evbuffer_add(evhttp_request_get_output_buffer(req), text, len);
-	stream_json_done(st, e);	/* forgets req and e */
+	stream_json_done(st, e);	/* forgets conn and e */
 	switch (status) {
 	case 400:
 		reason = "Bad Request";
@@ -1230,7 +1324,9 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
 		break;
 	}
 	http_date(req);
-	evhttp_send_reply(req, status, reason, NULL);
+	http_req_reply(req, status, reason, text, len);
+	if (m != NULL)
+		session_msg_unref(m);
 }
 
 /*
@@ -1282,7 +1378,7 @@ http_hold_expired(struct session *sess, struct stream *st, void *arg)
 static void
 http_end_cancelled(struct stream *st)
 {
-	struct evhttp_request	*req = http_stream_req(st);
+	struct http_req	*req = http_stream_req(st);
 
 	if (req == NULL || st->in_handler)
 		return;
@@ -1309,7 +1405,7 @@ http_is_initialize(json_object *msg)
 }
 
 static struct session *
-http_mcp_session(struct http *h, struct evhttp_request *req)
+http_mcp_session(struct http *h, struct http_req *req)
 {
 	const char	*sid;
 	struct session	*sess;
@@ -1357,7 +1453,7 @@ http_requests(json_object *msg)
 
 /* May a new session start?  Answers 503 if not. */
 static int
-http_session_allowed(struct http *h, struct evhttp_request *req)
+http_session_allowed(struct http *h, struct http_req *req)
 {
 	if (h->draining) {
 		http_note(h, "draining");
@@ -1382,7 +1478,7 @@ http_session_allowed(struct http *h, struct evhttp_request *req)
  * answered there is no version yet; the batch is the mux's to refuse.
  */
 static int
-http_batch_ok(struct http *h, struct evhttp_request *req,
+http_batch_ok(struct http *h, struct http_req *req,
     struct session *sess, json_object *msg)
 {
 	const char	*version;
@@ -1412,7 +1508,7 @@ http_batch_ok(struct http *h, struct evhttp_request *req,
  * ever be in flight gets 400, not a Retry-After it could never meet.
  */
 static int
-http_request_allowed(struct http *h, struct evhttp_request *req,
+http_request_allowed(struct http *h, struct http_req *req,
     struct session *sess, json_object *msg)
 {
 	size_t	n, max = h->cfg->max_in_flight;
@@ -1489,11 +1585,12 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 static const char *
 http_header_cb(void *arg, const char *name)
 {
-	struct evkeyvalq	*in = arg;
+	struct http_req		*req = arg;
 	struct evkeyval		*kv;
 	const char		*found = NULL;
 
-	TAILQ_FOREACH(kv, in, next) {
+	/* G4: the parser's headers. */
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req->ev), next) {
 		if (strcasecmp(kv->key, name) != 0)
 			continue;
 		if (found != NULL)
@@ -1510,7 +1607,7 @@ http_header_cb(void *arg, const char *name)
  * unchecked.  NULL, or the error response and *status.
  */
 static json_object *
-http_check_params(struct http *h, struct evhttp_request *req,
+http_check_params(struct http *h, struct http_req *req,
     json_object *msg, int *status)
 {
 	json_object	*name, *spec;
@@ -1522,8 +1619,7 @@ http_check_params(struct http *h, struct evhttp_request *req,
 	    NULL)
 		return NULL;
 	*status = 400;
-	return modern_check_params(msg, http_header_cb,
-	    evhttp_request_get_input_headers(req), spec);
+	return modern_check_params(msg, http_header_cb, req, spec);
 }
 
 /*
@@ -1552,7 +1648,7 @@ http_stateless_done(struct http *h, struct session *sess)
  * status and type and its client closing the stream cancels it.
  */
 static void
-http_stateless_post(struct http *h, struct evhttp_request *req,
+http_stateless_post(struct http *h, struct http_req *req,
     json_object *msg)
 {
 	struct session	*sess;
@@ -1586,8 +1682,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 		    "request or notification is expected");
 		return;
 	}
-	if ((err = modern_check(msg, http_header_cb,
-	    evhttp_request_get_input_headers(req), &status)) != NULL ||
+	if ((err = modern_check(msg, http_header_cb, req, &status)) != NULL ||
 	    (err = http_check_params(h, req, msg, &status)) != NULL) {
 		http_note(h, "headers or _meta refused");
 		json_object_put(msg);
@@ -1636,7 +1731,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 }
 
 static void
-http_mcp_post(struct http *h, struct evhttp_request *req)
+http_mcp_post(struct http *h, struct http_req *req)
 {
 	const char		*accept;
 	json_object		*msg;
@@ -1762,7 +1857,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 }
 
 static void
-http_mcp_get(struct http *h, struct evhttp_request *req)
+http_mcp_get(struct http *h, struct http_req *req)
 {
 	struct session		*sess;
 	struct stream		*st;
@@ -1841,7 +1936,7 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 }
 
 static void
-http_mcp_delete(struct http *h, struct evhttp_request *req)
+http_mcp_delete(struct http *h, struct http_req *req)
 {
 	struct session	*sess;
 
@@ -1857,14 +1952,14 @@ http_mcp_delete(struct http *h, struct evhttp_request *req)
 }
 
 static void
-http_mcp(struct http *h, struct evhttp_request *req)
+http_mcp(struct http *h, struct http_req *req)
 {
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_POST:
+	switch (req->method) {
+	case HTTP_M_POST:
 		http_mcp_post(h, req);
 		break;
-	case EVHTTP_REQ_GET:
-	case EVHTTP_REQ_DELETE:
+	case HTTP_M_GET:
+	case HTTP_M_DELETE:
 		/* 2026-07-28 has no GET stream and no session to delete;
 		 * an unknown version gets 400 from the legacy check. */
 		if (!http_version_unknown(h) &&
@@ -1872,7 +1967,7 @@ http_mcp(struct http *h, struct evhttp_request *req)
 			http_reply_allow(req, "POST");
 			break;
 		}
-		if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		if (req->method == HTTP_M_GET)
 			http_mcp_get(h, req);
 		else
 			http_mcp_delete(h, req);
@@ -1886,13 +1981,13 @@ http_mcp(struct http *h, struct evhttp_request *req)
 /* ---- legacy HTTP+SSE ---- */
 
 static void
-http_sse(struct http *h, struct evhttp_request *req)
+http_sse(struct http *h, struct http_req *req)
 {
 	struct session	*sess;
 	struct stream	*st;
 	char		*endpoint;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	if (req->method != HTTP_M_GET) {
 		http_reply_allow(req, "GET");
 		return;
 	}
@@ -1915,14 +2010,13 @@ http_sse(struct http *h, struct evhttp_request *req)
 }
 
 static char *
-http_query_param(struct evhttp_request *req, const char *name)
+http_query_param(struct http_req *req, const char *name)
 {
 	struct evkeyvalq	 params;
 	const char		*query, *v;
 	char			*value = NULL;
 
-	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	if (query == NULL)
+	if ((query = req->query) == NULL)
 		return NULL;
 	TAILQ_INIT(&params);
 	if (evhttp_parse_query_str(query, &params) == 0 &&
@@ -1933,7 +2027,7 @@ http_query_param(struct evhttp_request *req, const char *name)
 }
 
 static void
-http_message(struct http *h, struct evhttp_request *req)
+http_message(struct http *h, struct http_req *req)
 {
 	struct session		*sess;
 	struct session_entry	*e, *final = NULL;
@@ -1943,7 +2037,7 @@ http_message(struct http *h, struct evhttp_request *req)
 	uint64_t		 no;
 	char			*sid;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+	if (req->method != HTTP_M_POST) {
 		http_reply_allow(req, "POST");
 		return;
 	}
@@ -2035,10 +2129,10 @@ http_message(struct http *h, struct evhttp_request *req)
 /* ---- probes and routing ---- */
 
 static void
-http_probe(struct http *h, struct evhttp_request *req, int ready)
+http_probe(struct http *h, struct http_req *req, int ready)
 {
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+	if (req->method != HTTP_M_GET &&
+	    req->method != HTTP_M_HEAD) {
 		http_reply_allow(req, "GET, HEAD");
 		return;
 	}
@@ -2121,7 +2215,7 @@ http_host_port_ok(const char *host)
 
 /* The walk that fills h->hdr. */
 static void
-http_hdrs_scan(struct http *h, struct evhttp_request *req)
+http_hdrs_scan(struct http *h, struct http_req *req)
 {
 	struct http_hdrs	*hd = &h->hdr;
 	struct evkeyval		*kv;
@@ -2129,7 +2223,8 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
 	size_t			 klen;
 
 	memset(hd, 0, sizeof *hd);
-	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
+	/* G4: the parser's headers. */
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req->ev), next) {
 		klen = strlen(kv->key);
 		if (http_bad_name(kv->key, klen))
 			hd->bad_name = 1;
@@ -2204,13 +2299,13 @@ http_hdrs_scan(struct http *h, struct evhttp_request *req)
  * of ours.
  */
 static int
-http_framing_ok(struct http *h, struct evhttp_request *req)
+http_framing_ok(struct http *h, struct http_req *req)
 {
 	const struct http_hdrs	*hd = &h->hdr;
 	const char		*why;
 	int			 code = 400, http11;
 
-	http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
+	http11 = req->http11;
 	if (hd->bad_name)
 		why = "Bad Request: blank in a header name";
 	else if (hd->bad_value)
@@ -2237,8 +2332,7 @@ http_framing_ok(struct http *h, struct evhttp_request *req)
 	else
 		return 1;
 	http_note(h, "bad request framing");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
+	http_req_add(req, "Connection", "close");
 	http_reply_error(req, code, code == 400 ? "Bad Request" :
 	    "Not Implemented", JSONRPC_SERVER_ERROR, why);
 	return 0;
@@ -2246,7 +2340,7 @@ http_framing_ok(struct http *h, struct evhttp_request *req)
 
 /* Over --max-headers or --max-header-size: 431. */
 static int
-http_headers_ok(struct http *h, struct evhttp_request *req)
+http_headers_ok(struct http *h, struct http_req *req)
 {
 	if (h->hdr.n <= h->cfg->max_headers &&
 	    h->hdr.size <= h->cfg->max_header_size)
@@ -2303,34 +2397,32 @@ http_cors_allow_headers(const char *requested)
  * --cors.
  */
 static int
-http_cors(struct http *h, struct evhttp_request *req)
+http_cors(struct http *h, struct http_req *req)
 {
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	const char		*origin;
 	char			*allow;
 
 	if (h->cfg->ncors == 0)
 		return 0;
-	evhttp_add_header(out, "Vary", "Origin");
+	http_req_add(req, "Vary", "Origin");
 	origin = h->hdr.origin;
 	if (!auth_cors_ok(&h->origins, origin))
 		return 0;
-	evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
-	evhttp_add_header(out, "Access-Control-Expose-Headers",
+	http_req_add(req, "Access-Control-Allow-Origin", origin);
+	http_req_add(req, "Access-Control-Expose-Headers",
 	    HTTP_CORS_EXPOSE_HEADERS);
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_OPTIONS ||
-	    evhttp_find_header(in, "Access-Control-Request-Method") == NULL)
+	if (req->method != HTTP_M_OPTIONS ||
+	    http_req_header(req, "Access-Control-Request-Method") == NULL)
 		return 0;
-	evhttp_add_header(out, "Access-Control-Allow-Methods",
+	http_req_add(req, "Access-Control-Allow-Methods",
 	    "GET, POST, DELETE, OPTIONS");
-	allow = http_cors_allow_headers(evhttp_find_header(in,
+	allow = http_cors_allow_headers(http_req_header(req,
 	    "Access-Control-Request-Headers"));
-	evhttp_add_header(out, "Access-Control-Allow-Headers", allow);
+	http_req_add(req, "Access-Control-Allow-Headers", allow);
 	free(allow);
-	evhttp_add_header(out, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
+	http_req_add(req, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
 	http_note(h, "preflight");
-	evhttp_send_reply(req, 204, "No Content", NULL);
+	http_req_reply(req, 204, "No Content", NULL, 0);
 	return 1;
 }
 
@@ -2341,7 +2433,7 @@ http_cors(struct http *h, struct evhttp_request *req)
  * through any faster than the limit.
  */
 static int
-http_auth_ok(struct http *h, struct evhttp_request *req)
+http_auth_ok(struct http *h, struct http_req *req)
 {
 	const char	*value, *peer;
 	uint64_t	 wait;
@@ -2369,8 +2461,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
 	http_note(h, value == NULL ? "no token" : "invalid token");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "WWW-Authenticate", value == NULL ? "Bearer" :
+	http_req_add(req, "WWW-Authenticate", value == NULL ? "Bearer" :
 	    "Bearer error=\"invalid_token\"");
 	http_reply_error(req, 401, "Unauthorized", JSONRPC_SERVER_ERROR,
 	    "Unauthorized: a valid bearer token is required");
@@ -2380,7 +2471,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 /* --rate-limit: one token from the bucket of the client's token or,
  * without auth, of its address. */
 static int
-http_rate_ok(struct http *h, struct evhttp_request *req)
+http_rate_ok(struct http *h, struct http_req *req)
 {
 	char		 key[80];
 	uint64_t	 wait;
@@ -2431,21 +2522,21 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 }
 
 static void
-http_metrics(struct http *h, struct evhttp_request *req)
+http_metrics(struct http *h, struct http_req *req)
 {
 	struct metrics_gauges	 g;
 	struct evbuffer		*buf;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	if (req->method != HTTP_M_GET) {
 		http_reply_allow(req, "GET");
 		return;
 	}
 	http_gauges(h, &g);
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", buf);
+	http_req_add(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),
+	    evbuffer_get_length(buf));
 	evbuffer_free(buf);
 }
 
@@ -2457,14 +2548,14 @@ http_metrics(struct http *h, struct evhttp_request *req)
  * target), any Host elsewhere, and JSON errors.
  */
 static void
-http_metrics_request(struct evhttp_request *req, void *arg)
+http_metrics_request(struct evhttp_request *ev, void *arg)
 {
 	struct http		*h = arg;
-	const struct evhttp_uri	*uri;
+	struct http_req		 r, *req = &r;
 	const char		*path;
 
-	uri = evhttp_request_get_evhttp_uri(req);
-	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
+	http_req_init(req, ev);
+	path = req->path;
 	h->cur = NULL;		/* no http_conn on this listener */
 	http_hdrs_scan(h, req);
 	if (!http_framing_ok(h, req) || !http_headers_ok(h, req))
@@ -2486,7 +2577,7 @@ done:
 }
 
 static void
-http_route(struct http *h, struct evhttp_request *req, const char *path)
+http_route(struct http *h, struct http_req *req, const char *path)
 {
 	const char		*host;
 
@@ -2524,36 +2615,37 @@ http_route(struct http *h, struct evhttp_request *req, const char *path)
 }
 
 static void
-http_request(struct evhttp_request *req, void *arg)
+http_request(struct evhttp_request *ev, void *arg)
 {
 	struct http			*h = arg;
 	struct http_conn		*conn;
-	const struct evhttp_uri		*uri;
+	struct http_req			 lost, *req;
 	const char			*path;
 
-	uri = evhttp_request_get_evhttp_uri(req);
-	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
-	if (path == NULL || *path == '\0')
-		path = "/";
 	metrics.http_requests++;
 
 	/* Set up on the loop turn after accept, before any byte is read:
 	 * a stream needs it to hold the request. */
-	if ((conn = http_conn_find(h, evhttp_request_get_connection(req))) ==
+	if ((conn = http_conn_find(h, evhttp_request_get_connection(ev))) ==
 	    NULL) {
 		log_warnx("a request on a connection never set up");
-		http_reply_error(req, 503, "Service Unavailable",
+		http_req_init(&lost, ev);
+		http_reply_error(&lost, 503, "Service Unavailable",
 		    JSONRPC_SERVER_ERROR, "Service Unavailable");
 		return;
 	}
+	req = &conn->hreq;
+	http_req_init(req, ev);
+	if ((path = req->path) == NULL || *path == '\0')
+		path = "/";
 	event_del(conn->timer);
 	if (conn->state != CONN_READING)
 		conn->start_ms = clock_ms();
 	conn->state = CONN_HANDLING;
-	conn->req = req;
-	conn->cmd = evhttp_request_get_command(req);
+	conn->req = ev;
+	conn->cmd = req->method;
 	http_copy(conn->path, sizeof conn->path, path);
-	evhttp_request_set_on_complete_cb(req, http_conn_done, conn);
+	evhttp_request_set_on_complete_cb(ev, http_conn_done, conn);
 	h->cur = conn;
 	h->owner = 0;
 	http_hdrs_scan(h, req);
