@@ -1124,6 +1124,53 @@ tls_read_op(SSL *ssl, void *buf, int len)
 
 /* The same requests over TLS: the OpenSSL bufferevent of tls.c, given
  * the accepted socket. */
+/* Plain HTTP on the TLS port: the handshake fails and the connection
+ * closes with a FIN, not a reset over the request left unread (a client
+ * then says "closed without an answer", and suggests https://). */
+START_TEST(test_tls_plain_client)
+{
+#ifdef HAVE_EVENT_OPENSSL
+	char		 dir[] = "/tmp/check_http_conn.XXXXXX";
+	char		 cmd[512], cert[128], key[128];
+	char		*err = NULL;
+	struct rd	 r;
+	int		 fd;
+
+	if (!tls_available() || system("command -v openssl >/dev/null") != 0)
+		return;			/* nothing to test with */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost "
+	    "-keyout %s -out %s >/dev/null 2>&1", key, cert);
+	ck_assert_int_eq(system(cmd), 0);
+	t_config();
+	T.cfg.tls = tls_new(cert, key, &err);
+	ck_assert_msg(T.cfg.tls != NULL, "tls_new: %s", err);
+	t_listen();
+
+	fd = c_connect();
+	c_say(fd, "POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Type: "
+	    "application/json\r\nContent-Length: 2\r\n\r\n{}");
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "", 0, T_WAIT_MS));
+	ck_assert_msg(!r.reset, "the connection was reset");
+	ck_assert_uint_eq(r.len, 0);
+	rd_free(&r);
+	close(fd);
+	ck_assert(t_run_until_gone(T_WAIT_MS));
+	ck_assert_int_eq(T.nrequests, 0);
+	t_stop();
+	tls_free(T.cfg.tls);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	free(err);
+#endif
+}
+END_TEST
+
 START_TEST(test_tls)
 {
 #ifdef HAVE_EVENT_OPENSSL
@@ -1340,6 +1387,7 @@ check_suite(void)
 	tcase_add_test(tc, test_write_timeout);
 	tcase_add_test(tc, test_emfile_backoff);
 	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_tls_plain_client);
 	suite_add_tcase(s, tc);
 	return s;
 }
