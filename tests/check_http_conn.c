@@ -426,6 +426,39 @@ START_TEST(test_get_answered)
 }
 END_TEST
 
+/* A quiet listener (the scrape port) answers the same and counts
+ * nothing: no connection, no bytes, no status in the metrics. */
+START_TEST(test_quiet_counts_nothing)
+{
+	struct rd	 r;
+	uint64_t	 conns, in, out, ok;
+	int		 fd;
+
+	t_config();
+	T.cfg.quiet = 1;
+	t_listen();
+	conns = metrics.connections;
+	in = metrics.bytes_in;
+	out = metrics.bytes_out;
+	ok = metrics.http_status[200];
+	fd = c_connect();
+	c_say(fd, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "/metrics", 1, T_WAIT_MS));
+	ck_assert_msg(strncmp(r.buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s",
+	    r.buf);
+	ck_assert_int_eq(T.nrequests, 1);
+	ck_assert_uint_eq(metrics.connections, conns);
+	ck_assert_uint_eq(metrics.bytes_in, in);
+	ck_assert_uint_eq(metrics.bytes_out, out);
+	ck_assert_uint_eq(metrics.http_status[200], ok);
+	rd_free(&r);
+	close(fd);
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
+	t_stop();
+}
+END_TEST
+
 START_TEST(test_head_has_no_body)
 {
 	struct rd	r;
@@ -1360,6 +1393,7 @@ check_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_get_answered);
 	tcase_add_test(tc, test_head_has_no_body);
+	tcase_add_test(tc, test_quiet_counts_nothing);
 	tcase_add_test(tc, test_keepalive_pipelining);
 	tcase_add_test(tc, test_http10_closes);
 	tcase_add_test(tc, test_refuse_400);
