@@ -160,7 +160,8 @@ struct http {
 	void				*pump_arg;
 
 	struct http_listener		*listener;
-	struct http_listener		*metrics_listener; /* --metrics-listen */
+	/* --metrics-listen, NULL without it. */
+	struct http_listener		*metrics_listener;
 	/* Local names on loopback, else any Host: http_metrics_listen. */
 	struct auth_origins		 metrics_origins;
 	struct sessions			*sessions;
@@ -216,9 +217,9 @@ static void	http_hold_expired(struct session *, struct stream *, void *);
 static void	http_kick(struct http *, struct stream *);
 static void	http_stream_watch(struct http_conn *, void (*)(void *), void *,
 		    void *);
-static void	http_stream_hold(struct http_conn *, void *);
 static void	http_stream_start(struct http_conn *, void *);
-static void	http_stream_write(struct http_conn *, struct evbuffer *, void *);
+static void	http_stream_write(struct http_conn *, struct evbuffer *,
+		    void *);
 static void	http_stream_end(struct http_conn *, void *);
 static void	http_stream_drop(struct http_conn *, void *);
 static size_t	http_stream_queued(const struct http_conn *, void *);
@@ -228,7 +229,6 @@ static const struct session_ops http_session_ops = {
 	.overflow = http_overflow,
 	.hold_expired = http_hold_expired,
 	.watch = http_stream_watch,
-	.hold = http_stream_hold,
 	.start = http_stream_start,
 	.write = http_stream_write,
 	.end = http_stream_end,
@@ -622,12 +622,6 @@ http_stream_watch(struct http_conn *conn, void (*cb)(void *), void *cbarg,
 	http_conn_watch(conn, cb, cbarg);
 }
 
-/* The connection reads on while a request is held: nothing to do. */
-static void
-http_stream_hold(struct http_conn *conn, void *arg)
-{
-}
-
 static void
 http_stream_start(struct http_conn *conn, void *arg)
 {
@@ -887,7 +881,8 @@ http_end_cancelled(struct stream *st)
 		http_reply(req, 200, "OK", "text/event-stream", NULL);
 	} else if (st->state == STREAM_HELD) {
 		http_stream_headers(st, req);
-		stream_open(st, st->conn, (uint64_t)-1);	/* ends after them */
+		/* It ends after them. */
+		stream_open(st, st->conn, (uint64_t)-1);
 	} else
 		stream_flush(st);			/* the same */
 }
@@ -1930,7 +1925,8 @@ http_metrics(struct http *h, struct http_req *req)
 	http_gauges(h, &g);
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
-	http_req_add(req, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	http_req_add(req, "Content-Type",
+	    "text/plain; version=0.0.4; charset=utf-8");
 	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),
 	    evbuffer_get_length(buf));
 	evbuffer_free(buf);
@@ -2336,7 +2332,8 @@ http_listen(struct http *h)
 		memmove(bind_host, bind_host + 1, len - 2);
 		bind_host[len - 2] = '\0';
 	}
-	/* Resolved here first: evhttp would say only "Invalid argument". */
+	/* Resolved here first: the listener would only say "Invalid
+	 * argument". */
 	if (http_resolvable(bind_host) == -1) {
 		free(bind_host);
 		return -1;

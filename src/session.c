@@ -668,15 +668,14 @@ stream_lost(void *arg)
 void
 stream_hold(struct stream *st, struct http_conn *conn, int hold_ms)
 {
-	struct sessions	*ss = st->sess->owner;
 	struct timeval	 tv;
 
 	/* Held already (the handler arms the timer once it knows the
-	 * session): only the timer is new. */
+	 * session): only the timer is new.  The connection keeps reading
+	 * meanwhile, so a client leaving is noticed (watch). */
 	if (st->conn != conn || st->state != STREAM_HELD) {
 		stream_attach(st, conn);
 		st->state = STREAM_HELD;
-		ss->ops.hold(conn, ss->arg);
 	}
 
 	if (hold_ms > 0) {

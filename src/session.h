@@ -115,7 +115,8 @@ struct stream {
 	struct session_entry	*flushed;
 	int			 finished;	/* its final message is logged */
 	enum stream_state	 state;
-	struct http_conn	*conn;		/* the caller's; NULL: detached */
+	struct http_conn	*conn;		/* the caller's (NULL:
+						   detached) */
 	struct event		*timer;		/* hold, then keep-alive */
 
 	/* Set by the caller: */
@@ -193,8 +194,6 @@ struct session_ops {
 	 */
 	void	(*watch)(struct http_conn *, void (*cb)(void *), void *cbarg,
 		    void *arg);
-	/* A POST is held on conn: notice its client leaving meanwhile. */
-	void	(*hold)(struct http_conn *, void *arg);
 	/* Send the headers of a 200 event stream (the caller added its own
 	 * already). */
 	void	(*start)(struct http_conn *, void *arg);
@@ -289,7 +288,8 @@ void		 stream_json_done(struct stream *, struct session_entry *);
  * the entry after this sequence number (resumption); (uint64_t)-1 keeps
  * the stream's own position.  Writes the priming event for priming
  * sessions, then whatever waits. */
-void		 stream_open(struct stream *, struct http_conn *, uint64_t after);
+void		 stream_open(struct stream *, struct http_conn *,
+		    uint64_t after);
 /* Write what waits in the log on an open stream; ends it after the final. */
 void		 stream_flush(struct stream *);
 /* An event outside the log (the legacy endpoint event). */

@@ -138,11 +138,6 @@ fake_watch(struct http_conn *c, void (*cb)(void *), void *cbarg, void *arg)
 }
 
 static void
-fake_hold(struct http_conn *c, void *arg)
-{
-}
-
-static void
 fake_start(struct http_conn *c, void *arg)
 {
 	c->streaming = 1;
@@ -176,7 +171,6 @@ static const struct session_ops ops = {
 	.overflow = on_overflow,
 	.hold_expired = on_hold,
 	.watch = fake_watch,
-	.hold = fake_hold,
 	.start = fake_start,
 	.write = fake_write,
 	.end = fake_end,
