@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * http.c: the HTTP face of `mcpbridge serve`.  One evhttp listener carries
+ * http.c: the HTTP face of `mcpbridge serve`.  One listener carries
  * the legacy HTTP+SSE transport (GET /sse, POST /message), Streamable HTTP
  * (POST/GET/DELETE /mcp) and the probes (/healthz, /readyz), every path
  * under --base-path.
@@ -45,18 +45,16 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/http_struct.h>	/* the request's HTTP version */
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 #include <json-c/json.h>
 
 #include "auth.h"
 #include "clock.h"
-#include "hmap.h"
 #include "http.h"
+#include "http_conn.h"
+#include "http_parse.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -68,10 +66,6 @@
 #include "tls.h"
 #include "xmalloc.h"
 
-/* Descriptors kept free for the rest of the program when accept fails. */
-#define HTTP_FD_RESERVE		4
-/* How long accepting pauses after EMFILE. */
-#define HTTP_ACCEPT_BACKOFF_MS	1000
 /*
  * 2025-11-25 sessions: a POST with no message after this long (or the
  * keep-alive interval, if shorter) is primed and closed, and the client
@@ -82,23 +76,21 @@
 /* The retry field sent to those clients: how soon they come back. */
 #define HTTP_RETRY_MS		250
 /*
- * libevent answers headers larger than its own limit by itself (413, then
- * closes); ours is lower, so that the common case gets a proper 431 from
- * http_request.  Its limit is this many times ours.
- */
-#define HTTP_HEADERS_HARD_FACTOR 4
-/*
  * The --metrics-listen listener reads a body this large before saying
- * 404 or 405 in JSON (it uses none); a larger one gets evhttp's own 413.
+ * 404 or 405 in JSON (it uses none); a larger one gets 413.
  */
 #define HTTP_METRICS_MAX_BODY	65536
+/* The request line (evhttp counted it in its header limit): 414. */
+#define HTTP_MAX_REQUEST_LINE	8192
+/* Chunk extensions and trailers of one body, read and dropped. */
+#define HTTP_MAX_CHUNK_META	8192
 /* How often idle sessions, rate buckets and draining are looked at. */
 #define HTTP_SWEEP_MS		1000
 #define HTTP_DRAIN_CHECK_MS	50
-/* A connection closed with 408 gets this long to take the answer. */
+/* A connection closed with a refusal gets this long to take it. */
 #define HTTP_LINGER_MS		2000
-/* Unacknowledged data for this long means the client is gone (Linux). */
-#define HTTP_TCP_USER_TIMEOUT_MS 60000
+/* A client that cannot take a write on a stream for this long is gone. */
+#define HTTP_STREAM_WRITE_TIMEOUT_S 60
 /* Retry-After for 503 (too many sessions, draining) and in-flight 429. */
 #define HTTP_RETRY_AFTER_S	1
 /* --rate-limit buckets kept (tokens or addresses), and addresses whose
@@ -117,9 +109,8 @@
 
 /*
  * The request headers we look at, found in one walk over them while a
- * request is handled (evhttp_find_header walks the list again for every
- * name, folding case a byte at a time): the first of each name, as
- * evhttp_find_header finds it.  Pointers into the request's headers.
+ * request is handled (a lookup by name walks them all again): the first
+ * of each name.  Pointers into the request's headers.
  */
 struct http_hdrs {
 	const char			*host;
@@ -130,62 +121,37 @@ struct http_hdrs {
 	const char			*session_id;	/* Mcp-Session-Id */
 	const char			*version;	/* MCP-Protocol-Version */
 	const char			*last_event_id;
-	size_t				 n;		/* headers */
-	size_t				 size;		/* their bytes */
-	/* How evhttp framed the request, for http_framing_ok. */
-	size_t				 nlength;	/* Content-Length */
-	size_t				 nhost;		/* Host */
-	size_t				 norigin;	/* Origin */
-	size_t				 nte;		/* Transfer-Encoding */
-	int				 te_chunked;	/* the one is "chunked" */
-	int				 bad_length;	/* not all digits */
-	int				 bad_name;	/* blank or control */
-	int				 bad_value;	/* control, not HTAB */
+	size_t				 norigin;	/* Origin headers */
+};
+
+enum http_method {
+	HTTP_M_OTHER = 0,
+	HTTP_M_GET,
+	HTTP_M_POST,
+	HTTP_M_DELETE,
+	HTTP_M_OPTIONS,
+	HTTP_M_HEAD,
 };
 
 /*
- * One client connection, from accept to close.  It follows the request
- * being read (for the read deadline), the request being handled (for the
- * access log) and owns the connection's close callback, which session.c
- * borrows through session_ops.watch.
+ * A request as the handlers see it (see "requests"): what they read of it
+ * is taken from the connection's parser when it comes in, and stays valid
+ * while http_request runs, even after an answer resets the parser.  A
+ * request answered later (a held stream) is its connection alone.
  */
-enum http_conn_state {
-	CONN_SETUP = 0,		/* accepted; evhttp's connection not known yet */
-	CONN_IDLE,		/* waiting for the first byte of a request */
-	CONN_READING,		/* bytes came: the read deadline runs */
-	CONN_HANDLING,		/* ours until the response is written */
-	CONN_CLOSING,		/* answered 408 or refused: closing */
+struct http_req {
+	struct http_conn		*conn;
+	enum http_method		 method;
+	const char			*path;		/* NULL: none */
+	const char			*query;		/* NULL: none */
+	int				 http11;	/* HTTP/1.1 or later */
+	struct evhttp_uri		*uri;		/* path and query */
+	const char			*body;
+	size_t				 body_len;
+	size_t				 nh;		/* headers */
+	const char			**names;	/* as received */
+	const char			**values;
 };
-
-struct http_conn {
-	struct http			*h;
-	struct bufferevent		*bev;
-	struct evhttp_connection	*evcon;
-	struct event			*timer;
-	struct event			*flush;		/* NULL with TLS */
-	enum http_conn_state		 state;
-	struct evbuffer_cb_entry	*in_cb;
-	struct evbuffer_cb_entry	*out_cb;
-
-	/* The stream's close callback, if one is attached. */
-	void				(*closecb)(struct evhttp_connection *,
-					    void *);
-	void				*closearg;
-
-	/* The request being handled, for the access log. */
-	struct evhttp_request		*req;
-	int				 status;	/* as written */
-	uint64_t			 start_ms;
-	enum evhttp_cmd_type		 cmd;
-	char				 path[128];
-	char				 sid[SESSION_ID_LEN + 1];
-	char				 method[64];	/* JSON-RPC */
-	const char			*note;		/* static strings only */
-	char				 peer[64];
-
-	LIST_ENTRY(http_conn)		 entry;
-};
-LIST_HEAD(http_conns, http_conn);
 
 struct http {
 	struct event_base		*base;
@@ -194,17 +160,14 @@ struct http {
 	http_pump_cb			 pump;
 	void				*pump_arg;
 
-	struct evhttp			*evh;
-	struct evhttp_bound_socket	*bound;
-	struct evconnlistener		*listener;
-	struct evhttp			*metrics_evh;	/* --metrics-listen */
+	struct http_listener		*listener;
+	/* --metrics-listen, NULL without it. */
+	struct http_listener		*metrics_listener;
 	/* Local names on loopback, else any Host: http_metrics_listen. */
 	struct auth_origins		 metrics_origins;
 	struct sessions			*sessions;
 	struct event			*reap;
-	struct event			*accept_retry;
 	struct event			*sweep;
-	int				 reserve[HTTP_FD_RESERVE];
 	int				 draining;
 	int				 closing;	/* drained: ending sessions */
 	int				 freeing;
@@ -221,9 +184,10 @@ struct http {
 	int				 owner;
 	struct http_hdrs		 hdr;
 
-	struct http_conns		 conns;
-	struct hmap			 conns_hash;	/* set up ones, by evcon */
-	size_t				 nconns;
+	/* The request's header lines (pointers into its parser). */
+	const char			**hnames;
+	const char			**hvalues;
+	size_t				 hcap;
 	size_t				 in_flight;	/* over all sessions */
 
 	/* The message delivered last, and its text: the outs of a
@@ -245,53 +209,47 @@ struct http {
 	char				*healthz_path;
 	char				*readyz_path;
 	char				*metrics_path;
-
-	LIST_ENTRY(http)		 entry;
 };
 
-/* The listener's error callback only gets the evhttp: find us by it. */
-static LIST_HEAD(, http) http_all = LIST_HEAD_INITIALIZER(http_all);
-
-static void	http_request(struct evhttp_request *, void *);
+static void	http_request(struct http_conn *, void *);
 static void	http_lost(struct session *, struct stream *, void *);
 static void	http_overflow(struct session *, int, void *);
 static void	http_hold_expired(struct session *, struct stream *, void *);
 static void	http_kick(struct http *, struct stream *);
-static void	http_watch(struct evhttp_connection *,
-		    void (*)(struct evhttp_connection *, void *), void *, void *);
+static void	http_stream_watch(struct http_conn *, void (*)(void *), void *,
+		    void *);
+static void	http_stream_start(struct http_conn *, void *);
+static void	http_stream_write(struct http_conn *, struct evbuffer *,
+		    void *);
+static void	http_stream_end(struct http_conn *, void *);
+static void	http_stream_drop(struct http_conn *, void *);
+static size_t	http_stream_queued(const struct http_conn *, void *);
 
 static const struct session_ops http_session_ops = {
 	.lost = http_lost,
 	.overflow = http_overflow,
 	.hold_expired = http_hold_expired,
-	.watch = http_watch,
+	.watch = http_stream_watch,
+	.start = http_stream_start,
+	.write = http_stream_write,
+	.end = http_stream_end,
+	.drop = http_stream_drop,
+	.queued = http_stream_queued,
 };
-
-/* A string into a field of the access log, cut to fit (snprintf's "%s"
- * without the formatting machinery, twice a request). */
-static void
-http_copy(char *dst, size_t size, const char *src)
-{
-	size_t	len;
-
-	len = strnlen(src, size - 1);
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
 
 /* Notes for the access log of the request being handled. */
 static void
 http_note(struct http *h, const char *note)
 {
 	if (h->cur != NULL)
-		h->cur->note = note;
+		http_conn_note(h->cur, NULL, NULL, note);
 }
 
 static void
 http_note_session(struct http *h, const struct session *sess)
 {
 	if (h->cur != NULL && sess != NULL)
-		memcpy(h->cur->sid, sess->hex, sizeof h->cur->sid);
+		http_conn_note(h->cur, sess->hex, NULL, NULL);
 }
 
 /* Why a session id is refused, for the access log.  Another instance's
@@ -317,7 +275,7 @@ http_note_method(struct http *h, json_object *msg)
 		first = json_object_array_length(msg) > 0 ?
 		    json_object_array_get_idx(msg, 0) : NULL;
 	if (first != NULL && (method = jsonrpc_method(first)) != NULL)
-		http_copy(h->cur->method, sizeof h->cur->method, method);
+		http_conn_note(h->cur, NULL, method, NULL);
 }
 
 static void
@@ -327,55 +285,137 @@ http_pump(struct http *h)
 		h->pump(h->pump_arg);
 }
 
-/* ---- responses ---- */
+/* ---- requests ---- */
+
+static enum http_method
+http_req_method(const char *m)
+{
+	if (strcmp(m, "GET") == 0)
+		return HTTP_M_GET;
+	if (strcmp(m, "POST") == 0)
+		return HTTP_M_POST;
+	if (strcmp(m, "DELETE") == 0)
+		return HTTP_M_DELETE;
+	if (strcmp(m, "OPTIONS") == 0)
+		return HTTP_M_OPTIONS;
+	if (strcmp(m, "HEAD") == 0)
+		return HTTP_M_HEAD;
+	return HTTP_M_OTHER;
+}
 
 /*
- * The Date header, formatted once a second: evhttp formats it for every
- * response that has none (gmtime and a printf, a good part of what
- * writing the headers costs).  Nothing in it belongs to a client.
+ * What the handlers read of conn's request, taken now: an answer resets
+ * the parser (its buffers stay as they are until the next request is
+ * read, after http_request returns), so lookups must not go back to it.
+ * -1 if the target is no URI (answered 400).
  */
-static void
-http_date(struct evhttp_request *req)
+static int
+http_req_init(struct http *h, struct http_req *req, struct http_conn *conn)
 {
-	static char	date[64];
-	static time_t	when = (time_t)-1;
-	struct tm	tm;
-	time_t		now;
+	const struct http_parse	*p = http_conn_request(conn);
+	size_t			 i, n;
 
-	now = time(NULL);
-	if (now != when) {
-		if (gmtime_r(&now, &tm) == NULL ||
-		    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT",
-		    &tm) == 0)
-			return;		/* evhttp adds its own */
-		when = now;
+	memset(req, 0, sizeof *req);
+	req->conn = conn;
+	req->method = http_req_method(http_parse_method(p));
+	req->http11 = http_parse_minor(p) >= 1;
+	/* As evhttp read the target. */
+	if ((req->uri = evhttp_uri_parse_with_flags(http_parse_target(p),
+	    EVHTTP_URI_NONCONFORMANT)) == NULL) {
+		http_conn_refuse(conn, 400, "bad request target");
+		return -1;
 	}
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Date",
-	    date);
+	req->path = evhttp_uri_get_path(req->uri);
+	req->query = evhttp_uri_get_query(req->uri);
+	n = http_parse_nheaders(p);
+	if (n > h->hcap) {
+		h->hnames = xreallocarray(h->hnames, n, sizeof *h->hnames);
+		h->hvalues = xreallocarray(h->hvalues, n, sizeof *h->hvalues);
+		h->hcap = n;
+	}
+	for (i = 0; i < n; i++)
+		http_parse_header_at(p, i, &h->hnames[i], &h->hvalues[i]);
+	req->nh = n;
+	req->names = h->hnames;
+	req->values = h->hvalues;
+	req->body = http_parse_body(p, &req->body_len);
+	if (req->body == NULL) {
+		req->body = "";
+		req->body_len = 0;
+	}
+	return 0;
 }
 
 static void
-http_reply(struct evhttp_request *req, int code, const char *reason,
+http_req_clear(struct http_req *req)
+{
+	if (req->uri != NULL)
+		evhttp_uri_free(req->uri);
+	req->uri = NULL;
+}
+
+/* A request answered later: its connection is all there is. */
+static struct http_req *
+http_req_later(struct http_req *req, struct http_conn *conn)
+{
+	if (conn == NULL)
+		return NULL;
+	memset(req, 0, sizeof *req);
+	req->conn = conn;
+	return req;
+}
+
+/* The first header of that name, as received. */
+static const char *
+http_req_header(const struct http_req *req, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < req->nh; i++) {
+		if (strcasecmp(req->names[i], name) == 0)
+			return req->values[i];
+	}
+	return NULL;
+}
+
+/* A header for the answer. */
+static void
+http_req_add(struct http_req *req, const char *name, const char *value)
+{
+	(void)http_conn_header(req->conn, name, value);
+}
+
+/* The body received (not NUL-terminated). */
+static const char *
+http_req_body(const struct http_req *req, size_t *len)
+{
+	*len = req->body_len;
+	return req->body;
+}
+
+/* The whole answer, with the headers added. */
+static void
+http_req_reply(struct http_req *req, int code, const char *reason,
+    const char *body, size_t len)
+{
+	http_conn_reply(req->conn, code, reason, body, len);
+}
+
+/* ---- responses ---- */
+
+static void
+http_reply(struct http_req *req, int code, const char *reason,
     const char *content_type, const char *body)
 {
-	struct evbuffer	*buf = NULL;
-
 	if (content_type != NULL)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", content_type);
-	if (body != NULL) {
-		buf = evbuffer_new();
-		evbuffer_add(buf, body, strlen(body));
-	}
-	http_date(req);
-	evhttp_send_reply(req, code, reason, buf);
-	if (buf != NULL)
-		evbuffer_free(buf);
+		http_req_add(req, "Content-Type", content_type);
+	http_req_reply(req, code, reason, body, body == NULL ? 0 :
+	    strlen(body));
 }
 
 /* A JSON-RPC error with a null id as the body of an HTTP error. */
 static void
-http_reply_error(struct evhttp_request *req, int code, const char *reason,
+http_reply_error(struct http_req *req, int code, const char *reason,
     int rpc_code, const char *message)
 {
 	json_object	*err;
@@ -388,32 +428,30 @@ http_reply_error(struct evhttp_request *req, int code, const char *reason,
 }
 
 static void
-http_retry_after(struct evhttp_request *req)
+http_retry_after(struct http_req *req)
 {
 	char	buf[32];
 
 	snprintf(buf, sizeof buf, "%d", HTTP_RETRY_AFTER_S);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", buf);
+	http_req_add(req, "Retry-After", buf);
 }
 
 /* 429 and 503 that a client may try again after a while. */
 static void
-http_reply_later(struct evhttp_request *req, int code, const char *reason,
+http_reply_later(struct http_req *req, int code, const char *reason,
     unsigned long seconds, const char *message)
 {
 	char	buf[32];
 
 	snprintf(buf, sizeof buf, "%lu", seconds == 0 ? 1 : seconds);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", buf);
+	http_req_add(req, "Retry-After", buf);
 	http_reply_error(req, code, reason, JSONRPC_SERVER_ERROR, message);
 }
 
 static void
-http_reply_allow(struct evhttp_request *req, const char *allow)
+http_reply_allow(struct http_req *req, const char *allow)
 {
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	http_req_add(req, "Allow",
 	    allow);
 	http_reply_error(req, 405, "Method Not Allowed", JSONRPC_SERVER_ERROR,
 	    "Method not allowed");
@@ -506,25 +544,18 @@ http_version_unknown(struct http *h)
 
 
 /*
- * The body as JSON.  On failure answers the request (400 with a JSON-RPC
- * parse error, or 413) and returns NULL.
+ * The body as JSON (the connection answered 413 over --max-body).  On
+ * failure answers the request (400 with a JSON-RPC parse error) and
+ * returns NULL.
  */
 static json_object *
-http_body_json(struct http *h, struct evhttp_request *req)
+http_body_json(struct http *h, struct http_req *req)
 {
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
 	json_object		*msg;
 	const char		*data, *cause;
 	size_t			 len;
 
-	len = evbuffer_get_length(in);
-	if (len > h->cfg->max_body) {
-		http_reply_error(req, 413, "Payload Too Large",
-		    JSONRPC_INVALID_REQUEST, "Request body too large");
-		return NULL;
-	}
-	if ((data = (const char *)evbuffer_pullup(in, -1)) == NULL)
-		data = "";
+	data = http_req_body(req, &len);	/* within --max-body: 413 */
 	if ((msg = jsonparse_strict(data, len, &cause)) == NULL) {
 		log_debug("http: unparseable body: %s", cause);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_PARSE_ERROR,
@@ -560,7 +591,7 @@ http_json_text(json_object *msg, size_t *len)
  * client can pick one whichever era it speaks.
  */
 static void
-http_reply_unsupported(struct http *h, struct evhttp_request *req,
+http_reply_unsupported(struct http *h, struct http_req *req,
     json_object *msg)
 {
 	json_object	*data, *versions, *err;
@@ -583,399 +614,46 @@ http_reply_unsupported(struct http *h, struct evhttp_request *req,
 	json_object_put(err);
 }
 
-/* ---- connections ---- */
-
-static int
-http_conn_match(const void *v, const void *evcon)
-{
-	return ((const struct http_conn *)v)->evcon == evcon;
-}
-
-static struct http_conn *
-http_conn_find(struct http *h, struct evhttp_connection *evcon)
-{
-	if (evcon == NULL)
-		return NULL;
-	return hmap_find(&h->conns_hash, hmap_hash_ptr(evcon), http_conn_match,
-	    evcon);
-}
-
-/* The access log line and the status count of the request handled. */
-static void
-http_conn_log(struct http_conn *conn, int status, const char *note)
-{
-	struct log_request	lr;
-	const char		*cmd;
-
-	switch (conn->cmd) {
-	case EVHTTP_REQ_GET:
-		cmd = "GET";
-		break;
-	case EVHTTP_REQ_POST:
-		cmd = "POST";
-		break;
-	case EVHTTP_REQ_DELETE:
-		cmd = "DELETE";
-		break;
-	case EVHTTP_REQ_OPTIONS:
-		cmd = "OPTIONS";
-		break;
-	case EVHTTP_REQ_HEAD:
-		cmd = "HEAD";
-		break;
-	default:
-		cmd = conn->path[0] == '\0' ? NULL : "other";
-		break;
-	}
-	metrics_http_status(status);
-	memset(&lr, 0, sizeof lr);
-	lr.http_method = cmd;
-	lr.path = conn->path[0] == '\0' ? NULL : conn->path;
-	lr.status = status;
-	lr.latency_ms = (unsigned long)(clock_ms() - conn->start_ms);
-	lr.session = conn->sid[0] == '\0' ? NULL : conn->sid;
-	lr.method = conn->method[0] == '\0' ? NULL : conn->method;
-	lr.peer = conn->peer;
-	lr.note = note != NULL ? note : conn->note;
-	log_request(&lr);
-	conn->req = NULL;
-	conn->status = 0;
-	conn->path[0] = conn->sid[0] = conn->method[0] = '\0';
-	conn->note = NULL;
-}
+/* ---- a stream's connection (session_ops) ---- */
 
 static void
-http_conn_arm(struct http_conn *conn, uint64_t ms)
-{
-	struct timeval	tv;
-
-	clock_tv(&tv, ms);
-	event_add(conn->timer, &tv);
-}
-
-/* Waiting for a request; one may have started already (pipelined). */
-static void
-http_conn_idle(struct http_conn *conn)
-{
-	conn->state = CONN_IDLE;
-	if (evbuffer_get_length(bufferevent_get_input(conn->bev)) > 0) {
-		conn->state = CONN_READING;
-		conn->start_ms = clock_ms();
-	}
-	/* Idle, it is closed quietly when this runs out. */
-	http_conn_arm(conn, conn->h->cfg->read_timeout_ms);
-}
-
-static void
-http_conn_free(struct http_conn *conn)
-{
-	struct http	*h = conn->h;
-
-	if (conn->in_cb != NULL)
-		evbuffer_remove_cb_entry(bufferevent_get_input(conn->bev),
-		    conn->in_cb);
-	if (conn->out_cb != NULL)
-		evbuffer_remove_cb_entry(bufferevent_get_output(conn->bev),
-		    conn->out_cb);
-	if (conn->evcon != NULL) {
-		hmap_del(&h->conns_hash, hmap_hash_ptr(conn->evcon), conn);
-		h->nconns--;
-	}
-	if (h->cur == conn)
-		h->cur = NULL;
-	LIST_REMOVE(conn, entry);
-	event_free(conn->timer);
-	if (conn->flush != NULL)
-		event_free(conn->flush);
-	free(conn);
-}
-
-/* libevent is freeing the connection: tell the stream, log, forget. */
-static void
-http_conn_closecb(struct evhttp_connection *evcon, void *arg)
-{
-	struct http_conn	*conn = arg;
-	void			(*cb)(struct evhttp_connection *, void *);
-	int			 status = 0;
-
-	/* libevent set the code of a request it failed to 400: what went
-	 * out on the wire is in conn->status. */
-	status = conn->status;
-	if ((cb = conn->closecb) != NULL) {
-		conn->closecb = NULL;
-		cb(evcon, conn->closearg);	/* may free conn->req */
-	}
-	if (conn->state == CONN_HANDLING && conn->path[0] != '\0')
-		http_conn_log(conn, status, "client left");
-	http_conn_free(conn);
-}
-
-/* The response was written: log it, wait for the next request. */
-static void
-http_conn_done(struct evhttp_request *req, void *arg)
-{
-	struct http_conn	*conn = arg;
-
-	if (conn->req == req)
-		http_conn_log(conn, conn->status != 0 ? conn->status :
-		    evhttp_request_get_response_code(req), NULL);
-	http_conn_idle(conn);
-}
-
-static void
-http_conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+http_stream_watch(struct http_conn *conn, void (*cb)(void *), void *cbarg,
     void *arg)
 {
-	struct http_conn	*conn = arg;
-
-	metrics.bytes_in += info->n_added;
-	if (info->n_added > 0 && conn->state == CONN_IDLE) {
-		/* The deadline runs from the first byte of the request. */
-		conn->state = CONN_READING;
-		conn->start_ms = clock_ms();
-		http_conn_arm(conn, conn->h->cfg->read_timeout_ms);
-	}
+	http_conn_watch(conn, cb, cbarg);
 }
 
 static void
-http_conn_output(struct evbuffer *buf, const struct evbuffer_cb_info *info,
-    void *arg)
+http_stream_start(struct http_conn *conn, void *arg)
 {
-	struct http_conn	*conn = arg;
-	struct evbuffer_ptr	 pos;
-	char			 line[13];
-
-	metrics.bytes_out += info->n_deleted;
-	if (info->n_added == 0)
-		return;
-	/* Our answer (or more of a stream): written later in this loop
-	 * turn, once evhttp is done adding to the buffer. */
-	if (conn->state == CONN_HANDLING && conn->flush != NULL)
-		event_active(conn->flush, EV_WRITE, 1);
-	if (conn->state == CONN_HANDLING && conn->status == 0) {
-		/* The status line of our answer, after what is still going
-		 * out of the previous one. */
-		evbuffer_ptr_set(buf, &pos, evbuffer_get_length(buf) -
-		    info->n_added, EVBUFFER_PTR_SET);
-		if (evbuffer_copyout_from(buf, &pos, line, sizeof line - 1) ==
-		    sizeof line - 1 && strncmp(line, "HTTP/1.", 7) == 0) {
-			line[sizeof line - 1] = '\0';
-			conn->status = atoi(line + 9);
-		}
-		return;
-	}
-	if (conn->state != CONN_READING)
-		return;
-	memset(line, 0, sizeof line);
-	evbuffer_ptr_set(buf, &pos, evbuffer_get_length(buf) - info->n_added,
-	    EVBUFFER_PTR_SET);
-	if (evbuffer_copyout_from(buf, &pos, line, sizeof line - 1) !=
-	    sizeof line - 1 || strncmp(line, "HTTP/1.", 7) != 0)
-		line[0] = '\0';
-	/* "100 Continue" to an Expect: the body comes next, and the read
-	 * deadline still runs for it. */
-	if (line[0] != '\0' && atoi(line + 9) == 100)
-		return;
-	/* libevent answered a request it could not read (bad syntax, headers
-	 * or body over its limits) without showing it to us. */
-	conn->state = CONN_CLOSING;
-	event_del(conn->timer);
-	if (line[0] != '\0')
-		http_conn_log(conn, atoi(line + 9), "refused by the HTTP parser");
-}
-
-/*
- * What evhttp queued for a connection is written in the loop turn that
- * queued it, not after a round through epoll: evhttp enables writing, and
- * the bufferevent writes once epoll reports the socket writable, which
- * costs two epoll_ctl calls (enable, then disable when the buffer is
- * empty) and a loop turn per response.  Here the buffer is written at
- * once, as the bufferevent's own write callback does, and evhttp's write
- * callback runs if it is empty; finishing the response turns writing off
- * again in the same turn, which the epoll changelist folds into nothing.
- * Anything else (a full socket buffer, an error) is left as it was for
- * the bufferevent to deal with when epoll says so.  Plain sockets only:
- * a TLS bufferevent writes through its own layer.
- */
-static void
-http_conn_flush(evutil_socket_t unused, short ev, void *arg)
-{
-	struct http_conn	*conn = arg;
-	struct bufferevent	*bev = conn->bev;
-	struct evbuffer		*out = bufferevent_get_output(bev);
-	bufferevent_data_cb	 writecb;
-	void			*cbarg;
-	evutil_socket_t		 fd;
-	int			 n;
-
-	if (evbuffer_get_length(out) == 0 ||
-	    !(bufferevent_get_enabled(bev) & EV_WRITE) ||
-	    (fd = bufferevent_getfd(bev)) == -1)
-		return;
-	/* The bufferevent keeps the front of its output frozen but while it
-	 * writes. */
-	evbuffer_unfreeze(out, 1);
-	n = evbuffer_write(out, fd);
-	evbuffer_freeze(out, 1);
-	if (n <= 0 || evbuffer_get_length(out) > 0)
-		return;
-	bufferevent_getcb(bev, NULL, &writecb, NULL, &cbarg);
-	if (writecb != NULL)
-		writecb(bev, cbarg);		/* may free conn */
+	(void)http_conn_header(conn, "Content-Type", "text/event-stream");
+	(void)http_conn_header(conn, "Cache-Control", "no-cache");
+	(void)http_conn_header(conn, "X-Accel-Buffering", "no");
+	http_conn_stream_start(conn, 200, "OK");
 }
 
 static void
-http_conn_flushed(struct bufferevent *bev, void *arg)
+http_stream_write(struct http_conn *conn, struct evbuffer *buf, void *arg)
 {
-	struct http_conn	*conn = arg;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		evhttp_connection_free(conn->evcon);	/* frees conn */
+	http_conn_stream_write(conn, buf);
 }
 
 static void
-http_conn_event(struct bufferevent *bev, short what, void *arg)
+http_stream_end(struct http_conn *conn, void *arg)
 {
-	struct http_conn	*conn = arg;
-
-	evhttp_connection_free(conn->evcon);	/* frees conn */
-}
-
-/*
- * The request did not arrive within --read-timeout (a slow or stuck
- * client): answer 408 ourselves, since evhttp would only drop the
- * connection, and close once it is written.
- */
-static void
-http_conn_timeout(struct http_conn *conn)
-{
-	struct evbuffer	*out = bufferevent_get_output(conn->bev);
-	const char	*body = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
-			    "{\"code\":-32000,\"message\":\"Request Timeout\"}}";
-
-	conn->state = CONN_CLOSING;
-	metrics.read_timeouts++;
-	snprintf(conn->path, sizeof conn->path, "-");
-	http_conn_log(conn, 408, "read timeout");
-	bufferevent_disable(conn->bev, EV_READ);
-	bufferevent_setcb(conn->bev, NULL, http_conn_flushed, http_conn_event,
-	    conn);
-	evbuffer_add_printf(out, "HTTP/1.1 408 Request Timeout\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n%s", strlen(body), body);
-	bufferevent_enable(conn->bev, EV_WRITE);
-	http_conn_arm(conn, HTTP_LINGER_MS);
-}
-
-/* After accept: find evhttp's connection, take its close callback. */
-static void
-http_conn_setup(struct http_conn *conn)
-{
-	struct http	*h = conn->h;
-	void		*cbarg = NULL;
-	char		*addr = NULL;
-	ev_uint16_t	 port = 0;
-	int		 fd, on = 1;
-#ifdef TCP_USER_TIMEOUT
-	unsigned int	 ut = HTTP_TCP_USER_TIMEOUT_MS;
-#endif
-
-	bufferevent_getcb(conn->bev, NULL, NULL, NULL, &cbarg);
-	if (cbarg == NULL) {
-		http_conn_free(conn);
-		return;
-	}
-	conn->evcon = cbarg;
-	hmap_add(&h->conns_hash, hmap_hash_ptr(conn->evcon), conn);
-	h->nconns++;
-	evhttp_connection_set_closecb(conn->evcon, http_conn_closecb, conn);
-	evhttp_connection_get_peer(conn->evcon, &addr, &port);
-	snprintf(conn->peer, sizeof conn->peer, "%s",
-	    addr == NULL ? "-" : addr);
-	conn->in_cb = evbuffer_add_cb(bufferevent_get_input(conn->bev),
-	    http_conn_input, conn);
-	conn->out_cb = evbuffer_add_cb(bufferevent_get_output(conn->bev),
-	    http_conn_output, conn);
-
-	/* A client that vanishes without closing is found when keep-alive
-	 * writes go unacknowledged. */
-	if ((fd = bufferevent_getfd(conn->bev)) != -1) {
-		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-#ifdef TCP_USER_TIMEOUT
-		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
-#endif
-	}
-	http_conn_idle(conn);
+	http_conn_stream_end(conn);
 }
 
 static void
-http_conn_timer(evutil_socket_t fd, short ev, void *arg)
+http_stream_drop(struct http_conn *conn, void *arg)
 {
-	struct http_conn	*conn = arg;
-
-	switch (conn->state) {
-	case CONN_SETUP:
-		http_conn_setup(conn);
-		break;
-	case CONN_READING:
-		http_conn_timeout(conn);
-		break;
-	case CONN_IDLE:
-		evhttp_connection_free(conn->evcon);	/* frees conn */
-		break;
-	case CONN_CLOSING:
-		evhttp_connection_free(conn->evcon);	/* frees conn */
-		break;
-	default:
-		break;
-	}
+	http_conn_close(conn, "dropped");
 }
 
-/*
- * evhttp asks for each accepted connection's bufferevent.  Its connection
- * object does not exist yet: it is looked up on the next loop turn, before
- * any I/O can happen on the new socket.
- */
-static struct bufferevent *
-http_bevcb(struct event_base *base, void *arg)
+static size_t
+http_stream_queued(const struct http_conn *conn, void *arg)
 {
-	struct http		*h = arg;
-	struct http_conn	*conn;
-	struct bufferevent	*bev;
-
-	if (h->tls != NULL)
-		bev = tls_bufferevent(h->tls, base);
-	else
-		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL)
-		fatalx("cannot create a bufferevent");
-	metrics.connections++;
-	conn = xcalloc(1, sizeof *conn);
-	conn->h = h;
-	conn->bev = bev;
-	conn->state = CONN_SETUP;
-	conn->timer = evtimer_new(base, http_conn_timer, conn);
-	if (h->tls == NULL)
-		conn->flush = event_new(base, -1, 0, http_conn_flush, conn);
-	LIST_INSERT_HEAD(&h->conns, conn, entry);
-	event_active(conn->timer, EV_TIMEOUT, 1);
-	return bev;
-}
-
-/* session_ops.watch: the stream's close callback, through ours. */
-static void
-http_watch(struct evhttp_connection *evcon,
-    void (*cb)(struct evhttp_connection *, void *), void *cbarg, void *arg)
-{
-	struct http		*h = arg;
-	struct http_conn	*conn;
-
-	if ((conn = http_conn_find(h, evcon)) == NULL) {
-		evhttp_connection_set_closecb(evcon, cb, cbarg);
-		return;
-	}
-	conn->closecb = cb;
-	conn->closearg = cbarg;
+	return http_conn_output_length(conn);
 }
 
 /* ---- sessions ---- */
@@ -1016,7 +694,7 @@ static void
 http_session_end(struct http *h, struct session *sess, const char *why)
 {
 	struct stream		*st, *next;
-	struct evhttp_request	*req;
+	struct http_req	 r, *req;
 
 	/* A subscriptions/listen stream gets its graceful end first. */
 	if (sess->kind == SESSION_STATELESS && sess->ms != NULL && !sess->dead) {
@@ -1025,18 +703,18 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 	}
 	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
-		if (st->req == NULL || st->in_handler)
+		if (st->conn == NULL || st->in_handler)
 			continue;
 		if (st->state == STREAM_SSE)
 			stream_end(st);
 		else if (h->closing) {
 			/* Drained: what is still waiting gets no answer. */
-			req = st->req;
+			req = http_req_later(&r, st->conn);
 			stream_forget(st);
 			http_reply_error(req, 503, "Service Unavailable",
 			    JSONRPC_SERVER_ERROR, "Server shutting down");
 		} else {
-			req = st->req;
+			req = http_req_later(&r, st->conn);
 			stream_forget(st);
 			http_reply_error(req, 404, "Not Found",
 			    JSONRPC_SESSION_NOT_FOUND, "Session not found");
@@ -1096,11 +774,10 @@ http_hold_ms(const struct http *h, const struct session *sess)
 
 /* Headers every answer to a POST of this stream carries. */
 static void
-http_stream_headers(struct stream *st, struct evhttp_request *req)
+http_stream_headers(struct stream *st, struct http_req *req)
 {
 	if (st->initialize && !st->init_failed)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Mcp-Session-Id", st->sess->id);
+		http_req_add(req, "Mcp-Session-Id", st->sess->id);
 }
 
 /* Answer a HELD stream with its final message as JSON: e from the log,
@@ -1109,19 +786,19 @@ static void
 http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
     const char *text, size_t len)
 {
-	struct evhttp_request	*req = st->req;
+	struct http_req		 r, *req = http_req_later(&r, st->conn);
+	struct session_msg	*m = NULL;
 	const char		*reason;
 	int			 status = st->status;
 
 	http_stream_headers(st, req);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
+	http_req_add(req, "Content-Type", "application/json");
 	if (e != NULL) {
-		text = e->msg->text;
-		len = e->msg->len;
+		m = session_msg_ref(e->msg);	/* e goes now */
+		text = m->text;
+		len = m->len;
 	}
-	evbuffer_add(evhttp_request_get_output_buffer(req), text, len);
-	stream_json_done(st, e);	/* forgets req and e */
+	stream_json_done(st, e);	/* forgets conn and e */
 	switch (status) {
 	case 400:
 		reason = "Bad Request";
@@ -1138,8 +815,9 @@ http_answer_json(struct http *h, struct stream *st, struct session_entry *e,
 		reason = "OK";
 		break;
 	}
-	http_date(req);
-	evhttp_send_reply(req, status, reason, NULL);
+	http_req_reply(req, status, reason, text, len);
+	if (m != NULL)
+		session_msg_unref(m);
 }
 
 /*
@@ -1150,8 +828,9 @@ static void
 http_kick(struct http *h, struct stream *st)
 {
 	struct session_entry	*e;
+	struct http_req		 r;
 
-	if (st->req == NULL || st->in_handler || st->state != STREAM_HELD)
+	if (st->conn == NULL || st->in_handler || st->state != STREAM_HELD)
 		return;
 	if ((e = stream_json_final(st)) != NULL) {
 		http_answer_json(h, st, e, NULL, 0);
@@ -1160,17 +839,19 @@ http_kick(struct http *h, struct stream *st)
 	if (st->seq <= st->sent)
 		return;			/* nothing yet */
 	http_session_update(st->sess);
-	http_stream_headers(st, st->req);
-	stream_open(st, st->req, (uint64_t)-1);
+	http_stream_headers(st, http_req_later(&r, st->conn));
+	stream_open(st, st->conn, (uint64_t)-1);
 }
 
 static void
 http_hold_expired(struct session *sess, struct stream *st, void *arg)
 {
+	struct http_req	r;
+
 	http_session_update(sess);
-	http_stream_headers(st, st->req);
-	stream_open(st, st->req, (uint64_t)-1);
-	if (st->req == NULL)
+	http_stream_headers(st, http_req_later(&r, st->conn));
+	stream_open(st, st->conn, (uint64_t)-1);
+	if (st->conn == NULL)
 		return;
 	if (sess->priming) {
 		/* Primed with an id and a retry field: let the client come
@@ -1191,7 +872,7 @@ http_hold_expired(struct session *sess, struct stream *st, void *arg)
 static void
 http_end_cancelled(struct stream *st)
 {
-	struct evhttp_request	*req = st->req;
+	struct http_req	 r, *req = http_req_later(&r, st->conn);
 
 	if (req == NULL || st->in_handler)
 		return;
@@ -1201,7 +882,8 @@ http_end_cancelled(struct stream *st)
 		http_reply(req, 200, "OK", "text/event-stream", NULL);
 	} else if (st->state == STREAM_HELD) {
 		http_stream_headers(st, req);
-		stream_open(st, req, (uint64_t)-1);	/* ends after them */
+		/* It ends after them. */
+		stream_open(st, st->conn, (uint64_t)-1);
 	} else
 		stream_flush(st);			/* the same */
 }
@@ -1218,7 +900,7 @@ http_is_initialize(json_object *msg)
 }
 
 static struct session *
-http_mcp_session(struct http *h, struct evhttp_request *req)
+http_mcp_session(struct http *h, struct http_req *req)
 {
 	const char	*sid;
 	struct session	*sess;
@@ -1266,7 +948,7 @@ http_requests(json_object *msg)
 
 /* May a new session start?  Answers 503 if not. */
 static int
-http_session_allowed(struct http *h, struct evhttp_request *req)
+http_session_allowed(struct http *h, struct http_req *req)
 {
 	if (h->draining) {
 		http_note(h, "draining");
@@ -1291,7 +973,7 @@ http_session_allowed(struct http *h, struct evhttp_request *req)
  * answered there is no version yet; the batch is the mux's to refuse.
  */
 static int
-http_batch_ok(struct http *h, struct evhttp_request *req,
+http_batch_ok(struct http *h, struct http_req *req,
     struct session *sess, json_object *msg)
 {
 	const char	*version;
@@ -1321,7 +1003,7 @@ http_batch_ok(struct http *h, struct evhttp_request *req,
  * ever be in flight gets 400, not a Retry-After it could never meet.
  */
 static int
-http_request_allowed(struct http *h, struct evhttp_request *req,
+http_request_allowed(struct http *h, struct http_req *req,
     struct session *sess, json_object *msg)
 {
 	size_t	n, max = h->cfg->max_in_flight;
@@ -1398,16 +1080,16 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 static const char *
 http_header_cb(void *arg, const char *name)
 {
-	struct evkeyvalq	*in = arg;
-	struct evkeyval		*kv;
+	struct http_req		*req = arg;
 	const char		*found = NULL;
+	size_t			 i;
 
-	TAILQ_FOREACH(kv, in, next) {
-		if (strcasecmp(kv->key, name) != 0)
+	for (i = 0; i < req->nh; i++) {
+		if (strcasecmp(req->names[i], name) != 0)
 			continue;
 		if (found != NULL)
 			return modern_header_repeated;
-		found = kv->value;
+		found = req->values[i];
 	}
 	return found;
 }
@@ -1419,7 +1101,7 @@ http_header_cb(void *arg, const char *name)
  * unchecked.  NULL, or the error response and *status.
  */
 static json_object *
-http_check_params(struct http *h, struct evhttp_request *req,
+http_check_params(struct http *h, struct http_req *req,
     json_object *msg, int *status)
 {
 	json_object	*name, *spec;
@@ -1431,8 +1113,7 @@ http_check_params(struct http *h, struct evhttp_request *req,
 	    NULL)
 		return NULL;
 	*status = 400;
-	return modern_check_params(msg, http_header_cb,
-	    evhttp_request_get_input_headers(req), spec);
+	return modern_check_params(msg, http_header_cb, req, spec);
 }
 
 /*
@@ -1447,7 +1128,7 @@ http_stateless_done(struct http *h, struct session *sess)
 	if (sess->kind != SESSION_STATELESS || sess->dead)
 		return;
 	TAILQ_FOREACH(st, &sess->streams, entry) {
-		if (st->no != 0 && (!st->finished || st->req != NULL ||
+		if (st->no != 0 && (!st->finished || st->conn != NULL ||
 		    st->in_handler))
 			return;
 	}
@@ -1461,7 +1142,7 @@ http_stateless_done(struct http *h, struct session *sess)
  * status and type and its client closing the stream cancels it.
  */
 static void
-http_stateless_post(struct http *h, struct evhttp_request *req,
+http_stateless_post(struct http *h, struct http_req *req,
     json_object *msg)
 {
 	struct session	*sess;
@@ -1495,8 +1176,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 		    "request or notification is expected");
 		return;
 	}
-	if ((err = modern_check(msg, http_header_cb,
-	    evhttp_request_get_input_headers(req), &status)) != NULL ||
+	if ((err = modern_check(msg, http_header_cb, req, &status)) != NULL ||
 	    (err = http_check_params(h, req, msg, &status)) != NULL) {
 		http_note(h, "headers or _meta refused");
 		json_object_put(msg);
@@ -1524,7 +1204,7 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 	listen = strcmp(jsonrpc_method(msg), "subscriptions/listen") == 0;
 	if (!listen)
 		http_request_start(h, sess, st, msg);
-	stream_hold(st, req, 0);
+	stream_hold(st, h->cur, 0);
 	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
 	http_pump(h);
 	st->in_handler = 0;
@@ -1539,13 +1219,13 @@ http_stateless_post(struct http *h, struct evhttp_request *req,
 	}
 	http_kick(h, st);
 	if (st->state == STREAM_HELD)
-		stream_hold(st, req, h->cfg->keepalive_ms);
+		stream_hold(st, h->cur, h->cfg->keepalive_ms);
 	stream_gc(st);
 	http_stateless_done(h, sess);
 }
 
 static void
-http_mcp_post(struct http *h, struct evhttp_request *req)
+http_mcp_post(struct http *h, struct http_req *req)
 {
 	const char		*accept;
 	json_object		*msg;
@@ -1622,7 +1302,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 	st->initialize = created;
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
-	stream_hold(st, req, 0);
+	stream_hold(st, h->cur, 0);
 	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
 	http_pump(h);
 	st->in_handler = 0;
@@ -1661,7 +1341,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 			http_end_cancelled(st);	/* by a member of its batch */
 		else if (st->state == STREAM_HELD) {
 			http_session_update(sess);
-			stream_hold(st, req, http_hold_ms(h, sess));
+			stream_hold(st, h->cur, http_hold_ms(h, sess));
 		}
 		break;
 	}
@@ -1671,7 +1351,7 @@ http_mcp_post(struct http *h, struct evhttp_request *req)
 }
 
 static void
-http_mcp_get(struct http *h, struct evhttp_request *req)
+http_mcp_get(struct http *h, struct http_req *req)
 {
 	struct session		*sess;
 	struct stream		*st;
@@ -1694,13 +1374,13 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 
 	if ((last = h->hdr.last_event_id) == NULL) {
 		st = stream_find(sess, 0);
-		if (st->req != NULL) {
+		if (st->conn != NULL) {
 			http_reply_error(req, 409, "Conflict",
 			    JSONRPC_SERVER_ERROR, "Conflict: Only one SSE "
 			    "stream is allowed per session");
 			return;
 		}
-		stream_open(st, req, (uint64_t)-1);
+		stream_open(st, h->cur, (uint64_t)-1);
 		return;
 	}
 
@@ -1736,7 +1416,7 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 		stream_gc(st);
 		return;
 	}
-	if (st->req != NULL) {
+	if (st->conn != NULL) {
 		/* The client left that connection behind: this one wins. */
 		if (st->state == STREAM_SSE)
 			stream_end(st);
@@ -1745,12 +1425,12 @@ http_mcp_get(struct http *h, struct evhttp_request *req)
 	}
 	log_debug("session %.8s: stream %llu resumed after %llu", sess->hex,
 	    (unsigned long long)no, (unsigned long long)seq);
-	stream_open(st, req, seq);
+	stream_open(st, h->cur, seq);
 	stream_gc(st);
 }
 
 static void
-http_mcp_delete(struct http *h, struct evhttp_request *req)
+http_mcp_delete(struct http *h, struct http_req *req)
 {
 	struct session	*sess;
 
@@ -1766,14 +1446,14 @@ http_mcp_delete(struct http *h, struct evhttp_request *req)
 }
 
 static void
-http_mcp(struct http *h, struct evhttp_request *req)
+http_mcp(struct http *h, struct http_req *req)
 {
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_POST:
+	switch (req->method) {
+	case HTTP_M_POST:
 		http_mcp_post(h, req);
 		break;
-	case EVHTTP_REQ_GET:
-	case EVHTTP_REQ_DELETE:
+	case HTTP_M_GET:
+	case HTTP_M_DELETE:
 		/* 2026-07-28 has no GET stream and no session to delete;
 		 * an unknown version gets 400 from the legacy check. */
 		if (!http_version_unknown(h) &&
@@ -1781,7 +1461,7 @@ http_mcp(struct http *h, struct evhttp_request *req)
 			http_reply_allow(req, "POST");
 			break;
 		}
-		if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		if (req->method == HTTP_M_GET)
 			http_mcp_get(h, req);
 		else
 			http_mcp_delete(h, req);
@@ -1795,13 +1475,13 @@ http_mcp(struct http *h, struct evhttp_request *req)
 /* ---- legacy HTTP+SSE ---- */
 
 static void
-http_sse(struct http *h, struct evhttp_request *req)
+http_sse(struct http *h, struct http_req *req)
 {
 	struct session	*sess;
 	struct stream	*st;
 	char		*endpoint;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	if (req->method != HTTP_M_GET) {
 		http_reply_allow(req, "GET");
 		return;
 	}
@@ -1816,7 +1496,7 @@ http_sse(struct http *h, struct evhttp_request *req)
 	http_note_session(h, sess);
 	http_pump(h);
 	st = stream_find(sess, 0);
-	stream_open(st, req, (uint64_t)-1);
+	stream_open(st, h->cur, (uint64_t)-1);
 	xasprintf(&endpoint, "%s?sessionId=%s", h->message_path, sess->id);
 	stream_send_event(st, "endpoint", endpoint);
 	free(endpoint);
@@ -1824,14 +1504,13 @@ http_sse(struct http *h, struct evhttp_request *req)
 }
 
 static char *
-http_query_param(struct evhttp_request *req, const char *name)
+http_query_param(struct http_req *req, const char *name)
 {
 	struct evkeyvalq	 params;
 	const char		*query, *v;
 	char			*value = NULL;
 
-	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	if (query == NULL)
+	if ((query = req->query) == NULL)
 		return NULL;
 	TAILQ_INIT(&params);
 	if (evhttp_parse_query_str(query, &params) == 0 &&
@@ -1842,7 +1521,7 @@ http_query_param(struct evhttp_request *req, const char *name)
 }
 
 static void
-http_message(struct http *h, struct evhttp_request *req)
+http_message(struct http *h, struct http_req *req)
 {
 	struct session		*sess;
 	struct session_entry	*e, *final = NULL;
@@ -1852,7 +1531,7 @@ http_message(struct http *h, struct evhttp_request *req)
 	uint64_t		 no;
 	char			*sid;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+	if (req->method != HTTP_M_POST) {
 		http_reply_allow(req, "POST");
 		return;
 	}
@@ -1944,10 +1623,10 @@ http_message(struct http *h, struct evhttp_request *req)
 /* ---- probes and routing ---- */
 
 static void
-http_probe(struct http *h, struct evhttp_request *req, int ready)
+http_probe(struct http *h, struct http_req *req, int ready)
 {
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+	if (req->method != HTTP_M_GET &&
+	    req->method != HTTP_M_HEAD) {
 		http_reply_allow(req, "GET, HEAD");
 		return;
 	}
@@ -1958,46 +1637,6 @@ http_probe(struct http *h, struct evhttp_request *req, int ready)
 	else
 		http_reply(req, 503, "Service Unavailable", "text/plain",
 		    h->draining ? "draining\n" : "not ready\n");
-}
-
-/*
- * A header name with a blank or a control character in it: evhttp keeps
- * "Host : x" as the header "Host " (no Host for us, the Host for a proxy
- * that trims it).
- */
-static int
-http_bad_name(const char *name, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		if ((unsigned char)name[i] <= ' ' ||
-		    (unsigned char)name[i] == 0x7f)
-			return 1;
-	}
-	return len == 0;
-}
-
-/* A control character other than HTAB in a header value (RFC 9110 5.5):
- * what a proxy makes of it is anybody's guess. */
-static int
-http_bad_value(const char *value)
-{
-	const unsigned char	*p;
-
-	for (p = (const unsigned char *)value; *p != '\0'; p++) {
-		if ((*p < ' ' && *p != '\t') || *p == 0x7f)
-			return 1;
-	}
-	return 0;
-}
-
-/* Content-Length is 1*DIGIT (RFC 9110 8.6): evhttp's strtoll would take
- * "+5" or " 5", which a proxy may read otherwise. */
-static int
-http_bad_length(const char *value)
-{
-	return value[0] == '\0' || value[strspn(value, "0123456789")] != '\0';
 }
 
 /*
@@ -2030,140 +1669,77 @@ http_host_port_ok(const char *host)
 
 /* The walk that fills h->hdr. */
 static void
-http_hdrs_scan(struct http *h, struct evhttp_request *req)
+http_hdrs_scan(struct http *h, struct http_req *req)
 {
 	struct http_hdrs	*hd = &h->hdr;
-	struct evkeyval		*kv;
-	const char		**slot;
-	size_t			 klen;
+	const char		*key, *value, **slot;
+	size_t			 i, klen;
 
 	memset(hd, 0, sizeof *hd);
-	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(req), next) {
-		klen = strlen(kv->key);
-		if (http_bad_name(kv->key, klen))
-			hd->bad_name = 1;
-		if (http_bad_value(kv->value))
-			hd->bad_value = 1;
-		hd->n++;
-		hd->size += klen + strlen(kv->value) + 4;
+	for (i = 0; i < req->nh; i++) {
+		key = req->names[i];
+		value = req->values[i];
+		klen = strlen(key);
 		slot = NULL;
 		switch (klen) {
 		case 4:
-			if (strcasecmp(kv->key, "Host") == 0) {
+			if (strcasecmp(key, "Host") == 0)
 				slot = &hd->host;
-				hd->nhost++;
-			}
 			break;
 		case 6:
-			if (strcasecmp(kv->key, "Accept") == 0)
+			if (strcasecmp(key, "Accept") == 0)
 				slot = &hd->accept;
-			else if (strcasecmp(kv->key, "Origin") == 0) {
+			else if (strcasecmp(key, "Origin") == 0) {
 				slot = &hd->origin;
 				hd->norigin++;
 			}
 			break;
 		case 12:
-			if (strcasecmp(kv->key, "Content-Type") == 0)
+			if (strcasecmp(key, "Content-Type") == 0)
 				slot = &hd->content_type;
 			break;
 		case 13:
-			if (strcasecmp(kv->key, "Authorization") == 0)
+			if (strcasecmp(key, "Authorization") == 0)
 				slot = &hd->authorization;
-			else if (strcasecmp(kv->key, "Last-Event-ID") == 0)
+			else if (strcasecmp(key, "Last-Event-ID") == 0)
 				slot = &hd->last_event_id;
 			break;
 		case 14:
-			if (strcasecmp(kv->key, "Mcp-Session-Id") == 0)
+			if (strcasecmp(key, "Mcp-Session-Id") == 0)
 				slot = &hd->session_id;
-			else if (strcasecmp(kv->key, "Content-Length") == 0) {
-				hd->nlength++;
-				if (http_bad_length(kv->value))
-					hd->bad_length = 1;
-			}
-			break;
-		case 17:
-			if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
-				hd->nte++;
-				hd->te_chunked =
-				    strcasecmp(kv->value, "chunked") == 0;
-			}
 			break;
 		case 20:
-			if (strcasecmp(kv->key, "MCP-Protocol-Version") == 0)
+			if (strcasecmp(key, "MCP-Protocol-Version") == 0)
 				slot = &hd->version;
 			break;
 		}
 		if (slot != NULL && *slot == NULL)
-			*slot = kv->value;
+			*slot = value;
 	}
 }
 
 /*
- * Framing a proxy in front of us may read differently (request
- * smuggling, RFC 9112 6.3): several Content-Length headers (evhttp takes
- * the first, a proxy may take the last) or one that is not all digits,
- * Content-Length with Transfer-Encoding (evhttp reads chunks),
- * Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1), a blank in a header name
- * or a control character in a value, no Host on HTTP/1.1 or several
- * (RFC 9112 3.2), a Host with a port that is no port, several Origin
- * headers (the allow-list would see only the first).  400; a
- * Transfer-Encoding other than "chunked" alone, which evhttp ignores and
- * so reads the body as the next request, 501 (RFC 9112 6.1).  Either
- * way the connection closes after it: what follows on it is no request
- * of ours.
+ * What the parser lets by and we refuse (400, then the connection
+ * closes): several Origin headers (the allow-list would see only the
+ * first) and a Host whose port is no port.  The framing a proxy could
+ * read differently (RFC 9112 6.3, 11.2) never gets here: http_parse
+ * refuses it before the body.
  */
 static int
-http_framing_ok(struct http *h, struct evhttp_request *req)
+http_framing_ok(struct http *h, struct http_req *req)
 {
 	const struct http_hdrs	*hd = &h->hdr;
 	const char		*why;
-	int			 code = 400, http11;
 
-	http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
-	if (hd->bad_name)
-		why = "Bad Request: blank in a header name";
-	else if (hd->bad_value)
-		why = "Bad Request: control character in a header value";
-	else if (hd->nlength > 1)
-		why = "Bad Request: more than one Content-Length";
-	else if (hd->bad_length)
-		why = "Bad Request: Content-Length is not a number";
-	else if (hd->nhost > 1)
-		why = "Bad Request: more than one Host";
-	else if (hd->norigin > 1)
+	if (hd->norigin > 1)
 		why = "Bad Request: more than one Origin";
-	else if (hd->nlength > 0 && hd->nte > 0)
-		why = "Bad Request: Content-Length with Transfer-Encoding";
-	else if (hd->nte > 0 && !http11)
-		why = "Bad Request: Transfer-Encoding on HTTP/1.0";
-	else if (hd->nte > 1 || (hd->nte == 1 && !hd->te_chunked)) {
-		code = 501;
-		why = "Not Implemented: Transfer-Encoding other than chunked";
-	} else if (hd->host == NULL && http11)
-		why = "Bad Request: Host header is required";
 	else if (hd->host != NULL && !http_host_port_ok(hd->host))
 		why = "Bad Request: invalid port in Host";
 	else
 		return 1;
 	http_note(h, "bad request framing");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Connection", "close");
-	http_reply_error(req, code, code == 400 ? "Bad Request" :
-	    "Not Implemented", JSONRPC_SERVER_ERROR, why);
-	return 0;
-}
-
-/* Over --max-headers or --max-header-size: 431. */
-static int
-http_headers_ok(struct http *h, struct evhttp_request *req)
-{
-	if (h->hdr.n <= h->cfg->max_headers &&
-	    h->hdr.size <= h->cfg->max_header_size)
-		return 1;
-	http_note(h, h->hdr.n > h->cfg->max_headers ? "too many headers" :
-	    "headers too large");
-	http_reply_error(req, 431, "Request Header Fields Too Large",
-	    JSONRPC_SERVER_ERROR, "Request header fields too large");
+	http_req_add(req, "Connection", "close");
+	http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR, why);
 	return 0;
 }
 
@@ -2212,34 +1788,32 @@ http_cors_allow_headers(const char *requested)
  * --cors.
  */
 static int
-http_cors(struct http *h, struct evhttp_request *req)
+http_cors(struct http *h, struct http_req *req)
 {
-	struct evkeyvalq	*in = evhttp_request_get_input_headers(req);
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	const char		*origin;
 	char			*allow;
 
 	if (h->cfg->ncors == 0)
 		return 0;
-	evhttp_add_header(out, "Vary", "Origin");
+	http_req_add(req, "Vary", "Origin");
 	origin = h->hdr.origin;
 	if (!auth_cors_ok(&h->origins, origin))
 		return 0;
-	evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
-	evhttp_add_header(out, "Access-Control-Expose-Headers",
+	http_req_add(req, "Access-Control-Allow-Origin", origin);
+	http_req_add(req, "Access-Control-Expose-Headers",
 	    HTTP_CORS_EXPOSE_HEADERS);
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_OPTIONS ||
-	    evhttp_find_header(in, "Access-Control-Request-Method") == NULL)
+	if (req->method != HTTP_M_OPTIONS ||
+	    http_req_header(req, "Access-Control-Request-Method") == NULL)
 		return 0;
-	evhttp_add_header(out, "Access-Control-Allow-Methods",
+	http_req_add(req, "Access-Control-Allow-Methods",
 	    "GET, POST, DELETE, OPTIONS");
-	allow = http_cors_allow_headers(evhttp_find_header(in,
+	allow = http_cors_allow_headers(http_req_header(req,
 	    "Access-Control-Request-Headers"));
-	evhttp_add_header(out, "Access-Control-Allow-Headers", allow);
+	http_req_add(req, "Access-Control-Allow-Headers", allow);
 	free(allow);
-	evhttp_add_header(out, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
+	http_req_add(req, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
 	http_note(h, "preflight");
-	evhttp_send_reply(req, 204, "No Content", NULL);
+	http_req_reply(req, 204, "No Content", NULL, 0);
 	return 1;
 }
 
@@ -2250,7 +1824,7 @@ http_cors(struct http *h, struct evhttp_request *req)
  * through any faster than the limit.
  */
 static int
-http_auth_ok(struct http *h, struct evhttp_request *req)
+http_auth_ok(struct http *h, struct http_req *req)
 {
 	const char	*value, *peer;
 	uint64_t	 wait;
@@ -2259,7 +1833,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 	h->owner = 0;
 	if (h->auth == NULL)
 		return 1;
-	peer = h->cur != NULL ? h->cur->peer : "-";
+	peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
 	if (h->authfail != NULL &&
 	    (wait = ratelimit_wait(h->authfail, peer, clock_ms())) != 0) {
 		metrics.rate_limited++;
@@ -2278,8 +1852,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
 	http_note(h, value == NULL ? "no token" : "invalid token");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "WWW-Authenticate", value == NULL ? "Bearer" :
+	http_req_add(req, "WWW-Authenticate", value == NULL ? "Bearer" :
 	    "Bearer error=\"invalid_token\"");
 	http_reply_error(req, 401, "Unauthorized", JSONRPC_SERVER_ERROR,
 	    "Unauthorized: a valid bearer token is required");
@@ -2289,7 +1862,7 @@ http_auth_ok(struct http *h, struct evhttp_request *req)
 /* --rate-limit: one token from the bucket of the client's token or,
  * without auth, of its address. */
 static int
-http_rate_ok(struct http *h, struct evhttp_request *req)
+http_rate_ok(struct http *h, struct http_req *req)
 {
 	char		 key[80];
 	uint64_t	 wait;
@@ -2300,7 +1873,7 @@ http_rate_ok(struct http *h, struct evhttp_request *req)
 		snprintf(key, sizeof key, "t%d", h->owner);
 	else
 		snprintf(key, sizeof key, "a%s", h->cur != NULL ?
-		    h->cur->peer : "-");
+		    http_conn_peer(h->cur) : "-");
 	if ((wait = ratelimit_take(h->ratelimit, key, clock_ms())) == 0)
 		return 1;
 	metrics.rate_limited++;
@@ -2331,7 +1904,8 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->child_answers_unreadable = ms.unreadable_unanswered;
 	g->client_progress_dropped = ms.client_progress_dropped;
 	g->child_guesses_withheld = ms.guesses_withheld;
-	g->connections = h->nconns;
+	g->connections = h->listener == NULL ? 0 :
+	    http_listener_count(h->listener);
 	g->ready = mux_ready(h->mux);
 	g->draining = h->draining;
 	metrics_process(g);
@@ -2340,21 +1914,22 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 }
 
 static void
-http_metrics(struct http *h, struct evhttp_request *req)
+http_metrics(struct http *h, struct http_req *req)
 {
 	struct metrics_gauges	 g;
 	struct evbuffer		*buf;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+	if (req->method != HTTP_M_GET) {
 		http_reply_allow(req, "GET");
 		return;
 	}
 	http_gauges(h, &g);
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", buf);
+	http_req_add(req, "Content-Type",
+	    "text/plain; version=0.0.4; charset=utf-8");
+	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),
+	    evbuffer_get_length(buf));
 	evbuffer_free(buf);
 }
 
@@ -2366,17 +1941,18 @@ http_metrics(struct http *h, struct evhttp_request *req)
  * target), any Host elsewhere, and JSON errors.
  */
 static void
-http_metrics_request(struct evhttp_request *req, void *arg)
+http_metrics_request(struct http_conn *conn, void *arg)
 {
 	struct http		*h = arg;
-	const struct evhttp_uri	*uri;
+	struct http_req		 r, *req = &r;
 	const char		*path;
 
-	uri = evhttp_request_get_evhttp_uri(req);
-	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
-	h->cur = NULL;		/* no http_conn on this listener */
+	if (http_req_init(h, req, conn) == -1)
+		return;
+	path = req->path;
+	h->cur = conn;
 	http_hdrs_scan(h, req);
-	if (!http_framing_ok(h, req) || !http_headers_ok(h, req))
+	if (!http_framing_ok(h, req))
 		goto done;
 	if (!auth_host_ok(&h->metrics_origins, h->hdr.host))
 		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
@@ -2391,11 +1967,13 @@ http_metrics_request(struct evhttp_request *req, void *arg)
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
 		    "Not Found");
 done:
+	h->cur = NULL;
 	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
+	http_req_clear(req);
 }
 
 static void
-http_route(struct http *h, struct evhttp_request *req, const char *path)
+http_route(struct http *h, struct http_req *req, const char *path)
 {
 	const char		*host;
 
@@ -2432,39 +2010,44 @@ http_route(struct http *h, struct evhttp_request *req, const char *path)
 		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
 }
 
+/* ops->request: a request in whole, ours until answered. */
 static void
-http_request(struct evhttp_request *req, void *arg)
+http_request(struct http_conn *conn, void *arg)
 {
 	struct http			*h = arg;
-	struct http_conn		*conn;
-	const struct evhttp_uri		*uri;
+	struct http_req			 r, *req = &r;
 	const char			*path;
 
-	uri = evhttp_request_get_evhttp_uri(req);
-	path = uri == NULL ? NULL : evhttp_uri_get_path(uri);
-	if (path == NULL || *path == '\0')
-		path = "/";
 	metrics.http_requests++;
-
-	conn = http_conn_find(h, evhttp_request_get_connection(req));
-	if (conn != NULL) {
-		event_del(conn->timer);
-		if (conn->state != CONN_READING)
-			conn->start_ms = clock_ms();
-		conn->state = CONN_HANDLING;
-		conn->req = req;
-		conn->cmd = evhttp_request_get_command(req);
-		http_copy(conn->path, sizeof conn->path, path);
-		evhttp_request_set_on_complete_cb(req, http_conn_done, conn);
+	if (http_req_init(h, req, conn) == -1)
+		return;
+	/* What evhttp served; anything else it answered 501. */
+	if (req->method == HTTP_M_OTHER &&
+	    strcmp(http_parse_method(http_conn_request(conn)), "PUT") != 0 &&
+	    strcmp(http_parse_method(http_conn_request(conn)), "PATCH") != 0) {
+		http_conn_refuse(conn, 501, "method not implemented");
+		http_req_clear(req);
+		return;
 	}
+	if ((path = req->path) == NULL || *path == '\0')
+		path = "/";
 	h->cur = conn;
 	h->owner = 0;
 	http_hdrs_scan(h, req);
-	if (http_framing_ok(h, req) && http_headers_ok(h, req))
+	if (http_framing_ok(h, req))
 		http_route(h, req, path);
 	h->cur = NULL;
 	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
+	http_req_clear(req);
 }
+
+static const struct http_conn_ops http_conn_ops = {
+	.request = http_request,
+};
+
+static const struct http_conn_ops http_metrics_ops = {
+	.request = http_metrics_request,
+};
 
 /* ---- the pump's way in ---- */
 
@@ -2614,97 +2197,23 @@ done:
 
 /* ---- listening ---- */
 
+/* The connections' limits and deadlines, from ours. */
 static void
-http_reserve_fds(struct http *h)
+http_conn_config(const struct http_config *cfg, size_t max_body,
+    struct http_conn_config *cc)
 {
-	int	i;
-
-	for (i = 0; i < HTTP_FD_RESERVE; i++) {
-		if (h->reserve[i] == -1)
-			h->reserve[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	}
-}
-
-static int
-http_reserve_full(const struct http *h)
-{
-	int	i;
-
-	for (i = 0; i < HTTP_FD_RESERVE; i++) {
-		if (h->reserve[i] == -1)
-			return 0;
-	}
-	return 1;
-}
-
-static void
-http_release_fds(struct http *h)
-{
-	int	i;
-
-	for (i = 0; i < HTTP_FD_RESERVE; i++) {
-		if (h->reserve[i] != -1)
-			close(h->reserve[i]);
-		h->reserve[i] = -1;
-	}
-}
-
-static void
-http_accept_retry(evutil_socket_t fd, short ev, void *arg)
-{
-	struct http	*h = arg;
-	struct timeval	 tv = { HTTP_ACCEPT_BACKOFF_MS / 1000,
-			    (HTTP_ACCEPT_BACKOFF_MS % 1000) * 1000 };
-
-	http_reserve_fds(h);
-	if (!http_reserve_full(h)) {
-		event_add(h->accept_retry, &tv);
-		return;
-	}
-	log_info("accepting connections again");
-	evconnlistener_enable(h->listener);
-}
-
-/*
- * accept() failed for a reason other than "try again": out of descriptors,
- * most likely.  Give the reserve back to the rest of the program, stop
- * accepting and try again later.
- */
-static void
-http_accept_error(struct evconnlistener *listener, void *arg)
-{
-	struct http	*h;
-	struct timeval	 tv = { HTTP_ACCEPT_BACKOFF_MS / 1000,
-			    (HTTP_ACCEPT_BACKOFF_MS % 1000) * 1000 };
-	int		 error = EVUTIL_SOCKET_ERROR();
-
-	LIST_FOREACH(h, &http_all, entry) {
-		if (h->listener == listener)
-			break;
-	}
-	if (h == NULL)
-		return;
-	errno = error;
-	log_warn("accept");
-	evconnlistener_disable(listener);
-	http_release_fds(h);
-	event_add(h->accept_retry, &tv);
-}
-
-static void
-http_raise_nofile(void)
-{
-	struct rlimit	rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
-		log_warn("getrlimit");
-		return;
-	}
-	if (rl.rlim_cur == rl.rlim_max)
-		return;
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-		log_warn("setrlimit");
+	memset(cc, 0, sizeof *cc);
+	cc->parse.max_request_line = HTTP_MAX_REQUEST_LINE;
+	/* Ours counts "name: value" and its CRLF; the parser's the
+	 * section as received, its final empty line included. */
+	cc->parse.max_header_bytes = cfg->max_header_size + 2;
+	cc->parse.max_headers = cfg->max_headers;
+	cc->parse.max_body = max_body;
+	cc->parse.max_chunk_meta = HTTP_MAX_CHUNK_META;
+	cc->read_timeout_ms = cfg->read_timeout_ms;
+	cc->idle_timeout_ms = cfg->read_timeout_ms;
+	cc->write_timeout_ms = HTTP_STREAM_WRITE_TIMEOUT_S * 1000;
+	cc->linger_ms = HTTP_LINGER_MS;
 }
 
 static int
@@ -2731,7 +2240,7 @@ http_is_loopback(const struct sockaddr *sa)
 static int
 http_metrics_listen(struct http *h)
 {
-	struct evhttp_bound_socket	*bound;
+	struct http_conn_config		 cc;
 	struct sockaddr_storage		 ss;
 	socklen_t			 sslen = sizeof ss;
 	char				*host, *colon;
@@ -2748,23 +2257,13 @@ http_metrics_listen(struct http *h)
 		memmove(host, host + 1, len - 2);
 		host[len - 2] = '\0';
 	}
-	if ((h->metrics_evh = evhttp_new(h->base)) == NULL)
-		fatalx("evhttp_new failed");
-	evhttp_set_gencb(h->metrics_evh, http_metrics_request, h);
-	evhttp_set_default_content_type(h->metrics_evh, NULL);
-	evhttp_set_max_body_size(h->metrics_evh, HTTP_METRICS_MAX_BODY);
-	evhttp_set_max_headers_size(h->metrics_evh,
-	    (ev_ssize_t)h->cfg->max_header_size);
-	evhttp_set_timeout(h->metrics_evh,
-	    (int)((h->cfg->read_timeout_ms + 999) / 1000));
-	evhttp_set_allowed_methods(h->metrics_evh, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	if (port < 0 || port > 65535 || (bound =
-	    evhttp_bind_socket_with_handle(h->metrics_evh, host,
-	    (ev_uint16_t)port)) == NULL ||
-	    getsockname(evhttp_bound_socket_get_fd(bound),
-	    (struct sockaddr *)&ss, &sslen) == -1) {
+	http_conn_config(h->cfg, HTTP_METRICS_MAX_BODY, &cc);
+	cc.quiet = 1;		/* as the scrapes have always been */
+	errno = 0;
+	if (port < 0 || port > 65535 || (h->metrics_listener =
+	    http_listener_new(h->base, host, (int)port, &cc, &http_metrics_ops,
+	    h)) == NULL || http_listener_address(h->metrics_listener, &ss,
+	    &sslen) == -1) {
 		log_error("cannot listen on %s for metrics: %s",
 		    h->cfg->metrics_listen, strerror(errno));
 		free(host);
@@ -2822,12 +2321,10 @@ http_listen(struct http *h)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof ss;
 	char			 host[NI_MAXHOST], port[NI_MAXSERV];
+	struct http_conn_config	 cc;
 	char			*bind_host, *url;
 	size_t			 len;
-	int			 fd, error;
-
-	http_raise_nofile();
-	http_reserve_fds(h);
+	int			 error;
 
 	/* "[::1]" works as well as "::1". */
 	bind_host = xstrdup(h->cfg->host);
@@ -2836,15 +2333,18 @@ http_listen(struct http *h)
 		memmove(bind_host, bind_host + 1, len - 2);
 		bind_host[len - 2] = '\0';
 	}
-	/* Resolved here first: evhttp would say only "Invalid argument". */
+	/* Resolved here first: the listener would only say "Invalid
+	 * argument". */
 	if (http_resolvable(bind_host) == -1) {
 		free(bind_host);
 		return -1;
 	}
+	http_conn_config(h->cfg, h->cfg->max_body, &cc);
+	cc.tls = h->tls;
 	errno = 0;
-	h->bound = evhttp_bind_socket_with_handle(h->evh, bind_host,
-	    (ev_uint16_t)h->cfg->port);
-	if (h->bound == NULL) {
+	h->listener = http_listener_new(h->base, bind_host, h->cfg->port, &cc,
+	    &http_conn_ops, h);
+	if (h->listener == NULL) {
 		error = errno;
 		log_error("cannot listen on %s port %d: %s%s", h->cfg->host,
 		    h->cfg->port, error != 0 ? strerror(error) : "failed",
@@ -2857,11 +2357,7 @@ http_listen(struct http *h)
 		return -1;
 	}
 	free(bind_host);
-	h->listener = evhttp_bound_socket_get_listener(h->bound);
-	evconnlistener_set_error_cb(h->listener, http_accept_error);
-
-	fd = evhttp_bound_socket_get_fd(h->bound);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+	if (http_listener_address(h->listener, &ss, &sslen) == -1 ||
 	    getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof host, port,
 	    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
 		log_error("cannot listen: getsockname: %s", strerror(errno));
@@ -2950,7 +2446,6 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	struct session_limits	 limits;
 	struct timeval		 tv;
 	char			*err;
-	int			 i;
 
 	metrics_started();
 	h = xcalloc(1, sizeof *h);
@@ -2959,9 +2454,6 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	h->mux = mux;
 	h->pump = pump;
 	h->pump_arg = pump_arg;
-	for (i = 0; i < HTTP_FD_RESERVE; i++)
-		h->reserve[i] = -1;
-	LIST_INIT(&h->conns);
 
 	if (cfg->auth_token_file != NULL)
 		h->auth = auth_load_file(cfg->auth_token_file, &err);
@@ -3011,28 +2503,10 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	h->sessions = sessions_new(base, &limits, &http_session_ops, h);
 	sessions_set_prefix(h->sessions, cfg->instance_id);
 
-	if ((h->evh = evhttp_new(base)) == NULL)
-		fatalx("evhttp_new failed");
-	evhttp_set_gencb(h->evh, http_request, h);
-	evhttp_set_bevcb(h->evh, http_bevcb, h);
-	evhttp_set_default_content_type(h->evh, NULL);
-	evhttp_set_max_body_size(h->evh, (ev_ssize_t)cfg->max_body);
-	evhttp_set_max_headers_size(h->evh,
-	    (ev_ssize_t)(cfg->max_header_size * HTTP_HEADERS_HARD_FACTOR));
-	/* Our own timers come first (http_conn_timer); this is evhttp's
-	 * inactivity timeout, a backstop. */
-	evhttp_set_timeout(h->evh, (int)((cfg->read_timeout_ms * 2 + 999) /
-	    1000));
-	evhttp_set_allowed_methods(h->evh, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-
 	h->reap = event_new(base, -1, 0, http_reap_cb, h);
-	h->accept_retry = evtimer_new(base, http_accept_retry, h);
 	h->sweep = evtimer_new(base, http_sweep_cb, h);
 	clock_tv(&tv, HTTP_SWEEP_MS);
 	event_add(h->sweep, &tv);
-	LIST_INSERT_HEAD(&http_all, h, entry);
 	return h;
 }
 
@@ -3074,6 +2548,8 @@ http_reload(struct http *h)
 			    "key: %s", err);
 			free(err);
 		} else {
+			if (h->listener != NULL)
+				http_listener_set_tls(h->listener, t);
 			tls_free(h->tls);
 			h->tls = t;
 			log_info("SIGHUP: certificate %s and key %s loaded",
@@ -3111,12 +2587,10 @@ void
 http_free(struct http *h)
 {
 	struct session		*sess;
-	struct http_conn	*conn;
 
 	if (h == NULL)
 		return;
 	h->freeing = 1;
-	LIST_REMOVE(h, entry);
 	http_delivered(h);
 	/* The mux outlives us: let it forget every session. */
 	while ((sess = sessions_first(h->sessions)) != NULL) {
@@ -3132,25 +2606,15 @@ http_free(struct http *h)
 		session_free(sess);
 	}
 	sessions_free(h->sessions);
-	evhttp_free(h->evh);	/* their close callbacks free the conns */
-	while ((conn = LIST_FIRST(&h->conns)) != NULL) {
-		/* Never set up: evhttp had them, their buffers are gone. */
-		conn->in_cb = conn->out_cb = NULL;
-		if (conn->evcon != NULL) {
-			hmap_del(&h->conns_hash, hmap_hash_ptr(conn->evcon),
-			    conn);
-			conn->evcon = NULL;
-			h->nconns--;
-		}
-		http_conn_free(conn);
-	}
-	hmap_clear(&h->conns_hash);
-	if (h->metrics_evh != NULL)
-		evhttp_free(h->metrics_evh);
+	/* The streams let go of theirs above; the rest close now. */
+	if (h->listener != NULL)
+		http_listener_free(h->listener);
+	if (h->metrics_listener != NULL)
+		http_listener_free(h->metrics_listener);
 	event_free(h->reap);
-	event_free(h->accept_retry);
 	event_free(h->sweep);
-	http_release_fds(h);
+	free(h->hnames);
+	free(h->hvalues);
 	auth_free(h->auth);
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);

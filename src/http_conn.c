@@ -70,6 +70,9 @@
 #define HTTP_CONN_MAX_HEAD		16384
 /* The next pipelined request is parsed once the output is below this. */
 #define HTTP_CONN_OUTPUT_LOW		65536
+/* What a TLS connection that failed may have left unread, read off
+ * before the close. */
+#define HTTP_CONN_DISCARD_MAX		65536
 /* The log line's path, and the annotations. */
 #define HTTP_CONN_PATH_MAX		128
 #define HTTP_CONN_VERB_MAX		16
@@ -200,6 +203,8 @@ http_conn_log(struct http_conn *conn, int status, const char *note)
 {
 	struct log_request	lr;
 
+	if (conn->l->cfg.quiet)
+		goto done;
 	metrics_http_status(status);
 	memset(&lr, 0, sizeof lr);
 	lr.http_method = conn->verb[0] == '\0' ? NULL : conn->verb;
@@ -211,6 +216,7 @@ http_conn_log(struct http_conn *conn, int status, const char *note)
 	lr.peer = conn->peer;
 	lr.note = note != NULL ? note : conn->note;
 	log_request(&lr);
+done:
 	conn->verb[0] = conn->path[0] = conn->sid[0] = conn->method[0] = '\0';
 	conn->note = NULL;
 	conn->status = 0;
@@ -253,7 +259,7 @@ http_conn_flush(struct http_conn *conn)
 	    (fd = bufferevent_getfd(conn->bev)) != -1) {
 		n = evbuffer_write(conn->out, fd);
 		error = errno;
-		if (n > 0)
+		if (n > 0 && !conn->l->cfg.quiet)
 			metrics.bytes_out += (uint64_t)n;
 		else if (n == -1 && error != EAGAIN && error != EWOULDBLOCK &&
 		    error != EINTR) {
@@ -503,7 +509,7 @@ http_conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	size_t			 len = evbuffer_get_length(in);
 
-	if (len > conn->in_seen)
+	if (len > conn->in_seen && !conn->l->cfg.quiet)
 		metrics.bytes_in += len - conn->in_seen;
 	conn->in_seen = len;
 	switch (conn->state) {
@@ -589,7 +595,8 @@ http_conn_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		http_conn_close(conn, "idle");
 		break;
 	case CONN_READING:
-		metrics.read_timeouts++;
+		if (!conn->l->cfg.quiet)
+			metrics.read_timeouts++;
 		http_conn_refuse(conn, 408, "read timeout");
 		break;
 	case CONN_CLOSING:
@@ -605,7 +612,23 @@ static void
 http_conn_free(struct http_conn *conn)
 {
 	struct http_listener	*l = conn->l;
+	char			 buf[4096];
+	size_t			 left = HTTP_CONN_DISCARD_MAX;
+	ssize_t			 n;
+	evutil_socket_t		 fd;
 
+	/*
+	 * A TLS connection that failed (plain HTTP on the TLS port) is not
+	 * read to its end as a plain one is (http_conn_drain): what the
+	 * client sent may still be unread, and closing over unread input
+	 * sends a reset, which the client takes for a fault of the
+	 * network instead of a server that closed.  Read it off, bounded.
+	 */
+	if (!conn->plain && (fd = bufferevent_getfd(conn->bev)) != -1) {
+		while (left > 0 && (n = recv(fd, buf, sizeof buf,
+		    MSG_DONTWAIT)) > 0)
+			left -= (size_t)n < left ? (size_t)n : left;
+	}
 	TAILQ_REMOVE(&l->conns, conn, entry);
 	l->nconns--;
 	bufferevent_free(conn->bev);	/* closes the socket */
@@ -1058,7 +1081,8 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		evutil_closesocket(fd);
 		return;
 	}
-	metrics.connections++;
+	if (!l->cfg.quiet)
+		metrics.connections++;
 	conn = xcalloc(1, sizeof *conn);
 	conn->l = l;
 	conn->bev = bev;
@@ -1088,7 +1112,9 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		clock_tv(&tv, l->cfg.write_timeout_ms);
 		bufferevent_set_timeouts(bev, NULL, &tv);
 	}
-	evbuffer_add_cb(bufferevent_get_output(bev), http_conn_sent, conn);
+	if (!l->cfg.quiet)
+		evbuffer_add_cb(bufferevent_get_output(bev), http_conn_sent,
+		    conn);
 	/*
 	 * Writing is enabled once there is something for the bufferevent
 	 * to write (http_conn_flush): a socket bufferevent enabled for it
@@ -1181,6 +1207,12 @@ http_listener_address(const struct http_listener *l,
 	*len = sizeof *ss;
 	return getsockname(evconnlistener_get_fd(l->evl),
 	    (struct sockaddr *)ss, len);
+}
+
+void
+http_listener_set_tls(struct http_listener *l, struct tls *tls)
+{
+	l->cfg.tls = tls;
 }
 
 void

@@ -57,6 +57,9 @@ struct http_conn_config {
 	/* Queued output past this: closed (0: HTTP_CONN_MAX_OUTPUT). */
 	size_t		 max_output;
 	struct tls	*tls;		/* NULL: plain HTTP */
+	/* No access log line and nothing counted in metrics (the
+	 * --metrics-listen port: scrapes are not traffic). */
+	int		 quiet;
 };
 
 /* The owner's callbacks; arg is the listener's. */
@@ -94,6 +97,9 @@ struct http_listener *http_listener_new(struct event_base *,
 /* The address bound (port 0 resolved); -1 with errno. */
 int		 http_listener_address(const struct http_listener *,
 		    struct sockaddr_storage *, socklen_t *);
+/* The TLS context for connections accepted from now on (a reload); the
+ * ones up keep theirs.  Not NULL on a TLS listener. */
+void		 http_listener_set_tls(struct http_listener *, struct tls *);
 /* Stops accepting for good (draining); the connections stay. */
 void		 http_listener_pause(struct http_listener *);
 /* Connections open, closing ones included (the gauge). */

@@ -3,22 +3,9 @@
  * session.c: sessions, their streams and connections, the replay log and
  * the queue limit.  See session.h for the model.
  *
- * libevent 2.1 notes that shape this file:
- * - A client that leaves while we still own its request (an open event
- *   stream, or a POST whose answer is not sent yet) makes libevent take the
- *   request off the dead connection (evhttp_request_get_connection() turns
- *   NULL) and free the connection, calling its close callback on the way.
- *   The request is then ours to free, once: stream_closecb does it.
- * - Every path that lets go of a request clears the close callback first,
- *   since evhttp_send_reply* may free the connection synchronously and a
- *   kept-alive connection outlives our stream.
- * - evhttp arms a 50 s read timeout on every connection, which would cut a
- *   quiet event stream; streams turn it off (the write timeout stays, and
- *   catches a client that stopped reading).
- * - evhttp stops reading while the user holds a request, so a held POST
- *   would not notice its client leaving; stream_hold turns close detection
- *   on the way evhttp itself does while writing (reading on, no read
- *   callback).
+ * Nothing here speaks HTTP: a stream holds the caller's connection as an
+ * opaque pointer and goes through session_ops for every byte it writes,
+ * every event stream it starts or ends and for news of a client leaving.
  */
 #include "config.h"
 
@@ -33,10 +20,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "clock.h"
 #include "entropy.h"
@@ -49,8 +33,6 @@
 /* Messages this long go out by reference to their one copy; shorter ones
  * are copied, which costs less than a reference. */
 #define SESSION_REF_MIN		1024
-/* A client that cannot take a write for this long is gone. */
-#define SESSION_WRITE_TIMEOUT_S	60
 
 struct sessions {
 	struct event_base	*base;
@@ -65,7 +47,7 @@ struct sessions {
 };
 
 static void	stream_timer_cb(evutil_socket_t, short, void *);
-static void	stream_closecb(struct evhttp_connection *, void *);
+static void	stream_lost(void *);
 static void	stream_free(struct stream *);
 static void	session_check_queue(struct session *);
 
@@ -360,7 +342,7 @@ session_kill(struct session *sess, const char *why)
 	else
 		log_info("session %.8s ended: %s", sess->hex, why);
 	TAILQ_FOREACH(st, &sess->streams, entry) {
-		if (st->req != NULL && !st->in_handler)
+		if (st->conn != NULL && !st->in_handler)
 			stream_drop(st);
 	}
 	sess->dead = 1;
@@ -378,7 +360,7 @@ session_free(struct session *sess)
 	struct session_entry	*e;
 
 	while ((st = TAILQ_FIRST(&sess->streams)) != NULL) {
-		if (st->req != NULL)
+		if (st->conn != NULL)
 			stream_drop(st);
 		stream_free(st);
 	}
@@ -402,13 +384,11 @@ session_free(struct session *sess)
 static size_t
 stream_output_length(const struct stream *st)
 {
-	struct bufferevent	*bev;
+	const struct sessions	*ss = st->sess->owner;
 
-	if (st->state != STREAM_SSE || st->evcon == NULL)
+	if (st->state != STREAM_SSE || st->conn == NULL)
 		return 0;
-	if ((bev = evhttp_connection_get_bufferevent(st->evcon)) == NULL)
-		return 0;
-	return evbuffer_get_length(bufferevent_get_output(bev));
+	return ss->ops.queued(st->conn, ss->arg);
 }
 
 size_t
@@ -428,7 +408,7 @@ session_connected(const struct session *sess)
 	const struct stream	*st;
 
 	TAILQ_FOREACH(st, &sess->streams, entry) {
-		if (st->req != NULL)
+		if (st->conn != NULL)
 			return 1;
 	}
 	return 0;
@@ -450,7 +430,7 @@ session_unsent_owed_idle(struct session *sess)
 		if (e->sent || session_entry_notice(e))
 			continue;
 		if ((st = stream_find(sess, e->stream)) != NULL &&
-		    st->req != NULL)
+		    st->conn != NULL)
 			continue;
 		n += e->msg->len;
 	}
@@ -524,7 +504,7 @@ session_log_evict(struct session *sess, struct session_entry *e)
 		if (!session_entry_notice(e))
 			return 0;
 		st = stream_find(sess, e->stream);
-		if (st != NULL && st->req != NULL)
+		if (st != NULL && st->conn != NULL)
 			return 0;
 		log_debug("session %.8s: log full, message for stream %" PRIu64
 		    " dropped unsent", sess->hex, e->stream);
@@ -642,61 +622,43 @@ stream_free(struct stream *st)
 int
 stream_gc(struct stream *st)
 {
-	if (st->no == 0 || !st->finished || st->req != NULL || st->in_handler)
+	if (st->no == 0 || !st->finished || st->conn != NULL || st->in_handler)
 		return 0;
 	stream_free(st);
 	return 1;
 }
 
-/* The close callback, through the caller if it owns them. */
 static void
-stream_set_closecb(struct stream *st, struct evhttp_connection *evcon,
-    void (*cb)(struct evhttp_connection *, void *))
+stream_attach(struct stream *st, struct http_conn *conn)
 {
 	struct sessions	*ss = st->sess->owner;
 
-	if (ss->ops.watch != NULL)
-		ss->ops.watch(evcon, cb, cb == NULL ? NULL : st, ss->arg);
-	else
-		evhttp_connection_set_closecb(evcon, cb, cb == NULL ? NULL : st);
+	st->conn = conn;
+	ss->ops.watch(conn, stream_lost, st, ss->arg);
 }
 
-static void
-stream_attach(struct stream *st, struct evhttp_request *req)
-{
-	st->req = req;
-	st->evcon = evhttp_request_get_connection(req);
-	stream_set_closecb(st, st->evcon, stream_closecb);
-}
-
-/* Forget the request: the caller answered it, or libevent owns it. */
+/* Forget the connection: the caller answered its request, or it is gone. */
 void
 stream_forget(struct stream *st)
 {
-	if (st->evcon != NULL)
-		stream_set_closecb(st, st->evcon, NULL);
+	struct sessions	*ss = st->sess->owner;
+
+	if (st->conn != NULL)
+		ss->ops.watch(st->conn, NULL, NULL, ss->arg);
 	event_del(st->timer);
-	st->req = NULL;
-	st->evcon = NULL;
+	st->conn = NULL;
 	st->state = STREAM_IDLE;
 }
 
-/*
- * The connection went away under us.  Called by libevent from
- * evhttp_connection_free; a request it detached (our stream was still
- * writing) is ours to free, one still attached is freed by libevent.
- */
+/* The connection went away under us (the caller's watch). */
 static void
-stream_closecb(struct evhttp_connection *evcon, void *arg)
+stream_lost(void *arg)
 {
 	struct stream	*st = arg;
 	struct session	*sess = st->sess;
 	struct sessions	*ss = sess->owner;
-	struct evhttp_request *req = st->req;
 
-	if (req != NULL && evhttp_request_get_connection(req) == NULL)
-		evhttp_request_free(req);
-	st->evcon = NULL;		/* being freed: do not touch it */
+	st->conn = NULL;		/* being freed: do not touch it */
 	stream_forget(st);
 	log_debug("session %.8s: client left stream %" PRIu64, sess->hex,
 	    st->no);
@@ -705,29 +667,16 @@ stream_closecb(struct evhttp_connection *evcon, void *arg)
 }
 
 void
-stream_hold(struct stream *st, struct evhttp_request *req, int hold_ms)
+stream_hold(struct stream *st, struct http_conn *conn, int hold_ms)
 {
-	struct bufferevent	*bev;
-	bufferevent_data_cb	 readcb, writecb;
-	bufferevent_event_cb	 eventcb;
-	void			*cbarg;
-	struct timeval		 tv;
+	struct timeval	 tv;
 
 	/* Held already (the handler arms the timer once it knows the
-	 * session): only the timer is new. */
-	if (st->req != req || st->state != STREAM_HELD) {
-		stream_attach(st, req);
+	 * session): only the timer is new.  The connection keeps reading
+	 * meanwhile, so a client leaving is noticed (watch). */
+	if (st->conn != conn || st->state != STREAM_HELD) {
+		stream_attach(st, conn);
 		st->state = STREAM_HELD;
-
-		/* Notice the client leaving: read with no read callback, as
-		 * evhttp does while it writes a response. */
-		bev = evhttp_connection_get_bufferevent(st->evcon);
-		bufferevent_getcb(bev, &readcb, &writecb, &eventcb, &cbarg);
-		bufferevent_setcb(bev, NULL, writecb, eventcb, cbarg);
-		tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
-		tv.tv_usec = 0;
-		bufferevent_set_timeouts(bev, NULL, &tv);
-		bufferevent_enable(bev, EV_READ);
 	}
 
 	if (hold_ms > 0) {
@@ -771,7 +720,7 @@ int
 stream_json_direct(const struct stream *st)
 {
 	return st->no != 0 && !st->finished && st->state == STREAM_HELD &&
-	    st->req != NULL && !st->in_handler &&
+	    st->conn != NULL && !st->in_handler &&
 	    stream_next_entry((struct stream *)st, NULL) == NULL;
 }
 
@@ -790,33 +739,20 @@ stream_json_done(struct stream *st, struct session_entry *e)
 }
 
 void
-stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
+stream_open(struct stream *st, struct http_conn *conn, uint64_t after)
 {
 	struct session		*sess = st->sess;
-	struct evkeyvalq	*headers;
+	struct sessions		*ss = sess->owner;
 	struct evbuffer		*buf;
-	struct bufferevent	*bev;
 	struct timeval		 tv;
 	char			 id[SESSION_EVENT_ID_LEN + 1];
 
-	if (st->req == NULL)
-		stream_attach(st, req);
+	if (st->conn == NULL)
+		stream_attach(st, conn);
 	event_del(st->timer);
 
-	headers = evhttp_request_get_output_headers(req);
-	evhttp_remove_header(headers, "Content-Type");
-	evhttp_add_header(headers, "Content-Type", "text/event-stream");
-	evhttp_add_header(headers, "Cache-Control", "no-cache");
-	evhttp_add_header(headers, "X-Accel-Buffering", "no");
-	evhttp_send_reply_start(req, 200, "OK");
+	ss->ops.start(conn, ss->arg);
 	st->state = STREAM_SSE;
-
-	/* No read timeout on a stream that may stay quiet for long; the
-	 * write timeout drops a client that stopped reading. */
-	bev = evhttp_connection_get_bufferevent(st->evcon);
-	tv.tv_sec = SESSION_WRITE_TIMEOUT_S;
-	tv.tv_usec = 0;
-	bufferevent_set_timeouts(bev, NULL, &tv);
 
 	if (after != (uint64_t)-1) {
 		/* A resume may go back: look from the start again. */
@@ -839,11 +775,11 @@ stream_open(struct stream *st, struct evhttp_request *req, uint64_t after)
 			sse_event(buf, NULL, id, "", 0, sess->retry_ms);
 		} else
 			sse_retry(buf, sess->retry_ms);
-		evhttp_send_reply_chunk(req, buf);
+		ss->ops.write(conn, buf, ss->arg);
 		evbuffer_free(buf);
 	}
 
-	clock_tv(&tv, (uint64_t)sess->owner->limits.keepalive_ms);
+	clock_tv(&tv, (uint64_t)ss->limits.keepalive_ms);
 	event_add(st->timer, &tv);
 
 	stream_flush(st);
@@ -869,11 +805,12 @@ void
 stream_flush(struct stream *st)
 {
 	struct session		*sess = st->sess;
+	struct sessions		*ss = sess->owner;
 	struct session_entry	*e;
 	struct evbuffer		*buf;
 	char			 id[SESSION_EVENT_ID_LEN + 1];
 
-	if (st->state != STREAM_SSE || st->req == NULL || st->in_handler)
+	if (st->state != STREAM_SSE || st->conn == NULL || st->in_handler)
 		return;
 	buf = evbuffer_new();
 	for (e = stream_next_entry(st, NULL); e != NULL;
@@ -892,7 +829,7 @@ stream_flush(struct stream *st)
 	/* All of the log is written, as far as st goes. */
 	st->flushed = TAILQ_LAST(&sess->log, session_log);
 	if (evbuffer_get_length(buf) > 0)
-		evhttp_send_reply_chunk(st->req, buf);
+		ss->ops.write(st->conn, buf, ss->arg);
 	evbuffer_free(buf);
 
 	if (st->finished && st->sent >= st->seq)
@@ -904,26 +841,28 @@ stream_flush(struct stream *st)
 void
 stream_send_event(struct stream *st, const char *event, const char *data)
 {
+	struct sessions	*ss = st->sess->owner;
 	struct evbuffer	*buf;
 
-	if (st->state != STREAM_SSE || st->req == NULL)
+	if (st->state != STREAM_SSE || st->conn == NULL)
 		return;
 	buf = evbuffer_new();
 	sse_event(buf, event, NULL, data, strlen(data), -1);
-	evhttp_send_reply_chunk(st->req, buf);
+	ss->ops.write(st->conn, buf, ss->arg);
 	evbuffer_free(buf);
 }
 
 void
 stream_comment(struct stream *st, const char *text)
 {
+	struct sessions	*ss = st->sess->owner;
 	struct evbuffer	*buf;
 
-	if (st->state != STREAM_SSE || st->req == NULL)
+	if (st->state != STREAM_SSE || st->conn == NULL)
 		return;
 	buf = evbuffer_new();
 	sse_comment(buf, text);
-	evhttp_send_reply_chunk(st->req, buf);
+	ss->ops.write(st->conn, buf, ss->arg);
 	evbuffer_free(buf);
 	session_check_queue(st->sess);
 }
@@ -931,9 +870,10 @@ stream_comment(struct stream *st, const char *text)
 void
 stream_end(struct stream *st)
 {
-	struct evhttp_request	*req = st->req;
+	struct sessions		*ss = st->sess->owner;
+	struct http_conn	*conn = st->conn;
 
-	if (req == NULL)
+	if (conn == NULL)
 		return;
 	if (st->state != STREAM_SSE) {
 		/* Nothing was sent yet: there is no stream to end. */
@@ -941,20 +881,19 @@ stream_end(struct stream *st)
 		return;
 	}
 	stream_forget(st);
-	evhttp_send_reply_end(req);	/* may free the connection now */
+	ss->ops.end(conn, ss->arg);	/* may free the connection now */
 }
 
 void
 stream_drop(struct stream *st)
 {
-	struct evhttp_connection	*evcon = st->evcon;
+	struct sessions		*ss = st->sess->owner;
+	struct http_conn	*conn = st->conn;
 
-	if (st->req == NULL || st->in_handler)
+	if (conn == NULL || st->in_handler)
 		return;
 	stream_forget(st);
-	/* Frees the request with it (it is still attached). */
-	if (evcon != NULL)
-		evhttp_connection_free(evcon);
+	ss->ops.drop(conn, ss->arg);
 }
 
 static void

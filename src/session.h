@@ -26,14 +26,15 @@
  * entry and connection that carries it: a message for every session is
  * held once, however many sessions it waits in.
  *
- * Connections: a stream holds at most one evhttp request.  HELD is a POST
- * whose response headers are not sent yet (the caller decides JSON or SSE);
- * SSE is an open event stream.  The connection's close callback detaches
- * the stream at once; a request libevent detached from its dead connection
- * is freed here, exactly once.
+ * Connections: a stream holds at most one connection of the caller's (an
+ * opaque struct http_conn, with the request it is handling).  HELD is a
+ * POST whose response headers are not sent yet (the caller decides JSON or
+ * SSE); SSE is an open event stream.  The caller tells the stream when its
+ * connection goes away (session_ops.watch), which detaches it at once.
  *
- * Nothing here calls the multiplexer: what to do when a client goes away is
- * the caller's business (struct session_ops).
+ * Nothing here touches HTTP or calls the multiplexer: this file decides
+ * what to write and when, the caller's session_ops put it on the wire and
+ * decide what to do when a client goes away.
  */
 #ifndef MCPBRIDGE_SESSION_H
 #define MCPBRIDGE_SESSION_H
@@ -45,8 +46,8 @@
 
 struct event;
 struct event_base;
-struct evhttp_connection;
-struct evhttp_request;
+struct evbuffer;
+struct http_conn;
 struct mux_session;
 
 /* 128 random bits, as lowercase hex. */
@@ -74,7 +75,7 @@ enum session_kind {
 enum stream_state {
 	STREAM_IDLE = 0,	/* no connection: messages wait in the log */
 	STREAM_HELD,		/* a POST is waiting, its headers not sent */
-	STREAM_SSE,		/* an event stream is open on req */
+	STREAM_SSE,		/* an event stream is open on conn */
 };
 
 struct session;
@@ -109,14 +110,14 @@ struct stream {
 	struct session		*sess;
 	uint64_t		 no;
 	uint64_t		 seq;		/* last sequence number given */
-	uint64_t		 sent;		/* last one written on req */
+	uint64_t		 sent;		/* last one written on conn */
 	/* The log up to here holds nothing it has yet to write (NULL:
 	 * look from the start): a write looks only at what came after. */
 	struct session_entry	*flushed;
 	int			 finished;	/* its final message is logged */
 	enum stream_state	 state;
-	struct evhttp_request	*req;
-	struct evhttp_connection *evcon;
+	struct http_conn	*conn;		/* the caller's (NULL:
+						   detached) */
 	struct event		*timer;		/* hold, then keep-alive */
 
 	/* Set by the caller: */
@@ -187,11 +188,24 @@ struct session_ops {
 	void	(*overflow)(struct session *, int end, void *arg);
 	/* A HELD stream waited its hold time without a message. */
 	void	(*hold_expired)(struct session *, struct stream *, void *arg);
-	/* Optional: the caller owns the connections' close callbacks.  Call
-	 * cb(evcon, cbarg) when evcon is freed; cb NULL cancels. */
-	void	(*watch)(struct evhttp_connection *,
-		    void (*cb)(struct evhttp_connection *, void *), void *cbarg,
+
+	/*
+	 * The wire, all about the request conn is handling.  Call cb(cbarg)
+	 * once when conn goes away (before it is freed); cb NULL cancels.
+	 */
+	void	(*watch)(struct http_conn *, void (*cb)(void *), void *cbarg,
 		    void *arg);
+	/* Send the headers of a 200 event stream (the caller added its own
+	 * already). */
+	void	(*start)(struct http_conn *, void *arg);
+	/* Send buf (an event or a comment) on the open event stream. */
+	void	(*write)(struct http_conn *, struct evbuffer *, void *arg);
+	/* End the event stream; conn may go on with the next request. */
+	void	(*end)(struct http_conn *, void *arg);
+	/* Close conn now, discarding what is queued for it. */
+	void	(*drop)(struct http_conn *, void *arg);
+	/* Bytes queued on conn and not written yet (for max_queue). */
+	size_t	(*queued)(const struct http_conn *, void *arg);
 };
 
 struct sessions	*sessions_new(struct event_base *, const struct session_limits *,
@@ -256,9 +270,9 @@ int		 session_push_msg(struct session *, uint64_t stream,
 int		 session_push(struct session *, uint64_t stream,
 		    const char *text, size_t len, int final);
 
-/* Attach a POST: HELD until the caller answers; hold_ms > 0 arms the
- * hold timer. */
-void		 stream_hold(struct stream *, struct evhttp_request *, int hold_ms);
+/* Attach a POST's connection: HELD until the caller answers; hold_ms > 0
+ * arms the hold timer. */
+void		 stream_hold(struct stream *, struct http_conn *, int hold_ms);
 /* The first waiting entry of a HELD stream if it is the final (the
  * caller answers with it as JSON); NULL otherwise. */
 struct session_entry *stream_json_final(struct stream *);
@@ -267,15 +281,16 @@ struct session_entry *stream_json_final(struct stream *);
  * there)? */
 int		 stream_json_direct(const struct stream *);
 /* The caller answered a HELD stream as JSON with e (from
- * stream_json_final): forget req and e.  e NULL: with a final message
+ * stream_json_final): forget conn and e.  e NULL: with a final message
  * that stream_json_direct let by the log; the stream is finished. */
 void		 stream_json_done(struct stream *, struct session_entry *);
-/* Start an event stream on req (a new GET or the stream's HELD POST).
- * The caller added its own headers to req already.  after: replay from
+/* Start an event stream on conn (a new GET or the stream's HELD POST).
+ * The caller added its own headers already.  after: replay from
  * the entry after this sequence number (resumption); (uint64_t)-1 keeps
  * the stream's own position.  Writes the priming event for priming
  * sessions, then whatever waits. */
-void		 stream_open(struct stream *, struct evhttp_request *, uint64_t after);
+void		 stream_open(struct stream *, struct http_conn *,
+		    uint64_t after);
 /* Write what waits in the log on an open stream; ends it after the final. */
 void		 stream_flush(struct stream *);
 /* An event outside the log (the legacy endpoint event). */
@@ -286,8 +301,8 @@ void		 stream_comment(struct stream *, const char *);
 void		 stream_end(struct stream *);
 /* Drop the connection at once, discarding what is buffered for it. */
 void		 stream_drop(struct stream *);
-/* Let go of the request without touching it: the caller answers it
- * (after this call), or libevent owns it. */
+/* Let go of the connection without touching it: the caller answers its
+ * request (after this call). */
 void		 stream_forget(struct stream *);
 
 /* "<stream>-<seq>" and back; -1 on anything else. */

@@ -427,6 +427,39 @@ START_TEST(test_get_answered)
 }
 END_TEST
 
+/* A quiet listener (the scrape port) answers the same and counts
+ * nothing: no connection, no bytes, no status in the metrics. */
+START_TEST(test_quiet_counts_nothing)
+{
+	struct rd	 r;
+	uint64_t	 conns, in, out, ok;
+	int		 fd;
+
+	t_config();
+	T.cfg.quiet = 1;
+	t_listen();
+	conns = metrics.connections;
+	in = metrics.bytes_in;
+	out = metrics.bytes_out;
+	ok = metrics.http_status[200];
+	fd = c_connect();
+	c_say(fd, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "/metrics", 1, T_WAIT_MS));
+	ck_assert_msg(strncmp(r.buf, "HTTP/1.1 200 OK\r\n", 17) == 0, "%s",
+	    r.buf);
+	ck_assert_int_eq(T.nrequests, 1);
+	ck_assert_uint_eq(metrics.connections, conns);
+	ck_assert_uint_eq(metrics.bytes_in, in);
+	ck_assert_uint_eq(metrics.bytes_out, out);
+	ck_assert_uint_eq(metrics.http_status[200], ok);
+	rd_free(&r);
+	close(fd);
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
+	t_stop();
+}
+END_TEST
+
 START_TEST(test_head_has_no_body)
 {
 	struct rd	r;
@@ -1125,6 +1158,53 @@ tls_read_op(SSL *ssl, void *buf, int len)
 
 /* The same requests over TLS: the OpenSSL bufferevent of tls.c, given
  * the accepted socket. */
+/* Plain HTTP on the TLS port: the handshake fails and the connection
+ * closes with a FIN, not a reset over the request left unread (a client
+ * then says "closed without an answer", and suggests https://). */
+START_TEST(test_tls_plain_client)
+{
+#ifdef HAVE_EVENT_OPENSSL
+	char		 dir[] = "/tmp/check_http_conn.XXXXXX";
+	char		 cmd[512], cert[128], key[128];
+	char		*err = NULL;
+	struct rd	 r;
+	int		 fd;
+
+	if (!tls_available() || system("command -v openssl >/dev/null") != 0)
+		return;			/* nothing to test with */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(cert, sizeof cert, "%s/cert.pem", dir);
+	snprintf(key, sizeof key, "%s/key.pem", dir);
+	snprintf(cmd, sizeof cmd, "openssl req -x509 -newkey ec -pkeyopt "
+	    "ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost "
+	    "-keyout %s -out %s >/dev/null 2>&1", key, cert);
+	ck_assert_int_eq(system(cmd), 0);
+	t_config();
+	T.cfg.tls = tls_new(cert, key, &err);
+	ck_assert_msg(T.cfg.tls != NULL, "tls_new: %s", err);
+	t_listen();
+
+	fd = c_connect();
+	c_say(fd, "POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Type: "
+	    "application/json\r\nContent-Length: 2\r\n\r\n{}");
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "", 0, T_WAIT_MS));
+	ck_assert_msg(!r.reset, "the connection was reset");
+	ck_assert_uint_eq(r.len, 0);
+	rd_free(&r);
+	close(fd);
+	ck_assert(t_run_until_gone(T_WAIT_MS));
+	ck_assert_int_eq(T.nrequests, 0);
+	t_stop();
+	tls_free(T.cfg.tls);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	free(err);
+#endif
+}
+END_TEST
+
 START_TEST(test_tls)
 {
 #ifdef HAVE_EVENT_OPENSSL
@@ -1314,6 +1394,7 @@ check_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_get_answered);
 	tcase_add_test(tc, test_head_has_no_body);
+	tcase_add_test(tc, test_quiet_counts_nothing);
 	tcase_add_test(tc, test_keepalive_pipelining);
 	tcase_add_test(tc, test_http10_closes);
 	tcase_add_test(tc, test_refuse_400);
@@ -1341,6 +1422,7 @@ check_suite(void)
 	tcase_add_test(tc, test_write_timeout);
 	tcase_add_test(tc, test_emfile_backoff);
 	tcase_add_test(tc, test_tls);
+	tcase_add_test(tc, test_tls_plain_client);
 	suite_add_tcase(s, tc);
 	return s;
 }

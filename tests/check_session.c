@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include "checktest.h"
 #include "session.h"
@@ -125,7 +125,59 @@ on_hold(struct session *s, struct stream *st, void *arg)
 	expired++;
 }
 
-static const struct session_ops ops = { on_lost, on_overflow, on_hold, NULL };
+/*
+ * The transport under the streams: a connection that takes every write
+ * and keeps nothing queued (session.c never looks inside one).
+ */
+struct http_conn {
+	int	 streaming;
+};
+
+static void
+fake_watch(struct http_conn *c, void (*cb)(void *), void *cbarg, void *arg)
+{
+}
+
+static void
+fake_start(struct http_conn *c, void *arg)
+{
+	c->streaming = 1;
+}
+
+static void
+fake_write(struct http_conn *c, struct evbuffer *buf, void *arg)
+{
+	ck_assert(c->streaming);
+	evbuffer_drain(buf, evbuffer_get_length(buf));
+}
+
+static void
+fake_end(struct http_conn *c, void *arg)
+{
+}
+
+static void
+fake_drop(struct http_conn *c, void *arg)
+{
+}
+
+static size_t
+fake_queued(const struct http_conn *c, void *arg)
+{
+	return 0;
+}
+
+static const struct session_ops ops = {
+	.lost = on_lost,
+	.overflow = on_overflow,
+	.hold_expired = on_hold,
+	.watch = fake_watch,
+	.start = fake_start,
+	.write = fake_write,
+	.end = fake_end,
+	.drop = fake_drop,
+	.queued = fake_queued,
+};
 
 static struct sessions *
 new_sessions_queue(struct event_base *base, size_t msgs, size_t bytes,
@@ -396,27 +448,28 @@ END_TEST
 
 /*
  * A stream as if an event stream were open on it: what is pushed is
- * written at once (to a request with no connection, which takes nothing),
- * so it counts as delivered.
+ * written at once (to a connection that takes it all), so it counts as
+ * delivered.
  */
-static struct evhttp_request *
+static struct http_conn *
 fake_attach(struct stream *st)
 {
-	struct evhttp_request	*req;
+	struct http_conn	*c;
 
-	req = evhttp_request_new(NULL, NULL);
-	ck_assert_ptr_nonnull(req);
-	st->req = req;
+	c = calloc(1, sizeof *c);
+	ck_assert_ptr_nonnull(c);
+	c->streaming = 1;
+	st->conn = c;
 	st->state = STREAM_SSE;
-	return req;
+	return c;
 }
 
 static void
-fake_detach(struct stream *st, struct evhttp_request *req)
+fake_detach(struct stream *st, struct http_conn *c)
 {
-	st->req = NULL;
+	st->conn = NULL;
 	st->state = STREAM_IDLE;
-	evhttp_request_free(req);
+	free(c);
 }
 
 /* The seq of each entry of the log, in order, as "stream-seq ...". */
@@ -444,7 +497,7 @@ START_TEST(test_log_trims_delivered_first)
 	struct sessions		*ss = new_sessions(base, 4, 100000);
 	struct session		*s;
 	struct stream		*st0, *st1;
-	struct evhttp_request	*req0, *req1;
+	struct http_conn	*req0, *req1;
 	struct session_msg	*ask;
 	char			 buf[256];
 
@@ -505,7 +558,7 @@ START_TEST(test_log_legacy_keeps_unsent)
 	struct sessions		*ss = new_sessions(base, 3, 100000);
 	struct session		*s;
 	struct stream		*st0;
-	struct evhttp_request	*req0;
+	struct http_conn	*req0;
 	struct session_msg	*note;
 	char			 buf[256];
 	int			 i;
@@ -590,7 +643,7 @@ run_marks(enum session_kind kind, unsigned seed)
 	struct sessions		*ss = new_sessions(base, 8, 100000);
 	struct session		*s;
 	struct stream		*st;
-	struct evhttp_request	*reqs[MARK_STREAMS + 1] = { NULL };
+	struct http_conn	*reqs[MARK_STREAMS + 1] = { NULL };
 	struct session_msg	*ask, *note;
 	uint64_t		 no;
 	unsigned		 r = seed;
