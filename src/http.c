@@ -154,6 +154,7 @@ struct http_req {
 };
 
 struct http {
+	char			*url;		/* the base URL, once listening */
 	struct event_base		*base;
 	const struct http_config	*cfg;
 	struct mux			*mux;
@@ -2378,15 +2379,21 @@ http_listen(struct http *h)
 		free(url);
 		return -1;
 	}
+	free(h->url);
+	h->url = url;
+	return 0;
+}
+
+void
+http_print_urls(struct http *h)
+{
 	/* The base URL first, alone on its line, as scripts have always
 	 * read it; then each endpoint after its name.  One write. */
-	if (h->cfg->print_url) {
-		printf("%s\nstreamable-http %s%s\nsse %s%s\n", url, url,
-		    h->cfg->mcp_path, url, h->cfg->sse_path);
-		fflush(stdout);
-	}
-	free(url);
-	return 0;
+	if (!h->cfg->print_url || h->url == NULL)
+		return;
+	printf("%s\nstreamable-http %s%s\nsse %s%s\n", h->url, h->url,
+	    h->cfg->mcp_path, h->url, h->cfg->sse_path);
+	fflush(stdout);
 }
 
 /* ---- life cycle ---- */
@@ -2590,6 +2597,8 @@ http_free(struct http *h)
 
 	if (h == NULL)
 		return;
+	free(h->url);
+	h->url = NULL;
 	h->freeing = 1;
 	http_delivered(h);
 	/* The mux outlives us: let it forget every session. */

@@ -76,9 +76,13 @@ typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
 struct http	*http_new(struct event_base *, const struct http_config *,
 		    struct mux *, http_pump_cb, void *pump_arg);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
-/* Binds --host/--port (and --metrics-listen), logs the address (and prints
- * the URL on stdout with --print-url).  -1 with a log line on failure. */
+/* Binds --host/--port (and --metrics-listen) and logs the address.  -1
+ * with a log line on failure. */
 int		 http_listen(struct http *);
+/* With --print-url, the URLs on stdout: called once the server behind is
+ * there to be reached (the shared child started), so a script never
+ * reads the URL of a bridge that is about to exit. */
+void		 http_print_urls(struct http *);
 /* Takes a MUX_OUT_SESSION (consuming out->msg) or MUX_OUT_SESSION_END. */
 void		 http_deliver(struct http *, struct mux_out *);
 /* The pump drained the mux: let go of the last message delivered (kept

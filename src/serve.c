@@ -557,6 +557,7 @@ serve_run(const struct serve_config *cfg)
 			goto out;
 		}
 	}
+	http_print_urls(s.http);
 
 	s.tick = event_new(s.base, -1, EV_PERSIST, serve_tick, &s);
 	event_add(s.tick, &tv);

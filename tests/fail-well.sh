@@ -83,6 +83,14 @@ check "the log says it at error level" grep -q \
     "error: child: cannot run '$tmp/tiny-server': No such file or directory" \
     "$tmp/gone.log"
 
+# --print-url says where to connect only once there is something to
+# connect to: a command that cannot run prints no URL (a script reading it
+# would talk to a bridge already gone).
+timeout 10 "$bin" serve --port 0 --print-url -- "$tmp/no-such-server" \
+    >"$tmp/nourl.out" 2>"$tmp/nourl.err"
+check "--print-url with a command that cannot run exits 69" test $? -eq 69
+check "and prints no URL" test ! -s "$tmp/nourl.out"
+
 # Fatal start-up errors are errors: printed even at --log-level error,
 # each with its exit status and what to do.
 python3 -c 'import socket, time, sys
