@@ -334,3 +334,12 @@ auth_origin_ok(const struct auth_origins *o, const char *origin,
 		return 1;
 	return host != NULL && auth_eq(p, len, host);
 }
+
+void
+auth_each(const struct auth *a, void (*fn)(void *, const char *), void *arg)
+{
+	size_t	i;
+
+	for (i = 0; a != NULL && i < a->count; i++)
+		fn(arg, a->tokens[i].value);
+}

@@ -68,4 +68,9 @@ int		 auth_origin_ok(const struct auth_origins *, const char *origin,
 /* Is origin one of the --cors values (or is "*" among them)? */
 int		 auth_cors_ok(const struct auth_origins *, const char *origin);
 
+/* Calls fn with each token, for what must never print them (the message
+ * trace's redaction). */
+void		 auth_each(const struct auth *, void (*)(void *, const char *),
+		    void *);
+
 #endif

@@ -2385,6 +2385,12 @@ http_listen(struct http *h)
 }
 
 void
+http_each_token(struct http *h, void (*fn)(void *, const char *), void *arg)
+{
+	auth_each(h->auth, fn, arg);
+}
+
+void
 http_print_urls(struct http *h)
 {
 	/* The base URL first, alone on its line, as scripts have always

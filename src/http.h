@@ -83,6 +83,10 @@ int		 http_listen(struct http *);
  * there to be reached (the shared child started), so a script never
  * reads the URL of a bridge that is about to exit. */
 void		 http_print_urls(struct http *);
+/* Calls fn with each bearer token clients may use (after a SIGHUP, the
+ * reloaded ones), for what must never print them. */
+void		 http_each_token(struct http *, void (*)(void *, const char *),
+		    void *);
 /* Takes a MUX_OUT_SESSION (consuming out->msg) or MUX_OUT_SESSION_END. */
 void		 http_deliver(struct http *, struct mux_out *);
 /* The pump drained the mux: let go of the last message delivered (kept

@@ -67,6 +67,7 @@ struct serve {
 };
 
 static void	serve_pump(void *);
+static void	serve_trace_token(void *, const char *);
 
 /* A session in the trace: its id's random part, as the access log shows
  * it (http.c's sessions are the mux sessions' data).  NULL: none. */
@@ -457,17 +458,30 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	int		 n;
 
 	n = log_reopen() != 0;
-	if (s->http != NULL)
+	if (s->http != NULL) {
 		n += http_reload(s->http);
+		if (s->trace != NULL)
+			http_each_token(s->http, serve_trace_token, s);
+	}
 	if (n == 0)
 		log_info("SIGHUP: nothing to reload (no --log-file, "
 		    "--auth-token-file or --tls-cert)");
 }
 
+/* A token clients may use, for the trace's redaction. */
+static void
+serve_trace_token(void *arg, const char *token)
+{
+	struct serve	*s = arg;
+
+	trace_secret(s->trace, token);
+}
+
 /*
  * What the trace never shows, should the child or a client put it in a
- * message: the values --env gives the child.  (Tokens travel only in
- * headers, which are never traced.)
+ * message: the values --env gives the child, and the bearer tokens (they
+ * travel in headers, never traced, but a client may write one into a
+ * message too).
  */
 static void
 serve_trace_secrets(struct serve *s)
@@ -544,6 +558,8 @@ serve_run(const struct serve_config *cfg)
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
+	if (s.trace != NULL)
+		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
 	if (http_listen(s.http) == -1) {
 		s.exit_status = EXIT_OSERR;

@@ -95,9 +95,16 @@ trace_secret(struct trace *t, const char *value)
 	const char	*text;
 	size_t		 len;
 
+	size_t		 i;
+
 	if (t == NULL || value == NULL || strlen(value) < TRACE_SECRET_MIN ||
 	    t->nsecrets + 2 > TRACE_SECRETS_MAX * 2)
 		return;
+	/* Given again after each SIGHUP: once is enough. */
+	for (i = 0; i < t->nsecrets; i++) {
+		if (strcmp(t->secrets[i], value) == 0)
+			return;
+	}
 	t->secrets[t->nsecrets++] = xstrdup(value);
 	/* JSON may write it otherwise ("\"", "\n", "\u0001"): that too. */
 	s = json_object_new_string(value);

@@ -47,7 +47,13 @@ v='-H MCP-Protocol-Version:2025-06-18'
 post "$tmp/n.out" "$initialized" -H "Mcp-Session-Id: $sid" $v
 post "$tmp/report.out" "$report" -H "Mcp-Session-Id: $sid" $v
 post "$tmp/echo.out" "$echo3" -H "Mcp-Session-Id: $sid" $v
+# A client that writes the bridge's own token into a message (by mistake,
+# or to probe): the trace must not print it either.
+echo4='{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"echo","arguments":{"text":"my token is '$token'"}}}'
+post "$tmp/echo4.out" "$echo4" -H "Mcp-Session-Id: $sid" $v
 log=$tmp/serve.log
+check "the bridge's own token written in a body is redacted" has "$log" \
+    "$short client>bridge request tools/call id=4 .*my token is \\[redacted\\]"
 check "the child's answer came through" grep -q "$envval" "$tmp/report.out"
 check "client>bridge: the session, the method, the id, the size" has "$log" \
     "$short client>bridge request initialize id=1 [0-9]*B {"
