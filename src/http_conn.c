@@ -57,6 +57,7 @@
 #include "http_parse.h"
 #include "log.h"
 #include "metrics.h"
+#include "sockopt.h"
 #include "tls.h"
 #include "xmalloc.h"
 
@@ -1056,17 +1057,12 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct bufferevent	*bev;
 	struct timeval		 tv;
 	int			 on = 1;
-#ifdef TCP_USER_TIMEOUT
-	unsigned int		 ut = HTTP_CONN_TCP_USER_TIMEOUT_MS;
-#endif
 
 	/* A client that vanishes without closing is found when keep-alive
 	 * probes go unanswered. */
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-#ifdef TCP_USER_TIMEOUT
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
-		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof ut);
-#endif
+		(void)sockopt_user_timeout(fd, HTTP_CONN_TCP_USER_TIMEOUT_MS);
 	if (l->cfg.tls != NULL) {
 		if ((bev = tls_bufferevent(l->cfg.tls, l->base)) != NULL &&
 		    bufferevent_setfd(bev, fd) == -1) {

@@ -11,10 +11,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "checktest.h"
+#include "sockopt.h"
 
 int	test_pipe2(int [2], int);
 void	test_closefrom(int);
@@ -118,6 +122,26 @@ START_TEST(test_getentropy_bytes)
 }
 END_TEST
 
+START_TEST(test_user_timeout)
+{
+	int		fd;
+	unsigned int	got = 0;
+	socklen_t	len = sizeof got;
+
+	ck_assert_int_ne(fd = socket(AF_INET, SOCK_STREAM, 0), -1);
+	if (sockopt_user_timeout(fd, 60000) == 0) {
+		/* Where the option exists, it holds what we set. */
+#ifdef TCP_USER_TIMEOUT
+		ck_assert_int_eq(getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+		    &got, &len), 0);
+		ck_assert_uint_eq(got, 60000);
+#endif
+	} else
+		ck_assert_int_eq(errno, ENOPROTOOPT);
+	close(fd);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -128,6 +152,7 @@ check_suite(void)
 	tcase_add_test(tc, test_closefrom_closes);
 	tcase_add_test(tc, test_explicit_bzero_zeroes);
 	tcase_add_test(tc, test_getentropy_bytes);
+	tcase_add_test(tc, test_user_timeout);
 	suite_add_tcase(s, tc);
 	return s;
 }
