@@ -84,6 +84,9 @@
 #define HTTP_MAX_REQUEST_LINE	8192
 /* Chunk extensions and trailers of one body, read and dropped. */
 #define HTTP_MAX_CHUNK_META	8192
+/* An absolute-form target's host[:port] kept for the Host checks; longer is
+ * refused (a DNS name is at most 253 bytes). */
+#define HTTP_AUTHORITY_MAX	272
 /* How often idle sessions, rate buckets and draining are looked at. */
 #define HTTP_SWEEP_MS		1000
 #define HTTP_DRAIN_CHECK_MS	50
@@ -151,6 +154,9 @@ struct http_req {
 	size_t				 nh;		/* headers */
 	const char			**names;	/* as received */
 	const char			**values;
+	/* An absolute-form target's host[:port], which stands for Host
+	 * (RFC 9112 3.2.2); "" for the usual origin-form. */
+	char				 authority[HTTP_AUTHORITY_MAX];
 };
 
 struct http {
@@ -305,6 +311,34 @@ http_req_method(const char *m)
 }
 
 /*
+ * An absolute-form target ("GET http://host:port/path"): an HTTP/1.1
+ * server uses its host and ignores Host (RFC 9112 3.2.2), so the Host
+ * checks see that.  Only http and https, with a host.  0, or -1 for a
+ * target to refuse.
+ */
+static int
+http_req_authority(struct http_req *req)
+{
+	const char	*scheme, *host;
+	int		 port, n;
+
+	req->authority[0] = '\0';
+	if ((scheme = evhttp_uri_get_scheme(req->uri)) == NULL)
+		return 0;
+	if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
+		return -1;
+	if ((host = evhttp_uri_get_host(req->uri)) == NULL || *host == '\0')
+		return -1;
+	port = evhttp_uri_get_port(req->uri);
+	n = snprintf(req->authority, sizeof req->authority,
+	    strchr(host, ':') != NULL && host[0] != '[' ? "[%s]" : "%s", host);
+	if (n > 0 && (size_t)n < sizeof req->authority && port > 0)
+		n += snprintf(req->authority + n, sizeof req->authority - n,
+		    ":%d", port);
+	return n > 0 && (size_t)n < sizeof req->authority ? 0 : -1;
+}
+
+/*
  * What the handlers read of conn's request, taken now: an answer resets
  * the parser (its buffers stay as they are until the next request is
  * read, after http_request returns), so lookups must not go back to it.
@@ -328,6 +362,12 @@ http_req_init(struct http *h, struct http_req *req, struct http_conn *conn)
 	}
 	req->path = evhttp_uri_get_path(req->uri);
 	req->query = evhttp_uri_get_query(req->uri);
+	if (http_req_authority(req) == -1) {
+		http_conn_refuse(conn, 400, "bad request target");
+		evhttp_uri_free(req->uri);
+		req->uri = NULL;
+		return -1;
+	}
 	n = http_parse_nheaders(p);
 	if (n > h->hcap) {
 		h->hnames = xreallocarray(h->hnames, n, sizeof *h->hnames);
@@ -1717,6 +1757,8 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 		if (slot != NULL && *slot == NULL)
 			*slot = value;
 	}
+	if (req->authority[0] != '\0')
+		hd->host = req->authority;
 }
 
 /*

@@ -596,6 +596,18 @@ def test_framing(b):
                      "Connection: close\r\n\r\n" % (b.base, host)).encode())
     check(got.startswith(b"HTTP/1.1 200 "), "tab in a value: %r" % got[:200])
     check("(bad request framing)" in b.stderr(), "400 not logged")
+    # An absolute-form target names the host: RFC 9112 3.2.2 has the
+    # server use it and ignore Host, so the Host check is the target's.
+    good = "http://%s" % b.hostport
+    for target, hosthdr, want in (
+            ("http://evil.example.com%s/healthz" % b.base, host, b" 403 "),
+            ("%s%s/healthz" % (good, b.base), "Host: evil.example.com\r\n",
+             b" 200 "),
+            ("ftp://x%s/healthz" % b.base, host, b" 400 ")):
+        got, _ = raw(b, ("GET %s HTTP/1.1\r\n%sConnection: close\r\n\r\n"
+                         % (target, hosthdr)).encode())
+        check(want in got.split(b"\r\n")[0],
+              "absolute-form %s with %r: %r" % (target, hosthdr, got[:200]))
 
 
 def test_auth_rate(b):
