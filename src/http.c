@@ -1561,6 +1561,27 @@ http_query_param(struct http_req *req, const char *name)
 	return value;
 }
 
+/* How many parameters of the query are named name, as sent. */
+static int
+http_query_count(struct http_req *req, const char *name)
+{
+	const char	*p = req->query;
+	size_t		 len = strlen(name), n;
+	int		 count = 0;
+
+	while (p != NULL && *p != '\0') {
+		n = strcspn(p, "&;");
+		if (n > len && strncmp(p, name, len) == 0 && p[len] == '=')
+			count++;
+		else if (n == len && strncmp(p, name, len) == 0)
+			count++;
+		p += n;
+		if (*p != '\0')
+			p++;
+	}
+	return count;
+}
+
 static void
 http_message(struct http *h, struct http_req *req)
 {
@@ -1574,6 +1595,13 @@ http_message(struct http *h, struct http_req *req)
 
 	if (req->method != HTTP_M_POST) {
 		http_reply_allow(req, "POST");
+		return;
+	}
+	/* Twice is refused, not the first taken: a proxy that routes by
+	 * the last would send it to another session than we would. */
+	if (http_query_count(req, "sessionId") > 1) {
+		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
+		    "Bad Request: sessionId given more than once");
 		return;
 	}
 	if ((sid = http_query_param(req, "sessionId")) == NULL) {

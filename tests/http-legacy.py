@@ -109,6 +109,14 @@ def test(b):
     r = send(b, "/message", rpc(4, "ping"))
     check(r.status == 400, "no sessionId: %d" % r.status)
     r.close()
+    # Twice, in either order: refused, not the first taken (a proxy that
+    # routes by the last would disagree about whose session it is).
+    other = "sessionId=" + "f" * 32
+    for twice in (ep + "&" + other, ep.replace("sessionId=", other +
+                                              "&sessionId=", 1)):
+        r = send(b, twice, rpc(4, "ping"))
+        check(r.status == 400, "sessionId twice (%s): %d" % (twice, r.status))
+        r.close()
     r = Response(b, "POST", "/sse", {"Content-Type": "application/json"}, "{}")
     check(r.status == 405 and "GET" in r.headers.get("allow", ""),
           "POST /sse: %d" % r.status)
