@@ -2078,7 +2078,8 @@ http_route(struct http *h, struct http_req *req, const char *path)
 	else if (strcmp(path, h->metrics_path) == 0)
 		http_metrics(h, req);
 	else
-		http_reply(req, 404, "Not Found", "text/plain", "not found\n");
+		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
+		    "Not Found: no such path");
 }
 
 /* ops->request: a request in whole, ours until answered. */

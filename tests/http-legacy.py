@@ -109,6 +109,14 @@ def test(b):
     r = send(b, "/message", rpc(4, "ping"))
     check(r.status == 400, "no sessionId: %d" % r.status)
     r.close()
+    # A path the bridge does not serve: 404 with a JSON-RPC error, as
+    # every other refusal.
+    r = send(b, "/no-such-path", rpc(4, "ping"))
+    check(r.status == 404 and
+          r.headers.get("content-type", "").startswith("application/json")
+          and "error" in r.json(), "unknown path: %d %r" % (
+              r.status, r.headers.get("content-type")))
+    r.close()
     # Twice, in either order: refused, not the first taken (a proxy that
     # routes by the last would disagree about whose session it is).
     other = "sessionId=" + "f" * 32
