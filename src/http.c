@@ -2421,10 +2421,17 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (h->draining && !h->closing &&
 	    (h->in_flight == 0 || now >= h->drain_deadline)) {
-		if (h->in_flight != 0)
-			log_warnx("draining: %zu requests still in flight after "
-			    "--drain-timeout; closing anyway", h->in_flight);
-		else
+		if (h->in_flight != 0) {
+			log_warnx("draining: %zu %s still in flight after "
+			    "--drain-timeout; answering with an error and "
+			    "closing", h->in_flight, h->in_flight == 1 ?
+			    "request" : "requests");
+			/* Each gets its error on its stream before the
+			 * stream ends, never silence. */
+			mux_fail_all(h->mux, "Server shutting down: no answer "
+			    "within --drain-timeout");
+			http_pump(h);
+		} else
 			log_info("draining: no request in flight; closing "
 			    "sessions");
 		h->closing = 1;
@@ -2575,7 +2582,8 @@ http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
 	if (h->draining)
 		return;
 	log_info("draining: /readyz says 503, no new sessions or requests; "
-	    "%zu requests in flight", h->in_flight);
+	    "%zu %s in flight", h->in_flight, h->in_flight == 1 ? "request" :
+	    "requests");
 	h->draining = 1;
 	h->drain_deadline = clock_ms() + timeout_ms;
 	h->drained = done;
