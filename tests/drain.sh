@@ -76,4 +76,26 @@ check "$era: it prints the error for the request" grep -q \
     "$tmp/cli.out"
 done
 
+# The bridge gone at once (a second signal) while an answer stream with
+# event ids is open: resuming it is refused, and the client gives the
+# request up soon, exit 69, instead of waiting for --request-timeout.
+bridge_start gone -- "$fixture"
+printf '%s\n%s\n' "$init" "$prog" | "$bin" client --era legacy \
+    --request-timeout 60s "$url/mcp" >"$tmp/gone.out" 2>"$tmp/gone.err" &
+clientpid=$!
+check "the progress stream has begun" wait_log "$tmp/gone.out" \
+    'notifications/progress'
+kill -TERM "$bridge_pid"
+sleep 0.2
+kill -TERM "$bridge_pid"
+start=$(date +%s)
+wait "$clientpid"
+rc=$?
+took=$(($(date +%s) - start))
+check "the client gives up soon ($took s)" test "$took" -le 10
+check "it says the server is gone" grep -q \
+    '"id":2,"error":{"code":-32000,"message":"the answer stream broke before the answer and the server is gone' \
+    "$tmp/gone.out"
+check "and exits 69 (rc $rc)" test "$rc" -eq 69
+
 finish
