@@ -38,6 +38,10 @@ chmod +x "$tmp/silent-server"
 pids="$pids $!"
 check "a child that never answers initialize is named, at warn level" \
     wait_log "$tmp/silent.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout): is it an MCP server on stdio?"
+# Started is not ready: nothing before the handshake says "up".
+check "the silent child is logged as started, initializing" grep -q \
+    "info: child started (pid [0-9]*); initializing it" "$tmp/silent.log"
+check "never as up" sh -c "! grep -q 'is up' '$tmp/silent.log'"
 # A session's own child: the client's initialize is the one not answered.
 bridge_start silent2 --isolation session --init-timeout 1 -- \
     "$tmp/silent-server"
@@ -66,7 +70,7 @@ EOF
 chmod +x "$tmp/tiny-server"
 bridge_start gone -- "$tmp/tiny-server"
 check "a tiny child is up and initialized" curl -sf "$url/readyz" -o /dev/null
-child=$(sed -n 's/.*child is up (pid \([0-9]*\)).*/\1/p' "$tmp/gone.log" |
+child=$(sed -n 's/.*child started (pid \([0-9]*\)).*/\1/p' "$tmp/gone.log" |
     head -n 1)
 rm "$tmp/tiny-server"
 kill -KILL "$child"
