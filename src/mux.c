@@ -1489,7 +1489,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	char			*text;
 
 	/* cause follows a name: "killed by signal 9", "exited with ..." */
-	xasprintf(&text, "Server unavailable: child %s", cause);
+	xasprintf(&text, "Server not available: child %s", cause);
 	c->up = 0;
 	c->ready = 0;
 	c->init_deadline = 0;
