@@ -139,4 +139,17 @@ if ! "$bin" serve --tls-cert /dev/null --tls-key /dev/null -- true 2>&1 |
 	    "error: --tls-cert $tmp/junk.pem: not a PEM certificate" "$tmp/junk.err"
 fi
 
+# --connect to a socket that is not there: retried (documented), but the
+# first failure is said at error level, so -qq shows it once.
+"$bin" --log-level error serve --port 0 --connect "unix:$tmp/no.sock" \
+    >/dev/null 2>"$tmp/noconn.log" &
+noconn=$!
+pids="$pids $noconn"
+check "--connect to a missing socket is said at error level, once" \
+    wait_log "$tmp/noconn.log" \
+    "error: child: connect to unix:$tmp/no.sock: No such file or directory; trying again with backoff"
+sleep 1
+check "only once" test "$(grep -c 'connect to' "$tmp/noconn.log")" -eq 1
+check "and it keeps trying" kill -0 "$noconn"
+
 [ $fails -eq 0 ]
