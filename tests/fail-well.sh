@@ -152,4 +152,14 @@ sleep 1
 check "only once" test "$(grep -c 'connect to' "$tmp/noconn.log")" -eq 1
 check "and it keeps trying" kill -0 "$noconn"
 
+# A --log-file that opens but takes no writes: said once on stderr.
+if [ -w /dev/full ]; then
+	timeout 2 "$bin" --log-file /dev/full serve --port 0 -- cat \
+	    >/dev/null 2>"$tmp/full.err"
+	check "a --log-file that takes no writes is said on stderr" grep -q \
+	    "cannot write to --log-file /dev/full: No space left on device" \
+	    "$tmp/full.err"
+	check "once" test "$(grep -c 'cannot write' "$tmp/full.err")" -eq 1
+fi
+
 [ $fails -eq 0 ]
