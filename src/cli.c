@@ -1261,6 +1261,13 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		    c->client.oneshot, c->client.era, c->client.transport,
 		    err) == -1)
 			return CLI_ERROR;
+		if (c->client.notifications && !c->client.oneshot) {
+			/* Without it every message goes to stdout anyway. */
+			xasprintf(err, "--notifications is for --oneshot's "
+			    "output: give --oneshot too (a local client gets "
+			    "the server's notifications without it)");
+			return CLI_ERROR;
+		}
 		if (c->client.era == CLIENT_ERA_MODERN &&
 		    c->client.transport == CLIENT_TRANSPORT_SSE) {
 			xasprintf(err, "--era modern needs Streamable HTTP, not "

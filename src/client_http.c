@@ -1138,6 +1138,20 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_pump(c);
 		return;
 	}
+	if (status == 0 && result == CURLE_COULDNT_CONNECT &&
+	    conn->failures >= CLIENT_RESUME_REFUSED_TRIES) {
+		/*
+		 * Nothing listens any more (the server stopped, not a blip):
+		 * waiting on for --request-timeout only hides that.  The
+		 * request ran, or runs: it is not sent again.
+		 */
+		client_conn_close(conn);
+		cmsg_fail(cm, EXIT_UNAVAILABLE, "the answer stream broke "
+		    "before the answer and the server is gone (resuming it: "
+		    "connection refused); the request may have run", 0);
+		client_pump(c);
+		return;
+	}
 	if (conn->sse || status == 0 || status >= 500) {
 		if (conn->failures < CLIENT_RESUME_TRIES) {
 			client_conn_reconnect_later(conn, x);

@@ -45,6 +45,9 @@ struct sse_parser;
 #define CLIENT_RETRY_FIELD_MAX_MS 60000
 /* A broken answer stream is resumed this many times in a row. */
 #define CLIENT_RESUME_TRIES	8
+/* Resumptions refused at connect before the answer is given up for (the
+ * server is gone: about 1.6 s of CLIENT_STREAM_* backoff). */
+#define CLIENT_RESUME_REFUSED_TRIES	3
 /* New sessions in a row that fail before requests get errors. */
 #define CLIENT_REINIT_TRIES	5
 /* How often a request is sent again because its session was lost. */

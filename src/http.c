@@ -730,6 +730,35 @@ http_session_kill(struct http *h, struct session *sess, const char *why)
 	event_active(h->reap, EV_TIMEOUT, 1);
 }
 
+/* Drained: a held POST (no status sent yet) gets 503, no answer. */
+static void
+http_stream_refuse(struct stream *st)
+{
+	struct http_req	 r, *req;
+
+	req = http_req_later(&r, st->conn);
+	stream_forget(st);
+	http_reply_error(req, 503, "Service Unavailable", JSONRPC_SERVER_ERROR,
+	    "Server shutting down");
+}
+
+/* Drained: every held POST of sess gets its 503 (its event streams are
+ * left to carry what is still owed them). */
+static void
+http_session_refuse_held(struct session *sess)
+{
+	struct stream	*st, *next;
+
+	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
+		next = TAILQ_NEXT(st, entry);
+		if (st->conn == NULL || st->in_handler ||
+		    st->state == STREAM_SSE)
+			continue;
+		http_stream_refuse(st);
+		stream_gc(st);
+	}
+}
+
 /* End a session politely: its event streams end, a held POST gets 404. */
 static void
 http_session_end(struct http *h, struct session *sess, const char *why)
@@ -748,13 +777,9 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 			continue;
 		if (st->state == STREAM_SSE)
 			stream_end(st);
-		else if (h->closing) {
-			/* Drained: what is still waiting gets no answer. */
-			req = http_req_later(&r, st->conn);
-			stream_forget(st);
-			http_reply_error(req, 503, "Service Unavailable",
-			    JSONRPC_SERVER_ERROR, "Server shutting down");
-		} else {
+		else if (h->closing)
+			http_stream_refuse(st);
+		else {
 			req = http_req_later(&r, st->conn);
 			stream_forget(st);
 			http_reply_error(req, 404, "Not Found",
@@ -2505,10 +2530,21 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (h->draining && !h->closing &&
 	    (h->in_flight == 0 || now >= h->drain_deadline)) {
-		if (h->in_flight != 0)
-			log_warnx("draining: %zu requests still in flight after "
-			    "--drain-timeout; closing anyway", h->in_flight);
-		else
+		if (h->in_flight != 0) {
+			log_warnx("draining: %zu %s still in flight after "
+			    "--drain-timeout; answering with an error and "
+			    "closing", h->in_flight, h->in_flight == 1 ?
+			    "request" : "requests");
+			/* A held POST gets its 503 as always; an event
+			 * stream (200 sent) gets its request's error before
+			 * it ends, never silence. */
+			for (sess = sessions_first(h->sessions); sess != NULL;
+			    sess = TAILQ_NEXT(sess, entry))
+				http_session_refuse_held(sess);
+			mux_fail_all(h->mux, "Server shutting down: no answer "
+			    "within --drain-timeout");
+			http_pump(h);
+		} else
 			log_info("draining: no request in flight; closing "
 			    "sessions");
 		h->closing = 1;
@@ -2659,7 +2695,8 @@ http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
 	if (h->draining)
 		return;
 	log_info("draining: /readyz says 503, no new sessions or requests; "
-	    "%zu requests in flight", h->in_flight);
+	    "%zu %s in flight", h->in_flight, h->in_flight == 1 ? "request" :
+	    "requests");
 	h->draining = 1;
 	h->drain_deadline = clock_ms() + timeout_ms;
 	h->drained = done;

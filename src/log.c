@@ -28,6 +28,8 @@ static const char	*log_progname = "mcpbridge";
 /* --log-file: the stream and its name, for log_reopen; NULL: stderr. */
 static FILE		*log_file;
 static char		 log_file_path[PATH_MAX];
+/* A write to log_file failed and that was said on stderr (once a file). */
+static int		 log_file_told;
 /* LOG_SOURCE_*: 1 on, 0 off, -1 as the level says (log_source_on). */
 static int		 log_sources[LOG_SOURCES] = { -1, -1 };
 
@@ -42,6 +44,25 @@ static FILE *
 log_out(void)
 {
 	return log_file != NULL ? log_file : stderr;
+}
+
+/*
+ * Ends a line: flushed, and a --log-file that takes no writes (a full
+ * disk, /dev/full) said once on stderr rather than losing the log in
+ * silence.  Called with f locked.
+ */
+static void
+log_flush(FILE *f)
+{
+	if (fflush(f) != EOF && !ferror(f))
+		return;
+	if (f != stderr && !log_file_told) {
+		fprintf(stderr, "%s: cannot write to --log-file %s: %s; log "
+		    "lines are lost until it takes writes again\n",
+		    log_progname, log_file_path, strerror(errno));
+		log_file_told = 1;
+	}
+	clearerr(f);
 }
 
 /* Appends, close-on-exec (the child must not inherit it); created
@@ -77,6 +98,7 @@ log_open_file(const char *path)
 	if (log_file != NULL)
 		fclose(log_file);
 	log_file = f;
+	log_file_told = 0;
 	memcpy(log_file_path, path, strlen(path) + 1);
 	return 0;
 }
@@ -95,6 +117,7 @@ log_reopen(void)
 	}
 	fclose(log_file);
 	log_file = f;
+	log_file_told = 0;
 	log_info("SIGHUP: log file %s reopened", log_file_path);
 	return 1;
 }
@@ -305,7 +328,7 @@ log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
 		log_text_string(f, msg, len);
 		fputc('\n', f);
 	}
-	fflush(f);
+	log_flush(f);
 	funlockfile(f);
 }
 
@@ -388,7 +411,7 @@ log_request(const struct log_request *r)
 			fprintf(f, " (%s)", r->note);
 		fputc('\n', f);
 	}
-	fflush(f);
+	log_flush(f);
 	funlockfile(f);
 }
 
@@ -470,6 +493,6 @@ log_trace(const char *line, size_t len)
 		log_text_string(f, line, len);
 		fputc('\n', f);
 	}
-	fflush(f);
+	log_flush(f);
 	funlockfile(f);
 }

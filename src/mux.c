@@ -1489,7 +1489,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 	char			*text;
 
 	/* cause follows a name: "killed by signal 9", "exited with ..." */
-	xasprintf(&text, "Server unavailable: child %s", cause);
+	xasprintf(&text, "Server not available: child %s", cause);
 	c->up = 0;
 	c->ready = 0;
 	c->init_deadline = 0;
@@ -1579,6 +1579,36 @@ mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
 	while (!TAILQ_EMPTY(&c->queue))
 		mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), text);
 	free(text);
+}
+
+/*
+ * The bridge stops waiting (--drain-timeout ended): every client request
+ * still at a child, or queued for one, is answered with why now, so its
+ * client reads an error rather than a stream that just ends.  Listen
+ * requests end gracefully as when a child goes.  The children keep
+ * running; the caller stops them.
+ */
+void
+mux_fail_all(struct mux *m, const char *why)
+{
+	struct mux_child	*c;
+	struct mux_req		*req, *rnext;
+
+	TAILQ_FOREACH(c, &m->children, entry) {
+		for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
+			rnext = TAILQ_NEXT(req, centry);
+			if (req->kind != MUX_REQ_CLIENT)
+				continue;
+			if (req->flags & MUX_REQ_F_LISTEN)
+				mux_req_finish(m, req,
+				    modern_listen_end(req->id));
+			else
+				mux_req_finish(m, req, jsonrpc_error_new(
+				    req->id, JSONRPC_SERVER_ERROR, why, NULL));
+		}
+		while (!TAILQ_EMPTY(&c->queue))
+			mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), why);
+	}
 }
 
 int

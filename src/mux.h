@@ -247,6 +247,12 @@ void		 mux_child_unreadable(struct mux *, struct mux_session *,
 		    json_object *id, int seen, size_t limit,
 		    const char *reason);
 /* The shared child completed its handshake and accepts traffic. */
+/*
+ * Shutting down without waiting longer: what every client waits for
+ * (requests at a child or queued) is answered now with a JSON-RPC error
+ * saying why; the children are left running.
+ */
+void		 mux_fail_all(struct mux *, const char *why);
 int		 mux_ready(const struct mux *);
 /* The shared child's initialize result (borrowed), NULL until ready;
  * for a 2026-07-28 child, the one the bridge made of its discover. */

@@ -135,8 +135,11 @@ serve_child_up(void *arg)
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
-	log_info("%s is up (pid %ld)", child->session == NULL ? "child" :
-	    "session child", (long)upstream_pid(child->upstream));
+	/* Running is not ready: the handshake that follows is ("server ...
+	 * initialized"). */
+	log_info("%s started (pid %ld); initializing it",
+	    child->session == NULL ? "child" : "session child",
+	    (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
 	mux_tick(s->mux, clock_ms());
 	mux_child_up(s->mux, child->session);

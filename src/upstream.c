@@ -105,6 +105,9 @@ struct upstream {
 	struct bufferevent	*bev_err;
 	int			 in_closing;	/* close stdin once flushed */
 	int			 out_full;	/* refusal already logged */
+	/* A failed connect said at error level since the last success:
+	 * the rest of the run of failures is only warned about. */
+	int			 connect_told;
 	int			 err_discarding;
 
 	/* The socket, when connect is set; owns its descriptor. */
@@ -908,8 +911,17 @@ upstream_sock_down(struct upstream *u, const char *cause)
 		return;
 	}
 	if (!was_up) {
-		/* A failed attempt: retried whatever the policy says. */
-		log_warnx("%s: connect to %s: %s", u->tag, u->connect, cause);
+		/* A failed attempt: retried whatever the policy says.  The
+		 * first is an error, so that even -qq shows why nothing is
+		 * served; the next ones are warnings. */
+		if (!u->connect_told)
+			log_error("%s: connect to %s: %s; trying again with "
+			    "backoff until it answers", u->tag, u->connect,
+			    cause);
+		else
+			log_warnx("%s: connect to %s: %s", u->tag, u->connect,
+			    cause);
+		u->connect_told = 1;
 		upstream_schedule(u);
 		return;
 	}
@@ -965,6 +977,7 @@ upstream_sock_event(struct bufferevent *bev, short what, void *arg)
 		u->out_full = 0;
 		u->framer.discarding = 0;
 		bufferevent_enable(bev, EV_READ);
+		u->connect_told = 0;
 		log_info("%s: connected to %s", u->tag, u->connect);
 		if (u->ops.on_up != NULL)
 			u->ops.on_up(u->arg);

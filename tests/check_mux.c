@@ -1693,8 +1693,15 @@ START_TEST(test_child_unavailable)
 	h_response(&h, a, 2, "1");
 	h_clear(&h);
 
+	/* What is in flight when it dies is told so, in the same words as
+	 * what waits for a child that cannot run. */
+	h_call(&h, a, 3, "2");
+	h_clear(&h);
 	mux_child_down(h.m, NULL, "killed by signal 9");
 	h_drain(&h);
+	r = h_response(&h, a, 3, "2");
+	ck_assert_str_eq(PS(r, "error.message"), "Server not available: "
+	    "child killed by signal 9");
 	h_clear(&h);
 	mux_session_close(h.m, a);
 	h_drain(&h);

@@ -41,6 +41,21 @@ check "and points to --help" grep -q "^Run 'mcpbridge --help'" "$tmp/err"
 "$bin" client >/dev/null 2>"$tmp/err"
 check "client without a URL exits 64" test $? -eq 64
 check "and points to client --help" grep -q "^Run 'mcpbridge client --help'" "$tmp/err"
+"$bin" client --notifications http://127.0.0.1:1/mcp </dev/null \
+    >/dev/null 2>"$tmp/err"
+check "client --notifications without --oneshot exits 64" test $? -eq 64
+check "and says it needs --oneshot" grep -q \
+    "^mcpbridge: --notifications .*give --oneshot too" "$tmp/err"
+env -u MCPBRIDGE_NO_SUCH_TOKEN "$bin" client --bearer-token-env \
+    MCPBRIDGE_NO_SUCH_TOKEN http://127.0.0.1:1/mcp </dev/null \
+    >/dev/null 2>"$tmp/err"
+check "client --bearer-token-env naming an unset variable exits 64" \
+    test $? -eq 64
+check "and names it" grep -q \
+    "error: --bearer-token-env: MCPBRIDGE_NO_SUCH_TOKEN is not set or empty" \
+    "$tmp/err"
+check "and points to client --help" grep -q "^Run 'mcpbridge client --help'" \
+    "$tmp/err"
 "$bin" serve >/dev/null 2>"$tmp/err"
 check "serve without a command exits 64" test $? -eq 64
 check "and says why" grep -q "needs a command" "$tmp/err"

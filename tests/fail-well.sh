@@ -38,6 +38,10 @@ chmod +x "$tmp/silent-server"
 pids="$pids $!"
 check "a child that never answers initialize is named, at warn level" \
     wait_log "$tmp/silent.log" "warn: child '$tmp/silent-server' did not answer initialize within 1s (--init-timeout): is it an MCP server on stdio?"
+# Started is not ready: nothing before the handshake says "up".
+check "the silent child is logged as started, initializing" grep -q \
+    "info: child started (pid [0-9]*); initializing it" "$tmp/silent.log"
+check "never as up" sh -c "! grep -q 'is up' '$tmp/silent.log'"
 # A session's own child: the client's initialize is the one not answered.
 bridge_start silent2 --isolation session --init-timeout 1 -- \
     "$tmp/silent-server"
@@ -66,7 +70,7 @@ EOF
 chmod +x "$tmp/tiny-server"
 bridge_start gone -- "$tmp/tiny-server"
 check "a tiny child is up and initialized" curl -sf "$url/readyz" -o /dev/null
-child=$(sed -n 's/.*child is up (pid \([0-9]*\)).*/\1/p' "$tmp/gone.log" |
+child=$(sed -n 's/.*child started (pid \([0-9]*\)).*/\1/p' "$tmp/gone.log" |
     head -n 1)
 rm "$tmp/tiny-server"
 kill -KILL "$child"
@@ -141,6 +145,29 @@ if ! "$bin" serve --tls-cert /dev/null --tls-key /dev/null -- true 2>&1 |
 	check "a file that is no certificate exits 64" test $? -eq 64
 	check "and says what it wanted" grep -q \
 	    "error: --tls-cert $tmp/junk.pem: not a PEM certificate" "$tmp/junk.err"
+fi
+
+# --connect to a socket that is not there: retried (documented), but the
+# first failure is said at error level, so -qq shows it once.
+"$bin" --log-level error serve --port 0 --connect "unix:$tmp/no.sock" \
+    >/dev/null 2>"$tmp/noconn.log" &
+noconn=$!
+pids="$pids $noconn"
+check "--connect to a missing socket is said at error level, once" \
+    wait_log "$tmp/noconn.log" \
+    "error: child: connect to unix:$tmp/no.sock: No such file or directory; trying again with backoff"
+sleep 1
+check "only once" test "$(grep -c 'connect to' "$tmp/noconn.log")" -eq 1
+check "and it keeps trying" kill -0 "$noconn"
+
+# A --log-file that opens but takes no writes: said once on stderr.
+if [ -w /dev/full ]; then
+	timeout 2 "$bin" --log-file /dev/full serve --port 0 -- cat \
+	    >/dev/null 2>"$tmp/full.err"
+	check "a --log-file that takes no writes is said on stderr" grep -q \
+	    "cannot write to --log-file /dev/full: No space left on device" \
+	    "$tmp/full.err"
+	check "once" test "$(grep -c 'cannot write' "$tmp/full.err")" -eq 1
 fi
 
 [ $fails -eq 0 ]

@@ -212,7 +212,7 @@ def test(b):
     if not b.sanitized():
         check(rss1 <= rss0 + max(4096, rss0 // 4),
               "memory did not come back: %d kB -> %d kB" % (rss0, rss1))
-    restarts = b.stderr().count("is up (pid")
+    restarts = b.stderr().count("started (pid")
     check(restarts >= KILLS + 1, "only %d child starts logged" % restarts)
 
 

@@ -74,7 +74,7 @@ def test_crash_message(b):
     check(status == 200 and "error" in ans, "crash call: %d %r" %
           (status, ans))
     message = ans["error"]["message"]
-    check(message == "Server unavailable: child killed by signal 11 "
+    check(message == "Server not available: child killed by signal 11 "
           "(SIGSEGV)", "the client is told %r" % message)
     b.wait_child(old=child)
     check("child killed by signal 11 (SIGSEGV); restarting" in b.stderr(),

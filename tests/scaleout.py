@@ -121,7 +121,7 @@ class Instance(Bridge):
                                " tools/call" in rest)
 
     def child_pid(self):
-        m = re.search(r"child is up \(pid (\d+)\)", self.stderr())
+        m = re.search(r"child started \(pid (\d+)\)", self.stderr())
         return int(m.group(1)) if m else None
 
 
