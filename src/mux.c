@@ -209,6 +209,22 @@ mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
 }
 
+/* Tells child c that the bridge no longer wants the answer to req, under
+ * the id the child knows it by, and why. */
+void
+mux_cancel_at_child(struct mux *m, struct mux_child *c, struct mux_req *req,
+    const char *reason)
+{
+	json_object	*params;
+
+	params = json_object_new_object();
+	jsonrpc_add(params, "requestId", json_object_new_int64(
+	    (int64_t)req->cid));
+	jsonrpc_add(params, "reason", json_object_new_string(reason));
+	mux_to_child(m, c, jsonrpc_notification_new("notifications/cancelled",
+	    params));
+}
+
 void
 mux_to_session(struct mux *m, struct mux_session *s, uint64_t stream,
     int final, json_object *msg)
@@ -1044,13 +1060,8 @@ mux_session_detach(struct mux *m, struct mux_session *s, int tell)
 			mux_modern_client_inputs_fail(m, req, tell,
 			    "the client cancelled the request that asked");
 		if (tell) {
-			params = json_object_new_object();
-			jsonrpc_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			jsonrpc_add(params, "reason",
-			    json_object_new_string("client session closed"));
-			mux_to_child(m, c, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
+			mux_cancel_at_child(m, c, req,
+			    "client session closed");
 			mux_req_orphan(m, req);
 		}
 		mux_req_finish(m, req, NULL);
@@ -1957,7 +1968,6 @@ void
 mux_session_finish(struct mux *m, struct mux_session *s)
 {
 	struct mux_req	*req;
-	json_object	*params;
 
 	if (s->closing)
 		return;
@@ -1966,15 +1976,9 @@ mux_session_finish(struct mux *m, struct mux_session *s)
 	TAILQ_FOREACH(req, &s->reqs, sentry) {
 		if (!(req->flags & MUX_REQ_F_LISTEN))
 			continue;
-		if (req->child->up) {
-			params = json_object_new_object();
-			jsonrpc_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			jsonrpc_add(params, "reason",
-			    json_object_new_string("the bridge is closing"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
-		}
+		if (req->child->up)
+			mux_cancel_at_child(m, req->child, req,
+			    "the bridge is closing");
 		mux_req_finish(m, req, modern_listen_end(req->id));
 		return;
 	}
@@ -2131,7 +2135,6 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	struct mux_child	*c;
 	struct mux_pending	*p;
 	struct mux_req		*req;
-	json_object		*params;
 	char			*text;
 
 	m->now = now_ms;
@@ -2166,13 +2169,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	while ((req = TAILQ_FIRST(&m->timeouts)) != NULL &&
 	    req->deadline <= now_ms) {
 		if (req->child->up) {
-			params = json_object_new_object();
-			jsonrpc_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			jsonrpc_add(params, "reason", json_object_new_string(
-			    "timed out"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
+			mux_cancel_at_child(m, req->child, req, "timed out");
 			mux_req_orphan(m, req);
 		}
 		if (req->mr != NULL)

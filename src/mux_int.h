@@ -415,6 +415,8 @@ json_object	*mux_answer_new(json_object *id, const char *key,
 uint64_t	 mux_next_id(struct mux *m);
 void		 mux_to_child(struct mux *m, struct mux_child *c,
 		    json_object *msg);
+void		 mux_cancel_at_child(struct mux *, struct mux_child *,
+		    struct mux_req *, const char *reason);
 void		 mux_to_session(struct mux *m, struct mux_session *s,
 		    uint64_t stream, int final, json_object *msg);
 void		 mux_batch_done(struct mux *m, struct mux_batch *b);

@@ -105,13 +105,7 @@ mux_modern_child_own_listen(struct mux *m, struct mux_child *c)
 	if (!c->modern || !c->up)
 		return;
 	if ((req = c->listen) != NULL) {
-		params = json_object_new_object();
-		jsonrpc_add(params, "requestId",
-		    json_object_new_int64((int64_t)req->cid));
-		jsonrpc_add(params, "reason", json_object_new_string(
-		    "replaced by a new subscription"));
-		mux_to_child(m, c, jsonrpc_notification_new(
-		    "notifications/cancelled", params));
+		mux_cancel_at_child(m, c, req, "replaced by a new subscription");
 		mux_req_free(m, req);
 	}
 	flags = modern_listen_supported(jsonrpc_get(c->discover, "capabilities",

@@ -612,7 +612,6 @@ void
 mux_modern_client_tick(struct mux *m)
 {
 	struct mux_req	*req;
-	json_object	*params;
 
 	while ((req = TAILQ_FIRST(&m->gathering)) != NULL &&
 	    req->mr->gather <= m->now)
@@ -624,13 +623,8 @@ mux_modern_client_tick(struct mux *m)
 		if (req->mr->late == NULL && req->child->up) {
 			mux_modern_client_inputs_fail(m, req, 1,
 			    "the client did not answer in time");
-			params = json_object_new_object();
-			jsonrpc_add(params, "requestId",
-			    json_object_new_int64((int64_t)req->cid));
-			jsonrpc_add(params, "reason", json_object_new_string(
-			    "the client did not come back in time"));
-			mux_to_child(m, req->child, jsonrpc_notification_new(
-			    "notifications/cancelled", params));
+			mux_cancel_at_child(m, req->child, req,
+			    "the client did not come back in time");
 			mux_req_orphan(m, req);
 		}
 		mux_req_free(m, req);
