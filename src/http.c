@@ -106,6 +106,10 @@
  * seen is forgotten. */
 #define HTTP_RATE_KEYS_MAX	65536
 #define HTTP_AUTHFAIL_ADDRS_MAX	4096
+/* A request whose OAuth token waits for keys or an introspection longer
+ * than this gets 503 (the fetches behind may take 40 s, and a client
+ * should hear sooner). */
+#define HTTP_AUTH_WAIT_MS	10000
 
 /* What the MCP headers a browser page may send and read. */
 #define HTTP_CORS_ALLOW_HEADERS	"Content-Type, Accept, Authorization, " \
@@ -1942,7 +1946,16 @@ struct http_pending {
 	struct http		*h;
 	struct http_conn	*conn;
 	struct rsauth_req	*rq;
+	struct event		*timer;		/* HTTP_AUTH_WAIT_MS */
 };
+
+static void
+http_pending_free(struct http_pending *p)
+{
+	rsauth_cancel(p->rq);
+	event_free(p->timer);
+	free(p);
+}
 
 /*
  * An OAuth decision into an answer: 1 to serve the request (h->owner and
@@ -1996,10 +2009,55 @@ http_oauth_result(struct http *h, struct http_req *req,
 static void
 http_oauth_lost(void *arg)
 {
-	struct http_pending	*p = arg;
+	http_pending_free(arg);
+}
 
-	rsauth_cancel(p->rq);
-	free(p);
+/* The request is taken up again as if it had just come in, after the
+ * authentication: 0, or -1 if its target is no URI (answered). */
+static int
+http_resume(struct http *h, struct http_conn *conn, struct http_req *req,
+    const char **path)
+{
+	if (http_req_init(h, req, conn) == -1)
+		return -1;
+	if ((*path = req->path) == NULL || **path == '\0')
+		*path = "/";
+	h->cur = conn;
+	h->owner = 0;
+	http_hdrs_scan(h, req);
+	return 0;
+}
+
+static void
+http_resumed(struct http *h, struct http_req *req)
+{
+	h->claims = NULL;
+	h->owner = 0;
+	h->cur = NULL;
+	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
+	http_req_clear(req);
+}
+
+/* The check took too long: 503, the check dropped. */
+static void
+http_oauth_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_pending	*p = arg;
+	struct http		*h = p->h;
+	struct http_conn	*conn = p->conn;
+	struct http_req		 r, *req = &r;
+	const char		*path;
+
+	(void)fd;
+	(void)ev;
+	http_conn_watch(conn, NULL, NULL);
+	http_pending_free(p);
+	if (http_resume(h, conn, req, &path) == -1)
+		return;
+	http_note(h, "token check timed out");
+	http_reply_later(req, 503, "Service Unavailable", RSAUTH_RETRY_AFTER,
+	    "Service Unavailable: the token cannot be checked now");
+	http_resumed(h, req);
 }
 
 /* The check ended: the request is handled as if it had just come in,
@@ -2013,25 +2071,17 @@ http_oauth_done(struct rsauth_result *res, void *arg)
 	struct http_req		 r, *req = &r;
 	const char		*path;
 
+	p->rq = NULL;		/* done: rsauth freed it */
 	http_conn_watch(conn, NULL, NULL);
-	free(p);
-	if (http_req_init(h, req, conn) == -1) {
+	http_pending_free(p);
+	if (http_resume(h, conn, req, &path) == -1) {
 		rsauth_result_free(res);
 		return;
 	}
-	if ((path = req->path) == NULL || *path == '\0')
-		path = "/";
-	h->cur = conn;
-	h->owner = 0;
-	http_hdrs_scan(h, req);
 	if (http_oauth_result(h, req, res))
 		http_serve(h, req, path);
 	rsauth_result_free(res);
-	h->claims = NULL;
-	h->owner = 0;
-	h->cur = NULL;
-	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
-	http_req_clear(req);
+	http_resumed(h, req);
 }
 
 /*
@@ -2070,6 +2120,7 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 {
 	const char		*scopes[RSAUTH_MAX_SCOPES];
 	struct http_pending	*p;
+	struct timeval		 tv;
 	size_t			 n;
 
 	n = http_oauth_scopes(h, req, path, scopes, RSAUTH_MAX_SCOPES);
@@ -2080,6 +2131,9 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 	    h->hdr.authorization, scopes, n, res, http_oauth_done, p,
 	    &p->rq) == RSAUTH_PENDING) {
 		http_conn_watch(p->conn, http_oauth_lost, p);
+		p->timer = evtimer_new(h->base, http_oauth_timeout, p);
+		clock_tv(&tv, HTTP_AUTH_WAIT_MS);
+		evtimer_add(p->timer, &tv);
 		return 0;
 	}
 	free(p);

@@ -548,9 +548,9 @@ def scenario_metadata():
 
 def scenario_client_leaves():
     """A request whose token waits for keys (an issuer that never answers)
-    is held, not answered; its client leaving cancels the wait, and a
-    bridge stopped with one held exits cleanly (under ASan: no use after
-    free)."""
+    is held, not answered; its client leaving cancels the wait; one that
+    waits 10 s gets 503; a bridge stopped with one held exits cleanly
+    (under ASan: no use after free)."""
     hang = socket.socket()
     hang.bind(("127.0.0.1", 0))
     hang.listen(16)
@@ -570,6 +570,21 @@ def scenario_client_leaves():
             except socket.timeout:
                 pass
             c.close(reset=True)
+        # One that waits it out: 503 after the bridge's 10 s bound on a
+        # check, not the fetches' longer ones.
+        start_t = time.monotonic()
+        c = Conn(b, timeout=20)
+        c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
+                                "Content-Type": "application/json"},
+               rpc(1, "initialize", INIT))
+        r = c.response("POST")
+        r.body()
+        took = time.monotonic() - start_t
+        c.close()
+        check(r.status == 503 and r.headers.get("retry-after") == "10",
+              "held too long: %d %r" % (r.status, r.headers))
+        check(9 < took < 15, "503 after %.1f s" % took)
+        check("token check timed out" in b.stderr(), "not logged")
         status, _, _ = exchange(b, "GET", "/healthz")
         check(status == 200, "/healthz: %d" % status)
         status, _, _ = exchange(b, "GET", "/readyz")
