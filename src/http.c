@@ -2097,7 +2097,8 @@ http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
 	const char	*body;
 	size_t		 len, n;
 
-	if (req->method != HTTP_M_POST || (strcmp(path, h->mcp_path) != 0 &&
+	if (http_auth_ntools(h->oauth) == 0 || req->method != HTTP_M_POST ||
+	    (strcmp(path, h->mcp_path) != 0 &&
 	    strcmp(path, h->message_path) != 0))
 		return 0;
 	body = http_req_body(req, &len);

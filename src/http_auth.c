@@ -106,6 +106,12 @@ http_auth_oauth(const struct http_auth *ha)
 	return &ha->oauth;
 }
 
+size_t
+http_auth_ntools(const struct http_auth *ha)
+{
+	return ha->ntools;
+}
+
 /* One message's tool scopes added to out[*n], each once. */
 static void
 http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,

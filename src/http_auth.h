@@ -38,6 +38,8 @@ struct http_auth *http_auth_new(const struct http_oauth *);
 void		 http_auth_free(struct http_auth *);
 const struct http_oauth *http_auth_oauth(const struct http_auth *);
 
+/* Tools with scopes of their own: none, and no body need be read. */
+size_t		 http_auth_ntools(const struct http_auth *);
 /*
  * The scopes msg's tool calls need (a message or a batch: the union),
  * at most max, into out (pointers into the struct http_auth).  Messages

@@ -97,6 +97,7 @@ START_TEST(test_tool_scopes)
 	    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
 	    "\"params\":{\"name\":\"read\"}}]",
 	    "files:read files:write files:admin audit");
+	ck_assert_uint_eq(http_auth_ntools(ha), 2);
 	ck_assert_str_eq(http_auth_oauth(ha)->metadata_path,
 	    "/.well-known/oauth-protected-resource/mcp");
 	http_auth_free(ha);
