@@ -6,9 +6,10 @@
 # real keys and wrong claims, wrong algorithms or broken signatures get
 # 401; a missing scope gets 403 with the scope to ask for; keys or
 # introspection that cannot be had get 503, not 401; the RFC 9728 metadata
-# is served; sessions belong to the principal (iss + sub), not the token;
-# static tokens work alongside; no token or secret reaches a log line or
-# the child.  Exit 0 pass, 1 fail, 77 skip.
+# is served; sessions and 2026-07-28 request states belong to the
+# principal (iss + sub), not the token; static tokens work alongside; no
+# token or secret reaches a log line or the child.  Exit 0 pass, 1 fail,
+# 77 skip.
 import base64
 import hashlib
 import hmac
@@ -28,7 +29,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import Bridge  # noqa: E402
 from mcptest.run import Failure, check, need_built, scenarios  # noqa: E402
-from mcptest.wire import Conn, exchange, post, rpc  # noqa: E402
+from mcptest.wire import Conn, Response, exchange, post, rpc  # noqa: E402
 
 try:
     from cryptography.hazmat.primitives import hashes, serialization
@@ -546,6 +547,52 @@ def scenario_metadata():
         finish(b)
 
 
+def modern_call(b, id, name, tok, extra=None):
+    """A 2026-07-28 tools/call with tok: (status, answer)."""
+    params = {"name": name, "arguments": {}, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        "io.modelcontextprotocol/clientInfo": {"name": "oauth-serve",
+                                               "version": "1"}}}
+    params.update(extra or {})
+    h = {"Content-Type": "application/json",
+         "Accept": "application/json, text/event-stream",
+         "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call",
+         "Mcp-Name": name}
+    h.update(bearer(tok))
+    r = Response(b, "POST", "/mcp", h, rpc(id, "tools/call", params))
+    status = r.status
+    body = r.answer() if status in (200, 400) else r.body()
+    r.close()
+    return status, body
+
+
+def scenario_request_state():
+    """A 2026-07-28 requestState belongs to the principal: another token
+    of the same iss+sub may answer it, another sub may not."""
+    b = start()
+    try:
+        b.wait_ready()
+        tool = "test_input_required_result_request_state"
+        status, body = modern_call(b, 1, tool, AUTH.forge(resource(b)))
+        check(status == 200 and "requestState" in body.get("result", {}),
+              "first round: %d %r" % (status, body))
+        retry = {"requestState": body["result"]["requestState"],
+                 "inputResponses": {"confirm": {
+                     "action": "accept", "content": {"ok": True}}}}
+        status, body = modern_call(b, 2, tool, AUTH.forge(
+            resource(b), sub="mallory"), retry)
+        check(status == 400 and body["error"]["code"] == -32602,
+              "another principal's state: %d %r" % (status, body))
+        status, body = modern_call(b, 3, tool, AUTH.forge(resource(b)),
+                                   retry)
+        check(status == 200 and body["result"]["content"][0]["text"]
+              .startswith("state-ok"), "own state, new token: %d %r" %
+              (status, body))
+    finally:
+        finish(b)
+
+
 def scenario_client_leaves():
     """A request whose token waits for keys (an issuer that never answers)
     is held, not answered; its client leaving cancels the wait; one that
@@ -607,6 +654,7 @@ SCENARIOS = [
     ("jwks_down", scenario_jwks_down),
     ("introspection", scenario_introspection),
     ("metadata", scenario_metadata),
+    ("request_state", scenario_request_state),
     ("client_leaves", scenario_client_leaves),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
