@@ -547,6 +547,24 @@ def scenario_metadata():
         finish(b)
 
 
+def scenario_failures_limited():
+    """With --rate-limit, refused OAuth tokens count as failed
+    authentications of the address: past the limit even a good token gets
+    429 with Retry-After."""
+    b = start("--rate-limit", "2")
+    try:
+        b.wait_ready()
+        bad = AUTH.forge(resource(b), aud="https://other.example/mcp")
+        statuses = [init(b, bad)[0] for _ in range(6)]
+        check(statuses[0] == 401 and 429 in statuses,
+              "bad tokens: %r" % statuses)
+        status, h, _ = init(b, AUTH.token(resource(b)))
+        check(status == 429 and h.get("retry-after", "").isdigit(),
+              "good token after the failures: %d %r" % (status, h))
+    finally:
+        finish(b)
+
+
 def modern_call(b, id, name, tok, extra=None):
     """A 2026-07-28 tools/call with tok: (status, answer)."""
     params = {"name": name, "arguments": {}, "_meta": {
@@ -655,6 +673,7 @@ SCENARIOS = [
     ("introspection", scenario_introspection),
     ("metadata", scenario_metadata),
     ("request_state", scenario_request_state),
+    ("failures_limited", scenario_failures_limited),
     ("client_leaves", scenario_client_leaves),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
