@@ -18,7 +18,13 @@
 
 #include "cli.h"
 #include "client.h"
+#include "asmeta.h"
+#include "introspect.h"
 #include "jsonparse.h"
+#include "jwks.h"
+#include "jwt.h"
+#include "rsauth.h"
+#include "rsmeta.h"
 #include "serve.h"
 #include "session.h"
 #include "tls.h"
@@ -98,6 +104,12 @@ enum {
 	OPT_OAUTH_TIMEOUT,
 	OPT_OAUTH_STORE,
 	OPT_TRACE,
+	OPT_OAUTH_ISSUER,
+	OPT_OAUTH_RESOURCE,
+	OPT_OAUTH_SCOPE,
+	OPT_OAUTH_TOOL_SCOPE,
+	OPT_OAUTH_LEEWAY,
+	OPT_OAUTH_REQUIRE_AT_JWT,
 };
 
 static const struct option cli_common_options[] = {
@@ -164,6 +176,18 @@ static const struct option cli_serve_options[] = {
 	{ "metrics-listen",	required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "instance-id",	required_argument, NULL, OPT_INSTANCE_ID },
 	{ "trace",		optional_argument, NULL, OPT_TRACE },
+	{ "oauth-issuer",	required_argument, NULL, OPT_OAUTH_ISSUER },
+	{ "oauth-resource",	required_argument, NULL, OPT_OAUTH_RESOURCE },
+	{ "oauth-scope",	required_argument, NULL, OPT_OAUTH_SCOPE },
+	{ "oauth-tool-scope",	required_argument, NULL, OPT_OAUTH_TOOL_SCOPE },
+	{ "oauth-client-id",	required_argument, NULL, OPT_OAUTH_CLIENT_ID },
+	{ "oauth-client-secret-file", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_SECRET_FILE },
+	{ "oauth-client-secret-env", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_SECRET_ENV },
+	{ "oauth-leeway",	required_argument, NULL, OPT_OAUTH_LEEWAY },
+	{ "oauth-require-at-jwt", no_argument,	   NULL,
+	    OPT_OAUTH_REQUIRE_AT_JWT },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -241,6 +265,7 @@ config_init(struct config *c)
 	c->serve.serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
 	c->serve.http.session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
 	c->serve.drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
+	c->serve.oauth_leeway = JWT_LEEWAY_DEFAULT;
 }
 
 static void
@@ -279,6 +304,13 @@ config_free(struct config *c)
 	free((char *)c->serve.http.tls_key);
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
+	cli_free_vector(c->serve.oauth_issuers);
+	free((char *)c->serve.oauth_resource);
+	cli_free_vector(c->serve.oauth_scopes);
+	cli_free_vector(c->serve.oauth_tool_scopes);
+	free((char *)c->serve.oauth_client_id);
+	free((char *)c->serve.oauth_client_secret_file);
+	free((char *)c->serve.oauth_client_secret_env);
 	free(c->log_file);
 	free((char *)c->client.url);
 	cli_free_vector(c->client.headers);
@@ -572,6 +604,189 @@ cli_check_origin(const char *opt, const char *s, char **err)
 	return -1;
 }
 
+/* The scope words of s (space-separated), each a scope-token: their
+ * count, or -1 with *err. */
+static long
+cli_scope_words(const char *opt, const char *s, char **err)
+{
+	char	*copy, *w, *save;
+	long	 n = 0;
+
+	copy = xstrdup(s);
+	for (w = strtok_r(copy, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (!rsmeta_scope_ok(w)) {
+			xasprintf(err, "%s: '%s' is no scope (printable ASCII, "
+			    "no blank, quote or backslash, at most %d bytes)",
+			    opt, w, RSMETA_MAX_SCOPE_LEN);
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		xasprintf(err, "%s wants a scope", opt);
+		return -1;
+	}
+	return n;
+}
+
+/* serve: the OAuth resource server (--oauth-*).  What depends on several
+ * options is checked in cli_serve_oauth_check. */
+static int
+cli_serve_oauth_option(struct config *c, int ch, const char *arg, char **err)
+{
+	struct serve_config	*sc = &c->serve;
+	const char		*cause, *eq;
+	long			 n;
+
+	switch (ch) {
+	case OPT_OAUTH_ISSUER:
+		if (asmeta_issuer_check(arg, &cause) == -1) {
+			xasprintf(err, "--oauth-issuer '%s': %s", arg, cause);
+			return -1;
+		}
+		if (sc->noauth_issuers >= JWKS_MAX_ISSUERS) {
+			xasprintf(err, "--oauth-issuer: at most %d issuers",
+			    JWKS_MAX_ISSUERS);
+			return -1;
+		}
+		cli_push(&sc->oauth_issuers, &sc->noauth_issuers, arg);
+		return 0;
+	case OPT_OAUTH_RESOURCE:
+		if (rsmeta_resource_check(arg, &cause) == -1) {
+			xasprintf(err, "--oauth-resource '%s': %s", arg, cause);
+			return -1;
+		}
+		cli_set(&sc->oauth_resource, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_SCOPE:
+		if ((n = cli_scope_words("--oauth-scope", arg, err)) == -1)
+			return -1;
+		if (n != 1) {
+			xasprintf(err, "--oauth-scope wants one scope; repeat "
+			    "it for more");
+			return -1;
+		}
+		if (sc->noauth_scopes >= RSAUTH_MAX_SCOPES) {
+			xasprintf(err, "--oauth-scope: at most %d scopes",
+			    RSAUTH_MAX_SCOPES);
+			return -1;
+		}
+		cli_push(&sc->oauth_scopes, &sc->noauth_scopes, arg);
+		return 0;
+	case OPT_OAUTH_TOOL_SCOPE:
+		if ((eq = strchr(arg, '=')) == NULL || eq == arg) {
+			xasprintf(err, "--oauth-tool-scope wants TOOL=SCOPE, "
+			    "not '%s'", arg);
+			return -1;
+		}
+		if ((n = cli_scope_words("--oauth-tool-scope", eq + 1,
+		    err)) == -1)
+			return -1;
+		if (n > RSAUTH_MAX_SCOPES || sc->noauth_tool_scopes >=
+		    RSMETA_MAX_SCOPES) {
+			xasprintf(err, "--oauth-tool-scope: at most %d scopes "
+			    "a tool, %d options", RSAUTH_MAX_SCOPES,
+			    RSMETA_MAX_SCOPES);
+			return -1;
+		}
+		cli_push(&sc->oauth_tool_scopes, &sc->noauth_tool_scopes, arg);
+		return 0;
+	case OPT_OAUTH_CLIENT_ID:
+		if (*arg == '\0' || strpbrk(arg, "\r\n") != NULL ||
+		    strlen(arg) > INTROSPECT_MAX_CREDENTIAL_LEN) {
+			xasprintf(err, "--oauth-client-id wants a client id "
+			    "(one line, at most %d bytes)",
+			    INTROSPECT_MAX_CREDENTIAL_LEN);
+			return -1;
+		}
+		cli_set(&sc->oauth_client_id, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_CLIENT_SECRET_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL) {
+			xasprintf(err, "--oauth-client-secret-env wants the name "
+			    "of an environment variable, not '%s'", arg);
+			return -1;
+		}
+		cli_set(&sc->oauth_client_secret_env, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_CLIENT_SECRET_FILE:
+		if (*arg == '\0') {
+			xasprintf(err, "--oauth-client-secret-file wants a file "
+			    "name");
+			return -1;
+		}
+		cli_set(&sc->oauth_client_secret_file, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_LEEWAY:
+		if (cli_parse_int(arg, 0, JWT_LEEWAY_MAX, &n) == -1) {
+			xasprintf(err, "--oauth-leeway wants 0 to %d seconds, "
+			    "not '%s'", JWT_LEEWAY_MAX, arg);
+			return -1;
+		}
+		sc->oauth_leeway = (int)n;
+		c->oauth_leeway_set = 1;
+		return 0;
+	case OPT_OAUTH_REQUIRE_AT_JWT:
+		sc->oauth_require_at_jwt = 1;
+		return 0;
+	}
+	xasprintf(err, "internal: unhandled option %d", ch);
+	return -1;
+}
+
+/* --host names a loopback address (the default resource is then known
+ * to be the one clients use: nobody else can reach it). */
+static int
+cli_host_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strncmp(host, "127.", 4) == 0;
+}
+
+/* The --oauth-* options together, once all are read. */
+static int
+cli_serve_oauth_check(const struct config *c, char **err)
+{
+	const struct serve_config	*sc = &c->serve;
+
+	if (sc->noauth_issuers == 0) {
+		if (sc->oauth_resource != NULL || sc->noauth_scopes > 0 ||
+		    sc->noauth_tool_scopes > 0 || sc->oauth_client_id != NULL ||
+		    sc->oauth_client_secret_file != NULL ||
+		    sc->oauth_client_secret_env != NULL ||
+		    c->oauth_leeway_set || sc->oauth_require_at_jwt) {
+			xasprintf(err, "the --oauth-* options of serve need "
+			    "--oauth-issuer");
+			return -1;
+		}
+		return 0;
+	}
+	if (sc->oauth_client_secret_env != NULL &&
+	    sc->oauth_client_secret_file != NULL) {
+		xasprintf(err, "give either --oauth-client-secret-env or "
+		    "--oauth-client-secret-file, not both");
+		return -1;
+	}
+	if ((sc->oauth_client_id != NULL) != (sc->oauth_client_secret_env !=
+	    NULL || sc->oauth_client_secret_file != NULL)) {
+		xasprintf(err, "--oauth-client-id and a client secret "
+		    "(--oauth-client-secret-file or -env) go together: "
+		    "introspection needs both");
+		return -1;
+	}
+	if (sc->oauth_resource == NULL && !cli_host_loopback(sc->http.host)) {
+		xasprintf(err, "--oauth-resource is required when --host is "
+		    "not loopback: give the public URL clients use for %s%s "
+		    "(it is the audience tokens must name)",
+		    sc->http.base_path, sc->http.mcp_path);
+		return -1;
+	}
+	return 0;
+}
+
 /* serve: who may connect, limits, operations. */
 static int
 cli_serve_security_option(struct config *c, int ch, const char *arg,
@@ -706,9 +921,9 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 		}
 		cli_set(&c->serve.instance_id, xstrdup(arg));
 		return 0;
+	default:
+		return cli_serve_oauth_option(c, ch, arg, err);
 	}
-	xasprintf(err, "internal: unhandled option %d", ch);
-	return -1;
 }
 
 static int
@@ -1221,6 +1436,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		}
 		if (cli_paths_clash(c, err) == -1)
 			return CLI_ERROR;
+		if (cli_serve_oauth_check(c, err) == -1)
+			return CLI_ERROR;
 		if (c->serve.http.auth_token_file != NULL &&
 		    c->serve.http.auth_token_env != NULL) {
 			xasprintf(err, "give either --auth-token-file or "
@@ -1376,6 +1593,18 @@ static const char cli_usage_serve[] =
 "  --auth-token-env VAR     the same with tokens from VAR (comma-separated)\n"
 "  --tls-cert FILE          serve HTTPS with this certificate chain (PEM)\n"
 "  --tls-key FILE           and this private key (PEM)\n"
+"\n"
+"OAuth (a resource server for an authorization server's access tokens):\n"
+"  --oauth-issuer URL       trust this issuer's tokens (repeatable)\n"
+"  --oauth-resource URL     the audience tokens must name (default on a\n"
+"                           loopback --host: http://HOST:PORT/mcp)\n"
+"  --oauth-scope S          a scope every request needs (repeatable)\n"
+"  --oauth-tool-scope TOOL=S  scopes a tools/call of TOOL needs (repeatable)\n"
+"  --oauth-client-id ID     introspect opaque tokens as this client, with\n"
+"  --oauth-client-secret-file FILE  its secret from FILE or\n"
+"  --oauth-client-secret-env VAR    from VAR\n"
+"  --oauth-leeway SECONDS   clock skew allowed on exp and nbf (default 60)\n"
+"  --oauth-require-at-jwt   refuse JWTs whose typ is not at+jwt\n"
 "\n"
 "Limits:\n"
 "  --max-header-size SIZE   request headers, in all (default 16K): 431\n"

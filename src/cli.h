@@ -76,6 +76,8 @@ struct config {
 	 */
 	struct client_config	 client;
 
+	int			 oauth_leeway_set; /* --oauth-leeway given */
+
 	/* both modes */
 	enum trace_mode		 trace;		/* --trace[=body] */
 };

@@ -39,6 +39,20 @@ struct serve_config {
 	uint64_t		 serve_request_timeout_ms; /* 0: none */
 	const char		*instance_id;	/* session id prefix, or NULL */
 
+	/* the OAuth resource server (--oauth-*); none without issuers */
+	char			**oauth_issuers;	/* NULL-terminated */
+	size_t			 noauth_issuers;
+	const char		*oauth_resource;	/* NULL: the default */
+	char			**oauth_scopes;
+	size_t			 noauth_scopes;
+	char			**oauth_tool_scopes;	/* "TOOL=S [S...]" */
+	size_t			 noauth_tool_scopes;
+	const char		*oauth_client_id;
+	const char		*oauth_client_secret_file;
+	const char		*oauth_client_secret_env;
+	int			 oauth_leeway;		/* seconds */
+	int			 oauth_require_at_jwt;
+
 	/* the HTTP side; serve_run hands it to http_new */
 	struct http_config	 http;
 	uint64_t		 drain_timeout_ms;

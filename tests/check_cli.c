@@ -295,6 +295,144 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* The OAuth resource server's options: kept as given, the leeway's
+ * default, the client secret's two forms. */
+START_TEST(test_oauth_options)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--oauth-issuer",
+	    "https://as.example/realms/a", "--oauth-issuer",
+	    "http://127.0.0.1:9000", "--oauth-scope", "mcp:read",
+	    "--oauth-scope", "mcp:use", "--oauth-tool-scope",
+	    "delete=mcp:admin mcp:write", "--oauth-client-id", "bridge",
+	    "--oauth-client-secret-env", "BRIDGE_SECRET", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_uint_eq(c.serve.noauth_issuers, 2);
+	ck_assert_str_eq(c.serve.oauth_issuers[0],
+	    "https://as.example/realms/a");
+	ck_assert_str_eq(c.serve.oauth_issuers[1], "http://127.0.0.1:9000");
+	ck_assert_ptr_null(c.serve.oauth_issuers[2]);
+	ck_assert_uint_eq(c.serve.noauth_scopes, 2);
+	ck_assert_str_eq(c.serve.oauth_scopes[1], "mcp:use");
+	ck_assert_uint_eq(c.serve.noauth_tool_scopes, 1);
+	ck_assert_str_eq(c.serve.oauth_tool_scopes[0],
+	    "delete=mcp:admin mcp:write");
+	ck_assert_str_eq(c.serve.oauth_client_id, "bridge");
+	ck_assert_str_eq(c.serve.oauth_client_secret_env, "BRIDGE_SECRET");
+	/* Loopback: the resource defaults (serve works it out). */
+	ck_assert_ptr_null(c.serve.oauth_resource);
+	ck_assert_int_eq(c.serve.oauth_leeway, 60);
+	ck_assert_int_eq(c.serve.oauth_require_at_jwt, 0);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--host", "0.0.0.0",
+	    "--oauth-issuer", "https://as.example", "--oauth-resource",
+	    "https://mcp.example/mcp", "--oauth-leeway", "0",
+	    "--oauth-require-at-jwt", "--oauth-client-id", "b",
+	    "--oauth-client-secret-file", "/etc/secret", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_str_eq(c.serve.oauth_resource, "https://mcp.example/mcp");
+	ck_assert_int_eq(c.serve.oauth_leeway, 0);
+	ck_assert_int_eq(c.serve.oauth_require_at_jwt, 1);
+	ck_assert_str_eq(c.serve.oauth_client_secret_file, "/etc/secret");
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_oauth_errors)
+{
+	static const struct {
+		const char	*words[12];
+		const char	*reason;
+	} cases[] = {
+		{ { "serve", "--oauth-issuer", "ftp://as.example", "--", "x",
+		    NULL }, "--oauth-issuer 'ftp://as.example'" },
+		{ { "serve", "--oauth-issuer", "http://as.example", "--", "x",
+		    NULL }, "--oauth-issuer" },
+		{ { "serve", "--oauth-issuer", "https://as.example?x=1", "--",
+		    "x", NULL }, "--oauth-issuer" },
+		{ { "serve", "--oauth-resource", "https://r.example/mcp#f",
+		    "--oauth-issuer", "https://as.example", "--", "x", NULL },
+		  "--oauth-resource" },
+		{ { "serve", "--oauth-scope", "a\"b", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL }, "is no scope" },
+		{ { "serve", "--oauth-scope", "a b", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL }, "one scope" },
+		{ { "serve", "--oauth-tool-scope", "noequals", "--", "x",
+		    NULL }, "TOOL=SCOPE" },
+		{ { "serve", "--oauth-tool-scope", "t=", "--", "x", NULL },
+		  "wants a scope" },
+		{ { "serve", "--oauth-tool-scope", "=s", "--", "x", NULL },
+		  "TOOL=SCOPE" },
+		{ { "serve", "--oauth-leeway", "601", "--", "x", NULL },
+		  "--oauth-leeway wants 0 to 600" },
+		{ { "serve", "--oauth-scope", "s", "--", "x", NULL },
+		  "need --oauth-issuer" },
+		{ { "serve", "--oauth-require-at-jwt", "--", "x", NULL },
+		  "need --oauth-issuer" },
+		{ { "serve", "--oauth-issuer", "https://as.example",
+		    "--oauth-client-id", "b", "--", "x", NULL },
+		  "go together" },
+		{ { "serve", "--oauth-issuer", "https://as.example",
+		    "--oauth-client-secret-env", "S", "--", "x", NULL },
+		  "go together" },
+		{ { "serve", "--oauth-issuer", "https://as.example",
+		    "--oauth-client-id", "b", "--oauth-client-secret-env", "S",
+		    "--oauth-client-secret-file", "f", "--", "x", NULL },
+		  "not both" },
+		{ { "serve", "--host", "0.0.0.0", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL },
+		  "--oauth-resource is required when --host is not loopback" },
+	};
+	struct config	 c;
+	char		*argv[14], *err;
+	size_t		 i;
+	int		 argc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		argc = 0;
+		argv[argc++] = (char *)"mcpbridge";
+		while (cases[i].words[argc - 1] != NULL)
+			argv[argc] = (char *)cases[i].words[argc - 1], argc++;
+		argv[argc] = NULL;
+		config_init(&c);
+		err = NULL;
+		ck_assert_msg(cli_parse(argc, argv, &c, &err) == CLI_ERROR,
+		    "case %zu accepted", i);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err, cases[i].reason) != NULL,
+		    "case %zu: '%s' lacks '%s'", i, err, cases[i].reason);
+		free(err);
+		config_free(&c);
+	}
+	/* Seventeen issuers are one too many. */
+	{
+		char	*w[40], url[64];
+		char	 urls[17][64];
+		int	 n = 0, k;
+
+		w[n++] = (char *)"mcpbridge";
+		w[n++] = (char *)"serve";
+		for (k = 0; k < 17; k++) {
+			snprintf(url, sizeof url, "https://as%d.example", k);
+			memcpy(urls[k], url, sizeof url);
+			w[n++] = (char *)"--oauth-issuer";
+			w[n++] = urls[k];
+		}
+		w[n++] = (char *)"--";
+		w[n++] = (char *)"x";
+		w[n] = NULL;
+		config_init(&c);
+		ck_assert_int_eq(cli_parse(n, w, &c, &err), CLI_ERROR);
+		ck_assert_ptr_nonnull(strstr(err, "at most 16 issuers"));
+		free(err);
+		config_free(&c);
+	}
+}
+END_TEST
+
 /* --instance-id: a session id prefix a load balancer can route on. */
 START_TEST(test_instance_id)
 {
@@ -476,6 +614,8 @@ check_suite(void)
 	tcase_add_test(tc, test_sizes_durations);
 	tcase_add_test(tc, test_max_queue_follows_message_size);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_oauth_options);
+	tcase_add_test(tc, test_oauth_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
