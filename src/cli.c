@@ -352,6 +352,7 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 		    sc->max_message_size * CLI_DEFAULT_MAX_QUEUE_MESSAGES;
 	/* One string, read by both. */
 	sc->http.instance_id = sc->instance_id;
+	sc->http.oauth = sc->noauth_issuers > 0;
 	sc->trace = cli_trace_mode(cfg);
 }
 

@@ -36,6 +36,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +54,19 @@
 #include "auth.h"
 #include "clock.h"
 #include "http.h"
+#include "http_auth.h"
 #include "http_conn.h"
 #include "http_parse.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
+#include "jwks.h"
 #include "log.h"
 #include "metrics.h"
 #include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
+#include "rsauth.h"
+#include "rsmeta.h"
 #include "session.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -184,11 +189,16 @@ struct http {
 	struct ratelimit		*ratelimit;	/* NULL: no limit */
 	struct ratelimit		*authfail;	/* failures by address */
 	struct tls			*tls;		/* NULL: plain HTTP */
+	struct http_auth		*oauth;		/* NULL: no OAuth */
+	uint64_t			 static_ok;	/* static tokens let in */
 
 	/* The request being handled by http_request (it runs to the end
-	 * before another starts): its connection and its token. */
+	 * before another starts): its connection, its owner (session.h's
+	 * token) and, for an OAuth token, its verified claims (borrowed
+	 * from the request's rsauth_result). */
 	struct http_conn		*cur;
-	int				 owner;
+	uint64_t			 owner;
+	json_object			*claims;
 	struct http_hdrs		 hdr;
 
 	/* The request's header lines (pointers into its parser). */
@@ -1260,9 +1270,10 @@ http_stateless_post(struct http *h, struct http_req *req,
 
 	sess = session_new(h->sessions, SESSION_STATELESS);
 	sess->token = h->owner;
+	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
 	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STATELESS, sess);
-	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+	mux_session_set_principal(sess->ms, h->owner);
 
 	st = stream_new(sess);
 	st->in_handler = 1;
@@ -1348,9 +1359,10 @@ http_mcp_post(struct http *h, struct http_req *req)
 		/* A new session (2026-07-28 requests went above). */
 		sess = session_new(h->sessions, SESSION_STREAMABLE);
 		sess->token = h->owner;
+		session_set_claims(sess, h->claims);
 		sess->active_ms = clock_ms();
 		sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STREAMABLE, sess);
-		mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+		mux_session_set_principal(sess->ms, h->owner);
 		http_pump(h);
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
@@ -1555,9 +1567,10 @@ http_sse(struct http *h, struct http_req *req)
 		return;
 	sess = session_new(h->sessions, SESSION_LEGACY);
 	sess->token = h->owner;
+	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
 	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_SSE, sess);
-	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+	mux_session_set_principal(sess->ms, h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
 	http_note_session(h, sess);
 	http_pump(h);
@@ -1726,7 +1739,8 @@ http_probe(struct http *h, struct http_req *req, int ready)
 	}
 	if (!ready)
 		http_reply(req, 200, "OK", "text/plain", "ok\n");
-	else if (mux_ready(h->mux) && !h->draining)
+	else if (mux_ready(h->mux) && !h->draining && (h->oauth == NULL ||
+	    jwks_ready(http_auth_oauth(h->oauth)->jwks)))
 		http_reply(req, 200, "OK", "text/plain", "ready\n");
 	else
 		http_reply(req, 503, "Service Unavailable", "text/plain",
@@ -1913,21 +1927,182 @@ http_cors(struct http *h, struct http_req *req)
 	return 1;
 }
 
+/* ---- who may ask: static tokens, OAuth ---- */
+
+static void	http_serve(struct http *, struct http_req *, const char *);
+
 /*
- * With tokens: which one the request carries (h->owner), or 401.  With
+ * A request whose OAuth token is being checked (keys or an introspection
+ * on the way): its connection holds it, unanswered, and reads nothing
+ * more meanwhile (http_conn.h).  The connection's close tells
+ * http_oauth_lost, which cancels the check; otherwise http_oauth_done
+ * runs with the answer, from the loop.
+ */
+struct http_pending {
+	struct http		*h;
+	struct http_conn	*conn;
+	struct rsauth_req	*rq;
+};
+
+/*
+ * An OAuth decision into an answer: 1 to serve the request (h->owner and
+ * h->claims set; the claims stay res's), 0 when answered.  A 401 counts
+ * as a failed authentication of the address.
+ */
+static int
+http_oauth_result(struct http *h, struct http_req *req,
+    struct rsauth_result *res)
+{
+	const char	*peer;
+
+	switch (res->status) {
+	case RSAUTH_OK:
+		h->owner = res->principal;
+		h->claims = res->claims.payload;
+		return 1;
+	case RSAUTH_FORBIDDEN:
+		http_note(h, "insufficient scope");
+		if (res->www_authenticate != NULL)
+			http_req_add(req, "WWW-Authenticate",
+			    res->www_authenticate);
+		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
+		    "Forbidden: the token lacks a scope this request needs");
+		return 0;
+	case RSAUTH_UNAVAILABLE:
+		/* The token may be fine: no 401, no failure counted. */
+		http_note(h, "token cannot be checked now");
+		http_reply_later(req, 503, "Service Unavailable",
+		    (unsigned long)res->retry_after,
+		    "Service Unavailable: the token cannot be checked now");
+		return 0;
+	default:
+		peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
+		if (h->authfail != NULL)
+			ratelimit_take(h->authfail, peer, clock_ms());
+		metrics.auth_failures++;
+		http_note(h, res->outcome == RSAUTH_O_NO_TOKEN ? "no token" :
+		    "invalid token");
+		if (res->www_authenticate != NULL)
+			http_req_add(req, "WWW-Authenticate",
+			    res->www_authenticate);
+		http_reply_error(req, 401, "Unauthorized",
+		    JSONRPC_SERVER_ERROR,
+		    "Unauthorized: a valid bearer token is required");
+		return 0;
+	}
+}
+
+/* The client left while its token was checked: no answer comes. */
+static void
+http_oauth_lost(void *arg)
+{
+	struct http_pending	*p = arg;
+
+	rsauth_cancel(p->rq);
+	free(p);
+}
+
+/* The check ended: the request is handled as if it had just come in,
+ * from after the authentication. */
+static void
+http_oauth_done(struct rsauth_result *res, void *arg)
+{
+	struct http_pending	*p = arg;
+	struct http		*h = p->h;
+	struct http_conn	*conn = p->conn;
+	struct http_req		 r, *req = &r;
+	const char		*path;
+
+	http_conn_watch(conn, NULL, NULL);
+	free(p);
+	if (http_req_init(h, req, conn) == -1) {
+		rsauth_result_free(res);
+		return;
+	}
+	if ((path = req->path) == NULL || *path == '\0')
+		path = "/";
+	h->cur = conn;
+	h->owner = 0;
+	http_hdrs_scan(h, req);
+	if (http_oauth_result(h, req, res))
+		http_serve(h, req, path);
+	rsauth_result_free(res);
+	h->claims = NULL;
+	h->owner = 0;
+	h->cur = NULL;
+	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
+	http_req_clear(req);
+}
+
+/*
+ * The scopes a POST's tool calls need (--oauth-tool-scope), looked up in
+ * its body; a body that is no JSON needs none here and gets its 400 from
+ * the handler.  Pointers into h->oauth.
+ */
+static size_t
+http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
+    const char **out, size_t max)
+{
+	json_object	*msg;
+	const char	*body;
+	size_t		 len, n;
+
+	if (req->method != HTTP_M_POST || (strcmp(path, h->mcp_path) != 0 &&
+	    strcmp(path, h->message_path) != 0))
+		return 0;
+	body = http_req_body(req, &len);
+	if ((msg = jsonparse_strict(body, len, NULL)) == NULL)
+		return 0;
+	n = http_auth_scopes(h->oauth, msg, out, max);
+	json_object_put(msg);
+	return n;
+}
+
+/*
+ * An OAuth access token (a static one did not match): 1 to serve the
+ * request now, 0 when it is answered, or held until the check ends
+ * (http_oauth_done serves it then).  *res holds the claims h->claims
+ * points to: the caller frees it after serving.
+ */
+static int
+http_oauth_check(struct http *h, struct http_req *req, const char *path,
+    struct rsauth_result *res)
+{
+	const char		*scopes[RSAUTH_MAX_SCOPES];
+	struct http_pending	*p;
+	size_t			 n;
+
+	n = http_oauth_scopes(h, req, path, scopes, RSAUTH_MAX_SCOPES);
+	p = xcalloc(1, sizeof *p);
+	p->h = h;
+	p->conn = h->cur;
+	if (rsauth_check(http_auth_oauth(h->oauth)->rsauth,
+	    h->hdr.authorization, scopes, n, res, http_oauth_done, p,
+	    &p->rq) == RSAUTH_PENDING) {
+		http_conn_watch(p->conn, http_oauth_lost, p);
+		return 0;
+	}
+	free(p);
+	return http_oauth_result(h, req, res);
+}
+
+/*
+ * With tokens: which one the request carries (h->owner), or 401; with
+ * OAuth, a static token still goes first, then the access token.  With
  * --rate-limit, failures count per address too: past the limit the
  * address gets 429 whatever it sends, so that a good guess is not let
  * through any faster than the limit.
  */
 static int
-http_auth_ok(struct http *h, struct http_req *req)
+http_auth_ok(struct http *h, struct http_req *req, const char *path,
+    struct rsauth_result *res)
 {
 	const char	*value, *peer;
 	uint64_t	 wait;
 	int		 i;
 
 	h->owner = 0;
-	if (h->auth == NULL)
+	if (h->auth == NULL && h->oauth == NULL)
 		return 1;
 	peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
 	if (h->authfail != NULL &&
@@ -1940,10 +2115,13 @@ http_auth_ok(struct http *h, struct http_req *req)
 		return 0;
 	}
 	value = h->hdr.authorization;
-	if ((i = auth_check(h->auth, value)) >= 0) {
-		h->owner = i + 1;
+	if (h->auth != NULL && (i = auth_check(h->auth, value)) >= 0) {
+		h->owner = (uint64_t)i + 1;
+		h->static_ok++;
 		return 1;
 	}
+	if (h->oauth != NULL)
+		return http_oauth_check(h, req, path, res);
 	if (h->authfail != NULL)
 		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
@@ -1953,6 +2131,43 @@ http_auth_ok(struct http *h, struct http_req *req)
 	http_reply_error(req, 401, "Unauthorized", JSONRPC_SERVER_ERROR,
 	    "Unauthorized: a valid bearer token is required");
 	return 0;
+}
+
+/*
+ * The protected-resource metadata (RFC 9728), at the bare well-known path
+ * and the one with the resource's path: public, for anybody who may
+ * connect, readable by any page (no credentials go with it).  1 if path
+ * is one of them (answered).
+ */
+static int
+http_oauth_metadata(struct http *h, struct http_req *req, const char *path)
+{
+	const struct http_oauth	*o;
+
+	if (h->oauth == NULL)
+		return 0;
+	o = http_auth_oauth(h->oauth);
+	if (strcmp(path, "/.well-known/" RSMETA_WELLKNOWN) != 0 &&
+	    strcmp(path, o->metadata_path) != 0)
+		return 0;
+	http_req_add(req, "Access-Control-Allow-Origin", "*");
+	if (req->method == HTTP_M_OPTIONS) {
+		http_req_add(req, "Access-Control-Allow-Methods",
+		    "GET, HEAD, OPTIONS");
+		http_req_add(req, "Access-Control-Allow-Headers",
+		    "MCP-Protocol-Version");
+		http_req_add(req, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
+		http_req_add(req, "Allow", "GET, HEAD, OPTIONS");
+		http_req_reply(req, 204, "No Content", NULL, 0);
+		return 1;
+	}
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+		http_reply_allow(req, "GET, HEAD, OPTIONS");
+		return 1;
+	}
+	http_req_add(req, "Cache-Control", "max-age=300");
+	http_reply(req, 200, "OK", "application/json", o->document);
+	return 1;
 }
 
 /* --rate-limit: one token from the bucket of the client's token or,
@@ -1966,7 +2181,7 @@ http_rate_ok(struct http *h, struct http_req *req)
 	if (h->ratelimit == NULL)
 		return 1;
 	if (h->owner != 0)
-		snprintf(key, sizeof key, "t%d", h->owner);
+		snprintf(key, sizeof key, "t%" PRIu64, h->owner);
 	else
 		snprintf(key, sizeof key, "a%s", h->cur != NULL ?
 		    http_conn_peer(h->cur) : "-");
@@ -2022,6 +2237,8 @@ http_metrics(struct http *h, struct http_req *req)
 	http_gauges(h, &g);
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
+	if (h->oauth != NULL)
+		http_auth_metrics(h->oauth, buf, h->static_ok);
 	http_req_add(req, "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),
@@ -2072,8 +2289,13 @@ static void
 http_route(struct http *h, struct http_req *req, const char *path)
 {
 	const char		*host;
+	struct rsauth_result	 res;
 
 	host = h->hdr.host;
+	/* The metadata is public: any page may read it, Origin or not. */
+	if (auth_host_ok(&h->origins, host) &&
+	    http_oauth_metadata(h, req, path))
+		return;
 	if (!auth_host_ok(&h->origins, host) ||
 	    !auth_origin_ok(&h->origins, h->hdr.origin, host)) {
 		http_note(h, "Host or Origin not allowed");
@@ -2092,7 +2314,18 @@ http_route(struct http *h, struct http_req *req, const char *path)
 		http_probe(h, req, 1);
 		return;
 	}
-	if (!http_auth_ok(h, req) || !http_rate_ok(h, req))
+	memset(&res, 0, sizeof res);
+	if (http_auth_ok(h, req, path, &res))
+		http_serve(h, req, path);
+	rsauth_result_free(&res);
+	h->claims = NULL;
+}
+
+/* An authenticated request (h->owner): the rate limit, then its path. */
+static void
+http_serve(struct http *h, struct http_req *req, const char *path)
+{
+	if (!http_rate_ok(h, req))
 		return;
 	if (strcmp(path, h->mcp_path) == 0)
 		http_mcp(h, req);
@@ -2465,9 +2698,10 @@ http_listen(struct http *h)
 	    "%s://%s:%s%s", h->tls != NULL ? "https" : "http", host, port,
 	    h->cfg->base_path);
 	log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s", url,
-	    h->mcp_path, h->sse_path, h->auth != NULL ? ", tokens required" :
-	    "", h->cfg->ncors != 0 ? ", CORS on" : "");
-	if (!h->origins.loopback && h->auth == NULL)
+	    h->mcp_path, h->sse_path, h->cfg->oauth ? ", OAuth tokens required" :
+	    h->auth != NULL ? ", tokens required" : "",
+	    h->cfg->ncors != 0 ? ", CORS on" : "");
+	if (!h->origins.loopback && h->auth == NULL && !h->cfg->oauth)
 		log_warnx("listening on a non-loopback address without "
 		    "--auth-token-file or --auth-token-env: anybody who can "
 		    "reach it can use the server");
@@ -2484,6 +2718,19 @@ void
 http_each_token(struct http *h, void (*fn)(void *, const char *), void *arg)
 {
 	auth_each(h->auth, fn, arg);
+}
+
+const char *
+http_url(const struct http *h)
+{
+	return h->url;
+}
+
+void
+http_set_oauth(struct http *h, const struct http_oauth *o)
+{
+	http_auth_free(h->oauth);
+	h->oauth = o != NULL ? http_auth_new(o) : NULL;
 }
 
 void
@@ -2597,7 +2844,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	if (cfg->rate_limit != 0) {
 		h->ratelimit = ratelimit_new((double)cfg->rate_limit,
 		    (double)cfg->rate_limit, HTTP_RATE_KEYS_MAX);
-		if (h->auth != NULL)
+		if (h->auth != NULL || cfg->oauth)
 			h->authfail = ratelimit_new((double)cfg->rate_limit,
 			    (double)cfg->rate_limit, HTTP_AUTHFAIL_ADDRS_MAX);
 	}
@@ -2739,6 +2986,8 @@ http_free(struct http *h)
 	free(h->hnames);
 	free(h->hvalues);
 	auth_free(h->auth);
+	/* After the listener: closing a connection cancels its check. */
+	http_auth_free(h->oauth);
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);
 	ratelimit_free(h->authfail);

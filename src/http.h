@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct http_oauth;
 struct metrics_gauges;
 struct mux;
 struct mux_out;
@@ -53,6 +54,8 @@ struct http_config {
 	const char		*auth_token_env;
 	const char		*tls_cert;
 	const char		*tls_key;
+	int			 oauth;		/* --oauth-issuer given: the
+						   parts come by http_set_oauth */
 
 	/* limits */
 	size_t			 max_header_size;
@@ -79,6 +82,13 @@ void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen) and logs the address.  -1
  * with a log line on failure. */
 int		 http_listen(struct http *);
+/* The base URL, once listening (the default OAuth resource is its /mcp),
+ * or NULL. */
+const char	*http_url(const struct http *);
+/* The OAuth resource server (http_auth.h), after http_listen and before
+ * the loop runs: a copy is kept, the parts stay the caller's until
+ * http_free.  Requests then need a static token or an access token. */
+void		 http_set_oauth(struct http *, const struct http_oauth *);
 /* With --print-url, the URLs on stdout: called once the server behind is
  * there to be reached (the shared child started), so a script never
  * reads the URL of a bridge that is about to exit. */

@@ -15,18 +15,27 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <json-c/json.h>
 
 #include "clock.h"
+#include "curl_event.h"
 #include "envclaim.h"
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
+#include "http_auth.h"
+#include "introspect.h"
 #include "jsonparse.h"
+#include "jwks.h"
 #include "log.h"
 #include "metrics.h"
 #include "mux.h"
+#include "oauth.h"
+#include "rsauth.h"
+#include "rsfetch.h"
+#include "rsmeta.h"
 #include "serve.h"
 #include "session.h"
 #include "trace.h"
@@ -65,6 +74,17 @@ struct serve {
 	int			 exit_status;
 	json_object		*capabilities;
 	struct trace		*trace;		/* NULL: no message trace */
+
+	/* The OAuth resource server (--oauth-issuer), all NULL without:
+	 * key and introspection fetches run on ce, on our base. */
+	struct curl_event	*ce;
+	struct jwks		*jwks;
+	struct introspect	*introspect;
+	struct rsauth		*rsauth;
+	char			*resource;
+	char			*metadata_url;
+	char			*metadata_path;
+	char			*document;
 };
 
 static void	serve_pump(void *);
@@ -254,10 +274,11 @@ serve_forget_claim_vars(const struct serve_config *cfg)
 static json_object *
 serve_session_claims(struct mux_session *session)
 {
-	/* Until the HTTP side keeps a session's claims (issue 19, w-rs4's
-	 * session_claims), none: every mapped variable is left unset. */
-	(void)session;
-	return NULL;
+	/* The HTTP side's session (http.c made it the mux session's data);
+	 * its claims are a reference it holds as long as the session. */
+	struct session	*sess = mux_session_data(session);
+
+	return sess != NULL ? session_claims(sess) : NULL;
 }
 
 static struct serve_child *
@@ -541,6 +562,179 @@ serve_trace_secrets(struct serve *s)
 	}
 }
 
+/*
+ * Every scope the resource knows of (scopes_supported): the configured
+ * ones and each tool's, into a list of n the caller frees (the strings
+ * with it).
+ */
+static char **
+serve_oauth_all_scopes(const struct serve_config *cfg, size_t *n)
+{
+	char		**v = NULL;
+	const char	 *p, *end;
+	size_t		  i;
+
+	*n = 0;
+	for (i = 0; i < cfg->noauth_scopes; i++) {
+		v = xreallocarray(v, *n + 1, sizeof *v);
+		v[(*n)++] = xstrdup(cfg->oauth_scopes[i]);
+	}
+	for (i = 0; i < cfg->noauth_tool_scopes; i++) {
+		if ((p = strchr(cfg->oauth_tool_scopes[i], '=')) == NULL)
+			continue;
+		for (p++; *p != '\0'; p = end) {
+			p += strspn(p, " ");
+			end = p + strcspn(p, " ");
+			if (end == p)
+				break;
+			v = xreallocarray(v, *n + 1, sizeof *v);
+			v[(*n)++] = xstrndup(p, (size_t)(end - p));
+		}
+	}
+	return v;
+}
+
+static void
+serve_free_list(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * The OAuth resource server, once listening (the default resource is the
+ * listener's /mcp URL) and before any child starts (the client secret's
+ * variable is gone from the environment by then).  -1 with a log line.
+ */
+static int
+serve_oauth_start(struct serve *s)
+{
+	const struct serve_config	*cfg = s->cfg;
+	struct curl_event_config	 cc;
+	struct introspect_config	 ic;
+	struct rsmeta_config		 mc;
+	struct rsauth_config		 rc;
+	struct http_oauth		 ho;
+	char				*secret = NULL, *err, **scopes;
+	const char			*cause;
+	size_t				 i, nscopes;
+
+	if (cfg->oauth_resource != NULL)
+		s->resource = xstrdup(cfg->oauth_resource);
+	else
+		xasprintf(&s->resource, "%s%s", http_url(s->http),
+		    cfg->http.mcp_path);
+	if (rsmeta_resource_check(s->resource, &cause) == -1) {
+		log_error("the OAuth resource %s: %s (give --oauth-resource)",
+		    s->resource, cause);
+		return -1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init");
+	memset(&cc, 0, sizeof cc);
+	s->ce = curl_event_new(s->base, &cc);
+	s->jwks = jwks_new(&rsfetch_curl_ops, s->ce, NULL);
+	for (i = 0; i < cfg->noauth_issuers; i++) {
+		if (jwks_add(s->jwks, cfg->oauth_issuers[i], &cause) == -1) {
+			log_error("--oauth-issuer %s: %s",
+			    cfg->oauth_issuers[i], cause);
+			return -1;
+		}
+	}
+	if (cfg->oauth_client_id != NULL) {
+		if (oauth_load_secret(cfg->oauth_client_secret_env,
+		    cfg->oauth_client_secret_file, &secret, &err) == -1) {
+			log_error("%s", err);
+			free(err);
+			return -1;
+		}
+		if (s->trace != NULL)
+			trace_secret(s->trace, secret);
+		/* The first issuer's endpoint, read from its metadata. */
+		memset(&ic, 0, sizeof ic);
+		ic.issuer = cfg->oauth_issuers[0];
+		ic.from = jwks_issuer(s->jwks, 0);
+		ic.client_id = cfg->oauth_client_id;
+		ic.client_secret = secret;
+		ic.resource = s->resource;
+		ic.leeway = cfg->oauth_leeway;
+		s->introspect = introspect_new(&ic, &rsfetch_curl_ops, s->ce,
+		    NULL, &cause);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (s->introspect == NULL) {
+			log_error("introspection: %s", cause);
+			return -1;
+		}
+	}
+	s->metadata_url = rsmeta_metadata_url(s->resource);
+	s->metadata_path = rsmeta_metadata_path(s->resource);
+	scopes = serve_oauth_all_scopes(cfg, &nscopes);
+	memset(&mc, 0, sizeof mc);
+	mc.resource = s->resource;
+	mc.issuers = (const char *const *)cfg->oauth_issuers;
+	mc.nissuers = cfg->noauth_issuers;
+	mc.scopes = (const char *const *)scopes;
+	mc.nscopes = nscopes;
+	mc.resource_name = PACKAGE_NAME;
+	s->document = rsmeta_document(&mc);
+	serve_free_list(scopes, nscopes);
+	if (s->metadata_url == NULL || s->metadata_path == NULL ||
+	    s->document == NULL) {
+		log_error("the OAuth resource metadata cannot be made for %s "
+		    "(too many scopes or issuers?)", s->resource);
+		return -1;
+	}
+	/* Static tokens stay http.c's (a SIGHUP reloads them): it checks
+	 * them before asking rsauth. */
+	memset(&rc, 0, sizeof rc);
+	rc.jwks = s->jwks;
+	rc.introspect = s->introspect;
+	rc.resource = s->resource;
+	rc.leeway = cfg->oauth_leeway;
+	rc.require_at_jwt = cfg->oauth_require_at_jwt;
+	rc.scopes = (const char *const *)cfg->oauth_scopes;
+	rc.nscopes = cfg->noauth_scopes;
+	rc.metadata_url = s->metadata_url;
+	if ((s->rsauth = rsauth_new(&rc, &cause)) == NULL) {
+		log_error("OAuth: %s", cause);
+		return -1;
+	}
+	memset(&ho, 0, sizeof ho);
+	ho.rsauth = s->rsauth;
+	ho.jwks = s->jwks;
+	ho.introspect = s->introspect;
+	ho.document = s->document;
+	ho.metadata_path = s->metadata_path;
+	ho.tool_scopes = cfg->oauth_tool_scopes;
+	ho.ntool_scopes = cfg->noauth_tool_scopes;
+	http_set_oauth(s->http, &ho);
+	log_info("OAuth resource %s, metadata at %s", s->resource,
+	    s->metadata_url);
+	jwks_start(s->jwks);
+	return 0;
+}
+
+/* After http_free (its connections cancelled their checks). */
+static void
+serve_oauth_free(struct serve *s)
+{
+	rsauth_free(s->rsauth);
+	introspect_free(s->introspect);
+	jwks_free(s->jwks);
+	if (s->ce != NULL) {
+		curl_event_free(s->ce);
+		curl_global_cleanup();
+	}
+	free(s->resource);
+	free(s->metadata_url);
+	free(s->metadata_path);
+	free(s->document);
+}
+
 int
 serve_run(const struct serve_config *cfg)
 {
@@ -612,6 +806,10 @@ serve_run(const struct serve_config *cfg)
 		s.exit_status = EXIT_OSERR;
 		goto out;
 	}
+	if (cfg->noauth_issuers > 0 && serve_oauth_start(&s) == -1) {
+		s.exit_status = EXIT_USAGE;
+		goto out;
+	}
 
 	if (cfg->isolation == MUX_ISOLATION_SHARED) {
 		s.shared = serve_child_new(&s, NULL);
@@ -655,6 +853,7 @@ out:
 	if (s.http != NULL)
 		http_free(s.http);
 	s.http = NULL;
+	serve_oauth_free(&s);
 	while ((child = LIST_FIRST(&s.children)) != NULL) {
 		LIST_REMOVE(child, entry);
 		upstream_free(child->upstream);

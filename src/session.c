@@ -21,6 +21,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <json-c/json.h>
 
 #include "clock.h"
 #include "entropy.h"
@@ -353,6 +354,20 @@ session_kill(struct session *sess, const char *why)
 }
 
 void
+session_set_claims(struct session *sess, struct json_object *claims)
+{
+	if (sess->claims != NULL)
+		json_object_put(sess->claims);
+	sess->claims = claims != NULL ? json_object_get(claims) : NULL;
+}
+
+struct json_object *
+session_claims(const struct session *sess)
+{
+	return sess->claims;
+}
+
+void
 session_free(struct session *sess)
 {
 	struct sessions		*ss = sess->owner;
@@ -378,6 +393,8 @@ session_free(struct session *sess)
 		TAILQ_REMOVE(&ss->live, sess, entry);
 		ss->count--;
 	}
+	if (sess->claims != NULL)
+		json_object_put(sess->claims);
 	free(sess);
 }
 
