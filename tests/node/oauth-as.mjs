@@ -53,11 +53,12 @@
 //
 // Features: client_credentials; introspection (RFC 7662; JWTs are refused
 // there, as RFC 9068 servers do); resource indicators; dynamic client
-// registration (RFC 7591, open: public clients with PKCE); authorization_code
-// + PKCE whose interactions are answered at once: the configured subject is
-// logged in and every requested scope granted, so a stand-in browser only
-// follows redirects and keeps cookies; refresh tokens for every client
-// allowed the refresh_token grant.
+// registration (RFC 7591, open: public clients with PKCE; the scope a client
+// registers with is dropped, so it may step up to any listed scope later);
+// authorization_code + PKCE whose interactions are answered at once: the
+// configured subject is logged in and every requested scope granted, so a
+// stand-in browser only follows redirects and keeps cookies; refresh tokens
+// for every client allowed the refresh_token grant.
 //
 // Test hooks (not OAuth; under /_test/):
 //   POST /_test/sub    body = the subject for the next sign-ins.
@@ -264,6 +265,16 @@ provider.use(async (ctx, next) => {
 		ctx.status = failing[ctx.path];
 		ctx.body = '';
 		return;
+	}
+	// A registered client's scope is no limit here: clients register
+	// with the scope of their first sign-in and step up later (a 403
+	// insufficient_scope), which oidc-provider would refuse as
+	// invalid_scope against the registered list.
+	if (ctx.path === '/reg' && ctx.method === 'POST' &&
+	    ctx.is('application/json')) {
+		const body = JSON.parse((await readBody(ctx)) || '{}');
+		delete body.scope;
+		ctx.request.body = body;
 	}
 	if (ctx.path.startsWith('/interaction/')) {
 		await interact(ctx);
