@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "client.h"
+#include "envclaim.h"
 #include "asmeta.h"
 #include "introspect.h"
 #include "jsonparse.h"
@@ -110,6 +111,7 @@ enum {
 	OPT_OAUTH_TOOL_SCOPE,
 	OPT_OAUTH_LEEWAY,
 	OPT_OAUTH_REQUIRE_AT_JWT,
+	OPT_ENV_FROM_CLAIM,
 };
 
 static const struct option cli_common_options[] = {
@@ -188,6 +190,7 @@ static const struct option cli_serve_options[] = {
 	{ "oauth-leeway",	required_argument, NULL, OPT_OAUTH_LEEWAY },
 	{ "oauth-require-at-jwt", no_argument,	   NULL,
 	    OPT_OAUTH_REQUIRE_AT_JWT },
+	{ "env-from-claim",	required_argument, NULL, OPT_ENV_FROM_CLAIM },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -308,6 +311,7 @@ config_free(struct config *c)
 	free((char *)c->serve.oauth_resource);
 	cli_free_vector(c->serve.oauth_scopes);
 	cli_free_vector(c->serve.oauth_tool_scopes);
+	cli_free_vector(c->serve.env_from_claim);
 	free((char *)c->serve.oauth_client_id);
 	free((char *)c->serve.oauth_client_secret_file);
 	free((char *)c->serve.oauth_client_secret_env);
@@ -788,6 +792,61 @@ cli_serve_oauth_check(const struct config *c, char **err)
 	return 0;
 }
 
+/*
+ * --env-from-claim: a session's own child only (a shared one serves many
+ * principals), claims only from OAuth tokens, and never a variable --env
+ * also sets (which value would win is not for the reader to guess).
+ */
+static int
+cli_env_from_claim_check(const struct config *c, char **err)
+{
+	const struct serve_config	*sc = &c->serve;
+	char				*var;
+	size_t				 i, j, len;
+	int				 clash = 0;
+
+	if (sc->nenv_from_claim == 0)
+		return 0;
+	if (sc->isolation != MUX_ISOLATION_SESSION) {
+		xasprintf(err, "--env-from-claim needs --isolation=session: a "
+		    "shared child serves every user");
+		return -1;
+	}
+	if (sc->noauth_issuers == 0) {
+		xasprintf(err, "--env-from-claim needs --oauth-issuer: only "
+		    "OAuth tokens carry claims");
+		return -1;
+	}
+	if (sc->connect != NULL) {
+		xasprintf(err, "--env-from-claim applies to a command, not "
+		    "to --connect");
+		return -1;
+	}
+	for (i = 0; i < sc->nenv_from_claim; i++) {
+		var = envclaim_var(sc->env_from_claim[i]);
+		len = strlen(var);
+		for (j = 0; sc->env != NULL && sc->env[j] != NULL; j++) {
+			if (strncmp(sc->env[j], var, len) == 0 &&
+			    sc->env[j][len] == '=')
+				clash = 1;
+		}
+		for (j = 0; j < i; j++) {
+			if (strncmp(sc->env_from_claim[j], var, len) == 0 &&
+			    sc->env_from_claim[j][len] == '=')
+				clash = 2;
+		}
+		if (clash != 0) {
+			xasprintf(err, clash == 1 ? "--env-from-claim and --env "
+			    "both set %s" : "--env-from-claim sets %s twice",
+			    var);
+			free(var);
+			return -1;
+		}
+		free(var);
+	}
+	return 0;
+}
+
 /* serve: who may connect, limits, operations. */
 static int
 cli_serve_security_option(struct config *c, int ch, const char *arg,
@@ -956,6 +1015,17 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		return 0;
 	case OPT_ENV:
 		return cli_add_env(c, arg, err);
+	case OPT_ENV_FROM_CLAIM:
+		if (envclaim_check(arg, err) == -1)
+			return -1;
+		if (c->serve.nenv_from_claim >= ENVCLAIM_MAX) {
+			xasprintf(err, "--env-from-claim: at most %d",
+			    ENVCLAIM_MAX);
+			return -1;
+		}
+		cli_push(&c->serve.env_from_claim, &c->serve.nenv_from_claim,
+		    arg);
+		return 0;
 	case OPT_CWD:
 		cli_set(&c->serve.cwd, xstrdup(arg));
 		return 0;
@@ -1439,6 +1509,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			return CLI_ERROR;
 		if (cli_serve_oauth_check(c, err) == -1)
 			return CLI_ERROR;
+		if (cli_env_from_claim_check(c, err) == -1)
+			return CLI_ERROR;
 		if (c->serve.http.auth_token_file != NULL &&
 		    c->serve.http.auth_token_env != NULL) {
 			xasprintf(err, "give either --auth-token-file or "
@@ -1606,6 +1678,8 @@ static const char cli_usage_serve[] =
 "  --oauth-client-secret-env VAR    from VAR\n"
 "  --oauth-leeway SECONDS   clock skew allowed on exp and nbf (default 60)\n"
 "  --oauth-require-at-jwt   refuse JWTs whose typ is not at+jwt\n"
+"  --env-from-claim VAR=CLAIM  with --isolation=session: set VAR in a\n"
+"                           session's child to the token's CLAIM (repeatable)\n"
 "\n"
 "Limits:\n"
 "  --max-header-size SIZE   request headers, in all (default 16K): 431\n"

@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "curl_event.h"
+#include "envclaim.h"
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
@@ -244,6 +245,42 @@ static const struct upstream_ops serve_child_ops = {
 	.on_dropped = serve_child_dropped,
 };
 
+/*
+ * --env-from-claim's variables are the claims' alone: one in the bridge's
+ * own environment would reach every child whose token lacks the claim,
+ * looking like one.
+ */
+static void
+serve_forget_claim_vars(const struct serve_config *cfg)
+{
+	char	**m, *var;
+
+	for (m = cfg->env_from_claim; m != NULL && *m != NULL; m++) {
+		var = envclaim_var(*m);
+		if (getenv(var) != NULL) {
+			log_debug("--env-from-claim: %s removed from the "
+			    "bridge's environment", var);
+			unsetenv(var);
+		}
+		free(var);
+	}
+}
+
+/*
+ * The verified claims of the token that opened a session (a JSON object
+ * the HTTP session owns), or NULL: no OAuth token.  The one place serve
+ * mode asks for them, for --env-from-claim.
+ */
+static json_object *
+serve_session_claims(struct mux_session *session)
+{
+	/* The HTTP side's session (http.c made it the mux session's data);
+	 * its claims are a reference it holds as long as the session. */
+	struct session	*sess = mux_session_data(session);
+
+	return sess != NULL ? session_claims(sess) : NULL;
+}
+
 static struct serve_child *
 serve_child_new(struct serve *s, struct mux_session *session)
 {
@@ -251,10 +288,16 @@ serve_child_new(struct serve *s, struct mux_session *session)
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
+	char			**env = NULL;
 
 	memset(&uc, 0, sizeof uc);
 	uc.argv = cfg->command;
 	uc.env = cfg->env;
+	/* A session's own child learns whom it serves: the session's
+	 * principal, so these, never change. */
+	if (session != NULL && cfg->env_from_claim != NULL)
+		uc.env = env = envclaim_env(cfg->env, cfg->env_from_claim,
+		    serve_session_claims(session));
 	uc.cwd = cfg->cwd;
 	uc.connect = cfg->connect;
 	uc.max_message = cfg->max_message_size;
@@ -281,6 +324,7 @@ serve_child_new(struct serve *s, struct mux_session *session)
 	child->serve = s;
 	child->session = session;
 	child->upstream = upstream_new(s->base, &uc, &serve_child_ops, child);
+	envclaim_env_free(env);		/* upstream_new copied it */
 	return child;
 }
 
@@ -727,6 +771,7 @@ serve_run(const struct serve_config *cfg)
 	}
 	if ((s.trace = trace_new(cfg->trace)) != NULL)
 		serve_trace_secrets(&s);
+	serve_forget_claim_vars(cfg);
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
 	mc.server_requests = cfg->server_requests;

@@ -20,6 +20,10 @@ struct serve_config {
 	/* the upstream */
 	char			**command;	/* NULL-terminated; NULL with connect */
 	char			**env;		/* NULL-terminated KEY=VALUE list */
+	/* --env-from-claim "VAR=CLAIM" (checked), NULL-terminated, for a
+	 * session's own child: envclaim.h */
+	char			**env_from_claim;
+	size_t			 nenv_from_claim;
 	const char		*cwd;
 	const char		*connect;
 	size_t			 max_message_size;

@@ -597,6 +597,74 @@ START_TEST(test_log_levels)
 }
 END_TEST
 
+/* --env-from-claim: kept in order with --isolation=session and an issuer;
+ * refused without them, with --connect, on a name the bridge or the
+ * loader owns, on one --env sets, twice. */
+START_TEST(test_env_from_claim)
+{
+	static const struct {
+		const char	*words[12];
+		const char	*reason;
+	} cases[] = {
+		{ { "serve", "--env-from-claim", "MCP_USER=sub", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL },
+		  "needs --isolation=session" },
+		{ { "serve", "--env-from-claim", "MCP_USER=sub", "--isolation",
+		    "session", "--", "x", NULL }, "needs --oauth-issuer" },
+		{ { "serve", "--env-from-claim", "MCP_USER=sub", "--isolation",
+		    "session", "--oauth-issuer", "https://as.example",
+		    "--connect", "tcp:h:1", NULL }, "not to --connect" },
+		{ { "serve", "--env-from-claim", "PATH=sub", "--", "x", NULL },
+		  "PATH is the bridge's or the loader's" },
+		{ { "serve", "--env-from-claim", "MCPBRIDGE_X=sub", "--", "x",
+		    NULL }, "MCPBRIDGE_X is the bridge's" },
+		{ { "serve", "--env-from-claim", "user=sub", "--", "x", NULL },
+		  "not a portable variable name" },
+		{ { "serve", "--env-from-claim", "MCP_USER", "--", "x", NULL },
+		  "wants VAR=CLAIM" },
+		{ { "serve", "--env", "MCP_USER=me", "--env-from-claim",
+		    "MCP_USER=sub", "--isolation", "session", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL },
+		  "--env-from-claim and --env both set MCP_USER" },
+		{ { "serve", "--env-from-claim", "MCP_USER=sub",
+		    "--env-from-claim", "MCP_USER=email", "--isolation",
+		    "session", "--oauth-issuer", "https://as.example", "--",
+		    "x", NULL }, "sets MCP_USER twice" },
+	};
+	struct config	 c;
+	char		*argv[14], *err;
+	size_t		 i;
+	int		 argc;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--isolation", "session",
+	    "--oauth-issuer", "https://as.example", "--env", "MCP_USERS=x",
+	    "--env-from-claim", "MCP_USER=sub", "--env-from-claim",
+	    "MCP_EMAIL=email", "--", "x", NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.nenv_from_claim, 2);
+	ck_assert_str_eq(c.serve.env_from_claim[0], "MCP_USER=sub");
+	ck_assert_str_eq(c.serve.env_from_claim[1], "MCP_EMAIL=email");
+	ck_assert_ptr_null(c.serve.env_from_claim[2]);
+	config_free(&c);
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		argc = 0;
+		argv[argc++] = (char *)"mcpbridge";
+		while (cases[i].words[argc - 1] != NULL)
+			argv[argc] = (char *)cases[i].words[argc - 1], argc++;
+		argv[argc] = NULL;
+		config_init(&c);
+		err = NULL;
+		ck_assert_msg(cli_parse(argc, argv, &c, &err) == CLI_ERROR,
+		    "case %zu accepted", i);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err, cases[i].reason) != NULL,
+		    "case %zu: '%s' lacks '%s'", i, err, cases[i].reason);
+		free(err);
+		config_free(&c);
+	}
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -616,6 +684,7 @@ check_suite(void)
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_oauth_options);
 	tcase_add_test(tc, test_oauth_errors);
+	tcase_add_test(tc, test_env_from_claim);
 	suite_add_tcase(s, tc);
 	return s;
 }
