@@ -387,6 +387,33 @@ mux_modern_client_state_mine(struct mux *m, struct mux_session *s,
 	return NULL;
 }
 
+/*
+ * With a pool (--children), a retry goes to the child that holds its
+ * parked request: the sealed requestState names the request by its id
+ * towards the child (one space for all children), and the request knows
+ * its child.  s is fresh (a stateless session has one request), so it
+ * moves there before anything of it is counted.  A state that does not
+ * check out leaves s where it is, for mux_modern_resume to refuse.
+ */
+static void
+mux_modern_follow(struct mux *m, struct mux_session *s, json_object *msg,
+    const char *text)
+{
+	struct modern_state	 st;
+	struct mux_req		*req;
+	const char		*sealed, *owner, *method = jsonrpc_method(msg);
+	size_t			 len;
+
+	if ((sealed = mux_state_own(m, text, &owner, &len)) == NULL ||
+	    modern_state_open(m->key, sealed, method,
+	    modern_request_name(method, jsonrpc_params(msg)), &st) == -1 ||
+	    st.principal != s->principal)
+		return;
+	req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match, &st.cid);
+	if (req != NULL && req->mr != NULL && req->s == NULL)
+		mux_pool_move(m, s, req->child);
+}
+
 /* A retry with a requestState takes the parked request over. */
 static void
 mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
@@ -423,6 +450,7 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 	mux_mreq_unlist(m, req);
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	m->stats.requests++;
+	req->child->requests++;
 	json_object_put(mr->caps);
 	mr->caps = json_object_get(s->caps);
 	mux_mreq_supply(mr, params);
@@ -525,6 +553,11 @@ mux_modern_client_request(struct mux *m, struct mux_session *s,
 	const char		*method = jsonrpc_method(msg), *why, *state;
 
 	params = jsonrpc_params(msg);
+	if (m->npool > 1 && (state = jsonrpc_get_str(params,
+	    "requestState")) != NULL && modern_method_mrtr(method)) {
+		mux_modern_follow(m, s, msg, state);
+		c = s->child;
+	}
 	if (c == NULL || !c->ready) {
 		mux_error(m, s, stream, NULL, id, JSONRPC_SERVER_ERROR,
 		    "Server not available%s", c == NULL ? ": 2026-07-28 "

@@ -183,7 +183,7 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 	int			 stateless;
 
 	stateless = s->transport == MUX_TRANSPORT_STATELESS &&
-	    m->shared != NULL;
+	    m->npool > 0;
 	if (s->ended) {
 		mux_error(m, s, stream, b, id, JSONRPC_SESSION_NOT_FOUND,
 		    "Session not found: its server went away");
