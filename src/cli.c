@@ -1257,14 +1257,6 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "with --connect there is one server to attach to");
 			return CLI_ERROR;
 		}
-		/* A 2026-07-28 child's own requestState names no child. */
-		if (c->serve.children > 1 &&
-		    c->serve.child_era != MUX_CHILD_ERA_LEGACY) {
-			xasprintf(err, "--children needs --child-era=legacy "
-			    "for now: a 2026-07-28 child's input_required "
-			    "retry could reach another copy");
-			return CLI_ERROR;
-		}
 		if (argc > 0)
 			c->serve.command = cli_copy_vector(argc, argv);
 	} else if (c->mode == CLI_MODE_CLIENT) {

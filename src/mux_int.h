@@ -503,9 +503,14 @@ void		 mux_child_attach(struct mux_child *c, struct mux_session *s);
 void		 mux_child_detach(struct mux_child *c, struct mux_session *s);
 
 /* mux_pool.c */
+/* "64." and its NUL: a pool child's number (from 1, as the log and
+ * /metrics name it) in front of a 2026-07-28 child's requestState. */
+#define MUX_POOL_STATE_LEN	4
 struct mux_child *mux_pool_pick(struct mux *m, struct mux_session *s);
 int		 mux_pool_move(struct mux *m, struct mux_session *s,
 		    struct mux_child *c);
+const char	*mux_pool_state_child(const struct mux *m, const char *text,
+		    struct mux_child **c);
 
 /* mux_route.c */
 enum mux_recv	 mux_route_process(struct mux *m, struct mux_session *s,

@@ -388,30 +388,40 @@ mux_modern_client_state_mine(struct mux *m, struct mux_session *s,
 }
 
 /*
- * With a pool (--children), a retry goes to the child that holds its
- * parked request: the sealed requestState names the request by its id
- * towards the child (one space for all children), and the request knows
- * its child.  s is fresh (a stateless session has one request), so it
- * moves there before anything of it is counted.  A state that does not
- * check out leaves s where it is, for mux_modern_resume to refuse.
+ * With a pool (--children), a retry goes to the child that holds the
+ * call.  A requestState the bridge sealed names its parked request by its
+ * id towards the child (one space for all children), and the request
+ * knows its child; a 2026-07-28 child's own state has the child's number
+ * in front (mux_pool_state_child).  s is fresh (a stateless session has
+ * one request), so it moves there before anything of it is counted.  A
+ * state that does not check out leaves s where it is, for
+ * mux_modern_resume or the child to refuse.
  */
 static void
 mux_modern_follow(struct mux *m, struct mux_session *s, json_object *msg,
     const char *text)
 {
 	struct modern_state	 st;
+	struct mux_child	*c;
 	struct mux_req		*req;
 	const char		*sealed, *owner, *method = jsonrpc_method(msg);
 	size_t			 len;
 
-	if ((sealed = mux_state_own(m, text, &owner, &len)) == NULL ||
-	    modern_state_open(m->key, sealed, method,
-	    modern_request_name(method, jsonrpc_params(msg)), &st) == -1 ||
-	    st.principal != s->principal)
+	sealed = mux_state_own(m, text, &owner, &len);
+	if (sealed != NULL && modern_state_open(m->key, sealed, method,
+	    modern_request_name(method, jsonrpc_params(msg)), &st) == 0) {
+		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,
+		    &st.cid);
+		if (st.principal == s->principal && req != NULL &&
+		    req->mr != NULL && req->s == NULL)
+			mux_pool_move(m, s, req->child);
 		return;
-	req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match, &st.cid);
-	if (req != NULL && req->mr != NULL && req->s == NULL)
-		mux_pool_move(m, s, req->child);
+	}
+	if (m->cfg.instance_id == NULL)
+		sealed = text;
+	if (sealed != NULL && mux_pool_state_child(m, sealed, &c) != NULL &&
+	    c->modern)
+		mux_pool_move(m, s, c);
 }
 
 /* A retry with a requestState takes the parked request over. */
@@ -554,7 +564,7 @@ mux_modern_client_request(struct mux *m, struct mux_session *s,
 
 	params = jsonrpc_params(msg);
 	if (m->npool > 1 && (state = jsonrpc_get_str(params,
-	    "requestState")) != NULL && modern_method_mrtr(method)) {
+	    "requestState")) != NULL) {
 		mux_modern_follow(m, s, msg, state);
 		c = s->child;
 	}

@@ -132,6 +132,27 @@ mux_pool_move(struct mux *m, struct mux_session *s, struct mux_child *c)
 	return 0;
 }
 
+/*
+ * A 2026-07-28 child's own requestState went out behind the number of the
+ * child that made it ("2.", numbered from 1: mux_route.c's
+ * mux_state_named): which child that is (*c), and the child's state after
+ * it; NULL if text does not start with the number of a child of the pool,
+ * written as the bridge writes it (no leading zero).
+ */
+const char *
+mux_pool_state_child(const struct mux *m, const char *text,
+    struct mux_child **c)
+{
+	size_t	i = 0, k = 0;
+
+	while (i < MUX_POOL_STATE_LEN - 2 && text[i] >= '0' && text[i] <= '9')
+		k = k * 10 + (size_t)(text[i++] - '0');
+	if (i == 0 || text[i] != '.' || text[0] == '0' || k > m->npool)
+		return NULL;
+	*c = m->pool[k - 1];
+	return text + i + 1;
+}
+
 size_t
 mux_pool_size(const struct mux *m)
 {

@@ -75,6 +75,9 @@ START_TEST(test_serve_defaults)
 	    "server", NULL), CLI_OK);
 	ck_assert_uint_eq(c.serve.children, MUX_CHILDREN_MAX);
 	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "2",
+	    "--child-era", "auto", "--", "server", NULL), CLI_OK);
+	config_free(&c);
 }
 END_TEST
 
@@ -281,8 +284,6 @@ START_TEST(test_errors)
 		    "x", NULL }, "--children is for --isolation=shared" },
 		{ { "serve", "--children", "2", "--connect", "unix:/x", NULL },
 		  "with --connect there is one server" },
-		{ { "serve", "--children", "2", "--child-era", "auto", "--",
-		    "x", NULL }, "--children needs --child-era=legacy" },
 		{ { "client", NULL }, "needs a URL" },
 		{ { "client", "a", "b", NULL }, "one URL" },
 		{ { "client", "--era", "new", "http://127.0.0.1/", NULL },

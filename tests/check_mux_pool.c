@@ -428,6 +428,101 @@ START_TEST(test_pool_fail_all)
 }
 END_TEST
 
+/*
+ * A pool of 2026-07-28 children: a child's own requestState goes out with
+ * the child's number in front, and the retry goes to that child, without
+ * it, whichever child is least busy; a number the pool has not is refused.
+ */
+START_TEST(test_pool_modern_child_state)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*r, *q, *retry;
+	struct hout		*o;
+	json_object		*a;
+	int64_t			 cid;
+	size_t			 i, held;
+	char			*state, want[32];
+	static const char *const bad[] = { "3.opaque.x", "0.opaque.x",
+	    "01.opaque.x", "opaque.x", "" };
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.children = 2;
+	cfg.child_era = MUX_CHILD_ERA_MODERN;
+	h_init(&h, &cfg);
+	for (i = 0; i < 2; i++) {
+		mux_pool_up(h.m, i);
+		h_drain(&h);
+		h_answer_at(&h, i, h_cid_at(&h, i, "server/discover"),
+		    "{'supportedVersions':['2026-07-28'],'capabilities':"
+		    "{'tools':{}},'resultType':'complete'}");
+		ck_assert(mux_pool_ready(h.m, i));
+		h_clear(&h);
+	}
+	ck_assert(mux_child_modern(h.m));
+
+	r = h_modern(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	held = h_only_child(&h, "tools/call");
+	cid = h_cid_at(&h, held, "tools/call");
+	h_clear(&h);
+	h_answer_at(&h, held, cid, "{'resultType':'input_required',"
+	    "'inputRequests':{'k':{'method':'elicitation/create','params':"
+	    "{}}},'requestState':'opaque.x'}");
+	a = h_response(&h, r, 1, "1");
+	snprintf(want, sizeof want, "%zu.opaque.x", held + 1);
+	ck_assert_str_eq(PS(a, "result.requestState"), want);
+	state = strdup(want);
+	h_clear(&h);
+	mux_session_close(h.m, r);
+
+	/* The holder is made the busier one. */
+	q = h_modern(&h, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	if (h_only_child(&h, "tools/call") != held) {
+		mux_session_close(h.m, q);
+		h_clear(&h);
+		q = h_modern(&h, "{'jsonrpc':'2.0','id':2,'method':"
+		    "'tools/call','params':{'name':'t','arguments':{},"
+		    META "}}");
+	}
+	ck_assert_uint_eq(h_only_child(&h, "tools/call"), held);
+	h_clear(&h);
+	ck_assert_uint_eq(h_load(&h, held, 'f'), 1);
+	ck_assert_uint_eq(h_load(&h, 1 - held, 'f'), 0);
+
+	retry = h_modern(&h, "{'jsonrpc':'2.0','id':3,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{},'requestState':'%s',"
+	    "'inputResponses':{'k':{'action':'accept'}}," META "}}", state);
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "tools/call");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_uint_eq(o->child, held);
+	ck_assert_str_eq(PS(o->msg, "params.requestState"), "opaque.x");
+	h_clear(&h);
+	/* Its end is the child's to hear, under the id it knows. */
+	mux_session_close(h.m, retry);
+	h_drain(&h);
+	ck_assert_uint_eq(h_only_child(&h, "notifications/cancelled"), held);
+	h_clear(&h);
+
+	/* No such child, or not as the bridge writes it: refused by the
+	 * bridge, no child sees it. */
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = h_modern(&h, "{'jsonrpc':'2.0','id':4,'method':"
+		    "'tools/call','params':{'name':'t','arguments':{},"
+		    "'requestState':'%s'," META "}}", bad[i]);
+		ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+		ck_assert_int_eq(PI(h_response(&h, r, 1, "4"), "error.code"),
+		    -32602);
+		h_clear(&h);
+		mux_session_close(h.m, r);
+	}
+	free(state);
+	mux_session_close(h.m, q);
+	h_fini(&h);
+}
+END_TEST
+
 /* The log names the child when there are several; the size is bounded. */
 START_TEST(test_pool_log_and_limit)
 {
@@ -478,6 +573,7 @@ check_suite(void)
 	tcase_add_test(tc, test_pool_avoids_down);
 	tcase_add_test(tc, test_pool_fail_all);
 	tcase_add_test(tc, test_pool_log_and_limit);
+	tcase_add_test(tc, test_pool_modern_child_state);
 	suite_add_tcase(s, tc);
 	return s;
 }
