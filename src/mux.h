@@ -280,6 +280,7 @@ int		 mux_pool_ready(const struct mux *, size_t i);
 struct mux_pool_stats {
 	int		up;
 	int		ready;
+	int		modern;		/* ready, and speaks 2026-07-28 */
 	size_t		sessions;	/* legacy sessions pinned to it */
 	size_t		in_flight;	/* client requests it owes answers */
 	uint64_t	requests;	/* client requests forwarded to it */

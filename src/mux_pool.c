@@ -170,6 +170,7 @@ mux_pool_stats(const struct mux *m, size_t i, struct mux_pool_stats *st)
 	c = m->pool[i];
 	st->up = c->up;
 	st->ready = c->ready;
+	st->modern = c->ready && c->modern;
 	st->sessions = c->nsessions;
 	st->in_flight = c->in_flight;
 	st->requests = c->requests;
