@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,6 +560,31 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
 }
 
 /*
+ * A pool's load, one line per copy (SIGHUP): what /metrics shows, for an
+ * operator at the log.
+ */
+static void
+serve_log_pool(struct serve *s)
+{
+	struct mux_pool_stats	 ps;
+	const struct upstream_stats *us;
+	size_t			 i;
+
+	if (s->npool < 2)
+		return;
+	for (i = 0; i < s->npool; i++) {
+		mux_pool_stats(s->mux, i, &ps);
+		us = s->pool[i] != NULL ? upstream_stats(s->pool[i]->upstream) :
+		    NULL;
+		log_info("child %zu: %s, %zu sessions, %zu requests in flight, "
+		    "%" PRIu64 " forwarded, %" PRIu64 " restarts", i + 1,
+		    ps.ready ? "ready" : ps.up ? "starting" : "down",
+		    ps.sessions, ps.in_flight, ps.requests,
+		    us != NULL ? us->restarts : 0);
+	}
+}
+
+/*
  * SIGHUP: what can change without a restart is read anew.  The log file
  * first (logrotate moved it), so that what the rest says lands in the new
  * one.  Whatever fails to load keeps the old setting and says why.
@@ -570,6 +596,7 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	int		 n;
 
 	n = log_reopen() != 0;
+	serve_log_pool(s);
 	if (s->http != NULL) {
 		n += http_reload(s->http);
 		if (s->trace != NULL)

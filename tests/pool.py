@@ -4,13 +4,14 @@
 # the copies and stay on theirs (a copy's `received` knob shows which
 # calls it read); /metrics shows each copy's load; a copy that crashes
 # ends its own sessions only, the others' go on under the same session id,
-# and only it restarts; a 2026-07-28 request's input_required retry is
+# and only it restarts; SIGHUP logs each copy's load; a 2026-07-28 request's input_required retry is
 # answered by the copy that asked, whichever is least busy; the drain
 # stops every copy.
 # Exit 0 pass, 1 fail, 77 skip.
 import importlib.util
 import os
 import re
+import signal
 import sys
 import time
 
@@ -104,6 +105,20 @@ def test_pool(b):
         check(pool_gauge(m, "up", c) == 1, "child %d not up" % c)
     check(m.get("mcpbridge_child_up") == N, "child_up %r" %
           m.get("mcpbridge_child_up"))
+
+    # SIGHUP: the log shows each copy's load.
+    os.kill(b.pid, signal.SIGHUP)
+    end = time.time() + 10
+    lines = []
+    while time.time() < end and len(lines) < N:
+        lines = re.findall(r"child (\d): ready, (\d+) sessions, (\d+) "
+                           r"requests in flight, (\d+) forwarded, (\d+) "
+                           r"restarts", b.stderr())
+        time.sleep(0.02)
+    check(sorted(int(x[0]) for x in lines) == list(range(1, N + 1)) and
+          all(int(x[1]) == SESSIONS // N and int(x[2]) == 0 and
+              int(x[3]) >= 2 * SESSIONS // N and int(x[4]) == 0
+              for x in lines), "SIGHUP's load lines: %r" % lines)
 
     # One copy crashes: its sessions end, the others never notice.
     victim = sets[0]
