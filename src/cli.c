@@ -51,6 +51,7 @@ enum {
 	OPT_ISOLATION,
 	OPT_SERVER_REQUESTS,
 	OPT_MAX_CHILDREN,
+	OPT_CHILDREN,
 	OPT_CLIENT_CAPABILITIES,
 	OPT_INIT_TIMEOUT,
 	OPT_CHILD_ERA,
@@ -144,6 +145,7 @@ static const struct option cli_serve_options[] = {
 	{ "isolation",		required_argument, NULL, OPT_ISOLATION },
 	{ "server-requests",	required_argument, NULL, OPT_SERVER_REQUESTS },
 	{ "max-children",	required_argument, NULL, OPT_MAX_CHILDREN },
+	{ "children",		required_argument, NULL, OPT_CHILDREN },
 	{ "client-capabilities", required_argument, NULL, OPT_CLIENT_CAPABILITIES },
 	{ "init-timeout",	required_argument, NULL, OPT_INIT_TIMEOUT },
 	{ "child-era",		required_argument, NULL, OPT_CHILD_ERA },
@@ -265,6 +267,7 @@ config_init(struct config *c)
 	c->serve.http.max_sessions = CLI_DEFAULT_MAX_SESSIONS;
 	c->serve.http.max_in_flight = CLI_DEFAULT_MAX_IN_FLIGHT;
 	c->serve.max_children = CLI_DEFAULT_MAX_CHILDREN;
+	c->serve.children = 1;
 	c->serve.serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
 	c->serve.http.session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
 	c->serve.drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
@@ -1094,6 +1097,14 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		}
 		c->serve.max_children = (size_t)n;
 		return 0;
+	case OPT_CHILDREN:
+		if (cli_parse_int(arg, 1, MUX_CHILDREN_MAX, &n) == -1) {
+			xasprintf(err, "--children wants a number from 1 to %d, "
+			    "not '%s'", MUX_CHILDREN_MAX, arg);
+			return -1;
+		}
+		c->serve.children = (size_t)n;
+		return 0;
 	case OPT_CLIENT_CAPABILITIES:
 		/* The child gets it as sent: the strict policy, so no NaN
 		 * or 01 reaches it as text that is not JSON. */
@@ -1524,6 +1535,18 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "--isolation=shared");
 			return CLI_ERROR;
 		}
+		if (c->serve.children > 1 &&
+		    c->serve.isolation == MUX_ISOLATION_SESSION) {
+			xasprintf(err, "--children is for --isolation=shared "
+			    "(with --isolation=session every session has its "
+			    "own child already)");
+			return CLI_ERROR;
+		}
+		if (c->serve.children > 1 && c->serve.connect != NULL) {
+			xasprintf(err, "--children runs copies of a command; "
+			    "with --connect there is one server to attach to");
+			return CLI_ERROR;
+		}
 		if (argc > 0)
 			c->serve.command = cli_copy_vector(argc, argv);
 	} else if (c->mode == CLI_MODE_CLIENT) {
@@ -1635,6 +1658,8 @@ static const char cli_usage_serve[] =
 "  --isolation MODE         shared (one child for all, default) or session\n"
 "  --max-children N         with --isolation=session: most children\n"
 "                           (default 32; 0: no limit)\n"
+"  --children N             run N copies of the shared child, sessions\n"
+"                           spread over them (default 1, at most 64)\n"
 "  --server-requests POLICY unambiguous (default) or latest\n"
 "  --client-capabilities JSON  capabilities declared to the shared child\n"
 "  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"

@@ -260,6 +260,63 @@ metrics_render_methods(struct evbuffer *out)
 	}
 }
 
+/* The shared children one by one (--children), labelled child="N". */
+static void
+metrics_render_pool(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	static const struct {
+		const char	*name, *type, *help;
+	} series[] = {
+		{ "mcpbridge_pool_child_up", "gauge",
+		    "1 while this shared child runs." },
+		{ "mcpbridge_pool_child_ready", "gauge",
+		    "1 when this shared child completed its handshake." },
+		{ "mcpbridge_pool_child_sessions", "gauge",
+		    "Legacy sessions pinned to this shared child." },
+		{ "mcpbridge_pool_child_requests_in_flight", "gauge",
+		    "Client requests waiting for this shared child." },
+		{ "mcpbridge_pool_child_requests_total", "counter",
+		    "Client requests forwarded to this shared child." },
+		{ "mcpbridge_pool_child_restarts_total", "counter",
+		    "Restarts of this shared child." },
+	};
+	const struct metrics_child	*c;
+	uint64_t			 v;
+	size_t				 k, i;
+
+	if (g->npool == 0)
+		return;
+	for (k = 0; k < sizeof series / sizeof series[0]; k++) {
+		metrics_head(out, series[k].name, series[k].type,
+		    series[k].help);
+		for (i = 0; i < g->npool; i++) {
+			c = &g->pool[i];
+			switch (k) {
+			case 0:
+				v = (uint64_t)c->up;
+				break;
+			case 1:
+				v = (uint64_t)c->ready;
+				break;
+			case 2:
+				v = c->sessions;
+				break;
+			case 3:
+				v = c->in_flight;
+				break;
+			case 4:
+				v = c->requests;
+				break;
+			default:
+				v = c->restarts;
+				break;
+			}
+			evbuffer_add_printf(out, "%s{child=\"%zu\"} %" PRIu64
+			    "\n", series[k].name, i + 1, v);
+		}
+	}
+}
+
 void
 metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 {
@@ -372,4 +429,5 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "Log lines and requests from a child the bridge did not route to "
 	    "the one busy session: another client's request may have caused "
 	    "them.", g->child_guesses_withheld);
+	metrics_render_pool(out, g);
 }

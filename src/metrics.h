@@ -70,6 +70,17 @@ struct metrics {
 	uint64_t	auth_failures;
 };
 
+/* One of the shared children (--children), labelled by its number from
+ * 1; read at render time. */
+struct metrics_child {
+	int		up;
+	int		ready;
+	size_t		sessions;	/* legacy sessions pinned to it */
+	size_t		in_flight;
+	uint64_t	requests;
+	uint64_t	restarts;
+};
+
 /* Read at render time. */
 struct metrics_gauges {
 	size_t		sessions[METRICS_TRANSPORTS];
@@ -91,6 +102,10 @@ struct metrics_gauges {
 	/* its unattributed lines and requests not routed to the one busy
 	 * session: another client's request may have caused them */
 	uint64_t	child_guesses_withheld;
+	/* the shared children one by one, npool of them (borrowed; none
+	 * with isolation=session) */
+	const struct metrics_child *pool;
+	size_t		npool;
 
 	/* The process (metrics_process); a 0 is left off the page as
 	 * unknown, except the CPU time. */

@@ -17,7 +17,9 @@
  *  - mux_modern_client.c: 2026-07-28 clients, each request a stateless
  *    session (input_required rounds, requestState, listen);
  *  - mux_modern_child.c: a child that speaks 2026-07-28 (pass-through
- *    for 2026-07-28 clients, translation for legacy ones).
+ *    for 2026-07-28 clients, translation for legacy ones);
+ *  - mux_pool.c: which of several shared children (--children) a session
+ *    or a request goes to.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,18 @@
 #include "xmalloc.h"
 
 static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
+
+/* Which shared child a log line is about, when there are several:
+ * " (child 3)", numbered from 1 as /metrics labels them; else "". */
+#define MUX_LABEL_LEN	32
+static const char *
+mux_child_label(const struct mux_child *c, char *buf)
+{
+	buf[0] = '\0';
+	if (c->owner == NULL && c->m->npool > 1)
+		snprintf(buf, MUX_LABEL_LEN, " (child %zu)", c->index + 1);
+	return buf;
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -175,6 +190,7 @@ mux_out_push(struct mux *m, enum mux_out_kind kind, struct mux_session *s,
 	o->stream = stream;
 	o->final = final;
 	o->msg = msg;
+	o->child = 0;
 	m->outs_len++;
 	if (s != NULL)
 		s->nouts++;
@@ -207,6 +223,8 @@ void
 mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
+	m->outs[(m->outs_head + m->outs_len - 1) % m->outs_cap].child =
+	    c->index;
 }
 
 /* Tells child c that the bridge no longer wants the answer to req, under
@@ -573,8 +591,10 @@ mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
 	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
 
 	/* A subscription is no request waiting for its answer. */
-	if (!(req->flags & MUX_REQ_F_LISTEN))
+	if (!(req->flags & MUX_REQ_F_LISTEN)) {
 		m->stats.in_flight++;
+		c->in_flight++;
+	}
 	if (m->cfg.request_timeout_ms != 0 &&
 	    !(req->flags & MUX_REQ_F_LISTEN)) {
 		req->deadline = m->now + m->cfg.request_timeout_ms;
@@ -595,8 +615,10 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 		TAILQ_REMOVE(&s->reqs, req, sentry);
 		if (--s->nreqs == 0)
 			TAILQ_REMOVE(&req->child->busy, s, bentry);
-		if (!(req->flags & MUX_REQ_F_LISTEN))
+		if (!(req->flags & MUX_REQ_F_LISTEN)) {
 			m->stats.in_flight--;
+			req->child->in_flight--;
+		}
 		req->s = NULL;
 	}
 	if (req->deadline != 0)
@@ -727,6 +749,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	if ((req->batch = b) != NULL)
 		b->pending++;
 	m->stats.requests++;
+	c->requests++;
 
 	/*
 	 * Two clients may both use token 1: the child sees ours, the cid.
@@ -1038,6 +1061,29 @@ mux_effective_level(struct mux_child *c)
 }
 
 /*
+ * s is one of c's sessions from now (until mux_child_detach).  A legacy
+ * session counts towards c's load; a stateless one is counted by its one
+ * request in flight instead.
+ */
+void
+mux_child_attach(struct mux_child *c, struct mux_session *s)
+{
+	s->child = c;
+	TAILQ_INSERT_TAIL(&c->sessions, s, centry);
+	if (s->transport != MUX_TRANSPORT_STATELESS)
+		c->nsessions++;
+}
+
+void
+mux_child_detach(struct mux_child *c, struct mux_session *s)
+{
+	TAILQ_REMOVE(&c->sessions, s, centry);
+	if (s->transport != MUX_TRANSPORT_STATELESS)
+		c->nsessions--;
+	s->child = NULL;
+}
+
+/*
  * Releases what s holds at its child.  With tell, the child hears about
  * it: cancellations for s's requests in flight, unsubscribes for the last
  * subscriber, errors for requests it sent s, a less verbose log level.
@@ -1256,6 +1302,7 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 {
 	json_object	*info;
 	const char	*why;
+	char		 label[MUX_LABEL_LEN];
 
 	if (error != NULL ||
 	    jsonrpc_get_str(result, "protocolVersion") == NULL) {
@@ -1263,7 +1310,8 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 		    "no protocolVersion in its result";
 		if (why == NULL)
 			why = "no message";
-		log_warnx("the server refused to initialize: %s", why);
+		log_warnx("the server refused to initialize: %s%s", why,
+		    mux_child_label(c, label));
 		free(c->failed);
 		xasprintf(&c->failed, "the server refused to initialize: %s",
 		    why);
@@ -1274,12 +1322,13 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 	}
 	c->info = json_object_get(result);
 	info = jsonrpc_get(result, "serverInfo", json_type_object);
-	log_info("server %s %s initialized, protocol %s",
+	log_info("server %s %s initialized, protocol %s%s",
 	    jsonrpc_get_str(info, "name") ? jsonrpc_get_str(info, "name") :
 	    "(unnamed)",
 	    jsonrpc_get_str(info, "version") ?
 	    jsonrpc_get_str(info, "version") : "",
-	    jsonrpc_get_str(result, "protocolVersion"));
+	    jsonrpc_get_str(result, "protocolVersion"),
+	    mux_child_label(c, label));
 	mux_to_child(m, c, jsonrpc_notification_new("notifications/initialized",
 	    NULL));
 	c->ready = 1;
@@ -1430,7 +1479,7 @@ static void
 mux_child_overdue(struct mux *m, struct mux_child *c)
 {
 	uint64_t	ms = m->cfg.init_timeout_ms;
-	char		*name = NULL, *within;
+	char		*name = NULL, *within, label[MUX_LABEL_LEN];
 
 	c->init_deadline = 0;
 	if (!c->up || (c->owner == NULL && (c->ready || c->failed != NULL)))
@@ -1441,8 +1490,9 @@ mux_child_overdue(struct mux *m, struct mux_child *c)
 		xasprintf(&within, "%" PRIu64 " ms", ms);
 	if (m->child_name != NULL)
 		xasprintf(&name, "child '%s'", m->child_name);
-	log_warnx("%s did not answer %s within %s (--init-timeout): is it "
+	log_warnx("%s%s did not answer %s within %s (--init-timeout): is it "
 	    "an MCP server on stdio?", name != NULL ? name : "the child",
+	    mux_child_label(c, label),
 	    c->probe != NULL ? "server/discover" : "initialize", within);
 	free(name);
 	free(within);
@@ -1450,27 +1500,35 @@ mux_child_overdue(struct mux *m, struct mux_child *c)
 
 /* ---- child up and down ------------------------------------------------- */
 
-/* The child behind s; NULL (ignored) for one the mux no longer knows. */
+/* The child behind s (NULL: the first shared one); NULL (ignored) for
+ * one the mux no longer knows. */
 static struct mux_child *
 mux_child_of(struct mux *m, struct mux_session *s)
 {
 	if (s == NULL)
-		return m->shared;
+		return m->npool > 0 ? m->pool[0] : NULL;
 	if (s->closing)
 		return NULL;
 	return s->own;
 }
 
-void
-mux_child_up(struct mux *m, struct mux_session *s)
+/* Shared child i; NULL (ignored) out of range. */
+static struct mux_child *
+mux_pool_at(const struct mux *m, size_t i)
 {
-	struct mux_child	*c;
+	return i < m->npool ? m->pool[i] : NULL;
+}
 
-	if ((c = mux_child_of(m, s)) == NULL)
+
+static void
+mux_up(struct mux *m, struct mux_child *c)
+{
+	if (c == NULL)
 		return;
 	if (c->up)
 		mux_child_lost(m, c, "restarted");
 	c->up = 1;
+	c->starts++;
 	free(c->failed);
 	c->failed = NULL;
 	if (c->owner != NULL) {
@@ -1551,8 +1609,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 			continue;
 		mux_session_detach(m, s, 0);
 		mux_pending_fail_session(m, c, s, text);
-		TAILQ_REMOVE(&c->sessions, s, centry);
-		s->child = NULL;
+		mux_child_detach(c, s);
 		s->ended = 1;
 		mux_out_push(m, MUX_OUT_SESSION_END, s, 0, 0, NULL);
 	}
@@ -1560,25 +1617,48 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 }
 
 void
-mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
+mux_child_up(struct mux *m, struct mux_session *s)
 {
-	struct mux_child	*c;
+	mux_up(m, mux_child_of(m, s));
+}
 
-	if ((c = mux_child_of(m, s)) == NULL || (!c->up && c->owner == NULL))
+void
+mux_pool_up(struct mux *m, size_t i)
+{
+	mux_up(m, mux_pool_at(m, i));
+}
+
+static void
+mux_down(struct mux *m, struct mux_child *c, const char *cause)
+{
+	char	label[MUX_LABEL_LEN];
+
+	if (c == NULL || (!c->up && c->owner == NULL))
 		return;
 	/* The caller logs the exit; this only ties it to the mux. */
-	log_debug("%s %s", c->owner == NULL ? "server" : "session's server",
-	    cause != NULL ? cause : "went away");
+	log_debug("%s %s%s", c->owner == NULL ? "server" : "session's server",
+	    cause != NULL ? cause : "went away", mux_child_label(c, label));
 	mux_child_lost(m, c, cause != NULL ? cause : "went away");
 }
 
 void
-mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
+mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
 {
-	struct mux_child	*c;
-	char			*text;
+	mux_down(m, mux_child_of(m, s), cause);
+}
 
-	if ((c = mux_child_of(m, s)) == NULL || c->up)
+void
+mux_pool_down(struct mux *m, size_t i, const char *cause)
+{
+	mux_down(m, mux_pool_at(m, i), cause);
+}
+
+static void
+mux_unavailable(struct mux *m, struct mux_child *c, const char *cause)
+{
+	char	*text;
+
+	if (c == NULL || c->up)
 		return;
 	/* The caller logged it (at error level): this only tells clients. */
 	log_debug("server cannot be started: %s", cause);
@@ -1590,6 +1670,18 @@ mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
 	while (!TAILQ_EMPTY(&c->queue))
 		mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), text);
 	free(text);
+}
+
+void
+mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
+{
+	mux_unavailable(m, mux_child_of(m, s), cause);
+}
+
+void
+mux_pool_unavailable(struct mux *m, size_t i, const char *cause)
+{
+	mux_unavailable(m, mux_pool_at(m, i), cause);
 }
 
 /*
@@ -1622,35 +1714,62 @@ mux_fail_all(struct mux *m, const char *why)
 	}
 }
 
+/* The first shared child that is ready (the copies of a pool run one
+ * command: any speaks for all); NULL if none is. */
+static struct mux_child *
+mux_pool_first_ready(const struct mux *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->npool; i++) {
+		if (m->pool[i]->ready)
+			return m->pool[i];
+	}
+	return NULL;
+}
+
 int
 mux_ready(const struct mux *m)
 {
-	return m->shared == NULL || m->shared->ready;
+	return m->npool == 0 || mux_pool_first_ready(m) != NULL;
+}
+
+int
+mux_pool_ready(const struct mux *m, size_t i)
+{
+	return i < m->npool && m->pool[i]->ready;
 }
 
 json_object *
 mux_tool_headers(const struct mux *m, const char *tool)
 {
 	json_object	*spec;
+	size_t		 i;
 
-	if (m->shared == NULL || m->shared->tool_headers == NULL ||
-	    !json_object_object_get_ex(m->shared->tool_headers, tool, &spec))
-		return NULL;
-	return spec;
+	/* Each child learns from the tools/list answers it gives. */
+	for (i = 0; i < m->npool; i++) {
+		if (m->pool[i]->ready && m->pool[i]->tool_headers != NULL &&
+		    json_object_object_get_ex(m->pool[i]->tool_headers, tool,
+		    &spec))
+			return spec;
+	}
+	return NULL;
 }
 
 int
 mux_child_modern(const struct mux *m)
 {
-	return m->shared != NULL && m->shared->ready && m->shared->modern;
+	struct mux_child	*c;
+
+	return (c = mux_pool_first_ready(m)) != NULL && c->modern;
 }
 
 json_object *
 mux_child_info(const struct mux *m)
 {
-	if (m->shared == NULL || !m->shared->ready)
-		return NULL;
-	return m->shared->info;
+	struct mux_child	*c;
+
+	return (c = mux_pool_first_ready(m)) != NULL ? c->info : NULL;
 }
 
 static struct mux_child *
@@ -1710,8 +1829,8 @@ mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return MUX_RECV_BUSY;
 	}
-	s->own = s->child = mux_child_new(m, s);
-	TAILQ_INSERT_TAIL(&s->child->sessions, s, centry);
+	s->own = mux_child_new(m, s);
+	mux_child_attach(s->own, s);
 	m->nchildren++;
 	mux_out_push(m, MUX_OUT_CHILD_START, s, 0, 0, NULL);
 
@@ -1724,13 +1843,12 @@ mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
 	return MUX_RECV_REPLY;
 }
 
-void
-mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
+static void
+mux_recv(struct mux *m, struct mux_child *c, json_object *msg)
 {
-	struct mux_child	*c;
-	size_t			 i, n;
+	size_t	i, n;
 
-	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
+	if (c == NULL || !c->up) {
 		log_debug("message from a server the bridge does not serve "
 		    "dropped");
 		json_object_put(msg);
@@ -1746,6 +1864,18 @@ mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
 		    json_object_array_get_idx(msg, i)));
 	}
 	json_object_put(msg);
+}
+
+void
+mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
+{
+	mux_recv(m, mux_child_of(m, s), msg);
+}
+
+void
+mux_pool_recv(struct mux *m, size_t i, json_object *msg)
+{
+	mux_recv(m, mux_pool_at(m, i), msg);
 }
 
 /* The request the unreadable answer with this id was meant for; NULL if
@@ -1793,17 +1923,16 @@ mux_child_unreadable_request(struct mux *m, struct mux_child *c,
 	free(text);
 }
 
-void
-mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
+static void
+mux_unreadable(struct mux *m, struct mux_child *c, json_object *id,
     int seen, size_t limit, const char *reason)
 {
-	struct mux_child	*c;
 	struct mux_req		*req = NULL;
 	json_object		*cid;
 	char			*why, *text;
 	const char		*idtext;
 
-	if ((c = mux_child_of(m, s)) == NULL || !c->up)
+	if (c == NULL || !c->up)
 		goto out;
 	if (seen & MUX_UNREADABLE_METHOD) {
 		/* A notification needs no answer; a request gets one. */
@@ -1862,6 +1991,20 @@ out:
 	json_object_put(id);
 }
 
+void
+mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
+    int seen, size_t limit, const char *reason)
+{
+	mux_unreadable(m, mux_child_of(m, s), id, seen, limit, reason);
+}
+
+void
+mux_pool_unreadable(struct mux *m, size_t i, json_object *id, int seen,
+    size_t limit, const char *reason)
+{
+	mux_unreadable(m, mux_pool_at(m, i), id, seen, limit, reason);
+}
+
 /* ---- sessions ------------------------------------------------------------ */
 
 struct mux_session *
@@ -1880,10 +2023,8 @@ mux_session_new(struct mux *m, enum mux_transport transport, void *data)
 	TAILQ_INIT(&s->tasks);
 	TAILQ_INIT(&s->elicits);
 	TAILQ_INIT(&s->sreqs);
-	if (m->shared != NULL) {
-		s->child = m->shared;
-		TAILQ_INSERT_TAIL(&m->shared->sessions, s, centry);
-	}
+	if (m->npool > 0)
+		mux_child_attach(mux_pool_pick(m, s), s);
 	TAILQ_INSERT_TAIL(&m->sessions, s, aentry);
 	m->stats.sessions++;
 	return s;
@@ -1937,8 +2078,7 @@ mux_session_close(struct mux *m, struct mux_session *s)
 		/* Its own child is about to stop: telling it is pointless. */
 		mux_session_detach(m, s, c->owner == NULL);
 		mux_pending_purge(c, s);
-		TAILQ_REMOVE(&c->sessions, s, centry);
-		s->child = NULL;
+		mux_child_detach(c, s);
 	}
 	mux_out_purge(m, s);
 	TAILQ_REMOVE(&m->sessions, s, aentry);
@@ -2006,12 +2146,23 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return MUX_RECV_INVALID;
 	}
-	if (m->shared == NULL && s->own == NULL && !s->ended &&
+	if (m->npool == 0 && s->own == NULL && !s->ended &&
 	    s->transport != MUX_TRANSPORT_STATELESS &&
 	    (method = jsonrpc_method(msg)) != NULL &&
 	    strcmp(method, "initialize") == 0 &&
 	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
 		return mux_isolation_start(m, s, msg, stream);
+	/* A pool: a legacy session is pinned for its life to the least
+	 * loaded child as it initializes (a legacy SSE session was made at
+	 * its GET, perhaps long before). */
+	if (m->npool > 1 && s->transport != MUX_TRANSPORT_STATELESS &&
+	    !s->init_started && !s->initialized && !s->ended &&
+	    (method = jsonrpc_method(msg)) != NULL &&
+	    strcmp(method, "initialize") == 0 &&
+	    jsonrpc_classify(msg) == JSONRPC_REQUEST) {
+		mux_pool_move(m, s, mux_pool_pick(m, s));
+		c = s->child;
+	}
 
 	/* Until the handshake is done client traffic waits, in order. */
 	if (c != NULL && !c->ready && c->failed == NULL && !s->ended) {
@@ -2033,6 +2184,7 @@ struct mux *
 mux_new(const struct mux_config *cfg)
 {
 	struct mux	*m;
+	size_t		 i;
 
 	m = xcalloc(1, sizeof *m);
 	m->cfg = *cfg;
@@ -2063,8 +2215,16 @@ mux_new(const struct mux_config *cfg)
 	modern_key_new(m->key);
 	TAILQ_INIT(&m->sessions);
 	TAILQ_INIT(&m->graveyard);
-	if (cfg->isolation == MUX_ISOLATION_SHARED)
-		m->shared = mux_child_new(m, NULL);
+	if (cfg->isolation == MUX_ISOLATION_SHARED) {
+		m->npool = cfg->children == 0 ? 1 : cfg->children;
+		if (m->npool > MUX_CHILDREN_MAX)
+			m->npool = MUX_CHILDREN_MAX;
+		m->pool = xcalloc(m->npool, sizeof *m->pool);
+		for (i = 0; i < m->npool; i++) {
+			m->pool[i] = mux_child_new(m, NULL);
+			m->pool[i]->index = i;
+		}
+	}
 	return m;
 }
 
@@ -2100,6 +2260,7 @@ mux_free(struct mux *m)
 	mux_reap(m, 1);
 	while ((c = TAILQ_FIRST(&m->children)) != NULL)
 		mux_child_free(m, c);
+	free(m->pool);
 	hmap_clear(&m->reqs);
 	hmap_clear(&m->progs);
 	hmap_clear(&m->sreqs);
@@ -2136,26 +2297,31 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	struct mux_pending	*p;
 	struct mux_req		*req;
 	char			*text;
+	size_t			 i;
 
 	m->now = now_ms;
-	if ((c = m->shared) != NULL && c->probe != NULL &&
-	    c->probe_deadline != 0 && c->probe_deadline <= now_ms) {
-		/* Silence is an answer too: a legacy server.  Unless it is
-		 * modern as configured: then the probe stays out, for its
-		 * late answer still tells who the child is. */
-		if (m->cfg.child_era == MUX_CHILD_ERA_MODERN)
-			c->probe_deadline = 0;
-		else
-			mux_req_free(m, c->probe);
-		mux_child_discovered(m, c, NULL, NULL);
-	}
-	/* The legacy clients still want what the child's listen gave them
-	 * (a pause first: a child that keeps ending it is not hammered). */
-	if ((c = m->shared) != NULL && c->listen_again != 0 &&
-	    c->listen_again <= now_ms) {
-		c->listen_again = 0;
-		if (c->listen == NULL)
-			mux_modern_child_own_listen(m, c);
+	for (i = 0; i < m->npool; i++) {
+		c = m->pool[i];
+		if (c->probe != NULL && c->probe_deadline != 0 &&
+		    c->probe_deadline <= now_ms) {
+			/* Silence is an answer too: a legacy server.  Unless
+			 * it is modern as configured: then the probe stays
+			 * out, for its late answer still tells who the child
+			 * is. */
+			if (m->cfg.child_era == MUX_CHILD_ERA_MODERN)
+				c->probe_deadline = 0;
+			else
+				mux_req_free(m, c->probe);
+			mux_child_discovered(m, c, NULL, NULL);
+		}
+		/* The legacy clients still want what the child's listen gave
+		 * them (a pause first: a child that keeps ending it is not
+		 * hammered). */
+		if (c->listen_again != 0 && c->listen_again <= now_ms) {
+			c->listen_again = 0;
+			if (c->listen == NULL)
+				mux_modern_child_own_listen(m, c);
+		}
 	}
 	TAILQ_FOREACH(c, &m->children, entry) {
 		if (c->init_deadline != 0 && c->init_deadline <= now_ms)
@@ -2193,13 +2359,18 @@ mux_stats(const struct mux *m, struct mux_stats *st)
 uint64_t
 mux_wakeup(const struct mux *m)
 {
-	struct mux_req	*req;
-	uint64_t	 when = 0;
+	const struct mux_child	*c;
+	struct mux_req		*req;
+	uint64_t		 when = 0;
+	size_t			 i;
 
 	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
 		when = req->mr->gather;
-	if (m->shared != NULL && m->shared->probe != NULL &&
-	    (when == 0 || m->shared->probe_deadline < when))
-		when = m->shared->probe_deadline;
+	for (i = 0; i < m->npool; i++) {
+		c = m->pool[i];
+		if (c->probe != NULL && c->probe_deadline != 0 &&
+		    (when == 0 || c->probe_deadline < when))
+			when = c->probe_deadline;
+	}
 	return when;
 }

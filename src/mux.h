@@ -78,6 +78,8 @@ enum mux_child_era {
 };
 
 #define MUX_DEFAULT_INIT_TIMEOUT_MS	30000
+/* The most shared children (struct mux_config.children, --children). */
+#define MUX_CHILDREN_MAX		64
 #define MUX_DEFAULT_PROBE_TIMEOUT_MS	2000
 
 /*
@@ -124,6 +126,15 @@ struct mux_config {
 	uint64_t		 request_timeout_ms;
 	/* isolation=session: most children at once; 0 means no limit. */
 	size_t			 max_children;
+	/*
+	 * isolation=shared: how many copies of the server run side by side
+	 * (a pool), 1 .. MUX_CHILDREN_MAX; 0 means 1.  A legacy session is
+	 * pinned for its life to the child with the fewest sessions when it
+	 * initializes; a 2026-07-28 request goes to the child with the
+	 * fewest requests in flight, and its input_required retry to the
+	 * child that holds it.
+	 */
+	size_t			 children;
 	/* How long a 2026-07-28 client may take to come back with the
 	 * answers to an input_required result; 0 means
 	 * MODERN_STATE_TTL_MS. */
@@ -149,8 +160,9 @@ struct mux_config {
 };
 
 enum mux_out_kind {
-	/* msg for a child: session NULL is the shared child, otherwise the
-	 * session's own child (isolation=session). */
+	/* msg for a child: session NULL is the shared child numbered child
+	 * (0 unless there is a pool), otherwise the session's own child
+	 * (isolation=session). */
 	MUX_OUT_CHILD = 0,
 	/* msg for session, on stream; final marks the response that completes
 	 * the request(s) that arrived on that stream.  A final with msg NULL:
@@ -172,6 +184,7 @@ struct mux_out {
 	int			 final;
 	json_object		*msg;	/* NULL for SESSION_END, CHILD_* and a
 					   cancelled stream's final */
+	size_t			 child;	/* MUX_OUT_CHILD, session NULL */
 };
 
 enum mux_recv {
@@ -246,13 +259,42 @@ void		 mux_child_unavailable(struct mux *, struct mux_session *,
 void		 mux_child_unreadable(struct mux *, struct mux_session *,
 		    json_object *id, int seen, size_t limit,
 		    const char *reason);
-/* The shared child completed its handshake and accepts traffic. */
+/*
+ * The same events for the shared child numbered i (0 .. children - 1) of
+ * a pool; the functions above with session NULL are child 0's.  Events
+ * for a number out of range are ignored.  A child's events touch only
+ * its own sessions and requests.
+ */
+void		 mux_pool_up(struct mux *, size_t i);
+void		 mux_pool_down(struct mux *, size_t i, const char *cause);
+void		 mux_pool_recv(struct mux *, size_t i, json_object *msg);
+void		 mux_pool_unavailable(struct mux *, size_t i,
+		    const char *cause);
+void		 mux_pool_unreadable(struct mux *, size_t i, json_object *id,
+		    int seen, size_t limit, const char *reason);
+/* How many shared children there are (0 with isolation=session). */
+size_t		 mux_pool_size(const struct mux *);
+/* Shared child i completed its handshake and accepts traffic. */
+int		 mux_pool_ready(const struct mux *, size_t i);
+/* One shared child's load, for /metrics and the log. */
+struct mux_pool_stats {
+	int		up;
+	int		ready;
+	int		modern;		/* ready, and speaks 2026-07-28 */
+	size_t		sessions;	/* legacy sessions pinned to it */
+	size_t		in_flight;	/* client requests it owes answers */
+	uint64_t	requests;	/* client requests forwarded to it */
+	uint64_t	restarts;	/* times it came up again */
+};
+void		 mux_pool_stats(const struct mux *, size_t i,
+		    struct mux_pool_stats *);
 /*
  * Shutting down without waiting longer: what every client waits for
  * (requests at a child or queued) is answered now with a JSON-RPC error
  * saying why; the children are left running.
  */
 void		 mux_fail_all(struct mux *, const char *why);
+/* A shared child (any of a pool) accepts traffic. */
 int		 mux_ready(const struct mux *);
 /* The shared child's initialize result (borrowed), NULL until ready;
  * for a 2026-07-28 child, the one the bridge made of its discover. */

@@ -257,10 +257,25 @@ struct mux_recent {
 	uint64_t		 at;
 };
 
+/*
+ * A child: the shared one (or one of a pool of them, --children), or a
+ * session's own (isolation=session).  What the child's state mirrors
+ * (subscriptions, tasks, log level, its requests) lives here, and so
+ * does its load: a pool chooses by it.
+ */
 struct mux_child {
 	struct mux		*m;
-	/* isolation; NULL: the shared one */
+	/* isolation; NULL: a shared one */
 	struct mux_session	*owner;
+	/* a shared one: its place in m->pool (MUX_OUT_CHILD's child) */
+	size_t			 index;
+	/* load: legacy sessions attached (mux_child_attach), client
+	 * requests it owes answers (mux_req_attach), requests forwarded,
+	 * times it came up */
+	size_t			 nsessions;
+	size_t			 in_flight;
+	uint64_t		 requests;
+	uint64_t		 starts;
 	int			 up;
 	int			 ready;
 	/* initialize refused, until restart */
@@ -368,8 +383,11 @@ struct mux {
 	/* the last of the bridge's ids for clients' tasks */
 	uint64_t		 next_task;
 	uint64_t		 next_serial;	/* the last session's */
-	/* NULL with isolation=session */
-	struct mux_child	*shared;
+	/* the shared children, npool of them (none with isolation=session);
+	 * a session's pick starts at pool_next, so that ties take turns */
+	struct mux_child	**pool;
+	size_t			 npool;
+	size_t			 pool_next;
 	TAILQ_HEAD(, mux_child)	 children;
 	size_t			 nchildren;	/* isolation: sessions' own */
 	struct hmap		 reqs;		/* child-side id -> mux_req */
@@ -481,6 +499,18 @@ void		 mux_child_modern_ready(struct mux *m, struct mux_child *c,
 		    json_object *discover);
 void		 mux_child_discovered(struct mux *m, struct mux_child *c,
 		    json_object *result, json_object *error);
+void		 mux_child_attach(struct mux_child *c, struct mux_session *s);
+void		 mux_child_detach(struct mux_child *c, struct mux_session *s);
+
+/* mux_pool.c */
+/* "64." and its NUL: a pool child's number (from 1, as the log and
+ * /metrics name it) in front of a 2026-07-28 child's requestState. */
+#define MUX_POOL_STATE_LEN	4
+struct mux_child *mux_pool_pick(struct mux *m, struct mux_session *s);
+int		 mux_pool_move(struct mux *m, struct mux_session *s,
+		    struct mux_child *c);
+const char	*mux_pool_state_child(const struct mux *m, const char *text,
+		    struct mux_child **c);
 
 /* mux_route.c */
 enum mux_recv	 mux_route_process(struct mux *m, struct mux_session *s,

@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,7 +184,7 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 	int			 stateless;
 
 	stateless = s->transport == MUX_TRANSPORT_STATELESS &&
-	    m->shared != NULL;
+	    m->npool > 0;
 	if (s->ended) {
 		mux_error(m, s, stream, b, id, JSONRPC_SESSION_NOT_FOUND,
 		    "Session not found: its server went away");
@@ -537,26 +538,36 @@ mux_tasks_filter(struct mux_child *c, struct mux_session *s,
 	return result;
 }
 
-/* The child answered a client's request. */
 /*
- * A 2026-07-28 child's requestState (a string) behind the instance's name.
- * The state is the child's opaque bytes, NULs included: it must come back
- * byte for byte, so lengths are carried, never strlen.
+ * A 2026-07-28 child's requestState (a string) behind the instance's name
+ * and, with a pool, the number of the child that holds the call
+ * (mux_pool_state_child reads it back): "instance.2.state".  The state is
+ * the child's opaque bytes, NULs included: it must come back byte for
+ * byte, so lengths are carried, never strlen.
  */
 static json_object *
-mux_state_named(const struct mux *m, json_object *state)
+mux_state_named(const struct mux *m, const struct mux_child *c,
+    json_object *state)
 {
 	const char	*id = m->cfg.instance_id;
-	size_t		 idlen = strlen(id), len;
+	char		 num[MUX_POOL_STATE_LEN];
+	size_t		 idlen, numlen = 0, len;
 	json_object	*out;
 	char		*buf;
 
+	idlen = id != NULL ? strlen(id) + 1 : 0;
+	if (m->npool > 1)
+		numlen = (size_t)snprintf(num, sizeof num, "%zu.",
+		    c->index + 1);
 	len = (size_t)json_object_get_string_len(state);
-	buf = xmalloc(idlen + 1 + len);
-	memcpy(buf, id, idlen);
-	buf[idlen] = '.';
-	memcpy(buf + idlen + 1, json_object_get_string(state), len);
-	out = json_object_new_string_len(buf, (int)(idlen + 1 + len));
+	buf = xmalloc(idlen + numlen + len);
+	if (id != NULL) {
+		memcpy(buf, id, idlen - 1);
+		buf[idlen - 1] = '.';
+	}
+	memcpy(buf + idlen, num, numlen);
+	memcpy(buf + idlen + numlen, json_object_get_string(state), len);
+	out = json_object_new_string_len(buf, (int)(idlen + numlen + len));
 	free(buf);
 	return out;
 }
@@ -614,13 +625,14 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		return;
 	}
 	/* A 2026-07-28 child's requestState goes out behind the instance's
-	 * name, for the load balancer to route the retry (the mux owns the
-	 * child's message, so it is changed in place). */
-	if (c->modern && m->cfg.instance_id != NULL &&
+	 * name and the child's number, for the load balancer and the pool
+	 * to route the retry (the mux owns the child's message, so it is
+	 * changed in place). */
+	if (c->modern && (m->cfg.instance_id != NULL || m->npool > 1) &&
 	    (state = jsonrpc_get(result, "requestState",
 	    json_type_string)) != NULL)
 		json_object_object_add(result, "requestState",
-		    mux_state_named(m, state));
+		    mux_state_named(m, c, state));
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
 	if (req->flags & MUX_REQ_F_INITIALIZE)

@@ -2,14 +2,16 @@
 /*
  * serve.c: `mcpbridge serve`.
  *
- * Owns the event base, the shared upstream (or, with --isolation=session,
- * one upstream per session), the multiplexer and the HTTP side, and moves
+ * Owns the event base, the shared upstreams (one, or a pool of them with
+ * --children; with --isolation=session, one upstream per session), the multiplexer and the HTTP side, and moves
  * messages between them: every event ends in serve_pump, which drains the
  * multiplexer's outbox.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -47,13 +49,16 @@
 
 struct serve;
 
-/* One upstream: the shared child (session NULL) or a session's own. */
+/* One upstream: a shared child (session NULL; pool[index]) or a
+ * session's own. */
 struct serve_child {
 	struct serve		*serve;
 	struct mux_session	*session;
 	struct upstream		*upstream;
+	size_t			 index;
 	int			 stopping;
 	int			 healthy;	/* handshake done since it started */
+	int			 gone;		/* will not be restarted */
 	LIST_ENTRY(serve_child)	 entry;
 };
 
@@ -62,7 +67,11 @@ struct serve {
 	struct event_base	*base;
 	struct mux		*mux;
 	struct http		*http;
-	struct serve_child	*shared;
+	/* the shared children, npool of them (none with isolation=session);
+	 * a slot is NULL once its child stopped */
+	struct serve_child	**pool;
+	size_t			 npool;
+	struct metrics_child	*pool_gauges;	/* /metrics, npool of them */
 	LIST_HEAD(, serve_child) children;	/* per-session children */
 	struct event		*tick;
 	struct event		*wake;		/* mux_wakeup, sooner */
@@ -89,6 +98,29 @@ struct serve {
 
 static void	serve_pump(void *);
 static void	serve_trace_token(void *, const char *);
+
+/* Is child one of the shared ones (session NULL, in s->pool)? */
+static int
+serve_child_shared(const struct serve_child *child)
+{
+	const struct serve	*s = child->serve;
+
+	return child->index < s->npool && s->pool[child->index] == child;
+}
+
+/* What the log calls a child: "child", "child 2" (of a pool, numbered
+ * from 1 as /metrics labels them) or "session child". */
+#define SERVE_NAME_LEN	32
+static const char *
+serve_child_name(const struct serve_child *child, char *buf)
+{
+	if (serve_child_shared(child) && child->serve->npool > 1)
+		snprintf(buf, SERVE_NAME_LEN, "child %zu", child->index + 1);
+	else
+		snprintf(buf, SERVE_NAME_LEN, "%s", child->session == NULL ?
+		    "child" : "session child");
+	return buf;
+}
 
 /* A session in the trace: its id's random part, as the access log shows
  * it (http.c's sessions are the mux sessions' data).  NULL: none. */
@@ -121,10 +153,14 @@ serve_child_message(void *arg, json_object *msg)
 	    msg);
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(s->mux, clock_ms());
-	mux_child_recv(s->mux, child->session, msg);
-	/* The shared child answered its handshake: it works, so if it dies
+	if (serve_child_shared(child))
+		mux_pool_recv(s->mux, child->index, msg);
+	else
+		mux_child_recv(s->mux, child->session, msg);
+	/* A shared child answered its handshake: it works, so if it dies
 	 * now it is restarted at once, however many times that happened. */
-	if (child->session == NULL && !child->healthy && mux_ready(s->mux)) {
+	if (serve_child_shared(child) && !child->healthy &&
+	    mux_pool_ready(s->mux, child->index)) {
 		child->healthy = 1;
 		upstream_healthy(child->upstream);
 	}
@@ -142,11 +178,19 @@ serve_child_dropped(void *arg, const struct framer_peek *pk)
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
 
+	int			 seen;
+
 	mux_tick(s->mux, clock_ms());
-	mux_child_unreadable(s->mux, child->session, json_object_get(pk->id),
-	    (pk->method ? MUX_UNREADABLE_METHOD : 0) |
-	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0), pk->max_line,
-	    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
+	seen = (pk->method ? MUX_UNREADABLE_METHOD : 0) |
+	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0);
+	if (serve_child_shared(child))
+		mux_pool_unreadable(s->mux, child->index,
+		    json_object_get(pk->id), seen, pk->max_line,
+		    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
+	else
+		mux_child_unreadable(s->mux, child->session,
+		    json_object_get(pk->id), seen, pk->max_line,
+		    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
 	serve_pump(s);
 }
 
@@ -155,15 +199,19 @@ serve_child_up(void *arg)
 {
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
+	char			 name[SERVE_NAME_LEN];
 
 	/* Running is not ready: the handshake that follows is ("server ...
 	 * initialized"). */
 	log_info("%s started (pid %ld); initializing it",
-	    child->session == NULL ? "child" : "session child",
+	    serve_child_name(child, name),
 	    (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
 	mux_tick(s->mux, clock_ms());
-	mux_child_up(s->mux, child->session);
+	if (serve_child_shared(child))
+		mux_pool_up(s->mux, child->index);
+	else
+		mux_child_up(s->mux, child->session);
 	serve_pump(s);
 }
 
@@ -172,20 +220,43 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 {
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
+	struct mux_pool_stats	 st;
+	char			 name[SERVE_NAME_LEN], load[96] = "";
+	size_t			 i, left = 0;
 
 	child->healthy = 0;
+	/* A pool's child: what its going takes with it (its own sessions
+	 * and requests only; the others never notice). */
+	if (serve_child_shared(child) && s->npool > 1) {
+		mux_pool_stats(s->mux, child->index, &st);
+		snprintf(load, sizeof load, " (%zu sessions and %zu requests "
+		    "in flight at its end)", st.sessions, st.in_flight);
+	}
 	if (!s->stopping)
-		log_warnx("%s %s%s", child->session == NULL ? "child" :
-		    "session child", cause, will_restart ?
-		    "; restarting" : "");
-	mux_child_down(s->mux, child->session, cause);
+		log_warnx("%s %s%s%s", serve_child_name(child, name), cause,
+		    will_restart ? "; restarting" : "", load);
+	if (serve_child_shared(child))
+		mux_pool_down(s->mux, child->index, cause);
+	else
+		mux_child_down(s->mux, child->session, cause);
 	serve_pump(s);
-	if (child->session == NULL && !will_restart && !s->stopping) {
-		/* The shared child is gone for good: nothing left to serve. */
-		log_warnx("child will not be restarted; exiting");
-		s->exit_status = EXIT_UNAVAILABLE;
-		s->stopping = 1;
-		upstream_stop(child->upstream);
+	if (!serve_child_shared(child) || will_restart || s->stopping)
+		return;
+	child->gone = 1;
+	for (i = 0; i < s->npool; i++)
+		left += s->pool[i] != NULL && !s->pool[i]->gone;
+	if (left > 0) {
+		log_warnx("%s will not be restarted; %zu of %zu serve on",
+		    name, left, s->npool);
+		return;
+	}
+	/* The shared children are gone for good: nothing left to serve. */
+	log_warnx("%s will not be restarted; exiting", name);
+	s->exit_status = EXIT_UNAVAILABLE;
+	s->stopping = 1;
+	for (i = 0; i < s->npool; i++) {
+		if (s->pool[i] != NULL)
+			upstream_stop(s->pool[i]->upstream);
 	}
 }
 
@@ -201,7 +272,10 @@ serve_child_spawn_failed(void *arg, const char *cause)
 	struct serve		*s = child->serve;
 
 	mux_tick(s->mux, clock_ms());
-	mux_child_unavailable(s->mux, child->session, cause);
+	if (serve_child_shared(child))
+		mux_pool_unavailable(s->mux, child->index, cause);
+	else
+		mux_child_unavailable(s->mux, child->session, cause);
 	serve_pump(s);
 }
 
@@ -220,19 +294,24 @@ serve_child_stopped(void *arg)
 {
 	struct serve_child	*child = arg;
 	struct serve		*s = child->serve;
+	size_t			 i;
 
-	if (child == s->shared) {
-		s->shared = NULL;
+	if (serve_child_shared(child)) {
+		s->pool[child->index] = NULL;
 		event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late,
 		    child, NULL);
-		/* The shared child was the last thing running. */
+		/* The shared children were the last thing running. */
+		for (i = 0; i < s->npool; i++) {
+			if (s->pool[i] != NULL)
+				return;
+		}
 		event_base_loopexit(s->base, NULL);
 		return;
 	}
 	LIST_REMOVE(child, entry);
 	event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late, child,
 	    NULL);
-	if (s->stopping && LIST_EMPTY(&s->children) && s->shared == NULL)
+	if (s->stopping && LIST_EMPTY(&s->children) && s->npool == 0)
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -282,13 +361,14 @@ serve_session_claims(struct mux_session *session)
 }
 
 static struct serve_child *
-serve_child_new(struct serve *s, struct mux_session *session)
+serve_child_new(struct serve *s, struct mux_session *session, size_t index)
 {
 	const struct serve_config *cfg = s->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
 	char			**env = NULL;
+	char			 tag[SERVE_NAME_LEN];
 
 	memset(&uc, 0, sizeof uc);
 	uc.argv = cfg->command;
@@ -315,7 +395,12 @@ serve_child_new(struct serve *s, struct mux_session *session)
 		uc.restart = UPSTREAM_RESTART_ALWAYS;
 	else
 		uc.restart = cfg->restart;
-	uc.tag = "child";
+	/* A pool's copies are told apart in the log: "child 2: ...". */
+	if (session == NULL && s->npool > 1) {
+		snprintf(tag, sizeof tag, "child %zu", index + 1);
+		uc.tag = tag;
+	} else
+		uc.tag = "child";
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
@@ -329,12 +414,12 @@ serve_child_new(struct serve *s, struct mux_session *session)
 }
 
 static struct serve_child *
-serve_find_child(struct serve *s, struct mux_session *session)
+serve_find_child(struct serve *s, struct mux_session *session, size_t index)
 {
 	struct serve_child	*child;
 
 	if (session == NULL)
-		return s->shared;
+		return index < s->npool ? s->pool[index] : NULL;
 	LIST_FOREACH(child, &s->children, entry) {
 		if (child->session == session)
 			return child;
@@ -348,7 +433,7 @@ serve_start_session_child(struct serve *s, struct mux_session *session)
 	struct serve_child	*child;
 	const char		*cause;
 
-	child = serve_child_new(s, session);
+	child = serve_child_new(s, session, 0);
 	LIST_INSERT_HEAD(&s->children, child, entry);
 	if (upstream_start(child->upstream) == -1) {
 		/* Told to the mux like any other exit, with the reason, so
@@ -402,7 +487,7 @@ serve_pump(void *arg)
 	while (mux_next(s->mux, &out)) {
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
-			child = serve_find_child(s, out.session);
+			child = serve_find_child(s, out.session, out.child);
 			if (child != NULL && !child->stopping)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
 				    serve_trace_label(out.session), out.msg);
@@ -426,7 +511,8 @@ serve_pump(void *arg)
 			serve_start_session_child(s, out.session);
 			break;
 		case MUX_OUT_CHILD_STOP:
-			if ((child = serve_find_child(s, out.session)) != NULL)
+			if ((child = serve_find_child(s, out.session, 0)) !=
+			    NULL)
 				serve_stop_child(child);
 			break;
 		}
@@ -453,14 +539,21 @@ serve_drained(void *arg)
 {
 	struct serve		*s = arg;
 	struct serve_child	*child, *next;
+	size_t			 i, running = 0;
 
 	for (child = LIST_FIRST(&s->children); child != NULL; child = next) {
 		next = LIST_NEXT(child, entry);
 		serve_stop_child(child);
 	}
-	if (s->shared != NULL)
-		upstream_stop(s->shared->upstream);
-	else if (LIST_EMPTY(&s->children))
+	/* Every shared child stops; the last one's on_stopped ends the
+	 * loop. */
+	for (i = 0; i < s->npool; i++) {
+		if (s->pool[i] != NULL) {
+			running++;
+			upstream_stop(s->pool[i]->upstream);
+		}
+	}
+	if (running == 0 && LIST_EMPTY(&s->children))
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -486,15 +579,32 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	struct serve			*s = arg;
 	struct serve_child		*child;
 	const struct upstream_stats	*us;
+	struct mux_pool_stats		 ps;
+	struct metrics_child		*mc;
+	size_t				 i;
 
-	if (s->shared != NULL) {
-		us = upstream_stats(s->shared->upstream);
-		g->children_up += upstream_is_up(s->shared->upstream);
-		g->child_starts = us->starts;
-		g->child_restarts = us->restarts;
-		g->child_messages_in = us->messages_in;
-		g->child_messages_out = us->messages_out;
+	for (i = 0; i < s->npool; i++) {
+		mc = &s->pool_gauges[i];
+		mux_pool_stats(s->mux, i, &ps);
+		mc->ready = ps.ready;
+		mc->sessions = ps.sessions;
+		mc->in_flight = ps.in_flight;
+		mc->requests = ps.requests;
+		if ((child = s->pool[i]) == NULL)
+			continue;
+		/* The totals are the pool's; the restarts also each child's
+		 * (the process's own count: a failed spawn is one too). */
+		us = upstream_stats(child->upstream);
+		mc->up = upstream_is_up(child->upstream);
+		mc->restarts = us->restarts;
+		g->children_up += mc->up;
+		g->child_starts += us->starts;
+		g->child_restarts += us->restarts;
+		g->child_messages_in += us->messages_in;
+		g->child_messages_out += us->messages_out;
 	}
+	g->pool = s->pool_gauges;
+	g->npool = s->npool;
 	LIST_FOREACH(child, &s->children, entry)
 		g->children_up += upstream_is_up(child->upstream);
 }
@@ -514,6 +624,31 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
 }
 
 /*
+ * A pool's load, one line per copy (SIGHUP): what /metrics shows, for an
+ * operator at the log.
+ */
+static void
+serve_log_pool(struct serve *s)
+{
+	struct mux_pool_stats	 ps;
+	const struct upstream_stats *us;
+	size_t			 i;
+
+	if (s->npool < 2)
+		return;
+	for (i = 0; i < s->npool; i++) {
+		mux_pool_stats(s->mux, i, &ps);
+		us = s->pool[i] != NULL ? upstream_stats(s->pool[i]->upstream) :
+		    NULL;
+		log_info("child %zu: %s, %zu sessions, %zu requests in flight, "
+		    "%" PRIu64 " forwarded, %" PRIu64 " restarts", i + 1,
+		    ps.ready ? "ready" : ps.up ? "starting" : "down",
+		    ps.sessions, ps.in_flight, ps.requests,
+		    us != NULL ? us->restarts : 0);
+	}
+}
+
+/*
  * SIGHUP: what can change without a restart is read anew.  The log file
  * first (logrotate moved it), so that what the rest says lands in the new
  * one.  Whatever fails to load keeps the old setting and says why.
@@ -525,6 +660,7 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	int		 n;
 
 	n = log_reopen() != 0;
+	serve_log_pool(s);
 	if (s->http != NULL) {
 		n += http_reload(s->http);
 		if (s->trace != NULL)
@@ -743,6 +879,7 @@ serve_run(const struct serve_config *cfg)
 	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
 	struct serve_child	*child;
 	struct event_config	*ec;
+	size_t			 i;
 
 	memset(&s, 0, sizeof s);
 	s.cfg = cfg;
@@ -786,6 +923,7 @@ serve_run(const struct serve_config *cfg)
 	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
+	mc.children = cfg->children;
 	mc.instance_id = cfg->instance_id;
 	if (s.trace != NULL) {
 		mc.trace = serve_trace_in;
@@ -811,11 +949,22 @@ serve_run(const struct serve_config *cfg)
 		goto out;
 	}
 
-	if (cfg->isolation == MUX_ISOLATION_SHARED) {
-		s.shared = serve_child_new(&s, NULL);
-		if (upstream_start(s.shared->upstream) == -1) {
-			s.exit_status = EXIT_UNAVAILABLE;
-			goto out;
+	/* The mux bounds the pool (MUX_CHILDREN_MAX); serve follows it. */
+	if ((s.npool = mux_pool_size(s.mux)) > 0) {
+		s.pool = xcalloc(s.npool, sizeof *s.pool);
+		s.pool_gauges = xcalloc(s.npool, sizeof *s.pool_gauges);
+		for (i = 0; i < s.npool; i++) {
+			s.pool[i] = serve_child_new(&s, NULL, i);
+			s.pool[i]->index = i;
+		}
+		if (s.npool > 1)
+			log_info("running %zu copies of the child (--children)",
+			    s.npool);
+		for (i = 0; i < s.npool; i++) {
+			if (upstream_start(s.pool[i]->upstream) == -1) {
+				s.exit_status = EXIT_UNAVAILABLE;
+				goto out;
+			}
 		}
 	}
 	http_print_urls(s.http);
@@ -859,10 +1008,14 @@ out:
 		upstream_free(child->upstream);
 		free(child);
 	}
-	if (s.shared != NULL) {
-		upstream_free(s.shared->upstream);
-		free(s.shared);
+	for (i = 0; i < s.npool; i++) {
+		if (s.pool[i] != NULL) {
+			upstream_free(s.pool[i]->upstream);
+			free(s.pool[i]);
+		}
 	}
+	free(s.pool);
+	free(s.pool_gauges);
 	mux_free(s.mux);
 	trace_free(s.trace);
 	if (s.capabilities != NULL)

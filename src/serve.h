@@ -36,6 +36,8 @@ struct serve_config {
 	enum mux_isolation	 isolation;
 	enum mux_server_requests server_requests;
 	size_t			 max_children;
+	/* --children: copies of the shared child, 1 .. MUX_CHILDREN_MAX */
+	size_t			 children;
 	const char		*client_capabilities;	/* JSON text or NULL */
 	uint64_t		 init_timeout_ms;
 	enum mux_child_era	 child_era;

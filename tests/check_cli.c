@@ -65,6 +65,18 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(parse(&c, &err, "serve", "--max-children", "0", "--",
 	    "server", NULL), CLI_OK);
 	ck_assert_uint_eq(c.serve.max_children, 0);
+	ck_assert_uint_eq(c.serve.children, 1);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "4", "--",
+	    "server", NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.children, 4);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "64", "--",
+	    "server", NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.children, MUX_CHILDREN_MAX);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "2",
+	    "--child-era", "auto", "--", "server", NULL), CLI_OK);
 	config_free(&c);
 }
 END_TEST
@@ -264,6 +276,14 @@ START_TEST(test_errors)
 		{ { "serve", "--instance-id",
 		    "abcdefghijklmnopqrstuvwxyz0123456", "--", "x", NULL },
 		  "--instance-id" },
+		{ { "serve", "--children", "0", "--", "x", NULL },
+		  "--children wants a number from 1 to 64" },
+		{ { "serve", "--children", "65", "--", "x", NULL },
+		  "--children wants a number from 1 to 64" },
+		{ { "serve", "--children", "2", "--isolation", "session", "--",
+		    "x", NULL }, "--children is for --isolation=shared" },
+		{ { "serve", "--children", "2", "--connect", "unix:/x", NULL },
+		  "with --connect there is one server" },
 		{ { "client", NULL }, "needs a URL" },
 		{ { "client", "a", "b", NULL }, "one URL" },
 		{ { "client", "--era", "new", "http://127.0.0.1/", NULL },

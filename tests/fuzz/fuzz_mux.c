@@ -9,7 +9,9 @@
  * the server's requests, raw JSON from the input), or has a fake child
  * act (come up, go down, fail to start again, answer, notify, ask, send
  * raw JSON), or lets time pass.  The first byte is the configuration, the
- * shared child's era (legacy, probed, modern) and an instance_id among it.
+ * shared child's era (legacy, probed, modern) and an instance_id among it;
+ * shared, the bit that caps isolation's children makes a pool of two
+ * shared children (--children 2), each a fake child of its own.
  *
  * Every session has a principal (0, 1 or 2: a token's).
  * 2026-07-28: stateless sessions send requests
@@ -107,7 +109,8 @@ struct fsess {
 
 struct fchild {
 	int			 used;
-	struct mux_session	*key;	/* NULL: the shared child */
+	struct mux_session	*key;	/* NULL: a shared child */
+	size_t			 index;	/* a shared one: its number */
 	int			 up;
 	int			 dead;	/* a session's child that went down */
 	json_object		*reqs;	/* requests from the bridge, unanswered */
@@ -120,6 +123,7 @@ struct fz {
 	struct fuzz_in		 in;
 	struct mux		*m;
 	int			 isolation;
+	size_t			 npool;	/* shared children, c[0 .. npool-1] */
 	struct fsess		 s[NSESS];
 	struct fchild		 c[NCHILD];
 	uint64_t		 now;
@@ -344,12 +348,12 @@ sess_clear(struct fsess *s)
 /* ---- children in the model ---- */
 
 static struct fchild *
-child_find(struct fz *f, struct mux_session *key)
+child_find(struct fz *f, struct mux_session *key, size_t index)
 {
 	size_t	i;
 
 	if (!f->isolation)
-		return key == NULL ? &f->c[0] : NULL;
+		return key == NULL && index < f->npool ? &f->c[index] : NULL;
 	for (i = 1; i < NCHILD; i++) {
 		if (f->c[i].used && f->c[i].key == key)
 			return &f->c[i];
@@ -428,7 +432,10 @@ child_send(struct fz *f, struct fchild *c, json_object *msg)
 		child_sent_one(c, msg);
 	TRACE("child %p sends %s\n", (void *)c->key,
 	    json_object_to_json_string_ext(msg, FLAGS));
-	mux_child_recv(f->m, c->key, msg);
+	if (c->key == NULL)
+		mux_pool_recv(f->m, c->index, msg);
+	else
+		mux_child_recv(f->m, c->key, msg);
 	pump(f);
 }
 
@@ -647,7 +654,8 @@ session_got(struct fz *f, struct mux_out *o)
 static void
 child_got(struct fz *f, struct mux_out *o)
 {
-	struct fchild	*c = child_find(f, o->session);
+	struct fchild	*c = child_find(f, o->session, o->child);
+	struct mux_pool_stats ps;
 	json_object	*msg = o->msg, *id, *token;
 	int64_t		 v;
 
@@ -677,7 +685,8 @@ child_got(struct fz *f, struct mux_out *o)
 		FUZZ_CHECK(f->instance_id == NULL || v != 0,
 		    "the instance's prefix reached the child: %s",
 		    json_object_to_json_string_ext(msg, FLAGS));
-		FUZZ_CHECK(o->session != NULL || !mux_child_modern(f->m) ||
+		mux_pool_stats(f->m, o->child, &ps);
+		FUZZ_CHECK(o->session != NULL || !ps.modern ||
 		    strcmp(jsonrpc_method(msg), "initialize") != 0,
 		    "initialize for a 2026-07-28 child");
 		if (c != NULL && c->up)
@@ -738,7 +747,7 @@ pump(struct fz *f)
 			FUZZ_CHECK(f->isolation, "CHILD_START when shared");
 			FUZZ_CHECK(sess_find(f, o.session) != NULL,
 			    "CHILD_START for a closed session");
-			FUZZ_CHECK(child_find(f, o.session) == NULL,
+			FUZZ_CHECK(child_find(f, o.session, 0) == NULL,
 			    "second CHILD_START");
 			for (i = 1; i < NCHILD && f->c[i].used; i++)
 				;
@@ -751,7 +760,7 @@ pump(struct fz *f)
 		case MUX_OUT_CHILD_STOP:
 			FUZZ_CHECK(sess_find(f, o.session) == NULL,
 			    "CHILD_STOP for a live session");
-			if ((c = child_find(f, o.session)) != NULL)
+			if ((c = child_find(f, o.session, 0)) != NULL)
 				child_clear(c);
 			break;
 		}
@@ -1167,7 +1176,8 @@ pick_child(struct fz *f)
 	struct fchild	*c;
 
 	if (!f->isolation)
-		return &f->c[0];
+		return &f->c[f->npool > 1 ? fuzz_pick(&f->in,
+		    (unsigned)f->npool) : 0];
 	c = &f->c[1 + fuzz_pick(&f->in, NCHILD - 1)];
 	return c->used ? c : NULL;
 }
@@ -1179,7 +1189,10 @@ child_up(struct fz *f, struct fchild *c)
 		return;
 	child_reset(c);
 	c->up = 1;
-	mux_child_up(f->m, c->key);
+	if (c->key == NULL)
+		mux_pool_up(f->m, c->index);
+	else
+		mux_child_up(f->m, c->key);
 	pump(f);
 }
 
@@ -1190,7 +1203,10 @@ child_down(struct fz *f, struct fchild *c)
 	c->up = 0;
 	if (f->isolation)
 		c->dead = 1;
-	mux_child_down(f->m, c->key, "fuzz");
+	if (c->key == NULL)
+		mux_pool_down(f->m, c->index, "fuzz");
+	else
+		mux_child_down(f->m, c->key, "fuzz");
 	pump(f);
 }
 
@@ -1596,7 +1612,7 @@ step(struct fz *f)
 			child_down(f, c);
 		else {
 			/* The shared child's restart cannot run it. */
-			mux_child_unavailable(f->m, c->key, "cannot run it");
+			mux_pool_unavailable(f->m, c->index, "cannot run it");
 			pump(f);
 		}
 		break;
@@ -1666,6 +1682,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    MUX_SERVER_REQUESTS_UNAMBIGUOUS;
 	cfg.request_timeout_ms = (conf & 4) ? 1000 : 0;
 	cfg.max_children = (conf & 8) ? 2 : 0;
+	/* Shared, the same bit makes a pool. */
+	cfg.children = !f.isolation && (conf & 8) ? 2 : 1;
+	f.npool = f.isolation ? 0 : cfg.children;
 	cfg.init_timeout_ms = (conf & 16) ? 500 : 0;
 	/* The shared child's era: legacy, or probed (the fake child answers
 	 * server/discover as it likes, or not before probe_timeout_ms), or
@@ -1680,9 +1699,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.now = 1000;
 	f.m = mux_new(&cfg);
 	mux_tick(f.m, f.now);
-	if (!f.isolation) {
-		f.c[0].used = 1;
-		child_reset(&f.c[0]);
+	for (i = 0; i < f.npool; i++) {
+		f.c[i].used = 1;
+		f.c[i].index = i;
+		child_reset(&f.c[i]);
 	}
 
 	while (fuzz_more(&f.in))
