@@ -124,6 +124,8 @@ struct http_hdrs {
 	const char			*session_id;	/* Mcp-Session-Id */
 	const char			*version;	/* MCP-Protocol-Version */
 	const char			*last_event_id;
+	const char			*traceparent;	/* W3C Trace Context */
+	const char			*tracestate;
 	size_t				 norigin;	/* Origin headers */
 };
 
@@ -206,6 +208,8 @@ struct http {
 
 	http_stats_cb			 stats;
 	void				*stats_arg;
+	http_trace_cb			 trace;		/* NULL: no spans */
+	void				*trace_arg;
 	uint64_t			 drain_deadline;
 	void				(*drained)(void *);
 	void				*drained_arg;
@@ -1101,6 +1105,20 @@ http_request_allowed(struct http *h, struct http_req *req,
 	return 1;
 }
 
+/* The span hook: the requests of the POST being handled start. */
+static void
+http_trace_start(struct http *h, struct session *sess, json_object *msg)
+{
+	struct http_trace_info	info;
+
+	memset(&info, 0, sizeof info);
+	info.traceparent = h->hdr.traceparent;
+	info.tracestate = h->hdr.tracestate;
+	info.version = h->hdr.version;
+	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
+	h->trace(h->trace_arg, sess->ms, msg, &info);
+}
+
 /* Requests start on st: they count until its final answer. */
 static void
 http_request_start(struct http *h, struct session *sess, struct stream *st,
@@ -1116,6 +1134,8 @@ http_request_start(struct http *h, struct session *sess, struct stream *st,
 	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
 	st->start_ms = clock_ms();
+	if (h->trace != NULL)
+		http_trace_start(h, sess, msg);
 	sess->in_flight += n;
 	h->in_flight += n;
 }
@@ -1787,6 +1807,14 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 				slot = &hd->origin;
 				hd->norigin++;
 			}
+			break;
+		case 10:
+			if (strcasecmp(key, "tracestate") == 0)
+				slot = &hd->tracestate;
+			break;
+		case 11:
+			if (strcasecmp(key, "traceparent") == 0)
+				slot = &hd->traceparent;
 			break;
 		case 12:
 			if (strcasecmp(key, "Content-Type") == 0)
@@ -2684,6 +2712,13 @@ http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 {
 	h->stats = cb;
 	h->stats_arg = arg;
+}
+
+void
+http_set_trace(struct http *h, http_trace_cb cb, void *arg)
+{
+	h->trace = cb;
+	h->trace_arg = arg;
 }
 
 void

@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "mux.h"
 #include "serve.h"
+#include "serve_trace.h"
 #include "session.h"
 #include "trace.h"
 #include "upstream.h"
@@ -64,6 +65,8 @@ struct serve {
 	int			 exit_status;
 	json_object		*capabilities;
 	struct trace		*trace;		/* NULL: no message trace */
+	struct serve_trace	*spans;		/* NULL: no OpenTelemetry */
+	uint64_t		 drain_start_ms;
 };
 
 static void	serve_pump(void *);
@@ -88,6 +91,8 @@ serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 	struct serve	*s = arg;
 
 	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(ms), msg);
+	if (s->spans != NULL)
+		serve_trace_client_in(s->spans, ms, msg);
 }
 
 static void
@@ -98,6 +103,8 @@ serve_child_message(void *arg, json_object *msg)
 
 	trace_msg(s->trace, TRACE_CHILD_IN, serve_trace_label(child->session),
 	    msg);
+	if (s->spans != NULL)
+		serve_trace_child_in(s->spans, msg);
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(s->mux, clock_ms());
 	mux_child_recv(s->mux, child->session, msg);
@@ -153,6 +160,9 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	struct serve		*s = child->serve;
 
 	child->healthy = 0;
+	if (s->spans != NULL)
+		serve_trace_child_down(s->spans, child->session, cause,
+		    will_restart);
 	if (!s->stopping)
 		log_warnx("%s %s%s", child->session == NULL ? "child" :
 		    "session child", cause, will_restart ?
@@ -350,6 +360,12 @@ serve_pump(void *arg)
 			break;
 		case MUX_OUT_SESSION:
 		case MUX_OUT_SESSION_END:
+			if (s->spans != NULL && out.msg != NULL)
+				serve_trace_session_out(s->spans, out.session,
+				    &out.msg);
+			else if (s->spans != NULL &&
+			    out.kind == MUX_OUT_SESSION_END)
+				serve_trace_session_end(s->spans, out.session);
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT,
 				    serve_trace_label(out.session), out.msg);
@@ -380,12 +396,34 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 
 	mux_tick(s->mux, clock_ms());
 	serve_pump(s);
+	if (s->spans != NULL)
+		serve_trace_tick(s->spans, clock_ms());
 }
 
-/* Drained (or out of time): stop the children; the loop ends when the
- * last one is gone. */
+static void	serve_stop_children(void *);
+
+/* Drained (or out of time): the last spans go to the collector, within
+ * what --drain-timeout left (at least SERVE_TRACE_FLUSH_MIN_MS); then
+ * the children stop. */
 static void
 serve_drained(void *arg)
+{
+	struct serve	*s = arg;
+	uint64_t	 now = clock_ms(), deadline;
+
+	if (s->spans == NULL) {
+		serve_stop_children(s);
+		return;
+	}
+	deadline = s->drain_start_ms + s->cfg->drain_timeout_ms;
+	if (deadline < now + SERVE_TRACE_FLUSH_MIN_MS)
+		deadline = now + SERVE_TRACE_FLUSH_MIN_MS;
+	serve_trace_flush(s->spans, deadline, serve_stop_children, s);
+}
+
+/* The loop ends when the last child is gone. */
+static void
+serve_stop_children(void *arg)
 {
 	struct serve		*s = arg;
 	struct serve_child	*child, *next;
@@ -409,6 +447,7 @@ static void
 serve_stop(struct serve *s)
 {
 	s->stopping = 1;
+	s->drain_start_ms = clock_ms();
 	if (s->http != NULL)
 		http_drain(s->http, s->cfg->drain_timeout_ms, serve_drained, s);
 	else
@@ -549,7 +588,11 @@ serve_run(const struct serve_config *cfg)
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
 	mc.instance_id = cfg->instance_id;
-	if (s.trace != NULL) {
+	if ((s.spans = serve_trace_new(s.base, cfg)) != NULL) {
+		mc.span_child = serve_trace_child_request;
+		mc.span_arg = s.spans;
+	}
+	if (s.trace != NULL || s.spans != NULL) {
 		mc.trace = serve_trace_in;
 		mc.trace_arg = &s;
 	}
@@ -564,6 +607,8 @@ serve_run(const struct serve_config *cfg)
 	if (s.trace != NULL)
 		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
+	if (s.spans != NULL)
+		http_set_trace(s.http, serve_trace_http, s.spans);
 	if (http_listen(s.http) == -1) {
 		s.exit_status = EXIT_OSERR;
 		goto out;
@@ -621,6 +666,7 @@ out:
 		free(s.shared);
 	}
 	mux_free(s.mux);
+	serve_trace_free(s.spans);
 	trace_free(s.trace);
 	if (s.capabilities != NULL)
 		json_object_put(s.capabilities);
