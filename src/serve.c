@@ -461,6 +461,7 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	struct serve			*s = arg;
 	struct serve_child		*child;
 	const struct upstream_stats	*us;
+	struct otel_export_stats	 os;
 
 	if (s->shared != NULL) {
 		us = upstream_stats(s->shared->upstream);
@@ -472,6 +473,14 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	}
 	LIST_FOREACH(child, &s->children, entry)
 		g->children_up += upstream_is_up(child->upstream);
+	if (s->spans != NULL) {
+		serve_trace_stats(s->spans, &os);
+		g->otel = 1;
+		g->otel_spans_exported = os.exported;
+		g->otel_spans_dropped = os.dropped;
+		g->otel_spans_failed = os.failed;
+		g->otel_queue_spans = os.queued;
+	}
 }
 
 static void

@@ -130,6 +130,7 @@ struct stream {
 						   in the session's in_flight */
 	int			 method;	/* enum metrics_method */
 	uint64_t		 start_ms;	/* when it arrived */
+	int			 tool;		/* metrics_mcp_tool's slot */
 	TAILQ_ENTRY(stream)	 entry;
 };
 
@@ -162,6 +163,7 @@ struct session {
 	int			 token;		/* token index + 1; 0: no auth */
 	size_t			 in_flight;	/* requests not answered yet */
 	uint64_t		 active_ms;	/* last request, monotonic */
+	uint64_t		 created_ms;	/* monotonic */
 
 	/* Legacy: outs for the POST being handled are held here. */
 	uint64_t		 capture_stream;

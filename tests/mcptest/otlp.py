@@ -38,7 +38,8 @@ class Span(dict):
 
 class ReceiverState:
     def __init__(self):
-        self.lock = threading.Lock()
+        # Reentrant: wait_for's predicate reads under the lock it holds.
+        self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.spans = []
         self.posts = 0

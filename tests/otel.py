@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# otel.py: OpenTelemetry traces from `mcpbridge serve` (issue 23), as a
+# collector gets them (tests/mcptest/otlp.py): the official SDK client
+# calls tools with and without a traceparent in _meta; the SERVER span,
+# the CLIENT span of the child round trip and their links and attributes;
+# the traceparent the child received (the fixture's trace_meta tool)
+# shares the trace; a sampling request through the shared child is a span
+# of the same trace.  The HTTP traceparent header as the parent, a
+# malformed one ignored; no arguments without --otel-capture-content; a
+# collector that is down or slow costs requests nothing and its failures
+# are counted; SIGTERM sends the last spans.  With VERBOSE set, the
+# sampling trace is printed.  Exit 0 pass, 1 fail, 77 skip.
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import free_port, wait_ready  # noqa: E402
+from mcptest.otlp import Receiver, assert_attrs  # noqa: E402
+from mcptest.run import Failure, check, run_all  # noqa: E402
+from mcptest.wire import (call, exchange, initialize, metric, post,  # noqa: E402,E501
+                          rpc, text_of)
+
+SERVER, CLIENT = 2, 3
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+CALLER_TP = "00-%s-%s-01" % (CALLER_TRACE, CALLER_SPAN)
+HEADER_TRACE = "0af7651916cd43dd8448eb211c80319c"
+HEADER_SPAN = "b7ad6b7169203331"
+HEADER_TP = "00-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN)
+# Requests timed with export on and off, and the slack allowed.
+LATENCY_N = 40
+LATENCY_SLACK_MS = 5.0
+
+RECEIVER = Receiver()
+DEAD_PORT = free_port()
+OTEL = ["--otel-endpoint", RECEIVER.endpoint(), "--otel-batch-delay",
+        "20ms"]
+
+
+def parse_tp(tp):
+    check(tp is not None and len(tp) == 55, "no traceparent: %r" % tp)
+    _, trace, span, flags = tp.split("-")
+    return trace, span, flags
+
+
+def only(spans, what):
+    check(len(spans) == 1, "%s: %d spans: %r" % (what, len(spans),
+                                                 [s["name"] for s in spans]))
+    return spans[0]
+
+
+def round_trip(server, what):
+    """The CLIENT span under a SERVER span: the child round trip."""
+    kids = [s for s in RECEIVER.spans(trace_id=server["traceId"],
+                                      kind=CLIENT)
+            if s.get("parentSpanId") == server["spanId"]]
+    return only(kids, what + ": round trip")
+
+
+def node_script(name):
+    """(node, script path) of tests/node/NAME with the npm peers, or skip
+    (77) without them unless MCPBRIDGE_REQUIRE_NODE."""
+    src = os.environ.get("top_srcdir", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), ".."))
+    deps = os.environ.get("MCPBRIDGE_NODE_DEPS",
+                          os.path.join(src, "tests", "node"))
+    if not os.path.isdir(os.path.join(deps, "node_modules",
+                                      "@modelcontextprotocol", "sdk")):
+        if os.environ.get("MCPBRIDGE_REQUIRE_NODE"):
+            raise Failure("no npm peers in %s" % deps)
+        print("SKIP: no npm peers (MCPBRIDGE_NODE_DEPS)")
+        sys.exit(77)
+    node = os.path.join(deps, "node_modules", ".bin", "node")
+    if not os.access(node, os.X_OK):
+        node = "node"
+    tmp = tempfile.mkdtemp(prefix="otel-node.")
+    shutil.copy(os.path.join(src, "tests", "node", name), tmp)
+    os.symlink(os.path.join(deps, "node_modules"),
+               os.path.join(tmp, "node_modules"))
+    return node, os.path.join(tmp, name)
+
+
+# ---- the tests ----
+
+
+def test_sdk(b):
+    """The SDK's calls: spans, links, attributes, what the child got, and
+    a sampling request through the shared child."""
+    node, script = node_script("otel.mjs")
+    out = subprocess.run([node, script, b.url], capture_output=True,
+                         timeout=60, text=True)
+    check(out.returncode == 0, "otel.mjs: %s%s" % (out.stdout, out.stderr))
+    steps = {}
+    for line in out.stdout.splitlines():
+        m = json.loads(line)
+        steps[m["step"]] = m
+
+    # No context from the caller: the bridge's SERVER span is a root,
+    # its round trip the child's parent.
+    got = json.loads(steps["plain"]["text"])
+    trace, span, flags = parse_tp(got["traceparent"])
+    check(int(flags, 16) & 1, "the child's context is not sampled")
+    RECEIVER.wait_for(lambda r: len(r.spans(trace_id=trace)) >= 2,
+                      what="the plain call's two spans")
+    srv = only(RECEIVER.spans("tools/call trace_meta", trace, SERVER),
+               "plain SERVER")
+    check(not srv.get("parentSpanId"), "a root has a parent: %r" % srv)
+    rt = round_trip(srv, "plain")
+    check(rt["spanId"] == span, "the child got span %s, not the round "
+          "trip's %s" % (span, rt["spanId"]))
+    assert_attrs(srv, {"mcp.method.name": "tools/call",
+                       "gen_ai.tool.name": "trace_meta",
+                       "gen_ai.operation.name": "execute_tool",
+                       "network.transport": "tcp",
+                       "network.protocol.name": "http",
+                       "mcp.protocol.version": "2025-11-25",
+                       "client.address": "127.0.0.1"})
+    check("jsonrpc.request.id" in srv.attrs, "no jsonrpc.request.id")
+    sid = srv.attrs.get("mcp.session.id", "")
+    check(len(sid) == 16 and all(c in "0123456789abcdef" for c in sid),
+          "mcp.session.id is not a hash: %r" % sid)
+    check("gen_ai.tool.call.arguments" not in srv.attrs,
+          "arguments without --otel-capture-content")
+    check(srv.get("status", {}).get("code", 0) != 2, "an error: %r" % srv)
+    assert_attrs(rt, {"mcp.method.name": "tools/call",
+                      "network.transport": "pipe"})
+    check(srv["_resource"].get("service.name") == "mcpbridge",
+          "resource: %r" % srv["_resource"])
+    check(int(rt["startTimeUnixNano"]) >= int(srv["startTimeUnixNano"]) and
+          int(rt["endTimeUnixNano"]) <= int(srv["endTimeUnixNano"]),
+          "the round trip is not within its request")
+
+    # The caller's context: its trace, its span the parent; tracestate
+    # and baggage reach the child.
+    got = json.loads(steps["caller"]["text"])
+    trace, span, _ = parse_tp(got["traceparent"])
+    check(trace == CALLER_TRACE, "the caller's trace is lost: %s" % trace)
+    check(got["tracestate"] == "caller=1", "tracestate: %r" % got)
+    check(got["baggage"] == "user=otel-test", "baggage: %r" % got)
+    RECEIVER.wait_for(lambda r: len(r.spans(trace_id=trace)) >= 2,
+                      what="the caller's call's two spans")
+    srv = only(RECEIVER.spans("tools/call trace_meta", trace, SERVER),
+               "caller SERVER")
+    check(srv.get("parentSpanId") == CALLER_SPAN, "parent: %r" %
+          srv.get("parentSpanId"))
+    check(round_trip(srv, "caller")["spanId"] == span,
+          "the child's parent is not the round trip")
+
+    # Sampling through the shared child: the sampling request is a span
+    # of the tool call's trace, under its round trip, and the client got
+    # its context.
+    check("LLM response" in steps["sample"]["text"] or
+          "hello" in steps["sample"]["text"], "sample: %r" % steps["sample"])
+    srv = RECEIVER.wait_span("tools/call sample")
+    trace = srv["traceId"]
+    RECEIVER.wait_for(lambda r: r.spans("sampling/createMessage", trace),
+                      what="the sampling span")
+    rt = round_trip(srv, "sample")
+    smp = only(RECEIVER.spans("sampling/createMessage", trace),
+               "sampling span")
+    check(smp["kind"] == CLIENT, "sampling span kind %r" % smp["kind"])
+    check(smp.get("parentSpanId") == rt["spanId"],
+          "the sampling span's parent is not the round trip")
+    meta = steps["sample"]["sampling_meta"] or {}
+    strace, sspan, _ = parse_tp(meta.get("traceparent"))
+    check(strace == trace and sspan == smp["spanId"],
+          "the client got %r, not the sampling span's context" % meta)
+    if os.environ.get("VERBOSE"):
+        print("trace %s, as the collector got it:" % trace)
+        print(RECEIVER.tree(trace))
+
+
+def test_http(b):
+    """The traceparent header, _meta over it, malformed ones ignored."""
+    wait_ready(b)
+    sid, ver = initialize(b)
+    st, ans = call(b, sid, ver, 2, "trace_meta",
+                   extra={"traceparent": HEADER_TP, "tracestate": "h=1"})
+    check(st == 200, "status %d" % st)
+    trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+    check(trace == HEADER_TRACE, "the header's trace is lost: %s" % trace)
+    srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+    check(srv.get("parentSpanId") == HEADER_SPAN, "parent %r" %
+          srv.get("parentSpanId"))
+
+    # _meta wins over the header.
+    r = post(b, rpc(3, "tools/call", {"name": "trace_meta", "arguments": {},
+                                      "_meta": {"traceparent": CALLER_TP}}),
+             sid, ver, extra={"traceparent": HEADER_TP})
+    ans = r.answer()
+    r.close()
+    trace, _, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+    check(trace == CALLER_TRACE, "_meta did not win: %s" % trace)
+
+    # Malformed: ignored, a new trace, the request answered.
+    bad = ["00-%s-%s-01" % ("0" * 32, HEADER_SPAN),
+           "00-%s-%s-01" % (HEADER_TRACE.upper(), HEADER_SPAN),
+           "ff-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN), "junk", 42]
+    for i, tp in enumerate(bad):
+        r = post(b, rpc(10 + i, "tools/call", {
+            "name": "trace_meta", "arguments": {},
+            "_meta": {"traceparent": tp}}), sid, ver,
+            extra={"traceparent": str(tp)})
+        check(r.status == 200, "malformed %r: status %d" % (tp, r.status))
+        ans = r.answer()
+        r.close()
+        got = json.loads(text_of(ans))["traceparent"]
+        trace, _, _ = parse_tp(got)
+        check(trace not in (HEADER_TRACE, HEADER_TRACE.upper(), "0" * 32),
+              "malformed %r was taken: %s" % (tp, got))
+        srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+        check(not srv.get("parentSpanId"), "malformed %r gave a parent" %
+              (tp,))
+
+    # An error is an error span with its code.
+    st, ans = call(b, sid, ver, 20, "no_such_tool")
+    srv = RECEIVER.wait_span("tools/call no_such_tool")
+    check(srv.get("status", {}).get("code") == 2, "no error status: %r" %
+          srv.get("status"))
+    etype = srv.attrs.get("error.type")
+    check(etype not in (None, ""), "no error.type")
+
+    # The conventions' histogram: a tool tools/list named is a label, a
+    # made-up one is not.
+    r = post(b, rpc(30, "tools/list"), sid, ver)
+    r.answer()
+    r.close()
+    st, ans = call(b, sid, ver, 31, "trace_meta")
+    op = "mcp_server_operation_duration_seconds_count"
+    n = metric(b, op + '{mcp_method_name="tools/call",'
+               'gen_ai_tool_name="trace_meta",error_type=""}')
+    check(n == 1, "trace_meta's series: %r" % n)
+    n = metric(b, op + '{mcp_method_name="tools/call",'
+               'gen_ai_tool_name="_OTHER",error_type="%s"}' % etype)
+    check(n == 1, "no_such_tool's series (error %s): %r" % (etype, n))
+    n = metric(b, op + '{mcp_method_name="tools/list",'
+               'gen_ai_tool_name="",error_type=""}')
+    check(n == 1, "tools/list's series: %r" % n)
+    check(metric(b, "mcp_server_session_duration_seconds_count") == 0,
+          "a session ended already")
+    status, _, _ = exchange(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid,
+                                                  "MCP-Protocol-Version":
+                                                  ver})
+    check(status in (200, 204), "DELETE: %d" % status)
+    check(metric(b, "mcp_server_session_duration_seconds_count") == 1,
+          "the session's end is not counted")
+
+
+def test_capture(b):
+    """--otel-capture-content: arguments and result in the span."""
+    wait_ready(b)
+    sid, ver = initialize(b)
+    st, ans = call(b, sid, ver, 2, "echo", {"message": "captured-text"})
+    check(st == 200, "status %d" % st)
+    srv = RECEIVER.wait_span("tools/call echo")
+    check(json.loads(srv.attrs.get("gen_ai.tool.call.arguments", "{}")) ==
+          {"message": "captured-text"}, "arguments: %r" % srv.attrs)
+    check("captured-text" in srv.attrs.get("gen_ai.tool.call.result", ""),
+          "result: %r" % srv.attrs)
+
+
+def latency_ms(b, sid, ver, n):
+    """The median time of n echo calls, in milliseconds."""
+    times = []
+    for i in range(n):
+        t = time.monotonic()
+        st, _ = call(b, sid, ver, 100 + i, "echo", {"message": "x"})
+        times.append((time.monotonic() - t) * 1000)
+        check(st == 200, "echo: %d" % st)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def collector_trouble(b, counter):
+    """Requests cost the same with export failing as with export off;
+    the failures are counted in /metrics."""
+    from mcptest.bridge import Bridge
+    wait_ready(b)
+    off = Bridge("--no-otel")
+    try:
+        wait_ready(off)
+        osid, over = initialize(off)
+        sid, ver = initialize(b)
+        latency_ms(off, osid, over, 5)          # warm up both
+        latency_ms(b, sid, ver, 5)
+        t_off = latency_ms(off, osid, over, LATENCY_N)
+        t_on = latency_ms(b, sid, ver, LATENCY_N)
+        t_off = min(t_off, latency_ms(off, osid, over, LATENCY_N))
+    finally:
+        off.stop()
+    print("median echo: %.2f ms with the collector in trouble, %.2f ms "
+          "with export off" % (t_on, t_off))
+    check(t_on < t_off + LATENCY_SLACK_MS and t_on < 3 * t_off +
+          LATENCY_SLACK_MS, "export costs requests: %.2f ms vs %.2f ms" %
+          (t_on, t_off))
+    end = time.time() + 15
+    while time.time() < end:
+        v = metric(b, counter) or 0
+        if v > 0:
+            return
+        time.sleep(0.1)
+    raise Failure("%s never rose" % counter)
+
+
+def test_down(b):
+    collector_trouble(b, "mcpbridge_otel_spans_failed_total")
+
+
+def test_slow(b):
+    RECEIVER.set("slow", delay=3)
+    collector_trouble(b, "mcpbridge_otel_spans_failed_total")
+
+
+def test_sigterm(b):
+    """A long batch delay: only the drain's flush sends the last span."""
+    wait_ready(b)
+    sid, ver = initialize(b)
+    st, _ = call(b, sid, ver, 2, "echo", {"message": "last"})
+    check(st == 200, "status %d" % st)
+    time.sleep(0.2)
+    check(not RECEIVER.spans("tools/call echo"), "sent before the delay")
+    b.proc.send_signal(signal.SIGTERM)
+    b.proc.wait(10)
+    check(b.proc.returncode == 0, "exit %r" % b.proc.returncode)
+    check(RECEIVER.spans("tools/call echo"), "the last span was lost")
+
+
+TESTS = {
+    "sdk": (test_sdk, OTEL, None),
+    "http": (test_http, OTEL, None),
+    "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
+    "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
+                         DEAD_PORT, "--otel-batch-delay", "10ms"], None),
+    "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
+    "sigterm": (test_sigterm, ["--otel-endpoint", RECEIVER.endpoint(),
+                               "--otel-batch-delay", "60s"], None),
+}
+
+if __name__ == "__main__":
+    run_all(list(TESTS), TESTS)
