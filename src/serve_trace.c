@@ -90,17 +90,26 @@ strace_find(struct serve_trace *st, const char *key)
 	return hmap_find(&st->map, hmap_hash_str(key), strace_match, key);
 }
 
-/* The session id of ms ("" for none, and for a stateless request, which
- * has none the client knows). */
+/* The session id of ms, "" for none.  A stateless (2026-07-28) request
+ * has one too, its own: the keys of two clients' id 1 differ. */
 static const char *
 strace_sid(struct mux_session *ms)
 {
 	const struct session	*sess;
 
-	if (ms == NULL || (sess = mux_session_data(ms)) == NULL ||
-	    sess->kind == SESSION_STATELESS)
+	if (ms == NULL || (sess = mux_session_data(ms)) == NULL)
 		return "";
 	return sess->id;
+}
+
+/* A session the client knows (not a stateless request's). */
+static int
+strace_has_session(struct mux_session *ms)
+{
+	const struct session	*sess;
+
+	return ms != NULL && (sess = mux_session_data(ms)) != NULL &&
+	    sess->kind != SESSION_STATELESS;
 }
 
 /* An id as text: a string as it is, a number in decimal; NULL for none. */
@@ -306,7 +315,8 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 	strace_method_attrs(st, t->sp, msg);
 	if ((idt = strace_id_text(id)) != NULL)
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
-	strace_session_attr(t->sp, sid);
+	if (strace_has_session(ms))
+		strace_session_attr(t->sp, sid);
 	ver = info->version;
 	if (ver == NULL && strcmp(jsonrpc_method(msg), "initialize") == 0)
 		ver = jsonrpc_get_str(jsonrpc_params(msg), "protocolVersion");
@@ -470,7 +480,8 @@ strace_sreq_start(struct serve_trace *st, struct mux_session *ms,
 	otel_attr_str(&t->sp->attrs, "mcp.method.name", jsonrpc_method(*msgp));
 	if ((idt = strace_id_text(jsonrpc_id(*msgp))) != NULL)
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
-	strace_session_attr(t->sp, sid);
+	if (strace_has_session(ms))
+		strace_session_attr(t->sp, sid);
 	otel_attr_str(&t->sp->attrs, "network.transport", "tcp");
 	otel_attr_str(&t->sp->attrs, "network.protocol.name", "http");
 }

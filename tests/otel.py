@@ -254,6 +254,79 @@ def test_http(b):
           "the session's end is not counted")
 
 
+def test_eras(b):
+    """The legacy HTTP+SSE transport, and 2026-07-28 requests: two at
+    once with the same id are two traces, each with its round trip."""
+    import threading
+    from mcptest.wire import ACCEPT_BOTH, Response, note
+    wait_ready(b)
+    s = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    ep = s.event()["data"][len(b.base):]
+
+    def send(msg):
+        r = Response(b, "POST", ep, {"Content-Type": "application/json"},
+                     msg)
+        check(r.status == 202, "legacy POST: %d" % r.status)
+        r.close()
+    send(rpc(1, "initialize", {"protocolVersion": "2024-11-05",
+                               "capabilities": {},
+                               "clientInfo": {"name": "t", "version": "1"}}))
+    s.message()
+    send(note("notifications/initialized"))
+    send(rpc(2, "tools/call", {"name": "trace_meta", "arguments": {},
+                               "_meta": {"traceparent": CALLER_TP}}))
+    ev = s.message()
+    trace, span, _ = parse_tp(json.loads(text_of(ev["msg"]))["traceparent"])
+    s.close()
+    check(trace == CALLER_TRACE, "legacy: the caller's trace is lost")
+    srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+    check(srv.get("parentSpanId") == CALLER_SPAN, "legacy parent")
+    check("mcp.session.id" in srv.attrs, "legacy: no session id")
+    check(round_trip(srv, "legacy")["spanId"] == span, "legacy round trip")
+
+    v = "2026-07-28"
+    meta = {"io.modelcontextprotocol/protocolVersion": v,
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "t",
+                                                   "version": "1"}}
+    got = {}
+
+    def modern(tag, ms):
+        params = {"name": "delay", "arguments": {"ms": ms,
+                                                  "message": tag},
+                  "_meta": dict(meta)}
+        r = Response(b, "POST", "/mcp", {
+            "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+            "MCP-Protocol-Version": v, "Mcp-Method": "tools/call",
+            "Mcp-Name": "delay"}, rpc(1, "tools/call", params))
+        got[tag] = (r.status, r.answer())
+        r.close()
+    ts = [threading.Thread(target=modern, args=(t, 300)) for t in "ab"]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(20)
+    for tag in "ab":
+        check(got.get(tag, (0,))[0] == 200, "modern %s: %r" %
+              (tag, got.get(tag)))
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call delay",
+                                            kind=SERVER)) == 2 and
+                      len(r.spans("tools/call delay", kind=CLIENT)) == 2,
+                      what="two modern calls' spans")
+    srvs = RECEIVER.spans("tools/call delay", kind=SERVER)
+    check(srvs[0]["traceId"] != srvs[1]["traceId"], "one trace for two")
+    for srv in srvs:
+        check("mcp.session.id" not in srv.attrs, "a stateless request "
+              "has a session id: %r" % srv.attrs)
+        check(srv.attrs.get("error.type") is None, "modern: %r" % srv.attrs)
+        check(srv.attrs.get("mcp.protocol.version") == v, "version: %r" %
+              srv.attrs)
+        rt = round_trip(srv, "modern")
+        check(int(srv["endTimeUnixNano"]) - int(srv["startTimeUnixNano"])
+              >= 250e6, "the span ended before the answer")
+        check(rt is not None, "no round trip")
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -336,6 +409,7 @@ def test_sigterm(b):
 TESTS = {
     "sdk": (test_sdk, OTEL, None),
     "http": (test_http, OTEL, None),
+    "eras": (test_eras, OTEL, None),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
