@@ -35,6 +35,8 @@ CALLER_TP = "00-%s-%s-01" % (CALLER_TRACE, CALLER_SPAN)
 HEADER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 HEADER_SPAN = "b7ad6b7169203331"
 HEADER_TP = "00-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN)
+TOKEN = "otel-token-6c1f0e2d9b"
+HEADER_SECRET = "otel-header-secret-51ad"
 # Requests timed with export on and off, and the slack allowed.
 LATENCY_N = 40
 LATENCY_SLACK_MS = 5.0
@@ -327,6 +329,31 @@ def test_eras(b):
         check(rt is not None, "no round trip")
 
 
+def test_secrets(b):
+    """Tokens on: no token, no session id, no argument in any span; the
+    exporter's header value not in the child's environment."""
+    wait_ready(b)
+    b.headers["Authorization"] = "Bearer " + TOKEN
+    sid, ver = initialize(b)
+    st, ans = call(b, sid, ver, 2, "echo", {"message": "arg-" + TOKEN})
+    check(st == 200, "echo: %d" % st)
+    st, ans = call(b, sid, ver, 3, "report_env",
+                   {"name": "OTEL_EXPORTER_OTLP_HEADERS"})
+    check(st == 200, "report_env: %d" % st)
+    check(HEADER_SECRET not in json.dumps(ans), "the child got the "
+          "exporter's header: %r" % ans)
+    RECEIVER.wait_span("tools/call report_env")
+    with RECEIVER.st.lock:
+        sent = json.dumps(RECEIVER.st.spans)
+        hdrs = RECEIVER.st.headers[-1]
+    for what, v in (("the token", TOKEN), ("the session id", sid),
+                    ("an argument", "arg-")):
+        check(v not in sent, "%s is in a span" % what)
+    check(hdrs.get("x-otel-key") == HEADER_SECRET,
+          "the collector did not get the header: %r" % hdrs)
+    check(HEADER_SECRET not in b.stderr(), "the header value is logged")
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -410,6 +437,11 @@ TESTS = {
     "sdk": (test_sdk, OTEL, None),
     "http": (test_http, OTEL, None),
     "eras": (test_eras, OTEL, None),
+    "secrets": (test_secrets, OTEL + ["--auth-token-env", "OTEL_TEST_TOKEN",
+                                      "--trace=body"],
+                {"OTEL_TEST_TOKEN": TOKEN,
+                 "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
+                 HEADER_SECRET}),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
