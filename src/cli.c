@@ -204,6 +204,7 @@ static const struct option cli_client_options[] = {
 	{ "oauth-timeout",	required_argument, NULL, OPT_OAUTH_TIMEOUT },
 	{ "oauth-store",	required_argument, NULL, OPT_OAUTH_STORE },
 	{ "trace",		optional_argument, NULL, OPT_TRACE },
+	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -337,6 +338,9 @@ cli_client_config(const struct config *cfg, struct client_config *cc)
 	if (cc->oauth_timeout_ms == 0)
 		cc->oauth_timeout_ms = CLI_DEFAULT_OAUTH_TIMEOUT_MS;
 	cc->trace = cli_trace_mode(cfg);
+	cc->otel = &cfg->otel.cfg;
+	cc->otel_delay_ms = cfg->otel.batch_delay_ms;
+	cc->otel_capture_content = cfg->otel.capture_content;
 }
 
 int
@@ -1454,6 +1458,21 @@ static const char cli_usage_client[] =
 "  --notifications          --oneshot: notifications on stdout, not the log\n"
 "  --protocol-version VERSION  --oneshot: the handshake's (default 2025-11-25)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
+"\n"
+"OpenTelemetry (each option beats its OTEL_* variable):\n"
+"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
+"  --otel-traces-endpoint URL  export spans to URL, as is\n"
+"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
+"                           (repeatable)\n"
+"  --otel-service-name NAME service.name (default mcpbridge)\n"
+"  --otel-resource-attributes K=V,...  more resource attributes\n"
+"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
+"  --otel-timeout DURATION  for each export (default 10s)\n"
+"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
+"  --otel-capture-content   record tool arguments and results in spans\n"
+"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to programs\n"
+"                           mcpbridge starts\n"
+"  --no-otel                export nothing, whatever OTEL_* says\n"
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"

@@ -114,6 +114,20 @@ START_TEST(test_option_beats_variable)
 	ck_assert_str_eq(c.otel.cfg.traces_url, "http://opt:9/x");
 	config_free(&c);
 
+	/* Client mode takes them too. */
+	{
+		struct client_config	cc;
+
+		ck_assert_int_eq(parse(&c, &err, "client", "--otel-endpoint",
+		    "http://opt:4318", "--otel-batch-delay", "1s",
+		    "http://127.0.0.1:8000/mcp", NULL), CLI_OK);
+		cli_client_config(&c, &cc);
+		ck_assert_str_eq(cc.otel->traces_url,
+		    "http://opt:4318/v1/traces");
+		ck_assert_uint_eq(cc.otel_delay_ms, 1000);
+		config_free(&c);
+	}
+
 	/* --no-otel beats them all. */
 	ck_assert_int_eq(parse(&c, &err, "serve", "--no-otel", "--", "s",
 	    NULL), CLI_OK);

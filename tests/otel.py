@@ -25,8 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import free_port, wait_ready  # noqa: E402
 from mcptest.otlp import Receiver, assert_attrs  # noqa: E402
 from mcptest.run import Failure, check, run_all  # noqa: E402
-from mcptest.wire import (call, exchange, initialize, metric, post,  # noqa: E402,E501
-                          rpc, text_of)
+from mcptest.wire import (call, exchange, initialize, metric, note,  # noqa: E402,E501
+                          post, rpc, text_of)
 
 SERVER, CLIENT = 2, 3
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -354,6 +354,57 @@ def test_secrets(b):
     check(HEADER_SECRET not in b.stderr(), "the header value is logged")
 
 
+def test_client(b):
+    """mcpbridge client in front: its CLIENT span under the local
+    client's context, the serving bridge's SERVER span under it, the child
+    in the same trace; the last span sent as it exits."""
+    from mcptest.bridge import BRIDGE
+    wait_ready(b)
+    lines = [rpc(1, "initialize", {"protocolVersion": "2025-06-18",
+                                   "capabilities": {},
+                                   "clientInfo": {"name": "t",
+                                                  "version": "1"}}),
+             note("notifications/initialized"),
+             rpc(2, "tools/call", {"name": "trace_meta", "arguments": {},
+                                   "_meta": {"traceparent": CALLER_TP}})]
+    out = subprocess.run(
+        [BRIDGE, "client", b.url + "/mcp", "--otel-endpoint",
+         RECEIVER.endpoint(), "--otel-batch-delay", "60s",
+         "--otel-service-name", "the-client"],
+        input="".join(json.dumps(m) + "\n" for m in lines),
+        capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0, "client: %d %s" % (out.returncode,
+                                                  out.stderr))
+    answers = {m.get("id"): m for m in map(json.loads,
+                                           out.stdout.splitlines())}
+    got = json.loads(text_of(answers[2]))
+    trace, span, _ = parse_tp(got["traceparent"])
+    check(trace == CALLER_TRACE, "the local client's trace is lost")
+    # Sent before it exited, whatever the 60 s delay.
+    cli = [s for s in RECEIVER.spans("tools/call trace_meta", trace, CLIENT)
+           if s["_resource"].get("service.name") == "the-client"]
+    cli = only(cli, "client mode's span")
+    check(cli.get("parentSpanId") == CALLER_SPAN, "client span parent %r" %
+          cli.get("parentSpanId"))
+    assert_attrs(cli, {"mcp.method.name": "tools/call",
+                       "gen_ai.tool.name": "trace_meta",
+                       "server.address": "127.0.0.1",
+                       "server.port": b.port,
+                       "jsonrpc.request.id": "2",
+                       "network.transport": "tcp"})
+    # A session (legacy era) shows hashed; 2026-07-28 has none.
+    check(len(cli.attrs.get("mcp.session.id", "0" * 16)) == 16,
+          "client span: a session id not hashed: %r" % cli.attrs)
+    RECEIVER.wait_for(lambda r: r.spans("tools/call trace_meta", trace,
+                                        SERVER), what="serve's span")
+    srv = only(RECEIVER.spans("tools/call trace_meta", trace, SERVER),
+               "serve's span")
+    check(srv.get("parentSpanId") == cli["spanId"],
+          "serve's span is not under the client's")
+    check(round_trip(srv, "client")["spanId"] == span,
+          "the child's parent is not serve's round trip")
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -442,6 +493,7 @@ TESTS = {
                 {"OTEL_TEST_TOKEN": TOKEN,
                  "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
                  HEADER_SECRET}),
+    "client": (test_client, OTEL, None),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
