@@ -418,16 +418,18 @@ def test_capture(b):
           "result: %r" % srv.attrs)
 
 
-def latency_ms(b, sid, ver, n):
-    """The median time of n echo calls, in milliseconds."""
-    times = []
+def latencies_ms(pairs, n):
+    """The median time of n echo calls on each (bridge, sid, version) of
+    pairs, in milliseconds, the bridges taking turns call by call so that
+    the machine's load falls on both alike."""
+    times = [[] for _ in pairs]
     for i in range(n):
-        t = time.monotonic()
-        st, _ = call(b, sid, ver, 100 + i, "echo", {"message": "x"})
-        times.append((time.monotonic() - t) * 1000)
-        check(st == 200, "echo: %d" % st)
-    times.sort()
-    return times[len(times) // 2]
+        for k, (b, sid, ver) in enumerate(pairs):
+            t = time.monotonic()
+            st, _ = call(b, sid, ver, 100 + i, "echo", {"message": "x"})
+            times[k].append((time.monotonic() - t) * 1000)
+            check(st == 200, "echo: %d" % st)
+    return [sorted(t)[len(t) // 2] for t in times]
 
 
 def collector_trouble(b, counter):
@@ -438,13 +440,9 @@ def collector_trouble(b, counter):
     off = Bridge("--no-otel")
     try:
         wait_ready(off)
-        osid, over = initialize(off)
-        sid, ver = initialize(b)
-        latency_ms(off, osid, over, 5)          # warm up both
-        latency_ms(b, sid, ver, 5)
-        t_off = latency_ms(off, osid, over, LATENCY_N)
-        t_on = latency_ms(b, sid, ver, LATENCY_N)
-        t_off = min(t_off, latency_ms(off, osid, over, LATENCY_N))
+        pairs = [(b,) + initialize(b), (off,) + initialize(off)]
+        latencies_ms(pairs, 5)                  # warm up both
+        t_on, t_off = latencies_ms(pairs, LATENCY_N)
     finally:
         off.stop()
     print("median echo: %.2f ms with the collector in trouble, %.2f ms "
