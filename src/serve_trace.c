@@ -234,6 +234,48 @@ strace_end(struct serve_trace *st, struct strace *t, const char *error_type)
 	free(t);
 }
 
+/* Whose keys are at most this many characters of methods, in the
+ * attribute that lists them. */
+#define STRACE_METHODS_MAX	256
+
+/*
+ * A 2026-07-28 round: a result that asks the client questions
+ * (input_required: the child's sampling, elicitation, roots requests) is
+ * an event of the request's span, with the methods asked; the retry that
+ * answers them, an event of its own span.
+ */
+static void
+strace_input_required(struct strace *t, json_object *result)
+{
+	struct otel_event	*ev;
+	json_object		*asks;
+	const char		*m;
+	char			 methods[STRACE_METHODS_MAX + 1] = "";
+	int64_t			 n = 0;
+
+	if (t->sp == NULL || result == NULL ||
+	    (m = jsonrpc_get_str(result, "resultType")) == NULL ||
+	    strcmp(m, "input_required") != 0)
+		return;
+	if ((asks = jsonrpc_get(result, "inputRequests",
+	    json_type_object)) != NULL) {
+		json_object_object_foreach(asks, key, ask) {
+			(void)key;
+			n++;
+			if ((m = jsonrpc_get_str(ask, "method")) != NULL &&
+			    strlen(methods) + strlen(m) + 1 < sizeof methods)
+				snprintf(methods + strlen(methods),
+				    sizeof methods - strlen(methods), "%s%s",
+				    methods[0] != '\0' ? "," : "", m);
+		}
+	}
+	if ((ev = otel_span_event(t->sp, "mcp.input_required",
+	    otel_now_ns())) == NULL)
+		return;
+	otel_attr_int(&ev->attrs, "mcp.input_required.count", n);
+	otel_attr_str(&ev->attrs, "mcp.input_required.methods", methods);
+}
+
 /* An answer's outcome on t's span: error.type and status from an error,
  * or a tool result with isError. */
 static void
@@ -260,6 +302,8 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 		return;
 	}
 	result = jsonrpc_get(ans, "result", json_type_object);
+	if (t->kind == STRACE_SERVER)
+		strace_input_required(t, result);
 	if (t->kind == STRACE_SERVER && st->cfg->otel_capture_content &&
 	    result != NULL && t->sp->name != NULL &&
 	    strncmp(t->sp->name, "tools/call", 10) == 0)
@@ -279,8 +323,9 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 {
 	struct tracectx		 parent, *pp = NULL;
 	struct strace		*t;
+	struct otel_event	*ev;
 	const char		*sid = strace_sid(ms), *idt, *ver;
-	json_object		*id = jsonrpc_id(msg);
+	json_object		*id = jsonrpc_id(msg), *answers;
 	char			*key;
 	int			 sampled;
 
@@ -327,6 +372,13 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 	otel_attr_str(&t->sp->attrs, "network.protocol.version", "1.1");
 	if (info->peer != NULL)
 		otel_attr_str(&t->sp->attrs, "client.address", info->peer);
+	/* The retry of an input_required round, with the answers. */
+	if ((answers = jsonrpc_get(jsonrpc_params(msg), "inputResponses",
+	    json_type_object)) != NULL &&
+	    (ev = otel_span_event(t->sp, "mcp.input_responses",
+	    otel_now_ns())) != NULL)
+		otel_attr_int(&ev->attrs, "mcp.input_responses.count",
+		    json_object_object_length(answers));
 }
 
 void

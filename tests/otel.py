@@ -328,6 +328,46 @@ def test_eras(b):
               >= 250e6, "the span ended before the answer")
         check(rt is not None, "no round trip")
 
+    # An input_required round: the question is an event of the call's
+    # span, the answers one of the retry's.
+    def mcall(id, name, extra=None):
+        params = {"name": name, "arguments": {},
+                  "_meta": dict(meta, **{
+                      "io.modelcontextprotocol/clientCapabilities":
+                      {"elicitation": {}}})}
+        params.update(extra or {})
+        r = Response(b, "POST", "/mcp", {
+            "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+            "MCP-Protocol-Version": v, "Mcp-Method": "tools/call",
+            "Mcp-Name": name}, rpc(id, "tools/call", params))
+        check(r.status == 200, "%s: %d" % (name, r.status))
+        body = r.answer()
+        r.close()
+        return body
+    name = "test_input_required_result_elicitation"
+    body = mcall(5, name)
+    res = body["result"]
+    check(res.get("resultType") == "input_required", "round: %r" % res)
+    srv = RECEIVER.wait_span("tools/call " + name)
+    evs = {e["name"]: e for e in srv.get("events", [])}
+    check("mcp.input_required" in evs, "no input_required event: %r" % srv)
+    attrs = {a["key"]: a["value"] for a in
+             evs["mcp.input_required"].get("attributes", [])}
+    check(attrs.get("mcp.input_required.methods") ==
+          {"stringValue": "elicitation/create"}, "methods: %r" % attrs)
+    body = mcall(6, name, {"requestState": res["requestState"],
+                           "inputResponses": {"user_name": {
+                               "action": "accept",
+                               "content": {"name": "Al"}}}})
+    check(text_of(body) == "Hello, Al!", "retry: %r" % body)
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call " + name)) >= 3,
+                      what="the retry's spans")
+    retry = [s for s in RECEIVER.spans("tools/call " + name, kind=SERVER)
+             if s.attrs.get("jsonrpc.request.id") == "6"]
+    retry = only(retry, "the retry's span")
+    check(any(e["name"] == "mcp.input_responses"
+              for e in retry.get("events", [])), "no input_responses event")
+
 
 def test_secrets(b):
     """Tokens on: no token, no session id, no argument in any span; the
