@@ -383,7 +383,10 @@ void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
 #define CLIENT_TRACE_FLUSH_MS	2000
 void	client_trace_init(struct client *);
 void	client_trace_request(struct cmsg *);
+/* msg, an answer on its way to stdout: its request's outcome. */
 void	client_trace_answer(struct client *, json_object *);
+/* The same for a request known (before it is freed). */
+void	client_trace_outcome(struct cmsg *, json_object *);
 void	client_trace_retry(struct cmsg *, const char *why);
 void	client_trace_end(struct cmsg *);
 void	client_trace_finish(struct client *);

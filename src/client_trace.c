@@ -145,14 +145,22 @@ client_trace_request(struct cmsg *cm)
 void
 client_trace_answer(struct client *c, json_object *msg)
 {
-	struct cmsg		*cm;
+	struct cmsg	*cm;
+
+	if (c->otel != NULL && jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
+	    (cm = cmsg_find(c, jsonrpc_id(msg))) != NULL)
+		client_trace_outcome(cm, msg);
+}
+
+void
+client_trace_outcome(struct cmsg *cm, json_object *msg)
+{
+	struct client		*c = cm->c;
 	struct otel_span	*sp;
 	json_object		*err, *code, *result, *is;
 	char			 buf[24];
 
-	if (c->otel == NULL || jsonrpc_classify(msg) != JSONRPC_RESPONSE ||
-	    (cm = cmsg_find(c, jsonrpc_id(msg))) == NULL ||
-	    cm->span == NULL || (sp = cm->span->sp) == NULL)
+	if (cm->span == NULL || (sp = cm->span->sp) == NULL)
 		return;
 	if ((err = jsonrpc_get(msg, "error", json_type_object)) != NULL) {
 		if ((code = jsonrpc_get(err, "code", json_type_int)) != NULL) {

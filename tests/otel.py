@@ -395,9 +395,10 @@ def test_secrets(b):
 
 
 def test_client(b):
-    """mcpbridge client in front: its CLIENT span under the local
-    client's context, the serving bridge's SERVER span under it, the child
-    in the same trace; the last span sent as it exits."""
+    """mcpbridge client in front, in each era: its CLIENT span under the
+    local client's context, the serving bridge's SERVER span under it, the
+    child in the same trace, an error on the span of a call that failed;
+    the last spans sent as it exits."""
     from mcptest.bridge import BRIDGE
     wait_ready(b)
     lines = [rpc(1, "initialize", {"protocolVersion": "2025-06-18",
@@ -406,43 +407,59 @@ def test_client(b):
                                                   "version": "1"}}),
              note("notifications/initialized"),
              rpc(2, "tools/call", {"name": "trace_meta", "arguments": {},
-                                   "_meta": {"traceparent": CALLER_TP}})]
-    out = subprocess.run(
-        [BRIDGE, "client", b.url + "/mcp", "--otel-endpoint",
-         RECEIVER.endpoint(), "--otel-batch-delay", "60s",
-         "--otel-service-name", "the-client"],
-        input="".join(json.dumps(m) + "\n" for m in lines),
-        capture_output=True, text=True, timeout=30)
-    check(out.returncode == 0, "client: %d %s" % (out.returncode,
-                                                  out.stderr))
-    answers = {m.get("id"): m for m in map(json.loads,
-                                           out.stdout.splitlines())}
-    got = json.loads(text_of(answers[2]))
-    trace, span, _ = parse_tp(got["traceparent"])
-    check(trace == CALLER_TRACE, "the local client's trace is lost")
-    # Sent before it exited, whatever the 60 s delay.
-    cli = [s for s in RECEIVER.spans("tools/call trace_meta", trace, CLIENT)
-           if s["_resource"].get("service.name") == "the-client"]
-    cli = only(cli, "client mode's span")
-    check(cli.get("parentSpanId") == CALLER_SPAN, "client span parent %r" %
-          cli.get("parentSpanId"))
-    assert_attrs(cli, {"mcp.method.name": "tools/call",
-                       "gen_ai.tool.name": "trace_meta",
-                       "server.address": "127.0.0.1",
-                       "server.port": b.port,
-                       "jsonrpc.request.id": "2",
-                       "network.transport": "tcp"})
-    # A session (legacy era) shows hashed; 2026-07-28 has none.
-    check(len(cli.attrs.get("mcp.session.id", "0" * 16)) == 16,
-          "client span: a session id not hashed: %r" % cli.attrs)
-    RECEIVER.wait_for(lambda r: r.spans("tools/call trace_meta", trace,
-                                        SERVER), what="serve's span")
-    srv = only(RECEIVER.spans("tools/call trace_meta", trace, SERVER),
-               "serve's span")
-    check(srv.get("parentSpanId") == cli["spanId"],
-          "serve's span is not under the client's")
-    check(round_trip(srv, "client")["spanId"] == span,
-          "the child's parent is not serve's round trip")
+                                   "_meta": {"traceparent": CALLER_TP}}),
+             rpc(3, "tools/call", {"name": "no_such_tool"})]
+    for era in ("auto", "legacy"):
+        me = "the-client-" + era
+        out = subprocess.run(
+            [BRIDGE, "client", b.url + "/mcp", "--era", era,
+             "--otel-endpoint", RECEIVER.endpoint(), "--otel-batch-delay",
+             "60s", "--otel-service-name", me],
+            input="".join(json.dumps(m) + "\n" for m in lines),
+            capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0, "client %s: %d %s" %
+              (era, out.returncode, out.stderr))
+        answers = {m.get("id"): m for m in map(json.loads,
+                                               out.stdout.splitlines())}
+        got = json.loads(text_of(answers[2]))
+        trace, span, _ = parse_tp(got["traceparent"])
+        check(trace == CALLER_TRACE, "%s: the local client's trace is "
+              "lost" % era)
+        # Sent before it exited, whatever the 60 s delay.
+        cli = [s for s in RECEIVER.spans("tools/call trace_meta", trace,
+                                         CLIENT)
+               if s["_resource"].get("service.name") == me]
+        cli = only(cli, "%s: client mode's span" % era)
+        check(cli.get("parentSpanId") == CALLER_SPAN, "%s: client span "
+              "parent %r" % (era, cli.get("parentSpanId")))
+        assert_attrs(cli, {"mcp.method.name": "tools/call",
+                           "gen_ai.tool.name": "trace_meta",
+                           "server.address": "127.0.0.1",
+                           "server.port": b.port,
+                           "jsonrpc.request.id": "2",
+                           "network.transport": "tcp"})
+        if era == "legacy":
+            sid = cli.attrs.get("mcp.session.id", "")
+            check(len(sid) == 16, "legacy: no hashed session id: %r" %
+                  cli.attrs)
+            check(cli.attrs.get("mcp.protocol.version") == "2025-06-18",
+                  "legacy: version %r" % cli.attrs)
+        err = [s for s in RECEIVER.spans("tools/call no_such_tool",
+                                         kind=CLIENT)
+               if s["_resource"].get("service.name") == me]
+        err = only(err, "%s: client mode's failed call" % era)
+        check(err.get("status", {}).get("code") == 2 and
+              err.attrs.get("error.type") not in (None, ""),
+              "%s: the error is not on the span: %r" % (era, err))
+
+        def under(r):
+            return [s for s in r.spans("tools/call trace_meta", trace,
+                                       SERVER)
+                    if s.get("parentSpanId") == cli["spanId"]]
+        srv = only(RECEIVER.wait_for(under, what="serve's span"),
+                   "%s: serve's span" % era)
+        check(round_trip(srv, "client")["spanId"] == span,
+              "%s: the child's parent is not serve's round trip" % era)
 
 
 def test_capture(b):
