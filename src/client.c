@@ -519,6 +519,8 @@ client_from_stdin(void *arg, json_object *msg)
 		}
 	}
 
+	if (kind == JSONRPC_RESPONSE)
+		client_trace_local_answer(c, msg);
 	cm = cmsg_new(c, msg, kind, 0);
 	cm->barrier = barrier;
 	cm->is_init = is_init;

@@ -194,6 +194,7 @@ struct client {
 	void			*http_arg;
 	struct curl_event	*ce;		/* NULL under a test's http */
 	struct otel_export	*otel;		/* NULL: no spans */
+	struct client_trace_in	*otel_in;	/* client_trace.c's */
 	int			 otel_flushed;
 	struct event		*sigterm;
 	struct event		*sigint;
@@ -387,6 +388,11 @@ void	client_trace_request(struct cmsg *);
 void	client_trace_answer(struct client *, json_object *);
 /* The same for a request known (before it is freed). */
 void	client_trace_outcome(struct cmsg *, json_object *);
+/* msg, from stdin: the local client's answer to a request of the
+ * server's ends its span. */
+void	client_trace_local_answer(struct client *, json_object *);
+/* The server's requests with a span open at once, at most. */
+#define CLIENT_TRACE_IN_MAX	256
 void	client_trace_retry(struct cmsg *, const char *why);
 void	client_trace_end(struct cmsg *);
 void	client_trace_finish(struct client *);

@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include <sys/queue.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,16 @@
 struct client_span {
 	struct otel_span	*sp;	/* NULL: not sampled */
 	struct tracectx		 ctx;
+	/* A request of the server's: the id the local client answers. */
+	char			*id;
+	TAILQ_ENTRY(client_span) entry;
+};
+TAILQ_HEAD(client_spans, client_span);
+
+/* The server's requests the local client has yet to answer. */
+struct client_trace_in {
+	struct client_spans	 open;
+	size_t			 n;
 };
 
 /* server.address and server.port of the URL. */
@@ -142,14 +154,129 @@ client_trace_request(struct cmsg *cm)
 	client_trace_server(cs->sp, c->url);
 }
 
+/* An answer's outcome on sp: error.type and status. */
+static void
+client_trace_status(struct otel_span *sp, json_object *msg)
+{
+	json_object	*err, *code;
+	char		 buf[24];
+
+	if ((err = jsonrpc_get(msg, "error", json_type_object)) == NULL)
+		return;
+	if ((code = jsonrpc_get(err, "code", json_type_int)) != NULL) {
+		snprintf(buf, sizeof buf, "%lld", (long long)
+		    json_object_get_int64(code));
+		otel_attr_str(&sp->attrs, "error.type", buf);
+		otel_attr_str(&sp->attrs, "rpc.response.status_code", buf);
+	} else
+		otel_attr_str(&sp->attrs, "error.type", "_OTHER");
+	otel_span_status(sp, OTEL_STATUS_ERROR, NULL);
+}
+
+static void
+client_trace_in_end(struct client *c, struct client_span *cs,
+    const char *error_type)
+{
+	TAILQ_REMOVE(&c->otel_in->open, cs, entry);
+	c->otel_in->n--;
+	if (cs->sp != NULL) {
+		if (error_type != NULL) {
+			otel_attr_str(&cs->sp->attrs, "error.type",
+			    error_type);
+			otel_span_status(cs->sp, OTEL_STATUS_ERROR, NULL);
+		}
+		otel_span_end(cs->sp, otel_now_ns());
+		otel_export_span(c->otel, cs->sp);
+	}
+	free(cs->id);
+	free(cs);
+}
+
+/*
+ * A request of the server's on its way to the local client (sampling,
+ * elicitation, roots): a SERVER span (the bridge receives it) under the
+ * server's context in its _meta, which the local client gets replaced by
+ * the span's own.  It ends with the local client's answer.
+ */
+static void
+client_trace_in_start(struct client *c, json_object *msg)
+{
+	struct client_span	*cs;
+	struct tracectx		 parent, *pp = NULL;
+	const char		*id;
+
+	if (c->otel_in->n >= CLIENT_TRACE_IN_MAX)
+		return;
+	cs = xcalloc(1, sizeof *cs);
+	id = json_object_to_json_string_ext(jsonrpc_id(msg),
+	    JSON_C_TO_STRING_PLAIN);
+	cs->id = xstrdup(id);
+	TAILQ_INSERT_TAIL(&c->otel_in->open, cs, entry);
+	c->otel_in->n++;
+	if (tracectx_from_meta(msg, &parent) == 0)
+		pp = &parent;
+	if (pp != NULL)
+		tracectx_new_child(pp, &cs->ctx, otel_sample(
+		    &c->cfg->otel->sampler, pp, pp->trace_id));
+	else {
+		tracectx_new_trace(&cs->ctx, 0);
+		if (otel_sample(&c->cfg->otel->sampler, NULL,
+		    cs->ctx.trace_id))
+			cs->ctx.flags |= TRACECTX_FLAG_SAMPLED;
+	}
+	tracectx_to_meta(msg, &cs->ctx);
+	if (!tracectx_sampled(&cs->ctx))
+		return;
+	cs->sp = otel_span_new(jsonrpc_method(msg), OTEL_KIND_SERVER,
+	    &cs->ctx, pp, pp != NULL, otel_now_ns());
+	otel_attr_str(&cs->sp->attrs, "mcp.method.name", jsonrpc_method(msg));
+	otel_attr_str(&cs->sp->attrs, "jsonrpc.request.id",
+	    json_object_is_type(jsonrpc_id(msg), json_type_string) ?
+	    json_object_get_string(jsonrpc_id(msg)) : id);
+	otel_attr_str(&cs->sp->attrs, "network.transport", "tcp");
+	otel_attr_str(&cs->sp->attrs, "network.protocol.name", "http");
+	client_trace_server(cs->sp, c->url);
+}
+
 void
 client_trace_answer(struct client *c, json_object *msg)
 {
 	struct cmsg	*cm;
 
-	if (c->otel != NULL && jsonrpc_classify(msg) == JSONRPC_RESPONSE &&
-	    (cm = cmsg_find(c, jsonrpc_id(msg))) != NULL)
-		client_trace_outcome(cm, msg);
+	if (c->otel == NULL)
+		return;
+	switch (jsonrpc_classify(msg)) {
+	case JSONRPC_RESPONSE:
+		if ((cm = cmsg_find(c, jsonrpc_id(msg))) != NULL)
+			client_trace_outcome(cm, msg);
+		break;
+	case JSONRPC_REQUEST:
+		client_trace_in_start(c, msg);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+client_trace_local_answer(struct client *c, json_object *msg)
+{
+	struct client_span	*cs;
+	const char		*id;
+
+	if (c->otel == NULL || jsonrpc_classify(msg) != JSONRPC_RESPONSE)
+		return;
+	id = json_object_to_json_string_ext(jsonrpc_id(msg),
+	    JSON_C_TO_STRING_PLAIN);
+	TAILQ_FOREACH(cs, &c->otel_in->open, entry) {
+		if (strcmp(cs->id, id) == 0)
+			break;
+	}
+	if (cs == NULL)
+		return;
+	if (cs->sp != NULL)
+		client_trace_status(cs->sp, msg);
+	client_trace_in_end(c, cs, NULL);
 }
 
 void
@@ -157,21 +284,12 @@ client_trace_outcome(struct cmsg *cm, json_object *msg)
 {
 	struct client		*c = cm->c;
 	struct otel_span	*sp;
-	json_object		*err, *code, *result, *is;
-	char			 buf[24];
+	json_object		*result, *is;
 
 	if (cm->span == NULL || (sp = cm->span->sp) == NULL)
 		return;
-	if ((err = jsonrpc_get(msg, "error", json_type_object)) != NULL) {
-		if ((code = jsonrpc_get(err, "code", json_type_int)) != NULL) {
-			snprintf(buf, sizeof buf, "%lld", (long long)
-			    json_object_get_int64(code));
-			otel_attr_str(&sp->attrs, "error.type", buf);
-			otel_attr_str(&sp->attrs, "rpc.response.status_code",
-			    buf);
-		} else
-			otel_attr_str(&sp->attrs, "error.type", "_OTHER");
-		otel_span_status(sp, OTEL_STATUS_ERROR, NULL);
+	if (jsonrpc_get(msg, "error", json_type_object) != NULL) {
+		client_trace_status(sp, msg);
 		return;
 	}
 	result = jsonrpc_get(msg, "result", json_type_object);
@@ -243,6 +361,8 @@ client_trace_init(struct client *c)
 	lim.delay_ms = (long)cfg->otel_delay_ms;
 	c->otel = otel_export_new(c->base, cfg->otel, &lim, &otel_export_curl,
 	    c->ce);
+	c->otel_in = xcalloc(1, sizeof *c->otel_in);
+	TAILQ_INIT(&c->otel_in->open);
 }
 
 static void
@@ -259,6 +379,10 @@ client_trace_finish(struct client *c)
 {
 	if (c->otel == NULL)
 		return;
+	/* What the local client never answered. */
+	while (!TAILQ_EMPTY(&c->otel_in->open))
+		client_trace_in_end(c, TAILQ_FIRST(&c->otel_in->open),
+		    "unanswered");
 	/* The loop is over: only the export runs again, for a while. */
 	if (c->in_ev != NULL)
 		event_del(c->in_ev);
@@ -273,7 +397,18 @@ client_trace_finish(struct client *c)
 void
 client_trace_free(struct client *c)
 {
-	if (c->otel != NULL)
-		otel_export_free(c->otel);
+	struct client_span	*cs;
+
+	if (c->otel == NULL)
+		return;
+	while ((cs = TAILQ_FIRST(&c->otel_in->open)) != NULL) {
+		TAILQ_REMOVE(&c->otel_in->open, cs, entry);
+		otel_span_free(cs->sp);
+		free(cs->id);
+		free(cs);
+	}
+	free(c->otel_in);
+	c->otel_in = NULL;
+	otel_export_free(c->otel);
 	c->otel = NULL;
 }

@@ -462,6 +462,64 @@ def test_client(b):
               "%s: the child's parent is not serve's round trip" % era)
 
 
+def test_client_sampling(b):
+    """The whole chain, mcpbridge client in front of mcpbridge serve: the
+    local client's tool call asks for sampling through the shared child.
+    client mode's CLIENT span > serve's SERVER span > serve's round trip >
+    serve's sampling/createMessage span > client mode's SERVER span, whose
+    context the local client gets."""
+    from mcptest.bridge import Client
+    wait_ready(b)
+    c = Client(b.url + "/mcp", "--era", "legacy", "--otel-endpoint",
+               RECEIVER.endpoint(), "--otel-batch-delay", "20ms",
+               "--otel-service-name", "the-client", debug=False)
+    c.send(rpc(1, "initialize", {"protocolVersion": "2025-06-18",
+                                 "capabilities": {"sampling": {}},
+                                 "clientInfo": {"name": "t",
+                                                "version": "1"}}))
+    check("result" in c.recv(), "initialize")
+    c.send(note("notifications/initialized"))
+    c.send(rpc(2, "tools/call", {"name": "sample",
+                                 "arguments": {"prompt": "Say hello."}}))
+    ask = c.recv()
+    check(ask.get("method") == "sampling/createMessage", "asked %r" % ask)
+    _, asked_span, _ = parse_tp(ask["params"]["_meta"]["traceparent"])
+    c.send({"jsonrpc": "2.0", "id": ask["id"], "result": {
+        "role": "assistant", "content": {"type": "text", "text": "hi"},
+        "model": "m"}})
+    ans = c.recv()
+    check(ans.get("id") == 2 and "result" in ans, "answer %r" % ans)
+    status, _ = c.finish()
+    check(status == 0, "client exit %r" % status)
+
+    cli = RECEIVER.wait_span("tools/call sample")
+    trace = cli["traceId"]
+
+    def chain(r):
+        mine = r.spans(trace_id=trace)
+        return len(mine) >= 5 and mine
+    RECEIVER.wait_for(chain, what="the five spans of the chain")
+    spans = RECEIVER.spans(trace_id=trace)
+    by = {(s["_resource"].get("service.name"), s["kind"], s["name"]): s
+          for s in spans}
+    top = by[("the-client", CLIENT, "tools/call sample")]
+    srv = by[("mcpbridge", SERVER, "tools/call sample")]
+    rt = by[("mcpbridge", CLIENT, "tools/call sample")]
+    smp = by[("mcpbridge", CLIENT, "sampling/createMessage")]
+    got = by[("the-client", SERVER, "sampling/createMessage")]
+    check(not top.get("parentSpanId"), "the top has a parent")
+    for child, parent, what in ((srv, top, "serve under client"),
+                                (rt, srv, "round trip under serve"),
+                                (smp, rt, "sampling under round trip"),
+                                (got, smp, "client's sampling span")):
+        check(child.get("parentSpanId") == parent["spanId"], what)
+    check(asked_span == got["spanId"], "the local client did not get the "
+          "sampling span's context")
+    if os.environ.get("VERBOSE"):
+        print("trace %s, as the collector got it:" % trace)
+        print(RECEIVER.tree(trace))
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -549,6 +607,7 @@ TESTS = {
                  "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
                  HEADER_SECRET}),
     "client": (test_client, OTEL, None),
+    "client-sampling": (test_client_sampling, OTEL, None),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
