@@ -362,7 +362,10 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
 	if (strace_has_session(ms))
 		strace_session_attr(t->sp, sid);
-	ver = info->version;
+	/* The header, else what the session negotiated (the legacy
+	 * transport sends none), else what an initialize asks. */
+	if ((ver = info->version) == NULL && ms != NULL)
+		ver = mux_session_version(ms);
 	if (ver == NULL && strcmp(jsonrpc_method(msg), "initialize") == 0)
 		ver = jsonrpc_get_str(jsonrpc_params(msg), "protocolVersion");
 	if (ver != NULL)

@@ -284,6 +284,8 @@ def test_eras(b):
     srv = RECEIVER.wait_span("tools/call trace_meta", trace)
     check(srv.get("parentSpanId") == CALLER_SPAN, "legacy parent")
     check("mcp.session.id" in srv.attrs, "legacy: no session id")
+    check(srv.attrs.get("mcp.protocol.version") == "2024-11-05",
+          "legacy: version %r" % srv.attrs)
     check(round_trip(srv, "legacy")["spanId"] == span, "legacy round trip")
 
     v = "2026-07-28"
