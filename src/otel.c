@@ -232,6 +232,13 @@ otel_span_new(const char *name, enum otel_kind kind,
 }
 
 void
+otel_span_rename(struct otel_span *sp, const char *name)
+{
+	free(sp->name);
+	sp->name = otel_text(name, OTEL_MAX_NAME_LEN);
+}
+
+void
 otel_span_free(struct otel_span *sp)
 {
 	size_t	i;

@@ -119,6 +119,8 @@ struct otel_span *otel_span_new(const char *name, enum otel_kind,
 		    const struct tracectx *ctx, const struct tracectx *parent,
 		    int parent_remote, uint64_t start_ns);
 void		 otel_span_free(struct otel_span *);
+/* A new name, cut at OTEL_MAX_NAME_LEN as otel_span_new's. */
+void		 otel_span_rename(struct otel_span *, const char *name);
 void		 otel_span_end(struct otel_span *, uint64_t end_ns);
 /* msg may be NULL; OTLP keeps a message only with ERROR. */
 void		 otel_span_status(struct otel_span *, enum otel_status,

@@ -201,9 +201,10 @@ strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
 	    (v = jsonrpc_get_str(params, "uri")) != NULL)
 		otel_attr_str(&sp->attrs, "mcp.resource.uri", v);
 	if (target != NULL) {
+		/* The target is the client's: cut like any name. */
 		xasprintf(&name, "%s %s", method, target);
-		free(sp->name);
-		sp->name = name;
+		otel_span_rename(sp, name);
+		free(name);
 	}
 }
 

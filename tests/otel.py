@@ -230,6 +230,17 @@ def test_http(b):
     etype = srv.attrs.get("error.type")
     check(etype not in (None, ""), "no error.type")
 
+    # A client's name is cut in the span's name, as any attribute.
+    long = "L" * 5000
+    call(b, sid, ver, 21, long)
+    srv = RECEIVER.wait_for(lambda r: [x for x in r.spans(kind=SERVER)
+                                       if x["name"].startswith(
+                                           "tools/call LLL")],
+                            what="the long name's span")[0]
+    check(len(srv["name"]) <= 256, "a name of %d bytes" % len(srv["name"]))
+    check(len(srv.attrs.get("gen_ai.tool.name", "")) <= 1024,
+          "a tool name of %d bytes" % len(srv.attrs["gen_ai.tool.name"]))
+
     # The conventions' histogram: a tool tools/list named is a label, a
     # made-up one is not.
     r = post(b, rpc(30, "tools/list"), sid, ver)
@@ -240,9 +251,10 @@ def test_http(b):
     n = metric(b, op + '{mcp_method_name="tools/call",'
                'gen_ai_tool_name="trace_meta",error_type=""}')
     check(n == 1, "trace_meta's series: %r" % n)
+    # no_such_tool and the long name: neither is a label of its own.
     n = metric(b, op + '{mcp_method_name="tools/call",'
                'gen_ai_tool_name="_OTHER",error_type="%s"}' % etype)
-    check(n == 1, "no_such_tool's series (error %s): %r" % (etype, n))
+    check(n == 2, "unknown tools' series (error %s): %r" % (etype, n))
     n = metric(b, op + '{mcp_method_name="tools/list",'
                'gen_ai_tool_name="",error_type=""}')
     check(n == 1, "tools/list's series: %r" % n)
