@@ -534,6 +534,20 @@ def test_client_sampling(b):
         print(RECEIVER.tree(trace))
 
 
+def test_isolated(b):
+    """--isolation=session: a session's own child gets the round trip's
+    context as the shared one does."""
+    wait_ready(b)
+    for i in range(2):
+        sid, ver = initialize(b)
+        st, ans = call(b, sid, ver, 2, "trace_meta")
+        check(st == 200, "status %d" % st)
+        trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+        srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+        check(round_trip(srv, "isolated")["spanId"] == span,
+              "session %d: the child's parent is not the round trip" % i)
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -620,6 +634,7 @@ TESTS = {
                 {"OTEL_TEST_TOKEN": TOKEN,
                  "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
                  HEADER_SECRET}),
+    "isolated": (test_isolated, OTEL + ["--isolation", "session"], None),
     "client": (test_client, OTEL, None),
     "client-sampling": (test_client_sampling, OTEL, None),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
