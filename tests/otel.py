@@ -202,6 +202,23 @@ def test_http(b):
     trace, _, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
     check(trace == CALLER_TRACE, "_meta did not win: %s" % trace)
 
+    # A caller that does not sample: no span (parentbased), but the
+    # child still gets a context of the trace, not sampled.
+    unsampled = "00-%s-%s-00" % ("ab" * 16, HEADER_SPAN)
+    r = post(b, rpc(4, "tools/call", {"name": "trace_meta", "arguments": {},
+                                      "_meta": {"traceparent": unsampled}}),
+             sid, ver)
+    ans = r.answer()
+    r.close()
+    trace, _, flags = parse_tp(json.loads(text_of(ans))["traceparent"])
+    check(trace == "ab" * 16 and not int(flags, 16) & 1,
+          "unsampled: the child got %s-%s" % (trace, flags))
+    st, ans = call(b, sid, ver, 5, "trace_meta")     # a barrier
+    after, _, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+    RECEIVER.wait_span("tools/call trace_meta", after)
+    check(not RECEIVER.spans(trace_id="ab" * 16), "an unsampled span "
+          "was exported")
+
     # Malformed: ignored, a new trace, the request answered.
     bad = ["00-%s-%s-01" % ("0" * 32, HEADER_SPAN),
            "00-%s-%s-01" % (HEADER_TRACE.upper(), HEADER_SPAN),
