@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "cli_otel.h"
 #include "client.h"
 #include "envclaim.h"
 #include "asmeta.h"
@@ -193,6 +194,7 @@ static const struct option cli_serve_options[] = {
 	{ "oauth-require-at-jwt", no_argument,	   NULL,
 	    OPT_OAUTH_REQUIRE_AT_JWT },
 	{ "env-from-claim",	required_argument, NULL, OPT_ENV_FROM_CLAIM },
+	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -231,6 +233,7 @@ static const struct option cli_client_options[] = {
 	{ "oauth-timeout",	required_argument, NULL, OPT_OAUTH_TIMEOUT },
 	{ "oauth-store",	required_argument, NULL, OPT_OAUTH_STORE },
 	{ "trace",		optional_argument, NULL, OPT_TRACE },
+	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -330,6 +333,7 @@ config_free(struct config *c)
 	free((char *)c->client.oauth_client_metadata_url);
 	free((char *)c->client.oauth_open);
 	free((char *)c->client.oauth_store);
+	cli_otel_free(&c->otel);
 	memset(c, 0, sizeof *c);
 }
 
@@ -357,6 +361,9 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 	sc->http.instance_id = sc->instance_id;
 	sc->http.oauth = sc->noauth_issuers > 0;
 	sc->trace = cli_trace_mode(cfg);
+	sc->otel = &cfg->otel.cfg;
+	sc->otel_delay_ms = cfg->otel.batch_delay_ms;
+	sc->otel_capture_content = cfg->otel.capture_content;
 }
 
 void
@@ -371,6 +378,9 @@ cli_client_config(const struct config *cfg, struct client_config *cc)
 	if (cc->oauth_timeout_ms == 0)
 		cc->oauth_timeout_ms = CLI_DEFAULT_OAUTH_TIMEOUT_MS;
 	cc->trace = cli_trace_mode(cfg);
+	cc->otel = &cfg->otel.cfg;
+	cc->otel_delay_ms = cfg->otel.batch_delay_ms;
+	cc->otel_capture_content = cfg->otel.capture_content;
 }
 
 int
@@ -547,6 +557,8 @@ static int
 cli_common(struct config *c, int ch, const char *arg, char **err,
     enum cli_result *res)
 {
+	if (ch >= CLI_OPT_OTEL_FIRST && ch <= CLI_OPT_OTEL_LAST)
+		return cli_otel_option(&c->otel, ch, arg, err) == -1 ? -1 : 1;
 	switch (ch) {
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &c->log_level) == -1) {
@@ -1622,6 +1634,8 @@ cli_parse(int argc, char **argv, struct config *c, char **err)
 	    cli_serve_options : cli_client_options, err);
 	if (res == CLI_OK)
 		c->log_level = log_level_step(c->log_level, c->log_louder);
+	if (res == CLI_OK && cli_otel_read(&c->otel, err) == -1)
+		return CLI_ERROR;
 	return res;
 }
 
@@ -1727,6 +1741,20 @@ static const char cli_usage_serve[] =
 "                           load balancer to route on (scaling out)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
 "\n"
+"OpenTelemetry (each option beats its OTEL_* variable):\n"
+"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
+"  --otel-traces-endpoint URL  export spans to URL, as is\n"
+"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
+"                           (repeatable)\n"
+"  --otel-service-name NAME service.name (default mcpbridge)\n"
+"  --otel-resource-attributes K=V,...  more resource attributes\n"
+"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
+"  --otel-timeout DURATION  for each export (default 10s)\n"
+"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
+"  --otel-capture-content   record tool arguments and results in spans\n"
+"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to the child\n"
+"  --no-otel                export nothing, whatever OTEL_* says\n"
+"\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
 "  -q, --quiet              one level quieter (repeatable)\n"
@@ -1759,6 +1787,21 @@ static const char cli_usage_client[] =
 "  --notifications          --oneshot: notifications on stdout, not the log\n"
 "  --protocol-version VERSION  --oneshot: the handshake's (default 2025-11-25)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
+"\n"
+"OpenTelemetry (each option beats its OTEL_* variable):\n"
+"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
+"  --otel-traces-endpoint URL  export spans to URL, as is\n"
+"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
+"                           (repeatable)\n"
+"  --otel-service-name NAME service.name (default mcpbridge)\n"
+"  --otel-resource-attributes K=V,...  more resource attributes\n"
+"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
+"  --otel-timeout DURATION  for each export (default 10s)\n"
+"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
+"  --otel-capture-content   record tool arguments and results in spans\n"
+"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to programs\n"
+"                           mcpbridge starts\n"
+"  --no-otel                export nothing, whatever OTEL_* says\n"
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_otel.h"
 #include "client.h"
 #include "log.h"
 #include "serve.h"
@@ -80,6 +81,7 @@ struct config {
 
 	/* both modes */
 	enum trace_mode		 trace;		/* --trace[=body] */
+	struct cli_otel		 otel;		/* --otel-* and OTEL_* */
 };
 
 enum cli_result {

@@ -14,6 +14,8 @@
 
 #include "trace.h"
 
+struct otel_config;
+
 /* How to reach the server. */
 enum client_transport {
 	CLIENT_TRANSPORT_AUTO = 0,	/* Streamable HTTP, else legacy SSE */
@@ -62,6 +64,12 @@ struct client_config {
 	const char		*oauth_open;	/* NULL: xdg-open, open */
 	uint64_t		 oauth_timeout_ms;
 	const char		*oauth_store;	/* NULL: the default */
+
+	/* OpenTelemetry (client_trace.c): traces_url NULL is off; the
+	 * longest a span waits to be sent (0: the default). */
+	const struct otel_config *otel;
+	uint64_t		 otel_delay_ms;
+	int			 otel_capture_content;
 };
 
 /* Runs until stdin ends and every answer is written, or a signal; returns

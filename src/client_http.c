@@ -1456,6 +1456,7 @@ client_incoming(struct client *c, json_object *msg)
 		 * again is a new story, not the same loop. */
 		if (!cm->is_init)
 			c->reinit_failures = 0;
+		client_trace_outcome(cm, msg);	/* cm goes first */
 		cmsg_free(cm);
 		client_write(c, msg);
 		client_pump(c);

@@ -62,6 +62,7 @@
 #include "jwks.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics_mcp.h"
 #include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
@@ -133,6 +134,8 @@ struct http_hdrs {
 	const char			*session_id;	/* Mcp-Session-Id */
 	const char			*version;	/* MCP-Protocol-Version */
 	const char			*last_event_id;
+	const char			*traceparent;	/* W3C Trace Context */
+	const char			*tracestate;
 	size_t				 norigin;	/* Origin headers */
 };
 
@@ -220,6 +223,8 @@ struct http {
 
 	http_stats_cb			 stats;
 	void				*stats_arg;
+	http_trace_cb			 trace;		/* NULL: no spans */
+	void				*trace_arg;
 	uint64_t			 drain_deadline;
 	void				(*drained)(void *);
 	void				*drained_arg;
@@ -736,6 +741,8 @@ http_session_kill(struct http *h, struct session *sess, const char *why)
 {
 	if (sess->dead)
 		return;
+	if (sess->kind != SESSION_STATELESS)
+		metrics_mcp_session(clock_ms() - sess->created_ms);
 	/* Its requests will not be answered to anybody. */
 	h->in_flight -= sess->in_flight < h->in_flight ? sess->in_flight :
 	    h->in_flight;
@@ -1115,6 +1122,58 @@ http_request_allowed(struct http *h, struct http_req *req,
 	return 1;
 }
 
+/* A tools/call's tool, as a label of the MCP metrics: one that a
+ * tools/list answer named, so that no client makes up labels. */
+static int
+http_metrics_tool(struct http *h, json_object *msg)
+{
+	const char	*name;
+
+	if (!json_object_is_type(msg, json_type_object) ||
+	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
+		return METRICS_MCP_NO_TOOL;
+	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
+	if (name == NULL || mux_tool_headers(h->mux, name) == NULL)
+		return METRICS_MCP_TOOL_OTHER;
+	return metrics_mcp_tool(name);
+}
+
+/* An answer's error.type (the conventions'): NULL for a success. */
+static const char *
+http_error_type(json_object *msg, char *buf, size_t size)
+{
+	json_object	*err, *code, *is;
+
+	if (!json_object_is_type(msg, json_type_object))
+		return "_OTHER";
+	if ((err = jsonrpc_get(msg, "error", json_type_object)) != NULL) {
+		if ((code = jsonrpc_get(err, "code", json_type_int)) == NULL)
+			return "_OTHER";
+		snprintf(buf, size, "%lld", (long long)
+		    json_object_get_int64(code));
+		return buf;
+	}
+	if ((is = jsonrpc_get(jsonrpc_get(msg, "result", json_type_object),
+	    "isError", json_type_boolean)) != NULL &&
+	    json_object_get_boolean(is))
+		return "tool_error";
+	return NULL;
+}
+
+/* The span hook: the requests of the POST being handled start. */
+static void
+http_trace_start(struct http *h, struct session *sess, json_object *msg)
+{
+	struct http_trace_info	info;
+
+	memset(&info, 0, sizeof info);
+	info.traceparent = h->hdr.traceparent;
+	info.tracestate = h->hdr.tracestate;
+	info.version = h->hdr.version;
+	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
+	h->trace(h->trace_arg, sess->ms, msg, &info);
+}
+
 /* Requests start on st: they count until its final answer. */
 static void
 http_request_start(struct http *h, struct session *sess, struct stream *st,
@@ -1130,6 +1189,9 @@ http_request_start(struct http *h, struct session *sess, struct stream *st,
 	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
 	st->start_ms = clock_ms();
+	st->tool = http_metrics_tool(h, msg);
+	if (h->trace != NULL)
+		http_trace_start(h, sess, msg);
 	sess->in_flight += n;
 	h->in_flight += n;
 }
@@ -1140,6 +1202,7 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
 	size_t	n = st->request;
+	char	type[24];
 
 	if (n == 0)
 		return;
@@ -1148,11 +1211,15 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 		return;		/* http_session_kill took it off */
 	sess->in_flight -= n < sess->in_flight ? n : sess->in_flight;
 	h->in_flight -= n < h->in_flight ? n : h->in_flight;
-	if (msg != NULL)
+	if (msg != NULL) {
 		metrics_request_done((enum metrics_method)st->method,
 		    !json_object_is_type(msg, json_type_object) ||
 		    json_object_object_get_ex(msg, "error", NULL),
 		    clock_ms() - st->start_ms);
+		metrics_mcp_operation((enum metrics_method)st->method, st->tool,
+		    http_error_type(msg, type, sizeof type),
+		    clock_ms() - st->start_ms);
+	}
 }
 
 /* ---- 2026-07-28 (stateless) requests ---- */
@@ -1805,6 +1872,14 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 				slot = &hd->origin;
 				hd->norigin++;
 			}
+			break;
+		case 10:
+			if (strcasecmp(key, "tracestate") == 0)
+				slot = &hd->tracestate;
+			break;
+		case 11:
+			if (strcasecmp(key, "traceparent") == 0)
+				slot = &hd->traceparent;
 			break;
 		case 12:
 			if (strcasecmp(key, "Content-Type") == 0)
@@ -2986,6 +3061,13 @@ http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 {
 	h->stats = cb;
 	h->stats_arg = arg;
+}
+
+void
+http_set_trace(struct http *h, http_trace_cb cb, void *arg)
+{
+	h->trace = cb;
+	h->trace_arg = arg;
 }
 
 void

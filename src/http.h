@@ -16,11 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 struct event_base;
 struct http_oauth;
 struct metrics_gauges;
 struct mux;
 struct mux_out;
+struct mux_session;
 struct http;
 
 /*
@@ -79,6 +82,19 @@ typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
 struct http	*http_new(struct event_base *, const struct http_config *,
 		    struct mux *, http_pump_cb, void *pump_arg);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
+
+/* OpenTelemetry (serve_trace.c): what only the HTTP side knows of the
+ * requests of a POST, as they start.  Pointers valid during the call. */
+struct http_trace_info {
+	const char	*traceparent;	/* the headers', or NULL */
+	const char	*tracestate;
+	const char	*version;	/* MCP-Protocol-Version, or NULL */
+	const char	*peer;		/* the client's address */
+};
+/* msg (one request, or a batch) is borrowed and must not change. */
+typedef void (*http_trace_cb)(void *arg, struct mux_session *,
+		    json_object *msg, const struct http_trace_info *);
+void		 http_set_trace(struct http *, http_trace_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen) and logs the address.  -1
  * with a log line on failure. */
 int		 http_listen(struct http *);

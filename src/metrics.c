@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 
 #include "metrics.h"
+#include "metrics_mcp.h"
 
 struct metrics metrics;
 
@@ -62,6 +63,12 @@ metrics_method(const char *method)
 			return (enum metrics_method)i;
 	}
 	return METRICS_OTHER;
+}
+
+const char *
+metrics_method_name(enum metrics_method m)
+{
+	return metrics_method_names[m < METRICS_METHODS ? m : METRICS_OTHER];
 }
 
 void
@@ -430,4 +437,18 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "the one busy session: another client's request may have caused "
 	    "them.", g->child_guesses_withheld);
 	metrics_render_pool(out, g);
+	metrics_mcp_render(out);
+	if (g->otel) {
+		metrics_one(out, "mcpbridge_otel_spans_exported_total",
+		    "counter", "Spans the collector accepted.",
+		    g->otel_spans_exported);
+		metrics_one(out, "mcpbridge_otel_spans_dropped_total",
+		    "counter", "Spans dropped unsent: the queue was full, or "
+		    "the bridge stopped.", g->otel_spans_dropped);
+		metrics_one(out, "mcpbridge_otel_spans_failed_total",
+		    "counter", "Spans in exports that failed or the collector "
+		    "rejected.", g->otel_spans_failed);
+		metrics_one(out, "mcpbridge_otel_queue_spans", "gauge",
+		    "Spans waiting to be exported.", g->otel_queue_spans);
+	}
 }

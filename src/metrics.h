@@ -107,6 +107,14 @@ struct metrics_gauges {
 	const struct metrics_child *pool;
 	size_t		npool;
 
+	/* OpenTelemetry's exporter (serve_trace.c); otel 0: export is off
+	 * and they are left off the page. */
+	int		otel;
+	uint64_t	otel_spans_exported;
+	uint64_t	otel_spans_dropped;
+	uint64_t	otel_spans_failed;
+	uint64_t	otel_queue_spans;
+
 	/* The process (metrics_process); a 0 is left off the page as
 	 * unknown, except the CPU time. */
 	uint64_t	cpu_ms;			/* user and system */
@@ -120,6 +128,8 @@ struct metrics_gauges {
 extern struct metrics metrics;
 
 enum metrics_method metrics_method(const char *);
+/* Its name, as a label ("tools/call", "other"). */
+const char	*metrics_method_name(enum metrics_method);
 /* A JSON-RPC request got its final answer (an error or not). */
 void		 metrics_request_done(enum metrics_method, int error,
 		    uint64_t latency_ms);

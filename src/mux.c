@@ -41,6 +41,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "mux_int.h"
+#include "tracectx.h"
 #include "xmalloc.h"
 
 static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
@@ -728,6 +729,39 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 }
 
 /*
+ * The params the child gets (params, consumed, or msg's) with ctx in a
+ * copy of their _meta: the client's objects stay as they came.  Params
+ * that are no object, or a _meta that is none, carry no context.
+ */
+static json_object *
+mux_span_params(json_object *msg, json_object *params,
+    const struct tracectx *ctx)
+{
+	json_object	*src = params != NULL ? params : jsonrpc_params(msg);
+	json_object	*n, *meta, *wrap;
+
+	if (src != NULL && !json_object_is_type(src, json_type_object))
+		return params;
+	n = jsonrpc_copy_shallow(src, NULL);
+	if (json_object_object_get_ex(n, "_meta", &meta)) {
+		if (!json_object_is_type(meta, json_type_object)) {
+			json_object_put(n);
+			return params;
+		}
+		json_object_object_add(n, "_meta",
+		    jsonrpc_copy_shallow(meta, NULL));
+	}
+	wrap = json_object_new_object();
+	json_object_object_add(wrap, "params", n);
+	tracectx_to_meta(wrap, ctx);
+	json_object_get(n);
+	json_object_put(wrap);
+	if (params != NULL)
+		json_object_put(params);
+	return n;
+}
+
+/*
  * Sends a client's request to its child under a new id (and progress
  * token).  msg is consumed; params, if not NULL, replaces msg's params and
  * is consumed too.
@@ -739,6 +773,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_child	*c = s->child;
 	struct mux_req		*req;
 	struct mux_prog		*p;
+	struct tracectx		 tc;
 	json_object		*token = NULL, *meta, *src, *n;
 
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
@@ -790,6 +825,9 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		    jsonrpc_params(msg));
 		TAILQ_INIT(&req->xr->inputs);
 	}
+	if (m->cfg.span_child != NULL && m->cfg.span_child(m->cfg.span_arg,
+	    s, msg, req->cid, &tc) == 0)
+		params = mux_span_params(msg, params, &tc);
 	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;

@@ -36,6 +36,7 @@
 
 struct mux;
 struct mux_session;
+struct tracectx;
 
 enum mux_isolation {
 	MUX_ISOLATION_SHARED = 0,	/* one child for every session */
@@ -157,6 +158,17 @@ struct mux_config {
 	void			(*trace)(void *arg, struct mux_session *,
 				    json_object *msg);
 	void			*trace_arg;
+	/*
+	 * OpenTelemetry (serve_trace.c): a client's request msg (borrowed,
+	 * not to be changed) of session s goes to the child as cid now.  0
+	 * with *ctx filled: the child's copy carries ctx in its _meta
+	 * (traceparent, tracestate; the rest of _meta as the client sent
+	 * it).  -1: _meta as it came.  NULL: none.
+	 */
+	int			(*span_child)(void *arg, struct mux_session *s,
+				    json_object *msg, uint64_t cid,
+				    struct tracectx *ctx);
+	void			*span_arg;
 };
 
 enum mux_out_kind {

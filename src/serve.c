@@ -39,6 +39,7 @@
 #include "rsfetch.h"
 #include "rsmeta.h"
 #include "serve.h"
+#include "serve_trace.h"
 #include "session.h"
 #include "trace.h"
 #include "upstream.h"
@@ -94,6 +95,8 @@ struct serve {
 	char			*metadata_url;
 	char			*metadata_path;
 	char			*document;
+	struct serve_trace	*spans;		/* NULL: no OpenTelemetry */
+	uint64_t		 drain_start_ms;
 };
 
 static void	serve_pump(void *);
@@ -141,6 +144,8 @@ serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 	struct serve	*s = arg;
 
 	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(ms), msg);
+	if (s->spans != NULL)
+		serve_trace_client_in(s->spans, ms, msg);
 }
 
 static void
@@ -151,6 +156,8 @@ serve_child_message(void *arg, json_object *msg)
 
 	trace_msg(s->trace, TRACE_CHILD_IN, serve_trace_label(child->session),
 	    msg);
+	if (s->spans != NULL)
+		serve_trace_child_in(s->spans, msg);
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(s->mux, clock_ms());
 	if (serve_child_shared(child))
@@ -232,6 +239,9 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 		snprintf(load, sizeof load, " (%zu sessions and %zu requests "
 		    "in flight at its end)", st.sessions, st.in_flight);
 	}
+	if (s->spans != NULL)
+		serve_trace_child_down(s->spans, child->session, cause,
+		    will_restart);
 	if (!s->stopping)
 		log_warnx("%s %s%s%s", serve_child_name(child, name), cause,
 		    will_restart ? "; restarting" : "", load);
@@ -499,6 +509,12 @@ serve_pump(void *arg)
 			break;
 		case MUX_OUT_SESSION:
 		case MUX_OUT_SESSION_END:
+			if (s->spans != NULL && out.msg != NULL)
+				serve_trace_session_out(s->spans, out.session,
+				    &out.msg);
+			else if (s->spans != NULL &&
+			    out.kind == MUX_OUT_SESSION_END)
+				serve_trace_session_end(s->spans, out.session);
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT,
 				    serve_trace_label(out.session), out.msg);
@@ -530,12 +546,34 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 
 	mux_tick(s->mux, clock_ms());
 	serve_pump(s);
+	if (s->spans != NULL)
+		serve_trace_tick(s->spans, clock_ms());
 }
 
-/* Drained (or out of time): stop the children; the loop ends when the
- * last one is gone. */
+static void	serve_stop_children(void *);
+
+/* Drained (or out of time): the last spans go to the collector, within
+ * what --drain-timeout left (at least SERVE_TRACE_FLUSH_MIN_MS); then
+ * the children stop. */
 static void
 serve_drained(void *arg)
+{
+	struct serve	*s = arg;
+	uint64_t	 now = clock_ms(), deadline;
+
+	if (s->spans == NULL) {
+		serve_stop_children(s);
+		return;
+	}
+	deadline = s->drain_start_ms + s->cfg->drain_timeout_ms;
+	if (deadline < now + SERVE_TRACE_FLUSH_MIN_MS)
+		deadline = now + SERVE_TRACE_FLUSH_MIN_MS;
+	serve_trace_flush(s->spans, deadline, serve_stop_children, s);
+}
+
+/* The loop ends when the last child is gone. */
+static void
+serve_stop_children(void *arg)
 {
 	struct serve		*s = arg;
 	struct serve_child	*child, *next;
@@ -566,6 +604,7 @@ static void
 serve_stop(struct serve *s)
 {
 	s->stopping = 1;
+	s->drain_start_ms = clock_ms();
 	if (s->http != NULL)
 		http_drain(s->http, s->cfg->drain_timeout_ms, serve_drained, s);
 	else
@@ -582,6 +621,7 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	struct mux_pool_stats		 ps;
 	struct metrics_child		*mc;
 	size_t				 i;
+	struct otel_export_stats	 os;
 
 	for (i = 0; i < s->npool; i++) {
 		mc = &s->pool_gauges[i];
@@ -607,6 +647,14 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	g->npool = s->npool;
 	LIST_FOREACH(child, &s->children, entry)
 		g->children_up += upstream_is_up(child->upstream);
+	if (s->spans != NULL) {
+		serve_trace_stats(s->spans, &os);
+		g->otel = 1;
+		g->otel_spans_exported = os.exported;
+		g->otel_spans_dropped = os.dropped;
+		g->otel_spans_failed = os.failed;
+		g->otel_queue_spans = os.queued;
+	}
 }
 
 static void
@@ -925,7 +973,11 @@ serve_run(const struct serve_config *cfg)
 	mc.max_children = cfg->max_children;
 	mc.children = cfg->children;
 	mc.instance_id = cfg->instance_id;
-	if (s.trace != NULL) {
+	if ((s.spans = serve_trace_new(s.base, cfg)) != NULL) {
+		mc.span_child = serve_trace_child_request;
+		mc.span_arg = s.spans;
+	}
+	if (s.trace != NULL || s.spans != NULL) {
 		mc.trace = serve_trace_in;
 		mc.trace_arg = &s;
 	}
@@ -940,6 +992,8 @@ serve_run(const struct serve_config *cfg)
 	if (s.trace != NULL)
 		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
+	if (s.spans != NULL)
+		http_set_trace(s.http, serve_trace_http, s.spans);
 	if (http_listen(s.http) == -1) {
 		s.exit_status = EXIT_OSERR;
 		goto out;
@@ -1017,6 +1071,7 @@ out:
 	free(s.pool);
 	free(s.pool_gauges);
 	mux_free(s.mux);
+	serve_trace_free(s.spans);
 	trace_free(s.trace);
 	if (s.capabilities != NULL)
 		json_object_put(s.capabilities);

@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "mux.h"
+#include "otel.h"
 #include "trace.h"
 #include "upstream.h"
 
@@ -62,6 +63,13 @@ struct serve_config {
 	/* the HTTP side; serve_run hands it to http_new */
 	struct http_config	 http;
 	uint64_t		 drain_timeout_ms;
+
+	/* OpenTelemetry (serve_trace.c): traces_url NULL is off.  The
+	 * longest a span waits to be sent (0: the default) and
+	 * --otel-capture-content. */
+	const struct otel_config *otel;
+	uint64_t		 otel_delay_ms;
+	int			 otel_capture_content;
 };
 
 /* Runs until stopped by a signal (or the upstream is gone for good);

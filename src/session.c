@@ -246,6 +246,7 @@ session_new(struct sessions *ss, enum session_kind kind)
 	sess = xcalloc(1, sizeof *sess);
 	sess->owner = ss;
 	sess->kind = kind;
+	sess->created_ms = clock_ms();
 	/* 128 random bits never collide in practice; checking costs nothing. */
 	do {
 		session_id_new(hex);

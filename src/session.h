@@ -131,6 +131,7 @@ struct stream {
 						   in the session's in_flight */
 	int			 method;	/* enum metrics_method */
 	uint64_t		 start_ms;	/* when it arrived */
+	int			 tool;		/* metrics_mcp_tool's slot */
 	TAILQ_ENTRY(stream)	 entry;
 };
 
@@ -165,6 +166,7 @@ struct session {
 	uint64_t		 token;
 	size_t			 in_flight;	/* requests not answered yet */
 	uint64_t		 active_ms;	/* last request, monotonic */
+	uint64_t		 created_ms;	/* monotonic */
 
 	/* An OAuth owner's verified claims, for the child's spawn
 	 * (--env-from-claim): session_set_claims, session_claims. */

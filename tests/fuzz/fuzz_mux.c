@@ -58,6 +58,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mux.h"
+#include "tracectx.h"
 
 #define NSESS		6
 #define NCHILD		(NSESS + 1)	/* [0] is the shared child */
@@ -1655,6 +1656,20 @@ step(struct fz *f)
 	}
 }
 
+/* The span hook (serve_trace.c's place): every request gets a context
+ * in its child copy's _meta, whatever shape its params have. */
+static int
+span_child(void *arg, struct mux_session *s, json_object *msg,
+    uint64_t cid, struct tracectx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	memset(ctx->trace_id, 0x4b, sizeof ctx->trace_id);
+	memcpy(ctx->span_id, &cid, sizeof ctx->span_id);
+	ctx->span_id[0] |= 1;
+	ctx->flags = TRACECTX_FLAG_SAMPLED;
+	return (cid & 7) == 0 ? -1 : 0;
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -1694,6 +1709,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.child_era = MUX_CHILD_ERA_AUTO;
 	cfg.probe_timeout_ms = 300;
 	cfg.input_timeout_ms = 2000;
+	cfg.span_child = span_child;
 	if (conf & 128)
 		cfg.instance_id = f.instance_id = "fz";
 	f.now = 1000;
