@@ -380,6 +380,8 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 
 	mux_tick(s->mux, clock_ms());
 	serve_pump(s);
+	/* The access log's buffered lines: out within a second. */
+	log_flush();
 }
 
 /* Drained (or out of time): stop the children; the loop ends when the
