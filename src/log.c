@@ -37,9 +37,10 @@ static int		 log_sources[LOG_SOURCES] = { -1, -1 };
 /*
  * Every line is made here with a few appends and written with write(2).
  * Access log lines (one per request, the hot path) stay here until the
- * buffer is full, log_flush (serve.c's tick, within a second), SIGHUP
- * (log_reopen), exit (atexit), or any other line: those are written at
- * once, after what is buffered, so the order holds.  It never grows: a
+ * end of the event loop's turn (log_set_base), the buffer is full,
+ * log_flush (serve.c's tick, within a second), SIGHUP (log_reopen), exit
+ * (atexit), or any other line: those are written at once, after what is
+ * buffered, so the order holds.  It never grows: a
  * piece that does not fit flushes it first, and one bigger than all of
  * it is written straight through.  log_buf_pid: the process whose lines
  * these are; a forked child never writes its parent's.
@@ -119,6 +120,32 @@ log_flush(void)
 		log_write(log_buf, log_buf_len);
 	log_buf_len = 0;
 	errno = saved;
+}
+
+/* log_set_base: the event that writes the loop turn's lines, made
+ * active by the first of them. */
+static struct event	*log_flush_ev;
+static int		 log_flush_armed;
+
+static void
+log_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	log_flush_armed = 0;
+	log_flush();
+}
+
+void
+log_set_base(struct event_base *base)
+{
+	if (log_flush_ev != NULL) {
+		event_free(log_flush_ev);
+		log_flush_ev = NULL;
+	}
+	log_flush_armed = 0;
+	if (base != NULL && (log_flush_ev = event_new(base, -1, 0,
+	    log_flush_cb, NULL)) == NULL)
+		fatalx("event_new");
+	log_flush();
 }
 
 size_t
@@ -533,13 +560,20 @@ log_json_field(const char *name, const char *value, size_t len)
 	log_putc('"');
 }
 
-/* Left in the buffer (see log_buf): flushed when full, by the caller's
- * log_flush within a second, or by the next line of another kind. */
+/* Left in the buffer (see log_buf): written at the end of the loop turn
+ * (log_set_base), when full, by the caller's log_flush within a second,
+ * or before the next line of another kind. */
 void
 log_request(const struct log_request *r)
 {
 	if (!log_source_on(LOG_SOURCE_ACCESS))
 		return;
+	/* Active now, it runs after the events this turn already has: the
+	 * turn's lines go out together. */
+	if (log_flush_ev != NULL && !log_flush_armed) {
+		event_active(log_flush_ev, EV_TIMEOUT, 0);
+		log_flush_armed = 1;
+	}
 	if (log_format == LOG_FORMAT_JSON) {
 		log_puts("{\"time\":\"");
 		log_stamp(0);

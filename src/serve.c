@@ -526,6 +526,7 @@ serve_run(const struct serve_config *cfg)
 	event_config_free(ec);
 	if (s.base == NULL)
 		fatalx("event_base_new failed");
+	log_set_base(s.base);
 
 	if (cfg->client_capabilities != NULL) {
 		s.capabilities = jsonparse_strict(cfg->client_capabilities,
@@ -628,6 +629,7 @@ out:
 		json_object_put(s.capabilities);
 	/* Runs the late frees still queued, then frees the base. */
 	event_base_loop(s.base, EVLOOP_NONBLOCK);
+	log_set_base(NULL);
 	event_base_free(s.base);
 	return s.exit_status;
 }

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "checktest.h"
 #include "log.h"
 
@@ -271,6 +273,35 @@ START_TEST(test_exit_and_fork)
 }
 END_TEST
 
+/* With an event base, the loop turn's lines go out at its end. */
+START_TEST(test_loop_turn)
+{
+	struct event_base	*base;
+
+	ck_assert_ptr_nonnull(base = event_base_new());
+	log_set_base(base);
+	request("/one", 200);
+	request("/two", 200);
+	ck_assert_uint_eq(read_log(path), 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(log_buffered(), 0);
+	read_log(path);
+	ck_assert_before(strstr(got, "/one"), strstr(got, "/two"));
+	/* And again on the next turn. */
+	request("/three", 200);
+	ck_assert_uint_gt(log_buffered(), 0);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	read_log(path);
+	ck_assert_ptr_nonnull(strstr(got, "/three"));
+	/* Without the base, nothing is left behind. */
+	request("/four", 200);
+	log_set_base(NULL);
+	read_log(path);
+	ck_assert_ptr_nonnull(strstr(got, "/four"));
+	event_base_free(base);
+}
+END_TEST
+
 /* --access-log off: nothing is made, nothing waits. */
 START_TEST(test_access_off)
 {
@@ -302,6 +333,7 @@ check_suite(void)
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_exit_and_fork);
 	tcase_add_test(tc, test_access_off);
+	tcase_add_test(tc, test_loop_turn);
 	suite_add_tcase(s, tc);
 	return s;
 }
