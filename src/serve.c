@@ -253,6 +253,9 @@ serve_child_new(struct serve *s, struct mux_session *session)
 	else
 		uc.restart = cfg->restart;
 	uc.tag = "child";
+	/* The mux parses what it looks into; the trace redacts what it
+	 * shows, so it needs every string parsed. */
+	uc.raw_answers = s->trace == NULL;
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
