@@ -26,6 +26,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "mux_int.h"
+#include "rawjson.h"
 #include "xmalloc.h"
 
 /* ---- client messages ---------------------------------------------------- */
@@ -676,6 +677,49 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	mux_req_finish(m, req, mux_answer_new(id, "result", result));
 }
 
+/*
+ * Whether the raw result (rawjson.h) of an answer to req can go out as
+ * it is: a client's plain request to a legacy child, whose answer the mux
+ * only passes on with the client's id.  Anything the mux looks into (the
+ * handshake, tools/list, tasks/list, a translation, a 2026-07-28 child's
+ * requestState, a flag's bookkeeping) is parsed first.  A result holding
+ * a "task" never comes raw (jsonparse_answer).
+ */
+static int
+mux_route_raw_ok(const struct mux_child *c, const struct mux_req *req)
+{
+	return req->kind == MUX_REQ_CLIENT && req->flags == 0 &&
+	    req->mr == NULL && !c->modern;
+}
+
+/*
+ * The raw result of msg parsed in its place; what replaces it.  The grammar
+ * was checked, so only a json-c that disagrees fails: then the client is
+ * told with an error in *error (owned by msg).
+ */
+static json_object *
+mux_route_raw_parse(json_object *msg, json_object *raw, json_object **error)
+{
+	json_object	*result, *e;
+	const char	*cause = "not JSON";
+
+	if ((result = rawjson_parse(raw, &cause)) != NULL) {
+		/* Replaces (and frees) raw. */
+		if (json_object_object_add(msg, "result", result) != 0)
+			fatalx("json_object_object_add");
+		return result;
+	}
+	log_warnx("server's answer could not be read: %s", cause);
+	e = json_object_new_object();
+	jsonrpc_add(e, "code", json_object_new_int(JSONRPC_INTERNAL_ERROR));
+	jsonrpc_add(e, "message", json_object_new_string("Internal error: the "
+	    "server's answer could not be read"));
+	json_object_object_del(msg, "result");
+	jsonrpc_add(msg, "error", e);
+	*error = e;
+	return NULL;
+}
+
 void
 mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 {
@@ -702,6 +746,8 @@ mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	}
 	json_object_object_get_ex(msg, "result", &result);
 	json_object_object_get_ex(msg, "error", &error);
+	if (rawjson_is(result) && !mux_route_raw_ok(c, req))
+		result = mux_route_raw_parse(msg, result, &error);
 
 	switch (req->kind) {
 	case MUX_REQ_INIT:

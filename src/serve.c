@@ -411,6 +411,9 @@ serve_child_new(struct serve *s, struct mux_session *session, size_t index)
 		uc.tag = tag;
 	} else
 		uc.tag = "child";
+	/* The mux parses what it looks into; the trace redacts what it
+	 * shows, so it needs every string parsed. */
+	uc.raw_answers = s->trace == NULL;
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
@@ -548,6 +551,8 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 	serve_pump(s);
 	if (s->spans != NULL)
 		serve_trace_tick(s->spans, clock_ms());
+	/* The access log's buffered lines: out within a second. */
+	log_flush();
 }
 
 static void	serve_stop_children(void *);
@@ -946,6 +951,7 @@ serve_run(const struct serve_config *cfg)
 	event_config_free(ec);
 	if (s.base == NULL)
 		fatalx("event_base_new failed");
+	log_set_base(s.base);
 
 	if (cfg->client_capabilities != NULL) {
 		s.capabilities = jsonparse_strict(cfg->client_capabilities,
@@ -1077,6 +1083,7 @@ out:
 		json_object_put(s.capabilities);
 	/* Runs the late frees still queued, then frees the base. */
 	event_base_loop(s.base, EVLOOP_NONBLOCK);
+	log_set_base(NULL);
 	event_base_free(s.base);
 	return s.exit_status;
 }
