@@ -61,6 +61,7 @@
 #include "jsonrpc.h"
 #include "jwks.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "metrics.h"
 #include "metrics_mcp.h"
 #include "modern.h"
@@ -1142,7 +1143,7 @@ http_metrics_tool(struct http *h, json_object *msg)
 static const char *
 http_error_type(json_object *msg, char *buf, size_t size)
 {
-	json_object	*err, *code, *is;
+	json_object	*err, *code, *res;
 
 	if (!json_object_is_type(msg, json_type_object))
 		return "_OTHER";
@@ -1153,9 +1154,8 @@ http_error_type(json_object *msg, char *buf, size_t size)
 		    json_object_get_int64(code));
 		return buf;
 	}
-	if ((is = jsonrpc_get(jsonrpc_get(msg, "result", json_type_object),
-	    "isError", json_type_boolean)) != NULL &&
-	    json_object_get_boolean(is))
+	if (json_object_object_get_ex(msg, "result", &res) &&
+	    mcpwire_tool_error(res))
 		return "tool_error";
 	return NULL;
 }

@@ -35,6 +35,26 @@ rawjson_is(json_object *o)
 	    json_object_object_length(o) == 0;
 }
 
+int
+rawjson_member_true(json_object *o, const char *key)
+{
+	const char	*text = json_object_get_userdata(o), *cause;
+	json_object	*v, *m;
+	int		 yes;
+
+	/* A member name may be spelt with \u escapes: only bytes with
+	 * neither the name nor an escape surely lack it. */
+	if (strstr(text, key) == NULL && strstr(text, "\\u") == NULL)
+		return 0;
+	if ((v = jsonparse_strict(text, strlen(text), &cause)) == NULL)
+		return 0;
+	yes = json_object_object_get_ex(v, key, &m) &&
+	    json_object_is_type(m, json_type_boolean) &&
+	    json_object_get_boolean(m);
+	json_object_put(v);
+	return yes;
+}
+
 json_object *
 rawjson_parse(json_object *o, const char **cause)
 {

@@ -26,6 +26,9 @@ json_object	*rawjson_answer(const char *line, size_t len);
 json_object	*rawjson_new(const char *p, size_t len);
 /* 1 if o is a raw value. */
 int		 rawjson_is(json_object *o);
+/* 1 if the raw value o is an object whose member key is true.  Parses o
+ * only when its bytes could say so (the key's text or an escape in them). */
+int		 rawjson_member_true(json_object *o, const char *key);
 /* The raw value o parsed (a new object), or NULL with *cause set. */
 json_object	*rawjson_parse(json_object *o, const char **cause);
 

@@ -34,6 +34,7 @@
 #include "hmap.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "otel.h"
 #include "otel_export.h"
 #include "serve.h"
@@ -267,7 +268,7 @@ strace_input_required(struct strace *t, json_object *result)
 static void
 strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 {
-	json_object	*err, *code, *result, *is;
+	json_object	*err, *code, *result;
 	char		 buf[24];
 
 	if (t->sp == NULL)
@@ -294,8 +295,7 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 	    result != NULL && t->sp->name != NULL &&
 	    strncmp(t->sp->name, "tools/call", 10) == 0)
 		strace_attr_json(t->sp, "gen_ai.tool.call.result", result);
-	if ((is = jsonrpc_get(result, "isError", json_type_boolean)) != NULL &&
-	    json_object_get_boolean(is)) {
+	if (mcpwire_tool_error(result)) {
 		otel_attr_str(&t->sp->attrs, "error.type", "tool_error");
 		otel_span_status(t->sp, OTEL_STATUS_ERROR, NULL);
 	}

@@ -18,6 +18,7 @@
 #include "checktest.h"
 #include "jsonparse.h"
 #include "muxtest.h"
+#include "mcpwire.h"
 #include "rawjson.h"
 
 /* jsonparse_answer of s (NUL-terminated). */
@@ -223,6 +224,36 @@ START_TEST(test_raw_value)
 }
 END_TEST
 
+/* What a tool's failure looks like, whatever the spelling. */
+START_TEST(test_member_true)
+{
+	static const struct {
+		const char	*result;
+		int		 yes;
+	} cases[] = {
+		{ "{\"content\":[],\"isError\":true}", 1 },
+		{ "{\"content\":[],\"isError\":false}", 0 },
+		{ "{\"content\":[]}", 0 },
+		{ "{\"content\":[{\"text\":\"isError\"}]}", 0 },
+		{ "{\"x\":{\"isError\":true}}", 0 },
+		{ "{\"is\\u0045rror\":true}", 1 },
+		{ "{\"isError\":\"true\"}", 0 },
+		{ "[true]", 0 },
+	};
+	json_object	*r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = rawjson_new(cases[i].result, strlen(cases[i].result));
+		ck_assert_msg(rawjson_member_true(r, "isError") ==
+		    cases[i].yes, "%s", cases[i].result);
+		ck_assert_int_eq(mcpwire_tool_error(r), cases[i].yes);
+		json_object_put(r);
+	}
+	ck_assert(!mcpwire_tool_error(NULL));
+}
+END_TEST
+
 /* The child's line, through rawjson_answer as the framer does. */
 static void
 raw_child(struct h *h, const char *line)
@@ -325,6 +356,7 @@ check_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("value");
 	tcase_add_test(tc, test_raw_value);
+	tcase_add_test(tc, test_member_true);
 	tcase_add_test(tc, test_mux_pass);
 	tcase_add_test(tc, test_mux_parsed);
 	suite_add_tcase(s, tc);

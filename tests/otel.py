@@ -247,6 +247,15 @@ def test_http(b):
     etype = srv.attrs.get("error.type")
     check(etype not in (None, ""), "no error.type")
 
+    # A tool's own failure (a result with isError) is one too, though
+    # the child's result passes through the bridge unparsed.
+    st, ans = call(b, sid, ver, 22, "test_error_handling")
+    check(st == 200 and ans.get("result", {}).get("isError") is True,
+          "test_error_handling: %r" % (ans,))
+    srv = RECEIVER.wait_span("tools/call test_error_handling")
+    check(srv.attrs.get("error.type") == "tool_error",
+          "a tool error's error.type: %r" % srv.attrs.get("error.type"))
+
     # A client's name is cut in the span's name, as any attribute.
     long = "L" * 5000
     call(b, sid, ver, 21, long)
@@ -272,6 +281,10 @@ def test_http(b):
     n = metric(b, op + '{mcp_method_name="tools/call",'
                'gen_ai_tool_name="_OTHER",error_type="%s"}' % etype)
     check(n == 2, "unknown tools' series (error %s): %r" % (etype, n))
+    # test_error_handling was called before tools/list named it.
+    n = metric(b, op + '{mcp_method_name="tools/call",'
+               'gen_ai_tool_name="_OTHER",error_type="tool_error"}')
+    check(n == 1, "the tool error's series: %r" % n)
     n = metric(b, op + '{mcp_method_name="tools/list",'
                'gen_ai_tool_name="",error_type=""}')
     check(n == 1, "tools/list's series: %r" % n)
