@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mux_sched.c: the turns of tools that ask.  Stdio does not say which
+ * client a shared legacy child's sampling/createMessage, elicitation/create
+ * or roots/list is for; with calls of several sessions in flight the
+ * bridge could only refuse it.  So the calls that may ask take turns
+ * instead: each child has one asking slot, held by one session at a time
+ * (any number of its calls); the calls of other sessions wait for it in
+ * arrival order.  While the slot is held, a question the child does not
+ * attribute (a relatedRequestId hint still wins) is the holder's.
+ *
+ * Which calls may ask: those of a tool --asking-tools names, or that the
+ * child asked about when only its calls could be the cause (ASKING); with
+ * MUX_SERVER_REQUESTS_SCHEDULE also those of a tool not yet seen to be
+ * answered without asking (UNKNOWN), so that even the first calls of a
+ * tool are never refused; a tool's first answer without a question makes
+ * it QUIET, and its calls run side by side from then on.  The price: the
+ * first calls of new tools wait for each other.  A QUIET tool that turns
+ * out to ask (the child asks while several could be the cause, and is
+ * refused) is taken to ask from then on.
+ *
+ * Only tools/call of legacy clients at a shared legacy child take turns:
+ * a session's own child needs no guess, a 2026-07-28 child asks in its
+ * answers, and a 2026-07-28 client's call is routed as before.
+ */
+#include "config.h"
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "hmap.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "mux.h"
+#include "mux_int.h"
+#include "xmalloc.h"
+
+static const char *const mux_sched_caps[] = {
+	"sampling", "elicitation", "roots",
+};
+
+static int
+mux_tool_match(const void *v, const void *key)
+{
+	return strcmp(((const struct mux_tool *)v)->name, key) == 0;
+}
+
+/* The tool called name, made (UNKNOWN) if new and there is room. */
+static struct mux_tool *
+mux_sched_find(struct mux *m, const char *name, int make)
+{
+	struct mux_tool	*t;
+	uint64_t	 h;
+
+	if (strlen(name) > MUX_TOOL_NAME_MAX)
+		return NULL;
+	h = hmap_hash_str(name);
+	if ((t = hmap_find(&m->tools, h, mux_tool_match, name)) != NULL ||
+	    !make)
+		return t;
+	if (m->ntools >= MUX_TOOLS_MAX) {
+		if (m->ntools++ == MUX_TOOLS_MAX)
+			log_warnx("more than %d tool names called: calls of "
+			    "others take turns as if they asked their client",
+			    MUX_TOOLS_MAX);
+		return NULL;
+	}
+	t = xcalloc(1, sizeof *t);
+	t->name = xstrdup(name);
+	hmap_add(&m->tools, h, t);
+	m->ntools++;
+	return t;
+}
+
+/* The tools named as asking; whether the children may ask at all (the
+ * bridge declared a capability they ask with). */
+void
+mux_sched_init(struct mux *m)
+{
+	struct mux_tool		*t;
+	json_object		*caps;
+	const char *const	*name;
+	size_t			 i;
+
+	if (m->cfg.isolation != MUX_ISOLATION_SHARED)
+		return;
+	caps = mux_bridge_caps(m);
+	for (i = 0; i < sizeof mux_sched_caps / sizeof mux_sched_caps[0]; i++)
+		if (jsonrpc_get(caps, mux_sched_caps[i], json_type_object) !=
+		    NULL)
+			m->sched = 1;
+	json_object_put(caps);
+	for (name = m->cfg.asking_tools; name != NULL && *name != NULL;
+	    name++) {
+		if ((t = mux_sched_find(m, *name, 1)) != NULL)
+			t->kind = MUX_TOOL_ASKING;
+	}
+	m->cfg.asking_tools = NULL;	/* copied */
+}
+
+void
+mux_sched_free(struct mux *m)
+{
+	struct mux_tool	*t;
+	size_t		 i = 0;
+
+	while ((t = hmap_next(&m->tools, &i)) != NULL) {
+		free(t->name);
+		free(t);
+	}
+	hmap_clear(&m->tools);
+}
+
+/*
+ * A request s is about to send c: if it is a tools/call that takes part,
+ * its tool (NULL if not known by name) and in *asks whether it takes
+ * turns; *asks is 0 for anything else.
+ */
+struct mux_tool *
+mux_sched_tool(struct mux *m, struct mux_child *c, struct mux_session *s,
+    json_object *msg, json_object *params, int *asks)
+{
+	struct mux_tool	*t;
+	const char	*name;
+
+	*asks = 0;
+	if (!m->sched || c->owner != NULL || c->modern ||
+	    s->transport == MUX_TRANSPORT_STATELESS ||
+	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
+		return NULL;
+	name = jsonrpc_get_str(params, "name");
+	t = name != NULL ? mux_sched_find(m, name, 1) : NULL;
+	if (t != NULL && t->kind == MUX_TOOL_ASKING)
+		*asks = 1;
+	else if (m->cfg.server_requests == MUX_SERVER_REQUESTS_SCHEDULE)
+		*asks = t == NULL || t->kind == MUX_TOOL_UNKNOWN;
+	return t;
+}
+
+/* Can s have c's slot now?  Not while others wait: they came first. */
+int
+mux_sched_take(struct mux_child *c, struct mux_session *s)
+{
+	if ((c->asker != NULL && c->asker != s) || c->nwaiting > 0)
+		return 0;
+	c->asker = s;
+	c->nasking++;
+	return 1;
+}
+
+/* req waits for the slot; out (consumed) is what the child gets then. */
+void
+mux_sched_hold(struct mux *m, struct mux_req *req, json_object *out)
+{
+	struct mux_child	*c = req->child;
+
+	req->held = out;
+	req->since = m->now;
+	TAILQ_INSERT_TAIL(&c->waiting, req, qentry);
+	c->nwaiting++;
+	m->stats.calls_waiting++;
+	m->stats.call_waits++;
+	log_debug("tools/call waits for its turn (%zu waiting)", c->nwaiting);
+}
+
+/* The calls at the head of c's queue whose turn it is go to the child. */
+static void
+mux_sched_next(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req;
+
+	/* One whose time is up stays: mux_tick's error is its answer. */
+	while (c->ready && (req = TAILQ_FIRST(&c->waiting)) != NULL &&
+	    (c->asker == NULL || c->asker == req->s) &&
+	    (req->deadline == 0 || req->deadline > m->now)) {
+		TAILQ_REMOVE(&c->waiting, req, qentry);
+		c->nwaiting--;
+		m->stats.calls_waiting--;
+		m->stats.call_wait_ms += m->now - req->since;
+		req->sched = (req->sched & ~MUX_SCHED_HELD) | MUX_SCHED_SLOT;
+		c->asker = req->s;
+		c->nasking++;
+		mux_req_busy(req);
+		mux_to_child(m, c, req->held);
+		req->held = NULL;
+	}
+}
+
+/*
+ * req ends (mux_req_free, after it left its session): it leaves the queue,
+ * or gives its slot back; either may be another's turn.
+ */
+void
+mux_sched_release(struct mux *m, struct mux_req *req)
+{
+	struct mux_child	*c = req->child;
+
+	if (req->sched & MUX_SCHED_HELD) {
+		TAILQ_REMOVE(&c->waiting, req, qentry);
+		c->nwaiting--;
+		m->stats.calls_waiting--;
+		m->stats.call_wait_ms += m->now - req->since;
+		json_object_put(req->held);
+		req->held = NULL;
+	} else if (req->sched & MUX_SCHED_SLOT) {
+		if (--c->nasking == 0)
+			c->asker = NULL;
+	} else
+		return;
+	req->sched = 0;
+	mux_sched_next(m, c);
+}
+
+/* The child answered req: a tool's first call answered with a result and
+ * no question while it held the slot shows the tool does not ask. */
+void
+mux_sched_answered(struct mux *m, struct mux_req *req, json_object *result)
+{
+	struct mux_tool	*t = req->tool;
+
+	(void)m;
+	if (t == NULL || t->kind != MUX_TOOL_UNKNOWN || result == NULL ||
+	    (req->sched & (MUX_SCHED_SLOT | MUX_SCHED_ASKED)) !=
+	    MUX_SCHED_SLOT)
+		return;
+	t->kind = MUX_TOOL_QUIET;
+	log_debug("tool %s answered without asking: its calls run side by "
+	    "side", t->name);
+}
+
+/* From now on t's calls take turns. */
+static void
+mux_sched_asks(struct mux_tool *t, const char *how)
+{
+	if (t == NULL || t->kind == MUX_TOOL_ASKING)
+		return;
+	t->kind = MUX_TOOL_ASKING;
+	log_info("tool %s asks its client (%s): its calls take turns, one "
+	    "client session at a time", t->name, how);
+}
+
+/*
+ * A request of c's that names nothing (no hint, no task): with the slot
+ * held, it is the holder's, when nothing else can be its cause.  Returns
+ * 0 when the slot says nothing (the caller guesses as before), 1 with *s
+ * the session, or NULL and *why.
+ */
+int
+mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
+    json_object *params, struct mux_session **s, const char **why)
+{
+	struct mux_session	*a = c->asker, *o;
+	struct mux_req		*req;
+	struct mux_tool		*t = NULL;
+	int			 one = 1;
+
+	*s = NULL;
+	if (a == NULL)
+		return 0;
+	/* A 2026-07-28 client's call takes no turn: it may be the cause. */
+	TAILQ_FOREACH(o, &c->busy, bentry) {
+		if (o->transport == MUX_TRANSPORT_STATELESS)
+			return 0;
+	}
+	/* Nor did another's call of a tool found to ask while it ran. */
+	TAILQ_FOREACH(req, &c->reqs, centry) {
+		if (req->kind == MUX_REQ_CLIENT && req->s != a &&
+		    req->sched == 0 && req->tool != NULL &&
+		    req->tool->kind == MUX_TOOL_ASKING)
+			return 0;
+	}
+	/* What holds the slot asked: its tool asks, if it is just one. */
+	TAILQ_FOREACH(req, &a->reqs, sentry) {
+		if (!(req->sched & MUX_SCHED_SLOT))
+			continue;
+		req->sched |= MUX_SCHED_ASKED;
+		if (t == NULL)
+			t = req->tool;
+		else if (t != req->tool)
+			one = 0;
+	}
+	if (one && m->cfg.server_requests == MUX_SERVER_REQUESTS_SCHEDULE)
+		mux_sched_asks(t, "its call was the one that could ask");
+	/* A call that held the slot before may still be worked on. */
+	if (mux_orphans_asking(m, c, a)) {
+		m->stats.guesses_withheld++;
+		*why = "a call of another client that took its turn at a tool "
+		    "that asks ended unanswered, and the server may still work "
+		    "on it";
+		return 1;
+	}
+	if (!mux_route_has_cap(a, cap, params)) {
+		*why = "the session whose turn it is at a tool that asks did "
+		    "not declare the capability it needs";
+		return 1;
+	}
+	*s = a;
+	return 1;
+}
+
+/*
+ * The child asked, and the guess found s, the one session that can have
+ * caused it: if s has just one call in flight, that call's tool asks.
+ */
+void
+mux_sched_learn(struct mux *m, struct mux_child *c, struct mux_session *s)
+{
+	struct mux_req	*req, *found = NULL;
+
+	if (m->cfg.server_requests != MUX_SERVER_REQUESTS_SCHEDULE)
+		return;
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (req->child != c || (req->sched & MUX_SCHED_HELD))
+			continue;
+		if (found != NULL)
+			return;
+		found = req;
+	}
+	if (found == NULL || found->tool == NULL || found->sched != 0)
+		return;
+	mux_sched_asks(found->tool, "its call was the one in flight");
+	/* It is asking now: its turn, if nobody else's. */
+	if (found->tool->kind == MUX_TOOL_ASKING && c->asker == NULL) {
+		found->sched = MUX_SCHED_SLOT | MUX_SCHED_ASKED;
+		c->asker = s;
+		c->nasking++;
+	}
+}
+
+/*
+ * The child's question was refused: several sessions could have caused
+ * it.  Every tool with a call in flight may ask: from now on they take
+ * turns, so the next time the route is certain.
+ */
+void
+mux_sched_refused(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req;
+
+	if (m->cfg.server_requests != MUX_SERVER_REQUESTS_SCHEDULE)
+		return;
+	TAILQ_FOREACH(req, &c->reqs, centry) {
+		if (req->kind == MUX_REQ_CLIENT &&
+		    !(req->sched & MUX_SCHED_HELD))
+			mux_sched_asks(req->tool, "it asked while calls of "
+			    "several sessions were in flight");
+	}
+}
