@@ -786,9 +786,13 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
 	req->tool = tool;
-	if (asks)
-		req->sched = mux_sched_take(c, s) ? MUX_SCHED_SLOT :
-		    MUX_SCHED_HELD;
+	if (asks && mux_sched_take(c, s)) {
+		req->sched = MUX_SCHED_SLOT;
+		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
+			req->sched |= MUX_SCHED_TRIAL;
+		req->since = m->now;
+	} else if (asks)
+		req->sched = MUX_SCHED_HELD;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
@@ -2263,6 +2267,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		free(text);
 	}
 	mux_modern_client_tick(m);
+	mux_sched_tick(m);
 }
 
 void

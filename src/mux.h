@@ -112,6 +112,15 @@ enum mux_child_era {
 #define MUX_RECENT_MAX			16
 /* Calls waiting for a child's asking slot; beyond, a call gets an error. */
 #define MUX_WAITING_MAX			1024
+/*
+ * A call of a tool not known to ask holds the slot on trial for this long
+ * while others wait: a tool that asks at once is caught by its first
+ * call; one that has not asked by then gives the slot up (and if it asks
+ * later with others in flight, that request is refused as before, and the
+ * tool takes turns from then on).  Slow tools' first calls wait no
+ * longer than this for one another.
+ */
+#define MUX_SCHED_TRIAL_MS		1000
 /* Tools the scheduler remembers, and the longest name it remembers (the
  * MCP limit); calls of others are taken to be of a tool that may ask. */
 #define MUX_TOOLS_MAX			1024

@@ -78,6 +78,10 @@ struct mux_tool;
 #define MUX_SCHED_HELD		0x2	/* waits for it: the child has not
 					   seen it (mux_req.held) */
 #define MUX_SCHED_ASKED		0x4	/* the child asked while it held it */
+/* with SLOT: on trial, its tool not known to ask (MUX_SCHED_TRIAL_MS) */
+#define MUX_SCHED_TRIAL		0x8
+/* its trial ended without a question: it gave the slot up, and may ask */
+#define MUX_SCHED_LOOSE		0x10
 
 struct mux_req {
 	uint64_t		 cid;		/* id towards the child */
@@ -102,7 +106,7 @@ struct mux_req {
 	struct mux_tool		*tool;
 	unsigned		 sched;
 	json_object		*held;
-	uint64_t		 since;
+	uint64_t		 since;		/* or: when its trial began */
 	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
 	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
 	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
@@ -569,6 +573,7 @@ int		 mux_sched_route(struct mux *m, struct mux_child *c,
 void		 mux_sched_learn(struct mux *m, struct mux_child *c,
 		    struct mux_session *s);
 void		 mux_sched_refused(struct mux *m, struct mux_child *c);
+void		 mux_sched_tick(struct mux *m);
 
 /* mux_modern_client.c */
 void		 mux_modern_client_inputs_fail(struct mux *m,

@@ -985,8 +985,11 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		return s;
 	/* Else a guess: never while another's request may be its cause. */
 	s = mux_route_busy(m, c, msg, cap, why, mreq);
-	if (s == NULL && *mreq == NULL)
+	if (s == NULL && *mreq == NULL) {
+		/* The tools in flight may ask: they take turns now. */
+		mux_sched_refused(m, c);
 		return NULL;
+	}
 	if ((withheld = mux_guess_withheld(m, c, s != NULL ? s : (*mreq)->s,
 	    MUX_GUESS_REQUEST)) != NULL) {
 		*mreq = NULL;
@@ -1045,9 +1048,6 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		} else {
 			log_info("%s from the server refused: %s", method,
 			    why);
-			/* The tools in flight may ask: they take turns now. */
-			if (c->asker == NULL)
-				mux_sched_refused(m, c);
 		}
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
 		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,

@@ -15,9 +15,12 @@
  * answered without asking (UNKNOWN), so that even the first calls of a
  * tool are never refused; a tool's first answer without a question makes
  * it QUIET, and its calls run side by side from then on.  The price: the
- * first calls of new tools wait for each other.  A QUIET tool that turns
- * out to ask (the child asks while several could be the cause, and is
- * refused) is taken to ask from then on.
+ * first calls of new tools wait for each other, each at most
+ * MUX_SCHED_TRIAL_MS: a call on trial that has not asked by then gives
+ * the slot up and runs LOOSE (while it does, no question is taken to be
+ * the holder's: the old guess decides).  A tool that turns out to ask
+ * when several calls could be the cause has that question refused, and
+ * takes turns from then on.
  *
  * Only tools/call of legacy clients at a shared legacy child take turns:
  * a session's own child needs no guess, a 2026-07-28 child asks in its
@@ -183,6 +186,9 @@ mux_sched_next(struct mux *m, struct mux_child *c)
 		m->stats.calls_waiting--;
 		m->stats.call_wait_ms += m->now - req->since;
 		req->sched = (req->sched & ~MUX_SCHED_HELD) | MUX_SCHED_SLOT;
+		if (req->tool == NULL || req->tool->kind != MUX_TOOL_ASKING)
+			req->sched |= MUX_SCHED_TRIAL;
+		req->since = m->now;
 		c->asker = req->s;
 		c->nasking++;
 		mux_req_busy(req);
@@ -210,8 +216,10 @@ mux_sched_release(struct mux *m, struct mux_req *req)
 	} else if (req->sched & MUX_SCHED_SLOT) {
 		if (--c->nasking == 0)
 			c->asker = NULL;
-	} else
+	} else {
+		req->sched = 0;
 		return;
+	}
 	req->sched = 0;
 	mux_sched_next(m, c);
 }
@@ -225,8 +233,8 @@ mux_sched_answered(struct mux *m, struct mux_req *req, json_object *result)
 
 	(void)m;
 	if (t == NULL || t->kind != MUX_TOOL_UNKNOWN || result == NULL ||
-	    (req->sched & (MUX_SCHED_SLOT | MUX_SCHED_ASKED)) !=
-	    MUX_SCHED_SLOT)
+	    !(req->sched & (MUX_SCHED_SLOT | MUX_SCHED_LOOSE)) ||
+	    (req->sched & MUX_SCHED_ASKED))
 		return;
 	t->kind = MUX_TOOL_QUIET;
 	log_debug("tool %s answered without asking: its calls run side by "
@@ -260,6 +268,11 @@ mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
 	int			 one = 1;
 
 	*s = NULL;
+	/* A loose call may be the cause: it is not known not to ask. */
+	TAILQ_FOREACH(req, &c->reqs, centry) {
+		if (req->sched & MUX_SCHED_LOOSE)
+			req->sched |= MUX_SCHED_ASKED;
+	}
 	if (a == NULL)
 		return 0;
 	/* A 2026-07-28 client's call takes no turn: it may be the cause. */
@@ -267,11 +280,13 @@ mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
 		if (o->transport == MUX_TRANSPORT_STATELESS)
 			return 0;
 	}
-	/* Nor did another's call of a tool found to ask while it ran. */
+	/* Nor does another's loose call, or one of a tool found to ask
+	 * while it ran. */
 	TAILQ_FOREACH(req, &c->reqs, centry) {
-		if (req->kind == MUX_REQ_CLIENT && req->s != a &&
-		    req->sched == 0 && req->tool != NULL &&
-		    req->tool->kind == MUX_TOOL_ASKING)
+		if (req->kind != MUX_REQ_CLIENT || req->s == a)
+			continue;
+		if ((req->sched & MUX_SCHED_LOOSE) || (req->sched == 0 &&
+		    req->tool != NULL && req->tool->kind == MUX_TOOL_ASKING))
 			return 0;
 	}
 	/* What holds the slot asked: its tool asks, if it is just one. */
@@ -321,7 +336,8 @@ mux_sched_learn(struct mux *m, struct mux_child *c, struct mux_session *s)
 			return;
 		found = req;
 	}
-	if (found == NULL || found->tool == NULL || found->sched != 0)
+	if (found == NULL || found->tool == NULL ||
+	    (found->sched & (MUX_SCHED_SLOT | MUX_SCHED_HELD)))
 		return;
 	mux_sched_asks(found->tool, "its call was the one in flight");
 	/* It is asking now: its turn, if nobody else's. */
@@ -349,5 +365,37 @@ mux_sched_refused(struct mux *m, struct mux_child *c)
 		    !(req->sched & MUX_SCHED_HELD))
 			mux_sched_asks(req->tool, "it asked while calls of "
 			    "several sessions were in flight");
+	}
+}
+
+/*
+ * Time passes: where others wait, the holder's calls on trial that have
+ * not asked in MUX_SCHED_TRIAL_MS give the slot up and run loose; when
+ * none of its calls is left in it, it is the next one's turn.
+ */
+void
+mux_sched_tick(struct mux *m)
+{
+	struct mux_child	*c;
+	struct mux_req		*req;
+
+	TAILQ_FOREACH(c, &m->children, entry) {
+		if (c->asker == NULL || c->nwaiting == 0)
+			continue;
+		TAILQ_FOREACH(req, &c->asker->reqs, sentry) {
+			if ((req->sched & (MUX_SCHED_SLOT | MUX_SCHED_TRIAL |
+			    MUX_SCHED_ASKED)) != (MUX_SCHED_SLOT |
+			    MUX_SCHED_TRIAL) || (req->tool != NULL &&
+			    req->tool->kind == MUX_TOOL_ASKING) ||
+			    req->since + MUX_SCHED_TRIAL_MS > m->now)
+				continue;
+			req->sched = MUX_SCHED_LOOSE;
+			log_debug("tool %s has not asked in %d ms: the next "
+			    "call's turn", req->tool != NULL ?
+			    req->tool->name : "(unnamed)", MUX_SCHED_TRIAL_MS);
+			if (--c->nasking == 0)
+				c->asker = NULL;
+		}
+		mux_sched_next(m, c);
 	}
 }

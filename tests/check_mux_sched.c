@@ -215,6 +215,62 @@ START_TEST(test_sched_quiet)
 END_TEST
 
 /*
+ * A call on trial that has not asked in MUX_SCHED_TRIAL_MS gives its turn
+ * up: slow tools' first calls wait no longer for one another.  While it
+ * runs loose, a question has no certain route: refused as before, and the
+ * tool takes turns from then on.  One answered without asking is quiet.
+ */
+START_TEST(test_sched_trial)
+{
+	struct h		 h;
+	struct mux_session	*a, *b, *c;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	c = h_session(&h, caps);
+	mux_tick(h.m, 100);
+	ca = sched_call(&h, a, 1, "1", "slow");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_int_eq(sched_call(&h, b, 1, "1", "slow"), 0);
+	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS - 1);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS);
+	h_drain(&h);
+	cb = h_cid(&h, "tools/call");
+	ck_assert_uint_eq(h.n, 1);
+	h_clear(&h);
+	/* a's call may still ask: b's turn is no certain route. */
+	ck_assert_ptr_null(sched_ask(&h, 1, "ambiguous"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	/* It takes turns now, with no trial. */
+	ca = sched_call(&h, a, 2, "2", "slow");
+	ck_assert_int_eq(sched_call(&h, b, 2, "2", "slow"), 0);
+	mux_tick(h.m, 10000);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	cb = sched_answer(&h, ca, a, 2, "2");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_answer(&h, cb, b, 2, "2"), 0);
+
+	/* Loose and answered without a question: quiet. */
+	ca = sched_call(&h, a, 3, "3", "fast");
+	ck_assert_int_eq(sched_call(&h, b, 3, "3", "fast"), 0);
+	mux_tick(h.m, 20000);
+	h_drain(&h);
+	cb = h_cid(&h, "tools/call");
+	h_clear(&h);
+	ck_assert_int_eq(sched_answer(&h, ca, a, 3, "3"), 0);
+	ck_assert_int_ne(sched_call(&h, c, 3, "3", "fast"), 0);
+	ck_assert_int_ne(cb, 0);
+	h_fini(&h);
+}
+END_TEST
+
+/*
  * Named with --asking-tools under the old policy: only the named tool
  * takes turns, others run as before; a session's own further calls join
  * its turn unless others wait, then they queue behind them.
@@ -488,6 +544,7 @@ check_suite(void)
 
 	tcase_add_test(tc, test_sched_learn);
 	tcase_add_test(tc, test_sched_quiet);
+	tcase_add_test(tc, test_sched_trial);
 	tcase_add_test(tc, test_sched_named);
 	tcase_add_test(tc, test_sched_hint);
 	tcase_add_test(tc, test_sched_timeout);
