@@ -91,6 +91,14 @@ struct metrics_gauges {
 	/* its unattributed lines and requests not routed to the one busy
 	 * session: another client's request may have caused them */
 	uint64_t	child_guesses_withheld;
+	/* its requests to a client refused: no certain route */
+	uint64_t	child_requests_refused;
+	/* tools/call waiting for their turn at a tool that asks its client;
+	 * waits begun, time waited (ms) and calls refused for a full queue */
+	size_t		calls_waiting;
+	uint64_t	call_waits;
+	uint64_t	call_wait_ms;
+	uint64_t	calls_wait_refused;
 
 	/* The process (metrics_process); a 0 is left off the page as
 	 * unknown, except the CPU time. */

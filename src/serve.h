@@ -31,6 +31,7 @@ struct serve_config {
 	/* the multiplexer */
 	enum mux_isolation	 isolation;
 	enum mux_server_requests server_requests;
+	char			**asking_tools;	/* NULL-terminated, or NULL */
 	size_t			 max_children;
 	const char		*client_capabilities;	/* JSON text or NULL */
 	uint64_t		 init_timeout_ms;
