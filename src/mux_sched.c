@@ -90,6 +90,8 @@ mux_sched_init(struct mux *m)
 	const char *const	*name;
 	size_t			 i;
 
+	name = m->cfg.asking_tools;
+	m->cfg.asking_tools = NULL;	/* borrowed: copied below */
 	if (m->cfg.isolation != MUX_ISOLATION_SHARED)
 		return;
 	caps = mux_bridge_caps(m);
@@ -98,12 +100,10 @@ mux_sched_init(struct mux *m)
 		    NULL)
 			m->sched = 1;
 	json_object_put(caps);
-	for (name = m->cfg.asking_tools; name != NULL && *name != NULL;
-	    name++) {
+	for (; name != NULL && *name != NULL; name++) {
 		if ((t = mux_sched_find(m, *name, 1)) != NULL)
 			t->kind = MUX_TOOL_ASKING;
 	}
-	m->cfg.asking_tools = NULL;	/* copied */
 }
 
 void
