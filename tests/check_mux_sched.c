@@ -536,6 +536,35 @@ START_TEST(test_sched_child_lost)
 }
 END_TEST
 
+/* The bridge stops waiting (the drain's end): a waiting call gets the
+ * error too, and does not go to the child when the turn frees. */
+START_TEST(test_sched_fail_all)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+	struct mux_stats	 st;
+	json_object		*r;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	ck_assert_int_ne(sched_call(&h, a, 1, "1", "ask"), 0);
+	ck_assert_int_eq(sched_call(&h, b, 1, "1", "ask"), 0);
+	mux_fail_all(h.m, "the bridge is stopping");
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 0);
+	r = h_response(&h, a, 1, "1");
+	ck_assert_str_eq(PS(r, "error.message"), "the bridge is stopping");
+	r = h_response(&h, b, 1, "1");
+	ck_assert_str_eq(PS(r, "error.message"), "the bridge is stopping");
+	h_clear(&h);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.calls_waiting, 0);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -552,6 +581,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_session_end);
 	tcase_add_test(tc, test_sched_queue_full);
 	tcase_add_test(tc, test_sched_child_lost);
+	tcase_add_test(tc, test_sched_fail_all);
 	suite_add_tcase(s, tc);
 	return s;
 }
