@@ -159,9 +159,9 @@ struct mux_config {
 	const char		*instance_id;
 	/* isolation=shared only. */
 	enum mux_child_era	 child_era;
-	/* Tools whose calls ask the client (--asking-tools), NULL-terminated;
-	 * called by one session at a time per child whatever the policy
-	 * (but with isolation=session).  Copied.  NULL: none. */
+	/* Tools whose calls ask the client (--asking-tools), NULL-terminated:
+	 * called by one session at a time per shared child whatever the
+	 * policy.  Read by mux_new only.  NULL: none. */
 	const char *const	*asking_tools;
 	/* 0 means MUX_DEFAULT_PROBE_TIMEOUT_MS. */
 	uint64_t		 probe_timeout_ms;
