@@ -171,30 +171,53 @@ mux_sched_hold(struct mux *m, struct mux_req *req, json_object *out)
 	log_debug("tools/call waits for its turn (%zu waiting)", c->nwaiting);
 }
 
-/* The calls at the head of c's queue whose turn it is go to the child. */
+/* req leaves the queue for the child, with the slot or (its tool found
+ * quiet meanwhile) without. */
 static void
-mux_sched_next(struct mux *m, struct mux_child *c)
+mux_sched_go(struct mux *m, struct mux_child *c, struct mux_req *req,
+    int slot)
 {
-	struct mux_req	*req;
-
-	/* One whose time is up stays: mux_tick's error is its answer. */
-	while (c->ready && (req = TAILQ_FIRST(&c->waiting)) != NULL &&
-	    (c->asker == NULL || c->asker == req->s) &&
-	    (req->deadline == 0 || req->deadline > m->now)) {
-		TAILQ_REMOVE(&c->waiting, req, qentry);
-		c->nwaiting--;
-		m->stats.calls_waiting--;
-		m->stats.call_wait_ms += m->now - req->since;
-		req->sched = (req->sched & ~MUX_SCHED_HELD) | MUX_SCHED_SLOT;
+	TAILQ_REMOVE(&c->waiting, req, qentry);
+	c->nwaiting--;
+	m->stats.calls_waiting--;
+	m->stats.call_wait_ms += m->now - req->since;
+	req->sched = 0;
+	if (slot) {
+		req->sched = MUX_SCHED_SLOT;
 		if (req->tool == NULL || req->tool->kind != MUX_TOOL_ASKING)
 			req->sched |= MUX_SCHED_TRIAL;
 		req->since = m->now;
 		c->asker = req->s;
 		c->nasking++;
-		mux_req_busy(req);
-		mux_to_child(m, c, req->held);
-		req->held = NULL;
 	}
+	mux_req_busy(req);
+	mux_to_child(m, c, req->held);
+	req->held = NULL;
+}
+
+/*
+ * What may go to the child now goes: the calls of a tool found quiet
+ * while they waited, wherever they are in the queue; then those at its
+ * head whose turn it is.  One whose time is up stays: mux_tick's error
+ * is its answer.
+ */
+static void
+mux_sched_next(struct mux *m, struct mux_child *c)
+{
+	struct mux_req	*req, *next;
+
+	if (!c->ready)
+		return;
+	for (req = TAILQ_FIRST(&c->waiting); req != NULL; req = next) {
+		next = TAILQ_NEXT(req, qentry);
+		if (req->tool != NULL && req->tool->kind == MUX_TOOL_QUIET &&
+		    (req->deadline == 0 || req->deadline > m->now))
+			mux_sched_go(m, c, req, 0);
+	}
+	while ((req = TAILQ_FIRST(&c->waiting)) != NULL &&
+	    (c->asker == NULL || c->asker == req->s) &&
+	    (req->deadline == 0 || req->deadline > m->now))
+		mux_sched_go(m, c, req, 1);
 }
 
 /*

@@ -215,6 +215,42 @@ START_TEST(test_sched_quiet)
 END_TEST
 
 /*
+ * The calls that waited behind a tool's first call go together once it is
+ * answered without a question: the tool is quiet, they need no turn, and
+ * pass a call of a tool that asks waiting ahead of them.
+ */
+START_TEST(test_sched_quiet_release)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b, *c, *d;
+	struct mux_stats	 st;
+	int64_t			 ca;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	c = h_session(&h, caps);
+	d = h_session(&h, caps);
+	ca = sched_call(&h, a, 1, "1", "echo");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_int_eq(sched_call(&h, d, 1, "1", "ask"), 0);
+	ck_assert_int_eq(sched_call(&h, b, 1, "1", "echo"), 0);
+	ck_assert_int_eq(sched_call(&h, c, 1, "1", "echo"), 0);
+	h_answer(&h, ca, "{'content':[]}");
+	h_response(&h, a, 1, "1");
+	/* b's and c's echo, and d's turn. */
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 3);
+	h_clear(&h);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.calls_waiting, 0);
+	/* The question is d's: b's and c's calls are of a quiet tool. */
+	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), d);
+	h_fini(&h);
+}
+END_TEST
+
+/*
  * A call on trial that has not asked in MUX_SCHED_TRIAL_MS gives its turn
  * up: slow tools' first calls wait no longer for one another.  While it
  * runs loose, a question has no certain route: refused as before, and the
@@ -574,6 +610,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_learn);
 	tcase_add_test(tc, test_sched_quiet);
 	tcase_add_test(tc, test_sched_trial);
+	tcase_add_test(tc, test_sched_quiet_release);
 	tcase_add_test(tc, test_sched_named);
 	tcase_add_test(tc, test_sched_hint);
 	tcase_add_test(tc, test_sched_timeout);
