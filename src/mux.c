@@ -769,12 +769,12 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_prog		*p;
 	struct mux_tool		*tool;
 	json_object		*token = NULL, *meta, *src, *n;
-	int			 asks;
+	unsigned		 sched;
 
 	/* A call of a tool that asks takes its turn (mux_sched.c). */
 	tool = mux_sched_tool(m, c, s, msg, params != NULL ? params :
-	    jsonrpc_params(msg), &asks);
-	if (asks && c->nwaiting >= MUX_WAITING_MAX) {
+	    jsonrpc_params(msg), &sched);
+	if (sched == MUX_SCHED_SLOT && c->nwaiting >= MUX_WAITING_MAX) {
 		m->stats.calls_wait_refused++;
 		mux_error(m, s, stream, b, jsonrpc_id(msg),
 		    JSONRPC_SERVER_ERROR, "Server busy: %d calls already wait "
@@ -786,13 +786,13 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
 	req->tool = tool;
-	if (asks && mux_sched_take(c, s)) {
-		req->sched = MUX_SCHED_SLOT;
+	if (sched == MUX_SCHED_SLOT && mux_sched_take(c, s)) {
 		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
-			req->sched |= MUX_SCHED_TRIAL;
+			sched |= MUX_SCHED_TRIAL;
 		req->since = m->now;
-	} else if (asks)
-		req->sched = MUX_SCHED_HELD;
+	} else if (sched == MUX_SCHED_SLOT)
+		sched = MUX_SCHED_HELD;
+	req->sched = sched;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);

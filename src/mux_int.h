@@ -117,14 +117,16 @@ TAILQ_HEAD(mux_reqs, mux_req);
 
 /*
  * What the scheduler knows of a tool: UNKNOWN until a call of it was
- * answered without the child asking anything while it held the slot
- * (QUIET), or the child asked while only its calls could be the cause, or
- * --asking-tools named it (ASKING).
+ * answered without the child asking anything while it held the slot or
+ * ran loose (QUIET), or the child asked while only its calls could be the
+ * cause, or --asking-tools named it (ASKING).  LATE: a call's trial ended
+ * without a question; its calls run loose until one is answered.
  */
 enum mux_tool_kind {
 	MUX_TOOL_UNKNOWN = 0,
 	MUX_TOOL_QUIET,
 	MUX_TOOL_ASKING,
+	MUX_TOOL_LATE,
 };
 
 struct mux_tool {
@@ -560,7 +562,7 @@ void		 mux_sched_init(struct mux *m);
 void		 mux_sched_free(struct mux *m);
 struct mux_tool	*mux_sched_tool(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, json_object *msg,
-		    json_object *params, int *asks);
+		    json_object *params, unsigned *sched);
 int		 mux_sched_take(struct mux_child *c, struct mux_session *s);
 void		 mux_sched_hold(struct mux *m, struct mux_req *req,
 		    json_object *out);

@@ -15,12 +15,13 @@
  * answered without asking (UNKNOWN), so that even the first calls of a
  * tool are never refused; a tool's first answer without a question makes
  * it QUIET, and its calls run side by side from then on.  The price: the
- * first calls of new tools wait for each other, each at most
+ * first calls of new tools wait for each other, at most
  * MUX_SCHED_TRIAL_MS: a call on trial that has not asked by then gives
- * the slot up and runs LOOSE (while it does, no question is taken to be
- * the holder's: the old guess decides).  A tool that turns out to ask
- * when several calls could be the cause has that question refused, and
- * takes turns from then on.
+ * the slot up and runs LOOSE, its tool LATE, and so do the calls of the
+ * tool that wait and come until one is answered (while a loose call runs,
+ * no question is taken to be the holder's: the old guess decides).  A
+ * tool that turns out to ask when several calls could be the cause has
+ * that question refused, and takes turns from then on.
  *
  * Only tools/call of legacy clients at a shared legacy child take turns:
  * a session's own child needs no guess, a 2026-07-28 child asks in its
@@ -121,17 +122,18 @@ mux_sched_free(struct mux *m)
 
 /*
  * A request s is about to send c: if it is a tools/call that takes part,
- * its tool (NULL if not known by name) and in *asks whether it takes
- * turns; *asks is 0 for anything else.
+ * its tool (NULL if not known by name), and in *sched MUX_SCHED_SLOT if
+ * it takes turns, MUX_SCHED_LOOSE if it runs loose (its tool LATE); 0 for
+ * anything else.
  */
 struct mux_tool *
 mux_sched_tool(struct mux *m, struct mux_child *c, struct mux_session *s,
-    json_object *msg, json_object *params, int *asks)
+    json_object *msg, json_object *params, unsigned *sched)
 {
 	struct mux_tool	*t;
 	const char	*name;
 
-	*asks = 0;
+	*sched = 0;
 	if (!m->sched || c->owner != NULL || c->modern ||
 	    s->transport == MUX_TRANSPORT_STATELESS ||
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
@@ -139,9 +141,13 @@ mux_sched_tool(struct mux *m, struct mux_child *c, struct mux_session *s,
 	name = jsonrpc_get_str(params, "name");
 	t = name != NULL ? mux_sched_find(m, name, 1) : NULL;
 	if (t != NULL && t->kind == MUX_TOOL_ASKING)
-		*asks = 1;
-	else if (m->cfg.server_requests == MUX_SERVER_REQUESTS_SCHEDULE)
-		*asks = t == NULL || t->kind == MUX_TOOL_UNKNOWN;
+		*sched = MUX_SCHED_SLOT;
+	else if (m->cfg.server_requests != MUX_SERVER_REQUESTS_SCHEDULE)
+		return t;
+	else if (t == NULL || t->kind == MUX_TOOL_UNKNOWN)
+		*sched = MUX_SCHED_SLOT;
+	else if (t->kind == MUX_TOOL_LATE)
+		*sched = MUX_SCHED_LOOSE;
 	return t;
 }
 
@@ -171,18 +177,18 @@ mux_sched_hold(struct mux *m, struct mux_req *req, json_object *out)
 	log_debug("tools/call waits for its turn (%zu waiting)", c->nwaiting);
 }
 
-/* req leaves the queue for the child, with the slot or (its tool found
- * quiet meanwhile) without. */
+/* req leaves the queue for the child, with the slot (sched SLOT) or,
+ * its tool found quiet or late meanwhile, without (0, LOOSE). */
 static void
 mux_sched_go(struct mux *m, struct mux_child *c, struct mux_req *req,
-    int slot)
+    unsigned sched)
 {
 	TAILQ_REMOVE(&c->waiting, req, qentry);
 	c->nwaiting--;
 	m->stats.calls_waiting--;
 	m->stats.call_wait_ms += m->now - req->since;
-	req->sched = 0;
-	if (slot) {
+	req->sched = sched;
+	if (sched == MUX_SCHED_SLOT) {
 		req->sched = MUX_SCHED_SLOT;
 		if (req->tool == NULL || req->tool->kind != MUX_TOOL_ASKING)
 			req->sched |= MUX_SCHED_TRIAL;
@@ -196,10 +202,10 @@ mux_sched_go(struct mux *m, struct mux_child *c, struct mux_req *req,
 }
 
 /*
- * What may go to the child now goes: the calls of a tool found quiet
- * while they waited, wherever they are in the queue; then those at its
- * head whose turn it is.  One whose time is up stays: mux_tick's error
- * is its answer.
+ * What may go to the child now goes: the calls of a tool found quiet (or
+ * late) while they waited, wherever they are in the queue; then those at
+ * its head whose turn it is.  One whose time is up stays: mux_tick's
+ * error is its answer.
  */
 static void
 mux_sched_next(struct mux *m, struct mux_child *c)
@@ -210,14 +216,18 @@ mux_sched_next(struct mux *m, struct mux_child *c)
 		return;
 	for (req = TAILQ_FIRST(&c->waiting); req != NULL; req = next) {
 		next = TAILQ_NEXT(req, qentry);
-		if (req->tool != NULL && req->tool->kind == MUX_TOOL_QUIET &&
-		    (req->deadline == 0 || req->deadline > m->now))
+		if (req->tool == NULL || (req->deadline != 0 &&
+		    req->deadline <= m->now))
+			continue;
+		if (req->tool->kind == MUX_TOOL_QUIET)
 			mux_sched_go(m, c, req, 0);
+		else if (req->tool->kind == MUX_TOOL_LATE)
+			mux_sched_go(m, c, req, MUX_SCHED_LOOSE);
 	}
 	while ((req = TAILQ_FIRST(&c->waiting)) != NULL &&
 	    (c->asker == NULL || c->asker == req->s) &&
 	    (req->deadline == 0 || req->deadline > m->now))
-		mux_sched_go(m, c, req, 1);
+		mux_sched_go(m, c, req, MUX_SCHED_SLOT);
 }
 
 /*
@@ -255,7 +265,8 @@ mux_sched_answered(struct mux *m, struct mux_req *req, json_object *result)
 	struct mux_tool	*t = req->tool;
 
 	(void)m;
-	if (t == NULL || t->kind != MUX_TOOL_UNKNOWN || result == NULL ||
+	if (t == NULL || (t->kind != MUX_TOOL_UNKNOWN &&
+	    t->kind != MUX_TOOL_LATE) || result == NULL ||
 	    !(req->sched & (MUX_SCHED_SLOT | MUX_SCHED_LOOSE)) ||
 	    (req->sched & MUX_SCHED_ASKED))
 		return;
@@ -413,9 +424,12 @@ mux_sched_tick(struct mux *m)
 			    req->since + MUX_SCHED_TRIAL_MS > m->now)
 				continue;
 			req->sched = MUX_SCHED_LOOSE;
-			log_debug("tool %s has not asked in %d ms: the next "
-			    "call's turn", req->tool != NULL ?
+			log_debug("tool %s has not asked in %d ms: its calls "
+			    "run loose", req->tool != NULL ?
 			    req->tool->name : "(unnamed)", MUX_SCHED_TRIAL_MS);
+			if (req->tool != NULL &&
+			    req->tool->kind == MUX_TOOL_UNKNOWN)
+				req->tool->kind = MUX_TOOL_LATE;
 			if (--c->nasking == 0)
 				c->asker = NULL;
 		}

@@ -252,36 +252,48 @@ END_TEST
 
 /*
  * A call on trial that has not asked in MUX_SCHED_TRIAL_MS gives its turn
- * up: slow tools' first calls wait no longer for one another.  While it
- * runs loose, a question has no certain route: refused as before, and the
- * tool takes turns from then on.  One answered without asking is quiet.
+ * up, and the calls of its tool waiting go too: slow tools' first calls
+ * wait no longer for one another.  While they run loose, a question has
+ * no certain route: refused as before, and the tool takes turns from then
+ * on.  One answered without asking is quiet.
  */
 START_TEST(test_sched_trial)
 {
 	struct h		 h;
-	struct mux_session	*a, *b, *c;
-	int64_t			 ca, cb;
+	struct mux_session	*a, *b, *c, *d;
+	int64_t			 ca, cb, cc;
 
 	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
 	a = h_session(&h, caps);
 	b = h_session(&h, caps);
 	c = h_session(&h, caps);
+	d = h_session(&h, caps);
 	mux_tick(h.m, 100);
 	ca = sched_call(&h, a, 1, "1", "slow");
 	ck_assert_int_ne(ca, 0);
 	ck_assert_int_eq(sched_call(&h, b, 1, "1", "slow"), 0);
+	ck_assert_int_eq(sched_call(&h, c, 1, "1", "slow"), 0);
 	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS - 1);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS);
 	h_drain(&h);
-	cb = h_cid(&h, "tools/call");
-	ck_assert_uint_eq(h.n, 1);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 2);
+	ck_assert_uint_eq(h.n, 2);
 	h_clear(&h);
-	/* a's call may still ask: b's turn is no certain route. */
+	/* A call of it now runs loose too, no wait. */
+	cc = sched_call(&h, d, 1, "1", "slow");
+	ck_assert_int_ne(cc, 0);
+	/* Any may ask: no certain route. */
 	ck_assert_ptr_null(sched_ask(&h, 1, "ambiguous"));
 	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
-	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	ck_assert_int_eq(sched_answer(&h, cc, d, 1, "1"), 0);
+	mux_session_close(h.m, b);
+	mux_session_close(h.m, c);
+	h_drain(&h);
+	h_clear(&h);
+	b = h_session(&h, caps);
+	c = h_session(&h, caps);
 	/* It takes turns now, with no trial. */
 	ca = sched_call(&h, a, 2, "2", "slow");
 	ck_assert_int_eq(sched_call(&h, b, 2, "2", "slow"), 0);
