@@ -345,6 +345,7 @@ mux_orphans_clear(struct mux_child *c)
 		free(r);
 	}
 	c->norphans = 0;
+	c->nasking_orphans = 0;
 	c->orphans_blind = 0;
 	c->nrecent = 0;
 	c->recent_blind = 0;
@@ -355,6 +356,8 @@ mux_orphan_del(struct mux_child *c, struct mux_orphan *r)
 {
 	TAILQ_REMOVE(&c->orphans, r, entry);
 	c->norphans--;
+	if (r->asking)
+		c->nasking_orphans--;
 	free(r);
 }
 
@@ -407,7 +410,8 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	r->serial = req->s != NULL ? req->s->serial : 0;
 	r->principal = mux_req_principal(req);
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
-	r->asking = (req->sched & MUX_SCHED_SLOT) != 0;
+	if ((r->asking = (req->sched & MUX_SCHED_SLOT) != 0))
+		c->nasking_orphans++;
 	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
 	c->norphans++;
 }
@@ -474,6 +478,8 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 		if (r->cid == cid) {
 			mux_recent_answered(m, c, r->principal);
 			mux_orphan_del(c, r);
+			/* It held the slot: the next turn may come. */
+			mux_sched_kick(m, c);
 			return;
 		}
 	}
@@ -786,7 +792,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
 	req->tool = tool;
-	if (sched == MUX_SCHED_SLOT && mux_sched_take(c, s)) {
+	if (sched == MUX_SCHED_SLOT && mux_sched_take(m, c, s)) {
 		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
 			sched |= MUX_SCHED_TRIAL;
 		req->since = m->now;

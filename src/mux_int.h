@@ -362,6 +362,9 @@ struct mux_child {
 	size_t			 nasking;
 	struct mux_reqs		 waiting;
 	size_t			 nwaiting;
+	/* orphans that held the slot: no other session's turn comes while
+	 * the child may still work on one (it may still ask) */
+	size_t			 nasking_orphans;
 	TAILQ_ENTRY(mux_child)	 entry;
 };
 
@@ -563,7 +566,8 @@ void		 mux_sched_free(struct mux *m);
 struct mux_tool	*mux_sched_tool(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, json_object *msg,
 		    json_object *params, unsigned *sched);
-int		 mux_sched_take(struct mux_child *c, struct mux_session *s);
+int		 mux_sched_take(struct mux *m, struct mux_child *c,
+		    struct mux_session *s);
 void		 mux_sched_hold(struct mux *m, struct mux_req *req,
 		    json_object *out);
 void		 mux_sched_release(struct mux *m, struct mux_req *req);
@@ -576,6 +580,7 @@ void		 mux_sched_learn(struct mux *m, struct mux_child *c,
 		    struct mux_session *s);
 void		 mux_sched_refused(struct mux *m, struct mux_child *c);
 void		 mux_sched_tick(struct mux *m);
+void		 mux_sched_kick(struct mux *m, struct mux_child *c);
 
 /* mux_modern_client.c */
 void		 mux_modern_client_inputs_fail(struct mux *m,

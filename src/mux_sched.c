@@ -151,11 +151,20 @@ mux_sched_tool(struct mux *m, struct mux_child *c, struct mux_session *s,
 	return t;
 }
 
+/* May s have c's slot, free now?  Not while another's call that held it
+ * may still be worked on (an orphan): it may still ask. */
+static int
+mux_sched_free_for(struct mux *m, struct mux_child *c, struct mux_session *s)
+{
+	return c->nasking_orphans == 0 || !mux_orphans_asking(m, c, s);
+}
+
 /* Can s have c's slot now?  Not while others wait: they came first. */
 int
-mux_sched_take(struct mux_child *c, struct mux_session *s)
+mux_sched_take(struct mux *m, struct mux_child *c, struct mux_session *s)
 {
-	if ((c->asker != NULL && c->asker != s) || c->nwaiting > 0)
+	if ((c->asker != NULL && c->asker != s) || c->nwaiting > 0 ||
+	    (c->asker == NULL && !mux_sched_free_for(m, c, s)))
 		return 0;
 	c->asker = s;
 	c->nasking++;
@@ -225,9 +234,18 @@ mux_sched_next(struct mux *m, struct mux_child *c)
 			mux_sched_go(m, c, req, MUX_SCHED_LOOSE);
 	}
 	while ((req = TAILQ_FIRST(&c->waiting)) != NULL &&
-	    (c->asker == NULL || c->asker == req->s) &&
+	    (c->asker == NULL ? mux_sched_free_for(m, c, req->s) :
+	    c->asker == req->s) &&
 	    (req->deadline == 0 || req->deadline > m->now))
 		mux_sched_go(m, c, req, MUX_SCHED_SLOT);
+}
+
+/* An orphan that held the slot is done with (answered late): the next
+ * turn may come. */
+void
+mux_sched_kick(struct mux *m, struct mux_child *c)
+{
+	mux_sched_next(m, c);
 }
 
 /*
@@ -414,8 +432,13 @@ mux_sched_tick(struct mux *m)
 	struct mux_req		*req;
 
 	TAILQ_FOREACH(c, &m->children, entry) {
-		if (c->asker == NULL || c->nwaiting == 0)
+		if (c->nwaiting == 0)
 			continue;
+		/* An orphan that held the slot may have expired. */
+		if (c->asker == NULL) {
+			mux_sched_next(m, c);
+			continue;
+		}
 		TAILQ_FOREACH(req, &c->asker->reqs, sentry) {
 			if ((req->sched & (MUX_SCHED_SLOT | MUX_SCHED_TRIAL |
 			    MUX_SCHED_ASKED)) != (MUX_SCHED_SLOT |

@@ -390,10 +390,11 @@ START_TEST(test_sched_hint)
 END_TEST
 
 /*
- * --request-timeout counts from a call's arrival, its wait included: all
- * ahead of it came earlier and time out first.  One whose time is up as
- * its turn comes stays out of the child: its error says it waited.  The
- * next keeps its place.
+ * --request-timeout counts from a call's arrival, its wait included.  One
+ * whose time is up as its turn comes stays out of the child: its error
+ * says it waited.  The next keeps its place, and waits on while the call
+ * that timed out may still run at the child (and ask): until its own
+ * time is up.
  */
 START_TEST(test_sched_timeout)
 {
@@ -417,7 +418,7 @@ START_TEST(test_sched_timeout)
 	/* a's call is cancelled at the child, b's never reached it. */
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
 	    "notifications/cancelled"), 1);
-	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 0);
 	r = h_response(&h, b, 1, "1");
 	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_SERVER_ERROR);
 	ck_assert_ptr_nonnull(strstr(PS(r, "error.message"),
@@ -427,11 +428,18 @@ START_TEST(test_sched_timeout)
 	    "waiting for its turn"));
 	h_clear(&h);
 	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.calls_waiting, 1);
+	ck_assert_uint_eq(st.call_wait_ms, 1000);
+	mux_tick(h.m, 1600);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	r = h_response(&h, c, 1, "1");
+	ck_assert_ptr_nonnull(strstr(PS(r, "error.message"),
+	    "waiting for its turn"));
+	h_clear(&h);
+	mux_stats(h.m, &st);
 	ck_assert_uint_eq(st.calls_waiting, 0);
-	ck_assert_uint_eq(st.call_wait_ms, 1000 + 410);
-	/* c's turn: a's call may still run, so c's question is refused
-	 * until the child answers a's late. */
-	ck_assert_ptr_null(sched_ask(&h, 1, "ended unanswered"));
+	ck_assert_uint_eq(st.call_wait_ms, 1000 + 1000);
 	h_fini(&h);
 }
 END_TEST
@@ -476,15 +484,15 @@ START_TEST(test_sched_cancel)
 END_TEST
 
 /*
- * A session that goes away leaves the queue, and gives its turn to the
- * next; the call it leaves at the child may still ask, so until the
- * child answers it late the next one's question is not guessed.
+ * A session that goes away leaves the queue.  The call it leaves at the
+ * child may still ask: the next turn comes once the child answers it
+ * late, or MUX_ORPHAN_GRACE_MS after.
  */
 START_TEST(test_sched_session_end)
 {
 	static const char *const named[] = { "ask", NULL };
 	struct h		 h;
-	struct mux_session	*a, *b, *c;
+	struct mux_session	*a, *b, *c, *d;
 	struct mux_stats	 st;
 	int64_t			 ca, cc;
 
@@ -492,6 +500,8 @@ START_TEST(test_sched_session_end)
 	a = h_session(&h, caps);
 	b = h_session(&h, caps);
 	c = h_session(&h, caps);
+	d = h_session(&h, caps);
+	mux_tick(h.m, 100);
 	ca = sched_call(&h, a, 1, "1", "ask");
 	ck_assert_int_eq(sched_call(&h, b, 1, "1", "ask"), 0);
 	ck_assert_int_eq(sched_call(&h, c, 1, "1", "ask"), 0);
@@ -500,20 +510,62 @@ START_TEST(test_sched_session_end)
 	ck_assert_uint_eq(h.n, 0);
 	mux_session_close(h.m, a);
 	h_drain(&h);
-	/* The child hears of a's call, and gets c's. */
+	/* The child hears of a's call; c waits on. */
 	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
 	    "notifications/cancelled"), 1);
-	cc = h_cid(&h, "tools/call");
-	ck_assert_uint_eq(h.n, 2);
+	ck_assert_uint_eq(h.n, 1);
 	h_clear(&h);
 	mux_stats(h.m, &st);
-	ck_assert_uint_eq(st.calls_waiting, 0);
-	ck_assert_ptr_null(sched_ask(&h, 1, "ended unanswered"));
+	ck_assert_uint_eq(st.calls_waiting, 1);
+	/* Asked now, it may be a's: nobody's turn, nobody to guess. */
+	ck_assert_ptr_null(sched_ask(&h, 1, "no client session"));
 	/* The child's late answer to a's call: it is done with it. */
 	h_answer(&h, ca, "{'content':[]}");
-	ck_assert_uint_eq(h.n, 0);
+	cc = h_cid(&h, "tools/call");
+	ck_assert_uint_eq(h.n, 1);
+	h_clear(&h);
 	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), c);
-	ck_assert_int_eq(sched_answer(&h, cc, c, 1, "1"), 0);
+
+	/* c goes too, leaving its call; d waits MUX_ORPHAN_GRACE_MS. */
+	ck_assert_int_eq(sched_call(&h, d, 1, "1", "ask"), 0);
+	mux_tick(h.m, 200);
+	mux_session_close(h.m, c);
+	h_drain(&h);
+	h_clear(&h);
+	mux_tick(h.m, 200 + MUX_ORPHAN_GRACE_MS - 1);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 0);
+	mux_tick(h.m, 200 + MUX_ORPHAN_GRACE_MS);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	h_clear(&h);
+	ck_assert_ptr_eq(sched_ask(&h, 3, NULL), d);
+	(void)cc;
+	h_fini(&h);
+}
+END_TEST
+
+/* A session's own call that it cancelled holds back no turn of its own:
+ * what the child may still ask about it is that session's anyway. */
+START_TEST(test_sched_own_orphan)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	ck_assert_int_ne(sched_call(&h, a, 1, "1", "ask"), 0);
+	ck_assert_int_eq(h_send(&h, a, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/cancelled','params':{'requestId':1}}"),
+	    MUX_RECV_ACCEPTED);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/cancelled"), 1);
+	h_clear(&h);
+	ck_assert_int_ne(sched_call(&h, a, 2, "2", "ask"), 0);
+	ck_assert_int_eq(sched_call(&h, b, 1, "1", "ask"), 0);
+	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), a);
 	h_fini(&h);
 }
 END_TEST
@@ -628,6 +680,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_timeout);
 	tcase_add_test(tc, test_sched_cancel);
 	tcase_add_test(tc, test_sched_session_end);
+	tcase_add_test(tc, test_sched_own_orphan);
 	tcase_add_test(tc, test_sched_queue_full);
 	tcase_add_test(tc, test_sched_child_lost);
 	tcase_add_test(tc, test_sched_fail_all);
