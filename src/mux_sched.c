@@ -21,7 +21,10 @@
  * tool that wait and come until one is answered (while a loose call runs,
  * no question is taken to be the holder's: the old guess decides).  A
  * tool that turns out to ask when several calls could be the cause has
- * that question refused, and takes turns from then on.
+ * that question refused, and takes turns from then on.  A call that held
+ * the slot and ended unanswered may still be worked on, and ask: another
+ * session's turn waits for its late answer or its expiry (an orphan,
+ * MUX_ORPHAN_GRACE_MS).
  *
  * Only tools/call of legacy clients at a shared legacy child take turns:
  * a session's own child needs no guess, a 2026-07-28 child asks in its
@@ -275,8 +278,8 @@ mux_sched_release(struct mux *m, struct mux_req *req)
 	mux_sched_next(m, c);
 }
 
-/* The child answered req: a tool's first call answered with a result and
- * no question while it held the slot shows the tool does not ask. */
+/* The child answered req: a call answered with a result and no question
+ * while it held the slot or ran loose shows its tool does not ask. */
 void
 mux_sched_answered(struct mux *m, struct mux_req *req, json_object *result)
 {
