@@ -51,6 +51,7 @@ enum {
 	OPT_RESTART,
 	OPT_ISOLATION,
 	OPT_SERVER_REQUESTS,
+	OPT_ASKING_TOOLS,
 	OPT_MAX_CHILDREN,
 	OPT_CHILDREN,
 	OPT_CLIENT_CAPABILITIES,
@@ -145,6 +146,7 @@ static const struct option cli_serve_options[] = {
 	{ "restart",		required_argument, NULL, OPT_RESTART },
 	{ "isolation",		required_argument, NULL, OPT_ISOLATION },
 	{ "server-requests",	required_argument, NULL, OPT_SERVER_REQUESTS },
+	{ "asking-tools",	required_argument, NULL, OPT_ASKING_TOOLS },
 	{ "max-children",	required_argument, NULL, OPT_MAX_CHILDREN },
 	{ "children",		required_argument, NULL, OPT_CHILDREN },
 	{ "client-capabilities", required_argument, NULL, OPT_CLIENT_CAPABILITIES },
@@ -250,7 +252,7 @@ config_init(struct config *c)
 	c->serve.kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
 	c->serve.restart = UPSTREAM_RESTART_ON_FAILURE;
 	c->serve.isolation = MUX_ISOLATION_SHARED;
-	c->serve.server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	c->serve.server_requests = MUX_SERVER_REQUESTS_SCHEDULE;
 	c->serve.init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
 	c->serve.child_era = MUX_CHILD_ERA_LEGACY;
 	c->serve.probe_timeout_ms = MUX_DEFAULT_PROBE_TIMEOUT_MS;
@@ -296,6 +298,7 @@ config_free(struct config *c)
 	 * ours. */
 	cli_free_vector(c->serve.command);
 	cli_free_vector(c->serve.env);
+	cli_free_vector(c->serve.asking_tools);
 	free((char *)c->serve.cwd);
 	free((char *)c->serve.connect);
 	free((char *)c->serve.client_capabilities);
@@ -534,6 +537,31 @@ cli_add_env(struct config *c, const char *s, char **err)
 	}
 	cli_push(&c->serve.env, &c->nenv, s);
 	return 0;
+}
+
+/* --asking-tools NAME[,NAME...]: tool names as tools/list gives them. */
+static int
+cli_add_asking_tools(struct config *c, const char *s, char **err)
+{
+	const char	*p, *end;
+	char		*name;
+	size_t		 len;
+
+	for (p = s;; p = end + 1) {
+		end = strchr(p, ',');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len > MUX_TOOL_NAME_MAX) {
+			xasprintf(err, "--asking-tools wants tool names of 1 "
+			    "to %d characters, separated by commas, not '%s'",
+			    MUX_TOOL_NAME_MAX, s);
+			return -1;
+		}
+		name = xstrndup(p, len);
+		cli_push(&c->serve.asking_tools, &c->nasking_tools, name);
+		free(name);
+		if (end == NULL)
+			return 0;
+	}
 }
 
 static int
@@ -1095,12 +1123,17 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    MUX_SERVER_REQUESTS_UNAMBIGUOUS;
 		else if (strcmp(arg, "latest") == 0)
 			c->serve.server_requests = MUX_SERVER_REQUESTS_LATEST;
+		else if (strcmp(arg, "schedule") == 0)
+			c->serve.server_requests =
+			    MUX_SERVER_REQUESTS_SCHEDULE;
 		else {
-			xasprintf(err, "--server-requests wants unambiguous or "
-			    "latest, not '%s'", arg);
+			xasprintf(err, "--server-requests wants schedule, "
+			    "unambiguous or latest, not '%s'", arg);
 			return -1;
 		}
 		return 0;
+	case OPT_ASKING_TOOLS:
+		return cli_add_asking_tools(c, arg, err);
 	case OPT_MAX_CHILDREN:
 		if (cli_parse_int(arg, 0, 1000000, &n) == -1) {
 			xasprintf(err, "--max-children wants a number, not "
@@ -1674,7 +1707,9 @@ static const char cli_usage_serve[] =
 "                           (default 32; 0: no limit)\n"
 "  --children N             run N copies of the shared child, sessions\n"
 "                           spread over them (default 1, at most 64)\n"
-"  --server-requests POLICY unambiguous (default) or latest\n"
+"  --server-requests POLICY schedule (default), unambiguous or latest\n"
+"  --asking-tools NAME[,NAME...]  tools whose calls ask the client: one\n"
+"                           session at a time calls them (repeatable)\n"
 "  --client-capabilities JSON  capabilities declared to the shared child\n"
 "  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"
 "  --child-era ERA          legacy (default), auto (probe with server/discover)\n"

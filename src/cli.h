@@ -69,6 +69,8 @@ struct config {
 	 */
 	struct serve_config	 serve;
 	size_t			 nenv;		/* entries in serve.env */
+	/* entries in serve.asking_tools */
+	size_t			 nasking_tools;
 
 	/*
 	 * client mode, filled in place as given (a timeout left 0 gets its

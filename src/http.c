@@ -2345,6 +2345,11 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->child_answers_unreadable = ms.unreadable_unanswered;
 	g->client_progress_dropped = ms.client_progress_dropped;
 	g->child_guesses_withheld = ms.guesses_withheld;
+	g->child_requests_refused = ms.server_requests_refused;
+	g->calls_waiting = ms.calls_waiting;
+	g->call_waits = ms.call_waits;
+	g->call_wait_ms = ms.call_wait_ms;
+	g->calls_wait_refused = ms.calls_wait_refused;
 	g->connections = h->listener == NULL ? 0 :
 	    http_listener_count(h->listener);
 	g->ready = mux_ready(h->mux);

@@ -451,4 +451,19 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 		metrics_one(out, "mcpbridge_otel_queue_spans", "gauge",
 		    "Spans waiting to be exported.", g->otel_queue_spans);
 	}
+	metrics_one(out, "mcpbridge_child_requests_refused_total", "counter",
+	    "Requests from a child (sampling, elicitation, roots) answered "
+	    "with an error: no client session was certainly their cause.",
+	    g->child_requests_refused);
+	metrics_one(out, "mcpbridge_calls_waiting", "gauge",
+	    "Tool calls waiting for their turn: another session's call of a "
+	    "tool that asks its client is in flight at the child.",
+	    g->calls_waiting);
+	metrics_one(out, "mcpbridge_call_waits_total", "counter",
+	    "Tool calls that waited for their turn.", g->call_waits);
+	metrics_seconds(out, "mcpbridge_call_wait_seconds_total", "counter",
+	    "Time tool calls waited for their turn.", g->call_wait_ms);
+	metrics_one(out, "mcpbridge_calls_wait_refused_total", "counter",
+	    "Tool calls refused: too many already waited for their turn.",
+	    g->calls_wait_refused);
 }

@@ -114,6 +114,14 @@ struct metrics_gauges {
 	uint64_t	otel_spans_dropped;
 	uint64_t	otel_spans_failed;
 	uint64_t	otel_queue_spans;
+	/* its requests to a client refused: no certain route */
+	uint64_t	child_requests_refused;
+	/* tools/call waiting for their turn at a tool that asks its client;
+	 * waits begun, time waited (ms) and calls refused for a full queue */
+	size_t		calls_waiting;
+	uint64_t	call_waits;
+	uint64_t	call_wait_ms;
+	uint64_t	calls_wait_refused;
 
 	/* The process (metrics_process); a 0 is left off the page as
 	 * unknown, except the CPU time. */

@@ -8,12 +8,14 @@
  * (request ids, progress tokens, subscriptions, log levels, tasks) so that
  * no client sees another's traffic.
  *
- * The mux is four files behind mux.h, sharing mux_int.h (the state and who
+ * The mux is five files behind mux.h, sharing mux_int.h (the state and who
  * owns what):
  *  - mux.c: the API, the outbox, requests towards the child, per-session
  *    state at a child, the handshake and era probe, child up and down,
  *    sessions;
  *  - mux_route.c: legacy routing, client messages and child messages;
+ *  - mux_sched.c: the turns of tools that ask, which make the route of a
+ *    shared child's questions certain;
  *  - mux_modern_client.c: 2026-07-28 clients, each request a stateless
  *    session (input_required rounds, requestState, listen);
  *  - mux_modern_child.c: a child that speaks 2026-07-28 (pass-through
@@ -236,6 +238,9 @@ mux_cancel_at_child(struct mux *m, struct mux_child *c, struct mux_req *req,
 {
 	json_object	*params;
 
+	/* A call waiting for its turn was never sent. */
+	if (req->sched & MUX_SCHED_HELD)
+		return;
 	params = json_object_new_object();
 	jsonrpc_add(params, "requestId", json_object_new_int64(
 	    (int64_t)req->cid));
@@ -292,24 +297,33 @@ mux_error(struct mux *m, struct mux_session *s, uint64_t stream,
 	free(text);
 }
 
-/* Server requests: the in-flight request's stream, the newest of several. */
+/* Server requests: the in-flight request's stream, the newest of several
+ * (of those the child has: not one waiting for its turn). */
 uint64_t
 mux_session_stream(struct mux_session *s)
 {
 	struct mux_req	*req;
 
-	if ((req = TAILQ_LAST(&s->reqs, mux_reqs)) == NULL)
-		return 0;
-	return req->stream;
+	TAILQ_FOREACH_REVERSE(req, &s->reqs, mux_reqs, sentry) {
+		if (!(req->sched & MUX_SCHED_HELD))
+			return req->stream;
+	}
+	return 0;
 }
 
 /* Unrelated notifications: the one request's stream, else the general one. */
 uint64_t
 mux_session_notify_stream(struct mux_session *s)
 {
+	struct mux_req	*req;
+
 	if (s->nreqs != 1)
 		return 0;
-	return TAILQ_FIRST(&s->reqs)->stream;
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (!(req->sched & MUX_SCHED_HELD))
+			return req->stream;
+	}
+	return 0;
 }
 
 /* ---- requests towards the child --------------------------------------- */
@@ -350,6 +364,7 @@ mux_orphans_clear(struct mux_child *c)
 		free(r);
 	}
 	c->norphans = 0;
+	c->nasking_orphans = 0;
 	c->orphans_blind = 0;
 	c->nrecent = 0;
 	c->recent_blind = 0;
@@ -360,6 +375,8 @@ mux_orphan_del(struct mux_child *c, struct mux_orphan *r)
 {
 	TAILQ_REMOVE(&c->orphans, r, entry);
 	c->norphans--;
+	if (r->asking)
+		c->nasking_orphans--;
 	free(r);
 }
 
@@ -398,7 +415,7 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	struct mux_orphan	*r;
 
 	if (req->kind != MUX_REQ_CLIENT || (req->flags & MUX_REQ_F_LISTEN) ||
-	    c->owner != NULL || !c->up)
+	    (req->sched & MUX_SCHED_HELD) || c->owner != NULL || !c->up)
 		return;
 	if (c->norphans >= MUX_ORPHANS_MAX) {
 		/* Forgotten, but not whose it could be: anybody's. */
@@ -412,6 +429,8 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	r->serial = req->s != NULL ? req->s->serial : 0;
 	r->principal = mux_req_principal(req);
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
+	if ((r->asking = (req->sched & MUX_SCHED_SLOT) != 0))
+		c->nasking_orphans++;
 	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
 	c->norphans++;
 }
@@ -478,6 +497,8 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 		if (r->cid == cid) {
 			mux_recent_answered(m, c, r->principal);
 			mux_orphan_del(c, r);
+			/* It held the slot: the next turn may come. */
+			mux_sched_kick(m, c);
 			return;
 		}
 	}
@@ -532,6 +553,27 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 }
 
 /*
+ * Can a question the child did not attribute be about another's call than
+ * s's that held the asking slot (mux_sched.c) and ended unanswered?  The
+ * slot's route believes no other call asks, so only those count.
+ */
+int
+mux_orphans_asking(struct mux *m, struct mux_child *c, struct mux_session *s)
+{
+	struct mux_orphan	*r;
+
+	mux_orphans_expire(m, c);
+	if (c->orphans_blind > m->now)
+		return 1;
+	TAILQ_FOREACH(r, &c->orphans, entry) {
+		if (r->asking && mux_principal_other(r->principal, r->serial,
+		    s))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * A guess that s is who the child means, for a request or log line it did
  * not attribute, is withheld while another's request may be its cause:
  * one the child may still work on (mux_orphans_other), or one it just
@@ -569,32 +611,44 @@ mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
 }
 
 /*
+ * req's session waits for the child: the newest request moves it to the
+ * end of the busy list.  (A call waiting for its turn does this when it
+ * goes to the child.)
+ */
+void
+mux_req_busy(struct mux_req *req)
+{
+	struct mux_session	*s = req->s;
+	struct mux_child	*c = req->child;
+
+	if (s->nreqs++ > 0)
+		TAILQ_REMOVE(&c->busy, s, bentry);
+	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
+}
+
+/*
  * A client's request now answers to s, under the client's id (copied) and
  * on stream: in s's id map and request list, its session the newest busy
- * one, its timeout armed.
+ * one (unless it waits for its turn), its timeout armed.
  */
 void
 mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
     json_object *id, uint64_t stream)
 {
-	struct mux_child	*c = req->child;
-
 	req->s = s;
 	req->id = jsonrpc_id_copy(id);
 	req->idh = jsonrpc_id_hash(id);
 	hmap_add(&s->ids, req->idh, req);
 	req->stream = stream;
 
-	/* The newest request moves its session to the end of the busy list. */
-	if (s->nreqs++ > 0)
-		TAILQ_REMOVE(&c->busy, s, bentry);
-	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
+	if (!(req->sched & MUX_SCHED_HELD))
+		mux_req_busy(req);
 	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
 
 	/* A subscription is no request waiting for its answer. */
 	if (!(req->flags & MUX_REQ_F_LISTEN)) {
 		m->stats.in_flight++;
-		c->in_flight++;
+		req->child->in_flight++;
 	}
 	if (m->cfg.request_timeout_ms != 0 &&
 	    !(req->flags & MUX_REQ_F_LISTEN)) {
@@ -614,7 +668,7 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 	if (s != NULL) {
 		hmap_del(&s->ids, req->idh, req);
 		TAILQ_REMOVE(&s->reqs, req, sentry);
-		if (--s->nreqs == 0)
+		if (!(req->sched & MUX_SCHED_HELD) && --s->nreqs == 0)
 			TAILQ_REMOVE(&req->child->busy, s, bentry);
 		if (!(req->flags & MUX_REQ_F_LISTEN)) {
 			m->stats.in_flight--;
@@ -641,6 +695,8 @@ mux_req_free(struct mux *m, struct mux_req *req)
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_REMOVE(&req->child->reqs, req, centry);
 	mux_req_detach(m, req);
+	/* Its turn, or its place in the queue, is the next call's. */
+	mux_sched_release(m, req);
 	if (req->mr != NULL)
 		mux_modern_client_mreq_free(m, req);
 	while (req->xr != NULL &&
@@ -774,10 +830,32 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_req		*req;
 	struct mux_prog		*p;
 	struct tracectx		 tc;
+	struct mux_tool		*tool;
 	json_object		*token = NULL, *meta, *src, *n;
+	unsigned		 sched;
 
+	/* A call of a tool that asks takes its turn (mux_sched.c). */
+	tool = mux_sched_tool(m, c, s, msg, params != NULL ? params :
+	    jsonrpc_params(msg), &sched);
+	if (sched == MUX_SCHED_SLOT && c->nwaiting >= MUX_WAITING_MAX) {
+		m->stats.calls_wait_refused++;
+		mux_error(m, s, stream, b, jsonrpc_id(msg),
+		    JSONRPC_SERVER_ERROR, "Server busy: %d calls already wait "
+		    "their turn at tools that ask the client", MUX_WAITING_MAX);
+		json_object_put(params);
+		json_object_put(msg);
+		return NULL;
+	}
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
+	req->tool = tool;
+	if (sched == MUX_SCHED_SLOT && mux_sched_take(m, c, s)) {
+		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
+			sched |= MUX_SCHED_TRIAL;
+		req->since = m->now;
+	} else if (sched == MUX_SCHED_SLOT)
+		sched = MUX_SCHED_HELD;
+	req->sched = sched;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
@@ -828,7 +906,11 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	if (m->cfg.span_child != NULL && m->cfg.span_child(m->cfg.span_arg,
 	    s, msg, req->cid, &tc) == 0)
 		params = mux_span_params(msg, params, &tc);
-	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
+	if (req->sched & MUX_SCHED_HELD)
+		mux_sched_hold(m, req, mux_rewrite_request(msg, req->cid,
+		    params));
+	else
+		mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;
 }
@@ -1736,6 +1818,10 @@ mux_fail_all(struct mux *m, const char *why)
 	struct mux_req		*req, *rnext;
 
 	TAILQ_FOREACH(c, &m->children, entry) {
+		/* First those waiting for their turn: no turn comes now. */
+		while ((req = TAILQ_FIRST(&c->waiting)) != NULL)
+			mux_req_finish(m, req, jsonrpc_error_new(req->id,
+			    JSONRPC_SERVER_ERROR, why, NULL));
 		for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 			rnext = TAILQ_NEXT(req, centry);
 			if (req->kind != MUX_REQ_CLIENT)
@@ -1824,6 +1910,7 @@ mux_child_new(struct mux *m, struct mux_session *owner)
 	TAILQ_INIT(&c->reqs);
 	TAILQ_INIT(&c->orphans);
 	TAILQ_INIT(&c->queue);
+	TAILQ_INIT(&c->waiting);
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	return c;
 }
@@ -2263,6 +2350,7 @@ mux_new(const struct mux_config *cfg)
 			m->pool[i]->index = i;
 		}
 	}
+	mux_sched_init(m);
 	return m;
 }
 
@@ -2302,6 +2390,7 @@ mux_free(struct mux *m)
 	hmap_clear(&m->reqs);
 	hmap_clear(&m->progs);
 	hmap_clear(&m->sreqs);
+	mux_sched_free(m);
 	free(m->outs);
 	json_object_put(m->caps);
 	free(m->client_name);
@@ -2379,13 +2468,16 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		if (req->mr != NULL)
 			mux_modern_client_inputs_fail(m, req, 1,
 			    "the request timed out");
-		xasprintf(&text, "Request timed out after %" PRIu64 " ms",
-		    m->cfg.request_timeout_ms);
+		xasprintf(&text, "Request timed out after %" PRIu64 " ms%s",
+		    m->cfg.request_timeout_ms, (req->sched & MUX_SCHED_HELD) ?
+		    " waiting for its turn: another client's call of a tool "
+		    "that asks its client was in flight" : "");
 		mux_req_finish(m, req, jsonrpc_error_new(req->id,
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);
 	}
 	mux_modern_client_tick(m);
+	mux_sched_tick(m);
 }
 
 void

@@ -21,10 +21,11 @@
  * and the messages related to a request go on that request's stream, the
  * rest on stream 0.
  *
- * The implementation is four files (mux.c's header comment maps them):
+ * The implementation is five files (mux.c's header comment maps them):
  * mux.c (this API, the handshake, children and sessions), mux_route.c
- * (legacy routing), mux_modern_client.c (2026-07-28 clients) and
- * mux_modern_child.c (a 2026-07-28 child).
+ * (legacy routing), mux_sched.c (the turns of tools that ask),
+ * mux_modern_client.c (2026-07-28 clients) and mux_modern_child.c (a
+ * 2026-07-28 child).
  */
 #ifndef MCPBRIDGE_MUX_H
 #define MCPBRIDGE_MUX_H
@@ -49,6 +50,14 @@ enum mux_server_requests {
 	MUX_SERVER_REQUESTS_UNAMBIGUOUS = 0,
 	/* Route to the most recent qualifying session. */
 	MUX_SERVER_REQUESTS_LATEST,
+	/*
+	 * As UNAMBIGUOUS, and make the route certain: the tools whose calls
+	 * ask (learned, or named), and those not yet seen to answer without
+	 * asking, are called by one session at a time per child; while such
+	 * a call is in flight, a request the child does not attribute is its
+	 * session's.  See mux_sched.c.
+	 */
+	MUX_SERVER_REQUESTS_SCHEDULE,
 };
 
 enum mux_transport {
@@ -104,6 +113,21 @@ enum mux_child_era {
 /* Principals remembered per child; beyond, the oldest is forgotten and no
  * guess is made until its window would have ended. */
 #define MUX_RECENT_MAX			16
+/* Calls waiting for a child's asking slot; beyond, a call gets an error. */
+#define MUX_WAITING_MAX			1024
+/*
+ * A call of a tool not known to ask holds the slot on trial for this long
+ * while others wait: a tool that asks at once is caught by its first
+ * call; one that has not asked by then gives the slot up (and if it asks
+ * later with others in flight, that request is refused as before, and the
+ * tool takes turns from then on).  Slow tools' first calls wait no
+ * longer than this for one another.
+ */
+#define MUX_SCHED_TRIAL_MS		1000
+/* Tools the scheduler remembers, and the longest name it remembers (the
+ * MCP limit); calls of others are taken to be of a tool that may ask. */
+#define MUX_TOOLS_MAX			1024
+#define MUX_TOOL_NAME_MAX		128
 
 struct mux_config {
 	enum mux_isolation	 isolation;
@@ -147,6 +171,10 @@ struct mux_config {
 	const char		*instance_id;
 	/* isolation=shared only. */
 	enum mux_child_era	 child_era;
+	/* Tools whose calls ask the client (--asking-tools), NULL-terminated:
+	 * called by one session at a time per shared child whatever the
+	 * policy.  Read by mux_new only.  NULL: none. */
+	const char *const	*asking_tools;
 	/* 0 means MUX_DEFAULT_PROBE_TIMEOUT_MS. */
 	uint64_t		 probe_timeout_ms;
 	/*
@@ -227,6 +255,13 @@ struct mux_stats {
 	/* a client's notifications/progress whose token is not one of a
 	 * request the child sent that client and awaits an answer to */
 	uint64_t	client_progress_dropped;
+	/* tools/call waiting for their turn at a tool that asks its client
+	 * (MUX_SERVER_REQUESTS_SCHEDULE, asking_tools): now, in all, their
+	 * time waited in all, and those refused for a full queue */
+	size_t		calls_waiting;
+	uint64_t	call_waits;
+	uint64_t	call_wait_ms;
+	uint64_t	calls_wait_refused;
 };
 
 struct mux	*mux_new(const struct mux_config *);

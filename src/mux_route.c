@@ -338,11 +338,14 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		    (req = hmap_find(&s->ids, jsonrpc_id_hash(id),
 		    mux_req_id_match, id)) == NULL)
 			goto drop;	/* finished already, or never ours */
-		params = jsonrpc_copy_shallow(params, NULL);
-		json_object_object_add(params, "requestId",
-		    json_object_new_int64((int64_t)req->cid));
-		mux_to_child(m, c, jsonrpc_notification_new(
-		    "notifications/cancelled", params));
+		/* A call waiting for its turn just leaves the queue. */
+		if (!(req->sched & MUX_SCHED_HELD)) {
+			params = jsonrpc_copy_shallow(params, NULL);
+			json_object_object_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_to_child(m, c, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
 		if (req->mr != NULL)
 			mux_modern_client_inputs_fail(m, req, 1,
 			    "the client cancelled the request that asked");
@@ -611,6 +614,7 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 
 	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL)
 		mux_tools_learn(c, result);
+	mux_sched_answered(m, req, result);
 	if (req->mr != NULL) {
 		mux_modern_client_answer(m, req, result, error);
 		return;
@@ -1034,16 +1038,24 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		return NULL;
 	}
 
+	/* A tool that asks has its turn: its session's (mux_sched.c). */
+	if (mux_sched_route(m, c, cap, params, &s, why))
+		return s;
 	/* Else a guess: never while another's request may be its cause. */
 	s = mux_route_busy(m, c, msg, cap, why, mreq);
-	if (s == NULL && *mreq == NULL)
+	if (s == NULL && *mreq == NULL) {
+		/* The tools in flight may ask: they take turns now. */
+		mux_sched_refused(m, c);
 		return NULL;
+	}
 	if ((withheld = mux_guess_withheld(m, c, s != NULL ? s : (*mreq)->s,
 	    MUX_GUESS_REQUEST)) != NULL) {
 		*mreq = NULL;
 		*why = withheld;
 		return NULL;
 	}
+	if (s != NULL)
+		mux_sched_learn(m, c, s);
 	return s;
 }
 
@@ -1091,9 +1103,10 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 				    "(no client is asking anything)", method,
 				    why);
 			c->roots_told = 1;
-		} else
+		} else {
 			log_info("%s from the server refused: %s", method,
 			    why);
+		}
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
 		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,
 		    text, NULL));

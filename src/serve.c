@@ -966,6 +966,7 @@ serve_run(const struct serve_config *cfg)
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
 	mc.server_requests = cfg->server_requests;
+	mc.asking_tools = (const char *const *)cfg->asking_tools;
 	mc.client_capabilities = s.capabilities;
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;

@@ -36,6 +36,7 @@ struct serve_config {
 	/* the multiplexer */
 	enum mux_isolation	 isolation;
 	enum mux_server_requests server_requests;
+	char			**asking_tools;	/* NULL-terminated, or NULL */
 	size_t			 max_children;
 	/* --children: copies of the shared child, 1 .. MUX_CHILDREN_MAX */
 	size_t			 children;

@@ -57,7 +57,8 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(c.serve.restart, UPSTREAM_RESTART_ON_FAILURE);
 	ck_assert_int_eq(c.serve.isolation, MUX_ISOLATION_SHARED);
 	ck_assert_int_eq(c.serve.server_requests,
-	    MUX_SERVER_REQUESTS_UNAMBIGUOUS);
+	    MUX_SERVER_REQUESTS_SCHEDULE);
+	ck_assert_ptr_null(c.serve.asking_tools);
 	ck_assert_int_eq(c.serve.http.keepalive_ms, 15000);
 	/* --isolation=session is capped unless the user says otherwise. */
 	ck_assert_uint_eq(c.serve.max_children, 32);
@@ -182,6 +183,7 @@ START_TEST(test_serve_options)
 	    "B=x=y", "--cwd", "/tmp", "--max-message-size", "1M",
 	    "--kill-timeout", "250ms", "--restart", "always", "--isolation=session",
 	    "--max-children", "4", "--server-requests", "latest",
+	    "--asking-tools", "ask,sample-llm", "--asking-tools", "x",
 	    "--base-path", "/api/", "--path", "/m", "--keepalive", "2s",
 	    "--max-queue", "64K", "--replay-buffer", "10,2K", "--print-url",
 	    "--log-level", "debug", "--log-format", "json", "--", "srv", NULL),
@@ -197,6 +199,11 @@ START_TEST(test_serve_options)
 	ck_assert_int_eq(c.serve.isolation, MUX_ISOLATION_SESSION);
 	ck_assert_uint_eq(c.serve.max_children, 4);
 	ck_assert_int_eq(c.serve.server_requests, MUX_SERVER_REQUESTS_LATEST);
+	ck_assert_uint_eq(c.nasking_tools, 3);
+	ck_assert_str_eq(c.serve.asking_tools[0], "ask");
+	ck_assert_str_eq(c.serve.asking_tools[1], "sample-llm");
+	ck_assert_str_eq(c.serve.asking_tools[2], "x");
+	ck_assert_ptr_null(c.serve.asking_tools[3]);
 	ck_assert_str_eq(c.serve.http.base_path, "/api");
 	ck_assert_str_eq(c.serve.http.mcp_path, "/m");
 	ck_assert_int_eq(c.serve.http.keepalive_ms, 2000);
@@ -271,6 +278,12 @@ START_TEST(test_errors)
 		{ { "serve", "--path", "/metrics", "--", "x", NULL },
 		  "--path and the metrics are both /metrics" },
 		{ { "serve", "--log-level", "loud", "--", "x", NULL }, "--log-level" },
+		{ { "serve", "--server-requests", "guess", "--", "x", NULL },
+		  "--server-requests wants schedule" },
+		{ { "serve", "--asking-tools", "a,,b", "--", "x", NULL },
+		  "--asking-tools" },
+		{ { "serve", "--asking-tools", "", "--", "x", NULL },
+		  "--asking-tools" },
 		{ { "serve", "--instance-id", "a.b", "--", "x", NULL }, "--instance-id" },
 		{ { "serve", "--instance-id", "", "--", "x", NULL }, "--instance-id" },
 		{ { "serve", "--instance-id",

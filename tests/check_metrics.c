@@ -178,6 +178,29 @@ START_TEST(test_pool)
 }
 END_TEST
 
+/* The turns of tools that ask: what waits, has waited, and how long. */
+START_TEST(test_calls_waiting)
+{
+	struct metrics_gauges	 g;
+	char			*page;
+
+	memset(&g, 0, sizeof g);
+	g.calls_waiting = 3;
+	g.call_waits = 9;
+	g.call_wait_ms = 1250;
+	g.calls_wait_refused = 1;
+	g.child_requests_refused = 2;
+	page = render(&g);
+	ck_assert(has_line(page, "# TYPE mcpbridge_calls_waiting gauge"));
+	ck_assert(has_line(page, "mcpbridge_calls_waiting 3"));
+	ck_assert(has_line(page, "mcpbridge_call_waits_total 9"));
+	ck_assert(has_line(page, "mcpbridge_call_wait_seconds_total 1.250"));
+	ck_assert(has_line(page, "mcpbridge_calls_wait_refused_total 1"));
+	ck_assert(has_line(page, "mcpbridge_child_requests_refused_total 2"));
+	free(page);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -188,6 +211,7 @@ check_suite(void)
 	tcase_add_test(tc, test_process_read);
 	tcase_add_test(tc, test_per_method);
 	tcase_add_test(tc, test_pool);
+	tcase_add_test(tc, test_calls_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1681,6 +1681,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char *const asking[] = { "echo", NULL };
 	struct fz		 f;
 	struct mux_config	 cfg;
 	unsigned		 conf;
@@ -1693,8 +1694,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.isolation = conf & 1;
 	cfg.isolation = f.isolation ? MUX_ISOLATION_SESSION :
 	    MUX_ISOLATION_SHARED;
-	cfg.server_requests = (conf & 2) ? MUX_SERVER_REQUESTS_LATEST :
-	    MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	/* max_children is for isolation=session only: with a shared child
+	 * its bit picks the schedule policy (mux_sched.c), and with latest
+	 * names the legacy clients' tool as asking instead. */
+	if (conf & 2)
+		cfg.server_requests = MUX_SERVER_REQUESTS_LATEST;
+	else if ((conf & 8) && !f.isolation)
+		cfg.server_requests = MUX_SERVER_REQUESTS_SCHEDULE;
+	else
+		cfg.server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	if ((conf & 10) == 10 && !f.isolation)
+		cfg.asking_tools = asking;
 	cfg.request_timeout_ms = (conf & 4) ? 1000 : 0;
 	cfg.max_children = (conf & 8) ? 2 : 0;
 	/* Shared, the same bit makes a pool. */
