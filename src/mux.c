@@ -789,7 +789,7 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
  * copy of their _meta: the client's objects stay as they came.  Params
  * that are no object, or a _meta that is none, carry no context.
  */
-static json_object *
+json_object *
 mux_span_params(json_object *msg, json_object *params,
     const struct tracectx *ctx)
 {

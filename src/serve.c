@@ -982,6 +982,7 @@ serve_run(const struct serve_config *cfg)
 	mc.instance_id = cfg->instance_id;
 	if ((s.spans = serve_trace_new(s.base, cfg)) != NULL) {
 		mc.span_child = serve_trace_child_request;
+		mc.span_server = serve_trace_server_request;
 		mc.span_arg = s.spans;
 	}
 	if (s.trace != NULL || s.spans != NULL) {

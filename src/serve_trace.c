@@ -263,6 +263,17 @@ strace_input_required(struct strace *t, json_object *result)
 	otel_attr_str(&ev->attrs, "mcp.input_required.methods", methods);
 }
 
+/* An answer that is an input_required round. */
+static int
+strace_asks(json_object *ans)
+{
+	const char	*m;
+
+	m = jsonrpc_get_str(jsonrpc_get(ans, "result", json_type_object),
+	    "resultType");
+	return m != NULL && strcmp(m, "input_required") == 0;
+}
+
 /* An answer's outcome on t's span: error.type and status from an error,
  * or a tool result with isError. */
 static void
@@ -404,6 +415,10 @@ serve_trace_child_request(void *arg, struct mux_session *ms,
 	if (srv->child != NULL)		/* retried: the last one counts */
 		strace_end(st, srv->child, NULL);
 	xasprintf(&key, "c\n%llu", (unsigned long long)cid);
+	/* A 2026-07-28 client came back with answers: the round the child
+	 * waited for them in ends, the next is this request's. */
+	if ((t = strace_find(st, key)) != NULL)
+		strace_end(st, t, NULL);
 	t = strace_new(st, key, STRACE_CHILD, srv->sid);
 	t->server = srv;
 	srv->child = t;
@@ -440,68 +455,37 @@ serve_trace_child_in(struct serve_trace *st, json_object *msg)
 
 /* ---- what goes to a client ---- */
 
-/* The newest round trip open in session sid: what a request of the
- * child's without a context of its own most likely belongs to. */
-static struct strace *
-strace_session_child(struct serve_trace *st, const char *sid)
+/*
+ * The mux's span_server hook: a request of the child's goes to session
+ * ms as bid, for the client's request cause (or NULL: the mux cannot
+ * tell which).  Its parent is the child's own context (an instrumented
+ * child), else that request's round trip (or its SERVER span between
+ * rounds), else nothing: a trace of its own rather than a guess.
+ */
+int
+serve_trace_server_request(void *arg, struct mux_session *ms,
+    json_object *msg, uint64_t bid, json_object *cause, struct tracectx *ctx)
 {
-	struct strace	*t;
-
-	TAILQ_FOREACH_REVERSE(t, &st->open, straces, entry) {
-		if (t->kind == STRACE_CHILD && strcmp(t->sid, sid) == 0)
-			return t;
-	}
-	return NULL;
-}
-
-/* msg with ctx in a copy of its params._meta (msg is left as it is: the
- * mux may share it). */
-static json_object *
-strace_meta_copy(json_object *msg, const struct tracectx *ctx)
-{
-	json_object	*n, *params, *meta;
-
-	params = jsonrpc_params(msg);
-	if (params != NULL && !json_object_is_type(params, json_type_object))
-		return json_object_get(msg);
-	n = jsonrpc_copy_shallow(msg, NULL);
-	params = jsonrpc_copy_shallow(params, NULL);
-	if (json_object_object_get_ex(params, "_meta", &meta)) {
-		if (!json_object_is_type(meta, json_type_object)) {
-			json_object_put(params);
-			json_object_put(n);
-			return json_object_get(msg);
-		}
-		json_object_object_add(params, "_meta",
-		    jsonrpc_copy_shallow(meta, NULL));
-	}
-	json_object_object_add(n, "params", params);
-	tracectx_to_meta(n, ctx);
-	return n;
-}
-
-static void
-strace_sreq_start(struct serve_trace *st, struct mux_session *ms,
-    json_object **msgp)
-{
-	json_object	*msg = *msgp;
-	struct tracectx	 parent, *pp = NULL;
-	struct strace	*t, *cause;
-	const char	*sid = strace_sid(ms), *idt;
-	char		*key;
-	int		 remote = 0;
+	struct serve_trace	*st = arg;
+	struct tracectx		 parent, *pp = NULL;
+	struct strace		*t, *srv = NULL;
+	const char		*sid = strace_sid(ms);
+	char			*key, buf[24];
+	int			 remote = 0;
 
 	if (st->nopen >= SERVE_TRACE_OPEN_MAX)
-		return;
-	/* The child's own context first (an instrumented child), else the
-	 * round trip that caused it. */
+		return -1;
+	if (cause != NULL) {
+		key = strace_server_key(sid, cause);
+		srv = strace_find(st, key);
+		free(key);
+	}
 	if (tracectx_from_meta(msg, &parent) == 0) {
 		pp = &parent;
 		remote = 1;
-	} else if ((cause = strace_session_child(st, sid)) != NULL)
-		pp = &cause->ctx;
-	xasprintf(&key, "q\n%s\n%s", sid, json_object_to_json_string_ext(
-	    jsonrpc_id(msg), JSON_C_TO_STRING_PLAIN));
+	} else if (srv != NULL)
+		pp = srv->child != NULL ? &srv->child->ctx : &srv->ctx;
+	xasprintf(&key, "q\n%s\n%llu", sid, (unsigned long long)bid);
 	if ((t = strace_find(st, key)) != NULL)
 		strace_end(st, t, "_OTHER");
 	t = strace_new(st, key, STRACE_SREQ, sid);
@@ -512,19 +496,19 @@ strace_sreq_start(struct serve_trace *st, struct mux_session *ms,
 		if (otel_sample(&st->cfg->otel->sampler, NULL, t->ctx.trace_id))
 			t->ctx.flags |= TRACECTX_FLAG_SAMPLED;
 	}
-	*msgp = strace_meta_copy(msg, &t->ctx);
-	json_object_put(msg);
+	*ctx = t->ctx;
 	if (!tracectx_sampled(&t->ctx))
-		return;
-	t->sp = otel_span_new(jsonrpc_method(*msgp), OTEL_KIND_CLIENT,
+		return 0;
+	t->sp = otel_span_new(jsonrpc_method(msg), OTEL_KIND_CLIENT,
 	    &t->ctx, pp, remote, otel_now_ns());
-	otel_attr_str(&t->sp->attrs, "mcp.method.name", jsonrpc_method(*msgp));
-	if ((idt = strace_id_text(jsonrpc_id(*msgp))) != NULL)
-		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
+	otel_attr_str(&t->sp->attrs, "mcp.method.name", jsonrpc_method(msg));
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)bid);
+	otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", buf);
 	if (strace_has_session(ms))
 		otel_attr_session_id(&t->sp->attrs, sid);
 	otel_attr_str(&t->sp->attrs, "network.transport", "tcp");
 	otel_attr_str(&t->sp->attrs, "network.protocol.name", "http");
+	return 0;
 }
 
 static void
@@ -541,6 +525,12 @@ strace_answered(struct serve_trace *st, const char *sid, json_object *msg)
 	if (t == NULL)
 		return;
 	strace_outcome(st, t, msg);
+	/* A round that asks the client ends this request, not the child's
+	 * work: its round trip goes on until the client's retry. */
+	if (t->child != NULL && strace_asks(msg)) {
+		t->child->server = NULL;
+		t->child = NULL;
+	}
 	strace_end(st, t, NULL);
 }
 
@@ -560,9 +550,6 @@ serve_trace_session_out(struct serve_trace *st, struct mux_session *ms,
 	switch (jsonrpc_classify(*msg)) {
 	case JSONRPC_RESPONSE:
 		strace_answered(st, sid, *msg);
-		break;
-	case JSONRPC_REQUEST:
-		strace_sreq_start(st, ms, msg);
 		break;
 	default:
 		break;

@@ -51,6 +51,12 @@ void		 serve_trace_http(void *arg, struct mux_session *ms,
 /* mux_config's span_child hook: fills *ctx for the child's copy. */
 int		 serve_trace_child_request(void *arg, struct mux_session *ms,
 		    json_object *msg, uint64_t cid, struct tracectx *ctx);
+/* mux_config's span_server hook: a request of the child's for session
+ * ms (as bid), for its request cause; fills *ctx for the session's
+ * copy. */
+int		 serve_trace_server_request(void *arg, struct mux_session *ms,
+		    json_object *msg, uint64_t bid, json_object *cause,
+		    struct tracectx *ctx);
 /* A message from a client as the mux gets it (answers to the child's
  * requests, cancellations). */
 void		 serve_trace_client_in(struct serve_trace *,
@@ -59,8 +65,7 @@ void		 serve_trace_client_in(struct serve_trace *,
 void		 serve_trace_child_in(struct serve_trace *, json_object *msg);
 /*
  * A message the mux sends to session ms: an answer ends its request's
- * span; a request of the child's starts one and is replaced (*msg, a
- * reference the caller owns) by a copy with our context in _meta.
+ * span (*msg, a reference the caller owns, stays as it is).
  */
 void		 serve_trace_session_out(struct serve_trace *,
 		    struct mux_session *ms, json_object **msg);

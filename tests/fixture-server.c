@@ -53,7 +53,7 @@
  *   sample, elicit, roots  send sampling/createMessage, elicitation/create,
  *                          roots/list to the client; return its answer as
  *                          JSON text ({force:true} skips the capability
- *                          check)
+ *                          check; sample's wait_ms: ask that much later)
  *   notify_list_changed {list, pad}  send notifications/<list>/list_changed
  *                          for tools, prompts, resources or all; pad adds
  *                          params._meta.pad, a string of that many bytes
@@ -1439,7 +1439,14 @@ es_tool_sample(struct es_call *c, struct json_object *reply)
 	const char		*prompt;
 	int64_t			 max_tokens;
 
-	if (c->step > 0) {
+	/* wait_ms: step 0 sleeps, step 1 asks; else step 0 asks. */
+	if (c->step == 0 && (es_arg_int(c, "wait_ms", 0, 0, ES_DELAY_MAX_MS,
+	    &c->ms) == -1 || c->ms > 0)) {
+		if (c->ms > 0)
+			es_call_sleep(c, c->ms);
+		return;
+	}
+	if (c->step > (c->ms > 0)) {
 		es_knob_reply(c, reply);
 		return;
 	}
@@ -2113,7 +2120,8 @@ static const struct es_tool es_tools[] = {
 	  "check)",
 	  "{\"type\":\"object\",\"properties\":{\"prompt\":{\"type\":"
 	  "\"string\"},\"maxTokens\":{\"type\":\"integer\",\"minimum\":1},"
-	  "\"force\":{\"type\":\"boolean\"}}}", es_tool_sample },
+	  "\"force\":{\"type\":\"boolean\"},\"wait_ms\":{\"type\":"
+	  "\"integer\",\"minimum\":0}}}", es_tool_sample },
 	{ "elicit", "Test knob: sends elicitation/create to the client and "
 	  "returns its answer as JSON text (force skips the capability check)",
 	  "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":"

@@ -404,13 +404,82 @@ def test_eras(b):
                                "action": "accept",
                                "content": {"name": "Al"}}}})
     check(text_of(body) == "Hello, Al!", "retry: %r" % body)
-    RECEIVER.wait_for(lambda r: len(r.spans("tools/call " + name)) >= 3,
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call " + name)) >= 4,
                       what="the retry's spans")
     retry = [s for s in RECEIVER.spans("tools/call " + name, kind=SERVER)
              if s.attrs.get("jsonrpc.request.id") == "6"]
     retry = only(retry, "the retry's span")
     check(any(e["name"] == "mcp.input_responses"
               for e in retry.get("events", [])), "no input_responses event")
+    # Each round at the child is a round trip: the first goes on while
+    # the client answers (the child waits), the retry has its own.
+    rt1 = round_trip(srv, "the first round")
+    check(int(rt1["endTimeUnixNano"]) >= int(retry["startTimeUnixNano"]),
+          "the first round trip ended with the input_required answer")
+    rt2 = round_trip(retry, "the retry")
+    check(rt2.get("status", {}).get("code", 0) != 2, "retry: %r" % rt2)
+
+
+def legacy_session(b, caps):
+    """A legacy HTTP+SSE session declaring caps: (stream, send)."""
+    from mcptest.wire import Response
+    s = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    ep = s.event()["data"][len(b.base):]
+
+    def send(msg):
+        r = Response(b, "POST", ep, {"Content-Type": "application/json"},
+                     msg)
+        check(r.status == 202, "legacy POST: %d" % r.status)
+        r.close()
+    send(rpc(1, "initialize", {"protocolVersion": "2024-11-05",
+                               "capabilities": caps,
+                               "clientInfo": {"name": "t", "version": "1"}}))
+    s.message()
+    send(note("notifications/initialized"))
+    return s, send
+
+
+def test_related(b):
+    """A sampling request the child sends for its older call, while a
+    newer call of the same session is at the child too: the span is the
+    older call's round trip's child, as the request names it."""
+    wait_ready(b)
+    s, send = legacy_session(b, {"sampling": {}})
+    send(rpc(2, "tools/call", {"name": "sample",
+                               "arguments": {"wait_ms": 400}}))
+    send(rpc(3, "tools/call", {"name": "delay",
+                               "arguments": {"ms": 1500}}))
+    asked = None
+    for _ in range(10):
+        m = s.message()["msg"]
+        if m.get("method") == "sampling/createMessage":
+            asked = m
+            break
+    check(asked is not None, "no sampling request came")
+    send({"jsonrpc": "2.0", "id": asked["id"], "result": {
+        "role": "assistant", "content": {"type": "text", "text": "hi"},
+        "model": "m"}})
+    done = set()
+    for _ in range(10):
+        m = s.message()["msg"]
+        if m.get("id") in (2, 3) and "result" in m:
+            done.add(m["id"])
+        if done == {2, 3}:
+            break
+    s.close()
+    check(done == {2, 3}, "answers: %r" % done)
+    RECEIVER.wait_for(lambda r: r.spans("sampling/createMessage") and
+                      len(r.spans("tools/call delay", kind=SERVER)) == 1,
+                      what="the sampling and delay spans")
+    srv = only(RECEIVER.spans("tools/call sample", kind=SERVER),
+               "the sampling call")
+    rt = round_trip(srv, "the sampling call")
+    q = only(RECEIVER.spans("sampling/createMessage"), "the question")
+    check(q["traceId"] == srv["traceId"] and
+          q.get("parentSpanId") == rt["spanId"],
+          "the question's parent is %s/%s, not the asking call's round "
+          "trip %s/%s" % (q["traceId"], q.get("parentSpanId"),
+                          srv["traceId"], rt["spanId"]))
 
 
 def test_secrets(b):
@@ -659,6 +728,7 @@ TESTS = {
     "sdk": (test_sdk, OTEL, None),
     "http": (test_http, OTEL, None),
     "eras": (test_eras, OTEL, None),
+    "related": (test_related, OTEL, None),
     "secrets": (test_secrets, OTEL + ["--auth-token-env", "OTEL_TEST_TOKEN",
                                       "--trace=body"],
                 {"OTEL_TEST_TOKEN": TOKEN,
