@@ -1134,7 +1134,7 @@ http_metrics_tool(struct http *h, json_object *msg)
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
 		return METRICS_MCP_NO_TOOL;
 	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
-	if (name == NULL || mux_tool_headers(h->mux, name) == NULL)
+	if (name == NULL || !mux_tool_named(h->mux, name))
 		return METRICS_MCP_TOOL_OTHER;
 	return metrics_mcp_tool(name);
 }

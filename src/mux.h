@@ -369,6 +369,9 @@ int		 mux_child_modern(const struct mux *);
 /* The x-mcp-header annotations of the shared child's tool (borrowed; see
  * mcpwire_tool_headers), NULL if no tools/list answer named it. */
 json_object	*mux_tool_headers(const struct mux *, const char *tool);
+/* Some child's tools/list answer named tool (a shared child's, or any
+ * session's own child's, gone or not). */
+int		 mux_tool_named(const struct mux *, const char *tool);
 
 /* Sessions.  data is the transport's own pointer, returned by
  * mux_session_data. */

@@ -431,6 +431,10 @@ struct mux {
 	char			*client_name;
 	char			*client_version;
 	char			*child_name;	/* NULL: "the child" */
+	/* isolation=session: the names any session's child listed (tool
+	 * name -> null; at most MCPWIRE_MAX_TOOLS), outliving the child:
+	 * mux_tool_named */
+	json_object		*tools_named;
 	uint64_t		 now;
 	uint64_t		 next_id;
 	/* ids restarted below MUX_ID_MAX */

@@ -583,7 +583,7 @@ mux_state_named(const struct mux *m, const struct mux_child *c,
  * are invalid is forgotten (clients leave it out; its calls go unchecked).
  */
 static void
-mux_tools_learn(struct mux_child *c, json_object *result)
+mux_tools_learn(struct mux *m, struct mux_child *c, json_object *result)
 {
 	json_object	*tools;
 	char		*err;
@@ -598,6 +598,19 @@ mux_tools_learn(struct mux_child *c, json_object *result)
 		if (mcpwire_learn_tool(c->tool_headers,
 		    json_object_array_get_idx(tools, i), &err) == -1)
 			free(err);
+	}
+	/* A session's own child goes with its session: its names stay. */
+	if (c->owner == NULL)
+		return;
+	if (m->tools_named == NULL)
+		m->tools_named = json_object_new_object();
+	json_object_object_foreach(c->tool_headers, name, spec) {
+		(void)spec;
+		if (json_object_object_length(m->tools_named) >=
+		    MCPWIRE_MAX_TOOLS)
+			break;
+		if (!json_object_object_get_ex(m->tools_named, name, NULL))
+			json_object_object_add(m->tools_named, name, NULL);
 	}
 }
 
@@ -614,7 +627,7 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	const char		*version;
 
 	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL)
-		mux_tools_learn(c, result);
+		mux_tools_learn(m, c, result);
 	mux_sched_answered(m, req, result);
 	if (req->mr != NULL) {
 		mux_modern_client_answer(m, req, result, error);

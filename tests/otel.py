@@ -647,6 +647,25 @@ def test_isolated(b):
               "session %d: the child's parent is not the round trip" % i)
 
 
+def test_isolated_tools(b):
+    """--isolation=session: a tool a session's own child listed is a
+    label of the histogram, in that session and in later ones."""
+    wait_ready(b)
+    op = ('mcp_server_operation_duration_seconds_count{mcp_method_name='
+          '"tools/call",gen_ai_tool_name="%s",error_type=""}')
+    sid, ver = initialize(b)
+    r = post(b, rpc(2, "tools/list"), sid, ver)
+    r.answer()
+    r.close()
+    st, _ = call(b, sid, ver, 3, "echo", {"message": "x"})
+    check(st == 200, "echo: %d" % st)
+    sid, ver = initialize(b)
+    st, _ = call(b, sid, ver, 2, "echo", {"message": "y"})
+    check(st == 200, "echo: %d" % st)
+    check(metric(b, op % "echo") == 2, "echo's series: %r, _OTHER's %r" %
+          (metric(b, op % "echo"), metric(b, op % "_OTHER")))
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -737,6 +756,8 @@ TESTS = {
     "isolated": (test_isolated, OTEL + ["--isolation", "session"], None),
     "client": (test_client, OTEL, None),
     "client-sampling": (test_client_sampling, OTEL, None),
+    "isolated-tools": (test_isolated_tools, OTEL + ["--isolation",
+                                                   "session"], None),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
