@@ -240,8 +240,8 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 		    "in flight at its end)", st.sessions, st.in_flight);
 	}
 	if (s->spans != NULL)
-		serve_trace_child_down(s->spans, child->session, cause,
-		    will_restart);
+		serve_trace_child_down(s->spans, child->session,
+		    child->index, cause, will_restart);
 	if (!s->stopping)
 		log_warnx("%s %s%s%s", serve_child_name(child, name), cause,
 		    will_restart ? "; restarting" : "", load);
@@ -504,6 +504,9 @@ serve_pump(void *arg)
 			if (child != NULL && !child->stopping)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
 				    serve_trace_label(out.session), out.msg);
+			if (s->spans != NULL && out.session == NULL)
+				serve_trace_child_out(s->spans, out.child,
+				    out.msg);
 			if (child == NULL || child->stopping ||
 			    upstream_send(child->upstream, out.msg) == -1)
 				log_debug("message for a child that is not "

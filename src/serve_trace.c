@@ -62,6 +62,8 @@ struct strace {
 	uint64_t		 start_ms;
 	struct strace		*child;		/* SERVER: its round trip */
 	struct strace		*server;	/* CHILD: whose round trip */
+	long			 pool;		/* CHILD: the shared child it
+						   went to, -1 none (yet) */
 };
 TAILQ_HEAD(straces, strace);
 
@@ -145,6 +147,7 @@ strace_new(struct serve_trace *st, char *key, enum strace_kind kind,
 	t->kind = kind;
 	snprintf(t->sid, sizeof t->sid, "%s", sid);
 	t->start_ms = clock_ms();
+	t->pool = -1;
 	hmap_add(&st->map, t->h, t);
 	TAILQ_INSERT_TAIL(&st->open, t, entry);
 	st->nopen++;
@@ -627,16 +630,37 @@ again:
 }
 
 void
+serve_trace_child_out(struct serve_trace *st, size_t pool, json_object *msg)
+{
+	struct strace	*t;
+	json_object	*id;
+	char		 key[32];
+
+	if (jsonrpc_classify(msg) != JSONRPC_REQUEST ||
+	    !json_object_is_type(id = jsonrpc_id(msg), json_type_int))
+		return;
+	snprintf(key, sizeof key, "c\n%lld",
+	    (long long)json_object_get_int64(id));
+	if ((t = strace_find(st, key)) != NULL)
+		t->pool = (long)pool;
+}
+
+void
 serve_trace_child_down(struct serve_trace *st,
-    struct mux_session *child_session, const char *cause, int will_restart)
+    struct mux_session *child_session, size_t pool, const char *cause,
+    int will_restart)
 {
 	const char		*sid = strace_sid(child_session);
 	struct strace		*t;
 	struct otel_event	*ev;
 
 	TAILQ_FOREACH(t, &st->open, entry) {
-		if (t->kind != STRACE_SERVER || t->sp == NULL ||
-		    (*sid != '\0' && strcmp(t->sid, sid) != 0))
+		if (t->kind != STRACE_SERVER || t->sp == NULL)
+			continue;
+		/* A session's own child: that session's requests; a shared
+		 * one: the requests whose round trip is at it. */
+		if (*sid != '\0' ? strcmp(t->sid, sid) != 0 :
+		    t->child == NULL || t->child->pool != (long)pool)
 			continue;
 		ev = otel_span_event(t->sp, will_restart ?
 		    "mcp.child.restart" : "mcp.child.exit", otel_now_ns());

@@ -72,10 +72,16 @@ void		 serve_trace_session_out(struct serve_trace *,
 /* The mux ended ms: its open spans end. */
 void		 serve_trace_session_end(struct serve_trace *,
 		    struct mux_session *ms);
-/* A child went down (child_session NULL: the shared one). */
+/* A message goes to shared child pool (MUX_OUT_CHILD, session NULL):
+ * a request's round trip is at that child from now on. */
+void		 serve_trace_child_out(struct serve_trace *, size_t pool,
+		    json_object *msg);
+/* A child went down: a session's own (child_session), or shared child
+ * pool (child_session NULL): an event on the spans of the requests it
+ * had, no other's. */
 void		 serve_trace_child_down(struct serve_trace *,
-		    struct mux_session *child_session, const char *cause,
-		    int will_restart);
+		    struct mux_session *child_session, size_t pool,
+		    const char *cause, int will_restart);
 /* Ends spans open too long. */
 void		 serve_trace_tick(struct serve_trace *, uint64_t now_ms);
 /* Sends what is queued by deadline_ms (clock_ms); done runs once. */

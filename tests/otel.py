@@ -666,6 +666,43 @@ def test_isolated_tools(b):
           (metric(b, op % "echo"), metric(b, op % "_OTHER")))
 
 
+def test_pool_restart(b):
+    """--children 2: a child's restart is an event of its own requests'
+    spans only."""
+    import threading
+    end = time.time() + 20
+    while len(b.children()) < 2 and time.time() < end:
+        time.sleep(0.02)
+    check(len(b.children()) == 2, "children: %r" % b.children())
+    wait_ready(b)
+    sa, va = initialize(b)
+    sb, vb = initialize(b)
+    got = {}
+
+    def slow(tag, sid, ver):
+        got[tag] = call(b, sid, ver, 2, "delay", {"ms": 1500,
+                                                  "message": tag})
+    ts = [threading.Thread(target=slow, args=a)
+          for a in (("a", sa, va), ("b", sb, vb))]
+    for t in ts:
+        t.start()
+    time.sleep(0.3)
+    call(b, sb, vb, 3, "exit", {"code": 1})
+    for t in ts:
+        t.join(20)
+    check(got.get("a", (0,))[0] == 200 and "result" in got["a"][1],
+          "a: %r" % (got.get("a"),))
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call delay",
+                                            kind=SERVER)) == 2,
+                      what="the two calls' spans")
+    for srv in RECEIVER.spans("tools/call delay", kind=SERVER):
+        mine = srv.get("status", {}).get("code", 0) == 2
+        events = [e["name"] for e in srv.get("events", [])]
+        check(("mcp.child.restart" in events) == mine,
+              "%s call: events %r" % ("the lost" if mine else "the other",
+                                      events))
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
@@ -758,6 +795,7 @@ TESTS = {
     "client-sampling": (test_client_sampling, OTEL, None),
     "isolated-tools": (test_isolated_tools, OTEL + ["--isolation",
                                                    "session"], None),
+    "pool-restart": (test_pool_restart, OTEL + ["--children", "2"], None),
     "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
