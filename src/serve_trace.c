@@ -21,6 +21,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 #include "mcpwire.h"
 #include "otel.h"
 #include "otel_export.h"
+#include "principal.h"
 #include "serve.h"
 #include "serve_trace.h"
 #include "session.h"
@@ -317,6 +319,29 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 
 /* ---- the client's requests ---- */
 
+/*
+ * enduser.id: who the request's token speaks for, never the token nor
+ * the OAuth subject: "oauth:" and the principal's keyed hash
+ * (principal.h: stable while the process runs, meaningless outside it),
+ * or "token:" and a static token's number in the order given.
+ */
+static void
+strace_enduser(struct otel_span *sp, struct mux_session *ms)
+{
+	const struct session	*sess;
+	char			 buf[32];
+
+	if (ms == NULL || (sess = mux_session_data(ms)) == NULL ||
+	    sess->token == 0)
+		return;
+	if (sess->token & PRINCIPAL_OAUTH_BIT)
+		snprintf(buf, sizeof buf, "oauth:%016" PRIx64,
+		    sess->token & ~PRINCIPAL_OAUTH_BIT);
+	else
+		snprintf(buf, sizeof buf, "token:%" PRIu64, sess->token);
+	otel_attr_str(&sp->attrs, "enduser.id", buf);
+}
+
 static void
 strace_server_start(struct serve_trace *st, struct mux_session *ms,
     json_object *msg, const struct http_trace_info *info)
@@ -362,6 +387,7 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
 	if (strace_has_session(ms))
 		otel_attr_session_id(&t->sp->attrs, sid);
+	strace_enduser(t->sp, ms);
 	/* The header, else what the session negotiated (the legacy
 	 * transport sends none), else what an initialize asks. */
 	if ((ver = info->version) == NULL && ms != NULL)

@@ -665,6 +665,49 @@ def scenario_client_leaves():
         hang.close()
 
 
+def scenario_otel():
+    """OpenTelemetry behind OAuth: enduser.id is the principal's keyed
+    hash, the same for a refreshed token and another for another user;
+    never a token or the subject, even with --otel-capture-content (which
+    records arguments as the client sent them)."""
+    from mcptest.otlp import Receiver
+    rx = Receiver()
+    b = start("--otel-endpoint", rx.endpoint(), "--otel-batch-delay",
+              "20ms", "--otel-capture-content")
+    try:
+        b.wait_ready()
+        sub = "otel-subject-4f2a91"
+        tok = AUTH.forge(resource(b), sub=sub)
+        status, _, sid = init(b, tok)
+        check(status == 200 and sid, "init: %d" % status)
+        tok2 = AUTH.forge(resource(b), sub=sub)
+        for i, t in enumerate((tok, tok2)):
+            status, _, body = tool(b, t, sid, "test_simple_text", id=2 + i)
+            check(status == 200, "call %d: %d %r" % (i, status, body))
+        other = AUTH.forge(resource(b), sub="otel-other-77c1")
+        status, _, osid = init(b, other)
+        check(status == 200, "other init: %d" % status)
+        tool(b, other, osid, "test_simple_text", id=9)
+        rx.wait_for(lambda r: len(r.spans("tools/call test_simple_text",
+                                          kind=2)) >= 3,
+                    what="the three calls' spans")
+        ids = {}
+        for s in rx.spans("tools/call test_simple_text", kind=2):
+            eid = s.attrs.get("enduser.id", "")
+            check(re.fullmatch(r"oauth:[0-9a-f]{16}", eid),
+                  "enduser.id %r" % eid)
+            ids.setdefault(s.attrs.get("jsonrpc.request.id"), eid)
+        check(ids["2"] == ids["3"] != ids["9"], "enduser.id: %r" % ids)
+        with rx.st.lock:
+            sent = json.dumps(rx.st.spans)
+        for what, v in (("a token", tok), ("a token", tok2),
+                        ("a token", other), ("the subject", sub)):
+            check(v not in sent, "%s is in a span" % what)
+    finally:
+        finish(b)
+        rx.stop()
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -676,6 +719,7 @@ SCENARIOS = [
     ("failures_limited", scenario_failures_limited),
     ("client_leaves", scenario_client_leaves),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
+    ("otel", scenario_otel),
 ]
 
 if __name__ == "__main__":

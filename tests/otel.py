@@ -502,6 +502,9 @@ def test_secrets(b):
     for what, v in (("the token", TOKEN), ("the session id", sid),
                     ("an argument", "arg-")):
         check(v not in sent, "%s is in a span" % what)
+    srv = RECEIVER.wait_span("tools/call echo")
+    check(srv.attrs.get("enduser.id") == "token:1", "enduser.id: %r" %
+          srv.attrs.get("enduser.id"))
     check(hdrs.get("x-otel-key") == HEADER_SECRET,
           "the collector did not get the header: %r" % hdrs)
     check(HEADER_SECRET not in b.stderr(), "the header value is logged")
