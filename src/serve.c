@@ -719,7 +719,7 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	serve_log_pool(s);
 	if (s->http != NULL) {
 		n += http_reload(s->http);
-		if (s->trace != NULL)
+		if (s->trace != NULL || s->spans != NULL)
 			http_each_token(s->http, serve_trace_token, s);
 	}
 	if (n == 0)
@@ -734,6 +734,7 @@ serve_trace_token(void *arg, const char *token)
 	struct serve	*s = arg;
 
 	trace_secret(s->trace, token);
+	serve_trace_secret(s->spans, token);
 }
 
 /*
@@ -749,8 +750,10 @@ serve_trace_secrets(struct serve *s)
 	char	 *eq;
 
 	for (e = s->cfg->env; e != NULL && *e != NULL; e++) {
-		if ((eq = strchr(*e, '=')) != NULL)
+		if ((eq = strchr(*e, '=')) != NULL) {
 			trace_secret(s->trace, eq + 1);
+			serve_trace_secret(s->spans, eq + 1);
+		}
 	}
 }
 
@@ -963,8 +966,7 @@ serve_run(const struct serve_config *cfg)
 		if (s.capabilities == NULL)
 			fatalx("--client-capabilities is not JSON");
 	}
-	if ((s.trace = trace_new(cfg->trace)) != NULL)
-		serve_trace_secrets(&s);
+	s.trace = trace_new(cfg->trace);
 	serve_forget_claim_vars(cfg);
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
@@ -983,7 +985,9 @@ serve_run(const struct serve_config *cfg)
 	mc.max_children = cfg->max_children;
 	mc.children = cfg->children;
 	mc.instance_id = cfg->instance_id;
-	if ((s.spans = serve_trace_new(s.base, cfg)) != NULL) {
+	s.spans = serve_trace_new(s.base, cfg);
+	serve_trace_secrets(&s);
+	if (s.spans != NULL) {
 		mc.span_child = serve_trace_child_request;
 		mc.span_server = serve_trace_server_request;
 		mc.span_arg = s.spans;
@@ -1000,7 +1004,7 @@ serve_run(const struct serve_config *cfg)
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
-	if (s.trace != NULL)
+	if (s.trace != NULL || s.spans != NULL)
 		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
 	if (s.spans != NULL)

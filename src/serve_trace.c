@@ -70,6 +70,11 @@ struct strace {
 TAILQ_HEAD(straces, strace);
 
 struct serve_trace {
+	/* What --otel-capture-content never records (serve_trace_secret):
+	 * each value as given and as JSON escapes it, if it differs. */
+	char			*secrets[SERVE_TRACE_SECRETS_MAX * 2];
+	size_t			 nsecrets;
+	size_t			 secret_max;	/* the longest, in bytes */
 	const struct serve_config *cfg;
 	struct curl_event	*ce;
 	struct otel_export	*exp;
@@ -156,13 +161,73 @@ strace_new(struct serve_trace *st, char *key, enum strace_kind kind,
 	return t;
 }
 
-/* A JSON value as a string attribute (capture only). */
-static void
-strace_attr_json(struct otel_span *sp, const char *key, json_object *v)
+void
+serve_trace_secret(struct serve_trace *st, const char *value)
 {
-	if (v != NULL)
-		otel_attr_str(&sp->attrs, key,
-		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	json_object	*s;
+	const char	*text;
+	size_t		 i, len;
+
+	if (st == NULL || value == NULL ||
+	    strlen(value) < SERVE_TRACE_SECRET_MIN ||
+	    st->nsecrets + 2 > sizeof st->secrets / sizeof st->secrets[0])
+		return;
+	/* Given again after each SIGHUP: once is enough. */
+	for (i = 0; i < st->nsecrets; i++) {
+		if (strcmp(st->secrets[i], value) == 0)
+			return;
+	}
+	st->secrets[st->nsecrets++] = xstrdup(value);
+	s = json_object_new_string(value);
+	text = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN,
+	    &len);
+	if (text != NULL && len >= 2 && (len - 2 != strlen(value) ||
+	    memcmp(text + 1, value, len - 2) != 0))
+		st->secrets[st->nsecrets++] = xstrndup(text + 1, len - 2);
+	json_object_put(s);
+	for (i = 0; i < st->nsecrets; i++) {
+		if (strlen(st->secrets[i]) > st->secret_max)
+			st->secret_max = strlen(st->secrets[i]);
+	}
+}
+
+/*
+ * A JSON value as a string attribute (capture only), every known secret
+ * in it replaced.  Only what the attribute keeps is looked at (and as
+ * much again as the longest secret, so that none is cut in two).
+ */
+static void
+strace_attr_json(struct serve_trace *st, struct otel_span *sp,
+    const char *key, json_object *v)
+{
+	const char	*text, *hit;
+	char		*buf, *out;
+	size_t		 i, len, n, rl = strlen(SERVE_TRACE_REDACTED);
+
+	if (v == NULL)
+		return;
+	text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN,
+	    &len);
+	if (st->nsecrets == 0) {
+		otel_attr_str(&sp->attrs, key, text);
+		return;
+	}
+	if (len > OTEL_MAX_VALUE_LEN + st->secret_max)
+		len = OTEL_MAX_VALUE_LEN + st->secret_max;
+	buf = xstrndup(text, len);
+	for (i = 0; i < st->nsecrets; i++) {
+		n = strlen(st->secrets[i]);
+		while ((hit = strstr(buf, st->secrets[i])) != NULL) {
+			out = xmalloc(strlen(buf) - n + rl + 1);
+			memcpy(out, buf, (size_t)(hit - buf));
+			memcpy(out + (hit - buf), SERVE_TRACE_REDACTED, rl);
+			strcpy(out + (hit - buf) + rl, hit + n);
+			free(buf);
+			buf = out;
+		}
+	}
+	otel_attr_str(&sp->attrs, key, buf);
+	free(buf);
 }
 
 /* Name and the attributes a request's method and params give. */
@@ -181,7 +246,7 @@ strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
 		if ((target = jsonrpc_get_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
 		if (st->cfg->otel_capture_content)
-			strace_attr_json(sp, "gen_ai.tool.call.arguments",
+			strace_attr_json(st, sp, "gen_ai.tool.call.arguments",
 			    jsonrpc_get(params, "arguments",
 			    json_type_object));
 	} else if (strcmp(method, "prompts/get") == 0) {
@@ -310,7 +375,8 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 	if (t->kind == STRACE_SERVER && st->cfg->otel_capture_content &&
 	    result != NULL && t->sp->name != NULL &&
 	    strncmp(t->sp->name, "tools/call", 10) == 0)
-		strace_attr_json(t->sp, "gen_ai.tool.call.result", result);
+		strace_attr_json(st, t->sp, "gen_ai.tool.call.result",
+		    result);
 	if (mcpwire_tool_error(result)) {
 		otel_attr_str(&t->sp->attrs, "error.type", "tool_error");
 		otel_span_status(t->sp, OTEL_STATUS_ERROR, NULL);
@@ -761,6 +827,7 @@ void
 serve_trace_free(struct serve_trace *st)
 {
 	struct strace	*t;
+	size_t		 i;
 
 	if (st == NULL)
 		return;
@@ -770,6 +837,8 @@ serve_trace_free(struct serve_trace *st)
 		strace_end(st, t, "shutdown");
 	}
 	hmap_clear(&st->map);
+	for (i = 0; i < st->nsecrets; i++)
+		free(st->secrets[i]);
 	otel_export_free(st->exp);
 	curl_event_free(st->ce);
 	free(st);

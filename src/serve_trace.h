@@ -34,6 +34,12 @@ struct serve_trace;
 /* The most spans open at once; past it, new requests get no span (their
  * context still propagates). */
 #define SERVE_TRACE_OPEN_MAX		65536
+/* Secrets looked for in what --otel-capture-content records: at most
+ * this many, of at least SERVE_TRACE_SECRET_MIN bytes each (shorter ones
+ * would blank every digit), replaced by SERVE_TRACE_REDACTED. */
+#define SERVE_TRACE_SECRETS_MAX		64
+#define SERVE_TRACE_SECRET_MIN		4
+#define SERVE_TRACE_REDACTED		"[redacted]"
 /* The least time the last flush gets, whatever --drain-timeout left. */
 #define SERVE_TRACE_FLUSH_MIN_MS	1000
 
@@ -44,6 +50,9 @@ struct serve_trace *serve_trace_new(struct event_base *,
  * then frees the exporter (what was not sent is dropped). */
 void		 serve_trace_free(struct serve_trace *);
 
+/* A value (an --env value, a static token) never to be recorded, should
+ * a client or the child write it into what is captured (copied). */
+void		 serve_trace_secret(struct serve_trace *, const char *value);
 /* http_set_trace's hook: requests (msg, a batch too) of session ms
  * start now. */
 void		 serve_trace_http(void *arg, struct mux_session *ms,

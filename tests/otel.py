@@ -37,6 +37,7 @@ HEADER_SPAN = "b7ad6b7169203331"
 HEADER_TP = "00-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN)
 TOKEN = "otel-token-6c1f0e2d9b"
 HEADER_SECRET = "otel-header-secret-51ad"
+ENV_SECRET = "otel-env-secret-9e03b"
 # Requests timed with export on and off, and the slack allowed.
 LATENCY_N = 40
 LATENCY_SLACK_MS = 5.0
@@ -709,6 +710,7 @@ def test_pool_restart(b):
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
+    b.headers["Authorization"] = "Bearer " + TOKEN
     sid, ver = initialize(b)
     st, ans = call(b, sid, ver, 2, "echo", {"message": "captured-text"})
     check(st == 200, "status %d" % st)
@@ -717,6 +719,23 @@ def test_capture(b):
           {"message": "captured-text"}, "arguments: %r" % srv.attrs)
     check("captured-text" in srv.attrs.get("gen_ai.tool.call.result", ""),
           "result: %r" % srv.attrs)
+    # Known secrets are redacted from what is captured, as the message
+    # trace does: an --env value the child reports, a static token a
+    # client writes into an argument.
+    st, ans = call(b, sid, ver, 3, "report_env", {"name": "OTEL_ENV_KEY"})
+    check(st == 200 and ENV_SECRET in json.dumps(ans),
+          "report_env: %d %r" % (st, ans))
+    st, _ = call(b, sid, ver, 4, "echo", {"message": "tok " + TOKEN})
+    check(st == 200, "echo: %d" % st)
+    RECEIVER.wait_span("tools/call report_env")
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call echo",
+                                            kind=SERVER)) == 2,
+                      what="the second echo")
+    with RECEIVER.st.lock:
+        sent = json.dumps(RECEIVER.st.spans)
+    check(ENV_SECRET not in sent, "an --env value is in a span")
+    check(TOKEN not in sent, "a token is in a span")
+    check("[redacted]" in sent, "nothing redacted")
 
 
 def latencies_ms(pairs, n):
@@ -799,7 +818,9 @@ TESTS = {
     "isolated-tools": (test_isolated_tools, OTEL + ["--isolation",
                                                    "session"], None),
     "pool-restart": (test_pool_restart, OTEL + ["--children", "2"], None),
-    "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
+    "capture": (test_capture, OTEL + [
+        "--otel-capture-content", "--env", "OTEL_ENV_KEY=" + ENV_SECRET,
+        "--auth-token-env", "OTEL_TEST_TOKEN"], {"OTEL_TEST_TOKEN": TOKEN}),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
