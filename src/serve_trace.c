@@ -38,6 +38,7 @@
 #include "mcpwire.h"
 #include "otel.h"
 #include "otel_export.h"
+#include "otel_redact.h"
 #include "principal.h"
 #include "serve.h"
 #include "serve_trace.h"
@@ -70,11 +71,8 @@ struct strace {
 TAILQ_HEAD(straces, strace);
 
 struct serve_trace {
-	/* What --otel-capture-content never records (serve_trace_secret):
-	 * each value as given and as JSON escapes it, if it differs. */
-	char			*secrets[SERVE_TRACE_SECRETS_MAX * 2];
-	size_t			 nsecrets;
-	size_t			 secret_max;	/* the longest, in bytes */
+	/* What --otel-capture-content never records (serve_trace_secret) */
+	struct otel_redact	 secrets;
 	const struct serve_config *cfg;
 	struct curl_event	*ce;
 	struct otel_export	*exp;
@@ -164,70 +162,8 @@ strace_new(struct serve_trace *st, char *key, enum strace_kind kind,
 void
 serve_trace_secret(struct serve_trace *st, const char *value)
 {
-	json_object	*s;
-	const char	*text;
-	size_t		 i, len;
-
-	if (st == NULL || value == NULL ||
-	    strlen(value) < SERVE_TRACE_SECRET_MIN ||
-	    st->nsecrets + 2 > sizeof st->secrets / sizeof st->secrets[0])
-		return;
-	/* Given again after each SIGHUP: once is enough. */
-	for (i = 0; i < st->nsecrets; i++) {
-		if (strcmp(st->secrets[i], value) == 0)
-			return;
-	}
-	st->secrets[st->nsecrets++] = xstrdup(value);
-	s = json_object_new_string(value);
-	text = json_object_to_json_string_length(s, JSON_C_TO_STRING_PLAIN,
-	    &len);
-	if (text != NULL && len >= 2 && (len - 2 != strlen(value) ||
-	    memcmp(text + 1, value, len - 2) != 0))
-		st->secrets[st->nsecrets++] = xstrndup(text + 1, len - 2);
-	json_object_put(s);
-	for (i = 0; i < st->nsecrets; i++) {
-		if (strlen(st->secrets[i]) > st->secret_max)
-			st->secret_max = strlen(st->secrets[i]);
-	}
-}
-
-/*
- * A JSON value as a string attribute (capture only), every known secret
- * in it replaced.  Only what the attribute keeps is looked at (and as
- * much again as the longest secret, so that none is cut in two).
- */
-static void
-strace_attr_json(struct serve_trace *st, struct otel_span *sp,
-    const char *key, json_object *v)
-{
-	const char	*text, *hit;
-	char		*buf, *out;
-	size_t		 i, len, n, rl = strlen(SERVE_TRACE_REDACTED);
-
-	if (v == NULL)
-		return;
-	text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN,
-	    &len);
-	if (st->nsecrets == 0) {
-		otel_attr_str(&sp->attrs, key, text);
-		return;
-	}
-	if (len > OTEL_MAX_VALUE_LEN + st->secret_max)
-		len = OTEL_MAX_VALUE_LEN + st->secret_max;
-	buf = xstrndup(text, len);
-	for (i = 0; i < st->nsecrets; i++) {
-		n = strlen(st->secrets[i]);
-		while ((hit = strstr(buf, st->secrets[i])) != NULL) {
-			out = xmalloc(strlen(buf) - n + rl + 1);
-			memcpy(out, buf, (size_t)(hit - buf));
-			memcpy(out + (hit - buf), SERVE_TRACE_REDACTED, rl);
-			strcpy(out + (hit - buf) + rl, hit + n);
-			free(buf);
-			buf = out;
-		}
-	}
-	otel_attr_str(&sp->attrs, key, buf);
-	free(buf);
+	if (st != NULL)
+		otel_redact_add(&st->secrets, value);
 }
 
 /* Name and the attributes a request's method and params give. */
@@ -246,9 +182,9 @@ strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
 		if ((target = jsonrpc_get_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
 		if (st->cfg->otel_capture_content)
-			strace_attr_json(st, sp, "gen_ai.tool.call.arguments",
-			    jsonrpc_get(params, "arguments",
-			    json_type_object));
+			otel_redact_attr_json(&st->secrets, &sp->attrs,
+			    "gen_ai.tool.call.arguments", jsonrpc_get(params,
+			    "arguments", json_type_object));
 	} else if (strcmp(method, "prompts/get") == 0) {
 		if ((target = jsonrpc_get_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.prompt.name",
@@ -375,8 +311,8 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 	if (t->kind == STRACE_SERVER && st->cfg->otel_capture_content &&
 	    result != NULL && t->sp->name != NULL &&
 	    strncmp(t->sp->name, "tools/call", 10) == 0)
-		strace_attr_json(st, t->sp, "gen_ai.tool.call.result",
-		    result);
+		otel_redact_attr_json(&st->secrets, &t->sp->attrs,
+		    "gen_ai.tool.call.result", result);
 	if (mcpwire_tool_error(result)) {
 		otel_attr_str(&t->sp->attrs, "error.type", "tool_error");
 		otel_span_status(t->sp, OTEL_STATUS_ERROR, NULL);
@@ -827,7 +763,6 @@ void
 serve_trace_free(struct serve_trace *st)
 {
 	struct strace	*t;
-	size_t		 i;
 
 	if (st == NULL)
 		return;
@@ -837,8 +772,7 @@ serve_trace_free(struct serve_trace *st)
 		strace_end(st, t, "shutdown");
 	}
 	hmap_clear(&st->map);
-	for (i = 0; i < st->nsecrets; i++)
-		free(st->secrets[i]);
+	otel_redact_clear(&st->secrets);
 	otel_export_free(st->exp);
 	curl_event_free(st->ce);
 	free(st);

@@ -34,12 +34,6 @@ struct serve_trace;
 /* The most spans open at once; past it, new requests get no span (their
  * context still propagates). */
 #define SERVE_TRACE_OPEN_MAX		65536
-/* Secrets looked for in what --otel-capture-content records: at most
- * this many, of at least SERVE_TRACE_SECRET_MIN bytes each (shorter ones
- * would blank every digit), replaced by SERVE_TRACE_REDACTED. */
-#define SERVE_TRACE_SECRETS_MAX		64
-#define SERVE_TRACE_SECRET_MIN		4
-#define SERVE_TRACE_REDACTED		"[redacted]"
 /* The least time the last flush gets, whatever --drain-timeout left. */
 #define SERVE_TRACE_FLUSH_MIN_MS	1000
 
@@ -51,7 +45,7 @@ struct serve_trace *serve_trace_new(struct event_base *,
 void		 serve_trace_free(struct serve_trace *);
 
 /* A value (an --env value, a static token) never to be recorded, should
- * a client or the child write it into what is captured (copied). */
+ * a client or the child write it into what is captured (otel_redact.h). */
 void		 serve_trace_secret(struct serve_trace *, const char *value);
 /* http_set_trace's hook: requests (msg, a batch too) of session ms
  * start now. */

@@ -38,6 +38,7 @@ HEADER_TP = "00-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN)
 TOKEN = "otel-token-6c1f0e2d9b"
 HEADER_SECRET = "otel-header-secret-51ad"
 ENV_SECRET = "otel-env-secret-9e03b"
+CLIENT_SECRET = "otel-client-hdr-7d21c"
 # Requests timed with export on and off, and the slack allowed.
 LATENCY_N = 40
 LATENCY_SLACK_MS = 5.0
@@ -736,6 +737,34 @@ def test_capture(b):
     check(ENV_SECRET not in sent, "an --env value is in a span")
     check(TOKEN not in sent, "a token is in a span")
     check("[redacted]" in sent, "nothing redacted")
+
+    # Client mode: a --header value the local client writes into an
+    # argument (and the server echoes back) is not in its spans either.
+    from mcptest.bridge import BRIDGE
+    lines = [rpc(1, "initialize", {"protocolVersion": "2025-06-18",
+                                   "capabilities": {},
+                                   "clientInfo": {"name": "t",
+                                                  "version": "1"}}),
+             note("notifications/initialized"),
+             rpc(2, "tools/call", {"name": "echo", "arguments": {
+                 "message": "hdr " + CLIENT_SECRET}})]
+    out = subprocess.run(
+        [BRIDGE, "client", b.url + "/mcp", "--otel-endpoint",
+         RECEIVER.endpoint(), "--otel-capture-content",
+         "--otel-service-name", "capture-client",
+         "--header", "Authorization: Bearer " + TOKEN,
+         "--header", "X-Extra: " + CLIENT_SECRET],
+        input="".join(json.dumps(m) + "\n" for m in lines),
+        capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0 and CLIENT_SECRET in out.stdout,
+          "client: %d %s" % (out.returncode, out.stderr))
+    cli = RECEIVER.wait_for(lambda r: [
+        x for x in r.spans("tools/call echo", kind=CLIENT)
+        if x["_resource"].get("service.name") == "capture-client"],
+        what="client mode's echo span")[0]
+    check("gen_ai.tool.call.result" in cli.attrs, "client: no result")
+    check(CLIENT_SECRET not in json.dumps(cli), "client mode: a --header "
+          "value is in a span: %r" % cli.attrs)
 
 
 def latencies_ms(pairs, n):
