@@ -12,12 +12,15 @@
  *				(CLIENT), by the id the client sees.
  * A SERVER span knows its open round trip; when it ends (answered,
  * cancelled, its session gone) the round trip ends too, so a request the
- * child never answers leaves nothing open.  Spans that are not sampled
+ * child never answers leaves nothing open; but for an input_required
+ * round, whose round trip goes on until the client's retry starts the
+ * next (or the child answers, or it is abandoned).  Spans that are not sampled
  * are not built (sp NULL), but their context still goes to the child.
  * What is still open after SERVE_TRACE_ABANDON_MS ends as abandoned.
  *
  * Nothing secret goes in: no header, no token; the session id as a hash;
- * arguments and results only with --otel-capture-content.
+ * the principal as its keyed hash (enduser.id); arguments and results
+ * only with --otel-capture-content, the secrets serve knows redacted.
  */
 #include "config.h"
 
