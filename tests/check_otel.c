@@ -294,6 +294,10 @@ START_TEST(test_config)
 				    "http/protobuf",
 				    "OTEL_TRACES_SAMPLER", "traceidratio",
 				    "OTEL_TRACES_SAMPLER_ARG", "0.25", NULL } };
+	struct envtab		 badto = { {
+				    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:1",
+				    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0",
+				    NULL } };
 
 	ck_assert_int_eq(cfg_read(&none, &cfg, &warn, &err), 0);
 	ck_assert_ptr_null(cfg.traces_url);
@@ -348,6 +352,13 @@ START_TEST(test_config)
 	ck_assert(!cfg.sampler.parent_based);
 	ck_assert_int_eq(cfg.sampler.root, OTEL_SAMPLE_RATIO);
 	ck_assert(cfg.sampler.ratio == 0.25);
+	free(warn);
+	otel_config_free(&cfg);
+	/* The warning names the variable that was read. */
+	ck_assert_int_eq(cfg_read(&badto, &cfg, &warn, &err), 0);
+	ck_assert_int_eq(cfg.timeout_ms, OTEL_TIMEOUT_DEFAULT_MS);
+	ck_assert_ptr_nonnull(warn);
+	ck_assert_ptr_nonnull(strstr(warn, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"));
 	free(warn);
 	otel_config_free(&cfg);
 }
