@@ -2200,6 +2200,17 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 	size_t			 n;
 
 	n = http_oauth_scopes(h, req, path, scopes, RSAUTH_MAX_SCOPES);
+	if (n > RSAUTH_MAX_SCOPES) {
+		/* Checking part of its needs would let a tool run without
+		 * its scope; no token can hold them all, so no challenge
+		 * would help either: the client splits the batch. */
+		http_note(h, "too many scopes");
+		http_reply_error(req, 400, "Bad Request",
+		    JSONRPC_INVALID_REQUEST, "Bad Request: the tool calls of "
+		    "this batch need more than " RSAUTH_MAX_SCOPES_S " scopes; "
+		    "send them in smaller batches");
+		return 0;
+	}
 	p = xcalloc(1, sizeof *p);
 	p->h = h;
 	p->conn = h->cur;

@@ -462,8 +462,11 @@ rsauth_check(struct rsauth *ra, const char *authz, const char *const *scopes,
 	memset(r, 0, sizeof *r);
 	r->static_index = -1;
 	*req = NULL;
+	/* Needs beyond the bound are never checked in part: no token is
+	 * enough (the challenge names the first ones). */
 	if (nscopes > RSAUTH_MAX_SCOPES)
-		nscopes = RSAUTH_MAX_SCOPES;
+		return rsauth_decide(ra, RSAUTH_O_INSUFFICIENT_SCOPE,
+		    (char *const *)scopes, RSAUTH_MAX_SCOPES, r);
 	if ((tok = rsauth_bearer(authz, &len)) == NULL)
 		return rsauth_decide(ra, RSAUTH_O_NO_TOKEN, (char *const *)
 		    scopes, nscopes, r);

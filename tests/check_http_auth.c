@@ -104,7 +104,8 @@ START_TEST(test_tool_scopes)
 }
 END_TEST
 
-/* No more than the caller's room. */
+/* No more than the caller's room, and a need beyond it is told (max + 1),
+ * never cut silently: the caller refuses the request. */
 START_TEST(test_bounded)
 {
 	struct http_oauth	 o;
@@ -114,7 +115,8 @@ START_TEST(test_bounded)
 
 	msg = json_tokener_parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	    "\"tools/call\",\"params\":{\"name\":\"delete\"}}");
-	ck_assert_uint_eq(http_auth_scopes(ha, msg, out, 2), 2);
+	ck_assert_uint_eq(http_auth_scopes(ha, msg, out, 3), 3);
+	ck_assert_uint_eq(http_auth_scopes(ha, msg, out, 2), 3);
 	ck_assert_uint_eq(http_auth_scopes(NULL, msg, out, 2), 0);
 	json_object_put(msg);
 	http_auth_free(ha);

@@ -391,6 +391,44 @@ START_TEST(test_scopes)
 }
 END_TEST
 
+/* A request that needs more scopes than the bound is never let through
+ * on the first RSAUTH_MAX_SCOPES alone (a batch's 65th scope). */
+START_TEST(test_too_many_scopes)
+{
+	const char		*need[RSAUTH_MAX_SCOPES + 1];
+	char			*names[RSAUTH_MAX_SCOPES + 1], *patch, *tok;
+	struct rsauth		*ra = setup(1, NULL, 0);
+	struct rsauth_result	 r;
+	struct rsauth_req	*q;
+	size_t			 i, len = 0;
+
+	patch = xmalloc(16 + 8 * (RSAUTH_MAX_SCOPES + 1));
+	len = (size_t)sprintf(patch, "{\"scope\":\"");
+	for (i = 0; i <= RSAUTH_MAX_SCOPES; i++) {
+		xasprintf(&names[i], "s%zu", i + 1);
+		need[i] = names[i];
+		if (i < RSAUTH_MAX_SCOPES)	/* the token lacks the last */
+			len += (size_t)sprintf(patch + len, "%s%s",
+			    i > 0 ? " " : "", names[i]);
+	}
+	sprintf(patch + len, "\"}");
+	tok = rst_token(1, "k1", patch);
+	ck_assert_int_eq(decide(ra, tok, need, RSAUTH_MAX_SCOPES, &r, &q),
+	    RSAUTH_OK);
+	rsauth_result_free(&r);
+	ck_assert_int_eq(decide(ra, tok, need, RSAUTH_MAX_SCOPES + 1, &r, &q),
+	    RSAUTH_FORBIDDEN);
+	ck_assert_int_eq(r.outcome, RSAUTH_O_INSUFFICIENT_SCOPE);
+	ck_assert_ptr_null(r.claims.sub);
+	rsauth_result_free(&r);
+	free(tok);
+	free(patch);
+	for (i = 0; i <= RSAUTH_MAX_SCOPES; i++)
+		free(names[i]);
+	teardown(ra);
+}
+END_TEST
+
 START_TEST(test_opaque)
 {
 	struct rsauth		*ra = setup(1, NULL, 0);
@@ -514,6 +552,7 @@ check_suite(void)
 	tcase_add_test(tc, test_keys_down);
 	tcase_add_test(tc, test_no_keys);
 	tcase_add_test(tc, test_scopes);
+	tcase_add_test(tc, test_too_many_scopes);
 	tcase_add_test(tc, test_opaque);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_introspection_only);

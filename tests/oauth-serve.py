@@ -665,6 +665,47 @@ def scenario_client_leaves():
         hang.close()
 
 
+def scenario_batch_scopes():
+    """A batch whose calls need more scopes than a request may (64) is
+    refused whole with 400, never checked on its first 64: a token with
+    s1..s64 cannot slip echo (mcp:admin) in as the 65th need."""
+    opts = []
+    for i in range(1, 65):
+        opts += ["--oauth-tool-scope", "t%d=s%d" % (i, i)]
+    b = start(*opts)
+    try:
+        b.wait_ready()
+        tok = AUTH.forge(resource(b), scope="mcp " + " ".join(
+            "s%d" % i for i in range(1, 65)))
+        r = post(b, rpc(1, "initialize", dict(
+            INIT, protocolVersion="2025-03-26")), extra=bearer(tok))
+        r.answer()
+        r.close()
+        sid = r.headers.get("mcp-session-id")
+        check(r.status == 200 and sid, "initialize: %d" % r.status)
+        calls = [rpc(i, "tools/call", {"name": "t%d" % i})
+                 for i in range(1, 65)]
+        calls.append(rpc(100, "tools/call", {
+            "name": "echo", "arguments": {"text": "ran without admin"}}))
+        r = post(b, calls, sid, "2025-03-26", extra=bearer(tok))
+        body = r.body()
+        r.close()
+        check(r.status == 400 and b"ran without admin" not in body,
+              "64 decoys + echo: %d %r" % (r.status, body[:300]))
+        err = json.loads(body)["error"]
+        check(err["code"] == -32600 and "64 scopes" in err["message"],
+              "refusal: %r" % err)
+        # 63 decoys + echo: within the bound, checked, 403 for echo.
+        r = post(b, calls[1:], sid, "2025-03-26", extra=bearer(tok))
+        r.body()
+        r.close()
+        check(r.status == 403 and "mcp:admin" in
+              r.headers.get("www-authenticate", ""),
+              "63 decoys + echo: %d %r" % (r.status, r.headers))
+    finally:
+        finish(b)
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -675,6 +716,7 @@ SCENARIOS = [
     ("request_state", scenario_request_state),
     ("failures_limited", scenario_failures_limited),
     ("client_leaves", scenario_client_leaves),
+    ("batch_scopes", scenario_batch_scopes),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
 
