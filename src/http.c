@@ -138,6 +138,7 @@ struct http_hdrs {
 	const char			*traceparent;	/* W3C Trace Context */
 	const char			*tracestate;
 	size_t				 norigin;	/* Origin headers */
+	size_t				 nauthorization;
 };
 
 enum http_method {
@@ -1886,9 +1887,10 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 				slot = &hd->content_type;
 			break;
 		case 13:
-			if (strcasecmp(key, "Authorization") == 0)
+			if (strcasecmp(key, "Authorization") == 0) {
 				slot = &hd->authorization;
-			else if (strcasecmp(key, "Last-Event-ID") == 0)
+				hd->nauthorization++;
+			} else if (strcasecmp(key, "Last-Event-ID") == 0)
 				slot = &hd->last_event_id;
 			break;
 		case 14:
@@ -1910,7 +1912,9 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 /*
  * What the parser lets by and we refuse (400, then the connection
  * closes): several Origin headers (the allow-list would see only the
- * first) and a Host whose port is no port.  The framing a proxy could
+ * first), several Authorization headers (a proxy or gateway that checks
+ * the last would let in what we do not, or the reverse) and a Host whose
+ * port is no port.  The framing a proxy could
  * read differently (RFC 9112 6.3, 11.2) never gets here: http_parse
  * refuses it before the body.
  */
@@ -1922,6 +1926,8 @@ http_framing_ok(struct http *h, struct http_req *req)
 
 	if (hd->norigin > 1)
 		why = "Bad Request: more than one Origin";
+	else if (hd->nauthorization > 1)
+		why = "Bad Request: more than one Authorization";
 	else if (hd->host != NULL && !http_host_port_ok(hd->host))
 		why = "Bad Request: invalid port in Host";
 	else
