@@ -706,6 +706,37 @@ def scenario_batch_scopes():
         finish(b)
 
 
+def scenario_resource_host():
+    """The default resource follows the --host the user gave: a client
+    that connects to http://localhost:PORT/mcp finds that URL in the
+    metadata (RFC 9728 3.3), and tokens for it are let in."""
+    for host, name in (("localhost", "localhost"), ("::1", "[::1]")):
+        if host == "::1":
+            try:
+                s = socket.socket(socket.AF_INET6)
+                s.bind(("::1", 0))
+                s.close()
+            except OSError:
+                continue            # no IPv6 loopback here
+        b = start("--host", host)
+        try:
+            b.wait_ready()
+            want = "http://%s:%d/mcp" % (name, b.port)
+            status, _, data = exchange(
+                b, "GET", "/.well-known/oauth-protected-resource")
+            doc = json.loads(data)
+            check(status == 200 and doc["resource"] == want,
+                  "--host %s: resource %r, not %r" % (host, doc, want))
+            status, h, _ = exchange(b, "GET", "/mcp")
+            check('resource_metadata="http://%s:%d/.well-known/'
+                  'oauth-protected-resource/mcp"' % (name, b.port) in
+                  h.get("www-authenticate", ""), "%r" % h)
+            status, _, _ = init(b, AUTH.forge(want))
+            check(status == 200, "a token for %s: %d" % (want, status))
+        finally:
+            finish(b)
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -717,6 +748,7 @@ SCENARIOS = [
     ("failures_limited", scenario_failures_limited),
     ("client_leaves", scenario_client_leaves),
     ("batch_scopes", scenario_batch_scopes),
+    ("resource_host", scenario_resource_host),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
 
