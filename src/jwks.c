@@ -514,6 +514,18 @@ jwks_wait(struct jwks_issuer *is, int refresh, jwks_wait_cb cb, void *arg)
 	return w;
 }
 
+int
+jwks_refresh_wait(const struct jwks_issuer *is)
+{
+	uint64_t	 now = is->j->clock(), min, gone;
+
+	min = (uint64_t)JWKS_MIN_REFRESH * 1000;
+	if (is->fetch != NULL || !is->tried || (gone = now - is->tried_ms) >=
+	    min)
+		return 0;
+	return (int)((min - gone + 999) / 1000);
+}
+
 void
 jwks_wait_cancel(struct jwks_wait *w)
 {

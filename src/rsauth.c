@@ -319,7 +319,9 @@ rsauth_verify(struct rsauth_req *q, struct rsauth_result *r)
 	struct jwt_policy	 pol;
 	struct jwt_claims	 c;
 	enum jwt_result		 jr;
+	enum rsauth_status	 st;
 	const char		*cause;
+	int			 wait;
 
 	if ((ks = jwks_keys(q->is)) == NULL) {
 		/* Before the first fetch ends, wait for it once. */
@@ -342,6 +344,19 @@ rsauth_verify(struct rsauth_req *q, struct rsauth_result *r)
 		q->refreshed = 1;
 		if ((q->jw = jwks_wait(q->is, 1, rsauth_jwks_woke, q)) != NULL)
 			return RSAUTH_PENDING;
+		/* No refresh may run yet, or too many wait for one: the
+		 * key may be a rotated one published since the last fetch,
+		 * so the token may be fine: 503 until a refresh may run,
+		 * not a 401 that has the client drop it.  Once a refresh
+		 * ran for this request (q->refreshed), the kid is unknown:
+		 * 401. */
+		log_debug("oauth token: unknown kid, no refresh now: %s",
+		    cause);
+		st = rsauth_decide(ra, RSAUTH_O_KEYS_UNAVAILABLE, q->scopes,
+		    q->nscopes, r);
+		if ((wait = jwks_refresh_wait(q->is)) > 0)
+			r->retry_after = wait;
+		return st;
 	}
 	if (jr != JWT_OK) {
 		log_debug("oauth token refused: %s", cause);

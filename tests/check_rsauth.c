@@ -3,7 +3,8 @@
  * check_rsauth.c: the decision for one request (rsauth.c) with keys and
  * introspection over a fake HTTP (rstest.h): issue 19's negative table
  * at this level (expired, not yet valid, wrong aud, wrong iss, a bad
- * signature, alg none, unknown kid -> one refresh -> 401, endpoint down
+ * signature, alg none, unknown kid -> 503 until a refresh may run, one
+ * refresh -> 401, endpoint down
  * with keys cached -> ok, none cached -> 503), static tokens first,
  * scopes and step-up, opaque tokens, cancelled requests, the counters.
  */
@@ -273,10 +274,20 @@ START_TEST(test_unknown_kid)
 	struct rsauth_req	*q;
 	char			*tok = rst_token(2, "k2", NULL), *set;
 
-	/* Fetched just now: 401 at once, no refetch. */
+	/* Fetched just now: no refetch, and the key may have been
+	 * published since (a rotation): 503 until a refresh may run, with
+	 * the seconds until then, not a 401 that makes the client drop a
+	 * good token. */
 	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q),
-	    RSAUTH_UNAUTHORIZED);
-	ck_assert_int_eq(r.outcome, RSAUTH_O_UNKNOWN_KID);
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.outcome, RSAUTH_O_KEYS_UNAVAILABLE);
+	ck_assert_int_eq(r.retry_after, JWKS_MIN_REFRESH);
+	ck_assert_ptr_null(r.www_authenticate);
+	rsauth_result_free(&r);
+	rst_advance(JWKS_MIN_REFRESH - 20);
+	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q),
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.retry_after, 20);
 	rsauth_result_free(&r);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 1);
 	/* A minute on: one refresh, the set still without k2: 401. */
@@ -290,9 +301,11 @@ START_TEST(test_unknown_kid)
 	ck_assert_int_eq(last.status, RSAUTH_UNAUTHORIZED);
 	ck_assert_int_eq(last.outcome, RSAUTH_O_UNKNOWN_KID);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 2);
-	/* And a flood of unknown kids fetches nothing more. */
+	/* And a flood of unknown kids fetches nothing more: 503 until
+	 * the next refresh may run. */
 	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q),
-	    RSAUTH_UNAUTHORIZED);
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.retry_after, JWKS_MIN_REFRESH);
 	rsauth_result_free(&r);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 2);
 	/* A rotated key: the refresh finds it. */

@@ -384,15 +384,20 @@ KID = {}                            # the unknown-kid bridge, kept open
 
 def scenario_unknown_kid():
     """An unknown kid within JWKS_MIN_REFRESH (60 s) of the last fetch:
-    401 at once, no fetch (a stream of made-up kids costs the issuer
-    nothing).  The bridge stays up for unknown_kid_refresh, which runs
-    last, once the minute has passed."""
+    no fetch (a stream of made-up kids costs the issuer nothing), and 503
+    with the seconds until a refresh may run as Retry-After, not 401: the
+    kid may be a key rotated in since the fetch, the token fine.  The
+    bridge stays up for unknown_kid_refresh, which runs last, once the
+    minute has passed."""
     b = KID["bridge"] = start()
     b.wait_ready()
     KID["fetched"] = time.monotonic()
     before = AUTH.stats("/jwks")
-    status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated"))
-    check(status == 401, "unknown kid: %d" % status)
+    status, h, _ = init(b, AUTH.forge(resource(b), kid="rotated"))
+    retry = h.get("retry-after", "")
+    check(status == 503 and retry.isdigit() and 50 <= int(retry) <= 60,
+          "unknown kid in the first minute: %d %r" % (status, h))
+    check("www-authenticate" not in h, "a challenge with the 503: %r" % h)
     check(AUTH.stats("/jwks") == before,
           "JWKS fetched again within the minute: %d -> %d" %
           (before, AUTH.stats("/jwks")))
@@ -400,7 +405,8 @@ def scenario_unknown_kid():
 
 def scenario_unknown_kid_refresh():
     """Past the minute, an unknown kid fetches the key set once more, then
-    401; another at once fetches nothing."""
+    401 (a refresh ran: the kid is unknown); another at once fetches
+    nothing and gets 503 until the next refresh may run."""
     b = KID.get("bridge")
     check(b is not None, "unknown_kid did not start its bridge")
     try:
@@ -413,14 +419,18 @@ def scenario_unknown_kid_refresh():
         check(AUTH.stats("/jwks") == before + 1,
               "JWKS fetches %d -> %d, not one more" %
               (before, AUTH.stats("/jwks")))
-        status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated3"))
-        check(status == 401, "third unknown kid: %d" % status)
+        status, h, _ = init(b, AUTH.forge(resource(b), kid="rotated3"))
+        check(status == 503 and h.get("retry-after", "").isdigit() and
+              int(h["retry-after"]) > 50,
+              "third unknown kid: %d %r" % (status, h))
         check(AUTH.stats("/jwks") == before + 1, "fetched again at once")
         # The known keys still work.
         status, _, _ = init(b, AUTH.token(resource(b)))
         check(status == 200, "issued token: %d" % status)
         check(metric(b, 'mcpbridge_oauth_tokens_total'
-                        '{result="unknown_kid"}') == 3, "not counted")
+                        '{result="unknown_kid"}') == 1, "not counted")
+        check(metric(b, 'mcpbridge_oauth_tokens_total'
+                        '{result="keys_unavailable"}') == 2, "not counted")
     finally:
         finish(b)
 
