@@ -227,6 +227,9 @@ struct http {
 	void				*stats_arg;
 	http_trace_cb			 trace;		/* NULL: no spans */
 	void				*trace_arg;
+	void				(*token_seen)(void *, const char *,
+					    size_t);
+	void				*token_seen_arg;
 	uint64_t			 drain_deadline;
 	void				(*drained)(void *);
 	void				*drained_arg;
@@ -2038,6 +2041,21 @@ http_pending_free(struct http_pending *p)
 	free(p);
 }
 
+/* An access token let in: its bearer token (rsauth took the header's
+ * Bearer token: the scheme, blanks, then the token alone) to
+ * h->token_seen. */
+static void
+http_token_seen(struct http *h)
+{
+	const char	*p = h->hdr.authorization;
+
+	if (h->token_seen == NULL || p == NULL || strlen(p) < 7)
+		return;
+	for (p += 7; *p == ' '; p++)
+		;
+	h->token_seen(h->token_seen_arg, p, strcspn(p, " \t"));
+}
+
 /*
  * An OAuth decision into an answer: 1 to serve the request (h->owner and
  * h->claims set; the claims stay res's), 0 when answered.  A 401 counts
@@ -2053,6 +2071,7 @@ http_oauth_result(struct http *h, struct http_req *req,
 	case RSAUTH_OK:
 		h->owner = res->principal;
 		h->claims = res->claims.payload;
+		http_token_seen(h);
 		return 1;
 	case RSAUTH_FORBIDDEN:
 		http_note(h, "insufficient scope");
@@ -3083,6 +3102,14 @@ http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 {
 	h->stats = cb;
 	h->stats_arg = arg;
+}
+
+void
+http_set_token_seen(struct http *h, void (*fn)(void *, const char *, size_t),
+    void *arg)
+{
+	h->token_seen = fn;
+	h->token_seen_arg = arg;
 }
 
 void

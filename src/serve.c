@@ -733,6 +733,15 @@ serve_trace_token(void *arg, const char *token)
 	trace_secret(s->trace, token);
 }
 
+/* A request's OAuth access token, for the trace's redaction. */
+static void
+serve_trace_oauth_token(void *arg, const char *token, size_t len)
+{
+	struct serve	*s = arg;
+
+	trace_token(s->trace, token, len);
+}
+
 /*
  * What the trace never shows, should the child or a client put it in a
  * message: the values --env gives the child, and the bearer tokens (they
@@ -1025,8 +1034,10 @@ serve_run(const struct serve_config *cfg)
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
-	if (s.trace != NULL)
+	if (s.trace != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
+		http_set_token_seen(s.http, serve_trace_oauth_token, &s);
+	}
 	http_set_stats(s.http, serve_stats, &s);
 	if (s.spans != NULL)
 		http_set_trace(s.http, serve_trace_http, s.spans);

@@ -747,6 +747,34 @@ def scenario_resource_host():
             finish(b)
 
 
+def scenario_trace_redacts():
+    """--trace=body: a client that writes its own access token (a JWT, or
+    an opaque one) into a message does not get it logged, on any of the
+    four lines (client>bridge, bridge>child, child>bridge,
+    bridge>client); finish() looks for every token in the log."""
+    b = start("--trace=body", "--oauth-client-id", "bridge",
+              "--oauth-client-secret-env", "BSEC")
+    try:
+        b.wait_ready()
+        jwt = AUTH.token(resource(b), "mcp mcp:admin")
+        opaque = AUTH.token(resource(b), "mcp mcp:admin",
+                            client="machine-opaque")
+        check(opaque.count(".") != 2, "not opaque: %r" % opaque[:20])
+        for tok in (jwt, opaque):
+            status, _, sid = init(b, tok)
+            check(status == 200, "initialize: %d" % status)
+            r = post(b, rpc(5, "tools/call", {
+                "name": "echo", "arguments": {"message": tok}}),
+                sid, "2025-06-18", extra=bearer(tok))
+            body = r.answer()
+            r.close()
+            check(r.status == 200 and tok in json.dumps(body),
+                  "echo: %d %r" % (r.status, body))
+        check(b.wait_log("[redacted]"), "nothing redacted")
+    finally:
+        finish(b)
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -759,6 +787,7 @@ SCENARIOS = [
     ("client_leaves", scenario_client_leaves),
     ("batch_scopes", scenario_batch_scopes),
     ("resource_host", scenario_resource_host),
+    ("trace_redacts", scenario_trace_redacts),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
 
