@@ -191,6 +191,10 @@ struct http {
 	struct event			*sweep;
 	int				 draining;
 	int				 closing;	/* drained: ending sessions */
+	/* Requests held for a token check (http_oauth_check): a drain
+	 * waits for them too, and answers those left at its end. */
+	TAILQ_HEAD(, http_pending)	 held;
+	size_t				 nheld;
 	int				 freeing;
 
 	struct auth			*auth;		/* NULL: no tokens */
@@ -2027,6 +2031,7 @@ static void	http_serve(struct http *, struct http_req *, const char *);
  * runs with the answer, from the loop.
  */
 struct http_pending {
+	TAILQ_ENTRY(http_pending) entry;	/* h->held */
 	struct http		*h;
 	struct http_conn	*conn;
 	struct rsauth_req	*rq;
@@ -2036,9 +2041,37 @@ struct http_pending {
 static void
 http_pending_free(struct http_pending *p)
 {
+	TAILQ_REMOVE(&p->h->held, p, entry);
+	p->h->nheld--;
 	rsauth_cancel(p->rq);
-	event_free(p->timer);
+	if (p->timer != NULL)
+		event_free(p->timer);
 	free(p);
+}
+
+static int	http_resume(struct http *, struct http_conn *, struct http_req *,
+		    const char **);
+static void	http_resumed(struct http *, struct http_req *);
+
+/* A held request answered 503 with Retry-After, its check dropped: the
+ * check took too long, or the drain ended first. */
+static void
+http_pending_refuse(struct http_pending *p, const char *note,
+    unsigned long retry_after, const char *message)
+{
+	struct http		*h = p->h;
+	struct http_conn	*conn = p->conn;
+	struct http_req		 r, *req = &r;
+	const char		*path;
+
+	http_conn_watch(conn, NULL, NULL);
+	http_pending_free(p);
+	if (http_resume(h, conn, req, &path) == -1)
+		return;
+	http_note(h, note);
+	http_reply_later(req, 503, "Service Unavailable", retry_after,
+	    message);
+	http_resumed(h, req);
 }
 
 /* An access token let in: its bearer token (rsauth took the header's
@@ -2142,22 +2175,10 @@ http_resumed(struct http *h, struct http_req *req)
 static void
 http_oauth_timeout(evutil_socket_t fd, short ev, void *arg)
 {
-	struct http_pending	*p = arg;
-	struct http		*h = p->h;
-	struct http_conn	*conn = p->conn;
-	struct http_req		 r, *req = &r;
-	const char		*path;
-
 	(void)fd;
 	(void)ev;
-	http_conn_watch(conn, NULL, NULL);
-	http_pending_free(p);
-	if (http_resume(h, conn, req, &path) == -1)
-		return;
-	http_note(h, "token check timed out");
-	http_reply_later(req, 503, "Service Unavailable", RSAUTH_RETRY_AFTER,
+	http_pending_refuse(arg, "token check timed out", RSAUTH_RETRY_AFTER,
 	    "Service Unavailable: the token cannot be checked now");
-	http_resumed(h, req);
 }
 
 /* The check ended: the request is handled as if it had just come in,
@@ -2239,6 +2260,8 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 	p = xcalloc(1, sizeof *p);
 	p->h = h;
 	p->conn = h->cur;
+	TAILQ_INSERT_TAIL(&h->held, p, entry);
+	h->nheld++;
 	if (rsauth_check(http_auth_oauth(h->oauth)->rsauth,
 	    h->hdr.authorization, scopes, n, res, http_oauth_done, p,
 	    &p->rq) == RSAUTH_PENDING) {
@@ -2248,7 +2271,7 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 		evtimer_add(p->timer, &tv);
 		return 0;
 	}
-	free(p);
+	http_pending_free(p);	/* decided at once: no rq, no timer */
 	return http_oauth_result(h, req, res);
 }
 
@@ -2921,10 +2944,11 @@ http_print_urls(struct http *h)
 static void
 http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct http	*h = arg;
-	struct session	*sess, *next;
-	uint64_t	 now = clock_ms();
-	struct timeval	 tv;
+	struct http		*h = arg;
+	struct session		*sess, *next;
+	struct http_pending	*p;
+	uint64_t		 now = clock_ms();
+	struct timeval		 tv;
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
@@ -2947,7 +2971,17 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 
 	if (h->draining && !h->closing &&
-	    (h->in_flight == 0 || now >= h->drain_deadline)) {
+	    ((h->in_flight == 0 && h->nheld == 0) ||
+	    now >= h->drain_deadline)) {
+		if (h->nheld != 0) {
+			log_warnx("draining: %zu %s still held for a token "
+			    "check after --drain-timeout; answering 503",
+			    h->nheld, h->nheld == 1 ? "request" : "requests");
+			while ((p = TAILQ_FIRST(&h->held)) != NULL)
+				http_pending_refuse(p, "draining",
+				    HTTP_RETRY_AFTER_S,
+				    "Server shutting down");
+		}
 		if (h->in_flight != 0) {
 			log_warnx("draining: %zu %s still in flight after "
 			    "--drain-timeout; answering with an error and "
@@ -2987,6 +3021,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 
 	metrics_started();
 	h = xcalloc(1, sizeof *h);
+	TAILQ_INIT(&h->held);
 	h->base = base;
 	h->cfg = cfg;
 	h->mux = mux;
@@ -3128,8 +3163,8 @@ http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
 	if (h->draining)
 		return;
 	log_info("draining: /readyz says 503, no new sessions or requests; "
-	    "%zu %s in flight", h->in_flight, h->in_flight == 1 ? "request" :
-	    "requests");
+	    "%zu %s in flight, %zu held for a token check", h->in_flight,
+	    h->in_flight == 1 ? "request" : "requests", h->nheld);
 	h->draining = 1;
 	h->drain_deadline = clock_ms() + timeout_ms;
 	h->drained = done;

@@ -624,13 +624,14 @@ def scenario_request_state():
 def scenario_client_leaves():
     """A request whose token waits for keys (an issuer that never answers)
     is held, not answered; its client leaving cancels the wait; one that
-    waits 10 s gets 503; a bridge stopped with one held exits cleanly
-    (under ASan: no use after free)."""
+    waits 10 s gets 503; a bridge stopped with one held answers it 503 at
+    the end of its drain and exits cleanly (under ASan: no use after
+    free)."""
     hang = socket.socket()
     hang.bind(("127.0.0.1", 0))
     hang.listen(16)
     issuer = "http://127.0.0.1:%d" % hang.getsockname()[1]
-    b = Bridge("--oauth-issuer", issuer)
+    b = Bridge("--oauth-issuer", issuer, "--drain-timeout", "1")
     try:
         tok = AUTH.forge(b.url + "/mcp", iss=issuer)
         TOKENS.append(tok)
@@ -665,11 +666,17 @@ def scenario_client_leaves():
         status, _, _ = exchange(b, "GET", "/readyz")
         check(status == 503, "/readyz without keys: %d" % status)
         # One still held when the bridge stops.
-        c = Conn(b, timeout=2)
+        c = Conn(b, timeout=5)
         c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
                                 "Content-Type": "application/json"},
                rpc(1, "initialize", INIT))
         time.sleep(0.2)
+        check(b.stop() == 0, "exit status")
+        r = c.response("POST")
+        r.body()
+        c.close()
+        check(r.status == 503 and r.headers.get("retry-after"),
+              "held at the stop: %d %r" % (r.status, r.headers))
     finally:
         finish(b)
         hang.close()
@@ -775,6 +782,47 @@ def scenario_trace_redacts():
         finish(b)
 
 
+def scenario_drain_held():
+    """SIGTERM while requests are held for a token check (keys that never
+    come): the drain waits for them within --drain-timeout and answers
+    them 503 with Retry-After at its end, never an empty reply."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(16)
+    issuer = "http://127.0.0.1:%d" % hang.getsockname()[1]
+    b = Bridge("--oauth-issuer", issuer, "--drain-timeout", "2")
+    try:
+        tok = AUTH.forge(b.url + "/mcp", iss=issuer)
+        TOKENS.append(tok)
+        conns = []
+        for _ in range(3):
+            c = Conn(b, timeout=8)
+            c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
+                                    "Content-Type": "application/json"},
+                   rpc(1, "initialize", INIT))
+            conns.append(c)
+        time.sleep(0.3)             # held: nothing to wait on but time
+        start_t = time.monotonic()
+        b.proc.terminate()
+        for c in conns:
+            try:
+                r = c.response("POST")
+                r.body()
+            except Exception as e:  # an empty reply
+                raise Failure("held request during the drain: %r" % e)
+            check(r.status == 503 and
+                  r.headers.get("retry-after", "").isdigit(),
+                  "held request during the drain: %d %r" %
+                  (r.status, r.headers))
+            c.close()
+        took = time.monotonic() - start_t
+        check(took < 6, "answered after %.1f s" % took)
+        check(b.wait_log("held for a token check"), "not logged")
+    finally:
+        finish(b)
+        hang.close()
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -788,6 +836,7 @@ SCENARIOS = [
     ("batch_scopes", scenario_batch_scopes),
     ("resource_host", scenario_resource_host),
     ("trace_redacts", scenario_trace_redacts),
+    ("drain_held", scenario_drain_held),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
 
