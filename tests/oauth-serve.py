@@ -823,6 +823,58 @@ def scenario_drain_held():
         hang.close()
 
 
+def scenario_wrong_issuer():
+    """An issuer whose metadata names itself otherwise (here without the
+    trailing '/' given to --oauth-issuer): an error line, once, that
+    names the difference; discovery is retried; /readyz stays 503 and
+    tokens get 503."""
+    import http.server
+    import threading
+
+    class Meta(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.server.hits += 1
+            port = self.server.server_address[1]
+            body = json.dumps({
+                "issuer": "http://127.0.0.1:%d" % port,
+                "jwks_uri": "http://127.0.0.1:%d/jwks" % port}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Meta)
+    srv.hits = 0
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    issuer = "http://127.0.0.1:%d/" % srv.server_address[1]
+    b = Bridge("--oauth-issuer", issuer)
+    try:
+        check(b.wait_log("trailing '/' differs"), "no hint logged")
+        tok = AUTH.forge(b.url + "/mcp", iss=issuer)
+        TOKENS.append(tok)
+        for _ in range(2):
+            time.sleep(1.2)         # past the first backoff: a retry
+            status, h, _ = init(b, tok)
+            check(status == 503 and h.get("retry-after"),
+                  "token of a wrong issuer: %d %r" % (status, h))
+        status, _, _ = exchange(b, "GET", "/readyz")
+        check(status == 503, "/readyz: %d" % status)
+        check(srv.hits >= 2, "discovery not retried: %d" % srv.hits)
+        err = b.stderr()
+        lines = [line for line in err.splitlines()
+                 if "trailing '/' differs" in line]
+        check(len(lines) == 1 and " error: " in lines[0] and
+              "names itself 'http://127.0.0.1:%d'" % srv.server_address[1]
+              in lines[0], "the error line: %r" % lines)
+    finally:
+        finish(b)
+        srv.shutdown()
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -837,6 +889,7 @@ SCENARIOS = [
     ("resource_host", scenario_resource_host),
     ("trace_redacts", scenario_trace_redacts),
     ("drain_held", scenario_drain_held),
+    ("wrong_issuer", scenario_wrong_issuer),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
 ]
 
