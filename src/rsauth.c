@@ -7,7 +7,9 @@
  * keys of the issuer it names (never another's: jwt.h); anything else is
  * opaque and goes to introspection.  A JWT waits at most twice: for keys
  * when the issuer has none yet, and once for a refresh when it names an
- * unknown kid.  Scopes come last, so a 403 means a genuine token.
+ * unknown kid (no refresh allowed yet: 503 with the seconds until one
+ * is, since the kid may be a key rotated in since the last fetch).
+ * Scopes come last, so a 403 means a genuine token.
  *
  * A pending request is the caller's: rsauth keeps it in a list only to
  * drop it in rsauth_free, and its waits (jwks, introspect) are cancelled

@@ -3,10 +3,10 @@
  * check_rsauth.c: the decision for one request (rsauth.c) with keys and
  * introspection over a fake HTTP (rstest.h): issue 19's negative table
  * at this level (expired, not yet valid, wrong aud, wrong iss, a bad
- * signature, alg none, unknown kid -> 503 until a refresh may run, one
- * refresh -> 401, endpoint down
- * with keys cached -> ok, none cached -> 503), static tokens first,
- * scopes and step-up, opaque tokens, cancelled requests, the counters.
+ * signature, alg none, unknown kid -> 503 until a refresh may run, then
+ * one refresh -> 401, endpoint down with keys cached -> ok, none cached
+ * -> 503), static tokens first, scopes and step-up (never on part of a
+ * request's needs), opaque tokens, cancelled requests, the counters.
  */
 #include "config.h"
 
