@@ -737,6 +737,15 @@ serve_trace_token(void *arg, const char *token)
 	serve_trace_secret(s->spans, token);
 }
 
+/* A request's OAuth access token, for the trace's redaction. */
+static void
+serve_trace_oauth_token(void *arg, const char *token, size_t len)
+{
+	struct serve	*s = arg;
+
+	trace_token(s->trace, token, len);
+}
+
 /*
  * What the trace never shows, should the child or a client put it in a
  * message: the values --env gives the child, and the bearer tokens (they
@@ -800,6 +809,35 @@ serve_free_list(char **v, size_t n)
 }
 
 /*
+ * The default resource: the listener's /mcp URL with the host as the user
+ * gave it to --host (cli.c allows only loopback ones then), so that
+ * "localhost" stays localhost: a client compares the metadata's resource
+ * with the URL it connects to (RFC 9728 3.3), and users type localhost.
+ * An IPv6 address is bracketed.  url is http_url's,
+ * scheme://host:port[base-path].
+ */
+static char *
+serve_default_resource(const char *url, const char *host,
+    const char *mcp_path)
+{
+	const char	*p, *hend;
+	char		*r;
+
+	if ((p = strstr(url, "://")) == NULL)
+		fatalx("%s: no scheme in %s", __func__, url);
+	p += 3;
+	hend = *p == '[' ? strchr(p, ']') : strchr(p, ':');
+	if (hend == NULL)
+		fatalx("%s: no port in %s", __func__, url);
+	if (*hend == ']')
+		hend++;
+	xasprintf(&r, "%.*s%s%s%s%s%s", (int)(p - url), url,
+	    strchr(host, ':') != NULL ? "[" : "", host,
+	    strchr(host, ':') != NULL ? "]" : "", hend, mcp_path);
+	return r;
+}
+
+/*
  * The OAuth resource server, once listening (the default resource is the
  * listener's /mcp URL) and before any child starts (the client secret's
  * variable is gone from the environment by then).  -1 with a log line.
@@ -820,8 +858,8 @@ serve_oauth_start(struct serve *s)
 	if (cfg->oauth_resource != NULL)
 		s->resource = xstrdup(cfg->oauth_resource);
 	else
-		xasprintf(&s->resource, "%s%s", http_url(s->http),
-		    cfg->http.mcp_path);
+		s->resource = serve_default_resource(http_url(s->http),
+		    cfg->http.host, cfg->http.mcp_path);
 	if (rsmeta_resource_check(s->resource, &cause) == -1) {
 		log_error("the OAuth resource %s: %s (give --oauth-resource)",
 		    s->resource, cause);
@@ -1004,8 +1042,10 @@ serve_run(const struct serve_config *cfg)
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
-	if (s.trace != NULL || s.spans != NULL)
+	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
+		http_set_token_seen(s.http, serve_trace_oauth_token, &s);
+	}
 	http_set_stats(s.http, serve_stats, &s);
 	if (s.spans != NULL)
 		http_set_trace(s.http, serve_trace_http, s.spans);
