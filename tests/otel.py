@@ -10,7 +10,10 @@
 # malformed one ignored; no arguments without --otel-capture-content; a
 # collector that is down or slow costs requests nothing and its failures
 # are counted; SIGTERM sends the last spans.  With VERBOSE set, the
-# sampling trace is printed.  Exit 0 pass, 1 fail, 77 skip.
+# sampling trace is printed.  "joined": the child exports too (the
+# fixture is an instrumented server when OTEL_EXPORTER_OTLP_ENDPOINT is
+# in its environment), so its spans join the bridge's in one trace, the
+# closing note of issue 23.  Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import shutil
@@ -638,6 +641,113 @@ def test_client_sampling(b):
         print(RECEIVER.tree(trace))
 
 
+def print_tree(trace):
+    """The trace as the collector got it: service, kind, name, span id,
+    parent and duration, children indented under their parents."""
+    spans = RECEIVER.spans(trace_id=trace)
+    ids = {s["spanId"] for s in spans}
+    kids = {}
+    for s in spans:
+        p = s.get("parentSpanId") or ""
+        kids.setdefault(p if p in ids else None, []).append(s)
+
+    def walk(s, depth):
+        print("%s%s %s %s span=%s parent=%s %.1fms" % (
+            "  " * depth, s["_resource"].get("service.name"),
+            {SERVER: "SERVER", CLIENT: "CLIENT"}.get(s["kind"], "?"),
+            s["name"], s["spanId"], s.get("parentSpanId") or "-",
+            (int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"])) /
+            1e6))
+        for k in sorted(kids.get(s["spanId"], []),
+                        key=lambda x: int(x["startTimeUnixNano"])):
+            walk(k, depth + 1)
+    print("trace %s, as the collector got it:" % trace)
+    for s in sorted(kids.get(None, []),
+                    key=lambda x: int(x["startTimeUnixNano"])):
+        walk(s, 0)
+
+
+def test_joined(b):
+    """The child exports to the same collector: a tool call that asks for
+    sampling through the shared child is one trace, the child's spans
+    joined.  serve's SERVER span > its round trip > the child's SERVER
+    span > the child's sampling/createMessage span > serve's span of that
+    request to the client, whose context the client gets.  The exporter's
+    header is not in the child's environment."""
+    wait_ready(b)
+    r = post(b, rpc(1, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {"sampling": {}},
+        "clientInfo": {"name": "joined", "version": "1"}}))
+    check(r.status == 200, "initialize: %d" % r.status)
+    sid = r.headers.get("mcp-session-id")
+    ver = r.answer()["result"]["protocolVersion"]
+    r.close()
+    r = post(b, note("notifications/initialized"), sid, ver)
+    check(r.status == 202, "initialized: %d" % r.status)
+    r.close()
+
+    r = post(b, rpc(2, "tools/call", {"name": "sample", "arguments": {
+        "prompt": "Say hello."}}), sid, ver)
+    check(r.status == 200, "tools/call: %d" % r.status)
+    ask = r.next_json()
+    check(ask is not None and ask.get("method") ==
+          "sampling/createMessage", "asked %r" % ask)
+    asked = ask["params"].get("_meta", {}).get("traceparent")
+    a = post(b, {"jsonrpc": "2.0", "id": ask["id"], "result": {
+        "role": "assistant", "content": {"type": "text", "text": "hello"},
+        "model": "joined-model"}}, sid, ver)
+    check(a.status in (200, 202), "the sampling answer: %d" % a.status)
+    a.close()
+    ans = r.answer()
+    r.close()
+    check(ans.get("id") == 2 and "hello" in text_of(ans), "answer %r" % ans)
+    st, env = call(b, sid, ver, 3, "report_env",
+                   {"name": "OTEL_EXPORTER_OTLP_HEADERS"})
+    check(st == 200 and HEADER_SECRET not in json.dumps(env),
+          "the child got the exporter's header: %r" % env)
+
+    srv = RECEIVER.wait_span("tools/call sample")
+    trace = srv["traceId"]
+    RECEIVER.wait_for(lambda r: len(r.spans(trace_id=trace)) >= 5,
+                      what="the five spans of the joined trace")
+    spans = RECEIVER.spans(trace_id=trace)
+    check(len(spans) == 5, "%d spans: %r" % (len(spans), [
+        (s["_resource"].get("service.name"), s["name"]) for s in spans]))
+    by = {(s["_resource"].get("service.name"), s["kind"], s["name"]): s
+          for s in spans}
+    me, child = "mcpbridge", "mcpbridge-test-server"
+    want = [(me, SERVER, "tools/call sample"),
+            (me, CLIENT, "tools/call sample"),
+            (child, SERVER, "tools/call sample"),
+            (child, CLIENT, "sampling/createMessage"),
+            (me, CLIENT, "sampling/createMessage")]
+    check(sorted(by) == sorted(want), "spans: %r" % sorted(by))
+    top, rt, csrv, cask, smp = (by[k] for k in want)
+    check(not top.get("parentSpanId"), "the top has a parent: %r" % top)
+    for kid, parent in zip(want[1:], want):
+        check(by[kid].get("parentSpanId") == by[parent]["spanId"],
+              "%r is not under %r" % (kid, parent))
+    assert_attrs(csrv, {"mcp.method.name": "tools/call",
+                        "gen_ai.tool.name": "sample",
+                        "network.transport": "pipe"})
+    assert_attrs(cask, {"mcp.method.name": "sampling/createMessage"})
+    _, aspan, _ = parse_tp(asked)
+    check(aspan == smp["spanId"], "the client got %r, not serve's "
+          "sampling span's context" % asked)
+    for inner, outer in ((rt, top), (csrv, rt), (cask, csrv)):
+        check(int(inner["startTimeUnixNano"]) >=
+              int(outer["startTimeUnixNano"]) and
+              int(inner["endTimeUnixNano"]) <=
+              int(outer["endTimeUnixNano"]),
+              "%s is not within %s" % (inner["name"], outer["name"]))
+    with RECEIVER.st.lock:
+        keys = [h.get("x-otel-key") for h in RECEIVER.st.headers]
+    check(HEADER_SECRET in keys and None in keys, "serve's posts carry the "
+          "header, the child's do not: %r" % keys)
+    if os.environ.get("VERBOSE"):
+        print_tree(trace)
+
+
 def test_isolated(b):
     """--isolation=session: a session's own child gets the round trip's
     context as the shared one does."""
@@ -850,6 +960,12 @@ TESTS = {
     "capture": (test_capture, OTEL + [
         "--otel-capture-content", "--env", "OTEL_ENV_KEY=" + ENV_SECRET,
         "--auth-token-env", "OTEL_TEST_TOKEN"], {"OTEL_TEST_TOKEN": TOKEN}),
+    "joined": (test_joined, OTEL, {"OTEL_EXPORTER_OTLP_ENDPOINT":
+                                   RECEIVER.endpoint(),
+                                   "OTEL_BSP_SCHEDULE_DELAY": "20",
+                                   "OTEL_EXPORTER_OTLP_HEADERS":
+                                   "x-otel-key=" + HEADER_SECRET}),
+    "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
