@@ -965,7 +965,6 @@ TESTS = {
                                    "OTEL_BSP_SCHEDULE_DELAY": "20",
                                    "OTEL_EXPORTER_OTLP_HEADERS":
                                    "x-otel-key=" + HEADER_SECRET}),
-    "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
