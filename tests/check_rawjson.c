@@ -134,8 +134,9 @@ END_TEST
 /* As deep as the full parse allows, and no deeper. */
 START_TEST(test_depth)
 {
-	char	buf[1024];
-	size_t	i, n;
+	char		 buf[1024];
+	size_t		 i, n;
+	json_object	*full;
 
 	for (n = 127; n <= 128; n++) {
 		strcpy(buf, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":");
@@ -144,8 +145,9 @@ START_TEST(test_depth)
 		for (i = 0; i < n; i++)
 			strcat(buf, "]");
 		strcat(buf, "}");
-		ck_assert_int_eq(jsonparse_strict(buf, strlen(buf), NULL) !=
-		    NULL, n == 127);
+		full = jsonparse_strict(buf, strlen(buf), NULL);
+		ck_assert_int_eq(full != NULL, n == 127);
+		json_object_put(full);
 		ck_assert_int_eq(answer(buf, &(struct jsonparse_answer){ 0 }),
 		    n == 127);
 	}
