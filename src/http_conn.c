@@ -16,6 +16,15 @@
  * EOF is seen.  CLOSING: http_conn_close ran; what comes in is dropped,
  * what is queued goes out, the linger timer bounds it all.
  *
+ * Reading.  A plain socket is read here (http_conn_sock_read_cb), not by
+ * its bufferevent: libevent 2.1's evbuffer_read asks the kernel how much
+ * is waiting (ioctl FIONREAD) before every read and reads 4096 bytes at
+ * most, one system call per request more than the read itself (issue 20).
+ * One read(2) per wake-up goes into the bufferevent's input buffer,
+ * bounded by in_cap as its read watermark bounds a TLS connection's; the
+ * event is off while the input is at the bound and back on once the
+ * parser takes from it.  The bufferevent writes, and reads only on TLS.
+ *
  * Writing.  Answers are staged in conn->out and written later in the loop
  * turn that queued them (one event made active), so a reply and the
  * chunks that follow it in one callback leave in one system call.  On a
@@ -74,6 +83,9 @@
 /* What a TLS connection that failed may have left unread, read off
  * before the close. */
 #define HTTP_CONN_DISCARD_MAX		65536
+/* At most this much is read from a plain socket per wake-up (the
+ * bufferevent reads 4096 at most). */
+#define HTTP_CONN_READ_MAX		16384
 /* The log line's path, and the annotations. */
 #define HTTP_CONN_PATH_MAX		128
 #define HTTP_CONN_VERB_MAX		16
@@ -104,6 +116,7 @@ struct http_conn {
 	struct event		*timer;		/* idle, deadline, linger */
 	struct event		*later;		/* flush, then go on */
 	struct event		*reap;		/* the free, a turn later */
+	struct event		*rev;		/* plain: our own reads */
 	enum http_conn_state	 state;
 	enum http_conn_answer	 answer;
 	int			 plain;		/* direct writes allowed */
@@ -111,6 +124,7 @@ struct http_conn {
 	int			 close_after;	/* this answer is the last */
 	int			 shut;		/* closing: SHUT_WR done */
 	int			 eof;		/* the client's EOF came */
+	int			 read_off;	/* plain: input at in_cap */
 	const char		*pending;	/* a close later this turn */
 	int			 pending_flush;
 	int			 reaping;	/* the free is coming */
@@ -149,6 +163,7 @@ struct http_listener {
 };
 
 static void	http_conn_input(struct http_conn *);
+static void	http_conn_read_on(struct http_conn *);
 static void	http_conn_shut(struct http_conn *, const char *, int);
 static void	http_conn_drain(struct http_conn *);
 static void	http_conn_reap(struct http_conn *);
@@ -496,6 +511,7 @@ http_conn_input(struct http_conn *conn)
 	}
 out:
 	conn->in_seen = evbuffer_get_length(in);
+	http_conn_read_on(conn);
 }
 
 /* Later in the turn that queued something: write it, then go on. */
@@ -543,8 +559,8 @@ http_conn_read_cb(struct bufferevent *bev, void *arg)
 		conn->in_seen = 0;
 		return;
 	case CONN_HANDLING:
-		/* Kept for later; the watermark stops the socket bufferevent
-		 * at in_cap, a TLS one may overrun it by a record. */
+		/* Kept for later; a plain socket is read no further than
+		 * in_cap, a TLS one may overrun it by a record. */
 		if (len > 2 * conn->in_cap)
 			http_conn_shut(conn, "input over the limit", 0);
 		return;
@@ -608,6 +624,64 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	http_conn_shut(conn, why, !(what & BEV_EVENT_ERROR));
 }
 
+/*
+ * A plain socket is readable: one read(2) into the input, as much as
+ * the bound leaves room for, then what the bufferevent's read callback
+ * would do.  EOF and errors go where the bufferevent would report them.
+ */
+static void
+http_conn_sock_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*conn = arg;
+	struct evbuffer		*in = bufferevent_get_input(conn->bev);
+	char			 buf[HTTP_CONN_READ_MAX];
+	size_t			 len = evbuffer_get_length(in), room;
+	ssize_t			 n;
+
+	if (len >= conn->in_cap) {
+		conn->read_off = 1;
+		event_del(conn->rev);
+		return;
+	}
+	room = conn->in_cap - len;
+	if (room > sizeof buf)
+		room = sizeof buf;
+	n = read(fd, buf, room);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The bufferevent reads no more after either. */
+		event_del(conn->rev);
+		http_conn_event_cb(conn->bev, BEV_EVENT_READING |
+		    (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), conn);
+		return;
+	}
+	if (evbuffer_add(in, buf, (size_t)n) == -1)
+		fatalx("out of memory");
+	http_conn_read_cb(conn->bev, conn);
+	/* Held (or waiting for the output to drain) with the input full:
+	 * the socket waits, as a bufferevent at its watermark would. */
+	if (!conn->reaping && !conn->read_off &&
+	    evbuffer_get_length(in) >= conn->in_cap) {
+		conn->read_off = 1;
+		event_del(conn->rev);
+	}
+}
+
+/* The parser took from the input, or it was dropped: read again if
+ * reading waited for that. */
+static void
+http_conn_read_on(struct http_conn *conn)
+{
+	if (!conn->read_off || conn->reaping || conn->eof ||
+	    evbuffer_get_length(bufferevent_get_input(conn->bev)) >=
+	    conn->in_cap)
+		return;
+	conn->read_off = 0;
+	event_add(conn->rev, NULL);
+}
+
 /* idle, read deadline, linger */
 static void
 http_conn_timer_cb(evutil_socket_t fd, short ev, void *arg)
@@ -655,6 +729,8 @@ http_conn_free(struct http_conn *conn)
 	}
 	TAILQ_REMOVE(&l->conns, conn, entry);
 	l->nconns--;
+	if (conn->rev != NULL)
+		event_free(conn->rev);	/* before the socket closes */
 	bufferevent_free(conn->bev);	/* closes the socket */
 	http_parse_free(conn->parse);
 	evbuffer_free(conn->head);
@@ -681,6 +757,8 @@ http_conn_reap(struct http_conn *conn)
 		return;
 	conn->reaping = 1;
 	bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+	if (conn->rev != NULL)
+		event_del(conn->rev);
 	event_del(conn->timer);
 	event_active(conn->reap, EV_TIMEOUT, 1);
 }
@@ -734,6 +812,7 @@ http_conn_shut(struct http_conn *conn, const char *why, int flush)
 	/* Below the read watermark again: reading goes on, to the EOF. */
 	evbuffer_drain(in, evbuffer_get_length(in));
 	conn->in_seen = 0;
+	http_conn_read_on(conn);
 	log_debug("%s: connection closed (%s)", conn->peer, why);
 	if ((cb = conn->watch) != NULL) {
 		conn->watch = NULL;
@@ -1131,7 +1210,16 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 
 	bufferevent_setcb(bev, http_conn_read_cb, http_conn_write_cb,
 	    http_conn_event_cb, conn);
-	bufferevent_setwatermark(bev, EV_READ, 0, conn->in_cap);
+	if (conn->plain) {
+		conn->rev = event_new(l->base, fd, EV_READ | EV_PERSIST,
+		    http_conn_sock_read_cb, conn);
+		if (conn->rev == NULL)
+			fatalx("out of memory");
+		/* A bufferevent keeps its input's end frozen but while it
+		 * reads itself; it never does here. */
+		evbuffer_unfreeze(bufferevent_get_input(bev), 0);
+	} else
+		bufferevent_setwatermark(bev, EV_READ, 0, conn->in_cap);
 	bufferevent_setwatermark(bev, EV_WRITE, HTTP_CONN_OUTPUT_LOW, 0);
 	if (l->cfg.write_timeout_ms > 0) {
 		clock_tv(&tv, l->cfg.write_timeout_ms);
@@ -1144,9 +1232,13 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	 * Writing is enabled once there is something for the bufferevent
 	 * to write (http_conn_flush): a socket bufferevent enabled for it
 	 * with nothing queued asks epoll for EPOLLOUT and is woken for
-	 * nothing.  TLS writes from the start: the handshake.
+	 * nothing.  TLS writes from the start: the handshake.  A plain
+	 * socket is read by conn->rev, not by the bufferevent.
 	 */
-	bufferevent_enable(bev, conn->plain ? EV_READ : EV_READ | EV_WRITE);
+	if (conn->plain)
+		event_add(conn->rev, NULL);
+	else
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
 	conn->state = CONN_IDLE;
 	http_conn_arm(conn, l->cfg.idle_timeout_ms);
 }

@@ -526,6 +526,52 @@ START_TEST(test_keepalive_pipelining)
 }
 END_TEST
 
+START_TEST(test_held_input_bounded)
+{
+	struct rd	 r;
+	const char	*first = "GET /first HTTP/1.1\r\nHost: a\r\n\r\n";
+	char		*all;
+	size_t		 cap, len = 0;
+	uint64_t	 in0;
+	int		 fd, i;
+
+	/* Requests pipelined behind a held one are read up to the bound
+	 * (request line + header bytes) and no further: the connection
+	 * is not closed for its input, and every one is served once the
+	 * held one is answered. */
+	t_start();
+	T.hold = 1;
+	cap = T.cfg.parse.max_request_line + T.cfg.parse.max_header_bytes;
+	in0 = metrics.bytes_in;
+	fd = c_connect();
+	c_say(fd, first);
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	all = malloc(300 * 40);
+	ck_assert_ptr_nonnull(all);
+	for (i = 0; i < 300; i++)
+		len += (size_t)sprintf(all + len,
+		    "GET /p%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	ck_assert_uint_gt(len, 2 * cap);
+	c_send(fd, all, len);
+	t_run(200);
+	ck_assert_int_eq(T.nrequests, 1);
+	ck_assert_int_eq(T.nclosed, 0);
+	ck_assert_uint_ge(metrics.bytes_in - in0, cap);
+	ck_assert_uint_le(metrics.bytes_in - in0, strlen(first) + cap);
+	T.hold = 0;
+	http_conn_reply(T.held, 200, "OK", "A", 1);
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "HTTP/1.1 200 OK", 301, T_WAIT_MS));
+	ck_assert_int_eq(T.nrequests, 301);
+	ck_assert_uint_eq(metrics.bytes_in - in0, strlen(first) + len);
+	ck_assert_int_eq(T.nclosed, 0);
+	rd_free(&r);
+	free(all);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
 START_TEST(test_http10_closes)
 {
 	struct rd	r;
@@ -1396,6 +1442,7 @@ check_suite(void)
 	tcase_add_test(tc, test_head_has_no_body);
 	tcase_add_test(tc, test_quiet_counts_nothing);
 	tcase_add_test(tc, test_keepalive_pipelining);
+	tcase_add_test(tc, test_held_input_bounded);
 	tcase_add_test(tc, test_http10_closes);
 	tcase_add_test(tc, test_refuse_400);
 	tcase_add_test(tc, test_refuse_413);
