@@ -326,10 +326,38 @@ http_conn_over(struct http_conn *conn)
 	return 1;
 }
 
-/* v in decimal, appended to b: a few appends cost less than a printf,
- * and every answer has a status and a length (issue 20). */
+/*
+ * A small piece of an answer's head, assembled in place and appended to
+ * the output at once: every evbuffer_add costs a call and a length check,
+ * and an answer's head was a dozen of them (issue 20).
+ */
+struct http_conn_piece {
+	char	b[256];
+	size_t	len;
+};
+
+/* s (len bytes) onto the piece, or straight to out once it is full. */
 static void
-http_conn_add_num(struct evbuffer *b, unsigned long v)
+http_conn_piece_add(struct http_conn_piece *pc, struct evbuffer *out,
+    const char *s, size_t len)
+{
+	if (len > sizeof pc->b - pc->len) {
+		evbuffer_add(out, pc->b, pc->len);
+		pc->len = 0;
+		if (len > sizeof pc->b) {
+			evbuffer_add(out, s, len);
+			return;
+		}
+	}
+	memcpy(pc->b + pc->len, s, len);
+	pc->len += len;
+}
+
+/* v in decimal: a few digits cost less than a printf, and every answer
+ * has a status and a length (issue 20). */
+static void
+http_conn_piece_num(struct http_conn_piece *pc, struct evbuffer *out,
+    unsigned long v)
 {
 	char	d[24];
 	size_t	i = sizeof d;
@@ -338,35 +366,51 @@ http_conn_add_num(struct evbuffer *b, unsigned long v)
 		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v > 0);
-	evbuffer_add(b, d + i, sizeof d - i);
+	http_conn_piece_add(pc, out, d + i, sizeof d - i);
 }
 
-/* The status line, Date and the owner's headers. */
 static void
-http_conn_head_out(struct http_conn *conn, int status, const char *reason)
+http_conn_piece_out(struct http_conn_piece *pc, struct evbuffer *out)
+{
+	evbuffer_add(out, pc->b, pc->len);
+	pc->len = 0;
+}
+
+/* The status line, Date and the owner's headers, onto pc (the owner's
+ * headers go to the output, after what pc held). */
+static void
+http_conn_head_out(struct http_conn *conn, struct http_conn_piece *pc,
+    int status, const char *reason)
 {
 	const char	*date = http_conn_date();
 
-	evbuffer_add(conn->out, http_parse_minor(conn->parse) == 0 ?
-	    "HTTP/1.0 " : "HTTP/1.1 ", 9);
-	http_conn_add_num(conn->out, status < 0 ? 0 : (unsigned long)status);
-	evbuffer_add(conn->out, " ", 1);
+	pc->len = 0;
+	http_conn_piece_add(pc, conn->out, http_parse_minor(conn->parse) ==
+	    0 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+	http_conn_piece_num(pc, conn->out, status < 0 ? 0 :
+	    (unsigned long)status);
+	http_conn_piece_add(pc, conn->out, " ", 1);
 	if (reason != NULL)
-		evbuffer_add(conn->out, reason, strlen(reason));
-	evbuffer_add(conn->out, "\r\nDate: ", 8);
-	evbuffer_add(conn->out, date, strlen(date));
-	evbuffer_add(conn->out, "\r\n", 2);
-	evbuffer_add_buffer(conn->out, conn->head);
+		http_conn_piece_add(pc, conn->out, reason, strlen(reason));
+	http_conn_piece_add(pc, conn->out, "\r\nDate: ", 8);
+	http_conn_piece_add(pc, conn->out, date, strlen(date));
+	http_conn_piece_add(pc, conn->out, "\r\n", 2);
+	if (evbuffer_get_length(conn->head) > 0) {
+		http_conn_piece_out(pc, conn->out);
+		evbuffer_add_buffer(conn->out, conn->head);
+	}
 }
 
 /* The connection header this answer needs, if any. */
 static void
-http_conn_connection(struct http_conn *conn)
+http_conn_connection(struct http_conn *conn, struct http_conn_piece *pc)
 {
 	if (conn->close_after)
-		evbuffer_add(conn->out, "Connection: close\r\n", 19);
+		http_conn_piece_add(pc, conn->out, "Connection: close\r\n",
+		    19);
 	else if (http_parse_minor(conn->parse) == 0)
-		evbuffer_add(conn->out, "Connection: keep-alive\r\n", 24);
+		http_conn_piece_add(pc, conn->out,
+		    "Connection: keep-alive\r\n", 24);
 }
 
 /* ---- the request cycle ---- */
@@ -880,7 +924,8 @@ http_conn_watch(struct http_conn *conn, void (*cb)(void *), void *arg)
 int
 http_conn_header(struct http_conn *conn, const char *name, const char *value)
 {
-	size_t	nlen = strlen(name), vlen = strlen(value);
+	struct http_conn_piece	pc;
+	size_t			nlen = strlen(name), vlen = strlen(value);
 
 	if (nlen == 0 || strpbrk(name, "\r\n: \t") != NULL ||
 	    strpbrk(value, "\r\n") != NULL ||
@@ -894,10 +939,12 @@ http_conn_header(struct http_conn *conn, const char *name, const char *value)
 		conn->close_after = 1;
 		return 0;
 	}
-	evbuffer_add(conn->head, name, nlen);
-	evbuffer_add(conn->head, ": ", 2);
-	evbuffer_add(conn->head, value, vlen);
-	evbuffer_add(conn->head, "\r\n", 2);
+	pc.len = 0;
+	http_conn_piece_add(&pc, conn->head, name, nlen);
+	http_conn_piece_add(&pc, conn->head, ": ", 2);
+	http_conn_piece_add(&pc, conn->head, value, vlen);
+	http_conn_piece_add(&pc, conn->head, "\r\n", 2);
+	http_conn_piece_out(&pc, conn->head);
 	return 0;
 }
 
@@ -915,7 +962,8 @@ void
 http_conn_reply(struct http_conn *conn, int status, const char *reason,
     const char *body, size_t len)
 {
-	int	bodiless;
+	struct http_conn_piece	pc;
+	int			bodiless;
 
 	if (!http_conn_answerable(conn)) {
 		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
@@ -925,14 +973,15 @@ http_conn_reply(struct http_conn *conn, int status, const char *reason,
 		conn->close_after = 1;	/* the body stays unread */
 	conn->status = status;
 	bodiless = status < 200 || status == 204 || status == 304;
-	http_conn_head_out(conn, status, reason);
+	http_conn_head_out(conn, &pc, status, reason);
 	if (!bodiless) {
-		evbuffer_add(conn->out, "Content-Length: ", 16);
-		http_conn_add_num(conn->out, len);
-		evbuffer_add(conn->out, "\r\n", 2);
+		http_conn_piece_add(&pc, conn->out, "Content-Length: ", 16);
+		http_conn_piece_num(&pc, conn->out, len);
+		http_conn_piece_add(&pc, conn->out, "\r\n", 2);
 	}
-	http_conn_connection(conn);
-	evbuffer_add(conn->out, "\r\n", 2);
+	http_conn_connection(conn, &pc);
+	http_conn_piece_add(&pc, conn->out, "\r\n", 2);
+	http_conn_piece_out(&pc, conn->out);
 	if (!bodiless && len > 0 &&
 	    strcmp(http_parse_method(conn->parse), "HEAD") != 0)
 		evbuffer_add(conn->out, body, len);
@@ -1024,21 +1073,25 @@ http_conn_refuse(struct http_conn *conn, int status, const char *why)
 void
 http_conn_stream_start(struct http_conn *conn, int status, const char *reason)
 {
+	struct http_conn_piece	pc;
+
 	if (!http_conn_answerable(conn) || conn->in_head) {
 		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
 		return;
 	}
 	conn->status = status;
-	http_conn_head_out(conn, status, reason);
+	http_conn_head_out(conn, &pc, status, reason);
 	if (http_parse_minor(conn->parse) >= 1) {
 		conn->answer = ANSWER_CHUNKED;
-		evbuffer_add(conn->out, "Transfer-Encoding: chunked\r\n", 28);
+		http_conn_piece_add(&pc, conn->out,
+		    "Transfer-Encoding: chunked\r\n", 28);
 	} else {
 		conn->answer = ANSWER_UNTIL_CLOSE;
 		conn->close_after = 1;
 	}
-	http_conn_connection(conn);
-	evbuffer_add(conn->out, "\r\n", 2);
+	http_conn_connection(conn, &pc);
+	http_conn_piece_add(&pc, conn->out, "\r\n", 2);
+	http_conn_piece_out(&pc, conn->out);
 	http_conn_later(conn);
 	http_conn_over(conn);
 }

@@ -427,6 +427,51 @@ START_TEST(test_get_answered)
 }
 END_TEST
 
+/* An answer's head byte for byte: status line, Date, the owner's headers
+ * in order (one longer than the piece the head is assembled in), the
+ * length, the connection header of HTTP/1.0 keep-alive, the body. */
+START_TEST(test_head_exact)
+{
+	struct rd	 r;
+	char		 reason[201], value[301], *want;
+	const char	*rest;
+	int		 fd, i;
+
+	t_start();
+	T.hold = 1;
+	memset(reason, 'R', 200);
+	reason[200] = '\0';
+	memset(value, 'v', 300);
+	value[300] = '\0';
+	for (i = 0; i < 2; i++) {
+		fd = c_connect();
+		c_say(fd, i == 0 ? "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" :
+		    "GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+		ck_assert(t_run_until(&T.nrequests, i + 1, T_WAIT_MS));
+		ck_assert_int_eq(http_conn_header(T.held, "X-Long", value), 0);
+		ck_assert_int_eq(http_conn_header(T.held, "X-A", "1"), 0);
+		http_conn_reply(T.held, 299, reason, "abc", 3);
+		rd_init(&r);
+		ck_assert(rd_until(fd, &r, "\r\n\r\nabc", 1, T_WAIT_MS));
+		ck_assert_msg(strncmp(r.buf, i == 0 ? "HTTP/1.1 299 " :
+		    "HTTP/1.0 299 ", 13) == 0 && strncmp(r.buf + 13, reason,
+		    200) == 0 && strncmp(r.buf + 213, "\r\nDate: ", 8) == 0,
+		    "%s", r.buf);
+		/* "Mon, 07 Dec 2026 11:24:00 GMT" */
+		rest = r.buf + 221 + 29;
+		if (asprintf(&want, "\r\nX-Long: %s\r\nX-A: 1\r\n"
+		    "Content-Length: 3\r\n%s\r\nabc", value, i == 0 ? "" :
+		    "Connection: keep-alive\r\n") == -1)
+			ck_abort();
+		ck_assert_str_eq(rest, want);
+		free(want);
+		rd_free(&r);
+		close(fd);
+	}
+	t_stop();
+}
+END_TEST
+
 /* A quiet listener (the scrape port) answers the same and counts
  * nothing: no connection, no bytes, no status in the metrics. */
 START_TEST(test_quiet_counts_nothing)
@@ -1439,6 +1484,7 @@ check_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_get_answered);
+	tcase_add_test(tc, test_head_exact);
 	tcase_add_test(tc, test_head_has_no_body);
 	tcase_add_test(tc, test_quiet_counts_nothing);
 	tcase_add_test(tc, test_keepalive_pipelining);
