@@ -239,6 +239,18 @@ done:
 	conn->unlogged = 0;
 }
 
+/* src into dst of size bytes, cut to fit and NUL-terminated, as
+ * snprintf "%s" would, without a printf for every request's log fields
+ * (three of them were 2% of a call's instructions, issue 20). */
+static void
+http_conn_copy(char *dst, size_t size, const char *src)
+{
+	size_t	n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* The request's method and path, for its log line. */
 static void
 http_conn_name(struct http_conn *conn)
@@ -246,7 +258,7 @@ http_conn_name(struct http_conn *conn)
 	const char	*target = http_parse_target(conn->parse);
 	size_t		 n;
 
-	snprintf(conn->verb, sizeof conn->verb, "%s",
+	http_conn_copy(conn->verb, sizeof conn->verb,
 	    http_parse_method(conn->parse));
 	n = strcspn(target, "?");
 	if (n >= sizeof conn->path)
@@ -905,9 +917,9 @@ http_conn_note(struct http_conn *conn, const char *sid,
     const char *rpc_method, const char *note)
 {
 	if (sid != NULL)
-		snprintf(conn->sid, sizeof conn->sid, "%s", sid);
+		http_conn_copy(conn->sid, sizeof conn->sid, sid);
 	if (rpc_method != NULL)
-		snprintf(conn->method, sizeof conn->method, "%s", rpc_method);
+		http_conn_copy(conn->method, sizeof conn->method, rpc_method);
 	if (note != NULL)
 		conn->note = note;
 }

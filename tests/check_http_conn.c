@@ -36,6 +36,7 @@
 #include "checktest.h"
 #include "clock.h"
 #include "http_conn.h"
+#include "log.h"
 #include "metrics.h"
 #include "tls.h"
 
@@ -44,6 +45,9 @@
 #define T_MAX_REQ	8
 #define T_READ_MAX	(16 * 1024 * 1024)
 #define T_BIG		(4 * 1024 * 1024)
+/* A JSON-RPC method longer than the log line keeps (63 bytes). */
+#define T_LONG_METHOD	"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm" \
+			"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmx"
 
 /* What the callbacks saw, and how the owner behaves. */
 struct t {
@@ -99,6 +103,9 @@ t_request(struct http_conn *conn, void *arg)
 		http_conn_close(conn, "twice");
 		return;
 	}
+	if (strcmp(http_parse_target(p), "/note") == 0)
+		http_conn_note(conn, "0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef0123", T_LONG_METHOD, NULL);
 	if (T.hold) {
 		T.held = conn;
 		return;
@@ -468,6 +475,49 @@ START_TEST(test_head_exact)
 		rd_free(&r);
 		close(fd);
 	}
+	t_stop();
+}
+END_TEST
+
+/* The access log line's fields are cut to their bounds: the HTTP method
+ * to 15 bytes, the JSON-RPC method to 63. */
+START_TEST(test_log_fields_cut)
+{
+	struct rd	 r;
+	char		 path[] = "/tmp/check_http_conn.XXXXXX", line[4096];
+	char		 want[80];
+	FILE		*f;
+	int		 fd, lfd, found = 0;
+
+	lfd = mkstemp(path);
+	ck_assert_int_ge(lfd, 0);
+	close(lfd);
+	ck_assert_int_eq(log_open_file(path), 0);
+	log_set_level(LOG_LEVEL_INFO);
+	t_start();
+	fd = c_connect();
+	c_say(fd, "ABCDEFGHIJKLMNOPQRST /note HTTP/1.1\r\nHost: a\r\n\r\n");
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "/note", 1, T_WAIT_MS));
+	log_flush();
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	memset(want, 'm', 63);
+	want[63] = '\0';
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, " /note ") == NULL)
+			continue;
+		found = 1;
+		ck_assert_msg(strstr(line, " ABCDEFGHIJKLMNO /note ") != NULL,
+		    "%s", line);
+		ck_assert_msg(strstr(line, want) != NULL &&
+		    strchr(line, 'x') == NULL, "%s", line);
+	}
+	ck_assert(found);
+	fclose(f);
+	unlink(path);
+	rd_free(&r);
+	close(fd);
 	t_stop();
 }
 END_TEST
@@ -1485,6 +1535,7 @@ check_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_get_answered);
 	tcase_add_test(tc, test_head_exact);
+	tcase_add_test(tc, test_log_fields_cut);
 	tcase_add_test(tc, test_head_has_no_body);
 	tcase_add_test(tc, test_quiet_counts_nothing);
 	tcase_add_test(tc, test_keepalive_pipelining);
