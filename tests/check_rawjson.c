@@ -224,6 +224,118 @@ START_TEST(test_raw_value)
 }
 END_TEST
 
+/* msg's text by rawjson_text: NULL, or exactly json-c's (consumes msg);
+ * 1 if rawjson_text wrote it. */
+static int
+text_agrees(json_object *msg)
+{
+	const char	*fast, *slow;
+	size_t		 flen, slen;
+	int		 wrote;
+
+	fast = rawjson_text(msg, &flen);
+	slow = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+	wrote = fast != NULL;
+	if (wrote)
+		ck_assert_msg(flen == slen && memcmp(fast, slow, slen) == 0 &&
+		    fast[flen] == '\0', "rawjson_text: %s\njson-c: %s", fast,
+		    slow);
+	json_object_put(msg);
+	return wrote;
+}
+
+/* {"jsonrpc":V,"id":id,"result":raw R} as the mux builds it. */
+static json_object *
+answer_of(const char *v, json_object *id, const char *r)
+{
+	json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "jsonrpc", json_object_new_string(v));
+	json_object_object_add(o, "id", id);
+	json_object_object_add(o, "result", rawjson_new(r, strlen(r)));
+	return o;
+}
+
+/* The answer's text written without json-c's writer is json-c's, byte
+ * for byte; anything it is not sure of goes to json-c. */
+START_TEST(test_text)
+{
+	static const int64_t	 ints[] = { 0, 1, 7, -1, 10, 99, 100,
+	    9007199254740991LL, -9007199254740991LL,
+	    ((int64_t)1 << 62) - 1, -((int64_t)1 << 62) + 1 };
+	static const char	*strs[] = { "", "a", "abc-1", "a/b", "~ !#",
+	    "0123456789012345678901234567890123456789" };
+	static const char	*odd[] = { "a\"b", "a\\b", "tab\t", "\xc3\xa9",
+	    "del\x7f" };
+	const char		*r = "{\"content\":[{\"type\":\"text\","
+	    "\"text\":\"h\\u00e9\\/\"}],\"isError\":false}";
+	json_object		*o;
+	char			*big;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		ck_assert_msg(text_agrees(answer_of("2.0",
+		    json_object_new_int64(ints[i]), r)), "id %lld",
+		    (long long)ints[i]);
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		ck_assert_msg(text_agrees(answer_of("2.0",
+		    json_object_new_string(strs[i]), r)), "id %s", strs[i]);
+	/* Left to json-c: ids it escapes or may print otherwise. */
+	for (i = 0; i < sizeof odd / sizeof odd[0]; i++)
+		ck_assert(!text_agrees(answer_of("2.0",
+		    json_object_new_string(odd[i]), r)));
+	ck_assert(!text_agrees(answer_of("2.0",
+	    json_object_new_int64((int64_t)1 << 62), r)));
+	ck_assert(!text_agrees(answer_of("2.0",
+	    json_object_new_int64(INT64_MIN), r)));
+	ck_assert(!text_agrees(answer_of("2.0",
+	    json_object_new_uint64(UINT64_MAX), r)));
+	ck_assert(!text_agrees(answer_of("2.0", NULL, r)));
+	ck_assert(!text_agrees(answer_of("2.0", json_object_new_double(1.5),
+	    r)));
+	ck_assert(!text_agrees(answer_of("2.1", json_object_new_int64(1), r)));
+	ck_assert(!text_agrees(answer_of("2.0\x01", json_object_new_int64(1),
+	    r)));
+	/* Not the shape: a parsed result, another order, a member more, an
+	 * error. */
+	o = json_object_new_object();
+	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(o, "id", json_object_new_int64(1));
+	json_object_object_add(o, "result", json_object_new_object());
+	ck_assert(!text_agrees(o));
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(1));
+	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(o, "result", rawjson_new("1", 1));
+	ck_assert(!text_agrees(o));
+	o = answer_of("2.0", json_object_new_int64(1), r);
+	json_object_object_add(o, "x", json_object_new_int64(1));
+	ck_assert(!text_agrees(o));
+	o = json_object_new_object();
+	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(o, "id", json_object_new_int64(1));
+	json_object_object_add(o, "error", rawjson_new("1", 1));
+	ck_assert(!text_agrees(o));
+	/* What the child answered, through rawjson_answer. */
+	r = "{\"id\":3,\"result\":[1, 2 ],\"jsonrpc\":\"2.0\"}";
+	ck_assert(text_agrees(rawjson_answer(r, strlen(r))));
+	/* A result past the buffer kept between answers, then a small one
+	 * again. */
+	len = 200000;
+	big = malloc(len + 3);
+	ck_assert_ptr_nonnull(big);
+	big[0] = '"';
+	memset(big + 1, 'x', len);
+	big[len + 1] = '"';
+	big[len + 2] = '\0';
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_int64(9),
+	    big)));
+	free(big);
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_int64(10), r)));
+}
+END_TEST
+
 /* What a tool's failure looks like, whatever the spelling. */
 START_TEST(test_member_true)
 {
@@ -356,6 +468,7 @@ check_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("value");
 	tcase_add_test(tc, test_raw_value);
+	tcase_add_test(tc, test_text);
 	tcase_add_test(tc, test_member_true);
 	tcase_add_test(tc, test_mux_pass);
 	tcase_add_test(tc, test_mux_parsed);
