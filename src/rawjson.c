@@ -18,9 +18,15 @@
 /* rawjson_text keeps its buffer for the next answer up to this size; a
  * larger one is freed at the next call. */
 #define RAWJSON_TEXT_KEEP	(64 * 1024)
-/* Integer ids written here: whether json-c holds one as int64 or uint64,
+/* Integers written here: whether json-c holds one as int64 or uint64,
  * these print the same digits. */
-#define RAWJSON_ID_SAFE		((int64_t)1 << 62)
+#define RAWJSON_INT_SAFE		((int64_t)1 << 62)
+
+/* Containers nested deeper than this are left to json-c (the stack). */
+#define RAWJSON_DEPTH	64
+/* How the bridge writes JSON (http.c, framer.c). */
+#define RAWJSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
+			 JSON_C_TO_STRING_NOSLASHESCAPE)
 
 static char	*rawjson_text_buf;
 static size_t	 rawjson_text_cap;
@@ -108,49 +114,104 @@ rawjson_verbatim(const char *s, size_t len)
 	return 1;
 }
 
-/*
- * The answer to a client's call with its result raw is most of what the
- * bridge writes; json-c's writer escapes each key a byte at a time and
- * prints the id with snprintf, 3k instructions a call (issue 20).  The
- * shape is checked member by member, and anything else goes to json-c.
- */
-const char *
-rawjson_text(json_object *msg, size_t *len)
+/* The buffer grown to hold need bytes. */
+static void
+rawjson_grow(size_t need)
 {
-	static const char *const keys[] = { "jsonrpc", "id", "result" };
-	static const char	 head[] = "{\"jsonrpc\":\"2.0\",\"id\":";
-	static const char	 mid[] = ",\"result\":";
-	struct json_object_iter	 it;
-	json_object		*v[3];
-	const char		*id, *raw;
-	char			 num[24];
-	size_t			 i = 0, idlen, rawlen, n, q;
-	int64_t			 iv;
-	uint64_t		 u;
+	if (need > SIZE_MAX / 2)
+		fatalx("rawjson_text: %zu bytes", need);
+	rawjson_text_cap = need > 2 * rawjson_text_cap ? need :
+	    2 * rawjson_text_cap;
+	rawjson_text_buf = xrealloc(rawjson_text_buf, rawjson_text_cap);
+}
 
-	if (rawjson_text_cap > RAWJSON_TEXT_KEEP) {
-		free(rawjson_text_buf);
-		rawjson_text_buf = NULL;
-		rawjson_text_cap = 0;
+/* n bytes at s onto the text being made (room kept for the NUL). */
+static inline void
+rawjson_put(size_t *off, const char *s, size_t n)
+{
+	if (*off + n + 1 > rawjson_text_cap)
+		rawjson_grow(*off + n + 1);
+	memcpy(rawjson_text_buf + *off, s, n);
+	*off += n;
+}
+
+/* 1 if every key of the object o needs no escape. */
+static int
+rawjson_keys_verbatim(json_object *o)
+{
+	struct json_object_iter	it;
+
+	json_object_object_foreachC(o, it) {
+		if (!rawjson_verbatim(it.key, strlen(it.key)))
+			return 0;
 	}
-	if (!json_object_is_type(msg, json_type_object) ||
-	    json_object_object_length(msg) != 3)
-		return NULL;
-	json_object_object_foreachC(msg, it) {
-		if (strcmp(it.key, keys[i]) != 0)
-			return NULL;
-		v[i++] = it.val;
+	return 1;
+}
+
+static void	rawjson_put_value(size_t *, json_object *, int);
+
+/* An object whose keys need no escape, its members at depth. */
+static void
+rawjson_put_object(size_t *off, json_object *o, int depth)
+{
+	struct json_object_iter	it;
+	size_t			klen;
+	int			first = 1;
+
+	rawjson_put(off, "{", 1);
+	json_object_object_foreachC(o, it) {
+		klen = strlen(it.key);
+		if (*off + klen + 5 > rawjson_text_cap)
+			rawjson_grow(*off + klen + 5);
+		if (!first)
+			rawjson_text_buf[(*off)++] = ',';
+		first = 0;
+		rawjson_text_buf[(*off)++] = '"';
+		memcpy(rawjson_text_buf + *off, it.key, klen);
+		*off += klen;
+		rawjson_text_buf[(*off)++] = '"';
+		rawjson_text_buf[(*off)++] = ':';
+		rawjson_put_value(off, it.val, depth + 1);
 	}
-	if (!json_object_is_type(v[0], json_type_string) ||
-	    json_object_get_string_len(v[0]) != 3 ||
-	    memcmp(json_object_get_string(v[0]), "2.0", 3) != 0 ||
-	    !rawjson_is(v[2]))
-		return NULL;
-	q = 0;
-	if (json_object_is_type(v[1], json_type_int)) {
-		iv = json_object_get_int64(v[1]);
-		if (iv <= -RAWJSON_ID_SAFE || iv >= RAWJSON_ID_SAFE)
-			return NULL;
+	rawjson_put(off, "}", 1);
+}
+
+/*
+ * v as json-c writes it, onto the text: strings that need no escape,
+ * integers, null, raw values, arrays and objects (keys needing no
+ * escape, to RAWJSON_DEPTH) here; the rest (doubles, booleans, escapes)
+ * by json-c's writer, which without JSON_C_TO_STRING_PRETTY writes a
+ * value the same at any depth.
+ */
+static void
+rawjson_put_value(size_t *off, json_object *v, int depth)
+{
+	const char	*s;
+	char		 num[24];
+	size_t		 n, i;
+	int64_t		 iv;
+	uint64_t	 u;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		rawjson_put(off, "null", 4);
+		return;
+	case json_type_string:
+		s = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		if (!rawjson_verbatim(s, n))
+			break;
+		if (*off + n + 3 > rawjson_text_cap)
+			rawjson_grow(*off + n + 3);
+		rawjson_text_buf[(*off)++] = '"';
+		memcpy(rawjson_text_buf + *off, s, n);
+		*off += n;
+		rawjson_text_buf[(*off)++] = '"';
+		return;
+	case json_type_int:
+		iv = json_object_get_int64(v);
+		if (iv <= -RAWJSON_INT_SAFE || iv >= RAWJSON_INT_SAFE)
+			break;
 		u = iv < 0 ? (uint64_t)-iv : (uint64_t)iv;
 		i = sizeof num;
 		do {
@@ -159,38 +220,67 @@ rawjson_text(json_object *msg, size_t *len)
 		} while (u > 0);
 		if (iv < 0)
 			num[--i] = '-';
-		id = num + i;
-		idlen = sizeof num - i;
-	} else if (json_object_is_type(v[1], json_type_string)) {
-		id = json_object_get_string(v[1]);
-		idlen = (size_t)json_object_get_string_len(v[1]);
-		if (!rawjson_verbatim(id, idlen))
-			return NULL;
-		q = 1;
-	} else
-		return NULL;
-	raw = json_object_get_userdata(v[2]);
-	rawlen = strlen(raw);
-	n = sizeof head - 1 + idlen + 2 * q + sizeof mid - 1 + rawlen + 2;
-	if (n > rawjson_text_cap) {
-		rawjson_text_buf = xrealloc(rawjson_text_buf, n);
-		rawjson_text_cap = n;
+		rawjson_put(off, num + i, sizeof num - i);
+		return;
+	case json_type_object:
+		if (rawjson_is(v)) {
+			s = json_object_get_userdata(v);
+			rawjson_put(off, s, strlen(s));
+			return;
+		}
+		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
+		    NULL || !rawjson_keys_verbatim(v))
+			break;
+		rawjson_put_object(off, v, depth);
+		return;
+	case json_type_array:
+		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
+		    NULL)
+			break;
+		n = json_object_array_length(v);
+		rawjson_put(off, "[", 1);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				rawjson_put(off, ",", 1);
+			rawjson_put_value(off, json_object_array_get_idx(v, i),
+			    depth + 1);
+		}
+		rawjson_put(off, "]", 1);
+		return;
+	default:
+		break;
 	}
-	n = 0;
-	memcpy(rawjson_text_buf, head, sizeof head - 1);
-	n += sizeof head - 1;
-	if (q)
-		rawjson_text_buf[n++] = '"';
-	memcpy(rawjson_text_buf + n, id, idlen);
-	n += idlen;
-	if (q)
-		rawjson_text_buf[n++] = '"';
-	memcpy(rawjson_text_buf + n, mid, sizeof mid - 1);
-	n += sizeof mid - 1;
-	memcpy(rawjson_text_buf + n, raw, rawlen);
-	n += rawlen;
-	rawjson_text_buf[n++] = '}';
-	rawjson_text_buf[n] = '\0';
-	*len = n;
+	if ((s = json_object_to_json_string_length(v, RAWJSON_FLAGS,
+	    &n)) == NULL)
+		fatalx("json_object_to_json_string_length");
+	rawjson_put(off, s, n);
+}
+
+/*
+ * Most of what the bridge writes is a message of plain members: the
+ * answer to a call with its result raw, the call to the child.  json-c's
+ * writer escapes each key a byte at a time and prints each integer with
+ * snprintf, 3k instructions a message (issue 20).  Here what needs no
+ * escape is copied as it is, and the rest is json-c's.
+ */
+const char *
+rawjson_text(json_object *msg, size_t *len)
+{
+	size_t	off = 0;
+
+	if (rawjson_text_cap > RAWJSON_TEXT_KEEP) {
+		free(rawjson_text_buf);
+		rawjson_text_buf = NULL;
+		rawjson_text_cap = 0;
+	}
+	/* An object with userdata has a writer of its own (a raw value, a
+	 * number keeping its text). */
+	if (!json_object_is_type(msg, json_type_object) ||
+	    json_object_get_userdata(msg) != NULL ||
+	    !rawjson_keys_verbatim(msg))
+		return NULL;
+	rawjson_put_object(&off, msg, 0);
+	rawjson_text_buf[off] = '\0';
+	*len = off;
 	return rawjson_text_buf;
 }

@@ -32,11 +32,12 @@ int		 rawjson_member_true(json_object *o, const char *key);
 /* The raw value o parsed (a new object), or NULL with *cause set. */
 json_object	*rawjson_parse(json_object *o, const char **cause);
 /*
- * The text of msg when it is an answer {"jsonrpc":"2.0","id":I,"result":R}
- * in that order, R raw and I an integer or a string json-c writes as it
- * is: the bytes json-c writes for it (JSON_C_TO_STRING_PLAIN |
- * JSON_C_TO_STRING_NOSLASHESCAPE), in *len, made without its writer.
- * NULL for any other msg.  The text is valid until the next call.
+ * The text of msg, an object, exactly as json-c writes it
+ * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), in *len:
+ * its members' keys, strings that need no escape, integers, null and raw
+ * values written here, any other value by json-c.  NULL if msg is no
+ * object, has a writer of its own, or a key needs escaping.  The text is
+ * valid until the next call.
  */
 const char	*rawjson_text(json_object *msg, size_t *len);
 

@@ -17,6 +17,7 @@
 
 #include "checktest.h"
 #include "jsonparse.h"
+#include "jsonrpc.h"
 #include "muxtest.h"
 #include "mcpwire.h"
 #include "rawjson.h"
@@ -257,20 +258,26 @@ answer_of(const char *v, json_object *id, const char *r)
 	return o;
 }
 
-/* The answer's text written without json-c's writer is json-c's, byte
- * for byte; anything it is not sure of goes to json-c. */
+/* A message's text written by rawjson_text is json-c's, byte for byte:
+ * the common answer and call, and every other kind of member, written
+ * here or left to json-c. */
 START_TEST(test_text)
 {
 	static const int64_t	 ints[] = { 0, 1, 7, -1, 10, 99, 100,
 	    9007199254740991LL, -9007199254740991LL,
-	    ((int64_t)1 << 62) - 1, -((int64_t)1 << 62) + 1 };
+	    ((int64_t)1 << 62) - 1, -((int64_t)1 << 62) + 1,
+	    (int64_t)1 << 62, INT64_MAX, INT64_MIN };
 	static const char	*strs[] = { "", "a", "abc-1", "a/b", "~ !#",
-	    "0123456789012345678901234567890123456789" };
-	static const char	*odd[] = { "a\"b", "a\\b", "tab\t", "\xc3\xa9",
-	    "del\x7f" };
+	    "0123456789012345678901234567890123456789", "a\"b", "a\\b",
+	    "tab\t", "\xc3\xa9", "del\x7f", "nl\n\r\b\f\x01\x1f" };
+	static const char	*texts[] = { "{}", "[]", "[1,2.50,true,null]",
+	    "{\"a\":{\"b\":[{},[],\"x\\/y\\u00e9\"]},\"c\":-0.0,\"d\":1E400,"
+	    "\"e\":123456789012345678901234567890,\"f\":false}",
+	    "{\"k\\u0001\":1,\"\":\"\"}" };
 	const char		*r = "{\"content\":[{\"type\":\"text\","
 	    "\"text\":\"h\\u00e9\\/\"}],\"isError\":false}";
-	json_object		*o;
+	json_object		*o, *p;
+	const char		*t;
 	char			*big;
 	size_t			 i, len;
 
@@ -278,48 +285,59 @@ START_TEST(test_text)
 		ck_assert_msg(text_agrees(answer_of("2.0",
 		    json_object_new_int64(ints[i]), r)), "id %lld",
 		    (long long)ints[i]);
-	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
-		ck_assert_msg(text_agrees(answer_of("2.0",
-		    json_object_new_string(strs[i]), r)), "id %s", strs[i]);
-	/* Left to json-c: ids it escapes or may print otherwise. */
-	for (i = 0; i < sizeof odd / sizeof odd[0]; i++)
-		ck_assert(!text_agrees(answer_of("2.0",
-		    json_object_new_string(odd[i]), r)));
-	ck_assert(!text_agrees(answer_of("2.0",
-	    json_object_new_int64((int64_t)1 << 62), r)));
-	ck_assert(!text_agrees(answer_of("2.0",
-	    json_object_new_int64(INT64_MIN), r)));
-	ck_assert(!text_agrees(answer_of("2.0",
+	ck_assert(text_agrees(answer_of("2.0",
 	    json_object_new_uint64(UINT64_MAX), r)));
-	ck_assert(!text_agrees(answer_of("2.0", NULL, r)));
-	ck_assert(!text_agrees(answer_of("2.0", json_object_new_double(1.5),
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		ck_assert_msg(text_agrees(answer_of(strs[i],
+		    json_object_new_string(strs[i]), r)), "id %s", strs[i]);
+	ck_assert(text_agrees(answer_of("2.0", NULL, r)));
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_double(1.5),
 	    r)));
-	ck_assert(!text_agrees(answer_of("2.1", json_object_new_int64(1), r)));
-	ck_assert(!text_agrees(answer_of("2.0\x01", json_object_new_int64(1),
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_boolean(1),
 	    r)));
-	/* Not the shape: a parsed result, another order, a member more, an
-	 * error. */
+	/* Values of every kind, as the policy parses them, under a call. */
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		p = jsonparse_strict(texts[i], strlen(texts[i]), NULL);
+		ck_assert_ptr_nonnull(p);
+		o = jsonrpc_request_new(42, "tools/call", p);
+		ck_assert_msg(text_agrees(o), "params %s", texts[i]);
+		ck_assert_ptr_nonnull(p = jsonparse_strict(texts[i],
+		    strlen(texts[i]), NULL));
+		/* Top level: an object of those is written too. */
+		if (json_object_is_type(p, json_type_object))
+			ck_assert(text_agrees(p) ||
+			    strstr(texts[i], "\\u0001") != NULL);
+		else
+			ck_assert(!text_agrees(p));
+	}
+	/* Nested past the depth written here: the rest is json-c's. */
+	p = json_object_new_array();
+	for (i = 0; i < 100; i++) {
+		o = json_object_new_array();
+		json_object_array_add(o, p);
+		json_object_array_add(o, json_object_new_int64((int64_t)i));
+		p = o;
+	}
 	o = json_object_new_object();
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(o, "id", json_object_new_int64(1));
-	json_object_object_add(o, "result", json_object_new_object());
-	ck_assert(!text_agrees(o));
+	json_object_object_add(o, "deep", p);
+	ck_assert(text_agrees(o));
+	/* Left to json-c whole: no object, a writer of its own, a key
+	 * that needs escaping. */
+	ck_assert(!text_agrees(rawjson_new("{}", 2)));
+	ck_assert(!text_agrees(json_object_new_int64(1)));
 	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(1));
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(o, "result", rawjson_new("1", 1));
+	json_object_object_add(o, "a\"b", json_object_new_int64(1));
 	ck_assert(!text_agrees(o));
-	o = answer_of("2.0", json_object_new_int64(1), r);
-	json_object_object_add(o, "x", json_object_new_int64(1));
-	ck_assert(!text_agrees(o));
+	/* Empty, and an error answer. */
+	ck_assert(text_agrees(json_object_new_object()));
 	o = json_object_new_object();
 	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(o, "id", json_object_new_int64(1));
 	json_object_object_add(o, "error", rawjson_new("1", 1));
-	ck_assert(!text_agrees(o));
+	ck_assert(text_agrees(o));
 	/* What the child answered, through rawjson_answer. */
-	r = "{\"id\":3,\"result\":[1, 2 ],\"jsonrpc\":\"2.0\"}";
-	ck_assert(text_agrees(rawjson_answer(r, strlen(r))));
+	t = "{\"id\":3,\"result\":[1, 2 ],\"jsonrpc\":\"2.0\"}";
+	ck_assert(text_agrees(rawjson_answer(t, strlen(t))));
 	/* A result past the buffer kept between answers, then a small one
 	 * again. */
 	len = 200000;

@@ -9,8 +9,8 @@
  * read back, must be the same JSON as what the full parse made of the
  * line, the raw result parsed must be the full parse's result, and
  * rawjson_text must write the envelope (and the envelope under a string
- * id made of the line's first bytes, if it takes that) exactly as json-c
- * does.  Where the scan is not sure it must say so (0), never take a
+ * id made of the line's first bytes) exactly as json-c does.  Any line
+ * the policy takes, rawjson_text writes as json-c does or not at all.  Where the scan is not sure it must say so (0), never take a
  * line the policy refuses.
  */
 #include "config.h"
@@ -62,6 +62,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((env != NULL) == taken, "rawjson_answer and the scan "
 	    "disagree");
 	full = jsonparse_strict(line, size, NULL);
+	/* Whatever the policy takes, rawjson_text writes as json-c does,
+	 * or leaves to it. */
+	if (full != NULL && (fast = rawjson_text(full, &flen)) != NULL) {
+		slow = json_object_to_json_string_length(full, FLAGS |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+		FUZZ_CHECK(flen == slen && memcmp(fast, slow, slen) == 0,
+		    "rawjson_text %s, json-c %s", fast, slow);
+	}
 	if (!taken) {
 		json_object_put(full);
 		return 0;
