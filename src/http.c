@@ -67,6 +67,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
+#include "rawjson.h"
 #include "rsauth.h"
 #include "rsmeta.h"
 #include "session.h"
@@ -646,6 +647,10 @@ http_json_text(json_object *msg, size_t *len)
 {
 	const char	*s;
 
+	/* The common answer, its result raw: written without json-c's
+	 * writer (valid until the next call; every caller copies it). */
+	if ((s = rawjson_text(msg, len)) != NULL)
+		return s;
 	s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, len);
 	if (s == NULL)
