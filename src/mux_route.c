@@ -109,7 +109,10 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	params = json_object_new_object();
 	jsonrpc_add(params, "level",
 	    json_object_new_string(mcpwire_level_name(effective)));
-	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
+	/* Refused (too many wait their turn): the child's level unknown. */
+	if (mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL,
+	    params) == NULL)
+		c->level = -1;
 }
 
 static void
@@ -135,9 +138,16 @@ mux_subscribe(struct mux *m, struct mux_session *s, json_object *msg,
 	/* The child sees the first subscribe and the last unsubscribe only. */
 	if (subscribe && sub == NULL) {
 		copy = xstrdup(uri);
-		mux_subref_add(mux_sub_new(c, uri), s);
-		req = mux_forward(m, s, msg, stream, b, MUX_REQ_F_SUBSCRIBE,
-		    NULL);
+		sub = mux_sub_new(c, uri);
+		mux_subref_add(sub, s);
+		if ((req = mux_forward(m, s, msg, stream, b,
+		    MUX_REQ_F_SUBSCRIBE, NULL)) == NULL) {
+			/* Answered with an error: not subscribed. */
+			mux_subref_free(mux_subref_find(sub, s));
+			mux_sub_free(c, sub);
+			free(copy);
+			return;
+		}
 		req->uri = copy;
 		return;
 	}
