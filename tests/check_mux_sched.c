@@ -982,6 +982,53 @@ START_TEST(test_sched_exclusive_own)
 }
 END_TEST
 
+/*
+ * Without a turn, any session with a request in flight may be the cause,
+ * whatever it declared, and whatever its request: one that lacks the
+ * capability, or a 2026-07-28 client's request that cannot be asked
+ * anything, makes a question ambiguous as much as any other.
+ */
+START_TEST(test_sched_guess_any_busy)
+{
+	struct h		 h;
+	struct mux_session	*a, *b, *s;
+	json_object		*msg;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, "{}");
+	sched_quiet(&h, a, "echo");
+	ca = sched_call(&h, a, 1, "1", "echo");
+	cb = sched_call(&h, b, 1, "1", "echo");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_msg(sched_ask(&h, 1, "ambiguous") == NULL, "b's call may "
+	    "have asked: the question reached a");
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	/* A 2026-07-28 client's list alone: it cannot be asked. */
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	msg = J("{'jsonrpc':'2.0','id':1,'method':'tools/list','params':{"
+	    SCHED_META "}}");
+	ck_assert_int_eq(mux_session_recv(h.m, s, msg, 1), MUX_RECV_REPLY);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/list"), 1);
+	h_clear(&h);
+	ck_assert_ptr_null(sched_ask(&h, 2, "cannot be asked"));
+	/* With a legacy request beside it (echo takes turns now): ambiguous. */
+	ck_assert_int_eq(h_send(&h, a, 2, "{'jsonrpc':'2.0','id':2,'method':"
+	    "'resources/read','params':{'uri':'x:y'}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "resources/read"),
+	    1);
+	h_clear(&h);
+	ck_assert_ptr_null(sched_ask(&h, 3, "ambiguous"));
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1006,6 +1053,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_exclusive_requests);
 	tcase_add_test(tc, test_sched_parked);
 	tcase_add_test(tc, test_sched_exclusive_own);
+	tcase_add_test(tc, test_sched_guess_any_busy);
 	suite_add_tcase(s, tc);
 	return s;
 }
