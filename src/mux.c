@@ -426,6 +426,7 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	r->serial = req->s != NULL ? req->s->serial : 0;
 	r->principal = mux_req_principal(req);
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
+	r->turn = (req->sched & MUX_SCHED_SLOT) != 0;
 	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
 	c->norphans++;
 }
@@ -516,18 +517,19 @@ mux_principal_other(uint64_t principal, uint64_t serial,
 
 /*
  * Can what the child did not attribute be about another's request than
- * s's: one the child was not done with when its session stopped waiting,
- * or a 2026-07-28 request parked for its client's input, whose tool the
- * child is still in?  For a log line a parked request counts as an orphan
- * does, for MUX_ORPHAN_GRACE_MS after it parked: a client that never
- * comes back must not hold every other's lines until its state expires.
- * For a question (ask) it counts until the child answers it or it ends:
- * a question carries its client's prompt, and only a certain route may
- * take it anywhere.
+ * s's: one the child was not done with when its session stopped waiting
+ * (with turns, only one that held an asking turn), or a 2026-07-28
+ * request parked for its client's input, whose tool the child is still
+ * in?  For a log line a parked request counts as an orphan does, for
+ * MUX_ORPHAN_GRACE_MS after it parked: a client that never comes back
+ * must not hold every other's lines until its state expires.  For a
+ * question (ask) it counts until the child answers it or it ends: a
+ * question carries its client's prompt, and only a certain route may take
+ * it anywhere.
  */
 static int
 mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
-    int ask)
+    int ask, int turns)
 {
 	struct mux_orphan	*r;
 	struct mux_req		*req;
@@ -536,7 +538,8 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
 	if (c->orphans_blind > m->now)
 		return 1;
 	TAILQ_FOREACH(r, &c->orphans, entry) {
-		if (mux_principal_other(r->principal, r->serial, s))
+		if ((r->turn || !turns) &&
+		    mux_principal_other(r->principal, r->serial, s))
 			return 1;
 	}
 	/* Newest first: all park for as long, so they are by parking time. */
@@ -553,18 +556,18 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
 
 /*
  * May the child still work on another's request than s's that no session
- * waits for now: one that ended unanswered, or a parked 2026-07-28 one?
- * Then a question it asks may be about that request, and s's turn
- * (mux_sched.c) waits.
+ * waits for now: a parked 2026-07-28 one, or one that ended unanswered
+ * (all of them, or only those that held an asking turn)?  Then a question
+ * it asks may be about that request (mux_sched.c).
  */
 int
 mux_orphans_unfinished(struct mux *m, struct mux_child *c,
-    struct mux_session *s)
+    struct mux_session *s, int all)
 {
 	if (c->norphans == 0 && c->orphans_blind <= m->now &&
 	    TAILQ_EMPTY(&m->parked))
 		return 0;
-	return mux_orphans_other(m, c, s, 1);
+	return mux_orphans_other(m, c, s, 1, !all);
 }
 
 /*
@@ -594,7 +597,7 @@ mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
 	};
 	const char	*why;
 
-	if (mux_orphans_other(m, c, s, what == MUX_GUESS_REQUEST))
+	if (mux_orphans_other(m, c, s, what == MUX_GUESS_REQUEST, 0))
 		why = orphan[what];
 	else if (mux_recent_other(m, c, s))
 		why = recent[what];
@@ -833,7 +836,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * of a tool that asks takes its turn (mux_sched.c). */
 	sched = mux_sched_gate(m, c, s, msg, params != NULL ? params :
 	    jsonrpc_params(msg), &tool);
-	if (sched != 0 && !mux_sched_admit(m, c, s, sched)) {
+	if (sched != 0 && !mux_sched_admit(m, c, s, sched, tool)) {
 		if (strcmp(jsonrpc_method(msg), "ping") == 0) {
 			/* The child is up and busy with another's turn: a
 			 * liveness check is not kept waiting for it. */

@@ -288,6 +288,7 @@ struct mux_orphan {
 	uint64_t		 serial;
 	uint64_t		 principal;
 	uint64_t		 expires;
+	int			 turn;		/* it held an asking turn */
 	TAILQ_ENTRY(mux_orphan)	 entry;
 };
 TAILQ_HEAD(mux_orphans, mux_orphan);
@@ -514,7 +515,7 @@ void		 mux_prog_free(struct mux *m, struct mux_prog *p);
 uint64_t	 mux_req_principal(const struct mux_req *req);
 void		 mux_req_orphan(struct mux *m, struct mux_req *req);
 int		 mux_orphans_unfinished(struct mux *m, struct mux_child *c,
-		    struct mux_session *s);
+		    struct mux_session *s, int all);
 void		 mux_recent_answered(struct mux *m, struct mux_child *c,
 		    uint64_t principal);
 void		 mux_orphan_answered(struct mux *m, struct mux_child *c,
@@ -600,7 +601,8 @@ unsigned	 mux_sched_gate(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, json_object *msg,
 		    json_object *params, struct mux_tool **tool);
 int		 mux_sched_admit(struct mux *m, struct mux_child *c,
-		    struct mux_session *s, unsigned sched);
+		    struct mux_session *s, unsigned sched,
+		    const struct mux_tool *t);
 void		 mux_sched_hold(struct mux *m, struct mux_req *req,
 		    json_object *out);
 void		 mux_sched_release(struct mux *m, struct mux_req *req);

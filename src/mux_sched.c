@@ -169,10 +169,17 @@ mux_sched_gate(struct mux *m, struct mux_child *c, struct mux_session *s,
 	return MUX_SCHED_GATE | MUX_SCHED_TOOL | mux_sched_want(m, *tool);
 }
 
-/* Is nothing at c another's than s's: no other session's request in
- * flight, nothing the child may still work on for another client? */
+/*
+ * Is nothing at c another's than s's, for a turn at t: no other session's
+ * request in flight, nothing the child may still work on for another
+ * client.  The first calls of a tool not known to ask (on trial) wait
+ * only for orphans that held a turn: most tools do not ask, and a
+ * question in such a turn while another orphan may be its cause is
+ * refused (mux_sched_route), not misrouted.
+ */
 static int
-mux_sched_free_for(struct mux *m, struct mux_child *c, struct mux_session *s)
+mux_sched_free_for(struct mux *m, struct mux_child *c, struct mux_session *s,
+    const struct mux_tool *t)
 {
 	struct mux_session	*o;
 
@@ -180,7 +187,8 @@ mux_sched_free_for(struct mux *m, struct mux_child *c, struct mux_session *s)
 		if (o != s)
 			return 0;
 	}
-	return !mux_orphans_unfinished(m, c, s);
+	return !mux_orphans_unfinished(m, c, s, t != NULL &&
+	    t->kind == MUX_TOOL_ASKING);
 }
 
 /* Does c wait for s's answer to a question?  What s sends now may be
@@ -197,16 +205,16 @@ mux_sched_asked(struct mux_child *c, struct mux_session *s)
 	return 0;
 }
 
-/* May a request of s (sched, from mux_sched_gate, or a turn) go to c now,
- * the turn taken if it takes one? */
+/* May a request of s (sched, from mux_sched_gate, or a turn; of tool t)
+ * go to c now, the turn taken if it takes one? */
 static int
 mux_sched_may(struct mux *m, struct mux_child *c, struct mux_session *s,
-    unsigned sched)
+    unsigned sched, const struct mux_tool *t)
 {
 	if (!(sched & MUX_SCHED_SLOT))
 		return c->asker == NULL || c->asker == s;
 	if (c->asker != s && (c->asker != NULL ||
-	    !mux_sched_free_for(m, c, s)))
+	    !mux_sched_free_for(m, c, s, t)))
 		return 0;
 	c->asker = s;
 	c->nasking++;
@@ -221,11 +229,11 @@ mux_sched_may(struct mux *m, struct mux_child *c, struct mux_session *s,
  */
 int
 mux_sched_admit(struct mux *m, struct mux_child *c, struct mux_session *s,
-    unsigned sched)
+    unsigned sched, const struct mux_tool *t)
 {
 	if (c->nwaiting > 0 && !mux_sched_asked(c, s))
 		return 0;
-	return mux_sched_may(m, c, s, sched);
+	return mux_sched_may(m, c, s, sched, t);
 }
 
 /* req waits; out (consumed) is what the child gets then. */
@@ -285,7 +293,7 @@ mux_sched_next(struct mux *m, struct mux_child *c)
 	    (req->deadline == 0 || req->deadline > m->now)) {
 		want = (req->sched & MUX_SCHED_TOOL) ?
 		    mux_sched_want(m, req->tool) : 0;
-		if (!mux_sched_may(m, c, req->s, want))
+		if (!mux_sched_may(m, c, req->s, want, req->tool))
 			break;
 		mux_sched_go(m, c, req, want);
 	}
@@ -396,8 +404,9 @@ mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
 	}
 	if (one && m->cfg.server_requests == MUX_SERVER_REQUESTS_SCHEDULE)
 		mux_sched_asks(t, "its call was the one that could ask");
-	/* The turn began only with none left: certain only if so still. */
-	if (mux_orphans_unfinished(m, c, a)) {
+	/* A turn on trial did not wait for every orphan: any may be the
+	 * cause. */
+	if (mux_orphans_unfinished(m, c, a, 1)) {
 		m->stats.guesses_withheld++;
 		*why = "a request of another client the server may still work "
 		    "on (ended unanswered, or parked for its input) may have "
@@ -437,7 +446,7 @@ mux_sched_learn(struct mux *m, struct mux_child *c, struct mux_session *s)
 	mux_sched_asks(found->tool, "its call was the one in flight");
 	/* It is asking now: its turn, if nothing else is another's. */
 	if (found->tool->kind == MUX_TOOL_ASKING && c->asker == NULL &&
-	    mux_sched_free_for(m, c, s)) {
+	    mux_sched_free_for(m, c, s, found->tool)) {
 		found->sched = (found->sched & (MUX_SCHED_GATE |
 		    MUX_SCHED_TOOL)) | MUX_SCHED_SLOT | MUX_SCHED_ASKED;
 		c->asker = s;

@@ -1029,6 +1029,45 @@ START_TEST(test_sched_guess_any_busy)
 }
 END_TEST
 
+/*
+ * A call another session cancelled may still be worked on, and ask.  A
+ * tool known to ask waits for it (the child's late answer, or the grace);
+ * the first call of a new tool does not (most do not ask), and a question
+ * while the orphan may be its cause is refused, never routed.
+ */
+START_TEST(test_sched_orphans)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, b, "echo");
+	mux_tick(h.m, 100);
+	cb = sched_call(&h, b, 1, "1", "echo");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(h_send(&h, b, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/cancelled','params':{'requestId':1}}"),
+	    MUX_RECV_ACCEPTED);
+	h_clear(&h);
+	ca = sched_call(&h, a, 1, "1", "new");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_ptr_null(sched_ask(&h, 1, "may still work on"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "ask"), 0);
+	mux_tick(h.m, 100 + MUX_ORPHAN_GRACE_MS);
+	h_drain(&h);
+	ca = h_cid(&h, "tools/call");
+	ck_assert_int_ne(ca, 0);
+	h_clear(&h);
+	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), a);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1054,6 +1093,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_parked);
 	tcase_add_test(tc, test_sched_exclusive_own);
 	tcase_add_test(tc, test_sched_guess_any_busy);
+	tcase_add_test(tc, test_sched_orphans);
 	suite_add_tcase(s, tc);
 	return s;
 }
