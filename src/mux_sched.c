@@ -277,11 +277,27 @@ mux_sched_go(struct mux *m, struct mux_child *c, struct mux_req *req,
 }
 
 /*
+ * Has req, a call on trial, waited MUX_SCHED_TRIAL_MS for the requests of
+ * others to end, with no turn held?  It gives the turn up and runs loose
+ * beside them: the first calls of a tool wait no longer than its trial
+ * would have held them (if it asks then, the question is refused).
+ */
+static int
+mux_sched_gives_up(struct mux *m, struct mux_child *c, struct mux_req *req,
+    unsigned want)
+{
+	return want == MUX_SCHED_SLOT && c->asker == NULL &&
+	    (req->tool == NULL || req->tool->kind != MUX_TOOL_ASKING) &&
+	    req->since + MUX_SCHED_TRIAL_MS <= m->now;
+}
+
+/*
  * What may go to the child now goes, from the head of the queue in the
  * order it came: requests that take no turn while no other session's is
- * held, a turn once nothing else is another's there.  The first that
- * cannot go stops the rest (they came later).  One whose time is up
- * stops them too: mux_tick's error is its answer, just after.
+ * held, a turn once nothing else is another's there (a call on trial
+ * that waited long enough: loose).  The first that cannot go stops the
+ * rest (they came later).  One whose time is up stops them too:
+ * mux_tick's error is its answer, just after.
  */
 static void
 mux_sched_next(struct mux *m, struct mux_child *c)
@@ -295,8 +311,11 @@ mux_sched_next(struct mux *m, struct mux_child *c)
 	    (req->deadline == 0 || req->deadline > m->now)) {
 		want = (req->sched & MUX_SCHED_TOOL) ?
 		    mux_sched_want(m, req->tool) : 0;
-		if (!mux_sched_may(m, c, req->s, want, req->tool))
-			break;
+		if (!mux_sched_may(m, c, req->s, want, req->tool)) {
+			if (!mux_sched_gives_up(m, c, req, want))
+				break;
+			want = MUX_SCHED_LOOSE;
+		}
 		mux_sched_go(m, c, req, want);
 	}
 }

@@ -1068,6 +1068,51 @@ START_TEST(test_sched_orphans)
 }
 END_TEST
 
+/*
+ * The first call of a new tool waits for its exclusive turn no longer
+ * than its trial would hold others: after MUX_SCHED_TRIAL_MS with no turn
+ * held it runs loose beside the others' requests, and a question then has
+ * no certain route (refused; the tool takes turns from then on).
+ */
+START_TEST(test_sched_trial_wait)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, b, "long");
+	mux_tick(h.m, 100);
+	cb = sched_call(&h, b, 1, "1", "long");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_call(&h, a, 1, "1", "new"), 0);
+	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS - 1);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ca = h_cid(&h, "tools/call");
+	h_clear(&h);
+	ck_assert_ptr_null(sched_ask(&h, 1, "ambiguous"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	/* It takes turns now: a's next call waits for b's. */
+	cb = sched_call(&h, b, 2, "2", "long");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "new"), 0);
+	mux_tick(h.m, 100 + 3 * MUX_SCHED_TRIAL_MS);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	ca = sched_answer(&h, cb, b, 2, "2");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), a);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1094,6 +1139,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_exclusive_own);
 	tcase_add_test(tc, test_sched_guess_any_busy);
 	tcase_add_test(tc, test_sched_orphans);
+	tcase_add_test(tc, test_sched_trial_wait);
 	suite_add_tcase(s, tc);
 	return s;
 }
