@@ -456,14 +456,14 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "with an error: no client session was certainly their cause.",
 	    g->child_requests_refused);
 	metrics_one(out, "mcpbridge_calls_waiting", "gauge",
-	    "Tool calls waiting for their turn: another session's call of a "
-	    "tool that asks its client is in flight at the child.",
+	    "Requests waiting for their turn: another session's call of a "
+	    "tool that asks its client holds the child, or waits for it.",
 	    g->calls_waiting);
 	metrics_one(out, "mcpbridge_call_waits_total", "counter",
-	    "Tool calls that waited for their turn.", g->call_waits);
+	    "Requests that waited for their turn.", g->call_waits);
 	metrics_seconds(out, "mcpbridge_call_wait_seconds_total", "counter",
-	    "Time tool calls waited for their turn.", g->call_wait_ms);
+	    "Time requests waited for their turn.", g->call_wait_ms);
 	metrics_one(out, "mcpbridge_calls_wait_refused_total", "counter",
-	    "Tool calls refused: too many already waited for their turn.",
+	    "Requests refused: too many already waited for their turn.",
 	    g->calls_wait_refused);
 }

@@ -364,7 +364,6 @@ mux_orphans_clear(struct mux_child *c)
 		free(r);
 	}
 	c->norphans = 0;
-	c->nasking_orphans = 0;
 	c->orphans_blind = 0;
 	c->nrecent = 0;
 	c->recent_blind = 0;
@@ -375,8 +374,6 @@ mux_orphan_del(struct mux_child *c, struct mux_orphan *r)
 {
 	TAILQ_REMOVE(&c->orphans, r, entry);
 	c->norphans--;
-	if (r->asking)
-		c->nasking_orphans--;
 	free(r);
 }
 
@@ -429,8 +426,7 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	r->serial = req->s != NULL ? req->s->serial : 0;
 	r->principal = mux_req_principal(req);
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
-	if ((r->asking = (req->sched & MUX_SCHED_SLOT) != 0))
-		c->nasking_orphans++;
+	r->turn = (req->sched & MUX_SCHED_SLOT) != 0;
 	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
 	c->norphans++;
 }
@@ -497,7 +493,7 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 		if (r->cid == cid) {
 			mux_recent_answered(m, c, r->principal);
 			mux_orphan_del(c, r);
-			/* It held the slot: the next turn may come. */
+			/* It held back the next turn, perhaps. */
 			mux_sched_kick(m, c);
 			return;
 		}
@@ -521,14 +517,19 @@ mux_principal_other(uint64_t principal, uint64_t serial,
 
 /*
  * Can what the child did not attribute be about another's request than
- * s's: one the child was not done with when its session stopped waiting,
- * or a 2026-07-28 request parked for its client's input, whose tool the
- * child is still in?  A parked request counts as an orphan does, for
+ * s's: one the child was not done with when its session stopped waiting
+ * (with turns, only one that held an asking turn), or a 2026-07-28
+ * request parked for its client's input, whose tool the child is still
+ * in?  For a log line a parked request counts as an orphan does, for
  * MUX_ORPHAN_GRACE_MS after it parked: a client that never comes back
- * must not hold every other's guesses until its state expires.
+ * must not hold every other's lines until its state expires.  For a
+ * question (ask) it counts until the child answers it or it ends: a
+ * question carries its client's prompt, and only a certain route may take
+ * it anywhere.
  */
 static int
-mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
+mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
+    int ask, int turns)
 {
 	struct mux_orphan	*r;
 	struct mux_req		*req;
@@ -537,12 +538,13 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 	if (c->orphans_blind > m->now)
 		return 1;
 	TAILQ_FOREACH(r, &c->orphans, entry) {
-		if (mux_principal_other(r->principal, r->serial, s))
+		if ((r->turn || !turns) &&
+		    mux_principal_other(r->principal, r->serial, s))
 			return 1;
 	}
 	/* Newest first: all park for as long, so they are by parking time. */
 	TAILQ_FOREACH_REVERSE(req, &m->parked, mux_reqs, wentry) {
-		if (req->mr->parked + MUX_ORPHAN_GRACE_MS <= m->now)
+		if (!ask && req->mr->parked + MUX_ORPHAN_GRACE_MS <= m->now)
 			break;
 		/* Answered while parked (late): the child is done with it. */
 		if (req->child == c && req->mr->late == NULL &&
@@ -553,24 +555,19 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 }
 
 /*
- * Can a question the child did not attribute be about another's call than
- * s's that held the asking slot (mux_sched.c) and ended unanswered?  The
- * slot's route believes no other call asks, so only those count.
+ * May the child still work on another's request than s's that no session
+ * waits for now: a parked 2026-07-28 one, or one that ended unanswered
+ * (all of them, or only those that held an asking turn)?  Then a question
+ * it asks may be about that request (mux_sched.c).
  */
 int
-mux_orphans_asking(struct mux *m, struct mux_child *c, struct mux_session *s)
+mux_orphans_unfinished(struct mux *m, struct mux_child *c,
+    struct mux_session *s, int all)
 {
-	struct mux_orphan	*r;
-
-	mux_orphans_expire(m, c);
-	if (c->orphans_blind > m->now)
-		return 1;
-	TAILQ_FOREACH(r, &c->orphans, entry) {
-		if (r->asking && mux_principal_other(r->principal, r->serial,
-		    s))
-			return 1;
-	}
-	return 0;
+	if (c->norphans == 0 && c->orphans_blind <= m->now &&
+	    TAILQ_EMPTY(&m->parked))
+		return 0;
+	return mux_orphans_other(m, c, s, 1, !all);
 }
 
 /*
@@ -600,7 +597,7 @@ mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
 	};
 	const char	*why;
 
-	if (mux_orphans_other(m, c, s))
+	if (mux_orphans_other(m, c, s, what == MUX_GUESS_REQUEST, 0))
 		why = orphan[what];
 	else if (mux_recent_other(m, c, s))
 		why = recent[what];
@@ -819,8 +816,9 @@ mux_span_params(json_object *msg, json_object *params,
 
 /*
  * Sends a client's request to its child under a new id (and progress
- * token).  msg is consumed; params, if not NULL, replaces msg's params and
- * is consumed too.
+ * token), or queues it for its turn (mux_sched.c).  msg is consumed;
+ * params, if not NULL, replaces msg's params and is consumed too.  NULL
+ * when the bridge answered it instead (too many wait; a ping that would).
  */
 struct mux_req *
 mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
@@ -834,28 +832,38 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	json_object		*token = NULL, *meta, *src, *n;
 	unsigned		 sched;
 
-	/* A call of a tool that asks takes its turn (mux_sched.c). */
-	tool = mux_sched_tool(m, c, s, msg, params != NULL ? params :
-	    jsonrpc_params(msg), &sched);
-	if (sched == MUX_SCHED_SLOT && c->nwaiting >= MUX_WAITING_MAX) {
-		m->stats.calls_wait_refused++;
-		mux_error(m, s, stream, b, jsonrpc_id(msg),
-		    JSONRPC_SERVER_ERROR, "Server busy: %d calls already wait "
-		    "their turn at tools that ask the client", MUX_WAITING_MAX);
-		json_object_put(params);
-		json_object_put(msg);
-		return NULL;
+	/* Another session's turn, or one that waits, holds it back; a call
+	 * of a tool that asks takes its turn (mux_sched.c). */
+	sched = mux_sched_gate(m, c, s, msg, params != NULL ? params :
+	    jsonrpc_params(msg), &tool);
+	if (sched != 0 && !mux_sched_admit(m, c, s, sched, tool)) {
+		if (strcmp(jsonrpc_method(msg), "ping") == 0) {
+			/* The child is up and busy with another's turn: a
+			 * liveness check is not kept waiting for it. */
+			mux_reply(m, s, stream, b, jsonrpc_result_new(
+			    jsonrpc_id(msg), NULL));
+			goto refused;
+		}
+		if (c->nwaiting >= MUX_WAITING_MAX) {
+			m->stats.calls_wait_refused++;
+			mux_error(m, s, stream, b, jsonrpc_id(msg),
+			    JSONRPC_SERVER_ERROR, "Server busy: %d requests "
+			    "already wait for turns at tools that ask the "
+			    "client", MUX_WAITING_MAX);
+			goto refused;
+		}
+		sched = (sched & (MUX_SCHED_GATE | MUX_SCHED_TOOL)) |
+		    MUX_SCHED_HELD;
+	} else if (sched & MUX_SCHED_SLOT) {
+		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
+			sched |= MUX_SCHED_TRIAL;
 	}
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
 	req->tool = tool;
-	if (sched == MUX_SCHED_SLOT && mux_sched_take(m, c, s)) {
-		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
-			sched |= MUX_SCHED_TRIAL;
-		req->since = m->now;
-	} else if (sched == MUX_SCHED_SLOT)
-		sched = MUX_SCHED_HELD;
 	req->sched = sched;
+	if (sched & MUX_SCHED_SLOT)
+		req->since = m->now;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
@@ -913,6 +921,11 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;
+
+refused:
+	json_object_put(params);
+	json_object_put(msg);
+	return NULL;
 }
 
 /* ---- per-session state at a child --------------------------------------- */
@@ -2479,7 +2492,7 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		xasprintf(&text, "Request timed out after %" PRIu64 " ms%s",
 		    m->cfg.request_timeout_ms, (req->sched & MUX_SCHED_HELD) ?
 		    " waiting for its turn: another client's call of a tool "
-		    "that asks its client was in flight" : "");
+		    "that asks its client held the server" : "");
 		mux_req_finish(m, req, jsonrpc_error_new(req->id,
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);

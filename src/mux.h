@@ -53,9 +53,9 @@ enum mux_server_requests {
 	/*
 	 * As UNAMBIGUOUS, and make the route certain: the tools whose calls
 	 * ask (learned, or named), and those not yet seen to answer without
-	 * asking, are called by one session at a time per child; while such
-	 * a call is in flight, a request the child does not attribute is its
-	 * session's.  See mux_sched.c.
+	 * asking, are called by one session at a time per child, in a turn
+	 * no other session's request shares; while it is held, a request the
+	 * child does not attribute is its session's.  See mux_sched.c.
 	 */
 	MUX_SERVER_REQUESTS_SCHEDULE,
 };
@@ -113,12 +113,12 @@ enum mux_child_era {
 /* Principals remembered per child; beyond, the oldest is forgotten and no
  * guess is made until its window would have ended. */
 #define MUX_RECENT_MAX			16
-/* Calls waiting for a child's asking slot; beyond, a call gets an error. */
+/* Requests waiting for turns at a child; beyond, a request gets an error. */
 #define MUX_WAITING_MAX			1024
 /*
- * A call of a tool not known to ask holds the slot on trial for this long
+ * A call of a tool not known to ask holds the turn on trial for this long
  * while others wait: a tool that asks at once is caught by its first
- * call; one that has not asked by then gives the slot up (and if it asks
+ * call; one that has not asked by then gives the turn up (and if it asks
  * later with others in flight, that request is refused as before, and the
  * tool takes turns from then on).  Slow tools' first calls wait no
  * longer than this for one another.
@@ -273,9 +273,10 @@ struct mux_stats {
 	/* a client's notifications/progress whose token is not one of a
 	 * request the child sent that client and awaits an answer to */
 	uint64_t	client_progress_dropped;
-	/* tools/call waiting for their turn at a tool that asks its client
-	 * (MUX_SERVER_REQUESTS_SCHEDULE, asking_tools): now, in all, their
-	 * time waited in all, and those refused for a full queue */
+	/* requests waiting for a turn at a tool that asks its client, or
+	 * for another session's turn to end (MUX_SERVER_REQUESTS_SCHEDULE,
+	 * asking_tools): now, in all, their time waited in all, and those
+	 * refused for a full queue */
 	size_t		calls_waiting;
 	uint64_t	call_waits;
 	uint64_t	call_wait_ms;

@@ -19,8 +19,8 @@
  *  - every json_object handed in is consumed; every out holds its own
  *    reference.
  *  - what the scheduler knows of a tool (struct mux_tool) is the mux's,
- *    in m->tools, for every child runs the same server; the asking slot
- *    and the calls waiting for it are each child's (mux_sched.c).
+ *    in m->tools, for every child runs the same server; the asking turn
+ *    and the requests waiting for it are each child's (mux_sched.c).
  */
 #ifndef MCPBRIDGE_MUX_INT_H
 #define MCPBRIDGE_MUX_INT_H
@@ -73,15 +73,20 @@ struct mux_batch;
 struct mux_prog;
 struct mux_tool;
 
-/* A tools/call as the scheduler sees it (mux_req.sched, mux_sched.c). */
-#define MUX_SCHED_SLOT		0x1	/* holds its child's asking slot */
-#define MUX_SCHED_HELD		0x2	/* waits for it: the child has not
-					   seen it (mux_req.held) */
+/* A request as the scheduler sees it (mux_req.sched, mux_sched.c). */
+#define MUX_SCHED_SLOT		0x1	/* holds its child's asking turn */
+#define MUX_SCHED_HELD		0x2	/* waits: the child has not seen it
+					   (mux_req.held) */
 #define MUX_SCHED_ASKED		0x4	/* the child asked while it held it */
 /* with SLOT: on trial, its tool not known to ask (MUX_SCHED_TRIAL_MS) */
 #define MUX_SCHED_TRIAL		0x8
-/* its trial ended without a question: it gave the slot up, and may ask */
+/* its trial ended without a question: it gave the turn up, and may ask */
 #define MUX_SCHED_LOOSE		0x10
+/* it passed (or waits at) its child's gate: no other session's turn
+ * starts while it is in flight, and it waits while one is held */
+#define MUX_SCHED_GATE		0x20
+/* a legacy client's tools/call: its tool says whether it takes a turn */
+#define MUX_SCHED_TOOL		0x40
 
 struct mux_req {
 	uint64_t		 cid;		/* id towards the child */
@@ -100,9 +105,9 @@ struct mux_req {
 	uint64_t		 deadline;
 	struct mux_mreq		*mr;		/* a 2026-07-28 request */
 	struct mux_xreq		*xr;		/* a retried translation */
-	/* a tools/call at a shared legacy child: its tool (NULL: not
-	 * known by name), MUX_SCHED_*, and while held the message for the
-	 * child and when it began to wait */
+	/* a request at a shared legacy child: its tool (a tools/call's;
+	 * NULL: none, or not known by name), MUX_SCHED_*, and while held
+	 * the message for the child and when it began to wait */
 	struct mux_tool		*tool;
 	unsigned		 sched;
 	json_object		*held;
@@ -117,7 +122,7 @@ TAILQ_HEAD(mux_reqs, mux_req);
 
 /*
  * What the scheduler knows of a tool: UNKNOWN until a call of it was
- * answered without the child asking anything while it held the slot or
+ * answered without the child asking anything while it held the turn or
  * ran loose (QUIET), or the child asked while only its calls could be the
  * cause, or --asking-tools named it (ASKING).  LATE: a call's trial ended
  * without a question; its calls run loose until one is answered.
@@ -283,7 +288,7 @@ struct mux_orphan {
 	uint64_t		 serial;
 	uint64_t		 principal;
 	uint64_t		 expires;
-	int			 asking;	/* it held the asking slot */
+	int			 turn;		/* it held an asking turn */
 	TAILQ_ENTRY(mux_orphan)	 entry;
 };
 TAILQ_HEAD(mux_orphans, mux_orphan);
@@ -368,18 +373,17 @@ struct mux_child {
 	 * changes or the child restarts.  HTTP checks Mcp-Param-* by it. */
 	json_object		*tool_headers;
 	/*
-	 * The asking slot (mux_sched.c): the one session whose calls of
-	 * tools that ask (or may) the child works on, and how many; the
-	 * calls of other sessions waiting for it, in arrival order.  While
-	 * it is held, a question the child does not attribute is asker's.
+	 * The asking turn (mux_sched.c): the one session whose calls of
+	 * tools that ask (or may) the child works on, and how many.  It is
+	 * exclusive: while it is held no other session's request is in
+	 * flight at the child, so a question the child does not attribute
+	 * is asker's.  The requests that wait, of any session, in arrival
+	 * order.
 	 */
 	struct mux_session	*asker;
 	size_t			 nasking;
 	struct mux_reqs		 waiting;
 	size_t			 nwaiting;
-	/* orphans that held the slot: no other session's turn comes while
-	 * the child may still work on one (it may still ask) */
-	size_t			 nasking_orphans;
 	TAILQ_ENTRY(mux_child)	 entry;
 };
 
@@ -514,8 +518,8 @@ struct mux_req	*mux_req_new(struct mux *m, struct mux_child *c,
 void		 mux_prog_free(struct mux *m, struct mux_prog *p);
 uint64_t	 mux_req_principal(const struct mux_req *req);
 void		 mux_req_orphan(struct mux *m, struct mux_req *req);
-int		 mux_orphans_asking(struct mux *m, struct mux_child *c,
-		    struct mux_session *s);
+int		 mux_orphans_unfinished(struct mux *m, struct mux_child *c,
+		    struct mux_session *s, int all);
 void		 mux_recent_answered(struct mux *m, struct mux_child *c,
 		    uint64_t principal);
 void		 mux_orphan_answered(struct mux *m, struct mux_child *c,
@@ -600,11 +604,12 @@ void		 mux_route_child(struct mux *m, struct mux_child *c,
 /* mux_sched.c */
 void		 mux_sched_init(struct mux *m);
 void		 mux_sched_free(struct mux *m);
-struct mux_tool	*mux_sched_tool(struct mux *m, struct mux_child *c,
+unsigned	 mux_sched_gate(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, json_object *msg,
-		    json_object *params, unsigned *sched);
-int		 mux_sched_take(struct mux *m, struct mux_child *c,
-		    struct mux_session *s);
+		    json_object *params, struct mux_tool **tool);
+int		 mux_sched_admit(struct mux *m, struct mux_child *c,
+		    struct mux_session *s, unsigned sched,
+		    const struct mux_tool *t);
 void		 mux_sched_hold(struct mux *m, struct mux_req *req,
 		    json_object *out);
 void		 mux_sched_release(struct mux *m, struct mux_req *req);

@@ -71,13 +71,9 @@ mux_modern_client_inputs_fail(struct mux *m, struct mux_req *req, int tell,
 	}
 }
 
-void
-mux_modern_client_mreq_free(struct mux *m, struct mux_req *req)
+static void
+mux_mreq_free(struct mux_mreq *mr)
 {
-	struct mux_mreq	*mr = req->mr;
-
-	mux_mreq_unlist(m, req);
-	mux_modern_client_inputs_fail(m, req, 0, NULL);
 	free(mr->method);
 	free(mr->name);
 	json_object_put(mr->caps);
@@ -85,6 +81,14 @@ mux_modern_client_mreq_free(struct mux *m, struct mux_req *req)
 	json_object_put(mr->missing);
 	json_object_put(mr->late);
 	free(mr);
+}
+
+void
+mux_modern_client_mreq_free(struct mux *m, struct mux_req *req)
+{
+	mux_mreq_unlist(m, req);
+	mux_modern_client_inputs_fail(m, req, 0, NULL);
+	mux_mreq_free(req->mr);
 	req->mr = NULL;
 }
 
@@ -269,7 +273,8 @@ mux_modern_client_answer(struct mux *m, struct mux_req *req,
 	/* The child is done: nobody will answer its questions now. */
 	mux_modern_client_inputs_fail(m, req, 0, NULL);
 	if (mr->expires != 0) {
-		/* Parked: the retry gets it. */
+		/* Parked: the retry gets it.  The child is done with it: it
+		 * holds back no other session's turn now. */
 		if (mr->late == NULL) {
 			mr->late = json_object_new_object();
 			if (error != NULL)
@@ -278,6 +283,7 @@ mux_modern_client_answer(struct mux *m, struct mux_req *req,
 			else
 				jsonrpc_add(mr->late, "result",
 				    json_object_get(result));
+			mux_sched_kick(m, req->child);
 		}
 		return;
 	}
@@ -647,8 +653,12 @@ mux_modern_client_request(struct mux *m, struct mux_session *s,
 		return;
 	}
 	mr = mux_mreq_new(s, method, params);
-	req = mux_forward(m, s, msg, stream, NULL, 0,
-	    modern_legacy_params(params));
+	if ((req = mux_forward(m, s, msg, stream, NULL, 0,
+	    modern_legacy_params(params))) == NULL) {
+		/* The bridge answered it (too many wait their turn). */
+		mux_mreq_free(mr);
+		return;
+	}
 	req->mr = mr;
 	return;
 

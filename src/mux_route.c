@@ -110,7 +110,10 @@ mux_set_level(struct mux *m, struct mux_session *s, json_object *msg,
 	params = json_object_new_object();
 	jsonrpc_add(params, "level",
 	    json_object_new_string(mcpwire_level_name(effective)));
-	mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL, params);
+	/* Refused (too many wait their turn): the child's level unknown. */
+	if (mux_forward(m, s, msg, stream, b, MUX_REQ_F_SETLEVEL,
+	    params) == NULL)
+		c->level = -1;
 }
 
 static void
@@ -136,9 +139,16 @@ mux_subscribe(struct mux *m, struct mux_session *s, json_object *msg,
 	/* The child sees the first subscribe and the last unsubscribe only. */
 	if (subscribe && sub == NULL) {
 		copy = xstrdup(uri);
-		mux_subref_add(mux_sub_new(c, uri), s);
-		req = mux_forward(m, s, msg, stream, b, MUX_REQ_F_SUBSCRIBE,
-		    NULL);
+		sub = mux_sub_new(c, uri);
+		mux_subref_add(sub, s);
+		if ((req = mux_forward(m, s, msg, stream, b,
+		    MUX_REQ_F_SUBSCRIBE, NULL)) == NULL) {
+			/* Answered with an error: not subscribed. */
+			mux_subref_free(mux_subref_find(sub, s));
+			mux_sub_free(c, sub);
+			free(copy);
+			return;
+		}
 		req->uri = copy;
 		return;
 	}
@@ -929,13 +939,14 @@ mux_route_busy(struct mux *m, struct mux_child *c, json_object *msg,
 	struct mux_session	*s, *found = NULL;
 	struct mux_req		*req, *mfound = NULL;
 	json_object		*params = jsonrpc_params(msg);
-	size_t			 n = 0, nm = 0;
+	size_t			 n = 0;
 
 	/*
 	 * Only a session waiting for the child can have caused the request,
 	 * and of 2026-07-28 requests only tools/call, prompts/get and
-	 * resources/read.  One that lacks the capability is a candidate
-	 * only if nobody else is: it will be told what it misses.
+	 * resources/read can be asked.  latest: one that lacks the
+	 * capability is a candidate only if nobody else is: it will be told
+	 * what it misses.
 	 */
 	if (m->cfg.server_requests == MUX_SERVER_REQUESTS_LATEST) {
 		TAILQ_FOREACH_REVERSE(s, &c->busy, mux_sessions, bentry) {
@@ -957,32 +968,32 @@ mux_route_busy(struct mux *m, struct mux_child *c, json_object *msg,
 			return NULL;
 		}
 	} else {
+		/*
+		 * Any session waiting for the child may be the cause, whatever
+		 * it declared (the child asks the bridge, which declared for
+		 * all): certain only if it is the only one.  A 2026-07-28
+		 * request that lacks the capability is told what it misses.
+		 */
 		TAILQ_FOREACH(s, &c->busy, bentry) {
-			if ((req = mux_modern_candidate(s)) != NULL) {
-				nm++;
-				if (mux_route_caps_have(req->mr->caps, cap,
-				    params)) {
-					mfound = req;
-					found = NULL;
-					n++;
-				}
-			} else if (s->initialized &&
-			    s->transport != MUX_TRANSPORT_STATELESS &&
-			    mux_route_has_cap(s, cap, params)) {
-				found = s;
-				mfound = NULL;
-				n++;
-			}
+			if (n++ > 0)
+				break;
+			found = s;
 		}
 		if (n == 1) {
-			*mreq = mfound;
-			return found;
-		}
-		if (n == 0 && nm == 1 && cap != NULL) {
-			TAILQ_FOREACH(s, &c->busy, bentry) {
-				if ((*mreq = mux_modern_candidate(s)) != NULL)
-					return NULL;
-			}
+			if ((*mreq = mux_modern_candidate(found)) != NULL)
+				return NULL;
+			if (found->transport == MUX_TRANSPORT_STATELESS)
+				*why = "the request in flight cannot be asked "
+				    "anything";
+			else if (!found->initialized)
+				*why = "the client session with a request in "
+				    "flight has not finished its handshake";
+			else if (!mux_route_has_cap(found, cap, params))
+				*why = "no client session with a request in "
+				    "flight declared the capability it needs";
+			else
+				return found;
+			return NULL;
 		}
 	}
 	if (n > 1)

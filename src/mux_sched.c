@@ -2,33 +2,43 @@
 /*
  * mux_sched.c: the turns of tools that ask.  Stdio does not say which
  * client a shared legacy child's sampling/createMessage, elicitation/create
- * or roots/list is for; with calls of several sessions in flight the
+ * or roots/list is for; with requests of several sessions in flight the
  * bridge could only refuse it.  So the calls that may ask take turns
- * instead: each child has one asking slot, held by one session at a time
- * (any number of its calls); the calls of other sessions wait for it in
- * arrival order.  While the slot is held, a question the child does not
- * attribute (a relatedRequestId hint still wins) is the holder's.
+ * instead: each child has one asking turn, held by one session at a time
+ * (any number of its calls), and it is exclusive: it starts only once no
+ * other session's request is in flight at the child, and while it is held
+ * the requests of other sessions (of any method, and 2026-07-28 clients')
+ * wait, in arrival order with the calls waiting for a turn.  A question
+ * the child does not attribute (a relatedRequestId hint still wins) is
+ * then certainly the holder's: nobody else's request is at the child.
+ * With no turn held the other requests run side by side, and a question
+ * goes where it went before: to the one session that can be its cause,
+ * or nowhere.  What is learned decides only who takes a turn, never where
+ * a question goes.
  *
- * Which calls may ask: those of a tool --asking-tools names, or that the
- * child asked about when only its calls could be the cause (ASKING); with
- * MUX_SERVER_REQUESTS_SCHEDULE also those of a tool not yet seen to be
- * answered without asking (UNKNOWN), so that even the first calls of a
+ * Which calls take turns: those of a tool --asking-tools names, or that
+ * the child asked about when only its calls could be the cause (ASKING);
+ * with MUX_SERVER_REQUESTS_SCHEDULE also those of a tool not yet seen to
+ * be answered without asking (UNKNOWN), so that even the first calls of a
  * tool are never refused; a tool's first answer without a question makes
  * it QUIET, and its calls run side by side from then on.  The price: the
- * first calls of new tools wait for each other, at most
- * MUX_SCHED_TRIAL_MS: a call on trial that has not asked by then gives
- * the slot up and runs LOOSE, its tool LATE, and so do the calls of the
- * tool that wait and come until one is answered (while a loose call runs,
- * no question is taken to be the holder's: the old guess decides).  A
- * tool that turns out to ask when several calls could be the cause has
- * that question refused, and takes turns from then on.  A call that held
- * the slot and ended unanswered may still be worked on, and ask: another
- * session's turn waits for its late answer or its expiry (an orphan,
- * MUX_ORPHAN_GRACE_MS).
+ * first calls of new tools hold the child against other sessions, at most
+ * MUX_SCHED_TRIAL_MS each: a call on trial that has not asked by then
+ * gives the turn up and runs LOOSE (its tool LATE, and so do the calls of
+ * the tool that wait and come until one is answered), side by side with
+ * the others that do not take turns.  A tool that asks while calls of
+ * several sessions are in flight has that question refused, and takes
+ * turns from then on.  Another session's turn also waits for what the
+ * child may still work on for another client: a call that ended
+ * unanswered (an orphan, until its late answer or MUX_ORPHAN_GRACE_MS;
+ * a turn on trial, only for one that had a turn), a 2026-07-28 request
+ * parked for its client's answer (until the child answers it or it
+ * ends); a question in a turn while such a request may be its cause is
+ * refused.
  *
- * Only tools/call of legacy clients at a shared legacy child take turns:
- * a session's own child needs no guess, a 2026-07-28 child asks in its
- * answers, and a 2026-07-28 client's call is routed as before.
+ * Only requests at a shared legacy child take part: a session's own child
+ * needs no guess, and a 2026-07-28 child asks in its answers.  A
+ * 2026-07-28 client's requests wait as others do but take no turn.
  */
 #include "config.h"
 
@@ -123,58 +133,112 @@ mux_sched_free(struct mux *m)
 	hmap_clear(&m->tools);
 }
 
-/*
- * A request s is about to send c: if it is a tools/call that takes part,
- * its tool (NULL if not known by name), and in *sched MUX_SCHED_SLOT if
- * it takes turns, MUX_SCHED_LOOSE if it runs loose (its tool LATE); 0 for
- * anything else.
- */
-struct mux_tool *
-mux_sched_tool(struct mux *m, struct mux_child *c, struct mux_session *s,
-    json_object *msg, json_object *params, unsigned *sched)
+/* What a call of t needs now: a turn (SLOT), none but watched (LOOSE),
+ * or none (0). */
+static unsigned
+mux_sched_want(struct mux *m, const struct mux_tool *t)
 {
-	struct mux_tool	*t;
+	if (t != NULL && t->kind == MUX_TOOL_ASKING)
+		return MUX_SCHED_SLOT;
+	if (m->cfg.server_requests != MUX_SERVER_REQUESTS_SCHEDULE)
+		return 0;
+	if (t == NULL || t->kind == MUX_TOOL_UNKNOWN)
+		return MUX_SCHED_SLOT;
+	if (t->kind == MUX_TOOL_LATE)
+		return MUX_SCHED_LOOSE;
+	return 0;
+}
+
+/*
+ * A request s is about to send c: 0 if it takes no part, else
+ * MUX_SCHED_GATE, with MUX_SCHED_TOOL for a legacy client's tools/call
+ * (*tool: its tool, NULL if not known by name) and what that needs now.
+ */
+unsigned
+mux_sched_gate(struct mux *m, struct mux_child *c, struct mux_session *s,
+    json_object *msg, json_object *params, struct mux_tool **tool)
+{
 	const char	*name;
 
-	*sched = 0;
-	if (!m->sched || c->owner != NULL || c->modern ||
-	    s->transport == MUX_TRANSPORT_STATELESS ||
+	*tool = NULL;
+	if (!m->sched || c->owner != NULL || c->modern)
+		return 0;
+	if (s->transport == MUX_TRANSPORT_STATELESS ||
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
-		return NULL;
+		return MUX_SCHED_GATE;
 	name = jsonrpc_get_str(params, "name");
-	t = name != NULL ? mux_sched_find(m, name, 1) : NULL;
-	if (t != NULL && t->kind == MUX_TOOL_ASKING)
-		*sched = MUX_SCHED_SLOT;
-	else if (m->cfg.server_requests != MUX_SERVER_REQUESTS_SCHEDULE)
-		return t;
-	else if (t == NULL || t->kind == MUX_TOOL_UNKNOWN)
-		*sched = MUX_SCHED_SLOT;
-	else if (t->kind == MUX_TOOL_LATE)
-		*sched = MUX_SCHED_LOOSE;
-	return t;
+	*tool = name != NULL ? mux_sched_find(m, name, 1) : NULL;
+	return MUX_SCHED_GATE | MUX_SCHED_TOOL | mux_sched_want(m, *tool);
 }
 
-/* May s have c's slot, free now?  Not while another's call that held it
- * may still be worked on (an orphan): it may still ask. */
+/*
+ * Is nothing at c another's than s's, for a turn at t: no other session's
+ * request in flight, nothing the child may still work on for another
+ * client.  The first calls of a tool not known to ask (on trial) wait
+ * only for orphans that held a turn: most tools do not ask, and a
+ * question in such a turn while another orphan may be its cause is
+ * refused (mux_sched_route), not misrouted.
+ */
 static int
-mux_sched_free_for(struct mux *m, struct mux_child *c, struct mux_session *s)
+mux_sched_free_for(struct mux *m, struct mux_child *c, struct mux_session *s,
+    const struct mux_tool *t)
 {
-	return c->nasking_orphans == 0 || !mux_orphans_asking(m, c, s);
+	struct mux_session	*o;
+
+	TAILQ_FOREACH(o, &c->busy, bentry) {
+		if (o != s)
+			return 0;
+	}
+	return !mux_orphans_unfinished(m, c, s, t != NULL &&
+	    t->kind == MUX_TOOL_ASKING);
 }
 
-/* Can s have c's slot now?  Not while others wait: they came first. */
-int
-mux_sched_take(struct mux *m, struct mux_child *c, struct mux_session *s)
+/* Does c wait for s's answer to a question?  What s sends now may be
+ * what that answer needs. */
+static int
+mux_sched_asked(struct mux_child *c, struct mux_session *s)
 {
-	if ((c->asker != NULL && c->asker != s) || c->nwaiting > 0 ||
-	    (c->asker == NULL && !mux_sched_free_for(m, c, s)))
+	struct mux_sreq	*sr;
+
+	TAILQ_FOREACH(sr, &s->sreqs, sentry) {
+		if (sr->child == c)
+			return 1;
+	}
+	return 0;
+}
+
+/* May a request of s (sched, from mux_sched_gate, or a turn; of tool t)
+ * go to c now, the turn taken if it takes one? */
+static int
+mux_sched_may(struct mux *m, struct mux_child *c, struct mux_session *s,
+    unsigned sched, const struct mux_tool *t)
+{
+	if (!(sched & MUX_SCHED_SLOT))
+		return c->asker == NULL || c->asker == s;
+	if (c->asker != s && (c->asker != NULL ||
+	    !mux_sched_free_for(m, c, s, t)))
 		return 0;
 	c->asker = s;
 	c->nasking++;
 	return 1;
 }
 
-/* req waits for the slot; out (consumed) is what the child gets then. */
+/*
+ * Can a request of s go to c now?  Not while another session's turn is
+ * held, nor (a turn) while another's request is in flight, nor while
+ * others wait (they came first) unless c waits for s's answer.  A call
+ * that takes a turn has it when this returns 1.
+ */
+int
+mux_sched_admit(struct mux *m, struct mux_child *c, struct mux_session *s,
+    unsigned sched, const struct mux_tool *t)
+{
+	if (c->nwaiting > 0 && !mux_sched_asked(c, s))
+		return 0;
+	return mux_sched_may(m, c, s, sched, t);
+}
+
+/* req waits; out (consumed) is what the child gets then. */
 void
 mux_sched_hold(struct mux *m, struct mux_req *req, json_object *out)
 {
@@ -186,27 +250,26 @@ mux_sched_hold(struct mux *m, struct mux_req *req, json_object *out)
 	c->nwaiting++;
 	m->stats.calls_waiting++;
 	m->stats.call_waits++;
-	log_debug("tools/call waits for its turn (%zu waiting)", c->nwaiting);
+	log_debug("%s waits for its turn (%zu waiting)",
+	    (req->sched & MUX_SCHED_TOOL) ? "tools/call" : "a request",
+	    c->nwaiting);
 }
 
-/* req leaves the queue for the child, with the slot (sched SLOT) or,
- * its tool found quiet or late meanwhile, without (0, LOOSE). */
+/* req leaves the queue for the child, with the turn if want is SLOT (taken
+ * already), else without (its tool quiet or late, or no tool). */
 static void
 mux_sched_go(struct mux *m, struct mux_child *c, struct mux_req *req,
-    unsigned sched)
+    unsigned want)
 {
 	TAILQ_REMOVE(&c->waiting, req, qentry);
 	c->nwaiting--;
 	m->stats.calls_waiting--;
 	m->stats.call_wait_ms += m->now - req->since;
-	req->sched = sched;
-	if (sched == MUX_SCHED_SLOT) {
-		req->sched = MUX_SCHED_SLOT;
+	req->sched = (req->sched & (MUX_SCHED_GATE | MUX_SCHED_TOOL)) | want;
+	if (want == MUX_SCHED_SLOT) {
 		if (req->tool == NULL || req->tool->kind != MUX_TOOL_ASKING)
 			req->sched |= MUX_SCHED_TRIAL;
 		req->since = m->now;
-		c->asker = req->s;
-		c->nasking++;
 	}
 	mux_req_busy(req);
 	mux_to_child(m, c, req->held);
@@ -214,72 +277,85 @@ mux_sched_go(struct mux *m, struct mux_child *c, struct mux_req *req,
 }
 
 /*
- * What may go to the child now goes: the calls of a tool found quiet (or
- * late) while they waited, wherever they are in the queue; then those at
- * its head whose turn it is.  One whose time is up stays: mux_tick's
- * error is its answer.
+ * Has req, a call on trial, waited MUX_SCHED_TRIAL_MS for the requests of
+ * others to end, with no turn held?  It gives the turn up and runs loose
+ * beside them: the first calls of a tool wait no longer than its trial
+ * would have held them (if it asks then, the question is refused).
+ */
+static int
+mux_sched_gives_up(struct mux *m, struct mux_child *c, struct mux_req *req,
+    unsigned want)
+{
+	return want == MUX_SCHED_SLOT && c->asker == NULL &&
+	    (req->tool == NULL || req->tool->kind != MUX_TOOL_ASKING) &&
+	    req->since + MUX_SCHED_TRIAL_MS <= m->now;
+}
+
+/*
+ * What may go to the child now goes, from the head of the queue in the
+ * order it came: requests that take no turn while no other session's is
+ * held, a turn once nothing else is another's there (a call on trial
+ * that waited long enough: loose).  The first that cannot go stops the
+ * rest (they came later).  One whose time is up stops them too:
+ * mux_tick's error is its answer, just after.
  */
 static void
 mux_sched_next(struct mux *m, struct mux_child *c)
 {
-	struct mux_req	*req, *next;
+	struct mux_req	*req;
+	unsigned	 want;
 
 	if (!c->ready)
 		return;
-	for (req = TAILQ_FIRST(&c->waiting); req != NULL; req = next) {
-		next = TAILQ_NEXT(req, qentry);
-		if (req->tool == NULL || (req->deadline != 0 &&
-		    req->deadline <= m->now))
-			continue;
-		if (req->tool->kind == MUX_TOOL_QUIET)
-			mux_sched_go(m, c, req, 0);
-		else if (req->tool->kind == MUX_TOOL_LATE)
-			mux_sched_go(m, c, req, MUX_SCHED_LOOSE);
-	}
 	while ((req = TAILQ_FIRST(&c->waiting)) != NULL &&
-	    (c->asker == NULL ? mux_sched_free_for(m, c, req->s) :
-	    c->asker == req->s) &&
-	    (req->deadline == 0 || req->deadline > m->now))
-		mux_sched_go(m, c, req, MUX_SCHED_SLOT);
+	    (req->deadline == 0 || req->deadline > m->now)) {
+		want = (req->sched & MUX_SCHED_TOOL) ?
+		    mux_sched_want(m, req->tool) : 0;
+		if (!mux_sched_may(m, c, req->s, want, req->tool)) {
+			if (!mux_sched_gives_up(m, c, req, want))
+				break;
+			want = MUX_SCHED_LOOSE;
+		}
+		mux_sched_go(m, c, req, want);
+	}
 }
 
-/* An orphan that held the slot is done with (answered late): the next
- * turn may come. */
+/* Something that held back the next turn is done with (an orphan or a
+ * parked request answered late). */
 void
 mux_sched_kick(struct mux *m, struct mux_child *c)
 {
-	mux_sched_next(m, c);
+	if (c->nwaiting > 0)
+		mux_sched_next(m, c);
 }
 
 /*
  * req ends (mux_req_free, after it left its session): it leaves the queue,
- * or gives its slot back; either may be another's turn.
+ * or gives its turn back, or no longer holds a turn back; the next may
+ * go.
  */
 void
 mux_sched_release(struct mux *m, struct mux_req *req)
 {
 	struct mux_child	*c = req->child;
+	unsigned		 sched = req->sched;
 
-	if (req->sched & MUX_SCHED_HELD) {
+	req->sched = 0;
+	if (sched & MUX_SCHED_HELD) {
 		TAILQ_REMOVE(&c->waiting, req, qentry);
 		c->nwaiting--;
 		m->stats.calls_waiting--;
 		m->stats.call_wait_ms += m->now - req->since;
 		json_object_put(req->held);
 		req->held = NULL;
-	} else if (req->sched & MUX_SCHED_SLOT) {
-		if (--c->nasking == 0)
-			c->asker = NULL;
-	} else {
-		req->sched = 0;
-		return;
-	}
-	req->sched = 0;
-	mux_sched_next(m, c);
+	} else if ((sched & MUX_SCHED_SLOT) && --c->nasking == 0)
+		c->asker = NULL;
+	if ((sched & MUX_SCHED_GATE) && c->nwaiting > 0)
+		mux_sched_next(m, c);
 }
 
 /* The child answered req: a call answered with a result and no question
- * while it held the slot or ran loose shows its tool does not ask. */
+ * while it held the turn or ran loose shows its tool does not ask. */
 void
 mux_sched_answered(struct mux *m, struct mux_req *req, json_object *result)
 {
@@ -308,10 +384,10 @@ mux_sched_asks(struct mux_tool *t, const char *how)
 }
 
 /*
- * A request of c's that names nothing (no hint, no task): with the slot
- * held, it is the holder's, when nothing else can be its cause.  Returns
- * 0 when the slot says nothing (the caller guesses as before), 1 with *s
- * the session, or NULL and *why.
+ * A request of c's that names nothing (no hint, no task): with the turn
+ * held, it is the holder's, for nothing of another session's is in flight
+ * there.  Returns 0 when the turn says nothing (the caller guesses as
+ * before), 1 with *s the session, or NULL and *why.
  */
 int
 mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
@@ -330,21 +406,14 @@ mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
 	}
 	if (a == NULL)
 		return 0;
-	/* A 2026-07-28 client's call takes no turn: it may be the cause. */
+	/* The turn keeps the others' requests away; where one is in flight
+	 * all the same (a retry of a parked request of a's principal), the
+	 * route is no more certain than the guess. */
 	TAILQ_FOREACH(o, &c->busy, bentry) {
-		if (o->transport == MUX_TRANSPORT_STATELESS)
+		if (o != a)
 			return 0;
 	}
-	/* Nor does another's loose call, or one of a tool found to ask
-	 * while it ran. */
-	TAILQ_FOREACH(req, &c->reqs, centry) {
-		if (req->kind != MUX_REQ_CLIENT || req->s == a)
-			continue;
-		if ((req->sched & MUX_SCHED_LOOSE) || (req->sched == 0 &&
-		    req->tool != NULL && req->tool->kind == MUX_TOOL_ASKING))
-			return 0;
-	}
-	/* What holds the slot asked: its tool asks, if it is just one. */
+	/* What holds the turn asked: its tool asks, if it is just one. */
 	TAILQ_FOREACH(req, &a->reqs, sentry) {
 		if (!(req->sched & MUX_SCHED_SLOT))
 			continue;
@@ -356,12 +425,13 @@ mux_sched_route(struct mux *m, struct mux_child *c, const char *cap,
 	}
 	if (one && m->cfg.server_requests == MUX_SERVER_REQUESTS_SCHEDULE)
 		mux_sched_asks(t, "its call was the one that could ask");
-	/* A call that held the slot before may still be worked on. */
-	if (mux_orphans_asking(m, c, a)) {
+	/* A turn on trial did not wait for every orphan: any may be the
+	 * cause. */
+	if (mux_orphans_unfinished(m, c, a, 1)) {
 		m->stats.guesses_withheld++;
-		*why = "a call of another client that took its turn at a tool "
-		    "that asks ended unanswered, and the server may still work "
-		    "on it";
+		*why = "a request of another client the server may still work "
+		    "on (ended unanswered, or parked for its input) may have "
+		    "caused it";
 		return 1;
 	}
 	if (!mux_route_has_cap(a, cap, params)) {
@@ -395,9 +465,11 @@ mux_sched_learn(struct mux *m, struct mux_child *c, struct mux_session *s)
 	    (found->sched & (MUX_SCHED_SLOT | MUX_SCHED_HELD)))
 		return;
 	mux_sched_asks(found->tool, "its call was the one in flight");
-	/* It is asking now: its turn, if nobody else's. */
-	if (found->tool->kind == MUX_TOOL_ASKING && c->asker == NULL) {
-		found->sched = MUX_SCHED_SLOT | MUX_SCHED_ASKED;
+	/* It is asking now: its turn, if nothing else is another's. */
+	if (found->tool->kind == MUX_TOOL_ASKING && c->asker == NULL &&
+	    mux_sched_free_for(m, c, s, found->tool)) {
+		found->sched = (found->sched & (MUX_SCHED_GATE |
+		    MUX_SCHED_TOOL)) | MUX_SCHED_SLOT | MUX_SCHED_ASKED;
 		c->asker = s;
 		c->nasking++;
 	}
@@ -425,8 +497,8 @@ mux_sched_refused(struct mux *m, struct mux_child *c)
 
 /*
  * Time passes: where others wait, the holder's calls on trial that have
- * not asked in MUX_SCHED_TRIAL_MS give the slot up and run loose; when
- * none of its calls is left in it, it is the next one's turn.
+ * not asked in MUX_SCHED_TRIAL_MS give the turn up and run loose, side by
+ * side with what takes no turn; a later turn still waits for them.
  */
 void
 mux_sched_tick(struct mux *m)
@@ -437,7 +509,7 @@ mux_sched_tick(struct mux *m)
 	TAILQ_FOREACH(c, &m->children, entry) {
 		if (c->nwaiting == 0)
 			continue;
-		/* An orphan that held the slot may have expired. */
+		/* An orphan that held the next turn back may have expired. */
 		if (c->asker == NULL) {
 			mux_sched_next(m, c);
 			continue;
@@ -449,7 +521,8 @@ mux_sched_tick(struct mux *m)
 			    req->tool->kind == MUX_TOOL_ASKING) ||
 			    req->since + MUX_SCHED_TRIAL_MS > m->now)
 				continue;
-			req->sched = MUX_SCHED_LOOSE;
+			req->sched = (req->sched & (MUX_SCHED_GATE |
+			    MUX_SCHED_TOOL)) | MUX_SCHED_LOOSE;
 			log_debug("tool %s has not asked in %d ms: its calls "
 			    "run loose", req->tool != NULL ?
 			    req->tool->name : "(unnamed)", MUX_SCHED_TRIAL_MS);

@@ -2,8 +2,10 @@
 /*
  * check_mux_sched.c: the turns of tools that ask (mux_sched.c), driven
  * through the mux without processes: a shared legacy child's question
- * goes to the session whose turn it is, calls wait in order and leave the
- * queue when they time out, are cancelled or their session ends; the
+ * goes to the session whose turn it is, and the turn is exclusive (no
+ * other session's request, of any method, is at the child while it is
+ * held, nor when it starts); requests wait in order and leave the queue
+ * when they time out, are cancelled or their session ends; the
  * relatedRequestId hint still wins; where no route is certain the
  * question is refused as before.
  */
@@ -216,8 +218,9 @@ END_TEST
 
 /*
  * The calls that waited behind a tool's first call go together once it is
- * answered without a question: the tool is quiet, they need no turn, and
- * pass a call of a tool that asks waiting ahead of them.
+ * answered without a question and no turn is held: the tool is quiet,
+ * they need no turn.  A call of a tool that asks, waiting ahead of them,
+ * has its turn first: they came after it.
  */
 START_TEST(test_sched_quiet_release)
 {
@@ -225,7 +228,7 @@ START_TEST(test_sched_quiet_release)
 	struct h		 h;
 	struct mux_session	*a, *b, *c, *d;
 	struct mux_stats	 st;
-	int64_t			 ca;
+	int64_t			 ca, cd;
 
 	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
 	a = h_session(&h, caps);
@@ -237,15 +240,20 @@ START_TEST(test_sched_quiet_release)
 	ck_assert_int_eq(sched_call(&h, d, 1, "1", "ask"), 0);
 	ck_assert_int_eq(sched_call(&h, b, 1, "1", "echo"), 0);
 	ck_assert_int_eq(sched_call(&h, c, 1, "1", "echo"), 0);
-	h_answer(&h, ca, "{'content':[]}");
-	h_response(&h, a, 1, "1");
-	/* b's and c's echo, and d's turn. */
-	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 3);
+	/* d's turn; b's and c's echo wait for its end. */
+	cd = sched_answer(&h, ca, a, 1, "1");
+	ck_assert_int_ne(cd, 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.calls_waiting, 2);
+	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), d);
+	h_answer(&h, cd, "{'content':[]}");
+	h_response(&h, d, 1, "1");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 2);
 	h_clear(&h);
 	mux_stats(h.m, &st);
 	ck_assert_uint_eq(st.calls_waiting, 0);
-	/* The question is d's: b's and c's calls are of a quiet tool. */
-	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), d);
+	/* Two sessions could be the cause now: refused as before. */
+	ck_assert_ptr_null(sched_ask(&h, 2, "ambiguous"));
 	h_fini(&h);
 }
 END_TEST
@@ -294,10 +302,16 @@ START_TEST(test_sched_trial)
 	h_clear(&h);
 	b = h_session(&h, caps);
 	c = h_session(&h, caps);
-	/* It takes turns now, with no trial. */
-	ca = sched_call(&h, a, 2, "2", "slow");
+	/* It takes turns now, with no trial, once the child may no longer
+	 * work on the calls b and c left behind (they may ask). */
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "slow"), 0);
 	ck_assert_int_eq(sched_call(&h, b, 2, "2", "slow"), 0);
-	mux_tick(h.m, 10000);
+	mux_tick(h.m, 1100 + MUX_ORPHAN_GRACE_MS);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ca = h_cid(&h, "tools/call");
+	h_clear(&h);
+	mux_tick(h.m, 30000);
 	h_drain(&h);
 	ck_assert_uint_eq(h.n, 0);
 	cb = sched_answer(&h, ca, a, 2, "2");
@@ -307,7 +321,7 @@ START_TEST(test_sched_trial)
 	/* Loose and answered without a question: quiet. */
 	ca = sched_call(&h, a, 3, "3", "fast");
 	ck_assert_int_eq(sched_call(&h, b, 3, "3", "fast"), 0);
-	mux_tick(h.m, 20000);
+	mux_tick(h.m, 40000);
 	h_drain(&h);
 	cb = h_cid(&h, "tools/call");
 	h_clear(&h);
@@ -318,17 +332,34 @@ START_TEST(test_sched_trial)
 }
 END_TEST
 
+/* The child-side id of the call of tool among the outs collected. */
+static int64_t
+sched_cid_of(struct h *h, const char *tool)
+{
+	size_t	i;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->outs[i].kind == MUX_OUT_CHILD &&
+		    strcmp(jsonrpc_method(h->outs[i].msg), "tools/call") == 0 &&
+		    strcmp(PS(h->outs[i].msg, "params.name"), tool) == 0)
+			return PI(h->outs[i].msg, "id");
+	}
+	ck_abort_msg("no call of %s went to the child", tool);
+	return 0;
+}
+
 /*
  * Named with --asking-tools under the old policy: only the named tool
- * takes turns, others run as before; a session's own further calls join
- * its turn unless others wait, then they queue behind them.
+ * takes turns, others run side by side while no turn is held (the old
+ * policy learns none); a session's own further calls join its turn unless
+ * others wait, then they queue behind them, in arrival order.
  */
 START_TEST(test_sched_named)
 {
 	static const char *const named[] = { "ask", NULL };
 	struct h		 h;
 	struct mux_session	*a, *b;
-	int64_t			 ca, ca2, cb, cb2, co;
+	int64_t			 ca, ca2, ca3, cb, co;
 
 	sched_init(&h, MUX_SERVER_REQUESTS_UNAMBIGUOUS, named, 0);
 	a = h_session(&h, caps);
@@ -338,45 +369,55 @@ START_TEST(test_sched_named)
 	/* a's turn: its second call goes too. */
 	ca2 = sched_call(&h, a, 2, "2", "ask");
 	ck_assert_int_ne(ca2, 0);
-	/* Another tool, not named: no turn (the old policy learns none). */
-	co = sched_call(&h, b, 2, "2", "other");
-	ck_assert_int_ne(co, 0);
+	/* Another tool, not named, takes no turn, but waits for a's. */
+	ck_assert_int_eq(sched_call(&h, b, 2, "2", "other"), 0);
 	ck_assert_int_eq(sched_call(&h, b, 1, "1", "ask"), 0);
 	/* Now b waits: a's third call waits behind it. */
 	ck_assert_int_eq(sched_call(&h, a, 3, "3", "ask"), 0);
-	/* The question is a's, though b has a call in flight too. */
 	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), a);
 	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
-	cb = sched_answer(&h, ca2, a, 2, "2");
-	ck_assert_int_ne(cb, 0);
+	/* a's turn ends: b's other call goes, and b's turn comes. */
+	h_answer(&h, ca2, "{'content':[]}");
+	h_response(&h, a, 2, "2");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 2);
+	co = sched_cid_of(&h, "other");
+	cb = sched_cid_of(&h, "ask");
+	h_clear(&h);
 	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), b);
-	cb2 = sched_answer(&h, cb, b, 1, "1");
-	ck_assert_int_ne(cb2, 0);		/* a's third */
+	/* a's third waits for all of b's calls. */
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	ca3 = sched_answer(&h, co, b, 2, "2");
+	ck_assert_int_ne(ca3, 0);
 	ck_assert_ptr_eq(sched_ask(&h, 3, NULL), a);
-	ck_assert_int_eq(sched_answer(&h, cb2, a, 3, "3"), 0);
-	/* Nobody's turn: the old guess, refused with two in flight. */
-	ck_assert_int_eq(sched_answer(&h, co, b, 2, "2"), 0);
-	ca = sched_call(&h, a, 4, "4", "other");
-	cb = sched_call(&h, b, 4, "4", "other");
+	ck_assert_int_eq(sched_answer(&h, ca3, a, 3, "3"), 0);
+	/* Nobody's turn: side by side, and the old guess refuses. */
+	ck_assert_int_ne(sched_call(&h, a, 4, "4", "other"), 0);
+	ck_assert_int_ne(sched_call(&h, b, 4, "4", "other"), 0);
 	ck_assert_ptr_null(sched_ask(&h, 4, "ambiguous"));
 	h_fini(&h);
 }
 END_TEST
 
-/* The relatedRequestId hint wins over whose turn it is. */
+/*
+ * The relatedRequestId hint names the cause where no turn can: calls of
+ * two sessions side by side, a third's turn waiting for them.
+ */
 START_TEST(test_sched_hint)
 {
 	static const char *const named[] = { "ask", NULL };
 	struct h		 h;
-	struct mux_session	*a, *b;
-	int64_t			 cb;
+	struct mux_session	*a, *b, *c;
+	int64_t			 ca, cb, cc;
 
 	sched_init(&h, MUX_SERVER_REQUESTS_UNAMBIGUOUS, named, 0);
 	a = h_session(&h, caps);
 	b = h_session(&h, caps);
-	ck_assert_int_ne(sched_call(&h, a, 1, "1", "ask"), 0);
+	c = h_session(&h, caps);
+	ca = sched_call(&h, a, 1, "1", "other");
 	cb = sched_call(&h, b, 1, "1", "other");
+	ck_assert_int_ne(ca, 0);
 	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_call(&h, c, 1, "1", "ask"), 0);
 	h_child(&h, NULL, "{'jsonrpc':'2.0','id':1,'method':"
 	    "'elicitation/create','params':{'message':'m',"
 	    "'requestedSchema':{},'_meta':{'mcpbridge/relatedRequestId':"
@@ -384,7 +425,11 @@ START_TEST(test_sched_hint)
 	ck_assert_ptr_null(P(h_one(&h, b, "elicitation/create", 1, 0),
 	    "params._meta.mcpbridge/relatedRequestId"));
 	h_clear(&h);
-	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), a);
+	ck_assert_ptr_null(sched_ask(&h, 2, "ambiguous"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	cc = sched_answer(&h, cb, b, 1, "1");
+	ck_assert_int_ne(cc, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 3, NULL), c);
 	h_fini(&h);
 }
 END_TEST
@@ -665,6 +710,409 @@ START_TEST(test_sched_fail_all)
 }
 END_TEST
 
+/* A 2026-07-28 client's tools/call of tool, a stateless session of its
+ * own on stream 1: the child-side id, or 0 when it waits. */
+#define SCHED_META	"'_meta':{'io.modelcontextprotocol/protocolVersion':" \
+		"'2026-07-28','io.modelcontextprotocol/clientCapabilities':" \
+		"{'sampling':{},'elicitation':{}}}"
+
+static struct mux_session *
+sched_modern(struct h *h, const char *tool, int64_t *cid)
+{
+	struct mux_session	*s;
+	json_object		*msg;
+
+	s = mux_session_new(h->m, MUX_TRANSPORT_STATELESS, NULL);
+	msg = J("{'jsonrpc':'2.0','id':1,'method':'tools/call','params':"
+	    "{'name':'%s','arguments':{}," SCHED_META "}}", tool);
+	ck_assert_int_eq(mux_session_recv(h->m, s, msg, 1), MUX_RECV_REPLY);
+	h_drain(h);
+	*cid = 0;
+	if (h_count(h, MUX_OUT_CHILD, NULL, "tools/call") == 1)
+		*cid = h_cid(h, "tools/call");
+	ck_assert_uint_eq(h->n, *cid != 0 ? 1 : 0);
+	h_clear(h);
+	return s;
+}
+
+/* Makes tool quiet: a's call of it answered without a question. */
+static void
+sched_quiet(struct h *h, struct mux_session *a, const char *tool)
+{
+	int64_t	ca;
+
+	ca = sched_call(h, a, 99, "'quiet'", tool);
+	ck_assert_int_ne(ca, 0);
+	ck_assert_int_eq(sched_answer(h, ca, a, 99, "'quiet'"), 0);
+}
+
+/*
+ * The turn is exclusive.  A tool once answered without a question may
+ * still ask, sometimes: while another session's turn is held its calls
+ * wait, so the child is never working on them then, and a question in
+ * the turn is certainly the holder's (it used to reach the holder with
+ * the other client's prompt in it).  Then the quiet tool asks while only
+ * its call is in flight: that call's session's, certainly.
+ */
+START_TEST(test_sched_exclusive)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, a, "echo");
+	ca = sched_call(&h, a, 1, "1", "ask");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_msg(sched_call(&h, b, 1, "1", "echo") == 0, "another "
+	    "session's call went to the child during a's turn");
+	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), a);
+	/* a's turn ends: b's call goes, alone at the child. */
+	cb = sched_answer(&h, ca, a, 1, "1");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), b);
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	/* It asked: its calls take turns now. */
+	cb = sched_call(&h, b, 2, "2", "echo");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "echo"), 0);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A turn starts only once no other session's call is in flight at the
+ * child: it waits for the calls of quiet tools running side by side, and
+ * the calls that come after it wait behind it, in arrival order.
+ */
+START_TEST(test_sched_exclusive_wait)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b, *c, *d;
+	struct mux_stats	 st;
+	int64_t			 ca, cb, cc, cd;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	c = h_session(&h, caps);
+	d = h_session(&h, caps);
+	sched_quiet(&h, a, "echo");
+	/* No turn held: quiet calls of two sessions side by side. */
+	cb = sched_call(&h, b, 1, "1", "echo");
+	cd = sched_call(&h, d, 1, "1", "echo");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_ne(cd, 0);
+	ck_assert_msg(sched_call(&h, a, 1, "1", "ask") == 0, "a's turn "
+	    "began while other sessions' calls were in flight");
+	ck_assert_int_eq(sched_call(&h, c, 1, "1", "echo"), 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.calls_waiting, 2);
+	/* Asked now: two sessions could be the cause, refused as before. */
+	ck_assert_ptr_null(sched_ask(&h, 1, "ambiguous"));
+	ck_assert_int_eq(sched_answer(&h, cd, d, 1, "1"), 0);
+	/* b's alone: its session's, certainly. */
+	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), b);
+	/* b's done: a's turn; c's call (echo asks now) waits behind it. */
+	ca = sched_answer(&h, cb, b, 1, "1");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 3, NULL), a);
+	cc = sched_answer(&h, ca, a, 1, "1");
+	ck_assert_int_ne(cc, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 4, NULL), c);
+	ck_assert_int_eq(sched_answer(&h, cc, c, 1, "1"), 0);
+	mux_stats(h.m, &st);
+	ck_assert_uint_eq(st.calls_waiting, 0);
+	ck_assert_uint_eq(st.server_requests_refused, 1);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * Not only tools/call: every request of another session waits while a
+ * turn is held (prompts/get, resources/read, completion/complete could
+ * ask too), and so does a 2026-07-28 client's; a ping is answered by the
+ * bridge rather than kept waiting.  The holder's own requests go.
+ */
+START_TEST(test_sched_exclusive_requests)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b, *s;
+	json_object		*r;
+	int64_t			 ca, cm;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	ca = sched_call(&h, a, 1, "1", "ask");
+	ck_assert_int_ne(ca, 0);
+	/* a's own read goes during its turn. */
+	ck_assert_int_eq(h_send(&h, a, 4, "{'jsonrpc':'2.0','id':4,'method':"
+	    "'resources/read','params':{'uri':'x:y'}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "resources/read"),
+	    1);
+	ck_assert_uint_eq(h.n, 1);
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, b, 2, "{'jsonrpc':'2.0','id':2,'method':"
+	    "'prompts/get','params':{'name':'p'}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 0);
+	ck_assert_int_eq(h_send(&h, b, 3, "{'jsonrpc':'2.0','id':3,'method':"
+	    "'ping'}"), MUX_RECV_REPLY);
+	r = h_response(&h, b, 3, "3");
+	ck_assert_ptr_nonnull(P(r, "result"));
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	h_clear(&h);
+	s = sched_modern(&h, "echo", &cm);
+	ck_assert_int_eq(cm, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), a);
+	h_answer(&h, ca, "{'content':[]}");
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "prompts/get"), 1);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A 2026-07-28 request the child asked about is parked, answering to
+ * nobody, until its client comes back: it is still in flight at the
+ * child, and may ask again.  Another session's turn waits for it (past
+ * the orphans' grace: for as long as it is parked), and a question while
+ * it is parked reaches no other client.
+ */
+START_TEST(test_sched_parked)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b, *s;
+	json_object		*r;
+	int64_t			 cm, ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, b, "echo");
+	mux_tick(h.m, 1000);
+	s = sched_modern(&h, "q", &cm);
+	ck_assert_int_ne(cm, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'e1','method':"
+	    "'elicitation/create','params':{'message':'M-PRIVATE',"
+	    "'requestedSchema':{}}}");
+	mux_tick(h.m, 1100);
+	h_drain(&h);
+	r = h_response(&h, s, 1, "1");
+	ck_assert_str_eq(PS(r, "result.resultType"), "input_required");
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	h_clear(&h);
+
+	ck_assert_msg(sched_call(&h, a, 1, "1", "ask") == 0, "a's turn "
+	    "began while a parked request was in flight");
+	mux_tick(h.m, 1100 + MUX_ORPHAN_GRACE_MS + 1000);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 0);
+	h_clear(&h);
+	/* b's quiet call alone in flight: a question may still be the
+	 * parked request's, so it is refused. */
+	mux_session_close(h.m, a);
+	h_drain(&h);
+	h_clear(&h);
+	cb = sched_call(&h, b, 1, "1", "echo");
+	ck_assert_int_ne(cb, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'e2','method':"
+	    "'elicitation/create','params':{'message':'M-PRIVATE-2',"
+	    "'requestedSchema':{}}}");
+	ck_assert_msg(h_count(&h, MUX_OUT_SESSION, b, NULL) == 0, "a parked "
+	    "request's question reached another client");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, ""), 1);
+	h_clear(&h);
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+
+	/* The child answers the parked request: it is done with it, and
+	 * the next turn comes. */
+	a = h_session(&h, caps);
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "ask"), 0);
+	h_answer(&h, cm, "{'content':[]}");
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ca = h_cid(&h, "tools/call");
+	h_clear(&h);
+	ck_assert_ptr_eq(sched_ask(&h, 3, NULL), a);
+	ck_assert_int_eq(sched_answer(&h, ca, a, 2, "2"), 0);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A session's own requests during its turn go unless others wait; while
+ * the child waits for its answer to a question, they go even then: what
+ * it sends may be what its answer needs.
+ */
+START_TEST(test_sched_exclusive_own)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+	int64_t			 ca;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	ca = sched_call(&h, a, 1, "1", "ask");
+	ck_assert_int_eq(sched_call(&h, b, 1, "1", "ask"), 0);
+	ck_assert_int_eq(h_send(&h, a, 2, "{'jsonrpc':'2.0','id':2,'method':"
+	    "'tools/list'}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h.n, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 1, NULL), a);
+	ck_assert_int_eq(h_send(&h, a, 3, "{'jsonrpc':'2.0','id':3,'method':"
+	    "'completion/complete','params':{}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "completion/complete"), 1);
+	h_clear(&h);
+	(void)ca;
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * Without a turn, any session with a request in flight may be the cause,
+ * whatever it declared, and whatever its request: one that lacks the
+ * capability, or a 2026-07-28 client's request that cannot be asked
+ * anything, makes a question ambiguous as much as any other.
+ */
+START_TEST(test_sched_guess_any_busy)
+{
+	struct h		 h;
+	struct mux_session	*a, *b, *s;
+	json_object		*msg;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, "{}");
+	sched_quiet(&h, a, "echo");
+	ca = sched_call(&h, a, 1, "1", "echo");
+	cb = sched_call(&h, b, 1, "1", "echo");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_msg(sched_ask(&h, 1, "ambiguous") == NULL, "b's call may "
+	    "have asked: the question reached a");
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	/* A 2026-07-28 client's list alone: it cannot be asked. */
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	msg = J("{'jsonrpc':'2.0','id':1,'method':'tools/list','params':{"
+	    SCHED_META "}}");
+	ck_assert_int_eq(mux_session_recv(h.m, s, msg, 1), MUX_RECV_REPLY);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/list"), 1);
+	h_clear(&h);
+	ck_assert_ptr_null(sched_ask(&h, 2, "cannot be asked"));
+	/* With a legacy request beside it (echo takes turns now): ambiguous. */
+	ck_assert_int_eq(h_send(&h, a, 2, "{'jsonrpc':'2.0','id':2,'method':"
+	    "'resources/read','params':{'uri':'x:y'}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "resources/read"),
+	    1);
+	h_clear(&h);
+	ck_assert_ptr_null(sched_ask(&h, 3, "ambiguous"));
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	h_clear(&h);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * A call another session cancelled may still be worked on, and ask.  A
+ * tool known to ask waits for it (the child's late answer, or the grace);
+ * the first call of a new tool does not (most do not ask), and a question
+ * while the orphan may be its cause is refused, never routed.
+ */
+START_TEST(test_sched_orphans)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, b, "echo");
+	mux_tick(h.m, 100);
+	cb = sched_call(&h, b, 1, "1", "echo");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(h_send(&h, b, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/cancelled','params':{'requestId':1}}"),
+	    MUX_RECV_ACCEPTED);
+	h_clear(&h);
+	ca = sched_call(&h, a, 1, "1", "new");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_ptr_null(sched_ask(&h, 1, "may still work on"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "ask"), 0);
+	mux_tick(h.m, 100 + MUX_ORPHAN_GRACE_MS);
+	h_drain(&h);
+	ca = h_cid(&h, "tools/call");
+	ck_assert_int_ne(ca, 0);
+	h_clear(&h);
+	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), a);
+	h_fini(&h);
+}
+END_TEST
+
+/*
+ * The first call of a new tool waits for its exclusive turn no longer
+ * than its trial would hold others: after MUX_SCHED_TRIAL_MS with no turn
+ * held it runs loose beside the others' requests, and a question then has
+ * no certain route (refused; the tool takes turns from then on).
+ */
+START_TEST(test_sched_trial_wait)
+{
+	struct h		 h;
+	struct mux_session	*a, *b;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, b, "long");
+	mux_tick(h.m, 100);
+	cb = sched_call(&h, b, 1, "1", "long");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_call(&h, a, 1, "1", "new"), 0);
+	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS - 1);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_tick(h.m, 100 + MUX_SCHED_TRIAL_MS);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ca = h_cid(&h, "tools/call");
+	h_clear(&h);
+	ck_assert_ptr_null(sched_ask(&h, 1, "ambiguous"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	ck_assert_int_eq(sched_answer(&h, cb, b, 1, "1"), 0);
+	/* It takes turns now: a's next call waits for b's. */
+	cb = sched_call(&h, b, 2, "2", "long");
+	ck_assert_int_ne(cb, 0);
+	ck_assert_int_eq(sched_call(&h, a, 2, "2", "new"), 0);
+	mux_tick(h.m, 100 + 3 * MUX_SCHED_TRIAL_MS);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	ca = sched_answer(&h, cb, b, 2, "2");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_ptr_eq(sched_ask(&h, 2, NULL), a);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -684,6 +1132,14 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_queue_full);
 	tcase_add_test(tc, test_sched_child_lost);
 	tcase_add_test(tc, test_sched_fail_all);
+	tcase_add_test(tc, test_sched_exclusive);
+	tcase_add_test(tc, test_sched_exclusive_wait);
+	tcase_add_test(tc, test_sched_exclusive_requests);
+	tcase_add_test(tc, test_sched_parked);
+	tcase_add_test(tc, test_sched_exclusive_own);
+	tcase_add_test(tc, test_sched_guess_any_busy);
+	tcase_add_test(tc, test_sched_orphans);
+	tcase_add_test(tc, test_sched_trial_wait);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -320,6 +320,13 @@ def test_log_routing(b):
     check(metric(b, "mcpbridge_child_log_lines_dropped_total") == 0,
           "a line counted as dropped")
 
+    # delay is known not to ask first: its first call would hold the
+    # child against B's call (an exclusive turn, up to a second).
+    status, answer = call(b, sid_a, version, 40, "delay",
+                          {"ms": 0, "message": "known"}, extra=BEARER_A)
+    check(status == 200 and text_of(answer) == "known",
+          "delay: %d %r" % (status, answer))
+
     # Both wait for the child: a line could be either's, so nobody's.
     result = {}
 
