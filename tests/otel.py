@@ -790,6 +790,12 @@ def test_pool_restart(b):
         time.sleep(0.02)
     check(len(b.children()) == 2, "children: %r" % b.children())
     wait_ready(b)
+    # /readyz answers once one copy is ready; sessions go to ready copies
+    # only, so both must be for a and b to get one each.
+    while time.time() < end and any(
+            metric(b, 'mcpbridge_pool_child_ready{child="%d"}' % c) != 1
+            for c in (1, 2)):
+        time.sleep(0.02)
     sa, va = initialize(b)
     sb, vb = initialize(b)
     got = {}

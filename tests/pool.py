@@ -36,9 +36,13 @@ def wait_children(b, n, timeout=20):
     end = time.time() + timeout
     while time.time() < end:
         kids = b.children()
+        # /readyz answers once one copy is ready; a session is placed
+        # only on a ready copy, so wait for all of them.
         if len(kids) == n:
             b.wait_ready()
-            return kids
+            m = metrics(b)
+            if all(pool_gauge(m, "ready", c) == 1 for c in range(1, n + 1)):
+                return kids
         time.sleep(0.02)
     check(False, "%d children, not %d" % (len(b.children()), n))
 
