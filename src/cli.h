@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "client.h"
+#include "conffile.h"
 #include "log.h"
 #include "serve.h"
 #include "trace.h"
@@ -78,6 +79,18 @@ struct config {
 
 	/* both modes */
 	enum trace_mode		 trace;		/* --trace[=body] */
+
+	/*
+	 * serve --config FILE: the file as read (its servers), NULL without
+	 * one.  With one server, the fields above are that server's; with
+	 * several, they are the settings for all, and servers[i] is server
+	 * i's whole config (the file's settings for all, its own, then the
+	 * command line), built as for one.  --check: validate and exit.
+	 */
+	struct conffile		*conf;
+	struct config		*servers;
+	size_t			 nservers;
+	int			 check;
 };
 
 enum cli_result {
@@ -85,6 +98,8 @@ enum cli_result {
 	CLI_HELP,	/* usage printed on stdout; exit 0 */
 	CLI_VERSION,	/* version printed on stdout; exit 0 */
 	CLI_ERROR,	/* *err says why; print it with the usage, exit 64 */
+	CLI_CONFIG_ERROR, /* *err: the --config file's errors, one a line
+			     ("FILE: PATH: what"); print them, exit 78 */
 };
 
 void		 config_init(struct config *);
@@ -100,6 +115,8 @@ void		 cli_client_config(const struct config *,
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */
 enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
 void		 cli_usage(FILE *, enum cli_mode);
+/* --check passed: what was checked, on f. */
+void		 cli_check_report(FILE *f, const struct config *);
 /* "16M" -> 16777216; -1 on garbage or overflow. */
 int		 cli_parse_size(const char *, size_t *);
 /* "5", "5s", "250ms", "2m" -> milliseconds; -1 on garbage. */

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "toolfilter.h"
 #include "trace.h"
 
 /* How to reach the server. */
@@ -62,6 +63,10 @@ struct client_config {
 	const char		*oauth_open;	/* NULL: xdg-open, open */
 	uint64_t		 oauth_timeout_ms;
 	const char		*oauth_store;	/* NULL: the default */
+
+	/* --allow-tool, --deny-tool: the server's tools the local client
+	 * sees and may call */
+	struct toolfilter	 tools;
 };
 
 /* Runs until stdin ends and every answer is written, or a signal; returns

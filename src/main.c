@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct serve_config	 scfg;
 	struct client_config	 ccfg;
-	char			*err = NULL;
+	char			*err = NULL, *line, *end;
 	enum cli_result		 res;
 	locale_t		 cloc;
 	int			 status;
@@ -41,6 +42,19 @@ main(int argc, char **argv)
 		    PACKAGE_VERSION, PACKAGE_COPYRIGHT, PACKAGE_LICENSE);
 		config_free(&cfg);
 		return 0;
+	case CLI_CONFIG_ERROR:
+		/* Each error on its own line, all of them: a file is fixed
+		 * in one go, not one error a run. */
+		for (line = err; *line != '\0'; line = end + 1) {
+			end = strchr(line, '\n');
+			fprintf(stderr, "mcpbridge: %.*s\n", (int)(end != NULL ?
+			    end - line : (ptrdiff_t)strlen(line)), line);
+			if (end == NULL)
+				break;
+		}
+		free(err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
 	case CLI_ERROR:
 		/* The error and where to read more: the whole help would
 		 * push the error off the screen. */
@@ -52,6 +66,11 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	case CLI_OK:
 		break;
+	}
+	if (cfg.check) {
+		cli_check_report(stdout, &cfg);
+		config_free(&cfg);
+		return 0;
 	}
 
 	/*

@@ -34,6 +34,8 @@
 
 #include <json-c/json.h>
 
+#include "toolfilter.h"
+
 struct mux;
 struct mux_session;
 
@@ -146,6 +148,12 @@ struct mux_config {
 	void			(*trace)(void *arg, struct mux_session *,
 				    json_object *msg);
 	void			*trace_arg;
+	/*
+	 * The child's tools clients may see and call: tools/list answers
+	 * lose the others, and a tools/call of one gets an error naming
+	 * it, the child never asked.  NULL: all.  Borrowed.
+	 */
+	const struct toolfilter	*tools;
 };
 
 enum mux_out_kind {

@@ -549,6 +549,7 @@ serve_run(const struct serve_config *cfg)
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
 	mc.instance_id = cfg->instance_id;
+	mc.tools = &cfg->tools;
 	if (s.trace != NULL) {
 		mc.trace = serve_trace_in;
 		mc.trace_arg = &s;

@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "mux.h"
+#include "toolfilter.h"
 #include "trace.h"
 #include "upstream.h"
 
@@ -38,6 +39,9 @@ struct serve_config {
 	uint64_t		 probe_timeout_ms;
 	uint64_t		 serve_request_timeout_ms; /* 0: none */
 	const char		*instance_id;	/* session id prefix, or NULL */
+	/* --allow-tool, --deny-tool: the child's tools clients see and may
+	 * call */
+	struct toolfilter	 tools;
 
 	/* the HTTP side; serve_run hands it to http_new */
 	struct http_config	 http;

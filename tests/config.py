@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# config.py: serve --config FILE as a user meets it: an mcpServers file
+# with one server runs it as `serve -- CMD` would, with its settings and
+# the command line's over them; a filtered tool is absent from tools/list
+# and its call refused with an error naming it, in serve and in client
+# mode (--deny-tool); --check says a file is valid (exit 0) or lists its
+# errors with their JSON paths (exit 78).
+# Exit 0 pass, 1 fail, 77 skip.
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import (BRIDGE, INIT, INITIALIZED, SERVER,  # noqa: E402
+                            Client, wait_ready)
+from mcptest.run import check, main, need_built  # noqa: E402
+from mcptest.wire import call, initialize, post, rpc, text_of  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="config-test.")
+CONFIG = os.path.join(TMP, "mcp.json")
+with open(CONFIG, "w") as f:
+    json.dump({
+        "mcpServers": {
+            "fixture": {
+                "command": SERVER, "args": [],
+                "env": {"CONFIG_TEST_SECRET": "s3cret-value"},
+                "mcpbridge": {"deny-tool": ["test_*_content", "nope"],
+                              "restart": "on-failure"},
+            },
+        },
+        # The command line's --log-level wins over this.
+        "mcpbridge": {"log-level": "error", "access-log": True},
+    }, f)
+
+DENIED = ("test_image_content", "test_audio_content")
+
+
+def tool_names(answer):
+    return [t["name"] for t in answer["result"]["tools"]]
+
+
+def test_serve(b):
+    wait_ready(b)
+    sid, version = initialize(b)
+    r = post(b, rpc(2, "tools/list"), sid, version)
+    answer = r.answer()
+    r.close()
+    names = tool_names(answer)
+    check("test_simple_text" in names, "allowed tool missing: %r" % names)
+    for t in DENIED:
+        check(t not in names, "%s listed: %r" % (t, names))
+    status, answer = call(b, sid, version, 3, "test_image_content")
+    check(status == 200 and answer["error"]["code"] == -32602 and
+          answer["error"]["message"] ==
+          "Tool not allowed: test_image_content", "refused: %r" % answer)
+    status, answer = call(b, sid, version, 4, "test_simple_text")
+    check(status == 200 and "result" in answer, "allowed call: %r" % answer)
+    check(text_of(answer) != "", "no text: %r" % answer)
+
+    # Client mode with its own --deny-tool, through this bridge, in
+    # both eras (their answers take different paths).
+    for era in ("modern", "legacy"):
+        client_denies(b, era)
+
+    # The file's log level lost to the command line's (info): the child
+    # start is logged; the --env secret never is.
+    log = b.stderr()
+    check("child started" in log, "no info lines: %s" % log[-2000:])
+    check("s3cret-value" not in log, "the secret was logged")
+
+
+def client_denies(b, era):
+    c = Client(b.url + "/mcp", "--era", era, "--deny-tool",
+               "test_simple_text")
+    c.send(INIT)
+    check(c.recv().get("id") == 0, "client initialize")
+    c.send(INITIALIZED)
+    c.send(rpc(5, "tools/list"))
+    names = tool_names(c.recv())
+    check("test_simple_text" not in names and "test_image_content" not in
+          names and "test_error_handling" in names, "client %s: %r" %
+          (era, names))
+    c.send(rpc(6, "tools/call", {"name": "test_simple_text",
+                                 "arguments": {}}))
+    answer = c.recv()
+    check(answer.get("id") == 6 and answer["error"]["message"] ==
+          "Tool not allowed: test_simple_text", "client %s refused: %r" %
+          (era, answer))
+    c.send(rpc(7, "tools/call", {"name": "test_error_handling",
+                                 "arguments": {}}))
+    answer = c.recv()
+    check(answer.get("id") == 7 and "result" in answer,
+          "client allowed call: %r" % answer)
+    status, _ = c.finish()
+    check(status == 0, "client exit %r" % status)
+
+
+def run_check(path):
+    p = subprocess.run([BRIDGE, "serve", "--config", path, "--check"],
+                       capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def checks():
+    """--check on a good file, a bad one, and one that is not JSON."""
+    rc, out, err = run_check(CONFIG)
+    check(rc == 0 and out == "%s is valid: 1 server (fixture)\n" % CONFIG
+          and err == "", "good file: %d %r %r" % (rc, out, err))
+    bad = os.path.join(TMP, "bad.json")
+    with open(bad, "w") as f:
+        f.write('{"mcpServers": {"fs": {"command": "x", "mcpbridge": '
+                '{"isolaton": "session"}}, "r": {"url": "ftp://h/"}}, '
+                '"mcpbridge": {"port": "http", "env": ["K=hunter2", '
+                '"NOEQ"]}}')
+    rc, out, err = run_check(bad)
+    lines = err.splitlines()
+    check(rc == 78 and out == "", "bad file: %d %r" % (rc, out))
+    want = [
+        "mcpbridge: %s: mcpbridge.port: --port wants 0 to 65535, "
+        "not 'http'" % bad,
+        "mcpbridge: %s: mcpbridge.env[1]: --env wants KEY=VALUE, without "
+        "'=' here" % bad,
+        "mcpbridge: %s: mcpServers.fs.mcpbridge.isolaton: unknown key "
+        "(did you mean \"isolation\"?)" % bad,
+    ]
+    for w in want:
+        check(w in lines, "missing %r in %r" % (w, lines))
+    check(any(ln.startswith("mcpbridge: %s: mcpServers.r.url: " % bad)
+              for ln in lines), "the url not checked: %r" % lines)
+    check("hunter2" not in err, "an --env value was shown")
+    notjson = os.path.join(TMP, "not.json")
+    with open(notjson, "w") as f:
+        f.write("{mcpServers: 1}")
+    rc, out, err = run_check(notjson)
+    check(rc == 78 and err.startswith("mcpbridge: %s: not JSON: " %
+                                      notjson), "not JSON: %d %r" % (rc, err))
+    rc, out, err = run_check(os.devnull)
+    check(rc == 78, "an empty file: %d %r" % (rc, err))
+    # The installed example (scripts/mcpbridge.json.example) is valid.
+    example = os.path.join(os.environ.get("top_builddir", "."), "scripts",
+                           "mcpbridge.json.example")
+    rc, out, err = run_check(example)
+    check(rc == 0 and out.endswith(" is valid: 1 server (demo)\n"),
+          "the example: %d %r %r" % (rc, out, err))
+
+
+if __name__ == "__main__":
+    need_built()
+    try:
+        checks()
+        print("ok - --check")
+    except Exception as e:
+        print("FAIL: --check: %r" % e)
+        sys.exit(1)
+    main(test_serve, "--log-level", "info", config=CONFIG)
