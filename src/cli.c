@@ -1676,8 +1676,8 @@ cli_conf_begin(struct config *c, int argc, char **argv, int mode_at,
  * After the command line (res: how it went, *err its error): with several
  * servers, each one's whole config, built as cli_conf_begin and cli_parse
  * build one: the file's settings for all, the server's own, the command
- * line.  Then what this version cannot serve yet is said (--check only
- * validates).  The file's errors, if any, are what the user reads: a
+ * line.  Then what this version cannot serve yet, a remote server, is
+ * said (--check only validates).  The file's errors, if any, are what the user reads: a
  * command line that failed for want of what a broken entry would have
  * given says less.
  */
@@ -1724,16 +1724,11 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 			}
 		}
 	}
-	if (cf->nerrors == 0 && !c->check) {
-		if (cf->nservers > 1)
-			conffile_error(cf, "mcpServers", "%zu servers: this "
-			    "version serves one (--check validates them all)",
-			    cf->nservers);
-		else if (cf->nservers == 1 && cf->servers[0].url != NULL)
-			conffile_error(cf, cf->servers[0].path, "a remote "
+	for (i = 0; cf->nerrors == 0 && !c->check && i < cf->nservers; i++)
+		if (cf->servers[i].url != NULL)
+			conffile_error(cf, cf->servers[i].path, "a remote "
 			    "server (\"url\"): this version serves local ones "
 			    "(--check validates it)");
-	}
 	if (cf->nerrors > 0)
 		return cli_conf_failed(c, err);
 	return CLI_OK;

@@ -159,13 +159,33 @@ struct http_req {
 	char				 authority[HTTP_AUTHORITY_MAX];
 };
 
+/*
+ * An endpoint: one multiplexer and its three routes.  The unnamed one is
+ * /mcp, /sse and /message (under --base-path); a named one (serve
+ * --config with several servers) is /servers/NAME/mcp, .../sse and
+ * .../message.  A session belongs to the endpoint it was opened on
+ * (session->route) and is found on no other's routes: one server's
+ * client never reaches another server's session.
+ */
+struct http_ep {
+	char				*name;	/* NULL: the unnamed one */
+	struct mux			*mux;
+	http_pump_cb			 pump;
+	void				*pump_arg;
+	char				*mcp_path;
+	char				*sse_path;
+	char				*message_path;
+};
+
 struct http {
 	char			*url;		/* the base URL, once listening */
 	struct event_base		*base;
 	const struct http_config	*cfg;
-	struct mux			*mux;
-	http_pump_cb			 pump;
-	void				*pump_arg;
+	/* Every endpoint (owned), and the one of the request being
+	 * handled (set by http_route). */
+	struct http_ep			**eps;
+	size_t				 neps;
+	struct http_ep			*ep;
 
 	struct http_listener		*listener;
 	/* --metrics-listen, NULL without it. */
@@ -210,9 +230,6 @@ struct http {
 	void				(*drained)(void *);
 	void				*drained_arg;
 
-	char				*mcp_path;
-	char				*sse_path;
-	char				*message_path;
 	char				*healthz_path;
 	char				*readyz_path;
 	char				*metrics_path;
@@ -285,11 +302,22 @@ http_note_method(struct http *h, json_object *msg)
 		http_conn_note(h->cur, NULL, method, NULL);
 }
 
+/* After a call into ep's mux: its outs are drained (serve's pump). */
+static void
+http_ep_pump(struct http *h, struct http_ep *ep)
+{
+	if (ep->pump != NULL && !h->freeing)
+		ep->pump(ep->pump_arg);
+}
+
+/* After calls into every mux (a drain's end). */
 static void
 http_pump(struct http *h)
 {
-	if (h->pump != NULL && !h->freeing)
-		h->pump(h->pump_arg);
+	size_t	i;
+
+	for (i = 0; i < h->neps; i++)
+		http_ep_pump(h, h->eps[i]);
 }
 
 /* ---- requests ---- */
@@ -705,11 +733,14 @@ http_reap_cb(evutil_socket_t fd, short ev, void *arg)
 	struct http	*h = arg;
 	struct session	*sess;
 
+	struct http_ep	*ep;
+
 	while ((sess = sessions_first_dead(h->sessions)) != NULL) {
 		if (sess->ms != NULL) {
-			mux_session_close(h->mux, sess->ms);
+			ep = sess->route;
+			mux_session_close(ep->mux, sess->ms);
 			sess->ms = NULL;
-			http_pump(h);
+			http_ep_pump(h, ep);
 		}
 		session_free(sess);
 	}
@@ -768,8 +799,9 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 
 	/* A subscriptions/listen stream gets its graceful end first. */
 	if (sess->kind == SESSION_STATELESS && sess->ms != NULL && !sess->dead) {
-		mux_session_finish(h->mux, sess->ms);
-		http_pump(h);
+		mux_session_finish(((struct http_ep *)sess->route)->mux,
+		    sess->ms);
+		http_ep_pump(h, sess->route);
 	}
 	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
@@ -977,8 +1009,9 @@ http_mcp_session(struct http *h, struct http_req *req)
 		return NULL;
 	}
 	if ((sess = session_find(h->sessions, sid, SESSION_STREAMABLE)) == NULL ||
-	    sess->token != h->owner) {
-		/* Another token's session is as unknown as a missing one. */
+	    sess->token != h->owner || sess->route != h->ep) {
+		/* Another token's session is as unknown as a missing one,
+		 * and so is another endpoint's. */
 		http_note_unknown(h, sess, sid);
 		http_reply_error(req, 404, "Not Found",
 		    JSONRPC_SESSION_NOT_FOUND, "Session not found");
@@ -1175,7 +1208,8 @@ http_check_params(struct http *h, struct http_req *req,
 	if (strcmp(jsonrpc_method(msg), "tools/call") != 0 ||
 	    !json_object_object_get_ex(jsonrpc_params(msg), "name", &name) ||
 	    !json_object_is_type(name, json_type_string) ||
-	    (spec = mux_tool_headers(h->mux, json_object_get_string(name))) ==
+	    (spec = mux_tool_headers(h->ep->mux,
+	    json_object_get_string(name))) ==
 	    NULL)
 		return NULL;
 	*status = 400;
@@ -1261,7 +1295,8 @@ http_stateless_post(struct http *h, struct http_req *req,
 	sess = session_new(h->sessions, SESSION_STATELESS);
 	sess->token = h->owner;
 	sess->active_ms = clock_ms();
-	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STATELESS, sess);
+	sess->route = h->ep;
+	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_STATELESS, sess);
 	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 
 	st = stream_new(sess);
@@ -1271,8 +1306,8 @@ http_stateless_post(struct http *h, struct http_req *req,
 	if (!listen)
 		http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
-	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
-	http_pump(h);
+	r = mux_session_recv(h->ep->mux, sess->ms, msg, st->no);
+	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY) {
 		http_request_end(h, sess, st, NULL);
@@ -1349,9 +1384,11 @@ http_mcp_post(struct http *h, struct http_req *req)
 		sess = session_new(h->sessions, SESSION_STREAMABLE);
 		sess->token = h->owner;
 		sess->active_ms = clock_ms();
-		sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STREAMABLE, sess);
+		sess->route = h->ep;
+		sess->ms = mux_session_new(h->ep->mux,
+		    MUX_TRANSPORT_STREAMABLE, sess);
 		mux_session_set_principal(sess->ms, (uint64_t)h->owner);
-		http_pump(h);
+		http_ep_pump(h, h->ep);
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
 		http_note_session(h, sess);
@@ -1369,8 +1406,8 @@ http_mcp_post(struct http *h, struct http_req *req)
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
-	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
-	http_pump(h);
+	r = mux_session_recv(h->ep->mux, sess->ms, msg, st->no);
+	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY)
 		http_request_end(h, sess, st, NULL);
@@ -1556,14 +1593,16 @@ http_sse(struct http *h, struct http_req *req)
 	sess = session_new(h->sessions, SESSION_LEGACY);
 	sess->token = h->owner;
 	sess->active_ms = clock_ms();
-	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_SSE, sess);
+	sess->route = h->ep;
+	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_SSE, sess);
 	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
 	http_note_session(h, sess);
-	http_pump(h);
+	http_ep_pump(h, h->ep);
 	st = stream_find(sess, 0);
 	stream_open(st, h->cur, (uint64_t)-1);
-	xasprintf(&endpoint, "%s?sessionId=%s", h->message_path, sess->id);
+	xasprintf(&endpoint, "%s?sessionId=%s", h->ep->message_path,
+	    sess->id);
 	stream_send_event(st, "endpoint", endpoint);
 	free(endpoint);
 	log_info("session %.8s: new HTTP+SSE session", sess->hex);
@@ -1635,7 +1674,7 @@ http_message(struct http *h, struct http_req *req)
 		return;
 	}
 	sess = session_find(h->sessions, sid, SESSION_LEGACY);
-	if (sess == NULL || sess->token != h->owner) {
+	if (sess == NULL || sess->token != h->owner || sess->route != h->ep) {
 		http_note_unknown(h, sess, sid);
 		free(sid);
 		http_reply_error(req, 404, "Not Found",
@@ -1668,8 +1707,8 @@ http_message(struct http *h, struct http_req *req)
 	no = st->no;
 	http_request_start(h, sess, st, msg);
 	sess->capture_stream = no;
-	r = mux_session_recv(h->mux, sess->ms, msg, no);
-	http_pump(h);
+	r = mux_session_recv(h->ep->mux, sess->ms, msg, no);
+	http_ep_pump(h, h->ep);
 	sess->capture_stream = 0;
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY) {
@@ -1716,6 +1755,18 @@ http_message(struct http *h, struct http_req *req)
 
 /* ---- probes and routing ---- */
 
+/* Ready when every endpoint's server is (none yet: not ready). */
+static int
+http_all_ready(struct http *h)
+{
+	size_t	i;
+
+	for (i = 0; i < h->neps; i++)
+		if (!mux_ready(h->eps[i]->mux))
+			return 0;
+	return h->neps > 0;
+}
+
 static void
 http_probe(struct http *h, struct http_req *req, int ready)
 {
@@ -1726,7 +1777,7 @@ http_probe(struct http *h, struct http_req *req, int ready)
 	}
 	if (!ready)
 		http_reply(req, 200, "OK", "text/plain", "ok\n");
-	else if (mux_ready(h->mux) && !h->draining)
+	else if (http_all_ready(h) && !h->draining)
 		http_reply(req, 200, "OK", "text/plain", "ready\n");
 	else
 		http_reply(req, 503, "Service Unavailable", "text/plain",
@@ -1985,6 +2036,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 {
 	struct mux_stats	 ms;
 	struct session		*sess;
+	size_t			 i;
 
 	memset(g, 0, sizeof *g);
 	for (sess = sessions_first(h->sessions); sess != NULL;
@@ -1994,15 +2046,18 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 		g->sessions[sess->kind == SESSION_LEGACY ? METRICS_SSE :
 		    METRICS_STREAMABLE]++;
 	}
-	mux_stats(h->mux, &ms);
-	g->in_flight = ms.in_flight;
-	g->child_log_lines_dropped = ms.log_lines_dropped;
-	g->child_answers_unreadable = ms.unreadable_unanswered;
-	g->client_progress_dropped = ms.client_progress_dropped;
-	g->child_guesses_withheld = ms.guesses_withheld;
+	/* Summed over the endpoints; per server labels are for later. */
+	for (i = 0; i < h->neps; i++) {
+		mux_stats(h->eps[i]->mux, &ms);
+		g->in_flight += ms.in_flight;
+		g->child_log_lines_dropped += ms.log_lines_dropped;
+		g->child_answers_unreadable += ms.unreadable_unanswered;
+		g->client_progress_dropped += ms.client_progress_dropped;
+		g->child_guesses_withheld += ms.guesses_withheld;
+	}
 	g->connections = h->listener == NULL ? 0 :
 	    http_listener_count(h->listener);
-	g->ready = mux_ready(h->mux);
+	g->ready = http_all_ready(h);
 	g->draining = h->draining;
 	metrics_process(g);
 	if (h->stats != NULL)
@@ -2072,6 +2127,7 @@ static void
 http_route(struct http *h, struct http_req *req, const char *path)
 {
 	const char		*host;
+	size_t			 i;
 
 	host = h->hdr.host;
 	if (!auth_host_ok(&h->origins, host) ||
@@ -2094,13 +2150,23 @@ http_route(struct http *h, struct http_req *req, const char *path)
 	}
 	if (!http_auth_ok(h, req) || !http_rate_ok(h, req))
 		return;
-	if (strcmp(path, h->mcp_path) == 0)
-		http_mcp(h, req);
-	else if (strcmp(path, h->sse_path) == 0)
-		http_sse(h, req);
-	else if (strcmp(path, h->message_path) == 0)
-		http_message(h, req);
-	else if (strcmp(path, h->metrics_path) == 0)
+	for (i = 0; i < h->neps; i++) {
+		h->ep = h->eps[i];
+		if (strcmp(path, h->ep->mcp_path) == 0) {
+			http_mcp(h, req);
+			return;
+		}
+		if (strcmp(path, h->ep->sse_path) == 0) {
+			http_sse(h, req);
+			return;
+		}
+		if (strcmp(path, h->ep->message_path) == 0) {
+			http_message(h, req);
+			return;
+		}
+	}
+	h->ep = NULL;
+	if (strcmp(path, h->metrics_path) == 0)
 		http_metrics(h, req);
 	else
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
@@ -2464,9 +2530,16 @@ http_listen(struct http *h)
 	xasprintf(&url, ss.ss_family == AF_INET6 ? "%s://[%s]:%s%s" :
 	    "%s://%s:%s%s", h->tls != NULL ? "https" : "http", host, port,
 	    h->cfg->base_path);
-	log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s", url,
-	    h->mcp_path, h->sse_path, h->auth != NULL ? ", tokens required" :
-	    "", h->cfg->ncors != 0 ? ", CORS on" : "");
+	if (h->neps == 1 && h->eps[0]->name == NULL)
+		log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s",
+		    url, h->eps[0]->mcp_path, h->eps[0]->sse_path,
+		    h->auth != NULL ? ", tokens required" : "",
+		    h->cfg->ncors != 0 ? ", CORS on" : "");
+	else
+		log_info("listening on %s (%zu servers under %s/servers/)%s%s",
+		    url, h->neps, h->cfg->base_path, h->auth != NULL ?
+		    ", tokens required" : "", h->cfg->ncors != 0 ?
+		    ", CORS on" : "");
 	if (!h->origins.loopback && h->auth == NULL)
 		log_warnx("listening on a non-loopback address without "
 		    "--auth-token-file or --auth-token-env: anybody who can "
@@ -2489,12 +2562,21 @@ http_each_token(struct http *h, void (*fn)(void *, const char *), void *arg)
 void
 http_print_urls(struct http *h)
 {
+	struct http_ep	*ep;
+	size_t		 i;
+
 	/* The base URL first, alone on its line, as scripts have always
 	 * read it; then each endpoint after its name.  One write. */
 	if (!h->cfg->print_url || h->url == NULL)
 		return;
-	printf("%s\nstreamable-http %s%s\nsse %s%s\n", h->url, h->url,
-	    h->cfg->mcp_path, h->url, h->cfg->sse_path);
+	printf("%s\n", h->url);
+	for (i = 0; i < h->neps; i++) {
+		/* A named endpoint's URLs say its name. */
+		ep = h->eps[i];
+		printf("streamable-http %s%s\nsse %s%s\n", h->url,
+		    ep->mcp_path + strlen(h->cfg->base_path), h->url,
+		    ep->sse_path + strlen(h->cfg->base_path));
+	}
 	fflush(stdout);
 }
 
@@ -2507,6 +2589,7 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	struct session	*sess, *next;
 	uint64_t	 now = clock_ms();
 	struct timeval	 tv;
+	size_t		 i;
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
@@ -2541,8 +2624,9 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 			for (sess = sessions_first(h->sessions); sess != NULL;
 			    sess = TAILQ_NEXT(sess, entry))
 				http_session_refuse_held(sess);
-			mux_fail_all(h->mux, "Server shutting down: no answer "
-			    "within --drain-timeout");
+			for (i = 0; i < h->neps; i++)
+				mux_fail_all(h->eps[i]->mux, "Server shutting "
+				    "down: no answer within --drain-timeout");
 			http_pump(h);
 		} else
 			log_info("draining: no request in flight; closing "
@@ -2558,6 +2642,31 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	event_add(h->sweep, &tv);
 }
 
+void
+http_add_endpoint(struct http *h, const char *name, struct mux *mux,
+    http_pump_cb pump, void *pump_arg)
+{
+	const struct http_config	*cfg = h->cfg;
+	struct http_ep			*ep;
+	char				*prefix;
+
+	ep = xcalloc(1, sizeof *ep);
+	ep->name = name != NULL ? xstrdup(name) : NULL;
+	ep->mux = mux;
+	ep->pump = pump;
+	ep->pump_arg = pump_arg;
+	if (name != NULL)
+		xasprintf(&prefix, "%s/servers/%s", cfg->base_path, name);
+	else
+		prefix = xstrdup(cfg->base_path);
+	xasprintf(&ep->mcp_path, "%s%s", prefix, cfg->mcp_path);
+	xasprintf(&ep->sse_path, "%s%s", prefix, cfg->sse_path);
+	xasprintf(&ep->message_path, "%s%s", prefix, cfg->message_path);
+	free(prefix);
+	h->eps = xreallocarray(h->eps, h->neps + 1, sizeof *h->eps);
+	h->eps[h->neps++] = ep;
+}
+
 struct http *
 http_new(struct event_base *base, const struct http_config *cfg,
     struct mux *mux, http_pump_cb pump, void *pump_arg)
@@ -2571,9 +2680,6 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	h = xcalloc(1, sizeof *h);
 	h->base = base;
 	h->cfg = cfg;
-	h->mux = mux;
-	h->pump = pump;
-	h->pump_arg = pump_arg;
 
 	if (cfg->auth_token_file != NULL)
 		h->auth = auth_load_file(cfg->auth_token_file, &err);
@@ -2608,9 +2714,8 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	h->origins.cors = cfg->cors;
 	h->origins.ncors = cfg->ncors;
 
-	xasprintf(&h->mcp_path, "%s%s", cfg->base_path, cfg->mcp_path);
-	xasprintf(&h->sse_path, "%s%s", cfg->base_path, cfg->sse_path);
-	xasprintf(&h->message_path, "%s%s", cfg->base_path, cfg->message_path);
+	if (mux != NULL)
+		http_add_endpoint(h, NULL, mux, pump, pump_arg);
 	xasprintf(&h->healthz_path, "%s/healthz", cfg->base_path);
 	xasprintf(&h->readyz_path, "%s/readyz", cfg->base_path);
 	xasprintf(&h->metrics_path, "%s/metrics", cfg->base_path);
@@ -2708,6 +2813,7 @@ void
 http_free(struct http *h)
 {
 	struct session		*sess;
+	size_t			 i;
 
 	if (h == NULL)
 		return;
@@ -2715,16 +2821,18 @@ http_free(struct http *h)
 	h->url = NULL;
 	h->freeing = 1;
 	http_delivered(h);
-	/* The mux outlives us: let it forget every session. */
+	/* The muxes outlive us: let them forget every session. */
 	while ((sess = sessions_first(h->sessions)) != NULL) {
 		if (sess->ms != NULL)
-			mux_session_close(h->mux, sess->ms);
+			mux_session_close(((struct http_ep *)sess->route)->mux,
+			    sess->ms);
 		sess->ms = NULL;
 		session_free(sess);
 	}
 	while ((sess = sessions_first_dead(h->sessions)) != NULL) {
 		if (sess->ms != NULL)
-			mux_session_close(h->mux, sess->ms);
+			mux_session_close(((struct http_ep *)sess->route)->mux,
+			    sess->ms);
 		sess->ms = NULL;
 		session_free(sess);
 	}
@@ -2742,9 +2850,14 @@ http_free(struct http *h)
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);
 	ratelimit_free(h->authfail);
-	free(h->mcp_path);
-	free(h->sse_path);
-	free(h->message_path);
+	for (i = 0; i < h->neps; i++) {
+		free(h->eps[i]->name);
+		free(h->eps[i]->mcp_path);
+		free(h->eps[i]->sse_path);
+		free(h->eps[i]->message_path);
+		free(h->eps[i]);
+	}
+	free(h->eps);
 	free(h->healthz_path);
 	free(h->readyz_path);
 	free(h->metrics_path);

@@ -72,8 +72,16 @@ typedef void (*http_pump_cb)(void *arg);
 /* Fills in what only the caller knows (the children) for /metrics. */
 typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
 
-/* NULL with a log line if the tokens or the TLS files do not load. */
+/* NULL with a log line if the tokens or the TLS files do not load.  mux
+ * (with its pump) is served on --path, --sse-path and --message-path;
+ * NULL: none is (see http_add_endpoint). */
 struct http	*http_new(struct event_base *, const struct http_config *,
+		    struct mux *, http_pump_cb, void *pump_arg);
+/* Serves mux, one of several servers, on /servers/NAME/ followed by
+ * --path, --sse-path and --message-path (under --base-path); NULL name:
+ * on those paths themselves.  The pump drains that mux.  A session opened
+ * on one endpoint is not found on another's paths. */
+void		 http_add_endpoint(struct http *, const char *name,
 		    struct mux *, http_pump_cb, void *pump_arg);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen) and logs the address.  -1

@@ -17,6 +17,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 int
 main(int argc, char **argv)
@@ -24,6 +25,8 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct serve_config	 scfg;
 	struct client_config	 ccfg;
+	struct serve_named	*named;
+	size_t			 i;
 	char			*err = NULL, *line, *end;
 	enum cli_result		 res;
 	locale_t		 cloc;
@@ -99,7 +102,34 @@ main(int argc, char **argv)
 	switch (cfg.mode) {
 	case CLI_MODE_SERVE:
 		cli_serve_config(&cfg, &scfg);
-		status = serve_run(&scfg);
+		if (cfg.nservers == 0 && (cfg.conf == NULL ||
+		    cfg.conf->nservers == 0)) {
+			status = serve_run(&scfg);
+			break;
+		}
+		if (cfg.nservers == 0) {
+			/* One server from a file: as `serve -- CMD`, and on
+			 * /servers/NAME/ too. */
+			named = xcalloc(1, sizeof *named);
+			named->name = cfg.conf->servers[0].name;
+			named->cfg = scfg;
+			status = serve_run_servers(&scfg, named, 1);
+			free(named);
+			break;
+		}
+		/* serve --config with several servers: each its own. */
+		named = xcalloc(cfg.nservers, sizeof *named);
+		for (i = 0; i < cfg.nservers; i++) {
+			named[i].name = cfg.conf->servers[i].name;
+			cli_serve_config(&cfg.servers[i], &named[i].cfg);
+			/* Without --max-queue, each session's queue holds two
+			 * of the largest answers any server may send. */
+			if (cfg.serve.http.max_queue == 0 &&
+			    named[i].cfg.http.max_queue > scfg.http.max_queue)
+				scfg.http.max_queue = named[i].cfg.http.max_queue;
+		}
+		status = serve_run_servers(&scfg, named, cfg.nservers);
+		free(named);
 		break;
 	case CLI_MODE_CLIENT:
 		cli_client_config(&cfg, &ccfg);

@@ -2,10 +2,12 @@
 /*
  * serve.c: `mcpbridge serve`.
  *
- * Owns the event base, the shared upstream (or, with --isolation=session,
- * one upstream per session), the multiplexer and the HTTP side, and moves
- * messages between them: every event ends in serve_pump, which drains the
- * multiplexer's outbox.
+ * Owns the event base, the HTTP side and the servers: for each, the
+ * shared upstream (or, with --isolation=session, one upstream per
+ * session) and its multiplexer; moves messages between them: every event
+ * ends in serve_pump, which drains a server's multiplexer's outbox.  One
+ * server, unnamed, is served on /mcp, /sse and /message; several (serve
+ * --config) each on /servers/NAME/.
  */
 #include "config.h"
 
@@ -36,10 +38,11 @@
 #define SERVE_TICK_MS	100
 
 struct serve;
+struct serve_server;
 
 /* One upstream: the shared child (session NULL) or a session's own. */
 struct serve_child {
-	struct serve		*serve;
+	struct serve_server	*server;
 	struct mux_session	*session;
 	struct upstream		*upstream;
 	int			 stopping;
@@ -47,22 +50,31 @@ struct serve_child {
 	LIST_ENTRY(serve_child)	 entry;
 };
 
-struct serve {
+/* One server: its multiplexer and its children. */
+struct serve_server {
+	struct serve		*serve;
+	const char		*name;		/* NULL: the one, unnamed */
 	const struct serve_config *cfg;
-	struct event_base	*base;
 	struct mux		*mux;
-	struct http		*http;
 	struct serve_child	*shared;
 	LIST_HEAD(, serve_child) children;	/* per-session children */
+	int			 pumping;
+	json_object		*capabilities;
+};
+
+struct serve {
+	const struct serve_config *cfg;		/* the HTTP side, the drain */
+	struct event_base	*base;
+	struct http		*http;
+	struct serve_server	*servers;
+	size_t			 nservers;
 	struct event		*tick;
 	struct event		*wake;		/* mux_wakeup, sooner */
 	struct event		*sigterm;
 	struct event		*sigint;
 	struct event		*sighup;
-	int			 pumping;
 	int			 stopping;
 	int			 exit_status;
-	json_object		*capabilities;
 	struct trace		*trace;		/* NULL: no message trace */
 };
 
@@ -85,29 +97,30 @@ serve_trace_label(struct mux_session *ms)
 static void
 serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 {
-	struct serve	*s = arg;
+	struct serve_server	*srv = arg;
 
-	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(ms), msg);
+	trace_msg(srv->serve->trace, TRACE_CLIENT_IN, serve_trace_label(ms),
+	    msg);
 }
 
 static void
 serve_child_message(void *arg, json_object *msg)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
 
-	trace_msg(s->trace, TRACE_CHILD_IN, serve_trace_label(child->session),
-	    msg);
+	trace_msg(srv->serve->trace, TRACE_CHILD_IN,
+	    serve_trace_label(child->session), msg);
 	/* The mux times what the child does (questions it gathers). */
-	mux_tick(s->mux, clock_ms());
-	mux_child_recv(s->mux, child->session, msg);
+	mux_tick(srv->mux, clock_ms());
+	mux_child_recv(srv->mux, child->session, msg);
 	/* The shared child answered its handshake: it works, so if it dies
 	 * now it is restarted at once, however many times that happened. */
-	if (child->session == NULL && !child->healthy && mux_ready(s->mux)) {
+	if (child->session == NULL && !child->healthy && mux_ready(srv->mux)) {
 		child->healthy = 1;
 		upstream_healthy(child->upstream);
 	}
-	serve_pump(s);
+	serve_pump(srv);
 }
 
 /*
@@ -119,46 +132,59 @@ static void
 serve_child_dropped(void *arg, const struct framer_peek *pk)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
 
-	mux_tick(s->mux, clock_ms());
-	mux_child_unreadable(s->mux, child->session, json_object_get(pk->id),
+	mux_tick(srv->mux, clock_ms());
+	mux_child_unreadable(srv->mux, child->session, json_object_get(pk->id),
 	    (pk->method ? MUX_UNREADABLE_METHOD : 0) |
 	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0), pk->max_line,
 	    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
-	serve_pump(s);
+	serve_pump(srv);
 }
 
 static void
 serve_child_up(void *arg)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
 
 	/* Running is not ready: the handshake that follows is ("server ...
 	 * initialized"). */
-	log_info("%s started (pid %ld); initializing it",
+	log_info("%s%s%s started (pid %ld); initializing it",
+	    srv->name != NULL ? srv->name : "", srv->name != NULL ? ": " : "",
 	    child->session == NULL ? "child" : "session child",
 	    (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
-	mux_tick(s->mux, clock_ms());
-	mux_child_up(s->mux, child->session);
-	serve_pump(s);
+	mux_tick(srv->mux, clock_ms());
+	mux_child_up(srv->mux, child->session);
+	serve_pump(srv);
 }
 
 static void
 serve_child_down(void *arg, const char *cause, int will_restart)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
+	struct serve		*s = srv->serve;
 
 	child->healthy = 0;
 	if (!s->stopping)
-		log_warnx("%s %s%s", child->session == NULL ? "child" :
-		    "session child", cause, will_restart ?
+		log_warnx("%s%s%s %s%s", srv->name != NULL ? srv->name : "",
+		    srv->name != NULL ? ": " : "", child->session == NULL ?
+		    "child" : "session child", cause, will_restart ?
 		    "; restarting" : "");
-	mux_child_down(s->mux, child->session, cause);
-	serve_pump(s);
+	mux_child_down(srv->mux, child->session, cause);
+	serve_pump(srv);
+	if (child->session == NULL && !will_restart && !s->stopping &&
+	    s->nservers > 1) {
+		/* One of several: the others go on; this one's clients are
+		 * told at once that it is not available, and why. */
+		log_warnx("%s: child will not be restarted; its clients get "
+		    "errors", srv->name);
+		mux_child_unavailable(srv->mux, NULL, cause);
+		serve_pump(srv);
+		return;
+	}
 	if (child->session == NULL && !will_restart && !s->stopping) {
 		/* The shared child is gone for good: nothing left to serve. */
 		log_warnx("child will not be restarted; exiting");
@@ -177,11 +203,11 @@ static void
 serve_child_spawn_failed(void *arg, const char *cause)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
 
-	mux_tick(s->mux, clock_ms());
-	mux_child_unavailable(s->mux, child->session, cause);
-	serve_pump(s);
+	mux_tick(srv->mux, clock_ms());
+	mux_child_unavailable(srv->mux, child->session, cause);
+	serve_pump(srv);
 }
 
 /* Frees a child on a later loop turn: we may be inside its callback. */
@@ -194,24 +220,35 @@ serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
 	free(child);
 }
 
+/* No server has a child any more. */
+static int
+serve_all_stopped(const struct serve *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nservers; i++)
+		if (s->servers[i].shared != NULL ||
+		    !LIST_EMPTY(&s->servers[i].children))
+			return 0;
+	return 1;
+}
+
 static void
 serve_child_stopped(void *arg)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
+	struct serve		*s = srv->serve;
 
-	if (child == s->shared) {
-		s->shared = NULL;
-		event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late,
-		    child, NULL);
-		/* The shared child was the last thing running. */
-		event_base_loopexit(s->base, NULL);
-		return;
-	}
-	LIST_REMOVE(child, entry);
+	if (child == srv->shared)
+		srv->shared = NULL;
+	else
+		LIST_REMOVE(child, entry);
 	event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late, child,
 	    NULL);
-	if (s->stopping && LIST_EMPTY(&s->children) && s->shared == NULL)
+	/* A shared child stops only when the bridge does (or it is gone
+	 * for good, which stops the bridge): the last one ends the loop. */
+	if (s->stopping && serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -225,9 +262,9 @@ static const struct upstream_ops serve_child_ops = {
 };
 
 static struct serve_child *
-serve_child_new(struct serve *s, struct mux_session *session)
+serve_child_new(struct serve_server *srv, struct mux_session *session)
 {
-	const struct serve_config *cfg = s->cfg;
+	const struct serve_config *cfg = srv->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
@@ -252,26 +289,28 @@ serve_child_new(struct serve *s, struct mux_session *session)
 		uc.restart = UPSTREAM_RESTART_ALWAYS;
 	else
 		uc.restart = cfg->restart;
-	uc.tag = "child";
+	/* Several servers: each child's lines say whose it is. */
+	uc.tag = srv->name != NULL ? srv->name : "child";
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
 
 	child = xcalloc(1, sizeof *child);
-	child->serve = s;
+	child->server = srv;
 	child->session = session;
-	child->upstream = upstream_new(s->base, &uc, &serve_child_ops, child);
+	child->upstream = upstream_new(srv->serve->base, &uc, &serve_child_ops,
+	    child);
 	return child;
 }
 
 static struct serve_child *
-serve_find_child(struct serve *s, struct mux_session *session)
+serve_find_child(struct serve_server *srv, struct mux_session *session)
 {
 	struct serve_child	*child;
 
 	if (session == NULL)
-		return s->shared;
-	LIST_FOREACH(child, &s->children, entry) {
+		return srv->shared;
+	LIST_FOREACH(child, &srv->children, entry) {
 		if (child->session == session)
 			return child;
 	}
@@ -279,18 +318,19 @@ serve_find_child(struct serve *s, struct mux_session *session)
 }
 
 static void
-serve_start_session_child(struct serve *s, struct mux_session *session)
+serve_start_session_child(struct serve_server *srv,
+    struct mux_session *session)
 {
 	struct serve_child	*child;
 	const char		*cause;
 
-	child = serve_child_new(s, session);
-	LIST_INSERT_HEAD(&s->children, child, entry);
+	child = serve_child_new(srv, session);
+	LIST_INSERT_HEAD(&srv->children, child, entry);
 	if (upstream_start(child->upstream) == -1) {
 		/* Told to the mux like any other exit, with the reason, so
 		 * the client reads why; the session ends. */
 		cause = upstream_error(child->upstream);
-		mux_child_down(s->mux, session, cause != NULL ? cause :
+		mux_child_down(srv->mux, session, cause != NULL ? cause :
 		    "could not be started");
 	}
 }
@@ -306,14 +346,19 @@ serve_stop_child(struct serve_child *child)
 	upstream_stop(child->upstream);
 }
 
-/* The mux wants a tick before the regular one (mux_wakeup). */
+/* A mux wants a tick before the regular one (mux_wakeup): the soonest. */
 static void
 serve_arm_wake(struct serve *s)
 {
 	struct timeval	tv;
-	uint64_t	when, now;
+	uint64_t	when = 0, w, now;
+	size_t		i;
 
-	if (s->wake == NULL || (when = mux_wakeup(s->mux)) == 0)
+	for (i = 0; i < s->nservers; i++)
+		if ((w = mux_wakeup(s->servers[i].mux)) != 0 &&
+		    (when == 0 || w < when))
+			when = w;
+	if (s->wake == NULL || when == 0)
 		return;
 	now = clock_ms();
 	when = when > now ? when - now : 0;
@@ -328,17 +373,18 @@ serve_arm_wake(struct serve *s)
 static void
 serve_pump(void *arg)
 {
-	struct serve		*s = arg;
+	struct serve_server	*srv = arg;
+	struct serve		*s = srv->serve;
 	struct serve_child	*child;
 	struct mux_out		 out;
 
-	if (s->pumping)
+	if (srv->pumping)
 		return;
-	s->pumping = 1;
-	while (mux_next(s->mux, &out)) {
+	srv->pumping = 1;
+	while (mux_next(srv->mux, &out)) {
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
-			child = serve_find_child(s, out.session);
+			child = serve_find_child(srv, out.session);
 			if (child != NULL && !child->stopping)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
 				    serve_trace_label(out.session), out.msg);
@@ -359,17 +405,18 @@ serve_pump(void *arg)
 				json_object_put(out.msg);
 			break;
 		case MUX_OUT_CHILD_START:
-			serve_start_session_child(s, out.session);
+			serve_start_session_child(srv, out.session);
 			break;
 		case MUX_OUT_CHILD_STOP:
-			if ((child = serve_find_child(s, out.session)) != NULL)
+			if ((child = serve_find_child(srv, out.session)) !=
+			    NULL)
 				serve_stop_child(child);
 			break;
 		}
 	}
 	if (s->http != NULL)
 		http_delivered(s->http);
-	s->pumping = 0;
+	srv->pumping = 0;
 	serve_arm_wake(s);
 }
 
@@ -377,9 +424,12 @@ static void
 serve_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct serve	*s = arg;
+	size_t		 i;
 
-	mux_tick(s->mux, clock_ms());
-	serve_pump(s);
+	for (i = 0; i < s->nservers; i++) {
+		mux_tick(s->servers[i].mux, clock_ms());
+		serve_pump(&s->servers[i]);
+	}
 }
 
 /* Drained (or out of time): stop the children; the loop ends when the
@@ -388,15 +438,21 @@ static void
 serve_drained(void *arg)
 {
 	struct serve		*s = arg;
+	struct serve_server	*srv;
 	struct serve_child	*child, *next;
+	size_t			 i;
 
-	for (child = LIST_FIRST(&s->children); child != NULL; child = next) {
-		next = LIST_NEXT(child, entry);
-		serve_stop_child(child);
+	for (i = 0; i < s->nservers; i++) {
+		srv = &s->servers[i];
+		for (child = LIST_FIRST(&srv->children); child != NULL;
+		    child = next) {
+			next = LIST_NEXT(child, entry);
+			serve_stop_child(child);
+		}
+		if (srv->shared != NULL)
+			upstream_stop(srv->shared->upstream);
 	}
-	if (s->shared != NULL)
-		upstream_stop(s->shared->upstream);
-	else if (LIST_EMPTY(&s->children))
+	if (serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -420,19 +476,25 @@ static void
 serve_stats(void *arg, struct metrics_gauges *g)
 {
 	struct serve			*s = arg;
+	struct serve_server		*srv;
 	struct serve_child		*child;
 	const struct upstream_stats	*us;
+	size_t				 i;
 
-	if (s->shared != NULL) {
-		us = upstream_stats(s->shared->upstream);
-		g->children_up += upstream_is_up(s->shared->upstream);
-		g->child_starts = us->starts;
-		g->child_restarts = us->restarts;
-		g->child_messages_in = us->messages_in;
-		g->child_messages_out = us->messages_out;
+	/* Summed over the servers; per server labels are for later. */
+	for (i = 0; i < s->nservers; i++) {
+		srv = &s->servers[i];
+		if (srv->shared != NULL) {
+			us = upstream_stats(srv->shared->upstream);
+			g->children_up += upstream_is_up(srv->shared->upstream);
+			g->child_starts += us->starts;
+			g->child_restarts += us->restarts;
+			g->child_messages_in += us->messages_in;
+			g->child_messages_out += us->messages_out;
+		}
+		LIST_FOREACH(child, &srv->children, entry)
+			g->children_up += upstream_is_up(child->upstream);
 	}
-	LIST_FOREACH(child, &s->children, entry)
-		g->children_up += upstream_is_up(child->upstream);
 }
 
 static void
@@ -491,26 +553,97 @@ serve_trace_secrets(struct serve *s)
 {
 	char	**e;
 	char	 *eq;
+	size_t	  i;
 
-	for (e = s->cfg->env; e != NULL && *e != NULL; e++) {
-		if ((eq = strchr(*e, '=')) != NULL)
-			trace_secret(s->trace, eq + 1);
+	for (i = 0; i < s->nservers; i++)
+		for (e = s->servers[i].cfg->env; e != NULL && *e != NULL;
+		    e++) {
+			if ((eq = strchr(*e, '=')) != NULL)
+				trace_secret(s->trace, eq + 1);
+		}
+}
+
+/* A server's multiplexer, from its config. */
+static void
+serve_server_init(struct serve *s, struct serve_server *srv,
+    const char *name, const struct serve_config *cfg)
+{
+	struct mux_config	 mc;
+
+	srv->serve = s;
+	srv->name = name;
+	srv->cfg = cfg;
+	LIST_INIT(&srv->children);
+	if (cfg->client_capabilities != NULL) {
+		srv->capabilities = jsonparse_strict(cfg->client_capabilities,
+		    strlen(cfg->client_capabilities), NULL);
+		/* cli.c checked it already; this only keeps the pair honest. */
+		if (srv->capabilities == NULL)
+			fatalx("--client-capabilities is not JSON");
 	}
+	memset(&mc, 0, sizeof mc);
+	mc.isolation = cfg->isolation;
+	mc.server_requests = cfg->server_requests;
+	mc.client_capabilities = srv->capabilities;
+	mc.client_name = PACKAGE_NAME;
+	mc.client_version = PACKAGE_VERSION;
+	mc.init_timeout_ms = cfg->init_timeout_ms;
+	/* The command alone: its arguments may carry secrets. */
+	mc.child_name = cfg->connect != NULL ? cfg->connect :
+	    cfg->command != NULL ? cfg->command[0] : NULL;
+	mc.child_era = cfg->child_era;
+	mc.probe_timeout_ms = cfg->probe_timeout_ms;
+	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
+	mc.max_children = cfg->max_children;
+	mc.instance_id = cfg->instance_id;
+	mc.tools = &cfg->tools;
+	if (s->trace != NULL) {
+		mc.trace = serve_trace_in;
+		mc.trace_arg = srv;
+	}
+	srv->mux = mux_new(&mc);
+	mux_tick(srv->mux, clock_ms());
+}
+
+static void
+serve_server_free(struct serve_server *srv)
+{
+	struct serve_child	*child;
+
+	while ((child = LIST_FIRST(&srv->children)) != NULL) {
+		LIST_REMOVE(child, entry);
+		upstream_free(child->upstream);
+		free(child);
+	}
+	if (srv->shared != NULL) {
+		upstream_free(srv->shared->upstream);
+		free(srv->shared);
+	}
+	if (srv->mux != NULL)
+		mux_free(srv->mux);
+	if (srv->capabilities != NULL)
+		json_object_put(srv->capabilities);
 }
 
 int
 serve_run(const struct serve_config *cfg)
 {
+	return serve_run_servers(cfg, NULL, 0);
+}
+
+int
+serve_run_servers(const struct serve_config *cfg,
+    const struct serve_named *named, size_t nnamed)
+{
 	struct serve		 s;
-	struct mux_config	 mc;
+	struct serve_server	*srv;
 	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
-	struct serve_child	*child;
 	struct event_config	*ec;
+	size_t			 i;
 
 	memset(&s, 0, sizeof s);
 	s.cfg = cfg;
 	s.exit_status = 0;
-	LIST_INIT(&s.children);
 	/*
 	 * With epoll, the changelist turns the enable/disable pairs that
 	 * evhttp and the bufferevents make within one loop turn into one
@@ -525,43 +658,29 @@ serve_run(const struct serve_config *cfg)
 	if (s.base == NULL)
 		fatalx("event_base_new failed");
 
-	if (cfg->client_capabilities != NULL) {
-		s.capabilities = jsonparse_strict(cfg->client_capabilities,
-		    strlen(cfg->client_capabilities), NULL);
-		/* cli.c checked it already; this only keeps the pair honest. */
-		if (s.capabilities == NULL)
-			fatalx("--client-capabilities is not JSON");
-	}
-	if ((s.trace = trace_new(cfg->trace)) != NULL)
+	/*
+	 * One server (cfg, or one named) is served on /mcp, /sse and
+	 * /message, and its logs read as ever; several each on their own
+	 * /servers/NAME/ only, their log lines named.  A named one is on
+	 * /servers/NAME/ too.
+	 */
+	s.nservers = nnamed > 0 ? nnamed : 1;
+	s.servers = xcalloc(s.nservers, sizeof *s.servers);
+	s.trace = trace_new(cfg->trace);
+	for (i = 0; i < s.nservers; i++)
+		serve_server_init(&s, &s.servers[i], nnamed > 1 ?
+		    named[i].name : NULL, nnamed > 0 ? &named[i].cfg : cfg);
+	if (s.trace != NULL)
 		serve_trace_secrets(&s);
-	memset(&mc, 0, sizeof mc);
-	mc.isolation = cfg->isolation;
-	mc.server_requests = cfg->server_requests;
-	mc.client_capabilities = s.capabilities;
-	mc.client_name = PACKAGE_NAME;
-	mc.client_version = PACKAGE_VERSION;
-	mc.init_timeout_ms = cfg->init_timeout_ms;
-	/* The command alone: its arguments may carry secrets. */
-	mc.child_name = cfg->connect != NULL ? cfg->connect :
-	    cfg->command != NULL ? cfg->command[0] : NULL;
-	mc.child_era = cfg->child_era;
-	mc.probe_timeout_ms = cfg->probe_timeout_ms;
-	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
-	mc.max_children = cfg->max_children;
-	mc.instance_id = cfg->instance_id;
-	mc.tools = &cfg->tools;
-	if (s.trace != NULL) {
-		mc.trace = serve_trace_in;
-		mc.trace_arg = &s;
-	}
-	s.mux = mux_new(&mc);
-	mux_tick(s.mux, clock_ms());
 
-	if ((s.http = http_new(s.base, &cfg->http, s.mux, serve_pump,
-	    &s)) == NULL) {
+	if ((s.http = http_new(s.base, &cfg->http, nnamed <= 1 ?
+	    s.servers[0].mux : NULL, serve_pump, &s.servers[0])) == NULL) {
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
+	for (i = 0; i < nnamed; i++)
+		http_add_endpoint(s.http, named[i].name, s.servers[i].mux,
+		    serve_pump, &s.servers[i]);
 	if (s.trace != NULL)
 		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
@@ -570,9 +689,12 @@ serve_run(const struct serve_config *cfg)
 		goto out;
 	}
 
-	if (cfg->isolation == MUX_ISOLATION_SHARED) {
-		s.shared = serve_child_new(&s, NULL);
-		if (upstream_start(s.shared->upstream) == -1) {
+	for (i = 0; i < s.nservers; i++) {
+		srv = &s.servers[i];
+		if (srv->cfg->isolation != MUX_ISOLATION_SHARED)
+			continue;
+		srv->shared = serve_child_new(srv, NULL);
+		if (upstream_start(srv->shared->upstream) == -1) {
 			s.exit_status = EXIT_UNAVAILABLE;
 			goto out;
 		}
@@ -612,19 +734,10 @@ out:
 	if (s.http != NULL)
 		http_free(s.http);
 	s.http = NULL;
-	while ((child = LIST_FIRST(&s.children)) != NULL) {
-		LIST_REMOVE(child, entry);
-		upstream_free(child->upstream);
-		free(child);
-	}
-	if (s.shared != NULL) {
-		upstream_free(s.shared->upstream);
-		free(s.shared);
-	}
-	mux_free(s.mux);
+	for (i = 0; i < s.nservers; i++)
+		serve_server_free(&s.servers[i]);
+	free(s.servers);
 	trace_free(s.trace);
-	if (s.capabilities != NULL)
-		json_object_put(s.capabilities);
 	/* Runs the late frees still queued, then frees the base. */
 	event_base_loop(s.base, EVLOOP_NONBLOCK);
 	event_base_free(s.base);

@@ -48,8 +48,19 @@ struct serve_config {
 	uint64_t		 drain_timeout_ms;
 };
 
+/* One of several servers (serve --config): its name and its config. */
+struct serve_named {
+	const char		*name;
+	struct serve_config	 cfg;
+};
+
 /* Runs until stopped by a signal (or the upstream is gone for good);
  * returns the process exit status. */
 int	serve_run(const struct serve_config *);
+/* The same with n named servers, each on /servers/NAME/ (cfg: the HTTP
+ * side, the drain, the trace); one gone for good leaves the others
+ * running. */
+int	serve_run_servers(const struct serve_config *cfg,
+	    const struct serve_named *, size_t n);
 
 #endif

@@ -139,6 +139,7 @@ struct session {
 	const char		*hex;		/* id's random part, for logs */
 	enum session_kind	 kind;
 	struct mux_session	*ms;		/* set by the caller */
+	void			*route;		/* the caller's: its endpoint */
 	int			 dead;		/* unlinked, waiting to be freed */
 	int			 priming;	/* prime SSE streams, send retry */
 	int			 retry_ms;

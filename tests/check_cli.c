@@ -661,8 +661,8 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
-/* Several servers: each its own whole config; served one day, checked
- * now. */
+/* Several servers: each its own whole config; a remote one is checked,
+ * not served yet. */
 START_TEST(test_config_several)
 {
 	struct config	c;
@@ -675,8 +675,9 @@ START_TEST(test_config_several)
 	    "'restart': 'always'}}");
 	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
 	    "--kill-timeout", "1s", NULL), CLI_CONFIG_ERROR);
-	ck_assert_ptr_nonnull(strstr(err, ": mcpServers: 3 servers: this "
-	    "version serves one (--check validates them all)\n"));
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r: a remote server "
+	    "(\"url\"): this version serves local ones (--check validates "
+	    "it)\n"));
 	free(err);
 	config_free(&c);
 
@@ -695,6 +696,15 @@ START_TEST(test_config_several)
 	ck_assert_int_eq(c.servers[0].serve.http.port, 9000);
 	ck_assert_int_eq(c.servers[1].serve.restart, UPSTREAM_RESTART_ALWAYS);
 	ck_assert_int_eq(c.servers[1].serve.kill_timeout_ms, 1000);
+	config_free(&c);
+
+	/* Local ones only: served, each on its own routes. */
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_uint_eq(c.nservers, 2);
+	ck_assert_int_eq(c.check, 0);
 	config_free(&c);
 
 	/* What only a server's whole config shows is said with its path. */

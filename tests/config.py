@@ -5,20 +5,25 @@
 # the command line's over them; a filtered tool is absent from tools/list
 # and its call refused with an error naming it, in serve and in client
 # mode (--deny-tool); --check says a file is valid (exit 0) or lists its
-# errors with their JSON paths (exit 78).
+# errors with their JSON paths (exit 78).  Several servers: each on
+# /servers/NAME/mcp and /servers/NAME/sse (+ /message) with its own
+# settings, a session found on its own server's routes only, and a server
+# whose child is gone for good leaves the others serving.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import (BRIDGE, INIT, INITIALIZED, SERVER,  # noqa: E402
                             Client, wait_ready)
 from mcptest.run import check, main, need_built  # noqa: E402
-from mcptest.wire import call, initialize, post, rpc, text_of  # noqa: E402
+from mcptest.wire import (ACCEPT_BOTH, Response, call,  # noqa: E402
+                          initialize, note, post, rpc, text_of)
 
 TMP = tempfile.mkdtemp(prefix="config-test.")
 CONFIG = os.path.join(TMP, "mcp.json")
@@ -37,6 +42,124 @@ with open(CONFIG, "w") as f:
     }, f)
 
 DENIED = ("test_image_content", "test_audio_content")
+
+SEVERAL = os.path.join(TMP, "several.json")
+with open(SEVERAL, "w") as f:
+    json.dump({
+        "mcpServers": {
+            "one": {"command": SERVER,
+                    "mcpbridge": {"allow-tool": ["echo", "exit"],
+                                  "restart": "no"}},
+            "two": {"command": SERVER,
+                    "mcpbridge": {"isolation": "session",
+                                  "deny-tool": "echo"}},
+        },
+    }, f)
+
+
+def named_post(b, name, body, sid=None, version=None):
+    h = {"Content-Type": "application/json", "Accept": ACCEPT_BOTH}
+    if sid is not None:
+        h["Mcp-Session-Id"] = sid
+        h["MCP-Protocol-Version"] = version
+    return Response(b, "POST", "/servers/%s/mcp" % name, h, body)
+
+
+def named_session(b, name):
+    r = named_post(b, name, rpc(1, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "config-test", "version": "1"}}))
+    check(r.status == 200, "%s: initialize %d" % (name, r.status))
+    sid = r.headers.get("mcp-session-id")
+    answer = r.answer()
+    r.close()
+    version = answer["result"]["protocolVersion"]
+    r = named_post(b, name, note("notifications/initialized"), sid, version)
+    check(r.status == 202, "%s: initialized %d" % (name, r.status))
+    r.close()
+    return sid, version
+
+
+def named_rpc(b, name, sid, version, id, method, params=None):
+    r = named_post(b, name, rpc(id, method, params), sid, version)
+    status = r.status
+    answer = r.answer() if status == 200 else None
+    r.close()
+    return status, answer
+
+
+def test_several(b):
+    wait_ready(b)
+    sid1, v1 = named_session(b, "one")
+    sid2, v2 = named_session(b, "two")
+    _, a = named_rpc(b, "one", sid1, v1, 2, "tools/list")
+    check(tool_names(a) == ["echo", "exit"], "one: %r" % tool_names(a))
+    _, a = named_rpc(b, "two", sid2, v2, 2, "tools/list")
+    names = tool_names(a)
+    check("echo" not in names and "exit" in names, "two: %r" % names)
+    _, a = named_rpc(b, "one", sid1, v1, 3, "tools/call",
+                     {"name": "echo", "arguments": {"message": "hi"}})
+    check("result" in a, "one: echo %r" % a)
+    _, a = named_rpc(b, "two", sid2, v2, 3, "tools/call",
+                     {"name": "echo", "arguments": {"message": "hi"}})
+    check(a["error"]["message"] == "Tool not allowed: echo", "two: %r" % a)
+
+    # A session is found on its own server's routes only.
+    status, _ = named_rpc(b, "two", sid1, v1, 4, "tools/list")
+    check(status == 404, "one's session on two: %d" % status)
+    # With several servers, /mcp is no endpoint (yet).
+    r = post(b, rpc(1, "ping"))
+    check(r.status == 404, "/mcp: %d" % r.status)
+    r.close()
+
+    # The legacy transport on a named route: the endpoint event names
+    # that server's /message.
+    g = Response(b, "GET", "/servers/two/sse",
+                 {"Accept": "text/event-stream"})
+    check(g.status == 200, "two/sse: %d" % g.status)
+    ev = g.event()
+    check(ev["event"] == "endpoint" and
+          ev["data"].startswith("/servers/two/message?sessionId="),
+          "endpoint event: %r" % ev)
+    body = rpc(1, "initialize", {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "config-test", "version": "1"}})
+    r = Response(b, "POST", ev["data"],
+                 {"Content-Type": "application/json"}, body)
+    check(r.status == 202, "two/message: %d" % r.status)
+    r.close()
+    ev2 = g.event()
+    check('"protocolVersion"' in ev2["data"], "sse answer: %r" % ev2)
+    # The same session id on the other server's /message: not found.
+    r = Response(b, "POST", ev["data"].replace("/two/", "/one/"),
+                 {"Content-Type": "application/json"}, rpc(2, "ping"))
+    check(r.status == 404, "two's sse session on one: %d" % r.status)
+    r.close()
+    g.close()
+
+    # One's child is gone for good (restart: no): two goes on.
+    named_rpc(b, "one", sid1, v1, 5, "tools/call",
+              {"name": "exit", "arguments": {}})
+    for _ in range(100):
+        if "one: child will not be restarted" in b.stderr():
+            break
+        time.sleep(0.05)
+    check("one: child will not be restarted" in b.stderr(),
+          "one's child end not logged")
+    sid3, v3 = named_session(b, "two")
+    _, a = named_rpc(b, "two", sid3, v3, 2, "tools/call",
+                     {"name": "test_simple_text", "arguments": {}})
+    check("result" in a, "two after one's end: %r" % a)
+    # One's session ended with its child; a new one is told why.
+    status, a = named_rpc(b, "one", sid1, v1, 6, "tools/list")
+    check(status == 404, "one's old session: %d" % status)
+    r = named_post(b, "one", rpc(1, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "config-test", "version": "1"}}))
+    a = r.answer()
+    r.close()
+    check(a["error"]["message"].startswith("Server not available"),
+          "one after its end: %r" % a)
 
 
 def tool_names(answer):
@@ -150,10 +273,16 @@ def checks():
 
 if __name__ == "__main__":
     need_built()
+    if len(sys.argv) > 1 and sys.argv[1] == "several":
+        main(test_several, config=SEVERAL)
+    if len(sys.argv) > 1 and sys.argv[1] == "one":
+        main(test_serve, "--log-level", "info", config=CONFIG)
     try:
         checks()
         print("ok - --check")
     except Exception as e:
         print("FAIL: --check: %r" % e)
         sys.exit(1)
-    main(test_serve, "--log-level", "info", config=CONFIG)
+    rcs = [subprocess.call([sys.executable, os.path.abspath(__file__), n])
+           for n in ("one", "several")]
+    sys.exit(1 if any(rc != 0 for rc in rcs) else 0)
