@@ -385,9 +385,12 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 		    CONFFILE_MAX_SIZE);
 		return -1;
 	}
-	if ((cf->root = jsonparse_strict(text, len, &cause)) == NULL) {
-		conffile_error(cf, NULL, "not JSON: %s", cause != NULL ? cause :
-		    "invalid");
+	if ((cf->root = jsonparse_strict_unique(text, len, &cause)) == NULL) {
+		/* Two members of one name is JSON, but not a file to run:
+		 * the first server of two "fs" would vanish. */
+		conffile_error(cf, NULL, "%s%s", cause != NULL &&
+		    strstr(cause, "twice") != NULL ? "" : "not JSON: ",
+		    cause != NULL ? cause : "invalid");
 		return -1;
 	}
 	if (conffile_want(cf, NULL, cf->root, json_type_object,

@@ -192,6 +192,15 @@ START_TEST(test_not_json)
 	ck_assert_str_eq(cf.errors, "f.json: wants an object, not an "
 	    "array\n");
 	conffile_free(&cf);
+	/* Two servers of one name: json-c would keep the last only. */
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"fs\": {\"command\": "
+	    "\"a\"}, \"fs\": {\"command\": \"b\"}}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: a member name appears twice in "
+	    "one object\n");
+	conffile_free(&cf);
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"fs\": {\"command\": "
+	    "\"a\", \"args\": [{\"x\": 1, \"x\": 2}]}}}"), -1);
+	conffile_free(&cf);
 	ck_assert_int_eq(parse(&cf, "{\"servers\": {}}"), -1);
 	ck_assert_str_eq(cf.errors, "f.json: servers: unknown key (VS Code's; "
 	    "the bridge reads \"mcpServers\")\n");
