@@ -6,7 +6,10 @@
 # routes.  Both revisions at once (2025-11-25 sessions and 2026-07-28
 # requests): every scenario they require must pass, as on /mcp with
 # `serve -- CMD`.  The demo answers on its own route meanwhile, and the
-# fixture's sessions are unknown there.
+# fixture's sessions are unknown there.  Then the official SDK client's
+# tour (tools with progress, resources, prompts, a subscription, a
+# sampling request) on the fixture's route, over both transports, and
+# through `mcpbridge client` on both.
 set -u
 . "$top_srcdir/tests/lib.sh"
 node_deps
@@ -62,4 +65,11 @@ check "2025-11-25: it reports 0 failed" \
     grep -q "^Total: [0-9]* passed, 0 failed" "$tmp/legacy.out"
 check_modern_required "$tmp/modern.out"
 [ $fails -eq 0 ] || tail -n 100 "$tmp/legacy.out" "$tmp/modern.out"
+
+MCPBRIDGE_BIN=$bin
+export MCPBRIDGE_BIN
+for kind in streamable sse client-streamable client-sse; do
+	check "SDK $kind client tour on /servers/fixture/" timeout 60 \
+	    "$node" "$scripts/tour.mjs" "$url/servers/fixture" "$kind" "$kind"
+done
 finish
