@@ -2031,6 +2031,34 @@ http_rate_ok(struct http *h, struct http_req *req)
 	return 0;
 }
 
+/* The named endpoints, each its own (the caller frees g->servers). */
+static void
+http_gauges_servers(struct http *h, struct metrics_gauges *g)
+{
+	struct metrics_server	*sv;
+	struct mux_stats	 ms;
+	struct session		*sess;
+	size_t			 i;
+
+	for (i = 0; i < h->neps; i++) {
+		if (h->eps[i]->name == NULL)
+			continue;
+		g->servers = xreallocarray(g->servers, g->nservers + 1,
+		    sizeof *g->servers);
+		sv = &g->servers[g->nservers++];
+		memset(sv, 0, sizeof *sv);
+		sv->name = h->eps[i]->name;
+		mux_stats(h->eps[i]->mux, &ms);
+		sv->in_flight = ms.in_flight;
+		sv->ready = mux_ready(h->eps[i]->mux);
+		for (sess = sessions_first(h->sessions); sess != NULL;
+		    sess = TAILQ_NEXT(sess, entry))
+			if (sess->route == h->eps[i] &&
+			    sess->kind != SESSION_STATELESS)
+				sv->sessions++;
+	}
+}
+
 static void
 http_gauges(struct http *h, struct metrics_gauges *g)
 {
@@ -2046,7 +2074,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 		g->sessions[sess->kind == SESSION_LEGACY ? METRICS_SSE :
 		    METRICS_STREAMABLE]++;
 	}
-	/* Summed over the endpoints; per server labels are for later. */
+	/* Summed over the endpoints (each named one: http_gauges_servers). */
 	for (i = 0; i < h->neps; i++) {
 		mux_stats(h->eps[i]->mux, &ms);
 		g->in_flight += ms.in_flight;
@@ -2058,6 +2086,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->connections = h->listener == NULL ? 0 :
 	    http_listener_count(h->listener);
 	g->ready = http_all_ready(h);
+	http_gauges_servers(h, g);
 	g->draining = h->draining;
 	metrics_process(g);
 	if (h->stats != NULL)
@@ -2077,6 +2106,7 @@ http_metrics(struct http *h, struct http_req *req)
 	http_gauges(h, &g);
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
+	free(g.servers);
 	http_req_add(req, "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),

@@ -70,6 +70,17 @@ struct metrics {
 	uint64_t	auth_failures;
 };
 
+/* One of the named servers of serve --config, read at render time. */
+struct metrics_server {
+	const char	*name;		/* [A-Za-z0-9._-]: a label as is */
+	size_t		 sessions;	/* open, both transports */
+	size_t		 in_flight;
+	int		 ready;
+	size_t		 children_up;
+	uint64_t	 child_starts;
+	uint64_t	 child_restarts;
+};
+
 /* Read at render time. */
 struct metrics_gauges {
 	size_t		sessions[METRICS_TRANSPORTS];
@@ -99,6 +110,12 @@ struct metrics_gauges {
 	uint64_t	open_fds;
 	uint64_t	max_fds;		/* RLIMIT_NOFILE, soft */
 	uint64_t	start_time_ms;		/* Unix time */
+
+	/* serve --config: each named server's own, as mcpbridge_server_*
+	 * with a server label (the families above sum them).  NULL, 0:
+	 * none.  Owned by whoever filled it. */
+	struct metrics_server	*servers;
+	size_t			 nservers;
 };
 
 /* The one set of counters of the process. */

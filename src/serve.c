@@ -53,7 +53,8 @@ struct serve_child {
 /* One server: its multiplexer and its children. */
 struct serve_server {
 	struct serve		*serve;
-	const char		*name;		/* NULL: the one, unnamed */
+	const char		*name;		/* in logs; NULL: the only one */
+	const char		*route;		/* /servers/ROUTE/, or NULL */
 	const struct serve_config *cfg;
 	struct mux		*mux;
 	struct serve_child	*shared;
@@ -479,9 +480,9 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	struct serve_server		*srv;
 	struct serve_child		*child;
 	const struct upstream_stats	*us;
-	size_t				 i;
+	size_t				 i, j;
 
-	/* Summed over the servers; per server labels are for later. */
+	/* Summed over the servers. */
 	for (i = 0; i < s->nservers; i++) {
 		srv = &s->servers[i];
 		if (srv->shared != NULL) {
@@ -495,6 +496,24 @@ serve_stats(void *arg, struct metrics_gauges *g)
 		LIST_FOREACH(child, &srv->children, entry)
 			g->children_up += upstream_is_up(child->upstream);
 	}
+	/* And each named one on its own (http filled the rest). */
+	for (j = 0; j < g->nservers; j++)
+		for (i = 0; i < s->nservers; i++) {
+			srv = &s->servers[i];
+			if (srv->route == NULL ||
+			    strcmp(srv->route, g->servers[j].name) != 0)
+				continue;
+			if (srv->shared != NULL) {
+				us = upstream_stats(srv->shared->upstream);
+				g->servers[j].children_up +=
+				    upstream_is_up(srv->shared->upstream);
+				g->servers[j].child_starts = us->starts;
+				g->servers[j].child_restarts = us->restarts;
+			}
+			LIST_FOREACH(child, &srv->children, entry)
+				g->servers[j].children_up +=
+				    upstream_is_up(child->upstream);
+		}
 }
 
 static void
@@ -667,9 +686,11 @@ serve_run_servers(const struct serve_config *cfg,
 	s.nservers = nnamed > 0 ? nnamed : 1;
 	s.servers = xcalloc(s.nservers, sizeof *s.servers);
 	s.trace = trace_new(cfg->trace);
-	for (i = 0; i < s.nservers; i++)
+	for (i = 0; i < s.nservers; i++) {
 		serve_server_init(&s, &s.servers[i], nnamed > 1 ?
 		    named[i].name : NULL, nnamed > 0 ? &named[i].cfg : cfg);
+		s.servers[i].route = nnamed > 0 ? named[i].name : NULL;
+	}
 	if (s.trace != NULL)
 		serve_trace_secrets(&s);
 

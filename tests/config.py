@@ -104,6 +104,18 @@ def test_several(b):
                      {"name": "echo", "arguments": {"message": "hi"}})
     check(a["error"]["message"] == "Tool not allowed: echo", "two: %r" % a)
 
+    # /metrics: each server on its own.
+    r = Response(b, "GET", "/metrics")
+    page = r.body().decode()
+    r.close()
+    for line in ('mcpbridge_server_ready{server="one"} 1',
+                 'mcpbridge_server_child_up{server="one"} 1',
+                 'mcpbridge_server_child_starts_total{server="one"} 1',
+                 'mcpbridge_server_sessions{server="one"} 1',
+                 'mcpbridge_server_sessions{server="two"} 1',
+                 'mcpbridge_server_child_up{server="two"} 1'):
+        check(line in page.splitlines(), "metrics: no %r" % line)
+
     # A session is found on its own server's routes only.
     status, _ = named_rpc(b, "two", sid1, v1, 4, "tools/list")
     check(status == 404, "one's session on two: %d" % status)
