@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -21,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "clock.h"
+#include "conffile.h"
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
@@ -82,16 +84,28 @@ struct serve {
 static void	serve_pump(void *);
 static void	serve_trace_token(void *, const char *);
 
-/* A session in the trace: its id's random part, as the access log shows
- * it (http.c's sessions are the mux sessions' data).  NULL: none. */
+/* A trace label: a server's name, a slash, a session's id. */
+#define SERVE_LABEL_MAX	(CONFFILE_NAME_MAX + 1 + SESSION_ID_LEN + 1)
+
+/*
+ * A session in the trace: its id's random part, as the access log shows
+ * it (http.c's sessions are the mux sessions' data), after its server's
+ * name and a slash when there are several ("fs/1a2b...", or "fs" for
+ * the shared child's own traffic).  NULL: none.  buf holds
+ * SERVE_LABEL_MAX.
+ */
 static const char *
-serve_trace_label(struct mux_session *ms)
+serve_trace_label(const struct serve_server *srv, struct mux_session *ms,
+    char *buf)
 {
 	const struct session	*sess;
 
-	if (ms == NULL || (sess = mux_session_data(ms)) == NULL)
-		return NULL;
-	return sess->hex;
+	sess = ms != NULL ? mux_session_data(ms) : NULL;
+	if (srv->name == NULL)
+		return sess != NULL ? sess->hex : NULL;
+	snprintf(buf, SERVE_LABEL_MAX, "%s%s%s", srv->name, sess != NULL ?
+	    "/" : "", sess != NULL ? sess->hex : "");
+	return buf;
 }
 
 /* The mux's trace hook: what a client sent, as it arrives. */
@@ -99,9 +113,10 @@ static void
 serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 {
 	struct serve_server	*srv = arg;
+	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(srv->serve->trace, TRACE_CLIENT_IN, serve_trace_label(ms),
-	    msg);
+	trace_msg(srv->serve->trace, TRACE_CLIENT_IN, serve_trace_label(srv,
+	    ms, label), msg);
 }
 
 static void
@@ -109,9 +124,10 @@ serve_child_message(void *arg, json_object *msg)
 {
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
+	char			 label[SERVE_LABEL_MAX];
 
 	trace_msg(srv->serve->trace, TRACE_CHILD_IN,
-	    serve_trace_label(child->session), msg);
+	    serve_trace_label(srv, child->session, label), msg);
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(srv->mux, clock_ms());
 	mux_child_recv(srv->mux, child->session, msg);
@@ -378,6 +394,7 @@ serve_pump(void *arg)
 	struct serve		*s = srv->serve;
 	struct serve_child	*child;
 	struct mux_out		 out;
+	char			 label[SERVE_LABEL_MAX];
 
 	if (srv->pumping)
 		return;
@@ -388,7 +405,8 @@ serve_pump(void *arg)
 			child = serve_find_child(srv, out.session);
 			if (child != NULL && !child->stopping)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
-				    serve_trace_label(out.session), out.msg);
+				    serve_trace_label(srv, out.session, label),
+				    out.msg);
 			if (child == NULL || child->stopping ||
 			    upstream_send(child->upstream, out.msg) == -1)
 				log_debug("message for a child that is not "
@@ -399,7 +417,8 @@ serve_pump(void *arg)
 		case MUX_OUT_SESSION_END:
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT,
-				    serve_trace_label(out.session), out.msg);
+				    serve_trace_label(srv, out.session, label),
+				    out.msg);
 			if (s->http != NULL)
 				http_deliver(s->http, &out);
 			else if (out.msg != NULL)

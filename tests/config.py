@@ -12,6 +12,7 @@
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,16 @@ def test_several(b):
     _, a = named_rpc(b, "two", sid2, v2, 3, "tools/call",
                      {"name": "echo", "arguments": {"message": "hi"}})
     check(a["error"]["message"] == "Tool not allowed: echo", "two: %r" % a)
+
+    # --trace: each line names its server ("two/1a2b" for a session, the
+    # name alone for the shared child's side).
+    log = b.stderr()
+    check(re.search(r"trace: one/[0-9a-f]+ client>bridge request "
+                    r"tools/list", log) and
+          re.search(r"trace: one bridge>child request tools/list", log) and
+          re.search(r"trace: two/[0-9a-f]+ bridge>client error "
+                    r"tools/call .*code=-32602", log),
+          "trace labels: %s" % log[-3000:])
 
     # /metrics: each server on its own.
     r = Response(b, "GET", "/metrics")
@@ -286,7 +297,7 @@ def checks():
 if __name__ == "__main__":
     need_built()
     if len(sys.argv) > 1 and sys.argv[1] == "several":
-        main(test_several, config=SEVERAL)
+        main(test_several, "--trace", config=SEVERAL)
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
     try:
