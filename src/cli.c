@@ -1677,9 +1677,9 @@ cli_conf_begin(struct config *c, int argc, char **argv, int mode_at,
  * servers, each one's whole config, built as cli_conf_begin and cli_parse
  * build one: the file's settings for all, the server's own, the command
  * line.  Then what this version cannot serve yet, a remote server, is
- * said (--check only validates).  The file's errors, if any, are what the user reads: a
- * command line that failed for want of what a broken entry would have
- * given says less.
+ * said (--check only validates).  The file's errors, if any, are what the
+ * user reads: a command line that failed for want of what a broken entry
+ * would have given says less.
  */
 static enum cli_result
 cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,

@@ -39,7 +39,7 @@ struct conffile_server {
 	char		 *path;		/* "mcpServers.NAME", for messages */
 	/* A local server: command and args, NULL-terminated; NULL if not */
 	char		**command;
-	char		**env;		/* KEY=VALUE, NULL-terminated, or NULL */
+	char		**env;		/* KEY=VALUE, NULL-ended, or NULL */
 	size_t		  nenv;
 	char		 *cwd;
 	/* A remote server: its URL and "Name: value" headers, or NULL */
@@ -57,7 +57,7 @@ struct conffile_server {
 struct conffile {
 	char			*file;		/* its name, for messages */
 	json_object		*root;
-	json_object		*bridge;	/* top-level "mcpbridge", or NULL */
+	json_object		*bridge;	/* top "mcpbridge", or NULL */
 	struct conffile_server	*servers;	/* in the file's order */
 	size_t			 nservers;
 	/* The errors, one a line ("FILE: PATH: what"), and how many there

@@ -126,7 +126,8 @@ main(int argc, char **argv)
 			 * of the largest answers any server may send. */
 			if (cfg.serve.http.max_queue == 0 &&
 			    named[i].cfg.http.max_queue > scfg.http.max_queue)
-				scfg.http.max_queue = named[i].cfg.http.max_queue;
+				scfg.http.max_queue =
+				    named[i].cfg.http.max_queue;
 		}
 		status = serve_run_servers(&scfg, named, cfg.nservers);
 		free(named);

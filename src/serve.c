@@ -55,7 +55,7 @@ struct serve_child {
 /* One server: its multiplexer and its children. */
 struct serve_server {
 	struct serve		*serve;
-	const char		*name;		/* in logs; NULL: the only one */
+	const char		*name;		/* in logs; NULL: only one */
 	const char		*route;		/* /servers/ROUTE/, or NULL */
 	const struct serve_config *cfg;
 	struct mux		*mux;
