@@ -2560,7 +2560,9 @@ http_listen(struct http *h)
 	xasprintf(&url, ss.ss_family == AF_INET6 ? "%s://[%s]:%s%s" :
 	    "%s://%s:%s%s", h->tls != NULL ? "https" : "http", host, port,
 	    h->cfg->base_path);
-	if (h->neps == 1 && h->eps[0]->name == NULL)
+	/* The unnamed endpoint comes first when there is one (it may have
+	 * its server's named one beside it). */
+	if (h->neps > 0 && h->eps[0]->name == NULL)
 		log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s",
 		    url, h->eps[0]->mcp_path, h->eps[0]->sse_path,
 		    h->auth != NULL ? ", tokens required" : "",

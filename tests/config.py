@@ -216,6 +216,16 @@ def test_serve(b):
     # start is logged; the --env secret never is.
     log = b.stderr()
     check("child started" in log, "no info lines: %s" % log[-2000:])
+    check("(Streamable HTTP /mcp, HTTP+SSE /sse)" in log,
+          "the listening line: %s" % log[:2000])
+    # One server from a file is on /servers/NAME/ too.
+    r = Response(b, "POST", "/servers/fixture/mcp",
+                 {"Content-Type": "application/json",
+                  "Accept": ACCEPT_BOTH}, rpc(1, "initialize", {
+                      "protocolVersion": "2025-06-18", "capabilities": {},
+                      "clientInfo": {"name": "config-test", "version": "1"}}))
+    check(r.status == 200, "/servers/fixture/mcp: %d" % r.status)
+    r.close()
     check("s3cret-value" not in log, "the secret was logged")
 
 
