@@ -7,8 +7,10 @@
 # mode (--deny-tool); --check says a file is valid (exit 0) or lists its
 # errors with their JSON paths (exit 78).  Several servers: each on
 # /servers/NAME/mcp and /servers/NAME/sse (+ /message) with its own
-# settings, a session found on its own server's routes only, and a server
-# whose child is gone for good leaves the others serving.
+# settings, a session found on its own server's routes only, /metrics per
+# server, --trace labels naming the server, and neither a server whose
+# child is gone for good nor one whose child dies in a loop disturbs the
+# others (/readyz says 503 while one is down).
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -54,6 +56,10 @@ with open(SEVERAL, "w") as f:
             "two": {"command": SERVER,
                     "mcpbridge": {"isolation": "session",
                                   "deny-tool": "echo"}},
+            # A child that dies as soon as it starts, restarted again and
+            # again: the others must not notice.
+            "loop": {"command": "/bin/sh", "args": ["-c", "exit 3"],
+                     "mcpbridge": {"restart": "always"}},
         },
     }, f)
 
@@ -89,8 +95,25 @@ def named_rpc(b, name, sid, version, id, method, params=None):
     return status, answer
 
 
+def servers_ready(b, names):
+    """Until /metrics says each of names is ready (the bridge as a whole
+    is not, with "loop" never up): 100 tries 50 ms apart."""
+    for _ in range(100):
+        r = Response(b, "GET", "/metrics")
+        lines = r.body().decode().splitlines()
+        r.close()
+        if all('mcpbridge_server_ready{server="%s"} 1' % n in lines
+               for n in names):
+            return
+        time.sleep(0.05)
+    raise AssertionError("servers %r never ready" % (names,))
+
+
 def test_several(b):
-    wait_ready(b)
+    servers_ready(b, ("one", "two"))
+    r = Response(b, "GET", "/readyz")
+    check(r.status == 503, "/readyz with loop down: %d" % r.status)
+    r.close()
     sid1, v1 = named_session(b, "one")
     sid2, v2 = named_session(b, "two")
     _, a = named_rpc(b, "one", sid1, v1, 2, "tools/list")
@@ -169,10 +192,18 @@ def test_several(b):
         time.sleep(0.05)
     check("one: child will not be restarted" in b.stderr(),
           "one's child end not logged")
+    # "loop" keeps dying and being restarted (100 ms apart): a few
+    # rounds of that, and two serves as before.
+    for _ in range(100):
+        if b.stderr().count("loop exited with status 3") >= 4:
+            break
+        time.sleep(0.05)
+    check(b.stderr().count("loop exited with status 3") >= 4,
+          "loop's restarts: %s" % b.stderr()[-3000:])
     sid3, v3 = named_session(b, "two")
     _, a = named_rpc(b, "two", sid3, v3, 2, "tools/call",
                      {"name": "test_simple_text", "arguments": {}})
-    check("result" in a, "two after one's end: %r" % a)
+    check("result" in a, "two after one's end, loop looping: %r" % a)
     # One's session ended with its child; a new one is told why.
     status, a = named_rpc(b, "one", sid1, v1, 6, "tools/list")
     check(status == 404, "one's old session: %d" % status)
@@ -307,7 +338,8 @@ def checks():
 if __name__ == "__main__":
     need_built()
     if len(sys.argv) > 1 and sys.argv[1] == "several":
-        main(test_several, "--trace", config=SEVERAL)
+        main(test_several, "--trace", config=SEVERAL,
+             env={"MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "50"})
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
     try:
