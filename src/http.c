@@ -2074,8 +2074,12 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 		g->sessions[sess->kind == SESSION_LEGACY ? METRICS_SSE :
 		    METRICS_STREAMABLE]++;
 	}
-	/* Summed over the endpoints (each named one: http_gauges_servers). */
+	/* Summed over the servers (each named one: http_gauges_servers);
+	 * one server from a file has two endpoints, /mcp and its name's,
+	 * on one mux, counted once. */
 	for (i = 0; i < h->neps; i++) {
+		if (i > 0 && h->eps[i]->mux == h->eps[0]->mux)
+			continue;
 		mux_stats(h->eps[i]->mux, &ms);
 		g->in_flight += ms.in_flight;
 		g->child_log_lines_dropped += ms.log_lines_dropped;

@@ -263,8 +263,8 @@ serve_child_stopped(void *arg)
 		LIST_REMOVE(child, entry);
 	event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late, child,
 	    NULL);
-	/* A shared child stops only when the bridge does (or it is gone
-	 * for good, which stops the bridge): the last one ends the loop. */
+	/* Once the bridge is stopping (a signal, or the only server's
+	 * child gone for good), the last child to stop ends the loop. */
 	if (s->stopping && serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }

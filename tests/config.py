@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
@@ -249,6 +250,23 @@ def test_serve(b):
     check("child started" in log, "no info lines: %s" % log[-2000:])
     check("(Streamable HTTP /mcp, HTTP+SSE /sse)" in log,
           "the listening line: %s" % log[:2000])
+    # Its one mux is counted once, though it has two routes: a request
+    # held at the child is one in flight.
+    held = threading.Thread(target=lambda: post(
+        b, rpc(9, "tools/call", {"name": "delay", "arguments": {"ms": 1000}}),
+        sid, version).close())
+    held.start()
+    for _ in range(100):
+        page = Response(b, "GET", "/metrics")
+        lines = page.body().decode().splitlines()
+        page.close()
+        if "mcpbridge_requests_in_flight 0" not in lines:
+            break
+        time.sleep(0.02)
+    check("mcpbridge_requests_in_flight 1" in lines and
+          'mcpbridge_server_requests_in_flight{server="fixture"} 1' in lines,
+          "in flight: %r" % [x for x in lines if "in_flight" in x])
+    held.join(10)
     # One server from a file is on /servers/NAME/ too.
     r = Response(b, "POST", "/servers/fixture/mcp",
                  {"Content-Type": "application/json",
