@@ -1767,8 +1767,11 @@ http_all_ready(struct http *h)
 	return h->neps > 0;
 }
 
+/* ready: 0 for /healthz, 1 for /readyz (all servers), or 2 for one
+ * server's /servers/NAME/readyz (ep). */
 static void
-http_probe(struct http *h, struct http_req *req, int ready)
+http_probe_ep(struct http *h, struct http_req *req, int ready,
+    struct http_ep *ep)
 {
 	if (req->method != HTTP_M_GET &&
 	    req->method != HTTP_M_HEAD) {
@@ -1777,11 +1780,47 @@ http_probe(struct http *h, struct http_req *req, int ready)
 	}
 	if (!ready)
 		http_reply(req, 200, "OK", "text/plain", "ok\n");
-	else if (http_all_ready(h) && !h->draining)
+	else if ((ready == 2 ? mux_ready(ep->mux) : http_all_ready(h)) &&
+	    !h->draining)
 		http_reply(req, 200, "OK", "text/plain", "ready\n");
 	else
 		http_reply(req, 503, "Service Unavailable", "text/plain",
 		    h->draining ? "draining\n" : "not ready\n");
+}
+
+static void
+http_probe(struct http *h, struct http_req *req, int ready)
+{
+	http_probe_ep(h, req, ready, NULL);
+}
+
+/*
+ * prefix + /servers/NAME/readyz: one named server's readiness, for a
+ * balancer that routes by server (/readyz waits for all of them).  1 if
+ * path is one of those (answered), else 0.
+ */
+static int
+http_server_probe(struct http *h, struct http_req *req, const char *path,
+    const char *prefix)
+{
+	size_t		 i, plen = strlen(prefix), nlen;
+	const char	*name;
+
+	if (strncmp(path, prefix, plen) != 0 ||
+	    strncmp(path + plen, "/servers/", 9) != 0)
+		return 0;
+	name = path + plen + 9;
+	nlen = strcspn(name, "/");
+	if (strcmp(name + nlen, "/readyz") != 0)
+		return 0;
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->name != NULL &&
+		    strlen(h->eps[i]->name) == nlen &&
+		    strncmp(h->eps[i]->name, name, nlen) == 0) {
+			http_probe_ep(h, req, 2, h->eps[i]);
+			return 1;
+		}
+	return 0;
 }
 
 /*
@@ -2148,7 +2187,7 @@ http_metrics_request(struct http_conn *conn, void *arg)
 		http_probe(h, req, 0);
 	else if (path != NULL && strcmp(path, "/readyz") == 0)
 		http_probe(h, req, 1);
-	else
+	else if (path == NULL || !http_server_probe(h, req, path, ""))
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
 		    "Not Found");
 done:
@@ -2182,6 +2221,8 @@ http_route(struct http *h, struct http_req *req, const char *path)
 		http_probe(h, req, 1);
 		return;
 	}
+	if (http_server_probe(h, req, path, h->cfg->base_path))
+		return;
 	if (!http_auth_ok(h, req) || !http_rate_ok(h, req))
 		return;
 	for (i = 0; i < h->neps; i++) {

@@ -24,10 +24,10 @@ import time
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import (BRIDGE, INIT, INITIALIZED, SERVER,  # noqa: E402
-                            Client, wait_ready)
+                            Client, free_port, wait_ready)
 from mcptest.run import check, main, need_built  # noqa: E402
-from mcptest.wire import (ACCEPT_BOTH, Response, call,  # noqa: E402
-                          initialize, note, post, rpc, text_of)
+from mcptest.wire import (ACCEPT_BOTH, Endpoint, Response,  # noqa: E402
+                          call, initialize, note, post, rpc, text_of)
 
 TMP = tempfile.mkdtemp(prefix="config-test.")
 CONFIG = os.path.join(TMP, "mcp.json")
@@ -46,6 +46,7 @@ with open(CONFIG, "w") as f:
     }, f)
 
 DENIED = ("test_image_content", "test_audio_content")
+METRICS_PORT = free_port()
 
 SEVERAL = os.path.join(TMP, "several.json")
 with open(SEVERAL, "w") as f:
@@ -115,6 +116,18 @@ def test_several(b):
     r = Response(b, "GET", "/readyz")
     check(r.status == 503, "/readyz with loop down: %d" % r.status)
     r.close()
+    # Each server's own readiness, for a balancer that routes by server.
+    for name, want in (("one", 200), ("two", 200), ("loop", 503),
+                       ("nope", 404)):
+        r = Response(b, "GET", "/servers/%s/readyz" % name)
+        check(r.status == want, "/servers/%s/readyz: %d" % (name, r.status))
+        r.close()
+        # And on --metrics-listen, where operators point probes.
+        r = Response(Endpoint(METRICS_PORT), "GET",
+                     "/servers/%s/readyz" % name)
+        check(r.status == want, "metrics port: /servers/%s/readyz: %d" %
+              (name, r.status))
+        r.close()
     sid1, v1 = named_session(b, "one")
     sid2, v2 = named_session(b, "two")
     _, a = named_rpc(b, "one", sid1, v1, 2, "tools/list")
@@ -356,7 +369,8 @@ def checks():
 if __name__ == "__main__":
     need_built()
     if len(sys.argv) > 1 and sys.argv[1] == "several":
-        main(test_several, "--trace", config=SEVERAL,
+        main(test_several, "--trace", "--metrics-listen",
+             "127.0.0.1:%d" % METRICS_PORT, config=SEVERAL,
              env={"MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "50"})
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
