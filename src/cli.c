@@ -1734,6 +1734,18 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 	return CLI_OK;
 }
 
+char *
+cli_server_fingerprint(const struct config *c, size_t i)
+{
+	char	*s;
+
+	xasprintf(&s, "%s\n%s", json_object_to_json_string_ext(
+	    c->conf->servers[i].entry, JSON_C_TO_STRING_PLAIN),
+	    c->conf->bridge != NULL ? json_object_to_json_string_ext(
+	    c->conf->bridge, JSON_C_TO_STRING_PLAIN) : "");
+	return s;
+}
+
 void
 cli_check_report(FILE *f, const struct config *c)
 {

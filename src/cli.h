@@ -115,6 +115,10 @@ void		 cli_client_config(const struct config *,
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */
 enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
 void		 cli_usage(FILE *, enum cli_mode);
+/* Server i of a --config file with several, as text equal for equal
+ * settings: its entry and the file's settings for all (the command line
+ * is the same in every parse).  Caller frees. */
+char		*cli_server_fingerprint(const struct config *, size_t i);
 /* --check passed: what was checked, on f. */
 void		 cli_check_report(FILE *f, const struct config *);
 /* "16M" -> 16777216; -1 on garbage or overflow. */

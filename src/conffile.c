@@ -250,6 +250,7 @@ conffile_server(struct conffile *cf, struct conffile_server *srv,
 	int		 local, connect;
 
 	srv->name = xstrdup(name);
+	srv->entry = entry;
 	xasprintf(&srv->path, "mcpServers.%s", name);
 	if (!conffile_name_ok(name))
 		conffile_error(cf, srv->path, "a server's name is 1 to %d "
@@ -388,9 +389,11 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 	if ((cf->root = jsonparse_strict_unique(text, len, &cause)) == NULL) {
 		/* Two members of one name is JSON, but not a file to run:
 		 * the first server of two "fs" would vanish. */
-		conffile_error(cf, NULL, "%s%s", cause != NULL &&
-		    strstr(cause, "twice") != NULL ? "" : "not JSON: ",
-		    cause != NULL ? cause : "invalid");
+		if (cause == NULL || strcmp(cause, "not JSON") == 0)
+			conffile_error(cf, NULL, "not JSON");
+		else
+			conffile_error(cf, NULL, "%s%s", strstr(cause,
+			    "twice") != NULL ? "" : "not JSON: ", cause);
 		return -1;
 	}
 	if (conffile_want(cf, NULL, cf->root, json_type_object,

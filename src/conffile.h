@@ -46,9 +46,10 @@ struct conffile_server {
 	char		 *url;
 	char		**headers;
 	size_t		  nheaders;
-	/* Its "mcpbridge" object, or NULL; borrowed from the parsed file,
-	 * alive as long as the struct conffile. */
+	/* Its "mcpbridge" object, or NULL, and its whole entry; borrowed
+	 * from the parsed file, alive as long as the struct conffile. */
 	json_object	 *bridge;
+	json_object	 *entry;
 	/* An error was found in its entry (by this module or the caller):
 	 * what is said of the whole server after that would be noise. */
 	int		  bad;

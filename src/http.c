@@ -175,6 +175,9 @@ struct http_ep {
 	char				*mcp_path;
 	char				*sse_path;
 	char				*message_path;
+	/* Removed (a reload): no route, no readiness; kept, with its mux,
+	 * until http_free, as the sessions it ended are reaped later. */
+	int				 dead;
 };
 
 struct http {
@@ -1761,10 +1764,16 @@ http_all_ready(struct http *h)
 {
 	size_t	i;
 
-	for (i = 0; i < h->neps; i++)
+	size_t	n = 0;
+
+	for (i = 0; i < h->neps; i++) {
+		if (h->eps[i]->dead)
+			continue;
 		if (!mux_ready(h->eps[i]->mux))
 			return 0;
-	return h->neps > 0;
+		n++;
+	}
+	return n > 0;
 }
 
 /* ready: 0 for /healthz, 1 for /readyz (all servers), or 2 for one
@@ -1814,7 +1823,7 @@ http_server_probe(struct http *h, struct http_req *req, const char *path,
 	if (strcmp(name + nlen, "/readyz") != 0)
 		return 0;
 	for (i = 0; i < h->neps; i++)
-		if (h->eps[i]->name != NULL &&
+		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
 		    strlen(h->eps[i]->name) == nlen &&
 		    strncmp(h->eps[i]->name, name, nlen) == 0) {
 			http_probe_ep(h, req, 2, h->eps[i]);
@@ -2080,7 +2089,7 @@ http_gauges_servers(struct http *h, struct metrics_gauges *g)
 	size_t			 i;
 
 	for (i = 0; i < h->neps; i++) {
-		if (h->eps[i]->name == NULL)
+		if (h->eps[i]->name == NULL || h->eps[i]->dead)
 			continue;
 		g->servers = xreallocarray(g->servers, g->nservers + 1,
 		    sizeof *g->servers);
@@ -2117,7 +2126,8 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	 * one server from a file has two endpoints, /mcp and its name's,
 	 * on one mux, counted once. */
 	for (i = 0; i < h->neps; i++) {
-		if (i > 0 && h->eps[i]->mux == h->eps[0]->mux)
+		if ((i > 0 && h->eps[i]->mux == h->eps[0]->mux) ||
+		    h->eps[i]->dead)
 			continue;
 		mux_stats(h->eps[i]->mux, &ms);
 		g->in_flight += ms.in_flight;
@@ -2227,6 +2237,8 @@ http_route(struct http *h, struct http_req *req, const char *path)
 		return;
 	for (i = 0; i < h->neps; i++) {
 		h->ep = h->eps[i];
+		if (h->ep->dead)
+			continue;
 		if (strcmp(path, h->ep->mcp_path) == 0) {
 			http_mcp(h, req);
 			return;
@@ -2742,6 +2754,31 @@ http_add_endpoint(struct http *h, const char *name, struct mux *mux,
 	free(prefix);
 	h->eps = xreallocarray(h->eps, h->neps + 1, sizeof *h->eps);
 	h->eps[h->neps++] = ep;
+}
+
+int
+http_remove_endpoint(struct http *h, const char *name, const char *why)
+{
+	struct http_ep	*ep = NULL;
+	struct session	*sess, *next;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
+		    strcmp(h->eps[i]->name, name) == 0)
+			ep = h->eps[i];
+	if (ep == NULL)
+		return 0;
+	ep->dead = 1;
+	/* Saved next: ending one moves it to the dead list. */
+	for (sess = sessions_first(h->sessions); sess != NULL; sess = next) {
+		next = TAILQ_NEXT(sess, entry);
+		if (sess->route != ep || sess->dead)
+			continue;
+		http_session_end(h, sess, why);
+		n++;
+	}
+	return (int)n;
 }
 
 struct http *

@@ -83,6 +83,12 @@ struct http	*http_new(struct event_base *, const struct http_config *,
  * on one endpoint is not found on another's paths. */
 void		 http_add_endpoint(struct http *, const char *name,
 		    struct mux *, http_pump_cb, void *pump_arg);
+/* A reload removed (or changed) the server NAME: its paths answer 404
+ * from now on and its sessions end now (why is logged with each).  Its
+ * mux must stay until http_free (the sessions are reaped later).  How
+ * many sessions ended. */
+int		 http_remove_endpoint(struct http *, const char *name,
+		    const char *why);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen) and logs the address.  -1
  * with a log line on failure. */

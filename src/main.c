@@ -19,6 +19,99 @@
 #include "serve.h"
 #include "xmalloc.h"
 
+/*
+ * serve --config with several servers: SIGHUP parses the command line,
+ * and so the file, anew.  Each parse is a generation, kept to the end:
+ * the servers it started borrow its strings.
+ */
+struct main_gen {
+	struct config		 cfg;
+	struct serve_named	*named;
+	size_t			 n;
+};
+
+struct main_reload {
+	int			  argc;
+	char			**argv;
+	struct main_gen		**gens;
+	size_t			  ngens;
+};
+
+/* The named servers of cfg (several), each its config and fingerprint;
+ * max_queue: the session queue's size without --max-queue, raised to
+ * hold the largest answers of any (0: leave it). */
+static struct serve_named *
+main_named(const struct config *cfg, size_t *max_queue)
+{
+	struct serve_named	*named;
+	size_t			 i;
+
+	named = xcalloc(cfg->nservers, sizeof *named);
+	for (i = 0; i < cfg->nservers; i++) {
+		named[i].name = cfg->conf->servers[i].name;
+		cli_serve_config(&cfg->servers[i], &named[i].cfg);
+		named[i].fingerprint = cli_server_fingerprint(cfg, i);
+		if (max_queue != NULL && cfg->serve.http.max_queue == 0 &&
+		    named[i].cfg.http.max_queue > *max_queue)
+			*max_queue = named[i].cfg.http.max_queue;
+	}
+	return named;
+}
+
+static void
+main_named_free(struct serve_named *named, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; named != NULL && i < n; i++)
+		free((char *)named[i].fingerprint);
+	free(named);
+}
+
+/* serve_reload_cb: the servers as the file names them now. */
+static int
+main_reload(void *arg, const struct serve_named **named, size_t *n)
+{
+	struct main_reload	*r = arg;
+	struct main_gen		*g;
+	char			*err = NULL, *line, *end;
+
+	g = xcalloc(1, sizeof *g);
+	config_init(&g->cfg);
+	if (cli_parse(r->argc, r->argv, &g->cfg, &err) != CLI_OK) {
+		/* What --check would say, line by line. */
+		for (line = err; line != NULL && *line != '\0';
+		    line = end + 1) {
+			end = strchr(line, '\n');
+			log_error("SIGHUP: %.*s", (int)(end != NULL ?
+			    end - line : (ptrdiff_t)strlen(line)), line);
+			if (end == NULL)
+				break;
+		}
+		goto fail;
+	}
+	if (g->cfg.nservers < 2) {
+		log_error("SIGHUP: %s names %zu server%s; a bridge started "
+		    "with several reloads several (restart it for one)",
+		    g->cfg.conf->file, g->cfg.conf->nservers,
+		    g->cfg.conf->nservers == 1 ? "" : "s");
+		goto fail;
+	}
+	g->n = g->cfg.nservers;
+	g->named = main_named(&g->cfg, NULL);
+	r->gens = xreallocarray(r->gens, r->ngens + 1, sizeof *r->gens);
+	r->gens[r->ngens++] = g;
+	*named = g->named;
+	*n = g->n;
+	return 0;
+
+fail:
+	free(err);
+	config_free(&g->cfg);
+	free(g);
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -26,6 +119,7 @@ main(int argc, char **argv)
 	struct serve_config	 scfg;
 	struct client_config	 ccfg;
 	struct serve_named	*named;
+	struct main_reload	 reload;
 	size_t			 i;
 	char			*err = NULL, *line, *end;
 	enum cli_result		 res;
@@ -113,24 +207,28 @@ main(int argc, char **argv)
 			named = xcalloc(1, sizeof *named);
 			named->name = cfg.conf->servers[0].name;
 			named->cfg = scfg;
-			status = serve_run_servers(&scfg, named, 1);
+			status = serve_run_servers(&scfg, named, 1, NULL, NULL);
 			free(named);
 			break;
 		}
-		/* serve --config with several servers: each its own. */
-		named = xcalloc(cfg.nservers, sizeof *named);
-		for (i = 0; i < cfg.nservers; i++) {
-			named[i].name = cfg.conf->servers[i].name;
-			cli_serve_config(&cfg.servers[i], &named[i].cfg);
-			/* Without --max-queue, each session's queue holds two
-			 * of the largest answers any server may send. */
-			if (cfg.serve.http.max_queue == 0 &&
-			    named[i].cfg.http.max_queue > scfg.http.max_queue)
-				scfg.http.max_queue =
-				    named[i].cfg.http.max_queue;
+		/* serve --config with several servers: each its own, and
+		 * SIGHUP reads them anew.  Without --max-queue, each
+		 * session's queue holds two of the largest answers any
+		 * server may send. */
+		named = main_named(&cfg, &scfg.http.max_queue);
+		memset(&reload, 0, sizeof reload);
+		reload.argc = argc;
+		reload.argv = argv;
+		status = serve_run_servers(&scfg, named, cfg.nservers,
+		    main_reload, &reload);
+		main_named_free(named, cfg.nservers);
+		for (i = 0; i < reload.ngens; i++) {
+			main_named_free(reload.gens[i]->named,
+			    reload.gens[i]->n);
+			config_free(&reload.gens[i]->cfg);
+			free(reload.gens[i]);
 		}
-		status = serve_run_servers(&scfg, named, cfg.nservers);
-		free(named);
+		free(reload.gens);
 		break;
 	case CLI_MODE_CLIENT:
 		cli_client_config(&cfg, &ccfg);

@@ -63,14 +63,24 @@ struct serve_server {
 	LIST_HEAD(, serve_child) children;	/* per-session children */
 	int			 pumping;
 	json_object		*capabilities;
+	const char		*fingerprint;	/* serve_named's */
+	int			 removed;	/* by a reload: stopping */
 };
 
 struct serve {
 	const struct serve_config *cfg;		/* the HTTP side, the drain */
 	struct event_base	*base;
 	struct http		*http;
-	struct serve_server	*servers;
+	/* The servers served, and those a reload removed: stopping, or
+	 * stopped, kept with their mux until the end (http's endpoint of
+	 * each, and the sessions it ended, still point at it). */
+	struct serve_server	**servers;
 	size_t			 nservers;
+	struct serve_server	**gone;
+	size_t			 ngone;
+	int			 named;		/* several, each on its route */
+	serve_reload_cb		 reload;	/* SIGHUP: the servers anew */
+	void			*reload_arg;
 	struct event		*tick;
 	struct event		*wake;		/* mux_wakeup, sooner */
 	struct event		*sigterm;
@@ -83,6 +93,8 @@ struct serve {
 
 static void	serve_pump(void *);
 static void	serve_trace_token(void *, const char *);
+static void	serve_server_init(struct serve *, struct serve_server *,
+		    const char *, const struct serve_config *);
 
 /* A trace label: a server's name, a slash, a session's id. */
 #define SERVE_LABEL_MAX	(CONFFILE_NAME_MAX + 1 + SESSION_ID_LEN + 1)
@@ -185,15 +197,19 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	struct serve		*s = srv->serve;
 
 	child->healthy = 0;
-	if (!s->stopping)
+	/* Stopped on purpose (the bridge, or a reload that removed its
+	 * server): no warning. */
+	if (!s->stopping && !srv->removed)
 		log_warnx("%s%s%s %s%s", srv->name != NULL ? srv->name : "",
 		    srv->name != NULL ? ": " : "", child->session == NULL ?
 		    "child" : "session child", cause, will_restart ?
 		    "; restarting" : "");
 	mux_child_down(srv->mux, child->session, cause);
 	serve_pump(srv);
+	if (srv->removed)
+		return;		/* its children are being stopped */
 	if (child->session == NULL && !will_restart && !s->stopping &&
-	    s->nservers > 1) {
+	    s->named) {
 		/* One of several: the others go on; this one's clients are
 		 * told at once that it is not available, and why. */
 		log_warnx("%s: child will not be restarted; its clients get "
@@ -244,8 +260,12 @@ serve_all_stopped(const struct serve *s)
 	size_t	i;
 
 	for (i = 0; i < s->nservers; i++)
-		if (s->servers[i].shared != NULL ||
-		    !LIST_EMPTY(&s->servers[i].children))
+		if (s->servers[i]->shared != NULL ||
+		    !LIST_EMPTY(&s->servers[i]->children))
+			return 0;
+	for (i = 0; i < s->ngone; i++)
+		if (s->gone[i]->shared != NULL ||
+		    !LIST_EMPTY(&s->gone[i]->children))
 			return 0;
 	return 1;
 }
@@ -372,7 +392,7 @@ serve_arm_wake(struct serve *s)
 	size_t		i;
 
 	for (i = 0; i < s->nservers; i++)
-		if ((w = mux_wakeup(s->servers[i].mux)) != 0 &&
+		if ((w = mux_wakeup(s->servers[i]->mux)) != 0 &&
 		    (when == 0 || w < when))
 			when = w;
 	if (s->wake == NULL || when == 0)
@@ -447,8 +467,8 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 	size_t		 i;
 
 	for (i = 0; i < s->nservers; i++) {
-		mux_tick(s->servers[i].mux, clock_ms());
-		serve_pump(&s->servers[i]);
+		mux_tick(s->servers[i]->mux, clock_ms());
+		serve_pump(s->servers[i]);
 	}
 }
 
@@ -463,7 +483,7 @@ serve_drained(void *arg)
 	size_t			 i;
 
 	for (i = 0; i < s->nservers; i++) {
-		srv = &s->servers[i];
+		srv = s->servers[i];
 		for (child = LIST_FIRST(&srv->children); child != NULL;
 		    child = next) {
 			next = LIST_NEXT(child, entry);
@@ -503,7 +523,7 @@ serve_stats(void *arg, struct metrics_gauges *g)
 
 	/* Summed over the servers. */
 	for (i = 0; i < s->nservers; i++) {
-		srv = &s->servers[i];
+		srv = s->servers[i];
 		if (srv->shared != NULL) {
 			us = upstream_stats(srv->shared->upstream);
 			g->children_up += upstream_is_up(srv->shared->upstream);
@@ -518,7 +538,7 @@ serve_stats(void *arg, struct metrics_gauges *g)
 	/* And each named one on its own (http filled the rest). */
 	for (j = 0; j < g->nservers; j++)
 		for (i = 0; i < s->nservers; i++) {
-			srv = &s->servers[i];
+			srv = s->servers[i];
 			if (srv->route == NULL ||
 			    strcmp(srv->route, g->servers[j].name) != 0)
 				continue;
@@ -549,6 +569,116 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
 	serve_stop(s);
 }
 
+/* A reload's new server: its mux, its route, its child. */
+static void
+serve_server_add(struct serve *s, const struct serve_named *nm)
+{
+	struct serve_server	*srv;
+	char			**e, *eq;
+
+	srv = xcalloc(1, sizeof *srv);
+	serve_server_init(s, srv, nm->name, &nm->cfg);
+	srv->route = nm->name;
+	srv->fingerprint = nm->fingerprint;
+	s->servers = xreallocarray(s->servers, s->nservers + 1,
+	    sizeof *s->servers);
+	s->servers[s->nservers++] = srv;
+	for (e = nm->cfg.env; s->trace != NULL && e != NULL && *e != NULL;
+	    e++)
+		if ((eq = strchr(*e, '=')) != NULL)
+			trace_secret(s->trace, eq + 1);
+	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
+	if (nm->cfg.isolation != MUX_ISOLATION_SHARED)
+		return;
+	srv->shared = serve_child_new(srv, NULL);
+	/* A command that cannot run: its clients are told why (upstream
+	 * logged it); the others go on. */
+	if (upstream_start(srv->shared->upstream) == -1) {
+		mux_child_unavailable(srv->mux, NULL,
+		    upstream_error(srv->shared->upstream) != NULL ?
+		    upstream_error(srv->shared->upstream) :
+		    "could not be started");
+		serve_pump(srv);
+	}
+}
+
+/* A reload removed (or changed) servers[i]: its sessions end, its
+ * children stop; it is kept, stopping, until the end. */
+static void
+serve_server_remove(struct serve *s, size_t i, const char *why)
+{
+	struct serve_server	*srv = s->servers[i];
+	struct serve_child	*child, *next;
+
+	srv->removed = 1;
+	http_remove_endpoint(s->http, srv->route, why);
+	for (child = LIST_FIRST(&srv->children); child != NULL; child = next) {
+		next = LIST_NEXT(child, entry);
+		serve_stop_child(child);
+	}
+	if (srv->shared != NULL)
+		upstream_stop(srv->shared->upstream);
+	s->gone = xreallocarray(s->gone, s->ngone + 1, sizeof *s->gone);
+	s->gone[s->ngone++] = srv;
+	memmove(&s->servers[i], &s->servers[i + 1],
+	    (s->nservers - i - 1) * sizeof *s->servers);
+	s->nservers--;
+}
+
+/*
+ * SIGHUP with several servers: the file again.  A server whose name is
+ * gone is removed, one whose settings changed (its fingerprint) is
+ * removed and added anew, a new name is added; the others, and their
+ * sessions, are left alone.  A file that cannot be served changes
+ * nothing (the callback logged why).
+ */
+static int
+serve_reload(struct serve *s)
+{
+	const struct serve_named	*nm;
+	size_t				 n, i, j, added = 0, removed = 0,
+					 changed = 0;
+	int				 keep;
+
+	if (s->reload(s->reload_arg, &nm, &n) == -1) {
+		log_warnx("SIGHUP: the servers run on as they were");
+		return 1;
+	}
+	for (i = 0; i < s->nservers; ) {
+		keep = 0;
+		for (j = 0; j < n; j++)
+			if (strcmp(nm[j].name, s->servers[i]->route) == 0)
+				keep = strcmp(nm[j].fingerprint,
+				    s->servers[i]->fingerprint) == 0 ? 1 : -1;
+		if (keep == 1) {
+			i++;
+			continue;
+		}
+		log_info("SIGHUP: server %s %s", s->servers[i]->route,
+		    keep == 0 ? "removed" : "changed: restarting it");
+		if (keep == 0)
+			removed++;
+		else
+			changed++;
+		serve_server_remove(s, i, keep == 0 ? "its server was removed" :
+		    "its server's settings changed");
+	}
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < s->nservers; i++)
+			if (strcmp(nm[j].name, s->servers[i]->route) == 0)
+				break;
+		if (i < s->nservers)
+			continue;
+		added++;	/* a changed one is added again too */
+		log_info("SIGHUP: server %s started", nm[j].name);
+		serve_server_add(s, &nm[j]);
+	}
+	log_info("SIGHUP: servers reloaded: %zu added, %zu removed, %zu "
+	    "restarted, %zu unchanged", added - changed, removed, changed,
+	    s->nservers - added);
+	return 1;
+}
+
 /*
  * SIGHUP: what can change without a restart is read anew.  The log file
  * first (logrotate moved it), so that what the rest says lands in the new
@@ -561,6 +691,8 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 	int		 n;
 
 	n = log_reopen() != 0;
+	if (s->reload != NULL && s->http != NULL)
+		n += serve_reload(s);
 	if (s->http != NULL) {
 		n += http_reload(s->http);
 		if (s->trace != NULL)
@@ -594,7 +726,7 @@ serve_trace_secrets(struct serve *s)
 	size_t	  i;
 
 	for (i = 0; i < s->nservers; i++)
-		for (e = s->servers[i].cfg->env; e != NULL && *e != NULL;
+		for (e = s->servers[i]->cfg->env; e != NULL && *e != NULL;
 		    e++) {
 			if ((eq = strchr(*e, '=')) != NULL)
 				trace_secret(s->trace, eq + 1);
@@ -666,12 +798,13 @@ serve_server_free(struct serve_server *srv)
 int
 serve_run(const struct serve_config *cfg)
 {
-	return serve_run_servers(cfg, NULL, 0);
+	return serve_run_servers(cfg, NULL, 0, NULL, NULL);
 }
 
 int
 serve_run_servers(const struct serve_config *cfg,
-    const struct serve_named *named, size_t nnamed)
+    const struct serve_named *named, size_t nnamed, serve_reload_cb reload,
+    void *reload_arg)
 {
 	struct serve		 s;
 	struct serve_server	*srv;
@@ -704,23 +837,32 @@ serve_run_servers(const struct serve_config *cfg,
 	 */
 	s.nservers = nnamed > 0 ? nnamed : 1;
 	s.servers = xcalloc(s.nservers, sizeof *s.servers);
+	s.named = nnamed > 1;
 	s.trace = trace_new(cfg->trace);
 	for (i = 0; i < s.nservers; i++) {
-		serve_server_init(&s, &s.servers[i], nnamed > 1 ?
+		s.servers[i] = xcalloc(1, sizeof *s.servers[i]);
+		serve_server_init(&s, s.servers[i], nnamed > 1 ?
 		    named[i].name : NULL, nnamed > 0 ? &named[i].cfg : cfg);
-		s.servers[i].route = nnamed > 0 ? named[i].name : NULL;
+		s.servers[i]->route = nnamed > 0 ? named[i].name : NULL;
+		s.servers[i]->fingerprint = nnamed > 0 ?
+		    named[i].fingerprint : NULL;
+	}
+	/* Several servers: SIGHUP reads the file again. */
+	if (s.named) {
+		s.reload = reload;
+		s.reload_arg = reload_arg;
 	}
 	if (s.trace != NULL)
 		serve_trace_secrets(&s);
 
 	if ((s.http = http_new(s.base, &cfg->http, nnamed <= 1 ?
-	    s.servers[0].mux : NULL, serve_pump, &s.servers[0])) == NULL) {
+	    s.servers[0]->mux : NULL, serve_pump, s.servers[0])) == NULL) {
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
 	for (i = 0; i < nnamed; i++)
-		http_add_endpoint(s.http, named[i].name, s.servers[i].mux,
-		    serve_pump, &s.servers[i]);
+		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
+		    serve_pump, s.servers[i]);
 	if (s.trace != NULL)
 		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
@@ -730,7 +872,7 @@ serve_run_servers(const struct serve_config *cfg,
 	}
 
 	for (i = 0; i < s.nservers; i++) {
-		srv = &s.servers[i];
+		srv = s.servers[i];
 		if (srv->cfg->isolation != MUX_ISOLATION_SHARED)
 			continue;
 		srv->shared = serve_child_new(srv, NULL);
@@ -774,9 +916,16 @@ out:
 	if (s.http != NULL)
 		http_free(s.http);
 	s.http = NULL;
-	for (i = 0; i < s.nservers; i++)
-		serve_server_free(&s.servers[i]);
+	for (i = 0; i < s.nservers; i++) {
+		serve_server_free(s.servers[i]);
+		free(s.servers[i]);
+	}
 	free(s.servers);
+	for (i = 0; i < s.ngone; i++) {
+		serve_server_free(s.gone[i]);
+		free(s.gone[i]);
+	}
+	free(s.gone);
 	trace_free(s.trace);
 	/* Runs the late frees still queued, then frees the base. */
 	event_base_loop(s.base, EVLOOP_NONBLOCK);

@@ -52,15 +52,26 @@ struct serve_config {
 struct serve_named {
 	const char		*name;
 	struct serve_config	 cfg;
+	/* Equal for equal settings: a reload restarts a server whose
+	 * fingerprint changed (cli_server_fingerprint). */
+	const char		*fingerprint;
 };
+
+/* SIGHUP with several servers: the servers the file names now, in
+ * *named (the callee's, valid until the process ends) and *n; 0, or -1
+ * when the file cannot be served (the callee logged why). */
+typedef int	(*serve_reload_cb)(void *arg, const struct serve_named **named,
+		    size_t *n);
 
 /* Runs until stopped by a signal (or the upstream is gone for good);
  * returns the process exit status. */
 int	serve_run(const struct serve_config *);
 /* The same with n named servers, each on /servers/NAME/ (cfg: the HTTP
  * side, the drain, the trace); one gone for good leaves the others
- * running. */
+ * running.  With several, SIGHUP calls reload (if not NULL) and applies
+ * the difference. */
 int	serve_run_servers(const struct serve_config *cfg,
-	    const struct serve_named *, size_t n);
+	    const struct serve_named *, size_t n, serve_reload_cb,
+	    void *reload_arg);
 
 #endif

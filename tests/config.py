@@ -10,11 +10,14 @@
 # settings, a session found on its own server's routes only, /metrics per
 # server, --trace labels naming the server, and neither a server whose
 # child is gone for good nor one whose child dies in a loop disturbs the
-# others (/readyz says 503 while one is down).
+# others (/readyz says 503 while one is down).  SIGHUP: a removed server's
+# routes and sessions go, an added one serves, a changed one restarts, an
+# unchanged one's session goes on, a file with an error changes nothing.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -317,6 +320,80 @@ def client_denies(b, era):
     check(status == 0, "client exit %r" % status)
 
 
+RELOAD = os.path.join(TMP, "reload.json")
+
+
+def write_reload(servers):
+    with open(RELOAD + ".new", "w") as f:
+        json.dump({"mcpServers": {
+            name: {"command": SERVER, "mcpbridge": extra}
+            for name, extra in servers.items()}}, f)
+    os.rename(RELOAD + ".new", RELOAD)
+
+
+write_reload({"a": {}, "b": {}})
+
+
+def sighup(b, want):
+    """SIGHUP, then until the log says want (a new line): 5 s at most."""
+    before = b.stderr().count(want)
+    b.proc.send_signal(signal.SIGHUP)
+    for _ in range(100):
+        if b.stderr().count(want) > before:
+            return
+        time.sleep(0.05)
+    raise AssertionError("no %r after SIGHUP: %s" % (want, b.stderr()[-3000:]))
+
+
+def test_reload(b):
+    servers_ready(b, ("a", "b"))
+    sid_b, vb = named_session(b, "b")
+    sid_a, va = named_session(b, "a")
+
+    # a goes, c comes, b is unchanged: b's session goes on.
+    write_reload({"b": {}, "c": {}})
+    sighup(b, "SIGHUP: servers reloaded: 1 added, 1 removed, 0 restarted, "
+              "1 unchanged")
+    _, a = named_rpc(b, "b", sid_b, vb, 2, "tools/call",
+                     {"name": "echo", "arguments": {"message": "still"}})
+    check("result" in a, "b after the reload: %r" % a)
+    status, _ = named_rpc(b, "a", sid_a, va, 2, "tools/list")
+    check(status == 404, "a's session after its removal: %d" % status)
+    r = named_post(b, "a", rpc(1, "ping"))
+    check(r.status == 404, "a's route after its removal: %d" % r.status)
+    r.close()
+    servers_ready(b, ("b", "c"))
+    sid_c, vc = named_session(b, "c")
+
+    # c's settings change: c restarts (its session ends), b stays.
+    write_reload({"b": {}, "c": {"deny-tool": "echo"}})
+    sighup(b, "SIGHUP: servers reloaded: 0 added, 0 removed, 1 restarted, "
+              "1 unchanged")
+    status, _ = named_rpc(b, "c", sid_c, vc, 2, "tools/list")
+    check(status == 404, "c's old session after its restart: %d" % status)
+    servers_ready(b, ("b", "c"))
+    sid_c, vc = named_session(b, "c")
+    _, a = named_rpc(b, "c", sid_c, vc, 2, "tools/list")
+    check("echo" not in tool_names(a), "c's new settings: %r" %
+          tool_names(a))
+    _, a = named_rpc(b, "b", sid_b, vb, 3, "tools/list")
+    check("echo" in tool_names(a), "b after c's restart: %r" %
+          tool_names(a))
+
+    # A file with an error changes nothing and says why.
+    with open(RELOAD, "w") as f:
+        f.write('{"mcpServers": {"b": {"command": "x", "mcpbridge": '
+                '{"isolaton": "session"}}}}')
+    sighup(b, "SIGHUP: the servers run on as they were")
+    check('mcpServers.b.mcpbridge.isolaton: unknown key (did you mean '
+          '"isolation"?)' in b.stderr(), "the error is not logged")
+    _, a = named_rpc(b, "b", sid_b, vb, 4, "tools/call",
+                     {"name": "echo", "arguments": {"message": "again"}})
+    check("result" in a, "b after a bad file: %r" % a)
+    _, a = named_rpc(b, "c", sid_c, vc, 3, "tools/list")
+    check("result" in a, "c after a bad file: %r" % a)
+
+
 def run_check(path):
     p = subprocess.run([BRIDGE, "serve", "--config", path, "--check"],
                        capture_output=True, text=True, timeout=30)
@@ -354,8 +431,8 @@ def checks():
     with open(notjson, "w") as f:
         f.write("{mcpServers: 1}")
     rc, out, err = run_check(notjson)
-    check(rc == 78 and err.startswith("mcpbridge: %s: not JSON: " %
-                                      notjson), "not JSON: %d %r" % (rc, err))
+    check(rc == 78 and err == "mcpbridge: %s: not JSON\n" % notjson,
+          "not JSON: %d %r" % (rc, err))
     rc, out, err = run_check(os.devnull)
     check(rc == 78, "an empty file: %d %r" % (rc, err))
     # The installed example (scripts/mcpbridge.json.example) is valid.
@@ -372,6 +449,8 @@ if __name__ == "__main__":
         main(test_several, "--trace", "--metrics-listen",
              "127.0.0.1:%d" % METRICS_PORT, config=SEVERAL,
              env={"MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "50"})
+    if len(sys.argv) > 1 and sys.argv[1] == "reload":
+        main(test_reload, config=RELOAD)
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
     try:
@@ -381,5 +460,5 @@ if __name__ == "__main__":
         print("FAIL: --check: %r" % e)
         sys.exit(1)
     rcs = [subprocess.call([sys.executable, os.path.abspath(__file__), n])
-           for n in ("one", "several")]
+           for n in ("one", "several", "reload")]
     sys.exit(1 if any(rc != 0 for rc in rcs) else 0)
