@@ -104,6 +104,7 @@ enum {
 	OPT_CHECK,
 	OPT_ALLOW_TOOL,
 	OPT_DENY_TOOL,
+	OPT_WATCH,
 };
 
 static const struct option cli_common_options[] = {
@@ -174,6 +175,7 @@ static const struct option cli_serve_options[] = {
 	{ "check",		no_argument,	   NULL, OPT_CHECK },
 	{ "allow-tool",		required_argument, NULL, OPT_ALLOW_TOOL },
 	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
+	{ "watch",		no_argument,	   NULL, OPT_WATCH },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -1382,6 +1384,9 @@ cli_conf_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_CHECK:
 		c->check = 1;
 		return 1;
+	case OPT_WATCH:
+		c->watch = 1;
+		return 1;
 	case OPT_ALLOW_TOOL:
 	case OPT_DENY_TOOL:
 		if (toolfilter_pattern_check(arg, err) == -1) {
@@ -1731,6 +1736,12 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 			    "(--check validates it)");
 	if (cf->nerrors > 0)
 		return cli_conf_failed(c, err);
+	if (c->watch && cf->nservers < 2) {
+		/* What a reload can change: several servers. */
+		xasprintf(err, "--watch reloads several servers; %s names %zu",
+		    cf->file, cf->nservers);
+		return CLI_ERROR;
+	}
 	return CLI_OK;
 }
 
@@ -1798,6 +1809,10 @@ cli_parse(int argc, char **argv, struct config *c, char **err)
 	    cli_serve_options : cli_client_options, err);
 	if (c->conf != NULL)
 		res = cli_conf_end(c, argc - i, argv + i, res, err);
+	else if (res == CLI_OK && c->watch) {
+		xasprintf(err, "--watch watches the --config file: give one");
+		res = CLI_ERROR;
+	}
 	if (res == CLI_OK)
 		c->log_level = log_level_step(c->log_level, c->log_louder);
 	return res;

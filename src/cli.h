@@ -91,6 +91,7 @@ struct config {
 	struct config		*servers;
 	size_t			 nservers;
 	int			 check;
+	int			 watch;		/* --watch: reload on change */
 };
 
 enum cli_result {

@@ -83,7 +83,7 @@ main_reload(void *arg, const struct serve_named **named, size_t *n)
 		for (line = err; line != NULL && *line != '\0';
 		    line = end + 1) {
 			end = strchr(line, '\n');
-			log_error("SIGHUP: %.*s", (int)(end != NULL ?
+			log_error("reload: %.*s", (int)(end != NULL ?
 			    end - line : (ptrdiff_t)strlen(line)), line);
 			if (end == NULL)
 				break;
@@ -91,7 +91,7 @@ main_reload(void *arg, const struct serve_named **named, size_t *n)
 		goto fail;
 	}
 	if (g->cfg.nservers < 2) {
-		log_error("SIGHUP: %s names %zu server%s; a bridge started "
+		log_error("reload: %s names %zu server%s; a bridge started "
 		    "with several reloads several (restart it for one)",
 		    g->cfg.conf->file, g->cfg.conf->nservers,
 		    g->cfg.conf->nservers == 1 ? "" : "s");
@@ -216,6 +216,8 @@ main(int argc, char **argv)
 		 * session's queue holds two of the largest answers any
 		 * server may send. */
 		named = main_named(&cfg, &scfg.http.max_queue);
+		if (cfg.watch)
+			scfg.watch = cfg.conf->file;
 		memset(&reload, 0, sizeof reload);
 		reload.argc = argc;
 		reload.argv = argv;

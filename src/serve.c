@@ -11,6 +11,9 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,8 @@
 
 /* How often the multiplexer's clock advances (timeouts, expiries). */
 #define SERVE_TICK_MS	100
+/* --watch: how often the --config file is looked at. */
+#define SERVE_WATCH_MS	1000
 
 struct serve;
 struct serve_server;
@@ -86,6 +91,9 @@ struct serve {
 	struct event		*sigterm;
 	struct event		*sigint;
 	struct event		*sighup;
+	/* --watch: the timer, and the file as last seen */
+	struct event		*watch;
+	struct stat		 watched;
 	int			 stopping;
 	int			 exit_status;
 	struct trace		*trace;		/* NULL: no message trace */
@@ -633,7 +641,7 @@ serve_server_remove(struct serve *s, size_t i, const char *why)
  * nothing (the callback logged why).
  */
 static int
-serve_reload(struct serve *s)
+serve_reload(struct serve *s, const char *who)
 {
 	const struct serve_named	*nm;
 	size_t				 n, i, j, added = 0, removed = 0,
@@ -641,7 +649,7 @@ serve_reload(struct serve *s)
 	int				 keep;
 
 	if (s->reload(s->reload_arg, &nm, &n) == -1) {
-		log_warnx("SIGHUP: the servers run on as they were");
+		log_warnx("%s: the servers run on as they were", who);
 		return 1;
 	}
 	for (i = 0; i < s->nservers; ) {
@@ -654,7 +662,7 @@ serve_reload(struct serve *s)
 			i++;
 			continue;
 		}
-		log_info("SIGHUP: server %s %s", s->servers[i]->route,
+		log_info("%s: server %s %s", who, s->servers[i]->route,
 		    keep == 0 ? "removed" : "changed: restarting it");
 		if (keep == 0)
 			removed++;
@@ -670,13 +678,41 @@ serve_reload(struct serve *s)
 		if (i < s->nservers)
 			continue;
 		added++;	/* a changed one is added again too */
-		log_info("SIGHUP: server %s started", nm[j].name);
+		log_info("%s: server %s started", who, nm[j].name);
 		serve_server_add(s, &nm[j]);
 	}
-	log_info("SIGHUP: servers reloaded: %zu added, %zu removed, %zu "
-	    "restarted, %zu unchanged", added - changed, removed, changed,
+	log_info("%s: servers reloaded: %zu added, %zu removed, %zu "
+	    "restarted, %zu unchanged", who, added - changed, removed, changed,
 	    s->nservers - added);
 	return 1;
+}
+
+/*
+ * --watch: the file as SIGHUP reads it, when it changed (another inode,
+ * as an editor's or a deployment's rename gives, another size or time).
+ * A file caught half written fails to load and changes nothing; the next
+ * look finds it whole.
+ */
+static void
+serve_watch(evutil_socket_t fd, short ev, void *arg)
+{
+	struct serve	*s = arg;
+	struct stat	 sb;
+
+	if (stat(s->cfg->watch, &sb) == -1) {
+		log_debug("--watch: %s: %s", s->cfg->watch, strerror(errno));
+		return;
+	}
+	/* Seconds only (st_mtime is everywhere): a same-size rewrite in
+	 * place within a second is the one change missed. */
+	if (sb.st_ino == s->watched.st_ino && sb.st_dev == s->watched.st_dev &&
+	    sb.st_size == s->watched.st_size &&
+	    sb.st_mtime == s->watched.st_mtime)
+		return;
+	s->watched = sb;
+	log_info("--watch: %s changed", s->cfg->watch);
+	if (!s->stopping)
+		serve_reload(s, "--watch");
 }
 
 /*
@@ -692,7 +728,7 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 
 	n = log_reopen() != 0;
 	if (s->reload != NULL && s->http != NULL)
-		n += serve_reload(s);
+		n += serve_reload(s, "SIGHUP");
 	if (s->http != NULL) {
 		n += http_reload(s->http);
 		if (s->trace != NULL)
@@ -892,6 +928,14 @@ serve_run_servers(const struct serve_config *cfg,
 	evsignal_add(s.sigterm, NULL);
 	evsignal_add(s.sigint, NULL);
 	evsignal_add(s.sighup, NULL);
+	if (cfg->watch != NULL && s.reload != NULL) {
+		/* As it was read; a failed stat is a change later. */
+		if (stat(cfg->watch, &s.watched) == -1)
+			memset(&s.watched, 0, sizeof s.watched);
+		s.watch = event_new(s.base, -1, EV_PERSIST, serve_watch, &s);
+		clock_tv(&tv, SERVE_WATCH_MS);
+		event_add(s.watch, &tv);
+	}
 
 	event_base_dispatch(s.base);
 	log_info("stopped");
@@ -907,6 +951,8 @@ out:
 		event_free(s.sigint);
 	if (s.sighup != NULL)
 		event_free(s.sighup);
+	if (s.watch != NULL)
+		event_free(s.watch);
 	/* We are leaving anyway.  Freeing the signal events gave the default
 	 * actions back; a signal during the cleanup below must not kill the
 	 * process (its exit status would say "killed" instead of 0). */

@@ -39,6 +39,9 @@ struct serve_config {
 	uint64_t		 probe_timeout_ms;
 	uint64_t		 serve_request_timeout_ms; /* 0: none */
 	const char		*instance_id;	/* session id prefix, or NULL */
+	/* --watch: this --config file, reloaded when it changes (several
+	 * servers); NULL: not watched */
+	const char		*watch;
 	/* --allow-tool, --deny-tool: the child's tools clients see and may
 	 * call */
 	struct toolfilter	 tools;

@@ -757,6 +757,24 @@ START_TEST(test_tool_options)
 	    "characters");
 	free(err);
 	config_free(&c);
+	/* --watch: a file with several servers, or nothing to reload. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--watch", "--", "x", NULL),
+	    CLI_ERROR);
+	ck_assert_str_eq(err, "--watch watches the --config file: give one");
+	free(err);
+	config_free(&c);
+	conf_write("{'mcpServers': {'a': {'command': 'one'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--watch", NULL), CLI_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "--watch reloads several servers; "));
+	free(err);
+	config_free(&c);
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two'}}, 'mcpbridge': {'watch': true}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_int_eq(c.watch, 1);
+	config_free(&c);
 	/* --check without a file checks the command line. */
 	ck_assert_int_eq(parse(&c, &err, "serve", "--check", "--", "x", NULL),
 	    CLI_OK);

@@ -394,6 +394,24 @@ def test_reload(b):
     check("result" in a, "c after a bad file: %r" % a)
 
 
+def test_watch(b):
+    """--watch: a changed file is read without a signal."""
+    servers_ready(b, ("a", "b"))
+    sid_b, vb = named_session(b, "b")
+    write_reload({"b": {}, "c": {}})
+    want = "--watch: servers reloaded: 1 added, 1 removed, 0 restarted, " \
+        "1 unchanged"
+    for _ in range(100):
+        if want in b.stderr():
+            break
+        time.sleep(0.05)
+    check(want in b.stderr() and "--watch: %s changed" % RELOAD in
+          b.stderr(), "no reload: %s" % b.stderr()[-3000:])
+    servers_ready(b, ("b", "c"))
+    _, a = named_rpc(b, "b", sid_b, vb, 2, "tools/list")
+    check("result" in a, "b after the reload: %r" % a)
+
+
 def run_check(path):
     p = subprocess.run([BRIDGE, "serve", "--config", path, "--check"],
                        capture_output=True, text=True, timeout=30)
@@ -451,6 +469,8 @@ if __name__ == "__main__":
              env={"MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "50"})
     if len(sys.argv) > 1 and sys.argv[1] == "reload":
         main(test_reload, config=RELOAD)
+    if len(sys.argv) > 1 and sys.argv[1] == "watch":
+        main(test_watch, "--watch", config=RELOAD)
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
     try:
@@ -460,5 +480,5 @@ if __name__ == "__main__":
         print("FAIL: --check: %r" % e)
         sys.exit(1)
     rcs = [subprocess.call([sys.executable, os.path.abspath(__file__), n])
-           for n in ("one", "several", "reload")]
+           for n in ("one", "several", "reload", "watch")]
     sys.exit(1 if any(rc != 0 for rc in rcs) else 0)
