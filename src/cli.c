@@ -17,9 +17,17 @@
 #include <json-c/json.h>
 
 #include "cli.h"
+#include "cli_otel.h"
 #include "client.h"
 #include "conffile.h"
+#include "envclaim.h"
+#include "asmeta.h"
+#include "introspect.h"
 #include "jsonparse.h"
+#include "jwks.h"
+#include "jwt.h"
+#include "rsauth.h"
+#include "rsmeta.h"
 #include "serve.h"
 #include "session.h"
 #include "tls.h"
@@ -45,7 +53,9 @@ enum {
 	OPT_RESTART,
 	OPT_ISOLATION,
 	OPT_SERVER_REQUESTS,
+	OPT_ASKING_TOOLS,
 	OPT_MAX_CHILDREN,
+	OPT_CHILDREN,
 	OPT_CLIENT_CAPABILITIES,
 	OPT_INIT_TIMEOUT,
 	OPT_CHILD_ERA,
@@ -105,6 +115,13 @@ enum {
 	OPT_ALLOW_TOOL,
 	OPT_DENY_TOOL,
 	OPT_WATCH,
+	OPT_OAUTH_ISSUER,
+	OPT_OAUTH_RESOURCE,
+	OPT_OAUTH_SCOPE,
+	OPT_OAUTH_TOOL_SCOPE,
+	OPT_OAUTH_LEEWAY,
+	OPT_OAUTH_REQUIRE_AT_JWT,
+	OPT_ENV_FROM_CLAIM,
 };
 
 static const struct option cli_common_options[] = {
@@ -136,7 +153,9 @@ static const struct option cli_serve_options[] = {
 	{ "restart",		required_argument, NULL, OPT_RESTART },
 	{ "isolation",		required_argument, NULL, OPT_ISOLATION },
 	{ "server-requests",	required_argument, NULL, OPT_SERVER_REQUESTS },
+	{ "asking-tools",	required_argument, NULL, OPT_ASKING_TOOLS },
 	{ "max-children",	required_argument, NULL, OPT_MAX_CHILDREN },
+	{ "children",		required_argument, NULL, OPT_CHILDREN },
 	{ "client-capabilities", required_argument, NULL, OPT_CLIENT_CAPABILITIES },
 	{ "init-timeout",	required_argument, NULL, OPT_INIT_TIMEOUT },
 	{ "child-era",		required_argument, NULL, OPT_CHILD_ERA },
@@ -176,6 +195,20 @@ static const struct option cli_serve_options[] = {
 	{ "allow-tool",		required_argument, NULL, OPT_ALLOW_TOOL },
 	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
 	{ "watch",		no_argument,	   NULL, OPT_WATCH },
+	{ "oauth-issuer",	required_argument, NULL, OPT_OAUTH_ISSUER },
+	{ "oauth-resource",	required_argument, NULL, OPT_OAUTH_RESOURCE },
+	{ "oauth-scope",	required_argument, NULL, OPT_OAUTH_SCOPE },
+	{ "oauth-tool-scope",	required_argument, NULL, OPT_OAUTH_TOOL_SCOPE },
+	{ "oauth-client-id",	required_argument, NULL, OPT_OAUTH_CLIENT_ID },
+	{ "oauth-client-secret-file", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_SECRET_FILE },
+	{ "oauth-client-secret-env", required_argument, NULL,
+	    OPT_OAUTH_CLIENT_SECRET_ENV },
+	{ "oauth-leeway",	required_argument, NULL, OPT_OAUTH_LEEWAY },
+	{ "oauth-require-at-jwt", no_argument,	   NULL,
+	    OPT_OAUTH_REQUIRE_AT_JWT },
+	{ "env-from-claim",	required_argument, NULL, OPT_ENV_FROM_CLAIM },
+	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -216,6 +249,7 @@ static const struct option cli_client_options[] = {
 	{ "trace",		optional_argument, NULL, OPT_TRACE },
 	{ "allow-tool",		required_argument, NULL, OPT_ALLOW_TOOL },
 	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
+	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -235,7 +269,7 @@ config_init(struct config *c)
 	c->serve.kill_timeout_ms = UPSTREAM_DEFAULT_KILL_TIMEOUT_MS;
 	c->serve.restart = UPSTREAM_RESTART_ON_FAILURE;
 	c->serve.isolation = MUX_ISOLATION_SHARED;
-	c->serve.server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	c->serve.server_requests = MUX_SERVER_REQUESTS_SCHEDULE;
 	c->serve.init_timeout_ms = MUX_DEFAULT_INIT_TIMEOUT_MS;
 	c->serve.child_era = MUX_CHILD_ERA_LEGACY;
 	c->serve.probe_timeout_ms = MUX_DEFAULT_PROBE_TIMEOUT_MS;
@@ -255,9 +289,11 @@ config_init(struct config *c)
 	c->serve.http.max_sessions = CLI_DEFAULT_MAX_SESSIONS;
 	c->serve.http.max_in_flight = CLI_DEFAULT_MAX_IN_FLIGHT;
 	c->serve.max_children = CLI_DEFAULT_MAX_CHILDREN;
+	c->serve.children = 1;
 	c->serve.serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
 	c->serve.http.session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
 	c->serve.drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
+	c->serve.oauth_leeway = JWT_LEEWAY_DEFAULT;
 }
 
 static void
@@ -279,6 +315,7 @@ config_free(struct config *c)
 	 * ours. */
 	cli_free_vector(c->serve.command);
 	cli_free_vector(c->serve.env);
+	cli_free_vector(c->serve.asking_tools);
 	free((char *)c->serve.cwd);
 	free((char *)c->serve.connect);
 	free((char *)c->serve.client_capabilities);
@@ -296,6 +333,14 @@ config_free(struct config *c)
 	free((char *)c->serve.http.tls_key);
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
+	cli_free_vector(c->serve.oauth_issuers);
+	free((char *)c->serve.oauth_resource);
+	cli_free_vector(c->serve.oauth_scopes);
+	cli_free_vector(c->serve.oauth_tool_scopes);
+	cli_free_vector(c->serve.env_from_claim);
+	free((char *)c->serve.oauth_client_id);
+	free((char *)c->serve.oauth_client_secret_file);
+	free((char *)c->serve.oauth_client_secret_env);
 	free(c->log_file);
 	free((char *)c->client.url);
 	cli_free_vector(c->client.headers);
@@ -309,6 +354,7 @@ config_free(struct config *c)
 	free((char *)c->client.oauth_open);
 	free((char *)c->client.oauth_store);
 	cli_conf_free(c);
+	cli_otel_free(&c->otel);
 	memset(c, 0, sizeof *c);
 }
 
@@ -334,7 +380,11 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 		    sc->max_message_size * CLI_DEFAULT_MAX_QUEUE_MESSAGES;
 	/* One string, read by both. */
 	sc->http.instance_id = sc->instance_id;
+	sc->http.oauth = sc->noauth_issuers > 0;
 	sc->trace = cli_trace_mode(cfg);
+	sc->otel = &cfg->otel.cfg;
+	sc->otel_delay_ms = cfg->otel.batch_delay_ms;
+	sc->otel_capture_content = cfg->otel.capture_content;
 }
 
 void
@@ -349,6 +399,9 @@ cli_client_config(const struct config *cfg, struct client_config *cc)
 	if (cc->oauth_timeout_ms == 0)
 		cc->oauth_timeout_ms = CLI_DEFAULT_OAUTH_TIMEOUT_MS;
 	cc->trace = cli_trace_mode(cfg);
+	cc->otel = &cfg->otel.cfg;
+	cc->otel_delay_ms = cfg->otel.batch_delay_ms;
+	cc->otel_capture_content = cfg->otel.capture_content;
 }
 
 int
@@ -504,6 +557,31 @@ cli_add_env(struct config *c, const char *s, char **err)
 	return 0;
 }
 
+/* --asking-tools NAME[,NAME...]: tool names as tools/list gives them. */
+static int
+cli_add_asking_tools(struct config *c, const char *s, char **err)
+{
+	const char	*p, *end;
+	char		*name;
+	size_t		 len;
+
+	for (p = s;; p = end + 1) {
+		end = strchr(p, ',');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (len == 0 || len > MUX_TOOL_NAME_MAX) {
+			xasprintf(err, "--asking-tools wants tool names of 1 "
+			    "to %d characters, separated by commas, not '%s'",
+			    MUX_TOOL_NAME_MAX, s);
+			return -1;
+		}
+		name = xstrndup(p, len);
+		cli_push(&c->serve.asking_tools, &c->nasking_tools, name);
+		free(name);
+		if (end == NULL)
+			return 0;
+	}
+}
+
 static int
 cli_check_connect(const char *s, char **err)
 {
@@ -525,6 +603,8 @@ static int
 cli_common(struct config *c, int ch, const char *arg, char **err,
     enum cli_result *res)
 {
+	if (ch >= CLI_OPT_OTEL_FIRST && ch <= CLI_OPT_OTEL_LAST)
+		return cli_otel_option(&c->otel, ch, arg, err) == -1 ? -1 : 1;
 	switch (ch) {
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &c->log_level) == -1) {
@@ -588,6 +668,244 @@ cli_check_origin(const char *opt, const char *s, char **err)
 	xasprintf(err, "%s wants an origin such as http://localhost:3000 "
 	    "(no path) or *, not '%s'", opt, s);
 	return -1;
+}
+
+/* The scope words of s (space-separated), each a scope-token: their
+ * count, or -1 with *err. */
+static long
+cli_scope_words(const char *opt, const char *s, char **err)
+{
+	char	*copy, *w, *save;
+	long	 n = 0;
+
+	copy = xstrdup(s);
+	for (w = strtok_r(copy, " ", &save); w != NULL;
+	    w = strtok_r(NULL, " ", &save)) {
+		if (!rsmeta_scope_ok(w)) {
+			xasprintf(err, "%s: '%s' is no scope (printable ASCII, "
+			    "no blank, quote or backslash, at most %d bytes)",
+			    opt, w, RSMETA_MAX_SCOPE_LEN);
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	if (n == 0) {
+		xasprintf(err, "%s wants a scope", opt);
+		return -1;
+	}
+	return n;
+}
+
+/* serve: the OAuth resource server (--oauth-*).  What depends on several
+ * options is checked in cli_serve_oauth_check. */
+static int
+cli_serve_oauth_option(struct config *c, int ch, const char *arg, char **err)
+{
+	struct serve_config	*sc = &c->serve;
+	const char		*cause, *eq;
+	long			 n;
+
+	switch (ch) {
+	case OPT_OAUTH_ISSUER:
+		if (asmeta_issuer_check(arg, &cause) == -1) {
+			xasprintf(err, "--oauth-issuer '%s': %s", arg, cause);
+			return -1;
+		}
+		if (sc->noauth_issuers >= JWKS_MAX_ISSUERS) {
+			xasprintf(err, "--oauth-issuer: at most %d issuers",
+			    JWKS_MAX_ISSUERS);
+			return -1;
+		}
+		cli_push(&sc->oauth_issuers, &sc->noauth_issuers, arg);
+		return 0;
+	case OPT_OAUTH_RESOURCE:
+		if (rsmeta_resource_check(arg, &cause) == -1) {
+			xasprintf(err, "--oauth-resource '%s': %s", arg, cause);
+			return -1;
+		}
+		cli_set(&sc->oauth_resource, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_SCOPE:
+		if ((n = cli_scope_words("--oauth-scope", arg, err)) == -1)
+			return -1;
+		if (n != 1) {
+			xasprintf(err, "--oauth-scope wants one scope; repeat "
+			    "it for more");
+			return -1;
+		}
+		if (sc->noauth_scopes >= RSAUTH_MAX_SCOPES) {
+			xasprintf(err, "--oauth-scope: at most %d scopes",
+			    RSAUTH_MAX_SCOPES);
+			return -1;
+		}
+		cli_push(&sc->oauth_scopes, &sc->noauth_scopes, arg);
+		return 0;
+	case OPT_OAUTH_TOOL_SCOPE:
+		if ((eq = strchr(arg, '=')) == NULL || eq == arg) {
+			xasprintf(err, "--oauth-tool-scope wants TOOL=SCOPE, "
+			    "not '%s'", arg);
+			return -1;
+		}
+		if ((n = cli_scope_words("--oauth-tool-scope", eq + 1,
+		    err)) == -1)
+			return -1;
+		if (n > RSAUTH_MAX_SCOPES || sc->noauth_tool_scopes >=
+		    RSMETA_MAX_SCOPES) {
+			xasprintf(err, "--oauth-tool-scope: at most %d scopes "
+			    "a tool, %d options", RSAUTH_MAX_SCOPES,
+			    RSMETA_MAX_SCOPES);
+			return -1;
+		}
+		cli_push(&sc->oauth_tool_scopes, &sc->noauth_tool_scopes, arg);
+		return 0;
+	case OPT_OAUTH_CLIENT_ID:
+		if (*arg == '\0' || strpbrk(arg, "\r\n") != NULL ||
+		    strlen(arg) > INTROSPECT_MAX_CREDENTIAL_LEN) {
+			xasprintf(err, "--oauth-client-id wants a client id "
+			    "(one line, at most %d bytes)",
+			    INTROSPECT_MAX_CREDENTIAL_LEN);
+			return -1;
+		}
+		cli_set(&sc->oauth_client_id, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_CLIENT_SECRET_ENV:
+		if (*arg == '\0' || strchr(arg, '=') != NULL) {
+			xasprintf(err, "--oauth-client-secret-env wants the name "
+			    "of an environment variable, not '%s'", arg);
+			return -1;
+		}
+		cli_set(&sc->oauth_client_secret_env, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_CLIENT_SECRET_FILE:
+		if (*arg == '\0') {
+			xasprintf(err, "--oauth-client-secret-file wants a file "
+			    "name");
+			return -1;
+		}
+		cli_set(&sc->oauth_client_secret_file, xstrdup(arg));
+		return 0;
+	case OPT_OAUTH_LEEWAY:
+		if (cli_parse_int(arg, 0, JWT_LEEWAY_MAX, &n) == -1) {
+			xasprintf(err, "--oauth-leeway wants 0 to %d seconds, "
+			    "not '%s'", JWT_LEEWAY_MAX, arg);
+			return -1;
+		}
+		sc->oauth_leeway = (int)n;
+		c->oauth_leeway_set = 1;
+		return 0;
+	case OPT_OAUTH_REQUIRE_AT_JWT:
+		sc->oauth_require_at_jwt = 1;
+		return 0;
+	}
+	xasprintf(err, "internal: unhandled option %d", ch);
+	return -1;
+}
+
+/* --host names a loopback address (the default resource is then known
+ * to be the one clients use: nobody else can reach it). */
+static int
+cli_host_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strncmp(host, "127.", 4) == 0;
+}
+
+/* The --oauth-* options together, once all are read. */
+static int
+cli_serve_oauth_check(const struct config *c, char **err)
+{
+	const struct serve_config	*sc = &c->serve;
+
+	if (sc->noauth_issuers == 0) {
+		if (sc->oauth_resource != NULL || sc->noauth_scopes > 0 ||
+		    sc->noauth_tool_scopes > 0 || sc->oauth_client_id != NULL ||
+		    sc->oauth_client_secret_file != NULL ||
+		    sc->oauth_client_secret_env != NULL ||
+		    c->oauth_leeway_set || sc->oauth_require_at_jwt) {
+			xasprintf(err, "the --oauth-* options of serve need "
+			    "--oauth-issuer");
+			return -1;
+		}
+		return 0;
+	}
+	if (sc->oauth_client_secret_env != NULL &&
+	    sc->oauth_client_secret_file != NULL) {
+		xasprintf(err, "give either --oauth-client-secret-env or "
+		    "--oauth-client-secret-file, not both");
+		return -1;
+	}
+	if ((sc->oauth_client_id != NULL) != (sc->oauth_client_secret_env !=
+	    NULL || sc->oauth_client_secret_file != NULL)) {
+		xasprintf(err, "--oauth-client-id and a client secret "
+		    "(--oauth-client-secret-file or -env) go together: "
+		    "introspection needs both");
+		return -1;
+	}
+	if (sc->oauth_resource == NULL && !cli_host_loopback(sc->http.host)) {
+		xasprintf(err, "--oauth-resource is required when --host is "
+		    "not loopback: give the public URL clients use for %s%s "
+		    "(it is the audience tokens must name)",
+		    sc->http.base_path, sc->http.mcp_path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --env-from-claim: a session's own child only (a shared one serves many
+ * principals), claims only from OAuth tokens, and never a variable --env
+ * also sets (which value would win is not for the reader to guess).
+ */
+static int
+cli_env_from_claim_check(const struct config *c, char **err)
+{
+	const struct serve_config	*sc = &c->serve;
+	char				*var;
+	size_t				 i, j, len;
+	int				 clash = 0;
+
+	if (sc->nenv_from_claim == 0)
+		return 0;
+	if (sc->isolation != MUX_ISOLATION_SESSION) {
+		xasprintf(err, "--env-from-claim needs --isolation=session: a "
+		    "shared child serves every user");
+		return -1;
+	}
+	if (sc->noauth_issuers == 0) {
+		xasprintf(err, "--env-from-claim needs --oauth-issuer: only "
+		    "OAuth tokens carry claims");
+		return -1;
+	}
+	if (sc->connect != NULL) {
+		xasprintf(err, "--env-from-claim applies to a command, not "
+		    "to --connect");
+		return -1;
+	}
+	for (i = 0; i < sc->nenv_from_claim; i++) {
+		var = envclaim_var(sc->env_from_claim[i]);
+		len = strlen(var);
+		for (j = 0; sc->env != NULL && sc->env[j] != NULL; j++) {
+			if (strncmp(sc->env[j], var, len) == 0 &&
+			    sc->env[j][len] == '=')
+				clash = 1;
+		}
+		for (j = 0; j < i; j++) {
+			if (strncmp(sc->env_from_claim[j], var, len) == 0 &&
+			    sc->env_from_claim[j][len] == '=')
+				clash = 2;
+		}
+		if (clash != 0) {
+			xasprintf(err, clash == 1 ? "--env-from-claim and --env "
+			    "both set %s" : "--env-from-claim sets %s twice",
+			    var);
+			free(var);
+			return -1;
+		}
+		free(var);
+	}
+	return 0;
 }
 
 /* serve: who may connect, limits, operations. */
@@ -724,9 +1042,9 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 		}
 		cli_set(&c->serve.instance_id, xstrdup(arg));
 		return 0;
+	default:
+		return cli_serve_oauth_option(c, ch, arg, err);
 	}
-	xasprintf(err, "internal: unhandled option %d", ch);
-	return -1;
 }
 
 static int
@@ -758,6 +1076,17 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 		return 0;
 	case OPT_ENV:
 		return cli_add_env(c, arg, err);
+	case OPT_ENV_FROM_CLAIM:
+		if (envclaim_check(arg, err) == -1)
+			return -1;
+		if (c->serve.nenv_from_claim >= ENVCLAIM_MAX) {
+			xasprintf(err, "--env-from-claim: at most %d",
+			    ENVCLAIM_MAX);
+			return -1;
+		}
+		cli_push(&c->serve.env_from_claim, &c->serve.nenv_from_claim,
+		    arg);
+		return 0;
 	case OPT_CWD:
 		cli_set(&c->serve.cwd, xstrdup(arg));
 		return 0;
@@ -812,12 +1141,17 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			    MUX_SERVER_REQUESTS_UNAMBIGUOUS;
 		else if (strcmp(arg, "latest") == 0)
 			c->serve.server_requests = MUX_SERVER_REQUESTS_LATEST;
+		else if (strcmp(arg, "schedule") == 0)
+			c->serve.server_requests =
+			    MUX_SERVER_REQUESTS_SCHEDULE;
 		else {
-			xasprintf(err, "--server-requests wants unambiguous or "
-			    "latest, not '%s'", arg);
+			xasprintf(err, "--server-requests wants schedule, "
+			    "unambiguous or latest, not '%s'", arg);
 			return -1;
 		}
 		return 0;
+	case OPT_ASKING_TOOLS:
+		return cli_add_asking_tools(c, arg, err);
 	case OPT_MAX_CHILDREN:
 		if (cli_parse_int(arg, 0, 1000000, &n) == -1) {
 			xasprintf(err, "--max-children wants a number, not "
@@ -825,6 +1159,14 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 			return -1;
 		}
 		c->serve.max_children = (size_t)n;
+		return 0;
+	case OPT_CHILDREN:
+		if (cli_parse_int(arg, 1, MUX_CHILDREN_MAX, &n) == -1) {
+			xasprintf(err, "--children wants a number from 1 to %d, "
+			    "not '%s'", MUX_CHILDREN_MAX, arg);
+			return -1;
+		}
+		c->serve.children = (size_t)n;
 		return 0;
 	case OPT_CLIENT_CAPABILITIES:
 		/* The child gets it as sent: the strict policy, so no NaN
@@ -1251,6 +1593,10 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		}
 		if (cli_paths_clash(c, err) == -1)
 			return CLI_ERROR;
+		if (cli_serve_oauth_check(c, err) == -1)
+			return CLI_ERROR;
+		if (cli_env_from_claim_check(c, err) == -1)
+			return CLI_ERROR;
 		if (c->serve.http.auth_token_file != NULL &&
 		    c->serve.http.auth_token_env != NULL) {
 			xasprintf(err, "give either --auth-token-file or "
@@ -1262,6 +1608,18 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 		    c->serve.isolation == MUX_ISOLATION_SESSION) {
 			xasprintf(err, "--child-era=auto or modern needs "
 			    "--isolation=shared");
+			return CLI_ERROR;
+		}
+		if (c->serve.children > 1 &&
+		    c->serve.isolation == MUX_ISOLATION_SESSION) {
+			xasprintf(err, "--children is for --isolation=shared "
+			    "(with --isolation=session every session has its "
+			    "own child already)");
+			return CLI_ERROR;
+		}
+		if (c->serve.children > 1 && c->serve.connect != NULL) {
+			xasprintf(err, "--children runs copies of a command; "
+			    "with --connect there is one server to attach to");
 			return CLI_ERROR;
 		}
 		if (argc > 0)
@@ -1325,6 +1683,8 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 static const int cli_conf_repeatable[] = {
 	OPT_ENV, OPT_ALLOW_HOST, OPT_ALLOW_ORIGIN, OPT_CORS, OPT_ALLOW_TOOL,
 	OPT_DENY_TOOL,
+	OPT_ASKING_TOOLS, OPT_ENV_FROM_CLAIM, OPT_OAUTH_ISSUER, OPT_OAUTH_SCOPE,
+	OPT_OAUTH_TOOL_SCOPE, CLI_OPT_OTEL_HEADER,
 };
 
 /*
@@ -1339,6 +1699,9 @@ static const int cli_conf_per_server[] = {
 	OPT_RESTART, OPT_ISOLATION, OPT_SERVER_REQUESTS, OPT_MAX_CHILDREN,
 	OPT_CLIENT_CAPABILITIES, OPT_INIT_TIMEOUT, OPT_CHILD_ERA,
 	OPT_PROBE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_ALLOW_TOOL, OPT_DENY_TOOL,
+	/* Each server's own pool, turns and claims-to-env of its children
+	 * (the OAuth resource server and OpenTelemetry are the bridge's). */
+	OPT_CHILDREN, OPT_ASKING_TOOLS, OPT_ENV_FROM_CLAIM,
 };
 
 /* Options that say how to read the file or stop the run: not in it. */
@@ -1815,6 +2178,8 @@ cli_parse(int argc, char **argv, struct config *c, char **err)
 	}
 	if (res == CLI_OK)
 		c->log_level = log_level_step(c->log_level, c->log_louder);
+	if (res == CLI_OK && cli_otel_read(&c->otel, err) == -1)
+		return CLI_ERROR;
 	return res;
 }
 
@@ -1851,7 +2216,11 @@ static const char cli_usage_serve[] =
 "  --isolation MODE         shared (one child for all, default) or session\n"
 "  --max-children N         with --isolation=session: most children\n"
 "                           (default 32; 0: no limit)\n"
-"  --server-requests POLICY unambiguous (default) or latest\n"
+"  --children N             run N copies of the shared child, sessions\n"
+"                           spread over them (default 1, at most 64)\n"
+"  --server-requests POLICY schedule (default), unambiguous or latest\n"
+"  --asking-tools NAME[,NAME...]  tools whose calls ask the client: one\n"
+"                           session at a time calls them (repeatable)\n"
 "  --client-capabilities JSON  capabilities declared to the shared child\n"
 "  --init-timeout DURATION  how long clients wait for the child (default 30s)\n"
 "  --child-era ERA          legacy (default), auto (probe with server/discover)\n"
@@ -1883,6 +2252,20 @@ static const char cli_usage_serve[] =
 "  --tls-cert FILE          serve HTTPS with this certificate chain (PEM)\n"
 "  --tls-key FILE           and this private key (PEM)\n"
 "\n"
+"OAuth (a resource server for an authorization server's access tokens):\n"
+"  --oauth-issuer URL       trust this issuer's tokens (repeatable)\n"
+"  --oauth-resource URL     the audience tokens must name (default on a\n"
+"                           loopback --host: http://HOST:PORT/mcp)\n"
+"  --oauth-scope S          a scope every request needs (repeatable)\n"
+"  --oauth-tool-scope TOOL=S  scopes a tools/call of TOOL needs (repeatable)\n"
+"  --oauth-client-id ID     introspect opaque tokens as this client, with\n"
+"  --oauth-client-secret-file FILE  its secret from FILE or\n"
+"  --oauth-client-secret-env VAR    from VAR\n"
+"  --oauth-leeway SECONDS   clock skew allowed on exp and nbf (default 60)\n"
+"  --oauth-require-at-jwt   refuse JWTs whose typ is not at+jwt\n"
+"  --env-from-claim VAR=CLAIM  with --isolation=session: set VAR in a\n"
+"                           session's child to the token's CLAIM (repeatable)\n"
+"\n"
 "Limits:\n"
 "  --max-header-size SIZE   request headers, in all (default 16K): 431\n"
 "  --max-headers N          request header lines (default 100): 431\n"
@@ -1903,6 +2286,20 @@ static const char cli_usage_serve[] =
 "  --instance-id NAME       start session ids with NAME and a dot, for a\n"
 "                           load balancer to route on (scaling out)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
+"\n"
+"OpenTelemetry (each option beats its OTEL_* variable):\n"
+"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
+"  --otel-traces-endpoint URL  export spans to URL, as is\n"
+"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
+"                           (repeatable)\n"
+"  --otel-service-name NAME service.name (default mcpbridge)\n"
+"  --otel-resource-attributes K=V,...  more resource attributes\n"
+"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
+"  --otel-timeout DURATION  for each export (default 10s)\n"
+"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
+"  --otel-capture-content   record tool arguments and results in spans\n"
+"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to the child\n"
+"  --no-otel                export nothing, whatever OTEL_* says\n"
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
@@ -1936,6 +2333,21 @@ static const char cli_usage_client[] =
 "  --notifications          --oneshot: notifications on stdout, not the log\n"
 "  --protocol-version VERSION  --oneshot: the handshake's (default 2025-11-25)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
+"\n"
+"OpenTelemetry (each option beats its OTEL_* variable):\n"
+"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
+"  --otel-traces-endpoint URL  export spans to URL, as is\n"
+"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
+"                           (repeatable)\n"
+"  --otel-service-name NAME service.name (default mcpbridge)\n"
+"  --otel-resource-attributes K=V,...  more resource attributes\n"
+"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
+"  --otel-timeout DURATION  for each export (default 10s)\n"
+"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
+"  --otel-capture-content   record tool arguments and results in spans\n"
+"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to programs\n"
+"                           mcpbridge starts\n"
+"  --no-otel                export nothing, whatever OTEL_* says\n"
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_otel.h"
 #include "client.h"
 #include "conffile.h"
 #include "log.h"
@@ -69,6 +70,8 @@ struct config {
 	 */
 	struct serve_config	 serve;
 	size_t			 nenv;		/* entries in serve.env */
+	/* entries in serve.asking_tools */
+	size_t			 nasking_tools;
 
 	/*
 	 * client mode, filled in place as given (a timeout left 0 gets its
@@ -76,6 +79,8 @@ struct config {
 	 * config's: config_free frees them.
 	 */
 	struct client_config	 client;
+
+	int			 oauth_leeway_set; /* --oauth-leeway given */
 
 	/* both modes */
 	enum trace_mode		 trace;		/* --trace[=body] */
@@ -92,6 +97,7 @@ struct config {
 	size_t			 nservers;
 	int			 check;
 	int			 watch;		/* --watch: reload on change */
+	struct cli_otel		 otel;		/* --otel-* and OTEL_* */
 };
 
 enum cli_result {

@@ -536,6 +536,8 @@ client_from_stdin(void *arg, json_object *msg)
 		}
 	}
 
+	if (kind == JSONRPC_RESPONSE)
+		client_trace_local_answer(c, msg);
 	cm = cmsg_new(c, msg, kind, 0);
 	cm->barrier = barrier;
 	cm->is_init = is_init;
@@ -993,6 +995,7 @@ client_free(struct client *c)
 		cmsg_free(cm);
 	/* OAuth and curl before the event base; the conns after curl. */
 	oauth_free(c->oauth);
+	client_trace_free(c);
 	curl_event_free(c->ce);
 	trace_free(c->trace);
 	client_conn_reap(-1, 0, c);
@@ -1135,6 +1138,7 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 		c.http = &client_http_curl;
 		c.http_arg = c.ce;
 	}
+	client_trace_init(&c);
 	if (client_oauth_setup(&c) == -1) {
 		client_free(&c);
 		curl_global_cleanup();
@@ -1173,6 +1177,7 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 	event_base_dispatch(c.base);
 
 	client_flush(&c);
+	client_trace_finish(&c);
 	status = c.exit_status;
 	client_free(&c);
 	curl_global_cleanup();

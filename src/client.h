@@ -15,6 +15,8 @@
 #include "toolfilter.h"
 #include "trace.h"
 
+struct otel_config;
+
 /* How to reach the server. */
 enum client_transport {
 	CLIENT_TRANSPORT_AUTO = 0,	/* Streamable HTTP, else legacy SSE */
@@ -67,6 +69,12 @@ struct client_config {
 	/* --allow-tool, --deny-tool: the server's tools the local client
 	 * sees and may call */
 	struct toolfilter	 tools;
+
+	/* OpenTelemetry (client_trace.c): traces_url NULL is off; the
+	 * longest a span waits to be sent (0: the default). */
+	const struct otel_config *otel;
+	uint64_t		 otel_delay_ms;
+	int			 otel_capture_content;
 };
 
 /* Runs until stdin ends and every answer is written, or a signal; returns

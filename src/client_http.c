@@ -1461,6 +1461,7 @@ client_incoming(struct client *c, json_object *msg)
 		if (strcmp(jsonrpc_method(cm->msg), "tools/list") == 0)
 			toolfilter_list(&c->cfg->tools, jsonrpc_get(msg,
 			    "result", json_type_object));
+		client_trace_outcome(cm, msg);	/* cm goes first */
 		cmsg_free(cm);
 		client_write(c, msg);
 		client_pump(c);

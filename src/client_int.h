@@ -131,6 +131,7 @@ struct cmsg {
 	long			 http_status;	/* of an error answer */
 	int			 passthru;	/* a modern local client's */
 	int			 acked;		/* passed-through listen */
+	struct client_span	*span;		/* client_trace.c's, or NULL */
 };
 TAILQ_HEAD(cmsgs, cmsg);
 
@@ -192,6 +193,9 @@ struct client {
 	const struct client_http_ops *http;	/* curl_event, or a test's */
 	void			*http_arg;
 	struct curl_event	*ce;		/* NULL under a test's http */
+	struct otel_export	*otel;		/* NULL: no spans */
+	struct client_trace_in	*otel_in;	/* client_trace.c's */
+	int			 otel_flushed;
 	struct event		*sigterm;
 	struct event		*sigint;
 	struct event		*sighup;
@@ -374,6 +378,25 @@ void	cmsg_unavailable(struct cmsg *cm, long status,
 void	cmsg_posted(struct cmsg *cm);
 void	cmsg_cancel_at_server(struct cmsg *cm, const char *reason);
 void	cmsg_timed_out(evutil_socket_t fd, short what, void *arg);
+
+/* client_trace.c: OpenTelemetry, when c->otel is set */
+/* The last spans' flush, after the loop, at most this long. */
+#define CLIENT_TRACE_FLUSH_MS	2000
+void	client_trace_init(struct client *);
+void	client_trace_request(struct cmsg *);
+/* msg, an answer on its way to stdout: its request's outcome. */
+void	client_trace_answer(struct client *, json_object *);
+/* The same for a request known (before it is freed). */
+void	client_trace_outcome(struct cmsg *, json_object *);
+/* msg, from stdin: the local client's answer to a request of the
+ * server's ends its span. */
+void	client_trace_local_answer(struct client *, json_object *);
+/* The server's requests with a span open at once, at most. */
+#define CLIENT_TRACE_IN_MAX	256
+void	client_trace_retry(struct cmsg *, const char *why);
+void	client_trace_end(struct cmsg *);
+void	client_trace_finish(struct client *);
+void	client_trace_free(struct client *);
 
 /* client_passthru.c */
 void	client_passthru_wire(struct cmsg *cm);

@@ -112,6 +112,7 @@ client_oneshot_out(struct client *c, json_object *msg)
 void
 client_write(struct client *c, json_object *msg)
 {
+	client_trace_answer(c, msg);
 	if (!client_oneshot_out(c, msg))
 		return;
 	if (!c->out_error) {
@@ -183,6 +184,7 @@ cmsg_new(struct client *c, json_object *msg, enum jsonrpc_kind kind,
 	cm->state = CMSG_QUEUED;
 	if (!internal)
 		c->nlocal++;
+	client_trace_request(cm);
 	return cm;
 }
 
@@ -192,6 +194,7 @@ cmsg_free(struct cmsg *cm)
 	struct client	*c = cm->c;
 
 	TAILQ_REMOVE(&c->msgs, cm, entry);
+	client_trace_end(cm);
 	if (cm->peer != NULL)
 		cm->peer->peer = NULL;
 	if (cm->asked != NULL && json_object_object_length(cm->asked) > 0 &&
@@ -342,6 +345,7 @@ cmsg_retry(struct cmsg *cm, int status, const char *why)
 	}
 	ms = (long)CLIENT_POST_RETRY_MS << cm->attempts;
 	cm->attempts++;
+	client_trace_retry(cm, why);
 	log_info("%s failed (%s); trying again in %ldms (%d of %d)",
 	    jsonrpc_method(cm->msg) != NULL ? jsonrpc_method(cm->msg) :
 	    "a response", why, ms, cm->attempts, CLIENT_POST_RETRIES);

@@ -16,6 +16,7 @@
 
 #include "framer.h"
 #include "jsonparse.h"
+#include "rawjson.h"
 #include "log.h"
 
 /* How much of a rejected line goes into the log. */
@@ -508,6 +509,11 @@ framer_line(struct framer *f, const char *p, size_t len, framer_cb cb,
 	if (len == 0 || framer_blank(p, len))
 		return;
 
+	if (f->raw_answers && (msg = rawjson_answer(p, len)) != NULL) {
+		f->lines++;
+		cb(arg, msg);
+		return;
+	}
 	if ((msg = jsonparse_strict(p, len, &cause)) != NULL) {
 		type = json_object_get_type(msg);
 		if (type == json_type_object || type == json_type_array) {

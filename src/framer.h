@@ -87,6 +87,9 @@ struct framer {
 	const char	*tag;		/* names the peer in log lines */
 	framer_dropped_cb on_dropped;	/* may be NULL */
 	void		*dropped_arg;
+	/* A plain answer (rawjson_answer) is delivered with its result
+	 * raw, not parsed: for whoever only passes answers on. */
+	int		 raw_answers;
 	uint64_t	 lines;		/* JSON values delivered */
 	uint64_t	 oversized;	/* lines dropped for length */
 	uint64_t	 nonjson;	/* lines dropped for not being JSON */

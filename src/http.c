@@ -36,6 +36,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,15 +54,21 @@
 #include "auth.h"
 #include "clock.h"
 #include "http.h"
+#include "http_auth.h"
 #include "http_conn.h"
 #include "http_parse.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
+#include "jwks.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "metrics.h"
+#include "metrics_mcp.h"
 #include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
+#include "rsauth.h"
+#include "rsmeta.h"
 #include "session.h"
 #include "tls.h"
 #include "xmalloc.h"
@@ -101,6 +108,10 @@
  * seen is forgotten. */
 #define HTTP_RATE_KEYS_MAX	65536
 #define HTTP_AUTHFAIL_ADDRS_MAX	4096
+/* A request whose OAuth token waits for keys or an introspection longer
+ * than this gets 503 (the fetches behind may take 40 s, and a client
+ * should hear sooner). */
+#define HTTP_AUTH_WAIT_MS	10000
 
 /* What the MCP headers a browser page may send and read. */
 #define HTTP_CORS_ALLOW_HEADERS	"Content-Type, Accept, Authorization, " \
@@ -124,6 +135,8 @@ struct http_hdrs {
 	const char			*session_id;	/* Mcp-Session-Id */
 	const char			*version;	/* MCP-Protocol-Version */
 	const char			*last_event_id;
+	const char			*traceparent;	/* W3C Trace Context */
+	const char			*tracestate;
 	size_t				 norigin;	/* Origin headers */
 };
 
@@ -207,11 +220,16 @@ struct http {
 	struct ratelimit		*ratelimit;	/* NULL: no limit */
 	struct ratelimit		*authfail;	/* failures by address */
 	struct tls			*tls;		/* NULL: plain HTTP */
+	struct http_auth		*oauth;		/* NULL: no OAuth */
+	uint64_t			 static_ok;	/* static tokens let in */
 
 	/* The request being handled by http_request (it runs to the end
-	 * before another starts): its connection and its token. */
+	 * before another starts): its connection, its owner (session.h's
+	 * token) and, for an OAuth token, its verified claims (borrowed
+	 * from the request's rsauth_result). */
 	struct http_conn		*cur;
-	int				 owner;
+	uint64_t			 owner;
+	json_object			*claims;
 	struct http_hdrs		 hdr;
 
 	/* The request's header lines (pointers into its parser). */
@@ -229,6 +247,8 @@ struct http {
 
 	http_stats_cb			 stats;
 	void				*stats_arg;
+	http_trace_cb			 trace;		/* NULL: no spans */
+	void				*trace_arg;
 	uint64_t			 drain_deadline;
 	void				(*drained)(void *);
 	void				*drained_arg;
@@ -756,6 +776,8 @@ http_session_kill(struct http *h, struct session *sess, const char *why)
 {
 	if (sess->dead)
 		return;
+	if (sess->kind != SESSION_STATELESS)
+		metrics_mcp_session(clock_ms() - sess->created_ms);
 	/* Its requests will not be answered to anybody. */
 	h->in_flight -= sess->in_flight < h->in_flight ? sess->in_flight :
 	    h->in_flight;
@@ -1137,6 +1159,58 @@ http_request_allowed(struct http *h, struct http_req *req,
 	return 1;
 }
 
+/* A tools/call's tool, as a label of the MCP metrics: one that a
+ * tools/list answer named, so that no client makes up labels. */
+static int
+http_metrics_tool(const struct http_ep *ep, json_object *msg)
+{
+	const char	*name;
+
+	if (!json_object_is_type(msg, json_type_object) ||
+	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
+		return METRICS_MCP_NO_TOOL;
+	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
+	if (name == NULL || mux_tool_headers(ep->mux, name) == NULL)
+		return METRICS_MCP_TOOL_OTHER;
+	return metrics_mcp_tool(name);
+}
+
+/* An answer's error.type (the conventions'): NULL for a success. */
+static const char *
+http_error_type(json_object *msg, char *buf, size_t size)
+{
+	json_object	*err, *code, *res;
+
+	if (!json_object_is_type(msg, json_type_object))
+		return "_OTHER";
+	if ((err = jsonrpc_get(msg, "error", json_type_object)) != NULL) {
+		if ((code = jsonrpc_get(err, "code", json_type_int)) == NULL)
+			return "_OTHER";
+		snprintf(buf, size, "%lld", (long long)
+		    json_object_get_int64(code));
+		return buf;
+	}
+	if (json_object_object_get_ex(msg, "result", &res) &&
+	    mcpwire_tool_error(res))
+		return "tool_error";
+	return NULL;
+}
+
+/* The span hook: the requests of the POST being handled start. */
+static void
+http_trace_start(struct http *h, struct session *sess, json_object *msg)
+{
+	struct http_trace_info	info;
+
+	memset(&info, 0, sizeof info);
+	info.traceparent = h->hdr.traceparent;
+	info.tracestate = h->hdr.tracestate;
+	info.version = h->hdr.version;
+	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
+	info.route = ((const struct http_ep *)sess->route)->pump_arg;
+	h->trace(h->trace_arg, sess->ms, msg, &info);
+}
+
 /* Requests start on st: they count until its final answer. */
 static void
 http_request_start(struct http *h, struct session *sess, struct stream *st,
@@ -1152,6 +1226,9 @@ http_request_start(struct http *h, struct session *sess, struct stream *st,
 	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
 	st->start_ms = clock_ms();
+	st->tool = http_metrics_tool(sess->route, msg);
+	if (h->trace != NULL)
+		http_trace_start(h, sess, msg);
 	sess->in_flight += n;
 	h->in_flight += n;
 }
@@ -1162,6 +1239,7 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
 	size_t	n = st->request;
+	char	type[24];
 
 	if (n == 0)
 		return;
@@ -1170,11 +1248,15 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 		return;		/* http_session_kill took it off */
 	sess->in_flight -= n < sess->in_flight ? n : sess->in_flight;
 	h->in_flight -= n < h->in_flight ? n : h->in_flight;
-	if (msg != NULL)
+	if (msg != NULL) {
 		metrics_request_done((enum metrics_method)st->method,
 		    !json_object_is_type(msg, json_type_object) ||
 		    json_object_object_get_ex(msg, "error", NULL),
 		    clock_ms() - st->start_ms);
+		metrics_mcp_operation((enum metrics_method)st->method, st->tool,
+		    http_error_type(msg, type, sizeof type),
+		    clock_ms() - st->start_ms);
+	}
 }
 
 /* ---- 2026-07-28 (stateless) requests ---- */
@@ -1297,10 +1379,11 @@ http_stateless_post(struct http *h, struct http_req *req,
 
 	sess = session_new(h->sessions, SESSION_STATELESS);
 	sess->token = h->owner;
+	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
 	sess->route = h->ep;
 	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_STATELESS, sess);
-	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+	mux_session_set_principal(sess->ms, h->owner);
 
 	st = stream_new(sess);
 	st->in_handler = 1;
@@ -1386,11 +1469,12 @@ http_mcp_post(struct http *h, struct http_req *req)
 		/* A new session (2026-07-28 requests went above). */
 		sess = session_new(h->sessions, SESSION_STREAMABLE);
 		sess->token = h->owner;
+		session_set_claims(sess, h->claims);
 		sess->active_ms = clock_ms();
 		sess->route = h->ep;
 		sess->ms = mux_session_new(h->ep->mux,
 		    MUX_TRANSPORT_STREAMABLE, sess);
-		mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+		mux_session_set_principal(sess->ms, h->owner);
 		http_ep_pump(h, h->ep);
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
@@ -1595,10 +1679,11 @@ http_sse(struct http *h, struct http_req *req)
 		return;
 	sess = session_new(h->sessions, SESSION_LEGACY);
 	sess->token = h->owner;
+	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
 	sess->route = h->ep;
 	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_SSE, sess);
-	mux_session_set_principal(sess->ms, (uint64_t)h->owner);
+	mux_session_set_principal(sess->ms, h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
 	http_note_session(h, sess);
 	http_ep_pump(h, h->ep);
@@ -1762,9 +1847,7 @@ http_message(struct http *h, struct http_req *req)
 static int
 http_all_ready(struct http *h)
 {
-	size_t	i;
-
-	size_t	n = 0;
+	size_t	i, n = 0;
 
 	for (i = 0; i < h->neps; i++) {
 		if (h->eps[i]->dead)
@@ -1790,7 +1873,8 @@ http_probe_ep(struct http *h, struct http_req *req, int ready,
 	if (!ready)
 		http_reply(req, 200, "OK", "text/plain", "ok\n");
 	else if ((ready == 2 ? mux_ready(ep->mux) : http_all_ready(h)) &&
-	    !h->draining)
+	    !h->draining && (h->oauth == NULL ||
+	    jwks_ready(http_auth_oauth(h->oauth)->jwks)))
 		http_reply(req, 200, "OK", "text/plain", "ready\n");
 	else
 		http_reply(req, 503, "Service Unavailable", "text/plain",
@@ -1886,6 +1970,14 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 				slot = &hd->origin;
 				hd->norigin++;
 			}
+			break;
+		case 10:
+			if (strcasecmp(key, "tracestate") == 0)
+				slot = &hd->tracestate;
+			break;
+		case 11:
+			if (strcasecmp(key, "traceparent") == 0)
+				slot = &hd->traceparent;
 			break;
 		case 12:
 			if (strcasecmp(key, "Content-Type") == 0)
@@ -2012,21 +2104,236 @@ http_cors(struct http *h, struct http_req *req)
 	return 1;
 }
 
+/* ---- who may ask: static tokens, OAuth ---- */
+
+static void	http_serve(struct http *, struct http_req *, const char *);
+static struct http_ep *http_endpoint(struct http *, const char *);
+
 /*
- * With tokens: which one the request carries (h->owner), or 401.  With
+ * A request whose OAuth token is being checked (keys or an introspection
+ * on the way): its connection holds it, unanswered, and reads nothing
+ * more meanwhile (http_conn.h).  The connection's close tells
+ * http_oauth_lost, which cancels the check; otherwise http_oauth_done
+ * runs with the answer, from the loop.
+ */
+struct http_pending {
+	struct http		*h;
+	struct http_conn	*conn;
+	struct rsauth_req	*rq;
+	struct event		*timer;		/* HTTP_AUTH_WAIT_MS */
+};
+
+static void
+http_pending_free(struct http_pending *p)
+{
+	rsauth_cancel(p->rq);
+	event_free(p->timer);
+	free(p);
+}
+
+/*
+ * An OAuth decision into an answer: 1 to serve the request (h->owner and
+ * h->claims set; the claims stay res's), 0 when answered.  A 401 counts
+ * as a failed authentication of the address.
+ */
+static int
+http_oauth_result(struct http *h, struct http_req *req,
+    struct rsauth_result *res)
+{
+	const char	*peer;
+
+	switch (res->status) {
+	case RSAUTH_OK:
+		h->owner = res->principal;
+		h->claims = res->claims.payload;
+		return 1;
+	case RSAUTH_FORBIDDEN:
+		http_note(h, "insufficient scope");
+		if (res->www_authenticate != NULL)
+			http_req_add(req, "WWW-Authenticate",
+			    res->www_authenticate);
+		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
+		    "Forbidden: the token lacks a scope this request needs");
+		return 0;
+	case RSAUTH_UNAVAILABLE:
+		/* The token may be fine: no 401, no failure counted. */
+		http_note(h, "token cannot be checked now");
+		http_reply_later(req, 503, "Service Unavailable",
+		    (unsigned long)res->retry_after,
+		    "Service Unavailable: the token cannot be checked now");
+		return 0;
+	default:
+		peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
+		if (h->authfail != NULL)
+			ratelimit_take(h->authfail, peer, clock_ms());
+		metrics.auth_failures++;
+		http_note(h, res->outcome == RSAUTH_O_NO_TOKEN ? "no token" :
+		    "invalid token");
+		if (res->www_authenticate != NULL)
+			http_req_add(req, "WWW-Authenticate",
+			    res->www_authenticate);
+		http_reply_error(req, 401, "Unauthorized",
+		    JSONRPC_SERVER_ERROR,
+		    "Unauthorized: a valid bearer token is required");
+		return 0;
+	}
+}
+
+/* The client left while its token was checked: no answer comes. */
+static void
+http_oauth_lost(void *arg)
+{
+	http_pending_free(arg);
+}
+
+/* The request is taken up again as if it had just come in, after the
+ * authentication: 0, or -1 if its target is no URI (answered). */
+static int
+http_resume(struct http *h, struct http_conn *conn, struct http_req *req,
+    const char **path)
+{
+	if (http_req_init(h, req, conn) == -1)
+		return -1;
+	if ((*path = req->path) == NULL || **path == '\0')
+		*path = "/";
+	h->cur = conn;
+	h->owner = 0;
+	http_hdrs_scan(h, req);
+	return 0;
+}
+
+static void
+http_resumed(struct http *h, struct http_req *req)
+{
+	h->claims = NULL;
+	h->owner = 0;
+	h->cur = NULL;
+	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
+	http_req_clear(req);
+}
+
+/* The check took too long: 503, the check dropped. */
+static void
+http_oauth_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_pending	*p = arg;
+	struct http		*h = p->h;
+	struct http_conn	*conn = p->conn;
+	struct http_req		 r, *req = &r;
+	const char		*path;
+
+	(void)fd;
+	(void)ev;
+	http_conn_watch(conn, NULL, NULL);
+	http_pending_free(p);
+	if (http_resume(h, conn, req, &path) == -1)
+		return;
+	http_note(h, "token check timed out");
+	http_reply_later(req, 503, "Service Unavailable", RSAUTH_RETRY_AFTER,
+	    "Service Unavailable: the token cannot be checked now");
+	http_resumed(h, req);
+}
+
+/* The check ended: the request is handled as if it had just come in,
+ * from after the authentication. */
+static void
+http_oauth_done(struct rsauth_result *res, void *arg)
+{
+	struct http_pending	*p = arg;
+	struct http		*h = p->h;
+	struct http_conn	*conn = p->conn;
+	struct http_req		 r, *req = &r;
+	const char		*path;
+
+	p->rq = NULL;		/* done: rsauth freed it */
+	http_conn_watch(conn, NULL, NULL);
+	http_pending_free(p);
+	if (http_resume(h, conn, req, &path) == -1) {
+		rsauth_result_free(res);
+		return;
+	}
+	if (http_oauth_result(h, req, res))
+		http_serve(h, req, path);
+	rsauth_result_free(res);
+	http_resumed(h, req);
+}
+
+/*
+ * The scopes a POST's tool calls need (--oauth-tool-scope), looked up in
+ * its body; a body that is no JSON needs none here and gets its 400 from
+ * the handler.  Pointers into h->oauth.
+ */
+static size_t
+http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
+    const char **out, size_t max)
+{
+	json_object	*msg;
+	const char	*body;
+	size_t		 len, n;
+	struct http_ep	*ep;
+
+	/* A POST to any server's route (each is scoped alike). */
+	if (http_auth_ntools(h->oauth) == 0 || req->method != HTTP_M_POST ||
+	    (ep = http_endpoint(h, path)) == NULL ||
+	    strcmp(path, ep->sse_path) == 0)
+		return 0;
+	body = http_req_body(req, &len);
+	if ((msg = jsonparse_strict(body, len, NULL)) == NULL)
+		return 0;
+	n = http_auth_scopes(h->oauth, msg, out, max);
+	json_object_put(msg);
+	return n;
+}
+
+/*
+ * An OAuth access token (a static one did not match): 1 to serve the
+ * request now, 0 when it is answered, or held until the check ends
+ * (http_oauth_done serves it then).  *res holds the claims h->claims
+ * points to: the caller frees it after serving.
+ */
+static int
+http_oauth_check(struct http *h, struct http_req *req, const char *path,
+    struct rsauth_result *res)
+{
+	const char		*scopes[RSAUTH_MAX_SCOPES];
+	struct http_pending	*p;
+	struct timeval		 tv;
+	size_t			 n;
+
+	n = http_oauth_scopes(h, req, path, scopes, RSAUTH_MAX_SCOPES);
+	p = xcalloc(1, sizeof *p);
+	p->h = h;
+	p->conn = h->cur;
+	if (rsauth_check(http_auth_oauth(h->oauth)->rsauth,
+	    h->hdr.authorization, scopes, n, res, http_oauth_done, p,
+	    &p->rq) == RSAUTH_PENDING) {
+		http_conn_watch(p->conn, http_oauth_lost, p);
+		p->timer = evtimer_new(h->base, http_oauth_timeout, p);
+		clock_tv(&tv, HTTP_AUTH_WAIT_MS);
+		evtimer_add(p->timer, &tv);
+		return 0;
+	}
+	free(p);
+	return http_oauth_result(h, req, res);
+}
+
+/*
+ * With tokens: which one the request carries (h->owner), or 401; with
+ * OAuth, a static token still goes first, then the access token.  With
  * --rate-limit, failures count per address too: past the limit the
  * address gets 429 whatever it sends, so that a good guess is not let
  * through any faster than the limit.
  */
 static int
-http_auth_ok(struct http *h, struct http_req *req)
+http_auth_ok(struct http *h, struct http_req *req, const char *path,
+    struct rsauth_result *res)
 {
 	const char	*value, *peer;
 	uint64_t	 wait;
 	int		 i;
 
 	h->owner = 0;
-	if (h->auth == NULL)
+	if (h->auth == NULL && h->oauth == NULL)
 		return 1;
 	peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
 	if (h->authfail != NULL &&
@@ -2039,10 +2346,13 @@ http_auth_ok(struct http *h, struct http_req *req)
 		return 0;
 	}
 	value = h->hdr.authorization;
-	if ((i = auth_check(h->auth, value)) >= 0) {
-		h->owner = i + 1;
+	if (h->auth != NULL && (i = auth_check(h->auth, value)) >= 0) {
+		h->owner = (uint64_t)i + 1;
+		h->static_ok++;
 		return 1;
 	}
+	if (h->oauth != NULL)
+		return http_oauth_check(h, req, path, res);
 	if (h->authfail != NULL)
 		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
@@ -2052,6 +2362,43 @@ http_auth_ok(struct http *h, struct http_req *req)
 	http_reply_error(req, 401, "Unauthorized", JSONRPC_SERVER_ERROR,
 	    "Unauthorized: a valid bearer token is required");
 	return 0;
+}
+
+/*
+ * The protected-resource metadata (RFC 9728), at the bare well-known path
+ * and the one with the resource's path: public, for anybody who may
+ * connect, readable by any page (no credentials go with it).  1 if path
+ * is one of them (answered).
+ */
+static int
+http_oauth_metadata(struct http *h, struct http_req *req, const char *path)
+{
+	const struct http_oauth	*o;
+
+	if (h->oauth == NULL)
+		return 0;
+	o = http_auth_oauth(h->oauth);
+	if (strcmp(path, "/.well-known/" RSMETA_WELLKNOWN) != 0 &&
+	    strcmp(path, o->metadata_path) != 0)
+		return 0;
+	http_req_add(req, "Access-Control-Allow-Origin", "*");
+	if (req->method == HTTP_M_OPTIONS) {
+		http_req_add(req, "Access-Control-Allow-Methods",
+		    "GET, HEAD, OPTIONS");
+		http_req_add(req, "Access-Control-Allow-Headers",
+		    "MCP-Protocol-Version");
+		http_req_add(req, "Access-Control-Max-Age", HTTP_CORS_MAX_AGE);
+		http_req_add(req, "Allow", "GET, HEAD, OPTIONS");
+		http_req_reply(req, 204, "No Content", NULL, 0);
+		return 1;
+	}
+	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+		http_reply_allow(req, "GET, HEAD, OPTIONS");
+		return 1;
+	}
+	http_req_add(req, "Cache-Control", "max-age=300");
+	http_reply(req, 200, "OK", "application/json", o->document);
+	return 1;
 }
 
 /* --rate-limit: one token from the bucket of the client's token or,
@@ -2065,7 +2412,7 @@ http_rate_ok(struct http *h, struct http_req *req)
 	if (h->ratelimit == NULL)
 		return 1;
 	if (h->owner != 0)
-		snprintf(key, sizeof key, "t%d", h->owner);
+		snprintf(key, sizeof key, "t%" PRIu64, h->owner);
 	else
 		snprintf(key, sizeof key, "a%s", h->cur != NULL ?
 		    http_conn_peer(h->cur) : "-");
@@ -2135,6 +2482,11 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 		g->child_answers_unreadable += ms.unreadable_unanswered;
 		g->client_progress_dropped += ms.client_progress_dropped;
 		g->child_guesses_withheld += ms.guesses_withheld;
+		g->child_requests_refused += ms.server_requests_refused;
+		g->calls_waiting += ms.calls_waiting;
+		g->call_waits += ms.call_waits;
+		g->call_wait_ms += ms.call_wait_ms;
+		g->calls_wait_refused += ms.calls_wait_refused;
 	}
 	g->connections = h->listener == NULL ? 0 :
 	    http_listener_count(h->listener);
@@ -2160,6 +2512,8 @@ http_metrics(struct http *h, struct http_req *req)
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
 	free(g.servers);
+	if (h->oauth != NULL)
+		http_auth_metrics(h->oauth, buf, h->static_ok);
 	http_req_add(req, "Content-Type",
 	    "text/plain; version=0.0.4; charset=utf-8");
 	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),
@@ -2210,9 +2564,13 @@ static void
 http_route(struct http *h, struct http_req *req, const char *path)
 {
 	const char		*host;
-	size_t			 i;
+	struct rsauth_result	 res;
 
 	host = h->hdr.host;
+	/* The metadata is public: any page may read it, Origin or not. */
+	if (auth_host_ok(&h->origins, host) &&
+	    http_oauth_metadata(h, req, path))
+		return;
 	if (!auth_host_ok(&h->origins, host) ||
 	    !auth_origin_ok(&h->origins, h->hdr.origin, host)) {
 		http_note(h, "Host or Origin not allowed");
@@ -2233,27 +2591,45 @@ http_route(struct http *h, struct http_req *req, const char *path)
 	}
 	if (http_server_probe(h, req, path, h->cfg->base_path))
 		return;
-	if (!http_auth_ok(h, req) || !http_rate_ok(h, req))
-		return;
+	memset(&res, 0, sizeof res);
+	if (http_auth_ok(h, req, path, &res))
+		http_serve(h, req, path);
+	rsauth_result_free(&res);
+	h->claims = NULL;
+}
+
+/* The live endpoint that path is one of the three paths of, or NULL. */
+static struct http_ep *
+http_endpoint(struct http *h, const char *path)
+{
+	struct http_ep	*ep;
+	size_t		 i;
+
 	for (i = 0; i < h->neps; i++) {
-		h->ep = h->eps[i];
-		if (h->ep->dead)
-			continue;
-		if (strcmp(path, h->ep->mcp_path) == 0) {
-			http_mcp(h, req);
-			return;
-		}
-		if (strcmp(path, h->ep->sse_path) == 0) {
-			http_sse(h, req);
-			return;
-		}
-		if (strcmp(path, h->ep->message_path) == 0) {
-			http_message(h, req);
-			return;
-		}
+		ep = h->eps[i];
+		if (!ep->dead && (strcmp(path, ep->mcp_path) == 0 ||
+		    strcmp(path, ep->sse_path) == 0 ||
+		    strcmp(path, ep->message_path) == 0))
+			return ep;
 	}
-	h->ep = NULL;
-	if (strcmp(path, h->metrics_path) == 0)
+	return NULL;
+}
+
+/* An authenticated request (h->owner): the rate limit, then its path:
+ * one of an endpoint's (h->ep, every route alike), or /metrics. */
+static void
+http_serve(struct http *h, struct http_req *req, const char *path)
+{
+	if (!http_rate_ok(h, req))
+		return;
+	if ((h->ep = http_endpoint(h, path)) != NULL) {
+		if (strcmp(path, h->ep->mcp_path) == 0)
+			http_mcp(h, req);
+		else if (strcmp(path, h->ep->sse_path) == 0)
+			http_sse(h, req);
+		else
+			http_message(h, req);
+	} else if (strcmp(path, h->metrics_path) == 0)
 		http_metrics(h, req);
 	else
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
@@ -2573,6 +2949,7 @@ http_listen(struct http *h)
 	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 	struct http_conn_config	 cc;
 	char			*bind_host, *url;
+	const char		*who;
 	size_t			 len;
 	int			 error;
 
@@ -2619,17 +2996,17 @@ http_listen(struct http *h)
 	    h->cfg->base_path);
 	/* The unnamed endpoint comes first when there is one (it may have
 	 * its server's named one beside it). */
+	who = h->cfg->oauth ? ", OAuth tokens required" : h->auth != NULL ?
+	    ", tokens required" : "";
 	if (h->neps > 0 && h->eps[0]->name == NULL)
 		log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s",
-		    url, h->eps[0]->mcp_path, h->eps[0]->sse_path,
-		    h->auth != NULL ? ", tokens required" : "",
+		    url, h->eps[0]->mcp_path, h->eps[0]->sse_path, who,
 		    h->cfg->ncors != 0 ? ", CORS on" : "");
 	else
 		log_info("listening on %s (%zu servers under %s/servers/)%s%s",
-		    url, h->neps, h->cfg->base_path, h->auth != NULL ?
-		    ", tokens required" : "", h->cfg->ncors != 0 ?
+		    url, h->neps, h->cfg->base_path, who, h->cfg->ncors != 0 ?
 		    ", CORS on" : "");
-	if (!h->origins.loopback && h->auth == NULL)
+	if (!h->origins.loopback && h->auth == NULL && !h->cfg->oauth)
 		log_warnx("listening on a non-loopback address without "
 		    "--auth-token-file or --auth-token-env: anybody who can "
 		    "reach it can use the server");
@@ -2646,6 +3023,19 @@ void
 http_each_token(struct http *h, void (*fn)(void *, const char *), void *arg)
 {
 	auth_each(h->auth, fn, arg);
+}
+
+const char *
+http_url(const struct http *h)
+{
+	return h->url;
+}
+
+void
+http_set_oauth(struct http *h, const struct http_oauth *o)
+{
+	http_auth_free(h->oauth);
+	h->oauth = o != NULL ? http_auth_new(o) : NULL;
 }
 
 void
@@ -2817,7 +3207,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	if (cfg->rate_limit != 0) {
 		h->ratelimit = ratelimit_new((double)cfg->rate_limit,
 		    (double)cfg->rate_limit, HTTP_RATE_KEYS_MAX);
-		if (h->auth != NULL)
+		if (h->auth != NULL || cfg->oauth)
 			h->authfail = ratelimit_new((double)cfg->rate_limit,
 			    (double)cfg->rate_limit, HTTP_AUTHFAIL_ADDRS_MAX);
 	}
@@ -2906,6 +3296,13 @@ http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 }
 
 void
+http_set_trace(struct http *h, http_trace_cb cb, void *arg)
+{
+	h->trace = cb;
+	h->trace_arg = arg;
+}
+
+void
 http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
     void *arg)
 {
@@ -2961,6 +3358,8 @@ http_free(struct http *h)
 	free(h->hnames);
 	free(h->hvalues);
 	auth_free(h->auth);
+	/* After the listener: closing a connection cancels its check. */
+	http_auth_free(h->oauth);
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);
 	ratelimit_free(h->authfail);

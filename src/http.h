@@ -16,10 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 struct event_base;
+struct http_oauth;
 struct metrics_gauges;
 struct mux;
 struct mux_out;
+struct mux_session;
 struct http;
 
 /*
@@ -53,6 +57,8 @@ struct http_config {
 	const char		*auth_token_env;
 	const char		*tls_cert;
 	const char		*tls_key;
+	int			 oauth;		/* --oauth-issuer given: the
+						   parts come by http_set_oauth */
 
 	/* limits */
 	size_t			 max_header_size;
@@ -90,9 +96,30 @@ void		 http_add_endpoint(struct http *, const char *name,
 int		 http_remove_endpoint(struct http *, const char *name,
 		    const char *why);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
+
+/* OpenTelemetry (serve_trace.c): what only the HTTP side knows of the
+ * requests of a POST, as they start.  Pointers valid during the call. */
+struct http_trace_info {
+	const char	*traceparent;	/* the headers', or NULL */
+	const char	*tracestate;
+	const char	*version;	/* MCP-Protocol-Version, or NULL */
+	const char	*peer;		/* the client's address */
+	void		*route;		/* its endpoint's pump_arg: whose */
+};
+/* msg (one request, or a batch) is borrowed and must not change. */
+typedef void (*http_trace_cb)(void *arg, struct mux_session *,
+		    json_object *msg, const struct http_trace_info *);
+void		 http_set_trace(struct http *, http_trace_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen) and logs the address.  -1
  * with a log line on failure. */
 int		 http_listen(struct http *);
+/* The base URL, once listening (the default OAuth resource is its /mcp,
+ * or itself with named servers), or NULL. */
+const char	*http_url(const struct http *);
+/* The OAuth resource server (http_auth.h), after http_listen and before
+ * the loop runs: a copy is kept, the parts stay the caller's until
+ * http_free.  Requests then need a static token or an access token. */
+void		 http_set_oauth(struct http *, const struct http_oauth *);
 /* With --print-url, the URLs on stdout: called once the server behind is
  * there to be reached (the shared child started), so a script never
  * reads the URL of a bridge that is about to exit. */

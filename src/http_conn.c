@@ -311,13 +311,36 @@ http_conn_over(struct http_conn *conn)
 	return 1;
 }
 
+/* v in decimal, appended to b: a few appends cost less than a printf,
+ * and every answer has a status and a length (issue 20). */
+static void
+http_conn_add_num(struct evbuffer *b, unsigned long v)
+{
+	char	d[24];
+	size_t	i = sizeof d;
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	evbuffer_add(b, d + i, sizeof d - i);
+}
+
 /* The status line, Date and the owner's headers. */
 static void
 http_conn_head_out(struct http_conn *conn, int status, const char *reason)
 {
-	evbuffer_add_printf(conn->out, "HTTP/1.%d %d %s\r\nDate: %s\r\n",
-	    http_parse_minor(conn->parse), status, reason != NULL ? reason :
-	    "", http_conn_date());
+	const char	*date = http_conn_date();
+
+	evbuffer_add(conn->out, http_parse_minor(conn->parse) == 0 ?
+	    "HTTP/1.0 " : "HTTP/1.1 ", 9);
+	http_conn_add_num(conn->out, status < 0 ? 0 : (unsigned long)status);
+	evbuffer_add(conn->out, " ", 1);
+	if (reason != NULL)
+		evbuffer_add(conn->out, reason, strlen(reason));
+	evbuffer_add(conn->out, "\r\nDate: ", 8);
+	evbuffer_add(conn->out, date, strlen(date));
+	evbuffer_add(conn->out, "\r\n", 2);
 	evbuffer_add_buffer(conn->out, conn->head);
 }
 
@@ -792,7 +815,10 @@ http_conn_header(struct http_conn *conn, const char *name, const char *value)
 		conn->close_after = 1;
 		return 0;
 	}
-	evbuffer_add_printf(conn->head, "%s: %s\r\n", name, value);
+	evbuffer_add(conn->head, name, nlen);
+	evbuffer_add(conn->head, ": ", 2);
+	evbuffer_add(conn->head, value, vlen);
+	evbuffer_add(conn->head, "\r\n", 2);
 	return 0;
 }
 
@@ -821,8 +847,11 @@ http_conn_reply(struct http_conn *conn, int status, const char *reason,
 	conn->status = status;
 	bodiless = status < 200 || status == 204 || status == 304;
 	http_conn_head_out(conn, status, reason);
-	if (!bodiless)
-		evbuffer_add_printf(conn->out, "Content-Length: %zu\r\n", len);
+	if (!bodiless) {
+		evbuffer_add(conn->out, "Content-Length: ", 16);
+		http_conn_add_num(conn->out, len);
+		evbuffer_add(conn->out, "\r\n", 2);
+	}
 	http_conn_connection(conn);
 	evbuffer_add(conn->out, "\r\n", 2);
 	if (!bodiless && len > 0 &&

@@ -556,6 +556,164 @@ jsonparse_count(json_object *o)
 static json_object	*jsonparse_run(const char *, size_t, const char **,
 			    int);
 
+/* The largest id jsonparse_answer takes: 2^53 - 1, what every JSON
+ * reader keeps exactly. */
+#define JSONPARSE_ANSWER_ID_MAX	9007199254740991LL
+
+/* s->p on a value: a plain positive integer id (no sign, fraction,
+ * exponent or leading zero), at most JSONPARSE_ANSWER_ID_MAX; -1 if not. */
+static int64_t
+jsonparse_answer_id(struct jsonparse_scan *s)
+{
+	int64_t	v = 0;
+
+	if (s->p == s->end || *s->p < '1' || *s->p > '9')
+		return -1;
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
+		v = v * 10 + (*s->p++ - '0');
+		if (v > JSONPARSE_ANSWER_ID_MAX)
+			return -1;
+	}
+	if (s->p < s->end && (*s->p == '.' || *s->p == 'e' || *s->p == 'E'))
+		return -1;
+	return v;
+}
+
+/*
+ * s->p on the result value: checked as jsonparse_strict checks a member
+ * of a message (depth 1); an object's own members are walked here, to
+ * refuse a "task" member.  0 if it is fine, -1 if not or not sure.
+ */
+static int
+jsonparse_answer_result(struct jsonparse_scan *s)
+{
+	const unsigned char	*key;
+
+	s->dx = 0;
+	if (*s->p != '{') {
+		if (jsonparse_value(s, 1) == -1 || s->dx)
+			return -1;
+		return 0;
+	}
+	s->values++;
+	s->p++;
+	jsonparse_space(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		if (s->p == s->end || *s->p != '"')
+			return -1;
+		key = s->p + 1;
+		if (jsonparse_string(s) == -1)
+			return -1;
+		/* Spelled with escapes, it would still be "task": unsure. */
+		if ((s->p - 1 - key == 4 && memcmp(key, "task", 4) == 0) ||
+		    memchr(key, '\\', (size_t)(s->p - 1 - key)) != NULL)
+			return -1;
+		jsonparse_space(s);
+		if (s->p == s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		jsonparse_space(s);
+		if (jsonparse_value(s, 2) == -1)
+			return -1;
+		jsonparse_space(s);
+		if (s->p == s->end)
+			return -1;
+		if (*s->p == '}') {
+			s->p++;
+			break;
+		}
+		if (*s->p != ',')
+			return -1;
+		s->p++;
+		jsonparse_space(s);
+	}
+	return s->dx ? -1 : 0;
+}
+
+#define JSONPARSE_A_JSONRPC	0x1
+#define JSONPARSE_A_ID		0x2
+#define JSONPARSE_A_RESULT	0x4
+
+int
+jsonparse_answer(const char *p, size_t len, struct jsonparse_answer *a)
+{
+	struct jsonparse_scan	 s;
+	const unsigned char	*key, *v;
+	size_t			 klen;
+	unsigned		 seen = 0;
+
+	s.p = (const unsigned char *)p;
+	s.end = s.p + len;
+	s.cause = NULL;
+	s.top = '{';
+	s.values = s.nbig = 0;
+	s.dx = 0;
+	if (len > JSONPARSE_MAX_LEN)
+		return 0;
+	jsonparse_space(&s);
+	if (s.p == s.end || *s.p != '{')
+		return 0;
+	s.p++;
+	jsonparse_space(&s);
+	for (;;) {
+		if (s.p == s.end || *s.p != '"')
+			return 0;
+		key = s.p + 1;
+		if (jsonparse_string(&s) == -1)
+			return 0;
+		klen = (size_t)(s.p - 1 - key);
+		jsonparse_space(&s);
+		if (s.p == s.end || *s.p != ':')
+			return 0;
+		s.p++;
+		jsonparse_space(&s);
+		v = s.p;
+		/* Names compared as written: one with an escape is unsure. */
+		if (klen == 7 && memcmp(key, "jsonrpc", 7) == 0 &&
+		    !(seen & JSONPARSE_A_JSONRPC)) {
+			if (s.end - s.p < 5 || memcmp(s.p, "\"2.0\"", 5) != 0)
+				return 0;
+			s.p += 5;
+			seen |= JSONPARSE_A_JSONRPC;
+		} else if (klen == 2 && memcmp(key, "id", 2) == 0 &&
+		    !(seen & JSONPARSE_A_ID)) {
+			if ((a->id = jsonparse_answer_id(&s)) == -1)
+				return 0;
+			seen |= JSONPARSE_A_ID;
+		} else if (klen == 6 && memcmp(key, "result", 6) == 0 &&
+		    !(seen & JSONPARSE_A_RESULT)) {
+			if (s.p == s.end || jsonparse_answer_result(&s) == -1)
+				return 0;
+			a->result_off = (size_t)(v - (const unsigned char *)p);
+			a->result_len = (size_t)(s.p - v);
+			seen |= JSONPARSE_A_RESULT;
+		} else
+			return 0;	/* another member, or one again */
+		jsonparse_space(&s);
+		if (s.p == s.end)
+			return 0;
+		if (*s.p == '}') {
+			s.p++;
+			break;
+		}
+		if (*s.p != ',')
+			return 0;
+		s.p++;
+		jsonparse_space(&s);
+	}
+	jsonparse_space(&s);
+	/* An integer past 64 bits is mended in full, and refused beside a
+	 * duplicate member, which this scan does not look for: unsure. */
+	if (s.p != s.end || s.nbig > 0 || seen != (JSONPARSE_A_JSONRPC |
+	    JSONPARSE_A_ID | JSONPARSE_A_RESULT))
+		return 0;
+	return 1;
+}
+
 json_object *
 jsonparse_strict(const char *p, size_t len, const char **cause)
 {

@@ -8,6 +8,7 @@
 #define MCPBRIDGE_JSONPARSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -58,5 +59,24 @@ json_object	*jsonparse_strict_unique(const char *p, size_t len,
  * in its place, so as an id it would name another request.
  */
 int		 jsonparse_lone_surrogate(const char *p, size_t len);
+
+/*
+ * The raw pass-through of a child's answers (issue 20): a line that is
+ * exactly {"jsonrpc":"2.0","id":N,"result":R}, members in any order, each
+ * once, names written plainly, N an integer from 1 to 2^53 - 1, R any
+ * value jsonparse_strict takes that needs no mending: no integer past 64
+ * bits, no \uDxxx escape (json-c would change a lone surrogate) and,
+ * where R is an object, no "task" member (the bridge keeps track of
+ * those).  Checked with the same grammar as jsonparse_strict, nothing
+ * built.  1 with *a filled when the line is such an answer; 0 when it is
+ * not, or the scan is not sure: then the caller parses it in full.
+ */
+struct jsonparse_answer {
+	int64_t		 id;
+	size_t		 result_off;	/* where R starts in the line */
+	size_t		 result_len;
+};
+int		 jsonparse_answer(const char *p, size_t len,
+		    struct jsonparse_answer *a);
 
 #endif

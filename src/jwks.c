@@ -462,6 +462,12 @@ jwks_start(struct jwks *j)
 		(void)jwks_begin(j->is[i]);
 }
 
+size_t
+jwks_key_count(const struct jwks_issuer *is)
+{
+	return is->keys != NULL ? jwt_keyset_count(is->keys) : 0;
+}
+
 const struct jwt_keyset *
 jwks_keys(struct jwks_issuer *is)
 {

@@ -82,6 +82,10 @@ const struct asmeta *jwks_meta(const struct jwks_issuer *);
  * until the caller returns to the loop. */
 const struct jwt_keyset *jwks_keys(struct jwks_issuer *);
 
+/* Keys cached now, stale ones included, without starting a fetch (the
+ * /metrics gauge). */
+size_t		 jwks_key_count(const struct jwks_issuer *);
+
 typedef void (*jwks_wait_cb)(void *arg);
 /*
  * Waits for the issuer's next fetch to end.  refresh: the caller's token

@@ -25,13 +25,36 @@
 static enum log_level	 log_level = LOG_LEVEL_INFO;
 static enum log_format	 log_format = LOG_FORMAT_TEXT;
 static const char	*log_progname = "mcpbridge";
-/* --log-file: the stream and its name, for log_reopen; NULL: stderr. */
-static FILE		*log_file;
+/* --log-file: its descriptor and name, for log_reopen; -1: stderr. */
+static int		 log_fd = -1;
 static char		 log_file_path[PATH_MAX];
-/* A write to log_file failed and that was said on stderr (once a file). */
+/* A write to the --log-file failed and that was said on stderr (once a
+ * file). */
 static int		 log_file_told;
 /* LOG_SOURCE_*: 1 on, 0 off, -1 as the level says (log_source_on). */
 static int		 log_sources[LOG_SOURCES] = { -1, -1 };
+
+/*
+ * Every line is made here with a few appends and written with write(2).
+ * Access log lines (one per request, the hot path) stay here until the
+ * end of the event loop's turn (log_set_base), the buffer is full,
+ * log_flush (serve.c's tick, within a second), SIGHUP (log_reopen), exit
+ * (atexit), or any other line: those are written at once, after what is
+ * buffered, so the order holds.  It never grows: a
+ * piece that does not fit flushes it first, and one bigger than all of
+ * it is written straight through.  log_buf_pid: the process whose lines
+ * these are; a forked child never writes its parent's.
+ */
+static char		 log_buf[LOG_BUFFER_SIZE];
+static size_t		 log_buf_len;
+static pid_t		 log_buf_pid;
+/* The time stamp up to the second and "progname[pid]: ", made anew when
+ * the second changes (log_stamp). */
+static time_t		 log_stamp_sec = -1;
+static char		 log_stamp_head[32];
+static size_t		 log_stamp_len;
+static char		 log_who[64];
+static size_t		 log_who_len;
 
 static const char *const log_level_names[] = {
 	[LOG_LEVEL_ERROR] = "error",
@@ -40,64 +63,186 @@ static const char *const log_level_names[] = {
 	[LOG_LEVEL_DEBUG] = "debug",
 };
 
-static FILE *
+static int
 log_out(void)
 {
-	return log_file != NULL ? log_file : stderr;
+	return log_fd != -1 ? log_fd : STDERR_FILENO;
+}
+
+/* All of buf to fd, through short writes and signals; -1 with errno. */
+static int
+log_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 /*
- * Ends a line: flushed, and a --log-file that takes no writes (a full
- * disk, /dev/full) said once on stderr rather than losing the log in
- * silence.  Called with f locked.
+ * Writes buf out.  A --log-file that takes no writes (a full disk,
+ * /dev/full) is said once on stderr rather than losing the log in
+ * silence.
  */
 static void
-log_flush(FILE *f)
+log_write(const char *buf, size_t len)
 {
-	if (fflush(f) != EOF && !ferror(f))
+	char	msg[PATH_MAX + 256];
+	int	n;
+
+	if (len == 0 || log_write_all(log_out(), buf, len) == 0)
 		return;
-	if (f != stderr && !log_file_told) {
-		fprintf(stderr, "%s: cannot write to --log-file %s: %s; log "
-		    "lines are lost until it takes writes again\n",
+	if (log_fd != -1 && !log_file_told) {
+		n = snprintf(msg, sizeof msg, "%s: cannot write to --log-file "
+		    "%s: %s; log lines are lost until it takes writes again\n",
 		    log_progname, log_file_path, strerror(errno));
+		if (n > 0)
+			(void)log_write_all(STDERR_FILENO, msg,
+			    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
 		log_file_told = 1;
 	}
-	clearerr(f);
+}
+
+void
+log_flush(void)
+{
+	int	saved = errno;
+
+	if (log_buf_len > 0 && log_buf_pid == getpid())
+		log_write(log_buf, log_buf_len);
+	log_buf_len = 0;
+	errno = saved;
+}
+
+/* log_set_base: the event that writes the loop turn's lines, made
+ * active by the first of them. */
+static struct event	*log_flush_ev;
+static int		 log_flush_armed;
+
+static void
+log_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	log_flush_armed = 0;
+	log_flush();
+}
+
+void
+log_set_base(struct event_base *base)
+{
+	if (log_flush_ev != NULL) {
+		event_free(log_flush_ev);
+		log_flush_ev = NULL;
+	}
+	log_flush_armed = 0;
+	if (base != NULL && (log_flush_ev = event_new(base, -1, 0,
+	    log_flush_cb, NULL)) == NULL)
+		fatalx("event_new");
+	log_flush();
+}
+
+size_t
+log_buffered(void)
+{
+	return log_buf_len;
+}
+
+/* Before a line of the program's own (rare: a system call is cheap
+ * enough here): a forked child drops what its parent had buffered, so
+ * that its own line goes out and the parent's never twice. */
+static void
+log_begin(void)
+{
+	if (log_buf_len > 0 && log_buf_pid != getpid())
+		log_buf_len = 0;
+}
+
+static void
+log_put(const char *s, size_t len)
+{
+	if (log_buf_len == 0)
+		log_buf_pid = getpid();
+	if (len > sizeof log_buf - log_buf_len) {
+		log_flush();
+		if (len > sizeof log_buf) {
+			log_write(s, len);
+			return;
+		}
+		log_buf_pid = getpid();
+	}
+	memcpy(log_buf + log_buf_len, s, len);
+	log_buf_len += len;
+}
+
+static void
+log_puts(const char *s)
+{
+	log_put(s, strlen(s));
+}
+
+static void
+log_putc(char c)
+{
+	if (log_buf_len < sizeof log_buf && log_buf_len > 0)
+		log_buf[log_buf_len++] = c;
+	else
+		log_put(&c, 1);
+}
+
+/* An unsigned number in decimal. */
+static void
+log_putu(unsigned long v)
+{
+	char	d[24];
+	size_t	i = sizeof d;
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	log_put(d + i, sizeof d - i);
+}
+
+static void
+log_puti(long v)
+{
+	if (v < 0) {
+		log_putc('-');
+		log_putu(0UL - (unsigned long)v);
+	} else
+		log_putu((unsigned long)v);
 }
 
 /* Appends, close-on-exec (the child must not inherit it); created
  * readable by its group, as logs usually are. */
-static FILE *
+static int
 log_fopen(const char *path)
 {
-	FILE	*f;
-	int	 fd, saved;
-
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd == -1)
-		return NULL;
-	if ((f = fdopen(fd, "a")) == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-	}
-	return f;
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 }
 
 int
 log_open_file(const char *path)
 {
-	FILE	*f;
+	int	fd;
 
 	if (strlen(path) >= sizeof log_file_path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((f = log_fopen(path)) == NULL)
+	if ((fd = log_fopen(path)) == -1)
 		return -1;
-	if (log_file != NULL)
-		fclose(log_file);
-	log_file = f;
+	log_flush();
+	if (log_fd != -1)
+		close(log_fd);
+	log_fd = fd;
 	log_file_told = 0;
 	memcpy(log_file_path, path, strlen(path) + 1);
 	return 0;
@@ -106,17 +251,19 @@ log_open_file(const char *path)
 int
 log_reopen(void)
 {
-	FILE	*f;
+	int	fd;
 
-	if (log_file == NULL)
+	/* What the old file is owed goes to it, whatever happens next. */
+	log_flush();
+	if (log_fd == -1)
 		return 0;
-	if ((f = log_fopen(log_file_path)) == NULL) {
+	if ((fd = log_fopen(log_file_path)) == -1) {
 		log_error("SIGHUP: cannot reopen --log-file %s: %s; still "
 		    "writing to the old one", log_file_path, strerror(errno));
 		return -1;
 	}
-	fclose(log_file);
-	log_file = f;
+	close(log_fd);
+	log_fd = fd;
 	log_file_told = 0;
 	log_info("SIGHUP: log file %s reopened", log_file_path);
 	return 1;
@@ -144,6 +291,9 @@ log_libevent(int severity, const char *msg)
 	log_relay(level, "libevent", msg, strlen(msg));
 }
 
+/* atexit(log_flush) was done: once a process. */
+static int	log_atexit_set;
+
 void
 log_init(enum log_level level, enum log_format format, const char *progname)
 {
@@ -151,7 +301,10 @@ log_init(enum log_level level, enum log_format format, const char *progname)
 	log_format = format;
 	if (progname != NULL)
 		log_progname = progname;
+	log_stamp_sec = -1;
 	event_set_log_callback(log_libevent);
+	if (!log_atexit_set && atexit(log_flush) == 0)
+		log_atexit_set = 1;
 }
 
 void
@@ -232,104 +385,148 @@ log_format_parse(const char *s, enum log_format *out)
 	return 0;
 }
 
+static const char log_hex[] = "0123456789abcdef";
+
 /*
- * Writes s as the inside of a JSON string.  What the child writes on its
+ * Appends s as the inside of a JSON string.  What the child writes on its
  * stderr is any bytes: a byte that is not part of well-formed UTF-8
  * becomes U+FFFD, so that every line stays JSON a collector can read.
+ * Runs of bytes that need nothing are appended at once.
  */
 static void
-log_json_string(FILE *f, const char *s, size_t len)
+log_json_string(const char *s, size_t len)
 {
-	size_t		 i, n;
+	size_t		 i, n, run = 0;
 	unsigned char	 c;
+	char		 u[6] = { '\\', 'u', '0', '0', 0, 0 };
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
 		if (c >= 0x80) {
 			n = utf8_len((const unsigned char *)s + i, len - i);
-			if (n == 0)
-				fputs("\\ufffd", f);
-			else
-				fwrite(s + i, 1, n, f);
-			i += n == 0 ? 0 : n - 1;
+			if (n > 0) {
+				i += n - 1;
+				continue;
+			}
+		} else if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		}
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
+		log_put(s + run, i - run);
+		run = i + 1;
+		if (c >= 0x80)
+			log_put("\\ufffd", 6);
+		else if (c == '"' || c == '\\') {
+			log_putc('\\');
+			log_putc((char)c);
+		} else if (c == '\n')
+			log_put("\\n", 2);
 		else if (c == '\r')
-			fputs("\\r", f);
+			log_put("\\r", 2);
 		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+			log_put("\\t", 2);
+		else {
+			u[4] = log_hex[c >> 4];
+			u[5] = log_hex[c & 0xf];
+			log_put(u, sizeof u);
+		}
 	}
+	log_put(s + run, len - run);
 }
 
 /* Text form keeps control characters out of the operator's terminal. */
 static void
-log_text_string(FILE *f, const char *s, size_t len)
+log_text_string(const char *s, size_t len)
 {
-	size_t		 i;
+	size_t		 i, run = 0;
 	unsigned char	 c;
+	char		 x[4] = { '\\', 'x', 0, 0 };
 
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f)
-			fprintf(f, "\\x%02x", c);
-		else
-			fputc(c, f);
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		log_put(s + run, i - run);
+		run = i + 1;
+		x[2] = log_hex[c >> 4];
+		x[3] = log_hex[c & 0xf];
+		log_put(x, sizeof x);
 	}
+	log_put(s + run, len - run);
 }
 
-/* The time stamp both formats start with. */
+/*
+ * The time stamp both formats start with, appended; in text form
+ * followed by "progname[pid]: ".  What stays the same within a second is
+ * made once a second: gmtime_r and formatting cost more than the rest
+ * of a line.
+ */
 static void
-log_stamp(char *buf, size_t size)
+log_stamp(int who)
 {
 	struct timeval	 tv;
 	struct tm	 tm;
+	char		 ms[5];
+	unsigned	 m;
+	int		 n;
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000));
+	if (tv.tv_sec != log_stamp_sec) {
+		gmtime_r(&tv.tv_sec, &tm);
+		n = snprintf(log_stamp_head, sizeof log_stamp_head,
+		    "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+		    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		    tm.tm_sec);
+		log_stamp_len = n > 0 && (size_t)n < sizeof log_stamp_head ?
+		    (size_t)n : 0;
+		n = snprintf(log_who, sizeof log_who, " %s[%ld]: ",
+		    log_progname, (long)getpid());
+		log_who_len = n > 0 && (size_t)n < sizeof log_who ?
+		    (size_t)n : sizeof log_who - 1;
+		log_stamp_sec = tv.tv_sec;
+	}
+	m = (unsigned)(tv.tv_usec / 1000);
+	ms[0] = (char)('0' + m / 100);
+	ms[1] = (char)('0' + m / 10 % 10);
+	ms[2] = (char)('0' + m % 10);
+	ms[3] = 'Z';
+	log_put(log_stamp_head, log_stamp_len);
+	log_put(ms, 4);
+	if (who)
+		log_put(log_who, log_who_len);
 }
 
 /* Writes one line; the caller decided that it is shown. */
 static void
 log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
 {
-	char		 stamp[64];
-	FILE		*f = log_out();
-
-	log_stamp(stamp, sizeof stamp);
-
-	flockfile(f);
+	log_begin();
 	if (log_format == LOG_FORMAT_JSON) {
-		fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",", stamp,
-		    log_level_names[level]);
+		log_puts("{\"time\":\"");
+		log_stamp(0);
+		log_puts("\",\"level\":\"");
+		log_puts(log_level_names[level]);
+		log_puts("\",");
 		if (tag != NULL) {
-			fputs("\"source\":\"", f);
-			log_json_string(f, tag, strlen(tag));
-			fputs("\",", f);
+			log_puts("\"source\":\"");
+			log_json_string(tag, strlen(tag));
+			log_puts("\",");
 		}
-		fputs("\"msg\":\"", f);
-		log_json_string(f, msg, len);
-		fputs("\"}\n", f);
+		log_puts("\"msg\":\"");
+		log_json_string(msg, len);
+		log_puts("\"}\n");
 	} else {
-		fprintf(f, "%s %s[%ld]: %s: ", stamp, log_progname,
-		    (long)getpid(), log_level_names[level]);
-		if (tag != NULL)
-			fprintf(f, "[%s] ", tag);
-		log_text_string(f, msg, len);
-		fputc('\n', f);
+		log_stamp(1);
+		log_puts(log_level_names[level]);
+		log_put(": ", 2);
+		if (tag != NULL) {
+			log_putc('[');
+			log_puts(tag);
+			log_put("] ", 2);
+		}
+		log_text_string(msg, len);
+		log_putc('\n');
 	}
-	log_flush(f);
-	funlockfile(f);
+	/* The program's own lines are rare and may say why it dies. */
+	log_flush();
 }
 
 void
@@ -354,65 +551,83 @@ log_vlog(enum log_level level, int with_errno, const char *fmt, va_list ap)
 }
 
 static void
-log_json_field(FILE *f, const char *name, const char *value, size_t len)
+log_json_field(const char *name, const char *value, size_t len)
 {
-	fprintf(f, ",\"%s\":\"", name);
-	log_json_string(f, value, len);
-	fputc('"', f);
+	log_put(",\"", 2);
+	log_puts(name);
+	log_put("\":\"", 3);
+	log_json_string(value, len);
+	log_putc('"');
 }
 
+/* Left in the buffer (see log_buf): written at the end of the loop turn
+ * (log_set_base), when full, by the caller's log_flush within a second,
+ * or before the next line of another kind. */
 void
 log_request(const struct log_request *r)
 {
-	char	 stamp[64];
-	FILE	*f = log_out();
-
 	if (!log_source_on(LOG_SOURCE_ACCESS))
 		return;
-	log_stamp(stamp, sizeof stamp);
-	flockfile(f);
+	/* Active now, it runs after the events this turn already has: the
+	 * turn's lines go out together. */
+	if (log_flush_ev != NULL && !log_flush_armed) {
+		event_active(log_flush_ev, EV_TIMEOUT, 0);
+		log_flush_armed = 1;
+	}
 	if (log_format == LOG_FORMAT_JSON) {
-		fprintf(f, "{\"time\":\"%s\",\"level\":\"info\",\"msg\":"
-		    "\"request\"", stamp);
+		log_puts("{\"time\":\"");
+		log_stamp(0);
+		log_puts("\",\"level\":\"info\",\"msg\":\"request\"");
 		if (r->http_method != NULL)
-			log_json_field(f, "http_method", r->http_method,
+			log_json_field("http_method", r->http_method,
 			    strlen(r->http_method));
 		if (r->path != NULL)
-			log_json_field(f, "path", r->path, strlen(r->path));
-		fprintf(f, ",\"status\":%d,\"latency_ms\":%lu", r->status,
-		    r->latency_ms);
+			log_json_field("path", r->path, strlen(r->path));
+		log_puts(",\"status\":");
+		log_puti(r->status);
+		log_puts(",\"latency_ms\":");
+		log_putu(r->latency_ms);
 		if (r->session != NULL)
-			log_json_field(f, "session", r->session,
+			log_json_field("session", r->session,
 			    strnlen(r->session, 8));
 		if (r->method != NULL)
-			log_json_field(f, "method", r->method,
+			log_json_field("method", r->method,
 			    strlen(r->method));
 		if (r->peer != NULL)
-			log_json_field(f, "peer", r->peer, strlen(r->peer));
+			log_json_field("peer", r->peer, strlen(r->peer));
 		if (r->note != NULL)
-			log_json_field(f, "note", r->note, strlen(r->note));
-		fputs("}\n", f);
+			log_json_field("note", r->note, strlen(r->note));
+		log_put("}\n", 2);
 	} else {
-		fprintf(f, "%s %s[%ld]: info: %s ", stamp, log_progname,
-		    (long)getpid(), r->peer != NULL ? r->peer : "-");
-		log_text_string(f, r->http_method != NULL ? r->http_method :
+		log_stamp(1);
+		log_put("info: ", 6);
+		log_puts(r->peer != NULL ? r->peer : "-");
+		log_putc(' ');
+		log_text_string(r->http_method != NULL ? r->http_method :
 		    "-", r->http_method != NULL ? strlen(r->http_method) : 1);
-		fputc(' ', f);
-		log_text_string(f, r->path != NULL ? r->path : "-",
+		log_putc(' ');
+		log_text_string(r->path != NULL ? r->path : "-",
 		    r->path != NULL ? strlen(r->path) : 1);
-		fprintf(f, " %d %lums", r->status, r->latency_ms);
-		if (r->session != NULL)
-			fprintf(f, " session %.8s", r->session);
-		if (r->method != NULL) {
-			fputc(' ', f);
-			log_text_string(f, r->method, strlen(r->method));
+		log_putc(' ');
+		log_puti(r->status);
+		log_putc(' ');
+		log_putu(r->latency_ms);
+		log_put("ms", 2);
+		if (r->session != NULL) {
+			log_put(" session ", 9);
+			log_put(r->session, strnlen(r->session, 8));
 		}
-		if (r->note != NULL)
-			fprintf(f, " (%s)", r->note);
-		fputc('\n', f);
+		if (r->method != NULL) {
+			log_putc(' ');
+			log_text_string(r->method, strlen(r->method));
+		}
+		if (r->note != NULL) {
+			log_put(" (", 2);
+			log_puts(r->note);
+			log_putc(')');
+		}
+		log_putc('\n');
 	}
-	log_flush(f);
-	funlockfile(f);
 }
 
 void
@@ -477,22 +692,18 @@ fatalx(const char *fmt, ...)
 void
 log_trace(const char *line, size_t len)
 {
-	char	 stamp[64];
-	FILE	*f = log_out();
-
-	log_stamp(stamp, sizeof stamp);
-	flockfile(f);
+	log_begin();
 	if (log_format == LOG_FORMAT_JSON) {
-		fprintf(f, "{\"time\":\"%s\",\"level\":\"trace\",\"msg\":\"",
-		    stamp);
-		log_json_string(f, line, len);
-		fputs("\"}\n", f);
+		log_puts("{\"time\":\"");
+		log_stamp(0);
+		log_puts("\",\"level\":\"trace\",\"msg\":\"");
+		log_json_string(line, len);
+		log_puts("\"}\n");
 	} else {
-		fprintf(f, "%s %s[%ld]: trace: ", stamp, log_progname,
-		    (long)getpid());
-		log_text_string(f, line, len);
-		fputc('\n', f);
+		log_stamp(1);
+		log_put("trace: ", 7);
+		log_text_string(line, len);
+		log_putc('\n');
 	}
-	log_flush(f);
-	funlockfile(f);
+	log_flush();
 }

@@ -7,6 +7,7 @@
 #define MCPBRIDGE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
 	LOG_LEVEL_ERROR = 0,
@@ -70,6 +71,21 @@ struct log_request {
 	const char	*note;		/* why it was refused, if it was */
 };
 void	 log_request(const struct log_request *);
+/*
+ * Access log lines are buffered (log.c), at most LOG_BUFFER_SIZE bytes:
+ * a full buffer is written at once, and so is all of it before any other
+ * line, at log_reopen and at exit.  With log_set_base, the lines of one
+ * turn of the event loop are written at its end, in one write however
+ * many requests it handled (NULL: no more; before the base is freed).
+ * log_flush writes it now: serve.c's tick calls it too, so that a line
+ * is out within a second whatever happens.  log_buffered: the bytes
+ * waiting.
+ */
+#define LOG_BUFFER_SIZE	(64 * 1024)
+struct event_base;
+void	 log_set_base(struct event_base *);
+void	 log_flush(void);
+size_t	 log_buffered(void);
 /* A line relayed from somewhere else (the child's stderr), tagged. */
 void	 log_relay(enum log_level, const char *tag, const char *line, size_t len);
 /* A message trace line (trace.c), shown whatever the level. */

@@ -190,6 +190,9 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_USAGE;
 	}
+	/* Said once: the OTEL_* settings that were ignored. */
+	if (cfg.otel.warn != NULL)
+		log_warnx("OpenTelemetry: %s", cfg.otel.warn);
 	/* A peer that goes away must be an error return, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 

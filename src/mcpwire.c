@@ -19,6 +19,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
+#include "rawjson.h"
 #include "xmalloc.h"
 
 /* ---- log levels ---- */
@@ -435,4 +436,16 @@ mcpwire_param_headers(json_object *spec, json_object *arguments)
 		free(value);
 	}
 	return out;
+}
+
+int
+mcpwire_tool_error(json_object *result)
+{
+	json_object	*is;
+
+	/* The child's result often passes through unparsed (rawjson.h). */
+	if (rawjson_is(result))
+		return rawjson_member_true(result, "isError");
+	return (is = jsonrpc_get(result, "isError", json_type_boolean)) !=
+	    NULL && json_object_get_boolean(is);
 }

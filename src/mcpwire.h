@@ -57,6 +57,8 @@
 
 /* The rank of a level name, or -1 if name is NULL or no level. */
 int		 mcpwire_level(const char *name);
+/* 1 if a tools/call result (parsed, raw or NULL) says isError: true. */
+int		 mcpwire_tool_error(json_object *result);
 /* The name of a level rank in [0, MCPWIRE_NLEVELS), else NULL. */
 const char	*mcpwire_level_name(int rank);
 

@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 
 #include "metrics.h"
+#include "metrics_mcp.h"
 
 struct metrics metrics;
 
@@ -62,6 +63,12 @@ metrics_method(const char *method)
 			return (enum metrics_method)i;
 	}
 	return METRICS_OTHER;
+}
+
+const char *
+metrics_method_name(enum metrics_method m)
+{
+	return metrics_method_names[m < METRICS_METHODS ? m : METRICS_OTHER];
 }
 
 void
@@ -300,6 +307,70 @@ metrics_render_servers(struct evbuffer *out, const struct metrics_gauges *g)
 	}
 }
 
+/* The shared children one by one (--children), labelled child="N" (and
+ * server="NAME" with several servers). */
+static void
+metrics_render_pool(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	static const struct {
+		const char	*name, *type, *help;
+	} series[] = {
+		{ "mcpbridge_pool_child_up", "gauge",
+		    "1 while this shared child runs." },
+		{ "mcpbridge_pool_child_ready", "gauge",
+		    "1 when this shared child completed its handshake." },
+		{ "mcpbridge_pool_child_sessions", "gauge",
+		    "Legacy sessions pinned to this shared child." },
+		{ "mcpbridge_pool_child_requests_in_flight", "gauge",
+		    "Client requests waiting for this shared child." },
+		{ "mcpbridge_pool_child_requests_total", "counter",
+		    "Client requests forwarded to this shared child." },
+		{ "mcpbridge_pool_child_restarts_total", "counter",
+		    "Restarts of this shared child." },
+	};
+	const struct metrics_child	*c;
+	uint64_t			 v;
+	size_t				 k, i;
+
+	if (g->npool == 0)
+		return;
+	for (k = 0; k < sizeof series / sizeof series[0]; k++) {
+		metrics_head(out, series[k].name, series[k].type,
+		    series[k].help);
+		for (i = 0; i < g->npool; i++) {
+			c = &g->pool[i];
+			switch (k) {
+			case 0:
+				v = (uint64_t)c->up;
+				break;
+			case 1:
+				v = (uint64_t)c->ready;
+				break;
+			case 2:
+				v = c->sessions;
+				break;
+			case 3:
+				v = c->in_flight;
+				break;
+			case 4:
+				v = c->requests;
+				break;
+			default:
+				v = c->restarts;
+				break;
+			}
+			/* Several servers: each numbers its own from 1. */
+			if (c->server != NULL)
+				evbuffer_add_printf(out, "%s{server=\"%s\","
+				    "child=\"%zu\"} %" PRIu64 "\n",
+				    series[k].name, c->server, c->index + 1, v);
+			else
+				evbuffer_add_printf(out, "%s{child=\"%zu\"} %"
+				    PRIu64 "\n", series[k].name, i + 1, v);
+		}
+	}
+}
+
 void
 metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 {
@@ -413,4 +484,34 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "the one busy session: another client's request may have caused "
 	    "them.", g->child_guesses_withheld);
 	metrics_render_servers(out, g);
+	metrics_render_pool(out, g);
+	metrics_mcp_render(out);
+	if (g->otel) {
+		metrics_one(out, "mcpbridge_otel_spans_exported_total",
+		    "counter", "Spans the collector accepted.",
+		    g->otel_spans_exported);
+		metrics_one(out, "mcpbridge_otel_spans_dropped_total",
+		    "counter", "Spans dropped unsent: the queue was full, or "
+		    "the bridge stopped.", g->otel_spans_dropped);
+		metrics_one(out, "mcpbridge_otel_spans_failed_total",
+		    "counter", "Spans in exports that failed or the collector "
+		    "rejected.", g->otel_spans_failed);
+		metrics_one(out, "mcpbridge_otel_queue_spans", "gauge",
+		    "Spans waiting to be exported.", g->otel_queue_spans);
+	}
+	metrics_one(out, "mcpbridge_child_requests_refused_total", "counter",
+	    "Requests from a child (sampling, elicitation, roots) answered "
+	    "with an error: no client session was certainly their cause.",
+	    g->child_requests_refused);
+	metrics_one(out, "mcpbridge_calls_waiting", "gauge",
+	    "Tool calls waiting for their turn: another session's call of a "
+	    "tool that asks its client is in flight at the child.",
+	    g->calls_waiting);
+	metrics_one(out, "mcpbridge_call_waits_total", "counter",
+	    "Tool calls that waited for their turn.", g->call_waits);
+	metrics_seconds(out, "mcpbridge_call_wait_seconds_total", "counter",
+	    "Time tool calls waited for their turn.", g->call_wait_ms);
+	metrics_one(out, "mcpbridge_calls_wait_refused_total", "counter",
+	    "Tool calls refused: too many already waited for their turn.",
+	    g->calls_wait_refused);
 }

@@ -81,6 +81,20 @@ struct metrics_server {
 	uint64_t	 child_restarts;
 };
 
+/* One of the shared children (--children), labelled by its number from
+ * 1; read at render time. */
+struct metrics_child {
+	const char	*server;	/* serve --config: its server, or NULL */
+	size_t		index;		/* with a server: its number there,
+					   from 0 */
+	int		up;
+	int		ready;
+	size_t		sessions;	/* legacy sessions pinned to it */
+	size_t		in_flight;
+	uint64_t	requests;
+	uint64_t	restarts;
+};
+
 /* Read at render time. */
 struct metrics_gauges {
 	size_t		sessions[METRICS_TRANSPORTS];
@@ -102,6 +116,26 @@ struct metrics_gauges {
 	/* its unattributed lines and requests not routed to the one busy
 	 * session: another client's request may have caused them */
 	uint64_t	child_guesses_withheld;
+	/* the shared children one by one, npool of them (borrowed; none
+	 * with isolation=session) */
+	const struct metrics_child *pool;
+	size_t		npool;
+
+	/* OpenTelemetry's exporter (serve_trace.c); otel 0: export is off
+	 * and they are left off the page. */
+	int		otel;
+	uint64_t	otel_spans_exported;
+	uint64_t	otel_spans_dropped;
+	uint64_t	otel_spans_failed;
+	uint64_t	otel_queue_spans;
+	/* its requests to a client refused: no certain route */
+	uint64_t	child_requests_refused;
+	/* tools/call waiting for their turn at a tool that asks its client;
+	 * waits begun, time waited (ms) and calls refused for a full queue */
+	size_t		calls_waiting;
+	uint64_t	call_waits;
+	uint64_t	call_wait_ms;
+	uint64_t	calls_wait_refused;
 
 	/* The process (metrics_process); a 0 is left off the page as
 	 * unknown, except the CPU time. */
@@ -122,6 +156,8 @@ struct metrics_gauges {
 extern struct metrics metrics;
 
 enum metrics_method metrics_method(const char *);
+/* Its name, as a label ("tools/call", "other"). */
+const char	*metrics_method_name(enum metrics_method);
 /* A JSON-RPC request got its final answer (an error or not). */
 void		 metrics_request_done(enum metrics_method, int error,
 		    uint64_t latency_ms);

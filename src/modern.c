@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "base64.h"
 #include "entropy.h"
@@ -21,12 +23,11 @@
 #include "log.h"
 #include "mcpwire.h"
 #include "modern.h"
-#include "sha256.h"
 #include "xmalloc.h"
 
 /* The requestState: version byte, four 64-bit fields, the tag. */
 #define MODERN_STATE_VERSION	1
-#define MODERN_STATE_RAW	(1 + 4 * 8 + SHA256_LEN)
+#define MODERN_STATE_RAW	(1 + 4 * 8 + SHA256_DIGEST_LENGTH)
 
 /* Methods a modern client may not call (legacy only, or the client's). */
 static const char *const modern_removed[] = {
@@ -795,10 +796,10 @@ modern_get64(const unsigned char *p)
 static void
 modern_state_tag(const unsigned char key[MODERN_KEY_LEN],
     const unsigned char *fields, size_t len, const char *method,
-    const char *name, unsigned char tag[SHA256_LEN])
+    const char *name, unsigned char tag[SHA256_DIGEST_LENGTH])
 {
 	unsigned char	*buf, *p;
-	size_t		 mlen, nlen;
+	size_t		 mlen, nlen, tlen = 0;
 
 	mlen = method != NULL ? strlen(method) + 1 : 1;
 	nlen = name != NULL ? strlen(name) + 1 : 1;
@@ -808,7 +809,12 @@ modern_state_tag(const unsigned char key[MODERN_KEY_LEN],
 	memcpy(p, method != NULL ? method : "", mlen);
 	p += mlen;
 	memcpy(p, name != NULL ? name : "", nlen);
-	hmac_sha256(key, MODERN_KEY_LEN, buf, len + mlen + nlen, tag);
+	/* Failing here is libcrypto without HMAC or SHA-256: fatal, as a
+	 * state could then never be checked. */
+	if (EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, MODERN_KEY_LEN,
+	    buf, len + mlen + nlen, tag, SHA256_DIGEST_LENGTH, &tlen) == NULL ||
+	    tlen != SHA256_DIGEST_LENGTH)
+		fatalx("modern: HMAC-SHA-256 failed");
 	free(buf);
 }
 
@@ -831,7 +837,7 @@ int
 modern_state_open(const unsigned char key[MODERN_KEY_LEN], const char *text,
     const char *method, const char *name, struct modern_state *out)
 {
-	unsigned char	raw[MODERN_STATE_RAW + 3], tag[SHA256_LEN];
+	unsigned char	raw[MODERN_STATE_RAW + 3], tag[SHA256_DIGEST_LENGTH];
 	unsigned char	diff = 0;
 	size_t		len, n, i;
 
@@ -841,7 +847,7 @@ modern_state_open(const unsigned char key[MODERN_KEY_LEN], const char *text,
 	    n != MODERN_STATE_RAW || raw[0] != MODERN_STATE_VERSION)
 		return -1;
 	modern_state_tag(key, raw, 33, method, name, tag);
-	for (i = 0; i < SHA256_LEN; i++)
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
 		diff |= tag[i] ^ raw[33 + i];
 	if (diff != 0)
 		return -1;

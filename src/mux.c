@@ -8,16 +8,20 @@
  * (request ids, progress tokens, subscriptions, log levels, tasks) so that
  * no client sees another's traffic.
  *
- * The mux is four files behind mux.h, sharing mux_int.h (the state and who
+ * The mux is five files behind mux.h, sharing mux_int.h (the state and who
  * owns what):
  *  - mux.c: the API, the outbox, requests towards the child, per-session
  *    state at a child, the handshake and era probe, child up and down,
  *    sessions;
  *  - mux_route.c: legacy routing, client messages and child messages;
+ *  - mux_sched.c: the turns of tools that ask, which make the route of a
+ *    shared child's questions certain;
  *  - mux_modern_client.c: 2026-07-28 clients, each request a stateless
  *    session (input_required rounds, requestState, listen);
  *  - mux_modern_child.c: a child that speaks 2026-07-28 (pass-through
- *    for 2026-07-28 clients, translation for legacy ones).
+ *    for 2026-07-28 clients, translation for legacy ones);
+ *  - mux_pool.c: which of several shared children (--children) a session
+ *    or a request goes to.
  */
 #include "config.h"
 
@@ -25,6 +29,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +43,22 @@
 #include "modern.h"
 #include "mux.h"
 #include "mux_int.h"
+#include "tracectx.h"
 #include "xmalloc.h"
 
 static void	 mux_child_lost(struct mux *, struct mux_child *, const char *);
+
+/* Which shared child a log line is about, when there are several:
+ * " (child 3)", numbered from 1 as /metrics labels them; else "". */
+#define MUX_LABEL_LEN	32
+static const char *
+mux_child_label(const struct mux_child *c, char *buf)
+{
+	buf[0] = '\0';
+	if (c->owner == NULL && c->m->npool > 1)
+		snprintf(buf, MUX_LABEL_LEN, " (child %zu)", c->index + 1);
+	return buf;
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -175,6 +193,7 @@ mux_out_push(struct mux *m, enum mux_out_kind kind, struct mux_session *s,
 	o->stream = stream;
 	o->final = final;
 	o->msg = msg;
+	o->child = 0;
 	m->outs_len++;
 	if (s != NULL)
 		s->nouts++;
@@ -207,6 +226,8 @@ void
 mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 {
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
+	m->outs[(m->outs_head + m->outs_len - 1) % m->outs_cap].child =
+	    c->index;
 }
 
 /* Tells child c that the bridge no longer wants the answer to req, under
@@ -217,6 +238,9 @@ mux_cancel_at_child(struct mux *m, struct mux_child *c, struct mux_req *req,
 {
 	json_object	*params;
 
+	/* A call waiting for its turn was never sent. */
+	if (req->sched & MUX_SCHED_HELD)
+		return;
 	params = json_object_new_object();
 	jsonrpc_add(params, "requestId", json_object_new_int64(
 	    (int64_t)req->cid));
@@ -273,24 +297,33 @@ mux_error(struct mux *m, struct mux_session *s, uint64_t stream,
 	free(text);
 }
 
-/* Server requests: the in-flight request's stream, the newest of several. */
+/* Server requests: the in-flight request's stream, the newest of several
+ * (of those the child has: not one waiting for its turn). */
 uint64_t
 mux_session_stream(struct mux_session *s)
 {
 	struct mux_req	*req;
 
-	if ((req = TAILQ_LAST(&s->reqs, mux_reqs)) == NULL)
-		return 0;
-	return req->stream;
+	TAILQ_FOREACH_REVERSE(req, &s->reqs, mux_reqs, sentry) {
+		if (!(req->sched & MUX_SCHED_HELD))
+			return req->stream;
+	}
+	return 0;
 }
 
 /* Unrelated notifications: the one request's stream, else the general one. */
 uint64_t
 mux_session_notify_stream(struct mux_session *s)
 {
+	struct mux_req	*req;
+
 	if (s->nreqs != 1)
 		return 0;
-	return TAILQ_FIRST(&s->reqs)->stream;
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (!(req->sched & MUX_SCHED_HELD))
+			return req->stream;
+	}
+	return 0;
 }
 
 /* ---- requests towards the child --------------------------------------- */
@@ -331,6 +364,7 @@ mux_orphans_clear(struct mux_child *c)
 		free(r);
 	}
 	c->norphans = 0;
+	c->nasking_orphans = 0;
 	c->orphans_blind = 0;
 	c->nrecent = 0;
 	c->recent_blind = 0;
@@ -341,6 +375,8 @@ mux_orphan_del(struct mux_child *c, struct mux_orphan *r)
 {
 	TAILQ_REMOVE(&c->orphans, r, entry);
 	c->norphans--;
+	if (r->asking)
+		c->nasking_orphans--;
 	free(r);
 }
 
@@ -379,7 +415,7 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	struct mux_orphan	*r;
 
 	if (req->kind != MUX_REQ_CLIENT || (req->flags & MUX_REQ_F_LISTEN) ||
-	    c->owner != NULL || !c->up)
+	    (req->sched & MUX_SCHED_HELD) || c->owner != NULL || !c->up)
 		return;
 	if (c->norphans >= MUX_ORPHANS_MAX) {
 		/* Forgotten, but not whose it could be: anybody's. */
@@ -393,6 +429,8 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 	r->serial = req->s != NULL ? req->s->serial : 0;
 	r->principal = mux_req_principal(req);
 	r->expires = m->now + MUX_ORPHAN_GRACE_MS;
+	if ((r->asking = (req->sched & MUX_SCHED_SLOT) != 0))
+		c->nasking_orphans++;
 	TAILQ_INSERT_TAIL(&c->orphans, r, entry);
 	c->norphans++;
 }
@@ -459,6 +497,8 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 		if (r->cid == cid) {
 			mux_recent_answered(m, c, r->principal);
 			mux_orphan_del(c, r);
+			/* It held the slot: the next turn may come. */
+			mux_sched_kick(m, c);
 			return;
 		}
 	}
@@ -513,6 +553,27 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 }
 
 /*
+ * Can a question the child did not attribute be about another's call than
+ * s's that held the asking slot (mux_sched.c) and ended unanswered?  The
+ * slot's route believes no other call asks, so only those count.
+ */
+int
+mux_orphans_asking(struct mux *m, struct mux_child *c, struct mux_session *s)
+{
+	struct mux_orphan	*r;
+
+	mux_orphans_expire(m, c);
+	if (c->orphans_blind > m->now)
+		return 1;
+	TAILQ_FOREACH(r, &c->orphans, entry) {
+		if (r->asking && mux_principal_other(r->principal, r->serial,
+		    s))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * A guess that s is who the child means, for a request or log line it did
  * not attribute, is withheld while another's request may be its cause:
  * one the child may still work on (mux_orphans_other), or one it just
@@ -550,31 +611,45 @@ mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
 }
 
 /*
+ * req's session waits for the child: the newest request moves it to the
+ * end of the busy list.  (A call waiting for its turn does this when it
+ * goes to the child.)
+ */
+void
+mux_req_busy(struct mux_req *req)
+{
+	struct mux_session	*s = req->s;
+	struct mux_child	*c = req->child;
+
+	if (s->nreqs++ > 0)
+		TAILQ_REMOVE(&c->busy, s, bentry);
+	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
+}
+
+/*
  * A client's request now answers to s, under the client's id (copied) and
  * on stream: in s's id map and request list, its session the newest busy
- * one, its timeout armed.
+ * one (unless it waits for its turn), its timeout armed.
  */
 void
 mux_req_attach(struct mux *m, struct mux_req *req, struct mux_session *s,
     json_object *id, uint64_t stream)
 {
-	struct mux_child	*c = req->child;
-
 	req->s = s;
 	req->id = jsonrpc_id_copy(id);
 	req->idh = jsonrpc_id_hash(id);
 	hmap_add(&s->ids, req->idh, req);
 	req->stream = stream;
 
-	/* The newest request moves its session to the end of the busy list. */
-	if (s->nreqs++ > 0)
-		TAILQ_REMOVE(&c->busy, s, bentry);
-	TAILQ_INSERT_TAIL(&c->busy, s, bentry);
+	if (!(req->sched & MUX_SCHED_HELD))
+		mux_req_busy(req);
 	TAILQ_INSERT_TAIL(&s->reqs, req, sentry);
 
 	/* A subscription is no request waiting for its answer. */
-	if (!(req->flags & MUX_REQ_F_LISTEN))
+	if (!(req->flags & MUX_REQ_F_LISTEN)) {
 		m->stats.in_flight++;
+		req->child->in_flight++;
+	}
 	if (m->cfg.request_timeout_ms != 0 &&
 	    !(req->flags & MUX_REQ_F_LISTEN)) {
 		req->deadline = m->now + m->cfg.request_timeout_ms;
@@ -593,10 +668,12 @@ mux_req_detach(struct mux *m, struct mux_req *req)
 	if (s != NULL) {
 		hmap_del(&s->ids, req->idh, req);
 		TAILQ_REMOVE(&s->reqs, req, sentry);
-		if (--s->nreqs == 0)
+		if (!(req->sched & MUX_SCHED_HELD) && --s->nreqs == 0)
 			TAILQ_REMOVE(&req->child->busy, s, bentry);
-		if (!(req->flags & MUX_REQ_F_LISTEN))
+		if (!(req->flags & MUX_REQ_F_LISTEN)) {
 			m->stats.in_flight--;
+			req->child->in_flight--;
+		}
 		req->s = NULL;
 	}
 	if (req->deadline != 0)
@@ -618,6 +695,8 @@ mux_req_free(struct mux *m, struct mux_req *req)
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	TAILQ_REMOVE(&req->child->reqs, req, centry);
 	mux_req_detach(m, req);
+	/* Its turn, or its place in the queue, is the next call's. */
+	mux_sched_release(m, req);
 	if (req->mr != NULL)
 		mux_modern_client_mreq_free(m, req);
 	while (req->xr != NULL &&
@@ -706,6 +785,39 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 }
 
 /*
+ * The params the child gets (params, consumed, or msg's) with ctx in a
+ * copy of their _meta: the client's objects stay as they came.  Params
+ * that are no object, or a _meta that is none, carry no context.
+ */
+static json_object *
+mux_span_params(json_object *msg, json_object *params,
+    const struct tracectx *ctx)
+{
+	json_object	*src = params != NULL ? params : jsonrpc_params(msg);
+	json_object	*n, *meta, *wrap;
+
+	if (src != NULL && !json_object_is_type(src, json_type_object))
+		return params;
+	n = jsonrpc_copy_shallow(src, NULL);
+	if (json_object_object_get_ex(n, "_meta", &meta)) {
+		if (!json_object_is_type(meta, json_type_object)) {
+			json_object_put(n);
+			return params;
+		}
+		json_object_object_add(n, "_meta",
+		    jsonrpc_copy_shallow(meta, NULL));
+	}
+	wrap = json_object_new_object();
+	json_object_object_add(wrap, "params", n);
+	tracectx_to_meta(wrap, ctx);
+	json_object_get(n);
+	json_object_put(wrap);
+	if (params != NULL)
+		json_object_put(params);
+	return n;
+}
+
+/*
  * Sends a client's request to its child under a new id (and progress
  * token).  msg is consumed; params, if not NULL, replaces msg's params and
  * is consumed too.
@@ -717,16 +829,40 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_child	*c = s->child;
 	struct mux_req		*req;
 	struct mux_prog		*p;
+	struct tracectx		 tc;
+	struct mux_tool		*tool;
 	json_object		*token = NULL, *meta, *src, *n;
+	unsigned		 sched;
 
+	/* A call of a tool that asks takes its turn (mux_sched.c). */
+	tool = mux_sched_tool(m, c, s, msg, params != NULL ? params :
+	    jsonrpc_params(msg), &sched);
+	if (sched == MUX_SCHED_SLOT && c->nwaiting >= MUX_WAITING_MAX) {
+		m->stats.calls_wait_refused++;
+		mux_error(m, s, stream, b, jsonrpc_id(msg),
+		    JSONRPC_SERVER_ERROR, "Server busy: %d calls already wait "
+		    "their turn at tools that ask the client", MUX_WAITING_MAX);
+		json_object_put(params);
+		json_object_put(msg);
+		return NULL;
+	}
 	req = mux_req_new(m, c, MUX_REQ_CLIENT);
 	req->flags = flags;
+	req->tool = tool;
+	if (sched == MUX_SCHED_SLOT && mux_sched_take(m, c, s)) {
+		if (tool == NULL || tool->kind != MUX_TOOL_ASKING)
+			sched |= MUX_SCHED_TRIAL;
+		req->since = m->now;
+	} else if (sched == MUX_SCHED_SLOT)
+		sched = MUX_SCHED_HELD;
+	req->sched = sched;
 	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
 		b->pending++;
 	m->stats.requests++;
+	c->requests++;
 
 	/*
 	 * Two clients may both use token 1: the child sees ours, the cid.
@@ -767,7 +903,14 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 		    jsonrpc_params(msg));
 		TAILQ_INIT(&req->xr->inputs);
 	}
-	mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
+	if (m->cfg.span_child != NULL && m->cfg.span_child(m->cfg.span_arg,
+	    s, msg, req->cid, &tc) == 0)
+		params = mux_span_params(msg, params, &tc);
+	if (req->sched & MUX_SCHED_HELD)
+		mux_sched_hold(m, req, mux_rewrite_request(msg, req->cid,
+		    params));
+	else
+		mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;
 }
@@ -1038,6 +1181,29 @@ mux_effective_level(struct mux_child *c)
 }
 
 /*
+ * s is one of c's sessions from now (until mux_child_detach).  A legacy
+ * session counts towards c's load; a stateless one is counted by its one
+ * request in flight instead.
+ */
+void
+mux_child_attach(struct mux_child *c, struct mux_session *s)
+{
+	s->child = c;
+	TAILQ_INSERT_TAIL(&c->sessions, s, centry);
+	if (s->transport != MUX_TRANSPORT_STATELESS)
+		c->nsessions++;
+}
+
+void
+mux_child_detach(struct mux_child *c, struct mux_session *s)
+{
+	TAILQ_REMOVE(&c->sessions, s, centry);
+	if (s->transport != MUX_TRANSPORT_STATELESS)
+		c->nsessions--;
+	s->child = NULL;
+}
+
+/*
  * Releases what s holds at its child.  With tell, the child hears about
  * it: cancellations for s's requests in flight, unsubscribes for the last
  * subscriber, errors for requests it sent s, a less verbose log level.
@@ -1256,6 +1422,7 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 {
 	json_object	*info;
 	const char	*why;
+	char		 label[MUX_LABEL_LEN];
 
 	if (error != NULL ||
 	    jsonrpc_get_str(result, "protocolVersion") == NULL) {
@@ -1263,7 +1430,8 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 		    "no protocolVersion in its result";
 		if (why == NULL)
 			why = "no message";
-		log_warnx("the server refused to initialize: %s", why);
+		log_warnx("the server refused to initialize: %s%s", why,
+		    mux_child_label(c, label));
 		free(c->failed);
 		xasprintf(&c->failed, "the server refused to initialize: %s",
 		    why);
@@ -1274,12 +1442,13 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 	}
 	c->info = json_object_get(result);
 	info = jsonrpc_get(result, "serverInfo", json_type_object);
-	log_info("server %s %s initialized, protocol %s",
+	log_info("server %s %s initialized, protocol %s%s",
 	    jsonrpc_get_str(info, "name") ? jsonrpc_get_str(info, "name") :
 	    "(unnamed)",
 	    jsonrpc_get_str(info, "version") ?
 	    jsonrpc_get_str(info, "version") : "",
-	    jsonrpc_get_str(result, "protocolVersion"));
+	    jsonrpc_get_str(result, "protocolVersion"),
+	    mux_child_label(c, label));
 	mux_to_child(m, c, jsonrpc_notification_new("notifications/initialized",
 	    NULL));
 	c->ready = 1;
@@ -1430,7 +1599,7 @@ static void
 mux_child_overdue(struct mux *m, struct mux_child *c)
 {
 	uint64_t	ms = m->cfg.init_timeout_ms;
-	char		*name = NULL, *within;
+	char		*name = NULL, *within, label[MUX_LABEL_LEN];
 
 	c->init_deadline = 0;
 	if (!c->up || (c->owner == NULL && (c->ready || c->failed != NULL)))
@@ -1441,8 +1610,9 @@ mux_child_overdue(struct mux *m, struct mux_child *c)
 		xasprintf(&within, "%" PRIu64 " ms", ms);
 	if (m->child_name != NULL)
 		xasprintf(&name, "child '%s'", m->child_name);
-	log_warnx("%s did not answer %s within %s (--init-timeout): is it "
+	log_warnx("%s%s did not answer %s within %s (--init-timeout): is it "
 	    "an MCP server on stdio?", name != NULL ? name : "the child",
+	    mux_child_label(c, label),
 	    c->probe != NULL ? "server/discover" : "initialize", within);
 	free(name);
 	free(within);
@@ -1450,27 +1620,35 @@ mux_child_overdue(struct mux *m, struct mux_child *c)
 
 /* ---- child up and down ------------------------------------------------- */
 
-/* The child behind s; NULL (ignored) for one the mux no longer knows. */
+/* The child behind s (NULL: the first shared one); NULL (ignored) for
+ * one the mux no longer knows. */
 static struct mux_child *
 mux_child_of(struct mux *m, struct mux_session *s)
 {
 	if (s == NULL)
-		return m->shared;
+		return m->npool > 0 ? m->pool[0] : NULL;
 	if (s->closing)
 		return NULL;
 	return s->own;
 }
 
-void
-mux_child_up(struct mux *m, struct mux_session *s)
+/* Shared child i; NULL (ignored) out of range. */
+static struct mux_child *
+mux_pool_at(const struct mux *m, size_t i)
 {
-	struct mux_child	*c;
+	return i < m->npool ? m->pool[i] : NULL;
+}
 
-	if ((c = mux_child_of(m, s)) == NULL)
+
+static void
+mux_up(struct mux *m, struct mux_child *c)
+{
+	if (c == NULL)
 		return;
 	if (c->up)
 		mux_child_lost(m, c, "restarted");
 	c->up = 1;
+	c->starts++;
 	free(c->failed);
 	c->failed = NULL;
 	if (c->owner != NULL) {
@@ -1551,8 +1729,7 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 			continue;
 		mux_session_detach(m, s, 0);
 		mux_pending_fail_session(m, c, s, text);
-		TAILQ_REMOVE(&c->sessions, s, centry);
-		s->child = NULL;
+		mux_child_detach(c, s);
 		s->ended = 1;
 		mux_out_push(m, MUX_OUT_SESSION_END, s, 0, 0, NULL);
 	}
@@ -1560,25 +1737,48 @@ mux_child_lost(struct mux *m, struct mux_child *c, const char *cause)
 }
 
 void
-mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
+mux_child_up(struct mux *m, struct mux_session *s)
 {
-	struct mux_child	*c;
+	mux_up(m, mux_child_of(m, s));
+}
 
-	if ((c = mux_child_of(m, s)) == NULL || (!c->up && c->owner == NULL))
+void
+mux_pool_up(struct mux *m, size_t i)
+{
+	mux_up(m, mux_pool_at(m, i));
+}
+
+static void
+mux_down(struct mux *m, struct mux_child *c, const char *cause)
+{
+	char	label[MUX_LABEL_LEN];
+
+	if (c == NULL || (!c->up && c->owner == NULL))
 		return;
 	/* The caller logs the exit; this only ties it to the mux. */
-	log_debug("%s %s", c->owner == NULL ? "server" : "session's server",
-	    cause != NULL ? cause : "went away");
+	log_debug("%s %s%s", c->owner == NULL ? "server" : "session's server",
+	    cause != NULL ? cause : "went away", mux_child_label(c, label));
 	mux_child_lost(m, c, cause != NULL ? cause : "went away");
 }
 
 void
-mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
+mux_child_down(struct mux *m, struct mux_session *s, const char *cause)
 {
-	struct mux_child	*c;
-	char			*text;
+	mux_down(m, mux_child_of(m, s), cause);
+}
 
-	if ((c = mux_child_of(m, s)) == NULL || c->up)
+void
+mux_pool_down(struct mux *m, size_t i, const char *cause)
+{
+	mux_down(m, mux_pool_at(m, i), cause);
+}
+
+static void
+mux_unavailable(struct mux *m, struct mux_child *c, const char *cause)
+{
+	char	*text;
+
+	if (c == NULL || c->up)
 		return;
 	/* The caller logged it (at error level): this only tells clients. */
 	log_debug("server cannot be started: %s", cause);
@@ -1590,6 +1790,18 @@ mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
 	while (!TAILQ_EMPTY(&c->queue))
 		mux_pending_fail(m, c, TAILQ_FIRST(&c->queue), text);
 	free(text);
+}
+
+void
+mux_child_unavailable(struct mux *m, struct mux_session *s, const char *cause)
+{
+	mux_unavailable(m, mux_child_of(m, s), cause);
+}
+
+void
+mux_pool_unavailable(struct mux *m, size_t i, const char *cause)
+{
+	mux_unavailable(m, mux_pool_at(m, i), cause);
 }
 
 /*
@@ -1606,6 +1818,10 @@ mux_fail_all(struct mux *m, const char *why)
 	struct mux_req		*req, *rnext;
 
 	TAILQ_FOREACH(c, &m->children, entry) {
+		/* First those waiting for their turn: no turn comes now. */
+		while ((req = TAILQ_FIRST(&c->waiting)) != NULL)
+			mux_req_finish(m, req, jsonrpc_error_new(req->id,
+			    JSONRPC_SERVER_ERROR, why, NULL));
 		for (req = TAILQ_FIRST(&c->reqs); req != NULL; req = rnext) {
 			rnext = TAILQ_NEXT(req, centry);
 			if (req->kind != MUX_REQ_CLIENT)
@@ -1622,35 +1838,62 @@ mux_fail_all(struct mux *m, const char *why)
 	}
 }
 
+/* The first shared child that is ready (the copies of a pool run one
+ * command: any speaks for all); NULL if none is. */
+static struct mux_child *
+mux_pool_first_ready(const struct mux *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->npool; i++) {
+		if (m->pool[i]->ready)
+			return m->pool[i];
+	}
+	return NULL;
+}
+
 int
 mux_ready(const struct mux *m)
 {
-	return m->shared == NULL || m->shared->ready;
+	return m->npool == 0 || mux_pool_first_ready(m) != NULL;
+}
+
+int
+mux_pool_ready(const struct mux *m, size_t i)
+{
+	return i < m->npool && m->pool[i]->ready;
 }
 
 json_object *
 mux_tool_headers(const struct mux *m, const char *tool)
 {
 	json_object	*spec;
+	size_t		 i;
 
-	if (m->shared == NULL || m->shared->tool_headers == NULL ||
-	    !json_object_object_get_ex(m->shared->tool_headers, tool, &spec))
-		return NULL;
-	return spec;
+	/* Each child learns from the tools/list answers it gives. */
+	for (i = 0; i < m->npool; i++) {
+		if (m->pool[i]->ready && m->pool[i]->tool_headers != NULL &&
+		    json_object_object_get_ex(m->pool[i]->tool_headers, tool,
+		    &spec))
+			return spec;
+	}
+	return NULL;
 }
 
 int
 mux_child_modern(const struct mux *m)
 {
-	return m->shared != NULL && m->shared->ready && m->shared->modern;
+	struct mux_child	*c;
+
+	return (c = mux_pool_first_ready(m)) != NULL && c->modern;
 }
 
 json_object *
 mux_child_info(const struct mux *m)
 {
-	if (m->shared == NULL || !m->shared->ready)
-		return NULL;
-	return m->shared->info;
+	struct mux_child	*c;
+
+	return (c = mux_pool_first_ready(m)) != NULL ? c->info : NULL;
 }
 
 static struct mux_child *
@@ -1667,6 +1910,7 @@ mux_child_new(struct mux *m, struct mux_session *owner)
 	TAILQ_INIT(&c->reqs);
 	TAILQ_INIT(&c->orphans);
 	TAILQ_INIT(&c->queue);
+	TAILQ_INIT(&c->waiting);
 	TAILQ_INSERT_TAIL(&m->children, c, entry);
 	return c;
 }
@@ -1710,8 +1954,8 @@ mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return MUX_RECV_BUSY;
 	}
-	s->own = s->child = mux_child_new(m, s);
-	TAILQ_INSERT_TAIL(&s->child->sessions, s, centry);
+	s->own = mux_child_new(m, s);
+	mux_child_attach(s->own, s);
 	m->nchildren++;
 	mux_out_push(m, MUX_OUT_CHILD_START, s, 0, 0, NULL);
 
@@ -1724,13 +1968,12 @@ mux_isolation_start(struct mux *m, struct mux_session *s, json_object *msg,
 	return MUX_RECV_REPLY;
 }
 
-void
-mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
+static void
+mux_recv(struct mux *m, struct mux_child *c, json_object *msg)
 {
-	struct mux_child	*c;
-	size_t			 i, n;
+	size_t	i, n;
 
-	if ((c = mux_child_of(m, s)) == NULL || !c->up) {
+	if (c == NULL || !c->up) {
 		log_debug("message from a server the bridge does not serve "
 		    "dropped");
 		json_object_put(msg);
@@ -1746,6 +1989,18 @@ mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
 		    json_object_array_get_idx(msg, i)));
 	}
 	json_object_put(msg);
+}
+
+void
+mux_child_recv(struct mux *m, struct mux_session *s, json_object *msg)
+{
+	mux_recv(m, mux_child_of(m, s), msg);
+}
+
+void
+mux_pool_recv(struct mux *m, size_t i, json_object *msg)
+{
+	mux_recv(m, mux_pool_at(m, i), msg);
 }
 
 /* The request the unreadable answer with this id was meant for; NULL if
@@ -1793,17 +2048,16 @@ mux_child_unreadable_request(struct mux *m, struct mux_child *c,
 	free(text);
 }
 
-void
-mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
+static void
+mux_unreadable(struct mux *m, struct mux_child *c, json_object *id,
     int seen, size_t limit, const char *reason)
 {
-	struct mux_child	*c;
 	struct mux_req		*req = NULL;
 	json_object		*cid;
 	char			*why, *text;
 	const char		*idtext;
 
-	if ((c = mux_child_of(m, s)) == NULL || !c->up)
+	if (c == NULL || !c->up)
 		goto out;
 	if (seen & MUX_UNREADABLE_METHOD) {
 		/* A notification needs no answer; a request gets one. */
@@ -1862,6 +2116,20 @@ out:
 	json_object_put(id);
 }
 
+void
+mux_child_unreadable(struct mux *m, struct mux_session *s, json_object *id,
+    int seen, size_t limit, const char *reason)
+{
+	mux_unreadable(m, mux_child_of(m, s), id, seen, limit, reason);
+}
+
+void
+mux_pool_unreadable(struct mux *m, size_t i, json_object *id, int seen,
+    size_t limit, const char *reason)
+{
+	mux_unreadable(m, mux_pool_at(m, i), id, seen, limit, reason);
+}
+
 /* ---- sessions ------------------------------------------------------------ */
 
 struct mux_session *
@@ -1880,10 +2148,8 @@ mux_session_new(struct mux *m, enum mux_transport transport, void *data)
 	TAILQ_INIT(&s->tasks);
 	TAILQ_INIT(&s->elicits);
 	TAILQ_INIT(&s->sreqs);
-	if (m->shared != NULL) {
-		s->child = m->shared;
-		TAILQ_INSERT_TAIL(&m->shared->sessions, s, centry);
-	}
+	if (m->npool > 0)
+		mux_child_attach(mux_pool_pick(m, s), s);
 	TAILQ_INSERT_TAIL(&m->sessions, s, aentry);
 	m->stats.sessions++;
 	return s;
@@ -1937,8 +2203,7 @@ mux_session_close(struct mux *m, struct mux_session *s)
 		/* Its own child is about to stop: telling it is pointless. */
 		mux_session_detach(m, s, c->owner == NULL);
 		mux_pending_purge(c, s);
-		TAILQ_REMOVE(&c->sessions, s, centry);
-		s->child = NULL;
+		mux_child_detach(c, s);
 	}
 	mux_out_purge(m, s);
 	TAILQ_REMOVE(&m->sessions, s, aentry);
@@ -2006,12 +2271,23 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return MUX_RECV_INVALID;
 	}
-	if (m->shared == NULL && s->own == NULL && !s->ended &&
+	if (m->npool == 0 && s->own == NULL && !s->ended &&
 	    s->transport != MUX_TRANSPORT_STATELESS &&
 	    (method = jsonrpc_method(msg)) != NULL &&
 	    strcmp(method, "initialize") == 0 &&
 	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
 		return mux_isolation_start(m, s, msg, stream);
+	/* A pool: a legacy session is pinned for its life to the least
+	 * loaded child as it initializes (a legacy SSE session was made at
+	 * its GET, perhaps long before). */
+	if (m->npool > 1 && s->transport != MUX_TRANSPORT_STATELESS &&
+	    !s->init_started && !s->initialized && !s->ended &&
+	    (method = jsonrpc_method(msg)) != NULL &&
+	    strcmp(method, "initialize") == 0 &&
+	    jsonrpc_classify(msg) == JSONRPC_REQUEST) {
+		mux_pool_move(m, s, mux_pool_pick(m, s));
+		c = s->child;
+	}
 
 	/* Until the handshake is done client traffic waits, in order. */
 	if (c != NULL && !c->ready && c->failed == NULL && !s->ended) {
@@ -2033,6 +2309,7 @@ struct mux *
 mux_new(const struct mux_config *cfg)
 {
 	struct mux	*m;
+	size_t		 i;
 
 	m = xcalloc(1, sizeof *m);
 	m->cfg = *cfg;
@@ -2063,8 +2340,17 @@ mux_new(const struct mux_config *cfg)
 	modern_key_new(m->key);
 	TAILQ_INIT(&m->sessions);
 	TAILQ_INIT(&m->graveyard);
-	if (cfg->isolation == MUX_ISOLATION_SHARED)
-		m->shared = mux_child_new(m, NULL);
+	if (cfg->isolation == MUX_ISOLATION_SHARED) {
+		m->npool = cfg->children == 0 ? 1 : cfg->children;
+		if (m->npool > MUX_CHILDREN_MAX)
+			m->npool = MUX_CHILDREN_MAX;
+		m->pool = xcalloc(m->npool, sizeof *m->pool);
+		for (i = 0; i < m->npool; i++) {
+			m->pool[i] = mux_child_new(m, NULL);
+			m->pool[i]->index = i;
+		}
+	}
+	mux_sched_init(m);
 	return m;
 }
 
@@ -2100,9 +2386,11 @@ mux_free(struct mux *m)
 	mux_reap(m, 1);
 	while ((c = TAILQ_FIRST(&m->children)) != NULL)
 		mux_child_free(m, c);
+	free(m->pool);
 	hmap_clear(&m->reqs);
 	hmap_clear(&m->progs);
 	hmap_clear(&m->sreqs);
+	mux_sched_free(m);
 	free(m->outs);
 	json_object_put(m->caps);
 	free(m->client_name);
@@ -2136,26 +2424,31 @@ mux_tick(struct mux *m, uint64_t now_ms)
 	struct mux_pending	*p;
 	struct mux_req		*req;
 	char			*text;
+	size_t			 i;
 
 	m->now = now_ms;
-	if ((c = m->shared) != NULL && c->probe != NULL &&
-	    c->probe_deadline != 0 && c->probe_deadline <= now_ms) {
-		/* Silence is an answer too: a legacy server.  Unless it is
-		 * modern as configured: then the probe stays out, for its
-		 * late answer still tells who the child is. */
-		if (m->cfg.child_era == MUX_CHILD_ERA_MODERN)
-			c->probe_deadline = 0;
-		else
-			mux_req_free(m, c->probe);
-		mux_child_discovered(m, c, NULL, NULL);
-	}
-	/* The legacy clients still want what the child's listen gave them
-	 * (a pause first: a child that keeps ending it is not hammered). */
-	if ((c = m->shared) != NULL && c->listen_again != 0 &&
-	    c->listen_again <= now_ms) {
-		c->listen_again = 0;
-		if (c->listen == NULL)
-			mux_modern_child_own_listen(m, c);
+	for (i = 0; i < m->npool; i++) {
+		c = m->pool[i];
+		if (c->probe != NULL && c->probe_deadline != 0 &&
+		    c->probe_deadline <= now_ms) {
+			/* Silence is an answer too: a legacy server.  Unless
+			 * it is modern as configured: then the probe stays
+			 * out, for its late answer still tells who the child
+			 * is. */
+			if (m->cfg.child_era == MUX_CHILD_ERA_MODERN)
+				c->probe_deadline = 0;
+			else
+				mux_req_free(m, c->probe);
+			mux_child_discovered(m, c, NULL, NULL);
+		}
+		/* The legacy clients still want what the child's listen gave
+		 * them (a pause first: a child that keeps ending it is not
+		 * hammered). */
+		if (c->listen_again != 0 && c->listen_again <= now_ms) {
+			c->listen_again = 0;
+			if (c->listen == NULL)
+				mux_modern_child_own_listen(m, c);
+		}
 	}
 	TAILQ_FOREACH(c, &m->children, entry) {
 		if (c->init_deadline != 0 && c->init_deadline <= now_ms)
@@ -2175,13 +2468,16 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		if (req->mr != NULL)
 			mux_modern_client_inputs_fail(m, req, 1,
 			    "the request timed out");
-		xasprintf(&text, "Request timed out after %" PRIu64 " ms",
-		    m->cfg.request_timeout_ms);
+		xasprintf(&text, "Request timed out after %" PRIu64 " ms%s",
+		    m->cfg.request_timeout_ms, (req->sched & MUX_SCHED_HELD) ?
+		    " waiting for its turn: another client's call of a tool "
+		    "that asks its client was in flight" : "");
 		mux_req_finish(m, req, jsonrpc_error_new(req->id,
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);
 	}
 	mux_modern_client_tick(m);
+	mux_sched_tick(m);
 }
 
 void
@@ -2193,13 +2489,18 @@ mux_stats(const struct mux *m, struct mux_stats *st)
 uint64_t
 mux_wakeup(const struct mux *m)
 {
-	struct mux_req	*req;
-	uint64_t	 when = 0;
+	const struct mux_child	*c;
+	struct mux_req		*req;
+	uint64_t		 when = 0;
+	size_t			 i;
 
 	if ((req = TAILQ_FIRST(&m->gathering)) != NULL)
 		when = req->mr->gather;
-	if (m->shared != NULL && m->shared->probe != NULL &&
-	    (when == 0 || m->shared->probe_deadline < when))
-		when = m->shared->probe_deadline;
+	for (i = 0; i < m->npool; i++) {
+		c = m->pool[i];
+		if (c->probe != NULL && c->probe_deadline != 0 &&
+		    (when == 0 || c->probe_deadline < when))
+			when = c->probe_deadline;
+	}
 	return when;
 }

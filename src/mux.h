@@ -21,10 +21,11 @@
  * and the messages related to a request go on that request's stream, the
  * rest on stream 0.
  *
- * The implementation is four files (mux.c's header comment maps them):
+ * The implementation is five files (mux.c's header comment maps them):
  * mux.c (this API, the handshake, children and sessions), mux_route.c
- * (legacy routing), mux_modern_client.c (2026-07-28 clients) and
- * mux_modern_child.c (a 2026-07-28 child).
+ * (legacy routing), mux_sched.c (the turns of tools that ask),
+ * mux_modern_client.c (2026-07-28 clients) and mux_modern_child.c (a
+ * 2026-07-28 child).
  */
 #ifndef MCPBRIDGE_MUX_H
 #define MCPBRIDGE_MUX_H
@@ -38,6 +39,7 @@
 
 struct mux;
 struct mux_session;
+struct tracectx;
 
 enum mux_isolation {
 	MUX_ISOLATION_SHARED = 0,	/* one child for every session */
@@ -50,6 +52,14 @@ enum mux_server_requests {
 	MUX_SERVER_REQUESTS_UNAMBIGUOUS = 0,
 	/* Route to the most recent qualifying session. */
 	MUX_SERVER_REQUESTS_LATEST,
+	/*
+	 * As UNAMBIGUOUS, and make the route certain: the tools whose calls
+	 * ask (learned, or named), and those not yet seen to answer without
+	 * asking, are called by one session at a time per child; while such
+	 * a call is in flight, a request the child does not attribute is its
+	 * session's.  See mux_sched.c.
+	 */
+	MUX_SERVER_REQUESTS_SCHEDULE,
 };
 
 enum mux_transport {
@@ -80,6 +90,8 @@ enum mux_child_era {
 };
 
 #define MUX_DEFAULT_INIT_TIMEOUT_MS	30000
+/* The most shared children (struct mux_config.children, --children). */
+#define MUX_CHILDREN_MAX		64
 #define MUX_DEFAULT_PROBE_TIMEOUT_MS	2000
 
 /*
@@ -103,6 +115,21 @@ enum mux_child_era {
 /* Principals remembered per child; beyond, the oldest is forgotten and no
  * guess is made until its window would have ended. */
 #define MUX_RECENT_MAX			16
+/* Calls waiting for a child's asking slot; beyond, a call gets an error. */
+#define MUX_WAITING_MAX			1024
+/*
+ * A call of a tool not known to ask holds the slot on trial for this long
+ * while others wait: a tool that asks at once is caught by its first
+ * call; one that has not asked by then gives the slot up (and if it asks
+ * later with others in flight, that request is refused as before, and the
+ * tool takes turns from then on).  Slow tools' first calls wait no
+ * longer than this for one another.
+ */
+#define MUX_SCHED_TRIAL_MS		1000
+/* Tools the scheduler remembers, and the longest name it remembers (the
+ * MCP limit); calls of others are taken to be of a tool that may ask. */
+#define MUX_TOOLS_MAX			1024
+#define MUX_TOOL_NAME_MAX		128
 
 struct mux_config {
 	enum mux_isolation	 isolation;
@@ -126,6 +153,15 @@ struct mux_config {
 	uint64_t		 request_timeout_ms;
 	/* isolation=session: most children at once; 0 means no limit. */
 	size_t			 max_children;
+	/*
+	 * isolation=shared: how many copies of the server run side by side
+	 * (a pool), 1 .. MUX_CHILDREN_MAX; 0 means 1.  A legacy session is
+	 * pinned for its life to the child with the fewest sessions when it
+	 * initializes; a 2026-07-28 request goes to the child with the
+	 * fewest requests in flight, and its input_required retry to the
+	 * child that holds it.
+	 */
+	size_t			 children;
 	/* How long a 2026-07-28 client may take to come back with the
 	 * answers to an input_required result; 0 means
 	 * MODERN_STATE_TTL_MS. */
@@ -137,6 +173,10 @@ struct mux_config {
 	const char		*instance_id;
 	/* isolation=shared only. */
 	enum mux_child_era	 child_era;
+	/* Tools whose calls ask the client (--asking-tools), NULL-terminated:
+	 * called by one session at a time per shared child whatever the
+	 * policy.  Read by mux_new only.  NULL: none. */
+	const char *const	*asking_tools;
 	/* 0 means MUX_DEFAULT_PROBE_TIMEOUT_MS. */
 	uint64_t		 probe_timeout_ms;
 	/*
@@ -154,11 +194,23 @@ struct mux_config {
 	 * it, the child never asked.  NULL: all.  Borrowed.
 	 */
 	const struct toolfilter	*tools;
+	/*
+	 * OpenTelemetry (serve_trace.c): a client's request msg (borrowed,
+	 * not to be changed) of session s goes to the child as cid now.  0
+	 * with *ctx filled: the child's copy carries ctx in its _meta
+	 * (traceparent, tracestate; the rest of _meta as the client sent
+	 * it).  -1: _meta as it came.  NULL: none.
+	 */
+	int			(*span_child)(void *arg, struct mux_session *s,
+				    json_object *msg, uint64_t cid,
+				    struct tracectx *ctx);
+	void			*span_arg;
 };
 
 enum mux_out_kind {
-	/* msg for a child: session NULL is the shared child, otherwise the
-	 * session's own child (isolation=session). */
+	/* msg for a child: session NULL is the shared child numbered child
+	 * (0 unless there is a pool), otherwise the session's own child
+	 * (isolation=session). */
 	MUX_OUT_CHILD = 0,
 	/* msg for session, on stream; final marks the response that completes
 	 * the request(s) that arrived on that stream.  A final with msg NULL:
@@ -180,6 +232,7 @@ struct mux_out {
 	int			 final;
 	json_object		*msg;	/* NULL for SESSION_END, CHILD_* and a
 					   cancelled stream's final */
+	size_t			 child;	/* MUX_OUT_CHILD, session NULL */
 };
 
 enum mux_recv {
@@ -210,6 +263,13 @@ struct mux_stats {
 	/* a client's notifications/progress whose token is not one of a
 	 * request the child sent that client and awaits an answer to */
 	uint64_t	client_progress_dropped;
+	/* tools/call waiting for their turn at a tool that asks its client
+	 * (MUX_SERVER_REQUESTS_SCHEDULE, asking_tools): now, in all, their
+	 * time waited in all, and those refused for a full queue */
+	size_t		calls_waiting;
+	uint64_t	call_waits;
+	uint64_t	call_wait_ms;
+	uint64_t	calls_wait_refused;
 };
 
 struct mux	*mux_new(const struct mux_config *);
@@ -254,13 +314,42 @@ void		 mux_child_unavailable(struct mux *, struct mux_session *,
 void		 mux_child_unreadable(struct mux *, struct mux_session *,
 		    json_object *id, int seen, size_t limit,
 		    const char *reason);
-/* The shared child completed its handshake and accepts traffic. */
+/*
+ * The same events for the shared child numbered i (0 .. children - 1) of
+ * a pool; the functions above with session NULL are child 0's.  Events
+ * for a number out of range are ignored.  A child's events touch only
+ * its own sessions and requests.
+ */
+void		 mux_pool_up(struct mux *, size_t i);
+void		 mux_pool_down(struct mux *, size_t i, const char *cause);
+void		 mux_pool_recv(struct mux *, size_t i, json_object *msg);
+void		 mux_pool_unavailable(struct mux *, size_t i,
+		    const char *cause);
+void		 mux_pool_unreadable(struct mux *, size_t i, json_object *id,
+		    int seen, size_t limit, const char *reason);
+/* How many shared children there are (0 with isolation=session). */
+size_t		 mux_pool_size(const struct mux *);
+/* Shared child i completed its handshake and accepts traffic. */
+int		 mux_pool_ready(const struct mux *, size_t i);
+/* One shared child's load, for /metrics and the log. */
+struct mux_pool_stats {
+	int		up;
+	int		ready;
+	int		modern;		/* ready, and speaks 2026-07-28 */
+	size_t		sessions;	/* legacy sessions pinned to it */
+	size_t		in_flight;	/* client requests it owes answers */
+	uint64_t	requests;	/* client requests forwarded to it */
+	uint64_t	restarts;	/* times it came up again */
+};
+void		 mux_pool_stats(const struct mux *, size_t i,
+		    struct mux_pool_stats *);
 /*
  * Shutting down without waiting longer: what every client waits for
  * (requests at a child or queued) is answered now with a JSON-RPC error
  * saying why; the children are left running.
  */
 void		 mux_fail_all(struct mux *, const char *why);
+/* A shared child (any of a pool) accepts traffic. */
 int		 mux_ready(const struct mux *);
 /* The shared child's initialize result (borrowed), NULL until ready;
  * for a 2026-07-28 child, the one the bridge made of its discover. */

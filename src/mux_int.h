@@ -18,6 +18,9 @@
  *    releases exactly its own.
  *  - every json_object handed in is consumed; every out holds its own
  *    reference.
+ *  - what the scheduler knows of a tool (struct mux_tool) is the mux's,
+ *    in m->tools, for every child runs the same server; the asking slot
+ *    and the calls waiting for it are each child's (mux_sched.c).
  */
 #ifndef MCPBRIDGE_MUX_INT_H
 #define MCPBRIDGE_MUX_INT_H
@@ -68,6 +71,17 @@ struct mux_child;
 struct mux_session;
 struct mux_batch;
 struct mux_prog;
+struct mux_tool;
+
+/* A tools/call as the scheduler sees it (mux_req.sched, mux_sched.c). */
+#define MUX_SCHED_SLOT		0x1	/* holds its child's asking slot */
+#define MUX_SCHED_HELD		0x2	/* waits for it: the child has not
+					   seen it (mux_req.held) */
+#define MUX_SCHED_ASKED		0x4	/* the child asked while it held it */
+/* with SLOT: on trial, its tool not known to ask (MUX_SCHED_TRIAL_MS) */
+#define MUX_SCHED_TRIAL		0x8
+/* its trial ended without a question: it gave the slot up, and may ask */
+#define MUX_SCHED_LOOSE		0x10
 
 struct mux_req {
 	uint64_t		 cid;		/* id towards the child */
@@ -86,12 +100,39 @@ struct mux_req {
 	uint64_t		 deadline;
 	struct mux_mreq		*mr;		/* a 2026-07-28 request */
 	struct mux_xreq		*xr;		/* a retried translation */
+	/* a tools/call at a shared legacy child: its tool (NULL: not
+	 * known by name), MUX_SCHED_*, and while held the message for the
+	 * child and when it began to wait */
+	struct mux_tool		*tool;
+	unsigned		 sched;
+	json_object		*held;
+	uint64_t		 since;		/* or: when its trial began */
 	TAILQ_ENTRY(mux_req)	 centry;	/* child->reqs */
 	TAILQ_ENTRY(mux_req)	 sentry;	/* s->reqs */
 	TAILQ_ENTRY(mux_req)	 tentry;	/* m->timeouts */
 	TAILQ_ENTRY(mux_req)	 wentry;	/* m->gathering or m->parked */
+	TAILQ_ENTRY(mux_req)	 qentry;	/* child->waiting */
 };
 TAILQ_HEAD(mux_reqs, mux_req);
+
+/*
+ * What the scheduler knows of a tool: UNKNOWN until a call of it was
+ * answered without the child asking anything while it held the slot or
+ * ran loose (QUIET), or the child asked while only its calls could be the
+ * cause, or --asking-tools named it (ASKING).  LATE: a call's trial ended
+ * without a question; its calls run loose until one is answered.
+ */
+enum mux_tool_kind {
+	MUX_TOOL_UNKNOWN = 0,
+	MUX_TOOL_QUIET,
+	MUX_TOOL_ASKING,
+	MUX_TOOL_LATE,
+};
+
+struct mux_tool {
+	char			*name;
+	enum mux_tool_kind	 kind;
+};
 
 /*
  * A legacy client's tools/call, prompts/get or resources/read at a
@@ -242,6 +283,7 @@ struct mux_orphan {
 	uint64_t		 serial;
 	uint64_t		 principal;
 	uint64_t		 expires;
+	int			 asking;	/* it held the asking slot */
 	TAILQ_ENTRY(mux_orphan)	 entry;
 };
 TAILQ_HEAD(mux_orphans, mux_orphan);
@@ -257,10 +299,25 @@ struct mux_recent {
 	uint64_t		 at;
 };
 
+/*
+ * A child: the shared one (or one of a pool of them, --children), or a
+ * session's own (isolation=session).  What the child's state mirrors
+ * (subscriptions, tasks, log level, its requests) lives here, and so
+ * does its load: a pool chooses by it.
+ */
 struct mux_child {
 	struct mux		*m;
-	/* isolation; NULL: the shared one */
+	/* isolation; NULL: a shared one */
 	struct mux_session	*owner;
+	/* a shared one: its place in m->pool (MUX_OUT_CHILD's child) */
+	size_t			 index;
+	/* load: legacy sessions attached (mux_child_attach), client
+	 * requests it owes answers (mux_req_attach), requests forwarded,
+	 * times it came up */
+	size_t			 nsessions;
+	size_t			 in_flight;
+	uint64_t		 requests;
+	uint64_t		 starts;
 	int			 up;
 	int			 ready;
 	/* initialize refused, until restart */
@@ -310,6 +367,19 @@ struct mux_child {
 	 * the child's tools/list answers said; forgotten when the list
 	 * changes or the child restarts.  HTTP checks Mcp-Param-* by it. */
 	json_object		*tool_headers;
+	/*
+	 * The asking slot (mux_sched.c): the one session whose calls of
+	 * tools that ask (or may) the child works on, and how many; the
+	 * calls of other sessions waiting for it, in arrival order.  While
+	 * it is held, a question the child does not attribute is asker's.
+	 */
+	struct mux_session	*asker;
+	size_t			 nasking;
+	struct mux_reqs		 waiting;
+	size_t			 nwaiting;
+	/* orphans that held the slot: no other session's turn comes while
+	 * the child may still work on one (it may still ask) */
+	size_t			 nasking_orphans;
 	TAILQ_ENTRY(mux_child)	 entry;
 };
 
@@ -368,8 +438,11 @@ struct mux {
 	/* the last of the bridge's ids for clients' tasks */
 	uint64_t		 next_task;
 	uint64_t		 next_serial;	/* the last session's */
-	/* NULL with isolation=session */
-	struct mux_child	*shared;
+	/* the shared children, npool of them (none with isolation=session);
+	 * a session's pick starts at pool_next, so that ties take turns */
+	struct mux_child	**pool;
+	size_t			 npool;
+	size_t			 pool_next;
 	TAILQ_HEAD(, mux_child)	 children;
 	size_t			 nchildren;	/* isolation: sessions' own */
 	struct hmap		 reqs;		/* child-side id -> mux_req */
@@ -381,6 +454,10 @@ struct mux {
 	struct mux_reqs		 gathering;
 	struct mux_reqs		 parked;
 	unsigned char		 key[MODERN_KEY_LEN];	/* requestState */
+	/* name -> mux_tool (mux_sched.c); sched: the children may ask */
+	struct hmap		 tools;
+	size_t			 ntools;
+	int			 sched;
 	struct mux_sessions	 sessions;	/* all not closed */
 	/* closed, CHILD_STOP not yet out */
 	struct mux_sessions	 graveyard;
@@ -433,12 +510,15 @@ struct mux_req	*mux_req_new(struct mux *m, struct mux_child *c,
 void		 mux_prog_free(struct mux *m, struct mux_prog *p);
 uint64_t	 mux_req_principal(const struct mux_req *req);
 void		 mux_req_orphan(struct mux *m, struct mux_req *req);
+int		 mux_orphans_asking(struct mux *m, struct mux_child *c,
+		    struct mux_session *s);
 void		 mux_recent_answered(struct mux *m, struct mux_child *c,
 		    uint64_t principal);
 void		 mux_orphan_answered(struct mux *m, struct mux_child *c,
 		    uint64_t cid);
 const char	*mux_guess_withheld(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, enum mux_guess what);
+void		 mux_req_busy(struct mux_req *req);
 void		 mux_req_attach(struct mux *m, struct mux_req *req,
 		    struct mux_session *s, json_object *id, uint64_t stream);
 void		 mux_req_detach(struct mux *m, struct mux_req *req);
@@ -481,6 +561,18 @@ void		 mux_child_modern_ready(struct mux *m, struct mux_child *c,
 		    json_object *discover);
 void		 mux_child_discovered(struct mux *m, struct mux_child *c,
 		    json_object *result, json_object *error);
+void		 mux_child_attach(struct mux_child *c, struct mux_session *s);
+void		 mux_child_detach(struct mux_child *c, struct mux_session *s);
+
+/* mux_pool.c */
+/* "64." and its NUL: a pool child's number (from 1, as the log and
+ * /metrics name it) in front of a 2026-07-28 child's requestState. */
+#define MUX_POOL_STATE_LEN	4
+struct mux_child *mux_pool_pick(struct mux *m, struct mux_session *s);
+int		 mux_pool_move(struct mux *m, struct mux_session *s,
+		    struct mux_child *c);
+const char	*mux_pool_state_child(const struct mux *m, const char *text,
+		    struct mux_child **c);
 
 /* mux_route.c */
 enum mux_recv	 mux_route_process(struct mux *m, struct mux_session *s,
@@ -497,6 +589,28 @@ int		 mux_route_has_cap(struct mux_session *s, const char *cap,
 const char	*mux_route_needed_cap(const char *method);
 void		 mux_route_child(struct mux *m, struct mux_child *c,
 		    json_object *msg);
+
+/* mux_sched.c */
+void		 mux_sched_init(struct mux *m);
+void		 mux_sched_free(struct mux *m);
+struct mux_tool	*mux_sched_tool(struct mux *m, struct mux_child *c,
+		    struct mux_session *s, json_object *msg,
+		    json_object *params, unsigned *sched);
+int		 mux_sched_take(struct mux *m, struct mux_child *c,
+		    struct mux_session *s);
+void		 mux_sched_hold(struct mux *m, struct mux_req *req,
+		    json_object *out);
+void		 mux_sched_release(struct mux *m, struct mux_req *req);
+void		 mux_sched_answered(struct mux *m, struct mux_req *req,
+		    json_object *result);
+int		 mux_sched_route(struct mux *m, struct mux_child *c,
+		    const char *cap, json_object *params,
+		    struct mux_session **s, const char **why);
+void		 mux_sched_learn(struct mux *m, struct mux_child *c,
+		    struct mux_session *s);
+void		 mux_sched_refused(struct mux *m, struct mux_child *c);
+void		 mux_sched_tick(struct mux *m);
+void		 mux_sched_kick(struct mux *m, struct mux_child *c);
 
 /* mux_modern_client.c */
 void		 mux_modern_client_inputs_fail(struct mux *m,

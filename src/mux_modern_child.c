@@ -58,7 +58,7 @@ void
 mux_modern_child_passthrough(struct mux *m, struct mux_session *s,
     json_object *msg, uint64_t stream)
 {
-	struct mux_child	*c = s->child;
+	struct mux_child	*c = s->child, *holder;
 	json_object		*params = NULL, *state;
 	const char		*method = jsonrpc_method(msg), *text, *sealed;
 
@@ -69,15 +69,25 @@ mux_modern_child_passthrough(struct mux *m, struct mux_session *s,
 		return;
 	}
 	/* With --instance-id the child's requestState went out behind the
-	 * instance's name (see mux_route_client_answer); it goes back
-	 * without. */
-	if (m->cfg.instance_id != NULL &&
+	 * instance's name, with a pool behind the child's number too (see
+	 * mux_route_client_answer); it goes back without, to the child that
+	 * made it (mux_modern_client_request moved s there). */
+	if ((m->cfg.instance_id != NULL || m->npool > 1) &&
 	    (state = jsonrpc_get(jsonrpc_params(msg), "requestState",
 	    json_type_string)) != NULL) {
-		text = json_object_get_string(state);
-		if ((sealed = mux_modern_client_state_mine(m, s, msg, stream,
+		text = sealed = json_object_get_string(state);
+		if (m->cfg.instance_id != NULL && (sealed =
+		    mux_modern_client_state_mine(m, s, msg, stream,
 		    text)) == NULL)
 			return;
+		if (m->npool > 1 && ((sealed = mux_pool_state_child(m, sealed,
+		    &holder)) == NULL || holder != c)) {
+			mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+			    JSONRPC_INVALID_PARAMS, "Invalid params: "
+			    "requestState names no server of this bridge");
+			json_object_put(msg);
+			return;
+		}
 		params = jsonrpc_copy_shallow(jsonrpc_params(msg), NULL);
 		json_object_object_add(params, "requestState",
 		    json_object_new_string_len(sealed,

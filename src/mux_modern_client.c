@@ -387,6 +387,43 @@ mux_modern_client_state_mine(struct mux *m, struct mux_session *s,
 	return NULL;
 }
 
+/*
+ * With a pool (--children), a retry goes to the child that holds the
+ * call.  A requestState the bridge sealed names its parked request by its
+ * id towards the child (one space for all children), and the request
+ * knows its child; a 2026-07-28 child's own state has the child's number
+ * in front (mux_pool_state_child).  s is fresh (a stateless session has
+ * one request), so it moves there before anything of it is counted.  A
+ * state that does not check out leaves s where it is, for
+ * mux_modern_resume or the child to refuse.
+ */
+static void
+mux_modern_follow(struct mux *m, struct mux_session *s, json_object *msg,
+    const char *text)
+{
+	struct modern_state	 st;
+	struct mux_child	*c;
+	struct mux_req		*req;
+	const char		*sealed, *owner, *method = jsonrpc_method(msg);
+	size_t			 len;
+
+	sealed = mux_state_own(m, text, &owner, &len);
+	if (sealed != NULL && modern_state_open(m->key, sealed, method,
+	    modern_request_name(method, jsonrpc_params(msg)), &st) == 0) {
+		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,
+		    &st.cid);
+		if (st.principal == s->principal && req != NULL &&
+		    req->mr != NULL && req->s == NULL)
+			mux_pool_move(m, s, req->child);
+		return;
+	}
+	if (m->cfg.instance_id == NULL)
+		sealed = text;
+	if (sealed != NULL && mux_pool_state_child(m, sealed, &c) != NULL &&
+	    c->modern)
+		mux_pool_move(m, s, c);
+}
+
 /* A retry with a requestState takes the parked request over. */
 static void
 mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
@@ -423,6 +460,7 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 	mux_mreq_unlist(m, req);
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	m->stats.requests++;
+	req->child->requests++;
 	json_object_put(mr->caps);
 	mr->caps = json_object_get(s->caps);
 	mux_mreq_supply(mr, params);
@@ -525,6 +563,11 @@ mux_modern_client_request(struct mux *m, struct mux_session *s,
 	const char		*method = jsonrpc_method(msg), *why, *state;
 
 	params = jsonrpc_params(msg);
+	if (m->npool > 1 && (state = jsonrpc_get_str(params,
+	    "requestState")) != NULL) {
+		mux_modern_follow(m, s, msg, state);
+		c = s->child;
+	}
 	if (c == NULL || !c->ready) {
 		mux_error(m, s, stream, NULL, id, JSONRPC_SERVER_ERROR,
 		    "Server not available%s", c == NULL ? ": 2026-07-28 "

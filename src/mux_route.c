@@ -13,6 +13,7 @@
 
 #include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@
 #include "mux.h"
 #include "mux_int.h"
 #include "toolfilter.h"
+#include "rawjson.h"
 #include "xmalloc.h"
 
 /* ---- client messages ---------------------------------------------------- */
@@ -184,7 +186,7 @@ mux_client_request(struct mux *m, struct mux_session *s, json_object *msg,
 	int			 stateless;
 
 	stateless = s->transport == MUX_TRANSPORT_STATELESS &&
-	    m->shared != NULL;
+	    m->npool > 0;
 	if (s->ended) {
 		mux_error(m, s, stream, b, id, JSONRPC_SESSION_NOT_FOUND,
 		    "Session not found: its server went away");
@@ -337,11 +339,14 @@ mux_client_notification(struct mux *m, struct mux_session *s, json_object *msg)
 		    (req = hmap_find(&s->ids, jsonrpc_id_hash(id),
 		    mux_req_id_match, id)) == NULL)
 			goto drop;	/* finished already, or never ours */
-		params = jsonrpc_copy_shallow(params, NULL);
-		json_object_object_add(params, "requestId",
-		    json_object_new_int64((int64_t)req->cid));
-		mux_to_child(m, c, jsonrpc_notification_new(
-		    "notifications/cancelled", params));
+		/* A call waiting for its turn just leaves the queue. */
+		if (!(req->sched & MUX_SCHED_HELD)) {
+			params = jsonrpc_copy_shallow(params, NULL);
+			json_object_object_add(params, "requestId",
+			    json_object_new_int64((int64_t)req->cid));
+			mux_to_child(m, c, jsonrpc_notification_new(
+			    "notifications/cancelled", params));
+		}
 		if (req->mr != NULL)
 			mux_modern_client_inputs_fail(m, req, 1,
 			    "the client cancelled the request that asked");
@@ -555,26 +560,36 @@ mux_tasks_filter(struct mux_child *c, struct mux_session *s,
 	return result;
 }
 
-/* The child answered a client's request. */
 /*
- * A 2026-07-28 child's requestState (a string) behind the instance's name.
- * The state is the child's opaque bytes, NULs included: it must come back
- * byte for byte, so lengths are carried, never strlen.
+ * A 2026-07-28 child's requestState (a string) behind the instance's name
+ * and, with a pool, the number of the child that holds the call
+ * (mux_pool_state_child reads it back): "instance.2.state".  The state is
+ * the child's opaque bytes, NULs included: it must come back byte for
+ * byte, so lengths are carried, never strlen.
  */
 static json_object *
-mux_state_named(const struct mux *m, json_object *state)
+mux_state_named(const struct mux *m, const struct mux_child *c,
+    json_object *state)
 {
 	const char	*id = m->cfg.instance_id;
-	size_t		 idlen = strlen(id), len;
+	char		 num[MUX_POOL_STATE_LEN];
+	size_t		 idlen, numlen = 0, len;
 	json_object	*out;
 	char		*buf;
 
+	idlen = id != NULL ? strlen(id) + 1 : 0;
+	if (m->npool > 1)
+		numlen = (size_t)snprintf(num, sizeof num, "%zu.",
+		    c->index + 1);
 	len = (size_t)json_object_get_string_len(state);
-	buf = xmalloc(idlen + 1 + len);
-	memcpy(buf, id, idlen);
-	buf[idlen] = '.';
-	memcpy(buf + idlen + 1, json_object_get_string(state), len);
-	out = json_object_new_string_len(buf, (int)(idlen + 1 + len));
+	buf = xmalloc(idlen + numlen + len);
+	if (id != NULL) {
+		memcpy(buf, id, idlen - 1);
+		buf[idlen - 1] = '.';
+	}
+	memcpy(buf + idlen, num, numlen);
+	memcpy(buf + idlen + numlen, json_object_get_string(state), len);
+	out = json_object_new_string_len(buf, (int)(idlen + numlen + len));
 	free(buf);
 	return out;
 }
@@ -621,6 +636,7 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		toolfilter_list(m->cfg.tools, result);
 		mux_tools_learn(c, result);
 	}
+	mux_sched_answered(m, req, result);
 	if (req->mr != NULL) {
 		mux_modern_client_answer(m, req, result, error);
 		return;
@@ -636,13 +652,14 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		return;
 	}
 	/* A 2026-07-28 child's requestState goes out behind the instance's
-	 * name, for the load balancer to route the retry (the mux owns the
-	 * child's message, so it is changed in place). */
-	if (c->modern && m->cfg.instance_id != NULL &&
+	 * name and the child's number, for the load balancer and the pool
+	 * to route the retry (the mux owns the child's message, so it is
+	 * changed in place). */
+	if (c->modern && (m->cfg.instance_id != NULL || m->npool > 1) &&
 	    (state = jsonrpc_get(result, "requestState",
 	    json_type_string)) != NULL)
 		json_object_object_add(result, "requestState",
-		    mux_state_named(m, state));
+		    mux_state_named(m, c, state));
 	id = req->id;
 	req->id = NULL;		/* moved into the answer */
 	if (req->flags & MUX_REQ_F_INITIALIZE)
@@ -686,6 +703,49 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	mux_req_finish(m, req, mux_answer_new(id, "result", result));
 }
 
+/*
+ * Whether the raw result (rawjson.h) of an answer to req can go out as
+ * it is: a client's plain request to a legacy child, whose answer the mux
+ * only passes on with the client's id.  Anything the mux looks into (the
+ * handshake, tools/list, tasks/list, a translation, a 2026-07-28 child's
+ * requestState, a flag's bookkeeping) is parsed first.  A result holding
+ * a "task" never comes raw (jsonparse_answer).
+ */
+static int
+mux_route_raw_ok(const struct mux_child *c, const struct mux_req *req)
+{
+	return req->kind == MUX_REQ_CLIENT && req->flags == 0 &&
+	    req->mr == NULL && !c->modern;
+}
+
+/*
+ * The raw result of msg parsed in its place; what replaces it.  The grammar
+ * was checked, so only a json-c that disagrees fails: then the client is
+ * told with an error in *error (owned by msg).
+ */
+static json_object *
+mux_route_raw_parse(json_object *msg, json_object *raw, json_object **error)
+{
+	json_object	*result, *e;
+	const char	*cause = "not JSON";
+
+	if ((result = rawjson_parse(raw, &cause)) != NULL) {
+		/* Replaces (and frees) raw. */
+		if (json_object_object_add(msg, "result", result) != 0)
+			fatalx("json_object_object_add");
+		return result;
+	}
+	log_warnx("server's answer could not be read: %s", cause);
+	e = json_object_new_object();
+	jsonrpc_add(e, "code", json_object_new_int(JSONRPC_INTERNAL_ERROR));
+	jsonrpc_add(e, "message", json_object_new_string("Internal error: the "
+	    "server's answer could not be read"));
+	json_object_object_del(msg, "result");
+	jsonrpc_add(msg, "error", e);
+	*error = e;
+	return NULL;
+}
+
 void
 mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 {
@@ -712,6 +772,8 @@ mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 	}
 	json_object_object_get_ex(msg, "result", &result);
 	json_object_object_get_ex(msg, "error", &error);
+	if (rawjson_is(result) && !mux_route_raw_ok(c, req))
+		result = mux_route_raw_parse(msg, result, &error);
 
 	switch (req->kind) {
 	case MUX_REQ_INIT:
@@ -998,16 +1060,24 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 		return NULL;
 	}
 
+	/* A tool that asks has its turn: its session's (mux_sched.c). */
+	if (mux_sched_route(m, c, cap, params, &s, why))
+		return s;
 	/* Else a guess: never while another's request may be its cause. */
 	s = mux_route_busy(m, c, msg, cap, why, mreq);
-	if (s == NULL && *mreq == NULL)
+	if (s == NULL && *mreq == NULL) {
+		/* The tools in flight may ask: they take turns now. */
+		mux_sched_refused(m, c);
 		return NULL;
+	}
 	if ((withheld = mux_guess_withheld(m, c, s != NULL ? s : (*mreq)->s,
 	    MUX_GUESS_REQUEST)) != NULL) {
 		*mreq = NULL;
 		*why = withheld;
 		return NULL;
 	}
+	if (s != NULL)
+		mux_sched_learn(m, c, s);
 	return s;
 }
 
@@ -1055,9 +1125,10 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 				    "(no client is asking anything)", method,
 				    why);
 			c->roots_told = 1;
-		} else
+		} else {
 			log_info("%s from the server refused: %s", method,
 			    why);
+		}
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);
 		mux_to_child(m, c, jsonrpc_error_new(id, JSONRPC_INTERNAL_ERROR,
 		    text, NULL));

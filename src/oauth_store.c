@@ -25,12 +25,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include "file.h"
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "oauth_store.h"
-#include "sha256.h"
 #include "xmalloc.h"
 
 /* A bigger document is not ours. */
@@ -90,7 +92,8 @@ oauth_store_open(const char *dir, const char *url, char **err)
 {
 	struct oauth_store	*s;
 	struct stat		 sb;
-	unsigned char		 digest[SHA256_LEN];
+	unsigned char		 digest[SHA256_DIGEST_LENGTH];
+	unsigned int		 dlen = 0;
 	char			 hex[17];
 	size_t			 i;
 
@@ -124,7 +127,9 @@ oauth_store_open(const char *dir, const char *url, char **err)
 		    dir);
 	}
 
-	sha256(url, strlen(url), digest);
+	if (!EVP_Digest(url, strlen(url), digest, &dlen, EVP_sha256(),
+	    NULL) || dlen != sizeof digest)
+		fatalx("oauth_store: SHA-256 failed");
 	for (i = 0; i < 8; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	s = xcalloc(1, sizeof *s);

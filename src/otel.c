@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "log.h"
 #include "otel.h"
@@ -165,6 +166,32 @@ otel_attr_str(struct otel_attrs *a, const char *key, const char *value)
 	at->v.s = otel_text(value != NULL ? value : "", OTEL_MAX_VALUE_LEN);
 }
 
+/*
+ * A session id is a bearer-like handle in the legacy transport (who knows
+ * it may use the session), and telemetry goes to other people's systems:
+ * spans carry a hash, enough to group a session's spans, useless to use it.
+ */
+void
+otel_attr_session_id(struct otel_attrs *a, const char *sid)
+{
+	static const char	 hexdig[] = "0123456789abcdef";
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+	char			 hex[OTEL_SESSION_HASH_LEN + 1];
+
+	if (sid == NULL || *sid == '\0')
+		return;
+	if (!EVP_Digest(sid, strlen(sid), md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen * 2 < OTEL_SESSION_HASH_LEN)
+		fatalx("SHA-256 failed");
+	for (i = 0; i < OTEL_SESSION_HASH_LEN / 2; i++) {
+		hex[2 * i] = hexdig[md[i] >> 4];
+		hex[2 * i + 1] = hexdig[md[i] & 0xf];
+	}
+	hex[OTEL_SESSION_HASH_LEN] = '\0';
+	otel_attr_str(a, "mcp.session.id", hex);
+}
+
 void
 otel_attr_int(struct otel_attrs *a, const char *key, int64_t value)
 {
@@ -229,6 +256,13 @@ otel_span_new(const char *name, enum otel_kind kind,
 	sp->end_ns = start_ns;
 	otel_attrs_init(&sp->attrs, OTEL_MAX_ATTRS);
 	return sp;
+}
+
+void
+otel_span_rename(struct otel_span *sp, const char *name)
+{
+	free(sp->name);
+	sp->name = otel_text(name, OTEL_MAX_NAME_LEN);
 }
 
 void

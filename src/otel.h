@@ -119,6 +119,8 @@ struct otel_span *otel_span_new(const char *name, enum otel_kind,
 		    const struct tracectx *ctx, const struct tracectx *parent,
 		    int parent_remote, uint64_t start_ns);
 void		 otel_span_free(struct otel_span *);
+/* A new name, cut at OTEL_MAX_NAME_LEN as otel_span_new's. */
+void		 otel_span_rename(struct otel_span *, const char *name);
 void		 otel_span_end(struct otel_span *, uint64_t end_ns);
 /* msg may be NULL; OTLP keeps a message only with ERROR. */
 void		 otel_span_status(struct otel_span *, enum otel_status,
@@ -132,6 +134,10 @@ struct otel_event *otel_span_event(struct otel_span *, const char *name,
 void		 otel_attr_str(struct otel_attrs *, const char *key,
 		    const char *value);
 void		 otel_attr_int(struct otel_attrs *, const char *key, int64_t);
+/* mcp.session.id as the first OTEL_SESSION_HASH_LEN hex digits of the
+ * id's SHA-256 (nothing for ""): see otel.c. */
+#define OTEL_SESSION_HASH_LEN	16
+void		 otel_attr_session_id(struct otel_attrs *, const char *sid);
 void		 otel_attr_bool(struct otel_attrs *, const char *key, int);
 void		 otel_attr_double(struct otel_attrs *, const char *key, double);
 void		 otel_attrs_init(struct otel_attrs *, size_t max);

@@ -2,7 +2,7 @@
 /*
  * pkce.c: code verifiers, S256 challenges and state values for the OAuth
  * authorization code flow (RFC 7636), over the kernel's random source and
- * sha256.c.
+ * libcrypto's SHA-256.
  */
 #include "config.h"
 
@@ -11,11 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include "base64.h"
 #include "entropy.h"
 #include "log.h"
 #include "pkce.h"
-#include "sha256.h"
 #include "xmalloc.h"
 
 char *
@@ -35,8 +37,11 @@ pkce_random_string(size_t nbytes)
 char *
 pkce_challenge(const char *verifier)
 {
-	unsigned char	digest[SHA256_LEN];
+	unsigned char	digest[SHA256_DIGEST_LENGTH];
+	unsigned int	dlen = 0;
 
-	sha256(verifier, strlen(verifier), digest);
+	if (!EVP_Digest(verifier, strlen(verifier), digest, &dlen,
+	    EVP_sha256(), NULL) || dlen != sizeof digest)
+		fatalx("pkce: SHA-256 failed");
 	return base64_encode(digest, sizeof digest, BASE64_URL | BASE64_NOPAD);
 }

@@ -2,18 +2,21 @@
 /*
  * serve.c: `mcpbridge serve`.
  *
- * Owns the event base, the HTTP side and the servers: for each, the
- * shared upstream (or, with --isolation=session, one upstream per
- * session) and its multiplexer; moves messages between them: every event
- * ends in serve_pump, which drains a server's multiplexer's outbox.  One
- * server, unnamed, is served on /mcp, /sse and /message; several (serve
- * --config) each on /servers/NAME/.
+ * Owns the event base, the HTTP side and the servers: for each, its
+ * multiplexer and its upstreams (the shared child, or a pool of them with
+ * --children; with --isolation=session, one upstream per session); moves
+ * messages between them: every event ends in serve_pump, which drains a
+ * server's multiplexer's outbox.  One server, unnamed, is served on /mcp,
+ * /sse and /message; several (serve --config) each on /servers/NAME/.
+ * What covers every route is the bridge's, here once: the OAuth resource
+ * server, the OpenTelemetry exporter, the message trace.
  */
 #include "config.h"
 
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,19 +24,30 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <event2/event.h>
 #include <json-c/json.h>
 
 #include "clock.h"
 #include "conffile.h"
+#include "curl_event.h"
+#include "envclaim.h"
 #include "exitcodes.h"
 #include "framer.h"
 #include "http.h"
+#include "http_auth.h"
+#include "introspect.h"
 #include "jsonparse.h"
+#include "jwks.h"
 #include "log.h"
 #include "metrics.h"
 #include "mux.h"
+#include "oauth.h"
+#include "rsauth.h"
+#include "rsfetch.h"
+#include "rsmeta.h"
 #include "serve.h"
+#include "serve_trace.h"
 #include "session.h"
 #include "trace.h"
 #include "upstream.h"
@@ -47,13 +61,16 @@
 struct serve;
 struct serve_server;
 
-/* One upstream: the shared child (session NULL) or a session's own. */
+/* One upstream: a shared child (session NULL; its server's pool[index])
+ * or a session's own. */
 struct serve_child {
 	struct serve_server	*server;
 	struct mux_session	*session;
 	struct upstream		*upstream;
+	size_t			 index;
 	int			 stopping;
 	int			 healthy;	/* handshake done since it started */
+	int			 gone;		/* will not be restarted */
 	LIST_ENTRY(serve_child)	 entry;
 };
 
@@ -64,12 +81,16 @@ struct serve_server {
 	const char		*route;		/* /servers/ROUTE/, or NULL */
 	const struct serve_config *cfg;
 	struct mux		*mux;
-	struct serve_child	*shared;
+	/* the shared children, npool of them (none with isolation=session);
+	 * a slot is NULL once its child stopped */
+	struct serve_child	**pool;
+	size_t			 npool;
 	LIST_HEAD(, serve_child) children;	/* per-session children */
 	int			 pumping;
 	json_object		*capabilities;
 	const char		*fingerprint;	/* serve_named's */
 	int			 removed;	/* by a reload: stopping */
+	struct serve_trace_server spans;	/* its side of s->spans */
 };
 
 struct serve {
@@ -83,9 +104,12 @@ struct serve {
 	size_t			 nservers;
 	struct serve_server	**gone;
 	size_t			 ngone;
+	unsigned		 nextid;	/* the servers' spans.id */
 	int			 named;		/* several, each on its route */
 	serve_reload_cb		 reload;	/* SIGHUP: the servers anew */
 	void			*reload_arg;
+	/* /metrics: every server's pool, one after another */
+	struct metrics_child	*pool_gauges;
 	struct event		*tick;
 	struct event		*wake;		/* mux_wakeup, sooner */
 	struct event		*sigterm;
@@ -97,12 +121,55 @@ struct serve {
 	int			 stopping;
 	int			 exit_status;
 	struct trace		*trace;		/* NULL: no message trace */
+
+	/* The OAuth resource server (--oauth-issuer), all NULL without:
+	 * key and introspection fetches run on ce, on our base.  One for
+	 * every route: a named server's requests are checked alike. */
+	struct curl_event	*ce;
+	struct jwks		*jwks;
+	struct introspect	*introspect;
+	struct rsauth		*rsauth;
+	char			*resource;
+	char			*metadata_url;
+	char			*metadata_path;
+	char			*document;
+	struct serve_trace	*spans;		/* NULL: no OpenTelemetry */
+	uint64_t		 drain_start_ms;
 };
 
 static void	serve_pump(void *);
 static void	serve_trace_token(void *, const char *);
 static void	serve_server_init(struct serve *, struct serve_server *,
-		    const char *, const struct serve_config *);
+		    const char *, const char *, const struct serve_config *);
+
+/* Is child one of its server's shared ones (session NULL, in pool)? */
+static int
+serve_child_shared(const struct serve_child *child)
+{
+	const struct serve_server	*srv = child->server;
+
+	return child->index < srv->npool && srv->pool[child->index] == child;
+}
+
+/* What the log calls a child: "child", "child 2" (of a pool, numbered
+ * from 1 as /metrics labels them) or "session child", after its server's
+ * name with several ("fs: child 2"). */
+#define SERVE_NAME_LEN	(CONFFILE_NAME_MAX + 32)
+static const char *
+serve_child_name(const struct serve_child *child, char *buf)
+{
+	const struct serve_server	*srv = child->server;
+	char				 what[32];
+
+	if (serve_child_shared(child) && srv->npool > 1)
+		snprintf(what, sizeof what, "child %zu", child->index + 1);
+	else
+		snprintf(what, sizeof what, "%s", child->session == NULL ?
+		    "child" : "session child");
+	snprintf(buf, SERVE_NAME_LEN, "%s%s%s", srv->name != NULL ?
+	    srv->name : "", srv->name != NULL ? ": " : "", what);
+	return buf;
+}
 
 /* A trace label: a server's name, a slash, a session's id. */
 #define SERVE_LABEL_MAX	(CONFFILE_NAME_MAX + 1 + SESSION_ID_LEN + 1)
@@ -133,10 +200,24 @@ static void
 serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 {
 	struct serve_server	*srv = arg;
+	struct serve		*s = srv->serve;
 	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(srv->serve->trace, TRACE_CLIENT_IN, serve_trace_label(srv,
-	    ms, label), msg);
+	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(srv, ms, label),
+	    msg);
+	if (s->spans != NULL)
+		serve_trace_client_in(s->spans, ms, msg);
+}
+
+/* http's span hook: the route's server is the endpoint's pump_arg. */
+static void
+serve_span_http(void *arg, struct mux_session *ms, json_object *msg,
+    const struct http_trace_info *info)
+{
+	struct serve_server	*srv = info->route;
+
+	(void)arg;
+	serve_trace_http(&srv->spans, ms, msg, info);
 }
 
 static void
@@ -144,16 +225,23 @@ serve_child_message(void *arg, json_object *msg)
 {
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
+	struct serve		*s = srv->serve;
 	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(srv->serve->trace, TRACE_CHILD_IN,
+	trace_msg(s->trace, TRACE_CHILD_IN,
 	    serve_trace_label(srv, child->session, label), msg);
+	if (s->spans != NULL)
+		serve_trace_child_in(&srv->spans, msg);
 	/* The mux times what the child does (questions it gathers). */
 	mux_tick(srv->mux, clock_ms());
-	mux_child_recv(srv->mux, child->session, msg);
-	/* The shared child answered its handshake: it works, so if it dies
+	if (serve_child_shared(child))
+		mux_pool_recv(srv->mux, child->index, msg);
+	else
+		mux_child_recv(srv->mux, child->session, msg);
+	/* A shared child answered its handshake: it works, so if it dies
 	 * now it is restarted at once, however many times that happened. */
-	if (child->session == NULL && !child->healthy && mux_ready(srv->mux)) {
+	if (serve_child_shared(child) && !child->healthy &&
+	    mux_pool_ready(srv->mux, child->index)) {
 		child->healthy = 1;
 		upstream_healthy(child->upstream);
 	}
@@ -170,12 +258,19 @@ serve_child_dropped(void *arg, const struct framer_peek *pk)
 {
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
+	int			 seen;
 
 	mux_tick(srv->mux, clock_ms());
-	mux_child_unreadable(srv->mux, child->session, json_object_get(pk->id),
-	    (pk->method ? MUX_UNREADABLE_METHOD : 0) |
-	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0), pk->max_line,
-	    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
+	seen = (pk->method ? MUX_UNREADABLE_METHOD : 0) |
+	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0);
+	if (serve_child_shared(child))
+		mux_pool_unreadable(srv->mux, child->index,
+		    json_object_get(pk->id), seen, pk->max_line,
+		    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
+	else
+		mux_child_unreadable(srv->mux, child->session,
+		    json_object_get(pk->id), seen, pk->max_line,
+		    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
 	serve_pump(srv);
 }
 
@@ -184,16 +279,19 @@ serve_child_up(void *arg)
 {
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
+	char			 name[SERVE_NAME_LEN];
 
 	/* Running is not ready: the handshake that follows is ("server ...
 	 * initialized"). */
-	log_info("%s%s%s started (pid %ld); initializing it",
-	    srv->name != NULL ? srv->name : "", srv->name != NULL ? ": " : "",
-	    child->session == NULL ? "child" : "session child",
+	log_info("%s started (pid %ld); initializing it",
+	    serve_child_name(child, name),
 	    (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
 	mux_tick(srv->mux, clock_ms());
-	mux_child_up(srv->mux, child->session);
+	if (serve_child_shared(child))
+		mux_pool_up(srv->mux, child->index);
+	else
+		mux_child_up(srv->mux, child->session);
 	serve_pump(srv);
 }
 
@@ -203,35 +301,61 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
 	struct serve		*s = srv->serve;
+	struct mux_pool_stats	 st;
+	char			 name[SERVE_NAME_LEN], load[96] = "";
+	size_t			 i, left = 0;
 
 	child->healthy = 0;
+	/* A pool's child: what its going takes with it (its own sessions
+	 * and requests only; the others never notice). */
+	if (serve_child_shared(child) && srv->npool > 1) {
+		mux_pool_stats(srv->mux, child->index, &st);
+		snprintf(load, sizeof load, " (%zu sessions and %zu requests "
+		    "in flight at its end)", st.sessions, st.in_flight);
+	}
+	if (s->spans != NULL)
+		serve_trace_child_down(&srv->spans, child->session, cause,
+		    will_restart);
+	serve_child_name(child, name);
 	/* Stopped on purpose (the bridge, or a reload that removed its
 	 * server): no warning. */
 	if (!s->stopping && !srv->removed)
-		log_warnx("%s%s%s %s%s", srv->name != NULL ? srv->name : "",
-		    srv->name != NULL ? ": " : "", child->session == NULL ?
-		    "child" : "session child", cause, will_restart ?
-		    "; restarting" : "");
-	mux_child_down(srv->mux, child->session, cause);
+		log_warnx("%s %s%s%s", name, cause, will_restart ?
+		    "; restarting" : "", load);
+	if (serve_child_shared(child))
+		mux_pool_down(srv->mux, child->index, cause);
+	else
+		mux_child_down(srv->mux, child->session, cause);
 	serve_pump(srv);
 	if (srv->removed)
 		return;		/* its children are being stopped */
-	if (child->session == NULL && !will_restart && !s->stopping &&
-	    s->named) {
+	if (!serve_child_shared(child) || will_restart || s->stopping)
+		return;
+	child->gone = 1;
+	for (i = 0; i < srv->npool; i++)
+		left += srv->pool[i] != NULL && !srv->pool[i]->gone;
+	if (left > 0) {
+		log_warnx("%s will not be restarted; %zu of %zu serve on",
+		    name, left, srv->npool);
+		return;
+	}
+	if (s->named) {
 		/* One of several: the others go on; this one's clients are
 		 * told at once that it is not available, and why. */
-		log_warnx("%s: child will not be restarted; its clients get "
-		    "errors", srv->name);
-		mux_child_unavailable(srv->mux, NULL, cause);
+		log_warnx("%s will not be restarted; its clients get errors",
+		    name);
+		for (i = 0; i < srv->npool; i++)
+			mux_pool_unavailable(srv->mux, i, cause);
 		serve_pump(srv);
 		return;
 	}
-	if (child->session == NULL && !will_restart && !s->stopping) {
-		/* The shared child is gone for good: nothing left to serve. */
-		log_warnx("child will not be restarted; exiting");
-		s->exit_status = EXIT_UNAVAILABLE;
-		s->stopping = 1;
-		upstream_stop(child->upstream);
+	/* The shared children are gone for good: nothing left to serve. */
+	log_warnx("%s will not be restarted; exiting", name);
+	s->exit_status = EXIT_UNAVAILABLE;
+	s->stopping = 1;
+	for (i = 0; i < srv->npool; i++) {
+		if (srv->pool[i] != NULL)
+			upstream_stop(srv->pool[i]->upstream);
 	}
 }
 
@@ -247,7 +371,10 @@ serve_child_spawn_failed(void *arg, const char *cause)
 	struct serve_server	*srv = child->server;
 
 	mux_tick(srv->mux, clock_ms());
-	mux_child_unavailable(srv->mux, child->session, cause);
+	if (serve_child_shared(child))
+		mux_pool_unavailable(srv->mux, child->index, cause);
+	else
+		mux_child_unavailable(srv->mux, child->session, cause);
 	serve_pump(srv);
 }
 
@@ -261,6 +388,18 @@ serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
 	free(child);
 }
 
+/* srv has no child any more. */
+static int
+serve_server_stopped(const struct serve_server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->npool; i++)
+		if (srv->pool[i] != NULL)
+			return 0;
+	return LIST_EMPTY(&srv->children);
+}
+
 /* No server has a child any more. */
 static int
 serve_all_stopped(const struct serve *s)
@@ -268,12 +407,10 @@ serve_all_stopped(const struct serve *s)
 	size_t	i;
 
 	for (i = 0; i < s->nservers; i++)
-		if (s->servers[i]->shared != NULL ||
-		    !LIST_EMPTY(&s->servers[i]->children))
+		if (!serve_server_stopped(s->servers[i]))
 			return 0;
 	for (i = 0; i < s->ngone; i++)
-		if (s->gone[i]->shared != NULL ||
-		    !LIST_EMPTY(&s->gone[i]->children))
+		if (!serve_server_stopped(s->gone[i]))
 			return 0;
 	return 1;
 }
@@ -285,14 +422,14 @@ serve_child_stopped(void *arg)
 	struct serve_server	*srv = child->server;
 	struct serve		*s = srv->serve;
 
-	if (child == srv->shared)
-		srv->shared = NULL;
+	if (serve_child_shared(child))
+		srv->pool[child->index] = NULL;
 	else
 		LIST_REMOVE(child, entry);
 	event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late, child,
 	    NULL);
 	/* Once the bridge is stopping (a signal, or the only server's
-	 * child gone for good), the last child to stop ends the loop. */
+	 * children gone for good), the last child to stop ends the loop. */
 	if (s->stopping && serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
@@ -306,17 +443,61 @@ static const struct upstream_ops serve_child_ops = {
 	.on_dropped = serve_child_dropped,
 };
 
+/*
+ * --env-from-claim's variables are the claims' alone: one in the bridge's
+ * own environment would reach every child whose token lacks the claim,
+ * looking like one.
+ */
+static void
+serve_forget_claim_vars(const struct serve_config *cfg)
+{
+	char	**m, *var;
+
+	for (m = cfg->env_from_claim; m != NULL && *m != NULL; m++) {
+		var = envclaim_var(*m);
+		if (getenv(var) != NULL) {
+			log_debug("--env-from-claim: %s removed from the "
+			    "bridge's environment", var);
+			unsetenv(var);
+		}
+		free(var);
+	}
+}
+
+/*
+ * The verified claims of the token that opened a session (a JSON object
+ * the HTTP session owns), or NULL: no OAuth token.  The one place serve
+ * mode asks for them, for --env-from-claim.
+ */
+static json_object *
+serve_session_claims(struct mux_session *session)
+{
+	/* The HTTP side's session (http.c made it the mux session's data);
+	 * its claims are a reference it holds as long as the session. */
+	struct session	*sess = mux_session_data(session);
+
+	return sess != NULL ? session_claims(sess) : NULL;
+}
+
 static struct serve_child *
-serve_child_new(struct serve_server *srv, struct mux_session *session)
+serve_child_new(struct serve_server *srv, struct mux_session *session,
+    size_t index)
 {
 	const struct serve_config *cfg = srv->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
+	char			**env = NULL;
+	char			 tag[SERVE_NAME_LEN];
 
 	memset(&uc, 0, sizeof uc);
 	uc.argv = cfg->command;
 	uc.env = cfg->env;
+	/* A session's own child learns whom it serves: the session's
+	 * principal, so these, never change. */
+	if (session != NULL && cfg->env_from_claim != NULL)
+		uc.env = env = envclaim_env(cfg->env, cfg->env_from_claim,
+		    serve_session_claims(session));
 	uc.cwd = cfg->cwd;
 	uc.connect = cfg->connect;
 	uc.max_message = cfg->max_message_size;
@@ -334,8 +515,18 @@ serve_child_new(struct serve_server *srv, struct mux_session *session)
 		uc.restart = UPSTREAM_RESTART_ALWAYS;
 	else
 		uc.restart = cfg->restart;
-	/* Several servers: each child's lines say whose it is. */
-	uc.tag = srv->name != NULL ? srv->name : "child";
+	/* Each child's lines say whose it is: its server's name with
+	 * several, and a pool's copies their number ("fs: child 2"). */
+	if (session == NULL && srv->npool > 1)
+		snprintf(tag, sizeof tag, "%s%schild %zu", srv->name != NULL ?
+		    srv->name : "", srv->name != NULL ? ": " : "", index + 1);
+	else
+		snprintf(tag, sizeof tag, "%s", srv->name != NULL ? srv->name :
+		    "child");
+	uc.tag = tag;
+	/* The mux parses what it looks into; the trace redacts what it
+	 * shows, so it needs every string parsed. */
+	uc.raw_answers = srv->serve->trace == NULL;
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
@@ -343,18 +534,21 @@ serve_child_new(struct serve_server *srv, struct mux_session *session)
 	child = xcalloc(1, sizeof *child);
 	child->server = srv;
 	child->session = session;
+	child->index = index;
 	child->upstream = upstream_new(srv->serve->base, &uc, &serve_child_ops,
 	    child);
+	envclaim_env_free(env);		/* upstream_new copied it */
 	return child;
 }
 
 static struct serve_child *
-serve_find_child(struct serve_server *srv, struct mux_session *session)
+serve_find_child(struct serve_server *srv, struct mux_session *session,
+    size_t index)
 {
 	struct serve_child	*child;
 
 	if (session == NULL)
-		return srv->shared;
+		return index < srv->npool ? srv->pool[index] : NULL;
 	LIST_FOREACH(child, &srv->children, entry) {
 		if (child->session == session)
 			return child;
@@ -369,7 +563,7 @@ serve_start_session_child(struct serve_server *srv,
 	struct serve_child	*child;
 	const char		*cause;
 
-	child = serve_child_new(srv, session);
+	child = serve_child_new(srv, session, 0);
 	LIST_INSERT_HEAD(&srv->children, child, entry);
 	if (upstream_start(child->upstream) == -1) {
 		/* Told to the mux like any other exit, with the reason, so
@@ -389,6 +583,23 @@ serve_stop_child(struct serve_child *child)
 	/* The mux forgot the session: nothing may reach it any more. */
 	child->session = NULL;
 	upstream_stop(child->upstream);
+}
+
+/* Every child of srv stops (the pool's too). */
+static void
+serve_server_stop_children(struct serve_server *srv)
+{
+	struct serve_child	*child, *next;
+	size_t			 i;
+
+	for (child = LIST_FIRST(&srv->children); child != NULL; child = next) {
+		next = LIST_NEXT(child, entry);
+		serve_stop_child(child);
+	}
+	for (i = 0; i < srv->npool; i++) {
+		if (srv->pool[i] != NULL)
+			upstream_stop(srv->pool[i]->upstream);
+	}
 }
 
 /* A mux wants a tick before the regular one (mux_wakeup): the soonest. */
@@ -412,8 +623,9 @@ serve_arm_wake(struct serve *s)
 }
 
 /*
- * Drains the multiplexer.  Re-entrant calls (an HTTP delivery that closes a
- * session, say) return at once: the outer loop picks up what they queued.
+ * Drains a server's multiplexer.  Re-entrant calls (an HTTP delivery that
+ * closes a session, say) return at once: the outer loop picks up what
+ * they queued.
  */
 static void
 serve_pump(void *arg)
@@ -430,7 +642,7 @@ serve_pump(void *arg)
 	while (mux_next(srv->mux, &out)) {
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
-			child = serve_find_child(srv, out.session);
+			child = serve_find_child(srv, out.session, out.child);
 			if (child != NULL && !child->stopping)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
 				    serve_trace_label(srv, out.session, label),
@@ -443,6 +655,12 @@ serve_pump(void *arg)
 			break;
 		case MUX_OUT_SESSION:
 		case MUX_OUT_SESSION_END:
+			if (s->spans != NULL && out.msg != NULL)
+				serve_trace_session_out(s->spans, out.session,
+				    &out.msg);
+			else if (s->spans != NULL &&
+			    out.kind == MUX_OUT_SESSION_END)
+				serve_trace_session_end(s->spans, out.session);
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT,
 				    serve_trace_label(srv, out.session, label),
@@ -456,7 +674,7 @@ serve_pump(void *arg)
 			serve_start_session_child(srv, out.session);
 			break;
 		case MUX_OUT_CHILD_STOP:
-			if ((child = serve_find_child(srv, out.session)) !=
+			if ((child = serve_find_child(srv, out.session, 0)) !=
 			    NULL)
 				serve_stop_child(child);
 			break;
@@ -478,28 +696,42 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 		mux_tick(s->servers[i]->mux, clock_ms());
 		serve_pump(s->servers[i]);
 	}
+	if (s->spans != NULL)
+		serve_trace_tick(s->spans, clock_ms());
+	/* The access log's buffered lines: out within a second. */
+	log_flush();
 }
 
-/* Drained (or out of time): stop the children; the loop ends when the
- * last one is gone. */
+static void	serve_stop_children(void *);
+
+/* Drained (or out of time): the last spans go to the collector, within
+ * what --drain-timeout left (at least SERVE_TRACE_FLUSH_MIN_MS); then
+ * the children stop. */
 static void
 serve_drained(void *arg)
 {
-	struct serve		*s = arg;
-	struct serve_server	*srv;
-	struct serve_child	*child, *next;
-	size_t			 i;
+	struct serve	*s = arg;
+	uint64_t	 now = clock_ms(), deadline;
 
-	for (i = 0; i < s->nservers; i++) {
-		srv = s->servers[i];
-		for (child = LIST_FIRST(&srv->children); child != NULL;
-		    child = next) {
-			next = LIST_NEXT(child, entry);
-			serve_stop_child(child);
-		}
-		if (srv->shared != NULL)
-			upstream_stop(srv->shared->upstream);
+	if (s->spans == NULL) {
+		serve_stop_children(s);
+		return;
 	}
+	deadline = s->drain_start_ms + s->cfg->drain_timeout_ms;
+	if (deadline < now + SERVE_TRACE_FLUSH_MIN_MS)
+		deadline = now + SERVE_TRACE_FLUSH_MIN_MS;
+	serve_trace_flush(s->spans, deadline, serve_stop_children, s);
+}
+
+/* Every server's children stop; the loop ends when the last is gone. */
+static void
+serve_stop_children(void *arg)
+{
+	struct serve	*s = arg;
+	size_t		 i;
+
+	for (i = 0; i < s->nservers; i++)
+		serve_server_stop_children(s->servers[i]);
 	if (serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
@@ -513,54 +745,97 @@ static void
 serve_stop(struct serve *s)
 {
 	s->stopping = 1;
+	s->drain_start_ms = clock_ms();
 	if (s->http != NULL)
 		http_drain(s->http, s->cfg->drain_timeout_ms, serve_drained, s);
 	else
 		serve_drained(s);
 }
 
-/* /metrics: what the children are doing. */
+/* /metrics of srv's children: the totals in *g, its pool into mc (npool
+ * of them, labelled with its route when it has one). */
+static void
+serve_server_stats(struct serve_server *srv, struct metrics_gauges *g,
+    struct metrics_child *mc)
+{
+	struct serve_child		*child;
+	const struct upstream_stats	*us;
+	struct mux_pool_stats		 ps;
+	size_t				 i;
+
+	for (i = 0; i < srv->npool; i++, mc++) {
+		memset(mc, 0, sizeof *mc);
+		mc->server = srv->serve->named ? srv->route : NULL;
+		mc->index = i;
+		mux_pool_stats(srv->mux, i, &ps);
+		mc->ready = ps.ready;
+		mc->sessions = ps.sessions;
+		mc->in_flight = ps.in_flight;
+		mc->requests = ps.requests;
+		if ((child = srv->pool[i]) == NULL)
+			continue;
+		/* The totals are the pool's; the restarts also each child's
+		 * (the process's own count: a failed spawn is one too). */
+		us = upstream_stats(child->upstream);
+		mc->up = upstream_is_up(child->upstream);
+		mc->restarts = us->restarts;
+		g->children_up += mc->up;
+		g->child_starts += us->starts;
+		g->child_restarts += us->restarts;
+		g->child_messages_in += us->messages_in;
+		g->child_messages_out += us->messages_out;
+	}
+	LIST_FOREACH(child, &srv->children, entry)
+		g->children_up += upstream_is_up(child->upstream);
+}
+
+/* /metrics: what the children are doing, summed over the servers; each
+ * named one's own, and each shared child's. */
 static void
 serve_stats(void *arg, struct metrics_gauges *g)
 {
 	struct serve			*s = arg;
 	struct serve_server		*srv;
-	struct serve_child		*child;
-	const struct upstream_stats	*us;
-	size_t				 i, j;
+	struct metrics_gauges		 one;
+	struct metrics_server		*ms;
+	struct otel_export_stats	 os;
+	size_t				 i, j, npool = 0;
 
-	/* Summed over the servers. */
-	for (i = 0; i < s->nservers; i++) {
+	for (i = 0; i < s->nservers; i++)
+		npool += s->servers[i]->npool;
+	s->pool_gauges = xreallocarray(s->pool_gauges, npool > 0 ? npool : 1,
+	    sizeof *s->pool_gauges);
+	g->pool = s->pool_gauges;
+	g->npool = npool;
+	for (i = 0, npool = 0; i < s->nservers; i++) {
 		srv = s->servers[i];
-		if (srv->shared != NULL) {
-			us = upstream_stats(srv->shared->upstream);
-			g->children_up += upstream_is_up(srv->shared->upstream);
-			g->child_starts += us->starts;
-			g->child_restarts += us->restarts;
-			g->child_messages_in += us->messages_in;
-			g->child_messages_out += us->messages_out;
-		}
-		LIST_FOREACH(child, &srv->children, entry)
-			g->children_up += upstream_is_up(child->upstream);
-	}
-	/* And each named one on its own (http filled the rest). */
-	for (j = 0; j < g->nservers; j++)
-		for (i = 0; i < s->nservers; i++) {
-			srv = s->servers[i];
-			if (srv->route == NULL ||
-			    strcmp(srv->route, g->servers[j].name) != 0)
+		memset(&one, 0, sizeof one);
+		serve_server_stats(srv, &one, s->pool_gauges + npool);
+		npool += srv->npool;
+		g->children_up += one.children_up;
+		g->child_starts += one.child_starts;
+		g->child_restarts += one.child_restarts;
+		g->child_messages_in += one.child_messages_in;
+		g->child_messages_out += one.child_messages_out;
+		/* And each named one on its own (http filled the rest). */
+		for (j = 0; j < g->nservers; j++) {
+			ms = &g->servers[j];
+			if (srv->route == NULL || strcmp(srv->route,
+			    ms->name) != 0)
 				continue;
-			if (srv->shared != NULL) {
-				us = upstream_stats(srv->shared->upstream);
-				g->servers[j].children_up +=
-				    upstream_is_up(srv->shared->upstream);
-				g->servers[j].child_starts = us->starts;
-				g->servers[j].child_restarts = us->restarts;
-			}
-			LIST_FOREACH(child, &srv->children, entry)
-				g->servers[j].children_up +=
-				    upstream_is_up(child->upstream);
+			ms->children_up += one.children_up;
+			ms->child_starts = one.child_starts;
+			ms->child_restarts = one.child_restarts;
 		}
+	}
+	if (s->spans != NULL) {
+		serve_trace_stats(s->spans, &os);
+		g->otel = 1;
+		g->otel_spans_exported = os.exported;
+		g->otel_spans_dropped = os.dropped;
+		g->otel_spans_failed = os.failed;
+		g->otel_queue_spans = os.queued;
+	}
 }
 
 static void
@@ -577,16 +852,67 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
 	serve_stop(s);
 }
 
-/* A reload's new server: its mux, its route, its child. */
+/*
+ * A pool's load, one line per copy (SIGHUP): what /metrics shows, for an
+ * operator at the log.
+ */
+static void
+serve_log_pool(struct serve_server *srv)
+{
+	struct mux_pool_stats	 ps;
+	const struct upstream_stats *us;
+	size_t			 i;
+
+	if (srv->npool < 2)
+		return;
+	for (i = 0; i < srv->npool; i++) {
+		mux_pool_stats(srv->mux, i, &ps);
+		us = srv->pool[i] != NULL ?
+		    upstream_stats(srv->pool[i]->upstream) : NULL;
+		log_info("%s%schild %zu: %s, %zu sessions, %zu requests in "
+		    "flight, %" PRIu64 " forwarded, %" PRIu64 " restarts",
+		    srv->name != NULL ? srv->name : "", srv->name != NULL ?
+		    ": " : "", i + 1, ps.ready ? "ready" : ps.up ? "starting" :
+		    "down", ps.sessions, ps.in_flight, ps.requests,
+		    us != NULL ? us->restarts : 0);
+	}
+}
+
+/* Starts srv's shared children (none with isolation=session): -1 if
+ * one's command cannot run (upstream logged why). */
+static int
+serve_server_start(struct serve_server *srv)
+{
+	size_t	i;
+
+	/* The mux bounds the pool (MUX_CHILDREN_MAX); serve follows it. */
+	if ((srv->npool = mux_pool_size(srv->mux)) == 0)
+		return 0;
+	srv->pool = xcalloc(srv->npool, sizeof *srv->pool);
+	for (i = 0; i < srv->npool; i++)
+		srv->pool[i] = serve_child_new(srv, NULL, i);
+	if (srv->npool > 1)
+		log_info("%s%srunning %zu copies of the child (--children)",
+		    srv->name != NULL ? srv->name : "", srv->name != NULL ?
+		    ": " : "", srv->npool);
+	for (i = 0; i < srv->npool; i++) {
+		if (upstream_start(srv->pool[i]->upstream) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A reload's new server: its mux, its route, its children. */
 static void
 serve_server_add(struct serve *s, const struct serve_named *nm)
 {
 	struct serve_server	*srv;
+	const char		*cause;
 	char			**e, *eq;
+	size_t			 i;
 
 	srv = xcalloc(1, sizeof *srv);
-	serve_server_init(s, srv, nm->name, &nm->cfg);
-	srv->route = nm->name;
+	serve_server_init(s, srv, nm->name, nm->name, &nm->cfg);
 	srv->fingerprint = nm->fingerprint;
 	s->servers = xreallocarray(s->servers, s->nservers + 1,
 	    sizeof *s->servers);
@@ -596,16 +922,14 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 		if ((eq = strchr(*e, '=')) != NULL)
 			trace_secret(s->trace, eq + 1);
 	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
-	if (nm->cfg.isolation != MUX_ISOLATION_SHARED)
-		return;
-	srv->shared = serve_child_new(srv, NULL);
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
-	if (upstream_start(srv->shared->upstream) == -1) {
-		mux_child_unavailable(srv->mux, NULL,
-		    upstream_error(srv->shared->upstream) != NULL ?
-		    upstream_error(srv->shared->upstream) :
-		    "could not be started");
+	if (serve_server_start(srv) == -1) {
+		for (i = 0; i < srv->npool; i++) {
+			cause = upstream_error(srv->pool[i]->upstream);
+			mux_pool_unavailable(srv->mux, i, cause != NULL ?
+			    cause : "could not be started");
+		}
 		serve_pump(srv);
 	}
 }
@@ -616,16 +940,10 @@ static void
 serve_server_remove(struct serve *s, size_t i, const char *why)
 {
 	struct serve_server	*srv = s->servers[i];
-	struct serve_child	*child, *next;
 
 	srv->removed = 1;
 	http_remove_endpoint(s->http, srv->route, why);
-	for (child = LIST_FIRST(&srv->children); child != NULL; child = next) {
-		next = LIST_NEXT(child, entry);
-		serve_stop_child(child);
-	}
-	if (srv->shared != NULL)
-		upstream_stop(srv->shared->upstream);
+	serve_server_stop_children(srv);
 	s->gone = xreallocarray(s->gone, s->ngone + 1, sizeof *s->gone);
 	s->gone[s->ngone++] = srv;
 	memmove(&s->servers[i], &s->servers[i + 1],
@@ -724,9 +1042,12 @@ static void
 serve_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct serve	*s = arg;
+	size_t		 i;
 	int		 n;
 
 	n = log_reopen() != 0;
+	for (i = 0; i < s->nservers; i++)
+		serve_log_pool(s->servers[i]);
 	if (s->reload != NULL && s->http != NULL)
 		n += serve_reload(s, "SIGHUP");
 	if (s->http != NULL) {
@@ -769,16 +1090,199 @@ serve_trace_secrets(struct serve *s)
 		}
 }
 
+/*
+ * Every scope the resource knows of (scopes_supported): the configured
+ * ones and each tool's, into a list of n the caller frees (the strings
+ * with it).
+ */
+static char **
+serve_oauth_all_scopes(const struct serve_config *cfg, size_t *n)
+{
+	char		**v = NULL;
+	const char	 *p, *end;
+	size_t		  i;
+
+	*n = 0;
+	for (i = 0; i < cfg->noauth_scopes; i++) {
+		v = xreallocarray(v, *n + 1, sizeof *v);
+		v[(*n)++] = xstrdup(cfg->oauth_scopes[i]);
+	}
+	for (i = 0; i < cfg->noauth_tool_scopes; i++) {
+		if ((p = strchr(cfg->oauth_tool_scopes[i], '=')) == NULL)
+			continue;
+		for (p++; *p != '\0'; p = end) {
+			p += strspn(p, " ");
+			end = p + strcspn(p, " ");
+			if (end == p)
+				break;
+			v = xreallocarray(v, *n + 1, sizeof *v);
+			v[(*n)++] = xstrndup(p, (size_t)(end - p));
+		}
+	}
+	return v;
+}
+
+static void
+serve_free_list(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * The OAuth resource server, once listening and before any child starts
+ * (the client secret's variable is gone from the environment by then).
+ * One for all the routes: the default resource is the listener's /mcp
+ * URL or, when servers are named (serve --config), the listener's URL
+ * with --base-path, whose path every /servers/NAME/ route is under (a
+ * client checks that its server's URL is), so one token of that audience
+ * serves each route, checked and scoped as on /mcp.  -1 with a log line.
+ */
+static int
+serve_oauth_start(struct serve *s)
+{
+	const struct serve_config	*cfg = s->cfg;
+	struct curl_event_config	 cc;
+	struct introspect_config	 ic;
+	struct rsmeta_config		 mc;
+	struct rsauth_config		 rc;
+	struct http_oauth		 ho;
+	char				*secret = NULL, *err, **scopes;
+	const char			*cause;
+	size_t				 i, nscopes;
+
+	if (cfg->oauth_resource != NULL)
+		s->resource = xstrdup(cfg->oauth_resource);
+	else if (s->servers[0]->route != NULL)
+		s->resource = xstrdup(http_url(s->http));
+	else
+		xasprintf(&s->resource, "%s%s", http_url(s->http),
+		    cfg->http.mcp_path);
+	if (rsmeta_resource_check(s->resource, &cause) == -1) {
+		log_error("the OAuth resource %s: %s (give --oauth-resource)",
+		    s->resource, cause);
+		return -1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init");
+	memset(&cc, 0, sizeof cc);
+	s->ce = curl_event_new(s->base, &cc);
+	s->jwks = jwks_new(&rsfetch_curl_ops, s->ce, NULL);
+	for (i = 0; i < cfg->noauth_issuers; i++) {
+		if (jwks_add(s->jwks, cfg->oauth_issuers[i], &cause) == -1) {
+			log_error("--oauth-issuer %s: %s",
+			    cfg->oauth_issuers[i], cause);
+			return -1;
+		}
+	}
+	if (cfg->oauth_client_id != NULL) {
+		if (oauth_load_secret(cfg->oauth_client_secret_env,
+		    cfg->oauth_client_secret_file, &secret, &err) == -1) {
+			log_error("%s", err);
+			free(err);
+			return -1;
+		}
+		if (s->trace != NULL)
+			trace_secret(s->trace, secret);
+		/* The first issuer's endpoint, read from its metadata. */
+		memset(&ic, 0, sizeof ic);
+		ic.issuer = cfg->oauth_issuers[0];
+		ic.from = jwks_issuer(s->jwks, 0);
+		ic.client_id = cfg->oauth_client_id;
+		ic.client_secret = secret;
+		ic.resource = s->resource;
+		ic.leeway = cfg->oauth_leeway;
+		s->introspect = introspect_new(&ic, &rsfetch_curl_ops, s->ce,
+		    NULL, &cause);
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+		if (s->introspect == NULL) {
+			log_error("introspection: %s", cause);
+			return -1;
+		}
+	}
+	s->metadata_url = rsmeta_metadata_url(s->resource);
+	s->metadata_path = rsmeta_metadata_path(s->resource);
+	scopes = serve_oauth_all_scopes(cfg, &nscopes);
+	memset(&mc, 0, sizeof mc);
+	mc.resource = s->resource;
+	mc.issuers = (const char *const *)cfg->oauth_issuers;
+	mc.nissuers = cfg->noauth_issuers;
+	mc.scopes = (const char *const *)scopes;
+	mc.nscopes = nscopes;
+	mc.resource_name = PACKAGE_NAME;
+	s->document = rsmeta_document(&mc);
+	serve_free_list(scopes, nscopes);
+	if (s->metadata_url == NULL || s->metadata_path == NULL ||
+	    s->document == NULL) {
+		log_error("the OAuth resource metadata cannot be made for %s "
+		    "(too many scopes or issuers?)", s->resource);
+		return -1;
+	}
+	/* Static tokens stay http.c's (a SIGHUP reloads them): it checks
+	 * them before asking rsauth. */
+	memset(&rc, 0, sizeof rc);
+	rc.jwks = s->jwks;
+	rc.introspect = s->introspect;
+	rc.resource = s->resource;
+	rc.leeway = cfg->oauth_leeway;
+	rc.require_at_jwt = cfg->oauth_require_at_jwt;
+	rc.scopes = (const char *const *)cfg->oauth_scopes;
+	rc.nscopes = cfg->noauth_scopes;
+	rc.metadata_url = s->metadata_url;
+	if ((s->rsauth = rsauth_new(&rc, &cause)) == NULL) {
+		log_error("OAuth: %s", cause);
+		return -1;
+	}
+	memset(&ho, 0, sizeof ho);
+	ho.rsauth = s->rsauth;
+	ho.jwks = s->jwks;
+	ho.introspect = s->introspect;
+	ho.document = s->document;
+	ho.metadata_path = s->metadata_path;
+	ho.tool_scopes = cfg->oauth_tool_scopes;
+	ho.ntool_scopes = cfg->noauth_tool_scopes;
+	http_set_oauth(s->http, &ho);
+	log_info("OAuth resource %s, metadata at %s", s->resource,
+	    s->metadata_url);
+	jwks_start(s->jwks);
+	return 0;
+}
+
+/* After http_free (its connections cancelled their checks). */
+static void
+serve_oauth_free(struct serve *s)
+{
+	rsauth_free(s->rsauth);
+	introspect_free(s->introspect);
+	jwks_free(s->jwks);
+	if (s->ce != NULL) {
+		curl_event_free(s->ce);
+		curl_global_cleanup();
+	}
+	free(s->resource);
+	free(s->metadata_url);
+	free(s->metadata_path);
+	free(s->document);
+}
+
 /* A server's multiplexer, from its config. */
 static void
 serve_server_init(struct serve *s, struct serve_server *srv,
-    const char *name, const struct serve_config *cfg)
+    const char *name, const char *route, const struct serve_config *cfg)
 {
 	struct mux_config	 mc;
 
 	srv->serve = s;
 	srv->name = name;
+	srv->route = route;
 	srv->cfg = cfg;
+	srv->spans.st = s->spans;
+	srv->spans.id = s->nextid++;
+	srv->spans.name = route;
 	LIST_INIT(&srv->children);
 	if (cfg->client_capabilities != NULL) {
 		srv->capabilities = jsonparse_strict(cfg->client_capabilities,
@@ -787,9 +1291,11 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 		if (srv->capabilities == NULL)
 			fatalx("--client-capabilities is not JSON");
 	}
+	serve_forget_claim_vars(cfg);
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
 	mc.server_requests = cfg->server_requests;
+	mc.asking_tools = (const char *const *)cfg->asking_tools;
 	mc.client_capabilities = srv->capabilities;
 	mc.client_name = PACKAGE_NAME;
 	mc.client_version = PACKAGE_VERSION;
@@ -801,9 +1307,14 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
 	mc.max_children = cfg->max_children;
+	mc.children = cfg->children;
 	mc.instance_id = cfg->instance_id;
 	mc.tools = &cfg->tools;
-	if (s->trace != NULL) {
+	if (s->spans != NULL) {
+		mc.span_child = serve_trace_child_request;
+		mc.span_arg = &srv->spans;
+	}
+	if (s->trace != NULL || s->spans != NULL) {
 		mc.trace = serve_trace_in;
 		mc.trace_arg = srv;
 	}
@@ -815,16 +1326,20 @@ static void
 serve_server_free(struct serve_server *srv)
 {
 	struct serve_child	*child;
+	size_t			 i;
 
 	while ((child = LIST_FIRST(&srv->children)) != NULL) {
 		LIST_REMOVE(child, entry);
 		upstream_free(child->upstream);
 		free(child);
 	}
-	if (srv->shared != NULL) {
-		upstream_free(srv->shared->upstream);
-		free(srv->shared);
+	for (i = 0; i < srv->npool; i++) {
+		if (srv->pool[i] != NULL) {
+			upstream_free(srv->pool[i]->upstream);
+			free(srv->pool[i]);
+		}
 	}
+	free(srv->pool);
 	if (srv->mux != NULL)
 		mux_free(srv->mux);
 	if (srv->capabilities != NULL)
@@ -843,7 +1358,6 @@ serve_run_servers(const struct serve_config *cfg,
     void *reload_arg)
 {
 	struct serve		 s;
-	struct serve_server	*srv;
 	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
 	struct event_config	*ec;
 	size_t			 i;
@@ -864,7 +1378,12 @@ serve_run_servers(const struct serve_config *cfg,
 	event_config_free(ec);
 	if (s.base == NULL)
 		fatalx("event_base_new failed");
+	log_set_base(s.base);
 
+	/* What covers every route: made before the servers, whose muxes
+	 * take the span hooks. */
+	s.trace = trace_new(cfg->trace);
+	s.spans = serve_trace_new(s.base, cfg);
 	/*
 	 * One server (cfg, or one named) is served on /mcp, /sse and
 	 * /message, and its logs read as ever; several each on their own
@@ -874,12 +1393,11 @@ serve_run_servers(const struct serve_config *cfg,
 	s.nservers = nnamed > 0 ? nnamed : 1;
 	s.servers = xcalloc(s.nservers, sizeof *s.servers);
 	s.named = nnamed > 1;
-	s.trace = trace_new(cfg->trace);
 	for (i = 0; i < s.nservers; i++) {
 		s.servers[i] = xcalloc(1, sizeof *s.servers[i]);
 		serve_server_init(&s, s.servers[i], nnamed > 1 ?
-		    named[i].name : NULL, nnamed > 0 ? &named[i].cfg : cfg);
-		s.servers[i]->route = nnamed > 0 ? named[i].name : NULL;
+		    named[i].name : NULL, nnamed > 0 ? named[i].name : NULL,
+		    nnamed > 0 ? &named[i].cfg : cfg);
 		s.servers[i]->fingerprint = nnamed > 0 ?
 		    named[i].fingerprint : NULL;
 	}
@@ -902,17 +1420,19 @@ serve_run_servers(const struct serve_config *cfg,
 	if (s.trace != NULL)
 		http_each_token(s.http, serve_trace_token, &s);
 	http_set_stats(s.http, serve_stats, &s);
+	if (s.spans != NULL)
+		http_set_trace(s.http, serve_span_http, &s);
 	if (http_listen(s.http) == -1) {
 		s.exit_status = EXIT_OSERR;
 		goto out;
 	}
+	if (cfg->noauth_issuers > 0 && serve_oauth_start(&s) == -1) {
+		s.exit_status = EXIT_USAGE;
+		goto out;
+	}
 
 	for (i = 0; i < s.nservers; i++) {
-		srv = s.servers[i];
-		if (srv->cfg->isolation != MUX_ISOLATION_SHARED)
-			continue;
-		srv->shared = serve_child_new(srv, NULL);
-		if (upstream_start(srv->shared->upstream) == -1) {
+		if (serve_server_start(s.servers[i]) == -1) {
 			s.exit_status = EXIT_UNAVAILABLE;
 			goto out;
 		}
@@ -962,6 +1482,7 @@ out:
 	if (s.http != NULL)
 		http_free(s.http);
 	s.http = NULL;
+	serve_oauth_free(&s);
 	for (i = 0; i < s.nservers; i++) {
 		serve_server_free(s.servers[i]);
 		free(s.servers[i]);
@@ -972,9 +1493,12 @@ out:
 		free(s.gone[i]);
 	}
 	free(s.gone);
+	free(s.pool_gauges);
+	serve_trace_free(s.spans);
 	trace_free(s.trace);
 	/* Runs the late frees still queued, then frees the base. */
 	event_base_loop(s.base, EVLOOP_NONBLOCK);
+	log_set_base(NULL);
 	event_base_free(s.base);
 	return s.exit_status;
 }

@@ -12,6 +12,7 @@
 #include "http.h"
 #include "mux.h"
 #include "toolfilter.h"
+#include "otel.h"
 #include "trace.h"
 #include "upstream.h"
 
@@ -21,6 +22,10 @@ struct serve_config {
 	/* the upstream */
 	char			**command;	/* NULL-terminated; NULL with connect */
 	char			**env;		/* NULL-terminated KEY=VALUE list */
+	/* --env-from-claim "VAR=CLAIM" (checked), NULL-terminated, for a
+	 * session's own child: envclaim.h */
+	char			**env_from_claim;
+	size_t			 nenv_from_claim;
 	const char		*cwd;
 	const char		*connect;
 	size_t			 max_message_size;
@@ -32,7 +37,10 @@ struct serve_config {
 	/* the multiplexer */
 	enum mux_isolation	 isolation;
 	enum mux_server_requests server_requests;
+	char			**asking_tools;	/* NULL-terminated, or NULL */
 	size_t			 max_children;
+	/* --children: copies of the shared child, 1 .. MUX_CHILDREN_MAX */
+	size_t			 children;
 	const char		*client_capabilities;	/* JSON text or NULL */
 	uint64_t		 init_timeout_ms;
 	enum mux_child_era	 child_era;
@@ -46,9 +54,30 @@ struct serve_config {
 	 * call */
 	struct toolfilter	 tools;
 
+	/* the OAuth resource server (--oauth-*); none without issuers */
+	char			**oauth_issuers;	/* NULL-terminated */
+	size_t			 noauth_issuers;
+	const char		*oauth_resource;	/* NULL: the default */
+	char			**oauth_scopes;
+	size_t			 noauth_scopes;
+	char			**oauth_tool_scopes;	/* "TOOL=S [S...]" */
+	size_t			 noauth_tool_scopes;
+	const char		*oauth_client_id;
+	const char		*oauth_client_secret_file;
+	const char		*oauth_client_secret_env;
+	int			 oauth_leeway;		/* seconds */
+	int			 oauth_require_at_jwt;
+
 	/* the HTTP side; serve_run hands it to http_new */
 	struct http_config	 http;
 	uint64_t		 drain_timeout_ms;
+
+	/* OpenTelemetry (serve_trace.c): traces_url NULL is off.  The
+	 * longest a span waits to be sent (0: the default) and
+	 * --otel-capture-content. */
+	const struct otel_config *otel;
+	uint64_t		 otel_delay_ms;
+	int			 otel_capture_content;
 };
 
 /* One of several servers (serve --config): its name and its config. */

@@ -21,6 +21,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <json-c/json.h>
 
 #include "clock.h"
 #include "entropy.h"
@@ -245,6 +246,7 @@ session_new(struct sessions *ss, enum session_kind kind)
 	sess = xcalloc(1, sizeof *sess);
 	sess->owner = ss;
 	sess->kind = kind;
+	sess->created_ms = clock_ms();
 	/* 128 random bits never collide in practice; checking costs nothing. */
 	do {
 		session_id_new(hex);
@@ -353,6 +355,20 @@ session_kill(struct session *sess, const char *why)
 }
 
 void
+session_set_claims(struct session *sess, struct json_object *claims)
+{
+	if (sess->claims != NULL)
+		json_object_put(sess->claims);
+	sess->claims = claims != NULL ? json_object_get(claims) : NULL;
+}
+
+struct json_object *
+session_claims(const struct session *sess)
+{
+	return sess->claims;
+}
+
+void
 session_free(struct session *sess)
 {
 	struct sessions		*ss = sess->owner;
@@ -378,6 +394,8 @@ session_free(struct session *sess)
 		TAILQ_REMOVE(&ss->live, sess, entry);
 		ss->count--;
 	}
+	if (sess->claims != NULL)
+		json_object_put(sess->claims);
 	free(sess);
 }
 

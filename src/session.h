@@ -48,6 +48,7 @@ struct event;
 struct event_base;
 struct evbuffer;
 struct http_conn;
+struct json_object;
 struct mux_session;
 
 /* 128 random bits, as lowercase hex. */
@@ -130,6 +131,7 @@ struct stream {
 						   in the session's in_flight */
 	int			 method;	/* enum metrics_method */
 	uint64_t		 start_ms;	/* when it arrived */
+	int			 tool;		/* metrics_mcp_tool's slot */
 	TAILQ_ENTRY(stream)	 entry;
 };
 
@@ -160,9 +162,16 @@ struct session {
 						   server requests) */
 
 	/* Set by the caller: */
-	int			 token;		/* token index + 1; 0: no auth */
+	/* Who it belongs to: 0 (no auth), a static token's id + 1, or an
+	 * OAuth principal (principal.h); only that owner reaches it. */
+	uint64_t		 token;
 	size_t			 in_flight;	/* requests not answered yet */
 	uint64_t		 active_ms;	/* last request, monotonic */
+	uint64_t		 created_ms;	/* monotonic */
+
+	/* An OAuth owner's verified claims, for the child's spawn
+	 * (--env-from-claim): session_set_claims, session_claims. */
+	struct json_object	*claims;
 
 	/* Legacy: outs for the POST being handled are held here. */
 	uint64_t		 capture_stream;
@@ -238,6 +247,12 @@ struct session	*session_find(struct sessions *, const char *id, enum session_kin
 /* Closes its connections (forcibly), takes it out of the table (its id is
  * unknown from now on) and queues it on the dead list. */
 void		 session_kill(struct session *, const char *why);
+/* The verified claims of the token that opened it (a JSON object, or NULL
+ * for a static token or none): the session takes a reference, and drops
+ * it when freed; the principal, so the claims, of a session never
+ * change, so this is set once, when it is made. */
+void		 session_set_claims(struct session *, struct json_object *);
+struct json_object *session_claims(const struct session *);
 /* Frees a session (dead or not). */
 void		 session_free(struct session *);
 /* Bytes waiting for this client: unsent log plus the output buffers of

@@ -1220,6 +1220,7 @@ upstream_new(struct event_base *base, const struct upstream_config *config,
 	u->pid = -1;
 	u->stats.last_status = -1;
 	framer_init(&u->framer, u->max_message, u->tag);
+	u->framer.raw_answers = config->raw_answers;
 	/* The peek is for the caller alone: the framer reads, it decides. */
 	if (u->ops.on_dropped != NULL)
 		framer_set_dropped(&u->framer, u->ops.on_dropped, u->arg);

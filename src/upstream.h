@@ -52,6 +52,10 @@ struct upstream_config {
 	int		 backoff_max_ms;
 	int		 backoff_reset_ms;
 	const char	*tag;		/* names it in log lines, e.g. "child" */
+	/* Plain answers come with their result raw (rawjson.h): for a
+	 * caller that looks into the results it needs (the mux) and no
+	 * further. */
+	int		 raw_answers;
 };
 
 struct upstream_ops {

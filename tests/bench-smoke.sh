@@ -45,6 +45,12 @@ bridge_start isolated --isolation session -- "$echo_server"
 check "isolation=session: 3 sessions x 30 calls" \
     quiet_ok "$tmp/iso" "$load" -c 3 -n 30 --timeout 30 "$url"
 
+# The child that answers one call at a time, in a pool (scripts/bench's
+# --children rows).
+bridge_start pool --children 3 -- "$echo_server" --delay 2
+check "--children 3, a 2 ms child: 6 sessions x 5 calls" \
+    quiet_ok "$tmp/pool" "$load" -c 6 -n 5 --timeout 30 "$url"
+
 # Wrong answers must not pass: every 7th call answers another's message.
 check "direct pipe: swapped answers are errors" \
     fails "$tmp/swap-stdio" "$load" --stdio "$echo_server --swap 7" \

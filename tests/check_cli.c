@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,8 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(c.serve.restart, UPSTREAM_RESTART_ON_FAILURE);
 	ck_assert_int_eq(c.serve.isolation, MUX_ISOLATION_SHARED);
 	ck_assert_int_eq(c.serve.server_requests,
-	    MUX_SERVER_REQUESTS_UNAMBIGUOUS);
+	    MUX_SERVER_REQUESTS_SCHEDULE);
+	ck_assert_ptr_null(c.serve.asking_tools);
 	ck_assert_int_eq(c.serve.http.keepalive_ms, 15000);
 	/* --isolation=session is capped unless the user says otherwise. */
 	ck_assert_uint_eq(c.serve.max_children, 32);
@@ -68,6 +70,18 @@ START_TEST(test_serve_defaults)
 	ck_assert_int_eq(parse(&c, &err, "serve", "--max-children", "0", "--",
 	    "server", NULL), CLI_OK);
 	ck_assert_uint_eq(c.serve.max_children, 0);
+	ck_assert_uint_eq(c.serve.children, 1);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "4", "--",
+	    "server", NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.children, 4);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "64", "--",
+	    "server", NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.children, MUX_CHILDREN_MAX);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--children", "2",
+	    "--child-era", "auto", "--", "server", NULL), CLI_OK);
 	config_free(&c);
 }
 END_TEST
@@ -173,6 +187,7 @@ START_TEST(test_serve_options)
 	    "B=x=y", "--cwd", "/tmp", "--max-message-size", "1M",
 	    "--kill-timeout", "250ms", "--restart", "always", "--isolation=session",
 	    "--max-children", "4", "--server-requests", "latest",
+	    "--asking-tools", "ask,sample-llm", "--asking-tools", "x",
 	    "--base-path", "/api/", "--path", "/m", "--keepalive", "2s",
 	    "--max-queue", "64K", "--replay-buffer", "10,2K", "--print-url",
 	    "--log-level", "debug", "--log-format", "json", "--", "srv", NULL),
@@ -188,6 +203,11 @@ START_TEST(test_serve_options)
 	ck_assert_int_eq(c.serve.isolation, MUX_ISOLATION_SESSION);
 	ck_assert_uint_eq(c.serve.max_children, 4);
 	ck_assert_int_eq(c.serve.server_requests, MUX_SERVER_REQUESTS_LATEST);
+	ck_assert_uint_eq(c.nasking_tools, 3);
+	ck_assert_str_eq(c.serve.asking_tools[0], "ask");
+	ck_assert_str_eq(c.serve.asking_tools[1], "sample-llm");
+	ck_assert_str_eq(c.serve.asking_tools[2], "x");
+	ck_assert_ptr_null(c.serve.asking_tools[3]);
 	ck_assert_str_eq(c.serve.http.base_path, "/api");
 	ck_assert_str_eq(c.serve.http.mcp_path, "/m");
 	ck_assert_int_eq(c.serve.http.keepalive_ms, 2000);
@@ -262,11 +282,25 @@ START_TEST(test_errors)
 		{ { "serve", "--path", "/metrics", "--", "x", NULL },
 		  "--path and the metrics are both /metrics" },
 		{ { "serve", "--log-level", "loud", "--", "x", NULL }, "--log-level" },
+		{ { "serve", "--server-requests", "guess", "--", "x", NULL },
+		  "--server-requests wants schedule" },
+		{ { "serve", "--asking-tools", "a,,b", "--", "x", NULL },
+		  "--asking-tools" },
+		{ { "serve", "--asking-tools", "", "--", "x", NULL },
+		  "--asking-tools" },
 		{ { "serve", "--instance-id", "a.b", "--", "x", NULL }, "--instance-id" },
 		{ { "serve", "--instance-id", "", "--", "x", NULL }, "--instance-id" },
 		{ { "serve", "--instance-id",
 		    "abcdefghijklmnopqrstuvwxyz0123456", "--", "x", NULL },
 		  "--instance-id" },
+		{ { "serve", "--children", "0", "--", "x", NULL },
+		  "--children wants a number from 1 to 64" },
+		{ { "serve", "--children", "65", "--", "x", NULL },
+		  "--children wants a number from 1 to 64" },
+		{ { "serve", "--children", "2", "--isolation", "session", "--",
+		    "x", NULL }, "--children is for --isolation=shared" },
+		{ { "serve", "--children", "2", "--connect", "unix:/x", NULL },
+		  "with --connect there is one server" },
 		{ { "client", NULL }, "needs a URL" },
 		{ { "client", "a", "b", NULL }, "one URL" },
 		{ { "client", "--era", "new", "http://127.0.0.1/", NULL },
@@ -292,6 +326,144 @@ START_TEST(test_errors)
 		ck_assert_ptr_nonnull(err);
 		ck_assert_msg(strstr(err, cases[i].reason) != NULL,
 		    "case %zu: '%s' lacks '%s'", i, err, cases[i].reason);
+		free(err);
+		config_free(&c);
+	}
+}
+END_TEST
+
+/* The OAuth resource server's options: kept as given, the leeway's
+ * default, the client secret's two forms. */
+START_TEST(test_oauth_options)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--oauth-issuer",
+	    "https://as.example/realms/a", "--oauth-issuer",
+	    "http://127.0.0.1:9000", "--oauth-scope", "mcp:read",
+	    "--oauth-scope", "mcp:use", "--oauth-tool-scope",
+	    "delete=mcp:admin mcp:write", "--oauth-client-id", "bridge",
+	    "--oauth-client-secret-env", "BRIDGE_SECRET", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_uint_eq(c.serve.noauth_issuers, 2);
+	ck_assert_str_eq(c.serve.oauth_issuers[0],
+	    "https://as.example/realms/a");
+	ck_assert_str_eq(c.serve.oauth_issuers[1], "http://127.0.0.1:9000");
+	ck_assert_ptr_null(c.serve.oauth_issuers[2]);
+	ck_assert_uint_eq(c.serve.noauth_scopes, 2);
+	ck_assert_str_eq(c.serve.oauth_scopes[1], "mcp:use");
+	ck_assert_uint_eq(c.serve.noauth_tool_scopes, 1);
+	ck_assert_str_eq(c.serve.oauth_tool_scopes[0],
+	    "delete=mcp:admin mcp:write");
+	ck_assert_str_eq(c.serve.oauth_client_id, "bridge");
+	ck_assert_str_eq(c.serve.oauth_client_secret_env, "BRIDGE_SECRET");
+	/* Loopback: the resource defaults (serve works it out). */
+	ck_assert_ptr_null(c.serve.oauth_resource);
+	ck_assert_int_eq(c.serve.oauth_leeway, 60);
+	ck_assert_int_eq(c.serve.oauth_require_at_jwt, 0);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--host", "0.0.0.0",
+	    "--oauth-issuer", "https://as.example", "--oauth-resource",
+	    "https://mcp.example/mcp", "--oauth-leeway", "0",
+	    "--oauth-require-at-jwt", "--oauth-client-id", "b",
+	    "--oauth-client-secret-file", "/etc/secret", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_str_eq(c.serve.oauth_resource, "https://mcp.example/mcp");
+	ck_assert_int_eq(c.serve.oauth_leeway, 0);
+	ck_assert_int_eq(c.serve.oauth_require_at_jwt, 1);
+	ck_assert_str_eq(c.serve.oauth_client_secret_file, "/etc/secret");
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_oauth_errors)
+{
+	static const struct {
+		const char	*words[12];
+		const char	*reason;
+	} cases[] = {
+		{ { "serve", "--oauth-issuer", "ftp://as.example", "--", "x",
+		    NULL }, "--oauth-issuer 'ftp://as.example'" },
+		{ { "serve", "--oauth-issuer", "http://as.example", "--", "x",
+		    NULL }, "--oauth-issuer" },
+		{ { "serve", "--oauth-issuer", "https://as.example?x=1", "--",
+		    "x", NULL }, "--oauth-issuer" },
+		{ { "serve", "--oauth-resource", "https://r.example/mcp#f",
+		    "--oauth-issuer", "https://as.example", "--", "x", NULL },
+		  "--oauth-resource" },
+		{ { "serve", "--oauth-scope", "a\"b", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL }, "is no scope" },
+		{ { "serve", "--oauth-scope", "a b", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL }, "one scope" },
+		{ { "serve", "--oauth-tool-scope", "noequals", "--", "x",
+		    NULL }, "TOOL=SCOPE" },
+		{ { "serve", "--oauth-tool-scope", "t=", "--", "x", NULL },
+		  "wants a scope" },
+		{ { "serve", "--oauth-tool-scope", "=s", "--", "x", NULL },
+		  "TOOL=SCOPE" },
+		{ { "serve", "--oauth-leeway", "601", "--", "x", NULL },
+		  "--oauth-leeway wants 0 to 600" },
+		{ { "serve", "--oauth-scope", "s", "--", "x", NULL },
+		  "need --oauth-issuer" },
+		{ { "serve", "--oauth-require-at-jwt", "--", "x", NULL },
+		  "need --oauth-issuer" },
+		{ { "serve", "--oauth-issuer", "https://as.example",
+		    "--oauth-client-id", "b", "--", "x", NULL },
+		  "go together" },
+		{ { "serve", "--oauth-issuer", "https://as.example",
+		    "--oauth-client-secret-env", "S", "--", "x", NULL },
+		  "go together" },
+		{ { "serve", "--oauth-issuer", "https://as.example",
+		    "--oauth-client-id", "b", "--oauth-client-secret-env", "S",
+		    "--oauth-client-secret-file", "f", "--", "x", NULL },
+		  "not both" },
+		{ { "serve", "--host", "0.0.0.0", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL },
+		  "--oauth-resource is required when --host is not loopback" },
+	};
+	struct config	 c;
+	char		*argv[14], *err;
+	size_t		 i;
+	int		 argc;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		argc = 0;
+		argv[argc++] = (char *)"mcpbridge";
+		while (cases[i].words[argc - 1] != NULL)
+			argv[argc] = (char *)cases[i].words[argc - 1], argc++;
+		argv[argc] = NULL;
+		config_init(&c);
+		err = NULL;
+		ck_assert_msg(cli_parse(argc, argv, &c, &err) == CLI_ERROR,
+		    "case %zu accepted", i);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err, cases[i].reason) != NULL,
+		    "case %zu: '%s' lacks '%s'", i, err, cases[i].reason);
+		free(err);
+		config_free(&c);
+	}
+	/* Seventeen issuers are one too many. */
+	{
+		char	*w[40], url[64];
+		char	 urls[17][64];
+		int	 n = 0, k;
+
+		w[n++] = (char *)"mcpbridge";
+		w[n++] = (char *)"serve";
+		for (k = 0; k < 17; k++) {
+			snprintf(url, sizeof url, "https://as%d.example", k);
+			memcpy(urls[k], url, sizeof url);
+			w[n++] = (char *)"--oauth-issuer";
+			w[n++] = urls[k];
+		}
+		w[n++] = (char *)"--";
+		w[n++] = (char *)"x";
+		w[n] = NULL;
+		config_init(&c);
+		ck_assert_int_eq(cli_parse(n, w, &c, &err), CLI_ERROR);
+		ck_assert_ptr_nonnull(strstr(err, "at most 16 issuers"));
 		free(err);
 		config_free(&c);
 	}
@@ -465,6 +637,8 @@ END_TEST
 /* ---- serve --config FILE ---- */
 
 static char	conf_path[] = "/tmp/check_cli_conf.XXXXXX";
+/* Made (mkstemp's name may end in an X too: not the test for it). */
+static int	conf_made;
 
 /* Writes text (' for ") as the config file; its path is conf_path. */
 static void
@@ -474,10 +648,11 @@ conf_write(const char *text)
 	char	*t, *p;
 	int	 fd;
 
-	if (conf_path[strlen(conf_path) - 1] == 'X') {
+	if (!conf_made) {
 		fd = mkstemp(conf_path);
-		ck_assert_int_ne(fd, -1);
+		ck_assert_msg(fd != -1, "mkstemp: %s", strerror(errno));
 		close(fd);
+		conf_made = 1;
 	}
 	t = strdup(text);
 	for (p = t; *p != '\0'; p++)
@@ -492,7 +667,7 @@ conf_write(const char *text)
 static void
 conf_teardown(void)
 {
-	if (conf_path[strlen(conf_path) - 1] != 'X')
+	if (conf_made)
 		unlink(conf_path);
 }
 
@@ -732,6 +907,52 @@ START_TEST(test_config_several)
 }
 END_TEST
 
+/* The pool, the turns and the claims-to-env are a server's own; the
+ * OAuth resource server and OpenTelemetry the bridge's. */
+START_TEST(test_config_per_server_main)
+{
+	struct config	c;
+	char		*err;
+
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'children': 3, 'asking-tools': ['ask', 'think'], "
+	    "'isolation': 'shared'}}, 'b': {'command': 'two', 'mcpbridge': "
+	    "{'isolation': 'session', 'env-from-claim': ['MCP_USER=sub', "
+	    "'MCP_MAIL=email']}}}, 'mcpbridge': {'oauth-issuer': "
+	    "['https://as.example', 'https://as2.example'], 'oauth-scope': "
+	    "['mcp', 'mcp:read'], 'otel-header': ['k=v', 'l=w']}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_uint_eq(c.nservers, 2);
+	ck_assert_uint_eq(c.servers[0].serve.children, 3);
+	ck_assert_str_eq(c.servers[0].serve.asking_tools[0], "ask");
+	ck_assert_str_eq(c.servers[0].serve.asking_tools[1], "think");
+	ck_assert_ptr_null(c.servers[0].serve.asking_tools[2]);
+	ck_assert_uint_eq(c.servers[1].serve.children, 1);
+	ck_assert_uint_eq(c.servers[1].serve.nenv_from_claim, 2);
+	ck_assert_str_eq(c.servers[1].serve.env_from_claim[1],
+	    "MCP_MAIL=email");
+	ck_assert_uint_eq(c.servers[0].serve.nenv_from_claim, 0);
+	/* The bridge's, for every server. */
+	ck_assert_uint_eq(c.serve.noauth_issuers, 2);
+	ck_assert_uint_eq(c.servers[1].serve.noauth_scopes, 2);
+	ck_assert_uint_eq(c.otel.nheaders, 2);
+	config_free(&c);
+
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'oauth-issuer': 'https://as.example', 'otel-endpoint': "
+	    "'http://127.0.0.1:4318'}}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "mcpServers.a.mcpbridge."
+	    "oauth-issuer: a setting of the whole bridge"));
+	ck_assert_ptr_nonnull(strstr(err, "mcpServers.a.mcpbridge."
+	    "otel-endpoint: a setting of the whole bridge"));
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
 START_TEST(test_tool_options)
 {
 	struct config	c;
@@ -783,6 +1004,74 @@ START_TEST(test_tool_options)
 }
 END_TEST
 
+/* --env-from-claim: kept in order with --isolation=session and an issuer;
+ * refused without them, with --connect, on a name the bridge or the
+ * loader owns, on one --env sets, twice. */
+START_TEST(test_env_from_claim)
+{
+	static const struct {
+		const char	*words[12];
+		const char	*reason;
+	} cases[] = {
+		{ { "serve", "--env-from-claim", "MCP_USER=sub", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL },
+		  "needs --isolation=session" },
+		{ { "serve", "--env-from-claim", "MCP_USER=sub", "--isolation",
+		    "session", "--", "x", NULL }, "needs --oauth-issuer" },
+		{ { "serve", "--env-from-claim", "MCP_USER=sub", "--isolation",
+		    "session", "--oauth-issuer", "https://as.example",
+		    "--connect", "tcp:h:1", NULL }, "not to --connect" },
+		{ { "serve", "--env-from-claim", "PATH=sub", "--", "x", NULL },
+		  "PATH is the bridge's or the loader's" },
+		{ { "serve", "--env-from-claim", "MCPBRIDGE_X=sub", "--", "x",
+		    NULL }, "MCPBRIDGE_X is the bridge's" },
+		{ { "serve", "--env-from-claim", "user=sub", "--", "x", NULL },
+		  "not a portable variable name" },
+		{ { "serve", "--env-from-claim", "MCP_USER", "--", "x", NULL },
+		  "wants VAR=CLAIM" },
+		{ { "serve", "--env", "MCP_USER=me", "--env-from-claim",
+		    "MCP_USER=sub", "--isolation", "session", "--oauth-issuer",
+		    "https://as.example", "--", "x", NULL },
+		  "--env-from-claim and --env both set MCP_USER" },
+		{ { "serve", "--env-from-claim", "MCP_USER=sub",
+		    "--env-from-claim", "MCP_USER=email", "--isolation",
+		    "session", "--oauth-issuer", "https://as.example", "--",
+		    "x", NULL }, "sets MCP_USER twice" },
+	};
+	struct config	 c;
+	char		*argv[14], *err;
+	size_t		 i;
+	int		 argc;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--isolation", "session",
+	    "--oauth-issuer", "https://as.example", "--env", "MCP_USERS=x",
+	    "--env-from-claim", "MCP_USER=sub", "--env-from-claim",
+	    "MCP_EMAIL=email", "--", "x", NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.nenv_from_claim, 2);
+	ck_assert_str_eq(c.serve.env_from_claim[0], "MCP_USER=sub");
+	ck_assert_str_eq(c.serve.env_from_claim[1], "MCP_EMAIL=email");
+	ck_assert_ptr_null(c.serve.env_from_claim[2]);
+	config_free(&c);
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		argc = 0;
+		argv[argc++] = (char *)"mcpbridge";
+		while (cases[i].words[argc - 1] != NULL)
+			argv[argc] = (char *)cases[i].words[argc - 1], argc++;
+		argv[argc] = NULL;
+		config_init(&c);
+		err = NULL;
+		ck_assert_msg(cli_parse(argc, argv, &c, &err) == CLI_ERROR,
+		    "case %zu accepted", i);
+		ck_assert_ptr_nonnull(err);
+		ck_assert_msg(strstr(err, cases[i].reason) != NULL,
+		    "case %zu: '%s' lacks '%s'", i, err, cases[i].reason);
+		free(err);
+		config_free(&c);
+	}
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -800,6 +1089,9 @@ check_suite(void)
 	tcase_add_test(tc, test_sizes_durations);
 	tcase_add_test(tc, test_max_queue_follows_message_size);
 	tcase_add_test(tc, test_log_levels);
+	tcase_add_test(tc, test_oauth_options);
+	tcase_add_test(tc, test_oauth_errors);
+	tcase_add_test(tc, test_env_from_claim);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("config");
 	tcase_add_checked_fixture(tc, NULL, conf_teardown);
@@ -809,6 +1101,7 @@ check_suite(void)
 	tcase_add_test(tc, test_config_errors);
 	tcase_add_test(tc, test_config_several);
 	tcase_add_test(tc, test_tool_options);
+	tcase_add_test(tc, test_config_per_server_main);
 	suite_add_tcase(s, tc);
 	return s;
 }

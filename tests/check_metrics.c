@@ -185,6 +185,67 @@ START_TEST(test_per_method)
 }
 END_TEST
 
+/* --children: each shared child's load under its own label. */
+START_TEST(test_pool)
+{
+	struct metrics_gauges	 g;
+	struct metrics_child	 pool[2];
+	char			*page;
+
+	memset(&g, 0, sizeof g);
+	page = render(&g);
+	ck_assert_ptr_null(strstr(page, "mcpbridge_pool_child"));
+	free(page);
+
+	memset(pool, 0, sizeof pool);
+	pool[0].up = pool[0].ready = 1;
+	pool[0].sessions = 3;
+	pool[0].in_flight = 2;
+	pool[0].requests = 40;
+	pool[1].restarts = 5;
+	g.pool = pool;
+	g.npool = 2;
+	page = render(&g);
+	ck_assert(has_line(page, "# TYPE mcpbridge_pool_child_sessions gauge"));
+	ck_assert(has_line(page, "mcpbridge_pool_child_up{child=\"1\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_pool_child_up{child=\"2\"} 0"));
+	ck_assert(has_line(page, "mcpbridge_pool_child_ready{child=\"1\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_pool_child_sessions{child=\"1\"} 3"));
+	ck_assert(has_line(page,
+	    "mcpbridge_pool_child_requests_in_flight{child=\"1\"} 2"));
+	ck_assert(has_line(page,
+	    "mcpbridge_pool_child_requests_total{child=\"1\"} 40"));
+	ck_assert(has_line(page,
+	    "# TYPE mcpbridge_pool_child_restarts_total counter"));
+	ck_assert(has_line(page,
+	    "mcpbridge_pool_child_restarts_total{child=\"2\"} 5"));
+	free(page);
+}
+END_TEST
+
+/* The turns of tools that ask: what waits, has waited, and how long. */
+START_TEST(test_calls_waiting)
+{
+	struct metrics_gauges	 g;
+	char			*page;
+
+	memset(&g, 0, sizeof g);
+	g.calls_waiting = 3;
+	g.call_waits = 9;
+	g.call_wait_ms = 1250;
+	g.calls_wait_refused = 1;
+	g.child_requests_refused = 2;
+	page = render(&g);
+	ck_assert(has_line(page, "# TYPE mcpbridge_calls_waiting gauge"));
+	ck_assert(has_line(page, "mcpbridge_calls_waiting 3"));
+	ck_assert(has_line(page, "mcpbridge_call_waits_total 9"));
+	ck_assert(has_line(page, "mcpbridge_call_wait_seconds_total 1.250"));
+	ck_assert(has_line(page, "mcpbridge_calls_wait_refused_total 1"));
+	ck_assert(has_line(page, "mcpbridge_child_requests_refused_total 2"));
+	free(page);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -195,6 +256,8 @@ check_suite(void)
 	tcase_add_test(tc, test_process_read);
 	tcase_add_test(tc, test_servers);
 	tcase_add_test(tc, test_per_method);
+	tcase_add_test(tc, test_pool);
+	tcase_add_test(tc, test_calls_waiting);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * check_modern.c: serving MCP 2026-07-28 clients from a legacy child.  The
- * pure parts (modern.c, sha256.c) directly; the stateful ones (input_required
+ * pure parts (modern.c) directly; the stateful ones (input_required
  * rounds, requestState expiry, listen streams, cancellation) through the
  * multiplexer with a fake child, as check_mux.c does.
  */
@@ -22,7 +22,6 @@
 #include "log.h"
 #include "modern.h"
 #include "mux.h"
-#include "sha256.h"
 #include "testjson.h"
 
 static const char *child_init_result =
@@ -40,58 +39,33 @@ static const char *child_init_result =
 #define META_NOCAPS "'_meta':{'io.modelcontextprotocol/protocolVersion':" \
 		"'2026-07-28','io.modelcontextprotocol/clientCapabilities':{}}"
 
-static void
-hex(const unsigned char *p, size_t n, char *out)
+/* ---- the requestState tag (HMAC-SHA-256 in libcrypto) ---- */
+
+/*
+ * A state sealed with a known key is a known string: the tag is
+ * HMAC-SHA-256(key, fields || method NUL || name NUL), as computed by
+ * Python's hmac module, so the wire format stays what it was.
+ */
+START_TEST(test_state_known)
 {
-	size_t	i;
+	unsigned char		key[MODERN_KEY_LEN];
+	struct modern_state	st, out;
+	char			*text;
+	size_t			i;
 
-	for (i = 0; i < n; i++)
-		sprintf(out + 2 * i, "%02x", p[i]);
-}
-
-/* ---- sha256 ---- */
-
-START_TEST(test_sha256)
-{
-	unsigned char	d[SHA256_LEN], key[131];
-	char		h[2 * SHA256_LEN + 1];
-	struct sha256	c;
-	size_t		i;
-
-	sha256("abc", 3, d);
-	hex(d, sizeof d, h);
-	ck_assert_str_eq(h, "ba7816bf8f01cfea414140de5dae2223"
-	    "b00361a396177a9cb410ff61f20015ad");
-	sha256("", 0, d);
-	hex(d, sizeof d, h);
-	ck_assert_str_eq(h, "e3b0c44298fc1c149afbf4c8996fb924"
-	    "27ae41e4649b934ca495991b7852b855");
-	/* Two blocks, fed in pieces. */
-	sha256_init(&c);
-	sha256_update(&c, "abcdbcdecdefdefgefghfghighijhijk", 32);
-	sha256_update(&c, "ijkljklmklmnlmnomnopnopq", 24);
-	sha256_final(&c, d);
-	hex(d, sizeof d, h);
-	ck_assert_str_eq(h, "248d6a61d20638b8e5c026930c3e6039"
-	    "a33ce45964ff2167f6ecedd419db06c1");
-
-	/* RFC 4231 test cases 1, 2 and 6. */
-	memset(key, 0x0b, 20);
-	hmac_sha256(key, 20, "Hi There", 8, d);
-	hex(d, sizeof d, h);
-	ck_assert_str_eq(h, "b0344c61d8db38535ca8afceaf0bf12b"
-	    "881dc200c9833da726e9376c2e32cff7");
-	hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, d);
-	hex(d, sizeof d, h);
-	ck_assert_str_eq(h, "5bdcc146bf60754e6a042426089575c7"
-	    "5a003f089d2739839dec58b964ec3843");
 	for (i = 0; i < sizeof key; i++)
-		key[i] = 0xaa;
-	hmac_sha256(key, sizeof key,
-	    "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
-	hex(d, sizeof d, h);
-	ck_assert_str_eq(h, "60e431591ee0b67f0d8a26aacbf5b77f"
-	    "8e0bc6213728c5140546040f0ee37f54");
+		key[i] = (unsigned char)i;
+	st.cid = 42;
+	st.round = 2;
+	st.expires = 123456789;
+	st.principal = 3;
+	text = modern_state_seal(key, &st, "tools/call", "greet");
+	ck_assert_str_eq(text, "AQAAAAAAAAAqAAAAAAAAAAIAAAAAB1vNFQAAAAAAAAADV2jle"
+	    "EFWPAmhrtkGtSbJK0kB2VaCsrx6w3feIduFad0");
+	ck_assert_int_eq(modern_state_open(key, text, "tools/call", "greet",
+	    &out), 0);
+	ck_assert_uint_eq(out.principal, 3);
+	free(text);
 }
 END_TEST
 
@@ -1428,7 +1402,7 @@ check_suite(void)
 
 	s = suite_create("modern");
 	tc = tcase_create("pure");
-	tcase_add_test(tc, test_sha256);
+	tcase_add_test(tc, test_state_known);
 	tcase_add_test(tc, test_era);
 	tcase_add_test(tc, test_headers);
 	tcase_add_test(tc, test_status);

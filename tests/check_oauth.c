@@ -543,6 +543,10 @@ START_TEST(test_store_permissions)
 	ck_assert_int_eq(stat(dir, &sb), 0);
 	ck_assert_int_eq(sb.st_mode & 0777, 0700);
 	ck_assert_ptr_null(oauth_store_load(s));
+	/* The file is named by the first 8 bytes of SHA-256(url), so a
+	 * store written before stays found. */
+	ck_assert_ptr_nonnull(strstr(oauth_store_path(s),
+	    "/oauth-7a930d27a3f5c464.json"));
 
 	doc = doc_with(1);
 	ck_assert_int_eq(oauth_store_save(s, doc, &err), 0);

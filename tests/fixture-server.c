@@ -40,6 +40,8 @@
  *   exit {code}            exit at once with that status, without answering
  *   crash {signal}         die by SIGSEGV ("segv", default) or abort()
  *   print_garbage {text}   write a non-JSON line to stdout, then answer
+ *   trace_meta             answer with the call's _meta traceparent,
+ *                          tracestate and baggage, as JSON text
  *   long_line {bytes}      answer with a text of that many bytes
  *   delay {ms, message, log, stubborn, after_log, after_ms}  answer
  *                          after ms milliseconds;
@@ -1166,6 +1168,33 @@ es_tool_echo(struct es_call *c, struct json_object *reply)
 	es_call_text(c, 0, "%s", text);
 }
 
+/*
+ * The trace context this call came with (SEP-414: params._meta's
+ * traceparent, tracestate and baggage), as JSON text: what a bridge in
+ * front wrote there (issue 23's tests).  Absent keys are null.
+ */
+static void
+es_tool_trace_meta(struct es_call *c, struct json_object *reply)
+{
+	static const char *const keys[] = { "traceparent", "tracestate",
+	    "baggage" };
+	struct json_object	*meta = NULL, *out, *v;
+	size_t			 i;
+
+	if (c->params != NULL)
+		json_object_object_get_ex(c->params, "_meta", &meta);
+	out = json_object_new_object();
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		v = NULL;
+		if (meta != NULL)
+			json_object_object_get_ex(meta, keys[i], &v);
+		json_object_object_add(out, keys[i], json_object_get(v));
+	}
+	es_call_text(c, 0, "%s", json_object_to_json_string_ext(out,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(out);
+}
+
 /* Its argument rides in a header too (2026-07-28 x-mcp-header): what an
  * HTTP server in front must check against the body. */
 static void
@@ -2055,6 +2084,9 @@ static const struct es_tool es_tools[] = {
 	  "abort() (\"abort\")",
 	  "{\"type\":\"object\",\"properties\":{\"signal\":{\"type\":"
 	  "\"string\",\"enum\":[\"segv\",\"abort\"]}}}", es_tool_crash },
+	{ "trace_meta", "Test knob: returns the traceparent, tracestate and "
+	  "baggage of the call's _meta as JSON text", ES_SCHEMA_NONE,
+	  es_tool_trace_meta },
 	{ "print_garbage", "Test knob: writes a non-JSON line (text) to "
 	  "stdout, then answers",
 	  "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":"

@@ -59,6 +59,11 @@ def test_metrics(b):
                  "mcpbridge_child_answers_unreadable_total 0",
                  "mcpbridge_client_progress_dropped_total 0",
                  "mcpbridge_child_guesses_withheld_total 0",
+                 "mcpbridge_child_requests_refused_total 0",
+                 "mcpbridge_calls_waiting 0",
+                 "mcpbridge_call_waits_total 0",
+                 "mcpbridge_call_wait_seconds_total 0.000",
+                 "mcpbridge_calls_wait_refused_total 0",
                  "mcpbridge_http_connections "):
         check(want in text, "%r not in:\n%s" % (want, text))
     # Every sample line parses as NAME{LABELS} VALUE.

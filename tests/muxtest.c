@@ -44,6 +44,7 @@ h_drain(struct h *h)
 		h->outs[h->n].stream = out.stream;
 		h->outs[h->n].final = out.final;
 		h->outs[h->n].msg = out.msg;
+		h->outs[h->n].child = out.child;
 		h->n++;
 	}
 }
@@ -244,6 +245,71 @@ h_start(struct h *h)
 	ck_assert_uint_eq(h_count(h, MUX_OUT_CHILD, NULL,
 	    "notifications/initialized"), 1);
 	h_clear(h);
+}
+
+void
+h_pool_start(struct h *h)
+{
+	size_t	i, n = mux_pool_size(h->m);
+
+	for (i = 0; i < n; i++) {
+		mux_pool_up(h->m, i);
+		h_drain(h);
+		h_answer_at(h, i, h_cid_at(h, i, "initialize"), "%s",
+		    child_init_result);
+		ck_assert(mux_pool_ready(h->m, i));
+		h_clear(h);
+	}
+	ck_assert(mux_ready(h->m));
+}
+
+int64_t
+h_cid_at(struct h *h, size_t i, const char *method)
+{
+	json_object	*id;
+	const char	*m;
+	size_t		 k;
+
+	for (k = 0; k < h->n; k++) {
+		if (h->outs[k].kind != MUX_OUT_CHILD || h->outs[k].s != NULL ||
+		    h->outs[k].child != i)
+			continue;
+		m = jsonrpc_method(h->outs[k].msg);
+		if (m == NULL || strcmp(m, method) != 0)
+			continue;
+		id = jsonrpc_id(h->outs[k].msg);
+		ck_assert(json_object_is_type(id, json_type_int));
+		return json_object_get_int64(id);
+	}
+	ck_abort_msg("no %s to child %zu", method, i);
+	return 0;
+}
+
+void
+h_child_at(struct h *h, size_t i, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	mux_pool_recv(h->m, i, Jv(fmt, ap));
+	va_end(ap);
+	h_drain(h);
+}
+
+void
+h_answer_at(struct h *h, size_t i, int64_t cid, const char *fmt, ...)
+{
+	json_object	*msg;
+	va_list		 ap;
+
+	msg = json_object_new_object();
+	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(msg, "id", json_object_new_int64(cid));
+	va_start(ap, fmt);
+	json_object_object_add(msg, "result", Jv(fmt, ap));
+	va_end(ap);
+	mux_pool_recv(h->m, i, msg);
+	h_drain(h);
 }
 
 /* A new session through its initialize, declaring caps. */

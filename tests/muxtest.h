@@ -30,6 +30,7 @@ struct hout {
 	uint64_t		 stream;
 	int			 final;
 	json_object		*msg;
+	size_t			 child;		/* MUX_OUT_CHILD, s NULL */
 };
 
 struct h {
@@ -73,6 +74,18 @@ void		 h_answer_s(struct h *, struct mux_session *, int64_t cid,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Starts the shared child and completes its handshake. */
 void		 h_start(struct h *);
+/*
+ * A pool (mux_config.children): h_pool_start starts every shared child
+ * and completes its handshake; h_cid_at is h_cid for the requests to
+ * shared child i; h_child_at and h_answer_at are the fake child i
+ * speaking.
+ */
+void		 h_pool_start(struct h *);
+int64_t		 h_cid_at(struct h *, size_t i, const char *method);
+void		 h_child_at(struct h *, size_t i, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 h_answer_at(struct h *, size_t i, int64_t cid,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A new session through its initialize, declaring caps. */
 struct mux_session *h_session(struct h *, const char *caps);
 /* Request to the child for a tools/call from s with id (JSON text). */

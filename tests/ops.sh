@@ -256,4 +256,41 @@ check "the README's pipeline returns the URL" grep -qx \
 check "and the bridge answers there" grep -q ok "$tmp/readme/curl.out"
 [ -s "$tmp/readme/pid" ] && pids="$pids $(cat "$tmp/readme/pid")"
 
+# The access log is buffered (issue 20): each line still comes out within
+# a second with no further traffic, before SIGHUP's own line, at exit, and
+# none is lost under load.
+# arrives FILE PATTERN: the pattern is in the file within 1 s.
+arrives() {
+	i=0
+	while [ $i -lt 20 ] && ! grep -q "$2" "$1" 2>/dev/null; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	grep -q "$2" "$1"
+}
+bridge_start buffered -- "$top_builddir/tests/bench/echo-server"
+curl -s "$url/within-a-second" >/dev/null
+check "a buffered access line comes out within a second" arrives \
+    "$tmp/buffered.log" "GET /within-a-second 404"
+"$top_builddir/tests/bench/mcpload" -c 4 -n 300 -p 3 --timeout 60 \
+    "$url" >"$tmp/buffered.load" 2>&1
+check "under load: every call answered" grep -q ' errors=0 ' \
+    "$tmp/buffered.load"
+curl -s "$url/before-hup" >/dev/null
+kill -HUP $bridge_pid
+arrives "$tmp/buffered.log" "SIGHUP: nothing"
+check "SIGHUP: the waiting line comes before SIGHUP's own" sh -c \
+    "grep -e 'GET /before-hup' -e 'SIGHUP: nothing' '$tmp/buffered.log' |
+    head -n 1 | grep -q before-hup"
+curl -s "$url/at-exit" >/dev/null
+kill -TERM $bridge_pid
+wait $bridge_pid
+check "at exit, the last line is written" grep -q "GET /at-exit 404" \
+    "$tmp/buffered.log"
+check "under load, no line is lost: 4 x 300 tools/call lines" test \
+    "$(grep -c 'POST /mcp 200 [0-9]*ms session [0-9a-f]* tools/call$' \
+    "$tmp/buffered.log")" -eq 1200
+check "and every line is whole" sh -c "! grep -v -e \
+    '^[0-9-]*T[0-9:.]*Z mcpbridge\[[0-9]*\]: [a-z]*: ' '$tmp/buffered.log'"
+
 finish

@@ -9,10 +9,16 @@
  * of a block with one write, so a pipelined client pays one system call
  * per batch, not per message.
  *
- *	echo-server [--swap N]
+ *	echo-server [--swap N] [--delay MS]
  *
  * --swap N answers every Nth call with the message of the call before it:
  * a wrong answer on purpose, for checking that a load generator notices.
+ *
+ * --delay MS makes it the kind of server that answers one request at a
+ * time: each call takes MS milliseconds (at most ECHO_MAX_DELAY_MS) and
+ * is answered before the next is read, however many are waiting, as a
+ * single-threaded server doing I/O would.  One such child is the limit
+ * of whatever is in front of it (scripts/bench, "--children").
  */
 #include "config.h"
 
@@ -20,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -27,6 +34,7 @@
 #define ECHO_READ_SIZE		(64 * 1024)
 #define ECHO_MAX_LINE		(16 * 1024 * 1024)
 #define ECHO_DEFAULT_VERSION	"2025-06-18"
+#define ECHO_MAX_DELAY_MS	60000
 
 struct echo_buf {
 	char	*p;
@@ -40,6 +48,7 @@ struct echo {
 	unsigned long		 swap;		/* 0: never */
 	unsigned long		 calls;
 	char			*last;		/* previous call's message */
+	unsigned long		 delay_ms;	/* 0: none */
 };
 
 static void __attribute__((noreturn))
@@ -145,6 +154,21 @@ echo_error(struct echo *e, json_object *id, int code, const char *message)
 	echo_adds(&e->out, "\"}}\n");
 }
 
+/* --delay: the call's work, then its answer out before the next. */
+static void
+echo_work(struct echo *e)
+{
+	struct timespec	ts;
+
+	if (e->delay_ms == 0)
+		return;
+	echo_flush(&e->out);
+	ts.tv_sec = (time_t)(e->delay_ms / 1000);
+	ts.tv_nsec = (long)(e->delay_ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 static void
 echo_call(struct echo *e, json_object *id, json_object *params)
 {
@@ -162,6 +186,7 @@ echo_call(struct echo *e, json_object *id, json_object *params)
 		echo_error(e, id, -32602, "echo takes a string message");
 		return;
 	}
+	echo_work(e);
 	echo_begin(e, id, "result");
 	echo_adds(&e->out, "{\"content\":[{\"type\":\"text\",\"text\":");
 	e->calls++;
@@ -173,6 +198,8 @@ echo_call(struct echo *e, json_object *id, json_object *params)
 	} else
 		echo_add_json(&e->out, msg);
 	echo_adds(&e->out, "}]}}\n");
+	if (e->delay_ms != 0)
+		echo_flush(&e->out);
 	if (e->swap != 0) {
 		free(e->last);
 		if ((e->last = strdup(json_object_get_string(msg))) == NULL)
@@ -247,16 +274,25 @@ main(int argc, char **argv)
 {
 	struct echo	 e;
 	struct echo_buf	 in;
-	char		*nl, *start;
+	char		*nl, *start, *end;
 	ssize_t		 n;
 	size_t		 used;
+	int		 i;
 
 	memset(&e, 0, sizeof e);
 	memset(&in, 0, sizeof in);
-	if (argc == 3 && strcmp(argv[1], "--swap") == 0)
-		e.swap = strtoul(argv[2], NULL, 10);
-	else if (argc != 1) {
-		fprintf(stderr, "usage: echo-server [--swap N]\n");
+	for (i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--swap") == 0)
+			e.swap = strtoul(argv[i + 1], NULL, 10);
+		else if (strcmp(argv[i], "--delay") == 0) {
+			e.delay_ms = strtoul(argv[i + 1], &end, 10);
+			if (*end != '\0' || e.delay_ms > ECHO_MAX_DELAY_MS)
+				break;
+		} else
+			break;
+	}
+	if (i != argc) {
+		fprintf(stderr, "usage: echo-server [--swap N] [--delay MS]\n");
 		return 2;
 	}
 	if ((e.tok = json_tokener_new_ex(64)) == NULL)

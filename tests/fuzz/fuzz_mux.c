@@ -9,7 +9,9 @@
  * the server's requests, raw JSON from the input), or has a fake child
  * act (come up, go down, fail to start again, answer, notify, ask, send
  * raw JSON), or lets time pass.  The first byte is the configuration, the
- * shared child's era (legacy, probed, modern) and an instance_id among it.
+ * shared child's era (legacy, probed, modern) and an instance_id among it;
+ * shared, the bit that caps isolation's children makes a pool of two
+ * shared children (--children 2), each a fake child of its own.
  *
  * Every session has a principal (0, 1 or 2: a token's).
  * 2026-07-28: stateless sessions send requests
@@ -56,6 +58,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mux.h"
+#include "tracectx.h"
 
 #define NSESS		6
 #define NCHILD		(NSESS + 1)	/* [0] is the shared child */
@@ -107,7 +110,8 @@ struct fsess {
 
 struct fchild {
 	int			 used;
-	struct mux_session	*key;	/* NULL: the shared child */
+	struct mux_session	*key;	/* NULL: a shared child */
+	size_t			 index;	/* a shared one: its number */
 	int			 up;
 	int			 dead;	/* a session's child that went down */
 	json_object		*reqs;	/* requests from the bridge, unanswered */
@@ -120,6 +124,7 @@ struct fz {
 	struct fuzz_in		 in;
 	struct mux		*m;
 	int			 isolation;
+	size_t			 npool;	/* shared children, c[0 .. npool-1] */
 	struct fsess		 s[NSESS];
 	struct fchild		 c[NCHILD];
 	uint64_t		 now;
@@ -344,12 +349,12 @@ sess_clear(struct fsess *s)
 /* ---- children in the model ---- */
 
 static struct fchild *
-child_find(struct fz *f, struct mux_session *key)
+child_find(struct fz *f, struct mux_session *key, size_t index)
 {
 	size_t	i;
 
 	if (!f->isolation)
-		return key == NULL ? &f->c[0] : NULL;
+		return key == NULL && index < f->npool ? &f->c[index] : NULL;
 	for (i = 1; i < NCHILD; i++) {
 		if (f->c[i].used && f->c[i].key == key)
 			return &f->c[i];
@@ -428,7 +433,10 @@ child_send(struct fz *f, struct fchild *c, json_object *msg)
 		child_sent_one(c, msg);
 	TRACE("child %p sends %s\n", (void *)c->key,
 	    json_object_to_json_string_ext(msg, FLAGS));
-	mux_child_recv(f->m, c->key, msg);
+	if (c->key == NULL)
+		mux_pool_recv(f->m, c->index, msg);
+	else
+		mux_child_recv(f->m, c->key, msg);
 	pump(f);
 }
 
@@ -647,7 +655,8 @@ session_got(struct fz *f, struct mux_out *o)
 static void
 child_got(struct fz *f, struct mux_out *o)
 {
-	struct fchild	*c = child_find(f, o->session);
+	struct fchild	*c = child_find(f, o->session, o->child);
+	struct mux_pool_stats ps;
 	json_object	*msg = o->msg, *id, *token;
 	int64_t		 v;
 
@@ -677,7 +686,8 @@ child_got(struct fz *f, struct mux_out *o)
 		FUZZ_CHECK(f->instance_id == NULL || v != 0,
 		    "the instance's prefix reached the child: %s",
 		    json_object_to_json_string_ext(msg, FLAGS));
-		FUZZ_CHECK(o->session != NULL || !mux_child_modern(f->m) ||
+		mux_pool_stats(f->m, o->child, &ps);
+		FUZZ_CHECK(o->session != NULL || !ps.modern ||
 		    strcmp(jsonrpc_method(msg), "initialize") != 0,
 		    "initialize for a 2026-07-28 child");
 		if (c != NULL && c->up)
@@ -738,7 +748,7 @@ pump(struct fz *f)
 			FUZZ_CHECK(f->isolation, "CHILD_START when shared");
 			FUZZ_CHECK(sess_find(f, o.session) != NULL,
 			    "CHILD_START for a closed session");
-			FUZZ_CHECK(child_find(f, o.session) == NULL,
+			FUZZ_CHECK(child_find(f, o.session, 0) == NULL,
 			    "second CHILD_START");
 			for (i = 1; i < NCHILD && f->c[i].used; i++)
 				;
@@ -751,7 +761,7 @@ pump(struct fz *f)
 		case MUX_OUT_CHILD_STOP:
 			FUZZ_CHECK(sess_find(f, o.session) == NULL,
 			    "CHILD_STOP for a live session");
-			if ((c = child_find(f, o.session)) != NULL)
+			if ((c = child_find(f, o.session, 0)) != NULL)
 				child_clear(c);
 			break;
 		}
@@ -1167,7 +1177,8 @@ pick_child(struct fz *f)
 	struct fchild	*c;
 
 	if (!f->isolation)
-		return &f->c[0];
+		return &f->c[f->npool > 1 ? fuzz_pick(&f->in,
+		    (unsigned)f->npool) : 0];
 	c = &f->c[1 + fuzz_pick(&f->in, NCHILD - 1)];
 	return c->used ? c : NULL;
 }
@@ -1179,7 +1190,10 @@ child_up(struct fz *f, struct fchild *c)
 		return;
 	child_reset(c);
 	c->up = 1;
-	mux_child_up(f->m, c->key);
+	if (c->key == NULL)
+		mux_pool_up(f->m, c->index);
+	else
+		mux_child_up(f->m, c->key);
 	pump(f);
 }
 
@@ -1190,7 +1204,10 @@ child_down(struct fz *f, struct fchild *c)
 	c->up = 0;
 	if (f->isolation)
 		c->dead = 1;
-	mux_child_down(f->m, c->key, "fuzz");
+	if (c->key == NULL)
+		mux_pool_down(f->m, c->index, "fuzz");
+	else
+		mux_child_down(f->m, c->key, "fuzz");
 	pump(f);
 }
 
@@ -1596,7 +1613,7 @@ step(struct fz *f)
 			child_down(f, c);
 		else {
 			/* The shared child's restart cannot run it. */
-			mux_child_unavailable(f->m, c->key, "cannot run it");
+			mux_pool_unavailable(f->m, c->index, "cannot run it");
 			pump(f);
 		}
 		break;
@@ -1639,6 +1656,20 @@ step(struct fz *f)
 	}
 }
 
+/* The span hook (serve_trace.c's place): every request gets a context
+ * in its child copy's _meta, whatever shape its params have. */
+static int
+span_child(void *arg, struct mux_session *s, json_object *msg,
+    uint64_t cid, struct tracectx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	memset(ctx->trace_id, 0x4b, sizeof ctx->trace_id);
+	memcpy(ctx->span_id, &cid, sizeof ctx->span_id);
+	ctx->span_id[0] |= 1;
+	ctx->flags = TRACECTX_FLAG_SAMPLED;
+	return (cid & 7) == 0 ? -1 : 0;
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -1650,6 +1681,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char *const asking[] = { "echo", NULL };
 	struct fz		 f;
 	struct mux_config	 cfg;
 	unsigned		 conf;
@@ -1662,10 +1694,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	f.isolation = conf & 1;
 	cfg.isolation = f.isolation ? MUX_ISOLATION_SESSION :
 	    MUX_ISOLATION_SHARED;
-	cfg.server_requests = (conf & 2) ? MUX_SERVER_REQUESTS_LATEST :
-	    MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	/* max_children is for isolation=session only: with a shared child
+	 * its bit picks the schedule policy (mux_sched.c), and with latest
+	 * names the legacy clients' tool as asking instead. */
+	if (conf & 2)
+		cfg.server_requests = MUX_SERVER_REQUESTS_LATEST;
+	else if ((conf & 8) && !f.isolation)
+		cfg.server_requests = MUX_SERVER_REQUESTS_SCHEDULE;
+	else
+		cfg.server_requests = MUX_SERVER_REQUESTS_UNAMBIGUOUS;
+	if ((conf & 10) == 10 && !f.isolation)
+		cfg.asking_tools = asking;
 	cfg.request_timeout_ms = (conf & 4) ? 1000 : 0;
 	cfg.max_children = (conf & 8) ? 2 : 0;
+	/* Shared, the same bit makes a pool. */
+	cfg.children = !f.isolation && (conf & 8) ? 2 : 1;
+	f.npool = f.isolation ? 0 : cfg.children;
 	cfg.init_timeout_ms = (conf & 16) ? 500 : 0;
 	/* The shared child's era: legacy, or probed (the fake child answers
 	 * server/discover as it likes, or not before probe_timeout_ms), or
@@ -1675,14 +1719,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.child_era = MUX_CHILD_ERA_AUTO;
 	cfg.probe_timeout_ms = 300;
 	cfg.input_timeout_ms = 2000;
+	cfg.span_child = span_child;
 	if (conf & 128)
 		cfg.instance_id = f.instance_id = "fz";
 	f.now = 1000;
 	f.m = mux_new(&cfg);
 	mux_tick(f.m, f.now);
-	if (!f.isolation) {
-		f.c[0].used = 1;
-		child_reset(&f.c[0]);
+	for (i = 0; i < f.npool; i++) {
+		f.c[i].used = 1;
+		f.c[i].index = i;
+		child_reset(&f.c[i]);
 	}
 
 	while (fuzz_more(&f.in))

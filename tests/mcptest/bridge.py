@@ -104,6 +104,17 @@ class Bridge:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
 
+    def wait_log(self, text, timeout=10):
+        """True once text is in the log.  The access log is buffered
+        (flushed within a second), so a line about a request may come
+        after its answer."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.stderr():
+                return True
+            time.sleep(0.05)
+        return False
+
     def status(self, key):
         """A field of /proc/PID/status, in kB for the memory ones."""
         with open("/proc/%d/status" % self.pid) as f:

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * rawjson.h: JSON values passed through as the peer wrote them.  The
+ * child's answer to a client's call is most of the bytes the bridge
+ * moves; parsing its result into objects only to write them out again
+ * cost more than the rest of the answer's way (issue 20).  A raw value is
+ * an empty json_object that writes the bytes it holds: whoever only
+ * writes the message (the HTTP transports) never knows; whoever looks
+ * into it must ask rawjson_is and rawjson_parse first.
+ */
+#ifndef MCPBRIDGE_RAWJSON_H
+#define MCPBRIDGE_RAWJSON_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+/*
+ * The child's line as {"jsonrpc":"2.0","id":N,"result":<raw>} when
+ * jsonparse_answer is sure of it, else NULL: the caller parses it in
+ * full (jsonparse_strict).  The line need not be NUL-terminated.
+ */
+json_object	*rawjson_answer(const char *line, size_t len);
+/* A raw value of the len bytes at p, which must be one JSON value
+ * jsonparse_strict takes (they are copied). */
+json_object	*rawjson_new(const char *p, size_t len);
+/* 1 if o is a raw value. */
+int		 rawjson_is(json_object *o);
+/* 1 if the raw value o is an object whose member key is true.  Parses o
+ * only when its bytes could say so (the key's text or an escape in them). */
+int		 rawjson_member_true(json_object *o, const char *key);
+/* The raw value o parsed (a new object), or NULL with *cause set. */
+json_object	*rawjson_parse(json_object *o, const char **cause);
+
+#endif

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * serve_trace.h: OpenTelemetry spans of `mcpbridge serve` (issue 23).
+ *
+ * serve.c owns one struct serve_trace when export is on (NULL when off:
+ * then nothing here runs and no message changes) and feeds it what
+ * crosses the bridge: a client's request as the HTTP side starts it
+ * (a SERVER span), the same request as the mux sends it to the child (a
+ * CLIENT span, whose context goes into the child's copy's _meta), the
+ * child's answer, the answer to the client (the SERVER span ends), a
+ * request the child sends a client (a CLIENT span), the client's answer.
+ * Finished spans go to the exporter (otel_export.h), never blocking.
+ */
+#ifndef MCPBRIDGE_SERVE_TRACE_H
+#define MCPBRIDGE_SERVE_TRACE_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "http.h"
+#include "mux.h"
+#include "otel_export.h"
+#include "tracectx.h"
+
+struct event_base;
+struct serve_config;
+struct serve_trace;
+
+/* Spans not ended this long after they started are ended as abandoned
+ * (a request whose answer the bridge never saw, a session gone): the
+ * map of open spans stays bounded. */
+#define SERVE_TRACE_ABANDON_MS		(10u * 60 * 1000)
+/* The most spans open at once; past it, new requests get no span (their
+ * context still propagates). */
+#define SERVE_TRACE_OPEN_MAX		65536
+/* The least time the last flush gets, whatever --drain-timeout left. */
+#define SERVE_TRACE_FLUSH_MIN_MS	1000
+
+/*
+ * One server's side of the spans (serve --config has several, each with
+ * its own mux): the arg of the hooks below that take a void *, and of
+ * the calls about its children.  Its mux numbers its child requests on
+ * its own: id tells them from another server's.  name goes on each of
+ * its spans as mcpbridge.server.name (NULL: none, a plain serve).
+ */
+struct serve_trace_server {
+	struct serve_trace	*st;
+	unsigned		 id;
+	const char		*name;
+};
+
+/* NULL if cfg->otel exports nothing. */
+struct serve_trace *serve_trace_new(struct event_base *,
+		    const struct serve_config *);
+/* Ends what is open (error.type shutdown) into the exporter's queue,
+ * then frees the exporter (what was not sent is dropped). */
+void		 serve_trace_free(struct serve_trace *);
+
+/* http_set_trace's hook (arg a struct serve_trace_server): requests
+ * (msg, a batch too) of session ms start now. */
+void		 serve_trace_http(void *arg, struct mux_session *ms,
+		    json_object *msg, const struct http_trace_info *);
+/* mux_config's span_child hook (arg a struct serve_trace_server): fills
+ * *ctx for the child's copy. */
+int		 serve_trace_child_request(void *arg, struct mux_session *ms,
+		    json_object *msg, uint64_t cid, struct tracectx *ctx);
+/* A message from a client as the mux gets it (answers to the child's
+ * requests, cancellations). */
+void		 serve_trace_client_in(struct serve_trace *,
+		    struct mux_session *ms, json_object *msg);
+/* A message from one of the server's children. */
+void		 serve_trace_child_in(const struct serve_trace_server *,
+		    json_object *msg);
+/*
+ * A message the mux sends to session ms: an answer ends its request's
+ * span; a request of the child's starts one and is replaced (*msg, a
+ * reference the caller owns) by a copy with our context in _meta.
+ */
+void		 serve_trace_session_out(struct serve_trace *,
+		    struct mux_session *ms, json_object **msg);
+/* The mux ended ms: its open spans end. */
+void		 serve_trace_session_end(struct serve_trace *,
+		    struct mux_session *ms);
+/* A child of the server went down (child_session NULL: a shared one). */
+void		 serve_trace_child_down(const struct serve_trace_server *,
+		    struct mux_session *child_session, const char *cause,
+		    int will_restart);
+/* Ends spans open too long. */
+void		 serve_trace_tick(struct serve_trace *, uint64_t now_ms);
+/* Sends what is queued by deadline_ms (clock_ms); done runs once. */
+void		 serve_trace_flush(struct serve_trace *, uint64_t deadline_ms,
+		    void (*done)(void *), void *arg);
+void		 serve_trace_stats(const struct serve_trace *,
+		    struct otel_export_stats *);
+
+#endif

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * check_rawjson.c: the raw pass-through of a child's answers (issue 20):
+ * jsonparse_answer takes exactly the plain answers it can be sure of and
+ * says where the id and the result are; rawjson writes the result as the
+ * child wrote it; the mux sends it on under the client's id, and parses it
+ * first wherever it looks into a result.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+#include "checktest.h"
+#include "jsonparse.h"
+#include "muxtest.h"
+#include "mcpwire.h"
+#include "rawjson.h"
+
+/* jsonparse_answer of s (NUL-terminated). */
+static int
+answer(const char *s, struct jsonparse_answer *a)
+{
+	return jsonparse_answer(s, strlen(s), a);
+}
+
+/* 1 if s is taken, its id is id and its result is the text r. */
+static int
+taken(const char *s, int64_t id, const char *r)
+{
+	struct jsonparse_answer	a;
+
+	if (answer(s, &a) != 1)
+		return 0;
+	return a.id == id && a.result_len == strlen(r) &&
+	    memcmp(s + a.result_off, r, a.result_len) == 0;
+}
+
+static int
+refused(const char *s)
+{
+	struct jsonparse_answer	a;
+
+	return answer(s, &a) == 0;
+}
+
+START_TEST(test_plain)
+{
+	ck_assert(taken("{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}", 7,
+	    "{}"));
+	/* Any order, white space anywhere JSON allows it. */
+	ck_assert(taken(" \t{ \"result\" : [1, 2] , \"id\":12,\"jsonrpc\":"
+	    "\"2.0\"}\r\n", 12, "[1, 2]"));
+	ck_assert(taken("{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":null}", 1,
+	    "null"));
+	ck_assert(taken("{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":\"s\"}", 1,
+	    "\"s\""));
+	ck_assert(taken("{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":-1.5e3}",
+	    1, "-1.5e3"));
+}
+END_TEST
+
+/* Only a plain positive integer up to 2^53 - 1 is an id it takes. */
+START_TEST(test_odd_ids)
+{
+	ck_assert(taken("{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,"
+	    "\"result\":1}", 9007199254740991LL, "1"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":9007199254740992,"
+	    "\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":"
+	    "99999999999999999999999,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":0,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":-1,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":01,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1.0,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1e2,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":\"1\",\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":[1],\"result\":1}"));
+}
+END_TEST
+
+/* Escapes pass as they are; a \uDxxx one (json-c may change it) does
+ * not, nor does a string that is not JSON. */
+START_TEST(test_strings)
+{
+	ck_assert(taken("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"t\":"
+	    "\"a\\\"b\\\\c\\/d\\n\\u00e9\\u0000\xc3\xa9\"}}", 3,
+	    "{\"t\":\"a\\\"b\\\\c\\/d\\n\\u00e9\\u0000\xc3\xa9\"}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "\"\\ud83d\\ude00\"}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "{\"x\":\"\\udc00\"}}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "\"\\x\"}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "\"a\tb\"}"));
+	/* Invalid UTF-8: the full parse refuses it, so must this. */
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "\"\xff\"}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "\"\xc3\"}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "\"\xed\xa0\x80\"}"));
+	/* Member names spelled with escapes are not compared: unsure. */
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"i\\u0064\":3,\"result\":"
+	    "1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":"
+	    "{\"t\\u0061sk\":{}}}"));
+}
+END_TEST
+
+START_TEST(test_nested)
+{
+	ck_assert(taken("{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"a\":"
+	    "{\"b\":[{\"c\":[[]]},{}]},\"d\":{\"task\":1}}}", 4,
+	    "{\"a\":{\"b\":[{\"c\":[[]]},{}]},\"d\":{\"task\":1}}"));
+	/* A task is the mux's to keep track of. */
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":{\"a\":1,"
+	    "\"task\":{\"taskId\":\"t\"}}}"));
+	/* Past 64 bits an integer is mended by the full parse. */
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":"
+	    "[18446744073709551616]}"));
+	ck_assert(taken("{\"jsonrpc\":\"2.0\",\"id\":4,\"result\":"
+	    "[18446744073709551615,-9223372036854775808]}", 4,
+	    "[18446744073709551615,-9223372036854775808]"));
+}
+END_TEST
+
+/* As deep as the full parse allows, and no deeper. */
+START_TEST(test_depth)
+{
+	char	buf[1024];
+	size_t	i, n;
+
+	for (n = 127; n <= 128; n++) {
+		strcpy(buf, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":");
+		for (i = 0; i < n; i++)
+			strcat(buf, "[");
+		for (i = 0; i < n; i++)
+			strcat(buf, "]");
+		strcat(buf, "}");
+		ck_assert_int_eq(jsonparse_strict(buf, strlen(buf), NULL) !=
+		    NULL, n == 127);
+		ck_assert_int_eq(answer(buf, &(struct jsonparse_answer){ 0 }),
+		    n == 127);
+	}
+}
+END_TEST
+
+START_TEST(test_not_plain)
+{
+	/* Duplicates: json-c keeps the last; which is meant is unsure. */
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,"
+	    "\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,"
+	    "\"result\":2}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"jsonrpc\":\"2.0\","
+	    "\"id\":1,\"result\":1}"));
+	/* Errors, requests, other members, missing members. */
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{"
+	    "\"code\":1,\"message\":\"m\"}}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\","
+	    "\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1,"
+	    "\"_meta\":{}}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"result\":1}"));
+	ck_assert(refused("{\"id\":1,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1}"));
+	ck_assert(refused("{\"jsonrpc\":\"1.0\",\"id\":1,\"result\":1}"));
+	ck_assert(refused("{\"jsonrpc\":2.0,\"id\":1,\"result\":1}"));
+	/* Not one JSON object. */
+	ck_assert(refused(""));
+	ck_assert(refused("[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1}]"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1}x"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1} {}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[1,]}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":NaN}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":-0}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":01}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":tru}"));
+	ck_assert(refused("{\"jsonrpc\":\"2.0\",\"id\":1,,\"result\":1}"));
+}
+END_TEST
+
+/* Written as the child wrote it, under the envelope json-c writes. */
+START_TEST(test_raw_value)
+{
+	const char	*line = "{\"result\":{\"t\":\"a\\/b\\u00e9\","
+	    "\"n\":1.50,\"e\":1E400}, \"id\":5,\"jsonrpc\":\"2.0\"}";
+	json_object	*o, *r, *copy = NULL, *parsed, *full;
+
+	ck_assert_ptr_nonnull(o = rawjson_answer(line, strlen(line)));
+	ck_assert_str_eq(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\",\"id\":5,"
+	    "\"result\":{\"t\":\"a\\/b\\u00e9\",\"n\":1.50,\"e\":1E400}}");
+	ck_assert(json_object_object_get_ex(o, "result", &r));
+	ck_assert(rawjson_is(r));
+	ck_assert(!rawjson_is(o));
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(o,
+	    "id")), 5);
+	/* A copy writes the same. */
+	ck_assert_int_eq(json_object_deep_copy(o, &copy, NULL), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(copy,
+	    JSON_C_TO_STRING_PLAIN), json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN));
+	/* Parsed, it is what the full parse makes of the result. */
+	ck_assert_ptr_nonnull(parsed = rawjson_parse(r, NULL));
+	ck_assert_ptr_nonnull(full = jsonparse_strict(line, strlen(line),
+	    NULL));
+	ck_assert(json_object_equal(parsed, json_object_object_get(full,
+	    "result")));
+	json_object_put(parsed);
+	json_object_put(full);
+	json_object_put(copy);
+	json_object_put(o);
+	ck_assert_ptr_null(rawjson_answer("{\"jsonrpc\":\"2.0\",\"id\":5}",
+	    24));
+}
+END_TEST
+
+/* What a tool's failure looks like, whatever the spelling. */
+START_TEST(test_member_true)
+{
+	static const struct {
+		const char	*result;
+		int		 yes;
+	} cases[] = {
+		{ "{\"content\":[],\"isError\":true}", 1 },
+		{ "{\"content\":[],\"isError\":false}", 0 },
+		{ "{\"content\":[]}", 0 },
+		{ "{\"content\":[{\"text\":\"isError\"}]}", 0 },
+		{ "{\"x\":{\"isError\":true}}", 0 },
+		{ "{\"is\\u0045rror\":true}", 1 },
+		{ "{\"isError\":\"true\"}", 0 },
+		{ "[true]", 0 },
+	};
+	json_object	*r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = rawjson_new(cases[i].result, strlen(cases[i].result));
+		ck_assert_msg(rawjson_member_true(r, "isError") ==
+		    cases[i].yes, "%s", cases[i].result);
+		ck_assert_int_eq(mcpwire_tool_error(r), cases[i].yes);
+		json_object_put(r);
+	}
+	ck_assert(!mcpwire_tool_error(NULL));
+}
+END_TEST
+
+/* The child's line, through rawjson_answer as the framer does. */
+static void
+raw_child(struct h *h, const char *line)
+{
+	json_object	*msg;
+
+	ck_assert_ptr_nonnull(msg = rawjson_answer(line, strlen(line)));
+	mux_child_recv(h->m, NULL, msg);
+	h_drain(h);
+}
+
+/* A client's call: its answer goes out with the client's id and the
+ * child's bytes. */
+START_TEST(test_mux_pass)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*r;
+	int64_t			 cid;
+	char			 line[256];
+
+	h_init(&h, NULL);
+	h_start(&h);
+	s = h_session(&h, "{}");
+	cid = h_call(&h, s, 2, "\"c1/\\u00e9\"");
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%lld,"
+	    "\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
+	    "\"x\\/y\"}] }}", (long long)cid);
+	raw_child(&h, line);
+	r = h_one(&h, s, NULL, 2, 1);
+	ck_assert_str_eq(json_object_to_json_string_ext(r,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\",\"id\":"
+	    "\"c1\\/\xc3\xa9\",\"result\":{\"content\":[{\"type\":\"text\","
+	    "\"text\":\"x\\/y\"}] }}");
+	h_clear(&h);
+	/* A late answer to it is dropped as ever. */
+	raw_child(&h, line);
+	ck_assert_uint_eq(h.n, 0);
+	h_fini(&h);
+}
+END_TEST
+
+/* What the mux looks into is parsed first: the handshake, tools/list. */
+START_TEST(test_mux_parsed)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*r;
+	int64_t			 cid;
+	char			 line[1024], *q;
+
+	h_init(&h, NULL);
+	mux_child_up(h.m, NULL);
+	h_drain(&h);
+	cid = h_cid(&h, "initialize");
+	h_clear(&h);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%lld,"
+	    "\"result\":%s}", (long long)cid, child_init_result);
+	for (q = line; (q = strchr(q, '\'')) != NULL; q++)
+		*q = '"';
+	raw_child(&h, line);
+	ck_assert(mux_ready(h.m));
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/initialized"), 1);
+	h_clear(&h);
+	s = h_session(&h, "{}");
+	ck_assert_int_eq(h_send(&h, s, 3, "{'jsonrpc':'2.0','id':9,"
+	    "'method':'tools/list'}"), MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/list");
+	h_clear(&h);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%lld,"
+	    "\"result\":{\"tools\":[{\"name\":\"t\",\"inputSchema\":{"
+	    "\"type\":\"object\",\"properties\":{\"r\":{\"type\":\"string\","
+	    "\"x-mcp-header\":\"R\"}}}}]}}", (long long)cid);
+	raw_child(&h, line);
+	ck_assert_ptr_nonnull(mux_tool_headers(h.m, "t"));
+	r = h_one(&h, s, NULL, 3, 1);
+	ck_assert_int_eq(json_object_get_int64(json_object_object_get(r,
+	    "id")), 9);
+	r = json_object_object_get(r, "result");
+	ck_assert(!rawjson_is(r));
+	ck_assert_int_eq(json_object_array_length(json_object_object_get(r,
+	    "tools")), 1);
+	h_fini(&h);
+}
+END_TEST
+
+Suite *
+check_suite(void)
+{
+	Suite	*s = suite_create("rawjson");
+	TCase	*tc = tcase_create("scan");
+
+	tcase_add_test(tc, test_plain);
+	tcase_add_test(tc, test_odd_ids);
+	tcase_add_test(tc, test_strings);
+	tcase_add_test(tc, test_nested);
+	tcase_add_test(tc, test_depth);
+	tcase_add_test(tc, test_not_plain);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("value");
+	tcase_add_test(tc, test_raw_value);
+	tcase_add_test(tc, test_member_true);
+	tcase_add_test(tc, test_mux_pass);
+	tcase_add_test(tc, test_mux_parsed);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fuzz_rawjson.c: the raw pass-through of a child's answer agrees with
+ * the full path (issue 20).
+ *
+ * The input is one line from the child.  jsonparse_answer may take it
+ * only if the one parse policy takes it too, as {"jsonrpc":"2.0",
+ * "id":N,"result":R} and nothing else; then what rawjson_answer writes,
+ * read back, must be the same JSON as what the full parse made of the
+ * line, and the raw result parsed must be the full parse's result.  Where
+ * the scan is not sure it must say so (0), never take a line the policy
+ * refuses.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "fuzz.h"
+#include "jsonparse.h"
+#include "rawjson.h"
+
+#define FLAGS	JSON_C_TO_STRING_PLAIN
+
+/* text read back by json-c alone (an envelope is one level deeper than
+ * what the policy takes). */
+static json_object *
+reparse(const char *text)
+{
+	struct json_tokener	*tok;
+	json_object		*back;
+
+	tok = json_tokener_new_ex(2 * JSONPARSE_MAX_DEPTH);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	back = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		back = json_tokener_parse_ex(tok, "", 1);
+	json_tokener_free(tok);
+	FUZZ_CHECK(back != NULL, "raw answer is not JSON: %s", text);
+	return back;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct jsonparse_answer	 a;
+	const char		*line = (const char *)data;
+	json_object		*full, *env, *back, *copy = NULL, *r, *parsed;
+	json_object		*v;
+	const char		*text;
+	int			 taken;
+
+	memset(&a, 0, sizeof a);
+	taken = jsonparse_answer(line, size, &a);
+	FUZZ_CHECK(taken == 0 || taken == 1, "jsonparse_answer said %d", taken);
+	env = rawjson_answer(line, size);
+	FUZZ_CHECK((env != NULL) == taken, "rawjson_answer and the scan "
+	    "disagree");
+	full = jsonparse_strict(line, size, NULL);
+	if (!taken) {
+		json_object_put(full);
+		return 0;
+	}
+
+	/* Taken: the full path takes it, and it is a plain answer. */
+	FUZZ_CHECK(full != NULL, "taken, but the parse policy refuses it");
+	FUZZ_CHECK(json_object_is_type(full, json_type_object) &&
+	    json_object_object_length(full) == 3, "not three members");
+	FUZZ_CHECK(json_object_object_get_ex(full, "jsonrpc", &v) &&
+	    json_object_is_type(v, json_type_string) &&
+	    strcmp(json_object_get_string(v), "2.0") == 0, "jsonrpc");
+	FUZZ_CHECK(json_object_object_get_ex(full, "id", &v) &&
+	    json_object_is_type(v, json_type_int) &&
+	    json_object_get_int64(v) == a.id && a.id > 0, "id");
+	FUZZ_CHECK(json_object_object_get_ex(full, "result", &r), "result");
+	FUZZ_CHECK(!json_object_is_type(r, json_type_object) ||
+	    !json_object_object_get_ex(r, "task", NULL), "a task taken raw");
+	FUZZ_CHECK(a.result_off + a.result_len <= size, "result span");
+
+	/* What goes out reads as what the full path made of the line. */
+	text = json_object_to_json_string_ext(env, FLAGS);
+	back = reparse(text);
+	FUZZ_CHECK(json_object_equal(back, full), "raw %s differs from the "
+	    "full parse %s", text, json_object_to_json_string_ext(full, FLAGS));
+	json_object_put(back);
+
+	/* The raw result parsed is the full parse's result. */
+	FUZZ_CHECK(json_object_object_get_ex(env, "result", &v) &&
+	    rawjson_is(v), "not raw");
+	parsed = rawjson_parse(v, NULL);
+	FUZZ_CHECK(parsed != NULL && json_object_equal(parsed, r),
+	    "raw result parsed differs");
+	json_object_put(parsed);
+
+	/* A copy writes the same bytes. */
+	FUZZ_CHECK(json_object_deep_copy(env, &copy, NULL) == 0, "copy");
+	FUZZ_CHECK(strcmp(json_object_to_json_string_ext(copy, FLAGS),
+	    json_object_to_json_string_ext(env, FLAGS)) == 0, "copy differs");
+	json_object_put(copy);
+	json_object_put(env);
+	json_object_put(full);
+	return 0;
+}

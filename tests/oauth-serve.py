@@ -1,0 +1,777 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# oauth-serve.py: `mcpbridge serve --oauth-issuer` as an OAuth 2.1 resource
+# server in front of a real authorization server (tests/node/oauth-as.mjs,
+# oidc-provider): tokens it issues are let in; tokens forged here with its
+# real keys and wrong claims, wrong algorithms or broken signatures get
+# 401; a missing scope gets 403 with the scope to ask for; keys or
+# introspection that cannot be had get 503, not 401; the RFC 9728 metadata
+# is served; sessions and 2026-07-28 request states belong to the
+# principal (iss + sub), not the token; static tokens work alongside; no
+# token or secret reaches a log line or the child.  With serve --config's
+# named servers, each /servers/NAME/ route is checked and scoped as /mcp
+# is, under one resource: the listener's URL.  Exit 0 pass, 1 fail, 77
+# skip.
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import SERVER, Bridge  # noqa: E402
+from mcptest.run import Failure, check, need_built, scenarios  # noqa: E402
+from mcptest.wire import Conn, Response, exchange, post, rpc  # noqa: E402
+
+try:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric.utils import \
+        decode_dss_signature
+except ImportError:
+    print("SKIP: python3-cryptography is not installed")
+    sys.exit(77)
+
+SRCDIR = os.environ.get("top_srcdir", os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), ".."))
+DEPS = os.environ.get("MCPBRIDGE_NODE_DEPS",
+                      os.path.join(SRCDIR, "tests", "node"))
+STATIC = "static-token-0123456789abcdef"
+SECRET = "bridge-secret"            # oauth-as.mjs's introspection client
+SECRETS = [STATIC, SECRET]          # never in a log line
+INIT = {"protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "oauth-serve", "version": "1"}}
+
+
+def b64u(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64u_int(s):
+    return int.from_bytes(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)),
+                          "big")
+
+
+# ---- the authorization server ----
+
+
+class AS:
+    """oauth-as.mjs on a loopback port, with a private JWK Set this test
+    keeps to forge tokens with the server's own keys."""
+
+    def __init__(self, tmp):
+        node = os.path.join(DEPS, "node_modules", ".bin", "node")
+        if not os.access(node, os.X_OK):
+            node = shutil.which("node")
+        # Node resolves packages from where the script lives: a copy next
+        # to a link to the peers (the source tree may be read-only).
+        d = os.path.join(tmp, "node")
+        os.mkdir(d)
+        shutil.copy(os.path.join(SRCDIR, "tests", "node", "oauth-as.mjs"), d)
+        os.symlink(os.path.join(DEPS, "node_modules"),
+                   os.path.join(d, "node_modules"))
+        script = os.path.join(d, "oauth-as.mjs")
+        self.jwks_path = os.path.join(tmp, "jwks.json")
+        subprocess.run([node, script, "--gen-jwks", self.jwks_path],
+                       check=True, timeout=60)
+        with open(self.jwks_path) as f:
+            self.keys = {k["kid"]: k for k in json.load(f)["keys"]}
+        cfg = os.path.join(tmp, "as.json")
+        with open(cfg, "w") as f:
+            json.dump({"jwks": self.jwks_path, "exitOnStdinEnd": True,
+                       "resources": {"*": {"scopes": ["mcp", "mcp:admin"],
+                                           "format": "jwt", "alg": "RS256",
+                                           "ttl": 600}}}, f)
+        self.log = open(os.path.join(tmp, "as.log"), "wb")
+        self.proc = subprocess.Popen([node, script, cfg],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log)
+        line = self.proc.stdout.readline().decode().strip()
+        if not line.startswith("http://127.0.0.1:"):
+            self.stop()
+            raise Failure("oauth-as.mjs did not start: %r" % line)
+        self.issuer = line
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def _post(self, path, data, auth=None, ctype=None):
+        req = urllib.request.Request(self.issuer + path, data=data,
+                                     method="POST")
+        if auth is not None:
+            req.add_header("Authorization", "Basic " + base64.b64encode(
+                ("%s:%s" % auth).encode()).decode())
+        if ctype is not None:
+            req.add_header("Content-Type", ctype)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read()
+
+    def token(self, resource, scope="mcp", client="machine"):
+        """A client credentials access token for resource."""
+        body = urllib.parse.urlencode({
+            "grant_type": "client_credentials", "resource": resource,
+            "scope": scope}).encode()
+        answer = json.loads(self._post("/token", body,
+                                       (client, "machine-secret")))
+        return answer["access_token"]
+
+    def stats(self, path):
+        with urllib.request.urlopen(self.issuer + "/_test/stats",
+                                    timeout=10) as r:
+            return json.loads(r.read()).get(path, 0)
+
+    def fail(self, paths):
+        """Answer those paths with the status given, until the next call."""
+        self._post("/_test/fail", json.dumps(paths).encode(),
+                   ctype="application/json")
+
+    # -- forging, with the server's own keys --
+
+    def rsa_key(self):
+        k = self.keys["rsa"]
+        pub = rsa.RSAPublicNumbers(b64u_int(k["e"]), b64u_int(k["n"]))
+        return rsa.RSAPrivateNumbers(
+            b64u_int(k["p"]), b64u_int(k["q"]), b64u_int(k["d"]),
+            b64u_int(k["dp"]), b64u_int(k["dq"]), b64u_int(k["qi"]),
+            pub).private_key()
+
+    def forge(self, resource, alg="RS256", kid="rsa", header=None,
+              **claims):
+        now = int(time.time())
+        payload = {"iss": self.issuer, "sub": "alice", "aud": resource,
+                   "iat": now, "exp": now + 300, "scope": "mcp",
+                   "client_id": "machine", "jti": b64u(os.urandom(9))}
+        payload.update(claims)
+        for k in [k for k, v in payload.items() if v is None]:
+            del payload[k]
+        hdr = {"alg": alg, "typ": "at+jwt", "kid": kid}
+        hdr.update(header or {})
+        signing = (b64u(json.dumps(hdr).encode()) + "." +
+                   b64u(json.dumps(payload).encode())).encode()
+        if alg == "none":
+            sig = b""
+        elif alg == "RS256":
+            sig = self.rsa_key().sign(signing, padding.PKCS1v15(),
+                                      hashes.SHA256())
+        elif alg == "ES256":
+            k = self.keys["ec"]
+            key = ec.EllipticCurvePrivateNumbers(b64u_int(k["d"]),
+                ec.EllipticCurvePublicNumbers(b64u_int(k["x"]),
+                                              b64u_int(k["y"]),
+                                              ec.SECP256R1())).private_key()
+            r, s = decode_dss_signature(key.sign(signing,
+                                                 ec.ECDSA(hashes.SHA256())))
+            sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        elif alg == "EdDSA":
+            key = ed25519.Ed25519PrivateKey.from_private_bytes(
+                base64.urlsafe_b64decode(self.keys["ed"]["d"] + "=="))
+            sig = key.sign(signing)
+        elif alg == "HS256":
+            # The classic confusion: the RSA public key's PEM as the
+            # HMAC secret.
+            pem = self.rsa_key().public_key().public_bytes(
+                serialization.Encoding.PEM,
+                serialization.PublicFormat.SubjectPublicKeyInfo)
+            sig = hmac.new(pem, signing, hashlib.sha256).digest()
+        else:
+            raise ValueError(alg)
+        return signing.decode() + "." + b64u(sig)
+
+
+# ---- helpers ----
+
+
+TOKENS = []                         # every token sent: never in a log
+
+
+def bearer(tok):
+    TOKENS.append(tok)
+    return {"Authorization": "Bearer " + tok}
+
+
+def start(*args, env=None):
+    e = {"BSEC": SECRET, "STATIC": STATIC}
+    e.update(env or {})
+    return Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
+                  "--oauth-tool-scope", "echo=mcp:admin",
+                  "--auth-token-env", "STATIC", *args, env=e)
+
+
+def finish(b):
+    """The bridge stops cleanly; no token or secret in its log."""
+    status = b.stop()
+    err = b.stderr()
+    check(status == 0, "exit status %s" % status)
+    check(not re.search(r"Sanitizer|runtime error:", err),
+          "sanitizer report:\n" + err[-4000:])
+    for t in TOKENS + SECRETS:
+        check(t not in err, "a token or secret in the log: %s..." % t[:12])
+
+
+def resource(b):
+    return b.url + "/mcp"
+
+
+def init(b, tok):
+    """initialize with tok: (status, response headers, session id)."""
+    r = post(b, rpc(1, "initialize", INIT), extra=bearer(tok))
+    status, headers = r.status, r.headers
+    sid = headers.get("mcp-session-id")
+    if status == 200:
+        r.answer()
+    else:
+        r.body()
+    r.close()
+    return status, headers, sid
+
+
+def tool(b, tok, sid, name, id=2):
+    r = post(b, rpc(id, "tools/call", {"name": name,
+                                       "arguments": {"text": "hi"}}),
+             sid, "2025-06-18", extra=bearer(tok))
+    status, headers = r.status, r.headers
+    body = r.answer() if status == 200 else r.body()
+    r.close()
+    return status, headers, body
+
+
+def metric(b, name):
+    status, _, data = exchange(b, "GET", "/metrics", bearer(STATIC))
+    check(status == 200, "/metrics: %d" % status)
+    for line in data.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return None
+
+
+# ---- the scenarios ----
+
+
+def scenario_issued_tokens():
+    """Tokens the authorization server issues: let in; sessions keep to
+    their principal; a tool's scope is asked for with 403."""
+    b = start()
+    try:
+        b.wait_ready()
+        tok = AUTH.token(resource(b))
+        status, _, sid = init(b, tok)
+        check(status == 200 and sid, "issued token: %d" % status)
+        # A refreshed token of the same principal keeps the session.
+        tok2 = AUTH.token(resource(b))
+        check(tok2 != tok, "the same token twice")
+        status, _, body = tool(b, tok2, sid, "test_simple_text")
+        check(status == 200, "refreshed token: %d %r" % (status, body))
+        # Another principal's token: the session is not there for it.
+        other = AUTH.forge(resource(b), sub="mallory")
+        status, _, _ = tool(b, other, sid, "test_simple_text")
+        check(status == 404, "another principal: %d" % status)
+        # Nor for a static token.
+        status, _, _ = tool(b, STATIC, sid, "test_simple_text")
+        check(status == 404, "a static token on an OAuth session: %d" %
+              status)
+        # echo needs mcp:admin: 403 naming every scope the call needs.
+        status, h, _ = tool(b, tok, sid, "echo")
+        www = h.get("www-authenticate", "")
+        check(status == 403, "echo without mcp:admin: %d" % status)
+        check('error="insufficient_scope"' in www and
+              'scope="mcp mcp:admin"' in www and "resource_metadata=" in www,
+              "403 WWW-Authenticate: %r" % www)
+        # A batch (2025-03-26) needs the union of its calls' scopes.
+        r = post(b, [rpc(3, "tools/call", {"name": "test_simple_text"}),
+                     rpc(4, "tools/call", {"name": "echo",
+                                           "arguments": {"text": "x"}})],
+                 sid, "2025-03-26", extra=bearer(tok))
+        r.body()
+        r.close()
+        check(r.status == 403 and 'scope="mcp mcp:admin"' in
+              r.headers.get("www-authenticate", ""),
+              "batch: %d %r" % (r.status, r.headers))
+        # Stepped up: a token with both scopes.
+        admin = AUTH.token(resource(b), "mcp mcp:admin")
+        status, _, body = tool(b, admin, sid, "echo")
+        check(status == 200, "echo with mcp:admin: %d %r" % (status, body))
+        # Forged with the real EC and Ed25519 keys: the forging is right.
+        for alg in ("ES256", "EdDSA", "RS256"):
+            kid = {"ES256": "ec", "EdDSA": "ed", "RS256": "rsa"}[alg]
+            status, _, _ = init(b, AUTH.forge(resource(b), alg, kid))
+            check(status == 200, "forged %s with the real key: %d" %
+                  (alg, status))
+        check(metric(b, 'mcpbridge_oauth_tokens_total{result="ok"}') >= 6,
+              "ok not counted")
+        check(metric(b, 'mcpbridge_oauth_tokens_total'
+                        '{result="insufficient_scope"}') == 2,
+              "insufficient_scope not counted")
+    finally:
+        finish(b)
+
+
+def scenario_refused():
+    """The negative table: each a 401 invalid_token, counted."""
+    b = start("--max-header-size", "64K")
+    try:
+        b.wait_ready()
+        r = resource(b)
+        now = int(time.time())
+        good = AUTH.forge(r)
+        flipped = good[:-6] + ("A" if good[-6] != "A" else "B") + good[-5:]
+        cases = [
+            ("expired", AUTH.forge(r, exp=now - 3600, iat=now - 7200),
+             "expired"),
+            ("nbf in the future", AUTH.forge(r, nbf=now + 3600),
+             "not_yet_valid"),
+            ("wrong aud", AUTH.forge(r, aud="https://other.example/mcp"),
+             "bad_audience"),
+            ("wrong iss", AUTH.forge(r, iss="http://127.0.0.1:1"),
+             "bad_issuer"),
+            ("one bit flipped", flipped, "bad_signature"),
+            ("alg none", AUTH.forge(r, "none"), "alg_refused"),
+            ("HS256 with the RSA PEM", AUTH.forge(r, "HS256"),
+             "alg_refused"),
+            ("ES256 header on the RSA kid", AUTH.forge(r, "ES256", "rsa"),
+             None),
+            ("no sub", AUTH.forge(r, sub=None), "bad_claims"),
+            ("malformed", "abc.def.ghi", "malformed"),
+            ("oversize", "a" * 20000 + "." + "b" * 10 + ".c", "malformed"),
+        ]
+        for what, tok, result in cases:
+            before = result and metric(
+                b, 'mcpbridge_oauth_tokens_total{result="%s"}' % result)
+            status, h, _ = init(b, tok)
+            www = h.get("www-authenticate", "")
+            check(status == 401, "%s: %d, not 401" % (what, status))
+            check(www.startswith("Bearer error=\"invalid_token\"") and
+                  "resource_metadata=" in www,
+                  "%s: WWW-Authenticate %r" % (what, www))
+            if result is not None:
+                after = metric(
+                    b, 'mcpbridge_oauth_tokens_total{result="%s"}' % result)
+                check(after == before + 1, "%s: %s went %s -> %s" %
+                      (what, result, before, after))
+        # No token: 401 without an error, with the scope to ask for.
+        status, h, _ = exchange(b, "POST", "/mcp", {
+            "Content-Type": "application/json"}, rpc(1, "initialize", INIT))
+        check(status == 401, "no token: %d" % status)
+        www = h.get("www-authenticate", "")
+        check("error=" not in www and 'scope="mcp"' in www and
+              "resource_metadata=" in www, "no token: %r" % www)
+        # Not "Bearer": as no token.
+        status, _, _ = exchange(b, "POST", "/mcp", {
+            "Authorization": "Basic " + b64u(b"a:b"),
+            "Content-Type": "application/json"}, rpc(1, "initialize", INIT))
+        check(status == 401, "Basic: %d" % status)
+        # The static token alongside.
+        status, _, _ = init(b, STATIC)
+        check(status == 200, "static token: %d" % status)
+        check(metric(b, 'mcpbridge_oauth_tokens_total{result="static"}') >=
+              1, "static not counted")
+    finally:
+        finish(b)
+
+
+KID = {}                            # the unknown-kid bridge, kept open
+
+
+def scenario_unknown_kid():
+    """An unknown kid within JWKS_MIN_REFRESH (60 s) of the last fetch:
+    401 at once, no fetch (a stream of made-up kids costs the issuer
+    nothing).  The bridge stays up for unknown_kid_refresh, which runs
+    last, once the minute has passed."""
+    b = KID["bridge"] = start()
+    b.wait_ready()
+    KID["fetched"] = time.monotonic()
+    before = AUTH.stats("/jwks")
+    status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated"))
+    check(status == 401, "unknown kid: %d" % status)
+    check(AUTH.stats("/jwks") == before,
+          "JWKS fetched again within the minute: %d -> %d" %
+          (before, AUTH.stats("/jwks")))
+
+
+def scenario_unknown_kid_refresh():
+    """Past the minute, an unknown kid fetches the key set once more, then
+    401; another at once fetches nothing."""
+    b = KID.get("bridge")
+    check(b is not None, "unknown_kid did not start its bridge")
+    try:
+        wait = KID["fetched"] + 61 - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)        # the time itself is what is tested
+        before = AUTH.stats("/jwks")
+        status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated2"))
+        check(status == 401, "unknown kid: %d" % status)
+        check(AUTH.stats("/jwks") == before + 1,
+              "JWKS fetches %d -> %d, not one more" %
+              (before, AUTH.stats("/jwks")))
+        status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated3"))
+        check(status == 401, "third unknown kid: %d" % status)
+        check(AUTH.stats("/jwks") == before + 1, "fetched again at once")
+        # The known keys still work.
+        status, _, _ = init(b, AUTH.token(resource(b)))
+        check(status == 200, "issued token: %d" % status)
+        check(metric(b, 'mcpbridge_oauth_tokens_total'
+                        '{result="unknown_kid"}') == 3, "not counted")
+    finally:
+        finish(b)
+
+
+def scenario_jwks_down():
+    """Keys cached: the JWKS endpoint going down changes nothing.  No keys
+    at all: 503 with Retry-After (the token may be fine), /readyz 503; once
+    the keys come, 200."""
+    b = start()
+    try:
+        b.wait_ready()
+        AUTH.fail({"/jwks": 503})
+        status, _, _ = init(b, AUTH.token(resource(b)))
+        check(status == 200, "keys cached, JWKS down: %d" % status)
+    finally:
+        AUTH.fail({})
+        finish(b)
+    AUTH.fail({"/jwks": 500})
+    b = start()
+    try:
+        tok = AUTH.token(resource(b))
+        status, h, _ = init(b, tok)
+        check(status == 503, "no keys: %d" % status)
+        check(h.get("retry-after", "").isdigit(), "no Retry-After: %r" % h)
+        check("www-authenticate" not in h, "503 with a challenge")
+        status, _, _ = exchange(b, "GET", "/readyz")
+        check(status == 503, "/readyz without keys: %d" % status)
+        check(metric(b, 'mcpbridge_oauth_tokens_total'
+                        '{result="keys_unavailable"}') >= 1, "not counted")
+        AUTH.fail({})
+        # The next request after the backoff fetches them: bounded.
+        end = time.time() + 20
+        while time.time() < end:
+            status, _, _ = init(b, tok)
+            if status == 200:
+                break
+            time.sleep(0.25)
+        check(status == 200, "keys back: %d" % status)
+        b.wait_ready(5)
+    finally:
+        AUTH.fail({})
+        finish(b)
+
+
+def scenario_introspection():
+    """Opaque tokens at the introspection endpoint: active 200, unknown
+    401, the endpoint down 503 (never cached)."""
+    b = start("--oauth-client-id", "bridge", "--oauth-client-secret-env",
+              "BSEC")
+    try:
+        b.wait_ready()
+        tok = AUTH.token(resource(b), client="machine-opaque")
+        check(tok.count(".") == 0, "not opaque: %s..." % tok[:10])
+        status, _, sid = init(b, tok)
+        check(status == 200, "active: %d" % status)
+        status, _, _ = init(b, b64u(os.urandom(32)))
+        check(status == 401, "inactive: %d" % status)
+        AUTH.fail({"/token/introspection": 500})
+        fresh = AUTH.token(resource(b), client="machine-opaque")
+        status, h, _ = init(b, fresh)
+        check(status == 503 and h.get("retry-after", "").isdigit(),
+              "introspection down: %d %r" % (status, h))
+        # The cached answer still serves the first token.
+        status, _, _ = tool(b, tok, sid, "test_simple_text")
+        check(status == 200, "cached: %d" % status)
+        AUTH.fail({})
+        status, _, _ = init(b, fresh)
+        check(status == 200, "introspection back: %d" % status)
+        for r in ("active", "inactive", "error"):
+            check(metric(b, 'mcpbridge_oauth_introspection_total'
+                            '{result="%s"}' % r) >= 1, "%s not counted" % r)
+        # The secret's variable is gone before the child starts.
+        for pid in b.children():
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                check(b"BSEC=" not in f.read(), "the child has BSEC")
+    finally:
+        AUTH.fail({})
+        finish(b)
+
+
+def scenario_metadata():
+    """The RFC 9728 document at both paths: public, CORS *, cached."""
+    b = start("--oauth-tool-scope", "delete=mcp:write")
+    try:
+        for path in ("/.well-known/oauth-protected-resource",
+                     "/.well-known/oauth-protected-resource/mcp"):
+            status, h, data = exchange(b, "GET", path, {"Origin":
+                                                        "https://x.example"})
+            check(status == 200, "%s: %d" % (path, status))
+            doc = json.loads(data)
+            check(doc["resource"] == resource(b), "resource %r" % doc)
+            check(doc["authorization_servers"] == [AUTH.issuer], "%r" % doc)
+            check(sorted(doc["scopes_supported"]) ==
+                  ["mcp", "mcp:admin", "mcp:write"], "%r" % doc)
+            check(doc["bearer_methods_supported"] == ["header"], "%r" % doc)
+            check(h.get("access-control-allow-origin") == "*", "%r" % h)
+            check("max-age" in h.get("cache-control", ""), "%r" % h)
+            check(h.get("content-type") == "application/json", "%r" % h)
+        status, h, data = exchange(b, "HEAD",
+                                   "/.well-known/oauth-protected-resource")
+        check(status == 200 and data == b"", "HEAD: %d" % status)
+        status, h, _ = exchange(b, "OPTIONS",
+                                "/.well-known/oauth-protected-resource/mcp",
+                                {"Origin": "https://x.example",
+                                 "Access-Control-Request-Method": "GET"})
+        check(status == 204 and
+              h.get("access-control-allow-origin") == "*", "OPTIONS: %d %r" %
+              (status, h))
+        status, h, _ = exchange(b, "POST",
+                                "/.well-known/oauth-protected-resource",
+                                {"Content-Type": "application/json"}, "{}")
+        check(status == 405, "POST: %d" % status)
+        # A Host not allowed is refused here too.
+        status, _, _ = exchange(b, "GET",
+                                "/.well-known/oauth-protected-resource",
+                                {"Host": "evil.example"})
+        check(status == 403, "bad Host: %d" % status)
+        # The 401's resource_metadata names the suffixed document.
+        status, h, _ = exchange(b, "GET", "/mcp")
+        check('resource_metadata="%s"' % (
+            b.url + "/.well-known/oauth-protected-resource/mcp")
+            in h.get("www-authenticate", ""), "%r" % h)
+    finally:
+        finish(b)
+
+
+def scenario_failures_limited():
+    """With --rate-limit, refused OAuth tokens count as failed
+    authentications of the address: past the limit even a good token gets
+    429 with Retry-After."""
+    b = start("--rate-limit", "2")
+    try:
+        b.wait_ready()
+        bad = AUTH.forge(resource(b), aud="https://other.example/mcp")
+        statuses = [init(b, bad)[0] for _ in range(6)]
+        check(statuses[0] == 401 and 429 in statuses,
+              "bad tokens: %r" % statuses)
+        status, h, _ = init(b, AUTH.token(resource(b)))
+        check(status == 429 and h.get("retry-after", "").isdigit(),
+              "good token after the failures: %d %r" % (status, h))
+    finally:
+        finish(b)
+
+
+def modern_call(b, id, name, tok, extra=None):
+    """A 2026-07-28 tools/call with tok: (status, answer)."""
+    params = {"name": name, "arguments": {}, "_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+        "io.modelcontextprotocol/clientInfo": {"name": "oauth-serve",
+                                               "version": "1"}}}
+    params.update(extra or {})
+    h = {"Content-Type": "application/json",
+         "Accept": "application/json, text/event-stream",
+         "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call",
+         "Mcp-Name": name}
+    h.update(bearer(tok))
+    r = Response(b, "POST", "/mcp", h, rpc(id, "tools/call", params))
+    status = r.status
+    body = r.answer() if status in (200, 400) else r.body()
+    r.close()
+    return status, body
+
+
+def scenario_request_state():
+    """A 2026-07-28 requestState belongs to the principal: another token
+    of the same iss+sub may answer it, another sub may not."""
+    b = start()
+    try:
+        b.wait_ready()
+        tool = "test_input_required_result_request_state"
+        status, body = modern_call(b, 1, tool, AUTH.forge(resource(b)))
+        check(status == 200 and "requestState" in body.get("result", {}),
+              "first round: %d %r" % (status, body))
+        retry = {"requestState": body["result"]["requestState"],
+                 "inputResponses": {"confirm": {
+                     "action": "accept", "content": {"ok": True}}}}
+        status, body = modern_call(b, 2, tool, AUTH.forge(
+            resource(b), sub="mallory"), retry)
+        check(status == 400 and body["error"]["code"] == -32602,
+              "another principal's state: %d %r" % (status, body))
+        status, body = modern_call(b, 3, tool, AUTH.forge(resource(b)),
+                                   retry)
+        check(status == 200 and body["result"]["content"][0]["text"]
+              .startswith("state-ok"), "own state, new token: %d %r" %
+              (status, body))
+    finally:
+        finish(b)
+
+
+def scenario_client_leaves():
+    """A request whose token waits for keys (an issuer that never answers)
+    is held, not answered; its client leaving cancels the wait; one that
+    waits 10 s gets 503; a bridge stopped with one held exits cleanly
+    (under ASan: no use after free)."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(16)
+    issuer = "http://127.0.0.1:%d" % hang.getsockname()[1]
+    b = Bridge("--oauth-issuer", issuer)
+    try:
+        tok = AUTH.forge(b.url + "/mcp", iss=issuer)
+        TOKENS.append(tok)
+        for _ in range(3):
+            c = Conn(b, timeout=0.5)
+            c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
+                                    "Content-Type": "application/json"},
+                   rpc(1, "initialize", INIT))
+            try:
+                c.response("POST")
+                raise Failure("answered while the keys are on the way")
+            except socket.timeout:
+                pass
+            c.close(reset=True)
+        # One that waits it out: 503 after the bridge's 10 s bound on a
+        # check, not the fetches' longer ones.
+        start_t = time.monotonic()
+        c = Conn(b, timeout=20)
+        c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
+                                "Content-Type": "application/json"},
+               rpc(1, "initialize", INIT))
+        r = c.response("POST")
+        r.body()
+        took = time.monotonic() - start_t
+        c.close()
+        check(r.status == 503 and r.headers.get("retry-after") == "10",
+              "held too long: %d %r" % (r.status, r.headers))
+        check(9 < took < 15, "503 after %.1f s" % took)
+        check(b.wait_log("token check timed out"), "not logged")
+        status, _, _ = exchange(b, "GET", "/healthz")
+        check(status == 200, "/healthz: %d" % status)
+        status, _, _ = exchange(b, "GET", "/readyz")
+        check(status == 503, "/readyz without keys: %d" % status)
+        # One still held when the bridge stops.
+        c = Conn(b, timeout=2)
+        c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
+                                "Content-Type": "application/json"},
+               rpc(1, "initialize", INIT))
+        time.sleep(0.2)
+    finally:
+        finish(b)
+        hang.close()
+
+
+def named_post(b, name, body, tok=None, sid=None):
+    h = {"Content-Type": "application/json",
+         "Accept": "application/json, text/event-stream"}
+    if tok is not None:
+        h.update(bearer(tok))
+    if sid is not None:
+        h["Mcp-Session-Id"] = sid
+        h["MCP-Protocol-Version"] = "2025-06-18"
+    r = Response(b, "POST", "/servers/%s/mcp" % name, h, body)
+    status, headers = r.status, r.headers
+    body = r.answer() if status == 200 else r.body()
+    r.close()
+    return status, headers, body
+
+
+def scenario_named_routes():
+    """serve --config with two servers (one with --children 2 in its own
+    object): /servers/NAME/mcp wants a token as /mcp does (401 naming the
+    metadata), lets one in, asks a tool's scope (403); the resource, in
+    the metadata and the tokens' audience, is the listener's URL, under
+    which every route is; a session is its route's only."""
+    path = os.path.join(TMPDIR, "named.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": SERVER},
+            "b": {"command": SERVER, "mcpbridge": {"children": 2}}}}, f)
+    b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
+               "--oauth-tool-scope", "echo=mcp:admin", "--auth-token-env",
+               "STATIC", config=path, env={"STATIC": STATIC})
+    try:
+        b.wait_ready()
+        meta = b.url + "/.well-known/oauth-protected-resource"
+        status, h, data = exchange(b, "GET",
+                                   "/.well-known/oauth-protected-resource")
+        check(status == 200, "metadata: %d" % status)
+        check(json.loads(data)["resource"] == b.url, "resource %r" % data)
+        for name in ("a", "b"):
+            status, h, _ = named_post(b, name, rpc(1, "initialize", INIT))
+            check(status == 401, "%s without a token: %d" % (name, status))
+            check('resource_metadata="%s"' % meta in
+                  h.get("www-authenticate", ""), "%s: %r" % (name, h))
+            status, _, _ = named_post(b, name, rpc(1, "initialize", INIT),
+                                      AUTH.forge(b.url + "/mcp"))
+            check(status == 401, "%s, another audience: %d" % (name, status))
+        tok = AUTH.token(b.url)
+        sids = {}
+        for name in ("a", "b"):
+            status, h, body = named_post(b, name, rpc(1, "initialize", INIT),
+                                         tok)
+            check(status == 200 and "result" in body,
+                  "%s with a token: %d %r" % (name, status, body))
+            sids[name] = h.get("mcp-session-id")
+            status, h, _ = named_post(b, name, rpc(2, "tools/call", {
+                "name": "echo", "arguments": {"text": "hi"}}), tok,
+                sids[name])
+            check(status == 403 and 'scope="mcp mcp:admin"' in
+                  h.get("www-authenticate", ""),
+                  "%s: echo without mcp:admin: %d %r" % (name, status, h))
+        status, _, body = named_post(b, "b", rpc(3, "tools/call", {
+            "name": "test_simple_text"}), tok, sids["b"])
+        check(status == 200 and "result" in body, "b: call %d %r" %
+              (status, body))
+        # a's session is not b's, whoever asks.
+        status, _, _ = named_post(b, "b", rpc(4, "tools/list"), tok,
+                                  sids["a"])
+        check(status == 404, "a's session on b: %d" % status)
+        # b's own --children 2: its two copies, labelled by server.
+        for child in ("1", "2"):
+            check(metric(b, 'mcpbridge_pool_child_up{server="b",child="%s"}'
+                         % child) == 1, "b's child %s not up" % child)
+        check(metric(b, 'mcpbridge_pool_child_up{server="a",child="1"}')
+              == 1, "a's child not up")
+    finally:
+        finish(b)
+
+
+SCENARIOS = [
+    ("unknown_kid", scenario_unknown_kid),
+    ("issued_tokens", scenario_issued_tokens),
+    ("refused", scenario_refused),
+    ("jwks_down", scenario_jwks_down),
+    ("introspection", scenario_introspection),
+    ("metadata", scenario_metadata),
+    ("request_state", scenario_request_state),
+    ("failures_limited", scenario_failures_limited),
+    ("client_leaves", scenario_client_leaves),
+    ("unknown_kid_refresh", scenario_unknown_kid_refresh),
+    ("named_routes", scenario_named_routes),
+]
+
+if __name__ == "__main__":
+    need_built()
+    if not os.path.isdir(os.path.join(DEPS, "node_modules",
+                                      "oidc-provider")):
+        if os.environ.get("MCPBRIDGE_REQUIRE_NODE"):
+            print("FAIL: oidc-provider missing in %s" % DEPS)
+            sys.exit(1)
+        print("SKIP: oidc-provider is not installed in %s" % DEPS)
+        sys.exit(77)
+    tmp = tempfile.mkdtemp(prefix="oauth-serve.")
+    TMPDIR = tmp
+    AUTH = AS(tmp)
+    try:
+        failed = scenarios(SCENARIOS, alarm=300)
+    finally:
+        AUTH.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    sys.exit(failed)

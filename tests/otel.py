@@ -1,0 +1,718 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# otel.py: OpenTelemetry traces from `mcpbridge serve` (issue 23), as a
+# collector gets them (tests/mcptest/otlp.py): the official SDK client
+# calls tools with and without a traceparent in _meta; the SERVER span,
+# the CLIENT span of the child round trip and their links and attributes;
+# the traceparent the child received (the fixture's trace_meta tool)
+# shares the trace; a sampling request through the shared child is a span
+# of the same trace.  The HTTP traceparent header as the parent, a
+# malformed one ignored; no arguments without --otel-capture-content; a
+# collector that is down or slow costs requests nothing and its failures
+# are counted; SIGTERM sends the last spans.  serve --config: a named
+# server's spans say its name (mcpbridge.server.name).  With VERBOSE set,
+# the sampling trace is printed.  Exit 0 pass, 1 fail, 77 skip.
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.dont_write_bytecode = True      # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from mcptest.bridge import SERVER as FIXTURE  # noqa: E402
+from mcptest.bridge import Bridge, free_port, wait_ready  # noqa: E402
+from mcptest.otlp import Receiver, assert_attrs  # noqa: E402
+from mcptest.run import Failure, check, run_all  # noqa: E402
+from mcptest.wire import (Endpoint, call, exchange, initialize,  # noqa: E402,E501
+                          metric, note, post, rpc, text_of)
+
+SERVER, CLIENT = 2, 3
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+CALLER_TP = "00-%s-%s-01" % (CALLER_TRACE, CALLER_SPAN)
+HEADER_TRACE = "0af7651916cd43dd8448eb211c80319c"
+HEADER_SPAN = "b7ad6b7169203331"
+HEADER_TP = "00-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN)
+TOKEN = "otel-token-6c1f0e2d9b"
+HEADER_SECRET = "otel-header-secret-51ad"
+# Requests timed with export on and off, and the slack allowed.
+LATENCY_N = 40
+LATENCY_SLACK_MS = 5.0
+
+RECEIVER = Receiver()
+DEAD_PORT = free_port()
+OTEL = ["--otel-endpoint", RECEIVER.endpoint(), "--otel-batch-delay",
+        "20ms"]
+
+
+def parse_tp(tp):
+    check(tp is not None and len(tp) == 55, "no traceparent: %r" % tp)
+    _, trace, span, flags = tp.split("-")
+    return trace, span, flags
+
+
+def only(spans, what):
+    check(len(spans) == 1, "%s: %d spans: %r" % (what, len(spans),
+                                                 [s["name"] for s in spans]))
+    return spans[0]
+
+
+def round_trip(server, what):
+    """The CLIENT span under a SERVER span: the child round trip."""
+    kids = [s for s in RECEIVER.spans(trace_id=server["traceId"],
+                                      kind=CLIENT)
+            if s.get("parentSpanId") == server["spanId"]]
+    return only(kids, what + ": round trip")
+
+
+def node_script(name):
+    """(node, script path) of tests/node/NAME with the npm peers, or skip
+    (77) without them unless MCPBRIDGE_REQUIRE_NODE."""
+    src = os.environ.get("top_srcdir", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), ".."))
+    deps = os.environ.get("MCPBRIDGE_NODE_DEPS",
+                          os.path.join(src, "tests", "node"))
+    if not os.path.isdir(os.path.join(deps, "node_modules",
+                                      "@modelcontextprotocol", "sdk")):
+        if os.environ.get("MCPBRIDGE_REQUIRE_NODE"):
+            raise Failure("no npm peers in %s" % deps)
+        print("SKIP: no npm peers (MCPBRIDGE_NODE_DEPS)")
+        sys.exit(77)
+    node = os.path.join(deps, "node_modules", ".bin", "node")
+    if not os.access(node, os.X_OK):
+        node = "node"
+    tmp = tempfile.mkdtemp(prefix="otel-node.")
+    shutil.copy(os.path.join(src, "tests", "node", name), tmp)
+    os.symlink(os.path.join(deps, "node_modules"),
+               os.path.join(tmp, "node_modules"))
+    return node, os.path.join(tmp, name)
+
+
+# ---- the tests ----
+
+
+def test_sdk(b):
+    """The SDK's calls: spans, links, attributes, what the child got, and
+    a sampling request through the shared child."""
+    node, script = node_script("otel.mjs")
+    out = subprocess.run([node, script, b.url], capture_output=True,
+                         timeout=60, text=True)
+    check(out.returncode == 0, "otel.mjs: %s%s" % (out.stdout, out.stderr))
+    steps = {}
+    for line in out.stdout.splitlines():
+        m = json.loads(line)
+        steps[m["step"]] = m
+
+    # No context from the caller: the bridge's SERVER span is a root,
+    # its round trip the child's parent.
+    got = json.loads(steps["plain"]["text"])
+    trace, span, flags = parse_tp(got["traceparent"])
+    check(int(flags, 16) & 1, "the child's context is not sampled")
+    RECEIVER.wait_for(lambda r: len(r.spans(trace_id=trace)) >= 2,
+                      what="the plain call's two spans")
+    srv = only(RECEIVER.spans("tools/call trace_meta", trace, SERVER),
+               "plain SERVER")
+    check(not srv.get("parentSpanId"), "a root has a parent: %r" % srv)
+    rt = round_trip(srv, "plain")
+    check(rt["spanId"] == span, "the child got span %s, not the round "
+          "trip's %s" % (span, rt["spanId"]))
+    assert_attrs(srv, {"mcp.method.name": "tools/call",
+                       "gen_ai.tool.name": "trace_meta",
+                       "gen_ai.operation.name": "execute_tool",
+                       "network.transport": "tcp",
+                       "network.protocol.name": "http",
+                       "mcp.protocol.version": "2025-11-25",
+                       "client.address": "127.0.0.1"})
+    check("jsonrpc.request.id" in srv.attrs, "no jsonrpc.request.id")
+    sid = srv.attrs.get("mcp.session.id", "")
+    check(len(sid) == 16 and all(c in "0123456789abcdef" for c in sid),
+          "mcp.session.id is not a hash: %r" % sid)
+    check("gen_ai.tool.call.arguments" not in srv.attrs,
+          "arguments without --otel-capture-content")
+    check(srv.get("status", {}).get("code", 0) != 2, "an error: %r" % srv)
+    assert_attrs(rt, {"mcp.method.name": "tools/call",
+                      "network.transport": "pipe"})
+    check(srv["_resource"].get("service.name") == "mcpbridge",
+          "resource: %r" % srv["_resource"])
+    check(int(rt["startTimeUnixNano"]) >= int(srv["startTimeUnixNano"]) and
+          int(rt["endTimeUnixNano"]) <= int(srv["endTimeUnixNano"]),
+          "the round trip is not within its request")
+
+    # The caller's context: its trace, its span the parent; tracestate
+    # and baggage reach the child.
+    got = json.loads(steps["caller"]["text"])
+    trace, span, _ = parse_tp(got["traceparent"])
+    check(trace == CALLER_TRACE, "the caller's trace is lost: %s" % trace)
+    check(got["tracestate"] == "caller=1", "tracestate: %r" % got)
+    check(got["baggage"] == "user=otel-test", "baggage: %r" % got)
+    RECEIVER.wait_for(lambda r: len(r.spans(trace_id=trace)) >= 2,
+                      what="the caller's call's two spans")
+    srv = only(RECEIVER.spans("tools/call trace_meta", trace, SERVER),
+               "caller SERVER")
+    check(srv.get("parentSpanId") == CALLER_SPAN, "parent: %r" %
+          srv.get("parentSpanId"))
+    check(round_trip(srv, "caller")["spanId"] == span,
+          "the child's parent is not the round trip")
+
+    # Sampling through the shared child: the sampling request is a span
+    # of the tool call's trace, under its round trip, and the client got
+    # its context.
+    check("LLM response" in steps["sample"]["text"] or
+          "hello" in steps["sample"]["text"], "sample: %r" % steps["sample"])
+    srv = RECEIVER.wait_span("tools/call sample")
+    trace = srv["traceId"]
+    RECEIVER.wait_for(lambda r: r.spans("sampling/createMessage", trace),
+                      what="the sampling span")
+    rt = round_trip(srv, "sample")
+    smp = only(RECEIVER.spans("sampling/createMessage", trace),
+               "sampling span")
+    check(smp["kind"] == CLIENT, "sampling span kind %r" % smp["kind"])
+    check(smp.get("parentSpanId") == rt["spanId"],
+          "the sampling span's parent is not the round trip")
+    meta = steps["sample"]["sampling_meta"] or {}
+    strace, sspan, _ = parse_tp(meta.get("traceparent"))
+    check(strace == trace and sspan == smp["spanId"],
+          "the client got %r, not the sampling span's context" % meta)
+    if os.environ.get("VERBOSE"):
+        print("trace %s, as the collector got it:" % trace)
+        print(RECEIVER.tree(trace))
+
+
+def test_http(b):
+    """The traceparent header, _meta over it, malformed ones ignored."""
+    wait_ready(b)
+    sid, ver = initialize(b)
+    st, ans = call(b, sid, ver, 2, "trace_meta",
+                   extra={"traceparent": HEADER_TP, "tracestate": "h=1"})
+    check(st == 200, "status %d" % st)
+    trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+    check(trace == HEADER_TRACE, "the header's trace is lost: %s" % trace)
+    srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+    check(srv.get("parentSpanId") == HEADER_SPAN, "parent %r" %
+          srv.get("parentSpanId"))
+
+    # _meta wins over the header.
+    r = post(b, rpc(3, "tools/call", {"name": "trace_meta", "arguments": {},
+                                      "_meta": {"traceparent": CALLER_TP}}),
+             sid, ver, extra={"traceparent": HEADER_TP})
+    ans = r.answer()
+    r.close()
+    trace, _, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+    check(trace == CALLER_TRACE, "_meta did not win: %s" % trace)
+
+    # A caller that does not sample: no span (parentbased), but the
+    # child still gets a context of the trace, not sampled.
+    unsampled = "00-%s-%s-00" % ("ab" * 16, HEADER_SPAN)
+    r = post(b, rpc(4, "tools/call", {"name": "trace_meta", "arguments": {},
+                                      "_meta": {"traceparent": unsampled}}),
+             sid, ver)
+    ans = r.answer()
+    r.close()
+    trace, _, flags = parse_tp(json.loads(text_of(ans))["traceparent"])
+    check(trace == "ab" * 16 and not int(flags, 16) & 1,
+          "unsampled: the child got %s-%s" % (trace, flags))
+    st, ans = call(b, sid, ver, 5, "trace_meta")     # a barrier
+    after, _, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+    RECEIVER.wait_span("tools/call trace_meta", after)
+    check(not RECEIVER.spans(trace_id="ab" * 16), "an unsampled span "
+          "was exported")
+
+    # Malformed: ignored, a new trace, the request answered.
+    bad = ["00-%s-%s-01" % ("0" * 32, HEADER_SPAN),
+           "00-%s-%s-01" % (HEADER_TRACE.upper(), HEADER_SPAN),
+           "ff-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN), "junk", 42]
+    for i, tp in enumerate(bad):
+        r = post(b, rpc(10 + i, "tools/call", {
+            "name": "trace_meta", "arguments": {},
+            "_meta": {"traceparent": tp}}), sid, ver,
+            extra={"traceparent": str(tp)})
+        check(r.status == 200, "malformed %r: status %d" % (tp, r.status))
+        ans = r.answer()
+        r.close()
+        got = json.loads(text_of(ans))["traceparent"]
+        trace, _, _ = parse_tp(got)
+        check(trace not in (HEADER_TRACE, HEADER_TRACE.upper(), "0" * 32),
+              "malformed %r was taken: %s" % (tp, got))
+        srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+        check(not srv.get("parentSpanId"), "malformed %r gave a parent" %
+              (tp,))
+
+    # An error is an error span with its code.
+    st, ans = call(b, sid, ver, 20, "no_such_tool")
+    srv = RECEIVER.wait_span("tools/call no_such_tool")
+    check(srv.get("status", {}).get("code") == 2, "no error status: %r" %
+          srv.get("status"))
+    etype = srv.attrs.get("error.type")
+    check(etype not in (None, ""), "no error.type")
+
+    # A tool's own failure (a result with isError) is one too, though
+    # the child's result passes through the bridge unparsed.
+    st, ans = call(b, sid, ver, 22, "test_error_handling")
+    check(st == 200 and ans.get("result", {}).get("isError") is True,
+          "test_error_handling: %r" % (ans,))
+    srv = RECEIVER.wait_span("tools/call test_error_handling")
+    check(srv.attrs.get("error.type") == "tool_error",
+          "a tool error's error.type: %r" % srv.attrs.get("error.type"))
+
+    # A client's name is cut in the span's name, as any attribute.
+    long = "L" * 5000
+    call(b, sid, ver, 21, long)
+    srv = RECEIVER.wait_for(lambda r: [x for x in r.spans(kind=SERVER)
+                                       if x["name"].startswith(
+                                           "tools/call LLL")],
+                            what="the long name's span")[0]
+    check(len(srv["name"]) <= 256, "a name of %d bytes" % len(srv["name"]))
+    check(len(srv.attrs.get("gen_ai.tool.name", "")) <= 1024,
+          "a tool name of %d bytes" % len(srv.attrs["gen_ai.tool.name"]))
+
+    # The conventions' histogram: a tool tools/list named is a label, a
+    # made-up one is not.
+    r = post(b, rpc(30, "tools/list"), sid, ver)
+    r.answer()
+    r.close()
+    st, ans = call(b, sid, ver, 31, "trace_meta")
+    op = "mcp_server_operation_duration_seconds_count"
+    n = metric(b, op + '{mcp_method_name="tools/call",'
+               'gen_ai_tool_name="trace_meta",error_type=""}')
+    check(n == 1, "trace_meta's series: %r" % n)
+    # no_such_tool and the long name: neither is a label of its own.
+    n = metric(b, op + '{mcp_method_name="tools/call",'
+               'gen_ai_tool_name="_OTHER",error_type="%s"}' % etype)
+    check(n == 2, "unknown tools' series (error %s): %r" % (etype, n))
+    # test_error_handling was called before tools/list named it.
+    n = metric(b, op + '{mcp_method_name="tools/call",'
+               'gen_ai_tool_name="_OTHER",error_type="tool_error"}')
+    check(n == 1, "the tool error's series: %r" % n)
+    n = metric(b, op + '{mcp_method_name="tools/list",'
+               'gen_ai_tool_name="",error_type=""}')
+    check(n == 1, "tools/list's series: %r" % n)
+    check(metric(b, "mcp_server_session_duration_seconds_count") == 0,
+          "a session ended already")
+    status, _, _ = exchange(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid,
+                                                  "MCP-Protocol-Version":
+                                                  ver})
+    check(status in (200, 204), "DELETE: %d" % status)
+    check(metric(b, "mcp_server_session_duration_seconds_count") == 1,
+          "the session's end is not counted")
+
+
+def test_eras(b):
+    """The legacy HTTP+SSE transport, and 2026-07-28 requests: two at
+    once with the same id are two traces, each with its round trip."""
+    import threading
+    from mcptest.wire import ACCEPT_BOTH, Response, note
+    wait_ready(b)
+    s = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    ep = s.event()["data"][len(b.base):]
+
+    def send(msg):
+        r = Response(b, "POST", ep, {"Content-Type": "application/json"},
+                     msg)
+        check(r.status == 202, "legacy POST: %d" % r.status)
+        r.close()
+    send(rpc(1, "initialize", {"protocolVersion": "2024-11-05",
+                               "capabilities": {},
+                               "clientInfo": {"name": "t", "version": "1"}}))
+    s.message()
+    send(note("notifications/initialized"))
+    send(rpc(2, "tools/call", {"name": "trace_meta", "arguments": {},
+                               "_meta": {"traceparent": CALLER_TP}}))
+    ev = s.message()
+    trace, span, _ = parse_tp(json.loads(text_of(ev["msg"]))["traceparent"])
+    s.close()
+    check(trace == CALLER_TRACE, "legacy: the caller's trace is lost")
+    srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+    check(srv.get("parentSpanId") == CALLER_SPAN, "legacy parent")
+    check("mcp.session.id" in srv.attrs, "legacy: no session id")
+    check(srv.attrs.get("mcp.protocol.version") == "2024-11-05",
+          "legacy: version %r" % srv.attrs)
+    check(round_trip(srv, "legacy")["spanId"] == span, "legacy round trip")
+
+    v = "2026-07-28"
+    meta = {"io.modelcontextprotocol/protocolVersion": v,
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "t",
+                                                   "version": "1"}}
+    got = {}
+
+    def modern(tag, ms):
+        params = {"name": "delay", "arguments": {"ms": ms,
+                                                  "message": tag},
+                  "_meta": dict(meta)}
+        r = Response(b, "POST", "/mcp", {
+            "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+            "MCP-Protocol-Version": v, "Mcp-Method": "tools/call",
+            "Mcp-Name": "delay"}, rpc(1, "tools/call", params))
+        got[tag] = (r.status, r.answer())
+        r.close()
+    ts = [threading.Thread(target=modern, args=(t, 300)) for t in "ab"]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(20)
+    for tag in "ab":
+        check(got.get(tag, (0,))[0] == 200, "modern %s: %r" %
+              (tag, got.get(tag)))
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call delay",
+                                            kind=SERVER)) == 2 and
+                      len(r.spans("tools/call delay", kind=CLIENT)) == 2,
+                      what="two modern calls' spans")
+    srvs = RECEIVER.spans("tools/call delay", kind=SERVER)
+    check(srvs[0]["traceId"] != srvs[1]["traceId"], "one trace for two")
+    for srv in srvs:
+        check("mcp.session.id" not in srv.attrs, "a stateless request "
+              "has a session id: %r" % srv.attrs)
+        check(srv.attrs.get("error.type") is None, "modern: %r" % srv.attrs)
+        check(srv.attrs.get("mcp.protocol.version") == v, "version: %r" %
+              srv.attrs)
+        rt = round_trip(srv, "modern")
+        check(int(srv["endTimeUnixNano"]) - int(srv["startTimeUnixNano"])
+              >= 250e6, "the span ended before the answer")
+        check(rt is not None, "no round trip")
+
+    # An input_required round: the question is an event of the call's
+    # span, the answers one of the retry's.
+    def mcall(id, name, extra=None):
+        params = {"name": name, "arguments": {},
+                  "_meta": dict(meta, **{
+                      "io.modelcontextprotocol/clientCapabilities":
+                      {"elicitation": {}}})}
+        params.update(extra or {})
+        r = Response(b, "POST", "/mcp", {
+            "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+            "MCP-Protocol-Version": v, "Mcp-Method": "tools/call",
+            "Mcp-Name": name}, rpc(id, "tools/call", params))
+        check(r.status == 200, "%s: %d" % (name, r.status))
+        body = r.answer()
+        r.close()
+        return body
+    name = "test_input_required_result_elicitation"
+    body = mcall(5, name)
+    res = body["result"]
+    check(res.get("resultType") == "input_required", "round: %r" % res)
+    srv = RECEIVER.wait_span("tools/call " + name)
+    evs = {e["name"]: e for e in srv.get("events", [])}
+    check("mcp.input_required" in evs, "no input_required event: %r" % srv)
+    attrs = {a["key"]: a["value"] for a in
+             evs["mcp.input_required"].get("attributes", [])}
+    check(attrs.get("mcp.input_required.methods") ==
+          {"stringValue": "elicitation/create"}, "methods: %r" % attrs)
+    body = mcall(6, name, {"requestState": res["requestState"],
+                           "inputResponses": {"user_name": {
+                               "action": "accept",
+                               "content": {"name": "Al"}}}})
+    check(text_of(body) == "Hello, Al!", "retry: %r" % body)
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call " + name)) >= 3,
+                      what="the retry's spans")
+    retry = [s for s in RECEIVER.spans("tools/call " + name, kind=SERVER)
+             if s.attrs.get("jsonrpc.request.id") == "6"]
+    retry = only(retry, "the retry's span")
+    check(any(e["name"] == "mcp.input_responses"
+              for e in retry.get("events", [])), "no input_responses event")
+
+
+def test_secrets(b):
+    """Tokens on: no token, no session id, no argument in any span; the
+    exporter's header value not in the child's environment."""
+    wait_ready(b)
+    b.headers["Authorization"] = "Bearer " + TOKEN
+    sid, ver = initialize(b)
+    st, ans = call(b, sid, ver, 2, "echo", {"message": "arg-" + TOKEN})
+    check(st == 200, "echo: %d" % st)
+    st, ans = call(b, sid, ver, 3, "report_env",
+                   {"name": "OTEL_EXPORTER_OTLP_HEADERS"})
+    check(st == 200, "report_env: %d" % st)
+    check(HEADER_SECRET not in json.dumps(ans), "the child got the "
+          "exporter's header: %r" % ans)
+    RECEIVER.wait_span("tools/call report_env")
+    with RECEIVER.st.lock:
+        sent = json.dumps(RECEIVER.st.spans)
+        hdrs = RECEIVER.st.headers[-1]
+    for what, v in (("the token", TOKEN), ("the session id", sid),
+                    ("an argument", "arg-")):
+        check(v not in sent, "%s is in a span" % what)
+    check(hdrs.get("x-otel-key") == HEADER_SECRET,
+          "the collector did not get the header: %r" % hdrs)
+    check(HEADER_SECRET not in b.stderr(), "the header value is logged")
+
+
+def test_client(b):
+    """mcpbridge client in front, in each era: its CLIENT span under the
+    local client's context, the serving bridge's SERVER span under it, the
+    child in the same trace, an error on the span of a call that failed;
+    the last spans sent as it exits."""
+    from mcptest.bridge import BRIDGE
+    wait_ready(b)
+    lines = [rpc(1, "initialize", {"protocolVersion": "2025-06-18",
+                                   "capabilities": {},
+                                   "clientInfo": {"name": "t",
+                                                  "version": "1"}}),
+             note("notifications/initialized"),
+             rpc(2, "tools/call", {"name": "trace_meta", "arguments": {},
+                                   "_meta": {"traceparent": CALLER_TP}}),
+             rpc(3, "tools/call", {"name": "no_such_tool"})]
+    for era in ("auto", "legacy"):
+        me = "the-client-" + era
+        out = subprocess.run(
+            [BRIDGE, "client", b.url + "/mcp", "--era", era,
+             "--otel-endpoint", RECEIVER.endpoint(), "--otel-batch-delay",
+             "60s", "--otel-service-name", me],
+            input="".join(json.dumps(m) + "\n" for m in lines),
+            capture_output=True, text=True, timeout=30)
+        check(out.returncode == 0, "client %s: %d %s" %
+              (era, out.returncode, out.stderr))
+        answers = {m.get("id"): m for m in map(json.loads,
+                                               out.stdout.splitlines())}
+        got = json.loads(text_of(answers[2]))
+        trace, span, _ = parse_tp(got["traceparent"])
+        check(trace == CALLER_TRACE, "%s: the local client's trace is "
+              "lost" % era)
+        # Sent before it exited, whatever the 60 s delay.
+        cli = [s for s in RECEIVER.spans("tools/call trace_meta", trace,
+                                         CLIENT)
+               if s["_resource"].get("service.name") == me]
+        cli = only(cli, "%s: client mode's span" % era)
+        check(cli.get("parentSpanId") == CALLER_SPAN, "%s: client span "
+              "parent %r" % (era, cli.get("parentSpanId")))
+        assert_attrs(cli, {"mcp.method.name": "tools/call",
+                           "gen_ai.tool.name": "trace_meta",
+                           "server.address": "127.0.0.1",
+                           "server.port": b.port,
+                           "jsonrpc.request.id": "2",
+                           "network.transport": "tcp"})
+        if era == "legacy":
+            sid = cli.attrs.get("mcp.session.id", "")
+            check(len(sid) == 16, "legacy: no hashed session id: %r" %
+                  cli.attrs)
+            check(cli.attrs.get("mcp.protocol.version") == "2025-06-18",
+                  "legacy: version %r" % cli.attrs)
+        err = [s for s in RECEIVER.spans("tools/call no_such_tool",
+                                         kind=CLIENT)
+               if s["_resource"].get("service.name") == me]
+        err = only(err, "%s: client mode's failed call" % era)
+        check(err.get("status", {}).get("code") == 2 and
+              err.attrs.get("error.type") not in (None, ""),
+              "%s: the error is not on the span: %r" % (era, err))
+
+        def under(r):
+            return [s for s in r.spans("tools/call trace_meta", trace,
+                                       SERVER)
+                    if s.get("parentSpanId") == cli["spanId"]]
+        srv = only(RECEIVER.wait_for(under, what="serve's span"),
+                   "%s: serve's span" % era)
+        check(round_trip(srv, "client")["spanId"] == span,
+              "%s: the child's parent is not serve's round trip" % era)
+
+
+def test_client_sampling(b):
+    """The whole chain, mcpbridge client in front of mcpbridge serve: the
+    local client's tool call asks for sampling through the shared child.
+    client mode's CLIENT span > serve's SERVER span > serve's round trip >
+    serve's sampling/createMessage span > client mode's SERVER span, whose
+    context the local client gets."""
+    from mcptest.bridge import Client
+    wait_ready(b)
+    c = Client(b.url + "/mcp", "--era", "legacy", "--otel-endpoint",
+               RECEIVER.endpoint(), "--otel-batch-delay", "20ms",
+               "--otel-service-name", "the-client", debug=False)
+    c.send(rpc(1, "initialize", {"protocolVersion": "2025-06-18",
+                                 "capabilities": {"sampling": {}},
+                                 "clientInfo": {"name": "t",
+                                                "version": "1"}}))
+    check("result" in c.recv(), "initialize")
+    c.send(note("notifications/initialized"))
+    c.send(rpc(2, "tools/call", {"name": "sample",
+                                 "arguments": {"prompt": "Say hello."}}))
+    ask = c.recv()
+    check(ask.get("method") == "sampling/createMessage", "asked %r" % ask)
+    _, asked_span, _ = parse_tp(ask["params"]["_meta"]["traceparent"])
+    c.send({"jsonrpc": "2.0", "id": ask["id"], "result": {
+        "role": "assistant", "content": {"type": "text", "text": "hi"},
+        "model": "m"}})
+    ans = c.recv()
+    check(ans.get("id") == 2 and "result" in ans, "answer %r" % ans)
+    status, _ = c.finish()
+    check(status == 0, "client exit %r" % status)
+
+    cli = RECEIVER.wait_span("tools/call sample")
+    trace = cli["traceId"]
+
+    def chain(r):
+        mine = r.spans(trace_id=trace)
+        return len(mine) >= 5 and mine
+    RECEIVER.wait_for(chain, what="the five spans of the chain")
+    spans = RECEIVER.spans(trace_id=trace)
+    by = {(s["_resource"].get("service.name"), s["kind"], s["name"]): s
+          for s in spans}
+    top = by[("the-client", CLIENT, "tools/call sample")]
+    srv = by[("mcpbridge", SERVER, "tools/call sample")]
+    rt = by[("mcpbridge", CLIENT, "tools/call sample")]
+    smp = by[("mcpbridge", CLIENT, "sampling/createMessage")]
+    got = by[("the-client", SERVER, "sampling/createMessage")]
+    check(not top.get("parentSpanId"), "the top has a parent")
+    for child, parent, what in ((srv, top, "serve under client"),
+                                (rt, srv, "round trip under serve"),
+                                (smp, rt, "sampling under round trip"),
+                                (got, smp, "client's sampling span")):
+        check(child.get("parentSpanId") == parent["spanId"], what)
+    check(asked_span == got["spanId"], "the local client did not get the "
+          "sampling span's context")
+    if os.environ.get("VERBOSE"):
+        print("trace %s, as the collector got it:" % trace)
+        print(RECEIVER.tree(trace))
+
+
+def test_isolated(b):
+    """--isolation=session: a session's own child gets the round trip's
+    context as the shared one does."""
+    wait_ready(b)
+    for i in range(2):
+        sid, ver = initialize(b)
+        st, ans = call(b, sid, ver, 2, "trace_meta")
+        check(st == 200, "status %d" % st)
+        trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+        srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+        check(round_trip(srv, "isolated")["spanId"] == span,
+              "session %d: the child's parent is not the round trip" % i)
+
+
+def test_capture(b):
+    """--otel-capture-content: arguments and result in the span."""
+    wait_ready(b)
+    sid, ver = initialize(b)
+    st, ans = call(b, sid, ver, 2, "echo", {"message": "captured-text"})
+    check(st == 200, "status %d" % st)
+    srv = RECEIVER.wait_span("tools/call echo")
+    check(json.loads(srv.attrs.get("gen_ai.tool.call.arguments", "{}")) ==
+          {"message": "captured-text"}, "arguments: %r" % srv.attrs)
+    check("captured-text" in srv.attrs.get("gen_ai.tool.call.result", ""),
+          "result: %r" % srv.attrs)
+
+
+def latencies_ms(pairs, n):
+    """The median time of n echo calls on each (bridge, sid, version) of
+    pairs, in milliseconds, the bridges taking turns call by call so that
+    the machine's load falls on both alike."""
+    times = [[] for _ in pairs]
+    for i in range(n):
+        for k, (b, sid, ver) in enumerate(pairs):
+            t = time.monotonic()
+            st, _ = call(b, sid, ver, 100 + i, "echo", {"message": "x"})
+            times[k].append((time.monotonic() - t) * 1000)
+            check(st == 200, "echo: %d" % st)
+    return [sorted(t)[len(t) // 2] for t in times]
+
+
+def collector_trouble(b, counter):
+    """Requests cost the same with export failing as with export off;
+    the failures are counted in /metrics."""
+    from mcptest.bridge import Bridge
+    wait_ready(b)
+    off = Bridge("--no-otel")
+    try:
+        wait_ready(off)
+        pairs = [(b,) + initialize(b), (off,) + initialize(off)]
+        latencies_ms(pairs, 5)                  # warm up both
+        t_on, t_off = latencies_ms(pairs, LATENCY_N)
+    finally:
+        off.stop()
+    print("median echo: %.2f ms with the collector in trouble, %.2f ms "
+          "with export off" % (t_on, t_off))
+    check(t_on < t_off + LATENCY_SLACK_MS and t_on < 3 * t_off +
+          LATENCY_SLACK_MS, "export costs requests: %.2f ms vs %.2f ms" %
+          (t_on, t_off))
+    end = time.time() + 15
+    while time.time() < end:
+        v = metric(b, counter) or 0
+        if v > 0:
+            return
+        time.sleep(0.1)
+    raise Failure("%s never rose" % counter)
+
+
+def test_down(b):
+    collector_trouble(b, "mcpbridge_otel_spans_failed_total")
+
+
+def test_slow(b):
+    RECEIVER.set("slow", delay=3)
+    collector_trouble(b, "mcpbridge_otel_spans_failed_total")
+
+
+def test_sigterm(b):
+    """A long batch delay: only the drain's flush sends the last span."""
+    wait_ready(b)
+    sid, ver = initialize(b)
+    st, _ = call(b, sid, ver, 2, "echo", {"message": "last"})
+    check(st == 200, "status %d" % st)
+    time.sleep(0.2)
+    check(not RECEIVER.spans("tools/call echo"), "sent before the delay")
+    b.proc.send_signal(signal.SIGTERM)
+    b.proc.wait(10)
+    check(b.proc.returncode == 0, "exit %r" % b.proc.returncode)
+    check(RECEIVER.spans("tools/call echo"), "the last span was lost")
+
+
+def test_named(_):
+    """serve --config with two servers: each one's request spans, and
+    their child round trips, carry its name; the child of each gets its
+    own round trip's context (the servers number child requests alike)."""
+    tmp = tempfile.mkdtemp(prefix="otel-named.")
+    path = os.path.join(tmp, "mcp.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "fx": {"command": FIXTURE},
+            "other": {"command": FIXTURE,
+                      "mcpbridge": {"isolation": "session"}}}}, f)
+    b = Bridge(*OTEL, config=path)
+    try:
+        b.wait_ready()
+        for name in ("fx", "other"):
+            route = Endpoint(b.port)
+            route.base = "/servers/" + name
+            sid, ver = initialize(route)
+            st, ans = call(route, sid, ver, 2, "trace_meta")
+            check(st == 200, "%s: status %d" % (name, st))
+            trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+            srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+            check(srv.attrs.get("mcpbridge.server.name") == name,
+                  "%s: SERVER span %r" % (name, srv.attrs))
+            rt = round_trip(srv, name)
+            check(rt["spanId"] == span, "%s: the child's parent is not its "
+                  "round trip" % name)
+            check(rt.attrs.get("mcpbridge.server.name") == name,
+                  "%s: CLIENT span %r" % (name, rt.attrs))
+        status = b.stop()
+        check(status == 0, "exit status %s" % status)
+    finally:
+        b.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = {
+    "sdk": (test_sdk, OTEL, None),
+    "http": (test_http, OTEL, None),
+    "eras": (test_eras, OTEL, None),
+    "secrets": (test_secrets, OTEL + ["--auth-token-env", "OTEL_TEST_TOKEN",
+                                      "--trace=body"],
+                {"OTEL_TEST_TOKEN": TOKEN,
+                 "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
+                 HEADER_SECRET}),
+    "isolated": (test_isolated, OTEL + ["--isolation", "session"], None),
+    "client": (test_client, OTEL, None),
+    "client-sampling": (test_client_sampling, OTEL, None),
+    "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
+    "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
+                         DEAD_PORT, "--otel-batch-delay", "10ms"], None),
+    "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
+    "sigterm": (test_sigterm, ["--otel-endpoint", RECEIVER.endpoint(),
+                               "--otel-batch-delay", "60s"], None),
+    "named": (test_named, [], None),
+}
+
+if __name__ == "__main__":
+    run_all(list(TESTS), TESTS)
