@@ -188,9 +188,16 @@ struct http_ep {
 	char				*mcp_path;
 	char				*sse_path;
 	char				*message_path;
-	/* Removed (a reload): no route, no readiness; kept, with its mux,
-	 * until http_free, as the sessions it ended are reaped later. */
+	/* Removed (a reload): draining, its own sessions' requests only,
+	 * until drain_deadline; then dead: no route, no readiness; kept,
+	 * with its mux, until http_free, as the sessions it ended are
+	 * reaped later.  drained runs once, when it turns dead. */
+	int				 draining;
 	int				 dead;
+	uint64_t			 drain_deadline;
+	char				*drain_why;
+	void				(*drained)(void *);
+	void				*drained_arg;
 };
 
 struct http {
@@ -1142,6 +1149,13 @@ http_request_allowed(struct http *h, struct http_req *req,
 		    HTTP_RETRY_AFTER_S, "Server shutting down");
 		return 0;
 	}
+	if (((struct http_ep *)sess->route)->draining) {
+		http_note(h, "server removed");
+		http_reply_later(req, 503, "Service Unavailable",
+		    HTTP_RETRY_AFTER_S, "Service Unavailable: this server was "
+		    "removed");
+		return 0;
+	}
 	if (max != 0 && n > max) {
 		http_note(h, "batch over --max-in-flight");
 		http_reply_error(req, 400, "Bad Request", JSONRPC_INVALID_REQUEST,
@@ -1850,7 +1864,7 @@ http_all_ready(struct http *h)
 	size_t	i, n = 0;
 
 	for (i = 0; i < h->neps; i++) {
-		if (h->eps[i]->dead)
+		if (h->eps[i]->dead || h->eps[i]->draining)
 			continue;
 		if (!mux_ready(h->eps[i]->mux))
 			return 0;
@@ -1908,6 +1922,7 @@ http_server_probe(struct http *h, struct http_req *req, const char *path,
 		return 0;
 	for (i = 0; i < h->neps; i++)
 		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
+		    !h->eps[i]->draining &&
 		    strlen(h->eps[i]->name) == nlen &&
 		    strncmp(h->eps[i]->name, name, nlen) == 0) {
 			http_probe_ep(h, req, 2, h->eps[i]);
@@ -2436,7 +2451,8 @@ http_gauges_servers(struct http *h, struct metrics_gauges *g)
 	size_t			 i;
 
 	for (i = 0; i < h->neps; i++) {
-		if (h->eps[i]->name == NULL || h->eps[i]->dead)
+		if (h->eps[i]->name == NULL || h->eps[i]->dead ||
+		    h->eps[i]->draining)
 			continue;
 		g->servers = xreallocarray(g->servers, g->nservers + 1,
 		    sizeof *g->servers);
@@ -2607,12 +2623,45 @@ http_endpoint(struct http *h, const char *path)
 
 	for (i = 0; i < h->neps; i++) {
 		ep = h->eps[i];
-		if (!ep->dead && (strcmp(path, ep->mcp_path) == 0 ||
+		if (!ep->dead && !ep->draining &&
+		    (strcmp(path, ep->mcp_path) == 0 ||
 		    strcmp(path, ep->sse_path) == 0 ||
 		    strcmp(path, ep->message_path) == 0))
 			return ep;
 	}
 	return NULL;
+}
+
+/*
+ * A draining endpoint (a reload removed it) with path among its paths,
+ * whose session the request names (header or query) and may use: what its
+ * own sessions send still reaches it (a client's answer to a question of
+ * a call in flight), whatever took its name since.  NULL if none.
+ */
+static struct http_ep *
+http_endpoint_draining(struct http *h, struct http_req *req,
+    const char *path)
+{
+	struct session	*sess = NULL;
+	struct http_ep	*ep;
+	char		*sid;
+
+	if (h->hdr.session_id != NULL)
+		sess = session_find(h->sessions, h->hdr.session_id,
+		    SESSION_STREAMABLE);
+	else if (http_query_count(req, "sessionId") == 1 &&
+	    (sid = http_query_param(req, "sessionId")) != NULL) {
+		sess = session_find(h->sessions, sid, SESSION_LEGACY);
+		free(sid);
+	}
+	if (sess == NULL || sess->token != h->owner ||
+	    (ep = sess->route) == NULL || !ep->draining || ep->dead)
+		return NULL;
+	if (strcmp(path, ep->mcp_path) != 0 &&
+	    strcmp(path, ep->sse_path) != 0 &&
+	    strcmp(path, ep->message_path) != 0)
+		return NULL;
+	return ep;
 }
 
 /* An authenticated request (h->owner): the rate limit, then its path:
@@ -2622,7 +2671,8 @@ http_serve(struct http *h, struct http_req *req, const char *path)
 {
 	if (!http_rate_ok(h, req))
 		return;
-	if ((h->ep = http_endpoint(h, path)) != NULL) {
+	if ((h->ep = http_endpoint_draining(h, req, path)) != NULL ||
+	    (h->ep = http_endpoint(h, path)) != NULL) {
 		if (strcmp(path, h->ep->mcp_path) == 0)
 			http_mcp(h, req);
 		else if (strcmp(path, h->ep->sse_path) == 0)
@@ -3061,6 +3111,46 @@ http_print_urls(struct http *h)
 
 /* ---- life cycle ---- */
 
+/*
+ * A draining endpoint whose sessions have nothing in flight, or whose
+ * time is up: what is left gets an error, its sessions end, it is dead,
+ * and its owner hears it.
+ */
+static void
+http_ep_drain_check(struct http *h, struct http_ep *ep, uint64_t now)
+{
+	struct session	*sess, *next;
+	size_t		 n = 0;
+
+	for (sess = sessions_first(h->sessions); sess != NULL;
+	    sess = TAILQ_NEXT(sess, entry))
+		if (sess->route == ep)
+			n += sess->in_flight;
+	if (n > 0 && now < ep->drain_deadline)
+		return;
+	if (n > 0) {
+		log_warnx("%s: %zu %s still in flight after --drain-timeout; "
+		    "answering with an error", ep->name, n, n == 1 ?
+		    "request" : "requests");
+		for (sess = sessions_first(h->sessions); sess != NULL;
+		    sess = TAILQ_NEXT(sess, entry))
+			if (sess->route == ep)
+				http_session_refuse_held(sess);
+		mux_fail_all(ep->mux, "Server removed: no answer within "
+		    "--drain-timeout");
+		http_ep_pump(h, ep);
+	}
+	ep->dead = 1;
+	/* Saved next: ending one moves it to the dead list. */
+	for (sess = sessions_first(h->sessions); sess != NULL; sess = next) {
+		next = TAILQ_NEXT(sess, entry);
+		if (sess->route == ep && !sess->dead)
+			http_session_end(h, sess, ep->drain_why);
+	}
+	if (ep->drained != NULL)
+		ep->drained(ep->drained_arg);
+}
+
 static void
 http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -3068,7 +3158,7 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	struct session	*sess, *next;
 	uint64_t	 now = clock_ms();
 	struct timeval	 tv;
-	size_t		 i;
+	size_t		 i, eps_draining;
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
@@ -3089,6 +3179,10 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 			http_session_end(h, sess, "idle for --session-timeout");
 		}
 	}
+
+	for (i = 0; !h->draining && i < h->neps; i++)
+		if (h->eps[i]->draining && !h->eps[i]->dead)
+			http_ep_drain_check(h, h->eps[i], now);
 
 	if (h->draining && !h->closing &&
 	    (h->in_flight == 0 || now >= h->drain_deadline)) {
@@ -3116,8 +3210,10 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 		if (h->drained != NULL)
 			h->drained(h->drained_arg);
 	}
-	clock_tv(&tv, h->draining && !h->closing ? HTTP_DRAIN_CHECK_MS :
-	    HTTP_SWEEP_MS);
+	for (i = 0, eps_draining = 0; i < h->neps; i++)
+		eps_draining += h->eps[i]->draining && !h->eps[i]->dead;
+	clock_tv(&tv, (h->draining && !h->closing) || eps_draining > 0 ?
+	    HTTP_DRAIN_CHECK_MS : HTTP_SWEEP_MS);
 	event_add(h->sweep, &tv);
 }
 
@@ -3147,28 +3243,36 @@ http_add_endpoint(struct http *h, const char *name, struct mux *mux,
 }
 
 int
-http_remove_endpoint(struct http *h, const char *name, const char *why)
+http_remove_endpoint(struct http *h, const char *name, const char *why,
+    uint64_t timeout_ms, void (*done)(void *), void *arg)
 {
 	struct http_ep	*ep = NULL;
-	struct session	*sess, *next;
-	size_t		 i, n = 0;
+	struct timeval	 tv = { 0, 0 };
+	size_t		 i;
 
 	for (i = 0; i < h->neps; i++)
 		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
-		    strcmp(h->eps[i]->name, name) == 0)
+		    !h->eps[i]->draining && strcmp(h->eps[i]->name, name) == 0)
 			ep = h->eps[i];
 	if (ep == NULL)
-		return 0;
-	ep->dead = 1;
-	/* Saved next: ending one moves it to the dead list. */
-	for (sess = sessions_first(h->sessions); sess != NULL; sess = next) {
-		next = TAILQ_NEXT(sess, entry);
-		if (sess->route != ep || sess->dead)
-			continue;
-		http_session_end(h, sess, why);
-		n++;
-	}
-	return (int)n;
+		return -1;
+	ep->draining = 1;
+	ep->drain_deadline = clock_ms() + timeout_ms;
+	ep->drain_why = xstrdup(why);
+	ep->drained = done;
+	ep->drained_arg = arg;
+	/* The sweep ends it at once if nothing is in flight. */
+	event_del(h->sweep);
+	event_add(h->sweep, &tv);
+	return 0;
+}
+
+void
+http_raise_max_queue(struct http *h, size_t max_queue)
+{
+	if (sessions_raise_max_queue(h->sessions, max_queue))
+		log_info("the session queue is now %zu bytes (a server's "
+		    "--max-message-size)", max_queue);
 }
 
 struct http *
@@ -3365,6 +3469,7 @@ http_free(struct http *h)
 	ratelimit_free(h->authfail);
 	for (i = 0; i < h->neps; i++) {
 		free(h->eps[i]->name);
+		free(h->eps[i]->drain_why);
 		free(h->eps[i]->mcp_path);
 		free(h->eps[i]->sse_path);
 		free(h->eps[i]->message_path);

@@ -89,12 +89,23 @@ struct http	*http_new(struct event_base *, const struct http_config *,
  * on one endpoint is not found on another's paths. */
 void		 http_add_endpoint(struct http *, const char *name,
 		    struct mux *, http_pump_cb, void *pump_arg);
-/* A reload removed (or changed) the server NAME: its paths answer 404
- * from now on and its sessions end now (why is logged with each).  Its
- * mux must stay until http_free (the sessions are reaped later).  How
- * many sessions ended. */
+/*
+ * A reload removed (or changed) the server NAME: its endpoint drains.  No
+ * new session starts on it (its paths answer 404, or reach a new endpoint
+ * of the same name) and its sessions' new requests get 503, while their
+ * requests in flight get their answers (and what else those need: the
+ * client's answers to the child's questions, cancellations), for up to
+ * timeout_ms; then what is still in flight gets an error, its sessions
+ * end (why is logged with each) and done(arg) runs, once, from the loop.
+ * Its mux must stay until http_free (the sessions are reaped later).  0,
+ * or -1 if no live endpoint has that name (done never runs).
+ */
 int		 http_remove_endpoint(struct http *, const char *name,
-		    const char *why);
+		    const char *why, uint64_t timeout_ms, void (*done)(void *),
+		    void *arg);
+/* The session queue's limit raised to at least max_queue (a reload's
+ * server whose answers are larger; never lowered). */
+void		 http_raise_max_queue(struct http *, size_t max_queue);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 
 /* OpenTelemetry (serve_trace.c): what only the HTTP side knows of the

@@ -696,6 +696,13 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 		mux_tick(s->servers[i]->mux, clock_ms());
 		serve_pump(s->servers[i]);
 	}
+	/* Removed ones still draining: their timeouts run too. */
+	for (i = 0; i < s->ngone; i++) {
+		if (serve_server_stopped(s->gone[i]))
+			continue;
+		mux_tick(s->gone[i]->mux, clock_ms());
+		serve_pump(s->gone[i]);
+	}
 	if (s->spans != NULL)
 		serve_trace_tick(s->spans, clock_ms());
 	/* The access log's buffered lines: out within a second. */
@@ -732,6 +739,8 @@ serve_stop_children(void *arg)
 
 	for (i = 0; i < s->nservers; i++)
 		serve_server_stop_children(s->servers[i]);
+	for (i = 0; i < s->ngone; i++)
+		serve_server_stop_children(s->gone[i]);
 	if (serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
@@ -921,6 +930,9 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	    e++)
 		if ((eq = strchr(*e, '=')) != NULL)
 			trace_secret(s->trace, eq + 1);
+	/* Without --max-queue, the queue holds two of its largest answers
+	 * (cli_serve_config), as it does for those served from the start. */
+	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
 	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
@@ -934,16 +946,29 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	}
 }
 
-/* A reload removed (or changed) servers[i]: its sessions end, its
- * children stop; it is kept, stopping, until the end. */
+/* A removed server's requests in flight are answered, or out of time
+ * (http told them): its children stop. */
+static void
+serve_server_drained(void *arg)
+{
+	struct serve_server	*srv = arg;
+
+	log_info("%s: drained; stopping its children", srv->name);
+	serve_server_stop_children(srv);
+}
+
+/* A reload removed (or changed) servers[i]: its routes take no new
+ * session, its requests in flight drain (up to --drain-timeout), then its
+ * sessions end and its children stop; it is kept until the end. */
 static void
 serve_server_remove(struct serve *s, size_t i, const char *why)
 {
 	struct serve_server	*srv = s->servers[i];
 
 	srv->removed = 1;
-	http_remove_endpoint(s->http, srv->route, why);
-	serve_server_stop_children(srv);
+	if (http_remove_endpoint(s->http, srv->route, why,
+	    s->cfg->drain_timeout_ms, serve_server_drained, srv) == -1)
+		serve_server_stop_children(srv);
 	s->gone = xreallocarray(s->gone, s->ngone + 1, sizeof *s->gone);
 	s->gone[s->ngone++] = srv;
 	memmove(&s->servers[i], &s->servers[i + 1],

@@ -218,6 +218,8 @@ struct session_ops {
 	size_t	(*queued)(const struct http_conn *, void *arg);
 };
 
+/* max_queue raised to n if that is more: 1 if it was. */
+int		 sessions_raise_max_queue(struct sessions *, size_t n);
 struct sessions	*sessions_new(struct event_base *, const struct session_limits *,
 		    const struct session_ops *, void *arg);
 /* Frees every session (live and dead) without telling anybody. */

@@ -12,8 +12,11 @@
 # child is gone for good nor one whose child dies in a loop disturbs the
 # others (/readyz says 503 while one is down).  SIGHUP: a removed server's
 # routes and sessions go, an added one serves, a changed one restarts, an
-# unchanged one's session goes on, a file with an error changes nothing.
-# Exit 0 pass, 1 fail, 77 skip.
+# unchanged one's session goes on, a file with an error changes nothing;
+# a removed server's call in flight is answered (503 for a new one, 404
+# for a new session), and a server added with a larger
+# --max-message-size gets its large answers through.  Exit 0 pass, 1
+# fail, 77 skip.
 import json
 import os
 import re
@@ -29,8 +32,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import (BRIDGE, INIT, INITIALIZED, SERVER,  # noqa: E402
                             Client, free_port, wait_ready)
 from mcptest.run import check, main, need_built  # noqa: E402
-from mcptest.wire import (ACCEPT_BOTH, Endpoint, Response,  # noqa: E402
-                          call, initialize, note, post, rpc, text_of)
+from mcptest.wire import (ACCEPT_BOTH, Conn, Endpoint,  # noqa: E402
+                          Response, call, initialize, note, post, rpc,
+                          text_of)
 
 TMP = tempfile.mkdtemp(prefix="config-test.")
 CONFIG = os.path.join(TMP, "mcp.json")
@@ -412,6 +416,106 @@ def test_watch(b):
     check("result" in a, "b after the reload: %r" % a)
 
 
+DRAIN = os.path.join(TMP, "drain.json")
+
+
+def write_drain(servers, top=None):
+    with open(DRAIN + ".new", "w") as f:
+        json.dump({"mcpServers": {
+            name: {"command": SERVER, "mcpbridge": extra}
+            for name, extra in servers.items()},
+            "mcpbridge": top or {}}, f)
+    os.rename(DRAIN + ".new", DRAIN)
+
+
+def test_drain(b):
+    """A reload removes a: its call in flight is answered, a new request
+    of its session gets 503 and a new session 404 meanwhile; then its
+    session is gone."""
+    servers_ready(b, ("a", "b", "c"))
+    sid, ver = named_session(b, "a")
+    # Sent, its answer read later: the answer comes with its head.
+    slow = Conn(b)
+    slow.send("POST", "/servers/a/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "Mcp-Session-Id": sid, "MCP-Protocol-Version": ver},
+        rpc(2, "tools/call", {"name": "delay", "arguments": {
+            "ms": 1500, "message": "late"}}))
+    in_flight = 'mcpbridge_server_requests_in_flight{server="a"} 1'
+    for _ in range(100):
+        r = Response(b, "GET", "/metrics")
+        lines = r.body().decode().splitlines()
+        r.close()
+        if in_flight in lines:
+            break
+        time.sleep(0.01)
+    check(in_flight in lines, "the slow call never in flight")
+    write_drain({"b": {}, "c": {}})
+    sighup(b, "SIGHUP: servers reloaded: 0 added, 1 removed, 0 restarted, "
+              "2 unchanged")
+    status, _ = named_rpc(b, "a", sid, ver, 3, "tools/list")
+    check(status == 503, "a new request while a drains: %d" % status)
+    r = named_post(b, "a", rpc(1, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "config-test", "version": "1"}}))
+    check(r.status == 404, "a new session on a's route: %d" % r.status)
+    r.close()
+    r = slow.response("POST")
+    check(r.status == 200, "the call in flight: %d" % r.status)
+    answer = r.answer()
+    slow.close()
+    check(text_of(answer) == "late", "the call in flight: %r" % answer)
+    for _ in range(100):
+        if "a: drained; stopping its children" in b.stderr():
+            break
+        time.sleep(0.05)
+    check("a: drained; stopping its children" in b.stderr(),
+          "a never drained: %s" % b.stderr()[-2000:])
+    status, _ = named_rpc(b, "a", sid, ver, 4, "tools/list")
+    check(status == 404, "a's session once drained: %d" % status)
+
+
+def test_bigger(b):
+    """A server a reload adds with a larger --max-message-size: its
+    answers get through the session queue, sized for them as for those
+    started with the bridge."""
+    servers_ready(b, ("a", "b"))
+    write_drain({"a": {}, "b": {}, "big": {"max-message-size": "8M"}},
+                {"max-body": "8M", "max-message-size": "1M"})
+    sighup(b, "SIGHUP: servers reloaded: 1 added, 0 removed, 0 restarted, "
+              "2 unchanged")
+    servers_ready(b, ("big",))
+    # On an event stream, whose output the queue bounds.
+    g = Response(b, "GET", "/servers/big/sse",
+                 {"Accept": "text/event-stream"}, timeout=30)
+    check(g.status == 200, "big/sse: %d" % g.status)
+    ev = g.event()
+    message = ev["data"]
+    for id, method, params in (
+            (1, "initialize", {"protocolVersion": "2024-11-05",
+                               "capabilities": {}, "clientInfo": {
+                                   "name": "config-test", "version": "1"}}),
+            (2, "tools/call", {"name": "echo", "arguments": {
+                "message": "x" * (3 * 1024 * 1024)}})):
+        r = Response(b, "POST", message,
+                     {"Content-Type": "application/json"},
+                     rpc(id, method, params))
+        check(r.status == 202, "big/message %s: %d" % (method, r.status))
+        r.close()
+        if method == "initialize":
+            g.event()
+            r = Response(b, "POST", message,
+                         {"Content-Type": "application/json"},
+                         note("notifications/initialized"))
+            r.close()
+    answer = json.loads(g.event()["data"])
+    g.close()
+    check(answer.get("id") == 2 and len(text_of(answer)) == 3 * 1024 * 1024,
+          "a 3 MiB answer: %r" % str(answer)[:200])
+    check("over the limit" not in b.stderr(), "dropped: %s" %
+          b.stderr()[-2000:])
+
+
 def run_check(path):
     p = subprocess.run([BRIDGE, "serve", "--config", path, "--check"],
                        capture_output=True, text=True, timeout=30)
@@ -471,6 +575,14 @@ if __name__ == "__main__":
         main(test_reload, config=RELOAD)
     if len(sys.argv) > 1 and sys.argv[1] == "watch":
         main(test_watch, "--watch", config=RELOAD)
+    if len(sys.argv) > 1 and sys.argv[1] == "drain":
+        write_drain({"a": {}, "b": {}, "c": {}})
+        main(test_drain, config=DRAIN)
+    if len(sys.argv) > 1 and sys.argv[1] == "bigger":
+        # The queue: twice 1M, until big comes.
+        write_drain({"a": {}, "b": {}},
+                    {"max-body": "8M", "max-message-size": "1M"})
+        main(test_bigger, config=DRAIN)
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
     try:
@@ -480,5 +592,6 @@ if __name__ == "__main__":
         print("FAIL: --check: %r" % e)
         sys.exit(1)
     rcs = [subprocess.call([sys.executable, os.path.abspath(__file__), n])
-           for n in ("one", "several", "reload", "watch")]
+           for n in ("one", "several", "reload", "watch", "drain",
+                     "bigger")]
     sys.exit(1 if any(rc != 0 for rc in rcs) else 0)
