@@ -266,3 +266,42 @@ asmeta_free(struct asmeta *m)
 	free(m->introspection_endpoint);
 	free(m);
 }
+
+char *
+asmeta_issuer_hint(const char *body, size_t len, const char *issuer)
+{
+	json_object	*root;
+	const char	*iss = NULL, *how = "";
+	char		 named[ASMETA_HINT_ISSUER_LEN + 4], *out;
+	size_t		 i, nlen, ilen;
+
+	root = len <= ASMETA_MAX_LEN ? jsonparse_strict(body, len, NULL) : NULL;
+	if (root == NULL || !json_object_is_type(root, json_type_object) ||
+	    asmeta_string(root, "issuer", &iss) != 1) {
+		json_object_put(root);
+		return xstrdup("its metadata names no issuer that can be read");
+	}
+	for (i = 0; iss[i] != '\0' && i < ASMETA_HINT_ISSUER_LEN; i++)
+		named[i] = (unsigned char)iss[i] > 0x20 &&
+		    (unsigned char)iss[i] < 0x7f ? iss[i] : '?';
+	if (iss[i] != '\0') {
+		memcpy(named + i, "...", 3);
+		i += 3;
+	}
+	named[i] = '\0';
+	nlen = strlen(iss);
+	ilen = strlen(issuer);
+	if (nlen + 1 == ilen && issuer[nlen] == '/' &&
+	    strncmp(iss, issuer, nlen) == 0)
+		how = " (only the configured one's trailing '/' differs)";
+	else if (ilen + 1 == nlen && iss[ilen] == '/' &&
+	    strncmp(iss, issuer, ilen) == 0)
+		how = " (only its trailing '/' differs)";
+	else if (nlen == ilen && strcasecmp(iss, issuer) == 0)
+		how = " (they differ only in case)";
+	xasprintf(&out, "the server names itself '%s'%s: give --oauth-issuer "
+	    "exactly that, byte for byte, if it is the server you mean",
+	    named, how);
+	json_object_put(root);
+	return out;
+}

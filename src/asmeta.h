@@ -81,6 +81,16 @@ extern const char asmeta_cause_issuer[];
 
 struct asmeta	*asmeta_parse(const char *body, size_t len, const char *issuer,
 		    const char **cause);
+/*
+ * After asmeta_cause_issuer: a text for the operator saying which issuer
+ * the document (body, len bytes) names and how it differs from issuer
+ * (a trailing '/', case), for an error line: the document's string is
+ * cut to ASMETA_HINT_ISSUER_LEN and anything but printable ASCII shows as
+ * '?'.  Never NULL; the caller frees it.
+ */
+#define ASMETA_HINT_ISSUER_LEN	256
+char		*asmeta_issuer_hint(const char *body, size_t len,
+		    const char *issuer);
 void		 asmeta_free(struct asmeta *);
 
 #endif

@@ -2261,7 +2261,7 @@ static const char cli_usage_serve[] =
 "  --oauth-client-id ID     introspect opaque tokens as this client, with\n"
 "  --oauth-client-secret-file FILE  its secret from FILE or\n"
 "  --oauth-client-secret-env VAR    from VAR\n"
-"  --oauth-leeway SECONDS   clock skew allowed on exp and nbf (default 60)\n"
+"  --oauth-leeway SECONDS   clock skew allowed on exp, nbf, iat (default 60)\n"
 "  --oauth-require-at-jwt   refuse JWTs whose typ is not at+jwt\n"
 "  --env-from-claim VAR=CLAIM  with --isolation=session: set VAR in a\n"
 "                           session's child to the token's CLAIM (repeatable)\n"

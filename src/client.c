@@ -938,8 +938,12 @@ client_trace_secrets(struct client *c)
 			continue;
 		v += 1 + strspn(v + 1, " \t");
 		trace_secret(c->trace, v);
-		if ((sp = strchr(v, ' ')) != NULL)
-			trace_secret(c->trace, sp + 1 + strspn(sp + 1, " "));
+		otel_redact_add(&c->otel_secrets, v);
+		if ((sp = strchr(v, ' ')) != NULL) {
+			sp += 1 + strspn(sp + 1, " ");
+			trace_secret(c->trace, sp);
+			otel_redact_add(&c->otel_secrets, sp);
+		}
 	}
 }
 
@@ -998,6 +1002,7 @@ client_free(struct client *c)
 	client_trace_free(c);
 	curl_event_free(c->ce);
 	trace_free(c->trace);
+	otel_redact_clear(&c->otel_secrets);
 	client_conn_reap(-1, 0, c);
 	for (i = 0; i < c->nheaders; i++) {
 		/* They hold credentials. */
@@ -1119,8 +1124,8 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 		client_free(&c);
 		return EXIT_USAGE;
 	}
-	if ((c.trace = trace_new(cfg->trace)) != NULL)
-		client_trace_secrets(&c);
+	c.trace = trace_new(cfg->trace);
+	client_trace_secrets(&c);
 	if (cfg->insecure)
 		log_warnx("--insecure: the server's certificate is not "
 		    "verified");

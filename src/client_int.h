@@ -20,6 +20,7 @@
 #include "curl_event.h"
 #include "framer.h"
 #include "jsonrpc.h"
+#include "otel_redact.h"
 
 struct event;
 struct event_base;
@@ -195,6 +196,8 @@ struct client {
 	struct curl_event	*ce;		/* NULL under a test's http */
 	struct otel_export	*otel;		/* NULL: no spans */
 	struct client_trace_in	*otel_in;	/* client_trace.c's */
+	/* what --otel-capture-content never records: --header values */
+	struct otel_redact	 otel_secrets;
 	int			 otel_flushed;
 	struct event		*sigterm;
 	struct event		*sigint;

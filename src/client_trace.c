@@ -136,10 +136,9 @@ client_trace_request(struct cmsg *cm)
 		if (c->cfg->otel_capture_content &&
 		    (params = jsonrpc_get(params, "arguments",
 		    json_type_object)) != NULL)
-			otel_attr_str(&cs->sp->attrs,
-			    "gen_ai.tool.call.arguments",
-			    json_object_to_json_string_ext(params,
-			    JSON_C_TO_STRING_PLAIN));
+			otel_redact_attr_json(&c->otel_secrets,
+			    &cs->sp->attrs, "gen_ai.tool.call.arguments",
+			    params);
 	} else if (strcmp(method, "prompts/get") == 0 && target != NULL)
 		otel_attr_str(&cs->sp->attrs, "gen_ai.prompt.name", target);
 	id = jsonrpc_id(cm->msg);
@@ -293,9 +292,8 @@ client_trace_outcome(struct cmsg *cm, json_object *msg)
 	result = jsonrpc_get(msg, "result", json_type_object);
 	if (c->cfg->otel_capture_content && result != NULL &&
 	    otel_attrs_get(&sp->attrs, "gen_ai.tool.name") != NULL)
-		otel_attr_str(&sp->attrs, "gen_ai.tool.call.result",
-		    json_object_to_json_string_ext(result,
-		    JSON_C_TO_STRING_PLAIN));
+		otel_redact_attr_json(&c->otel_secrets, &sp->attrs,
+		    "gen_ai.tool.call.result", result);
 	if ((is = jsonrpc_get(result, "isError", json_type_boolean)) != NULL &&
 	    json_object_get_boolean(is)) {
 		otel_attr_str(&sp->attrs, "error.type", "tool_error");

@@ -18,9 +18,32 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Names the bridge or the dynamic loader own: prefixes end in '_'. */
+/*
+ * Names refused for VAR: the bridge's own, and those that make the
+ * loader, a shell or a common interpreter run code or read files of the
+ * value's choosing.  A claim such as name or email is often the user's
+ * to edit at the identity provider, so such a mapping would hand the
+ * child's code to the user.  A name ending in '*' is a prefix.  The man
+ * page lists the same names: keep them in step.  A deny list is never
+ * complete; it stops the known ways, not every one.
+ */
 static const char *const envclaim_reserved[] = {
-	"PATH", "HOME", "LD_", "DYLD_", "MCPBRIDGE_", NULL
+	/* the bridge's, the loader's, libc's */
+	"PATH", "HOME", "MCPBRIDGE_*", "LD_*", "DYLD_*", "GLIBC_TUNABLES",
+	"GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "MALLOC_*",
+	/* shells */
+	"SHELL", "ENV", "BASH_ENV", "BASH_FUNC_*", "IFS", "SHELLOPTS",
+	"BASHOPTS", "PS1", "PS2", "PS4", "PROMPT_COMMAND", "CDPATH",
+	"GLOBIGNORE",
+	/* interpreters and runtimes */
+	"NODE_*", "NPM_CONFIG_*", "PYTHON*", "PERL*", "RUBY*", "GEM_*",
+	"BUNDLE_*", "LUA_*", "PHPRC", "PHP_INI_SCAN_DIR", "JAVA_TOOL_OPTIONS",
+	"_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "DOTNET_*",
+	"CORECLR_*", "R_PROFILE*", "R_ENVIRON*", "TCLLIBPATH",
+	/* libraries and tools that load modules or run commands */
+	"OPENSSL_*", "GIT_*", "SSH_ASKPASS", "EDITOR", "VISUAL", "PAGER",
+	"MANPAGER", "BROWSER", "LESSOPEN", "LESSCLOSE",
+	NULL
 };
 
 static int
@@ -31,8 +54,8 @@ envclaim_reserved_name(const char *var, size_t len)
 
 	for (r = envclaim_reserved; *r != NULL; r++) {
 		rl = strlen(*r);
-		if ((*r)[rl - 1] == '_' ? len >= rl &&
-		    strncmp(var, *r, rl) == 0 :
+		if ((*r)[rl - 1] == '*' ? len >= rl - 1 &&
+		    strncmp(var, *r, rl - 1) == 0 :
 		    len == rl && strncmp(var, *r, rl) == 0)
 			return 1;
 	}
@@ -63,9 +86,10 @@ envclaim_check(const char *arg, char **err)
 		return -1;
 	}
 	if (envclaim_reserved_name(arg, vlen)) {
-		xasprintf(err, "--env-from-claim: %.*s is the bridge's or the "
-		    "loader's (PATH, HOME, LD_*, DYLD_*, MCPBRIDGE_*)",
-		    (int)vlen, arg);
+		xasprintf(err, "--env-from-claim: %.*s is refused: the "
+		    "bridge's own, or a variable that makes the loader, a "
+		    "shell or an interpreter run code or read files (see "
+		    "--env-from-claim in mcpbridge(1))", (int)vlen, arg);
 		return -1;
 	}
 	for (p = eq + 1; *p != '\0'; p++) {

@@ -655,10 +655,12 @@ framer_write(struct evbuffer *out, json_object *msg)
 	const char	*s;
 	size_t		 len;
 
-	/* The string is owned by msg (json-c caches it there). */
-	s = json_object_to_json_string_length(msg,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL)
+	/* The common message's members written directly, the same bytes
+	 * (rawjson.c); else json-c's, owned by msg (cached there). */
+	if ((s = rawjson_text(msg, &len)) == NULL &&
+	    (s = json_object_to_json_string_length(msg,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+	    &len)) == NULL)
 		fatalx("json_object_to_json_string_length");
 	/* PLAIN escapes control characters in strings, so the line is one
 	 * line whatever the value holds. */

@@ -67,6 +67,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
+#include "rawjson.h"
 #include "rsauth.h"
 #include "rsmeta.h"
 #include "session.h"
@@ -138,6 +139,7 @@ struct http_hdrs {
 	const char			*traceparent;	/* W3C Trace Context */
 	const char			*tracestate;
 	size_t				 norigin;	/* Origin headers */
+	size_t				 nauthorization;
 };
 
 enum http_method {
@@ -220,6 +222,10 @@ struct http {
 	struct event			*sweep;
 	int				 draining;
 	int				 closing;	/* drained: ending sessions */
+	/* Requests held for a token check (http_oauth_check): a drain
+	 * waits for them too, and answers those left at its end. */
+	TAILQ_HEAD(, http_pending)	 held;
+	size_t				 nheld;
 	int				 freeing;
 
 	struct auth			*auth;		/* NULL: no tokens */
@@ -256,6 +262,9 @@ struct http {
 	void				*stats_arg;
 	http_trace_cb			 trace;		/* NULL: no spans */
 	void				*trace_arg;
+	void				(*token_seen)(void *, const char *,
+					    size_t);
+	void				*token_seen_arg;
 	uint64_t			 drain_deadline;
 	void				(*drained)(void *);
 	void				*drained_arg;
@@ -676,6 +685,10 @@ http_json_text(json_object *msg, size_t *len)
 {
 	const char	*s;
 
+	/* The common answer, its result raw: written without json-c's
+	 * writer (valid until the next call; every caller copies it). */
+	if ((s = rawjson_text(msg, len)) != NULL)
+		return s;
 	s = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE, len);
 	if (s == NULL)
@@ -1184,7 +1197,7 @@ http_metrics_tool(const struct http_ep *ep, json_object *msg)
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
 		return METRICS_MCP_NO_TOOL;
 	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
-	if (name == NULL || mux_tool_headers(ep->mux, name) == NULL)
+	if (name == NULL || !mux_tool_named(ep->mux, name))
 		return METRICS_MCP_TOOL_OTHER;
 	return metrics_mcp_tool(name);
 }
@@ -1999,9 +2012,10 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 				slot = &hd->content_type;
 			break;
 		case 13:
-			if (strcasecmp(key, "Authorization") == 0)
+			if (strcasecmp(key, "Authorization") == 0) {
 				slot = &hd->authorization;
-			else if (strcasecmp(key, "Last-Event-ID") == 0)
+				hd->nauthorization++;
+			} else if (strcasecmp(key, "Last-Event-ID") == 0)
 				slot = &hd->last_event_id;
 			break;
 		case 14:
@@ -2023,7 +2037,9 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 /*
  * What the parser lets by and we refuse (400, then the connection
  * closes): several Origin headers (the allow-list would see only the
- * first) and a Host whose port is no port.  The framing a proxy could
+ * first), several Authorization headers (a proxy or gateway that checks
+ * the last would let in what we do not, or the reverse) and a Host whose
+ * port is no port.  The framing a proxy could
  * read differently (RFC 9112 6.3, 11.2) never gets here: http_parse
  * refuses it before the body.
  */
@@ -2035,6 +2051,8 @@ http_framing_ok(struct http *h, struct http_req *req)
 
 	if (hd->norigin > 1)
 		why = "Bad Request: more than one Origin";
+	else if (hd->nauthorization > 1)
+		why = "Bad Request: more than one Authorization";
 	else if (hd->host != NULL && !http_host_port_ok(hd->host))
 		why = "Bad Request: invalid port in Host";
 	else
@@ -2132,6 +2150,7 @@ static struct http_ep *http_endpoint(struct http *, const char *);
  * runs with the answer, from the loop.
  */
 struct http_pending {
+	TAILQ_ENTRY(http_pending) entry;	/* h->held */
 	struct http		*h;
 	struct http_conn	*conn;
 	struct rsauth_req	*rq;
@@ -2141,9 +2160,52 @@ struct http_pending {
 static void
 http_pending_free(struct http_pending *p)
 {
+	TAILQ_REMOVE(&p->h->held, p, entry);
+	p->h->nheld--;
 	rsauth_cancel(p->rq);
-	event_free(p->timer);
+	if (p->timer != NULL)
+		event_free(p->timer);
 	free(p);
+}
+
+static int	http_resume(struct http *, struct http_conn *, struct http_req *,
+		    const char **);
+static void	http_resumed(struct http *, struct http_req *);
+
+/* A held request answered 503 with Retry-After, its check dropped: the
+ * check took too long, or the drain ended first. */
+static void
+http_pending_refuse(struct http_pending *p, const char *note,
+    unsigned long retry_after, const char *message)
+{
+	struct http		*h = p->h;
+	struct http_conn	*conn = p->conn;
+	struct http_req		 r, *req = &r;
+	const char		*path;
+
+	http_conn_watch(conn, NULL, NULL);
+	http_pending_free(p);
+	if (http_resume(h, conn, req, &path) == -1)
+		return;
+	http_note(h, note);
+	http_reply_later(req, 503, "Service Unavailable", retry_after,
+	    message);
+	http_resumed(h, req);
+}
+
+/* An access token let in: its bearer token (rsauth took the header's
+ * Bearer token: the scheme, blanks, then the token alone) to
+ * h->token_seen. */
+static void
+http_token_seen(struct http *h)
+{
+	const char	*p = h->hdr.authorization;
+
+	if (h->token_seen == NULL || p == NULL || strlen(p) < 7)
+		return;
+	for (p += 7; *p == ' '; p++)
+		;
+	h->token_seen(h->token_seen_arg, p, strcspn(p, " \t"));
 }
 
 /*
@@ -2161,6 +2223,7 @@ http_oauth_result(struct http *h, struct http_req *req,
 	case RSAUTH_OK:
 		h->owner = res->principal;
 		h->claims = res->claims.payload;
+		http_token_seen(h);
 		return 1;
 	case RSAUTH_FORBIDDEN:
 		http_note(h, "insufficient scope");
@@ -2231,22 +2294,10 @@ http_resumed(struct http *h, struct http_req *req)
 static void
 http_oauth_timeout(evutil_socket_t fd, short ev, void *arg)
 {
-	struct http_pending	*p = arg;
-	struct http		*h = p->h;
-	struct http_conn	*conn = p->conn;
-	struct http_req		 r, *req = &r;
-	const char		*path;
-
 	(void)fd;
 	(void)ev;
-	http_conn_watch(conn, NULL, NULL);
-	http_pending_free(p);
-	if (http_resume(h, conn, req, &path) == -1)
-		return;
-	http_note(h, "token check timed out");
-	http_reply_later(req, 503, "Service Unavailable", RSAUTH_RETRY_AFTER,
+	http_pending_refuse(arg, "token check timed out", RSAUTH_RETRY_AFTER,
 	    "Service Unavailable: the token cannot be checked now");
-	http_resumed(h, req);
 }
 
 /* The check ended: the request is handled as if it had just come in,
@@ -2316,9 +2367,22 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 	size_t			 n;
 
 	n = http_oauth_scopes(h, req, path, scopes, RSAUTH_MAX_SCOPES);
+	if (n > RSAUTH_MAX_SCOPES) {
+		/* Checking part of its needs would let a tool run without
+		 * its scope; no token can hold them all, so no challenge
+		 * would help either: the client splits the batch. */
+		http_note(h, "too many scopes");
+		http_reply_error(req, 400, "Bad Request",
+		    JSONRPC_INVALID_REQUEST, "Bad Request: the tool calls of "
+		    "this batch need more than " RSAUTH_MAX_SCOPES_S " scopes; "
+		    "send them in smaller batches");
+		return 0;
+	}
 	p = xcalloc(1, sizeof *p);
 	p->h = h;
 	p->conn = h->cur;
+	TAILQ_INSERT_TAIL(&h->held, p, entry);
+	h->nheld++;
 	if (rsauth_check(http_auth_oauth(h->oauth)->rsauth,
 	    h->hdr.authorization, scopes, n, res, http_oauth_done, p,
 	    &p->rq) == RSAUTH_PENDING) {
@@ -2328,7 +2392,7 @@ http_oauth_check(struct http *h, struct http_req *req, const char *path,
 		evtimer_add(p->timer, &tv);
 		return 0;
 	}
-	free(p);
+	http_pending_free(p);	/* decided at once: no rq, no timer */
 	return http_oauth_result(h, req, res);
 }
 
@@ -3154,11 +3218,12 @@ http_ep_drain_check(struct http *h, struct http_ep *ep, uint64_t now)
 static void
 http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct http	*h = arg;
-	struct session	*sess, *next;
-	uint64_t	 now = clock_ms();
-	struct timeval	 tv;
-	size_t		 i, eps_draining;
+	struct http		*h = arg;
+	struct session		*sess, *next;
+	struct http_pending	*p;
+	uint64_t		 now = clock_ms();
+	struct timeval		 tv;
+	size_t			 i, eps_draining;
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
@@ -3185,7 +3250,17 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 			http_ep_drain_check(h, h->eps[i], now);
 
 	if (h->draining && !h->closing &&
-	    (h->in_flight == 0 || now >= h->drain_deadline)) {
+	    ((h->in_flight == 0 && h->nheld == 0) ||
+	    now >= h->drain_deadline)) {
+		if (h->nheld != 0) {
+			log_warnx("draining: %zu %s still held for a token "
+			    "check after --drain-timeout; answering 503",
+			    h->nheld, h->nheld == 1 ? "request" : "requests");
+			while ((p = TAILQ_FIRST(&h->held)) != NULL)
+				http_pending_refuse(p, "draining",
+				    HTTP_RETRY_AFTER_S,
+				    "Server shutting down");
+		}
 		if (h->in_flight != 0) {
 			log_warnx("draining: %zu %s still in flight after "
 			    "--drain-timeout; answering with an error and "
@@ -3286,6 +3361,7 @@ http_new(struct event_base *base, const struct http_config *cfg,
 
 	metrics_started();
 	h = xcalloc(1, sizeof *h);
+	TAILQ_INIT(&h->held);
 	h->base = base;
 	h->cfg = cfg;
 
@@ -3400,6 +3476,14 @@ http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 }
 
 void
+http_set_token_seen(struct http *h, void (*fn)(void *, const char *, size_t),
+    void *arg)
+{
+	h->token_seen = fn;
+	h->token_seen_arg = arg;
+}
+
+void
 http_set_trace(struct http *h, http_trace_cb cb, void *arg)
 {
 	h->trace = cb;
@@ -3415,8 +3499,8 @@ http_drain(struct http *h, uint64_t timeout_ms, void (*done)(void *),
 	if (h->draining)
 		return;
 	log_info("draining: /readyz says 503, no new sessions or requests; "
-	    "%zu %s in flight", h->in_flight, h->in_flight == 1 ? "request" :
-	    "requests");
+	    "%zu %s in flight, %zu held for a token check", h->in_flight,
+	    h->in_flight == 1 ? "request" : "requests", h->nheld);
 	h->draining = 1;
 	h->drain_deadline = clock_ms() + timeout_ms;
 	h->drained = done;

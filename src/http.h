@@ -139,6 +139,12 @@ void		 http_print_urls(struct http *);
  * reloaded ones), for what must never print them. */
 void		 http_each_token(struct http *, void (*)(void *, const char *),
 		    void *);
+/* fn(arg, token, len) with the bearer token of each request an OAuth
+ * check lets in, before its messages go anywhere (the message trace
+ * redacts it: a client may write its token into a message).  The token
+ * is borrowed for the call. */
+void		 http_set_token_seen(struct http *,
+		    void (*fn)(void *, const char *, size_t), void *arg);
 /* Takes a MUX_OUT_SESSION (consuming out->msg) or MUX_OUT_SESSION_END. */
 void		 http_deliver(struct http *, struct mux_out *);
 /* The pump drained the mux: let go of the last message delivered (kept

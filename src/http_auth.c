@@ -112,7 +112,8 @@ http_auth_ntools(const struct http_auth *ha)
 	return ha->ntools;
 }
 
-/* One message's tool scopes added to out[*n], each once. */
+/* One message's tool scopes added to out[*n], each once; *n becomes
+ * max + 1 (and stays) when one more would not fit. */
 static void
 http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,
     size_t max, size_t *n)
@@ -129,14 +130,18 @@ http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,
 	    !json_object_is_type(name, json_type_string))
 		return;
 	tool = json_object_get_string(name);
-	for (i = 0; i < ha->ntools; i++) {
+	for (i = 0; i < ha->ntools && *n <= max; i++) {
 		if (strcmp(ha->tools[i].name, tool) != 0)
 			continue;
-		for (j = 0; j < ha->tools[i].nscopes; j++) {
+		for (j = 0; j < ha->tools[i].nscopes && *n <= max; j++) {
 			for (k = 0; k < *n; k++)
 				if (strcmp(out[k], ha->tools[i].scopes[j]) == 0)
 					break;
-			if (k == *n && *n < max)
+			if (k < *n)
+				continue;
+			if (*n == max)
+				(*n)++;		/* over: the caller refuses */
+			else
 				out[(*n)++] = ha->tools[i].scopes[j];
 		}
 	}
@@ -152,7 +157,7 @@ http_auth_scopes(const struct http_auth *ha, json_object *msg,
 		return 0;
 	if (json_object_is_type(msg, json_type_array)) {
 		len = json_object_array_length(msg);
-		for (i = 0; i < len; i++)
+		for (i = 0; i < len && n <= max; i++)
 			http_auth_add(ha, json_object_array_get_idx(msg, i),
 			    out, max, &n);
 	} else

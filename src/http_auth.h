@@ -42,8 +42,10 @@ const struct http_oauth *http_auth_oauth(const struct http_auth *);
 size_t		 http_auth_ntools(const struct http_auth *);
 /*
  * The scopes msg's tool calls need (a message or a batch: the union),
- * at most max, into out (pointers into the struct http_auth).  Messages
- * other than tools/call need none.
+ * at most max, into out (pointers into the struct http_auth), and their
+ * number; max + 1 when the union has more than max (the first max in
+ * out): the caller refuses such a request, it never checks part of its
+ * needs.  Messages other than tools/call need none.
  */
 size_t		 http_auth_scopes(const struct http_auth *, json_object *msg,
 		    const char **out, size_t max);

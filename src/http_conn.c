@@ -16,6 +16,15 @@
  * EOF is seen.  CLOSING: http_conn_close ran; what comes in is dropped,
  * what is queued goes out, the linger timer bounds it all.
  *
+ * Reading.  A plain socket is read here (http_conn_sock_read_cb), not by
+ * its bufferevent: libevent 2.1's evbuffer_read asks the kernel how much
+ * is waiting (ioctl FIONREAD) before every read and reads 4096 bytes at
+ * most, one system call per request more than the read itself (issue 20).
+ * One read(2) per wake-up goes into the bufferevent's input buffer,
+ * bounded by in_cap as its read watermark bounds a TLS connection's; the
+ * event is off while the input is at the bound and back on once the
+ * parser takes from it.  The bufferevent writes, and reads only on TLS.
+ *
  * Writing.  Answers are staged in conn->out and written later in the loop
  * turn that queued them (one event made active), so a reply and the
  * chunks that follow it in one callback leave in one system call.  On a
@@ -74,6 +83,9 @@
 /* What a TLS connection that failed may have left unread, read off
  * before the close. */
 #define HTTP_CONN_DISCARD_MAX		65536
+/* At most this much is read from a plain socket per wake-up (the
+ * bufferevent reads 4096 at most). */
+#define HTTP_CONN_READ_MAX		16384
 /* The log line's path, and the annotations. */
 #define HTTP_CONN_PATH_MAX		128
 #define HTTP_CONN_VERB_MAX		16
@@ -104,6 +116,7 @@ struct http_conn {
 	struct event		*timer;		/* idle, deadline, linger */
 	struct event		*later;		/* flush, then go on */
 	struct event		*reap;		/* the free, a turn later */
+	struct event		*rev;		/* plain: our own reads */
 	enum http_conn_state	 state;
 	enum http_conn_answer	 answer;
 	int			 plain;		/* direct writes allowed */
@@ -111,6 +124,7 @@ struct http_conn {
 	int			 close_after;	/* this answer is the last */
 	int			 shut;		/* closing: SHUT_WR done */
 	int			 eof;		/* the client's EOF came */
+	int			 read_off;	/* plain: input at in_cap */
 	const char		*pending;	/* a close later this turn */
 	int			 pending_flush;
 	int			 reaping;	/* the free is coming */
@@ -149,6 +163,7 @@ struct http_listener {
 };
 
 static void	http_conn_input(struct http_conn *);
+static void	http_conn_read_on(struct http_conn *);
 static void	http_conn_shut(struct http_conn *, const char *, int);
 static void	http_conn_drain(struct http_conn *);
 static void	http_conn_reap(struct http_conn *);
@@ -224,6 +239,18 @@ done:
 	conn->unlogged = 0;
 }
 
+/* src into dst of size bytes, cut to fit and NUL-terminated, as
+ * snprintf "%s" would, without a printf for every request's log fields
+ * (three of them were 2% of a call's instructions, issue 20). */
+static void
+http_conn_copy(char *dst, size_t size, const char *src)
+{
+	size_t	n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 /* The request's method and path, for its log line. */
 static void
 http_conn_name(struct http_conn *conn)
@@ -231,7 +258,7 @@ http_conn_name(struct http_conn *conn)
 	const char	*target = http_parse_target(conn->parse);
 	size_t		 n;
 
-	snprintf(conn->verb, sizeof conn->verb, "%s",
+	http_conn_copy(conn->verb, sizeof conn->verb,
 	    http_parse_method(conn->parse));
 	n = strcspn(target, "?");
 	if (n >= sizeof conn->path)
@@ -311,10 +338,38 @@ http_conn_over(struct http_conn *conn)
 	return 1;
 }
 
-/* v in decimal, appended to b: a few appends cost less than a printf,
- * and every answer has a status and a length (issue 20). */
+/*
+ * A small piece of an answer's head, assembled in place and appended to
+ * the output at once: every evbuffer_add costs a call and a length check,
+ * and an answer's head was a dozen of them (issue 20).
+ */
+struct http_conn_piece {
+	char	b[256];
+	size_t	len;
+};
+
+/* s (len bytes) onto the piece, or straight to out once it is full. */
 static void
-http_conn_add_num(struct evbuffer *b, unsigned long v)
+http_conn_piece_add(struct http_conn_piece *pc, struct evbuffer *out,
+    const char *s, size_t len)
+{
+	if (len > sizeof pc->b - pc->len) {
+		evbuffer_add(out, pc->b, pc->len);
+		pc->len = 0;
+		if (len > sizeof pc->b) {
+			evbuffer_add(out, s, len);
+			return;
+		}
+	}
+	memcpy(pc->b + pc->len, s, len);
+	pc->len += len;
+}
+
+/* v in decimal: a few digits cost less than a printf, and every answer
+ * has a status and a length (issue 20). */
+static void
+http_conn_piece_num(struct http_conn_piece *pc, struct evbuffer *out,
+    unsigned long v)
 {
 	char	d[24];
 	size_t	i = sizeof d;
@@ -323,35 +378,51 @@ http_conn_add_num(struct evbuffer *b, unsigned long v)
 		d[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v > 0);
-	evbuffer_add(b, d + i, sizeof d - i);
+	http_conn_piece_add(pc, out, d + i, sizeof d - i);
 }
 
-/* The status line, Date and the owner's headers. */
 static void
-http_conn_head_out(struct http_conn *conn, int status, const char *reason)
+http_conn_piece_out(struct http_conn_piece *pc, struct evbuffer *out)
+{
+	evbuffer_add(out, pc->b, pc->len);
+	pc->len = 0;
+}
+
+/* The status line, Date and the owner's headers, onto pc (the owner's
+ * headers go to the output, after what pc held). */
+static void
+http_conn_head_out(struct http_conn *conn, struct http_conn_piece *pc,
+    int status, const char *reason)
 {
 	const char	*date = http_conn_date();
 
-	evbuffer_add(conn->out, http_parse_minor(conn->parse) == 0 ?
-	    "HTTP/1.0 " : "HTTP/1.1 ", 9);
-	http_conn_add_num(conn->out, status < 0 ? 0 : (unsigned long)status);
-	evbuffer_add(conn->out, " ", 1);
+	pc->len = 0;
+	http_conn_piece_add(pc, conn->out, http_parse_minor(conn->parse) ==
+	    0 ? "HTTP/1.0 " : "HTTP/1.1 ", 9);
+	http_conn_piece_num(pc, conn->out, status < 0 ? 0 :
+	    (unsigned long)status);
+	http_conn_piece_add(pc, conn->out, " ", 1);
 	if (reason != NULL)
-		evbuffer_add(conn->out, reason, strlen(reason));
-	evbuffer_add(conn->out, "\r\nDate: ", 8);
-	evbuffer_add(conn->out, date, strlen(date));
-	evbuffer_add(conn->out, "\r\n", 2);
-	evbuffer_add_buffer(conn->out, conn->head);
+		http_conn_piece_add(pc, conn->out, reason, strlen(reason));
+	http_conn_piece_add(pc, conn->out, "\r\nDate: ", 8);
+	http_conn_piece_add(pc, conn->out, date, strlen(date));
+	http_conn_piece_add(pc, conn->out, "\r\n", 2);
+	if (evbuffer_get_length(conn->head) > 0) {
+		http_conn_piece_out(pc, conn->out);
+		evbuffer_add_buffer(conn->out, conn->head);
+	}
 }
 
 /* The connection header this answer needs, if any. */
 static void
-http_conn_connection(struct http_conn *conn)
+http_conn_connection(struct http_conn *conn, struct http_conn_piece *pc)
 {
 	if (conn->close_after)
-		evbuffer_add(conn->out, "Connection: close\r\n", 19);
+		http_conn_piece_add(pc, conn->out, "Connection: close\r\n",
+		    19);
 	else if (http_parse_minor(conn->parse) == 0)
-		evbuffer_add(conn->out, "Connection: keep-alive\r\n", 24);
+		http_conn_piece_add(pc, conn->out,
+		    "Connection: keep-alive\r\n", 24);
 }
 
 /* ---- the request cycle ---- */
@@ -496,6 +567,7 @@ http_conn_input(struct http_conn *conn)
 	}
 out:
 	conn->in_seen = evbuffer_get_length(in);
+	http_conn_read_on(conn);
 }
 
 /* Later in the turn that queued something: write it, then go on. */
@@ -543,8 +615,8 @@ http_conn_read_cb(struct bufferevent *bev, void *arg)
 		conn->in_seen = 0;
 		return;
 	case CONN_HANDLING:
-		/* Kept for later; the watermark stops the socket bufferevent
-		 * at in_cap, a TLS one may overrun it by a record. */
+		/* Kept for later; a plain socket is read no further than
+		 * in_cap, a TLS one may overrun it by a record. */
 		if (len > 2 * conn->in_cap)
 			http_conn_shut(conn, "input over the limit", 0);
 		return;
@@ -608,6 +680,64 @@ http_conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	http_conn_shut(conn, why, !(what & BEV_EVENT_ERROR));
 }
 
+/*
+ * A plain socket is readable: one read(2) into the input, as much as
+ * the bound leaves room for, then what the bufferevent's read callback
+ * would do.  EOF and errors go where the bufferevent would report them.
+ */
+static void
+http_conn_sock_read_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct http_conn	*conn = arg;
+	struct evbuffer		*in = bufferevent_get_input(conn->bev);
+	char			 buf[HTTP_CONN_READ_MAX];
+	size_t			 len = evbuffer_get_length(in), room;
+	ssize_t			 n;
+
+	if (len >= conn->in_cap) {
+		conn->read_off = 1;
+		event_del(conn->rev);
+		return;
+	}
+	room = conn->in_cap - len;
+	if (room > sizeof buf)
+		room = sizeof buf;
+	n = read(fd, buf, room);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The bufferevent reads no more after either. */
+		event_del(conn->rev);
+		http_conn_event_cb(conn->bev, BEV_EVENT_READING |
+		    (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), conn);
+		return;
+	}
+	if (evbuffer_add(in, buf, (size_t)n) == -1)
+		fatalx("out of memory");
+	http_conn_read_cb(conn->bev, conn);
+	/* Held (or waiting for the output to drain) with the input full:
+	 * the socket waits, as a bufferevent at its watermark would. */
+	if (!conn->reaping && !conn->read_off &&
+	    evbuffer_get_length(in) >= conn->in_cap) {
+		conn->read_off = 1;
+		event_del(conn->rev);
+	}
+}
+
+/* The parser took from the input, or it was dropped: read again if
+ * reading waited for that. */
+static void
+http_conn_read_on(struct http_conn *conn)
+{
+	if (!conn->read_off || conn->reaping || conn->eof ||
+	    evbuffer_get_length(bufferevent_get_input(conn->bev)) >=
+	    conn->in_cap)
+		return;
+	conn->read_off = 0;
+	event_add(conn->rev, NULL);
+}
+
 /* idle, read deadline, linger */
 static void
 http_conn_timer_cb(evutil_socket_t fd, short ev, void *arg)
@@ -655,6 +785,8 @@ http_conn_free(struct http_conn *conn)
 	}
 	TAILQ_REMOVE(&l->conns, conn, entry);
 	l->nconns--;
+	if (conn->rev != NULL)
+		event_free(conn->rev);	/* before the socket closes */
 	bufferevent_free(conn->bev);	/* closes the socket */
 	http_parse_free(conn->parse);
 	evbuffer_free(conn->head);
@@ -681,6 +813,8 @@ http_conn_reap(struct http_conn *conn)
 		return;
 	conn->reaping = 1;
 	bufferevent_disable(conn->bev, EV_READ | EV_WRITE);
+	if (conn->rev != NULL)
+		event_del(conn->rev);
 	event_del(conn->timer);
 	event_active(conn->reap, EV_TIMEOUT, 1);
 }
@@ -734,6 +868,7 @@ http_conn_shut(struct http_conn *conn, const char *why, int flush)
 	/* Below the read watermark again: reading goes on, to the EOF. */
 	evbuffer_drain(in, evbuffer_get_length(in));
 	conn->in_seen = 0;
+	http_conn_read_on(conn);
 	log_debug("%s: connection closed (%s)", conn->peer, why);
 	if ((cb = conn->watch) != NULL) {
 		conn->watch = NULL;
@@ -782,9 +917,9 @@ http_conn_note(struct http_conn *conn, const char *sid,
     const char *rpc_method, const char *note)
 {
 	if (sid != NULL)
-		snprintf(conn->sid, sizeof conn->sid, "%s", sid);
+		http_conn_copy(conn->sid, sizeof conn->sid, sid);
 	if (rpc_method != NULL)
-		snprintf(conn->method, sizeof conn->method, "%s", rpc_method);
+		http_conn_copy(conn->method, sizeof conn->method, rpc_method);
 	if (note != NULL)
 		conn->note = note;
 }
@@ -801,7 +936,8 @@ http_conn_watch(struct http_conn *conn, void (*cb)(void *), void *arg)
 int
 http_conn_header(struct http_conn *conn, const char *name, const char *value)
 {
-	size_t	nlen = strlen(name), vlen = strlen(value);
+	struct http_conn_piece	pc;
+	size_t			nlen = strlen(name), vlen = strlen(value);
 
 	if (nlen == 0 || strpbrk(name, "\r\n: \t") != NULL ||
 	    strpbrk(value, "\r\n") != NULL ||
@@ -815,10 +951,12 @@ http_conn_header(struct http_conn *conn, const char *name, const char *value)
 		conn->close_after = 1;
 		return 0;
 	}
-	evbuffer_add(conn->head, name, nlen);
-	evbuffer_add(conn->head, ": ", 2);
-	evbuffer_add(conn->head, value, vlen);
-	evbuffer_add(conn->head, "\r\n", 2);
+	pc.len = 0;
+	http_conn_piece_add(&pc, conn->head, name, nlen);
+	http_conn_piece_add(&pc, conn->head, ": ", 2);
+	http_conn_piece_add(&pc, conn->head, value, vlen);
+	http_conn_piece_add(&pc, conn->head, "\r\n", 2);
+	http_conn_piece_out(&pc, conn->head);
 	return 0;
 }
 
@@ -836,7 +974,8 @@ void
 http_conn_reply(struct http_conn *conn, int status, const char *reason,
     const char *body, size_t len)
 {
-	int	bodiless;
+	struct http_conn_piece	pc;
+	int			bodiless;
 
 	if (!http_conn_answerable(conn)) {
 		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
@@ -846,14 +985,15 @@ http_conn_reply(struct http_conn *conn, int status, const char *reason,
 		conn->close_after = 1;	/* the body stays unread */
 	conn->status = status;
 	bodiless = status < 200 || status == 204 || status == 304;
-	http_conn_head_out(conn, status, reason);
+	http_conn_head_out(conn, &pc, status, reason);
 	if (!bodiless) {
-		evbuffer_add(conn->out, "Content-Length: ", 16);
-		http_conn_add_num(conn->out, len);
-		evbuffer_add(conn->out, "\r\n", 2);
+		http_conn_piece_add(&pc, conn->out, "Content-Length: ", 16);
+		http_conn_piece_num(&pc, conn->out, len);
+		http_conn_piece_add(&pc, conn->out, "\r\n", 2);
 	}
-	http_conn_connection(conn);
-	evbuffer_add(conn->out, "\r\n", 2);
+	http_conn_connection(conn, &pc);
+	http_conn_piece_add(&pc, conn->out, "\r\n", 2);
+	http_conn_piece_out(&pc, conn->out);
 	if (!bodiless && len > 0 &&
 	    strcmp(http_parse_method(conn->parse), "HEAD") != 0)
 		evbuffer_add(conn->out, body, len);
@@ -945,21 +1085,25 @@ http_conn_refuse(struct http_conn *conn, int status, const char *why)
 void
 http_conn_stream_start(struct http_conn *conn, int status, const char *reason)
 {
+	struct http_conn_piece	pc;
+
 	if (!http_conn_answerable(conn) || conn->in_head) {
 		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
 		return;
 	}
 	conn->status = status;
-	http_conn_head_out(conn, status, reason);
+	http_conn_head_out(conn, &pc, status, reason);
 	if (http_parse_minor(conn->parse) >= 1) {
 		conn->answer = ANSWER_CHUNKED;
-		evbuffer_add(conn->out, "Transfer-Encoding: chunked\r\n", 28);
+		http_conn_piece_add(&pc, conn->out,
+		    "Transfer-Encoding: chunked\r\n", 28);
 	} else {
 		conn->answer = ANSWER_UNTIL_CLOSE;
 		conn->close_after = 1;
 	}
-	http_conn_connection(conn);
-	evbuffer_add(conn->out, "\r\n", 2);
+	http_conn_connection(conn, &pc);
+	http_conn_piece_add(&pc, conn->out, "\r\n", 2);
+	http_conn_piece_out(&pc, conn->out);
 	http_conn_later(conn);
 	http_conn_over(conn);
 }
@@ -1131,7 +1275,16 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 
 	bufferevent_setcb(bev, http_conn_read_cb, http_conn_write_cb,
 	    http_conn_event_cb, conn);
-	bufferevent_setwatermark(bev, EV_READ, 0, conn->in_cap);
+	if (conn->plain) {
+		conn->rev = event_new(l->base, fd, EV_READ | EV_PERSIST,
+		    http_conn_sock_read_cb, conn);
+		if (conn->rev == NULL)
+			fatalx("out of memory");
+		/* A bufferevent keeps its input's end frozen but while it
+		 * reads itself; it never does here. */
+		evbuffer_unfreeze(bufferevent_get_input(bev), 0);
+	} else
+		bufferevent_setwatermark(bev, EV_READ, 0, conn->in_cap);
 	bufferevent_setwatermark(bev, EV_WRITE, HTTP_CONN_OUTPUT_LOW, 0);
 	if (l->cfg.write_timeout_ms > 0) {
 		clock_tv(&tv, l->cfg.write_timeout_ms);
@@ -1144,9 +1297,13 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	 * Writing is enabled once there is something for the bufferevent
 	 * to write (http_conn_flush): a socket bufferevent enabled for it
 	 * with nothing queued asks epoll for EPOLLOUT and is woken for
-	 * nothing.  TLS writes from the start: the handshake.
+	 * nothing.  TLS writes from the start: the handshake.  A plain
+	 * socket is read by conn->rev, not by the bufferevent.
 	 */
-	bufferevent_enable(bev, conn->plain ? EV_READ : EV_READ | EV_WRITE);
+	if (conn->plain)
+		event_add(conn->rev, NULL);
+	else
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
 	conn->state = CONN_IDLE;
 	http_conn_arm(conn, l->cfg.idle_timeout_ms);
 }

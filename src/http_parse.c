@@ -149,14 +149,25 @@ hp_buf_add(struct hp_buf *b, const void *p, size_t len)
 	b->p[b->len] = '\0';
 }
 
-/* RFC 9110 5.6.2: tchar. */
+/*
+ * RFC 9110 5.6.2: tchar, ALPHA DIGIT and !#$%&'*+-.^_`|~, by table: every
+ * byte of a method and of each field name is looked up (issue 20).
+ */
+static const unsigned char hp_tchars[128] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 00 */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 10 */
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,	/* 20 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,	/* 30 */
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 40 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,	/* 50 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 60 */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,	/* 70 */
+};
+
 static int
 hp_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	return c < sizeof hp_tchars && hp_tchars[c];
 }
 
 /* RFC 9110 5.5: field-vchar, SP and HTAB (obs-text included). */
@@ -164,6 +175,25 @@ static int
 hp_value_char(unsigned char c)
 {
 	return c == '\t' || (c >= ' ' && c != 0x7f);
+}
+
+/*
+ * 1 if none of the 8 bytes at s can be a control character: none below
+ * SP, none DEL (bytes from 0x80 up are obs-text).  Exact in both
+ * directions for "is there one" (the borrow trick tests a whole word);
+ * a word with HTAB says 0 and is looked at byte by byte.
+ */
+#define HP_ONES		0x0101010101010101ULL
+#define HP_HIGHS	0x8080808080808080ULL
+static int
+hp_value_word_ok(const char *s)
+{
+	uint64_t	w, d;
+
+	memcpy(&w, s, sizeof w);
+	d = w ^ (HP_ONES * 0x7f);
+	return (((w - HP_ONES * 0x20) & ~w) | ((d - HP_ONES) & ~d)) &
+	    HP_HIGHS ? 0 : 1;
 }
 
 static int
@@ -300,10 +330,11 @@ hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
 	if (colon == s)
 		return "empty field name";
 	for (i = 0; s + i < colon; i++) {
+		if (hp_tchar((unsigned char)s[i]))
+			continue;
 		if (s[i] == ' ' || s[i] == '\t')
 			return "whitespace in a field name";
-		if (!hp_tchar((unsigned char)s[i]))
-			return "invalid character in a field name";
+		return "invalid character in a field name";
 	}
 	*namelen = i;
 	a = i + 1;
@@ -313,6 +344,10 @@ hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
 	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
 		b--;
 	for (i = a; i < b; i++) {
+		if (b - i >= 8 && hp_value_word_ok(s + i)) {
+			i += 7;
+			continue;
+		}
 		if (!hp_value_char((unsigned char)s[i]))
 			return "control character in a field value";
 	}
@@ -510,7 +545,8 @@ hp_head_byte(struct http_parse *p, unsigned char c)
 static size_t
 hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
 {
-	size_t	*count, room, n;
+	const unsigned char	*e;
+	size_t			*count, room, n;
 
 	if (p->cr || p->line.len == 0 ||
 	    (p->state == HP_REQUEST_LINE && p->rl_spaces == 0))
@@ -524,8 +560,12 @@ hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
 	}
 	if (avail > room)
 		avail = room;
-	for (n = 0; n < avail && s[n] != '\r' && s[n] != '\n'; n++)
-		;
+	/* The line ends at the first CR or LF: two memchr, not a loop. */
+	if ((e = memchr(s, '\n', avail)) != NULL)
+		avail = (size_t)(e - s);
+	if ((e = memchr(s, '\r', avail)) != NULL)
+		avail = (size_t)(e - s);
+	n = avail;
 	hp_buf_add(&p->line, s, n);
 	*count += n;
 	return n;

@@ -52,6 +52,7 @@ struct jwks_issuer {
 						   before this */
 	int			 backoff_s;
 	int			 failing;	/* logged, once per change */
+	int			 wrong_issuer;	/* logged at error level */
 
 	struct rsfetch		*fetch;		/* in flight, or NULL */
 	int			 wk;		/* discovery: URL index */
@@ -340,6 +341,7 @@ jwks_meta_done(const struct rsfetch_response *r, void *arg)
 	struct jwks_issuer	*is = arg;
 	struct asmeta		*m;
 	const char		*cause = NULL;
+	char			*hint;
 
 	is->fetch = NULL;
 	if (!r->failed && r->status == 200) {
@@ -361,6 +363,20 @@ jwks_meta_done(const struct rsfetch_response *r, void *arg)
 		/* A document for another issuer ends discovery (RFC 8414
 		 * 3.3): no fallback may vouch for it. */
 		if (cause == asmeta_cause_issuer) {
+			/* A misconfiguration no retry mends: an error, once,
+			 * saying what the server calls itself.  Discovery is
+			 * still retried (the server may be fixed instead). */
+			if (!is->wrong_issuer) {
+				hint = asmeta_issuer_hint(r->body, r->len,
+				    is->issuer);
+				log_error("oauth issuer %s: metadata refused: "
+				    "%s; %s; its tokens get 503 and /readyz "
+				    "says not ready until this is fixed",
+				    is->issuer, cause, hint);
+				free(hint);
+				is->wrong_issuer = 1;
+				is->failing = 1;
+			}
 			jwks_failed(is, JWKS_FETCH_REFUSED,
 			    "metadata refused", cause);
 			jwks_finish(is);
@@ -512,6 +528,18 @@ jwks_wait(struct jwks_issuer *is, int refresh, jwks_wait_cb cb, void *arg)
 	TAILQ_INSERT_TAIL(&is->waits, w, entry);
 	is->nwaits++;
 	return w;
+}
+
+int
+jwks_refresh_wait(const struct jwks_issuer *is)
+{
+	uint64_t	 now = is->j->clock(), min, gone;
+
+	min = (uint64_t)JWKS_MIN_REFRESH * 1000;
+	if (is->fetch != NULL || !is->tried || (gone = now - is->tried_ms) >=
+	    min)
+		return 0;
+	return (int)((min - gone + 999) / 1000);
 }
 
 void

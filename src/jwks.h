@@ -97,6 +97,11 @@ typedef void (*jwks_wait_cb)(void *arg);
  */
 struct jwks_wait *jwks_wait(struct jwks_issuer *, int refresh,
 		    jwks_wait_cb, void *arg);
+/* Seconds until jwks_wait(is, 1, ...) may start a refresh: 0 when it
+ * may now or one is running, else at most JWKS_MIN_REFRESH (rounded up):
+ * a token with an unknown kid gets 503 with this Retry-After meanwhile,
+ * since the key may be a rotated one published since the last fetch. */
+int		 jwks_refresh_wait(const struct jwks_issuer *);
 /* Stops waiting, no callback (the request's client left). */
 void		 jwks_wait_cancel(struct jwks_wait *);
 

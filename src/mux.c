@@ -789,7 +789,7 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
  * copy of their _meta: the client's objects stay as they came.  Params
  * that are no object, or a _meta that is none, carry no context.
  */
-static json_object *
+json_object *
 mux_span_params(json_object *msg, json_object *params,
     const struct tracectx *ctx)
 {
@@ -1881,6 +1881,13 @@ mux_tool_headers(const struct mux *m, const char *tool)
 }
 
 int
+mux_tool_named(const struct mux *m, const char *tool)
+{
+	return mux_tool_headers(m, tool) != NULL || (m->tools_named != NULL &&
+	    json_object_object_get_ex(m->tools_named, tool, NULL));
+}
+
+int
 mux_child_modern(const struct mux *m)
 {
 	struct mux_child	*c;
@@ -2393,6 +2400,7 @@ mux_free(struct mux *m)
 	mux_sched_free(m);
 	free(m->outs);
 	json_object_put(m->caps);
+	json_object_put(m->tools_named);
 	free(m->client_name);
 	free(m->client_version);
 	free(m->child_name);

@@ -199,11 +199,29 @@ struct mux_config {
 	 * not to be changed) of session s goes to the child as cid now.  0
 	 * with *ctx filled: the child's copy carries ctx in its _meta
 	 * (traceparent, tracestate; the rest of _meta as the client sent
-	 * it).  -1: _meta as it came.  NULL: none.
+	 * it).  -1: _meta as it came.  NULL: none.  Each round of a
+	 * request that asks its client (input_required) is a round trip of
+	 * its own: called again with the client's retry (a 2026-07-28
+	 * client's, msg, cid the same; ctx goes nowhere, the answers go as
+	 * they came) or, for a legacy client in front of a 2026-07-28
+	 * child, the client's request again with the retry's new cid.
 	 */
 	int			(*span_child)(void *arg, struct mux_session *s,
 				    json_object *msg, uint64_t cid,
 				    struct tracectx *ctx);
+	/*
+	 * OpenTelemetry: a request of a child's, msg (borrowed, not to be
+	 * changed), goes to session s as bid now, for s's request whose id
+	 * (the client's, exact type; borrowed) is cause: the one the mux
+	 * routed it by (a relatedRequestId hint, a progress token, the call
+	 * holding the turn at a tool that asks, the session's only request
+	 * at that child, a 2026-07-28 child's input_required result); NULL
+	 * when the mux cannot tell.  0 with *ctx filled: the session's copy
+	 * carries ctx in its _meta.  -1: _meta as it came.  NULL: none.
+	 */
+	int			(*span_server)(void *arg, struct mux_session *s,
+				    json_object *msg, uint64_t bid,
+				    json_object *cause, struct tracectx *ctx);
 	void			*span_arg;
 };
 
@@ -359,6 +377,9 @@ int		 mux_child_modern(const struct mux *);
 /* The x-mcp-header annotations of the shared child's tool (borrowed; see
  * mcpwire_tool_headers), NULL if no tools/list answer named it. */
 json_object	*mux_tool_headers(const struct mux *, const char *tool);
+/* Some child's tools/list answer named tool (a shared child's, or any
+ * session's own child's, gone or not). */
+int		 mux_tool_named(const struct mux *, const char *tool);
 
 /* Sessions.  data is the transport's own pointer, returned by
  * mux_session_data. */

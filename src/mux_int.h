@@ -431,6 +431,10 @@ struct mux {
 	char			*client_name;
 	char			*client_version;
 	char			*child_name;	/* NULL: "the child" */
+	/* isolation=session: the names any session's child listed (tool
+	 * name -> null; at most MCPWIRE_MAX_TOOLS), outliving the child:
+	 * mux_tool_named */
+	json_object		*tools_named;
 	uint64_t		 now;
 	uint64_t		 next_id;
 	/* ids restarted below MUX_ID_MAX */
@@ -529,6 +533,9 @@ void		 mux_own_request(struct mux *m, struct mux_child *c,
 		    const char *method, json_object *params, unsigned flags);
 json_object	*mux_rewrite_request(json_object *msg, uint64_t cid,
 		    json_object *params);
+/* params (consumed, or msg's) with ctx in a copy of their _meta. */
+json_object	*mux_span_params(json_object *msg, json_object *params,
+		    const struct tracectx *ctx);
 struct mux_req	*mux_forward(struct mux *m, struct mux_session *s,
 		    json_object *msg, uint64_t stream, struct mux_batch *b,
 		    unsigned flags, json_object *params);

@@ -24,6 +24,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "mux_int.h"
+#include "tracectx.h"
 #include "xmalloc.h"
 
 /*
@@ -298,7 +299,8 @@ mux_modern_child_translate_request(struct mux *m, struct mux_session *s,
 static void
 mux_translate_retry(struct mux *m, struct mux_req *req)
 {
-	json_object	*params;
+	struct tracectx	 tc;
+	json_object	*params, *msg;
 
 	params = jsonrpc_copy_shallow(req->xr->params, NULL);
 	json_object_object_add(params, "inputResponses", req->xr->resp);
@@ -310,6 +312,16 @@ mux_translate_retry(struct mux *m, struct mux_req *req)
 	hmap_del(&m->reqs, hmap_mix(req->cid), req);
 	req->cid = mux_next_id(m);
 	hmap_add(&m->reqs, hmap_mix(req->cid), req);
+	/* A round trip of its own (the span hook sees the client's id). */
+	if (m->cfg.span_child != NULL && req->s != NULL) {
+		msg = jsonrpc_request_new(0, req->xr->method,
+		    json_object_get(params));
+		json_object_object_add(msg, "id", jsonrpc_id_copy(req->id));
+		if (m->cfg.span_child(m->cfg.span_arg, req->s, msg, req->cid,
+		    &tc) == 0)
+			params = mux_span_params(msg, params, &tc);
+		json_object_put(msg);
+	}
 	mux_to_child(m, req->child, jsonrpc_request_new((int64_t)req->cid,
 	    req->xr->method, params));
 }
@@ -362,7 +374,9 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 {
 	struct mux_session	*s = req->s;
 	struct mux_sreq		*sr;
+	struct tracectx		 tc;
 	json_object		*inputs, *missing = NULL, *params, *v, *state;
+	json_object		*out;
 	const char		*method, *cap;
 
 	if (req->xr == NULL || s == NULL) {
@@ -431,9 +445,18 @@ mux_translate_input(struct mux *m, struct mux_req *req, json_object *result)
 			if ((v = jsonrpc_get(q, "params", json_type_object)) !=
 			    NULL)
 				v = mux_legacy_question(sr, v);
-			mux_to_session(m, s, sr->stream, 0,
-			    jsonrpc_request_new((int64_t)sr->bid,
-			    jsonrpc_get_str(q, "method"), v));
+			out = jsonrpc_request_new((int64_t)sr->bid,
+			    jsonrpc_get_str(q, "method"), v);
+			/* Asked for req: the span hook's parent. */
+			if (m->cfg.span_server != NULL &&
+			    m->cfg.span_server(m->cfg.span_arg, s, out,
+			    sr->bid, req->id, &tc) == 0) {
+				v = mux_span_params(out, NULL, &tc);
+				json_object_put(out);
+				out = jsonrpc_request_new((int64_t)sr->bid,
+				    jsonrpc_get_str(q, "method"), v);
+			}
+			mux_to_session(m, s, sr->stream, 0, out);
 		}
 	}
 	if (TAILQ_EMPTY(&req->xr->inputs))

@@ -25,6 +25,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "mux_int.h"
+#include "tracectx.h"
 #include "xmalloc.h"
 
 /*
@@ -434,6 +435,7 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_sreq		*sr, *next;
 	struct mux_prog		*p;
 	struct modern_state	 st;
+	struct tracectx		 tc;
 	json_object		*params = jsonrpc_params(msg), *token, *late;
 	json_object		*result, *error;
 	const char		*method = jsonrpc_method(msg), *sealed;
@@ -474,6 +476,10 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 		req->prog = p;
 		hmap_add(&m->progs, hmap_mix(p->token), p);
 	}
+	/* This round is a round trip of its own; the answers go to the
+	 * child as they came, so the context goes nowhere. */
+	if (m->cfg.span_child != NULL)
+		(void)m->cfg.span_child(m->cfg.span_arg, s, msg, req->cid, &tc);
 	json_object_put(msg);
 
 	if ((late = mr->late) != NULL) {

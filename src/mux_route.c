@@ -28,6 +28,7 @@
 #include "mux_int.h"
 #include "toolfilter.h"
 #include "rawjson.h"
+#include "tracectx.h"
 #include "xmalloc.h"
 
 /* ---- client messages ---------------------------------------------------- */
@@ -600,7 +601,7 @@ mux_state_named(const struct mux *m, const struct mux_child *c,
  * are invalid is forgotten (clients leave it out; its calls go unchecked).
  */
 static void
-mux_tools_learn(struct mux_child *c, json_object *result)
+mux_tools_learn(struct mux *m, struct mux_child *c, json_object *result)
 {
 	json_object	*tools;
 	char		*err;
@@ -615,6 +616,19 @@ mux_tools_learn(struct mux_child *c, json_object *result)
 		if (mcpwire_learn_tool(c->tool_headers,
 		    json_object_array_get_idx(tools, i), &err) == -1)
 			free(err);
+	}
+	/* A session's own child goes with its session: its names stay. */
+	if (c->owner == NULL)
+		return;
+	if (m->tools_named == NULL)
+		m->tools_named = json_object_new_object();
+	json_object_object_foreach(c->tool_headers, name, spec) {
+		(void)spec;
+		if (json_object_object_length(m->tools_named) >=
+		    MCPWIRE_MAX_TOOLS)
+			break;
+		if (!json_object_object_get_ex(m->tools_named, name, NULL))
+			json_object_object_add(m->tools_named, name, NULL);
 	}
 }
 
@@ -632,9 +646,10 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 
 	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL) {
 		/* The mux owns the child's answer: filtered in place, for
-		 * every era's path below. */
+		 * every era's path below; only the tools a client may see
+		 * become metric labels. */
 		toolfilter_list(m->cfg.tools, result);
-		mux_tools_learn(c, result);
+		mux_tools_learn(m, c, result);
 	}
 	mux_sched_answered(m, req, result);
 	if (req->mr != NULL) {
@@ -1081,6 +1096,64 @@ mux_route(struct mux *m, struct mux_child *c, json_object *msg,
 	return s;
 }
 
+/*
+ * The request of s's that the child's request msg is for, as the routing
+ * knows it (for the span hook): the request its relatedRequestId names,
+ * the one whose progress token it carries, the call of s's that holds
+ * the turn at a tool that asks, or s's only request at c.  NULL: none
+ * of these tells (several in flight, none named).
+ */
+static struct mux_req *
+mux_route_cause(struct mux *m, struct mux_child *c, struct mux_session *s,
+    json_object *msg)
+{
+	struct mux_req	*req, *slot = NULL, *one = NULL;
+	struct mux_prog	*p;
+	json_object	*v;
+	uint64_t	 id;
+	size_t		 nslot = 0, n = 0;
+
+	if ((v = modern_hint_related(msg)) != NULL) {
+		id = mux_get_bid(v);
+		req = id == 0 ? NULL : hmap_find(&m->reqs, hmap_mix(id),
+		    mux_req_match, &id);
+		return req != NULL && req->child == c && req->s == s ? req :
+		    NULL;
+	}
+	if ((v = jsonrpc_progress_token(msg)) != NULL &&
+	    (id = mux_get_bid(v)) != 0 &&
+	    (p = hmap_find(&m->progs, hmap_mix(id), mux_prog_match, &id)) !=
+	    NULL && p->req != NULL && p->req->child == c && p->s == s)
+		return p->req;
+	TAILQ_FOREACH(req, &s->reqs, sentry) {
+		if (req->child != c || req->kind != MUX_REQ_CLIENT)
+			continue;
+		n++;
+		one = req;
+		if (req->sched & MUX_SCHED_SLOT) {
+			nslot++;
+			slot = req;
+		}
+	}
+	if (nslot == 1)
+		return slot;
+	return n == 1 ? one : NULL;
+}
+
+/* The span hook's say on a request of the child's for s (params: what
+ * goes instead of msg's, consumed; returned, maybe with a context). */
+static json_object *
+mux_route_span(struct mux *m, struct mux_session *s, json_object *msg,
+    uint64_t bid, struct mux_req *cause, json_object *params)
+{
+	struct tracectx	tc;
+
+	if (m->cfg.span_server == NULL || m->cfg.span_server(m->cfg.span_arg,
+	    s, msg, bid, cause != NULL ? cause->id : NULL, &tc) == -1)
+		return params;
+	return mux_span_params(msg, params, &tc);
+}
+
 static void
 mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 {
@@ -1088,6 +1161,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 	struct mux_req		*mreq;
 	struct mux_sreq		*sr;
 	struct mux_task		*t;
+	struct mux_req		*cause;
 	json_object		*id = jsonrpc_id(msg), *params, *out;
 	const char		*method = jsonrpc_method(msg), *why = NULL;
 	const char		*eid;
@@ -1149,6 +1223,8 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		return;
 	}
 
+	/* Asked before the routing's state changes below. */
+	cause = mux_route_cause(m, c, s, msg);
 	sr = xcalloc(1, sizeof *sr);
 	sr->bid = mux_next_id(m);
 	sr->child = c;
@@ -1181,6 +1257,7 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 		json_object_object_add(params, "taskId",
 		    json_object_new_string(t->orig));
 	}
+	params = mux_route_span(m, s, msg, sr->bid, cause, params);
 	out = mux_rewrite_request(msg, sr->bid, params);
 	mux_to_session(m, s, sr->stream, 0, out);
 	json_object_put(msg);

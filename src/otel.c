@@ -696,8 +696,11 @@ otel_config_read(struct otel_config *cfg, otel_env_fn get, void *arg,
 		errno = 0;
 		ms = strtol(v, &end, 10);
 		if (errno != 0 || *end != '\0' || ms <= 0)
-			warn_add(warn, "OTEL_EXPORTER_OTLP_TIMEOUT: not a "
-			    "positive number of milliseconds, using %d",
+			warn_add(warn, "%s: not a positive number of "
+			    "milliseconds, using %d", otel_env(get, arg,
+			    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") != NULL ?
+			    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT" :
+			    "OTEL_EXPORTER_OTLP_TIMEOUT",
 			    OTEL_TIMEOUT_DEFAULT_MS);
 		else
 			cfg->timeout_ms = ms > OTEL_TIMEOUT_MAX_MS ?

@@ -7,12 +7,29 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "jsonparse.h"
 #include "log.h"
 #include "rawjson.h"
 #include "xmalloc.h"
+
+/* rawjson_text keeps its buffer for the next answer up to this size; a
+ * larger one is freed at the next call. */
+#define RAWJSON_TEXT_KEEP	(64 * 1024)
+/* Integers written here: whether json-c holds one as int64 or uint64,
+ * these print the same digits. */
+#define RAWJSON_INT_SAFE		((int64_t)1 << 62)
+
+/* Containers nested deeper than this are left to json-c (the stack). */
+#define RAWJSON_DEPTH	64
+/* How the bridge writes JSON (http.c, framer.c). */
+#define RAWJSON_FLAGS	(JSON_C_TO_STRING_PLAIN | \
+			 JSON_C_TO_STRING_NOSLASHESCAPE)
+
+static char	*rawjson_text_buf;
+static size_t	 rawjson_text_cap;
 
 json_object *
 rawjson_new(const char *p, size_t len)
@@ -80,4 +97,190 @@ rawjson_answer(const char *line, size_t len)
 	    a.result_off, a.result_len)) != 0)
 		fatalx("json_object_object_add");
 	return o;
+}
+
+/* 1 if json-c writes the string s as it is between its quotes: printable
+ * ASCII without quote or backslash ('/' stays, NOSLASHESCAPE). */
+static int
+rawjson_verbatim(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
+		    s[i] == '"' || s[i] == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* The buffer grown to hold need bytes. */
+static void
+rawjson_grow(size_t need)
+{
+	if (need > SIZE_MAX / 2)
+		fatalx("rawjson_text: %zu bytes", need);
+	rawjson_text_cap = need > 2 * rawjson_text_cap ? need :
+	    2 * rawjson_text_cap;
+	rawjson_text_buf = xrealloc(rawjson_text_buf, rawjson_text_cap);
+}
+
+/* n bytes at s onto the text being made (room kept for the NUL). */
+static inline void
+rawjson_put(size_t *off, const char *s, size_t n)
+{
+	if (*off + n + 1 > rawjson_text_cap)
+		rawjson_grow(*off + n + 1);
+	memcpy(rawjson_text_buf + *off, s, n);
+	*off += n;
+}
+
+/* 1 if every key of the object o needs no escape. */
+static int
+rawjson_keys_verbatim(json_object *o)
+{
+	struct json_object_iter	it;
+
+	json_object_object_foreachC(o, it) {
+		if (!rawjson_verbatim(it.key, strlen(it.key)))
+			return 0;
+	}
+	return 1;
+}
+
+static void	rawjson_put_value(size_t *, json_object *, int);
+
+/* An object whose keys need no escape, its members at depth. */
+static void
+rawjson_put_object(size_t *off, json_object *o, int depth)
+{
+	struct json_object_iter	it;
+	size_t			klen;
+	int			first = 1;
+
+	rawjson_put(off, "{", 1);
+	json_object_object_foreachC(o, it) {
+		klen = strlen(it.key);
+		if (*off + klen + 5 > rawjson_text_cap)
+			rawjson_grow(*off + klen + 5);
+		if (!first)
+			rawjson_text_buf[(*off)++] = ',';
+		first = 0;
+		rawjson_text_buf[(*off)++] = '"';
+		memcpy(rawjson_text_buf + *off, it.key, klen);
+		*off += klen;
+		rawjson_text_buf[(*off)++] = '"';
+		rawjson_text_buf[(*off)++] = ':';
+		rawjson_put_value(off, it.val, depth + 1);
+	}
+	rawjson_put(off, "}", 1);
+}
+
+/*
+ * v as json-c writes it, onto the text: strings that need no escape,
+ * integers, null, raw values, arrays and objects (keys needing no
+ * escape, to RAWJSON_DEPTH) here; the rest (doubles, booleans, escapes)
+ * by json-c's writer, which without JSON_C_TO_STRING_PRETTY writes a
+ * value the same at any depth.
+ */
+static void
+rawjson_put_value(size_t *off, json_object *v, int depth)
+{
+	const char	*s;
+	char		 num[24];
+	size_t		 n, i;
+	int64_t		 iv;
+	uint64_t	 u;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		rawjson_put(off, "null", 4);
+		return;
+	case json_type_string:
+		s = json_object_get_string(v);
+		n = (size_t)json_object_get_string_len(v);
+		if (!rawjson_verbatim(s, n))
+			break;
+		if (*off + n + 3 > rawjson_text_cap)
+			rawjson_grow(*off + n + 3);
+		rawjson_text_buf[(*off)++] = '"';
+		memcpy(rawjson_text_buf + *off, s, n);
+		*off += n;
+		rawjson_text_buf[(*off)++] = '"';
+		return;
+	case json_type_int:
+		iv = json_object_get_int64(v);
+		if (iv <= -RAWJSON_INT_SAFE || iv >= RAWJSON_INT_SAFE)
+			break;
+		u = iv < 0 ? (uint64_t)-iv : (uint64_t)iv;
+		i = sizeof num;
+		do {
+			num[--i] = (char)('0' + u % 10);
+			u /= 10;
+		} while (u > 0);
+		if (iv < 0)
+			num[--i] = '-';
+		rawjson_put(off, num + i, sizeof num - i);
+		return;
+	case json_type_object:
+		if (rawjson_is(v)) {
+			s = json_object_get_userdata(v);
+			rawjson_put(off, s, strlen(s));
+			return;
+		}
+		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
+		    NULL || !rawjson_keys_verbatim(v))
+			break;
+		rawjson_put_object(off, v, depth);
+		return;
+	case json_type_array:
+		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
+		    NULL)
+			break;
+		n = json_object_array_length(v);
+		rawjson_put(off, "[", 1);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				rawjson_put(off, ",", 1);
+			rawjson_put_value(off, json_object_array_get_idx(v, i),
+			    depth + 1);
+		}
+		rawjson_put(off, "]", 1);
+		return;
+	default:
+		break;
+	}
+	if ((s = json_object_to_json_string_length(v, RAWJSON_FLAGS,
+	    &n)) == NULL)
+		fatalx("json_object_to_json_string_length");
+	rawjson_put(off, s, n);
+}
+
+/*
+ * Most of what the bridge writes is a message of plain members: the
+ * answer to a call with its result raw, the call to the child.  json-c's
+ * writer escapes each key a byte at a time and prints each integer with
+ * snprintf, 3k instructions a message (issue 20).  Here what needs no
+ * escape is copied as it is, and the rest is json-c's.
+ */
+const char *
+rawjson_text(json_object *msg, size_t *len)
+{
+	size_t	off = 0;
+
+	if (rawjson_text_cap > RAWJSON_TEXT_KEEP) {
+		free(rawjson_text_buf);
+		rawjson_text_buf = NULL;
+		rawjson_text_cap = 0;
+	}
+	/* An object with userdata has a writer of its own (a raw value, a
+	 * number keeping its text). */
+	if (!json_object_is_type(msg, json_type_object) ||
+	    json_object_get_userdata(msg) != NULL ||
+	    !rawjson_keys_verbatim(msg))
+		return NULL;
+	rawjson_put_object(&off, msg, 0);
+	rawjson_text_buf[off] = '\0';
+	*len = off;
+	return rawjson_text_buf;
 }

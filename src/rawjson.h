@@ -31,5 +31,14 @@ int		 rawjson_is(json_object *o);
 int		 rawjson_member_true(json_object *o, const char *key);
 /* The raw value o parsed (a new object), or NULL with *cause set. */
 json_object	*rawjson_parse(json_object *o, const char **cause);
+/*
+ * The text of msg, an object, exactly as json-c writes it
+ * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), in *len:
+ * its members' keys, strings that need no escape, integers, null and raw
+ * values written here, any other value by json-c.  NULL if msg is no
+ * object, has a writer of its own, or a key needs escaping.  The text is
+ * valid until the next call.
+ */
+const char	*rawjson_text(json_object *msg, size_t *len);
 
 #endif

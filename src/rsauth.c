@@ -7,7 +7,9 @@
  * keys of the issuer it names (never another's: jwt.h); anything else is
  * opaque and goes to introspection.  A JWT waits at most twice: for keys
  * when the issuer has none yet, and once for a refresh when it names an
- * unknown kid.  Scopes come last, so a 403 means a genuine token.
+ * unknown kid (no refresh allowed yet: 503 with the seconds until one
+ * is, since the kid may be a key rotated in since the last fetch).
+ * Scopes come last, so a 403 means a genuine token.
  *
  * A pending request is the caller's: rsauth keeps it in a list only to
  * drop it in rsauth_free, and its waits (jwks, introspect) are cancelled
@@ -319,7 +321,9 @@ rsauth_verify(struct rsauth_req *q, struct rsauth_result *r)
 	struct jwt_policy	 pol;
 	struct jwt_claims	 c;
 	enum jwt_result		 jr;
+	enum rsauth_status	 st;
 	const char		*cause;
+	int			 wait;
 
 	if ((ks = jwks_keys(q->is)) == NULL) {
 		/* Before the first fetch ends, wait for it once. */
@@ -342,6 +346,19 @@ rsauth_verify(struct rsauth_req *q, struct rsauth_result *r)
 		q->refreshed = 1;
 		if ((q->jw = jwks_wait(q->is, 1, rsauth_jwks_woke, q)) != NULL)
 			return RSAUTH_PENDING;
+		/* No refresh may run yet, or too many wait for one: the
+		 * key may be a rotated one published since the last fetch,
+		 * so the token may be fine: 503 until a refresh may run,
+		 * not a 401 that has the client drop it.  Once a refresh
+		 * ran for this request (q->refreshed), the kid is unknown:
+		 * 401. */
+		log_debug("oauth token: unknown kid, no refresh now: %s",
+		    cause);
+		st = rsauth_decide(ra, RSAUTH_O_KEYS_UNAVAILABLE, q->scopes,
+		    q->nscopes, r);
+		if ((wait = jwks_refresh_wait(q->is)) > 0)
+			r->retry_after = wait;
+		return st;
 	}
 	if (jr != JWT_OK) {
 		log_debug("oauth token refused: %s", cause);
@@ -462,8 +479,11 @@ rsauth_check(struct rsauth *ra, const char *authz, const char *const *scopes,
 	memset(r, 0, sizeof *r);
 	r->static_index = -1;
 	*req = NULL;
+	/* Needs beyond the bound are never checked in part: no token is
+	 * enough (the challenge names the first ones). */
 	if (nscopes > RSAUTH_MAX_SCOPES)
-		nscopes = RSAUTH_MAX_SCOPES;
+		return rsauth_decide(ra, RSAUTH_O_INSUFFICIENT_SCOPE,
+		    (char *const *)scopes, RSAUTH_MAX_SCOPES, r);
 	if ((tok = rsauth_bearer(authz, &len)) == NULL)
 		return rsauth_decide(ra, RSAUTH_O_NO_TOKEN, (char *const *)
 		    scopes, nscopes, r);

@@ -31,6 +31,7 @@ struct jwks;
 #define RSAUTH_RETRY_AFTER	10
 /* Scopes one request may need: configured ones plus a tool's. */
 #define RSAUTH_MAX_SCOPES	64
+#define RSAUTH_MAX_SCOPES_S	"64"	/* the same, in messages */
 
 enum rsauth_status {
 	RSAUTH_OK = 0,		/* serve it */
@@ -112,7 +113,8 @@ void		 rsauth_free(struct rsauth *);
 /*
  * Decides for one request.  authorization is the header's value (NULL if
  * absent); scopes are the request's own needs beyond the configured ones
- * (a tool's, or none).  Fills *res and returns its status, or returns
+ * (a tool's, or none); more than RSAUTH_MAX_SCOPES of them can never be
+ * granted (403 insufficient_scope: callers refuse such requests first).  Fills *res and returns its status, or returns
  * RSAUTH_PENDING with *req set, and cb(res, arg) runs later from the
  * loop with a result the callee owns until rsauth_result_free.
  */

@@ -314,8 +314,8 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 		    "in flight at its end)", st.sessions, st.in_flight);
 	}
 	if (s->spans != NULL)
-		serve_trace_child_down(&srv->spans, child->session, cause,
-		    will_restart);
+		serve_trace_child_down(&srv->spans, child->session,
+		    child->index, cause, will_restart);
 	serve_child_name(child, name);
 	/* Stopped on purpose (the bridge, or a reload that removed its
 	 * server): no warning. */
@@ -647,6 +647,9 @@ serve_pump(void *arg)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
 				    serve_trace_label(srv, out.session, label),
 				    out.msg);
+			if (s->spans != NULL && out.session == NULL)
+				serve_trace_child_out(&srv->spans, out.child,
+				    out.msg);
 			if (child == NULL || child->stopping ||
 			    upstream_send(child->upstream, out.msg) == -1)
 				log_debug("message for a child that is not "
@@ -926,10 +929,11 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	s->servers = xreallocarray(s->servers, s->nservers + 1,
 	    sizeof *s->servers);
 	s->servers[s->nservers++] = srv;
-	for (e = nm->cfg.env; s->trace != NULL && e != NULL && *e != NULL;
-	    e++)
-		if ((eq = strchr(*e, '=')) != NULL)
+	for (e = nm->cfg.env; e != NULL && *e != NULL; e++)
+		if ((eq = strchr(*e, '=')) != NULL) {
 			trace_secret(s->trace, eq + 1);
+			serve_trace_secret(s->spans, eq + 1);
+		}
 	/* Without --max-queue, the queue holds two of its largest answers
 	 * (cli_serve_config), as it does for those served from the start. */
 	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
@@ -1077,7 +1081,7 @@ serve_sighup(evutil_socket_t sig, short ev, void *arg)
 		n += serve_reload(s, "SIGHUP");
 	if (s->http != NULL) {
 		n += http_reload(s->http);
-		if (s->trace != NULL)
+		if (s->trace != NULL || s->spans != NULL)
 			http_each_token(s->http, serve_trace_token, s);
 	}
 	if (n == 0)
@@ -1092,6 +1096,16 @@ serve_trace_token(void *arg, const char *token)
 	struct serve	*s = arg;
 
 	trace_secret(s->trace, token);
+	serve_trace_secret(s->spans, token);
+}
+
+/* A request's OAuth access token, for the trace's redaction. */
+static void
+serve_trace_oauth_token(void *arg, const char *token, size_t len)
+{
+	struct serve	*s = arg;
+
+	trace_token(s->trace, token, len);
 }
 
 /*
@@ -1110,8 +1124,10 @@ serve_trace_secrets(struct serve *s)
 	for (i = 0; i < s->nservers; i++)
 		for (e = s->servers[i]->cfg->env; e != NULL && *e != NULL;
 		    e++) {
-			if ((eq = strchr(*e, '=')) != NULL)
+			if ((eq = strchr(*e, '=')) != NULL) {
 				trace_secret(s->trace, eq + 1);
+				serve_trace_secret(s->spans, eq + 1);
+			}
 		}
 }
 
@@ -1158,6 +1174,35 @@ serve_free_list(char **v, size_t n)
 }
 
 /*
+ * The default resource: the listener's /mcp URL with the host as the user
+ * gave it to --host (cli.c allows only loopback ones then), so that
+ * "localhost" stays localhost: a client compares the metadata's resource
+ * with the URL it connects to (RFC 9728 3.3), and users type localhost.
+ * An IPv6 address is bracketed.  url is http_url's,
+ * scheme://host:port[base-path].
+ */
+static char *
+serve_default_resource(const char *url, const char *host,
+    const char *mcp_path)
+{
+	const char	*p, *hend;
+	char		*r;
+
+	if ((p = strstr(url, "://")) == NULL)
+		fatalx("%s: no scheme in %s", __func__, url);
+	p += 3;
+	hend = *p == '[' ? strchr(p, ']') : strchr(p, ':');
+	if (hend == NULL)
+		fatalx("%s: no port in %s", __func__, url);
+	if (*hend == ']')
+		hend++;
+	xasprintf(&r, "%.*s%s%s%s%s%s", (int)(p - url), url,
+	    strchr(host, ':') != NULL ? "[" : "", host,
+	    strchr(host, ':') != NULL ? "]" : "", hend, mcp_path);
+	return r;
+}
+
+/*
  * The OAuth resource server, once listening and before any child starts
  * (the client secret's variable is gone from the environment by then).
  * One for all the routes: the default resource is the listener's /mcp
@@ -1182,10 +1227,11 @@ serve_oauth_start(struct serve *s)
 	if (cfg->oauth_resource != NULL)
 		s->resource = xstrdup(cfg->oauth_resource);
 	else if (s->servers[0]->route != NULL)
-		s->resource = xstrdup(http_url(s->http));
+		s->resource = serve_default_resource(http_url(s->http),
+		    cfg->http.host, "");
 	else
-		xasprintf(&s->resource, "%s%s", http_url(s->http),
-		    cfg->http.mcp_path);
+		s->resource = serve_default_resource(http_url(s->http),
+		    cfg->http.host, cfg->http.mcp_path);
 	if (rsmeta_resource_check(s->resource, &cause) == -1) {
 		log_error("the OAuth resource %s: %s (give --oauth-resource)",
 		    s->resource, cause);
@@ -1337,6 +1383,7 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 	mc.tools = &cfg->tools;
 	if (s->spans != NULL) {
 		mc.span_child = serve_trace_child_request;
+		mc.span_server = serve_trace_server_request;
 		mc.span_arg = &srv->spans;
 	}
 	if (s->trace != NULL || s->spans != NULL) {
@@ -1431,8 +1478,8 @@ serve_run_servers(const struct serve_config *cfg,
 		s.reload = reload;
 		s.reload_arg = reload_arg;
 	}
-	if (s.trace != NULL)
-		serve_trace_secrets(&s);
+	/* Every server's --env values, for both traces: one exporter. */
+	serve_trace_secrets(&s);
 
 	if ((s.http = http_new(s.base, &cfg->http, nnamed <= 1 ?
 	    s.servers[0]->mux : NULL, serve_pump, s.servers[0])) == NULL) {
@@ -1442,8 +1489,10 @@ serve_run_servers(const struct serve_config *cfg,
 	for (i = 0; i < nnamed; i++)
 		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
 		    serve_pump, s.servers[i]);
-	if (s.trace != NULL)
+	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
+		http_set_token_seen(s.http, serve_trace_oauth_token, &s);
+	}
 	http_set_stats(s.http, serve_stats, &s);
 	if (s.spans != NULL)
 		http_set_trace(s.http, serve_span_http, &s);

@@ -6,21 +6,27 @@
  * Every span open is one struct strace in one hash map, by a key that
  * says what it is and which id its end comes back with:
  *   "s\n" SESSION "\n" ID	a client's request (SERVER), ID as JSON;
- *   "c\n" CID			its round trip to the child (CLIENT), by the
- *				id the mux gave the child's copy;
+ *   "c\n" SRV "\n" CID		its round trip to the child (CLIENT), by
+ *				the server's id (serve_trace_server: each
+ *				server's mux numbers its own) and the id
+ *				that mux gave the child's copy;
  *   "q\n" SESSION "\n" BID	a request of the child's to a client
  *				(CLIENT), by the id the client sees.
  * A SERVER span knows its open round trip; when it ends (answered,
  * cancelled, its session gone) the round trip ends too, so a request the
- * child never answers leaves nothing open.  Spans that are not sampled
+ * child never answers leaves nothing open; but for an input_required
+ * round, whose round trip goes on until the client's retry starts the
+ * next (or the child answers, or it is abandoned).  Spans that are not sampled
  * are not built (sp NULL), but their context still goes to the child.
  * What is still open after SERVE_TRACE_ABANDON_MS ends as abandoned.
  *
  * Nothing secret goes in: no header, no token; the session id as a hash;
- * arguments and results only with --otel-capture-content.
+ * the principal as its keyed hash (enduser.id); arguments and results
+ * only with --otel-capture-content, the secrets serve knows redacted.
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +43,8 @@
 #include "mcpwire.h"
 #include "otel.h"
 #include "otel_export.h"
+#include "otel_redact.h"
+#include "principal.h"
 #include "serve.h"
 #include "serve_trace.h"
 #include "session.h"
@@ -63,10 +71,14 @@ struct strace {
 	uint64_t		 start_ms;
 	struct strace		*child;		/* SERVER: its round trip */
 	struct strace		*server;	/* CHILD: whose round trip */
+	long			 pool;		/* CHILD: the shared child it
+						   went to, -1 none (yet) */
 };
 TAILQ_HEAD(straces, strace);
 
 struct serve_trace {
+	/* What --otel-capture-content never records (serve_trace_secret) */
+	struct otel_redact	 secrets;
 	const struct serve_config *cfg;
 	struct curl_event	*ce;
 	struct otel_export	*exp;
@@ -146,19 +158,18 @@ strace_new(struct serve_trace *st, char *key, enum strace_kind kind,
 	t->kind = kind;
 	snprintf(t->sid, sizeof t->sid, "%s", sid);
 	t->start_ms = clock_ms();
+	t->pool = -1;
 	hmap_add(&st->map, t->h, t);
 	TAILQ_INSERT_TAIL(&st->open, t, entry);
 	st->nopen++;
 	return t;
 }
 
-/* A JSON value as a string attribute (capture only). */
-static void
-strace_attr_json(struct otel_span *sp, const char *key, json_object *v)
+void
+serve_trace_secret(struct serve_trace *st, const char *value)
 {
-	if (v != NULL)
-		otel_attr_str(&sp->attrs, key,
-		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	if (st != NULL)
+		otel_redact_add(&st->secrets, value);
 }
 
 /* Name and the attributes a request's method and params give. */
@@ -177,9 +188,9 @@ strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
 		if ((target = jsonrpc_get_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
 		if (st->cfg->otel_capture_content)
-			strace_attr_json(sp, "gen_ai.tool.call.arguments",
-			    jsonrpc_get(params, "arguments",
-			    json_type_object));
+			otel_redact_attr_json(&st->secrets, &sp->attrs,
+			    "gen_ai.tool.call.arguments", jsonrpc_get(params,
+			    "arguments", json_type_object));
 	} else if (strcmp(method, "prompts/get") == 0) {
 		if ((target = jsonrpc_get_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.prompt.name",
@@ -264,6 +275,17 @@ strace_input_required(struct strace *t, json_object *result)
 	otel_attr_str(&ev->attrs, "mcp.input_required.methods", methods);
 }
 
+/* An answer that is an input_required round. */
+static int
+strace_asks(json_object *ans)
+{
+	const char	*m;
+
+	m = jsonrpc_get_str(jsonrpc_get(ans, "result", json_type_object),
+	    "resultType");
+	return m != NULL && strcmp(m, "input_required") == 0;
+}
+
 /* An answer's outcome on t's span: error.type and status from an error,
  * or a tool result with isError. */
 static void
@@ -295,7 +317,8 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 	if (t->kind == STRACE_SERVER && st->cfg->otel_capture_content &&
 	    result != NULL && t->sp->name != NULL &&
 	    strncmp(t->sp->name, "tools/call", 10) == 0)
-		strace_attr_json(t->sp, "gen_ai.tool.call.result", result);
+		otel_redact_attr_json(&st->secrets, &t->sp->attrs,
+		    "gen_ai.tool.call.result", result);
 	if (mcpwire_tool_error(result)) {
 		otel_attr_str(&t->sp->attrs, "error.type", "tool_error");
 		otel_span_status(t->sp, OTEL_STATUS_ERROR, NULL);
@@ -303,6 +326,29 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 }
 
 /* ---- the client's requests ---- */
+
+/*
+ * enduser.id: who the request's token speaks for, never the token nor
+ * the OAuth subject: "oauth:" and the principal's keyed hash
+ * (principal.h: stable while the process runs, meaningless outside it),
+ * or "token:" and a static token's number in the order given.
+ */
+static void
+strace_enduser(struct otel_span *sp, struct mux_session *ms)
+{
+	const struct session	*sess;
+	char			 buf[32];
+
+	if (ms == NULL || (sess = mux_session_data(ms)) == NULL ||
+	    sess->token == 0)
+		return;
+	if (sess->token & PRINCIPAL_OAUTH_BIT)
+		snprintf(buf, sizeof buf, "oauth:%016" PRIx64,
+		    sess->token & ~PRINCIPAL_OAUTH_BIT);
+	else
+		snprintf(buf, sizeof buf, "token:%" PRIu64, sess->token);
+	otel_attr_str(&sp->attrs, "enduser.id", buf);
+}
 
 /* Whose span: the server's name (serve --config). */
 static void
@@ -361,6 +407,7 @@ strace_server_start(const struct serve_trace_server *v,
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
 	if (strace_has_session(ms))
 		otel_attr_session_id(&t->sp->attrs, sid);
+	strace_enduser(t->sp, ms);
 	/* The header, else what the session negotiated (the legacy
 	 * transport sends none), else what an initialize asks. */
 	if ((ver = info->version) == NULL && ms != NULL)
@@ -418,6 +465,10 @@ serve_trace_child_request(void *arg, struct mux_session *ms,
 	if (srv->child != NULL)		/* retried: the last one counts */
 		strace_end(st, srv->child, NULL);
 	xasprintf(&key, "c\n%u\n%llu", v->id, (unsigned long long)cid);
+	/* A 2026-07-28 client came back with answers: the round the child
+	 * waited for them in ends, the next is this request's. */
+	if ((t = strace_find(st, key)) != NULL)
+		strace_end(st, t, NULL);
 	t = strace_new(st, key, STRACE_CHILD, srv->sid);
 	t->srv = v->id;
 	t->server = srv;
@@ -457,71 +508,42 @@ serve_trace_child_in(const struct serve_trace_server *v, json_object *msg)
 
 /* ---- what goes to a client ---- */
 
-/* The newest round trip open in session sid: what a request of the
- * child's without a context of its own most likely belongs to. */
-static struct strace *
-strace_session_child(struct serve_trace *st, const char *sid)
+/*
+ * The mux's span_server hook: a request of the child's goes to session
+ * ms as bid, for the client's request cause (or NULL: the mux cannot
+ * tell which).  Its parent is the child's own context (an instrumented
+ * child), else that request's round trip (or its SERVER span between
+ * rounds), else nothing: a trace of its own rather than a guess.
+ */
+int
+serve_trace_server_request(void *arg, struct mux_session *ms,
+    json_object *msg, uint64_t bid, json_object *cause, struct tracectx *ctx)
 {
-	struct strace	*t;
-
-	TAILQ_FOREACH_REVERSE(t, &st->open, straces, entry) {
-		if (t->kind == STRACE_CHILD && strcmp(t->sid, sid) == 0)
-			return t;
-	}
-	return NULL;
-}
-
-/* msg with ctx in a copy of its params._meta (msg is left as it is: the
- * mux may share it). */
-static json_object *
-strace_meta_copy(json_object *msg, const struct tracectx *ctx)
-{
-	json_object	*n, *params, *meta;
-
-	params = jsonrpc_params(msg);
-	if (params != NULL && !json_object_is_type(params, json_type_object))
-		return json_object_get(msg);
-	n = jsonrpc_copy_shallow(msg, NULL);
-	params = jsonrpc_copy_shallow(params, NULL);
-	if (json_object_object_get_ex(params, "_meta", &meta)) {
-		if (!json_object_is_type(meta, json_type_object)) {
-			json_object_put(params);
-			json_object_put(n);
-			return json_object_get(msg);
-		}
-		json_object_object_add(params, "_meta",
-		    jsonrpc_copy_shallow(meta, NULL));
-	}
-	json_object_object_add(n, "params", params);
-	tracectx_to_meta(n, ctx);
-	return n;
-}
-
-static void
-strace_sreq_start(struct serve_trace *st, struct mux_session *ms,
-    json_object **msgp)
-{
-	json_object	*msg = *msgp;
-	struct tracectx	 parent, *pp = NULL;
-	struct strace	*t, *cause;
-	const char	*sid = strace_sid(ms), *idt;
-	char		*key;
-	int		 remote = 0;
+	const struct serve_trace_server	*v = arg;
+	struct serve_trace	*st = v->st;
+	struct tracectx		 parent, *pp = NULL;
+	struct strace		*t, *srv = NULL;
+	const char		*sid = strace_sid(ms);
+	char			*key, buf[24];
+	int			 remote = 0;
 
 	if (st->nopen >= SERVE_TRACE_OPEN_MAX)
-		return;
-	/* The child's own context first (an instrumented child), else the
-	 * round trip that caused it. */
+		return -1;
+	if (cause != NULL) {
+		key = strace_server_key(sid, cause);
+		srv = strace_find(st, key);
+		free(key);
+	}
 	if (tracectx_from_meta(msg, &parent) == 0) {
 		pp = &parent;
 		remote = 1;
-	} else if ((cause = strace_session_child(st, sid)) != NULL)
-		pp = &cause->ctx;
-	xasprintf(&key, "q\n%s\n%s", sid, json_object_to_json_string_ext(
-	    jsonrpc_id(msg), JSON_C_TO_STRING_PLAIN));
+	} else if (srv != NULL)
+		pp = srv->child != NULL ? &srv->child->ctx : &srv->ctx;
+	xasprintf(&key, "q\n%s\n%llu", sid, (unsigned long long)bid);
 	if ((t = strace_find(st, key)) != NULL)
 		strace_end(st, t, "_OTHER");
 	t = strace_new(st, key, STRACE_SREQ, sid);
+	t->srv = v->id;
 	if (pp != NULL)
 		tracectx_new_child(pp, &t->ctx, tracectx_sampled(pp));
 	else {
@@ -529,19 +551,20 @@ strace_sreq_start(struct serve_trace *st, struct mux_session *ms,
 		if (otel_sample(&st->cfg->otel->sampler, NULL, t->ctx.trace_id))
 			t->ctx.flags |= TRACECTX_FLAG_SAMPLED;
 	}
-	*msgp = strace_meta_copy(msg, &t->ctx);
-	json_object_put(msg);
+	*ctx = t->ctx;
 	if (!tracectx_sampled(&t->ctx))
-		return;
-	t->sp = otel_span_new(jsonrpc_method(*msgp), OTEL_KIND_CLIENT,
+		return 0;
+	t->sp = otel_span_new(jsonrpc_method(msg), OTEL_KIND_CLIENT,
 	    &t->ctx, pp, remote, otel_now_ns());
-	otel_attr_str(&t->sp->attrs, "mcp.method.name", jsonrpc_method(*msgp));
-	if ((idt = strace_id_text(jsonrpc_id(*msgp))) != NULL)
-		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
+	otel_attr_str(&t->sp->attrs, "mcp.method.name", jsonrpc_method(msg));
+	strace_server_attr(v, t->sp);
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)bid);
+	otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", buf);
 	if (strace_has_session(ms))
 		otel_attr_session_id(&t->sp->attrs, sid);
 	otel_attr_str(&t->sp->attrs, "network.transport", "tcp");
 	otel_attr_str(&t->sp->attrs, "network.protocol.name", "http");
+	return 0;
 }
 
 static void
@@ -558,6 +581,12 @@ strace_answered(struct serve_trace *st, const char *sid, json_object *msg)
 	if (t == NULL)
 		return;
 	strace_outcome(st, t, msg);
+	/* A round that asks the client ends this request, not the child's
+	 * work: its round trip goes on until the client's retry. */
+	if (t->child != NULL && strace_asks(msg)) {
+		t->child->server = NULL;
+		t->child = NULL;
+	}
 	strace_end(st, t, NULL);
 }
 
@@ -577,9 +606,6 @@ serve_trace_session_out(struct serve_trace *st, struct mux_session *ms,
 	switch (jsonrpc_classify(*msg)) {
 	case JSONRPC_RESPONSE:
 		strace_answered(st, sid, *msg);
-		break;
-	case JSONRPC_REQUEST:
-		strace_sreq_start(st, ms, msg);
 		break;
 	default:
 		break;
@@ -657,8 +683,26 @@ again:
 }
 
 void
+serve_trace_child_out(const struct serve_trace_server *v, size_t pool,
+    json_object *msg)
+{
+	struct strace	*t;
+	json_object	*id;
+	char		 key[48];
+
+	if (jsonrpc_classify(msg) != JSONRPC_REQUEST ||
+	    !json_object_is_type(id = jsonrpc_id(msg), json_type_int))
+		return;
+	snprintf(key, sizeof key, "c\n%u\n%lld", v->id,
+	    (long long)json_object_get_int64(id));
+	if ((t = strace_find(v->st, key)) != NULL)
+		t->pool = (long)pool;
+}
+
+void
 serve_trace_child_down(const struct serve_trace_server *v,
-    struct mux_session *child_session, const char *cause, int will_restart)
+    struct mux_session *child_session, size_t pool, const char *cause,
+    int will_restart)
 {
 	struct serve_trace	*st = v->st;
 	const char		*sid = strace_sid(child_session);
@@ -667,8 +711,12 @@ serve_trace_child_down(const struct serve_trace_server *v,
 
 	TAILQ_FOREACH(t, &st->open, entry) {
 		if (t->kind != STRACE_SERVER || t->sp == NULL ||
-		    t->srv != v->id ||
-		    (*sid != '\0' && strcmp(t->sid, sid) != 0))
+		    t->srv != v->id)
+			continue;
+		/* A session's own child: that session's requests; a shared
+		 * one: the requests whose round trip is at it. */
+		if (*sid != '\0' ? strcmp(t->sid, sid) != 0 :
+		    t->child == NULL || t->child->pool != (long)pool)
 			continue;
 		ev = otel_span_event(t->sp, will_restart ?
 		    "mcp.child.restart" : "mcp.child.exit", otel_now_ns());
@@ -752,6 +800,7 @@ serve_trace_free(struct serve_trace *st)
 		strace_end(st, t, "shutdown");
 	}
 	hmap_clear(&st->map);
+	otel_redact_clear(&st->secrets);
 	otel_export_free(st->exp);
 	curl_event_free(st->ce);
 	free(st);

@@ -57,6 +57,10 @@ struct serve_trace *serve_trace_new(struct event_base *,
  * then frees the exporter (what was not sent is dropped). */
 void		 serve_trace_free(struct serve_trace *);
 
+/* A value (an --env value, a static token) never to be recorded, should
+ * a client or a child of any server write it into what is captured
+ * (otel_redact.h).  One list for every server: one exporter. */
+void		 serve_trace_secret(struct serve_trace *, const char *value);
 /* http_set_trace's hook (arg a struct serve_trace_server): requests
  * (msg, a batch too) of session ms start now. */
 void		 serve_trace_http(void *arg, struct mux_session *ms,
@@ -65,6 +69,12 @@ void		 serve_trace_http(void *arg, struct mux_session *ms,
  * *ctx for the child's copy. */
 int		 serve_trace_child_request(void *arg, struct mux_session *ms,
 		    json_object *msg, uint64_t cid, struct tracectx *ctx);
+/* mux_config's span_server hook (arg a struct serve_trace_server): a
+ * request of the child's for session ms (as bid), for its request
+ * cause; fills *ctx for the session's copy. */
+int		 serve_trace_server_request(void *arg, struct mux_session *ms,
+		    json_object *msg, uint64_t bid, json_object *cause,
+		    struct tracectx *ctx);
 /* A message from a client as the mux gets it (answers to the child's
  * requests, cancellations). */
 void		 serve_trace_client_in(struct serve_trace *,
@@ -74,18 +84,23 @@ void		 serve_trace_child_in(const struct serve_trace_server *,
 		    json_object *msg);
 /*
  * A message the mux sends to session ms: an answer ends its request's
- * span; a request of the child's starts one and is replaced (*msg, a
- * reference the caller owns) by a copy with our context in _meta.
+ * span (*msg, a reference the caller owns, stays as it is).
  */
 void		 serve_trace_session_out(struct serve_trace *,
 		    struct mux_session *ms, json_object **msg);
 /* The mux ended ms: its open spans end. */
 void		 serve_trace_session_end(struct serve_trace *,
 		    struct mux_session *ms);
-/* A child of the server went down (child_session NULL: a shared one). */
+/* A message goes to the server's shared child pool (MUX_OUT_CHILD,
+ * session NULL): a request's round trip is at that child from now on. */
+void		 serve_trace_child_out(const struct serve_trace_server *,
+		    size_t pool, json_object *msg);
+/* A child of the server went down: a session's own (child_session), or
+ * shared child pool (child_session NULL): an event on the spans of the
+ * requests it had, no other server's or child's. */
 void		 serve_trace_child_down(const struct serve_trace_server *,
-		    struct mux_session *child_session, const char *cause,
-		    int will_restart);
+		    struct mux_session *child_session, size_t pool,
+		    const char *cause, int will_restart);
 /* Ends spans open too long. */
 void		 serve_trace_tick(struct serve_trace *, uint64_t now_ms);
 /* Sends what is queued by deadline_ms (clock_ms); done runs once. */

@@ -37,6 +37,13 @@ struct trace {
 	/* Each secret as given and as JSON writes it inside a string. */
 	char			*secrets[TRACE_SECRETS_MAX * 2];
 	size_t			 nsecrets;
+	/* Requests' own bearer tokens, the last used last: each as
+	 * given and as JSON writes it (NULL when the same). */
+	struct {
+		char		*raw;
+		char		*json;
+	}			 tokens[TRACE_TOKENS_MAX];
+	size_t			 ntokens;
 	struct trace_pending	 pending[TRACE_PENDING_MAX];
 	uint64_t		 seq;
 	char			 line[TRACE_LINE_MAX];
@@ -85,7 +92,64 @@ trace_free(struct trace *t)
 		return;
 	for (i = 0; i < t->nsecrets; i++)
 		free(t->secrets[i]);
+	for (i = 0; i < t->ntokens; i++) {
+		free(t->tokens[i].raw);
+		free(t->tokens[i].json);
+	}
 	free(t);
+}
+
+/* value as JSON writes it inside a string, or NULL if the same. */
+static char *
+trace_json_form(const char *value, size_t vlen)
+{
+	json_object	*s;
+	const char	*text;
+	char		*out = NULL;
+	size_t		 len;
+
+	s = json_object_new_string_len(value, (int)vlen);
+	text = json_object_to_json_string_length(s, TRACE_JSON_FLAGS, &len);
+	if (text != NULL && len >= 2 && (len - 2 != vlen ||
+	    memcmp(text + 1, value, len - 2) != 0))
+		out = xstrndup(text + 1, len - 2);
+	json_object_put(s);
+	return out;
+}
+
+void
+trace_token(struct trace *t, const char *token, size_t len)
+{
+	size_t	i;
+
+	if (t == NULL || t->mode != TRACE_BODY || token == NULL ||
+	    len < TRACE_SECRET_MIN)
+		return;
+	/* Known: it becomes the last used. */
+	for (i = 0; i < t->ntokens; i++) {
+		if (strlen(t->tokens[i].raw) == len &&
+		    memcmp(t->tokens[i].raw, token, len) == 0)
+			break;
+	}
+	if (i == t->ntokens && t->ntokens == TRACE_TOKENS_MAX) {
+		i = 0;		/* the least recently used goes */
+		free(t->tokens[0].raw);
+		free(t->tokens[0].json);
+		t->tokens[0].raw = xstrndup(token, len);
+		t->tokens[0].json = trace_json_form(token, len);
+	} else if (i == t->ntokens) {
+		t->tokens[i].raw = xstrndup(token, len);
+		t->tokens[i].json = trace_json_form(token, len);
+		t->ntokens++;
+	}
+	if (i + 1 < t->ntokens) {
+		char	*raw = t->tokens[i].raw, *json = t->tokens[i].json;
+
+		memmove(&t->tokens[i], &t->tokens[i + 1],
+		    (t->ntokens - i - 1) * sizeof t->tokens[0]);
+		t->tokens[t->ntokens - 1].raw = raw;
+		t->tokens[t->ntokens - 1].json = json;
+	}
 }
 
 void
@@ -269,10 +333,22 @@ trace_redact_keys(json_object *o, int edit)
  * A secret is matched in the whole text, so one the cut falls in is still
  * replaced whole.
  */
+/* The k-th value to redact: the secrets, then each token's two forms
+ * (NULL for a JSON form that is the token itself). */
+static const char *
+trace_secret_at(const struct trace *t, size_t k)
+{
+	if (k < t->nsecrets)
+		return t->secrets[k];
+	k -= t->nsecrets;
+	return k % 2 == 0 ? t->tokens[k / 2].raw : t->tokens[k / 2].json;
+}
+
 static void
 trace_body(const struct trace *t, const char *text, size_t len, char *dst,
     size_t *at, size_t size)
 {
+	const char	*secret;
 	size_t		 i = 0, k, slen, start = *at, n = *at, max;
 	unsigned char	 c;
 	int		 hit, cut = 0;
@@ -286,10 +362,13 @@ trace_body(const struct trace *t, const char *text, size_t len, char *dst,
 			break;
 		}
 		hit = 0;
-		for (k = 0; k < t->nsecrets; k++) {
-			slen = strlen(t->secrets[k]);
+		for (k = 0; k < t->nsecrets + 2 * t->ntokens; k++) {
+			secret = trace_secret_at(t, k);
+			if (secret == NULL)
+				continue;
+			slen = strlen(secret);
 			if (len - i >= slen &&
-			    memcmp(text + i, t->secrets[k], slen) == 0) {
+			    memcmp(text + i, secret, slen) == 0) {
 				hit = 1;
 				i += slen;
 				slen = sizeof TRACE_REDACTED - 1;

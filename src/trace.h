@@ -24,7 +24,11 @@
  * client put there, so every value the bridge was given as a secret and
  * the caller names (trace_secret: --env values, --header values, the
  * --bearer-token-env token) is replaced by "[redacted]" wherever it shows
- * in a body, as written or as JSON escapes it; and so is the value of a
+ * in a body, as written or as JSON escapes it; so is each request's own
+ * bearer token, whatever its kind, which the caller hands over once it
+ * has accepted it (trace_token: an OAuth token is known to the bridge
+ * only per request; the last TRACE_TOKENS_MAX are kept); and so is the
+ * value of a
  * member whose name is one of the usual names of a secret (trace.c's
  * list: password, token, apiKey, authorization, ...).  Values shorter than
  * TRACE_SECRET_MIN bytes are not looked for: they would blank every digit.
@@ -78,6 +82,8 @@ enum trace_dir {
  * TRACE_SECRET_MIN bytes each. */
 #define TRACE_SECRETS_MAX	64
 #define TRACE_SECRET_MIN	4
+/* Requests' bearer tokens looked for, the most recently used kept. */
+#define TRACE_TOKENS_MAX	256
 #define TRACE_REDACTED		"[redacted]"
 
 struct trace;
@@ -88,6 +94,10 @@ void		 trace_free(struct trace *);
 /* A value never to be shown (copied); ignored if shorter than
  * TRACE_SECRET_MIN or over TRACE_SECRETS_MAX. */
 void		 trace_secret(struct trace *, const char *value);
+/* A request's bearer token (len bytes, copied), redacted like a secret
+ * from then on, with --trace=body only; the least recently handed over
+ * goes beyond TRACE_TOKENS_MAX.  Shorter than TRACE_SECRET_MIN: ignored. */
+void		 trace_token(struct trace *, const char *token, size_t len);
 /* Formats msg's line into buf (size bytes, NUL-terminated; at most
  * TRACE_LINE_MAX are needed) and returns its length: label NULL is "-".
  * Remembers a request for its answer's latency, at now_ms. */

@@ -95,6 +95,43 @@ parse(const char *doc, const char *issuer, const char **cause)
 	return asmeta_parse(doc, strlen(doc), issuer, cause);
 }
 
+static char *
+hint(const char *body, const char *issuer)
+{
+	return asmeta_issuer_hint(body, strlen(body), issuer);
+}
+
+/* What the operator is told when the document names another issuer. */
+START_TEST(test_issuer_hint)
+{
+	char	*h;
+
+	h = hint("{\"issuer\":\"http://127.0.0.1:9000\"}",
+	    "http://127.0.0.1:9000/");
+	ck_assert_str_eq(h, "the server names itself 'http://127.0.0.1:9000' "
+	    "(only the configured one's trailing '/' differs): give "
+	    "--oauth-issuer exactly that, byte for byte, if it is the server "
+	    "you mean");
+	free(h);
+	h = hint("{\"issuer\":\"https://as.example/\"}",
+	    "https://as.example");
+	ck_assert_ptr_nonnull(strstr(h, "'https://as.example/' (only its "
+	    "trailing '/' differs)"));
+	free(h);
+	h = hint("{\"issuer\":\"https://AS.example\"}",
+	    "https://as.example");
+	ck_assert_ptr_nonnull(strstr(h, "(they differ only in case)"));
+	free(h);
+	h = hint("{\"issuer\":\"https://evil\\n.example\"}",
+	    "https://as.example");
+	ck_assert_ptr_nonnull(strstr(h, "'https://evil?.example':"));
+	free(h);
+	h = hint("nope", "https://as.example");
+	ck_assert_str_eq(h, "its metadata names no issuer that can be read");
+	free(h);
+}
+END_TEST
+
 START_TEST(test_parse)
 {
 	struct asmeta	*m;
@@ -210,6 +247,7 @@ check_suite(void)
 	tcase_add_test(tc, test_wellknown);
 	tcase_add_test(tc, test_issuer_check);
 	tcase_add_test(tc, test_parse);
+	tcase_add_test(tc, test_issuer_hint);
 	tcase_add_test(tc, test_parse_refused);
 	suite_add_tcase(s, tc);
 	return s;

@@ -50,11 +50,35 @@ START_TEST(test_check)
 	refused("mcp_user=sub", "not a portable");
 	refused("1X=sub", "not a portable");
 	refused("MCP-USER=sub", "not a portable");
-	refused("PATH=sub", "the bridge's or the loader's");
-	refused("HOME=sub", "the bridge's or the loader's");
-	refused("LD_PRELOAD=sub", "the bridge's or the loader's");
-	refused("DYLD_INSERT_LIBRARIES=sub", "the bridge's or the loader's");
-	refused("MCPBRIDGE_TOKEN=sub", "the bridge's or the loader's");
+	refused("PATH=sub", "is refused");
+	refused("HOME=sub", "is refused");
+	refused("LD_PRELOAD=sub", "is refused");
+	refused("DYLD_INSERT_LIBRARIES=sub", "is refused");
+	refused("MCPBRIDGE_TOKEN=sub", "is refused");
+	/* Names that make a shell, an interpreter or the loader run code
+	 * or read files: claims like name or email are the user's to
+	 * edit at many identity providers. */
+	refused("BASH_ENV=name", "is refused");
+	refused("ENV=name", "is refused");
+	refused("IFS=name", "is refused");
+	refused("SHELLOPTS=name", "is refused");
+	refused("PS4=name", "is refused");
+	refused("PROMPT_COMMAND=name", "is refused");
+	refused("GLIBC_TUNABLES=name", "is refused");
+	refused("GCONV_PATH=name", "is refused");
+	refused("NODE_OPTIONS=name", "is refused");
+	refused("PYTHONPATH=name", "is refused");
+	refused("PYTHONSTARTUP=name", "is refused");
+	refused("PERL5LIB=name", "is refused");
+	refused("PERL5OPT=name", "is refused");
+	refused("RUBYOPT=name", "is refused");
+	refused("JAVA_TOOL_OPTIONS=name", "is refused");
+	refused("OPENSSL_CONF=name", "is refused");
+	refused("GIT_SSH_COMMAND=name", "is refused");
+	refused("LUA_INIT=name", "is refused");
+	ck_assert_int_eq(envclaim_check("NODE=sub", &err), 0);
+	ck_assert_int_eq(envclaim_check("ENVIRONMENT=sub", &err), 0);
+	ck_assert_int_eq(envclaim_check("MCP_ENV=sub", &err), 0);
 	refused("MCP_USER=a b", "claim name");
 	refused("MCP_USER=a\tb", "claim name");
 	refused("MCP_USER=\xc3\xa9", "claim name");

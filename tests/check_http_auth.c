@@ -104,18 +104,21 @@ START_TEST(test_tool_scopes)
 }
 END_TEST
 
-/* No more than the caller's room. */
+/* No more than the caller's room, and a need beyond it is told (max + 1),
+ * never cut silently: the caller refuses the request. */
 START_TEST(test_bounded)
 {
 	struct http_oauth	 o;
 	struct http_auth	*ha = make(&o);
-	const char		*out[2];
+	const char		*out[3], *small[2];
 	json_object		*msg;
 
 	msg = json_tokener_parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
 	    "\"tools/call\",\"params\":{\"name\":\"delete\"}}");
-	ck_assert_uint_eq(http_auth_scopes(ha, msg, out, 2), 2);
-	ck_assert_uint_eq(http_auth_scopes(NULL, msg, out, 2), 0);
+	ck_assert_uint_eq(http_auth_scopes(ha, msg, out, 3), 3);
+	/* Within small's room (ASan would see a write past it). */
+	ck_assert_uint_eq(http_auth_scopes(ha, msg, small, 2), 3);
+	ck_assert_uint_eq(http_auth_scopes(NULL, msg, small, 2), 0);
 	json_object_put(msg);
 	http_auth_free(ha);
 }

@@ -36,6 +36,7 @@
 #include "checktest.h"
 #include "clock.h"
 #include "http_conn.h"
+#include "log.h"
 #include "metrics.h"
 #include "tls.h"
 
@@ -44,6 +45,9 @@
 #define T_MAX_REQ	8
 #define T_READ_MAX	(16 * 1024 * 1024)
 #define T_BIG		(4 * 1024 * 1024)
+/* A JSON-RPC method longer than the log line keeps (63 bytes). */
+#define T_LONG_METHOD	"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm" \
+			"mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmx"
 
 /* What the callbacks saw, and how the owner behaves. */
 struct t {
@@ -99,6 +103,9 @@ t_request(struct http_conn *conn, void *arg)
 		http_conn_close(conn, "twice");
 		return;
 	}
+	if (strcmp(http_parse_target(p), "/note") == 0)
+		http_conn_note(conn, "0123456789abcdef0123456789abcdef"
+		    "0123456789abcdef0123456789abcdef0123", T_LONG_METHOD, NULL);
 	if (T.hold) {
 		T.held = conn;
 		return;
@@ -427,6 +434,94 @@ START_TEST(test_get_answered)
 }
 END_TEST
 
+/* An answer's head byte for byte: status line, Date, the owner's headers
+ * in order (one longer than the piece the head is assembled in), the
+ * length, the connection header of HTTP/1.0 keep-alive, the body. */
+START_TEST(test_head_exact)
+{
+	struct rd	 r;
+	char		 reason[201], value[301], *want;
+	const char	*rest;
+	int		 fd, i;
+
+	t_start();
+	T.hold = 1;
+	memset(reason, 'R', 200);
+	reason[200] = '\0';
+	memset(value, 'v', 300);
+	value[300] = '\0';
+	for (i = 0; i < 2; i++) {
+		fd = c_connect();
+		c_say(fd, i == 0 ? "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" :
+		    "GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+		ck_assert(t_run_until(&T.nrequests, i + 1, T_WAIT_MS));
+		ck_assert_int_eq(http_conn_header(T.held, "X-Long", value), 0);
+		ck_assert_int_eq(http_conn_header(T.held, "X-A", "1"), 0);
+		http_conn_reply(T.held, 299, reason, "abc", 3);
+		rd_init(&r);
+		ck_assert(rd_until(fd, &r, "\r\n\r\nabc", 1, T_WAIT_MS));
+		ck_assert_msg(strncmp(r.buf, i == 0 ? "HTTP/1.1 299 " :
+		    "HTTP/1.0 299 ", 13) == 0 && strncmp(r.buf + 13, reason,
+		    200) == 0 && strncmp(r.buf + 213, "\r\nDate: ", 8) == 0,
+		    "%s", r.buf);
+		/* "Mon, 07 Dec 2026 11:24:00 GMT" */
+		rest = r.buf + 221 + 29;
+		if (asprintf(&want, "\r\nX-Long: %s\r\nX-A: 1\r\n"
+		    "Content-Length: 3\r\n%s\r\nabc", value, i == 0 ? "" :
+		    "Connection: keep-alive\r\n") == -1)
+			ck_abort();
+		ck_assert_str_eq(rest, want);
+		free(want);
+		rd_free(&r);
+		close(fd);
+	}
+	t_stop();
+}
+END_TEST
+
+/* The access log line's fields are cut to their bounds: the HTTP method
+ * to 15 bytes, the JSON-RPC method to 63. */
+START_TEST(test_log_fields_cut)
+{
+	struct rd	 r;
+	char		 path[] = "/tmp/check_http_conn.XXXXXX", line[4096];
+	char		 want[80];
+	FILE		*f;
+	int		 fd, lfd, found = 0;
+
+	lfd = mkstemp(path);
+	ck_assert_int_ge(lfd, 0);
+	close(lfd);
+	ck_assert_int_eq(log_open_file(path), 0);
+	log_set_level(LOG_LEVEL_INFO);
+	t_start();
+	fd = c_connect();
+	c_say(fd, "ABCDEFGHIJKLMNOPQRST /note HTTP/1.1\r\nHost: a\r\n\r\n");
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "/note", 1, T_WAIT_MS));
+	log_flush();
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	memset(want, 'm', 63);
+	want[63] = '\0';
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, " /note ") == NULL)
+			continue;
+		found = 1;
+		ck_assert_msg(strstr(line, " ABCDEFGHIJKLMNO /note ") != NULL,
+		    "%s", line);
+		ck_assert_msg(strstr(line, want) != NULL &&
+		    strchr(line, 'x') == NULL, "%s", line);
+	}
+	ck_assert(found);
+	fclose(f);
+	unlink(path);
+	rd_free(&r);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
 /* A quiet listener (the scrape port) answers the same and counts
  * nothing: no connection, no bytes, no status in the metrics. */
 START_TEST(test_quiet_counts_nothing)
@@ -521,6 +616,52 @@ START_TEST(test_keepalive_pipelining)
 	ck_assert_uint_eq(http_listener_count(T.l), 1);
 	ck_assert_int_eq(T.nclosed, 0);
 	rd_free(&r);
+	close(fd);
+	t_stop();
+}
+END_TEST
+
+START_TEST(test_held_input_bounded)
+{
+	struct rd	 r;
+	const char	*first = "GET /first HTTP/1.1\r\nHost: a\r\n\r\n";
+	char		*all;
+	size_t		 cap, len = 0;
+	uint64_t	 in0;
+	int		 fd, i;
+
+	/* Requests pipelined behind a held one are read up to the bound
+	 * (request line + header bytes) and no further: the connection
+	 * is not closed for its input, and every one is served once the
+	 * held one is answered. */
+	t_start();
+	T.hold = 1;
+	cap = T.cfg.parse.max_request_line + T.cfg.parse.max_header_bytes;
+	in0 = metrics.bytes_in;
+	fd = c_connect();
+	c_say(fd, first);
+	ck_assert(t_run_until(&T.nrequests, 1, T_WAIT_MS));
+	all = malloc(300 * 40);
+	ck_assert_ptr_nonnull(all);
+	for (i = 0; i < 300; i++)
+		len += (size_t)sprintf(all + len,
+		    "GET /p%d HTTP/1.1\r\nHost: a\r\n\r\n", i);
+	ck_assert_uint_gt(len, 2 * cap);
+	c_send(fd, all, len);
+	t_run(200);
+	ck_assert_int_eq(T.nrequests, 1);
+	ck_assert_int_eq(T.nclosed, 0);
+	ck_assert_uint_ge(metrics.bytes_in - in0, cap);
+	ck_assert_uint_le(metrics.bytes_in - in0, strlen(first) + cap);
+	T.hold = 0;
+	http_conn_reply(T.held, 200, "OK", "A", 1);
+	rd_init(&r);
+	ck_assert(rd_until(fd, &r, "HTTP/1.1 200 OK", 301, T_WAIT_MS));
+	ck_assert_int_eq(T.nrequests, 301);
+	ck_assert_uint_eq(metrics.bytes_in - in0, strlen(first) + len);
+	ck_assert_int_eq(T.nclosed, 0);
+	rd_free(&r);
+	free(all);
 	close(fd);
 	t_stop();
 }
@@ -1393,9 +1534,12 @@ check_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_get_answered);
+	tcase_add_test(tc, test_head_exact);
+	tcase_add_test(tc, test_log_fields_cut);
 	tcase_add_test(tc, test_head_has_no_body);
 	tcase_add_test(tc, test_quiet_counts_nothing);
 	tcase_add_test(tc, test_keepalive_pipelining);
+	tcase_add_test(tc, test_held_input_bounded);
 	tcase_add_test(tc, test_http10_closes);
 	tcase_add_test(tc, test_refuse_400);
 	tcase_add_test(tc, test_refuse_413);

@@ -139,9 +139,14 @@ START_TEST(test_unknown_kid_refresh)
 	j = ready(0, NULL);
 	is = jwks_issuer(j, 0);
 	woken = 0;
-	/* Fetched just now: no refresh, the caller answers 401. */
+	/* Fetched just now: no refresh, and the caller learns how long
+	 * until one may start (its 503's Retry-After). */
 	ck_assert_ptr_null(jwks_wait(is, 1, wake, NULL));
-	rst_advance(JWKS_MIN_REFRESH);
+	ck_assert_int_eq(jwks_refresh_wait(is), JWKS_MIN_REFRESH);
+	rst_advance(JWKS_MIN_REFRESH - 1);
+	ck_assert_int_eq(jwks_refresh_wait(is), 1);
+	rst_advance(1);
+	ck_assert_int_eq(jwks_refresh_wait(is), 0);
 	w = jwks_wait(is, 1, wake, NULL);
 	ck_assert_ptr_nonnull(w);
 	/* A second unknown kid joins the same fetch. */
@@ -155,6 +160,7 @@ START_TEST(test_unknown_kid_refresh)
 	/* And again only after the interval. */
 	rst_advance(JWKS_MIN_REFRESH - 1);
 	ck_assert_ptr_null(jwks_wait(is, 1, wake, NULL));
+	ck_assert_int_eq(jwks_refresh_wait(is), 1);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 2);
 	jwks_free(j);
 	rst_reset();

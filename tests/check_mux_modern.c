@@ -21,6 +21,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "testjson.h"
+#include "tracectx.h"
 
 #include "muxtest.h"
 
@@ -1046,6 +1047,113 @@ START_TEST(test_translate_input)
 }
 END_TEST
 
+/* The span hooks' calls, for test_translate_spans. */
+struct spans {
+	int		 child, server;
+	uint64_t	 cid;
+	char		 id[32];	/* the client's id the hook got */
+	struct tracectx	 ctx;		/* the last one given */
+};
+
+static void
+spans_note(struct spans *sp, json_object *id, struct tracectx *ctx)
+{
+	snprintf(sp->id, sizeof sp->id, "%s", id == NULL ? "" :
+	    json_object_to_json_string_ext(id, JSON_C_TO_STRING_PLAIN));
+	tracectx_new_trace(&sp->ctx, 1);
+	*ctx = sp->ctx;
+}
+
+static int
+spans_child(void *arg, struct mux_session *s, json_object *msg,
+    uint64_t cid, struct tracectx *ctx)
+{
+	struct spans	*sp = arg;
+
+	sp->child++;
+	sp->cid = cid;
+	spans_note(sp, jsonrpc_id(msg), ctx);
+	return 0;
+}
+
+static int
+spans_server(void *arg, struct mux_session *s, json_object *msg,
+    uint64_t bid, json_object *cause, struct tracectx *ctx)
+{
+	struct spans	*sp = arg;
+
+	sp->server++;
+	spans_note(sp, cause, ctx);
+	return 0;
+}
+
+/*
+ * A legacy client in front of a 2026-07-28 child, with the span hooks:
+ * the questions of an input_required result are the request's (its
+ * client id the cause) and carry the hook's context; the retry the
+ * bridge sends the child is a round trip of its own, with its own
+ * context in _meta, not the client's.
+ */
+START_TEST(test_translate_spans)
+{
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*s;
+	struct spans		 sp;
+	json_object		*o, *q;
+	char			 tp[TRACECTX_TRACEPARENT_LEN + 1];
+	int64_t			 cid, cid2, bid;
+
+	memset(&sp, 0, sizeof sp);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.child_era = MUX_CHILD_ERA_AUTO;
+	cfg.probe_timeout_ms = 500;
+	cfg.span_child = spans_child;
+	cfg.span_server = spans_server;
+	cfg.span_arg = &sp;
+	h_init(&h, &cfg);
+	cid = h_probe(&h);
+	h_answer(&h, cid, "%s", discover_result);
+	s = h_legacy(&h, "{'elicitation':{}}");
+	h_clear(&h);
+	sp.child = 0;
+	ck_assert_int_eq(h_send(&h, s, 4, "{'jsonrpc':'2.0','id':'c',"
+	    "'method':'tools/call','params':{'name':'deploy','_meta':{"
+	    "'traceparent':'00-0af7651916cd43dd8448eb211c80319c-"
+	    "b7ad6b7169203331-01'}}}"), MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/call");
+	ck_assert_int_eq(sp.child, 1);
+	ck_assert_uint_eq(sp.cid, (uint64_t)cid);
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'input_required','inputRequests':{"
+	    "'a':{'method':'elicitation/create','params':{'message':'sure?',"
+	    "'requestedSchema':{'type':'object','properties':{}}}}},"
+	    "'requestState':'st'}");
+	ck_assert_int_eq(sp.server, 1);
+	ck_assert_str_eq(sp.id, "\"c\"");
+	q = h_find(&h, MUX_OUT_SESSION, s, "elicitation/create")->msg;
+	tracectx_format_traceparent(&sp.ctx, tp);
+	ck_assert_str_eq(PS(q, "params._meta.traceparent"), tp);
+	ck_assert_str_eq(PS(q, "params.message"), "sure?");
+	bid = json_object_get_int64(jsonrpc_id(q));
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, s, 5, "{'jsonrpc':'2.0','id':%lld,"
+	    "'result':{'action':'accept','content':{}}}", (long long)bid),
+	    MUX_RECV_ACCEPTED);
+	cid2 = h_cid(&h, "tools/call");
+	ck_assert_int_ne(cid2, cid);
+	ck_assert_int_eq(sp.child, 2);
+	ck_assert_uint_eq(sp.cid, (uint64_t)cid2);
+	ck_assert_str_eq(sp.id, "\"c\"");
+	o = h_find(&h, MUX_OUT_CHILD, NULL, "tools/call")->msg;
+	tracectx_format_traceparent(&sp.ctx, tp);
+	ck_assert_str_eq(PS(o, "params._meta.traceparent"), tp);
+	ck_assert_str_eq(PS(o, "params.requestState"), "st");
+	ck_assert_str_eq(PS(o, "params.inputResponses.a.action"), "accept");
+	h_fini(&h);
+}
+END_TEST
+
 START_TEST(test_translate_refused)
 {
 	struct h		 h;
@@ -1336,6 +1444,7 @@ check_suite(void)
 	tc = tcase_create("translate");
 	tcase_add_test(tc, test_translate);
 	tcase_add_test(tc, test_translate_input);
+	tcase_add_test(tc, test_translate_spans);
 	tcase_add_test(tc, test_translate_rounds);
 	tcase_add_test(tc, test_translate_refused);
 	tcase_add_test(tc, test_translate_subscribe);

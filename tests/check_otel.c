@@ -15,6 +15,7 @@
 
 #include "checktest.h"
 #include "otel.h"
+#include "otel_redact.h"
 #include "testjson.h"
 #include "tracectx.h"
 
@@ -293,6 +294,10 @@ START_TEST(test_config)
 				    "http/protobuf",
 				    "OTEL_TRACES_SAMPLER", "traceidratio",
 				    "OTEL_TRACES_SAMPLER_ARG", "0.25", NULL } };
+	struct envtab		 badto = { {
+				    "OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:1",
+				    "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "0",
+				    NULL } };
 
 	ck_assert_int_eq(cfg_read(&none, &cfg, &warn, &err), 0);
 	ck_assert_ptr_null(cfg.traces_url);
@@ -347,6 +352,13 @@ START_TEST(test_config)
 	ck_assert(!cfg.sampler.parent_based);
 	ck_assert_int_eq(cfg.sampler.root, OTEL_SAMPLE_RATIO);
 	ck_assert(cfg.sampler.ratio == 0.25);
+	free(warn);
+	otel_config_free(&cfg);
+	/* The warning names the variable that was read. */
+	ck_assert_int_eq(cfg_read(&badto, &cfg, &warn, &err), 0);
+	ck_assert_int_eq(cfg.timeout_ms, OTEL_TIMEOUT_DEFAULT_MS);
+	ck_assert_ptr_nonnull(warn);
+	ck_assert_ptr_nonnull(strstr(warn, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"));
 	free(warn);
 	otel_config_free(&cfg);
 }
@@ -471,6 +483,56 @@ START_TEST(test_sampler)
 }
 END_TEST
 
+/* Captured content: known values blanked, as given and as JSON escapes
+ * them, past a cut too; a value inside the mark does not loop. */
+START_TEST(test_redact)
+{
+	struct tracectx		 ctx;
+	struct otel_span	*sp;
+	struct otel_redact	 r;
+	const struct otel_attr	*at;
+	json_object		*v;
+	char			*big;
+
+	memset(&r, 0, sizeof r);
+	ids(&ctx, 1, 2);
+	sp = otel_span_new("n", OTEL_KIND_INTERNAL, &ctx, NULL, 0, 1);
+	otel_redact_add(&r, "s3cr\"et");
+	otel_redact_add(&r, "s3cr\"et");	/* once is enough */
+	otel_redact_add(&r, "abc");		/* too short */
+	otel_redact_add(&r, "redacted");	/* inside the mark */
+	ck_assert_uint_eq(r.n, 3);
+	v = J("{'a':'x s3cr\\\"et y s3cr\\\"et','b':'redacted'}");
+	otel_redact_attr_json(&r, &sp->attrs, "k", v);
+	at = otel_attrs_get(&sp->attrs, "k");
+	ck_assert_str_eq(at->v.s, "{\"a\":\"x [redacted] y [redacted]\","
+	    "\"b\":\"[redacted]\"}");
+	json_object_put(v);
+
+	/* A value across the attribute's cut is blanked before the cut. */
+	big = malloc(OTEL_MAX_VALUE_LEN + 32);
+	memset(big, 'x', OTEL_MAX_VALUE_LEN - 5);
+	strcpy(big + OTEL_MAX_VALUE_LEN - 5, "s3cr\"et tail");
+	v = json_object_new_string(big);
+	otel_redact_attr_json(&r, &sp->attrs, "cut", v);
+	at = otel_attrs_get(&sp->attrs, "cut");
+	ck_assert_ptr_null(strstr(at->v.s, "s3cr"));
+	ck_assert_ptr_nonnull(strstr(at->v.s, "[red"));
+	json_object_put(v);
+	free(big);
+
+	/* No values: as it is. */
+	otel_redact_clear(&r);
+	ck_assert_uint_eq(r.n, 0);
+	v = J("{'a':'s3cr'}");
+	otel_redact_attr_json(&r, &sp->attrs, "k", v);
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs, "k")->v.s,
+	    "{\"a\":\"s3cr\"}");
+	json_object_put(v);
+	otel_span_free(sp);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -483,6 +545,7 @@ check_suite(void)
 	tcase_add_test(tc, test_config);
 	tcase_add_test(tc, test_resource);
 	tcase_add_test(tc, test_sampler);
+	tcase_add_test(tc, test_redact);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -17,6 +17,7 @@
 
 #include "checktest.h"
 #include "jsonparse.h"
+#include "jsonrpc.h"
 #include "muxtest.h"
 #include "mcpwire.h"
 #include "rawjson.h"
@@ -134,8 +135,9 @@ END_TEST
 /* As deep as the full parse allows, and no deeper. */
 START_TEST(test_depth)
 {
-	char	buf[1024];
-	size_t	i, n;
+	char		 buf[1024];
+	size_t		 i, n;
+	json_object	*full;
 
 	for (n = 127; n <= 128; n++) {
 		strcpy(buf, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":");
@@ -144,8 +146,9 @@ START_TEST(test_depth)
 		for (i = 0; i < n; i++)
 			strcat(buf, "]");
 		strcat(buf, "}");
-		ck_assert_int_eq(jsonparse_strict(buf, strlen(buf), NULL) !=
-		    NULL, n == 127);
+		full = jsonparse_strict(buf, strlen(buf), NULL);
+		ck_assert_int_eq(full != NULL, n == 127);
+		json_object_put(full);
 		ck_assert_int_eq(answer(buf, &(struct jsonparse_answer){ 0 }),
 		    n == 127);
 	}
@@ -221,6 +224,135 @@ START_TEST(test_raw_value)
 	json_object_put(o);
 	ck_assert_ptr_null(rawjson_answer("{\"jsonrpc\":\"2.0\",\"id\":5}",
 	    24));
+}
+END_TEST
+
+/* msg's text by rawjson_text: NULL, or exactly json-c's (consumes msg);
+ * 1 if rawjson_text wrote it. */
+static int
+text_agrees(json_object *msg)
+{
+	const char	*fast, *slow;
+	size_t		 flen, slen;
+	int		 wrote;
+
+	fast = rawjson_text(msg, &flen);
+	slow = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+	wrote = fast != NULL;
+	if (wrote)
+		ck_assert_msg(flen == slen && memcmp(fast, slow, slen) == 0 &&
+		    fast[flen] == '\0', "rawjson_text: %s\njson-c: %s", fast,
+		    slow);
+	json_object_put(msg);
+	return wrote;
+}
+
+/* {"jsonrpc":V,"id":id,"result":raw R} as the mux builds it. */
+static json_object *
+answer_of(const char *v, json_object *id, const char *r)
+{
+	json_object	*o = json_object_new_object();
+
+	json_object_object_add(o, "jsonrpc", json_object_new_string(v));
+	json_object_object_add(o, "id", id);
+	json_object_object_add(o, "result", rawjson_new(r, strlen(r)));
+	return o;
+}
+
+/* A message's text written by rawjson_text is json-c's, byte for byte:
+ * the common answer and call, and every other kind of member, written
+ * here or left to json-c. */
+START_TEST(test_text)
+{
+	static const int64_t	 ints[] = { 0, 1, 7, -1, 10, 99, 100,
+	    9007199254740991LL, -9007199254740991LL,
+	    ((int64_t)1 << 62) - 1, -((int64_t)1 << 62) + 1,
+	    (int64_t)1 << 62, INT64_MAX, INT64_MIN };
+	static const char	*strs[] = { "", "a", "abc-1", "a/b", "~ !#",
+	    "0123456789012345678901234567890123456789", "a\"b", "a\\b",
+	    "tab\t", "\xc3\xa9", "del\x7f", "nl\n\r\b\f\x01\x1f" };
+	static const char	*texts[] = { "{}", "[]", "[1,2.50,true,null]",
+	    "{\"a\":{\"b\":[{},[],\"x\\/y\\u00e9\"]},\"c\":-0.0,\"d\":1E400,"
+	    "\"e\":123456789012345678901234567890,\"f\":false}",
+	    "{\"k\\u0001\":1,\"\":\"\"}" };
+	const char		*r = "{\"content\":[{\"type\":\"text\","
+	    "\"text\":\"h\\u00e9\\/\"}],\"isError\":false}";
+	json_object		*o, *p;
+	const char		*t;
+	char			*big;
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		ck_assert_msg(text_agrees(answer_of("2.0",
+		    json_object_new_int64(ints[i]), r)), "id %lld",
+		    (long long)ints[i]);
+	ck_assert(text_agrees(answer_of("2.0",
+	    json_object_new_uint64(UINT64_MAX), r)));
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		ck_assert_msg(text_agrees(answer_of(strs[i],
+		    json_object_new_string(strs[i]), r)), "id %s", strs[i]);
+	ck_assert(text_agrees(answer_of("2.0", NULL, r)));
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_double(1.5),
+	    r)));
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_boolean(1),
+	    r)));
+	/* Values of every kind, as the policy parses them, under a call. */
+	for (i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+		p = jsonparse_strict(texts[i], strlen(texts[i]), NULL);
+		ck_assert_ptr_nonnull(p);
+		o = jsonrpc_request_new(42, "tools/call", p);
+		ck_assert_msg(text_agrees(o), "params %s", texts[i]);
+		ck_assert_ptr_nonnull(p = jsonparse_strict(texts[i],
+		    strlen(texts[i]), NULL));
+		/* Top level: an object of those is written too. */
+		if (json_object_is_type(p, json_type_object))
+			ck_assert(text_agrees(p) ||
+			    strstr(texts[i], "\\u0001") != NULL);
+		else
+			ck_assert(!text_agrees(p));
+	}
+	/* Nested past the depth written here: the rest is json-c's. */
+	p = json_object_new_array();
+	for (i = 0; i < 100; i++) {
+		o = json_object_new_array();
+		json_object_array_add(o, p);
+		json_object_array_add(o, json_object_new_int64((int64_t)i));
+		p = o;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "deep", p);
+	ck_assert(text_agrees(o));
+	/* Left to json-c whole: no object, a writer of its own, a key
+	 * that needs escaping. */
+	ck_assert(!text_agrees(rawjson_new("{}", 2)));
+	ck_assert(!text_agrees(json_object_new_int64(1)));
+	o = json_object_new_object();
+	json_object_object_add(o, "a\"b", json_object_new_int64(1));
+	ck_assert(!text_agrees(o));
+	/* Empty, and an error answer. */
+	ck_assert(text_agrees(json_object_new_object()));
+	o = json_object_new_object();
+	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(o, "id", json_object_new_int64(1));
+	json_object_object_add(o, "error", rawjson_new("1", 1));
+	ck_assert(text_agrees(o));
+	/* What the child answered, through rawjson_answer. */
+	t = "{\"id\":3,\"result\":[1, 2 ],\"jsonrpc\":\"2.0\"}";
+	ck_assert(text_agrees(rawjson_answer(t, strlen(t))));
+	/* A result past the buffer kept between answers, then a small one
+	 * again. */
+	len = 200000;
+	big = malloc(len + 3);
+	ck_assert_ptr_nonnull(big);
+	big[0] = '"';
+	memset(big + 1, 'x', len);
+	big[len + 1] = '"';
+	big[len + 2] = '\0';
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_int64(9),
+	    big)));
+	free(big);
+	ck_assert(text_agrees(answer_of("2.0", json_object_new_int64(10), r)));
 }
 END_TEST
 
@@ -356,6 +488,7 @@ check_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("value");
 	tcase_add_test(tc, test_raw_value);
+	tcase_add_test(tc, test_text);
 	tcase_add_test(tc, test_member_true);
 	tcase_add_test(tc, test_mux_pass);
 	tcase_add_test(tc, test_mux_parsed);

@@ -3,9 +3,10 @@
  * check_rsauth.c: the decision for one request (rsauth.c) with keys and
  * introspection over a fake HTTP (rstest.h): issue 19's negative table
  * at this level (expired, not yet valid, wrong aud, wrong iss, a bad
- * signature, alg none, unknown kid -> one refresh -> 401, endpoint down
- * with keys cached -> ok, none cached -> 503), static tokens first,
- * scopes and step-up, opaque tokens, cancelled requests, the counters.
+ * signature, alg none, unknown kid -> 503 until a refresh may run, then
+ * one refresh -> 401, endpoint down with keys cached -> ok, none cached
+ * -> 503), static tokens first, scopes and step-up (never on part of a
+ * request's needs), opaque tokens, cancelled requests, the counters.
  */
 #include "config.h"
 
@@ -273,10 +274,20 @@ START_TEST(test_unknown_kid)
 	struct rsauth_req	*q;
 	char			*tok = rst_token(2, "k2", NULL), *set;
 
-	/* Fetched just now: 401 at once, no refetch. */
+	/* Fetched just now: no refetch, and the key may have been
+	 * published since (a rotation): 503 until a refresh may run, with
+	 * the seconds until then, not a 401 that makes the client drop a
+	 * good token. */
 	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q),
-	    RSAUTH_UNAUTHORIZED);
-	ck_assert_int_eq(r.outcome, RSAUTH_O_UNKNOWN_KID);
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.outcome, RSAUTH_O_KEYS_UNAVAILABLE);
+	ck_assert_int_eq(r.retry_after, JWKS_MIN_REFRESH);
+	ck_assert_ptr_null(r.www_authenticate);
+	rsauth_result_free(&r);
+	rst_advance(JWKS_MIN_REFRESH - 20);
+	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q),
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.retry_after, 20);
 	rsauth_result_free(&r);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 1);
 	/* A minute on: one refresh, the set still without k2: 401. */
@@ -290,9 +301,11 @@ START_TEST(test_unknown_kid)
 	ck_assert_int_eq(last.status, RSAUTH_UNAUTHORIZED);
 	ck_assert_int_eq(last.outcome, RSAUTH_O_UNKNOWN_KID);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 2);
-	/* And a flood of unknown kids fetches nothing more. */
+	/* And a flood of unknown kids fetches nothing more: 503 until
+	 * the next refresh may run. */
 	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q),
-	    RSAUTH_UNAUTHORIZED);
+	    RSAUTH_UNAVAILABLE);
+	ck_assert_int_eq(r.retry_after, JWKS_MIN_REFRESH);
 	rsauth_result_free(&r);
 	ck_assert_uint_eq(rst_started(RST_JWKS_URI), 2);
 	/* A rotated key: the refresh finds it. */
@@ -387,6 +400,44 @@ START_TEST(test_scopes)
 	ck_assert_int_eq(decide(ra, tok, NULL, 0, &r, &q), RSAUTH_FORBIDDEN);
 	rsauth_result_free(&r);
 	free(tok);
+	teardown(ra);
+}
+END_TEST
+
+/* A request that needs more scopes than the bound is never let through
+ * on the first RSAUTH_MAX_SCOPES alone (a batch's 65th scope). */
+START_TEST(test_too_many_scopes)
+{
+	const char		*need[RSAUTH_MAX_SCOPES + 1];
+	char			*names[RSAUTH_MAX_SCOPES + 1], *patch, *tok;
+	struct rsauth		*ra = setup(1, NULL, 0);
+	struct rsauth_result	 r;
+	struct rsauth_req	*q;
+	size_t			 i, len = 0;
+
+	patch = xmalloc(16 + 8 * (RSAUTH_MAX_SCOPES + 1));
+	len = (size_t)sprintf(patch, "{\"scope\":\"");
+	for (i = 0; i <= RSAUTH_MAX_SCOPES; i++) {
+		xasprintf(&names[i], "s%zu", i + 1);
+		need[i] = names[i];
+		if (i < RSAUTH_MAX_SCOPES)	/* the token lacks the last */
+			len += (size_t)sprintf(patch + len, "%s%s",
+			    i > 0 ? " " : "", names[i]);
+	}
+	sprintf(patch + len, "\"}");
+	tok = rst_token(1, "k1", patch);
+	ck_assert_int_eq(decide(ra, tok, need, RSAUTH_MAX_SCOPES, &r, &q),
+	    RSAUTH_OK);
+	rsauth_result_free(&r);
+	ck_assert_int_eq(decide(ra, tok, need, RSAUTH_MAX_SCOPES + 1, &r, &q),
+	    RSAUTH_FORBIDDEN);
+	ck_assert_int_eq(r.outcome, RSAUTH_O_INSUFFICIENT_SCOPE);
+	ck_assert_ptr_null(r.claims.sub);
+	rsauth_result_free(&r);
+	free(tok);
+	free(patch);
+	for (i = 0; i <= RSAUTH_MAX_SCOPES; i++)
+		free(names[i]);
 	teardown(ra);
 }
 END_TEST
@@ -514,6 +565,7 @@ check_suite(void)
 	tcase_add_test(tc, test_keys_down);
 	tcase_add_test(tc, test_no_keys);
 	tcase_add_test(tc, test_scopes);
+	tcase_add_test(tc, test_too_many_scopes);
 	tcase_add_test(tc, test_opaque);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_introspection_only);

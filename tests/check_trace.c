@@ -200,6 +200,45 @@ START_TEST(test_trace_secrets)
 }
 END_TEST
 
+/* Requests' own bearer tokens: redacted like secrets, as written and as
+ * JSON escapes them; the least recently used goes beyond the bound. */
+START_TEST(test_trace_tokens)
+{
+	struct trace	*t = trace_new(TRACE_BODY);
+	char		 tok[32], msg[256];
+	const char	*l;
+	int		 i;
+
+	trace_token(t, "eyJ.opaque/tok.x", 16);
+	trace_token(t, "abc", 3);	/* too short to look for */
+	l = fmt(t, TRACE_CHILD_IN, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"t\":"
+	    "\"eyJ.opaque/tok.x abc\"}}", 1);
+	ck_assert_ptr_null(strstr(l, "opaque"));
+	ck_assert_ptr_nonnull(strstr(l, "\"[redacted] abc\""));
+	/* Handed over again, it is the last used: kept while the bound's
+	 * worth of others come after the first one. */
+	for (i = 0; i < TRACE_TOKENS_MAX; i++) {
+		snprintf(tok, sizeof tok, "token-%05d", i);
+		trace_token(t, tok, strlen(tok));
+		if (i == TRACE_TOKENS_MAX / 2)
+			trace_token(t, "eyJ.opaque/tok.x", 16);
+	}
+	snprintf(msg, sizeof msg, "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":"
+	    "{\"t\":\"eyJ.opaque/tok.x token-00000 token-%05d\"}}",
+	    TRACE_TOKENS_MAX - 1);
+	l = fmt(t, TRACE_CHILD_IN, NULL, msg, 1);
+	ck_assert_ptr_null(strstr(l, "opaque"));
+	ck_assert_ptr_nonnull(strstr(l, "[redacted] token-00000 [redacted]"));
+	trace_free(t);
+	/* Without bodies nothing is kept. */
+	t = trace_new(TRACE_ON);
+	trace_token(t, "eyJ.opaque/tok.x", 16);
+	trace_free(t);
+	trace_token(NULL, "eyJ.opaque/tok.x", 16);
+}
+END_TEST
+
 START_TEST(test_trace_cut_fields)
 {
 	struct trace	*t = trace_new(TRACE_ON);
@@ -247,6 +286,7 @@ check_suite(void)
 	tcase_add_test(tc, test_trace_pending_bounded);
 	tcase_add_test(tc, test_trace_body);
 	tcase_add_test(tc, test_trace_secrets);
+	tcase_add_test(tc, test_trace_tokens);
 	tcase_add_test(tc, test_trace_cut_fields);
 	tcase_add_test(tc, test_trace_off_and_parse);
 	suite_add_tcase(s, tc);

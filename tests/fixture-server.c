@@ -53,7 +53,7 @@
  *   sample, elicit, roots  send sampling/createMessage, elicitation/create,
  *                          roots/list to the client; return its answer as
  *                          JSON text ({force:true} skips the capability
- *                          check)
+ *                          check; sample's wait_ms: ask that much later)
  *   notify_list_changed {list, pad}  send notifications/<list>/list_changed
  *                          for tools, prompts, resources or all; pad adds
  *                          params._meta.pad, a string of that many bytes
@@ -91,6 +91,19 @@
  * At EOF on stdin, calls that wait for the client are dropped, calls that
  * wait on a timer finish (for at most ES_DRAIN_MS), stdout is flushed and
  * the server exits with status 0.
+ *
+ * Traces: an instrumented MCP server when OTEL_EXPORTER_OTLP_ENDPOINT or
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set (the other OTEL_* variables
+ * as mcpbridge reads them; service.name "mcpbridge-test-server" unless
+ * OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES say; the batch delay in
+ * OTEL_BSP_SCHEDULE_DELAY, milliseconds).  Each request it serves is a
+ * SERVER span under the _meta traceparent it came with (a new trace when
+ * none or malformed); each request it sends the client (sampling,
+ * elicitation, roots) is a CLIENT span under it, whose context goes in
+ * that request's _meta.traceparent.  Spans go out on the event loop
+ * (src/otel_export.c), never holding up an answer; what is queued at
+ * exit gets ES_OTEL_FLUSH_MS to leave.  Without those variables nothing
+ * changes, _meta included.
  */
 #include "config.h"
 
@@ -107,13 +120,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "clock.h"
+#include "curl_event.h"
 #include "jsonparse.h"
 #include "log.h"
+#include "otel.h"
+#include "otel_export.h"
+#include "tracectx.h"
 #include "xmalloc.h"
 
 #define ES_NAME			"mcpbridge-test-server"
@@ -128,6 +147,7 @@
 #define ES_SUBSCRIBE_NOTIFY_MS	100
 #define ES_RECONNECT_MS		300
 #define ES_ASKS_MAX		4	/* questions one call asks at once */
+#define ES_OTEL_FLUSH_MS	3000	/* for the last spans at exit */
 
 #define JSONRPC_PARSE_ERROR	-32700
 #define JSONRPC_INVALID_REQUEST	-32600
@@ -190,8 +210,23 @@ struct es_call {
 	size_t			 nwaits;
 	struct json_object	*answers;
 	char			*note;		/* tool scratch: text */
+	/* Traces on: its context (traced) and its SERVER span (NULL:
+	 * not sampled), which the call owns until it ends. */
+	int			 traced;
+	struct tracectx		 ctx;
+	struct otel_span	*sp;
 };
 TAILQ_HEAD(es_calls, es_call);
+
+/* A request of ours to the client, traced: its CLIENT span until the
+ * answer comes or its call ends. */
+struct es_ask {
+	TAILQ_ENTRY(es_ask)	 entry;
+	const struct es_call	*call;
+	char			*id;		/* ours, "srv-N" */
+	struct otel_span	*sp;
+};
+TAILQ_HEAD(es_asks, es_ask);
 
 /* A resources/subscribe. */
 struct es_sub {
@@ -222,6 +257,10 @@ static int			 es_discarding;	/* skipping an overlong line */
 static int			 es_fd_flags[2] = { -1, -1 };
 static char			*es_received[ES_RECEIVED_KEEP];
 static size_t			 es_received_next;
+static struct curl_event	*es_curl;
+static struct otel_export	*es_exp;	/* NULL: traces off */
+static struct otel_sampler	 es_sampler;
+static struct es_asks		 es_asks = TAILQ_HEAD_INITIALIZER(es_asks);
 
 static const char *const es_versions[] = {
 	"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25",
@@ -240,6 +279,8 @@ extern char	**environ;
 
 static void	es_shutdown(int, const char *);
 static void	es_finish(void);
+static int	es_env_number(const char *, unsigned long long,
+		    unsigned long long *);
 
 /* ---- JSON helpers ---- */
 
@@ -502,6 +543,273 @@ es_error_msg(struct json_object *id, int code, const char *message,
 	return msg;
 }
 
+/* ---- traces ---- */
+
+/* service.name is ours unless the variables name one. */
+static const char *
+es_otel_getenv(const char *name, void *arg)
+{
+	struct otel_kv	*kv;
+	const char	*v = getenv(name);
+	char		*why = NULL;
+	size_t		 n, i;
+	int		 named = 0;
+
+	if (v != NULL || strcmp(name, "OTEL_SERVICE_NAME") != 0)
+		return v;
+	if ((v = getenv("OTEL_RESOURCE_ATTRIBUTES")) != NULL) {
+		if (otel_kv_parse(v, OTEL_MAX_RESOURCE_ATTRS, &kv, &n,
+		    &why) == -1) {
+			free(why);	/* otel_config_read says why */
+			return ES_NAME;
+		}
+		for (i = 0; i < n; i++)
+			named |= strcmp(kv[i].key, "service.name") == 0;
+		otel_kv_free(kv, n);
+	}
+	return named ? NULL : ES_NAME;
+}
+
+/* Export is on if the variables say so; trouble with them leaves it off
+ * (logged): a fixture that cannot trace still serves. */
+static void
+es_otel_init(void)
+{
+	struct otel_config		 cfg;
+	struct curl_event_config	 cc;
+	struct otel_export_limits	 lim;
+	unsigned long long		 delay;
+	char				*warn = NULL, *err = NULL;
+
+	if (otel_config_read(&cfg, es_otel_getenv, NULL, &warn, &err) == -1) {
+		log_warnx("traces off: %s", err);
+		free(err);
+		free(warn);
+		otel_config_free(&cfg);
+		return;
+	}
+	if (warn != NULL)
+		log_warnx("%s", warn);
+	free(warn);
+	if (cfg.traces_url == NULL) {
+		otel_config_free(&cfg);
+		return;
+	}
+	if (es_env_number("OTEL_BSP_SCHEDULE_DELAY", ES_DELAY_MAX_MS,
+	    &delay) == -1)
+		delay = 0;	/* the exporter's default */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	memset(&cc, 0, sizeof cc);
+	cc.connect_timeout_ms = cfg.timeout_ms;
+	es_curl = curl_event_new(es_base, &cc);
+	memset(&lim, 0, sizeof lim);
+	lim.delay_ms = (long)delay;
+	es_sampler = cfg.sampler;
+	/* The exporter copies what it needs (URL, headers, resource). */
+	es_exp = otel_export_new(es_base, &cfg, &lim, &otel_export_curl,
+	    es_curl);
+	otel_config_free(&cfg);
+	/* Not the URL: it may hold credentials. */
+	log_info("exporting traces over OTLP/HTTP (JSON)");
+}
+
+static void
+es_otel_flushed(void *arg)
+{
+	event_base_loopexit(es_base, NULL);
+}
+
+/* The spans still queued, sent within ES_OTEL_FLUSH_MS; then the
+ * exporter goes.  The loop's other business is over by now. */
+static void
+es_otel_finish(void)
+{
+	if (es_exp == NULL)
+		return;
+	otel_export_flush(es_exp, clock_ms() + ES_OTEL_FLUSH_MS,
+	    es_otel_flushed, NULL);
+	event_base_dispatch(es_base);
+	otel_export_free(es_exp);
+	curl_event_free(es_curl);
+	es_exp = NULL;
+	es_curl = NULL;
+	curl_global_cleanup();
+}
+
+/* A JSON-RPC id as span text: a string as is, a number in decimal. */
+static const char *
+es_id_text(struct json_object *id)
+{
+	return json_object_get_string(id);
+}
+
+/*
+ * The SERVER span of request c (msg): its parent is the traceparent in
+ * msg's params._meta, else it starts a trace; the sampler decides as
+ * mcpbridge's does.  Named and attributed as the MCP semantic
+ * conventions say.
+ */
+static void
+es_span_start(struct es_call *c, struct json_object *msg, const char *method)
+{
+	struct tracectx		 parent;
+	struct otel_span	*sp;
+	const char		*target = NULL, *uri;
+	char			*name;
+	int			 remote, sampled;
+
+	if (es_exp == NULL)
+		return;
+	if ((remote = tracectx_from_meta(msg, &parent) == 0)) {
+		sampled = otel_sample(&es_sampler, &parent, parent.trace_id);
+		tracectx_new_child(&parent, &c->ctx, sampled);
+	} else {
+		tracectx_new_trace(&c->ctx, 0);
+		if ((sampled = otel_sample(&es_sampler, NULL,
+		    c->ctx.trace_id)))
+			c->ctx.flags |= TRACECTX_FLAG_SAMPLED;
+	}
+	c->traced = 1;
+	if (!sampled)
+		return;
+	sp = c->sp = otel_span_new(method, OTEL_KIND_SERVER, &c->ctx,
+	    remote ? &parent : NULL, remote, otel_now_ns());
+	otel_attr_str(&sp->attrs, "mcp.method.name", method);
+	if (strcmp(method, "tools/call") == 0) {
+		otel_attr_str(&sp->attrs, "gen_ai.operation.name",
+		    "execute_tool");
+		if ((target = es_get_string(c->params, "name")) != NULL)
+			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
+	} else if (strcmp(method, "prompts/get") == 0) {
+		if ((target = es_get_string(c->params, "name")) != NULL)
+			otel_attr_str(&sp->attrs, "gen_ai.prompt.name", target);
+	} else if (strncmp(method, "resources/", 10) == 0 &&
+	    (uri = es_get_string(c->params, "uri")) != NULL)
+		otel_attr_str(&sp->attrs, "mcp.resource.uri", uri);
+	if (target != NULL) {
+		xasprintf(&name, "%s %s", method, target);
+		otel_span_rename(sp, name);
+		free(name);
+	}
+	otel_attr_str(&sp->attrs, "jsonrpc.request.id", es_id_text(c->id));
+	otel_attr_str(&sp->attrs, "network.transport", "pipe");
+}
+
+/* An answer's outcome on sp: an error's code, a tool's isError, or (no
+ * answer at all) cancelled. */
+static void
+es_span_outcome(struct otel_span *sp, struct json_object *reply)
+{
+	struct json_object	*err, *code, *result, *v;
+	char			 buf[24];
+	const char		*type = NULL;
+
+	if (reply == NULL)
+		type = "cancelled";
+	else if ((err = es_get_object(reply, "error")) != NULL) {
+		type = "_OTHER";
+		if (json_object_object_get_ex(err, "code", &code) &&
+		    json_object_is_type(code, json_type_int)) {
+			snprintf(buf, sizeof buf, "%lld",
+			    (long long)json_object_get_int64(code));
+			otel_attr_str(&sp->attrs, "rpc.response.status_code",
+			    buf);
+			type = buf;
+		}
+	} else if ((result = es_get_object(reply, "result")) != NULL &&
+	    json_object_object_get_ex(result, "isError", &v) &&
+	    json_object_get_boolean(v))
+		type = "tool_error";
+	if (type == NULL)
+		return;
+	otel_attr_str(&sp->attrs, "error.type", type);
+	otel_span_status(sp, OTEL_STATUS_ERROR, NULL);
+}
+
+/* Ends sp with reply's outcome and hands it to the exporter (gone only
+ * for what es_free_all drops after the last flush). */
+static void
+es_span_export(struct otel_span *sp, struct json_object *reply)
+{
+	if (es_exp == NULL) {
+		otel_span_free(sp);
+		return;
+	}
+	es_span_outcome(sp, reply);
+	otel_span_end(sp, otel_now_ns());
+	otel_export_span(es_exp, sp);
+}
+
+/*
+ * A request of c's to the client (msg, id ours): its context, a child of
+ * c's, goes in msg's params._meta; its CLIENT span waits for the answer.
+ */
+static void
+es_ask_start(struct es_call *c, const char *id, const char *method,
+    struct json_object *msg)
+{
+	struct tracectx	 ctx;
+	struct es_ask	*a;
+
+	if (!c->traced)
+		return;
+	tracectx_new_child(&c->ctx, &ctx, tracectx_sampled(&c->ctx));
+	if (tracectx_to_meta(msg, &ctx) == -1)
+		fatalx("%s: our own _meta is not an object", __func__);
+	if (!tracectx_sampled(&ctx))
+		return;
+	a = xcalloc(1, sizeof *a);
+	a->call = c;
+	a->id = xstrdup(id);
+	a->sp = otel_span_new(method, OTEL_KIND_CLIENT, &ctx, &c->ctx, 0,
+	    otel_now_ns());
+	otel_attr_str(&a->sp->attrs, "mcp.method.name", method);
+	otel_attr_str(&a->sp->attrs, "jsonrpc.request.id", id);
+	otel_attr_str(&a->sp->attrs, "network.transport", "pipe");
+	TAILQ_INSERT_TAIL(&es_asks, a, entry);
+}
+
+static void
+es_ask_end(struct es_ask *a, struct json_object *reply)
+{
+	TAILQ_REMOVE(&es_asks, a, entry);
+	es_span_export(a->sp, reply);
+	free(a->id);
+	free(a);
+}
+
+/* The client's answer (msg) to our request id, if traced. */
+static void
+es_ask_answered(const char *id, struct json_object *msg)
+{
+	struct es_ask	*a;
+
+	TAILQ_FOREACH(a, &es_asks, entry) {
+		if (strcmp(a->id, id) == 0) {
+			es_ask_end(a, msg);
+			return;
+		}
+	}
+}
+
+/* c ends with reply (NULL: none): its span and its questions still
+ * open, unanswered. */
+static void
+es_span_end(struct es_call *c, struct json_object *reply)
+{
+	struct es_ask	*a, *next;
+
+	for (a = TAILQ_FIRST(&es_asks); a != NULL; a = next) {
+		next = TAILQ_NEXT(a, entry);
+		if (a->call == c)
+			es_ask_end(a, NULL);
+	}
+	if (c->sp != NULL)
+		es_span_export(c->sp, reply);
+	c->sp = NULL;
+}
+
 /* ---- calls ---- */
 
 static struct es_call *
@@ -532,6 +840,7 @@ es_call_free(struct es_call *c, struct json_object *reply)
 	struct es_batch	*b = c->batch;
 	size_t		 i;
 
+	es_span_end(c, reply);
 	TAILQ_REMOVE(&es_calls, c, entry);
 	if (c->timer != NULL)
 		event_free(c->timer);
@@ -662,6 +971,7 @@ es_send_ask(struct es_call *c, const char *id, const char *key,
 	es_add_string(msg, "id", id);
 	es_add_string(msg, "method", method);
 	json_object_object_add(msg, "params", params);
+	es_ask_start(c, id, method, msg);
 	es_send(msg);
 	json_object_put(msg);
 }
@@ -1439,7 +1749,14 @@ es_tool_sample(struct es_call *c, struct json_object *reply)
 	const char		*prompt;
 	int64_t			 max_tokens;
 
-	if (c->step > 0) {
+	/* wait_ms: step 0 sleeps, step 1 asks; else step 0 asks. */
+	if (c->step == 0 && (es_arg_int(c, "wait_ms", 0, 0, ES_DELAY_MAX_MS,
+	    &c->ms) == -1 || c->ms > 0)) {
+		if (c->ms > 0)
+			es_call_sleep(c, c->ms);
+		return;
+	}
+	if (c->step > (c->ms > 0)) {
 		es_knob_reply(c, reply);
 		return;
 	}
@@ -2113,7 +2430,8 @@ static const struct es_tool es_tools[] = {
 	  "check)",
 	  "{\"type\":\"object\",\"properties\":{\"prompt\":{\"type\":"
 	  "\"string\"},\"maxTokens\":{\"type\":\"integer\",\"minimum\":1},"
-	  "\"force\":{\"type\":\"boolean\"}}}", es_tool_sample },
+	  "\"force\":{\"type\":\"boolean\"},\"wait_ms\":{\"type\":"
+	  "\"integer\",\"minimum\":0}}}", es_tool_sample },
 	{ "elicit", "Test knob: sends elicitation/create to the client and "
 	  "returns its answer as JSON text (force skips the capability check)",
 	  "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":"
@@ -2716,14 +3034,15 @@ static const struct es_method {
 /* ---- dispatch ---- */
 
 static void
-es_handle_request(struct json_object *id, const char *method,
-    struct json_object *params, struct es_batch *b)
+es_handle_request(struct json_object *msg, struct json_object *id,
+    const char *method, struct json_object *params, struct es_batch *b)
 {
 	struct es_call	*c;
 	size_t		 i;
 
 	es_requests++;
 	c = es_call_new(id, params, b);
+	es_span_start(c, msg, method);
 	if (params != NULL && !json_object_is_type(params, json_type_object)) {
 		es_call_error(c, JSONRPC_INVALID_PARAMS,
 		    "params must be an object");
@@ -2787,6 +3106,7 @@ es_handle_response(struct json_object *msg)
 		return;
 	}
 	s = json_object_get_string(id);
+	es_ask_answered(s, msg);
 	TAILQ_FOREACH(c, &es_calls, entry) {
 		if (c->wait_id != NULL && strcmp(c->wait_id, s) == 0)
 			break;
@@ -2867,7 +3187,7 @@ es_handle_message(struct json_object *msg, struct es_batch *b)
 		    "Invalid Request: bad id", NULL));
 		return;
 	}
-	es_handle_request(id, method, params, b);
+	es_handle_request(msg, id, method, params, b);
 }
 
 static void
@@ -3185,6 +3505,7 @@ main(int argc, char **argv)
 
 	es_tools_init();
 	es_io_init();
+	es_otel_init();
 	if ((banner = getenv("TEST_SERVER_BANNER")) != NULL)
 		es_send_raw(banner);
 	if (delay > 0) {
@@ -3198,6 +3519,10 @@ main(int argc, char **argv)
 	    ES_NTOOLS);
 
 	event_base_dispatch(es_base);
+	/* Nothing more to do but send the last spans. */
+	if (es_drain_timer != NULL)
+		evtimer_del(es_drain_timer);
+	es_otel_finish();
 
 	es_free_all();
 	es_restore_fds();

@@ -573,6 +573,9 @@ def test_framing(b):
         "two Origin":
             "GET %s/healthz HTTP/1.1\r\nH\r\nOrigin: http://localhost\r\n"
             "Origin: http://evil.example.com\r\n\r\n",
+        "two Authorization":
+            "GET %s/healthz HTTP/1.1\r\nH\r\nAuthorization: Bearer a\r\n"
+            "Authorization: Bearer b\r\n\r\n",
         "control character in a value":
             "GET %s/healthz HTTP/1.1\r\nH\r\nX-Note: a\x01b\r\n\r\n",
         "DEL in a value":

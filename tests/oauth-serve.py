@@ -386,15 +386,20 @@ KID = {}                            # the unknown-kid bridge, kept open
 
 def scenario_unknown_kid():
     """An unknown kid within JWKS_MIN_REFRESH (60 s) of the last fetch:
-    401 at once, no fetch (a stream of made-up kids costs the issuer
-    nothing).  The bridge stays up for unknown_kid_refresh, which runs
-    last, once the minute has passed."""
+    no fetch (a stream of made-up kids costs the issuer nothing), and 503
+    with the seconds until a refresh may run as Retry-After, not 401: the
+    kid may be a key rotated in since the fetch, the token fine.  The
+    bridge stays up for unknown_kid_refresh, which runs last, once the
+    minute has passed."""
     b = KID["bridge"] = start()
     b.wait_ready()
     KID["fetched"] = time.monotonic()
     before = AUTH.stats("/jwks")
-    status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated"))
-    check(status == 401, "unknown kid: %d" % status)
+    status, h, _ = init(b, AUTH.forge(resource(b), kid="rotated"))
+    retry = h.get("retry-after", "")
+    check(status == 503 and retry.isdigit() and 50 <= int(retry) <= 60,
+          "unknown kid in the first minute: %d %r" % (status, h))
+    check("www-authenticate" not in h, "a challenge with the 503: %r" % h)
     check(AUTH.stats("/jwks") == before,
           "JWKS fetched again within the minute: %d -> %d" %
           (before, AUTH.stats("/jwks")))
@@ -402,7 +407,8 @@ def scenario_unknown_kid():
 
 def scenario_unknown_kid_refresh():
     """Past the minute, an unknown kid fetches the key set once more, then
-    401; another at once fetches nothing."""
+    401 (a refresh ran: the kid is unknown); another at once fetches
+    nothing and gets 503 until the next refresh may run."""
     b = KID.get("bridge")
     check(b is not None, "unknown_kid did not start its bridge")
     try:
@@ -415,14 +421,18 @@ def scenario_unknown_kid_refresh():
         check(AUTH.stats("/jwks") == before + 1,
               "JWKS fetches %d -> %d, not one more" %
               (before, AUTH.stats("/jwks")))
-        status, _, _ = init(b, AUTH.forge(resource(b), kid="rotated3"))
-        check(status == 401, "third unknown kid: %d" % status)
+        status, h, _ = init(b, AUTH.forge(resource(b), kid="rotated3"))
+        check(status == 503 and h.get("retry-after", "").isdigit() and
+              int(h["retry-after"]) > 50,
+              "third unknown kid: %d %r" % (status, h))
         check(AUTH.stats("/jwks") == before + 1, "fetched again at once")
         # The known keys still work.
         status, _, _ = init(b, AUTH.token(resource(b)))
         check(status == 200, "issued token: %d" % status)
         check(metric(b, 'mcpbridge_oauth_tokens_total'
-                        '{result="unknown_kid"}') == 3, "not counted")
+                        '{result="unknown_kid"}') == 1, "not counted")
+        check(metric(b, 'mcpbridge_oauth_tokens_total'
+                        '{result="keys_unavailable"}') == 2, "not counted")
     finally:
         finish(b)
 
@@ -616,13 +626,14 @@ def scenario_request_state():
 def scenario_client_leaves():
     """A request whose token waits for keys (an issuer that never answers)
     is held, not answered; its client leaving cancels the wait; one that
-    waits 10 s gets 503; a bridge stopped with one held exits cleanly
-    (under ASan: no use after free)."""
+    waits 10 s gets 503; a bridge stopped with one held answers it 503 at
+    the end of its drain and exits cleanly (under ASan: no use after
+    free)."""
     hang = socket.socket()
     hang.bind(("127.0.0.1", 0))
     hang.listen(16)
     issuer = "http://127.0.0.1:%d" % hang.getsockname()[1]
-    b = Bridge("--oauth-issuer", issuer)
+    b = Bridge("--oauth-issuer", issuer, "--drain-timeout", "1")
     try:
         tok = AUTH.forge(b.url + "/mcp", iss=issuer)
         TOKENS.append(tok)
@@ -657,11 +668,17 @@ def scenario_client_leaves():
         status, _, _ = exchange(b, "GET", "/readyz")
         check(status == 503, "/readyz without keys: %d" % status)
         # One still held when the bridge stops.
-        c = Conn(b, timeout=2)
+        c = Conn(b, timeout=5)
         c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
                                 "Content-Type": "application/json"},
                rpc(1, "initialize", INIT))
         time.sleep(0.2)
+        check(b.stop() == 0, "exit status")
+        r = c.response("POST")
+        r.body()
+        c.close()
+        check(r.status == 503 and r.headers.get("retry-after"),
+              "held at the stop: %d %r" % (r.status, r.headers))
     finally:
         finish(b)
         hang.close()
@@ -743,6 +760,242 @@ def scenario_named_routes():
         finish(b)
 
 
+def scenario_otel():
+    """OpenTelemetry behind OAuth: enduser.id is the principal's keyed
+    hash, the same for a refreshed token and another for another user;
+    never a token or the subject, even with --otel-capture-content (which
+    records arguments as the client sent them)."""
+    from mcptest.otlp import Receiver
+    rx = Receiver()
+    b = start("--otel-endpoint", rx.endpoint(), "--otel-batch-delay",
+              "20ms", "--otel-capture-content")
+    try:
+        b.wait_ready()
+        sub = "otel-subject-4f2a91"
+        tok = AUTH.forge(resource(b), sub=sub)
+        status, _, sid = init(b, tok)
+        check(status == 200 and sid, "init: %d" % status)
+        tok2 = AUTH.forge(resource(b), sub=sub)
+        for i, t in enumerate((tok, tok2)):
+            status, _, body = tool(b, t, sid, "test_simple_text", id=2 + i)
+            check(status == 200, "call %d: %d %r" % (i, status, body))
+        other = AUTH.forge(resource(b), sub="otel-other-77c1")
+        status, _, osid = init(b, other)
+        check(status == 200, "other init: %d" % status)
+        tool(b, other, osid, "test_simple_text", id=9)
+        rx.wait_for(lambda r: len(r.spans("tools/call test_simple_text",
+                                          kind=2)) >= 3,
+                    what="the three calls' spans")
+        ids = {}
+        for s in rx.spans("tools/call test_simple_text", kind=2):
+            eid = s.attrs.get("enduser.id", "")
+            check(re.fullmatch(r"oauth:[0-9a-f]{16}", eid),
+                  "enduser.id %r" % eid)
+            ids.setdefault(s.attrs.get("jsonrpc.request.id"), eid)
+        check(ids["2"] == ids["3"] != ids["9"], "enduser.id: %r" % ids)
+        with rx.st.lock:
+            sent = json.dumps(rx.st.spans)
+        for what, v in (("a token", tok), ("a token", tok2),
+                        ("a token", other), ("the subject", sub)):
+            check(v not in sent, "%s is in a span" % what)
+    finally:
+        finish(b)
+        rx.stop()
+
+
+def scenario_batch_scopes():
+    """A batch whose calls need more scopes than a request may (64) is
+    refused whole with 400, never checked on its first 64: a token with
+    s1..s64 cannot slip echo (mcp:admin) in as the 65th need."""
+    opts = []
+    for i in range(1, 65):
+        opts += ["--oauth-tool-scope", "t%d=s%d" % (i, i)]
+    b = start(*opts)
+    try:
+        b.wait_ready()
+        tok = AUTH.forge(resource(b), scope="mcp " + " ".join(
+            "s%d" % i for i in range(1, 65)))
+        r = post(b, rpc(1, "initialize", dict(
+            INIT, protocolVersion="2025-03-26")), extra=bearer(tok))
+        r.answer()
+        r.close()
+        sid = r.headers.get("mcp-session-id")
+        check(r.status == 200 and sid, "initialize: %d" % r.status)
+        calls = [rpc(i, "tools/call", {"name": "t%d" % i})
+                 for i in range(1, 65)]
+        calls.append(rpc(100, "tools/call", {
+            "name": "echo", "arguments": {"text": "ran without admin"}}))
+        r = post(b, calls, sid, "2025-03-26", extra=bearer(tok))
+        body = r.body()
+        r.close()
+        check(r.status == 400 and b"ran without admin" not in body,
+              "64 decoys + echo: %d %r" % (r.status, body[:300]))
+        err = json.loads(body)["error"]
+        check(err["code"] == -32600 and "64 scopes" in err["message"],
+              "refusal: %r" % err)
+        # 63 decoys + echo: within the bound, checked, 403 for echo.
+        r = post(b, calls[1:], sid, "2025-03-26", extra=bearer(tok))
+        r.body()
+        r.close()
+        check(r.status == 403 and "mcp:admin" in
+              r.headers.get("www-authenticate", ""),
+              "63 decoys + echo: %d %r" % (r.status, r.headers))
+    finally:
+        finish(b)
+
+
+def scenario_resource_host():
+    """The default resource follows the --host the user gave: a client
+    that connects to http://localhost:PORT/mcp finds that URL in the
+    metadata (RFC 9728 3.3), and tokens for it are let in."""
+    for host, name in (("localhost", "localhost"), ("::1", "[::1]")):
+        if host == "::1":
+            try:
+                s = socket.socket(socket.AF_INET6)
+                s.bind(("::1", 0))
+                s.close()
+            except OSError:
+                continue            # no IPv6 loopback here
+        b = start("--host", host)
+        try:
+            b.wait_ready()
+            want = "http://%s:%d/mcp" % (name, b.port)
+            status, _, data = exchange(
+                b, "GET", "/.well-known/oauth-protected-resource")
+            doc = json.loads(data)
+            check(status == 200 and doc["resource"] == want,
+                  "--host %s: resource %r, not %r" % (host, doc, want))
+            status, h, _ = exchange(b, "GET", "/mcp")
+            check('resource_metadata="http://%s:%d/.well-known/'
+                  'oauth-protected-resource/mcp"' % (name, b.port) in
+                  h.get("www-authenticate", ""), "%r" % h)
+            status, _, _ = init(b, AUTH.forge(want))
+            check(status == 200, "a token for %s: %d" % (want, status))
+        finally:
+            finish(b)
+
+
+def scenario_trace_redacts():
+    """--trace=body: a client that writes its own access token (a JWT, or
+    an opaque one) into a message does not get it logged, on any of the
+    four lines (client>bridge, bridge>child, child>bridge,
+    bridge>client); finish() looks for every token in the log."""
+    b = start("--trace=body", "--oauth-client-id", "bridge",
+              "--oauth-client-secret-env", "BSEC")
+    try:
+        b.wait_ready()
+        jwt = AUTH.token(resource(b), "mcp mcp:admin")
+        opaque = AUTH.token(resource(b), "mcp mcp:admin",
+                            client="machine-opaque")
+        check(opaque.count(".") != 2, "not opaque: %r" % opaque[:20])
+        for tok in (jwt, opaque):
+            status, _, sid = init(b, tok)
+            check(status == 200, "initialize: %d" % status)
+            r = post(b, rpc(5, "tools/call", {
+                "name": "echo", "arguments": {"message": tok}}),
+                sid, "2025-06-18", extra=bearer(tok))
+            body = r.answer()
+            r.close()
+            check(r.status == 200 and tok in json.dumps(body),
+                  "echo: %d %r" % (r.status, body))
+        check(b.wait_log("[redacted]"), "nothing redacted")
+    finally:
+        finish(b)
+
+
+def scenario_drain_held():
+    """SIGTERM while requests are held for a token check (keys that never
+    come): the drain waits for them within --drain-timeout and answers
+    them 503 with Retry-After at its end, never an empty reply."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(16)
+    issuer = "http://127.0.0.1:%d" % hang.getsockname()[1]
+    b = Bridge("--oauth-issuer", issuer, "--drain-timeout", "2")
+    try:
+        tok = AUTH.forge(b.url + "/mcp", iss=issuer)
+        TOKENS.append(tok)
+        conns = []
+        for _ in range(3):
+            c = Conn(b, timeout=8)
+            c.send("POST", "/mcp", {"Authorization": "Bearer " + tok,
+                                    "Content-Type": "application/json"},
+                   rpc(1, "initialize", INIT))
+            conns.append(c)
+        time.sleep(0.3)             # held: nothing to wait on but time
+        start_t = time.monotonic()
+        b.proc.terminate()
+        for c in conns:
+            try:
+                r = c.response("POST")
+                r.body()
+            except Exception as e:  # an empty reply
+                raise Failure("held request during the drain: %r" % e)
+            check(r.status == 503 and
+                  r.headers.get("retry-after", "").isdigit(),
+                  "held request during the drain: %d %r" %
+                  (r.status, r.headers))
+            c.close()
+        took = time.monotonic() - start_t
+        check(took < 6, "answered after %.1f s" % took)
+        check(b.wait_log("held for a token check"), "not logged")
+    finally:
+        finish(b)
+        hang.close()
+
+
+def scenario_wrong_issuer():
+    """An issuer whose metadata names itself otherwise (here without the
+    trailing '/' given to --oauth-issuer): an error line, once, that
+    names the difference; discovery is retried; /readyz stays 503 and
+    tokens get 503."""
+    import http.server
+    import threading
+
+    class Meta(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.server.hits += 1
+            port = self.server.server_address[1]
+            body = json.dumps({
+                "issuer": "http://127.0.0.1:%d" % port,
+                "jwks_uri": "http://127.0.0.1:%d/jwks" % port}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Meta)
+    srv.hits = 0
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    issuer = "http://127.0.0.1:%d/" % srv.server_address[1]
+    b = Bridge("--oauth-issuer", issuer)
+    try:
+        check(b.wait_log("trailing '/' differs"), "no hint logged")
+        tok = AUTH.forge(b.url + "/mcp", iss=issuer)
+        TOKENS.append(tok)
+        for _ in range(2):
+            time.sleep(1.2)         # past the first backoff: a retry
+            status, h, _ = init(b, tok)
+            check(status == 503 and h.get("retry-after"),
+                  "token of a wrong issuer: %d %r" % (status, h))
+        status, _, _ = exchange(b, "GET", "/readyz")
+        check(status == 503, "/readyz: %d" % status)
+        check(srv.hits >= 2, "discovery not retried: %d" % srv.hits)
+        err = b.stderr()
+        lines = [line for line in err.splitlines()
+                 if "trailing '/' differs" in line]
+        check(len(lines) == 1 and " error: " in lines[0] and
+              "names itself 'http://127.0.0.1:%d'" % srv.server_address[1]
+              in lines[0], "the error line: %r" % lines)
+    finally:
+        finish(b)
+        srv.shutdown()
+
+
 SCENARIOS = [
     ("unknown_kid", scenario_unknown_kid),
     ("issued_tokens", scenario_issued_tokens),
@@ -753,8 +1006,14 @@ SCENARIOS = [
     ("request_state", scenario_request_state),
     ("failures_limited", scenario_failures_limited),
     ("client_leaves", scenario_client_leaves),
+    ("batch_scopes", scenario_batch_scopes),
+    ("resource_host", scenario_resource_host),
+    ("trace_redacts", scenario_trace_redacts),
+    ("drain_held", scenario_drain_held),
+    ("wrong_issuer", scenario_wrong_issuer),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
     ("named_routes", scenario_named_routes),
+    ("otel", scenario_otel),
 ]
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@
 # collector that is down or slow costs requests nothing and its failures
 # are counted; SIGTERM sends the last spans.  serve --config: a named
 # server's spans say its name (mcpbridge.server.name).  With VERBOSE set,
-# the sampling trace is printed.  Exit 0 pass, 1 fail, 77 skip.
+# the sampling trace is printed.  "joined": the child exports too (the
+# fixture is an instrumented server when OTEL_EXPORTER_OTLP_ENDPOINT is
+# in its environment), so its spans join the bridge's in one trace, the
+# closing note of issue 23.  Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import shutil
@@ -39,6 +42,8 @@ HEADER_SPAN = "b7ad6b7169203331"
 HEADER_TP = "00-%s-%s-01" % (HEADER_TRACE, HEADER_SPAN)
 TOKEN = "otel-token-6c1f0e2d9b"
 HEADER_SECRET = "otel-header-secret-51ad"
+ENV_SECRET = "otel-env-secret-9e03b"
+CLIENT_SECRET = "otel-client-hdr-7d21c"
 # Requests timed with export on and off, and the slack allowed.
 LATENCY_N = 40
 LATENCY_SLACK_MS = 5.0
@@ -406,13 +411,82 @@ def test_eras(b):
                                "action": "accept",
                                "content": {"name": "Al"}}}})
     check(text_of(body) == "Hello, Al!", "retry: %r" % body)
-    RECEIVER.wait_for(lambda r: len(r.spans("tools/call " + name)) >= 3,
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call " + name)) >= 4,
                       what="the retry's spans")
     retry = [s for s in RECEIVER.spans("tools/call " + name, kind=SERVER)
              if s.attrs.get("jsonrpc.request.id") == "6"]
     retry = only(retry, "the retry's span")
     check(any(e["name"] == "mcp.input_responses"
               for e in retry.get("events", [])), "no input_responses event")
+    # Each round at the child is a round trip: the first goes on while
+    # the client answers (the child waits), the retry has its own.
+    rt1 = round_trip(srv, "the first round")
+    check(int(rt1["endTimeUnixNano"]) >= int(retry["startTimeUnixNano"]),
+          "the first round trip ended with the input_required answer")
+    rt2 = round_trip(retry, "the retry")
+    check(rt2.get("status", {}).get("code", 0) != 2, "retry: %r" % rt2)
+
+
+def legacy_session(b, caps):
+    """A legacy HTTP+SSE session declaring caps: (stream, send)."""
+    from mcptest.wire import Response
+    s = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    ep = s.event()["data"][len(b.base):]
+
+    def send(msg):
+        r = Response(b, "POST", ep, {"Content-Type": "application/json"},
+                     msg)
+        check(r.status == 202, "legacy POST: %d" % r.status)
+        r.close()
+    send(rpc(1, "initialize", {"protocolVersion": "2024-11-05",
+                               "capabilities": caps,
+                               "clientInfo": {"name": "t", "version": "1"}}))
+    s.message()
+    send(note("notifications/initialized"))
+    return s, send
+
+
+def test_related(b):
+    """A sampling request the child sends for its older call, while a
+    newer call of the same session is at the child too: the span is the
+    older call's round trip's child, as the request names it."""
+    wait_ready(b)
+    s, send = legacy_session(b, {"sampling": {}})
+    send(rpc(2, "tools/call", {"name": "sample",
+                               "arguments": {"wait_ms": 400}}))
+    send(rpc(3, "tools/call", {"name": "delay",
+                               "arguments": {"ms": 1500}}))
+    asked = None
+    for _ in range(10):
+        m = s.message()["msg"]
+        if m.get("method") == "sampling/createMessage":
+            asked = m
+            break
+    check(asked is not None, "no sampling request came")
+    send({"jsonrpc": "2.0", "id": asked["id"], "result": {
+        "role": "assistant", "content": {"type": "text", "text": "hi"},
+        "model": "m"}})
+    done = set()
+    for _ in range(10):
+        m = s.message()["msg"]
+        if m.get("id") in (2, 3) and "result" in m:
+            done.add(m["id"])
+        if done == {2, 3}:
+            break
+    s.close()
+    check(done == {2, 3}, "answers: %r" % done)
+    RECEIVER.wait_for(lambda r: r.spans("sampling/createMessage") and
+                      len(r.spans("tools/call delay", kind=SERVER)) == 1,
+                      what="the sampling and delay spans")
+    srv = only(RECEIVER.spans("tools/call sample", kind=SERVER),
+               "the sampling call")
+    rt = round_trip(srv, "the sampling call")
+    q = only(RECEIVER.spans("sampling/createMessage"), "the question")
+    check(q["traceId"] == srv["traceId"] and
+          q.get("parentSpanId") == rt["spanId"],
+          "the question's parent is %s/%s, not the asking call's round "
+          "trip %s/%s" % (q["traceId"], q.get("parentSpanId"),
+                          srv["traceId"], rt["spanId"]))
 
 
 def test_secrets(b):
@@ -435,6 +509,9 @@ def test_secrets(b):
     for what, v in (("the token", TOKEN), ("the session id", sid),
                     ("an argument", "arg-")):
         check(v not in sent, "%s is in a span" % what)
+    srv = RECEIVER.wait_span("tools/call echo")
+    check(srv.attrs.get("enduser.id") == "token:1", "enduser.id: %r" %
+          srv.attrs.get("enduser.id"))
     check(hdrs.get("x-otel-key") == HEADER_SECRET,
           "the collector did not get the header: %r" % hdrs)
     check(HEADER_SECRET not in b.stderr(), "the header value is logged")
@@ -566,6 +643,113 @@ def test_client_sampling(b):
         print(RECEIVER.tree(trace))
 
 
+def print_tree(trace):
+    """The trace as the collector got it: service, kind, name, span id,
+    parent and duration, children indented under their parents."""
+    spans = RECEIVER.spans(trace_id=trace)
+    ids = {s["spanId"] for s in spans}
+    kids = {}
+    for s in spans:
+        p = s.get("parentSpanId") or ""
+        kids.setdefault(p if p in ids else None, []).append(s)
+
+    def walk(s, depth):
+        print("%s%s %s %s span=%s parent=%s %.1fms" % (
+            "  " * depth, s["_resource"].get("service.name"),
+            {SERVER: "SERVER", CLIENT: "CLIENT"}.get(s["kind"], "?"),
+            s["name"], s["spanId"], s.get("parentSpanId") or "-",
+            (int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"])) /
+            1e6))
+        for k in sorted(kids.get(s["spanId"], []),
+                        key=lambda x: int(x["startTimeUnixNano"])):
+            walk(k, depth + 1)
+    print("trace %s, as the collector got it:" % trace)
+    for s in sorted(kids.get(None, []),
+                    key=lambda x: int(x["startTimeUnixNano"])):
+        walk(s, 0)
+
+
+def test_joined(b):
+    """The child exports to the same collector: a tool call that asks for
+    sampling through the shared child is one trace, the child's spans
+    joined.  serve's SERVER span > its round trip > the child's SERVER
+    span > the child's sampling/createMessage span > serve's span of that
+    request to the client, whose context the client gets.  The exporter's
+    header is not in the child's environment."""
+    wait_ready(b)
+    r = post(b, rpc(1, "initialize", {
+        "protocolVersion": "2025-06-18", "capabilities": {"sampling": {}},
+        "clientInfo": {"name": "joined", "version": "1"}}))
+    check(r.status == 200, "initialize: %d" % r.status)
+    sid = r.headers.get("mcp-session-id")
+    ver = r.answer()["result"]["protocolVersion"]
+    r.close()
+    r = post(b, note("notifications/initialized"), sid, ver)
+    check(r.status == 202, "initialized: %d" % r.status)
+    r.close()
+
+    r = post(b, rpc(2, "tools/call", {"name": "sample", "arguments": {
+        "prompt": "Say hello."}}), sid, ver)
+    check(r.status == 200, "tools/call: %d" % r.status)
+    ask = r.next_json()
+    check(ask is not None and ask.get("method") ==
+          "sampling/createMessage", "asked %r" % ask)
+    asked = ask["params"].get("_meta", {}).get("traceparent")
+    a = post(b, {"jsonrpc": "2.0", "id": ask["id"], "result": {
+        "role": "assistant", "content": {"type": "text", "text": "hello"},
+        "model": "joined-model"}}, sid, ver)
+    check(a.status in (200, 202), "the sampling answer: %d" % a.status)
+    a.close()
+    ans = r.answer()
+    r.close()
+    check(ans.get("id") == 2 and "hello" in text_of(ans), "answer %r" % ans)
+    st, env = call(b, sid, ver, 3, "report_env",
+                   {"name": "OTEL_EXPORTER_OTLP_HEADERS"})
+    check(st == 200 and HEADER_SECRET not in json.dumps(env),
+          "the child got the exporter's header: %r" % env)
+
+    srv = RECEIVER.wait_span("tools/call sample")
+    trace = srv["traceId"]
+    RECEIVER.wait_for(lambda r: len(r.spans(trace_id=trace)) >= 5,
+                      what="the five spans of the joined trace")
+    spans = RECEIVER.spans(trace_id=trace)
+    check(len(spans) == 5, "%d spans: %r" % (len(spans), [
+        (s["_resource"].get("service.name"), s["name"]) for s in spans]))
+    by = {(s["_resource"].get("service.name"), s["kind"], s["name"]): s
+          for s in spans}
+    me, child = "mcpbridge", "mcpbridge-test-server"
+    want = [(me, SERVER, "tools/call sample"),
+            (me, CLIENT, "tools/call sample"),
+            (child, SERVER, "tools/call sample"),
+            (child, CLIENT, "sampling/createMessage"),
+            (me, CLIENT, "sampling/createMessage")]
+    check(sorted(by) == sorted(want), "spans: %r" % sorted(by))
+    top, rt, csrv, cask, smp = (by[k] for k in want)
+    check(not top.get("parentSpanId"), "the top has a parent: %r" % top)
+    for kid, parent in zip(want[1:], want):
+        check(by[kid].get("parentSpanId") == by[parent]["spanId"],
+              "%r is not under %r" % (kid, parent))
+    assert_attrs(csrv, {"mcp.method.name": "tools/call",
+                        "gen_ai.tool.name": "sample",
+                        "network.transport": "pipe"})
+    assert_attrs(cask, {"mcp.method.name": "sampling/createMessage"})
+    _, aspan, _ = parse_tp(asked)
+    check(aspan == smp["spanId"], "the client got %r, not serve's "
+          "sampling span's context" % asked)
+    for inner, outer in ((rt, top), (csrv, rt), (cask, csrv)):
+        check(int(inner["startTimeUnixNano"]) >=
+              int(outer["startTimeUnixNano"]) and
+              int(inner["endTimeUnixNano"]) <=
+              int(outer["endTimeUnixNano"]),
+              "%s is not within %s" % (inner["name"], outer["name"]))
+    with RECEIVER.st.lock:
+        keys = [h.get("x-otel-key") for h in RECEIVER.st.headers]
+    check(HEADER_SECRET in keys and None in keys, "serve's posts carry the "
+          "header, the child's do not: %r" % keys)
+    if os.environ.get("VERBOSE"):
+        print_tree(trace)
+
+
 def test_isolated(b):
     """--isolation=session: a session's own child gets the round trip's
     context as the shared one does."""
@@ -580,9 +764,66 @@ def test_isolated(b):
               "session %d: the child's parent is not the round trip" % i)
 
 
+def test_isolated_tools(b):
+    """--isolation=session: a tool a session's own child listed is a
+    label of the histogram, in that session and in later ones."""
+    wait_ready(b)
+    op = ('mcp_server_operation_duration_seconds_count{mcp_method_name='
+          '"tools/call",gen_ai_tool_name="%s",error_type=""}')
+    sid, ver = initialize(b)
+    r = post(b, rpc(2, "tools/list"), sid, ver)
+    r.answer()
+    r.close()
+    st, _ = call(b, sid, ver, 3, "echo", {"message": "x"})
+    check(st == 200, "echo: %d" % st)
+    sid, ver = initialize(b)
+    st, _ = call(b, sid, ver, 2, "echo", {"message": "y"})
+    check(st == 200, "echo: %d" % st)
+    check(metric(b, op % "echo") == 2, "echo's series: %r, _OTHER's %r" %
+          (metric(b, op % "echo"), metric(b, op % "_OTHER")))
+
+
+def test_pool_restart(b):
+    """--children 2: a child's restart is an event of its own requests'
+    spans only."""
+    import threading
+    end = time.time() + 20
+    while len(b.children()) < 2 and time.time() < end:
+        time.sleep(0.02)
+    check(len(b.children()) == 2, "children: %r" % b.children())
+    wait_ready(b)
+    sa, va = initialize(b)
+    sb, vb = initialize(b)
+    got = {}
+
+    def slow(tag, sid, ver):
+        got[tag] = call(b, sid, ver, 2, "delay", {"ms": 1500,
+                                                  "message": tag})
+    ts = [threading.Thread(target=slow, args=a)
+          for a in (("a", sa, va), ("b", sb, vb))]
+    for t in ts:
+        t.start()
+    time.sleep(0.3)
+    call(b, sb, vb, 3, "exit", {"code": 1})
+    for t in ts:
+        t.join(20)
+    check(got.get("a", (0,))[0] == 200 and "result" in got["a"][1],
+          "a: %r" % (got.get("a"),))
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call delay",
+                                            kind=SERVER)) == 2,
+                      what="the two calls' spans")
+    for srv in RECEIVER.spans("tools/call delay", kind=SERVER):
+        mine = srv.get("status", {}).get("code", 0) == 2
+        events = [e["name"] for e in srv.get("events", [])]
+        check(("mcp.child.restart" in events) == mine,
+              "%s call: events %r" % ("the lost" if mine else "the other",
+                                      events))
+
+
 def test_capture(b):
     """--otel-capture-content: arguments and result in the span."""
     wait_ready(b)
+    b.headers["Authorization"] = "Bearer " + TOKEN
     sid, ver = initialize(b)
     st, ans = call(b, sid, ver, 2, "echo", {"message": "captured-text"})
     check(st == 200, "status %d" % st)
@@ -591,6 +832,51 @@ def test_capture(b):
           {"message": "captured-text"}, "arguments: %r" % srv.attrs)
     check("captured-text" in srv.attrs.get("gen_ai.tool.call.result", ""),
           "result: %r" % srv.attrs)
+    # Known secrets are redacted from what is captured, as the message
+    # trace does: an --env value the child reports, a static token a
+    # client writes into an argument.
+    st, ans = call(b, sid, ver, 3, "report_env", {"name": "OTEL_ENV_KEY"})
+    check(st == 200 and ENV_SECRET in json.dumps(ans),
+          "report_env: %d %r" % (st, ans))
+    st, _ = call(b, sid, ver, 4, "echo", {"message": "tok " + TOKEN})
+    check(st == 200, "echo: %d" % st)
+    RECEIVER.wait_span("tools/call report_env")
+    RECEIVER.wait_for(lambda r: len(r.spans("tools/call echo",
+                                            kind=SERVER)) == 2,
+                      what="the second echo")
+    with RECEIVER.st.lock:
+        sent = json.dumps(RECEIVER.st.spans)
+    check(ENV_SECRET not in sent, "an --env value is in a span")
+    check(TOKEN not in sent, "a token is in a span")
+    check("[redacted]" in sent, "nothing redacted")
+
+    # Client mode: a --header value the local client writes into an
+    # argument (and the server echoes back) is not in its spans either.
+    from mcptest.bridge import BRIDGE
+    lines = [rpc(1, "initialize", {"protocolVersion": "2025-06-18",
+                                   "capabilities": {},
+                                   "clientInfo": {"name": "t",
+                                                  "version": "1"}}),
+             note("notifications/initialized"),
+             rpc(2, "tools/call", {"name": "echo", "arguments": {
+                 "message": "hdr " + CLIENT_SECRET}})]
+    out = subprocess.run(
+        [BRIDGE, "client", b.url + "/mcp", "--otel-endpoint",
+         RECEIVER.endpoint(), "--otel-capture-content",
+         "--otel-service-name", "capture-client",
+         "--header", "Authorization: Bearer " + TOKEN,
+         "--header", "X-Extra: " + CLIENT_SECRET],
+        input="".join(json.dumps(m) + "\n" for m in lines),
+        capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0 and CLIENT_SECRET in out.stdout,
+          "client: %d %s" % (out.returncode, out.stderr))
+    cli = RECEIVER.wait_for(lambda r: [
+        x for x in r.spans("tools/call echo", kind=CLIENT)
+        if x["_resource"].get("service.name") == "capture-client"],
+        what="client mode's echo span")[0]
+    check("gen_ai.tool.call.result" in cli.attrs, "client: no result")
+    check(CLIENT_SECRET not in json.dumps(cli), "client mode: a --header "
+          "value is in a span: %r" % cli.attrs)
 
 
 def latencies_ms(pairs, n):
@@ -697,6 +983,7 @@ TESTS = {
     "sdk": (test_sdk, OTEL, None),
     "http": (test_http, OTEL, None),
     "eras": (test_eras, OTEL, None),
+    "related": (test_related, OTEL, None),
     "secrets": (test_secrets, OTEL + ["--auth-token-env", "OTEL_TEST_TOKEN",
                                       "--trace=body"],
                 {"OTEL_TEST_TOKEN": TOKEN,
@@ -705,7 +992,17 @@ TESTS = {
     "isolated": (test_isolated, OTEL + ["--isolation", "session"], None),
     "client": (test_client, OTEL, None),
     "client-sampling": (test_client_sampling, OTEL, None),
-    "capture": (test_capture, OTEL + ["--otel-capture-content"], None),
+    "isolated-tools": (test_isolated_tools, OTEL + ["--isolation",
+                                                   "session"], None),
+    "pool-restart": (test_pool_restart, OTEL + ["--children", "2"], None),
+    "capture": (test_capture, OTEL + [
+        "--otel-capture-content", "--env", "OTEL_ENV_KEY=" + ENV_SECRET,
+        "--auth-token-env", "OTEL_TEST_TOKEN"], {"OTEL_TEST_TOKEN": TOKEN}),
+    "joined": (test_joined, OTEL, {"OTEL_EXPORTER_OTLP_ENDPOINT":
+                                   RECEIVER.endpoint(),
+                                   "OTEL_BSP_SCHEDULE_DELAY": "20",
+                                   "OTEL_EXPORTER_OTLP_HEADERS":
+                                   "x-otel-key=" + HEADER_SECRET}),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),

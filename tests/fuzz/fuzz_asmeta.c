@@ -4,7 +4,8 @@
  * protected-resource values (rsmeta.c) from arbitrary bytes.
  *
  * Input: one byte chooses the mode, the rest is its material.
- *   0  a metadata document, held to a fixed issuer
+ *   0  a metadata document, held to a fixed issuer (and the hint for
+ *      one that names another: printable ASCII only)
  *   1  an issuer: its well-known URLs
  *   2  a resource: its metadata URL, path and document
  *   3  a challenge's description and scopes (split at spaces)
@@ -88,6 +89,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    endpoint_ok(m->introspection_endpoint), "scheme");
 		}
 		asmeta_free(m);
+		/* The hint for a log line: printable ASCII only. */
+		u = asmeta_issuer_hint((const char *)in.p, len, FUZZ_ISSUER);
+		for (i = 0; u[i] != '\0'; i++)
+			FUZZ_CHECK((unsigned char)u[i] >= 0x20 &&
+			    (unsigned char)u[i] < 0x7f, "hint byte %zu", i);
+		free(u);
 		break;
 	case 1:
 		u = asmeta_wellknown_url(s, 0);

@@ -1670,6 +1670,24 @@ span_child(void *arg, struct mux_session *s, json_object *msg,
 	return (cid & 7) == 0 ? -1 : 0;
 }
 
+/* The hook for a child's request to a session: its cause, when the mux
+ * names one, is a client's id (a number or a string), and bid is set. */
+static int
+span_server(void *arg, struct mux_session *s, json_object *msg,
+    uint64_t bid, json_object *cause, struct tracectx *ctx)
+{
+	FUZZ_CHECK(s != NULL && bid != 0 && (cause == NULL ||
+	    json_object_is_type(cause, json_type_int) ||
+	    json_object_is_type(cause, json_type_string)),
+	    "span_server: bid %" PRIu64 ", cause %s", bid, cause == NULL ?
+	    "none" : json_object_to_json_string(cause));
+	memset(ctx, 0, sizeof *ctx);
+	memset(ctx->trace_id, 0x5c, sizeof ctx->trace_id);
+	memcpy(ctx->span_id, &bid, sizeof ctx->span_id);
+	ctx->span_id[0] |= 1;
+	return (bid & 7) == 0 ? -1 : 0;
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -1720,6 +1738,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.probe_timeout_ms = 300;
 	cfg.input_timeout_ms = 2000;
 	cfg.span_child = span_child;
+	cfg.span_server = span_server;
 	if (conf & 128)
 		cfg.instance_id = f.instance_id = "fz";
 	f.now = 1000;

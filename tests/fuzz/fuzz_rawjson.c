@@ -7,9 +7,11 @@
  * only if the one parse policy takes it too, as {"jsonrpc":"2.0",
  * "id":N,"result":R} and nothing else; then what rawjson_answer writes,
  * read back, must be the same JSON as what the full parse made of the
- * line, and the raw result parsed must be the full parse's result.  Where
- * the scan is not sure it must say so (0), never take a line the policy
- * refuses.
+ * line, the raw result parsed must be the full parse's result, and
+ * rawjson_text must write the envelope (and the envelope under a string
+ * id made of the line's first bytes) exactly as json-c does.  Any line
+ * the policy takes, rawjson_text writes as json-c does or not at all.  Where the scan is not sure it must say so (0), never take a
+ * line the policy refuses.
  */
 #include "config.h"
 
@@ -49,7 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char		*line = (const char *)data;
 	json_object		*full, *env, *back, *copy = NULL, *r, *parsed;
 	json_object		*v;
-	const char		*text;
+	const char		*text, *fast, *slow;
+	size_t			 flen, slen;
 	int			 taken;
 
 	memset(&a, 0, sizeof a);
@@ -59,6 +62,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((env != NULL) == taken, "rawjson_answer and the scan "
 	    "disagree");
 	full = jsonparse_strict(line, size, NULL);
+	/* Whatever the policy takes, rawjson_text writes as json-c does,
+	 * or leaves to it. */
+	if (full != NULL && (fast = rawjson_text(full, &flen)) != NULL) {
+		slow = json_object_to_json_string_length(full, FLAGS |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+		FUZZ_CHECK(flen == slen && memcmp(fast, slow, slen) == 0,
+		    "rawjson_text %s, json-c %s", fast, slow);
+	}
 	if (!taken) {
 		json_object_put(full);
 		return 0;
@@ -99,6 +110,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(strcmp(json_object_to_json_string_ext(copy, FLAGS),
 	    json_object_to_json_string_ext(env, FLAGS)) == 0, "copy differs");
 	json_object_put(copy);
+
+	/* rawjson_text writes the envelope as json-c does, byte for byte,
+	 * and with a client's string id (made of the line's first bytes)
+	 * the same or leaves it to json-c. */
+	fast = rawjson_text(env, &flen);
+	slow = json_object_to_json_string_length(env, FLAGS |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+	FUZZ_CHECK(fast != NULL && flen == slen &&
+	    memcmp(fast, slow, slen) == 0, "rawjson_text %s, json-c %s",
+	    fast != NULL ? fast : "(none)", slow);
+	json_object_object_add(env, "id", json_object_new_string_len(line,
+	    (int)(size < 16 ? size : 16)));
+	if ((fast = rawjson_text(env, &flen)) != NULL) {
+		slow = json_object_to_json_string_length(env, FLAGS |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+		FUZZ_CHECK(flen == slen && memcmp(fast, slow, slen) == 0,
+		    "rawjson_text %s, json-c %s", fast, slow);
+	}
 	json_object_put(env);
 	json_object_put(full);
 	return 0;
