@@ -10,7 +10,8 @@
 # malformed one ignored; no arguments without --otel-capture-content; a
 # collector that is down or slow costs requests nothing and its failures
 # are counted; SIGTERM sends the last spans.  serve --config: a named
-# server's spans say its name (mcpbridge.server.name).  With VERBOSE set,
+# server's spans say its name (mcpbridge.server.name); one server's child
+# restart is an event of its own requests only.  With VERBOSE set,
 # the sampling trace is printed.  "joined": the child exports too (the
 # fixture is an instrumented server when OTEL_EXPORTER_OTLP_ENDPOINT is
 # in its environment), so its spans join the bridge's in one trace, the
@@ -979,6 +980,59 @@ def test_named(_):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_named_restart(_):
+    """serve --config with two servers, one child each (both their pool's
+    child 1): when one server's child exits, the restart is an event of
+    that server's request only, not of the other's request at its own
+    child 1."""
+    import threading
+    tmp = tempfile.mkdtemp(prefix="otel-named-restart.")
+    path = os.path.join(tmp, "mcp.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {"ra": {"command": FIXTURE},
+                                  "rb": {"command": FIXTURE}}}, f)
+    b = Bridge(*OTEL, config=path)
+    try:
+        b.wait_ready()
+        routes = {}
+        for name in ("ra", "rb"):
+            routes[name] = Endpoint(b.port)
+            routes[name].base = "/servers/" + name
+            routes[name].sv = initialize(routes[name])
+        got = {}
+
+        def slow(name):
+            sid, ver = routes[name].sv
+            got[name] = call(routes[name], sid, ver, 2, "delay",
+                             {"ms": 1500, "message": name})
+        ts = [threading.Thread(target=slow, args=(n,)) for n in routes]
+        for t in ts:
+            t.start()
+        time.sleep(0.3)
+        sid, ver = routes["rb"].sv
+        call(routes["rb"], sid, ver, 3, "exit", {"code": 1})
+        for t in ts:
+            t.join(20)
+        check(got.get("ra", (0,))[0] == 200 and "result" in got["ra"][1],
+              "ra: %r" % (got.get("ra"),))
+
+        def mine(r):
+            return [s for s in r.spans("tools/call delay", kind=SERVER)
+                    if s.attrs.get("mcpbridge.server.name") in routes]
+        RECEIVER.wait_for(lambda r: len(mine(r)) == 2,
+                          what="the two servers' calls' spans")
+        for srv in mine(RECEIVER):
+            name = srv.attrs.get("mcpbridge.server.name")
+            events = [e["name"] for e in srv.get("events", [])]
+            check(("mcp.child.restart" in events) == (name == "rb"),
+                  "%s's call: events %r" % (name, events))
+        status = b.stop()
+        check(status == 0, "exit status %s" % status)
+    finally:
+        b.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 TESTS = {
     "sdk": (test_sdk, OTEL, None),
     "http": (test_http, OTEL, None),
@@ -1009,6 +1063,7 @@ TESTS = {
     "sigterm": (test_sigterm, ["--otel-endpoint", RECEIVER.endpoint(),
                                "--otel-batch-delay", "60s"], None),
     "named": (test_named, [], None),
+    "named-restart": (test_named_restart, [], None),
 }
 
 if __name__ == "__main__":
