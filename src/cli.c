@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "cli_otel.h"
 #include "client.h"
+#include "conffile.h"
 #include "envclaim.h"
 #include "asmeta.h"
 #include "introspect.h"
@@ -30,6 +31,7 @@
 #include "serve.h"
 #include "session.h"
 #include "tls.h"
+#include "toolfilter.h"
 #include "url.h"
 #include "xmalloc.h"
 
@@ -108,6 +110,11 @@ enum {
 	OPT_OAUTH_TIMEOUT,
 	OPT_OAUTH_STORE,
 	OPT_TRACE,
+	OPT_CONFIG,
+	OPT_CHECK,
+	OPT_ALLOW_TOOL,
+	OPT_DENY_TOOL,
+	OPT_WATCH,
 	OPT_OAUTH_ISSUER,
 	OPT_OAUTH_RESOURCE,
 	OPT_OAUTH_SCOPE,
@@ -183,6 +190,11 @@ static const struct option cli_serve_options[] = {
 	{ "metrics-listen",	required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "instance-id",	required_argument, NULL, OPT_INSTANCE_ID },
 	{ "trace",		optional_argument, NULL, OPT_TRACE },
+	{ "config",		required_argument, NULL, OPT_CONFIG },
+	{ "check",		no_argument,	   NULL, OPT_CHECK },
+	{ "allow-tool",		required_argument, NULL, OPT_ALLOW_TOOL },
+	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
+	{ "watch",		no_argument,	   NULL, OPT_WATCH },
 	{ "oauth-issuer",	required_argument, NULL, OPT_OAUTH_ISSUER },
 	{ "oauth-resource",	required_argument, NULL, OPT_OAUTH_RESOURCE },
 	{ "oauth-scope",	required_argument, NULL, OPT_OAUTH_SCOPE },
@@ -235,9 +247,14 @@ static const struct option cli_client_options[] = {
 	{ "oauth-timeout",	required_argument, NULL, OPT_OAUTH_TIMEOUT },
 	{ "oauth-store",	required_argument, NULL, OPT_OAUTH_STORE },
 	{ "trace",		optional_argument, NULL, OPT_TRACE },
+	{ "allow-tool",		required_argument, NULL, OPT_ALLOW_TOOL },
+	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
 	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
+
+static void	cli_conf_free(struct config *);
+static int	cli_conf_option(struct config *, int, const char *, char **);
 
 void
 config_init(struct config *c)
@@ -336,6 +353,7 @@ config_free(struct config *c)
 	free((char *)c->client.oauth_client_metadata_url);
 	free((char *)c->client.oauth_open);
 	free((char *)c->client.oauth_store);
+	cli_conf_free(c);
 	cli_otel_free(&c->otel);
 	memset(c, 0, sizeof *c);
 }
@@ -1527,6 +1545,10 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			return CLI_ERROR;
 		if (r == 1)
 			continue;
+		if ((r = cli_conf_option(c, ch, optarg, err)) == -1)
+			return CLI_ERROR;
+		if (r == 1)
+			continue;
 		if (c->mode == CLI_MODE_SERVE &&
 		    cli_serve_option(c, ch, optarg, err) == -1)
 			return CLI_ERROR;
@@ -1540,12 +1562,20 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 	argc -= optind;
 	argv += optind;
 	if (c->mode == CLI_MODE_SERVE) {
-		if (c->serve.connect != NULL && argc > 0) {
+		if (c->conf != NULL && c->conf->nservers > 0 && argc > 0) {
+			xasprintf(err, "%s names the servers: give no command "
+			    "after --", c->conf->file);
+			return CLI_ERROR;
+		}
+		if (c->serve.connect != NULL && (argc > 0 ||
+		    c->serve.command != NULL)) {
 			xasprintf(err, "give either --connect or a command, "
 			    "not both");
 			return CLI_ERROR;
 		}
-		if (c->serve.connect == NULL && argc == 0) {
+		if (c->serve.connect == NULL && argc == 0 &&
+		    c->serve.command == NULL && (c->conf == NULL ||
+		    c->conf->nservers == 0)) {
 			xasprintf(err, "serve needs a command (after --) or "
 			    "--connect");
 			return CLI_ERROR;
@@ -1637,6 +1667,476 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 	return CLI_OK;
 }
 
+/*
+ * serve --config FILE.  conffile.c reads the file and checks its shape;
+ * here its settings become options.  A key of an "mcpbridge" object is
+ * the long name of an option in cli_serve_options, so a new option has
+ * its spelling in the file the day it is added; its value is the option's
+ * argument: a string, a number (its digits), true for an option that
+ * takes none (false: as if not given; for one that takes a value, true
+ * and false are "on" and "off"), an array for a repeatable one.  The
+ * file goes in first and the command line after, so the command line
+ * wins, and a repeatable option adds to the file's list.
+ */
+
+/* Options the file may repeat (an array). */
+static const int cli_conf_repeatable[] = {
+	OPT_ENV, OPT_ALLOW_HOST, OPT_ALLOW_ORIGIN, OPT_CORS, OPT_ALLOW_TOOL,
+	OPT_DENY_TOOL,
+	OPT_ASKING_TOOLS, OPT_ENV_FROM_CLAIM, OPT_OAUTH_ISSUER, OPT_OAUTH_SCOPE,
+	OPT_OAUTH_TOOL_SCOPE, CLI_OPT_OTEL_HEADER,
+};
+
+/*
+ * Options a server's own "mcpbridge" object may set: those of its child
+ * and its multiplexer.  The rest (the listener, its limits, who may
+ * connect, the log) are the bridge's, for the top-level object.  A new
+ * option that is per server goes here; until then a server's object
+ * refuses it, which is an error, not a setting quietly ignored.
+ */
+static const int cli_conf_per_server[] = {
+	OPT_ENV, OPT_CWD, OPT_CONNECT, OPT_MAX_MESSAGE_SIZE, OPT_KILL_TIMEOUT,
+	OPT_RESTART, OPT_ISOLATION, OPT_SERVER_REQUESTS, OPT_MAX_CHILDREN,
+	OPT_CLIENT_CAPABILITIES, OPT_INIT_TIMEOUT, OPT_CHILD_ERA,
+	OPT_PROBE_TIMEOUT, OPT_REQUEST_TIMEOUT, OPT_ALLOW_TOOL, OPT_DENY_TOOL,
+	/* Each server's own pool, turns and claims-to-env of its children
+	 * (the OAuth resource server and OpenTelemetry are the bridge's). */
+	OPT_CHILDREN, OPT_ASKING_TOOLS, OPT_ENV_FROM_CLAIM,
+};
+
+/* Options that say how to read the file or stop the run: not in it. */
+static int
+cli_conf_forbidden(int ch)
+{
+	return ch == OPT_CONFIG || ch == OPT_CHECK || ch == OPT_HELP ||
+	    ch == OPT_VERSION;
+}
+
+static int
+cli_conf_in(int ch, const int *list, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == ch)
+			return 1;
+	return 0;
+}
+
+#define CLI_NELEM(a)	(sizeof (a) / sizeof (a)[0])
+
+static int
+cli_conf_allowed(int ch, int per_server)
+{
+	return !cli_conf_forbidden(ch) && (!per_server ||
+	    cli_conf_in(ch, cli_conf_per_server,
+	    CLI_NELEM(cli_conf_per_server)));
+}
+
+/* --config, --check, --allow-tool, --deny-tool: 1 if handled, 0 if not
+ * ours, -1 on error. */
+static int
+cli_conf_option(struct config *c, int ch, const char *arg, char **err)
+{
+	struct toolfilter	*f;
+
+	switch (ch) {
+	case OPT_CONFIG:
+		/* Read before the other options (cli_conf_begin). */
+		return 1;
+	case OPT_CHECK:
+		c->check = 1;
+		return 1;
+	case OPT_WATCH:
+		c->watch = 1;
+		return 1;
+	case OPT_ALLOW_TOOL:
+	case OPT_DENY_TOOL:
+		if (toolfilter_pattern_check(arg, err) == -1) {
+			char *why = *err;
+
+			xasprintf(err, "%s: %s", ch == OPT_ALLOW_TOOL ?
+			    "--allow-tool" : "--deny-tool", why);
+			free(why);
+			return -1;
+		}
+		f = c->mode == CLI_MODE_CLIENT ? &c->client.tools :
+		    &c->serve.tools;
+		if (ch == OPT_ALLOW_TOOL)
+			cli_push(&f->allow, &f->nallow, arg);
+		else
+			cli_push(&f->deny, &f->ndeny, arg);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+cli_conf_free(struct config *c)
+{
+	size_t	i;
+
+	cli_free_vector(c->serve.tools.allow);
+	cli_free_vector(c->serve.tools.deny);
+	cli_free_vector(c->client.tools.allow);
+	cli_free_vector(c->client.tools.deny);
+	for (i = 0; i < c->nservers; i++)
+		config_free(&c->servers[i]);
+	free(c->servers);
+	if (c->conf != NULL) {
+		conffile_free(c->conf);
+		free(c->conf);
+	}
+}
+
+/* One option, as if given on a serve command line: 0, or -1 and *err. */
+static int
+cli_conf_apply(struct config *c, int ch, const char *arg, char **err)
+{
+	enum cli_result	res = CLI_OK;
+	int		r;
+
+	if ((r = cli_common(c, ch, arg, err, &res)) != 0 ||
+	    (r = cli_conf_option(c, ch, arg, err)) != 0)
+		return r == -1 ? -1 : 0;
+	return cli_serve_option(c, ch, arg, err);
+}
+
+/* One JSON value as option o's argument. */
+static void
+cli_conf_value(struct config *c, struct conffile *cf, const char *path,
+    const struct option *o, json_object *v)
+{
+	char		*arg = NULL, *err = NULL;
+	const char	*want;
+	int		 given = 1;
+
+	switch (json_object_get_type(v)) {
+	case json_type_boolean:
+		if (o->has_arg != required_argument)
+			given = json_object_get_boolean(v);
+		else
+			arg = xstrdup(json_object_get_boolean(v) ? "on" :
+			    "off");
+		break;
+	case json_type_int:
+	case json_type_double:
+		if (o->has_arg == no_argument)
+			goto type;
+		/* The digits as written (big or fractional ones too: the
+		 * option's own check refuses what it cannot take). */
+		arg = xstrdup(json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN));
+		break;
+	case json_type_string:
+		if (o->has_arg == no_argument)
+			goto type;
+		if (strlen(json_object_get_string(v)) !=
+		    (size_t)json_object_get_string_len(v)) {
+			conffile_error(cf, path, "holds a NUL character");
+			return;
+		}
+		arg = xstrdup(json_object_get_string(v));
+		break;
+	default:
+		goto type;
+	}
+	if (given && cli_conf_apply(c, o->val, arg, &err) == -1) {
+		conffile_error(cf, path, "%s", err);
+		free(err);
+	}
+	free(arg);
+	return;
+
+type:
+	want = o->has_arg == no_argument ? "true or false" :
+	    o->has_arg == optional_argument ? "true, false or a string" :
+	    "a string or a number";
+	conffile_error(cf, path, "wants %s%s, not %s", want,
+	    cli_conf_in(o->val, cli_conf_repeatable,
+	    CLI_NELEM(cli_conf_repeatable)) ? " (or an array of them)" : "",
+	    json_object_is_type(v, json_type_null) ? "null" :
+	    json_object_is_type(v, json_type_object) ? "an object" :
+	    json_object_is_type(v, json_type_array) ? "an array" :
+	    json_object_is_type(v, json_type_string) ? "a string" :
+	    json_object_is_type(v, json_type_boolean) ? "a boolean" :
+	    "a number");
+}
+
+/* An "mcpbridge" object at path: the top-level one, or a server's. */
+static void
+cli_conf_object(struct config *c, struct conffile *cf, const char *path,
+    json_object *obj, int per_server)
+{
+	const struct option	*o;
+	const char		*names[CLI_NELEM(cli_serve_options)];
+	size_t			 i, n, nnames = 0;
+	char			*p, *q;
+
+	for (o = cli_serve_options; o->name != NULL; o++)
+		if (cli_conf_allowed(o->val, per_server))
+			names[nnames++] = o->name;
+	json_object_object_foreach(obj, key, val) {
+		xasprintf(&p, "%s.%s", path, key);
+		for (o = cli_serve_options; o->name != NULL; o++)
+			if (strcmp(o->name, key) == 0)
+				break;
+		if (o->name == NULL)
+			conffile_unknown(cf, p, key, names, nnames);
+		else if (cli_conf_forbidden(o->val))
+			conffile_error(cf, p, "not a setting for the file: "
+			    "give --%s on the command line", key);
+		else if (!cli_conf_allowed(o->val, per_server))
+			conffile_error(cf, p, "a setting of the whole bridge: "
+			    "it goes in the top-level \"mcpbridge\" object");
+		else if (!json_object_is_type(val, json_type_array))
+			cli_conf_value(c, cf, p, o, val);
+		else if (!cli_conf_in(o->val, cli_conf_repeatable,
+		    CLI_NELEM(cli_conf_repeatable)))
+			conffile_error(cf, p, "takes one value, not an array");
+		else {
+			n = json_object_array_length(val);
+			for (i = 0; i < n; i++) {
+				xasprintf(&q, "%s[%zu]", p, i);
+				cli_conf_value(c, cf, q, o,
+				    json_object_array_get_idx(val, i));
+				free(q);
+			}
+		}
+		free(p);
+	}
+}
+
+/* A server's entry: its command, env and cwd as --env and --cwd would
+ * give them, then its own "mcpbridge" object. */
+static void
+cli_conf_server(struct config *c, struct conffile *cf,
+    const struct conffile_server *srv)
+{
+	char	**e, *err = NULL, *p;
+	size_t	  n;
+
+	if (srv->command != NULL) {
+		for (n = 0; srv->command[n] != NULL; n++)
+			;
+		cli_free_vector(c->serve.command);
+		c->serve.command = cli_copy_vector((int)n, srv->command);
+	}
+	for (e = srv->env; e != NULL && *e != NULL; e++)
+		cli_push(&c->serve.env, &c->nenv, *e);
+	if (srv->cwd != NULL)
+		cli_set(&c->serve.cwd, xstrdup(srv->cwd));
+	/* A remote server is reached through client mode's code: its URL
+	 * passes client mode's checks (https, or http to this machine). */
+	if (srv->url != NULL && client_url_check(srv->url, 0, &err) == -1) {
+		xasprintf(&p, "%s.url", srv->path);
+		conffile_error(cf, p, "%s", err);
+		free(p);
+		free(err);
+	}
+	if (srv->bridge != NULL) {
+		xasprintf(&p, "%s.mcpbridge", srv->path);
+		cli_conf_object(c, cf, p, srv->bridge, 1);
+		free(p);
+	}
+}
+
+/* serve's argv (from its mode word on): the --config file it names
+ * (caller frees), or NULL; none either with --help or --version, which
+ * read no file. */
+static char *
+cli_conf_prescan(int argc, char **argv)
+{
+	char	*path = NULL;
+	int	 ch, stop = 0;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:hVqv", cli_serve_options,
+	    NULL)) != -1) {
+		if (ch == OPT_CONFIG && optarg != NULL) {
+			free(path);
+			path = xstrdup(optarg);
+		} else if (ch == 'h' || ch == 'V' || ch == OPT_HELP ||
+		    ch == OPT_VERSION)
+			stop = 1;
+	}
+	if (stop) {
+		free(path);
+		path = NULL;
+	}
+	return path;
+}
+
+/* The file's errors as *err, with a count of those left out. */
+static enum cli_result
+cli_conf_failed(struct config *c, char **err)
+{
+	const struct conffile	*cf = c->conf;
+	size_t			 len = strlen(cf->errors);
+
+	if (cf->nerrors > CONFFILE_MAX_ERRORS)
+		xasprintf(err, "%s%s: and %zu more errors\n", cf->errors,
+		    cf->file, cf->nerrors - CONFFILE_MAX_ERRORS);
+	else
+		*err = xstrndup(cf->errors, len);
+	return CLI_CONFIG_ERROR;
+}
+
+/*
+ * Called once the mode word says serve: with --config, the struct config
+ * starts again from its defaults, takes the file's settings (the file's
+ * for all, and with one server that server's), then the global options
+ * before the mode word again; the serve options follow in cli_parse.
+ */
+static enum cli_result
+cli_conf_begin(struct config *c, int argc, char **argv, int mode_at,
+    char **err)
+{
+	struct config	 scratch;
+	char		*path;
+	size_t		 i, before;
+	enum cli_result	 res;
+
+	if ((path = cli_conf_prescan(argc - mode_at, argv + mode_at)) == NULL)
+		return CLI_OK;
+	config_free(c);
+	config_init(c);
+	c->mode = CLI_MODE_SERVE;
+	c->conf = xcalloc(1, sizeof *c->conf);
+	/* A file that is JSON has its settings checked even if its shape
+	 * is wrong somewhere: every error in one run. */
+	conffile_load(c->conf, path);
+	if (json_object_is_type(c->conf->root, json_type_object)) {
+		if (c->conf->bridge != NULL)
+			cli_conf_object(c, c->conf, "mcpbridge",
+			    c->conf->bridge, 0);
+		if (c->conf->nservers == 1)
+			cli_conf_server(c, c->conf, &c->conf->servers[0]);
+		/* Several: each is checked here on its own (cli_conf_end
+		 * builds their configs once the command line is read). */
+		for (i = 0; c->conf->nservers > 1 && i < c->conf->nservers;
+		    i++) {
+			before = c->conf->nerrors;
+			config_init(&scratch);
+			scratch.mode = CLI_MODE_SERVE;
+			cli_conf_server(&scratch, c->conf,
+			    &c->conf->servers[i]);
+			config_free(&scratch);
+			if (c->conf->nerrors > before)
+				c->conf->servers[i].bad = 1;
+		}
+	}
+	free(path);
+	/* Not JSON, or not an object: nothing more to say.  Otherwise the
+	 * errors are told once the command line is read (cli_conf_end),
+	 * with those only the whole shows. */
+	if (!json_object_is_type(c->conf->root, json_type_object))
+		return cli_conf_failed(c, err);
+	/* The options before the mode word, over the file's. */
+	c->mode = CLI_MODE_NONE;
+	res = cli_parse_mode(mode_at, argv, c, cli_common_options, err);
+	c->mode = CLI_MODE_SERVE;
+	return res;
+}
+
+/*
+ * After the command line (res: how it went, *err its error): with several
+ * servers, each one's whole config, built as cli_conf_begin and cli_parse
+ * build one: the file's settings for all, the server's own, the command
+ * line.  Then what this version cannot serve yet, a remote server, is
+ * said (--check only validates).  The file's errors, if any, are what the
+ * user reads: a command line that failed for want of what a broken entry
+ * would have given says less.
+ */
+static enum cli_result
+cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
+    char **err)
+{
+	struct conffile		*cf = c->conf;
+	struct config		*sc;
+	char			*why = NULL;
+	size_t			 i;
+
+	if (res != CLI_OK) {
+		if (cf->nerrors == 0)
+			return res;
+		free(*err);
+		*err = NULL;
+		return cli_conf_failed(c, err);
+	}
+	if (cf->nservers > 1) {
+		c->servers = xcalloc(cf->nservers, sizeof *c->servers);
+		for (i = 0; i < cf->nservers; i++) {
+			sc = &c->servers[c->nservers++];
+			config_init(sc);
+			sc->mode = CLI_MODE_SERVE;
+			/* Checked already, in cli_conf_begin. */
+			cf->mute++;
+			if (cf->bridge != NULL)
+				cli_conf_object(sc, cf, "mcpbridge",
+				    cf->bridge, 0);
+			cli_conf_server(sc, cf, &cf->servers[i]);
+			cf->mute--;
+			/* What only the whole says: --tls-cert without
+			 * --tls-key, --connect with a command, ...  (A
+			 * remote server has no command: client mode's
+			 * code will reach it.) */
+			if (cf->servers[i].url == NULL && !cf->servers[i].bad &&
+			    cli_parse_mode(argc, argv, sc, cli_serve_options,
+			    &why) != CLI_OK) {
+				conffile_error(cf, cf->servers[i].path, "%s",
+				    why);
+				free(why);
+				why = NULL;
+			}
+		}
+	}
+	for (i = 0; cf->nerrors == 0 && !c->check && i < cf->nservers; i++)
+		if (cf->servers[i].url != NULL)
+			conffile_error(cf, cf->servers[i].path, "a remote "
+			    "server (\"url\"): this version serves local ones "
+			    "(--check validates it)");
+	if (cf->nerrors > 0)
+		return cli_conf_failed(c, err);
+	if (c->watch && cf->nservers < 2) {
+		/* What a reload can change: several servers. */
+		xasprintf(err, "--watch reloads several servers; %s names %zu",
+		    cf->file, cf->nservers);
+		return CLI_ERROR;
+	}
+	return CLI_OK;
+}
+
+char *
+cli_server_fingerprint(const struct config *c, size_t i)
+{
+	char	*s;
+
+	xasprintf(&s, "%s\n%s", json_object_to_json_string_ext(
+	    c->conf->servers[i].entry, JSON_C_TO_STRING_PLAIN),
+	    c->conf->bridge != NULL ? json_object_to_json_string_ext(
+	    c->conf->bridge, JSON_C_TO_STRING_PLAIN) : "");
+	return s;
+}
+
+void
+cli_check_report(FILE *f, const struct config *c)
+{
+	size_t	i;
+
+	if (c->conf == NULL) {
+		fprintf(f, "the command line is valid\n");
+		return;
+	}
+	fprintf(f, "%s is valid: %zu server%s", c->conf->file,
+	    c->conf->nservers, c->conf->nservers == 1 ? "" : "s");
+	for (i = 0; i < c->conf->nservers; i++)
+		fprintf(f, "%s%s", i == 0 ? " (" : ", ",
+		    c->conf->servers[i].name);
+	fprintf(f, "%s\n", c->conf->nservers > 0 ? ")" : "");
+}
+
 enum cli_result
 cli_parse(int argc, char **argv, struct config *c, char **err)
 {
@@ -1663,8 +2163,19 @@ cli_parse(int argc, char **argv, struct config *c, char **err)
 		xasprintf(err, "unknown mode '%s': serve or client", argv[i]);
 		return CLI_ERROR;
 	}
+	if (c->mode == CLI_MODE_SERVE) {
+		res = cli_conf_begin(c, argc, argv, i, err);
+		if (res != CLI_OK)
+			return res;
+	}
 	res = cli_parse_mode(argc - i, argv + i, c, c->mode == CLI_MODE_SERVE ?
 	    cli_serve_options : cli_client_options, err);
+	if (c->conf != NULL)
+		res = cli_conf_end(c, argc - i, argv + i, res, err);
+	else if (res == CLI_OK && c->watch) {
+		xasprintf(err, "--watch watches the --config file: give one");
+		res = CLI_ERROR;
+	}
 	if (res == CLI_OK)
 		c->log_level = log_level_step(c->log_level, c->log_louder);
 	if (res == CLI_OK && cli_otel_read(&c->otel, err) == -1)

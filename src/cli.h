@@ -12,6 +12,7 @@
 
 #include "cli_otel.h"
 #include "client.h"
+#include "conffile.h"
 #include "log.h"
 #include "serve.h"
 #include "trace.h"
@@ -83,6 +84,19 @@ struct config {
 
 	/* both modes */
 	enum trace_mode		 trace;		/* --trace[=body] */
+
+	/*
+	 * serve --config FILE: the file as read (its servers), NULL without
+	 * one.  With one server, the fields above are that server's; with
+	 * several, they are the settings for all, and servers[i] is server
+	 * i's whole config (the file's settings for all, its own, then the
+	 * command line), built as for one.  --check: validate and exit.
+	 */
+	struct conffile		*conf;
+	struct config		*servers;
+	size_t			 nservers;
+	int			 check;
+	int			 watch;		/* --watch: reload on change */
 	struct cli_otel		 otel;		/* --otel-* and OTEL_* */
 };
 
@@ -91,6 +105,8 @@ enum cli_result {
 	CLI_HELP,	/* usage printed on stdout; exit 0 */
 	CLI_VERSION,	/* version printed on stdout; exit 0 */
 	CLI_ERROR,	/* *err says why; print it with the usage, exit 64 */
+	CLI_CONFIG_ERROR, /* *err: the --config file's errors, one a line
+			     ("FILE: PATH: what"); print them, exit 78 */
 };
 
 void		 config_init(struct config *);
@@ -106,6 +122,12 @@ void		 cli_client_config(const struct config *,
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */
 enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
 void		 cli_usage(FILE *, enum cli_mode);
+/* Server i of a --config file with several, as text equal for equal
+ * settings: its entry and the file's settings for all (the command line
+ * is the same in every parse).  Caller frees. */
+char		*cli_server_fingerprint(const struct config *, size_t i);
+/* --check passed: what was checked, on f. */
+void		 cli_check_report(FILE *f, const struct config *);
 /* "16M" -> 16777216; -1 on garbage or overflow. */
 int		 cli_parse_size(const char *, size_t *);
 /* "5", "5s", "250ms", "2m" -> milliseconds; -1 on garbage. */

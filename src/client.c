@@ -428,8 +428,9 @@ client_from_stdin(void *arg, json_object *msg)
 	struct client		*c = arg;
 	struct cmsg		*cm, *old;
 	enum jsonrpc_kind	 kind;
-	const char		*method;
+	const char		*method, *tool;
 	json_object		*params, *rid;
+	char			*text = NULL;
 	size_t			 i;
 	int			 barrier = 0, is_init = 0;
 
@@ -453,6 +454,22 @@ client_from_stdin(void *arg, json_object *msg)
 		log_warnx("stdin: not a JSON-RPC 2.0 message");
 		client_write(c, jsonrpc_error_new(NULL, JSONRPC_INVALID_REQUEST,
 		    "Invalid Request", NULL));
+		json_object_put(msg);
+		return;
+	}
+	/* --allow-tool, --deny-tool: a tool the filter hides is answered
+	 * here; the server never sees the call. */
+	if (kind == JSONRPC_REQUEST && (tool = toolfilter_refused_call(
+	    &c->cfg->tools, msg)) != NULL) {
+		if (*tool == '\0')
+			text = xstrdup("Invalid params: tools/call names no "
+			    "tool");
+		else
+			xasprintf(&text, "Tool not allowed: %s", tool);
+		log_info("tools/call (id %s): %s", client_id_text(msg), text);
+		client_write(c, jsonrpc_error_new(jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, text, NULL));
+		free(text);
 		json_object_put(msg);
 		return;
 	}

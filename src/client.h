@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "toolfilter.h"
 #include "trace.h"
 
 struct otel_config;
@@ -64,6 +65,10 @@ struct client_config {
 	const char		*oauth_open;	/* NULL: xdg-open, open */
 	uint64_t		 oauth_timeout_ms;
 	const char		*oauth_store;	/* NULL: the default */
+
+	/* --allow-tool, --deny-tool: the server's tools the local client
+	 * sees and may call */
+	struct toolfilter	 tools;
 
 	/* OpenTelemetry (client_trace.c): traces_url NULL is off; the
 	 * longest a span waits to be sent (0: the default). */

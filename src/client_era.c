@@ -424,6 +424,9 @@ client_era_answered(struct cmsg *cm, json_object *msg)
 		}
 	}
 	if (result != NULL && strcmp(method, "tools/list") == 0) {
+		/* --allow-tool, --deny-tool: what the local client may not
+		 * call, it does not list. */
+		toolfilter_list(&c->cfg->tools, result);
 		/* As the revision asks of HTTP clients; and the annotations
 		 * give later calls their Mcp-Param-*. */
 		dropped = mcpwire_filter_tools(result, c->tool_headers);

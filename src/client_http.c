@@ -1456,6 +1456,11 @@ client_incoming(struct client *c, json_object *msg)
 		 * again is a new story, not the same loop. */
 		if (!cm->is_init)
 			c->reinit_failures = 0;
+		/* --allow-tool, --deny-tool: the local client lists only
+		 * the tools it may call (the answer is ours to change). */
+		if (strcmp(jsonrpc_method(cm->msg), "tools/list") == 0)
+			toolfilter_list(&c->cfg->tools, jsonrpc_get(msg,
+			    "result", json_type_object));
 		client_trace_outcome(cm, msg);	/* cm goes first */
 		cmsg_free(cm);
 		client_write(c, msg);

@@ -16,5 +16,6 @@
 #define EXIT_PROTOCOL	76	/* client: the server answered with an HTTP error,
 				   or with something that is not MCP */
 #define EXIT_NOPERM	77	/* client: the server refused the credentials */
+#define EXIT_CONFIG	78	/* serve --config: the file has an error */
 
 #endif

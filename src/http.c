@@ -174,13 +174,43 @@ struct http_req {
 	char				 authority[HTTP_AUTHORITY_MAX];
 };
 
+/*
+ * An endpoint: one multiplexer and its three routes.  The unnamed one is
+ * /mcp, /sse and /message (under --base-path); a named one (serve
+ * --config with several servers) is /servers/NAME/mcp, .../sse and
+ * .../message.  A session belongs to the endpoint it was opened on
+ * (session->route) and is found on no other's routes: one server's
+ * client never reaches another server's session.
+ */
+struct http_ep {
+	char				*name;	/* NULL: the unnamed one */
+	struct mux			*mux;
+	http_pump_cb			 pump;
+	void				*pump_arg;
+	char				*mcp_path;
+	char				*sse_path;
+	char				*message_path;
+	/* Removed (a reload): draining, its own sessions' requests only,
+	 * until drain_deadline; then dead: no route, no readiness; kept,
+	 * with its mux, until http_free, as the sessions it ended are
+	 * reaped later.  drained runs once, when it turns dead. */
+	int				 draining;
+	int				 dead;
+	uint64_t			 drain_deadline;
+	char				*drain_why;
+	void				(*drained)(void *);
+	void				*drained_arg;
+};
+
 struct http {
 	char			*url;		/* the base URL, once listening */
 	struct event_base		*base;
 	const struct http_config	*cfg;
-	struct mux			*mux;
-	http_pump_cb			 pump;
-	void				*pump_arg;
+	/* Every endpoint (owned), and the one of the request being
+	 * handled (set by http_route). */
+	struct http_ep			**eps;
+	size_t				 neps;
+	struct http_ep			*ep;
 
 	struct http_listener		*listener;
 	/* --metrics-listen, NULL without it. */
@@ -239,9 +269,6 @@ struct http {
 	void				(*drained)(void *);
 	void				*drained_arg;
 
-	char				*mcp_path;
-	char				*sse_path;
-	char				*message_path;
 	char				*healthz_path;
 	char				*readyz_path;
 	char				*metrics_path;
@@ -314,11 +341,22 @@ http_note_method(struct http *h, json_object *msg)
 		http_conn_note(h->cur, NULL, method, NULL);
 }
 
+/* After a call into ep's mux: its outs are drained (serve's pump). */
+static void
+http_ep_pump(struct http *h, struct http_ep *ep)
+{
+	if (ep->pump != NULL && !h->freeing)
+		ep->pump(ep->pump_arg);
+}
+
+/* After calls into every mux (a drain's end). */
 static void
 http_pump(struct http *h)
 {
-	if (h->pump != NULL && !h->freeing)
-		h->pump(h->pump_arg);
+	size_t	i;
+
+	for (i = 0; i < h->neps; i++)
+		http_ep_pump(h, h->eps[i]);
 }
 
 /* ---- requests ---- */
@@ -738,11 +776,14 @@ http_reap_cb(evutil_socket_t fd, short ev, void *arg)
 	struct http	*h = arg;
 	struct session	*sess;
 
+	struct http_ep	*ep;
+
 	while ((sess = sessions_first_dead(h->sessions)) != NULL) {
 		if (sess->ms != NULL) {
-			mux_session_close(h->mux, sess->ms);
+			ep = sess->route;
+			mux_session_close(ep->mux, sess->ms);
 			sess->ms = NULL;
-			http_pump(h);
+			http_ep_pump(h, ep);
 		}
 		session_free(sess);
 	}
@@ -803,8 +844,9 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 
 	/* A subscriptions/listen stream gets its graceful end first. */
 	if (sess->kind == SESSION_STATELESS && sess->ms != NULL && !sess->dead) {
-		mux_session_finish(h->mux, sess->ms);
-		http_pump(h);
+		mux_session_finish(((struct http_ep *)sess->route)->mux,
+		    sess->ms);
+		http_ep_pump(h, sess->route);
 	}
 	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
 		next = TAILQ_NEXT(st, entry);
@@ -1012,8 +1054,9 @@ http_mcp_session(struct http *h, struct http_req *req)
 		return NULL;
 	}
 	if ((sess = session_find(h->sessions, sid, SESSION_STREAMABLE)) == NULL ||
-	    sess->token != h->owner) {
-		/* Another token's session is as unknown as a missing one. */
+	    sess->token != h->owner || sess->route != h->ep) {
+		/* Another token's session is as unknown as a missing one,
+		 * and so is another endpoint's. */
 		http_note_unknown(h, sess, sid);
 		http_reply_error(req, 404, "Not Found",
 		    JSONRPC_SESSION_NOT_FOUND, "Session not found");
@@ -1119,6 +1162,13 @@ http_request_allowed(struct http *h, struct http_req *req,
 		    HTTP_RETRY_AFTER_S, "Server shutting down");
 		return 0;
 	}
+	if (((struct http_ep *)sess->route)->draining) {
+		http_note(h, "server removed");
+		http_reply_later(req, 503, "Service Unavailable",
+		    HTTP_RETRY_AFTER_S, "Service Unavailable: this server was "
+		    "removed");
+		return 0;
+	}
 	if (max != 0 && n > max) {
 		http_note(h, "batch over --max-in-flight");
 		http_reply_error(req, 400, "Bad Request", JSONRPC_INVALID_REQUEST,
@@ -1139,7 +1189,7 @@ http_request_allowed(struct http *h, struct http_req *req,
 /* A tools/call's tool, as a label of the MCP metrics: one that a
  * tools/list answer named, so that no client makes up labels. */
 static int
-http_metrics_tool(struct http *h, json_object *msg)
+http_metrics_tool(const struct http_ep *ep, json_object *msg)
 {
 	const char	*name;
 
@@ -1147,7 +1197,7 @@ http_metrics_tool(struct http *h, json_object *msg)
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
 		return METRICS_MCP_NO_TOOL;
 	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
-	if (name == NULL || !mux_tool_named(h->mux, name))
+	if (name == NULL || !mux_tool_named(ep->mux, name))
 		return METRICS_MCP_TOOL_OTHER;
 	return metrics_mcp_tool(name);
 }
@@ -1184,6 +1234,7 @@ http_trace_start(struct http *h, struct session *sess, json_object *msg)
 	info.tracestate = h->hdr.tracestate;
 	info.version = h->hdr.version;
 	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
+	info.route = ((const struct http_ep *)sess->route)->pump_arg;
 	h->trace(h->trace_arg, sess->ms, msg, &info);
 }
 
@@ -1202,7 +1253,7 @@ http_request_start(struct http *h, struct session *sess, struct stream *st,
 	st->request = n;
 	st->method = (int)metrics_method(jsonrpc_method(first));
 	st->start_ms = clock_ms();
-	st->tool = http_metrics_tool(h, msg);
+	st->tool = http_metrics_tool(sess->route, msg);
 	if (h->trace != NULL)
 		http_trace_start(h, sess, msg);
 	sess->in_flight += n;
@@ -1269,7 +1320,8 @@ http_check_params(struct http *h, struct http_req *req,
 	if (strcmp(jsonrpc_method(msg), "tools/call") != 0 ||
 	    !json_object_object_get_ex(jsonrpc_params(msg), "name", &name) ||
 	    !json_object_is_type(name, json_type_string) ||
-	    (spec = mux_tool_headers(h->mux, json_object_get_string(name))) ==
+	    (spec = mux_tool_headers(h->ep->mux,
+	    json_object_get_string(name))) ==
 	    NULL)
 		return NULL;
 	*status = 400;
@@ -1356,7 +1408,8 @@ http_stateless_post(struct http *h, struct http_req *req,
 	sess->token = h->owner;
 	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
-	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STATELESS, sess);
+	sess->route = h->ep;
+	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_STATELESS, sess);
 	mux_session_set_principal(sess->ms, h->owner);
 
 	st = stream_new(sess);
@@ -1366,8 +1419,8 @@ http_stateless_post(struct http *h, struct http_req *req,
 	if (!listen)
 		http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
-	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
-	http_pump(h);
+	r = mux_session_recv(h->ep->mux, sess->ms, msg, st->no);
+	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY) {
 		http_request_end(h, sess, st, NULL);
@@ -1445,9 +1498,11 @@ http_mcp_post(struct http *h, struct http_req *req)
 		sess->token = h->owner;
 		session_set_claims(sess, h->claims);
 		sess->active_ms = clock_ms();
-		sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_STREAMABLE, sess);
+		sess->route = h->ep;
+		sess->ms = mux_session_new(h->ep->mux,
+		    MUX_TRANSPORT_STREAMABLE, sess);
 		mux_session_set_principal(sess->ms, h->owner);
-		http_pump(h);
+		http_ep_pump(h, h->ep);
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
 		http_note_session(h, sess);
@@ -1465,8 +1520,8 @@ http_mcp_post(struct http *h, struct http_req *req)
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
-	r = mux_session_recv(h->mux, sess->ms, msg, st->no);
-	http_pump(h);
+	r = mux_session_recv(h->ep->mux, sess->ms, msg, st->no);
+	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY)
 		http_request_end(h, sess, st, NULL);
@@ -1653,14 +1708,16 @@ http_sse(struct http *h, struct http_req *req)
 	sess->token = h->owner;
 	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
-	sess->ms = mux_session_new(h->mux, MUX_TRANSPORT_SSE, sess);
+	sess->route = h->ep;
+	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_SSE, sess);
 	mux_session_set_principal(sess->ms, h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
 	http_note_session(h, sess);
-	http_pump(h);
+	http_ep_pump(h, h->ep);
 	st = stream_find(sess, 0);
 	stream_open(st, h->cur, (uint64_t)-1);
-	xasprintf(&endpoint, "%s?sessionId=%s", h->message_path, sess->id);
+	xasprintf(&endpoint, "%s?sessionId=%s", h->ep->message_path,
+	    sess->id);
 	stream_send_event(st, "endpoint", endpoint);
 	free(endpoint);
 	log_info("session %.8s: new HTTP+SSE session", sess->hex);
@@ -1732,7 +1789,7 @@ http_message(struct http *h, struct http_req *req)
 		return;
 	}
 	sess = session_find(h->sessions, sid, SESSION_LEGACY);
-	if (sess == NULL || sess->token != h->owner) {
+	if (sess == NULL || sess->token != h->owner || sess->route != h->ep) {
 		http_note_unknown(h, sess, sid);
 		free(sid);
 		http_reply_error(req, 404, "Not Found",
@@ -1765,8 +1822,8 @@ http_message(struct http *h, struct http_req *req)
 	no = st->no;
 	http_request_start(h, sess, st, msg);
 	sess->capture_stream = no;
-	r = mux_session_recv(h->mux, sess->ms, msg, no);
-	http_pump(h);
+	r = mux_session_recv(h->ep->mux, sess->ms, msg, no);
+	http_ep_pump(h, h->ep);
 	sess->capture_stream = 0;
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY) {
@@ -1813,8 +1870,27 @@ http_message(struct http *h, struct http_req *req)
 
 /* ---- probes and routing ---- */
 
+/* Ready when every endpoint's server is (none yet: not ready). */
+static int
+http_all_ready(struct http *h)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < h->neps; i++) {
+		if (h->eps[i]->dead || h->eps[i]->draining)
+			continue;
+		if (!mux_ready(h->eps[i]->mux))
+			return 0;
+		n++;
+	}
+	return n > 0;
+}
+
+/* ready: 0 for /healthz, 1 for /readyz (all servers), or 2 for one
+ * server's /servers/NAME/readyz (ep). */
 static void
-http_probe(struct http *h, struct http_req *req, int ready)
+http_probe_ep(struct http *h, struct http_req *req, int ready,
+    struct http_ep *ep)
 {
 	if (req->method != HTTP_M_GET &&
 	    req->method != HTTP_M_HEAD) {
@@ -1823,12 +1899,49 @@ http_probe(struct http *h, struct http_req *req, int ready)
 	}
 	if (!ready)
 		http_reply(req, 200, "OK", "text/plain", "ok\n");
-	else if (mux_ready(h->mux) && !h->draining && (h->oauth == NULL ||
+	else if ((ready == 2 ? mux_ready(ep->mux) : http_all_ready(h)) &&
+	    !h->draining && (h->oauth == NULL ||
 	    jwks_ready(http_auth_oauth(h->oauth)->jwks)))
 		http_reply(req, 200, "OK", "text/plain", "ready\n");
 	else
 		http_reply(req, 503, "Service Unavailable", "text/plain",
 		    h->draining ? "draining\n" : "not ready\n");
+}
+
+static void
+http_probe(struct http *h, struct http_req *req, int ready)
+{
+	http_probe_ep(h, req, ready, NULL);
+}
+
+/*
+ * prefix + /servers/NAME/readyz: one named server's readiness, for a
+ * balancer that routes by server (/readyz waits for all of them).  1 if
+ * path is one of those (answered), else 0.
+ */
+static int
+http_server_probe(struct http *h, struct http_req *req, const char *path,
+    const char *prefix)
+{
+	size_t		 i, plen = strlen(prefix), nlen;
+	const char	*name;
+
+	if (strncmp(path, prefix, plen) != 0 ||
+	    strncmp(path + plen, "/servers/", 9) != 0)
+		return 0;
+	name = path + plen + 9;
+	nlen = strcspn(name, "/");
+	if (strcmp(name + nlen, "/readyz") != 0)
+		return 0;
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
+		    !h->eps[i]->draining &&
+		    strlen(h->eps[i]->name) == nlen &&
+		    strncmp(h->eps[i]->name, name, nlen) == 0) {
+			http_probe_ep(h, req, 2, h->eps[i]);
+			return 1;
+		}
+	return 0;
 }
 
 /*
@@ -2027,6 +2140,7 @@ http_cors(struct http *h, struct http_req *req)
 /* ---- who may ask: static tokens, OAuth ---- */
 
 static void	http_serve(struct http *, struct http_req *, const char *);
+static struct http_ep *http_endpoint(struct http *, const char *);
 
 /*
  * A request whose OAuth token is being checked (keys or an introspection
@@ -2222,10 +2336,12 @@ http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
 	json_object	*msg;
 	const char	*body;
 	size_t		 len, n;
+	struct http_ep	*ep;
 
+	/* A POST to any server's route (each is scoped alike). */
 	if (http_auth_ntools(h->oauth) == 0 || req->method != HTTP_M_POST ||
-	    (strcmp(path, h->mcp_path) != 0 &&
-	    strcmp(path, h->message_path) != 0))
+	    (ep = http_endpoint(h, path)) == NULL ||
+	    strcmp(path, ep->sse_path) == 0)
 		return 0;
 	body = http_req_body(req, &len);
 	if ((msg = jsonparse_strict(body, len, NULL)) == NULL)
@@ -2389,11 +2505,41 @@ http_rate_ok(struct http *h, struct http_req *req)
 	return 0;
 }
 
+/* The named endpoints, each its own (the caller frees g->servers). */
+static void
+http_gauges_servers(struct http *h, struct metrics_gauges *g)
+{
+	struct metrics_server	*sv;
+	struct mux_stats	 ms;
+	struct session		*sess;
+	size_t			 i;
+
+	for (i = 0; i < h->neps; i++) {
+		if (h->eps[i]->name == NULL || h->eps[i]->dead ||
+		    h->eps[i]->draining)
+			continue;
+		g->servers = xreallocarray(g->servers, g->nservers + 1,
+		    sizeof *g->servers);
+		sv = &g->servers[g->nservers++];
+		memset(sv, 0, sizeof *sv);
+		sv->name = h->eps[i]->name;
+		mux_stats(h->eps[i]->mux, &ms);
+		sv->in_flight = ms.in_flight;
+		sv->ready = mux_ready(h->eps[i]->mux);
+		for (sess = sessions_first(h->sessions); sess != NULL;
+		    sess = TAILQ_NEXT(sess, entry))
+			if (sess->route == h->eps[i] &&
+			    sess->kind != SESSION_STATELESS)
+				sv->sessions++;
+	}
+}
+
 static void
 http_gauges(struct http *h, struct metrics_gauges *g)
 {
 	struct mux_stats	 ms;
 	struct session		*sess;
+	size_t			 i;
 
 	memset(g, 0, sizeof *g);
 	for (sess = sessions_first(h->sessions); sess != NULL;
@@ -2403,20 +2549,29 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 		g->sessions[sess->kind == SESSION_LEGACY ? METRICS_SSE :
 		    METRICS_STREAMABLE]++;
 	}
-	mux_stats(h->mux, &ms);
-	g->in_flight = ms.in_flight;
-	g->child_log_lines_dropped = ms.log_lines_dropped;
-	g->child_answers_unreadable = ms.unreadable_unanswered;
-	g->client_progress_dropped = ms.client_progress_dropped;
-	g->child_guesses_withheld = ms.guesses_withheld;
-	g->child_requests_refused = ms.server_requests_refused;
-	g->calls_waiting = ms.calls_waiting;
-	g->call_waits = ms.call_waits;
-	g->call_wait_ms = ms.call_wait_ms;
-	g->calls_wait_refused = ms.calls_wait_refused;
+	/* Summed over the servers (each named one: http_gauges_servers);
+	 * one server from a file has two endpoints, /mcp and its name's,
+	 * on one mux, counted once. */
+	for (i = 0; i < h->neps; i++) {
+		if ((i > 0 && h->eps[i]->mux == h->eps[0]->mux) ||
+		    h->eps[i]->dead)
+			continue;
+		mux_stats(h->eps[i]->mux, &ms);
+		g->in_flight += ms.in_flight;
+		g->child_log_lines_dropped += ms.log_lines_dropped;
+		g->child_answers_unreadable += ms.unreadable_unanswered;
+		g->client_progress_dropped += ms.client_progress_dropped;
+		g->child_guesses_withheld += ms.guesses_withheld;
+		g->child_requests_refused += ms.server_requests_refused;
+		g->calls_waiting += ms.calls_waiting;
+		g->call_waits += ms.call_waits;
+		g->call_wait_ms += ms.call_wait_ms;
+		g->calls_wait_refused += ms.calls_wait_refused;
+	}
 	g->connections = h->listener == NULL ? 0 :
 	    http_listener_count(h->listener);
-	g->ready = mux_ready(h->mux);
+	g->ready = http_all_ready(h);
+	http_gauges_servers(h, g);
 	g->draining = h->draining;
 	metrics_process(g);
 	if (h->stats != NULL)
@@ -2436,6 +2591,7 @@ http_metrics(struct http *h, struct http_req *req)
 	http_gauges(h, &g);
 	buf = evbuffer_new();
 	metrics_render(buf, &g);
+	free(g.servers);
 	if (h->oauth != NULL)
 		http_auth_metrics(h->oauth, buf, h->static_ok);
 	http_req_add(req, "Content-Type",
@@ -2475,7 +2631,7 @@ http_metrics_request(struct http_conn *conn, void *arg)
 		http_probe(h, req, 0);
 	else if (path != NULL && strcmp(path, "/readyz") == 0)
 		http_probe(h, req, 1);
-	else
+	else if (path == NULL || !http_server_probe(h, req, path, ""))
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
 		    "Not Found");
 done:
@@ -2513,6 +2669,8 @@ http_route(struct http *h, struct http_req *req, const char *path)
 		http_probe(h, req, 1);
 		return;
 	}
+	if (http_server_probe(h, req, path, h->cfg->base_path))
+		return;
 	memset(&res, 0, sizeof res);
 	if (http_auth_ok(h, req, path, &res))
 		http_serve(h, req, path);
@@ -2520,19 +2678,72 @@ http_route(struct http *h, struct http_req *req, const char *path)
 	h->claims = NULL;
 }
 
-/* An authenticated request (h->owner): the rate limit, then its path. */
+/* The live endpoint that path is one of the three paths of, or NULL. */
+static struct http_ep *
+http_endpoint(struct http *h, const char *path)
+{
+	struct http_ep	*ep;
+	size_t		 i;
+
+	for (i = 0; i < h->neps; i++) {
+		ep = h->eps[i];
+		if (!ep->dead && !ep->draining &&
+		    (strcmp(path, ep->mcp_path) == 0 ||
+		    strcmp(path, ep->sse_path) == 0 ||
+		    strcmp(path, ep->message_path) == 0))
+			return ep;
+	}
+	return NULL;
+}
+
+/*
+ * A draining endpoint (a reload removed it) with path among its paths,
+ * whose session the request names (header or query) and may use: what its
+ * own sessions send still reaches it (a client's answer to a question of
+ * a call in flight), whatever took its name since.  NULL if none.
+ */
+static struct http_ep *
+http_endpoint_draining(struct http *h, struct http_req *req,
+    const char *path)
+{
+	struct session	*sess = NULL;
+	struct http_ep	*ep;
+	char		*sid;
+
+	if (h->hdr.session_id != NULL)
+		sess = session_find(h->sessions, h->hdr.session_id,
+		    SESSION_STREAMABLE);
+	else if (http_query_count(req, "sessionId") == 1 &&
+	    (sid = http_query_param(req, "sessionId")) != NULL) {
+		sess = session_find(h->sessions, sid, SESSION_LEGACY);
+		free(sid);
+	}
+	if (sess == NULL || sess->token != h->owner ||
+	    (ep = sess->route) == NULL || !ep->draining || ep->dead)
+		return NULL;
+	if (strcmp(path, ep->mcp_path) != 0 &&
+	    strcmp(path, ep->sse_path) != 0 &&
+	    strcmp(path, ep->message_path) != 0)
+		return NULL;
+	return ep;
+}
+
+/* An authenticated request (h->owner): the rate limit, then its path:
+ * one of an endpoint's (h->ep, every route alike), or /metrics. */
 static void
 http_serve(struct http *h, struct http_req *req, const char *path)
 {
 	if (!http_rate_ok(h, req))
 		return;
-	if (strcmp(path, h->mcp_path) == 0)
-		http_mcp(h, req);
-	else if (strcmp(path, h->sse_path) == 0)
-		http_sse(h, req);
-	else if (strcmp(path, h->message_path) == 0)
-		http_message(h, req);
-	else if (strcmp(path, h->metrics_path) == 0)
+	if ((h->ep = http_endpoint_draining(h, req, path)) != NULL ||
+	    (h->ep = http_endpoint(h, path)) != NULL) {
+		if (strcmp(path, h->ep->mcp_path) == 0)
+			http_mcp(h, req);
+		else if (strcmp(path, h->ep->sse_path) == 0)
+			http_sse(h, req);
+		else
+			http_message(h, req);
+	} else if (strcmp(path, h->metrics_path) == 0)
 		http_metrics(h, req);
 	else
 		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
@@ -2852,6 +3063,7 @@ http_listen(struct http *h)
 	char			 host[NI_MAXHOST], port[NI_MAXSERV];
 	struct http_conn_config	 cc;
 	char			*bind_host, *url;
+	const char		*who;
 	size_t			 len;
 	int			 error;
 
@@ -2896,10 +3108,18 @@ http_listen(struct http *h)
 	xasprintf(&url, ss.ss_family == AF_INET6 ? "%s://[%s]:%s%s" :
 	    "%s://%s:%s%s", h->tls != NULL ? "https" : "http", host, port,
 	    h->cfg->base_path);
-	log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s", url,
-	    h->mcp_path, h->sse_path, h->cfg->oauth ? ", OAuth tokens required" :
-	    h->auth != NULL ? ", tokens required" : "",
-	    h->cfg->ncors != 0 ? ", CORS on" : "");
+	/* The unnamed endpoint comes first when there is one (it may have
+	 * its server's named one beside it). */
+	who = h->cfg->oauth ? ", OAuth tokens required" : h->auth != NULL ?
+	    ", tokens required" : "";
+	if (h->neps > 0 && h->eps[0]->name == NULL)
+		log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s",
+		    url, h->eps[0]->mcp_path, h->eps[0]->sse_path, who,
+		    h->cfg->ncors != 0 ? ", CORS on" : "");
+	else
+		log_info("listening on %s (%zu servers under %s/servers/)%s%s",
+		    url, h->neps, h->cfg->base_path, who, h->cfg->ncors != 0 ?
+		    ", CORS on" : "");
 	if (!h->origins.loopback && h->auth == NULL && !h->cfg->oauth)
 		log_warnx("listening on a non-loopback address without "
 		    "--auth-token-file or --auth-token-env: anybody who can "
@@ -2935,16 +3155,65 @@ http_set_oauth(struct http *h, const struct http_oauth *o)
 void
 http_print_urls(struct http *h)
 {
+	struct http_ep	*ep;
+	size_t		 i;
+
 	/* The base URL first, alone on its line, as scripts have always
 	 * read it; then each endpoint after its name.  One write. */
 	if (!h->cfg->print_url || h->url == NULL)
 		return;
-	printf("%s\nstreamable-http %s%s\nsse %s%s\n", h->url, h->url,
-	    h->cfg->mcp_path, h->url, h->cfg->sse_path);
+	printf("%s\n", h->url);
+	for (i = 0; i < h->neps; i++) {
+		/* A named endpoint's URLs say its name. */
+		ep = h->eps[i];
+		printf("streamable-http %s%s\nsse %s%s\n", h->url,
+		    ep->mcp_path + strlen(h->cfg->base_path), h->url,
+		    ep->sse_path + strlen(h->cfg->base_path));
+	}
 	fflush(stdout);
 }
 
 /* ---- life cycle ---- */
+
+/*
+ * A draining endpoint whose sessions have nothing in flight, or whose
+ * time is up: what is left gets an error, its sessions end, it is dead,
+ * and its owner hears it.
+ */
+static void
+http_ep_drain_check(struct http *h, struct http_ep *ep, uint64_t now)
+{
+	struct session	*sess, *next;
+	size_t		 n = 0;
+
+	for (sess = sessions_first(h->sessions); sess != NULL;
+	    sess = TAILQ_NEXT(sess, entry))
+		if (sess->route == ep)
+			n += sess->in_flight;
+	if (n > 0 && now < ep->drain_deadline)
+		return;
+	if (n > 0) {
+		log_warnx("%s: %zu %s still in flight after --drain-timeout; "
+		    "answering with an error", ep->name, n, n == 1 ?
+		    "request" : "requests");
+		for (sess = sessions_first(h->sessions); sess != NULL;
+		    sess = TAILQ_NEXT(sess, entry))
+			if (sess->route == ep)
+				http_session_refuse_held(sess);
+		mux_fail_all(ep->mux, "Server removed: no answer within "
+		    "--drain-timeout");
+		http_ep_pump(h, ep);
+	}
+	ep->dead = 1;
+	/* Saved next: ending one moves it to the dead list. */
+	for (sess = sessions_first(h->sessions); sess != NULL; sess = next) {
+		next = TAILQ_NEXT(sess, entry);
+		if (sess->route == ep && !sess->dead)
+			http_session_end(h, sess, ep->drain_why);
+	}
+	if (ep->drained != NULL)
+		ep->drained(ep->drained_arg);
+}
 
 static void
 http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
@@ -2954,6 +3223,7 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 	struct http_pending	*p;
 	uint64_t		 now = clock_ms();
 	struct timeval		 tv;
+	size_t			 i, eps_draining;
 
 	if (h->ratelimit != NULL)
 		ratelimit_prune(h->ratelimit, now);
@@ -2974,6 +3244,10 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 			http_session_end(h, sess, "idle for --session-timeout");
 		}
 	}
+
+	for (i = 0; !h->draining && i < h->neps; i++)
+		if (h->eps[i]->draining && !h->eps[i]->dead)
+			http_ep_drain_check(h, h->eps[i], now);
 
 	if (h->draining && !h->closing &&
 	    ((h->in_flight == 0 && h->nheld == 0) ||
@@ -2998,8 +3272,9 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 			for (sess = sessions_first(h->sessions); sess != NULL;
 			    sess = TAILQ_NEXT(sess, entry))
 				http_session_refuse_held(sess);
-			mux_fail_all(h->mux, "Server shutting down: no answer "
-			    "within --drain-timeout");
+			for (i = 0; i < h->neps; i++)
+				mux_fail_all(h->eps[i]->mux, "Server shutting "
+				    "down: no answer within --drain-timeout");
 			http_pump(h);
 		} else
 			log_info("draining: no request in flight; closing "
@@ -3010,9 +3285,69 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 		if (h->drained != NULL)
 			h->drained(h->drained_arg);
 	}
-	clock_tv(&tv, h->draining && !h->closing ? HTTP_DRAIN_CHECK_MS :
-	    HTTP_SWEEP_MS);
+	for (i = 0, eps_draining = 0; i < h->neps; i++)
+		eps_draining += h->eps[i]->draining && !h->eps[i]->dead;
+	clock_tv(&tv, (h->draining && !h->closing) || eps_draining > 0 ?
+	    HTTP_DRAIN_CHECK_MS : HTTP_SWEEP_MS);
 	event_add(h->sweep, &tv);
+}
+
+void
+http_add_endpoint(struct http *h, const char *name, struct mux *mux,
+    http_pump_cb pump, void *pump_arg)
+{
+	const struct http_config	*cfg = h->cfg;
+	struct http_ep			*ep;
+	char				*prefix;
+
+	ep = xcalloc(1, sizeof *ep);
+	ep->name = name != NULL ? xstrdup(name) : NULL;
+	ep->mux = mux;
+	ep->pump = pump;
+	ep->pump_arg = pump_arg;
+	if (name != NULL)
+		xasprintf(&prefix, "%s/servers/%s", cfg->base_path, name);
+	else
+		prefix = xstrdup(cfg->base_path);
+	xasprintf(&ep->mcp_path, "%s%s", prefix, cfg->mcp_path);
+	xasprintf(&ep->sse_path, "%s%s", prefix, cfg->sse_path);
+	xasprintf(&ep->message_path, "%s%s", prefix, cfg->message_path);
+	free(prefix);
+	h->eps = xreallocarray(h->eps, h->neps + 1, sizeof *h->eps);
+	h->eps[h->neps++] = ep;
+}
+
+int
+http_remove_endpoint(struct http *h, const char *name, const char *why,
+    uint64_t timeout_ms, void (*done)(void *), void *arg)
+{
+	struct http_ep	*ep = NULL;
+	struct timeval	 tv = { 0, 0 };
+	size_t		 i;
+
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
+		    !h->eps[i]->draining && strcmp(h->eps[i]->name, name) == 0)
+			ep = h->eps[i];
+	if (ep == NULL)
+		return -1;
+	ep->draining = 1;
+	ep->drain_deadline = clock_ms() + timeout_ms;
+	ep->drain_why = xstrdup(why);
+	ep->drained = done;
+	ep->drained_arg = arg;
+	/* The sweep ends it at once if nothing is in flight. */
+	event_del(h->sweep);
+	event_add(h->sweep, &tv);
+	return 0;
+}
+
+void
+http_raise_max_queue(struct http *h, size_t max_queue)
+{
+	if (sessions_raise_max_queue(h->sessions, max_queue))
+		log_info("the session queue is now %zu bytes (a server's "
+		    "--max-message-size)", max_queue);
 }
 
 struct http *
@@ -3029,9 +3364,6 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	TAILQ_INIT(&h->held);
 	h->base = base;
 	h->cfg = cfg;
-	h->mux = mux;
-	h->pump = pump;
-	h->pump_arg = pump_arg;
 
 	if (cfg->auth_token_file != NULL)
 		h->auth = auth_load_file(cfg->auth_token_file, &err);
@@ -3066,9 +3398,8 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	h->origins.cors = cfg->cors;
 	h->origins.ncors = cfg->ncors;
 
-	xasprintf(&h->mcp_path, "%s%s", cfg->base_path, cfg->mcp_path);
-	xasprintf(&h->sse_path, "%s%s", cfg->base_path, cfg->sse_path);
-	xasprintf(&h->message_path, "%s%s", cfg->base_path, cfg->message_path);
+	if (mux != NULL)
+		http_add_endpoint(h, NULL, mux, pump, pump_arg);
 	xasprintf(&h->healthz_path, "%s/healthz", cfg->base_path);
 	xasprintf(&h->readyz_path, "%s/readyz", cfg->base_path);
 	xasprintf(&h->metrics_path, "%s/metrics", cfg->base_path);
@@ -3181,6 +3512,7 @@ void
 http_free(struct http *h)
 {
 	struct session		*sess;
+	size_t			 i;
 
 	if (h == NULL)
 		return;
@@ -3188,16 +3520,18 @@ http_free(struct http *h)
 	h->url = NULL;
 	h->freeing = 1;
 	http_delivered(h);
-	/* The mux outlives us: let it forget every session. */
+	/* The muxes outlive us: let them forget every session. */
 	while ((sess = sessions_first(h->sessions)) != NULL) {
 		if (sess->ms != NULL)
-			mux_session_close(h->mux, sess->ms);
+			mux_session_close(((struct http_ep *)sess->route)->mux,
+			    sess->ms);
 		sess->ms = NULL;
 		session_free(sess);
 	}
 	while ((sess = sessions_first_dead(h->sessions)) != NULL) {
 		if (sess->ms != NULL)
-			mux_session_close(h->mux, sess->ms);
+			mux_session_close(((struct http_ep *)sess->route)->mux,
+			    sess->ms);
 		sess->ms = NULL;
 		session_free(sess);
 	}
@@ -3217,9 +3551,15 @@ http_free(struct http *h)
 	tls_free(h->tls);
 	ratelimit_free(h->ratelimit);
 	ratelimit_free(h->authfail);
-	free(h->mcp_path);
-	free(h->sse_path);
-	free(h->message_path);
+	for (i = 0; i < h->neps; i++) {
+		free(h->eps[i]->name);
+		free(h->eps[i]->drain_why);
+		free(h->eps[i]->mcp_path);
+		free(h->eps[i]->sse_path);
+		free(h->eps[i]->message_path);
+		free(h->eps[i]);
+	}
+	free(h->eps);
 	free(h->healthz_path);
 	free(h->readyz_path);
 	free(h->metrics_path);

@@ -78,9 +78,34 @@ typedef void (*http_pump_cb)(void *arg);
 /* Fills in what only the caller knows (the children) for /metrics. */
 typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
 
-/* NULL with a log line if the tokens or the TLS files do not load. */
+/* NULL with a log line if the tokens or the TLS files do not load.  mux
+ * (with its pump) is served on --path, --sse-path and --message-path;
+ * NULL: none is (see http_add_endpoint). */
 struct http	*http_new(struct event_base *, const struct http_config *,
 		    struct mux *, http_pump_cb, void *pump_arg);
+/* Serves mux, one of several servers, on /servers/NAME/ followed by
+ * --path, --sse-path and --message-path (under --base-path); NULL name:
+ * on those paths themselves.  The pump drains that mux.  A session opened
+ * on one endpoint is not found on another's paths. */
+void		 http_add_endpoint(struct http *, const char *name,
+		    struct mux *, http_pump_cb, void *pump_arg);
+/*
+ * A reload removed (or changed) the server NAME: its endpoint drains.  No
+ * new session starts on it (its paths answer 404, or reach a new endpoint
+ * of the same name) and its sessions' new requests get 503, while their
+ * requests in flight get their answers (and what else those need: the
+ * client's answers to the child's questions, cancellations), for up to
+ * timeout_ms; then what is still in flight gets an error, its sessions
+ * end (why is logged with each) and done(arg) runs, once, from the loop.
+ * Its mux must stay until http_free (the sessions are reaped later).  0,
+ * or -1 if no live endpoint has that name (done never runs).
+ */
+int		 http_remove_endpoint(struct http *, const char *name,
+		    const char *why, uint64_t timeout_ms, void (*done)(void *),
+		    void *arg);
+/* The session queue's limit raised to at least max_queue (a reload's
+ * server whose answers are larger; never lowered). */
+void		 http_raise_max_queue(struct http *, size_t max_queue);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
 
 /* OpenTelemetry (serve_trace.c): what only the HTTP side knows of the
@@ -90,6 +115,7 @@ struct http_trace_info {
 	const char	*tracestate;
 	const char	*version;	/* MCP-Protocol-Version, or NULL */
 	const char	*peer;		/* the client's address */
+	void		*route;		/* its endpoint's pump_arg: whose */
 };
 /* msg (one request, or a batch) is borrowed and must not change. */
 typedef void (*http_trace_cb)(void *arg, struct mux_session *,
@@ -98,8 +124,8 @@ void		 http_set_trace(struct http *, http_trace_cb, void *arg);
 /* Binds --host/--port (and --metrics-listen) and logs the address.  -1
  * with a log line on failure. */
 int		 http_listen(struct http *);
-/* The base URL, once listening (the default OAuth resource is its /mcp),
- * or NULL. */
+/* The base URL, once listening (the default OAuth resource is its /mcp,
+ * or itself with named servers), or NULL. */
 const char	*http_url(const struct http *);
 /* The OAuth resource server (http_auth.h), after http_listen and before
  * the loop runs: a copy is kept, the parts stay the caller's until

@@ -534,6 +534,28 @@ jsonparse_mend(struct jsonparse_walk *w, json_object *o, json_object **mended)
 	return 0;
 }
 
+/* How many values o is, with what it holds (the scan's count when no
+ * object had a member name twice). */
+static size_t
+jsonparse_count(json_object *o)
+{
+	struct json_object_iter	 it;
+	size_t			 i, len, n = 1;
+
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreachC(o, it)
+			n += jsonparse_count(it.val);
+	} else if (json_object_is_type(o, json_type_array)) {
+		len = json_object_array_length(o);
+		for (i = 0; i < len; i++)
+			n += jsonparse_count(json_object_array_get_idx(o, i));
+	}
+	return n;
+}
+
+static json_object	*jsonparse_run(const char *, size_t, const char **,
+			    int);
+
 /* The largest id jsonparse_answer takes: 2^53 - 1, what every JSON
  * reader keeps exactly. */
 #define JSONPARSE_ANSWER_ID_MAX	9007199254740991LL
@@ -695,6 +717,18 @@ jsonparse_answer(const char *p, size_t len, struct jsonparse_answer *a)
 json_object *
 jsonparse_strict(const char *p, size_t len, const char **cause)
 {
+	return jsonparse_run(p, len, cause, 0);
+}
+
+json_object *
+jsonparse_strict_unique(const char *p, size_t len, const char **cause)
+{
+	return jsonparse_run(p, len, cause, 1);
+}
+
+static json_object *
+jsonparse_run(const char *p, size_t len, const char **cause, int unique)
+{
 	struct jsonparse_scan	 s;
 	struct jsonparse_walk	 w;
 	json_object		*msg, *mended = NULL;
@@ -768,6 +802,13 @@ jsonparse_strict(const char *p, size_t len, const char **cause)
 			json_object_put(msg);
 			msg = mended;
 		}
+	}
+	/* json-c kept the last of two members of one name: the tree holds
+	 * fewer values than the text. */
+	if (unique && jsonparse_count(msg) != s.values) {
+		json_object_put(msg);
+		s.cause = "a member name appears twice in one object";
+		goto fail;
 	}
 	return msg;
 

@@ -44,6 +44,13 @@
  * string fit for a log line.
  */
 json_object	*jsonparse_strict(const char *p, size_t len, const char **cause);
+/*
+ * The same, and an object with a member name twice is refused too (json-c
+ * keeps the last, silently): for what a person writes, such as the
+ * --config file, where the first of two "fs" servers must not vanish.
+ */
+json_object	*jsonparse_strict_unique(const char *p, size_t len,
+		    const char **cause);
 
 /*
  * 1 if the JSON string whose text, quotes stripped, is p[0..len) (its

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,100 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "serve.h"
+#include "xmalloc.h"
+
+/*
+ * serve --config with several servers: SIGHUP parses the command line,
+ * and so the file, anew.  Each parse is a generation, kept to the end:
+ * the servers it started borrow its strings.
+ */
+struct main_gen {
+	struct config		 cfg;
+	struct serve_named	*named;
+	size_t			 n;
+};
+
+struct main_reload {
+	int			  argc;
+	char			**argv;
+	struct main_gen		**gens;
+	size_t			  ngens;
+};
+
+/* The named servers of cfg (several), each its config and fingerprint;
+ * max_queue: the session queue's size without --max-queue, raised to
+ * hold the largest answers of any (0: leave it). */
+static struct serve_named *
+main_named(const struct config *cfg, size_t *max_queue)
+{
+	struct serve_named	*named;
+	size_t			 i;
+
+	named = xcalloc(cfg->nservers, sizeof *named);
+	for (i = 0; i < cfg->nservers; i++) {
+		named[i].name = cfg->conf->servers[i].name;
+		cli_serve_config(&cfg->servers[i], &named[i].cfg);
+		named[i].fingerprint = cli_server_fingerprint(cfg, i);
+		if (max_queue != NULL && cfg->serve.http.max_queue == 0 &&
+		    named[i].cfg.http.max_queue > *max_queue)
+			*max_queue = named[i].cfg.http.max_queue;
+	}
+	return named;
+}
+
+static void
+main_named_free(struct serve_named *named, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; named != NULL && i < n; i++)
+		free((char *)named[i].fingerprint);
+	free(named);
+}
+
+/* serve_reload_cb: the servers as the file names them now. */
+static int
+main_reload(void *arg, const struct serve_named **named, size_t *n)
+{
+	struct main_reload	*r = arg;
+	struct main_gen		*g;
+	char			*err = NULL, *line, *end;
+
+	g = xcalloc(1, sizeof *g);
+	config_init(&g->cfg);
+	if (cli_parse(r->argc, r->argv, &g->cfg, &err) != CLI_OK) {
+		/* What --check would say, line by line. */
+		for (line = err; line != NULL && *line != '\0';
+		    line = end + 1) {
+			end = strchr(line, '\n');
+			log_error("reload: %.*s", (int)(end != NULL ?
+			    end - line : (ptrdiff_t)strlen(line)), line);
+			if (end == NULL)
+				break;
+		}
+		goto fail;
+	}
+	if (g->cfg.nservers < 2) {
+		log_error("reload: %s names %zu server%s; a bridge started "
+		    "with several reloads several (restart it for one)",
+		    g->cfg.conf->file, g->cfg.conf->nservers,
+		    g->cfg.conf->nservers == 1 ? "" : "s");
+		goto fail;
+	}
+	g->n = g->cfg.nservers;
+	g->named = main_named(&g->cfg, NULL);
+	r->gens = xreallocarray(r->gens, r->ngens + 1, sizeof *r->gens);
+	r->gens[r->ngens++] = g;
+	*named = g->named;
+	*n = g->n;
+	return 0;
+
+fail:
+	free(err);
+	config_free(&g->cfg);
+	free(g);
+	return -1;
+}
 
 int
 main(int argc, char **argv)
@@ -23,7 +118,10 @@ main(int argc, char **argv)
 	struct config		 cfg;
 	struct serve_config	 scfg;
 	struct client_config	 ccfg;
-	char			*err = NULL;
+	struct serve_named	*named;
+	struct main_reload	 reload;
+	size_t			 i;
+	char			*err = NULL, *line, *end;
 	enum cli_result		 res;
 	locale_t		 cloc;
 	int			 status;
@@ -41,6 +139,19 @@ main(int argc, char **argv)
 		    PACKAGE_VERSION, PACKAGE_COPYRIGHT, PACKAGE_LICENSE);
 		config_free(&cfg);
 		return 0;
+	case CLI_CONFIG_ERROR:
+		/* Each error on its own line, all of them: a file is fixed
+		 * in one go, not one error a run. */
+		for (line = err; *line != '\0'; line = end + 1) {
+			end = strchr(line, '\n');
+			fprintf(stderr, "mcpbridge: %.*s\n", (int)(end != NULL ?
+			    end - line : (ptrdiff_t)strlen(line)), line);
+			if (end == NULL)
+				break;
+		}
+		free(err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
 	case CLI_ERROR:
 		/* The error and where to read more: the whole help would
 		 * push the error off the screen. */
@@ -52,6 +163,11 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	case CLI_OK:
 		break;
+	}
+	if (cfg.check) {
+		cli_check_report(stdout, &cfg);
+		config_free(&cfg);
+		return 0;
 	}
 
 	/*
@@ -83,7 +199,41 @@ main(int argc, char **argv)
 	switch (cfg.mode) {
 	case CLI_MODE_SERVE:
 		cli_serve_config(&cfg, &scfg);
-		status = serve_run(&scfg);
+		if (cfg.nservers == 0 && (cfg.conf == NULL ||
+		    cfg.conf->nservers == 0)) {
+			status = serve_run(&scfg);
+			break;
+		}
+		if (cfg.nservers == 0) {
+			/* One server from a file: as `serve -- CMD`, and on
+			 * /servers/NAME/ too. */
+			named = xcalloc(1, sizeof *named);
+			named->name = cfg.conf->servers[0].name;
+			named->cfg = scfg;
+			status = serve_run_servers(&scfg, named, 1, NULL, NULL);
+			free(named);
+			break;
+		}
+		/* serve --config with several servers: each its own, and
+		 * SIGHUP reads them anew.  Without --max-queue, each
+		 * session's queue holds two of the largest answers any
+		 * server may send. */
+		named = main_named(&cfg, &scfg.http.max_queue);
+		if (cfg.watch)
+			scfg.watch = cfg.conf->file;
+		memset(&reload, 0, sizeof reload);
+		reload.argc = argc;
+		reload.argv = argv;
+		status = serve_run_servers(&scfg, named, cfg.nservers,
+		    main_reload, &reload);
+		main_named_free(named, cfg.nservers);
+		for (i = 0; i < reload.ngens; i++) {
+			main_named_free(reload.gens[i]->named,
+			    reload.gens[i]->n);
+			config_free(&reload.gens[i]->cfg);
+			free(reload.gens[i]);
+		}
+		free(reload.gens);
 		break;
 	case CLI_MODE_CLIENT:
 		cli_client_config(&cfg, &ccfg);

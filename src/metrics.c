@@ -267,7 +267,48 @@ metrics_render_methods(struct evbuffer *out)
 	}
 }
 
-/* The shared children one by one (--children), labelled child="N". */
+/* serve --config: each named server on its own, a family a gauge. */
+static void
+metrics_render_servers(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	static const struct {
+		const char	*name;
+		const char	*type;
+		const char	*help;
+	} fam[] = {
+		{ "mcpbridge_server_ready", "gauge",
+		  "1 when the server's child is ready." },
+		{ "mcpbridge_server_sessions", "gauge",
+		  "Sessions open on the server's routes." },
+		{ "mcpbridge_server_requests_in_flight", "gauge",
+		  "JSON-RPC requests waiting for the server's child." },
+		{ "mcpbridge_server_child_up", "gauge",
+		  "The server's children (or upstream connections) up." },
+		{ "mcpbridge_server_child_starts_total", "counter",
+		  "The server's shared child starts, restarts included." },
+		{ "mcpbridge_server_child_restarts_total", "counter",
+		  "The server's shared child restarts." },
+	};
+	const struct metrics_server	*sv;
+	uint64_t			 v;
+	size_t				 f, i;
+
+	for (f = 0; g->nservers > 0 && f < sizeof fam / sizeof fam[0]; f++) {
+		metrics_head(out, fam[f].name, fam[f].type, fam[f].help);
+		for (i = 0; i < g->nservers; i++) {
+			sv = &g->servers[i];
+			v = f == 0 ? (uint64_t)(sv->ready != 0) :
+			    f == 1 ? sv->sessions : f == 2 ? sv->in_flight :
+			    f == 3 ? sv->children_up : f == 4 ?
+			    sv->child_starts : sv->child_restarts;
+			evbuffer_add_printf(out, "%s{server=\"%s\"} %" PRIu64
+			    "\n", fam[f].name, sv->name, v);
+		}
+	}
+}
+
+/* The shared children one by one (--children), labelled child="N" (and
+ * server="NAME" with several servers). */
 static void
 metrics_render_pool(struct evbuffer *out, const struct metrics_gauges *g)
 {
@@ -318,8 +359,14 @@ metrics_render_pool(struct evbuffer *out, const struct metrics_gauges *g)
 				v = c->restarts;
 				break;
 			}
-			evbuffer_add_printf(out, "%s{child=\"%zu\"} %" PRIu64
-			    "\n", series[k].name, i + 1, v);
+			/* Several servers: each numbers its own from 1. */
+			if (c->server != NULL)
+				evbuffer_add_printf(out, "%s{server=\"%s\","
+				    "child=\"%zu\"} %" PRIu64 "\n",
+				    series[k].name, c->server, c->index + 1, v);
+			else
+				evbuffer_add_printf(out, "%s{child=\"%zu\"} %"
+				    PRIu64 "\n", series[k].name, i + 1, v);
 		}
 	}
 }
@@ -436,6 +483,7 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "Log lines and requests from a child the bridge did not route to "
 	    "the one busy session: another client's request may have caused "
 	    "them.", g->child_guesses_withheld);
+	metrics_render_servers(out, g);
 	metrics_render_pool(out, g);
 	metrics_mcp_render(out);
 	if (g->otel) {

@@ -70,9 +70,23 @@ struct metrics {
 	uint64_t	auth_failures;
 };
 
+/* One of the named servers of serve --config, read at render time. */
+struct metrics_server {
+	const char	*name;		/* [A-Za-z0-9._-]: a label as is */
+	size_t		 sessions;	/* open, both transports */
+	size_t		 in_flight;
+	int		 ready;
+	size_t		 children_up;
+	uint64_t	 child_starts;
+	uint64_t	 child_restarts;
+};
+
 /* One of the shared children (--children), labelled by its number from
  * 1; read at render time. */
 struct metrics_child {
+	const char	*server;	/* serve --config: its server, or NULL */
+	size_t		index;		/* with a server: its number there,
+					   from 0 */
 	int		up;
 	int		ready;
 	size_t		sessions;	/* legacy sessions pinned to it */
@@ -130,6 +144,12 @@ struct metrics_gauges {
 	uint64_t	open_fds;
 	uint64_t	max_fds;		/* RLIMIT_NOFILE, soft */
 	uint64_t	start_time_ms;		/* Unix time */
+
+	/* serve --config: each named server's own, as mcpbridge_server_*
+	 * with a server label (the families above sum them).  NULL, 0:
+	 * none.  Owned by whoever filled it. */
+	struct metrics_server	*servers;
+	size_t			 nservers;
 };
 
 /* The one set of counters of the process. */

@@ -35,6 +35,8 @@
 
 #include <json-c/json.h>
 
+#include "toolfilter.h"
+
 struct mux;
 struct mux_session;
 struct tracectx;
@@ -186,6 +188,12 @@ struct mux_config {
 	void			(*trace)(void *arg, struct mux_session *,
 				    json_object *msg);
 	void			*trace_arg;
+	/*
+	 * The child's tools clients may see and call: tools/list answers
+	 * lose the others, and a tools/call of one gets an error naming
+	 * it, the child never asked.  NULL: all.  Borrowed.
+	 */
+	const struct toolfilter	*tools;
 	/*
 	 * OpenTelemetry (serve_trace.c): a client's request msg (borrowed,
 	 * not to be changed) of session s goes to the child as cid now.  0

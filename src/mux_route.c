@@ -26,6 +26,7 @@
 #include "modern.h"
 #include "mux.h"
 #include "mux_int.h"
+#include "toolfilter.h"
 #include "rawjson.h"
 #include "tracectx.h"
 #include "xmalloc.h"
@@ -452,8 +453,25 @@ static enum mux_recv
 mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream, struct mux_batch *b)
 {
+	const char	*tool;
+
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_REQUEST:
+		/* A tool the filter hides is not called, whatever else the
+		 * request is: the child never sees it. */
+		if ((tool = toolfilter_refused_call(m->cfg.tools, msg)) !=
+		    NULL) {
+			if (*tool == '\0')
+				mux_error(m, s, stream, b, jsonrpc_id(msg),
+				    JSONRPC_INVALID_PARAMS, "Invalid params: "
+				    "tools/call names no tool");
+			else
+				mux_error(m, s, stream, b, jsonrpc_id(msg),
+				    JSONRPC_INVALID_PARAMS, "Tool not "
+				    "allowed: %s", tool);
+			json_object_put(msg);
+			return MUX_RECV_REPLY;
+		}
 		if (s->transport == MUX_TRANSPORT_STATELESS && b == NULL)
 			mux_modern_client_request(m, s, msg, stream);
 		else
@@ -636,8 +654,13 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 	json_object		*answer, *id, *state;
 	const char		*version;
 
-	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL)
+	if ((req->flags & MUX_REQ_F_TOOLS_LIST) && result != NULL) {
+		/* The mux owns the child's answer: filtered in place, for
+		 * every era's path below; only the tools a client may see
+		 * become metric labels. */
+		toolfilter_list(m->cfg.tools, result);
 		mux_tools_learn(m, c, result);
+	}
 	mux_sched_answered(m, req, result);
 	if (req->mr != NULL) {
 		mux_modern_client_answer(m, req, result, error);

@@ -2,13 +2,20 @@
 /*
  * serve.c: `mcpbridge serve`.
  *
- * Owns the event base, the shared upstreams (one, or a pool of them with
- * --children; with --isolation=session, one upstream per session), the multiplexer and the HTTP side, and moves
- * messages between them: every event ends in serve_pump, which drains the
- * multiplexer's outbox.
+ * Owns the event base, the HTTP side and the servers: for each, its
+ * multiplexer and its upstreams (the shared child, or a pool of them with
+ * --children; with --isolation=session, one upstream per session); moves
+ * messages between them: every event ends in serve_pump, which drains a
+ * server's multiplexer's outbox.  One server, unnamed, is served on /mcp,
+ * /sse and /message; several (serve --config) each on /servers/NAME/.
+ * What covers every route is the bridge's, here once: the OAuth resource
+ * server, the OpenTelemetry exporter, the message trace.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +29,7 @@
 #include <json-c/json.h>
 
 #include "clock.h"
+#include "conffile.h"
 #include "curl_event.h"
 #include "envclaim.h"
 #include "exitcodes.h"
@@ -47,13 +55,16 @@
 
 /* How often the multiplexer's clock advances (timeouts, expiries). */
 #define SERVE_TICK_MS	100
+/* --watch: how often the --config file is looked at. */
+#define SERVE_WATCH_MS	1000
 
 struct serve;
+struct serve_server;
 
-/* One upstream: a shared child (session NULL; pool[index]) or a
- * session's own. */
+/* One upstream: a shared child (session NULL; its server's pool[index])
+ * or a session's own. */
 struct serve_child {
-	struct serve		*serve;
+	struct serve_server	*server;
 	struct mux_session	*session;
 	struct upstream		*upstream;
 	size_t			 index;
@@ -63,30 +74,57 @@ struct serve_child {
 	LIST_ENTRY(serve_child)	 entry;
 };
 
-struct serve {
+/* One server: its multiplexer and its children. */
+struct serve_server {
+	struct serve		*serve;
+	const char		*name;		/* in logs; NULL: only one */
+	const char		*route;		/* /servers/ROUTE/, or NULL */
 	const struct serve_config *cfg;
-	struct event_base	*base;
 	struct mux		*mux;
-	struct http		*http;
 	/* the shared children, npool of them (none with isolation=session);
 	 * a slot is NULL once its child stopped */
 	struct serve_child	**pool;
 	size_t			 npool;
-	struct metrics_child	*pool_gauges;	/* /metrics, npool of them */
 	LIST_HEAD(, serve_child) children;	/* per-session children */
+	int			 pumping;
+	json_object		*capabilities;
+	const char		*fingerprint;	/* serve_named's */
+	int			 removed;	/* by a reload: stopping */
+	struct serve_trace_server spans;	/* its side of s->spans */
+};
+
+struct serve {
+	const struct serve_config *cfg;		/* the HTTP side, the drain */
+	struct event_base	*base;
+	struct http		*http;
+	/* The servers served, and those a reload removed: stopping, or
+	 * stopped, kept with their mux until the end (http's endpoint of
+	 * each, and the sessions it ended, still point at it). */
+	struct serve_server	**servers;
+	size_t			 nservers;
+	struct serve_server	**gone;
+	size_t			 ngone;
+	unsigned		 nextid;	/* the servers' spans.id */
+	int			 named;		/* several, each on its route */
+	serve_reload_cb		 reload;	/* SIGHUP: the servers anew */
+	void			*reload_arg;
+	/* /metrics: every server's pool, one after another */
+	struct metrics_child	*pool_gauges;
 	struct event		*tick;
 	struct event		*wake;		/* mux_wakeup, sooner */
 	struct event		*sigterm;
 	struct event		*sigint;
 	struct event		*sighup;
-	int			 pumping;
+	/* --watch: the timer, and the file as last seen */
+	struct event		*watch;
+	struct stat		 watched;
 	int			 stopping;
 	int			 exit_status;
-	json_object		*capabilities;
 	struct trace		*trace;		/* NULL: no message trace */
 
 	/* The OAuth resource server (--oauth-issuer), all NULL without:
-	 * key and introspection fetches run on ce, on our base. */
+	 * key and introspection fetches run on ce, on our base.  One for
+	 * every route: a named server's requests are checked alike. */
 	struct curl_event	*ce;
 	struct jwks		*jwks;
 	struct introspect	*introspect;
@@ -101,77 +139,113 @@ struct serve {
 
 static void	serve_pump(void *);
 static void	serve_trace_token(void *, const char *);
+static void	serve_server_init(struct serve *, struct serve_server *,
+		    const char *, const char *, const struct serve_config *);
 
-/* Is child one of the shared ones (session NULL, in s->pool)? */
+/* Is child one of its server's shared ones (session NULL, in pool)? */
 static int
 serve_child_shared(const struct serve_child *child)
 {
-	const struct serve	*s = child->serve;
+	const struct serve_server	*srv = child->server;
 
-	return child->index < s->npool && s->pool[child->index] == child;
+	return child->index < srv->npool && srv->pool[child->index] == child;
 }
 
 /* What the log calls a child: "child", "child 2" (of a pool, numbered
- * from 1 as /metrics labels them) or "session child". */
-#define SERVE_NAME_LEN	32
+ * from 1 as /metrics labels them) or "session child", after its server's
+ * name with several ("fs: child 2"). */
+#define SERVE_NAME_LEN	(CONFFILE_NAME_MAX + 32)
 static const char *
 serve_child_name(const struct serve_child *child, char *buf)
 {
-	if (serve_child_shared(child) && child->serve->npool > 1)
-		snprintf(buf, SERVE_NAME_LEN, "child %zu", child->index + 1);
+	const struct serve_server	*srv = child->server;
+	char				 what[32];
+
+	if (serve_child_shared(child) && srv->npool > 1)
+		snprintf(what, sizeof what, "child %zu", child->index + 1);
 	else
-		snprintf(buf, SERVE_NAME_LEN, "%s", child->session == NULL ?
+		snprintf(what, sizeof what, "%s", child->session == NULL ?
 		    "child" : "session child");
+	snprintf(buf, SERVE_NAME_LEN, "%s%s%s", srv->name != NULL ?
+	    srv->name : "", srv->name != NULL ? ": " : "", what);
 	return buf;
 }
 
-/* A session in the trace: its id's random part, as the access log shows
- * it (http.c's sessions are the mux sessions' data).  NULL: none. */
+/* A trace label: a server's name, a slash, a session's id. */
+#define SERVE_LABEL_MAX	(CONFFILE_NAME_MAX + 1 + SESSION_ID_LEN + 1)
+
+/*
+ * A session in the trace: its id's random part, as the access log shows
+ * it (http.c's sessions are the mux sessions' data), after its server's
+ * name and a slash when there are several ("fs/1a2b...", or "fs" for
+ * the shared child's own traffic).  NULL: none.  buf holds
+ * SERVE_LABEL_MAX.
+ */
 static const char *
-serve_trace_label(struct mux_session *ms)
+serve_trace_label(const struct serve_server *srv, struct mux_session *ms,
+    char *buf)
 {
 	const struct session	*sess;
 
-	if (ms == NULL || (sess = mux_session_data(ms)) == NULL)
-		return NULL;
-	return sess->hex;
+	sess = ms != NULL ? mux_session_data(ms) : NULL;
+	if (srv->name == NULL)
+		return sess != NULL ? sess->hex : NULL;
+	snprintf(buf, SERVE_LABEL_MAX, "%s%s%s", srv->name, sess != NULL ?
+	    "/" : "", sess != NULL ? sess->hex : "");
+	return buf;
 }
 
 /* The mux's trace hook: what a client sent, as it arrives. */
 static void
 serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 {
-	struct serve	*s = arg;
+	struct serve_server	*srv = arg;
+	struct serve		*s = srv->serve;
+	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(ms), msg);
+	trace_msg(s->trace, TRACE_CLIENT_IN, serve_trace_label(srv, ms, label),
+	    msg);
 	if (s->spans != NULL)
 		serve_trace_client_in(s->spans, ms, msg);
+}
+
+/* http's span hook: the route's server is the endpoint's pump_arg. */
+static void
+serve_span_http(void *arg, struct mux_session *ms, json_object *msg,
+    const struct http_trace_info *info)
+{
+	struct serve_server	*srv = info->route;
+
+	(void)arg;
+	serve_trace_http(&srv->spans, ms, msg, info);
 }
 
 static void
 serve_child_message(void *arg, json_object *msg)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
+	struct serve		*s = srv->serve;
+	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(s->trace, TRACE_CHILD_IN, serve_trace_label(child->session),
-	    msg);
+	trace_msg(s->trace, TRACE_CHILD_IN,
+	    serve_trace_label(srv, child->session, label), msg);
 	if (s->spans != NULL)
-		serve_trace_child_in(s->spans, msg);
+		serve_trace_child_in(&srv->spans, msg);
 	/* The mux times what the child does (questions it gathers). */
-	mux_tick(s->mux, clock_ms());
+	mux_tick(srv->mux, clock_ms());
 	if (serve_child_shared(child))
-		mux_pool_recv(s->mux, child->index, msg);
+		mux_pool_recv(srv->mux, child->index, msg);
 	else
-		mux_child_recv(s->mux, child->session, msg);
+		mux_child_recv(srv->mux, child->session, msg);
 	/* A shared child answered its handshake: it works, so if it dies
 	 * now it is restarted at once, however many times that happened. */
 	if (serve_child_shared(child) && !child->healthy &&
-	    mux_pool_ready(s->mux, child->index)) {
+	    mux_pool_ready(srv->mux, child->index)) {
 		child->healthy = 1;
 		upstream_healthy(child->upstream);
 	}
-	serve_pump(s);
+	serve_pump(srv);
 }
 
 /*
@@ -183,29 +257,28 @@ static void
 serve_child_dropped(void *arg, const struct framer_peek *pk)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
-
+	struct serve_server	*srv = child->server;
 	int			 seen;
 
-	mux_tick(s->mux, clock_ms());
+	mux_tick(srv->mux, clock_ms());
 	seen = (pk->method ? MUX_UNREADABLE_METHOD : 0) |
 	    (pk->answer ? MUX_UNREADABLE_ANSWER : 0);
 	if (serve_child_shared(child))
-		mux_pool_unreadable(s->mux, child->index,
+		mux_pool_unreadable(srv->mux, child->index,
 		    json_object_get(pk->id), seen, pk->max_line,
 		    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
 	else
-		mux_child_unreadable(s->mux, child->session,
+		mux_child_unreadable(srv->mux, child->session,
 		    json_object_get(pk->id), seen, pk->max_line,
 		    pk->drop == FRAMER_DROP_INVALID ? pk->reason : NULL);
-	serve_pump(s);
+	serve_pump(srv);
 }
 
 static void
 serve_child_up(void *arg)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
 	char			 name[SERVE_NAME_LEN];
 
 	/* Running is not ready: the handshake that follows is ("server ...
@@ -214,19 +287,20 @@ serve_child_up(void *arg)
 	    serve_child_name(child, name),
 	    (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
-	mux_tick(s->mux, clock_ms());
+	mux_tick(srv->mux, clock_ms());
 	if (serve_child_shared(child))
-		mux_pool_up(s->mux, child->index);
+		mux_pool_up(srv->mux, child->index);
 	else
-		mux_child_up(s->mux, child->session);
-	serve_pump(s);
+		mux_child_up(srv->mux, child->session);
+	serve_pump(srv);
 }
 
 static void
 serve_child_down(void *arg, const char *cause, int will_restart)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
+	struct serve		*s = srv->serve;
 	struct mux_pool_stats	 st;
 	char			 name[SERVE_NAME_LEN], load[96] = "";
 	size_t			 i, left = 0;
@@ -234,39 +308,54 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	child->healthy = 0;
 	/* A pool's child: what its going takes with it (its own sessions
 	 * and requests only; the others never notice). */
-	if (serve_child_shared(child) && s->npool > 1) {
-		mux_pool_stats(s->mux, child->index, &st);
+	if (serve_child_shared(child) && srv->npool > 1) {
+		mux_pool_stats(srv->mux, child->index, &st);
 		snprintf(load, sizeof load, " (%zu sessions and %zu requests "
 		    "in flight at its end)", st.sessions, st.in_flight);
 	}
 	if (s->spans != NULL)
-		serve_trace_child_down(s->spans, child->session,
+		serve_trace_child_down(&srv->spans, child->session,
 		    child->index, cause, will_restart);
-	if (!s->stopping)
-		log_warnx("%s %s%s%s", serve_child_name(child, name), cause,
-		    will_restart ? "; restarting" : "", load);
+	serve_child_name(child, name);
+	/* Stopped on purpose (the bridge, or a reload that removed its
+	 * server): no warning. */
+	if (!s->stopping && !srv->removed)
+		log_warnx("%s %s%s%s", name, cause, will_restart ?
+		    "; restarting" : "", load);
 	if (serve_child_shared(child))
-		mux_pool_down(s->mux, child->index, cause);
+		mux_pool_down(srv->mux, child->index, cause);
 	else
-		mux_child_down(s->mux, child->session, cause);
-	serve_pump(s);
+		mux_child_down(srv->mux, child->session, cause);
+	serve_pump(srv);
+	if (srv->removed)
+		return;		/* its children are being stopped */
 	if (!serve_child_shared(child) || will_restart || s->stopping)
 		return;
 	child->gone = 1;
-	for (i = 0; i < s->npool; i++)
-		left += s->pool[i] != NULL && !s->pool[i]->gone;
+	for (i = 0; i < srv->npool; i++)
+		left += srv->pool[i] != NULL && !srv->pool[i]->gone;
 	if (left > 0) {
 		log_warnx("%s will not be restarted; %zu of %zu serve on",
-		    name, left, s->npool);
+		    name, left, srv->npool);
+		return;
+	}
+	if (s->named) {
+		/* One of several: the others go on; this one's clients are
+		 * told at once that it is not available, and why. */
+		log_warnx("%s will not be restarted; its clients get errors",
+		    name);
+		for (i = 0; i < srv->npool; i++)
+			mux_pool_unavailable(srv->mux, i, cause);
+		serve_pump(srv);
 		return;
 	}
 	/* The shared children are gone for good: nothing left to serve. */
 	log_warnx("%s will not be restarted; exiting", name);
 	s->exit_status = EXIT_UNAVAILABLE;
 	s->stopping = 1;
-	for (i = 0; i < s->npool; i++) {
-		if (s->pool[i] != NULL)
-			upstream_stop(s->pool[i]->upstream);
+	for (i = 0; i < srv->npool; i++) {
+		if (srv->pool[i] != NULL)
+			upstream_stop(srv->pool[i]->upstream);
 	}
 }
 
@@ -279,14 +368,14 @@ static void
 serve_child_spawn_failed(void *arg, const char *cause)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
+	struct serve_server	*srv = child->server;
 
-	mux_tick(s->mux, clock_ms());
+	mux_tick(srv->mux, clock_ms());
 	if (serve_child_shared(child))
-		mux_pool_unavailable(s->mux, child->index, cause);
+		mux_pool_unavailable(srv->mux, child->index, cause);
 	else
-		mux_child_unavailable(s->mux, child->session, cause);
-	serve_pump(s);
+		mux_child_unavailable(srv->mux, child->session, cause);
+	serve_pump(srv);
 }
 
 /* Frees a child on a later loop turn: we may be inside its callback. */
@@ -299,29 +388,49 @@ serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
 	free(child);
 }
 
+/* srv has no child any more. */
+static int
+serve_server_stopped(const struct serve_server *srv)
+{
+	size_t	i;
+
+	for (i = 0; i < srv->npool; i++)
+		if (srv->pool[i] != NULL)
+			return 0;
+	return LIST_EMPTY(&srv->children);
+}
+
+/* No server has a child any more. */
+static int
+serve_all_stopped(const struct serve *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nservers; i++)
+		if (!serve_server_stopped(s->servers[i]))
+			return 0;
+	for (i = 0; i < s->ngone; i++)
+		if (!serve_server_stopped(s->gone[i]))
+			return 0;
+	return 1;
+}
+
 static void
 serve_child_stopped(void *arg)
 {
 	struct serve_child	*child = arg;
-	struct serve		*s = child->serve;
-	size_t			 i;
+	struct serve_server	*srv = child->server;
+	struct serve		*s = srv->serve;
 
-	if (serve_child_shared(child)) {
-		s->pool[child->index] = NULL;
-		event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late,
-		    child, NULL);
-		/* The shared children were the last thing running. */
-		for (i = 0; i < s->npool; i++) {
-			if (s->pool[i] != NULL)
-				return;
-		}
-		event_base_loopexit(s->base, NULL);
-		return;
-	}
-	LIST_REMOVE(child, entry);
+	if (serve_child_shared(child))
+		srv->pool[child->index] = NULL;
+	else
+		LIST_REMOVE(child, entry);
 	event_base_once(s->base, -1, EV_TIMEOUT, serve_child_free_late, child,
 	    NULL);
-	if (s->stopping && LIST_EMPTY(&s->children) && s->npool == 0)
+	/* Once the bridge is stopping (a signal, or the only server's
+	 * children gone for good), the last child to stop ends the loop. */
+	if (s->stopping && serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -371,9 +480,10 @@ serve_session_claims(struct mux_session *session)
 }
 
 static struct serve_child *
-serve_child_new(struct serve *s, struct mux_session *session, size_t index)
+serve_child_new(struct serve_server *srv, struct mux_session *session,
+    size_t index)
 {
-	const struct serve_config *cfg = s->cfg;
+	const struct serve_config *cfg = srv->cfg;
 	struct upstream_config	 uc;
 	struct serve_child	*child;
 	const char		*v;
@@ -405,35 +515,41 @@ serve_child_new(struct serve *s, struct mux_session *session, size_t index)
 		uc.restart = UPSTREAM_RESTART_ALWAYS;
 	else
 		uc.restart = cfg->restart;
-	/* A pool's copies are told apart in the log: "child 2: ...". */
-	if (session == NULL && s->npool > 1) {
-		snprintf(tag, sizeof tag, "child %zu", index + 1);
-		uc.tag = tag;
-	} else
-		uc.tag = "child";
+	/* Each child's lines say whose it is: its server's name with
+	 * several, and a pool's copies their number ("fs: child 2"). */
+	if (session == NULL && srv->npool > 1)
+		snprintf(tag, sizeof tag, "%s%schild %zu", srv->name != NULL ?
+		    srv->name : "", srv->name != NULL ? ": " : "", index + 1);
+	else
+		snprintf(tag, sizeof tag, "%s", srv->name != NULL ? srv->name :
+		    "child");
+	uc.tag = tag;
 	/* The mux parses what it looks into; the trace redacts what it
 	 * shows, so it needs every string parsed. */
-	uc.raw_answers = s->trace == NULL;
+	uc.raw_answers = srv->serve->trace == NULL;
 	/* Restarts back off up to 30 s; fault tests kill the child often. */
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
 
 	child = xcalloc(1, sizeof *child);
-	child->serve = s;
+	child->server = srv;
 	child->session = session;
-	child->upstream = upstream_new(s->base, &uc, &serve_child_ops, child);
+	child->index = index;
+	child->upstream = upstream_new(srv->serve->base, &uc, &serve_child_ops,
+	    child);
 	envclaim_env_free(env);		/* upstream_new copied it */
 	return child;
 }
 
 static struct serve_child *
-serve_find_child(struct serve *s, struct mux_session *session, size_t index)
+serve_find_child(struct serve_server *srv, struct mux_session *session,
+    size_t index)
 {
 	struct serve_child	*child;
 
 	if (session == NULL)
-		return index < s->npool ? s->pool[index] : NULL;
-	LIST_FOREACH(child, &s->children, entry) {
+		return index < srv->npool ? srv->pool[index] : NULL;
+	LIST_FOREACH(child, &srv->children, entry) {
 		if (child->session == session)
 			return child;
 	}
@@ -441,18 +557,19 @@ serve_find_child(struct serve *s, struct mux_session *session, size_t index)
 }
 
 static void
-serve_start_session_child(struct serve *s, struct mux_session *session)
+serve_start_session_child(struct serve_server *srv,
+    struct mux_session *session)
 {
 	struct serve_child	*child;
 	const char		*cause;
 
-	child = serve_child_new(s, session, 0);
-	LIST_INSERT_HEAD(&s->children, child, entry);
+	child = serve_child_new(srv, session, 0);
+	LIST_INSERT_HEAD(&srv->children, child, entry);
 	if (upstream_start(child->upstream) == -1) {
 		/* Told to the mux like any other exit, with the reason, so
 		 * the client reads why; the session ends. */
 		cause = upstream_error(child->upstream);
-		mux_child_down(s->mux, session, cause != NULL ? cause :
+		mux_child_down(srv->mux, session, cause != NULL ? cause :
 		    "could not be started");
 	}
 }
@@ -468,14 +585,36 @@ serve_stop_child(struct serve_child *child)
 	upstream_stop(child->upstream);
 }
 
-/* The mux wants a tick before the regular one (mux_wakeup). */
+/* Every child of srv stops (the pool's too). */
+static void
+serve_server_stop_children(struct serve_server *srv)
+{
+	struct serve_child	*child, *next;
+	size_t			 i;
+
+	for (child = LIST_FIRST(&srv->children); child != NULL; child = next) {
+		next = LIST_NEXT(child, entry);
+		serve_stop_child(child);
+	}
+	for (i = 0; i < srv->npool; i++) {
+		if (srv->pool[i] != NULL)
+			upstream_stop(srv->pool[i]->upstream);
+	}
+}
+
+/* A mux wants a tick before the regular one (mux_wakeup): the soonest. */
 static void
 serve_arm_wake(struct serve *s)
 {
 	struct timeval	tv;
-	uint64_t	when, now;
+	uint64_t	when = 0, w, now;
+	size_t		i;
 
-	if (s->wake == NULL || (when = mux_wakeup(s->mux)) == 0)
+	for (i = 0; i < s->nservers; i++)
+		if ((w = mux_wakeup(s->servers[i]->mux)) != 0 &&
+		    (when == 0 || w < when))
+			when = w;
+	if (s->wake == NULL || when == 0)
 		return;
 	now = clock_ms();
 	when = when > now ? when - now : 0;
@@ -484,28 +623,32 @@ serve_arm_wake(struct serve *s)
 }
 
 /*
- * Drains the multiplexer.  Re-entrant calls (an HTTP delivery that closes a
- * session, say) return at once: the outer loop picks up what they queued.
+ * Drains a server's multiplexer.  Re-entrant calls (an HTTP delivery that
+ * closes a session, say) return at once: the outer loop picks up what
+ * they queued.
  */
 static void
 serve_pump(void *arg)
 {
-	struct serve		*s = arg;
+	struct serve_server	*srv = arg;
+	struct serve		*s = srv->serve;
 	struct serve_child	*child;
 	struct mux_out		 out;
+	char			 label[SERVE_LABEL_MAX];
 
-	if (s->pumping)
+	if (srv->pumping)
 		return;
-	s->pumping = 1;
-	while (mux_next(s->mux, &out)) {
+	srv->pumping = 1;
+	while (mux_next(srv->mux, &out)) {
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
-			child = serve_find_child(s, out.session, out.child);
+			child = serve_find_child(srv, out.session, out.child);
 			if (child != NULL && !child->stopping)
 				trace_msg(s->trace, TRACE_CHILD_OUT,
-				    serve_trace_label(out.session), out.msg);
+				    serve_trace_label(srv, out.session, label),
+				    out.msg);
 			if (s->spans != NULL && out.session == NULL)
-				serve_trace_child_out(s->spans, out.child,
+				serve_trace_child_out(&srv->spans, out.child,
 				    out.msg);
 			if (child == NULL || child->stopping ||
 			    upstream_send(child->upstream, out.msg) == -1)
@@ -523,17 +666,18 @@ serve_pump(void *arg)
 				serve_trace_session_end(s->spans, out.session);
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT,
-				    serve_trace_label(out.session), out.msg);
+				    serve_trace_label(srv, out.session, label),
+				    out.msg);
 			if (s->http != NULL)
 				http_deliver(s->http, &out);
 			else if (out.msg != NULL)
 				json_object_put(out.msg);
 			break;
 		case MUX_OUT_CHILD_START:
-			serve_start_session_child(s, out.session);
+			serve_start_session_child(srv, out.session);
 			break;
 		case MUX_OUT_CHILD_STOP:
-			if ((child = serve_find_child(s, out.session, 0)) !=
+			if ((child = serve_find_child(srv, out.session, 0)) !=
 			    NULL)
 				serve_stop_child(child);
 			break;
@@ -541,7 +685,7 @@ serve_pump(void *arg)
 	}
 	if (s->http != NULL)
 		http_delivered(s->http);
-	s->pumping = 0;
+	srv->pumping = 0;
 	serve_arm_wake(s);
 }
 
@@ -549,9 +693,19 @@ static void
 serve_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct serve	*s = arg;
+	size_t		 i;
 
-	mux_tick(s->mux, clock_ms());
-	serve_pump(s);
+	for (i = 0; i < s->nservers; i++) {
+		mux_tick(s->servers[i]->mux, clock_ms());
+		serve_pump(s->servers[i]);
+	}
+	/* Removed ones still draining: their timeouts run too. */
+	for (i = 0; i < s->ngone; i++) {
+		if (serve_server_stopped(s->gone[i]))
+			continue;
+		mux_tick(s->gone[i]->mux, clock_ms());
+		serve_pump(s->gone[i]);
+	}
 	if (s->spans != NULL)
 		serve_trace_tick(s->spans, clock_ms());
 	/* The access log's buffered lines: out within a second. */
@@ -579,27 +733,18 @@ serve_drained(void *arg)
 	serve_trace_flush(s->spans, deadline, serve_stop_children, s);
 }
 
-/* The loop ends when the last child is gone. */
+/* Every server's children stop; the loop ends when the last is gone. */
 static void
 serve_stop_children(void *arg)
 {
-	struct serve		*s = arg;
-	struct serve_child	*child, *next;
-	size_t			 i, running = 0;
+	struct serve	*s = arg;
+	size_t		 i;
 
-	for (child = LIST_FIRST(&s->children); child != NULL; child = next) {
-		next = LIST_NEXT(child, entry);
-		serve_stop_child(child);
-	}
-	/* Every shared child stops; the last one's on_stopped ends the
-	 * loop. */
-	for (i = 0; i < s->npool; i++) {
-		if (s->pool[i] != NULL) {
-			running++;
-			upstream_stop(s->pool[i]->upstream);
-		}
-	}
-	if (running == 0 && LIST_EMPTY(&s->children))
+	for (i = 0; i < s->nservers; i++)
+		serve_server_stop_children(s->servers[i]);
+	for (i = 0; i < s->ngone; i++)
+		serve_server_stop_children(s->gone[i]);
+	if (serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
 
@@ -619,26 +764,27 @@ serve_stop(struct serve *s)
 		serve_drained(s);
 }
 
-/* /metrics: what the children are doing. */
+/* /metrics of srv's children: the totals in *g, its pool into mc (npool
+ * of them, labelled with its route when it has one). */
 static void
-serve_stats(void *arg, struct metrics_gauges *g)
+serve_server_stats(struct serve_server *srv, struct metrics_gauges *g,
+    struct metrics_child *mc)
 {
-	struct serve			*s = arg;
 	struct serve_child		*child;
 	const struct upstream_stats	*us;
 	struct mux_pool_stats		 ps;
-	struct metrics_child		*mc;
 	size_t				 i;
-	struct otel_export_stats	 os;
 
-	for (i = 0; i < s->npool; i++) {
-		mc = &s->pool_gauges[i];
-		mux_pool_stats(s->mux, i, &ps);
+	for (i = 0; i < srv->npool; i++, mc++) {
+		memset(mc, 0, sizeof *mc);
+		mc->server = srv->serve->named ? srv->route : NULL;
+		mc->index = i;
+		mux_pool_stats(srv->mux, i, &ps);
 		mc->ready = ps.ready;
 		mc->sessions = ps.sessions;
 		mc->in_flight = ps.in_flight;
 		mc->requests = ps.requests;
-		if ((child = s->pool[i]) == NULL)
+		if ((child = srv->pool[i]) == NULL)
 			continue;
 		/* The totals are the pool's; the restarts also each child's
 		 * (the process's own count: a failed spawn is one too). */
@@ -651,10 +797,49 @@ serve_stats(void *arg, struct metrics_gauges *g)
 		g->child_messages_in += us->messages_in;
 		g->child_messages_out += us->messages_out;
 	}
-	g->pool = s->pool_gauges;
-	g->npool = s->npool;
-	LIST_FOREACH(child, &s->children, entry)
+	LIST_FOREACH(child, &srv->children, entry)
 		g->children_up += upstream_is_up(child->upstream);
+}
+
+/* /metrics: what the children are doing, summed over the servers; each
+ * named one's own, and each shared child's. */
+static void
+serve_stats(void *arg, struct metrics_gauges *g)
+{
+	struct serve			*s = arg;
+	struct serve_server		*srv;
+	struct metrics_gauges		 one;
+	struct metrics_server		*ms;
+	struct otel_export_stats	 os;
+	size_t				 i, j, npool = 0;
+
+	for (i = 0; i < s->nservers; i++)
+		npool += s->servers[i]->npool;
+	s->pool_gauges = xreallocarray(s->pool_gauges, npool > 0 ? npool : 1,
+	    sizeof *s->pool_gauges);
+	g->pool = s->pool_gauges;
+	g->npool = npool;
+	for (i = 0, npool = 0; i < s->nservers; i++) {
+		srv = s->servers[i];
+		memset(&one, 0, sizeof one);
+		serve_server_stats(srv, &one, s->pool_gauges + npool);
+		npool += srv->npool;
+		g->children_up += one.children_up;
+		g->child_starts += one.child_starts;
+		g->child_restarts += one.child_restarts;
+		g->child_messages_in += one.child_messages_in;
+		g->child_messages_out += one.child_messages_out;
+		/* And each named one on its own (http filled the rest). */
+		for (j = 0; j < g->nservers; j++) {
+			ms = &g->servers[j];
+			if (srv->route == NULL || strcmp(srv->route,
+			    ms->name) != 0)
+				continue;
+			ms->children_up += one.children_up;
+			ms->child_starts = one.child_starts;
+			ms->child_restarts = one.child_restarts;
+		}
+	}
 	if (s->spans != NULL) {
 		serve_trace_stats(s->spans, &os);
 		g->otel = 1;
@@ -684,24 +869,197 @@ serve_signal(evutil_socket_t sig, short ev, void *arg)
  * operator at the log.
  */
 static void
-serve_log_pool(struct serve *s)
+serve_log_pool(struct serve_server *srv)
 {
 	struct mux_pool_stats	 ps;
 	const struct upstream_stats *us;
 	size_t			 i;
 
-	if (s->npool < 2)
+	if (srv->npool < 2)
 		return;
-	for (i = 0; i < s->npool; i++) {
-		mux_pool_stats(s->mux, i, &ps);
-		us = s->pool[i] != NULL ? upstream_stats(s->pool[i]->upstream) :
-		    NULL;
-		log_info("child %zu: %s, %zu sessions, %zu requests in flight, "
-		    "%" PRIu64 " forwarded, %" PRIu64 " restarts", i + 1,
-		    ps.ready ? "ready" : ps.up ? "starting" : "down",
-		    ps.sessions, ps.in_flight, ps.requests,
+	for (i = 0; i < srv->npool; i++) {
+		mux_pool_stats(srv->mux, i, &ps);
+		us = srv->pool[i] != NULL ?
+		    upstream_stats(srv->pool[i]->upstream) : NULL;
+		log_info("%s%schild %zu: %s, %zu sessions, %zu requests in "
+		    "flight, %" PRIu64 " forwarded, %" PRIu64 " restarts",
+		    srv->name != NULL ? srv->name : "", srv->name != NULL ?
+		    ": " : "", i + 1, ps.ready ? "ready" : ps.up ? "starting" :
+		    "down", ps.sessions, ps.in_flight, ps.requests,
 		    us != NULL ? us->restarts : 0);
 	}
+}
+
+/* Starts srv's shared children (none with isolation=session): -1 if
+ * one's command cannot run (upstream logged why). */
+static int
+serve_server_start(struct serve_server *srv)
+{
+	size_t	i;
+
+	/* The mux bounds the pool (MUX_CHILDREN_MAX); serve follows it. */
+	if ((srv->npool = mux_pool_size(srv->mux)) == 0)
+		return 0;
+	srv->pool = xcalloc(srv->npool, sizeof *srv->pool);
+	for (i = 0; i < srv->npool; i++)
+		srv->pool[i] = serve_child_new(srv, NULL, i);
+	if (srv->npool > 1)
+		log_info("%s%srunning %zu copies of the child (--children)",
+		    srv->name != NULL ? srv->name : "", srv->name != NULL ?
+		    ": " : "", srv->npool);
+	for (i = 0; i < srv->npool; i++) {
+		if (upstream_start(srv->pool[i]->upstream) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A reload's new server: its mux, its route, its children. */
+static void
+serve_server_add(struct serve *s, const struct serve_named *nm)
+{
+	struct serve_server	*srv;
+	const char		*cause;
+	char			**e, *eq;
+	size_t			 i;
+
+	srv = xcalloc(1, sizeof *srv);
+	serve_server_init(s, srv, nm->name, nm->name, &nm->cfg);
+	srv->fingerprint = nm->fingerprint;
+	s->servers = xreallocarray(s->servers, s->nservers + 1,
+	    sizeof *s->servers);
+	s->servers[s->nservers++] = srv;
+	for (e = nm->cfg.env; e != NULL && *e != NULL; e++)
+		if ((eq = strchr(*e, '=')) != NULL) {
+			trace_secret(s->trace, eq + 1);
+			serve_trace_secret(s->spans, eq + 1);
+		}
+	/* Without --max-queue, the queue holds two of its largest answers
+	 * (cli_serve_config), as it does for those served from the start. */
+	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
+	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
+	/* A command that cannot run: its clients are told why (upstream
+	 * logged it); the others go on. */
+	if (serve_server_start(srv) == -1) {
+		for (i = 0; i < srv->npool; i++) {
+			cause = upstream_error(srv->pool[i]->upstream);
+			mux_pool_unavailable(srv->mux, i, cause != NULL ?
+			    cause : "could not be started");
+		}
+		serve_pump(srv);
+	}
+}
+
+/* A removed server's requests in flight are answered, or out of time
+ * (http told them): its children stop. */
+static void
+serve_server_drained(void *arg)
+{
+	struct serve_server	*srv = arg;
+
+	log_info("%s: drained; stopping its children", srv->name);
+	serve_server_stop_children(srv);
+}
+
+/* A reload removed (or changed) servers[i]: its routes take no new
+ * session, its requests in flight drain (up to --drain-timeout), then its
+ * sessions end and its children stop; it is kept until the end. */
+static void
+serve_server_remove(struct serve *s, size_t i, const char *why)
+{
+	struct serve_server	*srv = s->servers[i];
+
+	srv->removed = 1;
+	if (http_remove_endpoint(s->http, srv->route, why,
+	    s->cfg->drain_timeout_ms, serve_server_drained, srv) == -1)
+		serve_server_stop_children(srv);
+	s->gone = xreallocarray(s->gone, s->ngone + 1, sizeof *s->gone);
+	s->gone[s->ngone++] = srv;
+	memmove(&s->servers[i], &s->servers[i + 1],
+	    (s->nservers - i - 1) * sizeof *s->servers);
+	s->nservers--;
+}
+
+/*
+ * SIGHUP with several servers: the file again.  A server whose name is
+ * gone is removed, one whose settings changed (its fingerprint) is
+ * removed and added anew, a new name is added; the others, and their
+ * sessions, are left alone.  A file that cannot be served changes
+ * nothing (the callback logged why).
+ */
+static int
+serve_reload(struct serve *s, const char *who)
+{
+	const struct serve_named	*nm;
+	size_t				 n, i, j, added = 0, removed = 0,
+					 changed = 0;
+	int				 keep;
+
+	if (s->reload(s->reload_arg, &nm, &n) == -1) {
+		log_warnx("%s: the servers run on as they were", who);
+		return 1;
+	}
+	for (i = 0; i < s->nservers; ) {
+		keep = 0;
+		for (j = 0; j < n; j++)
+			if (strcmp(nm[j].name, s->servers[i]->route) == 0)
+				keep = strcmp(nm[j].fingerprint,
+				    s->servers[i]->fingerprint) == 0 ? 1 : -1;
+		if (keep == 1) {
+			i++;
+			continue;
+		}
+		log_info("%s: server %s %s", who, s->servers[i]->route,
+		    keep == 0 ? "removed" : "changed: restarting it");
+		if (keep == 0)
+			removed++;
+		else
+			changed++;
+		serve_server_remove(s, i, keep == 0 ? "its server was removed" :
+		    "its server's settings changed");
+	}
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < s->nservers; i++)
+			if (strcmp(nm[j].name, s->servers[i]->route) == 0)
+				break;
+		if (i < s->nservers)
+			continue;
+		added++;	/* a changed one is added again too */
+		log_info("%s: server %s started", who, nm[j].name);
+		serve_server_add(s, &nm[j]);
+	}
+	log_info("%s: servers reloaded: %zu added, %zu removed, %zu "
+	    "restarted, %zu unchanged", who, added - changed, removed, changed,
+	    s->nservers - added);
+	return 1;
+}
+
+/*
+ * --watch: the file as SIGHUP reads it, when it changed (another inode,
+ * as an editor's or a deployment's rename gives, another size or time).
+ * A file caught half written fails to load and changes nothing; the next
+ * look finds it whole.
+ */
+static void
+serve_watch(evutil_socket_t fd, short ev, void *arg)
+{
+	struct serve	*s = arg;
+	struct stat	 sb;
+
+	if (stat(s->cfg->watch, &sb) == -1) {
+		log_debug("--watch: %s: %s", s->cfg->watch, strerror(errno));
+		return;
+	}
+	/* Seconds only (st_mtime is everywhere): a same-size rewrite in
+	 * place within a second is the one change missed. */
+	if (sb.st_ino == s->watched.st_ino && sb.st_dev == s->watched.st_dev &&
+	    sb.st_size == s->watched.st_size &&
+	    sb.st_mtime == s->watched.st_mtime)
+		return;
+	s->watched = sb;
+	log_info("--watch: %s changed", s->cfg->watch);
+	if (!s->stopping)
+		serve_reload(s, "--watch");
 }
 
 /*
@@ -713,10 +1071,14 @@ static void
 serve_sighup(evutil_socket_t sig, short ev, void *arg)
 {
 	struct serve	*s = arg;
+	size_t		 i;
 	int		 n;
 
 	n = log_reopen() != 0;
-	serve_log_pool(s);
+	for (i = 0; i < s->nservers; i++)
+		serve_log_pool(s->servers[i]);
+	if (s->reload != NULL && s->http != NULL)
+		n += serve_reload(s, "SIGHUP");
 	if (s->http != NULL) {
 		n += http_reload(s->http);
 		if (s->trace != NULL || s->spans != NULL)
@@ -757,13 +1119,16 @@ serve_trace_secrets(struct serve *s)
 {
 	char	**e;
 	char	 *eq;
+	size_t	  i;
 
-	for (e = s->cfg->env; e != NULL && *e != NULL; e++) {
-		if ((eq = strchr(*e, '=')) != NULL) {
-			trace_secret(s->trace, eq + 1);
-			serve_trace_secret(s->spans, eq + 1);
+	for (i = 0; i < s->nservers; i++)
+		for (e = s->servers[i]->cfg->env; e != NULL && *e != NULL;
+		    e++) {
+			if ((eq = strchr(*e, '=')) != NULL) {
+				trace_secret(s->trace, eq + 1);
+				serve_trace_secret(s->spans, eq + 1);
+			}
 		}
-	}
 }
 
 /*
@@ -838,9 +1203,13 @@ serve_default_resource(const char *url, const char *host,
 }
 
 /*
- * The OAuth resource server, once listening (the default resource is the
- * listener's /mcp URL) and before any child starts (the client secret's
- * variable is gone from the environment by then).  -1 with a log line.
+ * The OAuth resource server, once listening and before any child starts
+ * (the client secret's variable is gone from the environment by then).
+ * One for all the routes: the default resource is the listener's /mcp
+ * URL or, when servers are named (serve --config), the listener's URL
+ * with --base-path, whose path every /servers/NAME/ route is under (a
+ * client checks that its server's URL is), so one token of that audience
+ * serves each route, checked and scoped as on /mcp.  -1 with a log line.
  */
 static int
 serve_oauth_start(struct serve *s)
@@ -857,6 +1226,9 @@ serve_oauth_start(struct serve *s)
 
 	if (cfg->oauth_resource != NULL)
 		s->resource = xstrdup(cfg->oauth_resource);
+	else if (s->servers[0]->route != NULL)
+		s->resource = serve_default_resource(http_url(s->http),
+		    cfg->http.host, "");
 	else
 		s->resource = serve_default_resource(http_url(s->http),
 		    cfg->http.host, cfg->http.mcp_path);
@@ -968,20 +1340,103 @@ serve_oauth_free(struct serve *s)
 	free(s->document);
 }
 
+/* A server's multiplexer, from its config. */
+static void
+serve_server_init(struct serve *s, struct serve_server *srv,
+    const char *name, const char *route, const struct serve_config *cfg)
+{
+	struct mux_config	 mc;
+
+	srv->serve = s;
+	srv->name = name;
+	srv->route = route;
+	srv->cfg = cfg;
+	srv->spans.st = s->spans;
+	srv->spans.id = s->nextid++;
+	srv->spans.name = route;
+	LIST_INIT(&srv->children);
+	if (cfg->client_capabilities != NULL) {
+		srv->capabilities = jsonparse_strict(cfg->client_capabilities,
+		    strlen(cfg->client_capabilities), NULL);
+		/* cli.c checked it already; this only keeps the pair honest. */
+		if (srv->capabilities == NULL)
+			fatalx("--client-capabilities is not JSON");
+	}
+	serve_forget_claim_vars(cfg);
+	memset(&mc, 0, sizeof mc);
+	mc.isolation = cfg->isolation;
+	mc.server_requests = cfg->server_requests;
+	mc.asking_tools = (const char *const *)cfg->asking_tools;
+	mc.client_capabilities = srv->capabilities;
+	mc.client_name = PACKAGE_NAME;
+	mc.client_version = PACKAGE_VERSION;
+	mc.init_timeout_ms = cfg->init_timeout_ms;
+	/* The command alone: its arguments may carry secrets. */
+	mc.child_name = cfg->connect != NULL ? cfg->connect :
+	    cfg->command != NULL ? cfg->command[0] : NULL;
+	mc.child_era = cfg->child_era;
+	mc.probe_timeout_ms = cfg->probe_timeout_ms;
+	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
+	mc.max_children = cfg->max_children;
+	mc.children = cfg->children;
+	mc.instance_id = cfg->instance_id;
+	mc.tools = &cfg->tools;
+	if (s->spans != NULL) {
+		mc.span_child = serve_trace_child_request;
+		mc.span_server = serve_trace_server_request;
+		mc.span_arg = &srv->spans;
+	}
+	if (s->trace != NULL || s->spans != NULL) {
+		mc.trace = serve_trace_in;
+		mc.trace_arg = srv;
+	}
+	srv->mux = mux_new(&mc);
+	mux_tick(srv->mux, clock_ms());
+}
+
+static void
+serve_server_free(struct serve_server *srv)
+{
+	struct serve_child	*child;
+	size_t			 i;
+
+	while ((child = LIST_FIRST(&srv->children)) != NULL) {
+		LIST_REMOVE(child, entry);
+		upstream_free(child->upstream);
+		free(child);
+	}
+	for (i = 0; i < srv->npool; i++) {
+		if (srv->pool[i] != NULL) {
+			upstream_free(srv->pool[i]->upstream);
+			free(srv->pool[i]);
+		}
+	}
+	free(srv->pool);
+	if (srv->mux != NULL)
+		mux_free(srv->mux);
+	if (srv->capabilities != NULL)
+		json_object_put(srv->capabilities);
+}
+
 int
 serve_run(const struct serve_config *cfg)
 {
+	return serve_run_servers(cfg, NULL, 0, NULL, NULL);
+}
+
+int
+serve_run_servers(const struct serve_config *cfg,
+    const struct serve_named *named, size_t nnamed, serve_reload_cb reload,
+    void *reload_arg)
+{
 	struct serve		 s;
-	struct mux_config	 mc;
 	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
-	struct serve_child	*child;
 	struct event_config	*ec;
 	size_t			 i;
 
 	memset(&s, 0, sizeof s);
 	s.cfg = cfg;
 	s.exit_status = 0;
-	LIST_INIT(&s.children);
 	/*
 	 * With epoll, the changelist turns the enable/disable pairs that
 	 * evhttp and the bufferevents make within one loop turn into one
@@ -997,58 +1452,50 @@ serve_run(const struct serve_config *cfg)
 		fatalx("event_base_new failed");
 	log_set_base(s.base);
 
-	if (cfg->client_capabilities != NULL) {
-		s.capabilities = jsonparse_strict(cfg->client_capabilities,
-		    strlen(cfg->client_capabilities), NULL);
-		/* cli.c checked it already; this only keeps the pair honest. */
-		if (s.capabilities == NULL)
-			fatalx("--client-capabilities is not JSON");
-	}
+	/* What covers every route: made before the servers, whose muxes
+	 * take the span hooks. */
 	s.trace = trace_new(cfg->trace);
-	serve_forget_claim_vars(cfg);
-	memset(&mc, 0, sizeof mc);
-	mc.isolation = cfg->isolation;
-	mc.server_requests = cfg->server_requests;
-	mc.asking_tools = (const char *const *)cfg->asking_tools;
-	mc.client_capabilities = s.capabilities;
-	mc.client_name = PACKAGE_NAME;
-	mc.client_version = PACKAGE_VERSION;
-	mc.init_timeout_ms = cfg->init_timeout_ms;
-	/* The command alone: its arguments may carry secrets. */
-	mc.child_name = cfg->connect != NULL ? cfg->connect :
-	    cfg->command != NULL ? cfg->command[0] : NULL;
-	mc.child_era = cfg->child_era;
-	mc.probe_timeout_ms = cfg->probe_timeout_ms;
-	mc.request_timeout_ms = cfg->serve_request_timeout_ms;
-	mc.max_children = cfg->max_children;
-	mc.children = cfg->children;
-	mc.instance_id = cfg->instance_id;
 	s.spans = serve_trace_new(s.base, cfg);
+	/*
+	 * One server (cfg, or one named) is served on /mcp, /sse and
+	 * /message, and its logs read as ever; several each on their own
+	 * /servers/NAME/ only, their log lines named.  A named one is on
+	 * /servers/NAME/ too.
+	 */
+	s.nservers = nnamed > 0 ? nnamed : 1;
+	s.servers = xcalloc(s.nservers, sizeof *s.servers);
+	s.named = nnamed > 1;
+	for (i = 0; i < s.nservers; i++) {
+		s.servers[i] = xcalloc(1, sizeof *s.servers[i]);
+		serve_server_init(&s, s.servers[i], nnamed > 1 ?
+		    named[i].name : NULL, nnamed > 0 ? named[i].name : NULL,
+		    nnamed > 0 ? &named[i].cfg : cfg);
+		s.servers[i]->fingerprint = nnamed > 0 ?
+		    named[i].fingerprint : NULL;
+	}
+	/* Several servers: SIGHUP reads the file again. */
+	if (s.named) {
+		s.reload = reload;
+		s.reload_arg = reload_arg;
+	}
+	/* Every server's --env values, for both traces: one exporter. */
 	serve_trace_secrets(&s);
-	if (s.spans != NULL) {
-		mc.span_child = serve_trace_child_request;
-		mc.span_server = serve_trace_server_request;
-		mc.span_arg = s.spans;
-	}
-	if (s.trace != NULL || s.spans != NULL) {
-		mc.trace = serve_trace_in;
-		mc.trace_arg = &s;
-	}
-	s.mux = mux_new(&mc);
-	mux_tick(s.mux, clock_ms());
 
-	if ((s.http = http_new(s.base, &cfg->http, s.mux, serve_pump,
-	    &s)) == NULL) {
+	if ((s.http = http_new(s.base, &cfg->http, nnamed <= 1 ?
+	    s.servers[0]->mux : NULL, serve_pump, s.servers[0])) == NULL) {
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
+	for (i = 0; i < nnamed; i++)
+		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
+		    serve_pump, s.servers[i]);
 	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
 		http_set_token_seen(s.http, serve_trace_oauth_token, &s);
 	}
 	http_set_stats(s.http, serve_stats, &s);
 	if (s.spans != NULL)
-		http_set_trace(s.http, serve_trace_http, s.spans);
+		http_set_trace(s.http, serve_span_http, &s);
 	if (http_listen(s.http) == -1) {
 		s.exit_status = EXIT_OSERR;
 		goto out;
@@ -1058,22 +1505,10 @@ serve_run(const struct serve_config *cfg)
 		goto out;
 	}
 
-	/* The mux bounds the pool (MUX_CHILDREN_MAX); serve follows it. */
-	if ((s.npool = mux_pool_size(s.mux)) > 0) {
-		s.pool = xcalloc(s.npool, sizeof *s.pool);
-		s.pool_gauges = xcalloc(s.npool, sizeof *s.pool_gauges);
-		for (i = 0; i < s.npool; i++) {
-			s.pool[i] = serve_child_new(&s, NULL, i);
-			s.pool[i]->index = i;
-		}
-		if (s.npool > 1)
-			log_info("running %zu copies of the child (--children)",
-			    s.npool);
-		for (i = 0; i < s.npool; i++) {
-			if (upstream_start(s.pool[i]->upstream) == -1) {
-				s.exit_status = EXIT_UNAVAILABLE;
-				goto out;
-			}
+	for (i = 0; i < s.nservers; i++) {
+		if (serve_server_start(s.servers[i]) == -1) {
+			s.exit_status = EXIT_UNAVAILABLE;
+			goto out;
 		}
 	}
 	http_print_urls(s.http);
@@ -1087,6 +1522,14 @@ serve_run(const struct serve_config *cfg)
 	evsignal_add(s.sigterm, NULL);
 	evsignal_add(s.sigint, NULL);
 	evsignal_add(s.sighup, NULL);
+	if (cfg->watch != NULL && s.reload != NULL) {
+		/* As it was read; a failed stat is a change later. */
+		if (stat(cfg->watch, &s.watched) == -1)
+			memset(&s.watched, 0, sizeof s.watched);
+		s.watch = event_new(s.base, -1, EV_PERSIST, serve_watch, &s);
+		clock_tv(&tv, SERVE_WATCH_MS);
+		event_add(s.watch, &tv);
+	}
 
 	event_base_dispatch(s.base);
 	log_info("stopped");
@@ -1102,6 +1545,8 @@ out:
 		event_free(s.sigint);
 	if (s.sighup != NULL)
 		event_free(s.sighup);
+	if (s.watch != NULL)
+		event_free(s.watch);
 	/* We are leaving anyway.  Freeing the signal events gave the default
 	 * actions back; a signal during the cleanup below must not kill the
 	 * process (its exit status would say "killed" instead of 0). */
@@ -1112,24 +1557,19 @@ out:
 		http_free(s.http);
 	s.http = NULL;
 	serve_oauth_free(&s);
-	while ((child = LIST_FIRST(&s.children)) != NULL) {
-		LIST_REMOVE(child, entry);
-		upstream_free(child->upstream);
-		free(child);
+	for (i = 0; i < s.nservers; i++) {
+		serve_server_free(s.servers[i]);
+		free(s.servers[i]);
 	}
-	for (i = 0; i < s.npool; i++) {
-		if (s.pool[i] != NULL) {
-			upstream_free(s.pool[i]->upstream);
-			free(s.pool[i]);
-		}
+	free(s.servers);
+	for (i = 0; i < s.ngone; i++) {
+		serve_server_free(s.gone[i]);
+		free(s.gone[i]);
 	}
-	free(s.pool);
+	free(s.gone);
 	free(s.pool_gauges);
-	mux_free(s.mux);
 	serve_trace_free(s.spans);
 	trace_free(s.trace);
-	if (s.capabilities != NULL)
-		json_object_put(s.capabilities);
 	/* Runs the late frees still queued, then frees the base. */
 	event_base_loop(s.base, EVLOOP_NONBLOCK);
 	log_set_base(NULL);

@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "mux.h"
+#include "toolfilter.h"
 #include "otel.h"
 #include "trace.h"
 #include "upstream.h"
@@ -46,6 +47,12 @@ struct serve_config {
 	uint64_t		 probe_timeout_ms;
 	uint64_t		 serve_request_timeout_ms; /* 0: none */
 	const char		*instance_id;	/* session id prefix, or NULL */
+	/* --watch: this --config file, reloaded when it changes (several
+	 * servers); NULL: not watched */
+	const char		*watch;
+	/* --allow-tool, --deny-tool: the child's tools clients see and may
+	 * call */
+	struct toolfilter	 tools;
 
 	/* the OAuth resource server (--oauth-*); none without issuers */
 	char			**oauth_issuers;	/* NULL-terminated */
@@ -73,8 +80,30 @@ struct serve_config {
 	int			 otel_capture_content;
 };
 
+/* One of several servers (serve --config): its name and its config. */
+struct serve_named {
+	const char		*name;
+	struct serve_config	 cfg;
+	/* Equal for equal settings: a reload restarts a server whose
+	 * fingerprint changed (cli_server_fingerprint). */
+	const char		*fingerprint;
+};
+
+/* SIGHUP with several servers: the servers the file names now, in
+ * *named (the callee's, valid until the process ends) and *n; 0, or -1
+ * when the file cannot be served (the callee logged why). */
+typedef int	(*serve_reload_cb)(void *arg, const struct serve_named **named,
+		    size_t *n);
+
 /* Runs until stopped by a signal (or the upstream is gone for good);
  * returns the process exit status. */
 int	serve_run(const struct serve_config *);
+/* The same with n named servers, each on /servers/NAME/ (cfg: the HTTP
+ * side, the drain, the trace); one gone for good leaves the others
+ * running.  With several, SIGHUP calls reload (if not NULL) and applies
+ * the difference. */
+int	serve_run_servers(const struct serve_config *cfg,
+	    const struct serve_named *, size_t n, serve_reload_cb,
+	    void *reload_arg);
 
 #endif

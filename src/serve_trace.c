@@ -6,8 +6,10 @@
  * Every span open is one struct strace in one hash map, by a key that
  * says what it is and which id its end comes back with:
  *   "s\n" SESSION "\n" ID	a client's request (SERVER), ID as JSON;
- *   "c\n" CID			its round trip to the child (CLIENT), by the
- *				id the mux gave the child's copy;
+ *   "c\n" SRV "\n" CID		its round trip to the child (CLIENT), by
+ *				the server's id (serve_trace_server: each
+ *				server's mux numbers its own) and the id
+ *				that mux gave the child's copy;
  *   "q\n" SESSION "\n" BID	a request of the child's to a client
  *				(CLIENT), by the id the client sees.
  * A SERVER span knows its open round trip; when it ends (answered,
@@ -62,6 +64,7 @@ struct strace {
 	char			*key;
 	uint64_t		 h;
 	enum strace_kind	 kind;
+	unsigned		 srv;		/* serve_trace_server's id */
 	struct tracectx		 ctx;		/* its own */
 	struct otel_span	*sp;		/* NULL: not sampled */
 	char			 sid[SESSION_ID_MAX + 1]; /* "" none */
@@ -347,10 +350,20 @@ strace_enduser(struct otel_span *sp, struct mux_session *ms)
 	otel_attr_str(&sp->attrs, "enduser.id", buf);
 }
 
+/* Whose span: the server's name (serve --config). */
 static void
-strace_server_start(struct serve_trace *st, struct mux_session *ms,
-    json_object *msg, const struct http_trace_info *info)
+strace_server_attr(const struct serve_trace_server *v, struct otel_span *sp)
 {
+	if (v->name != NULL)
+		otel_attr_str(&sp->attrs, "mcpbridge.server.name", v->name);
+}
+
+static void
+strace_server_start(const struct serve_trace_server *v,
+    struct mux_session *ms, json_object *msg,
+    const struct http_trace_info *info)
+{
+	struct serve_trace	*st = v->st;
 	struct tracectx		 parent, *pp = NULL;
 	struct strace		*t;
 	struct otel_event	*ev;
@@ -372,6 +385,7 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 	    NULL ? 0 : strlen(info->tracestate), &parent) == 0))
 		pp = &parent;
 	t = strace_new(st, key, STRACE_SERVER, sid);
+	t->srv = v->id;
 	if (pp != NULL) {
 		sampled = otel_sample(&st->cfg->otel->sampler, pp,
 		    pp->trace_id);
@@ -388,6 +402,7 @@ strace_server_start(struct serve_trace *st, struct mux_session *ms,
 	t->sp = otel_span_new(jsonrpc_method(msg), OTEL_KIND_SERVER, &t->ctx,
 	    pp, pp != NULL, otel_now_ns());
 	strace_method_attrs(st, t->sp, msg);
+	strace_server_attr(v, t->sp);
 	if ((idt = strace_id_text(id)) != NULL)
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
 	if (strace_has_session(ms))
@@ -419,15 +434,15 @@ void
 serve_trace_http(void *arg, struct mux_session *ms, json_object *msg,
     const struct http_trace_info *info)
 {
-	struct serve_trace	*st = arg;
-	size_t			 i;
+	const struct serve_trace_server	*v = arg;
+	size_t				 i;
 
 	if (!json_object_is_type(msg, json_type_array)) {
-		strace_server_start(st, ms, msg, info);
+		strace_server_start(v, ms, msg, info);
 		return;
 	}
 	for (i = 0; i < json_object_array_length(msg); i++)
-		strace_server_start(st, ms, json_object_array_get_idx(msg, i),
+		strace_server_start(v, ms, json_object_array_get_idx(msg, i),
 		    info);
 }
 
@@ -437,9 +452,10 @@ int
 serve_trace_child_request(void *arg, struct mux_session *ms,
     json_object *msg, uint64_t cid, struct tracectx *ctx)
 {
-	struct serve_trace	*st = arg;
-	struct strace		*srv, *t;
-	char			*key, buf[24];
+	const struct serve_trace_server	*v = arg;
+	struct serve_trace		*st = v->st;
+	struct strace			*srv, *t;
+	char				*key, buf[24];
 
 	key = strace_server_key(strace_sid(ms), jsonrpc_id(msg));
 	srv = strace_find(st, key);
@@ -448,12 +464,13 @@ serve_trace_child_request(void *arg, struct mux_session *ms,
 		return -1;
 	if (srv->child != NULL)		/* retried: the last one counts */
 		strace_end(st, srv->child, NULL);
-	xasprintf(&key, "c\n%llu", (unsigned long long)cid);
+	xasprintf(&key, "c\n%u\n%llu", v->id, (unsigned long long)cid);
 	/* A 2026-07-28 client came back with answers: the round the child
 	 * waited for them in ends, the next is this request's. */
 	if ((t = strace_find(st, key)) != NULL)
 		strace_end(st, t, NULL);
 	t = strace_new(st, key, STRACE_CHILD, srv->sid);
+	t->srv = v->id;
 	t->server = srv;
 	srv->child = t;
 	tracectx_new_child(&srv->ctx, &t->ctx, tracectx_sampled(&srv->ctx));
@@ -463,6 +480,7 @@ serve_trace_child_request(void *arg, struct mux_session *ms,
 	t->sp = otel_span_new(srv->sp->name, OTEL_KIND_CLIENT, &t->ctx,
 	    &srv->ctx, 0, otel_now_ns());
 	strace_method_attrs(st, t->sp, msg);
+	strace_server_attr(v, t->sp);
 	snprintf(buf, sizeof buf, "%llu", (unsigned long long)cid);
 	otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", buf);
 	otel_attr_str(&t->sp->attrs, "network.transport", st->child_transport);
@@ -470,16 +488,17 @@ serve_trace_child_request(void *arg, struct mux_session *ms,
 }
 
 void
-serve_trace_child_in(struct serve_trace *st, json_object *msg)
+serve_trace_child_in(const struct serve_trace_server *v, json_object *msg)
 {
-	struct strace	*t;
-	json_object	*id;
-	char		 key[32];
+	struct serve_trace	*st = v->st;
+	struct strace		*t;
+	json_object		*id;
+	char			 key[48];
 
 	if (jsonrpc_classify(msg) != JSONRPC_RESPONSE ||
 	    !json_object_is_type(id = jsonrpc_id(msg), json_type_int))
 		return;
-	snprintf(key, sizeof key, "c\n%lld",
+	snprintf(key, sizeof key, "c\n%u\n%lld", v->id,
 	    (long long)json_object_get_int64(id));
 	if ((t = strace_find(st, key)) == NULL)
 		return;
@@ -500,7 +519,8 @@ int
 serve_trace_server_request(void *arg, struct mux_session *ms,
     json_object *msg, uint64_t bid, json_object *cause, struct tracectx *ctx)
 {
-	struct serve_trace	*st = arg;
+	const struct serve_trace_server	*v = arg;
+	struct serve_trace	*st = v->st;
 	struct tracectx		 parent, *pp = NULL;
 	struct strace		*t, *srv = NULL;
 	const char		*sid = strace_sid(ms);
@@ -523,6 +543,7 @@ serve_trace_server_request(void *arg, struct mux_session *ms,
 	if ((t = strace_find(st, key)) != NULL)
 		strace_end(st, t, "_OTHER");
 	t = strace_new(st, key, STRACE_SREQ, sid);
+	t->srv = v->id;
 	if (pp != NULL)
 		tracectx_new_child(pp, &t->ctx, tracectx_sampled(pp));
 	else {
@@ -536,6 +557,7 @@ serve_trace_server_request(void *arg, struct mux_session *ms,
 	t->sp = otel_span_new(jsonrpc_method(msg), OTEL_KIND_CLIENT,
 	    &t->ctx, pp, remote, otel_now_ns());
 	otel_attr_str(&t->sp->attrs, "mcp.method.name", jsonrpc_method(msg));
+	strace_server_attr(v, t->sp);
 	snprintf(buf, sizeof buf, "%llu", (unsigned long long)bid);
 	otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", buf);
 	if (strace_has_session(ms))
@@ -661,32 +683,35 @@ again:
 }
 
 void
-serve_trace_child_out(struct serve_trace *st, size_t pool, json_object *msg)
+serve_trace_child_out(const struct serve_trace_server *v, size_t pool,
+    json_object *msg)
 {
 	struct strace	*t;
 	json_object	*id;
-	char		 key[32];
+	char		 key[48];
 
 	if (jsonrpc_classify(msg) != JSONRPC_REQUEST ||
 	    !json_object_is_type(id = jsonrpc_id(msg), json_type_int))
 		return;
-	snprintf(key, sizeof key, "c\n%lld",
+	snprintf(key, sizeof key, "c\n%u\n%lld", v->id,
 	    (long long)json_object_get_int64(id));
-	if ((t = strace_find(st, key)) != NULL)
+	if ((t = strace_find(v->st, key)) != NULL)
 		t->pool = (long)pool;
 }
 
 void
-serve_trace_child_down(struct serve_trace *st,
+serve_trace_child_down(const struct serve_trace_server *v,
     struct mux_session *child_session, size_t pool, const char *cause,
     int will_restart)
 {
+	struct serve_trace	*st = v->st;
 	const char		*sid = strace_sid(child_session);
 	struct strace		*t;
 	struct otel_event	*ev;
 
 	TAILQ_FOREACH(t, &st->open, entry) {
-		if (t->kind != STRACE_SERVER || t->sp == NULL)
+		if (t->kind != STRACE_SERVER || t->sp == NULL ||
+		    t->srv != v->id)
 			continue;
 		/* A session's own child: that session's requests; a shared
 		 * one: the requests whose round trip is at it. */

@@ -37,6 +37,19 @@ struct serve_trace;
 /* The least time the last flush gets, whatever --drain-timeout left. */
 #define SERVE_TRACE_FLUSH_MIN_MS	1000
 
+/*
+ * One server's side of the spans (serve --config has several, each with
+ * its own mux): the arg of the hooks below that take a void *, and of
+ * the calls about its children.  Its mux numbers its child requests on
+ * its own: id tells them from another server's.  name goes on each of
+ * its spans as mcpbridge.server.name (NULL: none, a plain serve).
+ */
+struct serve_trace_server {
+	struct serve_trace	*st;
+	unsigned		 id;
+	const char		*name;
+};
+
 /* NULL if cfg->otel exports nothing. */
 struct serve_trace *serve_trace_new(struct event_base *,
 		    const struct serve_config *);
@@ -45,18 +58,20 @@ struct serve_trace *serve_trace_new(struct event_base *,
 void		 serve_trace_free(struct serve_trace *);
 
 /* A value (an --env value, a static token) never to be recorded, should
- * a client or the child write it into what is captured (otel_redact.h). */
+ * a client or a child of any server write it into what is captured
+ * (otel_redact.h).  One list for every server: one exporter. */
 void		 serve_trace_secret(struct serve_trace *, const char *value);
-/* http_set_trace's hook: requests (msg, a batch too) of session ms
- * start now. */
+/* http_set_trace's hook (arg a struct serve_trace_server): requests
+ * (msg, a batch too) of session ms start now. */
 void		 serve_trace_http(void *arg, struct mux_session *ms,
 		    json_object *msg, const struct http_trace_info *);
-/* mux_config's span_child hook: fills *ctx for the child's copy. */
+/* mux_config's span_child hook (arg a struct serve_trace_server): fills
+ * *ctx for the child's copy. */
 int		 serve_trace_child_request(void *arg, struct mux_session *ms,
 		    json_object *msg, uint64_t cid, struct tracectx *ctx);
-/* mux_config's span_server hook: a request of the child's for session
- * ms (as bid), for its request cause; fills *ctx for the session's
- * copy. */
+/* mux_config's span_server hook (arg a struct serve_trace_server): a
+ * request of the child's for session ms (as bid), for its request
+ * cause; fills *ctx for the session's copy. */
 int		 serve_trace_server_request(void *arg, struct mux_session *ms,
 		    json_object *msg, uint64_t bid, json_object *cause,
 		    struct tracectx *ctx);
@@ -64,8 +79,9 @@ int		 serve_trace_server_request(void *arg, struct mux_session *ms,
  * requests, cancellations). */
 void		 serve_trace_client_in(struct serve_trace *,
 		    struct mux_session *ms, json_object *msg);
-/* A message from a child (child_session NULL: the shared one). */
-void		 serve_trace_child_in(struct serve_trace *, json_object *msg);
+/* A message from one of the server's children. */
+void		 serve_trace_child_in(const struct serve_trace_server *,
+		    json_object *msg);
 /*
  * A message the mux sends to session ms: an answer ends its request's
  * span (*msg, a reference the caller owns, stays as it is).
@@ -75,14 +91,14 @@ void		 serve_trace_session_out(struct serve_trace *,
 /* The mux ended ms: its open spans end. */
 void		 serve_trace_session_end(struct serve_trace *,
 		    struct mux_session *ms);
-/* A message goes to shared child pool (MUX_OUT_CHILD, session NULL):
- * a request's round trip is at that child from now on. */
-void		 serve_trace_child_out(struct serve_trace *, size_t pool,
-		    json_object *msg);
-/* A child went down: a session's own (child_session), or shared child
- * pool (child_session NULL): an event on the spans of the requests it
- * had, no other's. */
-void		 serve_trace_child_down(struct serve_trace *,
+/* A message goes to the server's shared child pool (MUX_OUT_CHILD,
+ * session NULL): a request's round trip is at that child from now on. */
+void		 serve_trace_child_out(const struct serve_trace_server *,
+		    size_t pool, json_object *msg);
+/* A child of the server went down: a session's own (child_session), or
+ * shared child pool (child_session NULL): an event on the spans of the
+ * requests it had, no other server's or child's. */
+void		 serve_trace_child_down(const struct serve_trace_server *,
 		    struct mux_session *child_session, size_t pool,
 		    const char *cause, int will_restart);
 /* Ends spans open too long. */

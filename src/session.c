@@ -118,6 +118,15 @@ session_prefix_ok(const char *name)
 	    "0123456789_-") == len;
 }
 
+int
+sessions_raise_max_queue(struct sessions *ss, size_t n)
+{
+	if (n <= ss->limits.max_queue)
+		return 0;
+	ss->limits.max_queue = n;
+	return 1;
+}
+
 void
 sessions_set_prefix(struct sessions *ss, const char *name)
 {

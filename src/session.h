@@ -141,6 +141,7 @@ struct session {
 	const char		*hex;		/* id's random part, for logs */
 	enum session_kind	 kind;
 	struct mux_session	*ms;		/* set by the caller */
+	void			*route;		/* the caller's: its endpoint */
 	int			 dead;		/* unlinked, waiting to be freed */
 	int			 priming;	/* prime SSE streams, send retry */
 	int			 retry_ms;
@@ -217,6 +218,8 @@ struct session_ops {
 	size_t	(*queued)(const struct http_conn *, void *arg);
 };
 
+/* max_queue raised to n if that is more: 1 if it was. */
+int		 sessions_raise_max_queue(struct sessions *, size_t n);
 struct sessions	*sessions_new(struct event_base *, const struct session_limits *,
 		    const struct session_ops *, void *arg);
 /* Frees every session (live and dead) without telling anybody. */

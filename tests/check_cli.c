@@ -5,13 +5,17 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checktest.h"
 #include "cli.h"
 #include "serve.h"
+#include "xmalloc.h"
 
 #define ARGV_MAX	64
 
@@ -630,6 +634,376 @@ START_TEST(test_log_levels)
 }
 END_TEST
 
+/* ---- serve --config FILE ---- */
+
+static char	conf_path[] = "/tmp/check_cli_conf.XXXXXX";
+/* Made (mkstemp's name may end in an X too: not the test for it). */
+static int	conf_made;
+
+/* Writes text (' for ") as the config file; its path is conf_path. */
+static void
+conf_write(const char *text)
+{
+	FILE	*f;
+	char	*t, *p;
+	int	 fd;
+
+	if (!conf_made) {
+		fd = mkstemp(conf_path);
+		ck_assert_msg(fd != -1, "mkstemp: %s", strerror(errno));
+		close(fd);
+		conf_made = 1;
+	}
+	t = strdup(text);
+	for (p = t; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	ck_assert_ptr_nonnull(f = fopen(conf_path, "w"));
+	ck_assert_int_ge(fputs(t, f), 0);
+	ck_assert_int_eq(fclose(f), 0);
+	free(t);
+}
+
+static void
+conf_teardown(void)
+{
+	if (conf_made)
+		unlink(conf_path);
+}
+
+/* A file with one server is `serve -- CMD` with the same options. */
+START_TEST(test_config_one_server)
+{
+	struct config	c, d;
+	char		*err;
+
+	conf_write("{'mcpServers': {'demo': {'command': 'srv', 'args': "
+	    "['-x', 'y'], 'env': {'A': '1'}, 'cwd': '/tmp', 'mcpbridge': "
+	    "{'isolation': 'session', 'max-children': 4, 'kill-timeout': 2, "
+	    "'deny-tool': ['write_*', 'rm']}}}, 'mcpbridge': {'port': 9000, "
+	    "'print-url': true, 'allow-host': ['a.example', 'b.example'], "
+	    "'max-body': '1M', 'access-log': false, 'trace': 'body'}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_int_eq(parse(&d, &err, "serve", "--isolation", "session",
+	    "--max-children", "4", "--kill-timeout", "2", "--deny-tool",
+	    "write_*", "--deny-tool", "rm", "--port", "9000", "--print-url",
+	    "--allow-host", "a.example", "--allow-host", "b.example",
+	    "--max-body", "1M", "--access-log", "off", "--trace=body",
+	    "--env", "A=1", "--cwd", "/tmp", "--", "srv", "-x", "y", NULL),
+	    CLI_OK);
+	ck_assert_str_eq(c.serve.command[0], "srv");
+	ck_assert_str_eq(c.serve.command[1], "-x");
+	ck_assert_str_eq(c.serve.command[2], "y");
+	ck_assert_ptr_null(c.serve.command[3]);
+	ck_assert_str_eq(c.serve.env[0], d.serve.env[0]);
+	ck_assert_ptr_null(c.serve.env[1]);
+	ck_assert_str_eq(c.serve.cwd, d.serve.cwd);
+	ck_assert_int_eq(c.serve.isolation, d.serve.isolation);
+	ck_assert_uint_eq(c.serve.max_children, d.serve.max_children);
+	ck_assert_int_eq(c.serve.kill_timeout_ms, 2000);
+	ck_assert_uint_eq(c.serve.tools.ndeny, 2);
+	ck_assert_str_eq(c.serve.tools.deny[0], "write_*");
+	ck_assert_str_eq(c.serve.tools.deny[1], "rm");
+	ck_assert_uint_eq(c.serve.tools.nallow, 0);
+	ck_assert_int_eq(c.serve.http.port, 9000);
+	ck_assert_int_eq(c.serve.http.print_url, 1);
+	ck_assert_uint_eq(c.serve.http.nallow_hosts, 2);
+	ck_assert_str_eq(c.serve.http.allow_hosts[1], "b.example");
+	ck_assert_uint_eq(c.serve.http.max_body, d.serve.http.max_body);
+	ck_assert_int_eq(c.access_log, 0);
+	ck_assert_int_eq(c.trace, d.trace);
+	ck_assert_int_eq(c.check, 0);
+	ck_assert_uint_eq(c.nservers, 0);
+	config_free(&c);
+	config_free(&d);
+}
+END_TEST
+
+/* The command line wins; a list option adds to the file's list. */
+START_TEST(test_config_command_line_wins)
+{
+	struct config	c;
+	char		*err;
+
+	conf_write("{'mcpServers': {'a': {'command': 'srv', 'env': "
+	    "{'K': 'file', 'F': '1'}}}, 'mcpbridge': {'port': 9000, "
+	    "'log-level': 'debug', 'restart': 'no', 'cors': '*'}}");
+	ck_assert_int_eq(parse(&c, &err, "--log-level", "warn", "serve",
+	    "--port", "9001", "--config", conf_path, "--env", "K=cli",
+	    "--cors", "http://x", NULL), CLI_OK);
+	ck_assert_int_eq(c.serve.http.port, 9001);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_WARN);
+	ck_assert_int_eq(c.serve.restart, UPSTREAM_RESTART_NO);
+	/* The child's environment is set in order: the last K wins. */
+	ck_assert_str_eq(c.serve.env[0], "K=file");
+	ck_assert_str_eq(c.serve.env[1], "F=1");
+	ck_assert_str_eq(c.serve.env[2], "K=cli");
+	ck_assert_uint_eq(c.serve.http.ncors, 2);
+	config_free(&c);
+
+	/* -q on the command line and the file's level: applied last. */
+	ck_assert_int_eq(parse(&c, &err, "-q", "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_int_eq(c.log_level, LOG_LEVEL_INFO);
+	config_free(&c);
+}
+END_TEST
+
+/* A file with the bridge's settings only: the command after --. */
+START_TEST(test_config_settings_only)
+{
+	struct config	c;
+	char		*err;
+
+	conf_write("{'mcpbridge': {'port': 0}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--", "srv", NULL), CLI_OK);
+	ck_assert_str_eq(c.serve.command[0], "srv");
+	ck_assert_int_eq(c.serve.http.port, 0);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "serve needs a command (after --) or --connect");
+	free(err);
+	config_free(&c);
+
+	/* With servers in the file, a command too is one too many. */
+	conf_write("{'mcpServers': {'a': {'command': 'srv'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--", "other", NULL), CLI_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "names the servers: give no "
+	    "command after --"));
+	free(err);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--connect", "unix:/s", NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "give either --connect or a command, not both");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
+/* Every error at once, each with the file and the JSON path. */
+START_TEST(test_config_errors)
+{
+	struct config	c;
+	char		*err, *want;
+
+	conf_write("{'mcpServers': {'fs': {'command': 'srv', 'mcpbridge': "
+	    "{'isolaton': 'session', 'port': 1, 'env': {'A': 'b'}}}}, "
+	    "'mcpbridge': {'port': 'x', 'print-url': 'yes', 'host': [], "
+	    "'allow-host': [1, {}], 'check': true, 'max-childern': 2, "
+	    "'env': ['SECRET=hunter2', 'NOEQ'], 'quiet': null}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	xasprintf(&want,
+	    "%1$s: mcpbridge.port: --port wants 0 to 65535, not 'x'\n"
+	    "%1$s: mcpbridge.print-url: wants true or false, not a string\n"
+	    "%1$s: mcpbridge.host: takes one value, not an array\n"
+	    "%1$s: mcpbridge.allow-host[1]: wants a string or a number (or "
+	    "an array of them), not an object\n"
+	    "%1$s: mcpbridge.check: not a setting for the file: give --check "
+	    "on the command line\n"
+	    "%1$s: mcpbridge.max-childern: unknown key (did you mean "
+	    "\"max-children\"?)\n"
+	    "%1$s: mcpbridge.env[1]: --env wants KEY=VALUE, without '=' "
+	    "here\n"
+	    "%1$s: mcpbridge.quiet: wants true or false, not null\n"
+	    "%1$s: mcpServers.fs.mcpbridge.isolaton: unknown key (did you "
+	    "mean \"isolation\"?)\n"
+	    "%1$s: mcpServers.fs.mcpbridge.port: a setting of the whole "
+	    "bridge: it goes in the top-level \"mcpbridge\" object\n"
+	    "%1$s: mcpServers.fs.mcpbridge.env: wants a string or a number "
+	    "(or an array of them), not an object\n", conf_path);
+	ck_assert_str_eq(err, want);
+	/* An --env value may be a secret: never shown. */
+	ck_assert_ptr_null(strstr(err, "hunter2"));
+	free(want);
+	free(err);
+	config_free(&c);
+
+	/* --help reads no file: help for a file that has errors. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--help", NULL), CLI_HELP);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config",
+	    "/nonexistent.json", NULL), CLI_CONFIG_ERROR);
+	ck_assert_str_eq(err, "/nonexistent.json: cannot read it: No such "
+	    "file or directory\n");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
+/* Several servers: each its own whole config; a remote one is checked,
+ * not served yet. */
+START_TEST(test_config_several)
+{
+	struct config	c;
+	char		*err;
+
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two', 'mcpbridge': {'isolation': 'session', "
+	    "'allow-tool': 'read_*'}}, 'r': {'url': "
+	    "'https://example.com/mcp'}}, 'mcpbridge': {'port': 9000, "
+	    "'restart': 'always'}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--kill-timeout", "1s", NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r: a remote server "
+	    "(\"url\"): this version serves local ones (--check validates "
+	    "it)\n"));
+	free(err);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--kill-timeout", "1s", "--check", NULL), CLI_OK);
+	ck_assert_int_eq(c.check, 1);
+	ck_assert_uint_eq(c.nservers, 3);
+	ck_assert_ptr_null(c.serve.command);
+	ck_assert_str_eq(c.servers[0].serve.command[0], "one");
+	ck_assert_int_eq(c.servers[0].serve.isolation, MUX_ISOLATION_SHARED);
+	ck_assert_str_eq(c.servers[1].serve.command[0], "two");
+	ck_assert_int_eq(c.servers[1].serve.isolation, MUX_ISOLATION_SESSION);
+	ck_assert_str_eq(c.servers[1].serve.tools.allow[0], "read_*");
+	ck_assert_uint_eq(c.servers[0].serve.tools.nallow, 0);
+	/* The settings for all, and the command line, reach each. */
+	ck_assert_int_eq(c.servers[0].serve.http.port, 9000);
+	ck_assert_int_eq(c.servers[1].serve.restart, UPSTREAM_RESTART_ALWAYS);
+	ck_assert_int_eq(c.servers[1].serve.kill_timeout_ms, 1000);
+	config_free(&c);
+
+	/* Local ones only: served, each on its own routes. */
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_uint_eq(c.nservers, 2);
+	ck_assert_int_eq(c.check, 0);
+	config_free(&c);
+
+	/* What only a server's whole config shows is said with its path. */
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'mcpbridge': {'connect': 'unix:/s', 'cwd': '/tmp'}}, 'r': "
+	    "{'url': 'ftp://example.com/'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--check", NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.b: --env and --cwd "
+	    "apply to a command, not to --connect\n"));
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r.url: "));
+	free(err);
+	config_free(&c);
+
+	/* One remote server: validated, not served yet. */
+	conf_write("{'mcpServers': {'r': {'url': 'https://example.com/mcp'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r: a remote server"));
+	free(err);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--check", NULL), CLI_OK);
+	config_free(&c);
+}
+END_TEST
+
+/* The pool, the turns and the claims-to-env are a server's own; the
+ * OAuth resource server and OpenTelemetry the bridge's. */
+START_TEST(test_config_per_server_main)
+{
+	struct config	c;
+	char		*err;
+
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'children': 3, 'asking-tools': ['ask', 'think'], "
+	    "'isolation': 'shared'}}, 'b': {'command': 'two', 'mcpbridge': "
+	    "{'isolation': 'session', 'env-from-claim': ['MCP_USER=sub', "
+	    "'MCP_MAIL=email']}}}, 'mcpbridge': {'oauth-issuer': "
+	    "['https://as.example', 'https://as2.example'], 'oauth-scope': "
+	    "['mcp', 'mcp:read'], 'otel-header': ['k=v', 'l=w']}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_uint_eq(c.nservers, 2);
+	ck_assert_uint_eq(c.servers[0].serve.children, 3);
+	ck_assert_str_eq(c.servers[0].serve.asking_tools[0], "ask");
+	ck_assert_str_eq(c.servers[0].serve.asking_tools[1], "think");
+	ck_assert_ptr_null(c.servers[0].serve.asking_tools[2]);
+	ck_assert_uint_eq(c.servers[1].serve.children, 1);
+	ck_assert_uint_eq(c.servers[1].serve.nenv_from_claim, 2);
+	ck_assert_str_eq(c.servers[1].serve.env_from_claim[1],
+	    "MCP_MAIL=email");
+	ck_assert_uint_eq(c.servers[0].serve.nenv_from_claim, 0);
+	/* The bridge's, for every server. */
+	ck_assert_uint_eq(c.serve.noauth_issuers, 2);
+	ck_assert_uint_eq(c.servers[1].serve.noauth_scopes, 2);
+	ck_assert_uint_eq(c.otel.nheaders, 2);
+	config_free(&c);
+
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'oauth-issuer': 'https://as.example', 'otel-endpoint': "
+	    "'http://127.0.0.1:4318'}}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "mcpServers.a.mcpbridge."
+	    "oauth-issuer: a setting of the whole bridge"));
+	ck_assert_ptr_nonnull(strstr(err, "mcpServers.a.mcpbridge."
+	    "otel-endpoint: a setting of the whole bridge"));
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
+START_TEST(test_tool_options)
+{
+	struct config	c;
+	char		*err;
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--allow-tool", "read_*",
+	    "--deny-tool", "*secret*", "--allow-tool", "list", "--", "x",
+	    NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.tools.nallow, 2);
+	ck_assert_str_eq(c.serve.tools.allow[1], "list");
+	ck_assert_ptr_null(c.serve.tools.allow[2]);
+	ck_assert_str_eq(c.serve.tools.deny[0], "*secret*");
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "client", "--deny-tool", "rm",
+	    "http://127.0.0.1:1/mcp", NULL), CLI_OK);
+	ck_assert_uint_eq(c.client.tools.ndeny, 1);
+	ck_assert_str_eq(c.client.tools.deny[0], "rm");
+	ck_assert_uint_eq(c.serve.tools.ndeny, 0);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--deny-tool", "", "--",
+	    "x", NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "--deny-tool: a tool pattern is 1 to 256 "
+	    "characters");
+	free(err);
+	config_free(&c);
+	/* --watch: a file with several servers, or nothing to reload. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--watch", "--", "x", NULL),
+	    CLI_ERROR);
+	ck_assert_str_eq(err, "--watch watches the --config file: give one");
+	free(err);
+	config_free(&c);
+	conf_write("{'mcpServers': {'a': {'command': 'one'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--watch", NULL), CLI_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "--watch reloads several servers; "));
+	free(err);
+	config_free(&c);
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two'}}, 'mcpbridge': {'watch': true}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_int_eq(c.watch, 1);
+	config_free(&c);
+	/* --check without a file checks the command line. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--check", "--", "x", NULL),
+	    CLI_OK);
+	ck_assert_int_eq(c.check, 1);
+	config_free(&c);
+}
+END_TEST
+
 /* --env-from-claim: kept in order with --isolation=session and an issuer;
  * refused without them, with --connect, on a name the bridge or the
  * loader owns, on one --env sets, twice. */
@@ -718,6 +1092,16 @@ check_suite(void)
 	tcase_add_test(tc, test_oauth_options);
 	tcase_add_test(tc, test_oauth_errors);
 	tcase_add_test(tc, test_env_from_claim);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("config");
+	tcase_add_checked_fixture(tc, NULL, conf_teardown);
+	tcase_add_test(tc, test_config_one_server);
+	tcase_add_test(tc, test_config_command_line_wins);
+	tcase_add_test(tc, test_config_settings_only);
+	tcase_add_test(tc, test_config_errors);
+	tcase_add_test(tc, test_config_several);
+	tcase_add_test(tc, test_tool_options);
+	tcase_add_test(tc, test_config_per_server_main);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -263,6 +263,49 @@ START_TEST(test_big_integers_duplicate)
 }
 END_TEST
 
+/* jsonparse_strict_unique: a member name twice in one object is refused,
+ * at any depth; the same name in two objects is not. */
+START_TEST(test_unique)
+{
+	static const char *const dup[] = {
+		"{\"a\":1,\"a\":1}",
+		"{\"s\":{\"fs\":{},\"fs\":{\"x\":1}}}",
+		"[1,{\"x\":[{\"y\":1,\"z\":2,\"y\":3}]}]",
+		"{\"a\":1,\"b\":18446744073709551616,\"a\":2}",
+		NULL
+	};
+	static const char *const uniq[] = {
+		"{\"a\":{\"a\":1},\"b\":{\"a\":[{\"a\":2},{\"a\":3}]}}",
+		"{\"a\":18446744073709551616,\"b\":[]}",
+		"[]", "1", "{}",
+		NULL
+	};
+	json_object	*v;
+	const char	*cause;
+	int		 i;
+
+	for (i = 0; dup[i] != NULL; i++) {
+		cause = NULL;
+		ck_assert_msg(jsonparse_strict_unique(dup[i],
+		    strlen(dup[i]), &cause) == NULL, "took '%s'",
+		    dup[i]);
+		ck_assert_ptr_nonnull(cause);
+	}
+	ck_assert_ptr_null(jsonparse_strict_unique(dup[1],
+	    strlen(dup[1]), &cause));
+	ck_assert_str_eq(cause, "a member name appears twice in one object");
+	/* The plain parse takes it, as json-c does. */
+	v = jsonparse_strict(dup[1], strlen(dup[1]), NULL);
+	ck_assert_ptr_nonnull(v);
+	json_object_put(v);
+	for (i = 0; uniq[i] != NULL; i++) {
+		v = jsonparse_strict_unique(uniq[i], strlen(uniq[i]), &cause);
+		ck_assert_msg(v != NULL, "refused '%s': %s", uniq[i], cause);
+		json_object_put(v);
+	}
+}
+END_TEST
+
 /* As many big integers as the limit, and one more. */
 START_TEST(test_big_integers_limit)
 {
@@ -374,6 +417,7 @@ check_suite(void)
 	tcase_add_test(tc, test_big_integers_limit);
 	tcase_add_test(tc, test_big_id);
 	tcase_add_test(tc, test_surrogate_id);
+	tcase_add_test(tc, test_unique);
 	suite_add_tcase(s, tc);
 	return s;
 }

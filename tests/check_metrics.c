@@ -80,6 +80,51 @@ START_TEST(test_build_and_process)
 }
 END_TEST
 
+/* serve --config: the named servers each on their own, labelled; none,
+ * no such family. */
+START_TEST(test_servers)
+{
+	struct metrics_server	 sv[2];
+	struct metrics_gauges	 g;
+	char			*page;
+
+	memset(&g, 0, sizeof g);
+	page = render(&g);
+	ck_assert_ptr_null(strstr(page, "mcpbridge_server_"));
+	free(page);
+
+	memset(sv, 0, sizeof sv);
+	sv[0].name = "fs";
+	sv[0].ready = 1;
+	sv[0].sessions = 3;
+	sv[0].in_flight = 2;
+	sv[0].children_up = 1;
+	sv[0].child_starts = 4;
+	sv[0].child_restarts = 3;
+	sv[1].name = "git.v2";
+	g.servers = sv;
+	g.nservers = 2;
+	page = render(&g);
+	ck_assert(has_line(page, "# TYPE mcpbridge_server_ready gauge"));
+	ck_assert(has_line(page, "mcpbridge_server_ready{server=\"fs\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_server_ready{server=\"git.v2\"} "
+	    "0"));
+	ck_assert(has_line(page, "mcpbridge_server_sessions{server=\"fs\"} "
+	    "3"));
+	ck_assert(has_line(page, "mcpbridge_server_requests_in_flight"
+	    "{server=\"fs\"} 2"));
+	ck_assert(has_line(page, "mcpbridge_server_child_up{server=\"fs\"} "
+	    "1"));
+	ck_assert(has_line(page, "# TYPE mcpbridge_server_child_starts_total "
+	    "counter"));
+	ck_assert(has_line(page, "mcpbridge_server_child_starts_total"
+	    "{server=\"fs\"} 4"));
+	ck_assert(has_line(page, "mcpbridge_server_child_restarts_total"
+	    "{server=\"git.v2\"} 0"));
+	free(page);
+}
+END_TEST
+
 START_TEST(test_process_read)
 {
 	struct metrics_gauges	 g;
@@ -209,6 +254,7 @@ check_suite(void)
 
 	tcase_add_test(tc, test_build_and_process);
 	tcase_add_test(tc, test_process_read);
+	tcase_add_test(tc, test_servers);
 	tcase_add_test(tc, test_per_method);
 	tcase_add_test(tc, test_pool);
 	tcase_add_test(tc, test_calls_waiting);

@@ -1755,6 +1755,77 @@ START_TEST(test_child_unavailable)
 }
 END_TEST
 
+/* ---- the tool filter (--allow-tool, --deny-tool) ------------------------ */
+
+/*
+ * A tool the filter hides is not in the lists clients get, and a call of
+ * it is refused with an error naming it: the child never sees the call.
+ */
+START_TEST(test_tool_filter)
+{
+	static char		*deny[] = { (char *)"rm*", NULL };
+	struct toolfilter	 tf = { NULL, 0, deny, 1 };
+	struct mux_config	 cfg;
+	struct h		 h;
+	struct mux_session	*a;
+	json_object		*r;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.tools = &tf;
+	h_init(&h, &cfg);
+	h_start(&h);
+	a = h_session(&h, "{}");
+	h_send(&h, a, 3, "{'jsonrpc':'2.0','id':5,'method':'tools/list'}");
+	cid = h_cid(&h, "tools/list");
+	h_clear(&h);
+	h_answer(&h, cid, "{'tools':[{'name':'read'},{'name':'rm_rf'},"
+	    "{'name':'rm'}],'nextCursor':'2'}");
+	r = h_one(&h, a, NULL, 3, 1);
+	ck_assert_str_eq(S(P(r, "result")), "{\"tools\":[{\"name\":"
+	    "\"read\"}],\"nextCursor\":\"2\"}");
+	h_clear(&h);
+
+	ck_assert_int_eq(h_send(&h, a, 4, "{'jsonrpc':'2.0','id':6,"
+	    "'method':'tools/call','params':{'name':'rm_rf',"
+	    "'arguments':{}}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	r = h_one(&h, a, NULL, 4, 1);
+	ck_assert_int_eq(PI(r, "id"), 6);
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
+	ck_assert_str_eq(PS(r, "error.message"), "Tool not allowed: rm_rf");
+	h_clear(&h);
+
+	/* In a batch: the refused member is answered, the other goes. */
+	h_send(&h, a, 5, "["
+	    "{'jsonrpc':'2.0','id':7,'method':'tools/call','params':"
+	    "{'name':'rm'}},"
+	    "{'jsonrpc':'2.0','id':8,'method':'tools/call','params':"
+	    "{'name':'read'}}]");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ck_assert_str_eq(PS(h_find(&h, MUX_OUT_CHILD, NULL,
+	    "tools/call")->msg, "params.name"), "read");
+	cid = h_cid(&h, "tools/call");
+	h_clear(&h);
+	h_answer(&h, cid, "{'content':[]}");
+	r = h_one(&h, a, NULL, 5, 1);
+	ck_assert_uint_eq(json_object_array_length(r), 2);
+	ck_assert_str_eq(PS(json_object_array_get_idx(r, 0), "error.message"),
+	    "Tool not allowed: rm");
+	ck_assert_ptr_nonnull(P(json_object_array_get_idx(r, 1),
+	    "result.content"));
+	h_clear(&h);
+
+	/* A call with no name to judge is refused too. */
+	h_send(&h, a, 6, "{'jsonrpc':'2.0','id':9,'method':'tools/call',"
+	    "'params':{}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	r = h_one(&h, a, NULL, 6, 1);
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
+	h_fini(&h);
+}
+END_TEST
+
 /* ---- batches ------------------------------------------------------------- */
 
 START_TEST(test_batch)
@@ -3342,6 +3413,7 @@ check_suite(void)
 	tcase_add_test(tc, test_client_task_ids);
 	tcase_add_test(tc, test_client_task_other_session);
 	tcase_add_test(tc, test_batch);
+	tcase_add_test(tc, test_tool_filter);
 	tcase_add_test(tc, test_log_levels);
 	tcase_add_test(tc, test_log_routing);
 	tcase_add_test(tc, test_log_orphans);

@@ -398,6 +398,69 @@ START_TEST(test_passthrough)
 }
 END_TEST
 
+/*
+ * The tool filter before a 2026-07-28 child: a 2026-07-28 client's call of
+ * a hidden tool is refused (the child never sees it), and both eras'
+ * clients list only the tools that pass, pass-through and translated.
+ */
+START_TEST(test_tool_filter_modern)
+{
+	static char		*allow[] = { (char *)"read_*", NULL };
+	struct toolfilter	 tf = { allow, 1, NULL, 0 };
+	struct mux_config	 cfg;
+	struct h		 h;
+	struct mux_session	*s, *l;
+	json_object		*r;
+	int64_t			 cid;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.child_era = MUX_CHILD_ERA_AUTO;
+	cfg.probe_timeout_ms = 500;
+	cfg.tools = &tf;
+	h_init(&h, &cfg);
+	cid = h_probe(&h);
+	h_answer(&h, cid, "%s", discover_result);
+	ck_assert(mux_child_modern(h.m));
+
+	s = mux_session_new(h.m, MUX_TRANSPORT_STATELESS, NULL);
+	ck_assert_int_eq(h_send(&h, s, 3, "{'jsonrpc':'2.0','id':'c',"
+	    "'method':'tools/call','params':{'name':'write_x',"
+	    "'arguments':{}," MMETA("{}") "}}"), MUX_RECV_REPLY);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	r = h_response(&h, s, 3, "'c'");
+	ck_assert_str_eq(PS(r, "error.message"), "Tool not allowed: write_x");
+	h_clear(&h);
+
+	ck_assert_int_eq(h_send(&h, s, 4, "{'jsonrpc':'2.0','id':'l',"
+	    "'method':'tools/list','params':{" MMETA("{}") "}}"),
+	    MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/list");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'complete','tools':["
+	    "{'name':'read_a'},{'name':'write_x'}]}");
+	r = h_response(&h, s, 4, "'l'");
+	ck_assert_uint_eq(json_object_array_length(P(r, "result.tools")), 1);
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(r, "result.tools"),
+	    0), "name"), "read_a");
+	h_clear(&h);
+	mux_session_close(h.m, s);
+
+	l = h_legacy(&h, "{}");
+	h_clear(&h);
+	ck_assert_int_eq(h_send(&h, l, 5, "{'jsonrpc':'2.0','id':7,"
+	    "'method':'tools/list'}"), MUX_RECV_REPLY);
+	cid = h_cid(&h, "tools/list");
+	h_clear(&h);
+	h_answer(&h, cid, "{'resultType':'complete','tools':["
+	    "{'name':'write_x'},{'name':'read_b'}]}");
+	r = h_response(&h, l, 5, "7");
+	ck_assert_uint_eq(json_object_array_length(P(r, "result.tools")), 1);
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(r, "result.tools"),
+	    0), "name"), "read_b");
+	h_fini(&h);
+}
+END_TEST
+
 /* Behind a load balancer the child's requestState goes out behind the
  * instance's name and comes back without it; another's is refused. */
 START_TEST(test_passthrough_instance)
@@ -1371,6 +1434,7 @@ check_suite(void)
 	tc = tcase_create("passthrough");
 	tcase_add_test(tc, test_passthrough);
 	tcase_add_test(tc, test_passthrough_instance);
+	tcase_add_test(tc, test_tool_filter_modern);
 	tcase_add_test(tc, test_passthrough_cancel);
 	tcase_add_test(tc, test_passthrough_listen);
 	tcase_add_test(tc, test_passthrough_listen_timeout);

@@ -52,6 +52,12 @@ done
 check "the example runs the installed example server" grep -q \
     "^MCPBRIDGE_COMMAND=${bindir#"$root"}/mcpbridge-example-server\$" "$env_example"
 check "no path is left unsubstituted" sh -c "! grep -q '@[a-z]*dir@' '$env_example'"
+json_example="$docdir/mcpbridge.json.example"
+check "the --config example, in the docs" test -f "$json_example"
+check "it runs the installed example server" grep -q \
+    "\"command\": \"${bindir#"$root"}/mcpbridge-example-server\"" "$json_example"
+check "and passes --check" sh -c \
+    "'$bin' serve --config '$json_example' --check >/dev/null"
 "$bin" --version >"$tmp/version" 2>&1
 check "the installed binary runs" grep -q "^mcpbridge " "$tmp/version"
 

@@ -8,8 +8,10 @@
 # introspection that cannot be had get 503, not 401; the RFC 9728 metadata
 # is served; sessions and 2026-07-28 request states belong to the
 # principal (iss + sub), not the token; static tokens work alongside; no
-# token or secret reaches a log line or the child.  Exit 0 pass, 1 fail,
-# 77 skip.
+# token or secret reaches a log line or the child.  With serve --config's
+# named servers, each /servers/NAME/ route is checked and scoped as /mcp
+# is, under one resource: the listener's URL.  Exit 0 pass, 1 fail, 77
+# skip.
 import base64
 import hashlib
 import hmac
@@ -27,7 +29,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcptest.bridge import Bridge  # noqa: E402
+from mcptest.bridge import SERVER, Bridge  # noqa: E402
 from mcptest.run import Failure, check, need_built, scenarios  # noqa: E402
 from mcptest.wire import Conn, Response, exchange, post, rpc  # noqa: E402
 
@@ -682,6 +684,82 @@ def scenario_client_leaves():
         hang.close()
 
 
+def named_post(b, name, body, tok=None, sid=None):
+    h = {"Content-Type": "application/json",
+         "Accept": "application/json, text/event-stream"}
+    if tok is not None:
+        h.update(bearer(tok))
+    if sid is not None:
+        h["Mcp-Session-Id"] = sid
+        h["MCP-Protocol-Version"] = "2025-06-18"
+    r = Response(b, "POST", "/servers/%s/mcp" % name, h, body)
+    status, headers = r.status, r.headers
+    body = r.answer() if status == 200 else r.body()
+    r.close()
+    return status, headers, body
+
+
+def scenario_named_routes():
+    """serve --config with two servers (one with --children 2 in its own
+    object): /servers/NAME/mcp wants a token as /mcp does (401 naming the
+    metadata), lets one in, asks a tool's scope (403); the resource, in
+    the metadata and the tokens' audience, is the listener's URL, under
+    which every route is; a session is its route's only."""
+    path = os.path.join(TMPDIR, "named.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": SERVER},
+            "b": {"command": SERVER, "mcpbridge": {"children": 2}}}}, f)
+    b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
+               "--oauth-tool-scope", "echo=mcp:admin", "--auth-token-env",
+               "STATIC", config=path, env={"STATIC": STATIC})
+    try:
+        b.wait_ready()
+        meta = b.url + "/.well-known/oauth-protected-resource"
+        status, h, data = exchange(b, "GET",
+                                   "/.well-known/oauth-protected-resource")
+        check(status == 200, "metadata: %d" % status)
+        check(json.loads(data)["resource"] == b.url, "resource %r" % data)
+        for name in ("a", "b"):
+            status, h, _ = named_post(b, name, rpc(1, "initialize", INIT))
+            check(status == 401, "%s without a token: %d" % (name, status))
+            check('resource_metadata="%s"' % meta in
+                  h.get("www-authenticate", ""), "%s: %r" % (name, h))
+            status, _, _ = named_post(b, name, rpc(1, "initialize", INIT),
+                                      AUTH.forge(b.url + "/mcp"))
+            check(status == 401, "%s, another audience: %d" % (name, status))
+        tok = AUTH.token(b.url)
+        sids = {}
+        for name in ("a", "b"):
+            status, h, body = named_post(b, name, rpc(1, "initialize", INIT),
+                                         tok)
+            check(status == 200 and "result" in body,
+                  "%s with a token: %d %r" % (name, status, body))
+            sids[name] = h.get("mcp-session-id")
+            status, h, _ = named_post(b, name, rpc(2, "tools/call", {
+                "name": "echo", "arguments": {"text": "hi"}}), tok,
+                sids[name])
+            check(status == 403 and 'scope="mcp mcp:admin"' in
+                  h.get("www-authenticate", ""),
+                  "%s: echo without mcp:admin: %d %r" % (name, status, h))
+        status, _, body = named_post(b, "b", rpc(3, "tools/call", {
+            "name": "test_simple_text"}), tok, sids["b"])
+        check(status == 200 and "result" in body, "b: call %d %r" %
+              (status, body))
+        # a's session is not b's, whoever asks.
+        status, _, _ = named_post(b, "b", rpc(4, "tools/list"), tok,
+                                  sids["a"])
+        check(status == 404, "a's session on b: %d" % status)
+        # b's own --children 2: its two copies, labelled by server.
+        for child in ("1", "2"):
+            check(metric(b, 'mcpbridge_pool_child_up{server="b",child="%s"}'
+                         % child) == 1, "b's child %s not up" % child)
+        check(metric(b, 'mcpbridge_pool_child_up{server="a",child="1"}')
+              == 1, "a's child not up")
+    finally:
+        finish(b)
+
+
 def scenario_otel():
     """OpenTelemetry behind OAuth: enduser.id is the principal's keyed
     hash, the same for a refreshed token and another for another user;
@@ -934,6 +1012,7 @@ SCENARIOS = [
     ("drain_held", scenario_drain_held),
     ("wrong_issuer", scenario_wrong_issuer),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
+    ("named_routes", scenario_named_routes),
     ("otel", scenario_otel),
 ]
 
@@ -947,6 +1026,7 @@ if __name__ == "__main__":
         print("SKIP: oidc-provider is not installed in %s" % DEPS)
         sys.exit(77)
     tmp = tempfile.mkdtemp(prefix="oauth-serve.")
+    TMPDIR = tmp
     AUTH = AS(tmp)
     try:
         failed = scenarios(SCENARIOS, alarm=300)

@@ -9,8 +9,10 @@
 # of the same trace.  The HTTP traceparent header as the parent, a
 # malformed one ignored; no arguments without --otel-capture-content; a
 # collector that is down or slow costs requests nothing and its failures
-# are counted; SIGTERM sends the last spans.  With VERBOSE set, the
-# sampling trace is printed.  "joined": the child exports too (the
+# are counted; SIGTERM sends the last spans.  serve --config: a named
+# server's spans say its name (mcpbridge.server.name); one server's child
+# restart is an event of its own requests only.  With VERBOSE set,
+# the sampling trace is printed.  "joined": the child exports too (the
 # fixture is an instrumented server when OTEL_EXPORTER_OTLP_ENDPOINT is
 # in its environment), so its spans join the bridge's in one trace, the
 # closing note of issue 23.  Exit 0 pass, 1 fail, 77 skip.
@@ -25,11 +27,12 @@ import time
 
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mcptest.bridge import free_port, wait_ready  # noqa: E402
+from mcptest.bridge import SERVER as FIXTURE  # noqa: E402
+from mcptest.bridge import Bridge, free_port, wait_ready  # noqa: E402
 from mcptest.otlp import Receiver, assert_attrs  # noqa: E402
 from mcptest.run import Failure, check, run_all  # noqa: E402
-from mcptest.wire import (call, exchange, initialize, metric, note,  # noqa: E402,E501
-                          post, rpc, text_of)
+from mcptest.wire import (Endpoint, call, exchange, initialize,  # noqa: E402,E501
+                          metric, note, post, rpc, text_of)
 
 SERVER, CLIENT = 2, 3
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -947,6 +950,95 @@ def test_sigterm(b):
     check(RECEIVER.spans("tools/call echo"), "the last span was lost")
 
 
+def test_named(_):
+    """serve --config with two servers: each one's request spans, and
+    their child round trips, carry its name; the child of each gets its
+    own round trip's context (the servers number child requests alike)."""
+    tmp = tempfile.mkdtemp(prefix="otel-named.")
+    path = os.path.join(tmp, "mcp.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "fx": {"command": FIXTURE},
+            "other": {"command": FIXTURE,
+                      "mcpbridge": {"isolation": "session"}}}}, f)
+    b = Bridge(*OTEL, config=path)
+    try:
+        b.wait_ready()
+        for name in ("fx", "other"):
+            route = Endpoint(b.port)
+            route.base = "/servers/" + name
+            sid, ver = initialize(route)
+            st, ans = call(route, sid, ver, 2, "trace_meta")
+            check(st == 200, "%s: status %d" % (name, st))
+            trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+            srv = RECEIVER.wait_span("tools/call trace_meta", trace)
+            check(srv.attrs.get("mcpbridge.server.name") == name,
+                  "%s: SERVER span %r" % (name, srv.attrs))
+            rt = round_trip(srv, name)
+            check(rt["spanId"] == span, "%s: the child's parent is not its "
+                  "round trip" % name)
+            check(rt.attrs.get("mcpbridge.server.name") == name,
+                  "%s: CLIENT span %r" % (name, rt.attrs))
+        status = b.stop()
+        check(status == 0, "exit status %s" % status)
+    finally:
+        b.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_named_restart(_):
+    """serve --config with two servers, one child each (both their pool's
+    child 1): when one server's child exits, the restart is an event of
+    that server's request only, not of the other's request at its own
+    child 1."""
+    import threading
+    tmp = tempfile.mkdtemp(prefix="otel-named-restart.")
+    path = os.path.join(tmp, "mcp.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {"ra": {"command": FIXTURE},
+                                  "rb": {"command": FIXTURE}}}, f)
+    b = Bridge(*OTEL, config=path)
+    try:
+        b.wait_ready()
+        routes = {}
+        for name in ("ra", "rb"):
+            routes[name] = Endpoint(b.port)
+            routes[name].base = "/servers/" + name
+            routes[name].sv = initialize(routes[name])
+        got = {}
+
+        def slow(name):
+            sid, ver = routes[name].sv
+            got[name] = call(routes[name], sid, ver, 2, "delay",
+                             {"ms": 1500, "message": name})
+        ts = [threading.Thread(target=slow, args=(n,)) for n in routes]
+        for t in ts:
+            t.start()
+        time.sleep(0.3)
+        sid, ver = routes["rb"].sv
+        call(routes["rb"], sid, ver, 3, "exit", {"code": 1})
+        for t in ts:
+            t.join(20)
+        check(got.get("ra", (0,))[0] == 200 and "result" in got["ra"][1],
+              "ra: %r" % (got.get("ra"),))
+
+        def mine(r):
+            return [s for s in r.spans("tools/call delay", kind=SERVER)
+                    if s.attrs.get("mcpbridge.server.name") in routes]
+        RECEIVER.wait_for(lambda r: len(mine(r)) == 2,
+                          what="the two servers' calls' spans")
+        for srv in mine(RECEIVER):
+            name = srv.attrs.get("mcpbridge.server.name")
+            events = [e["name"] for e in srv.get("events", [])]
+            check(("mcp.child.restart" in events) == (name == "rb"),
+                  "%s's call: events %r" % (name, events))
+        status = b.stop()
+        check(status == 0, "exit status %s" % status)
+    finally:
+        b.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 TESTS = {
     "sdk": (test_sdk, OTEL, None),
     "http": (test_http, OTEL, None),
@@ -976,6 +1068,8 @@ TESTS = {
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
     "sigterm": (test_sigterm, ["--otel-endpoint", RECEIVER.endpoint(),
                                "--otel-batch-delay", "60s"], None),
+    "named": (test_named, [], None),
+    "named-restart": (test_named_restart, [], None),
 }
 
 if __name__ == "__main__":

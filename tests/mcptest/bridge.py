@@ -40,11 +40,12 @@ class Bridge:
     environment; nofile: its RLIMIT_NOFILE, soft and hard, so it cannot
     raise it; wrapper: argv to run it under; log: a file for its stderr (a
     temporary one by default).  timeout: how long it has to print its URL;
-    stop_timeout: how long stop() waits after SIGTERM before SIGKILL."""
+    stop_timeout: how long stop() waits after SIGTERM before SIGKILL.
+    config: a --config file naming the server(s), instead of a command."""
 
     def __init__(self, *args, env=None, nofile=None, command=None,
                  wrapper=None, timeout=10, stop_timeout=5, log=None,
-                 port=0):
+                 port=0, config=None):
         environ = None
         if env is not None:
             environ = dict(os.environ)
@@ -58,7 +59,11 @@ class Bridge:
         self.stop_timeout = stop_timeout
         argv = (wrapper or []) + [BRIDGE, "serve", "--port", str(port),
                                   "--print-url"]
-        argv += list(args) + ["--"] + (command or [SERVER])
+        argv += list(args)
+        if config is not None:
+            argv += ["--config", config]
+        else:
+            argv += ["--"] + (command or [SERVER])
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
                                      stderr=self.log, env=environ,
                                      preexec_fn=pre)
