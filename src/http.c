@@ -2728,6 +2728,36 @@ http_endpoint_draining(struct http *h, struct http_req *req,
 	return ep;
 }
 
+/*
+ * 404.  A client sent to /mcp or /sse of a bridge whose servers all have
+ * named routes (serve --config with several) is told where they are: the
+ * usual first mistake with such a file.
+ */
+static void
+http_not_found(struct http *h, struct http_req *req, const char *path)
+{
+	const struct http_config	*cfg = h->cfg;
+	const struct http_ep		*ep = NULL;
+	char				*msg;
+	size_t				 i, blen = strlen(cfg->base_path);
+
+	for (i = 0; i < h->neps && ep == NULL; i++)
+		if (h->eps[i]->name != NULL && !h->eps[i]->draining)
+			ep = h->eps[i];
+	if (ep == NULL || strncmp(path, cfg->base_path, blen) != 0 ||
+	    (strcmp(path + blen, cfg->mcp_path) != 0 &&
+	    strcmp(path + blen, cfg->sse_path) != 0)) {
+		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
+		    "Not Found: no such path");
+		return;
+	}
+	xasprintf(&msg, "Not Found: each server has its own route here, "
+	    "such as %s (%s/servers/NAME/%s)", ep->mcp_path, cfg->base_path,
+	    cfg->mcp_path[0] == '/' ? cfg->mcp_path + 1 : cfg->mcp_path);
+	http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR, msg);
+	free(msg);
+}
+
 /* An authenticated request (h->owner): the rate limit, then its path:
  * one of an endpoint's (h->ep, every route alike), or /metrics. */
 static void
@@ -2746,8 +2776,7 @@ http_serve(struct http *h, struct http_req *req, const char *path)
 	} else if (strcmp(path, h->metrics_path) == 0)
 		http_metrics(h, req);
 	else
-		http_reply_error(req, 404, "Not Found", JSONRPC_SERVER_ERROR,
-		    "Not Found: no such path");
+		http_not_found(h, req, path);
 }
 
 /* ops->request: a request in whole, ours until answered. */

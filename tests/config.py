@@ -175,9 +175,17 @@ def test_several(b):
     status, _ = named_rpc(b, "two", sid1, v1, 4, "tools/list")
     check(status == 404, "one's session on two: %d" % status)
     # With several servers, /mcp is no endpoint (yet).
+    # The 404 says where the servers are.
     r = post(b, rpc(1, "ping"))
-    check(r.status == 404, "/mcp: %d" % r.status)
+    body = r.body()
     r.close()
+    check(r.status == 404 and b"/servers/" in body and b"/mcp" in body,
+          "/mcp: %d %r" % (r.status, body))
+    r = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
+    body = r.body()
+    r.close()
+    check(r.status == 404 and b"/servers/NAME/mcp" in body,
+          "/sse: %d %r" % (r.status, body))
 
     # The legacy transport on a named route: the endpoint event names
     # that server's /message.
