@@ -662,6 +662,7 @@ serve_stats(void *arg, struct metrics_gauges *g)
 		g->otel_spans_dropped = os.dropped;
 		g->otel_spans_failed = os.failed;
 		g->otel_queue_spans = os.queued;
+		g->otel_spans_open = serve_trace_open(s->spans);
 	}
 }
 
@@ -1028,6 +1029,7 @@ serve_run(const struct serve_config *cfg)
 	if (s.spans != NULL) {
 		mc.span_child = serve_trace_child_request;
 		mc.span_server = serve_trace_server_request;
+		mc.span_session_end = serve_trace_session_close;
 		mc.span_arg = s.spans;
 	}
 	if (s.trace != NULL || s.spans != NULL) {

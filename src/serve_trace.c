@@ -644,13 +644,19 @@ serve_trace_session_end(struct serve_trace *st, struct mux_session *ms)
 {
 	const char	*sid = strace_sid(ms);
 	struct strace	*t;
+	int		 stateless;
 
 	if (*sid == '\0')
 		return;
-	/* Ending a SERVER span ends its round trip too: walk again. */
+	/* Ending a SERVER span ends its round trip too: walk again.  A
+	 * round trip without one (an input_required round the client never
+	 * came back to) ends on its own; but a stateless request's: its
+	 * retry comes as a request of its own, and the child waits. */
+	stateless = !strace_has_session(ms);
 again:
 	TAILQ_FOREACH(t, &st->open, entry) {
-		if (strcmp(t->sid, sid) != 0 || t->kind == STRACE_CHILD)
+		if (strcmp(t->sid, sid) != 0 || (t->kind == STRACE_CHILD &&
+		    (t->server != NULL || stateless)))
 			continue;
 		if (t->sp != NULL)
 			otel_span_event(t->sp, "mcp.session.end",
@@ -658,6 +664,12 @@ again:
 		strace_end(st, t, "session_end");
 		goto again;
 	}
+}
+
+void
+serve_trace_session_close(void *arg, struct mux_session *ms)
+{
+	serve_trace_session_end(arg, ms);
 }
 
 void
@@ -732,6 +744,12 @@ void
 serve_trace_stats(const struct serve_trace *st, struct otel_export_stats *s)
 {
 	otel_export_stats(st->exp, s);
+}
+
+size_t
+serve_trace_open(const struct serve_trace *st)
+{
+	return st->nopen;
 }
 
 struct serve_trace *

@@ -75,6 +75,8 @@ void		 serve_trace_session_out(struct serve_trace *,
 /* The mux ended ms: its open spans end. */
 void		 serve_trace_session_end(struct serve_trace *,
 		    struct mux_session *ms);
+/* mux_config's span_session_end hook: ms closes (whoever ended it). */
+void		 serve_trace_session_close(void *arg, struct mux_session *ms);
 /* A message goes to shared child pool (MUX_OUT_CHILD, session NULL):
  * a request's round trip is at that child from now on. */
 void		 serve_trace_child_out(struct serve_trace *, size_t pool,
@@ -92,5 +94,7 @@ void		 serve_trace_flush(struct serve_trace *, uint64_t deadline_ms,
 		    void (*done)(void *), void *arg);
 void		 serve_trace_stats(const struct serve_trace *,
 		    struct otel_export_stats *);
+/* Spans open now (started, not ended). */
+size_t		 serve_trace_open(const struct serve_trace *);
 
 #endif

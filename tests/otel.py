@@ -877,6 +877,59 @@ def test_capture(b):
           "value is in a span: %r" % cli.attrs)
 
 
+def test_session_end(b):
+    """A session deleted with calls still at the child: their spans end
+    at once with error.type session_end and the mcp.session.end event,
+    and none stays open (mcpbridge_otel_spans_open back to 0)."""
+    import threading
+    from mcptest.wire import exchange as ex
+    wait_ready(b)
+    for round_ in range(3):
+        sid, ver = initialize(b)
+        ids = ["gone-%d-%d" % (round_, i) for i in range(3)]
+
+        def slow(i):
+            try:
+                r = post(b, rpc(i, "tools/call", {
+                    "name": "delay", "arguments": {"ms": 3000}}), sid, ver)
+                r.body()
+                r.close()
+            except Exception:       # the session went under it
+                pass
+        ts = [threading.Thread(target=slow, args=(i,)) for i in ids]
+        for t in ts:
+            t.start()
+        end = time.time() + 10
+        while (metric(b, "mcpbridge_requests_in_flight") or 0) < 3:
+            check(time.time() < end, "the calls never reached the child")
+            time.sleep(0.02)
+        st, _, _ = ex(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid,
+                                            "MCP-Protocol-Version": ver})
+        check(st in (200, 204), "DELETE: %d" % st)
+        # Well before the child would have answered (3 s).
+        for i in ids:
+            srv = RECEIVER.wait_for(lambda r: [
+                x for x in r.spans("tools/call delay", kind=SERVER)
+                if x.attrs.get("jsonrpc.request.id") == i], timeout=2,
+                what="the span of %s" % i)[0]
+            check(srv.attrs.get("error.type") == "session_end",
+                  "%s: error.type %r" % (i, srv.attrs.get("error.type")))
+            check("mcp.session.end" in [e["name"] for e in
+                                        srv.get("events", [])],
+                  "%s: no mcp.session.end event" % i)
+            round_trip(srv, i)
+        for t in ts:
+            t.join(10)
+    end = time.time() + 10
+    while True:
+        n = metric(b, "mcpbridge_otel_spans_open")
+        check(n is not None, "no mcpbridge_otel_spans_open in /metrics")
+        if n == 0:
+            break
+        check(time.time() < end, "%r spans still open" % n)
+        time.sleep(0.05)
+
+
 def latencies_ms(pairs, n):
     """The median time of n echo calls on each (bridge, sid, version) of
     pairs, in milliseconds, the bridges taking turns call by call so that
@@ -965,6 +1018,7 @@ TESTS = {
                                    "OTEL_BSP_SCHEDULE_DELAY": "20",
                                    "OTEL_EXPORTER_OTLP_HEADERS":
                                    "x-otel-key=" + HEADER_SECRET}),
+    "session-end": (test_session_end, OTEL, None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
