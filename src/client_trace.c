@@ -183,6 +183,7 @@ client_trace_in_end(struct client *c, struct client_span *cs,
 			otel_span_status(cs->sp, OTEL_STATUS_ERROR, NULL);
 		}
 		otel_span_end(cs->sp, otel_now_ns());
+		otel_redact_span(&c->otel_secrets, cs->sp);
 		otel_export_span(c->otel, cs->sp);
 	}
 	free(cs->id);
@@ -330,6 +331,7 @@ client_trace_end(struct cmsg *cm)
 			otel_attr_str(&cs->sp->attrs, "mcp.protocol.version",
 			    c->protocol_version);
 		otel_span_end(cs->sp, otel_now_ns());
+		otel_redact_span(&c->otel_secrets, cs->sp);
 		otel_export_span(c->otel, cs->sp);
 	}
 	free(cs);

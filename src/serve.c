@@ -745,6 +745,7 @@ serve_trace_oauth_token(void *arg, const char *token, size_t len)
 	struct serve	*s = arg;
 
 	trace_token(s->trace, token, len);
+	serve_trace_bearer(s->spans, token, len);
 }
 
 /*

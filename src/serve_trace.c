@@ -20,7 +20,8 @@
  *
  * Nothing secret goes in: no header, no token; the session id as a hash;
  * the principal as its keyed hash (enduser.id); arguments and results
- * only with --otel-capture-content, the secrets serve knows redacted.
+ * only with --otel-capture-content; the secrets serve knows redacted
+ * from every string of a span as it ends (otel_redact_span).
  */
 #include "config.h"
 
@@ -74,7 +75,7 @@ struct strace {
 TAILQ_HEAD(straces, strace);
 
 struct serve_trace {
-	/* What --otel-capture-content never records (serve_trace_secret) */
+	/* What no span records (serve_trace_secret) */
 	struct otel_redact	 secrets;
 	const struct serve_config *cfg;
 	struct curl_event	*ce;
@@ -169,6 +170,13 @@ serve_trace_secret(struct serve_trace *st, const char *value)
 		otel_redact_add(&st->secrets, value);
 }
 
+void
+serve_trace_bearer(struct serve_trace *st, const char *token, size_t len)
+{
+	if (st != NULL)
+		otel_redact_token(&st->secrets, token, len);
+}
+
 /* Name and the attributes a request's method and params give. */
 static void
 strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
@@ -221,6 +229,9 @@ strace_end(struct serve_trace *st, struct strace *t, const char *error_type)
 			otel_span_status(t->sp, OTEL_STATUS_ERROR, NULL);
 		}
 		otel_span_end(t->sp, now);
+		/* Whatever a client wrote (an id, a tool name, a URI) may
+		 * be a secret the bridge knows. */
+		otel_redact_span(&st->secrets, t->sp);
 		otel_export_span(st->exp, t->sp);
 	}
 	hmap_del(&st->map, t->h, t);

@@ -47,6 +47,10 @@ void		 serve_trace_free(struct serve_trace *);
 /* A value (an --env value, a static token) never to be recorded, should
  * a client or the child write it into what is captured (otel_redact.h). */
 void		 serve_trace_secret(struct serve_trace *, const char *value);
+/* An OAuth access token a request used (http_set_token_seen's): kept
+ * out of spans too, among the last OTEL_REDACT_TOKENS. */
+void		 serve_trace_bearer(struct serve_trace *, const char *token,
+		    size_t len);
 /* http_set_trace's hook: requests (msg, a batch too) of session ms
  * start now. */
 void		 serve_trace_http(void *arg, struct mux_session *ms,

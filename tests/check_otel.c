@@ -533,6 +533,71 @@ START_TEST(test_redact)
 }
 END_TEST
 
+/* Every string of a span: name, attributes, events, status, a cut
+ * value's tail that starts a secret; nothing else touched. */
+START_TEST(test_redact_span)
+{
+	struct tracectx		 ctx;
+	struct otel_span	*sp;
+	struct otel_redact	 r;
+	struct otel_event	*ev;
+	char			*big;
+
+	memset(&r, 0, sizeof r);
+	ids(&ctx, 1, 2);
+	snprintf(ctx.tracestate, sizeof ctx.tracestate, "a=tok-SECRET1");
+	sp = otel_span_new("tools/call tok-SECRET1", OTEL_KIND_SERVER, &ctx,
+	    NULL, 0, 1);
+	otel_attr_str(&sp->attrs, "jsonrpc.request.id", "tok-SECRET1");
+	otel_attr_str(&sp->attrs, "mcp.resource.uri", "t://x?k=tok-SECRET1&b");
+	otel_attr_str(&sp->attrs, "plain", "tok-SECRET");
+	otel_attr_int(&sp->attrs, "n", 7);
+	ev = otel_span_event(sp, "e", 1);
+	otel_attr_str(&ev->attrs, "c", "envval-2 tok-SECRET1");
+	otel_span_status(sp, OTEL_STATUS_ERROR, "bad tok-SECRET1");
+	big = malloc(OTEL_MAX_VALUE_LEN + 32);
+	memset(big, 'x', OTEL_MAX_VALUE_LEN - 5);
+	strcpy(big + OTEL_MAX_VALUE_LEN - 5, "tok-SECRET1");
+	otel_attr_str(&sp->attrs, "cut", big);
+	free(big);
+
+	otel_redact_span(&r, sp);	/* nothing known: as it is */
+	ck_assert_str_eq(sp->name, "tools/call tok-SECRET1");
+	otel_redact_add(&r, "tok-SECRET1");
+	otel_redact_add(&r, "envval-2");
+	otel_redact_span(&r, sp);
+	ck_assert_str_eq(sp->name, "tools/call [redacted]");
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs,
+	    "jsonrpc.request.id")->v.s, "[redacted]");
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs,
+	    "mcp.resource.uri")->v.s, "t://x?k=[redacted]&b");
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs, "plain")->v.s,
+	    "tok-SECRET");
+	ck_assert_str_eq(ev->attrs.v[0].v.s, "[redacted] [redacted]");
+	ck_assert_str_eq(sp->status_msg, "bad [redacted]");
+	ck_assert_str_eq(sp->ctx.tracestate, "");
+	/* The cut kept "tok-S": that goes too. */
+	big = otel_attrs_get(&sp->attrs, "cut")->v.s;
+	ck_assert_ptr_null(strstr(big, "tok-S"));
+	ck_assert_ptr_nonnull(strstr(big, "x[redacted]"));
+	otel_redact_clear(&r);
+
+	/* OAuth tokens: the last OTEL_REDACT_TOKENS. */
+	otel_span_rename(sp, "oauth-tok-0 oauth-tok-1");
+	otel_redact_token(&r, "oauth-tok-0", 11);
+	for (int i = 1; i <= OTEL_REDACT_TOKENS; i++) {
+		char	t[32];
+
+		snprintf(t, sizeof t, "oauth-tok-%d", i);
+		otel_redact_token(&r, t, strlen(t));
+	}
+	otel_redact_span(&r, sp);
+	ck_assert_str_eq(sp->name, "oauth-tok-0 [redacted]");
+	otel_redact_clear(&r);
+	otel_span_free(sp);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -546,6 +611,7 @@ check_suite(void)
 	tcase_add_test(tc, test_resource);
 	tcase_add_test(tc, test_sampler);
 	tcase_add_test(tc, test_redact);
+	tcase_add_test(tc, test_redact_span);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -495,6 +495,21 @@ def test_secrets(b):
     sid, ver = initialize(b)
     st, ans = call(b, sid, ver, 2, "echo", {"message": "arg-" + TOKEN})
     check(st == 200, "echo: %d" % st)
+    # A known secret a client uses as an id, a tool name, in a URI, as a
+    # method: never in a span's name or attributes.
+    st, _ = call(b, sid, ver, TOKEN, "echo", {"message": "x"})
+    check(st == 200, "echo by a token id: %d" % st)
+    for i, name in ((30, TOKEN), (31, "x-" + ENV_SECRET)):
+        st, _ = call(b, sid, ver, i, name)
+        check(st == 200, "tools/call %s: %d" % (name, st))
+    for i, (method, params) in enumerate((
+            ("resources/read", {"uri": "test://x?token=" + TOKEN}),
+            ("prompts/get", {"name": ENV_SECRET}),
+            (TOKEN, {}))):
+        r = post(b, rpc(40 + i, method, params), sid, ver)
+        check(r.status == 200, "%s: %d" % (method, r.status))
+        r.answer()
+        r.close()
     st, ans = call(b, sid, ver, 3, "report_env",
                    {"name": "OTEL_EXPORTER_OTLP_HEADERS"})
     check(st == 200, "report_env: %d" % st)
@@ -505,8 +520,12 @@ def test_secrets(b):
         sent = json.dumps(RECEIVER.st.spans)
         hdrs = RECEIVER.st.headers[-1]
     for what, v in (("the token", TOKEN), ("the session id", sid),
-                    ("an argument", "arg-")):
-        check(v not in sent, "%s is in a span" % what)
+                    ("an argument", "arg-"), ("an --env value",
+                                              ENV_SECRET)):
+        check(v not in sent, "%s is in a span: %s" % (what, [
+            (x["name"], x.attrs) for x in RECEIVER.spans()
+            if v in json.dumps(x)][:2]))
+    check(RECEIVER.spans("tools/call [redacted]"), "no redacted name")
     srv = RECEIVER.wait_span("tools/call echo")
     check(srv.attrs.get("enduser.id") == "token:1", "enduser.id: %r" %
           srv.attrs.get("enduser.id"))
@@ -1000,7 +1019,8 @@ TESTS = {
     "eras": (test_eras, OTEL, None),
     "related": (test_related, OTEL, None),
     "secrets": (test_secrets, OTEL + ["--auth-token-env", "OTEL_TEST_TOKEN",
-                                      "--trace=body"],
+                                      "--trace=body", "--env",
+                                      "OTEL_ENV_KEY=" + ENV_SECRET],
                 {"OTEL_TEST_TOKEN": TOKEN,
                  "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
                  HEADER_SECRET}),
