@@ -760,11 +760,19 @@ serve_trace_secrets(struct serve *s)
 	char	**e;
 	char	 *eq;
 
+	size_t	  i;
+
 	for (e = s->cfg->env; e != NULL && *e != NULL; e++) {
 		if ((eq = strchr(*e, '=')) != NULL) {
 			trace_secret(s->trace, eq + 1);
 			serve_trace_secret(s->spans, eq + 1);
 		}
+	}
+	/* The exporter's headers (--otel-header, OTEL_*_HEADERS): an API
+	 * key a client or the child might quote. */
+	for (i = 0; s->cfg->otel != NULL && i < s->cfg->otel->nheaders; i++) {
+		trace_secret(s->trace, s->cfg->otel->headers[i].value);
+		serve_trace_secret(s->spans, s->cfg->otel->headers[i].value);
 	}
 }
 
