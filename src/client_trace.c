@@ -89,8 +89,8 @@ client_trace_request(struct cmsg *cm)
 	struct client_span	*cs;
 	struct tracectx		 parent, *pp = NULL;
 	json_object		*params, *id;
-	const char		*method, *target = NULL;
-	char			*name;
+	const char		*method;
+	char			*name, *target = NULL;
 	int			 sampled;
 
 	if (c->otel == NULL || cm->kind != JSONRPC_REQUEST || cm->internal)
@@ -118,7 +118,7 @@ client_trace_request(struct cmsg *cm)
 	params = jsonrpc_params(cm->msg);
 	if (strcmp(method, "tools/call") == 0 ||
 	    strcmp(method, "prompts/get") == 0)
-		target = jsonrpc_get_str(params, "name");
+		target = otel_json_str(params, "name");
 	if (target != NULL)
 		xasprintf(&name, "%s %s", method, target);
 	else
@@ -141,6 +141,7 @@ client_trace_request(struct cmsg *cm)
 			    params);
 	} else if (strcmp(method, "prompts/get") == 0 && target != NULL)
 		otel_attr_str(&cs->sp->attrs, "gen_ai.prompt.name", target);
+	free(target);
 	id = jsonrpc_id(cm->msg);
 	otel_attr_str(&cs->sp->attrs, "jsonrpc.request.id",
 	    json_object_is_type(id, json_type_string) ?

@@ -1142,12 +1142,17 @@ static int
 http_metrics_tool(struct http *h, json_object *msg)
 {
 	const char	*name;
+	json_object	*v;
 
 	if (!json_object_is_type(msg, json_type_object) ||
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
 		return METRICS_MCP_NO_TOOL;
-	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
-	if (name == NULL || !mux_tool_named(h->mux, name))
+	v = jsonrpc_get(jsonrpc_params(msg), "name", json_type_string);
+	name = v != NULL ? json_object_get_string(v) : NULL;
+	/* A NUL in it would make "crash\u0000 ok" count as "crash". */
+	if (name == NULL || strlen(name) !=
+	    (size_t)json_object_get_string_len(v) ||
+	    !mux_tool_named(h->mux, name))
 		return METRICS_MCP_TOOL_OTHER;
 	return metrics_mcp_tool(name);
 }

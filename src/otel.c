@@ -90,6 +90,32 @@ warn_add(char **warn, const char *fmt, ...)
 	}
 }
 
+char *
+otel_json_str(json_object *o, const char *key)
+{
+	json_object	*v;
+	const char	*s;
+	char		*out;
+	size_t		 len, i, at = 0;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	out = xmalloc(len * 3 + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0') {
+			memcpy(out + at, "\xef\xbf\xbd", 3);
+			at += 3;
+		} else
+			out[at++] = s[i];
+	}
+	out[at] = '\0';
+	return out;
+}
+
 /* ---- attributes ---- */
 
 void

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "tracectx.h"
 
 /* Limits of one span (OTel's defaults are 128; ours are what the MCP
@@ -145,6 +147,13 @@ void		 otel_attrs_clear(struct otel_attrs *);
 /* The attribute of that key, or NULL. */
 const struct otel_attr *otel_attrs_get(const struct otel_attrs *,
 		    const char *key);
+
+/*
+ * The string member key of o, whole (NULL if none): a NUL in it would
+ * cut it where C reads it, so that "crash\u0000 ok" passed for "crash";
+ * each NUL becomes U+FFFD instead.  The caller frees it.
+ */
+char		*otel_json_str(json_object *o, const char *key);
 
 /* ---- the sampler (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG) ---- */
 

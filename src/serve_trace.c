@@ -182,32 +182,35 @@ static void
 strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
     json_object *msg)
 {
-	const char	*method = jsonrpc_method(msg), *target = NULL, *v;
+	const char	*method = jsonrpc_method(msg);
 	json_object	*params = jsonrpc_params(msg);
-	char		*name;
+	char		*name, *target = NULL, *v;
 
 	otel_attr_str(&sp->attrs, "mcp.method.name", method);
 	if (strcmp(method, "tools/call") == 0) {
 		otel_attr_str(&sp->attrs, "gen_ai.operation.name",
 		    "execute_tool");
-		if ((target = jsonrpc_get_str(params, "name")) != NULL)
+		if ((target = otel_json_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
 		if (st->cfg->otel_capture_content)
 			otel_redact_attr_json(&st->secrets, &sp->attrs,
 			    "gen_ai.tool.call.arguments", jsonrpc_get(params,
 			    "arguments", json_type_object));
 	} else if (strcmp(method, "prompts/get") == 0) {
-		if ((target = jsonrpc_get_str(params, "name")) != NULL)
+		if ((target = otel_json_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.prompt.name",
 			    target);
 	} else if (strncmp(method, "resources/", 10) == 0 &&
-	    (v = jsonrpc_get_str(params, "uri")) != NULL)
+	    (v = otel_json_str(params, "uri")) != NULL) {
 		otel_attr_str(&sp->attrs, "mcp.resource.uri", v);
+		free(v);
+	}
 	if (target != NULL) {
 		/* The target is the client's: cut like any name. */
 		xasprintf(&name, "%s %s", method, target);
 		otel_span_rename(sp, name);
 		free(name);
+		free(target);
 	}
 }
 

@@ -533,6 +533,24 @@ START_TEST(test_redact)
 }
 END_TEST
 
+/* A string member whole, a NUL in it no cut. */
+START_TEST(test_json_str)
+{
+	json_object	*o;
+	char		*s;
+
+	o = json_tokener_parse("{\"n\":\"crash\\u0000 ok\\u0000\",\"i\":1}");
+	ck_assert_ptr_nonnull(o);
+	s = otel_json_str(o, "n");
+	ck_assert_str_eq(s, "crash\xef\xbf\xbd ok\xef\xbf\xbd");
+	free(s);
+	ck_assert_ptr_null(otel_json_str(o, "i"));
+	ck_assert_ptr_null(otel_json_str(o, "none"));
+	ck_assert_ptr_null(otel_json_str(NULL, "n"));
+	json_object_put(o);
+}
+END_TEST
+
 /* Every string of a span: name, attributes, events, status, a cut
  * value's tail that starts a secret; nothing else touched. */
 START_TEST(test_redact_span)
@@ -612,6 +630,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sampler);
 	tcase_add_test(tc, test_redact);
 	tcase_add_test(tc, test_redact_span);
+	tcase_add_test(tc, test_json_str);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -960,6 +960,33 @@ def test_session_end(b):
         time.sleep(0.05)
 
 
+def test_nul(b):
+    """A NUL in a tool name cuts nothing: "echo\\u0000 x" is not recorded
+    as a call of echo, in spans or in the metrics' labels."""
+    from mcptest.wire import metrics
+    wait_ready(b)
+    sid, ver = initialize(b)
+    r = post(b, rpc(2, "tools/list", {}), sid, ver)
+    check(r.status == 200, "tools/list: %d" % r.status)
+    r.answer()
+    r.close()
+
+    def echo_series():
+        return {k: v for k, v in metrics(b).items()
+                if 'gen_ai_tool_name="echo"' in k and "_count" in k}
+    before = echo_series()
+    st, _ = call(b, sid, ver, 3, "echo\u0000 totally harmless")
+    check(st == 200, "status %d" % st)
+    name = "echo\ufffd totally harmless"
+    srv = RECEIVER.wait_span("tools/call " + name)
+    check(srv.attrs.get("gen_ai.tool.name") == name,
+          "gen_ai.tool.name %r" % srv.attrs.get("gen_ai.tool.name"))
+    round_trip(srv, "the NUL call")
+    check(not RECEIVER.spans("tools/call echo"), "recorded as echo")
+    check(echo_series() == before, "counted as echo: %r -> %r" %
+          (before, echo_series()))
+
+
 def latencies_ms(pairs, n):
     """The median time of n echo calls on each (bridge, sid, version) of
     pairs, in milliseconds, the bridges taking turns call by call so that
@@ -1050,6 +1077,7 @@ TESTS = {
                                    "OTEL_EXPORTER_OTLP_HEADERS":
                                    "x-otel-key=" + HEADER_SECRET}),
     "session-end": (test_session_end, OTEL, None),
+    "nul": (test_nul, OTEL, None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
