@@ -573,6 +573,11 @@ strace_answered(struct serve_trace *st, const char *sid, json_object *msg)
 	if (t == NULL)
 		return;
 	strace_outcome(st, t, msg);
+	/* An error while the round trip is open is the bridge's (the child
+	 * went, the request timed out): the round trip failed too. */
+	if (t->child != NULL && jsonrpc_get(msg, "error",
+	    json_type_object) != NULL)
+		strace_outcome(st, t->child, msg);
 	/* A round that asks the client ends this request, not the child's
 	 * work: its round trip goes on until the client's retry. */
 	if (t->child != NULL && strace_asks(msg)) {
@@ -720,6 +725,13 @@ serve_trace_child_down(struct serve_trace *st,
 		    t->child == NULL || t->child->pool != (long)pool)
 			continue;
 		ev = otel_span_event(t->sp, will_restart ?
+		    "mcp.child.restart" : "mcp.child.exit", otel_now_ns());
+		if (ev != NULL && cause != NULL)
+			otel_attr_str(&ev->attrs, "mcp.child.cause", cause);
+		/* The round trip it was on, first of all. */
+		if (t->child == NULL || t->child->sp == NULL)
+			continue;
+		ev = otel_span_event(t->child->sp, will_restart ?
 		    "mcp.child.restart" : "mcp.child.exit", otel_now_ns());
 		if (ev != NULL && cause != NULL)
 			otel_attr_str(&ev->attrs, "mcp.child.cause", cause);

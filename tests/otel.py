@@ -846,6 +846,15 @@ def test_pool_restart(b):
         check(("mcp.child.restart" in events) == mine,
               "%s call: events %r" % ("the lost" if mine else "the other",
                                       events))
+        # The round trip that failed says so too.
+        rt = round_trip(srv, "delay")
+        rt_events = [e["name"] for e in rt.get("events", [])]
+        check((rt.get("status", {}).get("code", 0) == 2) == mine and
+              ("error.type" in rt.attrs) == mine and
+              ("mcp.child.restart" in rt_events) == mine,
+              "%s call's round trip: %r %r %r" % (
+                  "the lost" if mine else "the other", rt.get("status"),
+                  rt.attrs.get("error.type"), rt_events))
 
 
 def test_capture(b):
