@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "otel.h"
 #include "otel_export.h"
 #include "tracectx.h"
@@ -328,9 +329,12 @@ client_trace_end(struct cmsg *cm)
 	cm->span = NULL;
 	if (cs->sp != NULL) {
 		otel_attr_session_id(&cs->sp->attrs, c->session_id);
-		if (c->protocol_version != NULL)
+		/* A 2026-07-28 server negotiates none: each request says
+		 * its version, this one. */
+		if (c->protocol_version != NULL || c->era == ERA_MODERN)
 			otel_attr_str(&cs->sp->attrs, "mcp.protocol.version",
-			    c->protocol_version);
+			    c->protocol_version != NULL ? c->protocol_version :
+			    MCP_VERSION_2026_07_28);
 		otel_span_end(cs->sp, otel_now_ns());
 		otel_redact_span(&c->otel_secrets, cs->sp);
 		otel_export_span(c->otel, cs->sp);

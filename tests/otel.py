@@ -595,6 +595,9 @@ def test_client(b):
                   cli.attrs)
             check(cli.attrs.get("mcp.protocol.version") == "2025-06-18",
                   "legacy: version %r" % cli.attrs)
+        else:
+            check(cli.attrs.get("mcp.protocol.version") == "2026-07-28",
+                  "auto: version %r" % cli.attrs)
         err = [s for s in RECEIVER.spans("tools/call no_such_tool",
                                          kind=CLIENT)
                if s["_resource"].get("service.name") == me]
