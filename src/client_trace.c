@@ -347,6 +347,7 @@ client_trace_init(struct client *c)
 {
 	const struct client_config	*cfg = c->cfg;
 	struct otel_export_limits	 lim;
+	char				*shown;
 
 	if (cfg->otel == NULL || cfg->otel->traces_url == NULL)
 		return;
@@ -358,6 +359,9 @@ client_trace_init(struct client *c)
 	lim.delay_ms = (long)cfg->otel_delay_ms;
 	c->otel = otel_export_new(c->base, cfg->otel, &lim, &otel_export_curl,
 	    c->ce);
+	shown = otel_url_shown(cfg->otel);
+	log_info("exporting traces over OTLP/HTTP (JSON) to %s", shown);
+	free(shown);
 	c->otel_in = xcalloc(1, sizeof *c->otel_in);
 	TAILQ_INIT(&c->otel_in->open);
 }

@@ -751,6 +751,21 @@ otel_config_read(struct otel_config *cfg, otel_env_fn get, void *arg,
 		free(why);
 		goto fail;
 	}
+	if (strcmp(from, "OTEL_EXPORTER_OTLP_ENDPOINT") == 0 &&
+	    (v = otel_env(get, arg, from)) != NULL) {
+		/* The path goes after it: a query or fragment would swallow
+		 * it, and "http://" alone would make "v1" the host. */
+		if (strpbrk(v, "?#") != NULL) {
+			xasprintf(err, "%s has a query or fragment: the "
+			    "traces path cannot follow it", from);
+			goto fail;
+		}
+		if ((v = strstr(v, "://")) == NULL || v[3] == '\0' ||
+		    v[3] == '/' || v[3] == '?' || v[3] == '#') {
+			xasprintf(err, "%s has no host", from);
+			goto fail;
+		}
+	}
 	if ((v = otel_env2(get, arg, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
 	    "OTEL_EXPORTER_OTLP_PROTOCOL")) != NULL &&
 	    strcmp(v, "http/json") != 0)
@@ -762,6 +777,29 @@ otel_config_read(struct otel_config *cfg, otel_env_fn get, void *arg,
 fail:
 	otel_config_free(cfg);
 	return -1;
+}
+
+char *
+otel_url_shown(const struct otel_config *cfg)
+{
+	CURLU	*u;
+	char	*scheme, *host, *port, *path, *out;
+
+	if (cfg->traces_url == NULL || (u = url_parse(cfg->traces_url)) ==
+	    NULL)
+		return xstrdup("?");
+	scheme = url_part(u, CURLUPART_SCHEME, 0);
+	host = url_part(u, CURLUPART_HOST, 0);
+	port = url_part(u, CURLUPART_PORT, 0);
+	path = url_part(u, CURLUPART_PATH, 0);
+	xasprintf(&out, "%s://%s%s%s%s", scheme, host, *port != '\0' ? ":" :
+	    "", port, path);
+	free(scheme);
+	free(host);
+	free(port);
+	free(path);
+	curl_url_cleanup(u);
+	return out;
 }
 
 void

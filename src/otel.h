@@ -230,6 +230,9 @@ struct otel_config {
  * (an endpoint that is not an http(s) URL, malformed headers); *warn
  * (may be NULL) for what was ignored.  Free with otel_config_free.
  */
+/* The traces URL as a log line may show it: scheme, host, port and
+ * path, never a user, password or query.  The caller frees it. */
+char		*otel_url_shown(const struct otel_config *);
 int		 otel_config_read(struct otel_config *, otel_env_fn, void *arg,
 		    char **warn, char **err);
 void		 otel_config_free(struct otel_config *);

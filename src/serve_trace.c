@@ -784,6 +784,7 @@ serve_trace_new(struct event_base *base, const struct serve_config *cfg)
 	struct serve_trace		*st;
 	struct curl_event_config	 cc;
 	struct otel_export_limits	 lim;
+	char				*shown;
 
 	if (cfg->otel == NULL || cfg->otel->traces_url == NULL)
 		return NULL;
@@ -801,8 +802,10 @@ serve_trace_new(struct event_base *base, const struct serve_config *cfg)
 	lim.delay_ms = (long)cfg->otel_delay_ms;
 	st->exp = otel_export_new(base, cfg->otel, &lim, &otel_export_curl,
 	    st->ce);
-	/* Not the URL: it may hold credentials. */
-	log_info("exporting traces over OTLP/HTTP (JSON)");
+	/* Not the whole URL: it may hold credentials. */
+	shown = otel_url_shown(cfg->otel);
+	log_info("exporting traces over OTLP/HTTP (JSON) to %s", shown);
+	free(shown);
 	return st;
 }
 

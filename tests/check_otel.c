@@ -271,6 +271,14 @@ START_TEST(test_config)
 				    "http://b:2/custom", NULL } };
 	struct envtab		 bad = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
 				    "ftp://user:s3cret@c", NULL } };
+	struct envtab		 nohost = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
+				    "http://", NULL } };
+	struct envtab		 query = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
+				    "http://127.0.0.1:4319/a?k=s3cret", NULL } };
+	struct envtab		 cred = { {
+				    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+				    "https://u:s3cret@c.example:4318/v1/traces"
+				    "?k=s3cret", NULL } };
 	struct envtab		 off = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
 				    "http://c:1", "OTEL_SDK_DISABLED", "TRUE",
 				    NULL } };
@@ -323,6 +331,21 @@ START_TEST(test_config)
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_null(strstr(err, "s3cret"));
 	free(err);
+	/* No host ("v1" would be one), a query the path cannot follow. */
+	ck_assert_int_eq(cfg_read(&nohost, &cfg, &warn, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no host"));
+	free(err);
+	ck_assert_int_eq(cfg_read(&query, &cfg, &warn, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "query"));
+	ck_assert_ptr_null(strstr(err, "k=s3cret"));
+	free(err);
+
+	/* Where spans go, as the log says it: no credentials. */
+	ck_assert_int_eq(cfg_read(&cred, &cfg, &warn, &err), 0);
+	err = otel_url_shown(&cfg);
+	ck_assert_str_eq(err, "https://c.example:4318/v1/traces");
+	free(err);
+	otel_config_free(&cfg);
 
 	ck_assert_int_eq(cfg_read(&off, &cfg, &warn, &err), 0);
 	ck_assert_ptr_null(cfg.traces_url);

@@ -926,6 +926,9 @@ def test_session_end(b):
     import threading
     from mcptest.wire import exchange as ex
     wait_ready(b)
+    # Where spans go is logged (without credentials).
+    b.wait_log("exporting traces over OTLP/HTTP (JSON) to %s/v1/traces" %
+               RECEIVER.endpoint())
     for round_ in range(3):
         sid, ver = initialize(b)
         ids = ["gone-%d-%d" % (round_, i) for i in range(3)]
