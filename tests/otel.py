@@ -198,6 +198,41 @@ def test_http(b):
     check(srv.get("parentSpanId") == HEADER_SPAN, "parent %r" %
           srv.get("parentSpanId"))
 
+    # Several tracestate lines are one list (W3C); two traceparent lines
+    # are no parent, as when folded into one.
+    import socket
+    body = json.dumps(rpc(30, "tools/call", {"name": "trace_meta",
+                                             "arguments": {}}))
+
+    def raw(lines):
+        s = socket.create_connection(("127.0.0.1", b.port), timeout=10)
+        s.sendall(("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Accept: application/json, text/event-stream\r\n"
+                   "Mcp-Session-Id: %s\r\nMCP-Protocol-Version: %s\r\n"
+                   "%sContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                   % (b.port, sid, ver, "".join(x + "\r\n" for x in lines),
+                      len(body), body)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        text = data.decode()
+        i = text.index('{"jsonrpc"', text.index("\r\n\r\n"))
+        return json.loads(text_of(json.JSONDecoder().raw_decode(
+            text[i:])[0]))
+    got = raw(["traceparent: " + HEADER_TP, "tracestate: a=1",
+               "tracestate: b=2,c=3"])
+    check(got.get("tracestate") == "a=1,b=2,c=3",
+          "tracestate lines not joined: %r" % got)
+    got = raw(["traceparent: " + HEADER_TP, "traceparent: " + CALLER_TP])
+    check(parse_tp(got["traceparent"])[0] not in (HEADER_TRACE,
+                                                  CALLER_TRACE),
+          "one of two traceparent lines was taken: %r" % got)
+
     # _meta wins over the header.
     r = post(b, rpc(3, "tools/call", {"name": "trace_meta", "arguments": {},
                                       "_meta": {"traceparent": CALLER_TP}}),
