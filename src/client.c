@@ -933,6 +933,12 @@ client_trace_secrets(struct client *c)
 	const char	*v, *sp;
 	size_t		 i;
 
+	/* The exporter's headers (--otel-header, OTEL_*_HEADERS) too. */
+	for (i = 0; c->cfg->otel != NULL && i < c->cfg->otel->nheaders; i++) {
+		trace_secret(c->trace, c->cfg->otel->headers[i].value);
+		otel_redact_add(&c->otel_secrets,
+		    c->cfg->otel->headers[i].value);
+	}
 	for (i = 0; i < c->nheaders; i++) {
 		if ((v = strchr(c->headers[i], ':')) == NULL)
 			continue;

@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "otel.h"
 #include "otel_export.h"
 #include "tracectx.h"
@@ -89,8 +90,8 @@ client_trace_request(struct cmsg *cm)
 	struct client_span	*cs;
 	struct tracectx		 parent, *pp = NULL;
 	json_object		*params, *id;
-	const char		*method, *target = NULL;
-	char			*name;
+	const char		*method;
+	char			*name, *target = NULL;
 	int			 sampled;
 
 	if (c->otel == NULL || cm->kind != JSONRPC_REQUEST || cm->internal)
@@ -118,7 +119,7 @@ client_trace_request(struct cmsg *cm)
 	params = jsonrpc_params(cm->msg);
 	if (strcmp(method, "tools/call") == 0 ||
 	    strcmp(method, "prompts/get") == 0)
-		target = jsonrpc_get_str(params, "name");
+		target = otel_json_str(params, "name");
 	if (target != NULL)
 		xasprintf(&name, "%s %s", method, target);
 	else
@@ -141,6 +142,7 @@ client_trace_request(struct cmsg *cm)
 			    params);
 	} else if (strcmp(method, "prompts/get") == 0 && target != NULL)
 		otel_attr_str(&cs->sp->attrs, "gen_ai.prompt.name", target);
+	free(target);
 	id = jsonrpc_id(cm->msg);
 	otel_attr_str(&cs->sp->attrs, "jsonrpc.request.id",
 	    json_object_is_type(id, json_type_string) ?
@@ -183,6 +185,7 @@ client_trace_in_end(struct client *c, struct client_span *cs,
 			otel_span_status(cs->sp, OTEL_STATUS_ERROR, NULL);
 		}
 		otel_span_end(cs->sp, otel_now_ns());
+		otel_redact_span(&c->otel_secrets, cs->sp);
 		otel_export_span(c->otel, cs->sp);
 	}
 	free(cs->id);
@@ -326,10 +329,14 @@ client_trace_end(struct cmsg *cm)
 	cm->span = NULL;
 	if (cs->sp != NULL) {
 		otel_attr_session_id(&cs->sp->attrs, c->session_id);
-		if (c->protocol_version != NULL)
+		/* A 2026-07-28 server negotiates none: each request says
+		 * its version, this one. */
+		if (c->protocol_version != NULL || c->era == ERA_MODERN)
 			otel_attr_str(&cs->sp->attrs, "mcp.protocol.version",
-			    c->protocol_version);
+			    c->protocol_version != NULL ? c->protocol_version :
+			    MCP_VERSION_2026_07_28);
 		otel_span_end(cs->sp, otel_now_ns());
+		otel_redact_span(&c->otel_secrets, cs->sp);
 		otel_export_span(c->otel, cs->sp);
 	}
 	free(cs);
@@ -340,6 +347,7 @@ client_trace_init(struct client *c)
 {
 	const struct client_config	*cfg = c->cfg;
 	struct otel_export_limits	 lim;
+	char				*shown;
 
 	if (cfg->otel == NULL || cfg->otel->traces_url == NULL)
 		return;
@@ -351,6 +359,9 @@ client_trace_init(struct client *c)
 	lim.delay_ms = (long)cfg->otel_delay_ms;
 	c->otel = otel_export_new(c->base, cfg->otel, &lim, &otel_export_curl,
 	    c->ce);
+	shown = otel_url_shown(cfg->otel);
+	log_info("exporting traces over OTLP/HTTP (JSON) to %s", shown);
+	free(shown);
 	c->otel_in = xcalloc(1, sizeof *c->otel_in);
 	TAILQ_INIT(&c->otel_in->open);
 }

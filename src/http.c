@@ -92,6 +92,9 @@
 #define HTTP_MAX_REQUEST_LINE	8192
 /* Chunk extensions and trailers of one body, read and dropped. */
 #define HTTP_MAX_CHUNK_META	8192
+/* Several tracestate lines joined: at most this much (a list is kept
+ * to 512 bytes anyway, TRACECTX_TRACESTATE_MAX, by whole members). */
+#define HTTP_TRACESTATE_MAX	2048
 /* An absolute-form target's host[:port] kept for the Host checks; longer is
  * refused (a DNS name is at most 253 bytes). */
 #define HTTP_AUTHORITY_MAX	272
@@ -137,7 +140,8 @@ struct http_hdrs {
 	const char			*version;	/* MCP-Protocol-Version */
 	const char			*last_event_id;
 	const char			*traceparent;	/* W3C Trace Context */
-	const char			*tracestate;
+	const char			*tracestate;	/* all of them, joined */
+	size_t				 ntraceparent;
 	size_t				 norigin;	/* Origin headers */
 	size_t				 nauthorization;
 };
@@ -244,6 +248,9 @@ struct http {
 	uint64_t			 owner;
 	json_object			*claims;
 	struct http_hdrs		 hdr;
+	/* Several tracestate lines are one list (W3C Trace Context, RFC
+	 * 9110 5.3): joined here, whole lines that fit. */
+	char				 tracestate[HTTP_TRACESTATE_MAX + 1];
 
 	/* The request's header lines (pointers into its parser). */
 	const char			**hnames;
@@ -1192,12 +1199,17 @@ static int
 http_metrics_tool(const struct http_ep *ep, json_object *msg)
 {
 	const char	*name;
+	json_object	*v;
 
 	if (!json_object_is_type(msg, json_type_object) ||
 	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
 		return METRICS_MCP_NO_TOOL;
-	name = jsonrpc_get_str(jsonrpc_params(msg), "name");
-	if (name == NULL || !mux_tool_named(ep->mux, name))
+	v = jsonrpc_get(jsonrpc_params(msg), "name", json_type_string);
+	name = v != NULL ? json_object_get_string(v) : NULL;
+	/* A NUL in it would make "crash\u0000 ok" count as "crash". */
+	if (name == NULL || strlen(name) !=
+	    (size_t)json_object_get_string_len(v) ||
+	    !mux_tool_named(ep->mux, name))
 		return METRICS_MCP_TOOL_OTHER;
 	return metrics_mcp_tool(name);
 }
@@ -1230,8 +1242,12 @@ http_trace_start(struct http *h, struct session *sess, json_object *msg)
 	struct http_trace_info	info;
 
 	memset(&info, 0, sizeof info);
-	info.traceparent = h->hdr.traceparent;
-	info.tracestate = h->hdr.tracestate;
+	/* Two traceparent lines: which is meant cannot be told, as when
+	 * they come folded into one (W3C): no parent. */
+	if (h->hdr.ntraceparent == 1) {
+		info.traceparent = h->hdr.traceparent;
+		info.tracestate = h->hdr.tracestate;
+	}
 	info.version = h->hdr.version;
 	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
 	info.route = ((const struct http_ep *)sess->route)->pump_arg;
@@ -1972,6 +1988,28 @@ http_host_port_ok(const char *host)
 	return n == 0 || strtol(port, NULL, 10) <= 65535;
 }
 
+/* Another tracestate line after the first: the list goes on (a line
+ * that does not fit whole is left out). */
+static void
+http_tracestate_join(struct http *h, const char *value)
+{
+	struct http_hdrs	*hd = &h->hdr;
+	size_t			 at;
+
+	if (hd->tracestate != h->tracestate) {
+		if (strlen(hd->tracestate) > HTTP_TRACESTATE_MAX)
+			return;
+		memcpy(h->tracestate, hd->tracestate,
+		    strlen(hd->tracestate) + 1);
+		hd->tracestate = h->tracestate;
+	}
+	at = strlen(h->tracestate);
+	if (at + 1 + strlen(value) > HTTP_TRACESTATE_MAX)
+		return;
+	h->tracestate[at] = ',';
+	memcpy(h->tracestate + at + 1, value, strlen(value) + 1);
+}
+
 /* The walk that fills h->hdr. */
 static void
 http_hdrs_scan(struct http *h, struct http_req *req)
@@ -2000,12 +2038,17 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 			}
 			break;
 		case 10:
-			if (strcasecmp(key, "tracestate") == 0)
+			if (strcasecmp(key, "tracestate") == 0 &&
+			    hd->tracestate != NULL)
+				http_tracestate_join(h, value);
+			else if (strcasecmp(key, "tracestate") == 0)
 				slot = &hd->tracestate;
 			break;
 		case 11:
-			if (strcasecmp(key, "traceparent") == 0)
+			if (strcasecmp(key, "traceparent") == 0) {
 				slot = &hd->traceparent;
+				hd->ntraceparent++;
+			}
 			break;
 		case 12:
 			if (strcasecmp(key, "Content-Type") == 0)

@@ -498,6 +498,9 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 		    "rejected.", g->otel_spans_failed);
 		metrics_one(out, "mcpbridge_otel_queue_spans", "gauge",
 		    "Spans waiting to be exported.", g->otel_queue_spans);
+		metrics_one(out, "mcpbridge_otel_spans_open", "gauge",
+		    "Spans started and not yet ended (requests in flight).",
+		    g->otel_spans_open);
 	}
 	metrics_one(out, "mcpbridge_child_requests_refused_total", "counter",
 	    "Requests from a child (sampling, elicitation, roots) answered "

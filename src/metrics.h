@@ -128,6 +128,7 @@ struct metrics_gauges {
 	uint64_t	otel_spans_dropped;
 	uint64_t	otel_spans_failed;
 	uint64_t	otel_queue_spans;
+	uint64_t	otel_spans_open;	/* started, not ended */
 	/* its requests to a client refused: no certain route */
 	uint64_t	child_requests_refused;
 	/* tools/call waiting for their turn at a tool that asks its client;

@@ -2219,6 +2219,8 @@ mux_session_close(struct mux *m, struct mux_session *s)
 	if (s->closing)
 		return;
 	s->closing = 1;
+	if (m->cfg.span_session_end != NULL)
+		m->cfg.span_session_end(m->cfg.span_arg, s);
 	if (c != NULL) {
 		/* Its own child is about to stop: telling it is pointless. */
 		mux_session_detach(m, s, c->owner == NULL);

@@ -222,6 +222,13 @@ struct mux_config {
 	int			(*span_server)(void *arg, struct mux_session *s,
 				    json_object *msg, uint64_t bid,
 				    json_object *cause, struct tracectx *ctx);
+	/*
+	 * OpenTelemetry: session s is closing (mux_session_close: a DELETE,
+	 * an expiry, a stream gone, the mux's own end): what it still has
+	 * open ends now.  s's data is still there.  NULL: none.
+	 */
+	void			(*span_session_end)(void *arg,
+				    struct mux_session *s);
 	void			*span_arg;
 };
 

@@ -90,6 +90,32 @@ warn_add(char **warn, const char *fmt, ...)
 	}
 }
 
+char *
+otel_json_str(json_object *o, const char *key)
+{
+	json_object	*v;
+	const char	*s;
+	char		*out;
+	size_t		 len, i, at = 0;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	out = xmalloc(len * 3 + 1);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0') {
+			memcpy(out + at, "\xef\xbf\xbd", 3);
+			at += 3;
+		} else
+			out[at++] = s[i];
+	}
+	out[at] = '\0';
+	return out;
+}
+
 /* ---- attributes ---- */
 
 void
@@ -725,6 +751,21 @@ otel_config_read(struct otel_config *cfg, otel_env_fn get, void *arg,
 		free(why);
 		goto fail;
 	}
+	if (strcmp(from, "OTEL_EXPORTER_OTLP_ENDPOINT") == 0 &&
+	    (v = otel_env(get, arg, from)) != NULL) {
+		/* The path goes after it: a query or fragment would swallow
+		 * it, and "http://" alone would make "v1" the host. */
+		if (strpbrk(v, "?#") != NULL) {
+			xasprintf(err, "%s has a query or fragment: the "
+			    "traces path cannot follow it", from);
+			goto fail;
+		}
+		if ((v = strstr(v, "://")) == NULL || v[3] == '\0' ||
+		    v[3] == '/' || v[3] == '?' || v[3] == '#') {
+			xasprintf(err, "%s has no host", from);
+			goto fail;
+		}
+	}
 	if ((v = otel_env2(get, arg, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
 	    "OTEL_EXPORTER_OTLP_PROTOCOL")) != NULL &&
 	    strcmp(v, "http/json") != 0)
@@ -736,6 +777,29 @@ otel_config_read(struct otel_config *cfg, otel_env_fn get, void *arg,
 fail:
 	otel_config_free(cfg);
 	return -1;
+}
+
+char *
+otel_url_shown(const struct otel_config *cfg)
+{
+	CURLU	*u;
+	char	*scheme, *host, *port, *path, *out;
+
+	if (cfg->traces_url == NULL || (u = url_parse(cfg->traces_url)) ==
+	    NULL)
+		return xstrdup("?");
+	scheme = url_part(u, CURLUPART_SCHEME, 0);
+	host = url_part(u, CURLUPART_HOST, 0);
+	port = url_part(u, CURLUPART_PORT, 0);
+	path = url_part(u, CURLUPART_PATH, 0);
+	xasprintf(&out, "%s://%s%s%s%s", scheme, host, *port != '\0' ? ":" :
+	    "", port, path);
+	free(scheme);
+	free(host);
+	free(port);
+	free(path);
+	curl_url_cleanup(u);
+	return out;
 }
 
 void

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "tracectx.h"
 
 /* Limits of one span (OTel's defaults are 128; ours are what the MCP
@@ -146,6 +148,13 @@ void		 otel_attrs_clear(struct otel_attrs *);
 const struct otel_attr *otel_attrs_get(const struct otel_attrs *,
 		    const char *key);
 
+/*
+ * The string member key of o, whole (NULL if none): a NUL in it would
+ * cut it where C reads it, so that "crash\u0000 ok" passed for "crash";
+ * each NUL becomes U+FFFD instead.  The caller frees it.
+ */
+char		*otel_json_str(json_object *o, const char *key);
+
 /* ---- the sampler (OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG) ---- */
 
 enum otel_sampler_root {
@@ -221,6 +230,9 @@ struct otel_config {
  * (an endpoint that is not an http(s) URL, malformed headers); *warn
  * (may be NULL) for what was ignored.  Free with otel_config_free.
  */
+/* The traces URL as a log line may show it: scheme, host, port and
+ * path, never a user, password or query.  The caller frees it. */
+char		*otel_url_shown(const struct otel_config *);
 int		 otel_config_read(struct otel_config *, otel_env_fn, void *arg,
 		    char **warn, char **err);
 void		 otel_config_free(struct otel_config *);

@@ -847,6 +847,7 @@ serve_stats(void *arg, struct metrics_gauges *g)
 		g->otel_spans_dropped = os.dropped;
 		g->otel_spans_failed = os.failed;
 		g->otel_queue_spans = os.queued;
+		g->otel_spans_open = serve_trace_open(s->spans);
 	}
 }
 
@@ -1106,6 +1107,7 @@ serve_trace_oauth_token(void *arg, const char *token, size_t len)
 	struct serve	*s = arg;
 
 	trace_token(s->trace, token, len);
+	serve_trace_bearer(s->spans, token, len);
 }
 
 /*
@@ -1129,6 +1131,12 @@ serve_trace_secrets(struct serve *s)
 				serve_trace_secret(s->spans, eq + 1);
 			}
 		}
+	/* The exporter's headers (--otel-header, OTEL_*_HEADERS): an API
+	 * key a client or the child might quote. */
+	for (i = 0; s->cfg->otel != NULL && i < s->cfg->otel->nheaders; i++) {
+		trace_secret(s->trace, s->cfg->otel->headers[i].value);
+		serve_trace_secret(s->spans, s->cfg->otel->headers[i].value);
+	}
 }
 
 /*
@@ -1384,6 +1392,7 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 	if (s->spans != NULL) {
 		mc.span_child = serve_trace_child_request;
 		mc.span_server = serve_trace_server_request;
+		mc.span_session_end = serve_trace_session_close;
 		mc.span_arg = &srv->spans;
 	}
 	if (s->trace != NULL || s->spans != NULL) {

@@ -22,7 +22,8 @@
  *
  * Nothing secret goes in: no header, no token; the session id as a hash;
  * the principal as its keyed hash (enduser.id); arguments and results
- * only with --otel-capture-content, the secrets serve knows redacted.
+ * only with --otel-capture-content; the secrets serve knows redacted
+ * from every string of a span as it ends (otel_redact_span).
  */
 #include "config.h"
 
@@ -77,7 +78,7 @@ struct strace {
 TAILQ_HEAD(straces, strace);
 
 struct serve_trace {
-	/* What --otel-capture-content never records (serve_trace_secret) */
+	/* What no span records (serve_trace_secret) */
 	struct otel_redact	 secrets;
 	const struct serve_config *cfg;
 	struct curl_event	*ce;
@@ -172,37 +173,47 @@ serve_trace_secret(struct serve_trace *st, const char *value)
 		otel_redact_add(&st->secrets, value);
 }
 
+void
+serve_trace_bearer(struct serve_trace *st, const char *token, size_t len)
+{
+	if (st != NULL)
+		otel_redact_token(&st->secrets, token, len);
+}
+
 /* Name and the attributes a request's method and params give. */
 static void
 strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
     json_object *msg)
 {
-	const char	*method = jsonrpc_method(msg), *target = NULL, *v;
+	const char	*method = jsonrpc_method(msg);
 	json_object	*params = jsonrpc_params(msg);
-	char		*name;
+	char		*name, *target = NULL, *v;
 
 	otel_attr_str(&sp->attrs, "mcp.method.name", method);
 	if (strcmp(method, "tools/call") == 0) {
 		otel_attr_str(&sp->attrs, "gen_ai.operation.name",
 		    "execute_tool");
-		if ((target = jsonrpc_get_str(params, "name")) != NULL)
+		if ((target = otel_json_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
 		if (st->cfg->otel_capture_content)
 			otel_redact_attr_json(&st->secrets, &sp->attrs,
 			    "gen_ai.tool.call.arguments", jsonrpc_get(params,
 			    "arguments", json_type_object));
 	} else if (strcmp(method, "prompts/get") == 0) {
-		if ((target = jsonrpc_get_str(params, "name")) != NULL)
+		if ((target = otel_json_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.prompt.name",
 			    target);
 	} else if (strncmp(method, "resources/", 10) == 0 &&
-	    (v = jsonrpc_get_str(params, "uri")) != NULL)
+	    (v = otel_json_str(params, "uri")) != NULL) {
 		otel_attr_str(&sp->attrs, "mcp.resource.uri", v);
+		free(v);
+	}
 	if (target != NULL) {
 		/* The target is the client's: cut like any name. */
 		xasprintf(&name, "%s %s", method, target);
 		otel_span_rename(sp, name);
 		free(name);
+		free(target);
 	}
 }
 
@@ -224,6 +235,9 @@ strace_end(struct serve_trace *st, struct strace *t, const char *error_type)
 			otel_span_status(t->sp, OTEL_STATUS_ERROR, NULL);
 		}
 		otel_span_end(t->sp, now);
+		/* Whatever a client wrote (an id, a tool name, a URI) may
+		 * be a secret the bridge knows. */
+		otel_redact_span(&st->secrets, t->sp);
 		otel_export_span(st->exp, t->sp);
 	}
 	hmap_del(&st->map, t->h, t);
@@ -581,6 +595,11 @@ strace_answered(struct serve_trace *st, const char *sid, json_object *msg)
 	if (t == NULL)
 		return;
 	strace_outcome(st, t, msg);
+	/* An error while the round trip is open is the bridge's (the child
+	 * went, the request timed out): the round trip failed too. */
+	if (t->child != NULL && jsonrpc_get(msg, "error",
+	    json_type_object) != NULL)
+		strace_outcome(st, t->child, msg);
 	/* A round that asks the client ends this request, not the child's
 	 * work: its round trip goes on until the client's retry. */
 	if (t->child != NULL && strace_asks(msg)) {
@@ -666,13 +685,19 @@ serve_trace_session_end(struct serve_trace *st, struct mux_session *ms)
 {
 	const char	*sid = strace_sid(ms);
 	struct strace	*t;
+	int		 stateless;
 
 	if (*sid == '\0')
 		return;
-	/* Ending a SERVER span ends its round trip too: walk again. */
+	/* Ending a SERVER span ends its round trip too: walk again.  A
+	 * round trip without one (an input_required round the client never
+	 * came back to) ends on its own; but a stateless request's: its
+	 * retry comes as a request of its own, and the child waits. */
+	stateless = !strace_has_session(ms);
 again:
 	TAILQ_FOREACH(t, &st->open, entry) {
-		if (strcmp(t->sid, sid) != 0 || t->kind == STRACE_CHILD)
+		if (strcmp(t->sid, sid) != 0 || (t->kind == STRACE_CHILD &&
+		    (t->server != NULL || stateless)))
 			continue;
 		if (t->sp != NULL)
 			otel_span_event(t->sp, "mcp.session.end",
@@ -680,6 +705,14 @@ again:
 		strace_end(st, t, "session_end");
 		goto again;
 	}
+}
+
+void
+serve_trace_session_close(void *arg, struct mux_session *ms)
+{
+	const struct serve_trace_server	*v = arg;
+
+	serve_trace_session_end(v->st, ms);
 }
 
 void
@@ -722,6 +755,13 @@ serve_trace_child_down(const struct serve_trace_server *v,
 		    "mcp.child.restart" : "mcp.child.exit", otel_now_ns());
 		if (ev != NULL && cause != NULL)
 			otel_attr_str(&ev->attrs, "mcp.child.cause", cause);
+		/* The round trip it was on, first of all. */
+		if (t->child == NULL || t->child->sp == NULL)
+			continue;
+		ev = otel_span_event(t->child->sp, will_restart ?
+		    "mcp.child.restart" : "mcp.child.exit", otel_now_ns());
+		if (ev != NULL && cause != NULL)
+			otel_attr_str(&ev->attrs, "mcp.child.cause", cause);
 	}
 }
 
@@ -759,12 +799,19 @@ serve_trace_stats(const struct serve_trace *st, struct otel_export_stats *s)
 	otel_export_stats(st->exp, s);
 }
 
+size_t
+serve_trace_open(const struct serve_trace *st)
+{
+	return st->nopen;
+}
+
 struct serve_trace *
 serve_trace_new(struct event_base *base, const struct serve_config *cfg)
 {
 	struct serve_trace		*st;
 	struct curl_event_config	 cc;
 	struct otel_export_limits	 lim;
+	char				*shown;
 
 	if (cfg->otel == NULL || cfg->otel->traces_url == NULL)
 		return NULL;
@@ -782,8 +829,10 @@ serve_trace_new(struct event_base *base, const struct serve_config *cfg)
 	lim.delay_ms = (long)cfg->otel_delay_ms;
 	st->exp = otel_export_new(base, cfg->otel, &lim, &otel_export_curl,
 	    st->ce);
-	/* Not the URL: it may hold credentials. */
-	log_info("exporting traces over OTLP/HTTP (JSON)");
+	/* Not the whole URL: it may hold credentials. */
+	shown = otel_url_shown(cfg->otel);
+	log_info("exporting traces over OTLP/HTTP (JSON) to %s", shown);
+	free(shown);
 	return st;
 }
 

@@ -61,6 +61,10 @@ void		 serve_trace_free(struct serve_trace *);
  * a client or a child of any server write it into what is captured
  * (otel_redact.h).  One list for every server: one exporter. */
 void		 serve_trace_secret(struct serve_trace *, const char *value);
+/* An OAuth access token a request used (http_set_token_seen's): kept
+ * out of spans too, among the last OTEL_REDACT_TOKENS. */
+void		 serve_trace_bearer(struct serve_trace *, const char *token,
+		    size_t len);
 /* http_set_trace's hook (arg a struct serve_trace_server): requests
  * (msg, a batch too) of session ms start now. */
 void		 serve_trace_http(void *arg, struct mux_session *ms,
@@ -91,6 +95,9 @@ void		 serve_trace_session_out(struct serve_trace *,
 /* The mux ended ms: its open spans end. */
 void		 serve_trace_session_end(struct serve_trace *,
 		    struct mux_session *ms);
+/* mux_config's span_session_end hook (arg a struct serve_trace_server):
+ * ms closes (whoever ended it). */
+void		 serve_trace_session_close(void *arg, struct mux_session *ms);
 /* A message goes to the server's shared child pool (MUX_OUT_CHILD,
  * session NULL): a request's round trip is at that child from now on. */
 void		 serve_trace_child_out(const struct serve_trace_server *,
@@ -108,5 +115,7 @@ void		 serve_trace_flush(struct serve_trace *, uint64_t deadline_ms,
 		    void (*done)(void *), void *arg);
 void		 serve_trace_stats(const struct serve_trace *,
 		    struct otel_export_stats *);
+/* Spans open now (started, not ended). */
+size_t		 serve_trace_open(const struct serve_trace *);
 
 #endif

@@ -406,6 +406,24 @@ trace_body(const struct trace *t, const char *text, size_t len, char *dst,
 
 /* ---- the line ---- */
 
+/* The id or method s as the line's head shows it, known secrets
+ * replaced as in the body (one in an id shows in both), at most max
+ * bytes of it (then "..."): into out, of max + 4 bytes at least. */
+static const char *
+trace_head(const struct trace *t, const char *s, char *out, size_t max)
+{
+	char	 buf[TRACE_BODY_MAX + 8];
+	size_t	 at = 0;
+
+	trace_body(t, s, strlen(s), buf, &at, sizeof buf);
+	if (at > max) {
+		memcpy(buf + max, "...", 4);
+		at = max + 3;
+	}
+	memcpy(out, buf, at + 1);
+	return out;
+}
+
 size_t
 trace_format(struct trace *t, enum trace_dir dir, const char *label,
     json_object *msg, uint64_t now, char *buf, size_t size)
@@ -422,6 +440,8 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 	json_object		*id, *err, *code, *copy;
 	const char		*method = NULL, *ids = NULL, *text, *what;
 	char			 idbuf[TRACE_ID_MAX + 1];
+	char			 idshow[TRACE_ID_MAX + 4];
+	char			 mshow[TRACE_METHOD_MAX + 4];
 	size_t			 len = 0, n;
 	int			 r;
 
@@ -438,8 +458,12 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 	if ((kind == JSONRPC_REQUEST || kind == JSONRPC_RESPONSE) &&
 	    (id = jsonrpc_id(msg)) != NULL) {
 		ids = json_object_to_json_string_ext(id, TRACE_JSON_FLAGS);
-		snprintf(idbuf, sizeof idbuf, "%s", ids != NULL ? ids : "");
-		ids = idbuf;
+		if (ids == NULL)
+			ids = "";
+		snprintf(idbuf, sizeof idbuf, "%s", ids);
+		/* Shown from the whole id: a secret the cut falls in goes
+		 * whole too. */
+		ids = trace_head(t, ids, idshow, TRACE_ID_MAX);
 	}
 	if (kind == JSONRPC_REQUEST)
 		trace_pending_add(t, dir, label, idbuf, method, now);
@@ -456,8 +480,8 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 	    trace_dir_names[dir], what);
 	n = (size_t)r;
 	if (method != NULL)
-		n += (size_t)snprintf(buf + n, size - n, " %.*s",
-		    TRACE_METHOD_MAX, method);
+		n += (size_t)snprintf(buf + n, size - n, " %s",
+		    trace_head(t, method, mshow, TRACE_METHOD_MAX));
 	if (ids != NULL)
 		n += (size_t)snprintf(buf + n, size - n, " id=%s", ids);
 	n += (size_t)snprintf(buf + n, size - n, " %zuB", len);

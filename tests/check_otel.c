@@ -271,6 +271,14 @@ START_TEST(test_config)
 				    "http://b:2/custom", NULL } };
 	struct envtab		 bad = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
 				    "ftp://user:s3cret@c", NULL } };
+	struct envtab		 nohost = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
+				    "http://", NULL } };
+	struct envtab		 query = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
+				    "http://127.0.0.1:4319/a?k=s3cret", NULL } };
+	struct envtab		 cred = { {
+				    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+				    "https://u:s3cret@c.example:4318/v1/traces"
+				    "?k=s3cret", NULL } };
 	struct envtab		 off = { { "OTEL_EXPORTER_OTLP_ENDPOINT",
 				    "http://c:1", "OTEL_SDK_DISABLED", "TRUE",
 				    NULL } };
@@ -323,6 +331,21 @@ START_TEST(test_config)
 	ck_assert_ptr_nonnull(err);
 	ck_assert_ptr_null(strstr(err, "s3cret"));
 	free(err);
+	/* No host ("v1" would be one), a query the path cannot follow. */
+	ck_assert_int_eq(cfg_read(&nohost, &cfg, &warn, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no host"));
+	free(err);
+	ck_assert_int_eq(cfg_read(&query, &cfg, &warn, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "query"));
+	ck_assert_ptr_null(strstr(err, "k=s3cret"));
+	free(err);
+
+	/* Where spans go, as the log says it: no credentials. */
+	ck_assert_int_eq(cfg_read(&cred, &cfg, &warn, &err), 0);
+	err = otel_url_shown(&cfg);
+	ck_assert_str_eq(err, "https://c.example:4318/v1/traces");
+	free(err);
+	otel_config_free(&cfg);
 
 	ck_assert_int_eq(cfg_read(&off, &cfg, &warn, &err), 0);
 	ck_assert_ptr_null(cfg.traces_url);
@@ -533,6 +556,89 @@ START_TEST(test_redact)
 }
 END_TEST
 
+/* A string member whole, a NUL in it no cut. */
+START_TEST(test_json_str)
+{
+	json_object	*o;
+	char		*s;
+
+	o = json_tokener_parse("{\"n\":\"crash\\u0000 ok\\u0000\",\"i\":1}");
+	ck_assert_ptr_nonnull(o);
+	s = otel_json_str(o, "n");
+	ck_assert_str_eq(s, "crash\xef\xbf\xbd ok\xef\xbf\xbd");
+	free(s);
+	ck_assert_ptr_null(otel_json_str(o, "i"));
+	ck_assert_ptr_null(otel_json_str(o, "none"));
+	ck_assert_ptr_null(otel_json_str(NULL, "n"));
+	json_object_put(o);
+}
+END_TEST
+
+/* Every string of a span: name, attributes, events, status, a cut
+ * value's tail that starts a secret; nothing else touched. */
+START_TEST(test_redact_span)
+{
+	struct tracectx		 ctx;
+	struct otel_span	*sp;
+	struct otel_redact	 r;
+	struct otel_event	*ev;
+	char			*big;
+
+	memset(&r, 0, sizeof r);
+	ids(&ctx, 1, 2);
+	snprintf(ctx.tracestate, sizeof ctx.tracestate, "a=tok-SECRET1");
+	sp = otel_span_new("tools/call tok-SECRET1", OTEL_KIND_SERVER, &ctx,
+	    NULL, 0, 1);
+	otel_attr_str(&sp->attrs, "jsonrpc.request.id", "tok-SECRET1");
+	otel_attr_str(&sp->attrs, "mcp.resource.uri", "t://x?k=tok-SECRET1&b");
+	otel_attr_str(&sp->attrs, "plain", "tok-SECRET");
+	otel_attr_int(&sp->attrs, "n", 7);
+	ev = otel_span_event(sp, "e", 1);
+	otel_attr_str(&ev->attrs, "c", "envval-2 tok-SECRET1");
+	otel_span_status(sp, OTEL_STATUS_ERROR, "bad tok-SECRET1");
+	big = malloc(OTEL_MAX_VALUE_LEN + 32);
+	memset(big, 'x', OTEL_MAX_VALUE_LEN - 5);
+	strcpy(big + OTEL_MAX_VALUE_LEN - 5, "tok-SECRET1");
+	otel_attr_str(&sp->attrs, "cut", big);
+	free(big);
+
+	otel_redact_span(&r, sp);	/* nothing known: as it is */
+	ck_assert_str_eq(sp->name, "tools/call tok-SECRET1");
+	otel_redact_add(&r, "tok-SECRET1");
+	otel_redact_add(&r, "envval-2");
+	otel_redact_span(&r, sp);
+	ck_assert_str_eq(sp->name, "tools/call [redacted]");
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs,
+	    "jsonrpc.request.id")->v.s, "[redacted]");
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs,
+	    "mcp.resource.uri")->v.s, "t://x?k=[redacted]&b");
+	ck_assert_str_eq(otel_attrs_get(&sp->attrs, "plain")->v.s,
+	    "tok-SECRET");
+	ck_assert_str_eq(ev->attrs.v[0].v.s, "[redacted] [redacted]");
+	ck_assert_str_eq(sp->status_msg, "bad [redacted]");
+	ck_assert_str_eq(sp->ctx.tracestate, "");
+	/* The cut kept "tok-S": that goes too. */
+	big = otel_attrs_get(&sp->attrs, "cut")->v.s;
+	ck_assert_ptr_null(strstr(big, "tok-S"));
+	ck_assert_ptr_nonnull(strstr(big, "x[redacted]"));
+	otel_redact_clear(&r);
+
+	/* OAuth tokens: the last OTEL_REDACT_TOKENS. */
+	otel_span_rename(sp, "oauth-tok-0 oauth-tok-1");
+	otel_redact_token(&r, "oauth-tok-0", 11);
+	for (int i = 1; i <= OTEL_REDACT_TOKENS; i++) {
+		char	t[32];
+
+		snprintf(t, sizeof t, "oauth-tok-%d", i);
+		otel_redact_token(&r, t, strlen(t));
+	}
+	otel_redact_span(&r, sp);
+	ck_assert_str_eq(sp->name, "oauth-tok-0 [redacted]");
+	otel_redact_clear(&r);
+	otel_span_free(sp);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -546,6 +652,8 @@ check_suite(void)
 	tcase_add_test(tc, test_resource);
 	tcase_add_test(tc, test_sampler);
 	tcase_add_test(tc, test_redact);
+	tcase_add_test(tc, test_redact_span);
+	tcase_add_test(tc, test_json_str);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -201,6 +201,41 @@ def test_http(b):
     check(srv.get("parentSpanId") == HEADER_SPAN, "parent %r" %
           srv.get("parentSpanId"))
 
+    # Several tracestate lines are one list (W3C); two traceparent lines
+    # are no parent, as when folded into one.
+    import socket
+    body = json.dumps(rpc(30, "tools/call", {"name": "trace_meta",
+                                             "arguments": {}}))
+
+    def raw(lines):
+        s = socket.create_connection(("127.0.0.1", b.port), timeout=10)
+        s.sendall(("POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Accept: application/json, text/event-stream\r\n"
+                   "Mcp-Session-Id: %s\r\nMCP-Protocol-Version: %s\r\n"
+                   "%sContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                   % (b.port, sid, ver, "".join(x + "\r\n" for x in lines),
+                      len(body), body)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        text = data.decode()
+        i = text.index('{"jsonrpc"', text.index("\r\n\r\n"))
+        return json.loads(text_of(json.JSONDecoder().raw_decode(
+            text[i:])[0]))
+    got = raw(["traceparent: " + HEADER_TP, "tracestate: a=1",
+               "tracestate: b=2,c=3"])
+    check(got.get("tracestate") == "a=1,b=2,c=3",
+          "tracestate lines not joined: %r" % got)
+    got = raw(["traceparent: " + HEADER_TP, "traceparent: " + CALLER_TP])
+    check(parse_tp(got["traceparent"])[0] not in (HEADER_TRACE,
+                                                  CALLER_TRACE),
+          "one of two traceparent lines was taken: %r" % got)
+
     # _meta wins over the header.
     r = post(b, rpc(3, "tools/call", {"name": "trace_meta", "arguments": {},
                                       "_meta": {"traceparent": CALLER_TP}}),
@@ -498,6 +533,25 @@ def test_secrets(b):
     sid, ver = initialize(b)
     st, ans = call(b, sid, ver, 2, "echo", {"message": "arg-" + TOKEN})
     check(st == 200, "echo: %d" % st)
+    # A known secret a client uses as an id, a tool name, in a URI, as a
+    # method: never in a span's name or attributes.
+    st, _ = call(b, sid, ver, TOKEN, "echo", {"message": "x"})
+    check(st == 200, "echo by a token id: %d" % st)
+    # The exporter's header value, written by a client into a message
+    # (the child echoes it): the --trace=body log shows neither.
+    st, _ = call(b, sid, ver, 29, "echo", {"message": "k " + HEADER_SECRET})
+    check(st == 200, "echo of the header value: %d" % st)
+    for i, name in ((30, TOKEN), (31, "x-" + ENV_SECRET)):
+        st, _ = call(b, sid, ver, i, name)
+        check(st == 200, "tools/call %s: %d" % (name, st))
+    for i, (method, params) in enumerate((
+            ("resources/read", {"uri": "test://x?token=" + TOKEN}),
+            ("prompts/get", {"name": ENV_SECRET}),
+            (TOKEN, {}))):
+        r = post(b, rpc(40 + i, method, params), sid, ver)
+        check(r.status == 200, "%s: %d" % (method, r.status))
+        r.answer()
+        r.close()
     st, ans = call(b, sid, ver, 3, "report_env",
                    {"name": "OTEL_EXPORTER_OTLP_HEADERS"})
     check(st == 200, "report_env: %d" % st)
@@ -508,14 +562,25 @@ def test_secrets(b):
         sent = json.dumps(RECEIVER.st.spans)
         hdrs = RECEIVER.st.headers[-1]
     for what, v in (("the token", TOKEN), ("the session id", sid),
-                    ("an argument", "arg-")):
-        check(v not in sent, "%s is in a span" % what)
+                    ("an argument", "arg-"), ("an --env value",
+                                              ENV_SECRET)):
+        check(v not in sent, "%s is in a span: %s" % (what, [
+            (x["name"], x.attrs) for x in RECEIVER.spans()
+            if v in json.dumps(x)][:2]))
+    check(RECEIVER.spans("tools/call [redacted]"), "no redacted name")
     srv = RECEIVER.wait_span("tools/call echo")
     check(srv.attrs.get("enduser.id") == "token:1", "enduser.id: %r" %
           srv.attrs.get("enduser.id"))
     check(hdrs.get("x-otel-key") == HEADER_SECRET,
           "the collector did not get the header: %r" % hdrs)
-    check(HEADER_SECRET not in b.stderr(), "the header value is logged")
+    log = b.stderr()
+    check(HEADER_SECRET not in log, "the header value is logged: %s" %
+          [x for x in log.splitlines() if HEADER_SECRET in x][:1])
+    # The trace lines' heads too (id=, the method).  (The access log
+    # names a request's method as the client wrote it: not checked.)
+    check(not [x for x in log.splitlines() if " trace: " in x and
+               TOKEN in x], "the token is in the trace: %s" %
+          [x for x in log.splitlines() if TOKEN in x][:1])
 
 
 def test_client(b):
@@ -568,6 +633,9 @@ def test_client(b):
                   cli.attrs)
             check(cli.attrs.get("mcp.protocol.version") == "2025-06-18",
                   "legacy: version %r" % cli.attrs)
+        else:
+            check(cli.attrs.get("mcp.protocol.version") == "2026-07-28",
+                  "auto: version %r" % cli.attrs)
         err = [s for s in RECEIVER.spans("tools/call no_such_tool",
                                          kind=CLIENT)
                if s["_resource"].get("service.name") == me]
@@ -825,6 +893,15 @@ def test_pool_restart(b):
         check(("mcp.child.restart" in events) == mine,
               "%s call: events %r" % ("the lost" if mine else "the other",
                                       events))
+        # The round trip that failed says so too.
+        rt = round_trip(srv, "delay")
+        rt_events = [e["name"] for e in rt.get("events", [])]
+        check((rt.get("status", {}).get("code", 0) == 2) == mine and
+              ("error.type" in rt.attrs) == mine and
+              ("mcp.child.restart" in rt_events) == mine,
+              "%s call's round trip: %r %r %r" % (
+                  "the lost" if mine else "the other", rt.get("status"),
+                  rt.attrs.get("error.type"), rt_events))
 
 
 def test_capture(b):
@@ -884,6 +961,89 @@ def test_capture(b):
     check("gen_ai.tool.call.result" in cli.attrs, "client: no result")
     check(CLIENT_SECRET not in json.dumps(cli), "client mode: a --header "
           "value is in a span: %r" % cli.attrs)
+
+
+def test_session_end(b):
+    """A session deleted with calls still at the child: their spans end
+    at once with error.type session_end and the mcp.session.end event,
+    and none stays open (mcpbridge_otel_spans_open back to 0)."""
+    import threading
+    from mcptest.wire import exchange as ex
+    wait_ready(b)
+    # Where spans go is logged (without credentials).
+    b.wait_log("exporting traces over OTLP/HTTP (JSON) to %s/v1/traces" %
+               RECEIVER.endpoint())
+    for round_ in range(3):
+        sid, ver = initialize(b)
+        ids = ["gone-%d-%d" % (round_, i) for i in range(3)]
+
+        def slow(i):
+            try:
+                r = post(b, rpc(i, "tools/call", {
+                    "name": "delay", "arguments": {"ms": 3000}}), sid, ver)
+                r.body()
+                r.close()
+            except Exception:       # the session went under it
+                pass
+        ts = [threading.Thread(target=slow, args=(i,)) for i in ids]
+        for t in ts:
+            t.start()
+        end = time.time() + 10
+        while (metric(b, "mcpbridge_requests_in_flight") or 0) < 3:
+            check(time.time() < end, "the calls never reached the child")
+            time.sleep(0.02)
+        st, _, _ = ex(b, "DELETE", "/mcp", {"Mcp-Session-Id": sid,
+                                            "MCP-Protocol-Version": ver})
+        check(st in (200, 204), "DELETE: %d" % st)
+        # Well before the child would have answered (3 s).
+        for i in ids:
+            srv = RECEIVER.wait_for(lambda r: [
+                x for x in r.spans("tools/call delay", kind=SERVER)
+                if x.attrs.get("jsonrpc.request.id") == i], timeout=2,
+                what="the span of %s" % i)[0]
+            check(srv.attrs.get("error.type") == "session_end",
+                  "%s: error.type %r" % (i, srv.attrs.get("error.type")))
+            check("mcp.session.end" in [e["name"] for e in
+                                        srv.get("events", [])],
+                  "%s: no mcp.session.end event" % i)
+            round_trip(srv, i)
+        for t in ts:
+            t.join(10)
+    end = time.time() + 10
+    while True:
+        n = metric(b, "mcpbridge_otel_spans_open")
+        check(n is not None, "no mcpbridge_otel_spans_open in /metrics")
+        if n == 0:
+            break
+        check(time.time() < end, "%r spans still open" % n)
+        time.sleep(0.05)
+
+
+def test_nul(b):
+    """A NUL in a tool name cuts nothing: "echo\\u0000 x" is not recorded
+    as a call of echo, in spans or in the metrics' labels."""
+    from mcptest.wire import metrics
+    wait_ready(b)
+    sid, ver = initialize(b)
+    r = post(b, rpc(2, "tools/list", {}), sid, ver)
+    check(r.status == 200, "tools/list: %d" % r.status)
+    r.answer()
+    r.close()
+
+    def echo_series():
+        return {k: v for k, v in metrics(b).items()
+                if 'gen_ai_tool_name="echo"' in k and "_count" in k}
+    before = echo_series()
+    st, _ = call(b, sid, ver, 3, "echo\u0000 totally harmless")
+    check(st == 200, "status %d" % st)
+    name = "echo\ufffd totally harmless"
+    srv = RECEIVER.wait_span("tools/call " + name)
+    check(srv.attrs.get("gen_ai.tool.name") == name,
+          "gen_ai.tool.name %r" % srv.attrs.get("gen_ai.tool.name"))
+    round_trip(srv, "the NUL call")
+    check(not RECEIVER.spans("tools/call echo"), "recorded as echo")
+    check(echo_series() == before, "counted as echo: %r -> %r" %
+          (before, echo_series()))
 
 
 def latencies_ms(pairs, n):
@@ -1045,7 +1205,8 @@ TESTS = {
     "eras": (test_eras, OTEL, None),
     "related": (test_related, OTEL, None),
     "secrets": (test_secrets, OTEL + ["--auth-token-env", "OTEL_TEST_TOKEN",
-                                      "--trace=body"],
+                                      "--trace=body", "--env",
+                                      "OTEL_ENV_KEY=" + ENV_SECRET],
                 {"OTEL_TEST_TOKEN": TOKEN,
                  "OTEL_EXPORTER_OTLP_HEADERS": "x-otel-key=" +
                  HEADER_SECRET}),
@@ -1063,6 +1224,8 @@ TESTS = {
                                    "OTEL_BSP_SCHEDULE_DELAY": "20",
                                    "OTEL_EXPORTER_OTLP_HEADERS":
                                    "x-otel-key=" + HEADER_SECRET}),
+    "session-end": (test_session_end, OTEL, None),
+    "nul": (test_nul, OTEL, None),
     "down": (test_down, ["--otel-endpoint", "http://127.0.0.1:%d" %
                          DEAD_PORT, "--otel-batch-delay", "10ms"], None),
     "slow": (test_slow, OTEL + ["--otel-timeout", "300ms"], None),
