@@ -2200,6 +2200,22 @@ static const char cli_usage_main[] =
 "'mcpbridge serve --help' and 'mcpbridge client --help' list each mode's\n"
 "options; mcpbridge(1) explains them all.\n";
 
+/* The --otel-* lines of both modes' usage; who gets the headers differs. */
+#define CLI_USAGE_OTEL(who) \
+"OpenTelemetry (each option beats its OTEL_* variable):\n" \
+"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n" \
+"  --otel-traces-endpoint URL  export spans to URL, as is\n" \
+"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n" \
+"                           (repeatable)\n" \
+"  --otel-service-name NAME service.name (default mcpbridge)\n" \
+"  --otel-resource-attributes K=V,...  more resource attributes\n" \
+"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n" \
+"  --otel-timeout DURATION  for each export (default 10s)\n" \
+"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n" \
+"  --otel-capture-content   record tool arguments and results in spans\n" \
+"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to " who "\n" \
+"  --no-otel                export nothing, whatever OTEL_* says\n"
+
 static const char cli_usage_serve[] =
 "usage: mcpbridge serve [options] -- COMMAND [ARGS...]\n"
 "       mcpbridge serve [options] --connect unix:PATH|tcp:HOST:PORT\n"
@@ -2287,25 +2303,14 @@ static const char cli_usage_serve[] =
 "                           load balancer to route on (scaling out)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
 "\n"
-"OpenTelemetry (each option beats its OTEL_* variable):\n"
-"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
-"  --otel-traces-endpoint URL  export spans to URL, as is\n"
-"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
-"                           (repeatable)\n"
-"  --otel-service-name NAME service.name (default mcpbridge)\n"
-"  --otel-resource-attributes K=V,...  more resource attributes\n"
-"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
-"  --otel-timeout DURATION  for each export (default 10s)\n"
-"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
-"  --otel-capture-content   record tool arguments and results in spans\n"
-"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to the child\n"
-"  --no-otel                export nothing, whatever OTEL_* says\n"
+CLI_USAGE_OTEL("the child")
 "\n"
 "Common:\n"
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
 "  -q, --quiet              one level quieter (repeatable)\n"
 "  -v, --verbose            one level louder (repeatable)\n"
-"  --log-format FORMAT      text (default) or json\n""  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
+"  --log-format FORMAT      text (default) or json\n"
+"  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n";
 
@@ -2334,20 +2339,8 @@ static const char cli_usage_client[] =
 "  --protocol-version VERSION  --oneshot: the handshake's (default 2025-11-25)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
 "\n"
-"OpenTelemetry (each option beats its OTEL_* variable):\n"
-"  --otel-endpoint URL      export spans to URL/v1/traces (OTLP/HTTP JSON)\n"
-"  --otel-traces-endpoint URL  export spans to URL, as is\n"
-"  --otel-header NAME=VALUE send with every export; ${VAR} is expanded\n"
-"                           (repeatable)\n"
-"  --otel-service-name NAME service.name (default mcpbridge)\n"
-"  --otel-resource-attributes K=V,...  more resource attributes\n"
-"  --otel-sampler NAME[:ARG]  e.g. parentbased_traceidratio:0.1\n"
-"  --otel-timeout DURATION  for each export (default 10s)\n"
-"  --otel-batch-delay DURATION  longest a span waits (default 5s)\n"
-"  --otel-capture-content   record tool arguments and results in spans\n"
-"  --otel-child-headers     leave OTEL_EXPORTER_OTLP_*HEADERS to programs\n"
-"                           mcpbridge starts\n"
-"  --no-otel                export nothing, whatever OTEL_* says\n"
+CLI_USAGE_OTEL("programs\n"
+"                           mcpbridge starts")
 "\n"
 "Signing in (OAuth 2.1, when the server answers 401):\n"
 "  --no-oauth               answer 401 with an error instead of signing in\n"
@@ -2366,7 +2359,8 @@ static const char cli_usage_client[] =
 "  --log-level LEVEL        error, warn, info (default) or debug\n"
 "  -q, --quiet              one level quieter (repeatable)\n"
 "  -v, --verbose            one level louder (repeatable)\n"
-"  --log-format FORMAT      text (default) or json\n""  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
+"  --log-format FORMAT      text (default) or json\n"
+"  --log-file FILE          log there, not to stderr (reopened on SIGHUP)\n"
 "  -h, --help               this text\n"
 "  -V, --version            print the version\n";
 
