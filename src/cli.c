@@ -296,26 +296,14 @@ config_init(struct config *c)
 	c->serve.oauth_leeway = JWT_LEEWAY_DEFAULT;
 }
 
-static void
-cli_free_vector(char **v)
-{
-	char	**p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 void
 config_free(struct config *c)
 {
 	/* The serve and client structs hold the strings const; they are
 	 * ours. */
-	cli_free_vector(c->serve.command);
-	cli_free_vector(c->serve.env);
-	cli_free_vector(c->serve.asking_tools);
+	xfreev(c->serve.command);
+	xfreev(c->serve.env);
+	xfreev(c->serve.asking_tools);
 	free((char *)c->serve.cwd);
 	free((char *)c->serve.connect);
 	free((char *)c->serve.client_capabilities);
@@ -324,26 +312,26 @@ config_free(struct config *c)
 	free((char *)c->serve.http.sse_path);
 	free((char *)c->serve.http.message_path);
 	free((char *)c->serve.http.mcp_path);
-	cli_free_vector(c->serve.http.allow_hosts);
-	cli_free_vector(c->serve.http.allow_origins);
-	cli_free_vector(c->serve.http.cors);
+	xfreev(c->serve.http.allow_hosts);
+	xfreev(c->serve.http.allow_origins);
+	xfreev(c->serve.http.cors);
 	free((char *)c->serve.http.auth_token_file);
 	free((char *)c->serve.http.auth_token_env);
 	free((char *)c->serve.http.tls_cert);
 	free((char *)c->serve.http.tls_key);
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
-	cli_free_vector(c->serve.oauth_issuers);
+	xfreev(c->serve.oauth_issuers);
 	free((char *)c->serve.oauth_resource);
-	cli_free_vector(c->serve.oauth_scopes);
-	cli_free_vector(c->serve.oauth_tool_scopes);
-	cli_free_vector(c->serve.env_from_claim);
+	xfreev(c->serve.oauth_scopes);
+	xfreev(c->serve.oauth_tool_scopes);
+	xfreev(c->serve.env_from_claim);
 	free((char *)c->serve.oauth_client_id);
 	free((char *)c->serve.oauth_client_secret_file);
 	free((char *)c->serve.oauth_client_secret_env);
 	free(c->log_file);
 	free((char *)c->client.url);
-	cli_free_vector(c->client.headers);
+	xfreev(c->client.headers);
 	free((char *)c->client.bearer_token_env);
 	free((char *)c->client.protocol_version);
 	free((char *)c->client.cacert);
@@ -1776,10 +1764,10 @@ cli_conf_free(struct config *c)
 {
 	size_t	i;
 
-	cli_free_vector(c->serve.tools.allow);
-	cli_free_vector(c->serve.tools.deny);
-	cli_free_vector(c->client.tools.allow);
-	cli_free_vector(c->client.tools.deny);
+	xfreev(c->serve.tools.allow);
+	xfreev(c->serve.tools.deny);
+	xfreev(c->client.tools.allow);
+	xfreev(c->client.tools.deny);
 	for (i = 0; i < c->nservers; i++)
 		config_free(&c->servers[i]);
 	free(c->servers);
@@ -1919,7 +1907,7 @@ cli_conf_server(struct config *c, struct conffile *cf,
 	if (srv->command != NULL) {
 		for (n = 0; srv->command[n] != NULL; n++)
 			;
-		cli_free_vector(c->serve.command);
+		xfreev(c->serve.command);
 		c->serve.command = cli_copy_vector((int)n, srv->command);
 	}
 	for (e = srv->env; e != NULL && *e != NULL; e++)

@@ -187,18 +187,6 @@ conffile_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-static void
-conffile_free_vector(char **v)
-{
-	char	**p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
 static int
 conffile_name_ok(const char *name)
 {
@@ -456,11 +444,11 @@ conffile_free(struct conffile *cf)
 		srv = &cf->servers[i];
 		free(srv->name);
 		free(srv->path);
-		conffile_free_vector(srv->command);
-		conffile_free_vector(srv->env);
+		xfreev(srv->command);
+		xfreev(srv->env);
 		free(srv->cwd);
 		free(srv->url);
-		conffile_free_vector(srv->headers);
+		xfreev(srv->headers);
 	}
 	free(cf->servers);
 	if (cf->root != NULL)

@@ -200,14 +200,3 @@ envclaim_env(char *const *base, char *const *map, json_object *claims)
 	return env;
 }
 
-void
-envclaim_env_free(char **env)
-{
-	char	**e;
-
-	if (env == NULL)
-		return;
-	for (e = env; *e != NULL; e++)
-		free(*e);
-	free(env);
-}

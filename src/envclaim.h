@@ -44,10 +44,9 @@ char	*envclaim_var(const char *arg);
  * token) is a string of at most ENVCLAIM_MAX_VALUE bytes without control
  * characters, or an integer (decimal).  Any other claim leaves VAR out
  * and says so in a debug line that names the claim.  The vector and its
- * strings are the caller's: envclaim_env_free.
+ * strings are the caller's: xfreev.
  */
 char	**envclaim_env(char *const *base, char *const *map,
 	    struct json_object *claims);
-void	 envclaim_env_free(char **);
 
 #endif

@@ -102,18 +102,6 @@ static void	oauth_authorize(struct oauth *);
 /* ---- pure helpers ---- */
 
 void
-oauth_free_vector(char **v)
-{
-	char	**p;
-
-	if (v == NULL)
-		return;
-	for (p = v; *p != NULL; p++)
-		free(*p);
-	free(v);
-}
-
-void
 oauth_vector_add(char ***v, size_t *n, char *s)
 {
 	*v = xreallocarray(*v, *n + 2, sizeof **v);
@@ -274,7 +262,7 @@ oauth_choose_scope(const char *challenge, json_object *prm_scopes,
 		len += strlen(v[i]);
 	}
 	s[len] = '\0';
-	oauth_free_vector(v);
+	xfreev(v);
 	return s;
 }
 
@@ -705,7 +693,7 @@ oauth_flow_clear(struct oauth *o)
 	if (o->store != NULL)
 		oauth_store_unlock(o->store);
 	oauth_bearer_clear(&o->bearer);
-	oauth_free_vector(o->urls);
+	xfreev(o->urls);
 	o->urls = NULL;
 	json_object_put(o->prm);
 	o->prm = NULL;
@@ -1468,7 +1456,7 @@ oauth_free(struct oauth *o)
 	free(o->cfg_client_id);
 	oauth_forget(&o->cfg_client_secret);
 	free(o->cimd_url);
-	oauth_free_vector(o->open_argv);
+	xfreev(o->open_argv);
 	free(o);
 }
 

@@ -89,7 +89,7 @@ int		 oauth_parse_bearer(const char *, struct oauth_bearer *);
 void		 oauth_bearer_clear(struct oauth_bearer *);
 
 /* Discovery's URLs (oauth_discovery.c).  NULL-terminated lists of URLs
- * (free with oauth_free_vector), or NULL if the URL cannot be used.
+ * (free with xfreev), or NULL if the URL cannot be used.
  * Protected resource metadata: the path-based well-known URI (when the
  * server URL has a path), then the root one.  Authorization server
  * metadata for an issuer: RFC 8414 with path insertion, OpenID Connect
@@ -97,7 +97,6 @@ void		 oauth_bearer_clear(struct oauth_bearer *);
  * path, RFC 8414 and OpenID Connect. */
 char		**oauth_discovery_prm_urls(const char *server_url);
 char		**oauth_discovery_as_urls(const char *issuer);
-void		 oauth_free_vector(char **);
 /* scheme://host[:port] of a URL, or NULL. */
 char		*oauth_discovery_origin(const char *url);
 /* The canonical URI of the server (RFC 8707): the URL without fragment,

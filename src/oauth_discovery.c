@@ -338,7 +338,7 @@ static void
 oauth_asm_begin(struct oauth *o)
 {
 	o->step = OAUTH_ASM;
-	oauth_free_vector(o->urls);
+	xfreev(o->urls);
 	o->iurl = 0;
 	if ((o->urls = oauth_discovery_as_urls(o->issuer)) == NULL) {
 		oauth_fail(o, "the authorization server '%s' is not a usable "
@@ -435,7 +435,7 @@ oauth_discovery_begin(struct oauth *o)
 	size_t	 n = 0, i;
 
 	o->step = OAUTH_PRM;
-	oauth_free_vector(o->urls);
+	xfreev(o->urls);
 	o->urls = NULL;
 	o->iurl = 0;
 	/* The challenge's URL first, then the well-known ones. */

@@ -537,7 +537,7 @@ serve_child_new(struct serve_server *srv, struct mux_session *session,
 	child->index = index;
 	child->upstream = upstream_new(srv->serve->base, &uc, &serve_child_ops,
 	    child);
-	envclaim_env_free(env);		/* upstream_new copied it */
+	xfreev(env);		/* upstream_new copied it */
 	return child;
 }
 

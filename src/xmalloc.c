@@ -98,3 +98,15 @@ xvasprintf(char **ret, const char *fmt, va_list ap)
 		fatal("xvasprintf");
 	return n;
 }
+
+void
+xfreev(char **v)
+{
+	char	**p;
+
+	if (v == NULL)
+		return;
+	for (p = v; *p != NULL; p++)
+		free(*p);
+	free(v);
+}

@@ -19,6 +19,7 @@
 #include "envclaim.h"
 #include "log.h"
 #include "testjson.h"
+#include "xmalloc.h"
 
 static void
 refused(const char *arg, const char *why)
@@ -125,18 +126,18 @@ START_TEST(test_env)
 	ck_assert_str_eq(env[3], "MCP_EMAIL=alice@example.test");
 	ck_assert_str_eq(env[4], "MCP_N=18446744073709551615");
 	ck_assert_str_eq(env[5], "MCP_BIG=-9223372036854775808");
-	envclaim_env_free(env);
+	xfreev(env);
 	json_object_put(claims);
 
 	/* No claims (a static token): only the base. */
 	env = envclaim_env(base, map, NULL);
 	ck_assert_uint_eq(count(env), 2);
-	envclaim_env_free(env);
+	xfreev(env);
 	/* No base, no map. */
 	env = envclaim_env(NULL, NULL, NULL);
 	ck_assert_uint_eq(count(env), 0);
-	envclaim_env_free(env);
-	envclaim_env_free(NULL);
+	xfreev(env);
+	xfreev(NULL);
 
 	/* UTF-8 and an empty string are values like any other. */
 	claims = J("{'sub':'J\xc3\xb6rg','email':''}");
@@ -144,7 +145,7 @@ START_TEST(test_env)
 	ck_assert_uint_eq(count(env), 2);
 	ck_assert_str_eq(env[0], "MCP_USER=J\xc3\xb6rg");
 	ck_assert_str_eq(env[1], "MCP_EMAIL=");
-	envclaim_env_free(env);
+	xfreev(env);
 	json_object_put(claims);
 }
 END_TEST
@@ -184,7 +185,7 @@ START_TEST(test_refused_values)
 		claims = J("%s", values[i]);
 		env = envclaim_env(NULL, map, claims);
 		ck_assert_msg(env[0] == NULL, "%s: %s", values[i], env[0]);
-		envclaim_env_free(env);
+		xfreev(env);
 		json_object_put(claims);
 	}
 	/* At the limit it is taken, one byte more and it is not. */
@@ -195,14 +196,14 @@ START_TEST(test_refused_values)
 	ck_assert_ptr_nonnull(env[0]);
 	ck_assert_uint_eq(strlen(env[0]), strlen("MCP_USER=") +
 	    ENVCLAIM_MAX_VALUE);
-	envclaim_env_free(env);
+	xfreev(env);
 	json_object_put(claims);
 	snprintf(long_claims, sizeof long_claims, "{\"sub\":\"SECRET%0*d\"}",
 	    ENVCLAIM_MAX_VALUE - 5, 0);
 	claims = json_tokener_parse(long_claims);
 	env = envclaim_env(NULL, map, claims);
 	ck_assert_ptr_null(env[0]);
-	envclaim_env_free(env);
+	xfreev(env);
 	json_object_put(claims);
 
 	fflush(stderr);

@@ -29,6 +29,7 @@
 #include "oauth.h"
 #include "oauth_store.h"
 #include "pkce.h"
+#include "xmalloc.h"
 
 static void
 check_vector(char **v, const char *const *want)
@@ -41,7 +42,7 @@ check_vector(char **v, const char *const *want)
 		ck_assert_str_eq(v[i], want[i]);
 	}
 	ck_assert_ptr_null(v[i]);
-	oauth_free_vector(v);
+	xfreev(v);
 }
 
 START_TEST(test_prm_urls)
