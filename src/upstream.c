@@ -160,18 +160,6 @@ upstream_copy_vector(char *const *v)
 	return copy;
 }
 
-static void
-upstream_free_vector(char **v)
-{
-	size_t	i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* ---- messages in and out ---- */
 
 static void
@@ -1352,8 +1340,8 @@ upstream_free(struct upstream *u)
 	event_free(u->ev_kill);
 	event_free(u->ev_grace);
 	event_free(u->ev_stopped);
-	upstream_free_vector(u->argv);
-	upstream_free_vector(u->env);
+	xfreev(u->argv);
+	xfreev(u->env);
 	free(u->cwd);
 	free(u->connect);
 	free(u->tag);
