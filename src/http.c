@@ -64,6 +64,7 @@
 #include "mcpwire.h"
 #include "metrics.h"
 #include "metrics_mcp.h"
+#include "status.h"
 #include "modern.h"
 #include "mux.h"
 #include "ratelimit.h"
@@ -267,6 +268,8 @@ struct http {
 
 	http_stats_cb			 stats;
 	void				*stats_arg;
+	http_status_cb			 status;
+	void				*status_arg;
 	http_trace_cb			 trace;		/* NULL: no spans */
 	void				*trace_arg;
 	void				(*token_seen)(void *, const char *,
@@ -279,6 +282,8 @@ struct http {
 	char				*healthz_path;
 	char				*readyz_path;
 	char				*metrics_path;
+	char				*status_path;		/* HTML */
+	char				*status_json_path;
 };
 
 static void	http_request(struct http_conn *, void *);
@@ -2645,6 +2650,107 @@ http_metrics(struct http *h, struct http_req *req)
 }
 
 /*
+ * /status's servers, one per multiplexer: a server of a file served
+ * alone has two endpoints (/mcp and its name's) on one mux, listed once
+ * under its name.  The caller frees p->servers.
+ */
+static void
+http_status_servers(struct http *h, struct status_page *p)
+{
+	struct status_server	*sv;
+	struct http_ep		*ep;
+	struct mux_stats	 ms;
+	struct session		*sess;
+	size_t			 i, j;
+
+	for (i = 0; i < h->neps; i++) {
+		ep = h->eps[i];
+		if (ep->dead || ep->draining)
+			continue;
+		for (j = 0; j < i; j++)
+			if (h->eps[j]->mux == ep->mux && !h->eps[j]->dead &&
+			    !h->eps[j]->draining)
+				break;
+		if (j < i) {		/* listed: its name, if it has one */
+			for (j = 0; j < p->nservers; j++)
+				if (p->servers[j].name == NULL)
+					p->servers[j].name = ep->name;
+			continue;
+		}
+		p->servers = xreallocarray(p->servers, p->nservers + 1,
+		    sizeof *p->servers);
+		sv = &p->servers[p->nservers++];
+		memset(sv, 0, sizeof *sv);
+		sv->name = ep->name;
+		sv->ready = mux_ready(ep->mux);
+		mux_stats(ep->mux, &ms);
+		sv->in_flight = ms.in_flight;
+		sv->requests = ms.requests;
+		for (sess = sessions_first(h->sessions); sess != NULL;
+		    sess = TAILQ_NEXT(sess, entry))
+			if (sess->route != NULL && ((struct http_ep *)
+			    sess->route)->mux == ep->mux &&
+			    sess->kind != SESSION_STATELESS)
+				sv->sessions++;
+	}
+}
+
+/*
+ * GET /status (HTML) and /status.json: the bridge and its servers, for
+ * whoever may read /metrics.  Gathered now, from the same counters; the
+ * page loads nothing and runs nothing (its policy says so to the
+ * browser too).
+ */
+static void
+http_status(struct http *h, struct http_req *req, int json)
+{
+	struct status_page	 p;
+	struct session		*sess;
+	struct evbuffer		*buf;
+	struct timeval		 tv;
+	size_t			 i;
+
+	if (req->method != HTTP_M_GET) {
+		http_reply_allow(req, "GET");
+		return;
+	}
+	memset(&p, 0, sizeof p);
+	p.version = PACKAGE_VERSION;
+	p.url = h->url;
+	gettimeofday(&tv, NULL);
+	p.now_ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	p.start_ms = metrics.start_time_ms;
+	p.ready = http_all_ready(h);
+	p.draining = h->draining;
+	p.answered = metrics.latency_count;
+	p.latency_sum_ms = metrics.latency_sum_ms;
+	http_status_servers(h, &p);
+	for (i = 0; i < p.nservers; i++)
+		p.in_flight += p.servers[i].in_flight;
+	for (sess = sessions_first(h->sessions); sess != NULL;
+	    sess = TAILQ_NEXT(sess, entry))
+		p.sessions += sess->kind != SESSION_STATELESS;
+	if (h->status != NULL)
+		h->status(h->status_arg, &p);
+	buf = evbuffer_new();
+	if (json)
+		status_render_json(buf, &p);
+	else
+		status_render_html(buf, &p);
+	free(p.servers);
+	http_req_add(req, "Content-Type", json ? "application/json" :
+	    "text/html; charset=utf-8");
+	http_req_add(req, "Cache-Control", "no-store");
+	http_req_add(req, "X-Content-Type-Options", "nosniff");
+	if (!json)
+		http_req_add(req, "Content-Security-Policy", "default-src "
+		    "'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+	http_req_reply(req, 200, "OK", (const char *)evbuffer_pullup(buf, -1),
+	    evbuffer_get_length(buf));
+	evbuffer_free(buf);
+}
+
+/*
  * The --metrics-listen listener: /metrics and the probes (operators point
  * them at the port that has no tokens), nothing else.  The same
  * framing checks as the main listener, local names only if its own
@@ -2670,6 +2776,10 @@ http_metrics_request(struct http_conn *conn, void *arg)
 		    "Forbidden: Host not allowed");
 	else if (path != NULL && strcmp(path, "/metrics") == 0)
 		http_metrics(h, req);
+	else if (path != NULL && strcmp(path, "/status") == 0)
+		http_status(h, req, 0);
+	else if (path != NULL && strcmp(path, "/status.json") == 0)
+		http_status(h, req, 1);
 	else if (path != NULL && strcmp(path, "/healthz") == 0)
 		http_probe(h, req, 0);
 	else if (path != NULL && strcmp(path, "/readyz") == 0)
@@ -2818,6 +2928,10 @@ http_serve(struct http *h, struct http_req *req, const char *path)
 			http_message(h, req);
 	} else if (strcmp(path, h->metrics_path) == 0)
 		http_metrics(h, req);
+	else if (strcmp(path, h->status_path) == 0)
+		http_status(h, req, 0);
+	else if (strcmp(path, h->status_json_path) == 0)
+		http_status(h, req, 1);
 	else
 		http_not_found(h, req, path);
 }
@@ -3475,6 +3589,8 @@ http_new(struct event_base *base, const struct http_config *cfg,
 	xasprintf(&h->healthz_path, "%s/healthz", cfg->base_path);
 	xasprintf(&h->readyz_path, "%s/readyz", cfg->base_path);
 	xasprintf(&h->metrics_path, "%s/metrics", cfg->base_path);
+	xasprintf(&h->status_path, "%s/status", cfg->base_path);
+	xasprintf(&h->status_json_path, "%s/status.json", cfg->base_path);
 
 	memset(&limits, 0, sizeof limits);
 	limits.keepalive_ms = cfg->keepalive_ms;
@@ -3545,6 +3661,13 @@ http_set_stats(struct http *h, http_stats_cb cb, void *arg)
 {
 	h->stats = cb;
 	h->stats_arg = arg;
+}
+
+void
+http_set_status(struct http *h, http_status_cb cb, void *arg)
+{
+	h->status = cb;
+	h->status_arg = arg;
 }
 
 void
@@ -3635,5 +3758,7 @@ http_free(struct http *h)
 	free(h->healthz_path);
 	free(h->readyz_path);
 	free(h->metrics_path);
+	free(h->status_path);
+	free(h->status_json_path);
 	free(h);
 }

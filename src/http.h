@@ -21,6 +21,7 @@
 struct event_base;
 struct http_oauth;
 struct metrics_gauges;
+struct status_page;
 struct mux;
 struct mux_out;
 struct mux_session;
@@ -77,6 +78,9 @@ struct http_config {
 typedef void (*http_pump_cb)(void *arg);
 /* Fills in what only the caller knows (the children) for /metrics. */
 typedef void (*http_stats_cb)(void *arg, struct metrics_gauges *);
+/* Fills in, for /status, what only the caller knows of the servers http
+ * listed (their commands, children and errors), matched by name. */
+typedef void (*http_status_cb)(void *arg, struct status_page *);
 
 /* NULL with a log line if the tokens or the TLS files do not load.  mux
  * (with its pump) is served on --path, --sse-path and --message-path;
@@ -107,6 +111,7 @@ int		 http_remove_endpoint(struct http *, const char *name,
  * server whose answers are larger; never lowered). */
 void		 http_raise_max_queue(struct http *, size_t max_queue);
 void		 http_set_stats(struct http *, http_stats_cb, void *arg);
+void		 http_set_status(struct http *, http_status_cb, void *arg);
 
 /* OpenTelemetry (serve_trace.c): what only the HTTP side knows of the
  * requests of a POST, as they start.  Pointers valid during the call. */

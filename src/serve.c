@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -49,6 +50,7 @@
 #include "serve.h"
 #include "serve_trace.h"
 #include "session.h"
+#include "status.h"
 #include "trace.h"
 #include "upstream.h"
 #include "xmalloc.h"
@@ -71,6 +73,7 @@ struct serve_child {
 	int			 stopping;
 	int			 healthy;	/* handshake done since it started */
 	int			 gone;		/* will not be restarted */
+	char			 last_exit[STATUS_ERROR_LEN]; /* "": none */
 	LIST_ENTRY(serve_child)	 entry;
 };
 
@@ -91,6 +94,8 @@ struct serve_server {
 	const char		*fingerprint;	/* serve_named's */
 	int			 removed;	/* by a reload: stopping */
 	struct serve_trace_server spans;	/* its side of s->spans */
+	/* /status: its children's exits and failures, the last few */
+	struct status_ring	 errors;
 };
 
 struct serve {
@@ -110,6 +115,8 @@ struct serve {
 	void			*reload_arg;
 	/* /metrics: every server's pool, one after another */
 	struct metrics_child	*pool_gauges;
+	/* /status: the same for its page */
+	struct status_child	*status_children;
 	struct event		*tick;
 	struct event		*wake;		/* mux_wakeup, sooner */
 	struct event		*sigterm;
@@ -138,6 +145,8 @@ struct serve {
 };
 
 static void	serve_pump(void *);
+static void	serve_error(struct serve_server *, const struct serve_child *,
+		    const char *, const char *);
 static void	serve_trace_token(void *, const char *);
 static void	serve_server_init(struct serve *, struct serve_server *,
 		    const char *, const char *, const struct serve_config *);
@@ -169,6 +178,31 @@ serve_child_name(const struct serve_child *child, char *buf)
 	snprintf(buf, SERVE_NAME_LEN, "%s%s%s", srv->name != NULL ?
 	    srv->name : "", srv->name != NULL ? ": " : "", what);
 	return buf;
+}
+
+/*
+ * A child's failure into its server's /status ring, named as the log
+ * names it within its server ("child 2 exited with status 1;
+ * restarting").  The causes are upstream's: a status, a signal, the
+ * command's argv[0] and cwd, never its arguments or environment.
+ */
+static void
+serve_error(struct serve_server *srv, const struct serve_child *child,
+    const char *cause, const char *more)
+{
+	struct timeval	 tv;
+	char		 name[SERVE_NAME_LEN], text[STATUS_ERROR_LEN];
+	const char	*what;
+
+	what = serve_child_name(child, name);
+	if (srv->name != NULL && strncmp(what, srv->name,
+	    strlen(srv->name)) == 0 && strncmp(what + strlen(srv->name),
+	    ": ", 2) == 0)
+		what += strlen(srv->name) + 2;
+	snprintf(text, sizeof text, "%s %s%s", what, cause, more);
+	gettimeofday(&tv, NULL);
+	status_ring_add(&srv->errors, (uint64_t)tv.tv_sec * 1000 +
+	    (uint64_t)tv.tv_usec / 1000, text);
 }
 
 /* A trace label: a server's name, a slash, a session's id. */
@@ -317,6 +351,10 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 		serve_trace_child_down(&srv->spans, child->session,
 		    child->index, cause, will_restart);
 	serve_child_name(child, name);
+	snprintf(child->last_exit, sizeof child->last_exit, "%s", cause);
+	if (!s->stopping && !srv->removed)
+		serve_error(srv, child, cause, will_restart ?
+		    "; restarting" : "");
 	/* Stopped on purpose (the bridge, or a reload that removed its
 	 * server): no warning. */
 	if (!s->stopping && !srv->removed)
@@ -334,6 +372,7 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	child->gone = 1;
 	for (i = 0; i < srv->npool; i++)
 		left += srv->pool[i] != NULL && !srv->pool[i]->gone;
+	serve_error(srv, child, "will not be restarted", "");
 	if (left > 0) {
 		log_warnx("%s will not be restarted; %zu of %zu serve on",
 		    name, left, srv->npool);
@@ -370,6 +409,7 @@ serve_child_spawn_failed(void *arg, const char *cause)
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
 
+	serve_error(srv, child, cause, "");
 	mux_tick(srv->mux, clock_ms());
 	if (serve_child_shared(child))
 		mux_pool_unavailable(srv->mux, child->index, cause);
@@ -848,6 +888,68 @@ serve_stats(void *arg, struct metrics_gauges *g)
 		g->otel_spans_failed = os.failed;
 		g->otel_queue_spans = os.queued;
 		g->otel_spans_open = serve_trace_open(s->spans);
+	}
+}
+
+/* /status: each server's command, children and errors, on the entry
+ * http listed under its route (NULL: the only one). */
+static void
+serve_status(void *arg, struct status_page *p)
+{
+	struct serve		*s = arg;
+	struct serve_server	*srv;
+	struct status_server	*sv;
+	struct status_child	*sc;
+	struct serve_child	*child;
+	struct mux_pool_stats	 ps;
+	uint64_t		 since;
+	size_t			 i, j, n = 0;
+
+	for (i = 0; i < s->nservers; i++)
+		n += s->servers[i]->npool;
+	s->status_children = xreallocarray(s->status_children, n > 0 ? n : 1,
+	    sizeof *s->status_children);
+	sc = s->status_children;
+	for (i = 0; i < s->nservers; i++) {
+		srv = s->servers[i];
+		for (j = 0, sv = NULL; j < p->nservers && sv == NULL; j++)
+			if ((srv->route == NULL && p->servers[j].name ==
+			    NULL) || (srv->route != NULL &&
+			    p->servers[j].name != NULL &&
+			    strcmp(srv->route, p->servers[j].name) == 0))
+				sv = &p->servers[j];
+		if (sv == NULL)
+			continue;
+		/* argv[0] alone, as the mux names it: the arguments and
+		 * the environment may hold secrets. */
+		sv->command = srv->cfg->connect != NULL ? srv->cfg->connect :
+		    srv->cfg->command != NULL ? srv->cfg->command[0] : NULL;
+		sv->errors = &srv->errors;
+		sv->children = sc;
+		sv->nchildren = srv->npool;
+		for (j = 0; j < srv->npool; j++, sc++) {
+			memset(sc, 0, sizeof *sc);
+			sc->index = j + 1;
+			sc->pid = -1;
+			mux_pool_stats(srv->mux, j, &ps);
+			sc->ready = ps.ready;
+			sc->era = !ps.ready ? NULL : ps.modern ?
+			    "2026-07-28" : "legacy";
+			sc->sessions = ps.sessions;
+			sc->in_flight = ps.in_flight;
+			sc->requests = ps.requests;
+			if ((child = srv->pool[j]) == NULL)
+				continue;
+			sc->pid = (long)upstream_pid(child->upstream);
+			sc->up = upstream_is_up(child->upstream);
+			if ((since = upstream_up_since(child->upstream)) != 0)
+				sc->uptime_ms = clock_ms() - since;
+			sc->restarts = upstream_stats(child->upstream)->restarts;
+			sc->last_exit = child->last_exit[0] != '\0' ?
+			    child->last_exit : NULL;
+		}
+		LIST_FOREACH(child, &srv->children, entry)
+			sv->session_children += upstream_is_up(child->upstream);
 	}
 }
 
@@ -1503,6 +1605,7 @@ serve_run_servers(const struct serve_config *cfg,
 		http_set_token_seen(s.http, serve_trace_oauth_token, &s);
 	}
 	http_set_stats(s.http, serve_stats, &s);
+	http_set_status(s.http, serve_status, &s);
 	if (s.spans != NULL)
 		http_set_trace(s.http, serve_span_http, &s);
 	if (http_listen(s.http) == -1) {
@@ -1577,6 +1680,7 @@ out:
 	}
 	free(s.gone);
 	free(s.pool_gauges);
+	free(s.status_children);
 	serve_trace_free(s.spans);
 	trace_free(s.trace);
 	/* Runs the late frees still queued, then frees the base. */

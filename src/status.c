@@ -51,6 +51,18 @@ status_rate(const struct status_page *p, uint64_t n)
 	return (double)(n * 100000 / ms) / 100;
 }
 
+/* The same as JSON, written with its two decimals ("2.50", not
+ * 2.5000000000000004). */
+static json_object *
+status_json_rate(const struct status_page *p, uint64_t n)
+{
+	char	buf[32];
+	double	r = status_rate(p, n);
+
+	snprintf(buf, sizeof buf, "%.2f", r);
+	return json_object_new_double_s(r, buf);
+}
+
 static json_object *
 status_str(const char *s)
 {
@@ -100,7 +112,7 @@ status_json_server(const struct status_page *p, const struct status_server *s)
 	json_object_object_add(o, "requests_total", json_object_new_int64(
 	    (int64_t)s->requests));
 	json_object_object_add(o, "requests_per_second",
-	    json_object_new_double(status_rate(p, s->requests)));
+	    status_json_rate(p, s->requests));
 	a = json_object_new_array();
 	for (i = 0; i < s->nchildren; i++)
 		json_object_array_add(a, status_json_child(&s->children[i]));
@@ -143,7 +155,7 @@ status_render_json(struct evbuffer *out, const struct status_page *p)
 	json_object_object_add(o, "requests_answered", json_object_new_int64(
 	    (int64_t)p->answered));
 	json_object_object_add(o, "requests_per_second",
-	    json_object_new_double(status_rate(p, p->answered)));
+	    status_json_rate(p, p->answered));
 	json_object_object_add(o, "latency_mean_ms", p->answered > 0 ?
 	    json_object_new_int64((int64_t)(p->latency_sum_ms / p->answered)) :
 	    NULL);

@@ -1257,6 +1257,12 @@ upstream_pid(const struct upstream *u)
 	return u->pid != -1 && !u->reaped ? u->pid : -1;
 }
 
+uint64_t
+upstream_up_since(const struct upstream *u)
+{
+	return u->state == UPSTREAM_UP ? u->up_since_ms : 0;
+}
+
 const struct upstream_stats *
 upstream_stats(const struct upstream *u)
 {

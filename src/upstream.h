@@ -107,6 +107,8 @@ const char	*upstream_error(const struct upstream *);
 int		 upstream_send(struct upstream *, json_object *msg);
 int		 upstream_is_up(const struct upstream *);
 pid_t		 upstream_pid(const struct upstream *);	/* -1 when none */
+/* When it last came up (clock_ms), 0 when it is not up. */
+uint64_t	 upstream_up_since(const struct upstream *);
 const struct upstream_stats *upstream_stats(const struct upstream *);
 /* The user found the upstream working (it completed its handshake): the
  * backoff starts over, so its next restart comes after backoff_min_ms. */
