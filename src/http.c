@@ -2671,7 +2671,9 @@ http_status_servers(struct http *h, struct status_page *p)
 			if (h->eps[j]->mux == ep->mux && !h->eps[j]->dead &&
 			    !h->eps[j]->draining)
 				break;
-		if (j < i) {		/* listed: its name, if it has one */
+		if (j < i) {
+			/* Listed, unnamed (only /mcp's endpoint is): its
+			 * server's name is this one's. */
 			for (j = 0; j < p->nservers; j++)
 				if (p->servers[j].name == NULL)
 					p->servers[j].name = ep->name;
