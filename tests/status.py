@@ -5,7 +5,7 @@
 # or each of a --config file, one with --children 2) with its command's
 # argv[0], its children's pids, state, era, restarts and last exit; a
 # child killed shows up restarted, with its cause, in its own server's
-# errors only; no argument or --env value of a command appears; the page
+# errors only, one not restarted says so; no argument or --env value of a command appears; the page
 # has no script and says so in its policy; it is protected like /metrics
 # (the token on the main listener, none on --metrics-listen).  Exit 0
 # pass, 1 fail, 77 skip.
@@ -37,6 +37,7 @@ with open(SEVERAL, "w") as f:
                  "env": {"STATUS_SECRET": ENV_SECRET},
                  "mcpbridge": {"children": 2}},
         "wrapped": {"command": WRAPPED[0], "args": WRAPPED[1:]},
+        "once": {"command": SERVER, "mcpbridge": {"restart": "no"}},
     }}, f)
 
 
@@ -156,7 +157,8 @@ def test_auth(b):
 def test_several(b):
     wait_ready(b)
     st = status(b)
-    check(sorted(s["name"] for s in st["servers"]) == ["pool", "wrapped"],
+    check(sorted(s["name"] for s in st["servers"]) ==
+          ["once", "pool", "wrapped"],
           "servers: %r" % st)
     p, w = server(st, "pool"), server(st, "wrapped")
     check(p["command"] == SERVER and w["command"] == "/bin/sh",
@@ -178,8 +180,25 @@ def test_several(b):
           "pool errors: %r" % p["errors"])
     check(w["errors"] == [] and w["children"][0]["restarts"] == 0,
           "wrapped disturbed: %r" % w)
+    # A child that is not restarted: down, no pid, and both in its errors.
+    old = server(st, "once")["children"][0]["pid"]
+    os.kill(old, signal.SIGKILL)
+    for _ in range(200):
+        o = server(status(b), "once")
+        if len(o["errors"]) == 2:
+            break
+        time.sleep(0.05)
+    check([e["error"] for e in o["errors"]] ==
+          ["child will not be restarted",
+           "child killed by signal 9 (SIGKILL)"] and
+          o["children"][0]["pid"] is None and
+          not o["children"][0]["up"] and not o["ready"] and
+          o["children"][0]["last_exit"] == "killed by signal 9 (SIGKILL)",
+          "once: %r" % o)
+    check(server(status(b), "pool")["ready"], "pool disturbed")
     text = page(b)
-    for want in ("pool", "wrapped", "child 2 killed by signal 9"):
+    for want in ("pool", "wrapped", "child 2 killed by signal 9",
+                 "child will not be restarted"):
         check(want in text, "%r not in:\n%s" % (want, text))
 
 
