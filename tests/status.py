@@ -5,10 +5,10 @@
 # or each of a --config file, one with --children 2) with its command's
 # argv[0], its children's pids, state, era, restarts and last exit; a
 # child killed shows up restarted, with its cause, in its own server's
-# errors only, one not restarted says so; no argument or --env value of a command appears; the page
-# has no script and says so in its policy; it is protected like /metrics
-# (the token on the main listener, none on --metrics-listen).  Exit 0
-# pass, 1 fail, 77 skip.
+# errors only, and one not restarted says so; no argument or --env value
+# of a command appears; the page has no script and says so in its
+# policy; it is protected like /metrics (the token on the main listener,
+# none on --metrics-listen).  Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import signal
