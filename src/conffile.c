@@ -360,6 +360,12 @@ conffile_servers(struct conffile *cf, json_object *servers)
 	}
 }
 
+static void
+conffile_duplicate(const char *path, void *arg)
+{
+	conffile_error(arg, path, "duplicate key");
+}
+
 int
 conffile_parse(struct conffile *cf, const char *name, const char *text,
     size_t len)
@@ -376,12 +382,17 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 	}
 	if ((cf->root = jsonparse_strict_unique(text, len, &cause)) == NULL) {
 		/* Two members of one name is JSON, but not a file to run:
-		 * the first server of two "fs" would vanish. */
+		 * the first server of two "fs" would vanish.  Each is named
+		 * by its path. */
+		if (cause != NULL && (strstr(cause, "twice") != NULL ||
+		    strstr(cause, "duplicate") != NULL) &&
+		    jsonparse_duplicates(text, len, conffile_duplicate,
+		    cf) > 0)
+			return -1;
 		if (cause == NULL || strcmp(cause, "not JSON") == 0)
 			conffile_error(cf, NULL, "not JSON");
 		else
-			conffile_error(cf, NULL, "%s%s", strstr(cause,
-			    "twice") != NULL ? "" : "not JSON: ", cause);
+			conffile_error(cf, NULL, "not JSON: %s", cause);
 		return -1;
 	}
 	if (conffile_want(cf, NULL, cf->root, json_type_object,

@@ -817,3 +817,113 @@ fail:
 		*cause = s.cause;
 	return NULL;
 }
+
+/* A walk over a text for jsonparse_duplicates: where it is, what it has
+ * found and whom it tells. */
+struct jsonparse_dups {
+	const unsigned char	*p;
+	const unsigned char	*end;
+	size_t			 found;
+	void			(*cb)(const char *, void *);
+	void			*arg;
+};
+
+static void
+jsonparse_dups_space(struct jsonparse_dups *d)
+{
+	while (d->p < d->end && (*d->p == ' ' || *d->p == '\t' ||
+	    *d->p == '\n' || *d->p == '\r'))
+		d->p++;
+}
+
+/* From the opening quote to just past the closing one. */
+static void
+jsonparse_dups_string(struct jsonparse_dups *d)
+{
+	d->p++;
+	while (d->p < d->end && *d->p != '"')
+		d->p += *d->p == '\\' ? 2 : 1;
+	if (d->p < d->end)
+		d->p++;
+}
+
+/*
+ * The value at d->p, whose path is path.  The grammar was checked, so the
+ * walk only finds its way (nesting is bounded by JSONPARSE_MAX_DEPTH); an
+ * object's names so far are kept in a json-c object, so that a name is
+ * told apart exactly as json-c's tree tells it (decoded, a C string).
+ */
+static void
+jsonparse_dups_value(struct jsonparse_dups *d, const char *path)
+{
+	json_object		*seen, *key;
+	const unsigned char	*k;
+	const char		*name;
+	char			*sub;
+	size_t			 i = 0;
+
+	jsonparse_dups_space(d);
+	if (d->p >= d->end)
+		return;
+	if (*d->p == '{' || *d->p == '[') {
+		seen = *d->p == '{' ? json_object_new_object() : NULL;
+		d->p++;
+		for (;;) {
+			jsonparse_dups_space(d);
+			if (d->p >= d->end)
+				break;
+			if (*d->p == '}' || *d->p == ']') {
+				d->p++;
+				break;
+			}
+			if (*d->p == ',') {
+				d->p++;
+				continue;
+			}
+			key = NULL;
+			if (seen != NULL) {
+				k = d->p;
+				jsonparse_dups_string(d);
+				key = jsonparse_strict((const char *)k,
+				    (size_t)(d->p - k), NULL);
+				name = key != NULL ?
+				    json_object_get_string(key) : "?";
+				xasprintf(&sub, "%s%s%s", path,
+				    *path != '\0' ? "." : "", name);
+				if (json_object_object_get_ex(seen, name,
+				    NULL)) {
+					d->found++;
+					d->cb(sub, d->arg);
+				} else if (json_object_object_add(seen, name,
+				    NULL) != 0)
+					fatalx("json_object_object_add");
+				jsonparse_dups_space(d);
+				d->p++;		/* the colon */
+			} else
+				xasprintf(&sub, "%s[%zu]", path, i++);
+			jsonparse_dups_value(d, sub);
+			free(sub);
+			json_object_put(key);
+		}
+		json_object_put(seen);
+	} else if (*d->p == '"')
+		jsonparse_dups_string(d);
+	else
+		while (d->p < d->end && strchr(",]} \t\r\n", *d->p) == NULL)
+			d->p++;
+}
+
+size_t
+jsonparse_duplicates(const char *p, size_t len,
+    void (*cb)(const char *path, void *arg), void *arg)
+{
+	struct jsonparse_dups	d;
+
+	d.p = (const unsigned char *)p;
+	d.end = d.p + len;
+	d.found = 0;
+	d.cb = cb;
+	d.arg = arg;
+	jsonparse_dups_value(&d, "");
+	return d.found;
+}

@@ -51,6 +51,15 @@ json_object	*jsonparse_strict(const char *p, size_t len, const char **cause);
  */
 json_object	*jsonparse_strict_unique(const char *p, size_t len,
 		    const char **cause);
+/*
+ * Where: for a text jsonparse_strict_unique refused for a name given twice
+ * (its grammar checked), calls cb with the path of each member whose name
+ * an earlier member of the same object has, in document order: the names
+ * from the top joined by '.', an array's element as "[i]" ("mcpServers.fs",
+ * "a[2].b"), names with their escapes decoded.  Returns how many.
+ */
+size_t		 jsonparse_duplicates(const char *p, size_t len,
+		    void (*cb)(const char *path, void *arg), void *arg);
 
 /*
  * 1 if the JSON string whose text, quotes stripped, is p[0..len) (its

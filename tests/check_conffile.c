@@ -199,11 +199,20 @@ START_TEST(test_not_json)
 	/* Two servers of one name: json-c would keep the last only. */
 	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"fs\": {\"command\": "
 	    "\"a\"}, \"fs\": {\"command\": \"b\"}}}"), -1);
-	ck_assert_str_eq(cf.errors, "f.json: a member name appears twice in "
-	    "one object\n");
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.fs: duplicate key\n");
 	conffile_free(&cf);
+	/* Anywhere in the file, each one named, escapes decoded. */
 	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"fs\": {\"command\": "
-	    "\"a\", \"args\": [{\"x\": 1, \"x\": 2}]}}}"), -1);
+	    "\"a\", \"args\": [{\"x\": 1, \"x\": 2}], \"cwd\": \"/\", "
+	    "\"c\\u0077d\": \"/\"}}, \"mcpbridge\": {}, \"mcpbridge\": {}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.fs.args[0].x: "
+	    "duplicate key\nf.json: mcpServers.fs.cwd: duplicate key\n"
+	    "f.json: mcpbridge: duplicate key\n");
+	conffile_free(&cf);
+	/* Beside an integer past 64 bits, the same. */
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {}, \"mcpbridge\": "
+	    "{\"a\": 18446744073709551616, \"a\": 1}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpbridge.a: duplicate key\n");
 	conffile_free(&cf);
 	ck_assert_int_eq(parse(&cf, "{\"servers\": {}}"), -1);
 	ck_assert_str_eq(cf.errors, "f.json: servers: unknown key (VS Code's; "

@@ -17,6 +17,7 @@
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* Nesting of n arrays around "0", in buf of at least 2n+2 bytes. */
 static size_t
@@ -306,6 +307,46 @@ START_TEST(test_unique)
 }
 END_TEST
 
+static void
+dups_cb(const char *path, void *arg)
+{
+	char	**all = arg, *p;
+
+	xasprintf(&p, "%s%s;", *all != NULL ? *all : "", path);
+	free(*all);
+	*all = p;
+}
+
+/* jsonparse_duplicates names each second member by its path, escapes
+ * decoded, at any depth and in arrays; none in a text without. */
+START_TEST(test_duplicates)
+{
+	static const char *const in[][2] = {
+		{ "{\"a\":1,\"a\":1}", "a;" },
+		{ " {\"s\" : {\"fs\":{},\"f\\u0073\":{\"x\":1}}} ", "s.fs;" },
+		{ "[1,{\"x\":[{\"y\":\"}\\\"]\",\"z\":2,\"y\":3}]}]",
+		    "[1].x[0].y;" },
+		{ "{\"a\":[[],{}],\"b\":{\"c\":1,\"c\":2,\"c\":3},\"a\":0}",
+		    "b.c;b.c;a;" },
+		{ "{\"a\":{\"a\":1},\"b\":{\"a\":[{\"a\":2},{\"a\":3}]}}", "" },
+	};
+	const char	*p;
+	char		*all;
+	size_t		 i, n, want;
+
+	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+		all = NULL;
+		n = jsonparse_duplicates(in[i][0], strlen(in[i][0]), dups_cb,
+		    &all);
+		ck_assert_str_eq(all != NULL ? all : "", in[i][1]);
+		for (p = in[i][1], want = 0; *p != '\0'; p++)
+			want += *p == ';';
+		ck_assert_uint_eq(n, want);
+		free(all);
+	}
+}
+END_TEST
+
 /* As many big integers as the limit, and one more. */
 START_TEST(test_big_integers_limit)
 {
@@ -414,6 +455,7 @@ check_suite(void)
 	tcase_add_test(tc, test_string_bytes);
 	tcase_add_test(tc, test_big_integers);
 	tcase_add_test(tc, test_big_integers_duplicate);
+	tcase_add_test(tc, test_duplicates);
 	tcase_add_test(tc, test_big_integers_limit);
 	tcase_add_test(tc, test_big_id);
 	tcase_add_test(tc, test_surrogate_id);
