@@ -2922,6 +2922,8 @@ http_serve(struct http *h, struct http_req *req, const char *path)
 		return;
 	if ((h->ep = http_endpoint_draining(h, req, path)) != NULL ||
 	    (h->ep = http_endpoint(h, path)) != NULL) {
+		if (h->ep->name != NULL)
+			http_conn_note_server(h->cur, h->ep->name);
 		if (strcmp(path, h->ep->mcp_path) == 0)
 			http_mcp(h, req);
 		else if (strcmp(path, h->ep->sse_path) == 0)

@@ -142,6 +142,7 @@ struct http_conn {
 	char			 path[HTTP_CONN_PATH_MAX];
 	char			 sid[HTTP_CONN_SID_MAX];
 	char			 method[HTTP_CONN_METHOD_MAX]; /* JSON-RPC */
+	char			 server[HTTP_CONN_SERVER_MAX + 1];
 	const char		*note;		/* static strings only */
 	char			 peer[64];
 
@@ -231,9 +232,11 @@ http_conn_log(struct http_conn *conn, int status, const char *note)
 	lr.method = conn->method[0] == '\0' ? NULL : conn->method;
 	lr.peer = conn->peer;
 	lr.note = note != NULL ? note : conn->note;
+	lr.server = conn->server[0] == '\0' ? NULL : conn->server;
 	log_request(&lr);
 done:
 	conn->verb[0] = conn->path[0] = conn->sid[0] = conn->method[0] = '\0';
+	conn->server[0] = '\0';
 	conn->note = NULL;
 	conn->status = 0;
 	conn->unlogged = 0;
@@ -922,6 +925,12 @@ http_conn_note(struct http_conn *conn, const char *sid,
 		http_conn_copy(conn->method, sizeof conn->method, rpc_method);
 	if (note != NULL)
 		conn->note = note;
+}
+
+void
+http_conn_note_server(struct http_conn *conn, const char *name)
+{
+	http_conn_copy(conn->server, sizeof conn->server, name);
 }
 
 void

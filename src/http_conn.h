@@ -155,6 +155,11 @@ size_t		 http_conn_output_length(const struct http_conn *);
 void		 http_conn_note(struct http_conn *, const char *sid,
 		    const char *rpc_method, const char *note);
 
+/* The same: the request is on the route of the server of this name (at
+ * most HTTP_CONN_SERVER_MAX bytes kept, copied). */
+#define HTTP_CONN_SERVER_MAX	64
+void		 http_conn_note_server(struct http_conn *, const char *name);
+
 /* A stream's interest in the connection going away: cb runs once, from
  * the close, before ops->closed.  cb NULL cancels. */
 void		 http_conn_watch(struct http_conn *, void (*cb)(void *),

@@ -587,6 +587,9 @@ log_request(const struct log_request *r)
 		log_puti(r->status);
 		log_puts(",\"latency_ms\":");
 		log_putu(r->latency_ms);
+		if (r->server != NULL)
+			log_json_field("server", r->server,
+			    strlen(r->server));
 		if (r->session != NULL)
 			log_json_field("session", r->session,
 			    strnlen(r->session, 8));
@@ -613,6 +616,10 @@ log_request(const struct log_request *r)
 		log_putc(' ');
 		log_putu(r->latency_ms);
 		log_put("ms", 2);
+		if (r->server != NULL) {
+			log_put(" server ", 8);
+			log_text_string(r->server, strlen(r->server));
+		}
 		if (r->session != NULL) {
 			log_put(" session ", 9);
 			log_put(r->session, strnlen(r->session, 8));

@@ -69,6 +69,7 @@ struct log_request {
 	const char	*method;	/* JSON-RPC method, if any */
 	const char	*peer;
 	const char	*note;		/* why it was refused, if it was */
+	const char	*server;	/* a named server's route: its name */
 };
 void	 log_request(const struct log_request *);
 /*

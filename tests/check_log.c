@@ -161,6 +161,36 @@ START_TEST(test_json_line)
 }
 END_TEST
 
+/* A request on a named server's route names it, in both formats. */
+START_TEST(test_server_field)
+{
+	struct log_request	r;
+
+	memset(&r, 0, sizeof r);
+	r.http_method = "POST";
+	r.path = "/servers/fs/mcp";
+	r.status = 200;
+	r.latency_ms = 4;
+	r.server = "fs";
+	r.session = "0123456789abcdef";
+	r.method = "tools/list";
+	r.peer = "127.0.0.1";
+	log_request(&r);
+	log_flush();
+	read_log(path);
+	ck_assert_ptr_nonnull(strstr(got, "info: 127.0.0.1 POST "
+	    "/servers/fs/mcp 200 4ms server fs session 01234567 "
+	    "tools/list\n"));
+	log_init(LOG_LEVEL_INFO, LOG_FORMAT_JSON, "t");
+	log_request(&r);
+	log_flush();
+	read_log(path);
+	ck_assert_ptr_nonnull(strstr(got, "\"status\":200,\"latency_ms\":4,"
+	    "\"server\":\"fs\",\"session\":\"01234567\",\"method\":"
+	    "\"tools/list\",\"peer\":\"127.0.0.1\"}\n"));
+}
+END_TEST
+
 /* Another line writes what waits first: the order holds. */
 START_TEST(test_order)
 {
@@ -327,6 +357,7 @@ check_suite(void)
 	tcase_add_test(tc, test_text_line);
 	tcase_add_test(tc, test_text_escapes);
 	tcase_add_test(tc, test_json_line);
+	tcase_add_test(tc, test_server_field);
 	tcase_add_test(tc, test_order);
 	tcase_add_test(tc, test_full_flushes);
 	tcase_add_test(tc, test_huge_line);

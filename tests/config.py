@@ -148,6 +148,13 @@ def test_several(b):
     _, a = named_rpc(b, "two", sid2, v2, 3, "tools/call",
                      {"name": "echo", "arguments": {"message": "hi"}})
     check(a["error"]["message"] == "Tool not allowed: echo", "two: %r" % a)
+    # The access log names the server of a named route.
+    check(b.wait_log(" /servers/two/mcp 200 "), "no access log line")
+    for name in ("one", "two"):
+        check(re.search(r"POST /servers/%s/mcp 200 \d+ms server %s "
+                        r"session [0-9a-f]{8} tools/list\n" % (name, name),
+                        b.stderr()), "access log: %s: %s" %
+              (name, b.stderr()[-3000:]))
 
     # --trace: each line names its server ("two/1a2b" for a session, the
     # name alone for the shared child's side).
@@ -576,7 +583,8 @@ def checks():
 if __name__ == "__main__":
     need_built()
     if len(sys.argv) > 1 and sys.argv[1] == "several":
-        main(test_several, "--trace", "--metrics-listen",
+        main(test_several, "--trace", "--access-log", "on",
+             "--metrics-listen",
              "127.0.0.1:%d" % METRICS_PORT, config=SEVERAL,
              env={"MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "50"})
     if len(sys.argv) > 1 and sys.argv[1] == "reload":
