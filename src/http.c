@@ -205,6 +205,8 @@ struct http_ep {
 	char				*drain_why;
 	void				(*drained)(void *);
 	void				*drained_arg;
+	/* A named one's requests, for /metrics (the process's count too) */
+	struct metrics_requests		 requests;
 };
 
 struct http {
@@ -1286,8 +1288,10 @@ static void
 http_request_end(struct http *h, struct session *sess, struct stream *st,
     json_object *msg)
 {
-	size_t	n = st->request;
-	char	type[24];
+	struct http_ep	*ep = sess->route;
+	size_t		 n = st->request;
+	char		 type[24];
+	int		 error;
 
 	if (n == 0)
 		return;
@@ -1297,10 +1301,14 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 	sess->in_flight -= n < sess->in_flight ? n : sess->in_flight;
 	h->in_flight -= n < h->in_flight ? n : h->in_flight;
 	if (msg != NULL) {
-		metrics_request_done((enum metrics_method)st->method,
-		    !json_object_is_type(msg, json_type_object) ||
-		    json_object_object_get_ex(msg, "error", NULL),
+		error = !json_object_is_type(msg, json_type_object) ||
+		    json_object_object_get_ex(msg, "error", NULL);
+		metrics_request_done((enum metrics_method)st->method, error,
 		    clock_ms() - st->start_ms);
+		if (ep != NULL && ep->name != NULL)
+			metrics_requests_done(&ep->requests,
+			    (enum metrics_method)st->method, error,
+			    clock_ms() - st->start_ms);
 		metrics_mcp_operation((enum metrics_method)st->method, st->tool,
 		    http_error_type(msg, type, sizeof type),
 		    clock_ms() - st->start_ms);
@@ -2571,6 +2579,7 @@ http_gauges_servers(struct http *h, struct metrics_gauges *g)
 		sv = &g->servers[g->nservers++];
 		memset(sv, 0, sizeof *sv);
 		sv->name = h->eps[i]->name;
+		sv->requests = &h->eps[i]->requests;
 		mux_stats(h->eps[i]->mux, &ms);
 		sv->in_flight = ms.in_flight;
 		sv->ready = mux_ready(h->eps[i]->mux);

@@ -91,6 +91,24 @@ metrics_request_done(enum metrics_method m, int error, uint64_t latency_ms)
 }
 
 void
+metrics_requests_done(struct metrics_requests *r, enum metrics_method m,
+    int error, uint64_t latency_ms)
+{
+	int	i;
+
+	if (m >= METRICS_METHODS)
+		m = METRICS_OTHER;
+	r->requests[m][error != 0]++;
+	for (i = 0; i < METRICS_LATENCY_BUCKETS; i++) {
+		if (latency_ms <= metrics_bounds[i])
+			break;
+	}
+	r->latency[i]++;
+	r->latency_count++;
+	r->latency_sum_ms += latency_ms;
+}
+
+void
 metrics_started(void)
 {
 	struct timeval	tv;
@@ -307,6 +325,65 @@ metrics_render_servers(struct evbuffer *out, const struct metrics_gauges *g)
 	}
 }
 
+/* serve --config: each named server's requests by method and outcome, and
+ * its latency histogram, labelled server="NAME" (the unlabelled families
+ * are the process's: every server's and /mcp's). */
+static void
+metrics_render_server_requests(struct evbuffer *out,
+    const struct metrics_gauges *g)
+{
+	static const struct metrics_requests	 none;
+	const struct metrics_requests		*r;
+	uint64_t				 cum;
+	size_t					 i;
+	int					 m, e, b;
+
+	if (g->nservers == 0)
+		return;
+	metrics_head(out, "mcpbridge_server_requests_total", "counter",
+	    "The server's JSON-RPC requests answered, by method and outcome.");
+	for (i = 0; i < g->nservers; i++) {
+		if ((r = g->servers[i].requests) == NULL)
+			continue;
+		for (m = 0; m < METRICS_METHODS; m++)
+			for (e = 0; e < 2; e++)
+				if (r->requests[m][e] != 0)
+					evbuffer_add_printf(out, "mcpbridge_"
+					    "server_requests_total{server=\"%s\","
+					    "method=\"%s\",outcome=\"%s\"} %"
+					    PRIu64 "\n", g->servers[i].name,
+					    metrics_method_names[m], e ?
+					    "error" : "ok", r->requests[m][e]);
+	}
+	metrics_head(out, "mcpbridge_server_request_duration_seconds",
+	    "histogram", "Time from a request's arrival to its answer, by "
+	    "server.");
+	for (i = 0; i < g->nservers; i++) {
+		if ((r = g->servers[i].requests) == NULL)
+			r = &none;
+		cum = 0;
+		for (b = 0; b < METRICS_LATENCY_BUCKETS; b++) {
+			cum += r->latency[b];
+			evbuffer_add_printf(out, "mcpbridge_server_request_"
+			    "duration_seconds_bucket{server=\"%s\",le=\"%"
+			    PRIu64 ".%03" PRIu64 "\"} %" PRIu64 "\n",
+			    g->servers[i].name, metrics_bounds[b] / 1000,
+			    metrics_bounds[b] % 1000, cum);
+		}
+		cum += r->latency[METRICS_LATENCY_BUCKETS];
+		evbuffer_add_printf(out, "mcpbridge_server_request_duration_"
+		    "seconds_bucket{server=\"%s\",le=\"+Inf\"} %" PRIu64 "\n",
+		    g->servers[i].name, cum);
+		evbuffer_add_printf(out, "mcpbridge_server_request_duration_"
+		    "seconds_sum{server=\"%s\"} %" PRIu64 ".%03" PRIu64 "\n",
+		    g->servers[i].name, r->latency_sum_ms / 1000,
+		    r->latency_sum_ms % 1000);
+		evbuffer_add_printf(out, "mcpbridge_server_request_duration_"
+		    "seconds_count{server=\"%s\"} %" PRIu64 "\n",
+		    g->servers[i].name, r->latency_count);
+	}
+}
+
 /* The shared children one by one (--children), labelled child="N" (and
  * server="NAME" with several servers). */
 static void
@@ -484,6 +561,7 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "the one busy session: another client's request may have caused "
 	    "them.", g->child_guesses_withheld);
 	metrics_render_servers(out, g);
+	metrics_render_server_requests(out, g);
 	metrics_render_pool(out, g);
 	metrics_mcp_render(out);
 	if (g->otel) {

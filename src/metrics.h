@@ -70,6 +70,15 @@ struct metrics {
 	uint64_t	auth_failures;
 };
 
+/* One named server's requests, answered and timed (metrics_requests_done);
+ * kept by its owner (http.c, per endpoint), zeroed at start. */
+struct metrics_requests {
+	uint64_t	requests[METRICS_METHODS][2];	/* [method][is error] */
+	uint64_t	latency[METRICS_LATENCY_BUCKETS + 1];
+	uint64_t	latency_count;
+	uint64_t	latency_sum_ms;
+};
+
 /* One of the named servers of serve --config, read at render time. */
 struct metrics_server {
 	const char	*name;		/* [A-Za-z0-9._-]: a label as is */
@@ -79,6 +88,8 @@ struct metrics_server {
 	size_t		 children_up;
 	uint64_t	 child_starts;
 	uint64_t	 child_restarts;
+	/* Its requests (borrowed), or NULL */
+	const struct metrics_requests *requests;
 };
 
 /* One of the shared children (--children), labelled by its number from
@@ -162,6 +173,10 @@ const char	*metrics_method_name(enum metrics_method);
 /* A JSON-RPC request got its final answer (an error or not). */
 void		 metrics_request_done(enum metrics_method, int error,
 		    uint64_t latency_ms);
+/* The same, for one named server's own count (not the process's: the
+ * caller counts both). */
+void		 metrics_requests_done(struct metrics_requests *,
+		    enum metrics_method, int error, uint64_t latency_ms);
 /* An HTTP response went out with this status. */
 void		 metrics_http_status(int status);
 /* The process started now (the first call counts). */

@@ -125,6 +125,60 @@ START_TEST(test_servers)
 }
 END_TEST
 
+/* Each named server's requests counted and timed on their own; the
+ * unlabelled families stay the process's (the callers count both). */
+START_TEST(test_server_requests)
+{
+	struct metrics_requests	 r[2];
+	struct metrics_server	 sv[2];
+	struct metrics_gauges	 g;
+	char			*page;
+
+	memset(r, 0, sizeof r);
+	memset(sv, 0, sizeof sv);
+	memset(&g, 0, sizeof g);
+	metrics_requests_done(&r[0], METRICS_TOOLS_CALL, 0, 7);
+	metrics_requests_done(&r[0], METRICS_TOOLS_CALL, 1, 30);
+	metrics_requests_done(&r[0], (enum metrics_method)999, 0, 400000);
+	sv[0].name = "fs";
+	sv[0].requests = &r[0];
+	sv[1].name = "git";
+	sv[1].requests = &r[1];
+	g.servers = sv;
+	g.nservers = 2;
+	page = render(&g);
+	ck_assert(has_line(page, "# TYPE mcpbridge_server_requests_total "
+	    "counter"));
+	ck_assert(has_line(page, "mcpbridge_server_requests_total{server="
+	    "\"fs\",method=\"tools/call\",outcome=\"ok\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_server_requests_total{server="
+	    "\"fs\",method=\"tools/call\",outcome=\"error\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_server_requests_total{server="
+	    "\"fs\",method=\"other\",outcome=\"ok\"} 1"));
+	ck_assert_ptr_null(strstr(page, "mcpbridge_server_requests_total{"
+	    "server=\"git\""));
+	ck_assert(has_line(page, "# TYPE mcpbridge_server_request_duration_"
+	    "seconds histogram"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "bucket{server=\"fs\",le=\"0.005\"} 0"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "bucket{server=\"fs\",le=\"0.010\"} 1"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "bucket{server=\"fs\",le=\"300.000\"} 2"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "bucket{server=\"fs\",le=\"+Inf\"} 3"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "sum{server=\"fs\"} 400.037"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "count{server=\"fs\"} 3"));
+	ck_assert(has_line(page, "mcpbridge_server_request_duration_seconds_"
+	    "count{server=\"git\"} 0"));
+	/* Not the process's: those count elsewhere. */
+	ck_assert_ptr_null(strstr(page, "mcpbridge_requests_total{"));
+	free(page);
+}
+END_TEST
+
 START_TEST(test_process_read)
 {
 	struct metrics_gauges	 g;
@@ -255,6 +309,7 @@ check_suite(void)
 	tcase_add_test(tc, test_build_and_process);
 	tcase_add_test(tc, test_process_read);
 	tcase_add_test(tc, test_servers);
+	tcase_add_test(tc, test_server_requests);
 	tcase_add_test(tc, test_per_method);
 	tcase_add_test(tc, test_pool);
 	tcase_add_test(tc, test_calls_waiting);

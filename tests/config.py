@@ -175,7 +175,23 @@ def test_several(b):
                  'mcpbridge_server_child_starts_total{server="one"} 1',
                  'mcpbridge_server_sessions{server="one"} 1',
                  'mcpbridge_server_sessions{server="two"} 1',
-                 'mcpbridge_server_child_up{server="two"} 1'):
+                 'mcpbridge_server_child_up{server="two"} 1',
+                 # Requests and their latency, per server (initialize,
+                 # tools/list, tools/call on each; two's call an error).
+                 'mcpbridge_server_requests_total{server="one",'
+                 'method="tools/call",outcome="ok"} 1',
+                 'mcpbridge_server_requests_total{server="two",'
+                 'method="tools/call",outcome="error"} 1',
+                 'mcpbridge_server_requests_total{server="two",'
+                 'method="tools/list",outcome="ok"} 1',
+                 'mcpbridge_server_request_duration_seconds_count'
+                 '{server="one"} 3',
+                 'mcpbridge_server_request_duration_seconds_count'
+                 '{server="loop"} 0',
+                 # The unlabelled families sum them.
+                 'mcpbridge_request_duration_seconds_count 6',
+                 'mcpbridge_requests_total{method="tools/call",'
+                 'outcome="error"} 1'):
         check(line in page.splitlines(), "metrics: no %r" % line)
 
     # A session is found on its own server's routes only.
