@@ -1460,7 +1460,9 @@ cli_client_option(struct config *c, int ch, const char *arg, char **err)
 /*
  * Each route has its own path: one that two options name would be
  * served by whichever the router tries first, and the other would
- * silently never answer.
+ * silently never answer.  With named servers (--config), the paths under
+ * /servers/ are theirs (/servers/NAME/mcp, .../readyz, ...): a route
+ * there would shadow a server's, or be shadowed by it.
  */
 static int
 cli_paths_clash(const struct config *c, char **err)
@@ -1475,8 +1477,18 @@ cli_paths_clash(const struct config *c, char **err)
 		{ "the health probe", "/healthz" },
 		{ "the readiness probe", "/readyz" },
 		{ "the metrics", "/metrics" },
+		{ "the status page", "/status" },
+		{ "the status page's JSON", "/status.json" },
 	};
 	size_t	i, j, n = sizeof routes / sizeof routes[0];
+
+	for (i = 0; c->conf != NULL && c->conf->nservers > 0 && i < n; i++)
+		if (strncmp(routes[i].path, "/servers/", 9) == 0) {
+			xasprintf(err, "%s is %s: under /servers/ are the "
+			    "named servers' routes", routes[i].what,
+			    routes[i].path);
+			return -1;
+		}
 
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++) {

@@ -281,6 +281,11 @@ START_TEST(test_errors)
 		  "path of its own" },
 		{ { "serve", "--path", "/metrics", "--", "x", NULL },
 		  "--path and the metrics are both /metrics" },
+		{ { "serve", "--sse-path", "/status", "--", "x", NULL },
+		  "--sse-path and the status page are both /status" },
+		{ { "serve", "--message-path", "/status.json", "--", "x", NULL },
+		  "--message-path and the status page's JSON are both "
+		  "/status.json" },
 		{ { "serve", "--log-level", "loud", "--", "x", NULL }, "--log-level" },
 		{ { "serve", "--server-requests", "guess", "--", "x", NULL },
 		  "--server-requests wants schedule" },
@@ -907,6 +912,47 @@ START_TEST(test_config_several)
 }
 END_TEST
 
+/* With named servers, /servers/ is theirs: no other route under it. */
+START_TEST(test_config_servers_prefix)
+{
+	static const char *const opt[] = {
+		"--path", "--sse-path", "--message-path",
+	};
+	struct config	c;
+	char		*err, *want;
+	size_t		 i;
+
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two'}}}");
+	for (i = 0; i < sizeof opt / sizeof opt[0]; i++) {
+		ck_assert_int_ne(parse(&c, &err, "serve", "--config",
+		    conf_path, opt[i], "/servers/a/mcp", NULL), CLI_OK);
+		xasprintf(&want, "%s is /servers/a/mcp: under /servers/ are "
+		    "the named servers' routes", opt[i]);
+		ck_assert_msg(strstr(err, want) != NULL, "%s", err);
+		free(want);
+		free(err);
+		config_free(&c);
+	}
+	/* One server: served on /servers/NAME/ too. */
+	conf_write("{'mcpServers': {'a': {'command': 'one'}}}");
+	ck_assert_int_ne(parse(&c, &err, "serve", "--config", conf_path,
+	    "--sse-path", "/servers/x", NULL), CLI_OK);
+	free(err);
+	config_free(&c);
+	/* Without a file there is no such route, and a near name is fine. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--path",
+	    "/servers/a/mcp", "--", "x", NULL), CLI_OK);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--path", "/serversx", NULL), CLI_OK);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--path", "/servers", NULL), CLI_OK);
+	config_free(&c);
+}
+END_TEST
+
 /* The pool, the turns and the claims-to-env are a server's own; the
  * OAuth resource server and OpenTelemetry the bridge's. */
 START_TEST(test_config_per_server_main)
@@ -1102,6 +1148,7 @@ check_suite(void)
 	tcase_add_test(tc, test_config_several);
 	tcase_add_test(tc, test_tool_options);
 	tcase_add_test(tc, test_config_per_server_main);
+	tcase_add_test(tc, test_config_servers_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
