@@ -2120,6 +2120,58 @@ cli_server_fingerprint(const struct config *c, size_t i)
 	return s;
 }
 
+/* Key of a or b (a top-level "mcpbridge" object, or NULL) whose value is
+ * not the same in both, an option no server may set: pushed on *v. */
+static void
+cli_conf_restart_key(char ***v, size_t *n, const char *key, json_object *a,
+    json_object *b)
+{
+	const struct option	*o;
+	json_object		*va = NULL, *vb = NULL;
+	size_t			 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i], key) == 0)
+			return;
+	for (o = cli_serve_options; o->name != NULL; o++)
+		if (strcmp(o->name, key) == 0)
+			break;
+	if (o->name == NULL || cli_conf_allowed(o->val, 1))
+		return;
+	if (a != NULL)
+		json_object_object_get_ex(a, key, &va);
+	if (b != NULL)
+		json_object_object_get_ex(b, key, &vb);
+	if (va != NULL && vb != NULL && json_object_equal(va, vb))
+		return;
+	cli_push(v, n, key);
+}
+
+char **
+cli_conf_restart_keys(const struct config *running,
+    const struct config *reloaded)
+{
+	json_object	*a, *b;
+	char		**v = NULL;
+	size_t		 n = 0;
+
+	a = running->conf != NULL ? running->conf->bridge : NULL;
+	b = reloaded->conf != NULL ? reloaded->conf->bridge : NULL;
+	if (a != NULL) {
+		json_object_object_foreach(a, ka, va) {
+			(void)va;
+			cli_conf_restart_key(&v, &n, ka, a, b);
+		}
+	}
+	if (b != NULL) {
+		json_object_object_foreach(b, kb, vb) {
+			(void)vb;
+			cli_conf_restart_key(&v, &n, kb, a, b);
+		}
+	}
+	return v;
+}
+
 void
 cli_check_report(FILE *f, const struct config *c)
 {

@@ -126,6 +126,13 @@ void		 cli_usage(FILE *, enum cli_mode);
  * settings: its entry and the file's settings for all (the command line
  * is the same in every parse).  Caller frees. */
 char		*cli_server_fingerprint(const struct config *, size_t i);
+/* A reload's settings of the whole bridge that differ from the running
+ * one's: the keys of the file's top-level "mcpbridge" object that set no
+ * server's option (those a reload applies, by restarting the servers),
+ * NULL-terminated (xfreev), or NULL for none.  running and reloaded are
+ * both parses of a --config file. */
+char		**cli_conf_restart_keys(const struct config *running,
+		    const struct config *reloaded);
 /* --check passed: what was checked, on f. */
 void		 cli_check_report(FILE *f, const struct config *);
 /* "16M" -> 16777216; -1 on garbage or overflow. */

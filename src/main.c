@@ -33,6 +33,7 @@ struct main_gen {
 struct main_reload {
 	int			  argc;
 	char			**argv;
+	const struct config	 *running;	/* the parse it started with */
 	struct main_gen		**gens;
 	size_t			  ngens;
 };
@@ -74,7 +75,8 @@ main_reload(void *arg, const struct serve_named **named, size_t *n)
 {
 	struct main_reload	*r = arg;
 	struct main_gen		*g;
-	char			*err = NULL, *line, *end;
+	char			*err = NULL, *line, *end, **keys;
+	size_t			 i;
 
 	g = xcalloc(1, sizeof *g);
 	config_init(&g->cfg);
@@ -97,6 +99,15 @@ main_reload(void *arg, const struct serve_named **named, size_t *n)
 		    g->cfg.conf->nservers == 1 ? "" : "s");
 		goto fail;
 	}
+	/* The listener, its paths and limits, the tokens' file, the log:
+	 * they stay as the bridge started, and the log says so rather than
+	 * leave a changed port looking applied. */
+	keys = cli_conf_restart_keys(r->running, &g->cfg);
+	for (i = 0; keys != NULL && keys[i] != NULL; i++)
+		log_warnx("reload: %s: mcpbridge.%s changed: a setting of the "
+		    "whole bridge, applied at its next start",
+		    g->cfg.conf->file, keys[i]);
+	xfreev(keys);
 	g->n = g->cfg.nservers;
 	g->named = main_named(&g->cfg, NULL);
 	r->gens = xreallocarray(r->gens, r->ngens + 1, sizeof *r->gens);
@@ -224,6 +235,7 @@ main(int argc, char **argv)
 		memset(&reload, 0, sizeof reload);
 		reload.argc = argc;
 		reload.argv = argv;
+		reload.running = &cfg;
 		status = serve_run_servers(&scfg, named, cfg.nservers,
 		    main_reload, &reload);
 		main_named_free(named, cfg.nservers);

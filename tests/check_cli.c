@@ -953,6 +953,37 @@ START_TEST(test_config_servers_prefix)
 }
 END_TEST
 
+/* A reload's changed settings of the whole bridge, named: changed,
+ * added or removed; a setting for every server is applied (not named),
+ * an equal one is not named. */
+START_TEST(test_config_restart_keys)
+{
+	struct config	c, d;
+	char		*err, **keys;
+
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
+	    "{'command': 'two'}}, 'mcpbridge': {'port': 9000, 'host': "
+	    "'127.0.0.1', 'restart': 'always', 'max-body': '1M'}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_ptr_null(cli_conf_restart_keys(&c, &c));
+	conf_write("{'mcpServers': {'a': {'command': 'one'}}, 'mcpbridge': "
+	    "{'max-body': '1M', 'port': 9001, 'restart': 'no', "
+	    "'allow-host': ['x']}}");
+	ck_assert_int_eq(parse(&d, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	keys = cli_conf_restart_keys(&c, &d);
+	ck_assert_ptr_nonnull(keys);
+	ck_assert_str_eq(keys[0], "port");
+	ck_assert_str_eq(keys[1], "host");
+	ck_assert_str_eq(keys[2], "allow-host");
+	ck_assert_ptr_null(keys[3]);
+	xfreev(keys);
+	config_free(&c);
+	config_free(&d);
+}
+END_TEST
+
 /* The pool, the turns and the claims-to-env are a server's own; the
  * OAuth resource server and OpenTelemetry the bridge's. */
 START_TEST(test_config_per_server_main)
@@ -1149,6 +1180,7 @@ check_suite(void)
 	tcase_add_test(tc, test_tool_options);
 	tcase_add_test(tc, test_config_per_server_main);
 	tcase_add_test(tc, test_config_servers_prefix);
+	tcase_add_test(tc, test_config_restart_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -358,11 +358,12 @@ def client_denies(b, era):
 RELOAD = os.path.join(TMP, "reload.json")
 
 
-def write_reload(servers):
+def write_reload(servers, top=None):
     with open(RELOAD + ".new", "w") as f:
         json.dump({"mcpServers": {
             name: {"command": SERVER, "mcpbridge": extra}
-            for name, extra in servers.items()}}, f)
+            for name, extra in servers.items()},
+            "mcpbridge": top or {}}, f)
     os.rename(RELOAD + ".new", RELOAD)
 
 
@@ -427,6 +428,21 @@ def test_reload(b):
     check("result" in a, "b after a bad file: %r" % a)
     _, a = named_rpc(b, "c", sid_c, vc, 3, "tools/list")
     check("result" in a, "c after a bad file: %r" % a)
+
+    # The listener's settings are not re-applied: the log says each one
+    # needs a restart (a setting for every server is applied, unsaid).
+    write_reload({"b": {}, "c": {"deny-tool": "echo"}},
+                 {"port": 1, "max-body": "2M", "kill-timeout": "3s"})
+    sighup(b, "SIGHUP: servers reloaded")
+    for key in ("port", "max-body"):
+        check("reload: %s: mcpbridge.%s changed: a setting of the whole "
+              "bridge, applied at its next start" % (RELOAD, key) in
+              b.stderr(), "no restart warning for %s: %s" %
+              (key, b.stderr()[-3000:]))
+    check("mcpbridge.kill-timeout changed" not in b.stderr(),
+          "kill-timeout is a server's")
+    r = Response(b, "GET", "/readyz")
+    r.close()
 
 
 def test_watch(b):
