@@ -1702,6 +1702,9 @@ static const int cli_conf_per_server[] = {
 	/* Each server's own pool, turns and claims-to-env of its children
 	 * (the OAuth resource server and OpenTelemetry are the bridge's). */
 	OPT_CHILDREN, OPT_ASKING_TOOLS, OPT_ENV_FROM_CLAIM,
+	/* The scopes its routes need beside the bridge's (the issuer, the
+	 * resource and the bridge's own scopes stay the bridge's). */
+	OPT_OAUTH_SCOPE,
 };
 
 /* Options that say how to read the file or stop the run: not in it. */
@@ -2136,7 +2139,10 @@ cli_conf_restart_key(char ***v, size_t *n, const char *key, json_object *a,
 	for (o = cli_serve_options; o->name != NULL; o++)
 		if (strcmp(o->name, key) == 0)
 			break;
-	if (o->name == NULL || cli_conf_allowed(o->val, 1))
+	/* The bridge's --oauth-scope (the top level's) is its resource
+	 * server's, made once; a server's own are applied with the server. */
+	if (o->name == NULL || (cli_conf_allowed(o->val, 1) &&
+	    o->val != OPT_OAUTH_SCOPE))
 		return;
 	if (a != NULL)
 		json_object_object_get_ex(a, key, &va);

@@ -207,6 +207,10 @@ struct http_ep {
 	void				*drained_arg;
 	/* A named one's requests, for /metrics (the process's count too) */
 	struct metrics_requests		 requests;
+	/* The scopes an OAuth token needs on its routes beside the bridge's
+	 * (http_endpoint_scopes), owned */
+	char				**scopes;
+	size_t				 nscopes;
 };
 
 struct http {
@@ -2380,13 +2384,56 @@ http_oauth_done(struct rsauth_result *res, void *arg)
 	http_resumed(h, req);
 }
 
+static size_t	http_oauth_tool_scopes(struct http *, struct http_req *,
+		    const char *, const char **, size_t);
+
+/* The endpoint on path whose scopes a token needs: the live one, else
+ * one draining (a removed server's sessions still reach it), or NULL. */
+static const struct http_ep *
+http_oauth_ep(struct http *h, const char *path)
+{
+	const struct http_ep	*ep, *found = NULL;
+	size_t			 i;
+
+	for (i = 0; i < h->neps; i++) {
+		ep = h->eps[i];
+		if (ep->dead || (strcmp(path, ep->mcp_path) != 0 &&
+		    strcmp(path, ep->sse_path) != 0 &&
+		    strcmp(path, ep->message_path) != 0))
+			continue;
+		if (!ep->draining)
+			return ep;
+		found = ep;
+	}
+	return found;
+}
+
 /*
- * The scopes a POST's tool calls need (--oauth-tool-scope), looked up in
- * its body; a body that is no JSON needs none here and gets its 400 from
- * the handler.  Pointers into h->oauth.
+ * The scopes a request needs beyond the bridge's: its server's own (any
+ * request on a named route), then those of a POST's tool calls
+ * (--oauth-tool-scope), looked up in its body; a body that is no JSON
+ * needs none here and gets its 400 from the handler.  Pointers into h's
+ * endpoints and h->oauth; more than max: max + 1.
  */
 static size_t
 http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
+    const char **out, size_t max)
+{
+	const struct http_ep	*sep;
+	size_t			 k = 0, i;
+
+	if ((sep = http_oauth_ep(h, path)) != NULL)
+		for (i = 0; i < sep->nscopes; i++) {
+			if (k == max)
+				return max + 1;
+			out[k++] = sep->scopes[i];
+		}
+	return k + http_oauth_tool_scopes(h, req, path, out + k, max - k);
+}
+
+/* The scopes a POST's tool calls need (--oauth-tool-scope). */
+static size_t
+http_oauth_tool_scopes(struct http *h, struct http_req *req, const char *path,
     const char **out, size_t max)
 {
 	json_object	*msg;
@@ -3516,6 +3563,25 @@ http_add_endpoint(struct http *h, const char *name, struct mux *mux,
 	h->eps[h->neps++] = ep;
 }
 
+void
+http_endpoint_scopes(struct http *h, const char *name,
+    const char *const *scopes, size_t n)
+{
+	struct http_ep	*ep = NULL;
+	size_t		 i;
+
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->name != NULL && !h->eps[i]->dead &&
+		    !h->eps[i]->draining && strcmp(h->eps[i]->name, name) == 0)
+			ep = h->eps[i];
+	if (ep == NULL || ep->nscopes > 0)
+		return;
+	ep->scopes = xcalloc(n > 0 ? n : 1, sizeof *ep->scopes);
+	for (i = 0; i < n; i++)
+		ep->scopes[i] = xstrdup(scopes[i]);
+	ep->nscopes = n;
+}
+
 int
 http_remove_endpoint(struct http *h, const char *name, const char *why,
     uint64_t timeout_ms, void (*done)(void *), void *arg)
@@ -3720,7 +3786,7 @@ void
 http_free(struct http *h)
 {
 	struct session		*sess;
-	size_t			 i;
+	size_t			 i, j;
 
 	if (h == NULL)
 		return;
@@ -3765,6 +3831,9 @@ http_free(struct http *h)
 		free(h->eps[i]->mcp_path);
 		free(h->eps[i]->sse_path);
 		free(h->eps[i]->message_path);
+		for (j = 0; j < h->eps[i]->nscopes; j++)
+			free(h->eps[i]->scopes[j]);
+		free(h->eps[i]->scopes);
 		free(h->eps[i]);
 	}
 	free(h->eps);

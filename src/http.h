@@ -93,6 +93,12 @@ struct http	*http_new(struct event_base *, const struct http_config *,
  * on one endpoint is not found on another's paths. */
 void		 http_add_endpoint(struct http *, const char *name,
 		    struct mux *, http_pump_cb, void *pump_arg);
+/* With OAuth: a token on the live endpoint NAME's routes needs these
+ * scopes beside the bridge's (a server's own --oauth-scope), asked for as
+ * those are (403, insufficient_scope).  Copied; set once, after
+ * http_add_endpoint. */
+void		 http_endpoint_scopes(struct http *, const char *name,
+		    const char *const *scopes, size_t n);
 /*
  * A reload removed (or changed) the server NAME: its endpoint drains.  No
  * new session starts on it (its paths answer 404, or reach a new endpoint

@@ -1017,6 +1017,32 @@ serve_server_start(struct serve_server *srv)
 	return 0;
 }
 
+/*
+ * With OAuth, a named server's own --oauth-scope values (its entry's, as
+ * its config holds the bridge's too) are needed on its routes beside the
+ * bridge's, which the resource server checks everywhere.  One server
+ * from a file is the bridge: its scopes are the bridge's already.
+ */
+static void
+serve_endpoint_scopes(struct serve *s, const struct serve_named *nm)
+{
+	const char	*own[RSAUTH_MAX_SCOPES];
+	size_t		 i, j, n = 0;
+
+	if (nm->cfg.noauth_issuers == 0)
+		return;
+	for (i = 0; i < nm->cfg.noauth_scopes && n < RSAUTH_MAX_SCOPES; i++) {
+		for (j = 0; j < s->cfg->noauth_scopes; j++)
+			if (strcmp(nm->cfg.oauth_scopes[i],
+			    s->cfg->oauth_scopes[j]) == 0)
+				break;
+		if (j == s->cfg->noauth_scopes)
+			own[n++] = nm->cfg.oauth_scopes[i];
+	}
+	if (n > 0)
+		http_endpoint_scopes(s->http, nm->name, own, n);
+}
+
 /* A reload's new server: its mux, its route, its children. */
 static void
 serve_server_add(struct serve *s, const struct serve_named *nm)
@@ -1041,6 +1067,7 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	 * (cli_serve_config), as it does for those served from the start. */
 	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
 	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
+	serve_endpoint_scopes(s, nm);
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
 	if (serve_server_start(srv) == -1) {
@@ -1597,9 +1624,11 @@ serve_run_servers(const struct serve_config *cfg,
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
-	for (i = 0; i < nnamed; i++)
+	for (i = 0; i < nnamed; i++) {
 		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
 		    serve_pump, s.servers[i]);
+		serve_endpoint_scopes(&s, &named[i]);
+	}
 	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
 		http_set_token_seen(s.http, serve_trace_oauth_token, &s);

@@ -979,6 +979,21 @@ START_TEST(test_config_restart_keys)
 	ck_assert_str_eq(keys[2], "allow-host");
 	ck_assert_ptr_null(keys[3]);
 	xfreev(keys);
+	config_free(&d);
+	/* The top level's --oauth-scope is the resource server's, made
+	 * once; a server's own is applied with the server. */
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'oauth-scope': 'x'}}}, 'mcpbridge': {'port': 9000, 'host': "
+	    "'127.0.0.1', 'restart': 'always', 'max-body': '1M', "
+	    "'oauth-scope': 'mcp', 'oauth-issuer': 'https://as.example'}}");
+	ck_assert_int_eq(parse(&d, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	keys = cli_conf_restart_keys(&c, &d);
+	ck_assert_ptr_nonnull(keys);
+	ck_assert_str_eq(keys[0], "oauth-scope");
+	ck_assert_str_eq(keys[1], "oauth-issuer");
+	ck_assert_ptr_null(keys[2]);
+	xfreev(keys);
 	config_free(&c);
 	config_free(&d);
 }
@@ -1014,6 +1029,28 @@ START_TEST(test_config_per_server_main)
 	ck_assert_uint_eq(c.serve.noauth_issuers, 2);
 	ck_assert_uint_eq(c.servers[1].serve.noauth_scopes, 2);
 	ck_assert_uint_eq(c.otel.nheaders, 2);
+	config_free(&c);
+
+	/* A server's own scopes come after the bridge's, its only. */
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'oauth-scope': ['fs:read', 'fs:write']}}, 'b': {'command': "
+	    "'two'}}, 'mcpbridge': {'oauth-issuer': 'https://as.example', "
+	    "'oauth-scope': 'mcp'}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_uint_eq(c.serve.noauth_scopes, 1);
+	ck_assert_uint_eq(c.servers[0].serve.noauth_scopes, 3);
+	ck_assert_str_eq(c.servers[0].serve.oauth_scopes[0], "mcp");
+	ck_assert_str_eq(c.servers[0].serve.oauth_scopes[2], "fs:write");
+	ck_assert_uint_eq(c.servers[1].serve.noauth_scopes, 1);
+	config_free(&c);
+	/* Without an issuer, as on the command line: an error. */
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'oauth-scope': 'fs:read'}}, 'b': {'command': 'two'}}}");
+	ck_assert_int_ne(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_ptr_nonnull(strstr(err, "need --oauth-issuer"));
+	free(err);
 	config_free(&c);
 
 	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "

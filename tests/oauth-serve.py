@@ -760,6 +760,65 @@ def scenario_named_routes():
         finish(b)
 
 
+def scenario_server_scopes():
+    """A server's own "oauth-scope" (its "mcpbridge" object): its routes,
+    all three, need that scope beside the bridge's, and say so as the
+    bridge's scope does (403, insufficient_scope, every scope to ask
+    for); the other server's routes do not; a static token is let in as
+    on every route."""
+    path = os.path.join(TMPDIR, "scoped.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": SERVER,
+                  "mcpbridge": {"oauth-scope": ["mcp:admin"]}},
+            "b": {"command": SERVER}}}, f)
+    b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
+               "--auth-token-env", "STATIC", config=path,
+               env={"STATIC": STATIC})
+    try:
+        b.wait_ready()
+        meta = b.url + "/.well-known/oauth-protected-resource"
+        tok = AUTH.token(b.url)
+        status, h, body = named_post(b, "a", rpc(1, "initialize", INIT), tok)
+        www = h.get("www-authenticate", "")
+        check(status == 403, "a without mcp:admin: %d %r" % (status, body))
+        check('error="insufficient_scope"' in www and
+              'scope="mcp mcp:admin"' in www and
+              'resource_metadata="%s"' % meta in www,
+              "a's 403 WWW-Authenticate: %r" % www)
+        for method, route in (("GET", "sse"), ("POST", "message")):
+            status, h, _ = exchange(b, method, "/servers/a/%s" % route,
+                                    dict(bearer(tok), **{
+                                        "Accept": "text/event-stream",
+                                        "Content-Type":
+                                            "application/json"}),
+                                    rpc(1, "ping") if method == "POST"
+                                    else None)
+            check(status == 403 and 'scope="mcp mcp:admin"' in
+                  h.get("www-authenticate", ""),
+                  "a's %s without mcp:admin: %d %r" % (route, status, h))
+        status, _, body = named_post(b, "b", rpc(1, "initialize", INIT), tok)
+        check(status == 200 and "result" in body,
+              "b with mcp only: %d %r" % (status, body))
+        admin = AUTH.token(b.url, "mcp mcp:admin")
+        status, h, body = named_post(b, "a", rpc(1, "initialize", INIT),
+                                     admin)
+        check(status == 200 and "result" in body,
+              "a with mcp:admin: %d %r" % (status, body))
+        sid = h.get("mcp-session-id")
+        # The same session with a token that lost the scope: refused.
+        status, _, _ = named_post(b, "a", rpc(2, "tools/list"), tok, sid)
+        check(status == 403, "a's session, mcp only: %d" % status)
+        status, _, body = named_post(b, "a", rpc(1, "initialize", INIT),
+                                     STATIC)
+        check(status == 200, "a with the static token: %d" % status)
+        check(metric(b, 'mcpbridge_oauth_tokens_total'
+                        '{result="insufficient_scope"}') == 4,
+              "insufficient_scope not counted")
+    finally:
+        finish(b)
+
+
 def scenario_otel():
     """OpenTelemetry behind OAuth: enduser.id is the principal's keyed
     hash, the same for a refreshed token and another for another user;
@@ -1013,6 +1072,7 @@ SCENARIOS = [
     ("wrong_issuer", scenario_wrong_issuer),
     ("unknown_kid_refresh", scenario_unknown_kid_refresh),
     ("named_routes", scenario_named_routes),
+    ("server_scopes", scenario_server_scopes),
     ("otel", scenario_otel),
 ]
 
