@@ -2387,10 +2387,11 @@ http_oauth_done(struct rsauth_result *res, void *arg)
 static size_t	http_oauth_tool_scopes(struct http *, struct http_req *,
 		    const char *, const char **, size_t);
 
-/* The endpoint on path whose scopes a token needs: the live one, else
- * one draining (a removed server's sessions still reach it), or NULL. */
+/* The endpoint path is on, for its scopes and its access log lines: the
+ * live one, else one draining (a removed server's sessions still reach
+ * it), or NULL. */
 static const struct http_ep *
-http_oauth_ep(struct http *h, const char *path)
+http_path_ep(struct http *h, const char *path)
 {
 	const struct http_ep	*ep, *found = NULL;
 	size_t			 i;
@@ -2422,7 +2423,7 @@ http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
 	const struct http_ep	*sep;
 	size_t			 k = 0, i;
 
-	if ((sep = http_oauth_ep(h, path)) != NULL)
+	if ((sep = http_path_ep(h, path)) != NULL)
 		for (i = 0; i < sep->nscopes; i++) {
 			if (k == max)
 				return max + 1;
@@ -2856,7 +2857,12 @@ http_route(struct http *h, struct http_req *req, const char *path)
 {
 	const char		*host;
 	struct rsauth_result	 res;
+	const struct http_ep	*ep;
 
+	/* Its server, for the access log, refused or not. */
+	if ((ep = http_path_ep(h, path)) != NULL && ep->name != NULL &&
+	    h->cur != NULL)
+		http_conn_note_server(h->cur, ep->name);
 	host = h->hdr.host;
 	/* The metadata is public: any page may read it, Origin or not. */
 	if (auth_host_ok(&h->origins, host) &&
@@ -2978,8 +2984,6 @@ http_serve(struct http *h, struct http_req *req, const char *path)
 		return;
 	if ((h->ep = http_endpoint_draining(h, req, path)) != NULL ||
 	    (h->ep = http_endpoint(h, path)) != NULL) {
-		if (h->ep->name != NULL)
-			http_conn_note_server(h->cur, h->ep->name);
 		if (strcmp(path, h->ep->mcp_path) == 0)
 			http_mcp(h, req);
 		else if (strcmp(path, h->ep->sse_path) == 0)

@@ -773,8 +773,8 @@ def scenario_server_scopes():
                   "mcpbridge": {"oauth-scope": ["mcp:admin"]}},
             "b": {"command": SERVER}}}, f)
     b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
-               "--auth-token-env", "STATIC", config=path,
-               env={"STATIC": STATIC})
+               "--auth-token-env", "STATIC", "--access-log", "on",
+               config=path, env={"STATIC": STATIC})
     try:
         b.wait_ready()
         meta = b.url + "/.well-known/oauth-protected-resource"
@@ -815,6 +815,11 @@ def scenario_server_scopes():
         check(metric(b, 'mcpbridge_oauth_tokens_total'
                         '{result="insufficient_scope"}') == 4,
               "insufficient_scope not counted")
+        # The access log names the server of a refused request too.
+        check(b.wait_log(" /servers/a/sse 403 "), "no 403 line")
+        check(re.search(r"POST /servers/a/mcp 403 \d+ms server a ",
+                        b.stderr()), "403 without its server: %s" %
+              b.stderr()[-2000:])
     finally:
         finish(b)
 
