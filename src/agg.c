@@ -36,6 +36,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
+#include "rawjson.h"
 #include "xmalloc.h"
 
 /* At most this many [server, cursor] pairs in a cursor. */
@@ -588,17 +589,23 @@ agg_part_send(struct agg *a, struct agg_part *part, json_object *msg)
 static void
 agg_list_part(struct agg *a, struct agg_part *part, json_object *msg)
 {
-	const char	*name = a->servers[part->server].name, *why;
-	json_object	*result, *err;
+	const char	*name = a->servers[part->server].name, *why = NULL;
+	json_object	*result = NULL, *err;
 
-	if ((result = jsonrpc_get(msg, "result", json_type_object)) != NULL &&
+	/* Most answers pass the mux unparsed (rawjson.h): look inside. */
+	if (json_object_object_get_ex(msg, "result", &result))
+		result = rawjson_is(result) ? rawjson_parse(result, &why) :
+		    json_object_get(result);
+	if (result != NULL &&
 	    jsonrpc_get(result, part->req->key, json_type_array) != NULL) {
-		part->result = json_object_get(result);
+		part->result = result;
 		json_object_put(msg);
 		return;
 	}
+	json_object_put(result);
 	err = jsonrpc_get(msg, "error", json_type_object);
-	why = jsonrpc_get_str(err, "message");
+	if (err != NULL)
+		why = jsonrpc_get_str(err, "message");
 	if (err != NULL && json_object_get_int(json_object_object_get(err,
 	    "code")) == JSONRPC_METHOD_NOT_FOUND)
 		log_debug("aggregated %s: server %s has none", part->req->method,

@@ -18,8 +18,10 @@
 #include "checktest.h"
 #include "jsonrpc.h"
 #include "mux.h"
+#include "rawjson.h"
 #include "testjson.h"
 #include "toolfilter.h"
+#include "xmalloc.h"
 
 #define NSRV	3
 #define MAXOUT	64
@@ -457,7 +459,8 @@ START_TEST(test_prompts_and_separator)
 {
 	struct t		 t;
 	struct agg_session	*as;
-	json_object		*r, *req;
+	json_object		*r, *req, *raw;
+	char			*line;
 
 	t_init(&t, 3, ".");
 	as = t_session(&t, "{}");
@@ -467,7 +470,17 @@ START_TEST(test_prompts_and_separator)
 	t_child_send(&t, 1, "{'jsonrpc':'2.0','id':%s,'error':{'code':-32601,"
 	    "'message':'no'}}", json_object_to_json_string(jsonrpc_id(
 	    t_child_req(&t, 1, "prompts/list"))));
-	t_child_answer(&t, 2, "prompts/list", "{'prompts':[{'name':'q'}]}");
+	/* gamma's answer passes the mux unparsed, as the framer hands
+	 * most answers in (rawjson.h): the merge must look into it. */
+	xasprintf(&line, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":"
+	    "{\"prompts\":[{\"name\":\"q\"}]}}", json_object_to_json_string(
+	    jsonrpc_id(t_child_req(&t, 2, "prompts/list"))));
+	raw = rawjson_answer(line, strlen(line));
+	free(line);
+	ck_assert(raw != NULL);
+	ck_assert(rawjson_is(P(raw, "result")));
+	mux_child_recv(t.m[2], NULL, raw);
+	t_pump(&t);
 	ck_assert_str_eq(S(P(t_final(&t, as, 1), "result")),
 	    "{\"prompts\":[{\"name\":\"alpha.p\"},{\"name\":\"gamma.q\"}]}");
 	t_clear(&t);
