@@ -7,7 +7,8 @@
 # mode (--deny-tool); --check says a file is valid (exit 0) or lists its
 # errors with their JSON paths (exit 78).  Several servers: each on
 # /servers/NAME/mcp and /servers/NAME/sse (+ /message) with its own
-# settings, a session found on its own server's routes only, /metrics per
+# settings, a session found on its own server's routes only, /mcp
+# aggregating them (prefixed tools, a server down left out), /metrics per
 # server, --trace labels naming the server, and neither a server whose
 # child is gone for good nor one whose child dies in a loop disturbs the
 # others (/readyz says 503 while one is down).  SIGHUP: a removed server's
@@ -174,18 +175,31 @@ def test_several(b):
     # A session is found on its own server's routes only.
     status, _ = named_rpc(b, "two", sid1, v1, 4, "tools/list")
     check(status == 404, "one's session on two: %d" % status)
-    # With several servers, /mcp is no endpoint (yet).
-    # The 404 says where the servers are.
-    r = post(b, rpc(1, "ping"))
-    body = r.body()
+    # With several servers, /mcp aggregates them: one's and two's tools
+    # under their names (each with its own filter; two's isolated child
+    # started for the aggregated session), loop's (never up) left out,
+    # and a call of one of loop's refused with an error naming it.
+    asid, av = initialize(b)
+    r = post(b, rpc(2, "tools/list"), asid, av)
+    check(r.status == 200, "/mcp tools/list: %d" % r.status)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
     r.close()
-    check(r.status == 404 and b"/servers/" in body and b"/mcp" in body,
-          "/mcp: %d %r" % (r.status, body))
-    r = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
-    body = r.body()
-    r.close()
-    check(r.status == 404 and b"/servers/NAME/mcp" in body,
-          "/sse: %d %r" % (r.status, body))
+    check(sorted(n for n in names if n.startswith("one__")) ==
+          ["one__echo", "one__exit"], "/mcp: one's tools: %r" % names)
+    check("two__test_simple_text" in names and "two__echo" not in names,
+          "/mcp: two's tools: %r" % names)
+    check(all(n.startswith(("one__", "two__")) for n in names),
+          "/mcp: only one's and two's: %r" % names)
+    status, answer = call(b, asid, av, 3, "one__echo", {"message": "agg"})
+    check(status == 200 and "agg" in text_of(answer),
+          "/mcp one__echo: %d %r" % (status, answer))
+    status, answer = call(b, asid, av, 4, "loop__echo")
+    check(status == 200 and answer.get("error", {}).get("message") ==
+          "Server loop is not available",
+          "/mcp loop__echo: %d %r" % (status, answer))
+    status, answer = call(b, asid, av, 5, "two__echo", {"message": "x"})
+    check(status == 200 and "echo" in json.dumps(answer.get("error", {})),
+          "/mcp two__echo refused: %d %r" % (status, answer))
 
     # The legacy transport on a named route: the endpoint event names
     # that server's /message.
