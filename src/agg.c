@@ -11,7 +11,9 @@
  *
  * A client request (struct agg_req) has one part per server it went to:
  * a list one part per server, a call one.  Lists merge in server order;
- * names become NAME<sep>name (agg_name), and a list's cursor says which
+ * names become NAME<sep>name (agg_name), URIs mcpbridge+NAME:uri
+ * (agg_uri: the server's own follows unchanged, so templates stay
+ * templates and the way back is exact), and a list's cursor says which
  * servers have more and where (agg_cursor_encode).
  *
  * The servers' own requests get ids of the client session's (cid) and
@@ -70,6 +72,35 @@ enum agg_req_kind {
 	AGG_REQ_ALL,		/* fanned out, answered {} */
 };
 
+/*
+ * The methods routed to servers: a list (its array's key) or a call, and
+ * what names the item: a name (NAME<sep>name) or a URI
+ * (AGG_URI_SCHEME NAME ":" uri).  completion/complete names its target
+ * in params.ref, by name or URI by its type.
+ */
+struct agg_method {
+	const char		*method;
+	enum agg_req_kind	 kind;
+	const char		*key;
+	const char		*field;
+	int			 uri;
+	const char		*what;
+};
+
+static const struct agg_method agg_methods[] = {
+	{ "tools/list", AGG_REQ_LIST, "tools", "name", 0, "tool" },
+	{ "prompts/list", AGG_REQ_LIST, "prompts", "name", 0, "prompt" },
+	{ "resources/list", AGG_REQ_LIST, "resources", "uri", 1, "resource" },
+	{ "resources/templates/list", AGG_REQ_LIST, "resourceTemplates",
+	    "uriTemplate", 1, "resource template" },
+	{ "tools/call", AGG_REQ_CALL, NULL, "name", 0, "tool" },
+	{ "prompts/get", AGG_REQ_CALL, NULL, "name", 0, "prompt" },
+	{ "resources/read", AGG_REQ_CALL, NULL, "uri", 1, "resource" },
+	{ "resources/subscribe", AGG_REQ_CALL, NULL, "uri", 1, "resource" },
+	{ "resources/unsubscribe", AGG_REQ_CALL, NULL, "uri", 1, "resource" },
+	{ "completion/complete", AGG_REQ_CALL, "ref", NULL, 0, "reference" },
+};
+
 struct agg_part {
 	struct agg_req		*req;
 	size_t			 server;
@@ -83,8 +114,7 @@ struct agg_req {
 	json_object		*id;		/* the client's (a copy) */
 	uint64_t		 stream;	/* the client's */
 	enum agg_req_kind	 kind;
-	const char		*key;		/* a list's: "tools", "prompts" */
-	const char		*method;	/* a list's */
+	const struct agg_method	*m;		/* NULL: logging/setLevel */
 	int			 cancelled;
 	size_t			 waiting;	/* parts in flight */
 	struct agg_part		*parts;
@@ -143,6 +173,7 @@ struct agg {
 static void	agg_send(struct agg *, struct agg_link *, json_object *,
 		    uint64_t);
 static void	agg_part_done(struct agg *, struct agg_part *, json_object *);
+static json_object *agg_with(json_object *, const char *, json_object *);
 
 static int
 agg_link_match(const void *v, const void *key)
@@ -597,7 +628,7 @@ agg_list_part(struct agg *a, struct agg_part *part, json_object *msg)
 		result = rawjson_is(result) ? rawjson_parse(result, &why) :
 		    json_object_get(result);
 	if (result != NULL &&
-	    jsonrpc_get(result, part->req->key, json_type_array) != NULL) {
+	    jsonrpc_get(result, part->req->m->key, json_type_array) != NULL) {
 		part->result = result;
 		json_object_put(msg);
 		return;
@@ -608,11 +639,11 @@ agg_list_part(struct agg *a, struct agg_part *part, json_object *msg)
 		why = jsonrpc_get_str(err, "message");
 	if (err != NULL && json_object_get_int(json_object_object_get(err,
 	    "code")) == JSONRPC_METHOD_NOT_FOUND)
-		log_debug("aggregated %s: server %s has none", part->req->method,
-		    name);
+		log_debug("aggregated %s: server %s has none",
+		    part->req->m->method, name);
 	else
 		log_warnx("aggregated %s: server %s left out: %s",
-		    part->req->method, name, why != NULL ? why :
+		    part->req->m->method, name, why != NULL ? why :
 		    "no list in its answer");
 	json_object_put(msg);
 }
@@ -652,9 +683,10 @@ agg_list_done(struct agg *a, struct agg_req *req)
 	struct agg_part		*part;
 	json_object		*items, *seen, *list, *item, *copy, *v, *pairs;
 	json_object		*result, *pair;
+	const struct agg_method	*m = req->m;
 	const char		*name, *server, *next;
-	const char		*drop[] = { "name", NULL };
-	char			 exposed[AGG_NAME_MAX + 1], *cursor;
+	const char		*drop[] = { m->field, NULL };
+	char			 exposed[AGG_NAME_MAX + 1], *cursor, *uri;
 	size_t			 i, j, n;
 
 	items = json_object_new_array();
@@ -665,16 +697,26 @@ agg_list_done(struct agg *a, struct agg_req *req)
 		if (part->result == NULL)
 			continue;
 		server = a->servers[part->server].name;
-		list = jsonrpc_get(part->result, req->key, json_type_array);
+		list = jsonrpc_get(part->result, m->key, json_type_array);
 		n = json_object_array_length(list);
 		for (j = 0; j < n; j++) {
 			item = json_object_array_get_idx(list, j);
-			if ((name = jsonrpc_get_str(item, "name")) == NULL)
+			if ((name = jsonrpc_get_str(item, m->field)) == NULL)
 				continue;
+			if (m->uri) {
+				/* One server's URIs are its own: no clash. */
+				uri = agg_uri(server, name);
+				copy = jsonrpc_copy_shallow(item, drop);
+				json_object_object_add(copy, m->field,
+				    json_object_new_string(uri));
+				free(uri);
+				json_object_array_add(items, copy);
+				continue;
+			}
 			agg_name(a->sep, server, name, exposed);
 			if (json_object_object_get_ex(seen, exposed, &v)) {
 				log_warnx("aggregated %s: %s%s%s left out: "
-				    "its name %s is %s's already", req->method,
+				    "its name %s is %s's already", m->method,
 				    server, a->sep, name, exposed,
 				    json_object_get_string(v));
 				continue;
@@ -703,7 +745,7 @@ agg_list_done(struct agg *a, struct agg_req *req)
 		}
 	}
 	result = json_object_new_object();
-	json_object_object_add(result, req->key, items);
+	json_object_object_add(result, m->key, items);
 	if (json_object_array_length(pairs) > 0) {
 		cursor = agg_cursor_encode(pairs);
 		jsonrpc_add(result, "nextCursor",
@@ -713,6 +755,44 @@ agg_list_done(struct agg *a, struct agg_req *req)
 	json_object_put(pairs);
 	json_object_put(seen);
 	agg_out(a, as, req->stream, 1, jsonrpc_result_new(req->id, result));
+}
+
+/* A resources/read answer (consumed) with its contents' URIs merged
+ * ones (a new message). */
+static json_object *
+agg_read_result(struct agg *a, size_t server, json_object *msg)
+{
+	json_object	*result, *contents, *c, *copy, *out;
+	const char	*uri, *cause;
+	char		*merged;
+	size_t		 i, n;
+
+	if (!json_object_object_get_ex(msg, "result", &result))
+		return msg;
+	result = rawjson_is(result) ? rawjson_parse(result, &cause) :
+	    json_object_get(result);
+	if ((contents = jsonrpc_get(result, "contents", json_type_array)) ==
+	    NULL) {
+		json_object_put(result);
+		return msg;
+	}
+	out = json_object_new_array();
+	n = json_object_array_length(contents);
+	for (i = 0; i < n; i++) {
+		c = json_object_array_get_idx(contents, i);
+		if ((uri = jsonrpc_get_str(c, "uri")) == NULL) {
+			json_object_array_add(out, json_object_get(c));
+			continue;
+		}
+		merged = agg_uri(a->servers[server].name, uri);
+		copy = agg_with(c, "uri", json_object_new_string(merged));
+		free(merged);
+		json_object_array_add(out, copy);
+	}
+	copy = agg_with(msg, "result", agg_with(result, "contents", out));
+	json_object_put(result);
+	json_object_put(msg);
+	return copy;
 }
 
 /*
@@ -734,6 +814,8 @@ agg_part_done(struct agg *a, struct agg_part *part, json_object *msg)
 		if (msg == NULL) {
 			agg_out(a, as, req->stream, 1, NULL);
 		} else {
+			if (strcmp(req->m->method, "resources/read") == 0)
+				msg = agg_read_result(a, part->server, msg);
 			copy = jsonrpc_copy_shallow(msg, drop);
 			jsonrpc_add(copy, "id", jsonrpc_id_copy(req->id));
 			agg_out(a, as, req->stream, 1, copy);
@@ -780,7 +862,7 @@ agg_server_find(struct agg *a, const char *name, size_t len)
 /* tools/list, prompts/list: fanned out, with a cursor of ours or not. */
 static void
 agg_list(struct agg *a, struct agg_session *as, json_object *msg,
-    uint64_t stream, const char *key)
+    uint64_t stream, const struct agg_method *am)
 {
 	struct agg_req	*req;
 	json_object	*params, *pairs = NULL, *pair, *m, *p;
@@ -798,9 +880,7 @@ agg_list(struct agg *a, struct agg_session *as, json_object *msg,
 	}
 	n = pairs != NULL ? json_object_array_length(pairs) : a->nservers;
 	req = agg_req_new(as, msg, stream, AGG_REQ_LIST, n);
-	req->key = key;
-	req->method = jsonrpc_method(msg)[0] == 't' ? "tools/list" :
-	    "prompts/list";
+	req->m = am;
 	for (i = 0; i < n; i++) {
 		if (pairs != NULL) {
 			pair = json_object_array_get_idx(pairs, i);
@@ -809,7 +889,7 @@ agg_list(struct agg *a, struct agg_session *as, json_object *msg,
 			srv = agg_server_find(a, name, strlen(name));
 			if (srv == a->nservers) {
 				log_warnx("aggregated %s: server %s of the "
-				    "cursor is gone", req->method, name);
+				    "cursor is gone", am->method, name);
 				continue;
 			}
 		} else
@@ -817,7 +897,7 @@ agg_list(struct agg *a, struct agg_session *as, json_object *msg,
 		if (!agg_server_usable(a, srv)) {
 			if (!a->servers[srv].gone)
 				log_warnx("aggregated %s: server %s left out: "
-				    "it is not ready", req->method,
+				    "it is not ready", am->method,
 				    a->servers[srv].name);
 			continue;
 		}
@@ -886,34 +966,103 @@ agg_resolve(struct agg *a, const char *exposed, size_t *server, char **orig)
 	return 0;
 }
 
-/* tools/call, prompts/get: to the one server the name says. */
+char *
+agg_uri(const char *server, const char *uri)
+{
+	char	*s;
+
+	xasprintf(&s, "%s%s:%s", AGG_URI_SCHEME, server, uri);
+	return s;
+}
+
+/* Which server a merged URI is of, and its own URI there (*orig, a new
+ * string); -1 if none. */
+static int
+agg_resolve_uri(struct agg *a, const char *uri, size_t *server, char **orig)
+{
+	const char	*name, *colon;
+	size_t		 i;
+
+	if (strncmp(uri, AGG_URI_SCHEME, strlen(AGG_URI_SCHEME)) != 0)
+		return -1;
+	name = uri + strlen(AGG_URI_SCHEME);
+	/* A server's name holds no ':'. */
+	if ((colon = strchr(name, ':')) == NULL || colon[1] == '\0' ||
+	    (i = agg_server_find(a, name, (size_t)(colon - name))) ==
+	    a->nservers)
+		return -1;
+	*server = i;
+	*orig = xstrdup(colon + 1);
+	return 0;
+}
+
+/* A copy of o whose member key is the string v (o's other members
+ * shared). */
+static json_object *
+agg_with(json_object *o, const char *key, json_object *v)
+{
+	const char	*drop[] = { key, NULL };
+	json_object	*copy;
+
+	copy = jsonrpc_copy_shallow(o, drop);
+	json_object_object_add(copy, key, v);
+	return copy;
+}
+
+/* A call (tools/call, prompts/get, resources/read, ...): to the one
+ * server its name or URI says, under the server's own. */
 static void
 agg_call(struct agg *a, struct agg_session *as, json_object *msg,
-    uint64_t stream, const char *what)
+    uint64_t stream, const struct agg_method *am)
 {
 	struct agg_req	*req;
-	json_object	*params, *m, *p, *v;
-	const char	*drop[] = { "params", NULL }, *ndrop[] = { "name", NULL };
+	json_object	*params, *target, *m, *v;
+	const char	*field = am->field, *type;
 	char		*orig;
 	size_t		 srv;
+	int		 uri = am->uri, r;
 
 	params = jsonrpc_params(msg);
-	if ((v = jsonrpc_get(params, "name", json_type_string)) == NULL) {
+	target = params;
+	if (am->key != NULL) {
+		/* completion/complete: params.ref, a prompt's or a
+		 * resource's (template's). */
+		target = jsonrpc_get(params, am->key, json_type_object);
+		type = jsonrpc_get_str(target, "type");
+		if (type != NULL && strcmp(type, "ref/prompt") == 0)
+			field = "name";
+		else if (type != NULL && strcmp(type, "ref/resource") == 0) {
+			field = "uri";
+			uri = 1;
+		} else {
+			agg_error(a, as, stream, jsonrpc_id(msg),
+			    JSONRPC_INVALID_PARAMS, "Invalid params: no "
+			    "ref/prompt or ref/resource");
+			goto done;
+		}
+	}
+	if ((v = jsonrpc_get(target, field, json_type_string)) == NULL) {
 		agg_error(a, as, stream, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Invalid params: no %s name", what);
+		    JSONRPC_INVALID_PARAMS, "Invalid params: no %s %s",
+		    am->what, field);
 		goto done;
 	}
 	if (strlen(json_object_get_string(v)) !=
-	    (size_t)json_object_get_string_len(v) ||
-	    agg_resolve(a, json_object_get_string(v), &srv, &orig) == -1) {
+	    (size_t)json_object_get_string_len(v))
+		r = -1;
+	else if (uri)
+		r = agg_resolve_uri(a, json_object_get_string(v), &srv, &orig);
+	else
+		r = agg_resolve(a, json_object_get_string(v), &srv, &orig);
+	if (r == -1) {
 		agg_error(a, as, stream, jsonrpc_id(msg),
-		    JSONRPC_INVALID_PARAMS, "Unknown %s: %s", what,
+		    JSONRPC_INVALID_PARAMS, "Unknown %s: %s", am->what,
 		    json_object_get_string(v));
 		goto done;
 	}
 	if (!agg_server_usable(a, srv)) {
-		log_warnx("aggregated endpoint: a call of %s refused: server "
-		    "%s is not ready", json_object_get_string(v),
+		log_warnx("aggregated endpoint: %s of %s refused: server %s is "
+		    "not ready", am->method, json_object_get_string(v),
 		    a->servers[srv].name);
 		agg_error(a, as, stream, jsonrpc_id(msg), JSONRPC_SERVER_ERROR,
 		    "Server %s is not available", a->servers[srv].name);
@@ -921,14 +1070,17 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 		goto done;
 	}
 	req = agg_req_new(as, msg, stream, AGG_REQ_CALL, 1);
+	req->m = am;
 	req->parts[0].req = req;
 	req->parts[0].server = srv;
 	req->nparts = 1;
-	m = jsonrpc_copy_shallow(msg, drop);
-	p = jsonrpc_copy_shallow(params, ndrop);
-	jsonrpc_add(p, "name", json_object_new_string(orig));
-	jsonrpc_add(m, "params", p);
+	v = json_object_new_string(orig);
 	free(orig);
+	if (am->key != NULL) {
+		v = agg_with(target, field, v);
+		field = am->key;
+	}
+	m = agg_with(msg, "params", agg_with(params, field, v));
 	agg_part_send(a, &req->parts[0], m);
 done:
 	json_object_put(msg);
@@ -977,6 +1129,7 @@ agg_initialize_result(struct agg *a, const char *version)
 	json_object	*result, *caps, *info, *theirs, *c, *v, *tools;
 	json_object	*prompts;
 	int		 tools_lc = 0, prompts_lc = 0, unknown = 0;
+	int		 res = 0, res_lc = 0, res_sub = 0, compl = 0;
 	char		*text, *more;
 	const char	*ins;
 	size_t		 i;
@@ -1003,9 +1156,23 @@ agg_initialize_result(struct agg *a, const char *version)
 		if (json_object_get_boolean(jsonrpc_get(c, "listChanged",
 		    json_type_boolean)))
 			prompts_lc = 1;
+		if ((c = jsonrpc_get(theirs, "resources",
+		    json_type_object)) != NULL) {
+			res = 1;
+			if (json_object_get_boolean(jsonrpc_get(c,
+			    "listChanged", json_type_boolean)))
+				res_lc = 1;
+			if (json_object_get_boolean(jsonrpc_get(c,
+			    "subscribe", json_type_boolean)))
+				res_sub = 1;
+		}
+		if (jsonrpc_get(theirs, "completions", json_type_object) !=
+		    NULL)
+			compl = 1;
 	}
 	xasprintf(&more, "%s: each tool and prompt is named after its "
-	    "server, as SERVER%sNAME.", text, a->sep);
+	    "server, as SERVER%sNAME, and each resource's URI is %sSERVER: "
+	    "and the server's own.", text, a->sep, AGG_URI_SCHEME);
 	free(text);
 	text = more;
 	for (i = 0; i < a->nservers; i++) {
@@ -1028,6 +1195,17 @@ agg_initialize_result(struct agg *a, const char *version)
 	if (prompts_lc || unknown)
 		jsonrpc_add(prompts, "listChanged", json_object_new_boolean(1));
 	jsonrpc_add(caps, "prompts", prompts);
+	if (res || unknown) {
+		v = json_object_new_object();
+		if (res_sub || unknown)
+			jsonrpc_add(v, "subscribe", json_object_new_boolean(1));
+		if (res_lc || unknown)
+			jsonrpc_add(v, "listChanged",
+			    json_object_new_boolean(1));
+		jsonrpc_add(caps, "resources", v);
+	}
+	if (compl)
+		jsonrpc_add(caps, "completions", json_object_new_object());
 	jsonrpc_add(caps, "logging", json_object_new_object());
 
 	result = json_object_new_object();
@@ -1080,6 +1258,7 @@ agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
     uint64_t stream)
 {
 	const char	*method = jsonrpc_method(msg);
+	size_t		 i;
 
 	if (strcmp(method, "initialize") == 0) {
 		agg_initialize(a, as, msg, stream);
@@ -1098,15 +1277,16 @@ agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
 		json_object_put(msg);
 		return;
 	}
-	if (strcmp(method, "tools/list") == 0)
-		agg_list(a, as, msg, stream, "tools");
-	else if (strcmp(method, "prompts/list") == 0)
-		agg_list(a, as, msg, stream, "prompts");
-	else if (strcmp(method, "tools/call") == 0)
-		agg_call(a, as, msg, stream, "tool");
-	else if (strcmp(method, "prompts/get") == 0)
-		agg_call(a, as, msg, stream, "prompt");
-	else if (strcmp(method, "logging/setLevel") == 0)
+	for (i = 0; i < sizeof agg_methods / sizeof agg_methods[0]; i++) {
+		if (strcmp(method, agg_methods[i].method) != 0)
+			continue;
+		if (agg_methods[i].kind == AGG_REQ_LIST)
+			agg_list(a, as, msg, stream, &agg_methods[i]);
+		else
+			agg_call(a, as, msg, stream, &agg_methods[i]);
+		return;
+	}
+	if (strcmp(method, "logging/setLevel") == 0)
 		agg_set_level(a, as, msg, stream);
 	else {
 		agg_error(a, as, stream, jsonrpc_id(msg),
@@ -1274,8 +1454,9 @@ agg_server_notification(struct agg *a, struct agg_link *l, json_object *msg,
 	struct agg_session	*as = l->as;
 	struct agg_sreq		*sr;
 	json_object		*id, *params;
-	const char		*method = jsonrpc_method(msg);
+	const char		*method = jsonrpc_method(msg), *uri;
 	const char		*drop[] = { "requestId", NULL };
+	char			*merged;
 
 	if (strcmp(method, "notifications/cancelled") == 0) {
 		/* Its own request to the client, under the client's id. */
@@ -1295,9 +1476,20 @@ agg_server_notification(struct agg *a, struct agg_link *l, json_object *msg,
 		json_object_put(msg);
 		return;
 	}
-	if (strncmp(method, "notifications/resources/", 24) == 0 &&
-	    strcmp(method, "notifications/resources/list_changed") != 0)
-		goto drop;	/* its URIs are not mapped (yet) */
+	if (strcmp(method, "notifications/resources/updated") == 0) {
+		/* The client subscribed to the merged URI. */
+		if ((uri = jsonrpc_get_str(jsonrpc_params(msg), "uri")) ==
+		    NULL)
+			goto drop;
+		merged = agg_uri(a->servers[l->server].name, uri);
+		params = agg_with(jsonrpc_params(msg), "uri",
+		    json_object_new_string(merged));
+		free(merged);
+		agg_out(a, as, agg_client_stream(a, l, stream), 0,
+		    jsonrpc_notification_new(method, params));
+		json_object_put(msg);
+		return;
+	}
 	agg_out(a, as, agg_client_stream(a, l, stream), 0, msg);
 	return;
 drop:

@@ -2,7 +2,8 @@
 /*
  * agg.h: the aggregated endpoint.  With several servers, /mcp (and /sse)
  * serves one session that fans out to one session per server: tools and
- * prompts merged under a NAME<sep> prefix, calls routed by it, the
+ * prompts merged under a NAME<sep> prefix, resources under
+ * AGG_URI_SCHEME NAME ":" URIs, calls and reads routed by them, the
  * answers, progress, log lines and the servers' own requests routed back
  * to the one client session they belong to.
  *
@@ -89,6 +90,11 @@ void		 agg_fail_all(struct agg *, const char *why);
  * AGG_NAME_MAX + 1). */
 void		 agg_name(const char *sep, const char *server,
 		    const char *name, char *buf);
+/* A resource's URI on the aggregated endpoint: this, the server's name,
+ * ':' and the server's own URI (a template the same way). */
+#define AGG_URI_SCHEME		"mcpbridge+"
+/* The merged URI of server's uri (caller frees). */
+char		*agg_uri(const char *server, const char *uri);
 /* A list cursor: encoded (caller frees), and decoded into pairs of
  * (server name, that server's cursor): a JSON array of [name, cursor],
  * new reference, or NULL if it is not one of ours. */

@@ -346,7 +346,10 @@ START_TEST(test_initialize)
 	    "result.capabilities.tools.listChanged")));
 	ck_assert(P(r, "result.capabilities.prompts") != NULL);
 	ck_assert(P(r, "result.capabilities.logging") != NULL);
-	ck_assert(P(r, "result.capabilities.resources") == NULL);
+	/* gamma may have resources: it is not known yet. */
+	ck_assert(json_object_get_boolean(P(r,
+	    "result.capabilities.resources.subscribe")));
+	ck_assert(P(r, "result.capabilities.completions") == NULL);
 	ck_assert(strstr(PS(r, "result.instructions"),
 	    "the MCP servers alpha, beta, gamma") != NULL);
 	ck_assert(strstr(PS(r, "result.instructions"),
@@ -447,7 +450,7 @@ START_TEST(test_tools_list)
 	ck_assert_str_eq(PS(r, "error.message"),
 	    "Server gamma is not available");
 	t_send(&t, as, 13, "{'jsonrpc':'2.0','id':13,'method':"
-	    "'resources/list'}");
+	    "'tasks/list'}");
 	ck_assert_int_eq(PI(t_final(&t, as, 13), "error.code"),
 	    JSONRPC_METHOD_NOT_FOUND);
 	agg_session_close(t.a, as);
@@ -745,6 +748,105 @@ START_TEST(test_server_down)
 }
 END_TEST
 
+/* Resources: URIs under AGG_URI_SCHEME NAME ":", mapped back on the way
+ * in, in read answers and in updates; templates and completions alike. */
+START_TEST(test_resources)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*r, *req;
+
+	t_init(&t, 2, NULL);
+	as = t_session(&t, "{}");
+	t_send(&t, as, 1, "{'jsonrpc':'2.0','id':1,'method':'resources/list'}");
+	t_child_answer(&t, 0, "resources/list", "{'resources':[{'uri':"
+	    "'file:///a.txt','name':'a'}]}");
+	t_child_answer(&t, 1, "resources/list", "{'resources':[{'uri':"
+	    "'test://b','name':'b'}],'nextCursor':'n'}");
+	r = t_final(&t, as, 1);
+	ck_assert_str_eq(S(P(r, "result.resources")), "["
+	    "{\"name\":\"a\",\"uri\":\"mcpbridge+alpha:file:///a.txt\"},"
+	    "{\"name\":\"b\",\"uri\":\"mcpbridge+beta:test://b\"}]");
+	ck_assert(PS(r, "result.nextCursor") != NULL);
+	t_clear(&t);
+
+	t_send(&t, as, 2, "{'jsonrpc':'2.0','id':2,'method':"
+	    "'resources/templates/list'}");
+	t_child_answer(&t, 0, "resources/templates/list",
+	    "{'resourceTemplates':[{'uriTemplate':'x://{id}','name':'x'}]}");
+	t_child_answer(&t, 1, "resources/templates/list",
+	    "{'resourceTemplates':[]}");
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(t_final(&t, as, 2),
+	    "result.resourceTemplates"), 0), "uriTemplate"),
+	    "mcpbridge+alpha:x://{id}");
+	t_clear(&t);
+
+	/* read: the server's own URI there, the merged one back. */
+	t_send(&t, as, 3, "{'jsonrpc':'2.0','id':3,'method':'resources/read',"
+	    "'params':{'uri':'mcpbridge+beta:test://b'}}");
+	req = t_child_req(&t, 1, "resources/read");
+	ck_assert_str_eq(PS(req, "params.uri"), "test://b");
+	ck_assert(t_child_req(&t, 0, "resources/read") == NULL);
+	t_child_answer(&t, 1, "resources/read", "{'contents':[{'uri':"
+	    "'test://b','text':'B'},{'text':'no uri'}]}");
+	r = t_final(&t, as, 3);
+	ck_assert_int_eq(PI(r, "id"), 3);
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(r, "result.contents"),
+	    0), "uri"), "mcpbridge+beta:test://b");
+	ck_assert_str_eq(PS(json_object_array_get_idx(P(r, "result.contents"),
+	    1), "text"), "no uri");
+	t_clear(&t);
+
+	/* subscribe, then the server's update comes with the merged URI. */
+	t_send(&t, as, 4, "{'jsonrpc':'2.0','id':4,'method':"
+	    "'resources/subscribe','params':{'uri':'mcpbridge+beta:test://b'}}");
+	ck_assert_str_eq(PS(t_child_req(&t, 1, "resources/subscribe"),
+	    "params.uri"), "test://b");
+	t_child_answer(&t, 1, "resources/subscribe", "{}");
+	ck_assert_int_eq(PI(t_final(&t, as, 4), "id"), 4);
+	t_clear(&t);
+	t_child_send(&t, 1, "{'jsonrpc':'2.0','method':"
+	    "'notifications/resources/updated','params':{'uri':'test://b'}}");
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert(t.outs[0].session == as && !t.outs[0].final);
+	ck_assert_str_eq(PS(t.outs[0].msg, "params.uri"),
+	    "mcpbridge+beta:test://b");
+	t_clear(&t);
+
+	/* completion/complete of a template's argument, and of a prompt's. */
+	t_send(&t, as, 5, "{'jsonrpc':'2.0','id':5,'method':"
+	    "'completion/complete','params':{'ref':{'type':'ref/resource',"
+	    "'uri':'mcpbridge+alpha:x://{id}'},'argument':{'name':'id',"
+	    "'value':'1'}}}");
+	req = t_child_req(&t, 0, "completion/complete");
+	ck_assert_str_eq(PS(req, "params.ref.uri"), "x://{id}");
+	ck_assert_str_eq(PS(req, "params.ref.type"), "ref/resource");
+	ck_assert_str_eq(PS(req, "params.argument.value"), "1");
+	t_send(&t, as, 6, "{'jsonrpc':'2.0','id':6,'method':"
+	    "'completion/complete','params':{'ref':{'type':'ref/prompt',"
+	    "'name':'beta__p'},'argument':{'name':'a','value':''}}}");
+	ck_assert_str_eq(PS(t_child_req(&t, 1, "completion/complete"),
+	    "params.ref.name"), "p");
+	t_clear(&t);
+
+	/* URIs that name no server. */
+	t_send(&t, as, 7, "{'jsonrpc':'2.0','id':7,'method':'resources/read',"
+	    "'params':{'uri':'test://b'}}");
+	ck_assert_str_eq(PS(t_final(&t, as, 7), "error.message"),
+	    "Unknown resource: test://b");
+	t_send(&t, as, 8, "{'jsonrpc':'2.0','id':8,'method':'resources/read',"
+	    "'params':{'uri':'mcpbridge+delta:test://b'}}");
+	ck_assert_int_eq(PI(t_final(&t, as, 8), "error.code"),
+	    JSONRPC_INVALID_PARAMS);
+	t_send(&t, as, 9, "{'jsonrpc':'2.0','id':9,'method':'resources/read',"
+	    "'params':{'uri':'mcpbridge+alpha:'}}");
+	ck_assert_int_eq(PI(t_final(&t, as, 9), "error.code"),
+	    JSONRPC_INVALID_PARAMS);
+	agg_session_close(t.a, as);
+	t_fini(&t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -762,6 +864,7 @@ check_suite(void)
 	tcase_add_test(tc, test_cancel_and_level);
 	tcase_add_test(tc, test_removed);
 	tcase_add_test(tc, test_server_down);
+	tcase_add_test(tc, test_resources);
 	suite_add_tcase(s, tc);
 	return s;
 }

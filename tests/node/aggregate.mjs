@@ -5,13 +5,17 @@
 // trigger-sampling-request an asking tool): the tools of all three under
 // NAME__ prefixes, a call of each, progress, a filtered tool absent and
 // its call refused, and two clients at once (one on /mcp, one on the
-// legacy /sse) each sampled by its own call.  Writes the merged tools/list
+// legacy /sse) each sampled by its own call; resources under
+// mcpbridge+NAME: URIs, read, and a subscription's update.  Writes the merged tools/list
 // result to OUTFILE.  Prints "ok" or throws.
 import { writeFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CreateMessageRequestSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
 
 const [base, outfile] = process.argv.slice(2);
 
@@ -112,6 +116,26 @@ async function main() {
     'prompts/list: ' + prompts.join(' '));
   const prompt = await a.getPrompt({ name: 'everything__simple-prompt' });
   check(prompt.messages.length > 0, 'prompts/get');
+
+  // Resources: each server's URIs under mcpbridge+NAME:, read back, and a
+  // subscription whose update names the merged URI.
+  const resources = (await a.listResources()).resources.map((r) => r.uri);
+  check(resources.includes('mcpbridge+demo:demo://readme'), 'resources/list: ' + resources.slice(0, 5).join(' '));
+  check(resources.every((u) => /^mcpbridge\+(demo|fixture|everything):/.test(u)), 'every URI merged');
+  const readme = await a.readResource({ uri: 'mcpbridge+demo:demo://readme' });
+  check(readme.contents.length > 0 && readme.contents[0].uri === 'mcpbridge+demo:demo://readme',
+    'resources/read: ' + JSON.stringify(readme).slice(0, 200));
+  const theirs = resources.find((u) => u.startsWith('mcpbridge+everything:'));
+  check(theirs, 'a resource of everything');
+  let updated;
+  const gotUpdate = new Promise((resolve) => { updated = resolve; });
+  a.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => updated(n.params.uri));
+  await a.subscribeResource({ uri: theirs });
+  await a.callTool({ name: 'everything__toggle-subscriber-updates', arguments: {} });
+  const uri = await within(12000, gotUpdate, 'a resource update');
+  check(uri === theirs, 'the update names the merged URI: ' + uri);
+  await a.callTool({ name: 'everything__toggle-subscriber-updates', arguments: {} });
+  await a.unsubscribeResource({ uri: theirs });
 
   await a.close();
   await b.close();
