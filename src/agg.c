@@ -38,6 +38,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
+#include "modern.h"
 #include "rawjson.h"
 #include "xmalloc.h"
 
@@ -174,6 +175,7 @@ static void	agg_send(struct agg *, struct agg_link *, json_object *,
 		    uint64_t);
 static void	agg_part_done(struct agg *, struct agg_part *, json_object *);
 static json_object *agg_with(json_object *, const char *, json_object *);
+static json_object *agg_server_info(struct agg *);
 
 static int
 agg_link_match(const void *v, const void *key)
@@ -435,6 +437,14 @@ agg_link_open(struct agg *a, struct agg_link *l)
 	struct mux		*mux = a->servers[l->server].mux;
 	json_object		*params;
 
+	/* A 2026-07-28 request's: a request of the same era there, which
+	 * carries what it needs in its _meta; no handshake. */
+	if (as->transport == MUX_TRANSPORT_STATELESS) {
+		l->ms = mux_session_new(mux, MUX_TRANSPORT_STATELESS, as->data);
+		mux_session_set_principal(l->ms, as->principal);
+		hmap_add(&a->links, hmap_hash_ptr(l->ms), l);
+		return;
+	}
 	l->ms = mux_session_new(mux, MUX_TRANSPORT_STREAMABLE, as->data);
 	mux_session_set_principal(l->ms, as->principal);
 	hmap_add(&a->links, hmap_hash_ptr(l->ms), l);
@@ -754,6 +764,14 @@ agg_list_done(struct agg *a, struct agg_req *req)
 	}
 	json_object_put(pairs);
 	json_object_put(seen);
+	if (as->transport == MUX_TRANSPORT_STATELESS) {
+		/* As a 2026-07-28 server answers: the bridge's. */
+		v = agg_server_info(a);
+		copy = modern_result(m->method, result, v);
+		json_object_put(v);
+		json_object_put(result);
+		result = copy;
+	}
 	agg_out(a, as, req->stream, 1, jsonrpc_result_new(req->id, result));
 }
 
@@ -1122,6 +1140,17 @@ agg_set_level(struct agg *a, struct agg_session *as, json_object *msg,
 	}
 }
 
+static json_object *
+agg_server_info(struct agg *a)
+{
+	json_object	*v;
+
+	v = json_object_new_object();
+	jsonrpc_add(v, "name", json_object_new_string(a->name));
+	jsonrpc_add(v, "version", json_object_new_string(a->version));
+	return v;
+}
+
 /* The merged capabilities, and the instructions naming the servers. */
 static json_object *
 agg_initialize_result(struct agg *a, const char *version)
@@ -1211,10 +1240,7 @@ agg_initialize_result(struct agg *a, const char *version)
 	result = json_object_new_object();
 	jsonrpc_add(result, "protocolVersion", json_object_new_string(version));
 	jsonrpc_add(result, "capabilities", caps);
-	v = json_object_new_object();
-	jsonrpc_add(v, "name", json_object_new_string(a->name));
-	jsonrpc_add(v, "version", json_object_new_string(a->version));
-	jsonrpc_add(result, "serverInfo", v);
+	jsonrpc_add(result, "serverInfo", agg_server_info(a));
 	jsonrpc_add(result, "instructions", json_object_new_string(text));
 	free(text);
 	return result;
@@ -1258,8 +1284,31 @@ agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
     uint64_t stream)
 {
 	const char	*method = jsonrpc_method(msg);
+	json_object	*init;
 	size_t		 i;
 
+	if (as->transport == MUX_TRANSPORT_STATELESS) {
+		/* 2026-07-28: each request on its own, no handshake. */
+		if (strcmp(method, "server/discover") == 0) {
+			init = agg_initialize_result(a, MCP_VERSION_2026_07_28);
+			agg_out(a, as, stream, 1, jsonrpc_result_new(
+			    jsonrpc_id(msg), modern_discover(init)));
+			json_object_put(init);
+			json_object_put(msg);
+			return;
+		}
+		if (strcmp(method, "subscriptions/listen") == 0 ||
+		    strcmp(method, "initialize") == 0 ||
+		    strcmp(method, "logging/setLevel") == 0) {
+			agg_error(a, as, stream, jsonrpc_id(msg),
+			    JSONRPC_METHOD_NOT_FOUND, "Method not found: %s "
+			    "is not served by the aggregated endpoint to %s "
+			    "clients", method, MCP_VERSION_2026_07_28);
+			json_object_put(msg);
+			return;
+		}
+		as->initialized = 1;
+	}
 	if (strcmp(method, "initialize") == 0) {
 		agg_initialize(a, as, msg, stream);
 		return;
@@ -1370,14 +1419,6 @@ agg_session_recv(struct agg *a, struct agg_session *as, json_object *msg,
 {
 	switch (jsonrpc_classify(msg)) {
 	case JSONRPC_REQUEST:
-		if (as->transport == MUX_TRANSPORT_STATELESS) {
-			agg_error(a, as, stream, jsonrpc_id(msg),
-			    JSONRPC_INVALID_REQUEST, "The aggregated endpoint "
-			    "does not serve %s requests yet: use a server's "
-			    "own route", MCP_VERSION_2026_07_28);
-			json_object_put(msg);
-			return MUX_RECV_REPLY;
-		}
 		agg_client_request(a, as, msg, stream);
 		return MUX_RECV_REPLY;
 	case JSONRPC_NOTIFICATION:

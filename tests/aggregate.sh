@@ -6,9 +6,8 @@
 # three at once on /mcp and /sse.  The official SDK client
 # (tests/node/aggregate.mjs) lists the prefixed tools, calls one of each
 # server, sees progress, is refused the filtered tool, and two clients at
-# once are each sampled by their own call.  A client that sends no
-# session, or a 2026-07-28 request, gets a clear error; each server's own
-# route still works beside it.  The merged tools/list is kept in
+# once are each sampled by their own call; resources and a subscription;
+# a 2026-07-28 client too.  Each server's own route works beside it.  The merged tools/list is kept in
 # $MCPBRIDGE_AGG_TOOLS when that is set.
 set -u
 . "$top_srcdir/tests/lib.sh"
@@ -35,14 +34,14 @@ if [ -n "${MCPBRIDGE_AGG_TOOLS:-}" ] && [ -s "$tmp/tools.json" ]; then
 	cp "$tmp/tools.json" "$MCPBRIDGE_AGG_TOOLS"
 fi
 
-# 2026-07-28 requests: refused with a clear error (not served here yet).
-modern='{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"m","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}'
+# A 2026-07-28 request the SDK does not make: a merged list at once.
+modern='{"jsonrpc":"2.0","id":1,"method":"prompts/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"m","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}'
 curl -s -m 10 -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' \
-    -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/list' \
+    -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: prompts/list' \
     -d "$modern" "$url/mcp" >"$tmp/modern.out"
-check "a 2026-07-28 request gets an error naming the servers' routes" \
-    grep -q "use a server's own route" "$tmp/modern.out"
+check "a 2026-07-28 prompts/list is merged" \
+    grep -q '"name":"demo__greet"' "$tmp/modern.out"
 
 # Each server's own route beside it.
 init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"aggregate","version":"1"}}}'

@@ -847,6 +847,121 @@ START_TEST(test_resources)
 }
 END_TEST
 
+#define MODERN_META "'_meta':{'io.modelcontextprotocol/protocolVersion':" \
+	"'2026-07-28','io.modelcontextprotocol/clientInfo':{'name':'m'," \
+	"'version':'1'},'io.modelcontextprotocol/clientCapabilities':{}}"
+
+/* 2026-07-28: each request its own session, no handshake; discover is
+ * answered merged, lists fan out, calls go where the name says. */
+START_TEST(test_stateless)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*r, *req;
+
+	t_init(&t, 2, NULL);
+	as = agg_session_new(t.a, MUX_TRANSPORT_STATELESS, &t);
+	ck_assert_int_eq(t_send(&t, as, 1, "{'jsonrpc':'2.0','id':1,'method':"
+	    "'server/discover','params':{" MODERN_META "}}"), MUX_RECV_REPLY);
+	r = t_final(&t, as, 1);
+	ck_assert_str_eq(S(P(r, "result.supportedVersions")),
+	    "[\"2026-07-28\"]");
+	ck_assert(P(r, "result.capabilities.tools") != NULL);
+	ck_assert(strstr(PS(r, "result.instructions"), "alpha, beta") !=
+	    NULL);
+	ck_assert_str_eq(PS(json_object_object_get(P(r,
+	    "result._meta"), "io.modelcontextprotocol/serverInfo"), "name"), "mcpbridge");
+	ck_assert_uint_eq(json_object_array_length(t.child[0]), 0);
+	agg_session_close(t.a, as);
+	t_clear(&t);
+
+	as = agg_session_new(t.a, MUX_TRANSPORT_STATELESS, &t);
+	t_send(&t, as, 2, "{'jsonrpc':'2.0','id':2,'method':'tools/list',"
+	    "'params':{" MODERN_META "}}");
+	/* Each server sees its own request, with no initialize first. */
+	ck_assert(t_child_req(&t, 0, "initialize") == NULL);
+	t_child_answer(&t, 0, "tools/list", "{'tools':[{'name':'a'}]}");
+	t_child_answer(&t, 1, "tools/list", "{'tools':[{'name':'b'}]}");
+	r = t_final(&t, as, 2);
+	ck_assert_str_eq(S(P(r, "result.tools")),
+	    "[{\"name\":\"alpha__a\"},{\"name\":\"beta__b\"}]");
+	ck_assert_str_eq(PS(r, "result.resultType"), "complete");
+	ck_assert_str_eq(PS(json_object_object_get(P(r,
+	    "result._meta"), "io.modelcontextprotocol/serverInfo"), "name"), "mcpbridge");
+	agg_session_close(t.a, as);
+	t_clear(&t);
+
+	as = agg_session_new(t.a, MUX_TRANSPORT_STATELESS, &t);
+	t_send(&t, as, 3, "{'jsonrpc':'2.0','id':'c','method':'tools/call',"
+	    "'params':{'name':'beta__b','arguments':{}," MODERN_META "}}");
+	req = t_child_req(&t, 1, "tools/call");
+	ck_assert(req != NULL);
+	ck_assert_str_eq(PS(req, "params.name"), "b");
+	ck_assert(t_child_req(&t, 0, "tools/call") == NULL);
+	t_child_answer(&t, 1, "tools/call", "{'content':[{'type':'text',"
+	    "'text':'B'}]}");
+	r = t_final(&t, as, 3);
+	ck_assert_str_eq(PS(r, "id"), "c");
+	ck_assert_str_eq(PS(r, "result.resultType"), "complete");
+	agg_session_close(t.a, as);
+	t_clear(&t);
+
+	as = agg_session_new(t.a, MUX_TRANSPORT_STATELESS, &t);
+	t_send(&t, as, 4, "{'jsonrpc':'2.0','id':4,'method':"
+	    "'subscriptions/listen','params':{" MODERN_META "}}");
+	ck_assert_int_eq(PI(t_final(&t, as, 4), "error.code"),
+	    JSONRPC_METHOD_NOT_FOUND);
+	agg_session_close(t.a, as);
+	t_fini(&t);
+}
+END_TEST
+
+/* What a server says on its own: list changes to every session that
+ * opened it, its cancellation of its own request under the client's id. */
+START_TEST(test_server_notifications)
+{
+	struct t		 t;
+	struct agg_session	*as1, *as2;
+	int64_t			 cid;
+	size_t			 i, n;
+
+	t_init(&t, 2, NULL);
+	as1 = t_session(&t, "{'sampling':{}}");
+	as2 = t_session(&t, "{}");
+	t_send(&t, as1, 1, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'alpha__x'}}");
+	t_send(&t, as2, 1, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'beta__x'}}");
+	t_clear(&t);
+	t_child_send(&t, 0, "{'jsonrpc':'2.0','method':"
+	    "'notifications/tools/list_changed'}");
+	for (i = n = 0; i < t.n; i++) {
+		ck_assert(t.outs[i].session == as1);
+		ck_assert_str_eq(jsonrpc_method(t.outs[i].msg),
+		    "notifications/tools/list_changed");
+		ck_assert_uint_eq(t.outs[i].stream, 0);
+		n++;
+	}
+	ck_assert_uint_eq(n, 1);
+	t_clear(&t);
+
+	t_child_send(&t, 0, "{'jsonrpc':'2.0','id':77,'method':"
+	    "'sampling/createMessage','params':{'messages':[],'maxTokens':1}}");
+	ck_assert_uint_eq(t.n, 1);
+	cid = PI(t.outs[0].msg, "id");
+	t_clear(&t);
+	t_child_send(&t, 0, "{'jsonrpc':'2.0','method':'notifications/"
+	    "cancelled','params':{'requestId':77,'reason':'late'}}");
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert(t.outs[0].session == as1);
+	ck_assert_int_eq(PI(t.outs[0].msg, "params.requestId"), cid);
+	ck_assert_str_eq(PS(t.outs[0].msg, "params.reason"), "late");
+	agg_session_close(t.a, as1);
+	agg_session_close(t.a, as2);
+	t_fini(&t);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -865,6 +980,8 @@ check_suite(void)
 	tcase_add_test(tc, test_removed);
 	tcase_add_test(tc, test_server_down);
 	tcase_add_test(tc, test_resources);
+	tcase_add_test(tc, test_stateless);
+	tcase_add_test(tc, test_server_notifications);
 	suite_add_tcase(s, tc);
 	return s;
 }

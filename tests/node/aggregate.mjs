@@ -6,9 +6,12 @@
 // NAME__ prefixes, a call of each, progress, a filtered tool absent and
 // its call refused, and two clients at once (one on /mcp, one on the
 // legacy /sse) each sampled by its own call; resources under
-// mcpbridge+NAME: URIs, read, and a subscription's update.  Writes the merged tools/list
+// mcpbridge+NAME: URIs, read, and a subscription's update; then a
+// 2026-07-28 client (discover, the list, calls, input_required).  Writes the merged tools/list
 // result to OUTFILE.  Prints "ok" or throws.
 import { writeFileSync } from 'node:fs';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernHTTP }
+  from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -41,6 +44,37 @@ function sampler(name) {
     return { model: 'm', role: 'assistant', content: { type: 'text', text: 'sampled by ' + name } };
   });
   return client;
+}
+
+// A 2026-07-28 client (the TypeScript SDK 2.x): discover, the merged list,
+// a call, and a tool that needs sampling: its input_required result comes
+// back, the SDK retries with the answer, and the retry finds its server.
+async function modern() {
+  const client = new ModernClient({ name: 'modern-client', version: '1.0.0' }, {
+    capabilities: { sampling: {} },
+    versionNegotiation: { mode: 'auto' },
+  });
+  let asked = 0;
+  client.setRequestHandler('sampling/createMessage', async () => {
+    asked++;
+    return { model: 'm', role: 'assistant', stopReason: 'endTurn',
+      content: { type: 'text', text: 'sampled by the modern client' } };
+  });
+  await within(10000, client.connect(new ModernHTTP(new URL(base + '/mcp'))), 'connect modern');
+  check(client.getNegotiatedProtocolVersion() === '2026-07-28',
+    'modern era: ' + client.getNegotiatedProtocolVersion());
+  check(client.getServerVersion().name === 'mcpbridge', 'modern serverInfo: ' +
+    JSON.stringify(client.getServerVersion()));
+  const names = (await client.listTools()).tools.map((t) => t.name);
+  check(names.includes('demo__add') && names.includes('fixture__test_sampling') &&
+    names.includes('everything__echo'), 'modern tools/list: ' + names.length);
+  const sum = await client.callTool({ name: 'demo__add', arguments: { a: 1, b: 2 } });
+  check(textOf(sum) === '3', 'modern demo__add: ' + textOf(sum));
+  const res = await within(20000, client.callTool({ name: 'fixture__test_sampling',
+    arguments: { prompt: 'hi' } }), 'modern sampling');
+  check(textOf(res) === 'LLM response: sampled by the modern client', 'modern sampling: ' + textOf(res));
+  check(asked === 1, 'the modern client was asked once: ' + asked);
+  await client.close();
 }
 
 async function main() {
@@ -139,6 +173,7 @@ async function main() {
 
   await a.close();
   await b.close();
+  await modern();
   console.log('ok');
 }
 
