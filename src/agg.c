@@ -813,6 +813,90 @@ agg_read_result(struct agg *a, size_t server, json_object *msg)
 	return copy;
 }
 
+/* A content item of a tool's or a prompt's result, with the URI of a
+ * resource link or an embedded resource merged (a new object), or NULL
+ * if it has none. */
+static json_object *
+agg_content_item(struct agg *a, size_t server, json_object *c)
+{
+	json_object	*r, *v;
+	const char	*type, *uri;
+	char		*merged;
+
+	if ((type = jsonrpc_get_str(c, "type")) == NULL)
+		return NULL;
+	if (strcmp(type, "resource_link") == 0 &&
+	    (uri = jsonrpc_get_str(c, "uri")) != NULL) {
+		merged = agg_uri(a->servers[server].name, uri);
+		v = agg_with(c, "uri", json_object_new_string(merged));
+		free(merged);
+		return v;
+	}
+	if (strcmp(type, "resource") == 0 &&
+	    (r = jsonrpc_get(c, "resource", json_type_object)) != NULL &&
+	    (uri = jsonrpc_get_str(r, "uri")) != NULL) {
+		merged = agg_uri(a->servers[server].name, uri);
+		v = agg_with(c, "resource", agg_with(r, "uri",
+		    json_object_new_string(merged)));
+		free(merged);
+		return v;
+	}
+	return NULL;
+}
+
+/*
+ * A tools/call or prompts/get answer (consumed), with the URIs of the
+ * resources it links or embeds merged, so that the client can read them
+ * here (a new message, or msg as it was if it has none).  An answer that
+ * passed the mux unparsed is parsed only if its text shows a "uri".
+ */
+static json_object *
+agg_call_result(struct agg *a, size_t server, json_object *msg, int prompt)
+{
+	json_object	*result, *list, *out, *item, *c, *m;
+	const char	*cause, *text;
+	size_t		 i, n, changed = 0;
+
+	if (!json_object_object_get_ex(msg, "result", &result))
+		return msg;
+	text = json_object_to_json_string_ext(result, JSON_C_TO_STRING_PLAIN);
+	if (text == NULL || strstr(text, "\"uri\"") == NULL)
+		return msg;
+	result = rawjson_is(result) ? rawjson_parse(result, &cause) :
+	    json_object_get(result);
+	if ((list = jsonrpc_get(result, prompt ? "messages" : "content",
+	    json_type_array)) == NULL) {
+		json_object_put(result);
+		return msg;
+	}
+	out = json_object_new_array();
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		item = json_object_array_get_idx(list, i);
+		/* A prompt's message holds one content item. */
+		c = prompt ? jsonrpc_get(item, "content", json_type_object) :
+		    item;
+		if (c != NULL && (m = agg_content_item(a, server, c)) !=
+		    NULL) {
+			if (prompt)
+				m = agg_with(item, "content", m);
+			json_object_array_add(out, m);
+			changed++;
+		} else
+			json_object_array_add(out, json_object_get(item));
+	}
+	if (changed == 0) {
+		json_object_put(out);
+		json_object_put(result);
+		return msg;
+	}
+	m = agg_with(msg, "result", agg_with(result, prompt ? "messages" :
+	    "content", out));
+	json_object_put(result);
+	json_object_put(msg);
+	return m;
+}
+
 /*
  * A part's answer (consumed): msg a response, or NULL (the request was
  * cancelled at the server).  The request ends when its last part does.
@@ -834,6 +918,10 @@ agg_part_done(struct agg *a, struct agg_part *part, json_object *msg)
 		} else {
 			if (strcmp(req->m->method, "resources/read") == 0)
 				msg = agg_read_result(a, part->server, msg);
+			else if (strcmp(req->m->method, "tools/call") == 0)
+				msg = agg_call_result(a, part->server, msg, 0);
+			else if (strcmp(req->m->method, "prompts/get") == 0)
+				msg = agg_call_result(a, part->server, msg, 1);
 			copy = jsonrpc_copy_shallow(msg, drop);
 			jsonrpc_add(copy, "id", jsonrpc_id_copy(req->id));
 			agg_out(a, as, req->stream, 1, copy);

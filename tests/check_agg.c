@@ -754,7 +754,8 @@ START_TEST(test_resources)
 {
 	struct t		 t;
 	struct agg_session	*as;
-	json_object		*r, *req;
+	json_object		*r, *req, *raw;
+	char			*line;
 
 	t_init(&t, 2, NULL);
 	as = t_session(&t, "{}");
@@ -827,6 +828,42 @@ START_TEST(test_resources)
 	    "'name':'beta__p'},'argument':{'name':'a','value':''}}}");
 	ck_assert_str_eq(PS(t_child_req(&t, 1, "completion/complete"),
 	    "params.ref.name"), "p");
+	t_clear(&t);
+
+	/* A tool's resource links and embedded resources, and a prompt's,
+	 * name merged URIs, to be read here; other content is left alone.
+	 * The call's answer passes the mux unparsed (rawjson.h). */
+	t_send(&t, as, 10, "{'jsonrpc':'2.0','id':10,'method':'tools/call',"
+	    "'params':{'name':'beta__links'}}");
+	xasprintf(&line, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":"
+	    "{\"content\":[{\"type\":\"text\",\"text\":\"t\"},"
+	    "{\"type\":\"resource_link\",\"uri\":\"test://l\","
+	    "\"name\":\"l\"},{\"type\":\"resource\",\"resource\":"
+	    "{\"uri\":\"test://e\",\"text\":\"E\"}}]}}",
+	    json_object_to_json_string(jsonrpc_id(t_child_req(&t, 1,
+	    "tools/call"))));
+	raw = rawjson_answer(line, strlen(line));
+	free(line);
+	ck_assert(raw != NULL && rawjson_is(P(raw, "result")));
+	mux_child_recv(t.m[1], NULL, raw);
+	t_pump(&t);
+	r = P(t_final(&t, as, 10), "result.content");
+	ck_assert_str_eq(PS(json_object_array_get_idx(r, 0), "text"), "t");
+	ck_assert_str_eq(PS(json_object_array_get_idx(r, 1), "uri"),
+	    "mcpbridge+beta:test://l");
+	ck_assert_str_eq(PS(json_object_array_get_idx(r, 2), "resource.uri"),
+	    "mcpbridge+beta:test://e");
+	t_clear(&t);
+	t_send(&t, as, 11, "{'jsonrpc':'2.0','id':11,'method':'prompts/get',"
+	    "'params':{'name':'alpha__p'}}");
+	t_child_answer(&t, 0, "prompts/get", "{'messages':[{'role':'user',"
+	    "'content':{'type':'text','text':'hi'}},{'role':'user','content':"
+	    "{'type':'resource','resource':{'uri':'x://1','text':'one'}}}]}");
+	r = P(t_final(&t, as, 11), "result.messages");
+	ck_assert_str_eq(PS(json_object_array_get_idx(r, 0), "content.text"),
+	    "hi");
+	ck_assert_str_eq(PS(json_object_array_get_idx(r, 1),
+	    "content.resource.uri"), "mcpbridge+alpha:x://1");
 	t_clear(&t);
 
 	/* URIs that name no server. */

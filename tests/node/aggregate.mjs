@@ -159,6 +159,13 @@ async function main() {
   const readme = await a.readResource({ uri: 'mcpbridge+demo:demo://readme' });
   check(readme.contents.length > 0 && readme.contents[0].uri === 'mcpbridge+demo:demo://readme',
     'resources/read: ' + JSON.stringify(readme).slice(0, 200));
+  // A tool's resource links name merged URIs, readable here.
+  const links = await a.callTool({ name: 'everything__get-resource-links', arguments: { count: 1 } });
+  const link = (links.content || []).find((c) => c.type === 'resource_link');
+  check(link && link.uri.startsWith('mcpbridge+everything:'), 'a merged resource link: ' +
+    JSON.stringify(links).slice(0, 300));
+  const linked = await a.readResource({ uri: link.uri });
+  check(linked.contents.length > 0 && linked.contents[0].uri === link.uri, 'the link read back');
   const theirs = resources.find((u) => u.startsWith('mcpbridge+everything:'));
   check(theirs, 'a resource of everything');
   let updated;
