@@ -13,7 +13,9 @@
 # child is gone for good nor one whose child dies in a loop disturbs the
 # others (/readyz says 503 while one is down).  SIGHUP: a removed server's
 # routes and sessions go, an added one serves, a changed one restarts, an
-# unchanged one's session goes on, a file with an error changes nothing;
+# unchanged one's session goes on (on /mcp too, which follows: the added
+# one listed, the removed one's tools unknown), a file with an error
+# changes nothing;
 # a removed server's call in flight is answered (503 for a new one, 404
 # for a new session), and a server added with a larger
 # --max-message-size gets its large answers through.  Exit 0 pass, 1
@@ -375,11 +377,25 @@ def test_reload(b):
     servers_ready(b, ("a", "b"))
     sid_b, vb = named_session(b, "b")
     sid_a, va = named_session(b, "a")
+    # The aggregated /mcp: a session that has used a and b.
+    sid_g, vg = initialize(b)
+    for id, tool in ((2, "a__echo"), (3, "b__echo")):
+        status, answer = call(b, sid_g, vg, id, tool, {"message": "m"})
+        check(status == 200 and "result" in answer,
+              "/mcp %s before the reload: %d %r" % (tool, status, answer))
 
     # a goes, c comes, b is unchanged: b's session goes on.
     write_reload({"b": {}, "c": {}})
     sighup(b, "SIGHUP: servers reloaded: 1 added, 1 removed, 0 restarted, "
               "1 unchanged")
+    # On /mcp too: b's calls go on, a is unknown, c is listed.
+    status, answer = call(b, sid_g, vg, 4, "b__echo", {"message": "still"})
+    check(status == 200 and "still" in text_of(answer),
+          "/mcp b__echo after the reload: %d %r" % (status, answer))
+    status, answer = call(b, sid_g, vg, 5, "a__echo", {"message": "m"})
+    check(status == 200 and answer.get("error", {}).get("message") ==
+          "Unknown tool: a__echo", "/mcp a__echo after its removal: %r" %
+          answer)
     _, a = named_rpc(b, "b", sid_b, vb, 2, "tools/call",
                      {"name": "echo", "arguments": {"message": "still"}})
     check("result" in a, "b after the reload: %r" % a)
@@ -390,6 +406,12 @@ def test_reload(b):
     r.close()
     servers_ready(b, ("b", "c"))
     sid_c, vc = named_session(b, "c")
+    r = post(b, rpc(6, "tools/list"), sid_g, vg)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
+    r.close()
+    check("c__echo" in names and "b__echo" in names and
+          not any(n.startswith("a__") for n in names),
+          "/mcp tools/list after the reload: %r" % names)
 
     # c's settings change: c restarts (its session ends), b stays.
     write_reload({"b": {}, "c": {"deny-tool": "echo"}})
@@ -405,6 +427,11 @@ def test_reload(b):
     _, a = named_rpc(b, "b", sid_b, vb, 3, "tools/list")
     check("echo" in tool_names(a), "b after c's restart: %r" %
           tool_names(a))
+    r = post(b, rpc(7, "tools/list"), sid_g, vg)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
+    r.close()
+    check("c__echo" not in names and "b__echo" in names,
+          "/mcp tools/list after c's restart: %r" % names)
 
     # A file with an error changes nothing and says why.
     with open(RELOAD, "w") as f:
