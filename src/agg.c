@@ -368,6 +368,23 @@ agg_tool_named(const struct agg *a, const char *tool)
 	return json_object_object_get_ex(a->named, tool, NULL);
 }
 
+static int	agg_resolve(const struct agg *, const char *, size_t *,
+		    char **);
+
+json_object *
+agg_tool_headers(const struct agg *a, const char *tool)
+{
+	json_object	*spec;
+	char		*orig;
+	size_t		 srv;
+
+	if (agg_resolve(a, tool, &srv, &orig) == -1)
+		return NULL;
+	spec = mux_tool_headers(a->servers[srv].mux, orig);
+	free(orig);
+	return spec;
+}
+
 /* msg (consumed; NULL: a cancelled request's end) for the client. */
 static void
 agg_out(struct agg *a, struct agg_session *as, uint64_t stream, int final,
@@ -954,7 +971,7 @@ agg_server_usable(struct agg *a, size_t i)
 }
 
 static size_t
-agg_server_find(struct agg *a, const char *name, size_t len)
+agg_server_find(const struct agg *a, const char *name, size_t len)
 {
 	size_t	i;
 
@@ -1044,7 +1061,8 @@ agg_list(struct agg *a, struct agg_session *as, json_object *msg,
  * prefix.  -1 if none.
  */
 static int
-agg_resolve(struct agg *a, const char *exposed, size_t *server, char **orig)
+agg_resolve(const struct agg *a, const char *exposed, size_t *server,
+    char **orig)
 {
 	json_object	*v;
 	const char	*s;

@@ -83,6 +83,9 @@ int		 agg_server_out(struct agg *, struct mux_out *);
 int		 agg_ready(const struct agg *);
 /* A merged tools/list answer named tool. */
 int		 agg_tool_named(const struct agg *, const char *tool);
+/* The x-mcp-header annotations of a merged tool name (its server's, see
+ * mux_tool_headers; borrowed), or NULL. */
+json_object	*agg_tool_headers(const struct agg *, const char *tool);
 /* Shutting down: what every client waits for is answered with why. */
 void		 agg_fail_all(struct agg *, const char *why);
 

@@ -854,7 +854,7 @@ serve_agg_tool_named(const void *arg, const char *tool)
 static json_object *
 serve_agg_tool_headers(const void *arg, const char *tool)
 {
-	return NULL;	/* for 2026-07-28 requests, not served here */
+	return agg_tool_headers(arg, tool);
 }
 
 static void

@@ -393,7 +393,9 @@ START_TEST(test_tools_list)
 	ck_assert_uint_eq(json_object_array_length(t.child[2]), 0);
 	/* beta first: the merge keeps the server order anyway. */
 	t_child_answer(&t, 1, "tools/list", "{'tools':[{'name':'echo',"
-	    "'inputSchema':{'type':'object'}}]}");
+	    "'inputSchema':{'type':'object'}},{'name':'region','inputSchema':"
+	    "{'type':'object','properties':{'r':{'type':'string',"
+	    "'x-mcp-header':'Region'}}}}]}");
 	ck_assert_uint_eq(t.n, 0);
 	t_child_answer(&t, 0, "tools/list", "{'tools':[{'name':'read',"
 	    "'description':'r'},{'name':'secret'},{'name':'echo'}]}");
@@ -402,8 +404,17 @@ START_TEST(test_tools_list)
 	ck_assert_str_eq(S(P(r, "result")), "{\"tools\":["
 	    "{\"description\":\"r\",\"name\":\"alpha__read\"},"
 	    "{\"name\":\"alpha__echo\"},"
-	    "{\"inputSchema\":{\"type\":\"object\"},\"name\":\"beta__echo\"}]}");
+	    "{\"inputSchema\":{\"type\":\"object\"},\"name\":\"beta__echo\"},"
+	    "{\"inputSchema\":{\"type\":\"object\",\"properties\":{\"r\":"
+	    "{\"type\":\"string\",\"x-mcp-header\":\"Region\"}}},"
+	    "\"name\":\"beta__region\"}]}");
 	ck_assert(agg_tool_named(t.a, "beta__echo"));
+	/* A tool's x-mcp-header annotations are its server's. */
+	ck_assert(agg_tool_headers(t.a, "beta__region") != NULL);
+	ck_assert_str_eq(S(agg_tool_headers(t.a, "beta__region")),
+	    S(mux_tool_headers(t.m[1], "region")));
+	ck_assert(agg_tool_headers(t.a, "alpha__region") == NULL);
+	ck_assert(agg_tool_headers(t.a, "delta__region") == NULL);
 	ck_assert(!agg_tool_named(t.a, "alpha__secret"));
 	t_clear(&t);
 
