@@ -71,6 +71,7 @@ enum agg_req_kind {
 	AGG_REQ_LIST = 0,	/* fanned out, merged */
 	AGG_REQ_CALL,		/* one server's answer, passed on */
 	AGG_REQ_ALL,		/* fanned out, answered {} */
+	AGG_REQ_LISTEN,		/* 2026-07-28 subscriptions/listen, merged */
 };
 
 /*
@@ -957,6 +958,8 @@ agg_part_done(struct agg *a, struct agg_part *part, json_object *msg)
 		agg_out(a, as, req->stream, 1, NULL);
 	else if (req->kind == AGG_REQ_LIST)
 		agg_list_done(a, req);
+	else if (req->kind == AGG_REQ_LISTEN)
+		agg_out(a, as, req->stream, 1, modern_listen_end(req->id));
 	else
 		agg_out(a, as, req->stream, 1, jsonrpc_result_new(req->id,
 		    json_object_new_object()));
@@ -1385,6 +1388,93 @@ agg_initialize(struct agg *a, struct agg_session *as, json_object *msg,
 	json_object_put(msg);
 }
 
+/*
+ * 2026-07-28 subscriptions/listen: one listen at every ready server, for
+ * the lists it asks about and the URIs of that server it names; one
+ * acknowledgement to the client, of what some server honours; what the
+ * servers then send comes tagged with the client's listen id, and the
+ * subscription ends when every server's has (agg_session_finish).
+ */
+static void
+agg_listen(struct agg *a, struct agg_session *as, json_object *msg,
+    uint64_t stream)
+{
+	struct agg_req	*req;
+	json_object	*uris, *theirs, *merged, *params, *m, *info;
+	const char	*why, *uri;
+	unsigned	 flags, honoured = 0;
+	char		*orig;
+	size_t		 i, j, n, srv;
+
+	if (modern_listen_parse(jsonrpc_params(msg), &flags, &uris,
+	    &why) == -1) {
+		agg_error(a, as, stream, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "%s", why);
+		json_object_put(msg);
+		return;
+	}
+	req = agg_req_new(as, msg, stream, AGG_REQ_LISTEN, a->nservers);
+	merged = json_object_new_array();
+	for (i = 0; i < a->nservers; i++) {
+		if (!agg_server_usable(a, i))
+			continue;
+		theirs = json_object_new_array();
+		n = uris != NULL ? json_object_array_length(uris) : 0;
+		for (j = 0; j < n; j++) {
+			uri = json_object_get_string(
+			    json_object_array_get_idx(uris, j));
+			if (uri == NULL ||
+			    agg_resolve_uri(a, uri, &srv, &orig) == -1)
+				continue;
+			if (srv == i) {
+				json_object_array_add(theirs,
+				    json_object_new_string(orig));
+				json_object_array_add(merged,
+				    json_object_new_string(uri));
+			}
+			free(orig);
+		}
+		info = mux_child_info(a->servers[i].mux);
+		honoured |= flags & modern_listen_supported(jsonrpc_get(info,
+		    "capabilities", json_type_object));
+		params = agg_with(jsonrpc_params(msg), "notifications",
+		    modern_listen_filter(flags, theirs));
+		json_object_put(theirs);
+		m = agg_with(msg, "params", params);
+		req->parts[req->nparts].req = req;
+		req->parts[req->nparts].server = i;
+		agg_part_send(a, &req->parts[req->nparts++], m);
+	}
+	agg_out(a, as, stream, 0, modern_listen_ack(req->id, honoured,
+	    (honoured & MODERN_LISTEN_SUBSCRIBE) ? merged : NULL));
+	json_object_put(merged);
+	json_object_put(msg);
+}
+
+void
+agg_session_finish(struct agg *a, struct agg_session *as)
+{
+	struct agg_req	*req;
+	size_t		 i;
+
+	TAILQ_FOREACH(req, &as->reqs, entry) {
+		if (req->kind != AGG_REQ_LISTEN)
+			continue;
+		if (req->waiting == 0) {
+			agg_out(a, as, req->stream, 1,
+			    modern_listen_end(req->id));
+			agg_req_free(a, req);
+			return;
+		}
+		for (i = 0; i < req->nparts; i++)
+			if (req->parts[i].sid != 0)
+				mux_session_finish(a->servers[
+				    req->parts[i].server].mux,
+				    agg_link(a, as, req->parts[i].server)->ms);
+		return;
+	}
+}
+
 static void
 agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
     uint64_t stream)
@@ -1403,8 +1493,11 @@ agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
 			json_object_put(msg);
 			return;
 		}
-		if (strcmp(method, "subscriptions/listen") == 0 ||
-		    strcmp(method, "initialize") == 0 ||
+		if (strcmp(method, "subscriptions/listen") == 0) {
+			agg_listen(a, as, msg, stream);
+			return;
+		}
+		if (strcmp(method, "initialize") == 0 ||
 		    strcmp(method, "logging/setLevel") == 0) {
 			agg_error(a, as, stream, jsonrpc_id(msg),
 			    JSONRPC_METHOD_NOT_FOUND, "Method not found: %s "
@@ -1604,6 +1697,9 @@ agg_server_notification(struct agg *a, struct agg_link *l, json_object *msg,
 	const char		*method = jsonrpc_method(msg), *uri;
 	const char		*drop[] = { "requestId", NULL };
 	char			*merged;
+	struct agg_part		*part;
+	struct agg_req		*listen;
+	json_object		*n;
 
 	if (strcmp(method, "notifications/cancelled") == 0) {
 		/* Its own request to the client, under the client's id. */
@@ -1623,6 +1719,15 @@ agg_server_notification(struct agg *a, struct agg_link *l, json_object *msg,
 		json_object_put(msg);
 		return;
 	}
+	/* A listen's: the servers' acknowledgements were merged into one;
+	 * the rest is tagged with the client's listen id. */
+	part = stream != 0 ? hmap_find(&a->parts, hmap_mix(stream),
+	    agg_part_match, &stream) : NULL;
+	listen = part != NULL && part->req->as == as &&
+	    part->req->kind == AGG_REQ_LISTEN ? part->req : NULL;
+	if (listen != NULL && strcmp(method,
+	    "notifications/subscriptions/acknowledged") == 0)
+		goto drop;
 	if (strcmp(method, "notifications/resources/updated") == 0) {
 		/* The client subscribed to the merged URI. */
 		if ((uri = jsonrpc_get_str(jsonrpc_params(msg), "uri")) ==
@@ -1632,10 +1737,14 @@ agg_server_notification(struct agg *a, struct agg_link *l, json_object *msg,
 		params = agg_with(jsonrpc_params(msg), "uri",
 		    json_object_new_string(merged));
 		free(merged);
-		agg_out(a, as, agg_client_stream(a, l, stream), 0,
-		    jsonrpc_notification_new(method, params));
+		n = jsonrpc_notification_new(method, params);
 		json_object_put(msg);
-		return;
+		msg = n;
+	}
+	if (listen != NULL) {
+		n = modern_listen_tag(msg, listen->id);
+		json_object_put(msg);
+		msg = n;
 	}
 	agg_out(a, as, agg_client_stream(a, l, stream), 0, msg);
 	return;

@@ -111,6 +111,9 @@ void		 agg_session_set_principal(struct agg_session *, uint64_t);
 const char	*agg_session_version(const struct agg_session *);
 enum mux_recv	 agg_session_recv(struct agg *, struct agg_session *,
 		    json_object *msg, uint64_t stream);
+/* A 2026-07-28 subscriptions/listen it serves ends gracefully (its
+ * result comes as the stream's final); anything else is left alone. */
+void		 agg_session_finish(struct agg *, struct agg_session *);
 /* The client is gone: the sessions at the servers close (their requests
  * are cancelled there), queued outs are dropped, and s is freed. */
 void		 agg_session_close(struct agg *, struct agg_session *);

@@ -824,7 +824,7 @@ serve_agg_session_recv(void *arg, void *as, json_object *msg,
 static void
 serve_agg_session_finish(void *arg, void *as)
 {
-	/* No stateless session lives on here (agg.c refuses them). */
+	agg_session_finish(arg, as);
 }
 
 static void

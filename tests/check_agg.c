@@ -17,6 +17,7 @@
 #include "agg.h"
 #include "checktest.h"
 #include "jsonrpc.h"
+#include "modern.h"
 #include "mux.h"
 #include "rawjson.h"
 #include "testjson.h"
@@ -954,11 +955,37 @@ START_TEST(test_stateless)
 	agg_session_close(t.a, as);
 	t_clear(&t);
 
+	/* subscriptions/listen: one at each server, one acknowledgement of
+	 * what some server honours (beta's tools/listChanged), the servers'
+	 * notifications under the client's listen id, one end. */
 	as = agg_session_new(t.a, MUX_TRANSPORT_STATELESS, &t);
-	t_send(&t, as, 4, "{'jsonrpc':'2.0','id':4,'method':"
-	    "'subscriptions/listen','params':{" MODERN_META "}}");
-	ck_assert_int_eq(PI(t_final(&t, as, 4), "error.code"),
-	    JSONRPC_METHOD_NOT_FOUND);
+	t_send(&t, as, 4, "{'jsonrpc':'2.0','id':'L','method':"
+	    "'subscriptions/listen','params':{'notifications':{"
+	    "'toolsListChanged':true,'promptsListChanged':true}," MODERN_META
+	    "}}");
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert(!t.outs[0].final && t.outs[0].stream == 4);
+	ck_assert_str_eq(jsonrpc_method(t.outs[0].msg),
+	    "notifications/subscriptions/acknowledged");
+	ck_assert_str_eq(S(P(t.outs[0].msg, "params.notifications")),
+	    "{\"toolsListChanged\":true}");
+	ck_assert_str_eq(S(modern_subscription_id(jsonrpc_params(
+	    t.outs[0].msg))), "\"L\"");
+	t_clear(&t);
+	t_child_send(&t, 1, "{'jsonrpc':'2.0','method':"
+	    "'notifications/tools/list_changed'}");
+	ck_assert_uint_eq(t.n, 1);
+	ck_assert(!t.outs[0].final && t.outs[0].stream == 4);
+	ck_assert_str_eq(jsonrpc_method(t.outs[0].msg),
+	    "notifications/tools/list_changed");
+	ck_assert_str_eq(S(modern_subscription_id(jsonrpc_params(
+	    t.outs[0].msg))), "\"L\"");
+	t_clear(&t);
+	agg_session_finish(t.a, as);
+	t_pump(&t);
+	r = t_final(&t, as, 4);
+	ck_assert_str_eq(PS(r, "id"), "L");
+	ck_assert_str_eq(PS(r, "result.resultType"), "complete");
 	agg_session_close(t.a, as);
 	t_fini(&t);
 }

@@ -7,7 +7,8 @@
 // its call refused, and two clients at once (one on /mcp, one on the
 // legacy /sse) each sampled by its own call; resources under
 // mcpbridge+NAME: URIs, read, and a subscription's update; then a
-// 2026-07-28 client (discover, the list, calls, input_required).  Writes the merged tools/list
+// 2026-07-28 client (discover, the list, calls, input_required, a
+// listen).  Writes the merged tools/list
 // result to OUTFILE.  Prints "ok" or throws.
 import { writeFileSync } from 'node:fs';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHTTP }
@@ -48,7 +49,8 @@ function sampler(name) {
 
 // A 2026-07-28 client (the TypeScript SDK 2.x): discover, the merged list,
 // a call, and a tool that needs sampling: its input_required result comes
-// back, the SDK retries with the answer, and the retry finds its server.
+// back, the SDK retries with the answer, and the retry finds its server;
+// a listen hears a server's list change.
 async function modern() {
   const client = new ModernClient({ name: 'modern-client', version: '1.0.0' }, {
     capabilities: { sampling: {} },
@@ -74,6 +76,16 @@ async function modern() {
     arguments: { prompt: 'hi' } }), 'modern sampling');
   check(textOf(res) === 'LLM response: sampled by the modern client', 'modern sampling: ' + textOf(res));
   check(asked === 1, 'the modern client was asked once: ' + asked);
+
+  // A listen of /mcp hears every server's list changes.
+  const sub = await within(10000, client.listen({ toolsListChanged: true }), 'listen');
+  check(sub.honoredFilter.toolsListChanged === true, 'listen acknowledged');
+  const changed = new Promise((resolve) => {
+    client.setNotificationHandler('notifications/tools/list_changed', () => resolve());
+  });
+  await client.callTool({ name: 'fixture__notify_list_changed', arguments: { list: 'tools' } });
+  await within(5000, changed, 'tools/list_changed on the listen stream');
+  await sub.close();
   await client.close();
 }
 
