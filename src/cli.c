@@ -16,6 +16,7 @@
 
 #include <json-c/json.h>
 
+#include "agg.h"
 #include "cli.h"
 #include "cli_otel.h"
 #include "client.h"
@@ -115,6 +116,7 @@ enum {
 	OPT_ALLOW_TOOL,
 	OPT_DENY_TOOL,
 	OPT_WATCH,
+	OPT_TOOL_SEPARATOR,
 	OPT_OAUTH_ISSUER,
 	OPT_OAUTH_RESOURCE,
 	OPT_OAUTH_SCOPE,
@@ -195,6 +197,7 @@ static const struct option cli_serve_options[] = {
 	{ "allow-tool",		required_argument, NULL, OPT_ALLOW_TOOL },
 	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
 	{ "watch",		no_argument,	   NULL, OPT_WATCH },
+	{ "tool-separator",	required_argument, NULL, OPT_TOOL_SEPARATOR },
 	{ "oauth-issuer",	required_argument, NULL, OPT_OAUTH_ISSUER },
 	{ "oauth-resource",	required_argument, NULL, OPT_OAUTH_RESOURCE },
 	{ "oauth-scope",	required_argument, NULL, OPT_OAUTH_SCOPE },
@@ -321,6 +324,7 @@ config_free(struct config *c)
 	free((char *)c->serve.http.tls_key);
 	free((char *)c->serve.http.metrics_listen);
 	free((char *)c->serve.instance_id);
+	free((char *)c->serve.tool_separator);
 	xfreev(c->serve.oauth_issuers);
 	free((char *)c->serve.oauth_resource);
 	xfreev(c->serve.oauth_scopes);
@@ -1753,6 +1757,15 @@ cli_conf_option(struct config *c, int ch, const char *arg, char **err)
 	case OPT_WATCH:
 		c->watch = 1;
 		return 1;
+	case OPT_TOOL_SEPARATOR:
+		if (!agg_separator_valid(arg)) {
+			xasprintf(err, "--tool-separator wants 1 to %d letters, "
+			    "digits, '_', '.' or '-', not '%s'",
+			    AGG_SEPARATOR_MAX, arg);
+			return -1;
+		}
+		cli_set(&c->serve.tool_separator, xstrdup(arg));
+		return 1;
 	case OPT_ALLOW_TOOL:
 	case OPT_DENY_TOOL:
 		if (toolfilter_pattern_check(arg, err) == -1) {
@@ -2059,6 +2072,7 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 	struct conffile		*cf = c->conf;
 	struct config		*sc;
 	char			*why = NULL;
+	const char		*sep;
 	size_t			 i;
 
 	if (res != CLI_OK) {
@@ -2100,6 +2114,15 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 			conffile_error(cf, cf->servers[i].path, "a remote "
 			    "server (\"url\"): this version serves local ones "
 			    "(--check validates it)");
+	/* The aggregated /mcp splits a name at the first separator: no
+	 * server's name may hold it. */
+	sep = c->serve.tool_separator != NULL ? c->serve.tool_separator :
+	    AGG_DEFAULT_SEPARATOR;
+	for (i = 0; cf->nservers > 1 && i < cf->nservers; i++)
+		if (strstr(cf->servers[i].name, sep) != NULL)
+			conffile_error(cf, cf->servers[i].path, "the name "
+			    "holds the tool separator '%s' (--tool-separator)",
+			    sep);
 	if (cf->nerrors > 0)
 		return cli_conf_failed(c, err);
 	if (c->watch && cf->nservers < 2) {
@@ -2359,6 +2382,8 @@ static const char cli_usage_serve[] =
 "                           access log)\n"
 "  --instance-id NAME       start session ids with NAME and a dot, for a\n"
 "                           load balancer to route on (scaling out)\n"
+"  --tool-separator SEP     between a server's name and its tools' on the\n"
+"                           aggregated /mcp of several (default __)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
 "\n"
 CLI_USAGE_OTEL("the child")

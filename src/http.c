@@ -189,7 +189,10 @@ struct http_req {
  */
 struct http_ep {
 	char				*name;	/* NULL: the unnamed one */
+	/* NULL for the aggregated one, which has ops of its own */
 	struct mux			*mux;
+	const struct http_ep_ops	*ops;
+	void				*arg;	/* the ops' */
 	http_pump_cb			 pump;
 	void				*pump_arg;
 	char				*mcp_path;
@@ -358,6 +361,87 @@ http_note_method(struct http *h, json_object *msg)
 	if (first != NULL && (method = jsonrpc_method(first)) != NULL)
 		http_conn_note(h->cur, NULL, method, NULL);
 }
+
+/* The endpoint of a session. */
+static struct http_ep *
+http_sess_ep(const struct session *sess)
+{
+	return sess->route;
+}
+
+/* A mux endpoint's ops: mux.h's calls. */
+static void *
+http_mux_session_new(void *arg, enum mux_transport t, void *data)
+{
+	return mux_session_new(arg, t, data);
+}
+
+static void
+http_mux_set_principal(void *ms, uint64_t principal)
+{
+	mux_session_set_principal(ms, principal);
+}
+
+static enum mux_recv
+http_mux_session_recv(void *arg, void *ms, json_object *msg, uint64_t stream)
+{
+	return mux_session_recv(arg, ms, msg, stream);
+}
+
+static void
+http_mux_session_finish(void *arg, void *ms)
+{
+	mux_session_finish(arg, ms);
+}
+
+static void
+http_mux_session_close(void *arg, void *ms)
+{
+	mux_session_close(arg, ms);
+}
+
+static const char *
+http_mux_session_version(const void *ms)
+{
+	return mux_session_version(ms);
+}
+
+static int
+http_mux_ready(const void *arg)
+{
+	return mux_ready(arg);
+}
+
+static int
+http_mux_tool_named(const void *arg, const char *tool)
+{
+	return mux_tool_named(arg, tool);
+}
+
+static json_object *
+http_mux_tool_headers(const void *arg, const char *tool)
+{
+	return mux_tool_headers(arg, tool);
+}
+
+static void
+http_mux_fail_all(void *arg, const char *why)
+{
+	mux_fail_all(arg, why);
+}
+
+static const struct http_ep_ops http_mux_ops = {
+	http_mux_session_new,
+	http_mux_set_principal,
+	http_mux_session_recv,
+	http_mux_session_finish,
+	http_mux_session_close,
+	http_mux_session_version,
+	http_mux_ready,
+	http_mux_tool_named,
+	http_mux_tool_headers,
+	http_mux_fail_all,
+};
 
 /* After a call into ep's mux: its outs are drained (serve's pump). */
 static void
@@ -799,7 +883,7 @@ http_reap_cb(evutil_socket_t fd, short ev, void *arg)
 	while ((sess = sessions_first_dead(h->sessions)) != NULL) {
 		if (sess->ms != NULL) {
 			ep = sess->route;
-			mux_session_close(ep->mux, sess->ms);
+			ep->ops->session_close(ep->arg, sess->ms);
 			sess->ms = NULL;
 			http_ep_pump(h, ep);
 		}
@@ -862,8 +946,8 @@ http_session_end(struct http *h, struct session *sess, const char *why)
 
 	/* A subscriptions/listen stream gets its graceful end first. */
 	if (sess->kind == SESSION_STATELESS && sess->ms != NULL && !sess->dead) {
-		mux_session_finish(((struct http_ep *)sess->route)->mux,
-		    sess->ms);
+		http_sess_ep(sess)->ops->session_finish(
+		    http_sess_ep(sess)->arg, sess->ms);
 		http_ep_pump(h, sess->route);
 	}
 	for (st = TAILQ_FIRST(&sess->streams); st != NULL; st = next) {
@@ -892,7 +976,7 @@ http_session_update(struct session *sess)
 
 	if (sess->kind != SESSION_STREAMABLE || sess->ms == NULL)
 		return;
-	v = mux_session_version(sess->ms);
+	v = http_sess_ep(sess)->ops->session_version(sess->ms);
 	sess->priming = v != NULL &&
 	    jsonrpc_version_cmp(v, MCP_VERSION_2025_11_25) >= 0;
 	sess->retry_ms = HTTP_RETRY_MS;
@@ -1143,7 +1227,7 @@ http_batch_ok(struct http *h, struct http_req *req,
 
 	if (!json_object_is_type(msg, json_type_array))
 		return 1;
-	version = mux_session_version(sess->ms);
+	version = http_sess_ep(sess)->ops->session_version(sess->ms);
 	if (version == NULL ||
 	    jsonrpc_version_cmp(version, MCP_VERSION_2025_06_18) < 0)
 		return 1;
@@ -1220,7 +1304,7 @@ http_metrics_tool(const struct http_ep *ep, json_object *msg)
 	/* A NUL in it would make "crash\u0000 ok" count as "crash". */
 	if (name == NULL || strlen(name) !=
 	    (size_t)json_object_get_string_len(v) ||
-	    !mux_tool_named(ep->mux, name))
+	    !ep->ops->tool_named(ep->arg, name))
 		return METRICS_MCP_TOOL_OTHER;
 	return metrics_mcp_tool(name);
 }
@@ -1262,6 +1346,9 @@ http_trace_start(struct http *h, struct session *sess, json_object *msg)
 	info.version = h->hdr.version;
 	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
 	info.route = ((const struct http_ep *)sess->route)->pump_arg;
+	/* The aggregated endpoint's sessions are no mux's. */
+	if (((const struct http_ep *)sess->route)->mux == NULL)
+		return;
 	h->trace(h->trace_arg, sess->ms, msg, &info);
 }
 
@@ -1353,7 +1440,7 @@ http_check_params(struct http *h, struct http_req *req,
 	if (strcmp(jsonrpc_method(msg), "tools/call") != 0 ||
 	    !json_object_object_get_ex(jsonrpc_params(msg), "name", &name) ||
 	    !json_object_is_type(name, json_type_string) ||
-	    (spec = mux_tool_headers(h->ep->mux,
+	    (spec = h->ep->ops->tool_headers(h->ep->arg,
 	    json_object_get_string(name))) ==
 	    NULL)
 		return NULL;
@@ -1442,8 +1529,9 @@ http_stateless_post(struct http *h, struct http_req *req,
 	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
 	sess->route = h->ep;
-	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_STATELESS, sess);
-	mux_session_set_principal(sess->ms, h->owner);
+	sess->ms = h->ep->ops->session_new(h->ep->arg,
+	    MUX_TRANSPORT_STATELESS, sess);
+	h->ep->ops->set_principal(sess->ms, h->owner);
 
 	st = stream_new(sess);
 	st->in_handler = 1;
@@ -1452,7 +1540,7 @@ http_stateless_post(struct http *h, struct http_req *req,
 	if (!listen)
 		http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
-	r = mux_session_recv(h->ep->mux, sess->ms, msg, st->no);
+	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
 	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY) {
@@ -1532,9 +1620,9 @@ http_mcp_post(struct http *h, struct http_req *req)
 		session_set_claims(sess, h->claims);
 		sess->active_ms = clock_ms();
 		sess->route = h->ep;
-		sess->ms = mux_session_new(h->ep->mux,
+		sess->ms = h->ep->ops->session_new(h->ep->arg,
 		    MUX_TRANSPORT_STREAMABLE, sess);
-		mux_session_set_principal(sess->ms, h->owner);
+		h->ep->ops->set_principal(sess->ms, h->owner);
 		http_ep_pump(h, h->ep);
 		created = 1;
 		metrics.sessions_created[METRICS_STREAMABLE]++;
@@ -1553,7 +1641,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
-	r = mux_session_recv(h->ep->mux, sess->ms, msg, st->no);
+	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
 	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
 	if (r != MUX_RECV_REPLY)
@@ -1742,8 +1830,9 @@ http_sse(struct http *h, struct http_req *req)
 	session_set_claims(sess, h->claims);
 	sess->active_ms = clock_ms();
 	sess->route = h->ep;
-	sess->ms = mux_session_new(h->ep->mux, MUX_TRANSPORT_SSE, sess);
-	mux_session_set_principal(sess->ms, h->owner);
+	sess->ms = h->ep->ops->session_new(h->ep->arg, MUX_TRANSPORT_SSE,
+	    sess);
+	h->ep->ops->set_principal(sess->ms, h->owner);
 	metrics.sessions_created[METRICS_SSE]++;
 	http_note_session(h, sess);
 	http_ep_pump(h, h->ep);
@@ -1855,7 +1944,7 @@ http_message(struct http *h, struct http_req *req)
 	no = st->no;
 	http_request_start(h, sess, st, msg);
 	sess->capture_stream = no;
-	r = mux_session_recv(h->ep->mux, sess->ms, msg, no);
+	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, no);
 	http_ep_pump(h, h->ep);
 	sess->capture_stream = 0;
 	st->in_handler = 0;
@@ -1912,7 +2001,7 @@ http_all_ready(struct http *h)
 	for (i = 0; i < h->neps; i++) {
 		if (h->eps[i]->dead || h->eps[i]->draining)
 			continue;
-		if (!mux_ready(h->eps[i]->mux))
+		if (!h->eps[i]->ops->ready(h->eps[i]->arg))
 			return 0;
 		n++;
 	}
@@ -1932,7 +2021,7 @@ http_probe_ep(struct http *h, struct http_req *req, int ready,
 	}
 	if (!ready)
 		http_reply(req, 200, "OK", "text/plain", "ok\n");
-	else if ((ready == 2 ? mux_ready(ep->mux) : http_all_ready(h)) &&
+	else if ((ready == 2 ? ep->ops->ready(ep->arg) : http_all_ready(h)) &&
 	    !h->draining && (h->oauth == NULL ||
 	    jwks_ready(http_auth_oauth(h->oauth)->jwks)))
 		http_reply(req, 200, "OK", "text/plain", "ready\n");
@@ -2659,7 +2748,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	 * on one mux, counted once. */
 	for (i = 0; i < h->neps; i++) {
 		if ((i > 0 && h->eps[i]->mux == h->eps[0]->mux) ||
-		    h->eps[i]->dead)
+		    h->eps[i]->dead || h->eps[i]->mux == NULL)
 			continue;
 		mux_stats(h->eps[i]->mux, &ms);
 		g->in_flight += ms.in_flight;
@@ -2722,7 +2811,8 @@ http_status_servers(struct http *h, struct status_page *p)
 
 	for (i = 0; i < h->neps; i++) {
 		ep = h->eps[i];
-		if (ep->dead || ep->draining)
+		/* The aggregated endpoint: its servers are listed. */
+		if (ep->dead || ep->draining || ep->mux == NULL)
 			continue;
 		for (j = 0; j < i; j++)
 			if (h->eps[j]->mux == ep->mux && !h->eps[j]->dead &&
@@ -3107,14 +3197,20 @@ http_session_msg(struct http *h, json_object *msg)
 void
 http_deliver(struct http *h, struct mux_out *out)
 {
-	struct session		*sess;
+	http_deliver_data(h, out->session == NULL ? NULL :
+	    mux_session_data(out->session), out);
+}
+
+void
+http_deliver_data(struct http *h, void *data, struct mux_out *out)
+{
+	struct session		*sess = data;
 	struct stream		*st;
 	struct session_entry	*e;
 	struct session_msg	*m = NULL;
 	const char		*text;
 	size_t			 len;
 
-	sess = out->session == NULL ? NULL : mux_session_data(out->session);
 	if (out->kind == MUX_OUT_SESSION_END) {
 		if (sess != NULL && !h->freeing)
 			http_session_end(h, sess, "ended by the upstream");
@@ -3450,7 +3546,7 @@ http_ep_drain_check(struct http *h, struct http_ep *ep, uint64_t now)
 		    sess = TAILQ_NEXT(sess, entry))
 			if (sess->route == ep)
 				http_session_refuse_held(sess);
-		mux_fail_all(ep->mux, "Server removed: no answer within "
+		ep->ops->fail_all(ep->arg, "Server removed: no answer within "
 		    "--drain-timeout");
 		http_ep_pump(h, ep);
 	}
@@ -3523,7 +3619,8 @@ http_sweep_cb(evutil_socket_t fd, short ev, void *arg)
 			    sess = TAILQ_NEXT(sess, entry))
 				http_session_refuse_held(sess);
 			for (i = 0; i < h->neps; i++)
-				mux_fail_all(h->eps[i]->mux, "Server shutting "
+				h->eps[i]->ops->fail_all(h->eps[i]->arg,
+				    "Server shutting "
 				    "down: no answer within --drain-timeout");
 			http_pump(h);
 		} else
@@ -3546,13 +3643,23 @@ void
 http_add_endpoint(struct http *h, const char *name, struct mux *mux,
     http_pump_cb pump, void *pump_arg)
 {
+	http_add_endpoint_ops(h, name, &http_mux_ops, mux, pump, pump_arg);
+	h->eps[h->neps - 1]->mux = mux;
+}
+
+void
+http_add_endpoint_ops(struct http *h, const char *name,
+    const struct http_ep_ops *ops, void *arg, http_pump_cb pump,
+    void *pump_arg)
+{
 	const struct http_config	*cfg = h->cfg;
 	struct http_ep			*ep;
 	char				*prefix;
 
 	ep = xcalloc(1, sizeof *ep);
 	ep->name = name != NULL ? xstrdup(name) : NULL;
-	ep->mux = mux;
+	ep->ops = ops;
+	ep->arg = arg;
 	ep->pump = pump;
 	ep->pump_arg = pump_arg;
 	if (name != NULL)
@@ -3801,14 +3908,16 @@ http_free(struct http *h)
 	/* The muxes outlive us: let them forget every session. */
 	while ((sess = sessions_first(h->sessions)) != NULL) {
 		if (sess->ms != NULL)
-			mux_session_close(((struct http_ep *)sess->route)->mux,
+			http_sess_ep(sess)->ops->session_close(
+			    http_sess_ep(sess)->arg,
 			    sess->ms);
 		sess->ms = NULL;
 		session_free(sess);
 	}
 	while ((sess = sessions_first_dead(h->sessions)) != NULL) {
 		if (sess->ms != NULL)
-			mux_session_close(((struct http_ep *)sess->route)->mux,
+			http_sess_ep(sess)->ops->session_close(
+			    http_sess_ep(sess)->arg,
 			    sess->ms);
 		sess->ms = NULL;
 		session_free(sess);

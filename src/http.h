@@ -18,6 +18,8 @@
 
 #include <json-c/json.h>
 
+#include "mux.h"
+
 struct event_base;
 struct http_oauth;
 struct metrics_gauges;
@@ -100,6 +102,33 @@ void		 http_add_endpoint(struct http *, const char *name,
 void		 http_endpoint_scopes(struct http *, const char *name,
 		    const char *const *scopes, size_t n);
 /*
+ * What http asks of an endpoint's sessions: the mux's calls for a mux
+ * endpoint (http_add_endpoint), the aggregator's for the aggregated one
+ * (serve.c's).  A session is the endpoint's own pointer (session->ms);
+ * the calls are those of mux.h of the same names.
+ */
+struct http_ep_ops {
+	void		*(*session_new)(void *arg, enum mux_transport,
+			    void *data);
+	void		 (*set_principal)(void *session, uint64_t);
+	enum mux_recv	 (*session_recv)(void *arg, void *session,
+			    json_object *, uint64_t stream);
+	void		 (*session_finish)(void *arg, void *session);
+	void		 (*session_close)(void *arg, void *session);
+	const char	*(*session_version)(const void *session);
+	int		 (*ready)(const void *arg);
+	/* a tools/list answer named the tool */
+	int		 (*tool_named)(const void *arg, const char *);
+	/* its x-mcp-header annotations, or NULL */
+	json_object	*(*tool_headers)(const void *arg, const char *);
+	void		 (*fail_all)(void *arg, const char *why);
+};
+/* As http_add_endpoint, with ops and their arg for a mux (the endpoint
+ * has no mux of its own: /metrics and /status count its servers'). */
+void		 http_add_endpoint_ops(struct http *, const char *name,
+		    const struct http_ep_ops *, void *arg, http_pump_cb,
+		    void *pump_arg);
+/*
  * A reload removed (or changed) the server NAME: its endpoint drains.  No
  * new session starts on it (its paths answer 404, or reach a new endpoint
  * of the same name) and its sessions' new requests get 503, while their
@@ -158,6 +187,9 @@ void		 http_set_token_seen(struct http *,
 		    void (*fn)(void *, const char *, size_t), void *arg);
 /* Takes a MUX_OUT_SESSION (consuming out->msg) or MUX_OUT_SESSION_END. */
 void		 http_deliver(struct http *, struct mux_out *);
+/* The same for an endpoint without a mux: data is the session's data
+ * (out->session is not looked at). */
+void		 http_deliver_data(struct http *, void *data, struct mux_out *);
 /* The pump drained the mux: let go of the last message delivered (kept
  * so that the outs of a broadcast share its text). */
 void		 http_delivered(struct http *);

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 #include <json-c/json.h>
 
+#include "agg.h"
 #include "clock.h"
 #include "conffile.h"
 #include "curl_event.h"
@@ -93,6 +94,7 @@ struct serve_server {
 	json_object		*capabilities;
 	const char		*fingerprint;	/* serve_named's */
 	int			 removed;	/* by a reload: stopping */
+	size_t			 agg_index;	/* its number in s->agg */
 	struct serve_trace_server spans;	/* its side of s->spans */
 	/* /status: its children's exits and failures, the last few */
 	struct status_ring	 errors;
@@ -142,6 +144,11 @@ struct serve {
 	char			*document;
 	struct serve_trace	*spans;		/* NULL: no OpenTelemetry */
 	uint64_t		 drain_start_ms;
+	/* Several servers: /mcp aggregates them (agg.h); NULL with one.
+	 * Its sessions at the servers' muxes are the agg's: their outs go
+	 * to it, and what it has for its clients to http. */
+	struct agg		*agg;
+	int			 agg_pumping;
 };
 
 static void	serve_pump(void *);
@@ -667,19 +674,20 @@ serve_arm_wake(struct serve *s)
  * closes a session, say) return at once: the outer loop picks up what
  * they queued.
  */
-static void
-serve_pump(void *arg)
+static size_t
+serve_pump_mux(struct serve_server *srv)
 {
-	struct serve_server	*srv = arg;
 	struct serve		*s = srv->serve;
 	struct serve_child	*child;
 	struct mux_out		 out;
 	char			 label[SERVE_LABEL_MAX];
+	size_t			 n = 0;
 
 	if (srv->pumping)
-		return;
+		return 0;
 	srv->pumping = 1;
 	while (mux_next(srv->mux, &out)) {
+		n++;
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
 			child = serve_find_child(srv, out.session, out.child);
@@ -708,6 +716,8 @@ serve_pump(void *arg)
 				trace_msg(s->trace, TRACE_CLIENT_OUT,
 				    serve_trace_label(srv, out.session, label),
 				    out.msg);
+			if (s->agg != NULL && agg_server_out(s->agg, &out))
+				break;	/* an aggregated session's */
 			if (s->http != NULL)
 				http_deliver(s->http, &out);
 			else if (out.msg != NULL)
@@ -727,7 +737,144 @@ serve_pump(void *arg)
 		http_delivered(s->http);
 	srv->pumping = 0;
 	serve_arm_wake(s);
+	return n;
 }
+
+/*
+ * The aggregated endpoint's pump: its calls into a server's mux queue
+ * outs there, and what a mux gives it may call into another, so every
+ * mux and the agg are drained in turn until all are quiet.  Re-entrant
+ * calls return at once (the outer loop goes on).
+ */
+static void
+serve_pump_agg(struct serve *s)
+{
+	struct agg_out	 ao;
+	struct mux_out	 out;
+	size_t		 i, n;
+
+	if (s->agg == NULL || s->agg_pumping)
+		return;
+	s->agg_pumping = 1;
+	do {
+		n = 0;
+		for (i = 0; i < s->nservers; i++)
+			n += serve_pump_mux(s->servers[i]);
+		for (i = 0; i < s->ngone; i++)
+			n += serve_pump_mux(s->gone[i]);
+		while (agg_next(s->agg, &ao)) {
+			n++;
+			memset(&out, 0, sizeof out);
+			out.kind = ao.kind;
+			out.stream = ao.stream;
+			out.final = ao.final;
+			out.msg = ao.msg;
+			if (out.msg != NULL)
+				trace_msg(s->trace, TRACE_CLIENT_OUT, NULL,
+				    out.msg);
+			if (s->http != NULL)
+				http_deliver_data(s->http, ao.data, &out);
+			else
+				json_object_put(out.msg);
+		}
+	} while (n > 0);
+	if (s->http != NULL)
+		http_delivered(s->http);
+	s->agg_pumping = 0;
+}
+
+/* Drains a server's multiplexer (and, with several servers, the
+ * aggregated endpoint's sessions, which may be waiting for it). */
+static void
+serve_pump(void *arg)
+{
+	struct serve_server	*srv = arg;
+
+	serve_pump_mux(srv);
+	serve_pump_agg(srv->serve);
+}
+
+/* The aggregated endpoint's pump (http's), its arg the serve. */
+static void
+serve_agg_pump(void *arg)
+{
+	serve_pump_agg(arg);
+}
+
+/* The aggregated endpoint's ops: agg.h's calls. */
+static void *
+serve_agg_session_new(void *arg, enum mux_transport t, void *data)
+{
+	return agg_session_new(arg, t, data);
+}
+
+static void
+serve_agg_set_principal(void *as, uint64_t principal)
+{
+	agg_session_set_principal(as, principal);
+}
+
+static enum mux_recv
+serve_agg_session_recv(void *arg, void *as, json_object *msg,
+    uint64_t stream)
+{
+	return agg_session_recv(arg, as, msg, stream);
+}
+
+static void
+serve_agg_session_finish(void *arg, void *as)
+{
+	agg_session_finish(arg, as);
+}
+
+static void
+serve_agg_session_close(void *arg, void *as)
+{
+	agg_session_close(arg, as);
+}
+
+static const char *
+serve_agg_session_version(const void *as)
+{
+	return agg_session_version(as);
+}
+
+static int
+serve_agg_ready(const void *arg)
+{
+	return agg_ready(arg);
+}
+
+static int
+serve_agg_tool_named(const void *arg, const char *tool)
+{
+	return agg_tool_named(arg, tool);
+}
+
+static json_object *
+serve_agg_tool_headers(const void *arg, const char *tool)
+{
+	return agg_tool_headers(arg, tool);
+}
+
+static void
+serve_agg_fail_all(void *arg, const char *why)
+{
+	agg_fail_all(arg, why);
+}
+
+static const struct http_ep_ops serve_agg_ops = {
+	serve_agg_session_new,
+	serve_agg_set_principal,
+	serve_agg_session_recv,
+	serve_agg_session_finish,
+	serve_agg_session_close,
+	serve_agg_session_version,
+	serve_agg_ready,
+	serve_agg_tool_named,
+	serve_agg_tool_headers,
+	serve_agg_fail_all,
+};
 
 static void
 serve_tick(evutil_socket_t fd, short ev, void *arg)
@@ -1068,6 +1215,8 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
 	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
 	serve_endpoint_scopes(s, nm);
+	if (s->agg != NULL)
+		srv->agg_index = agg_add_server(s->agg, nm->name, srv->mux);
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
 	if (serve_server_start(srv) == -1) {
@@ -1100,6 +1249,8 @@ serve_server_remove(struct serve *s, size_t i, const char *why)
 	struct serve_server	*srv = s->servers[i];
 
 	srv->removed = 1;
+	if (s->agg != NULL)
+		agg_remove_server(s->agg, srv->agg_index);
 	if (http_remove_endpoint(s->http, srv->route, why,
 	    s->cfg->drain_timeout_ms, serve_server_drained, srv) == -1)
 		serve_server_stop_children(srv);
@@ -1569,6 +1720,7 @@ serve_run_servers(const struct serve_config *cfg,
 {
 	struct serve		 s;
 	struct timeval		 tv = { 0, SERVE_TICK_MS * 1000 };
+	struct agg_config	 ac;
 	struct event_config	*ec;
 	size_t			 i;
 
@@ -1628,6 +1780,19 @@ serve_run_servers(const struct serve_config *cfg,
 		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
 		    serve_pump, s.servers[i]);
 		serve_endpoint_scopes(&s, &named[i]);
+	}
+	if (s.named) {
+		/* /mcp, /sse and /message: all of them at once. */
+		memset(&ac, 0, sizeof ac);
+		ac.separator = cfg->tool_separator;
+		ac.name = PACKAGE_NAME;
+		ac.version = PACKAGE_VERSION;
+		s.agg = agg_new(&ac);
+		for (i = 0; i < s.nservers; i++)
+			s.servers[i]->agg_index = agg_add_server(s.agg,
+			    named[i].name, s.servers[i]->mux);
+		http_add_endpoint_ops(s.http, NULL, &serve_agg_ops, s.agg,
+		    serve_agg_pump, &s);
 	}
 	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
@@ -1697,6 +1862,9 @@ out:
 	if (s.http != NULL)
 		http_free(s.http);
 	s.http = NULL;
+	/* After http (which closes its sessions), before the muxes. */
+	agg_free(s.agg);
+	s.agg = NULL;
 	serve_oauth_free(&s);
 	for (i = 0; i < s.nservers; i++) {
 		serve_server_free(s.servers[i]);

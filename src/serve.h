@@ -47,6 +47,8 @@ struct serve_config {
 	uint64_t		 probe_timeout_ms;
 	uint64_t		 serve_request_timeout_ms; /* 0: none */
 	const char		*instance_id;	/* session id prefix, or NULL */
+	/* --tool-separator: the aggregated /mcp's, NULL: the default */
+	const char		*tool_separator;
 	/* --watch: this --config file, reloaded when it changes (several
 	 * servers); NULL: not watched */
 	const char		*watch;

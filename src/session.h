@@ -140,7 +140,8 @@ struct session {
 	char			 id[SESSION_ID_MAX + 1];
 	const char		*hex;		/* id's random part, for logs */
 	enum session_kind	 kind;
-	struct mux_session	*ms;		/* set by the caller */
+	void			*ms;		/* set by the caller: its
+						   endpoint's session */
 	void			*route;		/* the caller's: its endpoint */
 	int			 dead;		/* unlinked, waiting to be freed */
 	int			 priming;	/* prime SSE streams, send retry */

@@ -999,6 +999,58 @@ START_TEST(test_config_restart_keys)
 }
 END_TEST
 
+/* The aggregated /mcp's separator: a setting of the whole bridge; no
+ * server's name may hold it, as its calls are split at the first. */
+START_TEST(test_config_tool_separator)
+{
+	struct config	c;
+	char		*err;
+
+	conf_write("{'mcpServers': {'a__b': {'command': 'one'}, 'c': "
+	    "{'command': 'two'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.a__b: the name holds "
+	    "the tool separator '__' (--tool-separator)\n"));
+	free(err);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--tool-separator", ".", NULL), CLI_OK);
+	ck_assert_str_eq(c.serve.tool_separator, ".");
+	config_free(&c);
+
+	conf_write("{'mcpServers': {'a.b': {'command': 'one'}, 'c': "
+	    "{'command': 'two'}}, 'mcpbridge': {'tool-separator': '.'}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.a.b: the name holds "
+	    "the tool separator '.' (--tool-separator)\n"));
+	free(err);
+	config_free(&c);
+	/* The command line wins. */
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--tool-separator", "__", NULL), CLI_OK);
+	config_free(&c);
+
+	/* A server's own object cannot set it. */
+	conf_write("{'mcpServers': {'a': {'command': 'one', 'mcpbridge': "
+	    "{'tool-separator': '-'}}, 'c': {'command': 'two'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, "mcpServers.a.mcpbridge."
+	    "tool-separator: "));
+	free(err);
+	config_free(&c);
+
+	ck_assert_int_eq(parse(&c, &err, "serve", "--tool-separator", "a/b",
+	    "--", "cmd", NULL), CLI_ERROR);
+	ck_assert_str_eq(err, "--tool-separator wants 1 to 8 letters, "
+	    "digits, '_', '.' or '-', not 'a/b'");
+	free(err);
+	config_free(&c);
+}
+END_TEST
+
 /* The pool, the turns and the claims-to-env are a server's own; the
  * OAuth resource server and OpenTelemetry the bridge's. */
 START_TEST(test_config_per_server_main)
@@ -1214,6 +1266,7 @@ check_suite(void)
 	tcase_add_test(tc, test_config_settings_only);
 	tcase_add_test(tc, test_config_errors);
 	tcase_add_test(tc, test_config_several);
+	tcase_add_test(tc, test_config_tool_separator);
 	tcase_add_test(tc, test_tool_options);
 	tcase_add_test(tc, test_config_per_server_main);
 	tcase_add_test(tc, test_config_servers_prefix);

@@ -7,12 +7,15 @@
 # mode (--deny-tool); --check says a file is valid (exit 0) or lists its
 # errors with their JSON paths (exit 78).  Several servers: each on
 # /servers/NAME/mcp and /servers/NAME/sse (+ /message) with its own
-# settings, a session found on its own server's routes only, /metrics per
+# settings, a session found on its own server's routes only, /mcp
+# aggregating them (prefixed tools, a server down left out), /metrics per
 # server, --trace labels naming the server, and neither a server whose
 # child is gone for good nor one whose child dies in a loop disturbs the
 # others (/readyz says 503 while one is down).  SIGHUP: a removed server's
 # routes and sessions go, an added one serves, a changed one restarts, an
-# unchanged one's session goes on, a file with an error changes nothing;
+# unchanged one's session goes on (on /mcp too, which follows: the added
+# one listed, the removed one's tools unknown), a file with an error
+# changes nothing;
 # a removed server's call in flight is answered (503 for a new one, 404
 # for a new session), and a server added with a larger
 # --max-message-size gets its large answers through.  Exit 0 pass, 1
@@ -197,18 +200,31 @@ def test_several(b):
     # A session is found on its own server's routes only.
     status, _ = named_rpc(b, "two", sid1, v1, 4, "tools/list")
     check(status == 404, "one's session on two: %d" % status)
-    # With several servers, /mcp is no endpoint (yet).
-    # The 404 says where the servers are.
-    r = post(b, rpc(1, "ping"))
-    body = r.body()
+    # With several servers, /mcp aggregates them: one's and two's tools
+    # under their names (each with its own filter; two's isolated child
+    # started for the aggregated session), loop's (never up) left out,
+    # and a call of one of loop's refused with an error naming it.
+    asid, av = initialize(b)
+    r = post(b, rpc(2, "tools/list"), asid, av)
+    check(r.status == 200, "/mcp tools/list: %d" % r.status)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
     r.close()
-    check(r.status == 404 and b"/servers/" in body and b"/mcp" in body,
-          "/mcp: %d %r" % (r.status, body))
-    r = Response(b, "GET", "/sse", {"Accept": "text/event-stream"})
-    body = r.body()
-    r.close()
-    check(r.status == 404 and b"/servers/NAME/mcp" in body,
-          "/sse: %d %r" % (r.status, body))
+    check(sorted(n for n in names if n.startswith("one__")) ==
+          ["one__echo", "one__exit"], "/mcp: one's tools: %r" % names)
+    check("two__test_simple_text" in names and "two__echo" not in names,
+          "/mcp: two's tools: %r" % names)
+    check(all(n.startswith(("one__", "two__")) for n in names),
+          "/mcp: only one's and two's: %r" % names)
+    status, answer = call(b, asid, av, 3, "one__echo", {"message": "agg"})
+    check(status == 200 and "agg" in text_of(answer),
+          "/mcp one__echo: %d %r" % (status, answer))
+    status, answer = call(b, asid, av, 4, "loop__echo")
+    check(status == 200 and answer.get("error", {}).get("message") ==
+          "Server loop is not available",
+          "/mcp loop__echo: %d %r" % (status, answer))
+    status, answer = call(b, asid, av, 5, "two__echo", {"message": "x"})
+    check(status == 200 and "echo" in json.dumps(answer.get("error", {})),
+          "/mcp two__echo refused: %d %r" % (status, answer))
 
     # The legacy transport on a named route: the endpoint event names
     # that server's /message.
@@ -385,11 +401,25 @@ def test_reload(b):
     servers_ready(b, ("a", "b"))
     sid_b, vb = named_session(b, "b")
     sid_a, va = named_session(b, "a")
+    # The aggregated /mcp: a session that has used a and b.
+    sid_g, vg = initialize(b)
+    for id, tool in ((2, "a__echo"), (3, "b__echo")):
+        status, answer = call(b, sid_g, vg, id, tool, {"message": "m"})
+        check(status == 200 and "result" in answer,
+              "/mcp %s before the reload: %d %r" % (tool, status, answer))
 
     # a goes, c comes, b is unchanged: b's session goes on.
     write_reload({"b": {}, "c": {}})
     sighup(b, "SIGHUP: servers reloaded: 1 added, 1 removed, 0 restarted, "
               "1 unchanged")
+    # On /mcp too: b's calls go on, a is unknown, c is listed.
+    status, answer = call(b, sid_g, vg, 4, "b__echo", {"message": "still"})
+    check(status == 200 and "still" in text_of(answer),
+          "/mcp b__echo after the reload: %d %r" % (status, answer))
+    status, answer = call(b, sid_g, vg, 5, "a__echo", {"message": "m"})
+    check(status == 200 and answer.get("error", {}).get("message") ==
+          "Unknown tool: a__echo", "/mcp a__echo after its removal: %r" %
+          answer)
     _, a = named_rpc(b, "b", sid_b, vb, 2, "tools/call",
                      {"name": "echo", "arguments": {"message": "still"}})
     check("result" in a, "b after the reload: %r" % a)
@@ -400,6 +430,12 @@ def test_reload(b):
     r.close()
     servers_ready(b, ("b", "c"))
     sid_c, vc = named_session(b, "c")
+    r = post(b, rpc(6, "tools/list"), sid_g, vg)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
+    r.close()
+    check("c__echo" in names and "b__echo" in names and
+          not any(n.startswith("a__") for n in names),
+          "/mcp tools/list after the reload: %r" % names)
 
     # c's settings change: c restarts (its session ends), b stays.
     write_reload({"b": {}, "c": {"deny-tool": "echo"}})
@@ -415,6 +451,11 @@ def test_reload(b):
     _, a = named_rpc(b, "b", sid_b, vb, 3, "tools/list")
     check("echo" in tool_names(a), "b after c's restart: %r" %
           tool_names(a))
+    r = post(b, rpc(7, "tools/list"), sid_g, vg)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
+    r.close()
+    check("c__echo" not in names and "b__echo" in names,
+          "/mcp tools/list after c's restart: %r" % names)
 
     # A file with an error changes nothing and says why.
     with open(RELOAD, "w") as f:
