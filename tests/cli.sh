@@ -94,7 +94,7 @@ chmod +x "$tmp/child.sh"
     >/dev/null 2>"$tmp/log" &
 pid=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q "hello from the child" "$tmp/log"; do
+while [ $i -lt 100 ] && ! grep -qs "hello from the child" "$tmp/log"; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -118,16 +118,22 @@ printf 'caf\303\251 ok\n' >&2
 exec cat
 EOS
 chmod +x "$tmp/child-bytes.sh"
+# A log file of its own: the shell creates it only when the bridge's fork
+# runs, and $tmp/log still holds the text log above until then.  The wait
+# is for the child's last line, relayed: a bare "ok" also matched "token"
+# in that old log, and SIGTERM went out before the bridge even started.
 "$bin" serve --port 0 --kill-timeout 1 --log-format json -- \
-    "$tmp/child-bytes.sh" >/dev/null 2>"$tmp/log" &
+    "$tmp/child-bytes.sh" >/dev/null 2>"$tmp/json-log" &
 pid=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q "ok" "$tmp/log"; do
+while [ $i -lt 100 ] && ! grep -qs '"source":"child","msg":"caf.* ok"}$' \
+    "$tmp/json-log"; do
 	sleep 0.1
 	i=$((i + 1))
 done
 kill -TERM $pid
 wait $pid
+check "the json bridge exits 0 on SIGTERM" test $? -eq 0
 check "json log lines are JSON whatever the child writes" python3 -c '
 import json, sys
 lines = open(sys.argv[1], "rb").read().splitlines()
@@ -135,7 +141,7 @@ msgs = [json.loads(l.decode("utf-8")) for l in lines]
 text = " ".join(str(m) for m in msgs)
 assert "bytes \ufffd\ufffd and" in text, text
 assert "caf\u00e9 ok" in text, text
-' "$tmp/log"
+' "$tmp/json-log"
 
 echo "$fails failed"
 [ $fails -eq 0 ]
