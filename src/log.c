@@ -409,6 +409,12 @@ log_format_parse(const char *s, enum log_format *out)
 	return 0;
 }
 
+enum log_format
+log_get_format(void)
+{
+	return log_format;
+}
+
 static const char log_hex[] = "0123456789abcdef";
 
 /*
