@@ -1984,6 +1984,42 @@ cli_conf_prescan(int argc, char **argv)
 	return path;
 }
 
+/* One pass of cli_log_format's over argv: the last valid --log-format
+ * in *out (untouched if none); optind where it stopped. */
+static void
+cli_log_format_scan(int argc, char **argv, const char *optstring,
+    const struct option *longopts, int *out)
+{
+	enum log_format	f;
+	int		ch;
+
+	optind = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, optstring, longopts, NULL)) != -1)
+		if (ch == OPT_LOG_FORMAT && log_format_parse(optarg, &f) == 0)
+			*out = (int)f;
+}
+
+int
+cli_log_format(int argc, char **argv)
+{
+	int	format = -1, i;
+
+	/* As cli_parse walks it: the options before the mode word, then
+	 * the mode's; an unknown option or a bad value is skipped here
+	 * (cli_parse says what is wrong with it). */
+	cli_log_format_scan(argc, argv, "+:hVqv", cli_common_options, &format);
+	if ((i = optind) >= argc)
+		return format;
+	if (strcmp(argv[i], "serve") == 0)
+		cli_log_format_scan(argc - i, argv + i, "+:hVqv",
+		    cli_serve_options, &format);
+	else if (strcmp(argv[i], "client") == 0)
+		cli_log_format_scan(argc - i, argv + i, ":hVqv",
+		    cli_client_options, &format);
+	return format;
+}
+
 /* The file's errors as *err, with a count of those left out. */
 static enum cli_result
 cli_conf_failed(struct config *c, char **err)

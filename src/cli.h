@@ -122,6 +122,13 @@ void		 cli_client_config(const struct config *,
 /* On CLI_ERROR, *err is a one-line reason (caller frees). */
 enum cli_result	 cli_parse(int argc, char **argv, struct config *, char **err);
 void		 cli_usage(FILE *, enum cli_mode);
+/*
+ * The --log-format the command line gives (an enum log_format), or -1 if
+ * none: read before cli_parse, so that what is said before the log is
+ * set up (a usage error, a fatal error while parsing) is in the format
+ * asked for, wherever in argv it is.
+ */
+int		 cli_log_format(int argc, char **argv);
 /* Server i of a --config file with several, as text equal for equal
  * settings: its entry and the file's settings for all (the command line
  * is the same in every parse).  Caller frees. */

@@ -1124,9 +1124,14 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 	c.eof_timer = evtimer_new(c.base, client_eof_timeout, &c);
 	c.done_ev = event_new(c.base, -1, 0, client_done_check, &c);
 	if (client_build_headers(&c) == -1) {
-		/* A usage error like those cli.c finds: where to read more. */
-		fprintf(stderr, "Run 'mcpbridge client --help' for the "
-		    "options.\n");
+		/* A usage error like those cli.c finds: where to read more,
+		 * as main.c says it (in JSON, a line of the log). */
+		if (log_get_format() == LOG_FORMAT_JSON)
+			log_info("Run 'mcpbridge client --help' for the "
+			    "options.");
+		else
+			fprintf(stderr, "Run 'mcpbridge client --help' for the "
+			    "options.\n");
 		client_free(&c);
 		return EXIT_USAGE;
 	}

@@ -87,6 +87,12 @@ log_write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/* The errno of a write the --log-file refused, not said yet (0: none):
+ * log_flush says it once the buffer it was writing is free. */
+static int		 log_file_failed;
+
+static void	log_emit(enum log_level, const char *, const char *, size_t);
+
 /*
  * Writes buf out.  A --log-file that takes no writes (a full disk,
  * /dev/full) is said once on stderr rather than losing the log in
@@ -95,20 +101,36 @@ log_write_all(int fd, const char *buf, size_t len)
 static void
 log_write(const char *buf, size_t len)
 {
-	char	msg[PATH_MAX + 256];
-	int	n;
-
 	if (len == 0 || log_write_all(log_out(), buf, len) == 0)
 		return;
 	if (log_fd != -1 && !log_file_told) {
-		n = snprintf(msg, sizeof msg, "%s: cannot write to --log-file "
-		    "%s: %s; log lines are lost until it takes writes again\n",
-		    log_progname, log_file_path, strerror(errno));
-		if (n > 0)
-			(void)log_write_all(STDERR_FILENO, msg,
-			    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+		log_file_failed = errno;
 		log_file_told = 1;
 	}
+}
+
+/*
+ * A --log-file that refused a write, said on stderr as any line is, in
+ * the format asked for: a collector of JSON reads no other kind.  The
+ * file's descriptor is set aside for that one line only.
+ */
+static void
+log_tell_file_failed(void)
+{
+	char	msg[PATH_MAX + 256];
+	int	n, fd, error = log_file_failed;
+
+	log_file_failed = 0;
+	n = snprintf(msg, sizeof msg, "cannot write to --log-file %s: %s; "
+	    "log lines are lost until it takes writes again", log_file_path,
+	    strerror(error));
+	if (n < 0)
+		return;
+	fd = log_fd;
+	log_fd = -1;
+	log_emit(LOG_LEVEL_ERROR, NULL, msg,
+	    (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+	log_fd = fd;
 }
 
 void
@@ -119,6 +141,8 @@ log_flush(void)
 	if (log_buf_len > 0 && log_buf_pid == getpid())
 		log_write(log_buf, log_buf_len);
 	log_buf_len = 0;
+	if (log_file_failed != 0)
+		log_tell_file_failed();
 	errno = saved;
 }
 
@@ -383,6 +407,12 @@ log_format_parse(const char *s, enum log_format *out)
 	else
 		return -1;
 	return 0;
+}
+
+enum log_format
+log_get_format(void)
+{
+	return log_format;
 }
 
 static const char log_hex[] = "0123456789abcdef";

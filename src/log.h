@@ -48,6 +48,8 @@ int	 log_level_parse(const char *, enum log_level *);
 /* level made louder (> 0) or quieter (< 0) by so many steps, clamped. */
 enum log_level log_level_step(enum log_level, int louder);
 int	 log_format_parse(const char *, enum log_format *);
+/* The format log_init set: for what is said outside the log's lines. */
+enum log_format log_get_format(void);
 
 /* log_warn adds strerror(errno); log_warnx does not. */
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -133,12 +133,26 @@ main(int argc, char **argv)
 	struct main_reload	 reload;
 	size_t			 i;
 	char			*err = NULL, *line, *end;
+	const char		*mode;
 	enum cli_result		 res;
 	locale_t		 cloc;
-	int			 status;
+	int			 status, early, json, n;
 
+	/*
+	 * The format before the options are parsed for real: an error on
+	 * the way (a usage error, a fatal one) is one line of the log an
+	 * operator asked for, JSON included, wherever --log-format is.
+	 * Without it: a --config file's, if it was read before the error.
+	 */
+	early = cli_log_format(argc, argv);
+	log_init(LOG_LEVEL_INFO, early == LOG_FORMAT_JSON ? LOG_FORMAT_JSON :
+	    LOG_FORMAT_TEXT, "mcpbridge");
 	config_init(&cfg);
 	res = cli_parse(argc, argv, &cfg, &err);
+	json = early != -1 ? early == LOG_FORMAT_JSON :
+	    cfg.log_format == LOG_FORMAT_JSON;
+	if (json)
+		log_init(LOG_LEVEL_INFO, LOG_FORMAT_JSON, "mcpbridge");
 	switch (res) {
 	case CLI_HELP:
 		cli_usage(stdout, cfg.mode);
@@ -155,8 +169,12 @@ main(int argc, char **argv)
 		 * in one go, not one error a run. */
 		for (line = err; *line != '\0'; line = end + 1) {
 			end = strchr(line, '\n');
-			fprintf(stderr, "mcpbridge: %.*s\n", (int)(end != NULL ?
-			    end - line : (ptrdiff_t)strlen(line)), line);
+			n = (int)(end != NULL ? end - line :
+			    (ptrdiff_t)strlen(line));
+			if (json)
+				log_error("%.*s", n, line);
+			else
+				fprintf(stderr, "mcpbridge: %.*s\n", n, line);
 			if (end == NULL)
 				break;
 		}
@@ -166,9 +184,15 @@ main(int argc, char **argv)
 	case CLI_ERROR:
 		/* The error and where to read more: the whole help would
 		 * push the error off the screen. */
-		fprintf(stderr, "mcpbridge: %s\nRun 'mcpbridge %s--help' for "
-		    "the options.\n", err, cfg.mode == CLI_MODE_SERVE ?
-		    "serve " : cfg.mode == CLI_MODE_CLIENT ? "client " : "");
+		mode = cfg.mode == CLI_MODE_SERVE ? "serve " :
+		    cfg.mode == CLI_MODE_CLIENT ? "client " : "";
+		if (json) {
+			log_error("%s", err);
+			log_info("Run 'mcpbridge %s--help' for the options.",
+			    mode);
+		} else
+			fprintf(stderr, "mcpbridge: %s\nRun 'mcpbridge %s--help' "
+			    "for the options.\n", err, mode);
 		free(err);
 		config_free(&cfg);
 		return EXIT_USAGE;

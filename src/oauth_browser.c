@@ -166,7 +166,9 @@ oauth_sigchld(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Runs argv with the URL as its last argument, without a shell; stdout
- * (the local client's protocol) goes to /dev/null. */
+ * (the local client's protocol) goes to /dev/null.  So does its stderr
+ * with --log-format json, where a line of its own would be the one line
+ * a collector cannot read; that it failed is logged (oauth_sigchld). */
 static int
 oauth_spawn(struct oauth *o, char **argv, const char *url)
 {
@@ -190,6 +192,9 @@ oauth_spawn(struct oauth *o, char **argv, const char *url)
 	    O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
 	    O_WRONLY, 0);
+	if (log_get_format() == LOG_FORMAT_JSON)
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO,
+		    "/dev/null", O_WRONLY, 0);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	sigemptyset(&def);

@@ -1741,6 +1741,22 @@ serve_run_servers(const struct serve_config *cfg,
 	if (s.base == NULL)
 		fatalx("event_base_new failed");
 	log_set_base(s.base);
+	/*
+	 * The signals are ours before anything that outlives us starts: a
+	 * child runs in its own process group, and a SIGTERM with the
+	 * default action between its start and the loop would leave it
+	 * running, orphaned.  Caught here, a signal waits for the loop and
+	 * stops everything as it would later.  Before this point nothing is
+	 * started and the default action is the clean stop.
+	 */
+	s.sigterm = evsignal_new(s.base, SIGTERM, serve_signal, &s);
+	s.sigint = evsignal_new(s.base, SIGINT, serve_signal, &s);
+	s.sighup = evsignal_new(s.base, SIGHUP, serve_sighup, &s);
+	if (s.sigterm == NULL || s.sigint == NULL || s.sighup == NULL ||
+	    evsignal_add(s.sigterm, NULL) == -1 ||
+	    evsignal_add(s.sigint, NULL) == -1 ||
+	    evsignal_add(s.sighup, NULL) == -1)
+		fatalx("cannot catch SIGTERM, SIGINT and SIGHUP");
 
 	/* What covers every route: made before the servers, whose muxes
 	 * take the span hooks. */
@@ -1822,12 +1838,6 @@ serve_run_servers(const struct serve_config *cfg,
 	s.tick = event_new(s.base, -1, EV_PERSIST, serve_tick, &s);
 	event_add(s.tick, &tv);
 	s.wake = evtimer_new(s.base, serve_tick, &s);
-	s.sigterm = evsignal_new(s.base, SIGTERM, serve_signal, &s);
-	s.sigint = evsignal_new(s.base, SIGINT, serve_signal, &s);
-	s.sighup = evsignal_new(s.base, SIGHUP, serve_sighup, &s);
-	evsignal_add(s.sigterm, NULL);
-	evsignal_add(s.sigint, NULL);
-	evsignal_add(s.sighup, NULL);
 	if (cfg->watch != NULL && s.reload != NULL) {
 		/* As it was read; a failed stat is a change later. */
 		if (stat(cfg->watch, &s.watched) == -1)

@@ -563,6 +563,55 @@ START_TEST(test_sizes_durations)
 }
 END_TEST
 
+/* cli_log_format over a NULL-terminated list of words. */
+static int
+early_format(const char *w, ...)
+{
+	char		*argv[ARGV_MAX];
+	int		 argc = 0;
+	va_list		 ap;
+
+	argv[argc++] = (char *)"mcpbridge";
+	va_start(ap, w);
+	for (; w != NULL && argc < ARGV_MAX - 1; w = va_arg(ap, char *))
+		argv[argc++] = (char *)w;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cli_log_format(argc, argv);
+}
+
+/* What is said before the real parse: the format the command line asks
+ * for, read as cli_parse reads it. */
+START_TEST(test_early_log_format)
+{
+	ck_assert_int_eq(early_format("serve", "--", "x", NULL), -1);
+	ck_assert_int_eq(early_format("--log-format", "json", "serve", NULL),
+	    LOG_FORMAT_JSON);
+	ck_assert_int_eq(early_format("serve", "--nope", "--log-format=json",
+	    "--", "x", NULL), LOG_FORMAT_JSON);
+	/* getopt's abbreviations; the last one wins. */
+	ck_assert_int_eq(early_format("serve", "--log-form", "json", NULL),
+	    LOG_FORMAT_JSON);
+	ck_assert_int_eq(early_format("--log-format", "json", "serve",
+	    "--log-format", "text", NULL), LOG_FORMAT_TEXT);
+	/* A bad value is no choice; the good one before it stands. */
+	ck_assert_int_eq(early_format("serve", "--log-format", "xml", NULL),
+	    -1);
+	ck_assert_int_eq(early_format("serve", "--log-format", "json",
+	    "--log-format", "xml", NULL), LOG_FORMAT_JSON);
+	/* The child's arguments, and an option's value, are not ours. */
+	ck_assert_int_eq(early_format("serve", "--", "x", "--log-format",
+	    "json", NULL), -1);
+	ck_assert_int_eq(early_format("serve", "--env", "--log-format=json",
+	    "--", "x", NULL), -1);
+	/* Client mode takes options after its URL too. */
+	ck_assert_int_eq(early_format("client", "http://h/mcp",
+	    "--log-format", "json", NULL), LOG_FORMAT_JSON);
+	ck_assert_int_eq(early_format("nomode", "--log-format", "json", NULL),
+	    -1);
+}
+END_TEST
+
 START_TEST(test_log_levels)
 {
 	struct config	 c;
@@ -1271,6 +1320,7 @@ check_suite(void)
 	tcase_add_test(tc, test_config_per_server_main);
 	tcase_add_test(tc, test_config_servers_prefix);
 	tcase_add_test(tc, test_config_restart_keys);
+	tcase_add_test(tc, test_early_log_format);
 	suite_add_tcase(s, tc);
 	return s;
 }

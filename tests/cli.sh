@@ -64,6 +64,63 @@ check "--env without a name exits 64" test $? -eq 64
 check "and never shows the value" sh -c "! grep -q env-value-83f1 '$tmp/err'"
 check "but says why" grep -q "KEY=VALUE" "$tmp/err"
 
+# --log-format json, wherever it is, holds for the errors found before the
+# log is set up too: every line on stderr is JSON, the error and the hint.
+# json_lines FILE LEVEL MSG...: every line of FILE is a JSON object, and
+# each MSG is the "msg" of one at LEVEL.
+json_lines() {
+	python3 -c '
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+if not lines:
+    sys.exit("no line")
+got = []
+for l in lines:
+    try:
+        o = json.loads(l.decode("utf-8"))
+        got.append((o["level"], o["msg"]))
+    except (ValueError, KeyError, TypeError):
+        sys.exit("not a JSON log line: %r" % l)
+for m in sys.argv[3:]:
+    if (sys.argv[2], m) not in got:
+        sys.exit("no %s line %r in %r" % (sys.argv[2], m, got))
+' "$@"
+}
+"$bin" serve --no-such-flag --log-format json -- true >"$tmp/out" \
+    2>"$tmp/err"
+check "json: an unknown option before --log-format exits 64" test $? -eq 64
+check "and says so in JSON" json_lines "$tmp/err" error \
+    "unknown option '--no-such-flag'"
+check "and the hint too" json_lines "$tmp/err" info \
+    "Run 'mcpbridge serve --help' for the options."
+check "nothing on stdout" test ! -s "$tmp/out"
+"$bin" --log-format=json serve >/dev/null 2>"$tmp/err"
+check "json: a global --log-format= holds for serve's error" json_lines \
+    "$tmp/err" error "serve needs a command (after --) or --connect"
+"$bin" --log-form json serve >/dev/null 2>"$tmp/err"
+check "json: as getopt reads it, abbreviated too" json_lines "$tmp/err" \
+    error "serve needs a command (after --) or --connect"
+env -u MCPBRIDGE_NO_SUCH_TOKEN "$bin" client --bearer-token-env \
+    MCPBRIDGE_NO_SUCH_TOKEN http://127.0.0.1:1/mcp --log-format json \
+    </dev/null >/dev/null 2>"$tmp/err"
+check "json: client's late usage error exits 64" test $? -eq 64
+check "and its hint is JSON too" json_lines "$tmp/err" info \
+    "Run 'mcpbridge client --help' for the options."
+printf '{"mcpServers": {"a": {"command": 5}}}\n' >"$tmp/bad.json"
+"$bin" serve --config "$tmp/bad.json" --log-format json >/dev/null \
+    2>"$tmp/err"
+check "json: a --config file's errors exit 78" test $? -eq 78
+check "each a JSON line" json_lines "$tmp/err" error
+printf '{"mcpbridge": {"log-format": "json"}, "mcpServers": {"a": {"command": "cat"}}}\n' \
+    >"$tmp/fmt.json"
+"$bin" serve --config "$tmp/fmt.json" --no-such-flag >/dev/null 2>"$tmp/err"
+check "json: a --config file's log-format holds for a usage error" \
+    json_lines "$tmp/err" error "unknown option '--no-such-flag'"
+"$bin" serve --log-format json --log-format text --no-such-flag \
+    >/dev/null 2>"$tmp/err"
+check "the last --log-format wins" grep -q \
+    "^mcpbridge: unknown option '--no-such-flag'" "$tmp/err"
+
 # A command that cannot run: the bridge says why and exits 69 at once,
 # whatever --restart says and even at --log-level error.
 timeout 20 "$bin" serve --port 0 --restart no -- "$tmp/does-not-exist" \
@@ -94,7 +151,7 @@ chmod +x "$tmp/child.sh"
     >/dev/null 2>"$tmp/log" &
 pid=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q "hello from the child" "$tmp/log"; do
+while [ $i -lt 100 ] && ! grep -qs "hello from the child" "$tmp/log"; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -118,16 +175,22 @@ printf 'caf\303\251 ok\n' >&2
 exec cat
 EOS
 chmod +x "$tmp/child-bytes.sh"
+# A log file of its own: the shell creates it only when the bridge's fork
+# runs, and $tmp/log still holds the text log above until then.  The wait
+# is for the child's last line, relayed: a bare "ok" also matched "token"
+# in that old log, and SIGTERM went out before the bridge even started.
 "$bin" serve --port 0 --kill-timeout 1 --log-format json -- \
-    "$tmp/child-bytes.sh" >/dev/null 2>"$tmp/log" &
+    "$tmp/child-bytes.sh" >/dev/null 2>"$tmp/json-log" &
 pid=$!
 i=0
-while [ $i -lt 100 ] && ! grep -q "ok" "$tmp/log"; do
+while [ $i -lt 100 ] && ! grep -qs '"source":"child","msg":"caf.* ok"}$' \
+    "$tmp/json-log"; do
 	sleep 0.1
 	i=$((i + 1))
 done
 kill -TERM $pid
 wait $pid
+check "the json bridge exits 0 on SIGTERM" test $? -eq 0
 check "json log lines are JSON whatever the child writes" python3 -c '
 import json, sys
 lines = open(sys.argv[1], "rb").read().splitlines()
@@ -135,7 +198,7 @@ msgs = [json.loads(l.decode("utf-8")) for l in lines]
 text = " ".join(str(m) for m in msgs)
 assert "bytes \ufffd\ufffd and" in text, text
 assert "caf\u00e9 ok" in text, text
-' "$tmp/log"
+' "$tmp/json-log"
 
 echo "$fails failed"
 [ $fails -eq 0 ]

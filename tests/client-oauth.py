@@ -57,6 +57,9 @@ def get(u):
         return "refused"
 if mode == "slow":
     time.sleep(1)
+if mode == "noisy":
+    sys.stderr.write("opener: a line of the browser's own\\n")
+    sys.stderr.flush()
 try:
     op.open(url, timeout=10)
     sys.exit("no redirect")
@@ -356,6 +359,28 @@ def scenario_secrets():
     srv.stop()
 
 
+def scenario_json_log():
+    """--log-format json: every line on stderr is JSON, even with a
+    browser opener that writes lines of its own there."""
+    srv = OAuthServer()
+    log = os.path.join(TMP, "json-opener.log")
+    b = bridge(srv, os.path.join(TMP, "json", "store"), "--log-format",
+               "json", mode="noisy", log=log)
+    b.send(INIT)
+    r = b.recv(timeout=30)
+    assert r["id"] == 0 and "result" in r, r
+    b.send(INITIALIZED)
+    tools_list(b, 1)
+    err = done(b)
+    assert os.path.exists(log), "the opener never ran"
+    for line in err.splitlines():
+        try:
+            json.loads(line)
+        except ValueError:
+            raise AssertionError("not a JSON line: %r" % line)
+    srv.stop()
+
+
 def scenario_no_oauth():
     srv = OAuthServer()
     b = Client(srv.url(), "--no-oauth", "--oauth-store",
@@ -373,6 +398,7 @@ SCENARIOS = [scenario_signin_refresh, scenario_refresh_ahead,
              scenario_refresh_unavailable, scenario_shared_signin,
              scenario_hostile, scenario_timeout, scenario_callbacks,
              scenario_secrets, scenario_no_oauth]
+SCENARIOS.append(scenario_json_log)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,18 @@ if [ -w /dev/full ]; then
 	    "cannot write to --log-file /dev/full: No space left on device" \
 	    "$tmp/full.err"
 	check "once" test "$(grep -c 'cannot write' "$tmp/full.err")" -eq 1
+	# In the format asked for: with json, a JSON line too.
+	timeout 2 "$bin" --log-format json --log-file /dev/full serve \
+	    --port 0 -- cat >/dev/null 2>"$tmp/full-json.err"
+	check "with --log-format json, as a JSON line" python3 -c '
+import json, sys
+lines = open(sys.argv[1], "rb").read().splitlines()
+assert len(lines) == 1, lines
+o = json.loads(lines[0].decode("utf-8"))
+assert o["level"] == "error", o
+assert o["msg"].startswith("cannot write to --log-file /dev/full: No space "
+    "left on device"), o
+' "$tmp/full-json.err"
 fi
 
 [ $fails -eq 0 ]

@@ -42,6 +42,9 @@ check() {	# check DESCRIPTION COMMAND...
 bridge_start() {
 	name=$1
 	shift
+	# The shell truncates these only once the bridge's fork runs: a file
+	# left from an earlier bridge of that name would be read as this one's.
+	rm -f "$tmp/$name.url" "$tmp/$name.log"
 	"$bin" serve --port 0 --print-url "$@" >"$tmp/$name.url" \
 	    2>"$tmp/$name.log" &
 	bridge_pid=$!
