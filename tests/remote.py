@@ -14,9 +14,11 @@
 # quoting it), /status or /metrics, nor reaches the local child's
 # environment.  --check
 # validates a remote entry, and refuses plain HTTP to another host
-# unless allow-http.  Exit 0 pass, 1 fail, 77 skip.
+# unless allow-http.  A remote server with --isolation=session works,
+# and SIGHUP adds one that names the variables the others took.  Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,9 @@ with open(CONFIG, "w") as f:
                 "headers": HEADERS},
         "old": {"type": "sse", "url": "http://127.0.0.1:%d/sse" %
                 REMOTE_PORT, "headers": HEADERS},
+        # A remote session for each client session.
+        "own": {"url": "http://127.0.0.1:%d/mcp" % REMOTE_PORT,
+                "headers": HEADERS, "mcpbridge": {"isolation": "session"}},
     }}, f)
 # The same remote server may appear where the bridge runs; these may not.
 BAD = os.path.join(TMP, "bad.json")
@@ -170,7 +175,7 @@ def works(b, name):
 
 def test(b):
     until("every route ready", lambda: readyz(b) == 200)
-    for name in ("far", "old"):
+    for name in ("far", "old", "own"):
         works(b, name)
     # A message that quotes the token (a client's, echoed back): the
     # trace shows neither.
@@ -226,6 +231,17 @@ def test(b):
     check(code == 200 and SECRET not in data.decode() and
           'mcpbridge_server_ready{server="far"} 1' in data.decode(),
           "/metrics: %d" % code)
+    # SIGHUP adds a remote server that names the same variables, gone
+    # from the environment since the start: the bridge kept them.
+    with open(CONFIG) as f:
+        conf = json.load(f)
+    conf["mcpServers"]["added"] = dict(conf["mcpServers"]["far"])
+    with open(CONFIG, "w") as f:
+        json.dump(conf, f)
+    os.kill(b.pid, signal.SIGHUP)
+    until("added ready", lambda: readyz(b, "added") == 200)
+    works(b, "added")
+
     log = b.stderr()
     check(SECRET not in log and NOTE not in log, "a secret in the log")
     check("/servers/far/mcp" in log and "trace" in log,
