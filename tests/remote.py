@@ -15,7 +15,8 @@
 # environment.  --check
 # validates a remote entry, and refuses plain HTTP to another host
 # unless allow-http.  A remote server with --isolation=session works,
-# and SIGHUP adds one that names the variables the others took.  Exit 0 pass, 1 fail, 77 skip.
+# and SIGHUP adds one that names the variables the others took.  Exit 0
+# pass, 1 fail, 77 skip.
 import json
 import os
 import signal
@@ -181,7 +182,8 @@ def test(b):
     # trace shows neither.
     sid, version = session(b, "far")
     code, answer = named_rpc(b, "far", sid, version, 9, "tools/call",
-                             {"name": "echo", "arguments": {"message": SECRET}})
+                             {"name": "echo",
+                              "arguments": {"message": SECRET}})
     check(code == 200 and text_of(answer) == SECRET, "echo: %r" % answer)
     lsid, lversion = works(b, "local")
     # The header's variables left the bridge's environment before any
