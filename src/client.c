@@ -1270,6 +1270,12 @@ client_embed_new(const struct client_config *cfg,
 }
 
 void
+client_embed_close(struct client *c, const char *why)
+{
+	client_close(c, why);
+}
+
+void
 client_embed_free(struct client *c)
 {
 	if (c == NULL)

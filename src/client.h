@@ -106,6 +106,9 @@ struct client_embed {
 struct client	*client_embed_new(const struct client_config *,
 		    const struct client_embed *);
 void		 client_embed_free(struct client *);
+/* Closes it now, whatever it still carries (its session ended with a
+ * DELETE): done follows.  Nothing if it is closing already. */
+void		 client_embed_close(struct client *, const char *why);
 
 /* The pure parts, for cli.c and the tests.  On error each returns -1 and
  * sets *err to a one-line reason (the caller frees it). */

@@ -66,6 +66,8 @@ struct remote {
 	size_t			 nheaders;
 	char			*shown;
 	LIST_HEAD(, remote_client) clients;
+	void			(*idle)(void *);
+	void			*idle_arg;
 };
 
 /*
@@ -223,7 +225,36 @@ remote_client_free(struct remote_client *rc)
 static void
 remote_client_free_cb(evutil_socket_t fd, short what, void *arg)
 {
-	remote_client_free(arg);
+	struct remote_client	*rc = arg;
+	struct remote		*r = rc->r;
+
+	remote_client_free(rc);
+	if (LIST_EMPTY(&r->clients) && r->idle != NULL)
+		r->idle(r->idle_arg);
+}
+
+void
+remote_set_idle(struct remote *r, void (*idle)(void *), void *arg)
+{
+	r->idle = idle;
+	r->idle_arg = arg;
+}
+
+int
+remote_idle(const struct remote *r)
+{
+	return LIST_EMPTY(&r->clients);
+}
+
+void
+remote_stop(struct remote *r)
+{
+	struct remote_client	*rc;
+
+	/* Each says done on a later turn, when it is freed: the list
+	 * does not change here. */
+	LIST_FOREACH(rc, &r->clients, entry)
+		client_embed_close(rc->client, "the bridge is stopping");
 }
 
 /* The client's session is gone: its cause, for upstream's on_down. */

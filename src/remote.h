@@ -34,6 +34,14 @@ struct remote	*remote_new(struct event_base *, const struct client_config *,
 const char	*remote_shown(const struct remote *);
 /* Every header value, for the traces to redact: i from 0 until NULL. */
 const char	*remote_secret(const struct remote *, size_t i);
+/* idle(arg) each time its last client is gone (a session it ended, a
+ * bridge that stops); none until this is called. */
+void		 remote_set_idle(struct remote *, void (*idle)(void *), void *);
+/* No client runs (none dialled, or all finished). */
+int		 remote_idle(const struct remote *);
+/* The bridge stops: every client ends its session now (a DELETE), then
+ * goes; idle follows. */
+void		 remote_stop(struct remote *);
 /* Frees it and every client still running (after its links). */
 void		 remote_free(struct remote *);
 

@@ -440,7 +440,8 @@ serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
 	free(child);
 }
 
-/* srv has no child any more. */
+/* srv has no child any more (a remote one: no client mode session left
+ * ending). */
 static int
 serve_server_stopped(const struct serve_server *srv)
 {
@@ -449,6 +450,8 @@ serve_server_stopped(const struct serve_server *srv)
 	for (i = 0; i < srv->npool; i++)
 		if (srv->pool[i] != NULL)
 			return 0;
+	if (srv->remote != NULL && !remote_idle(srv->remote))
+		return 0;
 	return LIST_EMPTY(&srv->children);
 }
 
@@ -465,6 +468,17 @@ serve_all_stopped(const struct serve *s)
 		if (!serve_server_stopped(s->gone[i]))
 			return 0;
 	return 1;
+}
+
+/* A remote server's last client mode session ended: maybe the last
+ * thing the stopping bridge waited for. */
+static void
+serve_remote_idle(void *arg)
+{
+	struct serve	*s = arg;
+
+	if (s->stopping && serve_all_stopped(s))
+		event_base_loopexit(s->base, NULL);
 }
 
 static void
@@ -805,6 +819,14 @@ serve_stop_children(void *arg)
 		serve_server_stop_children(s->servers[i]);
 	for (i = 0; i < s->ngone; i++)
 		serve_server_stop_children(s->gone[i]);
+	/* Remote sessions end now (bounded by client mode's DELETE and
+	 * flush timeouts), not after a request their upstream gave up. */
+	for (i = 0; i < s->nservers; i++)
+		if (s->servers[i]->remote != NULL)
+			remote_stop(s->servers[i]->remote);
+	for (i = 0; i < s->ngone; i++)
+		if (s->gone[i]->remote != NULL)
+			remote_stop(s->gone[i]->remote);
 	if (serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
@@ -1533,6 +1555,8 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 		log_error("%s: %s", route != NULL ? route : "the server", err);
 		free(err);
 	}
+	if (srv->remote != NULL)
+		remote_set_idle(srv->remote, serve_remote_idle, s);
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
 	mc.server_requests = cfg->server_requests;

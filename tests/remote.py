@@ -15,8 +15,10 @@
 # environment.  --check
 # validates a remote entry, and refuses plain HTTP to another host
 # unless allow-http.  A remote server with --isolation=session works,
-# and SIGHUP adds one that names the variables the others took.  Exit 0
-# pass, 1 fail, 77 skip.
+# and SIGHUP adds one that names the variables the others took.  A
+# remote server with sessions (mock.py's) that forgets one: down and
+# back with a new session; the bridge stopping ends it with a DELETE.
+# Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
 import signal
@@ -266,15 +268,81 @@ def check_files():
     check(r.returncode == 0, "allowed: %d %s" % (r.returncode, r.stderr))
 
 
+# ---- a server with sessions (tests/mcptest/mock.py's 2025 one) ----
+
+MOCK_CONFIG = os.path.join(TMP, "mock.json")
+MOCK = []
+
+
+def test_sessions(b):
+    """The remote server forgets the session: the child is down and back
+    with a new one; the bridge stopping ends it with a DELETE."""
+    st = MOCK[0].st
+    until("mock ready", lambda: readyz(b, "mock") == 200)
+    check(st.post_headers[0].get("X-Api-Key") == SECRET,
+          "the header sent: %r" % st.post_headers[0])
+    sid, version = session(b, "mock")
+    code, answer = named_rpc(b, "mock", sid, version, 2, "tools/call",
+                             {"name": "echo", "arguments": {"text": "one"}})
+    check(code == 200 and text_of(answer) == "one", "echo: %r" % answer)
+    inits = len(st.init_times)
+    with st.lock:
+        st.sessions.clear()
+    code, answer = named_rpc(b, "mock", sid, version, 3, "tools/call",
+                             {"name": "echo", "arguments": {"text": "two"}})
+    check(code != 200 or "error" in answer, "after amnesia: %r" % answer)
+    until("a new remote session", lambda: len(st.init_times) > inits and
+          readyz(b, "mock") == 200)
+    sid, version = session(b, "mock")
+    code, answer = named_rpc(b, "mock", sid, version, 4, "tools/call",
+                             {"name": "echo", "arguments": {"text": "three"}})
+    check(code == 200 and text_of(answer) == "three", "echo: %r" % answer)
+    deletes = st.deletes
+    check(b.stop() == 0, "exit status")
+    # The DELETE is slow (SlowDelete): the bridge waited for its answer.
+    check(st.deletes == deletes + 1 and "session ended: ok" in b.stderr(),
+          "no DELETE answered at the end: %d" % st.deletes)
+    check(SECRET not in b.stderr(), "a secret in the log")
+
+
 REMOTE = []
 
 if __name__ == "__main__":
     need_built()
-    check_files()
-    REMOTE.append(remote())
-    try:
-        main(test, "--log-level", "debug", "--trace=body", config=CONFIG,
-             env={"REMOTE_TOKEN": SECRET, "REMOTE_NOTE": NOTE,
-                  "MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "300"})
-    finally:
-        REMOTE[0].stop()
+    what = sys.argv[1] if len(sys.argv) > 1 else None
+    if what == "bridge":
+        check_files()
+        REMOTE.append(remote())
+        try:
+            main(test, "--log-level", "debug", "--trace=body",
+                 config=CONFIG, env={"REMOTE_TOKEN": SECRET,
+                                     "REMOTE_NOTE": NOTE,
+                                     "MCPBRIDGE_RESTART_BACKOFF_MAX_MS":
+                                     "300"})
+        finally:
+            REMOTE[0].stop()
+    elif what == "sessions":
+        from mcptest.mock import Handler, Server
+
+        class SlowDelete(Handler):
+            def do_DELETE(self):
+                time.sleep(0.5)
+                Handler.do_DELETE(self)
+
+        MOCK.append(Server(handler=SlowDelete))
+        with open(MOCK_CONFIG, "w") as f:
+            json.dump({"mcpServers": {
+                "local": {"command": SERVER},
+                "mock": {"url": MOCK[0].url(),
+                         "headers": {"X-Api-Key": "${MOCK_KEY}"}},
+            }}, f)
+        try:
+            main(test_sessions, "--log-level", "debug",
+                 config=MOCK_CONFIG, env={
+                     "MOCK_KEY": SECRET,
+                     "MCPBRIDGE_RESTART_BACKOFF_MAX_MS": "300"})
+        finally:
+            MOCK[0].stop()
+    else:
+        from mcptest.run import run_each
+        run_each(["bridge", "sessions"])
