@@ -232,9 +232,14 @@ def test(b):
           "far after: %r" % far)
 
     code, _, data = exchange(b, "GET", "/metrics")
+    lines = data.decode().splitlines()
+    restarts = [ln for ln in lines if ln.startswith(
+        'mcpbridge_server_child_restarts_total{server="far"} ')]
     check(code == 200 and SECRET not in data.decode() and
-          'mcpbridge_server_ready{server="far"} 1' in data.decode(),
-          "/metrics: %d" % code)
+          'mcpbridge_server_ready{server="far"} 1' in lines and
+          'mcpbridge_server_child_up{server="far"} 1' in lines and
+          len(restarts) == 1 and int(restarts[0].split()[-1]) >= 1,
+          "/metrics: %d %r" % (code, [ln for ln in lines if "far" in ln]))
     # SIGHUP adds a remote server that names the same variables, gone
     # from the environment since the start: the bridge kept them.
     with open(CONFIG) as f:
