@@ -969,7 +969,11 @@ upstream_sock_event(struct bufferevent *bev, short what, void *arg)
 		u->framer.discarding = 0;
 		bufferevent_enable(bev, EV_READ);
 		u->connect_told = 0;
-		log_info("%s: connected to %s", u->tag, u->connect);
+		/* A dialled socket is the caller's, who says what it is. */
+		if (u->dial != NULL)
+			log_debug("%s: dialled %s", u->tag, u->connect);
+		else
+			log_info("%s: connected to %s", u->tag, u->connect);
 		if (u->ops.on_up != NULL)
 			u->ops.on_up(u->arg);
 		return;
