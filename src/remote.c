@@ -12,7 +12,9 @@
  * reads as the child going down, with the client's cause (remote_link_why)
  * given to the mux and the clients; upstream dials again after its
  * backoff.  When upstream stops, its end closes: the client reads EOF,
- * finishes and ends its session (DELETE) on its own.
+ * finishes and ends its session (DELETE) on its own; when the bridge
+ * stops, remote_stop closes every client at once, and serve waits for
+ * the last (remote_idle) before its loop ends.
  *
  * Ownership: the remote owns its clients (a list); a link points at the
  * last it dialled and the client back at its link, each pointer cleared
