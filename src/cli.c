@@ -211,6 +211,7 @@ static const struct option cli_serve_options[] = {
 	{ "oauth-require-at-jwt", no_argument,	   NULL,
 	    OPT_OAUTH_REQUIRE_AT_JWT },
 	{ "env-from-claim",	required_argument, NULL, OPT_ENV_FROM_CLAIM },
+	{ "allow-http",		no_argument,	   NULL, OPT_ALLOW_HTTP },
 	CLI_OTEL_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
@@ -377,6 +378,9 @@ cli_serve_config(const struct config *cfg, struct serve_config *sc)
 	sc->otel = &cfg->otel.cfg;
 	sc->otel_delay_ms = cfg->otel.batch_delay_ms;
 	sc->otel_capture_content = cfg->otel.capture_content;
+	/* A remote server (--config's "url"): client mode's settings, with
+	 * its timeouts (serve's --request-timeout is the request's). */
+	sc->remote = cfg->client.url != NULL ? &cfg->client : NULL;
 }
 
 void
@@ -1049,6 +1053,11 @@ cli_serve_option(struct config *c, int ch, const char *arg, char **err)
 	json_object	*caps;
 
 	switch (ch) {
+	case OPT_ALLOW_HTTP:
+		/* A remote server's URL (--config), checked as client
+		 * mode's --allow-http checks it. */
+		c->client.allow_http = 1;
+		return 0;
 	case OPT_ACCESS_LOG:
 	case OPT_CHILD_STDERR:
 		if (strcmp(arg, "on") == 0)
@@ -1577,8 +1586,12 @@ cli_parse_mode(int argc, char **argv, struct config *c,
 			    "not both");
 			return CLI_ERROR;
 		}
+		if (c->client.url != NULL && client_url_check(c->client.url,
+		    c->client.allow_http, err) == -1)
+			return CLI_ERROR;
 		if (c->serve.connect == NULL && argc == 0 &&
-		    c->serve.command == NULL && (c->conf == NULL ||
+		    c->serve.command == NULL && c->client.url == NULL &&
+		    (c->conf == NULL ||
 		    c->conf->nservers == 0)) {
 			xasprintf(err, "serve needs a command (after --) or "
 			    "--connect");
@@ -1709,6 +1722,8 @@ static const int cli_conf_per_server[] = {
 	/* The scopes its routes need beside the bridge's (the issuer, the
 	 * resource and the bridge's own scopes stay the bridge's). */
 	OPT_OAUTH_SCOPE,
+	/* A remote server's URL may be plain HTTP to another host. */
+	OPT_ALLOW_HTTP,
 };
 
 /* Options that say how to read the file or stop the run: not in it. */
@@ -1923,6 +1938,36 @@ cli_conf_object(struct config *c, struct conffile *cf, const char *path,
 	}
 }
 
+/*
+ * A remote server's entry as client mode's settings (c->client, unused
+ * in serve mode otherwise): its URL, headers ("Name: value", ${VAR}
+ * expanded when it is served) and transport ("type": "sse" pins the
+ * legacy one, "streamable-http" the other, "http" leaves client mode to
+ * pick, as it does without a type).
+ */
+static void
+cli_conf_remote(struct config *c, const struct conffile_server *srv)
+{
+	json_object	*type;
+	const char	*t;
+	size_t		 i;
+
+	cli_set(&c->client.url, xstrdup(srv->url));
+	for (i = 0; i < srv->nheaders; i++)
+		cli_push(&c->client.headers, &c->client.nheaders,
+		    srv->headers[i]);
+	c->client.transport = CLIENT_TRANSPORT_AUTO;
+	c->client.connect_timeout_ms = CLI_DEFAULT_CONNECT_TIMEOUT_MS;
+	c->client.request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	if (json_object_object_get_ex(srv->entry, "type", &type) &&
+	    (t = json_object_get_string(type)) != NULL) {
+		if (strcmp(t, "sse") == 0)
+			c->client.transport = CLIENT_TRANSPORT_SSE;
+		else if (strcmp(t, "streamable-http") == 0)
+			c->client.transport = CLIENT_TRANSPORT_STREAMABLE;
+	}
+}
+
 /* A server's entry: its command, env and cwd as --env and --cwd would
  * give them, then its own "mcpbridge" object. */
 static void
@@ -1942,19 +1987,23 @@ cli_conf_server(struct config *c, struct conffile *cf,
 		cli_push(&c->serve.env, &c->nenv, *e);
 	if (srv->cwd != NULL)
 		cli_set(&c->serve.cwd, xstrdup(srv->cwd));
-	/* A remote server is reached through client mode's code: its URL
-	 * passes client mode's checks (https, or http to this machine). */
-	if (srv->url != NULL && client_url_check(srv->url, 0, &err) == -1) {
-		xasprintf(&p, "%s.url", srv->path);
-		conffile_error(cf, p, "%s", err);
-		free(p);
-		free(err);
-	}
 	if (srv->bridge != NULL) {
 		xasprintf(&p, "%s.mcpbridge", srv->path);
 		cli_conf_object(c, cf, p, srv->bridge, 1);
 		free(p);
 	}
+	/* A remote server is reached through client mode's code: its URL
+	 * passes client mode's checks (https, or http to this machine,
+	 * or anywhere with allow-http: the command line may give that
+	 * too, so cli_parse_mode checks it again once it is in). */
+	if (srv->url != NULL && client_url_check(srv->url, 1, &err) == -1) {
+		xasprintf(&p, "%s.url", srv->path);
+		conffile_error(cf, p, "%s", err);
+		free(p);
+		free(err);
+	}
+	if (srv->url != NULL)
+		cli_conf_remote(c, srv);
 }
 
 /* serve's argv (from its mode word on): the --config file it names
@@ -2132,11 +2181,8 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 			cli_conf_server(sc, cf, &cf->servers[i]);
 			cf->mute--;
 			/* What only the whole says: --tls-cert without
-			 * --tls-key, --connect with a command, ...  (A
-			 * remote server has no command: client mode's
-			 * code will reach it.) */
-			if (cf->servers[i].url == NULL && !cf->servers[i].bad &&
-			    cli_parse_mode(argc, argv, sc, cli_serve_options,
+			 * --tls-key, --connect with a command, ... */
+			if (!cf->servers[i].bad && cli_parse_mode(argc, argv, sc, cli_serve_options,
 			    &why) != CLI_OK) {
 				conffile_error(cf, cf->servers[i].path, "%s",
 				    why);
@@ -2145,11 +2191,6 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 			}
 		}
 	}
-	for (i = 0; cf->nerrors == 0 && !c->check && i < cf->nservers; i++)
-		if (cf->servers[i].url != NULL)
-			conffile_error(cf, cf->servers[i].path, "a remote "
-			    "server (\"url\"): this version serves local ones "
-			    "(--check validates it)");
 	/* The aggregated /mcp splits a name at the first separator: no
 	 * server's name may hold it. */
 	sep = c->serve.tool_separator != NULL ? c->serve.tool_separator :
@@ -2341,6 +2382,8 @@ static const char cli_usage_serve[] =
 "  --env KEY=VALUE          add to the command's environment (repeatable)\n"
 "  --cwd DIR                run the command in DIR\n"
 "  --connect ADDR           attach to unix:PATH or tcp:HOST:PORT instead\n"
+"  --allow-http             a --config remote server's URL may be plain\n"
+"                           http:// to a host other than loopback\n"
 "  --max-message-size SIZE  longest line accepted from it (default 16M)\n"
 "  --kill-timeout DURATION  grace before SIGTERM, then SIGKILL (default 5s)\n"
 "  --restart POLICY         no, on-failure or always (default on-failure)\n"

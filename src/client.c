@@ -810,7 +810,7 @@ client_finish_timeout(evutil_socket_t fd, short what, void *arg)
 	struct client	*c = arg;
 
 	log_warnx("could not flush stdout; exiting anyway");
-	event_base_loopbreak(c->base);
+	client_end(c);
 }
 
 void
@@ -844,7 +844,33 @@ client_close(struct client *c, const char *why)
 	}
 	c->finishing = 1;
 	if (evbuffer_get_length(c->out) == 0 || c->out_error)
+		client_end(c);
+}
+
+/* Closed and flushed: client mode's loop ends; an embedded client tells
+ * its embedder (once), who frees it on a later turn. */
+void
+client_end(struct client *c)
+{
+	if (c->done == NULL) {
 		event_base_loopbreak(c->base);
+		return;
+	}
+	if (c->ended)
+		return;
+	c->ended = 1;
+	evtimer_del(c->finish_timer);
+	c->done(c->embed_arg);
+}
+
+/* Embedded: the session is gone (client_lost); closing, on the turn
+ * after, as callers may be walking the message list. */
+static void
+client_lost_close(evutil_socket_t fd, short what, void *arg)
+{
+	struct client	*c = arg;
+
+	client_close(c, c->lost_why != NULL ? c->lost_why : "lost");
 }
 
 static void
@@ -886,7 +912,9 @@ client_build_headers(struct client *c)
 	size_t			 i;
 
 	c->headers = xcalloc(cfg->nheaders + 1, sizeof *c->headers);
-	for (i = 0; i < cfg->nheaders; i++) {
+	for (i = 0; c->done != NULL && i < cfg->nheaders; i++)
+		c->headers[c->nheaders++] = xstrdup(cfg->headers[i]);
+	for (i = 0; c->done == NULL && i < cfg->nheaders; i++) {
 		if (client_expand_env(cfg->headers[i], &h, &err) == -1) {
 			log_error("--header: %s", err);
 			free(err);
@@ -915,8 +943,8 @@ client_build_headers(struct client *c)
 		free(tok);
 	}
 	/* Last: two headers, or a header and --bearer-token-env, may name
-	 * the same variable. */
-	for (i = 0; i < cfg->nheaders; i++)
+	 * the same variable.  (Embedded, the embedder expanded them.) */
+	for (i = 0; c->done == NULL && i < cfg->nheaders; i++)
 		env_forget_refs(cfg->headers[i]);
 	return 0;
 }
@@ -1048,6 +1076,9 @@ client_free(struct client *c)
 	event_free(c->finish_timer);
 	event_free(c->eof_timer);
 	event_free(c->done_ev);
+	if (c->lost_ev != NULL)
+		event_free(c->lost_ev);
+	free(c->lost_why);
 	/* Give the descriptors back as we found them. */
 	if (c->in_pollable)
 		fcntl(c->in_fd, F_SETFL, c->in_flags);
@@ -1055,6 +1086,8 @@ client_free(struct client *c)
 		fcntl(c->out_fd, F_SETFL, c->out_flags);
 	if (c->own_base)
 		event_base_free(c->base);
+	if (c->curl_inited)
+		curl_global_cleanup();
 }
 
 static struct curl_event_xfer *
@@ -1082,113 +1115,141 @@ client_run(const struct client_config *cfg)
 	return client_run_io(cfg, NULL);
 }
 
-int
-client_run_io(const struct client_config *cfg, const struct client_io *io)
+/*
+ * Sets c up on io (NULL: stdin, stdout, a base of its own, curl_event)
+ * or, embedded, on emb's base and socket: 0, or the exit status of a
+ * usage error (logged); either way the caller frees c with client_free.
+ */
+static int
+client_setup(struct client *c, const struct client_config *cfg,
+    const struct client_io *io, const struct client_embed *emb)
 {
-	struct client			 c;
 	struct curl_event_config	 cc;
-	int				 status;
 
-	memset(&c, 0, sizeof c);
-	c.cfg = cfg;
-	c.url = xstrdup(cfg->url);
-	c.transport = cfg->transport;
+	c->cfg = cfg;
+	c->url = xstrdup(cfg->url);
+	c->transport = cfg->transport;
 	if (cfg->era == CLIENT_ERA_MODERN || (cfg->protocol_version != NULL &&
 	    strcmp(cfg->protocol_version, MCP_VERSION_2026_07_28) == 0)) {
 		/* Streamable HTTP or nothing: no HTTP+SSE fallback. */
-		c.era = ERA_MODERN;
-		c.transport = CLIENT_TRANSPORT_STREAMABLE;
+		c->era = ERA_MODERN;
+		c->transport = CLIENT_TRANSPORT_STREAMABLE;
 	} else if (cfg->era == CLIENT_ERA_LEGACY ||
 	    cfg->transport == CLIENT_TRANSPORT_SSE)
-		c.era = ERA_LEGACY;
-	c.tool_headers = json_object_new_object();
-	c.connect_timeout_ms = (long)cfg->connect_timeout_ms;
-	c.request_timeout_ms = (long)cfg->request_timeout_ms;
-	c.max_message = cfg->max_message_size;
-	c.in_fd = io != NULL ? io->in_fd : STDIN_FILENO;
-	c.out_fd = io != NULL ? io->out_fd : STDOUT_FILENO;
-	TAILQ_INIT(&c.msgs);
-	TAILQ_INIT(&c.conns);
-	TAILQ_INIT(&c.graveyard);
+		c->era = ERA_LEGACY;
+	c->tool_headers = json_object_new_object();
+	c->connect_timeout_ms = (long)cfg->connect_timeout_ms;
+	c->request_timeout_ms = (long)cfg->request_timeout_ms;
+	c->max_message = cfg->max_message_size;
+	c->in_fd = emb != NULL ? emb->fd : io != NULL ? io->in_fd :
+	    STDIN_FILENO;
+	c->out_fd = emb != NULL ? emb->fd : io != NULL ? io->out_fd :
+	    STDOUT_FILENO;
+	TAILQ_INIT(&c->msgs);
+	TAILQ_INIT(&c->conns);
+	TAILQ_INIT(&c->graveyard);
 
-	if (io != NULL && io->base != NULL)
-		c.base = io->base;
+	if (emb != NULL) {
+		c->base = emb->base;
+		c->lost = emb->lost;
+		c->done = emb->done;
+		c->embed_arg = emb->arg;
+		c->lost_ev = event_new(c->base, -1, 0, client_lost_close, c);
+	} else if (io != NULL && io->base != NULL)
+		c->base = io->base;
 	else {
-		if ((c.base = event_base_new()) == NULL)
+		if ((c->base = event_base_new()) == NULL)
 			fatalx("event_base_new");
-		c.own_base = 1;
+		c->own_base = 1;
 	}
-	c.hold = evtimer_new(c.base, client_session_hold_fired, &c);
-	c.reaper = event_new(c.base, -1, 0, client_conn_reap, &c);
-	c.finish_timer = evtimer_new(c.base, client_finish_timeout, &c);
-	c.eof_timer = evtimer_new(c.base, client_eof_timeout, &c);
-	c.done_ev = event_new(c.base, -1, 0, client_done_check, &c);
-	if (client_build_headers(&c) == -1) {
+	c->hold = evtimer_new(c->base, client_session_hold_fired, c);
+	c->reaper = event_new(c->base, -1, 0, client_conn_reap, c);
+	c->finish_timer = evtimer_new(c->base, client_finish_timeout, c);
+	c->eof_timer = evtimer_new(c->base, client_eof_timeout, c);
+	c->done_ev = event_new(c->base, -1, 0, client_done_check, c);
+	if (client_build_headers(c) == -1) {
 		/* A usage error like those cli.c finds: where to read more,
 		 * as main.c says it (in JSON, a line of the log). */
+		if (emb != NULL)
+			return EXIT_USAGE;
 		if (log_get_format() == LOG_FORMAT_JSON)
 			log_info("Run 'mcpbridge client --help' for the "
 			    "options.");
 		else
-			fprintf(stderr, "Run 'mcpbridge client --help' for the "
-			    "options.\n");
-		client_free(&c);
+			fprintf(stderr, "Run 'mcpbridge client --help' for "
+			    "the options.\n");
 		return EXIT_USAGE;
 	}
-	c.trace = trace_new(cfg->trace);
-	client_trace_secrets(&c);
+	c->trace = trace_new(cfg->trace);
+	client_trace_secrets(c);
 	if (cfg->insecure)
 		log_warnx("--insecure: the server's certificate is not "
 		    "verified");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init");
+	c->curl_inited = 1;
 	if (io != NULL && io->http != NULL) {
-		c.http = io->http;
-		c.http_arg = io->http_arg;
+		c->http = io->http;
+		c->http_arg = io->http_arg;
 	} else {
 		memset(&cc, 0, sizeof cc);
-		cc.connect_timeout_ms = c.connect_timeout_ms;
+		cc.connect_timeout_ms = c->connect_timeout_ms;
 		cc.cacert = cfg->cacert;
 		cc.insecure = cfg->insecure;
-		c.ce = curl_event_new(c.base, &cc);
-		c.http = &client_http_curl;
-		c.http_arg = c.ce;
+		c->ce = curl_event_new(c->base, &cc);
+		c->http = &client_http_curl;
+		c->http_arg = c->ce;
 	}
-	client_trace_init(&c);
-	if (client_oauth_setup(&c) == -1) {
-		client_free(&c);
-		curl_global_cleanup();
+	client_trace_init(c);
+	if (emb == NULL && client_oauth_setup(c) == -1)
 		return EXIT_USAGE;
-	}
 
-	framer_init(&c.framer, c.max_message, "stdin");
-	framer_set_dropped(&c.framer, client_in_dropped, &c);
-	if ((c.in = evbuffer_new()) == NULL || (c.out = evbuffer_new()) == NULL)
+	framer_init(&c->framer, c->max_message, emb != NULL ? "client" :
+	    "stdin");
+	framer_set_dropped(&c->framer, client_in_dropped, c);
+	if ((c->in = evbuffer_new()) == NULL ||
+	    (c->out = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new");
-	c.in_pollable = client_pollable(c.in_fd);
-	c.out_pollable = client_pollable(c.out_fd);
-	if (c.in_pollable) {
-		c.in_flags = fcntl(c.in_fd, F_GETFL);
-		fcntl(c.in_fd, F_SETFL, c.in_flags | O_NONBLOCK);
-		c.in_ev = event_new(c.base, c.in_fd, EV_READ | EV_PERSIST,
-		    client_in_ready, &c);
-		event_add(c.in_ev, NULL);
+	c->in_pollable = client_pollable(c->in_fd);
+	c->out_pollable = client_pollable(c->out_fd);
+	if (c->in_pollable) {
+		c->in_flags = fcntl(c->in_fd, F_GETFL);
+		fcntl(c->in_fd, F_SETFL, c->in_flags | O_NONBLOCK);
+		c->in_ev = event_new(c->base, c->in_fd, EV_READ | EV_PERSIST,
+		    client_in_ready, c);
+		event_add(c->in_ev, NULL);
 	} else {
-		c.in_ev = event_new(c.base, -1, 0, client_in_ready, &c);
-		event_active(c.in_ev, EV_READ, 0);
+		c->in_ev = event_new(c->base, -1, 0, client_in_ready, c);
+		event_active(c->in_ev, EV_READ, 0);
 	}
-	if (c.out_pollable) {
-		c.out_flags = fcntl(c.out_fd, F_GETFL);
-		fcntl(c.out_fd, F_SETFL, c.out_flags | O_NONBLOCK);
-		c.out_ev = event_new(c.base, c.out_fd, EV_WRITE |
-		    EV_PERSIST, client_out_ready, &c);
+	if (c->out_pollable) {
+		c->out_flags = fcntl(c->out_fd, F_GETFL);
+		fcntl(c->out_fd, F_SETFL, c->out_flags | O_NONBLOCK);
+		c->out_ev = event_new(c->base, c->out_fd, EV_WRITE |
+		    EV_PERSIST, client_out_ready, c);
 	}
-	c.sigterm = evsignal_new(c.base, SIGTERM, client_signal, &c);
-	c.sigint = evsignal_new(c.base, SIGINT, client_signal, &c);
-	c.sighup = evsignal_new(c.base, SIGHUP, client_signal, &c);
-	evsignal_add(c.sigterm, NULL);
-	evsignal_add(c.sigint, NULL);
-	evsignal_add(c.sighup, NULL);
+	if (emb != NULL)
+		return 0;	/* the embedder's signals */
+	c->sigterm = evsignal_new(c->base, SIGTERM, client_signal, c);
+	c->sigint = evsignal_new(c->base, SIGINT, client_signal, c);
+	c->sighup = evsignal_new(c->base, SIGHUP, client_signal, c);
+	evsignal_add(c->sigterm, NULL);
+	evsignal_add(c->sigint, NULL);
+	evsignal_add(c->sighup, NULL);
+	return 0;
+}
+
+int
+client_run_io(const struct client_config *cfg, const struct client_io *io)
+{
+	struct client	 c;
+	int		 status;
+
+	memset(&c, 0, sizeof c);
+	if ((status = client_setup(&c, cfg, io, NULL)) != 0) {
+		client_free(&c);
+		return status;
+	}
 
 	event_base_dispatch(c.base);
 
@@ -1196,6 +1257,35 @@ client_run_io(const struct client_config *cfg, const struct client_io *io)
 	client_trace_finish(&c);
 	status = c.exit_status;
 	client_free(&c);
-	curl_global_cleanup();
 	return status;
+}
+
+struct client *
+client_embed_new(const struct client_config *cfg,
+    const struct client_embed *emb)
+{
+	struct client	*c;
+
+	c = xcalloc(1, sizeof *c);
+	if (client_setup(c, cfg, NULL, emb) != 0) {
+		client_free(c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+client_embed_close(struct client *c, const char *why)
+{
+	client_close(c, why);
+}
+
+void
+client_embed_free(struct client *c)
+{
+	if (c == NULL)
+		return;
+	client_free(c);
+	free(c);
 }

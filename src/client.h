@@ -81,6 +81,35 @@ struct client_config {
  * the process exit status (0, or the EXIT_* of the first failure). */
 int	client_run(const struct client_config *);
 
+/*
+ * Client mode inside another mode (serve's remote servers, remote.h).
+ * Its local client is fd, a connected socket carrying newline-delimited
+ * JSON-RPC both ways; the loop is base's, run by the caller; no signal is
+ * handled, no sign-in offered, and cfg->headers are used as they are (the
+ * embedder expanded them: the values may be secrets).  A session that is
+ * lost, or a server that cannot be reached, is not mended: the requests
+ * outstanding get errors, lost(arg, why) is called once and the client
+ * closes (its DELETE sent); done(arg) is called once it has finished.
+ * After done, or at the embedder's own end, client_embed_free frees it
+ * (never inside one of these callbacks).  The fd stays the embedder's.
+ */
+struct event_base;
+struct client;
+struct client_embed {
+	struct event_base	*base;
+	int			 fd;
+	void			(*lost)(void *arg, const char *why);
+	void			(*done)(void *arg);
+	void			*arg;
+};
+/* NULL if a setting cannot be used (logged). */
+struct client	*client_embed_new(const struct client_config *,
+		    const struct client_embed *);
+void		 client_embed_free(struct client *);
+/* Closes it now, whatever it still carries (its session ended with a
+ * DELETE): done follows.  Nothing if it is closing already. */
+void		 client_embed_close(struct client *, const char *why);
+
 /* The pure parts, for cli.c and the tests.  On error each returns -1 and
  * sets *err to a one-line reason (the caller frees it). */
 
@@ -107,5 +136,8 @@ int	client_url_check(const char *url, int allow_http, char **err);
  * "/" gets /mcp, a last segment sse or messages becomes mcp, a trailing
  * slash goes.  No user, password or query in it. */
 char	*client_url_suggest(const char *url);
+/* The URL as log lines show it: no user, password, query or fragment
+ * (the caller frees it). */
+char	*client_url_shown(const char *url);
 
 #endif

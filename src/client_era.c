@@ -831,6 +831,8 @@ client_era_listen_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_conn_close(conn);
 		return;
 	}
+	if (status == 0 && client_stream_lost(conn, result, error))
+		return;
 	if (conn->sse || status == 0 || status >= 500 || status == 429) {
 		if (status == 0)
 			log_debug("subscriptions/listen: %s", error);

@@ -65,7 +65,7 @@ client_excerpt(char *dst, size_t max, const char *src, size_t len,
 
 /* The URL as a log line may show it: no user info, query or fragment,
  * which may carry credentials. */
-static char *
+char *
 client_url_shown(const char *url)
 {
 	const char	*scheme, *host, *p, *end;
@@ -357,7 +357,9 @@ client_net_why(struct client *c, int result, const char *error,
     int *lasting)
 {
 	char	*url, *other = NULL, *why, *host;
-	int	 first = !c->heard;
+	/* Embedded, a server that cannot be reached is lost at once: its
+	 * embedder reconnects (client_lost). */
+	int	 first = !c->heard || c->lost != NULL;
 
 	*lasting = 0;
 	url = client_url_shown(c->url);
@@ -1168,6 +1170,28 @@ resume_done(struct conn *conn, struct curl_event_xfer *x, int result,
 	client_pump(c);
 }
 
+/*
+ * Embedded (client_lost): a stream that broke and could not be opened
+ * again at the first try means the server is gone; 1 if so (conn closed,
+ * the loss told), 0 to reconnect as client mode does.
+ */
+int
+client_stream_lost(struct conn *conn, int result, const char *error)
+{
+	struct client	*c = conn->c;
+	char		*why;
+	int		 lasting;
+
+	if (c->lost == NULL || conn->failures == 0 ||
+	    !c->http->network_error(result))
+		return 0;
+	why = client_net_why(c, result, error, &lasting);
+	client_conn_close(conn);
+	client_lost(c, why);
+	free(why);
+	return 1;
+}
+
 static void
 get_done(struct conn *conn, struct curl_event_xfer *x, int result,
     const char *error)
@@ -1190,6 +1214,8 @@ get_done(struct conn *conn, struct curl_event_xfer *x, int result,
 		client_conn_close(conn);	/* reopened after the sign-in */
 		return;
 	}
+	if (status == 0 && client_stream_lost(conn, result, error))
+		return;
 	if (conn->sse || status == 0 || status >= 500 || status == 429) {
 		if (status == 0)
 			log_debug("GET stream: %s", error);
@@ -1304,7 +1330,7 @@ client_conn_done(struct curl_event_xfer *x, int result, const char *error,
 		client_conn_close(conn);
 		c->finishing = 1;
 		if (evbuffer_get_length(c->out) == 0 || c->out_error)
-			event_base_loopbreak(c->base);
+			client_end(c);
 		break;
 	}
 }

@@ -281,6 +281,16 @@ struct client {
 	struct event		*eof_timer;
 	struct event		*done_ev;
 	int			 exit_status;
+	int			 curl_inited;
+
+	/* Embedded (client_embed_new), else NULL: the embedder's hooks;
+	 * the first loss's cause, and the close it schedules. */
+	void			(*lost)(void *, const char *);
+	void			(*done)(void *);
+	void			*embed_arg;
+	char			*lost_why;
+	struct event		*lost_ev;
+	int			 ended;
 };
 
 /*
@@ -329,6 +339,7 @@ void	client_subscriptions(struct client *c, json_object *msg, int add);
 void	client_pump(struct client *c);
 void	client_check_done(struct client *c);
 void	client_close(struct client *c, const char *why);
+void	client_end(struct client *c);
 
 /* client_era.c */
 void	client_era_discover_begin(struct cmsg *init);
@@ -360,6 +371,7 @@ void	client_conn_reconnect_later(struct conn *conn,
 void	client_incoming(struct client *c, json_object *msg);
 char	*client_net_why(struct client *c, int result, const char *error,
 	    int *lasting);
+int	client_stream_lost(struct conn *conn, int result, const char *error);
 char	*client_server_words(struct client *c, struct curl_event_xfer *x,
 	    json_object *msg);
 
@@ -418,6 +430,7 @@ void	client_session_reinit(struct client *c);
 void	client_session_reinit_failed(struct client *c, int status,
 	    const char *why);
 void	client_session_lost(struct client *c, const char *why);
+int	client_lost(struct client *c, const char *why);
 void	client_session_unreachable(struct client *c, const char *why);
 void	client_session_init_answered(struct client *c, json_object *msg,
 	    int ours);

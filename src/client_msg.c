@@ -162,7 +162,7 @@ client_out_ready(evutil_socket_t fd, short what, void *arg)
 	if (evbuffer_get_length(c->out) == 0) {
 		event_del(c->out_ev);
 		if (c->finishing)
-			event_base_loopbreak(c->base);
+			client_end(c);
 	}
 	if (c->out_error)
 		client_close(c, "stdout is gone");

@@ -122,10 +122,31 @@ client_session_reinit_failed(struct client *c, int status, const char *why)
 {
 	log_warnx("could not start a session: %s", why);
 	client_fail_all(c, status, why);
+	if (client_lost(c, why))
+		return;
 	/* The next message from the local client tries again. */
 	c->reinit_pending = c->init != NULL &&
 	    (c->established || c->cfg->oneshot);
 	c->reinit_failures = 0;
+}
+
+/*
+ * Embedded (client_embed_new): the session is gone or the server cannot
+ * be reached.  Not mended here: the embedder is told once, and the client
+ * closes on the next turn; its embedder starts another when it wants.
+ * 0 when not embedded: the caller mends it as client mode does.
+ */
+int
+client_lost(struct client *c, const char *why)
+{
+	if (c->lost == NULL)
+		return 0;
+	if (c->lost_why == NULL) {
+		c->lost_why = xstrdup(why);
+		c->lost(c->embed_arg, why);
+		event_active(c->lost_ev, 0, 0);
+	}
+	return 1;
 }
 
 /* The server cannot be reached, and trying again will not mend it
@@ -134,8 +155,11 @@ client_session_reinit_failed(struct client *c, int status, const char *why)
 void
 client_session_unreachable(struct client *c, const char *why)
 {
-	log_error("%s", why);
+	if (c->lost == NULL)
+		log_error("%s", why);
 	client_fail_all(c, EXIT_UNAVAILABLE, why);
+	if (client_lost(c, why))
+		return;
 	c->reinit_pending = c->init != NULL &&
 	    (c->established || c->cfg->oneshot);
 	c->reinit_failures = 0;
@@ -150,7 +174,7 @@ client_session_lost(struct client *c, const char *why)
 	int		 local_init = 0;
 	long		 ms;
 
-	if (c->closing)
+	if (c->closing || client_lost(c, why))
 		return;
 	log_info("%s: starting a new session", why);
 	client_session_forget(c);

@@ -45,6 +45,7 @@
 #include "metrics.h"
 #include "mux.h"
 #include "oauth.h"
+#include "remote.h"
 #include "rsauth.h"
 #include "rsfetch.h"
 #include "rsmeta.h"
@@ -70,6 +71,7 @@ struct serve_child {
 	struct serve_server	*server;
 	struct mux_session	*session;
 	struct upstream		*upstream;
+	struct remote_link	*link;		/* a remote server's, or NULL */
 	size_t			 index;
 	int			 stopping;
 	int			 healthy;	/* handshake done since it started */
@@ -85,6 +87,9 @@ struct serve_server {
 	const char		*route;		/* /servers/ROUTE/, or NULL */
 	const struct serve_config *cfg;
 	struct mux		*mux;
+	/* A remote server's way there (its children dial through it);
+	 * NULL for a command, or if its headers could not be made. */
+	struct remote		*remote;
 	/* the shared children, npool of them (none with isolation=session);
 	 * a slot is NULL once its child stopped */
 	struct serve_child	**pool;
@@ -155,6 +160,8 @@ static void	serve_pump(void *);
 static void	serve_error(struct serve_server *, const struct serve_child *,
 		    const char *, const char *);
 static void	serve_trace_token(void *, const char *);
+static void	serve_remote_secrets(struct serve *,
+		    const struct serve_server *);
 static void	serve_server_init(struct serve *, struct serve_server *,
 		    const char *, const char *, const struct serve_config *);
 
@@ -324,9 +331,13 @@ serve_child_up(void *arg)
 
 	/* Running is not ready: the handshake that follows is ("server ...
 	 * initialized"). */
-	log_info("%s started (pid %ld); initializing it",
-	    serve_child_name(child, name),
-	    (long)upstream_pid(child->upstream));
+	if (srv->remote != NULL)
+		log_info("%s: session with %s starting; initializing it",
+		    serve_child_name(child, name), remote_shown(srv->remote));
+	else
+		log_info("%s started (pid %ld); initializing it",
+		    serve_child_name(child, name),
+		    (long)upstream_pid(child->upstream));
 	/* The era probe's deadline counts from now. */
 	mux_tick(srv->mux, clock_ms());
 	if (serve_child_shared(child))
@@ -432,10 +443,12 @@ serve_child_free_late(evutil_socket_t fd, short ev, void *arg)
 	struct serve_child	*child = arg;
 
 	upstream_free(child->upstream);
+	remote_link_free(child->link);
 	free(child);
 }
 
-/* srv has no child any more. */
+/* srv has no child any more (a remote one: no client mode session left
+ * ending). */
 static int
 serve_server_stopped(const struct serve_server *srv)
 {
@@ -444,6 +457,8 @@ serve_server_stopped(const struct serve_server *srv)
 	for (i = 0; i < srv->npool; i++)
 		if (srv->pool[i] != NULL)
 			return 0;
+	if (srv->remote != NULL && !remote_idle(srv->remote))
+		return 0;
 	return LIST_EMPTY(&srv->children);
 }
 
@@ -460,6 +475,17 @@ serve_all_stopped(const struct serve *s)
 		if (!serve_server_stopped(s->gone[i]))
 			return 0;
 	return 1;
+}
+
+/* A remote server's last client mode session ended: maybe the last
+ * thing the stopping bridge waited for. */
+static void
+serve_remote_idle(void *arg)
+{
+	struct serve	*s = arg;
+
+	if (s->stopping && serve_all_stopped(s))
+		event_base_loopexit(s->base, NULL);
 }
 
 static void
@@ -547,6 +573,16 @@ serve_child_new(struct serve_server *srv, struct mux_session *session,
 		    serve_session_claims(session));
 	uc.cwd = cfg->cwd;
 	uc.connect = cfg->connect;
+	child = xcalloc(1, sizeof *child);
+	if (srv->remote != NULL) {
+		/* Not a process: client mode's machine, dialled anew at
+		 * each (re)start; upstream names it by its URL. */
+		child->link = remote_link_new(srv->remote);
+		uc.connect = remote_shown(srv->remote);
+		uc.dial = remote_link_dial;
+		uc.why = remote_link_why;
+		uc.dial_arg = child->link;
+	}
 	uc.max_message = cfg->max_message_size;
 	uc.max_output = UPSTREAM_DEFAULT_MAX_OUTPUT;
 	uc.kill_timeout_ms = cfg->kill_timeout_ms;
@@ -578,7 +614,6 @@ serve_child_new(struct serve_server *srv, struct mux_session *session,
 	if ((v = getenv("MCPBRIDGE_RESTART_BACKOFF_MAX_MS")) != NULL)
 		uc.backoff_max_ms = atoi(v);
 
-	child = xcalloc(1, sizeof *child);
 	child->server = srv;
 	child->session = session;
 	child->index = index;
@@ -931,6 +966,14 @@ serve_stop_children(void *arg)
 		serve_server_stop_children(s->servers[i]);
 	for (i = 0; i < s->ngone; i++)
 		serve_server_stop_children(s->gone[i]);
+	/* Remote sessions end now (bounded by client mode's DELETE and
+	 * flush timeouts), not after a request their upstream gave up. */
+	for (i = 0; i < s->nservers; i++)
+		if (s->servers[i]->remote != NULL)
+			remote_stop(s->servers[i]->remote);
+	for (i = 0; i < s->ngone; i++)
+		if (s->gone[i]->remote != NULL)
+			remote_stop(s->gone[i]->remote);
 	if (serve_all_stopped(s))
 		event_base_loopexit(s->base, NULL);
 }
@@ -1069,7 +1112,8 @@ serve_status(void *arg, struct status_page *p)
 			continue;
 		/* argv[0] alone, as the mux names it: the arguments and
 		 * the environment may hold secrets. */
-		sv->command = srv->cfg->connect != NULL ? srv->cfg->connect :
+		sv->command = srv->remote != NULL ? remote_shown(srv->remote) :
+		    srv->cfg->connect != NULL ? srv->cfg->connect :
 		    srv->cfg->command != NULL ? srv->cfg->command[0] : NULL;
 		sv->errors = &srv->errors;
 		sv->children = sc;
@@ -1147,6 +1191,9 @@ serve_server_start(struct serve_server *srv)
 {
 	size_t	i;
 
+	/* A remote one whose headers could not be made (logged). */
+	if (srv->cfg->remote != NULL && srv->remote == NULL)
+		return -1;
 	/* The mux bounds the pool (MUX_CHILDREN_MAX); serve follows it. */
 	if ((srv->npool = mux_pool_size(srv->mux)) == 0)
 		return 0;
@@ -1210,6 +1257,7 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 			trace_secret(s->trace, eq + 1);
 			serve_trace_secret(s->spans, eq + 1);
 		}
+	serve_remote_secrets(s, srv);
 	/* Without --max-queue, the queue holds two of its largest answers
 	 * (cli_serve_config), as it does for those served from the start. */
 	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
@@ -1220,6 +1268,10 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
 	if (serve_server_start(srv) == -1) {
+		for (i = 0; srv->cfg->remote != NULL && srv->remote == NULL &&
+		    i < mux_pool_size(srv->mux); i++)
+			mux_pool_unavailable(srv->mux, i, "its headers could "
+			    "not be made (logged)");
 		for (i = 0; i < srv->npool; i++) {
 			cause = upstream_error(srv->pool[i]->upstream);
 			mux_pool_unavailable(srv->mux, i, cause != NULL ?
@@ -1390,6 +1442,27 @@ serve_trace_oauth_token(void *arg, const char *token, size_t len)
 	serve_trace_bearer(s->spans, token, len);
 }
 
+/* A remote server's header values: what a message quoting one must not
+ * show in either trace; of a scheme and a credential ("Bearer xyz"), the
+ * credential alone too. */
+static void
+serve_remote_secrets(struct serve *s, const struct serve_server *srv)
+{
+	const char	*v, *sp;
+	size_t		 i;
+
+	for (i = 0; srv->remote != NULL &&
+	    (v = remote_secret(srv->remote, i)) != NULL; i++) {
+		trace_secret(s->trace, v);
+		serve_trace_secret(s->spans, v);
+		if ((sp = strchr(v, ' ')) != NULL) {
+			sp += strspn(sp, " ");
+			trace_secret(s->trace, sp);
+			serve_trace_secret(s->spans, sp);
+		}
+	}
+}
+
 /*
  * What the trace never shows, should the child or a client put it in a
  * message: the values --env gives the child, and the bearer tokens (they
@@ -1403,7 +1476,7 @@ serve_trace_secrets(struct serve *s)
 	char	 *eq;
 	size_t	  i;
 
-	for (i = 0; i < s->nservers; i++)
+	for (i = 0; i < s->nservers; i++) {
 		for (e = s->servers[i]->cfg->env; e != NULL && *e != NULL;
 		    e++) {
 			if ((eq = strchr(*e, '=')) != NULL) {
@@ -1411,6 +1484,8 @@ serve_trace_secrets(struct serve *s)
 				serve_trace_secret(s->spans, eq + 1);
 			}
 		}
+		serve_remote_secrets(s, s->servers[i]);
+	}
 	/* The exporter's headers (--otel-header, OTEL_*_HEADERS): an API
 	 * key a client or the child might quote. */
 	for (i = 0; s->cfg->otel != NULL && i < s->cfg->otel->nheaders; i++) {
@@ -1634,6 +1709,7 @@ serve_server_init(struct serve *s, struct serve_server *srv,
     const char *name, const char *route, const struct serve_config *cfg)
 {
 	struct mux_config	 mc;
+	char			*err;
 
 	srv->serve = s;
 	srv->name = name;
@@ -1651,6 +1727,14 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 			fatalx("--client-capabilities is not JSON");
 	}
 	serve_forget_claim_vars(cfg);
+	if (cfg->remote != NULL &&
+	    (srv->remote = remote_new(s->base, cfg->remote,
+	    cfg->max_message_size, &err)) == NULL) {
+		log_error("%s: %s", route != NULL ? route : "the server", err);
+		free(err);
+	}
+	if (srv->remote != NULL)
+		remote_set_idle(srv->remote, serve_remote_idle, s);
 	memset(&mc, 0, sizeof mc);
 	mc.isolation = cfg->isolation;
 	mc.server_requests = cfg->server_requests;
@@ -1660,7 +1744,8 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 	mc.client_version = PACKAGE_VERSION;
 	mc.init_timeout_ms = cfg->init_timeout_ms;
 	/* The command alone: its arguments may carry secrets. */
-	mc.child_name = cfg->connect != NULL ? cfg->connect :
+	mc.child_name = srv->remote != NULL ? remote_shown(srv->remote) :
+	    cfg->connect != NULL ? cfg->connect :
 	    cfg->command != NULL ? cfg->command[0] : NULL;
 	mc.child_era = cfg->child_era;
 	mc.probe_timeout_ms = cfg->probe_timeout_ms;
@@ -1692,15 +1777,19 @@ serve_server_free(struct serve_server *srv)
 	while ((child = LIST_FIRST(&srv->children)) != NULL) {
 		LIST_REMOVE(child, entry);
 		upstream_free(child->upstream);
+		remote_link_free(child->link);
 		free(child);
 	}
 	for (i = 0; i < srv->npool; i++) {
 		if (srv->pool[i] != NULL) {
 			upstream_free(srv->pool[i]->upstream);
+			remote_link_free(srv->pool[i]->link);
 			free(srv->pool[i]);
 		}
 	}
 	free(srv->pool);
+	/* After its children's links; its clients still running go. */
+	remote_free(srv->remote);
 	if (srv->mux != NULL)
 		mux_free(srv->mux);
 	if (srv->capabilities != NULL)

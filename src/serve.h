@@ -16,11 +16,17 @@
 #include "trace.h"
 #include "upstream.h"
 
+struct client_config;
+
 /* What serve mode is told (cli.c fills it from the command line; the
  * fields are named after the options). */
 struct serve_config {
 	/* the upstream */
 	char			**command;	/* NULL-terminated; NULL with connect */
+	/* A remote server (serve --config's "url"), reached through client
+	 * mode's code (remote.h); NULL for a command or --connect.  Its
+	 * strings are the config's. */
+	const struct client_config *remote;
 	char			**env;		/* NULL-terminated KEY=VALUE list */
 	/* --env-from-claim "VAR=CLAIM" (checked), NULL-terminated, for a
 	 * session's own child: envclaim.h */

@@ -53,7 +53,7 @@
 #define UPSTREAM_EOF_GRACE_MS		1000
 /* Longest connect string part we accept ("tcp:" host and port). */
 #define UPSTREAM_HOST_MAX		256
-#define UPSTREAM_CAUSE_MAX		128
+#define UPSTREAM_CAUSE_MAX		256
 /* "cannot run 'argv[0]' in 'cwd': reason", cut at this length. */
 #define UPSTREAM_ERROR_MAX		512
 
@@ -76,6 +76,9 @@ struct upstream {
 	char			**env;
 	char			*cwd;
 	char			*connect;
+	int			(*dial)(void *, char *, size_t);
+	const char		*(*why)(void *);
+	void			*dial_arg;
 	char			*tag;
 	size_t			 max_message;
 	size_t			 max_output;
@@ -966,12 +969,19 @@ upstream_sock_event(struct bufferevent *bev, short what, void *arg)
 		u->framer.discarding = 0;
 		bufferevent_enable(bev, EV_READ);
 		u->connect_told = 0;
-		log_info("%s: connected to %s", u->tag, u->connect);
+		/* A dialled socket is the caller's, who says what it is. */
+		if (u->dial != NULL)
+			log_debug("%s: dialled %s", u->tag, u->connect);
+		else
+			log_info("%s: connected to %s", u->tag, u->connect);
 		if (u->ops.on_up != NULL)
 			u->ops.on_up(u->arg);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if ((what & BEV_EVENT_EOF) && u->why != NULL &&
+	    u->why(u->dial_arg) != NULL)
+		snprintf(cause, sizeof cause, "%s", u->why(u->dial_arg));
+	else if (what & BEV_EVENT_EOF)
 		snprintf(cause, sizeof cause, "connection closed");
 	else
 		snprintf(cause, sizeof cause, "connection error: %s",
@@ -1019,6 +1029,14 @@ upstream_connect(struct upstream *u)
 	int			 fd = -1, error;
 
 	memset(&ss, 0, sizeof ss);
+	if (u->dial != NULL) {
+		u->state = UPSTREAM_CONNECTING;
+		if ((fd = u->dial(u->dial_arg, host, sizeof host)) == -1) {
+			upstream_sock_down(u, host);
+			return 0;
+		}
+		goto dialled;
+	}
 	if (strncmp(u->connect, "unix:", 5) == 0) {
 		sun = (struct sockaddr_un *)&ss;
 		sun->sun_family = AF_UNIX;
@@ -1077,6 +1095,7 @@ upstream_connect(struct upstream *u)
 		upstream_sock_down(u, strerror(error));
 		return 0;
 	}
+dialled:
 	/* Connected or in progress: libevent reports BEV_EVENT_CONNECTED
 	 * once the socket is writable, from the loop, never from here. */
 	u->sock = bufferevent_socket_new(u->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -1181,6 +1200,9 @@ upstream_new(struct event_base *base, const struct upstream_config *config,
 	u->env = upstream_copy_vector(config->env);
 	u->cwd = config->cwd != NULL ? xstrdup(config->cwd) : NULL;
 	u->connect = config->connect != NULL ? xstrdup(config->connect) : NULL;
+	u->dial = config->dial;
+	u->why = config->why;
+	u->dial_arg = config->dial_arg;
 	u->tag = xstrdup(config->tag != NULL ? config->tag : "upstream");
 
 	/* 0 means the default, for every limit. */

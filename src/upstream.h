@@ -42,7 +42,16 @@ struct upstream_config {
 	char *const	*argv;		/* command and arguments; NULL if connect */
 	char *const	*env;		/* extra KEY=VALUE entries, NULL-terminated; may be NULL */
 	const char	*cwd;		/* may be NULL */
-	const char	*connect;	/* "unix:PATH" or "tcp:HOST:PORT"; NULL to spawn */
+	const char	*connect;	/* "unix:PATH" or "tcp:HOST:PORT"; NULL to spawn;
+					   with dial, what log lines name */
+	/* A socket made by the caller instead (serve's remote servers): dial
+	 * returns a connected stream socket upstream then owns, or -1 with a
+	 * cause in buf (retried with backoff like a refused connect).  why,
+	 * if not NULL, may name the cause when the socket ends (else
+	 * "connection closed"). */
+	int		(*dial)(void *dial_arg, char *buf, size_t size);
+	const char	*(*why)(void *dial_arg);
+	void		*dial_arg;
 	size_t		 max_message;	/* line cap, bytes */
 	size_t		 max_output;	/* queued bytes towards the upstream */
 	int		 kill_timeout_ms;

@@ -890,24 +890,34 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
-/* Several servers: each its own whole config; a remote one is checked,
- * not served yet. */
+/* Several servers: each its own whole config; a remote one is client
+ * mode's settings in its serve config. */
 START_TEST(test_config_several)
 {
-	struct config	c;
-	char		*err;
+	struct config		c;
+	struct serve_config	sc;
+	char			*err;
 
 	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'b': "
 	    "{'command': 'two', 'mcpbridge': {'isolation': 'session', "
 	    "'allow-tool': 'read_*'}}, 'r': {'url': "
-	    "'https://example.com/mcp'}}, 'mcpbridge': {'port': 9000, "
+	    "'https://example.com/mcp', 'type': 'sse', 'headers': "
+	    "{'X-Key': '${K}'}}}, 'mcpbridge': {'port': 9000, "
 	    "'restart': 'always'}}");
 	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
-	    "--kill-timeout", "1s", NULL), CLI_CONFIG_ERROR);
-	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r: a remote server "
-	    "(\"url\"): this version serves local ones (--check validates "
-	    "it)\n"));
-	free(err);
+	    "--kill-timeout", "1s", NULL), CLI_OK);
+	ck_assert_uint_eq(c.nservers, 3);
+	cli_serve_config(&c.servers[2], &sc);
+	ck_assert_ptr_nonnull(sc.remote);
+	ck_assert_str_eq(sc.remote->url, "https://example.com/mcp");
+	ck_assert_int_eq(sc.remote->transport, CLIENT_TRANSPORT_SSE);
+	ck_assert_uint_eq(sc.remote->nheaders, 1);
+	/* Expanded when served, not here. */
+	ck_assert_str_eq(sc.remote->headers[0], "X-Key: ${K}");
+	ck_assert_ptr_null(sc.command);
+	ck_assert_int_eq(sc.kill_timeout_ms, 1000);
+	cli_serve_config(&c.servers[0], &sc);
+	ck_assert_ptr_null(sc.remote);
 	config_free(&c);
 
 	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
@@ -948,15 +958,36 @@ START_TEST(test_config_several)
 	free(err);
 	config_free(&c);
 
-	/* One remote server: validated, not served yet. */
+	/* One remote server: served (on /mcp too). */
 	conf_write("{'mcpServers': {'r': {'url': 'https://example.com/mcp'}}}");
 	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
-	    NULL), CLI_CONFIG_ERROR);
-	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r: a remote server"));
-	free(err);
+	    NULL), CLI_OK);
+	cli_serve_config(&c, &sc);
+	ck_assert_ptr_nonnull(sc.remote);
+	ck_assert_int_eq(sc.remote->transport, CLIENT_TRANSPORT_AUTO);
 	config_free(&c);
 	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
 	    "--check", NULL), CLI_OK);
+	config_free(&c);
+
+	/* Plain HTTP to another host: refused, unless allow-http (the
+	 * server's, or the command line's). */
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'r': {'url': "
+	    "'http://example.com/mcp'}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--check", NULL), CLI_CONFIG_ERROR);
+	ck_assert_ptr_nonnull(strstr(err, ": mcpServers.r: "));
+	free(err);
+	config_free(&c);
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    "--allow-http", NULL), CLI_OK);
+	config_free(&c);
+	conf_write("{'mcpServers': {'a': {'command': 'one'}, 'r': {'url': "
+	    "'http://example.com/mcp', 'mcpbridge': {'allow-http': true}}}}");
+	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
+	    NULL), CLI_OK);
+	ck_assert_int_eq(c.servers[1].client.allow_http, 1);
+	ck_assert_int_eq(c.servers[0].client.allow_http, 0);
 	config_free(&c);
 }
 END_TEST

@@ -1255,6 +1255,104 @@ got_up(struct h *h)
 	return h->ups >= 1;
 }
 
+/* ---- a socket the caller dials (serve's remote servers) ---- */
+
+/* The dialler: the first attempt fails, each next one is a socket pair
+ * whose other end becomes the test's peer. */
+static int
+h_dial(void *arg, char *buf, size_t size)
+{
+	struct h	*h = arg;
+	int		 sv[2];
+
+	if (h->accepts++ == 0) {
+		snprintf(buf, size, "not yet");
+		return -1;
+	}
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(evutil_make_socket_nonblocking(sv[0]), 0);
+	ck_assert_int_eq(evutil_make_socket_nonblocking(sv[1]), 0);
+	ck_assert_ptr_null(h->peer);
+	h->peer = bufferevent_socket_new(h->base, sv[1],
+	    BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(h->peer, peer_read, NULL, peer_event, h);
+	bufferevent_enable(h->peer, EV_READ|EV_WRITE);
+	return sv[0];
+}
+
+static const char *h_why_text;
+
+static const char *
+h_why(void *arg)
+{
+	return h_why_text;
+}
+
+static int
+got_two_downs(struct h *h)
+{
+	return h->downs >= 2;
+}
+
+START_TEST(test_dial)
+{
+	struct upstream_config	 uc;
+	struct h		 h;
+	char			 reply[32];
+	json_object		*msg;
+	size_t			 n;
+
+	h_init(&h);
+	h.peer_in = evbuffer_new();
+	h_config(&uc, NULL);
+	uc.connect = "https://example.com/mcp";
+	uc.dial = h_dial;
+	uc.why = h_why;
+	uc.dial_arg = &h;
+	uc.restart = UPSTREAM_RESTART_ALWAYS;
+	uc.backoff_min_ms = 20;
+	h.u = upstream_new(h.base, &uc, &h_ops, &h);
+	/* A failed dial is retried with backoff, as a refused connect. */
+	ck_assert_int_eq(upstream_start(h.u), 0);
+	ck_assert(run_until(&h, got_up_and_peer, 5000));
+	ck_assert_int_eq(h.accepts, 2);
+	ck_assert_int_eq(h.downs, 0);
+	ck_assert_int_eq(upstream_pid(h.u), -1);
+
+	bufferevent_write(h.peer, "{\"hello\":1}\n", 12);
+	ck_assert(run_until(&h, got_msg, 5000));
+	msg = json_object_new_object();
+	json_object_object_add(msg, "id", json_object_new_int(5));
+	ck_assert_int_eq(upstream_send(h.u, msg), 0);
+	json_object_put(msg);
+	ck_assert(run_until(&h, got_reply, 5000));
+	n = evbuffer_remove(h.peer_in, reply, sizeof reply - 1);
+	reply[n] = '\0';
+	ck_assert_str_eq(reply, "{\"id\":5}\n");
+
+	/* The dialled end closes: down with the dialler's cause, dialled
+	 * again. */
+	h_why_text = "the session was lost";
+	bufferevent_free(h.peer);
+	h.peer = NULL;
+	ck_assert(run_until(&h, got_down, 5000));
+	ck_assert_str_eq(h.cause, "the session was lost");
+	ck_assert_int_eq(h.will_restart, 1);
+	ck_assert(run_until(&h, got_reconnected, 5000));
+	ck_assert_int_eq(h.accepts, 3);
+	/* No cause of its own: the usual one. */
+	h_why_text = NULL;
+	bufferevent_free(h.peer);
+	h.peer = NULL;
+	ck_assert(run_until(&h, got_two_downs, 5000));
+	ck_assert_str_eq(h.cause, "connection closed");
+
+	upstream_stop(h.u);
+	ck_assert(run_until(&h, got_stopped, 5000));
+	h_done(&h);
+}
+END_TEST
+
 START_TEST(test_unix_socket_late_listener)
 {
 	struct upstream_config	 uc;
@@ -1376,6 +1474,7 @@ check_suite(void)
 	tcase_add_test(tc, test_unix_socket);
 	tcase_add_test(tc, test_unix_socket_late_listener);
 	tcase_add_test(tc, test_tcp_socket);
+	tcase_add_test(tc, test_dial);
 	suite_add_tcase(s, tc);
 	return s;
 }
