@@ -17,6 +17,7 @@
 #include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "xmalloc.h"
 
 /* Nesting of n arrays around "0", in buf of at least 2n+2 bytes. */
 static size_t
@@ -84,6 +85,164 @@ static const char *const accepted[] = {
 	NULL
 };
 
+/*
+ * Messages the parse policy builds itself, without json-c's tokener
+ * (jsonparse_build): each must come out as the tokener makes it.
+ */
+static const char *const built[] = {
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"echo\",\"arguments\":{\"message\":\"hi\"},"
+	    "\"_meta\":{\"progressToken\":\"p-1\"}}}",
+	"[{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":\"a\"},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]",
+	/* Escapes other than \u, in values and in member names. */
+	"{\"a\\\"b\":\"q\\\"\\\\\\/\\b\\f\\n\\r\\tz\",\"\\n\":\"\\\\\"}",
+	"[\"\",\"\\\\\",\"x\\/\",\"\\t\\t\\t\"]",
+	/* A member given twice: the first place, the last value, and
+	 * the same past the members compared one by one. */
+	"{\"a\":1,\"b\":2,\"a\":3}",
+	"{\"id\":1,\"id\":\"x\",\"method\":\"m\",\"method\":null}",
+	"{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,"
+	    "\"k8\":8,\"k9\":9,\"k2\":20,\"k10\":10,\"k9\":90}",
+	/* Names past the stack copy, one with escapes. */
+	"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+	    ":{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\\t"
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":[1]},\"aaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":2}",
+	/* Integers at the edges json-c types: int64, then uint64. */
+	"[0,-1,9223372036854775807,9223372036854775808,"
+	    "18446744073709551615,-9223372036854775808,-9223372036854775807]",
+	"{\"t\":true,\"f\":false,\"n\":null,\"e\":{},\"l\":[],"
+	    "\"nest\":[[[],[{}]],null,[null,true]]}",
+	" \t\r\n{ \"a\" : [ 1 , \"x\" ] , \"b\" :{ } } \n",
+	"[\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",{\"\xc3\xa9\":\"\xc3\xa9\"}]",
+	NULL
+};
+
+/* text read by json-c's own tokener, as the policy did before it built
+ * trees itself. */
+static json_object *
+tokener(const char *text)
+{
+	struct json_tokener	*tok;
+	json_object		*o;
+
+	tok = json_tokener_new_ex(JSONPARSE_MAX_DEPTH + 1);
+	ck_assert_ptr_nonnull(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1);
+	ck_assert_int_eq(json_tokener_get_error(tok), json_tokener_success);
+	json_tokener_free(tok);
+	return o;
+}
+
+/* a and b hold the same values of the same types, members in the same
+ * order. */
+static void
+same_tree(json_object *a, json_object *b)
+{
+	struct json_object_iter	 ia, ib;
+	size_t			 i;
+
+	ck_assert_int_eq(json_object_get_type(a), json_object_get_type(b));
+	switch (json_object_get_type(a)) {
+	case json_type_object:
+		ck_assert_int_eq(json_object_object_length(a),
+		    json_object_object_length(b));
+		/* Walked side by side: order and names. */
+		ib.entry = json_object_get_object(b)->head;
+		json_object_object_foreachC(a, ia) {
+			ck_assert_ptr_nonnull(ib.entry);
+			ck_assert_str_eq(ia.key,
+			    (const char *)ib.entry->k);
+			same_tree(ia.val, (json_object *)ib.entry->v);
+			ib.entry = ib.entry->next;
+		}
+		break;
+	case json_type_array:
+		ck_assert_uint_eq(json_object_array_length(a),
+		    json_object_array_length(b));
+		for (i = 0; i < json_object_array_length(a); i++)
+			same_tree(json_object_array_get_idx(a, i),
+			    json_object_array_get_idx(b, i));
+		break;
+	case json_type_int:
+		ck_assert(json_object_get_int64(a) == json_object_get_int64(b));
+		ck_assert(json_object_get_uint64(a) ==
+		    json_object_get_uint64(b));
+		break;
+	case json_type_string:
+		ck_assert_int_eq(json_object_get_string_len(a),
+		    json_object_get_string_len(b));
+		ck_assert(memcmp(json_object_get_string(a),
+		    json_object_get_string(b),
+		    (size_t)json_object_get_string_len(a)) == 0);
+		break;
+	default:
+		ck_assert(json_object_equal(a, b));
+		break;
+	}
+}
+
+START_TEST(test_built)
+{
+	const char	*s = built[_i], *cause = "unset";
+	json_object	*v, *want;
+
+	v = jsonparse_strict(s, strlen(s), &cause);
+	ck_assert_msg(v != NULL, "refused '%s': %s", s, cause);
+	want = tokener(s);
+	same_tree(v, want);
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), json_object_to_json_string_ext(want,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(want);
+	json_object_put(v);
+	/* And again, the scratch space reused. */
+	v = jsonparse_strict(s, strlen(s), &cause);
+	want = tokener(s);
+	same_tree(v, want);
+	json_object_put(want);
+	json_object_put(v);
+}
+END_TEST
+
+/* A string or name longer than the scratch kept between texts, decoded,
+ * then a short one after it. */
+START_TEST(test_built_long)
+{
+	size_t		 n = 200 * 1024, k = 0, i;
+	char		*s = xmalloc(2 * n + 64);
+	json_object	*v, *want;
+
+	s[k++] = '{';
+	s[k++] = '"';
+	for (i = 0; i < n / 2; i++)
+		s[k++] = 'k';
+	memcpy(s + k, "\\n\":\"", 5);
+	k += 5;
+	for (i = 0; i < n; i++) {
+		s[k++] = i % 100 == 0 ? '\\' : 'v';
+		if (i % 100 == 0)
+			s[k++] = 't';
+	}
+	memcpy(s + k, "\"}", 3);
+	v = parse(s);
+	ck_assert_ptr_nonnull(v);
+	want = tokener(s);
+	same_tree(v, want);
+	json_object_put(want);
+	json_object_put(v);
+	v = parse("{\"a\\tb\":\"c\\nd\"}");
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"a\\tb\":\"c\\nd\"}");
+	json_object_put(v);
+	free(s);
+}
+END_TEST
+
 START_TEST(test_refused)
 {
 	const char	*s = refused[_i], *cause = NULL;
@@ -103,6 +262,26 @@ START_TEST(test_accepted)
 
 	v = jsonparse_strict(s, strlen(s), &cause);
 	ck_assert_msg(v != NULL, "refused '%s': %s", s, cause);
+	json_object_put(v);
+}
+END_TEST
+
+/* What json-c builds (a \\u escape, a fraction, an exponent) or the
+ * policy mends (past 64 bits) aside, the tree is the tokener's. */
+START_TEST(test_accepted_same)
+{
+	const char	*s = accepted[_i];
+	json_object	*v, *want;
+
+	if (strstr(s, "\\u") != NULL || strpbrk(s, ".eE") != NULL ||
+	    strstr(s, "8446744073709551616") != NULL ||
+	    strstr(s, "9223372036854775809") != NULL ||
+	    strstr(s, "99999999999999999999") != NULL)
+		return;
+	v = parse(s);
+	want = tokener(s);
+	same_tree(v, want);
+	json_object_put(want);
 	json_object_put(v);
 }
 END_TEST
@@ -407,6 +586,9 @@ check_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_loop_test(tc, test_refused, 0, count(refused));
 	tcase_add_loop_test(tc, test_accepted, 0, count(accepted));
+	tcase_add_loop_test(tc, test_built, 0, count(built));
+	tcase_add_loop_test(tc, test_accepted_same, 0, count(accepted));
+	tcase_add_test(tc, test_built_long);
 	tcase_add_test(tc, test_numbers_kept);
 	tcase_add_test(tc, test_lengths);
 	tcase_add_test(tc, test_depth);
