@@ -22,6 +22,11 @@
  * these print the same digits. */
 #define RAWJSON_INT_SAFE		((int64_t)1 << 62)
 
+/* A new member under a literal name (json-c neither copies nor frees
+ * it). */
+#define RAWJSON_ADD	(JSON_C_OBJECT_ADD_KEY_IS_NEW | \
+			 JSON_C_OBJECT_ADD_CONSTANT_KEY)
+
 /* Containers nested deeper than this are left to json-c (the stack). */
 #define RAWJSON_DEPTH	64
 /* How the bridge writes JSON (http.c, framer.c). */
@@ -90,12 +95,14 @@ rawjson_answer(const char *line, size_t len)
 		return NULL;
 	if ((o = json_object_new_object()) == NULL)
 		fatalx("json_object_new_object");
-	if (json_object_object_add(o, "jsonrpc",
-	    json_object_new_string("2.0")) != 0 ||
-	    json_object_object_add(o, "id", json_object_new_int64(a.id)) != 0 ||
-	    json_object_object_add(o, "result", rawjson_new(line +
-	    a.result_off, a.result_len)) != 0)
-		fatalx("json_object_object_add");
+	/* Three distinct literal names: neither copied nor looked up. */
+	if (json_object_object_add_ex(o, "jsonrpc",
+	    json_object_new_string("2.0"), RAWJSON_ADD) != 0 ||
+	    json_object_object_add_ex(o, "id", json_object_new_int64(a.id),
+	    RAWJSON_ADD) != 0 ||
+	    json_object_object_add_ex(o, "result", rawjson_new(line +
+	    a.result_off, a.result_len), RAWJSON_ADD) != 0)
+		fatalx("json_object_object_add_ex");
 	return o;
 }
 
