@@ -59,6 +59,20 @@ jsonrpc_error_valid(json_object *error)
 }
 
 /*
+ * 1 if key, whose first byte is name's, is name: inline, as a call to
+ * strcmp costs more than these short names (issue 20).
+ */
+static inline int
+jsonrpc_key_rest(const char *key, const char *name)
+{
+	while (*++name != '\0') {
+		if (*++key != *name)
+			return 0;
+	}
+	return key[1] == '\0';
+}
+
+/*
  * One walk over the members, not a hashed lookup per name: this runs
  * several times for every message that crosses the bridge.  json-c keeps
  * one member per name (the last of duplicates), as lookups would see.
@@ -80,37 +94,37 @@ jsonrpc_classify(json_object *msg)
 	json_object_object_foreachC(msg, it) {
 		switch (it.key[0]) {
 		case 'e':
-			if (strcmp(it.key, "error") == 0) {
+			if (jsonrpc_key_rest(it.key, "error")) {
 				error = it.val;
 				has_error = 1;
 			}
 			break;
 		case 'i':
-			if (strcmp(it.key, "id") == 0) {
+			if (jsonrpc_key_rest(it.key, "id")) {
 				id = it.val;
 				has_id = 1;
 			}
 			break;
 		case 'j':
-			if (strcmp(it.key, "jsonrpc") == 0) {
+			if (jsonrpc_key_rest(it.key, "jsonrpc")) {
 				version = it.val;
 				has_version = 1;
 			}
 			break;
 		case 'm':
-			if (strcmp(it.key, "method") == 0) {
+			if (jsonrpc_key_rest(it.key, "method")) {
 				method = it.val;
 				has_method = 1;
 			}
 			break;
 		case 'p':
-			if (strcmp(it.key, "params") == 0) {
+			if (jsonrpc_key_rest(it.key, "params")) {
 				params = it.val;
 				has_params = 1;
 			}
 			break;
 		case 'r':
-			if (strcmp(it.key, "result") == 0)
+			if (jsonrpc_key_rest(it.key, "result"))
 				has_result = 1;
 			break;
 		}

@@ -107,6 +107,15 @@ START_TEST(test_classify)
 	    "'params':null}"), JSONRPC_INVALID);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
 	    "'errors':1,'parameters':1}"), JSONRPC_REQUEST);
+	/* and those that are only the start of one */
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','i':1,'method':'p'}"),
+	    JSONRPC_NOTIFICATION);
+	ck_assert_int_eq(classify("{'jsonrp':'2.0','id':1,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'metho':'p',"
+	    "'resul':{}}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
+	    "'e':1,'p':1,'param':1,'erro':1,'r':1}"), JSONRPC_REQUEST);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':null}"),
 	    JSONRPC_INVALID);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
