@@ -1234,8 +1234,7 @@ http_error_type(json_object *msg, char *buf, size_t size)
 		    json_object_get_int64(code));
 		return buf;
 	}
-	if (json_object_object_get_ex(msg, "result", &res) &&
-	    mcpwire_tool_error(res))
+	if (jsonrpc_member(msg, "result", &res) && mcpwire_tool_error(res))
 		return "tool_error";
 	return NULL;
 }
@@ -1299,7 +1298,7 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 	if (msg != NULL) {
 		metrics_request_done((enum metrics_method)st->method,
 		    !json_object_is_type(msg, json_type_object) ||
-		    json_object_object_get_ex(msg, "error", NULL),
+		    jsonrpc_member(msg, "error", NULL),
 		    clock_ms() - st->start_ms);
 		metrics_mcp_operation((enum metrics_method)st->method, st->tool,
 		    http_error_type(msg, type, sizeof type),
@@ -3098,7 +3097,7 @@ http_deliver(struct http *h, struct mux_out *out)
 		goto done;
 	}
 	if (st->initialize && out->final &&
-	    !json_object_object_get_ex(out->msg, "result", NULL))
+	    !jsonrpc_member(out->msg, "result", NULL))
 		st->init_failed = 1;
 	if (out->final && stream_json_direct(st)) {
 		/* Written at once: no copy to keep. */

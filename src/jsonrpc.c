@@ -38,19 +38,16 @@ jsonrpc_add(json_object *o, const char *key, json_object *v)
  */
 #define JSONRPC_WALK_MAX	8
 
-/*
- * What json_object_object_get_ex(o, key, v) says: 1 with *v (NULL for
- * a null) if o is an object with a member key, else 0 with *v NULL.
- * json-c keeps one member per name, so the first found is the one.
- */
-static int
+/* json-c keeps one member per name, so the first found is the one. */
+int
 jsonrpc_member(json_object *o, const char *key, json_object **v)
 {
 	struct lh_entry	*e;
 	const char	*k, *n;
 	int		 walked = 0;
 
-	*v = NULL;
+	if (v != NULL)
+		*v = NULL;
 	if (!json_object_is_type(o, json_type_object))
 		return 0;
 	for (e = json_object_get_object(o)->head; e != NULL; e = e->next) {
@@ -62,7 +59,8 @@ jsonrpc_member(json_object *o, const char *key, json_object **v)
 		for (n = key; *n != '\0' && *k == *n; n++, k++)
 			;
 		if (*k == *n) {
-			*v = (json_object *)(uintptr_t)e->v;
+			if (v != NULL)
+				*v = (json_object *)(uintptr_t)e->v;
 			return 1;
 		}
 	}

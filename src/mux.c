@@ -772,11 +772,11 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 	o = json_object_new_object();
 	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
 	jsonrpc_add(o, "id", json_object_new_int64((int64_t)cid));
-	if (json_object_object_get_ex(msg, "method", &v))
+	if (jsonrpc_member(msg, "method", &v))
 		jsonrpc_add(o, "method", json_object_get(v));
 	if (params != NULL)
 		jsonrpc_add(o, "params", params);
-	else if (json_object_object_get_ex(msg, "params", &v))
+	else if (jsonrpc_member(msg, "params", &v))
 		jsonrpc_add(o, "params", json_object_get(v));
 	return o;
 }
@@ -877,7 +877,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * Replaced params keep the client's token only if they carry it.
 	 */
 	src = params != NULL ? params : jsonrpc_params(msg);
-	json_object_object_get_ex(jsonrpc_get(src, "_meta", json_type_object),
+	jsonrpc_member(jsonrpc_get(src, "_meta", json_type_object),
 	    "progressToken", &token);
 	if (!json_object_is_type(token, json_type_string) &&
 	    !json_object_is_type(token, json_type_int))

@@ -797,8 +797,8 @@ mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		json_object_put(msg);
 		return;
 	}
-	json_object_object_get_ex(msg, "result", &result);
-	json_object_object_get_ex(msg, "error", &error);
+	jsonrpc_member(msg, "result", &result);
+	jsonrpc_member(msg, "error", &error);
 	if (rawjson_is(result) && !mux_route_raw_ok(c, req))
 		result = mux_route_raw_parse(msg, result, &error);
 

@@ -175,6 +175,11 @@ START_TEST(test_member_lookup)
 			got = jsonrpc_get(o, names[i], json_type_int);
 			ck_assert_msg(found ? got == want : got == NULL,
 			    "%d members, %s", n, names[i]);
+			ck_assert_int_eq(jsonrpc_member(o, names[i], &got),
+			    found);
+			ck_assert_ptr_eq(got, want);
+			ck_assert_int_eq(jsonrpc_member(o, names[i], NULL),
+			    found);
 		}
 		ck_assert_ptr_eq(jsonrpc_id(o), json_object_object_get_ex(o,
 		    "id", &want) ? want : NULL);
@@ -183,12 +188,18 @@ START_TEST(test_member_lookup)
 	}
 	/* A null member is there, with no value. */
 	o = J("{'jsonrpc':'2.0','method':'m','id':null}");
+	got = o;	/* set to NULL */
+	ck_assert_int_eq(jsonrpc_member(o, "id", &got), 1);
+	ck_assert_ptr_null(got);
 	ck_assert_ptr_null(jsonrpc_id(o));
 	ck_assert_ptr_null(jsonrpc_get(o, "id", json_type_null));
 	ck_assert_str_eq(jsonrpc_method(o), "m");
 	json_object_put(o);
 	/* Not an object: nothing. */
 	o = J("[{'method':'m'}]");
+	ck_assert_int_eq(jsonrpc_member(o, "method", NULL), 0);
+	ck_assert_int_eq(jsonrpc_member(NULL, "method", &got), 0);
+	ck_assert_ptr_null(got);
 	ck_assert_ptr_null(jsonrpc_method(o));
 	ck_assert_ptr_null(jsonrpc_params(o));
 	json_object_put(o);
