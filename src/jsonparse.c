@@ -53,8 +53,9 @@ struct jsonparse_scan {
 	const char		*cause;
 	unsigned char		 top;	/* first byte of the whole value */
 	int			 dx;	/* a string had a \uDxxx escape */
-	/* a \u escape or a number with a fraction or exponent: json-c
-	 * builds the tree (jsonparse_build leaves those to it) */
+	/* a \u0000 or \uDxxx escape, or a number with a fraction or
+	 * exponent: json-c builds the tree (jsonparse_build leaves those
+	 * to it) */
 	int			 slow;
 	size_t			 values; /* values so far, in document order */
 	size_t			 nbig;
@@ -260,8 +261,9 @@ jsonparse_string(struct jsonparse_scan *s)
 			/* \uDxxx may be a surrogate: an id is looked at
 			 * again (jsonparse_lone). */
 			if ((s->p[2] | 0x20) == 'd')
-				s->dx = 1;
-			s->slow = 1;
+				s->dx = s->slow = 1;
+			else if (memcmp(s->p + 2, "0000", 4) == 0)
+				s->slow = 1;
 			s->p += 6;
 			break;
 		default:
@@ -726,13 +728,13 @@ jsonparse_answer(const char *p, size_t len, struct jsonparse_answer *a)
  * member name and its number parsing cost more than the objects it
  * makes).  It makes what json-c 0.16 makes of the same text: the same
  * types (an integer above INT64_MAX a uint64, any other an int64), the
- * same strings, members in document order, and of a member name given
- * twice the first place with the last value.  Only the plain cases:
- * a \u escape (surrogates, U+0000), a number with a fraction or an
- * exponent (json-c keeps its text) and an integer past 64 bits (mended)
- * are left to json-c, whose tree the scan's flags send there
- * (jsonparse_run).  The grammar is checked already, so this walk trusts
- * it.
+ * same strings (a \u escape in UTF-8), members in document order, and
+ * of a member name given twice the first place with the last value.
+ * Only the plain cases: a \uDxxx escape (surrogates, which json-c pairs
+ * or replaces), \u0000, a number with a fraction or an exponent (json-c
+ * keeps its text) and an integer past 64 bits (mended) are left to
+ * json-c, whose tree the scan's flags send there (jsonparse_run).  The
+ * grammar is checked already, so this walk trusts it.
  */
 
 /* Member names common in MCP messages: passed to json-c as constants,
@@ -808,6 +810,7 @@ jsonparse_build_string(struct jsonparse_build *b, size_t *len)
 	const unsigned char	*start = b->p + 1, *q, *bs;
 	char			*out;
 	size_t			 n = 0;
+	unsigned		 u;
 
 	/* The first quote ends it unless a backslash came before it. */
 	q = memchr(start, '"', (size_t)(b->end - start));
@@ -816,8 +819,9 @@ jsonparse_build_string(struct jsonparse_build *b, size_t *len)
 		*len = (size_t)(q - start);
 		return (const char *)start;
 	}
-	/* Escapes (no \u: jsonparse_run sends those to json-c).  The
-	 * decoded string is never longer than its text. */
+	/* Escapes (a \u one neither U+0000 nor a surrogate: jsonparse_run
+	 * sends those to json-c).  The decoded string is never longer than
+	 * its text: a \u escape's six bytes are at most three. */
 	q = bs;
 	while (*q != '"')
 		q += *q == '\\' ? 2 : 1;
@@ -835,6 +839,20 @@ jsonparse_build_string(struct jsonparse_build *b, size_t *len)
 		case 'n': out[n++] = '\n'; break;
 		case 'r': out[n++] = '\r'; break;
 		case 't': out[n++] = '\t'; break;
+		case 'u':
+			u = (unsigned)jsonparse_unit(q - 1);
+			q += 4;
+			if (u < 0x80)
+				out[n++] = (char)u;
+			else if (u < 0x800) {
+				out[n++] = (char)(0xc0 | u >> 6);
+				out[n++] = (char)(0x80 | (u & 0x3f));
+			} else {
+				out[n++] = (char)(0xe0 | u >> 12);
+				out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
+				out[n++] = (char)(0x80 | (u & 0x3f));
+			}
+			break;
 		default: out[n++] = (char)*q; break;	/* " \ / */
 		}
 	}

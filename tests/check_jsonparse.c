@@ -116,6 +116,14 @@ static const char *const built[] = {
 	    "\"nest\":[[[],[{}]],null,[null,true]]}",
 	" \t\r\n{ \"a\" : [ 1 , \"x\" ] , \"b\" :{ } } \n",
 	"[\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",{\"\xc3\xa9\":\"\xc3\xa9\"}]",
+	/* \u escapes but surrogates and U+0000, at each UTF-8 length,
+	 * in values and names (one spelling a common name). */
+	"[\"\\u0041\\u007f\\u0080\\u00e9\\u07ff\\u0800\\u20ac\\uffff\\uFFFD\","
+	    "\"a\\u0001b\\u001F\",\"\\uabcd\\uCDEFx\"]",
+	"[\"x\\u0000y\"]", "{\"\\u00e9\":1,\"\\ud83d\\ude00\":2}",
+	"{\"\\u0069d\":1,\"m\\u00e9thod\":\"\\u00e9\",\"i\\u0064\":\"\\u00e8\"}",
+	"{\"jsonrpc\":\"2.0\",\"id\":\"\\u00e9\\u4e2d\",\"method\":\"tools/call\","
+	    "\"params\":{\"arguments\":{\"q\":\"caf\\u00e9 \\u2603\"}}}",
 	NULL
 };
 
