@@ -190,40 +190,52 @@ jsonparse_key_is_id(const unsigned char *p, size_t n)
 }
 
 /*
- * 1 if none of the eight bytes at p ends a plain run in a string: no
- * non-ASCII byte, control character, quote or backslash.  With every
- * byte below 0x80, (x - n) & ~x has its high bit set in some byte exactly
- * when some byte is below n (the usual "has a zero byte" test, n = 1,
- * after an XOR for the quote and the backslash).
+ * The bytes of the eight at p that end a plain run in a string (a
+ * non-ASCII byte, a control character, a quote or a backslash): a mask
+ * with the high bit of each such byte's place set, the byte at p in the
+ * lowest place; 0 if none.  For a byte below 0x80, (x - n) & ~x has its
+ * high bit set when the byte is below n (the usual "has a zero byte"
+ * test, n = 1, after an XOR for the quote and the backslash); a borrow
+ * only ever moves up, so the lowest bit set is exact, the ones above it
+ * need not be.
  */
-static int
-jsonparse_plain8(const unsigned char *p)
+static inline uint64_t
+jsonparse_stop8(const unsigned char *p)
 {
 	const uint64_t	ones = 0x0101010101010101ULL;
 	const uint64_t	highs = 0x8080808080808080ULL;
 	uint64_t	v, q, b;
 
-	memcpy(&v, p, sizeof v);
-	if (v & highs)
-		return 0;
+	/* In this order whatever the machine's: one load where it is
+	 * little-endian. */
+	v = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	    (uint64_t)p[7] << 56;
 	q = v ^ (ones * '"');
 	b = v ^ (ones * '\\');
-	return ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & highs) == 0;
+	return (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & highs;
 }
 
 /* A string; s->p is on its opening quote. */
 static int
 jsonparse_string(struct jsonparse_scan *s)
 {
-	size_t	i, n;
+	size_t		i, n;
+	uint64_t	stop;
 
 	s->p++;
 	for (;;) {
-		/* The common run of plain ASCII, eight bytes at a time, then
-		 * byte by byte. */
-		while (s->end - s->p >= 8 && jsonparse_plain8(s->p))
+		/* The common run of plain ASCII, eight bytes at a time up to
+		 * the byte that ends it, then (the last few) byte by byte. */
+		while (s->end - s->p >= 8) {
+			if ((stop = jsonparse_stop8(s->p)) != 0) {
+				s->p += __builtin_ctzll(stop) / 8;
+				break;
+			}
 			s->p += 8;
+		}
 		while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 &&
 		    *s->p != '"' && *s->p != '\\')
 			s->p++;

@@ -251,6 +251,79 @@ START_TEST(test_built_long)
 }
 END_TEST
 
+/*
+ * A string's bytes are read eight at a time up to the one that ends a
+ * plain run: whatever place of a word that byte has, the verdict and
+ * the string are the same.
+ */
+START_TEST(test_string_stops)
+{
+	static const struct {
+		const char	*odd;		/* at place k */
+		const char	*want;		/* decoded, NULL: refused */
+		const char	*cause;
+	} c[] = {
+		{ "\x01", NULL, "control character in a string" },
+		{ "\x1f", NULL, "control character in a string" },
+		{ "\xff", NULL, "invalid UTF-8" },
+		{ "\xc3", NULL, "invalid UTF-8" },
+		{ "\xc3\xa9", "\xc3\xa9", NULL },
+		{ "\xe2\x82\xac", "\xe2\x82\xac", NULL },
+		{ "\\n", "\n", NULL },
+		{ "\\\"", "\"", NULL },
+		{ "\x7f", "\x7f", NULL },
+		{ " ", " ", NULL },
+	};
+	char		 text[64], want[64];
+	const char	*cause, *got;
+	json_object	*v;
+	size_t		 i, k, len, n, w;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		for (len = 1; len <= 20; len++) {
+			for (k = 0; k < len; k++) {
+				n = w = 0;
+				text[n++] = '[';
+				text[n++] = '"';
+				memset(text + n, 'a', k);
+				memset(want, 'a', k);
+				n += k;
+				w += k;
+				memcpy(text + n, c[i].odd, strlen(c[i].odd));
+				n += strlen(c[i].odd);
+				if (c[i].want != NULL) {
+					memcpy(want + w, c[i].want,
+					    strlen(c[i].want));
+					w += strlen(c[i].want);
+				}
+				memset(text + n, 'b', len - k - 1);
+				memset(want + w, 'b', len - k - 1);
+				n += len - k - 1;
+				w += len - k - 1;
+				text[n++] = '"';
+				text[n++] = ']';
+				cause = NULL;
+				v = jsonparse_strict(text, n, &cause);
+				if (c[i].want == NULL) {
+					ck_assert_msg(v == NULL, "case %zu at "
+					    "%zu of %zu taken", i, k, len);
+					ck_assert_str_eq(cause, c[i].cause);
+					continue;
+				}
+				ck_assert_msg(v != NULL, "case %zu at %zu of "
+				    "%zu: %s", i, k, len, cause);
+				got = json_object_get_string(
+				    json_object_array_get_idx(v, 0));
+				ck_assert_uint_eq((size_t)json_object_get_string_len(
+				    json_object_array_get_idx(v, 0)), w);
+				ck_assert(memcmp(got, want, w) == 0);
+				json_object_put(v);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_refused)
 {
 	const char	*s = refused[_i], *cause = NULL;
@@ -597,6 +670,7 @@ check_suite(void)
 	tcase_add_loop_test(tc, test_built, 0, count(built));
 	tcase_add_loop_test(tc, test_accepted_same, 0, count(accepted));
 	tcase_add_test(tc, test_built_long);
+	tcase_add_test(tc, test_string_stops);
 	tcase_add_test(tc, test_numbers_kept);
 	tcase_add_test(tc, test_lengths);
 	tcase_add_test(tc, test_depth);
