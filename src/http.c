@@ -1324,8 +1324,7 @@ http_error_type(json_object *msg, char *buf, size_t size)
 		    json_object_get_int64(code));
 		return buf;
 	}
-	if (json_object_object_get_ex(msg, "result", &res) &&
-	    mcpwire_tool_error(res))
+	if (jsonrpc_member(msg, "result", &res) && mcpwire_tool_error(res))
 		return "tool_error";
 	return NULL;
 }
@@ -1393,7 +1392,7 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 	h->in_flight -= n < h->in_flight ? n : h->in_flight;
 	if (msg != NULL) {
 		error = !json_object_is_type(msg, json_type_object) ||
-		    json_object_object_get_ex(msg, "error", NULL);
+		    jsonrpc_member(msg, "error", NULL);
 		metrics_request_done((enum metrics_method)st->method, error,
 		    clock_ms() - st->start_ms);
 		if (ep != NULL && ep->name != NULL)
@@ -3256,7 +3255,7 @@ http_deliver_data(struct http *h, void *data, struct mux_out *out)
 		goto done;
 	}
 	if (st->initialize && out->final &&
-	    !json_object_object_get_ex(out->msg, "result", NULL))
+	    !jsonrpc_member(out->msg, "result", NULL))
 		st->init_failed = 1;
 	if (out->final && stream_json_direct(st)) {
 		/* Written at once: no copy to keep. */

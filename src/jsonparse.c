@@ -53,6 +53,10 @@ struct jsonparse_scan {
 	const char		*cause;
 	unsigned char		 top;	/* first byte of the whole value */
 	int			 dx;	/* a string had a \uDxxx escape */
+	/* a \u0000 or \uDxxx escape, or a number with a fraction or
+	 * exponent: json-c builds the tree (jsonparse_build leaves those
+	 * to it) */
+	int			 slow;
 	size_t			 values; /* values so far, in document order */
 	size_t			 nbig;
 	struct jsonparse_big	 big[JSONPARSE_MAX_BIG_INTEGERS];
@@ -186,40 +190,52 @@ jsonparse_key_is_id(const unsigned char *p, size_t n)
 }
 
 /*
- * 1 if none of the eight bytes at p ends a plain run in a string: no
- * non-ASCII byte, control character, quote or backslash.  With every
- * byte below 0x80, (x - n) & ~x has its high bit set in some byte exactly
- * when some byte is below n (the usual "has a zero byte" test, n = 1,
- * after an XOR for the quote and the backslash).
+ * The bytes of the eight at p that end a plain run in a string (a
+ * non-ASCII byte, a control character, a quote or a backslash): a mask
+ * with the high bit of each such byte's place set, the byte at p in the
+ * lowest place; 0 if none.  For a byte below 0x80, (x - n) & ~x has its
+ * high bit set when the byte is below n (the usual "has a zero byte"
+ * test, n = 1, after an XOR for the quote and the backslash); a borrow
+ * only ever moves up, so the lowest bit set is exact, the ones above it
+ * need not be.
  */
-static int
-jsonparse_plain8(const unsigned char *p)
+static inline uint64_t
+jsonparse_stop8(const unsigned char *p)
 {
 	const uint64_t	ones = 0x0101010101010101ULL;
 	const uint64_t	highs = 0x8080808080808080ULL;
 	uint64_t	v, q, b;
 
-	memcpy(&v, p, sizeof v);
-	if (v & highs)
-		return 0;
+	/* In this order whatever the machine's: one load where it is
+	 * little-endian. */
+	v = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	    (uint64_t)p[7] << 56;
 	q = v ^ (ones * '"');
 	b = v ^ (ones * '\\');
-	return ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & highs) == 0;
+	return (v | ((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & highs;
 }
 
 /* A string; s->p is on its opening quote. */
 static int
 jsonparse_string(struct jsonparse_scan *s)
 {
-	size_t	i, n;
+	size_t		i, n;
+	uint64_t	stop;
 
 	s->p++;
 	for (;;) {
-		/* The common run of plain ASCII, eight bytes at a time, then
-		 * byte by byte. */
-		while (s->end - s->p >= 8 && jsonparse_plain8(s->p))
+		/* The common run of plain ASCII, eight bytes at a time up to
+		 * the byte that ends it, then (the last few) byte by byte. */
+		while (s->end - s->p >= 8) {
+			if ((stop = jsonparse_stop8(s->p)) != 0) {
+				s->p += __builtin_ctzll(stop) / 8;
+				break;
+			}
 			s->p += 8;
+		}
 		while (s->p < s->end && *s->p >= 0x20 && *s->p < 0x80 &&
 		    *s->p != '"' && *s->p != '\\')
 			s->p++;
@@ -257,7 +273,9 @@ jsonparse_string(struct jsonparse_scan *s)
 			/* \uDxxx may be a surrogate: an id is looked at
 			 * again (jsonparse_lone). */
 			if ((s->p[2] | 0x20) == 'd')
-				s->dx = 1;
+				s->dx = s->slow = 1;
+			else if (memcmp(s->p + 2, "0000", 4) == 0)
+				s->slow = 1;
 			s->p += 6;
 			break;
 		default:
@@ -315,8 +333,10 @@ jsonparse_number(struct jsonparse_scan *s)
 		if (jsonparse_digits(s) == 0)
 			return jsonparse_fail(s, "number without an exponent");
 	}
-	if (!integer)
+	if (!integer) {
+		s->slow = 1;
 		return 0;
+	}
 	if (negative && n == 1 && digits[0] == '0')
 		return jsonparse_fail(s, "integer -0");
 	limit = negative ? JSONPARSE_INT_MIN_DIGITS : JSONPARSE_UINT_MAX_DIGITS;
@@ -651,7 +671,7 @@ jsonparse_answer(const char *p, size_t len, struct jsonparse_answer *a)
 	s.cause = NULL;
 	s.top = '{';
 	s.values = s.nbig = 0;
-	s.dx = 0;
+	s.dx = s.slow = 0;
 	if (len > JSONPARSE_MAX_LEN)
 		return 0;
 	jsonparse_space(&s);
@@ -714,6 +734,338 @@ jsonparse_answer(const char *p, size_t len, struct jsonparse_answer *a)
 	return 1;
 }
 
+/*
+ * The tree of a text the scan took, built here rather than by json-c's
+ * tokener (issue 20: the tokener's state machine, its copies of every
+ * member name and its number parsing cost more than the objects it
+ * makes).  It makes what json-c 0.16 makes of the same text: the same
+ * types (an integer above INT64_MAX a uint64, any other an int64), the
+ * same strings (a \u escape in UTF-8), members in document order, and
+ * of a member name given twice the first place with the last value.
+ * Only the plain cases: a \uDxxx escape (surrogates, which json-c pairs
+ * or replaces), \u0000, a number with a fraction or an exponent (json-c
+ * keeps its text) and an integer past 64 bits (mended) are left to
+ * json-c, whose tree the scan's flags send there (jsonparse_run).  The
+ * grammar is checked already, so this walk trusts it.
+ */
+
+/* Member names common in MCP messages: passed to json-c as constants,
+ * never copied or freed.  By length, then first byte. */
+struct jsonparse_name {
+	const char	*name;
+	size_t		 len;
+};
+#define JSONPARSE_NAME(s)	{ s, sizeof s - 1 }
+static const struct jsonparse_name jsonparse_names[] = {
+	JSONPARSE_NAME("id"), JSONPARSE_NAME("uri"),
+	JSONPARSE_NAME("code"), JSONPARSE_NAME("data"),
+	JSONPARSE_NAME("name"), JSONPARSE_NAME("type"),
+	JSONPARSE_NAME("text"), JSONPARSE_NAME("_meta"),
+	JSONPARSE_NAME("error"), JSONPARSE_NAME("method"),
+	JSONPARSE_NAME("params"), JSONPARSE_NAME("result"),
+	JSONPARSE_NAME("cursor"), JSONPARSE_NAME("jsonrpc"),
+	JSONPARSE_NAME("message"), JSONPARSE_NAME("content"),
+	JSONPARSE_NAME("isError"), JSONPARSE_NAME("version"),
+	JSONPARSE_NAME("arguments"), JSONPARSE_NAME("clientInfo"),
+	JSONPARSE_NAME("capabilities"), JSONPARSE_NAME("progressToken"),
+	JSONPARSE_NAME("protocolVersion"),
+};
+
+/*
+ * The scratch bytes a string with escapes is decoded into (never more
+ * than the string's text, so bounded by the text's own limit): kept for
+ * the next text up to JSONPARSE_SCRATCH_KEEP, a larger one freed after
+ * the text that needed it.
+ */
+#define JSONPARSE_SCRATCH_MIN	256
+#define JSONPARSE_SCRATCH_KEEP	(64 * 1024)
+/* A new member's name is compared with those before it up to this many
+ * members; past them json-c looks it up in its table. */
+#define JSONPARSE_LINEAR_MEMBERS	8
+
+struct jsonparse_build {
+	const unsigned char	*p;
+	const unsigned char	*end;	/* the text's */
+	char			*buf;	/* scratch, cap bytes */
+	size_t			 cap;
+};
+
+static json_object	*jsonparse_build_value(struct jsonparse_build *);
+
+static char *
+jsonparse_scratch(struct jsonparse_build *b, size_t need)
+{
+	if (need > b->cap) {
+		b->cap = need < JSONPARSE_SCRATCH_MIN ? JSONPARSE_SCRATCH_MIN :
+		    need;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	return b->buf;
+}
+
+static void
+jsonparse_build_space(struct jsonparse_build *b)
+{
+	while (*b->p == ' ' || *b->p == '\t' || *b->p == '\n' ||
+	    *b->p == '\r')
+		b->p++;
+}
+
+/*
+ * The string b->p is on (its opening quote), decoded: *len bytes at the
+ * pointer returned, in the text itself when it has no escape, else in the
+ * scratch (NUL-terminated there).  b->p ends past the closing quote.
+ */
+static const char *
+jsonparse_build_string(struct jsonparse_build *b, size_t *len)
+{
+	const unsigned char	*start = b->p + 1, *q, *bs;
+	char			*out;
+	size_t			 n = 0;
+	unsigned		 u;
+
+	/* The first quote ends it unless a backslash came before it. */
+	q = memchr(start, '"', (size_t)(b->end - start));
+	if ((bs = memchr(start, '\\', (size_t)(q - start))) == NULL) {
+		b->p = q + 1;
+		*len = (size_t)(q - start);
+		return (const char *)start;
+	}
+	/* Escapes (a \u one neither U+0000 nor a surrogate: jsonparse_run
+	 * sends those to json-c).  The decoded string is never longer than
+	 * its text: a \u escape's six bytes are at most three. */
+	q = bs;
+	while (*q != '"')
+		q += *q == '\\' ? 2 : 1;
+	out = jsonparse_scratch(b, (size_t)(q - start) + 1);
+	memcpy(out, start, (size_t)(bs - start));
+	n = (size_t)(bs - start);
+	for (q = bs; *q != '"'; q++) {
+		if (*q != '\\') {
+			out[n++] = (char)*q;
+			continue;
+		}
+		switch (*++q) {
+		case 'b': out[n++] = '\b'; break;
+		case 'f': out[n++] = '\f'; break;
+		case 'n': out[n++] = '\n'; break;
+		case 'r': out[n++] = '\r'; break;
+		case 't': out[n++] = '\t'; break;
+		case 'u':
+			u = (unsigned)jsonparse_unit(q - 1);
+			q += 4;
+			if (u < 0x80)
+				out[n++] = (char)u;
+			else if (u < 0x800) {
+				out[n++] = (char)(0xc0 | u >> 6);
+				out[n++] = (char)(0x80 | (u & 0x3f));
+			} else {
+				out[n++] = (char)(0xe0 | u >> 12);
+				out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
+				out[n++] = (char)(0x80 | (u & 0x3f));
+			}
+			break;
+		default: out[n++] = (char)*q; break;	/* " \ / */
+		}
+	}
+	out[n] = '\0';
+	b->p = q + 1;
+	*len = n;
+	return out;
+}
+
+/* An integer (grammar checked, within 64 bits: the scan found none
+ * past them), as json-c types it. */
+static json_object *
+jsonparse_build_integer(struct jsonparse_build *b)
+{
+	uint64_t	v = 0;
+	int		negative = 0;
+	json_object	*o;
+
+	if (*b->p == '-') {
+		negative = 1;
+		b->p++;
+	}
+	while (*b->p >= '0' && *b->p <= '9')
+		v = v * 10 + (uint64_t)(*b->p++ - '0');
+	if (negative)	/* v <= 2^63 */
+		o = json_object_new_int64(v == 0 ? 0 : -(int64_t)(v - 1) - 1);
+	else if (v <= INT64_MAX)
+		o = json_object_new_int64((int64_t)v);
+	else
+		o = json_object_new_uint64(v);
+	if (o == NULL)
+		fatalx("json_object_new_int64");
+	return o;
+}
+
+/* The constant for a common member name, or NULL. */
+static const char *
+jsonparse_build_name(const char *key, size_t len)
+{
+	const struct jsonparse_name	*n;
+	size_t				 i;
+
+	for (i = 0; i < sizeof jsonparse_names / sizeof *n; i++) {
+		n = &jsonparse_names[i];
+		if (n->len > len)
+			break;
+		if (n->len == len && n->name[0] == key[0] &&
+		    memcmp(n->name, key, len) == 0)
+			return n->name;
+	}
+	return NULL;
+}
+
+/* 1 if the object o (fewer than JSONPARSE_LINEAR_MEMBERS members) has
+ * no member key. */
+static int
+jsonparse_build_new_key(json_object *o, const char *key)
+{
+	struct json_object_iter	it;
+
+	json_object_object_foreachC(o, it) {
+		if (strcmp(it.key, key) == 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* An object; b->p is past its opening brace. */
+static json_object *
+jsonparse_build_object(struct jsonparse_build *b)
+{
+	json_object	*o, *v;
+	const char	*key, *name;
+	char		 small[64], *heap;
+	size_t		 len;
+	unsigned	 opts;
+
+	if ((o = json_object_new_object()) == NULL)
+		fatalx("json_object_new_object");
+	jsonparse_build_space(b);
+	if (*b->p == '}') {
+		b->p++;
+		return o;
+	}
+	for (;;) {
+		/* The name NUL-terminated for json-c (which copies it)
+		 * before the value may reuse the scratch. */
+		key = jsonparse_build_string(b, &len);
+		heap = NULL;
+		opts = 0;
+		if ((name = jsonparse_build_name(key, len)) != NULL)
+			opts |= JSON_C_OBJECT_KEY_IS_CONSTANT;
+		else if (len < sizeof small) {
+			memcpy(small, key, len);
+			small[len] = '\0';
+			name = small;
+		} else
+			name = heap = xstrndup(key, len);
+		jsonparse_build_space(b);
+		b->p++;				/* the colon */
+		jsonparse_build_space(b);
+		v = jsonparse_build_value(b);
+		if (json_object_object_length(o) < JSONPARSE_LINEAR_MEMBERS &&
+		    jsonparse_build_new_key(o, name))
+			opts |= JSON_C_OBJECT_ADD_KEY_IS_NEW;
+		if (json_object_object_add_ex(o, name, v, opts) != 0)
+			fatalx("json_object_object_add_ex");
+		free(heap);
+		jsonparse_build_space(b);
+		if (*b->p++ == '}')
+			return o;
+		jsonparse_build_space(b);	/* after the comma */
+	}
+}
+
+/* An array; b->p is past its opening bracket. */
+static json_object *
+jsonparse_build_array(struct jsonparse_build *b)
+{
+	json_object	*a;
+
+	if ((a = json_object_new_array()) == NULL)
+		fatalx("json_object_new_array");
+	jsonparse_build_space(b);
+	if (*b->p == ']') {
+		b->p++;
+		return a;
+	}
+	for (;;) {
+		if (json_object_array_add(a, jsonparse_build_value(b)) != 0)
+			fatalx("json_object_array_add");
+		jsonparse_build_space(b);
+		if (*b->p++ == ']')
+			return a;
+		jsonparse_build_space(b);
+	}
+}
+
+/* The value b->p is on; NULL for null, as json-c has it. */
+static json_object *
+jsonparse_build_value(struct jsonparse_build *b)
+{
+	json_object	*o;
+	const char	*str;
+	size_t		 len;
+
+	switch (*b->p) {
+	case '{':
+		b->p++;
+		return jsonparse_build_object(b);
+	case '[':
+		b->p++;
+		return jsonparse_build_array(b);
+	case '"':
+		str = jsonparse_build_string(b, &len);
+		if ((o = json_object_new_string_len(str, (int)len)) == NULL)
+			fatalx("json_object_new_string_len");
+		return o;
+	case 't':
+	case 'f':
+		b->p += *b->p == 't' ? 4 : 5;
+		if ((o = json_object_new_boolean(b->p[-1] == 'e' &&
+		    b->p[-2] == 'u')) == NULL)
+			fatalx("json_object_new_boolean");
+		return o;
+	case 'n':
+		b->p += 4;
+		return NULL;
+	default:
+		return jsonparse_build_integer(b);
+	}
+}
+
+/*
+ * The tree of the len bytes at p, one object or array (and white space)
+ * the scan took whole: the walk never reads past the value's last byte.
+ */
+static json_object *
+jsonparse_build(const char *p, size_t len)
+{
+	static char		*scratch;
+	static size_t		 scratch_cap;
+	struct jsonparse_build	 b;
+	json_object		*o;
+
+	b.p = (const unsigned char *)p;
+	b.end = b.p + len;
+	b.buf = scratch;
+	b.cap = scratch_cap;
+	jsonparse_build_space(&b);
+	o = jsonparse_build_value(&b);
+	if (b.cap > JSONPARSE_SCRATCH_KEEP) {
+		free(b.buf);
+		b.buf = NULL;
+		b.cap = 0;
+	}
+	scratch = b.buf;
+	scratch_cap = b.cap;
+	return o;
+}
+
 json_object *
 jsonparse_strict(const char *p, size_t len, const char **cause)
 {
@@ -738,6 +1090,7 @@ jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 	s.cause = NULL;
 	s.top = 0;
 	s.values = s.nbig = 0;
+	s.slow = 0;
 	if (len > JSONPARSE_MAX_LEN) {
 		s.cause = "too long";
 		goto fail;
@@ -753,6 +1106,11 @@ jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 		goto fail;
 	}
 
+	/* The common message: built here (no json-c tokener). */
+	if ((s.top == '{' || s.top == '[') && !s.slow && s.nbig == 0) {
+		msg = jsonparse_build(p, len);
+		goto built;
+	}
 	if (jsonparse_tok == NULL) {
 		/* json-c counts a scalar inside the innermost container as
 		 * one more level. */
@@ -803,6 +1161,7 @@ jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 			msg = mended;
 		}
 	}
+built:
 	/* json-c kept the last of two members of one name: the tree holds
 	 * fewer values than the text. */
 	if (unique && jsonparse_count(msg) != s.values) {

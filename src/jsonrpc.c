@@ -30,6 +30,44 @@ jsonrpc_add(json_object *o, const char *key, json_object *v)
 }
 
 /*
+ * A member of an object this small is found by walking its members, not
+ * by hashing the name (issue 20: the bridge asks a message for its
+ * method, id and params a score of times on its way, and json-c's hash
+ * of a short name costs more than the walk).  Past this many members
+ * the rest is json-c's hashed lookup.
+ */
+#define JSONRPC_WALK_MAX	8
+
+/* json-c keeps one member per name, so the first found is the one. */
+int
+jsonrpc_member(json_object *o, const char *key, json_object **v)
+{
+	struct lh_entry	*e;
+	const char	*k, *n;
+	int		 walked = 0;
+
+	if (v != NULL)
+		*v = NULL;
+	if (!json_object_is_type(o, json_type_object))
+		return 0;
+	for (e = json_object_get_object(o)->head; e != NULL; e = e->next) {
+		if (walked++ == JSONRPC_WALK_MAX)
+			return json_object_object_get_ex(o, key, v);
+		k = (const char *)e->k;
+		if (k[0] != key[0])
+			continue;
+		for (n = key; *n != '\0' && *k == *n; n++, k++)
+			;
+		if (*k == *n) {
+			if (v != NULL)
+				*v = (json_object *)(uintptr_t)e->v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
  * An id a request may carry: a string or an integer (never null).  An
  * integer past 64 bits is a double here (jsonparse.c), so refused like
  * 1.5, never clamped into some other request's id.
@@ -49,13 +87,27 @@ jsonrpc_error_valid(json_object *error)
 
 	if (!json_object_is_type(error, json_type_object))
 		return 0;
-	if (!json_object_object_get_ex(error, "code", &v) ||
+	if (!jsonrpc_member(error, "code", &v) ||
 	    !json_object_is_type(v, json_type_int))
 		return 0;
-	if (!json_object_object_get_ex(error, "message", &v) ||
+	if (!jsonrpc_member(error, "message", &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return 0;
 	return 1;
+}
+
+/*
+ * 1 if key, whose first byte is name's, is name: inline, as a call to
+ * strcmp costs more than these short names (issue 20).
+ */
+static inline int
+jsonrpc_key_rest(const char *key, const char *name)
+{
+	while (*++name != '\0') {
+		if (*++key != *name)
+			return 0;
+	}
+	return key[1] == '\0';
 }
 
 /*
@@ -80,37 +132,37 @@ jsonrpc_classify(json_object *msg)
 	json_object_object_foreachC(msg, it) {
 		switch (it.key[0]) {
 		case 'e':
-			if (strcmp(it.key, "error") == 0) {
+			if (jsonrpc_key_rest(it.key, "error")) {
 				error = it.val;
 				has_error = 1;
 			}
 			break;
 		case 'i':
-			if (strcmp(it.key, "id") == 0) {
+			if (jsonrpc_key_rest(it.key, "id")) {
 				id = it.val;
 				has_id = 1;
 			}
 			break;
 		case 'j':
-			if (strcmp(it.key, "jsonrpc") == 0) {
+			if (jsonrpc_key_rest(it.key, "jsonrpc")) {
 				version = it.val;
 				has_version = 1;
 			}
 			break;
 		case 'm':
-			if (strcmp(it.key, "method") == 0) {
+			if (jsonrpc_key_rest(it.key, "method")) {
 				method = it.val;
 				has_method = 1;
 			}
 			break;
 		case 'p':
-			if (strcmp(it.key, "params") == 0) {
+			if (jsonrpc_key_rest(it.key, "params")) {
 				params = it.val;
 				has_params = 1;
 			}
 			break;
 		case 'r':
-			if (strcmp(it.key, "result") == 0)
+			if (jsonrpc_key_rest(it.key, "result"))
 				has_result = 1;
 			break;
 		}
@@ -150,7 +202,7 @@ jsonrpc_method(json_object *msg)
 {
 	json_object	*v;
 
-	if (!json_object_object_get_ex(msg, "method", &v) ||
+	if (!jsonrpc_member(msg, "method", &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
@@ -161,7 +213,7 @@ jsonrpc_id(json_object *msg)
 {
 	json_object	*v;
 
-	if (!json_object_object_get_ex(msg, "id", &v))
+	if (!jsonrpc_member(msg, "id", &v))
 		return NULL;
 	return v;
 }
@@ -171,7 +223,7 @@ jsonrpc_params(json_object *msg)
 {
 	json_object	*v;
 
-	if (!json_object_object_get_ex(msg, "params", &v))
+	if (!jsonrpc_member(msg, "params", &v))
 		return NULL;
 	return v;
 }
@@ -184,10 +236,10 @@ jsonrpc_progress_token(json_object *msg)
 	params = jsonrpc_params(msg);
 	if (!json_object_is_type(params, json_type_object))
 		return NULL;
-	if (!json_object_object_get_ex(params, "_meta", &meta) ||
+	if (!jsonrpc_member(params, "_meta", &meta) ||
 	    !json_object_is_type(meta, json_type_object))
 		return NULL;
-	if (!json_object_object_get_ex(meta, "progressToken", &token) ||
+	if (!jsonrpc_member(meta, "progressToken", &token) ||
 	    !jsonrpc_id_valid(token))
 		return NULL;
 	return token;
@@ -370,7 +422,7 @@ jsonrpc_get(json_object *o, const char *key, enum json_type t)
 	json_object	*v;
 
 	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) ||
+	    !jsonrpc_member(o, key, &v) ||
 	    !json_object_is_type(v, t))
 		return NULL;
 	return v;

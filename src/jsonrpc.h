@@ -58,6 +58,13 @@ json_object	*jsonrpc_notification_new(const char *method, json_object *params);
 /* Adds v (consumed) under key, which must be a literal (json-c does not
  * copy it) that o does not have yet. */
 void		 jsonrpc_add(json_object *o, const char *key, json_object *v);
+/*
+ * What json_object_object_get_ex(o, key, v) says (v may be NULL): 1 with
+ * *v (NULL for a null) if o is an object with a member key, else 0 with
+ * *v NULL; a small object's members walked, not hashed (issue 20).
+ */
+int		 jsonrpc_member(json_object *o, const char *key,
+		    json_object **v);
 /* Typed member access: o's member key if o is an object that has it with
  * type t, else NULL (borrowed). */
 json_object	*jsonrpc_get(json_object *o, const char *key, enum json_type t);

@@ -772,11 +772,11 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 	o = json_object_new_object();
 	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
 	jsonrpc_add(o, "id", json_object_new_int64((int64_t)cid));
-	if (json_object_object_get_ex(msg, "method", &v))
+	if (jsonrpc_member(msg, "method", &v))
 		jsonrpc_add(o, "method", json_object_get(v));
 	if (params != NULL)
 		jsonrpc_add(o, "params", params);
-	else if (json_object_object_get_ex(msg, "params", &v))
+	else if (jsonrpc_member(msg, "params", &v))
 		jsonrpc_add(o, "params", json_object_get(v));
 	return o;
 }
@@ -877,7 +877,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * Replaced params keep the client's token only if they carry it.
 	 */
 	src = params != NULL ? params : jsonrpc_params(msg);
-	json_object_object_get_ex(jsonrpc_get(src, "_meta", json_type_object),
+	jsonrpc_member(jsonrpc_get(src, "_meta", json_type_object),
 	    "progressToken", &token);
 	if (!json_object_is_type(token, json_type_string) &&
 	    !json_object_is_type(token, json_type_int))
@@ -1377,7 +1377,7 @@ mux_flush(struct mux *m, struct mux_child *c)
 		msg = p->msg;
 		stream = p->stream;
 		free(p);
-		mux_route_process(m, s, msg, stream);
+		mux_route_process(m, s, msg, stream, jsonrpc_classify(msg));
 	}
 }
 
@@ -2284,10 +2284,12 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 	struct mux_pending	*p;
 	const char		*method;
 	enum mux_recv		 status;
+	enum jsonrpc_kind	 kind;
 
 	if (m->cfg.trace != NULL)
 		m->cfg.trace(m->cfg.trace_arg, s, msg);
-	if (jsonrpc_classify(msg) == JSONRPC_INVALID) {
+	/* Classified once: nothing below changes msg before it is routed. */
+	if ((kind = jsonrpc_classify(msg)) == JSONRPC_INVALID) {
 		mux_error(m, s, stream, NULL, NULL, JSONRPC_INVALID_REQUEST,
 		    "Invalid Request");
 		json_object_put(msg);
@@ -2296,8 +2298,7 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 	if (m->npool == 0 && s->own == NULL && !s->ended &&
 	    s->transport != MUX_TRANSPORT_STATELESS &&
 	    (method = jsonrpc_method(msg)) != NULL &&
-	    strcmp(method, "initialize") == 0 &&
-	    jsonrpc_classify(msg) == JSONRPC_REQUEST)
+	    strcmp(method, "initialize") == 0 && kind == JSONRPC_REQUEST)
 		return mux_isolation_start(m, s, msg, stream);
 	/* A pool: a legacy session is pinned for its life to the least
 	 * loaded child as it initializes (a legacy SSE session was made at
@@ -2305,8 +2306,7 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 	if (m->npool > 1 && s->transport != MUX_TRANSPORT_STATELESS &&
 	    !s->init_started && !s->initialized && !s->ended &&
 	    (method = jsonrpc_method(msg)) != NULL &&
-	    strcmp(method, "initialize") == 0 &&
-	    jsonrpc_classify(msg) == JSONRPC_REQUEST) {
+	    strcmp(method, "initialize") == 0 && kind == JSONRPC_REQUEST) {
 		mux_pool_move(m, s, mux_pool_pick(m, s));
 		c = s->child;
 	}
@@ -2322,7 +2322,7 @@ mux_session_recv(struct mux *m, struct mux_session *s, json_object *msg,
 		TAILQ_INSERT_TAIL(&c->queue, p, entry);
 		return status;
 	}
-	return mux_route_process(m, s, msg, stream);
+	return mux_route_process(m, s, msg, stream, kind);
 }
 
 /* ---- the multiplexer ---------------------------------------------------- */

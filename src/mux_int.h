@@ -32,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "hmap.h"
+#include "jsonrpc.h"
 #include "mcpwire.h"
 #include "modern.h"
 #include "mux.h"
@@ -586,8 +587,9 @@ const char	*mux_pool_state_child(const struct mux *m, const char *text,
 		    struct mux_child **c);
 
 /* mux_route.c */
+/* kind: jsonrpc_classify(msg), which the caller has made already. */
 enum mux_recv	 mux_route_process(struct mux *m, struct mux_session *s,
-		    json_object *msg, uint64_t stream);
+		    json_object *msg, uint64_t stream, enum jsonrpc_kind kind);
 enum mux_recv	 mux_route_prescan(json_object *msg);
 void		 mux_route_client_answer(struct mux *m, struct mux_req *req,
 		    json_object *result, json_object *error);

@@ -449,13 +449,14 @@ mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
 	return MUX_RECV_ACCEPTED;
 }
 
+/* kind: jsonrpc_classify(msg). */
 static enum mux_recv
 mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream, struct mux_batch *b)
+    uint64_t stream, struct mux_batch *b, enum jsonrpc_kind kind)
 {
 	const char	*tool;
 
-	switch (jsonrpc_classify(msg)) {
+	switch (kind) {
 	case JSONRPC_REQUEST:
 		/* A tool the filter hides is not called, whatever else the
 		 * request is: the child never sees it. */
@@ -498,14 +499,15 @@ mux_process_one(struct mux *m, struct mux_session *s, json_object *msg,
 /* A batch is split; the answers come back as one array, in answer order. */
 enum mux_recv
 mux_route_process(struct mux *m, struct mux_session *s, json_object *msg,
-    uint64_t stream)
+    uint64_t stream, enum jsonrpc_kind kind)
 {
 	struct mux_batch	*b;
 	enum mux_recv		 status = MUX_RECV_ACCEPTED;
+	json_object		*e;
 	size_t			 i, n;
 
 	if (!json_object_is_type(msg, json_type_array))
-		return mux_process_one(m, s, msg, stream, NULL);
+		return mux_process_one(m, s, msg, stream, NULL, kind);
 
 	b = xcalloc(1, sizeof *b);
 	b->s = s;
@@ -514,9 +516,9 @@ mux_route_process(struct mux *m, struct mux_session *s, json_object *msg,
 	b->pending = 1;		/* answers may come while splitting */
 	n = json_object_array_length(msg);
 	for (i = 0; i < n; i++) {
-		if (mux_process_one(m, s, json_object_get(
-		    json_object_array_get_idx(msg, i)), stream, b) !=
-		    MUX_RECV_ACCEPTED)
+		e = json_object_get(json_object_array_get_idx(msg, i));
+		if (mux_process_one(m, s, e, stream, b,
+		    jsonrpc_classify(e)) != MUX_RECV_ACCEPTED)
 			status = MUX_RECV_REPLY;
 	}
 	json_object_put(msg);
@@ -795,8 +797,8 @@ mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		json_object_put(msg);
 		return;
 	}
-	json_object_object_get_ex(msg, "result", &result);
-	json_object_object_get_ex(msg, "error", &error);
+	jsonrpc_member(msg, "result", &result);
+	jsonrpc_member(msg, "error", &error);
 	if (rawjson_is(result) && !mux_route_raw_ok(c, req))
 		result = mux_route_raw_parse(msg, result, &error);
 

@@ -22,6 +22,11 @@
  * these print the same digits. */
 #define RAWJSON_INT_SAFE		((int64_t)1 << 62)
 
+/* A new member under a literal name (json-c neither copies nor frees
+ * it). */
+#define RAWJSON_ADD	(JSON_C_OBJECT_ADD_KEY_IS_NEW | \
+			 JSON_C_OBJECT_ADD_CONSTANT_KEY)
+
 /* Containers nested deeper than this are left to json-c (the stack). */
 #define RAWJSON_DEPTH	64
 /* How the bridge writes JSON (http.c, framer.c). */
@@ -90,13 +95,38 @@ rawjson_answer(const char *line, size_t len)
 		return NULL;
 	if ((o = json_object_new_object()) == NULL)
 		fatalx("json_object_new_object");
-	if (json_object_object_add(o, "jsonrpc",
-	    json_object_new_string("2.0")) != 0 ||
-	    json_object_object_add(o, "id", json_object_new_int64(a.id)) != 0 ||
-	    json_object_object_add(o, "result", rawjson_new(line +
-	    a.result_off, a.result_len)) != 0)
-		fatalx("json_object_object_add");
+	/* Three distinct literal names: neither copied nor looked up. */
+	if (json_object_object_add_ex(o, "jsonrpc",
+	    json_object_new_string("2.0"), RAWJSON_ADD) != 0 ||
+	    json_object_object_add_ex(o, "id", json_object_new_int64(a.id),
+	    RAWJSON_ADD) != 0 ||
+	    json_object_object_add_ex(o, "result", rawjson_new(line +
+	    a.result_off, a.result_len), RAWJSON_ADD) != 0)
+		fatalx("json_object_object_add_ex");
 	return o;
+}
+
+/*
+ * 1 if none of the eight bytes at p needs an escape or is past ASCII:
+ * with every byte below 0x80, (x - n) & ~x has a byte's high bit set
+ * exactly when some byte is below n (after an XOR for the quote, the
+ * backslash and, +1, DEL).
+ */
+static inline int
+rawjson_plain8(const char *p)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	highs = 0x8080808080808080ULL;
+	uint64_t	v, q, b, d;
+
+	memcpy(&v, p, sizeof v);
+	if (v & highs)
+		return 0;
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	d = v ^ (ones * 0x7f);
+	return ((((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b) | ((d - ones) & ~d)) & highs) == 0;
 }
 
 /* 1 if json-c writes the string s as it is between its quotes: printable
@@ -104,9 +134,13 @@ rawjson_answer(const char *line, size_t len)
 static int
 rawjson_verbatim(const char *s, size_t len)
 {
-	size_t	i;
+	size_t	i = 0;
 
-	for (i = 0; i < len; i++) {
+	for (; len - i >= 8; i += 8) {
+		if (!rawjson_plain8(s + i))
+			return 0;
+	}
+	for (; i < len; i++) {
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e ||
 		    s[i] == '"' || s[i] == '\\')
 			return 0;
@@ -135,32 +169,27 @@ rawjson_put(size_t *off, const char *s, size_t n)
 	*off += n;
 }
 
-/* 1 if every key of the object o needs no escape. */
-static int
-rawjson_keys_verbatim(json_object *o)
-{
-	struct json_object_iter	it;
-
-	json_object_object_foreachC(o, it) {
-		if (!rawjson_verbatim(it.key, strlen(it.key)))
-			return 0;
-	}
-	return 1;
-}
-
 static void	rawjson_put_value(size_t *, json_object *, int);
 
-/* An object whose keys need no escape, its members at depth. */
-static void
+/*
+ * The object o, its members at depth, if none of its keys needs an
+ * escape: 0.  Else -1 with *off where it was (what was written of o is
+ * dropped), for json-c to write o.
+ */
+static int
 rawjson_put_object(size_t *off, json_object *o, int depth)
 {
 	struct json_object_iter	it;
-	size_t			klen;
+	size_t			klen, start = *off;
 	int			first = 1;
 
 	rawjson_put(off, "{", 1);
 	json_object_object_foreachC(o, it) {
 		klen = strlen(it.key);
+		if (!rawjson_verbatim(it.key, klen)) {
+			*off = start;
+			return -1;
+		}
 		if (*off + klen + 5 > rawjson_text_cap)
 			rawjson_grow(*off + klen + 5);
 		if (!first)
@@ -174,6 +203,7 @@ rawjson_put_object(size_t *off, json_object *o, int depth)
 		rawjson_put_value(off, it.val, depth + 1);
 	}
 	rawjson_put(off, "}", 1);
+	return 0;
 }
 
 /*
@@ -229,9 +259,8 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
 			return;
 		}
 		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
-		    NULL || !rawjson_keys_verbatim(v))
+		    NULL || rawjson_put_object(off, v, depth) == -1)
 			break;
-		rawjson_put_object(off, v, depth);
 		return;
 	case json_type_array:
 		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
@@ -277,9 +306,8 @@ rawjson_text(json_object *msg, size_t *len)
 	 * number keeping its text). */
 	if (!json_object_is_type(msg, json_type_object) ||
 	    json_object_get_userdata(msg) != NULL ||
-	    !rawjson_keys_verbatim(msg))
+	    rawjson_put_object(&off, msg, 0) == -1)
 		return NULL;
-	rawjson_put_object(&off, msg, 0);
 	rawjson_text_buf[off] = '\0';
 	*len = off;
 	return rawjson_text_buf;

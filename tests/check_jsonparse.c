@@ -85,6 +85,245 @@ static const char *const accepted[] = {
 	NULL
 };
 
+/*
+ * Messages the parse policy builds itself, without json-c's tokener
+ * (jsonparse_build): each must come out as the tokener makes it.
+ */
+static const char *const built[] = {
+	"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":"
+	    "{\"name\":\"echo\",\"arguments\":{\"message\":\"hi\"},"
+	    "\"_meta\":{\"progressToken\":\"p-1\"}}}",
+	"[{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":\"a\"},"
+	    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\"}]",
+	/* Escapes other than \u, in values and in member names. */
+	"{\"a\\\"b\":\"q\\\"\\\\\\/\\b\\f\\n\\r\\tz\",\"\\n\":\"\\\\\"}",
+	"[\"\",\"\\\\\",\"x\\/\",\"\\t\\t\\t\"]",
+	/* A member given twice: the first place, the last value, and
+	 * the same past the members compared one by one. */
+	"{\"a\":1,\"b\":2,\"a\":3}",
+	"{\"id\":1,\"id\":\"x\",\"method\":\"m\",\"method\":null}",
+	"{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,"
+	    "\"k8\":8,\"k9\":9,\"k2\":20,\"k10\":10,\"k9\":90}",
+	/* Names past the stack copy, one with escapes. */
+	"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+	    ":{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\\t"
+	    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":[1]},\"aaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":2}",
+	/* Integers at the edges json-c types: int64, then uint64. */
+	"[0,-1,9223372036854775807,9223372036854775808,"
+	    "18446744073709551615,-9223372036854775808,-9223372036854775807]",
+	"{\"t\":true,\"f\":false,\"n\":null,\"e\":{},\"l\":[],"
+	    "\"nest\":[[[],[{}]],null,[null,true]]}",
+	" \t\r\n{ \"a\" : [ 1 , \"x\" ] , \"b\" :{ } } \n",
+	"[\"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",{\"\xc3\xa9\":\"\xc3\xa9\"}]",
+	/* \u escapes but surrogates and U+0000, at each UTF-8 length,
+	 * in values and names (one spelling a common name). */
+	"[\"\\u0041\\u007f\\u0080\\u00e9\\u07ff\\u0800\\u20ac\\uffff\\uFFFD\","
+	    "\"a\\u0001b\\u001F\",\"\\uabcd\\uCDEFx\"]",
+	"[\"x\\u0000y\"]", "{\"\\u00e9\":1,\"\\ud83d\\ude00\":2}",
+	"{\"\\u0069d\":1,\"m\\u00e9thod\":\"\\u00e9\",\"i\\u0064\":\"\\u00e8\"}",
+	"{\"jsonrpc\":\"2.0\",\"id\":\"\\u00e9\\u4e2d\",\"method\":\"tools/call\","
+	    "\"params\":{\"arguments\":{\"q\":\"caf\\u00e9 \\u2603\"}}}",
+	NULL
+};
+
+/* text read by json-c's own tokener, as the policy did before it built
+ * trees itself. */
+static json_object *
+tokener(const char *text)
+{
+	struct json_tokener	*tok;
+	json_object		*o;
+
+	tok = json_tokener_new_ex(JSONPARSE_MAX_DEPTH + 1);
+	ck_assert_ptr_nonnull(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	o = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1);
+	ck_assert_int_eq(json_tokener_get_error(tok), json_tokener_success);
+	json_tokener_free(tok);
+	return o;
+}
+
+/* a and b hold the same values of the same types, members in the same
+ * order. */
+static void
+same_tree(json_object *a, json_object *b)
+{
+	struct json_object_iter	 ia, ib;
+	size_t			 i;
+
+	ck_assert_int_eq(json_object_get_type(a), json_object_get_type(b));
+	switch (json_object_get_type(a)) {
+	case json_type_object:
+		ck_assert_int_eq(json_object_object_length(a),
+		    json_object_object_length(b));
+		/* Walked side by side: order and names. */
+		ib.entry = json_object_get_object(b)->head;
+		json_object_object_foreachC(a, ia) {
+			ck_assert_ptr_nonnull(ib.entry);
+			ck_assert_str_eq(ia.key,
+			    (const char *)ib.entry->k);
+			same_tree(ia.val, (json_object *)ib.entry->v);
+			ib.entry = ib.entry->next;
+		}
+		break;
+	case json_type_array:
+		ck_assert_uint_eq(json_object_array_length(a),
+		    json_object_array_length(b));
+		for (i = 0; i < json_object_array_length(a); i++)
+			same_tree(json_object_array_get_idx(a, i),
+			    json_object_array_get_idx(b, i));
+		break;
+	case json_type_int:
+		ck_assert(json_object_get_int64(a) == json_object_get_int64(b));
+		ck_assert(json_object_get_uint64(a) ==
+		    json_object_get_uint64(b));
+		break;
+	case json_type_string:
+		ck_assert_int_eq(json_object_get_string_len(a),
+		    json_object_get_string_len(b));
+		ck_assert(memcmp(json_object_get_string(a),
+		    json_object_get_string(b),
+		    (size_t)json_object_get_string_len(a)) == 0);
+		break;
+	default:
+		ck_assert(json_object_equal(a, b));
+		break;
+	}
+}
+
+START_TEST(test_built)
+{
+	const char	*s = built[_i], *cause = "unset";
+	json_object	*v, *want;
+
+	v = jsonparse_strict(s, strlen(s), &cause);
+	ck_assert_msg(v != NULL, "refused '%s': %s", s, cause);
+	want = tokener(s);
+	same_tree(v, want);
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), json_object_to_json_string_ext(want,
+	    JSON_C_TO_STRING_PLAIN));
+	json_object_put(want);
+	json_object_put(v);
+	/* And again, the scratch space reused. */
+	v = jsonparse_strict(s, strlen(s), &cause);
+	want = tokener(s);
+	same_tree(v, want);
+	json_object_put(want);
+	json_object_put(v);
+}
+END_TEST
+
+/* A string or name longer than the scratch kept between texts, decoded,
+ * then a short one after it. */
+START_TEST(test_built_long)
+{
+	size_t		 n = 200 * 1024, k = 0, i;
+	char		*s = xmalloc(2 * n + 64);
+	json_object	*v, *want;
+
+	s[k++] = '{';
+	s[k++] = '"';
+	for (i = 0; i < n / 2; i++)
+		s[k++] = 'k';
+	memcpy(s + k, "\\n\":\"", 5);
+	k += 5;
+	for (i = 0; i < n; i++) {
+		s[k++] = i % 100 == 0 ? '\\' : 'v';
+		if (i % 100 == 0)
+			s[k++] = 't';
+	}
+	memcpy(s + k, "\"}", 3);
+	v = parse(s);
+	ck_assert_ptr_nonnull(v);
+	want = tokener(s);
+	same_tree(v, want);
+	json_object_put(want);
+	json_object_put(v);
+	v = parse("{\"a\\tb\":\"c\\nd\"}");
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"a\\tb\":\"c\\nd\"}");
+	json_object_put(v);
+	free(s);
+}
+END_TEST
+
+/*
+ * A string's bytes are read eight at a time up to the one that ends a
+ * plain run: whatever place of a word that byte has, the verdict and
+ * the string are the same.
+ */
+START_TEST(test_string_stops)
+{
+	static const struct {
+		const char	*odd;		/* at place k */
+		const char	*want;		/* decoded, NULL: refused */
+		const char	*cause;
+	} c[] = {
+		{ "\x01", NULL, "control character in a string" },
+		{ "\x1f", NULL, "control character in a string" },
+		{ "\xff", NULL, "invalid UTF-8" },
+		{ "\xc3", NULL, "invalid UTF-8" },
+		{ "\xc3\xa9", "\xc3\xa9", NULL },
+		{ "\xe2\x82\xac", "\xe2\x82\xac", NULL },
+		{ "\\n", "\n", NULL },
+		{ "\\\"", "\"", NULL },
+		{ "\x7f", "\x7f", NULL },
+		{ " ", " ", NULL },
+	};
+	char		 text[64], want[64];
+	const char	*cause, *got;
+	json_object	*v;
+	size_t		 i, k, len, n, w;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		for (len = 1; len <= 20; len++) {
+			for (k = 0; k < len; k++) {
+				n = w = 0;
+				text[n++] = '[';
+				text[n++] = '"';
+				memset(text + n, 'a', k);
+				memset(want, 'a', k);
+				n += k;
+				w += k;
+				memcpy(text + n, c[i].odd, strlen(c[i].odd));
+				n += strlen(c[i].odd);
+				if (c[i].want != NULL) {
+					memcpy(want + w, c[i].want,
+					    strlen(c[i].want));
+					w += strlen(c[i].want);
+				}
+				memset(text + n, 'b', len - k - 1);
+				memset(want + w, 'b', len - k - 1);
+				n += len - k - 1;
+				w += len - k - 1;
+				text[n++] = '"';
+				text[n++] = ']';
+				cause = NULL;
+				v = jsonparse_strict(text, n, &cause);
+				if (c[i].want == NULL) {
+					ck_assert_msg(v == NULL, "case %zu at "
+					    "%zu of %zu taken", i, k, len);
+					ck_assert_str_eq(cause, c[i].cause);
+					continue;
+				}
+				ck_assert_msg(v != NULL, "case %zu at %zu of "
+				    "%zu: %s", i, k, len, cause);
+				got = json_object_get_string(
+				    json_object_array_get_idx(v, 0));
+				ck_assert_uint_eq((size_t)json_object_get_string_len(
+				    json_object_array_get_idx(v, 0)), w);
+				ck_assert(memcmp(got, want, w) == 0);
+				json_object_put(v);
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_refused)
 {
 	const char	*s = refused[_i], *cause = NULL;
@@ -104,6 +343,26 @@ START_TEST(test_accepted)
 
 	v = jsonparse_strict(s, strlen(s), &cause);
 	ck_assert_msg(v != NULL, "refused '%s': %s", s, cause);
+	json_object_put(v);
+}
+END_TEST
+
+/* What json-c builds (a \\u escape, a fraction, an exponent) or the
+ * policy mends (past 64 bits) aside, the tree is the tokener's. */
+START_TEST(test_accepted_same)
+{
+	const char	*s = accepted[_i];
+	json_object	*v, *want;
+
+	if (strstr(s, "\\u") != NULL || strpbrk(s, ".eE") != NULL ||
+	    strstr(s, "8446744073709551616") != NULL ||
+	    strstr(s, "9223372036854775809") != NULL ||
+	    strstr(s, "99999999999999999999") != NULL)
+		return;
+	v = parse(s);
+	want = tokener(s);
+	same_tree(v, want);
+	json_object_put(want);
 	json_object_put(v);
 }
 END_TEST
@@ -448,6 +707,10 @@ check_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_loop_test(tc, test_refused, 0, count(refused));
 	tcase_add_loop_test(tc, test_accepted, 0, count(accepted));
+	tcase_add_loop_test(tc, test_built, 0, count(built));
+	tcase_add_loop_test(tc, test_accepted_same, 0, count(accepted));
+	tcase_add_test(tc, test_built_long);
+	tcase_add_test(tc, test_string_stops);
 	tcase_add_test(tc, test_numbers_kept);
 	tcase_add_test(tc, test_lengths);
 	tcase_add_test(tc, test_depth);

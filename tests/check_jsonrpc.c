@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +108,15 @@ START_TEST(test_classify)
 	    "'params':null}"), JSONRPC_INVALID);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
 	    "'errors':1,'parameters':1}"), JSONRPC_REQUEST);
+	/* and those that are only the start of one */
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','i':1,'method':'p'}"),
+	    JSONRPC_NOTIFICATION);
+	ck_assert_int_eq(classify("{'jsonrp':'2.0','id':1,'method':'p'}"),
+	    JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'metho':'p',"
+	    "'resul':{}}"), JSONRPC_INVALID);
+	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
+	    "'e':1,'p':1,'param':1,'erro':1,'r':1}"), JSONRPC_REQUEST);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'error':null}"),
 	    JSONRPC_INVALID);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1,'method':'p',"
@@ -127,6 +137,72 @@ START_TEST(test_classify)
 	    "{'code':1}}"), JSONRPC_INVALID);
 	ck_assert_int_eq(classify("{'jsonrpc':'2.0','id':1.0,'result':{}}"),
 	    JSONRPC_INVALID);
+}
+END_TEST
+
+/*
+ * Members are found by walking small objects and hashing in larger ones:
+ * the same answer as json-c's lookup either way, for names that share
+ * their first bytes, a name given twice, and objects on both sides of
+ * the walk's bound.
+ */
+START_TEST(test_member_lookup)
+{
+	static const char *const names[] = {
+		"idx", "id", "i", "ids", "methods", "method", "m", "params",
+		"p", "", "jsonrpc", "x9", "x10", "x11", NULL
+	};
+	json_object	*o, *want, *got;
+	char		 name[16];
+	int		 n, i, found;
+
+	for (n = 0; n <= 13; n++) {
+		o = json_object_new_object();
+		for (i = 0; i < n; i++) {
+			if (i < 11)
+				snprintf(name, sizeof name, "%s", names[i]);
+			else
+				snprintf(name, sizeof name, "x%d", i - 2);
+			json_object_object_add(o, name,
+			    json_object_new_int(i));
+		}
+		/* Given again: json-c keeps the place, takes the value. */
+		if (n > 2)
+			json_object_object_add(o, names[1],
+			    json_object_new_int(100));
+		for (i = 0; names[i] != NULL; i++) {
+			found = json_object_object_get_ex(o, names[i], &want);
+			got = jsonrpc_get(o, names[i], json_type_int);
+			ck_assert_msg(found ? got == want : got == NULL,
+			    "%d members, %s", n, names[i]);
+			ck_assert_int_eq(jsonrpc_member(o, names[i], &got),
+			    found);
+			ck_assert_ptr_eq(got, want);
+			ck_assert_int_eq(jsonrpc_member(o, names[i], NULL),
+			    found);
+		}
+		ck_assert_ptr_eq(jsonrpc_id(o), json_object_object_get_ex(o,
+		    "id", &want) ? want : NULL);
+		ck_assert_ptr_null(jsonrpc_get(o, "x12", json_type_int));
+		json_object_put(o);
+	}
+	/* A null member is there, with no value. */
+	o = J("{'jsonrpc':'2.0','method':'m','id':null}");
+	got = o;	/* set to NULL */
+	ck_assert_int_eq(jsonrpc_member(o, "id", &got), 1);
+	ck_assert_ptr_null(got);
+	ck_assert_ptr_null(jsonrpc_id(o));
+	ck_assert_ptr_null(jsonrpc_get(o, "id", json_type_null));
+	ck_assert_str_eq(jsonrpc_method(o), "m");
+	json_object_put(o);
+	/* Not an object: nothing. */
+	o = J("[{'method':'m'}]");
+	ck_assert_int_eq(jsonrpc_member(o, "method", NULL), 0);
+	ck_assert_int_eq(jsonrpc_member(NULL, "method", &got), 0);
+	ck_assert_ptr_null(got);
+	ck_assert_ptr_null(jsonrpc_method(o));
+	ck_assert_ptr_null(jsonrpc_params(o));
+	json_object_put(o);
 }
 END_TEST
 
@@ -429,6 +505,7 @@ check_suite(void)
 	tc = tcase_create("core");
 	tcase_add_test(tc, test_classify);
 	tcase_add_test(tc, test_accessors);
+	tcase_add_test(tc, test_member_lookup);
 	tcase_add_test(tc, test_ids);
 	tcase_add_test(tc, test_id_hash);
 	tcase_add_test(tc, test_constructors);

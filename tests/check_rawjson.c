@@ -271,11 +271,20 @@ START_TEST(test_text)
 	    (int64_t)1 << 62, INT64_MAX, INT64_MIN };
 	static const char	*strs[] = { "", "a", "abc-1", "a/b", "~ !#",
 	    "0123456789012345678901234567890123456789", "a\"b", "a\\b",
-	    "tab\t", "\xc3\xa9", "del\x7f", "nl\n\r\b\f\x01\x1f" };
+	    "tab\t", "\xc3\xa9", "del\x7f", "nl\n\r\b\f\x01\x1f",
+	    /* past eight bytes, the odd byte anywhere in a word */
+	    "abcdefgh\x7fij", "abcdefghij\"kl", "abcdefgh\\", "abcdefg\x1f",
+	    "abcdefghijklmno\xc3\xa9", "\x7f" "bcdefghijklmnop",
+	    "abcdefghijklmnop~~~~~~~/", "abc\"defghijk", "ab\\cdefghijk",
+	    "a\x01" "bcdefghij" };
 	static const char	*texts[] = { "{}", "[]", "[1,2.50,true,null]",
 	    "{\"a\":{\"b\":[{},[],\"x\\/y\\u00e9\"]},\"c\":-0.0,\"d\":1E400,"
 	    "\"e\":123456789012345678901234567890,\"f\":false}",
-	    "{\"k\\u0001\":1,\"\":\"\"}" };
+	    "{\"k\\u0001\":1,\"\":\"\"}",
+	    /* a key to escape after members already written, in an
+	     * object inside another that is written here */
+	    "{\"a\":{\"b\":[1,{\"c\":\"d\"}],\"e\":2,\"long key\\t!\":3},"
+	    "\"f\":{\"abcdefgh\\\"\":0},\"g\":1}" };
 	const char		*r = "{\"content\":[{\"type\":\"text\","
 	    "\"text\":\"h\\u00e9\\/\"}],\"isError\":false}";
 	json_object		*o, *p;

@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${FUZZ_BUILD_DIR:-$(pwd)}
 targets=${*:-fuzz_framer fuzz_sse_parser fuzz_jsonrpc fuzz_mux fuzz_http \
     fuzz_http_parse fuzz_jwt fuzz_asmeta fuzz_tracectx fuzz_conffile \
-    fuzz_rawjson fuzz_agg_cursor}
+    fuzz_rawjson fuzz_agg_cursor fuzz_jsonparse}
 artifacts=$build/fuzz-artifacts
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
