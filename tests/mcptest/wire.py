@@ -10,6 +10,7 @@
 # bridge.Bridge, or an Endpoint.
 import json
 import socket
+import time
 
 from mcptest.run import Failure, check
 
@@ -328,9 +329,48 @@ def call(b, sid, version, id, name, args=None, extra=None):
                                        "arguments": args or {}}),
              sid, version, extra=extra)
     status = r.status
-    body = r.answer() if status == 200 else None
-    r.close()
-    return status, body
+    if status != 200:
+        r.close()
+        return status, None
+    return status, polled_answer(b, r, sid, version)
+
+
+def polled_answer(b, r, sid, version, timeout=10):
+    """The answer to a POST of session sid as a 2025-11-25 client gets
+    it: the JSON body, or the answer on the event stream, or, when the
+    bridge primed the stream and closed it before the answer came (it does
+    so when an answer takes longer than its poll time, SEP-1699), from GET
+    streams resumed with Last-Event-ID after the retry time.  r is closed."""
+    if not r.headers.get("content-type", "").startswith("text/event-stream"):
+        body = r.json()
+        r.close()
+        return body
+    last, retry = None, 0
+    deadline = time.monotonic() + timeout
+    while True:
+        while True:
+            ev = r.event()
+            if ev is None:
+                break
+            last = ev.get("id", last)
+            retry = int(ev.get("retry", retry))
+            if ev["data"] == "":
+                continue
+            m = json.loads(ev["data"])
+            if "id" in m and "method" not in m:
+                r.close()
+                return m
+        r.close()
+        check(last is not None, "the stream ended without an answer or "
+              "an event id to resume from")
+        check(time.monotonic() < deadline, "no answer after %ds of "
+              "polling" % timeout)
+        time.sleep(retry / 1000.0)
+        r = Response(b, "GET", "/mcp", {"Accept": "text/event-stream",
+                                        "Mcp-Session-Id": sid,
+                                        "MCP-Protocol-Version": version,
+                                        "Last-Event-ID": last})
+        check(r.status == 200, "resuming at %s: %d" % (last, r.status))
 
 
 def metric(b, name, path="/metrics"):
