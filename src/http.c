@@ -257,6 +257,12 @@ struct http {
 	struct http_conn		*cur;
 	uint64_t			 owner;
 	json_object			*claims;
+	/* The scopes its token holds (borrowed likewise), or all of them
+	 * (a static token, or no authentication): an endpoint that fans
+	 * out (the aggregated one) leaves out what needs more. */
+	const char *const		*grant;
+	size_t				 ngrant;
+	int				 grant_all;
 	struct http_hdrs		 hdr;
 	/* Several tracestate lines are one list (W3C Trace Context, RFC
 	 * 9110 5.3): joined here, whole lines that fit. */
@@ -441,6 +447,8 @@ static const struct http_ep_ops http_mux_ops = {
 	http_mux_tool_named,
 	http_mux_tool_headers,
 	http_mux_fail_all,
+	NULL,		/* a mux's own route is scoped as a whole */
+	NULL,
 };
 
 /* After a call into ep's mux: its outs are drained (serve's pump). */
@@ -1467,6 +1475,17 @@ http_stateless_done(struct http *h, struct session *sess)
 	http_session_kill(h, sess, "answered");
 }
 
+/* The request's scopes to its session's endpoint, if it asks. */
+static void
+http_grant(struct http *h, struct session *sess)
+{
+	const struct http_ep	*ep = http_sess_ep(sess);
+
+	if (ep->ops->set_grant != NULL)
+		ep->ops->set_grant(sess->ms, h->grant, h->ngrant,
+		    h->grant_all);
+}
+
 /*
  * A 2026-07-28 request: headers checked against the body first (their
  * errors are answered here), then a session of its own for as long as it
@@ -1540,6 +1559,7 @@ http_stateless_post(struct http *h, struct http_req *req,
 	if (!listen)
 		http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
+	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
 	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
@@ -1641,6 +1661,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
+	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
 	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
@@ -1944,6 +1965,7 @@ http_message(struct http *h, struct http_req *req)
 	no = st->no;
 	http_request_start(h, sess, st, msg);
 	sess->capture_stream = no;
+	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, no);
 	http_ep_pump(h, h->ep);
 	sess->capture_stream = 0;
@@ -2372,6 +2394,9 @@ http_oauth_result(struct http *h, struct http_req *req,
 	case RSAUTH_OK:
 		h->owner = res->principal;
 		h->claims = res->claims.payload;
+		h->grant = (const char *const *)res->claims.scopes;
+		h->ngrant = res->claims.nscopes;
+		h->grant_all = 0;
 		http_token_seen(h);
 		return 1;
 	case RSAUTH_FORBIDDEN:
@@ -2433,6 +2458,9 @@ static void
 http_resumed(struct http *h, struct http_req *req)
 {
 	h->claims = NULL;
+	h->grant = NULL;
+	h->ngrant = 0;
+	h->grant_all = 0;
 	h->owner = 0;
 	h->cur = NULL;
 	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
@@ -2521,25 +2549,73 @@ http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
 	return k + http_oauth_tool_scopes(h, req, path, out + k, max - k);
 }
 
-/* The scopes a POST's tool calls need (--oauth-tool-scope). */
+/*
+ * What one message routed on by an endpoint that fans out (ops->route:
+ * the aggregated one) needs: the scopes of the endpoint it goes to and
+ * its tool's own (--oauth-tool-scope names the tool as its server does),
+ * added to out[*n] each once; *n is max + 1 past max.
+ */
+static void
+http_oauth_route_scopes(struct http *h, const struct http_ep *ep,
+    json_object *msg, const char **out, size_t max, size_t *n)
+{
+	const struct http_ep	*to = NULL;
+	const char		*name;
+	char			*tool;
+	size_t			 i, j, k;
+
+	if ((name = ep->ops->route(ep->arg, msg, &tool)) == NULL)
+		return;
+	for (i = 0; i < h->neps; i++)
+		if (!h->eps[i]->dead && !h->eps[i]->draining &&
+		    h->eps[i]->name != NULL &&
+		    strcmp(h->eps[i]->name, name) == 0)
+			to = h->eps[i];
+	for (j = 0; to != NULL && j < to->nscopes && *n <= max; j++) {
+		for (k = 0; k < *n; k++)
+			if (strcmp(out[k], to->scopes[j]) == 0)
+				break;
+		if (k < *n)
+			continue;
+		if (*n == max)
+			(*n)++;
+		else
+			out[(*n)++] = to->scopes[j];
+	}
+	if (tool != NULL && *n <= max)
+		http_auth_tool_scopes(h->oauth, tool, out, max, n);
+	free(tool);
+}
+
+/* The scopes a POST's tool calls need (--oauth-tool-scope), and on an
+ * endpoint that fans out, those of the endpoints its requests go to. */
 static size_t
 http_oauth_tool_scopes(struct http *h, struct http_req *req, const char *path,
     const char **out, size_t max)
 {
 	json_object	*msg;
 	const char	*body;
-	size_t		 len, n;
+	size_t		 len, n = 0, i;
 	struct http_ep	*ep;
 
 	/* A POST to any server's route (each is scoped alike). */
-	if (http_auth_ntools(h->oauth) == 0 || req->method != HTTP_M_POST ||
+	if (req->method != HTTP_M_POST ||
 	    (ep = http_endpoint(h, path)) == NULL ||
-	    strcmp(path, ep->sse_path) == 0)
+	    strcmp(path, ep->sse_path) == 0 ||
+	    (ep->ops->route == NULL && http_auth_ntools(h->oauth) == 0))
 		return 0;
 	body = http_req_body(req, &len);
 	if ((msg = jsonparse_strict(body, len, NULL)) == NULL)
 		return 0;
-	n = http_auth_scopes(h->oauth, msg, out, max);
+	if (ep->ops->route == NULL)
+		n = http_auth_scopes(h->oauth, msg, out, max);
+	else if (json_object_is_type(msg, json_type_array)) {
+		len = json_object_array_length(msg);
+		for (i = 0; i < len && n <= max; i++)
+			http_oauth_route_scopes(h, ep,
+			    json_object_array_get_idx(msg, i), out, max, &n);
+	} else
+		http_oauth_route_scopes(h, ep, msg, out, max, &n);
 	json_object_put(msg);
 	return n;
 }
@@ -2605,6 +2681,9 @@ http_auth_ok(struct http *h, struct http_req *req, const char *path,
 	int		 i;
 
 	h->owner = 0;
+	h->grant = NULL;
+	h->ngrant = 0;
+	h->grant_all = 1;	/* until an access token says otherwise */
 	if (h->auth == NULL && h->oauth == NULL)
 		return 1;
 	peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
@@ -2623,8 +2702,10 @@ http_auth_ok(struct http *h, struct http_req *req, const char *path,
 		h->static_ok++;
 		return 1;
 	}
-	if (h->oauth != NULL)
+	if (h->oauth != NULL) {
+		h->grant_all = 0;
 		return http_oauth_check(h, req, path, res);
+	}
 	if (h->authfail != NULL)
 		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
@@ -2983,6 +3064,9 @@ http_route(struct http *h, struct http_req *req, const char *path)
 		http_serve(h, req, path);
 	rsauth_result_free(&res);
 	h->claims = NULL;
+	h->grant = NULL;
+	h->ngrant = 0;
+	h->grant_all = 0;
 }
 
 /* The live endpoint that path is one of the three paths of, or NULL. */

@@ -122,6 +122,17 @@ struct http_ep_ops {
 	/* its x-mcp-header annotations, or NULL */
 	json_object	*(*tool_headers)(const void *arg, const char *);
 	void		 (*fail_all)(void *arg, const char *why);
+	/* Optional (the aggregated endpoint's): the scopes the token of
+	 * the request about to be received holds, or all (a static token,
+	 * no authentication); see agg_session_set_grant. */
+	void		 (*set_grant)(void *session, const char *const *,
+			    size_t, int all);
+	/* Optional: the name of the endpoint a request goes on to (and
+	 * for tools/call the tool's name there, which the caller frees),
+	 * or NULL; its scopes and the tool's are asked of the token as on
+	 * that endpoint's own routes (see agg_route). */
+	const char	*(*route)(const void *arg, json_object *,
+			    char **tool);
 };
 /* As http_add_endpoint, with ops and their arg for a mux (the endpoint
  * has no mux of its own: /metrics and /status count its servers'). */

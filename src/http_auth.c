@@ -119,8 +119,7 @@ http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,
     size_t max, size_t *n)
 {
 	json_object	*params, *name;
-	const char	*method, *tool;
-	size_t		 i, j, k;
+	const char	*method;
 
 	if ((method = jsonrpc_method(msg)) == NULL ||
 	    strcmp(method, "tools/call") != 0)
@@ -129,7 +128,16 @@ http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,
 	    !json_object_object_get_ex(params, "name", &name) ||
 	    !json_object_is_type(name, json_type_string))
 		return;
-	tool = json_object_get_string(name);
+	http_auth_tool_scopes(ha, json_object_get_string(name), out, max,
+	    n);
+}
+
+void
+http_auth_tool_scopes(const struct http_auth *ha, const char *tool,
+    const char **out, size_t max, size_t *n)
+{
+	size_t	i, j, k;
+
 	for (i = 0; i < ha->ntools && *n <= max; i++) {
 		if (strcmp(ha->tools[i].name, tool) != 0)
 			continue;

@@ -50,6 +50,12 @@ size_t		 http_auth_ntools(const struct http_auth *);
 size_t		 http_auth_scopes(const struct http_auth *, json_object *msg,
 		    const char **out, size_t max);
 
+/* The same for one tool's own name (an endpoint resolved it): its
+ * scopes added to out[*n], each once; *n becomes max + 1 past max. */
+void		 http_auth_tool_scopes(const struct http_auth *,
+		    const char *tool, const char **out, size_t max,
+		    size_t *n);
+
 /* The OAuth counters and gauges, Prometheus text; static_ok: requests a
  * static token let in (the HTTP side checks those itself). */
 void		 http_auth_metrics(const struct http_auth *, struct evbuffer *,

@@ -863,6 +863,18 @@ serve_agg_fail_all(void *arg, const char *why)
 	agg_fail_all(arg, why);
 }
 
+static void
+serve_agg_set_grant(void *as, const char *const *scopes, size_t n, int all)
+{
+	agg_session_set_grant(as, scopes, n, all);
+}
+
+static const char *
+serve_agg_route(const void *arg, json_object *msg, char **tool)
+{
+	return agg_route(arg, msg, tool);
+}
+
 static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_session_new,
 	serve_agg_set_principal,
@@ -874,6 +886,8 @@ static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_tool_named,
 	serve_agg_tool_headers,
 	serve_agg_fail_all,
+	serve_agg_set_grant,
+	serve_agg_route,
 };
 
 static void
@@ -1167,11 +1181,14 @@ serve_server_start(struct serve_server *srv)
 /*
  * With OAuth, a named server's own --oauth-scope values (its entry's, as
  * its config holds the bridge's too) are needed on its routes beside the
- * bridge's, which the resource server checks everywhere.  One server
- * from a file is the bridge: its scopes are the bridge's already.
+ * bridge's, which the resource server checks everywhere, and on the
+ * aggregated endpoint for what goes to it (agg_server_scopes; so the agg
+ * must have it).  One server from a file is the bridge: its scopes are
+ * the bridge's already.
  */
 static void
-serve_endpoint_scopes(struct serve *s, const struct serve_named *nm)
+serve_endpoint_scopes(struct serve *s, const struct serve_named *nm,
+    const struct serve_server *srv)
 {
 	const char	*own[RSAUTH_MAX_SCOPES];
 	size_t		 i, j, n = 0;
@@ -1186,8 +1203,11 @@ serve_endpoint_scopes(struct serve *s, const struct serve_named *nm)
 		if (j == s->cfg->noauth_scopes)
 			own[n++] = nm->cfg.oauth_scopes[i];
 	}
-	if (n > 0)
-		http_endpoint_scopes(s->http, nm->name, own, n);
+	if (n == 0)
+		return;
+	http_endpoint_scopes(s->http, nm->name, own, n);
+	if (s->agg != NULL)
+		agg_server_scopes(s->agg, srv->agg_index, own, n);
 }
 
 /* A reload's new server: its mux, its route, its children. */
@@ -1214,9 +1234,9 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	 * (cli_serve_config), as it does for those served from the start. */
 	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
 	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
-	serve_endpoint_scopes(s, nm);
 	if (s->agg != NULL)
 		srv->agg_index = agg_add_server(s->agg, nm->name, srv->mux);
+	serve_endpoint_scopes(s, nm, srv);
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
 	if (serve_server_start(srv) == -1) {
@@ -1776,11 +1796,9 @@ serve_run_servers(const struct serve_config *cfg,
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
-	for (i = 0; i < nnamed; i++) {
+	for (i = 0; i < nnamed; i++)
 		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
 		    serve_pump, s.servers[i]);
-		serve_endpoint_scopes(&s, &named[i]);
-	}
 	if (s.named) {
 		/* /mcp, /sse and /message: all of them at once. */
 		memset(&ac, 0, sizeof ac);
@@ -1794,6 +1812,8 @@ serve_run_servers(const struct serve_config *cfg,
 		http_add_endpoint_ops(s.http, NULL, &serve_agg_ops, s.agg,
 		    serve_agg_pump, &s);
 	}
+	for (i = 0; i < nnamed; i++)
+		serve_endpoint_scopes(&s, &named[i], s.servers[i]);
 	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
 		http_set_token_seen(s.http, serve_trace_oauth_token, &s);
