@@ -132,6 +132,10 @@ struct agg_sreq {
 	struct agg_link		*link;
 	json_object		*id;		/* the server's (a copy) */
 	int64_t			 cid;		/* the client's */
+	/* Its _meta.progressToken (a copy), or NULL.  The client is
+	 * shown cid instead: two servers may use the same token, and
+	 * its progress must reach the one that asked. */
+	json_object		*ptoken;
 	TAILQ_ENTRY(agg_sreq)	 entry;
 };
 
@@ -534,6 +538,7 @@ agg_sreq_free(struct agg_session *as, struct agg_sreq *sr)
 	TAILQ_REMOVE(&as->sreqs, sr, entry);
 	as->nsreqs--;
 	json_object_put(sr->id);
+	json_object_put(sr->ptoken);
 	free(sr);
 }
 
@@ -1676,6 +1681,7 @@ agg_client_notification(struct agg *a, struct agg_session *as,
 {
 	const char	*method = jsonrpc_method(msg);
 	struct agg_req	*req;
+	struct agg_sreq	*sr;
 	json_object	*id, *params, *n;
 	size_t		 i;
 
@@ -1701,6 +1707,25 @@ agg_client_notification(struct agg *a, struct agg_session *as,
 			agg_send(a, agg_link(a, as, req->parts[i].server), n,
 			    a->next_sid++);
 		}
+	} else if (strcmp(method, "notifications/progress") == 0) {
+		/* On a server's request: to that server, under its token
+		 * (agg_server_request showed the client the cid). */
+		id = NULL;
+		json_object_object_get_ex(jsonrpc_params(msg),
+		    "progressToken", &id);
+		TAILQ_FOREACH(sr, &as->sreqs, entry)
+			if (sr->ptoken != NULL && id != NULL &&
+			    json_object_is_type(id, json_type_int) &&
+			    json_object_get_int64(id) == sr->cid)
+				break;
+		if (sr == NULL || sr->link->ms == NULL) {
+			log_debug("aggregated endpoint: progress on no "
+			    "request of a server dropped");
+			goto done;
+		}
+		agg_send(a, sr->link, jsonrpc_notification_new(method,
+		    agg_with(jsonrpc_params(msg), "progressToken",
+		    json_object_get(sr->ptoken))), a->next_sid++);
 	} else if (strcmp(method, "notifications/roots/list_changed") == 0) {
 		for (i = 0; i < as->nlinks; i++)
 			if (as->links[i] != NULL && as->links[i]->ms != NULL)
@@ -1787,7 +1812,7 @@ agg_server_request(struct agg *a, struct agg_link *l, json_object *msg,
 {
 	struct agg_session	*as = l->as;
 	struct agg_sreq		*sr;
-	json_object		*copy;
+	json_object		*copy, *params, *meta, *token, *v;
 	const char		*drop[] = { "id", NULL };
 
 	if (as->nsreqs >= AGG_SERVER_REQUESTS_MAX) {
@@ -1809,6 +1834,17 @@ agg_server_request(struct agg *a, struct agg_link *l, json_object *msg,
 	as->nsreqs++;
 	copy = jsonrpc_copy_shallow(msg, drop);
 	jsonrpc_add(copy, "id", json_object_new_int64(sr->cid));
+	params = jsonrpc_params(msg);
+	if ((meta = jsonrpc_get(params, "_meta", json_type_object)) != NULL &&
+	    json_object_object_get_ex(meta, "progressToken", &token) &&
+	    token != NULL) {
+		sr->ptoken = jsonrpc_id_copy(token);
+		v = agg_with(copy, "params", agg_with(params, "_meta",
+		    agg_with(meta, "progressToken",
+		    json_object_new_int64(sr->cid))));
+		json_object_put(copy);
+		copy = v;
+	}
 	agg_out(a, as, agg_client_stream(a, l, stream), 0, copy);
 	json_object_put(msg);
 }

@@ -643,6 +643,54 @@ START_TEST(test_server_request)
 }
 END_TEST
 
+/* A client's progress on a server's request reaches that server, under
+ * its own token, even when another server uses the same token. */
+START_TEST(test_client_progress)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*n;
+	int64_t			 cid[2];
+	size_t			 i;
+
+	t_init(&t, 2, NULL);
+	as = t_session(&t, "{'sampling':{}}");
+	for (i = 0; i < 2; i++) {
+		t_send(&t, as, 5 + i, "{'jsonrpc':'2.0','id':%zu,'method':"
+		    "'tools/call','params':{'name':'%s__ask'}}", 5 + i,
+		    names[i]);
+		t_clear(&t);
+		t_child_send(&t, i, "{'jsonrpc':'2.0','id':'s1','method':"
+		    "'sampling/createMessage','params':{'messages':[],"
+		    "'maxTokens':1,'_meta':{'progressToken':'tok'}}}");
+		ck_assert_uint_eq(t.n, 1);
+		cid[i] = PI(t.outs[0].msg, "id");
+		/* The client sees a token of its session's. */
+		ck_assert_int_eq(PI(t.outs[0].msg, "params._meta.progressToken"),
+		    cid[i]);
+	}
+	ck_assert_int_ne(cid[0], cid[1]);
+	t_clear(&t);
+	t_send(&t, as, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':%lld,'progress':3}}",
+	    (long long)cid[1]);
+	ck_assert_uint_eq(json_object_array_length(t.child[0]), 0);
+	ck_assert_uint_eq(json_object_array_length(t.child[1]), 1);
+	n = json_object_array_get_idx(t.child[1], 0);
+	ck_assert_str_eq(jsonrpc_method(n), "notifications/progress");
+	ck_assert_str_eq(PS(n, "params.progressToken"), "tok");
+	ck_assert_int_eq(PI(n, "params.progress"), 3);
+	/* A token of no request goes nowhere. */
+	t_clear(&t);
+	t_send(&t, as, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':999,'progress':1}}");
+	ck_assert_uint_eq(json_object_array_length(t.child[0]), 0);
+	ck_assert_uint_eq(json_object_array_length(t.child[1]), 0);
+	agg_session_close(t.a, as);
+	t_fini(&t);
+}
+END_TEST
+
 START_TEST(test_cancel_and_level)
 {
 	struct t		 t;
@@ -1051,6 +1099,7 @@ check_suite(void)
 	tcase_add_test(tc, test_long_names);
 	tcase_add_test(tc, test_cursor_pages);
 	tcase_add_test(tc, test_server_request);
+	tcase_add_test(tc, test_client_progress);
 	tcase_add_test(tc, test_cancel_and_level);
 	tcase_add_test(tc, test_removed);
 	tcase_add_test(tc, test_server_down);
