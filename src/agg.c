@@ -1778,9 +1778,13 @@ agg_session_recv(struct agg *a, struct agg_session *as, json_object *msg,
 		agg_client_answer(a, as, msg);
 		return MUX_RECV_ACCEPTED;
 	case JSONRPC_BATCH:
+		/* Fanning a batch's members out and answering as one is
+		 * not done: a 2025-03-26 client sends them one by one,
+		 * or batches on a server's own route. */
 		agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
 		    "Invalid Request: the aggregated endpoint takes no "
-		    "batches");
+		    "JSON-RPC batches; send each request in a POST of its "
+		    "own, or batch on /servers/NAME/mcp");
 		break;
 	case JSONRPC_INVALID:
 		agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
