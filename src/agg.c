@@ -139,6 +139,15 @@ struct agg_sreq {
 	TAILQ_ENTRY(agg_sreq)	 entry;
 };
 
+/* A client's batch being answered: its members' answers, gathered into
+ * the one final answer of its stream (agg_out). */
+struct agg_batch {
+	uint64_t		 stream;
+	size_t			 waiting;	/* requests not answered */
+	json_object		*answers;	/* an array */
+	TAILQ_ENTRY(agg_batch)	 entry;
+};
+
 struct agg_session {
 	struct agg		*agg;
 	enum mux_transport	 transport;
@@ -157,6 +166,7 @@ struct agg_session {
 	TAILQ_HEAD(, agg_req)	 reqs;
 	TAILQ_HEAD(, agg_sreq)	 sreqs;
 	size_t			 nsreqs;
+	TAILQ_HEAD(, agg_batch)	 batches;
 	int64_t			 next_cid;
 	TAILQ_ENTRY(agg_session) entry;
 };
@@ -445,13 +455,40 @@ agg_tool_headers(const struct agg *a, const char *tool)
 	return spec;
 }
 
-/* msg (consumed; NULL: a cancelled request's end) for the client. */
+static void
+agg_batch_free(struct agg_session *as, struct agg_batch *b)
+{
+	TAILQ_REMOVE(&as->batches, b, entry);
+	json_object_put(b->answers);
+	free(b);
+}
+
+/*
+ * msg (consumed; NULL: a cancelled request's end) for the client.  The
+ * final answer of a batch's member is gathered: the last one sends them
+ * all as the stream's final (NULL if every member was cancelled).
+ */
 static void
 agg_out(struct agg *a, struct agg_session *as, uint64_t stream, int final,
     json_object *msg)
 {
-	struct agg_qout	*q;
+	struct agg_qout		*q;
+	struct agg_batch	*b;
 
+	if (final) {
+		TAILQ_FOREACH(b, &as->batches, entry)
+			if (b->stream == stream)
+				break;
+		if (b != NULL) {
+			if (msg != NULL)
+				json_object_array_add(b->answers, msg);
+			if (--b->waiting > 0)
+				return;
+			msg = json_object_array_length(b->answers) > 0 ?
+			    json_object_get(b->answers) : NULL;
+			agg_batch_free(as, b);
+		}
+	}
 	q = xcalloc(1, sizeof *q);
 	q->out.kind = MUX_OUT_SESSION;
 	q->out.session = as;
@@ -1763,6 +1800,64 @@ agg_client_answer(struct agg *a, struct agg_session *as, json_object *msg)
 	agg_sreq_free(as, sr);
 }
 
+/*
+ * A batch (2025-03-26 and before): each member as if it came alone, on
+ * the batch's stream, its answers gathered into one (agg_out).  A member
+ * that is no message, or an initialize, gets its error in the answer.
+ */
+static enum mux_recv
+agg_batch(struct agg *a, struct agg_session *as, json_object *msg,
+    uint64_t stream)
+{
+	struct agg_batch	*b;
+	json_object		*m;
+	const char		*method;
+	size_t			 i, n, nreq = 0;
+	enum jsonrpc_kind	 k;
+
+	n = json_object_array_length(msg);
+	for (i = 0; i < n; i++) {
+		k = jsonrpc_classify(json_object_array_get_idx(msg, i));
+		if (k != JSONRPC_NOTIFICATION && k != JSONRPC_RESPONSE)
+			nreq++;
+	}
+	if (nreq > 0) {
+		b = xcalloc(1, sizeof *b);
+		b->stream = stream;
+		b->waiting = nreq;
+		b->answers = json_object_new_array();
+		TAILQ_INSERT_TAIL(&as->batches, b, entry);
+	}
+	for (i = 0; i < n; i++) {
+		m = json_object_get(json_object_array_get_idx(msg, i));
+		switch (jsonrpc_classify(m)) {
+		case JSONRPC_REQUEST:
+			method = jsonrpc_method(m);
+			if (strcmp(method, "initialize") == 0) {
+				agg_error(a, as, stream, jsonrpc_id(m),
+				    JSONRPC_INVALID_REQUEST, "Invalid Request: "
+				    "initialize cannot be batched");
+				json_object_put(m);
+			} else
+				agg_client_request(a, as, m, stream);
+			break;
+		case JSONRPC_NOTIFICATION:
+			agg_client_notification(a, as, m);
+			break;
+		case JSONRPC_RESPONSE:
+			agg_client_answer(a, as, m);
+			break;
+		default:
+			agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
+			    "Invalid Request");
+			json_object_put(m);
+			break;
+		}
+	}
+	json_object_put(msg);
+	return nreq > 0 ? MUX_RECV_REPLY : MUX_RECV_ACCEPTED;
+}
+
 enum mux_recv
 agg_session_recv(struct agg *a, struct agg_session *as, json_object *msg,
     uint64_t stream)
@@ -1778,13 +1873,11 @@ agg_session_recv(struct agg *a, struct agg_session *as, json_object *msg,
 		agg_client_answer(a, as, msg);
 		return MUX_RECV_ACCEPTED;
 	case JSONRPC_BATCH:
-		/* Fanning a batch's members out and answering as one is
-		 * not done: a 2025-03-26 client sends them one by one,
-		 * or batches on a server's own route. */
+		if (as->transport != MUX_TRANSPORT_STATELESS)
+			return agg_batch(a, as, msg, stream);
 		agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
-		    "Invalid Request: the aggregated endpoint takes no "
-		    "JSON-RPC batches; send each request in a POST of its "
-		    "own, or batch on /servers/NAME/mcp");
+		    "Invalid Request: %s has no batches",
+		    MCP_VERSION_2026_07_28);
 		break;
 	case JSONRPC_INVALID:
 		agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
@@ -2017,6 +2110,7 @@ agg_session_new(struct agg *a, enum mux_transport t, void *data)
 	as->data = data;
 	TAILQ_INIT(&as->reqs);
 	TAILQ_INIT(&as->sreqs);
+	TAILQ_INIT(&as->batches);
 	TAILQ_INSERT_TAIL(&a->sessions, as, entry);
 	return as;
 }
@@ -2065,6 +2159,8 @@ agg_session_close(struct agg *a, struct agg_session *as)
 
 	while (!TAILQ_EMPTY(&as->reqs))
 		agg_req_free(a, TAILQ_FIRST(&as->reqs));
+	while (!TAILQ_EMPTY(&as->batches))
+		agg_batch_free(as, TAILQ_FIRST(&as->batches));
 	for (i = 0; i < as->nlinks; i++) {
 		if (as->links[i] == NULL)
 			continue;
