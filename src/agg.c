@@ -2082,6 +2082,22 @@ agg_remove_server(struct agg *a, size_t i)
 	free(why);
 }
 
+size_t
+agg_sessions_at(const struct agg *a, const char *name)
+{
+	const struct agg_session	*as;
+	size_t				 i, n = 0;
+
+	if ((i = agg_server_find(a, name, strlen(name))) == a->nservers)
+		return 0;
+	TAILQ_FOREACH(as, &a->sessions, entry)
+		if (as->transport != MUX_TRANSPORT_STATELESS &&
+		    i < as->nlinks && as->links[i] != NULL &&
+		    as->links[i]->ms != NULL)
+			n++;
+	return n;
+}
+
 void
 agg_fail_all(struct agg *a, const char *why)
 {

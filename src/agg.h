@@ -103,6 +103,9 @@ void		 agg_server_scopes(struct agg *, size_t i,
  * a tool's (--oauth-tool-scope), so that a token lacking them gets 403.
  */
 const char	*agg_route(const struct agg *, json_object *msg, char **tool);
+/* How many sessions (2026-07-28 requests aside) have a session open at
+ * the server named name. */
+size_t		 agg_sessions_at(const struct agg *, const char *name);
 /* Shutting down: what every client waits for is answered with why. */
 void		 agg_fail_all(struct agg *, const char *why);
 

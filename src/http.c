@@ -449,6 +449,7 @@ static const struct http_ep_ops http_mux_ops = {
 	http_mux_fail_all,
 	NULL,		/* a mux's own route is scoped as a whole */
 	NULL,
+	NULL,
 };
 
 /* After a call into ep's mux: its outs are drained (serve's pump). */
@@ -1404,7 +1405,9 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 		    json_object_object_get_ex(msg, "error", NULL);
 		metrics_request_done((enum metrics_method)st->method, error,
 		    clock_ms() - st->start_ms);
-		if (ep != NULL && ep->name != NULL)
+		/* A named server's, or the aggregated endpoint's (its
+		 * requests at the servers are not theirs). */
+		if (ep != NULL && (ep->name != NULL || ep->mux == NULL))
 			metrics_requests_done(&ep->requests,
 			    (enum metrics_method)st->method, error,
 			    clock_ms() - st->start_ms);
@@ -2779,6 +2782,43 @@ http_rate_ok(struct http *h, struct http_req *req)
 	return 0;
 }
 
+/* The sessions of endpoints that fan out (the aggregated one) open at
+ * the endpoint named name. */
+static size_t
+http_sessions_at(struct http *h, const char *name)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < h->neps; i++)
+		if (!h->eps[i]->dead && h->eps[i]->ops->sessions_at != NULL)
+			n += h->eps[i]->ops->sessions_at(h->eps[i]->arg, name);
+	return n;
+}
+
+/* The aggregated endpoint's own (the one without a mux), if any. */
+static void
+http_gauges_aggregate(struct http *h, struct metrics_gauges *g)
+{
+	struct session	*sess;
+	struct http_ep	*ep = NULL;
+	size_t		 i;
+
+	for (i = 0; i < h->neps && ep == NULL; i++)
+		if (h->eps[i]->mux == NULL && !h->eps[i]->dead)
+			ep = h->eps[i];
+	if (ep == NULL)
+		return;
+	g->aggregate = &ep->requests;
+	for (sess = sessions_first(h->sessions); sess != NULL;
+	    sess = TAILQ_NEXT(sess, entry)) {
+		if (sess->route != ep)
+			continue;
+		g->aggregate_in_flight += sess->in_flight;
+		if (sess->kind != SESSION_STATELESS)
+			g->aggregate_sessions++;
+	}
+}
+
 /* The named endpoints, each its own (the caller frees g->servers). */
 static void
 http_gauges_servers(struct http *h, struct metrics_gauges *g)
@@ -2806,7 +2846,9 @@ http_gauges_servers(struct http *h, struct metrics_gauges *g)
 			if (sess->route == h->eps[i] &&
 			    sess->kind != SESSION_STATELESS)
 				sv->sessions++;
+		sv->sessions += http_sessions_at(h, sv->name);
 	}
+	http_gauges_aggregate(h, g);
 }
 
 static void
@@ -2922,6 +2964,8 @@ http_status_servers(struct http *h, struct status_page *p)
 			    sess->route)->mux == ep->mux &&
 			    sess->kind != SESSION_STATELESS)
 				sv->sessions++;
+		if (ep->name != NULL)
+			sv->sessions += http_sessions_at(h, ep->name);
 	}
 }
 

@@ -133,6 +133,9 @@ struct http_ep_ops {
 	 * that endpoint's own routes (see agg_route). */
 	const char	*(*route)(const void *arg, json_object *,
 			    char **tool);
+	/* Optional: how many of its sessions are open at the endpoint
+	 * NAME (its own session there), for /metrics and /status. */
+	size_t		 (*sessions_at)(const void *arg, const char *name);
 };
 /* As http_add_endpoint, with ops and their arg for a mux (the endpoint
  * has no mux of its own: /metrics and /status count its servers'). */

@@ -875,6 +875,12 @@ serve_agg_route(const void *arg, json_object *msg, char **tool)
 	return agg_route(arg, msg, tool);
 }
 
+static size_t
+serve_agg_sessions_at(const void *arg, const char *name)
+{
+	return agg_sessions_at(arg, name);
+}
+
 static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_session_new,
 	serve_agg_set_principal,
@@ -888,6 +894,7 @@ static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_fail_all,
 	serve_agg_set_grant,
 	serve_agg_route,
+	serve_agg_sessions_at,
 };
 
 static void
