@@ -2082,6 +2082,26 @@ agg_remove_server(struct agg *a, size_t i)
 	free(why);
 }
 
+json_object *
+agg_client_id(const struct agg *a, const struct mux_session *ms,
+    json_object *id)
+{
+	struct agg_link	*l;
+	struct agg_part	*part;
+	uint64_t	 sid;
+
+	if (!json_object_is_type(id, json_type_int) ||
+	    json_object_get_int64(id) <= 0 ||
+	    (l = hmap_find(&a->links, hmap_hash_ptr(ms), agg_link_match,
+	    ms)) == NULL)
+		return NULL;
+	sid = (uint64_t)json_object_get_int64(id);
+	if ((part = hmap_find(&a->parts, hmap_mix(sid), agg_part_match,
+	    &sid)) == NULL || part->req->as != l->as)
+		return NULL;
+	return part->req->id;
+}
+
 size_t
 agg_sessions_at(const struct agg *a, const char *name)
 {

@@ -103,6 +103,10 @@ void		 agg_server_scopes(struct agg *, size_t i,
  * a tool's (--oauth-tool-scope), so that a token lacking them gets 403.
  */
 const char	*agg_route(const struct agg *, json_object *msg, char **tool);
+/* For OpenTelemetry: the id (borrowed) of the client's request whose
+ * part an id of one of our sessions at a server (ms) is, or NULL. */
+json_object	*agg_client_id(const struct agg *, const struct mux_session *ms,
+		    json_object *id);
 /* How many sessions (2026-07-28 requests aside) have a session open at
  * the server named name. */
 size_t		 agg_sessions_at(const struct agg *, const char *name);

@@ -1355,10 +1355,12 @@ http_trace_start(struct http *h, struct session *sess, json_object *msg)
 	info.version = h->hdr.version;
 	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
 	info.route = ((const struct http_ep *)sess->route)->pump_arg;
+	info.session = sess;
+	info.negotiated = ((const struct http_ep *)sess->route)->ops->
+	    session_version(sess->ms);
 	/* The aggregated endpoint's sessions are no mux's. */
-	if (((const struct http_ep *)sess->route)->mux == NULL)
-		return;
-	h->trace(h->trace_arg, sess->ms, msg, &info);
+	h->trace(h->trace_arg, ((const struct http_ep *)sess->route)->mux ==
+	    NULL ? NULL : sess->ms, msg, &info);
 }
 
 /* Requests start on st: they count until its final answer. */

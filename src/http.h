@@ -170,8 +170,12 @@ struct http_trace_info {
 	const char	*version;	/* MCP-Protocol-Version, or NULL */
 	const char	*peer;		/* the client's address */
 	void		*route;		/* its endpoint's pump_arg: whose */
+	void		*session;	/* the HTTP session (session.h) */
+	const char	*negotiated;	/* the session's version, or NULL */
 };
-/* msg (one request, or a batch) is borrowed and must not change. */
+/* msg (one request, or a batch) is borrowed and must not change; the
+ * mux session is NULL on an endpoint without a mux (the aggregated one:
+ * info->session says whose). */
 typedef void (*http_trace_cb)(void *arg, struct mux_session *,
 		    json_object *msg, const struct http_trace_info *);
 void		 http_set_trace(struct http *, http_trace_cb, void *arg);

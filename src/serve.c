@@ -250,15 +250,27 @@ serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 		serve_trace_client_in(s->spans, ms, msg);
 }
 
-/* http's span hook: the route's server is the endpoint's pump_arg. */
+/* http's span hook: the route's server is the endpoint's pump_arg; no
+ * mux session: the aggregated endpoint's (arg the serve). */
 static void
 serve_span_http(void *arg, struct mux_session *ms, json_object *msg,
     const struct http_trace_info *info)
 {
 	struct serve_server	*srv = info->route;
+	struct serve		*s = arg;
 
-	(void)arg;
-	serve_trace_http(&srv->spans, ms, msg, info);
+	if (ms == NULL)
+		serve_trace_agg_http(s->spans, info->session,
+		    info->negotiated, msg, info);
+	else
+		serve_trace_http(&srv->spans, ms, msg, info);
+}
+
+/* The client's request id of an id of the agg's session at a server. */
+static json_object *
+serve_agg_span_id(void *arg, struct mux_session *ms, json_object *id)
+{
+	return agg_client_id(arg, ms, id);
 }
 
 static void
@@ -772,6 +784,8 @@ serve_pump_agg(struct serve *s)
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT, NULL,
 				    out.msg);
+			if (s->spans != NULL && out.final)
+				serve_trace_agg_out(s->spans, ao.data, out.msg);
 			if (s->http != NULL)
 				http_deliver_data(s->http, ao.data, &out);
 			else
@@ -801,11 +815,11 @@ serve_agg_pump(void *arg)
 	serve_pump_agg(arg);
 }
 
-/* The aggregated endpoint's ops: agg.h's calls. */
+/* The aggregated endpoint's ops: agg.h's calls (arg: the serve). */
 static void *
 serve_agg_session_new(void *arg, enum mux_transport t, void *data)
 {
-	return agg_session_new(arg, t, data);
+	return agg_session_new(((struct serve *)arg)->agg, t, data);
 }
 
 static void
@@ -818,19 +832,23 @@ static enum mux_recv
 serve_agg_session_recv(void *arg, void *as, json_object *msg,
     uint64_t stream)
 {
-	return agg_session_recv(arg, as, msg, stream);
+	return agg_session_recv(((struct serve *)arg)->agg, as, msg, stream);
 }
 
 static void
 serve_agg_session_finish(void *arg, void *as)
 {
-	agg_session_finish(arg, as);
+	agg_session_finish(((struct serve *)arg)->agg, as);
 }
 
 static void
 serve_agg_session_close(void *arg, void *as)
 {
-	agg_session_close(arg, as);
+	struct serve	*s = arg;
+
+	if (s->spans != NULL)
+		serve_trace_agg_end(s->spans, agg_session_data(as));
+	agg_session_close(s->agg, as);
 }
 
 static const char *
@@ -842,25 +860,25 @@ serve_agg_session_version(const void *as)
 static int
 serve_agg_ready(const void *arg)
 {
-	return agg_ready(arg);
+	return agg_ready(((const struct serve *)arg)->agg);
 }
 
 static int
 serve_agg_tool_named(const void *arg, const char *tool)
 {
-	return agg_tool_named(arg, tool);
+	return agg_tool_named(((const struct serve *)arg)->agg, tool);
 }
 
 static json_object *
 serve_agg_tool_headers(const void *arg, const char *tool)
 {
-	return agg_tool_headers(arg, tool);
+	return agg_tool_headers(((const struct serve *)arg)->agg, tool);
 }
 
 static void
 serve_agg_fail_all(void *arg, const char *why)
 {
-	agg_fail_all(arg, why);
+	agg_fail_all(((struct serve *)arg)->agg, why);
 }
 
 static void
@@ -872,13 +890,13 @@ serve_agg_set_grant(void *as, const char *const *scopes, size_t n, int all)
 static const char *
 serve_agg_route(const void *arg, json_object *msg, char **tool)
 {
-	return agg_route(arg, msg, tool);
+	return agg_route(((const struct serve *)arg)->agg, msg, tool);
 }
 
 static size_t
 serve_agg_sessions_at(const void *arg, const char *name)
 {
-	return agg_sessions_at(arg, name);
+	return agg_sessions_at(((const struct serve *)arg)->agg, name);
 }
 
 static const struct http_ep_ops serve_agg_ops = {
@@ -1816,8 +1834,11 @@ serve_run_servers(const struct serve_config *cfg,
 		for (i = 0; i < s.nservers; i++)
 			s.servers[i]->agg_index = agg_add_server(s.agg,
 			    named[i].name, s.servers[i]->mux);
-		http_add_endpoint_ops(s.http, NULL, &serve_agg_ops, s.agg,
+		http_add_endpoint_ops(s.http, NULL, &serve_agg_ops, &s,
 		    serve_agg_pump, &s);
+		if (s.spans != NULL)
+			serve_trace_set_agg(s.spans, serve_agg_span_id, s.agg,
+			    UINT_MAX);
 	}
 	for (i = 0; i < nnamed; i++)
 		serve_endpoint_scopes(&s, &named[i], s.servers[i]);
