@@ -2588,8 +2588,24 @@ http_oauth_route_scopes(struct http *h, const struct http_ep *ep,
 			out[(*n)++] = to->scopes[j];
 	}
 	if (tool != NULL && *n <= max)
-		http_auth_tool_scopes(h->oauth, tool, out, max, n);
+		http_auth_tool_scopes(h->oauth, name, tool, out, max, n);
 	free(tool);
+}
+
+/* The name of the server ep serves: its own, or for /mcp of one server
+ * from a file the named endpoint on the same mux's; NULL: none. */
+static const char *
+http_ep_server(struct http *h, const struct http_ep *ep)
+{
+	size_t	i;
+
+	if (ep->name != NULL || ep->mux == NULL)
+		return ep->name;
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->mux == ep->mux && h->eps[i]->name != NULL &&
+		    !h->eps[i]->dead)
+			return h->eps[i]->name;
+	return NULL;
 }
 
 /* The scopes a POST's tool calls need (--oauth-tool-scope), and on an
@@ -2613,7 +2629,8 @@ http_oauth_tool_scopes(struct http *h, struct http_req *req, const char *path,
 	if ((msg = jsonparse_strict(body, len, NULL)) == NULL)
 		return 0;
 	if (ep->ops->route == NULL)
-		n = http_auth_scopes(h->oauth, msg, out, max);
+		n = http_auth_scopes_on(h->oauth, http_ep_server(h, ep), msg,
+		    out, max);
 	else if (json_object_is_type(msg, json_type_array)) {
 		len = json_object_array_length(msg);
 		for (i = 0; i < len && n <= max; i++)

@@ -1649,6 +1649,7 @@ serve_oauth_start(struct serve *s)
 	ho.metadata_path = s->metadata_path;
 	ho.tool_scopes = cfg->oauth_tool_scopes;
 	ho.ntool_scopes = cfg->noauth_tool_scopes;
+	ho.tool_separator = cfg->tool_separator;
 	http_set_oauth(s->http, &ho);
 	log_info("OAuth resource %s, metadata at %s", s->resource,
 	    s->metadata_url);

@@ -876,6 +876,7 @@ def scenario_agg_scopes():
                   "mcpbridge": {"oauth-scope": ["mcp:admin"]}}}}, f)
     b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
                "--oauth-tool-scope", "echo=mcp:tools",
+               "--oauth-tool-scope", "a__add_numbers=mcp:tools",
                "--auth-token-env", "STATIC", config=path,
                env={"STATIC": STATIC})
     try:
@@ -942,6 +943,25 @@ def scenario_agg_scopes():
             h.get("mcp-session-id"))
         check(status == 200 and "result" in body,
               "a__echo with mcp:tools: %d %r" % (status, body))
+        # a__add_numbers=mcp:tools: a's add_numbers, on /mcp and on a's
+        # own route; not b's.
+        add = {"name": "a__add_numbers", "arguments": {"a": 1, "b": 2}}
+        status, h, _ = agg_rpc(b, admin, rpc(35, "tools/call", add), sid)
+        check(status == 403 and "mcp:tools" in
+              h.get("www-authenticate", ""),
+              "a__add_numbers without mcp:tools: %d %r" % (status, h))
+        status, _, body = agg_rpc(b, admin, rpc(36, "tools/call", dict(
+            add, name="b__add_numbers")), sid)
+        check(status == 200 and "result" in body,
+              "b__add_numbers: %d %r" % (status, body))
+        status, h, body = named_post(b, "a", rpc(1, "initialize", INIT),
+                                     admin)
+        status, h, _ = named_post(b, "a", rpc(2, "tools/call", dict(
+            add, name="add_numbers")), admin, h.get("mcp-session-id"))
+        check(status == 403 and "mcp:tools" in
+              h.get("www-authenticate", ""),
+              "add_numbers on a's route without mcp:tools: %d %r" %
+              (status, h))
         # A 2025-03-26 batch: its calls' servers' scopes are asked for
         # first; then each member goes to its server, answered as one.
         status, h, _ = agg_rpc(b, admin, rpc(1, "initialize", dict(
