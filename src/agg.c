@@ -1428,9 +1428,11 @@ agg_server_info(struct agg *a)
 	return v;
 }
 
-/* The merged capabilities, and the instructions naming the servers. */
+/* The merged capabilities, and the instructions naming the servers: of
+ * those as's token may use (another's instructions are its own). */
 static json_object *
-agg_initialize_result(struct agg *a, const char *version)
+agg_initialize_result(struct agg *a, const struct agg_session *as,
+    const char *version)
 {
 	json_object	*result, *caps, *info, *theirs, *c, *v, *tools;
 	json_object	*prompts;
@@ -1438,17 +1440,21 @@ agg_initialize_result(struct agg *a, const char *version)
 	int		 res = 0, res_lc = 0, res_sub = 0, compl = 0;
 	char		*text, *more;
 	const char	*ins;
-	size_t		 i;
+	size_t		 i, n;
 
 	xasprintf(&text, "This endpoint of mcpbridge aggregates the MCP "
 	    "servers");
-	for (i = 0; i < a->nservers; i++) {
+	for (i = 0, n = 0; i < a->nservers; i++) {
 		if (a->servers[i].gone)
 			continue;
-		xasprintf(&more, "%s%s %s", text, i > 0 ? "," : "",
-		    a->servers[i].name);
-		free(text);
-		text = more;
+		/* Every server's capabilities (a token may step up within
+		 * the session), the names of those it may use. */
+		if (agg_allowed(a, as, i)) {
+			xasprintf(&more, "%s%s %s", text, n++ > 0 ? "," : "",
+			    a->servers[i].name);
+			free(text);
+			text = more;
+		}
 		if ((info = mux_child_info(a->servers[i].mux)) == NULL) {
 			unknown = 1;
 			continue;
@@ -1482,7 +1488,7 @@ agg_initialize_result(struct agg *a, const char *version)
 	free(text);
 	text = more;
 	for (i = 0; i < a->nservers; i++) {
-		if (a->servers[i].gone ||
+		if (a->servers[i].gone || !agg_allowed(a, as, i) ||
 		    (info = mux_child_info(a->servers[i].mux)) == NULL ||
 		    (ins = jsonrpc_get_str(info, "instructions")) == NULL)
 			continue;
@@ -1552,7 +1558,7 @@ agg_initialize(struct agg *a, struct agg_session *as, json_object *msg,
 	as->init = init;
 	as->initialized = 1;
 	agg_out(a, as, stream, 1, jsonrpc_result_new(jsonrpc_id(msg),
-	    agg_initialize_result(a, version)));
+	    agg_initialize_result(a, as, version)));
 	json_object_put(msg);
 }
 
@@ -1654,7 +1660,8 @@ agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
 	if (as->transport == MUX_TRANSPORT_STATELESS) {
 		/* 2026-07-28: each request on its own, no handshake. */
 		if (strcmp(method, "server/discover") == 0) {
-			init = agg_initialize_result(a, MCP_VERSION_2026_07_28);
+			init = agg_initialize_result(a, as,
+			    MCP_VERSION_2026_07_28);
 			agg_out(a, as, stream, 1, jsonrpc_result_new(
 			    jsonrpc_id(msg), modern_discover(init)));
 			json_object_put(init);

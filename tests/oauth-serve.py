@@ -887,6 +887,12 @@ def scenario_agg_scopes():
         check(status == 200 and "result" in body,
               "initialize on /mcp: %d %r" % (status, body))
         sid = h.get("mcp-session-id")
+        ins = body["result"].get("instructions", "")
+        check("MCP servers a:" in ins, "instructions name b: %r" % ins)
+        _, _, body = agg_rpc(b, admin, rpc(1, "initialize", INIT))
+        ins = body["result"].get("instructions", "")
+        check("MCP servers a, b:" in ins, "instructions with b's scope: %r"
+              % ins)
         r = post(b, {"jsonrpc": "2.0",
                      "method": "notifications/initialized"}, sid,
                  "2025-06-18", extra=bearer(tok))
