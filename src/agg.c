@@ -49,6 +49,9 @@ struct agg_server {
 	const char		*name;
 	struct mux		*mux;
 	int			 gone;
+	/* The OAuth scopes its routes need beside the bridge's, owned */
+	char			**scopes;
+	size_t			 nscopes;
 };
 
 /* A message for a link whose initialize is not answered yet. */
@@ -129,7 +132,20 @@ struct agg_sreq {
 	struct agg_link		*link;
 	json_object		*id;		/* the server's (a copy) */
 	int64_t			 cid;		/* the client's */
+	/* Its _meta.progressToken (a copy), or NULL.  The client is
+	 * shown cid instead: two servers may use the same token, and
+	 * its progress must reach the one that asked. */
+	json_object		*ptoken;
 	TAILQ_ENTRY(agg_sreq)	 entry;
+};
+
+/* A client's batch being answered: its members' answers, gathered into
+ * the one final answer of its stream (agg_out). */
+struct agg_batch {
+	uint64_t		 stream;
+	size_t			 waiting;	/* requests not answered */
+	json_object		*answers;	/* an array */
+	TAILQ_ENTRY(agg_batch)	 entry;
 };
 
 struct agg_session {
@@ -141,11 +157,16 @@ struct agg_session {
 	char			*version;
 	json_object		*init;		/* the client's initialize params */
 	char			*level;		/* logging/setLevel's, or NULL */
+	/* The current request's token's scopes (owned), or all of them */
+	char			**grant;
+	size_t			 ngrant;
+	int			 grant_all;
 	struct agg_link		**links;	/* by server, NULL: none yet */
 	size_t			 nlinks;
 	TAILQ_HEAD(, agg_req)	 reqs;
 	TAILQ_HEAD(, agg_sreq)	 sreqs;
 	size_t			 nsreqs;
+	TAILQ_HEAD(, agg_batch)	 batches;
 	int64_t			 next_cid;
 	TAILQ_ENTRY(agg_session) entry;
 };
@@ -303,10 +324,21 @@ agg_new(const struct agg_config *cfg)
 	return a;
 }
 
+static void
+agg_strings_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void
 agg_free(struct agg *a)
 {
 	struct agg_qout	*q;
+	size_t		 i;
 
 	if (a == NULL)
 		return;
@@ -321,6 +353,8 @@ agg_free(struct agg *a)
 	hmap_clear(&a->parts);
 	json_object_put(a->shorts);
 	json_object_put(a->named);
+	for (i = 0; i < a->nservers; i++)
+		agg_strings_free(a->servers[i].scopes, a->servers[i].nscopes);
 	free(a->servers);
 	free(a->sep);
 	free(a->name);
@@ -336,7 +370,42 @@ agg_add_server(struct agg *a, const char *name, struct mux *mux)
 	a->servers[a->nservers].name = name;
 	a->servers[a->nservers].mux = mux;
 	a->servers[a->nservers].gone = 0;
+	a->servers[a->nservers].scopes = NULL;
+	a->servers[a->nservers].nscopes = 0;
 	return a->nservers++;
+}
+
+void
+agg_server_scopes(struct agg *a, size_t i, const char *const *scopes,
+    size_t n)
+{
+	struct agg_server	*srv = &a->servers[i];
+	size_t			 j;
+
+	agg_strings_free(srv->scopes, srv->nscopes);
+	srv->scopes = xcalloc(n > 0 ? n : 1, sizeof *srv->scopes);
+	for (j = 0; j < n; j++)
+		srv->scopes[j] = xstrdup(scopes[j]);
+	srv->nscopes = n;
+}
+
+/* The request being received holds server i's own scopes. */
+static int
+agg_allowed(const struct agg *a, const struct agg_session *as, size_t i)
+{
+	const struct agg_server	*srv = &a->servers[i];
+	size_t			 j, k;
+
+	if (as->grant_all)
+		return 1;
+	for (j = 0; j < srv->nscopes; j++) {
+		for (k = 0; k < as->ngrant; k++)
+			if (strcmp(srv->scopes[j], as->grant[k]) == 0)
+				break;
+		if (k == as->ngrant)
+			return 0;
+	}
+	return 1;
 }
 
 int
@@ -386,13 +455,40 @@ agg_tool_headers(const struct agg *a, const char *tool)
 	return spec;
 }
 
-/* msg (consumed; NULL: a cancelled request's end) for the client. */
+static void
+agg_batch_free(struct agg_session *as, struct agg_batch *b)
+{
+	TAILQ_REMOVE(&as->batches, b, entry);
+	json_object_put(b->answers);
+	free(b);
+}
+
+/*
+ * msg (consumed; NULL: a cancelled request's end) for the client.  The
+ * final answer of a batch's member is gathered: the last one sends them
+ * all as the stream's final (NULL if every member was cancelled).
+ */
 static void
 agg_out(struct agg *a, struct agg_session *as, uint64_t stream, int final,
     json_object *msg)
 {
-	struct agg_qout	*q;
+	struct agg_qout		*q;
+	struct agg_batch	*b;
 
+	if (final) {
+		TAILQ_FOREACH(b, &as->batches, entry)
+			if (b->stream == stream)
+				break;
+		if (b != NULL) {
+			if (msg != NULL)
+				json_object_array_add(b->answers, msg);
+			if (--b->waiting > 0)
+				return;
+			msg = json_object_array_length(b->answers) > 0 ?
+			    json_object_get(b->answers) : NULL;
+			agg_batch_free(as, b);
+		}
+	}
 	q = xcalloc(1, sizeof *q);
 	q->out.kind = MUX_OUT_SESSION;
 	q->out.session = as;
@@ -479,6 +575,7 @@ agg_sreq_free(struct agg_session *as, struct agg_sreq *sr)
 	TAILQ_REMOVE(&as->sreqs, sr, entry);
 	as->nsreqs--;
 	json_object_put(sr->id);
+	json_object_put(sr->ptoken);
 	free(sr);
 }
 
@@ -1027,6 +1124,12 @@ agg_list(struct agg *a, struct agg_session *as, json_object *msg,
 				    a->servers[srv].name);
 			continue;
 		}
+		if (!agg_allowed(a, as, srv)) {
+			log_debug("aggregated %s: server %s left out: the "
+			    "token lacks its scopes", am->method,
+			    a->servers[srv].name);
+			continue;
+		}
 		req->parts[req->nparts].req = req;
 		req->parts[req->nparts].server = srv;
 		req->nparts++;
@@ -1105,7 +1208,8 @@ agg_uri(const char *server, const char *uri)
 /* Which server a merged URI is of, and its own URI there (*orig, a new
  * string); -1 if none. */
 static int
-agg_resolve_uri(struct agg *a, const char *uri, size_t *server, char **orig)
+agg_resolve_uri(const struct agg *a, const char *uri, size_t *server,
+    char **orig)
 {
 	const char	*name, *colon;
 	size_t		 i;
@@ -1136,6 +1240,70 @@ agg_with(json_object *o, const char *key, json_object *v)
 	return copy;
 }
 
+/*
+ * What names a call's item: the object (*target) and its member (*field)
+ * holding a name or, *uri set, a URI.  completion/complete names it in
+ * params.ref, a prompt's or a resource's (template's) by its type: -1 if
+ * it names neither.
+ */
+static int
+agg_target(const struct agg_method *am, json_object *params,
+    json_object **target, const char **field, int *uri)
+{
+	const char	*type;
+
+	*target = params;
+	*field = am->field;
+	*uri = am->uri;
+	if (am->key == NULL)
+		return 0;
+	*target = jsonrpc_get(params, am->key, json_type_object);
+	type = jsonrpc_get_str(*target, "type");
+	if (type != NULL && strcmp(type, "ref/prompt") == 0)
+		*field = "name";
+	else if (type != NULL && strcmp(type, "ref/resource") == 0) {
+		*field = "uri";
+		*uri = 1;
+	} else
+		return -1;
+	return 0;
+}
+
+const char *
+agg_route(const struct agg *a, json_object *msg, char **tool)
+{
+	const struct agg_method	*am = NULL;
+	json_object		*target, *v;
+	const char		*method, *field;
+	char			*orig;
+	size_t			 i, srv;
+	int			 uri, r;
+
+	*tool = NULL;
+	if (jsonrpc_classify(msg) != JSONRPC_REQUEST ||
+	    (method = jsonrpc_method(msg)) == NULL)
+		return NULL;
+	for (i = 0; i < sizeof agg_methods / sizeof agg_methods[0]; i++)
+		if (agg_methods[i].kind == AGG_REQ_CALL &&
+		    strcmp(method, agg_methods[i].method) == 0)
+			am = &agg_methods[i];
+	if (am == NULL || agg_target(am, jsonrpc_params(msg), &target,
+	    &field, &uri) == -1 ||
+	    (v = jsonrpc_get(target, field, json_type_string)) == NULL ||
+	    strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v))
+		return NULL;
+	r = uri ? agg_resolve_uri(a, json_object_get_string(v), &srv, &orig) :
+	    agg_resolve(a, json_object_get_string(v), &srv, &orig);
+	if (r == -1)
+		return NULL;
+	if (strcmp(method, "tools/call") == 0)
+		*tool = orig;
+	else
+		free(orig);
+	return a->servers[srv].name;
+}
+
 /* A call (tools/call, prompts/get, resources/read, ...): to the one
  * server its name or URI says, under the server's own. */
 static void
@@ -1144,29 +1312,17 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 {
 	struct agg_req	*req;
 	json_object	*params, *target, *m, *v;
-	const char	*field = am->field, *type;
+	const char	*field;
 	char		*orig;
 	size_t		 srv;
-	int		 uri = am->uri, r;
+	int		 uri, r;
 
 	params = jsonrpc_params(msg);
-	target = params;
-	if (am->key != NULL) {
-		/* completion/complete: params.ref, a prompt's or a
-		 * resource's (template's). */
-		target = jsonrpc_get(params, am->key, json_type_object);
-		type = jsonrpc_get_str(target, "type");
-		if (type != NULL && strcmp(type, "ref/prompt") == 0)
-			field = "name";
-		else if (type != NULL && strcmp(type, "ref/resource") == 0) {
-			field = "uri";
-			uri = 1;
-		} else {
-			agg_error(a, as, stream, jsonrpc_id(msg),
-			    JSONRPC_INVALID_PARAMS, "Invalid params: no "
-			    "ref/prompt or ref/resource");
-			goto done;
-		}
+	if (agg_target(am, params, &target, &field, &uri) == -1) {
+		agg_error(a, as, stream, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Invalid params: no ref/prompt or "
+		    "ref/resource");
+		goto done;
 	}
 	if ((v = jsonrpc_get(target, field, json_type_string)) == NULL) {
 		agg_error(a, as, stream, jsonrpc_id(msg),
@@ -1185,6 +1341,18 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 		agg_error(a, as, stream, jsonrpc_id(msg),
 		    JSONRPC_INVALID_PARAMS, "Unknown %s: %s", am->what,
 		    json_object_get_string(v));
+		goto done;
+	}
+	if (!agg_allowed(a, as, srv)) {
+		/* http asks for the scopes first (agg_route): a token
+		 * reaches here without them only by a way it does not. */
+		log_warnx("aggregated endpoint: %s of %s refused: the token "
+		    "lacks server %s's scopes", am->method,
+		    json_object_get_string(v), a->servers[srv].name);
+		agg_error(a, as, stream, jsonrpc_id(msg), JSONRPC_SERVER_ERROR,
+		    "Forbidden: server %s needs scopes the token lacks",
+		    a->servers[srv].name);
+		free(orig);
 		goto done;
 	}
 	if (!agg_server_usable(a, srv)) {
@@ -1260,9 +1428,11 @@ agg_server_info(struct agg *a)
 	return v;
 }
 
-/* The merged capabilities, and the instructions naming the servers. */
+/* The merged capabilities, and the instructions naming the servers: of
+ * those as's token may use (another's instructions are its own). */
 static json_object *
-agg_initialize_result(struct agg *a, const char *version)
+agg_initialize_result(struct agg *a, const struct agg_session *as,
+    const char *version)
 {
 	json_object	*result, *caps, *info, *theirs, *c, *v, *tools;
 	json_object	*prompts;
@@ -1270,17 +1440,21 @@ agg_initialize_result(struct agg *a, const char *version)
 	int		 res = 0, res_lc = 0, res_sub = 0, compl = 0;
 	char		*text, *more;
 	const char	*ins;
-	size_t		 i;
+	size_t		 i, n;
 
 	xasprintf(&text, "This endpoint of mcpbridge aggregates the MCP "
 	    "servers");
-	for (i = 0; i < a->nservers; i++) {
+	for (i = 0, n = 0; i < a->nservers; i++) {
 		if (a->servers[i].gone)
 			continue;
-		xasprintf(&more, "%s%s %s", text, i > 0 ? "," : "",
-		    a->servers[i].name);
-		free(text);
-		text = more;
+		/* Every server's capabilities (a token may step up within
+		 * the session), the names of those it may use. */
+		if (agg_allowed(a, as, i)) {
+			xasprintf(&more, "%s%s %s", text, n++ > 0 ? "," : "",
+			    a->servers[i].name);
+			free(text);
+			text = more;
+		}
 		if ((info = mux_child_info(a->servers[i].mux)) == NULL) {
 			unknown = 1;
 			continue;
@@ -1314,7 +1488,7 @@ agg_initialize_result(struct agg *a, const char *version)
 	free(text);
 	text = more;
 	for (i = 0; i < a->nservers; i++) {
-		if (a->servers[i].gone ||
+		if (a->servers[i].gone || !agg_allowed(a, as, i) ||
 		    (info = mux_child_info(a->servers[i].mux)) == NULL ||
 		    (ins = jsonrpc_get_str(info, "instructions")) == NULL)
 			continue;
@@ -1384,7 +1558,7 @@ agg_initialize(struct agg *a, struct agg_session *as, json_object *msg,
 	as->init = init;
 	as->initialized = 1;
 	agg_out(a, as, stream, 1, jsonrpc_result_new(jsonrpc_id(msg),
-	    agg_initialize_result(a, version)));
+	    agg_initialize_result(a, as, version)));
 	json_object_put(msg);
 }
 
@@ -1416,7 +1590,7 @@ agg_listen(struct agg *a, struct agg_session *as, json_object *msg,
 	req = agg_req_new(as, msg, stream, AGG_REQ_LISTEN, a->nservers);
 	merged = json_object_new_array();
 	for (i = 0; i < a->nservers; i++) {
-		if (!agg_server_usable(a, i))
+		if (!agg_server_usable(a, i) || !agg_allowed(a, as, i))
 			continue;
 		theirs = json_object_new_array();
 		n = uris != NULL ? json_object_array_length(uris) : 0;
@@ -1486,7 +1660,8 @@ agg_client_request(struct agg *a, struct agg_session *as, json_object *msg,
 	if (as->transport == MUX_TRANSPORT_STATELESS) {
 		/* 2026-07-28: each request on its own, no handshake. */
 		if (strcmp(method, "server/discover") == 0) {
-			init = agg_initialize_result(a, MCP_VERSION_2026_07_28);
+			init = agg_initialize_result(a, as,
+			    MCP_VERSION_2026_07_28);
 			agg_out(a, as, stream, 1, jsonrpc_result_new(
 			    jsonrpc_id(msg), modern_discover(init)));
 			json_object_put(init);
@@ -1550,6 +1725,7 @@ agg_client_notification(struct agg *a, struct agg_session *as,
 {
 	const char	*method = jsonrpc_method(msg);
 	struct agg_req	*req;
+	struct agg_sreq	*sr;
 	json_object	*id, *params, *n;
 	size_t		 i;
 
@@ -1575,6 +1751,25 @@ agg_client_notification(struct agg *a, struct agg_session *as,
 			agg_send(a, agg_link(a, as, req->parts[i].server), n,
 			    a->next_sid++);
 		}
+	} else if (strcmp(method, "notifications/progress") == 0) {
+		/* On a server's request: to that server, under its token
+		 * (agg_server_request showed the client the cid). */
+		id = NULL;
+		json_object_object_get_ex(jsonrpc_params(msg),
+		    "progressToken", &id);
+		TAILQ_FOREACH(sr, &as->sreqs, entry)
+			if (sr->ptoken != NULL && id != NULL &&
+			    json_object_is_type(id, json_type_int) &&
+			    json_object_get_int64(id) == sr->cid)
+				break;
+		if (sr == NULL || sr->link->ms == NULL) {
+			log_debug("aggregated endpoint: progress on no "
+			    "request of a server dropped");
+			goto done;
+		}
+		agg_send(a, sr->link, jsonrpc_notification_new(method,
+		    agg_with(jsonrpc_params(msg), "progressToken",
+		    json_object_get(sr->ptoken))), a->next_sid++);
 	} else if (strcmp(method, "notifications/roots/list_changed") == 0) {
 		for (i = 0; i < as->nlinks; i++)
 			if (as->links[i] != NULL && as->links[i]->ms != NULL)
@@ -1612,6 +1807,64 @@ agg_client_answer(struct agg *a, struct agg_session *as, json_object *msg)
 	agg_sreq_free(as, sr);
 }
 
+/*
+ * A batch (2025-03-26 and before): each member as if it came alone, on
+ * the batch's stream, its answers gathered into one (agg_out).  A member
+ * that is no message, or an initialize, gets its error in the answer.
+ */
+static enum mux_recv
+agg_batch(struct agg *a, struct agg_session *as, json_object *msg,
+    uint64_t stream)
+{
+	struct agg_batch	*b;
+	json_object		*m;
+	const char		*method;
+	size_t			 i, n, nreq = 0;
+	enum jsonrpc_kind	 k;
+
+	n = json_object_array_length(msg);
+	for (i = 0; i < n; i++) {
+		k = jsonrpc_classify(json_object_array_get_idx(msg, i));
+		if (k != JSONRPC_NOTIFICATION && k != JSONRPC_RESPONSE)
+			nreq++;
+	}
+	if (nreq > 0) {
+		b = xcalloc(1, sizeof *b);
+		b->stream = stream;
+		b->waiting = nreq;
+		b->answers = json_object_new_array();
+		TAILQ_INSERT_TAIL(&as->batches, b, entry);
+	}
+	for (i = 0; i < n; i++) {
+		m = json_object_get(json_object_array_get_idx(msg, i));
+		switch (jsonrpc_classify(m)) {
+		case JSONRPC_REQUEST:
+			method = jsonrpc_method(m);
+			if (strcmp(method, "initialize") == 0) {
+				agg_error(a, as, stream, jsonrpc_id(m),
+				    JSONRPC_INVALID_REQUEST, "Invalid Request: "
+				    "initialize cannot be batched");
+				json_object_put(m);
+			} else
+				agg_client_request(a, as, m, stream);
+			break;
+		case JSONRPC_NOTIFICATION:
+			agg_client_notification(a, as, m);
+			break;
+		case JSONRPC_RESPONSE:
+			agg_client_answer(a, as, m);
+			break;
+		default:
+			agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
+			    "Invalid Request");
+			json_object_put(m);
+			break;
+		}
+	}
+	json_object_put(msg);
+	return nreq > 0 ? MUX_RECV_REPLY : MUX_RECV_ACCEPTED;
+}
+
 enum mux_recv
 agg_session_recv(struct agg *a, struct agg_session *as, json_object *msg,
     uint64_t stream)
@@ -1627,9 +1880,11 @@ agg_session_recv(struct agg *a, struct agg_session *as, json_object *msg,
 		agg_client_answer(a, as, msg);
 		return MUX_RECV_ACCEPTED;
 	case JSONRPC_BATCH:
+		if (as->transport != MUX_TRANSPORT_STATELESS)
+			return agg_batch(a, as, msg, stream);
 		agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
-		    "Invalid Request: the aggregated endpoint takes no "
-		    "batches");
+		    "Invalid Request: %s has no batches",
+		    MCP_VERSION_2026_07_28);
 		break;
 	case JSONRPC_INVALID:
 		agg_error(a, as, stream, NULL, JSONRPC_INVALID_REQUEST,
@@ -1661,7 +1916,7 @@ agg_server_request(struct agg *a, struct agg_link *l, json_object *msg,
 {
 	struct agg_session	*as = l->as;
 	struct agg_sreq		*sr;
-	json_object		*copy;
+	json_object		*copy, *params, *meta, *token, *v;
 	const char		*drop[] = { "id", NULL };
 
 	if (as->nsreqs >= AGG_SERVER_REQUESTS_MAX) {
@@ -1683,6 +1938,17 @@ agg_server_request(struct agg *a, struct agg_link *l, json_object *msg,
 	as->nsreqs++;
 	copy = jsonrpc_copy_shallow(msg, drop);
 	jsonrpc_add(copy, "id", json_object_new_int64(sr->cid));
+	params = jsonrpc_params(msg);
+	if ((meta = jsonrpc_get(params, "_meta", json_type_object)) != NULL &&
+	    json_object_object_get_ex(meta, "progressToken", &token) &&
+	    token != NULL) {
+		sr->ptoken = jsonrpc_id_copy(token);
+		v = agg_with(copy, "params", agg_with(params, "_meta",
+		    agg_with(meta, "progressToken",
+		    json_object_new_int64(sr->cid))));
+		json_object_put(copy);
+		copy = v;
+	}
 	agg_out(a, as, agg_client_stream(a, l, stream), 0, copy);
 	json_object_put(msg);
 }
@@ -1823,6 +2089,42 @@ agg_remove_server(struct agg *a, size_t i)
 	free(why);
 }
 
+json_object *
+agg_client_id(const struct agg *a, const struct mux_session *ms,
+    json_object *id)
+{
+	struct agg_link	*l;
+	struct agg_part	*part;
+	uint64_t	 sid;
+
+	if (!json_object_is_type(id, json_type_int) ||
+	    json_object_get_int64(id) <= 0 ||
+	    (l = hmap_find(&a->links, hmap_hash_ptr(ms), agg_link_match,
+	    ms)) == NULL)
+		return NULL;
+	sid = (uint64_t)json_object_get_int64(id);
+	if ((part = hmap_find(&a->parts, hmap_mix(sid), agg_part_match,
+	    &sid)) == NULL || part->req->as != l->as)
+		return NULL;
+	return part->req->id;
+}
+
+size_t
+agg_sessions_at(const struct agg *a, const char *name)
+{
+	const struct agg_session	*as;
+	size_t				 i, n = 0;
+
+	if ((i = agg_server_find(a, name, strlen(name))) == a->nservers)
+		return 0;
+	TAILQ_FOREACH(as, &a->sessions, entry)
+		if (as->transport != MUX_TRANSPORT_STATELESS &&
+		    i < as->nlinks && as->links[i] != NULL &&
+		    as->links[i]->ms != NULL)
+			n++;
+	return n;
+}
+
 void
 agg_fail_all(struct agg *a, const char *why)
 {
@@ -1851,6 +2153,7 @@ agg_session_new(struct agg *a, enum mux_transport t, void *data)
 	as->data = data;
 	TAILQ_INIT(&as->reqs);
 	TAILQ_INIT(&as->sreqs);
+	TAILQ_INIT(&as->batches);
 	TAILQ_INSERT_TAIL(&a->sessions, as, entry);
 	return as;
 }
@@ -1867,6 +2170,24 @@ agg_session_set_principal(struct agg_session *as, uint64_t principal)
 	as->principal = principal;
 }
 
+void
+agg_session_set_grant(struct agg_session *as, const char *const *scopes,
+    size_t n, int all)
+{
+	size_t	i;
+
+	agg_strings_free(as->grant, as->ngrant);
+	as->grant = NULL;
+	as->ngrant = 0;
+	as->grant_all = all;
+	if (all || n == 0)
+		return;
+	as->grant = xcalloc(n, sizeof *as->grant);
+	for (i = 0; i < n; i++)
+		as->grant[i] = xstrdup(scopes[i]);
+	as->ngrant = n;
+}
+
 const char *
 agg_session_version(const struct agg_session *as)
 {
@@ -1881,6 +2202,8 @@ agg_session_close(struct agg *a, struct agg_session *as)
 
 	while (!TAILQ_EMPTY(&as->reqs))
 		agg_req_free(a, TAILQ_FIRST(&as->reqs));
+	while (!TAILQ_EMPTY(&as->batches))
+		agg_batch_free(as, TAILQ_FIRST(&as->batches));
 	for (i = 0; i < as->nlinks; i++) {
 		if (as->links[i] == NULL)
 			continue;
@@ -1897,6 +2220,7 @@ agg_session_close(struct agg *a, struct agg_session *as)
 	}
 	TAILQ_REMOVE(&a->sessions, as, entry);
 	json_object_put(as->init);
+	agg_strings_free(as->grant, as->ngrant);
 	free(as->links);
 	free(as->level);
 	free(as->version);

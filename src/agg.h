@@ -86,6 +86,30 @@ int		 agg_tool_named(const struct agg *, const char *tool);
 /* The x-mcp-header annotations of a merged tool name (its server's, see
  * mux_tool_headers; borrowed), or NULL. */
 json_object	*agg_tool_headers(const struct agg *, const char *tool);
+/*
+ * With OAuth, server i's routes need these scopes beside the bridge's
+ * (its own "oauth-scope"; copied, replacing what was set): on the
+ * aggregated endpoint a request whose token lacks one of them does not
+ * see that server in lists, and its calls there are refused (see
+ * agg_session_set_grant).
+ */
+void		 agg_server_scopes(struct agg *, size_t i,
+		    const char *const *scopes, size_t n);
+/*
+ * Which one server msg (a request) goes to: its name (borrowed), and for
+ * tools/call the tool's own name there in *tool (a new string; the
+ * caller frees it), or NULL: none (a list, a name of no server's).
+ * http asks before the request is let in, for the server's scopes and
+ * a tool's (--oauth-tool-scope), so that a token lacking them gets 403.
+ */
+const char	*agg_route(const struct agg *, json_object *msg, char **tool);
+/* For OpenTelemetry: the id (borrowed) of the client's request whose
+ * part an id of one of our sessions at a server (ms) is, or NULL. */
+json_object	*agg_client_id(const struct agg *, const struct mux_session *ms,
+		    json_object *id);
+/* How many sessions (2026-07-28 requests aside) have a session open at
+ * the server named name. */
+size_t		 agg_sessions_at(const struct agg *, const char *name);
 /* Shutting down: what every client waits for is answered with why. */
 void		 agg_fail_all(struct agg *, const char *why);
 
@@ -108,6 +132,15 @@ struct agg_session *agg_session_new(struct agg *, enum mux_transport,
 		    void *data);
 void		*agg_session_data(const struct agg_session *);
 void		 agg_session_set_principal(struct agg_session *, uint64_t);
+/*
+ * The scopes the token of the request about to be received holds (copied,
+ * until the next call), or all (a static token, no authentication): a
+ * server whose agg_server_scopes are not all held is left out of what that
+ * request fans out to, and a call there gets an error.  A session starts
+ * with none: only servers that need no scope of their own.
+ */
+void		 agg_session_set_grant(struct agg_session *,
+		    const char *const *scopes, size_t n, int all);
 const char	*agg_session_version(const struct agg_session *);
 enum mux_recv	 agg_session_recv(struct agg *, struct agg_session *,
 		    json_object *msg, uint64_t stream);

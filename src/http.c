@@ -257,6 +257,12 @@ struct http {
 	struct http_conn		*cur;
 	uint64_t			 owner;
 	json_object			*claims;
+	/* The scopes its token holds (borrowed likewise), or all of them
+	 * (a static token, or no authentication): an endpoint that fans
+	 * out (the aggregated one) leaves out what needs more. */
+	const char *const		*grant;
+	size_t				 ngrant;
+	int				 grant_all;
 	struct http_hdrs		 hdr;
 	/* Several tracestate lines are one list (W3C Trace Context, RFC
 	 * 9110 5.3): joined here, whole lines that fit. */
@@ -441,6 +447,9 @@ static const struct http_ep_ops http_mux_ops = {
 	http_mux_tool_named,
 	http_mux_tool_headers,
 	http_mux_fail_all,
+	NULL,		/* a mux's own route is scoped as a whole */
+	NULL,
+	NULL,
 };
 
 /* After a call into ep's mux: its outs are drained (serve's pump). */
@@ -1345,10 +1354,12 @@ http_trace_start(struct http *h, struct session *sess, json_object *msg)
 	info.version = h->hdr.version;
 	info.peer = h->cur != NULL ? http_conn_peer(h->cur) : NULL;
 	info.route = ((const struct http_ep *)sess->route)->pump_arg;
+	info.session = sess;
+	info.negotiated = ((const struct http_ep *)sess->route)->ops->
+	    session_version(sess->ms);
 	/* The aggregated endpoint's sessions are no mux's. */
-	if (((const struct http_ep *)sess->route)->mux == NULL)
-		return;
-	h->trace(h->trace_arg, sess->ms, msg, &info);
+	h->trace(h->trace_arg, ((const struct http_ep *)sess->route)->mux ==
+	    NULL ? NULL : sess->ms, msg, &info);
 }
 
 /* Requests start on st: they count until its final answer. */
@@ -1395,7 +1406,9 @@ http_request_end(struct http *h, struct session *sess, struct stream *st,
 		    jsonrpc_member(msg, "error", NULL);
 		metrics_request_done((enum metrics_method)st->method, error,
 		    clock_ms() - st->start_ms);
-		if (ep != NULL && ep->name != NULL)
+		/* A named server's, or the aggregated endpoint's (its
+		 * requests at the servers are not theirs). */
+		if (ep != NULL && (ep->name != NULL || ep->mux == NULL))
 			metrics_requests_done(&ep->requests,
 			    (enum metrics_method)st->method, error,
 			    clock_ms() - st->start_ms);
@@ -1464,6 +1477,17 @@ http_stateless_done(struct http *h, struct session *sess)
 			return;
 	}
 	http_session_kill(h, sess, "answered");
+}
+
+/* The request's scopes to its session's endpoint, if it asks. */
+static void
+http_grant(struct http *h, struct session *sess)
+{
+	const struct http_ep	*ep = http_sess_ep(sess);
+
+	if (ep->ops->set_grant != NULL)
+		ep->ops->set_grant(sess->ms, h->grant, h->ngrant,
+		    h->grant_all);
 }
 
 /*
@@ -1539,6 +1563,7 @@ http_stateless_post(struct http *h, struct http_req *req,
 	if (!listen)
 		http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
+	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
 	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
@@ -1640,6 +1665,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	st->in_handler = 1;
 	http_request_start(h, sess, st, msg);
 	stream_hold(st, h->cur, 0);
+	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
 	http_ep_pump(h, h->ep);
 	st->in_handler = 0;
@@ -1943,6 +1969,7 @@ http_message(struct http *h, struct http_req *req)
 	no = st->no;
 	http_request_start(h, sess, st, msg);
 	sess->capture_stream = no;
+	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, no);
 	http_ep_pump(h, h->ep);
 	sess->capture_stream = 0;
@@ -2371,6 +2398,9 @@ http_oauth_result(struct http *h, struct http_req *req,
 	case RSAUTH_OK:
 		h->owner = res->principal;
 		h->claims = res->claims.payload;
+		h->grant = (const char *const *)res->claims.scopes;
+		h->ngrant = res->claims.nscopes;
+		h->grant_all = 0;
 		http_token_seen(h);
 		return 1;
 	case RSAUTH_FORBIDDEN:
@@ -2432,6 +2462,9 @@ static void
 http_resumed(struct http *h, struct http_req *req)
 {
 	h->claims = NULL;
+	h->grant = NULL;
+	h->ngrant = 0;
+	h->grant_all = 0;
 	h->owner = 0;
 	h->cur = NULL;
 	memset(&h->hdr, 0, sizeof h->hdr);	/* they go with req */
@@ -2520,25 +2553,90 @@ http_oauth_scopes(struct http *h, struct http_req *req, const char *path,
 	return k + http_oauth_tool_scopes(h, req, path, out + k, max - k);
 }
 
-/* The scopes a POST's tool calls need (--oauth-tool-scope). */
+/*
+ * What one message routed on by an endpoint that fans out (ops->route:
+ * the aggregated one) needs: the scopes of the endpoint it goes to and
+ * its tool's own (--oauth-tool-scope names the tool as its server does),
+ * added to out[*n] each once; *n is max + 1 past max.
+ */
+static void
+http_oauth_route_scopes(struct http *h, const struct http_ep *ep,
+    json_object *msg, const char **out, size_t max, size_t *n)
+{
+	const struct http_ep	*to = NULL;
+	const char		*name;
+	char			*tool;
+	size_t			 i, j, k;
+
+	if ((name = ep->ops->route(ep->arg, msg, &tool)) == NULL)
+		return;
+	for (i = 0; i < h->neps; i++)
+		if (!h->eps[i]->dead && !h->eps[i]->draining &&
+		    h->eps[i]->name != NULL &&
+		    strcmp(h->eps[i]->name, name) == 0)
+			to = h->eps[i];
+	for (j = 0; to != NULL && j < to->nscopes && *n <= max; j++) {
+		for (k = 0; k < *n; k++)
+			if (strcmp(out[k], to->scopes[j]) == 0)
+				break;
+		if (k < *n)
+			continue;
+		if (*n == max)
+			(*n)++;
+		else
+			out[(*n)++] = to->scopes[j];
+	}
+	if (tool != NULL && *n <= max)
+		http_auth_tool_scopes(h->oauth, name, tool, out, max, n);
+	free(tool);
+}
+
+/* The name of the server ep serves: its own, or for /mcp of one server
+ * from a file the named endpoint on the same mux's; NULL: none. */
+static const char *
+http_ep_server(struct http *h, const struct http_ep *ep)
+{
+	size_t	i;
+
+	if (ep->name != NULL || ep->mux == NULL)
+		return ep->name;
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->mux == ep->mux && h->eps[i]->name != NULL &&
+		    !h->eps[i]->dead)
+			return h->eps[i]->name;
+	return NULL;
+}
+
+/* The scopes a POST's tool calls need (--oauth-tool-scope), and on an
+ * endpoint that fans out, those of the endpoints its requests go to. */
 static size_t
 http_oauth_tool_scopes(struct http *h, struct http_req *req, const char *path,
     const char **out, size_t max)
 {
 	json_object	*msg;
 	const char	*body;
-	size_t		 len, n;
+	size_t		 len, n = 0, i;
 	struct http_ep	*ep;
 
 	/* A POST to any server's route (each is scoped alike). */
-	if (http_auth_ntools(h->oauth) == 0 || req->method != HTTP_M_POST ||
+	if (req->method != HTTP_M_POST ||
 	    (ep = http_endpoint(h, path)) == NULL ||
-	    strcmp(path, ep->sse_path) == 0)
+	    strcmp(path, ep->sse_path) == 0 ||
+	    (ep->ops->route == NULL && http_auth_ntools(h->oauth) == 0))
 		return 0;
 	body = http_req_body(req, &len);
 	if ((msg = jsonparse_strict(body, len, NULL)) == NULL)
 		return 0;
-	n = http_auth_scopes(h->oauth, msg, out, max);
+	if (ep->ops->route == NULL)
+		n = http_auth_scopes_on(h->oauth, http_ep_server(h, ep), msg,
+		    out, max);
+	else if (json_object_is_type(msg, json_type_array)) {
+		len = json_object_array_length(msg);
+		for (i = 0; i < len && n <= max; i++)
+			http_oauth_route_scopes(h, ep,
+			    json_object_array_get_idx(msg, i), out, max, &n);
+	} else
+		http_oauth_route_scopes(h, ep, msg, out, max, &n);
 	json_object_put(msg);
 	return n;
 }
@@ -2604,6 +2702,9 @@ http_auth_ok(struct http *h, struct http_req *req, const char *path,
 	int		 i;
 
 	h->owner = 0;
+	h->grant = NULL;
+	h->ngrant = 0;
+	h->grant_all = 1;	/* until an access token says otherwise */
 	if (h->auth == NULL && h->oauth == NULL)
 		return 1;
 	peer = h->cur != NULL ? http_conn_peer(h->cur) : "-";
@@ -2622,8 +2723,10 @@ http_auth_ok(struct http *h, struct http_req *req, const char *path,
 		h->static_ok++;
 		return 1;
 	}
-	if (h->oauth != NULL)
+	if (h->oauth != NULL) {
+		h->grant_all = 0;
 		return http_oauth_check(h, req, path, res);
+	}
 	if (h->authfail != NULL)
 		ratelimit_take(h->authfail, peer, clock_ms());
 	metrics.auth_failures++;
@@ -2697,6 +2800,43 @@ http_rate_ok(struct http *h, struct http_req *req)
 	return 0;
 }
 
+/* The sessions of endpoints that fan out (the aggregated one) open at
+ * the endpoint named name. */
+static size_t
+http_sessions_at(struct http *h, const char *name)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < h->neps; i++)
+		if (!h->eps[i]->dead && h->eps[i]->ops->sessions_at != NULL)
+			n += h->eps[i]->ops->sessions_at(h->eps[i]->arg, name);
+	return n;
+}
+
+/* The aggregated endpoint's own (the one without a mux), if any. */
+static void
+http_gauges_aggregate(struct http *h, struct metrics_gauges *g)
+{
+	struct session	*sess;
+	struct http_ep	*ep = NULL;
+	size_t		 i;
+
+	for (i = 0; i < h->neps && ep == NULL; i++)
+		if (h->eps[i]->mux == NULL && !h->eps[i]->dead)
+			ep = h->eps[i];
+	if (ep == NULL)
+		return;
+	g->aggregate = &ep->requests;
+	for (sess = sessions_first(h->sessions); sess != NULL;
+	    sess = TAILQ_NEXT(sess, entry)) {
+		if (sess->route != ep)
+			continue;
+		g->aggregate_in_flight += sess->in_flight;
+		if (sess->kind != SESSION_STATELESS)
+			g->aggregate_sessions++;
+	}
+}
+
 /* The named endpoints, each its own (the caller frees g->servers). */
 static void
 http_gauges_servers(struct http *h, struct metrics_gauges *g)
@@ -2724,7 +2864,9 @@ http_gauges_servers(struct http *h, struct metrics_gauges *g)
 			if (sess->route == h->eps[i] &&
 			    sess->kind != SESSION_STATELESS)
 				sv->sessions++;
+		sv->sessions += http_sessions_at(h, sv->name);
 	}
+	http_gauges_aggregate(h, g);
 }
 
 static void
@@ -2840,6 +2982,8 @@ http_status_servers(struct http *h, struct status_page *p)
 			    sess->route)->mux == ep->mux &&
 			    sess->kind != SESSION_STATELESS)
 				sv->sessions++;
+		if (ep->name != NULL)
+			sv->sessions += http_sessions_at(h, ep->name);
 	}
 }
 
@@ -2982,6 +3126,9 @@ http_route(struct http *h, struct http_req *req, const char *path)
 		http_serve(h, req, path);
 	rsauth_result_free(&res);
 	h->claims = NULL;
+	h->grant = NULL;
+	h->ngrant = 0;
+	h->grant_all = 0;
 }
 
 /* The live endpoint that path is one of the three paths of, or NULL. */

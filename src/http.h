@@ -122,6 +122,20 @@ struct http_ep_ops {
 	/* its x-mcp-header annotations, or NULL */
 	json_object	*(*tool_headers)(const void *arg, const char *);
 	void		 (*fail_all)(void *arg, const char *why);
+	/* Optional (the aggregated endpoint's): the scopes the token of
+	 * the request about to be received holds, or all (a static token,
+	 * no authentication); see agg_session_set_grant. */
+	void		 (*set_grant)(void *session, const char *const *,
+			    size_t, int all);
+	/* Optional: the name of the endpoint a request goes on to (and
+	 * for tools/call the tool's name there, which the caller frees),
+	 * or NULL; its scopes and the tool's are asked of the token as on
+	 * that endpoint's own routes (see agg_route). */
+	const char	*(*route)(const void *arg, json_object *,
+			    char **tool);
+	/* Optional: how many of its sessions are open at the endpoint
+	 * NAME (its own session there), for /metrics and /status. */
+	size_t		 (*sessions_at)(const void *arg, const char *name);
 };
 /* As http_add_endpoint, with ops and their arg for a mux (the endpoint
  * has no mux of its own: /metrics and /status count its servers'). */
@@ -156,8 +170,12 @@ struct http_trace_info {
 	const char	*version;	/* MCP-Protocol-Version, or NULL */
 	const char	*peer;		/* the client's address */
 	void		*route;		/* its endpoint's pump_arg: whose */
+	void		*session;	/* the HTTP session (session.h) */
+	const char	*negotiated;	/* the session's version, or NULL */
 };
-/* msg (one request, or a batch) is borrowed and must not change. */
+/* msg (one request, or a batch) is borrowed and must not change; the
+ * mux session is NULL on an endpoint without a mux (the aggregated one:
+ * info->session says whose). */
 typedef void (*http_trace_cb)(void *arg, struct mux_session *,
 		    json_object *msg, const struct http_trace_info *);
 void		 http_set_trace(struct http *, http_trace_cb, void *arg);

@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 
+#include "agg.h"
 #include "http_auth.h"
 #include "introspect.h"
 #include "jsonrpc.h"
@@ -115,12 +116,11 @@ http_auth_ntools(const struct http_auth *ha)
 /* One message's tool scopes added to out[*n], each once; *n becomes
  * max + 1 (and stays) when one more would not fit. */
 static void
-http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,
-    size_t max, size_t *n)
+http_auth_add(const struct http_auth *ha, const char *server,
+    json_object *msg, const char **out, size_t max, size_t *n)
 {
 	json_object	*params, *name;
-	const char	*method, *tool;
-	size_t		 i, j, k;
+	const char	*method;
 
 	if ((method = jsonrpc_method(msg)) == NULL ||
 	    strcmp(method, "tools/call") != 0)
@@ -129,9 +129,26 @@ http_auth_add(const struct http_auth *ha, json_object *msg, const char **out,
 	    !json_object_object_get_ex(params, "name", &name) ||
 	    !json_object_is_type(name, json_type_string))
 		return;
-	tool = json_object_get_string(name);
+	http_auth_tool_scopes(ha, server, json_object_get_string(name), out,
+	    max, n);
+}
+
+void
+http_auth_tool_scopes(const struct http_auth *ha, const char *server,
+    const char *tool, const char **out, size_t max, size_t *n)
+{
+	char	shown[AGG_NAME_MAX + 1] = "";
+	size_t	i, j, k;
+
+	/* What the aggregated endpoint shows for it: a TOOL spelt so is
+	 * that server's tool's, on its own route as on /mcp. */
+	if (server != NULL)
+		agg_name(ha->oauth.tool_separator != NULL ?
+		    ha->oauth.tool_separator : AGG_DEFAULT_SEPARATOR, server,
+		    tool, shown);
 	for (i = 0; i < ha->ntools && *n <= max; i++) {
-		if (strcmp(ha->tools[i].name, tool) != 0)
+		if (strcmp(ha->tools[i].name, tool) != 0 &&
+		    (shown[0] == '\0' || strcmp(ha->tools[i].name, shown) != 0))
 			continue;
 		for (j = 0; j < ha->tools[i].nscopes && *n <= max; j++) {
 			for (k = 0; k < *n; k++)
@@ -151,6 +168,13 @@ size_t
 http_auth_scopes(const struct http_auth *ha, json_object *msg,
     const char **out, size_t max)
 {
+	return http_auth_scopes_on(ha, NULL, msg, out, max);
+}
+
+size_t
+http_auth_scopes_on(const struct http_auth *ha, const char *server,
+    json_object *msg, const char **out, size_t max)
+{
 	size_t	n = 0, i, len;
 
 	if (ha == NULL || ha->ntools == 0 || msg == NULL)
@@ -158,10 +182,10 @@ http_auth_scopes(const struct http_auth *ha, json_object *msg,
 	if (json_object_is_type(msg, json_type_array)) {
 		len = json_object_array_length(msg);
 		for (i = 0; i < len && n <= max; i++)
-			http_auth_add(ha, json_object_array_get_idx(msg, i),
-			    out, max, &n);
+			http_auth_add(ha, server,
+			    json_object_array_get_idx(msg, i), out, max, &n);
 	} else
-		http_auth_add(ha, msg, out, max, &n);
+		http_auth_add(ha, server, msg, out, max, &n);
 	return n;
 }
 

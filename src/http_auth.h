@@ -29,6 +29,10 @@ struct http_oauth {
 	const char		*metadata_path;	/* the path-suffixed form */
 	char *const		*tool_scopes;	/* "TOOL=S [S...]" */
 	size_t			 ntool_scopes;
+	/* Several servers: TOOL may also be a tool's name on the
+	 * aggregated endpoint, NAME<this>tool (NULL: the default), meaning
+	 * server NAME's tool only, on every route */
+	const char		*tool_separator;
 };
 
 struct http_auth;
@@ -49,6 +53,18 @@ size_t		 http_auth_ntools(const struct http_auth *);
  */
 size_t		 http_auth_scopes(const struct http_auth *, json_object *msg,
 		    const char **out, size_t max);
+/* The same on server's route (NULL: the one server's): a TOOL that is
+ * server<sep>tool applies there too. */
+size_t		 http_auth_scopes_on(const struct http_auth *,
+		    const char *server, json_object *msg, const char **out,
+		    size_t max);
+
+/* The same for one tool's own name at server (NULL: the one server's;
+ * an endpoint resolved it): its scopes added to out[*n], each once; *n
+ * becomes max + 1 past max. */
+void		 http_auth_tool_scopes(const struct http_auth *,
+		    const char *server, const char *tool, const char **out,
+		    size_t max, size_t *n);
 
 /* The OAuth counters and gauges, Prometheus text; static_ok: requests a
  * static token let in (the HTTP side checks those itself). */

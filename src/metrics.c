@@ -297,7 +297,8 @@ metrics_render_servers(struct evbuffer *out, const struct metrics_gauges *g)
 		{ "mcpbridge_server_ready", "gauge",
 		  "1 when the server's child is ready." },
 		{ "mcpbridge_server_sessions", "gauge",
-		  "Sessions open on the server's routes." },
+		  "Sessions open on the server's routes, and aggregated "
+		  "endpoint sessions open at it." },
 		{ "mcpbridge_server_requests_in_flight", "gauge",
 		  "JSON-RPC requests waiting for the server's child." },
 		{ "mcpbridge_server_child_up", "gauge",
@@ -382,6 +383,54 @@ metrics_render_server_requests(struct evbuffer *out,
 		    "seconds_count{server=\"%s\"} %" PRIu64 "\n",
 		    g->servers[i].name, r->latency_count);
 	}
+}
+
+/* serve --config with several servers: the aggregated endpoint's own
+ * sessions and requests (those it sends on to the servers count there). */
+static void
+metrics_render_aggregate(struct evbuffer *out, const struct metrics_gauges *g)
+{
+	const struct metrics_requests	*r = g->aggregate;
+	uint64_t			 cum = 0;
+	int				 m, e, b;
+
+	if (r == NULL)
+		return;
+	metrics_one(out, "mcpbridge_aggregate_sessions", "gauge",
+	    "Sessions open on the aggregated endpoint.",
+	    g->aggregate_sessions);
+	metrics_one(out, "mcpbridge_aggregate_requests_in_flight", "gauge",
+	    "JSON-RPC requests on the aggregated endpoint not answered yet.",
+	    g->aggregate_in_flight);
+	metrics_head(out, "mcpbridge_aggregate_requests_total", "counter",
+	    "The aggregated endpoint's JSON-RPC requests answered, by method "
+	    "and outcome.");
+	for (m = 0; m < METRICS_METHODS; m++)
+		for (e = 0; e < 2; e++)
+			if (r->requests[m][e] != 0)
+				evbuffer_add_printf(out, "mcpbridge_aggregate_"
+				    "requests_total{method=\"%s\",outcome="
+				    "\"%s\"} %" PRIu64 "\n",
+				    metrics_method_names[m], e ? "error" : "ok",
+				    r->requests[m][e]);
+	metrics_head(out, "mcpbridge_aggregate_request_duration_seconds",
+	    "histogram", "Time from a request's arrival on the aggregated "
+	    "endpoint to its answer.");
+	for (b = 0; b < METRICS_LATENCY_BUCKETS; b++) {
+		cum += r->latency[b];
+		evbuffer_add_printf(out, "mcpbridge_aggregate_request_duration_"
+		    "seconds_bucket{le=\"%" PRIu64 ".%03" PRIu64 "\"} %" PRIu64
+		    "\n", metrics_bounds[b] / 1000, metrics_bounds[b] % 1000,
+		    cum);
+	}
+	cum += r->latency[METRICS_LATENCY_BUCKETS];
+	evbuffer_add_printf(out, "mcpbridge_aggregate_request_duration_seconds_"
+	    "bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+	evbuffer_add_printf(out, "mcpbridge_aggregate_request_duration_seconds_"
+	    "sum %" PRIu64 ".%03" PRIu64 "\n", r->latency_sum_ms / 1000,
+	    r->latency_sum_ms % 1000);
+	evbuffer_add_printf(out, "mcpbridge_aggregate_request_duration_seconds_"
+	    "count %" PRIu64 "\n", r->latency_count);
 }
 
 /* The shared children one by one (--children), labelled child="N" (and
@@ -562,6 +611,7 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "them.", g->child_guesses_withheld);
 	metrics_render_servers(out, g);
 	metrics_render_server_requests(out, g);
+	metrics_render_aggregate(out, g);
 	metrics_render_pool(out, g);
 	metrics_mcp_render(out);
 	if (g->otel) {

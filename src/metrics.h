@@ -162,6 +162,13 @@ struct metrics_gauges {
 	 * none.  Owned by whoever filled it. */
 	struct metrics_server	*servers;
 	size_t			 nservers;
+	/* serve --config with several servers: the aggregated endpoint's
+	 * own, as mcpbridge_aggregate_* (its requests, borrowed; NULL:
+	 * none and the families are left off; its sessions at each server
+	 * count in that server's sessions too) */
+	const struct metrics_requests *aggregate;
+	size_t			 aggregate_sessions;
+	size_t			 aggregate_in_flight;
 };
 
 /* The one set of counters of the process. */

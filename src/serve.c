@@ -257,15 +257,27 @@ serve_trace_in(void *arg, struct mux_session *ms, json_object *msg)
 		serve_trace_client_in(s->spans, ms, msg);
 }
 
-/* http's span hook: the route's server is the endpoint's pump_arg. */
+/* http's span hook: the route's server is the endpoint's pump_arg; no
+ * mux session: the aggregated endpoint's (arg the serve). */
 static void
 serve_span_http(void *arg, struct mux_session *ms, json_object *msg,
     const struct http_trace_info *info)
 {
 	struct serve_server	*srv = info->route;
+	struct serve		*s = arg;
 
-	(void)arg;
-	serve_trace_http(&srv->spans, ms, msg, info);
+	if (ms == NULL)
+		serve_trace_agg_http(s->spans, info->session,
+		    info->negotiated, msg, info);
+	else
+		serve_trace_http(&srv->spans, ms, msg, info);
+}
+
+/* The client's request id of an id of the agg's session at a server. */
+static json_object *
+serve_agg_span_id(void *arg, struct mux_session *ms, json_object *id)
+{
+	return agg_client_id(arg, ms, id);
 }
 
 static void
@@ -807,6 +819,8 @@ serve_pump_agg(struct serve *s)
 			if (out.msg != NULL)
 				trace_msg(s->trace, TRACE_CLIENT_OUT, NULL,
 				    out.msg);
+			if (s->spans != NULL && out.final)
+				serve_trace_agg_out(s->spans, ao.data, out.msg);
 			if (s->http != NULL)
 				http_deliver_data(s->http, ao.data, &out);
 			else
@@ -836,11 +850,11 @@ serve_agg_pump(void *arg)
 	serve_pump_agg(arg);
 }
 
-/* The aggregated endpoint's ops: agg.h's calls. */
+/* The aggregated endpoint's ops: agg.h's calls (arg: the serve). */
 static void *
 serve_agg_session_new(void *arg, enum mux_transport t, void *data)
 {
-	return agg_session_new(arg, t, data);
+	return agg_session_new(((struct serve *)arg)->agg, t, data);
 }
 
 static void
@@ -853,19 +867,23 @@ static enum mux_recv
 serve_agg_session_recv(void *arg, void *as, json_object *msg,
     uint64_t stream)
 {
-	return agg_session_recv(arg, as, msg, stream);
+	return agg_session_recv(((struct serve *)arg)->agg, as, msg, stream);
 }
 
 static void
 serve_agg_session_finish(void *arg, void *as)
 {
-	agg_session_finish(arg, as);
+	agg_session_finish(((struct serve *)arg)->agg, as);
 }
 
 static void
 serve_agg_session_close(void *arg, void *as)
 {
-	agg_session_close(arg, as);
+	struct serve	*s = arg;
+
+	if (s->spans != NULL)
+		serve_trace_agg_end(s->spans, agg_session_data(as));
+	agg_session_close(s->agg, as);
 }
 
 static const char *
@@ -877,25 +895,43 @@ serve_agg_session_version(const void *as)
 static int
 serve_agg_ready(const void *arg)
 {
-	return agg_ready(arg);
+	return agg_ready(((const struct serve *)arg)->agg);
 }
 
 static int
 serve_agg_tool_named(const void *arg, const char *tool)
 {
-	return agg_tool_named(arg, tool);
+	return agg_tool_named(((const struct serve *)arg)->agg, tool);
 }
 
 static json_object *
 serve_agg_tool_headers(const void *arg, const char *tool)
 {
-	return agg_tool_headers(arg, tool);
+	return agg_tool_headers(((const struct serve *)arg)->agg, tool);
 }
 
 static void
 serve_agg_fail_all(void *arg, const char *why)
 {
-	agg_fail_all(arg, why);
+	agg_fail_all(((struct serve *)arg)->agg, why);
+}
+
+static void
+serve_agg_set_grant(void *as, const char *const *scopes, size_t n, int all)
+{
+	agg_session_set_grant(as, scopes, n, all);
+}
+
+static const char *
+serve_agg_route(const void *arg, json_object *msg, char **tool)
+{
+	return agg_route(((const struct serve *)arg)->agg, msg, tool);
+}
+
+static size_t
+serve_agg_sessions_at(const void *arg, const char *name)
+{
+	return agg_sessions_at(((const struct serve *)arg)->agg, name);
 }
 
 static const struct http_ep_ops serve_agg_ops = {
@@ -909,6 +945,9 @@ static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_tool_named,
 	serve_agg_tool_headers,
 	serve_agg_fail_all,
+	serve_agg_set_grant,
+	serve_agg_route,
+	serve_agg_sessions_at,
 };
 
 static void
@@ -1214,11 +1253,14 @@ serve_server_start(struct serve_server *srv)
 /*
  * With OAuth, a named server's own --oauth-scope values (its entry's, as
  * its config holds the bridge's too) are needed on its routes beside the
- * bridge's, which the resource server checks everywhere.  One server
- * from a file is the bridge: its scopes are the bridge's already.
+ * bridge's, which the resource server checks everywhere, and on the
+ * aggregated endpoint for what goes to it (agg_server_scopes; so the agg
+ * must have it).  One server from a file is the bridge: its scopes are
+ * the bridge's already.
  */
 static void
-serve_endpoint_scopes(struct serve *s, const struct serve_named *nm)
+serve_endpoint_scopes(struct serve *s, const struct serve_named *nm,
+    const struct serve_server *srv)
 {
 	const char	*own[RSAUTH_MAX_SCOPES];
 	size_t		 i, j, n = 0;
@@ -1233,8 +1275,11 @@ serve_endpoint_scopes(struct serve *s, const struct serve_named *nm)
 		if (j == s->cfg->noauth_scopes)
 			own[n++] = nm->cfg.oauth_scopes[i];
 	}
-	if (n > 0)
-		http_endpoint_scopes(s->http, nm->name, own, n);
+	if (n == 0)
+		return;
+	http_endpoint_scopes(s->http, nm->name, own, n);
+	if (s->agg != NULL)
+		agg_server_scopes(s->agg, srv->agg_index, own, n);
 }
 
 /* A reload's new server: its mux, its route, its children. */
@@ -1262,9 +1307,9 @@ serve_server_add(struct serve *s, const struct serve_named *nm)
 	 * (cli_serve_config), as it does for those served from the start. */
 	http_raise_max_queue(s->http, nm->cfg.http.max_queue);
 	http_add_endpoint(s->http, nm->name, srv->mux, serve_pump, srv);
-	serve_endpoint_scopes(s, nm);
 	if (s->agg != NULL)
 		srv->agg_index = agg_add_server(s->agg, nm->name, srv->mux);
+	serve_endpoint_scopes(s, nm, srv);
 	/* A command that cannot run: its clients are told why (upstream
 	 * logged it); the others go on. */
 	if (serve_server_start(srv) == -1) {
@@ -1679,6 +1724,7 @@ serve_oauth_start(struct serve *s)
 	ho.metadata_path = s->metadata_path;
 	ho.tool_scopes = cfg->oauth_tool_scopes;
 	ho.ntool_scopes = cfg->noauth_tool_scopes;
+	ho.tool_separator = cfg->tool_separator;
 	http_set_oauth(s->http, &ho);
 	log_info("OAuth resource %s, metadata at %s", s->resource,
 	    s->metadata_url);
@@ -1881,11 +1927,9 @@ serve_run_servers(const struct serve_config *cfg,
 		s.exit_status = EXIT_USAGE;
 		goto out;
 	}
-	for (i = 0; i < nnamed; i++) {
+	for (i = 0; i < nnamed; i++)
 		http_add_endpoint(s.http, named[i].name, s.servers[i]->mux,
 		    serve_pump, s.servers[i]);
-		serve_endpoint_scopes(&s, &named[i]);
-	}
 	if (s.named) {
 		/* /mcp, /sse and /message: all of them at once. */
 		memset(&ac, 0, sizeof ac);
@@ -1896,9 +1940,14 @@ serve_run_servers(const struct serve_config *cfg,
 		for (i = 0; i < s.nservers; i++)
 			s.servers[i]->agg_index = agg_add_server(s.agg,
 			    named[i].name, s.servers[i]->mux);
-		http_add_endpoint_ops(s.http, NULL, &serve_agg_ops, s.agg,
+		http_add_endpoint_ops(s.http, NULL, &serve_agg_ops, &s,
 		    serve_agg_pump, &s);
+		if (s.spans != NULL)
+			serve_trace_set_agg(s.spans, serve_agg_span_id, s.agg,
+			    UINT_MAX);
 	}
+	for (i = 0; i < nnamed; i++)
+		serve_endpoint_scopes(&s, &named[i], s.servers[i]);
 	if (s.trace != NULL || s.spans != NULL) {
 		http_each_token(s.http, serve_trace_token, &s);
 		http_set_token_seen(s.http, serve_trace_oauth_token, &s);

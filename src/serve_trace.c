@@ -87,6 +87,13 @@ struct serve_trace {
 	struct straces		 open;
 	size_t			 nopen;
 	const char		*child_transport;	/* network.transport */
+	/* serve --config with several servers: the client's request id of
+	 * an id of the aggregated endpoint's session at a server
+	 * (serve_trace_set_agg), and its SERVER spans' side */
+	json_object		*(*agg_id)(void *, struct mux_session *,
+				    json_object *);
+	void			*agg_arg;
+	struct serve_trace_server agg;
 };
 
 static int
@@ -123,6 +130,35 @@ strace_has_session(struct mux_session *ms)
 
 	return ms != NULL && (sess = mux_session_data(ms)) != NULL &&
 	    sess->kind != SESSION_STATELESS;
+}
+
+/*
+ * ms is the aggregated endpoint's session at a server: its data is the
+ * client's HTTP session, whose own session (sess->ms) is the agg's.  Its
+ * ids are the agg's, not the client's: its answers end no client span
+ * (the agg's own answer does, serve_trace_agg_out) and its end is not
+ * the client session's.
+ */
+static int
+strace_agg_link(struct mux_session *ms)
+{
+	const struct session	*sess;
+
+	return ms != NULL && (sess = mux_session_data(ms)) != NULL &&
+	    sess->ms != (void *)ms;
+}
+
+/* The client's id of a request id of session ms: id itself, or for the
+ * agg's session at a server the client request it is part of (NULL:
+ * none, the agg's own). */
+static json_object *
+strace_client_id(struct serve_trace *st, struct mux_session *ms,
+    json_object *id)
+{
+	if (!strace_agg_link(ms))
+		return id;
+	return st->agg_id != NULL && id != NULL ?
+	    st->agg_id(st->agg_arg, ms, id) : NULL;
 }
 
 /* An id as text: a string as it is, a number in decimal; NULL for none. */
@@ -348,13 +384,11 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
  * or "token:" and a static token's number in the order given.
  */
 static void
-strace_enduser(struct otel_span *sp, struct mux_session *ms)
+strace_enduser(struct otel_span *sp, const struct session *sess)
 {
-	const struct session	*sess;
 	char			 buf[32];
 
-	if (ms == NULL || (sess = mux_session_data(ms)) == NULL ||
-	    sess->token == 0)
+	if (sess == NULL || sess->token == 0)
 		return;
 	if (sess->token & PRINCIPAL_OAUTH_BIT)
 		snprintf(buf, sizeof buf, "oauth:%016" PRIx64,
@@ -372,16 +406,18 @@ strace_server_attr(const struct serve_trace_server *v, struct otel_span *sp)
 		otel_attr_str(&sp->attrs, "mcpbridge.server.name", v->name);
 }
 
+/* sess: the client's HTTP session (NULL: none); version: what it
+ * negotiated, or NULL. */
 static void
 strace_server_start(const struct serve_trace_server *v,
-    struct mux_session *ms, json_object *msg,
+    const struct session *sess, const char *version, json_object *msg,
     const struct http_trace_info *info)
 {
 	struct serve_trace	*st = v->st;
 	struct tracectx		 parent, *pp = NULL;
 	struct strace		*t;
 	struct otel_event	*ev;
-	const char		*sid = strace_sid(ms), *idt, *ver;
+	const char		*sid = sess != NULL ? sess->id : "", *idt, *ver;
 	json_object		*id = jsonrpc_id(msg), *answers;
 	char			*key;
 	int			 sampled;
@@ -419,13 +455,13 @@ strace_server_start(const struct serve_trace_server *v,
 	strace_server_attr(v, t->sp);
 	if ((idt = strace_id_text(id)) != NULL)
 		otel_attr_str(&t->sp->attrs, "jsonrpc.request.id", idt);
-	if (strace_has_session(ms))
+	if (sess != NULL && sess->kind != SESSION_STATELESS)
 		otel_attr_session_id(&t->sp->attrs, sid);
-	strace_enduser(t->sp, ms);
+	strace_enduser(t->sp, sess);
 	/* The header, else what the session negotiated (the legacy
 	 * transport sends none), else what an initialize asks. */
-	if ((ver = info->version) == NULL && ms != NULL)
-		ver = mux_session_version(ms);
+	if ((ver = info->version) == NULL)
+		ver = version;
 	if (ver == NULL && strcmp(jsonrpc_method(msg), "initialize") == 0)
 		ver = jsonrpc_get_str(jsonrpc_params(msg), "protocolVersion");
 	if (ver != NULL)
@@ -444,20 +480,46 @@ strace_server_start(const struct serve_trace_server *v,
 		    json_object_object_length(answers));
 }
 
+static void
+strace_http(const struct serve_trace_server *v, const struct session *sess,
+    const char *version, json_object *msg, const struct http_trace_info *info)
+{
+	size_t	i;
+
+	if (!json_object_is_type(msg, json_type_array)) {
+		strace_server_start(v, sess, version, msg, info);
+		return;
+	}
+	for (i = 0; i < json_object_array_length(msg); i++)
+		strace_server_start(v, sess, version,
+		    json_object_array_get_idx(msg, i), info);
+}
+
 void
 serve_trace_http(void *arg, struct mux_session *ms, json_object *msg,
     const struct http_trace_info *info)
 {
-	const struct serve_trace_server	*v = arg;
-	size_t				 i;
+	strace_http(arg, ms != NULL ? mux_session_data(ms) : NULL,
+	    ms != NULL ? mux_session_version(ms) : NULL, msg, info);
+}
 
-	if (!json_object_is_type(msg, json_type_array)) {
-		strace_server_start(v, ms, msg, info);
-		return;
-	}
-	for (i = 0; i < json_object_array_length(msg); i++)
-		strace_server_start(v, ms, json_object_array_get_idx(msg, i),
-		    info);
+void
+serve_trace_set_agg(struct serve_trace *st,
+    json_object *(*fn)(void *, struct mux_session *, json_object *),
+    void *arg, unsigned id)
+{
+	st->agg_id = fn;
+	st->agg_arg = arg;
+	st->agg.st = st;
+	st->agg.id = id;
+	st->agg.name = NULL;
+}
+
+void
+serve_trace_agg_http(struct serve_trace *st, void *data, const char *version,
+    json_object *msg, const struct http_trace_info *info)
+{
+	strace_http(&st->agg, data, version, msg, info);
 }
 
 /* ---- the round trip to the child ---- */
@@ -469,9 +531,12 @@ serve_trace_child_request(void *arg, struct mux_session *ms,
 	const struct serve_trace_server	*v = arg;
 	struct serve_trace		*st = v->st;
 	struct strace			*srv, *t;
+	json_object			*cause;
 	char				*key, buf[24];
 
-	key = strace_server_key(strace_sid(ms), jsonrpc_id(msg));
+	if ((cause = strace_client_id(st, ms, jsonrpc_id(msg))) == NULL)
+		return -1;
+	key = strace_server_key(strace_sid(ms), cause);
 	srv = strace_find(st, key);
 	free(key);
 	if (srv == NULL)
@@ -543,6 +608,8 @@ serve_trace_server_request(void *arg, struct mux_session *ms,
 
 	if (st->nopen >= SERVE_TRACE_OPEN_MAX)
 		return -1;
+	if (cause != NULL)
+		cause = strace_client_id(st, ms, cause);
 	if (cause != NULL) {
 		key = strace_server_key(sid, cause);
 		srv = strace_find(st, key);
@@ -616,6 +683,8 @@ serve_trace_session_out(struct serve_trace *st, struct mux_session *ms,
 	const char	*sid = strace_sid(ms);
 	size_t		 i;
 
+	if (strace_agg_link(ms))
+		return;		/* the agg's part, not the client's answer */
 	if (json_object_is_type(*msg, json_type_array)) {
 		for (i = 0; i < json_object_array_length(*msg); i++)
 			strace_answered(st, sid,
@@ -628,6 +697,42 @@ serve_trace_session_out(struct serve_trace *st, struct mux_session *ms,
 		break;
 	default:
 		break;
+	}
+}
+
+void
+serve_trace_agg_out(struct serve_trace *st, void *data, json_object *msg)
+{
+	const struct session	*sess = data;
+	size_t			 i;
+
+	if (sess == NULL || msg == NULL)
+		return;
+	if (json_object_is_type(msg, json_type_array)) {
+		for (i = 0; i < json_object_array_length(msg); i++)
+			strace_answered(st, sess->id,
+			    json_object_array_get_idx(msg, i));
+	} else if (jsonrpc_classify(msg) == JSONRPC_RESPONSE)
+		strace_answered(st, sess->id, msg);
+}
+
+void
+serve_trace_agg_end(struct serve_trace *st, void *data)
+{
+	const struct session	*sess = data;
+	struct strace		*t;
+
+	if (sess == NULL)
+		return;
+again:
+	TAILQ_FOREACH(t, &st->open, entry) {
+		if (strcmp(t->sid, sess->id) != 0 || t->kind != STRACE_SERVER)
+			continue;
+		if (t->sp != NULL)
+			otel_span_event(t->sp, "mcp.session.end",
+			    otel_now_ns());
+		strace_end(st, t, "session_end");
+		goto again;
 	}
 }
 
@@ -667,6 +772,8 @@ serve_trace_client_in(struct serve_trace *st, struct mux_session *ms,
 		    !json_object_object_get_ex(jsonrpc_params(msg),
 		    "requestId", &rid))
 			break;
+		if ((rid = strace_client_id(st, ms, rid)) == NULL)
+			break;
 		key = strace_server_key(sid, rid);
 		t = strace_find(st, key);
 		free(key);
@@ -687,7 +794,9 @@ serve_trace_session_end(struct serve_trace *st, struct mux_session *ms)
 	struct strace	*t;
 	int		 stateless;
 
-	if (*sid == '\0')
+	/* The agg's session at a server: the client's goes on (its end
+	 * comes as serve_trace_agg_end). */
+	if (*sid == '\0' || strace_agg_link(ms))
 		return;
 	/* Ending a SERVER span ends its round trip too: walk again.  A
 	 * round trip without one (an input_required round the client never

@@ -69,6 +69,30 @@ void		 serve_trace_bearer(struct serve_trace *, const char *token,
  * (msg, a batch too) of session ms start now. */
 void		 serve_trace_http(void *arg, struct mux_session *ms,
 		    json_object *msg, const struct http_trace_info *);
+/*
+ * serve --config with several servers: the aggregated endpoint's sessions
+ * at the servers (mux sessions whose data is an HTTP session of the
+ * aggregated endpoint) send the servers ids of the agg's own; fn gives
+ * the id of the client's request one is part of (borrowed), or NULL, so
+ * that the round trips find the client's SERVER span.  id: a
+ * serve_trace_server id no server has, for the aggregated endpoint's
+ * own (they have no mcpbridge.server.name).
+ */
+void		 serve_trace_set_agg(struct serve_trace *,
+		    json_object *(*fn)(void *, struct mux_session *,
+		    json_object *), void *arg, unsigned id);
+/* Requests (msg, a batch too) of the aggregated endpoint's session
+ * (data: the HTTP session; version: what it negotiated, or NULL) start:
+ * SERVER spans. */
+void		 serve_trace_agg_http(struct serve_trace *, void *data,
+		    const char *version, json_object *msg,
+		    const struct http_trace_info *);
+/* What the aggregated endpoint sends its session data: an answer ends
+ * its request's span (msg borrowed). */
+void		 serve_trace_agg_out(struct serve_trace *, void *data,
+		    json_object *msg);
+/* The aggregated endpoint's session data closes: its spans end. */
+void		 serve_trace_agg_end(struct serve_trace *, void *data);
 /* mux_config's span_child hook (arg a struct serve_trace_server): fills
  * *ctx for the child's copy. */
 int		 serve_trace_child_request(void *arg, struct mux_session *ms,

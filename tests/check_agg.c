@@ -369,8 +369,11 @@ START_TEST(test_initialize)
 	    JSONRPC_INVALID_REQUEST);
 	ck_assert_int_eq(t_send(&t, as, 0, "{'jsonrpc':'2.0','method':"
 	    "'notifications/initialized'}"), MUX_RECV_ACCEPTED);
+	/* A batch: answered as one (test_batch). */
 	ck_assert_int_eq(t_send(&t, as, 5, "[{'jsonrpc':'2.0','id':1,"
-	    "'method':'ping'}]"), MUX_RECV_INVALID);
+	    "'method':'ping'}]"), MUX_RECV_REPLY);
+	ck_assert_int_eq(PI(json_object_array_get_idx(t_final(&t, as, 5), 0),
+	    "id"), 1);
 	agg_session_close(t.a, as);
 	t_fini(&t);
 }
@@ -639,6 +642,131 @@ START_TEST(test_server_request)
 	ck_assert_uint_eq(json_object_array_length(t.child[1]), 0);
 	agg_session_close(t.a, as1);
 	agg_session_close(t.a, as2);
+	t_fini(&t);
+}
+END_TEST
+
+/* A client's progress on a server's request reaches that server, under
+ * its own token, even when another server uses the same token. */
+START_TEST(test_client_progress)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*n;
+	int64_t			 cid[2];
+	size_t			 i;
+
+	t_init(&t, 2, NULL);
+	as = t_session(&t, "{'sampling':{}}");
+	for (i = 0; i < 2; i++) {
+		t_send(&t, as, 5 + i, "{'jsonrpc':'2.0','id':%zu,'method':"
+		    "'tools/call','params':{'name':'%s__ask'}}", 5 + i,
+		    names[i]);
+		t_clear(&t);
+		t_child_send(&t, i, "{'jsonrpc':'2.0','id':'s1','method':"
+		    "'sampling/createMessage','params':{'messages':[],"
+		    "'maxTokens':1,'_meta':{'progressToken':'tok'}}}");
+		ck_assert_uint_eq(t.n, 1);
+		cid[i] = PI(t.outs[0].msg, "id");
+		/* The client sees a token of its session's. */
+		ck_assert_int_eq(PI(t.outs[0].msg, "params._meta.progressToken"),
+		    cid[i]);
+	}
+	ck_assert_int_ne(cid[0], cid[1]);
+	t_clear(&t);
+	t_send(&t, as, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':%lld,'progress':3}}",
+	    (long long)cid[1]);
+	ck_assert_uint_eq(json_object_array_length(t.child[0]), 0);
+	ck_assert_uint_eq(json_object_array_length(t.child[1]), 1);
+	n = json_object_array_get_idx(t.child[1], 0);
+	ck_assert_str_eq(jsonrpc_method(n), "notifications/progress");
+	ck_assert_str_eq(PS(n, "params.progressToken"), "tok");
+	ck_assert_int_eq(PI(n, "params.progress"), 3);
+	/* A token of no request goes nowhere. */
+	t_clear(&t);
+	t_send(&t, as, 0, "{'jsonrpc':'2.0','method':'notifications/progress',"
+	    "'params':{'progressToken':999,'progress':1}}");
+	ck_assert_uint_eq(json_object_array_length(t.child[0]), 0);
+	ck_assert_uint_eq(json_object_array_length(t.child[1]), 0);
+	agg_session_close(t.a, as);
+	t_fini(&t);
+}
+END_TEST
+
+/* A batch: each member to its server, the answers as one array, once
+ * the last member is answered; a batch of notifications is accepted. */
+START_TEST(test_batch)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*fin, *m;
+	size_t			 i, n;
+	int			 seen = 0;
+
+	t_init(&t, 2, NULL);
+	as = t_session(&t, "{}");
+	ck_assert_int_eq(t_send(&t, as, 7, "[{'jsonrpc':'2.0','id':1,'method':"
+	    "'tools/call','params':{'name':'alpha__x'}},{'jsonrpc':'2.0',"
+	    "'id':2,'method':'ping'},{'jsonrpc':'2.0','method':"
+	    "'notifications/roots/list_changed'},{'jsonrpc':'2.0','id':3,"
+	    "'method':'tools/call','params':{'name':'beta__y'}},{'id':4},"
+	    "{'jsonrpc':'2.0','id':5,'method':'initialize','params':{}}]"),
+	    MUX_RECV_REPLY);
+	for (i = 0; i < t.n; i++)
+		ck_assert(!t.outs[i].final);
+	t_child_answer(&t, 1, "tools/call", "{'content':[{'type':'text',"
+	    "'text':'from beta'}]}");
+	for (i = 0; i < t.n; i++)
+		ck_assert(!t.outs[i].final);
+	t_child_answer(&t, 0, "tools/call", "{'content':[{'type':'text',"
+	    "'text':'from alpha'}]}");
+	fin = t_final(&t, as, 7);
+	ck_assert(json_object_is_type(fin, json_type_array));
+	n = json_object_array_length(fin);
+	ck_assert_uint_eq(n, 5);
+	for (i = 0; i < n; i++) {
+		m = json_object_array_get_idx(fin, i);
+		if (jsonrpc_get(m, "id", json_type_int) == NULL) {
+			ck_assert_int_eq(PI(m, "error.code"), -32600);
+			seen |= 1;
+			continue;
+		}
+		switch (PI(m, "id")) {
+		case 1:
+			/* The mux passes a call's answer unparsed. */
+			ck_assert(strstr(json_object_to_json_string(m),
+			    "from alpha") != NULL);
+			seen |= 2;
+			break;
+		case 2:
+			ck_assert(jsonrpc_get(m, "result", json_type_object));
+			seen |= 4;
+			break;
+		case 3:
+			/* The mux passes a call's answer unparsed. */
+			ck_assert(strstr(json_object_to_json_string(m),
+			    "from beta") != NULL);
+			seen |= 8;
+			break;
+		case 5:
+			ck_assert_int_eq(PI(m, "error.code"), -32600);
+			seen |= 16;
+			break;
+		default:
+			ck_abort_msg("answer %s", json_object_to_json_string(m));
+		}
+	}
+	ck_assert_int_eq(seen, 31);
+	t_clear(&t);
+	ck_assert_int_eq(t_send(&t, as, 8, "[{'jsonrpc':'2.0','method':"
+	    "'notifications/roots/list_changed'}]"), MUX_RECV_ACCEPTED);
+	ck_assert_uint_eq(t.n, 0);
+	/* A session that goes with a batch half answered frees it. */
+	t_send(&t, as, 9, "[{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'alpha__x'}},{'jsonrpc':'2.0','id':2,'method':"
+	    "'ping'}]");
+	agg_session_close(t.a, as);
 	t_fini(&t);
 }
 END_TEST
@@ -1051,6 +1179,8 @@ check_suite(void)
 	tcase_add_test(tc, test_long_names);
 	tcase_add_test(tc, test_cursor_pages);
 	tcase_add_test(tc, test_server_request);
+	tcase_add_test(tc, test_client_progress);
+	tcase_add_test(tc, test_batch);
 	tcase_add_test(tc, test_cancel_and_level);
 	tcase_add_test(tc, test_removed);
 	tcase_add_test(tc, test_server_down);

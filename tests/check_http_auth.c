@@ -104,6 +104,42 @@ START_TEST(test_tool_scopes)
 }
 END_TEST
 
+/* A TOOL spelt as the aggregated endpoint shows it (NAME<sep>tool) is
+ * server NAME's tool only, on NAME's route; the plain name is every
+ * server's.  The tool of an endpoint that resolved it, likewise. */
+START_TEST(test_server_tool)
+{
+	static char *const	 ts[] = { "fs.write=files:write", "read=r" };
+	struct http_oauth	 o;
+	struct http_auth	*ha;
+	const char		*out[4];
+	json_object		*msg;
+	size_t			 n;
+
+	memset(&o, 0, sizeof o);
+	o.document = "{}";
+	o.metadata_path = "/x";
+	o.tool_scopes = ts;
+	o.ntool_scopes = 2;
+	o.tool_separator = ".";
+	ha = http_auth_new(&o);
+	msg = json_tokener_parse("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"tools/call\",\"params\":{\"name\":\"write\"}}");
+	ck_assert_uint_eq(http_auth_scopes_on(ha, "fs", msg, out, 4), 1);
+	ck_assert_str_eq(out[0], "files:write");
+	ck_assert_uint_eq(http_auth_scopes_on(ha, "db", msg, out, 4), 0);
+	ck_assert_uint_eq(http_auth_scopes(ha, msg, out, 4), 0);
+	json_object_put(msg);
+	n = 0;
+	http_auth_tool_scopes(ha, "fs", "write", out, 4, &n);
+	ck_assert_uint_eq(n, 1);
+	http_auth_tool_scopes(ha, "db", "read", out, 4, &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(out[1], "r");
+	http_auth_free(ha);
+}
+END_TEST
+
 /* No more than the caller's room, and a need beyond it is told (max + 1),
  * never cut silently: the caller refuses the request. */
 START_TEST(test_bounded)
@@ -190,6 +226,7 @@ check_suite(void)
 	rst_keys_init();
 	tcase_add_test(tc, test_tool_scopes);
 	tcase_add_test(tc, test_bounded);
+	tcase_add_test(tc, test_server_tool);
 	tcase_add_test(tc, test_metrics);
 	suite_add_tcase(s, tc);
 	return s;

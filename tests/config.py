@@ -225,6 +225,33 @@ def test_several(b):
     status, answer = call(b, asid, av, 5, "two__echo", {"message": "x"})
     check(status == 200 and "echo" in json.dumps(answer.get("error", {})),
           "/mcp two__echo refused: %d %r" % (status, answer))
+    # /metrics and /status: the aggregated session counts at one and two
+    # (beside each one's named session), not at loop (never opened
+    # there); the aggregated endpoint's own requests and sessions.
+    r = Response(b, "GET", "/metrics")
+    page = r.body().decode().splitlines()
+    r.close()
+    for line in ('mcpbridge_server_sessions{server="one"} 2',
+                 'mcpbridge_server_sessions{server="two"} 2',
+                 'mcpbridge_server_sessions{server="loop"} 0',
+                 'mcpbridge_aggregate_sessions 1',
+                 'mcpbridge_aggregate_requests_in_flight 0',
+                 'mcpbridge_aggregate_requests_total{method="tools/call",'
+                 'outcome="ok"} 1',
+                 'mcpbridge_aggregate_requests_total{method="tools/call",'
+                 'outcome="error"} 2',
+                 'mcpbridge_aggregate_requests_total{method="tools/list",'
+                 'outcome="ok"} 1',
+                 'mcpbridge_aggregate_request_duration_seconds_count 5'):
+        check(line in page, "metrics: no %r in %s" % (
+            line, [x for x in page if "aggregate" in x or
+                   "server_sessions" in x]))
+    r = Response(b, "GET", "/status.json")
+    st = json.loads(r.body())
+    r.close()
+    sessions = {sv["name"]: sv["sessions"] for sv in st["servers"]}
+    check(sessions.get("one") == 2 and sessions.get("two") == 2 and
+          sessions.get("loop") == 0, "/status.json sessions: %r" % sessions)
 
     # The legacy transport on a named route: the endpoint event names
     # that server's /message.

@@ -824,6 +824,226 @@ def scenario_server_scopes():
         finish(b)
 
 
+def agg_rpc(b, tok, body, sid=None, version="2025-06-18"):
+    """A POST to the aggregated /mcp: (status, headers, answer or body)."""
+    r = post(b, body, sid, version if sid is not None else None,
+             extra=bearer(tok))
+    status, headers = r.status, r.headers
+    answer = r.answer() if status == 200 else r.body()
+    r.close()
+    return status, headers, answer
+
+
+def agg_modern(b, tok, id, method, params, name=None):
+    """A 2026-07-28 request on /mcp: (status, headers, answer or body)."""
+    params = dict(params, _meta={
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "oauth-serve",
+                                               "version": "1"}})
+    h = {"Content-Type": "application/json",
+         "Accept": "application/json, text/event-stream",
+         "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": method}
+    if name is not None:
+        h["Mcp-Name"] = name
+    h.update(bearer(tok))
+    r = Response(b, "POST", "/mcp", h, rpc(id, method, params))
+    status, headers = r.status, r.headers
+    answer = r.answer() if status in (200, 400) else r.body()
+    r.close()
+    return status, headers, answer
+
+
+def agg_names(answer, key, field):
+    check("result" in answer, "list: %r" % answer)
+    return [i[field] for i in answer["result"][key]]
+
+
+def scenario_agg_scopes():
+    """The aggregated /mcp honours each server's own "oauth-scope": a token
+    without b's scope does not see b's tools, prompts or resources in the
+    merged lists (2025-06-18 and 2026-07-28 alike), and its call of b's
+    tool, prompt or resource is refused 403 insufficient_scope naming
+    b's scopes (so a client can step up), while a's work; the same
+    session with a token that holds the scope sees and calls them.
+    --oauth-tool-scope TOOL=S names the tool as its server calls it: on
+    /mcp, a__echo needs S too."""
+    path = os.path.join(TMPDIR, "agg-scoped.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": SERVER},
+            "b": {"command": SERVER,
+                  "mcpbridge": {"oauth-scope": ["mcp:admin"]}}}}, f)
+    b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
+               "--oauth-tool-scope", "echo=mcp:tools",
+               "--oauth-tool-scope", "a__add_numbers=mcp:tools",
+               "--auth-token-env", "STATIC", config=path,
+               env={"STATIC": STATIC})
+    try:
+        b.wait_ready()
+        tok = AUTH.token(b.url)
+        admin = AUTH.token(b.url, "mcp mcp:admin")
+        status, h, body = agg_rpc(b, tok, rpc(1, "initialize", INIT))
+        check(status == 200 and "result" in body,
+              "initialize on /mcp: %d %r" % (status, body))
+        sid = h.get("mcp-session-id")
+        ins = body["result"].get("instructions", "")
+        check("MCP servers a:" in ins, "instructions name b: %r" % ins)
+        _, _, body = agg_rpc(b, admin, rpc(1, "initialize", INIT))
+        ins = body["result"].get("instructions", "")
+        check("MCP servers a, b:" in ins, "instructions with b's scope: %r"
+              % ins)
+        r = post(b, {"jsonrpc": "2.0",
+                     "method": "notifications/initialized"}, sid,
+                 "2025-06-18", extra=bearer(tok))
+        r.body()
+        r.close()
+        lists = (("tools/list", "tools", "name", "%s__"),
+                 ("prompts/list", "prompts", "name", "%s__"),
+                 ("resources/list", "resources", "uri", "mcpbridge+%s:"))
+        for i, (method, key, field, pfx) in enumerate(lists):
+            _, _, body = agg_rpc(b, tok, rpc(10 + i, method), sid)
+            names = agg_names(body, key, field)
+            check(any(n.startswith(pfx % "a") for n in names),
+                  "%s lacks a's: %r" % (method, names))
+            check(not any(n.startswith(pfx % "b") for n in names),
+                  "%s shows b's without its scope: %r" % (method, names))
+        www = 'scope="mcp mcp:admin"'
+        for i, (method, params) in enumerate((
+                ("tools/call", {"name": "b__test_simple_text"}),
+                ("prompts/get", {"name": "b__test_simple_prompt"}),
+                ("resources/read", {"uri": "mcpbridge+b:test://"
+                                           "static-text"}))):
+            status, h, body = agg_rpc(b, tok, rpc(20 + i, method, params),
+                                      sid)
+            check(status == 403 and www in h.get("www-authenticate", "") and
+                  'error="insufficient_scope"' in
+                  h.get("www-authenticate", ""),
+                  "%s of b without its scope: %d %r %r" %
+                  (method, status, h, body))
+        status, _, body = agg_rpc(b, tok, rpc(30, "tools/call", {
+            "name": "a__test_simple_text"}), sid)
+        check(status == 200 and "result" in body,
+              "a's tool: %d %r" % (status, body))
+        # The same session, a token with b's scope: b is there.
+        _, _, body = agg_rpc(b, admin, rpc(31, "tools/list"), sid)
+        names = agg_names(body, "tools", "name")
+        check("b__test_simple_text" in names, "b's tools with its scope: %r"
+              % names)
+        status, _, body = agg_rpc(b, admin, rpc(32, "tools/call", {
+            "name": "b__test_simple_text"}), sid)
+        check(status == 200 and "result" in body and
+              not body["result"].get("isError"),
+              "b's tool with its scope: %d %r" % (status, body))
+        # --oauth-tool-scope echo=mcp:tools: a__echo on /mcp needs it.
+        status, h, _ = agg_rpc(b, admin, rpc(33, "tools/call", {
+            "name": "a__echo", "arguments": {"message": "x"}}), sid)
+        check(status == 403 and "mcp:tools" in
+              h.get("www-authenticate", ""),
+              "a__echo without mcp:tools: %d %r" % (status, h))
+        tools = AUTH.forge(b.url, scope="mcp mcp:tools")
+        status, h, body = agg_rpc(b, tools, rpc(1, "initialize", INIT))
+        check(status == 200, "initialize: %d %r" % (status, body))
+        status, _, body = agg_rpc(b, tools, rpc(34, "tools/call", {
+            "name": "a__echo", "arguments": {"message": "x"}}),
+            h.get("mcp-session-id"))
+        check(status == 200 and "result" in body,
+              "a__echo with mcp:tools: %d %r" % (status, body))
+        # a__add_numbers=mcp:tools: a's add_numbers, on /mcp and on a's
+        # own route; not b's.
+        add = {"name": "a__add_numbers", "arguments": {"a": 1, "b": 2}}
+        status, h, _ = agg_rpc(b, admin, rpc(35, "tools/call", add), sid)
+        check(status == 403 and "mcp:tools" in
+              h.get("www-authenticate", ""),
+              "a__add_numbers without mcp:tools: %d %r" % (status, h))
+        status, _, body = agg_rpc(b, admin, rpc(36, "tools/call", dict(
+            add, name="b__add_numbers")), sid)
+        check(status == 200 and "result" in body,
+              "b__add_numbers: %d %r" % (status, body))
+        status, h, body = named_post(b, "a", rpc(1, "initialize", INIT),
+                                     admin)
+        status, h, _ = named_post(b, "a", rpc(2, "tools/call", dict(
+            add, name="add_numbers")), admin, h.get("mcp-session-id"))
+        check(status == 403 and "mcp:tools" in
+              h.get("www-authenticate", ""),
+              "add_numbers on a's route without mcp:tools: %d %r" %
+              (status, h))
+        # A 2025-03-26 batch: its calls' servers' scopes are asked for
+        # first; then each member goes to its server, answered as one.
+        status, h, _ = agg_rpc(b, admin, rpc(1, "initialize", dict(
+            INIT, protocolVersion="2025-03-26")))
+        bsid = h.get("mcp-session-id")
+        batch = [rpc(50, "tools/call", {"name": "a__test_simple_text"}),
+                 rpc(51, "tools/call", {"name": "b__test_simple_text"})]
+        status, h, _ = agg_rpc(b, tok, batch, bsid, "2025-03-26")
+        check(status == 403 and www in h.get("www-authenticate", ""),
+              "a batch calling b without its scope: %d %r" % (status, h))
+        r = post(b, batch, bsid, "2025-03-26", extra=bearer(admin))
+        body = r.final() if r.status == 200 else r.body()
+        r.close()
+        check(isinstance(body, list) and
+              sorted(m.get("id") for m in body if "result" in m) ==
+              [50, 51], "a batch on /mcp: %d %r" % (r.status, body))
+        # 2026-07-28: the same, request by request.
+        status, _, body = agg_modern(b, tok, 40, "tools/list", {})
+        names = agg_names(body, "tools", "name")
+        check(names and not any(n.startswith("b__") for n in names),
+              "2026-07-28 tools/list without b's scope: %r" % names)
+        status, h, body = agg_modern(b, tok, 41, "tools/call", {
+            "name": "b__test_simple_text", "arguments": {}},
+            "b__test_simple_text")
+        check(status == 403 and www in h.get("www-authenticate", ""),
+              "2026-07-28 call of b without its scope: %d %r" %
+              (status, body))
+        status, _, body = agg_modern(b, admin, 42, "tools/list", {})
+        check("b__test_simple_text" in agg_names(body, "tools", "name"),
+              "2026-07-28 tools/list with b's scope: %r" % body)
+        status, _, body = agg_modern(b, admin, 43, "tools/call", {
+            "name": "b__test_simple_text", "arguments": {}},
+            "b__test_simple_text")
+        check(status == 200 and "result" in body,
+              "2026-07-28 call of b with its scope: %d %r" % (status, body))
+        # The static token is the bridge's: every server.
+        status, h, body = agg_rpc(b, STATIC, rpc(1, "initialize", INIT))
+        _, _, body = agg_rpc(b, STATIC, rpc(2, "tools/list"),
+                             h.get("mcp-session-id"))
+        check("b__test_simple_text" in agg_names(body, "tools", "name"),
+              "the static token's tools/list: %r" % body)
+    finally:
+        finish(b)
+
+
+def scenario_agg_claims():
+    """A server in per-session isolation with --env-from-claim behind the
+    aggregated /mcp: each client's child there sees its own token's
+    claim, as on the server's own route."""
+    path = os.path.join(TMPDIR, "agg-claims.json")
+    with open(path, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": SERVER},
+            "b": {"command": SERVER, "mcpbridge": {
+                "isolation": "session",
+                "env-from-claim": ["MCP_USER=sub"]}}}}, f)
+    b = Bridge("--oauth-issuer", AUTH.issuer, "--oauth-scope", "mcp",
+               config=path)
+    try:
+        b.wait_ready()
+        for who in ("alice", "bob"):
+            tok = AUTH.forge(b.url, sub=who)
+            status, h, body = agg_rpc(b, tok, rpc(1, "initialize", INIT))
+            check(status == 200, "%s: initialize %d %r" % (who, status,
+                                                             body))
+            sid = h.get("mcp-session-id")
+            status, _, body = agg_rpc(b, tok, rpc(2, "tools/call", {
+                "name": "b__report_env", "arguments": {"name":
+                                                       "MCP_USER"}}), sid)
+            check(status == 200 and "result" in body and
+                  body["result"]["content"][0]["text"] == who,
+                  "%s's child at b: %d %r" % (who, status, body))
+    finally:
+        finish(b)
+
+
 def scenario_otel():
     """OpenTelemetry behind OAuth: enduser.id is the principal's keyed
     hash, the same for a refreshed token and another for another user;
@@ -1081,6 +1301,8 @@ SCENARIOS = [
     ("named_routes", scenario_named_routes),
     ("server_scopes", scenario_server_scopes),
     ("otel", scenario_otel),
+    ("agg_scopes", scenario_agg_scopes),
+    ("agg_claims", scenario_agg_claims),
 ]
 
 if __name__ == "__main__":

@@ -1139,6 +1139,30 @@ def test_named(_):
                   "round trip" % name)
             check(rt.attrs.get("mcpbridge.server.name") == name,
                   "%s: CLIENT span %r" % (name, rt.attrs))
+        # The aggregated /mcp: a SERVER span of the client's request (by
+        # the name it called; no one server's), the round trip at the
+        # server under it, named after that server, the child's parent;
+        # the caller's traceparent header its parent; a session's id on
+        # it.  Part ids of the agg's never end a client's span: the
+        # call's id is 1, as the agg's first part at fx is.
+        sid, ver = initialize(b)
+        st, ans = call(b, sid, ver, 1, "fx__trace_meta",
+                       extra={"traceparent": HEADER_TP})
+        check(st == 200 and "result" in ans, "/mcp: %d %r" % (st, ans))
+        trace, span, _ = parse_tp(json.loads(text_of(ans))["traceparent"])
+        check(trace == HEADER_TRACE, "/mcp: the child's trace %s" % trace)
+        srv = RECEIVER.wait_span("tools/call fx__trace_meta", trace)
+        check(srv["kind"] == SERVER and
+              srv.get("parentSpanId") == HEADER_SPAN and
+              "mcpbridge.server.name" not in srv.attrs and
+              srv.attrs.get("jsonrpc.request.id") == "1" and
+              "mcp.session.id" in srv.attrs,
+              "/mcp: SERVER span %r" % srv)
+        rt = round_trip(srv, "/mcp")
+        check(rt["spanId"] == span, "/mcp: the child's parent is not its "
+              "round trip")
+        check(rt.attrs.get("mcpbridge.server.name") == "fx",
+              "/mcp: CLIENT span %r" % rt.attrs)
         status = b.stop()
         check(status == 0, "exit status %s" % status)
     finally:
