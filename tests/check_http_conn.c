@@ -854,7 +854,7 @@ START_TEST(test_read_deadline)
 	body = rd_body(r.buf, &len);
 	ck_assert_ptr_nonnull(strstr(body, "\"message\":\"Request Timeout\""));
 	ck_assert_uint_eq(metrics.read_timeouts, timeouts + 1);
-	ck_assert(t_run_until(&T.nclosed, 1, 1000));
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
 	ck_assert_str_eq(T.why, "read timeout");
 	rd_free(&r);
 	close(fd);
@@ -916,7 +916,7 @@ START_TEST(test_idle_timeout)
 	ck_assert_uint_eq(rd_count(&r, "HTTP/1.1 "), 1);
 	ck_assert_ptr_nonnull(strstr(r.buf, "/one "));
 	ck_assert_uint_eq(metrics.read_timeouts, timeouts);
-	ck_assert(t_run_until(&T.nclosed, 2, 1000));
+	ck_assert(t_run_until(&T.nclosed, 2, T_WAIT_MS));
 	ck_assert_str_eq(T.why, "idle");
 	rd_free(&r);
 	close(fd);
@@ -1039,8 +1039,8 @@ START_TEST(test_listener_free)
 	ck_assert_str_eq(T.why, "shutting down");
 	rd_init(&r1);
 	rd_init(&r2);
-	ck_assert(rd_until(fd1, &r1, NULL, 0, 1000));
-	ck_assert(rd_until(fd2, &r2, NULL, 0, 1000));
+	ck_assert(rd_until(fd1, &r1, NULL, 0, T_WAIT_MS));
+	ck_assert(rd_until(fd2, &r2, NULL, 0, T_WAIT_MS));
 	ck_assert_uint_eq(r1.len + r2.len, 0);
 	rd_free(&r1);
 	rd_free(&r2);
