@@ -854,7 +854,7 @@ START_TEST(test_read_deadline)
 	body = rd_body(r.buf, &len);
 	ck_assert_ptr_nonnull(strstr(body, "\"message\":\"Request Timeout\""));
 	ck_assert_uint_eq(metrics.read_timeouts, timeouts + 1);
-	ck_assert(t_run_until(&T.nclosed, 1, 1000));
+	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
 	ck_assert_str_eq(T.why, "read timeout");
 	rd_free(&r);
 	close(fd);
@@ -916,7 +916,7 @@ START_TEST(test_idle_timeout)
 	ck_assert_uint_eq(rd_count(&r, "HTTP/1.1 "), 1);
 	ck_assert_ptr_nonnull(strstr(r.buf, "/one "));
 	ck_assert_uint_eq(metrics.read_timeouts, timeouts);
-	ck_assert(t_run_until(&T.nclosed, 2, 1000));
+	ck_assert(t_run_until(&T.nclosed, 2, T_WAIT_MS));
 	ck_assert_str_eq(T.why, "idle");
 	rd_free(&r);
 	close(fd);
@@ -1039,8 +1039,8 @@ START_TEST(test_listener_free)
 	ck_assert_str_eq(T.why, "shutting down");
 	rd_init(&r1);
 	rd_init(&r2);
-	ck_assert(rd_until(fd1, &r1, NULL, 0, 1000));
-	ck_assert(rd_until(fd2, &r2, NULL, 0, 1000));
+	ck_assert(rd_until(fd1, &r1, NULL, 0, T_WAIT_MS));
+	ck_assert(rd_until(fd2, &r2, NULL, 0, T_WAIT_MS));
 	ck_assert_uint_eq(r1.len + r2.len, 0);
 	rd_free(&r1);
 	rd_free(&r2);
@@ -1418,7 +1418,6 @@ START_TEST(test_write_timeout)
 {
 	struct evbuffer	*b;
 	char		 chunk[65536];
-	uint64_t	 start;
 	int		 fd, i;
 
 	/* Output that does not move for write_timeout_ms: closed. */
@@ -1432,19 +1431,25 @@ START_TEST(test_write_timeout)
 	http_conn_stream_start(T.held, 200, "OK");
 	b = evbuffer_new();
 	memset(chunk, 'z', sizeof chunk);
-	/* Until the socket is full and some output waits. */
-	for (i = 0; i < 1024 && http_conn_output_length(T.held) <
-	    4 * sizeof chunk; i++) {
+	/*
+	 * Until the socket is full and some output waits.  A loop slower
+	 * than the timeout (a loaded machine) may see the close here:
+	 * ops->closed took T.held back, and the conn is not ours to touch.
+	 */
+	for (i = 0; i < 1024 && T.held != NULL &&
+	    http_conn_output_length(T.held) < 4 * sizeof chunk; i++) {
 		evbuffer_add(b, chunk, sizeof chunk);
 		http_conn_stream_write(T.held, b);
 		t_run(1);
 	}
-	ck_assert_ptr_nonnull(T.held);
-	start = clock_ms();
+	ck_assert(T.held == NULL ||
+	    http_conn_output_length(T.held) >= 4 * sizeof chunk);
+	/* The bound is for a hang: how soon it comes depends on the load. */
 	ck_assert(t_run_until(&T.nclosed, 1, T_WAIT_MS));
+	ck_assert_ptr_null(T.held);
+	ck_assert_int_eq(T.nclosed, 1);
 	ck_assert_str_eq(T.why, "write timeout");
-	ck_assert_uint_lt(clock_ms() - start, 2000);
-	ck_assert(t_run_until_gone(1000));
+	ck_assert(t_run_until_gone(T_WAIT_MS));
 	evbuffer_free(b);
 	close(fd);
 	t_stop();
