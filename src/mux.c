@@ -520,12 +520,12 @@ mux_principal_other(uint64_t principal, uint64_t serial,
  * s's: one the child was not done with when its session stopped waiting
  * (with turns, only one that held an asking turn), or a 2026-07-28
  * request parked for its client's input, whose tool the child is still
- * in?  For a log line a parked request counts as an orphan does, for
- * MUX_ORPHAN_GRACE_MS after it parked: a client that never comes back
- * must not hold every other's lines until its state expires.  For a
- * question (ask) it counts until the child answers it or it ends: a
- * question carries its client's prompt, and only a certain route may take
- * it anywhere.
+ * in (not with turns: it held none)?  For a log line a parked request
+ * counts as an orphan does, for MUX_ORPHAN_GRACE_MS after it parked: a
+ * client that never comes back must not hold every other's lines until
+ * its state expires.  For a question (ask) it counts until the child
+ * answers it or it ends: a question carries its client's prompt, and only
+ * a certain route may take it anywhere.
  */
 static int
 mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
@@ -542,6 +542,11 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
 		    mux_principal_other(r->principal, r->serial, s))
 			return 1;
 	}
+	/* A 2026-07-28 request takes no turn, so with turns none counts: a
+	 * turn on trial would wait for a client that may come back after
+	 * minutes, if at all, and hold up whatever came meanwhile. */
+	if (turns)
+		return 0;
 	/* Newest first: all park for as long, so they are by parking time. */
 	TAILQ_FOREACH_REVERSE(req, &m->parked, mux_reqs, wentry) {
 		if (!ask && req->mr->parked + MUX_ORPHAN_GRACE_MS <= m->now)
@@ -557,8 +562,9 @@ mux_orphans_other(struct mux *m, struct mux_child *c, struct mux_session *s,
 /*
  * May the child still work on another's request than s's that no session
  * waits for now: a parked 2026-07-28 one, or one that ended unanswered
- * (all of them, or only those that held an asking turn)?  Then a question
- * it asks may be about that request (mux_sched.c).
+ * (all of them, or only the orphans that held an asking turn, and no
+ * parked one)?  Then a question it asks may be about that request
+ * (mux_sched.c).
  */
 int
 mux_orphans_unfinished(struct mux *m, struct mux_child *c,

@@ -30,11 +30,11 @@
  * several sessions are in flight has that question refused, and takes
  * turns from then on.  Another session's turn also waits for what the
  * child may still work on for another client: a call that ended
- * unanswered (an orphan, until its late answer or MUX_ORPHAN_GRACE_MS;
- * a turn on trial, only for one that had a turn), a 2026-07-28 request
- * parked for its client's answer (until the child answers it or it
- * ends); a question in a turn while such a request may be its cause is
- * refused.
+ * unanswered (an orphan, until its late answer or MUX_ORPHAN_GRACE_MS),
+ * a 2026-07-28 request parked for its client's answer (until the child
+ * answers it or it ends); a turn on trial waits only for orphans that had
+ * a turn (a parked request had none); a question in a turn while such a
+ * request may be its cause is refused.
  *
  * Only requests at a shared legacy child take part: a session's own child
  * needs no guess, and a 2026-07-28 child asks in its answers.  A

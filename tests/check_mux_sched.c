@@ -1113,6 +1113,44 @@ START_TEST(test_sched_trial_wait)
 }
 END_TEST
 
+/*
+ * A parked 2026-07-28 request never had a turn: the first call of a new
+ * tool does not wait for it (it used to wait MUX_SCHED_TRIAL_MS, and so did
+ * every request that came meanwhile, a 2026-07-28 client's too), and a
+ * question while the parked request may be its cause is refused.
+ */
+START_TEST(test_sched_parked_trial)
+{
+	struct h		 h;
+	struct mux_session	*a, *s;
+	int64_t			 cm, ca;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, NULL, 0);
+	a = h_session(&h, caps);
+	mux_tick(h.m, 100);
+	s = sched_modern(&h, "q", &cm);
+	ck_assert_int_ne(cm, 0);
+	h_child(&h, NULL, "{'jsonrpc':'2.0','id':'e1','method':"
+	    "'elicitation/create','params':{'message':'M-PRIVATE',"
+	    "'requestedSchema':{}}}");
+	mux_tick(h.m, 1200);
+	h_drain(&h);
+	ck_assert_str_eq(PS(h_response(&h, s, 1, "1"), "result.resultType"),
+	    "input_required");
+	h_clear(&h);
+	mux_session_close(h.m, s);
+	h_drain(&h);
+	h_clear(&h);
+
+	ca = sched_call(&h, a, 1, "1", "new");
+	ck_assert_msg(ca != 0, "the first call of a new tool waited for a "
+	    "parked request that had no turn");
+	ck_assert_ptr_null(sched_ask(&h, 1, "may still work on"));
+	ck_assert_int_eq(sched_answer(&h, ca, a, 1, "1"), 0);
+	h_fini(&h);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -1140,6 +1178,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_guess_any_busy);
 	tcase_add_test(tc, test_sched_orphans);
 	tcase_add_test(tc, test_sched_trial_wait);
+	tcase_add_test(tc, test_sched_parked_trial);
 	suite_add_tcase(s, tc);
 	return s;
 }

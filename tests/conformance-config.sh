@@ -29,6 +29,13 @@ mkdir -p "$tmp/modern" "$tmp/legacy"
 (cd "$tmp/modern" && timeout 900 "$node" "$suite" server --url "$route" \
     --requirements 2026-07-28) >"$tmp/modern.out" 2>&1 &
 modern_pid=$!
+# The 2026-07-28 run's first scenario, server-stateless, gives some probes
+# half a second; a 2025-11-25 session's turn at a tool that asks holds
+# 2026-07-28 requests for as long as its client takes to answer (the
+# manual's "price is waiting"), and on a loaded machine that is longer.
+# So the 2025-11-25 run starts once that scenario is done; the rest of the
+# two runs overlap.
+suite_past "$tmp/modern.out" server-stateless $modern_pid
 (cd "$tmp/legacy" && timeout 900 "$node" "$suite" server --url "$route" \
     --requirements 2025-11-25) >"$tmp/legacy.out" 2>&1 &
 legacy_pid=$!

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import wait_ready  # noqa: E402
 from mcptest.run import Failure, check, main, run_each  # noqa: E402
 from mcptest.wire import (ACCEPT_BOTH, Response, initialize,  # noqa: E402
-                          note, post, rpc)
+                          metric, note, post, rpc)
 
 V = "2026-07-28"
 SERVERINFO = "io.modelcontextprotocol/serverInfo"
@@ -435,6 +435,27 @@ def test_with_legacy(b):
     r.close()
 
 
+def test_parked_first_call(b):
+    # A request parked for its client's input took no turn: a legacy
+    # session's first call of a tool does not wait for it, nor does
+    # whatever comes meanwhile (it waited a second, and a 2026-07-28
+    # client's 500 ms deadline ran out behind it).
+    body, _ = call(b, 40, "test_streaming_elicitation")
+    check(body["result"]["resultType"] == "input_required",
+          "not parked: %r" % body)
+    waits = metric(b, "mcpbridge_call_waits_total")
+    # 2025-06-18: no priming, so a held answer still comes on its POST.
+    sid, version = initialize(b, "2025-06-18", strict=True)
+    r = post(b, rpc(2, "tools/call", {"name": "test_simple_text",
+                                      "arguments": {}}), sid, version)
+    body = r.answer()
+    r.close()
+    check(body["result"]["content"][0]["type"] == "text",
+          "legacy first call: %r" % body)
+    check(metric(b, "mcpbridge_call_waits_total") == waits,
+          "the first call waited for a parked request that had no turn")
+
+
 def test_drain(b):
     # Shutting down ends a listen stream gracefully: its result first.
     listen = mpost(b, "L2", "subscriptions/listen", {"notifications": {
@@ -490,6 +511,7 @@ def test(b):
     test_input_required(b)
     test_streams(b)
     test_with_legacy(b)
+    test_parked_first_call(b)
     test_drain(b)
 
 

@@ -130,3 +130,18 @@ check_modern_required() {
 	done
 	check "2026-07-28: no warnings" sh -c "! grep -q 'WARNING' '$1'"
 }
+
+# suite_past OUT SCENARIO PID: wait (300 s at most) until the conformance
+# suite writing OUT, process PID, is past SCENARIO: it runs its scenarios
+# one at a time, names each as it starts, and writes a summary at the end.
+suite_past() {
+	i=0
+	while [ $i -lt 3000 ] && kill -0 "$3" 2>/dev/null &&
+	    ! awk -v s="=== Running scenario: $2 ===" '
+	    $0 == s { seen = 1; next }
+	    seen && /^=== (Running scenario:|SUMMARY)/ { found = 1; exit }
+	    END { exit !found }' "$1"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
