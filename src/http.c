@@ -343,13 +343,15 @@ http_note_session(struct http *h, const struct session *sess)
 }
 
 /* Why a session id is refused, for the access log.  Another instance's
- * id says the load balancer in front routes wrong. */
+ * id says the load balancer in front routes wrong; another route's, that
+ * a client mixed up the servers' URLs. */
 static void
 http_note_unknown(struct http *h, const struct session *sess, const char *sid)
 {
-	http_note(h, sess != NULL ? "session of another token" :
-	    sessions_owns(h->sessions, sid) ? "unknown session" :
-	    "session of another instance");
+	http_note(h, sess != NULL && sess->route != h->ep ?
+	    "session of another route" : sess != NULL ?
+	    "session of another token" : sessions_owns(h->sessions, sid) ?
+	    "unknown session" : "session of another instance");
 }
 
 static void

@@ -200,6 +200,8 @@ def test_several(b):
     # A session is found on its own server's routes only.
     status, _ = named_rpc(b, "two", sid1, v1, 4, "tools/list")
     check(status == 404, "one's session on two: %d" % status)
+    check(b.wait_log("session of another route"),
+          "not logged as another route's")
     # With several servers, /mcp aggregates them: one's and two's tools
     # under their names (each with its own filter; two's isolated child
     # started for the aggregated session), loop's (never up) left out,
@@ -275,6 +277,8 @@ def test_several(b):
     r = Response(b, "POST", ev["data"].replace("/two/", "/one/"),
                  {"Content-Type": "application/json"}, rpc(2, "ping"))
     check(r.status == 404, "two's sse session on one: %d" % r.status)
+    check(b.wait_log("session of another route"),
+          "not logged as another route's")
     r.close()
     g.close()
 
