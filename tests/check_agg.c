@@ -27,7 +27,8 @@
 #define NSRV	3
 #define MAXOUT	64
 
-static const char *const names[NSRV] = { "alpha", "beta", "gamma" };
+/* Servers' names; test_prefix_names changes them. */
+static const char *names[NSRV] = { "alpha", "beta", "gamma" };
 
 struct t {
 	struct agg	*a;
@@ -545,6 +546,81 @@ START_TEST(test_long_names)
 	ck_assert_str_eq(PS(req, "params.name"), longname);
 	agg_session_close(t.a, as);
 	t_fini(&t);
+}
+END_TEST
+
+/*
+ * Servers "a" and "a_" with the separator "__": "a____y" may be a's
+ * "__y" or a_'s "_y".  A call goes to the server whose listed tool
+ * (prompt) the name is, never the other; a name not listed that both
+ * could own is refused.
+ */
+START_TEST(test_prefix_names)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*r, *req;
+
+	names[0] = "a";
+	names[1] = "a_";
+	t_init(&t, 2, NULL);
+	as = t_session(&t, "{}");
+	t_send(&t, as, 1, "{'jsonrpc':'2.0','id':1,'method':'tools/list'}");
+	t_child_answer(&t, 0, "tools/list", "{'tools':[{'name':'_x'},"
+	    "{'name':'y'}]}");
+	t_child_answer(&t, 1, "tools/list", "{'tools':[{'name':'x'},"
+	    "{'name':'_y'}]}");
+	/* a_'s x is a___x, a's _x's name: left out. */
+	ck_assert_str_eq(S(P(t_final(&t, as, 1), "result")), "{\"tools\":["
+	    "{\"name\":\"a___x\"},{\"name\":\"a__y\"},"
+	    "{\"name\":\"a____y\"}]}");
+	t_clear(&t);
+	t_send(&t, as, 2, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'a____y'}}");
+	ck_assert_msg(t_child_req(&t, 0, "tools/call") == NULL,
+	    "a____y went to a as %s", PS(t_child_req(&t, 0, "tools/call"),
+	    "params.name"));
+	req = t_child_req(&t, 1, "tools/call");
+	ck_assert(req != NULL);
+	ck_assert_str_eq(PS(req, "params.name"), "_y");
+	t_clear(&t);
+	t_send(&t, as, 3, "{'jsonrpc':'2.0','id':3,'method':'tools/call',"
+	    "'params':{'name':'a___x'}}");
+	ck_assert(t_child_req(&t, 1, "tools/call") == NULL);
+	ck_assert_str_eq(PS(t_child_req(&t, 0, "tools/call"), "params.name"),
+	    "_x");
+	t_clear(&t);
+	/* Not listed: one way to cut it names a server, or it is refused. */
+	t_send(&t, as, 4, "{'jsonrpc':'2.0','id':4,'method':'tools/call',"
+	    "'params':{'name':'a__q'}}");
+	ck_assert_str_eq(PS(t_child_req(&t, 0, "tools/call"), "params.name"),
+	    "q");
+	t_clear(&t);
+	t_send(&t, as, 5, "{'jsonrpc':'2.0','id':5,'method':'tools/call',"
+	    "'params':{'name':'a____z'}}");
+	ck_assert(t_child_req(&t, 0, "tools/call") == NULL);
+	ck_assert(t_child_req(&t, 1, "tools/call") == NULL);
+	r = t_final(&t, as, 5);
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
+	ck_assert_str_eq(PS(r, "error.message"), "Ambiguous tool: a____z may "
+	    "be of more than one server; list them first");
+	t_clear(&t);
+	/* Prompts the same way, apart from tools. */
+	t_send(&t, as, 6, "{'jsonrpc':'2.0','id':6,'method':'prompts/list'}");
+	t_child_answer(&t, 0, "prompts/list", "{'prompts':[]}");
+	t_child_answer(&t, 1, "prompts/list", "{'prompts':[{'name':'_p'}]}");
+	ck_assert_str_eq(S(P(t_final(&t, as, 6), "result")),
+	    "{\"prompts\":[{\"name\":\"a____p\"}]}");
+	t_clear(&t);
+	t_send(&t, as, 7, "{'jsonrpc':'2.0','id':7,'method':'prompts/get',"
+	    "'params':{'name':'a____p'}}");
+	ck_assert(t_child_req(&t, 0, "prompts/get") == NULL);
+	ck_assert_str_eq(PS(t_child_req(&t, 1, "prompts/get"), "params.name"),
+	    "_p");
+	agg_session_close(t.a, as);
+	t_fini(&t);
+	names[0] = "alpha";
+	names[1] = "beta";
 }
 END_TEST
 
@@ -1177,6 +1253,7 @@ check_suite(void)
 	tcase_add_test(tc, test_tools_list);
 	tcase_add_test(tc, test_prompts_and_separator);
 	tcase_add_test(tc, test_long_names);
+	tcase_add_test(tc, test_prefix_names);
 	tcase_add_test(tc, test_cursor_pages);
 	tcase_add_test(tc, test_server_request);
 	tcase_add_test(tc, test_client_progress);
