@@ -1381,6 +1381,16 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 		free(orig);
 		goto done;
 	}
+	if (strcmp(am->method, "tools/call") == 0 &&
+	    !mux_tool_allowed(a->servers[srv].mux, orig)) {
+		/* The server's mux would refuse it too, under its own
+		 * name: the client's is the one it knows. */
+		agg_error(a, as, stream, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Tool not allowed: %s",
+		    json_object_get_string(v));
+		free(orig);
+		goto done;
+	}
 	if (!agg_server_usable(a, srv)) {
 		log_warnx("aggregated endpoint: %s of %s refused: server %s is "
 		    "not ready", am->method, json_object_get_string(v),
