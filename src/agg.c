@@ -121,6 +121,9 @@ struct agg_req {
 	enum agg_req_kind	 kind;
 	const struct agg_method	*m;		/* NULL: logging/setLevel */
 	int			 cancelled;
+	/* A list's: when its parts in flight are given up (agg_tick
+	 * sets it at its first tick, 0 before). */
+	uint64_t		 deadline;
 	size_t			 waiting;	/* parts in flight */
 	struct agg_part		*parts;
 	size_t			 nparts;
@@ -178,6 +181,7 @@ struct agg_qout {
 
 struct agg {
 	char			*sep;
+	uint64_t		 list_timeout_ms;	/* 0: none */
 	char			*name;
 	char			*version;
 	struct agg_server	*servers;
@@ -323,6 +327,7 @@ agg_new(const struct agg_config *cfg)
 	a->next_sid = 1;
 	TAILQ_INIT(&a->sessions);
 	TAILQ_INIT(&a->outs);
+	a->list_timeout_ms = cfg->list_timeout_ms;
 	a->tools = json_object_new_object();
 	a->prompts = json_object_new_object();
 	return a;
@@ -1070,6 +1075,60 @@ agg_part_done(struct agg *a, struct agg_part *part, json_object *msg)
 		agg_out(a, as, req->stream, 1, jsonrpc_result_new(req->id,
 		    json_object_new_object()));
 	agg_req_free(a, req);
+}
+
+/* A list's parts still in flight are given up: each server is left out
+ * (its late answer dropped, as its request is over), the list answered
+ * with the others'.  req is freed. */
+static void
+agg_list_expire(struct agg *a, struct agg_req *req)
+{
+	struct agg_part	*part;
+	json_object	*params;
+	size_t		 i, left = req->waiting;
+
+	for (i = 0; i < req->nparts && left > 0; i++) {
+		part = &req->parts[i];
+		if (part->sid == 0)
+			continue;
+		log_warnx("aggregated %s: server %s left out: no answer "
+		    "within %llu ms (--aggregate-timeout)", req->m->method,
+		    a->servers[part->server].name,
+		    (unsigned long long)a->list_timeout_ms);
+		params = json_object_new_object();
+		jsonrpc_add(params, "requestId",
+		    json_object_new_int64((int64_t)part->sid));
+		jsonrpc_add(params, "reason", json_object_new_string(
+		    "no answer within --aggregate-timeout"));
+		agg_send(a, agg_link(a, req->as, part->server),
+		    jsonrpc_notification_new("notifications/cancelled", params),
+		    a->next_sid++);
+		/* The last one answers the list and frees req. */
+		left--;
+		agg_part_done(a, part, NULL);
+	}
+}
+
+void
+agg_tick(struct agg *a, uint64_t now_ms)
+{
+	struct agg_session	*as;
+	struct agg_req		*req, *next;
+
+	if (a->list_timeout_ms == 0)
+		return;
+	TAILQ_FOREACH(as, &a->sessions, entry) {
+		for (req = TAILQ_FIRST(&as->reqs); req != NULL; req = next) {
+			next = TAILQ_NEXT(req, entry);
+			if (req->kind != AGG_REQ_LIST || req->cancelled ||
+			    req->waiting == 0)
+				continue;
+			if (req->deadline == 0)
+				req->deadline = now_ms + a->list_timeout_ms;
+			else if (now_ms >= req->deadline)
+				agg_list_expire(a, req);
+		}
+	}
 }
 
 /* The server (index) is down or gone: left out, with a log line. */

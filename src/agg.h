@@ -49,8 +49,13 @@ struct agg_session;
  * beyond, the server gets an error. */
 #define AGG_SERVER_REQUESTS_MAX	256
 
+/* How long a merged list (tools/list, ...) waits for a server's part by
+ * default (--aggregate-timeout): then the server is left out of it. */
+#define AGG_DEFAULT_LIST_TIMEOUT_MS	5000
+
 struct agg_config {
 	const char	*separator;	/* NULL: AGG_DEFAULT_SEPARATOR */
+	uint64_t	 list_timeout_ms; /* 0: none (a list waits for all) */
 	const char	*name;		/* serverInfo.name */
 	const char	*version;	/* serverInfo.version */
 };
@@ -79,6 +84,10 @@ int		 agg_next(struct agg *, struct agg_out *);
 /* One of the servers' muxes gave out: 1 if it was for one of our
  * sessions there (its msg is consumed), else 0 (untouched). */
 int		 agg_server_out(struct agg *, struct mux_out *);
+/* Advances the clock (every so often, at most SERVE_TICK_MS apart): a
+ * list that waited list_timeout_ms for a server's part is answered
+ * without it, with a log line, that server's late answer dropped. */
+void		 agg_tick(struct agg *, uint64_t now_ms);
 /* Some server is ready. */
 int		 agg_ready(const struct agg *);
 /* A merged tools/list answer named tool. */

@@ -196,6 +196,9 @@ t_start(struct t *t, size_t i)
 	t_clear(t);
 }
 
+/* The agg's --aggregate-timeout for the next t_init (0: none). */
+static uint64_t t_list_timeout;
+
 /* started: how many servers are up (in order). */
 static void
 t_init(struct t *t, size_t started, const char *sep)
@@ -207,6 +210,7 @@ t_init(struct t *t, size_t started, const char *sep)
 	memset(t, 0, sizeof *t);
 	memset(&ac, 0, sizeof ac);
 	ac.separator = sep;
+	ac.list_timeout_ms = t_list_timeout;
 	ac.name = "mcpbridge";
 	ac.version = "9.9";
 	t->a = agg_new(&ac);
@@ -623,6 +627,64 @@ START_TEST(test_prefix_names)
 	t_fini(&t);
 	names[0] = "alpha";
 	names[1] = "beta";
+}
+END_TEST
+
+/*
+ * A ready server that never answers a list holds it no longer than the
+ * list timeout: then the list comes without it, the server is asked to
+ * cancel, and its late answer goes nowhere.
+ */
+START_TEST(test_list_timeout)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*req, *cancel;
+	size_t			 j;
+
+	t_list_timeout = 2000;
+	t_init(&t, 2, NULL);
+	t_list_timeout = 0;
+	as = t_session(&t, "{}");
+	t_send(&t, as, 1, "{'jsonrpc':'2.0','id':1,'method':'tools/list'}");
+	t_child_answer(&t, 0, "tools/list", "{'tools':[{'name':'read'}]}");
+	req = json_object_get(t_child_req(&t, 1, "tools/list"));
+	ck_assert(req != NULL);
+	/* The first tick starts the clock; before it is out, nothing. */
+	agg_tick(t.a, 1000);
+	t_pump(&t);
+	agg_tick(t.a, 2999);
+	t_pump(&t);
+	ck_assert_msg(t.n == 0, "answered before the list timeout");
+	agg_tick(t.a, 3000);
+	t_pump(&t);
+	ck_assert_msg(t.n > 0, "no answer after the list timeout");
+	ck_assert_str_eq(S(P(t_final(&t, as, 1), "result")),
+	    "{\"tools\":[{\"name\":\"alpha__read\"}]}");
+	cancel = NULL;
+	for (j = 0; j < json_object_array_length(t.child[1]); j++)
+		if (strcmp(jsonrpc_method(json_object_array_get_idx(t.child[1],
+		    j)), "notifications/cancelled") == 0)
+			cancel = json_object_array_get_idx(t.child[1], j);
+	ck_assert(cancel != NULL);
+	ck_assert_str_eq(S(P(cancel, "params.requestId")), S(P(req, "id")));
+	t_clear(&t);
+	/* The late answer: dropped. */
+	mux_child_recv(t.m[1], NULL, jsonrpc_result_new(jsonrpc_id(req),
+	    J("{'tools':[{'name':'late'}]}")));
+	t_pump(&t);
+	ck_assert_uint_eq(t.n, 0);
+	json_object_put(req);
+	/* The next list waits for its own time again. */
+	t_send(&t, as, 2, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+	agg_tick(t.a, 3100);
+	t_pump(&t);
+	t_child_answer(&t, 0, "tools/list", "{'tools':[]}");
+	t_child_answer(&t, 1, "tools/list", "{'tools':[{'name':'echo'}]}");
+	ck_assert_str_eq(S(P(t_final(&t, as, 2), "result")),
+	    "{\"tools\":[{\"name\":\"beta__echo\"}]}");
+	agg_session_close(t.a, as);
+	t_fini(&t);
 }
 END_TEST
 
@@ -1256,6 +1318,7 @@ check_suite(void)
 	tcase_add_test(tc, test_prompts_and_separator);
 	tcase_add_test(tc, test_long_names);
 	tcase_add_test(tc, test_prefix_names);
+	tcase_add_test(tc, test_list_timeout);
 	tcase_add_test(tc, test_cursor_pages);
 	tcase_add_test(tc, test_server_request);
 	tcase_add_test(tc, test_client_progress);
