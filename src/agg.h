@@ -40,8 +40,9 @@ struct agg_session;
 #define AGG_DEFAULT_SEPARATOR	"__"
 /* A separator is 1 .. this many of [A-Za-z0-9_.-]. */
 #define AGG_SEPARATOR_MAX	8
-/* Shortened names remembered (to route their calls); beyond, a list
- * leaves the tool out with a log line. */
+/* Names listed remembered (to route their calls), tools' and prompts'
+ * each; beyond, a list leaves a shortened one out with a log line, and
+ * another is routed by its prefix alone. */
 #define AGG_SHORT_MAX		4096
 /* A list's cursor as a client hands it back: at most this long. */
 #define AGG_CURSOR_MAX		8192
