@@ -371,9 +371,35 @@ agg_free(struct agg *a)
 	free(a);
 }
 
+int
+agg_names_overlap(const char *sep, const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), ls = strlen(sep), w;
+
+	if (la > lb)
+		return agg_names_overlap(sep, b, a);
+	/* b = a + w: "a" sep t = "b" sep u needs sep = (w sep)[0, ls),
+	 * i.e. w a start of sep, and sep repeating every |w|.  A longer
+	 * w starts with sep, which no name holds. */
+	w = lb - la;
+	return w > 0 && w < ls && strncmp(a, b, la) == 0 &&
+	    strncmp(b + la, sep, w) == 0 &&
+	    strncmp(sep + w, sep, ls - w) == 0;
+}
+
 size_t
 agg_add_server(struct agg *a, const char *name, struct mux *mux)
 {
+	size_t	i;
+
+	for (i = 0; i < a->nservers; i++)
+		if (!a->servers[i].gone &&
+		    agg_names_overlap(a->sep, a->servers[i].name, name))
+			log_warnx("servers %s and %s: a merged name may be "
+			    "either's (with --tool-separator '%s'); a call "
+			    "goes where the last list showed it, one no list "
+			    "showed that both could own is refused",
+			    a->servers[i].name, name, a->sep);
 	a->servers = xreallocarray(a->servers, a->nservers + 1,
 	    sizeof *a->servers);
 	a->servers[a->nservers].name = name;

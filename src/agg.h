@@ -72,6 +72,11 @@ struct agg_out {
 
 /* A separator is acceptable (see AGG_SEPARATOR_MAX). */
 int		 agg_separator_valid(const char *);
+/* Servers named a and b (neither holding sep) can show the same merged
+ * name for different tools: one is the other and a start of sep that sep
+ * repeats ("a" and "a_" with "__": "a____y" is a's "__y" and a_'s "_y"). */
+int		 agg_names_overlap(const char *sep, const char *a,
+		    const char *b);
 
 struct agg	*agg_new(const struct agg_config *);
 void		 agg_free(struct agg *);

@@ -292,6 +292,17 @@ START_TEST(test_names)
 	ck_assert(!agg_separator_valid("/"));
 	ck_assert(!agg_separator_valid("a b"));
 	ck_assert(!agg_separator_valid("123456789"));
+
+	ck_assert(agg_names_overlap("__", "a", "a_"));
+	ck_assert(agg_names_overlap("__", "a_", "a"));
+	ck_assert(agg_names_overlap("___", "fs", "fs__"));
+	ck_assert(agg_names_overlap("-x-", "a", "a-x"));
+	ck_assert(!agg_names_overlap("-x-", "a", "a-"));
+	ck_assert(!agg_names_overlap("__", "a", "b_"));
+	ck_assert(!agg_names_overlap("__", "a", "a"));
+	ck_assert(!agg_names_overlap("__", "a", "ab"));
+	ck_assert(!agg_names_overlap(".", "a", "a_"));
+	ck_assert(!agg_names_overlap("_.", "a", "a_"));
 }
 END_TEST
 
