@@ -121,6 +121,9 @@ struct agg_req {
 	enum agg_req_kind	 kind;
 	const struct agg_method	*m;		/* NULL: logging/setLevel */
 	int			 cancelled;
+	/* A list's: when its parts in flight are given up (agg_tick
+	 * sets it at its first tick, 0 before). */
+	uint64_t		 deadline;
 	size_t			 waiting;	/* parts in flight */
 	struct agg_part		*parts;
 	size_t			 nparts;
@@ -178,6 +181,7 @@ struct agg_qout {
 
 struct agg {
 	char			*sep;
+	uint64_t		 list_timeout_ms;	/* 0: none */
 	char			*name;
 	char			*version;
 	struct agg_server	*servers;
@@ -187,10 +191,14 @@ struct agg {
 	uint64_t		 next_sid;
 	TAILQ_HEAD(, agg_session) sessions;
 	TAILQ_HEAD(, agg_qout)	 outs;
-	/* shortened name -> [server name, original]; every name listed
-	 * (agg_tool_named).  At most AGG_SHORT_MAX members each. */
-	json_object		*shorts;
-	json_object		*named;
+	/* Merged name -> [server name, original] of every tool (prompt)
+	 * a list showed, the last list's word for it: a call goes where
+	 * the list said, never to another server whose name with the
+	 * separator happens to prefix it too.  At most AGG_SHORT_MAX
+	 * members each; a shortened name beyond is left out of the list,
+	 * another routed by its prefix (agg_resolve). */
+	json_object		*tools;
+	json_object		*prompts;
 };
 
 static void	agg_send(struct agg *, struct agg_link *, json_object *,
@@ -319,8 +327,9 @@ agg_new(const struct agg_config *cfg)
 	a->next_sid = 1;
 	TAILQ_INIT(&a->sessions);
 	TAILQ_INIT(&a->outs);
-	a->shorts = json_object_new_object();
-	a->named = json_object_new_object();
+	a->list_timeout_ms = cfg->list_timeout_ms;
+	a->tools = json_object_new_object();
+	a->prompts = json_object_new_object();
 	return a;
 }
 
@@ -351,8 +360,8 @@ agg_free(struct agg *a)
 	}
 	hmap_clear(&a->links);
 	hmap_clear(&a->parts);
-	json_object_put(a->shorts);
-	json_object_put(a->named);
+	json_object_put(a->tools);
+	json_object_put(a->prompts);
 	for (i = 0; i < a->nservers; i++)
 		agg_strings_free(a->servers[i].scopes, a->servers[i].nscopes);
 	free(a->servers);
@@ -362,9 +371,35 @@ agg_free(struct agg *a)
 	free(a);
 }
 
+int
+agg_names_overlap(const char *sep, const char *a, const char *b)
+{
+	size_t	la = strlen(a), lb = strlen(b), ls = strlen(sep), w;
+
+	if (la > lb)
+		return agg_names_overlap(sep, b, a);
+	/* b = a + w: "a" sep t = "b" sep u needs sep = (w sep)[0, ls),
+	 * i.e. w a start of sep, and sep repeating every |w|.  A longer
+	 * w starts with sep, which no name holds. */
+	w = lb - la;
+	return w > 0 && w < ls && strncmp(a, b, la) == 0 &&
+	    strncmp(b + la, sep, w) == 0 &&
+	    strncmp(sep + w, sep, ls - w) == 0;
+}
+
 size_t
 agg_add_server(struct agg *a, const char *name, struct mux *mux)
 {
+	size_t	i;
+
+	for (i = 0; i < a->nservers; i++)
+		if (!a->servers[i].gone &&
+		    agg_names_overlap(a->sep, a->servers[i].name, name))
+			log_warnx("servers %s and %s: a merged name may be "
+			    "either's (with --tool-separator '%s'); a call "
+			    "goes where the last list showed it, one no list "
+			    "showed that both could own is refused",
+			    a->servers[i].name, name, a->sep);
 	a->servers = xreallocarray(a->servers, a->nservers + 1,
 	    sizeof *a->servers);
 	a->servers[a->nservers].name = name;
@@ -435,11 +470,18 @@ agg_ready(const struct agg *a)
 int
 agg_tool_named(const struct agg *a, const char *tool)
 {
-	return json_object_object_get_ex(a->named, tool, NULL);
+	return json_object_object_get_ex(a->tools, tool, NULL);
 }
 
-static int	agg_resolve(const struct agg *, const char *, size_t *,
-		    char **);
+/* The names listed of what ("tool", "prompt"). */
+static json_object *
+agg_listed(const struct agg *a, const char *what)
+{
+	return strcmp(what, "tool") == 0 ? a->tools : a->prompts;
+}
+
+static int	agg_resolve(const struct agg *, const char *, const char *,
+		    size_t *, char **);
 
 json_object *
 agg_tool_headers(const struct agg *a, const char *tool)
@@ -448,7 +490,7 @@ agg_tool_headers(const struct agg *a, const char *tool)
 	char		*orig;
 	size_t		 srv;
 
-	if (agg_resolve(a, tool, &srv, &orig) == -1)
+	if (agg_resolve(a, "tool", tool, &srv, &orig) < 0)
 		return NULL;
 	spec = mux_tool_headers(a->servers[srv].mux, orig);
 	free(orig);
@@ -773,30 +815,27 @@ agg_list_part(struct agg *a, struct agg_part *part, json_object *msg)
 	json_object_put(msg);
 }
 
-/* Remembers a name listed (to route a shortened one, to name it in the
+/* Remembers a name listed (to route its calls, to name it in the
  * metrics); 0, or -1 if it cannot be and must be left out. */
 static int
-agg_remember(struct agg *a, const char *exposed, const char *server,
-    const char *orig, int shortened)
+agg_remember(struct agg *a, const char *what, const char *exposed,
+    const char *server, const char *orig, int shortened)
 {
-	json_object	*v;
+	json_object	*map = agg_listed(a, what), *v;
 
-	if (shortened && !json_object_object_get_ex(a->shorts, exposed,
-	    NULL)) {
-		if (json_object_object_length(a->shorts) >= AGG_SHORT_MAX) {
-			log_warnx("aggregated list: %s%s%s left out: more than "
-			    "%d shortened names", server, a->sep, orig,
-			    AGG_SHORT_MAX);
-			return -1;
-		}
-		v = json_object_new_array();
-		json_object_array_add(v, json_object_new_string(server));
-		json_object_array_add(v, json_object_new_string(orig));
-		json_object_object_add(a->shorts, exposed, v);
+	if (!json_object_object_get_ex(map, exposed, NULL) &&
+	    json_object_object_length(map) >= AGG_SHORT_MAX) {
+		if (!shortened)
+			return 0;
+		log_warnx("aggregated list: %s%s%s left out: more than "
+		    "%d shortened names", server, a->sep, orig,
+		    AGG_SHORT_MAX);
+		return -1;
 	}
-	if (!json_object_object_get_ex(a->named, exposed, NULL) &&
-	    json_object_object_length(a->named) < AGG_SHORT_MAX)
-		json_object_object_add(a->named, exposed, NULL);
+	v = json_object_new_array();
+	json_object_array_add(v, json_object_new_string(server));
+	json_object_array_add(v, json_object_new_string(orig));
+	json_object_object_add(map, exposed, v);
 	return 0;
 }
 
@@ -840,17 +879,18 @@ agg_list_done(struct agg *a, struct agg_req *req)
 			}
 			agg_name(a->sep, server, name, exposed);
 			if (json_object_object_get_ex(seen, exposed, &v)) {
-				log_warnx("aggregated %s: %s%s%s left out: "
-				    "its name %s is %s's already", m->method,
-				    server, a->sep, name, exposed,
+				log_warnx("aggregated %s: %s %s of server %s "
+				    "left out: its name %s is taken by %s",
+				    m->method, m->what, name, server, exposed,
 				    json_object_get_string(v));
 				continue;
 			}
-			if (agg_remember(a, exposed, server, name,
+			if (agg_remember(a, m->what, exposed, server, name,
 			    strlen(server) + strlen(a->sep) + strlen(name) >
 			    AGG_NAME_MAX) == -1)
 				continue;
-			xasprintf(&cursor, "%s%s%s", server, a->sep, name);
+			xasprintf(&cursor, "%s %s of server %s", m->what, name,
+			    server);
 			json_object_object_add(seen, exposed,
 			    json_object_new_string(cursor));
 			free(cursor);
@@ -1063,6 +1103,60 @@ agg_part_done(struct agg *a, struct agg_part *part, json_object *msg)
 	agg_req_free(a, req);
 }
 
+/* A list's parts still in flight are given up: each server is left out
+ * (its late answer dropped, as its request is over), the list answered
+ * with the others'.  req is freed. */
+static void
+agg_list_expire(struct agg *a, struct agg_req *req)
+{
+	struct agg_part	*part;
+	json_object	*params;
+	size_t		 i, left = req->waiting;
+
+	for (i = 0; i < req->nparts && left > 0; i++) {
+		part = &req->parts[i];
+		if (part->sid == 0)
+			continue;
+		log_warnx("aggregated %s: server %s left out: no answer "
+		    "within %llu ms (--aggregate-timeout)", req->m->method,
+		    a->servers[part->server].name,
+		    (unsigned long long)a->list_timeout_ms);
+		params = json_object_new_object();
+		jsonrpc_add(params, "requestId",
+		    json_object_new_int64((int64_t)part->sid));
+		jsonrpc_add(params, "reason", json_object_new_string(
+		    "no answer within --aggregate-timeout"));
+		agg_send(a, agg_link(a, req->as, part->server),
+		    jsonrpc_notification_new("notifications/cancelled", params),
+		    a->next_sid++);
+		/* The last one answers the list and frees req. */
+		left--;
+		agg_part_done(a, part, NULL);
+	}
+}
+
+void
+agg_tick(struct agg *a, uint64_t now_ms)
+{
+	struct agg_session	*as;
+	struct agg_req		*req, *next;
+
+	if (a->list_timeout_ms == 0)
+		return;
+	TAILQ_FOREACH(as, &a->sessions, entry) {
+		for (req = TAILQ_FIRST(&as->reqs); req != NULL; req = next) {
+			next = TAILQ_NEXT(req, entry);
+			if (req->kind != AGG_REQ_LIST || req->cancelled ||
+			    req->waiting == 0)
+				continue;
+			if (req->deadline == 0)
+				req->deadline = now_ms + a->list_timeout_ms;
+			else if (now_ms >= req->deadline)
+				agg_list_expire(a, req);
+		}
+	}
+}
+
 /* The server (index) is down or gone: left out, with a log line. */
 static int
 agg_server_usable(struct agg *a, size_t i)
@@ -1162,19 +1256,21 @@ agg_list(struct agg *a, struct agg_session *as, json_object *msg,
 }
 
 /*
- * Which server a merged name is of, and its own name there (*orig, a new
- * string): a shortened name by what its list said, any other by its
- * prefix.  -1 if none.
+ * Which server a merged name of what ("tool", "prompt") is of, and its
+ * own name there (*orig, a new string): a name listed by what its list
+ * said; any other by its prefix, if exactly one way to cut it after a
+ * separator names a server (with "a" and "a_" and "__", "a____y" may be
+ * a's "__y" or a_'s "_y").  -1 if none, -2 if several.
  */
 static int
-agg_resolve(const struct agg *a, const char *exposed, size_t *server,
-    char **orig)
+agg_resolve(const struct agg *a, const char *what, const char *exposed,
+    size_t *server, char **orig)
 {
 	json_object	*v;
-	const char	*s;
-	size_t		 i;
+	const char	*s, *cut = NULL;
+	size_t		 i, seplen = strlen(a->sep), found = a->nservers;
 
-	if (json_object_object_get_ex(a->shorts, exposed, &v)) {
+	if (json_object_object_get_ex(agg_listed(a, what), exposed, &v)) {
 		s = json_object_get_string(json_object_array_get_idx(v, 0));
 		if ((i = agg_server_find(a, s, strlen(s))) == a->nservers)
 			return -1;
@@ -1183,16 +1279,22 @@ agg_resolve(const struct agg *a, const char *exposed, size_t *server,
 		    json_object_array_get_idx(v, 1)));
 		return 0;
 	}
-	/* A server's name never holds the separator: its first one ends
-	 * the prefix. */
-	if ((s = strstr(exposed, a->sep)) == NULL || s == exposed ||
-	    s[strlen(a->sep)] == '\0')
+	for (s = strstr(exposed, a->sep); s != NULL;
+	    s = strstr(s + 1, a->sep)) {
+		if (s == exposed || s[seplen] == '\0')
+			continue;
+		if ((i = agg_server_find(a, exposed, (size_t)(s - exposed))) ==
+		    a->nservers)
+			continue;
+		if (found != a->nservers)
+			return -2;
+		found = i;
+		cut = s + seplen;
+	}
+	if (found == a->nservers)
 		return -1;
-	if ((i = agg_server_find(a, exposed, (size_t)(s - exposed))) ==
-	    a->nservers)
-		return -1;
-	*server = i;
-	*orig = xstrdup(s + strlen(a->sep));
+	*server = found;
+	*orig = xstrdup(cut);
 	return 0;
 }
 
@@ -1294,8 +1396,9 @@ agg_route(const struct agg *a, json_object *msg, char **tool)
 	    (size_t)json_object_get_string_len(v))
 		return NULL;
 	r = uri ? agg_resolve_uri(a, json_object_get_string(v), &srv, &orig) :
-	    agg_resolve(a, json_object_get_string(v), &srv, &orig);
-	if (r == -1)
+	    agg_resolve(a, field == am->field ? am->what : "prompt",
+	    json_object_get_string(v), &srv, &orig);
+	if (r < 0)
 		return NULL;
 	if (strcmp(method, "tools/call") == 0)
 		*tool = orig;
@@ -1336,8 +1439,16 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 	else if (uri)
 		r = agg_resolve_uri(a, json_object_get_string(v), &srv, &orig);
 	else
-		r = agg_resolve(a, json_object_get_string(v), &srv, &orig);
-	if (r == -1) {
+		r = agg_resolve(a, field == am->field ? am->what : "prompt",
+		    json_object_get_string(v), &srv, &orig);
+	if (r == -2) {
+		agg_error(a, as, stream, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Ambiguous %s: %s may be of more "
+		    "than one server; list them first", am->what,
+		    json_object_get_string(v));
+		goto done;
+	}
+	if (r < 0) {
 		agg_error(a, as, stream, jsonrpc_id(msg),
 		    JSONRPC_INVALID_PARAMS, "Unknown %s: %s", am->what,
 		    json_object_get_string(v));
@@ -1352,6 +1463,16 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 		agg_error(a, as, stream, jsonrpc_id(msg), JSONRPC_SERVER_ERROR,
 		    "Forbidden: server %s needs scopes the token lacks",
 		    a->servers[srv].name);
+		free(orig);
+		goto done;
+	}
+	if (strcmp(am->method, "tools/call") == 0 &&
+	    !mux_tool_allowed(a->servers[srv].mux, orig)) {
+		/* The server's mux would refuse it too, under its own
+		 * name: the client's is the one it knows. */
+		agg_error(a, as, stream, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Tool not allowed: %s",
+		    json_object_get_string(v));
 		free(orig);
 		goto done;
 	}

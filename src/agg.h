@@ -40,8 +40,9 @@ struct agg_session;
 #define AGG_DEFAULT_SEPARATOR	"__"
 /* A separator is 1 .. this many of [A-Za-z0-9_.-]. */
 #define AGG_SEPARATOR_MAX	8
-/* Shortened names remembered (to route their calls); beyond, a list
- * leaves the tool out with a log line. */
+/* Names listed remembered (to route their calls), tools' and prompts'
+ * each; beyond, a list leaves a shortened one out with a log line, and
+ * another is routed by its prefix alone. */
 #define AGG_SHORT_MAX		4096
 /* A list's cursor as a client hands it back: at most this long. */
 #define AGG_CURSOR_MAX		8192
@@ -49,8 +50,13 @@ struct agg_session;
  * beyond, the server gets an error. */
 #define AGG_SERVER_REQUESTS_MAX	256
 
+/* How long a merged list (tools/list, ...) waits for a server's part by
+ * default (--aggregate-timeout): then the server is left out of it. */
+#define AGG_DEFAULT_LIST_TIMEOUT_MS	5000
+
 struct agg_config {
 	const char	*separator;	/* NULL: AGG_DEFAULT_SEPARATOR */
+	uint64_t	 list_timeout_ms; /* 0: none (a list waits for all) */
 	const char	*name;		/* serverInfo.name */
 	const char	*version;	/* serverInfo.version */
 };
@@ -66,6 +72,11 @@ struct agg_out {
 
 /* A separator is acceptable (see AGG_SEPARATOR_MAX). */
 int		 agg_separator_valid(const char *);
+/* Servers named a and b (neither holding sep) can show the same merged
+ * name for different tools: one is the other and a start of sep that sep
+ * repeats ("a" and "a_" with "__": "a____y" is a's "__y" and a_'s "_y"). */
+int		 agg_names_overlap(const char *sep, const char *a,
+		    const char *b);
 
 struct agg	*agg_new(const struct agg_config *);
 void		 agg_free(struct agg *);
@@ -79,6 +90,10 @@ int		 agg_next(struct agg *, struct agg_out *);
 /* One of the servers' muxes gave out: 1 if it was for one of our
  * sessions there (its msg is consumed), else 0 (untouched). */
 int		 agg_server_out(struct agg *, struct mux_out *);
+/* Advances the clock (every so often, at most SERVE_TICK_MS apart): a
+ * list that waited list_timeout_ms for a server's part is answered
+ * without it, with a log line, that server's late answer dropped. */
+void		 agg_tick(struct agg *, uint64_t now_ms);
 /* Some server is ready. */
 int		 agg_ready(const struct agg *);
 /* A merged tools/list answer named tool. */

@@ -117,6 +117,7 @@ enum {
 	OPT_DENY_TOOL,
 	OPT_WATCH,
 	OPT_TOOL_SEPARATOR,
+	OPT_AGGREGATE_TIMEOUT,
 	OPT_OAUTH_ISSUER,
 	OPT_OAUTH_RESOURCE,
 	OPT_OAUTH_SCOPE,
@@ -198,6 +199,7 @@ static const struct option cli_serve_options[] = {
 	{ "deny-tool",		required_argument, NULL, OPT_DENY_TOOL },
 	{ "watch",		no_argument,	   NULL, OPT_WATCH },
 	{ "tool-separator",	required_argument, NULL, OPT_TOOL_SEPARATOR },
+	{ "aggregate-timeout",	required_argument, NULL, OPT_AGGREGATE_TIMEOUT },
 	{ "oauth-issuer",	required_argument, NULL, OPT_OAUTH_ISSUER },
 	{ "oauth-resource",	required_argument, NULL, OPT_OAUTH_RESOURCE },
 	{ "oauth-scope",	required_argument, NULL, OPT_OAUTH_SCOPE },
@@ -295,6 +297,7 @@ config_init(struct config *c)
 	c->serve.max_children = CLI_DEFAULT_MAX_CHILDREN;
 	c->serve.children = 1;
 	c->serve.serve_request_timeout_ms = CLI_DEFAULT_REQUEST_TIMEOUT_MS;
+	c->serve.aggregate_timeout_ms = AGG_DEFAULT_LIST_TIMEOUT_MS;
 	c->serve.http.session_timeout_ms = CLI_DEFAULT_SESSION_TIMEOUT_MS;
 	c->serve.drain_timeout_ms = CLI_DEFAULT_DRAIN_TIMEOUT_MS;
 	c->serve.oauth_leeway = JWT_LEEWAY_DEFAULT;
@@ -1002,12 +1005,14 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 	case OPT_REQUEST_TIMEOUT:
 	case OPT_SESSION_TIMEOUT:
 	case OPT_DRAIN_TIMEOUT:
+	case OPT_AGGREGATE_TIMEOUT:
 		if (cli_parse_duration(arg, &ms) == -1 || ms > INT32_MAX ||
 		    (ms == 0 && ch == OPT_READ_TIMEOUT)) {
 			xasprintf(err, "%s wants a duration, not '%s'",
 			    ch == OPT_READ_TIMEOUT ? "--read-timeout" :
 			    ch == OPT_REQUEST_TIMEOUT ? "--request-timeout" :
 			    ch == OPT_SESSION_TIMEOUT ? "--session-timeout" :
+			    ch == OPT_AGGREGATE_TIMEOUT ? "--aggregate-timeout" :
 			    "--drain-timeout", arg);
 			return -1;
 		}
@@ -1017,6 +1022,8 @@ cli_serve_security_option(struct config *c, int ch, const char *arg,
 			c->serve.serve_request_timeout_ms = ms;
 		else if (ch == OPT_SESSION_TIMEOUT)
 			c->serve.http.session_timeout_ms = ms;
+		else if (ch == OPT_AGGREGATE_TIMEOUT)
+			c->serve.aggregate_timeout_ms = ms;
 		else
 			c->serve.drain_timeout_ms = ms;
 		return 0;
@@ -2463,6 +2470,8 @@ static const char cli_usage_serve[] =
 "                           load balancer to route on (scaling out)\n"
 "  --tool-separator SEP     between a server's name and its tools' on the\n"
 "                           aggregated /mcp of several (default __)\n"
+"  --aggregate-timeout DURATION  for each server's part of a merged list\n"
+"                           on the aggregated /mcp (default 5s, 0: none)\n"
 "  --trace[=body]           log a line per message (and its body)\n"
 "\n"
 CLI_USAGE_OTEL("the child")

@@ -3558,7 +3558,7 @@ http_listen(struct http *h)
 	struct http_conn_config	 cc;
 	char			*bind_host, *url;
 	const char		*who;
-	size_t			 len;
+	size_t			 len, i, n;
 	int			 error;
 
 	/* "[::1]" works as well as "::1". */
@@ -3610,10 +3610,15 @@ http_listen(struct http *h)
 		log_info("listening on %s (Streamable HTTP %s, HTTP+SSE %s)%s%s",
 		    url, h->eps[0]->mcp_path, h->eps[0]->sse_path, who,
 		    h->cfg->ncors != 0 ? ", CORS on" : "");
-	else
+	else {
+		/* The aggregated endpoint (unnamed, last) is no server. */
+		for (i = 0, n = 0; i < h->neps; i++)
+			if (h->eps[i]->name != NULL)
+				n++;
 		log_info("listening on %s (%zu servers under %s/servers/)%s%s",
-		    url, h->neps, h->cfg->base_path, who, h->cfg->ncors != 0 ?
+		    url, n, h->cfg->base_path, who, h->cfg->ncors != 0 ?
 		    ", CORS on" : "");
+	}
 	if (!h->origins.loopback && h->auth == NULL && !h->cfg->oauth)
 		log_warnx("listening on a non-loopback address without "
 		    "--auth-token-file or --auth-token-env: anybody who can "

@@ -1883,6 +1883,12 @@ mux_pool_ready(const struct mux *m, size_t i)
 	return i < m->npool && m->pool[i]->ready;
 }
 
+int
+mux_tool_allowed(const struct mux *m, const char *tool)
+{
+	return toolfilter_allows(m->cfg.tools, tool);
+}
+
 json_object *
 mux_tool_headers(const struct mux *m, const char *tool)
 {

@@ -385,6 +385,8 @@ int		 mux_child_modern(const struct mux *);
 /* The x-mcp-header annotations of the shared child's tool (borrowed; see
  * mcpwire_tool_headers), NULL if no tools/list answer named it. */
 json_object	*mux_tool_headers(const struct mux *, const char *tool);
+/* Its tool filter (--allow-tool, --deny-tool) lets tool be called. */
+int		 mux_tool_allowed(const struct mux *, const char *tool);
 /* Some child's tools/list answer named tool (a shared child's, or any
  * session's own child's, gone or not). */
 int		 mux_tool_named(const struct mux *, const char *tool);

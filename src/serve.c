@@ -967,6 +967,10 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 		mux_tick(s->gone[i]->mux, clock_ms());
 		serve_pump(s->gone[i]);
 	}
+	if (s->agg != NULL) {
+		agg_tick(s->agg, clock_ms());
+		serve_pump_agg(s);
+	}
 	if (s->spans != NULL)
 		serve_trace_tick(s->spans, clock_ms());
 	/* The access log's buffered lines: out within a second. */
@@ -1934,6 +1938,7 @@ serve_run_servers(const struct serve_config *cfg,
 		/* /mcp, /sse and /message: all of them at once. */
 		memset(&ac, 0, sizeof ac);
 		ac.separator = cfg->tool_separator;
+		ac.list_timeout_ms = cfg->aggregate_timeout_ms;
 		ac.name = PACKAGE_NAME;
 		ac.version = PACKAGE_VERSION;
 		s.agg = agg_new(&ac);

@@ -55,6 +55,9 @@ struct serve_config {
 	const char		*instance_id;	/* session id prefix, or NULL */
 	/* --tool-separator: the aggregated /mcp's, NULL: the default */
 	const char		*tool_separator;
+	/* --aggregate-timeout: a merged list's wait for each server's
+	 * part (agg_tick); 0: none */
+	uint64_t		 aggregate_timeout_ms;
 	/* --watch: this --config file, reloaded when it changes (several
 	 * servers); NULL: not watched */
 	const char		*watch;

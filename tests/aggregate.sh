@@ -50,6 +50,8 @@ curl -s -m 10 -H 'Content-Type: application/json' \
     "$url/servers/demo/mcp" >"$tmp/demo.out"
 check "the demo answers on its own route" \
     grep -q '"name":"mcpbridge-example-server"' "$tmp/demo.out"
+check "the startup line counts the three servers" \
+    grep -q 'listening on .* (3 servers under /servers/)' "$tmp/aggregate.log"
 check "no error in the bridge's log" \
     sh -c "! grep -E ' (error|fatal):' '$tmp/aggregate.log'"
 [ $fails -eq 0 ] || tail -n 40 "$tmp/aggregate.log"

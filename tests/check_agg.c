@@ -27,7 +27,8 @@
 #define NSRV	3
 #define MAXOUT	64
 
-static const char *const names[NSRV] = { "alpha", "beta", "gamma" };
+/* Servers' names; test_prefix_names changes them. */
+static const char *names[NSRV] = { "alpha", "beta", "gamma" };
 
 struct t {
 	struct agg	*a;
@@ -195,6 +196,9 @@ t_start(struct t *t, size_t i)
 	t_clear(t);
 }
 
+/* The agg's --aggregate-timeout for the next t_init (0: none). */
+static uint64_t t_list_timeout;
+
 /* started: how many servers are up (in order). */
 static void
 t_init(struct t *t, size_t started, const char *sep)
@@ -206,6 +210,7 @@ t_init(struct t *t, size_t started, const char *sep)
 	memset(t, 0, sizeof *t);
 	memset(&ac, 0, sizeof ac);
 	ac.separator = sep;
+	ac.list_timeout_ms = t_list_timeout;
 	ac.name = "mcpbridge";
 	ac.version = "9.9";
 	t->a = agg_new(&ac);
@@ -287,6 +292,17 @@ START_TEST(test_names)
 	ck_assert(!agg_separator_valid("/"));
 	ck_assert(!agg_separator_valid("a b"));
 	ck_assert(!agg_separator_valid("123456789"));
+
+	ck_assert(agg_names_overlap("__", "a", "a_"));
+	ck_assert(agg_names_overlap("__", "a_", "a"));
+	ck_assert(agg_names_overlap("___", "fs", "fs__"));
+	ck_assert(agg_names_overlap("-x-", "a", "a-x"));
+	ck_assert(!agg_names_overlap("-x-", "a", "a-"));
+	ck_assert(!agg_names_overlap("__", "a", "b_"));
+	ck_assert(!agg_names_overlap("__", "a", "a"));
+	ck_assert(!agg_names_overlap("__", "a", "ab"));
+	ck_assert(!agg_names_overlap(".", "a", "a_"));
+	ck_assert(!agg_names_overlap("_.", "a", "a_"));
 }
 END_TEST
 
@@ -444,8 +460,10 @@ START_TEST(test_tools_list)
 	    "'params':{'name':'alpha__secret'}}");
 	ck_assert(t_child_req(&t, 0, "tools/call") == NULL);
 	r = t_final(&t, as, 9);
-	ck_assert(P(r, "error") != NULL);
-	ck_assert(strstr(PS(r, "error.message"), "secret") != NULL);
+	/* Named as the client called it. */
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
+	ck_assert_str_eq(PS(r, "error.message"),
+	    "Tool not allowed: alpha__secret");
 	t_clear(&t);
 
 	/* Unknown prefix, no prefix, a server not up. */
@@ -543,6 +561,139 @@ START_TEST(test_long_names)
 	req = t_child_req(&t, 0, "tools/call");
 	ck_assert(req != NULL);
 	ck_assert_str_eq(PS(req, "params.name"), longname);
+	agg_session_close(t.a, as);
+	t_fini(&t);
+}
+END_TEST
+
+/*
+ * Servers "a" and "a_" with the separator "__": "a____y" may be a's
+ * "__y" or a_'s "_y".  A call goes to the server whose listed tool
+ * (prompt) the name is, never the other; a name not listed that both
+ * could own is refused.
+ */
+START_TEST(test_prefix_names)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*r, *req;
+
+	names[0] = "a";
+	names[1] = "a_";
+	t_init(&t, 2, NULL);
+	as = t_session(&t, "{}");
+	t_send(&t, as, 1, "{'jsonrpc':'2.0','id':1,'method':'tools/list'}");
+	t_child_answer(&t, 0, "tools/list", "{'tools':[{'name':'_x'},"
+	    "{'name':'y'}]}");
+	t_child_answer(&t, 1, "tools/list", "{'tools':[{'name':'x'},"
+	    "{'name':'_y'}]}");
+	/* a_'s x is a___x, a's _x's name: left out. */
+	ck_assert_str_eq(S(P(t_final(&t, as, 1), "result")), "{\"tools\":["
+	    "{\"name\":\"a___x\"},{\"name\":\"a__y\"},"
+	    "{\"name\":\"a____y\"}]}");
+	t_clear(&t);
+	t_send(&t, as, 2, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
+	    "'params':{'name':'a____y'}}");
+	ck_assert_msg(t_child_req(&t, 0, "tools/call") == NULL,
+	    "a____y went to a as %s", PS(t_child_req(&t, 0, "tools/call"),
+	    "params.name"));
+	req = t_child_req(&t, 1, "tools/call");
+	ck_assert(req != NULL);
+	ck_assert_str_eq(PS(req, "params.name"), "_y");
+	t_clear(&t);
+	t_send(&t, as, 3, "{'jsonrpc':'2.0','id':3,'method':'tools/call',"
+	    "'params':{'name':'a___x'}}");
+	ck_assert(t_child_req(&t, 1, "tools/call") == NULL);
+	ck_assert_str_eq(PS(t_child_req(&t, 0, "tools/call"), "params.name"),
+	    "_x");
+	t_clear(&t);
+	/* Not listed: one way to cut it names a server, or it is refused. */
+	t_send(&t, as, 4, "{'jsonrpc':'2.0','id':4,'method':'tools/call',"
+	    "'params':{'name':'a__q'}}");
+	ck_assert_str_eq(PS(t_child_req(&t, 0, "tools/call"), "params.name"),
+	    "q");
+	t_clear(&t);
+	t_send(&t, as, 5, "{'jsonrpc':'2.0','id':5,'method':'tools/call',"
+	    "'params':{'name':'a____z'}}");
+	ck_assert(t_child_req(&t, 0, "tools/call") == NULL);
+	ck_assert(t_child_req(&t, 1, "tools/call") == NULL);
+	r = t_final(&t, as, 5);
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_INVALID_PARAMS);
+	ck_assert_str_eq(PS(r, "error.message"), "Ambiguous tool: a____z may "
+	    "be of more than one server; list them first");
+	t_clear(&t);
+	/* Prompts the same way, apart from tools. */
+	t_send(&t, as, 6, "{'jsonrpc':'2.0','id':6,'method':'prompts/list'}");
+	t_child_answer(&t, 0, "prompts/list", "{'prompts':[]}");
+	t_child_answer(&t, 1, "prompts/list", "{'prompts':[{'name':'_p'}]}");
+	ck_assert_str_eq(S(P(t_final(&t, as, 6), "result")),
+	    "{\"prompts\":[{\"name\":\"a____p\"}]}");
+	t_clear(&t);
+	t_send(&t, as, 7, "{'jsonrpc':'2.0','id':7,'method':'prompts/get',"
+	    "'params':{'name':'a____p'}}");
+	ck_assert(t_child_req(&t, 0, "prompts/get") == NULL);
+	ck_assert_str_eq(PS(t_child_req(&t, 1, "prompts/get"), "params.name"),
+	    "_p");
+	agg_session_close(t.a, as);
+	t_fini(&t);
+	names[0] = "alpha";
+	names[1] = "beta";
+}
+END_TEST
+
+/*
+ * A ready server that never answers a list holds it no longer than the
+ * list timeout: then the list comes without it, the server is asked to
+ * cancel, and its late answer goes nowhere.
+ */
+START_TEST(test_list_timeout)
+{
+	struct t		 t;
+	struct agg_session	*as;
+	json_object		*req, *cancel;
+	size_t			 j;
+
+	t_list_timeout = 2000;
+	t_init(&t, 2, NULL);
+	t_list_timeout = 0;
+	as = t_session(&t, "{}");
+	t_send(&t, as, 1, "{'jsonrpc':'2.0','id':1,'method':'tools/list'}");
+	t_child_answer(&t, 0, "tools/list", "{'tools':[{'name':'read'}]}");
+	req = json_object_get(t_child_req(&t, 1, "tools/list"));
+	ck_assert(req != NULL);
+	/* The first tick starts the clock; before it is out, nothing. */
+	agg_tick(t.a, 1000);
+	t_pump(&t);
+	agg_tick(t.a, 2999);
+	t_pump(&t);
+	ck_assert_msg(t.n == 0, "answered before the list timeout");
+	agg_tick(t.a, 3000);
+	t_pump(&t);
+	ck_assert_msg(t.n > 0, "no answer after the list timeout");
+	ck_assert_str_eq(S(P(t_final(&t, as, 1), "result")),
+	    "{\"tools\":[{\"name\":\"alpha__read\"}]}");
+	cancel = NULL;
+	for (j = 0; j < json_object_array_length(t.child[1]); j++)
+		if (strcmp(jsonrpc_method(json_object_array_get_idx(t.child[1],
+		    j)), "notifications/cancelled") == 0)
+			cancel = json_object_array_get_idx(t.child[1], j);
+	ck_assert(cancel != NULL);
+	ck_assert_str_eq(S(P(cancel, "params.requestId")), S(P(req, "id")));
+	t_clear(&t);
+	/* The late answer: dropped. */
+	mux_child_recv(t.m[1], NULL, jsonrpc_result_new(jsonrpc_id(req),
+	    J("{'tools':[{'name':'late'}]}")));
+	t_pump(&t);
+	ck_assert_uint_eq(t.n, 0);
+	json_object_put(req);
+	/* The next list waits for its own time again. */
+	t_send(&t, as, 2, "{'jsonrpc':'2.0','id':2,'method':'tools/list'}");
+	agg_tick(t.a, 3100);
+	t_pump(&t);
+	t_child_answer(&t, 0, "tools/list", "{'tools':[]}");
+	t_child_answer(&t, 1, "tools/list", "{'tools':[{'name':'echo'}]}");
+	ck_assert_str_eq(S(P(t_final(&t, as, 2), "result")),
+	    "{\"tools\":[{\"name\":\"beta__echo\"}]}");
 	agg_session_close(t.a, as);
 	t_fini(&t);
 }
@@ -1177,6 +1328,8 @@ check_suite(void)
 	tcase_add_test(tc, test_tools_list);
 	tcase_add_test(tc, test_prompts_and_separator);
 	tcase_add_test(tc, test_long_names);
+	tcase_add_test(tc, test_prefix_names);
+	tcase_add_test(tc, test_list_timeout);
 	tcase_add_test(tc, test_cursor_pages);
 	tcase_add_test(tc, test_server_request);
 	tcase_add_test(tc, test_client_progress);

@@ -315,6 +315,56 @@ def test_several(b):
           "one after its end: %r" % a)
 
 
+# A server that is ready but never answers tools/list ("lh") beside one
+# that does: the aggregated list comes within --aggregate-timeout
+# without it, not after --request-timeout.
+SLOW = os.path.join(TMP, "slow.json")
+LISTHANG = r"""
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if "id" not in m or m.get("method") == "tools/list":
+        continue
+    r = {} if m["method"] != "initialize" else {
+        "protocolVersion": m["params"]["protocolVersion"],
+        "capabilities": {"tools": {}},
+        "serverInfo": {"name": "lh", "version": "1"}}
+    sys.stdout.write(json.dumps({"jsonrpc": "2.0", "id": m["id"],
+                                 "result": r}) + "\n")
+    sys.stdout.flush()
+"""
+with open(SLOW, "w") as f:
+    json.dump({"mcpServers": {
+        "ok": {"command": SERVER},
+        "lh": {"command": sys.executable, "args": ["-c", LISTHANG]},
+    }}, f)
+
+
+def test_slow(b):
+    for name in ("ok", "lh"):
+        for _ in range(100):
+            r = Response(b, "GET", "/servers/%s/readyz" % name)
+            status = r.status
+            r.close()
+            if status == 200:
+                break
+            time.sleep(0.05)
+        check(status == 200, "%s never ready" % name)
+    asid, av = initialize(b)
+    start = time.monotonic()
+    r = post(b, rpc(2, "tools/list"), asid, av)
+    check(r.status == 200, "/mcp tools/list: %d" % r.status)
+    names = [t["name"] for t in r.answer()["result"]["tools"]]
+    r.close()
+    took = time.monotonic() - start
+    check(took < 5, "the list took %.1f s" % took)
+    check(names and all(n.startswith("ok__") for n in names),
+          "/mcp: only ok's tools: %r" % names)
+    check("aggregated tools/list: server lh left out: no answer within "
+          "500 ms" in b.stderr(), "no log line: %s" % b.stderr()[-2000:])
+    print("ok - a server that never lists is left out after %.2f s" % took)
+
+
 def tool_names(answer):
     return [t["name"] for t in answer["result"]["tools"]]
 
@@ -703,6 +753,8 @@ if __name__ == "__main__":
         write_drain({"a": {}, "b": {}},
                     {"max-body": "8M", "max-message-size": "1M"})
         main(test_bigger, config=DRAIN)
+    if len(sys.argv) > 1 and sys.argv[1] == "slow":
+        main(test_slow, "--aggregate-timeout", "500ms", config=SLOW)
     if len(sys.argv) > 1 and sys.argv[1] == "one":
         main(test_serve, "--log-level", "info", config=CONFIG)
     try:
@@ -713,5 +765,5 @@ if __name__ == "__main__":
         sys.exit(1)
     rcs = [subprocess.call([sys.executable, os.path.abspath(__file__), n])
            for n in ("one", "several", "reload", "watch", "drain",
-                     "bigger")]
+                     "bigger", "slow")]
     sys.exit(1 if any(rc != 0 for rc in rcs) else 0)
