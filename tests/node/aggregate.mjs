@@ -8,8 +8,8 @@
 // legacy /sse) each sampled by its own call; resources under
 // mcpbridge+NAME: URIs, read, and a subscription's update; then a
 // 2026-07-28 client (discover, the list, calls, input_required, a
-// listen).  Writes the merged tools/list
-// result to OUTFILE.  Prints "ok" or throws.
+// listen); and each server's own routes on both transports.  Writes the
+// merged tools/list result to OUTFILE.  Prints "ok" or throws.
 import { writeFileSync } from 'node:fs';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernHTTP }
   from '@modelcontextprotocol/client';
@@ -89,7 +89,36 @@ async function modern() {
   await client.close();
 }
 
+// Each server's own routes, /servers/NAME/mcp and /servers/NAME/sse: the
+// server as it is (its own serverInfo, unprefixed names, its filter), and
+// a call of one of its tools.
+async function named() {
+  const servers = [
+    ['demo', 'mcpbridge-example-server', 'add', { a: 20, b: 22 }, '42'],
+    ['fixture', 'mcpbridge-test-server', 'echo', { message: 'own route' }, 'own route'],
+    ['everything', null, 'echo', { message: 'own route' }, 'own route'],
+  ];
+  for (const [name, info, tool, args, want] of servers) {
+    for (const kind of ['mcp', 'sse']) {
+      const url = new URL(base + '/servers/' + name + '/' + kind);
+      const client = new Client({ name: 'named-' + kind, version: '1.0.0' });
+      const transport = kind === 'mcp' ? new StreamableHTTPClientTransport(url) : new SSEClientTransport(url);
+      await within(10000, client.connect(transport), 'connect ' + url);
+      const got = client.getServerVersion().name;
+      check(got !== 'mcpbridge' && (info === null || got === info), url + ' serverInfo: ' + got);
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      check(names.includes(tool) && names.every((n) => !n.includes('__')), url + ' tools: ' + names.join(' '));
+      if (name === 'fixture')
+        check(!names.includes('test_image_content'), url + ': the denied tool is absent');
+      const r = await client.callTool({ name: tool, arguments: args });
+      check(textOf(r).includes(want), url + ' ' + tool + ': ' + textOf(r));
+      await client.close();
+    }
+  }
+}
+
 async function main() {
+  await named();
   const a = sampler('client-a');
   const b = sampler('client-b');
   await within(10000, a.connect(new StreamableHTTPClientTransport(new URL(base + '/mcp'))), 'connect a');
