@@ -27,6 +27,7 @@
 #include "jsonparse.h"
 #include "jwks.h"
 #include "jwt.h"
+#include "remote.h"
 #include "rsauth.h"
 #include "rsmeta.h"
 #include "serve.h"
@@ -2002,6 +2003,19 @@ cli_conf_server(struct config *c, struct conffile *cf,
 		free(p);
 		free(err);
 	}
+	/* A header that cannot be made (a ${VAR} not set) is the file's
+	 * error, said by --check, at start and before a reload applies
+	 * anything; the value is never shown. */
+	for (n = 0; n < srv->nheaders; n++)
+		if (remote_header_check(srv->headers[n], &err) == -1) {
+			xasprintf(&p, "%s.headers.%.*s", srv->path,
+			    (int)strcspn(srv->headers[n], ":"),
+			    srv->headers[n]);
+			conffile_error(cf, p, "%s", err);
+			free(p);
+			free(err);
+			err = NULL;
+		}
 	if (srv->url != NULL)
 		cli_conf_remote(c, srv);
 }
