@@ -361,9 +361,9 @@ conffile_servers(struct conffile *cf, json_object *servers)
 }
 
 static void
-conffile_duplicate(const char *path, void *arg)
+conffile_duplicate(const char *path, const char *what, void *arg)
 {
-	conffile_error(arg, path, "duplicate key");
+	conffile_error(arg, path, "%s", what);
 }
 
 int
@@ -372,6 +372,7 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 {
 	const char	*cause = NULL;
 	char		*p;
+	int		 dups = 0;
 
 	memset(cf, 0, sizeof *cf);
 	cf->file = xstrdup(name);
@@ -382,12 +383,20 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 	}
 	if ((cf->root = jsonparse_strict_unique(text, len, &cause)) == NULL) {
 		/* Two members of one name is JSON, but not a file to run:
-		 * the first server of two "fs" would vanish.  Each is named
-		 * by its path. */
-		if (cause != NULL && (strstr(cause, "twice") != NULL ||
-		    strstr(cause, "duplicate") != NULL) &&
+		 * the first server of two "fs" would vanish; nor is a name
+		 * json-c cuts at a NUL.  Each is named by its path, then the
+		 * rest of the file is checked as json-c keeps it (the last
+		 * of two), so that they hide no other error. */
+		dups = cause != NULL && (strstr(cause, "twice") != NULL ||
+		    strstr(cause, "duplicate") != NULL ||
+		    strstr(cause, "NUL") != NULL) &&
 		    jsonparse_duplicates(text, len, conffile_duplicate,
-		    cf) > 0)
+		    cf) > 0;
+		if (dups)
+			cf->root = jsonparse_strict(text, len, NULL);
+	}
+	if (cf->root == NULL) {
+		if (dups)
 			return -1;
 		if (cause == NULL || strcmp(cause, "not JSON") == 0)
 			conffile_error(cf, NULL, "not JSON");

@@ -207,7 +207,8 @@ START_TEST(test_not_json)
 	    "\"c\\u0077d\": \"/\"}}, \"mcpbridge\": {}, \"mcpbridge\": {}}"), -1);
 	ck_assert_str_eq(cf.errors, "f.json: mcpServers.fs.args[0].x: "
 	    "duplicate key\nf.json: mcpServers.fs.cwd: duplicate key\n"
-	    "f.json: mcpbridge: duplicate key\n");
+	    "f.json: mcpbridge: duplicate key\n"
+	    "f.json: mcpServers.fs.args[0]: wants a string, not an object\n");
 	conffile_free(&cf);
 	/* Beside an integer past 64 bits, the same. */
 	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {}, \"mcpbridge\": "
@@ -217,6 +218,51 @@ START_TEST(test_not_json)
 	ck_assert_int_eq(parse(&cf, "{\"servers\": {}}"), -1);
 	ck_assert_str_eq(cf.errors, "f.json: servers: unknown key (VS Code's; "
 	    "the bridge reads \"mcpServers\")\n");
+	conffile_free(&cf);
+}
+END_TEST
+
+/* A NUL in a member name: json-c would cut the name there and the
+ * shortened key would be applied.  Refused wherever it is, named by its
+ * path with the NUL shown as '?'. */
+START_TEST(test_nul_in_name)
+{
+	struct conffile	cf;
+
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"a\\u0000b\": "
+	    "{\"command\": \"x\"}}, \"mcpbridge\\u0000zz\": {}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.a?b: the name holds "
+	    "a NUL character\nf.json: mcpbridge?zz: the name holds a NUL "
+	    "character\n");
+	conffile_free(&cf);
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"s\": {\"command\": "
+	    "\"x\", \"env\": {\"FOO\\u0000=BAR\": \"1\"}, \"mcpbridge\": "
+	    "{\"deny-tool\\u0000xx\": \"rm\"}}}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.s.env.FOO?=BAR: the "
+	    "name holds a NUL character\nf.json: "
+	    "mcpServers.s.mcpbridge.deny-tool?xx: the name holds a NUL "
+	    "character\n");
+	conffile_free(&cf);
+	/* In a value it is the value's error, as before. */
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"s\": {\"command\": "
+	    "\"x\\u0000y\"}}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.s.command: holds a "
+	    "NUL character\n");
+	conffile_free(&cf);
+}
+END_TEST
+
+/* A duplicate key hides no other error: both are said in one run. */
+START_TEST(test_duplicate_and_others)
+{
+	struct conffile	cf;
+
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"a\": {\"command\": "
+	    "\"x\"}, \"a\": {\"command\": \"y\"}, \"b\": {\"command\": \"z\", "
+	    "\"zzz\": 1}}, \"extra\": 1}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.a: duplicate key\n"
+	    "f.json: mcpServers.b.zzz: unknown key\n"
+	    "f.json: extra: unknown key\n");
 	conffile_free(&cf);
 }
 END_TEST
@@ -312,6 +358,8 @@ check_suite(void)
 	TCase	*tc = tcase_create("conffile");
 
 	tcase_add_test(tc, test_claude_desktop);
+	tcase_add_test(tc, test_nul_in_name);
+	tcase_add_test(tc, test_duplicate_and_others);
 	tcase_add_test(tc, test_args_first);
 	tcase_add_test(tc, test_remote_and_bridge);
 	tcase_add_test(tc, test_no_servers);
