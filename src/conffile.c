@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -438,12 +440,22 @@ conffile_load(struct conffile *cf, const char *path)
 	struct file	f;
 	int		r;
 
-	if (file_read(&f, path, CONFFILE_MAX_SIZE, 0) == -1) {
+	/* Only a regular file: a FIFO would hold the start (or a reload,
+	 * the event loop) until a writer came; a directory or a device is
+	 * no JSON. */
+	if (file_read(&f, path, CONFFILE_MAX_SIZE, FILE_REGULAR) == -1) {
 		memset(cf, 0, sizeof *cf);
 		cf->file = xstrdup(path);
 		if (f.fail == FILE_TOO_BIG)
 			conffile_error(cf, NULL, "larger than %u bytes",
 			    CONFFILE_MAX_SIZE);
+		else if (f.fail == FILE_NOT_REGULAR)
+			conffile_error(cf, NULL, "not a regular file: %s",
+			    S_ISDIR(f.mode) ? "a directory" :
+			    S_ISFIFO(f.mode) ? "a FIFO" :
+			    S_ISSOCK(f.mode) ? "a socket" :
+			    S_ISCHR(f.mode) || S_ISBLK(f.mode) ? "a device" :
+			    "something else");
 		else
 			conffile_error(cf, NULL, "cannot read it: %s",
 			    strerror(f.error));

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "checktest.h"
 #include "conffile.h"
+#include "xmalloc.h"
 
 static int
 parse(struct conffile *cf, const char *text)
@@ -267,6 +270,34 @@ START_TEST(test_duplicate_and_others)
 }
 END_TEST
 
+/* Only a regular file is read: a FIFO would block (at start, or the
+ * event loop on a reload), a directory or a device is no file of JSON. */
+START_TEST(test_not_regular)
+{
+	struct conffile	cf;
+	char		dir[] = "/tmp/check_conffile.XXXXXX", *fifo;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	xasprintf(&fifo, "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(conffile_load(&cf, fifo), -1);
+	ck_assert_ptr_nonnull(strstr(cf.errors, "/fifo: not a regular file: "
+	    "a FIFO\n"));
+	conffile_free(&cf);
+	ck_assert_int_eq(conffile_load(&cf, dir), -1);
+	ck_assert_ptr_nonnull(strstr(cf.errors, ": not a regular file: a "
+	    "directory\n"));
+	conffile_free(&cf);
+	ck_assert_int_eq(conffile_load(&cf, "/dev/zero"), -1);
+	ck_assert_str_eq(cf.errors, "/dev/zero: not a regular file: a "
+	    "device\n");
+	conffile_free(&cf);
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
+}
+END_TEST
+
 /* More errors than kept: counted all the same. */
 START_TEST(test_error_cap)
 {
@@ -359,6 +390,7 @@ check_suite(void)
 
 	tcase_add_test(tc, test_claude_desktop);
 	tcase_add_test(tc, test_nul_in_name);
+	tcase_add_test(tc, test_not_regular);
 	tcase_add_test(tc, test_duplicate_and_others);
 	tcase_add_test(tc, test_args_first);
 	tcase_add_test(tc, test_remote_and_bridge);
