@@ -701,6 +701,20 @@ def checks():
                        capture_output=True, text=True, timeout=30)
     check(p.returncode == 78 and want in p.stderr,
           "start, an unset ${VAR}: %d %r" % (p.returncode, p.stderr))
+    # A command not found is a warning (it may be installed later), not
+    # an error; one found says nothing.
+    nocmd = os.path.join(TMP, "nocmd.json")
+    with open(nocmd, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": "mcpbridge-no-such-command"},
+            "b": {"command": "/nonexistent/server"},
+            "c": {"command": SERVER}}}, f)
+    rc, out, err = run_check(nocmd)
+    check(rc == 0 and out == "%s is valid: 3 servers (a, b, c)\n" % nocmd
+          and err == "mcpbridge: warning: %s: mcpServers.a.command: no "
+          "executable file of that name on PATH\nmcpbridge: warning: %s: "
+          "mcpServers.b.command: not an executable file\n" % (nocmd, nocmd),
+          "--check, commands not found: %d %r %r" % (rc, out, err))
     notjson = os.path.join(TMP, "not.json")
     with open(notjson, "w") as f:
         f.write("{mcpServers: 1}")
