@@ -426,6 +426,11 @@ def sighup(b, want):
 
 def test_reload(b):
     servers_ready(b, ("a", "b"))
+    # With several servers, a line about a child says whose it is.
+    for name in ("a", "b"):
+        check(re.search(r"info: %s: server \S+ \S* ?initialized, protocol "
+                        % name, b.stderr()) is not None,
+              "%s's initialized line: %s" % (name, b.stderr()[-3000:]))
     sid_b, vb = named_session(b, "b")
     sid_a, va = named_session(b, "a")
     # The aggregated /mcp: a session that has used a and b.
