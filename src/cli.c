@@ -27,6 +27,7 @@
 #include "jsonparse.h"
 #include "jwks.h"
 #include "jwt.h"
+#include "remote.h"
 #include "rsauth.h"
 #include "rsmeta.h"
 #include "serve.h"
@@ -2009,6 +2010,19 @@ cli_conf_server(struct config *c, struct conffile *cf,
 		free(p);
 		free(err);
 	}
+	/* A header that cannot be made (a ${VAR} not set) is the file's
+	 * error, said by --check, at start and before a reload applies
+	 * anything; the value is never shown. */
+	for (n = 0; n < srv->nheaders; n++)
+		if (remote_header_check(srv->headers[n], &err) == -1) {
+			xasprintf(&p, "%s.headers.%.*s", srv->path,
+			    (int)strcspn(srv->headers[n], ":"),
+			    srv->headers[n]);
+			conffile_error(cf, p, "%s", err);
+			free(p);
+			free(err);
+			err = NULL;
+		}
 	if (srv->url != NULL)
 		cli_conf_remote(c, srv);
 }
@@ -2285,11 +2299,62 @@ cli_conf_restart_keys(const struct config *running,
 	return v;
 }
 
+/*
+ * 1 if a local server's command would be found as the child is started
+ * (execvp): with a '/', that file executable; without, one on the PATH.
+ * Unsure (a relative path under a "cwd", a PATH the entry's "env" sets)
+ * counts as found: this only warns.
+ */
+static int
+cli_command_found(const struct conffile_server *srv)
+{
+	const char	*cmd = srv->command[0], *path, *p, *end;
+	char		*file;
+	char		**e;
+	int		 found = 0;
+
+	if (strchr(cmd, '/') != NULL)
+		return (cmd[0] != '/' && srv->cwd != NULL) ||
+		    access(cmd, X_OK) == 0;
+	for (e = srv->env; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			return 1;
+	if ((path = getenv("PATH")) == NULL)
+		path = "/usr/bin:/bin";
+	for (p = path; !found; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		/* An empty entry is the working directory, as for execvp. */
+		if (end > p)
+			xasprintf(&file, "%.*s/%s", (int)(end - p), p, cmd);
+		else
+			xasprintf(&file, "./%s", cmd);
+		found = access(file, X_OK) == 0;
+		free(file);
+		if (*end == '\0')
+			break;
+	}
+	return found;
+}
+
 void
 cli_check_report(FILE *f, const struct config *c)
 {
-	size_t	i;
+	const struct conffile_server	*srv;
+	size_t				 i;
 
+	/* Not an error: the command may be installed before the start,
+	 * or found on the PATH the bridge is started with. */
+	for (i = 0; c->conf != NULL && i < c->conf->nservers; i++) {
+		srv = &c->conf->servers[i];
+		if (srv->command != NULL && !cli_command_found(srv))
+			fprintf(stderr, "mcpbridge: warning: %s: %s.command: "
+			    "%s\n", c->conf->file, srv->path,
+			    strchr(srv->command[0], '/') != NULL ?
+			    "not an executable file" :
+			    "no executable file of that name on PATH");
+	}
 	if (c->conf == NULL) {
 		fprintf(f, "the command line is valid\n");
 		return;

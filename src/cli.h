@@ -140,7 +140,8 @@ char		*cli_server_fingerprint(const struct config *, size_t i);
  * both parses of a --config file. */
 char		**cli_conf_restart_keys(const struct config *running,
 		    const struct config *reloaded);
-/* --check passed: what was checked, on f. */
+/* --check passed: what was checked, on f; on stderr, a warning for each
+ * local server whose command is not found (not an error). */
 void		 cli_check_report(FILE *f, const struct config *);
 /* "16M" -> 16777216; -1 on garbage or overflow. */
 int		 cli_parse_size(const char *, size_t *);

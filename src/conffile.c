@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,9 +363,9 @@ conffile_servers(struct conffile *cf, json_object *servers)
 }
 
 static void
-conffile_duplicate(const char *path, void *arg)
+conffile_duplicate(const char *path, const char *what, void *arg)
 {
-	conffile_error(arg, path, "duplicate key");
+	conffile_error(arg, path, "%s", what);
 }
 
 int
@@ -372,6 +374,7 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 {
 	const char	*cause = NULL;
 	char		*p;
+	int		 dups = 0;
 
 	memset(cf, 0, sizeof *cf);
 	cf->file = xstrdup(name);
@@ -382,12 +385,20 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 	}
 	if ((cf->root = jsonparse_strict_unique(text, len, &cause)) == NULL) {
 		/* Two members of one name is JSON, but not a file to run:
-		 * the first server of two "fs" would vanish.  Each is named
-		 * by its path. */
-		if (cause != NULL && (strstr(cause, "twice") != NULL ||
-		    strstr(cause, "duplicate") != NULL) &&
+		 * the first server of two "fs" would vanish; nor is a name
+		 * json-c cuts at a NUL.  Each is named by its path, then the
+		 * rest of the file is checked as json-c keeps it (the last
+		 * of two), so that they hide no other error. */
+		dups = cause != NULL && (strstr(cause, "twice") != NULL ||
+		    strstr(cause, "duplicate") != NULL ||
+		    strstr(cause, "NUL") != NULL) &&
 		    jsonparse_duplicates(text, len, conffile_duplicate,
-		    cf) > 0)
+		    cf) > 0;
+		if (dups)
+			cf->root = jsonparse_strict(text, len, NULL);
+	}
+	if (cf->root == NULL) {
+		if (dups)
 			return -1;
 		if (cause == NULL || strcmp(cause, "not JSON") == 0)
 			conffile_error(cf, NULL, "not JSON");
@@ -429,12 +440,22 @@ conffile_load(struct conffile *cf, const char *path)
 	struct file	f;
 	int		r;
 
-	if (file_read(&f, path, CONFFILE_MAX_SIZE, 0) == -1) {
+	/* Only a regular file: a FIFO would hold the start (or a reload,
+	 * the event loop) until a writer came; a directory or a device is
+	 * no JSON. */
+	if (file_read(&f, path, CONFFILE_MAX_SIZE, FILE_REGULAR) == -1) {
 		memset(cf, 0, sizeof *cf);
 		cf->file = xstrdup(path);
 		if (f.fail == FILE_TOO_BIG)
 			conffile_error(cf, NULL, "larger than %u bytes",
 			    CONFFILE_MAX_SIZE);
+		else if (f.fail == FILE_NOT_REGULAR)
+			conffile_error(cf, NULL, "not a regular file: %s",
+			    S_ISDIR(f.mode) ? "a directory" :
+			    S_ISFIFO(f.mode) ? "a FIFO" :
+			    S_ISSOCK(f.mode) ? "a socket" :
+			    S_ISCHR(f.mode) || S_ISBLK(f.mode) ? "a device" :
+			    "something else");
 		else
 			conffile_error(cf, NULL, "cannot read it: %s",
 			    strerror(f.error));

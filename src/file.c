@@ -30,6 +30,10 @@ file_read(struct file *f, const char *path, size_t max, int flags)
 	memset(f, 0, sizeof *f);
 	if (flags & FILE_NOFOLLOW)
 		oflags |= O_NOFOLLOW;
+	/* A FIFO opens at once, to be refused below; a regular file's
+	 * reads ignore the flag. */
+	if (flags & FILE_REGULAR)
+		oflags |= O_NONBLOCK;
 	if ((fd = open(path, oflags)) == -1) {
 		f->fail = FILE_OPEN;
 		f->error = errno;
@@ -44,6 +48,10 @@ file_read(struct file *f, const char *path, size_t max, int flags)
 	if ((flags & FILE_OURS) &&
 	    (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid())) {
 		f->fail = FILE_NOT_OURS;
+		goto fail;
+	}
+	if ((flags & FILE_REGULAR) && !S_ISREG(sb.st_mode)) {
+		f->fail = FILE_NOT_REGULAR;
 		goto fail;
 	}
 	if (!(flags & FILE_HEAD) && (size_t)sb.st_size > max) {

@@ -16,6 +16,9 @@
 #define FILE_OURS	0x02	/* only a regular file the effective user owns */
 #define FILE_PRIVATE	0x04	/* only if group and others have no access */
 #define FILE_HEAD	0x08	/* the first max bytes, whatever its size */
+/* only a regular file; opened without blocking, so a FIFO is refused
+ * rather than waited on */
+#define FILE_REGULAR	0x10
 
 enum file_fail {
 	FILE_OK = 0,
@@ -23,7 +26,8 @@ enum file_fail {
 	FILE_STAT,		/* fstat(2) failed: error */
 	FILE_NOT_OURS,		/* FILE_OURS refused it */
 	FILE_TOO_BIG,		/* larger than max (not with FILE_HEAD) */
-	FILE_SHARED		/* FILE_PRIVATE refused it */
+	FILE_SHARED,		/* FILE_PRIVATE refused it */
+	FILE_NOT_REGULAR	/* FILE_REGULAR refused it: see mode */
 };
 
 struct file {

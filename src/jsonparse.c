@@ -573,6 +573,7 @@ jsonparse_count(json_object *o)
 	return n;
 }
 
+static size_t	 jsonparse_nul_names(const char *, size_t);
 static json_object	*jsonparse_run(const char *, size_t, const char **,
 			    int);
 
@@ -1169,6 +1170,14 @@ built:
 		s.cause = "a member name appears twice in one object";
 		goto fail;
 	}
+	/* json-c cut a name at its NUL ("a\u0000b" is "a"): what a person
+	 * wrote is not what would be applied.  Only a \u0000 (s.slow) can
+	 * make one. */
+	if (unique && s.slow && jsonparse_nul_names(p, len) > 0) {
+		json_object_put(msg);
+		s.cause = "a member name holds a NUL character";
+		goto fail;
+	}
 	return msg;
 
 fail:
@@ -1183,8 +1192,9 @@ struct jsonparse_dups {
 	const unsigned char	*p;
 	const unsigned char	*end;
 	size_t			 found;
-	void			(*cb)(const char *, void *);
-	void			*arg;
+	size_t			 nuls;	/* names with a NUL, of found */
+	void			(*cb)(const char *, const char *, void *);
+	void			*arg;	/* cb NULL: only counted */
 };
 
 static void
@@ -1218,8 +1228,8 @@ jsonparse_dups_value(struct jsonparse_dups *d, const char *path)
 	json_object		*seen, *key;
 	const unsigned char	*k;
 	const char		*name;
-	char			*sub;
-	size_t			 i = 0;
+	char			*sub, *shown;
+	size_t			 i = 0, j, len;
 
 	jsonparse_dups_space(d);
 	if (d->p >= d->end)
@@ -1247,12 +1257,31 @@ jsonparse_dups_value(struct jsonparse_dups *d, const char *path)
 				    (size_t)(d->p - k), NULL);
 				name = key != NULL ?
 				    json_object_get_string(key) : "?";
+				len = key != NULL ? (size_t)
+				    json_object_get_string_len(key) : 1;
+				/* A NUL: json-c's tree has the name cut
+				 * there.  Shown as '?', the rest kept. */
+				shown = xmalloc(len + 1);
+				memcpy(shown, name, len);
+				shown[len] = '\0';
+				for (j = 0; j < len; j++)
+					if (shown[j] == '\0')
+						shown[j] = '?';
 				xasprintf(&sub, "%s%s%s", path,
-				    *path != '\0' ? "." : "", name);
-				if (json_object_object_get_ex(seen, name,
+				    *path != '\0' ? "." : "", shown);
+				free(shown);
+				if (strlen(name) != len) {
+					d->found++;
+					d->nuls++;
+					if (d->cb != NULL)
+						d->cb(sub, "the name holds a "
+						    "NUL character", d->arg);
+				} else if (json_object_object_get_ex(seen, name,
 				    NULL)) {
 					d->found++;
-					d->cb(sub, d->arg);
+					if (d->cb != NULL)
+						d->cb(sub, "duplicate key",
+						    d->arg);
 				} else if (json_object_object_add(seen, name,
 				    NULL) != 0)
 					fatalx("json_object_object_add");
@@ -1274,15 +1303,30 @@ jsonparse_dups_value(struct jsonparse_dups *d, const char *path)
 
 size_t
 jsonparse_duplicates(const char *p, size_t len,
-    void (*cb)(const char *path, void *arg), void *arg)
+    void (*cb)(const char *path, const char *what, void *arg), void *arg)
 {
 	struct jsonparse_dups	d;
 
 	d.p = (const unsigned char *)p;
 	d.end = d.p + len;
-	d.found = 0;
+	d.found = d.nuls = 0;
 	d.cb = cb;
 	d.arg = arg;
 	jsonparse_dups_value(&d, "");
 	return d.found;
+}
+
+/* How many member names of a text (its grammar checked) hold a NUL. */
+static size_t
+jsonparse_nul_names(const char *p, size_t len)
+{
+	struct jsonparse_dups	d;
+
+	d.p = (const unsigned char *)p;
+	d.end = d.p + len;
+	d.found = d.nuls = 0;
+	d.cb = NULL;
+	d.arg = NULL;
+	jsonparse_dups_value(&d, "");
+	return d.nuls;
 }

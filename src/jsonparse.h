@@ -47,19 +47,23 @@ json_object	*jsonparse_strict(const char *p, size_t len, const char **cause);
 /*
  * The same, and an object with a member name twice is refused too (json-c
  * keeps the last, silently): for what a person writes, such as the
- * --config file, where the first of two "fs" servers must not vanish.
+ * --config file, where the first of two "fs" servers must not vanish.  So
+ * is a member name holding a NUL (\u0000), which json-c cuts short there.
  */
 json_object	*jsonparse_strict_unique(const char *p, size_t len,
 		    const char **cause);
 /*
  * Where: for a text jsonparse_strict_unique refused for a name given twice
- * (its grammar checked), calls cb with the path of each member whose name
- * an earlier member of the same object has, in document order: the names
- * from the top joined by '.', an array's element as "[i]" ("mcpServers.fs",
- * "a[2].b"), names with their escapes decoded.  Returns how many.
+ * or a NUL in a name (its grammar checked), calls cb with the path of each
+ * member whose name an earlier member of the same object has (what:
+ * "duplicate key") or whose name holds a NUL ("the name holds a NUL
+ * character"), in document order: the names from the top joined by '.',
+ * an array's element as "[i]" ("mcpServers.fs", "a[2].b"), names with
+ * their escapes decoded, a NUL shown as '?'.  Returns how many.
  */
 size_t		 jsonparse_duplicates(const char *p, size_t len,
-		    void (*cb)(const char *path, void *arg), void *arg);
+		    void (*cb)(const char *path, const char *what, void *arg),
+		    void *arg);
 
 /*
  * 1 if the JSON string whose text, quotes stripped, is p[0..len) (its

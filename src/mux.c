@@ -1449,7 +1449,9 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 		    "no protocolVersion in its result";
 		if (why == NULL)
 			why = "no message";
-		log_warnx("the server refused to initialize: %s%s", why,
+		log_warnx("%s%sthe server refused to initialize: %s%s",
+		    m->server_name != NULL ? m->server_name : "",
+		    m->server_name != NULL ? ": " : "", why,
 		    mux_child_label(c, label));
 		free(c->failed);
 		xasprintf(&c->failed, "the server refused to initialize: %s",
@@ -1461,7 +1463,9 @@ mux_child_initialized(struct mux *m, struct mux_child *c, json_object *result,
 	}
 	c->info = json_object_get(result);
 	info = jsonrpc_get(result, "serverInfo", json_type_object);
-	log_info("server %s %s initialized, protocol %s%s",
+	log_info("%s%sserver %s %s initialized, protocol %s%s",
+	    m->server_name != NULL ? m->server_name : "",
+	    m->server_name != NULL ? ": " : "",
 	    jsonrpc_get_str(info, "name") ? jsonrpc_get_str(info, "name") :
 	    "(unnamed)",
 	    jsonrpc_get_str(info, "version") ?
@@ -1628,11 +1632,15 @@ mux_child_overdue(struct mux *m, struct mux_child *c)
 	else
 		xasprintf(&within, "%" PRIu64 " ms", ms);
 	if (m->child_name != NULL)
-		xasprintf(&name, "child '%s'", m->child_name);
-	log_warnx("%s%s did not answer %s within %s (--init-timeout): is it "
-	    "an MCP server on stdio?", name != NULL ? name : "the child",
-	    mux_child_label(c, label),
-	    c->probe != NULL ? "server/discover" : "initialize", within);
+		xasprintf(&name, "%s '%s'", m->cfg.child_url ? "server" :
+		    "child", m->child_name);
+	log_warnx("%s%s%s%s did not answer %s within %s (--init-timeout): "
+	    "is it %s?", m->server_name != NULL ? m->server_name : "",
+	    m->server_name != NULL ? ": " : "",
+	    name != NULL ? name : "the child", mux_child_label(c, label),
+	    c->probe != NULL ? "server/discover" : "initialize", within,
+	    m->cfg.child_url ? "an MCP server at that URL, and up" :
+	    "an MCP server on stdio");
 	free(name);
 	free(within);
 }
@@ -2365,6 +2373,9 @@ mux_new(const struct mux_config *cfg)
 	if (cfg->child_name != NULL)
 		m->child_name = xstrdup(cfg->child_name);
 	m->cfg.child_name = m->child_name;
+	if (cfg->server_name != NULL)
+		m->server_name = xstrdup(cfg->server_name);
+	m->cfg.server_name = m->server_name;
 	TAILQ_INIT(&m->children);
 	TAILQ_INIT(&m->timeouts);
 	TAILQ_INIT(&m->gathering);
@@ -2430,6 +2441,7 @@ mux_free(struct mux *m)
 	json_object_put(m->tools_named);
 	free(m->client_name);
 	free(m->client_version);
+	free(m->server_name);
 	free(m->child_name);
 	free(m);
 }

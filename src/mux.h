@@ -148,6 +148,13 @@ struct mux_config {
 	/* The child's name in that warning (its command, not its arguments,
 	 * which may hold secrets); NULL: "the child".  Copied. */
 	const char		*child_name;
+	/* The child is a remote server (child_name its URL): the warning's
+	 * hint fits a URL, not stdio. */
+	int			 child_url;
+	/* With several servers, the server's name: the log lines about its
+	 * child start with it ("fs: server ... initialized"); NULL: none.
+	 * Copied. */
+	const char		*server_name;
 	/* A request the child has not answered in this time gets an error and
 	 * the child a cancellation; 0 means no limit. */
 	uint64_t		 request_timeout_ms;

@@ -436,6 +436,7 @@ struct mux {
 	char			*client_name;
 	char			*client_version;
 	char			*child_name;	/* NULL: "the child" */
+	char			*server_name;	/* NULL: one server */
 	/* isolation=session: the names any session's child listed (tool
 	 * name -> null; at most MCPWIRE_MAX_TOOLS), outliving the child:
 	 * mux_tool_named */

@@ -151,6 +151,25 @@ remote_var_take(const char *name)
 	v->value = value;
 }
 
+int
+remote_header_check(const char *header, char **err)
+{
+	char	*h = NULL;
+	int	 r;
+
+	/* As remote_new makes it, from the same variables, which leave
+	 * the environment again: a check may run while children do. */
+	remote_each_ref(header, remote_var_restore);
+	r = client_header_check(header, err) == -1 ||
+	    client_expand_env(header, &h, err) == -1 ? -1 : 0;
+	remote_each_ref(header, remote_var_take);
+	if (h != NULL) {
+		explicit_bzero(h, strlen(h));
+		free(h);
+	}
+	return r;
+}
+
 struct remote *
 remote_new(struct event_base *base, const struct client_config *cfg,
     size_t max_message, char **err)

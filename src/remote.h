@@ -30,6 +30,13 @@ struct remote_link;
  */
 struct remote	*remote_new(struct event_base *, const struct client_config *,
 		    size_t max_message, char **err);
+/*
+ * Whether one "Name: value" header of a remote server can be made as
+ * remote_new makes it (its ${VAR} set, no line break): 0, or -1 and *err
+ * (the caller frees it; it names no value).  The file's check, at start
+ * and at a reload, before anything is applied.
+ */
+int		 remote_header_check(const char *header, char **err);
 /* Its URL as logs and /status show it: no credentials, no query. */
 const char	*remote_shown(const struct remote *);
 /* Every header value, for the traces to redact: i from 0 until NULL. */

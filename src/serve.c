@@ -1797,6 +1797,9 @@ serve_server_init(struct serve *s, struct serve_server *srv,
 	mc.child_name = srv->remote != NULL ? remote_shown(srv->remote) :
 	    cfg->connect != NULL ? cfg->connect :
 	    cfg->command != NULL ? cfg->command[0] : NULL;
+	mc.child_url = srv->remote != NULL;
+	/* With several servers, its lines about the child say whose. */
+	mc.server_name = name;
 	mc.child_era = cfg->child_era;
 	mc.probe_timeout_ms = cfg->probe_timeout_ms;
 	mc.request_timeout_ms = cfg->serve_request_timeout_ms;

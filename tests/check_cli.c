@@ -904,6 +904,8 @@ START_TEST(test_config_several)
 	    "'https://example.com/mcp', 'type': 'sse', 'headers': "
 	    "{'X-Key': '${K}'}}}, 'mcpbridge': {'port': 9000, "
 	    "'restart': 'always'}}");
+	/* A header's ${K} must be set: the file's check makes it. */
+	ck_assert_int_eq(setenv("K", "v", 1), 0);
 	ck_assert_int_eq(parse(&c, &err, "serve", "--config", conf_path,
 	    "--kill-timeout", "1s", NULL), CLI_OK);
 	ck_assert_uint_eq(c.nservers, 3);

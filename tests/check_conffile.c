@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "checktest.h"
 #include "conffile.h"
+#include "xmalloc.h"
 
 static int
 parse(struct conffile *cf, const char *text)
@@ -207,7 +210,8 @@ START_TEST(test_not_json)
 	    "\"c\\u0077d\": \"/\"}}, \"mcpbridge\": {}, \"mcpbridge\": {}}"), -1);
 	ck_assert_str_eq(cf.errors, "f.json: mcpServers.fs.args[0].x: "
 	    "duplicate key\nf.json: mcpServers.fs.cwd: duplicate key\n"
-	    "f.json: mcpbridge: duplicate key\n");
+	    "f.json: mcpbridge: duplicate key\n"
+	    "f.json: mcpServers.fs.args[0]: wants a string, not an object\n");
 	conffile_free(&cf);
 	/* Beside an integer past 64 bits, the same. */
 	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {}, \"mcpbridge\": "
@@ -218,6 +222,79 @@ START_TEST(test_not_json)
 	ck_assert_str_eq(cf.errors, "f.json: servers: unknown key (VS Code's; "
 	    "the bridge reads \"mcpServers\")\n");
 	conffile_free(&cf);
+}
+END_TEST
+
+/* A NUL in a member name: json-c would cut the name there and the
+ * shortened key would be applied.  Refused wherever it is, named by its
+ * path with the NUL shown as '?'. */
+START_TEST(test_nul_in_name)
+{
+	struct conffile	cf;
+
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"a\\u0000b\": "
+	    "{\"command\": \"x\"}}, \"mcpbridge\\u0000zz\": {}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.a?b: the name holds "
+	    "a NUL character\nf.json: mcpbridge?zz: the name holds a NUL "
+	    "character\n");
+	conffile_free(&cf);
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"s\": {\"command\": "
+	    "\"x\", \"env\": {\"FOO\\u0000=BAR\": \"1\"}, \"mcpbridge\": "
+	    "{\"deny-tool\\u0000xx\": \"rm\"}}}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.s.env.FOO?=BAR: the "
+	    "name holds a NUL character\nf.json: "
+	    "mcpServers.s.mcpbridge.deny-tool?xx: the name holds a NUL "
+	    "character\n");
+	conffile_free(&cf);
+	/* In a value it is the value's error, as before. */
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"s\": {\"command\": "
+	    "\"x\\u0000y\"}}}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.s.command: holds a "
+	    "NUL character\n");
+	conffile_free(&cf);
+}
+END_TEST
+
+/* A duplicate key hides no other error: both are said in one run. */
+START_TEST(test_duplicate_and_others)
+{
+	struct conffile	cf;
+
+	ck_assert_int_eq(parse(&cf, "{\"mcpServers\": {\"a\": {\"command\": "
+	    "\"x\"}, \"a\": {\"command\": \"y\"}, \"b\": {\"command\": \"z\", "
+	    "\"zzz\": 1}}, \"extra\": 1}"), -1);
+	ck_assert_str_eq(cf.errors, "f.json: mcpServers.a: duplicate key\n"
+	    "f.json: mcpServers.b.zzz: unknown key\n"
+	    "f.json: extra: unknown key\n");
+	conffile_free(&cf);
+}
+END_TEST
+
+/* Only a regular file is read: a FIFO would block (at start, or the
+ * event loop on a reload), a directory or a device is no file of JSON. */
+START_TEST(test_not_regular)
+{
+	struct conffile	cf;
+	char		dir[] = "/tmp/check_conffile.XXXXXX", *fifo;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	xasprintf(&fifo, "%s/fifo", dir);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(conffile_load(&cf, fifo), -1);
+	ck_assert_ptr_nonnull(strstr(cf.errors, "/fifo: not a regular file: "
+	    "a FIFO\n"));
+	conffile_free(&cf);
+	ck_assert_int_eq(conffile_load(&cf, dir), -1);
+	ck_assert_ptr_nonnull(strstr(cf.errors, ": not a regular file: a "
+	    "directory\n"));
+	conffile_free(&cf);
+	ck_assert_int_eq(conffile_load(&cf, "/dev/zero"), -1);
+	ck_assert_str_eq(cf.errors, "/dev/zero: not a regular file: a "
+	    "device\n");
+	conffile_free(&cf);
+	unlink(fifo);
+	rmdir(dir);
+	free(fifo);
 }
 END_TEST
 
@@ -312,6 +389,9 @@ check_suite(void)
 	TCase	*tc = tcase_create("conffile");
 
 	tcase_add_test(tc, test_claude_desktop);
+	tcase_add_test(tc, test_nul_in_name);
+	tcase_add_test(tc, test_not_regular);
+	tcase_add_test(tc, test_duplicate_and_others);
 	tcase_add_test(tc, test_args_first);
 	tcase_add_test(tc, test_remote_and_bridge);
 	tcase_add_test(tc, test_no_servers);

@@ -540,6 +540,8 @@ START_TEST(test_unique)
 		"[]", "1", "{}",
 		NULL
 	};
+	static const char nul_name[] = "{\"a\":{\"b\\u0000c\":1}}";
+	static const char nul_value[] = "{\"a\":\"b\\u0000c\"}";
 	json_object	*v;
 	const char	*cause;
 	int		 i;
@@ -558,6 +560,17 @@ START_TEST(test_unique)
 	v = jsonparse_strict(dup[1], strlen(dup[1]), NULL);
 	ck_assert_ptr_nonnull(v);
 	json_object_put(v);
+	/* A NUL in a name (json-c would cut it there), at any depth; in a
+	 * value it is the caller's to judge. */
+	ck_assert_ptr_null(jsonparse_strict_unique(nul_name,
+	    strlen(nul_name), &cause));
+	ck_assert_str_eq(cause, "a member name holds a NUL character");
+	v = jsonparse_strict(nul_name, strlen(nul_name), NULL);
+	ck_assert_ptr_nonnull(v);
+	json_object_put(v);
+	v = jsonparse_strict_unique(nul_value, strlen(nul_value), &cause);
+	ck_assert_ptr_nonnull(v);
+	json_object_put(v);
 	for (i = 0; uniq[i] != NULL; i++) {
 		v = jsonparse_strict_unique(uniq[i], strlen(uniq[i]), &cause);
 		ck_assert_msg(v != NULL, "refused '%s': %s", uniq[i], cause);
@@ -567,11 +580,13 @@ START_TEST(test_unique)
 END_TEST
 
 static void
-dups_cb(const char *path, void *arg)
+dups_cb(const char *path, const char *what, void *arg)
 {
 	char	**all = arg, *p;
 
-	xasprintf(&p, "%s%s;", *all != NULL ? *all : "", path);
+	/* "!": a name with a NUL, not a second one */
+	xasprintf(&p, "%s%s%s;", *all != NULL ? *all : "", path,
+	    strcmp(what, "duplicate key") == 0 ? "" : "!");
 	free(*all);
 	*all = p;
 }
@@ -588,6 +603,8 @@ START_TEST(test_duplicates)
 		{ "{\"a\":[[],{}],\"b\":{\"c\":1,\"c\":2,\"c\":3},\"a\":0}",
 		    "b.c;b.c;a;" },
 		{ "{\"a\":{\"a\":1},\"b\":{\"a\":[{\"a\":2},{\"a\":3}]}}", "" },
+		{ "{\"a\\u0000b\":1,\"a\":2,\"x\":{\"\\u0000\":[]}}",
+		    "a?b!;x.?!;" },
 	};
 	const char	*p;
 	char		*all;

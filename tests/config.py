@@ -480,6 +480,11 @@ def sighup(b, want):
 
 def test_reload(b):
     servers_ready(b, ("a", "b"))
+    # With several servers, a line about a child says whose it is.
+    for name in ("a", "b"):
+        check(re.search(r"info: %s: server \S+ \S* ?initialized, protocol "
+                        % name, b.stderr()) is not None,
+              "%s's initialized line: %s" % (name, b.stderr()[-3000:]))
     sid_b, vb = named_session(b, "b")
     sid_a, va = named_session(b, "a")
     # The aggregated /mcp: a session that has used a and b.
@@ -550,6 +555,26 @@ def test_reload(b):
     check("result" in a, "b after a bad file: %r" % a)
     _, a = named_rpc(b, "c", sid_c, vc, 3, "tools/list")
     check("result" in a, "c after a bad file: %r" % a)
+
+    # A remote server whose header names an unset variable: the file is
+    # refused before anything is applied (no r3, /readyz stays ready).
+    with open(RELOAD + ".new", "w") as f:
+        json.dump({"mcpServers": {
+            "b": {"command": SERVER, "mcpbridge": {}},
+            "c": {"command": SERVER, "mcpbridge": {"deny-tool": "echo"}},
+            "r3": {"url": "http://127.0.0.1:9/mcp", "headers": {
+                "Authorization": "Bearer ${MCPBRIDGE_UNSET_ZZ}"}}},
+            "mcpbridge": {}}, f)
+    os.rename(RELOAD + ".new", RELOAD)
+    sighup(b, "SIGHUP: the servers run on as they were")
+    check("reload: %s: mcpServers.r3.headers.Authorization: environment "
+          "variable MCPBRIDGE_UNSET_ZZ is not set" % RELOAD in b.stderr(),
+          "the unset variable is not logged: %s" % b.stderr()[-3000:])
+    check("server r3 started" not in b.stderr(),
+          "a bad file was partly applied: %s" % b.stderr()[-3000:])
+    r = Response(b, "GET", "/readyz")
+    check(r.status == 200, "/readyz after a bad file: %d" % r.status)
+    r.close()
 
     # The listener's settings are not re-applied: the log says each one
     # needs a restart (a setting for every server is applied, unsaid).
@@ -718,6 +743,37 @@ def checks():
     check(any(ln.startswith("mcpbridge: %s: mcpServers.r.url: " % bad)
               for ln in lines), "the url not checked: %r" % lines)
     check("hunter2" not in err, "an --env value was shown")
+    # A header's ${VAR} not set: an error of the file (never its value),
+    # for --check and for a start alike.
+    unset = os.path.join(TMP, "unset.json")
+    with open(unset, "w") as f:
+        json.dump({"mcpServers": {"r": {
+            "url": "http://127.0.0.1:9/mcp", "headers": {
+                "Authorization": "Bearer ${MCPBRIDGE_NOPE_UNSET}",
+                "X-Ok": "plain"}}}}, f)
+    want = "mcpbridge: %s: mcpServers.r.headers.Authorization: " \
+        "environment variable MCPBRIDGE_NOPE_UNSET is not set\n" % unset
+    rc, out, err = run_check(unset)
+    check(rc == 78 and out == "" and err == want,
+          "--check, an unset ${VAR}: %d %r %r" % (rc, out, err))
+    p = subprocess.run([BRIDGE, "serve", "--config", unset, "--port", "0"],
+                       capture_output=True, text=True, timeout=30)
+    check(p.returncode == 78 and want in p.stderr,
+          "start, an unset ${VAR}: %d %r" % (p.returncode, p.stderr))
+    # A command not found is a warning (it may be installed later), not
+    # an error; one found says nothing.
+    nocmd = os.path.join(TMP, "nocmd.json")
+    with open(nocmd, "w") as f:
+        json.dump({"mcpServers": {
+            "a": {"command": "mcpbridge-no-such-command"},
+            "b": {"command": "/nonexistent/server"},
+            "c": {"command": SERVER}}}, f)
+    rc, out, err = run_check(nocmd)
+    check(rc == 0 and out == "%s is valid: 3 servers (a, b, c)\n" % nocmd
+          and err == "mcpbridge: warning: %s: mcpServers.a.command: no "
+          "executable file of that name on PATH\nmcpbridge: warning: %s: "
+          "mcpServers.b.command: not an executable file\n" % (nocmd, nocmd),
+          "--check, commands not found: %d %r %r" % (rc, out, err))
     notjson = os.path.join(TMP, "not.json")
     with open(notjson, "w") as f:
         f.write("{mcpServers: 1}")

@@ -38,6 +38,7 @@ SECRET = "remote-token-5e8a1c0f9b"
 NOTE = "note-secret-2d7c4b"
 REMOTE_PORT = free_port()
 REMOTE_ENV = {"REMOTE_TOKEN": SECRET}
+CHECK_ENV = dict(os.environ, REMOTE_TOKEN=SECRET, REMOTE_NOTE=NOTE)
 
 TMP = tempfile.mkdtemp(prefix="remote-test.")
 CONFIG = os.path.join(TMP, "mcp.json")
@@ -260,8 +261,10 @@ def test(b):
 def check_files():
     """--check: the file above is valid; plain HTTP to another host is
     not, unless allow-http; a scheme other than http(s) never."""
+    # Its headers' ${REMOTE_TOKEN} must be set (else an error of the file).
     r = subprocess.run([BRIDGE, "serve", "--config", CONFIG, "--check"],
-                       capture_output=True, text=True, timeout=30)
+                       capture_output=True, text=True, timeout=30,
+                       env=CHECK_ENV)
     check(r.returncode == 0, "--check: %d %s" % (r.returncode, r.stderr))
     r = subprocess.run([BRIDGE, "serve", "--config", BAD, "--check"],
                        capture_output=True, text=True, timeout=30)
@@ -269,7 +272,8 @@ def check_files():
           "mcpServers.plain: " in r.stderr, "bad: %d %s" %
           (r.returncode, r.stderr))
     r = subprocess.run([BRIDGE, "serve", "--config", ALLOWED, "--check"],
-                       capture_output=True, text=True, timeout=30)
+                       capture_output=True, text=True, timeout=30,
+                       env=CHECK_ENV)
     check(r.returncode == 0, "allowed: %d %s" % (r.returncode, r.stderr))
 
 
