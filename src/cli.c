@@ -2212,8 +2212,9 @@ cli_conf_end(struct config *c, int argc, char **argv, enum cli_result res,
 			}
 		}
 	}
-	/* The aggregated /mcp splits a name at the first separator: no
-	 * server's name may hold it. */
+	/* The aggregated /mcp names a tool NAME, the separator, then the
+	 * server's own name: a server's name holding the separator would
+	 * make such names mean two things. */
 	sep = c->serve.tool_separator != NULL ? c->serve.tool_separator :
 	    AGG_DEFAULT_SEPARATOR;
 	for (i = 0; cf->nservers > 1 && i < cf->nservers; i++)
