@@ -1301,18 +1301,26 @@ jsonparse_dups_value(struct jsonparse_dups *d, const char *path)
 			d->p++;
 }
 
+/* One walk of a text (its grammar checked): d says what it found. */
+static void
+jsonparse_dups_walk(struct jsonparse_dups *d, const char *p, size_t len,
+    void (*cb)(const char *path, const char *what, void *arg), void *arg)
+{
+	d->p = (const unsigned char *)p;
+	d->end = d->p + len;
+	d->found = d->nuls = 0;
+	d->cb = cb;
+	d->arg = arg;
+	jsonparse_dups_value(d, "");
+}
+
 size_t
 jsonparse_duplicates(const char *p, size_t len,
     void (*cb)(const char *path, const char *what, void *arg), void *arg)
 {
 	struct jsonparse_dups	d;
 
-	d.p = (const unsigned char *)p;
-	d.end = d.p + len;
-	d.found = d.nuls = 0;
-	d.cb = cb;
-	d.arg = arg;
-	jsonparse_dups_value(&d, "");
+	jsonparse_dups_walk(&d, p, len, cb, arg);
 	return d.found;
 }
 
@@ -1322,11 +1330,6 @@ jsonparse_nul_names(const char *p, size_t len)
 {
 	struct jsonparse_dups	d;
 
-	d.p = (const unsigned char *)p;
-	d.end = d.p + len;
-	d.found = d.nuls = 0;
-	d.cb = NULL;
-	d.arg = NULL;
-	jsonparse_dups_value(&d, "");
+	jsonparse_dups_walk(&d, p, len, NULL, NULL);
 	return d.nuls;
 }
