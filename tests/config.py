@@ -36,8 +36,8 @@ from mcptest.bridge import (BRIDGE, INIT, INITIALIZED, SERVER,  # noqa: E402
                             Client, free_port, wait_ready)
 from mcptest.run import check, main, need_built  # noqa: E402
 from mcptest.wire import (ACCEPT_BOTH, Conn, Endpoint,  # noqa: E402
-                          Response, call, initialize, note, post, rpc,
-                          text_of)
+                          Response, call, initialize, named_post, named_rpc,
+                          note, post, rpc, text_of)
 
 TMP = tempfile.mkdtemp(prefix="config-test.")
 CONFIG = os.path.join(TMP, "mcp.json")
@@ -76,14 +76,6 @@ with open(SEVERAL, "w") as f:
     }, f)
 
 
-def named_post(b, name, body, sid=None, version=None):
-    h = {"Content-Type": "application/json", "Accept": ACCEPT_BOTH}
-    if sid is not None:
-        h["Mcp-Session-Id"] = sid
-        h["MCP-Protocol-Version"] = version
-    return Response(b, "POST", "/servers/%s/mcp" % name, h, body)
-
-
 def named_session(b, name):
     r = named_post(b, name, rpc(1, "initialize", {
         "protocolVersion": "2025-06-18", "capabilities": {},
@@ -97,14 +89,6 @@ def named_session(b, name):
     check(r.status == 202, "%s: initialized %d" % (name, r.status))
     r.close()
     return sid, version
-
-
-def named_rpc(b, name, sid, version, id, method, params=None):
-    r = named_post(b, name, rpc(id, method, params), sid, version)
-    status = r.status
-    answer = r.answer() if status == 200 else None
-    r.close()
-    return status, answer
 
 
 def servers_ready(b, names):

@@ -31,7 +31,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import BRIDGE, SERVER, Bridge, free_port  # noqa: E402
 from mcptest.run import check, main, need_built  # noqa: E402
-from mcptest.wire import (ACCEPT_BOTH, Response, exchange,  # noqa: E402
+from mcptest.wire import (exchange, named_post, named_rpc,  # noqa: E402
                           note, rpc, text_of)
 
 SECRET = "remote-token-5e8a1c0f9b"
@@ -79,14 +79,6 @@ def remote():
                   env=REMOTE_ENV)
 
 
-def named_post(b, name, body, sid=None, version=None):
-    h = {"Content-Type": "application/json", "Accept": ACCEPT_BOTH}
-    if sid is not None:
-        h["Mcp-Session-Id"] = sid
-        h["MCP-Protocol-Version"] = version
-    return Response(b, "POST", "/servers/%s/mcp" % name, h, body)
-
-
 def initialize(b, name):
     """(status, session id, version, answer)."""
     r = named_post(b, name, rpc(1, "initialize", {
@@ -109,14 +101,6 @@ def session(b, name):
     status, sid, version, answer = initialize(b, name)
     check(sid is not None, "%s: initialize %d %r" % (name, status, answer))
     return sid, version
-
-
-def named_rpc(b, name, sid, version, id, method, params=None):
-    r = named_post(b, name, rpc(id, method, params), sid, version)
-    status = r.status
-    answer = r.answer() if status == 200 else None
-    r.close()
-    return status, answer
 
 
 def readyz(b, name=None):

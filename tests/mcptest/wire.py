@@ -288,8 +288,8 @@ def text_of(answer):
 
 
 def post(b, body, sid=None, version=None, accept=ACCEPT_BOTH,
-         ctype="application/json", extra=None):
-    """A POST to /mcp on its own connection: the Response."""
+         ctype="application/json", extra=None, path="/mcp"):
+    """A POST to path (/mcp) on its own connection: the Response."""
     h = {"Content-Type": ctype}
     if accept is not None:
         h["Accept"] = accept
@@ -298,7 +298,22 @@ def post(b, body, sid=None, version=None, accept=ACCEPT_BOTH,
     if version is not None:
         h["MCP-Protocol-Version"] = version
     h.update(extra or {})
-    return Response(b, "POST", "/mcp", h, body)
+    return Response(b, "POST", path, h, body)
+
+
+def named_post(b, name, body, sid=None, version=None):
+    """A POST to the Streamable HTTP route of server name (serve
+    --config): the Response."""
+    return post(b, body, sid, version, path="/servers/%s/mcp" % name)
+
+
+def named_rpc(b, name, sid, version, id, method, params=None):
+    """A request on server name's route: (status, answer or None)."""
+    r = named_post(b, name, rpc(id, method, params), sid, version)
+    status = r.status
+    answer = r.answer() if status == 200 else None
+    r.close()
+    return status, answer
 
 
 def initialize(b, version="2025-06-18", extra=None, strict=False):
