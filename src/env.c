@@ -129,7 +129,7 @@ env_expand(const char *in, const char *what, char **out, char **err)
 }
 
 void
-env_forget_refs(const char *in)
+env_each_ref(const char *in, void (*fn)(const char *))
 {
 	const char	*p, *ref, *name;
 	char		*key;
@@ -137,10 +137,19 @@ env_forget_refs(const char *in)
 
 	for (p = in; (ref = env_ref(p, &name, &len)) != NULL;
 	    p = name + len + 1) {
-		if (len == 0)
-			return;
+		if (len == 0) {
+			if (*name != '}')	/* unterminated: the end */
+				return;
+			continue;		/* "${}": names nothing */
+		}
 		key = xstrndup(name, len);
-		env_forget(key);
+		fn(key);
 		free(key);
 	}
+}
+
+void
+env_forget_refs(const char *in)
+{
+	env_each_ref(in, env_forget);
 }

@@ -26,5 +26,8 @@ int	 env_expand(const char *in, const char *what, char **out,
 /* env_forget for every variable a ${NAME} in in names: after env_expand,
  * once every value is read (two strings may name one variable). */
 void	 env_forget_refs(const char *in);
+/* fn with each NAME a ${NAME} in in names (an empty one skipped, the
+ * walk ending at an unterminated one), as env_expand reads them. */
+void	 env_each_ref(const char *in, void (*fn)(const char *));
 
 #endif

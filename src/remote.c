@@ -86,22 +86,6 @@ static struct remote_var {
 }		 remote_vars[REMOTE_VARS_MAX];
 static size_t	 remote_nvars;
 
-/* Calls fn with each ${NAME} of s. */
-static void
-remote_each_ref(const char *s, void (*fn)(const char *))
-{
-	const char	*p, *end;
-	char		*name;
-
-	for (p = s; (p = strstr(p, "${")) != NULL; p = end + 1) {
-		if ((end = strchr(p + 2, '}')) == NULL)
-			return;
-		name = xstrndup(p + 2, (size_t)(end - p - 2));
-		fn(name);
-		free(name);
-	}
-}
-
 static struct remote_var *
 remote_var_find(const char *name)
 {
@@ -159,10 +143,10 @@ remote_header_check(const char *header, char **err)
 
 	/* As remote_new makes it, from the same variables, which leave
 	 * the environment again: a check may run while children do. */
-	remote_each_ref(header, remote_var_restore);
+	env_each_ref(header, remote_var_restore);
 	r = client_header_check(header, err) == -1 ||
 	    client_expand_env(header, &h, err) == -1 ? -1 : 0;
-	remote_each_ref(header, remote_var_take);
+	env_each_ref(header, remote_var_take);
 	if (h != NULL) {
 		explicit_bzero(h, strlen(h));
 		free(h);
@@ -183,7 +167,7 @@ remote_new(struct event_base *base, const struct client_config *cfg,
 	LIST_INIT(&r->clients);
 	r->headers = xcalloc(cfg->nheaders + 1, sizeof *r->headers);
 	for (i = 0; i < cfg->nheaders; i++)
-		remote_each_ref(cfg->headers[i], remote_var_restore);
+		env_each_ref(cfg->headers[i], remote_var_restore);
 	for (i = 0; i < cfg->nheaders; i++) {
 		if (client_header_check(cfg->headers[i], err) == -1 ||
 		    client_expand_env(cfg->headers[i], &h, err) == -1)
@@ -192,7 +176,7 @@ remote_new(struct event_base *base, const struct client_config *cfg,
 	}
 	/* Out of the environment before any child starts, either way. */
 	for (i = 0; i < cfg->nheaders; i++)
-		remote_each_ref(cfg->headers[i], remote_var_take);
+		env_each_ref(cfg->headers[i], remote_var_take);
 	if (r->nheaders < cfg->nheaders) {
 		remote_free(r);
 		return NULL;
