@@ -1477,9 +1477,10 @@ agg_call(struct agg *a, struct agg_session *as, json_object *msg,
 		goto done;
 	}
 	if (!agg_server_usable(a, srv)) {
-		log_warnx("aggregated endpoint: %s of %s refused: server %s is "
-		    "not ready", am->method, json_object_get_string(v),
-		    a->servers[srv].name);
+		/* Not the name or URI the client sent: a URI may carry a
+		 * token, and the access log has the request anyway. */
+		log_warnx("aggregated endpoint: %s refused: server %s is not "
+		    "ready", am->method, a->servers[srv].name);
 		agg_error(a, as, stream, jsonrpc_id(msg), JSONRPC_SERVER_ERROR,
 		    "Server %s is not available", a->servers[srv].name);
 		free(orig);

@@ -238,6 +238,20 @@ def test_several(b):
     sessions = {sv["name"]: sv["sessions"] for sv in st["servers"]}
     check(sessions.get("one") == 2 and sessions.get("two") == 2 and
           sessions.get("loop") == 0, "/status.json sessions: %r" % sessions)
+    # A URI may carry a token: a read refused for a server that is down
+    # is logged without it.
+    r = post(b, rpc(40, "resources/read", {
+        "uri": "mcpbridge+loop:https://x.example/doc?key=uri-secret-81f3"}),
+        asid, av)
+    answer = r.answer()
+    r.close()
+    check(answer.get("error", {}).get("message") ==
+          "Server loop is not available", "/mcp read at loop: %r" % answer)
+    for _ in range(200):    # loop__echo's refusal, then this one's
+        if b.stderr().count("refused: server loop is not ready") >= 2:
+            break
+        time.sleep(0.05)
+    check("uri-secret-81f3" not in b.stderr(), "the URI's token is logged")
 
     # The legacy transport on a named route: the endpoint event names
     # that server's /message.
