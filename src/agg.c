@@ -1113,7 +1113,8 @@ agg_list_expire(struct agg *a, struct agg_req *req)
 	json_object	*params;
 	size_t		 i, left = req->waiting;
 
-	for (i = 0; i < req->nparts && left > 0; i++) {
+	/* left first: the part that answers the list frees req. */
+	for (i = 0; left > 0 && i < req->nparts; i++) {
 		part = &req->parts[i];
 		if (part->sid == 0)
 			continue;
