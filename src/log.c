@@ -146,8 +146,11 @@ log_flush(void)
 	errno = saved;
 }
 
-/* log_set_base: the event that writes the loop turn's lines, made
- * active by the first of them. */
+/* log_set_base: the timer that writes the buffered lines
+ * LOG_FLUSH_DELAY_MS after the first of them.  Not at the end of each
+ * loop turn: under load a turn handles a few dozen requests, and a
+ * write (and a wake-up of whoever reads the pipe) per turn cost more
+ * than all the formatting (issue 20). */
 static struct event	*log_flush_ev;
 static int		 log_flush_armed;
 
@@ -166,7 +169,7 @@ log_set_base(struct event_base *base)
 		log_flush_ev = NULL;
 	}
 	log_flush_armed = 0;
-	if (base != NULL && (log_flush_ev = event_new(base, -1, 0,
+	if (base != NULL && (log_flush_ev = evtimer_new(base,
 	    log_flush_cb, NULL)) == NULL)
 		fatalx("event_new");
 	log_flush();
@@ -590,18 +593,20 @@ log_json_field(const char *name, const char *value, size_t len)
 	log_putc('"');
 }
 
-/* Left in the buffer (see log_buf): written at the end of the loop turn
- * (log_set_base), when full, by the caller's log_flush within a second,
- * or before the next line of another kind. */
+/* Left in the buffer (see log_buf): written by the timer within
+ * LOG_FLUSH_DELAY_MS (log_set_base), when full, or before the next line
+ * of another kind. */
 void
 log_request(const struct log_request *r)
 {
+	static const struct timeval delay = {
+		LOG_FLUSH_DELAY_MS / 1000, LOG_FLUSH_DELAY_MS % 1000 * 1000
+	};
+
 	if (!log_source_on(LOG_SOURCE_ACCESS))
 		return;
-	/* Active now, it runs after the events this turn already has: the
-	 * turn's lines go out together. */
 	if (log_flush_ev != NULL && !log_flush_armed) {
-		event_active(log_flush_ev, EV_TIMEOUT, 0);
+		evtimer_add(log_flush_ev, &delay);
 		log_flush_armed = 1;
 	}
 	if (log_format == LOG_FORMAT_JSON) {

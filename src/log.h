@@ -77,14 +77,14 @@ void	 log_request(const struct log_request *);
 /*
  * Access log lines are buffered (log.c), at most LOG_BUFFER_SIZE bytes:
  * a full buffer is written at once, and so is all of it before any other
- * line, at log_reopen and at exit.  With log_set_base, the lines of one
- * turn of the event loop are written at its end, in one write however
- * many requests it handled (NULL: no more; before the base is freed).
- * log_flush writes it now: serve.c's tick calls it too, so that a line
- * is out within a second whatever happens.  log_buffered: the bytes
+ * line, at log_reopen and at exit.  With log_set_base, a timer writes
+ * them at most LOG_FLUSH_DELAY_MS after the first of them came, in one
+ * write however many requests came meanwhile (NULL: no more; before the
+ * base is freed).  log_flush writes it now.  log_buffered: the bytes
  * waiting.
  */
-#define LOG_BUFFER_SIZE	(64 * 1024)
+#define LOG_BUFFER_SIZE		(64 * 1024)
+#define LOG_FLUSH_DELAY_MS	100
 struct event_base;
 void	 log_set_base(struct event_base *);
 void	 log_flush(void);

@@ -973,8 +973,6 @@ serve_tick(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (s->spans != NULL)
 		serve_trace_tick(s->spans, clock_ms());
-	/* The access log's buffered lines: out within a second. */
-	log_flush();
 }
 
 static void	serve_stop_children(void *);
