@@ -389,9 +389,7 @@ conffile_parse(struct conffile *cf, const char *name, const char *text,
 		 * json-c cuts at a NUL.  Each is named by its path, then the
 		 * rest of the file is checked as json-c keeps it (the last
 		 * of two), so that they hide no other error. */
-		dups = cause != NULL && (strstr(cause, "twice") != NULL ||
-		    strstr(cause, "duplicate") != NULL ||
-		    strstr(cause, "NUL") != NULL) &&
+		dups = jsonparse_names_refused(cause) &&
 		    jsonparse_duplicates(text, len, conffile_duplicate,
 		    cf) > 0;
 		if (dups)

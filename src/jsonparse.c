@@ -1079,6 +1079,22 @@ jsonparse_strict_unique(const char *p, size_t len, const char **cause)
 	return jsonparse_run(p, len, cause, 1);
 }
 
+/* The causes of a refusal for the names of members, known by their
+ * address (jsonparse_names_refused). */
+static const char jsonparse_cause_dup_big[] =
+    "duplicate member beside an integer past 64 bits";
+static const char jsonparse_cause_dup[] =
+    "a member name appears twice in one object";
+static const char jsonparse_cause_nul[] =
+    "a member name holds a NUL character";
+
+int
+jsonparse_names_refused(const char *cause)
+{
+	return cause == jsonparse_cause_dup_big ||
+	    cause == jsonparse_cause_dup || cause == jsonparse_cause_nul;
+}
+
 static json_object *
 jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 {
@@ -1153,8 +1169,7 @@ jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 		    w.ordinal != s.values || w.next != s.nbig) {
 			json_object_put(mended);
 			json_object_put(msg);
-			s.cause = "duplicate member beside an integer past 64 "
-			    "bits";
+			s.cause = jsonparse_cause_dup_big;
 			goto fail;
 		}
 		if (mended != NULL) {
@@ -1167,7 +1182,7 @@ built:
 	 * fewer values than the text. */
 	if (unique && jsonparse_count(msg) != s.values) {
 		json_object_put(msg);
-		s.cause = "a member name appears twice in one object";
+		s.cause = jsonparse_cause_dup;
 		goto fail;
 	}
 	/* json-c cut a name at its NUL ("a\u0000b" is "a"): what a person
@@ -1175,7 +1190,7 @@ built:
 	 * make one. */
 	if (unique && s.slow && jsonparse_nul_names(p, len) > 0) {
 		json_object_put(msg);
-		s.cause = "a member name holds a NUL character";
+		s.cause = jsonparse_cause_nul;
 		goto fail;
 	}
 	return msg;

@@ -64,6 +64,10 @@ json_object	*jsonparse_strict_unique(const char *p, size_t len,
 size_t		 jsonparse_duplicates(const char *p, size_t len,
 		    void (*cb)(const char *path, const char *what, void *arg),
 		    void *arg);
+/* 1 if cause, set by jsonparse_strict or jsonparse_strict_unique, says
+ * the text was refused for its member names only (its grammar is sound):
+ * jsonparse_duplicates then says where. */
+int		 jsonparse_names_refused(const char *cause);
 
 /*
  * 1 if the JSON string whose text, quotes stripped, is p[0..len) (its

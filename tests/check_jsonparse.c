@@ -552,7 +552,19 @@ START_TEST(test_unique)
 		    strlen(dup[i]), &cause) == NULL, "took '%s'",
 		    dup[i]);
 		ck_assert_ptr_nonnull(cause);
+		/* Refused for its names alone: jsonparse_duplicates may
+		 * walk it. */
+		ck_assert_msg(jsonparse_names_refused(cause), "'%s': %s",
+		    dup[i], cause);
 	}
+	/* Refused for its grammar, size or anything else: not for names
+	 * (even when names repeat before the error). */
+	ck_assert_ptr_null(jsonparse_strict_unique("{\"a\":1,\"a\":", 11,
+	    &cause));
+	ck_assert(!jsonparse_names_refused(cause));
+	ck_assert_ptr_null(jsonparse_strict_unique("1 2", 3, &cause));
+	ck_assert(!jsonparse_names_refused(cause));
+	ck_assert(!jsonparse_names_refused(NULL));
 	ck_assert_ptr_null(jsonparse_strict_unique(dup[1],
 	    strlen(dup[1]), &cause));
 	ck_assert_str_eq(cause, "a member name appears twice in one object");
@@ -565,6 +577,7 @@ START_TEST(test_unique)
 	ck_assert_ptr_null(jsonparse_strict_unique(nul_name,
 	    strlen(nul_name), &cause));
 	ck_assert_str_eq(cause, "a member name holds a NUL character");
+	ck_assert(jsonparse_names_refused(cause));
 	v = jsonparse_strict(nul_name, strlen(nul_name), NULL);
 	ck_assert_ptr_nonnull(v);
 	json_object_put(v);
