@@ -2,11 +2,16 @@
 /*
  * http_parse.c: HTTP/1.1 requests (RFC 9112) parsed strictly, with limits.
  *
- * The head (request line and header section) is read a byte at a time
- * into a line buffer; each complete line is checked and its fields copied
- * into the header store.  Body bytes are copied in runs.  Every buffer is
- * bounded by a limit of struct http_parse_limits and the limit is checked
- * on the byte that would cross it, so nothing is buffered past a limit.
+ * The head (request line and header section) is read a line at a time:
+ * a line that is whole in the input (its LF there and within the limit,
+ * no CR but the one before that LF) is checked where it lies and its
+ * fields copied into the header store; any other (cut across feeds, at a
+ * limit, with a bare CR) goes a byte at a time through a line buffer,
+ * which decides every error on the byte that shows it.  Both give the
+ * same events, errors and byte counts.  Body bytes are copied in runs.
+ * Every buffer is bounded by a limit of struct http_parse_limits and the
+ * limit is checked on the byte that would cross it, so nothing is
+ * buffered past a limit.
  *
  * Line ends.  In the head, CRLF ends a line and so does a bare LF
  * (RFC 9112 2.2 lets a recipient accept it; evhttp does, and clients that
@@ -153,7 +158,7 @@ hp_buf_add(struct hp_buf *b, const void *p, size_t len)
  * RFC 9110 5.6.2: tchar, ALPHA DIGIT and !#$%&'*+-.^_`|~, by table: every
  * byte of a method and of each field name is looked up (issue 20).
  */
-static const unsigned char hp_tchars[128] = {
+static const unsigned char hp_tchars[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 00 */
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 10 */
 	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,	/* 20 */
@@ -162,12 +167,13 @@ static const unsigned char hp_tchars[128] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,	/* 50 */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 60 */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,	/* 70 */
+	/* 80-ff: none */
 };
 
 static int
 hp_tchar(unsigned char c)
 {
-	return c < sizeof hp_tchars && hp_tchars[c];
+	return hp_tchars[c];
 }
 
 /* RFC 9110 5.5: field-vchar, SP and HTAB (obs-text included). */
@@ -267,47 +273,58 @@ http_parse_reset(struct http_parse *p)
 	p->minor = 1;
 }
 
-/* "token SP target SP HTTP/d.d", nothing more (RFC 9112 3). */
-static enum http_parse_event
-hp_request_line(struct http_parse *p)
+/*
+ * "token SP target SP HTTP/d.d", nothing more (RFC 9112 3), the len bytes
+ * at s without their line end.  NULL once taken; else why not, *status
+ * set and the parser left as it was.
+ */
+static const char *
+hp_request_line(struct http_parse *p, const char *s, size_t len,
+    int *status)
 {
-	const char	*s = p->line.p, *sp1, *sp2, *v;
-	size_t		 len = p->line.len, i, mlen, tlen;
+	const char	*sp1, *sp2, *v;
+	size_t		 i, mlen, tlen;
 
+	*status = 400;
 	sp1 = memchr(s, ' ', len);
 	if (sp1 == NULL || sp1 == s)
-		return hp_fail(p, 400, "malformed request line");
+		return "malformed request line";
 	mlen = (size_t)(sp1 - s);
 	for (i = 0; i < mlen; i++) {
 		if (!hp_tchar((unsigned char)s[i]))
-			return hp_fail(p, 400, "invalid method");
+			return "invalid method";
 	}
 	sp2 = memchr(sp1 + 1, ' ', len - mlen - 1);
 	if (sp2 == NULL)
-		return hp_fail(p, 400, "no HTTP version");
+		return "no HTTP version";
 	tlen = (size_t)(sp2 - sp1 - 1);
 	if (tlen == 0)
-		return hp_fail(p, 400, "empty request target");
+		return "empty request target";
 	for (i = 0; i < tlen; i++) {
 		if ((unsigned char)sp1[1 + i] <= ' ' ||
 		    (unsigned char)sp1[1 + i] >= 0x7f)
-			return hp_fail(p, 400, "invalid request target");
+			return "invalid request target";
 	}
 	v = sp2 + 1;
 	if (len - (size_t)(v - s) != 8 || memcmp(v, "HTTP/", 5) != 0 ||
 	    v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
-		return hp_fail(p, 400, "malformed HTTP version");
-	if (v[5] != '1')
-		return hp_fail(p, 505, "HTTP version not supported");
+		return "malformed HTTP version";
+	if (v[5] != '1') {
+		*status = 505;
+		return "HTTP version not supported";
+	}
 	p->minor = v[7] == '0' ? 0 : 1;
 
-	p->rl.len = 0;
-	hp_buf_add(&p->rl, s, mlen);
-	hp_buf_add(&p->rl, "", 1);
-	p->target = p->rl.len;
-	hp_buf_add(&p->rl, sp1 + 1, tlen);
+	/* method NUL target NUL, in one piece. */
+	hp_buf_reserve(&p->rl, mlen + 1 + tlen + 1, SIZE_MAX);
+	memcpy(p->rl.p, s, mlen);
+	p->rl.p[mlen] = '\0';
+	p->target = mlen + 1;
+	memcpy(p->rl.p + p->target, sp1 + 1, tlen);
+	p->rl.len = p->target + tlen;
+	p->rl.p[p->rl.len] = '\0';
 	p->state = HP_HEADERS;
-	return HTTP_PARSE_MORE;
+	return NULL;
 }
 
 /*
@@ -433,30 +450,41 @@ hp_note_field(struct http_parse *p, const char *name, size_t namelen,
 	}
 }
 
-static enum http_parse_event
-hp_header_line(struct http_parse *p)
+/*
+ * A field line, the len bytes at s without their line end, into the
+ * header store.  NULL once stored; else why not (a 400), and the parser
+ * left as it was.
+ */
+static const char *
+hp_header_line(struct http_parse *p, const char *s, size_t len)
 {
 	const char	*cause;
 	size_t		 namelen, a, b;
 	struct hp_field	*f;
+	char		*d;
 
-	cause = hp_field_check(p->line.p, p->line.len, &namelen, &a, &b);
+	cause = hp_field_check(s, len, &namelen, &a, &b);
 	if (cause != NULL)
-		return hp_fail(p, 400, cause);
+		return cause;
 	if (p->nfields == p->fields_cap) {
 		p->fields_cap = p->fields_cap == 0 ? 16 : p->fields_cap * 2;
 		p->fields = xreallocarray(p->fields, p->fields_cap,
 		    sizeof *p->fields);
 	}
 	f = &p->fields[p->nfields++];
+	/* name NUL value NUL, in one piece. */
+	hp_buf_reserve(&p->hdrs, p->hdrs.len + namelen + 1 + (b - a) + 1,
+	    SIZE_MAX);
 	f->name = p->hdrs.len;
-	hp_buf_add(&p->hdrs, p->line.p, namelen);
-	hp_buf_add(&p->hdrs, "", 1);
-	f->value = p->hdrs.len;
-	hp_buf_add(&p->hdrs, p->line.p + a, b - a);
-	hp_buf_add(&p->hdrs, "", 1);
-	hp_note_field(p, p->hdrs.p + f->name, namelen, p->hdrs.p + f->value);
-	return HTTP_PARSE_MORE;
+	f->value = f->name + namelen + 1;
+	d = p->hdrs.p;
+	memcpy(d + f->name, s, namelen);
+	d[f->name + namelen] = '\0';
+	memcpy(d + f->value, s + a, b - a);
+	d[f->value + (b - a)] = '\0';
+	p->hdrs.len = f->value + (b - a) + 1;
+	hp_note_field(p, d + f->name, namelen, d + f->value);
+	return NULL;
 }
 
 /* The empty line: is the framing one reading only? (http.c's
@@ -485,22 +513,23 @@ hp_head_end(struct http_parse *p)
 	return HTTP_PARSE_HEAD;
 }
 
-/* A complete head line, its line end dropped. */
+/* A complete head line in the line buffer, its line end dropped. */
 static enum http_parse_event
 hp_head_line(struct http_parse *p)
 {
-	enum http_parse_event	ev;
+	const char	*cause;
+	int		 status = 400;
 
 	if (p->state == HP_REQUEST_LINE) {
 		if (p->line.len == 0)
 			return HTTP_PARSE_MORE;		/* an empty line first */
-		ev = hp_request_line(p);
+		cause = hp_request_line(p, p->line.p, p->line.len, &status);
 	} else if (p->line.len == 0)
 		return hp_head_end(p);
 	else
-		ev = hp_header_line(p);
+		cause = hp_header_line(p, p->line.p, p->line.len);
 	p->line.len = 0;
-	return ev;
+	return cause != NULL ? hp_fail(p, status, cause) : HTTP_PARSE_MORE;
 }
 
 static enum http_parse_event
@@ -569,6 +598,81 @@ hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
 	hp_buf_add(&p->line, s, n);
 	*count += n;
 	return n;
+}
+
+/*
+ * A whole head line at the start of avail bytes, taken where it lies:
+ * what hp_head_byte would do with each of its bytes, without the copy
+ * into the line buffer.  It must be whole: its LF among the bytes and
+ * within the limit (so no limit can stop it), and no CR before it but
+ * one right before the LF.  Returns the bytes used, *ev the event; or 0,
+ * nothing done, for any other line, which hp_head_byte takes instead.
+ *
+ * A bare CR is refused on the byte after it, before any check at the
+ * line end, so a line with one is left to the byte path.  Looking for one
+ * costs a scan; no line that holds one passes the line checks (a method
+ * is a token, a target has no control character, a field name is a
+ * token, a field value has none), so it is looked for only when a check
+ * fails, before that failure is made the error.
+ */
+static size_t
+hp_head_fast(struct http_parse *p, const unsigned char *s, size_t avail,
+    enum http_parse_event *ev)
+{
+	const unsigned char	*lf;
+	const char		*cause;
+	size_t			*count, room, n, end, i;
+	int			 status = 400;
+
+	if (p->state == HP_REQUEST_LINE) {
+		count = &p->rl_bytes;
+		room = p->lim.max_request_line - p->rl_bytes;
+	} else {
+		count = &p->hdr_bytes;
+		room = p->lim.max_header_bytes - p->hdr_bytes;
+	}
+	if ((lf = memchr(s, '\n', avail < room ? avail : room)) == NULL)
+		return 0;
+	n = (size_t)(lf - s);
+	end = n > 0 && s[n - 1] == '\r' ? n - 1 : n;	/* s[end]: CR or LF */
+	if (end == 0) {
+		*ev = p->state == HP_REQUEST_LINE ? HTTP_PARSE_MORE :
+		    hp_head_end(p);
+		*count += n + 1;
+		return n + 1;
+	}
+	if (p->state == HP_REQUEST_LINE) {
+		/* hp_head_byte checks a method a byte at a time, up to the
+		 * first SP; s[end] is no tchar and stops the scan. */
+		for (i = 0; hp_tchar(s[i]); i++)
+			;
+		if (i < end && s[i] != ' ') {
+			if (s[i] == '\r')
+				return 0;
+			*ev = hp_fail(p, 400, "invalid method");
+			*count += i + 1;
+			return i + 1;
+		}
+		cause = hp_request_line(p, (const char *)s, end, &status);
+	} else {
+		/* hp_head_byte counts a field line on its first byte. */
+		if (p->nfields >= p->lim.max_headers) {
+			if (s[0] == '\r')
+				return 0;
+			*ev = hp_fail(p, 431, "too many headers");
+			*count += 1;
+			return 1;
+		}
+		cause = hp_header_line(p, (const char *)s, end);
+	}
+	if (cause != NULL) {
+		if (memchr(s, '\r', end) != NULL)
+			return 0;
+		*ev = hp_fail(p, status, cause);
+	} else
+		*ev = HTTP_PARSE_MORE;
+	*count += n + 1;
+	return n + 1;
 }
 
 /* The body's framing, decided by the head. */
@@ -743,6 +847,11 @@ http_parse_feed(struct http_parse *p, const void *buf, size_t len,
 			break;
 		case HP_REQUEST_LINE:
 		case HP_HEADERS:
+			if (!p->cr && p->line.len == 0 && (n = hp_head_fast(p,
+			    s + off, len - off, &ev)) > 0) {
+				off += n;
+				break;
+			}
 			off += hp_head_run(p, s + off, len - off);
 			if (off == len)
 				goto out;
