@@ -330,42 +330,57 @@ hp_request_line(struct http_parse *p, const char *s, size_t len,
 /*
  * A field line "name: value" (RFC 9112 5): the name a token right before
  * the colon, the value without its surrounding whitespace and free of
- * control characters.  NULL if it is one, else why not.
+ * control characters.  NULL if it is one, else why not.  The line is the
+ * len bytes at s, and s[len] must be readable and no tchar (the line's
+ * CR or LF in the input, or the line buffer's NUL): it ends the name.
  */
 static const char *
 hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
     size_t *vend)
 {
-	const char	*colon;
-	size_t		 i, a, b;
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 i, a, b, e;
 
-	if (s[0] == ' ' || s[0] == '\t')
+	if (u[0] == ' ' || u[0] == '\t')
 		return "obsolete line folding";
-	colon = memchr(s, ':', len);
-	if (colon == NULL)
-		return "field line without a colon";
-	if (colon == s)
-		return "empty field name";
-	for (i = 0; s + i < colon; i++) {
-		if (hp_tchar((unsigned char)s[i]))
-			continue;
-		if (s[i] == ' ' || s[i] == '\t')
+	/* The name runs to the first byte that is no tchar: the colon, or
+	 * what is wrong with the line (a colon is no tchar, so none comes
+	 * before that byte). */
+	for (i = 0; hp_tchar(u[i]); i++)
+		;
+	if (i == len || u[i] != ':') {
+		if (memchr(u + i, ':', len - i) == NULL)
+			return "field line without a colon";
+		if (u[i] == ' ' || u[i] == '\t')
 			return "whitespace in a field name";
 		return "invalid character in a field name";
 	}
+	if (i == 0)
+		return "empty field name";
 	*namelen = i;
 	a = i + 1;
 	b = len;
-	while (a < b && (s[a] == ' ' || s[a] == '\t'))
+	while (a < b && (u[a] == ' ' || u[a] == '\t'))
 		a++;
-	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+	while (b > a && (u[b - 1] == ' ' || u[b - 1] == '\t'))
 		b--;
-	for (i = a; i < b; i++) {
-		if (b - i >= 8 && hp_value_word_ok(s + i)) {
-			i += 7;
+	/* Eight bytes at a time; a word that may hold one (or an HTAB)
+	 * byte by byte; the last few bytes as the value's last word. */
+	i = a;
+	while (b - i >= 8) {
+		if (hp_value_word_ok(s + i)) {
+			i += 8;
 			continue;
 		}
-		if (!hp_value_char((unsigned char)s[i]))
+		for (e = i + 8; i < e; i++) {
+			if (!hp_value_char(u[i]))
+				return "control character in a field value";
+		}
+	}
+	if (i < b && b - a >= 8 && hp_value_word_ok(s + b - 8))
+		i = b;
+	for (; i < b; i++) {
+		if (!hp_value_char(u[i]))
 			return "control character in a field value";
 	}
 	*vstart = a;
@@ -392,41 +407,70 @@ hp_connection(struct http_parse *p, const char *v)
 	}
 }
 
+/* Digits only, in one pass: not digits is bad_length, whatever their
+ * size; digits past LLONG_MAX are big_length. */
 static void
-hp_content_length(struct http_parse *p, const char *v)
+hp_content_length(struct http_parse *p, const char *v, size_t len)
 {
 	unsigned long long	n = 0;
 	unsigned		d;
+	size_t			i;
+	int			big = 0;
 
 	if (++p->nlength > 1)
 		return;
-	if (*v == '\0' || v[strspn(v, "0123456789")] != '\0') {
+	if (len == 0) {
 		p->bad_length = 1;
 		return;
 	}
-	for (; *v != '\0'; v++) {
-		d = (unsigned)(*v - '0');
-		if (n > ((unsigned long long)LLONG_MAX - d) / 10) {
-			p->big_length = 1;
+	for (i = 0; i < len; i++) {
+		d = (unsigned)((unsigned char)v[i] - '0');
+		if (d > 9) {
+			p->bad_length = 1;
 			return;
 		}
-		n = n * 10 + d;
+		if (big || n > ((unsigned long long)LLONG_MAX - d) / 10)
+			big = 1;
+		else
+			n = n * 10 + d;
 	}
-	p->length = n;
+	if (big)
+		p->big_length = 1;
+	else
+		p->length = n;
 }
 
-/* The fields that decide framing and the connection's fate. */
+/*
+ * Whether name, a token of len bytes, is lit (lower-case letters and
+ * '-'), without case.  OR 0x20 turns a token's byte into a byte of lit
+ * only when it is that byte in either case: the one other byte it would
+ * turn into '-' is CR, no tchar.
+ */
+static int
+hp_name_is(const char *name, const char *lit, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)name[i] | 0x20) != (unsigned char)lit[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The fields that decide framing and the connection's fate, told apart
+ * by length and first letter before a byte more is compared. */
 static void
 hp_note_field(struct http_parse *p, const char *name, size_t namelen,
-    const char *value)
+    const char *value, size_t valuelen)
 {
 	switch (namelen) {
 	case 4:
-		if (strcasecmp(name, "Host") == 0)
+		if (hp_name_is(name, "host", 4))
 			p->nhost++;
 		break;
 	case 6:
-		if (strcasecmp(name, "Expect") != 0)
+		if (!hp_name_is(name, "expect", 6))
 			break;
 		if (strcasecmp(value, "100-continue") != 0)
 			p->expect = HTTP_PARSE_EXPECT_OTHER;
@@ -434,15 +478,15 @@ hp_note_field(struct http_parse *p, const char *name, size_t namelen,
 			p->expect = HTTP_PARSE_EXPECT_CONTINUE;
 		break;
 	case 10:
-		if (strcasecmp(name, "Connection") == 0)
+		if (hp_name_is(name, "connection", 10))
 			hp_connection(p, value);
 		break;
 	case 14:
-		if (strcasecmp(name, "Content-Length") == 0)
-			hp_content_length(p, value);
+		if (hp_name_is(name, "content-length", 14))
+			hp_content_length(p, value, valuelen);
 		break;
 	case 17:
-		if (strcasecmp(name, "Transfer-Encoding") == 0) {
+		if (hp_name_is(name, "transfer-encoding", 17)) {
 			p->nte++;
 			p->te_chunked = strcasecmp(value, "chunked") == 0;
 		}
@@ -483,7 +527,7 @@ hp_header_line(struct http_parse *p, const char *s, size_t len)
 	memcpy(d + f->value, s + a, b - a);
 	d[f->value + (b - a)] = '\0';
 	p->hdrs.len = f->value + (b - a) + 1;
-	hp_note_field(p, d + f->name, namelen, d + f->value);
+	hp_note_field(p, d + f->name, namelen, d + f->value, b - a);
 	return NULL;
 }
 
