@@ -338,7 +338,7 @@ static const char *
 hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
     size_t *vend)
 {
-	const unsigned char	*u = (const unsigned char *)s;
+	const unsigned char	*u = (const unsigned char *)s, *q;
 	size_t			 i, a, b, e;
 
 	if (u[0] == ' ' || u[0] == '\t')
@@ -346,8 +346,9 @@ hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
 	/* The name runs to the first byte that is no tchar: the colon, or
 	 * what is wrong with the line (a colon is no tchar, so none comes
 	 * before that byte). */
-	for (i = 0; hp_tchar(u[i]); i++)
+	for (q = u; hp_tchar(*q); q++)
 		;
+	i = (size_t)(q - u);
 	if (i == len || u[i] != ':') {
 		if (memchr(u + i, ':', len - i) == NULL)
 			return "field line without a colon";
@@ -668,6 +669,8 @@ hp_head_fast(struct http_parse *p, const unsigned char *s, size_t avail,
 	size_t			*count, room, n, end, i;
 	int			 status = 400;
 
+	if (avail == 0)
+		return 0;	/* s may be a caller's NULL */
 	if (p->state == HP_REQUEST_LINE) {
 		count = &p->rl_bytes;
 		room = p->lim.max_request_line - p->rl_bytes;
@@ -891,10 +894,17 @@ http_parse_feed(struct http_parse *p, const void *buf, size_t len,
 			break;
 		case HP_REQUEST_LINE:
 		case HP_HEADERS:
-			if (!p->cr && p->line.len == 0 && (n = hp_head_fast(p,
-			    s + off, len - off, &ev)) > 0) {
-				off += n;
-				break;
+			/* Whole lines while there are, then the byte path
+			 * (which takes the line at a line's start too). */
+			if (!p->cr && p->line.len == 0) {
+				while ((n = hp_head_fast(p, s + off, len - off,
+				    &ev)) > 0) {
+					off += n;
+					if (ev != HTTP_PARSE_MORE)
+						break;
+				}
+				if (ev != HTTP_PARSE_MORE)
+					break;
 			}
 			off += hp_head_run(p, s + off, len - off);
 			if (off == len)
