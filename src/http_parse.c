@@ -102,7 +102,8 @@ struct http_parse {
 	size_t		 target;	/* offset of the target in rl */
 	int		 minor;
 
-	struct hp_buf	 hdrs;		/* name NUL value NUL ... */
+	struct hp_buf	 hdrs;		/* field lines: name NUL, whitespace,
+					   value NUL; ... */
 	struct hp_field	*fields;
 	size_t		 nfields;
 	size_t		 fields_cap;
@@ -517,18 +518,17 @@ hp_header_line(struct http_parse *p, const char *s, size_t len)
 		    sizeof *p->fields);
 	}
 	f = &p->fields[p->nfields++];
-	/* name NUL value NUL, in one piece. */
-	hp_buf_reserve(&p->hdrs, p->hdrs.len + namelen + 1 + (b - a) + 1,
-	    SIZE_MAX);
+	/* The line up to the value's end in one copy: a NUL on the colon
+	 * ends the name, one after the value ends it. */
+	hp_buf_reserve(&p->hdrs, p->hdrs.len + b + 1, SIZE_MAX);
 	f->name = p->hdrs.len;
-	f->value = f->name + namelen + 1;
-	d = p->hdrs.p;
-	memcpy(d + f->name, s, namelen);
-	d[f->name + namelen] = '\0';
-	memcpy(d + f->value, s + a, b - a);
-	d[f->value + (b - a)] = '\0';
-	p->hdrs.len = f->value + (b - a) + 1;
-	hp_note_field(p, d + f->name, namelen, d + f->value, b - a);
+	f->value = f->name + a;
+	d = p->hdrs.p + f->name;
+	memcpy(d, s, b);
+	d[namelen] = '\0';
+	d[b] = '\0';
+	p->hdrs.len += b + 1;
+	hp_note_field(p, d, namelen, d + a, b - a);
 	return NULL;
 }
 
