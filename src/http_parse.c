@@ -2,11 +2,16 @@
 /*
  * http_parse.c: HTTP/1.1 requests (RFC 9112) parsed strictly, with limits.
  *
- * The head (request line and header section) is read a byte at a time
- * into a line buffer; each complete line is checked and its fields copied
- * into the header store.  Body bytes are copied in runs.  Every buffer is
- * bounded by a limit of struct http_parse_limits and the limit is checked
- * on the byte that would cross it, so nothing is buffered past a limit.
+ * The head (request line and header section) is read a line at a time:
+ * a line that is whole in the input (its LF there and within the limit,
+ * no CR but the one before that LF) is checked where it lies and its
+ * fields copied into the header store; any other (cut across feeds, at a
+ * limit, with a bare CR) goes a byte at a time through a line buffer,
+ * which decides every error on the byte that shows it.  Both give the
+ * same events, errors and byte counts.  Body bytes are copied in runs.
+ * Every buffer is bounded by a limit of struct http_parse_limits and the
+ * limit is checked on the byte that would cross it, so nothing is
+ * buffered past a limit.
  *
  * Line ends.  In the head, CRLF ends a line and so does a bare LF
  * (RFC 9112 2.2 lets a recipient accept it; evhttp does, and clients that
@@ -97,7 +102,8 @@ struct http_parse {
 	size_t		 target;	/* offset of the target in rl */
 	int		 minor;
 
-	struct hp_buf	 hdrs;		/* name NUL value NUL ... */
+	struct hp_buf	 hdrs;		/* field lines: name NUL, whitespace,
+					   value NUL; ... */
 	struct hp_field	*fields;
 	size_t		 nfields;
 	size_t		 fields_cap;
@@ -153,7 +159,7 @@ hp_buf_add(struct hp_buf *b, const void *p, size_t len)
  * RFC 9110 5.6.2: tchar, ALPHA DIGIT and !#$%&'*+-.^_`|~, by table: every
  * byte of a method and of each field name is looked up (issue 20).
  */
-static const unsigned char hp_tchars[128] = {
+static const unsigned char hp_tchars[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 00 */
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 10 */
 	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,	/* 20 */
@@ -162,12 +168,13 @@ static const unsigned char hp_tchars[128] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,	/* 50 */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,	/* 60 */
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,	/* 70 */
+	/* 80-ff: none */
 };
 
 static int
 hp_tchar(unsigned char c)
 {
-	return c < sizeof hp_tchars && hp_tchars[c];
+	return hp_tchars[c];
 }
 
 /* RFC 9110 5.5: field-vchar, SP and HTAB (obs-text included). */
@@ -267,88 +274,115 @@ http_parse_reset(struct http_parse *p)
 	p->minor = 1;
 }
 
-/* "token SP target SP HTTP/d.d", nothing more (RFC 9112 3). */
-static enum http_parse_event
-hp_request_line(struct http_parse *p)
+/*
+ * "token SP target SP HTTP/d.d", nothing more (RFC 9112 3), the len bytes
+ * at s without their line end.  NULL once taken; else why not, *status
+ * set and the parser left as it was.
+ */
+static const char *
+hp_request_line(struct http_parse *p, const char *s, size_t len,
+    int *status)
 {
-	const char	*s = p->line.p, *sp1, *sp2, *v;
-	size_t		 len = p->line.len, i, mlen, tlen;
+	const char	*sp1, *sp2, *v;
+	size_t		 i, mlen, tlen;
 
+	*status = 400;
 	sp1 = memchr(s, ' ', len);
 	if (sp1 == NULL || sp1 == s)
-		return hp_fail(p, 400, "malformed request line");
+		return "malformed request line";
 	mlen = (size_t)(sp1 - s);
 	for (i = 0; i < mlen; i++) {
 		if (!hp_tchar((unsigned char)s[i]))
-			return hp_fail(p, 400, "invalid method");
+			return "invalid method";
 	}
 	sp2 = memchr(sp1 + 1, ' ', len - mlen - 1);
 	if (sp2 == NULL)
-		return hp_fail(p, 400, "no HTTP version");
+		return "no HTTP version";
 	tlen = (size_t)(sp2 - sp1 - 1);
 	if (tlen == 0)
-		return hp_fail(p, 400, "empty request target");
+		return "empty request target";
 	for (i = 0; i < tlen; i++) {
 		if ((unsigned char)sp1[1 + i] <= ' ' ||
 		    (unsigned char)sp1[1 + i] >= 0x7f)
-			return hp_fail(p, 400, "invalid request target");
+			return "invalid request target";
 	}
 	v = sp2 + 1;
 	if (len - (size_t)(v - s) != 8 || memcmp(v, "HTTP/", 5) != 0 ||
 	    v[5] < '0' || v[5] > '9' || v[6] != '.' || v[7] < '0' || v[7] > '9')
-		return hp_fail(p, 400, "malformed HTTP version");
-	if (v[5] != '1')
-		return hp_fail(p, 505, "HTTP version not supported");
+		return "malformed HTTP version";
+	if (v[5] != '1') {
+		*status = 505;
+		return "HTTP version not supported";
+	}
 	p->minor = v[7] == '0' ? 0 : 1;
 
-	p->rl.len = 0;
-	hp_buf_add(&p->rl, s, mlen);
-	hp_buf_add(&p->rl, "", 1);
-	p->target = p->rl.len;
-	hp_buf_add(&p->rl, sp1 + 1, tlen);
+	/* method NUL target NUL, in one piece. */
+	hp_buf_reserve(&p->rl, mlen + 1 + tlen + 1, SIZE_MAX);
+	memcpy(p->rl.p, s, mlen);
+	p->rl.p[mlen] = '\0';
+	p->target = mlen + 1;
+	memcpy(p->rl.p + p->target, sp1 + 1, tlen);
+	p->rl.len = p->target + tlen;
+	p->rl.p[p->rl.len] = '\0';
 	p->state = HP_HEADERS;
-	return HTTP_PARSE_MORE;
+	return NULL;
 }
 
 /*
  * A field line "name: value" (RFC 9112 5): the name a token right before
  * the colon, the value without its surrounding whitespace and free of
- * control characters.  NULL if it is one, else why not.
+ * control characters.  NULL if it is one, else why not.  The line is the
+ * len bytes at s, and s[len] must be readable and no tchar (the line's
+ * CR or LF in the input, or the line buffer's NUL): it ends the name.
  */
 static const char *
 hp_field_check(const char *s, size_t len, size_t *namelen, size_t *vstart,
     size_t *vend)
 {
-	const char	*colon;
-	size_t		 i, a, b;
+	const unsigned char	*u = (const unsigned char *)s, *q;
+	size_t			 i, a, b, e;
 
-	if (s[0] == ' ' || s[0] == '\t')
+	if (u[0] == ' ' || u[0] == '\t')
 		return "obsolete line folding";
-	colon = memchr(s, ':', len);
-	if (colon == NULL)
-		return "field line without a colon";
-	if (colon == s)
-		return "empty field name";
-	for (i = 0; s + i < colon; i++) {
-		if (hp_tchar((unsigned char)s[i]))
-			continue;
-		if (s[i] == ' ' || s[i] == '\t')
+	/* The name runs to the first byte that is no tchar: the colon, or
+	 * what is wrong with the line (a colon is no tchar, so none comes
+	 * before that byte). */
+	for (q = u; hp_tchar(*q); q++)
+		;
+	i = (size_t)(q - u);
+	if (i == len || u[i] != ':') {
+		if (memchr(u + i, ':', len - i) == NULL)
+			return "field line without a colon";
+		if (u[i] == ' ' || u[i] == '\t')
 			return "whitespace in a field name";
 		return "invalid character in a field name";
 	}
+	if (i == 0)
+		return "empty field name";
 	*namelen = i;
 	a = i + 1;
 	b = len;
-	while (a < b && (s[a] == ' ' || s[a] == '\t'))
+	while (a < b && (u[a] == ' ' || u[a] == '\t'))
 		a++;
-	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+	while (b > a && (u[b - 1] == ' ' || u[b - 1] == '\t'))
 		b--;
-	for (i = a; i < b; i++) {
-		if (b - i >= 8 && hp_value_word_ok(s + i)) {
-			i += 7;
+	/* Eight bytes at a time; a word that may hold one (or an HTAB)
+	 * byte by byte; the last few bytes as the value's last word. */
+	i = a;
+	while (b - i >= 8) {
+		if (hp_value_word_ok(s + i)) {
+			i += 8;
 			continue;
 		}
-		if (!hp_value_char((unsigned char)s[i]))
+		for (e = i + 8; i < e; i++) {
+			if (!hp_value_char(u[i]))
+				return "control character in a field value";
+		}
+	}
+	if (i < b && b - a >= 8 && hp_value_word_ok(s + b - 8))
+		i = b;
+	for (; i < b; i++) {
+		if (!hp_value_char(u[i]))
 			return "control character in a field value";
 	}
 	*vstart = a;
@@ -375,41 +409,70 @@ hp_connection(struct http_parse *p, const char *v)
 	}
 }
 
+/* Digits only, in one pass: not digits is bad_length, whatever their
+ * size; digits past LLONG_MAX are big_length. */
 static void
-hp_content_length(struct http_parse *p, const char *v)
+hp_content_length(struct http_parse *p, const char *v, size_t len)
 {
 	unsigned long long	n = 0;
 	unsigned		d;
+	size_t			i;
+	int			big = 0;
 
 	if (++p->nlength > 1)
 		return;
-	if (*v == '\0' || v[strspn(v, "0123456789")] != '\0') {
+	if (len == 0) {
 		p->bad_length = 1;
 		return;
 	}
-	for (; *v != '\0'; v++) {
-		d = (unsigned)(*v - '0');
-		if (n > ((unsigned long long)LLONG_MAX - d) / 10) {
-			p->big_length = 1;
+	for (i = 0; i < len; i++) {
+		d = (unsigned)((unsigned char)v[i] - '0');
+		if (d > 9) {
+			p->bad_length = 1;
 			return;
 		}
-		n = n * 10 + d;
+		if (big || n > ((unsigned long long)LLONG_MAX - d) / 10)
+			big = 1;
+		else
+			n = n * 10 + d;
 	}
-	p->length = n;
+	if (big)
+		p->big_length = 1;
+	else
+		p->length = n;
 }
 
-/* The fields that decide framing and the connection's fate. */
+/*
+ * Whether name, a token of len bytes, is lit (lower-case letters and
+ * '-'), without case.  OR 0x20 turns a token's byte into a byte of lit
+ * only when it is that byte in either case: the one other byte it would
+ * turn into '-' is CR, no tchar.
+ */
+static int
+hp_name_is(const char *name, const char *lit, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (((unsigned char)name[i] | 0x20) != (unsigned char)lit[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The fields that decide framing and the connection's fate, told apart
+ * by length and first letter before a byte more is compared. */
 static void
 hp_note_field(struct http_parse *p, const char *name, size_t namelen,
-    const char *value)
+    const char *value, size_t valuelen)
 {
 	switch (namelen) {
 	case 4:
-		if (strcasecmp(name, "Host") == 0)
+		if (hp_name_is(name, "host", 4))
 			p->nhost++;
 		break;
 	case 6:
-		if (strcasecmp(name, "Expect") != 0)
+		if (!hp_name_is(name, "expect", 6))
 			break;
 		if (strcasecmp(value, "100-continue") != 0)
 			p->expect = HTTP_PARSE_EXPECT_OTHER;
@@ -417,15 +480,15 @@ hp_note_field(struct http_parse *p, const char *name, size_t namelen,
 			p->expect = HTTP_PARSE_EXPECT_CONTINUE;
 		break;
 	case 10:
-		if (strcasecmp(name, "Connection") == 0)
+		if (hp_name_is(name, "connection", 10))
 			hp_connection(p, value);
 		break;
 	case 14:
-		if (strcasecmp(name, "Content-Length") == 0)
-			hp_content_length(p, value);
+		if (hp_name_is(name, "content-length", 14))
+			hp_content_length(p, value, valuelen);
 		break;
 	case 17:
-		if (strcasecmp(name, "Transfer-Encoding") == 0) {
+		if (hp_name_is(name, "transfer-encoding", 17)) {
 			p->nte++;
 			p->te_chunked = strcasecmp(value, "chunked") == 0;
 		}
@@ -433,30 +496,40 @@ hp_note_field(struct http_parse *p, const char *name, size_t namelen,
 	}
 }
 
-static enum http_parse_event
-hp_header_line(struct http_parse *p)
+/*
+ * A field line, the len bytes at s without their line end, into the
+ * header store.  NULL once stored; else why not (a 400), and the parser
+ * left as it was.
+ */
+static const char *
+hp_header_line(struct http_parse *p, const char *s, size_t len)
 {
 	const char	*cause;
 	size_t		 namelen, a, b;
 	struct hp_field	*f;
+	char		*d;
 
-	cause = hp_field_check(p->line.p, p->line.len, &namelen, &a, &b);
+	cause = hp_field_check(s, len, &namelen, &a, &b);
 	if (cause != NULL)
-		return hp_fail(p, 400, cause);
+		return cause;
 	if (p->nfields == p->fields_cap) {
 		p->fields_cap = p->fields_cap == 0 ? 16 : p->fields_cap * 2;
 		p->fields = xreallocarray(p->fields, p->fields_cap,
 		    sizeof *p->fields);
 	}
 	f = &p->fields[p->nfields++];
+	/* The line up to the value's end in one copy: a NUL on the colon
+	 * ends the name, one after the value ends it. */
+	hp_buf_reserve(&p->hdrs, p->hdrs.len + b + 1, SIZE_MAX);
 	f->name = p->hdrs.len;
-	hp_buf_add(&p->hdrs, p->line.p, namelen);
-	hp_buf_add(&p->hdrs, "", 1);
-	f->value = p->hdrs.len;
-	hp_buf_add(&p->hdrs, p->line.p + a, b - a);
-	hp_buf_add(&p->hdrs, "", 1);
-	hp_note_field(p, p->hdrs.p + f->name, namelen, p->hdrs.p + f->value);
-	return HTTP_PARSE_MORE;
+	f->value = f->name + a;
+	d = p->hdrs.p + f->name;
+	memcpy(d, s, b);
+	d[namelen] = '\0';
+	d[b] = '\0';
+	p->hdrs.len += b + 1;
+	hp_note_field(p, d, namelen, d + a, b - a);
+	return NULL;
 }
 
 /* The empty line: is the framing one reading only? (http.c's
@@ -485,22 +558,23 @@ hp_head_end(struct http_parse *p)
 	return HTTP_PARSE_HEAD;
 }
 
-/* A complete head line, its line end dropped. */
+/* A complete head line in the line buffer, its line end dropped. */
 static enum http_parse_event
 hp_head_line(struct http_parse *p)
 {
-	enum http_parse_event	ev;
+	const char	*cause;
+	int		 status = 400;
 
 	if (p->state == HP_REQUEST_LINE) {
 		if (p->line.len == 0)
 			return HTTP_PARSE_MORE;		/* an empty line first */
-		ev = hp_request_line(p);
+		cause = hp_request_line(p, p->line.p, p->line.len, &status);
 	} else if (p->line.len == 0)
 		return hp_head_end(p);
 	else
-		ev = hp_header_line(p);
+		cause = hp_header_line(p, p->line.p, p->line.len);
 	p->line.len = 0;
-	return ev;
+	return cause != NULL ? hp_fail(p, status, cause) : HTTP_PARSE_MORE;
 }
 
 static enum http_parse_event
@@ -569,6 +643,83 @@ hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
 	hp_buf_add(&p->line, s, n);
 	*count += n;
 	return n;
+}
+
+/*
+ * A whole head line at the start of avail bytes, taken where it lies:
+ * what hp_head_byte would do with each of its bytes, without the copy
+ * into the line buffer.  It must be whole: its LF among the bytes and
+ * within the limit (so no limit can stop it), and no CR before it but
+ * one right before the LF.  Returns the bytes used, *ev the event; or 0,
+ * nothing done, for any other line, which hp_head_byte takes instead.
+ *
+ * A bare CR is refused on the byte after it, before any check at the
+ * line end, so a line with one is left to the byte path.  Looking for one
+ * costs a scan; no line that holds one passes the line checks (a method
+ * is a token, a target has no control character, a field name is a
+ * token, a field value has none), so it is looked for only when a check
+ * fails, before that failure is made the error.
+ */
+static size_t
+hp_head_fast(struct http_parse *p, const unsigned char *s, size_t avail,
+    enum http_parse_event *ev)
+{
+	const unsigned char	*lf;
+	const char		*cause;
+	size_t			*count, room, n, end, i;
+	int			 status = 400;
+
+	if (avail == 0)
+		return 0;	/* s may be a caller's NULL */
+	if (p->state == HP_REQUEST_LINE) {
+		count = &p->rl_bytes;
+		room = p->lim.max_request_line - p->rl_bytes;
+	} else {
+		count = &p->hdr_bytes;
+		room = p->lim.max_header_bytes - p->hdr_bytes;
+	}
+	if ((lf = memchr(s, '\n', avail < room ? avail : room)) == NULL)
+		return 0;
+	n = (size_t)(lf - s);
+	end = n > 0 && s[n - 1] == '\r' ? n - 1 : n;	/* s[end]: CR or LF */
+	if (end == 0) {
+		*ev = p->state == HP_REQUEST_LINE ? HTTP_PARSE_MORE :
+		    hp_head_end(p);
+		*count += n + 1;
+		return n + 1;
+	}
+	if (p->state == HP_REQUEST_LINE) {
+		/* hp_head_byte checks a method a byte at a time, up to the
+		 * first SP; s[end] is no tchar and stops the scan. */
+		for (i = 0; hp_tchar(s[i]); i++)
+			;
+		if (i < end && s[i] != ' ') {
+			if (s[i] == '\r')
+				return 0;
+			*ev = hp_fail(p, 400, "invalid method");
+			*count += i + 1;
+			return i + 1;
+		}
+		cause = hp_request_line(p, (const char *)s, end, &status);
+	} else {
+		/* hp_head_byte counts a field line on its first byte. */
+		if (p->nfields >= p->lim.max_headers) {
+			if (s[0] == '\r')
+				return 0;
+			*ev = hp_fail(p, 431, "too many headers");
+			*count += 1;
+			return 1;
+		}
+		cause = hp_header_line(p, (const char *)s, end);
+	}
+	if (cause != NULL) {
+		if (memchr(s, '\r', end) != NULL)
+			return 0;
+		*ev = hp_fail(p, status, cause);
+	} else
+		*ev = HTTP_PARSE_MORE;
+	*count += n + 1;
+	return n + 1;
 }
 
 /* The body's framing, decided by the head. */
@@ -743,6 +894,18 @@ http_parse_feed(struct http_parse *p, const void *buf, size_t len,
 			break;
 		case HP_REQUEST_LINE:
 		case HP_HEADERS:
+			/* Whole lines while there are, then the byte path
+			 * (which takes the line at a line's start too). */
+			if (!p->cr && p->line.len == 0) {
+				while ((n = hp_head_fast(p, s + off, len - off,
+				    &ev)) > 0) {
+					off += n;
+					if (ev != HTTP_PARSE_MORE)
+						break;
+				}
+				if (ev != HTTP_PARSE_MORE)
+					break;
+			}
 			off += hp_head_run(p, s + off, len - off);
 			if (off == len)
 				goto out;

@@ -92,12 +92,13 @@ put_event(FILE *f, struct http_parse *p, enum http_parse_event ev)
 }
 
 /*
- * Feeds the stream in slices (seed 0: whole; 1: a byte at a time; else
- * random slices) and writes down every event.  A DONE request is
- * followed by a reset, as a server would, until an error or the end.
+ * Feeds the stream in slices (seed 0: whole, or the first cut bytes and
+ * then the rest; 1: a byte at a time; else random slices) and writes down
+ * every event.  A DONE request is followed by a reset, as a server would,
+ * until an error or the end.
  */
 static char *
-transcript(const char *in, size_t len, uint32_t seed)
+transcript_cut(const char *in, size_t len, uint32_t seed, size_t cut)
 {
 	struct http_parse	*p;
 	enum http_parse_event	 ev = HTTP_PARSE_MORE;
@@ -109,7 +110,9 @@ transcript(const char *in, size_t len, uint32_t seed)
 	ck_assert_ptr_nonnull(f);
 	p = http_parse_new(&limits);
 	while (ev != HTTP_PARSE_ERROR) {
-		if (seed == 0)
+		if (seed == 0 && off < cut)
+			n = cut - off;
+		else if (seed == 0)
 			n = len - off;
 		else if (seed == 1)
 			n = len - off > 0;
@@ -143,6 +146,12 @@ transcript(const char *in, size_t len, uint32_t seed)
 	fclose(f);
 	http_parse_free(p);
 	return out;
+}
+
+static char *
+transcript(const char *in, size_t len, uint32_t seed)
+{
+	return transcript_cut(in, len, seed, 0);
 }
 
 struct hp_case {
@@ -330,6 +339,82 @@ static const struct hp_case cases[] = {
 	{ "a TLS hello on the first byte", "\x16\x03\x01\x02\x00\x01", 0, 400,
 	    0, "invalid method consumed=1" },
 
+	/* Line ends and odd bytes in the head, wherever a line is cut (a
+	 * bare CR is refused on the byte after it, before the line ends). */
+	{ "CR inside a method", "G\rET / HTTP/1.1\r\n" H "\r\n", 0, 400, 0,
+	    "CR without LF consumed=3\n" },
+	{ "CR right after the method", "GET\r / HTTP/1.1\r\n" H "\r\n", 0,
+	    400, 0, "CR without LF consumed=5\n" },
+	{ "CR in the target", "GET /a\rb HTTP/1.1\r\n" H "\r\n", 0, 400, 0,
+	    "CR without LF consumed=8\n" },
+	{ "CR CR LF after the request line", "GET / HTTP/1.1\r\r\n" H "\r\n",
+	    0, 400, 0, "CR without LF consumed=16\n" },
+	{ "a method alone", "GET\r\n" H "\r\n", 0, 400, 0,
+	    "malformed request line consumed=5\n" },
+	{ "a method alone, bare LF", "GET\n" H "\n", 0, 400, 0,
+	    "malformed request line consumed=4\n" },
+	{ "a method alone, CR CR LF", "GET\r\r\n", 0, 400, 0,
+	    "CR without LF consumed=5\n" },
+	{ "a method not a token, no space after it", "G@T\r\n", 0, 400, 0,
+	    "invalid method consumed=2\n" },
+	{ "NUL in a method", "G\0T / HTTP/1.1\r\n" H "\r\n", 27, 400, 0,
+	    "invalid method consumed=2\n" },
+	{ "byte 0xff in a method", "G\xffT / HTTP/1.1\r\n" H "\r\n", 0, 400,
+	    0, "invalid method consumed=2\n" },
+	{ "CR in a field name", "GET / HTTP/1.1\r\n" H "X\rY: 1\r\n\r\n", 0,
+	    400, 0, "CR without LF consumed=28\n" },
+	{ "CR at a field line's start", "GET / HTTP/1.1\r\n" H "\rX: 1\r\n"
+	    "\r\n", 0, 400, 0, "CR without LF consumed=27\n" },
+	{ "CR CR LF after a value", "GET / HTTP/1.1\r\n" H "X: a\r\r\n\r\n",
+	    0, 400, 0, "CR without LF consumed=31\n" },
+	{ "CR right after the colon", "GET / HTTP/1.1\r\n" H "X:\r1\r\n\r\n",
+	    0, 400, 0, "CR without LF consumed=29\n" },
+	{ "LF then CR", "GET / HTTP/1.1\r\nHost: a\n\rX: 1\r\n\r\n", 0, 400,
+	    0, "CR without LF consumed=26\n" },
+	{ "a CR ending the stream waits", "GET / HTTP/1.1\r\n" H "\r", 0, 0,
+	    0, "END at 26\n" },
+	{ "NUL in a field name", "GET / HTTP/1.1\r\n" H "X\0Y: 1\r\n\r\n", 35,
+	    400, 0, "invalid character in a field name consumed=33\n" },
+	{ "NUL at a field line's start", "GET / HTTP/1.1\r\n" H "\0X: 1\r\n"
+	    "\r\n", 34, 400, 0, "invalid character in a field name "
+	    "consumed=32\n" },
+	{ "NUL before a line end", "GET / HTTP/1.1\r\n" H "X: a\0\r\n\r\n",
+	    34, 400, 0, "control character in a field value consumed=32\n" },
+	{ "byte 0x80 in a field name", "GET / HTTP/1.1\r\n" H "X\x80Y: 1\r\n"
+	    "\r\n", 0, 400, 0, "invalid character in a field name "
+	    "consumed=33\n" },
+	{ "byte 0xff ends a value", "GET / HTTP/1.1\r\n" H "X: a\xff\r\n\r\n",
+	    0, 0, 1, "  X: a\\xff\n" },
+	{ "DEL ends a value of eight bytes", "GET / HTTP/1.1\r\n" H
+	    "X: 1234567\x7f\r\n\r\n", 0, 400, 0,
+	    "control character in a field value consumed=38\n" },
+	{ "a value of sixteen bytes, a tab last, trimmed", "GET / HTTP/1.1"
+	    "\r\n" H "X: 0123456789abcde\t\r\n\r\n", 0, 0, 1,
+	    "  X: 0123456789abcde\n" },
+	{ "obs-fold with a tab", "GET / HTTP/1.1\r\n" H "X-A: a\r\n\tb\r\n"
+	    "\r\n", 0, 400, 0, "obsolete line folding consumed=37\n" },
+	{ "a value of whitespace only", "GET / HTTP/1.1\r\n" H "X:  \t \r\n"
+	    "\r\n", 0, 0, 1, "  X: \n" },
+	{ "a colon in a value", "GET / HTTP/1.1\r\n" H "X: a:b\r\n\r\n", 0,
+	    0, 1, "  X: a:b\n" },
+	{ "no colon, a space", "GET / HTTP/1.1\r\n" H "X A\r\n\r\n", 0, 400,
+	    0, "field line without a colon consumed=30\n" },
+	{ "a colon alone", "GET / HTTP/1.1\r\n" H ":\r\n\r\n", 0, 400, 0,
+	    "empty field name consumed=28\n" },
+	{ "a non-token byte, then whitespace", "GET / HTTP/1.1\r\n" H
+	    "X(A b: 1\r\n\r\n", 0, 400, 0, "invalid character in a field name" },
+	{ "whitespace, then a non-token byte", "GET / HTTP/1.1\r\n" H
+	    "X (: 1\r\n\r\n", 0, 400, 0, "whitespace in a field name" },
+	{ "a bare LF ends the head", "GET / HTTP/1.1\r\n" H "\n" NEXT, 0, 0, 2,
+	    "DONE consumed=26 body=\nHEAD GET /next" },
+	{ "known names in any case", "POST / HTTP/1.1\r\nhOST: a\r\n"
+	    "cONTENT-lENGTH: 1\r\nconnection: CLOSE\r\nEXPECT: 100-continue\r\n"
+	    "\r\nx", 0, 0, 1, "keep=0 expect=1 chunked=0 cl=1\n" },
+	{ "names like the known ones", "GET / HTTP/1.1\r\n" H "Hosu: b\r\n"
+	    "Content-Lengtx: 1\r\nTransfer-Encodinf: x\r\nExpecu: x\r\n"
+	    "Connectioo: close\r\n\r\n", 0, 0, 1,
+	    "keep=1 expect=0 chunked=0 cl=-1\n" },
+
 	/* Chunked framing. */
 	{ "chunk size with a space before it", CHUNKED " 5\r\nhello\r\n0\r\n"
 	    "\r\n", 0, 400, 0, "chunk size is not hex" },
@@ -384,6 +469,7 @@ START_TEST(test_table)
 	uint32_t		 seed;
 	int			 ndone = 0;
 	const char		*s;
+	size_t			 cut;
 
 	whole = transcript(c->in, len, 0);
 	for (s = whole; (s = strstr(s, "DONE ")) != NULL; s++)
@@ -411,6 +497,14 @@ START_TEST(test_table)
 		other = transcript(c->in, len, seed * 2654435761u);
 		ck_assert_msg(strcmp(whole, other) == 0, "%s: seed %u:\n%s\n"
 		    "whole:\n%s", c->what, seed, other, whole);
+		free(other);
+	}
+	/* Cut in two at every byte: a line split across two feeds. */
+	for (cut = 1; cut < len; cut++) {
+		other = transcript_cut(c->in, len, 0, cut);
+		if (strcmp(whole, other) != 0)
+			ck_abort_msg("%s: cut at %zu:\n%s\nwhole:\n%s",
+			    c->what, cut, other, whole);
 		free(other);
 	}
 	free(whole);
@@ -656,6 +750,109 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/* The transcript of in fed whole, after checking that a byte at a time
+ * and every cut in two give the same. */
+static char *
+transcript_every_cut(const char *in, size_t len)
+{
+	char	*whole, *other;
+	size_t	 cut;
+
+	whole = transcript(in, len, 0);
+	for (cut = 1; cut <= len; cut++) {
+		other = cut == len ? transcript(in, len, 1) :
+		    transcript_cut(in, len, 0, cut);
+		if (strcmp(whole, other) != 0)
+			ck_abort_msg("cut at %zu of %zu:\n%s\nwhole:\n%s", cut,
+			    len, other, whole);
+		free(other);
+	}
+	return whole;
+}
+
+/* Appends a line of n bytes, line end included: text, then fill up to
+ * the line end (CRLF or a bare LF). */
+static size_t
+put_line(char *buf, size_t at, const char *text, const char *end, size_t n,
+    char fill)
+{
+	size_t	tl = strlen(text), el = strlen(end);
+
+	ck_assert_uint_ge(n, tl + el);
+	memcpy(buf + at, text, tl);
+	memset(buf + at + tl, fill, n - tl - el);
+	memcpy(buf + at + n - el, end, el);
+	return at + n;
+}
+
+/*
+ * A head line ending one byte under its limit, at it, or one byte or two
+ * over, with either line end, after empty lines or not, cut anywhere: the
+ * limit stops the byte that crosses it (a CR that fits is not "CR without
+ * LF" when its LF does not), whichever line that byte is in.
+ */
+START_TEST(test_line_limits)
+{
+	const size_t	 rlmax = limits.max_request_line;
+	const size_t	 hmax = limits.max_header_bytes;
+	const char	*eol;
+	char		 in[2048], *t, *want;
+	size_t		 n, len, at, empty;
+	int		 crlf, ok;
+
+	for (crlf = 0; crlf < 2; crlf++) {
+		eol = crlf ? "\r\n" : "\n";
+		/* The request line, empty lines before it counted. */
+		for (empty = 0; empty <= 3; empty += 3)
+		for (n = rlmax - 1; n <= rlmax + 2; n++) {
+			memcpy(in, "\r\n\n", empty);
+			at = put_line(in, empty, "GET /", "", n - empty -
+			    strlen(" HTTP/1.1") - strlen(eol), 'a');
+			at = put_line(in, at, " HTTP/1.1", eol,
+			    strlen(" HTTP/1.1") + strlen(eol), ' ');
+			memcpy(in + at, H "\r\n", strlen(H "\r\n"));
+			len = at + strlen(H "\r\n");
+			t = transcript_every_cut(in, len);
+			ok = n <= rlmax;
+			if (asprintf(&want, ok ? "HEAD GET /a" : "ERROR 414 "
+			    "request line too long consumed=%zu\n",
+			    rlmax + 1) == -1)
+				ck_abort();
+			ck_assert_msg(strstr(t, want) != NULL &&
+			    (strstr(t, "ERROR") == NULL) == ok, "request line "
+			    "of %zu, %zu empty, %s: no \"%s\" in:\n%s", n,
+			    empty, eol, want, t);
+			free(want);
+			free(t);
+		}
+		/* A field line ending around the limit of the header
+		 * section, then the empty line. */
+		for (n = hmax - 3; n <= hmax + 1; n++) {
+			at = put_line(in, 0, "GET / HTTP/1.1", eol,
+			    strlen("GET / HTTP/1.1") + strlen(eol), ' ');
+			at = put_line(in, at, "Host: a", eol,
+			    strlen("Host: a") + strlen(eol), ' ');
+			at = put_line(in, at, "X: ", eol, n -
+			    (strlen("Host: a") + strlen(eol)), 'v');
+			at = put_line(in, at, "", eol, strlen(eol), ' ');
+			len = at;
+			t = transcript_every_cut(in, len);
+			ok = n + strlen(eol) <= hmax;
+			if (asprintf(&want, ok ? "HEAD GET / " : "ERROR 431 "
+			    "headers too large consumed=%zu\n", strlen(
+			    "GET / HTTP/1.1") + strlen(eol) + hmax + 1) == -1)
+				ck_abort();
+			ck_assert_msg(strstr(t, want) != NULL &&
+			    (strstr(t, "ERROR") == NULL) == ok, "field line "
+			    "ending at %zu, %s: no \"%s\" in:\n%s", n, eol,
+			    want, t);
+			free(want);
+			free(t);
+		}
+	}
+}
+END_TEST
+
 /* Pipelined requests: each DONE says how many bytes were its own. */
 START_TEST(test_pipeline_consumed)
 {
@@ -696,6 +893,7 @@ check_suite(void)
 	tcase_add_test(tc, test_every_byte);
 	tcase_add_test(tc, test_error_sticks);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_line_limits);
 	tcase_add_test(tc, test_pipeline_consumed);
 	suite_add_tcase(s, tc);
 	return s;
