@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -480,6 +481,10 @@ cli_parse_int(const char *s, long min, long max, long *out)
 	char	*end;
 	long	 v;
 
+	/* Digits only (a '-' for a negative bound): strtol would also
+	 * take " 2" and "+3", which no other number here may be. */
+	if (!isdigit((unsigned char)s[0]) && !(min < 0 && s[0] == '-'))
+		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
@@ -557,17 +562,36 @@ cli_add_env(struct config *c, const char *s, char **err)
 	return 0;
 }
 
-/* --asking-tools NAME[,NAME...]: tool names as tools/list gives them. */
+/*
+ * --asking-tools NAME[,NAME...]: tool names as tools/list gives them.
+ * Blanks around a name are not part of it ("sample, echo" is how people
+ * write a list; a name kept as " echo" would match nothing, silently);
+ * a control character cannot be meant.
+ */
 static int
 cli_add_asking_tools(struct config *c, const char *s, char **err)
 {
-	const char	*p, *end;
+	const char	*p, *end, *q;
 	char		*name;
-	size_t		 len;
+	size_t		 len, i;
 
 	for (p = s;; p = end + 1) {
 		end = strchr(p, ',');
 		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		while (len > 0 && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		for (i = 0, q = NULL; i < len && q == NULL; i++)
+			if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+				q = p + i;
+		if (q != NULL) {
+			xasprintf(err, "--asking-tools: a tool name holds a "
+			    "control character (0x%02x)", (unsigned char)*q);
+			return -1;
+		}
 		if (len == 0 || len > MUX_TOOL_NAME_MAX) {
 			xasprintf(err, "--asking-tools wants tool names of 1 "
 			    "to %d characters, separated by commas, not '%s'",
