@@ -445,15 +445,29 @@ mux_modern_resume(struct mux *m, struct mux_session *s, json_object *msg,
 	json_object		*params = jsonrpc_params(msg), *token, *late;
 	json_object		*result, *error;
 	const char		*method = jsonrpc_method(msg), *sealed;
+	int			 opened;
 
 	if ((sealed = mux_modern_client_state_mine(m, s, msg, stream,
 	    text)) == NULL)
 		return;
-	if (modern_state_open(m->key, sealed, method,
+	opened = modern_state_open(m->key, sealed, method,
 	    modern_request_name(method, params), &st) == 0 &&
-	    st.principal == s->principal)
+	    st.principal == s->principal;
+	if (opened)
 		req = hmap_find(&m->reqs, hmap_mix(st.cid), mux_req_match,
 		    &st.cid);
+	/* A state that is ours and whole but whose request is no more:
+	 * answered with an earlier retry, or failed with its child (a
+	 * restart fails what it held).  Not "altered": the client is to
+	 * call again, not to suspect its state. */
+	if (opened && m->now < st.expires && req == NULL) {
+		mux_error(m, s, stream, NULL, jsonrpc_id(msg),
+		    JSONRPC_INVALID_PARAMS, "Invalid params: requestState's "
+		    "request is over (answered already, or its server "
+		    "stopped); call the tool again");
+		json_object_put(msg);
+		return;
+	}
 	if (req == NULL || req->mr == NULL || req->s != NULL ||
 	    req->child != s->child || req->mr->expires == 0 ||
 	    req->mr->round != st.round || req->mr->expires != st.expires ||

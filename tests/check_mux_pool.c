@@ -322,6 +322,60 @@ START_TEST(test_pool_input_required_retry)
 }
 END_TEST
 
+/*
+ * The child holding a parked 2026-07-28 request goes away: the retry is
+ * told that the request is over and to call again, not that its state
+ * was altered (attack20 F4: the client would suspect tampering).
+ */
+START_TEST(test_pool_retry_after_restart)
+{
+	struct h		 h;
+	struct mux_session	*r, *retry;
+	struct hout		*o;
+	json_object		*a;
+	int64_t			 cid;
+	size_t			 held;
+	char			*state;
+
+	h_pool(&h, 2);
+	r = h_modern(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	held = h_only_child(&h, "tools/call");
+	cid = h_cid_at(&h, held, "tools/call");
+	h_clear(&h);
+	h_child_at(&h, held, "{'jsonrpc':'2.0','id':'q1','method':"
+	    "'elicitation/create','params':{'message':'name?',"
+	    "'requestedSchema':{'type':'object','properties':{}},"
+	    "'_meta':{'mcpbridge/relatedRequestId':%lld}}}", (long long)cid);
+	mux_tick(h.m, 100);
+	h_drain(&h);
+	o = h_find(&h, MUX_OUT_SESSION, r, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "result.resultType"), "input_required");
+	state = strdup(PS(o->msg, "result.requestState"));
+	h_clear(&h);
+	mux_session_close(h.m, r);
+
+	mux_pool_down(h.m, held, "killed by signal 9 (SIGKILL)");
+	h_drain(&h);
+	h_clear(&h);
+	retry = h_modern(&h, "{'jsonrpc':'2.0','id':'r','method':"
+	    "'tools/call','params':{'name':'t','arguments':{},"
+	    "'requestState':'%s','inputResponses':{'q1':{'action':'accept',"
+	    "'content':{}}}," META "}}", state);
+	a = h_response(&h, retry, 1, "'r'");
+	ck_assert_int_eq(PI(a, "error.code"), -32602);
+	ck_assert_ptr_nonnull(strstr(PS(a, "error.message"),
+	    "call the tool again"));
+	ck_assert_ptr_null(strstr(PS(a, "error.message"), "altered"));
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, NULL), 0);
+	h_clear(&h);
+	free(state);
+	mux_session_close(h.m, retry);
+	h_fini(&h);
+}
+END_TEST
+
 /* One child goes away: its sessions end and its requests fail; the other
  * child's sessions never notice, and only it is started again. */
 START_TEST(test_pool_restart_isolation)
@@ -569,6 +623,7 @@ check_suite(void)
 	tcase_add_test(tc, test_pool_pin_at_initialize);
 	tcase_add_test(tc, test_pool_least_busy);
 	tcase_add_test(tc, test_pool_input_required_retry);
+	tcase_add_test(tc, test_pool_retry_after_restart);
 	tcase_add_test(tc, test_pool_restart_isolation);
 	tcase_add_test(tc, test_pool_avoids_down);
 	tcase_add_test(tc, test_pool_fail_all);
