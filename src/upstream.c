@@ -1349,8 +1349,8 @@ upstream_free(struct upstream *u)
 	if (u->pid != -1 && !u->reaped) {
 		/* Not stopped first: do not leave it running or a zombie.
 		 * SIGKILL cannot be refused, so the wait is short. */
-		log_warnx("%s: freed while running; killing pid %ld", u->tag,
-		    (long)u->pid);
+		log_warnx("%s: still running, not stopped in time; killing "
+		    "it (pid %ld) with SIGKILL", u->tag, (long)u->pid);
 		(void)kill(-u->pid, SIGKILL);
 		while (waitpid(u->pid, &status, 0) == -1 && errno == EINTR)
 			;
