@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * rawjson.c: raw JSON values (rawjson.h).  json-c writes an object with
+ * rawjson.c: raw JSON values (rawjson.h).  json-c writes a value with
  * the userdata serializer as its userdata, a NUL-terminated string, and
  * copies it along in json_object_deep_copy; JSON text holds no NUL byte
  * (jsonparse_answer checked the grammar), so the string is the value.
@@ -36,13 +36,19 @@
 static char	*rawjson_text_buf;
 static size_t	 rawjson_text_cap;
 
+/*
+ * The holder is an empty string: one malloc, where an empty object is
+ * three (the object, its table and the table's entries), and a raw value
+ * comes with every answer (issue 20).  Whoever looks into a result asks
+ * rawjson_is first; those that only write it get the bytes either way.
+ */
 json_object *
 rawjson_new(const char *p, size_t len)
 {
 	json_object	*o;
 
-	if ((o = json_object_new_object()) == NULL)
-		fatalx("json_object_new_object");
+	if ((o = json_object_new_string("")) == NULL)
+		fatalx("json_object_new_string");
 	/* o owns the copy: json_object_free_userdata frees it with o. */
 	json_object_set_serializer(o, json_object_userdata_to_json_string,
 	    xstrndup(p, len), json_object_free_userdata);
@@ -53,8 +59,8 @@ int
 rawjson_is(json_object *o)
 {
 	return o != NULL && json_object_get_userdata(o) != NULL &&
-	    json_object_is_type(o, json_type_object) &&
-	    json_object_object_length(o) == 0;
+	    json_object_is_type(o, json_type_string) &&
+	    json_object_get_string_len(o) == 0;
 }
 
 int
@@ -227,6 +233,11 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
 		rawjson_put(off, "null", 4);
 		return;
 	case json_type_string:
+		if (rawjson_is(v)) {
+			s = json_object_get_userdata(v);
+			rawjson_put(off, s, strlen(s));
+			return;
+		}
 		s = json_object_get_string(v);
 		n = (size_t)json_object_get_string_len(v);
 		if (!rawjson_verbatim(s, n))
@@ -253,11 +264,6 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
 		rawjson_put(off, num + i, sizeof num - i);
 		return;
 	case json_type_object:
-		if (rawjson_is(v)) {
-			s = json_object_get_userdata(v);
-			rawjson_put(off, s, strlen(s));
-			return;
-		}
 		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
 		    NULL || rawjson_put_object(off, v, depth) == -1)
 			break;
@@ -302,8 +308,7 @@ rawjson_text(json_object *msg, size_t *len)
 		rawjson_text_buf = NULL;
 		rawjson_text_cap = 0;
 	}
-	/* An object with userdata has a writer of its own (a raw value, a
-	 * number keeping its text). */
+	/* An object with userdata has a writer of its own. */
 	if (!json_object_is_type(msg, json_type_object) ||
 	    json_object_get_userdata(msg) != NULL ||
 	    rawjson_put_object(&off, msg, 0) == -1)

@@ -4,7 +4,7 @@
  * child's answer to a client's call is most of the bytes the bridge
  * moves; parsing its result into objects only to write them out again
  * cost more than the rest of the answer's way (issue 20).  A raw value is
- * an empty json_object that writes the bytes it holds: whoever only
+ * an empty json-c string that writes the bytes it holds: whoever only
  * writes the message (the HTTP transports) never knows; whoever looks
  * into it must ask rawjson_is and rawjson_parse first.
  */
