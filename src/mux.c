@@ -194,6 +194,7 @@ mux_out_push(struct mux *m, enum mux_out_kind kind, struct mux_session *s,
 	o->final = final;
 	o->msg = msg;
 	o->child = 0;
+	o->child_id = 0;
 	m->outs_len++;
 	if (s != NULL)
 		s->nouts++;
@@ -228,6 +229,21 @@ mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
 	m->outs[(m->outs_head + m->outs_len - 1) % m->outs_cap].child =
 	    c->index;
+}
+
+/*
+ * The client's request msg (consumed) to child c under id cid, its
+ * params as they came: mux_rewrite_request(msg, cid, NULL), made only
+ * when mux_next gives it out (mux_next_lazy writes it without).  The
+ * client's objects are never changed, so msg says the same then.
+ */
+static void
+mux_to_child_as(struct mux *m, struct mux_child *c, json_object *msg,
+    uint64_t cid)
+{
+	mux_to_child(m, c, msg);
+	m->outs[(m->outs_head + m->outs_len - 1) % m->outs_cap].child_id =
+	    cid;
 }
 
 /* Tells child c that the bridge no longer wants the answer to req, under
@@ -923,7 +939,10 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	if (req->sched & MUX_SCHED_HELD)
 		mux_sched_hold(m, req, mux_rewrite_request(msg, req->cid,
 		    params));
-	else
+	else if (params == NULL) {
+		mux_to_child_as(m, c, msg, req->cid);
+		return req;
+	} else
 		mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;
@@ -2448,6 +2467,22 @@ mux_free(struct mux *m)
 
 int
 mux_next(struct mux *m, struct mux_out *out)
+{
+	json_object	*msg;
+
+	if (!mux_next_lazy(m, out))
+		return 0;
+	if (out->child_id != 0) {
+		msg = out->msg;
+		out->msg = mux_rewrite_request(msg, out->child_id, NULL);
+		out->child_id = 0;
+		json_object_put(msg);
+	}
+	return 1;
+}
+
+int
+mux_next_lazy(struct mux *m, struct mux_out *out)
 {
 	if (!TAILQ_EMPTY(&m->graveyard))
 		mux_reap(m, 0);

@@ -298,21 +298,79 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
  * snprintf, 3k instructions a message (issue 20).  Here what needs no
  * escape is copied as it is, and the rest is json-c's.
  */
-const char *
-rawjson_text(json_object *msg, size_t *len)
+/* A large buffer of the last text goes before the next is made. */
+static void
+rawjson_text_reset(void)
 {
-	size_t	off = 0;
-
 	if (rawjson_text_cap > RAWJSON_TEXT_KEEP) {
 		free(rawjson_text_buf);
 		rawjson_text_buf = NULL;
 		rawjson_text_cap = 0;
 	}
+}
+
+const char *
+rawjson_text(json_object *msg, size_t *len)
+{
+	size_t	off = 0;
+
+	rawjson_text_reset();
 	/* An object with userdata has a writer of its own. */
 	if (!json_object_is_type(msg, json_type_object) ||
 	    json_object_get_userdata(msg) != NULL ||
 	    rawjson_put_object(&off, msg, 0) == -1)
 		return NULL;
+	rawjson_text_buf[off] = '\0';
+	*len = off;
+	return rawjson_text_buf;
+}
+
+/*
+ * A client's call goes to its child with only its id changed: building
+ * that envelope (an object, its members, "2.0" and the id) to write it
+ * once cost more than writing it (issue 20).  The members are written in
+ * the order mux_rewrite_request adds them, and json-c writes a new object
+ * in the order its members were added.
+ */
+const char *
+rawjson_request_text(json_object *msg, uint64_t id, size_t *len)
+{
+	struct json_object_iter	 it;
+	json_object		*method = NULL, *params = NULL;
+	int			 has_method = 0, has_params = 0;
+	char			 num[24];
+	size_t			 off = 0, i;
+
+	if (id > INT64_MAX)
+		fatalx("rawjson_request_text: id %llu", (unsigned long long)id);
+	rawjson_text_reset();
+	if (json_object_is_type(msg, json_type_object)) {
+		json_object_object_foreachC(msg, it) {
+			if (strcmp(it.key, "method") == 0) {
+				method = it.val;
+				has_method = 1;
+			} else if (strcmp(it.key, "params") == 0) {
+				params = it.val;
+				has_params = 1;
+			}
+		}
+	}
+	i = sizeof num;
+	do {
+		num[--i] = (char)('0' + id % 10);
+		id /= 10;
+	} while (id > 0);
+	rawjson_put(&off, "{\"jsonrpc\":\"2.0\",\"id\":", 22);
+	rawjson_put(&off, num + i, sizeof num - i);
+	if (has_method) {
+		rawjson_put(&off, ",\"method\":", 10);
+		rawjson_put_value(&off, method, 1);
+	}
+	if (has_params) {
+		rawjson_put(&off, ",\"params\":", 10);
+		rawjson_put_value(&off, params, 1);
+	}
+	rawjson_put(&off, "}", 1);
 	rawjson_text_buf[off] = '\0';
 	*len = off;
 	return rawjson_text_buf;
