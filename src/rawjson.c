@@ -346,10 +346,11 @@ rawjson_request_text(json_object *msg, uint64_t id, size_t *len)
 	rawjson_text_reset();
 	if (json_object_is_type(msg, json_type_object)) {
 		json_object_object_foreachC(msg, it) {
-			if (strcmp(it.key, "method") == 0) {
+			if (it.key[0] == 'm' && strcmp(it.key, "method") == 0) {
 				method = it.val;
 				has_method = 1;
-			} else if (strcmp(it.key, "params") == 0) {
+			} else if (it.key[0] == 'p' &&
+			    strcmp(it.key, "params") == 0) {
 				params = it.val;
 				has_params = 1;
 			}
