@@ -852,14 +852,17 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct tracectx		 tc;
 	struct mux_tool		*tool;
 	json_object		*token = NULL, *meta, *src, *n;
+	/* msg's members, looked up once (issue 20); msg never changes. */
+	const char		*method = jsonrpc_method(msg);
+	json_object		*mparams = jsonrpc_params(msg);
 	unsigned		 sched;
 
 	/* Another session's turn, or one that waits, holds it back; a call
 	 * of a tool that asks takes its turn (mux_sched.c). */
-	sched = mux_sched_gate(m, c, s, msg, params != NULL ? params :
-	    jsonrpc_params(msg), &tool);
+	sched = mux_sched_gate(m, c, s, method, params != NULL ? params :
+	    mparams, &tool);
 	if (sched != 0 && !mux_sched_admit(m, c, s, sched, tool)) {
-		if (strcmp(jsonrpc_method(msg), "ping") == 0) {
+		if (strcmp(method, "ping") == 0) {
 			/* The child is up and busy with another's turn: a
 			 * liveness check is not kept waiting for it. */
 			mux_reply(m, s, stream, b, jsonrpc_result_new(
@@ -886,7 +889,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req->sched = sched;
 	if (sched & MUX_SCHED_SLOT)
 		req->since = m->now;
-	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
+	if (strcmp(method, "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
@@ -898,7 +901,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * Two clients may both use token 1: the child sees ours, the cid.
 	 * Replaced params keep the client's token only if they carry it.
 	 */
-	src = params != NULL ? params : jsonrpc_params(msg);
+	src = params != NULL ? params : mparams;
 	jsonrpc_member(jsonrpc_get(src, "_meta", json_type_object),
 	    "progressToken", &token);
 	if (!json_object_is_type(token, json_type_string) &&
@@ -926,11 +929,11 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 
 	/* A translated request may be retried with answers to questions. */
 	if ((flags & MUX_REQ_F_TRANSLATE) &&
-	    modern_method_mrtr(jsonrpc_method(msg))) {
+	    modern_method_mrtr(method)) {
 		req->xr = xcalloc(1, sizeof *req->xr);
-		req->xr->method = xstrdup(jsonrpc_method(msg));
+		req->xr->method = xstrdup(method);
 		req->xr->params = json_object_get(params != NULL ? params :
-		    jsonrpc_params(msg));
+		    mparams);
 		TAILQ_INIT(&req->xr->inputs);
 	}
 	if (m->cfg.span_child != NULL && m->cfg.span_child(m->cfg.span_arg,

@@ -610,7 +610,7 @@ void		 mux_route_child(struct mux *m, struct mux_child *c,
 void		 mux_sched_init(struct mux *m);
 void		 mux_sched_free(struct mux *m);
 unsigned	 mux_sched_gate(struct mux *m, struct mux_child *c,
-		    struct mux_session *s, json_object *msg,
+		    struct mux_session *s, const char *method,
 		    json_object *params, struct mux_tool **tool);
 int		 mux_sched_admit(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, unsigned sched,
