@@ -1593,6 +1593,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	struct session		*sess;
 	struct stream		*st;
 	enum mux_recv		 r;
+	enum modern_era		 era;
 	size_t			 n;
 	int			 created = 0;
 
@@ -1616,16 +1617,20 @@ http_mcp_post(struct http *h, struct http_req *req)
 	/*
 	 * The era is chosen per request (2026-07-28: by its _meta, or the
 	 * header).  A header of no era, without _meta: 400 here without a
-	 * session, from the legacy check below in one.
+	 * session, from the legacy check below in one.  Its _meta is
+	 * looked at once: modern_era(msg, version) is the era of the _meta
+	 * or, for an object, of the version.
 	 */
-	if (modern_era(msg, NULL) == MODERN_ERA_LEGACY &&
-	    http_version_unknown(h)) {
+	era = modern_era(msg, NULL);
+	if (era == MODERN_ERA_LEGACY && http_version_unknown(h)) {
 		if (h->hdr.session_id == NULL) {
 			http_reply_unsupported(h, req, msg);
 			json_object_put(msg);
 			return;
 		}
-	} else if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
+	} else if (era == MODERN_ERA_MODERN ||
+	    (json_object_is_type(msg, json_type_object) &&
+	    modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN)) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
