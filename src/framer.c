@@ -664,6 +664,12 @@ framer_write(struct evbuffer *out, json_object *msg)
 		fatalx("json_object_to_json_string_length");
 	/* PLAIN escapes control characters in strings, so the line is one
 	 * line whatever the value holds. */
+	framer_write_text(out, s, len);
+}
+
+void
+framer_write_text(struct evbuffer *out, const char *s, size_t len)
+{
 	if (evbuffer_add(out, s, len) == -1 || evbuffer_add(out, "\n", 1) == -1)
 		fatalx("evbuffer_add");
 }

@@ -116,6 +116,8 @@ void	framer_drain(struct framer *, struct evbuffer *in, framer_cb, void *arg);
 void	framer_eof(struct framer *, struct evbuffer *in, framer_cb, void *arg);
 /* Serialises msg compactly onto out followed by "\n". */
 void	framer_write(struct evbuffer *out, json_object *msg);
+/* The len bytes at s, one line of JSON text, onto out followed by "\n". */
+void	framer_write_text(struct evbuffer *out, const char *s, size_t len);
 /*
  * What the last n bytes of a line, p, show of its top-level object: scans
  * back from the final '}' over strings, scalars and nested values, and

@@ -1261,13 +1261,13 @@ http_batch_ok(struct http *h, struct http_req *req,
  */
 static int
 http_request_allowed(struct http *h, struct http_req *req,
-    struct session *sess, json_object *msg)
+    struct session *sess, json_object *msg, size_t n)
 {
-	size_t	n, max = h->cfg->max_in_flight;
+	size_t	max = h->cfg->max_in_flight;
 
 	if (!http_batch_ok(h, req, sess, msg))
 		return 0;
-	if ((n = http_requests(msg)) == 0)
+	if (n == 0)
 		return 1;
 	if (h->draining) {
 		http_note(h, "draining");
@@ -1364,15 +1364,15 @@ http_trace_start(struct http *h, struct session *sess, json_object *msg)
 	    NULL ? NULL : sess->ms, msg, &info);
 }
 
-/* Requests start on st: they count until its final answer. */
+/* The n requests of msg (http_requests) start on st: they count until
+ * its final answer. */
 static void
 http_request_start(struct http *h, struct session *sess, struct stream *st,
-    json_object *msg)
+    json_object *msg, size_t n)
 {
 	json_object	*first = msg;
-	size_t		 n;
 
-	if ((n = http_requests(msg)) == 0)
+	if (n == 0)
 		return;
 	if (json_object_is_type(msg, json_type_array))
 		first = json_object_array_get_idx(msg, 0);
@@ -1563,7 +1563,7 @@ http_stateless_post(struct http *h, struct http_req *req,
 	/* A listen stream is no request in flight: draining ends it. */
 	listen = strcmp(jsonrpc_method(msg), "subscriptions/listen") == 0;
 	if (!listen)
-		http_request_start(h, sess, st, msg);
+		http_request_start(h, sess, st, msg, http_requests(msg));
 	stream_hold(st, h->cur, 0);
 	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
@@ -1593,6 +1593,8 @@ http_mcp_post(struct http *h, struct http_req *req)
 	struct session		*sess;
 	struct stream		*st;
 	enum mux_recv		 r;
+	enum modern_era		 era;
+	size_t			 n;
 	int			 created = 0;
 
 	accept = h->hdr.accept;
@@ -1615,16 +1617,20 @@ http_mcp_post(struct http *h, struct http_req *req)
 	/*
 	 * The era is chosen per request (2026-07-28: by its _meta, or the
 	 * header).  A header of no era, without _meta: 400 here without a
-	 * session, from the legacy check below in one.
+	 * session, from the legacy check below in one.  Its _meta is
+	 * looked at once: modern_era(msg, version) is the era of the _meta
+	 * or, for an object, of the version.
 	 */
-	if (modern_era(msg, NULL) == MODERN_ERA_LEGACY &&
-	    http_version_unknown(h)) {
+	era = modern_era(msg, NULL);
+	if (era == MODERN_ERA_LEGACY && http_version_unknown(h)) {
 		if (h->hdr.session_id == NULL) {
 			http_reply_unsupported(h, req, msg);
 			json_object_put(msg);
 			return;
 		}
-	} else if (modern_era(msg, h->hdr.version) == MODERN_ERA_MODERN) {
+	} else if (era == MODERN_ERA_MODERN ||
+	    (json_object_is_type(msg, json_type_object) &&
+	    modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN)) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
@@ -1635,6 +1641,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 		return;
 	}
 
+	n = http_requests(msg);
 	if (h->hdr.session_id == NULL && http_is_initialize(msg)) {
 		if (!http_session_allowed(h, req)) {
 			json_object_put(msg);
@@ -1657,7 +1664,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	} else if ((sess = http_mcp_session(h, req)) == NULL) {
 		json_object_put(msg);
 		return;
-	} else if (!http_request_allowed(h, req, sess, msg)) {
+	} else if (!http_request_allowed(h, req, sess, msg, n)) {
 		json_object_put(msg);
 		return;
 	}
@@ -1665,7 +1672,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	st = stream_new(sess);
 	st->initialize = created;
 	st->in_handler = 1;
-	http_request_start(h, sess, st, msg);
+	http_request_start(h, sess, st, msg, n);
 	stream_hold(st, h->cur, 0);
 	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, st->no);
@@ -1919,6 +1926,7 @@ http_message(struct http *h, struct http_req *req)
 	json_object		*msg;
 	enum mux_recv		 r;
 	uint64_t		 no;
+	size_t			 n;
 	char			*sid;
 
 	if (req->method != HTTP_M_POST) {
@@ -1957,7 +1965,8 @@ http_message(struct http *h, struct http_req *req)
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
 	http_note_method(h, msg);
-	if (!http_request_allowed(h, req, sess, msg)) {
+	n = http_requests(msg);
+	if (!http_request_allowed(h, req, sess, msg, n)) {
 		json_object_put(msg);
 		return;
 	}
@@ -1969,7 +1978,7 @@ http_message(struct http *h, struct http_req *req)
 	st = stream_new(sess);
 	st->in_handler = 1;
 	no = st->no;
-	http_request_start(h, sess, st, msg);
+	http_request_start(h, sess, st, msg, n);
 	sess->capture_stream = no;
 	http_grant(h, sess);
 	r = h->ep->ops->session_recv(h->ep->arg, sess->ms, msg, no);

@@ -926,8 +926,10 @@ jsonparse_build_new_key(json_object *o, const char *key)
 {
 	struct json_object_iter	it;
 
+	/* The first byte first: a call to strcmp per member cost more
+	 * than the rest of the check (issue 20). */
 	json_object_object_foreachC(o, it) {
-		if (strcmp(it.key, key) == 0)
+		if (it.key[0] == key[0] && strcmp(it.key, key) == 0)
 			return 0;
 	}
 	return 1;

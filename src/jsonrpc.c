@@ -42,15 +42,17 @@ jsonrpc_add(json_object *o, const char *key, json_object *v)
 int
 jsonrpc_member(json_object *o, const char *key, json_object **v)
 {
+	struct lh_table	*t;
 	struct lh_entry	*e;
 	const char	*k, *n;
 	int		 walked = 0;
 
 	if (v != NULL)
 		*v = NULL;
-	if (!json_object_is_type(o, json_type_object))
+	/* NULL for NULL and for what is no object: one call asks both. */
+	if ((t = json_object_get_object(o)) == NULL)
 		return 0;
-	for (e = json_object_get_object(o)->head; e != NULL; e = e->next) {
+	for (e = t->head; e != NULL; e = e->next) {
 		if (walked++ == JSONRPC_WALK_MAX)
 			return json_object_object_get_ex(o, key, v);
 		k = (const char *)e->k;
@@ -421,9 +423,7 @@ jsonrpc_get(json_object *o, const char *key, enum json_type t)
 {
 	json_object	*v;
 
-	if (o == NULL || !json_object_is_type(o, json_type_object) ||
-	    !jsonrpc_member(o, key, &v) ||
-	    !json_object_is_type(v, t))
+	if (!jsonrpc_member(o, key, &v) || !json_object_is_type(v, t))
 		return NULL;
 	return v;
 }

@@ -194,6 +194,7 @@ mux_out_push(struct mux *m, enum mux_out_kind kind, struct mux_session *s,
 	o->final = final;
 	o->msg = msg;
 	o->child = 0;
+	o->child_id = 0;
 	m->outs_len++;
 	if (s != NULL)
 		s->nouts++;
@@ -228,6 +229,21 @@ mux_to_child(struct mux *m, struct mux_child *c, json_object *msg)
 	mux_out_push(m, MUX_OUT_CHILD, c->owner, 0, 0, msg);
 	m->outs[(m->outs_head + m->outs_len - 1) % m->outs_cap].child =
 	    c->index;
+}
+
+/*
+ * The client's request msg (consumed) to child c under id cid, its
+ * params as they came: mux_rewrite_request(msg, cid, NULL), made only
+ * when mux_next gives it out (mux_next_lazy writes it without).  The
+ * client's objects are never changed, so msg says the same then.
+ */
+static void
+mux_to_child_as(struct mux *m, struct mux_child *c, json_object *msg,
+    uint64_t cid)
+{
+	mux_to_child(m, c, msg);
+	m->outs[(m->outs_head + m->outs_len - 1) % m->outs_cap].child_id =
+	    cid;
 }
 
 /* Tells child c that the bridge no longer wants the answer to req, under
@@ -836,14 +852,17 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	struct tracectx		 tc;
 	struct mux_tool		*tool;
 	json_object		*token = NULL, *meta, *src, *n;
+	/* msg's members, looked up once (issue 20); msg never changes. */
+	const char		*method = jsonrpc_method(msg);
+	json_object		*mparams = jsonrpc_params(msg);
 	unsigned		 sched;
 
 	/* Another session's turn, or one that waits, holds it back; a call
 	 * of a tool that asks takes its turn (mux_sched.c). */
-	sched = mux_sched_gate(m, c, s, msg, params != NULL ? params :
-	    jsonrpc_params(msg), &tool);
+	sched = mux_sched_gate(m, c, s, method, params != NULL ? params :
+	    mparams, &tool);
 	if (sched != 0 && !mux_sched_admit(m, c, s, sched, tool)) {
-		if (strcmp(jsonrpc_method(msg), "ping") == 0) {
+		if (strcmp(method, "ping") == 0) {
 			/* The child is up and busy with another's turn: a
 			 * liveness check is not kept waiting for it. */
 			mux_reply(m, s, stream, b, jsonrpc_result_new(
@@ -870,7 +889,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	req->sched = sched;
 	if (sched & MUX_SCHED_SLOT)
 		req->since = m->now;
-	if (strcmp(jsonrpc_method(msg), "tools/list") == 0)
+	if (strcmp(method, "tools/list") == 0)
 		req->flags |= MUX_REQ_F_TOOLS_LIST;
 	mux_req_attach(m, req, s, jsonrpc_id(msg), stream);
 	if ((req->batch = b) != NULL)
@@ -882,7 +901,7 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	 * Two clients may both use token 1: the child sees ours, the cid.
 	 * Replaced params keep the client's token only if they carry it.
 	 */
-	src = params != NULL ? params : jsonrpc_params(msg);
+	src = params != NULL ? params : mparams;
 	jsonrpc_member(jsonrpc_get(src, "_meta", json_type_object),
 	    "progressToken", &token);
 	if (!json_object_is_type(token, json_type_string) &&
@@ -910,11 +929,11 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 
 	/* A translated request may be retried with answers to questions. */
 	if ((flags & MUX_REQ_F_TRANSLATE) &&
-	    modern_method_mrtr(jsonrpc_method(msg))) {
+	    modern_method_mrtr(method)) {
 		req->xr = xcalloc(1, sizeof *req->xr);
-		req->xr->method = xstrdup(jsonrpc_method(msg));
+		req->xr->method = xstrdup(method);
 		req->xr->params = json_object_get(params != NULL ? params :
-		    jsonrpc_params(msg));
+		    mparams);
 		TAILQ_INIT(&req->xr->inputs);
 	}
 	if (m->cfg.span_child != NULL && m->cfg.span_child(m->cfg.span_arg,
@@ -923,7 +942,10 @@ mux_forward(struct mux *m, struct mux_session *s, json_object *msg,
 	if (req->sched & MUX_SCHED_HELD)
 		mux_sched_hold(m, req, mux_rewrite_request(msg, req->cid,
 		    params));
-	else
+	else if (params == NULL) {
+		mux_to_child_as(m, c, msg, req->cid);
+		return req;
+	} else
 		mux_to_child(m, c, mux_rewrite_request(msg, req->cid, params));
 	json_object_put(msg);
 	return req;
@@ -2448,6 +2470,22 @@ mux_free(struct mux *m)
 
 int
 mux_next(struct mux *m, struct mux_out *out)
+{
+	json_object	*msg;
+
+	if (!mux_next_lazy(m, out))
+		return 0;
+	if (out->child_id != 0) {
+		msg = out->msg;
+		out->msg = mux_rewrite_request(msg, out->child_id, NULL);
+		out->child_id = 0;
+		json_object_put(msg);
+	}
+	return 1;
+}
+
+int
+mux_next_lazy(struct mux *m, struct mux_out *out)
 {
 	if (!TAILQ_EMPTY(&m->graveyard))
 		mux_reap(m, 0);

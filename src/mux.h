@@ -265,6 +265,13 @@ struct mux_out {
 	json_object		*msg;	/* NULL for SESSION_END, CHILD_* and a
 					   cancelled stream's final */
 	size_t			 child;	/* MUX_OUT_CHILD, session NULL */
+	/*
+	 * MUX_OUT_CHILD from mux_next_lazy only: when not 0, msg is a
+	 * client's request as it came (never changed), which the child
+	 * gets under this id: rawjson_request_text writes it so.  mux_next
+	 * gives the message itself, child_id 0.
+	 */
+	uint64_t		 child_id;
 };
 
 enum mux_recv {
@@ -309,6 +316,9 @@ struct mux	*mux_new(const struct mux_config *);
 void		 mux_free(struct mux *);
 /* Fills out and returns 1, or returns 0 when nothing is queued. */
 int		 mux_next(struct mux *, struct mux_out *out);
+/* mux_next for a caller that only writes the child's messages: a
+ * client's call may come as child_id and the client's message. */
+int		 mux_next_lazy(struct mux *, struct mux_out *out);
 /* Advances the clock and expires what waited too long. */
 void		 mux_tick(struct mux *, uint64_t now_ms);
 /* When the mux wants its next mux_tick at the latest (0: no hurry; the

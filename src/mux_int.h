@@ -592,8 +592,10 @@ const char	*mux_pool_state_child(const struct mux *m, const char *text,
 enum mux_recv	 mux_route_process(struct mux *m, struct mux_session *s,
 		    json_object *msg, uint64_t stream, enum jsonrpc_kind kind);
 enum mux_recv	 mux_route_prescan(json_object *msg);
+/* msg, the child's answer (borrowed), goes on as the client's when its
+ * result is raw (mux_route.c); result and error are its members. */
 void		 mux_route_client_answer(struct mux *m, struct mux_req *req,
-		    json_object *result, json_object *error);
+		    json_object *msg, json_object *result, json_object *error);
 void		 mux_route_child_response(struct mux *m, struct mux_child *c,
 		    json_object *msg);
 int		 mux_route_caps_have(json_object *caps, const char *cap,
@@ -608,7 +610,7 @@ void		 mux_route_child(struct mux *m, struct mux_child *c,
 void		 mux_sched_init(struct mux *m);
 void		 mux_sched_free(struct mux *m);
 unsigned	 mux_sched_gate(struct mux *m, struct mux_child *c,
-		    struct mux_session *s, json_object *msg,
+		    struct mux_session *s, const char *method,
 		    json_object *params, struct mux_tool **tool);
 int		 mux_sched_admit(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, unsigned sched,

@@ -645,8 +645,8 @@ mux_tools_learn(struct mux *m, struct mux_child *c, json_object *result)
 }
 
 void
-mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
-    json_object *error)
+mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *msg,
+    json_object *result, json_object *error)
 {
 	struct mux_session	*s = req->s;
 	struct mux_child	*c = req->child;
@@ -714,6 +714,19 @@ mux_route_client_answer(struct mux *m, struct mux_req *req, json_object *result,
 		s->version = xstrdup(version);
 		json_object_put(c->info);
 		c->info = json_object_get(result);
+	}
+	/*
+	 * A raw result (mux_route_raw_ok) came in rawjson_answer's envelope,
+	 * {"jsonrpc":"2.0","id":N,"result":raw}, which the mux owns: with
+	 * the client's id in place of N it is the answer, as mux_answer_new
+	 * would write it, without a new envelope per call (issue 20).  It
+	 * holds no task (jsonparse_answer).
+	 */
+	if (rawjson_is(result)) {
+		if (json_object_object_add(msg, "id", id) != 0)
+			fatalx("json_object_object_add");
+		mux_req_finish(m, req, json_object_get(msg));
+		return;
 	}
 	if (req->flags & MUX_REQ_F_TASKS_LIST)
 		result = mux_tasks_filter(c, s, result);
@@ -836,7 +849,7 @@ mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		break;
 	case MUX_REQ_CLIENT:
 		mux_recent_answered(m, c, mux_req_principal(req));
-		mux_route_client_answer(m, req, result, error);
+		mux_route_client_answer(m, req, msg, result, error);
 		break;
 	}
 	json_object_put(msg);

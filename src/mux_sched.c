@@ -156,7 +156,7 @@ mux_sched_want(struct mux *m, const struct mux_tool *t)
  */
 unsigned
 mux_sched_gate(struct mux *m, struct mux_child *c, struct mux_session *s,
-    json_object *msg, json_object *params, struct mux_tool **tool)
+    const char *method, json_object *params, struct mux_tool **tool)
 {
 	const char	*name;
 
@@ -164,7 +164,7 @@ mux_sched_gate(struct mux *m, struct mux_child *c, struct mux_session *s,
 	if (!m->sched || c->owner != NULL || c->modern)
 		return 0;
 	if (s->transport == MUX_TRANSPORT_STATELESS ||
-	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
+	    strcmp(method, "tools/call") != 0)
 		return MUX_SCHED_GATE;
 	name = jsonrpc_get_str(params, "name");
 	*tool = name != NULL ? mux_sched_find(m, name, 1) : NULL;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * rawjson.c: raw JSON values (rawjson.h).  json-c writes an object with
+ * rawjson.c: raw JSON values (rawjson.h).  json-c writes a value with
  * the userdata serializer as its userdata, a NUL-terminated string, and
  * copies it along in json_object_deep_copy; JSON text holds no NUL byte
  * (jsonparse_answer checked the grammar), so the string is the value.
@@ -36,13 +36,19 @@
 static char	*rawjson_text_buf;
 static size_t	 rawjson_text_cap;
 
+/*
+ * The holder is an empty string: one malloc, where an empty object is
+ * three (the object, its table and the table's entries), and a raw value
+ * comes with every answer (issue 20).  Whoever looks into a result asks
+ * rawjson_is first; those that only write it get the bytes either way.
+ */
 json_object *
 rawjson_new(const char *p, size_t len)
 {
 	json_object	*o;
 
-	if ((o = json_object_new_object()) == NULL)
-		fatalx("json_object_new_object");
+	if ((o = json_object_new_string("")) == NULL)
+		fatalx("json_object_new_string");
 	/* o owns the copy: json_object_free_userdata frees it with o. */
 	json_object_set_serializer(o, json_object_userdata_to_json_string,
 	    xstrndup(p, len), json_object_free_userdata);
@@ -53,8 +59,8 @@ int
 rawjson_is(json_object *o)
 {
 	return o != NULL && json_object_get_userdata(o) != NULL &&
-	    json_object_is_type(o, json_type_object) &&
-	    json_object_object_length(o) == 0;
+	    json_object_is_type(o, json_type_string) &&
+	    json_object_get_string_len(o) == 0;
 }
 
 int
@@ -227,6 +233,11 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
 		rawjson_put(off, "null", 4);
 		return;
 	case json_type_string:
+		if (rawjson_is(v)) {
+			s = json_object_get_userdata(v);
+			rawjson_put(off, s, strlen(s));
+			return;
+		}
 		s = json_object_get_string(v);
 		n = (size_t)json_object_get_string_len(v);
 		if (!rawjson_verbatim(s, n))
@@ -253,11 +264,6 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
 		rawjson_put(off, num + i, sizeof num - i);
 		return;
 	case json_type_object:
-		if (rawjson_is(v)) {
-			s = json_object_get_userdata(v);
-			rawjson_put(off, s, strlen(s));
-			return;
-		}
 		if (depth >= RAWJSON_DEPTH || json_object_get_userdata(v) !=
 		    NULL || rawjson_put_object(off, v, depth) == -1)
 			break;
@@ -292,22 +298,80 @@ rawjson_put_value(size_t *off, json_object *v, int depth)
  * snprintf, 3k instructions a message (issue 20).  Here what needs no
  * escape is copied as it is, and the rest is json-c's.
  */
-const char *
-rawjson_text(json_object *msg, size_t *len)
+/* A large buffer of the last text goes before the next is made. */
+static void
+rawjson_text_reset(void)
 {
-	size_t	off = 0;
-
 	if (rawjson_text_cap > RAWJSON_TEXT_KEEP) {
 		free(rawjson_text_buf);
 		rawjson_text_buf = NULL;
 		rawjson_text_cap = 0;
 	}
-	/* An object with userdata has a writer of its own (a raw value, a
-	 * number keeping its text). */
+}
+
+const char *
+rawjson_text(json_object *msg, size_t *len)
+{
+	size_t	off = 0;
+
+	rawjson_text_reset();
+	/* An object with userdata has a writer of its own. */
 	if (!json_object_is_type(msg, json_type_object) ||
 	    json_object_get_userdata(msg) != NULL ||
 	    rawjson_put_object(&off, msg, 0) == -1)
 		return NULL;
+	rawjson_text_buf[off] = '\0';
+	*len = off;
+	return rawjson_text_buf;
+}
+
+/*
+ * A client's call goes to its child with only its id changed: building
+ * that envelope (an object, its members, "2.0" and the id) to write it
+ * once cost more than writing it (issue 20).  The members are written in
+ * the order mux_rewrite_request adds them, and json-c writes a new object
+ * in the order its members were added.
+ */
+const char *
+rawjson_request_text(json_object *msg, uint64_t id, size_t *len)
+{
+	struct json_object_iter	 it;
+	json_object		*method = NULL, *params = NULL;
+	int			 has_method = 0, has_params = 0;
+	char			 num[24];
+	size_t			 off = 0, i;
+
+	if (id > INT64_MAX)
+		fatalx("rawjson_request_text: id %llu", (unsigned long long)id);
+	rawjson_text_reset();
+	if (json_object_is_type(msg, json_type_object)) {
+		json_object_object_foreachC(msg, it) {
+			if (it.key[0] == 'm' && strcmp(it.key, "method") == 0) {
+				method = it.val;
+				has_method = 1;
+			} else if (it.key[0] == 'p' &&
+			    strcmp(it.key, "params") == 0) {
+				params = it.val;
+				has_params = 1;
+			}
+		}
+	}
+	i = sizeof num;
+	do {
+		num[--i] = (char)('0' + id % 10);
+		id /= 10;
+	} while (id > 0);
+	rawjson_put(&off, "{\"jsonrpc\":\"2.0\",\"id\":", 22);
+	rawjson_put(&off, num + i, sizeof num - i);
+	if (has_method) {
+		rawjson_put(&off, ",\"method\":", 10);
+		rawjson_put_value(&off, method, 1);
+	}
+	if (has_params) {
+		rawjson_put(&off, ",\"params\":", 10);
+		rawjson_put_value(&off, params, 1);
+	}
+	rawjson_put(&off, "}", 1);
 	rawjson_text_buf[off] = '\0';
 	*len = off;
 	return rawjson_text_buf;

@@ -4,7 +4,7 @@
  * child's answer to a client's call is most of the bytes the bridge
  * moves; parsing its result into objects only to write them out again
  * cost more than the rest of the answer's way (issue 20).  A raw value is
- * an empty json_object that writes the bytes it holds: whoever only
+ * an empty json-c string that writes the bytes it holds: whoever only
  * writes the message (the HTTP transports) never knows; whoever looks
  * into it must ask rawjson_is and rawjson_parse first.
  */
@@ -12,6 +12,7 @@
 #define MCPBRIDGE_RAWJSON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -40,5 +41,14 @@ json_object	*rawjson_parse(json_object *o, const char **cause);
  * valid until the next call.
  */
 const char	*rawjson_text(json_object *msg, size_t *len);
+/*
+ * The text rawjson_text makes of {"jsonrpc":"2.0","id":id,"method":M,
+ * "params":P}, M and P being msg's members of those names, each only if
+ * msg has it: the request msg as its child gets it under id
+ * (mux_rewrite_request), without that object.  id is at most INT64_MAX.
+ * The text is valid until the next call (of either).
+ */
+const char	*rawjson_request_text(json_object *msg, uint64_t id,
+		    size_t *len);
 
 #endif

@@ -45,6 +45,7 @@
 #include "metrics.h"
 #include "mux.h"
 #include "oauth.h"
+#include "rawjson.h"
 #include "remote.h"
 #include "rsauth.h"
 #include "rsfetch.h"
@@ -716,6 +717,19 @@ serve_arm_wake(struct serve *s)
 	evtimer_add(s->wake, &tv);
 }
 
+/* out's message to child: -1 if not sent (upstream_send). */
+static int
+serve_send_child(struct serve_child *child, const struct mux_out *out)
+{
+	const char	*text;
+	size_t		 len;
+
+	if (out->child_id == 0)
+		return upstream_send(child->upstream, out->msg);
+	text = rawjson_request_text(out->msg, out->child_id, &len);
+	return upstream_send_text(child->upstream, text, len);
+}
+
 /*
  * Drains a server's multiplexer.  Re-entrant calls (an HTTP delivery that
  * closes a session, say) return at once: the outer loop picks up what
@@ -729,11 +743,16 @@ serve_pump_mux(struct serve_server *srv)
 	struct mux_out		 out;
 	char			 label[SERVE_LABEL_MAX];
 	size_t			 n = 0;
+	int			 lazy;
 
 	if (srv->pumping)
 		return 0;
 	srv->pumping = 1;
-	while (mux_next(srv->mux, &out)) {
+	/* Unless a trace or a span looks at it, a client's call is only
+	 * written to the child: never made as a message (mux.h). */
+	lazy = s->trace == NULL && s->spans == NULL;
+	while (lazy ? mux_next_lazy(srv->mux, &out) :
+	    mux_next(srv->mux, &out)) {
 		n++;
 		switch (out.kind) {
 		case MUX_OUT_CHILD:
@@ -746,7 +765,7 @@ serve_pump_mux(struct serve_server *srv)
 				serve_trace_child_out(&srv->spans, out.child,
 				    out.msg);
 			if (child == NULL || child->stopping ||
-			    upstream_send(child->upstream, out.msg) == -1)
+			    serve_send_child(child, &out) == -1)
 				log_debug("message for a child that is not "
 				    "there dropped");
 			json_object_put(out.msg);

@@ -46,6 +46,7 @@
 #include "otel_export.h"
 #include "otel_redact.h"
 #include "principal.h"
+#include "rawjson.h"
 #include "serve.h"
 #include "serve_trace.h"
 #include "session.h"
@@ -361,7 +362,11 @@ strace_outcome(struct serve_trace *st, struct strace *t, json_object *ans)
 		    jsonrpc_get_str(err, "message") : NULL);
 		return;
 	}
-	result = jsonrpc_get(ans, "result", json_type_object);
+	/* A result passed through unparsed (rawjson.h) is written as the
+	 * child wrote it; nothing is found inside it. */
+	if (jsonrpc_member(ans, "result", &result) && !rawjson_is(result) &&
+	    !json_object_is_type(result, json_type_object))
+		result = NULL;
 	if (t->kind == STRACE_SERVER)
 		strace_input_required(t, result);
 	if (t->kind == STRACE_SERVER && st->cfg->otel_capture_content &&

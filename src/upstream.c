@@ -133,6 +133,8 @@ struct upstream {
 static int	upstream_spawn(struct upstream *);
 static int	upstream_connect(struct upstream *);
 static void	upstream_schedule(struct upstream *);
+static int	upstream_put(struct upstream *, json_object *, const char *,
+		    size_t);
 
 static void
 upstream_msec(struct timeval *tv, int ms)
@@ -204,6 +206,19 @@ upstream_output(struct upstream *u)
 int
 upstream_send(struct upstream *u, json_object *msg)
 {
+	return upstream_put(u, msg, NULL, 0);
+}
+
+int
+upstream_send_text(struct upstream *u, const char *s, size_t len)
+{
+	return upstream_put(u, NULL, s, len);
+}
+
+/* msg, or else the len bytes at s, as one line to the child. */
+static int
+upstream_put(struct upstream *u, json_object *msg, const char *s, size_t len)
+{
 	struct bufferevent	*bev;
 	struct evbuffer		*out;
 	size_t			 before;
@@ -221,7 +236,10 @@ upstream_send(struct upstream *u, json_object *msg)
 		return -1;
 	}
 	u->out_full = 0;
-	framer_write(out, msg);
+	if (msg != NULL)
+		framer_write(out, msg);
+	else
+		framer_write_text(out, s, len);
 	u->stats.messages_out++;
 	u->stats.bytes_out += evbuffer_get_length(out) - before;
 	return 0;

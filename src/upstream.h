@@ -114,6 +114,10 @@ const char	*upstream_error(const struct upstream *);
 /* Queues msg (not consumed) as one compact line.  -1 if the upstream is not
  * up or its output queue is over max_output. */
 int		 upstream_send(struct upstream *, json_object *msg);
+/* upstream_send for a message already written: len bytes at s, one line
+ * of JSON text (copied). */
+int		 upstream_send_text(struct upstream *, const char *s,
+		    size_t len);
 int		 upstream_is_up(const struct upstream *);
 pid_t		 upstream_pid(const struct upstream *);	/* -1 when none */
 /* When it last came up (clock_ms), 0 when it is not up. */

@@ -482,6 +482,103 @@ START_TEST(test_mux_parsed)
 }
 END_TEST
 
+/* The mux's one child out now: given out by mux_next, or by mux_next_lazy
+ * and written by rawjson_request_text.  The line as the child gets it
+ * (caller frees); *lazy says if it came as child_id. */
+static char *
+child_line(struct h *h, int lazily, int *lazy)
+{
+	struct mux_out	 out;
+	const char	*t;
+	size_t		 len;
+	char		*line;
+
+	ck_assert(lazily ? mux_next_lazy(h->m, &out) : mux_next(h->m, &out));
+	ck_assert_int_eq(out.kind, MUX_OUT_CHILD);
+	*lazy = out.child_id != 0;
+	if (out.child_id != 0)
+		t = rawjson_request_text(out.msg, out.child_id, &len);
+	else
+		ck_assert_ptr_nonnull(t = json_object_to_json_string_length(
+		    out.msg, JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &len));
+	ck_assert_uint_eq(strlen(t), len);
+	line = strdup(t);
+	json_object_put(out.msg);
+	ck_assert(lazily ? !mux_next_lazy(h->m, &out) : !mux_next(h->m, &out));
+	return line;
+}
+
+/*
+ * A client's call goes to the child with only its id changed: written
+ * from the client's message (mux_next_lazy, rawjson_request_text), the
+ * line is the one mux_next's message makes, in any member order, with
+ * members the child never sees, and the client's message is not changed.
+ */
+START_TEST(test_request_text)
+{
+	static const struct {
+		const char	*msg;
+		int		 lazy;
+	} cases[] = {
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{}}}", 1 },
+		{ "{\"params\":{\"name\":\"t\",\"arguments\":{\"a/b\":"
+		    "\"x\\u00e9\\\"\\n\",\"n\":1.50,\"e\":1E400,\"z\":[true,"
+		    "null,-3,{}]}},\"method\":\"tools/call\",\"id\":\"s\\/1\","
+		    "\"jsonrpc\":\"2.0\"}", 1 },
+		{ "{\"id\":1,\"jsonrpc\":\"2.0\",\"x\":{\"y\":1},"
+		    "\"method\":\"tools/list\"}", 1 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"x/\\u00e9\\t\","
+		    "\"params\":[1,\"\\u0001\"]}", 1 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+		    "\"params\":{\"a\\\"b\":{\"c\\\\d\":1}}}", 1 },
+		/* A progress token is the bridge's own: params replaced. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"_meta\":{\"progressToken\":"
+		    "9}}}", 0 },
+	};
+	struct h		 h[2];
+	struct mux_session	*s[2];
+	json_object		*msg, *keep;
+	char			*line[2] = { NULL, NULL }, *before;
+	size_t			 i, j;
+	int			 lazy;
+
+	for (j = 0; j < 2; j++) {
+		h_init(&h[j], NULL);
+		h_start(&h[j]);
+		s[j] = h_session(&h[j], "{}");
+		h_clear(&h[j]);
+	}
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		for (j = 0; j < 2; j++) {
+			msg = jsonparse_strict(cases[i].msg,
+			    strlen(cases[i].msg), NULL);
+			ck_assert_ptr_nonnull(msg);
+			keep = json_object_get(msg);
+			before = strdup(json_object_to_json_string_ext(msg,
+			    JSON_C_TO_STRING_PLAIN));
+			ck_assert_int_eq(mux_session_recv(h[j].m, s[j], msg,
+			    1), MUX_RECV_REPLY);
+			line[j] = child_line(&h[j], j, &lazy);
+			if (j == 1)
+				ck_assert_int_eq(lazy, cases[i].lazy);
+			ck_assert_str_eq(json_object_to_json_string_ext(keep,
+			    JSON_C_TO_STRING_PLAIN), before);
+			free(before);
+			json_object_put(keep);
+		}
+		ck_assert_msg(strcmp(line[0], line[1]) == 0, "%s\nmux_next: "
+		    "%s\nlazy: %s", cases[i].msg, line[0], line[1]);
+		free(line[0]);
+		free(line[1]);
+	}
+	for (j = 0; j < 2; j++)
+		h_fini(&h[j]);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -501,6 +598,7 @@ check_suite(void)
 	tcase_add_test(tc, test_member_true);
 	tcase_add_test(tc, test_mux_pass);
 	tcase_add_test(tc, test_mux_parsed);
+	tcase_add_test(tc, test_request_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,8 +10,10 @@
  * line, the raw result parsed must be the full parse's result, and
  * rawjson_text must write the envelope (and the envelope under a string
  * id made of the line's first bytes) exactly as json-c does.  Any line
- * the policy takes, rawjson_text writes as json-c does or not at all.  Where the scan is not sure it must say so (0), never take a
- * line the policy refuses.
+ * the policy takes, rawjson_text writes as json-c does or not at all, and
+ * an object rawjson_request_text writes as json-c writes the call it
+ * stands for.  Where the scan is not sure it must say so (0), never take
+ * a line the policy refuses.
  */
 #include "config.h"
 
@@ -44,6 +46,32 @@ reparse(const char *text)
 	return back;
 }
 
+/* msg written by rawjson_request_text under id is json-c's text of
+ * {"jsonrpc":"2.0","id":id,"method":M,"params":P} made of msg's own
+ * members (each only if msg has it). */
+static void
+request_agrees(json_object *msg, uint64_t id)
+{
+	json_object	*env, *v;
+	const char	*fast, *slow;
+	size_t		 flen, slen;
+
+	env = json_object_new_object();
+	json_object_object_add(env, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(env, "id", json_object_new_int64((int64_t)id));
+	if (json_object_object_get_ex(msg, "method", &v))
+		json_object_object_add(env, "method", json_object_get(v));
+	if (json_object_object_get_ex(msg, "params", &v))
+		json_object_object_add(env, "params", json_object_get(v));
+	fast = rawjson_request_text(msg, id, &flen);
+	slow = json_object_to_json_string_length(env, FLAGS |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+	FUZZ_CHECK(fast != NULL && flen == slen && memcmp(fast, slow,
+	    slen) == 0, "rawjson_request_text %s, json-c %s",
+	    fast != NULL ? fast : "(none)", slow);
+	json_object_put(env);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,6 +98,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(flen == slen && memcmp(fast, slow, slen) == 0,
 		    "rawjson_text %s, json-c %s", fast, slow);
 	}
+	/* Any object the policy takes, as a call to a child under a new
+	 * id: rawjson_request_text writes what json-c writes of the
+	 * envelope mux_rewrite_request would make. */
+	if (json_object_is_type(full, json_type_object))
+		request_agrees(full, (uint64_t)size * 2654435761u %
+		    ((UINT64_C(1) << 53) - 1));
 	if (!taken) {
 		json_object_put(full);
 		return 0;
