@@ -357,8 +357,10 @@ http_note_unknown(struct http *h, const struct session *sess, const char *sid)
 static void
 http_note_method(struct http *h, json_object *msg)
 {
-	json_object	*first;
+	json_object	*first, *v;
 	const char	*method;
+	char		 shown[128];
+	size_t		 len, i, n;
 
 	if (h->cur == NULL)
 		return;
@@ -366,8 +368,26 @@ http_note_method(struct http *h, json_object *msg)
 	if (json_object_is_type(msg, json_type_array))
 		first = json_object_array_length(msg) > 0 ?
 		    json_object_array_get_idx(msg, 0) : NULL;
-	if (first != NULL && (method = jsonrpc_method(first)) != NULL)
-		http_conn_note(h->cur, NULL, method, NULL);
+	if (first == NULL || (v = jsonrpc_get(first, "method",
+	    json_type_string)) == NULL)
+		return;
+	method = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	/* A NUL would end the log's copy there: shown as U+FFFD, as in
+	 * spans, so that the line shows all of what the client sent. */
+	if (memchr(method, '\0', len) != NULL) {
+		for (i = n = 0; i < len && n + 3 < sizeof shown; i++) {
+			if (method[i] != '\0')
+				shown[n++] = method[i];
+			else {
+				memcpy(shown + n, "\xef\xbf\xbd", 3);
+				n += 3;
+			}
+		}
+		shown[n] = '\0';
+		method = shown;
+	}
+	http_conn_note(h->cur, NULL, method, NULL);
 }
 
 /* The endpoint of a session. */

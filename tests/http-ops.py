@@ -155,7 +155,7 @@ def test_log_json(b):
     wait_ready(b)
     sid, version = initialize(b)
     call(b, sid, version, 2, "echo", {"message": "j"})
-    time.sleep(0.2)
+    check(b.wait_log('"method":"tools/call"', 5), "no request line")
     lines = [json.loads(l) for l in b.stderr().splitlines() if l.strip()]
     reqs = [l for l in lines if l.get("msg") == "request"]
     calls = [l for l in reqs if l.get("method") == "tools/call"]
@@ -172,10 +172,20 @@ def test_log_text(b):
     wait_ready(b)
     sid, version = initialize(b)
     call(b, sid, version, 2, "echo", {"message": "t"})
-    time.sleep(0.2)
+    check(b.wait_log(" tools/call", 5), "no request line")
     check(re.search(r"info: 127\.0\.0\.1 POST /mcp 200 \d+ms session %s "
                     r"tools/call" % sid[:8], b.stderr()),
           "no readable request line")
+    # A method with a NUL in it is logged whole, the NUL shown as
+    # U+FFFD (attack20 F5: it was cut at the NUL).
+    exchange(b, "POST", "/mcp", {
+        "Content-Type": "application/json", "Accept": ACCEPT_BOTH,
+        "Mcp-Session-Id": sid, "MCP-Protocol-Version": version},
+        json.dumps({"jsonrpc": "2.0", "id": 3,
+                    "method": "nul\u0000after"}).encode())
+    check(b.wait_log("nul\ufffdafter", 5),
+          "method cut at its NUL: %r" % [l for l in b.stderr().splitlines()
+                                          if "nul" in l])
 
 
 def test_drain(b):
