@@ -448,43 +448,22 @@ mux_req_orphan(struct mux *m, struct mux_req *req)
 }
 
 /*
- * Are principal and serial (see mux_recent) the same client as s?  For a
- * log line without a token, every other session is another client (as
- * for orphans; a request of no session, serial 0, is nobody's): a line
- * written after an answer is often about it, and may be a tool's output.
- * A question the child asks is about a request it has not answered yet,
- * so for those only another token's answer counts.
- */
-static int
-mux_recent_same(uint64_t principal, uint64_t serial,
-    const struct mux_session *s, int log)
-{
-	if (principal != s->principal)
-		return 0;
-	return principal != 0 || !log || (serial != 0 && serial == s->serial);
-}
-
-/*
- * The child answered a request of a client (principal, or without a
- * token the session serial) now: what it writes next may be about it.  A
- * client already known just gets the new time; a new one beyond
- * MUX_RECENT_MAX takes the oldest's place, whose window is then
- * anybody's.
+ * The child answered a request of principal now: what it writes next may
+ * be about it.  A principal already known just gets the new time; a new
+ * one beyond MUX_RECENT_MAX takes the oldest's place, whose window is
+ * then anybody's.
  */
 void
-mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t principal,
-    uint64_t serial)
+mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t principal)
 {
 	struct mux_recent	*r, *old = NULL;
 	size_t			 i;
 
 	if (c->owner != NULL)
 		return;
-	if (principal != 0)
-		serial = 0;
 	for (i = 0; i < c->nrecent; i++) {
 		r = &c->recent[i];
-		if (r->principal == principal && r->serial == serial) {
+		if (r->principal == principal) {
 			r->at = m->now;
 			return;
 		}
@@ -499,23 +478,20 @@ mux_recent_answered(struct mux *m, struct mux_child *c, uint64_t principal,
 		r = old;
 	}
 	r->principal = principal;
-	r->serial = serial;
 	r->at = m->now;
 }
 
-/* Did the child answer a request of a client other than s within
+/* Did the child answer a request of a principal other than s's within
  * MUX_RECENT_ANSWER_MS? */
 static int
-mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s,
-    int log)
+mux_recent_other(struct mux *m, struct mux_child *c, struct mux_session *s)
 {
 	size_t	i;
 
 	if (c->recent_blind > m->now)
 		return 1;
 	for (i = 0; i < c->nrecent; i++) {
-		if (!mux_recent_same(c->recent[i].principal,
-		    c->recent[i].serial, s, log) &&
+		if (c->recent[i].principal != s->principal &&
 		    c->recent[i].at + MUX_RECENT_ANSWER_MS > m->now)
 			return 1;
 	}
@@ -531,7 +507,7 @@ mux_orphan_answered(struct mux *m, struct mux_child *c, uint64_t cid)
 
 	TAILQ_FOREACH(r, &c->orphans, entry) {
 		if (r->cid == cid) {
-			mux_recent_answered(m, c, r->principal, r->serial);
+			mux_recent_answered(m, c, r->principal);
 			mux_orphan_del(c, r);
 			/* It held back the next turn, perhaps. */
 			mux_sched_kick(m, c);
@@ -639,13 +615,13 @@ mux_guess_withheld(struct mux *m, struct mux_child *c, struct mux_session *s,
 		[MUX_GUESS_REQUEST] = "the request of another principal's "
 		    "session the server just answered may have caused it",
 		[MUX_GUESS_LOG] = "it may be about the request of another "
-		    "client the server just answered",
+		    "principal's session the server just answered",
 	};
 	const char	*why;
 
 	if (mux_orphans_other(m, c, s, what == MUX_GUESS_REQUEST, 0))
 		why = orphan[what];
-	else if (mux_recent_other(m, c, s, what == MUX_GUESS_LOG))
+	else if (mux_recent_other(m, c, s))
 		why = recent[what];
 	else
 		return NULL;

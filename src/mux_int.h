@@ -295,16 +295,13 @@ struct mux_orphan {
 TAILQ_HEAD(mux_orphans, mux_orphan);
 
 /*
- * The last time the child answered a request of a client: a principal
- * (the identity of a client's token, mux_session_set_principal), or
- * without a token (principal 0) a session (serial; 0: none, as for a
- * parked 2026-07-28 request: then it is nobody's).  What the child
+ * The last time the child answered a request of a principal (the
+ * identity of a client's token, mux_session_set_principal).  What it
  * writes just after may be about that request: for MUX_RECENT_ANSWER_MS
- * it is not guessed to be another client's.
+ * it is not guessed to be another principal's.
  */
 struct mux_recent {
 	uint64_t		 principal;
-	uint64_t		 serial;
 	uint64_t		 at;
 };
 
@@ -526,7 +523,7 @@ void		 mux_req_orphan(struct mux *m, struct mux_req *req);
 int		 mux_orphans_unfinished(struct mux *m, struct mux_child *c,
 		    struct mux_session *s, int all);
 void		 mux_recent_answered(struct mux *m, struct mux_child *c,
-		    uint64_t principal, uint64_t serial);
+		    uint64_t principal);
 void		 mux_orphan_answered(struct mux *m, struct mux_child *c,
 		    uint64_t cid);
 const char	*mux_guess_withheld(struct mux *m, struct mux_child *c,

@@ -848,8 +848,7 @@ mux_route_child_response(struct mux *m, struct mux_child *c, json_object *msg)
 		mux_req_free(m, req);
 		break;
 	case MUX_REQ_CLIENT:
-		mux_recent_answered(m, c, mux_req_principal(req),
-		    req->s != NULL ? req->s->serial : 0);
+		mux_recent_answered(m, c, mux_req_principal(req));
 		mux_route_client_answer(m, req, msg, result, error);
 		break;
 	}

@@ -38,7 +38,6 @@ struct h {
 	struct hout		*outs;
 	size_t			 n;
 	size_t			 cap;
-	uint64_t		 now;	/* the mux's clock, for h_later */
 };
 
 /* The fake child's initialize result (JSON with ' for "). */
@@ -46,10 +45,6 @@ extern const char *const child_init_result;
 
 void		 h_init(struct h *, const struct mux_config *);
 void		 h_fini(struct h *);
-/* The mux's clock moved past MUX_RECENT_ANSWER_MS: what the child answered
- * before no longer holds back a guess (for tests that do not tick
- * themselves). */
-void		 h_later(struct h *);
 /* Collects every out of the mux; h_clear drops those collected. */
 void		 h_drain(struct h *);
 void		 h_clear(struct h *);
