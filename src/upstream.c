@@ -46,6 +46,12 @@
 
 /* A line of the child's stderr longer than this is cut in the log. */
 #define UPSTREAM_STDERR_LINE_MAX	8192
+/* --env values in the child's stderr lines (upstream_redact): the mark,
+ * the shortest value looked for (as trace.h's TRACE_SECRET_MIN), and the
+ * longest line made (a value of 4 bytes becomes 10). */
+#define UPSTREAM_REDACTED		"[redacted]"
+#define UPSTREAM_SECRET_MIN		4
+#define UPSTREAM_REDACTED_MAX		(UPSTREAM_STDERR_LINE_MAX * 5 / 2)
 /*
  * After the child is reaped and its group killed, how long its pipes may
  * stay open (held by a process that left the group) before we close them.
@@ -247,15 +253,61 @@ upstream_put(struct upstream *u, json_object *msg, const char *s, size_t len)
 
 /* ---- the child's stderr, relayed to the log ---- */
 
+/*
+ * The line with every --env value in it replaced by UPSTREAM_REDACTED,
+ * into out (UPSTREAM_REDACTED_MAX bytes, cut there); returns its length.
+ * The child was given those values (its keys, often) and may print its
+ * configuration; they never reach a log line (the trace redacts them
+ * too).  Values shorter than UPSTREAM_SECRET_MIN are not looked for: they
+ * would blank every digit.
+ */
+static size_t
+upstream_redact(const struct upstream *u, const char *p, size_t len,
+    char *out)
+{
+	const char	*v, *mark = UPSTREAM_REDACTED;
+	size_t		 i = 0, n = 0, vlen, mlen = strlen(mark), k;
+	char		**e;
+
+	while (i < len && n < UPSTREAM_REDACTED_MAX) {
+		vlen = 0;
+		for (e = u->env; e != NULL && *e != NULL && vlen == 0; e++) {
+			if ((v = strchr(*e, '=')) == NULL)
+				continue;
+			k = strlen(++v);
+			if (k >= UPSTREAM_SECRET_MIN && k <= len - i &&
+			    memcmp(p + i, v, k) == 0)
+				vlen = k;
+		}
+		if (vlen == 0) {
+			out[n++] = p[i++];
+			continue;
+		}
+		k = mlen < UPSTREAM_REDACTED_MAX - n ? mlen :
+		    UPSTREAM_REDACTED_MAX - n;
+		memcpy(out + n, mark, k);
+		n += k;
+		i += vlen;
+	}
+	return n;
+}
+
 static void
 upstream_relay(struct upstream *u, const unsigned char *p, size_t len)
 {
+	char	out[UPSTREAM_REDACTED_MAX];
+
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
 	if (len > UPSTREAM_STDERR_LINE_MAX)
 		len = UPSTREAM_STDERR_LINE_MAX;
-	if (len > 0)
-		log_relay(LOG_LEVEL_INFO, u->tag, (const char *)p, len);
+	if (len == 0)
+		return;
+	if (u->env != NULL && u->env[0] != NULL) {
+		len = upstream_redact(u, (const char *)p, len, out);
+		p = (const unsigned char *)out;
+	}
+	log_relay(LOG_LEVEL_INFO, u->tag, (const char *)p, len);
 }
 
 static void

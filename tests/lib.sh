@@ -37,6 +37,18 @@ check() {	# check DESCRIPTION COMMAND...
 	fi
 }
 
+# wait_grep PATTERN FILE: true once grep finds PATTERN in FILE, within 5 s
+# (the access log is written within a tenth of a second, not at once).
+wait_grep() {
+	i=0
+	while [ $i -lt 50 ]; do
+		grep -q -- "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
 # bridge_start NAME [serve options] -- COMMAND...: sets $url (base URL) and
 # $bridge_pid; the bridge's log is $tmp/NAME.log.
 bridge_start() {

@@ -15,12 +15,22 @@ bridge_start quiet --log-level WARNING --access-log on --child-stderr on \
     -- sh -c "$chatty"
 curl -s "$url/healthz" >/dev/null
 sleep 0.3
-check "--access-log on shows requests at --log-level warning" grep -q \
+check "--access-log on shows requests at --log-level warning" wait_grep \
     "info: 127.0.0.1 GET /healthz 200" "$tmp/quiet.log"
 check "--child-stderr on shows the child's stderr at warn" grep -q \
     "\[child\] child-says-hello" "$tmp/quiet.log"
 check "and the bridge's own info lines are gone" sh -c \
     "! grep -q 'listening on' '$tmp/quiet.log'"
+
+# An --env value the child prints on its stderr is not logged (attack20
+# F11: the child prints its configuration; the trace already redacted it).
+secret=abcd-Very-Secret-1234
+bridge_start envleak --env "MYKEY=$secret" --env SHORT=ab -- sh -c \
+    "echo \"my key is \$MYKEY, and \$SHORT\" >&2; exec '$example'"
+check "the child's line is logged" wait_grep "my key is" "$tmp/envleak.log"
+check "its --env value redacted" grep -q \
+    "my key is \[redacted\], and ab" "$tmp/envleak.log"
+check "and nowhere in the log" sh -c "! grep -q -- '$secret' '$tmp/envleak.log'"
 
 # --access-log off hides the access log only.
 bridge_start noaccess --access-log off -- sh -c "$chatty"
