@@ -320,15 +320,12 @@ log_flush(void)
 	errno = saved;
 }
 
-/* At exit: what is left may wait for a slow reader, LOG_EXIT_WAIT_MS
- * at most, so that the last lines (why it stopped) are not lost. */
+/* log_flush, waiting up to ms for a slow reader to take it all. */
 static void
-log_flush_at_exit(void)
+log_flush_wait(int ms)
 {
-	long long	end = log_now_ms() + LOG_EXIT_WAIT_MS;
+	long long	end = log_now_ms() + ms;
 
-	log_in_line = 0;
-	log_line_out = log_line_drop = log_line_cut = 0;
 	for (;;) {
 		log_flush();
 		if ((log_buf_len == 0 && log_dropped == 0) ||
@@ -338,6 +335,16 @@ log_flush_at_exit(void)
 		    log_wait((int)(end - log_now_ms())) == -1)
 			break;
 	}
+}
+
+/* At exit: what is left may wait for a slow reader, LOG_EXIT_WAIT_MS
+ * at most, so that the last lines (why it stopped) are not lost. */
+static void
+log_flush_at_exit(void)
+{
+	log_in_line = 0;
+	log_line_out = log_line_drop = log_line_cut = 0;
+	log_flush_wait(LOG_EXIT_WAIT_MS);
 }
 
 unsigned long long
@@ -668,7 +675,7 @@ log_open_file(const char *path)
 	}
 	if ((fd = log_fopen(path)) == -1)
 		return -1;
-	log_flush();
+	log_flush_wait(LOG_EXIT_WAIT_MS);
 	if (log_fd != -1)
 		close(log_fd);
 	log_fd = fd;
@@ -683,8 +690,10 @@ log_reopen(void)
 {
 	int	fd;
 
-	/* What the old file is owed goes to it, whatever happens next. */
-	log_flush();
+	/* What the old file is owed goes to it, whatever happens next; a
+	 * FIFO whose reader stalls is waited for LOG_EXIT_WAIT_MS at most,
+	 * and what it did not take then goes to the new one. */
+	log_flush_wait(LOG_EXIT_WAIT_MS);
 	if (log_fd == -1)
 		return 0;
 	if ((fd = log_fopen(log_file_path)) == -1) {
