@@ -6,7 +6,8 @@
 # reader sleeps, and once it reads again the log goes on with whole lines
 # and a warning saying how many were dropped.  Before the fix the bridge
 # blocked in write(2) once the pipe and its 64 KiB buffer were full.
-# One scenario per argument (stderr-text, stderr-json, fifo); none: all.
+# One scenario per argument (stderr-text, stderr-json, fifo, socket: stderr
+# a stream socket as systemd's journal gives); none: all.
 # Exit 0 pass, 1 fail, 77 skip.
 import json
 import os
@@ -25,7 +26,7 @@ sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from mcptest.bridge import BRIDGE, SERVER  # noqa: E402
 from mcptest.run import Failure, check, need_built, run_each  # noqa: E402
-from mcptest.wire import Conn, Endpoint, call, initialize  # noqa: E402
+from mcptest.wire import Conn, Endpoint, call, initialize, metric  # noqa: E402,E501
 
 # More access lines than the pipe (64 KiB) and the bridge's buffer (64
 # KiB) hold together: about 80 bytes each.
@@ -115,12 +116,23 @@ def scenario(name, tmp):
         # The reader holds it open and reads nothing (yet).
         rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         p, b = start(args + ["--log-file", fifo], subprocess.DEVNULL, tmp)
+    elif name == "socket":
+        # systemd's journal stream: stderr a stream socket, small buffers.
+        rs, ws = socket.socketpair()
+        ws.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        rs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        rfd, wfd = os.dup(rs.fileno()), os.dup(ws.fileno())
+        rs.close()
+        ws.close()
+        p, b = start(args, wfd, tmp)
+        os.close(wfd)
     else:
         rfd, wfd = os.pipe()
         p, b = start(args, wfd, tmp)
         os.close(wfd)
     reader = Reader(rfd)
     made = 0
+    counted = None
     try:
         # The reader sleeps; the bridge fills the pipe and its buffer.
         conn = Conn(b, timeout=PROMPT * 5)
@@ -171,6 +183,8 @@ def scenario(name, tmp):
             check(time.monotonic() < deadline, "the lines after the "
                   "warning never came")
             time.sleep(0.05)
+        counted = metric(b, "mcpbridge_log_lines_dropped_total")
+        made += 1
     finally:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -200,6 +214,8 @@ def scenario(name, tmp):
           access + dropped <= made + 10,
           "%d requests, %d access lines logged and %d counted dropped" %
           (made, access, dropped))
+    check(counted == dropped, "mcpbridge_log_lines_dropped_total %r, the "
+          "warnings say %d" % (counted, dropped))
     check(warnings[-1][0] < len(lines) - 1, "nothing logged after the "
           "warning")
     check(b"SIGTERM" in reader.text(), "the last lines (SIGTERM) lost")
@@ -210,7 +226,7 @@ def scenario(name, tmp):
 def main():
     need_built(BRIDGE, SERVER)
     if len(sys.argv) < 2:
-        run_each(["stderr-text", "stderr-json", "fifo"])
+        run_each(["stderr-text", "stderr-json", "fifo", "socket"])
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(
         Failure("timed out")))
     signal.alarm(90)
