@@ -464,6 +464,22 @@ log_dropped_say(void)
 	log_line = line;
 }
 
+/* The warning, in front of what waits from start on (the line being
+ * made): the order of the log is the order of time. */
+static void
+log_dropped_say_before(size_t start)
+{
+	static char	warn[LOG_DROPPED_WARN_MAX];
+	size_t		n = log_buf_len;
+
+	log_dropped_say();
+	n = log_buf_len - n;
+	memcpy(warn, log_buf + log_buf_len - n, n);
+	memmove(log_buf + start + n, log_buf + start, log_buf_len - n - start);
+	memcpy(log_buf + start, warn, n);
+	log_line = start + n;
+}
+
 /*
  * The end of a line.  One dropped is counted; one cut gets its end.  A
  * line taken after a gap gets the warning in front of it (the order of
@@ -473,9 +489,6 @@ log_dropped_say(void)
 static void
 log_line_end(void)
 {
-	static char	warn[LOG_DROPPED_WARN_MAX];
-	size_t		start = log_line, n;
-
 	if (log_line_cut) {
 		/* What of it waits is lost; its end goes out first. */
 		log_buf_len = log_buf_off = 0;
@@ -493,21 +506,12 @@ log_line_end(void)
 			log_dropped_say();
 	} else if (log_dropped > 0) {
 		log_drain();
-		start = log_line;
 		if (sizeof log_buf - log_buf_len < LOG_DROPPED_WARN_MAX) {
 			log_line_lose();
 			log_dropped++;
 			log_dropped_total++;
-		} else {
-			n = log_buf_len;
-			log_dropped_say();
-			/* The warning goes in front of the line. */
-			n = log_buf_len - n;
-			memcpy(warn, log_buf + log_buf_len - n, n);
-			memmove(log_buf + start + n, log_buf + start,
-			    log_buf_len - n - start);
-			memcpy(log_buf + start, warn, n);
-		}
+		} else
+			log_dropped_say_before(log_line);
 	}
 	log_in_line = 0;
 	log_line_out = log_line_drop = log_line_cut = 0;
@@ -531,20 +535,8 @@ log_through(const char *s, size_t len)
 	if (!log_line_out) {
 		if (log_dropped > 0 && sizeof log_buf - log_buf_len >=
 		    LOG_DROPPED_WARN_MAX) {
-			/* The warning first, then the line's start
-			 * (see log_line_end). */
-			n = log_buf_len;
-			log_line = 0;
-			log_dropped_say();
-			n = log_buf_len - n;
-			{
-				static char	warn[LOG_DROPPED_WARN_MAX];
-
-				memcpy(warn, log_buf + log_buf_len - n, n);
-				memmove(log_buf + n, log_buf, log_buf_len - n);
-				memcpy(log_buf, warn, n);
-			}
-			log_line = n;
+			/* The warning first, then the line's start. */
+			log_dropped_say_before(0);
 			log_drain();
 			if (log_line > 0) {	/* the warning waits */
 				log_line_lose();
