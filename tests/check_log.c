@@ -527,7 +527,7 @@ START_TEST(test_long_line_finishes_first)
 		if (log_open_file(path) == -1)
 			_exit(1);
 		out = open(moved, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		usleep(200 * 1000);
+		usleep(50 * 1000);
 		fcntl(rfd, F_SETFL, 0);
 		while ((n = read(rfd, b, sizeof b)) > 0)
 			if (write(out, b, (size_t)n) != n)

@@ -115,7 +115,8 @@ def scenario(name, tmp):
         os.mkfifo(fifo)
         # The reader holds it open and reads nothing (yet).
         rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        p, b = start(args + ["--log-file", fifo], subprocess.DEVNULL, tmp)
+        with open(os.path.join(tmp, "stderr"), "wb") as err:
+            p, b = start(args + ["--log-file", fifo], err, tmp)
     elif name == "socket":
         # systemd's journal stream: stderr a stream socket, small buffers.
         rs, ws = socket.socketpair()
@@ -200,6 +201,11 @@ def scenario(name, tmp):
                 reader.thread.join(WAIT)
             os.close(rfd)
     check(status == 0, "the bridge exited %d" % status)
+    if name == "fifo":
+        with open(os.path.join(tmp, "stderr"), "rb") as f:
+            err = f.read()
+        check(not re.search(rb"Sanitizer|runtime error:", err),
+              "a sanitizer report: %r" % err[-2000:])
     lines = parse(reader.text(), fmt)
     warnings = [(i, int(WARNING.match(m).group(1)))
                 for i, (lvl, m, _) in enumerate(lines)
