@@ -584,6 +584,40 @@ START_TEST(test_long_line_cut)
 }
 END_TEST
 
+/* A line longer than the buffer that is the first taken after a gap:
+ * the warning goes out in front of it, as in front of any other (and
+ * another after it, for the line itself, cut: nobody reads on). */
+START_TEST(test_long_line_after_gap)
+{
+	static char	big[3 * LOG_BUFFER_SIZE];
+	unsigned long long before = log_lines_dropped();
+	ssize_t		n;
+	size_t		i;
+	int		rfd = stalled_fifo();
+
+	/* A pipe that takes all of the buffer at once, and more. */
+	ck_assert_int_ne(fcntl(rfd, F_SETPIPE_SZ, 2 * LOG_BUFFER_SIZE), -1);
+	memset(big, 'x', sizeof big - 1);
+	big[0] = '/';
+	for (i = 0; i < 3000; i++)
+		request("/mcp", 200);
+	ck_assert_uint_gt(log_lines_dropped(), before);
+	/* The reader empties the pipe; nothing flushes the buffer. */
+	got_len = 0;
+	while ((n = read(rfd, got + got_len, sizeof got - 1 - got_len)) > 0)
+		got_len += (size_t)n;
+	request(big, 200);
+	read_fifo(rfd);
+	ck_assert_before(strstr(got, DROPPED), strstr(got, " POST /xxx"));
+	ck_assert_ptr_null(strstr(strstr(got, DROPPED), ACCESS_LINE));
+	/* No reader came back for it: cut, and said so after. */
+	ck_assert_before(strstr(got, LOG_CUT_MARK "\n"),
+	    strstr(got, "]: warn: 1" DROPPED));
+	ck_assert_uint_eq(count_lines(got, DROPPED), 2);
+	close(rfd);
+}
+END_TEST
+
 /* A forked child never writes its parent's waiting lines, nor says its
  * parent's dropped ones; its own line goes out (at exit, when the
  * reader reads again). */
@@ -650,6 +684,7 @@ check_suite(void)
 	tcase_add_test(tc, test_stall_warning_in_order);
 	tcase_add_test(tc, test_long_line_finishes_first);
 	tcase_add_test(tc, test_long_line_cut);
+	tcase_add_test(tc, test_long_line_after_gap);
 	tcase_add_test(tc, test_stall_fork);
 	suite_add_tcase(s, tc);
 	return s;
