@@ -168,8 +168,9 @@ log_sink_open(struct log_sink *k, int fd, int file)
 static struct log_sink *
 log_sink(void)
 {
-	struct log_sink	*k = log_fd != -1 ? &log_sink_file : &log_sink_err;
+	struct log_sink	*k;
 
+	k = log_fd != -1 ? &log_sink_file : &log_sink_err;
 	if (k->kind == LOG_SINK_UNKNOWN)
 		log_sink_open(k, log_out(), log_fd != -1);
 	return k;
@@ -203,7 +204,8 @@ log_send(const char *buf, size_t len, int *stall)
 			*stall = 1;
 			return done;
 		}
-		if (n == -1 && errno == ENOTSOCK && k->kind == LOG_SINK_SOCKET) {
+		if (n == -1 && errno == ENOTSOCK &&
+		    k->kind == LOG_SINK_SOCKET) {
 			k->kind = LOG_SINK_BLOCKING;
 			continue;
 		}

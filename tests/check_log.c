@@ -405,8 +405,8 @@ read_fifo(int rfd)
 }
 
 #define ACCESS_LINE	" POST /mcp 200 12ms session 01234567 tools/call\n"
-#define DROPPED		" log lines were dropped: the log reader did not " \
-			"keep up\n"
+#define DROPPED \
+	" log lines were dropped: the log reader did not keep up\n"
 
 /* Every line in got is whole: an access line or the warning; the
  * number the warnings say, summed. */
