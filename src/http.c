@@ -2939,6 +2939,7 @@ http_gauges(struct http *h, struct metrics_gauges *g)
 	g->ready = http_all_ready(h);
 	http_gauges_servers(h, g);
 	g->draining = h->draining;
+	g->log_lines_dropped = log_lines_dropped();
 	metrics_process(g);
 	if (h->stats != NULL)
 		h->stats(h->stats_arg, g);

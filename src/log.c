@@ -11,8 +11,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,17 +40,62 @@ static int		 log_sources[LOG_SOURCES] = { -1, -1 };
 /*
  * Every line is made here with a few appends and written with write(2).
  * Access log lines (one per request, the hot path) stay here until the
- * end of the event loop's turn (log_set_base), the buffer is full,
- * log_flush (serve.c's tick, within a second), SIGHUP (log_reopen), exit
- * (atexit), or any other line: those are written at once, after what is
- * buffered, so the order holds.  It never grows: a
- * piece that does not fit flushes it first, and one bigger than all of
- * it is written straight through.  log_buf_pid: the process whose lines
- * these are; a forked child never writes its parent's.
+ * flush timer (log_set_base), the buffer is full, log_flush, SIGHUP
+ * (log_reopen), exit (atexit), or any other line: those are written at
+ * once, after what is buffered, so the order holds.  It never grows: a
+ * piece that does not fit flushes it first, and a line bigger than all
+ * of it is written straight through.  log_buf_pid: the process whose
+ * lines these are; a forked child never writes its parent's.
+ *
+ * A reader that stops reading (a pipe to `| logger`, a stuck journald
+ * or FIFO) must not stop the event loop: such a sink is written without
+ * blocking (log_sink).  [log_buf_off, log_buf_len) is what is not
+ * written yet; it stays, in order, for the timer to try again.  A line
+ * that does not fit behind it is dropped whole and counted
+ * (log_dropped); the first line taken after a gap is preceded by a
+ * warning saying how many were lost.  A line never goes out in part and
+ * then loses its rest: while a line is being made only the whole lines
+ * before it are written (log_line marks its start), and a line that went
+ * out in part (log_line_out) finishes before anything else.
  */
 static char		 log_buf[LOG_BUFFER_SIZE];
+static size_t		 log_buf_off;
 static size_t		 log_buf_len;
 static pid_t		 log_buf_pid;
+/* The line being made (log_line_begin to log_line_end): where it starts
+ * in log_buf; part of it is written already (it cannot be dropped now);
+ * it is being dropped (its further pieces are ignored); it is being cut
+ * (a line longer than the buffer whose reader stopped halfway). */
+static int		 log_in_line;
+static size_t		 log_line;
+static int		 log_line_out;
+static int		 log_line_drop;
+static int		 log_line_cut;
+/* Lines dropped and not said yet; all of them, for log_lines_dropped. */
+static unsigned long long log_dropped;
+static unsigned long long log_dropped_total;
+
+/*
+ * Where lines go: stderr or the --log-file, each looked at once (by
+ * log_sink).  A pipe or FIFO gets a file description of our own with
+ * O_NONBLOCK, never the flag on stderr's, which the shell that started us
+ * shares; a socket (systemd's journal stream) is sent to with
+ * MSG_DONTWAIT; a file or terminal is written as it is (a write there
+ * does not wait for a reader).
+ */
+enum log_sink_kind {
+	LOG_SINK_UNKNOWN = 0,
+	LOG_SINK_BLOCKING,
+	LOG_SINK_NONBLOCKING,
+	LOG_SINK_SOCKET,
+};
+struct log_sink {
+	enum log_sink_kind	 kind;
+	int			 fd;	/* what to write to */
+	int			 own;	/* fd is ours to close */
+};
+static struct log_sink	 log_sink_err, log_sink_file;
+
 /* The time stamp up to the second and "progname[pid]: ", made anew when
  * the second changes (log_stamp). */
 static time_t		 log_stamp_sec = -1;
@@ -69,44 +117,163 @@ log_out(void)
 	return log_fd != -1 ? log_fd : STDERR_FILENO;
 }
 
-/* All of buf to fd, through short writes and signals; -1 with errno. */
-static int
-log_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The errno of a write the --log-file refused, not said yet (0: none):
  * log_flush says it once the buffer it was writing is free. */
 static int		 log_file_failed;
 
 static void	log_emit(enum log_level, const char *, const char *, size_t);
+static void	log_arm(void);
+
+static void
+log_sink_close(struct log_sink *k)
+{
+	if (k->own)
+		close(k->fd);
+	memset(k, 0, sizeof *k);
+}
+
+/* The sink of fd: see struct log_sink.  fd is the --log-file's own
+ * (file 1) or stderr (0).  Without /proc, a pipe on stderr is written
+ * as before, blocking. */
+static void
+log_sink_open(struct log_sink *k, int fd, int file)
+{
+	struct stat	st;
+	char		proc[32];
+	int		fl;
+
+	k->kind = LOG_SINK_BLOCKING;
+	k->fd = fd;
+	k->own = 0;
+	if (fstat(fd, &st) == -1)
+		return;
+	if (S_ISSOCK(st.st_mode))
+		k->kind = LOG_SINK_SOCKET;
+	else if (S_ISFIFO(st.st_mode) && file) {
+		if ((fl = fcntl(fd, F_GETFL)) != -1 &&
+		    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != -1)
+			k->kind = LOG_SINK_NONBLOCKING;
+	} else if (S_ISFIFO(st.st_mode)) {
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if ((k->fd = open(proc, O_WRONLY | O_NONBLOCK |
+		    O_CLOEXEC)) == -1) {
+			k->fd = fd;
+			return;
+		}
+		k->kind = LOG_SINK_NONBLOCKING;
+		k->own = 1;
+	}
+}
+
+static struct log_sink *
+log_sink(void)
+{
+	struct log_sink	*k;
+
+	k = log_fd != -1 ? &log_sink_file : &log_sink_err;
+	if (k->kind == LOG_SINK_UNKNOWN)
+		log_sink_open(k, log_out(), log_fd != -1);
+	return k;
+}
 
 /*
- * Writes buf out.  A --log-file that takes no writes (a full disk,
- * /dev/full) is said once on stderr rather than losing the log in
- * silence.
+ * Writes what of buf the sink takes now: the bytes taken.  *stall: it
+ * would block (a reader that does not keep up).  A sink that refuses
+ * (a full disk, /dev/full) takes the bytes to lose them, as before; a
+ * --log-file that does is said once on stderr rather than losing the
+ * log in silence.
  */
-static void
-log_write(const char *buf, size_t len)
+static size_t
+log_send(const char *buf, size_t len, int *stall)
 {
-	if (len == 0 || log_write_all(log_out(), buf, len) == 0)
-		return;
-	if (log_fd != -1 && !log_file_told) {
-		log_file_failed = errno;
-		log_file_told = 1;
+	struct log_sink	*k = log_sink();
+	size_t		 done = 0;
+	ssize_t		 n;
+
+	*stall = 0;
+	while (done < len) {
+		if (k->kind == LOG_SINK_SOCKET)
+			n = send(k->fd, buf + done, len - done,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			n = write(k->fd, buf + done, len - done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+		    k->kind != LOG_SINK_BLOCKING) {
+			*stall = 1;
+			return done;
+		}
+		if (n == -1 && errno == ENOTSOCK &&
+		    k->kind == LOG_SINK_SOCKET) {
+			k->kind = LOG_SINK_BLOCKING;
+			continue;
+		}
+		if (n == -1) {
+			if (log_fd != -1 && !log_file_told) {
+				log_file_failed = errno;
+				log_file_told = 1;
+			}
+			return len;
+		}
+		done += (size_t)n;
 	}
+	return done;
+}
+
+/* Waits up to ms for the sink to take writes: 0 once it may, -1 when
+ * the time is up. */
+static int
+log_wait(int ms)
+{
+	struct pollfd	pfd;
+	int		n;
+
+	pfd.fd = log_sink()->fd;
+	pfd.events = POLLOUT;
+	pfd.revents = 0;
+	do
+		n = poll(&pfd, 1, ms < 0 ? 0 : ms);
+	while (n == -1 && errno == EINTR);
+	return n > 0 ? 0 : -1;
+}
+
+/* Milliseconds of a monotonic clock. */
+static long long
+log_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Writes what waits, as much as the sink takes: all of it, or, while a
+ * line is being made that has not gone out in part, the whole lines
+ * before it.  What is left moves to the front.  1 if the sink stalled.
+ */
+static int
+log_drain(void)
+{
+	size_t	end, n;
+	int	stall = 0;
+
+	end = log_in_line && !log_line_out ? log_line : log_buf_len;
+	if (log_buf_off < end) {
+		n = log_send(log_buf + log_buf_off, end - log_buf_off, &stall);
+		log_buf_off += n;
+	}
+	if (log_buf_off > 0) {
+		memmove(log_buf, log_buf + log_buf_off,
+		    log_buf_len - log_buf_off);
+		log_buf_len -= log_buf_off;
+		if (log_in_line)
+			log_line = log_line > log_buf_off ?
+			    log_line - log_buf_off : 0;
+		log_buf_off = 0;
+	}
+	return stall;
 }
 
 /*
@@ -133,17 +300,59 @@ log_tell_file_failed(void)
 	log_fd = fd;
 }
 
+static void	log_dropped_say(void);
+
 void
 log_flush(void)
 {
 	int	saved = errno;
 
-	if (log_buf_len > 0 && log_buf_pid == getpid())
-		log_write(log_buf, log_buf_len);
-	log_buf_len = 0;
-	if (log_file_failed != 0)
+	if (log_buf_len > 0 && log_buf_pid != getpid())
+		log_buf_len = log_buf_off = 0;
+	log_drain();
+	/* A gap with nothing taken after it: said once all before it is. */
+	if (log_buf_len == 0 && log_dropped > 0 && !log_in_line) {
+		log_dropped_say();
+		log_drain();
+	}
+	if (log_buf_len > 0 || log_dropped > 0)
+		log_arm();
+	if (log_file_failed != 0 && log_buf_len == 0 && !log_in_line)
 		log_tell_file_failed();
 	errno = saved;
+}
+
+/* log_flush, waiting up to ms for a slow reader to take it all. */
+static void
+log_flush_wait(int ms)
+{
+	long long	end = log_now_ms() + ms;
+
+	for (;;) {
+		log_flush();
+		if ((log_buf_len == 0 && log_dropped == 0) ||
+		    log_buf_pid != getpid())
+			break;
+		if (log_now_ms() >= end ||
+		    log_wait((int)(end - log_now_ms())) == -1)
+			break;
+	}
+}
+
+/* At exit: what is left may wait for a slow reader, LOG_EXIT_WAIT_MS
+ * at most, so that the last lines (why it stopped) are not lost. */
+static void
+log_flush_at_exit(void)
+{
+	log_in_line = 0;
+	log_line_out = log_line_drop = log_line_cut = 0;
+	log_flush_wait(LOG_EXIT_WAIT_MS);
+}
+
+unsigned long long
+log_lines_dropped(void)
+{
+	return log_dropped_total;
 }
 
 /* log_set_base: the timer that writes the buffered lines
@@ -159,6 +368,21 @@ log_flush_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	log_flush_armed = 0;
 	log_flush();
+}
+
+/* The timer, for lines that wait: it comes round again while the
+ * reader does not take them. */
+static void
+log_arm(void)
+{
+	static const struct timeval delay = {
+		LOG_FLUSH_DELAY_MS / 1000, LOG_FLUSH_DELAY_MS % 1000 * 1000
+	};
+
+	if (log_flush_ev != NULL && !log_flush_armed) {
+		evtimer_add(log_flush_ev, &delay);
+		log_flush_armed = 1;
+	}
 }
 
 void
@@ -178,28 +402,207 @@ log_set_base(struct event_base *base)
 size_t
 log_buffered(void)
 {
-	return log_buf_len;
+	return log_buf_len - log_buf_off;
 }
 
 /* Before a line of the program's own (rare: a system call is cheap
  * enough here): a forked child drops what its parent had buffered, so
- * that its own line goes out and the parent's never twice. */
+ * that its own line goes out and the parent's never twice; nor does it
+ * say the parent's dropped lines or finish its parent's line. */
 static void
 log_begin(void)
 {
-	if (log_buf_len > 0 && log_buf_pid != getpid())
-		log_buf_len = 0;
+	if (log_buf_len > 0 && log_buf_pid != getpid()) {
+		log_buf_len = log_buf_off = 0;
+		log_dropped = 0;
+	}
+}
+
+static void	log_format_line(enum log_level, const char *, const char *,
+		    size_t);
+
+/* A line starts at the end of what waits. */
+static void
+log_line_begin(void)
+{
+	if (log_buf_off == log_buf_len)
+		log_buf_off = log_buf_len = 0;
+	log_in_line = 1;
+	log_line = log_buf_len;
+	log_line_out = log_line_drop = log_line_cut = 0;
+}
+
+/* The line being made is dropped whole: nothing of it went out. */
+static void
+log_line_lose(void)
+{
+	log_buf_len = log_line;
+	log_line_drop = 1;
+	log_arm();
+}
+
+/*
+ * The warning for the lines dropped so far, appended (room for
+ * LOG_DROPPED_WARN_MAX bytes was made sure of).  Its own line: the
+ * marks of the line being made, if one is, are kept round it.
+ */
+static void
+log_dropped_say(void)
+{
+	char	msg[96];
+	int	n, in_line = log_in_line;
+	size_t	line = log_line;
+
+	n = snprintf(msg, sizeof msg, "%llu log lines were dropped: the "
+	    "log reader did not keep up", log_dropped);
+	log_dropped = 0;
+	if (n < 0 || (size_t)n >= sizeof msg)
+		return;
+	log_in_line = 1;
+	log_line = log_buf_len;
+	log_line_drop = 0;
+	log_format_line(LOG_LEVEL_WARN, NULL, msg, (size_t)n);
+	log_in_line = in_line;
+	log_line = line;
+}
+
+/* The warning, in front of what waits from start on (the line being
+ * made): the order of the log is the order of time. */
+static void
+log_dropped_say_before(size_t start)
+{
+	static char	warn[LOG_DROPPED_WARN_MAX];
+	size_t		n = log_buf_len;
+
+	log_dropped_say();
+	n = log_buf_len - n;
+	memcpy(warn, log_buf + log_buf_len - n, n);
+	memmove(log_buf + start + n, log_buf + start, log_buf_len - n - start);
+	memcpy(log_buf + start, warn, n);
+	log_line = start + n;
+}
+
+/*
+ * The end of a line.  One dropped is counted; one cut gets its end.  A
+ * line taken after a gap gets the warning in front of it (the order of
+ * the log is the order of time), or is dropped too when there is no
+ * room for both yet.
+ */
+static void
+log_line_end(void)
+{
+	if (log_line_cut) {
+		/* What of it waits is lost; its end goes out first. */
+		log_buf_len = log_buf_off = 0;
+		memcpy(log_buf, LOG_CUT_MARK "\n", sizeof LOG_CUT_MARK);
+		log_buf_len = sizeof LOG_CUT_MARK;
+		log_dropped++;
+		log_dropped_total++;
+	} else if (log_line_drop) {
+		log_dropped++;
+		log_dropped_total++;
+	} else if (log_dropped > 0 && log_line_out) {
+		log_line_drop = 1;	/* so that the warning is appended */
+		log_in_line = 0;
+		if (sizeof log_buf - log_buf_len >= LOG_DROPPED_WARN_MAX)
+			log_dropped_say();
+	} else if (log_dropped > 0) {
+		log_drain();
+		if (sizeof log_buf - log_buf_len < LOG_DROPPED_WARN_MAX) {
+			log_line_lose();
+			log_dropped++;
+			log_dropped_total++;
+		} else
+			log_dropped_say_before(log_line);
+	}
+	log_in_line = 0;
+	log_line_out = log_line_drop = log_line_cut = 0;
+}
+
+/*
+ * A line longer than the buffer goes out as it is made: the piece s
+ * after all that waits (the line's start).  Started only when all before
+ * it is out, and dropped whole if the sink takes none of it; once it has
+ * started, its rest must follow before anything else: the sink is waited
+ * for, up to LOG_LINE_WAIT_MS for the line, and then the line is cut
+ * (log_line_end marks it).  A blocking sink takes it all.
+ */
+static void
+log_through(const char *s, size_t len)
+{
+	static long long	end;
+	size_t			n, k;
+	int			stall;
+
+	if (!log_line_out) {
+		if (log_dropped > 0 && sizeof log_buf - log_buf_len >=
+		    LOG_DROPPED_WARN_MAX) {
+			/* The warning first, then the line's start. */
+			log_dropped_say_before(0);
+			log_drain();
+			if (log_line > 0) {	/* the warning waits */
+				log_line_lose();
+				return;
+			}
+		}
+		/* All that waits is the line's start (log_put drained the
+		 * rest), and none of it has gone out. */
+		n = log_send(log_buf, log_buf_len, &stall);
+		if (n == 0 && log_buf_len > 0) {
+			log_line_lose();
+			return;
+		}
+		log_buf_off = n;
+		if (n == log_buf_len) {
+			log_buf_off = log_buf_len = 0;
+			k = log_send(s, len, &stall);
+			if (k == 0 && n == 0) {
+				log_line_lose();
+				return;
+			}
+			s += k;
+			len -= k;
+		}
+		log_line_out = 1;
+		end = log_now_ms() + LOG_LINE_WAIT_MS;
+	}
+	for (;;) {
+		log_drain();
+		if (log_buf_len == 0 && len > 0) {
+			n = log_send(s, len, &stall);
+			s += n;
+			len -= n;
+		}
+		if (len <= sizeof log_buf - log_buf_len) {
+			memcpy(log_buf + log_buf_len, s, len);
+			log_buf_len += len;
+			return;
+		}
+		if (log_now_ms() >= end ||
+		    log_wait((int)(end - log_now_ms())) == -1) {
+			log_line_cut = log_line_drop = 1;
+			return;
+		}
+	}
 }
 
 static void
 log_put(const char *s, size_t len)
 {
+	if (log_line_drop)
+		return;
 	if (log_buf_len == 0)
 		log_buf_pid = getpid();
 	if (len > sizeof log_buf - log_buf_len) {
-		log_flush();
-		if (len > sizeof log_buf) {
-			log_write(s, len);
+		log_drain();
+		if (len <= sizeof log_buf - log_buf_len)
+			;
+		else if (log_line_out || log_line == 0) {
+			log_through(s, len);
+			return;
+		} else {
+			/* Whole lines wait before it: the reader is behind. */
+			log_line_lose();
 			return;
 		}
 		log_buf_pid = getpid();
@@ -217,7 +620,7 @@ log_puts(const char *s)
 static void
 log_putc(char c)
 {
-	if (log_buf_len < sizeof log_buf && log_buf_len > 0)
+	if (log_buf_len < sizeof log_buf && log_buf_len > 0 && !log_line_drop)
 		log_buf[log_buf_len++] = c;
 	else
 		log_put(&c, 1);
@@ -266,10 +669,11 @@ log_open_file(const char *path)
 	}
 	if ((fd = log_fopen(path)) == -1)
 		return -1;
-	log_flush();
+	log_flush_wait(LOG_EXIT_WAIT_MS);
 	if (log_fd != -1)
 		close(log_fd);
 	log_fd = fd;
+	log_sink_close(&log_sink_file);
 	log_file_told = 0;
 	memcpy(log_file_path, path, strlen(path) + 1);
 	return 0;
@@ -280,8 +684,10 @@ log_reopen(void)
 {
 	int	fd;
 
-	/* What the old file is owed goes to it, whatever happens next. */
-	log_flush();
+	/* What the old file is owed goes to it, whatever happens next; a
+	 * FIFO whose reader stalls is waited for LOG_EXIT_WAIT_MS at most,
+	 * and what it did not take then goes to the new one. */
+	log_flush_wait(LOG_EXIT_WAIT_MS);
 	if (log_fd == -1)
 		return 0;
 	if ((fd = log_fopen(log_file_path)) == -1) {
@@ -291,6 +697,7 @@ log_reopen(void)
 	}
 	close(log_fd);
 	log_fd = fd;
+	log_sink_close(&log_sink_file);
 	log_file_told = 0;
 	log_info("SIGHUP: log file %s reopened", log_file_path);
 	return 1;
@@ -330,7 +737,7 @@ log_init(enum log_level level, enum log_format format, const char *progname)
 		log_progname = progname;
 	log_stamp_sec = -1;
 	event_set_log_callback(log_libevent);
-	if (!log_atexit_set && atexit(log_flush) == 0)
+	if (!log_atexit_set && atexit(log_flush_at_exit) == 0)
 		log_atexit_set = 1;
 }
 
@@ -527,11 +934,11 @@ log_stamp(int who)
 		log_put(log_who, log_who_len);
 }
 
-/* Writes one line; the caller decided that it is shown. */
+/* One line's text, appended. */
 static void
-log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
+log_format_line(enum log_level level, const char *tag, const char *msg,
+    size_t len)
 {
-	log_begin();
 	if (log_format == LOG_FORMAT_JSON) {
 		log_puts("{\"time\":\"");
 		log_stamp(0);
@@ -558,6 +965,16 @@ log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
 		log_text_string(msg, len);
 		log_putc('\n');
 	}
+}
+
+/* Writes one line; the caller decided that it is shown. */
+static void
+log_emit(enum log_level level, const char *tag, const char *msg, size_t len)
+{
+	log_begin();
+	log_line_begin();
+	log_format_line(level, tag, msg, len);
+	log_line_end();
 	/* The program's own lines are rare and may say why it dies. */
 	log_flush();
 }
@@ -609,6 +1026,7 @@ log_request(const struct log_request *r)
 		evtimer_add(log_flush_ev, &delay);
 		log_flush_armed = 1;
 	}
+	log_line_begin();
 	if (log_format == LOG_FORMAT_JSON) {
 		log_puts("{\"time\":\"");
 		log_stamp(0);
@@ -670,6 +1088,7 @@ log_request(const struct log_request *r)
 		}
 		log_putc('\n');
 	}
+	log_line_end();
 }
 
 void
@@ -735,6 +1154,7 @@ void
 log_trace(const char *line, size_t len)
 {
 	log_begin();
+	log_line_begin();
 	if (log_format == LOG_FORMAT_JSON) {
 		log_puts("{\"time\":\"");
 		log_stamp(0);
@@ -747,5 +1167,6 @@ log_trace(const char *line, size_t len)
 		log_text_string(line, len);
 		log_putc('\n');
 	}
+	log_line_end();
 	log_flush();
 }

@@ -85,10 +85,27 @@ void	 log_request(const struct log_request *);
  */
 #define LOG_BUFFER_SIZE		(64 * 1024)
 #define LOG_FLUSH_DELAY_MS	100
+/*
+ * A pipe, FIFO or socket is written without blocking: a reader that
+ * stops reading leaves what is not written in the buffer, for the timer;
+ * lines that do not fit are dropped whole and counted, and the first
+ * line after them is preceded by a warning "N log lines were dropped:
+ * the log reader did not keep up" (at most LOG_DROPPED_WARN_MAX bytes).
+ * A line longer than the buffer goes out as it is made; once part of it
+ * has, the reader is waited for, LOG_LINE_WAIT_MS at most for the line,
+ * and then its rest is lost: it ends in LOG_CUT_MARK (counted dropped).
+ * At exit, what is left waits up to LOG_EXIT_WAIT_MS for the reader.
+ * log_lines_dropped: how many lines were dropped so far.
+ */
+#define LOG_DROPPED_WARN_MAX	256
+#define LOG_LINE_WAIT_MS	1000
+#define LOG_EXIT_WAIT_MS	1000
+#define LOG_CUT_MARK		" [cut: the log reader did not keep up]"
 struct event_base;
 void	 log_set_base(struct event_base *);
 void	 log_flush(void);
 size_t	 log_buffered(void);
+unsigned long long log_lines_dropped(void);
 /* A line relayed from somewhere else (the child's stderr), tagged. */
 void	 log_relay(enum log_level, const char *tag, const char *line, size_t len);
 /* A message trace line (trace.c), shown whatever the level. */

@@ -609,6 +609,9 @@ metrics_render(struct evbuffer *out, const struct metrics_gauges *g)
 	    "Log lines and requests from a child the bridge did not route to "
 	    "the one busy session: another client's request may have caused "
 	    "them.", g->child_guesses_withheld);
+	metrics_one(out, "mcpbridge_log_lines_dropped_total", "counter",
+	    "Log lines dropped whole: the log's reader (a pipe, FIFO or "
+	    "socket) did not keep up.", g->log_lines_dropped);
 	metrics_render_servers(out, g);
 	metrics_render_server_requests(out, g);
 	metrics_render_aggregate(out, g);

@@ -127,6 +127,8 @@ struct metrics_gauges {
 	/* its unattributed lines and requests not routed to the one busy
 	 * session: another client's request may have caused them */
 	uint64_t	child_guesses_withheld;
+	/* the log's own lines dropped: its reader did not keep up (log.c) */
+	uint64_t	log_lines_dropped;
 	/* the shared children one by one, npool of them (borrowed; none
 	 * with isolation=session) */
 	const struct metrics_child *pool;
