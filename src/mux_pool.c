@@ -67,29 +67,43 @@ mux_pool_load(const struct mux_child *c, const struct mux_session *s,
 }
 
 /*
- * The child s should go to: the fittest, then the least loaded.  Where s
- * is (a legacy session placed again as it initializes) stays if no other
- * is better; other ties take turns (the search starts after the child
- * chosen last).
+ * Is c's asking turn held by another session than s?  Then every other
+ * request waits behind it (mux_sched.c), perhaps for a person: however
+ * few its requests, c is the last choice.
+ */
+static int
+mux_pool_held(const struct mux_child *c, const struct mux_session *s)
+{
+	return c->asker != NULL && c->asker != s;
+}
+
+/*
+ * The child s should go to: the fittest, then one whose turn no other
+ * session holds, then the least loaded.  Where s is (a legacy session
+ * placed again as it initializes) stays if no other is better; other ties
+ * take turns (the search starts after the child chosen last).
  */
 struct mux_child *
 mux_pool_pick(struct mux *m, struct mux_session *s)
 {
 	struct mux_child	*c, *best = NULL;
 	size_t			 i, k, first, second, bfirst = 0, bsecond = 0;
-	int			 rank, brank = -1;
+	int			 rank, brank = -1, held, bheld = 0;
 
 	for (k = 0; k < m->npool; k++) {
 		i = (m->pool_next + k) % m->npool;
 		c = m->pool[i];
 		rank = mux_pool_rank(c);
+		held = mux_pool_held(c, s);
 		mux_pool_load(c, s, &first, &second);
 		if (best == NULL || rank > brank || (rank == brank &&
+		    (held < bheld || (held == bheld &&
 		    (first < bfirst || (first == bfirst &&
 		    (second < bsecond || (second == bsecond &&
-		    c == s->child)))))) {
+		    c == s->child)))))))) {
 			best = c;
 			brank = rank;
+			bheld = held;
 			bfirst = first;
 			bsecond = second;
 		}

@@ -376,6 +376,59 @@ START_TEST(test_pool_retry_after_restart)
 }
 END_TEST
 
+/*
+ * A child whose asking turn another session holds (everything else waits
+ * behind it, perhaps for a person) is the last choice for new work, busy
+ * or not: attack20 F9 saw a 2026-07-28 request wait 80 s at such a child
+ * while another was idle.
+ */
+START_TEST(test_pool_avoids_held_turn)
+{
+	static const char *const asking[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_config	 cfg;
+	struct mux_session	*a, *b, *r;
+	int64_t			 acid, bcid[2];
+	size_t			 at, other;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.children = 2;
+	cfg.asking_tools = asking;
+	h_init(&h, &cfg);
+	h_pool_start(&h);
+	a = h_session(&h, "{'sampling':{}}");
+	b = h_session(&h, "{}");
+	/* a's call of the asking tool takes its child's turn ... */
+	ck_assert_int_eq(h_send(&h, a, 7, "{'jsonrpc':'2.0','id':1,"
+	    "'method':'tools/call','params':{'name':'ask','arguments':{}}}"),
+	    MUX_RECV_REPLY);
+	at = h_only_child(&h, "tools/call");
+	acid = h_cid_at(&h, at, "tools/call");
+	h_clear(&h);
+	/* ... while b keeps the other child busier by the count. */
+	other = h_call_at(&h, b, "1", &bcid[0]);
+	ck_assert_uint_ne(other, at);
+	ck_assert_uint_eq(h_call_at(&h, b, "2", &bcid[1]), other);
+	ck_assert_uint_eq(h_load(&h, at, 'f'), 1);
+	ck_assert_uint_eq(h_load(&h, other, 'f'), 2);
+
+	r = h_modern(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	ck_assert_uint_eq(h_only_child(&h, "tools/call"), other);
+	h_clear(&h);
+
+	h_answer_at(&h, at, acid, "{'content':[]}");
+	h_answer_at(&h, other, bcid[0], "{'content':[]}");
+	h_answer_at(&h, other, bcid[1], "{'content':[]}");
+	h_clear(&h);
+	mux_session_close(h.m, r);
+	mux_session_close(h.m, a);
+	mux_session_close(h.m, b);
+	h_fini(&h);
+}
+END_TEST
+
 /* One child goes away: its sessions end and its requests fail; the other
  * child's sessions never notice, and only it is started again. */
 START_TEST(test_pool_restart_isolation)
@@ -624,6 +677,7 @@ check_suite(void)
 	tcase_add_test(tc, test_pool_least_busy);
 	tcase_add_test(tc, test_pool_input_required_retry);
 	tcase_add_test(tc, test_pool_retry_after_restart);
+	tcase_add_test(tc, test_pool_avoids_held_turn);
 	tcase_add_test(tc, test_pool_restart_isolation);
 	tcase_add_test(tc, test_pool_avoids_down);
 	tcase_add_test(tc, test_pool_fail_all);
