@@ -1226,7 +1226,11 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 				    why);
 			c->roots_told = 1;
 		} else {
-			log_info("%s from the server refused: %s", method,
+			/* A client's call failed for it: worth a warning,
+			 * with the remedy (attack20 F10). */
+			log_warnx("%s from the server refused: %s; a tool "
+			    "whose calls ask their client takes turns once "
+			    "named with --asking-tools or seen asking", method,
 			    why);
 		}
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);

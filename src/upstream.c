@@ -44,7 +44,8 @@
 #include "upstream.h"
 #include "xmalloc.h"
 
-/* A line of the child's stderr longer than this is cut in the log. */
+/* A line of the child's stderr longer than this is cut in the log, and
+ * marked " [cut]". */
 #define UPSTREAM_STDERR_LINE_MAX	8192
 /* --env values in the child's stderr lines (upstream_redact): the mark,
  * the shortest value looked for (as trace.h's TRACE_SECRET_MIN), and the
@@ -292,22 +293,33 @@ upstream_redact(const struct upstream *u, const char *p, size_t len,
 	return n;
 }
 
+/* The first len bytes of a line of the child's stderr to the log; cut:
+ * the line went on. */
 static void
-upstream_relay(struct upstream *u, const unsigned char *p, size_t len)
+upstream_relay(struct upstream *u, const unsigned char *p, size_t len,
+    int cut)
 {
-	char	out[UPSTREAM_REDACTED_MAX];
+	static const char	 mark[] = " [cut]";
+	char			 out[UPSTREAM_REDACTED_MAX + sizeof mark];
 
-	if (len > 0 && p[len - 1] == '\r')
+	if (!cut && len > 0 && p[len - 1] == '\r')
 		len--;
-	if (len > UPSTREAM_STDERR_LINE_MAX)
+	if (len > UPSTREAM_STDERR_LINE_MAX) {
 		len = UPSTREAM_STDERR_LINE_MAX;
+		cut = 1;
+	}
 	if (len == 0)
 		return;
-	if (u->env != NULL && u->env[0] != NULL) {
+	if (u->env != NULL && u->env[0] != NULL)
 		len = upstream_redact(u, (const char *)p, len, out);
-		p = (const unsigned char *)out;
+	else
+		memcpy(out, p, len);
+	/* Said, so that nobody takes the line for all the child wrote. */
+	if (cut) {
+		memcpy(out + len, mark, sizeof mark - 1);
+		len += sizeof mark - 1;
 	}
-	log_relay(LOG_LEVEL_INFO, u->tag, (const char *)p, len);
+	log_relay(LOG_LEVEL_INFO, u->tag, out, len);
 }
 
 static void
@@ -331,7 +343,7 @@ upstream_stderr_lines(struct upstream *u, struct evbuffer *in, int eof)
 			p = evbuffer_pullup(in, (ev_ssize_t)want);
 			if (p == NULL && want > 0)
 				fatalx("evbuffer_pullup");
-			upstream_relay(u, p, want);
+			upstream_relay(u, p, want, want < len);
 		}
 		evbuffer_drain(in, len + eol_len);
 	}
@@ -348,7 +360,7 @@ upstream_stderr_lines(struct upstream *u, struct evbuffer *in, int eof)
 		    UPSTREAM_STDERR_LINE_MAX : len;
 		if ((p = evbuffer_pullup(in, (ev_ssize_t)want)) == NULL)
 			fatalx("evbuffer_pullup");
-		upstream_relay(u, p, want);
+		upstream_relay(u, p, want, len > UPSTREAM_STDERR_LINE_MAX);
 		evbuffer_drain(in, len);
 		u->err_discarding = !eof;
 	}

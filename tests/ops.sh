@@ -32,6 +32,14 @@ check "its --env value redacted" grep -q \
     "my key is \[redacted\], and ab" "$tmp/envleak.log"
 check "and nowhere in the log" sh -c "! grep -q -- '$secret' '$tmp/envleak.log'"
 
+# A child's stderr line over 8 KiB is cut there, and says so (attack20
+# F17: it was cut without a mark).
+bridge_start longline -- sh -c \
+    "head -c 10000 /dev/zero | tr '\\000' x >&2; echo >&2; exec '$example'"
+check "a long stderr line is logged" wait_grep "xxxxxxxx" "$tmp/longline.log"
+check "cut at 8 KiB and marked" grep -q "\[child\] x\{8192\} \[cut\]\$" \
+    "$tmp/longline.log"
+
 # --access-log off hides the access log only.
 bridge_start noaccess --access-log off -- sh -c "$chatty"
 curl -s "$url/healthz" >/dev/null
