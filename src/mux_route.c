@@ -34,6 +34,11 @@
 /* ---- client messages ---------------------------------------------------- */
 
 /* Shared child: the bridge answers a client's initialize itself. */
+/* Why a request of the child has no route when several sessions could
+ * have caused it: known by its address where the remedy is told. */
+static const char mux_route_ambiguous[] =
+    "more than one client session could have caused it (ambiguous)";
+
 static void
 mux_initialize_reply(struct mux *m, struct mux_session *s, json_object *msg,
     uint64_t stream)
@@ -1035,8 +1040,7 @@ mux_route_busy(struct mux *m, struct mux_child *c, json_object *msg,
 		}
 	}
 	if (n > 1)
-		*why = "more than one client session could have caused it "
-		    "(ambiguous)";
+		*why = mux_route_ambiguous;
 	else if (cap != NULL)
 		*why = "no client session with a request in flight declared "
 		    "the capability it needs";
@@ -1225,12 +1229,16 @@ mux_child_request(struct mux *m, struct mux_child *c, json_object *msg)
 				    "(no client is asking anything)", method,
 				    why);
 			c->roots_told = 1;
-		} else {
-			/* A client's call failed for it: worth a warning,
-			 * with the remedy (attack20 F10). */
+		} else if (why == mux_route_ambiguous) {
+			/* A client's call fails for want of a certain route,
+			 * which turns give: worth a warning, with the remedy
+			 * (attack20 F10). */
 			log_warnx("%s from the server refused: %s; a tool "
 			    "whose calls ask their client takes turns once "
 			    "named with --asking-tools or seen asking", method,
+			    why);
+		} else {
+			log_info("%s from the server refused: %s", method,
 			    why);
 		}
 		xasprintf(&text, "mcpbridge cannot route %s: %s", method, why);

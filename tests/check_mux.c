@@ -1144,11 +1144,11 @@ START_TEST(test_server_request_roots_at_start)
 	static const char *const roots = "{'jsonrpc':'2.0','id':'r%d',"
 	    "'method':'roots/list'}";
 	struct h		 h;
-	struct mux_session	*a;
+	struct mux_session	*a, *b;
 	json_object		*r;
 	struct mux_stats	 st;
 	char			*log;
-	int64_t			 cid;
+	int64_t			 cid, cidb;
 
 	h_init(&h, NULL);
 	h_log_start(LOG_LEVEL_DEBUG);
@@ -1184,6 +1184,22 @@ START_TEST(test_server_request_roots_at_start)
 	    "refused: no client session with a request in flight declared "
 	    "the capability it needs") == 1, "%s", log);
 	free(log);
+	/* Two sessions waiting that could answer: a call fails for want
+	 * of a certain route, which turns would give: a warning that says
+	 * so (attack20 F10). */
+	b = h_session(&h, "{'roots':{}}");
+	cidb = h_call(&h, b, 3, "1");
+	h_log_start(LOG_LEVEL_INFO);
+	h_child(&h, NULL, roots, 4);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, ""), 1);
+	h_clear(&h);
+	log = h_log_end();
+	ck_assert_msg(h_occurs(log, "warn: roots/list from the server "
+	    "refused: more than one client session could have caused it "
+	    "(ambiguous); a tool whose calls ask their client takes turns "
+	    "once named with --asking-tools") == 1, "%s", log);
+	free(log);
+	h_answer(&h, cidb, "{}");
 	h_answer(&h, cid, "{}");
 	h_clear(&h);
 
