@@ -425,13 +425,13 @@ mux_client_response(struct mux *m, struct mux_session *s, json_object *msg,
 		json_object_put(msg);
 		return MUX_RECV_ACCEPTED;
 	}
+	/* Another session's: dropped as an unknown one is, so that the
+	 * answer says nothing of what others are asked. */
 	if (sr->s != s) {
 		log_warnx("a session answered a request sent to another "
-		    "session; refused");
-		mux_error(m, s, stream, b, NULL, JSONRPC_INVALID_REQUEST,
-		    "Response to a request this session did not receive");
+		    "session; dropped");
 		json_object_put(msg);
-		return MUX_RECV_INVALID;
+		return MUX_RECV_ACCEPTED;
 	}
 	if (sr->xreq != NULL)
 		return mux_modern_child_translate_response(m, sr, msg);
