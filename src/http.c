@@ -177,6 +177,10 @@ struct http_req {
 	/* An absolute-form target's host[:port], which stands for Host
 	 * (RFC 9112 3.2.2); "" for the usual origin-form. */
 	char				 authority[HTTP_AUTHORITY_MAX];
+	/* The id of the JSON-RPC request in the body, once it is read (a
+	 * reference; NULL: none, or a batch): an error refusing it names
+	 * it, as JSON-RPC asks. */
+	json_object			*rpc_id;
 };
 
 /*
@@ -355,9 +359,9 @@ http_note_unknown(struct http *h, const struct session *sess, const char *sid)
 }
 
 static void
-http_note_method(struct http *h, json_object *msg)
+http_note_method(struct http *h, struct http_req *req, json_object *msg)
 {
-	json_object	*first, *v;
+	json_object	*first, *v, *id;
 	const char	*method;
 	char		 shown[128];
 	size_t		 len, i, n;
@@ -371,6 +375,14 @@ http_note_method(struct http *h, json_object *msg)
 	if (first == NULL || (v = jsonrpc_get(first, "method",
 	    json_type_string)) == NULL)
 		return;
+	/* One request (not a batch, not a notification) with an id of a
+	 * kind MCP allows: its id for the errors that refuse it (one that
+	 * cannot be read is null in them, as JSON-RPC says). */
+	if (first == msg && req->rpc_id == NULL &&
+	    (id = jsonrpc_id(msg)) != NULL &&
+	    (json_object_is_type(id, json_type_int) ||
+	    json_object_is_type(id, json_type_string)))
+		req->rpc_id = json_object_get(id);
 	method = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	/* A NUL would end the log's copy there: shown as U+FFFD, as in
@@ -593,6 +605,8 @@ http_req_clear(struct http_req *req)
 	if (req->uri != NULL)
 		evhttp_uri_free(req->uri);
 	req->uri = NULL;
+	json_object_put(req->rpc_id);
+	req->rpc_id = NULL;
 }
 
 /* A request answered later: its connection is all there is. */
@@ -654,14 +668,15 @@ http_reply(struct http_req *req, int code, const char *reason,
 	    strlen(body));
 }
 
-/* A JSON-RPC error with a null id as the body of an HTTP error. */
+/* A JSON-RPC error as the body of an HTTP error: with the id of the
+ * request it refuses, if one was read, else null. */
 static void
 http_reply_error(struct http_req *req, int code, const char *reason,
     int rpc_code, const char *message)
 {
 	json_object	*err;
 
-	err = jsonrpc_error_new(NULL, rpc_code, message, NULL);
+	err = jsonrpc_error_new(req->rpc_id, rpc_code, message, NULL);
 	http_reply(req, code, reason, "application/json",
 	    json_object_to_json_string_ext(err, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -1633,7 +1648,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	}
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
-	http_note_method(h, msg);
+	http_note_method(h, req, msg);
 	/*
 	 * The era is chosen per request (2026-07-28: by its _meta, or the
 	 * header).  A header of no era, without _meta: 400 here without a
@@ -1984,7 +1999,7 @@ http_message(struct http *h, struct http_req *req)
 	}
 	if ((msg = http_body_json(h, req)) == NULL)
 		return;
-	http_note_method(h, msg);
+	http_note_method(h, req, msg);
 	n = http_requests(msg);
 	if (!http_request_allowed(h, req, sess, msg, n)) {
 		json_object_put(msg);
