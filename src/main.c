@@ -228,8 +228,11 @@ main(int argc, char **argv)
 	/* Said once: the OTEL_* settings that were ignored. */
 	if (cfg.otel.warn != NULL)
 		log_warnx("OpenTelemetry: %s", cfg.otel.warn);
-	/* A peer that goes away must be an error return, not a signal. */
+	/* A peer that goes away must be an error return, not a signal; so
+	 * must a --log-file at the file-size limit (EFBIG, said once like a
+	 * full disk), which SIGXFSZ would kill the bridge for. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 
 	switch (cfg.mode) {
 	case CLI_MODE_SERVE:

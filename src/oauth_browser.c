@@ -199,6 +199,7 @@ oauth_spawn(struct oauth *o, char **argv, const char *url)
 	sigemptyset(&none);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGXFSZ);
 	sigaddset(&def, SIGCHLD);
 	sigaddset(&def, SIGTERM);
 	sigaddset(&def, SIGINT);

@@ -40,6 +40,30 @@ check "a long stderr line is logged" wait_grep "xxxxxxxx" "$tmp/longline.log"
 check "cut at 8 KiB and marked" grep -q "\[child\] x\{8192\} \[cut\]\$" \
     "$tmp/longline.log"
 
+# A --log-file at the file-size limit: the bridge goes on serving and
+# says so once on stderr (attack20 F12: SIGXFSZ killed it).
+(
+	ulimit -f 4
+	exec "$bin" serve --port 0 --print-url --log-file "$tmp/fsize.log" \
+	    -- "$example" >"$tmp/fsize.url" 2>"$tmp/fsize.err"
+) &
+fsize_pid=$!
+pids="$pids $fsize_pid"
+i=0
+while [ $i -lt 100 ] && [ ! -s "$tmp/fsize.url" ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+fsize_url=$(head -n 1 "$tmp/fsize.url")
+i=0
+while [ $i -lt 300 ] && ! grep -q 'File too large' "$tmp/fsize.err"; do
+	curl -s "$fsize_url/healthz?$i" >/dev/null
+	i=$((i + 1))
+done
+check "a --log-file at the size limit is said on stderr" grep -q \
+    "cannot write to --log-file .*File too large" "$tmp/fsize.err"
+check "and the bridge still serves" curl -sf "$fsize_url/healthz"
+
 # --access-log off hides the access log only.
 bridge_start noaccess --access-log off -- sh -c "$chatty"
 curl -s "$url/healthz" >/dev/null
