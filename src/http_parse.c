@@ -610,6 +610,20 @@ hp_head_byte(struct http_parse *p, unsigned char c)
 	return HTTP_PARSE_MORE;
 }
 
+/* The bytes the line being read may still take under its limit (the
+ * request line's, or the head's for a field line), and in *count the
+ * counter they go to. */
+static size_t
+hp_line_room(struct http_parse *p, size_t **count)
+{
+	if (p->state == HP_REQUEST_LINE) {
+		*count = &p->rl_bytes;
+		return p->lim.max_request_line - p->rl_bytes;
+	}
+	*count = &p->hdr_bytes;
+	return p->lim.max_header_bytes - p->hdr_bytes;
+}
+
 /*
  * The middle of a head line in one run: what hp_head_byte would do a byte
  * at a time there (append, count) up to a line end or the limit, which it
@@ -625,13 +639,7 @@ hp_head_run(struct http_parse *p, const unsigned char *s, size_t avail)
 	if (p->cr || p->line.len == 0 ||
 	    (p->state == HP_REQUEST_LINE && p->rl_spaces == 0))
 		return 0;
-	if (p->state == HP_REQUEST_LINE) {
-		count = &p->rl_bytes;
-		room = p->lim.max_request_line - p->rl_bytes;
-	} else {
-		count = &p->hdr_bytes;
-		room = p->lim.max_header_bytes - p->hdr_bytes;
-	}
+	room = hp_line_room(p, &count);
 	if (avail > room)
 		avail = room;
 	/* The line ends at the first CR or LF: two memchr, not a loop. */
@@ -671,13 +679,7 @@ hp_head_fast(struct http_parse *p, const unsigned char *s, size_t avail,
 
 	if (avail == 0)
 		return 0;	/* s may be a caller's NULL */
-	if (p->state == HP_REQUEST_LINE) {
-		count = &p->rl_bytes;
-		room = p->lim.max_request_line - p->rl_bytes;
-	} else {
-		count = &p->hdr_bytes;
-		room = p->lim.max_header_bytes - p->hdr_bytes;
-	}
+	room = hp_line_room(p, &count);
 	if ((lf = memchr(s, '\n', avail < room ? avail : room)) == NULL)
 		return 0;
 	n = (size_t)(lf - s);

@@ -250,6 +250,39 @@ START_TEST(test_pool_least_busy)
 END_TEST
 
 /*
+ * A 2026-07-28 call of a pool of two, parked for its client's input (the
+ * child it went to asked): its requestState (to free), the child that
+ * holds it and its id there.  The client's request is over; the retry is
+ * the test's.
+ */
+static char *
+h_parked(struct h *h, size_t *held, int64_t *cid)
+{
+	struct mux_session	*r;
+	struct hout		*o;
+	char			*state;
+
+	r = h_modern(h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
+	    "'params':{'name':'t','arguments':{}," META "}}");
+	*held = h_only_child(h, "tools/call");
+	*cid = h_cid_at(h, *held, "tools/call");
+	h_clear(h);
+	h_child_at(h, *held, "{'jsonrpc':'2.0','id':'q1','method':"
+	    "'elicitation/create','params':{'message':'name?',"
+	    "'requestedSchema':{'type':'object','properties':{}},"
+	    "'_meta':{'mcpbridge/relatedRequestId':%lld}}}", (long long)*cid);
+	mux_tick(h->m, 100);
+	h_drain(h);
+	o = h_find(h, MUX_OUT_SESSION, r, "");
+	ck_assert_ptr_nonnull(o);
+	ck_assert_str_eq(PS(o->msg, "result.resultType"), "input_required");
+	state = strdup(PS(o->msg, "result.requestState"));
+	h_clear(h);
+	mux_session_close(h->m, r);
+	return state;
+}
+
+/*
  * A 2026-07-28 request parked for its client's input is held by the child
  * it went to: the retry goes there, not to the least busy child, and the
  * child's answer reaches it.
@@ -257,7 +290,7 @@ END_TEST
 START_TEST(test_pool_input_required_retry)
 {
 	struct h		 h;
-	struct mux_session	*r, *q[2], *retry;
+	struct mux_session	*q[2], *retry;
 	struct hout		*o;
 	json_object		*a;
 	int64_t			 cid, qcid;
@@ -265,23 +298,7 @@ START_TEST(test_pool_input_required_retry)
 	char			*state;
 
 	h_pool(&h, 2);
-	r = h_modern(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
-	    "'params':{'name':'t','arguments':{}," META "}}");
-	held = h_only_child(&h, "tools/call");
-	cid = h_cid_at(&h, held, "tools/call");
-	h_clear(&h);
-	h_child_at(&h, held, "{'jsonrpc':'2.0','id':'q1','method':"
-	    "'elicitation/create','params':{'message':'name?',"
-	    "'requestedSchema':{'type':'object','properties':{}},"
-	    "'_meta':{'mcpbridge/relatedRequestId':%lld}}}", (long long)cid);
-	mux_tick(h.m, 100);
-	h_drain(&h);
-	o = h_find(&h, MUX_OUT_SESSION, r, "");
-	ck_assert_ptr_nonnull(o);
-	ck_assert_str_eq(PS(o->msg, "result.resultType"), "input_required");
-	state = strdup(PS(o->msg, "result.requestState"));
-	h_clear(&h);
-	mux_session_close(h.m, r);
+	state = h_parked(&h, &held, &cid);
 
 	/* The other child is made the least busy. */
 	q[0] = h_modern(&h, "{'jsonrpc':'2.0','id':2,'method':'tools/call',"
@@ -330,31 +347,14 @@ END_TEST
 START_TEST(test_pool_retry_after_restart)
 {
 	struct h		 h;
-	struct mux_session	*r, *retry;
-	struct hout		*o;
+	struct mux_session	*retry;
 	json_object		*a;
 	int64_t			 cid;
 	size_t			 held;
 	char			*state;
 
 	h_pool(&h, 2);
-	r = h_modern(&h, "{'jsonrpc':'2.0','id':1,'method':'tools/call',"
-	    "'params':{'name':'t','arguments':{}," META "}}");
-	held = h_only_child(&h, "tools/call");
-	cid = h_cid_at(&h, held, "tools/call");
-	h_clear(&h);
-	h_child_at(&h, held, "{'jsonrpc':'2.0','id':'q1','method':"
-	    "'elicitation/create','params':{'message':'name?',"
-	    "'requestedSchema':{'type':'object','properties':{}},"
-	    "'_meta':{'mcpbridge/relatedRequestId':%lld}}}", (long long)cid);
-	mux_tick(h.m, 100);
-	h_drain(&h);
-	o = h_find(&h, MUX_OUT_SESSION, r, "");
-	ck_assert_ptr_nonnull(o);
-	ck_assert_str_eq(PS(o->msg, "result.resultType"), "input_required");
-	state = strdup(PS(o->msg, "result.requestState"));
-	h_clear(&h);
-	mux_session_close(h.m, r);
+	state = h_parked(&h, &held, &cid);
 
 	mux_pool_down(h.m, held, "killed by signal 9 (SIGKILL)");
 	h_drain(&h);
