@@ -165,6 +165,7 @@ struct agg_session {
 	size_t			 ngrant;
 	int			 grant_all;
 	struct agg_link		**links;	/* by server, NULL: none yet */
+	int			 away;		/* agg_session_away */
 	size_t			 nlinks;
 	TAILQ_HEAD(, agg_req)	 reqs;
 	TAILQ_HEAD(, agg_sreq)	 sreqs;
@@ -603,6 +604,7 @@ agg_link_open(struct agg *a, struct agg_link *l)
 	}
 	l->ms = mux_session_new(mux, MUX_TRANSPORT_STREAMABLE, as->data);
 	mux_session_set_principal(l->ms, as->principal);
+	mux_session_away(l->ms, as->away);
 	hmap_add(&a->links, hmap_hash_ptr(l->ms), l);
 	l->init_sid = a->next_sid++;
 	params = as->init != NULL ? jsonrpc_copy(as->init) :
@@ -2291,6 +2293,17 @@ void
 agg_session_set_principal(struct agg_session *as, uint64_t principal)
 {
 	as->principal = principal;
+}
+
+void
+agg_session_away(struct agg_session *as, int away)
+{
+	size_t	i;
+
+	as->away = away;
+	for (i = 0; i < as->nlinks; i++)
+		if (as->links[i] != NULL && as->links[i]->ms != NULL)
+			mux_session_away(as->links[i]->ms, away);
 }
 
 void

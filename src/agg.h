@@ -147,6 +147,9 @@ struct agg_session *agg_session_new(struct agg *, enum mux_transport,
 		    void *data);
 void		*agg_session_data(const struct agg_session *);
 void		 agg_session_set_principal(struct agg_session *, uint64_t);
+/* The transport has no connection of as open (away), or one again: its
+ * servers' sessions are told (mux_session_away). */
+void		 agg_session_away(struct agg_session *, int away);
 /*
  * The scopes the token of the request about to be received holds (copied,
  * until the next call), or all (a static token, no authentication): a

@@ -470,6 +470,12 @@ http_mux_fail_all(void *arg, const char *why)
 	mux_fail_all(arg, why);
 }
 
+static void
+http_mux_session_away(void *ms, int away)
+{
+	mux_session_away(ms, away);
+}
+
 static const struct http_ep_ops http_mux_ops = {
 	http_mux_session_new,
 	http_mux_set_principal,
@@ -484,6 +490,7 @@ static const struct http_ep_ops http_mux_ops = {
 	NULL,		/* a mux's own route is scoped as a whole */
 	NULL,
 	NULL,
+	http_mux_session_away,
 };
 
 /* After a call into ep's mux: its outs are drained (serve's pump). */
@@ -1028,6 +1035,18 @@ http_session_update(struct session *sess)
 	sess->retry_ms = HTTP_RETRY_MS;
 }
 
+/* Has the session a connection open (a held POST, an event stream)? */
+static int
+http_session_connected(const struct session *sess)
+{
+	const struct stream	*st;
+
+	TAILQ_FOREACH(st, &sess->streams, entry)
+		if (st->conn != NULL)
+			return 1;
+	return 0;
+}
+
 static void
 http_lost(struct session *sess, struct stream *st, void *arg)
 {
@@ -1039,6 +1058,15 @@ http_lost(struct session *sess, struct stream *st, void *arg)
 	/* 2026-07-28: closing the stream cancels the request. */
 	if (sess->kind == SESSION_STATELESS)
 		http_session_kill(h, sess, "client closed the stream");
+	/* Up to 2025-11-25 it does not (a client may resume), but a
+	 * session with no connection left is away: a turn it holds at its
+	 * child does not wait for it for ever (mux_session_away). */
+	if (sess->kind == SESSION_STREAMABLE && !sess->away &&
+	    !http_session_connected(sess) &&
+	    http_sess_ep(sess)->ops->session_away != NULL) {
+		sess->away = 1;
+		http_sess_ep(sess)->ops->session_away(sess->ms, 1);
+	}
 }
 
 static void
@@ -1212,6 +1240,11 @@ http_mcp_session(struct http *h, struct http_req *req)
 	}
 	http_note_session(h, sess);
 	sess->active_ms = clock_ms();
+	if (sess->away) {
+		sess->away = 0;
+		if (http_sess_ep(sess)->ops->session_away != NULL)
+			http_sess_ep(sess)->ops->session_away(sess->ms, 0);
+	}
 	return sess;
 }
 

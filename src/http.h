@@ -136,6 +136,9 @@ struct http_ep_ops {
 	/* Optional: how many of its sessions are open at the endpoint
 	 * NAME (its own session there), for /metrics and /status. */
 	size_t		 (*sessions_at)(const void *arg, const char *name);
+	/* Optional: the session has no connection open now (away 1), or
+	 * has one again (0); see mux_session_away. */
+	void		 (*session_away)(void *session, int away);
 };
 /* As http_add_endpoint, with ops and their arg for a mux (the endpoint
  * has no mux of its own: /metrics and /status count its servers'). */

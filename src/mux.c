@@ -2294,6 +2294,15 @@ mux_session_set_principal(struct mux_session *s, uint64_t principal)
 }
 
 void
+mux_session_away(struct mux_session *s, int away)
+{
+	if (!away)
+		s->away_since = 0;
+	else if (s->away_since == 0)
+		s->away_since = s->m->now != 0 ? s->m->now : 1;
+}
+
+void
 mux_session_finish(struct mux *m, struct mux_session *s)
 {
 	struct mux_req	*req;
@@ -2502,6 +2511,41 @@ mux_next_lazy(struct mux *m, struct mux_out *out)
 	return 1;
 }
 
+/*
+ * The session holding c's asking turn has been away for MUX_AWAY_TURN_MS
+ * (mux_session_away): its calls that hold the turn are cancelled at the
+ * child and answered with an error (for a client that resumes), so that
+ * the turn passes on.
+ */
+static void
+mux_away_turn(struct mux *m, struct mux_child *c)
+{
+	struct mux_session	*s = c->asker;
+	struct mux_req		*req;
+
+	if (s == NULL || s->away_since == 0 ||
+	    m->now - s->away_since < MUX_AWAY_TURN_MS)
+		return;
+	for (;;) {
+		TAILQ_FOREACH(req, &s->reqs, sentry)
+			if (req->child == c && (req->sched & MUX_SCHED_SLOT))
+				break;
+		if (req == NULL)
+			break;
+		log_info("a client away for %u s held the server's turn for "
+		    "calls that ask; its call is cancelled",
+		    MUX_AWAY_TURN_MS / 1000);
+		if (c->up) {
+			mux_cancel_at_child(m, c, req, "its client went away");
+			mux_req_orphan(m, req);
+		}
+		mux_req_finish(m, req, jsonrpc_error_new(req->id,
+		    JSONRPC_SERVER_ERROR, "Request cancelled: its client was "
+		    "away while its call held the server's turn for calls "
+		    "that ask", NULL));
+	}
+}
+
 void
 mux_tick(struct mux *m, uint64_t now_ms)
 {
@@ -2561,6 +2605,8 @@ mux_tick(struct mux *m, uint64_t now_ms)
 		    JSONRPC_SERVER_ERROR, text, NULL));
 		free(text);
 	}
+	TAILQ_FOREACH(c, &m->children, entry)
+		mux_away_turn(m, c);
 	mux_modern_client_tick(m);
 	mux_sched_tick(m);
 }

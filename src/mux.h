@@ -424,6 +424,15 @@ const char	*mux_session_version(const struct mux_session *);
  * (MUX_RECENT_ANSWER_MS); stateless: a requestState made for one
  * principal is refused to any other. */
 void		 mux_session_set_principal(struct mux_session *, uint64_t);
+/*
+ * The transport has no connection of the session's open now (away 1: its
+ * POSTs and its GET stream all closed), or has one again (0).  A call of
+ * a session away for MUX_AWAY_TURN_MS that holds its child's asking turn
+ * is cancelled (mux_tick), as --request-timeout would: a client that left
+ * without cancelling must not hold every other session's requests back.
+ */
+void		 mux_session_away(struct mux_session *, int away);
+#define MUX_AWAY_TURN_MS	10000
 /* Stateless: a subscriptions/listen it serves ends gracefully (its
  * result is queued as the stream's final); anything else is left alone. */
 void		 mux_session_finish(struct mux *, struct mux_session *);

@@ -397,6 +397,9 @@ struct mux_session {
 	struct mux_child	*own;		/* isolation: its own child */
 	int			 initialized;
 	int			 init_started;
+	/* Since when its transport has no connection of it (0: it has;
+	 * mux_session_away). */
+	uint64_t		 away_since;
 	int			 ended;
 	int			 closing;
 	/* its CHILD_STOP was handed out */

@@ -953,6 +953,12 @@ serve_agg_sessions_at(const void *arg, const char *name)
 	return agg_sessions_at(((const struct serve *)arg)->agg, name);
 }
 
+static void
+serve_agg_session_away(void *as, int away)
+{
+	agg_session_away(as, away);
+}
+
 static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_session_new,
 	serve_agg_set_principal,
@@ -967,6 +973,7 @@ static const struct http_ep_ops serve_agg_ops = {
 	serve_agg_set_grant,
 	serve_agg_route,
 	serve_agg_sessions_at,
+	serve_agg_session_away,
 };
 
 static void

@@ -145,6 +145,7 @@ struct session {
 	void			*route;		/* the caller's: its endpoint */
 	int			 dead;		/* unlinked, waiting to be freed */
 	int			 priming;	/* prime SSE streams, send retry */
+	int			 away;		/* no connection left (http.c) */
 	int			 retry_ms;
 	uint64_t		 next_stream;
 

@@ -784,6 +784,68 @@ START_TEST(test_sched_exclusive)
 END_TEST
 
 /*
+ * A client that leaves while its call holds the turn (attack20 F18: its
+ * connections closed, no cancel, no DELETE) holds the others back for
+ * MUX_AWAY_TURN_MS, not until --request-timeout: then its call is
+ * cancelled at the child, answered with an error, and the turn passes.
+ * Coming back within that time keeps it.
+ */
+START_TEST(test_sched_away_turn)
+{
+	static const char *const named[] = { "ask", NULL };
+	struct h		 h;
+	struct mux_session	*a, *b;
+	json_object		*r;
+	uint64_t		 now = 1000;
+	int64_t			 ca, cb;
+
+	sched_init(&h, MUX_SERVER_REQUESTS_SCHEDULE, named, 0);
+	mux_tick(h.m, now);
+	a = h_session(&h, caps);
+	b = h_session(&h, caps);
+	sched_quiet(&h, a, "echo");
+	ca = sched_call(&h, a, 1, "1", "ask");
+	ck_assert_int_ne(ca, 0);
+	ck_assert_int_eq(sched_call(&h, b, 1, "1", "echo"), 0);
+
+	/* Away, then back in time: nothing happens. */
+	mux_session_away(a, 1);
+	now += MUX_AWAY_TURN_MS - 1;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+	mux_session_away(a, 0);
+	now += MUX_AWAY_TURN_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	ck_assert_uint_eq(h.n, 0);
+
+	/* Away for good: a's call is cancelled, b's goes. */
+	mux_session_away(a, 1);
+	now += MUX_AWAY_TURN_MS;
+	mux_tick(h.m, now);
+	h_drain(&h);
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/cancelled"), 1);
+	ck_assert_int_eq(PI(h_find(&h, MUX_OUT_CHILD, NULL,
+	    "notifications/cancelled")->msg, "params.requestId"), ca);
+	r = h_find(&h, MUX_OUT_SESSION, a, "")->msg;
+	ck_assert_int_eq(PI(r, "error.code"), JSONRPC_SERVER_ERROR);
+	ck_assert_ptr_nonnull(strstr(PS(r, "error.message"), "away"));
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_CHILD, NULL, "tools/call"), 1);
+	cb = h_cid(&h, "tools/call");
+	h_clear(&h);
+	/* The child's late answer to a's call reaches nobody. */
+	h_answer(&h, ca, "{'content':[]}");
+	ck_assert_uint_eq(h_count(&h, MUX_OUT_SESSION, NULL, NULL), 0);
+	h_clear(&h);
+	h_answer(&h, cb, "{'content':[]}");
+	h_response(&h, b, 1, "1");
+	h_fini(&h);
+}
+END_TEST
+
+/*
  * A turn starts only once no other session's call is in flight at the
  * child: it waits for the calls of quiet tools running side by side, and
  * the calls that come after it wait behind it, in arrival order.
@@ -1171,6 +1233,7 @@ check_suite(void)
 	tcase_add_test(tc, test_sched_child_lost);
 	tcase_add_test(tc, test_sched_fail_all);
 	tcase_add_test(tc, test_sched_exclusive);
+	tcase_add_test(tc, test_sched_away_turn);
 	tcase_add_test(tc, test_sched_exclusive_wait);
 	tcase_add_test(tc, test_sched_exclusive_requests);
 	tcase_add_test(tc, test_sched_parked);
