@@ -1016,16 +1016,9 @@ log_json_field(const char *name, const char *value, size_t len)
 void
 log_request(const struct log_request *r)
 {
-	static const struct timeval delay = {
-		LOG_FLUSH_DELAY_MS / 1000, LOG_FLUSH_DELAY_MS % 1000 * 1000
-	};
-
 	if (!log_source_on(LOG_SOURCE_ACCESS))
 		return;
-	if (log_flush_ev != NULL && !log_flush_armed) {
-		evtimer_add(log_flush_ev, &delay);
-		log_flush_armed = 1;
-	}
+	log_arm();
 	log_line_begin();
 	if (log_format == LOG_FORMAT_JSON) {
 		log_puts("{\"time\":\"");
