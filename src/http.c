@@ -307,6 +307,7 @@ struct http {
 
 static void	http_request(struct http_conn *, void *);
 static void	http_lost(struct session *, struct stream *, void *);
+static void	http_connected(struct session *, int, void *);
 static void	http_overflow(struct session *, int, void *);
 static void	http_hold_expired(struct session *, struct stream *, void *);
 static void	http_kick(struct http *, struct stream *);
@@ -323,6 +324,7 @@ static const struct session_ops http_session_ops = {
 	.lost = http_lost,
 	.overflow = http_overflow,
 	.hold_expired = http_hold_expired,
+	.connected = http_connected,
 	.watch = http_stream_watch,
 	.start = http_stream_start,
 	.write = http_stream_write,
@@ -1035,16 +1037,27 @@ http_session_update(struct session *sess)
 	sess->retry_ms = HTTP_RETRY_MS;
 }
 
-/* Has the session a connection open (a held POST, an event stream)? */
-static int
-http_session_connected(const struct session *sess)
+/*
+ * Up to 2025-11-25 a closed connection is no cancel (a client may
+ * resume), but a Streamable HTTP session with no connection left is away:
+ * a turn it holds at its child does not wait for it for ever
+ * (mux_session_away).
+ */
+static void
+http_session_away(struct session *sess, int away)
 {
-	const struct stream	*st;
+	const struct http_ep	*ep = http_sess_ep(sess);
 
-	TAILQ_FOREACH(st, &sess->streams, entry)
-		if (st->conn != NULL)
-			return 1;
-	return 0;
+	if (sess->kind == SESSION_STREAMABLE && sess->ms != NULL &&
+	    !sess->dead && ep->ops->session_away != NULL)
+		ep->ops->session_away(sess->ms, away);
+}
+
+static void
+http_connected(struct session *sess, int up, void *arg)
+{
+	(void)arg;
+	http_session_away(sess, !up);
 }
 
 static void
@@ -1058,15 +1071,6 @@ http_lost(struct session *sess, struct stream *st, void *arg)
 	/* 2026-07-28: closing the stream cancels the request. */
 	if (sess->kind == SESSION_STATELESS)
 		http_session_kill(h, sess, "client closed the stream");
-	/* Up to 2025-11-25 it does not (a client may resume), but a
-	 * session with no connection left is away: a turn it holds at its
-	 * child does not wait for it for ever (mux_session_away). */
-	if (sess->kind == SESSION_STREAMABLE && !sess->away &&
-	    !http_session_connected(sess) &&
-	    http_sess_ep(sess)->ops->session_away != NULL) {
-		sess->away = 1;
-		http_sess_ep(sess)->ops->session_away(sess->ms, 1);
-	}
 }
 
 static void
@@ -1240,11 +1244,10 @@ http_mcp_session(struct http *h, struct http_req *req)
 	}
 	http_note_session(h, sess);
 	sess->active_ms = clock_ms();
-	if (sess->away) {
-		sess->away = 0;
-		if (http_sess_ep(sess)->ops->session_away != NULL)
-			http_sess_ep(sess)->ops->session_away(sess->ms, 0);
-	}
+	/* A request of a session with no connection: still there, so a
+	 * turn it holds waits again (mux_session_away restarts its time). */
+	if (sess->nconn == 0)
+		http_session_away(sess, 1);
 	return sess;
 }
 

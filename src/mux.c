@@ -2296,10 +2296,7 @@ mux_session_set_principal(struct mux_session *s, uint64_t principal)
 void
 mux_session_away(struct mux_session *s, int away)
 {
-	if (!away)
-		s->away_since = 0;
-	else if (s->away_since == 0)
-		s->away_since = s->m->now != 0 ? s->m->now : 1;
+	s->away_since = !away ? 0 : s->m->now != 0 ? s->m->now : 1;
 }
 
 void

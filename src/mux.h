@@ -426,7 +426,8 @@ const char	*mux_session_version(const struct mux_session *);
 void		 mux_session_set_principal(struct mux_session *, uint64_t);
 /*
  * The transport has no connection of the session's open now (away 1: its
- * POSTs and its GET stream all closed), or has one again (0).  A call of
+ * POSTs and its GET stream all closed, or a request of it came and went
+ * without one: the time starts again), or has one again (0).  A call of
  * a session away for MUX_AWAY_TURN_MS that holds its child's asking turn
  * is cancelled (mux_tick), as --request-timeout would: a client that left
  * without cancelling must not hold every other session's requests back.

@@ -397,8 +397,8 @@ struct mux_session {
 	struct mux_child	*own;		/* isolation: its own child */
 	int			 initialized;
 	int			 init_started;
-	/* Since when its transport has no connection of it (0: it has;
-	 * mux_session_away). */
+	/* Since when its transport has had no connection of it, nor a
+	 * request (0: it has one; mux_session_away). */
 	uint64_t		 away_since;
 	int			 ended;
 	int			 closing;

@@ -655,11 +655,33 @@ stream_gc(struct stream *st)
 	return 1;
 }
 
+/*
+ * st's connection comes (up 1) or goes (-1): the session's count of them
+ * goes from none to one or back, and the caller hears so (ops.connected),
+ * whoever ended the connection.  Not for a dead session: it is over.
+ */
+static void
+stream_conn_count(struct stream *st, int up)
+{
+	struct session	*sess = st->sess;
+	struct sessions	*ss = sess->owner;
+
+	if (up)
+		sess->nconn++;
+	else if (sess->nconn > 0)
+		sess->nconn--;
+	if ((sess->nconn == (up ? 1 : 0)) && !sess->dead &&
+	    ss->ops.connected != NULL)
+		ss->ops.connected(sess, up, ss->arg);
+}
+
 static void
 stream_attach(struct stream *st, struct http_conn *conn)
 {
 	struct sessions	*ss = st->sess->owner;
 
+	if (st->conn == NULL)
+		stream_conn_count(st, 1);
 	st->conn = conn;
 	ss->ops.watch(conn, stream_lost, st, ss->arg);
 }
@@ -670,8 +692,10 @@ stream_forget(struct stream *st)
 {
 	struct sessions	*ss = st->sess->owner;
 
-	if (st->conn != NULL)
+	if (st->conn != NULL) {
 		ss->ops.watch(st->conn, NULL, NULL, ss->arg);
+		stream_conn_count(st, 0);
+	}
 	event_del(st->timer);
 	st->conn = NULL;
 	st->state = STREAM_IDLE;
@@ -685,6 +709,8 @@ stream_lost(void *arg)
 	struct session	*sess = st->sess;
 	struct sessions	*ss = sess->owner;
 
+	if (st->conn != NULL)
+		stream_conn_count(st, 0);
 	st->conn = NULL;		/* being freed: do not touch it */
 	stream_forget(st);
 	log_debug("session %.8s: client left stream %" PRIu64, sess->hex,

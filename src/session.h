@@ -145,7 +145,7 @@ struct session {
 	void			*route;		/* the caller's: its endpoint */
 	int			 dead;		/* unlinked, waiting to be freed */
 	int			 priming;	/* prime SSE streams, send retry */
-	int			 away;		/* no connection left (http.c) */
+	size_t			 nconn;		/* its streams' connections */
 	int			 retry_ms;
 	uint64_t		 next_stream;
 
@@ -200,6 +200,9 @@ struct session_ops {
 	void	(*overflow)(struct session *, int end, void *arg);
 	/* A HELD stream waited its hold time without a message. */
 	void	(*hold_expired)(struct session *, struct stream *, void *arg);
+	/* Optional: the session has a connection again (up 1), or none is
+	 * left (0), whoever ended it. */
+	void	(*connected)(struct session *, int up, void *arg);
 
 	/*
 	 * The wire, all about the request conn is handling.  Call cb(cbarg)
