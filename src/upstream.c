@@ -75,12 +75,22 @@ enum upstream_state {
 	UPSTREAM_STOPPED,	/* on_stopped delivered or queued */
 };
 
+struct upstream_secret {
+	const char	*v;
+	size_t		 len;
+};
+
 struct upstream {
 	struct event_base	*base;
 
 	/* Our own copies of the config; freed in upstream_free. */
 	char			**argv;
 	char			**env;
+	/* Its --env values, for the stderr it relays (upstream_redact):
+	 * pointers into env. */
+	struct upstream_secret	*secrets;
+	size_t			 nsecrets;
+	uint64_t		 secret_first[4];
 	char			*cwd;
 	char			*connect;
 	int			(*dial)(void *, char *, size_t);
@@ -255,32 +265,87 @@ upstream_put(struct upstream *u, json_object *msg, const char *s, size_t len)
 /* ---- the child's stderr, relayed to the log ---- */
 
 /*
+ * The --env values looked for in the child's stderr (upstream_redact),
+ * made once when the upstream is: those of UPSTREAM_SECRET_MIN bytes or
+ * more (shorter ones would blank every digit), longest first, so that a
+ * value that starts another does not leave the other's tail; and which
+ * bytes one starts with, so that most bytes cost one look.
+ */
+static int
+upstream_secret_cmp(const void *a, const void *b)
+{
+	const struct upstream_secret	*x = a, *y = b;
+
+	return x->len < y->len ? 1 : x->len > y->len ? -1 : 0;
+}
+
+static void
+upstream_secrets_init(struct upstream *u)
+{
+	const char	*v;
+	size_t		 n = 0, len;
+	char		**e;
+
+	for (e = u->env; e != NULL && *e != NULL; e++)
+		n++;
+	if (n == 0)
+		return;
+	u->secrets = xcalloc(n, sizeof *u->secrets);
+	for (e = u->env; *e != NULL; e++) {
+		if ((v = strchr(*e, '=')) == NULL ||
+		    (len = strlen(++v)) < UPSTREAM_SECRET_MIN)
+			continue;
+		u->secrets[u->nsecrets].v = v;
+		u->secrets[u->nsecrets++].len = len;
+		u->secret_first[(unsigned char)*v / 64] |=
+		    (uint64_t)1 << ((unsigned char)*v % 64);
+	}
+	qsort(u->secrets, u->nsecrets, sizeof *u->secrets,
+	    upstream_secret_cmp);
+}
+
+/* The length of the longest --env value at p (len bytes there), or 0. */
+static size_t
+upstream_secret_at(const struct upstream *u, const char *p, size_t len)
+{
+	unsigned char	c = (unsigned char)*p;
+	size_t		i;
+
+	if (!(u->secret_first[c / 64] & ((uint64_t)1 << (c % 64))))
+		return 0;
+	for (i = 0; i < u->nsecrets; i++)
+		if (u->secrets[i].len <= len &&
+		    memcmp(p, u->secrets[i].v, u->secrets[i].len) == 0)
+			return u->secrets[i].len;
+	return 0;
+}
+
+/*
  * The line with every --env value in it replaced by UPSTREAM_REDACTED,
  * into out (UPSTREAM_REDACTED_MAX bytes, cut there); returns its length.
  * The child was given those values (its keys, often) and may print its
  * configuration; they never reach a log line (the trace redacts them
- * too).  Values shorter than UPSTREAM_SECRET_MIN are not looked for: they
- * would blank every digit.
+ * too).  cut: the line went on past len, so its end may be the start of
+ * a value: that much of it is not shown either.
  */
 static size_t
 upstream_redact(const struct upstream *u, const char *p, size_t len,
-    char *out)
+    int cut, char *out)
 {
-	const char	*v, *mark = UPSTREAM_REDACTED;
-	size_t		 i = 0, n = 0, vlen, mlen = strlen(mark), k;
-	char		**e;
+	const char	*mark = UPSTREAM_REDACTED;
+	size_t		 i = 0, n = 0, vlen, mlen = strlen(mark), k, j;
 
-	while (i < len && n < UPSTREAM_REDACTED_MAX) {
-		vlen = 0;
-		for (e = u->env; e != NULL && *e != NULL && vlen == 0; e++) {
-			if ((v = strchr(*e, '=')) == NULL)
-				continue;
-			k = strlen(++v);
-			if (k >= UPSTREAM_SECRET_MIN && k <= len - i &&
-			    memcmp(p + i, v, k) == 0)
-				vlen = k;
+	if (cut) {
+		for (j = 0; j < u->nsecrets; j++) {
+			for (k = u->secrets[j].len - 1; k > 0; k--)
+				if (k <= len && memcmp(p + len - k,
+				    u->secrets[j].v, k) == 0)
+					break;
+			len -= k;
 		}
-		if (vlen == 0) {
+	}
+	while (i < len && n < UPSTREAM_REDACTED_MAX) {
+		if ((vlen = upstream_secret_at(u, p + i, len - i)) == 0) {
 			out[n++] = p[i++];
 			continue;
 		}
@@ -310,8 +375,8 @@ upstream_relay(struct upstream *u, const unsigned char *p, size_t len,
 	}
 	if (len == 0)
 		return;
-	if (u->env != NULL && u->env[0] != NULL)
-		len = upstream_redact(u, (const char *)p, len, out);
+	if (u->nsecrets > 0)
+		len = upstream_redact(u, (const char *)p, len, cut, out);
 	else
 		memcpy(out, p, len);
 	/* Said, so that nobody takes the line for all the child wrote. */
@@ -1280,6 +1345,7 @@ upstream_new(struct event_base *base, const struct upstream_config *config,
 	u->base = base;
 	u->argv = upstream_copy_vector(config->argv);
 	u->env = upstream_copy_vector(config->env);
+	upstream_secrets_init(u);
 	u->cwd = config->cwd != NULL ? xstrdup(config->cwd) : NULL;
 	u->connect = config->connect != NULL ? xstrdup(config->connect) : NULL;
 	u->dial = config->dial;
@@ -1452,6 +1518,7 @@ upstream_free(struct upstream *u)
 	event_free(u->ev_stopped);
 	xfreev(u->argv);
 	xfreev(u->env);
+	free(u->secrets);
 	free(u->cwd);
 	free(u->connect);
 	free(u->tag);

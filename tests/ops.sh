@@ -31,6 +31,19 @@ check "the child's line is logged" wait_grep "my key is" "$tmp/envleak.log"
 check "its --env value redacted" grep -q \
     "my key is \[redacted\], and ab" "$tmp/envleak.log"
 check "and nowhere in the log" sh -c "! grep -q -- '$secret' '$tmp/envleak.log'"
+# A value that starts another hides all of the other (the longest first),
+# and a value cut at the line's 8 KiB limit shows no part of itself.
+bridge_start envleak2 --env A=abcd --env B=abcdSECRETTAIL \
+    --env C=LONGSECRET0123456789 -- sh -c \
+    "echo \"one \$B two \$A\" >&2; head -c 8180 /dev/zero | tr '\\000' y >&2; \
+    echo \"\$C\" >&2; exec '$example'"
+check "values that start others: logged" wait_grep "one " "$tmp/envleak2.log"
+check "the longest value hidden whole" grep -q \
+    "one \[redacted\] two \[redacted\]" "$tmp/envleak2.log"
+check "a value cut at the limit shows no part" wait_grep "yyyy \[cut\]" \
+    "$tmp/envleak2.log"
+check "nothing of either in the log" sh -c \
+    "! grep -q -e SECRETTAIL -e LONGSEC '$tmp/envleak2.log'"
 
 # A child's stderr line over 8 KiB is cut there, and says so (attack20
 # F17: it was cut without a mark).
