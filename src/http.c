@@ -139,6 +139,9 @@ struct http_hdrs {
 	const char			*authorization;
 	const char			*session_id;	/* Mcp-Session-Id */
 	const char			*version;	/* MCP-Protocol-Version */
+	/* No version, or one jsonrpc_version_supported knows: asked once
+	 * per request, as several checks need it (issue 20). */
+	int				 version_supported;
 	const char			*last_event_id;
 	const char			*traceparent;	/* W3C Trace Context */
 	const char			*tracestate;	/* all of them, joined */
@@ -758,22 +761,37 @@ http_is_json(struct http *h)
 	return http_token_eq(ct, (size_t)(end - ct), "application/json");
 }
 
-/*
- * Does an Accept value allow type ("major/minor")?  Wildcards count
- * ("*\/\*", "major/\*"); a range with q=0 allows nothing.  No header at all
- * allows everything (RFC 9110).
- */
+/* Does one range of an Accept value (rlen bytes) match type
+ * ("major/minor")?  Wildcards count ("*\/\*", "major/\*"). */
 static int
-http_accepts(const char *accept, const char *type)
+http_accepts_range(const char *range, size_t rlen, const char *type)
 {
-	const char	*p, *range, *end, *slash, *param, *q;
-	size_t		 rlen, mlen;
+	size_t	mlen = (size_t)(strchr(type, '/') - type);
+
+	if (http_token_eq(range, rlen, "*/*") ||
+	    http_token_eq(range, rlen, type))
+		return 1;
+	return rlen == mlen + 2 && strncasecmp(range, type, mlen) == 0 &&
+	    range[mlen] == '/' && range[mlen + 1] == '*';
+}
+
+/*
+ * Which of the ntypes types an Accept value allows: bit i for types[i].
+ * A range with q=0 allows nothing.  No header at all allows everything
+ * (RFC 9110).  One walk for all of them: a POST asks about two, and the
+ * walk was 2% of a call (issue 20).
+ */
+static unsigned
+http_accepts(const char *accept, const char *const *types, size_t ntypes)
+{
+	const char	*p, *range, *end, *param, *q;
+	size_t		 rlen, i;
+	unsigned	 all = (1u << ntypes) - 1, got = 0;
 
 	if (accept == NULL)
-		return 1;
-	slash = strchr(type, '/');
-	mlen = (size_t)(slash - type);
-	for (p = accept; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		return all;
+	for (p = accept; *p != '\0' && got != all;
+	    p = *end == ',' ? end + 1 : end) {
 		end = p + strcspn(p, ",");
 		range = p + strspn(p, " \t");
 		rlen = strcspn(range, ";, \t");
@@ -793,33 +811,43 @@ http_accepts(const char *accept, const char *type)
 			}
 		}
 
-		if (http_token_eq(range, rlen, "*/*") ||
-		    http_token_eq(range, rlen, type))
-			return 1;
-		if (rlen == mlen + 2 && strncasecmp(range, type, mlen) == 0 &&
-		    range[mlen] == '/' && range[mlen + 1] == '*')
-			return 1;
+		for (i = 0; i < ntypes; i++)
+			if (http_accepts_range(range, rlen, types[i]))
+				got |= 1u << i;
 	next:
 		;
 	}
-	return 0;
+	return got;
 }
+
+/* What a Streamable HTTP POST must accept, and a GET. */
+static const char *const http_post_types[] = {
+	"application/json", "text/event-stream"
+};
+static const char *const http_get_types[] = { "text/event-stream" };
 
 /* MCP-Protocol-Version: absent means 2025-03-26; unknown is an error. */
 static int
 http_version_ok(struct http *h)
 {
-	return h->hdr.version == NULL ||
-	    jsonrpc_version_supported(h->hdr.version);
+	return h->hdr.version_supported;
 }
 
 /* An MCP-Protocol-Version of no era the bridge speaks. */
 static int
 http_version_unknown(struct http *h)
 {
-	return h->hdr.version != NULL &&
-	    !jsonrpc_version_supported(h->hdr.version) &&
+	return !h->hdr.version_supported &&
 	    strcmp(h->hdr.version, MCP_VERSION_2026_07_28) != 0;
+}
+
+/* modern_era(NULL, version)'s answer for the request's header, from
+ * what was asked once: a version of no legacy era is a 2026-07-28
+ * request. */
+static int
+http_version_modern(struct http *h)
+{
+	return !h->hdr.version_supported;
 }
 
 
@@ -1386,15 +1414,17 @@ http_request_allowed(struct http *h, struct http_req *req,
 }
 
 /* A tools/call's tool, as a label of the MCP metrics: one that a
- * tools/list answer named, so that no client makes up labels. */
+ * tools/list answer named, so that no client makes up labels.  method
+ * is msg's, for a message that is no batch. */
 static int
-http_metrics_tool(const struct http_ep *ep, json_object *msg)
+http_metrics_tool(const struct http_ep *ep, json_object *msg,
+    const char *method)
 {
 	const char	*name;
 	json_object	*v;
 
 	if (!json_object_is_type(msg, json_type_object) ||
-	    strcmp(jsonrpc_method(msg), "tools/call") != 0)
+	    strcmp(method, "tools/call") != 0)
 		return METRICS_MCP_NO_TOOL;
 	v = jsonrpc_get(jsonrpc_params(msg), "name", json_type_string);
 	name = v != NULL ? json_object_get_string(v) : NULL;
@@ -1457,15 +1487,17 @@ http_request_start(struct http *h, struct session *sess, struct stream *st,
     json_object *msg, size_t n)
 {
 	json_object	*first = msg;
+	const char	*method;
 
 	if (n == 0)
 		return;
 	if (json_object_is_type(msg, json_type_array))
 		first = json_object_array_get_idx(msg, 0);
 	st->request = n;
-	st->method = (int)metrics_method(jsonrpc_method(first));
+	method = jsonrpc_method(first);		/* msg's, if no batch */
+	st->method = (int)metrics_method(method);
 	st->start_ms = clock_ms();
-	st->tool = http_metrics_tool(sess->route, msg);
+	st->tool = http_metrics_tool(sess->route, msg, method);
 	if (h->trace != NULL)
 		http_trace_start(h, sess, msg);
 	sess->in_flight += n;
@@ -1684,8 +1716,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 	int			 created = 0;
 
 	accept = h->hdr.accept;
-	if (!http_accepts(accept, "application/json") ||
-	    !http_accepts(accept, "text/event-stream")) {
+	if (http_accepts(accept, http_post_types, 2) != 3) {
 		http_reply_error(req, 406, "Not Acceptable", JSONRPC_SERVER_ERROR,
 		    "Not Acceptable: Client must accept both application/json "
 		    "and text/event-stream");
@@ -1716,7 +1747,7 @@ http_mcp_post(struct http *h, struct http_req *req)
 		}
 	} else if (era == MODERN_ERA_MODERN ||
 	    (json_object_is_type(msg, json_type_object) &&
-	    modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN)) {
+	    http_version_modern(h))) {
 		http_stateless_post(h, req, msg);
 		return;
 	}
@@ -1816,7 +1847,7 @@ http_mcp_get(struct http *h, struct http_req *req)
 	const char		*last;
 	uint64_t		 no, seq;
 
-	if (!http_accepts(h->hdr.accept, "text/event-stream")) {
+	if (!http_accepts(h->hdr.accept, http_get_types, 1)) {
 		http_reply_error(req, 406, "Not Acceptable", JSONRPC_SERVER_ERROR,
 		    "Not Acceptable: Client must accept text/event-stream");
 		return;
@@ -1915,7 +1946,7 @@ http_mcp(struct http *h, struct http_req *req)
 		/* 2026-07-28 has no GET stream and no session to delete;
 		 * an unknown version gets 400 from the legacy check. */
 		if (!http_version_unknown(h) &&
-		    modern_era(NULL, h->hdr.version) == MODERN_ERA_MODERN) {
+		    http_version_modern(h)) {
 			http_reply_allow(req, "POST");
 			break;
 		}
@@ -2198,7 +2229,8 @@ static int
 http_host_port_ok(const char *host)
 {
 	const char	*port;
-	size_t		 n;
+	size_t		 n, i;
+	unsigned long	 v = 0;
 
 	if (host[0] == '[') {
 		if ((port = strchr(host, ']')) == NULL)
@@ -2214,7 +2246,11 @@ http_host_port_ok(const char *host)
 	n = strspn(port, "0123456789");
 	if (port[n] != '\0' || n > 5)
 		return 0;
-	return n == 0 || strtol(port, NULL, 10) <= 65535;
+	/* At most five digits: added up here, as strtol costs more than
+	 * the rest of the check and runs for every request (issue 20). */
+	for (i = 0; i < n; i++)
+		v = v * 10 + (unsigned long)(port[i] - '0');
+	return v <= 65535;
 }
 
 /* Another tracestate line after the first: the list goes on (a line
@@ -2304,6 +2340,8 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 	}
 	if (req->authority[0] != '\0')
 		hd->host = req->authority;
+	hd->version_supported = hd->version == NULL ||
+	    jsonrpc_version_supported(hd->version);
 }
 
 /*
@@ -3189,17 +3227,20 @@ http_route(struct http *h, struct http_req *req, const char *path)
 	const char		*host;
 	struct rsauth_result	 res;
 	const struct http_ep	*ep;
+	int			 host_ok;
 
 	/* Its server, for the access log, refused or not. */
 	if ((ep = http_path_ep(h, path)) != NULL && ep->name != NULL &&
 	    h->cur != NULL)
 		http_conn_note_server(h->cur, ep->name);
 	host = h->hdr.host;
+	/* Asked once: the answer depends on the Host header and the
+	 * allow-list alone. */
+	host_ok = auth_host_ok(&h->origins, host);
 	/* The metadata is public: any page may read it, Origin or not. */
-	if (auth_host_ok(&h->origins, host) &&
-	    http_oauth_metadata(h, req, path))
+	if (host_ok && http_oauth_metadata(h, req, path))
 		return;
-	if (!auth_host_ok(&h->origins, host) ||
+	if (!host_ok ||
 	    !auth_origin_ok(&h->origins, h->hdr.origin, host)) {
 		http_note(h, "Host or Origin not allowed");
 		http_reply_error(req, 403, "Forbidden", JSONRPC_SERVER_ERROR,
@@ -3260,7 +3301,15 @@ http_endpoint_draining(struct http *h, struct http_req *req,
 	struct session	*sess = NULL;
 	struct http_ep	*ep;
 	char		*sid;
+	size_t		 i;
 
+	/* Mostly none is draining: then no session need be looked up
+	 * (a lookup per request, issue 20). */
+	for (i = 0; i < h->neps; i++)
+		if (h->eps[i]->draining && !h->eps[i]->dead)
+			break;
+	if (i == h->neps)
+		return NULL;
 	if (h->hdr.session_id != NULL)
 		sess = session_find(h->sessions, h->hdr.session_id,
 		    SESSION_STREAMABLE);
