@@ -78,6 +78,9 @@
 #define HTTP_CONN_TCP_USER_TIMEOUT_MS	60000
 /* The headers an owner adds to one answer. */
 #define HTTP_CONN_MAX_HEAD		16384
+/* Of those, what is kept in the conn itself (the usual one or two
+ * headers), the rest in an evbuffer: see http_conn_header. */
+#define HTTP_CONN_HEAD_INLINE		256
 /* The next pipelined request is parsed once the output is below this. */
 #define HTTP_CONN_OUTPUT_LOW		65536
 /* What a TLS connection that failed may have left unread, read off
@@ -111,7 +114,12 @@ struct http_conn {
 	struct http_listener	*l;
 	struct bufferevent	*bev;
 	struct http_parse	*parse;
-	struct evbuffer		*head;		/* the owner's headers */
+	/* The owner's headers: the first in hb (hlen bytes), then, from
+	 * the first that does not fit there on, in head (written after
+	 * hb). */
+	char			 hb[HTTP_CONN_HEAD_INLINE];
+	size_t			 hlen;
+	struct evbuffer		*head;
 	struct evbuffer		*out;		/* staged for this turn */
 	struct event		*timer;		/* idle, deadline, linger */
 	struct event		*later;		/* flush, then go on */
@@ -410,6 +418,8 @@ http_conn_head_out(struct http_conn *conn, struct http_conn_piece *pc,
 	http_conn_piece_add(pc, conn->out, "\r\nDate: ", 8);
 	http_conn_piece_add(pc, conn->out, date, strlen(date));
 	http_conn_piece_add(pc, conn->out, "\r\n", 2);
+	http_conn_piece_add(pc, conn->out, conn->hb, conn->hlen);
+	conn->hlen = 0;
 	if (evbuffer_get_length(conn->head) > 0) {
 		http_conn_piece_out(pc, conn->out);
 		evbuffer_add_buffer(conn->out, conn->head);
@@ -942,6 +952,22 @@ http_conn_watch(struct http_conn *conn, void (*cb)(void *), void *arg)
 	conn->watch_arg = cb != NULL ? arg : NULL;
 }
 
+/* len bytes onto hb; the caller made room. */
+static void
+http_conn_head_add(struct http_conn *conn, const char *s, size_t len)
+{
+	memcpy(conn->hb + conn->hlen, s, len);
+	conn->hlen += len;
+}
+
+/* The owner's headers, dropped (no answer takes them). */
+static void
+http_conn_head_drop(struct http_conn *conn)
+{
+	conn->hlen = 0;
+	evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
+}
+
 int
 http_conn_header(struct http_conn *conn, const char *name, const char *value)
 {
@@ -950,7 +976,7 @@ http_conn_header(struct http_conn *conn, const char *name, const char *value)
 
 	if (nlen == 0 || strpbrk(name, "\r\n: \t") != NULL ||
 	    strpbrk(value, "\r\n") != NULL ||
-	    evbuffer_get_length(conn->head) + nlen + vlen + 4 >
+	    conn->hlen + evbuffer_get_length(conn->head) + nlen + vlen + 4 >
 	    HTTP_CONN_MAX_HEAD) {
 		log_warnx("%s: header %s dropped", conn->peer, name);
 		return -1;
@@ -958,6 +984,18 @@ http_conn_header(struct http_conn *conn, const char *name, const char *value)
 	if (strcasecmp(name, "Connection") == 0 &&
 	    strcasecmp(value, "close") == 0) {
 		conn->close_after = 1;
+		return 0;
+	}
+	/* Into hb until one does not fit there (from it on, into head,
+	 * which is written after hb): an evbuffer_add to the empty head
+	 * allocated a chain, moved to the output later, for every answer
+	 * (issue 20). */
+	if (evbuffer_get_length(conn->head) == 0 &&
+	    nlen + vlen + 4 <= sizeof conn->hb - conn->hlen) {
+		http_conn_head_add(conn, name, nlen);
+		http_conn_head_add(conn, ": ", 2);
+		http_conn_head_add(conn, value, vlen);
+		http_conn_head_add(conn, "\r\n", 2);
 		return 0;
 	}
 	pc.len = 0;
@@ -987,7 +1025,7 @@ http_conn_reply(struct http_conn *conn, int status, const char *reason,
 	int			bodiless;
 
 	if (!http_conn_answerable(conn)) {
-		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
+		http_conn_head_drop(conn);
 		return;
 	}
 	if (conn->in_head)
@@ -1080,7 +1118,7 @@ http_conn_refuse(struct http_conn *conn, int status, const char *why)
 		}
 	}
 	evbuffer_add(body, "\"}}", 3);
-	evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
+	http_conn_head_drop(conn);
 	evbuffer_add_printf(conn->out, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
 	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 	    "Connection: close\r\n\r\n", status, reason, http_conn_date(),
@@ -1097,7 +1135,7 @@ http_conn_stream_start(struct http_conn *conn, int status, const char *reason)
 	struct http_conn_piece	pc;
 
 	if (!http_conn_answerable(conn) || conn->in_head) {
-		evbuffer_drain(conn->head, evbuffer_get_length(conn->head));
+		http_conn_head_drop(conn);
 		return;
 	}
 	conn->status = status;

@@ -479,6 +479,53 @@ START_TEST(test_head_exact)
 }
 END_TEST
 
+/* The owner's headers in the order added, however they are kept: small
+ * ones first, then one that no longer fits beside them, then more; and
+ * on the next answer of the connection only its own. */
+START_TEST(test_head_order)
+{
+	struct rd	 r;
+	char		 value[201], *want;
+	const char	*rest;
+	int		 fd, i;
+
+	t_start();
+	T.hold = 1;
+	memset(value, 'v', 200);
+	value[200] = '\0';
+	fd = c_connect();
+	for (i = 0; i < 2; i++) {
+		c_say(fd, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+		ck_assert(t_run_until(&T.nrequests, i + 1, T_WAIT_MS));
+		ck_assert_int_eq(http_conn_header(T.held, "X-A", "1"), 0);
+		if (i == 0) {
+			ck_assert_int_eq(http_conn_header(T.held, "X-B",
+			    value), 0);
+			ck_assert_int_eq(http_conn_header(T.held, "X-C",
+			    value), 0);
+			ck_assert_int_eq(http_conn_header(T.held, "X-D", "4"),
+			    0);
+		}
+		http_conn_reply(T.held, 200, "OK", "abc", 3);
+		rd_init(&r);
+		ck_assert(rd_until(fd, &r, "\r\n\r\nabc", 1, T_WAIT_MS));
+		ck_assert_msg(strncmp(r.buf, "HTTP/1.1 200 OK\r\nDate: ",
+		    23) == 0, "%s", r.buf);
+		rest = r.buf + 23 + 29;
+		if (i == 0 ? asprintf(&want, "\r\nX-A: 1\r\nX-B: %s\r\n"
+		    "X-C: %s\r\nX-D: 4\r\nContent-Length: 3\r\n\r\nabc",
+		    value, value) == -1 : asprintf(&want, "\r\nX-A: 1\r\n"
+		    "Content-Length: 3\r\n\r\nabc") == -1)
+			ck_abort();
+		ck_assert_str_eq(rest, want);
+		free(want);
+		rd_free(&r);
+	}
+	close(fd);
+	t_stop();
+}
+END_TEST
+
 /* The access log line's fields are cut to their bounds: the HTTP method
  * to 15 bytes, the JSON-RPC method to 63. */
 START_TEST(test_log_fields_cut)
@@ -1540,6 +1587,7 @@ check_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_get_answered);
 	tcase_add_test(tc, test_head_exact);
+	tcase_add_test(tc, test_head_order);
 	tcase_add_test(tc, test_log_fields_cut);
 	tcase_add_test(tc, test_head_has_no_body);
 	tcase_add_test(tc, test_quiet_counts_nothing);
