@@ -761,39 +761,50 @@ http_is_json(struct http *h)
 	return http_token_eq(ct, (size_t)(end - ct), "application/json");
 }
 
-/* Does one range of an Accept value (rlen bytes) match type
- * ("major/minor")?  Wildcards count ("*\/\*", "major/\*"). */
-static int
-http_accepts_range(const char *range, size_t rlen, const char *type)
-{
-	size_t	mlen = (size_t)(strchr(type, '/') - type);
+/* A media type an Accept value is asked about: "major/minor", with its
+ * length and the length of major, which no call need measure. */
+struct http_media {
+	const char	*type;
+	size_t		 len;
+	size_t		 mlen;
+};
+#define HTTP_MEDIA(major, minor) \
+	{ major "/" minor, sizeof major "/" minor - 1, sizeof major - 1 }
 
-	if (http_token_eq(range, rlen, "*/*") ||
-	    http_token_eq(range, rlen, type))
+/* Does one range of an Accept value (rlen bytes) match m?  Wildcards
+ * count ("*\/\*", "major/\*"). */
+static int
+http_accepts_range(const char *range, size_t rlen, const struct http_media *m)
+{
+	if (rlen == 3 && memcmp(range, "*/*", 3) == 0)
 		return 1;
-	return rlen == mlen + 2 && strncasecmp(range, type, mlen) == 0 &&
-	    range[mlen] == '/' && range[mlen + 1] == '*';
+	if (rlen == m->len && strncasecmp(range, m->type, rlen) == 0)
+		return 1;
+	return rlen == m->mlen + 2 && strncasecmp(range, m->type,
+	    m->mlen) == 0 && range[m->mlen] == '/' && range[m->mlen + 1] == '*';
 }
 
 /*
- * Which of the ntypes types an Accept value allows: bit i for types[i].
- * A range with q=0 allows nothing.  No header at all allows everything
+ * Which of the n types an Accept value allows: bit i for types[i].  A
+ * range with q=0 allows nothing.  No header at all allows everything
  * (RFC 9110).  One walk for all of them: a POST asks about two, and the
  * walk was 2% of a call (issue 20).
  */
 static unsigned
-http_accepts(const char *accept, const char *const *types, size_t ntypes)
+http_accepts(const char *accept, const struct http_media *types, size_t n)
 {
 	const char	*p, *range, *end, *param, *q;
 	size_t		 rlen, i;
-	unsigned	 all = (1u << ntypes) - 1, got = 0;
+	unsigned	 all = (1u << n) - 1, got = 0;
 
 	if (accept == NULL)
 		return all;
 	for (p = accept; *p != '\0' && got != all;
 	    p = *end == ',' ? end + 1 : end) {
-		end = p + strcspn(p, ",");
-		range = p + strspn(p, " \t");
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		for (range = p; *range == ' ' || *range == '\t'; range++)
+			continue;
 		rlen = strcspn(range, ";, \t");
 		if (range + rlen > end)
 			rlen = (size_t)(end - range);
@@ -811,8 +822,8 @@ http_accepts(const char *accept, const char *const *types, size_t ntypes)
 			}
 		}
 
-		for (i = 0; i < ntypes; i++)
-			if (http_accepts_range(range, rlen, types[i]))
+		for (i = 0; i < n; i++)
+			if (http_accepts_range(range, rlen, &types[i]))
 				got |= 1u << i;
 	next:
 		;
@@ -821,10 +832,13 @@ http_accepts(const char *accept, const char *const *types, size_t ntypes)
 }
 
 /* What a Streamable HTTP POST must accept, and a GET. */
-static const char *const http_post_types[] = {
-	"application/json", "text/event-stream"
+static const struct http_media http_post_types[] = {
+	HTTP_MEDIA("application", "json"),
+	HTTP_MEDIA("text", "event-stream"),
 };
-static const char *const http_get_types[] = { "text/event-stream" };
+static const struct http_media http_get_types[] = {
+	HTTP_MEDIA("text", "event-stream"),
+};
 
 /* MCP-Protocol-Version: absent means 2025-03-26; unknown is an error. */
 static int
@@ -2275,6 +2289,10 @@ http_tracestate_join(struct http *h, const char *value)
 	memcpy(h->tracestate + at + 1, value, strlen(value) + 1);
 }
 
+/* Is key, a name of its length, lit (lower case)?  The switch below
+ * chose lit by the length; strcasecmp ran for every header (issue 20). */
+#define HTTP_HDR_IS(key, lit) http_parse_name_is(key, lit, sizeof lit - 1)
+
 /* The walk that fills h->hdr. */
 static void
 http_hdrs_scan(struct http *h, struct http_req *req)
@@ -2291,47 +2309,47 @@ http_hdrs_scan(struct http *h, struct http_req *req)
 		slot = NULL;
 		switch (klen) {
 		case 4:
-			if (strcasecmp(key, "Host") == 0)
+			if (HTTP_HDR_IS(key, "host"))
 				slot = &hd->host;
 			break;
 		case 6:
-			if (strcasecmp(key, "Accept") == 0)
+			if (HTTP_HDR_IS(key, "accept"))
 				slot = &hd->accept;
-			else if (strcasecmp(key, "Origin") == 0) {
+			else if (HTTP_HDR_IS(key, "origin")) {
 				slot = &hd->origin;
 				hd->norigin++;
 			}
 			break;
 		case 10:
-			if (strcasecmp(key, "tracestate") == 0 &&
+			if (HTTP_HDR_IS(key, "tracestate") &&
 			    hd->tracestate != NULL)
 				http_tracestate_join(h, value);
-			else if (strcasecmp(key, "tracestate") == 0)
+			else if (HTTP_HDR_IS(key, "tracestate"))
 				slot = &hd->tracestate;
 			break;
 		case 11:
-			if (strcasecmp(key, "traceparent") == 0) {
+			if (HTTP_HDR_IS(key, "traceparent")) {
 				slot = &hd->traceparent;
 				hd->ntraceparent++;
 			}
 			break;
 		case 12:
-			if (strcasecmp(key, "Content-Type") == 0)
+			if (HTTP_HDR_IS(key, "content-type"))
 				slot = &hd->content_type;
 			break;
 		case 13:
-			if (strcasecmp(key, "Authorization") == 0) {
+			if (HTTP_HDR_IS(key, "authorization")) {
 				slot = &hd->authorization;
 				hd->nauthorization++;
-			} else if (strcasecmp(key, "Last-Event-ID") == 0)
+			} else if (HTTP_HDR_IS(key, "last-event-id"))
 				slot = &hd->last_event_id;
 			break;
 		case 14:
-			if (strcasecmp(key, "Mcp-Session-Id") == 0)
+			if (HTTP_HDR_IS(key, "mcp-session-id"))
 				slot = &hd->session_id;
 			break;
 		case 20:
-			if (strcasecmp(key, "MCP-Protocol-Version") == 0)
+			if (HTTP_HDR_IS(key, "mcp-protocol-version"))
 				slot = &hd->version;
 			break;
 		}
