@@ -48,6 +48,15 @@ struct sessions {
 };
 
 static void	stream_timer_cb(evutil_socket_t, short, void *);
+
+/* A stream's timer, in its own storage (see struct stream). */
+static void
+stream_timer_init(struct stream *st, struct event_base *base)
+{
+	event_assign(&st->timer_ev, base, -1, EV_PERSIST, stream_timer_cb,
+	    st);
+	st->timer = &st->timer_ev;
+}
 static void	stream_lost(void *);
 static void	stream_free(struct stream *);
 static void	session_check_queue(struct session *);
@@ -272,7 +281,7 @@ session_new(struct sessions *ss, enum session_kind kind)
 	st = xcalloc(1, sizeof *st);
 	st->sess = sess;
 	st->no = 0;
-	st->timer = event_new(ss->base, -1, EV_PERSIST, stream_timer_cb, st);
+	stream_timer_init(st, ss->base);
 	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
 	sess->next_stream = 1;
 
@@ -597,8 +606,7 @@ stream_new(struct session *sess)
 	st->status = 200;
 	/* A new number: nothing in the log is for it yet. */
 	st->flushed = TAILQ_LAST(&sess->log, session_log);
-	st->timer = event_new(sess->owner->base, -1, EV_PERSIST,
-	    stream_timer_cb, st);
+	stream_timer_init(st, sess->owner->base);
 	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
 	return st;
 }
@@ -632,8 +640,7 @@ stream_revive(struct session *sess, uint64_t no, uint64_t seq)
 			st->seq = e->seq;
 	}
 	st->sent = st->seq;
-	st->timer = event_new(sess->owner->base, -1, EV_PERSIST,
-	    stream_timer_cb, st);
+	stream_timer_init(st, sess->owner->base);
 	TAILQ_INSERT_TAIL(&sess->streams, st, entry);
 	return st;
 }
@@ -642,7 +649,7 @@ static void
 stream_free(struct stream *st)
 {
 	TAILQ_REMOVE(&st->sess->streams, st, entry);
-	event_free(st->timer);
+	event_del(st->timer);		/* the storage is st's */
 	free(st);
 }
 

@@ -44,6 +44,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <event2/event_struct.h>
+
 struct event;
 struct event_base;
 struct evbuffer;
@@ -120,6 +122,10 @@ struct stream {
 	struct http_conn	*conn;		/* the caller's (NULL:
 						   detached) */
 	struct event		*timer;		/* hold, then keep-alive */
+	/* timer's storage: event_assign in the stream itself, as an
+	 * event_new and event_free per POST cost a malloc and a free
+	 * (issue 20); libevent 2.1's struct, as curl_event.c uses. */
+	struct event		 timer_ev;
 
 	/* Set by the caller: */
 	int			 in_handler;	/* the POST handler is running:
