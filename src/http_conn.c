@@ -981,7 +981,7 @@ http_conn_header(struct http_conn *conn, const char *name, const char *value)
 		log_warnx("%s: header %s dropped", conn->peer, name);
 		return -1;
 	}
-	if (strcasecmp(name, "Connection") == 0 &&
+	if (nlen == 10 && strcasecmp(name, "Connection") == 0 &&
 	    strcasecmp(value, "close") == 0) {
 		conn->close_after = 1;
 		return 0;
