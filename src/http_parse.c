@@ -460,12 +460,6 @@ hp_name_is(const char *name, const char *lit, size_t len)
 	return 1;
 }
 
-int
-http_parse_name_is(const char *name, const char *lit, size_t len)
-{
-	return hp_name_is(name, lit, len);
-}
-
 /* The fields that decide framing and the connection's fate, told apart
  * by length and first letter before a byte more is compared. */
 static void

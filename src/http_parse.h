@@ -86,10 +86,6 @@ size_t		 http_parse_nheaders(const struct http_parse *);
  * surrounding whitespace); -1 past the end. */
 int		 http_parse_header_at(const struct http_parse *, size_t,
 		    const char **, const char **);
-/* Whether a field name (a token, as the parser lets in) of len bytes
- * is lit, lower-case letters and '-', without case: cheaper than
- * strcasecmp for a name whose length is known to be lit's. */
-int		 http_parse_name_is(const char *, const char *, size_t);
 /* The first value of a field, name compared without case, or NULL. */
 const char	*http_parse_header(const struct http_parse *, const char *);
 /* The connection may carry another request after this one. */

@@ -48,6 +48,29 @@ def test(b):
     check(body["id"] == 2 and
           body["result"]["content"][0]["text"] == "hi", "echo: %r" % body)
 
+    # Header names are without case (RFC 9110 5.1): the SDKs send them in
+    # lower case, and any other spelling is the same header.
+    for case in (str.lower, str.upper, lambda n: n.swapcase()):
+        hdrs = {case("Content-Type"): "application/json",
+                case("Accept"): "application/json, text/event-stream",
+                case("Mcp-Session-Id"): sid,
+                case("MCP-Protocol-Version"): version}
+        r = Response(b, "POST", "/mcp", hdrs,
+                     json.dumps(rpc(2, "tools/call", {
+                         "name": "echo", "arguments": {"message": "hi"}})))
+        check(r.status == 200, "%r: %d" % (sorted(hdrs), r.status))
+        body = r.json()
+        r.close()
+        check(body.get("result", {}).get("content", [{}])[0].get("text") ==
+              "hi", "%r: %r" % (sorted(hdrs), body))
+    r = Response(b, "POST", "/mcp", {"content-type": "application/json",
+                                     "accept": "application/json",
+                                     "mcp-session-id": sid,
+                                     "mcp-protocol-version": version},
+                 json.dumps(rpc(2, "tools/list")))
+    check(r.status == 406, "lower-case Accept without SSE: %d" % r.status)
+    r.close()
+
     # Pretty-printed JSON is fine.
     r = post(b, json.dumps(rpc(3, "tools/list"), indent=2), sid, version)
     check(r.status == 200 and r.json()["id"] == 3, "pretty-printed JSON")
