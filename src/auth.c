@@ -255,9 +255,11 @@ auth_local_host(const char *host, size_t len)
 		len = (size_t)(colon - host) + 1;
 	} else if ((colon = memchr(host, ':', len)) != NULL)
 		len = (size_t)(colon - host);
+	/* The addresses have no letters: memcmp is the same compare, for
+	 * less than strncasecmp costs (issue 20). */
 	return auth_eq(host, len, "localhost") ||
-	    auth_eq(host, len, "127.0.0.1") ||
-	    auth_eq(host, len, "[::1]");
+	    (len == 9 && memcmp(host, "127.0.0.1", 9) == 0) ||
+	    (len == 5 && memcmp(host, "[::1]", 5) == 0);
 }
 
 /* Is s (len bytes) in the list, or is "*" there? */
@@ -293,8 +295,10 @@ auth_host_ok(const struct auth_origins *o, const char *host)
 	if (host == NULL)	/* HTTP/1.0: nothing to check */
 		return 1;
 	len = strlen(host);
-	if (auth_listed(o->hosts, o->nhosts, host, len) ||
-	    auth_listed(o->hosts, o->nhosts, host, auth_host_len(host)))
+	/* No list (the usual loopback default): nothing is listed, and
+	 * the host part need not be measured. */
+	if (o->nhosts > 0 && (auth_listed(o->hosts, o->nhosts, host, len) ||
+	    auth_listed(o->hosts, o->nhosts, host, auth_host_len(host))))
 		return 1;
 	if (o->loopback)
 		return auth_local_host(host, len);
