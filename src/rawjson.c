@@ -92,6 +92,35 @@ rawjson_parse(json_object *o, const char **cause)
 }
 
 json_object *
+rawjson_request(const char *p, size_t len, const char **cause)
+{
+	return jsonparse_request(p, len, cause, rawjson_new);
+}
+
+json_object *
+rawjson_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+	const char	*cause;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	if (!rawjson_is(v))
+		v = json_object_get(v);
+	else if ((v = rawjson_parse(v, &cause)) == NULL) {
+		/* The parse policy took these bytes once already. */
+		log_warnx("rawjson_get: %s: %s", key, cause);
+		return NULL;
+	}
+	if (!json_object_is_type(v, t)) {
+		json_object_put(v);
+		return NULL;
+	}
+	return v;
+}
+
+json_object *
 rawjson_answer(const char *line, size_t len)
 {
 	struct jsonparse_answer	 a;

@@ -33,6 +33,18 @@ int		 rawjson_member_true(json_object *o, const char *key);
 /* The raw value o parsed (a new object), or NULL with *cause set. */
 json_object	*rawjson_parse(json_object *o, const char **cause);
 /*
+ * An HTTP client's request body (jsonparse_request): as jsonparse_strict
+ * parses it, but a tools/call's params.arguments object a raw value of
+ * the client's bytes when nothing in it would change on the way.
+ */
+json_object	*rawjson_request(const char *p, size_t len, const char **cause);
+/*
+ * The member key of the object o if it is of type t, a raw value parsed
+ * first: a new reference (put it), or NULL.  For readers of what may be
+ * raw (a tools/call's arguments).
+ */
+json_object	*rawjson_get(json_object *o, const char *key, enum json_type t);
+/*
  * The text of msg, an object, exactly as json-c writes it
  * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), in *len:
  * its members' keys, strings that need no escape, integers, null and raw
