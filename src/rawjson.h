@@ -45,6 +45,13 @@ json_object	*rawjson_request(const char *p, size_t len, const char **cause);
  */
 json_object	*rawjson_get(json_object *o, const char *key, enum json_type t);
 /*
+ * o with every raw value in it parsed: a new reference to o itself when
+ * it holds none, else a copy (what holds no raw value shared).  For
+ * whoever shows a message and must see all of it (the message trace
+ * redacts secrets in json-c's text).
+ */
+json_object	*rawjson_tree(json_object *o);
+/*
  * The text of msg, an object, exactly as json-c writes it
  * (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), in *len:
  * its members' keys, strings that need no escape, integers, null and raw

@@ -759,7 +759,7 @@ START_TEST(test_request_get)
 	const char	*body = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
 	    "\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"r\":"
 	    "\"e\\u0075\"}}}";
-	json_object	*msg, *params, *v, *copy = NULL;
+	json_object	*msg, *params, *v, *id, *copy = NULL;
 
 	ck_assert_ptr_nonnull(msg = rawjson_request(body, strlen(body), NULL));
 	params = json_object_object_get(msg, "params");
@@ -777,6 +777,21 @@ START_TEST(test_request_get)
 	json_object_put(v);
 	ck_assert_ptr_null(rawjson_get(params, "nope", json_type_object));
 	ck_assert_ptr_null(rawjson_get(NULL, "arguments", json_type_object));
+	/* The tree: a copy with the raw value parsed, the message left as
+	 * it is; a message with none is itself. */
+	ck_assert_ptr_nonnull(v = rawjson_tree(msg));
+	ck_assert_ptr_ne(v, msg);
+	ck_assert(!rawjson_is(json_object_object_get(json_object_object_get(
+	    v, "params"), "arguments")));
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"tools\\/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"r\":"
+	    "\"eu\"}}}");
+	ck_assert(rawjson_is(json_object_object_get(params, "arguments")));
+	json_object_put(v);
+	id = json_object_object_get(msg, "id");
+	ck_assert_ptr_eq(v = rawjson_tree(id), id);
+	json_object_put(v);
 	/* A copy of the message keeps its bytes (agg.c, the trace). */
 	ck_assert_int_eq(json_object_deep_copy(msg, &copy, NULL), 0);
 	ck_assert_str_eq(json_object_to_json_string_ext(copy,
