@@ -3,10 +3,12 @@
  * rawjson.h: JSON values passed through as the peer wrote them.  The
  * child's answer to a client's call is most of the bytes the bridge
  * moves; parsing its result into objects only to write them out again
- * cost more than the rest of the answer's way (issue 20).  A raw value is
- * an empty json-c string that writes the bytes it holds: whoever only
- * writes the message (the HTTP transports) never knows; whoever looks
- * into it must ask rawjson_is and rawjson_parse first.
+ * cost more than the rest of the answer's way (issue 20); so did a
+ * client's tools/call arguments on their way to the child.  A raw value
+ * is an empty json-c string that writes the bytes it holds: whoever only
+ * writes the message (the HTTP transports, the child's framer) never
+ * knows; whoever looks into it must ask rawjson_is and rawjson_parse
+ * first (or rawjson_get, rawjson_tree).
  */
 #ifndef MCPBRIDGE_RAWJSON_H
 #define MCPBRIDGE_RAWJSON_H
