@@ -90,7 +90,8 @@ struct jsonparse_walk {
 static struct json_tokener	*jsonparse_tok;
 
 static int	jsonparse_value(struct jsonparse_scan *, int);
-static int	jsonparse_params(struct jsonparse_scan *, int);
+static int	jsonparse_request_member(struct jsonparse_scan *,
+		    const unsigned char *, size_t, int);
 
 static int
 jsonparse_fail(struct jsonparse_scan *s, const char *cause)
@@ -407,25 +408,12 @@ jsonparse_message(struct jsonparse_scan *s, int depth)
 		jsonparse_space(s);
 		value = s->p;
 		s->dx = 0;
-		/* A request's names compared as written: one spelt with
-		 * escapes is simply not held. */
-		if (s->request && depth == 1 && klen == 6 && s->p < s->end &&
-		    *s->p == '{' && memcmp(key, "params", 6) == 0)
-			r = jsonparse_params(s, depth + 1);
+		if (s->request && depth == 1)
+			r = jsonparse_request_member(s, key, klen, depth);
 		else
 			r = jsonparse_value(s, depth);
 		if (r == -1)
 			return -1;
-		if (s->request && depth == 1 && klen == 6 &&
-		    memcmp(key, "method", 6) == 0)
-			s->tools_call = s->p - value == 12 &&
-			    memcmp(value, "\"tools/call\"", 12) == 0;
-		/* A name spelt with escapes (six bytes more than its
-		 * letters at least) may be "method" again: unsure, so
-		 * nothing held. */
-		else if (s->request && depth == 1 && klen >= 11 &&
-		    memchr(key, '\\', klen) != NULL)
-			s->hold_refused = 1;
 		if (is_id && s->dx && *value == '"' &&
 		    jsonparse_lone(value + 1, s->p - 1))
 			return jsonparse_fail(s, "lone surrogate in id");
@@ -576,6 +564,34 @@ jsonparse_params(struct jsonparse_scan *s, int depth)
 		s->p++;
 		jsonparse_space(s);
 	}
+}
+
+/*
+ * The value of the member named key (klen bytes, as written) of a request
+ * (jsonparse_request), at depth 1, on s->p: "params" and "method" noted.
+ * Apart, and never inlined, so that jsonparse_message pays for requests
+ * one test.
+ */
+static __attribute__((noinline)) int
+jsonparse_request_member(struct jsonparse_scan *s, const unsigned char *key,
+    size_t klen, int depth)
+{
+	const unsigned char	*value = s->p;
+
+	/* Names compared as written: one spelt with escapes holds none. */
+	if (klen == 6 && s->p < s->end && *s->p == '{' &&
+	    memcmp(key, "params", 6) == 0)
+		return jsonparse_params(s, depth + 1);
+	if (jsonparse_value(s, depth) == -1)
+		return -1;
+	if (klen == 6 && memcmp(key, "method", 6) == 0)
+		s->tools_call = s->p - value == 12 &&
+		    memcmp(value, "\"tools/call\"", 12) == 0;
+	/* A name spelt with escapes (five bytes more than its letters at
+	 * least) may be "method" again: unsure, so nothing held. */
+	else if (klen >= 11 && memchr(key, '\\', klen) != NULL)
+		s->hold_refused = 1;
+	return 0;
 }
 
 /* One value at the given nesting depth (0 outside any container). */
