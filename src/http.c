@@ -878,7 +878,7 @@ http_body_json(struct http *h, struct http_req *req)
 	size_t			 len;
 
 	data = http_req_body(req, &len);	/* within --max-body: 413 */
-	if ((msg = jsonparse_strict(data, len, &cause)) == NULL) {
+	if ((msg = rawjson_request(data, len, &cause)) == NULL) {
 		log_debug("http: unparseable body: %s", cause);
 		http_reply_error(req, 400, "Bad Request", JSONRPC_PARSE_ERROR,
 		    "Parse error");

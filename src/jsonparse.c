@@ -58,6 +58,19 @@ struct jsonparse_scan {
 	 * to it) */
 	int			 slow;
 	size_t			 values; /* values so far, in document order */
+	/*
+	 * jsonparse_request: whether the last "method" member said
+	 * "tools/call", and the last "arguments" object of the top "params"
+	 * that may stay raw (NULL if none, or after one that may not:
+	 * hold_refused), its length, and whether it alone was slow (not
+	 * counted in slow while it is held).
+	 */
+	int			 request;
+	int			 tools_call;
+	int			 hold_refused;
+	int			 hold_slow;
+	const unsigned char	*hold;
+	size_t			 hold_len;
 	size_t			 nbig;
 	struct jsonparse_big	 big[JSONPARSE_MAX_BIG_INTEGERS];
 };
@@ -77,6 +90,8 @@ struct jsonparse_walk {
 static struct json_tokener	*jsonparse_tok;
 
 static int	jsonparse_value(struct jsonparse_scan *, int);
+static int	jsonparse_request_member(struct jsonparse_scan *,
+		    const unsigned char *, size_t, int);
 
 static int
 jsonparse_fail(struct jsonparse_scan *s, const char *cause)
@@ -375,7 +390,8 @@ static __attribute__((noinline)) int
 jsonparse_message(struct jsonparse_scan *s, int depth)
 {
 	const unsigned char	*key, *value;
-	int			 is_id;
+	size_t			 klen;
+	int			 is_id, r;
 
 	for (;;) {
 		if (s->p == s->end || *s->p != '"')
@@ -383,7 +399,8 @@ jsonparse_message(struct jsonparse_scan *s, int depth)
 		key = s->p + 1;
 		if (jsonparse_string(s) == -1)
 			return -1;
-		is_id = jsonparse_key_is_id(key, (size_t)(s->p - 1 - key));
+		klen = (size_t)(s->p - 1 - key);
+		is_id = jsonparse_key_is_id(key, klen);
 		jsonparse_space(s);
 		if (s->p == s->end || *s->p != ':')
 			return jsonparse_fail(s, "not JSON");
@@ -391,7 +408,11 @@ jsonparse_message(struct jsonparse_scan *s, int depth)
 		jsonparse_space(s);
 		value = s->p;
 		s->dx = 0;
-		if (jsonparse_value(s, depth) == -1)
+		if (s->request && depth == 1)
+			r = jsonparse_request_member(s, key, klen, depth);
+		else
+			r = jsonparse_value(s, depth);
+		if (r == -1)
 			return -1;
 		if (is_id && s->dx && *value == '"' &&
 		    jsonparse_lone(value + 1, s->p - 1))
@@ -452,6 +473,125 @@ jsonparse_container(struct jsonparse_scan *s, int depth)
 		s->p++;
 		jsonparse_space(s);
 	}
+}
+
+/* 1 if the n bytes at p hold a line break: a child reads one message a
+ * line. */
+static int
+jsonparse_has_eol(const unsigned char *p, size_t n)
+{
+	return memchr(p, '\n', n) != NULL || memchr(p, '\r', n) != NULL;
+}
+
+/*
+ * The "arguments" member of a request's params, its value on s->p
+ * (jsonparse_params): scanned as any value at depth, and noted as the
+ * one to hold raw if nothing in it needs the tree's mending or would
+ * change on the way: no integer past 64 bits (mended), no \uDxxx escape
+ * (json-c would rewrite a lone surrogate) and no line break in its white
+ * space (the child's framing).  A second "arguments" (json-c keeps the
+ * last) holds none.
+ */
+static int
+jsonparse_arguments(struct jsonparse_scan *s, int depth)
+{
+	const unsigned char	*value = s->p;
+	size_t			 nbig = s->nbig;
+	int			 slow = s->slow, own;
+
+	s->dx = s->slow = 0;
+	if (jsonparse_value(s, depth) == -1)
+		return -1;
+	own = s->slow;
+	s->slow = slow;
+	if (*value != '{' || s->hold != NULL || s->hold_refused ||
+	    s->nbig != nbig || s->dx ||
+	    jsonparse_has_eol(value, (size_t)(s->p - value))) {
+		/* Built after all: whatever was slow in it counts. */
+		s->slow |= own | (s->hold != NULL ? s->hold_slow : 0);
+		s->hold = NULL;
+		s->hold_refused = 1;
+		return 0;
+	}
+	s->hold = value;
+	s->hold_len = (size_t)(s->p - value);
+	s->hold_slow = own;
+	return 0;
+}
+
+/*
+ * The "params" object of a request (jsonparse_request), at depth: as
+ * jsonparse_container scans an object, its "arguments" member apart.
+ * Never inlined, as jsonparse_message.
+ */
+static __attribute__((noinline)) int
+jsonparse_params(struct jsonparse_scan *s, int depth)
+{
+	const unsigned char	*key;
+	int			 r;
+
+	s->values++;
+	s->p++;
+	jsonparse_space(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 0;
+	}
+	for (;;) {
+		if (s->p == s->end || *s->p != '"')
+			return jsonparse_fail(s, "not JSON");
+		key = s->p + 1;
+		if (jsonparse_string(s) == -1)
+			return -1;
+		r = s->p - 1 - key == 9 && memcmp(key, "arguments", 9) == 0;
+		jsonparse_space(s);
+		if (s->p == s->end || *s->p != ':')
+			return jsonparse_fail(s, "not JSON");
+		s->p++;
+		jsonparse_space(s);
+		if ((r ? jsonparse_arguments(s, depth) :
+		    jsonparse_value(s, depth)) == -1)
+			return -1;
+		jsonparse_space(s);
+		if (s->p == s->end)
+			return jsonparse_fail(s, "truncated");
+		if (*s->p == '}') {
+			s->p++;
+			return 0;
+		}
+		if (*s->p != ',')
+			return jsonparse_fail(s, "not JSON");
+		s->p++;
+		jsonparse_space(s);
+	}
+}
+
+/*
+ * The value of the member named key (klen bytes, as written) of a request
+ * (jsonparse_request), at depth 1, on s->p: "params" and "method" noted.
+ * Apart, and never inlined, so that jsonparse_message pays for requests
+ * one test.
+ */
+static __attribute__((noinline)) int
+jsonparse_request_member(struct jsonparse_scan *s, const unsigned char *key,
+    size_t klen, int depth)
+{
+	const unsigned char	*value = s->p;
+
+	/* Names compared as written: one spelt with escapes holds none. */
+	if (klen == 6 && s->p < s->end && *s->p == '{' &&
+	    memcmp(key, "params", 6) == 0)
+		return jsonparse_params(s, depth + 1);
+	if (jsonparse_value(s, depth) == -1)
+		return -1;
+	if (klen == 6 && memcmp(key, "method", 6) == 0)
+		s->tools_call = s->p - value == 12 &&
+		    memcmp(value, "\"tools/call\"", 12) == 0;
+	/* A name spelt with escapes (five bytes more than its letters at
+	 * least) may be "method" again: unsure, so nothing held. */
+	else if (klen >= 11 && memchr(key, '\\', klen) != NULL)
+		s->hold_refused = 1;
+	return 0;
 }
 
 /* One value at the given nesting depth (0 outside any container). */
@@ -575,7 +715,7 @@ jsonparse_count(json_object *o)
 
 static size_t	 jsonparse_nul_names(const char *, size_t);
 static json_object	*jsonparse_run(const char *, size_t, const char **,
-			    int);
+			    int, jsonparse_hold_fn);
 
 /* The largest id jsonparse_answer takes: 2^53 - 1, what every JSON
  * reader keeps exactly. */
@@ -673,6 +813,8 @@ jsonparse_answer(const char *p, size_t len, struct jsonparse_answer *a)
 	s.top = '{';
 	s.values = s.nbig = 0;
 	s.dx = s.slow = 0;
+	s.request = 0;
+	s.hold = NULL;
 	if (len > JSONPARSE_MAX_LEN)
 		return 0;
 	jsonparse_space(&s);
@@ -789,6 +931,11 @@ struct jsonparse_build {
 	const unsigned char	*end;	/* the text's */
 	char			*buf;	/* scratch, cap bytes */
 	size_t			 cap;
+	/* The object held as it is written (jsonparse_request), or NULL:
+	 * where it starts, its length, what makes its value. */
+	const unsigned char	*hold;
+	size_t			 hold_len;
+	jsonparse_hold_fn	 hold_new;
 };
 
 static json_object	*jsonparse_build_value(struct jsonparse_build *);
@@ -1016,6 +1163,11 @@ jsonparse_build_value(struct jsonparse_build *b)
 
 	switch (*b->p) {
 	case '{':
+		if (b->p == b->hold) {
+			o = b->hold_new((const char *)b->p, b->hold_len);
+			b->p += b->hold_len;
+			return o;
+		}
 		b->p++;
 		return jsonparse_build_object(b);
 	case '[':
@@ -1046,7 +1198,8 @@ jsonparse_build_value(struct jsonparse_build *b)
  * the scan took whole: the walk never reads past the value's last byte.
  */
 static json_object *
-jsonparse_build(const char *p, size_t len)
+jsonparse_build(const char *p, size_t len, const struct jsonparse_scan *s,
+    jsonparse_hold_fn hold_new)
 {
 	static char		*scratch;
 	static size_t		 scratch_cap;
@@ -1055,6 +1208,9 @@ jsonparse_build(const char *p, size_t len)
 
 	b.p = (const unsigned char *)p;
 	b.end = b.p + len;
+	b.hold = s->hold;
+	b.hold_len = s->hold_len;
+	b.hold_new = hold_new;
 	b.buf = scratch;
 	b.cap = scratch_cap;
 	jsonparse_build_space(&b);
@@ -1072,13 +1228,20 @@ jsonparse_build(const char *p, size_t len)
 json_object *
 jsonparse_strict(const char *p, size_t len, const char **cause)
 {
-	return jsonparse_run(p, len, cause, 0);
+	return jsonparse_run(p, len, cause, 0, NULL);
 }
 
 json_object *
 jsonparse_strict_unique(const char *p, size_t len, const char **cause)
 {
-	return jsonparse_run(p, len, cause, 1);
+	return jsonparse_run(p, len, cause, 1, NULL);
+}
+
+json_object *
+jsonparse_request(const char *p, size_t len, const char **cause,
+    jsonparse_hold_fn hold_new)
+{
+	return jsonparse_run(p, len, cause, 0, hold_new);
 }
 
 /* The causes of a refusal for the names of members, known by their
@@ -1097,8 +1260,11 @@ jsonparse_names_refused(const char *cause)
 	    cause == jsonparse_cause_dup || cause == jsonparse_cause_nul;
 }
 
+/* hold_new NULL, or a request's tools/call arguments made by it
+ * (jsonparse_request). */
 static json_object *
-jsonparse_run(const char *p, size_t len, const char **cause, int unique)
+jsonparse_run(const char *p, size_t len, const char **cause, int unique,
+    jsonparse_hold_fn hold_new)
 {
 	struct jsonparse_scan	 s;
 	struct jsonparse_walk	 w;
@@ -1110,6 +1276,10 @@ jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 	s.top = 0;
 	s.values = s.nbig = 0;
 	s.slow = 0;
+	s.request = hold_new != NULL;
+	s.tools_call = s.hold_refused = s.hold_slow = 0;
+	s.hold = NULL;
+	s.hold_len = 0;
 	if (len > JSONPARSE_MAX_LEN) {
 		s.cause = "too long";
 		goto fail;
@@ -1125,9 +1295,16 @@ jsonparse_run(const char *p, size_t len, const char **cause, int unique)
 		goto fail;
 	}
 
-	/* The common message: built here (no json-c tokener). */
+	/* Arguments of another method (or where unsure) are built like
+	 * the rest. */
+	if (s.hold != NULL && (!s.tools_call || s.hold_refused)) {
+		s.slow |= s.hold_slow;
+		s.hold = NULL;
+	}
+	/* The common message: built here (no json-c tokener).  Only here is
+	 * anything held: json-c's tree has it all. */
 	if ((s.top == '{' || s.top == '[') && !s.slow && s.nbig == 0) {
-		msg = jsonparse_build(p, len);
+		msg = jsonparse_build(p, len, &s, hold_new);
 		goto built;
 	}
 	if (jsonparse_tok == NULL) {

@@ -53,6 +53,23 @@ json_object	*jsonparse_strict(const char *p, size_t len, const char **cause);
 json_object	*jsonparse_strict_unique(const char *p, size_t len,
 		    const char **cause);
 /*
+ * A request an HTTP client sent, parsed as jsonparse_strict parses it,
+ * except that where the text is one object whose "method" is "tools/call"
+ * and whose "params" object has an "arguments" object, that object is
+ * made by hold_new from its own bytes (p, len: the value as the client
+ * wrote it, white space inside included) rather than built: the bridge
+ * only passes it on (issue 20).  Not when the arguments hold an integer
+ * past 64 bits, a \uDxxx escape or a line break (a child reads a message
+ * a line), when a member name at the top is spelt with escapes, when
+ * "arguments" is given twice, nor when json-c builds the tree (a number
+ * with a fraction or an exponent, or a \u0000 or \uDxxx escape, outside
+ * the arguments): then, and for a batch, the tree is built as by
+ * jsonparse_strict.  hold_new owns nothing of the text.
+ */
+typedef json_object	*(*jsonparse_hold_fn)(const char *p, size_t len);
+json_object	*jsonparse_request(const char *p, size_t len,
+		    const char **cause, jsonparse_hold_fn hold_new);
+/*
  * Where: for a text jsonparse_strict_unique refused for a name given twice
  * or a NUL in a name (its grammar checked), calls cb with the path of each
  * member whose name an earlier member of the same object has (what:

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mcpwire.h"
 #include "modern.h"
+#include "rawjson.h"
 #include "xmalloc.h"
 
 /* The requestState: version byte, four 64-bit fields, the tag. */
@@ -244,13 +245,15 @@ json_object *
 modern_check_params(json_object *msg, modern_header_cb header, void *arg,
     json_object *spec)
 {
-	json_object	*want, *v, *err = NULL;
+	json_object	*args, *want, *v, *err = NULL;
 	const char	*name;
 	char		*hname, *value;
 	size_t		 i, len;
 
-	want = mcpwire_param_headers(spec, jsonrpc_get(jsonrpc_params(msg),
-	    "arguments", json_type_object));
+	/* The arguments may be the client's bytes (rawjson_request). */
+	args = rawjson_get(jsonrpc_params(msg), "arguments", json_type_object);
+	want = mcpwire_param_headers(spec, args);
+	json_object_put(args);
 	for (i = 0; err == NULL && i < json_object_array_length(spec); i++) {
 		if ((name = jsonrpc_get_str(json_object_array_get_idx(spec, i),
 		    "name")) == NULL)

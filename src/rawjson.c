@@ -92,6 +92,114 @@ rawjson_parse(json_object *o, const char **cause)
 }
 
 json_object *
+rawjson_request(const char *p, size_t len, const char **cause)
+{
+	return jsonparse_request(p, len, cause, rawjson_new);
+}
+
+json_object *
+rawjson_get(json_object *o, const char *key, enum json_type t)
+{
+	json_object	*v;
+	const char	*cause;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	if (!rawjson_is(v))
+		v = json_object_get(v);
+	else if ((v = rawjson_parse(v, &cause)) == NULL) {
+		/* The parse policy took these bytes once already. */
+		log_warnx("rawjson_get: %s: %s", key, cause);
+		return NULL;
+	}
+	if (!json_object_is_type(v, t)) {
+		json_object_put(v);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * o with its raw values parsed, or NULL when it holds none (no copy is
+ * needed then): one walk, a copy begun at the first member that needs
+ * one, the members before it shared.
+ */
+static json_object *
+rawjson_tree_of(json_object *o)
+{
+	struct json_object_iter	 it, jt;
+	json_object		*n = NULL, *v;
+	const char		*cause;
+	size_t			 i, j, len;
+
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		if (!rawjson_is(o))
+			return NULL;
+		/* The parse policy took these bytes once already. */
+		if ((n = rawjson_parse(o, &cause)) == NULL)
+			fatalx("rawjson_tree: %s", cause);
+		return n;
+	case json_type_object:
+		json_object_object_foreachC(o, it) {
+			if ((v = rawjson_tree_of(it.val)) == NULL) {
+				if (n == NULL)
+					continue;
+				v = json_object_get(it.val);
+			} else if (n == NULL) {
+				if ((n = json_object_new_object()) == NULL)
+					fatalx("json_object_new_object");
+				json_object_object_foreachC(o, jt) {
+					if (jt.entry == it.entry)
+						break;
+					if (json_object_object_add(n, jt.key,
+					    json_object_get(jt.val)) != 0)
+						fatalx("json_object_object_add");
+				}
+			}
+			if (json_object_object_add(n, it.key, v) != 0)
+				fatalx("json_object_object_add");
+		}
+		return n;
+	case json_type_array:
+		len = json_object_array_length(o);
+		for (i = 0; i < len; i++) {
+			if ((v = rawjson_tree_of(json_object_array_get_idx(o,
+			    i))) == NULL) {
+				if (n == NULL)
+					continue;
+				v = json_object_get(
+				    json_object_array_get_idx(o, i));
+			} else if (n == NULL) {
+				if ((n = json_object_new_array()) == NULL)
+					fatalx("json_object_new_array");
+				for (j = 0; j < i; j++) {
+					if (json_object_array_add(n,
+					    json_object_get(
+					    json_object_array_get_idx(o, j))) !=
+					    0)
+						fatalx("json_object_array_add");
+				}
+			}
+			if (json_object_array_add(n, v) != 0)
+				fatalx("json_object_array_add");
+		}
+		return n;
+	default:
+		return NULL;
+	}
+}
+
+json_object *
+rawjson_tree(json_object *o)
+{
+	json_object	*n;
+
+	return (n = rawjson_tree_of(o)) != NULL ? n : json_object_get(o);
+}
+
+json_object *
 rawjson_answer(const char *line, size_t len)
 {
 	struct jsonparse_answer	 a;

@@ -223,7 +223,7 @@ strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
     json_object *msg)
 {
 	const char	*method = jsonrpc_method(msg);
-	json_object	*params = jsonrpc_params(msg);
+	json_object	*params = jsonrpc_params(msg), *args;
 	char		*name, *target = NULL, *v;
 
 	otel_attr_str(&sp->attrs, "mcp.method.name", method);
@@ -232,10 +232,15 @@ strace_method_attrs(struct serve_trace *st, struct otel_span *sp,
 		    "execute_tool");
 		if ((target = otel_json_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.tool.name", target);
-		if (st->cfg->otel_capture_content)
+		/* Parsed if raw (rawjson_request): what is redacted is
+		 * json-c's text, whatever escapes the client wrote. */
+		if (st->cfg->otel_capture_content) {
+			args = rawjson_get(params, "arguments",
+			    json_type_object);
 			otel_redact_attr_json(&st->secrets, &sp->attrs,
-			    "gen_ai.tool.call.arguments", jsonrpc_get(params,
-			    "arguments", json_type_object));
+			    "gen_ai.tool.call.arguments", args);
+			json_object_put(args);
+		}
 	} else if (strcmp(method, "prompts/get") == 0) {
 		if ((target = otel_json_str(params, "name")) != NULL)
 			otel_attr_str(&sp->attrs, "gen_ai.prompt.name",

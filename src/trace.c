@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "rawjson.h"
 #include "trace.h"
 #include "xmalloc.h"
 
@@ -437,7 +438,7 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 	};
 	enum jsonrpc_kind	 kind = jsonrpc_classify(msg);
 	struct trace_pending	*p = NULL;
-	json_object		*id, *err, *code, *copy;
+	json_object		*id, *err, *code, *copy, *tree;
 	const char		*method = NULL, *ids = NULL, *text, *what;
 	char			 idbuf[TRACE_ID_MAX + 1];
 	char			 idshow[TRACE_ID_MAX + 4];
@@ -474,7 +475,11 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 		if (json_object_object_get_ex(msg, "error", &err))
 			what = "error";
 	}
-	text = json_object_to_json_string_length(msg, TRACE_JSON_FLAGS, &len);
+	/* A raw value (rawjson.h: a client's tools/call arguments) as
+	 * json-c writes its tree: its secrets, however the client spelt
+	 * them, and its members named like secrets are found as the rest. */
+	tree = rawjson_tree(msg);
+	text = json_object_to_json_string_length(tree, TRACE_JSON_FLAGS, &len);
 
 	r = snprintf(buf, size, "%.*s %s %s", TRACE_LABEL_LEN, label,
 	    trace_dir_names[dir], what);
@@ -495,8 +500,8 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 		    json_object_get_int64(code));
 	if (t->mode == TRACE_BODY && text != NULL) {
 		copy = NULL;
-		if (trace_redact_keys(msg, 0)) {
-			copy = jsonrpc_copy(msg);
+		if (trace_redact_keys(tree, 0)) {
+			copy = jsonrpc_copy(tree);
 			trace_redact_keys(copy, 1);
 			text = json_object_to_json_string_length(copy,
 			    TRACE_JSON_FLAGS, &len);
@@ -506,6 +511,7 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 		if (copy != NULL)
 			json_object_put(copy);
 	}
+	json_object_put(tree);
 	return n;
 }
 

@@ -20,9 +20,12 @@
 #include "checktest.h"
 #include "jsonrpc.h"
 #include "log.h"
+#include "mcpwire.h"
 #include "modern.h"
 #include "mux.h"
+#include "rawjson.h"
 #include "testjson.h"
+#include "xmalloc.h"
 
 static const char *child_init_result =
     "{'protocolVersion':'2025-11-25',"
@@ -235,6 +238,61 @@ START_TEST(test_headers)
 	ck_assert_int_eq(PI(err, "id"), 301);
 	json_object_put(err);
 	json_object_put(msg);
+}
+END_TEST
+
+/*
+ * Mcp-Param-* headers against the arguments as an HTTP client's body
+ * brings them: the client's own bytes (rawjson_request) are read like the
+ * tree, escapes and white space included.
+ */
+START_TEST(test_params_raw)
+{
+	static const struct {
+		const char	*args;
+		const char	*header;	/* NULL: none */
+		int		 ok;
+	} cases[] = {
+		{ "{\"region\":\"eu\"}", "Mcp-Param-Region: eu", 1 },
+		{ "{ \"region\" : \"e\\u0075\" ,\t\"n\":1.5 }",
+		    "Mcp-Param-Region: eu", 1 },
+		{ "{\"o\":{\"in\":\"x\"},\"region\":\"eu\"}",
+		    "Mcp-Param-Region: =?base64?ZXU=?=", 1 },
+		{ "{\"region\":\"eu\"}", "Mcp-Param-Region: us", 0 },
+		{ "{\"region\":\"eu\"}", NULL, 0 },
+		{ "{}", "Mcp-Param-Region: eu", 0 },
+		{ "{}", NULL, 1 },
+	};
+	json_object	*tool, *spec, *msg, *err;
+	const char	*headers[2];
+	char		*body, *e = NULL;
+	size_t		 i;
+
+	tool = J("{'name':'t','inputSchema':{'type':'object','properties':{"
+	    "'region':{'type':'string','x-mcp-header':'Region'}}}}");
+	ck_assert_int_eq(mcpwire_tool_headers(tool, &spec, &e), 0);
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		xasprintf(&body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+		    "\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":"
+		    "%s}}", cases[i].args);
+		ck_assert_ptr_nonnull(msg = rawjson_request(body, strlen(body),
+		    NULL));
+		ck_assert(rawjson_is(json_object_object_get(
+		    json_object_object_get(msg, "params"), "arguments")));
+		headers[0] = cases[i].header;
+		headers[1] = NULL;
+		err = modern_check_params(msg, hdr, headers, spec);
+		ck_assert_msg((err == NULL) == cases[i].ok, "case %zu: %s: %s",
+		    i, body, err != NULL ? json_object_to_json_string(err) :
+		    "accepted");
+		if (err != NULL)
+			ck_assert_int_eq(PI(err, "error.code"), -32020);
+		json_object_put(err);
+		json_object_put(msg);
+		free(body);
+	}
+	json_object_put(spec);
+	json_object_put(tool);
 }
 END_TEST
 
@@ -1405,6 +1463,7 @@ check_suite(void)
 	tcase_add_test(tc, test_state_known);
 	tcase_add_test(tc, test_era);
 	tcase_add_test(tc, test_headers);
+	tcase_add_test(tc, test_params_raw);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_discover);
 	tcase_add_test(tc, test_result_error);

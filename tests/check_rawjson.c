@@ -579,6 +579,230 @@ START_TEST(test_request_text)
 }
 END_TEST
 
+/* The arguments of the request text body as rawjson_request holds them:
+ * 1 raw (their text then exactly args), 0 built, -1 none. */
+static int
+held(const char *body, const char *args)
+{
+	json_object	*msg, *v;
+	int		 raw;
+
+	msg = rawjson_request(body, strlen(body), NULL);
+	ck_assert_msg(msg != NULL, "refused: %s", body);
+	if (!json_object_object_get_ex(json_object_object_get(msg, "params"),
+	    "arguments", &v)) {
+		json_object_put(msg);
+		return -1;
+	}
+	if ((raw = rawjson_is(v)) && args != NULL)
+		ck_assert_str_eq(json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN), args);
+	json_object_put(msg);
+	return raw;
+}
+
+/* body's call as its child gets it: one line, no raw line break, and read
+ * back the same JSON as json-c's parse of body would be under the child's
+ * id; 1 if its arguments went raw.  Through both writers
+ * (mux_next: json-c's, mux_next_lazy: rawjson_request_text). */
+static int
+child_agrees(const char *body)
+{
+	struct h		 h;
+	struct mux_session	*s;
+	json_object		*msg, *full, *want, *back, *v;
+	char			*line;
+	int			 lazily, lazy, raw = 0;
+
+	for (lazily = 0; lazily < 2; lazily++) {
+		h_init(&h, NULL);
+		h_start(&h);
+		s = h_session(&h, "{}");
+		h_clear(&h);
+		ck_assert_ptr_nonnull(msg = rawjson_request(body, strlen(body),
+		    NULL));
+		raw = json_object_object_get_ex(json_object_object_get(msg,
+		    "params"), "arguments", &v) && rawjson_is(v);
+		ck_assert_int_eq(mux_session_recv(h.m, s, msg, 1),
+		    MUX_RECV_REPLY);
+		line = child_line(&h, lazily, &lazy);
+		ck_assert_msg(strchr(line, '\n') == NULL &&
+		    strchr(line, '\r') == NULL, "a line break: %s", line);
+		ck_assert_ptr_nonnull(back = jsonparse_strict(line,
+		    strlen(line), NULL));
+		/* What json-c makes of the body, as the child's message. */
+		ck_assert_ptr_nonnull(full = jsonparse_strict(body,
+		    strlen(body), NULL));
+		want = json_object_new_object();
+		json_object_object_add(want, "jsonrpc",
+		    json_object_new_string("2.0"));
+		json_object_object_add(want, "id", json_object_get(
+		    json_object_object_get(back, "id")));
+		json_object_object_add(want, "method", json_object_get(
+		    json_object_object_get(full, "method")));
+		json_object_object_add(want, "params", json_object_get(
+		    json_object_object_get(full, "params")));
+		/* A progress token is the bridge's own. */
+		if (json_object_object_get_ex(json_object_object_get(
+		    json_object_object_get(back, "params"), "_meta"),
+		    "progressToken", &v))
+			json_object_object_add(json_object_object_get(
+			    json_object_object_get(want, "params"), "_meta"),
+			    "progressToken", json_object_get(v));
+		ck_assert_msg(json_object_equal(back, want), "%s\nchild: %s\n"
+		    "json-c: %s", body, line, json_object_to_json_string_ext(
+		    want, JSON_C_TO_STRING_PLAIN));
+		json_object_put(want);
+		json_object_put(full);
+		json_object_put(back);
+		free(line);
+		h_fini(&h);
+	}
+	return raw;
+}
+
+/* A tools/call's arguments stay the client's bytes, unless something in
+ * them would change on the way or the message is not sure to be one. */
+START_TEST(test_request_hold)
+{
+	static const struct {
+		const char	*body;
+		int		 raw;
+	} cases[] = {
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":"
+		    "\"hi\"}}}", 1 },
+		/* The client's spelling, white space, a fraction (json-c's
+		 * tree else), members in any order, line breaks outside. */
+		{ "{\"params\" :\r\n {\"arguments\": { \"m\" : \"h\\u00e9\\/"
+		    "\\u0000\" ,\t\"n\":1.5e3, \"a\":[1,{}]} ,\"name\":\"t\"},"
+		    "\n\"id\":\"s\",\"method\":\"tools/call\",\"jsonrpc\":"
+		    "\"2.0\"}", 1 },
+		/* A progress token: the mux writes new params around it. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"x\":[]},"
+		    "\"_meta\":{\"progressToken\":9}}}", 1 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{}}}", 1 },
+		/* A line break in its white space: the child's framing. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\n\"a\":1}}}",
+		    0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"a\":1\r}}}",
+		    0 },
+		/* Past 64 bits: mended in the tree. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"b\":"
+		    "18446744073709551616}}}", 0 },
+		/* A surrogate escape, lone or paired. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"s\":"
+		    "\"\\ud800\"}}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"s\":"
+		    "\"\\uD83D\\uDE00\"}}}", 0 },
+		/* No object. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":[1,2]}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":\"{}\"}}", 0 },
+		/* Another method. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"prompts/get\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"a\":\"b\"}}}",
+		    0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/calls\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{}}}", 0 },
+		/* json-c keeps the last of two: unsure. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"a\":1.5},"
+		    "\"arguments\":{\"b\":2}}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"arguments\":{\"a\":1.5}},\"params\":"
+		    "{\"name\":\"t\",\"arguments\":{\"b\":2}}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"\\u006dethod\":\"prompts/get\",\"params\":{\"name\":"
+		    "\"t\",\"arguments\":{}}}", 0 },
+		/* Outside them, what json-c's tree is built for. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"n\":0.5,\"arguments\":{}}}",
+		    0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_msg(held(cases[i].body, NULL) == cases[i].raw,
+		    "case %zu: %s", i, cases[i].body);
+		ck_assert_int_eq(child_agrees(cases[i].body), cases[i].raw);
+	}
+	/* Exactly the client's bytes of the value, nothing around it. */
+	ck_assert_int_eq(held("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"tools/call\",\"params\":{\"arguments\": { \"a\" : \"\\/\" } "
+	    ",\"name\":\"t\"}}", "{ \"a\" : \"\\/\" }"), 1);
+	/* A batch is built as ever. */
+	ck_assert_int_eq(held("[{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{}}}]",
+	    NULL), -1);
+	/* What the policy refuses, rawjson_request refuses. */
+	ck_assert_ptr_null(rawjson_request("{\"jsonrpc\":\"2.0\",\"id\":7,"
+	    "\"method\":\"tools/call\",\"params\":{\"arguments\":{\"a\":"
+	    "NaN}}}", 63, NULL));
+	ck_assert_ptr_null(rawjson_request("{\"jsonrpc\":\"2.0\",\"id\":7,"
+	    "\"method\":\"tools/call\",\"params\":{\"arguments\":{\"a\":1}",
+	    61, NULL));
+}
+END_TEST
+
+/* Readers of what may be raw get the tree. */
+START_TEST(test_request_get)
+{
+	const char	*body = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"tools/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"r\":"
+	    "\"e\\u0075\"}}}";
+	json_object	*msg, *params, *v, *id, *copy = NULL;
+
+	ck_assert_ptr_nonnull(msg = rawjson_request(body, strlen(body), NULL));
+	params = json_object_object_get(msg, "params");
+	ck_assert(rawjson_is(json_object_object_get(params, "arguments")));
+	ck_assert_ptr_nonnull(v = rawjson_get(params, "arguments",
+	    json_type_object));
+	ck_assert(!rawjson_is(v));
+	ck_assert_str_eq(json_object_get_string(json_object_object_get(v,
+	    "r")), "eu");
+	json_object_put(v);
+	ck_assert_ptr_null(rawjson_get(params, "arguments", json_type_array));
+	ck_assert_ptr_nonnull(v = rawjson_get(params, "name",
+	    json_type_string));
+	ck_assert_str_eq(json_object_get_string(v), "t");
+	json_object_put(v);
+	ck_assert_ptr_null(rawjson_get(params, "nope", json_type_object));
+	ck_assert_ptr_null(rawjson_get(NULL, "arguments", json_type_object));
+	/* The tree: a copy with the raw value parsed, the message left as
+	 * it is; a message with none is itself. */
+	ck_assert_ptr_nonnull(v = rawjson_tree(msg));
+	ck_assert_ptr_ne(v, msg);
+	ck_assert(!rawjson_is(json_object_object_get(json_object_object_get(
+	    v, "params"), "arguments")));
+	ck_assert_str_eq(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"tools\\/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"r\":"
+	    "\"eu\"}}}");
+	ck_assert(rawjson_is(json_object_object_get(params, "arguments")));
+	json_object_put(v);
+	id = json_object_object_get(msg, "id");
+	ck_assert_ptr_eq(v = rawjson_tree(id), id);
+	json_object_put(v);
+	/* A copy of the message keeps its bytes (agg.c, the trace). */
+	ck_assert_int_eq(json_object_deep_copy(msg, &copy, NULL), 0);
+	ck_assert_str_eq(json_object_to_json_string_ext(copy,
+	    JSON_C_TO_STRING_PLAIN), "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"
+	    "\"tools\\/call\",\"params\":{\"name\":\"t\",\"arguments\":{\"r\":"
+	    "\"e\\u0075\"}}}");
+	json_object_put(copy);
+	json_object_put(msg);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -599,6 +823,10 @@ check_suite(void)
 	tcase_add_test(tc, test_mux_pass);
 	tcase_add_test(tc, test_mux_parsed);
 	tcase_add_test(tc, test_request_text);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("request");
+	tcase_add_test(tc, test_request_hold);
+	tcase_add_test(tc, test_request_get);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -15,6 +15,7 @@
 
 #include "checktest.h"
 #include "jsonparse.h"
+#include "rawjson.h"
 #include "trace.h"
 
 static char	line[TRACE_LINE_MAX];
@@ -200,6 +201,59 @@ START_TEST(test_trace_secrets)
 }
 END_TEST
 
+/*
+ * A client's tools/call arguments held raw (rawjson_request) show as the
+ * tree would: its members named like secrets and its secrets, however the
+ * client spelt them, redacted; the same line, its size included.
+ */
+START_TEST(test_trace_raw)
+{
+	static const char *const bodies[] = {
+		"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"login\",\"arguments\":{ \"Password\""
+		    " : \"pw1\" ,\t\"q\":\"s3cr\\u002fet\\\"valu\\u0065\" }}}",
+		"{\"params\":{\"arguments\":{\"a\":[{\"token\":\"tk\"}],"
+		    "\"n\":1.5},\"name\":\"x\"},\"method\":\"tools/call\","
+		    "\"jsonrpc\":\"2.0\",\"id\":3}",
+	};
+	struct trace	*t;
+	json_object	*raw, *full;
+	char		 want[TRACE_LINE_MAX];
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+		t = trace_new(TRACE_BODY);
+		trace_secret(t, "s3cr/et\"value");
+		full = jsonparse_strict(bodies[i], strlen(bodies[i]), NULL);
+		raw = rawjson_request(bodies[i], strlen(bodies[i]), NULL);
+		ck_assert_ptr_nonnull(full);
+		ck_assert_ptr_nonnull(raw);
+		ck_assert(rawjson_is(json_object_object_get(
+		    json_object_object_get(raw, "params"), "arguments")));
+		n = trace_format(t, TRACE_CLIENT_IN, NULL, full, 1, want,
+		    sizeof want);
+		ck_assert_uint_eq(n, strlen(want));
+		trace_free(t);
+		t = trace_new(TRACE_BODY);
+		trace_secret(t, "s3cr/et\"value");
+		n = trace_format(t, TRACE_CLIENT_IN, NULL, raw, 1, line,
+		    sizeof line);
+		ck_assert_uint_eq(n, strlen(line));
+		ck_assert_str_eq(line, want);
+		ck_assert_ptr_null(strstr(line, "pw1"));
+		ck_assert_ptr_null(strstr(line, "s3cr"));
+		ck_assert_ptr_null(strstr(line, "\"tk\""));
+		ck_assert_ptr_nonnull(strstr(line, "[redacted]"));
+		/* The message itself is left as it was. */
+		ck_assert(rawjson_is(json_object_object_get(
+		    json_object_object_get(raw, "params"), "arguments")));
+		json_object_put(raw);
+		json_object_put(full);
+		trace_free(t);
+	}
+}
+END_TEST
+
 /* Requests' own bearer tokens: redacted like secrets, as written and as
  * JSON escapes them; the least recently used goes beyond the bound. */
 START_TEST(test_trace_tokens)
@@ -286,6 +340,7 @@ check_suite(void)
 	tcase_add_test(tc, test_trace_pending_bounded);
 	tcase_add_test(tc, test_trace_body);
 	tcase_add_test(tc, test_trace_secrets);
+	tcase_add_test(tc, test_trace_raw);
 	tcase_add_test(tc, test_trace_tokens);
 	tcase_add_test(tc, test_trace_cut_fields);
 	tcase_add_test(tc, test_trace_off_and_parse);

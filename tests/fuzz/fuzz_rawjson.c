@@ -14,6 +14,12 @@
  * an object rawjson_request_text writes as json-c writes the call it
  * stands for.  Where the scan is not sure it must say so (0), never take
  * a line the policy refuses.
+ *
+ * The input is also an HTTP client's body (rawjson_request): taken
+ * exactly when the policy takes it, the same JSON as the policy's tree;
+ * arguments held raw only for a tools/call's object, as the client's own
+ * bytes, with no line break; the child's line one line, the same JSON as
+ * json-c's text of the call (byte for byte when nothing is held).
  */
 #include "config.h"
 
@@ -72,6 +78,85 @@ request_agrees(json_object *msg, uint64_t id)
 	json_object_put(env);
 }
 
+/* The tools/call arguments of the request msg if held raw, else NULL. */
+static json_object *
+held_args(json_object *msg)
+{
+	json_object	*v;
+
+	if (!json_object_object_get_ex(json_object_object_get(msg, "params"),
+	    "arguments", &v) || !rawjson_is(v))
+		return NULL;
+	return v;
+}
+
+/* body as an HTTP client's request, against full, the policy's tree of
+ * it (NULL if refused). */
+static void
+request_body(const char *body, size_t size, json_object *full)
+{
+	json_object	*req, *tree, *back, *env, *v, *args;
+	const char	*text, *raw, *fast, *slow;
+	size_t		 flen, slen;
+	uint64_t	 id = (uint64_t)size * 40503u + 1;
+
+	req = rawjson_request(body, size, NULL);
+	FUZZ_CHECK((req != NULL) == (full != NULL), "rawjson_request %s what "
+	    "the policy %s", req != NULL ? "takes" : "refuses", full != NULL ?
+	    "takes" : "refuses");
+	if (req == NULL)
+		return;
+	/* The same value: parsed, and as written. */
+	tree = rawjson_tree(req);
+	FUZZ_CHECK(json_object_equal(tree, full), "rawjson_request's tree "
+	    "differs: %s", json_object_to_json_string_ext(tree, FLAGS));
+	json_object_put(tree);
+	/* Read back by the policy: json-c alone would clamp an integer
+	 * past 64 bits. */
+	text = json_object_to_json_string_ext(req, FLAGS);
+	back = jsonparse_strict(text, strlen(text), NULL);
+	FUZZ_CHECK(back != NULL && json_object_equal(back, full), "written %s",
+	    text);
+	json_object_put(back);
+	if ((args = held_args(req)) != NULL) {
+		FUZZ_CHECK(strcmp(json_object_get_string(json_object_object_get(
+		    req, "method")), "tools/call") == 0, "held for another "
+		    "method");
+		raw = json_object_get_userdata(args);
+		FUZZ_CHECK(raw[0] == '{' && strpbrk(raw, "\r\n") == NULL &&
+		    memmem(body, size, raw, strlen(raw)) != NULL,
+		    "held %s", raw);
+	}
+	if (!json_object_is_type(req, json_type_object)) {
+		json_object_put(req);
+		return;
+	}
+	/* The child's line: one line, json-c's call in value, and in bytes
+	 * when nothing is held. */
+	env = json_object_new_object();
+	json_object_object_add(env, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(env, "id", json_object_new_int64((int64_t)id));
+	if (json_object_object_get_ex(full, "method", &v))
+		json_object_object_add(env, "method", json_object_get(v));
+	if (json_object_object_get_ex(full, "params", &v))
+		json_object_object_add(env, "params", json_object_get(v));
+	fast = rawjson_request_text(req, id, &flen);
+	FUZZ_CHECK(strlen(fast) == flen && memchr(fast, '\n', flen) == NULL &&
+	    memchr(fast, '\r', flen) == NULL, "not one line: %s", fast);
+	back = jsonparse_strict(fast, flen, NULL);
+	FUZZ_CHECK(back != NULL && json_object_equal(back, env),
+	    "child line %s", fast);
+	json_object_put(back);
+	if (args == NULL) {
+		slow = json_object_to_json_string_length(env, FLAGS |
+		    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+		FUZZ_CHECK(flen == slen && memcmp(fast, slow, slen) == 0,
+		    "rawjson_request_text %s, json-c %s", fast, slow);
+	}
+	json_object_put(env);
+	json_object_put(req);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -104,6 +189,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (json_object_is_type(full, json_type_object))
 		request_agrees(full, (uint64_t)size * 2654435761u %
 		    ((UINT64_C(1) << 53) - 1));
+	request_body(line, size, full);
 	if (!taken) {
 		json_object_put(full);
 		return 0;
