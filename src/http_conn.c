@@ -169,6 +169,12 @@ struct http_listener {
 	int			 paused;
 	struct http_conns	 conns;
 	size_t			 nconns;
+	/* The deadlines every connection re-arms at every request, as
+	 * libevent's common timeouts (http_listener_tv). */
+	struct timeval		 idle_tv;
+	struct timeval		 read_tv;
+	struct timeval		 linger_tv;
+	struct timeval		 write_tv;
 };
 
 static void	http_conn_input(struct http_conn *);
@@ -180,12 +186,9 @@ static void	http_conn_reap(struct http_conn *);
 /* ---- small things ---- */
 
 static void
-http_conn_arm(struct http_conn *conn, uint64_t ms)
+http_conn_arm(struct http_conn *conn, const struct timeval *tv)
 {
-	struct timeval	tv;
-
-	clock_tv(&tv, ms);
-	event_add(conn->timer, &tv);
+	event_add(conn->timer, tv);
 }
 
 /* Flush and go on, later in this loop turn. */
@@ -448,7 +451,7 @@ http_conn_idle(struct http_conn *conn)
 	conn->state = CONN_IDLE;
 	conn->answer = ANSWER_NONE;
 	conn->close_after = 0;
-	http_conn_arm(conn, conn->l->cfg.idle_timeout_ms);
+	http_conn_arm(conn, &conn->l->idle_tv);
 	http_conn_later(conn);
 }
 
@@ -551,7 +554,7 @@ http_conn_input(struct http_conn *conn)
 			/* The deadline runs from the first byte. */
 			conn->state = CONN_READING;
 			conn->start_ms = clock_ms();
-			http_conn_arm(conn, l->cfg.read_timeout_ms);
+			http_conn_arm(conn, &l->read_tv);
 		}
 		switch (ev) {
 		case HTTP_PARSE_MORE:
@@ -893,7 +896,7 @@ http_conn_shut(struct http_conn *conn, const char *why, int flush)
 		http_conn_reap(conn);
 		return;
 	}
-	http_conn_arm(conn, l->cfg.linger_ms);
+	http_conn_arm(conn, &l->linger_tv);
 	if (http_conn_flush(conn) == -1)
 		return;			/* reaped */
 	http_conn_drain(conn);
@@ -1275,7 +1278,6 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct http_listener	*l = arg;
 	struct http_conn	*conn;
 	struct bufferevent	*bev;
-	struct timeval		 tv;
 	int			 on = 1;
 
 	/* A client that vanishes without closing is found when keep-alive
@@ -1333,10 +1335,8 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	} else
 		bufferevent_setwatermark(bev, EV_READ, 0, conn->in_cap);
 	bufferevent_setwatermark(bev, EV_WRITE, HTTP_CONN_OUTPUT_LOW, 0);
-	if (l->cfg.write_timeout_ms > 0) {
-		clock_tv(&tv, l->cfg.write_timeout_ms);
-		bufferevent_set_timeouts(bev, NULL, &tv);
-	}
+	if (l->cfg.write_timeout_ms > 0)
+		bufferevent_set_timeouts(bev, NULL, &l->write_tv);
 	if (!l->cfg.quiet)
 		evbuffer_add_cb(bufferevent_get_output(bev), http_conn_sent,
 		    conn);
@@ -1352,10 +1352,27 @@ http_listener_accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	else
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
 	conn->state = CONN_IDLE;
-	http_conn_arm(conn, l->cfg.idle_timeout_ms);
+	http_conn_arm(conn, &l->idle_tv);
 }
 
 /* ---- the listener ---- */
+
+/*
+ * tv for a deadline of ms that every connection re-arms at every request:
+ * a libevent common timeout, whose events wait in a queue in the order
+ * they were added (constant time) rather than in the timer heap
+ * (logarithmic), when libevent can make one; else the plain value.
+ */
+static void
+http_listener_tv(struct http_listener *l, uint64_t ms, struct timeval *tv)
+{
+	const struct timeval	*common;
+
+	clock_tv(tv, ms);
+	if (ms > 0 &&
+	    (common = event_base_init_common_timeout(l->base, tv)) != NULL)
+		*tv = *common;
+}
 
 static void
 http_listener_raise_nofile(void)
@@ -1406,6 +1423,10 @@ http_listener_new(struct event_base *base, const char *host, int port,
 		l->cfg.linger_ms = HTTP_CONN_LINGER_MS;
 	if (l->cfg.max_output == 0)
 		l->cfg.max_output = HTTP_CONN_MAX_OUTPUT;
+	http_listener_tv(l, l->cfg.idle_timeout_ms, &l->idle_tv);
+	http_listener_tv(l, l->cfg.read_timeout_ms, &l->read_tv);
+	http_listener_tv(l, l->cfg.linger_ms, &l->linger_tv);
+	http_listener_tv(l, l->cfg.write_timeout_ms, &l->write_tv);
 	l->ops = *ops;
 	l->arg = arg;
 	TAILQ_INIT(&l->conns);
