@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "client_modern.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
@@ -292,7 +293,7 @@ client_modern_input_request(json_object *req, json_object *id, char **err)
 		return NULL;
 	}
 	msg = json_object_new_object();
-	json_object_object_add(msg, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(msg, "jsonrpc", jsonparse_version());
 	json_object_object_add(msg, "id", jsonrpc_id_copy(id));
 	json_object_object_add(msg, "method", json_object_new_string(method));
 	if (params != NULL)

@@ -1175,6 +1175,8 @@ jsonparse_build_value(struct jsonparse_build *b)
 		return jsonparse_build_array(b);
 	case '"':
 		str = jsonparse_build_string(b, &len);
+		if (len == 3 && memcmp(str, "2.0", 3) == 0)
+			return jsonparse_version();
 		if ((o = json_object_new_string_len(str, (int)len)) == NULL)
 			fatalx("json_object_new_string_len");
 		return o;
@@ -1191,6 +1193,17 @@ jsonparse_build_value(struct jsonparse_build *b)
 	default:
 		return jsonparse_build_integer(b);
 	}
+}
+
+json_object *
+jsonparse_version(void)
+{
+	static json_object	*version;
+
+	if (version == NULL &&
+	    (version = json_object_new_string("2.0")) == NULL)
+		fatalx("json_object_new_string");
+	return json_object_get(version);
 }
 
 /*

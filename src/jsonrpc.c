@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "hmap.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 
@@ -317,7 +318,7 @@ jsonrpc_base_new(json_object *id)
 	json_object	*o;
 
 	o = json_object_new_object();
-	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "jsonrpc", jsonparse_version());
 	jsonrpc_add(o, "id", jsonrpc_id_copy(id));
 	return o;
 }
@@ -356,7 +357,7 @@ jsonrpc_request_new(int64_t id, const char *method, json_object *params)
 	json_object	*o;
 
 	o = json_object_new_object();
-	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "jsonrpc", jsonparse_version());
 	jsonrpc_add(o, "id", json_object_new_int64(id));
 	jsonrpc_add(o, "method", json_object_new_string(method));
 	if (params != NULL)
@@ -370,7 +371,7 @@ jsonrpc_notification_new(const char *method, json_object *params)
 	json_object	*o;
 
 	o = json_object_new_object();
-	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "jsonrpc", jsonparse_version());
 	jsonrpc_add(o, "method", json_object_new_string(method));
 	if (params != NULL)
 		jsonrpc_add(o, "params", params);

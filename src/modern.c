@@ -19,6 +19,7 @@
 
 #include "base64.h"
 #include "entropy.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
@@ -74,7 +75,7 @@ modern_error_response(json_object *id, json_object *error)
 	json_object	*o;
 
 	o = json_object_new_object();
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
+	json_object_object_add(o, "jsonrpc", jsonparse_version());
 	json_object_object_add(o, "id", jsonrpc_id_copy(id));
 	json_object_object_add(o, "error", error);
 	return o;

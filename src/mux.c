@@ -37,6 +37,7 @@
 #include <json-c/json.h>
 
 #include "hmap.h"
+#include "jsonparse.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "mcpwire.h"
@@ -139,7 +140,7 @@ mux_answer_new(json_object *id, const char *key, json_object *v)
 	json_object	*o;
 
 	o = json_object_new_object();
-	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "jsonrpc", jsonparse_version());
 	jsonrpc_add(o, "id", id);
 	jsonrpc_add(o, key, v);
 	return o;
@@ -792,7 +793,7 @@ mux_rewrite_request(json_object *msg, uint64_t cid, json_object *params)
 	json_object	*o, *v;
 
 	o = json_object_new_object();
-	jsonrpc_add(o, "jsonrpc", json_object_new_string("2.0"));
+	jsonrpc_add(o, "jsonrpc", jsonparse_version());
 	jsonrpc_add(o, "id", json_object_new_int64((int64_t)cid));
 	if (jsonrpc_member(msg, "method", &v))
 		jsonrpc_add(o, "method", json_object_get(v));

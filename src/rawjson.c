@@ -211,7 +211,7 @@ rawjson_answer(const char *line, size_t len)
 		fatalx("json_object_new_object");
 	/* Three distinct literal names: neither copied nor looked up. */
 	if (json_object_object_add_ex(o, "jsonrpc",
-	    json_object_new_string("2.0"), RAWJSON_ADD) != 0 ||
+	    jsonparse_version(), RAWJSON_ADD) != 0 ||
 	    json_object_object_add_ex(o, "id", json_object_new_int64(a.id),
 	    RAWJSON_ADD) != 0 ||
 	    json_object_object_add_ex(o, "result", rawjson_new(line +

@@ -726,6 +726,42 @@ count(const char *const *list)
 	return n;
 }
 
+/*
+ * Every "2.0" is the one shared string: a message's end does not end it
+ * for the others, nor for what is parsed or made next.
+ */
+START_TEST(test_version_shared)
+{
+	const char	*a = "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}";
+	const char	*b = "[\"2.0\",\"2.00\",\"2.\"]";
+	json_object	*ma, *mb, *va, *v;
+	int		 i;
+
+	ma = jsonparse_strict(a, strlen(a), NULL);
+	mb = jsonparse_strict(b, strlen(b), NULL);
+	ck_assert_ptr_nonnull(ma);
+	ck_assert_ptr_nonnull(mb);
+	ck_assert(json_object_object_get_ex(ma, "jsonrpc", &va));
+	ck_assert_ptr_eq(va, json_object_array_get_idx(mb, 0));
+	ck_assert_ptr_ne(va, json_object_array_get_idx(mb, 1));
+	ck_assert_str_eq(json_object_get_string(json_object_array_get_idx(mb,
+	    1)), "2.00");
+	for (i = 0; i < 3; i++) {
+		json_object_put(ma);
+		ck_assert_str_eq(json_object_get_string(
+		    json_object_array_get_idx(mb, 0)), "2.0");
+		v = jsonparse_version();
+		ck_assert_ptr_eq(v, json_object_array_get_idx(mb, 0));
+		ck_assert_str_eq(json_object_to_json_string_ext(mb,
+		    JSON_C_TO_STRING_PLAIN), "[\"2.0\",\"2.00\",\"2.\"]");
+		json_object_put(v);
+		ma = jsonparse_strict(a, strlen(a), NULL);
+	}
+	json_object_put(ma);
+	json_object_put(mb);
+}
+END_TEST
+
 Suite *
 check_suite(void)
 {
@@ -753,6 +789,7 @@ check_suite(void)
 	tcase_add_test(tc, test_big_id);
 	tcase_add_test(tc, test_surrogate_id);
 	tcase_add_test(tc, test_unique);
+	tcase_add_test(tc, test_version_shared);
 	suite_add_tcase(s, tc);
 	return s;
 }
