@@ -484,18 +484,88 @@ jsonparse_has_eol(const unsigned char *p, size_t n)
 }
 
 /*
+ * Most members an object of held arguments may have (jsonparse_names_one):
+ * past it they are built, their names compared by json-c.
+ */
+#define JSONPARSE_HOLD_MEMBERS	32
+
+/*
+ * 1 if the value at *pp (its grammar checked; *pp moved past it) has one
+ * meaning for every reader: in each object, names written without escapes
+ * (one may hide a NUL, where json-c cuts a name, or spell another name
+ * again), no two alike (json-c keeps the last, a child's parser may keep
+ * the first: the bridge's checks would read another value than the
+ * child), and at most JSONPARSE_HOLD_MEMBERS members.  Its depth is the
+ * scan's, within JSONPARSE_MAX_DEPTH.
+ */
+static int
+jsonparse_names_one(const unsigned char **pp)
+{
+	const unsigned char	*p = *pp, *name[JSONPARSE_HOLD_MEMBERS];
+	size_t			 len[JSONPARSE_HOLD_MEMBERS], n = 0, i;
+	int			 object = *p == '{';
+
+	if (*p == '"') {
+		for (p++; *p != '"'; p++)
+			if (*p == '\\')
+				p++;	/* the escaped byte (or u) */
+		*pp = p + 1;
+		return 1;
+	}
+	if (*p != '{' && *p != '[') {
+		while (*p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+		    *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		*pp = p;
+		return 1;
+	}
+	for (p++;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		    *p == ',')
+			p++;
+		if (*p == '}' || *p == ']')
+			break;
+		if (object) {
+			if (n == JSONPARSE_HOLD_MEMBERS)
+				return 0;
+			name[n] = ++p;
+			while (*p != '"' && *p != '\\')
+				p++;
+			if (*p == '\\')
+				return 0;
+			len[n] = (size_t)(p - name[n]);
+			for (i = 0; i < n; i++)
+				if (len[i] == len[n] &&
+				    memcmp(name[i], name[n], len[n]) == 0)
+					return 0;
+			n++;
+			for (p++; *p != ':'; p++)
+				;
+			for (p++; *p == ' ' || *p == '\t' || *p == '\n' ||
+			    *p == '\r'; p++)
+				;
+		}
+		if (!jsonparse_names_one(&p))
+			return 0;
+	}
+	*pp = p + 1;
+	return 1;
+}
+
+/*
  * The "arguments" member of a request's params, its value on s->p
  * (jsonparse_params): scanned as any value at depth, and noted as the
  * one to hold raw if nothing in it needs the tree's mending or would
  * change on the way: no integer past 64 bits (mended), no \uDxxx escape
  * (json-c would rewrite a lone surrogate) and no line break in its white
- * space (the child's framing).  A second "arguments" (json-c keeps the
- * last) holds none.
+ * space (the child's framing), and its member names read alike by all
+ * (jsonparse_names_one).  A second "arguments" (json-c keeps the last)
+ * holds none.
  */
 static int
 jsonparse_arguments(struct jsonparse_scan *s, int depth)
 {
-	const unsigned char	*value = s->p;
+	const unsigned char	*value = s->p, *walk = s->p;
 	size_t			 nbig = s->nbig;
 	int			 slow = s->slow, own;
 
@@ -506,7 +576,8 @@ jsonparse_arguments(struct jsonparse_scan *s, int depth)
 	s->slow = slow;
 	if (*value != '{' || s->hold != NULL || s->hold_refused ||
 	    s->nbig != nbig || s->dx ||
-	    jsonparse_has_eol(value, (size_t)(s->p - value))) {
+	    jsonparse_has_eol(value, (size_t)(s->p - value)) ||
+	    !jsonparse_names_one(&walk)) {
 		/* Built after all: whatever was slow in it counts. */
 		s->slow |= own | (s->hold != NULL ? s->hold_slow : 0);
 		s->hold = NULL;

@@ -628,8 +628,10 @@ child_agrees(const char *body)
 		line = child_line(&h, lazily, &lazy);
 		ck_assert_msg(strchr(line, '\n') == NULL &&
 		    strchr(line, '\r') == NULL, "a line break: %s", line);
-		ck_assert_ptr_nonnull(back = jsonparse_strict(line,
-		    strlen(line), NULL));
+		/* One meaning: no name twice in an object, none with a NUL
+		 * (strict_unique refuses both). */
+		ck_assert_msg((back = jsonparse_strict_unique(line,
+		    strlen(line), NULL)) != NULL, "names alike: %s", line);
 		/* What json-c makes of the body, as the child's message. */
 		ck_assert_ptr_nonnull(full = jsonparse_strict(body,
 		    strlen(body), NULL));
@@ -723,6 +725,29 @@ START_TEST(test_request_hold)
 		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
 		    "\"\\u006dethod\":\"prompts/get\",\"params\":{\"name\":"
 		    "\"t\",\"arguments\":{}}}", 0 },
+		/* A name given twice in an object: json-c keeps the last,
+		 * a child's parser may keep the first. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"region\":"
+		    "\"no\",\"region\":\"eu\"}}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"o\":{\"k\":1,"
+		    "\"k\":2},\"m\":\"x\"}}}", 0 },
+		/* A name written with escapes: it may hide a NUL (json-c
+		 * cuts the name there) or spell another name again. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"region\":"
+		    "\"eu\",\"region\\u0000\":\"no\"}}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"a\":1,"
+		    "\"\\u0061\":2}}}", 0 },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"a\":[{\"x\\\"\":"
+		    "1}]}}}", 0 },
+		/* The same name in different objects, escapes in values. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+		    "\"params\":{\"name\":\"t\",\"arguments\":{\"a\":{\"a\":"
+		    "[{\"a\":\"\\\"a\\\":\"}, {\"a\":1}]}, \"b\" : \"a\"}}}", 1 },
 		/* Outside them, what json-c's tree is built for. */
 		{ "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
 		    "\"params\":{\"name\":\"t\",\"n\":0.5,\"arguments\":{}}}",
@@ -734,6 +759,21 @@ START_TEST(test_request_hold)
 		ck_assert_msg(held(cases[i].body, NULL) == cases[i].raw,
 		    "case %zu: %s", i, cases[i].body);
 		ck_assert_int_eq(child_agrees(cases[i].body), cases[i].raw);
+	}
+	/* At most JSONPARSE_HOLD_MEMBERS members an object. */
+	for (i = 32; i <= 33; i++) {
+		char	body[1024];
+		size_t	k, n;
+
+		n = (size_t)snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\","
+		    "\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":"
+		    "\"t\",\"arguments\":{");
+		for (k = 0; k < i; k++)
+			n += (size_t)snprintf(body + n, sizeof body - n,
+			    "%s\"m%zu\":%zu", k > 0 ? "," : "", k, k);
+		snprintf(body + n, sizeof body - n, "}}}");
+		ck_assert_int_eq(held(body, NULL), i == 32);
+		ck_assert_int_eq(child_agrees(body), i == 32);
 	}
 	/* Exactly the client's bytes of the value, nothing around it. */
 	ck_assert_int_eq(held("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":"

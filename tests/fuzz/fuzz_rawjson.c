@@ -126,6 +126,12 @@ request_body(const char *body, size_t size, json_object *full)
 		FUZZ_CHECK(raw[0] == '{' && strpbrk(raw, "\r\n") == NULL &&
 		    memmem(body, size, raw, strlen(raw)) != NULL,
 		    "held %s", raw);
+		/* One meaning for every reader: no name given twice in an
+		 * object, none holding a NUL (json-c's tree would not show
+		 * the child's members). */
+		back = jsonparse_strict_unique(raw, strlen(raw), NULL);
+		FUZZ_CHECK(back != NULL, "held with names alike: %s", raw);
+		json_object_put(back);
 	}
 	if (!json_object_is_type(req, json_type_object)) {
 		json_object_put(req);
