@@ -379,6 +379,27 @@ jsonparse_word(struct jsonparse_scan *s, const char *word)
 }
 
 /*
+ * After an object's member: 1 past its closing brace, 0 past a comma (and
+ * the white space after it), -1 if neither follows.
+ */
+static inline int
+jsonparse_member_end(struct jsonparse_scan *s)
+{
+	jsonparse_space(s);
+	if (s->p == s->end)
+		return jsonparse_fail(s, "truncated");
+	if (*s->p == '}') {
+		s->p++;
+		return 1;
+	}
+	if (*s->p != ',')
+		return jsonparse_fail(s, "not JSON");
+	s->p++;
+	jsonparse_space(s);
+	return 0;
+}
+
+/*
  * The members of a message, or of a message in a batch, after its
  * opening brace and white space: as in jsonparse_container, but the
  * string of an "id" member must not hold a lone surrogate.  Apart, and
@@ -417,17 +438,8 @@ jsonparse_message(struct jsonparse_scan *s, int depth)
 		if (is_id && s->dx && *value == '"' &&
 		    jsonparse_lone(value + 1, s->p - 1))
 			return jsonparse_fail(s, "lone surrogate in id");
-		jsonparse_space(s);
-		if (s->p == s->end)
-			return jsonparse_fail(s, "truncated");
-		if (*s->p == '}') {
-			s->p++;
-			return 0;
-		}
-		if (*s->p != ',')
-			return jsonparse_fail(s, "not JSON");
-		s->p++;
-		jsonparse_space(s);
+		if ((r = jsonparse_member_end(s)) != 0)
+			return r == 1 ? 0 : -1;
 	}
 }
 
@@ -623,17 +635,8 @@ jsonparse_params(struct jsonparse_scan *s, int depth)
 		if ((r ? jsonparse_arguments(s, depth) :
 		    jsonparse_value(s, depth)) == -1)
 			return -1;
-		jsonparse_space(s);
-		if (s->p == s->end)
-			return jsonparse_fail(s, "truncated");
-		if (*s->p == '}') {
-			s->p++;
-			return 0;
-		}
-		if (*s->p != ',')
-			return jsonparse_fail(s, "not JSON");
-		s->p++;
-		jsonparse_space(s);
+		if ((r = jsonparse_member_end(s)) != 0)
+			return r == 1 ? 0 : -1;
 	}
 }
 
