@@ -379,6 +379,23 @@ jsonparse_word(struct jsonparse_scan *s, const char *word)
 }
 
 /*
+ * Into an object, s->p on its brace: counted as a value, white space
+ * after the brace skipped; 1 if it is empty (and then passed whole).
+ */
+static inline int
+jsonparse_object_open(struct jsonparse_scan *s)
+{
+	s->values++;
+	s->p++;
+	jsonparse_space(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * After an object's member: 1 past its closing brace, 0 past a comma (and
  * the white space after it), -1 if neither follows.
  */
@@ -613,13 +630,8 @@ jsonparse_params(struct jsonparse_scan *s, int depth)
 	const unsigned char	*key;
 	int			 r;
 
-	s->values++;
-	s->p++;
-	jsonparse_space(s);
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		return 0;
-	}
+	if (jsonparse_object_open(s))
+		return 0;		/* {} */
 	for (;;) {
 		if (s->p == s->end || *s->p != '"')
 			return jsonparse_fail(s, "not JSON");
@@ -830,13 +842,8 @@ jsonparse_answer_result(struct jsonparse_scan *s)
 			return -1;
 		return 0;
 	}
-	s->values++;
-	s->p++;
-	jsonparse_space(s);
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		return 0;
-	}
+	if (jsonparse_object_open(s))
+		return 0;		/* {} */
 	for (;;) {
 		if (s->p == s->end || *s->p != '"')
 			return -1;
