@@ -396,16 +396,17 @@ jsonparse_object_open(struct jsonparse_scan *s)
 }
 
 /*
- * After an object's member: 1 past its closing brace, 0 past a comma (and
- * the white space after it), -1 if neither follows.
+ * After a member or element of a container that close closes: 1 past
+ * close, 0 past a comma (and the white space after it), -1 if neither
+ * follows.
  */
 static inline int
-jsonparse_member_end(struct jsonparse_scan *s)
+jsonparse_member_end(struct jsonparse_scan *s, unsigned char close)
 {
 	jsonparse_space(s);
 	if (s->p == s->end)
 		return jsonparse_fail(s, "truncated");
-	if (*s->p == '}') {
+	if (*s->p == close) {
 		s->p++;
 		return 1;
 	}
@@ -455,7 +456,7 @@ jsonparse_message(struct jsonparse_scan *s, int depth)
 		if (is_id && s->dx && *value == '"' &&
 		    jsonparse_lone(value + 1, s->p - 1))
 			return jsonparse_fail(s, "lone surrogate in id");
-		if ((r = jsonparse_member_end(s)) != 0)
+		if ((r = jsonparse_member_end(s, '}')) != 0)
 			return r == 1 ? 0 : -1;
 	}
 }
@@ -465,6 +466,7 @@ static int
 jsonparse_container(struct jsonparse_scan *s, int depth)
 {
 	unsigned char	close = *s->p == '[' ? ']' : '}';
+	int		r;
 
 	if (depth > JSONPARSE_MAX_DEPTH)
 		return jsonparse_fail(s, "nested too deeply");
@@ -490,17 +492,8 @@ jsonparse_container(struct jsonparse_scan *s, int depth)
 		}
 		if (jsonparse_value(s, depth) == -1)
 			return -1;
-		jsonparse_space(s);
-		if (s->p == s->end)
-			return jsonparse_fail(s, "truncated");
-		if (*s->p == close) {
-			s->p++;
-			return 0;
-		}
-		if (*s->p != ',')
-			return jsonparse_fail(s, "not JSON");
-		s->p++;
-		jsonparse_space(s);
+		if ((r = jsonparse_member_end(s, close)) != 0)
+			return r == 1 ? 0 : -1;
 	}
 }
 
@@ -647,7 +640,7 @@ jsonparse_params(struct jsonparse_scan *s, int depth)
 		if ((r ? jsonparse_arguments(s, depth) :
 		    jsonparse_value(s, depth)) == -1)
 			return -1;
-		if ((r = jsonparse_member_end(s)) != 0)
+		if ((r = jsonparse_member_end(s, '}')) != 0)
 			return r == 1 ? 0 : -1;
 	}
 }
