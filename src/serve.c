@@ -195,6 +195,17 @@ serve_child_name(const struct serve_child *child, char *buf)
 	return buf;
 }
 
+/* The trace's number for a child: a pool's copy, numbered as the log
+ * names it, when there are several; 0 otherwise ("bridge>child"). */
+static unsigned
+serve_child_copy(const struct serve_child *child)
+{
+	if (child == NULL || !serve_child_shared(child) ||
+	    child->server->npool < 2)
+		return 0;
+	return (unsigned)child->index + 1;
+}
+
 /*
  * A child's failure into its server's /status ring, named as the log
  * names it within its server ("child 2 exited with status 1;
@@ -289,7 +300,7 @@ serve_child_message(void *arg, json_object *msg)
 	struct serve		*s = srv->serve;
 	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(s->trace, TRACE_CHILD_IN,
+	trace_msg_copy(s->trace, TRACE_CHILD_IN, serve_child_copy(child),
 	    serve_trace_label(srv, child->session, label), msg);
 	if (s->spans != NULL)
 		serve_trace_child_in(&srv->spans, msg);
@@ -758,7 +769,8 @@ serve_pump_mux(struct serve_server *srv)
 		case MUX_OUT_CHILD:
 			child = serve_find_child(srv, out.session, out.child);
 			if (child != NULL && !child->stopping)
-				trace_msg(s->trace, TRACE_CHILD_OUT,
+				trace_msg_copy(s->trace, TRACE_CHILD_OUT,
+				    serve_child_copy(child),
 				    serve_trace_label(srv, out.session, label),
 				    out.msg);
 			if (s->spans != NULL && out.session == NULL)
