@@ -195,6 +195,17 @@ serve_child_name(const struct serve_child *child, char *buf)
 	return buf;
 }
 
+/* The trace's number for a child: a pool's copy, numbered as the log
+ * names it, when there are several; 0 otherwise ("bridge>child"). */
+static unsigned
+serve_child_copy(const struct serve_child *child)
+{
+	if (child == NULL || !serve_child_shared(child) ||
+	    child->server->npool < 2)
+		return 0;
+	return (unsigned)child->index + 1;
+}
+
 /*
  * A child's failure into its server's /status ring, named as the log
  * names it within its server ("child 2 exited with status 1;
@@ -289,7 +300,7 @@ serve_child_message(void *arg, json_object *msg)
 	struct serve		*s = srv->serve;
 	char			 label[SERVE_LABEL_MAX];
 
-	trace_msg(s->trace, TRACE_CHILD_IN,
+	trace_msg_copy(s->trace, TRACE_CHILD_IN, serve_child_copy(child),
 	    serve_trace_label(srv, child->session, label), msg);
 	if (s->spans != NULL)
 		serve_trace_child_in(&srv->spans, msg);
@@ -341,12 +352,18 @@ serve_child_up(void *arg)
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
 	char			 name[SERVE_NAME_LEN];
+	uint64_t		 restarts;
 
 	/* Running is not ready: the handshake that follows is ("server ...
 	 * initialized"). */
 	if (srv->remote != NULL)
 		log_info("%s: session with %s starting; initializing it",
 		    serve_child_name(child, name), remote_shown(srv->remote));
+	else if ((restarts = upstream_stats(child->upstream)->restarts) > 0)
+		log_info("%s started (pid %ld); initializing it (restart %llu)",
+		    serve_child_name(child, name),
+		    (long)upstream_pid(child->upstream),
+		    (unsigned long long)restarts);
 	else
 		log_info("%s started (pid %ld); initializing it",
 		    serve_child_name(child, name),
@@ -368,7 +385,9 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	struct serve		*s = srv->serve;
 	struct mux_pool_stats	 st;
 	char			 name[SERVE_NAME_LEN], load[96] = "";
+	char			 again[48] = "";
 	size_t			 i, left = 0;
+	int			 delay;
 
 	child->healthy = 0;
 	/* A pool's child: what its going takes with it (its own sessions
@@ -386,11 +405,21 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	if (!s->stopping && !srv->removed)
 		serve_error(srv, child, cause, will_restart ?
 		    "; restarting" : "");
-	/* Stopped on purpose (the bridge, or a reload that removed its
-	 * server): no warning. */
+	/* The event's one line (upstream's own is for debugging), with
+	 * when it comes back.  Stopped on purpose (the bridge, or a reload
+	 * that removed its server): no warning. */
+	if (will_restart) {
+		delay = upstream_restart_delay(child->upstream);
+		if (delay >= 0)
+			snprintf(again, sizeof again, "; restarting in %d ms",
+			    delay);
+		else
+			snprintf(again, sizeof again, "; restarting");
+	}
 	if (!s->stopping && !srv->removed)
-		log_warnx("%s %s%s%s", name, cause, will_restart ?
-		    "; restarting" : "", load);
+		log_warnx("%s %s%s%s", name, cause, again, load);
+	else
+		log_info("%s %s%s", name, cause, again);
 	if (serve_child_shared(child))
 		mux_pool_down(srv->mux, child->index, cause);
 	else
@@ -758,7 +787,8 @@ serve_pump_mux(struct serve_server *srv)
 		case MUX_OUT_CHILD:
 			child = serve_find_child(srv, out.session, out.child);
 			if (child != NULL && !child->stopping)
-				trace_msg(s->trace, TRACE_CHILD_OUT,
+				trace_msg_copy(s->trace, TRACE_CHILD_OUT,
+				    serve_child_copy(child),
 				    serve_trace_label(srv, out.session, label),
 				    out.msg);
 			if (s->spans != NULL && out.session == NULL)

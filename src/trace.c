@@ -26,6 +26,7 @@
 struct trace_pending {
 	int		 used;
 	enum trace_dir	 dir;
+	unsigned	 copy;		/* the pool copy it went to, or 0 */
 	uint64_t	 at;
 	uint64_t	 seq;		/* the oldest goes when the table is full */
 	char		 label[TRACE_LABEL_LEN + 1];
@@ -208,8 +209,8 @@ trace_pending_live(const struct trace_pending *p, uint64_t now)
 
 /* A request in dir: its answer will come in dir ^ 1. */
 static void
-trace_pending_add(struct trace *t, enum trace_dir dir, const char *label,
-    const char *id, const char *method, uint64_t now)
+trace_pending_add(struct trace *t, enum trace_dir dir, unsigned copy,
+    const char *label, const char *id, const char *method, uint64_t now)
 {
 	struct trace_pending	*p, *slot = NULL;
 	size_t			 i;
@@ -225,6 +226,7 @@ trace_pending_add(struct trace *t, enum trace_dir dir, const char *label,
 	}
 	slot->used = 1;
 	slot->dir = (enum trace_dir)(dir ^ 1);
+	slot->copy = copy;
 	slot->at = now;
 	slot->seq = ++t->seq;
 	snprintf(slot->label, sizeof slot->label, "%s", label);
@@ -233,10 +235,12 @@ trace_pending_add(struct trace *t, enum trace_dir dir, const char *label,
 }
 
 /* The request an answer in dir answers, taken off the table; NULL if
- * none was seen (or it was forgotten, or expired). */
+ * none was seen (or it was forgotten, or expired).  An answer of a
+ * pool's copy answers a request sent to that copy only: the copies
+ * number their requests alike. */
 static struct trace_pending *
-trace_pending_take(struct trace *t, enum trace_dir dir, const char *label,
-    const char *id, uint64_t now)
+trace_pending_take(struct trace *t, enum trace_dir dir, unsigned copy,
+    const char *label, const char *id, uint64_t now)
 {
 	struct trace_pending	*p, *found = NULL;
 	size_t			 i;
@@ -249,7 +253,8 @@ trace_pending_take(struct trace *t, enum trace_dir dir, const char *label,
 			p->used = 0;
 			continue;
 		}
-		if (p->dir == dir && strncmp(p->label, label,
+		if (p->dir == dir && p->copy == copy &&
+		    strncmp(p->label, label,
 		    TRACE_LABEL_LEN) == 0 && strcmp(p->id, id) == 0 &&
 		    (found == NULL || p->seq < found->seq))
 			found = p;
@@ -429,6 +434,27 @@ size_t
 trace_format(struct trace *t, enum trace_dir dir, const char *label,
     json_object *msg, uint64_t now, char *buf, size_t size)
 {
+	return trace_format_copy(t, dir, 0, label, msg, now, buf, size);
+}
+
+/* The FROM>TO field: a pool's copy named by its number ("bridge>child2")
+ * after the end it is. */
+static const char *
+trace_ends(enum trace_dir dir, unsigned copy, char *buf, size_t size)
+{
+	if (copy == 0 || (dir != TRACE_CHILD_OUT && dir != TRACE_CHILD_IN))
+		return trace_dir_names[dir];
+	if (dir == TRACE_CHILD_OUT)
+		snprintf(buf, size, "bridge>child%u", copy);
+	else
+		snprintf(buf, size, "child%u>bridge", copy);
+	return buf;
+}
+
+size_t
+trace_format_copy(struct trace *t, enum trace_dir dir, unsigned copy,
+    const char *label, json_object *msg, uint64_t now, char *buf, size_t size)
+{
 	static const char *const kinds[] = {
 		[JSONRPC_INVALID] = "invalid",
 		[JSONRPC_REQUEST] = "request",
@@ -438,11 +464,12 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 	};
 	enum jsonrpc_kind	 kind = jsonrpc_classify(msg);
 	struct trace_pending	*p = NULL;
-	json_object		*id, *err, *code, *copy, *tree;
+	json_object		*id, *err, *code, *redacted, *tree;
 	const char		*method = NULL, *ids = NULL, *text, *what;
 	char			 idbuf[TRACE_ID_MAX + 1];
 	char			 idshow[TRACE_ID_MAX + 4];
 	char			 mshow[TRACE_METHOD_MAX + 4];
+	char			 ends[32];
 	size_t			 len = 0, n;
 	int			 r;
 
@@ -467,9 +494,9 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 		ids = trace_head(t, ids, idshow, TRACE_ID_MAX);
 	}
 	if (kind == JSONRPC_REQUEST)
-		trace_pending_add(t, dir, label, idbuf, method, now);
+		trace_pending_add(t, dir, copy, label, idbuf, method, now);
 	else if (kind == JSONRPC_RESPONSE) {
-		p = trace_pending_take(t, dir, label, idbuf, now);
+		p = trace_pending_take(t, dir, copy, label, idbuf, now);
 		if (p != NULL)
 			method = p->method;
 		if (json_object_object_get_ex(msg, "error", &err))
@@ -482,7 +509,7 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 	text = json_object_to_json_string_length(tree, TRACE_JSON_FLAGS, &len);
 
 	r = snprintf(buf, size, "%.*s %s %s", TRACE_LABEL_LEN, label,
-	    trace_dir_names[dir], what);
+	    trace_ends(dir, copy, ends, sizeof ends), what);
 	n = (size_t)r;
 	if (method != NULL)
 		n += (size_t)snprintf(buf + n, size - n, " %s",
@@ -499,17 +526,17 @@ trace_format(struct trace *t, enum trace_dir dir, const char *label,
 		n += (size_t)snprintf(buf + n, size - n, " code=%" PRId64,
 		    json_object_get_int64(code));
 	if (t->mode == TRACE_BODY && text != NULL) {
-		copy = NULL;
+		redacted = NULL;
 		if (trace_redact_keys(tree, 0)) {
-			copy = jsonrpc_copy(tree);
-			trace_redact_keys(copy, 1);
-			text = json_object_to_json_string_length(copy,
+			redacted = jsonrpc_copy(tree);
+			trace_redact_keys(redacted, 1);
+			text = json_object_to_json_string_length(redacted,
 			    TRACE_JSON_FLAGS, &len);
 		}
 		buf[n++] = ' ';
 		trace_body(t, text, len, buf, &n, size);
-		if (copy != NULL)
-			json_object_put(copy);
+		if (redacted != NULL)
+			json_object_put(redacted);
 	}
 	json_object_put(tree);
 	return n;
@@ -519,6 +546,13 @@ void
 trace_msg(struct trace *t, enum trace_dir dir, const char *label,
     json_object *msg)
 {
+	trace_msg_copy(t, dir, 0, label, msg);
+}
+
+void
+trace_msg_copy(struct trace *t, enum trace_dir dir, unsigned copy,
+    const char *label, json_object *msg)
+{
 	size_t	n, i;
 
 	if (t == NULL || msg == NULL)
@@ -526,11 +560,11 @@ trace_msg(struct trace *t, enum trace_dir dir, const char *label,
 	/* One line a message: a batch's are its members. */
 	if (jsonrpc_classify(msg) == JSONRPC_BATCH) {
 		for (i = 0; i < json_object_array_length(msg); i++)
-			trace_msg(t, dir, label,
+			trace_msg_copy(t, dir, copy, label,
 			    json_object_array_get_idx(msg, i));
 		return;
 	}
-	n = trace_format(t, dir, label, msg, clock_ms(), t->line,
+	n = trace_format_copy(t, dir, copy, label, msg, clock_ms(), t->line,
 	    sizeof t->line);
 	log_trace(t->line, n);
 }

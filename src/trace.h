@@ -8,6 +8,8 @@
  *	<session> <from>><to> <kind> [<method>] [id=<id>] <size>B [<n>ms]
  *	    [code=<n>] [<body>]
  *
+ * from>to: the two ends, a --children copy named by its number
+ * ("bridge>child2") when there are several;
  * session: the first TRACE_LABEL_LEN characters of the session id (as the
  * access log shows them), "-" where there is none (the shared child,
  * client mode); kind: request, notification, response, error, batch or
@@ -107,6 +109,14 @@ size_t		 trace_format(struct trace *, enum trace_dir, const char *label,
  * line per member.  msg is borrowed; NULL is nothing. */
 void		 trace_msg(struct trace *, enum trace_dir, const char *label,
 		    json_object *msg);
+/* The same for a message to or from copy n (from 1) of a --children
+ * pool: "bridge>child2", "child2>bridge" (copy 0: "bridge>child").  Its
+ * answer's latency is the request's sent to that copy. */
+size_t		 trace_format_copy(struct trace *, enum trace_dir,
+		    unsigned copy, const char *label, json_object *msg,
+		    uint64_t now_ms, char *buf, size_t size);
+void		 trace_msg_copy(struct trace *, enum trace_dir, unsigned copy,
+		    const char *label, json_object *msg);
 /* "--trace" or "--trace=body" (arg NULL or "body"); -1 otherwise. */
 int		 trace_mode_parse(const char *arg, enum trace_mode *);
 

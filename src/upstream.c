@@ -110,6 +110,7 @@ struct upstream {
 
 	enum upstream_state	 state;
 	int			 backoff_ms;	/* delay of the next restart */
+	int			 delay_ms;	/* of the one armed, or -1 */
 	uint64_t		 up_since_ms;
 
 	/*
@@ -149,7 +150,7 @@ struct upstream {
 
 static int	upstream_spawn(struct upstream *);
 static int	upstream_connect(struct upstream *);
-static void	upstream_schedule(struct upstream *);
+static void	upstream_schedule(struct upstream *, int);
 static int	upstream_put(struct upstream *, json_object *, const char *,
 		    size_t);
 
@@ -561,10 +562,14 @@ upstream_child_check(struct upstream *u)
 	if (will_restart &&
 	    upstream_elapsed_ms(u->up_since_ms) >= u->backoff_reset_ms)
 		u->backoff_ms = u->backoff_min_ms;
-	/* Info only: on_down's owner decides how loud this is. */
-	log_info("%s %s", u->tag, cause);
+	/* on_down's owner says it, as loud as it sees fit, with the
+	 * delay: one line for the event.  Without one, info. */
+	if (u->ops.on_down != NULL)
+		log_debug("%s %s", u->tag, cause);
+	else
+		log_info("%s %s", u->tag, cause);
 	if (will_restart)
-		upstream_schedule(u);
+		upstream_schedule(u, u->ops.on_down != NULL);
 	else
 		u->state = UPSTREAM_DOWN;
 	if (u->ops.on_down != NULL)
@@ -1018,7 +1023,13 @@ upstream_spawn(struct upstream *u)
 	u->state = UPSTREAM_UP;
 	u->up_since_ms = clock_ms();
 	u->stats.starts++;
-	log_info("%s: started %s (pid %ld)", u->tag, u->argv[0], (long)pid);
+	/* The owner's on_up says so, in its words. */
+	if (u->ops.on_up != NULL)
+		log_debug("%s: started %s (pid %ld)", u->tag, u->argv[0],
+		    (long)pid);
+	else
+		log_info("%s: started %s (pid %ld)", u->tag, u->argv[0],
+		    (long)pid);
 	return 0;
 
 fail:
@@ -1060,7 +1071,7 @@ upstream_sock_down(struct upstream *u, const char *cause)
 			log_warnx("%s: connect to %s: %s", u->tag, u->connect,
 			    cause);
 		u->connect_told = 1;
-		upstream_schedule(u);
+		upstream_schedule(u, 0);
 		return;
 	}
 
@@ -1068,9 +1079,12 @@ upstream_sock_down(struct upstream *u, const char *cause)
 	if (will_restart &&
 	    upstream_elapsed_ms(u->up_since_ms) >= u->backoff_reset_ms)
 		u->backoff_ms = u->backoff_min_ms;
-	log_info("%s: %s", u->tag, cause);
+	if (u->ops.on_down != NULL)
+		log_debug("%s: %s", u->tag, cause);
+	else
+		log_info("%s: %s", u->tag, cause);
 	if (will_restart)
-		upstream_schedule(u);
+		upstream_schedule(u, u->ops.on_down != NULL);
 	else
 		u->state = UPSTREAM_DOWN;
 	if (u->ops.on_down != NULL)
@@ -1261,18 +1275,25 @@ dialled:
 
 /* ---- restarts ---- */
 
-/* Arms the restart timer with the current delay and doubles it. */
+/* Arms the restart timer with the current delay and doubles it.  told:
+ * on_down's owner logs the delay (upstream_restart_delay), so this line
+ * is for debugging only. */
 static void
-upstream_schedule(struct upstream *u)
+upstream_schedule(struct upstream *u, int told)
 {
-	struct timeval	tv;
-	int		delay = u->backoff_ms;
+	struct timeval	 tv;
+	const char	*what;
+	int		 delay = u->backoff_ms;
 
 	u->state = UPSTREAM_BACKOFF;
+	u->delay_ms = delay;
 	u->backoff_ms = delay > u->backoff_max_ms / 2 ? u->backoff_max_ms :
 	    delay * 2;
-	log_info("%s: %s in %d ms", u->tag, u->connect != NULL ?
-	    "reconnecting" : "restarting", delay);
+	what = u->connect != NULL ? "reconnecting" : "restarting";
+	if (told)
+		log_debug("%s: %s in %d ms", u->tag, what, delay);
+	else
+		log_info("%s: %s in %d ms", u->tag, what, delay);
 	/* From now, not from when this loop turn began. */
 	event_base_update_cache_time(u->base);
 	upstream_msec(&tv, delay);
@@ -1288,17 +1309,22 @@ upstream_restart(evutil_socket_t fd, short events, void *arg)
 		return;
 	if (u->connect != NULL) {
 		if (upstream_connect(u) == -1)
-			upstream_schedule(u);
+			upstream_schedule(u, 0);
 		return;
 	}
-	log_info("%s: restarting (restart %llu)", u->tag,
-	    (unsigned long long)u->stats.restarts + 1);
+	/* The owner's on_up says it came up again (upstream_stats). */
+	if (u->ops.on_up != NULL)
+		log_debug("%s: restarting (restart %llu)", u->tag,
+		    (unsigned long long)u->stats.restarts + 1);
+	else
+		log_info("%s: restarting (restart %llu)", u->tag,
+		    (unsigned long long)u->stats.restarts + 1);
 	if (upstream_spawn(u) == -1) {
 		/* fork or pipe failed (EMFILE, EAGAIN), or the command cannot
 		 * run (it may be back when an upgrade is done): try again
 		 * later.  The user learns the latter at once: whoever waits
 		 * for the child need not wait in vain. */
-		upstream_schedule(u);
+		upstream_schedule(u, 0);
 		if (u->error[0] != '\0' && u->ops.on_spawn_failed != NULL)
 			u->ops.on_spawn_failed(u->arg, u->error);
 		return;
@@ -1370,6 +1396,7 @@ upstream_new(struct event_base *base, const struct upstream_config *config,
 	u->backoff_reset_ms = config->backoff_reset_ms > 0 ?
 	    config->backoff_reset_ms : UPSTREAM_BACKOFF_RESET_MS;
 	u->backoff_ms = u->backoff_min_ms;
+	u->delay_ms = -1;
 
 	if (ops != NULL)
 		u->ops = *ops;
@@ -1437,6 +1464,12 @@ const struct upstream_stats *
 upstream_stats(const struct upstream *u)
 {
 	return &u->stats;
+}
+
+int
+upstream_restart_delay(const struct upstream *u)
+{
+	return u->state == UPSTREAM_BACKOFF ? u->delay_ms : -1;
 }
 
 const char *

@@ -123,6 +123,9 @@ pid_t		 upstream_pid(const struct upstream *);	/* -1 when none */
 /* When it last came up (clock_ms), 0 when it is not up. */
 uint64_t	 upstream_up_since(const struct upstream *);
 const struct upstream_stats *upstream_stats(const struct upstream *);
+/* The delay in ms of the restart (or reconnect) waiting, -1 if none: for
+ * on_down's line, the one that tells of the event. */
+int		 upstream_restart_delay(const struct upstream *);
 /* The user found the upstream working (it completed its handshake): the
  * backoff starts over, so its next restart comes after backoff_min_ms. */
 void		 upstream_healthy(struct upstream *);

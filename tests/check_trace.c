@@ -60,6 +60,46 @@ START_TEST(test_trace_kinds)
 }
 END_TEST
 
+/* A --children copy is named in FROM>TO, and its answer is paired with
+ * the request sent to it: the copies number their requests alike. */
+START_TEST(test_trace_copy)
+{
+	struct trace	*t = trace_new(TRACE_ON);
+	json_object	*req, *ans;
+
+	req = jsonparse_strict("{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"ping\"}", 40, NULL);
+	ans = jsonparse_strict("{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"result\":{}}", 36, NULL);
+	ck_assert_ptr_nonnull(req);
+	ck_assert_ptr_nonnull(ans);
+	trace_format_copy(t, TRACE_CHILD_OUT, 2, NULL, req, 1000, line,
+	    sizeof line);
+	ck_assert_str_eq(line, "- bridge>child2 request ping id=1 40B");
+	trace_format_copy(t, TRACE_CHILD_OUT, 1, NULL, req, 1005, line,
+	    sizeof line);
+	ck_assert_str_eq(line, "- bridge>child1 request ping id=1 40B");
+	/* Copy 1 answers first: its own request's latency, not copy 2's. */
+	trace_format_copy(t, TRACE_CHILD_IN, 1, NULL, ans, 1007, line,
+	    sizeof line);
+	ck_assert_str_eq(line, "- child1>bridge response ping id=1 36B 2ms");
+	trace_format_copy(t, TRACE_CHILD_IN, 2, NULL, ans, 1010, line,
+	    sizeof line);
+	ck_assert_str_eq(line, "- child2>bridge response ping id=1 36B 10ms");
+	/* No request of the unnamed child's: no latency. */
+	ck_assert_str_eq(fmt(t, TRACE_CHILD_IN, NULL,
+	    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}", 1011),
+	    "- child>bridge response id=1 36B");
+	/* Copy 0, or another direction: as without a pool. */
+	trace_format_copy(t, TRACE_CLIENT_IN, 3, NULL, req, 1012, line,
+	    sizeof line);
+	ck_assert_str_eq(line, "- client>bridge request ping id=1 40B");
+	json_object_put(req);
+	json_object_put(ans);
+	trace_free(t);
+}
+END_TEST
+
 START_TEST(test_trace_latency)
 {
 	struct trace	*t = trace_new(TRACE_ON);
@@ -337,6 +377,7 @@ check_suite(void)
 
 	tcase_add_test(tc, test_trace_kinds);
 	tcase_add_test(tc, test_trace_latency);
+	tcase_add_test(tc, test_trace_copy);
 	tcase_add_test(tc, test_trace_pending_bounded);
 	tcase_add_test(tc, test_trace_body);
 	tcase_add_test(tc, test_trace_secrets);

@@ -60,6 +60,7 @@ struct h {
 	int			 will_restart;
 	int64_t			 t_up[H_MAX_EVENTS];
 	int64_t			 t_down[H_MAX_EVENTS];
+	int			 delay[H_MAX_EVENTS];	/* at each down */
 
 	/* What the callbacks should do. */
 	json_object		*send_on_up;
@@ -118,8 +119,10 @@ h_down(void *arg, const char *cause, int will_restart)
 {
 	struct h	*h = arg;
 
-	if (h->downs < H_MAX_EVENTS)
+	if (h->downs < H_MAX_EVENTS) {
 		h->t_down[h->downs] = now_ms();
+		h->delay[h->downs] = upstream_restart_delay(h->u);
+	}
 	h->downs++;
 	snprintf(h->cause, sizeof h->cause, "%s", cause);
 	h->will_restart = will_restart;
@@ -740,7 +743,9 @@ START_TEST(test_backoff_reset_when_healthy)
 	char			*log, *p;
 	int			 i, n;
 
-	log_set_level(LOG_LEVEL_INFO);
+	/* With an on_down, upstream's delay line is a debug one: its
+	 * owner tells the user (upstream_restart_delay). */
+	log_set_level(LOG_LEVEL_DEBUG);
 	h_init(&h);
 	h_config(&uc, argv);
 	uc.restart = UPSTREAM_RESTART_ON_FAILURE;
@@ -763,6 +768,9 @@ START_TEST(test_backoff_reset_when_healthy)
 		ck_assert_msg(strncmp(p, "kid: restarting in 50 ms\n", 25) == 0,
 		    "a longer delay: %.40s", p);
 	ck_assert_int_eq(n, 5);
+	/* ... and the owner learns it, for its line. */
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(h.delay[i], 50);
 	for (i = 0; i < 5; i++)
 		ck_assert_int_ge(h.t_up[i + 1] - h.t_up[i], 50 - 2);
 	free(log);

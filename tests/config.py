@@ -292,10 +292,12 @@ def test_several(b):
     # "loop" keeps dying and being restarted (100 ms apart): a few
     # rounds of that, and two serves as before.
     for _ in range(100):
-        if b.stderr().count("loop exited with status 3") >= 4:
+        if b.stderr().count("loop: child exited with status 3; "
+                            "restarting") >= 4:
             break
         time.sleep(0.05)
-    check(b.stderr().count("loop exited with status 3") >= 4,
+    check(b.stderr().count("loop: child exited with status 3; "
+                           "restarting") >= 4,
           "loop's restarts: %s" % b.stderr()[-3000:])
     sid3, v3 = named_session(b, "two")
     _, a = named_rpc(b, "two", sid3, v3, 2, "tools/call",

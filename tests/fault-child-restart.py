@@ -39,7 +39,8 @@ def test_healthy_kills(b):
         took = time.time() - t
         check(took < QUICK, "kill %d: serving again after %.1f s" %
               (i + 1, took))
-    delays = [int(d) for d in re.findall(r"child: restarting in (\d+) ms",
+    delays = [int(d) for d in re.findall(r"child killed by signal 9 \(SIGKILL\); "
+                                         r"restarting in (\d+) ms",
                                          b.stderr())]
     check(len(delays) == KILLS, "restarts logged: %r" % delays)
     check(all(d == BACKOFF_MIN_MS for d in delays),

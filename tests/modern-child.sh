@@ -48,7 +48,7 @@ check "the bridge is still serving" curl -sf "$url/healthz" -o /dev/null
 [ $fails -eq 0 ] || cat "$tmp/modern-child.log" "$tmp/stateless.out"
 
 # A restarted child is probed again.
-child=$(sed -n 's/.*child: started .* (pid \([0-9]*\)).*/\1/p' \
+child=$(sed -n 's/.*child started (pid \([0-9]*\)).*/\1/p' \
     "$tmp/modern-child.log" | head -n 1)
 kill -KILL "$child" 2>/dev/null
 i=0

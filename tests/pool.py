@@ -142,7 +142,7 @@ def test_pool(b):
         echo(sessions[j], "mark-%d-3" % j)
     log = b.stderr()
     found = re.findall(r"child (\d) killed by signal 11 \(SIGSEGV\); "
-                       r"restarting \((\d+) sessions", log)
+                       r"restarting in \d+ ms \((\d+) sessions", log)
     check(len(found) == 1 and int(found[0][1]) == len(mates),
           "the crash is not logged with its copy and load: %r" % found)
     crashed = int(found[0][0])
@@ -158,6 +158,22 @@ def test_pool(b):
         check(pool_gauge(m, "restarts_total", c) ==
               (1 if c == crashed else 0), "child %d restarts %r" %
               (c, pool_gauge(m, "restarts_total", c)))
+    # One line per event: the crash (with its cause, its delay and its
+    # load), then the copy's start (with its pid and restart count).
+    end = time.time() + 10
+    while time.time() < end and "(restart 1)" not in b.stderr():
+        time.sleep(0.02)
+    log = b.stderr()
+    died = [l for l in log.splitlines()
+            if re.search(r"child %d:? killed by signal 11" % crashed, l)]
+    check(len(died) == 1, "the crash is logged %d times: %r" %
+          (len(died), died))
+    began = [l for l in log.splitlines()
+             if re.search(r"child %d:? (started|restarting)" % crashed, l)]
+    check(len(began) == 2 and re.search(r"child %d started \(pid \d+\); "
+                                        r"initializing it \(restart 1\)$"
+                                        % crashed, began[1]),
+          "the copy's two starts are logged as %r" % began)
     for j in others:
         echo(sessions[j], "mark-%d-4" % j)
     for s in sessions:

@@ -73,6 +73,21 @@ check "the --env value is nowhere in the log" lacks "$log" "$envval"
 check "the bearer token is nowhere in the log" lacks "$log" "$token"
 check "no header is traced" sh -c "! grep 'trace: ' '$log' | grep -qi 'authorization\|bearer\|mcp-session-id'"
 
+# ---- serve --trace --children 2: a line names the copy ----
+bridge_start pooled --trace --children 2 -- "$example"
+post "$tmp/pinit.out" "$init"
+sid=$(tr -d '\r' <"$tmp/pinit.out.h" | sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: //p')
+post "$tmp/pn.out" "$initialized" -H "Mcp-Session-Id: $sid" $v
+post "$tmp/pecho.out" "$echo3" -H "Mcp-Session-Id: $sid" $v
+log=$tmp/pooled.log
+check "pooled: the answer came through" grep -q hello "$tmp/pecho.out"
+check "bridge>childN: the copy a request went to" has "$log" \
+    "- bridge>child[12] request tools/call id=[0-9]* [0-9]*B$"
+check "childN>bridge: the copy that answered, with the latency" has "$log" \
+    "- child[12]>bridge response tools/call id=[0-9]* [0-9]*B [0-9]*ms$"
+check "pooled: no line leaves the copy out" sh -c \
+    "! grep -q 'trace: - bridge>child \|trace: - child>bridge ' '$log'"
+
 # ---- client --trace=body, against a bridge that traces nothing ----
 bridge_start quiet -- "$example"
 MCPBRIDGE_TRACE_BEARER=$token
