@@ -394,8 +394,10 @@ serve_child_down(void *arg, const char *cause, int will_restart)
 	 * and requests only; the others never notice). */
 	if (serve_child_shared(child) && srv->npool > 1) {
 		mux_pool_stats(srv->mux, child->index, &st);
-		snprintf(load, sizeof load, " (%zu sessions and %zu requests "
-		    "in flight at its end)", st.sessions, st.in_flight);
+		snprintf(load, sizeof load, " (%zu session%s and %zu "
+		    "request%s in flight at its end)", st.sessions,
+		    st.sessions == 1 ? "" : "s", st.in_flight,
+		    st.in_flight == 1 ? "" : "s");
 	}
 	if (s->spans != NULL)
 		serve_trace_child_down(&srv->spans, child->session,
