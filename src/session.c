@@ -53,9 +53,7 @@ static void	stream_timer_cb(evutil_socket_t, short, void *);
 static void
 stream_timer_init(struct stream *st, struct event_base *base)
 {
-	event_assign(&st->timer_ev, base, -1, EV_PERSIST, stream_timer_cb,
-	    st);
-	st->timer = &st->timer_ev;
+	event_assign(&st->timer, base, -1, EV_PERSIST, stream_timer_cb, st);
 }
 static void	stream_lost(void *);
 static void	stream_free(struct stream *);
@@ -649,7 +647,7 @@ static void
 stream_free(struct stream *st)
 {
 	TAILQ_REMOVE(&st->sess->streams, st, entry);
-	event_del(st->timer);		/* the storage is st's */
+	event_del(&st->timer);		/* the storage is st's */
 	free(st);
 }
 
@@ -703,7 +701,7 @@ stream_forget(struct stream *st)
 		ss->ops.watch(st->conn, NULL, NULL, ss->arg);
 		stream_conn_count(st, 0);
 	}
-	event_del(st->timer);
+	event_del(&st->timer);
 	st->conn = NULL;
 	st->state = STREAM_IDLE;
 }
@@ -741,7 +739,7 @@ stream_hold(struct stream *st, struct http_conn *conn, int hold_ms)
 
 	if (hold_ms > 0) {
 		clock_tv(&tv, (uint64_t)hold_ms);
-		event_add(st->timer, &tv);
+		event_add(&st->timer, &tv);
 	}
 }
 
@@ -809,7 +807,7 @@ stream_open(struct stream *st, struct http_conn *conn, uint64_t after)
 
 	if (st->conn == NULL)
 		stream_attach(st, conn);
-	event_del(st->timer);
+	event_del(&st->timer);
 
 	ss->ops.start(conn, ss->arg);
 	st->state = STREAM_SSE;
@@ -840,7 +838,7 @@ stream_open(struct stream *st, struct http_conn *conn, uint64_t after)
 	}
 
 	clock_tv(&tv, (uint64_t)ss->limits.keepalive_ms);
-	event_add(st->timer, &tv);
+	event_add(&st->timer, &tv);
 
 	stream_flush(st);
 }
@@ -965,7 +963,7 @@ stream_timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	switch (st->state) {
 	case STREAM_HELD:
-		event_del(st->timer);
+		event_del(&st->timer);
 		if (!st->in_handler)
 			ss->ops.hold_expired(sess, st, ss->arg);
 		break;
@@ -973,7 +971,7 @@ stream_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		stream_comment(st, "keepalive");
 		break;
 	case STREAM_IDLE:
-		event_del(st->timer);
+		event_del(&st->timer);
 		break;
 	}
 }

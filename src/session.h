@@ -121,11 +121,10 @@ struct stream {
 	enum stream_state	 state;
 	struct http_conn	*conn;		/* the caller's (NULL:
 						   detached) */
-	struct event		*timer;		/* hold, then keep-alive */
-	/* timer's storage: event_assign in the stream itself, as an
-	 * event_new and event_free per POST cost a malloc and a free
+	/* Hold, then keep-alive: in the stream itself (event_assign), as
+	 * an event_new and event_free per POST cost a malloc and a free
 	 * (issue 20); libevent 2.1's struct, as curl_event.c uses. */
-	struct event		 timer_ev;
+	struct event		 timer;
 
 	/* Set by the caller: */
 	int			 in_handler;	/* the POST handler is running:
