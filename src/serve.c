@@ -351,7 +351,7 @@ serve_child_up(void *arg)
 {
 	struct serve_child	*child = arg;
 	struct serve_server	*srv = child->server;
-	char			 name[SERVE_NAME_LEN];
+	char			 name[SERVE_NAME_LEN], again[32] = "";
 	uint64_t		 restarts;
 
 	/* Running is not ready: the handshake that follows is ("server ...
@@ -359,15 +359,14 @@ serve_child_up(void *arg)
 	if (srv->remote != NULL)
 		log_info("%s: session with %s starting; initializing it",
 		    serve_child_name(child, name), remote_shown(srv->remote));
-	else if ((restarts = upstream_stats(child->upstream)->restarts) > 0)
-		log_info("%s started (pid %ld); initializing it (restart %llu)",
+	else {
+		if ((restarts = upstream_stats(child->upstream)->restarts) > 0)
+			snprintf(again, sizeof again, " (restart %llu)",
+			    (unsigned long long)restarts);
+		log_info("%s started (pid %ld); initializing it%s",
 		    serve_child_name(child, name),
-		    (long)upstream_pid(child->upstream),
-		    (unsigned long long)restarts);
-	else
-		log_info("%s started (pid %ld); initializing it",
-		    serve_child_name(child, name),
-		    (long)upstream_pid(child->upstream));
+		    (long)upstream_pid(child->upstream), again);
+	}
 	/* The era probe's deadline counts from now. */
 	mux_tick(srv->mux, clock_ms());
 	if (serve_child_shared(child))

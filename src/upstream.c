@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,20 @@ static int	upstream_connect(struct upstream *);
 static void	upstream_schedule(struct upstream *, int);
 static int	upstream_put(struct upstream *, json_object *, const char *,
 		    size_t);
+
+/*
+ * A line about the process: info, or debug when told (its owner's hook
+ * says the same in its own words, so that an event is one line).
+ */
+static void __attribute__((format(printf, 2, 3)))
+upstream_note(int told, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vlog(told ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, 0, fmt, ap);
+	va_end(ap);
+}
 
 static void
 upstream_msec(struct timeval *tv, int ms)
@@ -564,10 +579,7 @@ upstream_child_check(struct upstream *u)
 		u->backoff_ms = u->backoff_min_ms;
 	/* on_down's owner says it, as loud as it sees fit, with the
 	 * delay: one line for the event.  Without one, info. */
-	if (u->ops.on_down != NULL)
-		log_debug("%s %s", u->tag, cause);
-	else
-		log_info("%s %s", u->tag, cause);
+	upstream_note(u->ops.on_down != NULL, "%s %s", u->tag, cause);
 	if (will_restart)
 		upstream_schedule(u, u->ops.on_down != NULL);
 	else
@@ -1024,12 +1036,8 @@ upstream_spawn(struct upstream *u)
 	u->up_since_ms = clock_ms();
 	u->stats.starts++;
 	/* The owner's on_up says so, in its words. */
-	if (u->ops.on_up != NULL)
-		log_debug("%s: started %s (pid %ld)", u->tag, u->argv[0],
-		    (long)pid);
-	else
-		log_info("%s: started %s (pid %ld)", u->tag, u->argv[0],
-		    (long)pid);
+	upstream_note(u->ops.on_up != NULL, "%s: started %s (pid %ld)", u->tag,
+	    u->argv[0], (long)pid);
 	return 0;
 
 fail:
@@ -1079,10 +1087,7 @@ upstream_sock_down(struct upstream *u, const char *cause)
 	if (will_restart &&
 	    upstream_elapsed_ms(u->up_since_ms) >= u->backoff_reset_ms)
 		u->backoff_ms = u->backoff_min_ms;
-	if (u->ops.on_down != NULL)
-		log_debug("%s: %s", u->tag, cause);
-	else
-		log_info("%s: %s", u->tag, cause);
+	upstream_note(u->ops.on_down != NULL, "%s: %s", u->tag, cause);
 	if (will_restart)
 		upstream_schedule(u, u->ops.on_down != NULL);
 	else
@@ -1290,10 +1295,7 @@ upstream_schedule(struct upstream *u, int told)
 	u->backoff_ms = delay > u->backoff_max_ms / 2 ? u->backoff_max_ms :
 	    delay * 2;
 	what = u->connect != NULL ? "reconnecting" : "restarting";
-	if (told)
-		log_debug("%s: %s in %d ms", u->tag, what, delay);
-	else
-		log_info("%s: %s in %d ms", u->tag, what, delay);
+	upstream_note(told, "%s: %s in %d ms", u->tag, what, delay);
 	/* From now, not from when this loop turn began. */
 	event_base_update_cache_time(u->base);
 	upstream_msec(&tv, delay);
@@ -1313,12 +1315,8 @@ upstream_restart(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	/* The owner's on_up says it came up again (upstream_stats). */
-	if (u->ops.on_up != NULL)
-		log_debug("%s: restarting (restart %llu)", u->tag,
-		    (unsigned long long)u->stats.restarts + 1);
-	else
-		log_info("%s: restarting (restart %llu)", u->tag,
-		    (unsigned long long)u->stats.restarts + 1);
+	upstream_note(u->ops.on_up != NULL, "%s: restarting (restart %llu)",
+	    u->tag, (unsigned long long)u->stats.restarts + 1);
 	if (upstream_spawn(u) == -1) {
 		/* fork or pipe failed (EMFILE, EAGAIN), or the command cannot
 		 * run (it may be back when an upgrade is done): try again
