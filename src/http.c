@@ -2017,7 +2017,9 @@ http_query_param(struct http_req *req, const char *name)
 	const char		*query, *v;
 	char			*value = NULL;
 
-	if ((query = req->query) == NULL)
+	/* A decoded value is a C string: "id%00x" would end at the NUL and
+	 * read as "id".  No parameter of ours may hold one. */
+	if ((query = req->query) == NULL || strstr(query, "%00") != NULL)
 		return NULL;
 	TAILQ_INIT(&params);
 	if (evhttp_parse_query_str(query, &params) == 0 &&
@@ -2066,6 +2068,11 @@ http_message(struct http *h, struct http_req *req)
 	}
 	/* Twice is refused, not the first taken: a proxy that routes by
 	 * the last would send it to another session than we would. */
+	if (req->query != NULL && strstr(req->query, "%00") != NULL) {
+		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
+		    "Bad Request: a NUL (%00) in the query");
+		return;
+	}
 	if (http_query_count(req, "sessionId") > 1) {
 		http_reply_error(req, 400, "Bad Request", JSONRPC_SERVER_ERROR,
 		    "Bad Request: sessionId given more than once");

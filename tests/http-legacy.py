@@ -125,6 +125,12 @@ def test(b):
         r = send(b, twice, rpc(4, "ping"))
         check(r.status == 400, "sessionId twice (%s): %d" % (twice, r.status))
         r.close()
+    # A NUL in the id is no other spelling of it: the decoded value is a
+    # C string, which would end at the NUL and name the session.
+    for nul in (ep + "%00", ep + "%00x", ep + "&x=%00"):
+        r = send(b, nul, rpc(4, "ping"))
+        check(r.status == 400, "%s: %d" % (nul, r.status))
+        r.close()
     r = Response(b, "POST", "/sse", {"Content-Type": "application/json"}, "{}")
     check(r.status == 405 and "GET" in r.headers.get("allow", ""),
           "POST /sse: %d" % r.status)
