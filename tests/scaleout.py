@@ -739,7 +739,6 @@ def run(kind, lb, instances, tmp):
     # for a slow one not yet there, which would then meet the drain's 503
     # and be answered elsewhere.
     slow_threads = [t for t, c in zip(threads, clients) if c in slow]
-    t_slow = time.monotonic()
     for t in slow_threads:
         t.start()
     d = instances[drained]
@@ -748,14 +747,20 @@ def run(kind, lb, instances, tmp):
         check(time.monotonic() < deadline, "calls not in flight on %s" %
               drained)
         time.sleep(0.05)
+    # The last of them arrived after the poll before: the drain lasts
+    # until at least a poll's interval before now, plus their delay.
+    t_slow = time.monotonic() - 0.1
     for t in threads:
         if t not in slow_threads:
             t.start()
 
     t_term = time.monotonic()
     d.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.1)
-    check(d.get("/readyz")[0] == 503, "%s /readyz while draining" % drained)
+    deadline = time.monotonic() + 3
+    while d.get("/readyz")[0] != 503:
+        check(time.monotonic() < deadline and d.proc.poll() is None,
+              "%s /readyz while draining" % drained)
+        time.sleep(0.02)
 
     # New sessions while it drains: none there, and once the balancer has
     # seen /readyz (or the 503), not one refused.  Meanwhile another
