@@ -19,6 +19,15 @@ import urllib.parse
 from mcptest.run import Failure
 from mcptest.wire import Response, request
 
+
+def read_shared(f):
+    """All of a file that a process writes through the same open file
+    (its stderr), leaving the offset alone: a seek here would put the
+    process's next write over the first lines of the file."""
+    fd = f.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0)
+
+
 TOP = os.environ.get("top_builddir", ".")
 BRIDGE = os.path.join(TOP, "src", "mcpbridge")
 SERVER = os.path.join(TOP, "tests", "mcpbridge-test-server")
@@ -101,8 +110,7 @@ class Bridge:
         if self.logpath:
             with open(self.logpath, "rb") as f:
                 return f.read().decode(errors="replace")
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        return read_shared(self.log).decode(errors="replace")
 
     def wait_log(self, text, timeout=10):
         """True once text is in the log.  The access log is buffered
@@ -296,8 +304,7 @@ class Client:
         if self.logpath:
             with open(self.logpath, "rb") as f:
                 return f.read().decode(errors="replace")
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        return read_shared(self.log).decode(errors="replace")
 
     def handshake(self):
         self.send(INIT)
