@@ -181,12 +181,14 @@ def scenario_signin_refresh():
 
 
 def scenario_refresh_ahead():
-    # Tokens that live 4s: two seconds before the end (half the lifetime,
+    # Tokens that live 8s: four seconds before the end (half the lifetime,
     # under the 60s margin) the next request waits for a refresh and
     # leaves with the new token; the server never sees a 401 for it.
+    # (The bridge counts whole seconds: a request up to 3s after a token
+    # came does not refresh it, one 4.3s after does.)
     srv = OAuthServer()
     st = srv.st
-    st.expires_in = 4
+    st.expires_in = 8
     store = os.path.join(TMP, "ahead")
     b = bridge(srv, store)
     b.handshake()
@@ -194,7 +196,7 @@ def scenario_refresh_ahead():
     assert st.count["refresh"] == 0 and st.count["code"] == 1, st.count
     first = st.used[-1]
     before = st.count["401"]
-    time.sleep(2.3)
+    time.sleep(4.3)
     tools_list(b, 2)
     assert st.count["refresh"] == 1, st.count
     assert st.used[-1] != first and st.used[-1] in st.access, \
@@ -203,7 +205,7 @@ def scenario_refresh_ahead():
     # A refused refresh ahead of expiry opens no browser: the token in
     # use goes on while it lasts.
     st.refuse_refresh = True
-    time.sleep(2.3)
+    time.sleep(4.3)
     second = st.used[-1]
     tools_list(b, 3)
     assert st.count["refresh"] == 2 and st.count["authorize"] == 1, st.count
@@ -221,12 +223,12 @@ def scenario_refresh_unavailable():
     # bridge refreshes then, and no browser opens.
     srv = OAuthServer()
     st = srv.st
-    st.expires_in = 4
+    st.expires_in = 8                   # as in refresh_ahead
     b = bridge(srv, os.path.join(TMP, "unavailable"))
     b.handshake()
     tools_list(b, 1)
     st.refresh_down = 1
-    time.sleep(2.3)
+    time.sleep(4.3)
     tools_list(b, 2)
     assert st.count["refresh"] == 1, st.count
     with st.lock:

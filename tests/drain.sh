@@ -59,10 +59,13 @@ check "the log says it is answered" grep -q \
 for era in auto legacy; do
 bridge_start cli-$era --drain-timeout 1s -- "$fixture"
 printf '%s\n%s\n' "$init" "$prog" | "$bin" client --era $era \
-    --request-timeout 30s "$url/mcp" >"$tmp/cli.out" 2>"$tmp/cli.err" &
+    --request-timeout 30s "$url/mcp" >"$tmp/cli-$era.out" \
+    2>"$tmp/cli-$era.err" &
 clientpid=$!
-# (Its access log line comes when it is answered: give it time to get there.)
-sleep 1.5
+# (Its access log line comes only when it is answered: the progress it
+# prints shows that its stream is open.)
+check "$era: the slow call's stream has begun" wait_log "$tmp/cli-$era.out" \
+    'notifications/progress'
 kill -TERM "$bridge_pid"
 start=$(date +%s)
 wait "$clientpid"
@@ -72,7 +75,7 @@ check "$era: the client is done soon after --drain-timeout ($took s)" \
     test "$took" -le 5
 check "$era: it prints the error for the request" grep -q \
     '"id":2,"error":{"code":-32000,"message":"Server shutting down' \
-    "$tmp/cli.out"
+    "$tmp/cli-$era.out"
 done
 
 # The bridge gone at once (a second signal) while an answer stream with
@@ -85,7 +88,9 @@ clientpid=$!
 check "the progress stream has begun" wait_log "$tmp/gone.out" \
     'notifications/progress'
 kill -TERM "$bridge_pid"
-sleep 0.2
+# Two signals sent before the first is taken would be one.
+check "the first signal is taken" wait_log "$tmp/gone.log" \
+    'SIGTERM: shutting down'
 kill -TERM "$bridge_pid"
 start=$(date +%s)
 wait "$clientpid"

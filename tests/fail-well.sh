@@ -74,6 +74,10 @@ child=$(sed -n 's/.*child started (pid \([0-9]*\)).*/\1/p' "$tmp/gone.log" |
     head -n 1)
 rm "$tmp/tiny-server"
 kill -KILL "$child"
+# Until the bridge has seen it go, a new session's initialize is answered
+# from the one the child gave: wait for that, then ask.
+check "the bridge sees the child killed" \
+    wait_log "$tmp/gone.log" "child killed by signal 9"
 start=$(date +%s)
 curl -s --max-time 10 -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' -d "$init" \

@@ -100,8 +100,7 @@ check "-v shows debug lines" grep -q "debug: end of input" "$tmp/v.err"
 # SIGHUP with nothing to reload says so, and the bridge runs on.
 bridge_start hup -- "$example"
 kill -HUP $bridge_pid
-sleep 0.3
-check "SIGHUP without files to reload says so" grep -q \
+check "SIGHUP without files to reload says so" wait_grep \
     "info: SIGHUP: nothing to reload (no --log-file, --auth-token-file or --tls-cert)" \
     "$tmp/hup.log"
 check "and the bridge runs on" curl -sf "$url/readyz" -o /dev/null
@@ -111,31 +110,32 @@ check "and the bridge runs on" curl -sf "$url/readyz" -o /dev/null
 mkdir "$tmp/logs"
 bridge_start logfile --log-file "$tmp/logs/bridge.log" -- "$example"
 curl -s "$url/healthz" >/dev/null
-sleep 0.3
-check "--log-file gets the log" grep -q "listening on" "$tmp/logs/bridge.log"
-check "--log-file gets the access log" grep -q "GET /healthz 200" \
+check "--log-file gets the access log" wait_grep "GET /healthz 200" \
     "$tmp/logs/bridge.log"
+check "--log-file gets the log" grep -q "listening on" "$tmp/logs/bridge.log"
 check "and stderr stays empty" test ! -s "$tmp/logfile.log"
 mv "$tmp/logs/bridge.log" "$tmp/logs/bridge.log.1"
 kill -HUP $bridge_pid
-sleep 0.3
+# Its own line is the new file's first: the reopen is done.
+check "SIGHUP reopens it: a new file" wait_grep \
+    "info: SIGHUP: log file $tmp/logs/bridge.log reopened" \
+    "$tmp/logs/bridge.log"
 curl -s "$url/after-hup" >/dev/null
-sleep 0.3
-check "SIGHUP reopens it: a new file" grep -q "GET /after-hup 404" \
+check "which gets what follows" wait_grep "GET /after-hup 404" \
     "$tmp/logs/bridge.log"
 check "the old one ends before the new one starts" sh -c \
     "! grep -q 'GET /after-hup' '$tmp/logs/bridge.log.1'"
 # A reopen that fails keeps the old file and says why there.
 mv "$tmp/logs" "$tmp/logs.old"
 kill -HUP $bridge_pid
-sleep 0.3
-check "a failed reopen says why, at error level, in the old file" grep -q \
+check "a failed reopen says why, at error level, in the old file" wait_grep \
     "error: SIGHUP: cannot reopen --log-file $tmp/logs/bridge.log: No such file or directory; still writing to the old one" \
     "$tmp/logs.old/bridge.log"
 curl -s "$url/healthz" >/dev/null
-sleep 0.3
-check "and keeps writing there" sh -c \
-    "grep -c 'GET /healthz 200' '$tmp/logs.old/bridge.log' | grep -q 1"
+check "and keeps writing there" wait_grep "GET /healthz 200" \
+    "$tmp/logs.old/bridge.log"
+check "once" test \
+    "$(grep -c 'GET /healthz 200' "$tmp/logs.old/bridge.log")" -eq 1
 check "the bridge still runs" kill -0 $bridge_pid
 
 # A file that cannot be opened at start is a usage error, said on stderr.
@@ -175,32 +175,29 @@ ping() {	# ping TOKEN: the status of a ping in alpha's session
 check "alpha opened a session" test "$(ping alpha)" = 200
 printf 'beta\nalpha\n' >"$tmp/tokens"
 kill -HUP $bridge_pid
-sleep 0.3
+check "the reload is logged (2 tokens)" wait_grep \
+    "info: SIGHUP: 2 tokens loaded from $tmp/tokens" "$tmp/tokens.log"
 check "after a reload a new first token cannot use alpha's session" \
     test "$(ping beta)" = 404
 check "alpha still can" test "$(ping alpha)" = 200
 printf 'beta\n' >"$tmp/tokens"
 kill -HUP $bridge_pid
-sleep 0.3
+check "the reload is logged (1 token)" wait_grep \
+    "info: SIGHUP: 1 token loaded from $tmp/tokens" "$tmp/tokens.log"
 check "after SIGHUP the new token is taken" test "$(code beta)" = 200
 check "and the old one is refused" test "$(code alpha)" = 401
-check "the reload is logged" grep -q \
-    "info: SIGHUP: 1 token loaded from $tmp/tokens" "$tmp/tokens.log"
 printf '# nothing\n' >"$tmp/tokens"
 kill -HUP $bridge_pid
-sleep 0.3
-check "a token file with no token keeps the old tokens" \
-    test "$(code beta)" = 200
-check "and says why at error level" grep -q \
+check "a token file with no token says why at error level" wait_grep \
     "error: SIGHUP: keeping the old tokens: $tmp/tokens: no token in it" \
     "$tmp/tokens.log"
+check "and keeps the old tokens" test "$(code beta)" = 200
 rm "$tmp/tokens"
 kill -HUP $bridge_pid
-sleep 0.3
-check "so does a missing one" test "$(code beta)" = 200
-check "saying why" grep -q \
+check "so does a missing one, saying why" wait_grep \
     "error: SIGHUP: keeping the old tokens: $tmp/tokens: No such file or directory" \
     "$tmp/tokens.log"
+check "and keeping them" test "$(code beta)" = 200
 
 # SIGHUP reloads the certificate and key; bad ones keep the old pair.
 tls=yes
@@ -228,17 +225,18 @@ if [ -n "$tls" ] && newcert one && newcert two; then
 	cp "$tmp/two.cert.pem" "$tmp/cert.pem"
 	cp "$tmp/two.key.pem" "$tmp/key.pem"
 	kill -HUP $bridge_pid
-	sleep 0.5
+	check "SIGHUP loads the new certificate" wait_grep \
+	    "info: SIGHUP: certificate $tmp/cert.pem and key $tmp/key.pem loaded" \
+	    "$tmp/tls.log"
 	check "after SIGHUP the new certificate is served" served two
 	check "and new connections work with it" curl -sf \
 	    --cacert "$tmp/two.cert.pem" "$url/healthz" -o /dev/null
 	cp "$tmp/one.key.pem" "$tmp/key.pem"
 	kill -HUP $bridge_pid
-	sleep 0.5
-	check "a key that does not match keeps the old pair" served two
-	check "and says why at error level" grep -q \
+	check "a key that does not match says why at error level" wait_grep \
 	    "error: SIGHUP: keeping the old certificate and key: --tls-key $tmp/key.pem does not match --tls-cert $tmp/cert.pem" \
 	    "$tmp/tls.log"
+	check "and keeps the old pair" served two
 	unset CURL_CA_BUNDLE
 	# The same at start: a key of another certificate is named as such,
 	# not as "not a PEM private key".
