@@ -52,6 +52,12 @@ class Bystander(threading.Thread):
         self.worst = 0.0
 
     def run(self):
+        try:
+            self.calls()
+        except Exception as e:      # the main thread reports it
+            self.errors.append(repr(e))
+
+    def calls(self):
         s = Session(self.b)
         while not self.stop.is_set():
             self.n += 1
@@ -59,14 +65,15 @@ class Bystander(threading.Thread):
             status, ans = s.post(call(self.n, "echo", message="b%d" % self.n))
             took = time.time() - t
             self.worst = max(self.worst, took)
-            if status != 200 or text_of(ans) != "b%d" % self.n:
+            if (status != 200 or "result" not in ans or
+                    text_of(ans) != "b%d" % self.n):
                 self.errors.append((status, ans))
             time.sleep(0.01)
         s.delete()
         s.close()
 
 
-def expect_timeout(s, id, msg, lo=0.8, hi=5.0):
+def expect_timeout(s, id, msg, lo=2.8, hi=8.0):
     t = time.time()
     status, ans = s.post(msg)
     took = time.time() - t
@@ -77,9 +84,9 @@ def expect_timeout(s, id, msg, lo=0.8, hi=5.0):
     check(lo <= took <= hi, "id %d: error after %.2f s" % (id, took))
 
 
-def expect_oversized(s, id, msg, hi=0.9):
+def expect_oversized(s, id, msg, hi=2.5):
     """The answer is over --max-message-size: an error that says so,
-    well before --request-timeout (1 s here)."""
+    well before --request-timeout (3 s here)."""
     t = time.time()
     status, ans = s.post(msg)
     took = time.time() - t
@@ -332,7 +339,7 @@ def test_cr_child():
 def test(b):
     b.wait_ready()
     # The first call of a tool holds the shared child against the other
-    # sessions (up to a second, the --request-timeout here) until it is
+    # sessions (up to a second, MUX_SCHED_TRIAL_MS) until it is
     # known not to ask its client: the slow tool is known first, so only
     # what this test is about can hold the bystander back.
     w = Session(b)
@@ -370,7 +377,7 @@ def test(b):
 
         # A call the child sits on: an error when --request-timeout
         # passes, and the child is told to cancel it.
-        expect_timeout(s, 300, call(300, "delay", ms=4000))
+        expect_timeout(s, 300, call(300, "delay", ms=6000))
         status, ans = s.post(call(301, "echo", message="still"))
         check(status == 200 and text_of(ans) == "still", "after stall")
 
@@ -389,7 +396,8 @@ def test(b):
             status, ans = s2.post(call(1, "echo", message="y"))
             check(status == 200 and "error" in ans, "stopped child: %r" % ans)
             s2.close()
-            check(time.time() - t < 5, "bridge slow while the child is "
+            # The echo's --request-timeout (3 s) and some room.
+            check(time.time() - t < 8, "bridge slow while the child is "
                   "stopped")
         finally:
             os.kill(child, signal.SIGCONT)
@@ -413,5 +421,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--child"]:
         child()
         sys.exit(0)
-    main(test, "--max-message-size", "64K", "--request-timeout", "1s",
+    # --request-timeout: every call of the main test must come back
+    # within it, on a loaded box under ASan too.
+    main(test, "--max-message-size", "64K", "--request-timeout", "3s",
          timeout=120)

@@ -20,15 +20,19 @@ from mcptest.run import check, need_built, run_each  # noqa: E402
 from faultlib import Bridge, Session, call, echo_ok, main  # noqa: E402
 
 KILLS = 9
-QUICK = 2.0     # seconds: back in service after a kill, at most
+# seconds: back in service after a kill, at most.  Room for a loaded box
+# under ASan (exec, sanitizer start, handshake, /readyz, an echo); a
+# doubling backoff still fails it by the seventh kill (6.4 s), and the
+# logged delays below are checked to be the shortest each time.
+QUICK = 5.0
 # upstream.h: UPSTREAM_BACKOFF_MIN_MS
 BACKOFF_MIN_MS = 100
 
 
 def test_healthy_kills(b):
     # Kill the child again and again once it serves: each time it is back
-    # within QUICK.  With the backoff doubling from 100 ms the sixth
-    # restart alone would wait 3.2 s, the ninth 25.6 s.
+    # within QUICK.  With the backoff doubling from 100 ms the seventh
+    # restart alone would wait 6.4 s, the ninth 25.6 s.
     child = b.wait_child()
     echo_ok(b)
     for i in range(KILLS):

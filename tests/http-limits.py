@@ -446,11 +446,12 @@ def test_cancel(b):
     check(legacy(rpc(20, "ping")) == 202, "legacy ping after the cancels")
     check(g.message()["msg"]["id"] == 20, "legacy ping answer")
 
-    # Nothing is in flight: SIGTERM does not wait for --drain-timeout.
+    # Nothing is in flight: SIGTERM does not wait for --drain-timeout
+    # (10 s by default; the bound leaves ASan's exit room on a loaded box).
     t = time.monotonic()
     b.proc.terminate()
     b.proc.wait(15)
-    check(time.monotonic() - t < 3, "drain took %.1fs" %
+    check(time.monotonic() - t < 8, "drain took %.1fs" %
           (time.monotonic() - t))
     g.close()
     check("draining: no request in flight" in b.stderr(),

@@ -374,7 +374,12 @@ def test_streams(b):
                   "Mcp-Name: delay\r\nContent-Length: %d\r\n\r\n%s" %
                   (b.base, b.hostport, ACCEPT_BOTH, V, len(body), body)
                   ).encode())
-    time.sleep(0.3)
+    # Hang up once the call is at the child, not before the bridge has
+    # read it (a request never sent has nothing to cancel).
+    deadline = time.monotonic() + 5
+    while not child_saw(b, r'"late"'):
+        check(time.monotonic() < deadline, "the call not at the child")
+        time.sleep(0.02)
     sock.close()
     for _ in range(50):
         if child_saw(b, r'"method":"notifications/cancelled"'):

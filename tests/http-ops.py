@@ -199,7 +199,7 @@ def test_drain(b):
 
     def slow():
         result["slow"] = call(b, sid, version, 2, "delay",
-                              {"ms": 1500, "message": "finished"})
+                              {"ms": 3000, "message": "finished"})
     t = threading.Thread(target=slow)
     t.start()
     deadline = time.monotonic() + 5
@@ -208,9 +208,16 @@ def test_drain(b):
         time.sleep(0.05)
     start = time.monotonic()
     b.proc.send_signal(signal.SIGTERM)
-    time.sleep(0.2)
-    status, _, _ = exchange(b, "GET", "/readyz")
-    check(status == 503, "readyz while draining: %d" % status)
+    # The call lasts 3 s: the drain's window, while /readyz is polled
+    # for its 503 and the new requests below are refused.
+    deadline = time.monotonic() + 2
+    while True:
+        status, _, _ = exchange(b, "GET", "/readyz")
+        if status == 503:
+            break
+        check(time.monotonic() < deadline,
+              "readyz while draining: %d" % status)
+        time.sleep(0.02)
     r = post(b, rpc(1, "initialize", {
         "protocolVersion": "2025-06-18", "capabilities": {},
         "clientInfo": {"name": "late", "version": "1"}}))
@@ -227,7 +234,8 @@ def test_drain(b):
     g.close()
     b.proc.wait(5)
     check(b.proc.returncode == 0, "exit status %d" % b.proc.returncode)
-    check(time.monotonic() - start < 4, "draining took too long")
+    # Over the 3 s call, not the default --drain-timeout (10 s).
+    check(time.monotonic() - start < 8, "draining took too long")
     check("no request in flight" in b.stderr(), "drain not logged")
 
 
@@ -269,14 +277,21 @@ def test_second_signal(b):
                "MCP-Protocol-Version: %s\r\nContent-Length: %d\r\n\r\n" %
                (b.hostport, ACCEPT_BOTH, sid, version, len(body))).encode()
               + body)
-    time.sleep(0.3)
+    deadline = time.monotonic() + 5
+    while metric(b, "mcpbridge_requests_in_flight") != 1:
+        check(time.monotonic() < deadline, "call not in flight")
+        time.sleep(0.05)
     start = time.monotonic()
     b.proc.send_signal(signal.SIGTERM)
+    # The SIGINT below must be the second signal the bridge handles.
+    check(b.wait_log("SIGTERM: shutting down", 5), "SIGTERM not logged")
     time.sleep(0.3)
     check(b.proc.poll() is None, "exited with a request in flight")
     b.proc.send_signal(signal.SIGINT)
-    b.proc.wait(5)
-    check(time.monotonic() - start < 2, "the second signal was not obeyed")
+    b.proc.wait(8)
+    # Well before the default --drain-timeout (10 s) the first signal
+    # would wait for.
+    check(time.monotonic() - start < 6, "the second signal was not obeyed")
     check("second signal" in b.stderr(), "not logged")
     s.close()
 

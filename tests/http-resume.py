@@ -46,6 +46,26 @@ def over(b, sid, version, last, what):
     g.close()
 
 
+def fast_is_json(b, sid, version, ids, name, args, what):
+    """A fast call is answered as JSON.  Its round trip to the child must
+    beat the keep-alive time (300 ms here), or for 2025-11-25 the poll's
+    200 ms, else SSE is right: on a loaded box one try may not, so there
+    is one try per id.  A bridge that always streams fails them all."""
+    seen = []
+    for n in ids:
+        r = post(b, call(n, name, args), sid, version)
+        ctype = r.headers.get("content-type", "")
+        if ctype.startswith("application/json"):
+            r.json()
+            r.close()
+            return
+        seen.append(ctype)
+        while r.event() is not None:    # its answer, or a priming event
+            pass
+        r.close()
+    check(False, "%s: %r" % (what, seen))
+
+
 def resumed_head(g, last, what):
     """A resume replays strictly after Last-Event-ID: its stream may start
     by restating retry, but never sends the event id it resumes from
@@ -161,13 +181,14 @@ def test(b):
 
     # Before 2025-11-25: a slow call opens SSE after the keep-alive time
     # (300 ms here) with a comment, then the result ends the stream.
+    # The headers come well before the result, not with it.
     sid, version = initialize(b, "2025-06-18", strict=True)
     t0 = time.monotonic()
-    r = post(b, call(2, "delay", {"ms": 900}), sid, version)
+    r = post(b, call(2, "delay", {"ms": 3000}), sid, version)
     check(r.status == 200, "slow call: %d" % r.status)
     check(r.headers.get("content-type", "").startswith("text/event-stream"),
           "slow call: content type %r" % r.headers.get("content-type"))
-    check(time.monotonic() - t0 < 0.8, "headers held too long")
+    check(time.monotonic() - t0 < 2.5, "headers held too long")
     ev = r.message()
     check(ev is not None and ev["msg"].get("id") == 2, "slow call: %r" % ev)
     check(len(r.comments) >= 1, "no keep-alive comment")
@@ -175,17 +196,14 @@ def test(b):
     r.close()
 
     # A fast call is still JSON.
-    r = post(b, call(3, "delay", {"ms": 0}), sid, version)
-    check(r.headers.get("content-type", "").startswith("application/json"),
-          "fast call: %r" % r.headers.get("content-type"))
-    r.json()
-    r.close()
+    fast_is_json(b, sid, version, (3, 30, 31), "delay", {"ms": 0},
+                 "fast call")
 
     # A GET stream gets keep-alive comments.
     g = Response(b, "GET", "/mcp", {"Accept": "text/event-stream",
                                     "Mcp-Session-Id": sid})
     check(g.status == 200, "GET: %d" % g.status)
-    g.sock.settimeout(0.3 * 4)
+    g.sock.settimeout(3)           # the first comment is due after 0.3 s
     line = g.line()
     check(line is not None and line.startswith(":"),
           "GET: keep-alive %r" % line)
@@ -275,11 +293,8 @@ def test(b):
     over(b, sid, version, last, "cancelled stream")
 
     # Fast calls stay JSON in 2025-11-25 sessions too.
-    r = post(b, call(6, "echo", {"message": "x"}), sid, version)
-    check(r.headers.get("content-type", "").startswith("application/json"),
-          "2025-11-25 fast call")
-    r.json()
-    r.close()
+    fast_is_json(b, sid, version, (6, 60, 61), "echo", {"message": "x"},
+                 "2025-11-25 fast call")
 
     # 2025-11-25 SSE streams start with a priming event.
     r = post(b, call(7, "progress", {"steps": 2, "ms": 10},
