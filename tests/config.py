@@ -20,9 +20,11 @@
 # for a new session), and a server added with a larger
 # --max-message-size gets its large answers through.  Exit 0 pass, 1
 # fail, 77 skip.
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -40,6 +42,7 @@ from mcptest.wire import (ACCEPT_BOTH, Conn, Endpoint,  # noqa: E402
                           note, post, rpc, text_of)
 
 TMP = tempfile.mkdtemp(prefix="config-test.")
+atexit.register(shutil.rmtree, TMP, True)
 CONFIG = os.path.join(TMP, "mcp.json")
 with open(CONFIG, "w") as f:
     json.dump({

@@ -19,8 +19,10 @@
 # remote server with sessions (mock.py's) that forgets one: down and
 # back with a new session; the bridge stopping ends it with a DELETE.
 # Exit 0 pass, 1 fail, 77 skip.
+import atexit
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -41,6 +43,7 @@ REMOTE_ENV = {"REMOTE_TOKEN": SECRET}
 CHECK_ENV = dict(os.environ, REMOTE_TOKEN=SECRET, REMOTE_NOTE=NOTE)
 
 TMP = tempfile.mkdtemp(prefix="remote-test.")
+atexit.register(shutil.rmtree, TMP, True)
 CONFIG = os.path.join(TMP, "mcp.json")
 HEADERS = {"Authorization": "Bearer ${REMOTE_TOKEN}",
            "X-Note": "${REMOTE_NOTE}"}

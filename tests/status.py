@@ -9,8 +9,10 @@
 # of a command appears; the page has no script and says so in its
 # policy; it is protected like /metrics (the token on the main listener,
 # none on --metrics-listen).  Exit 0 pass, 1 fail, 77 skip.
+import atexit
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -30,6 +32,7 @@ METRICS_PORT = free_port()
 WRAPPED = ["/bin/sh", "-c", "exec %s" % SERVER, ARG_SECRET]
 
 TMP = tempfile.mkdtemp(prefix="status-test.")
+atexit.register(shutil.rmtree, TMP, True)
 SEVERAL = os.path.join(TMP, "several.json")
 with open(SEVERAL, "w") as f:
     json.dump({"mcpServers": {
